@@ -25,7 +25,7 @@ import { pointTokenizerReading, type SweepPoint } from '../sweep/plan.ts';
 import { registerAllPasses } from '../passes.ts';
 import { passNames } from '../pass/registry.ts';
 import { isTrainingStep } from '../sweep/train-step.ts';
-import { currentVersions, sameVersions, versionChange } from '../sweep/key.ts';
+import { currentVersions, pointStudentKind, sameVersions, versionChange } from '../sweep/key.ts';
 import { QUEUE_NAME, checkRedisDriver, connectionLog, parseQueueUrl, waitConnected } from './connection.ts';
 import { localizePoint, type PathMapping } from './files.ts';
 import { ATTEMPTS, DEFAULT_RETRY_DELAY_MS, NotForThisWorker, STALLED_TOO_OFTEN, failedJobError, type PointJob } from './job.ts';
@@ -128,6 +128,7 @@ function refuseOtherCode(point: SweepPoint, tokenizer = point.versions?.tokenize
     point.steps.filter((s) => isTrainingStep(s.pass) || known.has(s.pass)),
     point.seed,
     tokenizer,
+    pointStudentKind(point),
   );
   if (!sameVersions(here, point.versions))
     throw new NotForThisWorker(

@@ -25,8 +25,8 @@ import { toolVersion } from '../version.ts';
 import { settingText } from '../pass/settings.ts';
 import { DEFAULT_TRAIN_SETTINGS } from '../train/trainer.ts';
 import { DEFAULT_DISTILL_SETTINGS } from '../train/run.ts';
-import { canonicalStudentSpec } from '../train/students/index.ts';
-import { TRAINING_VERSIONS } from '../train/versions.ts';
+import { canonicalStudentSpec, studentSpecKind } from '../train/students/index.ts';
+import { SHARED_TRAINING_VERSION, trainingVersion, type StudentKind } from '../train/versions.ts';
 
 /** JSON with object keys sorted at every level, so equal values give equal text. */
 export function canonicalJson(value: unknown): string {
@@ -53,7 +53,7 @@ export { toolVersion };
 /** The versions of the code that computes a point: bert-compress's, and each step's of its pipeline. */
 export interface PointVersions {
   tool: string;
-  /** By step name: each graph pass's, and a train or distill step's (TRAINING_VERSIONS). */
+  /** By step name: each graph pass's, and a train or distill step's (TRAINING_VERSIONS, for the kind of model it trains). */
   passes: Record<string, number>;
   /**
    * The reading version of the tokenizers the point reads (src/eval/tokenizer-reading.ts: the highest of its model's, a
@@ -65,14 +65,20 @@ export interface PointVersions {
 /**
  * The versions the code running now gives a pipeline drawing from the sweep's seed `seed`: each pass's key version of
  * its settings (PassDeclaration.keyVersion; the highest where the pass runs twice), its version where its settings no
- * longer parse; a train or distill step's version (TRAINING_VERSIONS); `tokenizer`, the reading version of the
- * point's tokenizers (plan.ts `pointTokenizerReading`), kept where it is not 1.
+ * longer parse; a train or distill step's version for the kind of model it trains (`student`: pointStudentKind), its
+ * code's where that is not known (trainingVersion); `tokenizer`, the reading version of the point's tokenizers
+ * (plan.ts `pointTokenizerReading`), kept where it is not 1.
  */
-export function currentVersions(steps: SweepPoint['steps'], seed: number | undefined, tokenizer = UNRECORDED_TOKENIZER_READING): PointVersions {
+export function currentVersions(
+  steps: SweepPoint['steps'],
+  seed: number | undefined,
+  tokenizer = UNRECORDED_TOKENIZER_READING,
+  student?: StudentKind,
+): PointVersions {
   const passes: Record<string, number> = {};
   for (const s of steps) {
     if (isTrainingStep(s.pass)) {
-      passes[s.pass] = TRAINING_VERSIONS[s.pass];
+      passes[s.pass] = trainingVersion(s.pass, student);
       continue;
     }
     const pass = getPass(s.pass);
@@ -213,7 +219,7 @@ function evalKey(e: SweepPoint['eval']): SweepPoint['eval'] {
 
 /**
  * A training step's version where a point's versions name none: points stored before training steps had versions
- * were trained by their version 1 (TRAINING_VERSIONS).
+ * were trained by their version 1 (TRAINING_VERSIONS: every kind's).
  */
 const UNRECORDED_TRAINING_VERSION = 1;
 
@@ -244,12 +250,41 @@ export function sameVersions(a: PointVersions | undefined, b: PointVersions | un
 
 /**
  * The keys a store may hold `p` under: its key, then its key with the seeds as written (SeedForm 'written', as earlier
- * code computed it) where that differs.
+ * code computed it) where that differs; then both with its training steps' versions as code that gave every kind of
+ * student one version keyed them (SHARED_TRAINING_VERSION), where its student's kind is known and its steps' versions
+ * for it are no higher (trained since as that code trained them).
  */
 export function pointKeys(p: SweepPoint): string[] {
-  const key = pointKey(p);
-  const written = pointKey(p, 'written');
-  return written === key ? [key] : [key, written];
+  const forms = [p];
+  const shared = sharedVersions(p);
+  if (shared) forms.push({ ...p, versions: shared });
+  return [...new Set(forms.flatMap((q) => [pointKey(q), pointKey(q, 'written')]))];
+}
+
+/**
+ * `p`'s versions as the code of SHARED_TRAINING_VERSION gave them (each training step that version), where `p` is of
+ * a known kind of student whose steps' versions are no higher and one of them is lower; undefined otherwise.
+ */
+function sharedVersions(p: SweepPoint): PointVersions | undefined {
+  if (p.versions === undefined || pointStudentKind(p) === undefined) return undefined;
+  const training = Object.entries(p.versions.passes).filter(([name]) => isTrainingStep(name));
+  if (training.length === 0 || training.some(([, v]) => v > SHARED_TRAINING_VERSION) || training.every(([, v]) => v === SHARED_TRAINING_VERSION))
+    return undefined;
+  return { ...p.versions, passes: { ...p.versions.passes, ...Object.fromEntries(training.map(([name]) => [name, SHARED_TRAINING_VERSION])) } };
+}
+
+/**
+ * The kind of model `p`'s training steps train (the key's training versions are that kind's): as its plan recorded it
+ * (PointTraining.studentKind), else as its first step's student spec says (a plan stored before kinds were kept: a
+ * bilstm:… spec, or every-other or bert:…); undefined where neither says (a student model given by path, or the model
+ * so far, in such a plan), or for a point that does not train.
+ */
+export function pointStudentKind(p: Pick<SweepPoint, 'training'>): StudentKind | undefined {
+  const training = p.training;
+  if (!training || !Array.isArray(training.steps)) return undefined;
+  if (training.studentKind === 'bert' || training.studentKind === 'bilstm') return training.studentKind;
+  const first = [...training.steps].sort((a, b) => a.index - b.index)[0];
+  return first?.student !== undefined && first.studentSha256 === undefined ? studentSpecKind(first.student) : undefined;
 }
 
 /**

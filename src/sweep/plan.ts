@@ -23,7 +23,8 @@ import { structureShape, type PassShape, type PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { recurrentModelLstm, recurrentRefusal } from '../pass/recurrent.ts';
 import { readsCalibrationLabels } from '../pass-declarations.ts';
-import { canonicalJson, currentVersions, pointKey, type PointVersions } from './key.ts';
+import { canonicalJson, currentVersions, pointKey, pointStudentKind, type PointVersions } from './key.ts';
+import type { StudentKind } from '../train/versions.ts';
 import { labelValue } from './expand.ts';
 import { settingText, type ModelShape } from '../pass/settings.ts';
 import {
@@ -35,6 +36,7 @@ import {
   parseBertSpec,
   recurrentTeacherRefusal,
   storedQuantizedRefusal,
+  studentSpecKind,
   studentSpecOn,
 } from '../train/students/index.ts';
 import type { BenchSpec, CalibrationSpec, EvalSpec, ModelSpec, PipelineSpec, SweepSpec } from './spec.ts';
@@ -383,6 +385,11 @@ export function refreshedPlan(stored: unknown, now: SweepPoint): unknown {
     p.glueDir = now.glueDir;
     changed = true;
   }
+  // (the kind of student the plan knows now, for a stored plan that predates it: the same point trains the same kind)
+  if (p.training && typeof p.training === 'object' && p.training.studentKind === undefined && now.training?.studentKind !== undefined) {
+    p.training.studentKind = now.training.studentKind;
+    changed = true;
+  }
   const steps = Array.isArray(p.training?.steps) ? p.training.steps : [];
   for (const t of now.training?.steps ?? []) {
     const old = steps.find((s) => s?.index === t.index);
@@ -408,6 +415,11 @@ export interface PointTraining {
   /** Teacher logits cache (`runTraining`'s cacheDir; absent: its default). */
   cacheDir?: string;
   steps: PointTrainingStep[];
+  /**
+   * The kind of model its steps train (trainedStudentKind), where the plan knew it: the key holds the steps' versions
+   * for that kind (key.ts `pointStudentKind`). Absent in points planned before it was kept. Not in the key's identity.
+   */
+  studentKind?: StudentKind;
 }
 
 export interface PointTrainingStep {
@@ -603,7 +615,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         }
         if (Object.keys(read).length > 0) (data.training ??= {})[String(t.index)] = read;
       }
-      const versions = currentVersions(p.steps, spec.seed); // (with its tokenizers' reading, below, once it is planned)
+      const versions = currentVersions(p.steps, spec.seed); // (with its tokenizers' reading and its student's kind, below, once it is planned)
       const point: SweepPoint = {
         key: '',
         toolVersion: versions.tool,
@@ -622,10 +634,13 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         keepModel: spec.keepModels,
       };
       if (spec.seed !== undefined) point.seed = spec.seed;
-      if (training) point.training = { ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), steps: training };
+      if (training) {
+        const studentKind = trainedStudentKind(training, where.onnx, models);
+        point.training = { ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), steps: training, ...(studentKind ? { studentKind } : {}) };
+      }
       const stamped = dataStamps(point);
       if (stamped.length > 0) point.dataStamps = stamped;
-      point.versions = currentVersions(p.steps, spec.seed, pointTokenizerReading(point));
+      point.versions = currentVersions(p.steps, spec.seed, pointTokenizerReading(point), pointStudentKind(point));
       point.key = pointKey(point);
       const same = points.find((q) => q.key === point.key);
       if (same) {
@@ -1145,6 +1160,22 @@ function checkSteps(
   } catch (e) {
     throw stepRefusal(spec, m, p, last!.index, e);
   }
+}
+
+/**
+ * The kind of model a point's training steps train (PointTraining.studentKind), as the first of them makes it (a
+ * student is a first step's only; a later step trains what it made): a bilstm:… student, or a Distilled BiLSTM this
+ * tool wrote given by path or as the model so far (`modelOnnx`: graph steps keep a model's kind), is 'bilstm';
+ * every-other, a bert:… student or an encoder given so is 'bert'; undefined where the plan cannot read the model
+ * (its point says why it cannot train it).
+ */
+function trainedStudentKind(training: readonly PointTrainingStep[], modelOnnx: string, read: ModelReader): StudentKind | undefined {
+  const first = training[0];
+  if (first === undefined) return undefined;
+  if (first.student !== undefined && first.studentSha256 === undefined) return studentSpecKind(first.student);
+  const model = read(studentOnnx(first) ?? modelOnnx);
+  if (model?.structure) return 'bert';
+  return model && savedBilstmOutputs(model.graph) !== undefined ? 'bilstm' : undefined;
 }
 
 /**

@@ -19,7 +19,7 @@ import { modelSha256Sync } from '../onnx/identity.ts';
 import { plannedDataFiles, plannedModels, pointTokenizerReading, type SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
 import type { StoredPoint } from './store.ts';
-import { canonicalJson, currentVersions, pointFamily, pointKey, pointKeys, versionChange } from './key.ts';
+import { canonicalJson, currentVersions, pointFamily, pointKey, pointKeys, pointStudentKind, versionChange } from './key.ts';
 import { registerAllPasses } from '../passes.ts';
 
 export interface StaleMatch {
@@ -90,7 +90,7 @@ function plannedNow(plan: unknown): { point: SweepPoint; keys: string[] } | unde
   registerAllPasses(); // (a report reads a store without parsing a sweep file, which registers them)
   try {
     const p = plan as SweepPoint;
-    const versions = currentVersions(p.steps, p.seed, pointTokenizerReading(p));
+    const versions = currentVersions(p.steps, p.seed, pointTokenizerReading(p), pointStudentKind(p));
     const point: SweepPoint = { ...p, toolVersion: versions.tool, versions };
     const keys = pointKeys(point);
     point.key = keys[0]!;
@@ -156,6 +156,17 @@ export function adoptStoredKeys(
     }
     return out;
   };
+  /**
+   * Stored keys (of `keys`) by the key of the point of this sweep that a store may hold under them besides its own
+   * (pointKeys: a stored plan that does not know its student's kind gives it the key of the shared training version).
+   */
+  const byPointKeys = (keys: ReadonlySet<string> | ReadonlyMap<string, unknown>): Map<string, string[]> =>
+    new Map(
+      missing.flatMap((p) => {
+        const held = pointKeys(p).filter((k) => k !== p.key && !planned.has(k) && keys.has(k));
+        return held.length > 0 ? [[p.key, held] as const] : [];
+      }),
+    );
   const adopt = (other: Map<string, string[]>) => {
     for (const p of missing) {
       const keys = other.get(p.key);
@@ -170,10 +181,15 @@ export function adoptStoredKeys(
   // (finished in finishing order: the last of several is the newest result)
   adopt(byCurrentKey(stored, plans()));
   missing = missing.filter((p) => !stored.has(p.key));
+  if (missing.length > 0) adopt(byPointKeys(stored));
+  missing = missing.filter((p) => !stored.has(p.key));
   if (missing.length === 0) return;
   const rows = unfinished();
   missing = missing.filter((p) => !rows.has(p.key));
-  if (missing.length > 0) adopt(byCurrentKey(rows.keys(), rows));
+  if (missing.length === 0) return;
+  adopt(byCurrentKey(rows.keys(), rows));
+  missing = missing.filter((p) => !rows.has(p.key));
+  adopt(byPointKeys(rows));
 }
 
 /**

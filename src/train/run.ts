@@ -30,7 +30,7 @@ import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import { FS_REASONS, SettingsError, UserError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
-import { TRAINING_VERSIONS } from './versions.ts';
+import { trainingVersion } from './versions.ts';
 import { loadTrainingSet } from './data.ts';
 import { teacherLogits } from './teacher-cache.ts';
 import { modelSha256 } from '../onnx/identity.ts';
@@ -210,7 +210,7 @@ export interface TrainLineage {
   tool: { name: 'bert-compress'; version: string };
   createdAt: string;
   kind: 'train' | 'distill';
-  /** The version of `kind` that trained it (TRAINING_VERSIONS; absent in lineages written before steps had versions: 1). */
+  /** The version of `kind`'s code that trained it (trainingVersion: the highest of its students' kinds; absent in lineages written before steps had versions: 1). */
   version: number;
   /** Absent for general distillation run for no task. */
   task?: string;
@@ -1021,7 +1021,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
             : undefined,
         settings: { ...settings, epochs: phase.epochs, evalEachEpoch: settings.evalEachEpoch && phase.evaluate && !general },
         ...(teacherIdentity ? { teacher: teacherIdentity } : {}),
-        version: TRAINING_VERSIONS[isDistill ? 'distill' : 'train'],
+        version: trainingVersion(isDistill ? 'distill' : 'train'),
         // (each phase trains a student of its own: the next phase's is made from this one's result)
         trainsOnce: true,
         workDir: phases.length > 1 ? join(workDir, `phase-${i + 1}`) : workDir,
@@ -1091,7 +1091,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
     tool: { name: 'bert-compress', version: toolVersion() },
     createdAt: new Date().toISOString(),
     kind: isDistill ? 'distill' : 'train',
-    version: TRAINING_VERSIONS[isDistill ? 'distill' : 'train'],
+    version: trainingVersion(isDistill ? 'distill' : 'train'),
     ...(task ? { task: task.name } : {}),
     student: {
       spec: o.student,

@@ -19,7 +19,7 @@ import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
 import { writeTinyBert } from '../helpers/models.ts';
 import { runMain } from '../helpers/cli.ts';
 import { formatMB } from '../../src/units.ts';
-import { TRAINING_VERSIONS } from '../../src/train/versions.ts';
+import { trainingVersion } from '../../src/train/versions.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
 const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
@@ -563,7 +563,7 @@ describe.skipIf(!haveShared)('compress train / distill runs (needs ../shared/glu
     const lineage = JSON.parse(r.stdout);
     expect(lineage).toMatchObject({
       kind: 'distill',
-      version: TRAINING_VERSIONS.distill,
+      version: trainingVersion('distill'),
       task: 'SST-2',
       steps: 4,
       distill: { alpha: 0.25, temperature: 2, logitLoss: 'ce' },

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSweep } from '../../src/sweep/spec.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
-import { currentVersions, pointFamily, pointKey, pointKeys, sameVersions, versionChange } from '../../src/sweep/key.ts';
+import { currentVersions, pointFamily, pointKey, pointKeys, pointStudentKind, sameVersions, versionChange } from '../../src/sweep/key.ts';
 import { TRAINING_VERSIONS } from '../../src/train/versions.ts';
 import { findStale } from '../../src/sweep/stale.ts';
 import type { StoredPoint } from '../../src/sweep/store.ts';
@@ -272,10 +272,12 @@ describe('point keys', () => {
       [heads({ ratio: 0.4 }), 5],
     ] as const) {
       const p = await point([...steps], seed);
-      expect(pointKeys(p), JSON.stringify([steps, seed])).toEqual([p.key]);
+      expect(pointKey(p, 'written'), JSON.stringify([steps, seed])).toBe(p.key);
+      expect(pointKeys(p)[0]).toBe(p.key);
     }
+    // (then, for a BERT's training step, the keys of the shared training version: 'hold a train or distill step's version')
     const bySweep = await point(train({}), 7);
-    expect(pointKeys(bySweep)).toEqual([bySweep.key, pointKey(bySweep, 'written')]);
+    expect(pointKeys(bySweep).slice(0, 2)).toEqual([bySweep.key, pointKey(bySweep, 'written')]);
     expect(pointKey(bySweep, 'written')).not.toBe(bySweep.key);
   });
 
@@ -524,27 +526,39 @@ describe('stale points', () => {
     for (const mode of ['int8', 'int8-static', 'int8-group:8', 'int4-block:32', 'mixed:0.5']) expect(v({ mode })).toBe(8);
   });
 
-  it("hold a train or distill step's version (TRAINING_VERSIONS), version 1 as the key of a point stored before steps had one", async () => {
-    const [, ft, kd] = await plan([
+  it("hold a train or distill step's version for the kind of student it trains (TRAINING_VERSIONS), version 1 as the key of a point stored before steps had one", async () => {
+    const [, ft, kd, lstm] = await plan([
       [{ pass: 'train', settings: { epochs: 1, maxExamples: 8 } }],
       [{ pass: 'distill', settings: { epochs: 1, maxExamples: 8 } }],
+      [{ pass: 'distill', settings: { epochs: 1, maxExamples: 8, student: 'bilstm:hidden=8' } }],
     ]);
-    expect(TRAINING_VERSIONS).toEqual({ train: 2, distill: 2 });
-    expect(ft!.versions).toEqual({ tool: toolVersion(), passes: { train: 2 } });
-    expect(kd!.versions).toEqual({ tool: toolVersion(), passes: { distill: 2 } });
-    // stored by code before steps had versions: the key and the code of version 1, for a queue worker too
-    const v1 = { ...kd!, versions: { tool: toolVersion(), passes: { distill: 1 } } };
+    expect(TRAINING_VERSIONS).toEqual({ train: { bert: 1, bilstm: 2 }, distill: { bert: 1, bilstm: 2 } });
+    expect([ft, kd, lstm].map((p) => p!.training!.studentKind)).toEqual(['bert', 'bert', 'bilstm']);
+    expect(ft!.versions).toEqual({ tool: toolVersion(), passes: { train: 1 } });
+    expect(kd!.versions).toEqual({ tool: toolVersion(), passes: { distill: 1 } });
+    expect(lstm!.versions).toEqual({ tool: toolVersion(), passes: { distill: 2 } });
+    // a BERT's: the key of a point stored before steps had versions, for a queue worker too
     const unversioned = { ...kd!, versions: { tool: toolVersion(), passes: {} } };
-    expect(pointKey(unversioned)).toBe(pointKey(v1));
-    expect(sameVersions(unversioned.versions, v1.versions)).toBe(true);
-    // trained by distill 2: another key of the same family, other code, said as such
-    expect(kd!.key).not.toBe(pointKey(v1));
-    expect(pointKey(kd!)).toBe(kd!.key);
-    expect(pointFamily(kd!)).toBe(pointFamily(v1));
-    expect(sameVersions(kd!.versions, v1.versions)).toBe(false);
-    expect(versionChange(unversioned, kd!)).toBe('distill v1 → v2');
-    expect(versionChange(v1, kd!)).toBe('distill v1 → v2');
-    expect(versionChange(kd!, v1)).toBe('distill v2 → v1');
+    expect(pointKey(unversioned)).toBe(kd!.key);
+    expect(sameVersions(unversioned.versions, kd!.versions)).toBe(true);
+    // and a store written by the code of version 2 for every kind (a BiLSTM's change) holds it under that version's key
+    const shared = { ...kd!, versions: { tool: toolVersion(), passes: { distill: 2 } } };
+    expect(pointKeys(kd!)).toEqual([kd!.key, pointKey(shared)]);
+    expect(pointFamily(shared)).toBe(pointFamily(kd!));
+    // a BiLSTM's version 1 (its LSTM biases decayed): another key of the same family, other code, said as such
+    const v1 = { ...lstm!, versions: { tool: toolVersion(), passes: { distill: 1 } } };
+    expect(pointKeys(lstm!)).toEqual([lstm!.key]);
+    expect(pointKey(v1)).not.toBe(lstm!.key);
+    expect(pointFamily(v1)).toBe(pointFamily(lstm!));
+    expect(sameVersions(lstm!.versions, v1.versions)).toBe(false);
+    expect(versionChange(v1, lstm!)).toBe('distill v1 → v2');
+    expect(versionChange(lstm!, v1)).toBe('distill v2 → v1');
+    // a plan stored without the kind of its student: its spec's (the BiLSTM's); none said, the step's code's version
+    const { studentKind: _k, ...planned } = lstm!.training!;
+    expect(pointStudentKind({ training: planned })).toBe('bilstm');
+    const { studentKind: _b, ...unknown } = kd!.training!;
+    expect(pointStudentKind({ training: unknown })).toBeUndefined();
+    expect(currentVersions(kd!.steps, undefined, undefined, pointStudentKind({ training: unknown })).passes).toEqual({ distill: 2 });
   });
 
   it('are not matched across different settings, nor from a plan this code cannot read', async () => {

@@ -13,7 +13,7 @@ import { pointKey } from '../../src/sweep/key.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { staleLine } from '../../src/cli/commands/sweep.ts';
 import { loadReport } from '../../src/report/write.ts';
-import { TRAINING_VERSIONS } from '../../src/train/versions.ts';
+import { TRAINING_VERSIONS, trainingVersion } from '../../src/train/versions.ts';
 import { writeQuickSweep, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
 let t: TinySweep;
@@ -35,9 +35,11 @@ pipelines:
 afterAll(() => t?.cleanup());
 
 /** The versions the code of this test file runs with, put back after each test that plays a later version. */
-const versions = TRAINING_VERSIONS as Record<'train' | 'distill', number>;
-const released = { ...versions };
-afterEach(() => Object.assign(versions, released));
+const versions = TRAINING_VERSIONS as Record<'train' | 'distill', Record<'bert' | 'bilstm', number>>;
+const released = structuredClone(versions);
+afterEach(() => Object.assign(versions, structuredClone(released)));
+/** Every kind of student at version `n`, as code before versions by kind keyed them. */
+const every = (n: number) => ({ bert: n, bilstm: n });
 
 /** The stored points' versions and keys, by label. */
 function stored(store: string): Map<string, { key: string; versions: SweepPoint['versions'] }> {
@@ -64,12 +66,13 @@ describe("a training step's version", () => {
     expect(first).toMatchObject({ total: 3, ran: 3, failed: [] });
     const before = stored(store);
     expect(before.get('baseline')!.versions.passes).toEqual({});
-    expect(before.get('ft')!.versions.passes).toEqual({ train: released.train });
-    expect(before.get('kd')!.versions.passes).toEqual({ distill: released.distill });
+    expect(before.get('ft')!.versions.passes).toEqual({ train: released.train.bert });
+    expect(before.get('kd')!.versions.passes).toEqual({ distill: released.distill.bert });
 
-    // the next version of distill (a changed loss, say): its points are stale, train's and the baseline are not
-    versions.distill = released.distill + 1;
-    const change = `distill v${released.distill} → v${versions.distill}`;
+    // the next version of distill for BERT students (a changed loss, say): its points are stale, train's and the baseline are not
+    const next = trainingVersion('distill') + 1;
+    versions.distill = { ...released.distill, bert: next };
+    const change = `distill v${released.distill.bert} → v${next}`;
     const kept = await runSweep({ file, store });
     expect(kept).toMatchObject({ total: 3, alreadyDone: 2, ran: 0, failed: [] });
     expect(kept.stale.map((s) => [s.point.label, s.stored.map((o) => o.key), s.change])).toEqual([['kd', [before.get('kd')!.key], change]]);
@@ -87,26 +90,26 @@ describe("a training step's version", () => {
     const rerun = await runSweep({ file, store, rerunStale: true });
     expect(rerun).toMatchObject({ total: 3, alreadyDone: 2, ran: 1, failed: [] });
     const after = stored(store);
-    expect(after.get('kd')!.versions.passes).toEqual({ distill: versions.distill });
+    expect(after.get('kd')!.versions.passes).toEqual({ distill: next });
     expect(after.get('kd')!.key).not.toBe(before.get('kd')!.key);
     for (const label of ['baseline', 'ft']) expect(after.get(label)).toEqual(before.get(label));
     expect(await runSweep({ file, store })).toMatchObject({ alreadyDone: 3, ran: 0, stale: [] });
 
     // the code of this release reads that store as one a later version wrote: its kd point stale, kept (--dry-run says so)
-    Object.assign(versions, released);
+    Object.assign(versions, structuredClone(released));
     const r = dryRun(store);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n')).toEqual([
       'sweep versions: 3 points (1 model × 3 pipelines), 2 already in the store, 1 stale (kept); dry run: none run, nothing written',
       expect.stringMatching(/^[0-9a-f]{12} tiny-sst2 · baseline \(in the store\)$/),
       expect.stringMatching(/^[0-9a-f]{12} tiny-sst2 · ft \(in the store\)$/),
-      `${before.get('kd')!.key.slice(0, 12)} tiny-sst2 · kd (stale: distill v${released.distill + 1} → v${released.distill}; kept)`,
+      `${before.get('kd')!.key.slice(0, 12)} tiny-sst2 · kd (stale: distill v${next} → v${released.distill.bert}; kept)`,
     ]);
   });
 
   it('is 1 in a store written before steps had versions: its points are current, their keys as they were', async () => {
     // (as the code of version 1 ran it: the versions put back after the test)
-    Object.assign(versions, { train: 1, distill: 1 });
+    Object.assign(versions, { train: every(1), distill: every(1) });
     const store = join(t.root, 'unversioned.sqlite');
     expect(await runSweep({ file, store })).toMatchObject({ ran: 3, failed: [] });
     // as earlier code stored them: no version for the training steps, under the key it gave them
@@ -123,8 +126,68 @@ describe("a training step's version", () => {
     }
     expect(await runSweep({ file, store })).toMatchObject({ alreadyDone: 3, ran: 0, stale: [], failed: [] });
     expect(loadReport({ store }).rows.map((r) => r.stale)).toEqual([null, null, null]);
-    // (and stale, as 'train v1 → v2', once train's version is 2)
-    versions.train = 2;
-    expect((await runSweep({ file, store })).stale.map((s) => [s.point.label, s.change])).toEqual([['ft', 'train v1 → v2']]);
+    // (and stale, as 'train v1 → v3', once train's version for BERT students is 3)
+    versions.train = every(3);
+    expect((await runSweep({ file, store })).stale.map((s) => [s.point.label, s.change])).toEqual([['ft', 'train v1 → v3']]);
+  });
+
+  it("is its student's kind's: a store written when every kind had version 2 (a BiLSTM's change) or none keeps its BERT points current; a BiLSTM's version 1 is stale", async () => {
+    const kinds = writeQuickSweep(
+      t.root,
+      'kinds',
+      `models: [{path: models/tiny-sst2, tasks: [SST-2]}]
+calibration: false
+pipelines:
+  - baseline
+  - {name: ft, steps: [{pass: train, settings: {epochs: 1, maxExamples: 8, batchSize: 4}}]}
+  - {name: kd, steps: [{pass: distill, settings: {epochs: 1, maxExamples: 8, batchSize: 4, student: 'bert:layers=1'}}]}
+  - {name: lstm, steps: [{pass: distill, settings: {epochs: 1, maxExamples: 8, batchSize: 4, student: 'bilstm:hidden=8'}}]}
+`,
+    );
+    /**
+     * Runs the sweep as the code of `version` for every kind stored it: no student kinds in its plans, and at version 1
+     * no training versions (as code before steps had versions).
+     */
+    const storedBy = async (store: string, version: number) => {
+      Object.assign(versions, { train: every(version), distill: every(version) });
+      expect(await runSweep({ file: kinds, store })).toMatchObject({ ran: 4, failed: [] });
+      Object.assign(versions, structuredClone(released));
+      const db = new Database(store);
+      try {
+        for (const row of db.prepare('SELECT key, point FROM points').all() as Array<{ key: string; point: string }>) {
+          const point = JSON.parse(row.point) as SweepPoint;
+          if (!point.training) continue;
+          delete point.training.studentKind;
+          if (version === 1) point.versions = { ...point.versions, passes: {} };
+          expect(pointKey(point)).toBe(row.key);
+          db.prepare('UPDATE points SET point = ? WHERE key = ?').run(JSON.stringify(point), row.key);
+        }
+      } finally {
+        db.close();
+      }
+    };
+    const staleRows = (store: string) => loadReport({ store }).rows.map((r) => [r.label, r.stale]);
+
+    // version 2 for every kind: every point current, reused (a BERT's under that key), the report says so
+    const shared = join(t.root, 'shared.sqlite');
+    await storedBy(shared, 2);
+    const expected = [
+      ['baseline', null],
+      ['ft', null],
+      ['kd', null],
+      ['lstm', null],
+    ];
+    expect(staleRows(shared)).toEqual(expected);
+    expect(await runSweep({ file: kinds, store: shared })).toMatchObject({ alreadyDone: 4, ran: 0, stale: [], failed: [] });
+    expect(staleRows(shared)).toEqual(expected);
+
+    // none (version 1): the BERT points current and reused, the BiLSTM's stale (its LSTM biases were decayed)
+    const before = join(t.root, 'before-versions.sqlite');
+    await storedBy(before, 1);
+    const rerun = await runSweep({ file: kinds, store: before });
+    expect(rerun).toMatchObject({ alreadyDone: 3, ran: 0, failed: [] });
+    expect(rerun.stale.map((m) => [m.point.label, m.change])).toEqual([['lstm', 'distill v1 → v2']]);
+    // (the model so far a BERT, as the rerun recorded: ft current in the report too)
+    expect(staleRows(before)).toEqual([...expected.slice(0, 3), ['lstm', 'distill v1 → v2']]);
   });
 });

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/onnx/load.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { SettingsError } from '../../src/errors.ts';
-import { TRAINING_VERSIONS } from '../../src/train/versions.ts';
+import { TRAINING_VERSIONS, trainingVersion } from '../../src/train/versions.ts';
 import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
@@ -274,15 +274,16 @@ describe.skipIf(!haveShared)('runTraining on the checkpoints of another run (nee
     const controller = new AbortController();
     await runTraining({ ...other, signal: controller.signal, onStep: (s) => (s.step === 2 ? controller.abort() : undefined) });
     expect(checkpoints(dir)).toEqual([2]);
-    const versions = TRAINING_VERSIONS as Record<'train' | 'distill', number>;
-    const released = versions.distill;
-    versions.distill = released + 1;
+    const versions = TRAINING_VERSIONS as Record<'train' | 'distill', Record<'bert' | 'bilstm', number>>;
+    const kinds = versions.distill;
+    const released = trainingVersion('distill');
+    versions.distill = { bert: released + 1, bilstm: released + 1 };
     try {
       await expect(runTraining(other)).rejects.toThrow(
         `${dir} holds the checkpoints (step 2) of a run with version ${released} of the training step (this run: version ${released + 1}), which this bert-compress does not resume: remove ${dir} to start over`,
       );
     } finally {
-      versions.distill = released;
+      versions.distill = kinds;
     }
     expect(checkpoints(dir)).toEqual([2]);
     const logs: string[] = [];

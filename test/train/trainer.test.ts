@@ -18,7 +18,7 @@ import { readModelConfig } from '../../src/eval/model-files.ts';
 import { openSession } from '../../src/runtime/session.ts';
 import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
 import { writeTinyBert } from '../helpers/models.ts';
-import { TRAINING_VERSIONS } from '../../src/train/versions.ts';
+import { trainingVersion } from '../../src/train/versions.ts';
 
 const SST2_TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
 const STSB_TEACHER = join(TEACHERS_DIR, 'stsb-L4H256');
@@ -71,7 +71,7 @@ describe.skipIf(!haveShared)('runTraining (needs ../shared/glue and ../shared/te
     expect(losses.at(-1)!).toBeLessThan(0.2 * losses[0]!);
     expect(r.lineage!).toMatchObject({
       kind: 'train',
-      version: TRAINING_VERSIONS.train,
+      version: trainingVersion('train'),
       task: 'SST-2',
       steps: 20,
       examplesSeen: 320,

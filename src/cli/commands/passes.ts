@@ -9,7 +9,7 @@ import { PASS_DECLARATIONS } from '../../pass-declarations.ts';
 import { out, type CliCommand } from '../command.ts';
 import { trainingStepSettings } from '../../sweep/train-step.ts';
 import { DEFAULT_TRAIN_SETTINGS } from '../../train/trainer.ts';
-import { TRAINING_VERSIONS } from '../../train/versions.ts';
+import { trainingVersion } from '../../train/versions.ts';
 
 interface PassesArgs {
   json: boolean;
@@ -33,7 +33,7 @@ export const passesCommand: CliCommand<PassesArgs> = {
     out('of the flag named beside it (compress train --help, compress distill --help: meaning and default).');
     for (const kind of ['train', 'distill'] as const) {
       const settings = trainingStepSettings(kind).map((s) => `${s.key}${s.flag ? ` (${s.flag})` : ''}`);
-      out(`  ${kind} (version ${TRAINING_VERSIONS[kind]}): ${settings.join(', ')}`);
+      out(`  ${kind} (version ${trainingVersion(kind)}): ${settings.join(', ')}`);
     }
     out(
       `  (evalEachEpoch: dev evaluation after each epoch, default ${DEFAULT_TRAIN_SETTINGS.evalEachEpoch}; student and teacher: paths or specs, relative to the sweep file)`,

@@ -11,6 +11,7 @@
  * - `bilstm:hidden=H[,embedding=E][,mlp=M]`: the Distilled BiLSTM (bilstm.ts), word embedding from the teacher's when the
  *   widths match.
  */
+import type { StudentKind } from '../versions.ts';
 import { quantizedFrom } from '../../bench/lineage.ts';
 import { totalmem } from 'node:os';
 import { dirname } from 'node:path';
@@ -447,6 +448,11 @@ function id2labelOf(src: Record<string, unknown>): string[] | undefined {
 }
 
 /** Student specs the library builds from the teacher (every-other, bert:…, bilstm:…), as opposed to model paths. */
+/** The kind of model a student spec makes: a bilstm:… spec a Distilled BiLSTM; every-other and bert:… a BERT. */
+export function studentSpecKind(spec: string): StudentKind {
+  return spec.startsWith('bilstm:') ? 'bilstm' : 'bert';
+}
+
 export function isStudentSpec(spec: string): boolean {
   return spec === 'every-other' || spec.startsWith('bert:') || spec.startsWith('bilstm:');
 }
