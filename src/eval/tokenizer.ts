@@ -909,17 +909,86 @@ export interface TokenizerTraits {
   unknownsAcrossPreTokens: boolean;
 }
 
+/** A tokenizer.json object's model and pre-tokenizer, as fusedUnknowns reads them. */
+interface ModelAndPreTokenizer {
+  model?: { type?: unknown; fuse_unk?: unknown };
+  pre_tokenizer?: { type?: unknown; split?: unknown; prepend_scheme?: unknown; add_prefix_space?: unknown; pretokenizers?: unknown } | null;
+}
+
 /**
- * Whether @huggingface/tokenizers, run as it is, can fuse unknown pieces of a tokenizer.json object's model across
- * pre-tokens where tokenizers fuses them within one (modelPerPreToken): its model fuses them (Unigram, BPE with
- * `fuse_unk`), its pre-tokenizer may give several pre-tokens (any but none or one Metaspace that does not split), and
- * no Metaspace of it splits (splitOnMetaspace's tokenizers ran their model on each pre-token already).
+ * Whether a tokenizer.json object's model fuses a run of unknown pieces into one unknown token (Unigram's always, BPE's
+ * with `fuse_unk`) and its pre-tokenizer may give a text several pre-tokens (any but none, or one Metaspace that does
+ * not split): where @huggingface/tokenizers, which gives its model all the pre-tokens at once, can fuse them across
+ * pre-tokens, and tokenizers, which runs it on each pre-token (modelPerPreToken), does not.
  */
-function fusesAcrossPreTokens(json: object): boolean {
-  const { model, pre_tokenizer: pre } = json as { model?: { type?: unknown; fuse_unk?: unknown }; pre_tokenizer?: { type?: unknown; split?: unknown } | null };
+function fusesUnknownsOfPreTokens(json: object): boolean {
+  const { model, pre_tokenizer: pre } = json as ModelAndPreTokenizer;
   const fuses = model?.type === 'Unigram' || (model?.type === 'BPE' && model.fuse_unk === true);
   const onePreToken = pre === null || pre === undefined || (pre.type === 'Metaspace' && pre.split === false);
-  return fuses && !onePreToken && splittingMetaspaces(json).length === 0;
+  return fuses && !onePreToken;
+}
+
+/**
+ * Whether @huggingface/tokenizers, run as it is, could fuse unknown pieces of a tokenizer.json object's model across
+ * pre-tokens (fusesUnknownsOfPreTokens) where no Metaspace of it splits (splitOnMetaspace's tokenizers ran their model
+ * on each pre-token already): what modelPerPreToken changed.
+ */
+function fusesAcrossPreTokens(json: object): boolean {
+  return fusesUnknownsOfPreTokens(json) && splittingMetaspaces(json).length === 0;
+}
+
+/**
+ * Whether transformers.js, whose @huggingface/tokenizers gives the model all the pre-tokens of a text at once, can fuse
+ * unknown pieces of the tokenizer.json object `json` (as read: --format transformers.js writes its splitting
+ * Metaspaces so that transformers.js splits alike, withSplitsTransformersJsReads) across pre-tokens where
+ * tokenizers and evaluation fuse them within one (modelPerPreToken): it fuses them (fusesUnknownsOfPreTokens), unless
+ * every pre-token after the first starts with a Metaspace's replacement (▁) that is a piece of the model, which is then
+ * no unknown piece: a pre-tokenizer that is one Metaspace that splits (each pre-token after the first starts with ▁),
+ * or a Sequence ending in one that also prepends ▁ to every pre-token (prepend_scheme always).
+ */
+export function fusesUnknownsInTransformersJs(json: object): boolean {
+  if (!fusesUnknownsOfPreTokens(json)) return false;
+  const pre = (json as ModelAndPreTokenizer).pre_tokenizer!;
+  const metaspaces = splittingMetaspaces(json);
+  const list = pre.type === 'Sequence' && Array.isArray(pre.pretokenizers) ? (pre.pretokenizers as ModelAndPreTokenizer['pre_tokenizer'][]) : [pre];
+  const last = list.at(-1);
+  const always = (m: NonNullable<ModelAndPreTokenizer['pre_tokenizer']>) =>
+    (m.prepend_scheme ?? (m.add_prefix_space === false ? 'never' : 'always')) === 'always';
+  const prefixed =
+    last?.type === 'Metaspace' &&
+    metaspaces.some(({ at }) => at === (pre.type === 'Sequence' ? list.length - 1 : undefined)) &&
+    (list.length === 1 || always(last));
+  const replacement = metaspaces.at(-1)?.replacement;
+  return !(prefixed && replacement !== undefined && modelVocabulary(json)?.has(replacement) === true);
+}
+
+/**
+ * A tokenizer.json object whose Metaspace pre-tokenizers that split (splittingMetaspaces) are written as transformers.js
+ * reads them alike: a Metaspace that does not split, then a Split on a regex that matches the pieces before each ▁
+ * (`▁[^▁]*|[^▁]+`, Isolated), which tokenizers reads as the same split (pre_tokenizers/metaspace.rs splits on the
+ * replacement MergedWithNext) and @huggingface/tokenizers honours, where it ignores `split` and gave a Unigram model
+ * the whole text, a piece holding ▁ matched across two words. `json` itself when it has none.
+ */
+export function withSplitsTransformersJsReads(json: Record<string, unknown>): Record<string, unknown> {
+  const metaspaces = splittingMetaspaces(json);
+  if (metaspaces.length === 0) return json;
+  // (one replacement character, as tokenizers' Metaspace holds a char; the regex reads alike in Oniguruma and JS)
+  const rewrite = (m: Record<string, unknown>, replacement: string) => {
+    const literal = replacement.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const other = `[^${replacement.replace(/[\]\\^-]/g, '\\$&')}]`;
+    return [
+      { ...m, split: false },
+      { type: 'Split', pattern: { Regex: `${literal}${other}*|${other}+` }, behavior: 'Isolated', invert: false },
+    ];
+  };
+  const pre = json.pre_tokenizer as Record<string, unknown>;
+  if (metaspaces[0]!.at === undefined) return { ...json, pre_tokenizer: { type: 'Sequence', pretokenizers: rewrite(pre, metaspaces[0]!.replacement) } };
+  const list = pre.pretokenizers as Array<Record<string, unknown>>;
+  const pretokenizers = list.flatMap((p, i) => {
+    const found = metaspaces.find(({ at }) => at === i);
+    return found ? rewrite(p, found.replacement) : [p];
+  });
+  return { ...json, pre_tokenizer: { ...pre, pretokenizers } };
 }
 
 /** The TokenizerTraits of the tokenizer in `dir` as loadTokenizer reads it; undefined where it has none this code reads. */

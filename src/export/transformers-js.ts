@@ -46,7 +46,9 @@ import {
   tokenizerFolder,
   tokenName,
   type TokenizerConfigJson,
+  fusesUnknownsInTransformersJs,
   withoutSlowOnlyOptions,
+  withSplitsTransformersJsReads,
 } from '../eval/tokenizer.ts';
 import { shellWord } from '../shell-word.ts';
 import { sha256File, sha256FileSync, writeFileAtomic } from '../files.ts';
@@ -112,7 +114,7 @@ export interface TransformersJsFolder {
   models: Array<{ dtype: TransformersJsDtype; file: string }>;
   /** Graph inputs and outputs renamed to what transformers.js feeds and reads (old name → new). */
   renamed: Record<string, string>;
-  /** What a transformers.js user should know about the folder, one line each (singleScoreNote). */
+  /** What a transformers.js user should know about the folder, one line each (singleScoreNote, fusedUnknownsNote). */
   notes: string[];
 }
 
@@ -221,7 +223,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
       }
       const last = models[models.length - 1]!;
       const external = models.filter((m) => m.lineage.output.dataFile).map((m) => basename(m.file));
-      const graphOnly = writeSideFiles(sourceDir, dir, fp32, last.dtype, opts.input, undefined, opts.tokenizerDir, external);
+      const { graphOnly, fusesUnknowns } = writeSideFiles(sourceDir, dir, fp32, last.dtype, opts.input, undefined, opts.tokenizerDir, external);
       const config = { path: join(opts.output, 'config.json'), written: true, graphOnly };
       const renamedInput = plan.model !== source ? await inputRecord(opts.input) : undefined;
       for (const m of models) finishLineage(m.lineage, dir, m.file, opts.output, plan.renamed, renamedInput, config);
@@ -232,7 +234,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
         defaultDtype: last.dtype,
         models: models.map(({ dtype, file }) => ({ dtype, file })),
         renamed: plan.renamed,
-        notes: singleScoreNote(fp32, opts.output),
+        notes: [...singleScoreNote(fp32, opts.output), ...(fusesUnknowns ? [fusedUnknownsNote(opts.output)] : [])],
         lineage: last.lineage,
       };
     } catch (e) {
@@ -295,7 +297,7 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
       const fpFile = TRANSFORMERS_JS_MODEL_FILES.fp32;
       const saved = await saveRunnable(plan.model, structure, join(dir, fpFile), sources, { dataFile: externalDataName(fpFile) });
       const tokenizer = opts.tokenizerDir ?? hfDir;
-      const graphOnly = writeSideFiles(hfDir, dir, plan.model, 'fp32', hfDir, structure, tokenizer, saved.data ? [basename(fpFile)] : []);
+      const { graphOnly, fusesUnknowns } = writeSideFiles(hfDir, dir, plan.model, 'fp32', hfDir, structure, tokenizer, saved.data ? [basename(fpFile)] : []);
       // its lineage, as every model file of the folder has one: what makes the folder one compress wrote (notWritten),
       // replaced by the same export run again
       const size = modelSize(plan.model);
@@ -323,7 +325,7 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
         defaultDtype: 'fp32',
         models: [{ dtype: 'fp32', file: TRANSFORMERS_JS_MODEL_FILES.fp32 }],
         renamed: plan.renamed,
-        notes: singleScoreNote(plan.model, output),
+        notes: [...singleScoreNote(plan.model, output), ...(fusesUnknowns ? [fusedUnknownsNote(output)] : [])],
       };
     } catch (e) {
       throw namingUserPaths(e, [
@@ -587,7 +589,8 @@ function finishLineage(
 /**
  * Writes config.json, tokenizer.json, tokenizer_config.json and special_tokens_map.json (when the source has it)
  * into `dir` from the source folder `from`; `model` is the float model (its shape, label count and position limit).
- * Returns what config.json cannot say of the model (its `graph_only`).
+ * Returns what config.json cannot say of the model (its `graph_only`) and whether transformers.js can tokenize a text
+ * otherwise than evaluation (`fusesUnknowns`: fusesUnknownsInTransformersJs, said by fusedUnknownsNote).
  */
 function writeSideFiles(
   from: string,
@@ -598,7 +601,7 @@ function writeSideFiles(
   structure: BertStructure = findBert(model),
   tokenizerGiven: string = from,
   externalData: readonly string[] = [],
-): string[] {
+): { graphOnly: string[]; fusesUnknowns: boolean } {
   // (a tokenizer file given names its folder, as training reads --tokenizer: vocab.json needs its merges.txt beside it)
   const tokenizerFrom = tokenizerFolder(tokenizerGiven);
   const configFile = join(from, 'config.json');
@@ -625,8 +628,10 @@ function writeSideFiles(
       `${tokenizerFrom}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model; transformers.js needs the tokenizer${tokenizerFrom === from ? ' (give its folder with --tokenizer)' : ''}`,
     );
   const tokenizer = found.json;
-  if (found.asRead) writeFileSync(join(dir, 'tokenizer.json'), readFileSync(found.file));
-  else write('tokenizer.json', tokenizer);
+  // (a Metaspace that splits written so that transformers.js splits too, withSplitsTransformersJsReads)
+  const forTransformersJs = withSplitsTransformersJsReads(tokenizer);
+  if (found.asRead && forTransformersJs === tokenizer) writeFileSync(join(dir, 'tokenizer.json'), readFileSync(found.file));
+  else write('tokenizer.json', forTransformersJs);
   // (transformers.js feeds the model the ids of the tokenizer's vocabulary: one past the word embedding's rows, a
   // tokenizer of another model given with --tokenizer, fails in the model's Gather on the first text that uses them)
   checkVocabularyRows(tokenizer, structure.vocabSize, tokenizerGiven === from ? tokenizerFrom : `--tokenizer ${tokenizerGiven}`, name);
@@ -649,7 +654,15 @@ function writeSideFiles(
   );
   if (existsSync(join(tokenizerFrom, 'special_tokens_map.json')))
     writeFileSync(join(dir, 'special_tokens_map.json'), readFileSync(join(tokenizerFrom, 'special_tokens_map.json')));
-  return (written[GRAPH_ONLY_KEY] as string[] | undefined) ?? [];
+  return { graphOnly: (written[GRAPH_ONLY_KEY] as string[] | undefined) ?? [], fusesUnknowns: fusesUnknownsInTransformersJs(tokenizer) };
+}
+
+/**
+ * The warning for a folder whose tokenizer's model fuses unknown pieces where transformers.js fuses them across words
+ * (fusesUnknownsInTransformersJs), one line.
+ */
+function fusedUnknownsNote(folder: string): string {
+  return `warning: ${folder}: its tokenizer's model fuses a run of unknown pieces into one unknown token, which transformers.js does across words where transformers and compress eval do within a word only: a text with unknown words side by side can get fewer ids in transformers.js (its vocabulary has no lone ▁ piece, or its pre-tokenizer does not start every word with one)`;
 }
 
 /**

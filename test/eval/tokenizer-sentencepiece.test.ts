@@ -627,4 +627,56 @@ describe('a Metaspace pre-tokenizer that splits (split true or absent, as tokeni
     const older = written('split-absent', { type: 'Sequence', pretokenizers: [{ type: 'Metaspace', replacement: '▁', add_prefix_space: true }] });
     expect(loadTokenizer(older).encode('a b', null, 20).ids).toEqual([0, 5, 9, 2]);
   });
+
+  /** `pieces` as an XLM-R-style folder with a one-layer model, written by --format transformers.js: the folder and what was said. */
+  const exported = async (name: string, pieces: TestPiece[]) => {
+    const dir = sentencePieceFolder(name, 'sentencepiece.bpe.model', sentencePieceModelBytes(pieces), {
+      model_type: 'bert',
+      tokenizer_class: 'XLMRobertaTokenizer',
+    });
+    saveModel(tinyBert({ vocabSize: 12, numLayers: 1 }), join(dir, 'model.onnx'));
+    const out = join(root, `${name}-out`);
+    const { notes } = await compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [] });
+    const { AutoTokenizer, env } = await import('@huggingface/transformers');
+    env.allowRemoteModels = false;
+    const theirs = await AutoTokenizer.from_pretrained(out);
+    return { dir, out, notes, ids: (text: string) => Array.from(theirs(text).input_ids.data as BigInt64Array, Number) };
+  };
+
+  it('is written by --format transformers.js as a Metaspace that does not split and a Split before each ▁, which transformers.js honours, so that it reads a text as evaluation does, where it let a piece span two words', async () => {
+    const { dir, out, notes, ids } = await exported('inside-tjs', [...XLMR_PIECES.slice(0, 9), { piece: 'a▁b', score: 0 }]);
+    const written = JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')) as {
+      pre_tokenizer: { type: string; pretokenizers: Array<{ type: string; split?: boolean }> };
+    };
+    expect(written.pre_tokenizer.pretokenizers.map((p) => [p.type, p.split])).toEqual([
+      ['Metaspace', false],
+      ['Split', undefined],
+    ]);
+    for (const text of ['a b', ' a  b ', 'ab a b\tb']) {
+      expect(ids(text)).toEqual(loadTokenizer(dir).encode(text, null, 20).ids);
+      expect(loadTokenizer(out).encode(text, null, 20).ids).toEqual(loadTokenizer(dir).encode(text, null, 20).ids);
+    }
+    expect(ids('a b')).toEqual([0, 5, 9, 2]);
+    // (a lone ▁ piece starts every word: transformers.js has no run of unknown pieces across words to fuse)
+    expect(notes).toEqual([]);
+  });
+
+  it('says in one line, at --format transformers.js, that transformers.js fuses unknown pieces across words where the vocabulary has no lone ▁ piece', async () => {
+    const { dir, out, notes, ids } = await exported('no-lone-tjs', [
+      ...XLMR_PIECES.slice(0, 3),
+      { piece: '▁a', score: -1 },
+      { piece: 'b', score: -3 },
+      { piece: 'a', score: -4 },
+    ]);
+    expect(loadTokenizer(dir).encode('ü ü', null, 20).ids).toEqual([0, 3, 3, 2]);
+    expect(ids('ü ü')).toEqual([0, 3, 2]); // (what the warning says)
+    expect(notes).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^warning: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: its tokenizer's model fuses a run of unknown pieces into one unknown token, which transformers.js does across words`,
+        ),
+      ),
+    ]);
+    expect(notes[0]).not.toContain('\n');
+  });
 });
