@@ -159,6 +159,11 @@ export function parseSweepFile(file: string): SweepSpec {
 /** Top-level keys that start with this are ignored (docker-compose's extension fields): they hold YAML anchors. */
 const EXTENSION_PREFIX = 'x-';
 
+/** A control character (C0, DEL, C1) or Unicode's line and paragraph separators: what a name on one line cannot hold. */
+const CONTROL = /[\p{Cc}\u2028\u2029]/u;
+/** The characters of CONTROL that break a line (LF, VT, FF, CR, NEL, LS, PS). */
+const LINE_BREAKS = '\n\v\f\r\u0085\u2028\u2029';
+
 /** Validates a parsed sweep document; `display` names the file in messages, paths resolve against `file`'s folder. */
 export function parseSweep(raw: unknown, file: string, display = file): SweepSpec {
   const f = new Fields(display);
@@ -180,7 +185,7 @@ export function parseSweep(raw: unknown, file: string, display = file): SweepSpe
   );
   const spec: SweepSpec = {
     file,
-    name: doc.name === undefined ? basename(file, extname(file)) : f.string(doc.name, 'name'),
+    name: doc.name === undefined ? f.oneLine(basename(file, extname(file)), 'name', 'the file name') : f.oneLine(f.string(doc.name, 'name'), 'name'),
     models,
     pipelines: parsePipelines(f, doc.pipelines, base, models),
     bench: parseBench(f, doc.bench),
@@ -217,7 +222,7 @@ function parseModel(f: Fields, raw: unknown, at: string, base: string, calibrati
     .flatMap((t, i) => f.attempt(`${at}.tasks[${i}]`, () => lookupTasks(f.string(t, `${at}.tasks[${i}]`)).map(sweptTask)));
   const own = m.calibration === undefined ? calibration : parseCalibration(f, m.calibration, `${at}.calibration`, calibration ?? {});
   const spec: ModelSpec = {
-    name: m.name === undefined ? defaultModelName(path) : f.string(m.name, `${at}.name`),
+    name: m.name === undefined ? f.oneLine(defaultModelName(path), `${at}.path`, 'its path') : f.oneLine(f.string(m.name, `${at}.name`), `${at}.name`),
     path,
     tasks: [...new Set(tasks)],
     calibration: own ? { task: own.task ?? tasks[0]!, examples: own.examples ?? DEFAULT_CALIBRATION_EXAMPLES } : null,
@@ -283,6 +288,8 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
     const expanded: PipelineSpec[] =
       kind === 'steps' ? [{ label: name ?? autoLabel(steps), steps, values: {} }] : f.attempt(at, () => expandPipeline(steps, name));
     for (const [k, pipeline] of expanded.entries()) {
+      if (name !== undefined) f.oneLine(pipeline.label, `${at}.name`);
+      else f.oneLine(pipeline.label, `${at}.${kind}`, 'its settings');
       const grid = expanded.length > 1 ? ` (grid point ${k + 1}: ${pipeline.label})` : '';
       const training = pipeline.steps.map((step, j) => {
         const where = `${at}.${kind}[${j}]`;
@@ -607,6 +614,22 @@ class Fields {
     if (!Array.isArray(v)) this.fail(at, v === undefined ? 'missing (a list)' : `expected a list, got ${describeValue(v)}`);
     if (v.length === 0) this.fail(at, 'the list is empty');
     return v;
+  }
+
+  /**
+   * `name` (the sweep's, a model's or a pipeline's; taken `from` something where not given), refused at `at` where it
+   * holds a line break or another control character: progress lines, the store and the report show each name on a line.
+   */
+  oneLine(name: string, at: string, from?: string): string {
+    const c = CONTROL.exec(name)?.[0];
+    if (c === undefined) return name;
+    const code = (x: string) => `U+${x.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    const shown = name.replace(new RegExp(CONTROL.source, 'gu'), (x) => `\\u${code(x).slice(2)}`);
+    const what = LINE_BREAKS.includes(c) ? 'a line break' : 'a control character';
+    this.fail(
+      at,
+      `the name '${shown}'${from ? ` (from ${from})` : ''} holds ${what} (${code(c)}): a name must be one line of text${from ? ': give one with name:' : ''}`,
+    );
   }
 
   string(v: unknown, at: string): string {

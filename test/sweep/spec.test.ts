@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
 import { parseSweep, parseSweepFile } from '../../src/sweep/spec.ts';
@@ -44,6 +44,20 @@ describe('sweep file', () => {
     expect('maxTime' in parse({}).bench).toBe(false);
   });
 
+  it('refuses a sweep named after a file whose name holds a control character, saying to give it a name', () => {
+    expect(() =>
+      parseSweep(
+        { models: [{ path: 'models/tiny-sst2', tasks: ['sst2'] }], pipelines: ['baseline'] },
+        join(dirname(t.sweepFile), 'poster\t.yaml'),
+        'poster\t.yaml',
+      ),
+    ).toThrow(
+      new SettingsError(
+        "poster\t.yaml: name: the name 'poster\\u0009' (from the file name) holds a control character (U+0009): a name must be one line of text: give one with name:",
+      ),
+    );
+  });
+
   it('adds the baseline when the file does not list it', () => {
     const spec = parse({ pipelines: [{ steps: [{ pass: 'prune-ffn', settings: { ratio: 0.3 } }] }] });
     expect(spec.pipelines.map((p) => p.label)).toEqual(['baseline', 'prune-ffn 0.3']);
@@ -84,6 +98,20 @@ describe('sweep file', () => {
     ],
     [{ pipelines: [{ name: 'h' }] }, /^tiny\.yaml: pipelines\[0\]: give either 'steps'/],
     [{ pipelines: ['baseline', 'baseline'] }, /pipeline label 'baseline' is used twice/],
+    // (names on one line: progress lines, the store and the report show each on a line)
+    [{ name: 'poster\nv2' }, /^tiny\.yaml: name: the name 'poster\\u000Av2' holds a line break \(U\+000A\): a name must be one line of text$/],
+    [
+      { models: [{ path: 'models/tiny-sst2', tasks: ['SST-2'], name: 'tiny\u0007' }] },
+      /^tiny\.yaml: models\[0\]\.name: the name 'tiny\\u0007' holds a control character \(U\+0007\): a name must be one line of text$/,
+    ],
+    [
+      { pipelines: [{ name: 'h\r', steps: [{ pass: 'prune-heads', settings: { ratio: 0.4 } }] }] },
+      /^tiny\.yaml: pipelines\[0\]\.name: the name 'h\\u000D' holds a line break \(U\+000D\): a name must be one line of text$/,
+    ],
+    [
+      { pipelines: [{ name: 'h-{ratio}\u2028', grid: [{ pass: 'prune-heads', settings: { ratio: [0.2, 0.4] } }] }] },
+      /^tiny\.yaml: pipelines\[0\]\.name: the name 'h-0\.2\\u2028' holds a line break \(U\+2028\): a name must be one line of text$/,
+    ],
     [{ models: [{ path: 'models/none', tasks: ['SST-2'] }] }, /^tiny\.yaml: models\[0\]\.path: .*no such file or folder/],
     [{ models: [{ path: 'models/tiny-sst2', tasks: ['sst-3'] }] }, /^tiny\.yaml: models\[0\]\.tasks\[0\]: unknown task 'sst-3'\. Did you mean 'SST-2'/],
     [{ models: [{ path: 'models/tiny-sst2' }] }, /^tiny\.yaml: models\[0\]\.tasks: missing/],
