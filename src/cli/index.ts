@@ -190,14 +190,21 @@ export function usageLine(msg: string, argv: readonly string[] = [], known: read
       .split(/,\s*/)
       .filter(Boolean);
     const written = names.filter((n) => !(/[A-Z]/.test(n) && names.includes(n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`))));
-    const asFlag = (n: string) => (n.length === 1 ? `-${n}` : `--${n}`);
-    const isFlag = (n: string) => argv.some((t) => t === asFlag(n) || t.startsWith(`${asFlag(n)}=`) || t === `--no-${n}`);
-    const flags = written.filter(isFlag);
+    // the flag as the user wrote it (without its =value): yargs names `--x` and `-x` both x, and a negated `--no-foo` foo
+    const writtenAs = (n: string) =>
+      argv
+        .slice(0, end)
+        .map((t) => t.replace(/=.*$/s, ''))
+        .find((t) => t === `--${n}` || t === `--no-${n}` || (n.length === 1 && t === `-${n}`));
+    const flags = written.filter((n) => writtenAs(n) !== undefined);
     const withSuggestion = (n: string) => {
+      const flag = writtenAs(n)!;
       const near = n.length > 1 ? nearestFlag(n, known) : undefined;
-      return near === undefined ? asFlag(n) : `${asFlag(n)} (did you mean --${near}?)`;
+      if (near === undefined) return flag;
+      // (a negated flag is asked about as the near flag negated, where that is a boolean: one taking no value)
+      return `${flag} (did you mean --${flag.startsWith('--no-') && !valued.includes(near) ? 'no-' : ''}${near}?)`;
     };
-    const words = written.filter((n) => !isFlag(n));
+    const words = written.filter((n) => writtenAs(n) === undefined);
     return (
       [
         ...(flags.length ? [`unknown ${flags.length === 1 ? 'flag' : 'flags'} ${flags.map(withSuggestion).join(', ')}`] : []),

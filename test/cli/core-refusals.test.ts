@@ -62,6 +62,14 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
       () => ['eval', tiny.dir, '--task', 'SST-2', '--threads.a', '3'],
       /^compress: unknown flag --threads\.a \(did you mean --threads\?\) \(see --help\)$/m,
     ],
+    // an unknown flag named as written: a one-letter one with two dashes, a negated one
+    ['eval --x', () => ['eval', tiny.dir, '--task', 'SST-2', '--x'], /^compress: unknown flag --x \(see --help\)$/m],
+    ['eval --no-x', () => ['eval', tiny.dir, '--task', 'SST-2', '--no-x'], /^compress: unknown flag --no-x \(see --help\)$/m],
+    [
+      'eval --no-jsn',
+      () => ['eval', tiny.dir, '--task', 'SST-2', '--no-jsn'],
+      /^compress: unknown flag --no-jsn \(did you mean --no-json\?\) \(see --help\)$/m,
+    ],
     ['bench --seqs', () => ['bench', tiny.path, '--seqs', '8'], /^compress: unknown flag --seqs \(did you mean --seq\?\) \(see --help\)$/m],
     [
       'a value starting with - (bench --seq -1,8)',
