@@ -119,10 +119,11 @@ export function checkGroupWidths(heads: readonly number[], groups: readonly numb
     const ref = group[0]!;
     for (const l of group) {
       const [a, b] = [heads[ref]!, heads[l]!];
-      const [what, x, y, pruning] = a !== 0 && b !== 0 && a !== b ? ['attention heads', a, b, 'heads'] : ['FFN neurons', ffn?.[ref], ffn?.[l], 'FFN neurons'];
+      const [what, x, y, pruning] = a !== 0 && b !== 0 && a !== b ? ['attention head', a, b, 'heads'] : ['FFN neuron', ffn?.[ref], ffn?.[l], 'FFN neurons'];
       if (x === y) continue;
+      const counted = (n: number | undefined) => `${n} ${what}${n === 1 ? '' : 's'}`;
       throw new SettingsError(
-        `share-layers: layers ${ref} and ${l} cannot share weights: layer ${ref} has ${x} ${what} and layer ${l} has ${y} (pruned differently); ` +
+        `share-layers: layers ${ref} and ${l} cannot share weights: layer ${ref} has ${counted(x)} and layer ${l} has ${y} (pruned differently); ` +
           `layers of a group must have the same shapes (choose groups that keep them apart, or prune ${pruning} alike)`,
       );
     }

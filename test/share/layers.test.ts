@@ -216,6 +216,9 @@ describe('share-layers on a built BERT', () => {
       /^share-layers: layers 0 and 1 cannot share weights: layer 0 has 64 FFN neurons and layer 1 has 48 \(pruned differently\); .*or prune FFN neurons alike\)$/,
     );
     expect(() => checkGroupWidths(heads, [[0], [1]], narrower)).not.toThrow();
+    // one head, one neuron: in the singular
+    expect(() => checkGroupWidths([1, 2], [[0, 1]])).toThrow(/: layer 0 has 1 attention head and layer 1 has 2 \(pruned differently\)/);
+    expect(() => checkGroupWidths([2, 2], [[0, 1]], [1, 4])).toThrow(/: layer 0 has 1 FFN neuron and layer 1 has 4 \(pruned differently\)/);
     // Pruned alike within each group: fine.
     const alike = applyHeadPruning(m, findBert(m), { 2: [0], 3: [1] });
     const { model: out } = await share(alike, { share: 'groups:2' });
