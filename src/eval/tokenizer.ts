@@ -382,7 +382,7 @@ function specialTokenEntries(config: TokenizerConfigJson, defaults: Partial<Reco
  * as the library's refusal of the rest of it.
  */
 export function fastTokenizerJson(read: Record<string, unknown>, config: TokenizerConfigJson, file: string): Record<string, unknown> {
-  const problem = addedTokensProblem(read.added_tokens);
+  const problem = addedTokensProblem(read.added_tokens) ?? metaspaceProblem(read);
   if (problem) throw new DataError(`${file}: not a tokenizer we can load: ${problem}`);
   const configAdded = decoderAddedTokens(config, join(dirname(file), 'tokenizer_config.json')) ?? [];
   const json = withConfigNormalizer(withTokenizersPostProcessor(withTokenizersDefaults(read)), config);
@@ -414,6 +414,28 @@ function addedTokensProblem(list: unknown): string | undefined {
   if (!Array.isArray(list)) return `added_tokens: expected a list of added tokens ({"id": …, "content": "…"}), got ${shown(list)}`;
   const at = list.findIndex((t) => t === null || typeof t !== 'object' || Array.isArray(t) || typeof (t as { content?: unknown }).content !== 'string');
   return at < 0 ? undefined : `added_tokens[${at}]: expected an added token ({"id": …, "content": "…"}), got ${shown(list[at])}`;
+}
+
+/**
+ * What tokenizers refuses in a tokenizer.json's Metaspace (its pre-tokenizer or decoder, or one of their Sequence's), in
+ * one line: `add_prefix_space` false with a `prepend_scheme` other than never, absent included (it reads as always;
+ * pre_tokenizers/metaspace.rs: 'add_prefix_space does not match declared prepend_scheme'), which transformers fails to
+ * load and @huggingface/tokenizers read as always, prepending ▁ to a text the file says not to; undefined for none.
+ */
+function metaspaceProblem(json: Record<string, unknown>): string | undefined {
+  const parts = (v: unknown, list: string): Array<Record<string, unknown>> => {
+    const r = (v ?? {}) as Record<string, unknown>;
+    return r.type === 'Sequence' && Array.isArray(r[list]) ? (r[list] as Array<Record<string, unknown>>).map((p) => p ?? {}) : [r];
+  };
+  for (const [where, list] of [
+    ['pre_tokenizer', 'pretokenizers'],
+    ['decoder', 'decoders'],
+  ] as const) {
+    const bad = parts(json[where], list).find((m) => m.type === 'Metaspace' && m.add_prefix_space === false && (m.prepend_scheme ?? 'always') !== 'never');
+    if (bad)
+      return `its ${where}'s Metaspace says add_prefix_space false with prepend_scheme ${JSON.stringify(bad.prepend_scheme ?? 'always')}${bad.prepend_scheme === undefined ? ' (the default)' : ''}, which tokenizers refuses ('add_prefix_space does not match declared prepend_scheme'): write "prepend_scheme": "never" for no ▁ before the text`;
+  }
+  return undefined;
 }
 
 /**
@@ -952,8 +974,7 @@ export function fusesUnknownsInTransformersJs(json: object): boolean {
   const metaspaces = splittingMetaspaces(json);
   const list = pre.type === 'Sequence' && Array.isArray(pre.pretokenizers) ? (pre.pretokenizers as ModelAndPreTokenizer['pre_tokenizer'][]) : [pre];
   const last = list.at(-1);
-  const always = (m: NonNullable<ModelAndPreTokenizer['pre_tokenizer']>) =>
-    (m.prepend_scheme ?? (m.add_prefix_space === false ? 'never' : 'always')) === 'always';
+  const always = (m: NonNullable<ModelAndPreTokenizer['pre_tokenizer']>) => (m.prepend_scheme ?? 'always') === 'always';
   const prefixed =
     last?.type === 'Metaspace' &&
     metaspaces.some(({ at }) => at === (pre.type === 'Sequence' ? list.length - 1 : undefined)) &&

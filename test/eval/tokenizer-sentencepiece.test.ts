@@ -628,6 +628,34 @@ describe('a Metaspace pre-tokenizer that splits (split true or absent, as tokeni
     expect(loadTokenizer(older).encode('a b', null, 20).ids).toEqual([0, 5, 9, 2]);
   });
 
+  it('is refused in one line where it says add_prefix_space false with a prepend_scheme other than never, as tokenizers refuses to load it, where the text got a ▁ before it the file says not to give; with prepend_scheme never it is read', () => {
+    const json = sentencePieceFolderTokenizerJson(inside, {}).json as Record<string, unknown>;
+    const written = (name: string, metaspace: object, where: 'pre_tokenizer' | 'decoder' = 'pre_tokenizer') => {
+      const dir = join(root, name);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        join(dir, 'tokenizer.json'),
+        JSON.stringify({ ...json, [where]: { type: 'Sequence', [where === 'decoder' ? 'decoders' : 'pretokenizers']: [metaspace] } }),
+      );
+      return dir;
+    };
+    const legacy = { type: 'Metaspace', replacement: '▁', add_prefix_space: false };
+    for (const [dir, shown] of [
+      [written('no-prefix-default', legacy), '"always" (the default)'],
+      [written('no-prefix-first', { ...legacy, prepend_scheme: 'first' }), '"first"'],
+      [written('no-prefix-decoder', legacy, 'decoder'), '"always" (the default)'],
+    ] as const) {
+      expect(() => loadTokenizer(dir)).toThrow(DataError);
+      expect(() => loadTokenizer(dir)).toThrow(
+        new RegExp(
+          `tokenizer\\.json: not a tokenizer we can load: its (pre_tokenizer|decoder)'s Metaspace says add_prefix_space false with prepend_scheme ${shown.replace(/[()]/g, '\\$&')}, which tokenizers refuses .*"prepend_scheme": "never" for no ▁ before the text$`,
+        ),
+      );
+    }
+    // ('a b' with no ▁ before it: a ▁b, as tokenizers reads prepend_scheme never)
+    expect(loadTokenizer(written('no-prefix-never', { ...legacy, prepend_scheme: 'never' })).encode('a b', null, 20).ids).toEqual([0, 8, 9, 2]);
+  });
+
   /** `pieces` as an XLM-R-style folder with a one-layer model, written by --format transformers.js: the folder and what was said. */
   const exported = async (name: string, pieces: TestPiece[]) => {
     const dir = sentencePieceFolder(name, 'sentencepiece.bpe.model', sentencePieceModelBytes(pieces), {
