@@ -9,9 +9,7 @@
  * while the server answers that it is busy or briefly failing (429, 500, 502, 503, 504).
  */
 import { closeSync, existsSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
-import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { errorMessage } from './errors.ts';
 
 /** How the caller words its errors (each a one-line error of its own class). */
@@ -121,39 +119,54 @@ export interface StallWait {
 }
 
 /**
- * A response's whole body as text (UTF-8, a BOM dropped, as Response.text() reads it), broken off with an Error
- * saying `stall.message` when the body sends nothing for `stall.ms`: the read timeout of a small answer (JSON),
- * where `fetch` waits forever once the headers are in.
+ * A response body's chunks as they come; with `stall`, broken off (the body cancelled) with an Error saying
+ * `stall.message` when the body sends nothing for `stall.ms`: the read timeout `fetch` lacks once the headers are in.
+ * The body is cancelled too when the caller stops reading early (an error of its own).
  */
-export async function bodyTextWithin(response: Response, stall: StallWait): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
+async function* bodyChunks(body: ReadableStream<Uint8Array>, stall?: StallWait): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  let ended = false;
   try {
     for (;;) {
       let timer: NodeJS.Timeout | undefined;
-      const silence = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(stall.message)), stall.ms);
-      });
+      const silence =
+        stall &&
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(stall.message)), stall.ms);
+        });
+      let next: ReadableStreamReadResult<Uint8Array>;
       try {
-        const { done, value } = await Promise.race([reader.read(), silence]);
-        if (done) break;
-        chunks.push(value);
+        next = await (silence ? Promise.race([reader.read(), silence]) : reader.read());
       } finally {
         clearTimeout(timer);
       }
+      if (next.done) {
+        ended = true;
+        return;
+      }
+      yield next.value;
     }
-  } catch (e) {
-    await reader.cancel().catch(() => {});
-    throw e;
+  } finally {
+    if (!ended) await reader.cancel().catch(() => {});
   }
+}
+
+/**
+ * A response's whole body as text (UTF-8, a BOM dropped, as Response.text() reads it), broken off with an Error
+ * saying `stall.message` when the body sends nothing for `stall.ms` (bodyChunks): the read timeout of a small answer
+ * (JSON).
+ */
+export async function bodyTextWithin(response: Response, stall: StallWait): Promise<string> {
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of bodyChunks(response.body, stall)) chunks.push(chunk);
   return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 /**
  * Sends `request(rangeHeaders)` for the bytes from `from` on and writes the answer into `part` (see the module
  * comment). `onWriting` is called once the answer is known good, before its body is read. With `stall`, a body that
- * sends nothing for `stall.ms` is broken off (errors.interrupted, its cause `stall.message`).
+ * sends nothing for `stall.ms` is broken off (bodyChunks; errors.interrupted, its cause `stall.message`).
  */
 export async function fetchRangeInto(
   part: string,
@@ -184,24 +197,13 @@ export async function fetchRangeInto(
   if (!response.body) throw errors.empty();
   onWriting?.(response, appended);
   const fd = openSync(part, appended ? 'a' : 'w');
-  const body = Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>);
-  let timer: NodeJS.Timeout | undefined;
-  const watch = () => {
-    if (!stall) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => body.destroy(new Error(stall.message)), stall.ms);
-  };
   try {
-    watch();
-    for await (const chunk of body) {
-      const bytes = chunk as Uint8Array;
+    for await (const bytes of bodyChunks(response.body, stall)) {
       for (let off = 0; off < bytes.byteLength; ) off += writeSync(fd, bytes, off, bytes.byteLength - off);
-      watch();
     }
   } catch (e) {
     throw errors.interrupted(fileSize(part), e);
   } finally {
-    clearTimeout(timer);
     closeSync(fd);
   }
   return { kind: 'written', appended, response };
