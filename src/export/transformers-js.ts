@@ -76,6 +76,7 @@ import {
 } from './compress.ts';
 import { checkpointSeeding, type ExportOptions } from './from-huggingface.ts';
 import {
+  CLASSIFIER_ARCHITECTURES,
   FAMILY_MODEL_TYPES,
   GRAPH_ONLY_KEY,
   TRANSFORMERS_JS_CONFIG,
@@ -638,10 +639,13 @@ function writeSideFiles(
   const maxLength = parseModelConfig(config, configFile).maxLength;
   // (the class transformers' AutoTokenizer loads the folder as, where its tokenizer_config.json names none: a
   // SentencePiece model's family's class, else config.json's tokenizer_class (the tokenizer folder's, else the model's,
-  // which the folder written holds), else its model type's: Multilingual-MiniLM's BERT config names XLMRobertaTokenizer)
+  // which the folder written holds), else its model type's: Multilingual-MiniLM's BERT config names XLMRobertaTokenizer;
+  // a class of no family the project reads (BertJapaneseTokenizer, whose text it does not split as that class does) is
+  // not named, since transformers.js reads one it lacks as its base class, which returns no token types)
+  const readClasses = new Set(Object.values(CLASSIFIER_ARCHITECTURES).map((c) => c.replace(/ForSequenceClassification$/, 'Tokenizer')));
   const namedClass = (file: string) => {
     const named = existsSync(file) ? readJsonObject(file).tokenizer_class : undefined;
-    return typeof named === 'string' && named !== '' ? named : undefined;
+    return typeof named === 'string' && readClasses.has(named.replace(/Fast$/, '')) ? named : undefined;
   };
   const tokenizerClass =
     found.tokenizerClass ??

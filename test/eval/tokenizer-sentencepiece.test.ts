@@ -252,6 +252,21 @@ describe("a SentencePiece-only folder whose config.json names the tokenizer's cl
     expect(theirs.constructor.name).toBe('XLMRobertaTokenizer');
     expect(Array.from(theirs('ab', { text_pair: 'b' }).input_ids.data as BigInt64Array, Number)).toEqual(loadTokenizer(dir).encode('ab', 'b', 20).ids);
   });
+
+  it("names its model type's class where config.json's tokenizer_class is of no family the project reads (BertJapaneseTokenizer), which transformers.js reads as its base class, returning no token types, where that class was named", async () => {
+    const dir = join(root, 'japanese-tjs');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'vocab.txt'), `${['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', 'b'].join('\n')}\n`);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', tokenizer_class: 'BertJapaneseTokenizer' }));
+    saveModel(tinyBert({ vocabSize: 12, numLayers: 1 }), join(dir, 'model.onnx'));
+    const out = join(root, 'japanese-tjs-out');
+    await compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [] });
+    expect(JSON.parse(readFileSync(join(out, 'tokenizer_config.json'), 'utf8')).tokenizer_class).toBe('BertTokenizer');
+    const { AutoTokenizer, env } = await import('@huggingface/transformers');
+    env.allowRemoteModels = false;
+    const encoded = (await AutoTokenizer.from_pretrained(out))('a', { text_pair: 'b' });
+    expect(encoded.token_type_ids && Array.from(encoded.token_type_ids.data as BigInt64Array, Number)).toEqual(loadTokenizer(dir).encode('a', 'b', 20).typeIds);
+  });
 });
 
 describe("a SentencePiece-only folder of a model type whose tokenizer is ALBERT's or XLM-R's", () => {
