@@ -72,6 +72,7 @@ import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-
 import { checkFeature, checkMatch, noAttentionLeft, presetMatches } from '../train/intermediate.ts';
 import { parseHeadList } from '../prune/settings.ts';
 import { sharingGroups } from '../prune/sharing.ts';
+import { sharedLayerGroups } from '../bert/inspect.ts';
 import { layerGroups, parseShareSpec, parseSourceSpec } from '../share/spec.ts';
 import { DEFAULT_DISTILL_SETTINGS, bilstmIntermediateRefusal, classifierFor, distillUse, type DistillSettings, type DistillUse } from '../train/run.ts';
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
@@ -1303,6 +1304,12 @@ interface SoFar {
   /** Its widths (PassShape's hidden, ffn, attention and embedding), each where known: see widthsAfter. */
   widths?: Widths;
   /**
+   * Set where layers of the model read here share their attention weights but not every weight matrix (not as
+   * share-layers shares them): a training step's rebuild gives such layers their own weights (canonical.ts
+   * layerGroups), so `shared` is not carried through one.
+   */
+  partlyShared?: true;
+  /**
    * Set when it is a Distilled BiLSTM (recurrentModelLstm, float or int8): `read`, its graph as read here from `file`
    * (as a refusal names it) while no step has changed it since (the pass's recurrent form and training check it);
    * `int8`, its LSTM stored in int8 by a graph step before (quantize int8, the one pass with a recurrent form).
@@ -1353,14 +1360,18 @@ const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize']
  */
 function modelSoFar(model: PlanModel | undefined, file: string, onnx: string): SoFar {
   const widths = model?.structure && widthsOf(model.graph, model.structure);
-  if (model?.structure)
+  if (model?.structure) {
+    const shared = sharingGroups(model.structure, 'attention');
+    const whole = sharedLayerGroups(model.structure);
     return {
       layers: model.structure.numLayers,
       heads: headsOf(model.structure),
-      shared: sharingGroups(model.structure, 'attention'),
+      shared,
+      ...(shared.some((g) => g.some((l) => whole[l] !== whole[g[0]!])) ? { partlyShared: true as const } : {}),
       ...(widths ? { widths } : {}),
       read: { graph: model.graph, structure: model.structure, file, onnx },
     };
+  }
   return model && recurrentModelLstm(model.graph) ? { ...UNKNOWN, recurrent: { read: { graph: model.graph, file } } } : UNKNOWN;
 }
 
@@ -1440,6 +1451,7 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
       layers: on.shape?.numLayers,
       heads,
       ...(shared ? { shared } : {}),
+      ...(sofar.partlyShared ? { partlyShared: sofar.partlyShared } : {}),
       ...(widths ? { widths } : {}),
       ...quantizedAll,
       ...followed,
@@ -1596,7 +1608,12 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
     const pooled = head && head.kind !== 'sequence-classification' && !noClassifierPlace(model.read!.graph, model.read!.structure, '');
     const rebuilt = head && !pooled && headRebuildRefusal(model.read!.structure);
     if (rebuilt) throw new SettingsError(`${readName(model.read!)}: ${rebuilt}`);
-    return model.recurrent ? { ...model, recurrent: { read: undefined } } : { layers: model.layers, heads: model.heads };
+    if (model.recurrent) return { ...model, recurrent: { read: undefined } };
+    // (the rebuild keeps layers sharing every weight matrix shared, and the widths, writing Q, K and V unfused)
+    const shared = model.partlyShared ? undefined : model.shared;
+    const attention = model.widths?.attention;
+    const widths = model.widths && { ...model.widths, ...(attention ? { attention: { ...attention, fused: attention.fused.map(() => false) } } : {}) };
+    return { layers: model.layers, heads: model.heads, ...(shared ? { shared } : {}), ...(widths ? { widths } : {}) };
   };
   if (student === undefined) return trained(sofar);
   const teacher = () => (t.teacher === undefined ? undefined : read(t.teacher)?.structure);

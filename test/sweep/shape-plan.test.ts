@@ -162,6 +162,28 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
     expect(plan).toBe(`${at(2, 'share-layers', 'uneven')}${why}`);
   });
 
+  // (a train step rebuilds the model it trains keeping layers that share every weight matrix shared, and its widths:
+  // the point refuses after one what compress refuses before)
+  const train = step('train', { epochs: 1, maxExamples: 4 });
+  it.each([
+    [
+      'prune-heads listing heads of one layer of two that share-layers made share their weights, after a train step',
+      [share('all'), train, heads('0:1')],
+      'prune-heads: layers 0, 1 share their weights: list the same heads for each of them (layer 0: [1], layer 1: []), or prune before sharing',
+    ],
+    [
+      'int8-group of a size that does not divide the FFN prune-ffn left, after a train step',
+      [ffn25, train, group(32)],
+      'quantize int8-group:32: the group size 32 does not divide the 48 outputs of layer0.ffn.in (the largest group size below it that divides every projection here: 16)',
+    ],
+  ] as const)('refuses %s', async (_, steps, why) => {
+    expect(await planRefusal(root, 's', ['tiny'], 'p', [...steps])).toBe(`${at(steps.length, steps.at(-1)!.pass)}${why}`);
+  });
+
+  it('plans prune-heads listing the same heads of layers sharing their weights, after a train step', async () => {
+    expect(await planRefusal(root, 's', ['tiny'], 'p', [share('all'), train, heads('0:1;1:1'), group(8)])).toBeUndefined();
+  });
+
   it.each([
     ['drop-layers after prune-ffn', [ffn, step('drop-layers', { layers: '1' })]],
     ['share-layers after prune-ffn', [ffn, share('all')]],
