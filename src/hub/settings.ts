@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { SettingsError, fsReason } from '../errors.ts';
 import { shownArg } from '../library-args.ts';
 import { isNumberText } from '../pass/settings.ts';
+import { MAX_TIMER_MS } from '../timers.ts';
 
 export interface HubSettings {
   /** Base URL without a trailing slash. */
@@ -74,9 +75,6 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
   }
   return settings;
 }
-
-/** The longest delay a Node timer holds (2^31 − 1 ms, about 24.8 days): one given more fires after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * A timeout variable's seconds in milliseconds (DEFAULT_TIMEOUT_S when unset, empty or 0, as huggingface_hub's

@@ -9,6 +9,7 @@ import type { Argv } from 'yargs';
 import { UsageError } from '../../errors.ts';
 import { MAX_THREADS } from '../../runtime/threads.ts';
 import { pointLine, pointName, type SweepPoint } from '../../sweep/index.ts';
+import { MAX_TIMER_MS } from '../../timers.ts';
 import { INTERRUPTED_EXIT_CODE, commandLineCheck, err, type CliCommand } from '../command.ts';
 
 /**
@@ -30,7 +31,7 @@ export function workerLogLine(e: { line: string; point?: SweepPoint }, verbose =
 }
 
 /** The longest --lock-seconds: the longest delay of a Node timer (2^31 − 1 ms), in whole seconds. */
-const MAX_LOCK_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+const MAX_LOCK_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 
 interface WorkerArgs {
   queue: string;
