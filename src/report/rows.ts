@@ -43,7 +43,7 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
   bytes: number;
   /** Bytes of the .onnx file and its external data on disk: what a user ships. */
   fileBytes: number;
-  /** bytes / the baseline's bytes; null without a baseline row. */
+  /** bytes / the baseline's bytes; null without a baseline row, or when it has 0 bytes (no initializers). */
   bytesOfOriginal: number | null;
   /**
    * The key of the baseline row this row is compared with (the same file, tasks, max length and data read: `DataRead`),
@@ -396,7 +396,8 @@ export function buildReport(
       params: r.params,
       bytes: r.bytes,
       fileBytes: r.fileBytes,
-      bytesOfOriginal: base ? r.bytes / base.result.bytes : null,
+      // (a baseline without initializers, 0 bytes of weights, has no share: null, as zeroByteBaselineNote says)
+      bytesOfOriginal: base && base.result.bytes > 0 ? r.bytes / base.result.bytes : null,
       baselineKey: base?.key ?? null,
       baselineOnOtherData: !base && baselines.has(anySweep(p)),
       baselineAtOtherLength: !base && !baselines.has(anySweep(p)) && baselinesAtAnyLength.has(anyLength(p)),

@@ -96,6 +96,16 @@ export function nonPositiveBaselineNote(data: ReportData): string | null {
 }
 
 /**
+ * Why some rows have no size although their baseline row is there: it has no initializers (0 bytes of weights: a
+ * model keeping its weights in Constant nodes), of which no share means anything; null when no baseline has 0 bytes.
+ */
+export function zeroByteBaselineNote(data: ReportData): string | null {
+  const models = data.rows.filter((r) => r.bytesOfOriginal === null && r.baselineKey !== null).map((r) => r.group);
+  if (models.length === 0) return null;
+  return `size is - for ${[...new Set(models)].join(', ')}: its baseline row has no initializers (0 bytes of weights), of which no share means anything; compare the weights MB.`;
+}
+
+/**
  * Why some rows have no size and '% of original': the report holds no baseline row of their model (its file, scored on
  * the same tasks and data at the same max length), which those columns compare with: its baseline point failed
  * (listed under Failed) or has not finished yet, the baselines it holds were evaluated on other data (another
@@ -103,7 +113,7 @@ export function nonPositiveBaselineNote(data: ReportData): string | null {
  * train or distill step's student keeps its maxLength: `baselineAtOtherLength`); null when every row has one.
  */
 export function missingBaselineNote(data: ReportData): string | null {
-  const rows = data.rows.filter((r) => r.bytesOfOriginal === null);
+  const rows = data.rows.filter((r) => r.bytesOfOriginal === null && r.baselineKey === null);
   const otherData = [...new Set(rows.filter((r) => r.baselineOnOtherData).map((r) => r.group))];
   const otherLength = [...new Set(rows.filter((r) => r.baselineAtOtherLength).map((r) => r.group))];
   const none = [...new Set(rows.filter((r) => !r.baselineOnOtherData && !r.baselineAtOtherLength).map((r) => r.group))];
@@ -320,6 +330,7 @@ export function tableNotes(data: ReportData, opts: { teacherSize: boolean; machi
       undefinedGlueNote(data),
       glueAggregationNote(data),
       missingBaselineNote(data),
+      zeroByteBaselineNote(data),
       nonPositiveBaselineNote(data),
       glueTaskMismatchNote(data),
       missingTasksNote(data, opts.teacherSize),

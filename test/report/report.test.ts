@@ -85,6 +85,24 @@ describe('report rows', () => {
     expect(await writtenHtml(withCola, 'cola.sqlite')).toContain(escapeHtml(note));
   });
 
+  it('shows size - and says why for a model whose baseline has no initializers (0 bytes of weights), not NaN% or Infinity%', async () => {
+    const constants = [
+      fakePoint({ model: 'consts', label: 'baseline', bytes: 0, glue: 0.8 }, 1),
+      fakePoint({ model: 'consts', label: 'pruned', bytes: 0, glue: 0.7 }, 2),
+      fakePoint({ model: 'consts', label: 'grown', bytes: 1000, glue: 0.7, steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] }, 3),
+    ];
+    const withConstants = buildReport([...posterPoints(), ...constants]);
+    const rows = withConstants.rows.filter((r) => r.model === 'consts');
+    expect(rows.map((r) => r.bytesOfOriginal)).toEqual([null, null, null]);
+    const md = toMarkdown(withConstants);
+    expect(md).not.toMatch(/NaN|Infinity/);
+    const note = 'size is - for consts: its baseline row has no initializers (0 bytes of weights), of which no share means anything; compare the weights MB.';
+    expect(md.split('\n')).toContain(note);
+    expect(md).not.toContain('the report holds no baseline row'); // (it holds one)
+    expect(toMarkdown(data)).not.toContain('size is -');
+    expect(await writtenHtml(withConstants, 'consts.sqlite')).toContain(escapeHtml(note));
+  });
+
   it('says why size and % of original are - for a model whose baseline point failed, in Markdown and HTML', async () => {
     const orphan = fakePoint({ model: 'cola', label: 'eo', bytes: 3e7, glue: 0.0392, task: 'CoLA', metrics: { matthews_correlation: 0.0392 } }, 2);
     const withOrphan = buildReport([...posterPoints(), orphan], [{ model: 'cola', label: 'baseline', error: 'out of memory' }]);
