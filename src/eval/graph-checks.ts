@@ -11,6 +11,7 @@ import type { BertStructure } from '../bert/structure.ts';
 import { DataError, SettingsError } from '../errors.ts';
 import type { Dim, Model } from '../onnx/graph.ts';
 import type { GraphInterface } from '../onnx/load.ts';
+import { labelCountSource } from './labels.ts';
 import type { ModelConfig } from './model-files.ts';
 import { HIDDEN_STATE_NAME } from './predict.ts';
 
@@ -179,6 +180,6 @@ export function checkEncodings(
 export function checkConfigLabels(config: ModelConfig, scoreWidth: number | null, model: string): void {
   if (config.numLabels === null || scoreWidth === null || config.numLabels === scoreWidth) return;
   throw new SettingsError(
-    `${config.file}: says ${config.numLabels} label${config.numLabels === 1 ? '' : 's'} (num_labels / id2label), but ${model} gives ${scoreWidth} score${scoreWidth === 1 ? '' : 's'} per example: fix config.json`,
+    `${config.file}: says ${config.numLabels} label${config.numLabels === 1 ? '' : 's'} ${labelCountSource(config.id2label)}, but ${model} gives ${scoreWidth} score${scoreWidth === 1 ? '' : 's'} per example: fix config.json`,
   );
 }

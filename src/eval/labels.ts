@@ -59,6 +59,14 @@ function genericNumber(name: string): number {
 }
 
 /**
+ * Where a config.json's label count comes from, as transformers' PretrainedConfig reads it (configLabels): the size of
+ * `id2label` when it has one (a num_labels beside it is not read), else `num_labels`. Said in parentheses after the count.
+ */
+export function labelCountSource(id2label: ReadonlyMap<number, string> | null): string {
+  return id2label ? "(its id2label's size, as transformers reads it)" : '(its num_labels, as transformers reads it without an id2label)';
+}
+
+/**
  * Maps `numOutputs` model outputs to the task's labels, using id2label when it names the classes. Throws
  * SettingsError when the output count does not fit the task or the names do not match the task's labels.
  * `countedBy` names a config.json when the count comes from it rather than from the model's output, so that the
@@ -66,7 +74,7 @@ function genericNumber(name: string): number {
  */
 export function mapModelLabels(task: TaskDefinition, id2label: ReadonlyMap<number, string> | null, numOutputs: number, countedBy?: string): LabelMapping {
   const s = numOutputs === 1 ? '' : 's';
-  const counted = countedBy ? `${countedBy} says ${numOutputs} label${s} (num_labels / id2label)` : `the model has ${numOutputs} output${s}`;
+  const counted = countedBy ? `${countedBy} says ${numOutputs} label${s} ${labelCountSource(id2label)}` : `the model has ${numOutputs} output${s}`;
   if (task.regression) {
     if (numOutputs !== 1) {
       throw new SettingsError(

@@ -80,11 +80,13 @@ describe('evaluate: checks against the graph', () => {
   it('blames config.json, not the graph, for a num_labels the graph does not have', async () => {
     const three = variant((dir) => writeFileSync(join(dir, 'config.json'), JSON.stringify({ num_labels: 3 })));
     await expect(run(three)).rejects.toThrow(SettingsError);
-    await expect(run(three)).rejects.toThrow(/SST-2 has 2 labels \(negative, positive\) but .*config\.json says 3 labels \(num_labels \/ id2label\)$/);
+    await expect(run(three)).rejects.toThrow(
+      /SST-2 has 2 labels \(negative, positive\) but .*config\.json says 3 labels \(its num_labels, as transformers reads it without an id2label\)$/,
+    );
     // config.json fits the task but not the graph (3 scores per example): config.json is named, not the task.
     const graphOfThree = variant((dir) => saveModel(tinyBert({ numLabels: 3 }, { seed: 1 }), join(dir, 'model.onnx')));
     await expect(run(graphOfThree)).rejects.toThrow(
-      /config\.json: says 2 labels \(num_labels \/ id2label\), but .*model\.onnx gives 3 scores per example: fix config\.json/,
+      /config\.json: says 2 labels \(its id2label's size, as transformers reads it\), but .*model\.onnx gives 3 scores per example: fix config\.json/,
     );
   });
 

@@ -56,7 +56,12 @@ describe('num_labels disagreeing with id2label', () => {
     const wide = writeModelFolder(join(work, 'wide'), tinyBert({ numLabels: 3 }, { seed: 3 }));
     writeFileSync(join(wide, 'config.json'), JSON.stringify({ model_type: 'bert', num_labels: 3, id2label: two, max_length: 16 }));
     await expect(evaluate({ model: wide, tasks: ['SST-2'], glueDir })).rejects.toThrow(
-      `${join(wide, 'config.json')}: says 2 labels (num_labels / id2label), but ${join(wide, 'model.onnx')} gives 3 scores per example: fix config.json`,
+      `${join(wide, 'config.json')}: says 2 labels (its id2label's size, as transformers reads it), but ${join(wide, 'model.onnx')} gives 3 scores per example: fix config.json`,
+    );
+    // without id2label, the count is num_labels', and the message says so
+    writeFileSync(join(wide, 'config.json'), JSON.stringify({ model_type: 'bert', num_labels: 2, max_length: 16 }));
+    await expect(evaluate({ model: wide, tasks: ['SST-2'], glueDir })).rejects.toThrow(
+      `${join(wide, 'config.json')}: says 2 labels (its num_labels, as transformers reads it without an id2label), but ${join(wide, 'model.onnx')} gives 3 scores per example: fix config.json`,
     );
   });
 });

@@ -38,7 +38,7 @@ describe("a sweep's plan checks that each model can be scored on its tasks", () 
   it('refuses a classifier of another width in the words eval uses, saying how to give it the task classifier first', async () => {
     const dir = join(root, 'models', 'sst2');
     expect(await refusal('sst2', ['STS-B'])).toBe(
-      `${join(root, 'u.yaml')}: models[0] 'sst2': STS-B is a regression task (1 output) but ${join(dir, 'config.json')} says 2 labels (num_labels / id2label); every point evaluates it on STS-B, its baseline too: give it STS-B's classifier first (compress train ${dir} --task STS-B --new-head -o OUT) and sweep that model`,
+      `${join(root, 'u.yaml')}: models[0] 'sst2': STS-B is a regression task (1 output) but ${join(dir, 'config.json')} says 2 labels (its id2label's size, as transformers reads it); every point evaluates it on STS-B, its baseline too: give it STS-B's classifier first (compress train ${dir} --task STS-B --new-head -o OUT) and sweep that model`,
     );
     // by the graph's scores output, where config.json names no labels
     expect(await refusal('bare', ['STS-B'])).toMatch(

@@ -88,7 +88,7 @@ describe("a quantized model with another task's classifier: the way to a new one
       const quantized = `${name}8` as const;
       const refused = await evaluate({ model: models[quantized], tasks: ['STS-B'], glueDir, threads: 1 }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(SettingsError);
-      expect((refused as Error).message).toMatch(/ says 2 labels \(num_labels \/ id2label\); its labels are SST-2's: /);
+      expect((refused as Error).message).toMatch(/ says 2 labels \(its id2label's size, as transformers reads it\); its labels are SST-2's: /);
       expect((refused as Error).message.endsWith(`its labels are SST-2's: ${quantizedAdvice(quantized, floatOf(quantized))}`)).toBe(true);
     }
   });
