@@ -59,6 +59,9 @@ describe('exit codes', () => {
       ['distill', '--teacher', model, '--student', 'bilstm:hidden=0', '--task', 'SST-2', '-o', out],
       /^compress: student 'bilstm:hidden=0': 'hidden' must be a positive integer, got '0'$/,
     ],
+    // data download's task names and --base-url, as eval's --tasks
+    [['data', 'download', '--tasks', 'FOO', '--dir', join(root, 'glue')], /^compress: unknown task 'FOO'/],
+    [['data', 'download', '--tasks', 'SST-2', '--dir', join(root, 'glue'), '--base-url', 'notaurl'], /^compress: --base-url notaurl: not a URL/],
   ])('a usage mistake exits 2: %j', async (args, message) => {
     const r = await cli(...args);
     expect(r.stderr.trim()).toMatch(message);

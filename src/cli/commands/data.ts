@@ -5,8 +5,8 @@
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { UsageError } from '../../errors.ts';
-import { BASE_URL_ENV, downloadGlue, downloadTaskNames } from '../../glue/download/download.ts';
-import { out, err, type CliCommand } from '../command.ts';
+import { BASE_URL_ENV, checkBaseUrl, downloadGlue, downloadTaskNames, selectSources } from '../../glue/download/download.ts';
+import { commandLineCheck, out, err, type CliCommand } from '../command.ts';
 
 export interface DataArgs {
   action: 'download';
@@ -39,6 +39,9 @@ export const dataCommand: CliCommand<DataArgs> = {
   run: async (args) => {
     if (args.action !== 'download') throw new UsageError(`unknown data action '${String(args.action)}' (expected download)`);
     if (!args.tasks || args.tasks.length === 0) throw new UsageError('no task given: use --tasks NAME[,NAME…] or --tasks all');
+    // (the task names and --base-url's form are the command line's: their refusals usage mistakes)
+    commandLineCheck(() => selectSources(args.tasks!));
+    if (args['base-url'] !== undefined) commandLineCheck(() => checkBaseUrl(args['base-url']!));
     const dir = args.dir ? resolve(args.dir) : defaultDownloadDir();
     const done = await downloadGlue({ tasks: args.tasks, dir, baseUrl: args['base-url'], force: args.force, log: (line) => err(line) });
     const installed = done.filter((d) => d.status === 'installed').length;
