@@ -8,7 +8,7 @@
 import { type StallWait, causeMessage, fetchRetrying, requestedWaitMs, triesOf } from '../ranged-download.ts';
 import { HubError } from './errors.ts';
 import { shortCommitHint } from './ref.ts';
-import { DEFAULT_TIMEOUT_S, type HubSettings } from './settings.ts';
+import { type HubSettings, waitOrDefaultMs } from './settings.ts';
 
 /** The `fetch` used (the global one: undici), replaceable for tests. */
 export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
@@ -39,8 +39,8 @@ export type WaitKind = 'download' | 'etag';
 /** How long a request of `kind` waits for an answer (and a download for its next bytes), and the variable that sets it. */
 function waitOf(settings: HubSettings, kind: WaitKind = 'download'): { ms: number; variable: string } {
   return kind === 'etag'
-    ? { ms: settings.etagTimeoutMs ?? DEFAULT_TIMEOUT_S * 1000, variable: 'HF_HUB_ETAG_TIMEOUT' }
-    : { ms: settings.downloadTimeoutMs ?? DEFAULT_TIMEOUT_S * 1000, variable: 'HF_HUB_DOWNLOAD_TIMEOUT' };
+    ? { ms: waitOrDefaultMs(settings.etagTimeoutMs), variable: 'HF_HUB_ETAG_TIMEOUT' }
+    : { ms: waitOrDefaultMs(settings.downloadTimeoutMs), variable: 'HF_HUB_DOWNLOAD_TIMEOUT' };
 }
 
 /** What a wait that ran out says: `no answer within 10 s, the wait HF_HUB_DOWNLOAD_TIMEOUT sets`. */

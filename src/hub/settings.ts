@@ -39,6 +39,14 @@ export interface HubSettings {
 /** huggingface_hub's default of HF_HUB_DOWNLOAD_TIMEOUT and HF_HUB_ETAG_TIMEOUT, in seconds. */
 export const DEFAULT_TIMEOUT_S = 10;
 
+/**
+ * A wait in milliseconds, DEFAULT_TIMEOUT_S when there is none: its variable unset (or 0), or settings a caller built
+ * without it (the one place the default is applied).
+ */
+export function waitOrDefaultMs(ms: number | undefined): number {
+  return ms ?? DEFAULT_TIMEOUT_S * 1000;
+}
+
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
 
 /** Whether an environment flag is on, as huggingface_hub reads them (1, true, yes, on; any case). */
@@ -58,8 +66,8 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
     cacheDir: nonEmpty(env.HF_HUB_CACHE) ?? nonEmpty(env.HUGGINGFACE_HUB_CACHE) ?? join(home, 'hub'),
     offline: envFlag(nonEmpty(env.HF_HUB_OFFLINE) ?? env.TRANSFORMERS_OFFLINE),
   };
-  settings.downloadTimeoutMs = timeoutMs(env, 'HF_HUB_DOWNLOAD_TIMEOUT');
-  settings.etagTimeoutMs = timeoutMs(env, 'HF_HUB_ETAG_TIMEOUT');
+  settings.downloadTimeoutMs = waitOrDefaultMs(timeoutMs(env, 'HF_HUB_DOWNLOAD_TIMEOUT'));
+  settings.etagTimeoutMs = waitOrDefaultMs(timeoutMs(env, 'HF_HUB_ETAG_TIMEOUT'));
   if (settings.offline) settings.offlineVariable = nonEmpty(env.HF_HUB_OFFLINE) !== undefined ? 'HF_HUB_OFFLINE' : 'TRANSFORMERS_OFFLINE';
   const token = nonEmpty(env.HF_TOKEN) ?? nonEmpty(env.HUGGING_FACE_HUB_TOKEN);
   if (token) {
@@ -77,15 +85,15 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
 }
 
 /**
- * A timeout variable's seconds in milliseconds (DEFAULT_TIMEOUT_S when unset, empty or 0, as huggingface_hub's
+ * A timeout variable's seconds in milliseconds (undefined, the default, when unset, empty or 0, as huggingface_hub's
  * `_as_int(…) or DEFAULT_…_TIMEOUT` reads it), at most MAX_TIMER_MS (a wait set past it, `HF_HUB_DOWNLOAD_TIMEOUT=99999999`
  * for "never give up", waits that long); a SettingsError when not a number of seconds written in decimal (isNumberText,
  * as every flag reads numbers: `0x10` is no 16 s), or below 0.
  */
-function timeoutMs(env: NodeJS.ProcessEnv, name: string): number {
+function timeoutMs(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const text = env[name]?.trim();
   const seconds = text && isNumberText(text) ? Number(text) : Number.NaN;
-  if (!text || seconds === 0) return DEFAULT_TIMEOUT_S * 1000;
+  if (!text || seconds === 0) return undefined;
   if (!Number.isFinite(seconds) || seconds < 0) throw new SettingsError(`${name}: expected a number of seconds above 0, got '${text}'`);
   return Math.min(seconds * 1000, MAX_TIMER_MS);
 }
