@@ -229,7 +229,7 @@ export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string 
   const maxLength = a['max-length'];
   if (maxLength !== undefined && !(Number.isSafeInteger(maxLength) && maxLength >= 2))
     throw new UsageError(`--max-length: expected an integer ≥ 2, got ${maxLength}`);
-  checkThreads(a.threads);
+  commandLineCheck(() => checkThreads(a.threads));
   const output = resolve(a.output);
   if (existsSync(output) && statSync(output).isDirectory()) {
     throw new UsageError(`-o ${a.output} is a folder: give the .onnx file to write (e.g. ${a.output.replace(/\/+$/, '')}/model.onnx)`);

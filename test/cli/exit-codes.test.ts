@@ -62,6 +62,9 @@ describe('exit codes', () => {
     // data download's task names and --base-url, as eval's --tasks
     [['data', 'download', '--tasks', 'FOO', '--dir', join(root, 'glue')], /^compress: unknown task 'FOO'/],
     [['data', 'download', '--tasks', 'SST-2', '--dir', join(root, 'glue'), '--base-url', 'notaurl'], /^compress: --base-url notaurl: not a URL/],
+    // --threads as eval's
+    [['train', model, '--task', 'SST-2', '-o', out, '--threads', '-1'], /^compress: --threads -1: expected an integer ≥ 0$/],
+    [['distill', '--teacher', model, '--student', 'every-other', '--task', 'SST-2', '-o', out, '--threads', '1000'], /^compress: --threads 1000: at most 256 /],
   ])('a usage mistake exits 2: %j', async (args, message) => {
     const r = await cli(...args);
     expect(r.stderr.trim()).toMatch(message);
