@@ -247,6 +247,19 @@ export function mdCell(s: string): string {
   return s.replace(/\r\n|[\r\n]/g, ' ').replace(/[\\|<*`~]|_(?![\p{L}\p{N}])|(?<![\p{L}\p{N}])_|&(?=#?[0-9a-z]+;)|\](?=\()/giu, (c) => `\\${c}`);
 }
 
+/**
+ * A note's line or a list item's text showing `s` as it is: mdCell's escapes, and a start Markdown would read as a
+ * block of its own escaped (in a table cell it is inline text): `# ` (a heading), `>` (a quote), `- ` and `+ ` (a
+ * list), `---` (a rule), digits then `. ` or `) ` (a numbered list), `[x] ` (GitHub's task box) or `[a]:` (a link
+ * definition, which hides the line), and leading blanks as entities (four would start indented code).
+ */
+export function mdLine(s: string): string {
+  return mdCell(s)
+    .replace(/^[ \t]+/, (blanks) => [...blanks].map((c) => `&#${c.codePointAt(0)};`).join(''))
+    .replace(/^(?:#{1,6}(?=[ \t]|$)|>|[-+](?=[ \t]|$)|(?:-[ \t]*){3,}$|\[(?=[ xX]\](?:[ \t]|$)|[^\]]*\]:))/, (c) => `\\${c}`)
+    .replace(/^\d{1,9}(?=[.)](?:[ \t]|$))/, (c) => `${c}\\`);
+}
+
 /** A Markdown table's lines: the header, its alignment row ('r': right, 'l': left), then the rows. */
 export function mdTable(header: readonly string[], rows: readonly (readonly string[])[], align: readonly ('l' | 'r')[]): string[] {
   return [
@@ -303,10 +316,10 @@ export function toMarkdown(data: ReportData, teacherSize = false): string {
   lines.push('', SIZE_NOTE);
   for (const note of tableNotes(data, { teacherSize, machines: true })) {
     // (names and errors in the notes as the table shows them: a line break, | or <b> in one is text, not Markdown)
-    if ('text' in note) lines.push('', mdCell(note.text));
+    if ('text' in note) lines.push('', mdLine(note.text));
     else {
       lines.push('', FAILED_NOTE);
-      for (const f of note.failed) lines.push(`- ${mdCell(`${f.model} · ${f.label}: ${f.error}`)}`);
+      for (const f of note.failed) lines.push(`- ${mdLine(`${f.model} · ${f.label}: ${f.error}`)}`);
     }
   }
   return lines.join('\n') + '\n';

@@ -587,6 +587,34 @@ describe('report rows', () => {
     expect(md.filter((l) => /(?<!\\)</.test(l))).toEqual([]);
   });
 
+  it('escapes a Failed item whose model starts as a Markdown block would (#, >, -, 1., [x], indent), so each stays one plain item', () => {
+    const failed = ['# big', '> quoted', '- dash', '+ plus', '---', '1. first', '12) twelfth', '[x] done', '[a]: http://x', '    indented', '1.5x', '-x'].map(
+      (model) => ({
+        model,
+        label: 'int8',
+        error: 'out of memory',
+      }),
+    );
+    const md = toMarkdown(buildReport([fakePoint({ model: 'm', label: 'baseline', bytes: 4e7, glue: 0.9 }, 0)], failed)).split('\n');
+    const at = md.indexOf(FAILED_NOTE);
+    expect(md.slice(at + 1, at + 1 + failed.length)).toEqual(
+      [
+        '\\# big',
+        '\\> quoted',
+        '\\- dash',
+        '\\+ plus',
+        '---', // (not a rule: more follows on its line)
+        '1\\. first',
+        '12\\) twelfth',
+        '\\[x] done',
+        '\\[a]: http://x',
+        '&#32;&#32;&#32;&#32;indented',
+        '1.5x',
+        '-x',
+      ].map((m) => `- ${m} · int8: out of memory`),
+    );
+  });
+
   it("shows a tiny model's parameters, MB and p50 in digits that tell them apart, not 0.00M / 0.0 / 0.00", () => {
     const tiny = buildReport([
       fakePoint({ model: 'toy', label: 'baseline', bytes: 149_600, glue: 0.6, p50: 0.042 }, 0),
