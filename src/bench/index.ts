@@ -1,6 +1,7 @@
 /** Public API of benchmarking: `benchModels` and what it records. */
 export {
   benchModels,
+  benchSettings,
   DEFAULT_BATCHES,
   DEFAULT_SEQS,
   DEFAULT_REPEATS,

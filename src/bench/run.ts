@@ -261,12 +261,11 @@ function defaultSeqs(subjects: readonly BenchSubject[]): number[] {
   return [...new Set(DEFAULT_SEQS.map((n) => Math.min(n, limit)))];
 }
 
-/** Benchmarks `model` (and `baseline`, interleaved): see BenchOptions. */
-export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
-  checkOptions('benchModels', opts, '{model, …}');
-  checkStringOption('benchModels', 'model', opts.model, 'the model path');
-  checkOptionalString('benchModels', 'baseline', opts.baseline, 'the baseline model path');
-  const start = performance.now();
+/**
+ * The timing settings of `opts` (its defaults applied), each refused in one line when out of range before any model
+ * is read: batches and seqs, repeats, warmup, threads, maxSeconds (a command line's flags: the CLI's usage check).
+ */
+export function benchSettings(opts: Pick<BenchOptions, 'batches' | 'seqs' | 'repeats' | 'warmup' | 'threads' | 'maxSeconds'>) {
   const batches = positiveInts('batch', opts.batches ?? DEFAULT_BATCHES);
   const askedSeqs = opts.seqs === undefined ? undefined : positiveInts('seq', opts.seqs, 2);
   const repeats = positiveInts('repeats', [opts.repeats ?? DEFAULT_REPEATS])[0]!;
@@ -277,6 +276,16 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   if (maxSeconds !== undefined && !(Number.isFinite(maxSeconds) && maxSeconds > 0)) {
     throw new SettingsError(`--max-time ${maxSeconds}: expected a number of seconds > 0`);
   }
+  return { batches, askedSeqs, repeats, warmup, threads, maxSeconds };
+}
+
+/** Benchmarks `model` (and `baseline`, interleaved): see BenchOptions. */
+export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
+  checkOptions('benchModels', opts, '{model, …}');
+  checkStringOption('benchModels', 'model', opts.model, 'the model path');
+  checkOptionalString('benchModels', 'baseline', opts.baseline, 'the baseline model path');
+  const start = performance.now();
+  const { batches, askedSeqs, repeats, warmup, threads, maxSeconds } = benchSettings(opts);
   machineLoadOff(); // (a value it does not take is refused before anything loads, not at the timing)
 
   const scope = resetPeakRss() ? 'bench' : 'process';

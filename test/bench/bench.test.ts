@@ -329,7 +329,7 @@ describe('bench --max-time', () => {
       );
     }
     const r = await runMain(['bench', b.dir, '--max-time', '0']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2); // (a usage mistake)
     expect(r.stderr).toBe('compress: --max-time 0: expected a number of seconds > 0\n');
   });
 });

@@ -65,6 +65,11 @@ describe('exit codes', () => {
     // --threads as eval's
     [['train', model, '--task', 'SST-2', '-o', out, '--threads', '-1'], /^compress: --threads -1: expected an integer ≥ 0$/],
     [['distill', '--teacher', model, '--student', 'every-other', '--task', 'SST-2', '-o', out, '--threads', '1000'], /^compress: --threads 1000: at most 256 /],
+    // bench's timing flags, as its --batch
+    [['bench', model, '--repeats', '0'], /^compress: --repeats 0: expected integers ≥ 1$/],
+    [['bench', model, '--warmup', '-1'], /^compress: --warmup -1: expected integers ≥ 0$/],
+    [['bench', model, '--max-time', '0'], /^compress: --max-time 0: expected a number of seconds > 0$/],
+    [['bench', model, '--threads', '-1'], /^compress: --threads -1: expected an integer ≥ 0$/],
   ])('a usage mistake exits 2: %j', async (args, message) => {
     const r = await cli(...args);
     expect(r.stderr.trim()).toMatch(message);

@@ -8,6 +8,7 @@ import { isNumberText } from '../../pass/settings.ts';
 import {
   BenchStopped,
   benchModels,
+  benchSettings,
   formatBench,
   timingAlongside,
   timingLockWaitLine,
@@ -16,7 +17,7 @@ import {
   type BenchResult,
 } from '../../bench/index.ts';
 import { StageTracker, machineStageBoard } from '../../sweep/index.ts';
-import { listenForStop, out, err, type CliCommand } from '../command.ts';
+import { commandLineCheck, listenForStop, out, err, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 
 interface BenchArgs {
@@ -72,6 +73,16 @@ export const benchCommand: CliCommand<BenchArgs> = {
       })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as unknown as Argv<BenchArgs>,
   run: async (args) => {
+    // (the timing flags' values, before any download or model read: their refusals usage mistakes)
+    const timing = {
+      batches: parseIntList('batch', args.batch),
+      ...(args.seq !== undefined ? { seqs: parseIntList('seq', args.seq) } : {}),
+      threads: args.threads,
+      repeats: args.repeats,
+      warmup: args.warmup,
+      ...(args['max-time'] !== undefined ? { maxSeconds: args['max-time'] } : {}),
+    };
+    commandLineCheck(() => benchSettings(timing));
     // (downloads first: Ctrl-C during them ends the command as before)
     const model = await localModel(args.model);
     const baseline = await localModel(args.baseline);
@@ -93,12 +104,7 @@ export const benchCommand: CliCommand<BenchArgs> = {
         baseline,
         ...(args.dtype !== undefined ? { dtype: args.dtype } : {}),
         ...(args['baseline-dtype'] !== undefined ? { baselineDtype: args['baseline-dtype'] } : {}),
-        batches: parseIntList('batch', args.batch),
-        ...(args.seq !== undefined ? { seqs: parseIntList('seq', args.seq) } : {}),
-        threads: args.threads,
-        repeats: args.repeats,
-        warmup: args.warmup,
-        ...(args['max-time'] !== undefined ? { maxSeconds: args['max-time'] } : {}),
+        ...timing,
         sessionMemory: true,
         onLockWait: (pid) => err(timingLockWaitLine(pid)),
         onShape: args.json
