@@ -17,7 +17,7 @@ import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels
 import { ModelLoadError, SettingsError } from '../errors.ts';
 import { nonFiniteFloat32 } from '../onnx/tensor.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
-import { ALREADY, alreadyQuantized, applyPlan, tableWithoutGather } from './apply.ts';
+import { ALREADY, alreadyQuantized, applyPlan, tableWithoutGather, type PlanResult } from './apply.ts';
 import { collectRanges, type ActivationRange } from './calibrate.ts';
 import { GraphEditor } from './graph-edit.ts';
 import { allocateBits, fourBitsPay, layerCost, layerWeights, type LayerBits } from './mixed.ts';
@@ -201,6 +201,7 @@ async function runStatic(model: Model, s: BertStructure, o: QuantizeOptions, ctx
     ranges = await collectRanges(model, s, calibration, values, o.calibration);
   }
   const result = applyPlan(input, targets, planStatic(targets, o), o, ranges);
+  requireQuantized(o, result);
   if (raised)
     result.notes.push(
       `opset raised from ${raised.from} to ${raised.to} for per-axis DequantizeLinear${raised.converted.length ? ` (${raised.converted.length} nodes had attributes turned into inputs)` : ''}`,
@@ -408,6 +409,25 @@ function requireFloat32Weights(model: Model, targets: readonly Target[], stored:
 const DYNAMIC_INT8_OPS = new Set(['MatMulInteger', 'MatMulIntegerToFloat', 'DynamicQuantizeMatMul']);
 
 /**
+ * Refuses a run that quantized no weight, every target kept as it was (an input too narrow for the 4-bit blocks, the
+ * tables left float by embeddings: false, weights stored quantized already), which would write the model unchanged
+ * under a quantize step, as checkStorage refuses a model whose every weight is quantized already: each reason once,
+ * with the targets it keeps.
+ */
+function requireQuantized(o: QuantizeOptions, result: PlanResult): void {
+  if (result.quantized.length) return;
+  const byReason = new Map<string, Set<string>>();
+  for (const k of result.kept) byReason.set(k.reason, (byReason.get(k.reason) ?? new Set()).add(k.target));
+  const why = [...byReason].map(([reason, set]) => {
+    const t = [...set];
+    return `${t.length > 3 ? `${t.slice(0, 3).join(', ')} and ${t.length - 3} more` : t.join(', ')}: ${reason}`;
+  });
+  throw new SettingsError(
+    `quantize ${modeName(o.mode)}: quantizes no weight of this model, which it would write unchanged (${why.length ? why.join('; ') : 'it has no projection or embedding table'})`,
+  );
+}
+
+/**
  * Refuses format standard where int4-block wrote no dynamic int8 node: it reads format only for an MLM decoder tied to
  * the int8 word table, so on any other model the setting did nothing, and the lineage would record it as applied.
  */
@@ -479,12 +499,14 @@ export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeO
       const plan = planDynamic(targets, s, o, notes);
       const { input, raised } = standardOpset(model, s, o);
       const result = applyPlan(input, targets, plan, o);
+      requireQuantized(o, result);
       if (raised) notes.push(`opset raised from ${raised.from} to ${raised.to} for format standard (DynamicQuantizeLinear)`);
       result.notes.unshift(...notes);
       return { model: result.model, report: quantizeReport(o, model, result) };
     }
     case 'int4-block': {
       const result = applyPlan(model, targets, planInt4(targets, o, o.mode.blockSize), o);
+      requireQuantized(o, result);
       requireFormatRead(o, result.quantized);
       return { model: result.model, report: quantizeReport(o, model, result) };
     }

@@ -1,6 +1,7 @@
 /** 4-bit block-wise projections (mode int4-block:B, com.microsoft MatMulNBits) on a built BERT. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
+import { SettingsError } from '../../src/errors.ts';
 import { modelSize } from '../../src/onnx/size.ts';
 import { quantizedProjections, type TensorRecord } from '../../src/quantize/index.ts';
 import { tinyBert } from '../helpers/models.ts';
@@ -41,6 +42,23 @@ describe('quantize int4-block', () => {
       '4-bit blocks of 16 on its input width 2 would store more bytes than float (so would every block size MatMulNBits takes, 16 the smallest)',
     );
     expect([...reasons].some((r) => /at most 2\b/.test(r))).toBe(false);
+  });
+
+  it('refuses in one line, each reason once, where it would quantize no weight and write the model unchanged', async () => {
+    // every input 2 wide (FFN 2 too): no projection takes blocks of 16; the tables left float by the setting
+    const narrow = tinyBert({ hiddenSize: 2, numHeads: 1, intermediateSize: 2 });
+    await expect(quantize(narrow, findBert(narrow), { mode: 'int4-block:16', embeddings: false })).rejects.toThrow(
+      new SettingsError(
+        'quantize int4-block:16: quantizes no weight of this model, which it would write unchanged (embeddings.word, embeddings.position, embeddings.token_type: kept float by the setting embeddings: false, flag --no-quantize-embeddings; layer0.attention.q, layer0.attention.k, layer0.attention.v and 11 more: 4-bit blocks of 16 on its input width 2 would store more bytes than float (so would every block size MatMulNBits takes, 16 the smallest))',
+      ),
+    );
+    // with its tables stored int8, the run quantizes them and writes the model
+    const { report } = await quantize(narrow, findBert(narrow), { mode: 'int4-block:16' });
+    expect((report.details as { quantized: TensorRecord[] }).quantized.map((r) => r.target)).toEqual([
+      'embeddings.word',
+      'embeddings.position',
+      'embeddings.token_type',
+    ]);
   });
 
   it.each([
