@@ -5,7 +5,8 @@
  * the rest to the BullMQ queue, one job per point with the point key as job id (a point already queued is not
  * added again; one that failed before is queued afresh, its 3 runs with it, as a rerun of a local sweep retries
  * it), and takes out of the queue the points an earlier run of the sweep queued that its plan no longer holds (the
- * file edited, a model changed) and no worker has started. Then it collects: each finished job's result (or, after its 3 runs, its error) is written into the same
+ * file edited, a model changed) and no worker has started, and they are no longer the sweep's points (its report does
+ * not list them as not finished). Then it collects: each finished job's result (or, after its 3 runs, its error) is written into the same
  * SQLite store a local sweep writes, so `compress report` reads it unchanged.
  *
  * Finished jobs stay in Redis with their result (job.ts), so a coordinator that was stopped, or one started later
@@ -308,6 +309,13 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
         throw new QueueError(`${address.display}: ${connectionProblem(e)} while queueing the points; nothing is lost: run the same command again`, {
           cause: e,
         });
+      }
+      try {
+        // (after taking them out of the queue: a run that stopped before it finds them again)
+        store.dropFromSweep(spec.name, points);
+      } catch (e) {
+        if (e instanceof StoreWriteError) throw e.keeping(previous.size, QUEUE_KEEPS);
+        throw e; // (the store removed or replaced meanwhile: one line too)
       }
       if (summary.withdrawn > 0)
         log(

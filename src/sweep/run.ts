@@ -313,6 +313,14 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const jobs = opts.jobs ?? 1;
   if (opts.rerunContended && jobs > 1) throw new SettingsError(RERUN_CONTENDED_JOBS);
   const { spec, points, previous, stale, contended, store, work } = await planAgainstStore(opts);
+  try {
+    // the points an earlier run of the sweep planned that its plan no longer holds (its file edited) and that have
+    // no result are no longer its own: its report does not list them as not finished
+    store.dropFromSweep(spec.name, points);
+  } catch (e) {
+    store.close();
+    throw e instanceof StoreWriteError ? e.keeping(previous.size) : e;
+  }
   const recompute = opts.rerunContended ? contended : new Map<string, SweepPoint>();
   const queue = points.filter((p) => !previous.has(p.key));
   if (queue.some((p) => p.outputDir !== null)) {

@@ -10,7 +10,8 @@
  * A point is stored once, under the names of the sweep that ran it first; every sweep that plans it records it as
  * one of its own in `sweep_points`, with the names it gives it (its model's name and path, its label). A report of
  * one sweep lists its points by these records: two sweep files naming one model (the same file, or a copy)
- * differently share its baseline, and each sees it under its own name.
+ * differently share its baseline, and each sees it under its own name. A sweep whose file was edited gives up the
+ * records of the points without a result its plan no longer holds (dropFromSweep).
  *
  * A finished point is recomputed only when its benchmark was timed contended and the sweep asks for it
  * (`--rerun-contended`): its claim takes the point while its result stays stored (and reported) until the new one
@@ -651,6 +652,30 @@ export class SweepStore {
           .all(sweep) as Array<{ key: string }>,
     );
     return rows.map((r) => r.key).filter((k) => !now.has(k));
+  }
+
+  /**
+   * Takes out of `sweep`'s points (its `sweep_points` records) those without a result that its plan now (`planned`)
+   * no longer holds (a pipeline removed, a grid value or a model changed), so that its report does not list them as
+   * not finished (or failed under its names): the sweep's plan is what it holds. Those with a result stay its points
+   * (the report shows what the sweep found), and so does every point as stored (another sweep may plan it). A queued
+   * sweep's coordinator calls it once it has taken such points out of the queue (droppedKeys reads these records).
+   * Returns how many it took out.
+   */
+  dropFromSweep(sweep: string, planned: readonly SweepPoint[]): number {
+    if (!this.hasTable('sweep_points')) return 0;
+    const now = new Set(planned.map((p) => p.key));
+    return this.write(() => {
+      const unfinished = this.db.prepare('SELECT key FROM sweep_points m WHERE sweep = ? AND NOT EXISTS (SELECT 1 FROM results r WHERE r.key = m.key)');
+      const drop = this.db.prepare('DELETE FROM sweep_points WHERE sweep = ? AND key = ?');
+      return this.db
+        .transaction(() => {
+          let dropped = 0;
+          for (const { key } of unfinished.all(sweep) as Array<{ key: string }>) if (!now.has(key)) dropped += drop.run(sweep, key).changes;
+          return dropped;
+        })
+        .immediate();
+    });
   }
 
   /** Deletes points and their results (stale points once recomputed), in one transaction. */

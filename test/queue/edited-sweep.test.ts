@@ -1,7 +1,8 @@
 /**
  * A queued sweep whose file was edited (a pipeline removed, a grid value changed) and queued again: the coordinator
  * takes out of the queue the points its earlier run queued that the plan no longer holds and no worker has started,
- * where they stayed queued, and workers ran points nobody would collect. A started one runs on. (About 3 s: two
+ * where they stayed queued, and workers ran points nobody would collect. A started one runs on. None of them is the
+ * sweep's any more (its report does not list them as not finished). (About 3 s: two
  * coordinator runs and two plans of the 16-point sweep, the least that queues, edits and queues again.)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
+import { SweepStore } from '../../src/sweep/store.ts';
 import { redisSkipReason } from './redis.ts';
 import { tinyQueue } from './tiny-queue.ts';
 
@@ -66,6 +68,14 @@ describe.skipIf(redisSkipReason !== null)(`an edited sweep queued again${redisSk
       );
       expect(await queued()).toEqual(new Set([...after, started]));
       expect(await q.queue.getJobState(started)).toBe('active');
+      // and they are no longer the sweep's: its report does not list them as not finished
+      const s = SweepStore.open(store, { readonly: true });
+      try {
+        const left = s.unfinished('tiny').map((p) => p.label);
+        expect([left.length, left.filter((l) => l === 'shared' || l === 'ffn-0.5')]).toEqual([after.size, []]);
+      } finally {
+        s.close();
+      }
     } finally {
       await worker.close(true);
     }

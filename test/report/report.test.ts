@@ -953,6 +953,33 @@ describe('report of a store', () => {
     expect(loadReport({ store }).failed).toEqual([{ model: 'tiny', label: 'q8', error: 'out of memory' }]);
   });
 
+  it("leaves out of a sweep's report the points its edited plan no longer holds that have no result (not run, failed), keeping those with one", () => {
+    const { store, stored } = storeOf([
+      fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0),
+      fakePoint({ model: 'sst2', label: 'int8', bytes: 1e7, glue: 0.79, speedup: 2 }, 1),
+    ]);
+    const [baseline, int8] = stored.map((p) => plannedPoint('test', 'sst2', p.label, p.key));
+    const heads = plannedPoint('test', 'sst2', 'heads-40%', '7'.repeat(64));
+    const ffn = plannedPoint('test', 'sst2', 'ffn-30%', '8'.repeat(64));
+    const s = SweepStore.open(store);
+    try {
+      // sweep 'test' planned four points, one never run, one that failed where sweep 'other' (which plans it too) ran it
+      s.addToSweep([baseline!, int8!, heads, ffn]);
+      s.addToSweep([plannedPoint('other', 'tiny', 'q8', ffn.key)]);
+      s.claim(plannedPoint('other', 'tiny', 'q8', ffn.key));
+      s.fail(ffn.key, 'out of memory');
+      // its file edited: only the baseline is left
+      expect(s.dropFromSweep('test', [baseline!])).toBe(2);
+      expect(s.dropFromSweep('test', [baseline!])).toBe(0);
+    } finally {
+      s.close();
+    }
+    const mine = loadReport({ store, sweep: 'test' });
+    expect([mine.rows.map((r) => r.label), mine.unfinished, mine.failed]).toEqual([['baseline', 'int8'], undefined, []]);
+    const all = loadReport({ store });
+    expect([all.unfinished, all.failed]).toEqual([undefined, [{ model: 'tiny', label: 'q8', error: 'out of memory' }]]);
+  });
+
   it('relates a variant to the baseline evaluated on the same data (GLUE dev files, config and tokenizer), saying when the report holds none', async () => {
     const read = (dev: string, glueDir: string) => ({ data: { dev: { 'SST-2': dev }, model: { 'config.json': 'cfg' } }, glueDir });
     // one sweep run on two GLUE folders (a, then b), and an int8 point on a third whose baseline failed

@@ -50,6 +50,7 @@ describe('a sweep store that cannot be written', () => {
       const writes: Array<[string, () => unknown]> = [
         ['claim', () => store.claim(points[1]!)],
         ['addToSweep', () => store.addToSweep(points)],
+        ['dropFromSweep', () => store.dropFromSweep('tiny', [])],
         ['heartbeat', () => store.heartbeat([point!.key])],
         ['finish', () => store.finish(point!, result)],
         ['fail', () => store.fail(point!.key, 'failed')],
