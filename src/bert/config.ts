@@ -4,6 +4,7 @@
  * the field (in the caller's vocabulary: `hiddenSize` for a BertConfig, `hidden_size` for a config.json).
  */
 import { SettingsError } from '../errors.ts';
+import { pythonInt } from '../python-int.ts';
 import type { ModelFamily } from './structure.ts';
 import { albertConfigFromHuggingFace } from './albert-config.ts';
 
@@ -442,9 +443,6 @@ function hfActivation(value: unknown, key: string, fail: Fail): BertActivation {
 /** config.json files already warned about (once per file and process). */
 const warnedLabelCounts = new Set<string>();
 
-/** A label id as Python's int() reads a string (transformers' `int(key)` of each id2label key): ' 1', '01', '+1', '1_0'. */
-const PYTHON_INT = /^\s*[+-]?\d+(?:_\d+)*\s*$/;
-
 /**
  * The labels of a config.json (parsed JSON `j`, named `file` in the warning), as transformers' PretrainedConfig reads
  * them: `id2label` (absent or null: none), each key read as Python's int() reads it (`int(key)`: ' 1', '01' are 1; a
@@ -465,7 +463,7 @@ export function configLabels(j: Record<string, unknown>, file: string, fail: Fai
   if (typeof j.id2label !== 'object' || Array.isArray(j.id2label)) fail('id2label must be an object of label id to name');
   const id2label = new Map<number, string>();
   for (const [k, v] of Object.entries(j.id2label as Record<string, unknown>)) {
-    const id = PYTHON_INT.test(k) ? Number(k.trim().replaceAll('_', '')) : Number.NaN;
+    const id = pythonInt(k) ?? Number.NaN;
     if (!Number.isSafeInteger(id) || id < 0) fail(`id2label key '${k}' is not a label id (a whole number from 0)`);
     if (typeof v !== 'string') fail(`id2label['${k}'] must be a string`);
     id2label.set(id, v as string);

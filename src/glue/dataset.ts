@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
 import { columnIndex, readTsv, type TsvTable } from './tsv.ts';
+import { pythonInt, withoutPythonSpace } from '../python-int.ts';
 import type { Split, SplitFile, TaskDefinition } from './tasks.ts';
 
 /** One example: its id, its text (one sentence or a pair) and its label when the split has labels. */
@@ -73,35 +74,12 @@ export function examplesFromTable(task: TaskDefinition, spec: SplitFile, table: 
 /** A decimal number as the GLUE files write scores ('3.800', '5', '-0.5', '1e-3'); not hex, 'Infinity' or ''. */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-/** Whitespace as Python's str.strip(), int() and float() strip it from either end (str.isspace: not U+FEFF, as JS's trim takes). */
-const PYTHON_SPACE =
-  /^[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
-
-/** Python's int(): an optional sign, decimal digits (any Unicode Nd) with single underscores between them, whitespace at either end. */
-const PYTHON_INT = /^[+-]?\p{Nd}+(_\p{Nd}+)*$/u;
-
-/**
- * The whole number Python's int(field) gives ('1', ' 1', '+1', '01', '1_0', '１'), undefined where it raises. Each Unicode
- * decimal digit counts its value from the start of its run of digits, which Unicode encodes as 0 to 9 in a row.
- */
-function pythonInt(field: string): number | undefined {
-  const text = field.replace(PYTHON_SPACE, '');
-  if (!PYTHON_INT.test(text)) return undefined;
-  let value = 0;
-  for (const c of text.replace(/^[+-]/, '').replace(/_/g, '')) {
-    let start = c.codePointAt(0)!;
-    while (/\p{Nd}/u.test(String.fromCodePoint(start - 1))) start--;
-    value = value * 10 + ((c.codePointAt(0)! - start) % 10);
-  }
-  return text.startsWith('-') && value !== 0 ? -value : value; // (not -0)
-}
-
 /** A function from a label field to a class index or score, throwing DataError (naming `where`) if malformed. */
 function labelParser(task: TaskDefinition): (field: string, where: string) => number {
   switch (task.labelFormat) {
     case 'score':
       return (field, where) => {
-        const text = field.replace(PYTHON_SPACE, '');
+        const text = withoutPythonSpace(field);
         const v = DECIMAL.test(text) ? Number(text) : NaN;
         if (!Number.isFinite(v)) throw new DataError(`${where}: label '${field}' is not a number`);
         const range = task.scoreRange;

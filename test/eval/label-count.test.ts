@@ -103,6 +103,9 @@ describe("config.json's labels read by eval and by the Hugging Face folder build
     [{ id2label: { 0: 'negative', '0x1': 'positive' } }, refused("id2label key '0x1' is not a label id (a whole number from 0)")],
     [{ id2label: { '': 'negative', 1: 'positive' } }, refused("id2label key '' is not a label id (a whole number from 0)")],
     [{ id2label: { 0: 'negative', '1.0': 'positive' } }, refused("id2label key '1.0' is not a label id (a whole number from 0)")],
+    // (Python's int(), as the GLUE labels read: Unicode digits are digits; U+FEFF is no whitespace to it, as it is to JS's trim)
+    [{ id2label: { 0: 'negative', '\uff11': 'positive' } }, [2, 2]],
+    [{ id2label: { 0: 'negative', '\ufeff1': 'positive' } }, refused("id2label key '\ufeff1' is not a label id (a whole number from 0)")],
   ])('%j', (json, expected) => {
     expect(both(json)).toEqual(expected);
   });
