@@ -3,9 +3,12 @@
  * Hugging Face's GLUE loader reads by int() and float(); config.json's id2label keys, which transformers reads by int()).
  */
 
-/** Whitespace as Python's str.strip(), int() and float() strip it from either end (str.isspace: not U+FEFF, as JS's trim takes). */
+/**
+ * Whitespace as Python's int() and float() strip it from either end: str.isspace's but for the ASCII separators
+ * U+001C to U+001F, which they take as ASCII and refuse (str.strip takes them), and not U+FEFF, as JS's trim takes.
+ */
 const PYTHON_SPACE =
-  /^[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+  /^[\t-\r\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t-\r\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
 
 /** Python's int(): an optional sign, decimal digits (any Unicode Nd) with single underscores between them, whitespace at either end. */
 const PYTHON_INT = /^[+-]?\p{Nd}+(_\p{Nd}+)*$/u;

@@ -33,6 +33,9 @@ describe('loadSplit errors', () => {
       ['1__0', "'1__0' is not one"],
       ['_1', "'_1' is not one"],
       ['\ufeff1', "'\ufeff1' is not one"],
+      // (int() takes U+001C to U+001F as ASCII, no whitespace, though str.isspace says they are)
+      ['1\x1c', "'1\\\\x1c' is not one"],
+      ['\x1f0', "'\\\\x1f0' is not one"],
       ['-1', "'-1' is not one"],
     ]) {
       const dir = glueWith('SST-2/dev.tsv', `sentence\tlabel\na\t${bad}\n`);
@@ -48,6 +51,10 @@ describe('loadSplit errors', () => {
   it('rejects a non-numeric STS-B score', () => {
     const dir = glueWith('STS-B/dev.tsv', 'sentence1\tsentence2\tscore\na\tb\tfive\n');
     expect(() => loadSplit(STSB, 'dev', dir)).toThrow(/STS-B\/dev\.tsv:2: label 'five' is not a number/);
+    // (float() strips the whitespace int() strips: not U+001C to U+001F)
+    expect(loadSplit(STSB, 'dev', glueWith('STS-B/dev.tsv', 'sentence1\tsentence2\tscore\na\tb\t 3.8\u00a0\n')).examples[0]!.label).toBeCloseTo(3.8);
+    const separator = glueWith('STS-B/dev.tsv', 'sentence1\tsentence2\tscore\na\tb\t3.8\x1f\n');
+    expect(() => loadSplit(STSB, 'dev', separator)).toThrow(/STS-B\/dev\.tsv:2: label '3\.8\\x1f' is not a number/);
   });
 
   it('rejects a file without the text column, naming it', () => {
