@@ -252,11 +252,50 @@ export function sha256FileSync(path: string): string {
   return hash.digest('hex');
 }
 
-/** sha256File memoized by path: a file read by several points, or by a run's identity and its lineage, is hashed once. */
+/** Hashes kept for this process by path, each with the stamp its file had before it was hashed (keptSha256). */
+const keptHashes = new Map<string, { stamp: FileStamp; sha256: string }>();
+
+/** `file`'s kept hash where its stamp now (undefined: none) is the one it was hashed under. */
+function keptHash(file: string, stamp: FileStamp | undefined): string | undefined {
+  const kept = stamp && keptHashes.get(file);
+  if (!kept || kept.stamp.size !== stamp.size || kept.stamp.mtimeMs !== stamp.mtimeMs || kept.stamp.ctimeMs !== stamp.ctimeMs || kept.stamp.ino !== stamp.ino)
+    return undefined;
+  return kept.sha256;
+}
+
+/**
+ * sha256File kept for this process while the file's stamp holds (fileStamps, taken before the hash: a file changed
+ * within RACY_MS gets none and is hashed each time): a file that several parts of one process read, such as a model
+ * folder's config.json and tokenizer files (a sweep's plan and its tokenizer's reading version, a report's data
+ * changes and that version), is hashed once.
+ */
+export async function keptSha256(file: string): Promise<string> {
+  const stamp = fileStamps([file])?.[0];
+  const kept = keptHash(file, stamp);
+  if (kept !== undefined) return kept;
+  const sha256 = await sha256File(file);
+  if (stamp) keptHashes.set(file, { stamp, sha256 });
+  return sha256;
+}
+
+/** keptSha256 for a synchronous caller (sha256FileSync; one kept hash for both). */
+export function keptSha256Sync(file: string): string {
+  const stamp = fileStamps([file])?.[0];
+  const kept = keptHash(file, stamp);
+  if (kept !== undefined) return kept;
+  const sha256 = sha256FileSync(file);
+  if (stamp) keptHashes.set(file, { stamp, sha256 });
+  return sha256;
+}
+
+/**
+ * keptSha256 memoized by path: a file read by several points, or by a run's identity and its lineage, is hashed once
+ * (in one call's memo, the hash it first had, whatever the file holds later).
+ */
 export function memoizedSha256(): (file: string) => Promise<string> {
   const hashes = new Map<string, Promise<string>>();
   return (file) => {
-    if (!hashes.has(file)) hashes.set(file, sha256File(file));
+    if (!hashes.has(file)) hashes.set(file, keptSha256(file));
     return hashes.get(file)!;
   };
 }

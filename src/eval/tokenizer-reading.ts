@@ -8,7 +8,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { sha256FileSync } from '../files.ts';
+import { keptSha256Sync } from '../files.ts';
 import { MODEL_SIDE_FILES, sideFilesRead } from './model-files.ts';
 import { tokenizerTraits, type TokenizerTraits } from './tokenizer.ts';
 
@@ -40,7 +40,10 @@ interface ReadFolder {
 
 const folders = new Map<string, ReadFolder>();
 
-/** `dir`'s tokenizer traits and side files' hashes, read again only where a side file's size, times or inode changed. */
+/**
+ * `dir`'s tokenizer traits and side files' hashes, read again only where a side file's size, times or inode changed
+ * (the hashes by keptSha256Sync: not again where this process hashed the file as it is, a sweep's plan for its key).
+ */
 function readFolder(dir: string): ReadFolder {
   const stamp = MODEL_SIDE_FILES.map((name) => {
     try {
@@ -55,7 +58,7 @@ function readFolder(dir: string): ReadFolder {
   const hashes: Record<string, string> = {};
   for (const name of sideFilesRead((n) => existsSync(join(dir, n)))) {
     try {
-      hashes[name] = sha256FileSync(join(dir, name));
+      hashes[name] = keptSha256Sync(join(dir, name));
     } catch {
       // (none there, or unreadable: not held)
     }

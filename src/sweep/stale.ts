@@ -14,7 +14,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { sha256FileSync, stampsHold, type FileStamp } from '../files.ts';
+import { keptSha256Sync, stampsHold, type FileStamp } from '../files.ts';
 import { modelSha256Sync } from '../onnx/identity.ts';
 import { plannedDataFiles, plannedModels, pointTokenizerReading, type SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
@@ -193,7 +193,8 @@ export function adoptStoredKeys(
 }
 
 /**
- * A file's sha256 now, memoized by path (each file hashed once however many points read it): null when there is no
+ * A file's sha256 now, memoized by path (each file hashed once however many points read it; keptSha256Sync: not again
+ * where this process hashed it as it is, such as a tokenizer file its reading version hashed): null when there is no
  * file there, undefined when there is one this process cannot read (a folder, no permission: it cannot tell).
  */
 export function currentHashes(): (file: string) => string | null | undefined {
@@ -202,7 +203,7 @@ export function currentHashes(): (file: string) => string | null | undefined {
     if (!hashes.has(file)) {
       let sha256: string | null | undefined;
       try {
-        sha256 = sha256FileSync(file);
+        sha256 = keptSha256Sync(file);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         sha256 = code === 'ENOENT' || code === 'ENOTDIR' ? null : undefined;
