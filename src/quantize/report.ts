@@ -9,7 +9,7 @@ import { tensorBytes } from '../onnx/tensor.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { PassReport } from '../pass/pass.ts';
 import { ALREADY, type PlanResult } from './apply.ts';
-import type { FloatRecord } from './registry.ts';
+import type { FloatRecord, TensorRecord } from './registry.ts';
 import { formatRangeMethod, modeName, type QuantizeOptions } from './settings.ts';
 import { formatMB } from '../units.ts';
 
@@ -58,6 +58,26 @@ function floatWhy(kept: readonly FloatRecord[]): string {
   return ` (${listed}: ${reason}${left.some((k) => k.reason !== reason) ? '; …' : ''})`;
 }
 
+/**
+ * The quantized weights stored in more bytes than in float, for the summary line: at toy widths a float scale a row
+ * (a table 1 wide) or an output channel (a projection of 1 input) outweighs the bytes its int8 values save. Said, not
+ * undone: the weights are stored as the settings ask, and perChannel false stores one scale a tensor.
+ */
+function grownWhy(q: readonly TensorRecord[]): string {
+  const grown = q.filter((r) => r.bytesAfter > r.bytesBefore);
+  if (!grown.length) return '';
+  const r = grown[0];
+  const table = r.op === 'Gather';
+  const width = table ? r.dims[1] : r.dims[0];
+  const perScale = / per-(row|channel)|group /.test(r.scheme)
+    ? `, a 4-byte scale for each ${table ? 'row' : 'output channel'} of ${width} value${width === 1 ? '' : 's'}; perChannel false, flag --per-tensor, stores one scale a tensor`
+    : '';
+  const targets = grown.map((g) => g.target);
+  const listed = targets.length > 3 ? `${targets.slice(0, 3).join(', ')}, …` : targets.join(', ');
+  const bytes = `${grown.length > 1 ? `${r.target} ` : ''}${r.bytesAfter} B against ${r.bytesBefore} B`;
+  return `, ${grown.length} larger than in float (${listed}: ${r.scheme}, ${bytes}${perScale})`;
+}
+
 /** What mixed precision chose, for the summary line: its budget in bytes and the bits of each encoder layer. */
 export interface MixedChoice {
   budgetBytes: number;
@@ -83,6 +103,7 @@ export function quantizeReport(o: QuantizeOptions, input: Model, result: PlanRes
     (mixed ? ` within a budget of ${formatMB(mixed.budgetBytes)}, layers at ${mixed.bits.join(', ')} bits` : '') +
     `, ${distinct} tensors quantized` +
     (q.length > distinct ? ` (read by ${q.length} nodes: shared or tied weights are stored once)` : '') +
+    grownWhy(q) +
     (already ? `, ${already} already quantized` : '') +
     (result.kept.length > already ? `, ${result.kept.length - already} left float${floatWhy(result.kept)}` : '') +
     (q.length ? `, max abs error ${maxErr.toExponential(2)}` : '');

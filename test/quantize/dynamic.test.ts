@@ -88,6 +88,22 @@ describe('quantize int8 (dynamic)', () => {
     expect(quantizedEmbeddings(q)).toEqual([]);
   });
 
+  it('says which weights it stores in more bytes than float (a 4-byte scale a row of a 1-wide table), and how to store fewer', async () => {
+    // hidden 1: each table row is 1 value (5 bytes int8 per row against 4 in float), each projection but the FFN
+    // output reads 1 input (a scale per output channel); the FFN output (4 inputs) and the pooler's head do not grow
+    const narrow = tinyBert({ hiddenSize: 1, numHeads: 1, intermediateSize: 4 }, { seed: 3 });
+    const { report } = await quantize(narrow, findBert(narrow), { mode: 'int8' });
+    const records = (report.details as { quantized: TensorRecord[] }).quantized;
+    const grown = records.filter((r) => r.bytesAfter > r.bytesBefore);
+    expect(grown.length).toBeGreaterThan(3);
+    const [vocab] = grown[0]!.dims;
+    expect(report.summary).toContain(
+      `, ${grown.length} larger than in float (embeddings.word, embeddings.position, embeddings.token_type, …: int8 per-row, embeddings.word ${5 * vocab!} B against ${4 * vocab!} B, a 4-byte scale for each row of 1 value; perChannel false, flag --per-tensor, stores one scale a tensor)`,
+    );
+    // at this test's width (32) nothing grows, and nothing is said
+    expect((await quantize(model, s, { mode: 'int8' })).report.summary).not.toContain('larger than in float');
+  });
+
   it('int8-group:G uses one scale per G output channels (one group per head)', async () => {
     const { model: q, report } = await quantize(model, s, { mode: 'int8-group:8' });
     const d = report.details as { quantized: TensorRecord[]; notes: string[] };
