@@ -38,3 +38,13 @@ export function trainingVersion(step: TrainingStep, student?: StudentKind): numb
  * (nothing changed for it since): key.ts `pointKeys`.
  */
 export const SHARED_TRAINING_VERSION = 2;
+
+/** The kinds of student as messages name them. */
+export const STUDENT_KIND_NAMES: Readonly<Record<StudentKind, string>> = { bert: 'BERT', bilstm: 'Distilled BiLSTM' };
+
+/** `step`'s versions by the kind of student it trains, as `compress passes` lists them: 'BERT students 1, Distilled BiLSTM students 2'. */
+export function trainingVersionsText(step: TrainingStep): string {
+  return Object.entries(TRAINING_VERSIONS[step])
+    .map(([kind, version]) => `${STUDENT_KIND_NAMES[kind as StudentKind]} students ${version}`)
+    .join(', ');
+}

@@ -9,7 +9,7 @@ import { PASS_DECLARATIONS } from '../../pass-declarations.ts';
 import { out, type CliCommand } from '../command.ts';
 import { trainingStepSettings } from '../../sweep/train-step.ts';
 import { DEFAULT_TRAIN_SETTINGS } from '../../train/trainer.ts';
-import { trainingVersion } from '../../train/versions.ts';
+import { trainingVersionsText } from '../../train/versions.ts';
 
 interface PassesArgs {
   json: boolean;
@@ -29,11 +29,11 @@ export const passesCommand: CliCommand<PassesArgs> = {
     // The training steps are not passes (they read GLUE data and a teacher): their settings are the flags of their
     // commands, whose --help gives meaning and default.
     out('');
-    out('Training steps of sweep files ({pass: train|distill, settings: {...}}) and their versions: each setting is the value');
-    out('of the flag named beside it (compress train --help, compress distill --help: meaning and default).');
+    out('Training steps of sweep files ({pass: train|distill, settings: {...}}) and their versions by the student they train: each');
+    out('setting is the value of the flag named beside it (compress train --help, compress distill --help: meaning and default).');
     for (const kind of ['train', 'distill'] as const) {
       const settings = trainingStepSettings(kind).map((s) => `${s.key}${s.flag ? ` (${s.flag})` : ''}`);
-      out(`  ${kind} (version ${trainingVersion(kind)}): ${settings.join(', ')}`);
+      out(`  ${kind} (versions: ${trainingVersionsText(kind)}): ${settings.join(', ')}`);
     }
     out(
       `  (evalEachEpoch: dev evaluation after each epoch, default ${DEFAULT_TRAIN_SETTINGS.evalEachEpoch}; student and teacher: paths or specs, relative to the sweep file)`,
