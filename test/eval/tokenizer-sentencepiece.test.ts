@@ -45,6 +45,19 @@ function sentencePieceFolder(name: string, model: string, bytes: Buffer, config:
 }
 
 /**
+ * The folder `dir` with a one-layer tiny BERT of 12 ids, written by --format transformers.js to `dir`-out: the export,
+ * what was said, and its tokenizer as transformers.js' AutoTokenizer loads it.
+ */
+async function exportToTransformersJs(dir: string) {
+  saveModel(tinyBert({ vocabSize: 12, numLayers: 1 }), join(dir, 'model.onnx'));
+  const out = `${dir}-out`;
+  const { notes } = await compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [] });
+  const { AutoTokenizer, env } = await import('@huggingface/transformers');
+  env.allowRemoteModels = false;
+  return { out, notes, theirs: await AutoTokenizer.from_pretrained(out) };
+}
+
+/**
  * An XLM-R-style model (fairseq's order: <unk> 0, <s> 1, </s> 2): the converter's vocabulary is <s> <pad> </s> <unk>,
  * then pieces 3… (each id + 1), then <mask>: ▁ 4, ▁a 5, b 6, ▁ab 7, a 8, ▁b 9, <tag> 10 (user-defined), <mask> 11.
  */
@@ -222,13 +235,8 @@ describe("a SentencePiece-only folder whose config.json names the tokenizer's cl
       model_type: 'bert',
       tokenizer_class: 'XLMRobertaTokenizer',
     });
-    saveModel(tinyBert({ vocabSize: 12, numLayers: 1 }), join(dir, 'model.onnx'));
-    const out = join(root, 'minilm-tjs-out');
-    await compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [] });
+    const { out, theirs } = await exportToTransformersJs(dir);
     expect(JSON.parse(readFileSync(join(out, 'tokenizer_config.json'), 'utf8')).tokenizer_class).toBe('XLMRobertaTokenizer');
-    const { AutoTokenizer, env } = await import('@huggingface/transformers');
-    env.allowRemoteModels = false;
-    const theirs = await AutoTokenizer.from_pretrained(out);
     expect(theirs.constructor.name).toBe('XLMRobertaTokenizer');
     const encoded = theirs('ab', { text_pair: 'b' });
     expect(Array.from(encoded.input_ids.data as BigInt64Array, Number)).toEqual(loadTokenizer(dir).encode('ab', 'b', 20).ids);
@@ -242,13 +250,8 @@ describe("a SentencePiece-only folder whose config.json names the tokenizer's cl
       tokenizer_class: 'XLMRobertaTokenizer',
     });
     writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(folderTokenizerJson(dir)!.json));
-    saveModel(tinyBert({ vocabSize: 12, numLayers: 1 }), join(dir, 'model.onnx'));
-    const out = join(root, 'minilm-json-tjs-out');
-    await compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [] });
+    const { out, theirs } = await exportToTransformersJs(dir);
     expect(JSON.parse(readFileSync(join(out, 'tokenizer_config.json'), 'utf8')).tokenizer_class).toBe('XLMRobertaTokenizer');
-    const { AutoTokenizer, env } = await import('@huggingface/transformers');
-    env.allowRemoteModels = false;
-    const theirs = await AutoTokenizer.from_pretrained(out);
     expect(theirs.constructor.name).toBe('XLMRobertaTokenizer');
     expect(Array.from(theirs('ab', { text_pair: 'b' }).input_ids.data as BigInt64Array, Number)).toEqual(loadTokenizer(dir).encode('ab', 'b', 20).ids);
   });
@@ -258,13 +261,9 @@ describe("a SentencePiece-only folder whose config.json names the tokenizer's cl
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'vocab.txt'), `${['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', 'b'].join('\n')}\n`);
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', tokenizer_class: 'BertJapaneseTokenizer' }));
-    saveModel(tinyBert({ vocabSize: 12, numLayers: 1 }), join(dir, 'model.onnx'));
-    const out = join(root, 'japanese-tjs-out');
-    await compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [] });
+    const { out, theirs } = await exportToTransformersJs(dir);
     expect(JSON.parse(readFileSync(join(out, 'tokenizer_config.json'), 'utf8')).tokenizer_class).toBe('BertTokenizer');
-    const { AutoTokenizer, env } = await import('@huggingface/transformers');
-    env.allowRemoteModels = false;
-    const encoded = (await AutoTokenizer.from_pretrained(out))('a', { text_pair: 'b' });
+    const encoded = theirs('a', { text_pair: 'b' });
     expect(encoded.token_type_ids && Array.from(encoded.token_type_ids.data as BigInt64Array, Number)).toEqual(loadTokenizer(dir).encode('a', 'b', 20).typeIds);
   });
 });
@@ -677,12 +676,7 @@ describe('a Metaspace pre-tokenizer that splits (split true or absent, as tokeni
       model_type: 'bert',
       tokenizer_class: 'XLMRobertaTokenizer',
     });
-    saveModel(tinyBert({ vocabSize: 12, numLayers: 1 }), join(dir, 'model.onnx'));
-    const out = join(root, `${name}-out`);
-    const { notes } = await compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [] });
-    const { AutoTokenizer, env } = await import('@huggingface/transformers');
-    env.allowRemoteModels = false;
-    const theirs = await AutoTokenizer.from_pretrained(out);
+    const { out, notes, theirs } = await exportToTransformersJs(dir);
     return { dir, out, notes, ids: (text: string) => Array.from(theirs(text).input_ids.data as BigInt64Array, Number) };
   };
 
