@@ -37,6 +37,13 @@ export interface ChartPoint {
  * panels by its length, and the HTML page, fitting the SVG to its figure, shrank the whole chart.
  */
 export const LABEL_LIMIT = 240;
+/**
+ * A panel's width (px). A panel's header (its model, or its tasks) is cut with … to it, as vega measures the text
+ * (sansTextWidth while rendering): a long model name widened the SVG by its length past the panels.
+ */
+export const PANEL_WIDTH = 440;
+/** A facet's row header: bold, above its panel, cut to PANEL_WIDTH. */
+export const PANEL_HEADER = { labelFontSize: 12, labelFontWeight: 'bold', labelAngle: 0, labelAlign: 'left', labelOrient: 'top', labelLimit: PANEL_WIDTH };
 /** The font size of a point's label (px). */
 const LABEL_SIZE = 11;
 
@@ -136,10 +143,10 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
         field: 'model',
         type: 'nominal',
         title: null,
-        header: { labelFontSize: 12, labelFontWeight: 'bold', labelAngle: 0, labelAlign: 'left', labelOrient: 'top' },
+        header: PANEL_HEADER,
       },
     },
-    spec: { width: 440, height: 220, layer },
+    spec: { width: PANEL_WIDTH, height: 220, layer },
     resolve: { scale: { x: 'independent', y: 'independent' } },
     config: { font: 'sans-serif', legend: { disable: true } },
   } as unknown as TopLevelSpec;
@@ -198,11 +205,15 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const metrics = (vega as unknown as { textMetrics: { width: (item: unknown, text: unknown) => number } }).textMetrics; // (vega's typings leave it out)
   if (rendering++ === 0) {
     vegaWidth = metrics.width;
+    // A text with a limit (a panel header's labelLimit, a mark's limit) is drawn cut with … to it: vega's own measure
+    // bounds it as cut, but a hook is asked the whole text's width (vega cuts by asking it too), which widened the SVG
+    // by a long header's length. No more than the limit keeps both right: the cut's comparisons are all against it.
     metrics.width = (item, text) => {
-      const it = item as { fontSize?: number; fontWeight?: string | number };
+      const it = item as { fontSize?: number; fontWeight?: string | number; limit?: number };
       const size = it.fontSize != null ? +it.fontSize || 0 : 11;
       const bold = it.fontWeight === 'bold' || Number(it.fontWeight) >= 600;
-      return sansTextWidth(String(text ?? '').trim(), size, bold);
+      const width = sansTextWidth(String(text ?? '').trim(), size, bold);
+      return Number(it.limit) > 0 ? Math.min(width, Number(it.limit)) : width;
     };
   }
   try {

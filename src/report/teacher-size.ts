@@ -22,7 +22,7 @@
  * panel's largest teacher's (one reference for every student).
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { renderSvg } from './charts.ts';
+import { LABEL_LIMIT, PANEL_HEADER, PANEL_WIDTH, renderSvg } from './charts.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { ReportData, ReportRow } from './rows.ts';
 import { autoLabel, labelValue } from '../sweep/expand.ts';
@@ -480,7 +480,8 @@ export function teacherSizeSpec(data: ReportData, points: readonly TeacherSizePo
     },
     {
       transform: [{ filter: `datum.kind === 'teacher'` }],
-      mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 6, dy: -6, fontSize: 10, color: TEACHER_COLOUR },
+      // (cut with … past LABEL_LIMIT, as a point's label in the Pareto charts: its tooltip holds it whole)
+      mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 6, dy: -6, fontSize: 10, color: TEACHER_COLOUR, limit: LABEL_LIMIT },
       encoding: { x: xEnc, y: yEnc, text: { field: 'teacher' } },
     },
   ];
@@ -503,10 +504,10 @@ export function teacherSizeSpec(data: ReportData, points: readonly TeacherSizePo
         field: 'tasks',
         type: 'nominal',
         title: null,
-        header: { labelFontSize: 12, labelFontWeight: 'bold', labelAngle: 0, labelAlign: 'left', labelOrient: 'top' },
+        header: PANEL_HEADER,
       },
     },
-    spec: { width: 440, height: 240, layer },
+    spec: { width: PANEL_WIDTH, height: 240, layer },
     resolve: { scale: { x: 'independent', y: 'independent' } },
     config: { font: 'sans-serif', legend: { orient: 'bottom', direction: 'vertical', labelLimit: 320 } },
   } as unknown as TopLevelSpec;

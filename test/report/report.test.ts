@@ -7,7 +7,7 @@ import { buildReport } from '../../src/report/rows.ts';
 import { describeMachine } from '../../src/bench/machine.ts';
 import { timingWithLoad } from '../../src/bench/timing-lock.ts';
 import { FAILED_NOTE, SIZE_NOTE, displayTable, toCsv, toJson, toMarkdown, formatMetrics, mdCell } from '../../src/report/table.ts';
-import { LABEL_LIMIT, chartPoints, chartSpec, renderCharts, sansTextWidth } from '../../src/report/charts.ts';
+import { LABEL_LIMIT, PANEL_WIDTH, chartPoints, chartSpec, renderCharts, sansTextWidth } from '../../src/report/charts.ts';
 import { escapeHtml } from '../../src/report/html.ts';
 import { REPORT_RECORD, writeReportFiles, type EarlierReportFile } from '../../src/report/write.ts';
 import { markContended } from '../../src/sweep/contention.ts';
@@ -663,6 +663,21 @@ describe('report rows', () => {
     expect(svg).not.toContain(`>${long}</text>`);
     // a 440 px panel, its axes, and at most LABEL_LIMIT of label past its right edge
     expect(Number(/<svg[^>]* width="(\d+)"/.exec(svg)![1])).toBeLessThan(440 + 80 + LABEL_LIMIT);
+  });
+
+  it("cuts a panel's header (its model) past the panel's width with …, so a long model name leaves the chart its size", async () => {
+    const model = `${'a-long-model-name-'.repeat(6)}end`;
+    const longData = buildReport([
+      fakePoint({ model, label: 'baseline', bytes: 4e7, glue: 0.7 }, 0),
+      fakePoint({ model, label: 'x', bytes: 3e7, glue: 0.6 }, 1),
+    ]);
+    const svg = (await renderCharts(longData)).bytes;
+    const header = [...svg.matchAll(/<text[^>]*font-size="12px"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
+    expect(header).toHaveLength(1);
+    expect(header[0]).toMatch(/^a-long-model-name-a-long-.*…$/);
+    expect(sansTextWidth(header[0]!, 12, true)).toBeLessThanOrEqual(PANEL_WIDTH);
+    // (the whole name, 1.9 times the panel, widened the SVG to 969 px)
+    expect(Number(/<svg[^>]* width="(\d+)"/.exec(svg)![1])).toBeLessThan(PANEL_WIDTH + 80 + LABEL_LIMIT);
   });
 
   it("keeps a stale point's ‡ when its long label is cut (the … before it), where the cut dropped it", () => {

@@ -7,6 +7,7 @@ import type { PassStep } from '../../src/pass/pass.ts';
 import { buildReport } from '../../src/report/rows.ts';
 import { toHtml } from '../../src/report/html.ts';
 import { renderTeacherSizeChart, teacherPathMatches, teacherSizePoints, teacherSizeSpec, teacherSizeTables } from '../../src/report/teacher-size.ts';
+import { LABEL_LIMIT } from '../../src/report/charts.ts';
 import { loadReport, renderReport, writeReportFiles } from '../../src/report/write.ts';
 import { fakePoint, posterPoints, storePoints, type FakePoint } from './points.ts';
 
@@ -446,6 +447,18 @@ describe('teacher-size chart', () => {
       expect(svg).toContain(`>${name}</text>`);
     expect(svg).toContain('teacher parameters (M)');
     expect(svg).toContain('stroke-dasharray="6,4"');
+  });
+
+  it("cuts a teacher's label past LABEL_LIMIT with …, so a long teacher name leaves the chart its size", async () => {
+    const long = `teacher-${'with-a-long-name-'.repeat(8)}L4H256`;
+    const list = teacherSizeList().map((p) => (p.model === 'teacher-L4H256' ? { ...p, model: long } : p));
+    const svg = (await renderTeacherSizeChart(dataOf(list)))!;
+    expect(svg).not.toContain(`>${long}</text>`);
+    const cut = [...svg.matchAll(/>(teacher-with-a-long-name-[^<]*)<\/text>/g)].map((m) => m[1]!);
+    expect(cut.length).toBeGreaterThan(0);
+    for (const label of cut) expect(label).toMatch(/…$/);
+    // (the whole name widened the SVG past its 440 px panels by its length)
+    expect(Number(/<svg[^>]* width="(\d+)"/.exec(svg)![1])).toBeLessThan(440 + 80 + LABEL_LIMIT);
   });
 
   it("labels a task's axis with three significant digits when it has one teacher size (not 9.591554)", async () => {
