@@ -5,10 +5,10 @@
  *
  * Failures and lost workers are BullMQ's business: a point that throws is retried with exponential backoff, up to
  * 3 runs (job.ts). A point this worker cannot run though another may (queued by other code, its files not found
- * here or not fetched) is given back to the
- * queue instead, its runs not counted, and a worker that gives back GIVE_BACKS_TO_STOP points in a row stops, saying
- * why: a broken worker does not use up the points' runs. A worker that dies (SIGKILL, power cut) stops renewing its locks, and once a lock expires
- * (`lockMs`) the stalled-job check of any live worker puts the job back in the queue for another worker. Its late
+ * here or not fetched, no worker process started for it: EAGAIN, ENOMEM) is given back to the queue instead, its
+ * runs not counted, and a worker that gives back GIVE_BACKS_TO_STOP points in a row stops, saying why: a broken
+ * worker does not use up the points' runs. A worker that dies (SIGKILL, power cut) stops renewing its locks, and
+ * once a lock expires (`lockMs`) the stalled-job check of any live worker puts the job back in the queue for another worker. Its late
  * result, if any, is refused by BullMQ (the lock is gone), and the store keeps one row per key, so a point is
  * never counted twice.
  */
@@ -19,7 +19,7 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import { checkOutputFolder, folderLabel } from '../destination.ts';
 import { QueueError, errorLine } from '../errors.ts';
 import { defaultThreads } from '../runtime/threads.ts';
-import { workerPool } from '../sweep/pool.ts';
+import { WorkerNotStarted, workerPool } from '../sweep/pool.ts';
 import type { PointResult } from '../sweep/point.ts';
 import { pointTokenizerReading, type SweepPoint } from '../sweep/plan.ts';
 import { registerAllPasses } from '../passes.ts';
@@ -206,7 +206,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
       return result;
     } catch (e) {
       const error = errorLine(e);
-      if (e instanceof NotForThisWorker) return await giveBack(job, token, error);
+      // (a worker process that could not be started ran nothing of the point: this machine's failure too)
+      if (e instanceof NotForThisWorker || e instanceof WorkerNotStarted) return await giveBack(job, token, error);
       givenBack = 0;
       summary.failed++;
       emit({ type: 'failed', point, attempt, error });

@@ -70,6 +70,15 @@ export class PointFailure extends Error {
   override name = 'PointFailure';
 }
 
+/**
+ * The pool's own failure, not the point's: the worker process that was to run it could not be started (spawn:
+ * EAGAIN, ENOMEM …), so nothing of the point ran. A sweep fails the point as any other (its rerun retries it); a
+ * queue worker gives it back to the queue, its run not counted (queue/worker.ts).
+ */
+export class WorkerNotStarted extends PointFailure {
+  override name = 'WorkerNotStarted';
+}
+
 const WORKER = childEntry(import.meta.url, 'worker-main');
 
 interface Slot {
@@ -78,7 +87,7 @@ interface Slot {
   child: ChildProcess;
   busy: boolean;
   /** While it runs a point: fails it (the worker process could not be started, or reached). */
-  fail?: (error: string) => void;
+  fail?: (error: PointFailure) => void;
 }
 
 export interface WorkerPoolOptions {
@@ -121,7 +130,11 @@ export function workerPool(size: number, threads: number, log?: PointLog, signal
     // not be sent (the worker died meanwhile) is followed by its 'exit'. Either fails the point it runs, if any.
     child.on('error', (e) => {
       if (child.pid === undefined) drop();
-      slot.fail?.(child.pid === undefined ? `cannot start a worker process: ${errorMessage(e)}` : `worker process: ${errorMessage(e)}`);
+      slot.fail?.(
+        child.pid === undefined
+          ? new WorkerNotStarted(`cannot start a worker process: ${errorMessage(e)}`)
+          : new PointFailure(`worker process: ${errorMessage(e)}`),
+      );
     });
     slots.push(slot);
     return slot;
@@ -154,7 +167,7 @@ export function workerPool(size: number, threads: number, log?: PointLog, signal
         };
         slot.fail = (error) => {
           cleanup();
-          reject(new PointFailure(error));
+          reject(error);
         };
         const cleanup = () => {
           stages.set(slot.id, null, pointName(point));

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { pointFiles, type FileTree } from '../../src/queue/files.ts';
 import { QUEUE_NAME } from '../../src/queue/connection.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
@@ -25,6 +25,15 @@ import { writeQuickSweep } from '../sweep/tiny-sweep.ts';
 
 /** This file's database on a shared Redis. */
 const DB = 2;
+
+/** While set, a worker process cannot be started (as with EAGAIN: here ENOENT, from a node binary that is not there). */
+const unstartable = vi.hoisted(() => ({ on: false }));
+vi.mock('node:child_process', async (original) => {
+  const cp = await original<typeof import('node:child_process')>();
+  const fork = ((path: string, args: readonly string[], options: import('node:child_process').ForkOptions) =>
+    cp.fork(path, args, unstartable.on ? { ...options, execPath: '/nonexistent/node' } : options)) as typeof cp.fork;
+  return { ...cp, default: { ...cp, fork }, fork };
+});
 
 describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` (skipped: ${redisSkipReason})` : ''}`, () => {
   const q = tinyQueue(DB);
@@ -66,6 +75,28 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     const job = (await q.queue.getJob(missing.key))!;
     expect([await job.getState(), job.attemptsMade]).toEqual(['delayed', 0]);
     expect(events.filter((e) => e.type === 'given-back')).toHaveLength(GIVE_BACKS_TO_STOP);
+    expect(events.some((e) => e.type === 'failed')).toBe(false);
+    await job.remove();
+  }, 120_000);
+
+  it("gives back a point for which it cannot start a worker process, without counting its runs, where such a worker used up the point's runs", async () => {
+    const unrun: SweepPoint = { ...point, key: `${point.key}-unstarted` };
+    await q.queue.add('unstarted', { point: unrun, files: await pointFiles(unrun, sha256File) }, jobOptions(unrun.key, 10));
+    const events: WorkerEvent[] = [];
+    const why = 'cannot start a worker process: spawn /nonexistent/node ENOENT';
+    unstartable.on = true;
+    try {
+      await expect(
+        runQueueWorker({ queue: q.redis.url(DB), cacheDir: join(q.t.root, 'worker'), signal: AbortSignal.timeout(60_000), onEvent: (e) => events.push(e) }),
+      ).rejects.toThrow(
+        `this worker stopped after giving back ${GIVE_BACKS_TO_STOP} points in a row that it cannot run (the last: ${why}); their runs are not counted: mend this machine and start the worker again`,
+      );
+    } finally {
+      unstartable.on = false;
+    }
+    const job = (await q.queue.getJob(unrun.key))!;
+    expect([await job.getState(), job.attemptsMade]).toEqual(['delayed', 0]);
+    expect(events.filter((e) => e.type === 'given-back').map((e) => (e as { error: string }).error)).toEqual(Array(GIVE_BACKS_TO_STOP).fill(why));
     expect(events.some((e) => e.type === 'failed')).toBe(false);
     await job.remove();
   }, 120_000);

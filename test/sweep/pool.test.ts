@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TIMING_LOCK_ENV } from '../../src/bench/timing-lock.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
-import { PointFailure, inProcessRunner, workerPool, type PointRunner } from '../../src/sweep/pool.ts';
+import { PointFailure, WorkerNotStarted, inProcessRunner, workerPool, type PointRunner } from '../../src/sweep/pool.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
@@ -161,7 +161,10 @@ describe('a pool whose worker process cannot be started', () => {
     const runner = workerPool(1, 1);
     try {
       for (let i = 0; i < 2; i++) {
-        await expect(runner.run(point!)).rejects.toThrow(new PointFailure('cannot start a worker process: spawn /nonexistent/node ENOENT'));
+        // (the pool's failure, not the point's: a sweep fails the point, a queue worker gives it back)
+        const run = runner.run(point!);
+        await expect(run).rejects.toThrow(new WorkerNotStarted('cannot start a worker process: spawn /nonexistent/node ENOENT'));
+        await expect(run).rejects.toBeInstanceOf(PointFailure);
       }
     } finally {
       unstartable.on = false;
