@@ -1,30 +1,26 @@
-/** The `compress` command end to end, as a user runs it: a subprocess, files on disk, exit codes. */
+/** The `compress` command end to end, as a user runs it: its main in this process (test/helpers/cli.ts), files on disk, exit codes. */
 import { describe, expect, it, afterAll } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { writeTinyBert } from '../helpers/models.ts';
 import { PRUNE_FFN, PRUNE_HEADS } from '../../src/prune/settings.ts';
 import { formatMB } from '../../src/units.ts';
+import { runMain } from '../helpers/cli.ts';
 
-const BIN = resolve(__dirname, '../../bin/compress.mjs');
 const tiny = writeTinyBert({ numLayers: 2 }, { std: 0.2 });
 /** Where refused runs would write: a folder of its own (no side files of another model in it). */
 const BAD_OUT = join(tiny.dir, 'refused', 'x.onnx');
 afterAll(() => tiny.cleanup());
 
-function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (...args: string[]) => runMain(args);
 
 describe('compress MODEL [passes] -o OUT', () => {
-  it('prunes heads and writes the model, its lineage and the model-folder files', () => {
+  it('prunes heads and writes the model, its lineage and the model-folder files', async () => {
     const outDir = join(tiny.dir, 'out');
     mkdirSync(outDir);
     writeFileSync(join(tiny.dir, 'config.json'), JSON.stringify({ id2label: { 0: 'negative', 1: 'positive' }, max_length: 32 }));
     const out = join(outDir, 'pruned.onnx');
-    const r = run(tiny.path, '--prune-heads', '0.5', '--prune-ffn', '0.25', '-o', out);
+    const r = await run(tiny.path, '--prune-heads', '0.5', '--prune-ffn', '0.25', '-o', out);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/prune-heads: removed 4 of 8 heads/);
     const lineage = JSON.parse(readFileSync(`${out}.json`, 'utf8'));
@@ -38,13 +34,15 @@ describe('compress MODEL [passes] -o OUT', () => {
     expect(r.stdout).toContain(`, weights ${formatMB(lineage.before.bytes)} -> ${formatMB(lineage.after.bytes)} (`);
     expect(lineage.input.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(existsSync(join(outDir, 'config.json'))).toBe(true);
-    const inspect = JSON.parse(execFileSync(process.execPath, [BIN, 'inspect', out, '--json'], { encoding: 'utf8' }));
+    const inspected = await run('inspect', out, '--json');
+    expect(inspected.code, inspected.stderr).toBe(0);
+    const inspect = JSON.parse(inspected.stdout);
     expect(inspect.layers.map((l: { numHeads: number }) => l.numHeads).reduce((a: number, b: number) => a + b)).toBe(4);
     expect(inspect.params).toBe(lineage.after.params);
   });
 
-  it('inspect --json has the top-level fields machines read', () => {
-    const r = run('inspect', tiny.path, '--json');
+  it('inspect --json has the top-level fields machines read', async () => {
+    const r = await run('inspect', tiny.path, '--json');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ numLayers: 2, numHeads: 4, hiddenSize: 32, intermediateSize: 64, vocabSize: 128 });
@@ -54,7 +52,7 @@ describe('compress MODEL [passes] -o OUT', () => {
 
   it.each([
     [['inspect', '/no/such/model.onnx'], /no such file/],
-    [['inspect', BIN], /not an ONNX model/],
+    [['inspect', join(import.meta.dirname, '../../bin/compress.mjs')], /not an ONNX model/],
     [[tiny.path, '--prune-heads', '1.5', '-o', BAD_OUT], /prune-heads: ratio '1\.5': expected a number in \[0, 1\) \(flag --prune-heads\)/],
     [[tiny.path, '--prune-heads', 'abc', '-o', BAD_OUT], /prune-heads: ratio 'abc': expected a number in \[0, 1\) \(flag --prune-heads\)/],
     [[tiny.path, '--quantize', 'int8', '--quantize', 'int4', '-o', BAD_OUT], /--quantize given 2 times/],
@@ -86,34 +84,34 @@ describe('compress MODEL [passes] -o OUT', () => {
     [[tiny.path, '--nonsense', '-o', BAD_OUT], /^compress: unknown flag --nonsense \(see --help\)$/m],
     [[tiny.path, '--quantize', 'int8', '--quantize-mode', 'standard', '-o', BAD_OUT], /^compress: unknown flag --quantize-mode \(see --help\)$/m],
     [['inspect', tiny.path, 'extra'], /^compress: unexpected argument 'extra' \(see --help\)$/m],
-  ])('bad input %j: one line on stderr, non-zero exit', (args, re) => {
-    const r = run(...(args as string[]));
+  ])('bad input %j: one line on stderr, non-zero exit', async (args, re) => {
+    const r = await run(...(args as string[]));
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(re as RegExp);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('--external-data: the last line names the data file that holds the weights (the .onnx alone is no model)', () => {
+  it('--external-data: the last line names the data file that holds the weights (the .onnx alone is no model)', async () => {
     const outDir = join(tiny.dir, 'external');
     mkdirSync(outDir);
     const out = join(outDir, 'q.onnx');
-    const r = run(tiny.path, '--prune-ffn', '0.5', '--external-data', '-o', out);
+    const r = await run(tiny.path, '--prune-ffn', '0.5', '--external-data', '-o', out);
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(`${out}.data`)).toBe(true);
     expect(JSON.parse(readFileSync(`${out}.json`, 'utf8')).output.dataFile).toBe(`${out}.data`);
     expect(r.stdout.trim().split('\n').at(-1)).toMatch(new RegExp(`^wrote ${out}, its weights ${out}\\.data and ${out}\\.json( |$)`));
   });
 
-  it('a failed run writes nothing', () => {
+  it('a failed run writes nothing', async () => {
     const outDir = join(tiny.dir, 'failed');
     mkdirSync(outDir);
-    const r = run(tiny.path, '--drop-layers', '0,1', '-o', join(outDir, 'x.onnx'));
+    const r = await run(tiny.path, '--drop-layers', '0,1', '-o', join(outDir, 'x.onnx'));
     expect(r.code).not.toBe(0);
     expect(readdirSync(outDir)).toEqual([]);
   });
 
-  it("refuses a folder holding another model's config.json and tokenizer files, naming them and --force; --force writes over them", () => {
+  it("refuses a folder holding another model's config.json and tokenizer files, naming them and --force; --force writes over them", async () => {
     const input = writeTinyBert({ numLayers: 2 }, { std: 0.2 });
     try {
       const labels = { 0: 'entailment', 1: 'not_entailment' };
@@ -125,7 +123,7 @@ describe('compress MODEL [passes] -o OUT', () => {
       writeFileSync(join(outDir, 'config.json'), theirs);
       writeFileSync(join(outDir, 'vocab.txt'), '[PAD]\n[UNK]\ntheirs\n');
       const out = join(outDir, 'model.onnx');
-      const refused = run(input.path, '--prune-ffn', '0.25', '-o', out);
+      const refused = await run(input.path, '--prune-ffn', '0.25', '-o', out);
       expect(refused.code).toBe(1);
       expect(refused.stderr.trim().split('\n')).toEqual([
         `compress: -o ${out}: ${outDir} already holds another model's config.json, vocab.txt; write into an empty folder or pass --force`,
@@ -133,7 +131,7 @@ describe('compress MODEL [passes] -o OUT', () => {
       expect(readdirSync(outDir).sort()).toEqual(['config.json', 'vocab.txt']);
       expect(readFileSync(join(outDir, 'config.json'), 'utf8')).toBe(theirs);
 
-      const forced = run(input.path, '--prune-ffn', '0.25', '-o', out, '--force');
+      const forced = await run(input.path, '--prune-ffn', '0.25', '-o', out, '--force');
       expect(forced.code, forced.stderr).toBe(0);
       expect(forced.stdout).toContain("(and beside them: config.json with this model's shape; from the input's folder: vocab.txt)");
       expect(readdirSync(outDir).sort()).toEqual(['config.json', 'model.onnx', 'model.onnx.json', 'vocab.txt']);
@@ -143,13 +141,13 @@ describe('compress MODEL [passes] -o OUT', () => {
       expect(readFileSync(join(outDir, 'vocab.txt'), 'utf8')).toBe('[PAD]\n[UNK]\nmine\n');
 
       // with --format transformers.js, -o is a new or empty folder: nothing for --force to write over
-      const folder = run(input.path, '--prune-ffn', '0.25', '--format', 'transformers.js', '-o', join(input.dir, 'tjs'), '--force');
+      const folder = await run(input.path, '--prune-ffn', '0.25', '--format', 'transformers.js', '-o', join(input.dir, 'tjs'), '--force');
       expect(folder.code).toBe(2);
       expect(folder.stderr.trim().split('\n')).toEqual([
         'compress: --force: with --format transformers.js, -o is a new or empty folder, with nothing of another model to write over; drop --force',
       ]);
       expect(existsSync(join(input.dir, 'tjs'))).toBe(false);
-      expect(run('--help').stdout.replace(/\s+/g, ' ')).toContain(
+      expect((await run('--help')).stdout.replace(/\s+/g, ' ')).toContain(
         "--force write over another model's config.json and tokenizer files in the output's folder (refused otherwise)",
       );
     } finally {
@@ -157,8 +155,8 @@ describe('compress MODEL [passes] -o OUT', () => {
     }
   });
 
-  it('--verbose adds the stack trace', () => {
-    const r = run('inspect', '/no/such/model.onnx', '--verbose');
+  it('--verbose adds the stack trace', async () => {
+    const r = await run('inspect', '/no/such/model.onnx', '--verbose');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/\n\s+at /);
   });

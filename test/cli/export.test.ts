@@ -1,9 +1,8 @@
 /** `compress export`: a Hugging Face safetensors folder becomes an ONNX model folder that eval and compress use. */
 import { describe, expect, it, afterAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
 import { randomBertWeights } from '../../src/bert/build-weights.ts';
 import { loadModel } from '../../src/onnx/index.ts';
@@ -16,19 +15,18 @@ import { runMain } from '../helpers/cli.ts';
 
 registerAllPasses();
 
-const BIN = resolve(__dirname, '../../bin/compress.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'bc-export-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('compress export', () => {
-  it('writes a discoverable ONNX model with config and tokenizer beside it', () => {
+  it('writes a discoverable ONNX model with config and tokenizer beside it', async () => {
     const config = tinyBertConfig();
     const hf = join(dir, 'hf');
     writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 3 }));
     writeFileSync(join(hf, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'hello'].join('\n'));
     const out = join(dir, 'onnx', 'model.onnx');
-    const r = spawnSync(process.execPath, [BIN, 'export', hf, '-o', out], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
+    const r = await runMain(['export', hf, '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/2 layers, hidden 32/);
     const s = findBert(loadModel(out));
     expect([s.numLayers, s.numHeads, s.hiddenSize]).toEqual([2, 4, 32]);

@@ -1,32 +1,32 @@
 /** `compress inspect` of a transformers.js folder reads the model file eval and bench run (config.json's dtype, or --dtype). */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { saveModel } from '../../src/onnx/save.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { runMain } from '../helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'bert-compress-inspect-dtype-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const inspect = (...extra: string[]) => spawnSync(process.execPath, ['bin/compress.mjs', 'inspect', dir, ...extra], { encoding: 'utf8' });
+const inspect = (...extra: string[]) => runMain(['inspect', dir, ...extra]);
 
 describe('compress inspect of a transformers.js folder', () => {
-  it("reads config.json's transformers.js_config dtype, or --dtype, as eval and bench do", () => {
+  it("reads config.json's transformers.js_config dtype, or --dtype, as eval and bench do", async () => {
     mkdirSync(join(dir, 'onnx'));
     saveModel(tinyBert({ numLayers: 2 }), join(dir, 'onnx', 'model.onnx'));
     saveModel(tinyBert({ numLayers: 1 }), join(dir, 'onnx', 'model_quantized.onnx'));
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', 'transformers.js_config': { dtype: 'q8' } }));
-    const byConfig = inspect('--json');
-    expect(byConfig.status, byConfig.stderr).toBe(0);
+    const byConfig = await inspect('--json');
+    expect(byConfig.code, byConfig.stderr).toBe(0);
     expect(JSON.parse(byConfig.stdout)).toMatchObject({ model: join(dir, 'onnx', 'model_quantized.onnx'), numLayers: 1 });
-    const text = inspect();
+    const text = await inspect();
     expect(text.stdout.split('\n')[0]).toBe(`inspected ${join(dir, 'onnx', 'model_quantized.onnx')} (dtype q8, config.json's transformers.js_config)`);
-    const fp32 = inspect('--dtype', 'fp32', '--json');
+    const fp32 = await inspect('--dtype', 'fp32', '--json');
     expect(JSON.parse(fp32.stdout)).toMatchObject({ model: join(dir, 'onnx', 'model.onnx'), numLayers: 2 });
-    const missing = inspect('--dtype', 'q4');
-    expect(missing.status).toBe(1);
+    const missing = await inspect('--dtype', 'q4');
+    expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^compress: .*--dtype q4 is onnx\/model_q4\.onnx, which the folder lacks/);
   });
 });

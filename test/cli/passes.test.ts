@@ -1,20 +1,18 @@
 /** `compress passes [--json]`: the passes, their versions, flags and settings, as the declarations give them. */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
 import { PASS_DECLARATIONS } from '../../src/pass-declarations.ts';
 import type { PassDescription } from '../../src/pass/describe.ts';
 import { trainingStepKeys } from '../../src/sweep/train-step.ts';
 import { TRAINING_VERSIONS } from '../../src/train/versions.ts';
 import { parseMode } from '../../src/quantize/settings.ts';
+import { runMain } from '../helpers/cli.ts';
 
-const BIN = resolve(__dirname, '../../bin/compress.mjs');
-const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+const run = (...args: string[]) => runMain(args);
 
 describe('compress passes', () => {
-  it('--json lists every pass with its version, flags and settings', () => {
-    const r = run('passes', '--json');
-    expect(r.status, r.stderr).toBe(0);
+  it('--json lists every pass with its version, flags and settings', async () => {
+    const r = await run('passes', '--json');
+    expect(r.code, r.stderr).toBe(0);
     const passes = JSON.parse(r.stdout) as PassDescription[];
     expect(passes.map((p) => [p.name, p.version])).toEqual(PASS_DECLARATIONS.map((d) => [d.name, d.version]));
     for (const [i, p] of passes.entries()) {
@@ -38,9 +36,9 @@ describe('compress passes', () => {
     expect(calibration.description).toMatch(/entropy: onnxruntime's KL-divergence .* default 128/);
   });
 
-  it('prints each pass, its flags and its settings as text', () => {
-    const r = run('passes');
-    expect(r.status, r.stderr).toBe(0);
+  it('prints each pass, its flags and its settings as text', async () => {
+    const r = await run('passes');
+    expect(r.code, r.stderr).toBe(0);
     for (const d of PASS_DECLARATIONS) {
       expect(r.stdout).toContain(`${d.name} (version ${d.version})`);
       for (const f of d.flags.adds) expect(r.stdout).toContain(`--${f.flag}`);
@@ -48,8 +46,8 @@ describe('compress passes', () => {
     }
   });
 
-  it('lists the training steps of sweep files with their versions and the flag each setting is the value of; every flag is one the command has', () => {
-    const text = run('passes').stdout;
+  it('lists the training steps of sweep files with their versions and the flag each setting is the value of; every flag is one the command has', async () => {
+    const text = (await run('passes')).stdout;
     for (const kind of ['train', 'distill'] as const) {
       // (by the kind of student, as a point's key holds them: not the highest alone, which BERT points are not keyed by)
       const { bert, bilstm } = TRAINING_VERSIONS[kind];
@@ -57,7 +55,7 @@ describe('compress passes', () => {
       expect(line, kind).toBeDefined();
       const keys = trainingStepKeys(kind);
       expect(line!.split(', ').map((s) => s.split(' ')[0])).toEqual(keys);
-      const help = run(kind, '--help').stdout;
+      const help = (await run(kind, '--help')).stdout;
       for (const flag of line!.match(/--[a-z-]+/g)!) expect(help, `${kind} ${flag}`).toMatch(new RegExp(`^\\s+${flag}\\b`, 'm'));
     }
     expect(text).toContain('temperature (--temperature)');
