@@ -1,7 +1,8 @@
 /**
  * Hugging Face hub model references: `hf:org/name`, `hf:name` (legacy repos without an organization), each with an
- * optional `@revision`, a branch, a tag or a 40-hex commit (default `main`). Validated as huggingface_hub
- * validates repo ids, so a bad reference is a one-line error before any request.
+ * optional `@revision`, a branch, a tag (git ref names: `v1.0+cu118`, `refs/pr/1`) or a 40-hex commit (default `main`).
+ * Validated as huggingface_hub validates repo ids, and revisions as git validates ref names, so a bad reference is a
+ * one-line error before any request.
  */
 import { HubError } from './errors.ts';
 
@@ -45,6 +46,24 @@ export function shortCommitHint(revision: string): string {
   return isShortCommitHash(revision) ? `; if '${revision}' is a short commit hash, use the full 40-character commit hash` : '';
 }
 
+/**
+ * What keeps `revision` from being a git ref name as git check-ref-format reads one (the hub's branches and tags are
+ * git refs; huggingface_hub passes a revision on as written, quoted in URLs and as a path under the cache's refs/), or
+ * undefined: 'v1.0+cu118', 'refs/pr/1' (a pull request's ref) and 'user@fix' are revisions. What git refuses keeps the
+ * path under refs/ too: no '..', no component starting with '.', no leading '/'.
+ */
+function revisionProblem(revision: string): string | undefined {
+  const bad = /[\x00-\x20\x7f~^:?*[\\]/.exec(revision);
+  if (bad) return `cannot hold ${bad[0] === ' ' ? 'a space' : bad[0] < ' ' || bad[0] === '\x7f' ? 'a control character' : `'${bad[0]}'`}`;
+  if (revision.includes('..')) return "cannot hold '..'";
+  if (revision.includes('@{')) return "cannot hold '@{'";
+  if (revision === '@') return "cannot be '@'";
+  if (revision.startsWith('/') || revision.endsWith('/') || revision.includes('//')) return "cannot start or end with '/' or hold '//'";
+  if (revision.endsWith('.')) return "cannot end with '.'";
+  if (revision.split('/').some((c) => c.startsWith('.') || c.endsWith('.lock'))) return "cannot have a part starting with '.' or ending with '.lock'";
+  return undefined;
+}
+
 /** Parses and validates `hf:org/name[@revision]`; a HubError naming the fault otherwise. */
 export function parseHubRef(text: string): HubRef {
   if (!isHubRef(text)) throw new HubError(`${text}: not a hub reference (expected hf:org/name[@revision])`);
@@ -64,9 +83,8 @@ export function parseHubRef(text: string): HubRef {
   }
   if (at >= 0) {
     if (!revision) fail("empty revision after '@'");
-    if (!/^[\w.\-/]+$/.test(revision) || revision.includes('..') || revision.startsWith('/') || revision.endsWith('/') || revision.endsWith('.lock')) {
-      fail(`'${revision}' is not a valid revision (a branch, tag or 40-hex commit)`);
-    }
+    const problem = revisionProblem(revision);
+    if (problem) fail(`'${revision}' is not a valid revision: a git branch or tag name ${problem}`);
   }
   return { repo, revision, text };
 }

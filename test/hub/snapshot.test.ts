@@ -68,7 +68,21 @@ describe('parseHubRef', () => {
     expect(parseHubRef('hf:bert-base-uncased@v1.0')).toMatchObject({ repo: 'bert-base-uncased', revision: 'v1.0' });
     expect(parseHubRef(`hf:org/x@${'a'.repeat(40)}`).revision).toBe('a'.repeat(40));
   });
-  it.each(['hf:', 'hf:a/b/c', 'hf:org/na me', 'hf:org/name@', 'hf:org--x/y', 'hf:org/name@../x', 'hf:-org/x'])('refuses %s in one line', (ref) => {
+  it.each([
+    'hf:',
+    'hf:a/b/c',
+    'hf:org/na me',
+    'hf:org/name@',
+    'hf:org--x/y',
+    'hf:org/name@../x',
+    'hf:-org/x',
+    'hf:org/name@a b',
+    'hf:org/name@x~1',
+    'hf:org/name@x@{1}',
+    'hf:org/name@a//b',
+    'hf:org/name@.hidden',
+    'hf:org/name@a.lock',
+  ])('refuses %s in one line', (ref) => {
     const e = (() => {
       try {
         parseHubRef(ref);
@@ -182,6 +196,22 @@ describe('downloadSnapshot', () => {
     expect(e).toBeInstanceOf(HubError);
     expect(e.message).toMatch(/^hf:org\/tiny@v1: not in the cache \(TRANSFORMERS_OFFLINE is set\): .*; run once without TRANSFORMERS_OFFLINE to download it$/);
     expect(e.message).not.toContain('HF_HUB_OFFLINE');
+  });
+
+  it("takes the revisions git's ref names allow ('+', '@', a pull request's refs/pr/N), resolving them online and from the cache's refs", async () => {
+    const e = env();
+    const names = ['v1.0+cu118', 'user@fix', 'refs/pr/1'];
+    const sha = hub.addCommit('org/refs', ckpt.files, { revisions: names });
+    for (const name of names) {
+      expect(parseHubRef(`hf:org/refs@${name}`).revision).toBe(name);
+      const online = await downloadSnapshot(`hf:org/refs@${name}`, { env: e });
+      expect(online.commit).toBe(sha);
+      expect(readFileSync(join(online.repoDir, 'refs', ...name.split('/')), 'utf8')).toBe(sha);
+      expect((await downloadSnapshot(`hf:org/refs@${name}`, { env: { ...e, HF_HUB_OFFLINE: '1' } })).dir).toBe(online.dir);
+    }
+    expect(() => parseHubRef('hf:org/refs@x@{1}')).toThrow(
+      "hf:org/refs@x@{1}: 'x@{1}' is not a valid revision: a git branch or tag name cannot hold '@{' (expected hf:org/name[@revision], e.g. hf:google-bert/bert-base-uncased@main)",
+    );
   });
 
   it('resolves tags and commits', async () => {
