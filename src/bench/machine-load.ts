@@ -14,7 +14,8 @@
  *
  * A container given fewer CPUs than its host has (a cgroup CPU quota, `--cpus`, or a cpuset, `--cpuset-cpus`)
  * sees the host's CPUs in /proc/stat, whose other tenants it does not share its CPUs with: there the load is its own
- * cgroup v2's CPU time (`cpu.stat`'s `usage_usec`, every process of the container) over its CPUs (readCgroupCpu).
+ * cgroup's CPU time (v2's `cpu.stat` `usage_usec`, v1's `cpuacct.usage`: every process of the container) over its CPUs
+ * (readCgroupCpu).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,8 +25,8 @@ import { cgroupCpuLimit, parseCpuList } from '../runtime/threads.ts';
 
 /**
  * Environment variable: `off` leaves the machine's load unchecked (where /proc/stat counts CPUs this process cannot
- * run on and no cgroup v2 says which: a container of cgroup v1 given a few of a host's cores, whose other tenants
- * would always mark the timing).
+ * run on and no cgroup says which: a container whose cgroup files are not mounted, given a few of a host's cores,
+ * whose other tenants would always mark the timing).
  */
 export const MACHINE_LOAD_ENV = 'BERT_COMPRESS_MACHINE_LOAD';
 
@@ -77,46 +78,77 @@ export function parseProcStat(text: string): CpuTimes | undefined {
  */
 export const MIN_TICKS_PER_CPU = 40;
 
-/** A container's CPU time and CPUs, from its cgroup v2, where it has fewer CPUs than the machine (readCgroupCpu). */
+/** A container's CPU time and CPUs, from its cgroup (v2 or v1), where it has fewer CPUs than the machine (readCgroupCpu). */
 export interface CgroupCpu {
-  /** cpu.stat's `usage_usec`: microseconds of CPU time of every process in the cgroup (this one too). */
+  /** Microseconds of CPU time of every process in the cgroup, this one too (v2's cpu.stat `usage_usec`, v1's cpuacct.usage / 1000). */
   usageUs: number;
   /** The CPUs it may use: its CPU quota (fractional) or the CPUs of its cpuset, whichever is fewer. */
   cpus: number;
 }
 
 /**
- * The cgroup v2 counters of the container this process runs in (`root` is `/` but in tests: its cgroup from
- * proc/self/cgroup's `0::PATH` line under sys/fs/cgroup, whose cpu.stat gives `usage_usec`), when it may use fewer CPUs
- * than the machine's `machineCpus` (cgroupCpuLimit's quota, as the default threads are capped, or its cpuset's
- * `cpuset.cpus.effective`); undefined otherwise, or where they cannot be read (cgroup v1, not Linux): /proc/stat then stands.
+ * The cgroup counters of the container this process runs in (`root` is `/` but in tests), when it may use fewer CPUs
+ * than the machine's `machineCpus` (cgroupCpuLimit's quota, v2's cpu.max or v1's cpu.cfs_quota_us over
+ * cpu.cfs_period_us, as the default threads are capped; or its cpuset's CPUs); undefined otherwise, or where they
+ * cannot be read (not Linux): /proc/stat then stands. cgroup v2: proc/self/cgroup's `0::PATH` line, under
+ * sys/fs/cgroup, cpu.stat's `usage_usec` and `cpuset.cpus.effective`. cgroup v1 (where v2 has no cpu.stat there):
+ * the cpuacct controller's `cpuacct.usage` (nanoseconds) and the cpuset controller's `cpuset.effective_cpus`, each
+ * under its mount (sys/fs/cgroup/cpuacct, or cpu,cpuacct) at the line's path, else at the mount's root (what a
+ * container sees as its own, its path being the host's).
  */
 export function readCgroupCpu(machineCpus: number, root = '/'): CgroupCpu | undefined {
-  let path: string | undefined;
-  let stat: string;
+  let lines: string[];
   try {
-    path = /^0::(\/.*)$/m.exec(readFileSync(join(root, 'proc/self/cgroup'), 'utf8'))?.[1];
-    if (path === undefined) return undefined;
-    stat = readFileSync(join(root, 'sys/fs/cgroup', path, 'cpu.stat'), 'utf8');
+    lines = readFileSync(join(root, 'proc/self/cgroup'), 'utf8').split('\n');
   } catch {
     return undefined;
   }
-  const usage = /^usage_usec\s+(\d+)$/m.exec(stat);
-  if (!usage) return undefined;
-  const quota = cgroupCpuLimit(join(root, 'sys/fs/cgroup'), join(root, 'proc/self/cgroup'));
+  const fs = join(root, 'sys/fs/cgroup');
+  const v2 = lines.map((l) => /^0::(\/.*)$/.exec(l.trim())?.[1]).find((p) => p !== undefined);
+  let usageUs: number | undefined;
+  let cpuset: number | undefined;
+  const usec = v2 === undefined ? undefined : /^usage_usec\s+(\d+)$/m.exec(readText(join(fs, v2, 'cpu.stat')) ?? '');
+  if (usec) {
+    usageUs = Number(usec[1]);
+    cpuset = cpuCount(readText(join(fs, v2!, 'cpuset.cpus.effective')));
+  } else {
+    // cgroup v1: each controller's hierarchy mounted by its name(s), its path on its own line
+    const v1 = (controller: string, file: string): string | undefined => {
+      for (const line of lines) {
+        const m = /^\d+:([^:]+):(\/.*)$/.exec(line.trim());
+        if (!m || !m[1]!.split(',').includes(controller)) continue;
+        for (const mount of new Set([join(fs, controller), join(fs, m[1]!), join(fs, 'cpu,cpuacct')])) {
+          for (const dir of [join(mount, m[2]!), mount]) {
+            const text = readText(join(dir, file));
+            if (text !== undefined) return text;
+          }
+        }
+      }
+      return undefined;
+    };
+    const ns = v1('cpuacct', 'cpuacct.usage')?.trim();
+    if (ns === undefined || !/^\d+$/.test(ns)) return undefined;
+    usageUs = Number(ns) / 1000;
+    cpuset = cpuCount(v1('cpuset', 'cpuset.effective_cpus') ?? v1('cpuset', 'cpuset.cpus'));
+  }
+  const quota = cgroupCpuLimit(fs, join(root, 'proc/self/cgroup'));
   // (the cgroup's CPUs, not this process's affinity: a process pinned by taskset on a host shares its CPUs with the rest)
-  const cpuset = readCpuSet(join(root, 'sys/fs/cgroup', path, 'cpuset.cpus.effective'));
   const cpus = Math.min(quota ?? machineCpus, cpuset || machineCpus);
-  return cpus < machineCpus ? { usageUs: Number(usage[1]), cpus } : undefined;
+  return cpus < machineCpus ? { usageUs, cpus } : undefined;
 }
 
-/** How many CPUs a cgroup's cpuset file lists; undefined where it cannot be read or parsed. */
-function readCpuSet(file: string): number | undefined {
+/** A file's text, or undefined where it cannot be read. */
+function readText(file: string): string | undefined {
   try {
-    return parseCpuList(readFileSync(file, 'utf8'))?.size;
+    return readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
+}
+
+/** How many CPUs a cgroup's cpuset file (its text) lists; undefined where it was not read or does not parse. */
+function cpuCount(list: string | undefined): number | undefined {
+  return list === undefined ? undefined : parseCpuList(list)?.size;
 }
 
 /** The counters at one moment, with this process's own CPU time and the wall clock. */
@@ -131,7 +163,7 @@ export interface LoadSnapshot {
 }
 
 /**
- * The counters now (proc/stat, and the container's cgroup v2 ones, under `root`: `/` but in tests); undefined where they
+ * The counters now (proc/stat, and the container's cgroup ones, under `root`: `/` but in tests); undefined where they
  * cannot be read (not Linux), or when MACHINE_LOAD_ENV is `off` (machineLoadOff).
  */
 export function loadSnapshot(root = '/'): LoadSnapshot | undefined {

@@ -176,6 +176,46 @@ describe("a container given some of a host's CPUs (cgroup v2)", () => {
   });
 });
 
+/**
+ * A fake root of a cgroup v1 container (proc/stat, proc/self/cgroup with the host's paths, and each controller's files
+ * at its mount's root, as a container sees them): cpuacct.usage in ns, and a quota or a cpuset when given.
+ */
+function fakeV1Root(name: string, usageNs: number, opts: { quota?: [number, number]; cpuset?: string; mount?: string } = {}): string {
+  const root = join(dir, name);
+  const mount = opts.mount ?? 'cpu,cpuacct';
+  mkdirSync(join(root, 'proc', 'self'), { recursive: true });
+  writeFileSync(join(root, 'proc', 'stat'), hostStat(0, 1600));
+  writeFileSync(join(root, 'proc', 'self', 'cgroup'), `12:cpuset:/docker/abc\n4:${mount}:/docker/abc\n1:name=systemd:/docker/abc\n`);
+  const cg = join(root, 'sys', 'fs', 'cgroup');
+  mkdirSync(join(cg, mount), { recursive: true });
+  mkdirSync(join(cg, 'cpuset'), { recursive: true });
+  writeFileSync(join(cg, mount, 'cpuacct.usage'), `${usageNs}\n`);
+  writeFileSync(join(cg, mount, 'cpu.cfs_quota_us'), `${opts.quota?.[0] ?? -1}\n`);
+  writeFileSync(join(cg, mount, 'cpu.cfs_period_us'), `${opts.quota?.[1] ?? 100000}\n`);
+  writeFileSync(join(cg, 'cpuset', 'cpuset.effective_cpus'), `${opts.cpuset ?? '0-15'}\n`);
+  return root;
+}
+
+describe("a container given some of a host's CPUs (cgroup v1)", () => {
+  it("counts its own CPUs (cpu.cfs_quota_us over cpu.cfs_period_us, or its cpuset) and its cpuacct.usage, where every host CPU and the host's other tenants were counted", () => {
+    expect(readCgroupCpu(16, fakeV1Root('v1-quota', 5000, { quota: [200000, 100000] }))).toEqual({ usageUs: 5, cpus: 2 });
+    expect(readCgroupCpu(16, fakeV1Root('v1-cpuset', 5000, { cpuset: '0-2' }))).toEqual({ usageUs: 5, cpus: 3 });
+    expect(readCgroupCpu(16, fakeV1Root('v1-both', 5000, { quota: [150000, 100000], cpuset: '0-3' }))).toEqual({ usageUs: 5, cpus: 1.5 });
+    // cpu and cpuacct mounted apart (cpuacct's own hierarchy): its usage read there
+    expect(readCgroupCpu(16, fakeV1Root('v1-apart', 5000, { cpuset: '0-1', mount: 'cpuacct' }))).toEqual({ usageUs: 5, cpus: 2 });
+    // no quota (-1) and every CPU in its cpuset: /proc/stat counts
+    expect(readCgroupCpu(16, fakeV1Root('v1-unlimited', 5000))).toBeUndefined();
+    const was = process.env[MACHINE_LOAD_ENV];
+    try {
+      delete process.env[MACHINE_LOAD_ENV];
+      expect(loadSnapshot(fakeV1Root('v1-snapshot', 7000, { quota: [200000, 100000] }))).toMatchObject({ cpu: { cpus: 16 }, cgroup: { usageUs: 7, cpus: 2 } });
+    } finally {
+      if (was === undefined) delete process.env[MACHINE_LOAD_ENV];
+      else process.env[MACHINE_LOAD_ENV] = was;
+    }
+  });
+});
+
 describe('$BERT_COMPRESS_MACHINE_LOAD', () => {
   it('is off, on, or unset; another value is refused in one line, by a benchmark before it loads anything', async () => {
     const off = (value?: string) => machineLoadOff(value === undefined ? {} : { [MACHINE_LOAD_ENV]: value });
