@@ -15,7 +15,8 @@
  * without persistence) is queued again; a Redis that stays unreachable ends the call with one line, the store
  * keeping every point collected so far. A store removed or replaced meanwhile ends it at once, with the one line a
  * local sweep gives (SweepStore), not taken for a Redis problem; a store that cannot be written (a full disk, an I/O
- * error) ends it at once too, with one line. The workers go on, and the queue keeps their results.
+ * error) ends it at once too, with one line. The workers go on, and the queue keeps their results. A point a worker
+ * gave back (one it cannot run though another worker may: worker.ts) is said, naming the worker and why.
  */
 import { resolve } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
@@ -28,7 +29,7 @@ import { planAgainstStore, type StorePlan, type SweepOptions, type SweepSummary 
 import { StoreWriteError } from '../sweep/store.ts';
 import { QUEUE_NAME, checkRedisDriver, connectionLog, connectionProblem, parseQueueUrl, waitConnected } from './connection.ts';
 import { pointFiles } from './files.ts';
-import { ATTEMPTS, STALLED_TOO_OFTEN, failedJobError, jobOptions, type PointJob } from './job.ts';
+import { ATTEMPTS, STALLED_TOO_OFTEN, failedJobError, givenBackOf, jobOptions, type PointJob } from './job.ts';
 
 /**
  * `rerunStale` and `rerunContended` are left out: a coordinator keeps stale results (it does not forget the rows a
@@ -247,6 +248,12 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       );
   };
   for (const name of ['completed', 'failed', 'delayed', 'active'] as const) events.on(name, onJobEvent);
+  // A point a worker gave back (one it cannot run, though another worker may): said, the queue holds it for another.
+  events.on('progress', ({ jobId, data }) => {
+    const point = pending.get(jobId);
+    const back = givenBackOf(data);
+    if (point && back) log(`${pointName(point)}: worker ${back.worker} gave it back (${back.error}); queued again for another worker, its run not counted`);
+  });
   events.on('stalled', ({ jobId }) => {
     const point = pending.get(jobId);
     if (!point) return;

@@ -24,6 +24,20 @@ export class NotForThisWorker extends UserError {
   override name = 'NotForThisWorker';
 }
 
+/**
+ * What a worker writes as a job's progress once it has given the point back (worker.ts): its name and why. BullMQ's
+ * queue events carry it to the coordinator, which says it (a worker of older code writes none: nothing is said).
+ */
+export interface GivenBack {
+  givenBack: { worker: string; error: string };
+}
+
+/** The give-back a job's progress (`data`) says, if it says one. */
+export function givenBackOf(data: unknown): GivenBack['givenBack'] | undefined {
+  const back = data !== null && typeof data === 'object' ? (data as Partial<GivenBack>).givenBack : undefined;
+  return back !== null && typeof back === 'object' && typeof back.worker === 'string' && typeof back.error === 'string' ? back : undefined;
+}
+
 /** Runs of a point before it is stored as failed. */
 export const ATTEMPTS = 3;
 

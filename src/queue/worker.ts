@@ -28,7 +28,7 @@ import { isTrainingStep } from '../sweep/train-step.ts';
 import { currentVersions, pointStudentKind, sameVersions, versionChange } from '../sweep/key.ts';
 import { QUEUE_NAME, checkRedisDriver, connectionLog, parseQueueUrl, waitConnected } from './connection.ts';
 import { localizePoint, type PathMapping } from './files.ts';
-import { ATTEMPTS, DEFAULT_RETRY_DELAY_MS, NotForThisWorker, STALLED_TOO_OFTEN, failedJobError, type PointJob } from './job.ts';
+import { ATTEMPTS, DEFAULT_RETRY_DELAY_MS, NotForThisWorker, STALLED_TOO_OFTEN, failedJobError, type GivenBack, type PointJob } from './job.ts';
 
 export interface QueueWorkerOptions {
   /** `redis://HOST:PORT[/DB]`. */
@@ -158,6 +158,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   checkOutputFolder(files.cacheDir, folderLabel('--cache-dir', opts.cacheDir, 'cache folder', files.cacheDir));
   checkOutputFolder(files.workDir, folderLabel('--work-dir', opts.workDir, 'work folder', files.workDir));
   const lockMs = opts.lockMs ?? DEFAULT_LOCK_MS;
+  /** This worker as BullMQ and the coordinator's lines name it. */
+  const name = `${hostname()}:${process.pid}`;
   const summary: WorkerSummary = { ran: 0, failed: 0 };
   // (the terminal's Ctrl-C stops taking points, and the running ones finish: it must not reach the workers)
   const runner = workerPool(concurrency, threads, (line, point) => emit({ type: 'log', line: queuePointLine(line), point }), undefined, {
@@ -180,6 +182,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     const backoff = job.opts.backoff;
     const delayMs = typeof backoff === 'object' ? (backoff.delay ?? DEFAULT_RETRY_DELAY_MS) : DEFAULT_RETRY_DELAY_MS;
     await job.moveToDelayed(Date.now() + delayMs, token);
+    // (for the coordinator to say: best effort, the point is back in the queue either way)
+    await job.updateProgress({ givenBack: { worker: name, error } } satisfies GivenBack).catch(() => {});
     emit({ type: 'given-back', point: job.data.point, error, delayMs });
     if (++givenBack >= GIVE_BACKS_TO_STOP && !stopping) {
       stopping = new QueueError(
@@ -223,7 +227,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     stalledInterval: lockMs,
     // A point whose worker died is rerun; one that kills every worker it lands on fails after as many runs as retries allow.
     maxStalledCount: ATTEMPTS - 1,
-    name: `${hostname()}:${process.pid}`,
+    name,
   });
   // A point is done, and run here, once the queue took its result: one it refused (the job no longer this worker's) is
   // said by jobErrorLine, on 'error', and another run of the point gives the result.

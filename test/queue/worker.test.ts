@@ -6,13 +6,14 @@
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { pointFiles, type FileTree } from '../../src/queue/files.ts';
 import { QUEUE_NAME } from '../../src/queue/connection.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
+import { QueueError } from '../../src/errors.ts';
 import { jobOptions } from '../../src/queue/job.ts';
 import { GIVE_BACKS_TO_STOP, runQueueWorker, type WorkerEvent, type WorkerSummary } from '../../src/queue/worker.ts';
 import { sha256File } from '../../src/files.ts';
@@ -99,6 +100,42 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     expect(events.filter((e) => e.type === 'given-back').map((e) => (e as { error: string }).error)).toEqual(Array(GIVE_BACKS_TO_STOP).fill(why));
     expect(events.some((e) => e.type === 'failed')).toBe(false);
     await job.remove();
+  }, 120_000);
+
+  it('gives back a point whose coordinator then says so, naming the worker and why, where it said nothing', async () => {
+    const file = writeQuickSweep(q.t.root, 'given-back', 'models: [{path: models/tiny-sst2, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n');
+    const why = 'cannot start a worker process: spawn /nonexistent/node ENOENT';
+    const said = `tiny-sst2 · baseline: worker ${hostname()}:${process.pid} gave it back (${why}); queued again for another worker, its run not counted`;
+    const stop = new AbortController();
+    const lines: string[] = [];
+    let worker: Promise<unknown> | undefined;
+    const store = join(q.t.root, 'given-back.sqlite');
+    try {
+      await runQueuedSweep({
+        file,
+        store,
+        queue: q.redis.url(DB),
+        retryDelayMs: 10,
+        signal: AbortSignal.any([stop.signal, AbortSignal.timeout(60_000)]),
+        onEvent: (e) => {
+          if (e.type !== 'log') return;
+          lines.push(e.line);
+          if (e.line.startsWith('queued 1 point')) {
+            // (a worker that cannot start a worker process gives the point back 3 times, then stops)
+            unstartable.on = true;
+            worker = runQueueWorker({ queue: q.redis.url(DB), cacheDir: join(q.t.root, 'worker'), signal: AbortSignal.timeout(60_000) }).catch(
+              (x: unknown) => x,
+            );
+          }
+          if (lines.filter((l) => l === said).length === GIVE_BACKS_TO_STOP) stop.abort();
+        },
+      });
+      expect(await worker).toBeInstanceOf(QueueError);
+    } finally {
+      unstartable.on = false;
+      await q.queue.obliterate({ force: true });
+    }
+    expect(lines.filter((l) => l.includes('gave it back'))).toEqual(Array(GIVE_BACKS_TO_STOP).fill(said));
   }, 120_000);
 
   /** The error of the first run of `queued` (with `files`) by a worker here: its failure's, or why it gave it back. */
