@@ -1,7 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PassStep } from '../../src/pass/pass.ts';
 import { buildReport } from '../../src/report/rows.ts';
@@ -10,6 +9,7 @@ import { renderTeacherSizeChart, teacherPathMatches, teacherSizePoints, teacherS
 import { LABEL_LIMIT } from '../../src/report/charts.ts';
 import { loadReport, renderReport, writeReportFiles } from '../../src/report/write.ts';
 import { fakePoint, posterPoints, storePoints, type FakePoint } from './points.ts';
+import { runMain } from '../helpers/cli.ts';
 
 const kd = (settings: Record<string, unknown> = {}): PassStep[] => [
   { pass: 'distill', settings: { student: 'bert:layers=1,hidden=128', alpha: 0.5, ...settings } },
@@ -505,19 +505,18 @@ describe('teacher-size chart', () => {
     expect(JSON.parse(await renderReport(buildReport(posterPoints()), 'json', 'poster.sqlite'))).not.toHaveProperty('teacherSize');
   });
 
-  it('is printed by compress report --out as report.md has it, as without --out', () => {
+  it('is printed by compress report --out as report.md has it, as without --out', async () => {
     const distill = { training: { steps: [{ index: 0, kind: 'distill', task: 'SST-2', data: { file: 'train.tsv', sha256: 'data' }, settings: {} }] } };
     const list = teacherSizeList().filter((f) => f.label === 'baseline' || f.label === 'L1H128+kd');
     const dir = mkdtempSync(join(tmpdir(), 'report-teachers-'));
     const store = join(dir, 'store.sqlite');
     storePoints(store, list.map(fakePoint), undefined, (p) => (p.steps.length > 0 ? (distill as never) : undefined));
-    const report = (...args: string[]) =>
-      spawnSync(process.execPath, [resolve(__dirname, '../../bin/compress.mjs'), 'report', store, ...args], { encoding: 'utf8' });
-    const written = report('--out', join(dir, 'out'));
-    expect(written.status, written.stderr).toBe(0);
+    const report = (...args: string[]) => runMain(['report', store, ...args]);
+    const written = await report('--out', join(dir, 'out'));
+    expect(written.code, written.stderr).toBe(0);
     const md = readFileSync(join(dir, 'out', 'report.md'), 'utf8');
     expect(md).toContain('## Teacher size');
     expect(written.stdout.trimEnd()).toBe(md.trimEnd());
-    expect(report().stdout).toBe(md);
+    expect((await report()).stdout).toBe(md);
   });
 });

@@ -12,13 +12,13 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBert } from '../../src/bert/build.ts';
 import { exportBilstm, parseBilstmSpec, randomBilstmWeights, resolveBilstmConfig } from '../../src/train/students/bilstm.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { planRefusal } from './plan-refusal.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { runMain } from '../helpers/cli.ts';
 
 let root: string;
 beforeAll(() => {
@@ -99,15 +99,15 @@ describe("a sweep's plan checks a distill step's layer matches on the depths it 
     );
   });
 
-  it('compress sweep --dry-run refuses it in one line, creating nothing', () => {
+  it('compress sweep --dry-run refuses it in one line, creating nothing', async () => {
     const file = join(root, 'dry.yaml');
     writeFileSync(
       file,
       `glueDir: glue\nmodels: [{path: models/l3, tasks: [SST-2]}]\ncalibration: false\npipelines:\n  - {name: tiny2, steps: [{pass: distill, settings: {student: 'bert:layers=2', intermediate: tinybert}}]}\n`,
     );
     const store = join(root, 'dry', 'dry.sqlite');
-    const r = spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', file, '--dry-run', '--store', store], { encoding: 'utf8' });
-    expect(r.status).toBe(1);
+    const r = await runMain(['sweep', file, '--dry-run', '--store', store]);
+    expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toEqual([
       `compress: ${file}: pipeline 'tiny2' on model 'l3', step 1 (distill): layer map 'uniform': 3 teacher layers are not a multiple of 2 student layers: give teacher:student pairs with distill.layerMap, e.g. 0:0,2:1,3:2`,

@@ -5,7 +5,6 @@
  * the seed the other way shares that point, and the report shows it once. So is a training step's task written out or
  * left out (`task: sst2`, `task: SST-2` and none on an SST-2 model).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -19,6 +18,7 @@ import { runQueuedSweep } from '../../src/queue/coordinator.ts';
 import { anyRedis, redisSkipReason } from '../queue/redis.ts';
 import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
 import { Queue } from 'bullmq';
+import { runMain } from '../helpers/cli.ts';
 
 /** This file's database on a shared Redis (test/queue's files use 1–6). */
 const DB = 7;
@@ -103,8 +103,8 @@ describe('a training seed written in the step or as the sweep’s', () => {
     const { written } = storeUnderWrittenKey(store);
     const before = readFileSync(store);
     const listed = new Set(readdirSync(t.root));
-    const r = spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', file, '--dry-run', '--store', store], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
+    const r = await runMain(['sweep', file, '--dry-run', '--store', store]);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n')).toEqual([
       'sweep dry-by-sweep: 2 points (1 model × 2 pipelines), 2 already in the store; dry run: none run, nothing written',
       expect.stringMatching(/^[0-9a-f]{12} tiny-sst2 · baseline \(in the store\)$/),
@@ -116,8 +116,8 @@ describe('a training seed written in the step or as the sweep’s', () => {
     // an empty file, which the run would make its store, holds none: listed as without a store, left empty
     const empty = join(t.root, 'dry-empty.sqlite');
     writeFileSync(empty, '');
-    const none = spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', file, '--dry-run', '--store', empty], { encoding: 'utf8' });
-    expect(none.status, none.stderr).toBe(0);
+    const none = await runMain(['sweep', file, '--dry-run', '--store', empty]);
+    expect(none.code, none.stderr).toBe(0);
     expect(none.stdout.split('\n')[0]).toBe('sweep dry-by-sweep: 2 points (1 model × 2 pipelines); dry run: none run, nothing written');
     expect(readFileSync(empty).length).toBe(0);
   });

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { staleLine } from '../../src/cli/commands/sweep.ts';
 import { PRUNE_HEADS } from '../../src/prune/settings.ts';
 import { writeQuickSweep, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { runMain } from '../helpers/cli.ts';
 
 let t: TinySweep;
 let file: string;
@@ -86,14 +86,13 @@ describe('stale points', () => {
     );
 
     // compress sweep --dry-run marks it as the run takes it, kept or (--rerun-stale) to recompute
-    const dry = (...flags: string[]) =>
-      spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', file, '--dry-run', '--store', store, ...flags], { encoding: 'utf8' });
+    const dry = (...flags: string[]) => runMain(['sweep', file, '--dry-run', '--store', store, ...flags]);
     for (const [flags, first, mark] of [
       [[], '1 already in the store, 1 stale (kept)', 'kept'],
       [['--rerun-stale'], '1 already in the store, 1 stale (to recompute)', 'to recompute'],
     ] as const) {
-      const r = dry(...flags);
-      expect(r.status, r.stderr).toBe(0);
+      const r = await dry(...flags);
+      expect(r.code, r.stderr).toBe(0);
       expect(r.stdout.trim().split('\n')).toEqual([
         `sweep stale: 2 points (1 model × 2 pipelines), ${first}; dry run: none run, nothing written`,
         expect.stringMatching(/^[0-9a-f]{12} tiny-sst2 · baseline \(in the store\)$/),

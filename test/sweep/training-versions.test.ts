@@ -4,7 +4,6 @@
  * reused and recomputed only with --rerun-stale; a point of the other training step, or of none, keeps its result. A
  * store written before steps had versions holds none: version 1, its points current.
  */
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { staleLine } from '../../src/cli/commands/sweep.ts';
 import { loadReport } from '../../src/report/write.ts';
 import { TRAINING_VERSIONS, trainingVersion } from '../../src/train/versions.ts';
 import { writeQuickSweep, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { runMain } from '../helpers/cli.ts';
 
 let t: TinySweep;
 let file: string;
@@ -56,8 +56,7 @@ function stored(store: string): Map<string, { key: string; versions: SweepPoint[
   }
 }
 
-const dryRun = (store: string, ...flags: string[]) =>
-  spawnSync(process.execPath, ['bin/compress.mjs', 'sweep', file, '--dry-run', '--store', store, ...flags], { encoding: 'utf8' });
+const dryRun = (store: string, ...flags: string[]) => runMain(['sweep', file, '--dry-run', '--store', store, ...flags]);
 
 describe("a training step's version", () => {
   it('is recorded with each point that trains, and a point trained by an older version is stale: kept, reported, recomputed only with --rerun-stale', async () => {
@@ -97,8 +96,8 @@ describe("a training step's version", () => {
 
     // the code of this release reads that store as one a later version wrote: its kd point stale, kept (--dry-run says so)
     Object.assign(versions, structuredClone(released));
-    const r = dryRun(store);
-    expect(r.status, r.stderr).toBe(0);
+    const r = await dryRun(store);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n')).toEqual([
       'sweep versions: 3 points (1 model × 3 pipelines), 2 already in the store, 1 stale (kept); dry run: none run, nothing written',
       expect.stringMatching(/^[0-9a-f]{12} tiny-sst2 · baseline \(in the store\)$/),
