@@ -968,7 +968,7 @@ describe('report of a store', () => {
     expect(loadReport({ store }).failed).toEqual([{ model: 'tiny', label: 'q8', error: 'out of memory' }]);
   });
 
-  it("leaves out of a sweep's report the points its edited plan no longer holds that have no result (not run, failed), keeping those with one", () => {
+  it("leaves out of a sweep's report the points its edited plan no longer holds that have no result (not run, failed here or in another sweep), keeping those with one", () => {
     const { store, stored } = storeOf([
       fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0),
       fakePoint({ model: 'sst2', label: 'int8', bytes: 1e7, glue: 0.79, speedup: 2 }, 1),
@@ -976,15 +976,19 @@ describe('report of a store', () => {
     const [baseline, int8] = stored.map((p) => plannedPoint('test', 'sst2', p.label, p.key));
     const heads = plannedPoint('test', 'sst2', 'heads-40%', '7'.repeat(64));
     const ffn = plannedPoint('test', 'sst2', 'ffn-30%', '8'.repeat(64));
+    const drop = plannedPoint('test', 'sst2', 'drop-1', '9'.repeat(64));
     const s = SweepStore.open(store);
     try {
-      // sweep 'test' planned four points, one never run, one that failed where sweep 'other' (which plans it too) ran it
-      s.addToSweep([baseline!, int8!, heads, ffn]);
+      // sweep 'test' planned five points: one never run, one that failed where sweep 'other' (which plans it too) ran
+      // it, one that failed where it ran it
+      s.addToSweep([baseline!, int8!, heads, ffn, drop]);
       s.addToSweep([plannedPoint('other', 'tiny', 'q8', ffn.key)]);
       s.claim(plannedPoint('other', 'tiny', 'q8', ffn.key));
       s.fail(ffn.key, 'out of memory');
+      s.claim(drop);
+      s.fail(drop.key, 'no layer 1');
       // its file edited: only the baseline is left
-      expect(s.dropFromSweep('test', [baseline!])).toBe(2);
+      expect(s.dropFromSweep('test', [baseline!])).toBe(3);
       expect(s.dropFromSweep('test', [baseline!])).toBe(0);
     } finally {
       s.close();
