@@ -13,6 +13,8 @@ export interface PointJob {
   point: SweepPoint;
   /** The coordinator's folders and the files of them the point reads (files.ts). */
   files: FileTree[];
+  /** Times workers gave the point back, not counting runs (worker.ts); absent for none. */
+  giveBacks?: number;
 }
 
 /**
@@ -37,6 +39,13 @@ export function givenBackOf(data: unknown): GivenBack['givenBack'] | undefined {
   const back = data !== null && typeof data === 'object' ? (data as Partial<GivenBack>).givenBack : undefined;
   return back !== null && typeof back === 'object' && typeof back.worker === 'string' && typeof back.error === 'string' ? back : undefined;
 }
+
+/**
+ * Give-backs of a point after which it fails as a failed run with the last reason (worker.ts), so that a point no
+ * worker can run (its file deleted after queueing, or not served at a --path-map URL) is not given back for ever while
+ * every worker stops: more than one worker's GIVE_BACKS_TO_STOP, so one broken worker alone seldom fails it.
+ */
+export const GIVE_BACKS_PER_POINT = 5;
 
 /** Runs of a point before it is stored as failed. */
 export const ATTEMPTS = 3;

@@ -7,7 +7,8 @@
  * 3 runs (job.ts). A point this worker cannot run though another may (queued by other code, its files not found
  * here or not fetched, no worker process started for it: EAGAIN, ENOMEM) is given back to the queue instead, its
  * runs not counted, and a worker that gives back GIVE_BACKS_TO_STOP points in a row stops, saying why: a broken
- * worker does not use up the points' runs. A worker that dies (SIGKILL, power cut) stops renewing its locks, and
+ * worker does not use up the points' runs. A point given back GIVE_BACKS_PER_POINT times (job.ts; but for this
+ * worker's own failures, which say nothing of the point: no process started) fails, with the last reason. A worker that dies (SIGKILL, power cut) stops renewing its locks, and
  * once a lock expires (`lockMs`) the stalled-job check of any live worker puts the job back in the queue for another worker. Its late
  * result, if any, is refused by BullMQ (the lock is gone), and the store keeps one row per key, so a point is
  * never counted twice.
@@ -15,7 +16,7 @@
 import type { EventEmitter } from 'node:events';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { checkOutputFolder, folderLabel } from '../destination.ts';
 import { QueueError, errorLine } from '../errors.ts';
 import { defaultThreads } from '../runtime/threads.ts';
@@ -28,7 +29,16 @@ import { isTrainingStep } from '../sweep/train-step.ts';
 import { currentVersions, pointStudentKind, sameVersions, versionChange } from '../sweep/key.ts';
 import { QUEUE_NAME, checkRedisDriver, connectionLog, parseQueueUrl, waitConnected } from './connection.ts';
 import { localizePoint, type PathMapping } from './files.ts';
-import { ATTEMPTS, DEFAULT_RETRY_DELAY_MS, NotForThisWorker, STALLED_TOO_OFTEN, failedJobError, type GivenBack, type PointJob } from './job.ts';
+import {
+  ATTEMPTS,
+  DEFAULT_RETRY_DELAY_MS,
+  GIVE_BACKS_PER_POINT,
+  NotForThisWorker,
+  STALLED_TOO_OFTEN,
+  failedJobError,
+  type GivenBack,
+  type PointJob,
+} from './job.ts';
 
 export interface QueueWorkerOptions {
   /** `redis://HOST:PORT[/DB]`. */
@@ -178,9 +188,21 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
    * Gives the job back to the queue (delayed by its retry delay, so that other workers take it first), not counting
    * a run; stops the worker once it has given back GIVE_BACKS_TO_STOP points in a row.
    */
-  const giveBack = async (job: Job<PointJob, PointResult>, token: string | undefined, error: string): Promise<never> => {
+  const giveBack = async (job: Job<PointJob, PointResult>, token: string | undefined, error: string, pointsLimit: boolean): Promise<never> => {
     const backoff = job.opts.backoff;
     const delayMs = typeof backoff === 'object' ? (backoff.delay ?? DEFAULT_RETRY_DELAY_MS) : DEFAULT_RETRY_DELAY_MS;
+    if (pointsLimit) {
+      const times = (job.data.giveBacks ?? 0) + 1;
+      if (times >= GIVE_BACKS_PER_POINT) {
+        // (no worker ran it in as many tries: the point's failure, stored as the coordinator stores any other)
+        givenBack = 0;
+        summary.failed++;
+        const failure = `given back by the workers that took it ${times} times, none of which could run it (the last: ${error}); a rerun of the coordinator (the same command, without --follow) queues it again`;
+        emit({ type: 'failed', point: job.data.point, attempt: job.attemptsMade + 1, error: failure });
+        throw new UnrecoverableError(failure);
+      }
+      await job.updateData({ ...job.data, giveBacks: times });
+    }
     await job.moveToDelayed(Date.now() + delayMs, token);
     // (for the coordinator to say: best effort, the point is back in the queue either way)
     await job.updateProgress({ givenBack: { worker: name, error } } satisfies GivenBack).catch(() => {});
@@ -211,7 +233,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     } catch (e) {
       const error = errorLine(e);
       // (a worker process that could not be started ran nothing of the point: this machine's failure too)
-      if (e instanceof NotForThisWorker || e instanceof WorkerNotStarted) return await giveBack(job, token, error);
+      if (e instanceof NotForThisWorker || e instanceof WorkerNotStarted) return await giveBack(job, token, error, e instanceof NotForThisWorker);
       givenBack = 0;
       summary.failed++;
       emit({ type: 'failed', point, attempt, error });

@@ -14,7 +14,7 @@ import { pointFiles, type FileTree } from '../../src/queue/files.ts';
 import { QUEUE_NAME } from '../../src/queue/connection.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
 import { QueueError } from '../../src/errors.ts';
-import { jobOptions } from '../../src/queue/job.ts';
+import { GIVE_BACKS_PER_POINT, jobOptions } from '../../src/queue/job.ts';
 import { GIVE_BACKS_TO_STOP, runQueueWorker, type WorkerEvent, type WorkerSummary } from '../../src/queue/worker.ts';
 import { sha256File } from '../../src/files.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
@@ -77,6 +77,36 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     expect([await job.getState(), job.attemptsMade]).toEqual(['delayed', 0]);
     expect(events.filter((e) => e.type === 'given-back')).toHaveLength(GIVE_BACKS_TO_STOP);
     expect(events.some((e) => e.type === 'failed')).toBe(false);
+    await job.remove();
+  }, 120_000);
+
+  it('fails a point given back 5 times (its file gone for every worker) with the last reason, where it was given back for ever and every worker stopped', async () => {
+    const gone: SweepPoint = { ...point, key: `${point.key}-gone` };
+    const files: FileTree[] = [{ root: join(q.t.root, 'deleted'), files: [{ path: 'model.onnx', sha256: 'a'.repeat(64), bytes: 1 }] }];
+    await q.queue.add('gone', { point: gone, files }, jobOptions(gone.key, 10));
+    const cacheDir = join(q.t.root, 'worker');
+    // the first worker gives it back 3 times in a row and stops; the second gives it back once more, then fails it
+    await expect(runQueueWorker({ queue: q.redis.url(DB), cacheDir, signal: AbortSignal.timeout(60_000) })).rejects.toThrow(/^this worker stopped after/);
+    expect((await q.queue.getJob(gone.key))!.data.giveBacks).toBe(GIVE_BACKS_TO_STOP);
+    const events: WorkerEvent[] = [];
+    const stop = new AbortController();
+    const summary = await runQueueWorker({
+      queue: q.redis.url(DB),
+      cacheDir,
+      signal: stop.signal,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'failed') stop.abort();
+      },
+    });
+    expect(summary).toEqual({ ran: 0, failed: 1 });
+    expect(events.filter((e) => e.type === 'given-back')).toHaveLength(GIVE_BACKS_PER_POINT - GIVE_BACKS_TO_STOP - 1);
+    const job = (await q.queue.getJob(gone.key))!;
+    expect([await job.getState(), job.attemptsMade]).toEqual(['failed', 1]);
+    const why = `given back by the workers that took it ${GIVE_BACKS_PER_POINT} times, none of which could run it (the last: ${join(q.t.root, 'deleted', 'model.onnx')}: not found on this worker; share `;
+    expect(job.failedReason.startsWith(why)).toBe(true);
+    expect(job.failedReason).toMatch(/; a rerun of the coordinator \(the same command, without --follow\) queues it again$/);
+    expect(events.filter((e) => e.type === 'failed').map((e) => (e as { error: string }).error)).toEqual([job.failedReason]);
     await job.remove();
   }, 120_000);
 
