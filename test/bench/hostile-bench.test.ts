@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireTimingLock, benchModels, formatBench } from '../../src/bench/index.ts';
 import { checkRepeats } from '../../src/bench/run.ts';
@@ -18,6 +18,7 @@ import { registerAllPasses } from '../../src/passes.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { writeTinyBert } from '../helpers/models.ts';
 import { FIXTURES, TEACHERS, hasFixtures, hasTeachers } from '../helpers/paths.ts';
+import { runMain } from '../helpers/cli.ts';
 
 const model = writeTinyBert({ numLayers: 1 }, { seed: 2 });
 const baseline = writeTinyBert({}, { seed: 1 });
@@ -189,12 +190,9 @@ describe('the machine-wide timing lock', () => {
 });
 
 describe('compress bench flags', () => {
-  it('refuses a number flag that is not a number in one line', () => {
-    const r = spawnSync(process.execPath, [resolve(__dirname, '../../bin/compress.mjs'), 'bench', model.path, '--repeats', 'abc'], {
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    expect(r.status).toBe(2);
+  it('refuses a number flag that is not a number in one line', async () => {
+    const r = await runMain(['bench', model.path, '--repeats', 'abc']);
+    expect(r.code).toBe(2);
     expect(r.stderr).toBe("compress: --repeats 'abc': expected a number\n");
   });
 });

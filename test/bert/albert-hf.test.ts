@@ -6,8 +6,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { albertConfigFromHuggingFace } from '../../src/bert/albert-config.ts';
 import { buildBert, dropoutMasks } from '../../src/bert/build.ts';
@@ -33,6 +32,7 @@ import { gradCheck, toFloat64 } from '../helpers/gradcheck.ts';
 import { batchLogits, maxRowDiff, paddedBatch, perturbedWeights, tinyBert } from '../helpers/models.ts';
 import { writeFamilyFolder } from '../helpers/family-folders.ts';
 import { referenceAlbertLogits, type AlbertJson } from '../helpers/reference-albert.ts';
+import { runMain } from '../helpers/cli.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'bert-compress-albert-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -225,17 +225,16 @@ describe('ALBERT as a compressed model', () => {
 });
 
 describe('compress export and inspect (CLI)', () => {
-  it('exports an ALBERT folder; inspect --json reports family albert, E and the layer groups', () => {
+  it('exports an ALBERT folder; inspect --json reports family albert, E and the layer groups', async () => {
     const json = albertJson(2);
     const config = albertConfigFromHuggingFace(json, 'config.json');
     const dir = writeFolder(json, config, perturbedWeights(config, 51));
     const out = join(freshDir(), 'onnx', 'model.onnx');
-    const bin = resolve(__dirname, '../../bin/compress.mjs');
-    const r = spawnSync(process.execPath, [bin, 'export', dir, '-o', out], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
+    const r = await runMain(['export', dir, '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/4 layers, hidden 32/);
-    const i = spawnSync(process.execPath, [bin, 'inspect', out, '--json'], { encoding: 'utf8' });
-    expect(i.status, i.stderr).toBe(0);
+    const i = await runMain(['inspect', out, '--json']);
+    expect(i.code, i.stderr).toBe(0);
     expect(JSON.parse(i.stdout)).toMatchObject({ family: 'albert', embeddingSize: 16, layerGroups: [0, 0, 1, 1], numLayers: 4, hiddenSize: 32 });
   });
 });

@@ -4,10 +4,9 @@
  * (test/helpers/reference-families.ts) on padded batches; base-model checkpoints with a seeded head; discovery, the
  * canonical rebuild and every compression pass on the built graphs; `compress export` on an ELECTRA folder.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildBert } from '../../src/bert/build.ts';
 import { buildFromHuggingFaceFolder, checkPyTorchFormat, loadHuggingFaceFolder } from '../../src/bert/build-hf.ts';
@@ -32,10 +31,10 @@ import { referenceFamilyLogits } from '../helpers/reference-families.ts';
 import { fixture, hasFixtures } from '../helpers/paths.ts';
 import { refusal } from '../helpers/refusal.ts';
 import { runModel } from '../helpers/run-model.ts';
+import { runMain } from '../helpers/cli.ts';
 
 registerAllPasses();
 
-const BIN = resolve(__dirname, '../../bin/compress.mjs');
 const root = mkdtempSync(join(tmpdir(), 'bert-compress-families-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -646,8 +645,8 @@ describe('compress export on an ELECTRA folder', () => {
     const { json, weights, dir } = built('electra E<H', 13);
     writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'hello'].join('\n'));
     const out = join(root, 'electra-onnx', 'model.onnx');
-    const r = spawnSync(process.execPath, [BIN, 'export', dir, '-o', out], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
+    const r = await runMain(['export', dir, '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/2 layers, hidden 32/);
     expect(existsSync(join(root, 'electra-onnx', 'vocab.txt'))).toBe(true);
     expect(findBert(loadModel(out)).family).toBe('electra');
@@ -660,11 +659,11 @@ describe('compress export on an ELECTRA folder', () => {
     ).toBeLessThan(1e-4);
   });
 
-  it('an unsupported model_type is refused in one line', () => {
+  it('an unsupported model_type is refused in one line', async () => {
     const dir = mkdtempSync(join(root, 'gpt2-'));
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'gpt2' }));
-    const r = spawnSync(process.execPath, [BIN, 'export', dir, '-o', join(dir, 'x.onnx')], { encoding: 'utf8' });
-    expect(r.status).toBe(1);
+    const r = await runMain(['export', dir, '-o', join(dir, 'x.onnx')]);
+    expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/model_type 'gpt2' is not supported \(supported: bert, distilbert, roberta, xlm-roberta, camembert, electra, albert\)/);
   });

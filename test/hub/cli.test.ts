@@ -1,12 +1,11 @@
 /**
- * hf: references end to end: the compress bin (spawned, so the server in this process answers) and a sweep file,
- * against a local hub-like server through HF_ENDPOINT, with a temporary HF_HOME.
+ * hf: references end to end: the CLI's main (in this process, test/helpers/cli.ts) and a sweep file, against a local
+ * hub-like server through HF_ENDPOINT, with a temporary HF_HOME.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { findBert } from '../../src/bert/discover.ts';
 import { loadModel } from '../../src/onnx/index.ts';
 import { runSweep } from '../../src/sweep/run.ts';
@@ -15,8 +14,8 @@ import { planSweep } from '../../src/sweep/plan.ts';
 import { serveHub, type HubServer } from '../helpers/hub-server.ts';
 import { writeGlueTask } from '../helpers/model-folder.ts';
 import { tinyCheckpoint } from './repo-files.ts';
+import { runMain, type CliResult } from '../helpers/cli.ts';
 
-const BIN = resolve(__dirname, '../../bin/compress.mjs');
 const root = mkdtempSync(join(tmpdir(), 'bc-hub-cli-'));
 const glueDir = join(root, 'glue');
 let hub: HubServer;
@@ -33,21 +32,8 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function compress(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: root, env: { ...process.env, HF_HOME: join(root, 'hf'), HF_ENDPOINT: hub.baseUrl, HF_TOKEN: '', ...env } },
-      (error, stdout, stderr) => done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+function compress(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runMain(args, { HF_HOME: join(root, 'hf'), HF_ENDPOINT: hub.baseUrl, HF_TOKEN: '', ...env }, root);
 }
 
 describe('compress with hf: models', () => {
