@@ -236,7 +236,7 @@ async function locateTree(tree: FileTree, files: WorkerFiles): Promise<string> {
         return await fetchTree(tree, [m.to, ...rest.map(encodeURIComponent)].join('/'), files);
       } catch (e) {
         // (not found there, another file served, the server or this worker's disk failing: for another worker to run)
-        throw new NotForThisWorker(errorLine(e), { cause: e });
+        throw new NotForThisWorker(errorLine(e), 'either', { cause: e });
       }
     }
     const dir = join(m.to, ...rest);

@@ -7,8 +7,10 @@
  * 3 runs (job.ts). A point this worker cannot run though another may (queued by other code, its files not found
  * here or not fetched, no worker process started for it: EAGAIN, ENOMEM) is given back to the queue instead, its
  * runs not counted, and a worker that gives back GIVE_BACKS_TO_STOP points in a row stops, saying why: a broken
- * worker does not use up the points' runs. A point given back GIVE_BACKS_PER_POINT times (job.ts; but for this
- * worker's own failures, which say nothing of the point: no process started) fails, with the last reason. A worker that dies (SIGKILL, power cut) stops renewing its locks, and
+ * worker does not use up the points' runs. Points queued by older code than this worker's (an older coordinator's,
+ * during an upgrade) are not counted in that row: this worker is not the broken one. A point given back
+ * GIVE_BACKS_PER_POINT times (job.ts; but for this worker's own failures, which say nothing of the point: no process
+ * started, this worker's code older than the point's) fails, with the last reason. A worker that dies (SIGKILL, power cut) stops renewing its locks, and
  * once a lock expires (`lockMs`) the stalled-job check of any live worker puts the job back in the queue for another worker. Its late
  * result, if any, is refused by BullMQ (the lock is gone), and the store keeps one row per key, so a point is
  * never counted twice.
@@ -26,13 +28,14 @@ import { pointTokenizerReading, type SweepPoint } from '../sweep/plan.ts';
 import { registerAllPasses } from '../passes.ts';
 import { passNames } from '../pass/registry.ts';
 import { isTrainingStep } from '../sweep/train-step.ts';
-import { currentVersions, pointStudentKind, sameVersions, versionChange } from '../sweep/key.ts';
+import { codeAge, currentVersions, pointStudentKind, sameVersions, versionChange } from '../sweep/key.ts';
 import { QUEUE_NAME, checkRedisDriver, connectionLog, parseQueueUrl, waitConnected } from './connection.ts';
 import { localizePoint, type PathMapping } from './files.ts';
 import {
   ATTEMPTS,
   DEFAULT_RETRY_DELAY_MS,
   GIVE_BACKS_PER_POINT,
+  type GiveBackFault,
   NotForThisWorker,
   STALLED_TOO_OFTEN,
   failedJobError,
@@ -140,10 +143,14 @@ function refuseOtherCode(point: SweepPoint, tokenizer = point.versions?.tokenize
     tokenizer,
     pointStudentKind(point),
   );
-  if (!sameVersions(here, point.versions))
+  if (!sameVersions(here, point.versions)) {
+    // (older code's point: this worker is not the broken one; newer code's: it is)
+    const age = point.versions ? codeAge(point.versions, here) : 'older';
     throw new NotForThisWorker(
       `queued by other code than this worker's (${versionChange(point, { ...point, versions: here })}): run workers of the coordinator's version`,
+      age === 'older' ? 'point' : age === 'newer' ? 'worker' : 'either',
     );
+  }
 }
 
 /** Default lock duration: BullMQ's own. */
@@ -188,10 +195,10 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
    * Gives the job back to the queue (delayed by its retry delay, so that other workers take it first), not counting
    * a run; stops the worker once it has given back GIVE_BACKS_TO_STOP points in a row.
    */
-  const giveBack = async (job: Job<PointJob, PointResult>, token: string | undefined, error: string, pointsLimit: boolean): Promise<never> => {
+  const giveBack = async (job: Job<PointJob, PointResult>, token: string | undefined, error: string, fault: GiveBackFault): Promise<never> => {
     const backoff = job.opts.backoff;
     const delayMs = typeof backoff === 'object' ? (backoff.delay ?? DEFAULT_RETRY_DELAY_MS) : DEFAULT_RETRY_DELAY_MS;
-    if (pointsLimit) {
+    if (fault !== 'worker') {
       const times = (job.data.giveBacks ?? 0) + 1;
       if (times >= GIVE_BACKS_PER_POINT) {
         // (no worker ran it in as many tries: the point's failure, stored as the coordinator stores any other)
@@ -207,7 +214,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     // (for the coordinator to say: best effort, the point is back in the queue either way)
     await job.updateProgress({ givenBack: { worker: name, error } } satisfies GivenBack).catch(() => {});
     emit({ type: 'given-back', point: job.data.point, error, delayMs });
-    if (++givenBack >= GIVE_BACKS_TO_STOP && !stopping) {
+    // (the point's own failure neither counts towards this worker's stopping nor ends a row of its own failures)
+    if (fault !== 'point' && ++givenBack >= GIVE_BACKS_TO_STOP && !stopping) {
       stopping = new QueueError(
         `this worker stopped after giving back ${givenBack} points in a row that it cannot run (the last: ${error}); their runs are not counted: mend this machine and start the worker again`,
       );
@@ -233,7 +241,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     } catch (e) {
       const error = errorLine(e);
       // (a worker process that could not be started ran nothing of the point: this machine's failure too)
-      if (e instanceof NotForThisWorker || e instanceof WorkerNotStarted) return await giveBack(job, token, error, e instanceof NotForThisWorker);
+      if (e instanceof NotForThisWorker || e instanceof WorkerNotStarted)
+        return await giveBack(job, token, error, e instanceof NotForThisWorker ? e.fault : 'worker');
       givenBack = 0;
       summary.failed++;
       emit({ type: 'failed', point, attempt, error });

@@ -296,6 +296,40 @@ export function pointFamily(p: SweepPoint): string {
   return hashOf(identity);
 }
 
+/** -1, 0 or 1 as bert-compress version `a` is older than, the same as or newer than `b` (semver order); NaN where it cannot tell. */
+function compareToolVersions(a: string, b: string): number {
+  if (a === b) return 0;
+  const parse = (v: string) => /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+.*)?$/.exec(v);
+  const x = parse(a);
+  const y = parse(b);
+  if (!x || !y) return Number.NaN;
+  for (const k of [1, 2, 3]) if (Number(x[k]) !== Number(y[k])) return Math.sign(Number(x[k]) - Number(y[k]));
+  if (x[4] === y[4]) return 0;
+  // (a pre-release is older than its release; two pre-releases: not told apart here)
+  return x[4] === undefined ? 1 : y[4] === undefined ? -1 : Number.NaN;
+}
+
+/**
+ * Whether the code that keyed `was` is older or newer than the code that keyed `now`: 'older' where every version that
+ * differs (bert-compress's, a step's, the tokenizers' reading) is lower in `was` (a step `now` does not have: higher),
+ * 'newer' where every one is higher, 'same' where none differs, 'mixed' otherwise (another branch, a pre-release).
+ */
+export function codeAge(was: PointVersions, now: PointVersions): 'older' | 'newer' | 'same' | 'mixed' {
+  const signs = new Set<number>();
+  signs.add(compareToolVersions(was.tool, now.tool));
+  const training = (pass: string) => (isTrainingStep(pass) ? UNRECORDED_TRAINING_VERSION : undefined);
+  for (const pass of new Set([...Object.keys(was.passes), ...Object.keys(now.passes)])) {
+    const a = was.passes[pass] ?? training(pass);
+    const b = now.passes[pass] ?? training(pass);
+    signs.add(a === undefined ? -1 : b === undefined ? 1 : Math.sign(a - b));
+  }
+  signs.add(Math.sign((was.tokenizer ?? UNRECORDED_TOKENIZER_READING) - (now.tokenizer ?? UNRECORDED_TOKENIZER_READING)));
+  signs.delete(0);
+  if (signs.size === 0) return 'same';
+  if (signs.size > 1 || signs.has(Number.NaN)) return 'mixed';
+  return signs.has(-1) ? 'older' : 'newer';
+}
+
 /** What changed between the code that computed `old` and the code of `now`: 'bert-compress 0.1.0 → 0.2.0, prune-heads v1 → v2'. */
 export function versionChange(old: Partial<SweepPoint>, now: SweepPoint): string {
   const was = old.versions ?? { tool: old.toolVersion ?? 'unknown', passes: {} };

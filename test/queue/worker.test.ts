@@ -44,11 +44,11 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     point = points.find((p) => p.label === 'heads-0.5')!;
   });
 
-  it("gives back a point queued by another version, saying which, without counting its runs, and stops after giving back 3 in a row, where such workers used up the point's 3 runs", async () => {
-    const other: SweepPoint = { ...point, versions: { tool: '0.0.0-other', passes: { ...point.versions.passes } } };
+  it("gives back a point queued by newer code, saying which, without counting its runs, and stops after giving back 3 in a row, where such workers used up the point's 3 runs", async () => {
+    const other: SweepPoint = { ...point, versions: { tool: '99.0.0', passes: { ...point.versions.passes } } };
     await q.queue.add('other', { point: other, files: await pointFiles(other, sha256File) }, jobOptions(other.key, 10));
     const events: WorkerEvent[] = [];
-    const why = `queued by other code than this worker's (bert-compress 0.0.0-other → ${toolVersion()}): run workers of the coordinator's version`;
+    const why = `queued by other code than this worker's (bert-compress 99.0.0 → ${toolVersion()}): run workers of the coordinator's version`;
     await expect(
       runQueueWorker({ queue: q.redis.url(DB), cacheDir: join(q.t.root, 'worker'), signal: AbortSignal.timeout(60_000), onEvent: (e) => events.push(e) }),
     ).rejects.toThrow(
@@ -62,6 +62,35 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     expect(events.some((e) => e.type === 'failed')).toBe(false);
     await job.remove();
   }, 120_000);
+
+  it("does not stop for points queued by older code (an older coordinator's, ahead of the current ones during an upgrade), which fail once given back 5 times, where a healthy worker stopped after 3 in a row", async () => {
+    const older = ['0.0.9', '0.1.0-rc.1', '0.0.1'].map(
+      (tool, i): SweepPoint => ({ ...point, key: `${point.key}-old${i}`, versions: { ...point.versions, tool } }),
+    );
+    for (const p of older) await q.queue.add('old', { point: p, files: await pointFiles(p, sha256File) }, jobOptions(p.key, 10));
+    const events: WorkerEvent[] = [];
+    const stop = new AbortController();
+    // (a worker that stopped would throw here; this one goes on, for the current points behind them, until aborted)
+    const summary = await runQueueWorker({
+      queue: q.redis.url(DB),
+      cacheDir: join(q.t.root, 'worker'),
+      signal: stop.signal,
+      onEvent: (e) => {
+        events.push(e);
+        if (events.filter((x) => x.type === 'failed').length === older.length) stop.abort();
+      },
+    });
+    expect(summary).toEqual({ ran: 0, failed: older.length });
+    expect(events.filter((e) => e.type === 'given-back')).toHaveLength(older.length * (GIVE_BACKS_PER_POINT - 1));
+    for (const p of older) {
+      const job = (await q.queue.getJob(p.key))!;
+      expect([await job.getState(), job.failedReason.split(' (the last: ')[0]]).toEqual([
+        'failed',
+        `given back by the workers that took it ${GIVE_BACKS_PER_POINT} times, none of which could run it`,
+      ]);
+      await job.remove();
+    }
+  }, 60_000);
 
   it("gives back a point whose files this worker does not have, without counting its runs, where a worker without the data failed the points' runs", async () => {
     const missing: SweepPoint = { ...point, key: `${point.key}-missing` };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSweep } from '../../src/sweep/spec.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
-import { currentVersions, pointFamily, pointKey, pointKeys, pointStudentKind, sameVersions, versionChange } from '../../src/sweep/key.ts';
+import { codeAge, currentVersions, pointFamily, pointKey, pointKeys, pointStudentKind, sameVersions, versionChange } from '../../src/sweep/key.ts';
 import { TRAINING_VERSIONS } from '../../src/train/versions.ts';
 import { findStale } from '../../src/sweep/stale.ts';
 import type { StoredPoint } from '../../src/sweep/store.ts';
@@ -574,5 +574,22 @@ describe('stale points', () => {
         new Map(rows.map((r) => r.plan)),
       ).size,
     ).toBe(0);
+  });
+});
+
+describe('codeAge: which of two codes keyed a point first', () => {
+  const v = (tool: string, passes: Record<string, number> = {}, tokenizer?: number) => ({ tool, passes, ...(tokenizer ? { tokenizer } : {}) });
+  it('says older or newer only where every version that differs agrees, mixed otherwise', () => {
+    expect(codeAge(v('0.1.0', { 'prune-heads': 2 }), v('0.1.0', { 'prune-heads': 2 }))).toBe('same');
+    expect(codeAge(v('0.0.9', { 'prune-heads': 2 }), v('0.1.0', { 'prune-heads': 2 }))).toBe('older');
+    expect(codeAge(v('0.10.0'), v('0.9.1'))).toBe('newer'); // (numbers, not text)
+    expect(codeAge(v('0.1.0-rc.1'), v('0.1.0'))).toBe('older');
+    expect(codeAge(v('0.1.0-rc.1'), v('0.1.0-rc.2'))).toBe('mixed');
+    expect(codeAge(v('0.1.0', { 'prune-heads': 1 }), v('0.1.0', { 'prune-heads': 2 }))).toBe('older');
+    expect(codeAge(v('0.1.0', { 'prune-future': 1 }), v('0.1.0'))).toBe('newer'); // (a step the other code does not have)
+    expect(codeAge(v('0.1.0', { train: 1 }), v('0.1.0'))).toBe('same'); // (training version 1 written or not)
+    expect(codeAge(v('0.1.0', {}, 2), v('0.1.0'))).toBe('newer'); // (the tokenizers' reading)
+    expect(codeAge(v('0.2.0', { 'prune-heads': 1 }), v('0.1.0', { 'prune-heads': 2 }))).toBe('mixed');
+    expect(codeAge(v('my-build'), v('0.1.0'))).toBe('mixed');
   });
 });
