@@ -64,6 +64,13 @@ export function checkFactorizable(model: Model, s: BertStructure, rank: number):
   return [rows, cols];
 }
 
+/** The refusal of a word embedding factorized already: its `weight` [rows, rank] table then its `projection`. */
+function alreadyFactorized(f: { weight: string; projection: string; rank: number }): SettingsError {
+  return new SettingsError(
+    `factorize-embeddings: the word embedding is already factorized ('${f.weight}' then the projection '${f.projection}', rank ${f.rank}); factorize the unfactorized model to the rank you want instead`,
+  );
+}
+
 /** Refuses a rank that a float [rows, cols] word embedding cannot be factorized to: at or above its width, or growing it. */
 function checkRank(rank: number, rows: number, cols: number): void {
   if (rank >= cols) {
@@ -81,10 +88,10 @@ function checkRank(rank: number, rows: number, cols: number): void {
  * The rows and width of the word embedding of `s` where factorize-embeddings can rewrite it (a float table a Gather
  * reads, not factorized: PassShape.embedding), reading its dims and data type only; undefined otherwise.
  */
-export function factorizableTable(model: Model, s: BertStructure): { rows: number; cols: number } | undefined {
+export function factorizableTable(model: Model, s: BertStructure): { rows: number; cols: number; weight: string } | undefined {
   try {
     const [rows, cols] = checkFactorizableTable(model, s);
-    return { rows, cols };
+    return { rows, cols, weight: s.embeddings.word.weight };
   } catch (e) {
     if (e instanceof SettingsError) return undefined;
     throw e;
@@ -108,11 +115,7 @@ function checkFactorizableTable(model: Model, s: BertStructure): [number, number
       `factorize-embeddings: the embeddings are already factorized (${mapping.inFeatures}-wide tables and LayerNorm mapped to the hidden width ${mapping.outFeatures} by a Linear, as in ALBERT and ELECTRA); factorize-embeddings narrows a word embedding as wide as the hidden size, and this model's has no wider form to start from`,
     );
   }
-  if (word.projection) {
-    throw new SettingsError(
-      `factorize-embeddings: the word embedding is already factorized ('${word.weight}' then the projection '${word.projection.weight}', rank ${word.projection.inFeatures}); factorize the unfactorized model to the rank you want instead`,
-    );
-  }
+  if (word.projection) throw alreadyFactorized({ weight: word.weight, projection: word.projection.weight, rank: word.projection.inFeatures });
   const t = model.graph.initializers.get(word.weight);
   if (!t) throw new SettingsError(`factorize-embeddings: word embedding '${word.weight}' is not an initializer`);
   if (t.dims.length !== 2) throw new SettingsError(`factorize-embeddings: word embedding '${word.weight}' has dims [${t.dims}], not [vocab, hidden]`);
@@ -190,6 +193,7 @@ export const factorizeEmbeddingsPass: Pass<FactorizeEmbeddingsOptions> = {
   },
   // (the rank against the table's dims, where the shape says them)
   checkShape(o: FactorizeEmbeddingsOptions, shape: PassShape): void {
+    if (shape.factorized) throw alreadyFactorized(shape.factorized);
     if (shape.embedding) checkRank(o.rank, shape.embedding.rows, shape.embedding.cols);
   },
   async run(model: Model, s: BertStructure, o: FactorizeEmbeddingsOptions, ctx: PassContext): Promise<PassResult> {

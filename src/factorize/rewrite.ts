@@ -51,6 +51,14 @@ export function gatherProblem(g: Graph, gatherName: string, weight: string): str
 }
 
 /**
+ * The names factorizeGather gives the factors of the table `weight` ([rows, rank] `a`, then the projection `b`), where
+ * the graph holds no tensor of either name already (it numbers them apart then: uniqueName).
+ */
+export function factorNames(weight: string): { a: string; b: string } {
+  return { a: `${weight}_factor_a`, b: `${weight}_factor_b` };
+}
+
+/**
  * Rewrites graph `g` (a copy: it is changed in place) so that the Gather `gatherName` reads the factor `a`
  * [rows, rank] and its result is multiplied by `b` [rank, cols]. The tensors' names are ignored: fresh names are
  * derived from `weight`. Dead nodes are removed (an Identity chain that fed only the Gather); `weight` itself is
@@ -60,8 +68,9 @@ export function factorizeGather(g: Graph, gatherName: string, weight: string, a:
   const problem = gatherProblem(g, gatherName, weight);
   if (problem) throw new SettingsError(`factorize-embeddings: ${problem}`);
   const gather = g.nodes.find((n) => n.name === gatherName)!;
-  const aName = uniqueName(g, `${weight}_factor_a`);
-  const bName = uniqueName(g, `${weight}_factor_b`);
+  const names = factorNames(weight);
+  const aName = uniqueName(g, names.a);
+  const bName = uniqueName(g, names.b);
   insertInitializersAfter(g, weight, [
     { ...a, name: aName },
     { ...b, name: bName },

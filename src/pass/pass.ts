@@ -132,7 +132,12 @@ export interface PassShape extends ModelShape {
    * The word embedding's rows and width, where it is the float table read by a Gather that factorize-embeddings
    * rewrites (not fused, not factorized, not stored quantized); undefined where not known or not so.
    */
-  embedding?: { rows: number; cols: number };
+  embedding?: { rows: number; cols: number; weight: string };
+  /**
+   * The word embedding as factorize-embeddings leaves it (its [rows, rank] table, then the projection to the width),
+   * where known (factorize-embeddings' factorNames of the table it factorized); undefined otherwise.
+   */
+  factorized?: { weight: string; projection: string; rank: number };
 }
 
 /**

@@ -58,6 +58,7 @@ import { wordEmbeddingsRefusal } from '../train/students/bilstm-config.ts';
 import { type DropLayersOptions, dropLayers } from '../prune/layers.ts';
 import { keptNeurons } from '../prune/ffn.ts';
 import { factorizableTable } from '../factorize/embeddings.ts';
+import { factorNames } from '../factorize/rewrite.ts';
 import { quantizationTargets, targetWeight } from '../quantize/targets.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { optimizeModel } from '../optimize/pass.ts';
@@ -1337,7 +1338,7 @@ interface SoFar {
 const UNKNOWN: SoFar = { layers: undefined, heads: undefined };
 
 /** The widths of a model as PassShape gives them to a pass's checkShape. */
-type Widths = Pick<PassShape, 'hidden' | 'ffn' | 'attention' | 'embedding'>;
+type Widths = Pick<PassShape, 'hidden' | 'ffn' | 'attention' | 'embedding' | 'factorized'>;
 
 /**
  * The widths of a model read here, `graph` of structure `s` (structureShape's), where every weight quantize targets is
@@ -1348,7 +1349,13 @@ function widthsOf(graph: Model, s: BertStructure): Widths | undefined {
   if (quantizationTargets(s).some((t) => graph.graph.initializers.get(targetWeight(t))?.dataType !== DataType.FLOAT)) return undefined;
   const { hidden, ffn, attention } = structureShape(s);
   const embedding = factorizableTable(graph, s);
-  return { hidden, ffn, ...(attention ? { attention } : {}), ...(embedding ? { embedding } : {}) };
+  // (a word embedding factorized already, as factorize-embeddings finds it after a fused table and ALBERT's mapping)
+  const { word, fusedNode, mapping } = s.embeddings;
+  const factorized = !fusedNode &&
+    word.gather &&
+    !mapping &&
+    word.projection && { weight: word.weight, projection: word.projection.weight, rank: word.projection.inFeatures };
+  return { hidden, ffn, ...(attention ? { attention } : {}), ...(embedding ? { embedding } : {}), ...(factorized ? { factorized } : {}) };
 }
 
 /** The passes after which a model whose every quantize target is stored quantized still is (SoFar.quantizedAll). */
@@ -1525,6 +1532,7 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
  * onModel) on a model of `widths`, where the plan knows them: prune-ffn keeps its share of each layer's FFN neurons
  * (keptNeurons, as it prunes), drop-layers removes its layers', prune-heads and share-layers keep them
  * (share-layers' groups have the same widths, as it asks), factorize-embeddings leaves its word embedding factorized
+ * (into the factors it names: factorNames)
  * and optimize may fuse Q, K and V and the word embedding (those not known after them). Undefined otherwise (quantize:
  * its weights stored quantized, which the passes after it refuse first).
  */
@@ -1537,7 +1545,16 @@ function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Wi
     const kept = <T>(byLayer: readonly T[]) => byLayer.filter((_, i) => !drop.includes(i));
     return { ...widths, ...(ffn ? { ffn: kept(ffn) } : {}), ...(attention ? { attention: { ...attention, fused: kept(attention.fused) } } : {}) };
   }
-  if (pass === 'factorize-embeddings') return { hidden, ffn, ...(attention ? { attention } : {}) };
+  if (pass === 'factorize-embeddings') {
+    const { embedding } = widths;
+    const factorized = embedding && { ...factorNames(embedding.weight), rank: settings.rank as number };
+    return {
+      hidden,
+      ffn,
+      ...(attention ? { attention } : {}),
+      ...(factorized ? { factorized: { weight: factorized.a, projection: factorized.b, rank: factorized.rank } } : {}),
+    };
+  }
   if (pass === 'optimize') return { hidden, ffn };
   return undefined;
 }
@@ -1612,7 +1629,9 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
     // (the rebuild keeps layers sharing every weight matrix shared, and the widths, writing Q, K and V unfused)
     const shared = model.partlyShared ? undefined : model.shared;
     const attention = model.widths?.attention;
-    const widths = model.widths && { ...model.widths, ...(attention ? { attention: { ...attention, fused: attention.fused.map(() => false) } } : {}) };
+    // (a factorized word embedding is not followed through the rebuild)
+    const { factorized: _, ...kept } = model.widths ?? {};
+    const widths = model.widths && { ...kept, ...(attention ? { attention: { ...attention, fused: attention.fused.map(() => false) } } : {}) };
     return { layers: model.layers, heads: model.heads, ...(shared ? { shared } : {}), ...(widths ? { widths } : {}) };
   };
   if (student === undefined) return trained(sofar);

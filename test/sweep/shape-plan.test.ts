@@ -45,6 +45,10 @@ async function refusals(steps: Step[], model = 'tiny'): Promise<{ point: string;
   return { point, plan: await planRefusal(root, 's', [model], 'p', steps) };
 }
 
+// (factorize-embeddings' refusal of the tiny BERT's word embedding factorized to rank 8)
+const FACTORIZED =
+  "factorize-embeddings: the word embedding is already factorized ('bert.embeddings.word_embeddings.weight_factor_a' then the projection 'bert.embeddings.word_embeddings.weight_factor_b', rank 8); factorize the unfactorized model to the rank you want instead";
+
 const at = (i: number, pass: string, model = 'tiny') => `${join(root, 's.yaml')}: pipeline 'p' on model '${model}', step ${i} (${pass}): `;
 
 describe("a sweep's plan checks a step's layers and heads after a step it does not follow", () => {
@@ -147,6 +151,18 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
       [heads('0:1'), step('factorize-embeddings', { rank: 30 })],
       2,
       'factorize-embeddings: rank 30 would make the embedding larger (128×30 + 30×32 = 4,800 values against 128×32 = 4,096); the rank must be at most 25 for this table',
+    ],
+    [
+      'factorize-embeddings of a word embedding factorize-embeddings factorized, right after it',
+      [step('factorize-embeddings', { rank: 8 }), step('factorize-embeddings', { rank: 4 })],
+      2,
+      FACTORIZED,
+    ],
+    [
+      'factorize-embeddings of a word embedding factorize-embeddings factorized, after prune-ffn',
+      [step('factorize-embeddings', { rank: 8 }), ffn, step('factorize-embeddings', { rank: 4 })],
+      3,
+      FACTORIZED,
     ],
   ] as const)('refuses %s, as the point does', async (_, steps, i, why) => {
     const { point, plan } = await refusals([...steps]);
