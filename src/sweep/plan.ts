@@ -1562,10 +1562,11 @@ function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Wi
 /**
  * The layers reading one copy of their attention weights, by group (PassShape.shared), after graph pass `pass` (its
  * `settings` as they act on the model: onModel) on a model of `shared`, where the plan knows them, leaving `numLayers`
- * layers of `heads` (headsAfter's): prune-ffn and factorize-embeddings keep them; prune-heads too, but for a layer
+ * layers of `heads` (headsAfter's): prune-ffn and factorize-embeddings keep them, and optimize (layers sharing Q, K and
+ * V share their packed weight, or stay unfused together: optimize/attention.ts); prune-heads too, but for a layer
  * left without attention (a group of its own then: it reads no attention weight); drop-layers removes its layers,
  * numbering the others from 0; share-layers joins its groups (layerGroups) of layers with attention to them.
- * Undefined otherwise (quantize, optimize: what they store of a shared weight is left to the point; heads not known).
+ * Undefined otherwise (quantize: what it stores of a shared weight is left to the point; heads not known).
  */
 function sharedAfter(
   pass: string,
@@ -1574,7 +1575,7 @@ function sharedAfter(
   shared: readonly number[][],
   heads: readonly number[] | undefined,
 ): number[][] | undefined {
-  if (pass === 'prune-ffn' || pass === 'factorize-embeddings') return shared.map((g) => [...g]);
+  if (pass === 'prune-ffn' || pass === 'factorize-embeddings' || pass === 'optimize') return shared.map((g) => [...g]);
   if (pass === 'drop-layers') {
     const drop = Array.isArray(settings.layers) ? (settings.layers as number[]) : [];
     return shared.map((g) => g.filter((l) => !drop.includes(l)).map((l) => l - drop.filter((d) => d < l).length)).filter((g) => g.length > 0);

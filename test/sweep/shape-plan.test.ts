@@ -111,6 +111,12 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
       'prune-heads: layers 0, 1 share their weights: list the same heads for each of them (layer 0: [], layer 1: [2]), or prune before sharing',
     ],
     [
+      'prune-heads listing heads of one layer of two sharing their weights, after optimize fused their attention',
+      [share('all'), step('optimize', { rewrites: 'attention' }), heads('0:0')],
+      3,
+      'prune-heads: layers 0, 1 share their weights: list the same heads for each of them (layer 0: [0], layer 1: []), or prune before sharing',
+    ],
+    [
       'drop-layers of a layer an earlier drop-layers removed, after quantize',
       [step('drop-layers', { layers: '1' }), step('quantize', { mode: 'int8' }), step('drop-layers', { layers: '1' })],
       3,
@@ -208,6 +214,7 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
     ['share-layers of layers pruned alike', [heads('0:1;1:1'), share('all')]],
     ['share-layers in groups of one layer', [heads('0:0,1,2,3'), share('groups:2')]],
     ['prune-heads of layers sharing their weights alike', [share('all'), ffn, heads('0:2;1:2')]],
+    ['prune-heads of layers sharing their weights alike, after optimize', [share('all'), step('optimize', {}), heads('0:0;1:0')]],
     ['prune-heads of one layer left of two sharing their weights', [share('all'), step('drop-layers', { layers: '0' }), heads('0:2')]],
     ['share-layers of layers left without attention', [heads('0:0,1,2,3;1:0,1,2,3'), share('all'), ffn]],
     ['drop-layers after quantize', [step('quantize', { mode: 'int8' }), step('drop-layers', { keep: '1' })]],
