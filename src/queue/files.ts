@@ -10,8 +10,11 @@
  *    elsewhere; checked the same way) or an http(s) URL, from which each file is fetched (resumably) into the worker's
  *    cache, verified by sha256, and laid out as a folder there;
  * 3. else the point fails with one line naming the file and what to do: given back to the queue for another worker
- *    (NotForThisWorker) where the file is not found here or not fetched, or a mapped folder differs (this worker's
- *    set-up); failed where a file at the coordinator's own path differs from it (changed after the sweep was queued).
+ *    (NotForThisWorker) where the file is not found here or not fetched (this worker's set-up, or gone for all); failed
+ *    where a file differs from the coordinator's sha256 wherever it is read (its own path, a mapped folder, a URL): the
+ *    coordinator's path or a --path-map names the folder the coordinator hashed, so another file there is one changed
+ *    since (the same for every worker reading that folder or mirror), which a give-back would count towards every
+ *    healthy worker's stop; the line names where it was read, for a stale copy to be mended.
  *
  * The point is then rewritten to those folders; its outputs go to the worker's own work folder. The point key is
  * untouched: equal files give equal results wherever they are read from.
@@ -25,7 +28,7 @@ import { locateModel } from '../onnx/locate.ts';
 import { externalDataFiles } from '../onnx/identity.ts';
 import { fileStamps, sha256File, stampsHold, temporaryPathFor, type FileStamp } from '../files.ts';
 import { splitFile } from '../glue/dataset.ts';
-import { downloadVerified } from '../glue/download/http-file.ts';
+import { ChecksumMismatch, downloadVerified } from '../glue/download/http-file.ts';
 import { getTask } from '../glue/registry.ts';
 import { projectionsStudent, type SweepPoint } from '../sweep/plan.ts';
 import { projectionsPath } from '../train/projections.ts';
@@ -232,17 +235,21 @@ async function locateTree(tree: FileTree, files: WorkerFiles): Promise<string> {
     if (!within(tree.root, m.from)) continue;
     const rest = tree.root.slice(m.from.length).split(sep).filter(Boolean);
     if (/^https?:\/\//i.test(m.to)) {
+      const mapped = `(mapped from ${tree.root} by --path-map ${m.from}=${m.to})`;
       try {
         return await fetchTree(tree, [m.to, ...rest.map(encodeURIComponent)].join('/'), files);
       } catch (e) {
-        // (not found there, another file served, the server or this worker's disk failing: for another worker to run)
+        // (another file served: the point's, as a differing file is anywhere)
+        if (e instanceof ChecksumMismatch) throw new DataError(`${errorLine(e)} ${mapped}`, { cause: e });
+        // (not found there, the server or this worker's disk failing: for another worker to run)
         throw new NotForThisWorker(errorLine(e), 'either', { cause: e });
       }
     }
     const dir = join(m.to, ...rest);
     const problem = await localProblem(dir, tree);
     if (problem === null) return dir;
-    throw new NotForThisWorker(`${problem.text} (mapped from ${tree.root} by --path-map ${m.from}=${m.to})`);
+    const line = `${problem.text} (mapped from ${tree.root} by --path-map ${m.from}=${m.to})`;
+    throw problem.missing ? new NotForThisWorker(line) : new DataError(line);
   }
   const line = `${here.text}; share ${tree.root} at the same path, or map it with --path-map ${tree.root}=FOLDER_OR_URL`;
   throw here.missing ? new NotForThisWorker(line) : new DataError(line);

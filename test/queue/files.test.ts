@@ -3,7 +3,7 @@
  * `--path-map`, or fetched over HTTP into its cache and verified by sha256, and the point then runs to the same
  * result as on the coordinator. Wrong or missing files fail with one line.
  */
-import { readFileSync, renameSync, writeFileSync, existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { cpSync, readFileSync, renameSync, writeFileSync, existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,6 +126,22 @@ describe("a queued point's files on a worker", () => {
       expect((e as Error).message).not.toContain('\n');
     });
 
+    it("a --path-map folder whose file differs is refused with one line, as the point's failure, as at the coordinator's own path, where it was given back; one missing there is given back", async () => {
+      const copy = join(scratch, 'stale-copy');
+      cpSync(moved, copy, { recursive: true });
+      try {
+        writeFileSync(join(copy, 'models', 'tiny-sst2', 'vocab.txt'), 'stale\n');
+        const e = await localizePoint(point, trees, files({ pathMap: [{ from: t.root, to: copy }] })).catch((x: unknown) => x);
+        expect(e).toBeInstanceOf(DataError);
+        expect(e).not.toBeInstanceOf(NotForThisWorker);
+        expect((e as Error).message).toMatch(/stale-copy\/models\/tiny-sst2\/vocab\.txt: differs from the coordinator's .* \(mapped from .* by --path-map /);
+        rmSync(join(copy, 'models', 'tiny-sst2', 'vocab.txt'));
+        await expect(localizePoint(point, trees, files({ pathMap: [{ from: t.root, to: copy }] }))).rejects.toBeInstanceOf(NotForThisWorker);
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
+      }
+    });
+
     it('a --path-map to another folder finds the same files there', async () => {
       const local = await localizePoint(point, trees, files({ pathMap: [{ from: t.root, to: moved }] }));
       expect(local.model.onnx).toBe(join(moved, relative(t.root, point.model.onnx)));
@@ -151,15 +167,20 @@ describe("a queued point's files on a worker", () => {
       expect(measured(result)).toEqual(measured(reference));
     });
 
-    it("a fetched file whose sha256 differs is refused with one line and not kept, as this worker's failure (its --path-map)", async () => {
+    it("a fetched file whose sha256 differs is refused with one line naming the mapping and not kept, as the point's failure, as at the coordinator's own path, where it was given back", async () => {
       const cacheDir = join(scratch, 'cache-corrupt');
       const model = trees.find((tree) => tree.root === point.model.dir)!;
       const onnx = model.files.find((f) => f.path === 'model.onnx')!;
       const e = await localizePoint(point, trees, files({ cacheDir, pathMap: [{ from: join(t.root, 'models'), to: `${server.baseUrl}/corrupt` }] })).catch(
         (x: unknown) => x,
       );
-      expect(e).toBeInstanceOf(NotForThisWorker);
-      expect((e as Error).message).toMatch(/corrupt\/tiny-sst2\/model\.onnx: checksum mismatch/);
+      expect(e).toBeInstanceOf(DataError);
+      expect(e).not.toBeInstanceOf(NotForThisWorker);
+      expect((e as Error).message).toMatch(
+        new RegExp(
+          `corrupt/tiny-sst2/model\\.onnx: checksum mismatch: .*; the download was removed \\(mapped from ${join(t.root, 'models', 'tiny-sst2')} by --path-map ${join(t.root, 'models')}=${server.baseUrl}/corrupt\\)$`,
+        ),
+      );
       expect(existsSync(join(cacheDir, 'blobs', onnx.sha256))).toBe(false);
     });
   });

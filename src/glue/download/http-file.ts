@@ -20,6 +20,11 @@ export interface DownloadEvents {
   onRetry?: (url: string, status: number, waitMs: number, nextTry: number) => void;
 }
 
+/** A downloaded file whose sha256 or size is not the one expected: the server's file, not the connection (downloadVerified). */
+export class ChecksumMismatch extends DataError {
+  override name = 'ChecksumMismatch';
+}
+
 /**
  * Fetches `url` into `dest` (resuming `<dest>.part` if present) and checks its sha256 and size. A network failure
  * leaves the part file for the next call; a checksum mismatch removes it. Both are DataErrors naming the URL.
@@ -43,7 +48,7 @@ export async function downloadVerified(url: string, dest: string, expected: { sh
       earlier = 0;
       continue;
     }
-    throw new DataError(
+    throw new ChecksumMismatch(
       `${url}: checksum mismatch: expected sha256 ${expected.sha256}${expected.bytes !== undefined ? ` (${expected.bytes} bytes)` : ''}, got ${actual} (${size} bytes); the download was removed`,
     );
   }
