@@ -16,7 +16,7 @@ import { readModelConfig } from './model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { checkVocabularyRows, loadTokenizer, tokenizerFolder } from './tokenizer.ts';
 import { tokenBatch } from './batching.ts';
-import { checkEncodings, chooseMaxLength, graphFacts } from './graph-checks.ts';
+import { checkEncodings, checkMaxLengthValue, chooseMaxLength, graphFacts } from './graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
 import { defaultMaxLength } from './evaluate.ts';
@@ -55,13 +55,24 @@ export function calibrationTask(name: string, flag?: string): TaskDefinition {
   return task;
 }
 
+/**
+ * The checks of calibration's settings that read no file (the task, its train split, the number of examples and a
+ * --max-length given): loadCalibration's, and the command line's before it reads the model, so that its refusal is a
+ * usage mistake. The task and the number of examples to read.
+ */
+export function checkCalibrationSettings(o: Pick<CalibrationOptions, 'task' | 'examples' | 'maxLength'>): { task: TaskDefinition; count: number } {
+  const count = o.examples ?? DEFAULT_CALIBRATION_EXAMPLES;
+  if (!Number.isInteger(count) || count < 1) throw new SettingsError(`--calibration-examples ${count}: expected a positive integer`);
+  const task = calibrationTask(o.task, '--calibrate');
+  if (o.maxLength !== undefined) checkMaxLengthValue(o.maxLength);
+  return { task, count };
+}
+
 export async function loadCalibration(o: CalibrationOptions): Promise<CalibrationSource> {
   checkOptions('loadCalibration', o, '{model, task, …}');
   checkStringOption('loadCalibration', 'model', o.model, 'the model path');
   checkStringOption('loadCalibration', 'task', o.task, "a GLUE task name (e.g. 'SST-2')");
-  const count = o.examples ?? DEFAULT_CALIBRATION_EXAMPLES;
-  if (!Number.isInteger(count) || count < 1) throw new SettingsError(`--calibration-examples ${count}: expected a positive integer`);
-  const task = calibrationTask(o.task, '--calibrate');
+  const { task, count } = checkCalibrationSettings(o);
   const glueDir = o.glueDir ?? defaultGlueDir();
   if (!existsSync(splitFile(task, 'train', glueDir).file)) {
     throw new SettingsError(

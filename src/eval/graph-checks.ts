@@ -125,6 +125,11 @@ export function evalLength(
   return asked ?? config.maxLength ?? limits?.fixedSequence ?? Math.min(fallback, limits?.maxSequence ?? fallback);
 }
 
+/** Refuses a --max-length that is no positive integer (a command line checks the one it is given before reading a file). */
+export function checkMaxLengthValue(length: number): void {
+  if (!(Number.isInteger(length) && length > 0)) throw new SettingsError(`--max-length must be a positive integer, got ${length}`);
+}
+
 /**
  * The maximum length to evaluate with (evalLength). A length the graph cannot take is a SettingsError naming where
  * it came from (config.json's `max_length`: with the --max-length the graph takes).
@@ -138,7 +143,7 @@ export function chooseMaxLength(
 ): number {
   const fromConfig = asked === undefined && config.maxLength !== null;
   const length = evalLength(asked, config, limits, fallback);
-  if (!(Number.isInteger(length) && length > 0)) throw new SettingsError(`--max-length must be a positive integer, got ${length}`);
+  checkMaxLengthValue(length);
   const what = fromConfig ? `${config.file}: max_length ${length}` : `--max-length ${length}`;
   const problem = limits ? sequenceProblem(length, limits, what) : undefined;
   // (config.json's length, not asked for: say how to ask for one the model takes)

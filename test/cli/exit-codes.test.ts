@@ -70,6 +70,18 @@ describe('exit codes', () => {
     [['bench', model, '--warmup', '-1'], /^compress: --warmup -1: expected integers ≥ 0$/],
     [['bench', model, '--max-time', '0'], /^compress: --max-time 0: expected a number of seconds > 0$/],
     [['bench', model, '--threads', '-1'], /^compress: --threads -1: expected an integer ≥ 0$/],
+    // calibration's task, number of examples and length, as train's --task and --max-length
+    [[model, '--quantize', 'int8-static', '--calibrate', 'FOO', '-o', out], /^compress: unknown task 'FOO'/],
+    [[model, '--quantize', 'int8-static', '--calibrate', 'AX', '-o', out], /^compress: --calibrate AX: AX has no train split /],
+    [
+      [model, '--quantize', 'int8-static', '--calibrate', 'SST-2', '--calibration-examples', '0', '-o', out],
+      /^compress: --calibration-examples 0: expected a positive integer$/,
+    ],
+    [
+      [model, '--prune-heads', '0.5', '--importance', 'gradient', '--calibrate', 'SST-2', '--calibration-examples', '1.5', '-o', out],
+      /^compress: --calibration-examples 1.5: expected a positive integer$/,
+    ],
+    [[model, '--quantize', 'mixed:0.5', '--calibrate', 'SST-2', '--max-length', '0', '-o', out], /^compress: --max-length must be a positive integer, got 0$/],
   ])('a usage mistake exits 2: %j', async (args, message) => {
     const r = await cli(...args);
     expect(r.stderr.trim()).toMatch(message);

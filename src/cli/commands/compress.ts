@@ -11,7 +11,7 @@ import { compressToTransformersJs } from '../../export/transformers-js.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { floatFolderFile } from '../../eval/model-files.ts';
 import { registerAllPasses } from '../../passes.ts';
-import { DEFAULT_CALIBRATION_EXAMPLES, loadCalibration } from '../../eval/calibration.ts';
+import { checkCalibrationSettings, DEFAULT_CALIBRATION_EXAMPLES, loadCalibration } from '../../eval/calibration.ts';
 import { checkCalibrationFlag, passFlagList, stepsFromFlags, withPassFlags } from '../pass-flags.ts';
 import { readsCalibrationLabels } from '../../pass-declarations.ts';
 import { FORCE_FLAG, checkForceFormat, commandLineCheck, checkFormatOutput, out, err, tokenizerFlag, type CliCommand } from '../command.ts';
@@ -93,6 +93,9 @@ export const compressCommand: CliCommand<CompressArgs> = {
     const unread = (['calibration-examples', 'glue-dir', 'max-length'] as const).find((flag) => args[flag] !== undefined);
     if (unread !== undefined && args.calibrate === undefined)
       throw new UsageError(`--${unread} ${args[unread]}: read for --calibrate alone (its calibration data), and this run has none: drop it`);
+    // (the task, the number of examples and the length, checked before any file is read: a usage mistake)
+    if (args.calibrate !== undefined)
+      commandLineCheck(() => checkCalibrationSettings({ task: args.calibrate!, examples: args['calibration-examples'], maxLength: args['max-length'] }));
     const model = await localModel(args.model); // hf:org/name[@revision] too
     const located = locateModel(model);
     const input = located.onnx;
