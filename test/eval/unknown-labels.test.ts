@@ -4,10 +4,9 @@
  * Hugging Face's run_glue ignores such labels, and say so in one warning line naming the names, where each refused
  * it; train and distill write the task's names. Another GLUE task's names stay refused.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readsCalibrationLabels } from '../../src/pass-declarations.ts';
 import { loadCalibration } from '../../src/eval/calibration.ts';
@@ -17,10 +16,9 @@ import { planSweepFile, runSweep } from '../../src/sweep/run.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { runMain } from '../helpers/cli.ts';
 
 registerAllPasses();
-
-const COMPRESS_BIN = resolve(__dirname, '../../bin/compress.mjs');
 
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-unknown-labels-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -159,22 +157,29 @@ ${pipelines}`,
     expect(calibration.labelsNote).toBe(note(model, 'bad, good'));
     expect(canonical.labelsNote).toBeUndefined();
     expect(calibration.batches.map((b) => [...b.labels])).toEqual(canonical.batches.map((b) => [...b.labels]));
-    const compress = (passFlags: string[], out: string): string[] => {
-      const run = spawnSync(
-        process.execPath,
-        [COMPRESS_BIN, model, ...passFlags, '--calibrate', 'SST-2', '--calibration-examples', '8', '--glue-dir', glueDir, '-o', join(work, out, 'model.onnx')],
-        { encoding: 'utf8' },
-      );
-      expect(run.status, run.stderr).toBe(0);
+    const compress = async (passFlags: string[], out: string): Promise<string[]> => {
+      const run = await runMain([
+        model,
+        ...passFlags,
+        '--calibrate',
+        'SST-2',
+        '--calibration-examples',
+        '8',
+        '--glue-dir',
+        glueDir,
+        '-o',
+        join(work, out, 'model.onnx'),
+      ]);
+      expect(run.code, run.stderr).toBe(0);
       return run.stderr.split('\n').filter((l) => l.includes('id2label'));
     };
     const warned = [`warning: --calibrate ${note(model, 'bad, good')}`];
     // a loss against the gold labels: ablation or gradient importance with target labels, mixed precision's sensitivity
-    expect(compress(['--prune-heads', '0.25', '--importance', 'ablation', '--importance-target', 'labels'], 'ablation-labels')).toEqual(warned);
-    expect(compress(['--quantize', 'mixed:0.5'], 'mixed')).toEqual(warned);
+    expect(await compress(['--prune-heads', '0.25', '--importance', 'ablation', '--importance-target', 'labels'], 'ablation-labels')).toEqual(warned);
+    expect(await compress(['--quantize', 'mixed:0.5'], 'mixed')).toEqual(warned);
     // the labels unread: activation ranges, a loss against the model's own predictions
-    expect(compress(['--quantize', 'int8-static'], 'static')).toEqual([]);
-    expect(compress(['--prune-heads', '0.25', '--importance', 'ablation'], 'ablation-predictions')).toEqual([]);
+    expect(await compress(['--quantize', 'int8-static'], 'static')).toEqual([]);
+    expect(await compress(['--prune-heads', '0.25', '--importance', 'ablation'], 'ablation-predictions')).toEqual([]);
     // (the rule, for the other calibrated settings: gradient's default target is the labels; confidence reads attention)
     const heads = (settings: Record<string, unknown>) => readsCalibrationLabels([{ pass: 'prune-heads', settings: { ratio: 0.25, ...settings } }]);
     expect(heads({ importance: 'gradient' })).toBe(true);

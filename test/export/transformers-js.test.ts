@@ -12,7 +12,6 @@
  * disagree on 2 of 200 labels.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +44,6 @@ import { DataType } from '../../src/onnx/dtype.ts';
 registerAllPasses();
 env.allowRemoteModels = false;
 
-const BIN = resolve(__dirname, '../../bin/compress.mjs');
 const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
 const TOLERANCE = 1e-5;
 const dir = mkdtempSync(join(tmpdir(), 'bc-tjs-'));
@@ -121,12 +119,8 @@ describe.skipIf(!hasGlue || !existsSync(join(TEACHER, 'model.onnx')))('--format 
 
   it('compress --prune-heads 0.5 --quantize int8: model_quantized.onnx by default, model.onnx for fp32, both match the project', async () => {
     const out = join(dir, 'pruned-int8');
-    const r = spawnSync(
-      process.execPath,
-      [BIN, join(TEACHER, 'model.onnx'), '--prune-heads', '0.5', '--quantize', 'int8', '--format', 'transformers.js', '-o', out],
-      { encoding: 'utf8' },
-    );
-    expect(r.status, r.stderr).toBe(0);
+    const r = await runMain([join(TEACHER, 'model.onnx'), '--prune-heads', '0.5', '--quantize', 'int8', '--format', 'transformers.js', '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/wrote .*pruned-int8: config\.json, onnx\/model\.onnx/);
     expect(listFiles(out)).toEqual([
       'config.json',
