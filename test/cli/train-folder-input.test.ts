@@ -2,7 +2,6 @@
  * `compress train DIR` / `compress distill --teacher DIR` of a transformers.js folder read its float onnx/model.onnx,
  * whichever dtype config.json names, and say so, naming the file config.json's dtype picks, as compress does.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,12 +9,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { saveModel } from '../../src/onnx/save.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { runMain } from '../helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'bert-compress-train-folder-input-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('compress train of a transformers.js folder', () => {
-  it("names the file it read (onnx/model.onnx) and the one config.json's dtype picks", () => {
+  it("names the file it read (onnx/model.onnx) and the one config.json's dtype picks", async () => {
     const web = join(dir, 'web');
     writeModelFolder(web, tinyBert({}, { std: 0.3 }));
     mkdirSync(join(web, 'onnx'));
@@ -26,9 +26,8 @@ describe('compress train of a transformers.js folder', () => {
     const glue = join(dir, 'glue');
     writeGlueTask(glue, 'SST-2', 8, ['train', 'dev']);
     const out = join(dir, 'out', 'model.onnx');
-    const args = ['bin/compress.mjs', 'train', web, '--task', 'SST-2', '--glue-dir', glue, '--epochs', '1', '--batch-size', '4', '-o', out];
-    const run = spawnSync(process.execPath, args, { encoding: 'utf8' });
-    expect(run.status, run.stderr).toBe(0);
+    const run = await runMain(['train', web, '--task', 'SST-2', '--glue-dir', glue, '--epochs', '1', '--batch-size', '4', '-o', out]);
+    expect(run.code, run.stderr).toBe(0);
     expect(run.stdout.split('\n')[0]).toBe(
       `read ${join(web, 'onnx', 'model.onnx')} (dtype fp32, the folder's float model; config.json's transformers.js_config dtype fp16 is onnx/model_fp16.onnx, which eval, bench and transformers.js run)`,
     );
