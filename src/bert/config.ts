@@ -455,11 +455,28 @@ const warnedLabelCounts = new Set<string>();
  */
 export function configLabels(j: Record<string, unknown>, file: string, fail: Fail): { id2label: ReadonlyMap<number, string> | null; numLabels: number | null } {
   const n = j.num_labels;
-  if (j.id2label === undefined || j.id2label === null) {
+  const id2label = configId2label(j, fail);
+  if (id2label === null) {
     if (n === undefined || n === null) return { id2label: null, numLabels: null };
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) fail(`num_labels must be a positive integer (got ${show(n)})`);
     return { id2label: null, numLabels: n as number };
   }
+  if (n !== undefined && n !== null && n !== id2label.size && !warnedLabelCounts.has(file)) {
+    warnedLabelCounts.add(file);
+    process.stderr.write(
+      `warning: ${file}: num_labels is ${typeof n === 'number' ? n : show(n)} but id2label has ${id2label.size} labels: reading ${id2label.size}, as transformers does\n`,
+    );
+  }
+  return { id2label, numLabels: id2label.size };
+}
+
+/**
+ * A config.json's `id2label` (absent or null: null) as transformers' PretrainedConfig reads it (configLabels, without
+ * its num_labels warning): each key read as Python's int() reads it, a later key of the same id winning; an empty
+ * one, a key that is no label id or a name that is not a string refused through `fail`.
+ */
+export function configId2label(j: Record<string, unknown>, fail: Fail): ReadonlyMap<number, string> | null {
+  if (j.id2label === undefined || j.id2label === null) return null;
   if (typeof j.id2label !== 'object' || Array.isArray(j.id2label)) fail('id2label must be an object of label id to name');
   const id2label = new Map<number, string>();
   for (const [k, v] of Object.entries(j.id2label as Record<string, unknown>)) {
@@ -471,13 +488,7 @@ export function configLabels(j: Record<string, unknown>, file: string, fail: Fai
   if (id2label.size === 0) {
     fail("id2label is empty: transformers reads it as no labels (a classifier of no outputs); give it the classifier's labels, or remove it");
   }
-  if (n !== undefined && n !== null && n !== id2label.size && !warnedLabelCounts.has(file)) {
-    warnedLabelCounts.add(file);
-    process.stderr.write(
-      `warning: ${file}: num_labels is ${typeof n === 'number' ? n : show(n)} but id2label has ${id2label.size} labels: reading ${id2label.size}, as transformers does\n`,
-    );
-  }
-  return { id2label, numLabels: id2label.size };
+  return id2label;
 }
 
 /** Label names, label count and problem type of a config.json (configLabels; its id2label must name each id 0…n−1). */

@@ -466,3 +466,14 @@ describe('intermediate-layer distillation of a BiLSTM student', () => {
     expect(existsSync(join(dir, 'cache'))).toBe(false);
   });
 });
+
+describe("a BiLSTM student's config.json labels", () => {
+  it("orders the source's id2label keys as transformers reads them (int(key)), a later key of the same id winning", () => {
+    const teacher = tinyBert({ numLayers: 1, hiddenSize: 16, numHeads: 2, intermediateSize: 32, vocabSize: 40, maxPositions: 12, numLabels: 2 });
+    const { student } = makeStudent({ spec: 'bilstm:hidden=4,embedding=4,mlp=4', teacher, maxLength: 8, seed: 1, numLabels: 2 });
+    // '１' (a fullwidth digit) is int('１') == 1 in Python; ' 0' is 0; '00' names label 0 again, after ' 0'
+    const json = student.configJson({ id2label: { '１': 'positive', ' 0': 'neg', '00': 'negative' } });
+    expect(json.id2label).toEqual({ 0: 'negative', 1: 'positive' });
+    expect(json.label2id).toEqual({ negative: 0, positive: 1 });
+  });
+});

@@ -28,6 +28,7 @@ import { RECURRENT_MODEL, recurrentModelLstm } from '../../pass/recurrent.ts';
 import type { BertStructure } from '../../bert/structure.ts';
 import {
   attentionHeadSize,
+  configId2label,
   countParameters,
   everyOtherLayers,
   familyOf,
@@ -439,12 +440,12 @@ export function bilstmStudent(config: BilstmConfig, weights: Map<string, Float32
   };
 }
 
+/** The label names of the source's config.json in id order, its keys read as transformers reads them (configId2label). */
 function id2labelOf(src: Record<string, unknown>): string[] | undefined {
-  const m = src.id2label as Record<string, string> | undefined;
-  if (!m) return undefined;
-  return Object.keys(m)
-    .sort((a, b) => Number(a) - Number(b))
-    .map((k) => m[k]);
+  const m = configId2label(src, (msg) => {
+    throw new SettingsError(`config.json: ${msg}`);
+  });
+  return m ? [...m.keys()].sort((a, b) => a - b).map((k) => m.get(k)!) : undefined;
 }
 
 /** Student specs the library builds from the teacher (every-other, bert:…, bilstm:…), as opposed to model paths. */
