@@ -833,15 +833,6 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // weights once more: 1× of a 7× run)
   studentModel = undefined;
   const newClassifier = fresh && task ? { outputs: student.numLabels, seed: settings.seed, reason: fresh } : undefined;
-  if (newClassifier) {
-    const n = newClassifier.outputs;
-    const what = `a new one (${n} ${task!.regression ? 'output' : `label${n === 1 ? '' : 's'}`}) is initialised (seed ${settings.seed})`;
-    log(
-      fresh === NEW_HEAD
-        ? `--new-head: the model's ${replaced?.kind === 'other' ? `${replaced.head} head is replaced by a classifier` : 'classifier is replaced'} for ${task!.name}: ${what}`
-        : `the ${isDistill ? 'student' : 'model'} has no classifier for ${task!.name}${fresh === NO_CLASSIFIER ? '' : ` (${fresh})`}: ${what}`,
-    );
-  }
   if (task && student.numLabels !== outputs) {
     // (compress train keeps a model's classifier unless asked: one of another width is another task's, which
     // --new-head replaces, as fine-tuning an MNLI checkpoint on RTE does)
@@ -912,6 +903,16 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   }
   checkOutputFolder(outDir, label);
   holdWorkFolder(workDir, o.workDir !== undefined, o.output, held);
+  // (said once the data and the folders are checked: a run refused for them initialises nothing)
+  if (newClassifier) {
+    const n = newClassifier.outputs;
+    const what = `a new one (${n} ${task!.regression ? 'output' : `label${n === 1 ? '' : 's'}`}) is initialised (seed ${settings.seed})`;
+    log(
+      fresh === NEW_HEAD
+        ? `--new-head: the model's ${replaced?.kind === 'other' ? `${replaced.head} head is replaced by a classifier` : 'classifier is replaced'} for ${task!.name}: ${what}`
+        : `the ${isDistill ? 'student' : 'model'} has no classifier for ${task!.name}${fresh === NO_CLASSIFIER ? '' : ` (${fresh})`}: ${what}`,
+    );
+  }
   const augment = distill && distill.augment > 0 && !general ? distill.augment : 0;
   // (Ctrl-C while the augmented examples or the teacher's outputs are computed, which takes hours on a large task:
   // stopped between two of their batches, nothing cached or written, rather than after both and a first training step)

@@ -16,7 +16,8 @@ import { ctrlC } from '../../src/cli/training.ts';
 import { createTrainingProgress } from '../../src/cli/training-progress.ts';
 import { PassThrough } from 'node:stream';
 import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
-import { writeTinyBert } from '../helpers/models.ts';
+import { tinyBert, writeTinyBert } from '../helpers/models.ts';
+import { WORDS, writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { runMain } from '../helpers/cli.ts';
 import { formatMB } from '../../src/units.ts';
 import { trainingVersion } from '../../src/train/versions.ts';
@@ -227,6 +228,17 @@ describe('compress train / distill: --help', () => {
 });
 
 describe('compress train / distill: refusals before any work, one line each', () => {
+  it('train --new-head of a model of one token type on a pair task: refused in one line, no new classifier said', async () => {
+    const dir = writeModelFolder(join(work, 'one-type'), tinyBert({ vocabSize: 5 + WORDS.length, typeVocabSize: 1, numLabels: 2 }));
+    writeGlueTask(join(work, 'one-type-glue'), 'STS-B', 4, ['train', 'dev']);
+    const output = freshOutput();
+    await expectRefused(
+      ['train', dir, '--task', 'STS-B', '--new-head', '--glue-dir', join(work, 'one-type-glue'), '-o', output],
+      /vocab\.txt gives token type 1, but .*model\.onnx has 1 token type: the tokenizer's template is not the model's$/m,
+      output,
+    );
+  });
+
   // (spawned: without the check, Node's recursive mkdir spins for ever under /proc, deaf to signals)
   it.skipIf(!haveShared || !existsSync('/proc/self'))(
     'distill --cache-dir onto a folder that takes no new files (/proc): refused in one line (needs ../shared)',
