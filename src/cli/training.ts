@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { checkModelOutputName, realPathOf } from '../export/destination.ts';
+import { checkMaxLength } from '../eval/graph-checks.ts';
 import type { Argv } from 'yargs';
 import { SettingsError, UsageError } from '../errors.ts';
 import { settingWord } from '../pass/settings.ts';
@@ -225,10 +226,7 @@ export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string 
   if (a.task) commandLineCheck(() => getTask(a.task!, 'train'));
   if (!a.output) throw new UsageError('missing -o/--output: where to write the trained model (e.g. -o out/model.onnx)');
   positiveInt('max-examples', a['max-examples']);
-  // (as a sweep's maxLength: room for one token of text between [CLS] and [SEP])
-  const maxLength = a['max-length'];
-  if (maxLength !== undefined && !(Number.isSafeInteger(maxLength) && maxLength >= 2))
-    throw new UsageError(`--max-length: expected an integer ≥ 2, got ${maxLength}`);
+  commandLineCheck(() => checkMaxLength(a['max-length']));
   commandLineCheck(() => checkThreads(a.threads));
   const output = resolve(a.output);
   if (existsSync(output) && statSync(output).isDirectory()) {

@@ -22,7 +22,7 @@ import { sessionInputs, type ModelInput } from '../bert/model-inputs.ts';
 import { GIVE_CLASSIFIER, encoderOnlyNote, isEncoderOnly, newHeadAdvice } from '../bert/classifier.ts';
 import { storedQuantized } from '../bert/stored-quantized.ts';
 import { quantizedFrom } from '../bench/lineage.ts';
-import { checkConfigLabels, checkEncodings, chooseMaxLength, graphFacts, outputsLine, type GraphFacts } from './graph-checks.ts';
+import { checkConfigLabels, checkEncodings, checkMaxLength, chooseMaxLength, graphFacts, outputsLine, type GraphFacts } from './graph-checks.ts';
 import type { Model } from '../onnx/graph.ts';
 import { predictRows, type OutputRows } from './predict.ts';
 import { checkBatchFits } from './batching.ts';
@@ -233,7 +233,7 @@ export function predictionsFromRows(task: TaskDefinition, rows: OutputRows, mapp
  * The checks of `opts`' settings that read no file (split, --submission's split, batch size, threads, task names), as
  * evaluate makes them first: the CLI makes them before it reads the model, its refusals usage mistakes.
  */
-export function evalSettings(opts: Pick<EvalOptions, 'split' | 'submissionDir' | 'batchSize' | 'threads' | 'tasks'>): {
+export function evalSettings(opts: Pick<EvalOptions, 'split' | 'submissionDir' | 'batchSize' | 'threads' | 'tasks' | 'maxLength'>): {
   split: EvalSplit;
   batchSize: number;
   tasks: TaskDefinition[];
@@ -246,6 +246,7 @@ export function evalSettings(opts: Pick<EvalOptions, 'split' | 'submissionDir' |
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new SettingsError(`--batch-size must be a positive integer, got ${batchSize}`);
   checkThreads(opts.threads);
+  checkMaxLength(opts.maxLength);
   return { split, batchSize, tasks: resolveTasks(opts.tasks, split) };
 }
 

@@ -131,6 +131,16 @@ export function checkMaxLengthValue(length: number): void {
 }
 
 /**
+ * Refuses a --max-length (a sequence length asked for) below 2, which leaves no token of text between [CLS] and [SEP]:
+ * the same check for eval, train and distill (and a sweep's maxLength), before any file is read.
+ */
+export function checkMaxLength(maxLength: number | undefined): void {
+  if (maxLength !== undefined && !(Number.isSafeInteger(maxLength) && maxLength >= 2)) {
+    throw new SettingsError(`--max-length: expected an integer ≥ 2, got ${maxLength}`);
+  }
+}
+
+/**
  * The maximum length to evaluate with (evalLength). A length the graph cannot take is a SettingsError naming where
  * it came from (config.json's `max_length`: with the --max-length the graph takes).
  */

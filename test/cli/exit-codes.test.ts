@@ -82,6 +82,10 @@ describe('exit codes', () => {
       /^compress: --calibration-examples 1.5: expected a positive integer$/,
     ],
     [[model, '--quantize', 'mixed:0.5', '--calibrate', 'SST-2', '--max-length', '0', '-o', out], /^compress: --max-length must be a positive integer, got 0$/],
+    // --max-length below 2 (no token of text between [CLS] and [SEP]): eval's as train's, before the model is read
+    [['eval', model, '--task', 'SST-2', '--max-length', '1'], /^compress: --max-length: expected an integer ≥ 2, got 1$/],
+    [['eval', join(root, 'absent'), '--task', 'SST-2', '--max-length', '0'], /^compress: --max-length: expected an integer ≥ 2, got 0$/],
+    [['train', model, '--task', 'SST-2', '-o', out, '--max-length', '1'], /^compress: --max-length: expected an integer ≥ 2, got 1$/],
   ])('a usage mistake exits 2: %j', async (args, message) => {
     const r = await cli(...args);
     expect(r.stderr.trim()).toMatch(message);

@@ -69,7 +69,7 @@ export const evalCommand: CliCommand<EvalArgs> = {
       }) as unknown as Argv<EvalArgs>,
   run: async (args) => {
     const { tasks = [], split = 'dev', submission, threads } = args;
-    commandLineCheck(() => evalSettings({ tasks, split, submissionDir: submission, batchSize: args['batch-size'], threads }));
+    commandLineCheck(() => evalSettings({ tasks, split, submissionDir: submission, batchSize: args['batch-size'], threads, maxLength: args['max-length'] }));
     if (args.out) checkOutputFile(args.out, `--out ${args.out}`);
     if (args.submission && args.split === 'test') checkOutputFolder(args.submission, `--submission ${args.submission}`);
     const model = await localModel(args.model);
