@@ -47,6 +47,7 @@ import {
   tokenName,
   type TokenizerConfigJson,
   fusesUnknownsInTransformersJs,
+  loadTokenizer,
   withoutSlowOnlyOptions,
   withSplitsTransformersJsReads,
 } from '../eval/tokenizer.ts';
@@ -224,7 +225,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
       }
       const last = models[models.length - 1]!;
       const external = models.filter((m) => m.lineage.output.dataFile).map((m) => basename(m.file));
-      const { graphOnly, fusesUnknowns } = writeSideFiles(sourceDir, dir, fp32, last.dtype, opts.input, undefined, opts.tokenizerDir, external);
+      const { graphOnly, fusesUnknowns, pairType } = writeSideFiles(sourceDir, dir, fp32, last.dtype, opts.input, undefined, opts.tokenizerDir, external);
       const config = { path: join(opts.output, 'config.json'), written: true, graphOnly };
       const renamedInput = plan.model !== source ? await inputRecord(opts.input) : undefined;
       for (const m of models) finishLineage(m.lineage, dir, m.file, opts.output, plan.renamed, renamedInput, config);
@@ -235,7 +236,11 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
         defaultDtype: last.dtype,
         models: models.map(({ dtype, file }) => ({ dtype, file })),
         renamed: plan.renamed,
-        notes: [...singleScoreNote(fp32, opts.output), ...(fusesUnknowns ? [fusedUnknownsNote(opts.output)] : [])],
+        notes: [
+          ...singleScoreNote(fp32, opts.output),
+          ...(fusesUnknowns ? [fusedUnknownsNote(opts.output)] : []),
+          ...(pairType ? [pairTypeNote(opts.output, pairType)] : []),
+        ],
         lineage: last.lineage,
       };
     } catch (e) {
@@ -298,7 +303,16 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
       const fpFile = TRANSFORMERS_JS_MODEL_FILES.fp32;
       const saved = await saveRunnable(plan.model, structure, join(dir, fpFile), sources, { dataFile: externalDataName(fpFile) });
       const tokenizer = opts.tokenizerDir ?? hfDir;
-      const { graphOnly, fusesUnknowns } = writeSideFiles(hfDir, dir, plan.model, 'fp32', hfDir, structure, tokenizer, saved.data ? [basename(fpFile)] : []);
+      const { graphOnly, fusesUnknowns, pairType } = writeSideFiles(
+        hfDir,
+        dir,
+        plan.model,
+        'fp32',
+        hfDir,
+        structure,
+        tokenizer,
+        saved.data ? [basename(fpFile)] : [],
+      );
       // its lineage, as every model file of the folder has one: what makes the folder one compress wrote (notWritten),
       // replaced by the same export run again
       const size = modelSize(plan.model);
@@ -326,7 +340,11 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
         defaultDtype: 'fp32',
         models: [{ dtype: 'fp32', file: TRANSFORMERS_JS_MODEL_FILES.fp32 }],
         renamed: plan.renamed,
-        notes: [...singleScoreNote(plan.model, output), ...(fusesUnknowns ? [fusedUnknownsNote(output)] : [])],
+        notes: [
+          ...singleScoreNote(plan.model, output),
+          ...(fusesUnknowns ? [fusedUnknownsNote(output)] : []),
+          ...(pairType ? [pairTypeNote(output, pairType)] : []),
+        ],
       };
     } catch (e) {
       throw namingUserPaths(e, [
@@ -591,7 +609,9 @@ function finishLineage(
  * Writes config.json, tokenizer.json, tokenizer_config.json and special_tokens_map.json (when the source has it)
  * into `dir` from the source folder `from`; `model` is the float model (its shape, label count and position limit).
  * Returns what config.json cannot say of the model (its `graph_only`) and whether transformers.js can tokenize a text
- * otherwise than evaluation (`fusesUnknowns`: fusesUnknownsInTransformersJs, said by fusedUnknownsNote).
+ * otherwise than evaluation (`fusesUnknowns`: fusesUnknownsInTransformersJs, said by fusedUnknownsNote), and the
+ * token type the written tokenizer gives a pair's second text where the model has no row for it (`pairType`, said by
+ * pairTypeNote).
  */
 function writeSideFiles(
   from: string,
@@ -602,7 +622,7 @@ function writeSideFiles(
   structure: BertStructure = findBert(model),
   tokenizerGiven: string = from,
   externalData: readonly string[] = [],
-): { graphOnly: string[]; fusesUnknowns: boolean } {
+): { graphOnly: string[]; fusesUnknowns: boolean; pairType?: { gives: number; has: number } } {
   // (a tokenizer file given names its folder, as training reads --tokenizer: vocab.json needs its merges.txt beside it)
   const tokenizerFrom = tokenizerFolder(tokenizerGiven);
   const configFile = join(from, 'config.json');
@@ -658,7 +678,33 @@ function writeSideFiles(
   );
   if (existsSync(join(tokenizerFrom, 'special_tokens_map.json')))
     writeFileSync(join(dir, 'special_tokens_map.json'), readFileSync(join(tokenizerFrom, 'special_tokens_map.json')));
-  return { graphOnly: (written[GRAPH_ONLY_KEY] as string[] | undefined) ?? [], fusesUnknowns: fusesUnknownsInTransformersJs(tokenizer) };
+  const pairType = pairTypeBeyond(dir, inputLimits(model, structure).typeVocabSize);
+  return {
+    graphOnly: (written[GRAPH_ONLY_KEY] as string[] | undefined) ?? [],
+    fusesUnknowns: fusesUnknownsInTransformersJs(tokenizer),
+    ...(pairType ? { pairType } : {}),
+  };
+}
+
+/**
+ * The token type the tokenizer written in `dir` gives a sentence pair (one pair encoded, as eval's checkEncodings
+ * reads it) where the model's token-type table (`has` rows; null: the graph takes no token types) lacks it: a model of
+ * one token type (type_vocab_size 1) under a BERT template, which transformers.js feeds a pair's types to as they come.
+ */
+function pairTypeBeyond(dir: string, has: number | null): { gives: number; has: number } | undefined {
+  if (has === null) return undefined;
+  let gives: number;
+  try {
+    gives = Math.max(-1, ...loadTokenizer(dir).encode('a', 'b', 16).typeIds);
+  } catch {
+    return undefined; // (a tokenizer evaluation cannot read or encode with: nothing to say of its types)
+  }
+  return gives >= has ? { gives, has } : undefined;
+}
+
+/** The warning for a folder whose model has no row for the token type its tokenizer gives a pair's second text, one line. */
+function pairTypeNote(folder: string, { gives, has }: { gives: number; has: number }): string {
+  return `warning: ${folder}: its model has ${has} token type${has === 1 ? '' : 's'} (type_vocab_size ${has}) but its tokenizer gives a sentence pair's second text type ${gives}: transformers.js fails on a pair (text_pair) in the model's Gather; classify single texts with it (compress eval and train refuse pair tasks for it)`;
 }
 
 /**

@@ -1,0 +1,54 @@
+/**
+ * A model of one token type (type_vocab_size 1) under a BERT tokenizer, written for transformers.js: transformers.js
+ * feeds a sentence pair's second text as type 1, which the model's token-type table has no row for, so the folder's
+ * result (and `compress` / `export --format transformers.js`) warns in one line; single texts classify.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AutoModelForSequenceClassification, AutoTokenizer, env } from '@huggingface/transformers';
+import { writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
+import { randomBertWeights } from '../../src/bert/build-weights.ts';
+import { compressToTransformersJs, exportToTransformersJs } from '../../src/export/transformers-js.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { WORDS, sentence, writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
+
+registerAllPasses();
+env.allowRemoteModels = false;
+const root = mkdtempSync(join(tmpdir(), 'bc-tjs-one-type-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const NOTE =
+  /^warning: \S+: its model has 1 token type \(type_vocab_size 1\) but its tokenizer gives a sentence pair's second text type 1: transformers\.js fails on a pair/;
+
+describe('--format transformers.js of a model of one token type', () => {
+  it('a Hugging Face folder: warns that a pair fails in transformers.js (as it does), and single texts classify', async () => {
+    const config = tinyBertConfig({ typeVocabSize: 1 });
+    const hf = join(root, 'hf');
+    writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 5, std: 0.5 }));
+    writeFileSync(join(hf, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS].join('\n') + '\n');
+    const out = join(root, 'hf-tjs');
+    const res = await exportToTransformersJs(hf, out);
+    expect(res.notes.filter((n) => NOTE.test(n))).toHaveLength(1);
+    // what the note says: transformers.js gives the pair's second text type 1 and the model fails on it
+    const tokenizer = await AutoTokenizer.from_pretrained(out);
+    const model = await AutoModelForSequenceClassification.from_pretrained(out, { dtype: 'fp32' });
+    try {
+      expect((await model(tokenizer(sentence(1)))).logits.dims).toEqual([1, 2]);
+      await expect(model(tokenizer(sentence(2), { text_pair: sentence(3) }))).rejects.toThrow(/Gather|indices|out of bounds|idx/i);
+    } finally {
+      await model.dispose();
+    }
+  }, 30_000);
+
+  it('compress of an ONNX model: the same warning; a model of two token types gets none', async () => {
+    const one = writeModelFolder(join(root, 'one'), tinyBert({ typeVocabSize: 1 }));
+    const res = await compressToTransformersJs({ input: join(one, 'model.onnx'), output: join(root, 'one-tjs'), steps: [] });
+    expect(res.notes.filter((n) => NOTE.test(n))).toHaveLength(1);
+    const two = writeModelFolder(join(root, 'two'), tinyBert());
+    const plain = await compressToTransformersJs({ input: join(two, 'model.onnx'), output: join(root, 'two-tjs'), steps: [] });
+    expect(plain.notes).toEqual([]);
+  });
+});
