@@ -238,9 +238,9 @@ export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string 
   for (const input of inputs) {
     if (!input || !existsSync(input)) continue;
     const where = locateModel(input);
-    if (realOutput === realPathOf(where.onnx)) throw new SettingsError(`-o ${a.output}: refusing to overwrite the input model ${input}`);
+    if (realOutput === realPathOf(where.onnx)) throw new UsageError(`-o ${a.output}: refusing to overwrite the input model ${input}`);
     if (dirname(realOutput) === realPathOf(where.dir)) {
-      throw new SettingsError(
+      throw new UsageError(
         `-o ${a.output}: the folder of the input model ${input} would get the output's config.json and tokenizer files; write to another folder`,
       );
     }

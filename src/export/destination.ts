@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { checkOnnxName, checkOutputFiles, fileSystemError, lineagePath, modelOutputFiles, refuseForeignSideFiles } from '../destination.ts';
 export { checkNotInTransformersJsFolder } from '../destination.ts';
-import { SettingsError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject, readModelFile } from '../eval/model-files.ts';
 import { sameModelConfig } from '../eval/output-config.ts';
 import { onInterrupt } from '../interrupt.ts';
@@ -63,7 +63,7 @@ export function checkOutputPaths(output: string, owned: readonly string[]): void
   checkOutputFiles(files, label);
   for (const [path, what] of paths) {
     const real = realPathOf(path);
-    if (mine.has(real)) throw new SettingsError(`${label}: ${what} ${path} is one of the input model's files (${real}); refusing to overwrite it`);
+    if (mine.has(real)) throw new UsageError(`${label}: ${what} ${path} is one of the input model's files (${real}); refusing to overwrite it`);
   }
 }
 

@@ -35,7 +35,7 @@ import { modelInputs, type InputRole } from '../bert/model-inputs.ts';
 import { inputLimits } from '../bert/input-limits.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
 import { checkOutputFolder, fileSystemError, lineageSourcePath } from '../destination.ts';
-import { SettingsError, fsReason, namingUserPaths } from '../errors.ts';
+import { SettingsError, UsageError, fsReason, namingUserPaths } from '../errors.ts';
 import { checkConfigLabels, scoresOutput } from '../eval/graph-checks.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
 import {
@@ -491,7 +491,7 @@ export function checkFolderOutput(output: string, owned: readonly string[], labe
   checkFolderFree(output, label);
   const real = realPathOf(abs);
   const inside = owned.find((f) => f === real || f.startsWith(`${real}/`));
-  if (inside) throw new SettingsError(`${label}: ${inside} is one of the input model's files; refusing to write over it`);
+  if (inside) throw new UsageError(`${label}: ${inside} is one of the input model's files; refusing to write over it`);
   checkOutputFolder(dirname(abs), label);
 }
 

@@ -86,10 +86,32 @@ describe('exit codes', () => {
     [['eval', model, '--task', 'SST-2', '--max-length', '1'], /^compress: --max-length: expected an integer ≥ 2, got 1$/],
     [['eval', join(root, 'absent'), '--task', 'SST-2', '--max-length', '0'], /^compress: --max-length: expected an integer ≥ 2, got 0$/],
     [['train', model, '--task', 'SST-2', '-o', out, '--max-length', '1'], /^compress: --max-length: expected an integer ≥ 2, got 1$/],
+    // an -o (eval's --out) naming a file of the input: the command line names the input as its output
+    [
+      [model, '--prune-ffn', '0.5', '-o', join(model, 'model.onnx')],
+      /^compress: -o \S+: the output \S+ is one of the input model's files .*refusing to overwrite it$/,
+    ],
+    [['train', model, '--task', 'SST-2', '-o', join(model, 'model.onnx')], /^compress: -o \S+: refusing to overwrite the input model /],
+    [
+      ['train', model, '--task', 'SST-2', '-o', join(model, 'other.onnx')],
+      /^compress: -o \S+: the folder of the input model \S+ would get the output's config\.json/,
+    ],
+    [
+      ['eval', model, '--task', 'SST-2', '--out', join(model, 'config.json')],
+      /^compress: --out \S+: \S+ is one of the evaluated model's files .*refusing to overwrite it$/,
+    ],
   ])('a usage mistake exits 2: %j', async (args, message) => {
     const r = await cli(...args);
     expect(r.stderr.trim()).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect([r.code, r.stdout]).toEqual([2, '']);
+  });
+
+  it('--format transformers.js -o the folder the input model is in (one it wrote): a usage mistake, exit 2', async () => {
+    const folder = join(root, 'tjs');
+    expect((await cli(model, '--prune-ffn', '0.25', '--format', 'transformers.js', '-o', folder)).code).toBe(0);
+    const r = await cli(join(folder, 'onnx', 'model.onnx'), '--prune-ffn', '0.5', '--format', 'transformers.js', '-o', folder);
+    expect(r.stderr.trim()).toMatch(/^compress: -o \S+: \S+ is one of the input model's files; refusing to write over it$/);
     expect([r.code, r.stdout]).toEqual([2, '']);
   });
 

@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import type { Argv } from 'yargs';
 import { checkOutputFile, checkOutputFolder } from '../../destination.ts';
-import { SettingsError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
 import { inputFiles, realPathOf } from '../../export/destination.ts';
 import { defaultGlueDir } from '../../glue/glue-dir.ts';
 import { externalDataFiles } from '../../onnx/identity.ts';
@@ -135,9 +135,9 @@ function checkNotAnInput(out: string, model: string, args: EvalArgs): void {
     const names = [...(isDir ? [] : [tok]), ...TOKENIZER_FILES.map((f) => join(isDir ? tok : dirname(tok), f))];
     for (const f of names) if (existsSync(f)) owned.add(realPathOf(f));
   }
-  if (owned.has(target)) throw new SettingsError(`${label}: ${out} is one of the evaluated model's files (${target}); refusing to overwrite it`);
+  if (owned.has(target)) throw new UsageError(`${label}: ${out} is one of the evaluated model's files (${target}); refusing to overwrite it`);
   const glue = realPathOf(args['glue-dir'] ?? defaultGlueDir());
   if (existsSync(target) && target.startsWith(glue + sep)) {
-    throw new SettingsError(`${label}: ${out} is a file of the GLUE folder ${glue}; refusing to overwrite it`);
+    throw new UsageError(`${label}: ${out} is a file of the GLUE folder ${glue}; refusing to overwrite it`);
   }
 }
