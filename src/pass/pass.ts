@@ -124,10 +124,11 @@ export interface PassShape extends ModelShape {
   ffn?: readonly number[];
   /**
    * The width of one attention head (Q, K and V are heads × it wide), the same in every layer with attention, and by
-   * encoder layer whether its Q, K and V are one fused projection (a com.microsoft Attention's packed weight);
-   * undefined where not known, or where layers' heads differ in width.
+   * encoder layer whether its Q, K and V are one fused projection (a com.microsoft Attention's packed weight; undefined
+   * where not known: after optimize, which fuses what it can); undefined where not known, or where layers' heads
+   * differ in width.
    */
-  attention?: { headSize: number; fused: readonly boolean[] };
+  attention?: { headSize: number; fused?: readonly boolean[] };
   /**
    * The word embedding's rows and width, where it is the float table read by a Gather that factorize-embeddings
    * rewrites (not fused, not factorized, not stored quantized); undefined where not known or not so.

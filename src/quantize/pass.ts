@@ -61,23 +61,33 @@ function largestDivisor(widths: readonly number[], limit: number): number {
 /** A projection quantize targets (its id, as quantizationTargets names it) and the number of its outputs. */
 interface ProjectionWidth {
   id: string;
-  width: number;
+  /**
+   * Its outputs; undefined where a shape does not say them (shapeProjections), a multiple of `multipleOf` then (0
+   * where the projection is gone: a layer left without attention) where the shape says that much.
+   */
+  width: number | undefined;
+  multipleOf?: number;
 }
 
 /**
  * Refuses int8-group:`size` where the size does not divide the outputs of one of an encoder layer's projections,
  * `projections` (quantizationTargets' order): names the first, and the largest group size below it that divides them
  * all. (A projection outside the layers, the pooler's or the head's, is quantized per channel instead: planDynamic.)
+ * Where some widths are not known (a sweep plan's shape: shapeProjections), names one sure to refuse, and the largest
+ * size only where it divides those too.
  */
 function checkGroupSize(o: QuantizeOptions, size: number, projections: readonly ProjectionWidth[]): void {
-  const bad = projections.find((p) => p.width % size !== 0);
+  const bad = projections.find((p) => p.width !== undefined && p.width % size !== 0);
   if (!bad) return;
-  const fits = largestDivisor(
-    projections.map((p) => p.width),
-    size,
-  );
+  const known = projections.flatMap((p) => (p.width === undefined ? [] : [p.width]));
+  const fits = largestDivisor(known, size);
+  // (with widths not known, the largest size is said only where it divides them too, whatever they are: a shape's
+  // projection named is one that is sure to refuse, not always the first the model refuses for)
+  const sure = fits === 1 || projections.every((p) => p.width !== undefined || (p.multipleOf !== undefined && p.multipleOf % fits === 0));
+  const largest =
+    fits > 1 ? `the largest group size below it that divides every projection here: ${fits}` : 'no group size above 1 divides every projection here: use int8';
   throw new SettingsError(
-    `quantize ${modeName(o.mode)}: the group size ${size} does not divide the ${bad.width} output${bad.width === 1 ? '' : 's'} of ${bad.id} (${fits > 1 ? `the largest group size below it that divides every projection here: ${fits}` : 'no group size above 1 divides every projection here: use int8'})`,
+    `quantize ${modeName(o.mode)}: the group size ${size} does not divide the ${bad.width} output${bad.width === 1 ? '' : 's'} of ${bad.id}${sure ? ` (${largest})` : ''}`,
   );
 }
 
@@ -85,17 +95,32 @@ function checkGroupSize(o: QuantizeOptions, size: number, projections: readonly 
  * The encoder layers' projections quantize targets in a model of `shape`, as quantizationTargets names and orders
  * them, with their outputs: by layer, where it has heads, Q, K and V (heads × head size each) or their fused packed
  * weight (3 × that) and the attention output (hidden), then the FFN's in (its width) and out (hidden). Undefined where
- * the shape does not say them all.
+ * the shape does not say the hidden or FFN widths; a projection whose width it does not say (heads not known, after
+ * prune-heads by ratio; the head size or fusion not known, after optimize) has none, but what it is a multiple of.
  */
 function shapeProjections(shape: PassShape): ProjectionWidth[] | undefined {
   const { heads, hidden, ffn, attention } = shape;
-  if (!heads || hidden === undefined || !ffn || (!attention && heads.some((h) => h > 0))) return undefined;
-  return heads.flatMap((h, l) => {
+  if (hidden === undefined || !ffn) return undefined;
+  return ffn.flatMap((inner, l) => {
     const p = `layer${l}`;
-    const width = h * (attention?.headSize ?? 0);
-    const qkv = attention?.fused[l] ? [{ id: `${p}.attention.qkv`, width: 3 * width }] : ['q', 'k', 'v'].map((x) => ({ id: `${p}.attention.${x}`, width }));
-    const own = h === 0 ? [] : [...qkv, { id: `${p}.attention.output`, width: hidden }];
-    return [...own, { id: `${p}.ffn.in`, width: ffn[l]! }, { id: `${p}.ffn.out`, width: hidden }];
+    const h = heads?.[l];
+    const headSize = attention?.headSize;
+    const fused = attention?.fused?.[l];
+    const ffnWidths = [
+      { id: `${p}.ffn.in`, width: inner },
+      { id: `${p}.ffn.out`, width: hidden },
+    ];
+    if (h === 0) return ffnWidths;
+    // (heads or head size not known: Q, K and V, or their packed weight, are a multiple of what is; the attention output
+    // is the hidden width, or gone with every head)
+    if (h === undefined || headSize === undefined || fused === undefined) {
+      const multipleOf = headSize === undefined ? undefined : (h ?? 1) * headSize;
+      const output = h === undefined ? { width: undefined, multipleOf: hidden } : { width: hidden };
+      return [{ id: `${p}.attention.qkv`, width: undefined, multipleOf }, { id: `${p}.attention.output`, ...output }, ...ffnWidths];
+    }
+    const width = h * headSize;
+    const qkv = fused ? [{ id: `${p}.attention.qkv`, width: 3 * width }] : ['q', 'k', 'v'].map((x) => ({ id: `${p}.attention.${x}`, width }));
+    return [...qkv, { id: `${p}.attention.output`, width: hidden }, ...ffnWidths];
   });
 }
 

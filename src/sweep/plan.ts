@@ -1533,7 +1533,7 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
  * (keptNeurons, as it prunes), drop-layers removes its layers', prune-heads and share-layers keep them
  * (share-layers' groups have the same widths, as it asks), factorize-embeddings leaves its word embedding factorized
  * (into the factors it names: factorNames)
- * and optimize may fuse Q, K and V and the word embedding (those not known after them). Undefined otherwise (quantize:
+ * and optimize may fuse Q, K and V (its head size kept) and the word embedding (those not known after it). Undefined otherwise (quantize:
  * its weights stored quantized, which the passes after it refuse first).
  */
 function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Widths): Widths | undefined {
@@ -1543,7 +1543,11 @@ function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Wi
   if (pass === 'drop-layers') {
     const drop = Array.isArray(settings.layers) ? (settings.layers as number[]) : [];
     const kept = <T>(byLayer: readonly T[]) => byLayer.filter((_, i) => !drop.includes(i));
-    return { ...widths, ...(ffn ? { ffn: kept(ffn) } : {}), ...(attention ? { attention: { ...attention, fused: kept(attention.fused) } } : {}) };
+    return {
+      ...widths,
+      ...(ffn ? { ffn: kept(ffn) } : {}),
+      ...(attention ? { attention: { headSize: attention.headSize, ...(attention.fused ? { fused: kept(attention.fused) } : {}) } } : {}),
+    };
   }
   if (pass === 'factorize-embeddings') {
     const { embedding } = widths;
@@ -1555,7 +1559,7 @@ function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Wi
       ...(factorized ? { factorized: { weight: factorized.a, projection: factorized.b, rank: factorized.rank } } : {}),
     };
   }
-  if (pass === 'optimize') return { hidden, ffn };
+  if (pass === 'optimize') return { hidden, ffn, ...(attention ? { attention: { headSize: attention.headSize } } : {}) };
   return undefined;
 }
 
@@ -1632,7 +1636,10 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
     const attention = model.widths?.attention;
     // (a factorized word embedding is not followed through the rebuild)
     const { factorized: _, ...kept } = model.widths ?? {};
-    const widths = model.widths && { ...kept, ...(attention ? { attention: { ...attention, fused: attention.fused.map(() => false) } } : {}) };
+    const widths = model.widths && {
+      ...kept,
+      ...(attention ? { attention: { ...attention, fused: (attention.fused ?? model.widths.ffn ?? []).map(() => false) } } : {}),
+    };
     return { layers: model.layers, heads: model.heads, ...(shared ? { shared } : {}), ...(widths ? { widths } : {}) };
   };
   if (student === undefined) return trained(sofar);

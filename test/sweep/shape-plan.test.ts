@@ -147,6 +147,12 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
       'quantize int8-group:64: the group size 64 does not divide the 32 outputs of layer0.ffn.out (the largest group size below it that divides every projection here: 32)',
     ],
     [
+      'int8-group of a size that does not divide the encoder width, after optimize (its fusion of Q, K and V not followed)',
+      [step('prune-ffn', { ratio: 0.9 }), step('optimize', { rewrites: 'attention' }), group(6)],
+      3,
+      'quantize int8-group:6: the group size 6 does not divide the 32 outputs of layer0.attention.output (the largest group size below it that divides every projection here: 2)',
+    ],
+    [
       'factorize-embeddings to a rank at or above the word embedding width, after prune-ffn',
       [ffn, step('factorize-embeddings', { rank: 100 })],
       2,
@@ -174,6 +180,16 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
     const { point, plan } = await refusals([...steps]);
     expect(point).toContain(why);
     expect(plan).toBe(`${at(i, steps[i - 1]!.pass)}${why}`);
+  });
+
+  it('refuses int8-group of a size that does not divide the FFN prune-ffn left after prune-heads by ratio (heads not known), naming a projection sure to refuse', async () => {
+    // (the point names the first it refuses for, layer 0's Q of the heads its ratio left: 16 outputs; the plan, which
+    // does not know the heads, the FFN's 32; Q, K and V are a multiple of the head size, 8, which 4 divides)
+    const { point, plan } = await refusals([step('prune-heads', { ratio: 0.5 }), ffn, group(6)]);
+    expect(point).toMatch(/^quantize int8-group:6: the group size 6 does not divide the 16 outputs of layer0\.attention\.q /);
+    expect(plan).toBe(
+      `${at(3, 'quantize')}quantize int8-group:6: the group size 6 does not divide the 32 outputs of layer0.ffn.in (the largest group size below it that divides every projection here: 4)`,
+    );
   });
 
   it('refuses share-layers of layers whose FFN widths differ, after prune-ffn, as the point does', async () => {
@@ -219,6 +235,8 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
     ['share-layers of layers left without attention', [heads('0:0,1,2,3;1:0,1,2,3'), share('all'), ffn]],
     ['drop-layers after quantize', [step('quantize', { mode: 'int8' }), step('drop-layers', { keep: '1' })]],
     ['int8-group of a size that divides every projection left', [ffn25, heads('1:0,1'), group(16)]],
+    ['int8-group of a size that divides every width known, after prune-heads by ratio', [step('prune-heads', { ratio: 0.5 }), ffn25, group(8)]],
+    ['int8-group of a size that divides every width known, after optimize', [ffn25, step('optimize', {}), group(16)]],
     ['factorize-embeddings to a rank that shrinks the word embedding, after prune-ffn', [ffn, step('factorize-embeddings', { rank: 25 })]],
   ])('plans %s where the model has those layers and heads', async (_, steps) => {
     expect(await refusals(steps)).toEqual({ point: 'ran', plan: undefined });
