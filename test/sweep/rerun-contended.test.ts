@@ -4,9 +4,8 @@
  * kept models, from the stages the earlier run wrote). The sweep's closing hint names its sweep when the store holds
  * others.
  */
-import { spawnSync } from 'node:child_process';
 import { cpSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TIMING_LOCK_ENV } from '../../src/bench/timing-lock.ts';
@@ -17,15 +16,14 @@ import { loadReport, toMarkdown } from '../../src/report/index.ts';
 import { planAgainstStore, RERUN_CONTENDED_JOBS, runSweep, type SweepEvent } from '../../src/sweep/run.ts';
 import { SweepStore, type StoredPoint } from '../../src/sweep/store.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
-
-const CLI = resolve('bin/compress.mjs');
+import { runMain } from '../helpers/cli.ts';
 
 let t: TinySweep;
 let file: string;
 const lockEnv = process.env[TIMING_LOCK_ENV];
 beforeAll(() => {
   t = writeTinySweep({ rows: 12 });
-  process.env[TIMING_LOCK_ENV] = join(t.root, 'timing.lock'); // this test's own lock (the CLI inherits it)
+  process.env[TIMING_LOCK_ENV] = join(t.root, 'timing.lock'); // this test's own lock (the CLI's main reads it)
   file = join(t.root, 'contended.yaml');
   writeFileSync(
     file,
@@ -188,36 +186,34 @@ describe('contended points', () => {
 });
 
 describe('compress sweep', () => {
-  it('says how many contended points it kept, refuses --rerun-contended with --queue or --jobs N in one line, and counts those it times again', () => {
+  it('says how many contended points it kept, refuses --rerun-contended with --queue or --jobs N in one line, and counts those it times again', async () => {
     const store = join(t.root, 'cli.sqlite');
-    expect(spawnSync(process.execPath, [CLI, 'sweep', file, '--store', store], { encoding: 'utf8' }).status).toBe(0);
+    expect((await runMain(['sweep', file, '--store', store])).code).toBe(0);
     markStoredContended(store, 'ffn');
-    const kept = spawnSync(process.execPath, [CLI, 'sweep', file, '--store', store], { encoding: 'utf8' });
-    expect(kept.status).toBe(0);
+    const kept = await runMain(['sweep', file, '--store', store]);
+    expect(kept.code).toBe(0);
     expect(kept.stdout).toContain('2 points: 2 already in the store, 0 run now, 0 failed');
     expect(kept.stderr).toContain('1 point timed contended (the machine was shared while benchmarking, † in the report) and kept, not recomputed');
-    const queued = spawnSync(process.execPath, [CLI, 'sweep', file, '--store', store, '--queue', 'redis://127.0.0.1:1', '--rerun-contended'], {
-      encoding: 'utf8',
-    });
-    expect(queued.status).not.toBe(0);
+    const queued = await runMain(['sweep', file, '--store', store, '--queue', 'redis://127.0.0.1:1', '--rerun-contended']);
+    expect(queued.code).not.toBe(0);
     expect(queued.stderr.trim().split('\n')).toEqual([
       'compress: --rerun-contended: not available with --queue yet; time contended points again with a local sweep (--jobs 1)',
     ]);
-    const jobs = spawnSync(process.execPath, [CLI, 'sweep', file, '--store', store, '--jobs', '2', '--rerun-contended'], { encoding: 'utf8' });
-    expect(jobs.status).not.toBe(0);
+    const jobs = await runMain(['sweep', file, '--store', store, '--jobs', '2', '--rerun-contended']);
+    expect(jobs.code).not.toBe(0);
     expect(jobs.stderr.trim().split('\n')).toEqual([`compress: ${RERUN_CONTENDED_JOBS}`]);
     expect(stored(store).find((p) => p.label === 'ffn')!.result.bench.timing?.exclusive).toBe(false); // untouched
-    const rerun = spawnSync(process.execPath, [CLI, 'sweep', file, '--store', store, '--rerun-contended'], { encoding: 'utf8' });
-    expect(rerun.status).toBe(0);
+    const rerun = await runMain(['sweep', file, '--store', store, '--rerun-contended']);
+    expect(rerun.code).toBe(0);
     // the contended point is in the store (and reported) until timed again: counted so at the start and the end
     expect(rerun.stderr).toContain('1 already in the store, 1 more stored timed contended, to time again');
     expect(rerun.stdout).toContain('2 points: 1 already in the store, 1 run now (1 of them stored timed contended, timed again), 0 failed');
   });
 
-  it("names the sweep in the closing report hint when the store holds another sweep's points", () => {
+  it("names the sweep in the closing report hint when the store holds another sweep's points", async () => {
     const store = join(t.root, 'two sweeps.sqlite');
-    const one = spawnSync(process.execPath, [CLI, 'sweep', file, '--store', store], { encoding: 'utf8' });
-    expect(one.status).toBe(0);
+    const one = await runMain(['sweep', file, '--store', store]);
+    expect(one.code).toBe(0);
     expect(one.stdout).toContain(`(next: compress report '${store}')\n`);
     const other = join(t.root, 'other.yaml');
     writeFileSync(
@@ -231,8 +227,8 @@ bench: {batch: [1], seq: [8], repeats: 2, warmup: 0, threads: 1}
 eval: {threads: 1}
 `,
     );
-    const two = spawnSync(process.execPath, [CLI, 'sweep', other, '--store', store], { encoding: 'utf8' });
-    expect(two.status).toBe(0);
+    const two = await runMain(['sweep', other, '--store', store]);
+    expect(two.code).toBe(0);
     expect(two.stdout).toContain(`(next: compress report '${store}' --sweep 'my sweep')\n`);
     expect(reportCommand('runs/a.sqlite', { sweep: 'contended', sweeps: ['contended', 'my sweep'] })).toBe('compress report runs/a.sqlite --sweep contended');
     expect(reportCommand('runs/a.sqlite', { sweep: 'contended', sweeps: ['contended'] })).toBe('compress report runs/a.sqlite');

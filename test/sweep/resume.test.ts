@@ -3,7 +3,7 @@
  * again finishes with exactly the rows of an uninterrupted run (none lost, none duplicated, finished points not
  * redone), and two sweeps writing one store at the same time leave it consistent.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,6 +12,7 @@ import { processAlive } from '../../src/processes.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 import { childPids } from '../helpers/processes.ts';
+import { runMain } from '../helpers/cli.ts';
 
 const CLI = resolve('bin/compress.mjs');
 
@@ -96,9 +97,9 @@ describe('sweep store: kill -9 and resume, concurrent writers', () => {
     expect(before.results.length).toBeLessThan(t.points);
     expect(before.points.some((p) => p.status === 'running')).toBe(true);
 
-    const rerun = spawnSync(process.execPath, [CLI, 'sweep', t.sweepFile, '--store', store], { encoding: 'utf8' });
+    const rerun = await runMain(['sweep', t.sweepFile, '--store', store]);
     expect(rerun.stderr).not.toMatch(/FAILED|internal error/);
-    expect(rerun.status).toBe(0);
+    expect(rerun.code).toBe(0);
     expect(rerun.stdout).toContain(`${t.points} points: ${before.results.length} already in the store, ${t.points - before.results.length} run now, 0 failed`);
 
     const after = readStore(store);
@@ -132,8 +133,8 @@ describe('sweep store: kill -9 and resume, concurrent writers', () => {
       expect(stderr).not.toMatch(/internal error|FAILED/);
       const stopped = readStore(store);
       expect(stopped.results.length).toBeLessThan(t.points);
-      const rerun = spawnSync(process.execPath, [CLI, 'sweep', t.sweepFile, '--store', store], { encoding: 'utf8' });
-      expect(rerun.status, rerun.stderr).toBe(0);
+      const rerun = await runMain(['sweep', t.sweepFile, '--store', store]);
+      expect(rerun.code, rerun.stderr).toBe(0);
       expect(readStore(store).results.map((r) => r.key)).toEqual(reference);
     },
   );
