@@ -95,8 +95,10 @@ export class RangeCollector {
     if (this.method.kind !== 'percentile') return { min: this.min, max: this.max };
     const s = this.sample.slice(0, this.filled).sort();
     const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
-    const p = this.method.percentile / 100;
-    return { min: at(1 - p), max: at(p) };
+    // onnxruntime's (HistogramCalibrater.compute_percentile, asymmetric as its uint8 activations): P% of the values
+    // are kept, (100 - P) / 2 % cut from each end
+    const cut = (100 - this.method.percentile) / 200;
+    return { min: at(cut), max: at(1 - cut) };
   }
 }
 

@@ -221,10 +221,12 @@ export const QUANTIZE = declarePass({
   // calibration batch's sequence length (their values were taken for tokens and some left out as padding); 8: mixed
   // gives int8 to a 4-bit layer's projections whose blocks would store more bytes than int8 (a float one was left);
   // 9: float16 computes a decomposed LayerNorm's variance (square, ReduceMean, epsilon, Sqrt) in float32; 10: float16's
-  // value_info declares a value a float32-kept node writes float32 under its new name, none for a value it removed
-  version: 10,
-  // (9 and 10 changed mode float16's output only: every other mode's points keep their key)
-  keyVersion: (s) => (s.mode === 'float16' ? 10 : 8),
+  // value_info declares a value a float32-kept node writes float32 under its new name, none for a value it removed;
+  // 11: static int8's percentile:P keeps P% of the values, cutting (100 - P) / 2 % from each end as onnxruntime's
+  // percentile calibration (it cut 100 - P % from each)
+  version: 11,
+  // (9 and 10 changed mode float16's output only, 11 percentile ranges only: every other point keeps its key)
+  keyVersion: (s) => (s.mode === 'float16' ? 10 : s.calibration.startsWith('percentile') ? 11 : 8),
   settings: z
     .object({
       mode: grammar(MODE_SYNTAX, parseMode, modeName, `a mode is required (${MODE_SYNTAX})`).describe(
@@ -240,7 +242,7 @@ export const QUANTIZE = declarePass({
       calibration: grammar(RANGE_METHOD_SYNTAX, parseRangeMethod, formatRangeMethod)
         .default('minmax')
         .describe(
-          "int8-static: activation ranges from min/max, a percentile (default P 99.999), or entropy: onnxruntime's KL-divergence (TensorRT-style) calibration over a histogram of BINS bins (even, 128 to 2048, default 128 as onnxruntime's) widened by later batches that reach further; 128 bins never widened give the min/max, more bins clip more",
+          "int8-static: activation ranges from min/max, a percentile (keeping P% of the values, (100 - P)/2 % cut from each end as onnxruntime's; default P 99.999), or entropy: onnxruntime's KL-divergence (TensorRT-style) calibration over a histogram of BINS bins (even, 128 to 2048, default 128 as onnxruntime's) widened by later batches that reach further; 128 bins never widened give the min/max, more bins clip more",
         ),
       symmetric: boolean().default(true).describe('4-bit weights: symmetric (zero point 8) or asymmetric with packed zero points'),
       mixedBlockSize: integer(16, { test: isBlockSize, what: BLOCK_SIZE_TEXT })

@@ -12,6 +12,7 @@ import { findBert } from '../../src/bert/discover.ts';
 import { SettingsError } from '../../src/errors.ts';
 import type { TensorRecord } from '../../src/quantize/index.ts';
 import { opsetRaiseBlocker } from '../../src/quantize/opset.ts';
+import { RangeCollector } from '../../src/quantize/calibrate.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
 import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
@@ -169,5 +170,17 @@ describe('quantize int8-static', () => {
     expect(opsetVersion(q, '')).toBe(11);
     const f = sampleFeeds(m, fs, 2, 9);
     expect(relativeDiff(await outputsOf(odd, f), await outputsOf(q, f))).toBeLessThan(0.2);
+  });
+});
+
+describe('percentile ranges', () => {
+  it("keep P% of the values, (100 - P) / 2 % cut from each end, as onnxruntime's percentile calibration", () => {
+    // 1000 values 0 … 999 (in the sample whole): 90% kept is 50 … 949 (onnxruntime: cdf 0.05 and 0.95), not 100 … 899
+    const c = new RangeCollector({ kind: 'percentile', percentile: 90 });
+    c.addBatch([Float32Array.from({ length: 1000 }, (_, i) => (i * 7) % 1000)]);
+    expect(c.range()).toEqual({ min: 50, max: 949 });
+    const all = new RangeCollector({ kind: 'percentile', percentile: 100 });
+    all.addBatch([Float32Array.of(3, -2, 1)]);
+    expect(all.range()).toEqual({ min: -2, max: 3 });
   });
 });
