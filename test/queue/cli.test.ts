@@ -2,23 +2,12 @@
  * The queue commands refuse bad input with one line and a non-zero exit, before anything is written: a URL that is
  * not redis://, a server that is not there, flags that do not go together.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
 import { freePort } from './redis.ts';
-
-const CLI = resolve('bin/compress.mjs');
-
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((res) => child.on('close', (code) => res({ code, stdout, stderr })));
-}
+import { runMain } from '../helpers/cli.ts';
 
 describe('compress sweep --queue / compress worker: bad input', () => {
   let t: TinySweep;
@@ -62,9 +51,9 @@ describe('compress sweep --queue / compress worker: bad input', () => {
         code: 2,
       },
     ];
-    const runs = await Promise.all(cases.map((c) => run(c.args)));
-    for (const [i, c] of cases.entries()) {
-      const r = runs[i]!;
+    // (one at a time: runMain captures this process's stdout and stderr)
+    for (const c of cases) {
+      const r = await runMain(c.args);
       expect(r.code, `${c.name}: ${r.stderr}`).toBe(c.code ?? 1); // (2: a usage mistake)
       expect(r.stderr.trim().split('\n'), c.name).toHaveLength(1);
       expect(r.stderr.trim(), c.name).toMatch(c.message);
