@@ -63,7 +63,8 @@ const NAME_MAX = 255;
 
 /**
  * Refuses any of `paths` that exists and is not a regular file (a folder, device, pipe or socket), or whose name is
- * too long to be written atomically (its temporary name would pass NAME_MAX); creates nothing.
+ * too long to be written atomically (its temporary name would pass NAME_MAX); creates nothing. A SettingsError: the
+ * name given is wrong, which a command line checks as its usage mistake (commandLineCheck).
  */
 export function checkOutputKinds(paths: readonly string[], label: string): void {
   for (const path of paths) {
@@ -71,13 +72,13 @@ export function checkOutputKinds(paths: readonly string[], label: string): void 
     const bytes = Buffer.byteLength(name);
     if (bytes + TEMPORARY_SUFFIX_BYTES > NAME_MAX) {
       // named by its end: the output's sidecar (…onnx.json) shares its start
-      throw new UserError(
+      throw new SettingsError(
         `${label}: the file name …${name.slice(-24)} is too long (${bytes} bytes; at most ${NAME_MAX - TEMPORARY_SUFFIX_BYTES}, as its temporary name adds ${TEMPORARY_SUFFIX_BYTES})`,
       );
     }
     const kind = kindOf(path);
-    if (kind === 'folder') throw new UserError(`${label}: ${path} is a folder; give a file name`);
-    if (kind === 'special') throw new UserError(`${label}: ${path} is not a regular file (a device, pipe or socket); give a file name`);
+    if (kind === 'folder') throw new SettingsError(`${label}: ${path} is a folder; give a file name`);
+    if (kind === 'special') throw new SettingsError(`${label}: ${path} is not a regular file (a device, pipe or socket); give a file name`);
   }
 }
 

@@ -4,7 +4,7 @@
  * pass's schema, a task name); a fault in what the command reads exits 1. `-h` is `--help`.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commands } from '../../src/cli/commands/index.ts';
@@ -16,6 +16,7 @@ const root = mkdtempSync(join(tmpdir(), 'bc-exit-codes-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const model = writeModelFolder(join(root, 'model'), tinyBert({}, { std: 0.2 }));
 const out = join(root, 'out', 'model.onnx');
+writeFileSync(join(root, 'sweep.yaml'), `models: [${JSON.stringify(model)}]\npipelines:\n  base: []\n`);
 
 // (compress reads its pass flags' order from process.argv)
 let argv: string[];
@@ -100,6 +101,10 @@ describe('exit codes', () => {
       ['eval', model, '--task', 'SST-2', '--out', join(model, 'config.json')],
       /^compress: --out \S+: \S+ is one of the evaluated model's files .*refusing to overwrite it$/,
     ],
+    // a --store or --out naming a folder, as an -o naming one
+    [['sweep', join(root, 'sweep.yaml'), '--store', root], /^compress: --store \S+: \S+ is a folder; give a file name$/],
+    [['sweep', join(root, 'sweep.yaml'), '--store', root, '--dry-run'], /^compress: --store \S+: \S+ is a folder; give a file name$/],
+    [['eval', model, '--task', 'SST-2', '--out', root], /^compress: --out \S+: \S+ is a folder; give a file name$/],
   ])('a usage mistake exits 2: %j', async (args, message) => {
     const r = await cli(...args);
     expect(r.stderr.trim()).toMatch(message);

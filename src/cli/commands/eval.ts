@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import type { Argv } from 'yargs';
-import { checkOutputFile, checkOutputFolder } from '../../destination.ts';
+import { checkOutputFile, checkOutputFolder, checkOutputKinds } from '../../destination.ts';
 import { UsageError } from '../../errors.ts';
 import { inputFiles, realPathOf } from '../../export/destination.ts';
 import { defaultGlueDir } from '../../glue/glue-dir.ts';
@@ -70,6 +70,7 @@ export const evalCommand: CliCommand<EvalArgs> = {
   run: async (args) => {
     const { tasks = [], split = 'dev', submission, threads } = args;
     commandLineCheck(() => evalSettings({ tasks, split, submissionDir: submission, batchSize: args['batch-size'], threads, maxLength: args['max-length'] }));
+    if (args.out) commandLineCheck(() => checkOutputKinds([args.out!], `--out ${args.out}`));
     if (args.out) checkOutputFile(args.out, `--out ${args.out}`);
     if (args.submission && args.split === 'test') checkOutputFolder(args.submission, `--submission ${args.submission}`);
     const model = await localModel(args.model);

@@ -23,7 +23,8 @@ import {
   type SweepEvent,
   type SweepSummary,
 } from '../../sweep/index.ts';
-import { listenForStop, out, err, type CliCommand } from '../command.ts';
+import { commandLineCheck, listenForStop, out, err, type CliCommand } from '../command.ts';
+import { checkOutputKinds } from '../../destination.ts';
 import { ctrlC } from '../training.ts';
 
 interface SweepArgs {
@@ -106,6 +107,8 @@ export const sweepCommand: CliCommand<SweepArgs> = {
   run: async (args) => {
     if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new UsageError(`--jobs ${args.jobs}: expected a positive integer`);
     const store = args.store ?? defaultStore(args.file);
+    // (a --store naming a folder or a device: the command line's mistake, as an -o naming one is)
+    if (args.store !== undefined) commandLineCheck(() => checkOutputKinds([store], `--store ${store}`));
     // (before --dry-run: a dry run refuses what the run would)
     if (args.queue !== undefined && args['rerun-stale'])
       throw new UsageError('--rerun-stale: not available with --queue yet; recompute stale points with a local sweep');
