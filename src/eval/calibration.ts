@@ -16,7 +16,7 @@ import { readModelConfig } from './model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { checkVocabularyRows, loadTokenizer, tokenizerFolder } from './tokenizer.ts';
 import { tokenBatch } from './batching.ts';
-import { checkEncodings, checkMaxLengthValue, chooseMaxLength, graphFacts } from './graph-checks.ts';
+import { checkEncodings, checkMaxLength, chooseMaxLength, graphFacts } from './graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
 import { defaultMaxLength } from './evaluate.ts';
@@ -64,7 +64,7 @@ export function checkCalibrationSettings(o: Pick<CalibrationOptions, 'task' | 'e
   const count = o.examples ?? DEFAULT_CALIBRATION_EXAMPLES;
   if (!Number.isInteger(count) || count < 1) throw new SettingsError(`--calibration-examples ${count}: expected a positive integer`);
   const task = calibrationTask(o.task, '--calibrate');
-  if (o.maxLength !== undefined) checkMaxLengthValue(o.maxLength);
+  checkMaxLength(o.maxLength);
   return { task, count };
 }
 

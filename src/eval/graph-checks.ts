@@ -125,14 +125,9 @@ export function evalLength(
   return asked ?? config.maxLength ?? limits?.fixedSequence ?? Math.min(fallback, limits?.maxSequence ?? fallback);
 }
 
-/** Refuses a --max-length that is no positive integer (a command line checks the one it is given before reading a file). */
-export function checkMaxLengthValue(length: number): void {
-  if (!(Number.isInteger(length) && length > 0)) throw new SettingsError(`--max-length must be a positive integer, got ${length}`);
-}
-
 /**
  * Refuses a --max-length (a sequence length asked for) below 2, which leaves no token of text between [CLS] and [SEP]:
- * the same check for eval, train and distill (and a sweep's maxLength), before any file is read.
+ * the same check for eval, train, distill and compress --calibrate (and a sweep's maxLength), before any file is read.
  */
 export function checkMaxLength(maxLength: number | undefined): void {
   if (maxLength !== undefined && !(Number.isSafeInteger(maxLength) && maxLength >= 2)) {
@@ -153,7 +148,7 @@ export function chooseMaxLength(
 ): number {
   const fromConfig = asked === undefined && config.maxLength !== null;
   const length = evalLength(asked, config, limits, fallback);
-  checkMaxLengthValue(length);
+  if (!(Number.isInteger(length) && length > 0)) throw new SettingsError(`--max-length must be a positive integer, got ${length}`);
   const what = fromConfig ? `${config.file}: max_length ${length}` : `--max-length ${length}`;
   const problem = limits ? sequenceProblem(length, limits, what) : undefined;
   // (config.json's length, not asked for: say how to ask for one the model takes)

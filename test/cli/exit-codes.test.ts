@@ -82,7 +82,8 @@ describe('exit codes', () => {
       [model, '--prune-heads', '0.5', '--importance', 'gradient', '--calibrate', 'SST-2', '--calibration-examples', '1.5', '-o', out],
       /^compress: --calibration-examples 1.5: expected a positive integer$/,
     ],
-    [[model, '--quantize', 'mixed:0.5', '--calibrate', 'SST-2', '--max-length', '0', '-o', out], /^compress: --max-length must be a positive integer, got 0$/],
+    [[model, '--quantize', 'mixed:0.5', '--calibrate', 'SST-2', '--max-length', '0', '-o', out], /^compress: --max-length: expected an integer ≥ 2, got 0$/],
+    [[model, '--quantize', 'mixed:0.5', '--calibrate', 'SST-2', '--max-length', '1', '-o', out], /^compress: --max-length: expected an integer ≥ 2, got 1$/],
     // --max-length below 2 (no token of text between [CLS] and [SEP]): eval's as train's, before the model is read
     [['eval', model, '--task', 'SST-2', '--max-length', '1'], /^compress: --max-length: expected an integer ≥ 2, got 1$/],
     [['eval', join(root, 'absent'), '--task', 'SST-2', '--max-length', '0'], /^compress: --max-length: expected an integer ≥ 2, got 0$/],
