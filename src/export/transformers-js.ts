@@ -116,7 +116,7 @@ export interface TransformersJsFolder {
   models: Array<{ dtype: TransformersJsDtype; file: string }>;
   /** Graph inputs and outputs renamed to what transformers.js feeds and reads (old name → new). */
   renamed: Record<string, string>;
-  /** What a transformers.js user should know about the folder, one line each (singleScoreNote, fusedUnknownsNote). */
+  /** What a transformers.js user should know about the folder, one line each (folderNotes). */
   notes: string[];
 }
 
@@ -225,8 +225,8 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
       }
       const last = models[models.length - 1]!;
       const external = models.filter((m) => m.lineage.output.dataFile).map((m) => basename(m.file));
-      const { graphOnly, fusesUnknowns, pairType } = writeSideFiles(sourceDir, dir, fp32, last.dtype, opts.input, undefined, opts.tokenizerDir, external);
-      const config = { path: join(opts.output, 'config.json'), written: true, graphOnly };
+      const sides = writeSideFiles(sourceDir, dir, fp32, last.dtype, opts.input, undefined, opts.tokenizerDir, external);
+      const config = { path: join(opts.output, 'config.json'), written: true, graphOnly: sides.graphOnly };
       const renamedInput = plan.model !== source ? await inputRecord(opts.input) : undefined;
       for (const m of models) finishLineage(m.lineage, dir, m.file, opts.output, plan.renamed, renamedInput, config);
       await commitFolder(dir, opts.output, label, opts.context?.log);
@@ -236,11 +236,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
         defaultDtype: last.dtype,
         models: models.map(({ dtype, file }) => ({ dtype, file })),
         renamed: plan.renamed,
-        notes: [
-          ...singleScoreNote(fp32, opts.output),
-          ...(fusesUnknowns ? [fusedUnknownsNote(opts.output)] : []),
-          ...(pairType ? [pairTypeNote(opts.output, pairType)] : []),
-        ],
+        notes: folderNotes(fp32, opts.output, sides),
         lineage: last.lineage,
       };
     } catch (e) {
@@ -303,16 +299,7 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
       const fpFile = TRANSFORMERS_JS_MODEL_FILES.fp32;
       const saved = await saveRunnable(plan.model, structure, join(dir, fpFile), sources, { dataFile: externalDataName(fpFile) });
       const tokenizer = opts.tokenizerDir ?? hfDir;
-      const { graphOnly, fusesUnknowns, pairType } = writeSideFiles(
-        hfDir,
-        dir,
-        plan.model,
-        'fp32',
-        hfDir,
-        structure,
-        tokenizer,
-        saved.data ? [basename(fpFile)] : [],
-      );
+      const sides = writeSideFiles(hfDir, dir, plan.model, 'fp32', hfDir, structure, tokenizer, saved.data ? [basename(fpFile)] : []);
       // its lineage, as every model file of the folder has one: what makes the folder one compress wrote (notWritten),
       // replaced by the same export run again
       const size = modelSize(plan.model);
@@ -329,7 +316,7 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
           sha256: await sha256File(saved.model),
           ...(saved.data ? { dataFile: join(output, dirname(fpFile), basename(saved.data)) } : {}),
         },
-        config: { path: join(output, 'config.json'), written: true, graphOnly },
+        config: { path: join(output, 'config.json'), written: true, graphOnly: sides.graphOnly },
       };
       writeFileAtomic(lineagePath(saved.model), JSON.stringify(lineage, null, 2) + '\n');
       await commitFolder(dir, output, label, opts.log);
@@ -340,11 +327,7 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
         defaultDtype: 'fp32',
         models: [{ dtype: 'fp32', file: TRANSFORMERS_JS_MODEL_FILES.fp32 }],
         renamed: plan.renamed,
-        notes: [
-          ...singleScoreNote(plan.model, output),
-          ...(fusesUnknowns ? [fusedUnknownsNote(output)] : []),
-          ...(pairType ? [pairTypeNote(output, pairType)] : []),
-        ],
+        notes: folderNotes(plan.model, output, sides),
       };
     } catch (e) {
       throw namingUserPaths(e, [
@@ -605,6 +588,21 @@ function finishLineage(
   writeFileAtomic(lineagePath(join(dir, file)), JSON.stringify(lineage, null, 2) + '\n');
 }
 
+/** What writeSideFiles says of the folder it wrote: config.json's `graph_only`, and what folderNotes warns of. */
+interface SideFiles {
+  graphOnly: string[];
+  fusesUnknowns: boolean;
+  pairType?: { gives: number; has: number };
+}
+
+/**
+ * What a transformers.js user should know about the exported `folder` of float model `model`, one line each:
+ * singleScoreNote, and the warnings of its side files (writeSideFiles: fusedUnknownsNote, pairTypeNote).
+ */
+function folderNotes(model: Model, folder: string, { fusesUnknowns, pairType }: SideFiles): string[] {
+  return [...singleScoreNote(model, folder), ...(fusesUnknowns ? [fusedUnknownsNote(folder)] : []), ...(pairType ? [pairTypeNote(folder, pairType)] : [])];
+}
+
 /**
  * Writes config.json, tokenizer.json, tokenizer_config.json and special_tokens_map.json (when the source has it)
  * into `dir` from the source folder `from`; `model` is the float model (its shape, label count and position limit).
@@ -622,7 +620,7 @@ function writeSideFiles(
   structure: BertStructure = findBert(model),
   tokenizerGiven: string = from,
   externalData: readonly string[] = [],
-): { graphOnly: string[]; fusesUnknowns: boolean; pairType?: { gives: number; has: number } } {
+): SideFiles {
   // (a tokenizer file given names its folder, as training reads --tokenizer: vocab.json needs its merges.txt beside it)
   const tokenizerFrom = tokenizerFolder(tokenizerGiven);
   const configFile = join(from, 'config.json');
