@@ -159,10 +159,13 @@ export function exportBilstm(config: BilstmConfig, weights: ReadonlyMap<string, 
   );
 }
 
-/** The config.json of a saved student: the sizes, `model_type: "bilstm"`, labels and max_length. */
+/**
+ * The config.json of a saved student: the sizes, `model_type: "bilstm"`, labels (`id2label`: the names in id order, as
+ * configId2label reads a source's) and max_length.
+ */
 export function bilstmConfigJson(
   config: BilstmConfig,
-  opts: { id2label?: Readonly<Record<number, string>> | readonly string[]; problemType?: string; task?: string } = {},
+  opts: { id2label?: readonly string[]; problemType?: string; task?: string } = {},
 ): Record<string, unknown> {
   const json: Record<string, unknown> = {
     architectures: ['BilstmForSequenceClassification'],
@@ -175,9 +178,7 @@ export function bilstmConfigJson(
     max_length: config.maxLength,
   };
   if (opts.id2label) {
-    const entries = Array.isArray(opts.id2label)
-      ? opts.id2label.map((v, i) => [i, v] as const)
-      : Object.entries(opts.id2label).map(([k, v]) => [Number(k), v] as const);
+    const entries = opts.id2label.map((v, i) => [i, v] as const);
     if (entries.length !== config.numLabels) {
       throw new SettingsError(`BiLSTM config.json: ${entries.length} labels in id2label for ${config.numLabels} outputs`);
     }
