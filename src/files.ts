@@ -224,6 +224,11 @@ export function fileStamps(files: readonly string[], now = Date.now()): FileStam
   return out;
 }
 
+/** Whether a file's stamp `a` (a stat, or a stamp taken before) is `b`: the same size, times and inode. */
+function sameStamp(a: Omit<FileStamp, 'file'>, b: Partial<FileStamp>): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
+}
+
 /** Whether every file of `stamps` (as `fileStamps` took them, read back from anywhere: else false) has its stamp still. */
 export function stampsHold(stamps: unknown): boolean {
   if (!Array.isArray(stamps) || stamps.length === 0) return false;
@@ -231,7 +236,7 @@ export function stampsHold(stamps: unknown): boolean {
     if (typeof s?.file !== 'string') return false;
     try {
       const st = statSync(s.file);
-      return st.isFile() && st.size === s.size && st.mtimeMs === s.mtimeMs && st.ctimeMs === s.ctimeMs && st.ino === s.ino;
+      return st.isFile() && sameStamp(st, s);
     } catch {
       return false;
     }
@@ -258,9 +263,7 @@ const keptHashes = new Map<string, { stamp: FileStamp; sha256: string }>();
 /** `file`'s kept hash where its stamp now (undefined: none) is the one it was hashed under. */
 function keptHash(file: string, stamp: FileStamp | undefined): string | undefined {
   const kept = stamp && keptHashes.get(file);
-  if (!kept || kept.stamp.size !== stamp.size || kept.stamp.mtimeMs !== stamp.mtimeMs || kept.stamp.ctimeMs !== stamp.ctimeMs || kept.stamp.ino !== stamp.ino)
-    return undefined;
-  return kept.sha256;
+  return kept && sameStamp(stamp, kept.stamp) ? kept.sha256 : undefined;
 }
 
 /**
