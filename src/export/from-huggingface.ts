@@ -24,6 +24,7 @@ import { headConfigFields, modelDtypeFields } from '../eval/output-config.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Model } from '../onnx/graph.ts';
 import { checkStringOption } from '../library-args.ts';
+import { someNames } from '../some-names.ts';
 
 export interface ExportResult {
   saved: SavedFiles;
@@ -104,11 +105,6 @@ function checkpointCoverage(dir: string): Coverage | undefined {
   return coverage;
 }
 
-/** Parameter names for a notice: all of them when few, else the first ones and a count. */
-function someNames(names: readonly string[], max = 4): string {
-  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
-}
-
 /**
  * How to build the checkpoint in `dir`: every missing parameter seeded with `seedMissing` when given; else a missing
  * head seeded with HEAD_SEED, as transformers does ("newly initialized"). `seeded`: the missing head parameters (when
@@ -133,7 +129,7 @@ export function checkpointSeeding(dir: string, opts: ExportOptions = {}): { fill
   const notice = seeded.length
     ? `${label}: the checkpoint has ${coverage?.lacks ?? 'no classification head'}: ${seeded.join(', ')} newly initialized (seed ${seed}); train or distil it before trusting its predictions`
     : opts.seedMissing !== undefined && missing.length
-      ? `${label}: the checkpoint lacks ${missing.length} parameter${missing.length > 1 ? 's' : ''}: ${someNames(missing)} newly initialized (seed ${seed}); train or distil it before trusting its predictions`
+      ? `${label}: the checkpoint lacks ${missing.length} parameter${missing.length > 1 ? 's' : ''}: ${someNames(missing, 4)} newly initialized (seed ${seed}); train or distil it before trusting its predictions`
       : undefined;
   if (opts.seedMissing !== undefined) return { fillMissing: { seed }, seeded, notice };
   if (!seeded.length) return { seeded };

@@ -20,6 +20,7 @@ import { type FetchLike, HubConnectionError, type RequestContext, hubFetch, hubH
 import { type HubRef, parseHubRef, shortCommitHint } from './ref.ts';
 import { type HubSettings, hubSettings } from './settings.ts';
 import { formatMB } from '../units.ts';
+import { someNames } from '../some-names.ts';
 
 export interface SnapshotOptions {
   /** Hub settings (default: from `env`). */
@@ -93,9 +94,8 @@ export function cachedSnapshot(
   const commit = cachedCommit(cache, ref.revision);
   const several = commit ? [] : cachedCommitsStartingWith(cache, ref.revision);
   if (several.length > 1) {
-    const listed = several.length > 3 ? `${several.slice(0, 3).join(', ')} and ${several.length - 3} more` : several.join(', ');
     throw new HubError(
-      `${ref.text}: the short commit hash '${ref.revision}' is ambiguous in the cache (${why}): snapshots ${listed}; give more of it, or the full 40-character commit hash`,
+      `${ref.text}: the short commit hash '${ref.revision}' is ambiguous in the cache (${why}): snapshots ${someNames(several, 3)}; give more of it, or the full 40-character commit hash`,
     );
   }
   if (!commit) throw new HubError(`${ref.text}: not in the cache (${why}): no ${join(cache.refs, ref.revision)}${shortCommitHint(ref.revision)}; ${hint}`);

@@ -11,6 +11,7 @@
  */
 import type { Model } from '../onnx/graph.ts';
 import { modelSize } from '../onnx/size.ts';
+import { someNames } from '../some-names.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Pass, PassContext, PassResult, PassShape } from '../pass/pass.ts';
 import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels } from '../pass/measure.ts';
@@ -443,10 +444,7 @@ function requireQuantized(o: QuantizeOptions, result: PlanResult): void {
   if (result.quantized.length) return;
   const byReason = new Map<string, Set<string>>();
   for (const k of result.kept) byReason.set(k.reason, (byReason.get(k.reason) ?? new Set()).add(k.target));
-  const why = [...byReason].map(([reason, set]) => {
-    const t = [...set];
-    return `${t.length > 3 ? `${t.slice(0, 3).join(', ')} and ${t.length - 3} more` : t.join(', ')}: ${reason}`;
-  });
+  const why = [...byReason].map(([reason, set]) => `${someNames([...set], 3)}: ${reason}`);
   throw new SettingsError(
     `quantize ${modeName(o.mode)}: quantizes no weight of this model, which it would write unchanged (${why.length ? why.join('; ') : 'it has no projection or embedding table'})`,
   );
