@@ -423,15 +423,13 @@ function addedTokensProblem(list: unknown): string | undefined {
  * load and @huggingface/tokenizers read as always, prepending ▁ to a text the file says not to; undefined for none.
  */
 function metaspaceProblem(json: Record<string, unknown>): string | undefined {
-  const parts = (v: unknown, list: string): Array<Record<string, unknown>> => {
-    const r = (v ?? {}) as Record<string, unknown>;
-    return r.type === 'Sequence' && Array.isArray(r[list]) ? (r[list] as Array<Record<string, unknown>>).map((p) => p ?? {}) : [r];
-  };
   for (const [where, list] of [
     ['pre_tokenizer', 'pretokenizers'],
     ['decoder', 'decoders'],
   ] as const) {
-    const bad = parts(json[where], list).find((m) => m.type === 'Metaspace' && m.add_prefix_space === false && (m.prepend_scheme ?? 'always') !== 'never');
+    const bad = sequenceParts(json[where], list)
+      .map(({ part }) => part)
+      .find((m) => m.type === 'Metaspace' && m.add_prefix_space === false && (m.prepend_scheme ?? 'always') !== 'never');
     if (bad)
       return `its ${where}'s Metaspace says add_prefix_space false with prepend_scheme ${JSON.stringify(bad.prepend_scheme ?? 'always')}${bad.prepend_scheme === undefined ? ' (the default)' : ''}, which tokenizers refuses ('add_prefix_space does not match declared prepend_scheme'): write "prepend_scheme": "never" for no ▁ before the text`;
   }
@@ -665,15 +663,22 @@ interface PreTokenizerParts {
 }
 
 /**
+ * A tokenizer.json component (its `pre_tokenizer` or `decoder`) as its parts: a Sequence's own ones (under `list`:
+ * `pretokenizers`, `decoders`) with their index, else the component itself with none (`{}` for an absent or null one).
+ */
+function sequenceParts(component: unknown, list: string): Array<{ at: number | undefined; part: Record<string, unknown> }> {
+  const c = (component ?? {}) as Record<string, unknown>;
+  return c.type === 'Sequence' && Array.isArray(c[list])
+    ? (c[list] as unknown[]).map((p, i) => ({ at: i, part: (p ?? {}) as Record<string, unknown> }))
+    : [{ at: undefined, part: c }];
+}
+
+/**
  * A tokenizer.json object's Metaspace pre-tokenizers that split (`split` true or absent, as tokenizers reads it): each
  * one's place in its Sequence (undefined: the pre-tokenizer itself) and its replacement character.
  */
 function splittingMetaspaces(json: object): Array<{ at: number | undefined; replacement: string }> {
-  const config = (json as { pre_tokenizer?: { type?: unknown; pretokenizers?: unknown[] } | null }).pre_tokenizer;
-  const all: Array<[number | undefined, unknown]> =
-    config?.type === 'Sequence' && Array.isArray(config.pretokenizers) ? config.pretokenizers.map((c, i) => [i, c]) : [[undefined, config]];
-  return all.flatMap(([at, c]) => {
-    const m = (c ?? {}) as Record<string, unknown>;
+  return sequenceParts((json as { pre_tokenizer?: unknown }).pre_tokenizer, 'pretokenizers').flatMap(({ at, part: m }) => {
     if (m.type !== 'Metaspace' || m.split === false) return [];
     return [{ at, replacement: typeof m.replacement === 'string' && m.replacement !== '' ? m.replacement : '▁' }];
   });
@@ -972,7 +977,7 @@ export function fusesUnknownsInTransformersJs(json: object): boolean {
   if (!fusesUnknownsOfPreTokens(json)) return false;
   const pre = (json as ModelAndPreTokenizer).pre_tokenizer!;
   const metaspaces = splittingMetaspaces(json);
-  const list = pre.type === 'Sequence' && Array.isArray(pre.pretokenizers) ? (pre.pretokenizers as ModelAndPreTokenizer['pre_tokenizer'][]) : [pre];
+  const list = sequenceParts(pre, 'pretokenizers').map(({ part }) => part as NonNullable<ModelAndPreTokenizer['pre_tokenizer']>);
   const last = list.at(-1);
   const always = (m: NonNullable<ModelAndPreTokenizer['pre_tokenizer']>) => (m.prepend_scheme ?? 'always') === 'always';
   const prefixed =
