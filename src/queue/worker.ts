@@ -198,19 +198,23 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   const giveBack = async (job: Job<PointJob, PointResult>, token: string | undefined, error: string, fault: GiveBackFault): Promise<never> => {
     const backoff = job.opts.backoff;
     const delayMs = typeof backoff === 'object' ? (backoff.delay ?? DEFAULT_RETRY_DELAY_MS) : DEFAULT_RETRY_DELAY_MS;
-    if (fault !== 'worker') {
-      const times = (job.data.giveBacks ?? 0) + 1;
-      if (times >= GIVE_BACKS_PER_POINT) {
-        // (no worker ran it in as many tries: the point's failure, stored as the coordinator stores any other)
-        givenBack = 0;
-        summary.failed++;
-        const failure = `given back by the workers that took it ${times} times, none of which could run it (the last: ${error}); a rerun of the coordinator (the same command, without --follow) queues it again`;
-        emit({ type: 'failed', point: job.data.point, attempt: job.attemptsMade + 1, error: failure });
-        throw new UnrecoverableError(failure);
-      }
-      await job.updateData({ ...job.data, giveBacks: times });
+    // (a give-back of this worker's own fault says nothing of the point: not counted)
+    const counted = fault !== 'worker';
+    const times = (job.data.giveBacks ?? 0) + 1;
+    if (counted && times >= GIVE_BACKS_PER_POINT) {
+      // (no worker ran it in as many tries: the point's failure, stored as the coordinator stores any other)
+      givenBack = 0;
+      summary.failed++;
+      const failure = `given back by the workers that took it ${times} times, none of which could run it (the last: ${error}); a rerun of the coordinator (the same command, without --follow) queues it again`;
+      emit({ type: 'failed', point: job.data.point, attempt: job.attemptsMade + 1, error: failure });
+      throw new UnrecoverableError(failure);
     }
-    await job.moveToDelayed(Date.now() + delayMs, token);
+    // the count and the move in one step, which Redis makes only while the point is still this worker's (its lock): a
+    // move refused (the lock lost, and the stalled-job check puts the point back or another worker has it) counts nothing
+    await worker.backend.moveToDelayed(job.id!, Date.now(), delayMs, token, {
+      skipAttempt: true,
+      fieldsToUpdate: counted ? { data: JSON.stringify({ ...job.data, giveBacks: times } satisfies PointJob) } : undefined,
+    });
     // (for the coordinator to say: best effort, the point is back in the queue either way)
     await job.updateProgress({ givenBack: { worker: name, error } } satisfies GivenBack).catch(() => {});
     emit({ type: 'given-back', point: job.data.point, error, delayMs });

@@ -273,6 +273,38 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     ]);
   }, 60_000);
 
+  it('counts a give-back only where the point moved back to the queue, where one whose lock was lost meanwhile counted one more', async () => {
+    const redis = new Redis(q.redis.url(DB));
+    const lost: SweepPoint = { ...point, key: `${point.key}-lost-give-back` };
+    // its file fetched from a server that answers 404 once the point's lock is gone (as when it expired while the
+    // worker was paused): the worker gives the point back, and the queue refuses the move (the job no longer its)
+    const server = createServer((_req, res) => void redis.del(`bull:${QUEUE_NAME}:${lost.key}:lock`).then(() => res.writeHead(404).end()));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const files: FileTree[] = [{ root: '/elsewhere/models', files: [{ path: 'model.onnx', sha256: 'a'.repeat(64), bytes: 1 }] }];
+    await q.queue.add('lost', { point: lost, files }, jobOptions(lost.key, 10));
+    const stop = new AbortController();
+    const events: WorkerEvent[] = [];
+    try {
+      await runQueueWorker({
+        queue: q.redis.url(DB),
+        cacheDir: join(q.t.root, 'worker'),
+        pathMap: [{ from: '/elsewhere', to: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }],
+        lockMs: 60_000, // (no stalled-job check while the test runs)
+        signal: stop.signal,
+        onEvent: (e) => {
+          events.push(e);
+          if (e.type === 'log' && e.line.includes('refused its result')) stop.abort();
+        },
+      });
+    } finally {
+      redis.disconnect();
+      server.close();
+    }
+    const job = (await q.queue.getJob(lost.key))!;
+    expect([job.data.giveBacks, events.some((e) => e.type === 'given-back')]).toEqual([undefined, false]);
+    await job.remove();
+  }, 60_000);
+
   it('says done, and counts the point as run here, only once the queue took its result, where a refused one was said done too', async () => {
     const refused: SweepPoint = { ...point, key: `${point.key}-refused` };
     await q.queue.add('refused', { point: refused, files: await pointFiles(point, sha256File) }, jobOptions(refused.key, 10));
