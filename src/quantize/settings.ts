@@ -172,10 +172,13 @@ export function parseRangeMethod(v: unknown): RangeMethod {
     // matter; a message quotes the text as typed
     const s = v.trim();
     if (settingText(s) === 'minmax') return { kind: 'minmax' };
-    const m = /^percentile(?::\s*(\d+(?:\.\d+)?))?$/i.exec(s);
+    const m = /^percentile(?::\s*(.*))?$/i.exec(s);
     if (m) {
-      const percentile = m[1] === undefined ? 99.999 : Number(m[1]);
-      if (!(percentile > 50 && percentile <= 100)) throw new SettingsError('the percentile must be in (50, 100]');
+      // any share of the values from 0 to 100, as onnxruntime's percentile calibration takes: below 50 the middle P%
+      const percentile = m[1] === undefined ? 99.999 : /^\d+(?:\.\d+)?$/.test(m[1]) ? Number(m[1]) : Number.NaN;
+      if (!(percentile >= 0 && percentile <= 100)) {
+        throw new SettingsError(`the percentile must be a number from 0 to 100, the share of the values kept (got '${m[1]}')`);
+      }
       return { kind: 'percentile', percentile };
     }
     const e = /^entropy(?::\s*(.*))?$/i.exec(s);

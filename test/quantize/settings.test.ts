@@ -32,6 +32,10 @@ describe('quantize settings', () => {
     expect(parseQuantizeSettings({ mode: 'int8', perChannel: 'false', embeddings: false }).perChannel).toBe(false);
     expect(parseRangeMethod('percentile')).toEqual({ kind: 'percentile', percentile: 99.999 });
     expect(parseRangeMethod('percentile:99.9')).toEqual({ kind: 'percentile', percentile: 99.9 });
+    // any share from 0 to 100, as onnxruntime's percentile calibration takes (below 50: the middle P% of the values)
+    expect(parseRangeMethod('percentile:30')).toEqual({ kind: 'percentile', percentile: 30 });
+    expect(parseRangeMethod('percentile:0')).toEqual({ kind: 'percentile', percentile: 0 });
+    expect(parseRangeMethod('percentile:50')).toEqual({ kind: 'percentile', percentile: 50 });
     expect(parseRangeMethod('entropy')).toEqual({ kind: 'entropy', bins: 128 });
     expect(parseRangeMethod('entropy:2048')).toEqual({ kind: 'entropy', bins: 2048 });
   });
@@ -104,6 +108,9 @@ describe('quantize settings', () => {
     [{ mode: 'int8', perChannel: 'maybe' }, /perChannel 'maybe': expected true or false \(flag --per-tensor\)/],
     [{ mode: 'int8', format: 'qoperator' }, /format/],
     [{ mode: 'int8', calibration: 'kl' }, /calibration 'kl': expected 'minmax', 'percentile\[:P\]' or 'entropy\[:BINS\]' \(flag --calibration-method\)/],
+    [{ mode: 'int8-static', calibration: 'percentile:100.5' }, /the percentile must be a number from 0 to 100, the share of the values kept \(got '100\.5'\)/],
+    [{ mode: 'int8-static', calibration: 'percentile:-5' }, /the percentile must be a number from 0 to 100, the share of the values kept \(got '-5'\)/],
+    [{ mode: 'int8-static', calibration: 'percentile:most' }, /the percentile must be a number from 0 to 100, the share of the values kept \(got 'most'\)/],
     [{ mode: 'int8', calibration: 'entropy:100' }, /even number from 128 \(the quantized bins\) to 2048 \(got '100'\)/],
     [{ mode: 'int8', calibration: 'entropy:129' }, /even number from 128/],
     [{ mode: 'int8', calibration: 'entropy:4096' }, /to 2048 \(got '4096'\)/],
