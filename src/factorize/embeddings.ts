@@ -71,6 +71,13 @@ function alreadyFactorized(f: { weight: string; projection: string; rank: number
   );
 }
 
+/** The refusal of a word embedding read by the fused EmbedLayerNormalization node `node`. */
+function fusedTable(node: string): SettingsError {
+  return new SettingsError(
+    `factorize-embeddings: the word embedding is read by the fused EmbedLayerNormalization node '${node}'; factorize before --optimize all (its embed-layernorm rewrite fuses the table) or onnxruntime's transformer optimizer`,
+  );
+}
+
 /** Refuses a rank that a float [rows, cols] word embedding cannot be factorized to: at or above its width, or growing it. */
 function checkRank(rank: number, rows: number, cols: number): void {
   if (rank >= cols) {
@@ -104,11 +111,7 @@ export function factorizableTable(model: Model, s: BertStructure): { rows: numbe
  */
 function checkFactorizableTable(model: Model, s: BertStructure): [number, number] {
   const word = s.embeddings.word;
-  if (s.embeddings.fusedNode || !word.gather) {
-    throw new SettingsError(
-      `factorize-embeddings: the word embedding is read by the fused EmbedLayerNormalization node '${s.embeddings.fusedNode ?? '?'}'; factorize before --optimize all (its embed-layernorm rewrite fuses the table) or onnxruntime's transformer optimizer`,
-    );
-  }
+  if (s.embeddings.fusedNode || !word.gather) throw fusedTable(s.embeddings.fusedNode ?? '?');
   const mapping = s.embeddings.mapping;
   if (mapping) {
     throw new SettingsError(
@@ -193,6 +196,7 @@ export const factorizeEmbeddingsPass: Pass<FactorizeEmbeddingsOptions> = {
   },
   // (the rank against the table's dims, where the shape says them)
   checkShape(o: FactorizeEmbeddingsOptions, shape: PassShape): void {
+    if (shape.fusedEmbedding !== undefined) throw fusedTable(shape.fusedEmbedding);
     if (shape.factorized) throw alreadyFactorized(shape.factorized);
     if (shape.embedding) checkRank(o.rank, shape.embedding.rows, shape.embedding.cols);
   },

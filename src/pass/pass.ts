@@ -139,6 +139,11 @@ export interface PassShape extends ModelShape {
    * where known (factorize-embeddings' factorNames of the table it factorized); undefined otherwise.
    */
   factorized?: { weight: string; projection: string; rank: number };
+  /**
+   * The fused EmbedLayerNormalization node reading the word embedding (optimize's embed-layernorm), where known;
+   * undefined where not known or not fused.
+   */
+  fusedEmbedding?: string;
 }
 
 /**

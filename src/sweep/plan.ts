@@ -62,7 +62,7 @@ import { factorNames } from '../factorize/rewrite.ts';
 import { quantizationTargets, targetWeight } from '../quantize/targets.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { optimizeModel } from '../optimize/pass.ts';
-import type { OptimizeOptions } from '../optimize/settings.ts';
+import { parseRewrites, type OptimizeOptions } from '../optimize/settings.ts';
 import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
 import { inputLimits, largestActivationBytes, type InputLimits } from '../bert/input-limits.ts';
 import { positionLimit } from '../bert/sample-inputs.ts';
@@ -1337,8 +1337,14 @@ interface SoFar {
 
 const UNKNOWN: SoFar = { layers: undefined, heads: undefined };
 
-/** The widths of a model as PassShape gives them to a pass's checkShape. */
-type Widths = Pick<PassShape, 'hidden' | 'ffn' | 'attention' | 'embedding' | 'factorized'>;
+/**
+ * The widths of a model as PassShape gives them to a pass's checkShape; `embeddingOf`, where `embedding` is known, the
+ * model read here whose embeddings the model so far still has (no step since changed them), which says whether a later
+ * optimize fuses its word embedding (embedLayerNormNode).
+ */
+type Widths = Pick<PassShape, 'hidden' | 'ffn' | 'attention' | 'embedding' | 'factorized' | 'fusedEmbedding'> & {
+  embeddingOf?: { graph: Model; structure: BertStructure };
+};
 
 /**
  * The widths of a model read here, `graph` of structure `s` (structureShape's), where every weight quantize targets is
@@ -1355,7 +1361,26 @@ function widthsOf(graph: Model, s: BertStructure): Widths | undefined {
     word.gather &&
     !mapping &&
     word.projection && { weight: word.weight, projection: word.projection.weight, rank: word.projection.inFeatures };
-  return { hidden, ffn, ...(attention ? { attention } : {}), ...(embedding ? { embedding } : {}), ...(factorized ? { factorized } : {}) };
+  return {
+    hidden,
+    ffn,
+    ...(attention ? { attention } : {}),
+    ...(embedding ? { embedding, embeddingOf: { graph, structure: s } } : {}),
+    ...(factorized ? { factorized } : {}),
+    ...(fusedNode ? { fusedEmbedding: fusedNode } : {}),
+  };
+}
+
+/**
+ * The EmbedLayerNormalization node optimize's embed-layernorm rewrite reads the word embedding of `of` by (the pass's
+ * own rewrite of its graph, its structure discovered again), or undefined where it leaves the embeddings unfused.
+ */
+function embedLayerNormNode(of: NonNullable<Widths['embeddingOf']>): string | undefined {
+  try {
+    return discovered(optimizeModel(of.graph, of.structure, { rewrites: new Set(['embed-layernorm']) }).model)?.embeddings.fusedNode;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The passes after which a model whose every quantize target is stored quantized still is (SoFar.quantizedAll). */
@@ -1533,7 +1558,9 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
  * (keptNeurons, as it prunes), drop-layers removes its layers', prune-heads and share-layers keep them
  * (share-layers' groups have the same widths, as it asks), factorize-embeddings leaves its word embedding factorized
  * (into the factors it names: factorNames)
- * and optimize may fuse Q, K and V (its head size kept) and the word embedding (those not known after it). Undefined otherwise (quantize:
+ * and optimize may fuse Q, K and V (its head size kept, which layers not known after it) and, by its embed-layernorm, the
+ * word embedding (not known after it: the node reading it is, where it fuses that of the model read here: fusedEmbedding,
+ * embedLayerNormNode). Undefined otherwise (quantize:
  * its weights stored quantized, which the passes after it refuse first).
  */
 function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Widths): Widths | undefined {
@@ -1559,7 +1586,12 @@ function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Wi
       ...(factorized ? { factorized: { weight: factorized.a, projection: factorized.b, rank: factorized.rank } } : {}),
     };
   }
-  if (pass === 'optimize') return { hidden, ffn, ...(attention ? { attention: { headSize: attention.headSize } } : {}) };
+  if (pass === 'optimize') {
+    const fused =
+      widths.fusedEmbedding ??
+      (widths.embeddingOf && parseRewrites(settings.rewrites as string).includes('embed-layernorm') ? embedLayerNormNode(widths.embeddingOf) : undefined);
+    return { hidden, ffn, ...(attention ? { attention: { headSize: attention.headSize } } : {}), ...(fused !== undefined ? { fusedEmbedding: fused } : {}) };
+  }
   return undefined;
 }
 

@@ -90,3 +90,31 @@ describe('a step after optimize all on the float model', () => {
     }
   });
 });
+
+describe('factorize-embeddings after a step the plan does not follow and optimize', () => {
+  const ffn = step('prune-ffn', { ratio: 0.5 });
+  const factorize = step('factorize-embeddings', { rank: 8 });
+
+  it("is refused where optimize's embed-layernorm fused the word embedding, as compress refuses it", async () => {
+    for (const steps of [
+      [ffn, optimizeAll, factorize],
+      [optimizeAll, ffn, factorize],
+      [ffn, step('optimize', { rewrites: 'embed-layernorm' }), step('prune-heads', { heads: '0:0' }), factorize],
+      [step('prune-heads', { ratio: 0.25 }), optimizeAll, ffn, optimize, factorize],
+    ]) {
+      expect(await refusedAsCompress('tiny', steps, steps.length)).toMatch(
+        /^factorize-embeddings: the word embedding is read by the fused EmbedLayerNormalization node '/,
+      );
+    }
+  });
+
+  it('plans it where optimize leaves the word embedding unfused', async () => {
+    for (const steps of [
+      [ffn, optimize, factorize],
+      [ffn, step('optimize', { rewrites: 'attention,gelu' }), factorize],
+    ]) {
+      expect(await compressRefusal('tiny', steps)).toBeUndefined();
+      expect(await planRefusal(root, 'q', ['tiny'], 'p', steps)).toBeUndefined();
+    }
+  });
+});
