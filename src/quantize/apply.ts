@@ -8,7 +8,7 @@ import type { Graph, Model, Node } from '../onnx/graph.ts';
 import { tensorBytes } from '../onnx/tensor.ts';
 import { DataType, dataTypeName, isFloatType } from '../onnx/dtype.ts';
 import { attr, finishEdit, GraphEditor } from './graph-edit.ts';
-import { opKey, type Assignment, type FloatRecord, type RewriteContext, type TensorRecord } from './registry.ts';
+import { opKey, type Assignment, type FloatRecord, type OpQuantizer, type RewriteContext, type TensorRecord, type WeightScheme } from './registry.ts';
 import { REGISTRIES } from './tables.ts';
 import { storedTable, tableKey } from './ops/embedding.ts';
 import { targetNode, targetWeight, type Target } from './targets.ts';
@@ -73,11 +73,8 @@ export function applyPlan(
   };
   const quantized: TensorRecord[] = [];
   const kept: FloatRecord[] = [];
-  const position = new Map(edit.graph.nodes.map((n, i) => [n.name, i]));
-  const byPosition = [...targets].sort((a, b) => (position.get(targetNode(a) ?? '') ?? Infinity) - (position.get(targetNode(b) ?? '') ?? Infinity));
   // the tables first: a projection tied to one (an MLM decoder reading the word table) then follows what became of it
-  const tables = byPosition.filter((t) => t.kind === 'embedding');
-  const rest = byPosition.filter((t) => t.kind !== 'embedding');
+  const { tables, rest } = byPlace(edit, targets);
   for (const t of tables) {
     const { assignment, decoder } = tableAssignment(t, plan, rest, ctx);
     apply(t, assignment);
@@ -93,37 +90,73 @@ export function applyPlan(
   function apply(t: Target, assignment: Assignment | undefined): void {
     const weight = targetWeight(t);
     const init = edit.graph.initializers.get(weight);
-    const keep = (reason: string, node?: string) =>
-      kept.push({ target: t.id, tensor: weight, bytes: init ? tensorBytes(init) : 0, reason, ...(node ? { node } : {}) });
-    // a weight stored quantized already is reported so, whatever the plan says of it (not as "left float")
-    const stored = alreadyQuantized(t, init?.dataType);
-    if (stored) {
-      keep(stored);
-      return;
-    }
-    const a = assignment ?? { format: 'float' as const, reason: 'not in the plan' };
-    if (a.format === 'float') {
-      keep(a.reason);
-      return;
-    }
-    const nodeName = targetNode(t);
-    const node = nodeName ? edit.node(nodeName) : undefined;
-    if (!node) {
-      keep(nodeName ? `node '${nodeName}' not found` : tableWithoutGather(edit.graph, weight));
-      return;
-    }
-    const q = REGISTRIES[a.format][opKey(node)];
-    if (!q) {
-      keep(`no ${a.format} quantizer for ${opKey(node)}`, node.name);
-      return;
-    }
-    const why = q.check(node, t, a.scheme, ctx);
-    if (why) {
-      keep(why, node.name);
-      return;
-    }
-    quantized.push(...q.rewrite(node, t, a.scheme, ctx));
+    const d = decide(t, assignment, ctx);
+    if ('reason' in d) kept.push({ target: t.id, tensor: weight, bytes: init ? tensorBytes(init) : 0, reason: d.reason, ...(d.node ? { node: d.node } : {}) });
+    else quantized.push(...d.quantizer.rewrite(d.node, t, d.scheme, ctx));
   }
+}
+
+/**
+ * What applyPlan does with target `t` under `assignment` in the graph `ctx` edits: keeps it as it is (why, and the
+ * node it checked), or rewrites `node` with `quantizer` (whose check took it) in `scheme`. Reads dims and data types
+ * only.
+ */
+function decide(
+  t: Target,
+  assignment: Assignment | undefined,
+  ctx: RewriteContext,
+): { reason: string; node?: string } | { quantizer: OpQuantizer; node: Node; scheme: WeightScheme } {
+  const { edit } = ctx;
+  const weight = targetWeight(t);
+  // a weight stored quantized already is reported so, whatever the plan says of it (not as "left float")
+  const stored = alreadyQuantized(t, edit.graph.initializers.get(weight)?.dataType);
+  if (stored) return { reason: stored };
+  const a = assignment ?? { format: 'float' as const, reason: 'not in the plan' };
+  if (a.format === 'float') return { reason: a.reason };
+  const nodeName = targetNode(t);
+  const node = nodeName ? edit.node(nodeName) : undefined;
+  if (!node) return { reason: nodeName ? `node '${nodeName}' not found` : tableWithoutGather(edit.graph, weight) };
+  const quantizer = REGISTRIES[a.format][opKey(node)];
+  if (!quantizer) return { reason: `no ${a.format} quantizer for ${opKey(node)}`, node: node.name };
+  const why = quantizer.check(node, t, a.scheme, ctx);
+  return why ? { reason: why, node: node.name } : { quantizer, node, scheme: a.scheme };
+}
+
+/**
+ * The targets applyPlan would keep as they are, with why (its PlanResult's `kept`, in its order), where it would
+ * quantize none of them; undefined where it would quantize one. Decides each target as applyPlan does (decide),
+ * rewriting nothing, so it reads dims and data types only (a sweep plan's model, read without weight values): until
+ * the first target it would quantize, applyPlan has rewritten nothing either (a projection tied to a table follows
+ * the table, which is kept).
+ */
+export function keptByPlan(
+  model: Model,
+  targets: readonly Target[],
+  plan: ReadonlyMap<string, Assignment>,
+  options: QuantizeOptions,
+): FloatRecord[] | undefined {
+  const edit = new GraphEditor(model);
+  const ctx: RewriteContext = { edit, options, ranges: new Map(), activations: new Map(), integerReaders: new Map(), weights: new Map(), notes: [] };
+  const kept: FloatRecord[] = [];
+  const { tables, rest } = byPlace(edit, targets);
+  for (const t of tables) {
+    const d = decide(t, tableAssignment(t, plan, rest, ctx).assignment, ctx);
+    if (!('reason' in d)) return undefined;
+    kept.push({ target: t.id, tensor: targetWeight(t), bytes: 0, reason: d.reason, ...(d.node ? { node: d.node } : {}) });
+  }
+  for (const t of rest) {
+    const d = decide(t, tiedAssignment(t, plan.get(t.id), tables, ctx), ctx);
+    if (!('reason' in d)) return undefined;
+    kept.push({ target: t.id, tensor: targetWeight(t), bytes: 0, reason: d.reason, ...(d.node ? { node: d.node } : {}) });
+  }
+  return kept;
+}
+
+/** The targets in the order applyPlan takes them: the tables, then the others, each by their node's place in the graph. */
+function byPlace(edit: GraphEditor, targets: readonly Target[]): { tables: Target[]; rest: Target[] } {
+  const position = new Map(edit.graph.nodes.map((n, i) => [n.name, i]));
+  const byPosition = [...targets].sort((a, b) => (position.get(targetNode(a) ?? '') ?? Infinity) - (position.get(targetNode(b) ?? '') ?? Infinity));
+  return { tables: byPosition.filter((t) => t.kind === 'embedding'), rest: byPosition.filter((t) => t.kind !== 'embedding') };
 }
 
 /**

@@ -18,7 +18,7 @@ import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels
 import { ModelLoadError, SettingsError } from '../errors.ts';
 import { nonFiniteFloat32 } from '../onnx/tensor.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
-import { ALREADY, alreadyQuantized, applyPlan, tableWithoutGather, type PlanResult } from './apply.ts';
+import { ALREADY, alreadyQuantized, applyPlan, keptByPlan, tableWithoutGather, type PlanResult } from './apply.ts';
 import { collectRanges, type ActivationRange } from './calibrate.ts';
 import { GraphEditor } from './graph-edit.ts';
 import { allocateBits, fourBitsPay, layerCost, layerWeights, type LayerBits } from './mixed.ts';
@@ -440,7 +440,7 @@ const DYNAMIC_INT8_OPS = new Set(['MatMulInteger', 'MatMulIntegerToFloat', 'Dyna
  * under a quantize step, as checkStorage refuses a model whose every weight is quantized already: each reason once,
  * with the targets it keeps.
  */
-function requireQuantized(o: QuantizeOptions, result: PlanResult): void {
+function requireQuantized(o: QuantizeOptions, result: Pick<PlanResult, 'quantized' | 'kept'>): void {
   if (result.quantized.length) return;
   const byReason = new Map<string, Set<string>>();
   for (const k of result.kept) byReason.set(k.reason, (byReason.get(k.reason) ?? new Set()).add(k.target));
@@ -542,11 +542,23 @@ export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeO
 
 /**
  * checkStorage's refusals, then for int8 and int8-group a group size that does not divide a layer's projection
- * (planDynamic's): reads dims and data types only (the pass's checkModel, which a sweep's plan asks).
+ * (planDynamic's) and an opset format standard cannot raise (standardOpset's), and for int8, int8-group and
+ * int4-block a plan that would quantize no weight (requireQuantized's, from keptByPlan, which decides each target as
+ * the run does): reads dims and data types only (the pass's checkModel, which a sweep's plan asks). int8-static's
+ * projections wait for their calibrated ranges, which a plan has not measured.
  */
 function checkQuantizable(model: Model, s: BertStructure, o: QuantizeOptions): void {
   const { targets } = checkStorage(model, s, o);
-  if (o.mode.kind === 'int8' || o.mode.kind === 'int8-group') planDynamic(targets, s, o, []);
+  if (o.mode.kind === 'int8' || o.mode.kind === 'int8-group') {
+    const plan = planDynamic(targets, s, o, []);
+    requireSomeQuantized(standardOpset(model, s, o).input, targets, plan, o);
+  } else if (o.mode.kind === 'int4-block') requireSomeQuantized(model, targets, planInt4(targets, o, o.mode.blockSize), o);
+}
+
+/** Refuses `plan` where applyPlan would quantize no target of `model` with it (requireQuantized), reading no weight value. */
+function requireSomeQuantized(model: Model, targets: readonly Target[], plan: Plan, o: QuantizeOptions): void {
+  const kept = keptByPlan(model, targets, plan, o);
+  if (kept) requireQuantized(o, { quantized: [], kept });
 }
 
 export const quantizePass: Pass<QuantizeOptions> = {

@@ -145,3 +145,45 @@ describe('a quantize step after one that stored every weight quantized', () => {
     await compressFile({ input: once, output: join(fusedRoot, 'out', 'int4-int8', 'model.onnx'), steps: [step('quantize', { mode: 'int8' })] });
   });
 });
+
+describe('a quantize step that would quantize no weight of the model read', () => {
+  let noneRoot: string;
+  beforeAll(async () => {
+    noneRoot = mkdtempSync(join(tmpdir(), 'quantized-plan-none-'));
+    writeGlueTask(join(noneRoot, 'glue'), 'SST-2', 8, ['train', 'dev']);
+    // (every input 2 wide: no projection takes 4-bit blocks of 16; and the tiny BERT's projections in int4, its tables float)
+    writeModelFolder(join(noneRoot, 'models', 'narrow'), tinyBert({ hiddenSize: 2, numHeads: 1, intermediateSize: 2 }));
+    writeModelFolder(join(noneRoot, 'models', 'tiny'), tinyBert());
+    const input = join(noneRoot, 'models', 'tiny', 'model.onnx');
+    await compressFile({
+      input,
+      output: join(noneRoot, 'models', 'int4-tables', 'model.onnx'),
+      steps: [step('quantize', { mode: 'int4-block:16', embeddings: false })],
+    });
+  });
+  afterAll(() => rmSync(noneRoot, { recursive: true, force: true }));
+
+  it.each([
+    ['every projection too narrow for the 4-bit blocks', 'narrow', 'int4-block:16'],
+    ['every projection quantized already (int8 of an int4 model)', 'int4-tables', 'int8'],
+    ['every projection quantized already (int4-block)', 'int4-tables', 'int4-block:16'],
+  ])('is refused by the plan with the tables left float, in the words of the point (%s)', async (_, model, mode) => {
+    const steps = [step('quantize', { mode, embeddings: false })];
+    const output = join(noneRoot, 'out', `${model}-${mode}`, 'model.onnx');
+    const point = await compressFile({ input: join(noneRoot, 'models', model, 'model.onnx'), output, steps }).then(
+      () => 'ran',
+      (e: Error) => e.message,
+    );
+    expect(point).toMatch(
+      /quantizes no weight of this model, which it would write unchanged \(embeddings\.word, .*: kept float by the setting embeddings: false/,
+    );
+    expect(await planRefusal(noneRoot, 'q', [model], 'p', steps)).toBe(
+      `${join(noneRoot, 'q.yaml')}: pipeline 'p' on model '${model}', step 1 (quantize): ${point}`,
+    );
+  });
+
+  it('plans it where the tables are quantized (embeddings: true)', async () => {
+    expect(await planRefusal(noneRoot, 'q', ['narrow'], 'p', [step('quantize', { mode: 'int4-block:16' })])).toBeUndefined();
+    expect(await planRefusal(noneRoot, 'q', ['int4-tables'], 'p', [step('quantize', { mode: 'int8' })])).toBeUndefined();
+  });
+});
