@@ -1,8 +1,8 @@
 /**
  * Activation ranges for static quantization: the chosen values are added as graph outputs of a copy of the model,
  * the calibration batches are run through it (CalibrationRunner), and each value's range is taken as its min/max
- * over all batches, as the lower and upper percentiles of a bounded sample of its elements, or by onnxruntime's
- * entropy calibration over a histogram that each batch is added to (src/quantize/entropy.ts). Values laid out per
+ * over all batches, or by onnxruntime's percentile or entropy calibration over a histogram that each batch is added to
+ * (src/quantize/entropy.ts). Values laid out per
  * token ([batch, seq, …] or [batch · seq, …]) count the real tokens only: the padding positions of a batch (most of
  * a batch of short sentences) compute values the model never uses, which would widen the min/max and, for
  * percentiles, make up most of the sample.
@@ -14,7 +14,7 @@ import type { BertStructure } from '../bert/structure.ts';
 import type { CalibrationBatch, CalibrationSource } from '../pass/pass.ts';
 import { CalibrationRunner } from '../pass/measure.ts';
 import type { RangeMethod } from './settings.ts';
-import { addToHistogram, entropyRange, type EntropyHistogram } from './entropy.ts';
+import { addToHistogram, entropyRange, PERCENTILE_BINS, percentileRange, type EntropyHistogram } from './entropy.ts';
 
 export interface ActivationRange {
   min: number;
@@ -31,40 +31,35 @@ export function activationQuantParams(r: ActivationRange): { scale: number; zero
 }
 
 /**
- * Keeps min/max, a deterministic uniform sample of at most `capacity` values for percentiles, or the entropy
- * histogram (one collect per batch, as onnxruntime's).
+ * Keeps min/max, or the histogram of percentile or entropy calibration (one collect per batch, as onnxruntime's: its
+ * PercentileCalibrater's 2048 bins, its EntropyCalibrater's `bins`).
  */
 export class RangeCollector {
   private min = Infinity;
   private max = -Infinity;
-  private sample: Float32Array;
-  private filled = 0;
-  private seen = 0;
-  private state = 0x9e3779b9;
   private histogram: EntropyHistogram | undefined;
+  /** The histogram's bins; 0 for min/max. */
+  private readonly bins: number;
 
-  constructor(
-    private readonly method: RangeMethod,
-    capacity = 1 << 16,
-  ) {
-    this.sample = new Float32Array(method.kind === 'percentile' ? capacity : 0);
+  constructor(private readonly method: RangeMethod) {
+    this.bins = method.kind === 'entropy' ? method.bins : method.kind === 'percentile' ? PERCENTILE_BINS : 0;
   }
 
   /** Adds one calibration batch's values, given as chunks. */
   addBatch(chunks: readonly ArrayLike<number>[]): void {
-    if (this.method.kind === 'entropy') this.histogram = addToHistogram(this.histogram, chunks, this.method.bins);
+    if (this.bins) this.histogram = addToHistogram(this.histogram, chunks, this.bins);
     else for (const c of chunks) this.add(c);
   }
 
   /**
    * Adds one calibration batch given as rows of `width` values of `data`, the rows whose `mask` entry is not 0 (the
-   * real tokens): entropy takes the batch as one collect, min/max and percentiles read the rows where they lie.
+   * real tokens): a histogram takes the batch as one collect, min/max reads the rows where they lie.
    */
   addRows(data: Float32Array, width: number, mask: ArrayLike<bigint>): void {
-    if (this.method.kind === 'entropy') {
+    if (this.bins) {
       const real: Float32Array[] = [];
       for (let t = 0; t < mask.length; t++) if (mask[t] !== 0n) real.push(data.subarray(t * width, (t + 1) * width));
-      this.histogram = addToHistogram(this.histogram, real, this.method.bins);
+      this.histogram = addToHistogram(this.histogram, real, this.bins);
     } else for (let t = 0; t < mask.length; t++) if (mask[t] !== 0n) this.add(data, t * width, (t + 1) * width);
   }
 
@@ -75,30 +70,13 @@ export class RangeCollector {
       if (!Number.isFinite(v)) continue;
       if (v < this.min) this.min = v;
       if (v > this.max) this.max = v;
-      if (this.method.kind !== 'percentile') continue;
-      // Reservoir sampling (Algorithm R) with a xorshift generator.
-      this.seen++;
-      if (this.filled < this.sample.length) this.sample[this.filled++] = v;
-      else {
-        this.state ^= this.state << 13;
-        this.state ^= this.state >>> 17;
-        this.state ^= this.state << 5;
-        const j = (this.state >>> 0) % this.seen;
-        if (j < this.sample.length) this.sample[j] = v;
-      }
     }
   }
 
   range(): ActivationRange {
-    if (this.method.kind === 'entropy') return this.histogram ? entropyRange(this.histogram) : { min: 0, max: 0 };
-    if (!(this.max >= this.min)) return { min: 0, max: 0 };
-    if (this.method.kind !== 'percentile') return { min: this.min, max: this.max };
-    const s = this.sample.slice(0, this.filled).sort();
-    const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
-    // onnxruntime's (HistogramCalibrater.compute_percentile, asymmetric as its uint8 activations): P% of the values
-    // are kept, (100 - P) / 2 % cut from each end
-    const cut = (100 - this.method.percentile) / 200;
-    return { min: at(cut), max: at(1 - cut) };
+    if (this.method.kind === 'minmax') return this.max >= this.min ? { min: this.min, max: this.max } : { min: 0, max: 0 };
+    if (!this.histogram) return { min: 0, max: 0 };
+    return this.method.kind === 'entropy' ? entropyRange(this.histogram) : percentileRange(this.histogram, this.method.percentile);
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * The entropy (KL-divergence, TensorRT-style) activation range, as onnxruntime's EntropyCalibrater computes it
+ * The entropy (KL-divergence, TensorRT-style) activation range, as onnxruntime's EntropyCalibrater computes it, and
+ * the percentile range over the same histogram (percentileRange, as its PercentileCalibrater, asymmetric)
  * (onnxruntime/python/tools/quantization/calibrate.py, HistogramCollector.collect_value, merge_histogram and
  * get_entropy_threshold; defaults num_bins 128, num_quantized_bins 128):
  *
@@ -153,6 +154,35 @@ export function addToHistogram(h: EntropyHistogram | undefined, chunks: readonly
   countInto(counts, 0, n, threshold, chunks);
   for (let i = 0; i < old.counts.length; i++) counts[half + i] += old.counts[i];
   return { counts, threshold, min: lo, max: hi };
+}
+
+/** onnxruntime's PercentileCalibrater default num_bins, the bins percentile ranges are taken over. */
+export const PERCENTILE_BINS = 2048;
+
+/**
+ * The range keeping `percentile`% of a histogram's values, (100 - P) / 2 % cut from each end, as onnxruntime's
+ * compute_percentile (asymmetric, CalibTensorRangeSymmetric false): the running share of the counts (each bin's count
+ * over the total, added bin by bin in float64 as numpy.cumsum), the first bin whose share reaches the cut and the
+ * first reaching 1 - cut (numpy.searchsorted; past the last bin: the histogram's end), each bin taken at its lower
+ * edge, clipped to the smallest and largest value seen. Deliberately as onnxruntime does: the upper end is a bin's
+ * lower edge, so up to a bin below the value where the share is reached (P 100 leaves out the last bin's values
+ * unless rounding keeps the share below 1).
+ */
+export function percentileRange(h: EntropyHistogram, percentile: number): ActivationRange {
+  const n = h.counts.length;
+  let total = 0;
+  for (let i = 0; i < n; i++) total += h.counts[i];
+  const cut = (100 - percentile) / 200;
+  const upper = 1 - cut;
+  let left = n;
+  let right = n;
+  let share = 0;
+  for (let i = 0; i < n && right === n; i++) {
+    share += h.counts[i] / total;
+    if (left === n && share >= cut) left = i;
+    if (share >= upper) right = i;
+  }
+  return { min: Math.max(edgeAt(h.threshold, n, left), h.min), max: Math.min(edgeAt(h.threshold, n, right), h.max) };
 }
 
 /** onnxruntime's smooth_distribution (eps 1e-4) in place, the values rounded to float32 as numpy's; false when all zero. */

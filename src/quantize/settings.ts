@@ -226,10 +226,11 @@ export const QUANTIZE = declarePass({
   // 9: float16 computes a decomposed LayerNorm's variance (square, ReduceMean, epsilon, Sqrt) in float32; 10: float16's
   // value_info declares a value a float32-kept node writes float32 under its new name, none for a value it removed;
   // 11: static int8's percentile:P keeps P% of the values, cutting (100 - P) / 2 % from each end as onnxruntime's
-  // percentile calibration (it cut 100 - P % from each)
-  version: 11,
-  // (9 and 10 changed mode float16's output only, 11 percentile ranges only: every other point keeps its key)
-  keyVersion: (s) => (s.mode === 'float16' ? 10 : s.calibration.startsWith('percentile') ? 11 : 8),
+  // percentile calibration (it cut 100 - P % from each); 12: percentile ranges over onnxruntime's histogram of 2048
+  // bins, at its bins' lower edges, where they were percentiles of a sample of 65,536 values
+  version: 12,
+  // (9 and 10 changed mode float16's output only, 11 and 12 percentile ranges only: every other point keeps its key)
+  keyVersion: (s) => (s.mode === 'float16' ? 10 : s.calibration.startsWith('percentile') ? 12 : 8),
   settings: z
     .object({
       mode: grammar(MODE_SYNTAX, parseMode, modeName, `a mode is required (${MODE_SYNTAX})`).describe(
@@ -245,7 +246,7 @@ export const QUANTIZE = declarePass({
       calibration: grammar(RANGE_METHOD_SYNTAX, parseRangeMethod, formatRangeMethod)
         .default('minmax')
         .describe(
-          "int8-static: activation ranges from min/max, a percentile (keeping P% of the values, (100 - P)/2 % cut from each end as onnxruntime's; default P 99.999), or entropy: onnxruntime's KL-divergence (TensorRT-style) calibration over a histogram of BINS bins (even, 128 to 2048, default 128 as onnxruntime's) widened by later batches that reach further; 128 bins never widened give the min/max, more bins clip more",
+          "int8-static: activation ranges from min/max, a percentile (keeping P% of the values, (100 - P)/2 % cut from each end, over a histogram of 2048 bins as onnxruntime's; default P 99.999), or entropy: onnxruntime's KL-divergence (TensorRT-style) calibration over a histogram of BINS bins (even, 128 to 2048, default 128 as onnxruntime's) widened by later batches that reach further; 128 bins never widened give the min/max, more bins clip more",
         ),
       symmetric: boolean().default(true).describe('4-bit weights: symmetric (zero point 8) or asymmetric with packed zero points'),
       mixedBlockSize: integer(16, { test: isBlockSize, what: BLOCK_SIZE_TEXT })

@@ -174,13 +174,37 @@ describe('quantize int8-static', () => {
 });
 
 describe('percentile ranges', () => {
-  it("keep P% of the values, (100 - P) / 2 % cut from each end, as onnxruntime's percentile calibration", () => {
-    // 1000 values 0 … 999 (in the sample whole): 90% kept is 50 … 949 (onnxruntime: cdf 0.05 and 0.95), not 100 … 899
-    const c = new RangeCollector({ kind: 'percentile', percentile: 90 });
-    c.addBatch([Float32Array.from({ length: 1000 }, (_, i) => (i * 7) % 1000)]);
-    expect(c.range()).toEqual({ min: 50, max: 949 });
-    const all = new RangeCollector({ kind: 'percentile', percentile: 100 });
-    all.addBatch([Float32Array.of(3, -2, 1)]);
-    expect(all.range()).toEqual({ min: -2, max: 3 });
+  // expected values: onnxruntime's HistogramCollector (collect_value, merge_histogram, compute_percentile with
+  // CalibTensorRangeSymmetric false, num_bins 2048) run with numpy 2.4 on the same values
+  it("keep P% of the values, (100 - P) / 2 % cut from each end, at the lower edges of onnxruntime's 2048 bins", () => {
+    // 1000 values 0 … 999 in 2048 bins over [-999, 999]: P 90 cuts at the bins holding 49 and 949, read at their lower
+    // edges; P 100 and 99.999 end at the last bin's lower edge (the share reaches 1 there), not at 999; P 30 keeps the
+    // middle 30%, P 0 is the median's bin
+    const values = Float32Array.from({ length: 1000 }, (_, i) => (i * 7) % 1000);
+    const range = (percentile: number) => {
+      const c = new RangeCollector({ kind: 'percentile', percentile });
+      c.addBatch([values]);
+      return c.range();
+    };
+    expect(range(90)).toEqual({ min: 48.779296875, max: 948.26953125 });
+    expect(range(30)).toEqual({ min: 348.2841796875, max: 648.7646484375 });
+    expect(range(0)).toEqual({ min: 498.5244140625, max: 498.5244140625 });
+    expect(range(100)).toEqual({ min: 0, max: 998.0244140625 });
+    expect(range(99.999)).toEqual({ min: 0, max: 998.0244140625 });
+  });
+
+  it("take a later batch reaching further into onnxruntime's widened histogram", () => {
+    // [-1, 1] in 2048 bins, then [-2.5, 2.75]: 1793 bins added on each side (5634 bins over ±2.7509766)
+    const first = Float32Array.from({ length: 303 }, (_, i) => ((i * 37) % 101) / 50 - 1);
+    const second = Float32Array.from({ length: 211 }, (_, i) => ((i * 53) % 211) / 40 - 2.5);
+    const range = (percentile: number) => {
+      const c = new RangeCollector({ kind: 'percentile', percentile });
+      c.addBatch([first]);
+      c.addBatch([second]);
+      return c.range();
+    };
+    expect(range(99)).toEqual({ min: -2.4501953125, max: 2.69921875 });
+    expect(range(60)).toEqual({ min: -0.7802734375, max: 0.83984375 });
+    expect(range(30)).toEqual({ min: -0.380859375, max: 0.439453125 });
   });
 });
