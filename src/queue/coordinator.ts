@@ -319,7 +319,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       }
       try {
         // (after taking them out of the queue: a run that stopped before it finds them again)
-        store.dropFromSweep(spec.name, points);
+        store.dropFromSweep(spec.name, points, { dequeued: true });
       } catch (e) {
         if (e instanceof StoreWriteError) throw e.keeping(previous.size, QUEUE_KEEPS);
         throw e; // (the store removed or replaced meanwhile: one line too)

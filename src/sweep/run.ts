@@ -315,7 +315,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const { spec, points, previous, stale, contended, store, work } = await planAgainstStore(opts);
   try {
     // the points an earlier run of the sweep planned that its plan no longer holds (its file edited) and that have
-    // no result are no longer its own: its report does not list them as not finished
+    // no result are no longer its own: its report does not list them as not finished (their keys kept, for a later
+    // --queue run of the sweep to take out of the queue where an earlier one queued them)
     store.dropFromSweep(spec.name, points);
   } catch (e) {
     store.close();

@@ -16,7 +16,7 @@ export const STORE_FORMAT_VERSION = 1;
 
 /** The tables of a store (besides `store_format`), and those added since that a store may lack. */
 const STORE_TABLES = ['points', 'results'];
-const LATER_TABLES = ['sweep_points'];
+const LATER_TABLES = ['sweep_points', 'sweep_dropped'];
 
 /** What an opened database is. */
 export type StoreIdentity = 'store' | 'empty' | 'unmarked-store';

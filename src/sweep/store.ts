@@ -11,7 +11,8 @@
  * one of its own in `sweep_points`, with the names it gives it (its model's name and path, its label). A report of
  * one sweep lists its points by these records: two sweep files naming one model (the same file, or a copy)
  * differently share its baseline, and each sees it under its own name. A sweep whose file was edited gives up the
- * records of the points without a result its plan no longer holds (dropFromSweep).
+ * records of the points without a result its plan no longer holds (dropFromSweep); `sweep_dropped` keeps their keys
+ * until a coordinator of the sweep has taken them out of the queue (an earlier one may have queued them).
  *
  * A finished point is recomputed only when its benchmark was timed contended and the sweep asks for it
  * (`--rerun-contended`): its claim takes the point while its result stays stored (and reported) until the new one
@@ -105,6 +106,11 @@ CREATE TABLE IF NOT EXISTS sweep_points (
   model TEXT NOT NULL,
   model_path TEXT NOT NULL,
   label TEXT NOT NULL,
+  PRIMARY KEY (sweep, key)
+);
+CREATE TABLE IF NOT EXISTS sweep_dropped (
+  sweep TEXT NOT NULL,
+  key TEXT NOT NULL,
   PRIMARY KEY (sweep, key)
 );
 `;
@@ -649,14 +655,18 @@ export class SweepStore {
   /**
    * The keys `sweep` planned in earlier runs that its plan now (`planned`) no longer holds (its file edited, a model
    * changed) and that no other sweep of the store planned: those a queued sweep's coordinator takes out of the queue.
+   * They are its points' records, and those a run that did not look at the queue (a local run) took out of them.
    */
   droppedKeys(sweep: string, planned: readonly SweepPoint[]): string[] {
     if (!this.hasTable('sweep_points')) return [];
     const now = new Set(planned.map((p) => p.key));
+    const dropped = this.hasTable('sweep_dropped') ? ' UNION SELECT sweep, key FROM sweep_dropped' : '';
     const rows = this.read(
       () =>
         this.db
-          .prepare('SELECT key FROM sweep_points m WHERE sweep = ? AND NOT EXISTS (SELECT 1 FROM sweep_points o WHERE o.key = m.key AND o.sweep <> m.sweep)')
+          .prepare(
+            `SELECT key FROM (SELECT sweep, key FROM sweep_points${dropped}) m WHERE sweep = ? AND NOT EXISTS (SELECT 1 FROM sweep_points o WHERE o.key = m.key AND o.sweep <> m.sweep)`,
+          )
           .all(sweep) as Array<{ key: string }>,
     );
     return rows.map((r) => r.key).filter((k) => !now.has(k));
@@ -666,20 +676,27 @@ export class SweepStore {
    * Takes out of `sweep`'s points (its `sweep_points` records) those without a result that its plan now (`planned`)
    * no longer holds (a pipeline removed, a grid value or a model changed), so that its report does not list them as
    * not finished (or failed under its names): the sweep's plan is what it holds. Those with a result stay its points
-   * (the report shows what the sweep found), and so does every point as stored (another sweep may plan it). A queued
-   * sweep's coordinator calls it once it has taken such points out of the queue (droppedKeys reads these records).
-   * Returns how many it took out.
+   * (the report shows what the sweep found), and so does every point as stored (another sweep may plan it).
+   * A queued sweep's coordinator calls it with `dequeued` once it has taken the dropped points out of the queue
+   * (droppedKeys); a run that did not (a local run) keeps their keys, for the next coordinator of the sweep to take
+   * out (an earlier one may have queued them). Returns how many it took out.
    */
-  dropFromSweep(sweep: string, planned: readonly SweepPoint[]): number {
+  dropFromSweep(sweep: string, planned: readonly SweepPoint[], opts: { dequeued?: boolean } = {}): number {
     if (!this.hasTable('sweep_points')) return 0;
     const now = new Set(planned.map((p) => p.key));
     return this.write(() => {
       const unfinished = this.db.prepare('SELECT key FROM sweep_points m WHERE sweep = ? AND NOT EXISTS (SELECT 1 FROM results r WHERE r.key = m.key)');
       const drop = this.db.prepare('DELETE FROM sweep_points WHERE sweep = ? AND key = ?');
+      const keep = this.db.prepare('INSERT OR IGNORE INTO sweep_dropped (sweep, key) VALUES (?, ?)');
       return this.db
         .transaction(() => {
           let dropped = 0;
-          for (const { key } of unfinished.all(sweep) as Array<{ key: string }>) if (!now.has(key)) dropped += drop.run(sweep, key).changes;
+          for (const { key } of unfinished.all(sweep) as Array<{ key: string }>) {
+            if (now.has(key)) continue;
+            dropped += drop.run(sweep, key).changes;
+            if (!opts.dequeued) keep.run(sweep, key);
+          }
+          if (opts.dequeued) this.db.prepare('DELETE FROM sweep_dropped WHERE sweep = ?').run(sweep);
           return dropped;
         })
         .immediate();

@@ -13,6 +13,7 @@ import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
+import { runSweep } from '../../src/sweep/run.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
 import { redisSkipReason } from './redis.ts';
 import { tinyQueue } from './tiny-queue.ts';
@@ -79,5 +80,22 @@ describe.skipIf(redisSkipReason !== null)(`an edited sweep queued again${redisSk
     } finally {
       await worker.close(true);
     }
+  }, 120_000);
+
+  it('takes them out after a local run of the edited sweep, where that run dropped the records it finds them by and they stayed queued', async () => {
+    await q.queue.obliterate({ force: true });
+    const store = join(q.t.root, 'local-rerun.sqlite');
+    await queueSweep(store);
+    const before = await plannedKeys();
+    writeFileSync(q.t.sweepFile, readFileSync(q.t.sweepFile, 'utf8').replace(/ {2}- name: drop-1\n.*\n.*\n/, ''));
+    const after = await plannedKeys();
+    expect(before.size - after.size).toBe(2); // (both models' drop-1)
+    // the edited sweep run locally (stopped before its first point, as by a Ctrl-C), then queued again
+    await runSweep({ file: q.t.sweepFile, store, signal: AbortSignal.abort() });
+    const lines = await queueSweep(store);
+    expect(lines).toContain(
+      "took 2 points out of the queue that an earlier run of sweep 'tiny' queued and its plan no longer holds (no worker had started them)",
+    );
+    expect(await queued()).toEqual(after);
   }, 120_000);
 });
