@@ -78,6 +78,13 @@ function fusedTable(node: string): SettingsError {
   );
 }
 
+/** The refusal of embeddings narrower than the encoder, mapped to its width by the Linear `mapping` (ALBERT, ELECTRA). */
+function mappedEmbeddings(mapping: { inFeatures: number; outFeatures: number }): SettingsError {
+  return new SettingsError(
+    `factorize-embeddings: the embeddings are already factorized (${mapping.inFeatures}-wide tables and LayerNorm mapped to the hidden width ${mapping.outFeatures} by a Linear, as in ALBERT and ELECTRA); factorize-embeddings narrows a word embedding as wide as the hidden size, and this model's has no wider form to start from`,
+  );
+}
+
 /** Refuses a rank that a float [rows, cols] word embedding cannot be factorized to: at or above its width, or growing it. */
 function checkRank(rank: number, rows: number, cols: number): void {
   if (rank >= cols) {
@@ -113,11 +120,7 @@ function checkFactorizableTable(model: Model, s: BertStructure): [number, number
   const word = s.embeddings.word;
   if (s.embeddings.fusedNode || !word.gather) throw fusedTable(s.embeddings.fusedNode ?? '?');
   const mapping = s.embeddings.mapping;
-  if (mapping) {
-    throw new SettingsError(
-      `factorize-embeddings: the embeddings are already factorized (${mapping.inFeatures}-wide tables and LayerNorm mapped to the hidden width ${mapping.outFeatures} by a Linear, as in ALBERT and ELECTRA); factorize-embeddings narrows a word embedding as wide as the hidden size, and this model's has no wider form to start from`,
-    );
-  }
+  if (mapping) throw mappedEmbeddings(mapping);
   if (word.projection) throw alreadyFactorized({ weight: word.weight, projection: word.projection.weight, rank: word.projection.inFeatures });
   const t = model.graph.initializers.get(word.weight);
   if (!t) throw new SettingsError(`factorize-embeddings: word embedding '${word.weight}' is not an initializer`);
@@ -197,6 +200,7 @@ export const factorizeEmbeddingsPass: Pass<FactorizeEmbeddingsOptions> = {
   // (the rank against the table's dims, where the shape says them)
   checkShape(o: FactorizeEmbeddingsOptions, shape: PassShape): void {
     if (shape.fusedEmbedding !== undefined) throw fusedTable(shape.fusedEmbedding);
+    if (shape.embeddingMapping) throw mappedEmbeddings(shape.embeddingMapping);
     if (shape.factorized) throw alreadyFactorized(shape.factorized);
     if (shape.embedding) checkRank(o.rank, shape.embedding.rows, shape.embedding.cols);
   },

@@ -144,6 +144,11 @@ export interface PassShape extends ModelShape {
    * undefined where not known or not fused.
    */
   fusedEmbedding?: string;
+  /**
+   * The Linear mapping embeddings narrower than the encoder to its width (ALBERT's, ELECTRA's: its in and out widths),
+   * where known; undefined where not known or not so.
+   */
+  embeddingMapping?: { inFeatures: number; outFeatures: number };
 }
 
 /**

@@ -1342,7 +1342,7 @@ const UNKNOWN: SoFar = { layers: undefined, heads: undefined };
  * model read here whose embeddings the model so far still has (no step since changed them), which says whether a later
  * optimize fuses its word embedding (embedLayerNormNode).
  */
-type Widths = Pick<PassShape, 'hidden' | 'ffn' | 'attention' | 'embedding' | 'factorized' | 'fusedEmbedding'> & {
+type Widths = Pick<PassShape, 'hidden' | 'ffn' | 'attention' | 'embedding' | 'factorized' | 'fusedEmbedding' | 'embeddingMapping'> & {
   embeddingOf?: { graph: Model; structure: BertStructure };
 };
 
@@ -1368,6 +1368,7 @@ function widthsOf(graph: Model, s: BertStructure): Widths | undefined {
     ...(embedding ? { embedding, embeddingOf: { graph, structure: s } } : {}),
     ...(factorized ? { factorized } : {}),
     ...(fusedNode ? { fusedEmbedding: fusedNode } : {}),
+    ...(mapping ? { embeddingMapping: { inFeatures: mapping.inFeatures, outFeatures: mapping.outFeatures } } : {}),
   };
 }
 
@@ -1560,7 +1561,7 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
  * (into the factors it names: factorNames)
  * and optimize may fuse Q, K and V (its head size kept, which layers not known after it) and, by its embed-layernorm, the
  * word embedding (not known after it: the node reading it is, where it fuses that of the model read here: fusedEmbedding,
- * embedLayerNormNode). Undefined otherwise (quantize:
+ * embedLayerNormNode); embeddings mapped to the encoder's width (embeddingMapping) stay so. Undefined otherwise (quantize:
  * its weights stored quantized, which the passes after it refuse first).
  */
 function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Widths): Widths | undefined {
@@ -1590,7 +1591,13 @@ function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Wi
     const fused =
       widths.fusedEmbedding ??
       (widths.embeddingOf && parseRewrites(settings.rewrites as string).includes('embed-layernorm') ? embedLayerNormNode(widths.embeddingOf) : undefined);
-    return { hidden, ffn, ...(attention ? { attention: { headSize: attention.headSize } } : {}), ...(fused !== undefined ? { fusedEmbedding: fused } : {}) };
+    return {
+      hidden,
+      ffn,
+      ...(attention ? { attention: { headSize: attention.headSize } } : {}),
+      ...(fused !== undefined ? { fusedEmbedding: fused } : {}),
+      ...(widths.embeddingMapping ? { embeddingMapping: widths.embeddingMapping } : {}),
+    };
   }
   return undefined;
 }

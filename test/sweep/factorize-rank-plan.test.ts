@@ -6,6 +6,11 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBert } from '../../src/bert/build.ts';
+import { configFromHuggingFace } from '../../src/bert/config.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { FAMILY_JSONS } from '../helpers/family-folders.ts';
+import { writeModelFolder } from '../helpers/model-folder.ts';
 import { planRefusal, writeTinyPlanFolder } from './plan-refusal.ts';
 
 let root: string;
@@ -34,5 +39,31 @@ describe("a sweep's plan checks factorize-embeddings' rank against the model's w
   it('plans a rank that shrinks the table', async () => {
     expect(await factorize(25)).toBeUndefined();
     expect(await factorize(4)).toBeUndefined();
+  });
+});
+
+describe("a sweep's plan knows embeddings mapped to the encoder's width (ELECTRA, ALBERT) after steps it does not follow", () => {
+  it('refuses factorize-embeddings after them in the words compress refuses it with', async () => {
+    // (ELECTRA's 16-wide embeddings mapped to the hidden 32)
+    const config = configFromHuggingFace(FAMILY_JSONS['electra E<H']!);
+    writeModelFolder(join(root, 'models', 'electra'), buildBert(config, { kind: 'random', seed: 3 }));
+    const factorize = { pass: 'factorize-embeddings', settings: { rank: 8 } };
+    for (const steps of [
+      [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, factorize],
+      [{ pass: 'prune-heads', settings: { heads: '0:1' } }, { pass: 'optimize', settings: { rewrites: 'all' } }, factorize],
+    ]) {
+      const words = await compressFile({
+        input: join(root, 'models', 'electra', 'model.onnx'),
+        output: join(root, 'out', `${steps.length}`, 'model.onnx'),
+        steps,
+      }).then(
+        () => undefined,
+        (e: Error) => e.message,
+      );
+      expect(words).toMatch(/^factorize-embeddings: the embeddings are already factorized \(16-wide tables and LayerNorm mapped to the hidden width 32/);
+      expect(await planRefusal(root, 'f', ['electra'], 'p', steps)).toBe(
+        `${join(root, 'f.yaml')}: pipeline 'p' on model 'electra', step ${steps.length} (factorize-embeddings): ${words}`,
+      );
+    }
   });
 });
