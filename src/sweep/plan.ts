@@ -1175,9 +1175,39 @@ function trainedStudentKind(training: readonly PointTrainingStep[], modelOnnx: s
   const first = training[0];
   if (first === undefined) return undefined;
   if (first.student !== undefined && first.studentSha256 === undefined) return studentSpecKind(first.student);
-  const model = read(studentOnnx(first) ?? modelOnnx);
+  return modelKind(read(studentOnnx(first) ?? modelOnnx));
+}
+
+/** The kind of student `model` is (as a plan read it): a BERT where its structure is found, a Distilled BiLSTM this tool wrote; else undefined. */
+function modelKind(model: PlanModel | undefined): StudentKind | undefined {
   if (model?.structure) return 'bert';
   return model && savedBilstmOutputs(model.graph) !== undefined ? 'bilstm' : undefined;
+}
+
+/** Kinds of the models storedStudentKind read, by identity (modelSha256): a model's kind is its bytes'. */
+const KINDS_BY_MODEL = new Map<string, StudentKind | undefined>();
+
+/**
+ * The kind of model a stored point's training steps train (`plan`: by any code, as read back, unchecked), as
+ * pointStudentKind says; else, in a plan stored before the kind was kept whose first training step trains a student
+ * model given by path or the model so far, that model's kind (as the plan finds it: trainedStudentKind) where the
+ * file is still the model the plan read: its stamps hold, or it hashes as the plan recorded (`modelHash`: stale.ts
+ * currentModelHashes). Undefined where neither tells: the model gone, unreadable or changed since (its point's data
+ * change says so), or a point that does not train.
+ */
+export function storedStudentKind(plan: unknown, modelHash: (onnx: string) => string | undefined): StudentKind | undefined {
+  const p = (plan ?? {}) as Partial<SweepPoint>;
+  const known = pointStudentKind(p as SweepPoint);
+  if (known !== undefined || !p.training || !Array.isArray(p.training.steps)) return known;
+  const first = [...p.training.steps].sort((a, b) => a?.index - b?.index)[0];
+  if (!first) return undefined;
+  const read = first.studentSha256 !== undefined ? { onnx: studentOnnx(first), sha256: first.studentSha256, stamps: first.studentStamps } : p.model;
+  if (typeof read?.onnx !== 'string' || typeof read.sha256 !== 'string') return undefined;
+  if (!KINDS_BY_MODEL.has(read.sha256)) {
+    if (!stampsHold(read.stamps) && modelHash(read.onnx) !== read.sha256) return undefined;
+    KINDS_BY_MODEL.set(read.sha256, modelKind(readModel(read.onnx)));
+  }
+  return KINDS_BY_MODEL.get(read.sha256);
 }
 
 /**

@@ -16,10 +16,10 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { keptSha256Sync, stampsHold, type FileStamp } from '../files.ts';
 import { modelSha256Sync } from '../onnx/identity.ts';
-import { plannedDataFiles, plannedModels, pointTokenizerReading, type SweepPoint } from './plan.ts';
+import { plannedDataFiles, plannedModels, pointTokenizerReading, storedStudentKind, type SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
 import type { StoredPoint } from './store.ts';
-import { canonicalJson, currentVersions, pointFamily, pointKey, pointKeys, pointStudentKind, versionChange } from './key.ts';
+import { canonicalJson, currentVersions, pointFamily, pointKey, pointKeys, versionChange } from './key.ts';
 import { registerAllPasses } from '../passes.ts';
 
 export interface StaleMatch {
@@ -90,8 +90,11 @@ function plannedNow(plan: unknown): { point: SweepPoint; keys: string[] } | unde
   registerAllPasses(); // (a report reads a store without parsing a sweep file, which registers them)
   try {
     const p = plan as SweepPoint;
-    const versions = currentVersions(p.steps, p.seed, pointTokenizerReading(p), pointStudentKind(p));
+    // (the kind of its student as its plan says, else as the model it trained says: a plan stored before kinds were kept)
+    const kind = storedStudentKind(p, currentModelHashes());
+    const versions = currentVersions(p.steps, p.seed, pointTokenizerReading(p), kind);
     const point: SweepPoint = { ...p, toolVersion: versions.tool, versions };
+    if (kind !== undefined && point.training && point.training.studentKind === undefined) point.training = { ...point.training, studentKind: kind };
     const keys = pointKeys(point);
     point.key = keys[0]!;
     return { point, keys };

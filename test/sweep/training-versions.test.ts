@@ -4,6 +4,7 @@
  * reused and recomputed only with --rerun-stale; a point of the other training step, or of none, keeps its result. A
  * store written before steps had versions holds none: version 1, its points current.
  */
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,9 @@ import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { staleLine } from '../../src/cli/commands/sweep.ts';
 import { loadReport } from '../../src/report/write.ts';
 import { TRAINING_VERSIONS, trainingVersion } from '../../src/train/versions.ts';
-import { writeQuickSweep, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { writeQuickSweep, writeTinySst2, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { writeModelFolder } from '../helpers/model-folder.ts';
+import { bilstmConfigJson, exportBilstm, parseBilstmSpec, randomBilstmWeights, resolveBilstmConfig } from '../../src/train/students/bilstm.ts';
 import { runMain } from '../helpers/cli.ts';
 
 let t: TinySweep;
@@ -188,5 +191,50 @@ pipelines:
     expect(rerun.stale.map((m) => [m.point.label, m.change])).toEqual([['lstm', 'distill v1 → v2']]);
     // (the model so far a BERT, as the rerun recorded: ft current in the report too)
     expect(staleRows(before)).toEqual([...expected.slice(0, 3), ['lstm', 'distill v1 → v2']]);
+  });
+
+  it('reads the kind of a student given by path, or of the model so far, in a store from before kinds were kept: the report calls its BERT points current, a BiLSTM stale', async () => {
+    writeTinySst2(join(t.root, 'models', 'student'), 7);
+    // a saved Distilled BiLSTM of the tiny models' vocabulary, as a sweep's model (its folder's tokenizer the same)
+    const config = resolveBilstmConfig(parseBilstmSpec('bilstm:hidden=8,embedding=16'), { vocabSize: 128, numLabels: 2, maxLength: 16 });
+    const lstm = writeModelFolder(join(t.root, 'models', 'lstm'), exportBilstm(config, randomBilstmWeights(config, 5)));
+    writeFileSync(join(lstm, 'config.json'), JSON.stringify(bilstmConfigJson(config, { id2label: ['negative', 'positive'], task: 'sst-2' })));
+    copyFileSync(join(t.root, 'models', 'tiny-sst2', 'vocab.txt'), join(lstm, 'vocab.txt'));
+    const kd = 'epochs: 1, maxExamples: 8, batchSize: 4';
+    const paths = writeQuickSweep(
+      t.root,
+      'paths',
+      `models: [{path: models/tiny-sst2, tasks: [SST-2]}]
+calibration: false
+pipelines:
+  - {name: ft, steps: [{pass: train, settings: {${kd}}}]}
+  - {name: kd-bert, steps: [{pass: distill, settings: {${kd}, student: models/student}}]}
+  - {name: kd-lstm, steps: [{pass: distill, settings: {${kd}, student: models/lstm, logitLoss: mse}}]}
+`,
+    );
+    // as code before steps had versions stored them: no training versions, no student kinds
+    const store = join(t.root, 'path-students.sqlite');
+    Object.assign(versions, { train: every(1), distill: every(1) });
+    expect(await runSweep({ file: paths, store })).toMatchObject({ ran: 4, failed: [] });
+    Object.assign(versions, structuredClone(released));
+    const db = new Database(store);
+    try {
+      for (const row of db.prepare('SELECT key, point FROM points').all() as Array<{ key: string; point: string }>) {
+        const point = JSON.parse(row.point) as SweepPoint;
+        if (!point.training) continue;
+        delete point.training.studentKind;
+        point.versions = { ...point.versions, passes: {} };
+        expect(pointKey(point)).toBe(row.key);
+        db.prepare('UPDATE points SET point = ? WHERE key = ?').run(JSON.stringify(point), row.key);
+      }
+    } finally {
+      db.close();
+    }
+    expect(loadReport({ store }).rows.map((r) => [r.label, r.stale])).toEqual([
+      ['baseline', null],
+      ['ft', null],
+      ['kd-bert', null],
+      ['kd-lstm', 'distill v1 → v2'],
+    ]);
   });
 });
