@@ -29,6 +29,10 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // no longer lower-cases the text, which tokenizers and transformers' fast tokenizers never do; a model that fuses
   // unknown pieces (Unigram, BPE with fuse_unk) fuses them within a pre-token only, as tokenizers does.
   { version: 4, changed: (t) => t.lowercaseRemoveAccent || t.unknownsAcrossPreTokens },
+  // Stop 48: a Metaspace of prepend_scheme first puts its ▁ before the pre-token that starts the text alone, as
+  // tokenizers does, where every word after a WhitespaceSplit (or the text after a normalized added token, or after a
+  // first character the normalizer drops) got one.
+  { version: 5, changed: (t) => t.metaspaceFirst },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

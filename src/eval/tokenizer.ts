@@ -616,6 +616,7 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   }
   honourSingleWord(tokenizer);
   splitOnMetaspace(tokenizer, json);
+  prependFirstAtTextStart(tokenizer, json);
   modelPerPreToken(tokenizer);
   const tokenId = keepModelVocabulary(tokenizer, json);
   const post = tokenizer.post_processor;
@@ -702,6 +703,83 @@ function splitOnMetaspace(tokenizer: Tokenizer, json: object): void {
     const pre = instance.pre_tokenize_text.bind(instance);
     instance.pre_tokenize_text = (text, options) => pre(text, options).flatMap((t) => t.match(pieces) ?? []);
   }
+}
+
+/** A pre-tokenizer of a Tokenizer as prependFirstAtTextStart runs it: its own pre-tokenizing of one text, a Sequence's parts. */
+interface PreTokenizerInstance {
+  pre_tokenize_text(text: string, options?: { section_index?: number }): string[];
+  tokenizers?: Array<PreTokenizerInstance | null>;
+}
+
+/** Whether a tokenizer.json pre-tokenizer (or a Sequence within it) holds a Metaspace of prepend_scheme first. */
+function hasMetaspaceFirst(part: unknown): boolean {
+  return sequenceParts(part, 'pretokenizers').some(({ at, part: p }) =>
+    at !== undefined && p.type === 'Sequence' ? hasMetaspaceFirst(p) : p.type === 'Metaspace' && p.prepend_scheme === 'first',
+  );
+}
+
+/**
+ * Makes `tokenizer`'s Metaspace pre-tokenizers of prepend_scheme first put their ▁ before a pre-token only where it
+ * starts the text given (its first character the text's first), as tokenizers does (pre_tokenizers/metaspace.rs: First
+ * prepends where the split's offsets_original start at 0): @huggingface/tokenizers prepends to every pre-token of the
+ * text's first section, so after a WhitespaceSplit or Punctuation every word got a ▁, and a text whose first
+ * character the normalizer drops (Strip, a control character) or the text after a normalized added token got one. A
+ * pre-token starts the text where it is the first of the first section (no added token before it), the normalizer
+ * keeps the text's first character, and each pre-tokenizer before the Metaspace gave it first from the start of what
+ * it was given (a Metaspace or ByteLevel drops no character; another splits, keeping a start it begins with).
+ * Nothing changes for a tokenizer without such a Metaspace.
+ */
+function prependFirstAtTextStart(tokenizer: Tokenizer, json: object): void {
+  const pre = (json as { pre_tokenizer?: unknown }).pre_tokenizer;
+  const t = tokenizer as unknown as AddedTokenSplitting & { normalizer?: ((text: string) => string) | null; pre_tokenizer?: PreTokenizerInstance | null };
+  const top = t.pre_tokenizer;
+  if (!hasMetaspaceFirst(pre) || !top || !t.splitter_normalized) return;
+  // (each instance's own pre-tokenizing, as splitOnMetaspace left it, taken before the top one is replaced)
+  const own = new Map<PreTokenizerInstance, PreTokenizerInstance['pre_tokenize_text']>();
+  const take = (instance: PreTokenizerInstance | null | undefined) => {
+    if (!instance) return;
+    own.set(instance, instance.pre_tokenize_text.bind(instance));
+    for (const child of instance.tokenizers ?? []) take(child);
+  };
+  take(top);
+  const run = (part: Record<string, unknown>, instance: PreTokenizerInstance | null | undefined, pieces: string[], atStart: boolean) => {
+    if (!instance) return { pieces, atStart };
+    if (part.type === 'Sequence' && Array.isArray(part.pretokenizers)) {
+      let out = { pieces, atStart };
+      (part.pretokenizers as unknown[]).forEach((p, i) => {
+        out = run((p ?? {}) as Record<string, unknown>, instance.tokenizers?.[i], out.pieces, out.atStart);
+      });
+      return out;
+    }
+    const call = own.get(instance)!;
+    if (part.type === 'Metaspace' && part.prepend_scheme === 'first')
+      return { pieces: pieces.flatMap((p, i) => call(p, { section_index: i === 0 && atStart ? 0 : -1 })), atStart };
+    const first = pieces.length > 0 ? call(pieces[0]!) : [];
+    const kept = part.type === 'Metaspace' || part.type === 'ByteLevel' || pieces[0]!.startsWith(first[0]!);
+    return { pieces: [...first, ...pieces.slice(1).flatMap((p) => call(p))], atStart: atStart && first.length > 0 && kept };
+  };
+  // (whether the section being read keeps its first character through the normalizer, and whether the next text given
+  // to the pre-tokenizer is its first after the normalized added tokens are split out)
+  let keepsFirst = true;
+  let firstText = false;
+  const normalizer = t.normalizer;
+  if (typeof normalizer === 'function')
+    t.normalizer = (text) => {
+      keepsFirst = text === '' || normalizer(String.fromCodePoint(text.codePointAt(0)!)) !== '';
+      return normalizer(text);
+    };
+  const splitter = t.splitter_normalized;
+  const split = splitter.split.bind(splitter);
+  splitter.split = (text) => {
+    const sections = split(text);
+    firstText = sections.length > 0 && sections[0] !== '' && !t.added_tokens_map?.has(sections[0]!);
+    return sections;
+  };
+  top.pre_tokenize_text = (text, options) => {
+    const atStart = options?.section_index === 0 && firstText && keepsFirst;
+    firstText = false;
+    return run((pre ?? {}) as Record<string, unknown>, top, [text], atStart).pieces;
+  };
 }
 
 /**
@@ -923,7 +1001,9 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * first character, where splitting can give other ids; `removeSpace`, its tokenizer_config.json says remove_space true
  * (which @huggingface/tokenizers applied, tokenizerFromJson); `lowercaseRemoveAccent`, it says
  * do_lowercase_and_remove_accent true (the same); `unknownsAcrossPreTokens`, its model fuses unknown pieces and
- * @huggingface/tokenizers fused them across pre-tokens (fusesAcrossPreTokens). Undefined where the folder has no tokenizer this code reads.
+ * @huggingface/tokenizers fused them across pre-tokens (fusesAcrossPreTokens); `metaspaceFirst`, its pre-tokenizer has a
+ * Metaspace of prepend_scheme first after another pre-tokenizer or behind a normalizer (firstMetaspaceMended). Undefined
+ * where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -934,6 +1014,17 @@ export interface TokenizerTraits {
   removeSpace: boolean;
   lowercaseRemoveAccent: boolean;
   unknownsAcrossPreTokens: boolean;
+  metaspaceFirst: boolean;
+}
+
+/**
+ * Whether a tokenizer.json object has a Metaspace of prepend_scheme first whose ▁ prependFirstAtTextStart can move: one
+ * after another pre-tokenizer (a Sequence's), or behind a normalizer (which may drop the text's first character or
+ * split out added tokens matched on the normalized text); one alone with no normalizer prepends as before.
+ */
+function firstMetaspaceMended(json: object): boolean {
+  const { pre_tokenizer: pre, normalizer } = json as { pre_tokenizer?: { type?: unknown } | null; normalizer?: unknown };
+  return hasMetaspaceFirst(pre) && (pre?.type !== 'Metaspace' || (normalizer !== null && normalizer !== undefined));
 }
 
 /** A tokenizer.json object's model and pre-tokenizer, as fusedUnknowns reads them. */
@@ -1042,6 +1133,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       removeSpace: config.remove_space === true,
       lowercaseRemoveAccent: config.do_lowercase_and_remove_accent === true,
       unknownsAcrossPreTokens: fusesAcrossPreTokens(read),
+      metaspaceFirst: firstMetaspaceMended(read),
     };
   } catch {
     return undefined;

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { DataError, SettingsError } from '../../src/errors.ts';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { folderTokenizerJson, loadTokenizer, readConfig, readVocabulary, tokenizerFolder, vocabularyDifference } from '../../src/eval/tokenizer.ts';
+import {
+  folderTokenizerJson,
+  loadTokenizer,
+  readConfig,
+  readVocabulary,
+  tokenizerFolder,
+  tokenizerFromJson,
+  vocabularyDifference,
+} from '../../src/eval/tokenizer.ts';
 import { exportToTransformersJs, transformersJsTokenizerConfig } from '../../src/export/transformers-js.ts';
 import { wordPieceTokenizerJson } from '../../src/eval/wordpiece-vocab.ts';
 import { loadSplit } from '../../src/glue/dataset.ts';
@@ -333,6 +341,60 @@ describe('a model that fuses unknown pieces (Unigram, BPE with fuse_unk)', () =>
       }
     },
   );
+});
+
+describe("a Metaspace pre-tokenizer of prepend_scheme first (transformers' converters' for legacy false)", () => {
+  // ▁ 1, ▁a 2, a 3, b 4, ▁b 5, <m> 6 (an added token), , 7
+  const vocab = [
+    ['<unk>', 0],
+    ['▁', -1],
+    ['▁a', -1],
+    ['a', -1],
+    ['b', -1],
+    ['▁b', -1],
+    ['<m>', 0],
+    [',', -1],
+  ];
+  const first = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: true };
+  const tokenizer = (pre: object, normalizer: object | null = null) =>
+    tokenizerFromJson(
+      {
+        version: '1.0',
+        added_tokens: [{ id: 6, content: '<m>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+        normalizer,
+        pre_tokenizer: pre,
+        post_processor: null,
+        decoder: null,
+        model: { type: 'Unigram', unk_id: 0, vocab },
+      },
+      {},
+      'tokenizer.json',
+    );
+  const ids = (t: ReturnType<typeof tokenizer>, text: string) => t.encode(text, null, 32).ids;
+
+  it("prepends ▁ to the pre-token that starts the text alone, as tokenizers does, where every word after a WhitespaceSplit or Punctuation got one (the ids are tokenizers 0.23's)", () => {
+    const words = tokenizer({ type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, first] });
+    expect(ids(words, 'a b a')).toEqual([2, 4, 3]);
+    // (a text starting with a space: its first word does not start the text, so no word gets one)
+    expect(ids(words, ' a b')).toEqual([3, 4]);
+    const punctuation = tokenizer({ type: 'Sequence', pretokenizers: [{ type: 'Punctuation', behavior: 'Isolated' }, first] });
+    expect(ids(punctuation, 'a,b')).toEqual([2, 7, 4]);
+    expect(ids(punctuation, ',a b')).toEqual([1, 7, 3, 5]);
+  });
+
+  it('prepends none after an added token or a first character the normalizer drops, as tokenizers does; the second text of a pair starts a text of its own', () => {
+    expect(ids(tokenizer(first), '<m>a b')).toEqual([6, 3, 5]);
+    const stripped = tokenizer(first, { type: 'Strip', strip_left: true, strip_right: true });
+    expect(ids(stripped, ' a b')).toEqual([3, 5]);
+    expect(ids(stripped, 'a b')).toEqual([2, 5]);
+    expect(
+      ids(tokenizer(first, { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: false }), '\u0001a b'),
+    ).toEqual([3, 5]);
+    const words = tokenizer({ type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, first] });
+    expect(words.encode('a b', 'a b', 32).ids).toEqual([2, 4, 2, 4]);
+    // (always, as before: every pre-token)
+    expect(ids(tokenizer({ type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { ...first, prepend_scheme: 'always' }] }), ' a b')).toEqual([2, 5]);
+  });
 });
 
 describe('tokenizer: a file of a tokenizer folder given', () => {

@@ -156,6 +156,32 @@ describe('a tokenizer whose model fuses unknown pieces', () => {
   });
 });
 
+describe('a tokenizer with a Metaspace of prepend_scheme first', () => {
+  it("is at reading version 5 where the Metaspace follows another pre-tokenizer or a normalizer (its ▁ now before the text's first pre-token alone); 1 where it is alone", () => {
+    const root = mkdtempSync(join(tmpdir(), 'first-reading-'));
+    try {
+      const folder = (name: string, preTokenizer: object, normalizer: object | null = null) => {
+        const dir = join(root, name);
+        mkdirSync(dir);
+        const model = { type: 'BPE', unk_token: '<unk>', fuse_unk: false, vocab: { '<unk>': 0, '▁': 1, a: 2 }, merges: [] };
+        const json = { version: '1.0', added_tokens: [], normalizer, pre_tokenizer: preTokenizer, post_processor: null, decoder: null, model };
+        writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+        return dir;
+      };
+      const first = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: false };
+      const versions = [
+        folder('after-whitespace', { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, first] }),
+        folder('behind-strip', first, { type: 'Strip', strip_left: true, strip_right: true }),
+        folder('alone', first),
+        folder('always-after-whitespace', { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { ...first, prepend_scheme: 'always' }] }),
+      ].map((dir) => tokenizerReadingVersion(dir, false));
+      expect(versions).toEqual([5, 5, 1, 1]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a sweep point of a tokenizer whose reading changed', () => {
   let t: TinySweep;
   let file: string;
