@@ -14,7 +14,15 @@ import type { BertStructure } from '../bert/structure.ts';
 import type { CalibrationBatch, CalibrationSource } from '../pass/pass.ts';
 import { CalibrationRunner } from '../pass/measure.ts';
 import type { RangeMethod } from './settings.ts';
-import { addToHistogram, entropyRange, PERCENTILE_BINS, percentileRange, type EntropyHistogram } from './entropy.ts';
+import {
+  addToHistogram,
+  entropyRange,
+  MAX_HISTOGRAM_BINS,
+  PERCENTILE_BINS,
+  PERCENTILE_MAX_BINS,
+  percentileRange,
+  type EntropyHistogram,
+} from './entropy.ts';
 
 export interface ActivationRange {
   min: number;
@@ -38,16 +46,18 @@ export class RangeCollector {
   private min = Infinity;
   private max = -Infinity;
   private histogram: EntropyHistogram | undefined;
-  /** The histogram's bins; 0 for min/max. */
+  /** The histogram's bins (0 for min/max) and the most it grows to. */
   private readonly bins: number;
+  private readonly maxBins: number;
 
   constructor(private readonly method: RangeMethod) {
     this.bins = method.kind === 'entropy' ? method.bins : method.kind === 'percentile' ? PERCENTILE_BINS : 0;
+    this.maxBins = method.kind === 'percentile' ? PERCENTILE_MAX_BINS : MAX_HISTOGRAM_BINS;
   }
 
   /** Adds one calibration batch's values, given as chunks. */
   addBatch(chunks: readonly ArrayLike<number>[]): void {
-    if (this.bins) this.histogram = addToHistogram(this.histogram, chunks, this.bins);
+    if (this.bins) this.histogram = addToHistogram(this.histogram, chunks, this.bins, this.maxBins);
     else for (const c of chunks) this.add(c);
   }
 
@@ -59,7 +69,7 @@ export class RangeCollector {
     if (this.bins) {
       const real: Float32Array[] = [];
       for (let t = 0; t < mask.length; t++) if (mask[t] !== 0n) real.push(data.subarray(t * width, (t + 1) * width));
-      this.histogram = addToHistogram(this.histogram, real, this.bins);
+      this.histogram = addToHistogram(this.histogram, real, this.bins, this.maxBins);
     } else for (let t = 0; t < mask.length; t++) if (mask[t] !== 0n) this.add(data, t * width, (t + 1) * width);
   }
 

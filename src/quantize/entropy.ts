@@ -24,9 +24,9 @@
  * index with its edge correction); the smoothed distributions, their normalization and scipy.stats.entropy's
  * terms and sums (numpy's pairwise float32 summation). Divergences of neighbouring windows often differ in the
  * 7th digit, so float64 sums pick another window on many ordinary histograms. Differences: non-finite values
- * are skipped, and a histogram that would grow past MAX_HISTOGRAM_BINS has its bins merged in pairs first
- * (onnxruntime keeps growing; its search is quadratic in the bin count), which needs a value to grow more than
- * MAX_HISTOGRAM_BINS / bins times after its first batch.
+ * are skipped, and a histogram that would grow past MAX_HISTOGRAM_BINS (percentile's: PERCENTILE_MAX_BINS) has its
+ * bins merged in pairs first (onnxruntime keeps growing; its entropy search is quadratic in the bin count), which
+ * needs a value to grow more than MAX_HISTOGRAM_BINS / bins times after its first batch (64 times at the defaults).
  */
 import type { ActivationRange } from './calibrate.ts';
 
@@ -36,7 +36,7 @@ export const ENTROPY_QUANTIZED_BINS = 128;
 export const ENTROPY_DEFAULT_BINS = 128;
 /** The most histogram bins `entropy:BINS` takes. */
 export const ENTROPY_MAX_BINS = 2048;
-/** The most bins a histogram grows to; past it the bins are merged in pairs. */
+/** The most bins an entropy histogram grows to; past it the bins are merged in pairs. */
 export const MAX_HISTOGRAM_BINS = 8192;
 
 /** A histogram over [-threshold, threshold] in counts.length equal bins, with the smallest and largest value seen. */
@@ -107,9 +107,14 @@ function halve(h: EntropyHistogram): EntropyHistogram {
 
 /**
  * Adds one calibration batch (its values as chunks) to a histogram of `bins` bins, or starts one (onnxruntime's
- * collect_value and merge_histogram). `bins` must be even.
+ * collect_value and merge_histogram), growing to `maxBins` at most. `bins` must be even.
  */
-export function addToHistogram(h: EntropyHistogram | undefined, chunks: readonly ArrayLike<number>[], bins: number): EntropyHistogram | undefined {
+export function addToHistogram(
+  h: EntropyHistogram | undefined,
+  chunks: readonly ArrayLike<number>[],
+  bins: number,
+  maxBins = MAX_HISTOGRAM_BINS,
+): EntropyHistogram | undefined {
   let min = Infinity;
   let max = -Infinity;
   for (const c of chunks) {
@@ -145,7 +150,7 @@ export function addToHistogram(h: EntropyHistogram | undefined, chunks: readonly
   const strideOf = (g: EntropyHistogram) => f32(f32(2 * g.threshold) / g.counts.length);
   for (;;) {
     half = floorDivide32(f32(t - old.threshold), strideOf(old)) + 1;
-    if (old.counts.length + 2 * half <= MAX_HISTOGRAM_BINS) break;
+    if (old.counts.length + 2 * half <= maxBins) break;
     old = halve(old);
   }
   const n = old.counts.length + 2 * half;
@@ -158,6 +163,11 @@ export function addToHistogram(h: EntropyHistogram | undefined, chunks: readonly
 
 /** onnxruntime's PercentileCalibrater default num_bins, the bins percentile ranges are taken over. */
 export const PERCENTILE_BINS = 2048;
+/**
+ * The most bins a percentile histogram grows to (its range is one pass over the bins): the same 64-fold growth after
+ * the first batch as the entropy histogram's default 128 bins take (1 MB of counts).
+ */
+export const PERCENTILE_MAX_BINS = 64 * PERCENTILE_BINS;
 
 /**
  * The range keeping `percentile`% of a histogram's values, (100 - P) / 2 % cut from each end, as onnxruntime's

@@ -227,10 +227,11 @@ export const QUANTIZE = declarePass({
   // value_info declares a value a float32-kept node writes float32 under its new name, none for a value it removed;
   // 11: static int8's percentile:P keeps P% of the values, cutting (100 - P) / 2 % from each end as onnxruntime's
   // percentile calibration (it cut 100 - P % from each); 12: percentile ranges over onnxruntime's histogram of 2048
-  // bins, at its bins' lower edges, where they were percentiles of a sample of 65,536 values
-  version: 12,
-  // (9 and 10 changed mode float16's output only, 11 and 12 percentile ranges only: every other point keeps its key)
-  keyVersion: (s) => (s.mode === 'float16' ? 10 : s.calibration.startsWith('percentile') ? 12 : 8),
+  // bins, at its bins' lower edges, where they were percentiles of a sample of 65,536 values; 13: that histogram grows
+  // to 64 times its bins as onnxruntime's does (it merged its bins in pairs past 8192 bins, as entropy's)
+  version: 13,
+  // (9 and 10 changed mode float16's output only, 11 to 13 percentile ranges only: every other point keeps its key)
+  keyVersion: (s) => (s.mode === 'float16' ? 10 : s.calibration.startsWith('percentile') ? 13 : 8),
   settings: z
     .object({
       mode: grammar(MODE_SYNTAX, parseMode, modeName, `a mode is required (${MODE_SYNTAX})`).describe(

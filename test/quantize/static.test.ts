@@ -207,4 +207,19 @@ describe('percentile ranges', () => {
     expect(range(60)).toEqual({ min: -0.7802734375, max: 0.83984375 });
     expect(range(30)).toEqual({ min: -0.380859375, max: 0.439453125 });
   });
+
+  it("grow as onnxruntime's histogram does where the entropy histogram would merge its bins (a later batch 6 times wider)", () => {
+    // [-1, 1] in 2048 bins, then [-6, 6]: 5121 bins added on each side (12290 bins over ±6.0009766), more than the
+    // entropy histogram's 8192
+    const first = Float32Array.from({ length: 303 }, (_, i) => ((i * 37) % 101) / 50 - 1);
+    const second = Float32Array.from({ length: 97 }, (_, i) => ((i * 29) % 97) / 8 - 6);
+    const range = (percentile: number) => {
+      const c = new RangeCollector({ kind: 'percentile', percentile });
+      c.addBatch([first]);
+      c.addBatch([second]);
+      return c.range();
+    };
+    expect(range(99)).toEqual({ min: -5.875, max: 5.875 });
+    expect(range(50)).toEqual({ min: -0.640625, max: 0.6396484375 });
+  });
 });
