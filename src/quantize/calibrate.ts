@@ -14,15 +14,7 @@ import type { BertStructure } from '../bert/structure.ts';
 import type { CalibrationBatch, CalibrationSource } from '../pass/pass.ts';
 import { CalibrationRunner } from '../pass/measure.ts';
 import type { RangeMethod } from './settings.ts';
-import {
-  addToHistogram,
-  entropyRange,
-  MAX_HISTOGRAM_BINS,
-  PERCENTILE_BINS,
-  PERCENTILE_MAX_BINS,
-  percentileRange,
-  type EntropyHistogram,
-} from './entropy.ts';
+import { addToHistogram, entropyRange, MAX_HISTOGRAM_BINS, PERCENTILE_BINS, PERCENTILE_MAX_BINS, percentileRange, type EntropyHistogram } from './entropy.ts';
 
 export interface ActivationRange {
   min: number;
