@@ -1591,7 +1591,8 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
  * (into the factors it names: factorNames)
  * and optimize may fuse Q, K and V (its head size kept, which layers not known after it) and, by its embed-layernorm, the
  * word embedding (not known after it: the node reading it is, where it fuses that of the model read here: fusedEmbedding,
- * embedLayerNormNode); embeddings mapped to the encoder's width (embeddingMapping) stay so. Undefined otherwise (quantize:
+ * embedLayerNormNode); embeddings mapped to the encoder's width (embeddingMapping) and a factorized word embedding stay
+ * so. Undefined otherwise (quantize:
  * its weights stored quantized, which the passes after it refuse first).
  */
 function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Widths): Widths | undefined {
@@ -1627,6 +1628,8 @@ function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Wi
       ...(attention ? { attention: { headSize: attention.headSize } } : {}),
       ...(fused !== undefined ? { fusedEmbedding: fused } : {}),
       ...(widths.embeddingMapping ? { embeddingMapping: widths.embeddingMapping } : {}),
+      // (a factorized table stays so: embed-layernorm leaves it unfused)
+      ...(widths.factorized ? { factorized: widths.factorized } : {}),
     };
   }
   return undefined;

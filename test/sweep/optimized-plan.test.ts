@@ -108,6 +108,15 @@ describe('factorize-embeddings after a step the plan does not follow and optimiz
     }
   });
 
+  it('is refused where an earlier factorize-embeddings factorized the word embedding, which optimize leaves so', async () => {
+    for (const steps of [
+      [step('factorize-embeddings', { rank: 16 }), optimizeAll, factorize],
+      [step('factorize-embeddings', { rank: 16 }), optimize, ffn, factorize],
+    ]) {
+      expect(await refusedAsCompress('tiny', steps, steps.length)).toMatch(/^factorize-embeddings: the word embedding is already factorized \(/);
+    }
+  });
+
   it('plans it where optimize leaves the word embedding unfused', async () => {
     for (const steps of [
       [ffn, optimize, factorize],
