@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { DataError, SettingsError } from '../errors.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
-import { loadSplit, officialRowsNote, splitFile, splitNotFound, type GlueDataset } from '../glue/dataset.ts';
+import { loadSplit, officialRowsNote, skippedRowsNote, splitFile, splitNotFound, type GlueDataset } from '../glue/dataset.ts';
 import { lookupTasks, normalizeTaskName, resolveTasks, taskNameList } from '../glue/registry.ts';
 import { trainingTask, type Split, type TaskDefinition } from '../glue/tasks.ts';
 import { checkThreads, openSession, type Session } from '../runtime/session.ts';
@@ -365,8 +365,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     const taskBatchSize = batchRows ?? batchSize;
     for (const task of tasks) {
       const prepared = prepareTask(task, split, glueDir, tokenizer, maxLength);
-      const note = officialRowsNote(prepared.dataset);
-      if (note !== undefined) warnings.push(note);
+      for (const note of [skippedRowsNote(prepared.dataset), officialRowsNote(prepared.dataset)]) if (note !== undefined) warnings.push(note);
       const unknown = unknownTokensNote(prepared.encodings, tokenizer, `${task.name} ${split}`);
       if (unknown !== undefined) warnings.push(unknown);
       checkEncodings(prepared.encodings, facts.limits, tokenizer.source, modelName);

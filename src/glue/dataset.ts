@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
 import { columnIndex, readTsv, type TsvTable } from './tsv.ts';
 import { pythonInt, withoutPythonSpace } from '../python-int.ts';
+import { someNames } from '../some-names.ts';
 import type { Split, SplitFile, TaskDefinition } from './tasks.ts';
 
 /** One example: its id, its text (one sentence or a pair) and its label when the split has labels. */
@@ -29,6 +30,8 @@ export interface GlueDataset {
   readonly examples: readonly GlueExample[];
   /** Whether every example has a label (false for test splits). */
   readonly labelled: boolean;
+  /** The lines of the rows left out for an empty class label (examplesFromTable), in file order. */
+  readonly skipped: readonly number[];
 }
 
 /** Resolves the file of a task's split under a GLUE folder; SettingsError if the task has no such split. */
@@ -53,22 +56,48 @@ export function loadSplit(task: TaskDefinition, split: Split, glueDir: string): 
   if (!existsSync(file)) throw splitNotFound(task, split, file);
   const table = readTsv(file, spec.headerlessColumns ? { headerlessColumns: spec.headerlessColumns } : {});
   if (table.rows.length === 0) throw new DataError(`${file}: no examples${table.hasHeader ? ' (only a header line)' : ''}`);
-  return { task, split, file, examples: examplesFromTable(task, spec, table), labelled: spec.labelled };
+  const { examples, skipped } = examplesFromTable(task, spec, table);
+  if (examples.length === 0) throw new DataError(`${file}: no examples (every row's label is empty)`);
+  return { task, split, file, examples, labelled: spec.labelled, skipped };
 }
 
-/** Turns parsed rows into examples according to the task definition. */
-export function examplesFromTable(task: TaskDefinition, spec: SplitFile, table: TsvTable): GlueExample[] {
+/**
+ * Turns parsed rows into examples according to the task definition, leaving out a row whose class label is empty as
+ * Hugging Face's GLUE loader does (`int(label) if label else None`, then 'Filter out corrupted rows': a None value drops
+ * the row; its idx, the row's position, stays that of the file), with the lines of those left out (`skipped`). An empty
+ * STS-B score stays refused, as the loader's float32('') raises.
+ */
+export function examplesFromTable(task: TaskDefinition, spec: SplitFile, table: TsvTable): { examples: GlueExample[]; skipped: number[] } {
   const textA = columnIndex(table, task.textColumns[0]);
   const textB = task.textColumns[1] === undefined ? -1 : columnIndex(table, task.textColumns[1]);
   const label = spec.labelled ? columnIndex(table, task.labelColumn) : -1;
   const id = table.columns.indexOf(task.idColumn);
   const parseLabel = labelParser(task);
-  return table.rows.map((row, position) => ({
-    id: id >= 0 ? row.fields[id]! : String(position),
-    textA: row.fields[textA]!,
-    textB: textB >= 0 ? row.fields[textB]! : null,
-    label: label >= 0 ? parseLabel(row.fields[label]!, `${table.file}:${row.line}`) : null,
-  }));
+  const examples: GlueExample[] = [];
+  const skipped: number[] = [];
+  table.rows.forEach((row, position) => {
+    if (label >= 0 && task.labelFormat !== 'score' && row.fields[label] === '') {
+      skipped.push(row.line);
+      return;
+    }
+    examples.push({
+      id: id >= 0 ? row.fields[id]! : String(position),
+      textA: row.fields[textA]!,
+      textB: textB >= 0 ? row.fields[textB]! : null,
+      label: label >= 0 ? parseLabel(row.fields[label]!, `${table.file}:${row.line}`) : null,
+    });
+  });
+  return { examples, skipped };
+}
+
+/**
+ * The note for a split read without its rows of an empty label (GlueDataset.skipped): how many, their first lines, and
+ * that Hugging Face's GLUE loader leaves them out too; undefined where none was.
+ */
+export function skippedRowsNote(dataset: GlueDataset): string | undefined {
+  const lines = dataset.skipped;
+  if (lines.length === 0) return undefined;
+  return `${dataset.task.name} ${dataset.split}: ${dataset.file}: ${lines.length} row${lines.length === 1 ? '' : 's'} with an empty label left out (line${lines.length === 1 ? '' : 's'} ${someNames(lines.map(String), 5)}), as Hugging Face's GLUE loader leaves them out`;
 }
 
 /** A decimal number as the GLUE files write scores ('3.800', '5', '-0.5', '1e-3'); not hex, 'Infinity' or ''. */

@@ -396,7 +396,7 @@ export function trainingTexts(set: TrainingSet): AugmentSource[] {
   const task = taskOf(set, 'augmentation');
   const spec = task.splits[set.split];
   if (!spec) throw new SettingsError(`task ${task.name} has no ${set.split} split`);
-  const all = examplesFromTable(task, spec, readTsv(set.file, spec.headerlessColumns ? { headerlessColumns: spec.headerlessColumns } : {}));
+  const all = examplesFromTable(task, spec, readTsv(set.file, spec.headerlessColumns ? { headerlessColumns: spec.headerlessColumns } : {})).examples;
   return Array.from(set.sourceRows, (row) => {
     const e = all[row]!;
     return e.textB === null ? { textA: e.textA } : { textA: e.textA, textB: e.textB };

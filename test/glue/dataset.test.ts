@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError, SettingsError } from '../../src/errors.ts';
-import { loadSplit } from '../../src/glue/dataset.ts';
+import { loadSplit, skippedRowsNote } from '../../src/glue/dataset.ts';
 import { AX, COLA, MNLI_M, MNLI_MM, QQP, SST2, STSB } from '../../src/glue/tasks.ts';
 
 /** A GLUE folder holding one file. */
@@ -41,6 +41,31 @@ describe('loadSplit errors', () => {
       const dir = glueWith('SST-2/dev.tsv', `sentence\tlabel\na\t${bad}\n`);
       expect(() => loadSplit(SST2, 'dev', dir)).toThrow(new RegExp(`dev\\.tsv:2: label ${why}`));
     }
+  });
+
+  it("leaves out a row whose class label is empty, as Hugging Face's GLUE loader does (int(label) if label else None, a corrupted row), with a note naming its lines, where the whole file was refused; an empty STS-B score, a label of spaces and a file of empty labels stay refused", () => {
+    const sst = loadSplit(SST2, 'dev', glueWith('SST-2/dev.tsv', 'sentence\tlabel\na\t1\nb\t\nc\t0\n'));
+    // (an example's id is its row's position in the file, as the loader's idx)
+    expect(sst.examples.map((e) => [e.id, e.textA, e.label])).toEqual([
+      ['0', 'a', 1],
+      ['2', 'c', 0],
+    ]);
+    expect(sst.skipped).toEqual([3]);
+    expect(skippedRowsNote(sst)).toMatch(
+      /^SST-2 dev: \S*SST-2\/dev\.tsv: 1 row with an empty label left out \(line 3\), as Hugging Face's GLUE loader leaves them out$/,
+    );
+    const cola = loadSplit(COLA, 'dev', glueWith('CoLA/dev.tsv', 'gj04\t1\t\tFine.\ngj04\t\t\tNone.\ngj04\t0\t*\tBad.\n'));
+    expect(cola.examples.map((e) => e.label)).toEqual([1, 0]);
+    const mnli = loadSplit(MNLI_M, 'dev', glueWith('MNLI/dev_matched.tsv', 'index\tsentence1\tsentence2\tgold_label\n0\ta\tb\t\n1\ta\tb\tneutral\n'));
+    expect(mnli.examples.map((e) => [e.id, e.label])).toEqual([['1', 1]]);
+    expect(skippedRowsNote(loadSplit(SST2, 'dev', glueWith('SST-2/dev.tsv', 'sentence\tlabel\na\t1\n')))).toBeUndefined();
+    expect(() => loadSplit(SST2, 'dev', glueWith('SST-2/dev.tsv', 'sentence\tlabel\na\t \n'))).toThrow(/dev\.tsv:2: label ' ' is not one of/);
+    expect(() => loadSplit(SST2, 'dev', glueWith('SST-2/dev.tsv', 'sentence\tlabel\na\t\nb\t\n'))).toThrow(
+      /dev\.tsv: no examples \(every row's label is empty\)$/,
+    );
+    expect(() => loadSplit(STSB, 'dev', glueWith('STS-B/dev.tsv', 'sentence1\tsentence2\tscore\na\tb\t\n'))).toThrow(
+      /STS-B\/dev\.tsv:2: label '' is not a number/,
+    );
   });
 
   it('rejects an unknown MNLI label name', () => {
