@@ -1590,8 +1590,8 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
  * (share-layers' groups have the same widths, as it asks), factorize-embeddings leaves its word embedding factorized
  * (into the factors it names: factorNames)
  * and optimize may fuse Q, K and V (its head size kept, which layers not known after it) and, by its embed-layernorm, the
- * word embedding (not known after it: the node reading it is, where it fuses that of the model read here: fusedEmbedding,
- * embedLayerNormNode); embeddings mapped to the encoder's width (embeddingMapping) and a factorized word embedding stay
+ * word embedding (the node reading it is known after it, where it fuses that of the model read here: fusedEmbedding,
+ * embedLayerNormNode; a table it leaves unfused is known as before); embeddings mapped to the encoder's width (embeddingMapping) and a factorized word embedding stay
  * so. Undefined otherwise (quantize:
  * its weights stored quantized, which the passes after it refuse first).
  */
@@ -1626,7 +1626,12 @@ function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Wi
       hidden,
       ffn,
       ...(attention ? { attention: { headSize: attention.headSize } } : {}),
-      ...(fused !== undefined ? { fusedEmbedding: fused } : {}),
+      // (a table left unfused is as it was: its rows and width, and the model it was read in, are still known)
+      ...(fused !== undefined
+        ? { fusedEmbedding: fused }
+        : widths.embedding
+          ? { embedding: widths.embedding, ...(widths.embeddingOf ? { embeddingOf: widths.embeddingOf } : {}) }
+          : {}),
       ...(widths.embeddingMapping ? { embeddingMapping: widths.embeddingMapping } : {}),
       // (a factorized table stays so: embed-layernorm leaves it unfused)
       ...(widths.factorized ? { factorized: widths.factorized } : {}),

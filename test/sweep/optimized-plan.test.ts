@@ -117,6 +117,18 @@ describe('factorize-embeddings after a step the plan does not follow and optimiz
     }
   });
 
+  it('checks its rank against the word embedding optimize leaves unfused, as the point does', async () => {
+    for (const [rewrites, rank] of [
+      ['default', 32],
+      ['attention,gelu', 31],
+    ] as const) {
+      const steps = [ffn, step('optimize', { rewrites }), step('factorize-embeddings', { rank })];
+      expect(await refusedAsCompress('tiny', steps, 3)).toMatch(
+        new RegExp(`^factorize-embeddings: rank ${rank} (is at or above hidden 32|would make the embedding larger)`),
+      );
+    }
+  });
+
   it('plans it where optimize leaves the word embedding unfused', async () => {
     for (const steps of [
       [ffn, optimize, factorize],
