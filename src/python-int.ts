@@ -14,23 +14,45 @@ const PYTHON_SPACE =
 const PYTHON_INT = /^[+-]?\p{Nd}+(_\p{Nd}+)*$/u;
 
 /** `text` without the whitespace Python's int() and float() take from either end (PYTHON_SPACE). */
-export function withoutPythonSpace(text: string): string {
+function withoutPythonSpace(text: string): string {
   return text.replace(PYTHON_SPACE, '');
 }
 
 /**
- * The whole number Python's int(field) gives ('1', ' 1', '+1', '01', '1_0', '１'), undefined where it raises. Each Unicode
- * decimal digit counts its value from the start of its run of digits, which Unicode encodes as 0 to 9 in a row.
+ * `text` with each Unicode decimal digit (any Nd) written as the ASCII digit of its value, as Python's int() and float()
+ * read them: each counts its value from the start of its run of digits, which Unicode encodes as 0 to 9 in a row.
+ */
+function asciiDigits(text: string): string {
+  return text.replace(/\p{Nd}/gu, (c) => {
+    let start = c.codePointAt(0)!;
+    while (/\p{Nd}/u.test(String.fromCodePoint(start - 1))) start--;
+    return String((c.codePointAt(0)! - start) % 10);
+  });
+}
+
+/**
+ * The whole number Python's int(field) gives ('1', ' 1', '+1', '01', '1_0', '１'), undefined where it raises.
  * (Beyond Number.MAX_SAFE_INTEGER, not exact: callers refuse such numbers.)
  */
 export function pythonInt(field: string): number | undefined {
   const text = withoutPythonSpace(field);
   if (!PYTHON_INT.test(text)) return undefined;
-  let value = 0;
-  for (const c of text.replace(/^[+-]/, '').replace(/_/g, '')) {
-    let start = c.codePointAt(0)!;
-    while (/\p{Nd}/u.test(String.fromCodePoint(start - 1))) start--;
-    value = value * 10 + ((c.codePointAt(0)! - start) % 10);
-  }
-  return text.startsWith('-') && value !== 0 ? -value : value; // (not -0)
+  return Number(asciiDigits(text).replace(/_/g, '')) || 0; // (not -0)
+}
+
+/** Python's float() of a number written with ASCII digits: digits with single underscores between them, a point, an exponent. */
+const PYTHON_FLOAT = /^[+-]?(\d(_?\d)*(\.(\d(_?\d)*)?)?|\.\d(_?\d)*)([eE][+-]?\d(_?\d)*)?$/;
+
+/** Python's float() of infinity or not-a-number, in any case. */
+const PYTHON_FLOAT_WORD = /^([+-]?)(inf|infinity|nan)$/i;
+
+/**
+ * The number Python's float(field) gives ('3.8', ' 3.8', '1_0', '٣.٥', '1e500' as infinity, 'inf', '-Infinity',
+ * 'nan'), undefined where it raises ('', '1__0', '0x1', '1,5').
+ */
+export function pythonFloat(field: string): number | undefined {
+  const text = asciiDigits(withoutPythonSpace(field));
+  const word = PYTHON_FLOAT_WORD.exec(text);
+  if (word) return word[2]!.toLowerCase() === 'nan' ? Number.NaN : word[1] === '-' ? -Infinity : Infinity;
+  return PYTHON_FLOAT.test(text) ? Number(text.replace(/_/g, '')) : undefined;
 }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
 import { columnIndex, readTsv, type TsvTable } from './tsv.ts';
-import { pythonInt, withoutPythonSpace } from '../python-int.ts';
+import { pythonFloat, pythonInt } from '../python-int.ts';
 import { someNames } from '../some-names.ts';
 import type { Split, SplitFile, TaskDefinition } from './tasks.ts';
 
@@ -100,19 +100,17 @@ export function skippedRowsNote(dataset: GlueDataset): string | undefined {
   return `${dataset.task.name} ${dataset.split}: ${dataset.file}: ${lines.length} row${lines.length === 1 ? '' : 's'} with an empty label left out (line${lines.length === 1 ? '' : 's'} ${someNames(lines.map(String), 5)}), as Hugging Face's GLUE loader leaves them out`;
 }
 
-/** A decimal number as the GLUE files write scores ('3.800', '5', '-0.5', '1e-3'); not hex, 'Infinity' or ''. */
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
 /** A function from a label field to a class index or score, throwing DataError (naming `where`) if malformed. */
 function labelParser(task: TaskDefinition): (field: string, where: string) => number {
   switch (task.labelFormat) {
     case 'score':
+      // (as Hugging Face's GLUE loader reads a score: numpy's float32() of it, which reads the text as Python's float()
+      // does, '1_0', '٣.٥', 'inf' and 'nan' included; infinity and not-a-number are outside the task's scores)
       return (field, where) => {
-        const text = withoutPythonSpace(field);
-        const v = DECIMAL.test(text) ? Number(text) : NaN;
-        if (!Number.isFinite(v)) throw new DataError(`${where}: label '${field}' is not a number`);
+        const v = pythonFloat(field);
+        if (v === undefined) throw new DataError(`${where}: label '${field}' is not a number`);
         const range = task.scoreRange;
-        if (range && (v < range[0] || v > range[1]))
+        if (range && !(v >= range[0] && v <= range[1]))
           throw new DataError(`${where}: label ${field} is outside ${task.name}'s scores [${range[0]}, ${range[1]}]`);
         return v;
       };

@@ -82,6 +82,32 @@ describe('loadSplit errors', () => {
     expect(() => loadSplit(STSB, 'dev', separator)).toThrow(/STS-B\/dev\.tsv:2: label '3\.8\\x1f' is not a number/);
   });
 
+  it("reads an STS-B score as Hugging Face's GLUE loader does (numpy's float32(), Python's float() of the text: '1_0', Unicode digits, 'inf', 'nan'), where each was refused as no number; infinity and not-a-number are outside the scores", () => {
+    const scores = (...labels: string[]) =>
+      loadSplit(STSB, 'dev', glueWith('STS-B/dev.tsv', `sentence1\tsentence2\tscore\n${labels.map((l) => `a\tb\t${l}\n`).join('')}`)).examples.map(
+        (e) => e.label,
+      );
+    expect(scores('0_5', '\u0663.\u0665', '.2_5', '1.e0', ' +4.0\u3000', '5E-0_0')).toEqual([5, 3.5, 0.25, 1, 4, 5]);
+    for (const [bad, why] of [
+      ['inf', "label inf is outside STS-B's scores \\[0, 5\\]"],
+      ['-Infinity', "label -Infinity is outside STS-B's scores"],
+      ['NaN', "label NaN is outside STS-B's scores"],
+      ['1e500', "label 1e500 is outside STS-B's scores"],
+      ['1_0', "label 1_0 is outside STS-B's scores"],
+      // (what float() refuses stays refused)
+      ['1__0', "label '1__0' is not a number"],
+      ['_1', "label '_1' is not a number"],
+      ['1_', "label '1_' is not a number"],
+      ['1_.5', "label '1_.5' is not a number"],
+      ['0x1', "label '0x1' is not a number"],
+      ['infin', "label 'infin' is not a number"],
+      ['1,5', "label '1,5' is not a number"],
+    ]) {
+      const dir = glueWith('STS-B/dev.tsv', `sentence1\tsentence2\tscore\na\tb\t${bad}\n`);
+      expect(() => loadSplit(STSB, 'dev', dir)).toThrow(new RegExp(`STS-B/dev\\.tsv:2: ${why}`));
+    }
+  });
+
   it('rejects a file without the text column, naming it', () => {
     const dir = glueWith('SST-2/dev.tsv', 'text\tlabel\ngood\t1\n');
     expect(() => loadSplit(SST2, 'dev', dir)).toThrow(/missing column 'sentence'/);
