@@ -1,6 +1,7 @@
 /**
- * Python's readings of a number written as text, for the files Python code writes and reads (GLUE labels, which
- * Hugging Face's GLUE loader reads by int() and float(); config.json's id2label keys, which transformers reads by int()).
+ * Python's readings of text, for the files Python code writes and reads: a number written as text (GLUE labels, which
+ * Hugging Face's GLUE loader reads by int() and float(); config.json's id2label keys, which transformers reads by int()),
+ * and str.strip() (the MRPC rows GLUE's download script strips).
  */
 
 /**
@@ -12,6 +13,15 @@ const PYTHON_SPACE =
 
 /** Python's int(): an optional sign, decimal digits (any Unicode Nd) with single underscores between them, whitespace at either end. */
 const PYTHON_INT = /^[+-]?\p{Nd}+(_\p{Nd}+)*$/u;
+
+/** Whitespace as Python's str.strip() takes it from either end (str.isspace's): int()'s and U+001C to U+001F. */
+const STR_SPACE =
+  /^[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+
+/** Python's `text.strip()`: without str.isspace's whitespace at either end (U+001C to U+001F and U+0085 too; not U+FEFF, which JS's trim() takes). */
+export function pythonStrip(text: string): string {
+  return text.replace(STR_SPACE, '');
+}
 
 /** `text` without the whitespace Python's int() and float() take from either end (PYTHON_SPACE). */
 function withoutPythonSpace(text: string): string {

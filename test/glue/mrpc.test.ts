@@ -19,6 +19,14 @@ describe('formatMrpc', () => {
     expect(built.test).toBe('index\t#1 ID\t#2 ID\t#1 String\t#2 String\n0\t40\t41\tG\tH\n1\t50\t51\tI\tJ\n');
   });
 
+  it("strips each row as download_glue_data.py's row.strip() does (U+001C to U+001F and U+0085 at either end, not a byte-order mark), where JS's trim() kept the first and took the second, so a dev id row ending in U+001F matched no pair", () => {
+    const header = '\ufeffQuality\t#1 ID\t#2 ID\t#1 String\t#2 String\r\n';
+    const built = formatMrpc(header + '1\t10\t11\tA .\tB .\x1c\r\n\ufeff0\t20\t21\tC\tD\x85\r\n', header, '20\t21\x1f\n');
+    // (what Python 3.11 writes for these files)
+    expect(built.dev).toBe('\ufeffQuality\t#1 ID\t#2 ID\t#1 String\t#2 String\n\ufeff0\t20\t21\tC\tD\n');
+    expect(built.train).toBe('\ufeffQuality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t10\t11\tA .\tB .\n');
+  });
+
   it('rejects a row without 5 fields, naming the file and line', () => {
     expect(() => formatMrpc('h\n1\t2\t3\n', 'h\n', '')).toThrow(/msr_paraphrase_train\.txt:2: expected 5 tab-separated fields, found 3/);
   });

@@ -2,9 +2,11 @@
  * Building GLUE's MRPC files from the MSR Paraphrase Corpus files, as `format_mrpc` in the official
  * `download_glue_data.py` does: test.tsv gets the header `index\t#1 ID\t#2 ID\t#1 String\t#2 String` and a running
  * index; train.tsv and dev.tsv keep the MSR header line (with its byte-order mark) and split the training pairs by
- * whether their (#1 ID, #2 ID) is in dev_ids.tsv. Each row is whitespace-stripped and must have 5 fields.
+ * whether their (#1 ID, #2 ID) is in dev_ids.tsv. Each row is stripped as Python's str.strip() strips it and must have
+ * 5 fields.
  */
 import { DataError } from '../../errors.ts';
+import { pythonStrip } from '../../python-int.ts';
 
 export interface MrpcFiles {
   readonly train: string;
@@ -20,7 +22,7 @@ function pythonLines(text: string): string[] {
 }
 
 function fields(line: string, file: string, lineNumber: number): string[] {
-  const f = line.trim().split('\t');
+  const f = pythonStrip(line).split('\t');
   if (f.length !== 5) throw new DataError(`${file}:${lineNumber}: expected 5 tab-separated fields, found ${f.length}`);
   return f;
 }
@@ -39,7 +41,7 @@ export function formatMrpc(
     test.push(`${i}\t${id1}\t${id2}\t${s1}\t${s2}`);
   });
 
-  const dev = new Set(pythonLines(devIds).map((l) => l.trim().split('\t').join('\t')));
+  const dev = new Set(pythonLines(devIds).map((l) => pythonStrip(l)));
   const trainLines = pythonLines(msrTrain);
   if (trainLines.length === 0) throw new DataError(`${names.train}: empty file`);
   const header = trainLines[0]!;
