@@ -1591,8 +1591,8 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
  * (into the factors it names: factorNames)
  * and optimize may fuse Q, K and V (its head size kept, which layers not known after it) and, by its embed-layernorm, the
  * word embedding (the node reading it is known after it, where it fuses that of the model read here: fusedEmbedding,
- * embedLayerNormNode; a table it leaves unfused is known as before); embeddings mapped to the encoder's width (embeddingMapping) and a factorized word embedding stay
- * so. Undefined otherwise (quantize:
+ * embedLayerNormNode; a table it leaves unfused is known as before); embeddings mapped to the encoder's width
+ * (embeddingMapping) and a factorized word embedding stay so. Undefined otherwise (quantize:
  * its weights stored quantized, which the passes after it refuse first).
  */
 function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Widths): Widths | undefined {
@@ -1619,17 +1619,17 @@ function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Wi
     };
   }
   if (pass === 'optimize') {
-    const fused =
-      widths.fusedEmbedding ??
-      (widths.embeddingOf && parseRewrites(settings.rewrites as string).includes('embed-layernorm') ? embedLayerNormNode(widths.embeddingOf) : undefined);
+    const fusing = parseRewrites(settings.rewrites as string).includes('embed-layernorm');
+    const fused = widths.fusedEmbedding ?? (fusing && widths.embeddingOf ? embedLayerNormNode(widths.embeddingOf) : undefined);
+    // (a table left unfused is as it was: its rows and width, and the model it was read in; unknown where it may be fused)
+    const unfused = fused === undefined && widths.embedding && (!fusing || widths.embeddingOf);
     return {
       hidden,
       ffn,
       ...(attention ? { attention: { headSize: attention.headSize } } : {}),
-      // (a table left unfused is as it was: its rows and width, and the model it was read in, are still known)
       ...(fused !== undefined
         ? { fusedEmbedding: fused }
-        : widths.embedding
+        : unfused
           ? { embedding: widths.embedding, ...(widths.embeddingOf ? { embeddingOf: widths.embeddingOf } : {}) }
           : {}),
       ...(widths.embeddingMapping ? { embeddingMapping: widths.embeddingMapping } : {}),
@@ -1711,8 +1711,9 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
     // (the rebuild keeps layers sharing every weight matrix shared, and the widths, writing Q, K and V unfused)
     const shared = model.partlyShared ? undefined : model.shared;
     const attention = model.widths?.attention;
-    // (a factorized word embedding is not followed through the rebuild)
-    const { factorized: _, ...kept } = model.widths ?? {};
+    // (a factorized word embedding is not followed through the rebuild, nor is a fused one: the rebuild writes it unfused,
+    // and what a later optimize fuses of the model it writes is not known)
+    const { factorized: _, fusedEmbedding: _fused, embeddingOf: _of, ...kept } = model.widths ?? {};
     const widths = model.widths && {
       ...kept,
       ...(attention ? { attention: { ...attention, fused: (attention.fused ?? model.widths.ffn ?? []).map(() => false) } } : {}),

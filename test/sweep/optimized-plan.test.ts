@@ -129,6 +129,16 @@ describe('factorize-embeddings after a step the plan does not follow and optimiz
     }
   });
 
+  it('plans it after a train step on a model optimized before, which training rebuilds with its word embedding unfused', async () => {
+    await compressFile({ input: join(root, 'models', 'tiny', 'model.onnx'), output: join(root, 'models', 'fused', 'model.onnx'), steps: [optimizeAll] });
+    const train = step('train', { epochs: 1, maxExamples: 4, batchSize: 4 });
+    expect(await planRefusal(root, 'q', ['fused'], 'p', [train, factorize])).toBeUndefined();
+    expect(await planRefusal(root, 'q', ['fused'], 'p', [train, ffn, factorize])).toBeUndefined();
+    expect(await planRefusal(root, 'q', ['fused'], 'p', [factorize])).toMatch(
+      /step 1 \(factorize-embeddings\): factorize-embeddings: the word embedding is read by the fused/,
+    );
+  });
+
   it('plans it where optimize leaves the word embedding unfused', async () => {
     for (const steps of [
       [ffn, optimize, factorize],
