@@ -28,6 +28,7 @@ import { albertLayerGroup } from '../bert/albert-config.ts';
 import { findBert } from '../bert/discover.ts';
 import { sharedLayerGroups } from '../bert/inspect.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
+import { configId2label, type Fail } from '../bert/config.ts';
 import { NotBertError, SettingsError } from '../errors.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import type { Model } from '../onnx/graph.ts';
@@ -118,9 +119,15 @@ export function headConfigFields(
   if (!named.length || (head === 'sequence-classification' && !named.some((a) => /ForSequenceClassification$/.test(String(a))))) {
     out.architectures = [classifier];
   }
-  const id2label = config.id2label ?? (out.id2label = idLabels(labels, name));
+  if (config.id2label === undefined || config.id2label === null) out.id2label = idLabels(labels, name);
   if (config.label2id === undefined) {
-    out.label2id = Object.fromEntries(Object.entries(id2label as Record<string, string>).map(([id, label]) => [label, Number(id)]));
+    // (as transformers' PretrainedConfig makes it, dict(zip(id2label.values(), id2label.keys())) of the id2label it read
+    // by int() of each key, a later key of the same id winning: configId2label)
+    const fail: Fail = (msg) => {
+      throw new SettingsError(`${name}: config.json: ${msg}`);
+    };
+    const ids = configId2label({ id2label: config.id2label ?? out.id2label }, fail)!;
+    out.label2id = Object.fromEntries([...ids].map(([id, label]) => [label, id]));
   }
   return out;
 }

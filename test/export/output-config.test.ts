@@ -13,7 +13,7 @@ import { configFromHuggingFace, configToHuggingFace } from '../../src/bert/confi
 import { compressFile } from '../../src/export/compress.ts';
 import { compressToTransformersJs, transformersJsTokenizerConfig } from '../../src/export/transformers-js.ts';
 import { modelMaxLengthOf } from '../../src/eval/tokenizer.ts';
-import { GRAPH_ONLY_KEY, outputModelConfig, SHAPE_FIELDS } from '../../src/eval/output-config.ts';
+import { GRAPH_ONLY_KEY, headConfigFields, outputModelConfig, SHAPE_FIELDS } from '../../src/eval/output-config.ts';
 import { getTask } from '../../src/glue/registry.ts';
 import { loadModel, saveModel } from '../../src/onnx/index.ts';
 import type { PassStep } from '../../src/pass/pass.ts';
@@ -314,6 +314,18 @@ describe('outputModelConfig', () => {
     expect(written({ id2label: { 0: 'label_0' }, label2id: { label_0: 0 } })).toEqual(transformers);
     expect(written({})).toEqual(transformers); // train --new-head drops the old head's labels
     expect(written({ id2label: { 0: 'similarity' } })).toEqual({ ...transformers, id2label: { 0: 'similarity' }, label2id: { similarity: 0 } });
+  });
+});
+
+describe('headConfigFields', () => {
+  it("writes label2id as transformers' PretrainedConfig makes it from the source's id2label (each key read by int(), a later key of an id winning), where a key JS's Number() could not read ('１') got a null id and a key given twice ('0', '00') two names of id 0", () => {
+    const label2id = (id2label: Record<string, string>) =>
+      headConfigFields({ model_type: 'bert', architectures: ['BertForSequenceClassification'], id2label }, 'bert', 'sequence-classification', null, 'm')
+        .label2id;
+    expect(label2id({ 0: 'neg', '１': 'pos' })).toEqual({ neg: 0, pos: 1 });
+    expect(label2id({ 0: 'neg', '00': 'pos', 1: 'x' })).toEqual({ pos: 0, x: 1 });
+    expect(label2id({ ' 0': 'neg', '+1': 'pos' })).toEqual({ neg: 0, pos: 1 });
+    expect(() => label2id({ x: 'neg' })).toThrow(/^m: config\.json: id2label key 'x' is not a label id/);
   });
 });
 
