@@ -295,9 +295,10 @@ export async function runTrainingCommand(
     const read = onnx ? floatFolderFile(path!, onnx) : undefined;
     if (read && !a.json) out(`read ${onnx} ${read}`);
   }
-  const settings = settingsOf(a);
-  // (the settings' ranges and combinations are the command line's alone: a refusal is a usage mistake, exit 2)
+  // (the settings' values, ranges and combinations are the command line's alone: a refusal is a usage mistake, exit 2)
+  const settings = commandLineCheck(() => settingsOf(a));
   commandLineCheck(() => lib.checkSettings(settings, options.distill));
+  commandLineCheck(() => lib.checkFeatureCacheBytes(options.featureCacheBytes));
   const progress = createTrainingProgress();
   const controller = new AbortController();
   // SIGTERM (timeout, docker stop, systemd) stops the run as Ctrl-C does, after its step and a checkpoint; the exit

@@ -662,6 +662,12 @@ function optimizedForm(model: Model): string | undefined {
   return parts.length ? parts.join('; ') : undefined;
 }
 
+/** Refuses a feature cache size (TrainRunOptions.featureCacheBytes) below 0 or not finite, in --feature-cache-mb's words. */
+export function checkFeatureCacheBytes(bytes: number | undefined): void {
+  const b = bytes ?? 0;
+  if (!(b >= 0 && Number.isFinite(b))) throw new SettingsError(`--feature-cache-mb must be ≥ 0 (got ${b / 2 ** 20})`);
+}
+
 /** A run's work folder: the one its caller gave (workDir), else OUTPUT.train beside its output. */
 function workFolder(o: Pick<TrainRunOptions, 'output' | 'workDir'>): string {
   return o.workDir ?? `${resolve(o.output)}.train`;
@@ -745,8 +751,8 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // general distillation is task-agnostic (a corpus, intermediate layers only); everything else reads a task
   if (!task && !general) throw new SettingsError('no task given: the GLUE task to train on (only the general distillation stage runs without one)');
   if (distill && task) checkTaskSettings(task, distill);
+  checkFeatureCacheBytes(o.featureCacheBytes);
   const cacheBytes = o.featureCacheBytes ?? 0;
-  if (!(cacheBytes >= 0 && Number.isFinite(cacheBytes))) throw new SettingsError(`--feature-cache-mb must be ≥ 0 (got ${cacheBytes / 2 ** 20})`);
   if (!isDistill && !existsSync(o.student)) throw new SettingsError(`${o.student}: no such model (train needs a model path)`);
   if (o.newHead && isDistill) {
     throw new SettingsError('--new-head is for compress train: compress distill gives a student model a new classifier where its own is not for --task');

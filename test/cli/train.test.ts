@@ -64,7 +64,7 @@ let outputs = 0;
 const freshOutput = () => join(work, `out-${++outputs}`, 'model.onnx');
 
 /** Runs a command that must be refused: non-zero exit, one line on stderr matching `re`, nothing written. */
-async function expectRefused(args: string[], re: RegExp, output?: string, how: 'spawn' | 'in-process' = 'in-process'): Promise<void> {
+async function expectRefused(args: string[], re: RegExp, output?: string, how: 'spawn' | 'in-process' = 'in-process'): Promise<{ code: number | null }> {
   const r = how === 'spawn' ? await compress(...args) : await inProcess(...args);
   expect(r.code, r.stderr).not.toBe(0);
   expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
@@ -75,6 +75,7 @@ async function expectRefused(args: string[], re: RegExp, output?: string, how: '
     expect(existsSync(resolve(output, '..')), 'the output folder was created').toBe(false);
     expect(existsSync(`${output}.train`)).toBe(false);
   }
+  return r;
 }
 
 /** An --intermediate file of one explicit match. */
@@ -280,6 +281,7 @@ describe('compress train / distill: refusals before any work, one line each', ()
       'unknown student spec',
       (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'tiny-bert', '--task', 'SST-2', '-o', o],
       /--student tiny-bert: not a model path, every-other, bert:/,
+      1,
     ],
     [
       'bad bert: key',
@@ -327,6 +329,7 @@ describe('compress train / distill: refusals before any work, one line each', ()
       '--intermediate a folder',
       (o: string) => distill(o, '--intermediate', work),
       /--intermediate \S+-cli-train-\S+ is a folder: give a preset \(tinybert, pkd-skip, pkd-last\) or a JSON or YAML file of matches$/m,
+      1,
     ],
     ['empty --layer-map', (o: string) => distill(o, '--intermediate', 'tinybert', '--layer-map='), /--layer-map '': an empty value/],
     [
@@ -414,7 +417,7 @@ describe('compress train / distill: refusals before any work, one line each', ()
     ['negative threads', (o: string) => distill(o, '--threads', '-1'), /--threads -1: expected an integer ≥ 0/],
     ['--max-length 1 (as a sweep refuses maxLength 1)', (o: string) => distill(o, '--max-length', '1'), /--max-length: expected an integer ≥ 2, got 1$/m],
     ['zero max-examples', (o: string) => distill(o, '--max-examples', '0'), /--max-examples must be a positive integer/],
-    ['train on a spec', (o: string) => ['train', 'every-other', '--task', 'SST-2', '-o', o], /every-other: no such model/],
+    ['train on a spec', (o: string) => ['train', 'every-other', '--task', 'SST-2', '-o', o], /every-other: no such model/, 1],
     ['-o is the input model', () => ['train', tiny.path, '--task', 'SST-2', '-o', tiny.path], /refusing to overwrite the input model/],
     [
       '-o beside the input model',
@@ -443,9 +446,10 @@ describe('compress train / distill: refusals before any work, one line each', ()
     ],
     ['bare --seed (a pass flag elsewhere, a number here)', (o: string) => [...distill(o), '--seed'], /--seed: a number is needed after it/],
     ['unknown flag', (o: string) => [...distill(o), '--alpah', '0.3'], /unknown flag --alpah \(did you mean --alpha\?\) \(see --help\)/],
-  ] as Array<[string, (o: string) => string[], RegExp]>)('%s', async (_name, args, re) => {
+  ] as Array<[string, (o: string) => string[], RegExp, number?]>)('%s', async (_name, args, re, code = 2) => {
+    // (exit 2: a usage mistake; 1 where what the run reads is at fault: a model path or an --intermediate file not there)
     const output = freshOutput();
-    await expectRefused(args(output), re, output);
+    expect((await expectRefused(args(output), re, output)).code).toBe(code);
   });
 
   it('-o onto a pipe, or a side file (config.json) that is a pipe: refused, the pipe left as it was', async () => {
