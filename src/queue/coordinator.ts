@@ -27,6 +27,7 @@ import type { SweepPoint } from '../sweep/plan.ts';
 import { pointName } from '../sweep/progress.ts';
 import { planAgainstStore, type StorePlan, type SweepOptions, type SweepSummary } from '../sweep/run.ts';
 import { StoreWriteError } from '../sweep/store.ts';
+import { codeFingerprint } from '../version.ts';
 import { QUEUE_NAME, checkRedisDriver, connectionLog, connectionProblem, parseQueueUrl, waitConnected } from './connection.ts';
 import { pointFiles } from './files.ts';
 import { ATTEMPTS, STALLED_TOO_OFTEN, failedJobError, givenBackOf, jobOptions, type PointJob } from './job.ts';
@@ -94,6 +95,8 @@ const QUEUE_KEEPS = "and the queue keeps the workers' results";
 export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSweepSummary> {
   const start = performance.now();
   checkRedisDriver();
+  /** This coordinator's code as it started, which it queues the points with (the files may change while it runs). */
+  const code = codeFingerprint();
   const address = parseQueueUrl(opts.queue);
   const emit = opts.onEvent ?? (() => {});
   const log = (line: string) => emit({ type: 'log', line });
@@ -147,7 +150,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   const reportedRuns = new Map<string, number>();
 
   const add = async (point: SweepPoint): Promise<void> => {
-    await queue.add(pointName(point), { point, files: await pointFiles(point, hash) }, jobOptions(point.key, opts.retryDelayMs));
+    await queue.add(pointName(point), { point, files: await pointFiles(point, hash), code }, jobOptions(point.key, opts.retryDelayMs));
   };
 
   /**

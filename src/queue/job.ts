@@ -13,6 +13,11 @@ export interface PointJob {
   point: SweepPoint;
   /** The coordinator's folders and the files of them the point reads (files.ts). */
   files: FileTree[];
+  /**
+   * The coordinator's code (codeFingerprint), which a worker's failure compares with its own (worker.ts); absent
+   * where an older coordinator queued the point.
+   */
+  code?: string;
   /** Times workers gave the point back, not counting runs (worker.ts); absent for none. */
   giveBacks?: number;
 }

@@ -22,6 +22,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { checkOutputFolder, folderLabel } from '../destination.ts';
 import { QueueError, errorLine } from '../errors.ts';
 import { defaultThreads } from '../runtime/threads.ts';
+import { codeFingerprint } from '../version.ts';
 import { WorkerNotStarted, workerPool } from '../sweep/pool.ts';
 import type { PointResult } from '../sweep/point.ts';
 import { pointTokenizerReading, type SweepPoint } from '../sweep/plan.ts';
@@ -153,6 +154,13 @@ function refuseOtherCode(point: SweepPoint, tokenizer = point.versions?.tokenize
   }
 }
 
+/**
+ * What a point's failure adds where this worker's code is not the coordinator's though their versions are the same
+ * (codeFingerprint: a copy not updated, or edited), which may be why it failed.
+ */
+const OTHER_COPY =
+  " (this worker's copy of bert-compress differs from the coordinator's, though their versions are the same: give this machine the coordinator's copy and start the worker again)";
+
 /** Default lock duration: BullMQ's own. */
 export const DEFAULT_LOCK_MS = 30_000;
 
@@ -175,6 +183,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   checkOutputFolder(files.cacheDir, folderLabel('--cache-dir', opts.cacheDir, 'cache folder', files.cacheDir));
   checkOutputFolder(files.workDir, folderLabel('--work-dir', opts.workDir, 'work folder', files.workDir));
   const lockMs = opts.lockMs ?? DEFAULT_LOCK_MS;
+  /** This worker's code as it started (the files may change under a running worker: a `git pull` of its copy). */
+  const code = codeFingerprint();
   /** This worker as BullMQ and the coordinator's lines name it. */
   const name = `${hostname()}:${process.pid}`;
   const summary: WorkerSummary = { ran: 0, failed: 0 };
@@ -249,8 +259,10 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
         return await giveBack(job, token, error, e instanceof NotForThisWorker ? e.fault : 'worker');
       givenBack = 0;
       summary.failed++;
-      emit({ type: 'failed', point, attempt, error });
-      throw new Error(error);
+      const why = `${error}${job.data.code !== undefined && code !== undefined && job.data.code !== code ? OTHER_COPY : ''}`;
+      emit({ type: 'failed', point, attempt, error: why });
+      // (the queue stores the run's failure: the coordinator's lines and the report say which worker it was)
+      throw new Error(`worker ${name}: ${why}`);
     }
   };
 

@@ -127,7 +127,7 @@ describe.skipIf(redisSkipReason !== null)(`distributed sweep on Redis${redisSkip
     const log = c2.output();
     expect(code, log).toBe(1); // the failing point
     expect(log).toContain(`${total} points: 0 already in the store, ${t.points} collected from the queue now, 1 failed`);
-    expect(log).toMatch(/FAILED tiny-sst2 · uneven: share-layers: group 0 mixes layer 0 without attention/);
+    expect(log).toMatch(/FAILED tiny-sst2 · uneven: worker \S+: share-layers: group 0 mixes layer 0 without attention/);
 
     // The killed worker's point was taken over once its lock expired (BullMQ's stalled-job check), and run once more.
     const job = (await queue.getJobs(['completed'])).find((j) => j.id!.startsWith(killed))!;

@@ -19,7 +19,7 @@ import { GIVE_BACKS_TO_STOP, runQueueWorker, type WorkerEvent, type WorkerSummar
 import { sha256File } from '../../src/files.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
-import { toolVersion } from '../../src/version.ts';
+import { codeFingerprint, toolVersion } from '../../src/version.ts';
 import { ownRedis, ownRedisSkipReason, redisSkipReason } from './redis.ts';
 import { tinyQueue } from './tiny-queue.ts';
 import { writeQuickSweep } from '../sweep/tiny-sweep.ts';
@@ -271,6 +271,30 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
       'its lock expired before this worker renewed it',
       'the queue refused its result',
     ]);
+  }, 60_000);
+
+  it("names the worker a point's run failed on, and where its copy of the code is not the coordinator's, says so and what to do, where a stale copy's failures said neither", async () => {
+    /** The failure the queue stores of a run of the point queued by a coordinator of `code` (its model not the file it hashed). */
+    const failure = async (key: string, code: string): Promise<string> => {
+      const queued: SweepPoint = { ...point, key: `${point.key}-${key}` };
+      const files = (await pointFiles(queued, sha256File)).map((t) => ({ ...t, files: t.files.map((f) => ({ ...f, sha256: 'a'.repeat(64) })) }));
+      await q.queue.add('failing', { point: queued, files, code }, jobOptions(queued.key, 60_000));
+      const stop = new AbortController();
+      await runQueueWorker({
+        queue: q.redis.url(DB),
+        cacheDir: join(q.t.root, 'worker'),
+        signal: stop.signal,
+        onEvent: (e) => (e.type === 'failed' ? stop.abort() : undefined),
+      });
+      const job = (await q.queue.getJob(queued.key))!;
+      await job.remove();
+      return job.failedReason;
+    };
+    const same = await failure('same-copy', codeFingerprint()!);
+    expect(same).toMatch(new RegExp(`^worker ${hostname()}:${process.pid}: \\S+: (?!.*copy)`));
+    expect(await failure('other-copy', 'b'.repeat(64))).toBe(
+      `${same} (this worker's copy of bert-compress differs from the coordinator's, though their versions are the same: give this machine the coordinator's copy and start the worker again)`,
+    );
   }, 60_000);
 
   it('counts a give-back only where the point moved back to the queue, where one whose lock was lost meanwhile counted one more', async () => {
