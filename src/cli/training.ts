@@ -289,16 +289,17 @@ export async function runTrainingCommand(
 ): Promise<number> {
   const lib = await loadTrainingLibrary();
   const output = a.output!;
+  // (the settings' values, ranges and combinations are the command line's alone: a refusal is a usage mistake, exit 2,
+  // with nothing on stdout)
+  const settings = commandLineCheck(() => settingsOf(a));
+  commandLineCheck(() => lib.checkSettings(settings, options.distill));
+  commandLineCheck(() => lib.checkFeatureCacheBytes(options.featureCacheBytes));
   // (a transformers.js folder as teacher or student: its float onnx/model.onnx, whichever dtype its config.json names)
   for (const path of [options.teacher, options.student]) {
     const onnx = path && existsSync(path) ? locateModel(path).onnx : undefined;
     const read = onnx ? floatFolderFile(path!, onnx) : undefined;
     if (read && !a.json) out(`read ${onnx} ${read}`);
   }
-  // (the settings' values, ranges and combinations are the command line's alone: a refusal is a usage mistake, exit 2)
-  const settings = commandLineCheck(() => settingsOf(a));
-  commandLineCheck(() => lib.checkSettings(settings, options.distill));
-  commandLineCheck(() => lib.checkFeatureCacheBytes(options.featureCacheBytes));
   const progress = createTrainingProgress();
   const controller = new AbortController();
   // SIGTERM (timeout, docker stop, systemd) stops the run as Ctrl-C does, after its step and a checkpoint; the exit

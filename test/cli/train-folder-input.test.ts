@@ -1,6 +1,7 @@
 /**
  * `compress train DIR` / `compress distill --teacher DIR` of a transformers.js folder read its float onnx/model.onnx,
- * whichever dtype config.json names, and say so, naming the file config.json's dtype picks, as compress does.
+ * whichever dtype config.json names, and say so, naming the file config.json's dtype picks, as compress does; a
+ * setting refused is refused before that line, nothing on stdout.
  */
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,11 @@ describe('compress train of a transformers.js folder', () => {
     const glue = join(dir, 'glue');
     writeGlueTask(glue, 'SST-2', 8, ['train', 'dev']);
     const out = join(dir, 'out', 'model.onnx');
+    // (a setting refused, as the usage mistake it is: one line on stderr, nothing read, nothing on stdout)
+    for (const bad of [['--alpha', '1.5'], ['--embedding-lr', 'fast'], ['--feature-cache-mb=-1']]) {
+      const refused = await runMain(['distill', '--teacher', web, '--student', 'bert:layers=1', '--task', 'SST-2', '--glue-dir', glue, '-o', out, ...bad]);
+      expect([refused.code, refused.stdout], refused.stderr).toEqual([2, '']);
+    }
     const run = await runMain(['train', web, '--task', 'SST-2', '--glue-dir', glue, '--epochs', '1', '--batch-size', '4', '-o', out]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout.split('\n')[0]).toBe(
