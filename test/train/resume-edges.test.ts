@@ -1,9 +1,11 @@
 /**
  * Resuming `runTraining` at the edges of a run: killed after the final checkpoint but before the model is written
  * (simulated: the model write throws once, leaving the work folder as a kill there would), and stopped after the last
- * step of TinyBERT's intermediate phase (phase 1 of `--stage task`).
+ * step of TinyBERT's intermediate phase (phase 1 of `--stage task`); and the students test/train/resume.test.ts's
+ * BERT one leaves out, stopped mid-run: a Distilled BiLSTM's cell weights and BERT-PKD's learned projection come back
+ * from the checkpoint, so the rerun writes what an uninterrupted run writes.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -91,6 +93,27 @@ describe.skipIf(!haveShared)('runTraining resumed at the edges of a run (needs .
     const counts = (r: typeof resumed) => r.lineage!.phases.map((p) => ({ steps: p.steps, examplesSeen: p.examplesSeen, bestEpoch: p.bestEpoch }));
     expect(counts(resumed)).toEqual(counts(reference));
     expectSameInitializers(join(work, 'phases-stopped', 'model.onnx'), join(work, 'phases-reference', 'model.onnx'));
+  });
+
+  it.each([
+    ['a Distilled BiLSTM student', 'bilstm', { student: 'bilstm:hidden=8,embedding=16,mlp=8' }],
+    ["BERT-PKD (its patient terms' projection learned)", 'pkd', { distill: { intermediate: 'pkd-skip', layerMap: [[1, 1]] } }],
+  ] as const)('%s stopped in epoch 2: the rerun writes the weights (and projections) of an uninterrupted run', async (_, name, more) => {
+    const run = (out: string, extra: Partial<Parameters<typeof runTraining>[0]> = {}) =>
+      job(`${name}-${out}`, { ...(more as Partial<Parameters<typeof runTraining>[0]>), ...extra });
+    const reference = await runTraining(run('reference'));
+    const controller = new AbortController();
+    const stopped = await runTraining(run('stopped', { signal: controller.signal, onStep: (s) => (s.step === 3 ? controller.abort() : undefined) }));
+    expect(stopped.interrupted).toBe(true);
+    const logs: string[] = [];
+    const resumed = await runTraining(run('stopped', { log: (l) => logs.push(l) }));
+    expect(logs).toContain('resuming from step 3 (epoch 2)');
+    expect(epochs(resumed)).toEqual(epochs(reference));
+    expect(resumed.lineage!.bestEpoch).toBe(reference.lineage!.bestEpoch);
+    expectSameInitializers(join(work, `${name}-stopped`, 'model.onnx'), join(work, `${name}-reference`, 'model.onnx'));
+    const projections = (out: string) => join(work, `${name}-${out}`, 'model.onnx.projections.safetensors');
+    expect(existsSync(projections('reference'))).toBe(name === 'pkd');
+    if (name === 'pkd') expect(readFileSync(projections('stopped')).equals(readFileSync(projections('reference')))).toBe(true);
   });
 
   it('a rerun with other --intermediate-epochs is refused naming intermediateEpochs, not the --epochs it did not change', async () => {
