@@ -21,6 +21,10 @@ import type { PointResult } from './point.ts';
 import type { StoredPoint } from './store.ts';
 import { canonicalJson, currentVersions, pointFamily, pointKey, pointKeys, versionChange } from './key.ts';
 import { registerAllPasses } from '../passes.ts';
+import { STUDENT_KIND_NAMES, type StudentKind } from '../train/versions.ts';
+
+/** Every kind of student, as STUDENT_KIND_NAMES lists them. */
+const STUDENT_KINDS = Object.keys(STUDENT_KIND_NAMES) as StudentKind[];
 
 export interface StaleMatch {
   point: SweepPoint;
@@ -79,25 +83,53 @@ export function findStale(points: readonly SweepPoint[], finished: readonly Stor
 export function staleChange(plan: unknown, key: string): string | undefined {
   const now = plannedNow(plan);
   if (!now) return undefined; // written by code whose points or settings this code no longer reads: not comparable
-  return now.keys.includes(key) ? undefined : versionChange(plan as Partial<SweepPoint>, now.point);
+  return now.keys.includes(key) ? undefined : changeOf(plan, key, now);
+}
+
+/**
+ * What changed since the code that stored `plan` under `key` (versionChange), for a point `now` calls stale; where the
+ * kind of its student is not known (`now.keysByKind`: the model it trained from gone or changed since, in a plan
+ * stored before kinds were kept) and it would be current for some kind, saying so and what tells.
+ */
+function changeOf(plan: unknown, key: string, now: PlannedNow): string {
+  const change = versionChange(plan as Partial<SweepPoint>, now.point);
+  const current = [...(now.keysByKind ?? [])].filter(([, keys]) => keys.includes(key)).map(([kind]) => STUDENT_KIND_NAMES[kind]);
+  if (current.length === 0) return change;
+  return `${change} unless its student was a ${current.join(' or ')} (current then: the model it trained is gone or changed, which would tell; a rerun of its sweep where the model is records it)`;
+}
+
+/**
+ * A stored plan as the code running now plans it (plannedNow); `keysByKind`: where the kind of student it trains cannot
+ * be told (storedStudentKind), the keys a store may hold it under for each kind.
+ */
+interface PlannedNow {
+  point: SweepPoint;
+  keys: string[];
+  keysByKind?: Map<StudentKind, string[]>;
 }
 
 /**
  * A stored plan (by any code) as the code running now plans it (its versions, its key) and the keys a store may hold
  * it under (pointKeys: its key, and its key with the seeds as written); undefined when this code cannot read it.
  */
-function plannedNow(plan: unknown): { point: SweepPoint; keys: string[] } | undefined {
+function plannedNow(plan: unknown): PlannedNow | undefined {
   registerAllPasses(); // (a report reads a store without parsing a sweep file, which registers them)
   try {
     const p = plan as SweepPoint;
+    const planned = (kind: StudentKind | undefined) => {
+      const versions = currentVersions(p.steps, p.seed, pointTokenizerReading(p), kind);
+      const point: SweepPoint = { ...p, toolVersion: versions.tool, versions };
+      if (kind !== undefined && point.training && point.training.studentKind === undefined) point.training = { ...point.training, studentKind: kind };
+      const keys = pointKeys(point);
+      point.key = keys[0]!;
+      return { point, keys };
+    };
     // (the kind of its student as its plan says, else as the model it trained says: a plan stored before kinds were kept)
     const kind = storedStudentKind(p, currentModelHashes());
-    const versions = currentVersions(p.steps, p.seed, pointTokenizerReading(p), kind);
-    const point: SweepPoint = { ...p, toolVersion: versions.tool, versions };
-    if (kind !== undefined && point.training && point.training.studentKind === undefined) point.training = { ...point.training, studentKind: kind };
-    const keys = pointKeys(point);
-    point.key = keys[0]!;
-    return { point, keys };
+    const now: PlannedNow = planned(kind);
+    if (kind === undefined && Array.isArray(p.training?.steps) && p.training.steps.length > 0)
+      now.keysByKind = new Map(STUDENT_KINDS.map((k) => [k, planned(k).keys]));
+    return now;
   } catch {
     return undefined;
   }
@@ -111,7 +143,7 @@ function plannedNow(plan: unknown): { point: SweepPoint; keys: string[] } | unde
 export function storedPointNow(plan: unknown, key: string): { key: string } | { change: string } | undefined {
   const now = plannedNow(plan);
   if (!now) return undefined;
-  return now.keys.includes(key) ? { key: now.point.key } : { change: versionChange(plan as Partial<SweepPoint>, now.point) };
+  return now.keys.includes(key) ? { key: now.point.key } : { change: changeOf(plan, key, now) };
 }
 
 /**

@@ -14,7 +14,8 @@ import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { staleLine } from '../../src/cli/commands/sweep.ts';
 import { loadReport } from '../../src/report/write.ts';
 import { TRAINING_VERSIONS, trainingVersion } from '../../src/train/versions.ts';
-import { writeQuickSweep, writeTinySst2, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { storedPlans, writeQuickSweep, writeTinySst2, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { staleChange } from '../../src/sweep/stale.ts';
 import { writeModelFolder } from '../helpers/model-folder.ts';
 import { bilstmConfigJson, exportBilstm, parseBilstmSpec, randomBilstmWeights, resolveBilstmConfig } from '../../src/train/students/bilstm.ts';
 import { runMain } from '../helpers/cli.ts';
@@ -236,5 +237,12 @@ pipelines:
       ['kd-bert', null],
       ['kd-lstm', 'distill v1 → v2'],
     ]);
+    // a student model gone since (another machine's store): its kind unknown, stale but for a BERT, and it says so
+    const plan = storedPlans(store).find((q) => q.label === 'kd-bert')!;
+    const step = plan.training!.steps[0]!;
+    Object.assign(step, { student: join(t.root, 'models', 'gone', 'model.onnx'), studentSha256: 'e'.repeat(64) });
+    expect(staleChange(plan, pointKey(plan))).toBe(
+      'distill v1 → v2 unless its student was a BERT (current then: the model it trained is gone or changed, which would tell; a rerun of its sweep where the model is records it)',
+    );
   });
 });
