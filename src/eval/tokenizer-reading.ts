@@ -31,8 +31,10 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   { version: 4, changed: (t) => t.lowercaseRemoveAccent || t.unknownsAcrossPreTokens },
   // Stop 48: a Metaspace of prepend_scheme first puts its ▁ before the pre-token that starts the text alone, as
   // tokenizers does, where every word after a WhitespaceSplit (or the text after a normalized added token, or after a
-  // first character the normalizer drops) got one.
-  { version: 5, changed: (t) => t.metaspaceFirst },
+  // first character the normalizer drops) got one. And a pair's tokens are all of type 0 where the class transformers
+  // loads the tokenizer as returns no token types (RoBERTa's, DistilBERT's …, or model_input_names without them), as the
+  // model computes without them, where eval and training fed the template's (a BERT template's second text type 1).
+  { version: 5, changed: (t, pairs) => t.metaspaceFirst || (pairs && t.typesNotReturned) },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

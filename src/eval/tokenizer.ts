@@ -12,6 +12,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError, SettingsError } from '../errors.ts';
 import { truncateLongestFirst } from './truncation.ts';
 import { readJsonObject } from './model-files.ts';
+import { CLASSIFIER_ARCHITECTURES } from './output-config.ts';
 import { MODEL_SIDE_FILES, SENTENCEPIECE_FILES } from '../onnx/locate.ts';
 import { shellWord } from '../shell-word.ts';
 import { DEFAULT_BERT_SPECIAL_TOKENS, readVocabFile, wordPieceTokenizerJson, type BertSpecialTokens } from './wordpiece-vocab.ts';
@@ -89,7 +90,43 @@ export function loadTokenizer(path: string): TextTokenizer {
     throw new DataError(
       `${path}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model (give the tokenizer folder with --tokenizer)`,
     );
-  return tokenizerFromJson(found.json, readConfig(dir), found.file);
+  const config = readConfig(dir);
+  return tokenizerFromJson(found.json, config, found.file, returnsTokenTypes(dir, config) !== false);
+}
+
+/**
+ * The tokenizer classes of the families the project reads, by whether they return token types: transformers' default
+ * model_input_names (input_ids, token_type_ids, attention_mask) for BERT's, ELECTRA's and ALBERT's, and none
+ * (input_ids, attention_mask) for RoBERTa's, XLM-R's, CamemBERT's and DistilBERT's, as transformers.js's classes
+ * (return_token_type_ids true for the first three alone).
+ */
+const RETURNS_TOKEN_TYPES: Readonly<Record<string, boolean>> = {
+  BertTokenizer: true,
+  ElectraTokenizer: true,
+  AlbertTokenizer: true,
+  RobertaTokenizer: false,
+  XLMRobertaTokenizer: false,
+  CamembertTokenizer: false,
+  DistilBertTokenizer: false,
+};
+
+/**
+ * Whether the tokenizer transformers' AutoTokenizer loads from `dir` (`config`: its tokenizer_config.json, readConfig's)
+ * returns token types, as its `return_token_type_ids` defaults to 'token_type_ids' in model_input_names: the config's
+ * model_input_names where it lists them, else by the class it loads (tokenizer_config.json's tokenizer_class, else
+ * config.json's, else the class of config.json's model_type: RETURNS_TOKEN_TYPES); undefined for a class not known
+ * here. A model fed no token types computes type 0 for every token (transformers' buffered token_type_ids,
+ * transformers.js's zeros for a graph input the tokenizer did not give).
+ */
+export function returnsTokenTypes(dir: string, config: TokenizerConfigJson): boolean | undefined {
+  if (Array.isArray(config.model_input_names)) return config.model_input_names.includes('token_type_ids');
+  const modelConfigFile = join(dir, 'config.json');
+  const modelConfig = existsSync(modelConfigFile) ? readJsonObject(modelConfigFile) : {};
+  const named = [config.tokenizer_class, modelConfig.tokenizer_class].find((c): c is string => typeof c === 'string' && c !== '');
+  const modelType = typeof modelConfig.model_type === 'string' ? modelConfig.model_type : undefined;
+  const fromType = modelType !== undefined && Object.hasOwn(CLASSIFIER_ARCHITECTURES, modelType) ? CLASSIFIER_ARCHITECTURES[modelType] : undefined;
+  const className = named?.replace(/Fast$/, '') ?? fromType?.replace(/ForSequenceClassification$/, 'Tokenizer');
+  return className !== undefined && Object.hasOwn(RETURNS_TOKEN_TYPES, className) ? RETURNS_TOKEN_TYPES[className] : undefined;
 }
 
 /** A folder's SentencePiece model (the first of SENTENCEPIECE_FILES it holds), undefined when it has none. */
@@ -605,8 +642,11 @@ export function withoutSlowOnlyOptions<T extends Record<string, unknown>>(config
   return out;
 }
 
-/** Wraps a parsed tokenizer.json (and tokenizer_config.json contents) as a TextTokenizer. */
-export function tokenizerFromJson(json: object, config: TokenizerConfigJson, source: string): TextTokenizer {
+/**
+ * Wraps a parsed tokenizer.json (and tokenizer_config.json contents) as a TextTokenizer; `tokenTypes` false (a class
+ * that returns none: returnsTokenTypes) gives type 0 for every token, what the model computes without them.
+ */
+export function tokenizerFromJson(json: object, config: TokenizerConfigJson, source: string, tokenTypes = true): TextTokenizer {
   let tokenizer: Tokenizer;
   const libraryConfig = withoutSlowOnlyOptions(config);
   try {
@@ -652,7 +692,7 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
       const [ta, tb] = truncateLongestFirst<string>(a, b, maxLength - specials);
       const out = template(ta, tb);
       const ids = out.tokens.map(toId);
-      return { ids, typeIds: out.token_type_ids ?? new Array<number>(ids.length).fill(0) };
+      return { ids, typeIds: (tokenTypes ? out.token_type_ids : undefined) ?? new Array<number>(ids.length).fill(0) };
     },
   };
 }
@@ -1002,8 +1042,10 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * (which @huggingface/tokenizers applied, tokenizerFromJson); `lowercaseRemoveAccent`, it says
  * do_lowercase_and_remove_accent true (the same); `unknownsAcrossPreTokens`, its model fuses unknown pieces and
  * @huggingface/tokenizers fused them across pre-tokens (fusesAcrossPreTokens); `metaspaceFirst`, its pre-tokenizer has a
- * Metaspace of prepend_scheme first after another pre-tokenizer or behind a normalizer (firstMetaspaceMended). Undefined
- * where the folder has no tokenizer this code reads.
+ * Metaspace of prepend_scheme first after another pre-tokenizer or behind a normalizer (firstMetaspaceMended);
+ * `typesNotReturned`, its post-processor gives a pair's tokens a type other than 0 (givesPairTypes) and the class
+ * transformers loads it as returns no token types (returnsTokenTypes), which eval fed. Undefined where the folder has
+ * no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -1015,6 +1057,20 @@ export interface TokenizerTraits {
   lowercaseRemoveAccent: boolean;
   unknownsAcrossPreTokens: boolean;
   metaspaceFirst: boolean;
+  typesNotReturned: boolean;
+}
+
+/** Whether a tokenizer.json object's post-processor (as read: withTokenizersPostProcessor) gives some token of a pair a type other than 0. */
+function givesPairTypes(json: object): boolean {
+  const post = (json as { post_processor?: { type?: unknown; processors?: unknown } | null }).post_processor;
+  const parts = (post?.type === 'Sequence' && Array.isArray(post.processors) ? post.processors : [post]) as Array<Record<string, unknown> | null>;
+  return parts.some(
+    (p) =>
+      p?.type === 'BertProcessing' ||
+      (p?.type === 'TemplateProcessing' &&
+        Array.isArray(p.pair) &&
+        (p.pair as Array<Record<string, { type_id?: unknown } | undefined>>).some((e) => (e.Sequence ?? e.SpecialToken)?.type_id !== 0)),
+  );
 }
 
 /**
@@ -1134,6 +1190,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       lowercaseRemoveAccent: config.do_lowercase_and_remove_accent === true,
       unknownsAcrossPreTokens: fusesAcrossPreTokens(read),
       metaspaceFirst: firstMetaspaceMended(read),
+      typesNotReturned: returnsTokenTypes(dir, config) === false && givesPairTypes(read),
     };
   } catch {
     return undefined;

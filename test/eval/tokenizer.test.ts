@@ -27,8 +27,21 @@ function vocabOnly(config?: object): string {
   return dir;
 }
 
+/**
+ * The shared uncased tokenizer folder as bert-base-uncased's (its tokenizer_config.json naming BertTokenizer, which
+ * returns token types, where the shared one names DistilBertTokenizer, which returns none: returnsTokenTypes).
+ */
+function bertUncased(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bert-uncased-'));
+  const from = fixtureTokenizer('distilbert-base-uncased');
+  for (const f of ['tokenizer.json', 'vocab.txt', 'special_tokens_map.json']) copyFileSync(join(from, f), join(dir, f));
+  const config = JSON.parse(readFileSync(join(from, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ ...config, tokenizer_class: 'BertTokenizer' }));
+  return dir;
+}
+
 describe.skipIf(!hasFixtures)('tokenizer: bert-base-uncased ids (needs ../shared/fixtures/onnx)', () => {
-  const tokenizer = loadTokenizer(fixtureTokenizer('distilbert-base-uncased'));
+  const tokenizer = loadTokenizer(bertUncased());
 
   it('encodes "hello world" as [CLS] hello world [SEP] = 101 7592 2088 102', () => {
     // Source: the bert-base-uncased reference sequence given in issue 3 (101 7592 2088 102), which is also what the
@@ -107,7 +120,7 @@ describe.skipIf(!hasFixtures || !hasGlue)(
   'tokenizer: vocab.txt and tokenizer.json agree on GLUE text (needs ../shared/fixtures/onnx and ../shared/glue)',
   () => {
     it('gives identical ids for SST-2 dev and 300 MNLI pairs', () => {
-      const fromJson = loadTokenizer(fixtureTokenizer('distilbert-base-uncased'));
+      const fromJson = loadTokenizer(bertUncased());
       const fromVocab = loadTokenizer(vocabOnly());
       const examples = [...loadSplit(SST2, 'dev', GLUE_DIR).examples, ...loadSplit(MNLI_M, 'dev', GLUE_DIR).examples.slice(0, 300)];
       for (const e of examples) expect(fromVocab.encode(e.textA, e.textB, 128)).toEqual(fromJson.encode(e.textA, e.textB, 128));
@@ -394,6 +407,42 @@ describe("a Metaspace pre-tokenizer of prepend_scheme first (transformers' conve
     expect(words.encode('a b', 'a b', 32).ids).toEqual([2, 4, 2, 4]);
     // (always, as before: every pre-token)
     expect(ids(tokenizer({ type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { ...first, prepend_scheme: 'always' }] }), ' a b')).toEqual([2, 5]);
+  });
+});
+
+describe('token types of a tokenizer whose class returns none', () => {
+  /** A WordPiece folder (BERT template: a pair's second text type 1) with these tokenizer_config.json and config.json. */
+  const folder = (tokenizerConfig: object, modelConfig?: object) => {
+    const dir = mkdtempSync(join(tmpdir(), 'types-'));
+    writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', 'b'].join('\n') + '\n');
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));
+    if (modelConfig) writeFileSync(join(dir, 'config.json'), JSON.stringify(modelConfig));
+    return dir;
+  };
+  const types = (dir: string) => loadTokenizer(dir).encode('a', 'b', 16).typeIds;
+
+  it("are all 0 where transformers' tokenizer class returns no token_type_ids (DistilBertTokenizer's, RobertaTokenizer's …, or model_input_names without them), as the model computes without them, where eval and training fed the template's second text type 1", () => {
+    for (const dir of [
+      folder({ tokenizer_class: 'DistilBertTokenizer' }),
+      folder({ tokenizer_class: 'RobertaTokenizerFast' }),
+      folder({}, { model_type: 'distilbert', tokenizer_class: 'DistilBertTokenizer' }),
+      folder({}, { model_type: 'distilbert' }),
+      folder({ tokenizer_class: 'BertTokenizer', model_input_names: ['input_ids', 'attention_mask'] }),
+    ])
+      expect(types(dir)).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it("are the template's where the class returns them or is not one known here", () => {
+    for (const dir of [
+      folder({ tokenizer_class: 'BertTokenizer' }),
+      folder({}, { model_type: 'bert' }),
+      folder({ tokenizer_class: 'ElectraTokenizerFast' }, { model_type: 'distilbert' }),
+      folder({ tokenizer_class: 'DistilBertTokenizer', model_input_names: ['input_ids', 'token_type_ids', 'attention_mask'] }),
+      folder({ tokenizer_class: 'MPNetTokenizer' }),
+      folder({}, { model_type: 'constructor' }),
+      folder({}),
+    ])
+      expect(types(dir)).toEqual([0, 0, 0, 1, 1]);
   });
 });
 

@@ -182,6 +182,26 @@ describe('a tokenizer with a Metaspace of prepend_scheme first', () => {
   });
 });
 
+describe('a tokenizer whose class returns no token types', () => {
+  it('is at reading version 5 on pairs where its template gave the second text type 1 (now 0); 1 on single texts, and where the class returns them', () => {
+    const root = mkdtempSync(join(tmpdir(), 'types-reading-'));
+    try {
+      const folder = (name: string, tokenizerClass: string) => {
+        const dir = join(root, name);
+        mkdirSync(dir);
+        writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a'].join('\n') + '\n');
+        writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: tokenizerClass }));
+        return dir;
+      };
+      const distil = folder('distil', 'DistilBertTokenizer');
+      const bert = folder('bert', 'BertTokenizer');
+      expect([tokenizerReadingVersion(distil, true), tokenizerReadingVersion(distil, false), tokenizerReadingVersion(bert, true)]).toEqual([5, 1, 1]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a sweep point of a tokenizer whose reading changed', () => {
   let t: TinySweep;
   let file: string;
