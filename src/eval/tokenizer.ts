@@ -91,7 +91,37 @@ export function loadTokenizer(path: string): TextTokenizer {
       `${path}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model (give the tokenizer folder with --tokenizer)`,
     );
   const config = readConfig(dir);
+  if (basename(found.file) === 'tokenizer.json') warnSlowOnlyClass(dir, config);
   return tokenizerFromJson(found.json, config, found.file, returnsTokenTypes(dir, config) !== false);
+}
+
+/**
+ * Tokenizer classes transformers has no fast (tokenizers) class of (tokenization_auto.py's TOKENIZER_MAPPING_NAMES: None
+ * for the fast one), by the model_type that loads them: AutoTokenizer loads such a class's slow Python tokenizer from
+ * its own files (vocab.json, merges.txt), never from tokenizer.json.
+ */
+const SLOW_ONLY_CLASSES: Readonly<Record<string, string>> = { xlm: 'XLMTokenizer', flaubert: 'FlaubertTokenizer' };
+
+/** Folders already warned about (once per folder and process). */
+const warnedSlowOnly = new Set<string>();
+
+/**
+ * The one line on stderr for a folder whose tokenizer.json eval reads while the class transformers' AutoTokenizer
+ * loads it as (tokenizer_config.json's tokenizer_class, else config.json's, else its model_type's) is slow only
+ * (SLOW_ONLY_CLASSES): transformers tokenizes with that class's own Python rules and files, so its ids may differ from
+ * eval's, which are transformers.js's.
+ */
+function warnSlowOnlyClass(dir: string, config: TokenizerConfigJson): void {
+  const modelConfigFile = join(dir, 'config.json');
+  const modelConfig = existsSync(modelConfigFile) ? readJsonObject(modelConfigFile) : {};
+  const named = [config.tokenizer_class, modelConfig.tokenizer_class].find((c): c is string => typeof c === 'string' && c !== '');
+  const modelType = typeof modelConfig.model_type === 'string' && Object.hasOwn(SLOW_ONLY_CLASSES, modelConfig.model_type) ? modelConfig.model_type : undefined;
+  const className = named ?? (modelType !== undefined ? SLOW_ONLY_CLASSES[modelType] : undefined);
+  if (className === undefined || !Object.values(SLOW_ONLY_CLASSES).includes(className) || warnedSlowOnly.has(dir)) return;
+  warnedSlowOnly.add(dir);
+  process.stderr.write(
+    `warning: ${dir}: its tokenizer class ${className} has no fast tokenizer, so transformers tokenizes with the class's own Python rules and vocabulary files, not tokenizer.json, which compress reads (as transformers.js does): its ids may differ from transformers'\n`,
+  );
 }
 
 /**

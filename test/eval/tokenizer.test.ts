@@ -446,6 +446,35 @@ describe('token types of a tokenizer whose class returns none', () => {
   });
 });
 
+describe('a tokenizer.json whose class has no fast tokenizer (XLMTokenizer, FlaubertTokenizer)', () => {
+  const vocab = new Map(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'movie'].map((t, i) => [t, i]));
+  const folder = (tokenizerConfig: object, modelConfig?: object) => {
+    const dir = mkdtempSync(join(tmpdir(), 'slow-only-'));
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(wordPieceTokenizerJson(vocab, 'vocab.txt', { doLowerCase: true })));
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));
+    if (modelConfig) writeFileSync(join(dir, 'config.json'), JSON.stringify(modelConfig));
+    return dir;
+  };
+
+  it("is read with a one-line warning, once, that transformers tokenizes with the class's own Python rules and files instead (AutoTokenizer falls back to the slow class, which never reads tokenizer.json), where it was read silently", () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const xlm = folder({ tokenizer_class: 'XLMTokenizer' });
+      expect(loadTokenizer(xlm).encode('movie', null, 8).ids).toEqual([2, 5, 3]);
+      loadTokenizer(xlm);
+      const byType = folder({}, { model_type: 'flaubert' });
+      loadTokenizer(byType);
+      loadTokenizer(folder({ tokenizer_class: 'BertTokenizer' }, { model_type: 'xlm' }));
+      expect(stderr.mock.calls.map(([line]) => String(line))).toEqual([
+        `warning: ${xlm}: its tokenizer class XLMTokenizer has no fast tokenizer, so transformers tokenizes with the class's own Python rules and vocabulary files, not tokenizer.json, which compress reads (as transformers.js does): its ids may differ from transformers'\n`,
+        `warning: ${byType}: its tokenizer class FlaubertTokenizer has no fast tokenizer, so transformers tokenizes with the class's own Python rules and vocabulary files, not tokenizer.json, which compress reads (as transformers.js does): its ids may differ from transformers'\n`,
+      ]);
+    } finally {
+      stderr.mockRestore();
+    }
+  });
+});
+
 describe('tokenizer: a file of a tokenizer folder given', () => {
   it("names its folder, read as the folder is (tokenizer.json first), by eval as by training and --format transformers.js: vocab.txt beside a tokenizer.json of other ids gives the tokenizer.json's", () => {
     const dir = mkdtempSync(join(tmpdir(), 'tokenizer-file-'));
