@@ -12,7 +12,7 @@
  * Finished jobs stay in Redis with their result (job.ts), so a coordinator that was stopped, or one started later
  * with `follow`, collects what finished meanwhile. It learns of finished jobs from BullMQ's queue events, and
  * looks at every point it still waits for every few seconds as well: a job that vanished (a Redis restarted
- * without persistence) is queued again; a Redis that stays unreachable ends the call with one line, the store
+ * without persistence) is queued again, unless a later run of the edited sweep took it out (its store record gone); a Redis that stays unreachable ends the call with one line, the store
  * keeping every point collected so far. A store removed or replaced meanwhile ends it at once, with the one line a
  * local sweep gives (SweepStore), not taken for a Redis problem; a store that cannot be written (a full disk, an I/O
  * error) ends it at once too, with one line. The workers go on, and the queue keeps their results. A point a worker
@@ -181,12 +181,22 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     }
   };
 
-  /** Looks at one point's job and acts on what it finds. */
-  const check = async (point: SweepPoint): Promise<void> => {
+  /**
+   * Looks at one point's job and acts on what it finds; `removed`, on the queue's word that it was removed: a job not
+   * there is then let go where a later run of the edited sweep dropped the point, and left to the rescan otherwise.
+   */
+  const check = async (point: SweepPoint, removed = false): Promise<void> => {
     if (!pending.has(point.key)) return;
     const state = await withTimeout(queue.getJobState(point.key), CALL_TIMEOUT_MS);
     if (!pending.has(point.key)) return; // collected meanwhile (an event and a rescan at once)
     if (state === 'unknown') {
+      if (!store.holds(spec.name, point.key)) {
+        // (taken out of the queue by a run of the edited sweep started after this one: not to queue again)
+        pending.delete(point.key);
+        log(`${pointName(point)}: taken out of the queue by a later run of sweep '${spec.name}', whose plan no longer holds it; not collected`);
+        return;
+      }
+      if (removed) return;
       if (opts.follow) {
         pending.delete(point.key);
         summary.notQueued.push(point);
@@ -237,10 +247,10 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   let wake: () => void = () => {};
   /** A UserError met while checking a point on a queue event (the store removed meanwhile, or not writable): it ends the call at once. */
   let fatal: UserError | undefined;
-  const onJobEvent = ({ jobId }: { jobId: string }) => {
+  const onJobEvent = (jobId: string, removed = false) => {
     const point = pending.get(jobId);
     if (point)
-      void check(point).then(
+      void check(point, removed).then(
         () => (pending.size === 0 ? wake() : undefined),
         (e: unknown) => {
           // A Redis problem is the next rescan's to see and report.
@@ -250,7 +260,10 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
         },
       );
   };
-  for (const name of ['completed', 'failed', 'delayed', 'active'] as const) events.on(name, onJobEvent);
+  for (const name of ['completed', 'failed', 'delayed', 'active'] as const) events.on(name, ({ jobId }: { jobId: string }) => onJobEvent(jobId));
+  // (a point removed from the queue: one a later run of the edited sweep dropped is let go now; the rescan queues again
+  // one that vanished otherwise, where a failed point queued afresh, removed and added at once, is back meanwhile)
+  events.on('removed', ({ jobId }) => onJobEvent(jobId, true));
   // A point a worker gave back (one it cannot run, though another worker may): said, the queue holds it for another.
   events.on('progress', ({ jobId, data }) => {
     const point = pending.get(jobId);
@@ -299,8 +312,18 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       }
     }
     if (!opts.follow && !opts.signal?.aborted) {
-      // the points an earlier run of this sweep queued that it no longer plans: not run yet, they are taken out (those
-      // a worker runs finish, and their results expire from Redis uncollected)
+      // the points an earlier run of this sweep queued that it no longer plans are no longer its own (first: so that an
+      // earlier coordinator still collecting them, which finds them gone, does not queue them again), and those not run
+      // yet are taken out of the queue (those a worker runs finish, and their results expire from Redis uncollected)
+      const forget = (e: unknown): never => {
+        if (e instanceof StoreWriteError) throw e.keeping(previous.size, QUEUE_KEEPS);
+        throw e; // (the store removed or replaced meanwhile: one line too)
+      };
+      try {
+        store.dropFromSweep(spec.name, points);
+      } catch (e) {
+        forget(e);
+      }
       try {
         for (const key of store.droppedKeys(spec.name, points)) {
           const job = await withTimeout(queue.getJob(key), CALL_TIMEOUT_MS);
@@ -321,11 +344,10 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
         });
       }
       try {
-        // (after taking them out of the queue: a run that stopped before it finds them again)
-        store.dropFromSweep(spec.name, points, { dequeued: true });
+        // (once out of the queue: a run stopped before finds them again)
+        store.dequeuedDropped(spec.name);
       } catch (e) {
-        if (e instanceof StoreWriteError) throw e.keeping(previous.size, QUEUE_KEEPS);
-        throw e; // (the store removed or replaced meanwhile: one line too)
+        forget(e);
       }
       if (summary.withdrawn > 0)
         log(

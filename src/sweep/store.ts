@@ -655,7 +655,8 @@ export class SweepStore {
   /**
    * The keys `sweep` planned in earlier runs that its plan now (`planned`) no longer holds (its file edited, a model
    * changed) and that no other sweep of the store planned: those a queued sweep's coordinator takes out of the queue.
-   * They are its points' records, and those a run that did not look at the queue (a local run) took out of them.
+   * They are its points' records, and the keys dropped from them (dropFromSweep) that no coordinator has taken out
+   * of the queue since (dropped by a local run, or by a coordinator stopped before it took them out).
    */
   droppedKeys(sweep: string, planned: readonly SweepPoint[]): string[] {
     if (!this.hasTable('sweep_points')) return [];
@@ -676,12 +677,11 @@ export class SweepStore {
    * Takes out of `sweep`'s points (its `sweep_points` records) those without a result that its plan now (`planned`)
    * no longer holds (a pipeline removed, a grid value or a model changed), so that its report does not list them as
    * not finished (or failed under its names): the sweep's plan is what it holds. Those with a result stay its points
-   * (the report shows what the sweep found), and so does every point as stored (another sweep may plan it).
-   * A queued sweep's coordinator calls it with `dequeued` once it has taken the dropped points out of the queue
-   * (droppedKeys); a run that did not (a local run) keeps their keys, for the next coordinator of the sweep to take
-   * out (an earlier one may have queued them). Returns how many it took out.
+   * (the report shows what the sweep found), and so does every point as stored (another sweep may plan it). Their
+   * keys stay in `sweep_dropped` (droppedKeys) until a queued sweep's coordinator has taken them out of the queue
+   * (dequeuedDropped): an earlier coordinator of the sweep may have queued them. Returns how many it took out.
    */
-  dropFromSweep(sweep: string, planned: readonly SweepPoint[], opts: { dequeued?: boolean } = {}): number {
+  dropFromSweep(sweep: string, planned: readonly SweepPoint[]): number {
     if (!this.hasTable('sweep_points')) return 0;
     const now = new Set(planned.map((p) => p.key));
     return this.write(() => {
@@ -694,13 +694,26 @@ export class SweepStore {
           for (const { key } of unfinished.all(sweep) as Array<{ key: string }>) {
             if (now.has(key)) continue;
             dropped += drop.run(sweep, key).changes;
-            if (!opts.dequeued) keep.run(sweep, key);
+            keep.run(sweep, key);
           }
-          if (opts.dequeued) this.db.prepare('DELETE FROM sweep_dropped WHERE sweep = ?').run(sweep);
           return dropped;
         })
         .immediate();
     });
+  }
+
+  /** Forgets the keys `sweep` dropped (dropFromSweep), once its coordinator has taken them out of the queue. */
+  dequeuedDropped(sweep: string): void {
+    this.write(() => this.db.prepare('DELETE FROM sweep_dropped WHERE sweep = ?').run(sweep));
+  }
+
+  /**
+   * Whether `sweep` holds the point `key` (its `sweep_points` record): a later run of the sweep, its file edited, may
+   * have dropped it (dropFromSweep). A store from before these records holds every point.
+   */
+  holds(sweep: string, key: string): boolean {
+    if (!this.hasTable('sweep_points')) return true;
+    return this.read(() => this.db.prepare('SELECT 1 FROM sweep_points WHERE sweep = ? AND key = ?').get(sweep, key) !== undefined);
   }
 
   /** Deletes points and their results (stale points once recomputed), in one transaction. */

@@ -98,4 +98,42 @@ describe.skipIf(redisSkipReason !== null)(`an edited sweep queued again${redisSk
     );
     expect(await queued()).toEqual(after);
   }, 120_000);
+
+  it('lets them go in a coordinator of the sweep started before, where it queued them again as if Redis had lost them', async () => {
+    await q.queue.obliterate({ force: true });
+    const store = join(q.t.root, 'two-coordinators.sqlite');
+    // the first coordinator collects (no workers: it waits) while the sweep, edited, is queued again
+    const stop = new AbortController();
+    const lines: string[] = [];
+    let queuedFirst!: () => void;
+    const first = runQueuedSweep({
+      file: q.t.sweepFile,
+      store,
+      queue: q.redis.url(DB),
+      signal: AbortSignal.any([stop.signal, AbortSignal.timeout(20_000)]), // (past its rescans, every 5 s)
+      onEvent: (e) => {
+        if (e.type !== 'log') return;
+        lines.push(e.line);
+        if (e.line.startsWith('queued')) queuedFirst();
+        if (lines.filter((l) => l.includes('taken out of the queue by a later run')).length === 2) stop.abort();
+      },
+    });
+    try {
+      await new Promise<void>((r) => (queuedFirst = r));
+      writeFileSync(q.t.sweepFile, readFileSync(q.t.sweepFile, 'utf8').replace(/ {2}- name: factorized-8\n.*\n.*\n/, ''));
+      expect(await queueSweep(store)).toContain(
+        "took 2 points out of the queue that an earlier run of sweep 'tiny' queued and its plan no longer holds (no worker had started them)",
+      );
+      await first;
+    } finally {
+      stop.abort();
+      await first;
+    }
+    expect(lines.filter((l) => / · factorized-8: /.test(l)).sort()).toEqual(
+      ['tiny-sst2', 'tiny-stsb'].map(
+        (m) => `${m} · factorized-8: taken out of the queue by a later run of sweep 'tiny', whose plan no longer holds it; not collected`,
+      ),
+    );
+    expect(await queued()).toEqual(await plannedKeys());
+  }, 120_000);
 });

@@ -51,6 +51,7 @@ describe('a sweep store that cannot be written', () => {
         ['claim', () => store.claim(points[1]!)],
         ['addToSweep', () => store.addToSweep(points)],
         ['dropFromSweep', () => store.dropFromSweep('tiny', [])],
+        ['dequeuedDropped', () => store.dequeuedDropped('tiny')],
         ['heartbeat', () => store.heartbeat([point!.key])],
         ['finish', () => store.finish(point!, result)],
         ['fail', () => store.fail(point!.key, 'failed')],
