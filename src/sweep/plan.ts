@@ -80,7 +80,7 @@ import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
 import { quantizesEveryTarget } from '../quantize/pass.ts';
-import { modeName, type QuantizeOptions } from '../quantize/settings.ts';
+import { modeName, parseMode, type QuantizeOptions } from '../quantize/settings.ts';
 
 /** Bench settings with the sequence lengths resolved for the point's model. */
 export interface PointBench extends Omit<BenchSpec, 'seq'> {
@@ -1592,12 +1592,13 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
  * and optimize may fuse Q, K and V (its head size kept, which layers not known after it) and, by its embed-layernorm, the
  * word embedding (the node reading it is known after it, where it fuses that of the model read here: fusedEmbedding,
  * embedLayerNormNode; a table it leaves unfused is known as before); embeddings mapped to the encoder's width
- * (embeddingMapping) and a factorized word embedding stay so. Undefined otherwise (quantize:
- * its weights stored quantized, which the passes after it refuse first).
+ * (embeddingMapping) and a factorized word embedding stay so; quantize stores its weights in other types, their dims
+ * kept (quantizedWidths). Undefined otherwise.
  */
 function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Widths): Widths | undefined {
   const { hidden, ffn, attention } = widths;
   if (pass === 'prune-heads' || pass === 'share-layers') return widths;
+  if (pass === 'quantize') return quantizedWidths(settings, widths);
   if (pass === 'prune-ffn') return { ...widths, ...(ffn ? { ffn: ffn.map((n) => keptNeurons(n, settings.ratio as number)) } : {}) };
   if (pass === 'drop-layers') {
     const drop = Array.isArray(settings.layers) ? (settings.layers as number[]) : [];
@@ -1638,6 +1639,27 @@ function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Wi
     };
   }
   return undefined;
+}
+
+/**
+ * The widths of a model of `widths` after quantize with `settings` (checked): the encoder's, its projections' dims
+ * kept in every mode, and its word embedding where factorize-embeddings still finds it a float table (embeddings:
+ * false, which keeps the tables float32; float16, which stores them in float16 and factorizes as in float32) or
+ * factorized there (factorize-embeddings finds it so whatever stores its projection), and the tables read here,
+ * `embeddingOf`, where kept float32 (a later optimize fuses them as it would have). Undefined after mixed, whose budget decides on the weights which
+ * layers it stores quantized, and so whether the passes after it refuse the model first.
+ */
+function quantizedWidths(settings: Record<string, unknown>, widths: Widths): Widths | undefined {
+  const mode = parseMode(settings.mode).kind;
+  if (mode === 'mixed') return undefined;
+  const { embedding, factorized, embeddingOf, ...layers } = widths;
+  const float32 = mode !== 'float16' && settings.embeddings === false;
+  return {
+    ...layers,
+    ...(embedding && (mode === 'float16' || float32) ? { embedding } : {}),
+    ...(embeddingOf && float32 ? { embeddingOf } : {}),
+    ...(factorized && (mode === 'float16' || float32) ? { factorized } : {}),
+  };
 }
 
 /**

@@ -176,6 +176,24 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
       3,
       FACTORIZED,
     ],
+    [
+      'factorize-embeddings to a rank at or above the width, after quantize float16',
+      [step('quantize', { mode: 'float16' }), ffn, step('factorize-embeddings', { rank: 100 })],
+      3,
+      'factorize-embeddings: rank 100 is at or above hidden 32: the rank must be below the embedding width to shrink the table',
+    ],
+    [
+      'factorize-embeddings of a factorized word embedding, after quantize with its tables float',
+      [step('factorize-embeddings', { rank: 8 }), step('quantize', { mode: 'int8', embeddings: false }), step('factorize-embeddings', { rank: 4 })],
+      3,
+      FACTORIZED,
+    ],
+    [
+      'int8-group of a size that does not divide the FFN prune-ffn left, after quantize int4-block with its tables float',
+      [ffn25, step('quantize', { mode: 'int4-block:16', embeddings: false }), group(32)],
+      3,
+      'quantize int8-group:32: the group size 32 does not divide the 48 outputs of layer0.ffn.in (the largest group size below it that divides every projection here: 16)',
+    ],
   ] as const)('refuses %s, as the point does', async (_, steps, i, why) => {
     const { point, plan } = await refusals([...steps]);
     expect(point).toContain(why);
