@@ -55,7 +55,10 @@ export function loadReport(opts: ReportOptions): ReportData {
     }
     const { plans: readPlans, relocated } = relocatedPlans(store.finishedPlans(), opts.store);
     const plans = readPlans;
-    const now = pointsNow(all, plans);
+    // (each file and model hashed once for the report, whichever question reads it)
+    const hash = currentHashes();
+    const modelHash = currentModelHashes(hash);
+    const now = pointsNow(all, plans, modelHash);
     const shownOnce = opts.sweep === undefined ? oneRowPerPoint(all, now) : [];
     const hidden = new Set(shownOnce.map((s) => s.key));
     const points = hidden.size > 0 ? all.filter((p) => !hidden.has(p.key)) : all;
@@ -64,7 +67,7 @@ export function loadReport(opts: ReportOptions): ReportData {
       const read = dataRead(plans.get(p.key));
       if (read) reads.set(p.key, read);
     }
-    const data = buildReport(points, failed, staleChangesNow(points, now), reads, dataChanges(points, plans));
+    const data = buildReport(points, failed, staleChangesNow(points, now), reads, changedData(points, plans, hash, modelHash));
     // a planned point a row or a failure stands for (a stale result the sweep kept, under its older key; a point shown
     // once, as the row of the same point under its other key) is not missing
     const shown = new Set([...all.map((p) => `${p.sweep}\0${p.model}\0${p.label}`), ...failed.map((f) => `\0${f.model}\0${f.label}`)]);
@@ -163,12 +166,16 @@ type PointNow = NonNullable<ReturnType<typeof storedPointNow>>;
 /**
  * Each of `points` as the code running now reads its plan (`plans`, by key: SweepStore.finishedPlans), planned once
  * for both the one-row-per-point and the stale questions; a point without a plan, or one this code cannot read, is
- * left out (neither current nor stale).
+ * left out (neither current nor stale). `modelHash`: storedPointNow's.
  */
-function pointsNow(points: readonly StoredPoint[], plans: ReadonlyMap<string, unknown>): Map<string, PointNow> {
+function pointsNow(
+  points: readonly StoredPoint[],
+  plans: ReadonlyMap<string, unknown>,
+  modelHash: (onnx: string) => string | undefined,
+): Map<string, PointNow> {
   const out = new Map<string, PointNow>();
   for (const p of points) {
-    const now = plans.has(p.key) ? storedPointNow(plans.get(p.key), p.key) : undefined;
+    const now = plans.has(p.key) ? storedPointNow(plans.get(p.key), p.key, modelHash) : undefined;
     if (now !== undefined) out.set(p.key, now);
   }
   return out;
@@ -202,7 +209,7 @@ function oneRowPerPoint(points: readonly StoredPoint[], now: ReadonlyMap<string,
  * (sweep/stale.ts `staleChange`), from the plans the store holds (`SweepStore.finishedPlans`).
  */
 export function staleChanges(points: readonly StoredPoint[], plans: ReadonlyMap<string, unknown>): Map<string, string> {
-  return staleChangesNow(points, pointsNow(points, plans));
+  return staleChangesNow(points, pointsNow(points, plans, currentModelHashes()));
 }
 
 /** staleChanges from the points as the code running now reads them (`now`: pointsNow). */
@@ -221,9 +228,18 @@ function staleChangesNow(points: readonly StoredPoint[], now: ReadonlyMap<string
  * read, each hashed again once where its files' stamps no longer hold (sweep/stale.ts `dataChange`).
  */
 export function dataChanges(points: readonly StoredPoint[], plans: ReadonlyMap<string, unknown>): Map<string, string> {
-  const out = new Map<string, string>();
   const hash = currentHashes();
-  const modelHash = currentModelHashes(hash);
+  return changedData(points, plans, hash, currentModelHashes(hash));
+}
+
+/** dataChanges with the files and models hashed by `hash` and `modelHash` (currentHashes, currentModelHashes). */
+function changedData(
+  points: readonly StoredPoint[],
+  plans: ReadonlyMap<string, unknown>,
+  hash: (file: string) => string | null | undefined,
+  modelHash: (onnx: string) => string | undefined,
+): Map<string, string> {
+  const out = new Map<string, string>();
   for (const p of points) {
     const change = plans.has(p.key) ? dataChange(plans.get(p.key), hash, modelHash) : undefined;
     if (change !== undefined) out.set(p.key, change);

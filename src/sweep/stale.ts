@@ -47,12 +47,14 @@ export function findStale(points: readonly SweepPoint[], finished: readonly Stor
   const planned = new Set(points.map((p) => p.key));
   /** `data`: the stored plan's data hashes (canonical JSON), else the GLUE folder it read (planned before they were kept). */
   const byFamily = new Map<string, Array<{ stored: StoredPoint; change: string; data: { hashes: string } | { glueDir: unknown } }>>();
+  const modelHash = currentModelHashes();
   for (const s of finished) {
     const plan = plans.get(s.key);
     if (planned.has(s.key) || plan === undefined) continue;
-    const change = staleChange(plan, s.key);
-    if (change === undefined) continue;
-    const family = pointFamily(plan as SweepPoint); // (staleChange read it)
+    const now = storedPointNow(plan, s.key, modelHash); // (staleChange's question, with one modelHash for every point)
+    if (now === undefined || !('change' in now)) continue;
+    const { change } = now;
+    const family = pointFamily(plan as SweepPoint); // (storedPointNow read it)
     const { data, glueDir } = plan as SweepPoint;
     const entry = { stored: s, change, data: data === undefined ? { glueDir } : { hashes: canonicalJson(data) } };
     const same = byFamily.get(family);
@@ -81,7 +83,7 @@ export function findStale(points: readonly SweepPoint[], finished: readonly Stor
  * stale (findStale), as `compress report` marks it.
  */
 export function staleChange(plan: unknown, key: string): string | undefined {
-  const now = plannedNow(plan);
+  const now = plannedNow(plan, currentModelHashes());
   if (!now) return undefined; // written by code whose points or settings this code no longer reads: not comparable
   return now.keys.includes(key) ? undefined : changeOf(plan, key, now);
 }
@@ -111,8 +113,9 @@ interface PlannedNow {
 /**
  * A stored plan (by any code) as the code running now plans it (its versions, its key) and the keys a store may hold
  * it under (pointKeys: its key, and its key with the seeds as written); undefined when this code cannot read it.
+ * `modelHash` (currentModelHashes) hashes the model a plan stored before student kinds were kept trained from.
  */
-function plannedNow(plan: unknown): PlannedNow | undefined {
+function plannedNow(plan: unknown, modelHash: (onnx: string) => string | undefined): PlannedNow | undefined {
   registerAllPasses(); // (a report reads a store without parsing a sweep file, which registers them)
   try {
     const p = plan as SweepPoint;
@@ -125,7 +128,7 @@ function plannedNow(plan: unknown): PlannedNow | undefined {
       return { point, keys };
     };
     // (the kind of its student as its plan says, else as the model it trained says: a plan stored before kinds were kept)
-    const kind = storedStudentKind(p, currentModelHashes());
+    const kind = storedStudentKind(p, modelHash);
     const now: PlannedNow = planned(kind);
     if (kind === undefined && Array.isArray(p.training?.steps) && p.training.steps.length > 0)
       now.keysByKind = new Map(STUDENT_KINDS.map((k) => [k, planned(k).keys]));
@@ -138,10 +141,11 @@ function plannedNow(plan: unknown): PlannedNow | undefined {
 /**
  * The point stored under `key` as `plan` (by any code) as the code running now reads it, planned once for both
  * questions: `{key}`, the key this code gives it, where it is current (`currentKey`); `{change}`, what changed since,
- * where it is stale (`staleChange`); undefined where this code cannot read its plan (not comparable).
+ * where it is stale (`staleChange`); undefined where this code cannot read its plan (not comparable). `modelHash`
+ * (currentModelHashes): one for all the points a caller asks about, each model hashed once.
  */
-export function storedPointNow(plan: unknown, key: string): { key: string } | { change: string } | undefined {
-  const now = plannedNow(plan);
+export function storedPointNow(plan: unknown, key: string, modelHash = currentModelHashes()): { key: string } | { change: string } | undefined {
+  const now = plannedNow(plan, modelHash);
   if (!now) return undefined;
   return now.keys.includes(key) ? { key: now.point.key } : { change: changeOf(plan, key, now) };
 }
@@ -149,10 +153,10 @@ export function storedPointNow(plan: unknown, key: string): { key: string } | { 
 /**
  * The key the code running now gives the point stored under `key` as `plan` (by any code) when it is current (not
  * stale: `staleChange`), else undefined. Another key than `key` for a point stored under its seeds as written
- * (key.ts SeedForm), by earlier code, or under another form of the same seeds.
+ * (key.ts SeedForm), by earlier code, or under another form of the same seeds. `modelHash` as storedPointNow's.
  */
-export function currentKey(plan: unknown, key: string): string | undefined {
-  const now = plannedNow(plan);
+export function currentKey(plan: unknown, key: string, modelHash = currentModelHashes()): string | undefined {
+  const now = plannedNow(plan, modelHash);
   return now?.keys.includes(key) ? now.point.key : undefined;
 }
 
@@ -178,12 +182,13 @@ export function adoptStoredKeys(
   let missing = points.filter((p) => !stored.has(p.key));
   if (missing.length === 0) return;
   const planned = new Set(points.map((p) => p.key));
+  const modelHash = currentModelHashes();
   /** Stored keys (of `keys`, in their order) by the key of their point now, where the two differ. */
   const byCurrentKey = (keys: Iterable<string>, plan: ReadonlyMap<string, unknown>): Map<string, string[]> => {
     const out = new Map<string, string[]>();
     for (const key of keys) {
       if (planned.has(key)) continue;
-      const now = currentKey(plan.get(key), key);
+      const now = currentKey(plan.get(key), key, modelHash);
       if (now === undefined || now === key) continue;
       const same = out.get(now);
       if (same) same.push(key);
