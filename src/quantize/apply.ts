@@ -88,11 +88,11 @@ export function applyPlan(
   return { model: finishEdit(edit, 'quantize'), quantized, kept, notes: ctx.notes };
 
   function apply(t: Target, assignment: Assignment | undefined): void {
-    const weight = targetWeight(t);
-    const init = edit.graph.initializers.get(weight);
     const d = decide(t, assignment, ctx);
-    if ('reason' in d) kept.push({ target: t.id, tensor: weight, bytes: init ? tensorBytes(init) : 0, reason: d.reason, ...(d.node ? { node: d.node } : {}) });
-    else quantized.push(...d.quantizer.rewrite(d.node, t, d.scheme, ctx));
+    if ('reason' in d) {
+      const init = edit.graph.initializers.get(targetWeight(t));
+      kept.push(keptRecord(t, d, init ? tensorBytes(init) : 0));
+    } else quantized.push(...d.quantizer.rewrite(d.node, t, d.scheme, ctx));
   }
 }
 
@@ -142,14 +142,19 @@ export function keptByPlan(
   for (const t of tables) {
     const d = decide(t, tableAssignment(t, plan, rest, ctx).assignment, ctx);
     if (!('reason' in d)) return undefined;
-    kept.push({ target: t.id, tensor: targetWeight(t), bytes: 0, reason: d.reason, ...(d.node ? { node: d.node } : {}) });
+    kept.push(keptRecord(t, d, 0));
   }
   for (const t of rest) {
     const d = decide(t, tiedAssignment(t, plan.get(t.id), tables, ctx), ctx);
     if (!('reason' in d)) return undefined;
-    kept.push({ target: t.id, tensor: targetWeight(t), bytes: 0, reason: d.reason, ...(d.node ? { node: d.node } : {}) });
+    kept.push(keptRecord(t, d, 0));
   }
   return kept;
+}
+
+/** The record of target `t` kept as it is, of `bytes`, for why decide kept it (`reason`, the node it checked). */
+function keptRecord(t: Target, d: { reason: string; node?: string }, bytes: number): FloatRecord {
+  return { target: t.id, tensor: targetWeight(t), bytes, reason: d.reason, ...(d.node ? { node: d.node } : {}) };
 }
 
 /** The targets in the order applyPlan takes them: the tables, then the others, each by their node's place in the graph. */
