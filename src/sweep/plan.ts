@@ -1402,16 +1402,25 @@ function widthsOf(graph: Model, s: BertStructure): Widths | undefined {
   };
 }
 
+/** embedLayerNormNode's answers, by the graph it rewrote (a model read here, or one a followed step left). */
+const FUSED_NODES = new WeakMap<Model, string | undefined>();
+
 /**
  * The EmbedLayerNormalization node optimize's embed-layernorm rewrite reads the word embedding of `of` by (the pass's
  * own rewrite of its graph, its structure discovered again), or undefined where it leaves the embeddings unfused.
+ * Rewritten once per graph (FUSED_NODES): a sweep's points ask it of the model they read here, point after point.
  */
 function embedLayerNormNode(of: NonNullable<Widths['embeddingOf']>): string | undefined {
-  try {
-    return discovered(optimizeModel(of.graph, of.structure, { rewrites: new Set(['embed-layernorm']) }).model)?.embeddings.fusedNode;
-  } catch {
-    return undefined;
+  if (!FUSED_NODES.has(of.graph)) {
+    let node: string | undefined;
+    try {
+      node = discovered(optimizeModel(of.graph, of.structure, { rewrites: new Set(['embed-layernorm']) }).model)?.embeddings.fusedNode;
+    } catch {
+      node = undefined;
+    }
+    FUSED_NODES.set(of.graph, node);
   }
+  return FUSED_NODES.get(of.graph);
 }
 
 /** The passes after which a model whose every quantize target is stored quantized still is (SoFar.quantizedAll). */
