@@ -18,13 +18,15 @@ export { ensureFolder, fileSystemError, removeCreatedFolders } from './folders.t
 
 /**
  * Refuses `dir` when it, or the nearest part of its path that exists, is not a folder (the message `ensureFolder`
- * would give); creates nothing. For checks made before other files are written (a sweep's store).
+ * would give); creates nothing. A SettingsError: the name given is wrong, which a command line checks as its usage
+ * mistake (commandLineCheck), where a folder that takes no new files is the machine's (checkOutputFolder). For checks
+ * made before other files are written (a sweep's store, a folder flag).
  */
 export function checkFolderPath(dir: string, label = dir): void {
   for (let abs = resolve(dir); ; abs = dirname(abs)) {
     const kind = kindOf(abs);
     if (kind === 'folder') return;
-    if (kind !== null) throw notAFolder(label, abs, kind);
+    if (kind !== null) throw new SettingsError(notAFolder(label, abs, kind));
     if (dirname(abs) === abs) return;
   }
 }
@@ -62,9 +64,10 @@ export function checkOutputFile(path: string, label = path): void {
 const NAME_MAX = 255;
 
 /**
- * Refuses any of `paths` that exists and is not a regular file (a folder, device, pipe or socket), or whose name is
- * too long to be written atomically (its temporary name would pass NAME_MAX); creates nothing. A SettingsError: the
- * name given is wrong, which a command line checks as its usage mistake (commandLineCheck).
+ * Refuses any of `paths` that exists and is not a regular file (a folder, device, pipe or socket), whose name is
+ * too long to be written atomically (its temporary name would pass NAME_MAX), or under a file (checkFolderPath);
+ * creates nothing. A SettingsError: the name given is wrong, which a command line checks as its usage mistake
+ * (commandLineCheck).
  */
 export function checkOutputKinds(paths: readonly string[], label: string): void {
   for (const path of paths) {
@@ -76,6 +79,7 @@ export function checkOutputKinds(paths: readonly string[], label: string): void 
         `${label}: the file name …${name.slice(-24)} is too long (${bytes} bytes; at most ${NAME_MAX - TEMPORARY_SUFFIX_BYTES}, as its temporary name adds ${TEMPORARY_SUFFIX_BYTES})`,
       );
     }
+    checkFolderPath(dirname(path), label);
     const kind = kindOf(path);
     if (kind === 'folder') throw new SettingsError(`${label}: ${path} is a folder; give a file name`);
     if (kind === 'special') throw new SettingsError(`${label}: ${path} is not a regular file (a device, pipe or socket); give a file name`);

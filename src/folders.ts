@@ -135,7 +135,7 @@ export function ensureFolder(dir: string, label = dir): void {
   for (let attempt = 0; ; attempt++) {
     const kind = kindOf(abs, label);
     if (kind === 'folder') return;
-    if (kind !== null) throw notAFolder(label, abs, kind);
+    if (kind !== null) throw new UserError(notAFolder(label, abs, kind));
     const parent = dirname(abs);
     if (parent !== abs) ensureFolder(parent, label);
     try {
@@ -157,6 +157,7 @@ export function ensureFolder(dir: string, label = dir): void {
   }
 }
 
-export function notAFolder(label: string, abs: string, kind: 'file' | 'special'): UserError {
-  return new UserError(`${label}: ${abs} is ${kind === 'file' ? 'a file' : 'a device, pipe or socket'}, not a folder`);
+/** Why `abs`, a part of the folder path `label` names, cannot be a folder. */
+export function notAFolder(label: string, abs: string, kind: 'file' | 'special'): string {
+  return `${label}: ${abs} is ${kind === 'file' ? 'a file' : 'a device, pipe or socket'}, not a folder`;
 }

@@ -4,6 +4,7 @@
  */
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { SettingsError, UsageError } from '../errors.ts';
+import { checkFolderPath } from '../destination.ts';
 
 export interface GlobalFlags {
   verbose?: boolean;
@@ -72,6 +73,16 @@ export function commandLineCheck<T>(check: () => T): T {
     if (e instanceof SettingsError && !(e instanceof UsageError)) throw new UsageError(e.message, { cause: e });
     throw e;
   }
+}
+
+/**
+ * Refuses, as usage mistakes (exit 2), the folders a command line names (`--work-dir`, `--cache-dir`, report's
+ * `--out`…: `flag` → the value given, undefined when not given) that a name cannot make folders of: one that is a file
+ * (or a device), or lies under one (checkFolderPath), as an -o naming a folder is refused; creates nothing. A folder
+ * that takes no new files (permissions, a read-only file system) is the machine's, refused where it is made (exit 1).
+ */
+export function checkFolderFlags(folders: Readonly<Record<string, string | undefined>>): void {
+  for (const [flag, dir] of Object.entries(folders)) if (dir !== undefined) commandLineCheck(() => checkFolderPath(dir, `${flag} ${dir}`));
 }
 
 /** Exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it. */

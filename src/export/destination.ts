@@ -10,7 +10,7 @@
 import { existsSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { checkOnnxName, checkOutputFiles, fileSystemError, lineagePath, modelOutputFiles, refuseForeignSideFiles } from '../destination.ts';
+import { checkFolderPath, checkOnnxName, checkOutputFiles, fileSystemError, lineagePath, modelOutputFiles, refuseForeignSideFiles } from '../destination.ts';
 export { checkNotInTransformersJsFolder } from '../destination.ts';
 import { UsageError } from '../errors.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject, readModelFile } from '../eval/model-files.ts';
@@ -41,11 +41,12 @@ export function inputFiles(input: string, externalFiles: readonly string[]): str
 
 /**
  * The name a command line gives a model output (`-o OUT`), checked before anything is read: not named like a side
- * file (nor its sidecar or data file), and ending in .onnx (checkOnnxName).
+ * file (nor its sidecar or data file), ending in .onnx (checkOnnxName), and not under a file (checkFolderPath).
  */
 export function checkModelOutputName(output: string): void {
   checkNotSideFileNames(modelOutputFiles(output), `-o ${output}`);
   checkOnnxName(output);
+  checkFolderPath(dirname(output), `-o ${output}`);
 }
 
 /**

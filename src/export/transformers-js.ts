@@ -34,7 +34,7 @@ import { withInt64Inputs } from '../bert/int64-inputs.ts';
 import { modelInputs, type InputRole } from '../bert/model-inputs.ts';
 import { inputLimits } from '../bert/input-limits.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
-import { checkOutputFolder, fileSystemError, lineageSourcePath } from '../destination.ts';
+import { checkFolderPath, checkOutputFolder, fileSystemError, lineageSourcePath } from '../destination.ts';
 import { SettingsError, UsageError, fsReason, namingUserPaths } from '../errors.ts';
 import { checkConfigLabels, scoresOutput } from '../eval/graph-checks.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
@@ -479,13 +479,23 @@ export function checkFolderOutput(output: string, owned: readonly string[], labe
 }
 
 /**
+ * The name a command line gives a transformers.js folder (`-o DIR`), checked before anything is read: not a file (nor a
+ * device), nor under one (checkFolderPath). A SettingsError, as checkModelOutputName's for an .onnx output.
+ */
+export function checkFolderOutputName(output: string, label = `-o ${output}`): void {
+  checkFolderPath(dirname(resolve(output)), label);
+  if (existsSync(output) && !statSync(output).isDirectory())
+    throw new SettingsError(`${label}: ${output} is a file; with --format transformers.js, -o is the folder to write`);
+}
+
+/**
  * The output must be absent, an empty folder, or a transformers.js folder this tool wrote (writtenFolder), which is
  * replaced as an .onnx output is written over its earlier self; returns whether it is one to replace.
  */
 function checkFolderFree(output: string, label: string): boolean {
   const abs = resolve(output);
+  checkFolderOutputName(output, label);
   if (!existsSync(abs)) return false;
-  if (!statSync(abs).isDirectory()) throw new SettingsError(`${label}: ${output} is a file; with --format transformers.js, -o is the folder to write`);
   if (!readdirSync(abs).length) return false;
   const foreign = notWritten(abs);
   if (foreign === undefined) return true;

@@ -113,6 +113,35 @@ describe('exit codes', () => {
     expect([r.code, r.stdout]).toEqual([2, '']);
   });
 
+  // a folder the command line names that a name cannot make folders of (a file, or under one), as an -o naming a folder
+  const file = join(root, 'a-file');
+  writeFileSync(file, 'x');
+  const under = join(file, 'sub');
+  it.each([
+    [['sweep', join(root, 'sweep.yaml'), '--work-dir', under], '--work-dir'],
+    [['sweep', join(root, 'sweep.yaml'), '--store', join(under, 's.sqlite')], '--store'],
+    [['report', join(root, 'absent.sqlite'), '--out', file], '--out'],
+    [['worker', '--queue', 'redis://127.0.0.1:1/0', '--cache-dir', under], '--cache-dir'],
+    [['worker', '--queue', 'redis://127.0.0.1:1/0', '--work-dir', file], '--work-dir'],
+    [['distill', '--teacher', model, '--student', 'every-other', '--task', 'SST-2', '-o', out, '--cache-dir', file], '--cache-dir'],
+    [['eval', model, '--task', 'SST-2', '--out', join(under, 'r.json')], '--out'],
+    [['eval', model, '--task', 'SST-2', '--split', 'test', '--submission', under], '--submission'],
+    [['data', 'download', '--tasks', 'SST-2', '--dir', file], '--dir'],
+    [[model, '--prune-ffn', '0.5', '-o', join(under, 'model.onnx')], '-o'],
+    [['export', model, '--format', 'transformers.js', '-o', join(under, 'web')], '-o'],
+    [['train', model, '--task', 'SST-2', '-o', join(under, 'model.onnx')], '-o'],
+  ])('a file where a folder is wanted, or a path under a file, is a usage mistake, exit 2: %j', async (args, flag) => {
+    const r = await cli(...args);
+    expect(r.stderr).toMatch(new RegExp(`^compress: ${flag} \\S+: \\S+a-file is a file, not a folder\n$`));
+    expect([r.code, r.stdout]).toEqual([2, '']);
+  });
+
+  it('--format transformers.js -o naming a file: a usage mistake, exit 2', async () => {
+    const r = await cli(model, '--prune-ffn', '0.5', '--format', 'transformers.js', '-o', file);
+    expect(r.stderr).toMatch(/^compress: -o \S+a-file: \S+a-file is a file; with --format transformers\.js, -o is the folder to write\n$/);
+    expect([r.code, r.stdout]).toEqual([2, '']);
+  });
+
   it('--format transformers.js -o the folder the input model is in (one it wrote): a usage mistake, exit 2', async () => {
     const folder = join(root, 'tjs');
     expect((await cli(model, '--prune-ffn', '0.25', '--format', 'transformers.js', '-o', folder)).code).toBe(0);

@@ -207,7 +207,7 @@ describe('report --out destinations', () => {
   it('refuses a file as the output folder', async () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
-    expectOneLine(await run('report', good, '--out', file), /--out .*a-file: .*a-file is a file, not a folder/);
+    expectOneLine(await run('report', good, '--out', file), /--out .*a-file: .*a-file is a file, not a folder/, 2);
     expect(readFileSync(file, 'utf8')).toBe('x');
   });
 
@@ -273,7 +273,7 @@ describe('report arguments', () => {
   });
 
   it('names a device given as --out and a folder given as the store', async () => {
-    expectOneLine(await run('report', good, '--out', '/dev/null'), /^compress: --out \/dev\/null: \/dev\/null is a device, pipe or socket, not a folder$/m);
+    expectOneLine(await run('report', good, '--out', '/dev/null'), /^compress: --out \/dev\/null: \/dev\/null is a device, pipe or socket, not a folder$/m, 2);
     expect(() => loadReport({ store: dir })).toThrow(new RegExp(`^${dir}: a folder, not a sweep store \\(give the \\.sqlite file a sweep wrote\\)$`));
   });
 });

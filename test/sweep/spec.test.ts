@@ -340,12 +340,12 @@ describe('sweep file', () => {
       [
         ['--store', join(t.root, 'dry2', 's.sqlite'), '--work-dir', join(file, 'work')],
         /^compress: --work-dir \S+in-the-way\/work: \S+in-the-way is a file, not a folder$/,
-        1,
+        2,
       ],
       [
         ['--store', join(file, 's.sqlite'), '--work-dir', join(t.root, 'dry2', 'work')],
         /^compress: --store \S+in-the-way\/s\.sqlite: \S+in-the-way is a file, not a folder$/,
-        1,
+        2,
       ],
     ];
     for (const [flags, message, code] of cases) {

@@ -7,7 +7,7 @@ import type { Argv } from 'yargs';
 import { UsageError } from '../../errors.ts';
 import { checkModelOutputName } from '../../export/destination.ts';
 import { compressFile, loadInput } from '../../export/compress.ts';
-import { compressToTransformersJs } from '../../export/transformers-js.ts';
+import { checkFolderOutputName, compressToTransformersJs } from '../../export/transformers-js.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { floatFolderFile } from '../../eval/model-files.ts';
 import { registerAllPasses } from '../../passes.ts';
@@ -83,6 +83,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
     if (args.format !== 'transformers.js') commandLineCheck(() => checkModelOutputName(args.output!));
     checkForceFormat(args.force, args.format);
     checkFormatOutput(args.output, args.format);
+    if (args.format === 'transformers.js') commandLineCheck(() => checkFolderOutputName(args.output!));
     commandLineCheck(() => checkCalibrationFlag(steps, args.calibrate)); // (its pass settings checked too)
     // (an .onnx output gets the input folder's tokenizer files, not --tokenizer's: given without a use, it went unread)
     if (args.tokenizer !== undefined && args.calibrate === undefined && args.format !== 'transformers.js')

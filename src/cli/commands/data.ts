@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { UsageError } from '../../errors.ts';
 import { BASE_URL_ENV, checkBaseUrl, downloadGlue, downloadTaskNames, selectSources } from '../../glue/download/download.ts';
-import { commandLineCheck, out, err, type CliCommand } from '../command.ts';
+import { checkFolderFlags, commandLineCheck, out, err, type CliCommand } from '../command.ts';
 
 export interface DataArgs {
   action: 'download';
@@ -42,6 +42,7 @@ export const dataCommand: CliCommand<DataArgs> = {
     // (the task names and --base-url's form are the command line's: their refusals usage mistakes)
     commandLineCheck(() => selectSources(args.tasks!));
     if (args['base-url'] !== undefined) commandLineCheck(() => checkBaseUrl(args['base-url']!));
+    checkFolderFlags({ '--dir': args.dir });
     const dir = args.dir ? resolve(args.dir) : defaultDownloadDir();
     const done = await downloadGlue({ tasks: args.tasks, dir, baseUrl: args['base-url'], force: args.force, log: (line) => err(line) });
     const installed = done.filter((d) => d.status === 'installed').length;

@@ -13,7 +13,7 @@ import { SettingsError, UsageError } from '../../errors.ts';
 import { settingText } from '../../pass/settings.ts';
 import { getTask } from '../../glue/registry.ts';
 import { INTERMEDIATE_PRESETS, parseLayerMap, parseMatches, type IntermediateMatch, type IntermediatePreset } from '../../train/intermediate.ts';
-import { commandLineCheck, type CliCommand } from '../command.ts';
+import { checkFolderFlags, commandLineCheck, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 import { checkStudentSpec, checkTrainingArgs, distillFlags, loadTrainingLibrary, runTrainingCommand, type DistillArgs } from '../training.ts';
 import type { DistillSettings } from '../../train/run.ts';
@@ -73,6 +73,7 @@ export const distillCommand: CliCommand<DistillArgs> = {
     if (!args.student) throw new UsageError('missing --student: a model path, every-other, bert:… or bilstm:… (see --help)');
     const general = args.stage === 'general'; // (task-agnostic: --task optional)
     checkTrainingArgs(args, [], general); // the flags, before any download
+    checkFolderFlags({ '--cache-dir': args['cache-dir'] });
     const teacher = await localModel(args.teacher);
     const student = await localModel(args.student); // a spec (every-other, bert:…) stays as it is
     checkTrainingArgs(args, [teacher, student], general);

@@ -14,7 +14,7 @@ import { evaluate, evalSettings, type EvalSplit } from '../../eval/evaluate.ts';
 import { createProgressBar } from '../../eval/progress.ts';
 import { TOKENIZER_FILES, describeDtype, locateRunModel } from '../../eval/model-files.ts';
 import { formatTable, reportJson, toReport, writeReport } from '../../eval/report.ts';
-import { commandLineCheck, out, outText, err, tokenizerFlag, type CliCommand } from '../command.ts';
+import { checkFolderFlags, commandLineCheck, out, outText, err, tokenizerFlag, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 
 export interface EvalArgs {
@@ -71,6 +71,7 @@ export const evalCommand: CliCommand<EvalArgs> = {
     const { tasks = [], split = 'dev', submission, threads } = args;
     commandLineCheck(() => evalSettings({ tasks, split, submissionDir: submission, batchSize: args['batch-size'], threads, maxLength: args['max-length'] }));
     if (args.out) commandLineCheck(() => checkOutputKinds([args.out!], `--out ${args.out}`));
+    if (args.split === 'test') checkFolderFlags({ '--submission': args.submission });
     if (args.out) checkOutputFile(args.out, `--out ${args.out}`);
     if (args.submission && args.split === 'test') checkOutputFolder(args.submission, `--submission ${args.submission}`);
     const model = await localModel(args.model);

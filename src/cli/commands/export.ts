@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { exportHuggingFaceFolder } from '../../export/from-huggingface.ts';
-import { compressToTransformersJs, exportToTransformersJs } from '../../export/transformers-js.ts';
+import { checkFolderOutputName, compressToTransformersJs, exportToTransformersJs } from '../../export/transformers-js.ts';
 import { loadInput } from '../../export/compress.ts';
 import { floatFolderFile } from '../../eval/model-files.ts';
 import { locateModel } from '../../onnx/locate.ts';
@@ -54,6 +54,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
     if (args.format !== 'transformers.js') commandLineCheck(() => checkModelOutputName(args.output!));
     checkForceFormat(args.force, args.format);
     checkFormatOutput(args.output, args.format);
+    if (args.format === 'transformers.js') commandLineCheck(() => checkFolderOutputName(args.output!));
     const seed = args['seed-missing'];
     if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0)) throw new UsageError(`--seed-missing must be an integer ≥ 0 (got ${seed})`);
     if (args.format === 'transformers.js') {

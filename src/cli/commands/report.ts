@@ -11,7 +11,7 @@ import type { Argv } from 'yargs';
 import { SettingsError, UsageError } from '../../errors.ts';
 import { settingWord } from '../../pass/settings.ts';
 import { loadReport, renderReport, writeReportFiles, REPORT_FORMATS, type EarlierReportFile, type ReportFormat } from '../../report/index.ts';
-import { out, outText, err, type CliCommand } from '../command.ts';
+import { checkFolderFlags, out, outText, err, type CliCommand } from '../command.ts';
 
 interface ReportArgs {
   store: string;
@@ -60,6 +60,7 @@ export const reportCommand: CliCommand<ReportArgs> = {
     const formats = parseFormats(args.format);
     if (args.out === undefined && formats && formats.length > 1)
       throw new UsageError(`--format ${formats.join(',')}: one format at a time on stdout; give --out DIR to write several`);
+    checkFolderFlags({ '--out': args.out });
     const data = loadReport({ store: args.store, sweep: args.sweep });
     if (args.out === undefined) {
       outText(await renderReport(data, formats?.[0] ?? 'md', args.store));

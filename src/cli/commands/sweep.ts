@@ -23,7 +23,7 @@ import {
   type SweepEvent,
   type SweepSummary,
 } from '../../sweep/index.ts';
-import { commandLineCheck, listenForStop, out, err, type CliCommand } from '../command.ts';
+import { checkFolderFlags, commandLineCheck, listenForStop, out, err, type CliCommand } from '../command.ts';
 import { checkOutputKinds } from '../../destination.ts';
 import { ctrlC } from '../training.ts';
 
@@ -109,6 +109,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
     const store = args.store ?? defaultStore(args.file);
     // (a --store naming a folder or a device: the command line's mistake, as an -o naming one is)
     if (args.store !== undefined) commandLineCheck(() => checkOutputKinds([store], `--store ${store}`));
+    checkFolderFlags({ '--work-dir': args['work-dir'] });
     // (before --dry-run: a dry run refuses what the run would)
     if (args.queue !== undefined && args['rerun-stale'])
       throw new UsageError('--rerun-stale: not available with --queue yet; recompute stale points with a local sweep');

@@ -10,7 +10,7 @@ import { UsageError } from '../../errors.ts';
 import { MAX_THREADS } from '../../runtime/threads.ts';
 import { pointLine, pointName, type SweepPoint } from '../../sweep/index.ts';
 import { MAX_TIMER_MS } from '../../timers.ts';
-import { INTERRUPTED_EXIT_CODE, commandLineCheck, err, type CliCommand } from '../command.ts';
+import { INTERRUPTED_EXIT_CODE, checkFolderFlags, commandLineCheck, err, type CliCommand } from '../command.ts';
 
 /**
  * The log lines shown without --verbose: connection problems, fetches, what becomes of a point whose lock expired or
@@ -79,6 +79,7 @@ export const workerCommand: CliCommand<WorkerArgs> = {
     if (args['lock-seconds'] > MAX_LOCK_SECONDS) throw new UsageError(`--lock-seconds ${args['lock-seconds']}: at most ${MAX_LOCK_SECONDS} (about 24 days)`);
     const { runQueueWorker, parsePathMapping } = await import('../../queue/index.ts');
     const pathMap = commandLineCheck(() => (args['path-map'] ?? []).map(parsePathMapping));
+    checkFolderFlags({ '--cache-dir': args['cache-dir'], '--work-dir': args['work-dir'] });
     const controller = new AbortController();
     const stop = () => {
       if (controller.signal.aborted) {
