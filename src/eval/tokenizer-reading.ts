@@ -34,7 +34,9 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // first character the normalizer drops) got one. And a pair's tokens are all of type 0 where the class transformers
   // loads the tokenizer as returns no token types (RoBERTa's, DistilBERT's …, or model_input_names without them), as the
   // model computes without them, where eval and training fed the template's (a BERT template's second text type 1).
-  { version: 5, changed: (t, pairs) => t.metaspaceFirst || (pairs && t.typesNotReturned) },
+  // And a Punctuation pre-tokenizer splits as tokenizers' of its behavior (Isolated where none is written: each
+  // punctuation character alone), where a run of punctuation was one pre-token whatever the behavior.
+  { version: 5, changed: (t, pairs) => t.metaspaceFirst || (pairs && t.typesNotReturned) || t.punctuationSplit },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

@@ -686,6 +686,7 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   }
   honourSingleWord(tokenizer);
   splitOnMetaspace(tokenizer, json);
+  splitPunctuationAsTokenizers(tokenizer, json);
   prependFirstAtTextStart(tokenizer, json);
   modelPerPreToken(tokenizer);
   const tokenId = keepModelVocabulary(tokenizer, json);
@@ -773,6 +774,74 @@ function splitOnMetaspace(tokenizer: Tokenizer, json: object): void {
     const pre = instance.pre_tokenize_text.bind(instance);
     instance.pre_tokenize_text = (text, options) => pre(text, options).flatMap((t) => t.match(pieces) ?? []);
   }
+}
+
+/** A character tokenizers' Punctuation pre-tokenizer splits on (pre_tokenizers/punctuation.rs is_punc: ASCII punctuation or Unicode's P categories). */
+const PUNCTUATION_CHAR = /^[\p{P}\u0021-\u002F\u003A-\u0040\u005B-\u0060\u007B-\u007E]$/u;
+
+/**
+ * `text` split as tokenizers' Punctuation pre-tokenizer of `behavior` splits it (normalizer.rs split, each punctuation
+ * character a match of its own, the text between two matches one piece): Removed drops each, Isolated keeps each
+ * alone (the default), MergedWithPrevious joins a match to the piece before it unless that is a match, MergedWithNext
+ * to the piece after it unless that is a match, Contiguous joins a run of matches into one piece.
+ */
+export function punctuationPieces(text: string, behavior: string): string[] {
+  const found: Array<{ text: string; match: boolean }> = [];
+  for (const c of text) {
+    const match = PUNCTUATION_CHAR.test(c);
+    const last = found.at(-1);
+    if (!match && last && !last.match) last.text += c;
+    else found.push({ text: c, match });
+  }
+  const join = (pieces: typeof found, joins: (match: boolean, previous: boolean) => boolean, after: boolean): string[] => {
+    const out: string[] = [];
+    let previous = false;
+    for (const { text: t, match } of pieces) {
+      if (out.length > 0 && joins(match, previous)) out[out.length - 1] = after ? out.at(-1)! + t : t + out.at(-1)!;
+      else out.push(t);
+      previous = match;
+    }
+    return out;
+  };
+  switch (behavior) {
+    case 'Removed':
+      return found.filter((p) => !p.match).map((p) => p.text);
+    case 'MergedWithPrevious':
+      return join(found, (m, prev) => m && !prev, true);
+    case 'MergedWithNext':
+      return join([...found].reverse(), (m, prev) => m && !prev, false).reverse();
+    case 'Contiguous':
+      return join(found, (m, prev) => m === prev, true);
+    default:
+      return found.map((p) => p.text);
+  }
+}
+
+/**
+ * Makes `tokenizer`'s Punctuation pre-tokenizers (`json`'s, a Sequence's at any depth) split as tokenizers' do
+ * (punctuationPieces of their `behavior`, Isolated where absent): @huggingface/tokenizers ignores `behavior` and
+ * gives a run of punctuation as one pre-token (Contiguous), so ',,' or '><' was one pre-token (the model's unknown
+ * token where it lists no such piece) and Removed or Merged… behaviors were not honoured.
+ */
+function splitPunctuationAsTokenizers(tokenizer: Tokenizer, json: object): void {
+  const mend = (part: unknown, instance: PreTokenizerInstance | null | undefined) => {
+    const p = (part ?? {}) as Record<string, unknown>;
+    if (!instance) return;
+    if (p.type === 'Sequence' && Array.isArray(p.pretokenizers)) {
+      (p.pretokenizers as unknown[]).forEach((q, i) => mend(q, instance.tokenizers?.[i]));
+    } else if (p.type === 'Punctuation' && typeof instance.pre_tokenize_text === 'function') {
+      const behavior = typeof p.behavior === 'string' ? p.behavior : 'Isolated';
+      instance.pre_tokenize_text = (text) => punctuationPieces(text, behavior);
+    }
+  };
+  mend((json as { pre_tokenizer?: unknown }).pre_tokenizer, (tokenizer as unknown as { pre_tokenizer?: PreTokenizerInstance | null }).pre_tokenizer);
+}
+
+/** Whether a tokenizer.json pre-tokenizer (or a Sequence within it, at any depth) holds a Punctuation whose behavior is not Contiguous (splitPunctuationAsTokenizers). */
+function splitsPunctuation(part: unknown): boolean {
+  return sequenceParts(part, 'pretokenizers').some(({ at, part: p }) =>
+    at !== undefined && p.type === 'Sequence' ? splitsPunctuation(p) : p.type === 'Punctuation' && p.behavior !== 'Contiguous',
+  );
 }
 
 /** A pre-tokenizer of a Tokenizer as prependFirstAtTextStart runs it: its own pre-tokenizing of one text, a Sequence's parts. */
@@ -1074,8 +1143,9 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * @huggingface/tokenizers fused them across pre-tokens (fusesAcrossPreTokens); `metaspaceFirst`, its pre-tokenizer has a
  * Metaspace of prepend_scheme first after another pre-tokenizer or behind a normalizer (firstMetaspaceMended);
  * `typesNotReturned`, its post-processor gives a pair's tokens a type other than 0 (givesPairTypes) and the class
- * transformers loads it as returns no token types (returnsTokenTypes), which eval fed. Undefined where the folder has
- * no tokenizer this code reads.
+ * transformers loads it as returns no token types (returnsTokenTypes), which eval fed; `punctuationSplit`, its
+ * pre-tokenizer has a Punctuation of a behavior other than Contiguous (splitPunctuationAsTokenizers). Undefined where
+ * the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -1088,6 +1158,7 @@ export interface TokenizerTraits {
   unknownsAcrossPreTokens: boolean;
   metaspaceFirst: boolean;
   typesNotReturned: boolean;
+  punctuationSplit: boolean;
 }
 
 /** Whether a tokenizer.json object's post-processor (as read: withTokenizersPostProcessor) gives some token of a pair a type other than 0. */
@@ -1221,6 +1292,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       unknownsAcrossPreTokens: fusesAcrossPreTokens(read),
       metaspaceFirst: firstMetaspaceMended(read),
       typesNotReturned: returnsTokenTypes(dir, config) === false && givesPairTypes(read),
+      punctuationSplit: splitsPunctuation((read as { pre_tokenizer?: unknown }).pre_tokenizer),
     };
   } catch {
     return undefined;

@@ -523,3 +523,78 @@ describe('tokenizer: a file given that is no tokenizer file', () => {
     }
   });
 });
+
+describe("a Punctuation pre-tokenizer's behavior", () => {
+  // a 1, , 2, > 3, < 4, b 5, 'a,' 6, ',b' 7, ',,' 8, '><' 9 (a WordLevel model: a pre-token it lacks is <unk>, 0)
+  const vocab = { '<unk>': 0, a: 1, ',': 2, '>': 3, '<': 4, b: 5, 'a,': 6, ',b': 7, ',,': 8, '><': 9 };
+  const tokenizer = (pre: object) =>
+    tokenizerFromJson(
+      {
+        version: '1.0',
+        added_tokens: [],
+        normalizer: null,
+        pre_tokenizer: pre,
+        post_processor: null,
+        decoder: null,
+        model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
+      },
+      {},
+      'tokenizer.json',
+    );
+  const texts = ['a,,b', ',,a><', 'a,b,'];
+
+  it("splits as tokenizers' does for each behavior (Isolated where none is written), where a run of punctuation was one pre-token whatever the behavior (the ids are tokenizers 0.23's)", () => {
+    const expected: Array<[string | undefined, number[][]]> = [
+      [
+        undefined,
+        [
+          [1, 2, 2, 5],
+          [2, 2, 1, 3, 4],
+          [1, 2, 5, 2],
+        ],
+      ],
+      [
+        'Isolated',
+        [
+          [1, 2, 2, 5],
+          [2, 2, 1, 3, 4],
+          [1, 2, 5, 2],
+        ],
+      ],
+      ['Removed', [[1, 5], [1], [1, 5]]],
+      [
+        'MergedWithPrevious',
+        [
+          [6, 2, 5],
+          [2, 2, 0, 4],
+          [6, 0],
+        ],
+      ],
+      [
+        'MergedWithNext',
+        [
+          [1, 2, 7],
+          [2, 0, 3, 4],
+          [1, 7, 2],
+        ],
+      ],
+      [
+        'Contiguous',
+        [
+          [1, 8, 5],
+          [8, 1, 9],
+          [1, 2, 5, 2],
+        ],
+      ],
+    ];
+    for (const [behavior, ids] of expected) {
+      const t = tokenizer({ type: 'Punctuation', ...(behavior ? { behavior } : {}) });
+      expect([behavior, texts.map((text) => t.encode(text, null, 32).ids)]).toEqual([behavior, ids]);
+    }
+    const nested = tokenizer({
+      type: 'Sequence',
+      pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Sequence', pretokenizers: [{ type: 'Punctuation' }] }],
+    });
+    expect(nested.encode('a,, ><b', null, 32).ids).toEqual([1, 2, 2, 3, 4, 5]);
+  });
+});

@@ -182,6 +182,33 @@ describe('a tokenizer with a Metaspace of prepend_scheme first', () => {
   });
 });
 
+describe('a tokenizer with a Punctuation pre-tokenizer', () => {
+  it('is at reading version 5 where its behavior is not Contiguous (a run of punctuation now split as tokenizers splits it); 1 where it is', () => {
+    const root = mkdtempSync(join(tmpdir(), 'punctuation-reading-'));
+    try {
+      const folder = (name: string, preTokenizer: object) => {
+        const dir = join(root, name);
+        mkdirSync(dir);
+        const model = { type: 'WordLevel', unk_token: '<unk>', vocab: { '<unk>': 0, a: 1, ',': 2 } };
+        writeFileSync(
+          join(dir, 'tokenizer.json'),
+          JSON.stringify({ version: '1.0', added_tokens: [], normalizer: null, pre_tokenizer: preTokenizer, post_processor: null, decoder: null, model }),
+        );
+        return dir;
+      };
+      const versions = [
+        folder('default', { type: 'Punctuation' }),
+        folder('in-sequence', { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Punctuation', behavior: 'Removed' }] }),
+        folder('contiguous', { type: 'Punctuation', behavior: 'Contiguous' }),
+        folder('whitespace', { type: 'WhitespaceSplit' }),
+      ].map((dir) => tokenizerReadingVersion(dir, false));
+      expect(versions).toEqual([5, 5, 1, 1]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a tokenizer whose class returns no token types', () => {
   it('is at reading version 5 on pairs where its template gave the second text type 1 (now 0); 1 on single texts, and where the class returns them', () => {
     const root = mkdtempSync(join(tmpdir(), 'types-reading-'));
