@@ -91,8 +91,9 @@ export function loadTokenizer(path: string): TextTokenizer {
       `${path}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model (give the tokenizer folder with --tokenizer)`,
     );
   const config = readConfig(dir);
-  if (basename(found.file) === 'tokenizer.json') warnSlowOnlyClass(dir, config);
-  return tokenizerFromJson(found.json, config, found.file, returnsTokenTypes(dir, config) !== false);
+  const className = autoTokenizerClass(dir, config);
+  if (basename(found.file) === 'tokenizer.json') warnSlowOnlyClass(dir, className);
+  return tokenizerFromJson(found.json, config, found.file, returnsTokenTypes(dir, config, className) !== false);
 }
 
 /**
@@ -107,21 +108,37 @@ const warnedSlowOnly = new Set<string>();
 
 /**
  * The one line on stderr for a folder whose tokenizer.json eval reads while the class transformers' AutoTokenizer
- * loads it as (tokenizer_config.json's tokenizer_class, else config.json's, else its model_type's) is slow only
- * (SLOW_ONLY_CLASSES): transformers tokenizes with that class's own Python rules and files, so its ids may differ from
- * eval's, which are transformers.js's.
+ * loads it as (`className`: autoTokenizerClass) is slow only (SLOW_ONLY_CLASSES): transformers tokenizes with that
+ * class's own Python rules and files, so its ids may differ from eval's, which are transformers.js's.
  */
-function warnSlowOnlyClass(dir: string, config: TokenizerConfigJson): void {
-  const modelConfigFile = join(dir, 'config.json');
-  const modelConfig = existsSync(modelConfigFile) ? readJsonObject(modelConfigFile) : {};
-  const named = [config.tokenizer_class, modelConfig.tokenizer_class].find((c): c is string => typeof c === 'string' && c !== '');
-  const modelType = typeof modelConfig.model_type === 'string' && Object.hasOwn(SLOW_ONLY_CLASSES, modelConfig.model_type) ? modelConfig.model_type : undefined;
-  const className = named ?? (modelType !== undefined ? SLOW_ONLY_CLASSES[modelType] : undefined);
+function warnSlowOnlyClass(dir: string, className: string | undefined): void {
   if (className === undefined || !Object.values(SLOW_ONLY_CLASSES).includes(className) || warnedSlowOnly.has(dir)) return;
   warnedSlowOnly.add(dir);
   process.stderr.write(
     `warning: ${dir}: its tokenizer class ${className} has no fast tokenizer, so transformers tokenizes with the class's own Python rules and vocabulary files, not tokenizer.json, which compress reads (as transformers.js does): its ids may differ from transformers'\n`,
   );
+}
+
+/**
+ * The tokenizer class AutoTokenizer loads for a config.json's model_type: that of its sequence classifier's family
+ * (CLASSIFIER_ARCHITECTURES), or a slow-only one (SLOW_ONLY_CLASSES).
+ */
+const MODEL_TYPE_TOKENIZERS: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(Object.entries(CLASSIFIER_ARCHITECTURES).map(([type, c]) => [type, c.replace(/ForSequenceClassification$/, 'Tokenizer')])),
+  ...SLOW_ONLY_CLASSES,
+};
+
+/**
+ * The tokenizer class transformers' AutoTokenizer loads `dir` as (`config`: its tokenizer_config.json, readConfig's):
+ * tokenizer_config.json's tokenizer_class, else config.json's, else the class of config.json's model_type
+ * (MODEL_TYPE_TOKENIZERS); undefined where none is named or known.
+ */
+function autoTokenizerClass(dir: string, config: TokenizerConfigJson): string | undefined {
+  const modelConfigFile = join(dir, 'config.json');
+  const modelConfig = existsSync(modelConfigFile) ? readJsonObject(modelConfigFile) : {};
+  const named = [config.tokenizer_class, modelConfig.tokenizer_class].find((c): c is string => typeof c === 'string' && c !== '');
+  const modelType = modelConfig.model_type;
+  return named ?? (typeof modelType === 'string' && Object.hasOwn(MODEL_TYPE_TOKENIZERS, modelType) ? MODEL_TYPE_TOKENIZERS[modelType] : undefined);
 }
 
 /**
@@ -141,22 +158,16 @@ const RETURNS_TOKEN_TYPES: Readonly<Record<string, boolean>> = {
 };
 
 /**
- * Whether the tokenizer transformers' AutoTokenizer loads from `dir` (`config`: its tokenizer_config.json, readConfig's)
- * returns token types, as its `return_token_type_ids` defaults to 'token_type_ids' in model_input_names: the config's
- * model_input_names where it lists them, else by the class it loads (tokenizer_config.json's tokenizer_class, else
- * config.json's, else the class of config.json's model_type: RETURNS_TOKEN_TYPES); undefined for a class not known
- * here. A model fed no token types computes type 0 for every token (transformers' buffered token_type_ids,
- * transformers.js's zeros for a graph input the tokenizer did not give).
+ * Whether the tokenizer transformers' AutoTokenizer loads from `dir` (`config`: its tokenizer_config.json, readConfig's;
+ * `className`: autoTokenizerClass's, where the caller has it) returns token types, as its `return_token_type_ids`
+ * defaults to 'token_type_ids' in model_input_names: the config's model_input_names where it lists them, else by the
+ * class (RETURNS_TOKEN_TYPES); undefined for a class not known here. A model fed no token types computes type 0 for every token (transformers'
+ * buffered token_type_ids, transformers.js's zeros for a graph input the tokenizer did not give).
  */
-export function returnsTokenTypes(dir: string, config: TokenizerConfigJson): boolean | undefined {
+export function returnsTokenTypes(dir: string, config: TokenizerConfigJson, className = autoTokenizerClass(dir, config)): boolean | undefined {
   if (Array.isArray(config.model_input_names)) return config.model_input_names.includes('token_type_ids');
-  const modelConfigFile = join(dir, 'config.json');
-  const modelConfig = existsSync(modelConfigFile) ? readJsonObject(modelConfigFile) : {};
-  const named = [config.tokenizer_class, modelConfig.tokenizer_class].find((c): c is string => typeof c === 'string' && c !== '');
-  const modelType = typeof modelConfig.model_type === 'string' ? modelConfig.model_type : undefined;
-  const fromType = modelType !== undefined && Object.hasOwn(CLASSIFIER_ARCHITECTURES, modelType) ? CLASSIFIER_ARCHITECTURES[modelType] : undefined;
-  const className = named?.replace(/Fast$/, '') ?? fromType?.replace(/ForSequenceClassification$/, 'Tokenizer');
-  return className !== undefined && Object.hasOwn(RETURNS_TOKEN_TYPES, className) ? RETURNS_TOKEN_TYPES[className] : undefined;
+  const name = className?.replace(/Fast$/, '');
+  return name !== undefined && Object.hasOwn(RETURNS_TOKEN_TYPES, name) ? RETURNS_TOKEN_TYPES[name] : undefined;
 }
 
 /** A folder's SentencePiece model (the first of SENTENCEPIECE_FILES it holds), undefined when it has none. */
