@@ -34,6 +34,10 @@ describe('compress passes', () => {
     const calibration = quantize.settings.find((s) => s.name === 'calibration')!;
     expect(calibration).toMatchObject({ default: 'minmax', flags: ['--calibration-method'], type: 'minmax | percentile[:P] | entropy[:BINS]' });
     expect(calibration.description).toMatch(/entropy: onnxruntime's KL-divergence .* default 128/);
+    // percentile is onnxruntime's asymmetric range, not its default (symmetric ±the P-th percentile of |x|)
+    expect(calibration.description).toMatch(
+      /percentile .*onnxruntime's asymmetric percentile range, its CalibTensorRangeSymmetric False, where its default takes ±the P-th percentile of \|x\|/,
+    );
   });
 
   it('prints each pass, its flags and its settings as text', async () => {
