@@ -16,7 +16,7 @@ import { defaultMaxLength } from '../eval/evaluate.ts';
 import { mapModelLabels, type LabelMapping } from '../eval/labels.ts';
 import { EMPTY_MODEL_CONFIG, readModelConfig, type ModelConfig } from '../eval/model-files.ts';
 import { loadTokenizer, type TextEncoding, type TextTokenizer } from '../eval/tokenizer.ts';
-import { loadSplit } from '../glue/dataset.ts';
+import { loadSplit, skippedRowsNote } from '../glue/dataset.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
@@ -69,6 +69,8 @@ export interface TrainingSet {
   readonly examples: readonly TrainingExample[];
   /** For each example, its 0-based row in the file. */
   readonly sourceRows: Int32Array;
+  /** The split's rows of an empty label left out, said as eval says it (skippedRowsNote); absent where none was. */
+  readonly skippedNote?: string;
   /** Hex SHA-256 of the file's bytes, the options and the examples' ids, types and labels. */
   readonly sha256: string;
 }
@@ -98,6 +100,7 @@ export function loadTrainingSet(o: TrainingSetOptions): TrainingSet & { readonly
   const data = loadSplit(task, split, o.glueDir ?? defaultGlueDir());
   if (!data.labelled) throw new SettingsError(`${task.name} ${split}: the split has no labels to train on`);
   const rows = chooseRows(data.examples.length, o.maxExamples, seed);
+  const skippedNote = skippedRowsNote(data);
   const labelToOutput = new Map(labelMapping.outputToLabel.map((label, output) => [label, output]));
   const chosen = Array.from(rows, (row) => data.examples[row]!);
   const examples = tokenizeTexts(chosen, tokenizer, maxLength, (i) => (task.regression ? chosen[i]!.label! : labelToOutput.get(chosen[i]!.label!)!));
@@ -122,6 +125,7 @@ export function loadTrainingSet(o: TrainingSetOptions): TrainingSet & { readonly
     padId: tokenizer.padId,
     examples,
     sourceRows: rows,
+    ...(skippedNote !== undefined ? { skippedNote } : {}),
     sha256: examplesDigest([createHash('sha256').update(readFileSync(data.file)).digest(), JSON.stringify(options)], examples),
   };
 }

@@ -25,6 +25,7 @@ import { locateModel } from '../onnx/locate.ts';
 import { loadTokenizer, tokenizerFolder } from '../eval/tokenizer.ts';
 import { anotherTasksLabels, ignoredLabelNames, ignoredLabelsNote, isGenericLabel, mapModelLabels, type LabelMapping } from '../eval/labels.ts';
 import { outputModelConfig } from '../eval/output-config.ts';
+import { skippedRowsNote } from '../glue/dataset.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
@@ -892,6 +893,8 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
       ? ignoredLabelNames(task, parseModelConfig(configJson, configFile).id2label, task.labels.length)
       : undefined;
   if (teacherIgnored?.length) log(`warning: ${ignoredLabelsNote([task!], configFile, teacherIgnored)}`);
+  // (rows of an empty label the train file leaves out, said in eval's line)
+  if (set.skippedNote !== undefined) log(`warning: ${set.skippedNote}`);
   // the tokenizer's ids and token types fit the embedding tables of the teacher and of a student model (a --tokenizer
   // of another vocabulary): refused in one line, as evaluation refuses it, not by onnxruntime's Gather mid-run
   for (const [limits, path] of sized) checkEncodings(set.examples, limits, tokenizer.source, path);
@@ -899,6 +902,8 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // malformed dev file, or a token id the models have no row for, is refused before the augmentation and the teacher's
   // logits (hours on a large task), not when the first epoch ends (onnxruntime's Gather error, the epoch's steps lost)
   const dev = general ? undefined : prepareTask(task!, 'dev', glueDir, tokenizer, maxLength);
+  const devSkipped = dev && skippedRowsNote(dev.dataset);
+  if (devSkipped !== undefined) log(`warning: ${devSkipped}`);
   if (dev) for (const [limits, path] of sized) checkEncodings(dev.encodings, limits, tokenizer.source, path);
   // the settings, the student, the task and its labels agree: before the first write (caches, checkpoints), the
   // cache folder of a distillation and the output folder are created (when missing) and must take files (checked
