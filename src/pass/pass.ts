@@ -149,6 +149,12 @@ export interface PassShape extends ModelShape {
    * where known; undefined where not known or not so.
    */
   embeddingMapping?: { inFeatures: number; outFeatures: number };
+  /**
+   * The first weight quantize targets that is stored in a float type other than float32 (float16, bfloat16, float64;
+   * its initializer's name, its quantize target and its ONNX data type), which quantize refuses, where known; undefined
+   * where not known or not so.
+   */
+  notFloat32?: { weight: string; target: string; dataType: number };
 }
 
 /**

@@ -419,16 +419,43 @@ const NOT_FLOAT32 = new Set<number>([DataType.FLOAT16, DataType.BFLOAT16, DataTy
  * float64 activations).
  */
 function requireFloat32Weights(model: Model, targets: readonly Target[], stored: readonly (string | undefined)[], o: QuantizeOptions): void {
+  const first = notFloat32Weight(model, targets, stored);
+  if (first) throw notFloat32Refusal(o, first);
+}
+
+/**
+ * The first weight quantize targets in `targets` that is stored float but not float32 (NOT_FLOAT32), of those not
+ * stored quantized (`stored`): its name, its target and its data type, as requireFloat32Weights refuses it.
+ */
+function notFloat32Weight(model: Model, targets: readonly Target[], stored: readonly (string | undefined)[]): NonNullable<PassShape['notFloat32']> | undefined {
   for (const [i, t] of targets.entries()) {
     const tensor = stored[i] === undefined ? model.graph.initializers.get(targetWeight(t)) : undefined;
-    if (!tensor || !NOT_FLOAT32.has(tensor.dataType)) continue;
-    const type = dataTypeName(tensor.dataType);
-    if (o.mode.kind === 'float16' && tensor.dataType === DataType.FLOAT16)
-      throw new SettingsError(`quantize float16: weight '${targetWeight(t)}' (${t.id}) is float16 already: the model is stored in float16`);
-    throw new SettingsError(
-      `quantize: weight '${targetWeight(t)}' (${t.id}) is ${type}, and quantize reads float32 weights: quantize the float32 model (the one converted to ${type}) instead`,
-    );
+    if (tensor && NOT_FLOAT32.has(tensor.dataType)) return { weight: targetWeight(t), target: t.id, dataType: tensor.dataType };
   }
+  return undefined;
+}
+
+/**
+ * The weight of a model read by a sweep's plan that quantize would refuse as not float32 (requireFloat32Weights), of
+ * structure `s`: PassShape's notFloat32, which a plan carries to a quantize step after steps it does not follow.
+ */
+export function notFloat32Target(model: Model, s: BertStructure): PassShape['notFloat32'] {
+  const targets = quantizationTargets(s);
+  return notFloat32Weight(
+    model,
+    targets,
+    targets.map((t) => alreadyQuantized(t, model.graph.initializers.get(targetWeight(t))?.dataType)),
+  );
+}
+
+/** requireFloat32Weights' refusal of weight `w` for options `o`. */
+function notFloat32Refusal(o: QuantizeOptions, w: NonNullable<PassShape['notFloat32']>): SettingsError {
+  const type = dataTypeName(w.dataType);
+  if (o.mode.kind === 'float16' && w.dataType === DataType.FLOAT16)
+    return new SettingsError(`quantize float16: weight '${w.weight}' (${w.target}) is float16 already: the model is stored in float16`);
+  return new SettingsError(
+    `quantize: weight '${w.weight}' (${w.target}) is ${type}, and quantize reads float32 weights: quantize the float32 model (the one converted to ${type}) instead`,
+  );
 }
 
 /** The dynamic int8 nodes that format chooses between (contrib, or standard's MatMulInteger). */
@@ -564,8 +591,10 @@ function requireSomeQuantized(model: Model, targets: readonly Target[], plan: Pl
 export const quantizePass: Pass<QuantizeOptions> = {
   ...QUANTIZE,
   checkModel: checkQuantizable,
-  // (int8-group's group size against the layers' projections, where the shape says their widths)
+  // (a weight stored float16, bfloat16 or float64, as checkStorage refuses it; int8-group's group size against the
+  // layers' projections, where the shape says their widths)
   checkShape(o, shape) {
+    if (shape.notFloat32) throw notFloat32Refusal(o, shape.notFloat32);
     if (o.mode.kind !== 'int8-group') return;
     const projections = shapeProjections(shape);
     if (projections) checkGroupSize(o, o.mode.groupSize, projections);

@@ -79,7 +79,7 @@ import { DEFAULT_DISTILL_SETTINGS, bilstmIntermediateRefusal, classifierFor, dis
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
-import { quantizesEveryTarget } from '../quantize/pass.ts';
+import { notFloat32Target, quantizesEveryTarget } from '../quantize/pass.ts';
 import { modeName, parseMode, type QuantizeOptions } from '../quantize/settings.ts';
 
 /** Bench settings with the sequence lengths resolved for the point's model. */
@@ -1334,6 +1334,8 @@ interface SoFar {
   shared?: readonly number[][];
   /** Its widths (PassShape's hidden, ffn, attention and embedding), each where known: see widthsAfter. */
   widths?: Widths;
+  /** The first weight quantize targets stored float16, bfloat16 or float64 (PassShape.notFloat32), where known: see notFloat32After. */
+  notFloat32?: PassShape['notFloat32'];
   /**
    * Set where layers of the model read here share their attention weights but not every weight matrix (not as
    * share-layers shares them): a training step's rebuild gives such layers their own weights (canonical.ts
@@ -1432,6 +1434,7 @@ const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize']
  */
 function modelSoFar(model: PlanModel | undefined, file: string, onnx: string): SoFar {
   const widths = model?.structure && widthsOf(model.graph, model.structure);
+  const notFloat32 = model?.structure && notFloat32Target(model.graph, model.structure);
   if (model?.structure) {
     const shared = sharingGroups(model.structure, 'attention');
     const whole = sharedLayerGroups(model.structure);
@@ -1441,6 +1444,7 @@ function modelSoFar(model: PlanModel | undefined, file: string, onnx: string): S
       shared,
       ...(shared.some((g) => g.some((l) => whole[l] !== whole[g[0]!])) ? { partlyShared: true as const } : {}),
       ...(widths ? { widths } : {}),
+      ...(notFloat32 ? { notFloat32 } : {}),
       read: { graph: model.graph, structure: model.structure, file, onnx },
     };
   }
@@ -1495,6 +1499,7 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
       ...(sofar.heads ? { heads: sofar.heads } : {}),
       ...(sofar.shared ? { shared: sofar.shared } : {}),
       ...sofar.widths,
+      ...(sofar.notFloat32 ? { notFloat32: sofar.notFloat32 } : {}),
     });
   const options = s.pass === 'quantize' && read ? (read.options as QuantizeOptions) : undefined;
   // (kept through a pass that writes no float weight: drop-layers removes layers, optimize fuses no integer weight back)
@@ -1519,12 +1524,18 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
       : followed.read
         ? widthsOf(followed.read.graph, followed.read.structure)
         : sofar.widths && widthsAfter(s.pass, on.settings, sofar.widths);
+    const notFloat32 = !on.shape
+      ? undefined
+      : followed.read
+        ? notFloat32Target(followed.read.graph, followed.read.structure)
+        : sofar.notFloat32 && notFloat32After(s.pass, sofar.notFloat32, heads);
     return {
       layers: on.shape?.numLayers,
       heads,
       ...(shared ? { shared } : {}),
       ...(sofar.partlyShared ? { partlyShared: sofar.partlyShared } : {}),
       ...(widths ? { widths } : {}),
+      ...(notFloat32 ? { notFloat32 } : {}),
       ...quantizedAll,
       ...followed,
     };
@@ -1669,6 +1680,24 @@ function quantizedWidths(settings: Record<string, unknown>, widths: Widths): Wid
     ...(embeddingOf && float32 ? { embeddingOf } : {}),
     ...(factorized && (mode === 'float16' || float32) ? { factorized } : {}),
   };
+}
+
+/**
+ * The first weight quantize targets stored float16, bfloat16 or float64 (PassShape.notFloat32), `weight`, after graph
+ * pass `pass` on a model stored so, where the plan knows it is still the first and still so named: prune-ffn slices
+ * the weights it keeps under their names (prune/edit.ts replaceInitializerFor), storing them as they were, and
+ * factorize-embeddings rewrites the word embedding only (a layer's weight kept); prune-heads too, where the weight's
+ * layer keeps heads (`heads`, headsAfter's: one left without attention has no Q, K and V for quantize to find first).
+ * Undefined otherwise (share-layers names the weights its groups share anew; drop-layers and optimize renumber and
+ * fuse layers, which the plan follows on the model read here only; quantize is refused on such a model).
+ */
+function notFloat32After(pass: string, weight: NonNullable<PassShape['notFloat32']>, heads: readonly number[] | undefined): PassShape['notFloat32'] {
+  const layer = /^layer(\d+)\./.exec(weight.target);
+  if (!layer) return undefined;
+  if (pass === 'prune-ffn' || pass === 'factorize-embeddings') return weight;
+  if (pass !== 'prune-heads') return undefined;
+  const attention = weight.target.includes('.attention.');
+  return !attention || (heads?.[Number(layer[1])] ?? 0) > 0 ? weight : undefined;
 }
 
 /**

@@ -58,6 +58,22 @@ describe("a sweep's plan asks each pass about a model stored quantized or in flo
     );
   });
 
+  it('refuses quantize of a float16 model after steps that keep its weights float16 under their names, as the point does', async () => {
+    for (const [first, mode] of [
+      [step('prune-ffn', { ratio: 0.5 }), 'int8'],
+      [step('prune-heads', { heads: '0:0' }), 'int4-block:16'],
+      [step('factorize-embeddings', { rank: 4 }), 'float16'],
+    ] as const) {
+      const steps = [first, step('quantize', { mode })];
+      const point = await compressFile({ input: join(root, 'models', 'fp16', 'model.onnx'), output: join(root, 'out', first.pass, 'model.onnx'), steps }).then(
+        () => 'ran',
+        (e: Error) => e.message,
+      );
+      expect(point).toMatch(/^quantize( float16)?: weight '.*' \(layer0\.attention\.q\) is float16/);
+      expect(await on('fp16', steps)).toBe(`${at('fp16', 2, 'quantize')}${point}`);
+    }
+  });
+
   it("refuses an int8 group size that does not divide a layer's projection, as the point would", async () => {
     expect(await on('tiny', [step('quantize', { mode: 'int8-group:5' })])).toBe(
       `${at('tiny', 1, 'quantize')}quantize int8-group:5: the group size 5 does not divide the 32 outputs of layer0.attention.q (the largest group size below it that divides every projection here: 4)`,
