@@ -4,19 +4,25 @@
  * and str.strip() (the MRPC rows GLUE's download script strips).
  */
 
+/** str.isspace's characters but the ASCII separators U+001C to U+001F, as a character class's contents (not U+FEFF, which JS's trim takes). */
+const SPACE = '\\t-\\r\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+
+/** A run of the characters of a class's `contents` at the start or at the end of a text. */
+function atEitherEnd(contents: string): RegExp {
+  return new RegExp(`^[${contents}]+|[${contents}]+$`, 'g');
+}
+
 /**
  * Whitespace as Python's int() and float() strip it from either end: str.isspace's but for the ASCII separators
- * U+001C to U+001F, which they take as ASCII and refuse (str.strip takes them), and not U+FEFF, as JS's trim takes.
+ * U+001C to U+001F, which they take as ASCII and refuse (str.strip takes them).
  */
-const PYTHON_SPACE =
-  /^[\t-\r\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t-\r\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+const PYTHON_SPACE = atEitherEnd(SPACE);
 
 /** Python's int(): an optional sign, decimal digits (any Unicode Nd) with single underscores between them, whitespace at either end. */
 const PYTHON_INT = /^[+-]?\p{Nd}+(_\p{Nd}+)*$/u;
 
 /** Whitespace as Python's str.strip() takes it from either end (str.isspace's): int()'s and U+001C to U+001F. */
-const STR_SPACE =
-  /^[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+const STR_SPACE = atEitherEnd(`${SPACE}\\x1c-\\x1f`);
 
 /** Python's `text.strip()`: without str.isspace's whitespace at either end (U+001C to U+001F and U+0085 too; not U+FEFF, which JS's trim() takes). */
 export function pythonStrip(text: string): string {
