@@ -103,6 +103,9 @@ export function loadTokenizer(path: string): TextTokenizer {
  */
 const SLOW_ONLY_CLASSES: Readonly<Record<string, string>> = { xlm: 'XLMTokenizer', flaubert: 'FlaubertTokenizer' };
 
+/** Whether `className` (autoTokenizerClass's) is one of SLOW_ONLY_CLASSES. */
+const isSlowOnlyClass = (className: string | undefined): className is string => className !== undefined && Object.values(SLOW_ONLY_CLASSES).includes(className);
+
 /** Folders already warned about (once per folder and process). */
 const warnedSlowOnly = new Set<string>();
 
@@ -112,7 +115,7 @@ const warnedSlowOnly = new Set<string>();
  * class's own Python rules and files, so its ids may differ from eval's, which are transformers.js's.
  */
 function warnSlowOnlyClass(dir: string, className: string | undefined): void {
-  if (className === undefined || !Object.values(SLOW_ONLY_CLASSES).includes(className) || warnedSlowOnly.has(dir)) return;
+  if (!isSlowOnlyClass(className) || warnedSlowOnly.has(dir)) return;
   warnedSlowOnly.add(dir);
   process.stderr.write(
     `warning: ${dir}: its tokenizer class ${className} has no fast tokenizer, so transformers tokenizes with the class's own Python rules and vocabulary files, not tokenizer.json, which compress reads (as transformers.js does): its ids may differ from transformers'\n`,
@@ -589,6 +592,12 @@ export function folderTokenizerJson(dir: string): { file: string; json: Record<s
   const vocabFile = join(dir, 'vocab.txt');
   if (existsSync(vocabFile)) return built(vocabFile, vocabTokenizerJson(vocabFile, config));
   const bpe = bpeFiles(dir);
+  const slowOnly = bpe && autoTokenizerClass(dir, config);
+  // (XLM's and FlauBERT's vocab.json and merges.txt are a BPE whose word ends are marked </w>, not byte-level BPE)
+  if (isSlowOnlyClass(slowOnly))
+    throw new DataError(
+      `${dir}: its vocab.json and merges.txt are ${slowOnly}'s BPE (word ends marked </w>, Moses pre-tokenizing), which compress does not read (it reads these files as byte-level BPE): give a folder holding a tokenizer.json of this tokenizer (tokenizers' BPE with end_of_word_suffix "</w>")`,
+    );
   if (bpe) return built(bpe.vocab, bpeTokenizerJson(bpe, config));
   if (sentencePieceFile(dir) === undefined) return undefined;
   const spm = sentencePieceFolderTokenizerJson(dir, config);

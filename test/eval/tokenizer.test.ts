@@ -475,6 +475,31 @@ describe('a tokenizer.json whose class has no fast tokenizer (XLMTokenizer, Flau
   });
 });
 
+describe("an XLM or FlauBERT folder's vocab.json and merges.txt (its slow class's BPE, word ends marked </w>)", () => {
+  it('is refused in one line saying to give a tokenizer.json, where it was read as byte-level BPE; a RoBERTa folder of the same files is read', () => {
+    const folder = (tokenizerConfig: object, modelConfig?: object) => {
+      const dir = mkdtempSync(join(tmpdir(), 'xlm-bpe-'));
+      writeFileSync(join(dir, 'vocab.json'), JSON.stringify({ '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, 'movie</w>': 4, m: 5 }));
+      writeFileSync(join(dir, 'merges.txt'), 'm o\n');
+      writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));
+      if (modelConfig) writeFileSync(join(dir, 'config.json'), JSON.stringify(modelConfig));
+      return dir;
+    };
+    for (const [dir, cls] of [
+      [folder({ tokenizer_class: 'XLMTokenizer' }), 'XLMTokenizer'],
+      [folder({}, { model_type: 'flaubert' }), 'FlaubertTokenizer'],
+    ] as const) {
+      expect(() => loadTokenizer(dir)).toThrow(
+        new DataError(
+          `${dir}: its vocab.json and merges.txt are ${cls}'s BPE (word ends marked </w>, Moses pre-tokenizing), which compress does not read (it reads these files as byte-level BPE): give a folder holding a tokenizer.json of this tokenizer (tokenizers' BPE with end_of_word_suffix "</w>")`,
+        ),
+      );
+      expect(() => loadTokenizer(join(dir, 'merges.txt'))).toThrow(DataError);
+    }
+    expect(loadTokenizer(folder({ tokenizer_class: 'RobertaTokenizer' })).encode('m', null, 8).ids).toEqual([0, 5, 2]);
+  });
+});
+
 describe('tokenizer: a file of a tokenizer folder given', () => {
   it("names its folder, read as the folder is (tokenizer.json first), by eval as by training and --format transformers.js: vocab.txt beside a tokenizer.json of other ids gives the tokenizer.json's", () => {
     const dir = mkdtempSync(join(tmpdir(), 'tokenizer-file-'));
