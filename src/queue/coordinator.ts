@@ -60,6 +60,8 @@ export interface QueuedSweepSummary extends SweepSummary {
   left: number;
   /** Points an earlier run of the sweep queued that its plan no longer holds, taken out of the queue before any worker ran them. */
   withdrawn: number;
+  /** Points this call waited for that a later run of the edited sweep took out of the queue (its plan no longer holds them): let go, not collected. */
+  letGo: number;
 }
 
 /** How often the coordinator looks at every point it waits for, besides the queue's events. */
@@ -141,6 +143,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     notQueued: [],
     left: 0,
     withdrawn: 0,
+    letGo: 0,
   };
 
   /** Points still to collect, by key. */
@@ -193,6 +196,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       if (!store.holds(spec.name, point.key)) {
         // (taken out of the queue by a run of the edited sweep started after this one: not to queue again)
         pending.delete(point.key);
+        summary.letGo++;
         log(`${pointName(point)}: taken out of the queue by a later run of sweep '${spec.name}', whose plan no longer holds it; not collected`);
         return;
       }

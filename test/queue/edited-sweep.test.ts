@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Worker } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
+import { queuedTotalLine } from '../../src/cli/commands/sweep.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
@@ -129,6 +130,12 @@ describe.skipIf(redisSkipReason !== null)(`an edited sweep queued again${redisSk
       stop.abort();
       await first;
     }
+    // its closing line counts them as let go, not among the points it waits for or collected
+    const summary = await first;
+    expect(summary.letGo).toBe(2);
+    expect(queuedTotalLine({ ...summary, seconds: 0 })).toBe(
+      `${summary.total} points: 0 already in the store, 0 collected from the queue now, 2 let go (taken out of the queue by a later run of the edited sweep), 0 failed (0.0 s)`,
+    );
     expect(lines.filter((l) => / · factorized-8: /.test(l)).sort()).toEqual(
       ['tiny-sst2', 'tiny-stsb'].map(
         (m) => `${m} · factorized-8: taken out of the queue by a later run of sweep 'tiny', whose plan no longer holds it; not collected`,

@@ -26,6 +26,7 @@ import {
 import { checkFolderFlags, commandLineCheck, listenForStop, out, err, type CliCommand } from '../command.ts';
 import { checkOutputKinds } from '../../destination.ts';
 import { ctrlC } from '../training.ts';
+import type { QueuedSweepSummary } from '../../queue/index.ts';
 
 interface SweepArgs {
   file: string;
@@ -271,6 +272,13 @@ export function contendedLine(contended: SweepSummary['contended']): string | un
  * The report command to run next: `compress report STORE`, with `--sweep NAME` when the store holds other sweeps
  * too (so that the report shows this sweep's points only).
  */
+/** A queued sweep's closing line: where each of its points went. */
+export function queuedTotalLine(summary: Pick<QueuedSweepSummary, 'total' | 'alreadyDone' | 'ran' | 'byOthers' | 'letGo' | 'failed' | 'seconds'>): string {
+  const others = summary.byOthers > 0 ? `, ${summary.byOthers} stored by another coordinator` : '';
+  const letGo = summary.letGo > 0 ? `, ${summary.letGo} let go (taken out of the queue by a later run of the edited sweep)` : '';
+  return `${summary.total} points: ${summary.alreadyDone} already in the store, ${summary.ran} collected from the queue now${others}${letGo}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`;
+}
+
 export function reportCommand(store: string, summary: Pick<SweepSummary, 'sweep' | 'sweeps'>): string {
   const others = summary.sweeps.some((s) => s !== summary.sweep);
   return `compress report ${shellWord(store)}${others ? ` --sweep ${shellWord(summary.sweep)}` : ''}`;
@@ -313,10 +321,7 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
     progress.stop();
     signals.remove();
   }
-  const others = summary.byOthers > 0 ? `, ${summary.byOthers} stored by another coordinator` : '';
-  out(
-    `${summary.total} points: ${summary.alreadyDone} already in the store, ${summary.ran} collected from the queue now${others}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`,
-  );
+  out(queuedTotalLine(summary));
   if (summary.failed.length > 0)
     err(`failed (errors above; rerun without --follow to retry them): ${summary.failed.map((f) => pointName(f.point)).join(', ')}`);
   const again = `compress sweep ${args.file} --queue ${queue} --store ${store} --follow`;
