@@ -164,8 +164,9 @@ const RETURNS_TOKEN_TYPES: Readonly<Record<string, boolean>> = {
  * Whether the tokenizer transformers' AutoTokenizer loads from `dir` (`config`: its tokenizer_config.json, readConfig's;
  * `className`: autoTokenizerClass's, where the caller has it) returns token types, as its `return_token_type_ids`
  * defaults to 'token_type_ids' in model_input_names: the config's model_input_names where it lists them, else by the
- * class (RETURNS_TOKEN_TYPES); undefined for a class not known here. A model fed no token types computes type 0 for every token (transformers'
- * buffered token_type_ids, transformers.js's zeros for a graph input the tokenizer did not give).
+ * class (RETURNS_TOKEN_TYPES); undefined for a class not known here. A model fed no token types computes type 0 for
+ * every token (transformers' buffered token_type_ids, transformers.js's zeros for a graph input the tokenizer did not
+ * give).
  */
 export function returnsTokenTypes(dir: string, config: TokenizerConfigJson, className = autoTokenizerClass(dir, config)): boolean | undefined {
   if (Array.isArray(config.model_input_names)) return config.model_input_names.includes('token_type_ids');
@@ -765,6 +766,11 @@ function sequenceParts(component: unknown, list: string): Array<{ at: number | u
     : [{ at: undefined, part: c }];
 }
 
+/** A tokenizer.json pre-tokenizer's parts, those of the Sequences within it at any depth (the pre-tokenizer itself where it is none). */
+function preTokenizerLeaves(part: unknown): Array<Record<string, unknown>> {
+  return sequenceParts(part, 'pretokenizers').flatMap(({ at, part: p }) => (at !== undefined && p.type === 'Sequence' ? preTokenizerLeaves(p) : [p]));
+}
+
 /**
  * A tokenizer.json object's Metaspace pre-tokenizers that split (`split` true or absent, as tokenizers reads it): each
  * one's place in its Sequence (undefined: the pre-tokenizer itself) and its replacement character.
@@ -859,9 +865,7 @@ function splitPunctuationAsTokenizers(tokenizer: Tokenizer, json: object): void 
 
 /** Whether a tokenizer.json pre-tokenizer (or a Sequence within it, at any depth) holds a Punctuation whose behavior is not Contiguous (splitPunctuationAsTokenizers). */
 function splitsPunctuation(part: unknown): boolean {
-  return sequenceParts(part, 'pretokenizers').some(({ at, part: p }) =>
-    at !== undefined && p.type === 'Sequence' ? splitsPunctuation(p) : p.type === 'Punctuation' && p.behavior !== 'Contiguous',
-  );
+  return preTokenizerLeaves(part).some((p) => p.type === 'Punctuation' && p.behavior !== 'Contiguous');
 }
 
 /** A pre-tokenizer of a Tokenizer as prependFirstAtTextStart runs it: its own pre-tokenizing of one text, a Sequence's parts. */
@@ -872,9 +876,7 @@ interface PreTokenizerInstance {
 
 /** Whether a tokenizer.json pre-tokenizer (or a Sequence within it) holds a Metaspace of prepend_scheme first. */
 function hasMetaspaceFirst(part: unknown): boolean {
-  return sequenceParts(part, 'pretokenizers').some(({ at, part: p }) =>
-    at !== undefined && p.type === 'Sequence' ? hasMetaspaceFirst(p) : p.type === 'Metaspace' && p.prepend_scheme === 'first',
-  );
+  return preTokenizerLeaves(part).some((p) => p.type === 'Metaspace' && p.prepend_scheme === 'first');
 }
 
 /**
