@@ -72,13 +72,16 @@ interface ProjectionWidth {
 
 /**
  * Refuses int8-group:`size` where the size does not divide the outputs of one of an encoder layer's projections,
- * `projections` (quantizationTargets' order): names the first, and the largest group size below it that divides them
- * all. (A projection outside the layers, the pooler's or the head's, is quantized per channel instead: planDynamic.)
+ * `projections` (quantizationTargets' order): names the first whose width optimize's fusion of Q, K and V leaves as it
+ * is (an attention output or FFN projection), else the first, so that a sweep's plan, which does not follow that
+ * fusion through optimize, names the projection the point names; and the largest group size below it that divides
+ * them all. (A projection outside the layers, the pooler's or the head's, is quantized per channel instead: planDynamic.)
  * Where some widths are not known (a sweep plan's shape: shapeProjections), names one sure to refuse, and the largest
  * size only where it divides those too.
  */
 function checkGroupSize(o: QuantizeOptions, size: number, projections: readonly ProjectionWidth[]): void {
-  const bad = projections.find((p) => p.width !== undefined && p.width % size !== 0);
+  const refuses = (p: ProjectionWidth) => p.width !== undefined && p.width % size !== 0;
+  const bad = projections.find((p) => refuses(p) && !/\.attention\.(q|k|v|qkv)$/.test(p.id)) ?? projections.find(refuses);
   if (!bad) return;
   const known = projections.flatMap((p) => (p.width === undefined ? [] : [p.width]));
   const fits = largestDivisor(known, size);

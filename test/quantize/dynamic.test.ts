@@ -137,7 +137,7 @@ describe('quantize int8 (dynamic)', () => {
   it('rejects a group size that does not divide a layer projection', async () => {
     await expect(quantize(model, s, { mode: 'int8-group:5' })).rejects.toThrow(SettingsError);
     await expect(quantize(model, s, { mode: 'int8-group:5' })).rejects.toThrow(
-      /group size 5 does not divide the 32 outputs of layer0\.attention\.q \(the largest group size below it that divides every projection here: 4\)$/,
+      /group size 5 does not divide the 32 outputs of layer0\.attention\.output \(the largest group size below it that divides every projection here: 4\)$/,
     );
     // an FFN width (50) that the head size (12) does not divide: the suggestion divides both
     const odd = tinyBert({ hiddenSize: 24, numHeads: 2, intermediateSize: 50 }, { seed: 3 });

@@ -76,7 +76,7 @@ describe("a sweep's plan asks each pass about a model stored quantized or in flo
 
   it("refuses an int8 group size that does not divide a layer's projection, as the point would", async () => {
     expect(await on('tiny', [step('quantize', { mode: 'int8-group:5' })])).toBe(
-      `${at('tiny', 1, 'quantize')}quantize int8-group:5: the group size 5 does not divide the 32 outputs of layer0.attention.q (the largest group size below it that divides every projection here: 4)`,
+      `${at('tiny', 1, 'quantize')}quantize int8-group:5: the group size 5 does not divide the 32 outputs of layer0.attention.output (the largest group size below it that divides every projection here: 4)`,
     );
     expect(await on('tiny', [step('quantize', { mode: 'int8-group:4' })])).toBeUndefined();
   });

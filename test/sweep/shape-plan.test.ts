@@ -194,6 +194,14 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
       3,
       'quantize int8-group:32: the group size 32 does not divide the 48 outputs of layer0.ffn.in (the largest group size below it that divides every projection here: 16)',
     ],
+    [
+      // (the point's optimize fuses Q, K and V, 96 outputs, which 64 does not divide either: both name the attention
+      // output, whose width the fusion leaves as it is)
+      'int8-group of a size that divides neither the encoder width nor the packed Q, K and V, after [prune-ffn, optimize]',
+      [ffn, step('optimize', { rewrites: 'attention' }), group(64)],
+      3,
+      'quantize int8-group:64: the group size 64 does not divide the 32 outputs of layer0.attention.output (the largest group size below it that divides every projection here: 32)',
+    ],
   ] as const)('refuses %s, as the point does', async (_, steps, i, why) => {
     const { point, plan } = await refusals([...steps]);
     expect(point).toContain(why);
@@ -201,10 +209,10 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
   });
 
   it('refuses int8-group of a size that does not divide the FFN prune-ffn left after prune-heads by ratio (heads not known), naming a projection sure to refuse', async () => {
-    // (the point names the first it refuses for, layer 0's Q of the heads its ratio left: 16 outputs; the plan, which
+    // (the point names the first it refuses for whose width does not hang on fusion, layer 0's attention output: 32 outputs; the plan, which
     // does not know the heads, the FFN's 32; Q, K and V are a multiple of the head size, 8, which 4 divides)
     const { point, plan } = await refusals([step('prune-heads', { ratio: 0.5 }), ffn, group(6)]);
-    expect(point).toMatch(/^quantize int8-group:6: the group size 6 does not divide the 16 outputs of layer0\.attention\.q /);
+    expect(point).toMatch(/^quantize int8-group:6: the group size 6 does not divide the 32 outputs of layer0\.attention\.output /);
     expect(plan).toBe(
       `${at(3, 'quantize')}quantize int8-group:6: the group size 6 does not divide the 32 outputs of layer0.ffn.in (the largest group size below it that divides every projection here: 4)`,
     );
