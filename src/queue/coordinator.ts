@@ -60,7 +60,7 @@ export interface QueuedSweepSummary extends SweepSummary {
   left: number;
   /** Points an earlier run of the sweep queued that its plan no longer holds, taken out of the queue before any worker ran them. */
   withdrawn: number;
-  /** Points this call waited for that a later run of the edited sweep took out of the queue (its plan no longer holds them): let go, not collected. */
+  /** Points this call waited for that a later run of the edited sweep took out of the queue or the sweep (its plan no longer holds them): let go, not collected. */
   letGo: number;
 }
 
@@ -184,6 +184,13 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     }
   };
 
+  /** Lets go a point a later run of the edited sweep took out of the sweep (its plan no longer holds it): not collected. */
+  const letGo = (point: SweepPoint, how: string): void => {
+    pending.delete(point.key);
+    summary.letGo++;
+    log(`${pointName(point)}: ${how} by a later run of sweep '${spec.name}', whose plan no longer holds it; not collected`);
+  };
+
   /**
    * Looks at one point's job and acts on what it finds; `removed`, on the queue's word that it was removed: a job not
    * there is then let go where a later run of the edited sweep dropped the point, and left to the rescan otherwise.
@@ -195,9 +202,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     if (state === 'unknown') {
       if (!store.holds(spec.name, point.key)) {
         // (taken out of the queue by a run of the edited sweep started after this one: not to queue again)
-        pending.delete(point.key);
-        summary.letGo++;
-        log(`${pointName(point)}: taken out of the queue by a later run of sweep '${spec.name}', whose plan no longer holds it; not collected`);
+        letGo(point, 'taken out of the queue');
         return;
       }
       if (removed) return;
@@ -217,6 +222,8 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     if (state !== 'completed' && state !== 'failed' && state !== 'delayed') return;
     const job = await withTimeout(queue.getJob(point.key), CALL_TIMEOUT_MS);
     if (!job || !pending.has(point.key)) return;
+    // (a run a worker had started when a later run of the edited sweep dropped the point: its result is no longer the sweep's)
+    if (state !== 'delayed' && !store.holds(spec.name, point.key)) return letGo(point, 'taken out of the sweep');
     if (state === 'completed') record(point, { result: job.returnvalue });
     else if (state === 'failed') record(point, { error: failedJobError(job.failedReason, job.attemptsMade) });
     else if (job.attemptsMade > (reportedRuns.get(point.key) ?? 0)) {

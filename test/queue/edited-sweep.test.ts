@@ -2,7 +2,7 @@
  * A queued sweep whose file was edited (a pipeline removed, a grid value changed) and queued again: the coordinator
  * takes out of the queue the points its earlier run queued that the plan no longer holds and no worker has started,
  * where they stayed queued, and workers ran points nobody would collect. A started one runs on. None of them is the
- * sweep's any more (its report does not list them as not finished). (About 3 s: two
+ * sweep's any more (its report does not list them as not finished). (About 3 s, and 6 s for a run a worker finishes: two
  * coordinator runs and two plans of the 16-point sweep, the least that queues, edits and queues again.)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -134,7 +134,7 @@ describe.skipIf(redisSkipReason !== null)(`an edited sweep queued again${redisSk
     const summary = await first;
     expect(summary.letGo).toBe(2);
     expect(queuedTotalLine({ ...summary, seconds: 0 })).toBe(
-      `${summary.total} points: 0 already in the store, 0 collected from the queue now, 2 let go (taken out of the queue by a later run of the edited sweep), 0 failed (0.0 s)`,
+      `${summary.total} points: 0 already in the store, 0 collected from the queue now, 2 let go (taken out by a later run of the edited sweep), 0 failed (0.0 s)`,
     );
     expect(lines.filter((l) => / · factorized-8: /.test(l)).sort()).toEqual(
       ['tiny-sst2', 'tiny-stsb'].map(
@@ -142,5 +142,55 @@ describe.skipIf(redisSkipReason !== null)(`an edited sweep queued again${redisSk
       ),
     );
     expect(await queued()).toEqual(await plannedKeys());
+  }, 120_000);
+
+  it('lets go in a coordinator started before a point a worker ran after a local run of the edited sweep dropped it, where it stored the point and the report listed it', async () => {
+    await q.queue.obliterate({ force: true });
+    const store = join(q.t.root, 'ran-dropped.sqlite');
+    const before = await plannedKeys();
+    const stop = new AbortController();
+    const lines: string[] = [];
+    let queuedFirst!: () => void;
+    const first = runQueuedSweep({
+      file: q.t.sweepFile,
+      store,
+      queue: q.redis.url(DB),
+      signal: AbortSignal.any([stop.signal, AbortSignal.timeout(20_000)]),
+      onEvent: (e) => {
+        if (e.type === 'finished') stop.abort();
+        if (e.type !== 'log') return;
+        lines.push(e.line);
+        if (e.line.startsWith('queued')) queuedFirst();
+        if (e.line.endsWith('not collected')) stop.abort();
+      },
+    });
+    const worker = new Worker(QUEUE_NAME, null, { connection: parseQueueUrl(q.redis.url(DB)).connection, autorun: false, lockDuration: 60_000 });
+    try {
+      await new Promise<void>((r) => (queuedFirst = r));
+      writeFileSync(q.t.sweepFile, readFileSync(q.t.sweepFile, 'utf8').replace('ratio: [0.25, 0.5], importance', 'ratio: [0.5], importance'));
+      const after = await plannedKeys();
+      const dropped = new Set([...before].filter((k) => !after.has(k)));
+      expect(dropped.size).toBe(2); // (both models' heads-0.25)
+      // a worker has started one of them; the edited sweep runs locally (stopped before its first point) and drops it
+      let job = await worker.getNextJob('a-worker');
+      while (!dropped.has(job!.id!)) job = await worker.getNextJob('a-worker');
+      await runSweep({ file: q.t.sweepFile, store, signal: AbortSignal.abort() });
+      const result = { params: 1, bytes: 1, glue: { 'SST-2': 0.5 }, speedup: 1, latencyMs: 1 };
+      await job!.moveToCompleted(result, 'a-worker', false);
+      await first;
+      expect(lines.filter((l) => l.endsWith('not collected'))).toEqual([
+        `${job!.name}: taken out of the sweep by a later run of sweep 'tiny', whose plan no longer holds it; not collected`,
+      ]);
+      const s = SweepStore.open(store, { readonly: true });
+      try {
+        expect(s.finished('tiny').map((p) => p.key)).toEqual([]);
+      } finally {
+        s.close();
+      }
+    } finally {
+      stop.abort();
+      await first;
+      await worker.close(true);
+    }
   }, 120_000);
 });

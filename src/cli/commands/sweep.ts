@@ -275,7 +275,7 @@ export function contendedLine(contended: SweepSummary['contended']): string | un
 /** A queued sweep's closing line: where each of its points went. */
 export function queuedTotalLine(summary: Pick<QueuedSweepSummary, 'total' | 'alreadyDone' | 'ran' | 'byOthers' | 'letGo' | 'failed' | 'seconds'>): string {
   const others = summary.byOthers > 0 ? `, ${summary.byOthers} stored by another coordinator` : '';
-  const letGo = summary.letGo > 0 ? `, ${summary.letGo} let go (taken out of the queue by a later run of the edited sweep)` : '';
+  const letGo = summary.letGo > 0 ? `, ${summary.letGo} let go (taken out by a later run of the edited sweep)` : '';
   return `${summary.total} points: ${summary.alreadyDone} already in the store, ${summary.ran} collected from the queue now${others}${letGo}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`;
 }
 
