@@ -50,6 +50,8 @@ import {
   loadTokenizer,
   withoutSlowOnlyOptions,
   withSplitsTransformersJsReads,
+  withPairTypesZero,
+  returnsTokenTypes,
 } from '../eval/tokenizer.ts';
 import { shellWord } from '../shell-word.ts';
 import { sha256File, sha256FileSync, writeFileAtomic } from '../files.ts';
@@ -657,8 +659,12 @@ function writeSideFiles(
       `${tokenizerFrom}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model; transformers.js needs the tokenizer${tokenizerFrom === from ? ' (give its folder with --tokenizer)' : ''}`,
     );
   const tokenizer = found.json;
-  // (a Metaspace that splits written so that transformers.js splits too, withSplitsTransformersJsReads)
-  const forTransformersJs = withSplitsTransformersJsReads(tokenizer);
+  // (a Metaspace that splits written so that transformers.js splits too, withSplitsTransformersJsReads; a pair's tokens
+  // all of type 0 where model_input_names lack token_type_ids, as evaluation feeds them, withPairTypesZero: transformers.js
+  // reads no model_input_names, and its class (BERT's …) returned the template's types; a class of no types, its own)
+  const typesDropped = Array.isArray(tokenizerConfig.model_input_names) && returnsTokenTypes(tokenizerFrom, tokenizerConfig) === false;
+  const typed = typesDropped ? withPairTypesZero(tokenizer) : tokenizer;
+  const forTransformersJs = withSplitsTransformersJsReads(typed);
   if (found.asRead && forTransformersJs === tokenizer) writeFileSync(join(dir, 'tokenizer.json'), readFileSync(found.file));
   else write('tokenizer.json', forTransformersJs);
   // (transformers.js feeds the model the ids of the tokenizer's vocabulary: one past the word embedding's rows, a

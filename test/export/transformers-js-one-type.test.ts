@@ -51,4 +51,18 @@ describe('--format transformers.js of a model of one token type', () => {
     const plain = await compressToTransformersJs({ input: join(two, 'model.onnx'), output: join(root, 'two-tjs'), steps: [] });
     expect(plain.notes).toEqual([]);
   });
+
+  it("a tokenizer whose model_input_names lack token_type_ids (a BERT class): the tokenizer.json written gives a pair's tokens type 0, as eval feeds them, where transformers.js gave the template's (the second text type 1)", async () => {
+    const config = tinyBertConfig();
+    const hf = join(root, 'no-types');
+    writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 5, std: 0.5 }));
+    writeFileSync(join(hf, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS].join('\n') + '\n');
+    writeFileSync(join(hf, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'BertTokenizer', model_input_names: ['input_ids', 'attention_mask'] }));
+    const out = join(root, 'no-types-tjs');
+    await exportToTransformersJs(hf, out);
+    const tokenizer = await AutoTokenizer.from_pretrained(out);
+    const encoded = tokenizer(sentence(2), { text_pair: sentence(3) });
+    expect(encoded.input_ids.dims[1]).toBeGreaterThan(4);
+    expect([...(encoded.token_type_ids?.data ?? [])].every((t) => Number(t) === 0)).toBe(true);
+  }, 30_000);
 });
