@@ -1609,7 +1609,8 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
  * (keptNeurons, as it prunes), drop-layers removes its layers', prune-heads and share-layers keep them
  * (share-layers' groups have the same widths, as it asks), factorize-embeddings leaves its word embedding factorized
  * (into the factors it names: factorNames)
- * and optimize may fuse Q, K and V (its head size kept, which layers not known after it) and, by its embed-layernorm, the
+ * and optimize may fuse Q, K and V by its attention rewrite (its head size kept, which layers not known after it; as
+ * they were without that rewrite) and, by its embed-layernorm, the
  * word embedding (the node reading it is known after it, where it fuses that of the model read here: fusedEmbedding,
  * embedLayerNormNode; a table it leaves unfused is known as before); embeddings mapped to the encoder's width
  * (embeddingMapping) and a factorized word embedding stay so; quantize stores its weights in other types, their dims
@@ -1640,14 +1641,16 @@ function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Wi
     };
   }
   if (pass === 'optimize') {
-    const fusing = parseRewrites(settings.rewrites as string).includes('embed-layernorm');
+    const rewrites = parseRewrites(settings.rewrites as string);
+    const fusing = rewrites.includes('embed-layernorm');
     const fused = widths.fusedEmbedding ?? (fusing && widths.embeddingOf ? embedLayerNormNode(widths.embeddingOf) : undefined);
     // (a table left unfused is as it was: its rows and width, and the model it was read in; unknown where it may be fused)
     const unfused = fused === undefined && widths.embedding && (!fusing || widths.embeddingOf);
     return {
       hidden,
       ffn,
-      ...(attention ? { attention: { headSize: attention.headSize } } : {}),
+      // (without its attention rewrite, Q, K and V stay as they were, fused or not)
+      ...(attention ? { attention: rewrites.includes('attention') ? { headSize: attention.headSize } : attention } : {}),
       ...(fused !== undefined
         ? { fusedEmbedding: fused }
         : unfused

@@ -202,6 +202,13 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
       3,
       'quantize int8-group:64: the group size 64 does not divide the 32 outputs of layer0.attention.output (the largest group size below it that divides every projection here: 32)',
     ],
+    [
+      // (an optimize without its attention rewrite leaves Q, K and V unfused: layer 0's Q keeps 2 heads of 8)
+      'int8-group of a size that does not divide the Q that prune-heads left, after optimize without the attention rewrite',
+      [heads('0:0,1'), step('optimize', { rewrites: 'default' }), group(32)],
+      3,
+      'quantize int8-group:32: the group size 32 does not divide the 16 outputs of layer0.attention.q (the largest group size below it that divides every projection here: 16)',
+    ],
   ] as const)('refuses %s, as the point does', async (_, steps, i, why) => {
     const { point, plan } = await refusals([...steps]);
     expect(point).toContain(why);
