@@ -68,6 +68,8 @@ interface ProjectionWidth {
    */
   width: number | undefined;
   multipleOf?: number;
+  /** Q, K or V, or their packed weight: a width optimize's fusion of Q, K and V changes (3 × that when packed). */
+  qkv?: true;
 }
 
 /**
@@ -81,7 +83,7 @@ interface ProjectionWidth {
  */
 function checkGroupSize(o: QuantizeOptions, size: number, projections: readonly ProjectionWidth[]): void {
   const refuses = (p: ProjectionWidth) => p.width !== undefined && p.width % size !== 0;
-  const bad = projections.find((p) => refuses(p) && !/\.attention\.(q|k|v|qkv)$/.test(p.id)) ?? projections.find(refuses);
+  const bad = projections.find((p) => refuses(p) && !p.qkv) ?? projections.find(refuses);
   if (!bad) return;
   const known = projections.flatMap((p) => (p.width === undefined ? [] : [p.width]));
   const fits = largestDivisor(known, size);
@@ -120,10 +122,12 @@ function shapeProjections(shape: PassShape): ProjectionWidth[] | undefined {
     if (h === undefined || headSize === undefined || fused === undefined) {
       const multipleOf = headSize === undefined ? undefined : (h ?? 1) * headSize;
       const output = h === undefined ? { width: undefined, multipleOf: hidden } : { width: hidden };
-      return [{ id: `${p}.attention.qkv`, width: undefined, multipleOf }, { id: `${p}.attention.output`, ...output }, ...ffnWidths];
+      return [{ id: `${p}.attention.qkv`, width: undefined, multipleOf, qkv: true as const }, { id: `${p}.attention.output`, ...output }, ...ffnWidths];
     }
     const width = h * headSize;
-    const qkv = fused ? [{ id: `${p}.attention.qkv`, width: 3 * width }] : ['q', 'k', 'v'].map((x) => ({ id: `${p}.attention.${x}`, width }));
+    const qkv = fused
+      ? [{ id: `${p}.attention.qkv`, width: 3 * width, qkv: true as const }]
+      : ['q', 'k', 'v'].map((x) => ({ id: `${p}.attention.${x}`, width, qkv: true as const }));
     return [...qkv, { id: `${p}.attention.output`, width: hidden }, ...ffnWidths];
   });
 }
@@ -135,11 +139,16 @@ function planDynamic(targets: readonly Target[], s: BertStructure, o: QuantizeOp
   const widthOf = (t: Target) =>
     t.kind === 'linear' ? t.linear.outFeatures : t.kind === 'attention' ? 3 * s.layers[t.layer].attention!.numHeads * s.layers[t.layer].attention!.headSize : 0;
   const inLayer = (t: Target) => t.kind === 'attention' || (t.kind === 'linear' && t.layer !== undefined);
+  // (Q, K and V: the fused Attention's packed weight, or a layer's own q, k or v)
+  const qkv = (t: Target) => {
+    const a = t.kind === 'linear' && t.layer !== undefined ? s.layers[t.layer].attention : undefined;
+    return t.kind === 'attention' || (t.kind === 'linear' && a !== undefined && [a.q, a.k, a.v].includes(t.linear));
+  };
   if (g.kind === 'group')
     checkGroupSize(
       o,
       g.size,
-      targets.filter(inLayer).map((t) => ({ id: t.id, width: widthOf(t) })),
+      targets.filter(inLayer).map((t) => ({ id: t.id, width: widthOf(t), ...(qkv(t) ? { qkv: true as const } : {}) })),
     );
   for (const t of targets) {
     if (t.kind === 'embedding') continue;
