@@ -1,7 +1,7 @@
 /** Parameter and byte counts of a model's weights, without knowing what the weights are. */
 import { DataType } from './dtype.ts';
 import { attrInt, type Graph, type Model, type Node } from './graph.ts';
-import { numElements, tensorBytes } from './tensor.ts';
+import { numElements, shapeBytes, tensorBytes } from './tensor.ts';
 
 export interface ModelSize {
   /** Parameters of the weights, each initializer counted once (`parameterCounts`). */
@@ -95,6 +95,13 @@ export function modelSize(model: Model): ModelSize {
   for (const n of parameterCounts(model.graph).values()) params += n;
   for (const t of model.graph.initializers.values()) bytes += tensorBytes(t);
   return { params, bytes };
+}
+
+/** modelSize's bytes from the initializers' dims and types (shapeBytes), reading no weight a model reads lazily. */
+export function modelBytesFromShapes(model: Model): number {
+  let bytes = 0;
+  for (const t of model.graph.initializers.values()) bytes += shapeBytes(t);
+  return bytes;
 }
 
 /** The float element types a model may store its weights in. */

@@ -14,6 +14,15 @@ export function tensorBytes(t: Tensor): number {
   return t.data.byteLength;
 }
 
+/**
+ * tensorBytes from a tensor's dims and type, reading no data (a weight loadModelShapes reads lazily stays unread):
+ * the same for every tensor checkLength takes (string tensors: their strings).
+ */
+export function shapeBytes(t: Tensor): number {
+  if (t.dataType === DataType.STRING) return tensorBytes(t);
+  return Math.ceil(numElements(t.dims) * bytesPerElement(t.dataType));
+}
+
 /** Copy of `bytes` into a fresh, aligned buffer (typed-array views need aligned offsets). */
 function aligned(bytes: Uint8Array, align: number): ArrayBuffer {
   if (bytes.byteOffset % align === 0 && bytes.buffer instanceof ArrayBuffer) {
@@ -30,7 +39,7 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
 
 /** Throws a RangeError where `t` holds another number of bytes than its dims and type take. */
 export function checkLength(t: Tensor): void {
-  const want = Math.ceil(numElements(t.dims) * bytesPerElement(t.dataType));
+  const want = shapeBytes(t);
   if (t.data.byteLength !== want) {
     throw new RangeError(`tensor '${t.name}': ${t.data.byteLength} bytes for dims [${t.dims}] of ${dataTypeName(t.dataType)} (want ${want})`);
   }

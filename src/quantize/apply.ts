@@ -4,8 +4,9 @@
  * node list is re-sorted (shared activation quantizers are placed before their first reader) and the float tensors
  * nobody reads any more are dropped.
  */
-import type { Graph, Model, Node } from '../onnx/graph.ts';
-import { tensorBytes } from '../onnx/tensor.ts';
+import { attrFloat, type Graph, type Model, type Node } from '../onnx/graph.ts';
+import { shapeBytes, tensorBytes } from '../onnx/tensor.ts';
+import { modelBytesFromShapes } from '../onnx/size.ts';
 import { DataType, dataTypeName, isFloatType } from '../onnx/dtype.ts';
 import { attr, finishEdit, GraphEditor } from './graph-edit.ts';
 import { opKey, type Assignment, type FloatRecord, type OpQuantizer, type RewriteContext, type TensorRecord, type WeightScheme } from './registry.ts';
@@ -233,4 +234,94 @@ function tiedAssignment(t: Target, a: Assignment | undefined, tables: readonly T
     return { format: a.format === 'nbits' ? 'integer' : a.format, scheme: { kind: 'int8', granularity, reduceRange } };
   }
   return { format: 'float', reason: `tied to ${table.id}, which stays float: a quantized copy would store the table twice` };
+}
+
+/**
+ * What applyPlan(model, targets, plan, options) would write, for a plan that stores its projections int8 in the
+ * 'integer' format (dynamic int8) or keeps them, and its tables int8 or float: the bytes of the model it would write
+ * (modelSize) and the targets it would keep, with why. Decides each target as applyPlan does (decide), rewriting
+ * nothing, so it reads dims and data types only: an int8 [in, out] weight and its scales (one, or one per output
+ * channel) in place of a float weight no other node reads, a table's int8 values and its scales (per row [rows, 1],
+ * or one and an int8 zero point at opset ≥ 10) in place of the float table, a tied decoder's scales only, a Gemm's
+ * beta that the product op cannot take.
+ */
+export function plannedBytes(
+  model: Model,
+  targets: readonly Target[],
+  plan: ReadonlyMap<string, Assignment>,
+  options: QuantizeOptions,
+): { bytes: number; kept: FloatRecord[] } {
+  const edit = new GraphEditor(model);
+  const g = edit.graph;
+  const ctx: RewriteContext = { edit, options, ranges: new Map(), activations: new Map(), integerReaders: new Map(), weights: new Map(), notes: [] };
+  const kept: FloatRecord[] = [];
+  let bytes = modelBytesFromShapes(model);
+  const floatBytes = (name: string) => {
+    const t = g.initializers.get(name);
+    return t ? shapeBytes(t) : 0;
+  };
+  // per float weight, the nodes the rewrite takes it from (the weight goes where every reader is rewritten)
+  const rewritten = new Map<string, Set<string>>();
+  const done = new Set<string>();
+  const { tables, rest } = byPlace(edit, targets);
+  for (const t of tables) {
+    const d = decide(t, tableAssignment(t, plan, rest, ctx).assignment, ctx);
+    if ('reason' in d) {
+      kept.push(keptRecord(t, d, floatBytes(targetWeight(t))));
+      continue;
+    }
+    const scheme = d.scheme as WeightScheme & { kind: 'int8' };
+    const perRow = scheme.granularity.kind !== 'tensor';
+    const key = tableKey(targetWeight(t), perRow, scheme.reduceRange);
+    if (ctx.weights.has(key)) continue;
+    const [rows, width] = g.initializers.get(targetWeight(t))!.dims;
+    // (the float table goes: its lookups read the int8 one, and any other reader the int8 one dequantized)
+    bytes += rows * width + (perRow ? 4 * rows : 4 + (edit.opset() >= 10 ? 1 : 0)) - floatBytes(targetWeight(t));
+    ctx.weights.set(key, {
+      names: [],
+      record: {
+        target: t.id,
+        tensor: targetWeight(t),
+        node: d.node.name,
+        op: 'Gather',
+        scheme: '',
+        dims: [rows, width],
+        bytesBefore: 0,
+        bytesAfter: 0,
+        maxAbsError: 0,
+        maxAbs: 0,
+      },
+    });
+  }
+  for (const t of rest) {
+    const d = decide(t, tiedAssignment(t, plan.get(t.id), tables, ctx), ctx);
+    if ('reason' in d) {
+      kept.push(keptRecord(t, d, floatBytes(targetWeight(t))));
+      continue;
+    }
+    if (t.kind !== 'linear' || d.quantizer !== REGISTRIES.integer.MatMul || d.scheme.kind !== 'int8')
+      throw new Error(`plannedBytes: ${t.id} planned other than dynamic int8`);
+    const lin = t.linear;
+    const node = d.node;
+    const alpha = node.opType === 'Gemm' ? (attrFloat(node, 'alpha') ?? 1) : 1;
+    const beta = node.opType === 'Gemm' && node.inputs[2] ? (attrFloat(node, 'beta') ?? 1) : 1;
+    if (beta !== 1) bytes += 4;
+    const channel = d.scheme.granularity.kind !== 'tensor';
+    const key = `int8|${lin.weight}|${lin.layout}|${channel}|${d.scheme.reduceRange}|${alpha}`;
+    if (!done.has(key)) {
+      done.add(key);
+      const table = ctx.weights.has(tableKey(lin.weight, d.scheme.granularity.kind === 'channel', d.scheme.reduceRange))
+        ? g.initializers.get(lin.weight)
+        : undefined;
+      const tied = lin.layout === 'out_in' && alpha === 1 && table && table.dims[0] === lin.outFeatures && table.dims[1] === lin.inFeatures;
+      if (tied) bytes += channel ? 4 * lin.outFeatures : 0;
+      else bytes += lin.inFeatures * lin.outFeatures + 4 * (channel ? lin.outFeatures : 1);
+      if (!tied) rewritten.set(lin.weight, (rewritten.get(lin.weight) ?? new Set()).add(node.name));
+    }
+    rewritten.get(lin.weight)?.add(node.name);
+  }
+  for (const [weight, nodes] of rewritten) {
+    if (g.nodes.every((n) => nodes.has(n.name) || !n.inputs.includes(weight)) && !g.outputs.some((o) => o.name === weight)) bytes -= floatBytes(weight);
+  }
+  return { bytes, kept };
 }

@@ -10,7 +10,7 @@
  * projection weight is stored in [-64, 64] (7 bits); tables keep [-127, 127] unless a decoder multiplies with one.
  */
 import type { Model } from '../onnx/graph.ts';
-import { modelSize } from '../onnx/size.ts';
+import { modelBytesFromShapes } from '../onnx/size.ts';
 import { someNames } from '../some-names.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Pass, PassContext, PassResult, PassShape } from '../pass/pass.ts';
@@ -18,7 +18,7 @@ import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels
 import { ModelLoadError, SettingsError } from '../errors.ts';
 import { nonFiniteFloat32 } from '../onnx/tensor.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
-import { ALREADY, alreadyQuantized, applyPlan, keptByPlan, tableWithoutGather, type PlanResult } from './apply.ts';
+import { ALREADY, alreadyQuantized, applyPlan, keptByPlan, plannedBytes, tableWithoutGather, type PlanResult } from './apply.ts';
 import { collectRanges, type ActivationRange } from './calibrate.ts';
 import { GraphEditor } from './graph-edit.ts';
 import { allocateBits, fourBitsPay, layerCost, layerWeights, type LayerBits } from './mixed.ts';
@@ -298,7 +298,7 @@ async function runMixed(original: Model, s: BertStructure, o: QuantizeOptions, c
   const unitOf = new Map(units.flatMap((g, u) => g.map((l) => [l, u] as const)));
   const weights = layerWeights(targets, s, model);
   const costs = units.map((g, u) => layerCost(u, weights[g[0]], o.mixedBlockSize, o.symmetric));
-  const fp32Bytes = modelSize(original).bytes;
+  const fp32Bytes = modelBytesFromShapes(original);
   const budget = o.mode.budget.kind === 'fraction' ? Math.floor(o.mode.budget.fraction * fp32Bytes) : o.mode.budget.bytes;
 
   const measure = async (m: Model) => {
@@ -321,7 +321,8 @@ async function runMixed(original: Model, s: BertStructure, o: QuantizeOptions, c
     sensitivity.push((await measure(probe.model)) - baseLoss);
     ctx.log?.(`quantize mixed: ${group.length === 1 ? 'layer' : 'layers'} ${group.join(', ')} at 4 bits: loss +${sensitivity[u].toFixed(4)}`);
   }
-  const allFloat = applyPlan(
+  // (from dims and data types alone: plannedBytes)
+  const allFloat = plannedBytes(
     model,
     targets,
     withEmbeddings(
@@ -331,7 +332,7 @@ async function runMixed(original: Model, s: BertStructure, o: QuantizeOptions, c
     ),
     o,
   );
-  const fixed = modelSize(allFloat.model).bytes - costs.reduce((t, c) => t + c.bytes[32], 0);
+  const fixed = allFloat.bytes - costs.reduce((t, c) => t + c.bytes[32], 0);
   const alloc = allocateBits(sensitivity, costs, fixed, budget);
   if (!alloc) {
     const least = fixed + costs.reduce((t, c) => t + c.bytes[4], 0);
