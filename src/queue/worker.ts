@@ -23,7 +23,7 @@ import { checkOutputFolder, folderLabel } from '../destination.ts';
 import { QueueError, errorLine } from '../errors.ts';
 import { defaultThreads } from '../runtime/threads.ts';
 import { codeFingerprint } from '../version.ts';
-import { WorkerNotStarted, workerPool } from '../sweep/pool.ts';
+import { PointFailure, WorkerNotStarted, workerPool } from '../sweep/pool.ts';
 import type { PointResult } from '../sweep/point.ts';
 import { pointTokenizerReading, type SweepPoint } from '../sweep/plan.ts';
 import { registerAllPasses } from '../passes.ts';
@@ -155,11 +155,17 @@ function refuseOtherCode(point: SweepPoint, tokenizer = point.versions?.tokenize
 }
 
 /**
- * What a point's failure adds where this worker's code is not the coordinator's though their versions are the same
- * (codeFingerprint: a copy not updated, or edited), which may be why it failed.
+ * What a point's failure adds where the code that ran it (`ran`: of the worker process that ran the point, else of
+ * this worker as it started, `started`) is not the coordinator's (`queued`) though their versions are the same
+ * (codeFingerprint: a copy not updated, or edited), which may be why it failed; and where that code is not this
+ * worker's as it started, that its copy changed under it (a `git pull` of it: worker processes started since run the
+ * newer code). Empty where either fingerprint is unknown.
  */
-const OTHER_COPY =
-  " (this worker's copy of bert-compress differs from the coordinator's, though their versions are the same: give this machine the coordinator's copy and start the worker again)";
+export function otherCopyNote(queued: string | undefined, started: string | undefined, ran: string | undefined): string {
+  if (queued === undefined || ran === undefined || ran === queued) return '';
+  const changed = started !== undefined && ran !== started ? ', changed since the worker started (its worker process started after)' : '';
+  return ` (this worker's copy of bert-compress differs from the coordinator's${changed}, though their versions are the same: give this machine the coordinator's copy and start the worker again)`;
+}
 
 /** Default lock duration: BullMQ's own. */
 export const DEFAULT_LOCK_MS = 30_000;
@@ -183,7 +189,10 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   checkOutputFolder(files.cacheDir, folderLabel('--cache-dir', opts.cacheDir, 'cache folder', files.cacheDir));
   checkOutputFolder(files.workDir, folderLabel('--work-dir', opts.workDir, 'work folder', files.workDir));
   const lockMs = opts.lockMs ?? DEFAULT_LOCK_MS;
-  /** This worker's code as it started (the files may change under a running worker: a `git pull` of its copy). */
+  /**
+   * This worker's code as it started (the files may change under a running worker: a `git pull` of its copy; each
+   * worker process of the pool says its own, PointFailure.runCode).
+   */
   const code = codeFingerprint();
   /** This worker as BullMQ and the coordinator's lines name it. */
   const name = `${hostname()}:${process.pid}`;
@@ -191,6 +200,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   // (the terminal's Ctrl-C stops taking points, and the running ones finish: it must not reach the workers)
   const runner = workerPool(concurrency, threads, (line, point) => emit({ type: 'log', line: queuePointLine(line), point }), undefined, {
     ownProcessGroup: true,
+    reportCode: true,
   });
 
   /**
@@ -259,7 +269,10 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
         return await giveBack(job, token, error, e instanceof NotForThisWorker ? e.fault : 'worker');
       givenBack = 0;
       summary.failed++;
-      const why = `${error}${job.data.code !== undefined && code !== undefined && job.data.code !== code ? OTHER_COPY : ''}`;
+      // (a failure in a worker process: of the code that process started with, which a `git pull` since this worker
+      // started may have changed; one here, before the point reached a worker process: of this worker's)
+      const ran = e instanceof PointFailure && e.runCode !== undefined ? e.runCode : code;
+      const why = `${error}${otherCopyNote(job.data.code, code, ran)}`;
       emit({ type: 'failed', point, attempt, error: why });
       // (the queue stores the run's failure: the coordinator's lines and the report say which worker it was)
       throw new Error(`worker ${name}: ${why}`);

@@ -24,6 +24,8 @@ export type WorkerRequest = { type: 'run'; point: SweepPoint; threads: number } 
 
 /** Worker → parent. */
 export type WorkerReply =
+  /** Sent first, where the pool asked (WorkerPoolOptions.reportCode): the worker's code as it started (codeFingerprint). */
+  | { type: 'code'; key?: undefined; code: string | undefined }
   | { type: 'log'; key: string; line: string }
   /** The point's next stage started (null: its benchmark ended). */
   | { type: 'stage'; key: string; stage: PointStage | null }
@@ -65,9 +67,18 @@ export function inProcessRunner(threads: number, log?: PointLog, signal?: AbortS
   };
 }
 
-/** The failure of a point in a worker, carrying the worker's one-line message. */
+/**
+ * The failure of a point in a worker, carrying the worker's one-line message and, where the pool asked for it
+ * (WorkerPoolOptions.reportCode), the fingerprint of the code that worker process started with (`runCode`).
+ */
 export class PointFailure extends Error {
   override name = 'PointFailure';
+  constructor(
+    message: string,
+    readonly runCode?: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -81,11 +92,16 @@ export class WorkerNotStarted extends PointFailure {
 
 const WORKER = childEntry(import.meta.url, 'worker-main');
 
+/** The worker process's argument asking it to send its code's fingerprint first (WorkerPoolOptions.reportCode). */
+export const REPORT_CODE = '--report-code';
+
 interface Slot {
   /** Numbers the worker for the stage tracker. */
   id: number;
   child: ChildProcess;
   busy: boolean;
+  /** The code it started with, once it said (WorkerPoolOptions.reportCode). */
+  code?: string;
   /** While it runs a point: fails it (the worker process could not be started, or reached). */
   fail?: (error: PointFailure) => void;
 }
@@ -100,6 +116,12 @@ export interface WorkerPoolOptions {
   ownProcessGroup?: boolean;
   /** Told each stage a point starts in its worker (as inProcessRunner's `onStage`). */
   onStage?: PointStageLog;
+  /**
+   * Each worker process takes the fingerprint of its code as it starts (codeFingerprint), which a point's failure
+   * carries (PointFailure.runCode): for `compress worker`, whose copy of the code may change under it (a `git pull`)
+   * before the pool starts a worker process, which then runs the newer code.
+   */
+  reportCode?: boolean;
 }
 
 /**
@@ -115,12 +137,16 @@ export function workerPool(size: number, threads: number, log?: PointLog, signal
     for (const s of slots) if (s.child.connected) s.child.send({ type: 'stop' } satisfies WorkerRequest, () => {});
   });
   const spawn = (): Slot => {
-    const child = fork(WORKER.path, [], {
+    const child = fork(WORKER.path, opts.reportCode ? [REPORT_CODE] : [], {
       execArgv: WORKER.execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       ...(opts.ownProcessGroup && process.platform !== 'win32' ? { detached: true } : {}),
     });
     const slot: Slot = { id: spawned++, child, busy: false };
+    if (opts.reportCode)
+      child.on('message', (reply: WorkerReply) => {
+        if (reply.type === 'code') slot.code = reply.code;
+      });
     const drop = () => {
       const i = slots.indexOf(slot);
       if (i >= 0) slots.splice(i, 1);
@@ -133,7 +159,7 @@ export function workerPool(size: number, threads: number, log?: PointLog, signal
       slot.fail?.(
         child.pid === undefined
           ? new WorkerNotStarted(`cannot start a worker process: ${errorMessage(e)}`)
-          : new PointFailure(`worker process: ${errorMessage(e)}`),
+          : new PointFailure(`worker process: ${errorMessage(e)}`, slot.code),
       );
     });
     slots.push(slot);
@@ -146,7 +172,7 @@ export function workerPool(size: number, threads: number, log?: PointLog, signal
       slot.busy = true;
       return new Promise<PointResult>((resolve, reject) => {
         const onMessage = (reply: WorkerReply) => {
-          if (reply.key !== point.key) return;
+          if (reply.type === 'code' || reply.key !== point.key) return;
           if (reply.type === 'log') {
             log?.(reply.line, point);
             return;
@@ -159,11 +185,11 @@ export function workerPool(size: number, threads: number, log?: PointLog, signal
           cleanup();
           if (reply.type === 'done') resolve(markContended(reply.result, stages.takeCompany(slot.id)));
           else if (reply.type === 'interrupted') reject(new PointInterrupted(reply.message, reply.training));
-          else reject(new PointFailure(reply.error));
+          else reject(new PointFailure(reply.error, slot.code));
         };
         const onExit = (code: number | null, signal: string | null) => {
           cleanup();
-          reject(new PointFailure(`worker process exited (${signal ?? `code ${code}`}) while running the point`));
+          reject(new PointFailure(`worker process exited (${signal ?? `code ${code}`}) while running the point`, slot.code));
         };
         slot.fail = (error) => {
           cleanup();
@@ -183,7 +209,7 @@ export function workerPool(size: number, threads: number, log?: PointLog, signal
           if (signal?.aborted) slot.child.send({ type: 'stop' } satisfies WorkerRequest, () => {});
         } catch (e) {
           cleanup();
-          reject(new PointFailure(`cannot send the point to a worker: ${errorMessage(e)}`));
+          reject(new PointFailure(`cannot send the point to a worker: ${errorMessage(e)}`, slot.code));
         }
       });
     },

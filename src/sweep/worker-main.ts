@@ -7,13 +7,16 @@
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
 import { errorLine } from '../errors.ts';
 import { sendToParent } from '../processes.ts';
+import { codeFingerprint } from '../version.ts';
 import { PointInterrupted, runPoint } from './point.ts';
-import type { WorkerReply, WorkerRequest } from './pool.ts';
+import { REPORT_CODE, type WorkerReply, type WorkerRequest } from './pool.ts';
 
 // (a reply sent once the parent has quit, as on a second Ctrl-C, is dropped: this worker then ends on 'disconnect')
 const send = (reply: WorkerReply): void => sendToParent(reply);
 
 process.on('disconnect', () => process.exit(0));
+// (the code as this process loaded it: files changed after, as by a `git pull`, are not what it runs)
+if (process.argv.includes(REPORT_CODE)) send({ type: 'code', code: codeFingerprint() });
 // The terminal's Ctrl-C reaches every process of the group (unless the pool started this worker in a group of its
 // own, as `compress worker` does: its running points finish): the parent decides (it sends 'stop', and quits on a
 // second Ctrl-C, which disconnects and so ends this worker). A signal sent to this worker alone stops its point too.
