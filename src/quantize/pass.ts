@@ -280,26 +280,63 @@ function sharingUnits(targets: readonly Target[], s: BertStructure): number[][] 
   return groups;
 }
 
-/** Mixed precision: per-layer 4-bit sensitivity, then greedy bits under the budget. */
-async function runMixed(original: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext, targets: readonly Target[]): Promise<PassResult> {
-  if (o.mode.kind !== 'mixed') throw new Error('runMixed: not a mixed mode');
+/** Refuses a model mixed cannot take: a weight quantized already, or no sequence classifier to measure a loss on. */
+function requireMixedInput(original: Model, s: BertStructure, o: QuantizeOptions, targets: readonly Target[]): void {
   const quantized = targets.filter((t) => alreadyQuantized(t, original.graph.initializers.get(targetWeight(t))?.dataType) !== undefined);
   if (quantized.length)
     throw new SettingsError(
       `quantize ${modeName(o.mode)}: ${quantized.length} weight${quantized.length === 1 ? ' is' : 's are'} quantized already (${quantized[0].id}); mixed precision chooses the bits of every layer of a float model: quantize the float model instead`,
     );
   requireClassifier(original, s, 'quantize', mixedNeed(modeName(o.mode)));
-  const calibration = requireCalibration(ctx.calibration, 'quantize mixed', 'layer sensitivity');
-  requireLabels(calibration, `quantize ${modeName(o.mode)}`, 'the layer sensitivity');
+}
+
+/**
+ * Mixed's sizes from dims and data types alone: the units of layers that get one precision, their weight bytes at
+ * each precision, the budget in bytes, and the bytes of everything else (`fixed`: tables int8 unless embeddings:
+ * false, the projections outside the layers int8, as the plan stores them). Refuses a budget below the smallest
+ * size the model reaches (every layer 4-bit), in the run's words and in a sweep's plan (checkModel).
+ */
+function mixedSizes(original: Model, s: BertStructure, o: QuantizeOptions, targets: readonly Target[]) {
+  if (o.mode.kind !== 'mixed') throw new Error('mixedSizes: not a mixed mode');
   // the int8 layers of format standard need opset 11, as plain int8 does: raised here (or refused) before measuring
   const { input: model, raised } = standardOpset(original, s, o);
   // layers that share their weights (share-layers) get one precision: a unit per group, its weights counted once
   const units = sharingUnits(targets, s);
-  const unitOf = new Map(units.flatMap((g, u) => g.map((l) => [l, u] as const)));
   const weights = layerWeights(targets, s, model);
   const costs = units.map((g, u) => layerCost(u, weights[g[0]], o.mixedBlockSize, o.symmetric));
   const fp32Bytes = modelBytesFromShapes(original);
   const budget = o.mode.budget.kind === 'fraction' ? Math.floor(o.mode.budget.fraction * fp32Bytes) : o.mode.budget.bytes;
+  const allFloat = plannedBytes(
+    model,
+    targets,
+    withEmbeddings(
+      planMixed(targets, o, (layer) => (layer === undefined ? 8 : 32)),
+      targets,
+      o,
+    ),
+    o,
+  );
+  const fixed = allFloat.bytes - costs.reduce((t, c) => t + c.bytes[32], 0);
+  const least = fixed + costs.reduce((t, c) => t + c.bytes[4], 0);
+  if (least > budget) {
+    // tables that stay float whatever the plan (inside --optimize's EmbedLayerNormalization) are said so, with why:
+    // 'embeddings int8' would hide what keeps the floor high
+    const floatTables = allFloat.kept.filter((k) => k.target.startsWith('embeddings.') && !k.reason.startsWith(ALREADY));
+    const tables = !o.embeddings ? '' : floatTables.length ? `, embeddings float: ${floatTables[0].reason}` : ', embeddings int8';
+    throw new SettingsError(
+      `quantize ${modeName(o.mode)}: the budget of ${budget} bytes is below the smallest this model reaches (${least} bytes: every layer 4-bit${tables})`,
+    );
+  }
+  return { model, raised, units, costs, budget, fixed };
+}
+
+/** Mixed precision: per-layer 4-bit sensitivity, then greedy bits under the budget. */
+async function runMixed(original: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext, targets: readonly Target[]): Promise<PassResult> {
+  requireMixedInput(original, s, o, targets);
+  const calibration = requireCalibration(ctx.calibration, 'quantize mixed', 'layer sensitivity');
+  requireLabels(calibration, `quantize ${modeName(o.mode)}`, 'the layer sensitivity');
+  const { model, raised, units, costs, budget, fixed } = mixedSizes(original, s, o, targets);
+  const unitOf = new Map(units.flatMap((g, u) => g.map((l) => [l, u] as const)));
 
   const measure = async (m: Model) => {
     const runner = await CalibrationRunner.open(m, s, calibration);
@@ -321,29 +358,8 @@ async function runMixed(original: Model, s: BertStructure, o: QuantizeOptions, c
     sensitivity.push((await measure(probe.model)) - baseLoss);
     ctx.log?.(`quantize mixed: ${group.length === 1 ? 'layer' : 'layers'} ${group.join(', ')} at 4 bits: loss +${sensitivity[u].toFixed(4)}`);
   }
-  // (from dims and data types alone: plannedBytes)
-  const allFloat = plannedBytes(
-    model,
-    targets,
-    withEmbeddings(
-      planMixed(targets, o, (layer) => (layer === undefined ? 8 : 32)),
-      targets,
-      o,
-    ),
-    o,
-  );
-  const fixed = allFloat.bytes - costs.reduce((t, c) => t + c.bytes[32], 0);
-  const alloc = allocateBits(sensitivity, costs, fixed, budget);
-  if (!alloc) {
-    const least = fixed + costs.reduce((t, c) => t + c.bytes[4], 0);
-    // tables that stay float whatever the plan (inside --optimize's EmbedLayerNormalization) are said so, with why:
-    // 'embeddings int8' would hide what keeps the floor high
-    const floatTables = allFloat.kept.filter((k) => k.target.startsWith('embeddings.') && !k.reason.startsWith(ALREADY));
-    const tables = !o.embeddings ? '' : floatTables.length ? `, embeddings float: ${floatTables[0].reason}` : ', embeddings int8';
-    throw new SettingsError(
-      `quantize ${modeName(o.mode)}: the budget of ${budget} bytes is below the smallest this model reaches (${least} bytes: every layer 4-bit${tables})`,
-    );
-  }
+  // (mixedSizes refused a budget below every layer at 4 bits)
+  const alloc = allocateBits(sensitivity, costs, fixed, budget)!;
   const result = applyPlan(
     model,
     targets,
@@ -584,7 +600,8 @@ export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeO
  * checkStorage's refusals, then for int8 and int8-group a group size that does not divide a layer's projection
  * (planDynamic's) and an opset format standard cannot raise (standardOpset's), and for int8, int8-group and
  * int4-block a plan that would quantize no weight (requireQuantized's, from keptByPlan, which decides each target as
- * the run does): reads dims and data types only (the pass's checkModel, which a sweep's plan asks). int8-static's
+ * the run does), and for mixed a weight quantized already, no classifier, or a budget below every layer at 4 bits
+ * (mixedSizes): reads dims and data types only (the pass's checkModel, which a sweep's plan asks). int8-static's
  * projections wait for their calibrated ranges, which a plan has not measured.
  */
 function checkQuantizable(model: Model, s: BertStructure, o: QuantizeOptions): void {
@@ -593,6 +610,10 @@ function checkQuantizable(model: Model, s: BertStructure, o: QuantizeOptions): v
     const plan = planDynamic(targets, s, o, []);
     requireSomeQuantized(standardOpset(model, s, o).input, targets, plan, o);
   } else if (o.mode.kind === 'int4-block') requireSomeQuantized(model, targets, planInt4(targets, o, o.mode.blockSize), o);
+  else if (o.mode.kind === 'mixed') {
+    requireMixedInput(model, s, o, targets);
+    mixedSizes(model, s, o, targets);
+  }
 }
 
 /** Refuses `plan` where applyPlan would quantize no target of `model` with it (requireQuantized), reading no weight value. */

@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
-import { tinyBert } from '../helpers/models.ts';
+import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
+import { findBert } from '../../src/bert/discover.ts';
+import { quantize, syntheticCalibration } from '../quantize/helpers.ts';
 import { planRefusal, writeQuantizedModels } from './plan-refusal.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { SettingsError } from '../../src/errors.ts';
@@ -201,5 +203,37 @@ describe('a quantize step that would quantize no weight of the model read', () =
   it('plans it where the tables are quantized (embeddings: true)', async () => {
     expect(await planRefusal(noneRoot, 'q', ['narrow'], 'p', [step('quantize', { mode: 'int4-block:16' })])).toBeUndefined();
     expect(await planRefusal(noneRoot, 'q', ['int4-tables'], 'p', [step('quantize', { mode: 'int8' })])).toBeUndefined();
+  });
+
+  it.each([
+    ['mixed:0.1', {}],
+    ['mixed:0.3', { embeddings: false }],
+  ])('refuses %s %o, a budget below the smallest the model reaches, in the words of the point', async (mode, settings) => {
+    const model = tinyBert();
+    const point = await quantize(model, findBert(model), { mode, ...settings }, syntheticCalibration(tinyBertConfig().vocabSize, 2)).then(
+      () => 'ran',
+      (e: Error) => e.message,
+    );
+    expect(point).toMatch(/ bytes is below the smallest this model reaches \(\d+ bytes: every layer 4-bit/);
+    // (mixed measures on calibration data, which planRefusal's sweeps leave out)
+    const plan = (budget: string) =>
+      planSweep(
+        parseSweep(
+          {
+            name: 'mixed',
+            models: [{ path: 'models/tiny', tasks: ['SST-2'] }],
+            calibration: { examples: 4 },
+            pipelines: [{ name: 'p', steps: [step('quantize', { mode: budget, ...settings })] }],
+          },
+          join(noneRoot, 'mixed.yaml'),
+          'mixed.yaml',
+        ),
+        { glueDir: join(noneRoot, 'glue'), workDir: join(noneRoot, 'work') },
+      ).then(
+        () => undefined,
+        (e: Error) => (expect(e).toBeInstanceOf(SettingsError), e.message),
+      );
+    expect(await plan(mode)).toBe(`${join(noneRoot, 'mixed.yaml')}: pipeline 'p' on model 'tiny', step 1 (quantize): ${point}`);
+    expect(await plan('mixed:0.6')).toBeUndefined();
   });
 });
