@@ -6,7 +6,7 @@
  * never returns for a path under /proc. A write that fails anyway is a one-line UserError (`fileSystemError`), not a
  * stack trace.
  */
-import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { FS_REASONS, SettingsError, UserError } from './errors.ts';
 import { ensureFolder, kindOf, NO_NEW_ENTRIES, notAFolder } from './folders.ts';
@@ -29,6 +29,17 @@ export function checkFolderPath(dir: string, label = dir): void {
     if (kind !== null) throw new SettingsError(notAFolder(label, abs, kind));
     if (dirname(abs) === abs) return;
   }
+}
+
+/**
+ * The name a command line gives a transformers.js folder (`-o DIR`), checked before anything is read: not a file (nor
+ * a device), nor under one (checkFolderPath). A SettingsError, as export/destination.ts' checkModelOutputName's for an
+ * .onnx output.
+ */
+export function checkFolderOutputName(output: string, label = `-o ${output}`): void {
+  checkFolderPath(dirname(resolve(output)), label);
+  if (existsSync(output) && !statSync(output).isDirectory())
+    throw new SettingsError(`${label}: ${output} is a file; with --format transformers.js, -o is the folder to write`);
 }
 
 /** Creates and removes a file in `dir`: the only test of writability that holds for root and read-only mounts. */

@@ -4,7 +4,8 @@
  */
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import { SettingsError, UsageError } from '../errors.ts';
-import { checkFolderPath } from '../destination.ts';
+import { checkFolderOutputName, checkFolderPath } from '../destination.ts';
+import { checkModelOutputName } from '../export/destination.ts';
 
 export interface GlobalFlags {
   verbose?: boolean;
@@ -42,10 +43,23 @@ export function tokenizerFlag(use: string) {
 }
 
 /**
+ * The checks of a model command's -o `output` (compress, export) for its --format and --force, before any file is
+ * read, each a usage mistake: an .onnx output's name (checkModelOutputName), --force with transformers.js
+ * (checkForceFormat), a transformers.js -o named like an .onnx file (checkFormatOutput) or not a folder
+ * (checkFolderOutputName).
+ */
+export function checkModelOutputFlags(output: string, format: string | undefined, force: boolean | undefined): void {
+  if (format !== 'transformers.js') commandLineCheck(() => checkModelOutputName(output));
+  checkForceFormat(force, format);
+  checkFormatOutput(output, format);
+  if (format === 'transformers.js') commandLineCheck(() => checkFolderOutputName(output));
+}
+
+/**
  * Refuses --force with --format transformers.js in one line: that -o is a new or empty folder, so there is nothing
  * of another model's for --force to write over.
  */
-export function checkForceFormat(force: boolean | undefined, format: string | undefined): void {
+function checkForceFormat(force: boolean | undefined, format: string | undefined): void {
   if (force && format === 'transformers.js')
     throw new UsageError('--force: with --format transformers.js, -o is a new or empty folder, with nothing of another model to write over; drop --force');
 }
@@ -54,7 +68,7 @@ export function checkForceFormat(force: boolean | undefined, format: string | un
  * Refuses, with --format transformers.js, an -o named like an .onnx file: that -o is the folder written (config.json,
  * tokenizer, onnx/model.onnx), and `-o web/model.onnx` would make a folder model.onnx holding onnx/model.onnx.
  */
-export function checkFormatOutput(output: string, format: string | undefined): void {
+function checkFormatOutput(output: string, format: string | undefined): void {
   if (format !== 'transformers.js' || !/\.onnx$/i.test(output.replace(/[\\/]+$/, ''))) return;
   const folder = output.replace(/[\\/]+$/, '').replace(/\.onnx$/i, '') || 'web';
   throw new UsageError(

@@ -21,7 +21,7 @@
  * The folder is built in a staging folder beside the output and renamed into place; an existing output must be an
  * empty folder.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { buildFromHuggingFaceFolder, checkpointWeightFiles } from '../bert/build-hf.ts';
 import { findBert } from '../bert/discover.ts';
@@ -34,7 +34,7 @@ import { withInt64Inputs } from '../bert/int64-inputs.ts';
 import { modelInputs, type InputRole } from '../bert/model-inputs.ts';
 import { inputLimits } from '../bert/input-limits.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
-import { checkFolderPath, checkOutputFolder, fileSystemError, lineageSourcePath } from '../destination.ts';
+import { checkFolderOutputName, checkOutputFolder, fileSystemError, lineageSourcePath } from '../destination.ts';
 import { SettingsError, UsageError, fsReason, namingUserPaths } from '../errors.ts';
 import { checkConfigLabels, scoresOutput } from '../eval/graph-checks.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
@@ -478,16 +478,6 @@ export function checkFolderOutput(output: string, owned: readonly string[], labe
   const inside = owned.find((f) => f === real || f.startsWith(`${real}/`));
   if (inside) throw new UsageError(`${label}: ${inside} is one of the input model's files; refusing to write over it`);
   checkOutputFolder(dirname(abs), label);
-}
-
-/**
- * The name a command line gives a transformers.js folder (`-o DIR`), checked before anything is read: not a file (nor a
- * device), nor under one (checkFolderPath). A SettingsError, as checkModelOutputName's for an .onnx output.
- */
-export function checkFolderOutputName(output: string, label = `-o ${output}`): void {
-  checkFolderPath(dirname(resolve(output)), label);
-  if (existsSync(output) && !statSync(output).isDirectory())
-    throw new SettingsError(`${label}: ${output} is a file; with --format transformers.js, -o is the folder to write`);
 }
 
 /**

@@ -5,16 +5,15 @@
  */
 import type { Argv } from 'yargs';
 import { UsageError } from '../../errors.ts';
-import { checkModelOutputName } from '../../export/destination.ts';
 import { compressFile, loadInput } from '../../export/compress.ts';
-import { checkFolderOutputName, compressToTransformersJs } from '../../export/transformers-js.ts';
+import { compressToTransformersJs } from '../../export/transformers-js.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { floatFolderFile } from '../../eval/model-files.ts';
 import { registerAllPasses } from '../../passes.ts';
 import { checkCalibrationSettings, DEFAULT_CALIBRATION_EXAMPLES, loadCalibration } from '../../eval/calibration.ts';
 import { checkCalibrationFlag, passFlagList, stepsFromFlags, withPassFlags } from '../pass-flags.ts';
 import { readsCalibrationLabels } from '../../pass-declarations.ts';
-import { FORCE_FLAG, checkForceFormat, commandLineCheck, checkFormatOutput, out, err, tokenizerFlag, type CliCommand } from '../command.ts';
+import { FORCE_FLAG, checkModelOutputFlags, commandLineCheck, out, err, tokenizerFlag, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 import { cpuInfo } from '../../bench/machine.ts';
 import { reduceRangeNote } from '../reduce-range-note.ts';
@@ -80,10 +79,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
       throw new UsageError(`no pass given: use ${passFlagList()} (see --help, or compress passes)${asIs}`);
     }
     if (!args.output) throw new UsageError('missing -o/--output: where to write the compressed model');
-    if (args.format !== 'transformers.js') commandLineCheck(() => checkModelOutputName(args.output!));
-    checkForceFormat(args.force, args.format);
-    checkFormatOutput(args.output, args.format);
-    if (args.format === 'transformers.js') commandLineCheck(() => checkFolderOutputName(args.output!));
+    checkModelOutputFlags(args.output, args.format, args.force);
     commandLineCheck(() => checkCalibrationFlag(steps, args.calibrate)); // (its pass settings checked too)
     // (an .onnx output gets the input folder's tokenizer files, not --tokenizer's: given without a use, it went unread)
     if (args.tokenizer !== undefined && args.calibrate === undefined && args.format !== 'transformers.js')

@@ -7,13 +7,12 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { exportHuggingFaceFolder } from '../../export/from-huggingface.ts';
-import { checkFolderOutputName, compressToTransformersJs, exportToTransformersJs } from '../../export/transformers-js.ts';
+import { compressToTransformersJs, exportToTransformersJs } from '../../export/transformers-js.ts';
 import { loadInput } from '../../export/compress.ts';
 import { floatFolderFile } from '../../eval/model-files.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { SettingsError, UsageError } from '../../errors.ts';
-import { checkModelOutputName } from '../../export/destination.ts';
-import { FORCE_FLAG, checkForceFormat, checkFormatOutput, commandLineCheck, err, out, tokenizerFlag, type CliCommand } from '../command.ts';
+import { FORCE_FLAG, checkModelOutputFlags, err, out, tokenizerFlag, type CliCommand } from '../command.ts';
 import { localCheckpoint } from '../model-ref.ts';
 
 interface ExportArgs {
@@ -51,10 +50,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
       .option('force', FORCE_FLAG) as unknown as Argv<ExportArgs>,
   run: async (args) => {
     if (!args.output) throw new UsageError('missing -o/--output: where to write the ONNX model');
-    if (args.format !== 'transformers.js') commandLineCheck(() => checkModelOutputName(args.output!));
-    checkForceFormat(args.force, args.format);
-    checkFormatOutput(args.output, args.format);
-    if (args.format === 'transformers.js') commandLineCheck(() => checkFolderOutputName(args.output!));
+    checkModelOutputFlags(args.output, args.format, args.force);
     const seed = args['seed-missing'];
     if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0)) throw new UsageError(`--seed-missing must be an integer ≥ 0 (got ${seed})`);
     if (args.format === 'transformers.js') {
