@@ -249,13 +249,16 @@ export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string 
 
 /**
  * The --student spec checked for form before any model is read: a path that exists, or a spec the library builds
- * from the teacher (every-other, bert:…, bilstm:…) that its parsers accept.
+ * from the teacher (every-other, bert:…, bilstm:…) that its parsers accept; a missing path (one naming a folder or
+ * an .onnx file) is said to be missing rather than listed with the forms.
  */
 export async function checkStudentSpec(spec: string): Promise<void> {
   const students = await import('../train/students/index.ts');
   // (a spec's form is the command line's: its refusal a usage mistake)
   if (students.isStudentSpec(spec)) commandLineCheck(() => students.checkStudentSpec(spec));
   else if (!existsSync(spec)) {
+    // (a spec written as a path, with a folder or an .onnx name, is a missing model, not a mistyped form)
+    if (/[\\/]|\.onnx$/i.test(spec)) throw new SettingsError(`--student ${spec}: no such file or folder`);
     throw new SettingsError(`--student ${spec}: not a model path, ${STUDENT_FORMS}`);
   }
 }

@@ -284,6 +284,12 @@ describe('compress train / distill: refusals before any work, one line each', ()
       1,
     ],
     [
+      'missing student path',
+      (o: string) => ['distill', '--teacher', tiny.dir, '--student', join(tiny.dir, 'gone', 'model.onnx'), '--task', 'SST-2', '-o', o],
+      /--student \S+gone\/model\.onnx: no such file or folder/,
+      1,
+    ],
+    [
       'bad bert: key',
       (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'bert:depth=2', '--task', 'SST-2', '-o', o],
       /student 'bert:depth=2': unknown setting 'depth=2' \(expected layers=N, hidden=N, heads=N, intermediate=N\)/,
