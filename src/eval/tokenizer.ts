@@ -802,8 +802,12 @@ function splitOnMetaspace(tokenizer: Tokenizer, json: object): void {
   }
 }
 
-/** A character tokenizers' Punctuation pre-tokenizer splits on (pre_tokenizers/punctuation.rs is_punc: ASCII punctuation or Unicode's P categories). */
-const PUNCTUATION_CHAR = /^[\p{P}\u0021-\u002F\u003A-\u0040\u005B-\u0060\u007B-\u007E]$/u;
+/**
+ * The characters tokenizers' Punctuation pre-tokenizer splits on (pre_tokenizers/punctuation.rs is_punc: ASCII
+ * punctuation or Unicode's P categories), as a regex character class's body that Oniguruma and JS read alike.
+ */
+const PUNCTUATION_CLASS = '\\p{P}\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007E';
+const PUNCTUATION_CHAR = new RegExp(`^[${PUNCTUATION_CLASS}]$`, 'u');
 
 /**
  * `text` split as tokenizers' Punctuation pre-tokenizer of `behavior` splits it (normalizer.rs split, each punctuation
@@ -1293,13 +1297,46 @@ export function fusesUnknownsInTransformersJs(json: object): boolean {
 }
 
 /**
+ * A tokenizer.json pre-tokenizer whose Punctuation pre-tokenizers (a Sequence's at any depth) of a behavior other than
+ * Contiguous are written as Splits that tokenizers and @huggingface/tokenizers split alike (punctuationPieces), where
+ * @huggingface/tokenizers ignores a Punctuation's behavior and splits as Contiguous: Isolated (where none is written)
+ * and Removed split on each punctuation character; MergedWithPrevious and MergedWithNext keep (invert) the matches of a
+ * regex giving each piece, which tokenizers reads as pieces with no match between them. `part` itself where it has none.
+ */
+function withPunctuationSplits(part: unknown): unknown {
+  const p = part as Record<string, unknown> | null | undefined;
+  if (p?.type === 'Sequence' && Array.isArray(p.pretokenizers)) {
+    const list = p.pretokenizers.map(withPunctuationSplits);
+    return list.every((q, i) => q === (p.pretokenizers as unknown[])[i]) ? p : { ...p, pretokenizers: list };
+  }
+  if (p?.type !== 'Punctuation') return part;
+  const mark = `[${PUNCTUATION_CLASS}]`;
+  const other = `[^${PUNCTUATION_CLASS}]`;
+  const split = (regex: string, behavior: string, invert: boolean) => ({ type: 'Split', pattern: { Regex: regex }, behavior, invert });
+  switch (p.behavior ?? 'Isolated') {
+    case 'Isolated':
+    case 'Removed':
+      return split(mark, String(p.behavior ?? 'Isolated'), false);
+    case 'MergedWithPrevious':
+      return split(`${other}+${mark}?|${mark}`, 'Isolated', true);
+    case 'MergedWithNext':
+      return split(`${mark}?${other}+|${mark}`, 'Isolated', true);
+    default:
+      return part;
+  }
+}
+
+/**
  * A tokenizer.json object whose Metaspace pre-tokenizers that split (splittingMetaspaces) are written as transformers.js
  * reads them alike: a Metaspace that does not split, then a Split on a regex that matches the pieces before each ▁
  * (`▁[^▁]*|[^▁]+`, Isolated), which tokenizers reads as the same split (pre_tokenizers/metaspace.rs splits on the
  * replacement MergedWithNext) and @huggingface/tokenizers honours, where it ignores `split` and gave a Unigram model
- * the whole text, a piece holding ▁ matched across two words. `json` itself when it has none.
+ * the whole text, a piece holding ▁ matched across two words; its Punctuations as Splits (withPunctuationSplits).
+ * `read` itself when it has neither.
  */
-export function withSplitsTransformersJsReads(json: Record<string, unknown>): Record<string, unknown> {
+export function withSplitsTransformersJsReads(read: Record<string, unknown>): Record<string, unknown> {
+  const punctuated = withPunctuationSplits(read.pre_tokenizer);
+  const json = punctuated === read.pre_tokenizer ? read : { ...read, pre_tokenizer: punctuated };
   const metaspaces = splittingMetaspaces(json);
   if (metaspaces.length === 0) return json;
   // (one replacement character, as tokenizers' Metaspace holds a char; the regex reads alike in Oniguruma and JS)
