@@ -180,7 +180,7 @@ describe('compress train / distill: --help', () => {
     expect(/--student (.*?)\[string\]/.exec(help)?.[1]).toMatch(/bilstm:hidden=H\[,embedding=E\]\[,mlp=M\]/);
     const { parseBilstmSpec } = await import('../../src/train/students/bilstm-config.ts');
     expect(parseBilstmSpec('bilstm:hidden=8,mlp=4').mlpSize).toBe(4);
-    const refused = await inProcess('distill', '--teacher', tiny.dir, '--student', join(work, 'no-such-student'), '--task', 'SST-2', '-o', freshOutput());
+    const refused = await inProcess('distill', '--teacher', tiny.dir, '--student', 'no-such-student', '--task', 'SST-2', '-o', freshOutput());
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/bilstm:hidden=H\[,embedding=E\]\[,mlp=M\]/);
   });
