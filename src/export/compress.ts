@@ -336,7 +336,8 @@ async function compressInto(opts: CompressOptions, model: Model, externalFiles: 
       removeSideFiles(dirname(opts.output), foreign, label);
       if (config?.json) writeFileAtomic(config.record.path, JSON.stringify(config.json, null, 2) + '\n');
       const copied = opts.copyModelFiles !== false ? copyModelSideFiles(modelDir, dirname(opts.output)) : [];
-      // what a run killed while writing config.json or a tokenizer file left beside them (the model's: saveModel)
+      // what a run killed while writing config.json or a tokenizer file left beside them (the model's own is written in
+      // the staging folder, which openStaging's removeStaleStaging clears)
       removeStaleTemporariesIn(dirname(opts.output), MODEL_SIDE_FILES);
       return copied;
     });
