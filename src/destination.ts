@@ -7,7 +7,7 @@
  * stack trace.
  */
 import { closeSync, existsSync, openSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { FS_REASONS, SettingsError, UserError } from './errors.ts';
 import { ensureFolder, kindOf, NO_NEW_ENTRIES, notAFolder } from './folders.ts';
 import { TEMPORARY_SUFFIX_BYTES } from './files.ts';
@@ -23,6 +23,7 @@ export { ensureFolder, fileSystemError, removeCreatedFolders } from './folders.t
  * made before other files are written (a sweep's store, a folder flag).
  */
 export function checkFolderPath(dir: string, label = dir): void {
+  checkPathLength(dir, label);
   for (let abs = resolve(dir); ; abs = dirname(abs)) {
     const kind = kindOf(abs);
     if (kind === 'folder') return;
@@ -32,11 +33,12 @@ export function checkFolderPath(dir: string, label = dir): void {
 }
 
 /**
- * The name a command line gives a transformers.js folder (`-o DIR`), checked before anything is read: not a file (nor
- * a device), nor under one (checkFolderPath). A SettingsError, as export/destination.ts' checkModelOutputName's for an
- * .onnx output.
+ * The name a command line gives a transformers.js folder (`-o DIR`), checked before anything is read: not too long
+ * (checkPathLength), not a file (nor a device), nor under one (checkFolderPath). A SettingsError, as
+ * export/destination.ts' checkModelOutputName's for an .onnx output.
  */
 export function checkFolderOutputName(output: string, label = `-o ${output}`): void {
+  checkPathLength(output, label);
   checkFolderPath(dirname(resolve(output)), label);
   if (existsSync(output) && !statSync(output).isDirectory())
     throw new SettingsError(`${label}: ${output} is a file; with --format transformers.js, -o is the folder to write`);
@@ -71,25 +73,45 @@ export function checkOutputFile(path: string, label = path): void {
   checkOutputFiles([path], label);
 }
 
-/** The longest file name most file systems take (NAME_MAX), in bytes. */
+/** The longest file or folder name most file systems take (NAME_MAX), in bytes. */
 const NAME_MAX = 255;
+/** The longest path Linux takes (PATH_MAX, 4096 with its terminating NUL), in bytes. */
+const PATH_BYTES_MAX = 4095;
 
 /**
- * Refuses any of `paths` that exists and is not a regular file (a folder, device, pipe or socket), whose name is
- * too long to be written atomically (its temporary name would pass NAME_MAX), or under a file (checkFolderPath);
- * creates nothing. A SettingsError: the name given is wrong, which a command line checks as its usage mistake
- * (commandLineCheck).
+ * Refuses `path` when a name in it is longer than NAME_MAX bytes or its absolute path longer than PATH_MAX, which every
+ * file call would refuse ('name too long'); a `'file'`, written through its temporary name (temporaryPathFor), must
+ * leave room for that name's suffix. A SettingsError: the name given is wrong, which a command line checks as its
+ * usage mistake (commandLineCheck), first of its checks of a path (each looks at the file system).
+ */
+export function checkPathLength(path: string, label: string, what: 'file' | 'folder' = 'folder'): void {
+  const abs = resolve(path);
+  const file = what === 'file';
+  const room = (most: number) => (file ? `at most ${most - TEMPORARY_SUFFIX_BYTES}, as its temporary name adds ${TEMPORARY_SUFFIX_BYTES}` : `at most ${most}`);
+  const parts = abs.split(sep);
+  for (const [i, name] of parts.entries()) {
+    const isFile = file && i === parts.length - 1;
+    const bytes = Buffer.byteLength(name);
+    // (named by its end: a model output's sidecar, …onnx.json, shares its start)
+    if (bytes + (isFile ? TEMPORARY_SUFFIX_BYTES : 0) > NAME_MAX)
+      throw new SettingsError(
+        `${label}: the ${isFile ? 'file' : 'folder'} name …${name.slice(-24)} is too long (${bytes} bytes; ${isFile ? room(NAME_MAX) : `at most ${NAME_MAX}`})`,
+      );
+  }
+  const bytes = Buffer.byteLength(abs);
+  if (bytes + (file ? TEMPORARY_SUFFIX_BYTES : 0) > PATH_BYTES_MAX)
+    throw new SettingsError(`${label}: the path is too long (${bytes} bytes as an absolute path; ${room(PATH_BYTES_MAX)})`);
+}
+
+/**
+ * Refuses any of `paths` that is too long to be written atomically (checkPathLength: its temporary name would pass
+ * NAME_MAX or PATH_MAX), exists and is not a regular file (a folder, device, pipe or socket), or lies under a file
+ * (checkFolderPath); creates nothing. A SettingsError: the name given is wrong, which a command line checks as its
+ * usage mistake (commandLineCheck).
  */
 export function checkOutputKinds(paths: readonly string[], label: string): void {
   for (const path of paths) {
-    const name = basename(path);
-    const bytes = Buffer.byteLength(name);
-    if (bytes + TEMPORARY_SUFFIX_BYTES > NAME_MAX) {
-      // named by its end: the output's sidecar (…onnx.json) shares its start
-      throw new SettingsError(
-        `${label}: the file name …${name.slice(-24)} is too long (${bytes} bytes; at most ${NAME_MAX - TEMPORARY_SUFFIX_BYTES}, as its temporary name adds ${TEMPORARY_SUFFIX_BYTES})`,
-      );
-    }
+    checkPathLength(path, label, 'file');
     checkFolderPath(dirname(path), label);
     const kind = kindOf(path);
     if (kind === 'folder') throw new SettingsError(`${label}: ${path} is a folder; give a file name`);

@@ -10,7 +10,16 @@
 import { existsSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { checkFolderPath, checkOnnxName, checkOutputFiles, fileSystemError, lineagePath, modelOutputFiles, refuseForeignSideFiles } from '../destination.ts';
+import {
+  checkFolderPath,
+  checkOnnxName,
+  checkOutputFiles,
+  checkPathLength,
+  fileSystemError,
+  lineagePath,
+  modelOutputFiles,
+  refuseForeignSideFiles,
+} from '../destination.ts';
 export { checkNotInTransformersJsFolder } from '../destination.ts';
 import { UsageError } from '../errors.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject, readModelFile } from '../eval/model-files.ts';
@@ -40,13 +49,17 @@ export function inputFiles(input: string, externalFiles: readonly string[]): str
 }
 
 /**
- * The name a command line gives a model output (`-o OUT`), checked before anything is read: not named like a side
- * file (nor its sidecar or data file), ending in .onnx (checkOnnxName), and not under a file (checkFolderPath).
+ * The name a command line gives a model output (`-o OUT`), checked before anything is read: not too long for it, its
+ * sidecar or data file to be written (checkPathLength), not named like a side file (nor its sidecar or data file),
+ * ending in .onnx (checkOnnxName), and not under a file (checkFolderPath).
  */
 export function checkModelOutputName(output: string): void {
-  checkNotSideFileNames(modelOutputFiles(output), `-o ${output}`);
+  const label = `-o ${output}`;
+  const files = modelOutputFiles(output);
+  for (const [path] of files) checkPathLength(path, label, 'file');
+  checkNotSideFileNames(files, label);
   checkOnnxName(output);
-  checkFolderPath(dirname(output), `-o ${output}`);
+  checkFolderPath(dirname(output), label);
 }
 
 /**

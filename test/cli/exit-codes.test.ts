@@ -136,6 +136,33 @@ describe('exit codes', () => {
     expect([r.code, r.stdout]).toEqual([2, '']);
   });
 
+  // a name the file system would refuse as too long (a name over NAME_MAX bytes, a path over PATH_MAX), named by its flag
+  const long = 'n'.repeat(300);
+  const deep = join(root, ...Array<string>(21).fill('d'.repeat(200))); // 21 names of 200 bytes: past 4,095 bytes
+  it.each([
+    [[model, '--prune-ffn', '0.5', '-o', join(root, `${long}.onnx`)], '-o', /the file name …n{19}\.onnx is too long \(305 bytes; at most 234, /],
+    [[model, '--prune-ffn', '0.5', '-o', join(root, long, 'model.onnx')], '-o', /the folder name …n{24} is too long \(300 bytes; at most 255\)/],
+    [[model, '--prune-ffn', '0.5', '--format', 'transformers.js', '-o', join(root, long)], '-o', /the folder name …n{24} is too long/],
+    [['export', model, '-o', join(deep, 'model.onnx')], '-o', /the path is too long \(42\d\d bytes as an absolute path; at most 4074, /],
+    [['train', model, '--task', 'SST-2', '-o', join(root, `${'n'.repeat(228)}.onnx`)], '-o', /the file name …n{14}\.onnx\.json is too long \(238 bytes/],
+    [
+      ['distill', '--teacher', model, '--student', 'every-other', '--task', 'SST-2', '-o', out, '--cache-dir', deep],
+      '--cache-dir',
+      /the path is too long \(42\d\d bytes as an absolute path; at most 4095\)/,
+    ],
+    [['sweep', join(root, 'sweep.yaml'), '--store', join(root, long, 's.sqlite')], '--store', /the folder name …n{24} is too long/],
+    [['sweep', join(root, 'sweep.yaml'), '--work-dir', join(root, long)], '--work-dir', /the folder name …n{24} is too long/],
+    [['worker', '--queue', 'redis://127.0.0.1:1/0', '--work-dir', join(root, long)], '--work-dir', /the folder name …n{24} is too long/],
+    [['report', join(root, 'absent.sqlite'), '--out', join(root, long)], '--out', /the folder name …n{24} is too long/],
+    [['eval', model, '--task', 'SST-2', '--out', join(root, long, 'r.json')], '--out', /the folder name …n{24} is too long/],
+    [['eval', model, '--task', 'SST-2', '--split', 'test', '--submission', join(root, long)], '--submission', /the folder name …n{24} is too long/],
+    [['data', 'download', '--tasks', 'SST-2', '--dir', join(root, long)], '--dir', /the folder name …n{24} is too long/],
+  ])('a name too long for the file system is a usage mistake naming its flag, exit 2: %j', async (args, flag, message) => {
+    const r = await cli(...(args as string[]));
+    expect(r.stderr).toMatch(new RegExp(`^compress: ${flag} \\S+: ${(message as RegExp).source}.*\n$`));
+    expect([r.code, r.stdout]).toEqual([2, '']);
+  });
+
   it('--format transformers.js -o naming a file: a usage mistake, exit 2', async () => {
     const r = await cli(model, '--prune-ffn', '0.5', '--format', 'transformers.js', '-o', file);
     expect(r.stderr).toMatch(/^compress: -o \S+a-file: \S+a-file is a file; with --format transformers\.js, -o is the folder to write\n$/);
