@@ -35,8 +35,10 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // loads the tokenizer as returns no token types (RoBERTa's, DistilBERT's …, or model_input_names without them), as the
   // model computes without them, where eval and training fed the template's (a BERT template's second text type 1).
   // And a Punctuation pre-tokenizer splits as tokenizers' of its behavior (Isolated where none is written: each
-  // punctuation character alone), where a run of punctuation was one pre-token whatever the behavior.
-  { version: 5, changed: (t, pairs) => t.metaspaceFirst || (pairs && t.typesNotReturned) || t.punctuationSplit },
+  // punctuation character alone), where a run of punctuation was one pre-token whatever the behavior. And an XLM or
+  // FlauBERT folder of vocab.json and merges.txt is refused, where it was read as byte-level BPE: its points are stale
+  // (recomputed with --rerun-stale, which fails saying to give a tokenizer.json).
+  { version: 5, changed: (t, pairs) => t.metaspaceFirst || (pairs && t.typesNotReturned) || t.punctuationSplit || t.slowOnlyBpe },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

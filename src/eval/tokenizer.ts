@@ -592,17 +592,27 @@ export function folderTokenizerJson(dir: string): { file: string; json: Record<s
   const built = (file: string, json: object) => ({ file, json: json as Record<string, unknown>, asRead: false });
   const vocabFile = join(dir, 'vocab.txt');
   if (existsSync(vocabFile)) return built(vocabFile, vocabTokenizerJson(vocabFile, config));
-  const bpe = bpeFiles(dir);
-  const slowOnly = bpe && autoTokenizerClass(dir, config);
-  // (XLM's and FlauBERT's vocab.json and merges.txt are a BPE whose word ends are marked </w>, not byte-level BPE)
-  if (isSlowOnlyClass(slowOnly))
+  const slowOnly = slowOnlyBpeClass(dir, config);
+  if (slowOnly !== undefined)
     throw new DataError(
       `${dir}: its vocab.json and merges.txt are ${slowOnly}'s BPE (word ends marked </w>, Moses pre-tokenizing), which compress does not read (it reads these files as byte-level BPE): give a folder holding a tokenizer.json of this tokenizer (tokenizers' BPE with end_of_word_suffix "</w>")`,
     );
+  const bpe = bpeFiles(dir);
   if (bpe) return built(bpe.vocab, bpeTokenizerJson(bpe, config));
   if (sentencePieceFile(dir) === undefined) return undefined;
   const spm = sentencePieceFolderTokenizerJson(dir, config);
   return { ...built(spm.file, spm.json), tokenizerClass: spm.tokenizerClass };
+}
+
+/**
+ * The slow-only class (XLMTokenizer, FlaubertTokenizer) whose BPE `dir`'s vocab.json and merges.txt are where it holds
+ * no tokenizer.json or vocab.txt, which folderTokenizerJson refuses (their word ends are marked </w>: not byte-level
+ * BPE, as it read them before); undefined otherwise.
+ */
+function slowOnlyBpeClass(dir: string, config: TokenizerConfigJson): string | undefined {
+  if (existsSync(join(dir, 'tokenizer.json')) || existsSync(join(dir, 'vocab.txt')) || !bpeFiles(dir)) return undefined;
+  const named = autoTokenizerClass(dir, config);
+  return isSlowOnlyClass(named) ? named : undefined;
 }
 
 /**
@@ -1170,8 +1180,9 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * Metaspace of prepend_scheme first after another pre-tokenizer or behind a normalizer (firstMetaspaceMended);
  * `typesNotReturned`, its post-processor gives a pair's tokens a type other than 0 (givesPairTypes) and the class
  * transformers loads it as returns no token types (returnsTokenTypes), which eval fed; `punctuationSplit`, its
- * pre-tokenizer has a Punctuation of a behavior other than Contiguous (splitPunctuationAsTokenizers). Undefined where
- * the folder has no tokenizer this code reads.
+ * pre-tokenizer has a Punctuation of a behavior other than Contiguous (splitPunctuationAsTokenizers); `slowOnlyBpe`, it
+ * is an XLM or FlauBERT folder of vocab.json and merges.txt (slowOnlyBpeClass), now refused, where it was read as
+ * byte-level BPE (its other traits false). Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -1185,6 +1196,7 @@ export interface TokenizerTraits {
   metaspaceFirst: boolean;
   typesNotReturned: boolean;
   punctuationSplit: boolean;
+  slowOnlyBpe: boolean;
 }
 
 /**
@@ -1361,10 +1373,25 @@ export function withSplitsTransformersJsReads(read: Record<string, unknown>): Re
 /** The TokenizerTraits of the tokenizer in `dir` as loadTokenizer reads it; undefined where it has none this code reads. */
 export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
   try {
+    const config = readConfig(dir);
+    if (slowOnlyBpeClass(dir, config) !== undefined)
+      return {
+        addedTokens: false,
+        pairTemplate: false,
+        albertDigitComma: false,
+        otherSentencePiece: false,
+        metaspaceSplit: false,
+        removeSpace: false,
+        lowercaseRemoveAccent: false,
+        unknownsAcrossPreTokens: false,
+        metaspaceFirst: false,
+        typesNotReturned: false,
+        punctuationSplit: false,
+        slowOnlyBpe: true,
+      };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
     const read = found.json;
-    const config = readConfig(dir);
     const jsonFile = join(dir, 'tokenizer.json');
     const raw = existsSync(jsonFile) ? readJsonObject(jsonFile) : undefined;
     const model = modelVocabulary(read) ?? new Map<string, number>();
@@ -1386,6 +1413,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       metaspaceFirst: firstMetaspaceMended(read),
       typesNotReturned: returnsTokenTypes(dir, config) === false && givesPairTypes(read),
       punctuationSplit: splitsPunctuation((read as { pre_tokenizer?: unknown }).pre_tokenizer),
+      slowOnlyBpe: false,
     };
   } catch {
     return undefined;

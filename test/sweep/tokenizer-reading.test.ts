@@ -5,6 +5,7 @@
  * BERT tokenizer, which no change touched, keeps its key and its result.
  */
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -347,6 +348,47 @@ pipelines:
       ]);
     } finally {
       writeFileSync(addedTokens, kept);
+    }
+  });
+});
+
+describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refused)', () => {
+  it('is stale in the report, at reading version 5, where it was read as byte-level BPE; --rerun-stale fails at it saying what to give', async () => {
+    const t = writeTinySweep({ rows: 8 });
+    try {
+      const dir = join(t.root, 'models', 'tiny-xlm');
+      cpSync(join(t.root, 'models', 'tiny-sst2'), dir, { recursive: true });
+      for (const f of ['vocab.txt', 'tokenizer.json']) rmSync(join(dir, f), { force: true });
+      writeFileSync(join(dir, 'vocab.json'), JSON.stringify({ '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, a: 4, b: 5, ab: 6 }));
+      writeFileSync(join(dir, 'merges.txt'), '#version: 0.2\na b\n');
+      const configFile = join(dir, 'tokenizer_config.json');
+      writeFileSync(configFile, '{}');
+      const file = writeQuickSweep(t.root, 'xlm', 'models: [{path: models/tiny-xlm, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n');
+      const store = join(t.root, 'xlm.sqlite');
+      expect(await runSweep({ file, store })).toMatchObject({ ran: 1, failed: [] });
+      // the store as the code before the refusal wrote it: the folder's tokenizer_config.json named XLMTokenizer then
+      const xlmConfig = JSON.stringify({ tokenizer_class: 'XLMTokenizer' });
+      writeFileSync(configFile, xlmConfig);
+      const db = new Database(store);
+      try {
+        const row = db.prepare('SELECT key, point FROM points').get() as { key: string; point: string };
+        const point = JSON.parse(row.point) as SweepPoint & { data: { model: Record<string, string> } };
+        point.data.model['tokenizer_config.json'] = createHash('sha256').update(xlmConfig).digest('hex');
+        db.prepare('UPDATE points SET point = ? WHERE key = ?').run(JSON.stringify(point), row.key);
+      } finally {
+        db.close();
+      }
+      expect(tokenizerReadingVersion(dir, false)).toBe(5);
+      const [row] = loadReport({ store }).rows;
+      expect([row?.label, row?.stale, row?.dataChange]).toEqual(['baseline', 'tokenizer reading v2 → v5', null]);
+      const rerun = await runSweep({ file, store, rerunStale: true });
+      expect(rerun.failed.map((f) => f.error)).toEqual([
+        expect.stringMatching(
+          /tiny-xlm: its vocab\.json and merges\.txt are XLMTokenizer's BPE \(word ends marked <\/w>.*give a folder holding a tokenizer\.json/,
+        ),
+      ]);
+    } finally {
+      t.cleanup();
     }
   });
 });
