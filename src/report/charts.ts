@@ -39,11 +39,20 @@ export interface ChartPoint {
 export const LABEL_LIMIT = 240;
 /**
  * A panel's width (px). A panel's header (its model, or its tasks) is cut with … to it, as vega measures the text
- * (sansTextWidth while rendering): a long model name widened the SVG by its length past the panels.
+ * (sansTextWidth while rendering), and drawn from the panel's left edge (labelAnchor start: vega-lite's default anchor, middle,
+ * drew it from the panel's middle, past the panel by half its width): a long model name widened the SVG past the panels.
  */
 export const PANEL_WIDTH = 440;
 /** A facet's row header: bold, above its panel, cut to PANEL_WIDTH. */
-export const PANEL_HEADER = { labelFontSize: 12, labelFontWeight: 'bold', labelAngle: 0, labelAlign: 'left', labelOrient: 'top', labelLimit: PANEL_WIDTH };
+export const PANEL_HEADER = {
+  labelFontSize: 12,
+  labelFontWeight: 'bold',
+  labelAngle: 0,
+  labelAlign: 'left',
+  labelAnchor: 'start',
+  labelOrient: 'top',
+  labelLimit: PANEL_WIDTH,
+};
 /** The font size of a point's label (px). */
 const LABEL_SIZE = 11;
 

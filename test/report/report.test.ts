@@ -680,6 +680,22 @@ describe('report rows', () => {
     expect(Number(/<svg[^>]* width="(\d+)"/.exec(svg)![1])).toBeLessThan(PANEL_WIDTH + 80 + LABEL_LIMIT);
   });
 
+  it("draws a panel's header from the panel's left edge, so a long model name leaves both charts as wide as a short one", async () => {
+    const widths = async (model: string) => {
+      const charts = await renderCharts(
+        buildReport([
+          fakePoint({ model, label: 'baseline', bytes: 4e7, glue: 0.7 }, 0),
+          fakePoint({ model, label: 'x', bytes: 3e7, glue: 0.6, speedup: 1.5 }, 1),
+        ]),
+      );
+      // the header's title group: at the panel's left (x 0), where vega-lite's default anchor put it at its middle
+      expect(charts.bytes.includes('role-title"><g transform="translate(0,')).toBe(true);
+      return [charts.bytes, charts.latency].map((svg) => Number(/<svg[^>]* width="(\d+)"/.exec(svg)![1]));
+    };
+    // (the long one, cut to the panel but drawn from its middle, was 86 px wider on the size chart, 96 on the latency chart)
+    expect(await widths(`${'a-long-model-name-'.repeat(6)}end`)).toEqual(await widths('bert-tiny'));
+  });
+
   it("keeps a stale point's ‡ when its long label is cut (the … before it), where the cut dropped it", () => {
     const long = 'prune-heads 0.4 magnitude + prune-ffn 0.3 magnitude + factorize-embeddings 64 + quantize int8 true true minmax';
     const points = [
