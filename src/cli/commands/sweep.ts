@@ -178,7 +178,11 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       `${summary.total} points: ${summary.alreadyDone} already in the store, ${summary.ran} run now${timedAgain}${others}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`,
     );
     if (summary.failed.length > 0) err(`failed (errors above; rerun to retry them): ${summary.failed.map((f) => pointName(f.point)).join(', ')}`);
-    if (summary.stale.length > 0) (args['rerun-stale'] ? out : err)(staleLine(summary.stale, args['rerun-stale']));
+    if (summary.stale.length > 0) {
+      const failed = new Set(summary.failed.map((f) => f.point.key));
+      const allRecomputed = args['rerun-stale'] && !summary.stale.some((s) => failed.has(s.point.key));
+      (allRecomputed ? out : err)(staleLine(summary.stale, args['rerun-stale'], summary.failed));
+    }
     const contended = contendedLine(summary.contended);
     if (contended) (summary.contended.kept.length > 0 || summary.contended.again.length > 0 ? err : out)(contended);
     out(`store: ${summary.store} (next: ${reportCommand(store, summary)})`);
@@ -235,14 +239,23 @@ function pointNames(points: ReadonlyArray<Parameters<typeof pointName>[0]>): str
   );
 }
 
-/** The stale points in one line: kept (the default), or recomputed with --rerun-stale. */
-export function staleLine(stale: SweepSummary['stale'], rerun: boolean): string {
+/**
+ * The stale points in one line: kept (the default), or recomputed with --rerun-stale, where those whose recompute
+ * failed (of `failed`) are named apart: their stored results stand, still stale.
+ */
+export function staleLine(stale: SweepSummary['stale'], rerun: boolean, failed: SweepSummary['failed'] = []): string {
   const changes = [...new Set(stale.map((s) => s.change))].join('; ');
-  const names = pointNames(stale.map((s) => s.point));
   const n = counted(stale.length, 'point');
-  return rerun
-    ? `${n} stale, recomputed (${changes}): ${names}`
-    : `${n} stale: stored by other code (${changes}) and kept, not recomputed: ${names}; rerun with --rerun-stale to recompute them`;
+  if (!rerun)
+    return `${n} stale: stored by other code (${changes}) and kept, not recomputed: ${pointNames(stale.map((s) => s.point))}; rerun with --rerun-stale to recompute them`;
+  const failedKeys = new Set(failed.map((f) => f.point.key));
+  const done = stale.filter((s) => !failedKeys.has(s.point.key)).map((s) => s.point);
+  const notDone = stale.filter((s) => failedKeys.has(s.point.key)).map((s) => s.point);
+  const parts = [
+    ...(done.length > 0 ? [`recomputed: ${pointNames(done)}`] : []),
+    ...(notDone.length > 0 ? [`failed (errors above; their stored results stand, still stale): ${pointNames(notDone)}`] : []),
+  ];
+  return `${n} stale (${changes}), ${parts.join('; ')}`;
 }
 
 /**
