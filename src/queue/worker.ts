@@ -167,6 +167,10 @@ export function otherCopyNote(queued: string | undefined, started: string | unde
   return ` (this worker's copy of bert-compress differs from the coordinator's${changed}, though their versions are the same: give this machine the coordinator's copy and start the worker again)`;
 }
 
+/** Said once by a worker whose worker process started with other code than the worker's as it started. */
+export const CODE_CHANGED_LINE =
+  "this worker's copy of bert-compress changed since it started (its worker processes started since run the changed code, and their points' results are stored with no remark): restart it";
+
 /** Default lock duration: BullMQ's own. */
 export const DEFAULT_LOCK_MS = 30_000;
 
@@ -197,10 +201,17 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   /** This worker as BullMQ and the coordinator's lines name it. */
   const name = `${hostname()}:${process.pid}`;
   const summary: WorkerSummary = { ran: 0, failed: 0 };
+  let changedSaid = false;
   // (the terminal's Ctrl-C stops taking points, and the running ones finish: it must not reach the workers)
   const runner = workerPool(concurrency, threads, (line, point) => emit({ type: 'log', line: queuePointLine(line), point }), undefined, {
     ownProcessGroup: true,
     reportCode: true,
+    // (a point that succeeds there is stored as any other: only this line says the copy changed under the worker)
+    onCode: (ran) => {
+      if (changedSaid || ran === undefined || code === undefined || ran === code) return;
+      changedSaid = true;
+      emit({ type: 'log', line: CODE_CHANGED_LINE });
+    },
   });
 
   /**

@@ -122,6 +122,8 @@ export interface WorkerPoolOptions {
    * before the pool starts a worker process, which then runs the newer code.
    */
   reportCode?: boolean;
+  /** Told each worker process's code as it says it (with reportCode), before it runs a point. */
+  onCode?: (code: string | undefined) => void;
 }
 
 /**
@@ -145,7 +147,9 @@ export function workerPool(size: number, threads: number, log?: PointLog, signal
     const slot: Slot = { id: spawned++, child, busy: false };
     if (opts.reportCode)
       child.on('message', (reply: WorkerReply) => {
-        if (reply.type === 'code') slot.code = reply.code;
+        if (reply.type !== 'code') return;
+        slot.code = reply.code;
+        opts.onCode?.(reply.code);
       });
     const drop = () => {
       const i = slots.indexOf(slot);

@@ -14,12 +14,13 @@ import { INTERRUPTED_EXIT_CODE, checkFolderFlags, commandLineCheck, err, type Cl
 
 /**
  * The log lines shown without --verbose: connection problems, fetches, what becomes of a point whose lock expired or
- * whose result the queue refused (jobErrorLine's 'point KEY: …'), and where a point goes on from an earlier run of it
- * (a point re-delivered after a worker died reuses the stages that run finished, or resumes its training; a stage
- * whose files changed since runs again, and the line says why).
+ * whose result the queue refused (jobErrorLine's 'point KEY: …'), the worker's copy of the code changed under it
+ * (CODE_CHANGED_LINE), and where a point goes on from an earlier run of it (a point re-delivered after a worker died
+ * reuses the stages that run finished, or resumes its training; a stage whose files changed since runs again, and the
+ * line says why).
  */
 const SHOWN_LOG =
-  /^(queue |fetching |point [0-9a-f]{12}: |(not )?reusing the output of stage|resuming from step|interrupted at step|waiting for the timing lock)/;
+  /^(queue |fetching |this worker's copy |point [0-9a-f]{12}: |(not )?reusing the output of stage|resuming from step|interrupted at step|waiting for the timing lock)/;
 
 /**
  * A log line as the worker shows it: a point's own (several run at once) after the point's key and name, as `start`
