@@ -324,8 +324,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   }
   const recompute = opts.rerunContended ? contended : new Map<string, SweepPoint>();
   const queue = points.filter((p) => !previous.has(p.key));
-  if (queue.some((p) => p.outputDir !== null)) {
-    // Before any point runs: a file in the way of the work folder fails here once, not at each point.
+  if (opts.workDir !== undefined || queue.some((p) => p.outputDir !== null)) {
+    // Before any point runs: a file in the way of the work folder fails here once, not at each point; a --work-dir
+    // given is checked (and made) even where no point writes into it, as a worker's is, so a folder that takes no
+    // files is said, not passed over by a sweep of baselines
     try {
       checkOutputFolder(work.dir, work.label);
     } catch (e) {

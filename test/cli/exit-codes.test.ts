@@ -177,6 +177,16 @@ describe('exit codes', () => {
     expect([r.code, r.stdout]).toEqual([2, '']);
   });
 
+  it('a --work-dir that takes no files (/proc) fails a sweep of baselines alone, which writes no model there, exit 1', async () => {
+    const glueDir = join(root, 'glue-base');
+    writeGlueTask(glueDir, 'SST-2', 4);
+    const sweep = join(root, 'baselines.yaml');
+    writeFileSync(sweep, `models:\n  - {path: ${JSON.stringify(model)}, tasks: [SST-2]}\ncalibration: false\npipelines: [baseline]\n`);
+    const r = await cli('sweep', sweep, '--store', join(root, 'baselines.sqlite'), '--glue-dir', glueDir, '--work-dir', '/proc/x');
+    expect(r.stderr).toMatch(/^compress: --work-dir \/proc\/x: cannot create folder \/proc\/x: \/proc takes no new files .*\n$/);
+    expect([r.code, r.stdout]).toEqual([1, '']);
+  });
+
   it.each([
     [['eval', join(root, 'absent.onnx'), '--task', 'SST-2'], /absent\.onnx: no such file or folder/],
     [['inspect', join(root, 'absent.onnx')], /absent\.onnx/],
