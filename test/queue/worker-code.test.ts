@@ -2,17 +2,20 @@
  * A queue worker's copy of the code may change under it (a `git pull`) while it runs: the pool forks its worker
  * processes as points need them, and one forked since runs the newer code. Each says the code it started with, which
  * a point's failure carries and the worker compares with the coordinator's, where the worker compared its own as it
- * started. (The first test takes some seconds: the copy's code is compiled anew in its worker processes, which is
- * the only way to run code that changed between two forks without editing this checkout.)
+ * started. (The first test forks one worker process from a changed copy of the code, the only way to run code that
+ * changed without editing this checkout: it compiles that copy's worker anew, which takes a second or two.)
  */
+import { fork } from 'node:child_process';
 import { appendFileSync, cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childEntry } from '../../src/processes.ts';
 import { otherCopyNote } from '../../src/queue/worker.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
-import type { PointFailure, workerPool as WorkerPool } from '../../src/sweep/pool.ts';
+import { PointFailure, REPORT_CODE, type WorkerReply, workerPool } from '../../src/sweep/pool.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
+import { codeFingerprint } from '../../src/version.ts';
 import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
 
 let t: TinySweep;
@@ -30,10 +33,18 @@ afterAll(() => {
   if (copy) rmSync(copy, { recursive: true, force: true });
 });
 
+/** The code a worker process started from `entry` (as the pool starts one, asked to report it) says first. */
+function startedCode(entry: string): Promise<string | undefined> {
+  const child = fork(entry, [REPORT_CODE], { execArgv: childEntry(import.meta.url, 'worker-main').execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise<string | undefined>((done, fail) => {
+    child.once('message', (reply: WorkerReply) => (reply.type === 'code' ? done(reply.code) : fail(new Error(`first reply: ${reply.type}`))));
+    child.once('exit', (code) => fail(new Error(`worker process exited (code ${code}) before saying its code`)));
+    child.once('error', fail);
+  }).finally(() => child.kill());
+}
+
 describe("a queue worker's code", () => {
-  it('is, for a failure in a worker process, the code that process started with, where the copy changed between two forks', async () => {
-    const { workerPool } = (await import(join(copy, 'src', 'sweep', 'pool.ts'))) as { workerPool: typeof WorkerPool };
-    const { codeFingerprint } = (await import(join(copy, 'src', 'version.ts'))) as { codeFingerprint: () => string | undefined };
+  it('is, for a failure in a worker process, the code that process started with, and a copy changed since gives another', async () => {
     const doc = {
       models: [{ path: 'models/tiny-sst2', tasks: ['SST-2'] }],
       pipelines: [{ name: 'ffn', steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] }],
@@ -43,26 +54,21 @@ describe("a queue worker's code", () => {
     const points = await planSweep(parseSweep(doc, t.sweepFile, 'code.yaml'), { glueDir: t.glueDir, workDir: join(t.root, 'work') });
     const point = points.find((p) => p.label === 'ffn')!;
     rmSync(join(t.root, 'models', 'tiny-sst2'), { recursive: true }); // (its runs fail, in the worker process)
-    /** The code a fresh pool's worker process reports with the point's failure. */
-    const runCode = async (): Promise<string | undefined> => {
-      const pool = workerPool(1, 1, undefined, undefined, { reportCode: true });
-      try {
-        const e = (await pool.run(point).then(
-          () => undefined,
-          (e: unknown) => e,
-        )) as PointFailure;
-        expect(e?.name).toBe('PointFailure');
-        return e.runCode;
-      } finally {
-        await pool.close();
-      }
-    };
-    const before = codeFingerprint(); // (the copy as this process loaded it)
-    expect(await runCode()).toBe(before);
+    const pool = workerPool(1, 1, undefined, undefined, { reportCode: true });
+    try {
+      const e = await pool.run(point).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(e).toBeInstanceOf(PointFailure);
+      expect((e as PointFailure).runCode).toBe(codeFingerprint()); // (this checkout, as the worker process loaded it)
+    } finally {
+      await pool.close();
+    }
     appendFileSync(join(copy, 'src', 'errors.ts'), '\n// pulled\n');
-    const after = await runCode();
-    expect([after === before, after?.length]).toEqual([false, 64]);
-  }, 60_000);
+    const pulled = await startedCode(join(copy, 'src', 'sweep', 'worker-main.ts'));
+    expect([pulled === codeFingerprint(), pulled?.length]).toEqual([false, 64]);
+  }, 30_000);
 
   it("notes a failure of code other than the coordinator's, and where it is not the worker's as it started, that the copy changed", () => {
     const [a, b] = ['a'.repeat(64), 'b'.repeat(64)];
