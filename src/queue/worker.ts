@@ -205,7 +205,6 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   // (the terminal's Ctrl-C stops taking points, and the running ones finish: it must not reach the workers)
   const runner = workerPool(concurrency, threads, (line, point) => emit({ type: 'log', line: queuePointLine(line), point }), undefined, {
     ownProcessGroup: true,
-    reportCode: true,
     // (a point that succeeds there is stored as any other: only this line says the copy changed under the worker)
     onCode: (ran) => {
       if (changedSaid || ran === undefined || code === undefined || ran === code) return;

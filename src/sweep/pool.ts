@@ -24,7 +24,7 @@ export type WorkerRequest = { type: 'run'; point: SweepPoint; threads: number } 
 
 /** Worker → parent. */
 export type WorkerReply =
-  /** Sent first, where the pool asked (WorkerPoolOptions.reportCode): the worker's code as it started (codeFingerprint). */
+  /** Sent first, where the pool asked (WorkerPoolOptions.onCode): the worker's code as it started (codeFingerprint). */
   | { type: 'code'; key?: undefined; code: string | undefined }
   | { type: 'log'; key: string; line: string }
   /** The point's next stage started (null: its benchmark ended). */
@@ -69,7 +69,7 @@ export function inProcessRunner(threads: number, log?: PointLog, signal?: AbortS
 
 /**
  * The failure of a point in a worker, carrying the worker's one-line message and, where the pool asked for it
- * (WorkerPoolOptions.reportCode), the fingerprint of the code that worker process started with (`runCode`).
+ * (WorkerPoolOptions.onCode), the fingerprint of the code that worker process started with (`runCode`).
  */
 export class PointFailure extends Error {
   override name = 'PointFailure';
@@ -92,7 +92,7 @@ export class WorkerNotStarted extends PointFailure {
 
 const WORKER = childEntry(import.meta.url, 'worker-main');
 
-/** The worker process's argument asking it to send its code's fingerprint first (WorkerPoolOptions.reportCode). */
+/** The worker process's argument asking it to send its code's fingerprint first (WorkerPoolOptions.onCode). */
 export const REPORT_CODE = '--report-code';
 
 interface Slot {
@@ -100,7 +100,7 @@ interface Slot {
   id: number;
   child: ChildProcess;
   busy: boolean;
-  /** The code it started with, once it said (WorkerPoolOptions.reportCode). */
+  /** The code it started with, once it said (WorkerPoolOptions.onCode). */
   code?: string;
   /** While it runs a point: fails it (the worker process could not be started, or reached). */
   fail?: (error: PointFailure) => void;
@@ -117,12 +117,11 @@ export interface WorkerPoolOptions {
   /** Told each stage a point starts in its worker (as inProcessRunner's `onStage`). */
   onStage?: PointStageLog;
   /**
-   * Each worker process takes the fingerprint of its code as it starts (codeFingerprint), which a point's failure
-   * carries (PointFailure.runCode): for `compress worker`, whose copy of the code may change under it (a `git pull`)
-   * before the pool starts a worker process, which then runs the newer code.
+   * Given: each worker process takes the fingerprint of its code as it starts (codeFingerprint) and says it, before it
+   * runs a point, to this, and a point's failure there carries it (PointFailure.runCode): for `compress worker`, whose
+   * copy of the code may change under it (a `git pull`) before the pool starts a worker process, which then runs the
+   * newer code.
    */
-  reportCode?: boolean;
-  /** Told each worker process's code as it says it (with reportCode), before it runs a point. */
   onCode?: (code: string | undefined) => void;
 }
 
@@ -139,17 +138,18 @@ export function workerPool(size: number, threads: number, log?: PointLog, signal
     for (const s of slots) if (s.child.connected) s.child.send({ type: 'stop' } satisfies WorkerRequest, () => {});
   });
   const spawn = (): Slot => {
-    const child = fork(WORKER.path, opts.reportCode ? [REPORT_CODE] : [], {
+    const child = fork(WORKER.path, opts.onCode ? [REPORT_CODE] : [], {
       execArgv: WORKER.execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       ...(opts.ownProcessGroup && process.platform !== 'win32' ? { detached: true } : {}),
     });
     const slot: Slot = { id: spawned++, child, busy: false };
-    if (opts.reportCode)
+    const { onCode } = opts;
+    if (onCode)
       child.on('message', (reply: WorkerReply) => {
         if (reply.type !== 'code') return;
         slot.code = reply.code;
-        opts.onCode?.(reply.code);
+        onCode(reply.code);
       });
     const drop = () => {
       const i = slots.indexOf(slot);

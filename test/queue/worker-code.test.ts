@@ -54,7 +54,7 @@ describe("a queue worker's code", () => {
     const points = await planSweep(parseSweep(doc, t.sweepFile, 'code.yaml'), { glueDir: t.glueDir, workDir: join(t.root, 'work') });
     const point = points.find((p) => p.label === 'ffn')!;
     rmSync(join(t.root, 'models', 'tiny-sst2'), { recursive: true }); // (its runs fail, in the worker process)
-    const pool = workerPool(1, 1, undefined, undefined, { reportCode: true });
+    const pool = workerPool(1, 1, undefined, undefined, { onCode: () => {} });
     try {
       const e = await pool.run(point).then(
         () => undefined,
