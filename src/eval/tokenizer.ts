@@ -759,9 +759,8 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   };
 }
 
-/** What splitOnMetaspace and modelPerPreToken read and mend of a Tokenizer: its pre-tokenizer (a Sequence's own ones) and its model. */
-interface PreTokenizerParts {
-  pre_tokenizer?: { tokenizers?: unknown[]; pre_tokenize_text?: (text: string, options?: unknown) => string[] } | null;
+/** What modelPerPreToken reads and mends of a Tokenizer: its model. */
+interface TokenizerModel {
   model?: { _call?: (tokens: string[]) => string[]; fuse_unk?: boolean };
 }
 
@@ -776,19 +775,47 @@ function sequenceParts(component: unknown, list: string): Array<{ at: number | u
     : [{ at: undefined, part: c }];
 }
 
-/** A tokenizer.json pre-tokenizer's parts, those of the Sequences within it at any depth (the pre-tokenizer itself where it is none). */
-function preTokenizerLeaves(part: unknown): Array<Record<string, unknown>> {
-  return sequenceParts(part, 'pretokenizers').flatMap(({ at, part: p }) => (at !== undefined && p.type === 'Sequence' ? preTokenizerLeaves(p) : [p]));
+/**
+ * A tokenizer.json pre-tokenizer with each of its leaves (the parts of its Sequences at any depth, in order, else the
+ * pre-tokenizer itself; `{}` for a null one) replaced by what `f` gives of it and its path (its index in each Sequence
+ * down to it, [] for the pre-tokenizer itself): the one walk of a pre-tokenizer's parts. `part` itself where `f` gives
+ * every leaf back.
+ */
+function mapPreTokenizerLeaves(part: unknown, f: (leaf: Record<string, unknown>, path: number[]) => unknown, path: number[] = []): unknown {
+  const p = (part ?? {}) as Record<string, unknown>;
+  if (p.type !== 'Sequence' || !Array.isArray(p.pretokenizers)) {
+    const out = f(p, path);
+    return out === p ? part : out;
+  }
+  const parts = p.pretokenizers as unknown[];
+  const list = parts.map((q, i) => mapPreTokenizerLeaves(q, f, [...path, i]));
+  return list.every((q, i) => q === parts[i]) ? part : { ...p, pretokenizers: list };
+}
+
+/** A tokenizer.json pre-tokenizer's leaves with their paths (mapPreTokenizerLeaves), in order. */
+function preTokenizerLeaves(part: unknown): Array<{ leaf: Record<string, unknown>; path: number[] }> {
+  const out: Array<{ leaf: Record<string, unknown>; path: number[] }> = [];
+  mapPreTokenizerLeaves(part, (leaf, path) => {
+    out.push({ leaf, path });
+    return leaf;
+  });
+  return out;
+}
+
+/** The instance @huggingface/tokenizers built of the pre-tokenizer leaf at `path` (preTokenizerLeaves) under `top`; undefined where one is missing. */
+function instanceAt(top: PreTokenizerInstance | null | undefined, path: readonly number[]): PreTokenizerInstance | undefined {
+  return path.reduce<PreTokenizerInstance | null | undefined>((instance, at) => instance?.tokenizers?.[at], top) ?? undefined;
 }
 
 /**
- * A tokenizer.json object's Metaspace pre-tokenizers that split (`split` true or absent, as tokenizers reads it): each
- * one's place in its Sequence (undefined: the pre-tokenizer itself) and its replacement character.
+ * A tokenizer.json object's Metaspace pre-tokenizers that split (`split` true or absent, as tokenizers reads it), the
+ * pre-tokenizer itself or a part of its Sequence: each one's path (preTokenizerLeaves; [] for the pre-tokenizer
+ * itself) and its replacement character.
  */
-function splittingMetaspaces(json: object): Array<{ at: number | undefined; replacement: string }> {
-  return sequenceParts((json as { pre_tokenizer?: unknown }).pre_tokenizer, 'pretokenizers').flatMap(({ at, part: m }) => {
-    if (m.type !== 'Metaspace' || m.split === false) return [];
-    return [{ at, replacement: typeof m.replacement === 'string' && m.replacement !== '' ? m.replacement : '▁' }];
+function splittingMetaspaces(json: object): Array<{ path: number[]; replacement: string }> {
+  return preTokenizerLeaves((json as { pre_tokenizer?: unknown }).pre_tokenizer).flatMap(({ leaf: m, path }) => {
+    if (path.length > 1 || m.type !== 'Metaspace' || m.split === false) return [];
+    return [{ path, replacement: typeof m.replacement === 'string' && m.replacement !== '' ? m.replacement : '▁' }];
   });
 }
 
@@ -801,9 +828,9 @@ function splittingMetaspaces(json: object): Array<{ at: number | undefined; repl
  * fusing). Nothing changes for a tokenizer without such a Metaspace.
  */
 function splitOnMetaspace(tokenizer: Tokenizer, json: object): void {
-  const parts = tokenizer as unknown as PreTokenizerParts;
-  for (const { at, replacement } of splittingMetaspaces(json)) {
-    const instance = (at === undefined ? parts.pre_tokenizer : parts.pre_tokenizer?.tokenizers?.[at]) as PreTokenizerParts['pre_tokenizer'];
+  const top = (tokenizer as unknown as { pre_tokenizer?: PreTokenizerInstance | null }).pre_tokenizer;
+  for (const { path, replacement } of splittingMetaspaces(json)) {
+    const instance = instanceAt(top, path);
     if (typeof instance?.pre_tokenize_text !== 'function') continue;
     const r = replacement.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const pieces = new RegExp(`${r}(?:(?!${r})[^])*|(?:(?!${r})[^])+`, 'gu');
@@ -864,25 +891,21 @@ export function punctuationPieces(text: string, behavior: string): string[] {
  * token where it lists no such piece) and Removed or Merged… behaviors were not honoured.
  */
 function splitPunctuationAsTokenizers(tokenizer: Tokenizer, json: object): void {
-  const mend = (part: unknown, instance: PreTokenizerInstance | null | undefined) => {
-    const p = (part ?? {}) as Record<string, unknown>;
-    if (!instance) return;
-    if (p.type === 'Sequence' && Array.isArray(p.pretokenizers)) {
-      (p.pretokenizers as unknown[]).forEach((q, i) => mend(q, instance.tokenizers?.[i]));
-    } else if (p.type === 'Punctuation' && typeof instance.pre_tokenize_text === 'function') {
-      const behavior = typeof p.behavior === 'string' ? p.behavior : 'Isolated';
-      instance.pre_tokenize_text = (text) => punctuationPieces(text, behavior);
-    }
-  };
-  mend((json as { pre_tokenizer?: unknown }).pre_tokenizer, (tokenizer as unknown as { pre_tokenizer?: PreTokenizerInstance | null }).pre_tokenizer);
+  const top = (tokenizer as unknown as { pre_tokenizer?: PreTokenizerInstance | null }).pre_tokenizer;
+  for (const { leaf, path } of preTokenizerLeaves((json as { pre_tokenizer?: unknown }).pre_tokenizer)) {
+    const instance = instanceAt(top, path);
+    if (leaf.type !== 'Punctuation' || typeof instance?.pre_tokenize_text !== 'function') continue;
+    const behavior = typeof leaf.behavior === 'string' ? leaf.behavior : 'Isolated';
+    instance.pre_tokenize_text = (text) => punctuationPieces(text, behavior);
+  }
 }
 
 /** Whether a tokenizer.json pre-tokenizer (or a Sequence within it, at any depth) holds a Punctuation whose behavior is not Contiguous (splitPunctuationAsTokenizers). */
 function splitsPunctuation(part: unknown): boolean {
-  return preTokenizerLeaves(part).some((p) => p.type === 'Punctuation' && p.behavior !== 'Contiguous');
+  return preTokenizerLeaves(part).some(({ leaf: p }) => p.type === 'Punctuation' && p.behavior !== 'Contiguous');
 }
 
-/** A pre-tokenizer of a Tokenizer as prependFirstAtTextStart runs it: its own pre-tokenizing of one text, a Sequence's parts. */
+/** A pre-tokenizer of a Tokenizer as it is mended: its own pre-tokenizing of one text, a Sequence's parts. */
 interface PreTokenizerInstance {
   pre_tokenize_text(text: string, options?: { section_index?: number }): string[];
   tokenizers?: Array<PreTokenizerInstance | null>;
@@ -890,7 +913,7 @@ interface PreTokenizerInstance {
 
 /** Whether a tokenizer.json pre-tokenizer (or a Sequence within it) holds a Metaspace of prepend_scheme first. */
 function hasMetaspaceFirst(part: unknown): boolean {
-  return preTokenizerLeaves(part).some((p) => p.type === 'Metaspace' && p.prepend_scheme === 'first');
+  return preTokenizerLeaves(part).some(({ leaf: p }) => p.type === 'Metaspace' && p.prepend_scheme === 'first');
 }
 
 /**
@@ -909,30 +932,22 @@ function prependFirstAtTextStart(tokenizer: Tokenizer, json: object): void {
   const t = tokenizer as unknown as AddedTokenSplitting & { normalizer?: ((text: string) => string) | null; pre_tokenizer?: PreTokenizerInstance | null };
   const top = t.pre_tokenizer;
   if (!hasMetaspaceFirst(pre) || !top || !t.splitter_normalized) return;
-  // (each instance's own pre-tokenizing, as splitOnMetaspace left it, taken before the top one is replaced)
-  const own = new Map<PreTokenizerInstance, PreTokenizerInstance['pre_tokenize_text']>();
-  const take = (instance: PreTokenizerInstance | null | undefined) => {
-    if (!instance) return;
-    own.set(instance, instance.pre_tokenize_text.bind(instance));
-    for (const child of instance.tokenizers ?? []) take(child);
-  };
-  take(top);
-  const run = (part: Record<string, unknown>, instance: PreTokenizerInstance | null | undefined, pieces: string[], atStart: boolean) => {
-    if (!instance) return { pieces, atStart };
-    if (part.type === 'Sequence' && Array.isArray(part.pretokenizers)) {
-      let out = { pieces, atStart };
-      (part.pretokenizers as unknown[]).forEach((p, i) => {
-        out = run((p ?? {}) as Record<string, unknown>, instance.tokenizers?.[i], out.pieces, out.atStart);
-      });
-      return out;
-    }
-    const call = own.get(instance)!;
-    if (part.type === 'Metaspace' && part.prepend_scheme === 'first')
-      return { pieces: pieces.flatMap((p, i) => call(p, { section_index: i === 0 && atStart ? 0 : -1 })), atStart };
-    const first = pieces.length > 0 ? call(pieces[0]!) : [];
-    const kept = part.type === 'Metaspace' || part.type === 'ByteLevel' || pieces[0]!.startsWith(first[0]!);
-    return { pieces: [...first, ...pieces.slice(1).flatMap((p) => call(p))], atStart: atStart && first.length > 0 && kept };
-  };
+  // (each leaf's own pre-tokenizing, as splitOnMetaspace left it, taken before the top one is replaced, in order)
+  const steps = preTokenizerLeaves(pre).flatMap(({ leaf, path }) => {
+    const instance = instanceAt(top, path);
+    return instance ? [{ part: leaf, call: instance.pre_tokenize_text.bind(instance) }] : [];
+  });
+  const run = (text: string, textStart: boolean): string[] =>
+    steps.reduce(
+      ({ pieces, atStart }, { part, call }) => {
+        if (part.type === 'Metaspace' && part.prepend_scheme === 'first')
+          return { pieces: pieces.flatMap((p, i) => call(p, { section_index: i === 0 && atStart ? 0 : -1 })), atStart };
+        const first = pieces.length > 0 ? call(pieces[0]!) : [];
+        const kept = part.type === 'Metaspace' || part.type === 'ByteLevel' || pieces[0]!.startsWith(first[0]!);
+        return { pieces: [...first, ...pieces.slice(1).flatMap((p) => call(p))], atStart: atStart && first.length > 0 && kept };
+      },
+      { pieces: [text], atStart: textStart },
+    ).pieces;
   // (whether the section being read keeps its first character through the normalizer, and whether the next text given
   // to the pre-tokenizer is its first after the normalized added tokens are split out)
   let keepsFirst = true;
@@ -953,7 +968,7 @@ function prependFirstAtTextStart(tokenizer: Tokenizer, json: object): void {
   top.pre_tokenize_text = (text, options) => {
     const atStart = options?.section_index === 0 && firstText && keepsFirst;
     firstText = false;
-    return run((pre ?? {}) as Record<string, unknown>, top, [text], atStart).pieces;
+    return run(text, atStart);
   };
 }
 
@@ -965,7 +980,7 @@ function prependFirstAtTextStart(tokenizer: Tokenizer, json: object): void {
  * unknown token. A model that fuses nothing gives the same pieces either way.
  */
 function modelPerPreToken(tokenizer: Tokenizer): void {
-  const model = (tokenizer as unknown as PreTokenizerParts).model;
+  const model = (tokenizer as unknown as TokenizerModel).model;
   if (model?.fuse_unk !== true || typeof model._call !== 'function') return;
   const call = model._call.bind(model);
   model._call = (tokens) => tokens.flatMap((t) => call([t]));
@@ -1302,7 +1317,7 @@ export function fusesUnknownsInTransformersJs(json: object): boolean {
   const always = (m: NonNullable<ModelAndPreTokenizer['pre_tokenizer']>) => (m.prepend_scheme ?? 'always') === 'always';
   const prefixed =
     last?.type === 'Metaspace' &&
-    metaspaces.some(({ at }) => at === (pre.type === 'Sequence' ? list.length - 1 : undefined)) &&
+    metaspaces.some(({ path }) => path.join() === (pre.type === 'Sequence' ? String(list.length - 1) : '')) &&
     (list.length === 1 || always(last));
   const replacement = metaspaces.at(-1)?.replacement;
   return !(prefixed && replacement !== undefined && modelVocabulary(json)?.has(replacement) === true);
@@ -1316,26 +1331,23 @@ export function fusesUnknownsInTransformersJs(json: object): boolean {
  * regex giving each piece, which tokenizers reads as pieces with no match between them. `part` itself where it has none.
  */
 function withPunctuationSplits(part: unknown): unknown {
-  const p = part as Record<string, unknown> | null | undefined;
-  if (p?.type === 'Sequence' && Array.isArray(p.pretokenizers)) {
-    const list = p.pretokenizers.map(withPunctuationSplits);
-    return list.every((q, i) => q === (p.pretokenizers as unknown[])[i]) ? p : { ...p, pretokenizers: list };
-  }
-  if (p?.type !== 'Punctuation') return part;
   const mark = `[${PUNCTUATION_CLASS}]`;
   const other = `[^${PUNCTUATION_CLASS}]`;
   const split = (regex: string, behavior: string, invert: boolean) => ({ type: 'Split', pattern: { Regex: regex }, behavior, invert });
-  switch (p.behavior ?? 'Isolated') {
-    case 'Isolated':
-    case 'Removed':
-      return split(mark, String(p.behavior ?? 'Isolated'), false);
-    case 'MergedWithPrevious':
-      return split(`${other}+${mark}?|${mark}`, 'Isolated', true);
-    case 'MergedWithNext':
-      return split(`${mark}?${other}+|${mark}`, 'Isolated', true);
-    default:
-      return part;
-  }
+  return mapPreTokenizerLeaves(part, (p) => {
+    if (p.type !== 'Punctuation') return p;
+    switch (p.behavior ?? 'Isolated') {
+      case 'Isolated':
+      case 'Removed':
+        return split(mark, String(p.behavior ?? 'Isolated'), false);
+      case 'MergedWithPrevious':
+        return split(`${other}+${mark}?|${mark}`, 'Isolated', true);
+      case 'MergedWithNext':
+        return split(`${mark}?${other}+|${mark}`, 'Isolated', true);
+      default:
+        return p;
+    }
+  });
 }
 
 /**
@@ -1361,10 +1373,10 @@ export function withSplitsTransformersJsReads(read: Record<string, unknown>): Re
     ];
   };
   const pre = json.pre_tokenizer as Record<string, unknown>;
-  if (metaspaces[0]!.at === undefined) return { ...json, pre_tokenizer: { type: 'Sequence', pretokenizers: rewrite(pre, metaspaces[0]!.replacement) } };
+  if (metaspaces[0]!.path.length === 0) return { ...json, pre_tokenizer: { type: 'Sequence', pretokenizers: rewrite(pre, metaspaces[0]!.replacement) } };
   const list = pre.pretokenizers as Array<Record<string, unknown>>;
   const pretokenizers = list.flatMap((p, i) => {
-    const found = metaspaces.find(({ at }) => at === i);
+    const found = metaspaces.find(({ path }) => path[0] === i);
     return found ? rewrite(p, found.replacement) : [p];
   });
   return { ...json, pre_tokenizer: { ...pre, pretokenizers } };
