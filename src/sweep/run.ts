@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileSystemError, checkFolderPath, checkOutputFolder, checkOutputKinds, folderLabel } from '../destination.ts';
+import { fileSystemError, checkFolderPath, checkOutputFile, checkOutputFolder, checkOutputKinds, folderLabel } from '../destination.ts';
 import { errorLine, SettingsError } from '../errors.ts';
 import { defaultThreads } from '../runtime/threads.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
@@ -252,11 +252,16 @@ function storedPoints(
   return { previous, stale, contended };
 }
 
-/** Parses and plans the sweep file (GLUE, work and cache folders resolved from `opts`), then opens the store. */
+/**
+ * Parses and plans the sweep file (GLUE, work and cache folders resolved from `opts`), runs `beforeOpen` on the plan
+ * (a check that fails leaves no store written), then opens the store.
+ */
 export async function planAgainstStore(
   opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'rerunStale' | 'rerunContended' | 'planLog'>,
+  beforeOpen?: (planned: Pick<StorePlan, 'points' | 'work'>) => void,
 ): Promise<StorePlan> {
   const { spec, points, hash, work } = await planFile(opts);
+  beforeOpen?.({ points, work });
   const store = SweepStore.open(opts.store);
   try {
     const stored = storedPoints(
@@ -312,7 +317,15 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const emit = opts.onEvent ?? (() => {});
   const jobs = opts.jobs ?? 1;
   if (opts.rerunContended && jobs > 1) throw new SettingsError(RERUN_CONTENDED_JOBS);
-  const { spec, points, previous, stale, contended, store, work } = await planAgainstStore(opts);
+  const { spec, points, previous, stale, contended, store } = await planAgainstStore(opts, ({ points, work }) => {
+    // Before the store opens (a sweep refused for its work folder leaves no store written) and any point runs: a file
+    // in the way of the work folder fails here once, not at each point; a --work-dir given is checked (and made) even
+    // where no point writes into it, as a worker's is, so a folder that takes no files is said, not passed over by a
+    // sweep of baselines. The store's own folder is checked first, as opening it would (its fault named as the store's).
+    if (opts.workDir === undefined && points.every((p) => p.outputDir === null)) return;
+    checkOutputFile(opts.store, `--store ${opts.store}`);
+    checkOutputFolder(work.dir, work.label);
+  });
   try {
     // the points an earlier run of the sweep planned that its plan no longer holds (its file edited) and that have
     // no result are no longer its own: its report does not list them as not finished (their keys kept, for a later
@@ -324,17 +337,6 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   }
   const recompute = opts.rerunContended ? contended : new Map<string, SweepPoint>();
   const queue = points.filter((p) => !previous.has(p.key));
-  if (opts.workDir !== undefined || queue.some((p) => p.outputDir !== null)) {
-    // Before any point runs: a file in the way of the work folder fails here once, not at each point; a --work-dir
-    // given is checked (and made) even where no point writes into it, as a worker's is, so a folder that takes no
-    // files is said, not passed over by a sweep of baselines
-    try {
-      checkOutputFolder(work.dir, work.label);
-    } catch (e) {
-      store.close();
-      throw e;
-    }
-  }
   const alreadyDone = previous.size - (opts.rerunStale ? 0 : stale.size);
   const summary: SweepSummary = {
     store: resolve(opts.store),

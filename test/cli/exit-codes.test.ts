@@ -4,9 +4,9 @@
  * pass's schema, a task name); a fault in what the command reads exits 1. `-h` is `--help`.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { commands } from '../../src/cli/commands/index.ts';
 import { runMain } from '../helpers/cli.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
@@ -177,14 +177,17 @@ describe('exit codes', () => {
     expect([r.code, r.stdout]).toEqual([2, '']);
   });
 
-  it('a --work-dir that takes no files (/proc) fails a sweep of baselines alone, which writes no model there, exit 1', async () => {
+  it('a --work-dir that takes no files (/proc) fails a sweep of baselines alone, which writes no model there, exit 1, leaving no store', async () => {
     const glueDir = join(root, 'glue-base');
     writeGlueTask(glueDir, 'SST-2', 4);
     const sweep = join(root, 'baselines.yaml');
     writeFileSync(sweep, `models:\n  - {path: ${JSON.stringify(model)}, tasks: [SST-2]}\ncalibration: false\npipelines: [baseline]\n`);
-    const r = await cli('sweep', sweep, '--store', join(root, 'baselines.sqlite'), '--glue-dir', glueDir, '--work-dir', '/proc/x');
+    const store = join(root, 'baselines', 'store.sqlite');
+    const r = await cli('sweep', sweep, '--store', store, '--glue-dir', glueDir, '--work-dir', '/proc/x');
     expect(r.stderr).toMatch(/^compress: --work-dir \/proc\/x: cannot create folder \/proc\/x: \/proc takes no new files .*\n$/);
     expect([r.code, r.stdout]).toEqual([1, '']);
+    // (checked before the store opens: neither the store nor the folder made for it is left)
+    expect(existsSync(dirname(store))).toBe(false);
   });
 
   it.each([
