@@ -52,7 +52,6 @@ export function sampleBatch(
   const seq = fixedSequenceLength(model, structure) ?? Math.min(opts.seq ?? 16, positionLimit(structure) ?? Number.POSITIVE_INFINITY);
   let s = (opts.seed ?? 12345) >>> 0;
   const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  const vocab = Math.max(2, structure.vocabSize);
   const lengths = Array.from({ length: batch }, (_, b) => (b === 0 ? seq : Math.max(2, seq - 1 - ((b * 5) % (seq - 1)))));
   const inputIds = new BigInt64Array(batch * seq);
   const attentionMask = new BigInt64Array(batch * seq);
@@ -61,7 +60,8 @@ export function sampleBatch(
   for (let b = 0, at = 0; b < batch; b++) {
     for (let t = 0; t < seq; t++, at++) {
       if (t >= lengths[b]) continue;
-      inputIds[at] = BigInt(1 + Math.floor(rand() * (vocab - 1)));
+      // ids from 1 up (0 is most tables' padding id), but a one-row table has only id 0
+      inputIds[at] = structure.vocabSize > 1 ? BigInt(1 + Math.floor(rand() * (structure.vocabSize - 1))) : 0n;
       attentionMask[at] = 1n;
       if (typeVocab > 1 && t >= lengths[b] / 2) tokenTypeIds[at] = 1n;
     }
