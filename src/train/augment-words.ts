@@ -14,6 +14,8 @@ import { basename, dirname, join } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
 import { readVocabFile } from '../eval/wordpiece-vocab.ts';
 import { readJsonObject } from '../eval/model-files.ts';
+import { sentencePieceFile } from '../eval/tokenizer.ts';
+import { SENTENCEPIECE_FILES } from '../onnx/locate.ts';
 
 /** A WordPiece vocabulary, as augmentation uses it. */
 export interface WordVocab {
@@ -53,6 +55,11 @@ export function loadWordVocab(path: string): WordVocab {
   }
   const vocabTxt = isFile ? (basename(path).endsWith('.json') ? null : path) : join(dir, 'vocab.txt');
   const tokenizerJson = isFile ? (basename(path).endsWith('.json') ? path : null) : join(dir, 'tokenizer.json');
+  // (a SentencePiece model given, or a folder's only vocabulary; read as vocab.txt it would be lines of bytes)
+  const sentencePiece = isFile
+    ? SENTENCEPIECE_FILES.includes(basename(path)) && path
+    : !existsSync(vocabTxt!) && !existsSync(tokenizerJson!) && sentencePieceFile(dir);
+  if (sentencePiece) throw new SettingsError(`${sentencePiece}: augmentation needs a WordPiece vocabulary (${basename(sentencePiece)} is a SentencePiece one)`);
   const json = tokenizerJson && existsSync(tokenizerJson) ? readJsonObject(tokenizerJson) : null;
   let lowercase = lowercaseSetting(dir, json);
   if (vocabTxt && existsSync(vocabTxt)) {

@@ -19,6 +19,7 @@ import { compressFile } from '../../src/export/compress.ts';
 import { compressToTransformersJs, transformersJsTokenizerConfig } from '../../src/export/transformers-js.ts';
 import { saveModel } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
+import { loadWordVocab } from '../../src/train/augment-words.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { ALBERT_SPECIAL_PIECES, sentencePieceModelBytes, type TestPiece } from '../helpers/sentencepiece-model.ts';
 
@@ -715,5 +716,17 @@ describe('a Metaspace pre-tokenizer that splits (split true or absent, as tokeni
       ),
     ]);
     expect(notes[0]).not.toContain('\n');
+  });
+});
+
+describe('TinyBERT augmentation on a SentencePiece-only folder (ALBERT, XLM-R)', () => {
+  it.each([
+    ['albert-augment', 'spiece.model', ALBERT_PIECES, 'albert'],
+    ['xlmr-augment', 'sentencepiece.bpe.model', XLMR_PIECES, 'xlm-roberta'],
+  ] as const)('%s: refused naming the SentencePiece model, where its bytes were read as vocab.txt lines', (name, model, pieces, modelType) => {
+    const dir = sentencePieceFolder(name, model, sentencePieceModelBytes(pieces, { unkId: modelType === 'albert' ? 1 : 0 }), { model_type: modelType });
+    const refusal = `${join(dir, model)}: augmentation needs a WordPiece vocabulary (${model} is a SentencePiece one)`;
+    expect(() => loadWordVocab(loadTokenizer(dir).source)).toThrow(refusal);
+    expect(() => loadWordVocab(dir)).toThrow(refusal);
   });
 });

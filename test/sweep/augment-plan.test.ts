@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tinyBert } from '../helpers/models.ts';
+import { ALBERT_SPECIAL_PIECES, sentencePieceModelBytes } from '../helpers/sentencepiece-model.ts';
 import { planRefusal } from './plan-refusal.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { loadTokenizer } from '../../src/eval/tokenizer.ts';
@@ -55,6 +56,11 @@ beforeAll(async () => {
       model: { type: 'BPE', vocab, merges: ['a b'], unk_token: '<unk>' },
     }),
   );
+  // (an ALBERT-style SentencePiece-only folder: spiece.model, config.json's model_type albert)
+  const spm = writeModelFolder(join(root, 'models', 'sentencepiece'), tinyBert({}, { seed: 4 }));
+  unlinkSync(join(spm, 'vocab.txt'));
+  writeFileSync(join(spm, 'spiece.model'), sentencePieceModelBytes([...ALBERT_SPECIAL_PIECES, { piece: '▁a', score: -1 }], { unkId: 1 }));
+  writeFileSync(join(spm, 'config.json'), JSON.stringify({ model_type: 'albert', num_labels: 2, max_length: 16 }));
   writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -77,6 +83,12 @@ describe("a sweep's plan refuses augmentation on a teacher whose tokenizer has n
   it("a teacher's vocab.json with merges.txt", async () => {
     expect(await refusal('slow-bpe', [distill({ student: 'bert:layers=1', augment: 2 })])).toBe(
       `${file()}: pipeline 'kd' on model 'slow-bpe', step 1 (distill): ${join(root, 'models', 'slow-bpe', 'vocab.json')}: augmentation needs a WordPiece vocabulary (vocab.json with merges.txt is a byte-level BPE one)`,
+    );
+  });
+
+  it("a teacher's SentencePiece model (ALBERT, XLM-R), where its bytes were read as vocab.txt lines and the point failed", async () => {
+    expect(await refusal('sentencepiece', [distill({ student: 'bert:layers=1', augment: 2 })])).toBe(
+      `${file()}: pipeline 'kd' on model 'sentencepiece', step 1 (distill): ${join(root, 'models', 'sentencepiece', 'spiece.model')}: augmentation needs a WordPiece vocabulary (spiece.model is a SentencePiece one)`,
     );
   });
 
