@@ -716,6 +716,7 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
     throw new DataError(`${source}: not a tokenizer we can load: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   honourSingleWord(tokenizer);
+  normalizeAsTokenizers(tokenizer);
   splitOnMetaspace(tokenizer, json);
   splitPunctuationAsTokenizers(tokenizer, json);
   prependFirstAtTextStart(tokenizer, json);
@@ -757,6 +758,36 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
       return { ids, typeIds: (tokenTypes ? out.token_type_ids : undefined) ?? new Array<number>(ids.length).fill(0) };
     },
   };
+}
+
+/** A normalizer of a Tokenizer as normalizeAsTokenizers mends it: its tokenizer.json object, a Sequence's parts. */
+interface NormalizerInstance {
+  config?: { type?: unknown };
+  normalizers?: Array<NormalizerInstance | null>;
+  tokenize_chinese_chars?: (text: string) => string;
+}
+
+/**
+ * The characters tokenizers' BertNormalizer puts a space either side of with handle_chinese_chars (normalizers/bert.rs
+ * is_chinese_char: the CJK Unified Ideographs blocks and their extensions, by code point).
+ */
+const CHINESE_CHARS =
+  /[\u{4E00}-\u{9FFF}\u{3400}-\u{4DBF}\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u{2B920}-\u{2CEAF}\u{F900}-\u{FAFF}\u{2F800}-\u{2FA1F}]/gu;
+
+/**
+ * Makes `tokenizer`'s BertNormalizers (a Sequence's at any depth) normalize as tokenizers' do (normalizers/bert.rs):
+ * with handle_chinese_chars, a space either side of each Chinese character by code point (CHINESE_CHARS), where
+ * @huggingface/tokenizers read the text's UTF-16 units and left the characters past U+FFFF (CJK extensions B to F,
+ * '𠮶') inside their word, so 'ab𠮶cd' was one unknown word where tokenizers gives ab, [UNK], cd.
+ */
+function normalizeAsTokenizers(tokenizer: Tokenizer): void {
+  const mend = (n: NormalizerInstance | null | undefined) => {
+    if (!n) return;
+    for (const part of n.config?.type === 'Sequence' ? (n.normalizers ?? []) : []) mend(part);
+    if (n.config?.type === 'BertNormalizer' && typeof n.tokenize_chinese_chars === 'function')
+      n.tokenize_chinese_chars = (text) => text.replace(CHINESE_CHARS, ' $& ');
+  };
+  mend((tokenizer as unknown as { normalizer?: NormalizerInstance | null }).normalizer);
 }
 
 /** What modelPerPreToken reads and mends of a Tokenizer: its model. */

@@ -623,3 +623,29 @@ describe("a Punctuation pre-tokenizer's behavior", () => {
     expect(nested.encode('a,, ><b', null, 32).ids).toEqual([1, 2, 2, 3, 4, 5]);
   });
 });
+
+describe('a BertNormalizer as tokenizers normalizes', () => {
+  // [UNK] 0, ab 1, cd 2, 𠮶 3, σ 4, ς 5, ##σ 6, ##ς 7, ο 8, ##δ 9, ##ο 10 (a WordPiece model behind a BertPreTokenizer)
+  const vocab = { '[UNK]': 0, ab: 1, cd: 2, 𠮶: 3, σ: 4, ς: 5, '##σ': 6, '##ς': 7, ο: 8, '##δ': 9, '##ο': 10 };
+  const tokenizer = (normalizer: object) =>
+    tokenizerFromJson(
+      {
+        version: '1.0',
+        added_tokens: [],
+        normalizer,
+        pre_tokenizer: { type: 'BertPreTokenizer' },
+        post_processor: null,
+        decoder: null,
+        model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+      },
+      {},
+      'tokenizer.json',
+    );
+  const bert = { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true };
+
+  it("puts a space either side of a Chinese character past U+FFFF (CJK extension B '𠮶'), as tokenizers does by code point, where @huggingface/tokenizers read UTF-16 units and left it inside its word (the ids are tokenizers 0.23's)", () => {
+    expect(tokenizer(bert).encode('ab𠮶cd', null, 16).ids).toEqual([1, 3, 2]);
+    expect(tokenizer({ type: 'Sequence', normalizers: [bert] }).encode('ab𠮶cd', null, 16).ids).toEqual([1, 3, 2]);
+    expect(tokenizer({ ...bert, handle_chinese_chars: false }).encode('ab𠮶cd', null, 16).ids).toEqual([0]);
+  });
+});
