@@ -27,24 +27,50 @@ let fingerprint: string | null | undefined;
 const CODE = /\.(?:ts|mts|js|mjs|cjs|json)$/;
 
 /**
- * The sha256 of this copy of bert-compress's code: its package.json and the code files (CODE) of the folder this
- * module is in (src/ in a checkout, dist/ installed), by path and content. Two copies of one version that differ (one
- * not updated, or edited) differ here, which their versions do not say. Undefined where the files cannot be read.
+ * The record `npm run build` leaves in dist/ (scripts/finish-build.ts), `{ source, built }`: the codeHash of the src/
+ * it compiled and of the dist/ it wrote (this file left out).
+ */
+export const BUILT_CODE = 'code-fingerprint.json';
+
+/**
+ * The sha256 of the package.json beside `dir` and the code files (CODE) under `dir`, by path and content (BUILT_CODE
+ * left out).
+ */
+export function codeHash(dir: string): string {
+  const files = (readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[])
+    .filter((f) => CODE.test(f) && f !== BUILT_CODE && statSync(join(dir, f)).isFile())
+    .sort();
+  const hash = createHash('sha256');
+  for (const [name, path] of [['package.json', join(dir, '..', 'package.json')] as const, ...files.map((f) => [f, join(dir, f)] as const)]) {
+    const bytes = readFileSync(path);
+    hash.update(`${name}\0${bytes.length}\0`).update(bytes);
+  }
+  return hash.digest('hex');
+}
+
+/** The source hash of the build record in `dir` (BUILT_CODE) whose dist/ hash is `here`; undefined if none. */
+function builtFrom(dir: string, here: string): string | undefined {
+  try {
+    const record = JSON.parse(readFileSync(join(dir, BUILT_CODE), 'utf8')) as { source?: unknown; built?: unknown };
+    return record.built === here && typeof record.source === 'string' ? record.source : undefined;
+  } catch {
+    return undefined; // (none: a checkout's src/)
+  }
+}
+
+/**
+ * The fingerprint of this copy of bert-compress's code: the codeHash of the folder this module is in, src/ in a
+ * checkout; installed, that of the sources its dist/ was built from, where dist/ is as the build wrote it (BUILT_CODE),
+ * so that a checkout and a package built from the same sources agree. Two copies of one version that differ (one not
+ * updated, or edited, dist/ edited after its build included) differ here, which their versions do not say. Undefined
+ * where the files cannot be read.
  */
 export function codeFingerprint(): string | undefined {
   if (fingerprint === undefined) {
     try {
       const dir = fileURLToPath(new URL('.', import.meta.url));
-      const files = (readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[]).filter((f) => CODE.test(f) && statSync(join(dir, f)).isFile()).sort();
-      const hash = createHash('sha256');
-      for (const [name, path] of [
-        ['package.json', fileURLToPath(new URL('../package.json', import.meta.url))] as const,
-        ...files.map((f) => [f, join(dir, f)] as const),
-      ]) {
-        const bytes = readFileSync(path);
-        hash.update(`${name}\0${bytes.length}\0`).update(bytes);
-      }
-      fingerprint = hash.digest('hex');
+      const here = codeHash(dir);
+      fingerprint = builtFrom(dir, here) ?? here;
     } catch {
       fingerprint = null;
     }

@@ -6,12 +6,14 @@
  * that folder, which holds links into this checkout. Neither tsx nor TypeScript can be found from the package.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveModel } from '../src/onnx/index.ts';
+import { codeFingerprint } from '../src/version.ts';
 import { writeGlueTask, writeModelFolder } from './helpers/model-folder.ts';
 import { tinyBert } from './helpers/models.ts';
 
@@ -145,6 +147,22 @@ describe('installed into an empty folder', () => {
     const r = run(bin, ['--version'], app);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(`${PACKAGE.version}\n`);
+  });
+
+  it("has the code fingerprint of the checkout it was packed from (a queue worker's copy and its coordinator's), another once its dist/ is edited", () => {
+    const fingerprint = (pkg: string) => {
+      const url = pathToFileURL(join(pkg, 'dist', 'version.js')).href;
+      const r = run(process.execPath, ['--input-type=module', '-e', `process.stdout.write(String((await import('${url}')).codeFingerprint()))`], app);
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout;
+    };
+    expect(fingerprint(installed)).toBe(codeFingerprint());
+    const edited = join(root, 'edited');
+    cpSync(join(installed, 'dist'), join(edited, 'dist'), { recursive: true });
+    cpSync(join(installed, 'package.json'), join(edited, 'package.json'));
+    appendFileSync(join(edited, 'dist', 'errors.js'), '\n// edited\n');
+    const changed = fingerprint(edited);
+    expect([changed === codeFingerprint(), changed.length]).toEqual([false, 64]);
   });
 
   it('compress inspect and a compression run from the compiled CLI', () => {
