@@ -6,9 +6,9 @@
  * changed without editing this checkout: it compiles that copy's worker anew, which takes a second or two.)
  */
 import { fork } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childEntry } from '../../src/processes.ts';
 import { otherCopyNote } from '../../src/queue/worker.ts';
@@ -69,6 +69,21 @@ describe("a queue worker's code", () => {
     const pulled = await startedCode(join(copy, 'src', 'sweep', 'worker-main.ts'));
     expect([pulled === codeFingerprint(), pulled?.length]).toEqual([false, 64]);
   }, 30_000);
+
+  it('is that of every module of ours a worker process runs: it imports none lazily, after it said its code', () => {
+    const seen = new Set<string>();
+    const lazy: string[] = [];
+    const visit = (file: string) => {
+      if (seen.has(file) || !existsSync(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      if (/\bimport\(\s*['"]\./.test(text)) lazy.push(file);
+      for (const m of text.matchAll(/^\s*(?:import|export)\b[^;]*?(?:from|import)\s*['"](\.\.?\/[^'"]+)['"]/gm)) visit(resolve(dirname(file), m[1]!));
+    };
+    visit(resolve('src', 'sweep', 'worker-main.ts'));
+    expect(seen.size).toBeGreaterThan(100);
+    expect(lazy).toEqual([]);
+  });
 
   it("notes a failure of code other than the coordinator's, and where it is not the worker's as it started, that the copy changed", () => {
     const [a, b] = ['a'.repeat(64), 'b'.repeat(64)];
