@@ -81,7 +81,7 @@ describe('stale points', () => {
       ['heads', fresh, ['key-of-older-code'], change],
     ]);
     expect(storedKeys(store)).toContain('key-of-older-code');
-    expect(staleLine(kept.stale, false)).toBe(
+    expect(staleLine(kept.stale, false).line).toBe(
       `1 point stale: stored by other code (${change}) and kept, not recomputed: tiny-sst2 · heads; rerun with --rerun-stale to recompute them`,
     );
 

@@ -284,9 +284,10 @@ pipelines:
       ['tiny-added · baseline', [before.get('tiny-added · baseline')!.key], change],
       ['tiny-added · ffn', [before.get('tiny-added · ffn')!.key], change],
     ]);
-    expect(staleLine(kept.stale, false)).toBe(
-      `2 points stale: stored by other code (${change}) and kept, not recomputed: tiny-added · baseline, tiny-added · ffn; rerun with --rerun-stale to recompute them`,
-    );
+    expect(staleLine(kept.stale, false)).toEqual({
+      line: `2 points stale: stored by other code (${change}) and kept, not recomputed: tiny-added · baseline, tiny-added · ffn; rerun with --rerun-stale to recompute them`,
+      standing: true,
+    });
     expect(stored(store)).toEqual(before);
     expect(loadReport({ store }).rows.map((r) => [r.model, r.label, r.stale])).toEqual([
       ['tiny-added', 'baseline', change],
@@ -299,7 +300,10 @@ pipelines:
 
     const rerun = await runSweep({ file, store, rerunStale: true });
     expect(rerun).toMatchObject({ total: 4, alreadyDone: 2, ran: 2, failed: [] });
-    expect(staleLine(rerun.stale, true, rerun.failed)).toBe(`2 points stale (${change}), recomputed: tiny-added · baseline, tiny-added · ffn`);
+    expect(staleLine(rerun.stale, true, rerun.failed)).toEqual({
+      line: `2 points stale (${change}), recomputed: tiny-added · baseline, tiny-added · ffn`,
+      standing: false,
+    });
     const after = stored(store);
     for (const label of ['tiny-added · baseline', 'tiny-added · ffn']) {
       expect(after.get(label)!.versions.tokenizer).toBe(2);

@@ -79,7 +79,7 @@ describe("a training step's version", () => {
     const kept = await runSweep({ file, store });
     expect(kept).toMatchObject({ total: 3, alreadyDone: 2, ran: 0, failed: [] });
     expect(kept.stale.map((s) => [s.point.label, s.stored.map((o) => o.key), s.change])).toEqual([['kd', [before.get('kd')!.key], change]]);
-    expect(staleLine(kept.stale, false)).toBe(
+    expect(staleLine(kept.stale, false).line).toBe(
       `1 point stale: stored by other code (${change}) and kept, not recomputed: tiny-sst2 · kd; rerun with --rerun-stale to recompute them`,
     );
     expect(stored(store)).toEqual(before);

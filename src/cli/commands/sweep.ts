@@ -179,9 +179,8 @@ export const sweepCommand: CliCommand<SweepArgs> = {
     );
     if (summary.failed.length > 0) err(`failed (errors above; rerun to retry them): ${summary.failed.map((f) => pointName(f.point)).join(', ')}`);
     if (summary.stale.length > 0) {
-      const failed = new Set(summary.failed.map((f) => f.point.key));
-      const allRecomputed = args['rerun-stale'] && !summary.stale.some((s) => failed.has(s.point.key));
-      (allRecomputed ? out : err)(staleLine(summary.stale, args['rerun-stale'], summary.failed));
+      const { line, standing } = staleLine(summary.stale, args['rerun-stale'], summary.failed);
+      (standing ? err : out)(line);
     }
     const contended = contendedLine(summary.contended);
     if (contended) (summary.contended.kept.length > 0 || summary.contended.again.length > 0 ? err : out)(contended);
@@ -241,13 +240,17 @@ function pointNames(points: ReadonlyArray<Parameters<typeof pointName>[0]>): str
 
 /**
  * The stale points in one line: kept (the default), or recomputed with --rerun-stale, where those whose recompute
- * failed (of `failed`) are named apart: their stored results stand, still stale.
+ * failed (of `failed`) are named apart: their stored results stand, still stale. `standing`: some stale point's
+ * stored result stands (kept, or its recompute failed), a line for stderr.
  */
-export function staleLine(stale: SweepSummary['stale'], rerun: boolean, failed: SweepSummary['failed'] = []): string {
+export function staleLine(stale: SweepSummary['stale'], rerun: boolean, failed: SweepSummary['failed'] = []): { line: string; standing: boolean } {
   const changes = [...new Set(stale.map((s) => s.change))].join('; ');
   const n = counted(stale.length, 'point');
   if (!rerun)
-    return `${n} stale: stored by other code (${changes}) and kept, not recomputed: ${pointNames(stale.map((s) => s.point))}; rerun with --rerun-stale to recompute them`;
+    return {
+      line: `${n} stale: stored by other code (${changes}) and kept, not recomputed: ${pointNames(stale.map((s) => s.point))}; rerun with --rerun-stale to recompute them`,
+      standing: true,
+    };
   const failedKeys = new Set(failed.map((f) => f.point.key));
   const done = stale.filter((s) => !failedKeys.has(s.point.key)).map((s) => s.point);
   const notDone = stale.filter((s) => failedKeys.has(s.point.key)).map((s) => s.point);
@@ -255,7 +258,7 @@ export function staleLine(stale: SweepSummary['stale'], rerun: boolean, failed: 
     ...(done.length > 0 ? [`recomputed: ${pointNames(done)}`] : []),
     ...(notDone.length > 0 ? [`failed (errors above; their stored results stand, still stale): ${pointNames(notDone)}`] : []),
   ];
-  return `${n} stale (${changes}), ${parts.join('; ')}`;
+  return { line: `${n} stale (${changes}), ${parts.join('; ')}`, standing: notDone.length > 0 };
 }
 
 /**
@@ -340,7 +343,7 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
   const again = `compress sweep ${args.file} --queue ${queue} --store ${store} --follow`;
   if (summary.left > 0) err(`stopped: ${summary.left} points are still queued and the workers go on; collect them with: ${again}`);
   if (summary.notQueued.length > 0) err(`${summary.notQueued.length} points were not queued: run without --follow to queue them`);
-  if (summary.stale.length > 0) err(staleLine(summary.stale, false));
+  if (summary.stale.length > 0) err(staleLine(summary.stale, false).line);
   const contended = contendedLine(summary.contended);
   if (contended) err(contended);
   out(`store: ${summary.store} (next: ${reportCommand(store, summary)})`);
