@@ -9,7 +9,7 @@
 import { shellWord } from '../../shell-word.ts';
 import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
-import { SettingsError, UsageError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
 import {
   counted,
   createSweepProgress,
@@ -284,10 +284,6 @@ export function contendedLine(contended: SweepSummary['contended']): string | un
   return parts.join('; ');
 }
 
-/**
- * The report command to run next: `compress report STORE`, with `--sweep NAME` when the store holds other sweeps
- * too (so that the report shows this sweep's points only).
- */
 /** A queued sweep's closing line: where each of its points went. */
 export function queuedTotalLine(summary: Pick<QueuedSweepSummary, 'total' | 'alreadyDone' | 'ran' | 'byOthers' | 'letGo' | 'failed' | 'seconds'>): string {
   const others = summary.byOthers > 0 ? `, ${summary.byOthers} stored by another coordinator` : '';
@@ -295,6 +291,10 @@ export function queuedTotalLine(summary: Pick<QueuedSweepSummary, 'total' | 'alr
   return `${summary.total} points: ${summary.alreadyDone} already in the store, ${summary.ran} collected from the queue now${others}${letGo}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`;
 }
 
+/**
+ * The report command to run next: `compress report STORE`, with `--sweep NAME` when the store holds other sweeps
+ * too (so that the report shows this sweep's points only).
+ */
 export function reportCommand(store: string, summary: Pick<SweepSummary, 'sweep' | 'sweeps'>): string {
   const others = summary.sweeps.some((s) => s !== summary.sweep);
   return `compress report ${shellWord(store)}${others ? ` --sweep ${shellWord(summary.sweep)}` : ''}`;
