@@ -60,7 +60,7 @@ import { keptNeurons } from '../prune/ffn.ts';
 import { factorizableTable } from '../factorize/embeddings.ts';
 import { factorNames } from '../factorize/rewrite.ts';
 import { quantizationTargets, targetWeight } from '../quantize/targets.ts';
-import { DataType } from '../onnx/dtype.ts';
+import { isFloatType } from '../onnx/dtype.ts';
 import { optimizeModel } from '../optimize/pass.ts';
 import { parseRewrites, type OptimizeOptions } from '../optimize/settings.ts';
 import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
@@ -1380,11 +1380,13 @@ type Widths = Pick<PassShape, 'hidden' | 'ffn' | 'attention' | 'embedding' | 'fa
 
 /**
  * The widths of a model read here, `graph` of structure `s` (structureShape's), where every weight quantize targets is
- * stored in float32: a model stored otherwise (float16, quantized) is refused for that first by the passes whose
- * checkShape reads them (quantize), or by the plan before (training).
+ * stored in a float type (float32, or float16, bfloat16, float64, which every pass but quantize rewrites, and quantize
+ * refuses first: PassShape.notFloat32): a model stored quantized is refused for that first by the passes whose
+ * checkShape reads them, or by the plan before (training).
  */
 function widthsOf(graph: Model, s: BertStructure): Widths | undefined {
-  if (quantizationTargets(s).some((t) => graph.graph.initializers.get(targetWeight(t))?.dataType !== DataType.FLOAT)) return undefined;
+  // (0: UNDEFINED, a weight that is not an initializer)
+  if (quantizationTargets(s).some((t) => !isFloatType(graph.graph.initializers.get(targetWeight(t))?.dataType ?? 0))) return undefined;
   const { hidden, ffn, attention } = structureShape(s);
   const embedding = factorizableTable(graph, s);
   // (a word embedding factorized already, as factorize-embeddings finds it after a fused table and ALBERT's mapping)

@@ -76,6 +76,21 @@ describe("a sweep's plan asks each pass about a model stored quantized or in flo
     }
   });
 
+  it('refuses factorize-embeddings of a float16 model after steps it does not follow, as the point does (its widths known as in float32)', async () => {
+    for (const steps of [
+      [step('prune-heads', { heads: '0:0' }), step('factorize-embeddings', { rank: 100 })],
+      [step('factorize-embeddings', { rank: 8 }), step('prune-ffn', { ratio: 0.5 }), step('factorize-embeddings', { rank: 4 })],
+    ]) {
+      const output = join(root, 'out', `fp16-${steps.length}`, 'model.onnx');
+      const point = await compressFile({ input: join(root, 'models', 'fp16', 'model.onnx'), output, steps }).then(
+        () => 'ran',
+        (e: Error) => e.message,
+      );
+      expect(point).toMatch(/^factorize-embeddings: (rank 100 is at or above hidden 32|the word embedding is already factorized)/);
+      expect(await on('fp16', steps)).toBe(`${at('fp16', steps.length, 'factorize-embeddings')}${point}`);
+    }
+  });
+
   it("refuses an int8 group size that does not divide a layer's projection, as the point would", async () => {
     expect(await on('tiny', [step('quantize', { mode: 'int8-group:5' })])).toBe(
       `${at('tiny', 1, 'quantize')}quantize int8-group:5: the group size 5 does not divide the 32 outputs of layer0.attention.output (the largest group size below it that divides every projection here: 4)`,
