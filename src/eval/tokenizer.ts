@@ -760,11 +760,24 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   };
 }
 
-/** A normalizer of a Tokenizer as normalizeAsTokenizers mends it: its tokenizer.json object, a Sequence's parts. */
+/** A normalizer of a Tokenizer as normalizeAsTokenizers mends it: its tokenizer.json object, a Sequence's parts, a BertNormalizer's steps. */
 interface NormalizerInstance {
-  config?: { type?: unknown };
+  config?: { type?: unknown; clean_text?: unknown; handle_chinese_chars?: unknown; strip_accents?: unknown; lowercase?: unknown };
+  normalize(text: string): string;
   normalizers?: Array<NormalizerInstance | null>;
+  clean_text?: (text: string) => string;
   tokenize_chinese_chars?: (text: string) => string;
+  strip_accents?: (text: string) => string;
+}
+
+/**
+ * `text` with each character lower-cased by itself, as tokenizers' NormalizedString::lowercase (char::to_lowercase),
+ * where JS's toLowerCase reads the characters around a capital sigma and gives 'ς' at a word's end (Final_Sigma).
+ */
+function lowercaseEachChar(text: string): string {
+  let out = '';
+  for (const c of text) out += c.toLowerCase();
+  return out;
 }
 
 /**
@@ -778,14 +791,25 @@ const CHINESE_CHARS =
  * Makes `tokenizer`'s BertNormalizers (a Sequence's at any depth) normalize as tokenizers' do (normalizers/bert.rs):
  * with handle_chinese_chars, a space either side of each Chinese character by code point (CHINESE_CHARS), where
  * @huggingface/tokenizers read the text's UTF-16 units and left the characters past U+FFFF (CJK extensions B to F,
- * '𠮶') inside their word, so 'ab𠮶cd' was one unknown word where tokenizers gives ab, [UNK], cd.
+ * '𠮶') inside their word, so 'ab𠮶cd' was one unknown word where tokenizers gives ab, [UNK], cd; and it and a
+ * Lowercase lower-case each character by itself (lowercaseEachChar; a BertNormalizer after stripping accents, as
+ * tokenizers orders them), where @huggingface/tokenizers lower-cased the text with toLowerCase, so a capital sigma
+ * ending a word became 'ς' where tokenizers gives 'σ' ('ΟΔΟΣ' as ο ##δ ##ος, where tokenizers gives ο ##δ ##ο ##σ).
  */
 function normalizeAsTokenizers(tokenizer: Tokenizer): void {
   const mend = (n: NormalizerInstance | null | undefined) => {
     if (!n) return;
     for (const part of n.config?.type === 'Sequence' ? (n.normalizers ?? []) : []) mend(part);
-    if (n.config?.type === 'BertNormalizer' && typeof n.tokenize_chinese_chars === 'function')
-      n.tokenize_chinese_chars = (text) => text.replace(CHINESE_CHARS, ' $& ');
+    const c = n.config;
+    if (c?.type === 'Lowercase') n.normalize = lowercaseEachChar;
+    if (c?.type !== 'BertNormalizer' || !n.clean_text || !n.strip_accents) return;
+    const [clean, strip] = [n.clean_text.bind(n), n.strip_accents.bind(n)];
+    n.normalize = (text) => {
+      let t = c.clean_text ? clean(text) : text;
+      if (c.handle_chinese_chars) t = t.replace(CHINESE_CHARS, ' $& ');
+      if (c.strip_accents ?? c.lowercase) t = strip(t);
+      return c.lowercase ? lowercaseEachChar(t) : t;
+    };
   };
   mend((tokenizer as unknown as { normalizer?: NormalizerInstance | null }).normalizer);
 }

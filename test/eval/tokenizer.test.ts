@@ -648,4 +648,11 @@ describe('a BertNormalizer as tokenizers normalizes', () => {
     expect(tokenizer({ type: 'Sequence', normalizers: [bert] }).encode('ab𠮶cd', null, 16).ids).toEqual([1, 3, 2]);
     expect(tokenizer({ ...bert, handle_chinese_chars: false }).encode('ab𠮶cd', null, 16).ids).toEqual([0]);
   });
+
+  it("lower-cases each character by itself, as tokenizers does (a BertNormalizer's lowercase, a Lowercase), so a capital sigma ending a word is σ, where JS's toLowerCase gave ς (the ids are tokenizers 0.23's)", () => {
+    expect(tokenizer(bert).encode('ΟΔΟΣ Σ', null, 16).ids).toEqual([8, 9, 10, 6, 4]);
+    expect(tokenizer({ type: 'Lowercase' }).encode('ΟΔΟΣ Σ', null, 16).ids).toEqual([8, 9, 10, 6, 4]);
+    expect(tokenizer({ type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'Lowercase' }] }).encode('ΟΔΟΣ', null, 16).ids).toEqual([8, 9, 10, 6]);
+    expect(tokenizer({ ...bert, lowercase: false }).encode('ΟΔΟΣ', null, 16).ids).toEqual([0]);
+  });
 });
