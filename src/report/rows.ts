@@ -139,6 +139,12 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
    * ('data changed: /glue/SST-2/dev.tsv (SST-2 dev) edited'); else null.
    */
   dataChange: string | null;
+  /**
+   * For a stale point whose input the code running now refuses (a tokenizer folder it read: sweep/stale.ts
+   * `refusedInput`, read by `loadReport`): that refusal, in its words. No rerun of its sweep computes it again
+   * (`--rerun-stale` fails at it), so it stays stale; absent otherwise.
+   */
+  refused?: string;
 }
 
 export interface ReportData {

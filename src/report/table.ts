@@ -191,8 +191,9 @@ export function sharedTimingNote(data: ReportData): string | null {
 
 /**
  * The stale rows (marked ‡) and what changed since each was computed, with what a sweep does with them: those
- * computed by other code, then those computed on data that changed since; null when every row is current. A stale
- * result is shown (a sweep keeps it too) but not as if the code running now made it on the data as it is now.
+ * computed by other code, then those computed on data that changed since, then those whose input the code running now
+ * refuses (ReportRow.refused: no rerun computes them again, whatever changed); null when every row is current. A
+ * stale result is shown (a sweep keeps it too) but not as if the code running now made it on the data as it is now.
  */
 export function staleNote(data: ReportData): string | null {
   const listed = (change: (r: ReportRow) => string | null): string | null => {
@@ -203,8 +204,9 @@ export function staleNote(data: ReportData): string | null {
     }
     return byChange.size === 0 ? null : [...byChange].map(([c, names]) => `${names.join(', ')} (${c})`).join('; ');
   };
-  const code = listed((r) => r.codeChange);
-  const changedData = listed((r) => r.dataChange);
+  const code = listed((r) => (r.refused === undefined ? r.codeChange : null));
+  const changedData = listed((r) => (r.refused === undefined ? r.dataChange : null));
+  const refused = listed((r) => (r.refused !== undefined && r.stale !== null ? `${r.stale}; refused now: ${r.refused}` : null));
   const notes = [
     code &&
       `${STALE_MARK} Stale: computed by other code than the bert-compress running now: ${code}. ` +
@@ -212,6 +214,9 @@ export function staleNote(data: ReportData): string | null {
     changedData &&
       `${STALE_MARK} Stale: computed on data that changed since (a file its sweep read, hashed again now, differs): ${changedData}. ` +
         'A rerun of the sweep computes such a point again on the data as it is now, as another point (this result stays in the store).',
+    refused &&
+      `${STALE_MARK} Stale, and no rerun computes it again: the bert-compress running now refuses an input it read: ${refused}. ` +
+        'A rerun of the sweep, --rerun-stale too, fails at such a point and keeps this result, stale; give the input the refusal asks for.',
   ];
   return notes.filter((n) => n !== null).join(' ') || null;
 }
@@ -222,7 +227,8 @@ export function staleNote(data: ReportData): string | null {
  */
 export function staleBaselineNote(data: ReportData): string | null {
   // (one on data since changed is compared only with variants that read that data, stale themselves)
-  const stale = new Set(data.rows.filter((r) => r.codeChange !== null).map((r) => r.key));
+  // (nor one whose input is refused now, which staleNote says no rerun recomputes: its variants read that input too)
+  const stale = new Set(data.rows.filter((r) => r.codeChange !== null && r.refused === undefined).map((r) => r.key));
   const rows = data.rows.filter((r) => r.baselineKey !== null && r.baselineKey !== r.key && stale.has(r.baselineKey));
   if (rows.length === 0) return null;
   return (

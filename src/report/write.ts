@@ -8,7 +8,7 @@ import { checkOutputFiles, checkOutputFolder, fileSystemError } from '../destina
 import { SettingsError, UserError } from '../errors.ts';
 import { removeStaleTemporariesIn, sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
 import { PLAN_STORE_FILE, SweepStore, type StoredPoint } from '../sweep/store.ts';
-import { currentHashes, currentModelHashes, dataChange, storedPointNow } from '../sweep/stale.ts';
+import { currentHashes, currentModelHashes, dataChange, refusedInput, storedPointNow, tokenizerRefusals } from '../sweep/stale.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
 import { plannedTeacherSha256, renderTeacherSizeChart, type TeacherSizePoint, teacherSizeMarkdown, teacherSizePoints } from './teacher-size.ts';
@@ -78,7 +78,10 @@ export function loadReport(opts: ReportOptions): ReportData {
     if (unfinished.length > 0) data.unfinished = unfinished;
     if (shownOnce.length > 0) data.shownOnce = shownOnce;
     if (relocated.length > 0) data.relocated = relocated;
+    const refusal = tokenizerRefusals();
     for (const row of data.rows) {
+      const refused = row.stale !== null ? refusedInput(plans.get(row.key), refusal) : undefined;
+      if (refused !== undefined) row.refused = refused;
       const teacher = plannedTeacherSha256(plans.get(row.key), row.steps);
       if (teacher !== undefined) row.teacherSha256 = teacher;
       const drawn = stepsAsDrawn(plans.get(row.key), row.steps);

@@ -275,6 +275,21 @@ export function pointTokenizerReading(plan: unknown): number {
     }
   });
   const recorded = typeof p.versions?.tokenizer === 'number' ? p.versions.tokenizer : 1;
+  let version = 1;
+  for (const { dir, planned } of plannedTokenizerFolders(plan)) version = Math.max(version, tokenizerReadingVersion(dir, pairs, planned) ?? recorded);
+  return version;
+}
+
+/**
+ * The folders whose tokenizers `plan` (a stored point's plan, by any code, or one being planned) reads: its model
+ * folder, each training step's teacher's folder and its student model's (a student given as a model path), each with
+ * the sha256 of its side files by name as the plan took them (`planned`; a teacher's or student's only where the plan
+ * hashed that folder apart from the model's, else the model's), undefined in a plan without them. A part not as this
+ * code writes it is skipped.
+ */
+export function plannedTokenizerFolders(plan: unknown): Array<{ dir: string; planned: Record<string, unknown> | undefined }> {
+  const p = (plan ?? {}) as Partial<SweepPoint>;
+  const steps = Array.isArray(p.training?.steps) ? p.training.steps : [];
   const record = (v: unknown): Record<string, unknown> | undefined =>
     v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
   const data = record(p.data);
@@ -290,10 +305,7 @@ export function pointTokenizerReading(plan: unknown): number {
       ],
     ),
   ];
-  let version = 1;
-  for (const [dir, planned] of folders)
-    if (typeof dir === 'string') version = Math.max(version, tokenizerReadingVersion(dir, pairs, data === undefined ? undefined : planned) ?? recorded);
-  return version;
+  return folders.flatMap(([dir, planned]) => (typeof dir === 'string' ? [{ dir, planned }] : []));
 }
 
 /** A model a planned point read (its own, a distill step's teacher, a student given as a model path), as PlannedFile. */

@@ -16,7 +16,9 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { keptSha256Sync, stampsHold, type FileStamp } from '../files.ts';
 import { modelSha256Sync } from '../onnx/identity.ts';
-import { plannedDataFiles, plannedModels, pointTokenizerReading, storedStudentKind, type SweepPoint } from './plan.ts';
+import { DataError } from '../errors.ts';
+import { folderTokenizerJson } from '../eval/tokenizer.ts';
+import { plannedDataFiles, plannedModels, plannedTokenizerFolders, pointTokenizerReading, storedStudentKind, type SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
 import type { StoredPoint } from './store.ts';
 import { canonicalJson, currentVersions, pointFamily, pointKey, pointKeys, versionChange } from './key.ts';
@@ -252,6 +254,40 @@ export function currentHashes(): (file: string) => string | null | undefined {
     }
     return hashes.get(file);
   };
+}
+
+/**
+ * Why the code running now refuses the tokenizer of a folder (folderTokenizerJson's refusal: an XLM or FlauBERT folder
+ * of vocab.json and merges.txt), memoized by folder (each read once however many points read it); undefined where it
+ * reads it, or where there is none to read (gone, moved: nothing says a rerun fails).
+ */
+export function tokenizerRefusals(): (dir: string) => string | undefined {
+  const refusals = new Map<string, string | undefined>();
+  return (dir) => {
+    if (!refusals.has(dir)) {
+      let why: string | undefined;
+      try {
+        folderTokenizerJson(dir);
+      } catch (e) {
+        if (e instanceof DataError) why = e.message;
+      }
+      refusals.set(dir, why);
+    }
+    return refusals.get(dir);
+  };
+}
+
+/**
+ * Why no rerun of its sweep can compute the point stored under `plan` (by any code) again: the code running now refuses
+ * a tokenizer folder it reads (plannedTokenizerFolders; `refusal`: tokenizerRefusals, one per report or sweep), in that
+ * refusal's words; undefined otherwise. A stale point so refused stays stale: `--rerun-stale` fails at it.
+ */
+export function refusedInput(plan: unknown, refusal: (dir: string) => string | undefined = tokenizerRefusals()): string | undefined {
+  for (const { dir } of plannedTokenizerFolders(plan)) {
+    const why = refusal(dir);
+    if (why !== undefined) return why;
+  }
+  return undefined;
 }
 
 /**

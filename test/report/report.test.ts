@@ -1075,6 +1075,16 @@ describe('report of a store', () => {
     expect(toMarkdown(data).split('\n')).toContain(note);
     expect(await writtenHtml(data, path)).toContain(`<p class="note">${escapeHtml(note)}</p>`);
 
+    // one whose input the code running now refuses (loadReport's ReportRow.refused): no rerun recomputes it, and the
+    // notes say so rather than promise a --rerun-stale that fails at it
+    const refused = { ...data, rows: data.rows.map((r) => (r.isBaseline ? { ...r, refused: '/m/sst2: refused for a reason' } : r)) };
+    const refusedMd = toMarkdown(refused);
+    expect(refusedMd).not.toContain('Compared with a stale baseline');
+    expect(refusedMd).not.toContain('--rerun-stale recomputes');
+    expect(refusedMd.split('\n')).toContain(
+      `‡ Stale, and no rerun computes it again: the bert-compress running now refuses an input it read: sst2 · baseline (${data.rows[0]!.stale}; refused now: /m/sst2: refused for a reason). A rerun of the sweep, --rerun-stale too, fails at such a point and keeps this result, stale; give the input the refusal asks for.`,
+    );
+
     // the same baseline computed again by the code running now (a --rerun-stale stopped before it forgot the old one)
     const again = fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.81, p50: 12 }, 3);
     const both = join(mkdtempSync(join(tmpdir(), 'report-store-')), 'store.sqlite');
@@ -1193,7 +1203,7 @@ describe('report of a store', () => {
     const train = join(glueDir, 'SST-2', 'train.tsv');
     const config = join(modelDir, 'config.json');
     const vocab = join(modelDir, 'vocab.txt');
-    const files: Record<string, string> = { [dev]: 'sentence\tlabel\ngood\t1\n', [train]: 'sentence\tlabel\nbad\t0\n', [config]: '{}', [vocab]: '[PAD]\n' };
+    const files: Record<string, string> = { [dev]: 'sentence\tlabel\ngood\t1\n', [train]: 'sentence\tlabel\nbad\t0\n', [config]: '{}', [vocab]: '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n' };
     const writeAll = () => {
       for (const [file, text] of Object.entries(files)) writeFileSync(file, text);
       rmSync(join(modelDir, 'tokenizer.json'), { force: true });

@@ -16,6 +16,7 @@ import { pointKey } from '../../src/sweep/key.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { staleLine } from '../../src/cli/commands/sweep.ts';
 import { loadReport } from '../../src/report/write.ts';
+import { mdLine, toMarkdown } from '../../src/report/table.ts';
 import { runMain } from '../helpers/cli.ts';
 import { hasTeachers, TEACHERS } from '../helpers/paths.ts';
 import { writeQuickSweep, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
@@ -384,8 +385,16 @@ describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refus
         db.close();
       }
       expect(tokenizerReadingVersion(dir, false)).toBe(5);
-      const [row] = loadReport({ store }).rows;
+      const report = loadReport({ store });
+      const [row] = report.rows;
       expect([row?.label, row?.stale, row?.dataChange]).toEqual(['baseline', 'tokenizer reading v2 → v5', null]);
+      // no rerun computes it again: the report says so, in the refusal's words, and promises no --rerun-stale recompute
+      expect(row?.refused).toMatch(/^.*tiny-xlm: its vocab\.json and merges\.txt are XLMTokenizer's BPE/);
+      const md = toMarkdown(report);
+      expect(md).toContain(
+        `‡ Stale, and no rerun computes it again: the bert-compress running now refuses an input it read: tiny-xlm · baseline (tokenizer reading v2 → v5; refused now: ${mdLine(row!.refused!)}). A rerun of the sweep, --rerun-stale too, fails at such a point and keeps this result, stale; give the input the refusal asks for.`,
+      );
+      expect(md).not.toContain('--rerun-stale recomputes');
       const rerun = await runMain(['sweep', file, '--store', store, '--rerun-stale']);
       expect(rerun.code).toBe(1);
       expect(rerun.stderr).toMatch(
