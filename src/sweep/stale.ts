@@ -36,6 +36,11 @@ export interface StaleMatch {
   result: PointResult;
   /** What changed since: 'prune-heads v1 → v2'. */
   change: string;
+  /**
+   * Where the code running now refuses an input the point reads (`refusedInput`: a tokenizer folder), that refusal:
+   * `--rerun-stale` fails at the point, and its stored result stays stale; absent otherwise.
+   */
+  refused?: string;
 }
 
 /**
@@ -64,6 +69,7 @@ export function findStale(points: readonly SweepPoint[], finished: readonly Stor
     else byFamily.set(family, [entry]);
   }
   if (byFamily.size === 0) return out;
+  const refusal = tokenizerRefusals();
   for (const p of points) {
     // A result computed on other data is not this point's, stale or not; one planned before data was hashed may be,
     // when it read the same GLUE folder.
@@ -71,7 +77,10 @@ export function findStale(points: readonly SweepPoint[], finished: readonly Stor
     const stored = byFamily.get(pointFamily(p))?.filter((s) => ('hashes' in s.data ? s.data.hashes === data : s.data.glueDir === p.glueDir));
     if (!stored?.length) continue;
     const newest = stored[stored.length - 1]!;
-    out.set(p.key, { point: p, stored: stored.map((s) => s.stored), result: newest.stored.result, change: newest.change });
+    const match: StaleMatch = { point: p, stored: stored.map((s) => s.stored), result: newest.stored.result, change: newest.change };
+    const refused = refusedInput(p, refusal);
+    if (refused !== undefined) match.refused = refused;
+    out.set(p.key, match);
   }
   return out;
 }

@@ -395,6 +395,12 @@ describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refus
         `‡ Stale, and no rerun computes it again: the bert-compress running now refuses an input it read: tiny-xlm · baseline (tokenizer reading v2 → v5; refused now: ${mdLine(row!.refused!)}). A rerun of the sweep, --rerun-stale too, fails at such a point and keeps this result, stale; give the input the refusal asks for.`,
       );
       expect(md).not.toContain('--rerun-stale recomputes');
+      // and so does a rerun of the sweep, keeping it
+      const kept = await runSweep({ file, store });
+      expect(kept.stale.map((s) => s.refused)).toEqual([row!.refused]);
+      expect(staleLine(kept.stale, false).line).toBe(
+        `1 point stale: stored by other code (tokenizer reading v2 → v5) and kept, not recomputed: tiny-xlm · baseline; no rerun recomputes tiny-xlm · baseline, --rerun-stale neither: the bert-compress running now refuses its input (${row!.refused})`,
+      );
       const rerun = await runMain(['sweep', file, '--store', store, '--rerun-stale']);
       expect(rerun.code).toBe(1);
       expect(rerun.stderr).toMatch(

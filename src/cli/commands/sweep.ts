@@ -240,17 +240,24 @@ function pointNames(points: ReadonlyArray<Parameters<typeof pointName>[0]>): str
 
 /**
  * The stale points in one line: kept (the default), or recomputed with --rerun-stale, where those whose recompute
- * failed (of `failed`) are named apart: their stored results stand, still stale. `standing`: some stale point's
- * stored result stands (kept, or its recompute failed), a line for stderr.
+ * failed (of `failed`) are named apart: their stored results stand, still stale. Kept, those whose input the code
+ * running now refuses (StaleMatch.refused) are named apart too, with the refusal: --rerun-stale fails at them.
+ * `standing`: some stale point's stored result stands (kept, or its recompute failed), a line for stderr.
  */
 export function staleLine(stale: SweepSummary['stale'], rerun: boolean, failed: SweepSummary['failed'] = []): { line: string; standing: boolean } {
   const changes = [...new Set(stale.map((s) => s.change))].join('; ');
   const n = counted(stale.length, 'point');
-  if (!rerun)
+  if (!rerun) {
+    const kept = `${n} stale: stored by other code (${changes}) and kept, not recomputed: ${pointNames(stale.map((s) => s.point))}`;
+    const refused = stale.filter((s) => s.refused !== undefined);
+    if (refused.length === 0) return { line: `${kept}; rerun with --rerun-stale to recompute them`, standing: true };
+    const why = [...new Set(refused.map((s) => s.refused))].join('; ');
+    const others = refused.length < stale.length ? '; rerun with --rerun-stale to recompute the others' : '';
     return {
-      line: `${n} stale: stored by other code (${changes}) and kept, not recomputed: ${pointNames(stale.map((s) => s.point))}; rerun with --rerun-stale to recompute them`,
+      line: `${kept}; no rerun recomputes ${pointNames(refused.map((s) => s.point))}, --rerun-stale neither: the bert-compress running now refuses ${refused.length > 1 ? 'their' : 'its'} input (${why})${others}`,
       standing: true,
     };
+  }
   const failedKeys = new Set(failed.map((f) => f.point.key));
   const done = stale.filter((s) => !failedKeys.has(s.point.key)).map((s) => s.point);
   const notDone = stale.filter((s) => failedKeys.has(s.point.key)).map((s) => s.point);
