@@ -465,16 +465,17 @@ function notFloat32Weight(model: Model, targets: readonly Target[], stored: read
 }
 
 /**
- * The weight of a model read by a sweep's plan that quantize would refuse as not float32 (requireFloat32Weights), of
- * structure `s`: PassShape's notFloat32, which a plan carries to a quantize step after steps it does not follow.
+ * The weights quantize targets in a model read by a sweep's plan, of structure `s`, that it would refuse as not float32
+ * (requireFloat32Weights refuses the first), in target order: what a plan carries to a quantize step after steps it
+ * does not follow (PassShape's notFloat32, the first of them where known).
  */
-export function notFloat32Target(model: Model, s: BertStructure): PassShape['notFloat32'] {
-  const targets = quantizationTargets(s);
-  return notFloat32Weight(
-    model,
-    targets,
-    targets.map((t) => alreadyQuantized(t, model.graph.initializers.get(targetWeight(t))?.dataType)),
-  );
+export function notFloat32Targets(model: Model, s: BertStructure): NonNullable<PassShape['notFloat32']>[] {
+  const out: NonNullable<PassShape['notFloat32']>[] = [];
+  for (const t of quantizationTargets(s)) {
+    const w = notFloat32Weight(model, [t], [alreadyQuantized(t, model.graph.initializers.get(targetWeight(t))?.dataType)]);
+    if (w) out.push(w);
+  }
+  return out;
 }
 
 /** requireFloat32Weights' refusal of weight `w` for options `o`. */

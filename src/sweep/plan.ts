@@ -79,7 +79,7 @@ import { DEFAULT_DISTILL_SETTINGS, bilstmIntermediateRefusal, classifierFor, dis
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
-import { notFloat32Target, quantizesEveryTarget } from '../quantize/pass.ts';
+import { notFloat32Targets, quantizesEveryTarget } from '../quantize/pass.ts';
 import { modeName, parseMode, type QuantizeOptions } from '../quantize/settings.ts';
 
 /** Bench settings with the sequence lengths resolved for the point's model. */
@@ -1346,8 +1346,8 @@ interface SoFar {
   shared?: readonly number[][];
   /** Its widths (PassShape's hidden, ffn, attention and embedding), each where known: see widthsAfter. */
   widths?: Widths;
-  /** The first weight quantize targets stored float16, bfloat16 or float64 (PassShape.notFloat32), where known: see notFloat32After. */
-  notFloat32?: PassShape['notFloat32'];
+  /** The weights quantize targets stored float16, bfloat16 or float64 (PassShape.notFloat32 the first), where known: see notFloat32After. */
+  notFloat32?: NotFloat32;
   /**
    * Set where layers of the model read here share their attention weights but not every weight matrix (not as
    * share-layers shares them): a training step's rebuild gives such layers their own weights (canonical.ts
@@ -1380,6 +1380,47 @@ interface SoFar {
 }
 
 const UNKNOWN: SoFar = { layers: undefined, heads: undefined };
+
+/** A weight quantize refuses as stored float16, bfloat16 or float64 (PassShape.notFloat32). */
+type StoredWeight = NonNullable<PassShape['notFloat32']>;
+
+/**
+ * The weights quantize targets that a model stores float16, bfloat16 or float64, as the plan carries them through the
+ * steps it does not follow (notFloat32After) to tell a quantize step the first (firstNotFloat32, PassShape.notFloat32,
+ * which quantize refuses): by encoder layer, the first of its attention's targets and the first of its FFN's
+ * (`target` without the layer's 'layerN.', which drop-layers renumbers), and the first outside the layers (`rest`:
+ * pooler, head, embedding tables; `restUnknown` where a step may have rewritten them).
+ */
+interface NotFloat32 {
+  layers: readonly { attention?: StoredWeight; ffn?: StoredWeight }[];
+  rest?: StoredWeight;
+  restUnknown?: true;
+}
+
+/** The weights quantize targets that `graph` of structure `s` stores float16, bfloat16 or float64 (NotFloat32), or undefined where none. */
+function notFloat32Of(graph: Model, s: BertStructure): NotFloat32 | undefined {
+  const stored = notFloat32Targets(graph, s);
+  if (!stored.length) return undefined;
+  const layers: { attention?: StoredWeight; ffn?: StoredWeight }[] = s.layers.map(() => ({}));
+  let rest: StoredWeight | undefined;
+  for (const w of stored) {
+    const inLayer = /^layer(\d+)\.((attention|ffn)\..*)$/.exec(w.target);
+    const layer = inLayer && layers[Number(inLayer[1])];
+    if (!layer) rest ??= w;
+    else layer[inLayer[3] as 'attention' | 'ffn'] ??= { ...w, target: inLayer[2]! };
+  }
+  return { layers, ...(rest ? { rest } : {}) };
+}
+
+/** The first weight of `n` quantize refuses (PassShape.notFloat32: its target named by its layer), where known. */
+function firstNotFloat32(n: NotFloat32 | undefined): PassShape['notFloat32'] {
+  if (!n) return undefined;
+  for (const [i, l] of n.layers.entries()) {
+    const w = l.attention ?? l.ffn;
+    if (w) return { ...w, target: `layer${i}.${w.target}` };
+  }
+  return n.restUnknown ? undefined : n.rest;
+}
 
 /**
  * The widths of a model as PassShape gives them to a pass's checkShape; `embeddingOf`, where `embedding` is known, the
@@ -1448,7 +1489,7 @@ const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize']
  */
 function modelSoFar(model: PlanModel | undefined, file: string, onnx: string): SoFar {
   const widths = model?.structure && widthsOf(model.graph, model.structure);
-  const notFloat32 = model?.structure && notFloat32Target(model.graph, model.structure);
+  const notFloat32 = model?.structure && notFloat32Of(model.graph, model.structure);
   if (model?.structure) {
     const shared = sharingGroups(model.structure, 'attention');
     const whole = sharedLayerGroups(model.structure);
@@ -1513,7 +1554,7 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
       ...(sofar.heads ? { heads: sofar.heads } : {}),
       ...(sofar.shared ? { shared: sofar.shared } : {}),
       ...sofar.widths,
-      ...(sofar.notFloat32 ? { notFloat32: sofar.notFloat32 } : {}),
+      ...(firstNotFloat32(sofar.notFloat32) ? { notFloat32: firstNotFloat32(sofar.notFloat32) } : {}),
     });
   const options = s.pass === 'quantize' && read ? (read.options as QuantizeOptions) : undefined;
   // (kept through a pass that writes no float weight: drop-layers removes layers, optimize fuses no integer weight back)
@@ -1541,8 +1582,8 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
     const notFloat32 = !on.shape
       ? undefined
       : followed.read
-        ? notFloat32Target(followed.read.graph, followed.read.structure)
-        : sofar.notFloat32 && notFloat32After(s.pass, sofar.notFloat32, heads);
+        ? notFloat32Of(followed.read.graph, followed.read.structure)
+        : sofar.notFloat32 && notFloat32After(s.pass, on.settings, sofar.notFloat32, heads, sofar.partlyShared ? undefined : sofar.shared);
     return {
       layers: on.shape?.numLayers,
       heads,
@@ -1700,21 +1741,55 @@ function quantizedWidths(settings: Record<string, unknown>, widths: Widths): Wid
 }
 
 /**
- * The first weight quantize targets stored float16, bfloat16 or float64 (PassShape.notFloat32), `weight`, after graph
- * pass `pass` on a model stored so, where the plan knows it is still the first and still so named: prune-ffn slices
- * the weights it keeps under their names (prune/edit.ts replaceInitializerFor), storing them as they were, and
- * factorize-embeddings rewrites the word embedding only (a layer's weight kept); prune-heads too, where the weight's
- * layer keeps heads (`heads`, headsAfter's: one left without attention has no Q, K and V for quantize to find first).
- * Undefined otherwise (share-layers names the weights its groups share anew; drop-layers and optimize renumber and
- * fuse layers, which the plan follows on the model read here only; quantize is refused on such a model).
+ * The weights quantize targets stored float16, bfloat16 or float64 (NotFloat32), `n`, after graph pass `pass` (its
+ * `settings` as they act on the model: onModel) on a model stored so, where the plan knows them still so stored and so
+ * named: prune-ffn slices the weights it keeps under their names (prune/edit.ts replaceInitializerFor), storing them as
+ * they were; prune-heads too, but for a layer left without attention (`heads`, headsAfter's), which has no attention
+ * weights then (by ratio, where it may leave one so: not known); factorize-embeddings rewrites the word embedding
+ * only; drop-layers removes its layers' and numbers the others from 0; share-layers gives each group of layers that
+ * read weights of their own one copy of each, stored as the first's, named 'shared.layersA-B.ROLE' (share/layers.ts),
+ * where every layer of the group is stored alike (a group whose layers read one copy already, `shared`, keeps it; where
+ * the sharing is not known, or not of every weight, not known); optimize keeps them without
+ * its attention rewrite (which fuses Q, K and V anew), and the tables but for embed-layernorm's. Undefined otherwise
+ * (quantize is refused on such a model).
  */
-function notFloat32After(pass: string, weight: NonNullable<PassShape['notFloat32']>, heads: readonly number[] | undefined): PassShape['notFloat32'] {
-  const layer = /^layer(\d+)\./.exec(weight.target);
-  if (!layer) return undefined;
-  if (pass === 'prune-ffn' || pass === 'factorize-embeddings') return weight;
-  if (pass !== 'prune-heads') return undefined;
-  const attention = weight.target.includes('.attention.');
-  return !attention || (heads?.[Number(layer[1])] ?? 0) > 0 ? weight : undefined;
+function notFloat32After(
+  pass: string,
+  settings: Record<string, unknown>,
+  n: NotFloat32,
+  heads: readonly number[] | undefined,
+  shared: readonly number[][] | undefined,
+): NotFloat32 | undefined {
+  const { layers } = n;
+  const restUnknown = (unknown: boolean): NotFloat32 => ({ ...n, ...(unknown ? { restUnknown: true as const } : {}) });
+  if (pass === 'prune-ffn') return n;
+  if (pass === 'factorize-embeddings') return restUnknown(n.rest?.target.startsWith('embeddings.') ?? false);
+  if (pass === 'prune-heads') {
+    if (heads) return { ...n, layers: layers.map((l, i) => (heads[i] === 0 ? { ...(l.ffn ? { ffn: l.ffn } : {}) } : l)) };
+    return typeof settings.minHeadsPerLayer === 'number' && settings.minHeadsPerLayer > 0 ? n : undefined;
+  }
+  if (pass === 'drop-layers') {
+    const drop = Array.isArray(settings.layers) ? (settings.layers as number[]) : [];
+    return { ...n, layers: layers.filter((_, i) => !drop.includes(i)) };
+  }
+  if (pass === 'optimize') {
+    const rewrites = parseRewrites(settings.rewrites as string);
+    if (rewrites.includes('attention')) return undefined;
+    return restUnknown(rewrites.includes('embed-layernorm') && (n.rest?.target.startsWith('embeddings.') ?? false));
+  }
+  if (pass !== 'share-layers' || !shared) return undefined;
+  const out = [...layers];
+  for (const g of layerGroups(layers.length, parseShareSpec(settings.share), parseSourceSpec(settings.from))) {
+    if (shared.some((copy) => g.every((l) => copy.includes(l)))) continue;
+    const first = layers[g[0]!]!;
+    const alike = (a: StoredWeight | undefined, b: StoredWeight | undefined) => a?.target === b?.target && a?.dataType === b?.dataType;
+    if (g.some((l) => !alike(layers[l]!.attention, first.attention) || !alike(layers[l]!.ffn, first.ffn))) return undefined;
+    const named = (w: StoredWeight | undefined) => w && { ...w, weight: `shared.layers${g[0]}-${g.at(-1)}.${w.target}.weight` };
+    const attention = named(first.attention);
+    const ffn = named(first.ffn);
+    for (const l of g) out[l] = { ...(attention ? { attention } : {}), ...(ffn ? { ffn } : {}) };
+  }
+  return { ...n, layers: out };
 }
 
 /**

@@ -76,6 +76,34 @@ describe("a sweep's plan asks each pass about a model stored quantized or in flo
     }
   });
 
+  it.each([
+    [
+      'share-layers, which names the weights it shares anew',
+      [step('share-layers'), step('quantize', { mode: 'int8' })],
+      "'shared.layers0-1.attention.q.weight' (layer0.attention.q)",
+    ],
+    ["prune-heads removing layer 0's every head", [step('prune-heads', { heads: '0:0,1,2,3' }), step('quantize', { mode: 'float16' })], '(layer0.ffn.in)'],
+    [
+      'drop-layers after prune-ffn (layer 1 numbered 0)',
+      [step('prune-ffn', { ratio: 0.5 }), step('drop-layers', { layers: '0' }), step('quantize', { mode: 'int4-block:16' })],
+      '(layer0.attention.q)',
+    ],
+    [
+      'share-layers after prune-heads and drop-layers',
+      [step('prune-heads', { heads: '1:0' }), step('drop-layers', { layers: '0' }), step('share-layers'), step('quantize', { mode: 'int8' })],
+      '(layer0.attention.q)',
+    ],
+  ])('refuses quantize of a float16 model after %s, naming the weight the point names', async (what, steps, weight) => {
+    const output = join(root, 'out', `fp16-${what.replace(/\W+/g, '-')}`, 'model.onnx');
+    const point = await compressFile({ input: join(root, 'models', 'fp16', 'model.onnx'), output, steps }).then(
+      () => 'ran',
+      (e: Error) => e.message,
+    );
+    expect(point).toMatch(/^quantize( float16)?: weight '.*' \(layer0\.\w+\.\w+\) is float16/);
+    expect(point).toContain(weight);
+    expect(await on('fp16', steps)).toBe(`${at('fp16', steps.length, 'quantize')}${point}`);
+  });
+
   it('refuses factorize-embeddings of a float16 model after steps it does not follow, as the point does (its widths known as in float32)', async () => {
     for (const steps of [
       [step('prune-heads', { heads: '0:0' }), step('factorize-embeddings', { rank: 100 })],
