@@ -128,6 +128,15 @@ function distillTeacher(row: ReportRow): string | null | undefined {
 
 const taskSet = (r: ReportRow): string => Object.keys(r.tasks).join(', ');
 
+/**
+ * Whether the student of a point's last distill step is made from the point's model (no `student` setting: the model
+ * as its earlier steps left it; 'every-other': its layers), not built from a spec (bert:…, bilstm:…) or read from a file.
+ */
+function studentFromModel(row: ReportRow): boolean {
+  const student = (row.steps[lastDistillIndex(row.steps)]?.settings as Record<string, unknown> | undefined)?.student;
+  return student === undefined || student === 'every-other';
+}
+
 /** Whether two rows were scored on the same tasks (in any order). */
 const sameTasks = (a: ReportRow, b: ReportRow): boolean => Object.keys(a.tasks).sort().join('\0') === Object.keys(b.tasks).sort().join('\0');
 
@@ -214,10 +223,21 @@ const flatSettings = (steps: ReturnType<typeof recipeSteps>): Map<string, string
   );
 
 /**
- * A name per line (key → name): its label less the teacher and seed grid values; a name two lines would share (one
- * label, other settings) gets the settings that set each apart ('kd (distill.maxExamples=500)').
+ * A line's student recipe: its label, its steps (recipeSteps) and, for students of a model other than their teacher
+ * (a named teacher), that model's name (its front's): one recipe applied to two models gives two students.
  */
-function recipeNames(recipes: Map<string, { label: string; steps: ReturnType<typeof recipeSteps> }>): Map<string, string> {
+interface Recipe {
+  label: string;
+  steps: ReturnType<typeof recipeSteps>;
+  model: string | undefined;
+}
+
+/**
+ * A name per line (key → name): its label less the teacher and seed grid values; a name two lines would share (one
+ * label, other settings or another model) gets what sets each apart ('kd (distill.maxExamples=500)', 'kd (model a)',
+ * 'kd (model: its teacher's)' for students of their teacher's own model).
+ */
+function recipeNames(recipes: Map<string, Recipe>): Map<string, string> {
   const base = new Map([...recipes].map(([key, r]) => [key, r.label]));
   const names = new Map<string, string>();
   for (const [key, name] of base) {
@@ -229,8 +249,11 @@ function recipeNames(recipes: Map<string, { label: string; steps: ReturnType<typ
     const all = same.map((k) => flatSettings(recipes.get(k)!.steps));
     const own = all[same.indexOf(key)]!;
     const differ = [...new Set(all.flatMap((m) => [...m.keys()]))].filter((k) => new Set(all.map((m) => m.get(k))).size > 1).sort();
+    const parts = differ.map((k) => `${k}=${own.get(k) ?? 'default'}`);
+    const model = recipes.get(key)!.model;
+    if (new Set(same.map((k) => recipes.get(k)!.model)).size > 1) parts.unshift(model === undefined ? "model: its teacher's" : `model ${model}`);
     // the same label and settings for other tasks: the panels keep them apart already
-    names.set(key, differ.length > 0 ? `${name} (${differ.map((k) => `${k}=${own.get(k) ?? 'default'}`).join(', ')})` : name);
+    names.set(key, parts.length > 0 ? `${name} (${parts.join(', ')})` : name);
   }
   return names;
 }
@@ -270,7 +293,7 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
   const labels = recipeLabels(data.rows.filter((r) => !r.isBaseline && distillTeacher(r) !== undefined));
   /** Per recipe and teacher, the student scores it averages. */
   const cells = new Map<string, { recipe: string; teacher: ReportRow; rows: ReportRow[] }>();
-  const recipes = new Map<string, { label: string; steps: ReturnType<typeof recipeSteps> }>();
+  const recipes = new Map<string, Recipe>();
   const teachers = new Map<string, ReportRow>();
   for (const r of data.rows) {
     if (r.isBaseline || r.glue === null || !Number.isFinite(r.glue) || r.missingTasks.length > 0) continue;
@@ -282,8 +305,11 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
     if (!teacher) continue;
     const steps = recipeSteps(r);
     const label = labels.get(r)!;
-    const recipe = JSON.stringify([label, steps, taskSet(r)]);
-    if (!recipes.has(recipe)) recipes.set(recipe, { label, steps });
+    // (a student made from a model other than its teacher is that model's: one of another model is another student,
+    // not a run of the same; one built from a spec or read from a file is the same whichever model's point it is)
+    const model = sha === r.modelSha256 || !studentFromModel(r) ? undefined : { sha: r.modelSha256, name: r.group };
+    const recipe = JSON.stringify([label, steps, taskSet(r), model?.sha ?? null]);
+    if (!recipes.has(recipe)) recipes.set(recipe, { label, steps, model: model?.name });
     const teacherKey = `${teacher.modelSha256}\0${canonicalJson(teacher.glueDevSha256)}`; // (one file scored on two data sets: two teachers)
     if (!teachers.has(teacherKey)) teachers.set(teacherKey, teacher);
     const cellKey = `${recipe}\0${teacherKey}`;

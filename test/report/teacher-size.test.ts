@@ -123,6 +123,31 @@ describe('teacher-size points', () => {
     ]);
   });
 
+  it('keeps the students of each input model on its own line where they name their teacher, not averaged as runs of one', () => {
+    // two student models (every-other of each: 2 and 1 layers' worth) distilled from each of two named teachers
+    const list: FakePoint[] = [
+      ...teacherSizeList().filter((f) => f.label === 'baseline'),
+      { model: 'student-a', label: 'baseline', bytes: 8e6, glue: 0.6 },
+      { model: 'student-b', label: 'baseline', bytes: 4e6, glue: 0.55 },
+      ...(['student-a', 'student-b'] as const).flatMap((model, m) =>
+        (['teacher-L4H256', 'teacher-L2H256'] as const).map((teacher, t) => ({
+          model,
+          label: `kd-${teacher}`,
+          bytes: (m === 0 ? 4e6 : 2e6) + 4e3 * t,
+          glue: 0.6 + 0.1 * m + 0.01 * t,
+          steps: [{ pass: 'distill', settings: { student: 'every-other', alpha: 0.5, teacher } }],
+        })),
+      ),
+    ];
+    const students = teacherSizePoints(dataOf(list)).filter((q) => q.kind === 'student');
+    expect(students.map((q) => `${q.series} ${q.teacher} y=${q.y.toFixed(1)} n=${q.runs} params=${q.params}`)).toEqual([
+      'kd-{teacher} (model student-a) teacher-L2H256 y=61.0 n=1 params=1.001',
+      'kd-{teacher} (model student-a) teacher-L4H256 y=60.0 n=1 params=1',
+      'kd-{teacher} (model student-b) teacher-L2H256 y=71.0 n=1 params=0.501',
+      'kd-{teacher} (model student-b) teacher-L4H256 y=70.0 n=1 params=0.5',
+    ]);
+  });
+
   it('draws a teacher grid axis (labels kd(teacher=…)) as one line', () => {
     const list: FakePoint[] = [
       ...teacherSizeList().filter((f) => f.label === 'baseline'),
