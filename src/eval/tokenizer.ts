@@ -1437,6 +1437,44 @@ export function withSplitsTransformersJsReads(read: Record<string, unknown>): Re
   return { ...json, pre_tokenizer: { ...pre, pretokenizers } };
 }
 
+/** The Chinese characters of CHINESE_CHARS past U+FFFF, as a regex character class written with the characters themselves (Oniguruma and JS read it alike). */
+const ASTRAL_CHINESE_CLASS = `[${[
+  [0x20000, 0x2a6df],
+  [0x2a700, 0x2b73f],
+  [0x2b740, 0x2b81f],
+  [0x2b920, 0x2ceaf],
+  [0x2f800, 0x2fa1f],
+]
+  .map(([a, b]) => `${String.fromCodePoint(a!)}-${String.fromCodePoint(b!)}`)
+  .join('')}]`;
+
+/**
+ * A tokenizer.json object whose normalizing transformers.js, whose @huggingface/tokenizers normalizes unmended, reads as
+ * evaluation does (normalizeAsTokenizers), written so that tokenizers reads it as before: each lower-casing normalizer
+ * (a BertNormalizer with lowercase, a Lowercase; a Sequence's at any depth) after a Replace of Σ by σ, so that no
+ * capital sigma is left for toLowerCase to make ς; and a BertPreTokenizer behind a BertNormalizer with
+ * handle_chinese_chars followed by a Split isolating each Chinese character past U+FFFF (ASTRAL_CHINESE_CLASS), which
+ * tokenizers' normalizer isolated already with spaces. `json` itself where it has neither.
+ */
+export function withNormalizingTransformersJsReads(json: Record<string, unknown>): Record<string, unknown> {
+  let chinese = false;
+  const sigmaFirst = (n: unknown): unknown => {
+    const p = n as Record<string, unknown> | null | undefined;
+    if (p?.type === 'Sequence' && Array.isArray(p.normalizers)) {
+      const list = p.normalizers.map(sigmaFirst);
+      return list.every((q, i) => q === (p.normalizers as unknown[])[i]) ? p : { ...p, normalizers: list };
+    }
+    if (p?.type === 'BertNormalizer' && p.handle_chinese_chars === true) chinese = true;
+    if (p?.type !== 'Lowercase' && !(p?.type === 'BertNormalizer' && p.lowercase === true)) return n;
+    return { type: 'Sequence', normalizers: [{ type: 'Replace', pattern: { String: 'Σ' }, content: 'σ' }, p] };
+  };
+  const normalizer = sigmaFirst(json.normalizer);
+  const pre = json.pre_tokenizer as Record<string, unknown> | null | undefined;
+  const split = { type: 'Split', pattern: { Regex: ASTRAL_CHINESE_CLASS }, behavior: 'Isolated', invert: false };
+  const preTokenizer = chinese && pre?.type === 'BertPreTokenizer' ? { type: 'Sequence', pretokenizers: [pre, split] } : pre;
+  return normalizer === json.normalizer && preTokenizer === pre ? json : { ...json, normalizer, pre_tokenizer: preTokenizer };
+}
+
 /** The TokenizerTraits of the tokenizer in `dir` as loadTokenizer reads it; undefined where it has none this code reads. */
 export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
   try {

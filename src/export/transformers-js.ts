@@ -49,6 +49,7 @@ import {
   fusesUnknownsInTransformersJs,
   loadTokenizer,
   withoutSlowOnlyOptions,
+  withNormalizingTransformersJsReads,
   withSplitsTransformersJsReads,
   withPairTypesZero,
   returnsTokenTypes,
@@ -650,12 +651,13 @@ function writeSideFiles(
     );
   const tokenizer = found.json;
   // (a Metaspace that splits, and a Punctuation of a behavior other than Contiguous, written so that transformers.js
-  // splits alike, withSplitsTransformersJsReads; a pair's tokens all of type 0 where model_input_names lack
+  // splits alike, withSplitsTransformersJsReads; a lower-casing normalizer and Chinese characters past U+FFFF, so that
+  // it normalizes alike, withNormalizingTransformersJsReads; a pair's tokens all of type 0 where model_input_names lack
   // token_type_ids, as evaluation feeds them, withPairTypesZero: transformers.js reads no model_input_names, and its
   // class (BERT's …) returned the template's types; a class of no types, its own)
   const typesDropped = Array.isArray(tokenizerConfig.model_input_names) && returnsTokenTypes(tokenizerFrom, tokenizerConfig) === false;
   const typed = typesDropped ? withPairTypesZero(tokenizer) : tokenizer;
-  const forTransformersJs = withSplitsTransformersJsReads(typed);
+  const forTransformersJs = withSplitsTransformersJsReads(withNormalizingTransformersJsReads(typed));
   if (found.asRead && forTransformersJs === tokenizer) writeFileSync(join(dir, 'tokenizer.json'), readFileSync(found.file));
   else write('tokenizer.json', forTransformersJs);
   // (transformers.js feeds the model the ids of the tokenizer's vocabulary: one past the word embedding's rows, a

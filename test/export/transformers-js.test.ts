@@ -633,7 +633,8 @@ describe.skipIf(!existsSync(join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.o
     await compressToTransformersJs({ input: model, output: out, steps, tokenizerDir: tokenizer });
     const written = readJson(join(out, 'tokenizer.json'));
     const source = existsSync(join(tokenizer, 'tokenizer.json')) ? readJson(join(tokenizer, 'tokenizer.json')) : undefined;
-    if (source) expect(written).toEqual(source);
+    // (its normalizer and pre-tokenizer written as transformers.js reads them alike: transformers-js-normalizer.test.ts)
+    if (source) expect({ ...written, normalizer: source.normalizer, pre_tokenizer: source.pre_tokenizer }).toEqual(source);
     expect(Object.keys(written)).toContain('model');
   });
 

@@ -1,0 +1,67 @@
+/**
+ * A BERT tokenizer.json (BertNormalizer, BertPreTokenizer) written for transformers.js: @huggingface/tokenizers
+ * lower-cases a capital sigma ending a word as ς and leaves Chinese characters past U+FFFF inside their word, where
+ * evaluation reads them as tokenizers does, so the folder's tokenizer.json is written so that transformers.js reads
+ * them alike (and tokenizers as before).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AutoTokenizer, env } from '@huggingface/transformers';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
+import { randomBertWeights } from '../../src/bert/build-weights.ts';
+import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { exportToTransformersJs } from '../../src/export/transformers-js.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { tinyBertConfig } from '../helpers/models.ts';
+
+registerAllPasses();
+env.allowRemoteModels = false;
+const root = mkdtempSync(join(tmpdir(), 'bc-tjs-normalizer-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'ab', 'cd', '𠮶', 'σ', 'ς', '##σ', '##ς', 'ο', '##δ', '##ο', '中'];
+const TEXTS = ['ΟΔΟΣ Σ', 'ab𠮶cd', 'ΟΔΟΣ中ab𠮶𠮶cd', 'οδος'];
+
+describe('--format transformers.js of a BertNormalizer', () => {
+  it("gives in transformers.js eval's ids for a capital sigma ending a word (σ, where toLowerCase gave ς) and a Chinese character past U+FFFF (a word of its own)", async () => {
+    const config = tinyBertConfig();
+    const hf = join(root, 'bert');
+    writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 5 }));
+    const tokenizer = {
+      version: '1.0',
+      added_tokens: VOCAB.slice(0, 5).map((content, id) => ({
+        id,
+        content,
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: false,
+        special: true,
+      })),
+      normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+      pre_tokenizer: { type: 'BertPreTokenizer' },
+      post_processor: { type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] },
+      decoder: null,
+      model: {
+        type: 'WordPiece',
+        unk_token: '[UNK]',
+        continuing_subword_prefix: '##',
+        max_input_chars_per_word: 100,
+        vocab: Object.fromEntries(VOCAB.map((t, i) => [t, i])),
+      },
+    };
+    writeFileSync(join(hf, 'tokenizer.json'), JSON.stringify(tokenizer));
+    const out = join(root, 'bert-tjs');
+    await exportToTransformersJs(hf, out);
+    const theirs = await AutoTokenizer.from_pretrained(out);
+    const ours = loadTokenizer(hf);
+    for (const text of TEXTS) {
+      const ids = Array.from(theirs(text).input_ids.data as BigInt64Array, Number);
+      expect([text, ids]).toEqual([text, ours.encode(text, null, 64).ids]);
+    }
+    // (what eval gives, as tokenizers 0.23 does)
+    expect(ours.encode(TEXTS[2]!, null, 64).ids).toEqual([2, 12, 13, 14, 10, 15, 5, 7, 7, 6, 3]);
+  }, 30_000);
+});
