@@ -90,7 +90,7 @@ export interface Pass<O> extends PassSettings<O> {
   checkModel?(model: Model, structure: BertStructure, options: O): void;
   /**
    * Refuses, in the words `run` uses, settings a model of `shape` cannot take for its depth and heads alone (a layer
-   * it lacks, a head a layer lacks, groups that do not divide its layers): what checkModel refuses of that kind, which
+   * it lacks, a head a layer lacks, more groups than its layers): what checkModel refuses of that kind, which
    * calls it with the model's shape (structureShape). A sweep's plan asks it where it knows the shape a step gets but
    * not the model (after a step it does not follow: prune-ffn, share-layers, quantize…).
    */

@@ -131,7 +131,7 @@ export function checkGroupWidths(heads: readonly number[], groups: readonly numb
 }
 
 /**
- * The layer groups of `o` on a model of `shape`, after refusing groups that do not divide its layers, and where its
+ * The layer groups of `o` on a model of `shape`, after refusing more groups than its layers, and where its
  * heads are known (and its FFN widths, where known), groups whose layers have other attention or widths.
  */
 function shareGroups(o: ShareLayersOptions, shape: PassShape): number[][] {
@@ -300,17 +300,18 @@ export const shareLayersPass: Pass<ShareLayersOptions> = {
   },
   async run(model: Model, s: BertStructure, o: ShareLayersOptions): Promise<PassResult> {
     const { model: out, details } = shareLayers(model, s, o);
-    const size = details.groups[0].length;
+    const sizes = details.groups.map((g) => g.length);
     const L = s.layers.length;
     // every group read one copy of each weight already (each layer its own, an ALBERT checkpoint, or a model shared so
     // before, maybe in fewer groups than asked): no weight was made, the model is as it was
     const already = details.sharedInitializers.every((names) => Object.values(names).every((n) => model.graph.initializers.has(n)));
-    const groupsText = `${details.groups.length} group${details.groups.length === 1 ? '' : 's'} of ${size}`;
+    // (groups:N not dividing the layers: ALBERT's, of two sizes, '5 groups of 3, 2, 3, 2, 2')
+    const groupsText = `${details.groups.length} group${details.groups.length === 1 ? '' : 's'} of ${new Set(sizes).size === 1 ? sizes[0] : sizes.join(', ')}`;
     const kept = details.keptAcrossGroups.length;
     const keptText = `${kept} weight${kept === 1 ? '' : 's'} that layers of different groups already read as one copy stay${kept === 1 ? 's' : ''} shared (splitting would only copy ${kept === 1 ? 'it' : 'them'})`;
     const summary = already
       ? `nothing to share: ${
-          size === 1
+          sizes.length === L
             ? L === 1
               ? 'the model has 1 encoder layer'
               : `${formatShareSpec(o.share)} makes each of the model's ${L} layers a group of its own`

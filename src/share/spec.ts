@@ -4,10 +4,14 @@
  */
 import { z } from 'zod';
 import { SettingsError } from '../errors.ts';
+import { albertLayerGroup } from '../bert/albert-config.ts';
 import { declarePass, grammar, settingError, settingText } from '../pass/settings.ts';
 import type { ShareLayersOptions } from './layers.ts';
 
-/** 'all': one group of every layer; 'groups': `count` groups of consecutive layers, equal in size. */
+/**
+ * 'all': one group of every layer; 'groups': `count` groups of consecutive layers, as ALBERT's num_hidden_groups makes
+ * them (albertLayerGroup): equal where `count` divides the layers, else layer i in group int(i / (layers / count)).
+ */
 export type ShareSpec = { kind: 'all' } | { kind: 'groups'; count: number };
 
 /** 'mean': the element-wise mean of the group's weights; 'layer': the weights of the group's `index`-th layer. */
@@ -45,30 +49,34 @@ export function formatSourceSpec(s: SourceSpec): string {
 }
 
 /**
- * The layer indices of each group: consecutive runs of equal length. Throws SettingsError when the group count
- * does not divide the layer count, or when a 'layer:K' source lies outside the groups.
+ * The layer indices of each group: consecutive runs, layer i in group int(i / (layers / count)) as Hugging Face's
+ * AlbertTransformer runs them (albertLayerGroup), so equal in length where the group count divides the layer count
+ * (groups:5 of 12 layers: 3, 2, 3, 2, 2). Throws SettingsError for more groups than layers, or a 'layer:K' source
+ * past the smallest group.
  */
 export function layerGroups(numLayers: number, share: ShareSpec, from: SourceSpec = { kind: 'mean' }): number[][] {
   if (numLayers < 1) throw new SettingsError('share-layers: the model has no encoder layers');
   const count = share.kind === 'all' ? 1 : share.count;
-  if (count > numLayers || numLayers % count !== 0) {
+  if (count > numLayers)
     throw settingError(
       SHARE_LAYERS,
       'share',
       formatShareSpec(share),
-      `${count} groups do not divide the model's ${numLayers === 1 ? '1 layer' : `${numLayers} layers`} evenly`,
+      `${count} groups are more than the model's ${numLayers === 1 ? '1 layer' : `${numLayers} layers`}`,
     );
-  }
-  const size = numLayers / count;
+  const groups = Array.from({ length: count }, (): number[] => []);
+  for (let i = 0; i < numLayers; i++) groups[albertLayerGroup(i, numLayers, count)]!.push(i);
+  const size = Math.min(...groups.map((g) => g.length));
   if (from.kind === 'layer' && from.index >= size) {
+    const each = groups.every((g) => g.length === size) ? 'each group has' : 'its smallest group has';
     throw settingError(
       SHARE_LAYERS,
       'from',
       formatSourceSpec(from),
-      size === 1 ? 'each group has 1 layer (position 0)' : `each group has ${size} layers (positions 0-${size - 1})`,
+      size === 1 ? `${each} 1 layer (position 0)` : `${each} ${size} layers (positions 0-${size - 1})`,
     );
   }
-  return Array.from({ length: count }, (_, gi) => Array.from({ length: size }, (_, k) => gi * size + k));
+  return groups;
 }
 
 export const SHARE_LAYERS = declarePass({
@@ -79,7 +87,7 @@ export const SHARE_LAYERS = declarePass({
     .object({
       share: grammar('all | groups:N', parseShareSpec, formatShareSpec)
         .default('all')
-        .describe('which layers share: all, or groups:N (N equal groups of consecutive layers)'),
+        .describe("which layers share: all, or groups:N (N groups of consecutive layers, as ALBERT's num_hidden_groups: equal where N divides the layers)"),
       from: grammar('mean | layer:K', parseSourceSpec, formatSourceSpec)
         .default('mean')
         .describe("the shared weights: the mean of the group's layers, or layer:K (the K-th layer of each group, from 0)"),

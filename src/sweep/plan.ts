@@ -1526,7 +1526,7 @@ function headsOf(s: BertStructure | undefined): readonly number[] | undefined {
  * as read here (or as a followed step before left it: FOLLOWED), what the pass refuses in it (Pass.checkModel: weights
  * stored quantized or in float16, fused ops); after a followed step, the model it leaves. On an encoder of a known
  * depth no longer read here (after a step the plan does not follow), what the pass refuses of that depth and its
- * heads where known (Pass.checkShape: a layer or head it lacks, groups that do not divide its layers or mix layers of
+ * heads where known (Pass.checkShape: a layer or head it lacks, more groups than its layers, or groups that mix layers of
  * other heads). On an encoder of a known depth, its depth through the pass's settings as they act on it (onModel) and
  * its heads where headsAfter knows them; unknown after settings the model cannot take (the point says why).
  */

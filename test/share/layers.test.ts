@@ -122,6 +122,16 @@ describe('share-layers on a built BERT', () => {
     expect(report.summary).toMatch(/shared 4 layers as 1 group of 4 \(mean\)/);
   });
 
+  it("'groups:3' of 4 layers groups them as ALBERT's num_hidden_groups 3 does ([0, 1], [2], [3]), and matches the model of those group means", async () => {
+    const { model: out, details, report } = await share(model, { share: 'groups:3' });
+    expect(details.groups).toEqual([[0, 1], [2], [3]]);
+    const reference = build(groupMeans(CONFIG, w, details.groups));
+    const [a, b] = [await runModel(reference, { vocab: 128 }), await runModel(out, { vocab: 128 })];
+    expect(maxAbsDiff(a.logits, b.logits)).toBeLessThan(1e-5);
+    expect(details.encoderBytesAfter).toBe((details.encoderBytesBefore * 3) / 4);
+    expect(report.summary).toMatch(/^shared 4 layers as 3 groups of 2, 1, 1 \(mean\)/);
+  });
+
   it('every layer of the output reads the same initializers, and discovery still finds 4 layers', async () => {
     const { model: out, details } = await share(model, { share: 'all' });
     const s = findBert(out);
@@ -193,8 +203,11 @@ describe('share-layers on a built BERT', () => {
   });
 
   it('settings that do not fit the model are SettingsErrors', async () => {
-    await expect(share(model, { share: 'groups:3' })).rejects.toThrow(/3 groups do not divide the model's 4 layers/);
+    await expect(share(model, { share: 'groups:5' })).rejects.toThrow(/: 5 groups are more than the model's 4 layers \(flag --share-layers\)$/);
     await expect(share(model, { share: 'groups:2', from: 'layer:2' })).rejects.toBeInstanceOf(SettingsError);
+    await expect(share(model, { share: 'groups:3', from: 'layer:1' })).rejects.toThrow(
+      /share-layers: from 'layer:1': its smallest group has 1 layer \(position 0\)/,
+    );
   });
 
   it('layers pruned differently cannot share: the error names the layers', async () => {

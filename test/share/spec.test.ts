@@ -35,13 +35,29 @@ describe('share-layers settings', () => {
     expect(layerGroups(3, { kind: 'groups', count: 3 })).toEqual([[0], [1], [2]]);
   });
 
-  it('a group count that does not divide the layers is a SettingsError', () => {
-    expect(() => layerGroups(12, { kind: 'groups', count: 5 })).toThrow(/5 groups do not divide the model's 12 layers/);
-    expect(() => layerGroups(1, { kind: 'groups', count: 2 })).toThrow(/: 2 groups do not divide the model's 1 layer evenly \(flag --share-layers\)$/);
+  it("a group count that does not divide the layers groups them as Hugging Face's ALBERT does: layer i in group int(i / (L / N))", () => {
+    // (AlbertTransformer: group_idx = int(i / (num_hidden_layers / num_hidden_groups)))
+    expect(layerGroups(12, { kind: 'groups', count: 5 })).toEqual([
+      [0, 1, 2],
+      [3, 4],
+      [5, 6, 7],
+      [8, 9],
+      [10, 11],
+    ]);
+    expect(layerGroups(4, { kind: 'groups', count: 3 })).toEqual([[0, 1], [2], [3]]);
+    // (7 / (21 / 9) is 3.0 in float64, as in Python: layer 7 opens group 3)
+    expect(layerGroups(21, { kind: 'groups', count: 9 }).map((g) => g[0])).toEqual([0, 3, 5, 7, 10, 12, 14, 17, 19]);
+  });
+
+  it('more groups than layers is a SettingsError', () => {
+    expect(() => layerGroups(1, { kind: 'groups', count: 2 })).toThrow(/: 2 groups are more than the model's 1 layer \(flag --share-layers\)$/);
     expect(() => layerGroups(4, { kind: 'groups', count: 8 })).toThrow(SettingsError);
   });
 
-  it('layer:K must lie inside each group', () => {
+  it('layer:K must lie inside each group, the smallest too', () => {
+    expect(() => layerGroups(12, { kind: 'groups', count: 5 }, { kind: 'layer', index: 2 })).toThrow(
+      /: its smallest group has 2 layers \(positions 0-1\) \(flag --share-from\)$/,
+    );
     expect(layerGroups(4, { kind: 'groups', count: 2 }, { kind: 'layer', index: 1 })).toEqual([
       [0, 1],
       [2, 3],

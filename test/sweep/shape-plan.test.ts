@@ -60,10 +60,10 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
       'drop-layers: layer 5 does not exist: the model has layers 0-1',
     ],
     [
-      'share-layers in groups that do not divide its layers, after prune-ffn',
+      'share-layers in more groups than its layers, after prune-ffn',
       [ffn, share('groups:3')],
       2,
-      "share-layers: share 'groups:3': 3 groups do not divide the model's 2 layers evenly (flag --share-layers)",
+      "share-layers: share 'groups:3': 3 groups are more than the model's 2 layers (flag --share-layers)",
     ],
     ['prune-heads of a layer it lacks, after prune-ffn', [ffn, heads('5:0')], 2, 'prune-heads: layer 5 does not exist: the model has layers 0-1'],
     ['prune-heads of a head it lacks, after prune-ffn', [ffn, heads('0:9')], 2, 'prune-heads: layer 0 has heads 0-3; cannot remove head 9'],
