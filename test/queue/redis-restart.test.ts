@@ -79,6 +79,41 @@ describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${own
     for (const w of workers) expect((await w.exited).code, w.output()).toBe(0);
   }, 300_000);
 
+  it('restarted twice: the coordinator says it connected again after the first, and the second outage as the first', async () => {
+    await redis.kill();
+    await redis.start();
+    const lines: string[] = [];
+    const waitLine = async (re: RegExp, from: number) => {
+      const deadline = Date.now() + 30_000;
+      while (!lines.slice(from).some((l) => re.test(l)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      return lines.slice(from).find((l) => re.test(l));
+    };
+    const stop = new AbortController();
+    const running = runQueuedSweep({
+      file: t.sweepFile,
+      store: join(t.root, 'twice.sqlite'),
+      queue: redis.url(),
+      signal: stop.signal,
+      onEvent: (e) => void (e.type === 'log' && lines.push(e.line)),
+    });
+    try {
+      expect(await waitLine(/^queued 16 points/, 0)).toBeDefined();
+      const outage = /^queue redis:\/\/127\.0\.0\.1:\d+\/0: (?!connected again)/;
+      await redis.kill();
+      expect(await waitLine(outage, 0), lines.join('\n')).toBeDefined();
+      await redis.start();
+      const back = lines.length;
+      expect(await waitLine(/^queue redis:\/\/127\.0\.0\.1:\d+\/0: connected again$/, back), lines.join('\n')).toBeDefined();
+      const second = lines.length;
+      await redis.kill();
+      expect(await waitLine(outage, second), lines.join('\n')).toBeDefined();
+      await redis.start();
+    } finally {
+      stop.abort();
+      await running;
+    }
+  }, 120_000);
+
   it('gone for good: the coordinator stops with one line, and the store keeps what it had', async () => {
     // An empty Redis (the first test left its results there, which would be collected at once).
     await redis.kill();
