@@ -145,6 +145,21 @@ function autoTokenizerClass(dir: string, config: TokenizerConfigJson): string | 
 }
 
 /**
+ * The tokenizer_class a config.json (`modelConfig`) written beside a copy of `dir`'s tokenizer files must name for
+ * AutoTokenizer (and this reader) to load them as `dir`'s class: `dir`'s where neither its tokenizer_config.json nor
+ * `modelConfig` names one and `modelConfig`'s model_type gives another (a bert: or bilstm: student of an ALBERT,
+ * XLM-R, RoBERTa or DistilBERT teacher); undefined where nothing need be named.
+ */
+export function tokenizerClassToName(dir: string, modelConfig: Record<string, unknown>): string | undefined {
+  const config = readConfig(dir);
+  if (typeof config.tokenizer_class === 'string' || typeof modelConfig.tokenizer_class === 'string') return undefined;
+  const own = autoTokenizerClass(dir, config);
+  const modelType = modelConfig.model_type;
+  const given = typeof modelType === 'string' && Object.hasOwn(MODEL_TYPE_TOKENIZERS, modelType) ? MODEL_TYPE_TOKENIZERS[modelType] : undefined;
+  return own !== given ? own : undefined;
+}
+
+/**
  * The tokenizer classes of the families the project reads, by whether they return token types: transformers' default
  * model_input_names (input_ids, token_type_ids, attention_mask) for BERT's, ELECTRA's and ALBERT's, and none
  * (input_ids, attention_mask) for RoBERTa's, XLM-R's, CamemBERT's and DistilBERT's, as transformers.js's classes
