@@ -39,6 +39,9 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // FlauBERT folder of vocab.json and merges.txt is refused, where it was read as byte-level BPE: its points are stale
   // (recomputed with --rerun-stale, which fails saying to give a tokenizer.json).
   { version: 5, changed: (t, pairs) => t.metaspaceFirst || (pairs && t.typesNotReturned) || t.punctuationSplit || t.slowOnlyBpe },
+  // Stop 49: a Whitespace pre-tokenizer's words are the regex crate's Unicode ones, as tokenizers reads `\w+|[^\w\s]+`,
+  // where they were JS's ASCII ones ('café' split as caf, é).
+  { version: 6, changed: (t) => t.whitespaceWords },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

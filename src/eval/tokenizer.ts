@@ -733,7 +733,7 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   honourSingleWord(tokenizer);
   normalizeAsTokenizers(tokenizer);
   splitOnMetaspace(tokenizer, json);
-  splitPunctuationAsTokenizers(tokenizer, json);
+  splitAsTokenizers(tokenizer, json);
   prependFirstAtTextStart(tokenizer, json);
   modelPerPreToken(tokenizer);
   const tokenId = keepModelVocabulary(tokenizer, json);
@@ -955,22 +955,26 @@ export function punctuationPieces(text: string, behavior: string): string[] {
 }
 
 /**
- * Makes `tokenizer`'s Punctuation pre-tokenizers (`json`'s, a Sequence's at any depth) split as tokenizers' do
- * (punctuationPieces of their `behavior`, Isolated where absent): @huggingface/tokenizers ignores `behavior` and
- * gives a run of punctuation as one pre-token (Contiguous), so ',,' or '><' was one pre-token (the model's unknown
- * token where it lists no such piece) and Removed or Merged… behaviors were not honoured.
+ * Makes `tokenizer`'s Punctuation and Whitespace pre-tokenizers (`json`'s, a Sequence's at any depth) split as
+ * tokenizers' do. A Punctuation by punctuationPieces of its `behavior` (Isolated where absent): @huggingface/tokenizers
+ * ignores `behavior` and gives a run of punctuation as one pre-token (Contiguous), so ',,' or '><' was one pre-token
+ * (the model's unknown token where it lists no such piece) and Removed or Merged… behaviors were not honoured. A
+ * Whitespace by WHITESPACE_PIECES: @huggingface/tokenizers matched JS's ASCII `\w`, so a word's letters past ASCII
+ * were no word characters ('café' as caf, é; 'α+β' one pre-token; a combining accent apart from its letter).
  */
-function splitPunctuationAsTokenizers(tokenizer: Tokenizer, json: object): void {
+function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
   const top = (tokenizer as unknown as { pre_tokenizer?: PreTokenizerInstance | null }).pre_tokenizer;
   for (const { leaf, path } of preTokenizerLeaves((json as { pre_tokenizer?: unknown }).pre_tokenizer)) {
     const instance = instanceAt(top, path);
-    if (leaf.type !== 'Punctuation' || typeof instance?.pre_tokenize_text !== 'function') continue;
+    if (typeof instance?.pre_tokenize_text !== 'function') continue;
+    if (leaf.type === 'Whitespace') instance.pre_tokenize_text = (text) => text.match(WHITESPACE_PIECES) ?? [];
+    if (leaf.type !== 'Punctuation') continue;
     const behavior = typeof leaf.behavior === 'string' ? leaf.behavior : 'Isolated';
     instance.pre_tokenize_text = (text) => punctuationPieces(text, behavior);
   }
 }
 
-/** Whether a tokenizer.json pre-tokenizer (or a Sequence within it, at any depth) holds a Punctuation whose behavior is not Contiguous (splitPunctuationAsTokenizers). */
+/** Whether a tokenizer.json pre-tokenizer (or a Sequence within it, at any depth) holds a Punctuation whose behavior is not Contiguous (splitAsTokenizers). */
 function splitsPunctuation(part: unknown): boolean {
   return preTokenizerLeaves(part).some(({ leaf: p }) => p.type === 'Punctuation' && p.behavior !== 'Contiguous');
 }
@@ -1105,8 +1109,17 @@ interface AddedTokenSplitting {
   splitter_normalized?: { split(text: string): string[] };
 }
 
-/** A word character as tokenizers' single_word test reads one (the regex crate's Unicode `\w`). */
-const WORD_CHAR = /[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]/u;
+/** The regex crate's Unicode `\w` (what tokenizers' regexes of the regex crate read as a word character), as a regex character class's body. */
+const WORD_CLASS = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}';
+
+/** A word character as tokenizers' single_word test reads one. */
+const WORD_CHAR = new RegExp(`[${WORD_CLASS}]`, 'u');
+
+/**
+ * The pieces of a text as tokenizers' Whitespace pre-tokenizer gives them (pre_tokenizers/whitespace.rs: the regex
+ * crate's `\w+|[^\w\s]+`, Unicode classes: `\s` is White_Space).
+ */
+const WHITESPACE_PIECES = new RegExp(`[${WORD_CLASS}]+|[^${WORD_CLASS}\\p{White_Space}]+`, 'gu');
 
 /**
  * Makes `tokenizer` match an added token marked `single_word` only where it stands as a word of its own (no word
@@ -1265,9 +1278,10 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * Metaspace of prepend_scheme first after another pre-tokenizer or behind a normalizer (firstMetaspaceMended);
  * `typesNotReturned`, its post-processor gives a pair's tokens a type other than 0 (givesPairTypes) and the class
  * transformers loads it as returns no token types (returnsTokenTypes), which eval fed; `punctuationSplit`, its
- * pre-tokenizer has a Punctuation of a behavior other than Contiguous (splitPunctuationAsTokenizers); `slowOnlyBpe`, it
+ * pre-tokenizer has a Punctuation of a behavior other than Contiguous (splitAsTokenizers); `slowOnlyBpe`, it
  * is an XLM or FlauBERT folder of vocab.json and merges.txt (slowOnlyBpeClass), now refused, where it was read as
- * byte-level BPE (its other traits false). Undefined where the folder has no tokenizer this code reads.
+ * byte-level BPE (its other traits false); `whitespaceWords`, its pre-tokenizer has a Whitespace (splitAsTokenizers),
+ * whose words were ASCII ones. Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -1282,6 +1296,7 @@ export interface TokenizerTraits {
   typesNotReturned: boolean;
   punctuationSplit: boolean;
   slowOnlyBpe: boolean;
+  whitespaceWords: boolean;
 }
 
 /**
@@ -1508,6 +1523,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         typesNotReturned: false,
         punctuationSplit: false,
         slowOnlyBpe: true,
+        whitespaceWords: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -1534,6 +1550,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       typesNotReturned: returnsTokenTypes(dir, config) === false && givesPairTypes(read),
       punctuationSplit: splitsPunctuation((read as { pre_tokenizer?: unknown }).pre_tokenizer),
       slowOnlyBpe: false,
+      whitespaceWords: preTokenizerLeaves((read as { pre_tokenizer?: unknown }).pre_tokenizer).some(({ leaf }) => leaf.type === 'Whitespace'),
     };
   } catch {
     return undefined;

@@ -656,3 +656,29 @@ describe('a BertNormalizer as tokenizers normalizes', () => {
     expect(tokenizer({ ...bert, lowercase: false }).encode('ΟΔΟΣ', null, 16).ids).toEqual([0]);
   });
 });
+
+describe('a Whitespace pre-tokenizer', () => {
+  // café 1, caf 2, é 3, α 4, + 5, β 6, α+β 7 (a WordLevel model: a pre-token it lacks is <unk>, 0)
+  const vocab = { '<unk>': 0, café: 1, caf: 2, é: 3, α: 4, '+': 5, β: 6, 'α+β': 7 };
+  const tokenizer = (pre: object) =>
+    tokenizerFromJson(
+      {
+        version: '1.0',
+        added_tokens: [],
+        normalizer: null,
+        pre_tokenizer: pre,
+        post_processor: null,
+        decoder: null,
+        model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
+      },
+      {},
+      'tokenizer.json',
+    );
+
+  it("splits on the regex crate's Unicode words as tokenizers does (`\\w+|[^\\w\\s]+`), where JS's ASCII \\w split 'café' as caf, é and kept 'α+β' one pre-token (the ids are tokenizers 0.23's)", () => {
+    expect(tokenizer({ type: 'Whitespace' }).encode('café α+β', null, 16).ids).toEqual([1, 4, 5, 6]);
+    expect(tokenizer({ type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Whitespace' }] }).encode('café α+β', null, 16).ids).toEqual([
+      1, 4, 5, 6,
+    ]);
+  });
+});

@@ -211,6 +211,32 @@ describe('a tokenizer with a Punctuation pre-tokenizer', () => {
   });
 });
 
+describe('a tokenizer with a Whitespace pre-tokenizer', () => {
+  it("is at reading version 6 (its words now the regex crate's Unicode ones, where they were ASCII ones); a WhitespaceSplit at 1", () => {
+    const root = mkdtempSync(join(tmpdir(), 'whitespace-reading-'));
+    try {
+      const folder = (name: string, preTokenizer: object) => {
+        const dir = join(root, name);
+        mkdirSync(dir);
+        const model = { type: 'WordLevel', unk_token: '<unk>', vocab: { '<unk>': 0, a: 1 } };
+        writeFileSync(
+          join(dir, 'tokenizer.json'),
+          JSON.stringify({ version: '1.0', added_tokens: [], normalizer: null, pre_tokenizer: preTokenizer, post_processor: null, decoder: null, model }),
+        );
+        return dir;
+      };
+      const versions = [
+        folder('whitespace', { type: 'Whitespace' }),
+        folder('in-sequence', { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Whitespace' }] }),
+        folder('whitespace-split', { type: 'WhitespaceSplit' }),
+      ].map((dir) => tokenizerReadingVersion(dir, false));
+      expect(versions).toEqual([6, 6, 1]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a tokenizer whose class returns no token types', () => {
   it('is at reading version 5 on pairs where its template gave the second text type 1 (now 0); 1 on single texts, and where the class returns them', () => {
     const root = mkdtempSync(join(tmpdir(), 'types-reading-'));
