@@ -549,9 +549,11 @@ function checkStorage(model: Model, s: BertStructure, o: QuantizeOptions): { tar
  * Whether quantize with options `o` plans every weight it targets in a model of structure `s` stored quantized, so
  * that a quantize step after it finds nothing to quantize ('every weight is already quantized'): int8, int8-group,
  * int8-static and int4-block with embeddings on a model without a fused Attention (int8-static and int4-block keep
- * one float). False where it cannot tell (mixed: its budget decides on the weights; float16; settings it refuses).
+ * one float); with `tables` false, every weight but the embedding tables (embeddings: false keeps those float, which
+ * only a quantize step after it with embeddings quantizes). False where it cannot tell (mixed: its budget decides on
+ * the weights; float16; settings it refuses).
  */
-export function quantizesEveryTarget(s: BertStructure, o: QuantizeOptions): boolean {
+export function quantizesEveryTarget(s: BertStructure, o: QuantizeOptions, { tables = true }: { tables?: boolean } = {}): boolean {
   const targets = quantizationTargets(s);
   let plan: Plan;
   try {
@@ -562,7 +564,8 @@ export function quantizesEveryTarget(s: BertStructure, o: QuantizeOptions): bool
   } catch {
     return false;
   }
-  return targets.length > 0 && targets.every((t) => plan.get(t.id) !== undefined && plan.get(t.id)!.format !== 'float');
+  const counted = tables ? targets : targets.filter((t) => t.kind !== 'embedding');
+  return counted.length > 0 && counted.every((t) => plan.get(t.id) !== undefined && plan.get(t.id)!.format !== 'float');
 }
 
 /** Quantizes `model` with options `o` (the pass's run, without the Pass wrapper). */

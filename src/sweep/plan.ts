@@ -1374,9 +1374,11 @@ interface SoFar {
    * Set by a quantize step on the model as read that stores every weight quantize targets in integers there
    * (quantizesEveryTarget: int8-static or int4-block on a model without a fused Attention; int8 and int8-group are
    * refused in the sweep file, on any model): that step's mode, which a quantize step right after it (or after passes
-   * that write no float weight: KEEPS_QUANTIZED) finds nothing to quantize after.
+   * that write no float weight: KEEPS_QUANTIZED) finds nothing to quantize after. `tablesFloat` where it kept the
+   * embedding tables float (embeddings: false) and stored every other weight so: a quantize step after it that keeps
+   * them float too (int8, int8-group, int4-block with embeddings: false) quantizes no weight.
    */
-  quantizedAll?: string;
+  quantizedAll?: { mode: string; tablesFloat?: true };
 }
 
 const UNKNOWN: SoFar = { layers: undefined, heads: undefined };
@@ -1541,8 +1543,9 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
     return { ...UNKNOWN, recurrent: { read: undefined, int8: true } };
   }
   // (after a quantize step that stored every weight quantized: quantize's own refusal when the point runs)
-  if (sofar.quantizedAll !== undefined && s.pass === 'quantize')
-    throw new SettingsError(`quantize: every weight is already quantized (by quantize ${sofar.quantizedAll} before it): quantize the float model instead`);
+  const quantizedBefore = s.pass === 'quantize' ? sofar.quantizedAll : undefined;
+  if (quantizedBefore && !quantizedBefore.tablesFloat)
+    throw new SettingsError(`quantize: every weight is already quantized (by quantize ${quantizedBefore.mode} before it): quantize the float model instead`);
   // (the pass's options, worked out once for the model read here: its checks, quantize's targets, drop-layers' rewrite)
   const read = sofar.read && { ...sofar.read, options: pass.options(pass.check(s.settings)) };
   // (on the model as read: what the pass refuses in it, as the point would before any work; else on its depth and
@@ -1556,14 +1559,25 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
       ...sofar.widths,
       ...(firstNotFloat32(sofar.notFloat32) ? { notFloat32: firstNotFloat32(sofar.notFloat32) } : {}),
     });
+  // (after one that kept the tables float, a quantize step keeping them float too quantizes no weight, which the point
+  // refuses after its checks of the settings)
+  if (quantizedBefore) {
+    const o = pass.options(pass.check(s.settings)) as QuantizeOptions;
+    if (!o.embeddings && ['int8', 'int8-group', 'int4-block'].includes(o.mode.kind))
+      throw new SettingsError(
+        `quantize ${modeName(o.mode)}: quantizes no weight of this model, which it would write unchanged (the embedding tables kept float by the setting embeddings: false; every other weight already quantized by quantize ${quantizedBefore.mode} before it): quantize the float model instead`,
+      );
+  }
   const options = s.pass === 'quantize' && read ? (read.options as QuantizeOptions) : undefined;
   // (kept through a pass that writes no float weight: drop-layers removes layers, optimize fuses no integer weight back)
   const quantizedAll =
     options && quantizesEveryTarget(sofar.read!.structure, options)
-      ? { quantizedAll: modeName(options.mode) }
-      : sofar.quantizedAll !== undefined && KEEPS_QUANTIZED.has(s.pass)
-        ? { quantizedAll: sofar.quantizedAll }
-        : {};
+      ? { quantizedAll: { mode: modeName(options.mode) } }
+      : options && !options.embeddings && quantizesEveryTarget(sofar.read!.structure, options, { tables: false })
+        ? { quantizedAll: { mode: modeName(options.mode), tablesFloat: true as const } }
+        : sofar.quantizedAll !== undefined && KEEPS_QUANTIZED.has(s.pass)
+          ? { quantizedAll: sofar.quantizedAll }
+          : {};
   // (drop-layers and optimize rewrite the graph, storing the weights as they were: the model each leaves is followed,
   // and asked as the one read here was)
   const rewrite = read && FOLLOWED[s.pass];
