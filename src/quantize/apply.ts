@@ -153,6 +153,28 @@ export function keptByPlan(
   return kept;
 }
 
+/**
+ * How applyPlan would store each target of `plan` but the tables: in its scheme's kind ('int8', 'int4') where a
+ * quantizer takes it, 'float' (and why) where it keeps it (decide), each decided alone, so for the targets no table
+ * ties to (the encoder layers' projections and fused Attention weights). Reads dims and data types only.
+ */
+export function storedBy(
+  model: Model,
+  targets: readonly Target[],
+  plan: ReadonlyMap<string, Assignment>,
+  options: QuantizeOptions,
+): Map<string, { stored: WeightScheme['kind'] | 'float'; reason?: string }> {
+  const edit = new GraphEditor(model);
+  const ctx: RewriteContext = { edit, options, ranges: new Map(), activations: new Map(), integerReaders: new Map(), weights: new Map(), notes: [] };
+  const stored = new Map<string, { stored: WeightScheme['kind'] | 'float'; reason?: string }>();
+  for (const t of targets) {
+    if (t.kind === 'embedding') continue;
+    const d = decide(t, plan.get(t.id), ctx);
+    stored.set(t.id, 'reason' in d ? { stored: 'float', reason: d.reason } : { stored: d.scheme.kind });
+  }
+  return stored;
+}
+
 /** The record of target `t` kept as it is, of `bytes`, for why decide kept it (`reason`, the node it checked). */
 function keptRecord(t: Target, d: { reason: string; node?: string }, bytes: number): FloatRecord {
   return { target: t.id, tensor: targetWeight(t), bytes, reason: d.reason, ...(d.node ? { node: d.node } : {}) };

@@ -18,21 +18,33 @@ export interface LayerCost {
   bytes: Record<LayerBits, number>;
 }
 
-/** A weight matrix of an encoder layer, and whether it can take 4 bits (a fused Attention's packed weight cannot). */
+/**
+ * A weight matrix of an encoder layer and how mixed's plan stores it at 8 and at 4 bits (as applyPlan would: float
+ * where no quantizer takes it, as a fused Attention with attention: false).
+ */
 export interface LayerWeight {
   inFeatures: number;
   outFeatures: number;
-  fourBit: boolean;
+  at8: Storage;
+  at4: Storage;
 }
 
-/** The weights of each encoder layer: its projections, and the packed weight of a fused Attention. */
-export function layerWeights(targets: readonly Target[], s: BertStructure, model: Model): LayerWeight[][] {
+/** How a weight is stored: its 4-bit blocks (MatMulNBits), int8 per channel, or float. */
+export type Storage = 'int4' | 'int8' | 'float';
+
+/**
+ * The weights of each encoder layer (its projections, and the packed weight of a fused Attention), each with how the
+ * plan at 8 and at 4 bits stores it (`stored(target, bits)`).
+ */
+export function layerWeights(targets: readonly Target[], s: BertStructure, model: Model, stored: (t: Target, bits: 4 | 8) => Storage): LayerWeight[][] {
   const out: LayerWeight[][] = s.layers.map(() => []);
+  const add = (t: Target, layer: number, dims: readonly number[]) =>
+    out[layer].push({ inFeatures: dims[0], outFeatures: dims[1], at8: stored(t, 8), at4: stored(t, 4) });
   for (const t of targets) {
-    if (t.kind === 'linear' && t.layer !== undefined) out[t.layer].push({ inFeatures: t.linear.inFeatures, outFeatures: t.linear.outFeatures, fourBit: true });
+    if (t.kind === 'linear' && t.layer !== undefined) add(t, t.layer, [t.linear.inFeatures, t.linear.outFeatures]);
     if (t.kind === 'attention') {
       const dims = model.graph.initializers.get(t.weight)?.dims;
-      if (dims?.length === 2) out[t.layer].push({ inFeatures: dims[0], outFeatures: dims[1], fourBit: false });
+      if (dims?.length === 2) add(t, t.layer, dims);
     }
   }
   return out;
@@ -47,18 +59,19 @@ export function fourBitsPay(K: number, N: number, blockSize: number, symmetric: 
   return int4WeightBytes(K, N, blockSize, symmetric) < int8WeightBytes(K, N, { kind: 'channel' });
 }
 
-/**
- * Weight bytes of a layer at 32, 8 (per channel) and 4 bits (blocks of `blockSize`; int8 where 4 bits cannot go, a
- * fused Attention's packed weight, or do not pay, fourBitsPay).
- */
+/** Weight bytes of a layer at 32, 8 (per channel) and 4 bits (blocks of `blockSize`), each weight stored as it says. */
 export function layerCost(layer: number, weights: readonly LayerWeight[], blockSize: number, symmetric: boolean): LayerCost {
   const bytes: Record<LayerBits, number> = { 32: 0, 8: 0, 4: 0 };
   for (const w of weights) {
-    const int8 = int8WeightBytes(w.inFeatures, w.outFeatures, { kind: 'channel' });
-    bytes[32] += 4 * w.inFeatures * w.outFeatures;
-    bytes[8] += int8;
-    bytes[4] +=
-      w.fourBit && fourBitsPay(w.inFeatures, w.outFeatures, blockSize, symmetric) ? int4WeightBytes(w.inFeatures, w.outFeatures, blockSize, symmetric) : int8;
+    const of = (storage: Storage) =>
+      storage === 'int4'
+        ? int4WeightBytes(w.inFeatures, w.outFeatures, blockSize, symmetric)
+        : storage === 'int8'
+          ? int8WeightBytes(w.inFeatures, w.outFeatures, { kind: 'channel' })
+          : 4 * w.inFeatures * w.outFeatures;
+    bytes[32] += of('float');
+    bytes[8] += of(w.at8);
+    bytes[4] += of(w.at4);
   }
   return { layer, bytes };
 }

@@ -18,7 +18,7 @@ import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels
 import { ModelLoadError, SettingsError } from '../errors.ts';
 import { nonFiniteFloat32 } from '../onnx/tensor.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
-import { ALREADY, alreadyQuantized, applyPlan, keptByPlan, plannedBytes, tableWithoutGather, type PlanResult } from './apply.ts';
+import { ALREADY, alreadyQuantized, applyPlan, keptByPlan, plannedBytes, storedBy, tableWithoutGather, type PlanResult } from './apply.ts';
 import { collectRanges, type ActivationRange } from './calibrate.ts';
 import { GraphEditor } from './graph-edit.ts';
 import { allocateBits, fourBitsPay, layerCost, layerWeights, type LayerBits } from './mixed.ts';
@@ -302,7 +302,16 @@ function mixedSizes(original: Model, s: BertStructure, o: QuantizeOptions, targe
   const { input: model, raised } = standardOpset(original, s, o);
   // layers that share their weights (share-layers) get one precision: a unit per group, its weights counted once
   const units = sharingUnits(targets, s);
-  const weights = layerWeights(targets, s, model);
+  // each weight as applyPlan would store it at 8 and at 4 bits (a fused Attention QAttention does not take stays float)
+  const storedAt = (bits: 4 | 8) =>
+    storedBy(
+      model,
+      targets,
+      planMixed(targets, o, () => bits),
+      o,
+    );
+  const stored = { 8: storedAt(8), 4: storedAt(4) };
+  const weights = layerWeights(targets, s, model, (t, bits) => stored[bits].get(t.id)!.stored);
   const costs = units.map((g, u) => layerCost(u, weights[g[0]], o.mixedBlockSize, o.symmetric));
   const fp32Bytes = modelBytesFromShapes(original);
   const budget = o.mode.budget.kind === 'fraction' ? Math.floor(o.mode.budget.fraction * fp32Bytes) : o.mode.budget.bytes;
@@ -323,8 +332,11 @@ function mixedSizes(original: Model, s: BertStructure, o: QuantizeOptions, targe
     // 'embeddings int8' would hide what keeps the floor high
     const floatTables = allFloat.kept.filter((k) => k.target.startsWith('embeddings.') && !k.reason.startsWith(ALREADY));
     const tables = !o.embeddings ? '' : floatTables.length ? `, embeddings float: ${floatTables[0].reason}` : ', embeddings int8';
+    // and so is a layer weight that stays float at 4 bits
+    const floatWeight = targets.find((t) => t.kind !== 'embedding' && t.layer !== undefined && stored[4].get(t.id)?.stored === 'float');
+    const layerFloat = floatWeight ? `, ${floatWeight.id} float: ${stored[4].get(floatWeight.id)!.reason}` : '';
     throw new SettingsError(
-      `quantize ${modeName(o.mode)}: the budget of ${budget} bytes is below the smallest this model reaches (${least} bytes: every layer 4-bit${tables})`,
+      `quantize ${modeName(o.mode)}: the budget of ${budget} bytes is below the smallest this model reaches (${least} bytes: every layer 4-bit${layerFloat}${tables})`,
     );
   }
   return { model, raised, units, costs, budget, fixed };

@@ -228,10 +228,13 @@ export const QUANTIZE = declarePass({
   // 11: static int8's percentile:P keeps P% of the values, cutting (100 - P) / 2 % from each end as onnxruntime's
   // percentile calibration (it cut 100 - P % from each); 12: percentile ranges over onnxruntime's histogram of 2048
   // bins, at its bins' lower edges, where they were percentiles of a sample of 65,536 values; 13: that histogram grows
-  // to 64 times its bins as onnxruntime's does (it merged its bins in pairs past 8192 bins, as entropy's)
-  version: 13,
-  // (9 and 10 changed mode float16's output only, 11 to 13 percentile ranges only: every other point keeps its key)
-  keyVersion: (s) => (s.mode === 'float16' ? 10 : s.calibration.startsWith('percentile') ? 13 : 8),
+  // to 64 times its bins as onnxruntime's does (it merged its bins in pairs past 8192 bins, as entropy's); 14: mixed with
+  // attention false counts a fused Attention's packed weight float, as it stays (it counted it int8 and could overrun
+  // its budget)
+  version: 14,
+  // (9 and 10 changed mode float16's output only, 11 to 13 percentile ranges only, 14 mixed with attention false only:
+  // every other point keeps its key)
+  keyVersion: (s) => (s.mode === 'float16' ? 10 : s.calibration.startsWith('percentile') ? 13 : parseMode(s.mode).kind === 'mixed' && !s.attention ? 14 : 8),
   settings: z
     .object({
       mode: grammar(MODE_SYNTAX, parseMode, modeName, `a mode is required (${MODE_SYNTAX})`).describe(

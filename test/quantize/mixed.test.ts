@@ -100,6 +100,21 @@ describe('mixed precision', () => {
     expect(q.graph.nodes.filter((n) => n.opType === 'QAttention')).toHaveLength(int8Layers);
   });
 
+  it('counts the packed Attention weights float where QAttention does not take them (attention: false): the budget holds', async () => {
+    const plain = tinyBert({ numLayers: 3, hiddenSize: 64, numHeads: 2, intermediateSize: 128, vocabSize: 50 }, { std: 0.1, seed: 5 });
+    const m = optimizeModel(plain, findBert(plain), { rewrites: new Set(['attention']) }).model;
+    const fs = findBert(m);
+    const cal = syntheticCalibration(fs.vocabSize, 2);
+    const { model: q, report } = await quantize(m, fs, { mode: 'mixed:0.5', attention: false }, cal);
+    const d = report.details as { predictedBytes: number; bytesAfter: number; budgetBytes: number };
+    expect(d.bytesAfter).toBe(d.predictedBytes);
+    expect(d.bytesAfter).toBeLessThanOrEqual(d.budgetBytes);
+    expect(q.graph.nodes.filter((n) => n.opType === 'Attention')).toHaveLength(3);
+    await expect(quantize(m, fs, { mode: 'mixed:0.3', attention: false }, cal)).rejects.toThrow(
+      /below the smallest this model reaches \(\d+ bytes: every layer 4-bit, layer0\.attention\.qkv float: fused Attention quantization is off \(attention: false\), embeddings int8\)$/,
+    );
+  });
+
   it('refuses a budget below what 4 bits everywhere reach', async () => {
     await expect(quantize(model, s, { mode: 'mixed:0.05' }, calibration)).rejects.toThrow(SettingsError);
     await expect(quantize(model, s, { mode: 'mixed:1kb' }, calibration)).rejects.toThrow(
