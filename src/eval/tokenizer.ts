@@ -1413,13 +1413,17 @@ export function fusesUnknownsInTransformersJs(json: object): boolean {
  * Contiguous are written as Splits that tokenizers and @huggingface/tokenizers split alike (punctuationPieces), where
  * @huggingface/tokenizers ignores a Punctuation's behavior and splits as Contiguous: Isolated (where none is written)
  * and Removed split on each punctuation character; MergedWithPrevious and MergedWithNext keep (invert) the matches of a
- * regex giving each piece, which tokenizers reads as pieces with no match between them. `part` itself where it has none.
+ * regex giving each piece, which tokenizers reads as pieces with no match between them. Its Whitespace pre-tokenizers
+ * likewise, as a Split keeping (inverting) the matches of their Unicode words' regex (WHITESPACE_PIECES), where
+ * @huggingface/tokenizers matched ASCII words; tokenizers' Whitespace is that split (whitespace.rs: Invert, Removed).
+ * `part` itself where it has neither.
  */
-function withPunctuationSplits(part: unknown): unknown {
+function withTokenizersSplits(part: unknown): unknown {
   const mark = `[${PUNCTUATION_CLASS}]`;
   const other = `[^${PUNCTUATION_CLASS}]`;
   const split = (regex: string, behavior: string, invert: boolean) => ({ type: 'Split', pattern: { Regex: regex }, behavior, invert });
   return mapPreTokenizerLeaves(part, (p) => {
+    if (p.type === 'Whitespace') return split(WHITESPACE_PIECES.source, 'Removed', true);
     if (p.type !== 'Punctuation') return p;
     switch (p.behavior ?? 'Isolated') {
       case 'Isolated':
@@ -1440,11 +1444,11 @@ function withPunctuationSplits(part: unknown): unknown {
  * reads them alike: a Metaspace that does not split, then a Split on a regex that matches the pieces before each ▁
  * (`▁[^▁]*|[^▁]+`, Isolated), which tokenizers reads as the same split (pre_tokenizers/metaspace.rs splits on the
  * replacement MergedWithNext) and @huggingface/tokenizers honours, where it ignores `split` and gave a Unigram model
- * the whole text, a piece holding ▁ matched across two words; its Punctuations as Splits (withPunctuationSplits).
+ * the whole text, a piece holding ▁ matched across two words; its Punctuations and Whitespaces as Splits (withTokenizersSplits).
  * `read` itself when it has neither.
  */
 export function withSplitsTransformersJsReads(read: Record<string, unknown>): Record<string, unknown> {
-  const punctuated = withPunctuationSplits(read.pre_tokenizer);
+  const punctuated = withTokenizersSplits(read.pre_tokenizer);
   const json = punctuated === read.pre_tokenizer ? read : { ...read, pre_tokenizer: punctuated };
   const metaspaces = splittingMetaspaces(json);
   if (metaspaces.length === 0) return json;

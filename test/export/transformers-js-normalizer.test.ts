@@ -2,7 +2,7 @@
  * A BERT tokenizer.json (BertNormalizer, BertPreTokenizer) written for transformers.js: @huggingface/tokenizers
  * lower-cases a capital sigma ending a word as ς and leaves Chinese characters past U+FFFF inside their word, where
  * evaluation reads them as tokenizers does, so the folder's tokenizer.json is written so that transformers.js reads
- * them alike (and tokenizers as before).
+ * them alike (and tokenizers as before); likewise a Whitespace pre-tokenizer, whose words it read as ASCII ones.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,5 +63,36 @@ describe('--format transformers.js of a BertNormalizer', () => {
     }
     // (what eval gives, as tokenizers 0.23 does)
     expect(ours.encode(TEXTS[2]!, null, 64).ids).toEqual([2, 12, 13, 14, 10, 15, 5, 7, 7, 6, 3]);
+  }, 30_000);
+});
+
+describe('--format transformers.js of a Whitespace pre-tokenizer', () => {
+  it("gives in transformers.js eval's ids for words past ASCII ('café' one word, 'α+β' three pieces), where @huggingface/tokenizers matched JS's ASCII \\w", async () => {
+    const config = tinyBertConfig();
+    const hf = join(root, 'whitespace');
+    writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 5 }));
+    const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'café', 'caf', 'é', 'α', '+', 'β', 'α+β'];
+    const tokenizer = {
+      version: '1.0',
+      added_tokens: vocab
+        .slice(0, 5)
+        .map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+      normalizer: null,
+      pre_tokenizer: { type: 'Whitespace' },
+      post_processor: { type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] },
+      decoder: null,
+      model: { type: 'WordLevel', unk_token: '[UNK]', vocab: Object.fromEntries(vocab.map((t, i) => [t, i])) },
+    };
+    writeFileSync(join(hf, 'tokenizer.json'), JSON.stringify(tokenizer));
+    const out = join(root, 'whitespace-tjs');
+    await exportToTransformersJs(hf, out);
+    const theirs = await AutoTokenizer.from_pretrained(out);
+    const ours = loadTokenizer(hf);
+    for (const text of ['café α+β', 'e\u0301x café!']) {
+      const ids = Array.from(theirs(text).input_ids.data as BigInt64Array, Number);
+      expect([text, ids]).toEqual([text, ours.encode(text, null, 64).ids]);
+    }
+    // (what eval gives, as tokenizers 0.23 does)
+    expect(ours.encode('café α+β', null, 64).ids).toEqual([2, 5, 8, 9, 10, 3]);
   }, 30_000);
 });
