@@ -162,11 +162,15 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   /**
    * Writes one collected point into the store. A store that cannot be written (a full disk, an I/O error, made
    * read-only) throws a one-line UserError, which ends the call at once: the point stays to collect, by the next run.
+   * A point another live process holds this moment (another coordinator of the sweep writing the same result, a local
+   * sweep running it) stays to collect: a later look finds it stored by that process, or claims it.
    */
   const record = (point: SweepPoint, outcome: { result: PointResult } | { error: string }): void => {
     let skipped = false;
     try {
-      if (store.claim(point) === 'done') skipped = true;
+      const claim = store.claim(point);
+      if (claim === 'busy') return;
+      if (claim === 'done') skipped = true;
       else if ('result' in outcome) store.finish(point, outcome.result);
       else store.fail(point.key, outcome.error);
     } catch (e) {
