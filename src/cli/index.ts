@@ -75,6 +75,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const misspelt = misspeltCommand(argv);
     if (misspelt) throw new UsageError(misspelt);
+    const afterDashes = wordsAfterDashes(argv);
+    if (afterDashes) throw new UsageError(afterDashes);
     await y.parseAsync();
     return code;
   } catch (e) {
@@ -118,6 +120,17 @@ function misspeltCommand(argv: readonly string[]): string | undefined {
   if (/^[a-z][a-z0-9-]*$/i.test(first) && next !== undefined && !next.startsWith('-') && (existsSync(next) || next.startsWith('hf:')))
     return `unknown command '${first}' (the commands: ${names.join(', ')}) (see --help)`;
   return undefined;
+}
+
+/**
+ * The refusal of words after `--`, which no command reads (yargs passes them over: neither its strict check nor a
+ * positional argument takes them, so `compress inspect -- MODEL` missed its model and `compress report STORE -- --out
+ * DIR` printed the report, dropping `--out DIR`); undefined when nothing follows `--`.
+ */
+function wordsAfterDashes(argv: readonly string[]): string | undefined {
+  const words = argv.slice(argv.indexOf('--') + 1);
+  if (!argv.includes('--') || words.length === 0) return undefined;
+  return `unexpected ${words.length === 1 ? 'argument' : 'arguments'} ${words.map((w) => `'${w}'`).join(', ')} after '--': no command reads words after it; give them before '--' (a path starting with '-' as ./-x.onnx) (see --help)`;
 }
 
 /** The usage of the command `argv` runs, as its module declares it (`eval <model>`; the default command `<model>`). */

@@ -177,6 +177,18 @@ describe('exit codes', () => {
     expect([r.code, r.stdout]).toEqual([2, '']);
   });
 
+  it.each([
+    [['inspect', '--', model], `'${model}'`],
+    [[model, '--prune-ffn', '0.5', '-o', out, '--', 'extra'], "'extra'"],
+    [['report', join(root, 'absent.sqlite'), '--', '--out', join(root, 'r')], `'--out', '${join(root, 'r')}'`],
+  ])("words after '--', which no command reads, are a usage mistake naming them, exit 2, where yargs passed them over: %j", async (args, named) => {
+    const r = await cli(...args);
+    expect(r.stderr).toBe(
+      `compress: unexpected argument${args.length - args.indexOf('--') > 2 ? 's' : ''} ${named} after '--': no command reads words after it; give them before '--' (a path starting with '-' as ./-x.onnx) (see --help)\n`,
+    );
+    expect([r.code, r.stdout]).toEqual([2, '']);
+  });
+
   it('a --work-dir that takes no files (/proc) fails a sweep of baselines alone, which writes no model there, exit 1, leaving no store', async () => {
     const glueDir = join(root, 'glue-base');
     writeGlueTask(glueDir, 'SST-2', 4);
