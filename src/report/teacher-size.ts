@@ -259,11 +259,11 @@ function recipeNames(recipes: Map<string, Recipe>): Map<string, string> {
 }
 
 /**
- * The chart's points: per scored distilled row, a student point at its teacher's size; per teacher (and task set)
- * a teacher point. Empty (nothing to draw) unless the students have at least two different teachers. Sorted by
- * series (students by label, then the teachers), then x.
+ * Each distilled row's teacher (see the file comment): the baseline row of the teacher file its last distill step
+ * trained from (`ReportRow.teacherSha256`, else its setting: its own model, or the model it names), scored on its tasks
+ * and GLUE dev files; a row whose teacher has no such row in the report (or names no model of it, or several) has none.
  */
-export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
+export function studentTeachers(data: ReportData): Map<ReportRow, ReportRow> {
   const baselines = data.rows.filter((r) => r.isBaseline);
   const byKey = new Map(data.rows.map((r) => [r.key, r]));
   /**
@@ -289,7 +289,26 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
     if (teacher.startsWith('sha256:')) return unique(baselines.filter((b) => b.modelSha256 === teacher.slice(7)));
     return unique(baselines.filter((b) => b.model === teacher)) ?? unique(baselines.filter((b) => teacherPathMatches(teacher, b.modelPath)));
   };
+  const out = new Map<ReportRow, ReportRow>();
+  for (const r of data.rows) {
+    if (r.isBaseline) continue;
+    const setting = distillTeacher(r);
+    if (setting === undefined) continue;
+    // the teacher the sweep trained from, by its hash; by the setting only for a point whose stored plan does not say
+    const sha = r.teacherSha256 ?? (setting === null ? r.modelSha256 : named(setting));
+    const teacher = sha === undefined ? undefined : baselineOf(sha, r);
+    if (teacher) out.set(r, teacher);
+  }
+  return out;
+}
 
+/**
+ * The chart's points: per scored distilled row, a student point at its teacher's size; per teacher (and task set)
+ * a teacher point. Empty (nothing to draw) unless the students have at least two different teachers. Sorted by
+ * series (students by label, then the teachers), then x.
+ */
+export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
+  const teacherOf = studentTeachers(data);
   const labels = recipeLabels(data.rows.filter((r) => !r.isBaseline && distillTeacher(r) !== undefined));
   /** Per recipe and teacher, the student scores it averages. */
   const cells = new Map<string, { recipe: string; teacher: ReportRow; rows: ReportRow[] }>();
@@ -297,17 +316,13 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
   const teachers = new Map<string, ReportRow>();
   for (const r of data.rows) {
     if (r.isBaseline || r.glue === null || !Number.isFinite(r.glue) || r.missingTasks.length > 0) continue;
-    const setting = distillTeacher(r);
-    if (setting === undefined) continue;
-    // the teacher the sweep trained from, by its hash; by the setting only for a point whose stored plan does not say
-    const sha = r.teacherSha256 ?? (setting === null ? r.modelSha256 : named(setting));
-    const teacher = sha === undefined ? undefined : baselineOf(sha, r);
+    const teacher = teacherOf.get(r);
     if (!teacher) continue;
     const steps = recipeSteps(r);
     const label = labels.get(r)!;
     // (a student made from a model other than its teacher is that model's: one of another model is another student,
     // not a run of the same; one built from a spec or read from a file is the same whichever model's point it is)
-    const model = sha === r.modelSha256 || !studentFromModel(r) ? undefined : { sha: r.modelSha256, name: r.group };
+    const model = teacher.modelSha256 === r.modelSha256 || !studentFromModel(r) ? undefined : { sha: r.modelSha256, name: r.group };
     const recipe = JSON.stringify([label, steps, taskSet(r), model?.sha ?? null]);
     if (!recipes.has(recipe)) recipes.set(recipe, { label, steps, model: model?.name });
     const teacherKey = `${teacher.modelSha256}\0${canonicalJson(teacher.glueDevSha256)}`; // (one file scored on two data sets: two teachers)
