@@ -35,6 +35,13 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
    * plan by `loadReport`); absent without a distill step or a stored plan that says.
    */
   teacherSha256?: string;
+  /**
+   * For a distilled row, the teacher its last distill step trained from, as the report's baseline row of that model
+   * (teacher-size.ts `studentTeachers`, set by `loadReport`): that row's key, its model as the table names it (`group`)
+   * and its parameters, what the table's teacher column shows; absent without one (no distill step, or a teacher the
+   * report holds no baseline row of).
+   */
+  teacher?: { key: string; group: string; params: number };
   isBaseline: boolean;
   /** 'prune-heads ratio=0.4 importance=magnitude; quantize mode=int8' ('' for the baseline). */
   parameters: string;

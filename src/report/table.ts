@@ -45,11 +45,15 @@ export function displayTable(data: ReportData): { header: string[]; rows: string
     '% of original',
     'front',
   ];
-  const align: Array<'l' | 'r'> = ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'l'];
+  // (a teacher column where some row was distilled from a teacher the report holds: its model and size)
+  const teachers = data.rows.some((r) => r.teacher !== undefined);
+  if (teachers) header.splice(3, 0, 'teacher');
+  const align: Array<'l' | 'r'> = ['l', 'l', 'l', ...(teachers ? (['l'] as const) : []), 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'l'];
   const rows = data.rows.map((r) => [
     r.group,
     pipelineText(r),
     r.parameters || '—',
+    ...(teachers ? [r.teacher ? teacherText(r.teacher) : '—'] : []),
     paramCount(r.params),
     small(r.bytes / 1e6, 1),
     small(r.fileBytes / 1e6, 1),
@@ -65,6 +69,9 @@ export function displayTable(data: ReportData): { header: string[]; rows: string
   ]);
   return { header, rows, align };
 }
+
+/** A distilled row's teacher as the table's teacher column shows it: its model and parameters, 'big-teacher (0.15M)'. */
+export const teacherText = (t: NonNullable<ReportRow['teacher']>): string => `${t.group} (${paramCount(t.params)})`;
 
 /** What the two MB columns and size measure (the Markdown and HTML notes). */
 export const SIZE_NOTE =
@@ -424,7 +431,9 @@ function csvCell(v: string | number | boolean | null): string {
 /**
  * The CSV report: raw numbers (fractions, bytes, ms), one column per task metric; `group` is the model as the table
  * and charts name its front ('sst2 (max length 32)', 'sst2 (sweep a, file 3f2a9c1b, data 1a2b3c4d)'), and
- * `baseline_key` the key of the row that bytes_of_original and glue_of_original compare with.
+ * `baseline_key` the key of the row that bytes_of_original and glue_of_original compare with. Where some row was
+ * distilled from a teacher the report holds (ReportRow.teacher), `teacher`, `teacher_params` and `teacher_key` give
+ * each such row's teacher: its model as `group` names it, its parameters and its baseline row's key.
  */
 export function toCsv(data: ReportData): string {
   const metricCols: Array<[string, MetricName]> = [];
@@ -433,12 +442,14 @@ export function toCsv(data: ReportData): string {
     for (const r of data.rows) for (const k of Object.keys(r.tasks[t] ?? {}) as MetricName[]) names.add(k);
     for (const k of names) metricCols.push([t, k]);
   }
+  const teachers = data.rows.some((r) => r.teacher !== undefined);
   const header = [
     'sweep',
     'model',
     'pipeline',
     'group',
     'parameters',
+    ...(teachers ? ['teacher', 'teacher_params', 'teacher_key'] : []),
     'params',
     'bytes',
     'file_bytes',
@@ -465,6 +476,7 @@ export function toCsv(data: ReportData): string {
     r.label,
     r.group,
     r.parameters,
+    ...(teachers ? [r.teacher?.group ?? null, r.teacher?.params ?? null, r.teacher?.key ?? null] : []),
     r.params,
     r.bytes,
     r.fileBytes,

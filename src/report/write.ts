@@ -11,7 +11,14 @@ import { PLAN_STORE_FILE, SweepStore, type StoredPoint } from '../sweep/store.ts
 import { currentHashes, currentModelHashes, dataChange, refusedInput, storedPointNow, tokenizerRefusals } from '../sweep/stale.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
-import { plannedTeacherSha256, renderTeacherSizeChart, type TeacherSizePoint, teacherSizeMarkdown, teacherSizePoints } from './teacher-size.ts';
+import {
+  plannedTeacherSha256,
+  renderTeacherSizeChart,
+  studentTeachers,
+  type TeacherSizePoint,
+  teacherSizeMarkdown,
+  teacherSizePoints,
+} from './teacher-size.ts';
 import { buildReport, dataRead, describeSteps, unreadableResult, type DataRead, type RelocatedStore, type ReportData, type ShownOncePoint } from './rows.ts';
 import { getPass } from '../pass/registry.ts';
 import { registerAllPasses } from '../passes.ts';
@@ -87,6 +94,7 @@ export function loadReport(opts: ReportOptions): ReportData {
       const drawn = stepsAsDrawn(plans.get(row.key), row.steps);
       if (drawn !== row.steps) row.parameters = describeSteps(drawn);
     }
+    for (const [row, teacher] of studentTeachers(data)) row.teacher = { key: teacher.key, group: teacher.group, params: teacher.params };
     return data;
   } finally {
     store.close();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PassStep } from '../../src/pass/pass.ts';
 import { buildReport } from '../../src/report/rows.ts';
+import { displayTable } from '../../src/report/table.ts';
 import { toHtml } from '../../src/report/html.ts';
 import { renderTeacherSizeChart, teacherPathMatches, teacherSizePoints, teacherSizeSpec, teacherSizeTables } from '../../src/report/teacher-size.ts';
 import { LABEL_LIMIT } from '../../src/report/charts.ts';
@@ -146,6 +147,37 @@ describe('teacher-size points', () => {
       'kd-{teacher} (model student-b) teacher-L2H256 y=71.0 n=1 params=0.501',
       'kd-{teacher} (model student-b) teacher-L4H256 y=70.0 n=1 params=0.5',
     ]);
+  });
+
+  it("gives each distilled row its teacher and the teacher's size in the table and the CSV, a column only where some row has one", async () => {
+    const list: FakePoint[] = [
+      ...teacherSizeList().filter((f) => f.label === 'baseline'),
+      { model: 'small', label: 'baseline', bytes: 8e6, glue: 0.6 },
+      { model: 'small', label: 'from-L4', bytes: 2e6, glue: 0.64, steps: kd({ teacher: 'teacher-L4H256' }) },
+      { model: 'small', label: 'from-L2', bytes: 2e6, glue: 0.65, steps: kd({ teacher: 'teacher-L2H256' }) },
+      { model: 'small', label: 'int8', bytes: 2e6, glue: 0.59, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] },
+    ];
+    const store = join(mkdtempSync(join(tmpdir(), 'report-teachers-')), 'store.sqlite');
+    // (a distill step's plan, without the teacher's hash: its teacher by the setting; stale, ‡, by this plan's form)
+    const distilled = { training: { steps: [{ index: 0, kind: 'distill', task: 'SST-2', data: { file: 'train.tsv', sha256: 'data' }, settings: {} }] } };
+    storePoints(store, list.map(fakePoint), undefined, (p) => (p.steps.some((s) => s.pass === 'distill') ? (distilled as never) : undefined));
+    const data = loadReport({ store });
+    const md = (await renderReport(data, 'md', store)).split('\n');
+    expect(md[0]).toMatch(/^\| model \| pipeline \| parameters \| teacher \| params \|/);
+    const teacherCell = (label: string) => md.find((l) => l.startsWith(`| small | ${label}`))!.split(' | ')[3];
+    expect(['from-L2', 'from-L4', 'int8', 'baseline'].map(teacherCell)).toEqual(['teacher-L2H256 (10.00M)', 'teacher-L4H256 (11.00M)', '—', '—']);
+    // (the HTML page's table is displayTable's, as the Markdown's)
+    expect(displayTable(data).header.slice(0, 5)).toEqual(['model', 'pipeline', 'parameters', 'teacher', 'params']);
+    const csv = (await renderReport(data, 'csv', store)).trim().split('\n');
+    expect(csv[0]).toMatch(/^sweep,model,pipeline,group,parameters,teacher,teacher_params,teacher_key,params,/);
+    const l4 = data.rows.find((r) => r.model === 'teacher-L4H256')!;
+    expect(csv.find((l) => l.includes(',from-L4,'))).toContain(`,teacher-L4H256,11000000,${l4.key},`);
+    // no distilled row: no teacher column
+    const plain = join(mkdtempSync(join(tmpdir(), 'report-teachers-')), 'store.sqlite');
+    storePoints(plain, list.filter((f) => !f.label.startsWith('from')).map(fakePoint));
+    const without = loadReport({ store: plain });
+    expect((await renderReport(without, 'md', plain)).split('\n')[0]).toMatch(/^\| model \| pipeline \| parameters \| params \|/);
+    expect((await renderReport(without, 'csv', plain)).split('\n')[0]).not.toContain('teacher');
   });
 
   it('draws a teacher grid axis (labels kd(teacher=…)) as one line', () => {
