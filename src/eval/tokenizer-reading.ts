@@ -40,7 +40,8 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // (recomputed with --rerun-stale, which fails saying to give a tokenizer.json).
   { version: 5, changed: (t, pairs) => t.metaspaceFirst || (pairs && t.typesNotReturned) || t.punctuationSplit || t.slowOnlyBpe },
   // Stop 49: a Whitespace pre-tokenizer's words are the regex crate's Unicode ones, as tokenizers reads `\w+|[^\w\s]+`,
-  // where they were JS's ASCII ones ('café' split as caf, é).
+  // where they were JS's ASCII ones ('café' split as caf, é); a Digits pre-tokenizer's digits are Unicode's numbers
+  // (char::is_numeric: '²', 'Ⅻ', '٣'), where they were ASCII digits.
   { version: 6, changed: (t) => t.whitespaceWords },
 ];
 

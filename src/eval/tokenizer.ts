@@ -960,7 +960,8 @@ export function punctuationPieces(text: string, behavior: string): string[] {
  * ignores `behavior` and gives a run of punctuation as one pre-token (Contiguous), so ',,' or '><' was one pre-token
  * (the model's unknown token where it lists no such piece) and Removed or Merged… behaviors were not honoured. A
  * Whitespace by WHITESPACE_PIECES: @huggingface/tokenizers matched JS's ASCII `\w`, so a word's letters past ASCII
- * were no word characters ('café' as caf, é; 'α+β' one pre-token; a combining accent apart from its letter).
+ * were no word characters ('café' as caf, é; 'α+β' one pre-token; a combining accent apart from its letter). A
+ * Digits by digitsRegex: @huggingface/tokenizers matched JS's ASCII `\d`, so '²', 'Ⅻ' or '٣' were no digits.
  */
 function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
   const top = (tokenizer as unknown as { pre_tokenizer?: PreTokenizerInstance | null }).pre_tokenizer;
@@ -968,10 +969,23 @@ function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
     const instance = instanceAt(top, path);
     if (typeof instance?.pre_tokenize_text !== 'function') continue;
     if (leaf.type === 'Whitespace') instance.pre_tokenize_text = (text) => text.match(WHITESPACE_PIECES) ?? [];
+    if (leaf.type === 'Digits') {
+      const pieces = new RegExp(`${digitsRegex(leaf)}|\\P{N}+`, 'gu');
+      instance.pre_tokenize_text = (text) => text.match(pieces) ?? [];
+    }
     if (leaf.type !== 'Punctuation') continue;
     const behavior = typeof leaf.behavior === 'string' ? leaf.behavior : 'Isolated';
     instance.pre_tokenize_text = (text) => punctuationPieces(text, behavior);
   }
+}
+
+/**
+ * The regex of what tokenizers' Digits pre-tokenizer `digits` (a tokenizer.json object) gives as pieces of their own
+ * (pre_tokenizers/digits.rs: char::is_numeric, Unicode's N categories): each such character alone with
+ * individual_digits, else a run of them.
+ */
+function digitsRegex(digits: Record<string, unknown>): string {
+  return digits.individual_digits === true ? '\\p{N}' : '\\p{N}+';
 }
 
 /** Whether a tokenizer.json pre-tokenizer (or a Sequence within it, at any depth) holds a Punctuation whose behavior is not Contiguous (splitAsTokenizers). */
@@ -1280,8 +1294,8 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * transformers loads it as returns no token types (returnsTokenTypes), which eval fed; `punctuationSplit`, its
  * pre-tokenizer has a Punctuation of a behavior other than Contiguous (splitAsTokenizers); `slowOnlyBpe`, it
  * is an XLM or FlauBERT folder of vocab.json and merges.txt (slowOnlyBpeClass), now refused, where it was read as
- * byte-level BPE (its other traits false); `whitespaceWords`, its pre-tokenizer has a Whitespace (splitAsTokenizers),
- * whose words were ASCII ones. Undefined where the folder has no tokenizer this code reads.
+ * byte-level BPE (its other traits false); `whitespaceWords`, its pre-tokenizer has a Whitespace or a Digits
+ * (splitAsTokenizers), whose words or digits were ASCII ones. Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -1416,7 +1430,8 @@ export function fusesUnknownsInTransformersJs(json: object): boolean {
  * regex giving each piece, which tokenizers reads as pieces with no match between them. Its Whitespace pre-tokenizers
  * likewise, as a Split keeping (inverting) the matches of their Unicode words' regex (WHITESPACE_PIECES), where
  * @huggingface/tokenizers matched ASCII words; tokenizers' Whitespace is that split (whitespace.rs: Invert, Removed).
- * `part` itself where it has neither.
+ * And its Digits as a Split isolating the matches of digitsRegex, where it matched ASCII digits. `part` itself where it
+ * has none of them.
  */
 function withTokenizersSplits(part: unknown): unknown {
   const mark = `[${PUNCTUATION_CLASS}]`;
@@ -1424,6 +1439,7 @@ function withTokenizersSplits(part: unknown): unknown {
   const split = (regex: string, behavior: string, invert: boolean) => ({ type: 'Split', pattern: { Regex: regex }, behavior, invert });
   return mapPreTokenizerLeaves(part, (p) => {
     if (p.type === 'Whitespace') return split(WHITESPACE_PIECES.source, 'Removed', true);
+    if (p.type === 'Digits') return split(digitsRegex(p), 'Isolated', false);
     if (p.type !== 'Punctuation') return p;
     switch (p.behavior ?? 'Isolated') {
       case 'Isolated':
@@ -1554,7 +1570,9 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       typesNotReturned: returnsTokenTypes(dir, config) === false && givesPairTypes(read),
       punctuationSplit: splitsPunctuation((read as { pre_tokenizer?: unknown }).pre_tokenizer),
       slowOnlyBpe: false,
-      whitespaceWords: preTokenizerLeaves((read as { pre_tokenizer?: unknown }).pre_tokenizer).some(({ leaf }) => leaf.type === 'Whitespace'),
+      whitespaceWords: preTokenizerLeaves((read as { pre_tokenizer?: unknown }).pre_tokenizer).some(
+        ({ leaf }) => leaf.type === 'Whitespace' || leaf.type === 'Digits',
+      ),
     };
   } catch {
     return undefined;

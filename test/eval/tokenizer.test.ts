@@ -682,3 +682,27 @@ describe('a Whitespace pre-tokenizer', () => {
     ]);
   });
 });
+
+describe('a Digits pre-tokenizer', () => {
+  it("takes Unicode's numbers as digits as tokenizers does (char::is_numeric), where JS's ASCII \\d kept 'x²³' one pre-token (the ids are tokenizers 0.23's)", () => {
+    const vocab = { '<unk>': 0, x: 1, '²': 2, '³': 3, '²³': 4, 'x²³': 5 };
+    const tokenizer = (individual: boolean) =>
+      tokenizerFromJson(
+        {
+          version: '1.0',
+          added_tokens: [],
+          normalizer: null,
+          pre_tokenizer: { type: 'Digits', individual_digits: individual },
+          post_processor: null,
+          decoder: null,
+          model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
+        },
+        {},
+        'tokenizer.json',
+      );
+    expect([tokenizer(true).encode('x²³', null, 16).ids, tokenizer(false).encode('x²³', null, 16).ids]).toEqual([
+      [1, 2, 3],
+      [1, 4],
+    ]);
+  });
+});

@@ -66,19 +66,19 @@ describe('--format transformers.js of a BertNormalizer', () => {
   }, 30_000);
 });
 
-describe('--format transformers.js of a Whitespace pre-tokenizer', () => {
-  it("gives in transformers.js eval's ids for words past ASCII ('café' one word, 'α+β' three pieces), where @huggingface/tokenizers matched JS's ASCII \\w", async () => {
+describe('--format transformers.js of a Whitespace and a Digits pre-tokenizer', () => {
+  it("gives in transformers.js eval's ids for words and digits past ASCII ('café' one word, 'α+β' three pieces, 'x²³' three), where @huggingface/tokenizers matched JS's ASCII \\w", async () => {
     const config = tinyBertConfig();
     const hf = join(root, 'whitespace');
     writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 5 }));
-    const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'café', 'caf', 'é', 'α', '+', 'β', 'α+β'];
+    const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'café', 'caf', 'é', 'α', '+', 'β', 'α+β', 'x', '²', '³', 'x²³'];
     const tokenizer = {
       version: '1.0',
       added_tokens: vocab
         .slice(0, 5)
         .map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
       normalizer: null,
-      pre_tokenizer: { type: 'Whitespace' },
+      pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Whitespace' }, { type: 'Digits', individual_digits: true }] },
       post_processor: { type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] },
       decoder: null,
       model: { type: 'WordLevel', unk_token: '[UNK]', vocab: Object.fromEntries(vocab.map((t, i) => [t, i])) },
@@ -88,11 +88,14 @@ describe('--format transformers.js of a Whitespace pre-tokenizer', () => {
     await exportToTransformersJs(hf, out);
     const theirs = await AutoTokenizer.from_pretrained(out);
     const ours = loadTokenizer(hf);
-    for (const text of ['café α+β', 'e\u0301x café!']) {
+    for (const text of ['café α+β', 'e\u0301x café!', 'x²³ café']) {
       const ids = Array.from(theirs(text).input_ids.data as BigInt64Array, Number);
       expect([text, ids]).toEqual([text, ours.encode(text, null, 64).ids]);
     }
     // (what eval gives, as tokenizers 0.23 does)
-    expect(ours.encode('café α+β', null, 64).ids).toEqual([2, 5, 8, 9, 10, 3]);
+    expect([ours.encode('café α+β', null, 64).ids, ours.encode('x²³', null, 64).ids]).toEqual([
+      [2, 5, 8, 9, 10, 3],
+      [2, 12, 13, 14, 3],
+    ]);
   }, 30_000);
 });

@@ -211,8 +211,8 @@ describe('a tokenizer with a Punctuation pre-tokenizer', () => {
   });
 });
 
-describe('a tokenizer with a Whitespace pre-tokenizer', () => {
-  it("is at reading version 6 (its words now the regex crate's Unicode ones, where they were ASCII ones); a WhitespaceSplit at 1", () => {
+describe('a tokenizer with a Whitespace or Digits pre-tokenizer', () => {
+  it("is at reading version 6 (its words now the regex crate's Unicode ones, its digits Unicode's numbers, where they were ASCII ones); a WhitespaceSplit at 1", () => {
     const root = mkdtempSync(join(tmpdir(), 'whitespace-reading-'));
     try {
       const folder = (name: string, preTokenizer: object) => {
@@ -229,8 +229,9 @@ describe('a tokenizer with a Whitespace pre-tokenizer', () => {
         folder('whitespace', { type: 'Whitespace' }),
         folder('in-sequence', { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Whitespace' }] }),
         folder('whitespace-split', { type: 'WhitespaceSplit' }),
+        folder('digits', { type: 'Digits', individual_digits: true }),
       ].map((dir) => tokenizerReadingVersion(dir, false));
-      expect(versions).toEqual([6, 6, 1]);
+      expect(versions).toEqual([6, 6, 1, 6]);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
