@@ -7,7 +7,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { describeLatencyShapes, type ReportData, type ReportRow } from './rows.ts';
-import { pipelineText, small, STALE_MARK } from './table.ts';
+import { pipelineText, small, STALE_MARK, teacherText } from './table.ts';
 
 export type ChartKind = 'bytes' | 'latency';
 
@@ -27,6 +27,8 @@ export interface ChartPoint {
   text: string;
   /** What the point's label shows: `text`, cut with … before its ‡ past LABEL_LIMIT pixels. */
   shown: string;
+  /** Its teacher and the teacher's size, as the table's teacher column ('big-teacher (0.15M)'); '' for a row not distilled. */
+  teacher: string;
   /** Position along the front, for drawing it as a line (-1 when not on it). */
   order: number;
 }
@@ -77,6 +79,7 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
     stale: r.stale !== null,
     text: pipelineText(r),
     shown: fitText(r.label, LABEL_LIMIT, LABEL_SIZE, front(r), r.stale !== null ? STALE_MARK : ''),
+    teacher: r.teacher ? teacherText(r.teacher) : '',
     order: -1,
   }));
   const byModel = new Map<string, ChartPoint[]>();
@@ -132,7 +135,14 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
         fill: { condition: { test: 'datum.front', field: 'model', type: 'nominal' }, value: 'white' },
         size: { condition: { test: 'datum.front', value: 140 }, value: 70 },
         shape: { condition: { test: 'datum.stale', value: 'diamond' }, value: 'circle' },
-        tooltip: [{ field: 'model' }, { field: 'text', title: 'pipeline' }, { field: 'xText', title: x }, { field: 'y', title: 'GLUE', format: '.2f' }],
+        tooltip: [
+          { field: 'model' },
+          { field: 'text', title: 'pipeline' },
+          // (students of several teachers in one panel: which each is, and its size, as the table's teacher column)
+          ...(points.some((p) => p.teacher !== '') ? [{ field: 'teacher', title: 'teacher' }] : []),
+          { field: 'xText', title: x },
+          { field: 'y', title: 'GLUE', format: '.2f' },
+        ],
       },
     },
     ...[true, false].map((front) => ({

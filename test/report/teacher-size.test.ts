@@ -7,7 +7,7 @@ import { buildReport } from '../../src/report/rows.ts';
 import { displayTable } from '../../src/report/table.ts';
 import { toHtml } from '../../src/report/html.ts';
 import { renderTeacherSizeChart, teacherPathMatches, teacherSizePoints, teacherSizeSpec, teacherSizeTables } from '../../src/report/teacher-size.ts';
-import { LABEL_LIMIT } from '../../src/report/charts.ts';
+import { chartPoints, chartSpec, LABEL_LIMIT } from '../../src/report/charts.ts';
 import { loadReport, renderReport, writeReportFiles } from '../../src/report/write.ts';
 import { fakePoint, posterPoints, storePoints, type FakePoint } from './points.ts';
 import { runMain } from '../helpers/cli.ts';
@@ -172,12 +172,20 @@ describe('teacher-size points', () => {
     expect(csv[0]).toMatch(/^sweep,model,pipeline,group,parameters,teacher,teacher_params,teacher_key,params,/);
     const l4 = data.rows.find((r) => r.model === 'teacher-L4H256')!;
     expect(csv.find((l) => l.includes(',from-L4,'))).toContain(`,teacher-L4H256,11000000,${l4.key},`);
+    // the Pareto charts' tooltips name each point's teacher too
+    const tooltip = (d: typeof data) =>
+      (chartSpec(d, 'bytes') as unknown as { spec: { layer: Array<{ mark: { type: string }; encoding: { tooltip?: Array<{ field: string }> } }> } }).spec.layer
+        .find((l) => l.mark.type === 'point')!
+        .encoding.tooltip!.map((t) => t.field);
+    expect(tooltip(data)).toEqual(['model', 'text', 'teacher', 'xText', 'y']);
+    expect(chartPoints(data, 'bytes').find((p) => p.label === 'from-L4')!.teacher).toBe('teacher-L4H256 (11.00M)');
     // no distilled row: no teacher column
     const plain = join(mkdtempSync(join(tmpdir(), 'report-teachers-')), 'store.sqlite');
     storePoints(plain, list.filter((f) => !f.label.startsWith('from')).map(fakePoint));
     const without = loadReport({ store: plain });
     expect((await renderReport(without, 'md', plain)).split('\n')[0]).toMatch(/^\| model \| pipeline \| parameters \| params \|/);
     expect((await renderReport(without, 'csv', plain)).split('\n')[0]).not.toContain('teacher');
+    expect(tooltip(without)).toEqual(['model', 'text', 'xText', 'y']);
   });
 
   it('draws a teacher grid axis (labels kd(teacher=…)) as one line', () => {
