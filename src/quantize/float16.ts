@@ -91,9 +91,43 @@ const FIXED_OUTPUT: Record<string, number> = {
 };
 
 /**
+ * Ops whose output has their first input's type, their other inputs being of types of their own (shapes, indices,
+ * axes, pads, scales, a condition): with that first input's type unknown (written by a contrib op) so is the output's.
+ */
+const FIRST_INPUT_TYPE: ReadonlySet<string> = new Set([
+  'Reshape',
+  'Expand',
+  'Tile',
+  'Slice',
+  'Pad',
+  'Gather',
+  'GatherElements',
+  'GatherND',
+  'Squeeze',
+  'Unsqueeze',
+  'Split',
+  'Resize',
+  'Upsample',
+  'CumSum',
+  'Trilu',
+  'Compress',
+  'ReduceMean',
+  'ReduceSum',
+  'ReduceMax',
+  'ReduceMin',
+  'ReduceProd',
+  'ReduceL1',
+  'ReduceL2',
+  'ReduceLogSum',
+  'ReduceLogSumExp',
+  'ReduceSumSquare',
+]);
+
+/**
  * The element type of each value of `g` (float32 model) that its producer says: initializers, inputs, Constants,
- * Casts, ops of fixed output type, and otherwise the type of the first input whose type is known (element-wise
- * ops, MatMul, Gather, Reshape… keep their data input's type; Where its second). Values of unknown type are absent.
+ * Casts, ops of fixed output type, the first input's type where only it has the output's (FIRST_INPUT_TYPE: Gather,
+ * Reshape…), and otherwise the type of the first input whose type is known (element-wise ops and MatMul keep their
+ * inputs' type; Where its second's). Values of unknown type are absent.
  */
 function elementTypes(g: Graph, outer: ReadonlyMap<string, number>): Map<string, number> {
   const types = new Map(outer);
@@ -115,6 +149,7 @@ function elementTypes(g: Graph, outer: ReadonlyMap<string, number>): Map<string,
       else if (n.opType === 'ConstantOfShape') out = [a.value?.type === 'tensor' ? a.value.value.dataType : DataType.FLOAT];
       else if (FIXED_OUTPUT[n.opType] !== undefined) out = [FIXED_OUTPUT[n.opType]];
       else if (n.opType === 'Where') out = [first(n.inputs.slice(1))];
+      else if (FIRST_INPUT_TYPE.has(n.opType)) out = n.outputs.map(() => types.get(n.inputs[0]));
       else if (n.opType === 'TopK') out = [types.get(n.inputs[0]), DataType.INT64];
       else if (n.opType === 'Dropout') out = [types.get(n.inputs[0]), DataType.BOOL];
       // (control flow: the types its body's outputs declare; Loop's body writes its condition first)

@@ -307,6 +307,47 @@ describe('quantize float16', () => {
     }
   });
 
+  it('types a Reshape of a contrib op’s output (unknown) as unknown, not as its int64 shape, so the LayerNorm after it stays consistent (--optimize’s BiasGelu in keras’s Tensordot)', async () => {
+    // y = LayerNorm(MatMul(Reshape(com.microsoft Gelu(x), shape), w)) with the LayerNorm decomposed: Reshape's first
+    // known input was its int64 shape, so the MatMul and the LayerNorm read as int64 and the variance's epsilon Add
+    // mixed float32 and float16 (onnxruntime refused the model)
+    const op = (name: string, opType: string, inputs: string[], domain = '') => ({ name, opType, domain, inputs, outputs: [name], attributes: {} });
+    const model = createModel(
+      {
+        name: 'g',
+        nodes: [
+          op('gelu', 'Gelu', ['x'], 'com.microsoft'),
+          op('flat', 'Reshape', ['gelu', 'shape']),
+          op('h', 'MatMul', ['flat', 'w']),
+          { ...op('mean', 'ReduceMean', ['h']), attributes: { axes: { type: 'ints', value: [-1] } } },
+          op('d', 'Sub', ['h', 'mean']),
+          op('sq', 'Mul', ['d', 'd']),
+          { ...op('var', 'ReduceMean', ['sq']), attributes: { axes: { type: 'ints', value: [-1] } } },
+          op('ve', 'Add', ['var', 'eps']),
+          op('sd', 'Sqrt', ['ve']),
+          { ...op('y', 'Div', ['d', 'sd']), outputs: ['y'] },
+        ],
+        inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: [2, 2, 2] }],
+        outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: [2, 4] }],
+        initializers: new Map([
+          ['shape', int64Tensor('shape', [2], [2, 4])],
+          ['w', float32Tensor('w', [4, 4], [1, -2, 0.5, 3, 0, 1, 2, -1, 4, 0.25, -3, 1, -1, 2, 1, 0])],
+          ['eps', float32Tensor('eps', [], [1e-5])],
+        ]),
+        valueInfo: [],
+      },
+      [
+        { domain: '', version: 14 },
+        { domain: 'com.microsoft', version: 1 },
+      ],
+    );
+    const { model: half, report } = convertToFloat16(model, { mode: 'float16' });
+    expect(report.summary).toMatch(/, the variance of 1 decomposed LayerNorm computed in float32 \(square, ReduceMean, epsilon, Sqrt\)$/);
+    const feeds = { x: new Tensor('float32', Float32Array.from([0.5, -1, 2, 0.25, -0.5, 1.5, 3, -2]), [2, 2, 2]) };
+    const [a, b] = await Promise.all([outputsOf(model, feeds), outputsOf(half, feeds)]);
+    expect(maxDiff(a, b)).toBeLessThan(1e-2 * maxAbs(a));
+  });
+
   it('stores an initializer listed as a graph input too (IR 3, torch’s keep_initializers_as_inputs) in float16 under its name, the input typed as it', async () => {
     const model = createModel(
       {
