@@ -144,8 +144,11 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
       const given = occurrence(argv, names);
       // bare (`--optimize` alone, or followed by another flag) is not an explicit '' (`--optimize ''`, `--optimize=`)
       if (rules.bareAllowed?.has(key) && given?.typed !== '') continue;
-      // not given as a flag: a positional argument, named as its usage line names it
+      // not given as a flag: a positional argument, named as its usage line names it; yargs reads a '-' there as ''
       const name = given ? flagName(key, aliases) : key;
+      const end = argv.includes('--') ? argv.indexOf('--') : argv.length;
+      if (!given && argv.slice(0, end).includes('-') && !argv.slice(0, end).includes(''))
+        throw new UsageError(`${name} '-': no argument takes '-' for stdin or stdout; write ./- to give a file named '-' (see --help)`);
       throw new UsageError(`${name} '${value}': an empty value; give one (see ${rules.helpFor?.(key) ?? '--help'})`);
     }
   }

@@ -35,6 +35,13 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
     ['eval --glue-dir ""', () => ['eval', tiny.dir, '--task', 'SST-2', '--glue-dir', ''], /--glue-dir '': an empty value/],
     ['compress --tokenizer ""', () => [tiny.path, '--prune-ffn', '0.5', '--tokenizer', '', '-o', out()], /--tokenizer '': an empty value/],
     ['export -o ""', () => ['export', tiny.dir, '-o', ''], /--output '': an empty value/],
+    // (yargs reads a positional '-' as '', which was refused as "model '': an empty value")
+    [
+      "compress - (a model '-')",
+      () => ['-', '--prune-ffn', '0.5', '-o', out()],
+      /^compress: model '-': no argument takes '-' for stdin or stdout; write \.\/- to give a file named '-' \(see --help\)$/m,
+    ],
+    ["report - (a store '-')", () => ['report', '-'], /^compress: store '-': no argument takes '-' for stdin/m],
     ['bench --baseline ""', () => ['bench', tiny.path, '--baseline', ''], /--baseline '': an empty value/],
     ['bench --seq ""', () => ['bench', tiny.path, '--seq', ''], /--seq '': an empty value/],
     [
