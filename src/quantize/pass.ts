@@ -90,8 +90,12 @@ function checkGroupSize(o: QuantizeOptions, size: number, projections: readonly 
   // (with widths not known, the largest size is said only where it divides them too, whatever they are: a shape's
   // projection named is one that is sure to refuse, not always the first the model refuses for)
   const sure = fits === 1 || projections.every((p) => p.width !== undefined || (p.multipleOf !== undefined && p.multipleOf % fits === 0));
+  // (a scale per channel: int8, or with perChannel false int8-group:1, where int8 would take one per tensor)
+  const perChannel = o.perChannel ? 'int8' : 'int8-group:1, a scale per channel (int8 with perChannel false takes one per tensor)';
   const largest =
-    fits > 1 ? `the largest group size below it that divides every projection here: ${fits}` : 'no group size above 1 divides every projection here: use int8';
+    fits > 1
+      ? `the largest group size below it that divides every projection here: ${fits}`
+      : `no group size above 1 divides every projection here: use ${perChannel}`;
   throw new SettingsError(
     `quantize ${modeName(o.mode)}: the group size ${size} does not divide the ${bad.width} output${bad.width === 1 ? '' : 's'} of ${bad.id}${sure ? ` (${largest})` : ''}`,
   );

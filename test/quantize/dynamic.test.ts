@@ -148,6 +148,10 @@ describe('quantize int8 (dynamic)', () => {
     await expect(quantize(one, findBert(one), { mode: 'int8-group:2' })).rejects.toThrow(
       /group size 2 does not divide the 1 output of layer0\.ffn\.in \(no group size above 1 divides every projection here: use int8\)$/,
     );
+    // (with one scale per tensor asked for the tables, the per-channel mode is int8-group:1: int8 would be per tensor)
+    await expect(quantize(one, findBert(one), { mode: 'int8-group:2', perChannel: false })).rejects.toThrow(
+      /every projection here: use int8-group:1, a scale per channel \(int8 with perChannel false takes one per tensor\)\)$/,
+    );
   });
 
   it('survives saveModel / loadModel with the same outputs', async () => {
