@@ -61,12 +61,8 @@ export function checkGroupShapes(g: Graph, groups: readonly number[][], weights:
       const roles = new Set(mine.map((w) => w.role));
       const missing = theirs.find((w) => !roles.has(w.role)) ?? mine.find((w) => !theirs.some((x) => x.role === w.role));
       const fused = (ws: readonly LayerWeight[]) => ws.some((w) => w.role === 'attention.qkv.weight');
-      if (fused(mine) !== fused(theirs) && mine.some((w) => w.role.startsWith('attention.')) && theirs.some((w) => w.role.startsWith('attention.'))) {
-        const [f, u] = fused(theirs) ? [ref, l] : [l, ref];
-        throw new SettingsError(
-          `share-layers: layers ${ref} and ${l} cannot share weights: layer ${f}'s attention is fused (com.microsoft Attention, packed QKV) and layer ${u}'s is not (--optimize leaves a first-token last layer, or a layer it cannot fuse, unfused); share layers before --optimize`,
-        );
-      }
+      if (fused(mine) !== fused(theirs) && mine.some((w) => w.role.startsWith('attention.')) && theirs.some((w) => w.role.startsWith('attention.')))
+        throw fusedApart(ref, l, fused(theirs));
       if (missing || mine.length !== theirs.length) {
         throw new SettingsError(`share-layers: layers ${ref} and ${l} cannot share weights: only one of them has ${missing?.role ?? 'the same weights'}`);
       }
@@ -87,6 +83,17 @@ export function checkGroupShapes(g: Graph, groups: readonly number[][], weights:
       }
     }
   }
+}
+
+/**
+ * share-layers' refusal of layers `ref` and `l` of a group, both with attention, of which one (`ref` where `refFused`,
+ * else `l`) has its Q, K and V fused by optimize and the other not.
+ */
+function fusedApart(ref: number, l: number, refFused: boolean): SettingsError {
+  const [f, u] = refFused ? [ref, l] : [l, ref];
+  return new SettingsError(
+    `share-layers: layers ${ref} and ${l} cannot share weights: layer ${f}'s attention is fused (com.microsoft Attention, packed QKV) and layer ${u}'s is not (--optimize leaves a first-token last layer, or a layer it cannot fuse, unfused); share layers before --optimize`,
+  );
 }
 
 /**
@@ -296,7 +303,16 @@ export const shareLayersPass: Pass<ShareLayersOptions> = {
     checkShareable(model, s, o);
   },
   checkShape(o: ShareLayersOptions, shape: PassShape): void {
-    shareGroups(o, shape);
+    const groups = shareGroups(o, shape);
+    // (where the heads and which layers optimize fused are known: a group of layers with attention fused and not, as
+    // checkGroupShapes refuses it first of the group's weights)
+    const { heads } = shape;
+    const fused = shape.attention?.fused;
+    if (!heads || fused?.length !== shape.numLayers) return;
+    for (const group of groups) {
+      const ref = group[0]!;
+      for (const l of group) if (heads[ref] !== 0 && heads[l] !== 0 && fused[ref] !== fused[l]) throw fusedApart(ref, l, fused[ref]!);
+    }
   },
   async run(model: Model, s: BertStructure, o: ShareLayersOptions): Promise<PassResult> {
     const { model: out, details } = shareLayers(model, s, o);

@@ -1427,11 +1427,17 @@ function firstNotFloat32(n: NotFloat32 | undefined): PassShape['notFloat32'] {
 /**
  * The widths of a model as PassShape gives them to a pass's checkShape; `embeddingOf`, where `embedding` is known, the
  * model read here whose embeddings the model so far still has (no step since changed them), which says whether a later
- * optimize fuses its word embedding (embedLayerNormNode).
+ * optimize fuses its word embedding (embedLayerNormNode); `attentionOf`, the model read here whose layers' attention
+ * the model so far still has (no step since but prune-ffn and factorize-embeddings), which says which layers a later
+ * optimize fuses Q, K and V of (fusedLayers).
  */
 type Widths = Pick<PassShape, 'hidden' | 'ffn' | 'attention' | 'embedding' | 'factorized' | 'fusedEmbedding' | 'embeddingMapping'> & {
-  embeddingOf?: { graph: Model; structure: BertStructure };
+  embeddingOf?: ReadModel;
+  attentionOf?: ReadModel;
 };
+
+/** A model read here: its graph (dims and data types) and structure. */
+type ReadModel = { graph: Model; structure: BertStructure };
 
 /**
  * The widths of a model read here, `graph` of structure `s` (structureShape's), where every weight quantize targets is
@@ -1453,7 +1459,7 @@ function widthsOf(graph: Model, s: BertStructure): Widths | undefined {
   return {
     hidden,
     ffn,
-    ...(attention ? { attention } : {}),
+    ...(attention ? { attention, attentionOf: { graph, structure: s } } : {}),
     ...(embedding ? { embedding, embeddingOf: { graph, structure: s } } : {}),
     ...(factorized ? { factorized } : {}),
     ...(fusedNode ? { fusedEmbedding: fusedNode } : {}),
@@ -1463,6 +1469,32 @@ function widthsOf(graph: Model, s: BertStructure): Widths | undefined {
 
 /** embedLayerNormNode's answers, by the graph it rewrote (a model read here, or one a followed step left). */
 const FUSED_NODES = new WeakMap<Model, string | undefined>();
+
+/** fusedLayers' answers, by the graph it rewrote and the rewrites (their list, as parseRewrites gives them). */
+const FUSED_LAYERS = new WeakMap<Model, Map<string, readonly boolean[] | undefined>>();
+
+/**
+ * By encoder layer, whether optimize with `rewrites` leaves its attention fused (PassShape's attention.fused: a
+ * first-token last layer, or a layer it cannot fuse, stays unfused) on a model whose layers' attention is that of
+ * `of` (the pass's own rewrite of its graph, its structure discovered again); undefined where the rewrite fails.
+ * Rewritten once per graph and rewrites (FUSED_LAYERS), as embedLayerNormNode.
+ */
+function fusedLayers(of: ReadModel, rewrites: readonly string[]): readonly boolean[] | undefined {
+  const key = rewrites.join(',');
+  const answers = FUSED_LAYERS.get(of.graph) ?? new Map<string, readonly boolean[] | undefined>();
+  FUSED_LAYERS.set(of.graph, answers);
+  if (!answers.has(key)) {
+    let fused: readonly boolean[] | undefined;
+    try {
+      const s = discovered(optimizeModel(of.graph, of.structure, { rewrites: new Set(rewrites) as OptimizeOptions['rewrites'] }).model);
+      fused = s && s.numLayers === of.structure.numLayers ? structureShape(s).attention?.fused : undefined;
+    } catch {
+      fused = undefined;
+    }
+    answers.set(key, fused);
+  }
+  return answers.get(key);
+}
 
 /**
  * The EmbedLayerNormalization node optimize's embed-layernorm rewrite reads the word embedding of `of` by (the pass's
@@ -1686,15 +1718,17 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
  * kept (quantizedWidths). Undefined otherwise.
  */
 function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Widths): Widths | undefined {
-  const { hidden, ffn, attention } = widths;
-  if (pass === 'prune-heads' || pass === 'share-layers') return widths;
-  if (pass === 'quantize') return quantizedWidths(settings, widths);
+  const { hidden, ffn, attention, attentionOf, ...rest } = widths;
+  // (the widths but the model read here whose attention the model so far has: the pass rewrites the layers)
+  const rewritten = { hidden, ffn, ...(attention ? { attention } : {}), ...rest };
+  if (pass === 'prune-heads' || pass === 'share-layers') return rewritten;
+  if (pass === 'quantize') return quantizedWidths(settings, rewritten);
   if (pass === 'prune-ffn') return { ...widths, ...(ffn ? { ffn: ffn.map((n) => keptNeurons(n, settings.ratio as number)) } : {}) };
   if (pass === 'drop-layers') {
     const drop = Array.isArray(settings.layers) ? (settings.layers as number[]) : [];
     const kept = <T>(byLayer: readonly T[]) => byLayer.filter((_, i) => !drop.includes(i));
     return {
-      ...widths,
+      ...rewritten,
       ...(ffn ? { ffn: kept(ffn) } : {}),
       ...(attention ? { attention: { headSize: attention.headSize, ...(attention.fused ? { fused: kept(attention.fused) } : {}) } } : {}),
     };
@@ -1706,6 +1740,7 @@ function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Wi
       hidden,
       ffn,
       ...(attention ? { attention } : {}),
+      ...(attentionOf ? { attentionOf } : {}),
       ...(factorized ? { factorized: { weight: factorized.a, projection: factorized.b, rank: factorized.rank } } : {}),
     };
   }
@@ -1715,11 +1750,15 @@ function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Wi
     const fused = widths.fusedEmbedding ?? (fusing && widths.embeddingOf ? embedLayerNormNode(widths.embeddingOf) : undefined);
     // (a table left unfused is as it was: its rows and width, and the model it was read in; unknown where it may be fused)
     const unfused = fused === undefined && widths.embedding && (!fusing || widths.embeddingOf);
+    // (its attention rewrite fuses Q, K and V of the layers it fuses of the model read here whose attention the model
+    // so far has, where known; without it, they stay as they were, fused or not)
+    const fusedAfter = rewrites.includes('attention') && attentionOf ? fusedLayers(attentionOf, rewrites) : undefined;
     return {
       hidden,
       ffn,
-      // (without its attention rewrite, Q, K and V stay as they were, fused or not)
-      ...(attention ? { attention: rewrites.includes('attention') ? { headSize: attention.headSize } : attention } : {}),
+      ...(attention
+        ? { attention: rewrites.includes('attention') ? { headSize: attention.headSize, ...(fusedAfter ? { fused: fusedAfter } : {}) } : attention }
+        : {}),
       ...(fused !== undefined
         ? { fusedEmbedding: fused }
         : unfused
@@ -1879,7 +1918,7 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
     const attention = model.widths?.attention;
     // (a factorized word embedding is not followed through the rebuild, nor is a fused one: the rebuild writes it unfused,
     // and what a later optimize fuses of the model it writes is not known)
-    const { factorized: _, fusedEmbedding: _fused, embeddingOf: _of, ...kept } = model.widths ?? {};
+    const { factorized: _, fusedEmbedding: _fused, embeddingOf: _of, attentionOf: _attention, ...kept } = model.widths ?? {};
     const widths = model.widths && {
       ...kept,
       ...(attention ? { attention: { ...attention, fused: (attention.fused ?? model.widths.ffn ?? []).map(() => false) } } : {}),

@@ -149,3 +149,26 @@ describe('factorize-embeddings after a step the plan does not follow and optimiz
     }
   });
 });
+
+describe('share-layers after a step the plan does not follow and optimize', () => {
+  const ffn = step('prune-ffn', { ratio: 0.5 });
+
+  it("is refused where optimize leaves a group's layers fused and not, as compress refuses it", async () => {
+    for (const steps of [
+      [ffn, optimizeAll, step('share-layers')],
+      [step('factorize-embeddings', { rank: 8 }), ffn, step('optimize', { rewrites: 'attention,first-token' }), step('share-layers', { from: 'layer:1' })],
+    ]) {
+      expect(await refusedAsCompress('tiny', steps, steps.length)).toMatch(/^share-layers: layers 0 and 1 cannot share weights: layer 0's attention is fused/);
+    }
+  });
+
+  it('plans it where optimize fuses every layer of a group alike', async () => {
+    for (const steps of [
+      [ffn, step('optimize', { rewrites: 'attention' }), step('share-layers')],
+      [ffn, optimizeAll, step('share-layers', { share: 'groups:2' })],
+    ]) {
+      expect(await compressRefusal('tiny', steps)).toBeUndefined();
+      expect(await planRefusal(root, 'q', ['tiny'], 'p', steps)).toBeUndefined();
+    }
+  });
+});
