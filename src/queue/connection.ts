@@ -3,6 +3,7 @@
  * BullMQ connection options, the queue's name, and the checks that make a wrong URL, a server that does not answer
  * or a missing Redis driver one line instead of a hang or a stack trace.
  */
+import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { ConnectionOptions, QueueBase } from 'bullmq';
 import { QueueError, SettingsError, errorLine } from '../errors.ts';
@@ -79,10 +80,13 @@ export interface ConnectionLog {
   problem: string;
   /** For their 'error' events. */
   onError(e: unknown): void;
-  /** For a worker's 'ready' event: says 'connected again' after a problem. */
-  onReady(): void;
-  /** Call once waitConnected has succeeded: problems before it are waitConnected's to report, not logged. */
-  connected(): void;
+  /**
+   * Call once waitConnected has succeeded on `target` (a worker, or a coordinator's queue): problems before it are
+   * waitConnected's to report, not logged. From then on, each time `target`'s Redis backend is ready again (its
+   * 'ready' event, after each reconnection; a worker's own 'ready' comes once, at its start), 'connected again' is
+   * said after a problem, and the next problem is logged again.
+   */
+  connected(target: Pick<QueueBase, 'backend'>): void;
 }
 
 /** A ConnectionLog writing `queue URL: PROBLEM` lines to `log`. */
@@ -95,13 +99,13 @@ export function connectionLog(address: QueueAddress, log: (line: string) => void
       if (problem !== state.problem && live) log(`queue ${address.display}: ${problem}`);
       state.problem = problem;
     },
-    onReady: () => {
-      if (state.problem && live) log(`queue ${address.display}: connected again`);
-      state.problem = '';
-    },
-    connected: () => {
+    connected: (target) => {
       live = true;
       state.problem = '';
+      (target.backend as unknown as Pick<EventEmitter, 'on'>).on('ready', () => {
+        if (state.problem) log(`queue ${address.display}: connected again`);
+        state.problem = '';
+      });
     },
   };
   return state;

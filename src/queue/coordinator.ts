@@ -18,7 +18,6 @@
  * error) ends it at once too, with one line. The workers go on, and the queue keeps their results. A point a worker
  * gave back (one it cannot run though another worker may: worker.ts) is said, naming the worker and why.
  */
-import type { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { QueueError, isUserError, type UserError } from '../errors.ts';
@@ -120,9 +119,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   let plan: StorePlan;
   try {
     await waitConnected(events, address);
-    connection.connected();
-    // (as a worker's: after each reconnection, 'connected again', and the next outage is said again)
-    (queue.backend as unknown as Pick<EventEmitter, 'on'>).on('ready', connection.onReady);
+    connection.connected(queue);
     plan = await planAgainstStore(opts);
   } catch (e) {
     await Promise.all([closeWithin(events.close()), closeWithin(queue.close())]);

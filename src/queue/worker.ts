@@ -15,7 +15,6 @@
  * result, if any, is refused by BullMQ (the lock is gone), and the store keeps one row per key, so a point is
  * never counted twice.
  */
-import type { EventEmitter } from 'node:events';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
@@ -324,10 +323,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   });
   try {
     await waitConnected(worker, address);
-    connection.connected();
-    // (the worker's own 'ready' comes once, at its start; its Redis backend's, after each reconnection too: so that a
-    // return says 'connected again', and the next outage is logged again)
-    (worker.backend as unknown as Pick<EventEmitter, 'on'>).on('ready', connection.onReady);
+    connection.connected(worker);
     emit({ type: 'ready', queue: address.display, concurrency, threads });
     const running = worker.run();
     const stop = () => void worker.close().catch(() => {});

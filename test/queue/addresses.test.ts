@@ -1,4 +1,5 @@
 /** `--queue` URLs and `--path-map` flags: what is accepted, and the one-line refusals. */
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
 import { connectionLog, parseQueueUrl } from '../../src/queue/connection.ts';
@@ -62,17 +63,21 @@ describe('connection problems in the log', () => {
     const c = connectionLog(parseQueueUrl('redis://queue.lab:6390'), (line) => lines.push(line));
     c.onError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
     expect(lines).toEqual([]); // waitConnected's to report
-    c.connected();
+    // (a worker's or queue's Redis backend, which says 'ready' after each reconnection)
+    const backend = new EventEmitter();
+    c.connected({ backend } as unknown as Parameters<typeof c.connected>[0]);
     expect(c.problem).toBe('');
     c.onError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
     c.onError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
     c.onError(new Error('Connection is closed.'));
-    c.onReady();
-    c.onReady();
+    backend.emit('ready');
+    backend.emit('ready');
+    c.onError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
     expect(lines).toEqual([
       'queue redis://queue.lab:6390: ECONNREFUSED',
       'queue redis://queue.lab:6390: Connection is closed.',
       'queue redis://queue.lab:6390: connected again',
+      'queue redis://queue.lab:6390: ECONNREFUSED',
     ]);
   });
 });

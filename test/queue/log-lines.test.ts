@@ -3,6 +3,7 @@
  * once), and, for a training step stopped with a checkpoint (its worker process sent SIGTERM), that the queue runs
  * the point again, not the advice to rerun the command that a sweep gives.
  */
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { workerLogLine } from '../../src/cli/commands/worker.ts';
 import { connectionLog, connectionProblem, parseQueueUrl } from '../../src/queue/connection.ts';
@@ -43,7 +44,7 @@ describe("a queue worker's log lines", () => {
     expect(connectionProblem(refusedConnection)).toBe('ECONNREFUSED');
     const lines: string[] = [];
     const log = connectionLog(parseQueueUrl('redis://h:6379'), (l) => lines.push(l));
-    log.connected();
+    log.connected({ backend: new EventEmitter() } as unknown as Parameters<typeof log.connected>[0]);
     log.onError(refused);
     expect(lines).toEqual([`queue redis://h:6379: Missing key for job ${key}. moveToFinished`]);
   });
