@@ -166,7 +166,10 @@ export interface ReportData {
    * workers on other machines, another --jobs and so other threads, a store moved to another machine).
    */
   machines: Array<{ machine: MachineInfo; rows: number }>;
-  /** Points that failed (not in `rows`): they are retried by the next sweep. */
+  /**
+   * Points that failed: the next sweep retries them, except those whose stale result a row shows (`staleRows`), which it
+   * keeps (--rerun-stale retries them).
+   */
   failed: FailedPoint[];
   /**
    * Points their sweep planned that have neither a result nor a failure (not run yet, running, or stopped), and that
@@ -216,6 +219,11 @@ export interface FailedPoint {
   model: string;
   label: string;
   error: string;
+  /**
+   * Where its sweep keeps a stale result of it (sweep/stale.ts findStale, as a rerun reads the store: its recompute,
+   * --rerun-stale, failed), the keys of the rows showing that result (marked ‡); absent otherwise.
+   */
+  staleRows?: string[];
 }
 
 /** 'prune-heads ratio=0.4 importance=magnitude; quantize mode=int8'. */

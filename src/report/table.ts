@@ -331,18 +331,40 @@ export function toMarkdown(data: ReportData, teacherSize = false): string {
     // (names and errors in the notes as the table shows them: a line break, | or <b> in one is text, not Markdown)
     if ('text' in note) lines.push('', mdLine(note.text));
     else {
-      lines.push('', FAILED_NOTE);
+      lines.push('', note.heading);
       for (const f of note.failed) lines.push(`- ${mdLine(`${f.model} · ${f.label}: ${f.error}`)}`);
     }
   }
   return lines.join('\n') + '\n';
 }
 
-/** The heading of the failed points' list. */
+/** The heading of the list of failed points the table holds no row of. */
 export const FAILED_NOTE = 'Failed (not in the table; a rerun of the sweep retries them):';
 
-/** A note under the table: a sentence, or the failed points' list (which each format lays out its own way). */
-export type TableNote = { text: string } | { failed: ReportData['failed'] };
+/** The heading of the list of failed points whose stale result the table shows (FailedPoint.staleRows): --rerun-stale retries them. */
+export const FAILED_STALE_NOTE = `Failed to recompute (in the table as their stored results, stale, marked ${STALE_MARK}: a rerun of the sweep keeps those; compress sweep FILE --rerun-stale retries them):`;
+
+/**
+ * The heading of the list of failed points whose stale result the table shows and whose input the code running now
+ * refuses (a row standing for them has ReportRow.refused): no rerun computes them.
+ */
+export const FAILED_REFUSED_NOTE = `Failed to recompute (in the table as their stored results, stale, marked ${STALE_MARK}; the bert-compress running now refuses their input, so no rerun of the sweep computes them again, --rerun-stale neither):`;
+
+/** A note under the table: a sentence, or a list of failed points under its heading (which each format lays out its own way). */
+export type TableNote = { text: string } | { heading: string; failed: ReportData['failed'] };
+
+/**
+ * The failed points in lists by what a rerun does with them: those the table holds no row of (FAILED_NOTE), those
+ * whose stale result it shows (FAILED_STALE_NOTE), and of these those whose input is refused now (FAILED_REFUSED_NOTE).
+ */
+function failedNotes(data: ReportData): TableNote[] {
+  const refused = new Set(data.rows.filter((r) => r.refused !== undefined).map((r) => r.key));
+  const kind = (f: ReportData['failed'][number]): string =>
+    f.staleRows === undefined ? FAILED_NOTE : f.staleRows.some((k) => refused.has(k)) ? FAILED_REFUSED_NOTE : FAILED_STALE_NOTE;
+  return [FAILED_NOTE, FAILED_STALE_NOTE, FAILED_REFUSED_NOTE]
+    .map((heading) => ({ heading, failed: data.failed.filter((f) => kind(f) === heading) }))
+    .filter((note) => note.failed.length > 0);
+}
 
 /**
  * The notes under the table that the report's data calls for, in the order every format gives them. `teacherSize`:
@@ -366,7 +388,7 @@ export function tableNotes(data: ReportData, opts: { teacherSize: boolean; machi
       staleNote(data),
       staleBaselineNote(data),
     ),
-    ...(data.failed.length > 0 ? [{ failed: data.failed }] : []),
+    ...failedNotes(data),
     ...texts(unfinishedNote(data), shownOnceNote(data), relocatedNote(data)),
   ];
 }

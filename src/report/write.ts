@@ -8,7 +8,8 @@ import { checkOutputFiles, checkOutputFolder, fileSystemError } from '../destina
 import { SettingsError, UserError } from '../errors.ts';
 import { removeStaleTemporariesIn, sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
 import { PLAN_STORE_FILE, SweepStore, type StoredPoint } from '../sweep/store.ts';
-import { currentHashes, currentModelHashes, dataChange, refusedInput, storedPointNow, tokenizerRefusals } from '../sweep/stale.ts';
+import { currentHashes, currentModelHashes, dataChange, findStale, refusedInput, storedPointNow, tokenizerRefusals } from '../sweep/stale.ts';
+import { pointFamily } from '../sweep/key.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
 import {
@@ -19,7 +20,17 @@ import {
   teacherSizeMarkdown,
   teacherSizePoints,
 } from './teacher-size.ts';
-import { buildReport, dataRead, describeSteps, unreadableResult, type DataRead, type RelocatedStore, type ReportData, type ShownOncePoint } from './rows.ts';
+import {
+  buildReport,
+  dataRead,
+  describeSteps,
+  unreadableResult,
+  type DataRead,
+  type FailedPoint,
+  type RelocatedStore,
+  type ReportData,
+  type ShownOncePoint,
+} from './rows.ts';
 import { getPass } from '../pass/registry.ts';
 import { registerAllPasses } from '../passes.ts';
 import type { PassStep } from '../pass/pass.ts';
@@ -74,7 +85,9 @@ export function loadReport(opts: ReportOptions): ReportData {
       const read = dataRead(plans.get(p.key));
       if (read) reads.set(p.key, read);
     }
-    const data = buildReport(points, failed, staleChangesNow(points, now), reads, changedData(points, plans, hash, modelHash));
+    const staleRows = keptStaleResults(failed, points, plans, () => store.unfinishedPlans(), modelHash);
+    const failedPoints = failed.map(({ key, ...f }): FailedPoint => (staleRows.has(key) ? { ...f, staleRows: staleRows.get(key)! } : f));
+    const data = buildReport(points, failedPoints, staleChangesNow(points, now), reads, changedData(points, plans, hash, modelHash));
     // a planned point a row or a failure stands for (a stale result the sweep kept, under its older key; a point shown
     // once, as the row of the same point under its other key) is not missing
     const shown = new Set([...all.map((p) => `${p.sweep}\0${p.model}\0${p.label}`), ...failed.map((f) => `\0${f.model}\0${f.label}`)]);
@@ -169,6 +182,43 @@ function storeMove(was: string, here: string): { from: string; to: string } | un
   const from = a.join(sep);
   const to = b.join(sep);
   return from === to || from === '' || to === '' ? undefined : { from, to };
+}
+
+/**
+ * Of the failed points (`failed`), those whose sweep keeps a stale result of theirs, as a rerun of it reads the store
+ * (sweep/stale.ts findStale: a stored result of the same point computed by other code, on the same data; their
+ * recompute, --rerun-stale, failed): by key, the keys of the finished points (`points`, with their `plans`) holding
+ * it. `failedPlans`: the stored plans of the points without a result (SweepStore.unfinishedPlans), read only when some
+ * point failed; a plan this code cannot read (a pass or setting since removed) keeps none. `modelHash`: findStale's.
+ */
+function keptStaleResults(
+  failed: ReadonlyArray<{ key: string }>,
+  points: readonly StoredPoint[],
+  plans: ReadonlyMap<string, unknown>,
+  failedPlans: () => ReadonlyMap<string, unknown>,
+  modelHash: (onnx: string) => string | undefined,
+): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  if (failed.length === 0) return out;
+  const stored = failedPlans();
+  const planned: SweepPoint[] = [];
+  for (const { key } of failed) {
+    const plan = stored.get(key);
+    if (plan === null || typeof plan !== 'object') continue;
+    const point = { ...(plan as SweepPoint), key };
+    try {
+      pointFamily(point); // (findStale's question of it: a plan this code cannot read asks none)
+    } catch {
+      continue;
+    }
+    planned.push(point);
+  }
+  for (const [key, match] of findStale(planned, points, plans, modelHash))
+    out.set(
+      key,
+      match.stored.map((s) => s.key),
+    );
+  return out;
 }
 
 /** A stored point as the code running now reads it (sweep/stale.ts `storedPointNow`): its key now, or what changed. */

@@ -46,15 +46,19 @@ export interface StaleMatch {
 /**
  * The stale points among `points` (those without a result under their own key): by key, the stored points of the
  * same family. `plans` are the stored points' planned points (any age) by key; a plan that no longer parses (a
- * pass or setting since removed) matches nothing.
+ * pass or setting since removed) matches nothing. `modelHash`: storedPointNow's.
  */
-export function findStale(points: readonly SweepPoint[], finished: readonly StoredPoint[], plans: ReadonlyMap<string, unknown>): Map<string, StaleMatch> {
+export function findStale(
+  points: readonly SweepPoint[],
+  finished: readonly StoredPoint[],
+  plans: ReadonlyMap<string, unknown>,
+  modelHash = currentModelHashes(),
+): Map<string, StaleMatch> {
   const out = new Map<string, StaleMatch>();
   if (points.length === 0) return out;
   const planned = new Set(points.map((p) => p.key));
   /** `data`: the stored plan's data hashes (canonical JSON), else the GLUE folder it read (planned before they were kept). */
   const byFamily = new Map<string, Array<{ stored: StoredPoint; change: string; data: { hashes: string } | { glueDir: unknown } }>>();
-  const modelHash = currentModelHashes();
   for (const s of finished) {
     const plan = plans.get(s.key);
     if (planned.has(s.key) || plan === undefined) continue;

@@ -533,23 +533,25 @@ export class SweepStore {
    * sweep gives it, those it shares with other sweeps (run under theirs) included, not those its plan no longer
    * holds (dropFromSweep: no rerun retries them); of a sweep that recorded none (run by older code), those it ran.
    * Of every sweep: those some sweep plans, or that a sweep which recorded none ran, under the names of the sweep
-   * that ran them.
+   * that ran them. Each with its key.
    */
-  failures(sweep?: string): Array<{ model: string; label: string; error: string }> {
+  failures(sweep?: string): Array<{ key: string; model: string; label: string; error: string }> {
     const sql = () =>
       sweep === undefined
         ? this.hasTable('sweep_points')
-          ? `SELECT model, label, error FROM points p WHERE status = 'failed'
+          ? `SELECT key, model, label, error FROM points p WHERE status = 'failed'
              AND (EXISTS (SELECT 1 FROM sweep_points m WHERE m.key = p.key) OR NOT EXISTS (SELECT 1 FROM sweep_points o WHERE o.sweep = p.sweep))
              ORDER BY model, label`
-          : `SELECT model, label, error FROM points WHERE status = 'failed' ORDER BY model, label`
+          : `SELECT key, model, label, error FROM points WHERE status = 'failed' ORDER BY model, label`
         : this.hasTable('sweep_points')
-          ? `SELECT COALESCE(m.model, p.model) AS model, COALESCE(m.label, p.label) AS label, p.error FROM points p
+          ? `SELECT p.key, COALESCE(m.model, p.model) AS model, COALESCE(m.label, p.label) AS label, p.error FROM points p
              LEFT JOIN sweep_points m ON m.key = p.key AND m.sweep = @sweep
              WHERE p.status = 'failed' AND (m.sweep IS NOT NULL OR (p.sweep = @sweep AND NOT EXISTS (SELECT 1 FROM sweep_points o WHERE o.sweep = @sweep)))
-             ORDER BY 1, 2`
-          : `SELECT model, label, error FROM points WHERE status = 'failed' AND sweep = @sweep ORDER BY model, label`; // a store from before sweep_points
-    return this.read(() => this.db.prepare(sql()).all(...(sweep !== undefined ? [{ sweep }] : [])) as Array<{ model: string; label: string; error: string }>);
+             ORDER BY 2, 3`
+          : `SELECT key, model, label, error FROM points WHERE status = 'failed' AND sweep = @sweep ORDER BY model, label`; // a store from before sweep_points
+    return this.read(
+      () => this.db.prepare(sql()).all(...(sweep !== undefined ? [{ sweep }] : [])) as Array<{ key: string; model: string; label: string; error: string }>,
+    );
   }
 
   /**

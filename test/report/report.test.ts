@@ -6,7 +6,18 @@ import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/report/rows.ts';
 import { describeMachine } from '../../src/bench/machine.ts';
 import { timingWithLoad } from '../../src/bench/timing-lock.ts';
-import { FAILED_NOTE, SIZE_NOTE, displayTable, toCsv, toJson, toMarkdown, formatMetrics, mdCell } from '../../src/report/table.ts';
+import {
+  FAILED_NOTE,
+  FAILED_REFUSED_NOTE,
+  FAILED_STALE_NOTE,
+  SIZE_NOTE,
+  displayTable,
+  toCsv,
+  toJson,
+  toMarkdown,
+  formatMetrics,
+  mdCell,
+} from '../../src/report/table.ts';
 import { LABEL_LIMIT, PANEL_WIDTH, chartPoints, chartSpec, renderCharts, sansTextWidth } from '../../src/report/charts.ts';
 import { escapeHtml } from '../../src/report/html.ts';
 import { REPORT_RECORD, writeReportFiles, type EarlierReportFile } from '../../src/report/write.ts';
@@ -1192,6 +1203,63 @@ describe('report of a store', () => {
     expect(toMarkdown(current)).not.toContain('‡');
   });
 
+  it('lists a failed point whose stale result a row shows (its --rerun-stale failed) apart: in the table, kept by a rerun, retried by --rerun-stale', async () => {
+    registerAllPasses();
+    const quantize = getPass('quantize').keyVersion(getPass('quantize').check({ mode: 'int8' }), undefined);
+    const points = [
+      fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0),
+      fakePoint({ model: 'sst2', label: 'int8', bytes: 1e7, glue: 0.79, speedup: 2, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] }, 1),
+    ];
+    // int8: computed by the quantize of the version before, its recompute by the code running now failed; drop: failed, no row
+    const { store, stored } = storeOf(points, (p) =>
+      p.label === 'int8' ? { tool: currentVersions(p.steps, undefined).tool, passes: { quantize: quantize - 1 } } : currentVersions(p.steps, undefined),
+    );
+    const s = SweepStore.open(store);
+    try {
+      const plan = s.finishedPlans().get(stored[1]!.key) as SweepPoint;
+      const versions = currentVersions(plan.steps, plan.seed);
+      const now = { ...plan, versions, toolVersion: versions.tool };
+      const recompute = { ...now, key: pointKey(now) };
+      const drop = plannedPoint('test', 'sst2', 'drop', '9'.repeat(64));
+      s.addToSweep([{ ...plannedPoint('test', 'sst2', 'baseline', stored[0]!.key) }, recompute, drop]);
+      for (const [p, error] of [
+        [recompute, 'out of memory'],
+        [drop, 'no layer 1'],
+      ] as const) {
+        s.claim(p);
+        s.fail(p.key, error);
+      }
+    } finally {
+      s.close();
+    }
+    const data = loadReport({ store });
+    expect(data.rows.map((r) => [r.label, r.stale !== null])).toEqual([
+      ['baseline', false],
+      ['int8', true],
+    ]);
+    expect(data.failed).toEqual([
+      { model: 'sst2', label: 'drop', error: 'no layer 1' },
+      { model: 'sst2', label: 'int8', error: 'out of memory', staleRows: [stored[1]!.key] },
+    ]);
+    const md = toMarkdown(data).split('\n');
+    const plain = md.indexOf(FAILED_NOTE);
+    expect(md.slice(plain + 1, plain + 3)).toEqual(['- sst2 · drop: no layer 1', '']);
+    const kept = md.indexOf(FAILED_STALE_NOTE);
+    expect(md.slice(kept + 1, kept + 3)).toEqual(['- sst2 · int8: out of memory', '']);
+    expect(FAILED_STALE_NOTE).toBe(
+      'Failed to recompute (in the table as their stored results, stale, marked ‡: a rerun of the sweep keeps those; compress sweep FILE --rerun-stale retries them):',
+    );
+    const html = await writtenHtml(data, store);
+    expect(html).toContain(`<p class="note">${escapeHtml(FAILED_STALE_NOTE)}</p>\n<ul class="note"><li>sst2 · int8: out of memory</li></ul>`);
+    expect(html).toContain(`<p class="note">${escapeHtml(FAILED_NOTE)}</p>\n<ul class="note"><li>sst2 · drop: no layer 1</li></ul>`);
+    // whose input the code running now refuses: no rerun computes it again
+    const refused = { ...data, rows: data.rows.map((r) => (r.label === 'int8' ? { ...r, refused: '/m/sst2: refused for a reason' } : r)) };
+    const refusedMd = toMarkdown(refused).split('\n');
+    expect(refusedMd).not.toContain(FAILED_STALE_NOTE);
+    const at = refusedMd.indexOf(FAILED_REFUSED_NOTE);
+    expect(refusedMd.slice(at + 1, at + 3)).toEqual(['- sst2 · int8: out of memory', '']);
+  });
+
   it('marks a point stale when a file it read besides its model changed since (GLUE dev or train file, config.json, tokenizer files), in every format', async () => {
     registerAllPasses();
     const root = mkdtempSync(join(tmpdir(), 'report-data-'));
@@ -1203,7 +1271,12 @@ describe('report of a store', () => {
     const train = join(glueDir, 'SST-2', 'train.tsv');
     const config = join(modelDir, 'config.json');
     const vocab = join(modelDir, 'vocab.txt');
-    const files: Record<string, string> = { [dev]: 'sentence\tlabel\ngood\t1\n', [train]: 'sentence\tlabel\nbad\t0\n', [config]: '{}', [vocab]: '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n' };
+    const files: Record<string, string> = {
+      [dev]: 'sentence\tlabel\ngood\t1\n',
+      [train]: 'sentence\tlabel\nbad\t0\n',
+      [config]: '{}',
+      [vocab]: '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n',
+    };
     const writeAll = () => {
       for (const [file, text] of Object.entries(files)) writeFileSync(file, text);
       rmSync(join(modelDir, 'tokenizer.json'), { force: true });

@@ -16,7 +16,7 @@ import { pointKey } from '../../src/sweep/key.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { staleLine } from '../../src/cli/commands/sweep.ts';
 import { loadReport } from '../../src/report/write.ts';
-import { mdLine, toMarkdown } from '../../src/report/table.ts';
+import { FAILED_NOTE, FAILED_REFUSED_NOTE, mdLine, toMarkdown } from '../../src/report/table.ts';
 import { runMain } from '../helpers/cli.ts';
 import { hasTeachers, TEACHERS } from '../helpers/paths.ts';
 import { writeQuickSweep, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
@@ -438,6 +438,14 @@ describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refus
         '1 point stale (tokenizer reading v2 → v5), failed (errors above; their stored results stand, still stale): tiny-xlm · baseline\n',
       );
       expect(rerun.stdout).not.toContain('recomputed');
+      // and the report lists the failure with the stale row that stands for it: no rerun computes it
+      const after = loadReport({ store });
+      expect(after.failed.map((f) => [f.label, f.staleRows])).toEqual([['baseline', [row!.key]]]);
+      const afterMd = toMarkdown(after).split('\n');
+      expect(afterMd).not.toContain(FAILED_NOTE);
+      expect(afterMd.slice(afterMd.indexOf(FAILED_REFUSED_NOTE) + 1, afterMd.indexOf(FAILED_REFUSED_NOTE) + 2)).toEqual([
+        `- tiny-xlm · baseline: ${mdLine(row!.refused!)}`,
+      ]);
     } finally {
       t.cleanup();
     }
