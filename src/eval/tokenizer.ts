@@ -846,26 +846,31 @@ function sequenceParts(component: unknown, list: string): Array<{ at: number | u
 }
 
 /**
- * A tokenizer.json pre-tokenizer with each of its leaves (the parts of its Sequences at any depth, in order, else the
- * pre-tokenizer itself; `{}` for a null one) replaced by what `f` gives of it and its path (its index in each Sequence
- * down to it, [] for the pre-tokenizer itself): the one walk of a pre-tokenizer's parts. `part` itself where `f` gives
- * every leaf back.
+ * A tokenizer.json pre-tokenizer or normalizer (`list`: the key of a Sequence's parts, `pretokenizers` or
+ * `normalizers`) with each of its leaves (the parts of its Sequences at any depth, in order, else the component itself;
+ * `{}` for a null one) replaced by what `f` gives of it and its path (its index in each Sequence down to it, [] for the
+ * component itself): the one walk of a component's Sequences. `part` itself where `f` gives every leaf back.
  */
-function mapPreTokenizerLeaves(part: unknown, f: (leaf: Record<string, unknown>, path: number[]) => unknown, path: number[] = []): unknown {
+function mapSequenceLeaves(
+  part: unknown,
+  list: 'pretokenizers' | 'normalizers',
+  f: (leaf: Record<string, unknown>, path: number[]) => unknown,
+  path: number[] = [],
+): unknown {
   const p = (part ?? {}) as Record<string, unknown>;
-  if (p.type !== 'Sequence' || !Array.isArray(p.pretokenizers)) {
+  if (p.type !== 'Sequence' || !Array.isArray(p[list])) {
     const out = f(p, path);
     return out === p ? part : out;
   }
-  const parts = p.pretokenizers as unknown[];
-  const list = parts.map((q, i) => mapPreTokenizerLeaves(q, f, [...path, i]));
-  return list.every((q, i) => q === parts[i]) ? part : { ...p, pretokenizers: list };
+  const parts = p[list] as unknown[];
+  const mapped = parts.map((q, i) => mapSequenceLeaves(q, list, f, [...path, i]));
+  return mapped.every((q, i) => q === parts[i]) ? part : { ...p, [list]: mapped };
 }
 
-/** A tokenizer.json pre-tokenizer's leaves with their paths (mapPreTokenizerLeaves), in order. */
+/** A tokenizer.json pre-tokenizer's leaves with their paths (mapSequenceLeaves), in order. */
 function preTokenizerLeaves(part: unknown): Array<{ leaf: Record<string, unknown>; path: number[] }> {
   const out: Array<{ leaf: Record<string, unknown>; path: number[] }> = [];
-  mapPreTokenizerLeaves(part, (leaf, path) => {
+  mapSequenceLeaves(part, 'pretokenizers', (leaf, path) => {
     out.push({ leaf, path });
     return leaf;
   });
@@ -1437,7 +1442,7 @@ function withTokenizersSplits(part: unknown): unknown {
   const mark = `[${PUNCTUATION_CLASS}]`;
   const other = `[^${PUNCTUATION_CLASS}]`;
   const split = (regex: string, behavior: string, invert: boolean) => ({ type: 'Split', pattern: { Regex: regex }, behavior, invert });
-  return mapPreTokenizerLeaves(part, (p) => {
+  return mapSequenceLeaves(part, 'pretokenizers', (p) => {
     if (p.type === 'Whitespace') return split(WHITESPACE_PIECES.source, 'Removed', true);
     if (p.type === 'Digits') return split(digitsRegex(p), 'Isolated', false);
     if (p.type !== 'Punctuation') return p;
@@ -1508,17 +1513,11 @@ const ASTRAL_CHINESE_CLASS = `[${[
  */
 export function withNormalizingTransformersJsReads(json: Record<string, unknown>): Record<string, unknown> {
   let chinese = false;
-  const sigmaFirst = (n: unknown): unknown => {
-    const p = n as Record<string, unknown> | null | undefined;
-    if (p?.type === 'Sequence' && Array.isArray(p.normalizers)) {
-      const list = p.normalizers.map(sigmaFirst);
-      return list.every((q, i) => q === (p.normalizers as unknown[])[i]) ? p : { ...p, normalizers: list };
-    }
-    if (p?.type === 'BertNormalizer' && p.handle_chinese_chars === true) chinese = true;
-    if (p?.type !== 'Lowercase' && !(p?.type === 'BertNormalizer' && p.lowercase === true)) return n;
+  const normalizer = mapSequenceLeaves(json.normalizer, 'normalizers', (p) => {
+    if (p.type === 'BertNormalizer' && p.handle_chinese_chars === true) chinese = true;
+    if (p.type !== 'Lowercase' && !(p.type === 'BertNormalizer' && p.lowercase === true)) return p;
     return { type: 'Sequence', normalizers: [{ type: 'Replace', pattern: { String: 'Σ' }, content: 'σ' }, p] };
-  };
-  const normalizer = sigmaFirst(json.normalizer);
+  });
   const pre = json.pre_tokenizer as Record<string, unknown> | null | undefined;
   const split = { type: 'Split', pattern: { Regex: ASTRAL_CHINESE_CLASS }, behavior: 'Isolated', invert: false };
   const preTokenizer = chinese && pre?.type === 'BertPreTokenizer' ? { type: 'Sequence', pretokenizers: [pre, split] } : pre;

@@ -11,7 +11,7 @@ import { AutoTokenizer, env } from '@huggingface/transformers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
 import { randomBertWeights } from '../../src/bert/build-weights.ts';
-import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { loadTokenizer, withNormalizingTransformersJsReads } from '../../src/eval/tokenizer.ts';
 import { exportToTransformersJs } from '../../src/export/transformers-js.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { tinyBertConfig } from '../helpers/models.ts';
@@ -64,6 +64,32 @@ describe('--format transformers.js of a BertNormalizer', () => {
     // (what eval gives, as tokenizers 0.23 does)
     expect(ours.encode(TEXTS[2]!, null, 64).ids).toEqual([2, 12, 13, 14, 10, 15, 5, 7, 7, 6, 3]);
   }, 30_000);
+});
+
+describe('withNormalizingTransformersJsReads', () => {
+  it('puts a Replace of Σ before each lower-casing normalizer of a Sequence at any depth, keeps every other part as it is, and gives the object itself where nothing lower-cases', () => {
+    const sigma = { type: 'Replace', pattern: { String: 'Σ' }, content: 'σ' };
+    const bert = { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: false, strip_accents: null, lowercase: true };
+    const json = {
+      normalizer: { type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'Sequence', normalizers: [null, { type: 'Lowercase' }] }, bert] },
+      pre_tokenizer: { type: 'BertPreTokenizer' },
+    };
+    expect(withNormalizingTransformersJsReads(json)).toEqual({
+      normalizer: {
+        type: 'Sequence',
+        normalizers: [
+          { type: 'NFD' },
+          { type: 'Sequence', normalizers: [null, { type: 'Sequence', normalizers: [sigma, { type: 'Lowercase' }] }] },
+          { type: 'Sequence', normalizers: [sigma, bert] },
+        ],
+      },
+      pre_tokenizer: { type: 'BertPreTokenizer' },
+    });
+    for (const normalizer of [null, { type: 'Sequence', normalizers: [{ type: 'NFKC' }, { ...bert, lowercase: false }] }]) {
+      const unchanged = { normalizer, pre_tokenizer: { type: 'BertPreTokenizer' } };
+      expect(withNormalizingTransformersJsReads(unchanged)).toBe(unchanged);
+    }
+  });
 });
 
 describe('--format transformers.js of a Whitespace and a Digits pre-tokenizer', () => {
