@@ -54,6 +54,14 @@ function integerReaders(edit: GraphEditor, targets: readonly Target[], plan: Rea
   return readers;
 }
 
+/**
+ * A fresh rewrite context on `model` (a GraphEditor of it, nothing quantized yet), as applyPlan rewrites it and
+ * keptByPlan, storedBy and plannedBytes decide on it; `ranges`, int8-static's calibrated activation ranges.
+ */
+function rewriteContext(model: Model, options: QuantizeOptions, ranges: ReadonlyMap<string, ActivationRange> = new Map()): RewriteContext {
+  return { edit: new GraphEditor(model), options, ranges, activations: new Map(), integerReaders: new Map(), weights: new Map(), notes: [] };
+}
+
 /** Rewrites a copy of `model` as `plan` (target id → assignment) says. Targets absent from the plan stay float. */
 export function applyPlan(
   model: Model,
@@ -62,16 +70,8 @@ export function applyPlan(
   options: QuantizeOptions,
   ranges: ReadonlyMap<string, ActivationRange> = new Map(),
 ): PlanResult {
-  const edit = new GraphEditor(model);
-  const ctx: RewriteContext = {
-    edit,
-    options,
-    ranges,
-    activations: new Map(),
-    integerReaders: new Map(),
-    weights: new Map(),
-    notes: [],
-  };
+  const ctx = rewriteContext(model, options, ranges);
+  const { edit } = ctx;
   const quantized: TensorRecord[] = [];
   const kept: FloatRecord[] = [];
   // the tables first: a projection tied to one (an MLM decoder reading the word table) then follows what became of it
@@ -136,10 +136,9 @@ export function keptByPlan(
   plan: ReadonlyMap<string, Assignment>,
   options: QuantizeOptions,
 ): FloatRecord[] | undefined {
-  const edit = new GraphEditor(model);
-  const ctx: RewriteContext = { edit, options, ranges: new Map(), activations: new Map(), integerReaders: new Map(), weights: new Map(), notes: [] };
+  const ctx = rewriteContext(model, options);
   const kept: FloatRecord[] = [];
-  const { tables, rest } = byPlace(edit, targets);
+  const { tables, rest } = byPlace(ctx.edit, targets);
   for (const t of tables) {
     const d = decide(t, tableAssignment(t, plan, rest, ctx).assignment, ctx);
     if (!('reason' in d)) return undefined;
@@ -164,8 +163,7 @@ export function storedBy(
   plan: ReadonlyMap<string, Assignment>,
   options: QuantizeOptions,
 ): Map<string, { stored: WeightScheme['kind'] | 'float'; reason?: string }> {
-  const edit = new GraphEditor(model);
-  const ctx: RewriteContext = { edit, options, ranges: new Map(), activations: new Map(), integerReaders: new Map(), weights: new Map(), notes: [] };
+  const ctx = rewriteContext(model, options);
   const stored = new Map<string, { stored: WeightScheme['kind'] | 'float'; reason?: string }>();
   for (const t of targets) {
     if (t.kind === 'embedding') continue;
@@ -273,9 +271,9 @@ export function plannedBytes(
   plan: ReadonlyMap<string, Assignment>,
   options: QuantizeOptions,
 ): { bytes: number; kept: FloatRecord[] } {
-  const edit = new GraphEditor(model);
+  const ctx = rewriteContext(model, options);
+  const { edit } = ctx;
   const g = edit.graph;
-  const ctx: RewriteContext = { edit, options, ranges: new Map(), activations: new Map(), integerReaders: new Map(), weights: new Map(), notes: [] };
   const kept: FloatRecord[] = [];
   let bytes = modelBytesFromShapes(model);
   const floatBytes = (name: string) => {
