@@ -464,34 +464,36 @@ const NOT_FLOAT32 = new Set<number>([DataType.FLOAT16, DataType.BFLOAT16, DataTy
  * float64 activations).
  */
 function requireFloat32Weights(model: Model, targets: readonly Target[], stored: readonly (string | undefined)[], o: QuantizeOptions): void {
-  const first = notFloat32Weight(model, targets, stored);
+  const [first] = notFloat32Weights(model, targets, stored);
   if (first) throw notFloat32Refusal(o, first);
 }
 
 /**
- * The first weight quantize targets in `targets` that is stored float but not float32 (NOT_FLOAT32), of those not
- * stored quantized (`stored`): its name, its target and its data type, as requireFloat32Weights refuses it.
+ * The weights quantize targets in `targets` that are stored float but not float32 (NOT_FLOAT32), of those not stored
+ * quantized (`stored`), in target order: each one's name, target and data type, as requireFloat32Weights refuses the
+ * first.
  */
-function notFloat32Weight(model: Model, targets: readonly Target[], stored: readonly (string | undefined)[]): NonNullable<PassShape['notFloat32']> | undefined {
+function notFloat32Weights(model: Model, targets: readonly Target[], stored: readonly (string | undefined)[]): NonNullable<PassShape['notFloat32']>[] {
+  const out: NonNullable<PassShape['notFloat32']>[] = [];
   for (const [i, t] of targets.entries()) {
     const tensor = stored[i] === undefined ? model.graph.initializers.get(targetWeight(t)) : undefined;
-    if (tensor && NOT_FLOAT32.has(tensor.dataType)) return { weight: targetWeight(t), target: t.id, dataType: tensor.dataType };
+    if (tensor && NOT_FLOAT32.has(tensor.dataType)) out.push({ weight: targetWeight(t), target: t.id, dataType: tensor.dataType });
   }
-  return undefined;
+  return out;
 }
 
 /**
  * The weights quantize targets in a model read by a sweep's plan, of structure `s`, that it would refuse as not float32
- * (requireFloat32Weights refuses the first), in target order: what a plan carries to a quantize step after steps it
- * does not follow (PassShape's notFloat32, the first of them where known).
+ * (notFloat32Weights; requireFloat32Weights refuses the first), in target order: what a plan carries to a quantize
+ * step after steps it does not follow (PassShape's notFloat32, the first of them where known).
  */
 export function notFloat32Targets(model: Model, s: BertStructure): NonNullable<PassShape['notFloat32']>[] {
-  const out: NonNullable<PassShape['notFloat32']>[] = [];
-  for (const t of quantizationTargets(s)) {
-    const w = notFloat32Weight(model, [t], [alreadyQuantized(t, model.graph.initializers.get(targetWeight(t))?.dataType)]);
-    if (w) out.push(w);
-  }
-  return out;
+  const targets = quantizationTargets(s);
+  return notFloat32Weights(
+    model,
+    targets,
+    targets.map((t) => alreadyQuantized(t, model.graph.initializers.get(targetWeight(t))?.dataType)),
+  );
 }
 
 /** requireFloat32Weights' refusal of weight `w` for options `o`. */
