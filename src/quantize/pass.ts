@@ -520,9 +520,16 @@ function requireQuantized(o: QuantizeOptions, result: Pick<PlanResult, 'quantize
   const byReason = new Map<string, Set<string>>();
   for (const k of result.kept) byReason.set(k.reason, (byReason.get(k.reason) ?? new Set()).add(k.target));
   const why = [...byReason].map(([reason, set]) => `${someNames([...set], 3)}: ${reason}`);
-  throw new SettingsError(
-    `quantize ${modeName(o.mode)}: quantizes no weight of this model, which it would write unchanged (${why.length ? why.join('; ') : 'it has no projection or embedding table'})`,
-  );
+  throw new SettingsError(quantizesNoWeight(o, why.length ? why.join('; ') : 'it has no projection or embedding table'));
+}
+
+/**
+ * The line refusing quantize with options `o` that would quantize no weight of a model and write it unchanged, `why`
+ * (requireQuantized's, with the targets kept and why; a sweep's plan's, after a quantize step that left only what this
+ * one keeps float).
+ */
+export function quantizesNoWeight(o: QuantizeOptions, why: string): string {
+  return `quantize ${modeName(o.mode)}: quantizes no weight of this model, which it would write unchanged (${why})`;
 }
 
 /**

@@ -79,7 +79,7 @@ import { DEFAULT_DISTILL_SETTINGS, bilstmIntermediateRefusal, classifierFor, dis
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
-import { notFloat32Targets, quantizesEveryTarget } from '../quantize/pass.ts';
+import { notFloat32Targets, quantizesEveryTarget, quantizesNoWeight } from '../quantize/pass.ts';
 import { modeName, parseMode, type QuantizeOptions } from '../quantize/settings.ts';
 
 /** Bench settings with the sequence lengths resolved for the point's model. */
@@ -1597,7 +1597,7 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
     const o = pass.options(pass.check(s.settings)) as QuantizeOptions;
     if (!o.embeddings && ['int8', 'int8-group', 'int4-block'].includes(o.mode.kind))
       throw new SettingsError(
-        `quantize ${modeName(o.mode)}: quantizes no weight of this model, which it would write unchanged (the embedding tables kept float by the setting embeddings: false; every other weight already quantized by quantize ${quantizedBefore.mode} before it): quantize the float model instead`,
+        `${quantizesNoWeight(o, `the embedding tables kept float by the setting embeddings: false; every other weight already quantized by quantize ${quantizedBefore.mode} before it`)}: quantize the float model instead`,
       );
   }
   const options = s.pass === 'quantize' && read ? (read.options as QuantizeOptions) : undefined;
