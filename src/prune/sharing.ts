@@ -60,7 +60,8 @@ export function expandToLayers(perGroup: Readonly<Record<number, readonly number
 
 /**
  * Throws a SettingsError (its message starting with the pass's name) when an explicit per-layer list gives the layers
- * of a sharing group different units: removing them would undo the sharing.
+ * of a sharing group different units: removing them would undo the sharing. Its advice holds for layers shared as the
+ * model was read (an ALBERT checkpoint's, which no step before can prune apart) as for those a share-layers step shares.
  */
 export function checkGroupsAgree(drop: Readonly<Record<number, readonly number[]>>, groups: readonly number[][], what: string, pass: string): void {
   for (const group of groups) {
@@ -69,7 +70,7 @@ export function checkGroupsAgree(drop: Readonly<Record<number, readonly number[]
     const differs = group.find((l) => key(l) !== key(group[0]!));
     if (differs !== undefined) {
       throw new SettingsError(
-        `${pass}: layers ${group.join(', ')} share their weights: list the same ${what} for each of them (layer ${group[0]}: [${key(group[0]!)}], layer ${differs}: [${key(differs)}]), or prune before sharing`,
+        `${pass}: layers ${group.join(', ')} share their weights: list the same ${what} for each of them (layer ${group[0]}: [${key(group[0]!)}], layer ${differs}: [${key(differs)}]), as shared layers are pruned alike; only layers that a share-layers step shares (not those of an ALBERT, shared as read) can be pruned apart, before that step`,
       );
     }
   }

@@ -267,6 +267,15 @@ describe('compression passes on a built ALBERT model', () => {
     for (const r of [heads, ffn]) expect(r.rows.flat().every(Number.isFinite)).toBe(true);
   });
 
+  it('prune-heads listing heads of one layer of a shared group is refused without advising to prune before sharing', async () => {
+    // (an ALBERT checkpoint's layers share from the start: no step before can prune them apart)
+    await expect(run(pruneHeadsPass, { heads: '0:0' })).rejects.toThrow(
+      new SettingsError(
+        'prune-heads: layers 0, 1 share their weights: list the same heads for each of them (layer 0: [0], layer 1: []), as shared layers are pruned alike; only layers that a share-layers step shares (not those of an ALBERT, shared as read) can be pruned apart, before that step',
+      ),
+    );
+  });
+
   it('drop-layers removes layers and keeps the rest shared as they were', async () => {
     const r = await run(dropLayersPass, { layers: '1,2' });
     expect(r.s.numLayers).toBe(2);

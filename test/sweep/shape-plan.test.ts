@@ -102,19 +102,19 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
       'prune-heads listing heads of one layer of two that share-layers made share their weights',
       [share('all'), heads('0:1')],
       2,
-      'prune-heads: layers 0, 1 share their weights: list the same heads for each of them (layer 0: [1], layer 1: []), or prune before sharing',
+      'prune-heads: layers 0, 1 share their weights: list the same heads for each of them (layer 0: [1], layer 1: []), as shared layers are pruned alike; only layers that a share-layers step shares (not those of an ALBERT, shared as read) can be pruned apart, before that step',
     ],
     [
       'prune-heads listing heads of one layer of two sharing their weights, after prune-ffn',
       [share('all'), ffn, heads('1:2')],
       3,
-      'prune-heads: layers 0, 1 share their weights: list the same heads for each of them (layer 0: [], layer 1: [2]), or prune before sharing',
+      'prune-heads: layers 0, 1 share their weights: list the same heads for each of them (layer 0: [], layer 1: [2]), as shared layers are pruned alike; only layers that a share-layers step shares (not those of an ALBERT, shared as read) can be pruned apart, before that step',
     ],
     [
       'prune-heads listing heads of one layer of two sharing their weights, after optimize fused their attention',
       [share('all'), step('optimize', { rewrites: 'attention' }), heads('0:0')],
       3,
-      'prune-heads: layers 0, 1 share their weights: list the same heads for each of them (layer 0: [0], layer 1: []), or prune before sharing',
+      'prune-heads: layers 0, 1 share their weights: list the same heads for each of them (layer 0: [0], layer 1: []), as shared layers are pruned alike; only layers that a share-layers step shares (not those of an ALBERT, shared as read) can be pruned apart, before that step',
     ],
     [
       'drop-layers of a layer an earlier drop-layers removed, after quantize',
@@ -240,7 +240,7 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
     [
       'prune-heads listing heads of one layer of two that share-layers made share their weights, after a train step',
       [share('all'), train, heads('0:1')],
-      'prune-heads: layers 0, 1 share their weights: list the same heads for each of them (layer 0: [1], layer 1: []), or prune before sharing',
+      'prune-heads: layers 0, 1 share their weights: list the same heads for each of them (layer 0: [1], layer 1: []), as shared layers are pruned alike; only layers that a share-layers step shares (not those of an ALBERT, shared as read) can be pruned apart, before that step',
     ],
     [
       'int8-group of a size that does not divide the FFN prune-ffn left, after a train step',
