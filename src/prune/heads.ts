@@ -140,6 +140,22 @@ function checkHeadList(shape: PassShape, heads: Record<number, number[]>): void 
 }
 
 /**
+ * Refuses, in one line, a `ratio` that rounds to every head of a model of `heads` heads per layer whose layers share
+ * their attention by `shared` groups (a group's heads counted once, as the selection counts them), where no per-layer
+ * minimum keeps one: a ratio is below 1 so that some heads stay, and removing every head leaves the model no attention.
+ */
+function checkRatioKeepsAHead(ratio: number, minHeadsPerLayer: number, heads: readonly number[], shared: readonly number[][]): void {
+  const total = shared.reduce((n, g) => n + heads[g[0]!]!, 0);
+  if (minHeadsPerLayer > 0 || total === 0 || Math.round(ratio * total) < total) return;
+  const counted = shared.length < heads.length ? ', those of layers sharing their weights counted once' : '';
+  // (round(r × total) < total for every r below 1 - 0.5 / total; said to 4 places, rounded down)
+  const below = Math.floor((1 - 0.5 / total) * 1e4) / 1e4;
+  throw new SettingsError(
+    `prune-heads: ratio ${ratio} rounds to every head of the model (${total} of ${total}${counted}), leaving no attention in any layer, where a ratio (below 1) keeps some: give one below ${below}, or list the heads to remove them all`,
+  );
+}
+
+/**
  * Removes `drop` heads from one layer of graph `g` (already a copy) and from the `shared` layers, the other layers
  * of its sharing group (they read the same weights, which are sliced once, in place: the sharing survives).
  */
@@ -231,10 +247,13 @@ export const pruneHeadsPass: Pass<PruneHeadsOptions> = {
   // (and a list of heads the model cannot take, as applying it would refuse it: a sweep's plan asks before any point runs)
   checkModel(_model, s, o) {
     for (const l of s.layers) refuseQuantized('prune-heads', l.index, 'attention', attentionQuantization(l), PRUNE_FIRST);
-    if (o.heads) checkHeadList({ ...structureShape(s), shared: sharingGroups(s, 'attention') }, o.heads);
+    const shape = { ...structureShape(s), shared: sharingGroups(s, 'attention') };
+    if (o.heads) checkHeadList(shape, o.heads);
+    if (o.ratio !== undefined) checkRatioKeepsAHead(o.ratio, o.minHeadsPerLayer, shape.heads, shape.shared);
   },
   checkShape(o, shape) {
     if (o.heads) checkHeadList(shape, o.heads);
+    if (o.ratio !== undefined && shape.heads && shape.shared) checkRatioKeepsAHead(o.ratio, o.minHeadsPerLayer, shape.heads, shape.shared);
   },
   async run(model, s, o, ctx: PassContext): Promise<PassResult> {
     pruneHeadsPass.checkModel!(model, s, o);

@@ -99,6 +99,26 @@ describe('prune-heads', () => {
     expect(met.report.summary).toBe('removed 4 of 8 heads by magnitude importance');
   });
 
+  it('refuses a ratio that rounds to every head of the model, unless a per-layer minimum keeps some', async () => {
+    // (1 layer of 1 head: 0.5 rounded half up was the one head; 2 layers of 1 head: 0.8 rounds to both)
+    const one = tinyBert({ numLayers: 1, numHeads: 1, hiddenSize: 16 }, { std: 0.2 });
+    const run = (m: Model, settings: Record<string, unknown>) => pruneHeadsPass.run(m, findBert(m), pruneHeadsPass.parse(settings), {});
+    await expect(run(one, { ratio: 0.5 })).rejects.toThrow(
+      new SettingsError(
+        'prune-heads: ratio 0.5 rounds to every head of the model (1 of 1), leaving no attention in any layer, where a ratio (below 1) keeps some: give one below 0.5, or list the heads to remove them all',
+      ),
+    );
+    const two = tinyBert({ numHeads: 1, hiddenSize: 16 }, { std: 0.2 });
+    await expect(run(two, { ratio: 0.8 })).rejects.toThrow(/^prune-heads: ratio 0\.8 rounds to every head of the model \(2 of 2\), .* give one below 0\.75,/);
+    // the plan asks the same of the shape it knows
+    const shape = { numLayers: 2, heads: [1, 1], shared: [[0], [1]] };
+    expect(() => pruneHeadsPass.checkShape!(pruneHeadsPass.parse({ ratio: 0.8 }), shape)).toThrow(/rounds to every head/);
+    expect(() => pruneHeadsPass.checkShape!(pruneHeadsPass.parse({ ratio: 0.7 }), shape)).not.toThrow();
+    expect((await run(two, { ratio: 0.7 })).report.summary).toBe('removed 1 of 2 heads by magnitude importance');
+    expect((await run(two, { ratio: 0.8, minHeadsPerLayer: 1 })).report.summary).toMatch(/^removed 0 of 2 heads/);
+    expect((await run(one, { heads: '0:0' })).report.summary).toBe('removed 1 of 1 heads');
+  });
+
   it('selects the lowest-scoring heads globally, respecting a per-layer minimum', () => {
     const scores = [
       [0.9, 0.1, 0.5],

@@ -1,6 +1,6 @@
 /**
  * A sweep's prune-heads step whose list of heads the model cannot take (a layer it lacks, a head a layer lacks, lists
- * that differ between layers sharing their weights): the plan refuses it in the pass's words before any point runs
+ * that differ between layers sharing their weights), or whose ratio rounds to every head: the plan refuses it in the pass's words before any point runs
  * (Pass.checkModel reads the structure), where --dry-run listed the point and it failed when it ran.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +18,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'head-list-plan-'));
   // (2 layers of 4 heads; `shared`: the same, its layers reading one set of weights)
   writeModelFolder(join(root, 'models', 'tiny'), tinyBert());
+  writeModelFolder(join(root, 'models', 'one-head'), tinyBert({ numHeads: 1, hiddenSize: 16 }));
   writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
   registerAllPasses();
   const input = join(root, 'models', 'tiny', 'model.onnx');
@@ -45,6 +46,14 @@ describe("a sweep's plan checks prune-heads' list of heads against the model", (
     expect(await planRefusal(root, 'h', ['shared'], 'p', after)).toBe(
       `${join(root, 'h.yaml')}: pipeline 'p' on model 'shared', step 2 (prune-heads): prune-heads: layers 0, 1 share their weights: list the same heads for each of them (layer 0: [1], layer 1: []), as shared layers are pruned alike; only layers that a share-layers step shares (not those of an ALBERT, shared as read) can be pruned apart, before that step`,
     );
+  });
+
+  it('refuses a ratio that rounds to every head of the model, as the point would', async () => {
+    const ratio = (r: number) => planRefusal(root, 'h', ['one-head'], 'p', [{ pass: 'prune-heads', settings: { ratio: r } }]);
+    expect(await ratio(0.8)).toBe(
+      `${at('one-head')}prune-heads: ratio 0.8 rounds to every head of the model (2 of 2), leaving no attention in any layer, where a ratio (below 1) keeps some: give one below 0.75, or list the heads to remove them all`,
+    );
+    expect(await ratio(0.5)).toBeUndefined();
   });
 
   it('plans the lists the model takes', async () => {
