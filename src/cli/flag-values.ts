@@ -13,7 +13,8 @@
  * - a string flag or positional argument given an empty value (`--out ''`, `--tasks=`, `report ''`, or a bare
  *   `--out`) is refused: it would name the current folder, be taken as absent, or (SQLite) open a temporary
  *   database. Flags whose bare form means something (`--optimize` alone: its default set) take that meaning when
- *   bare and are refused only when given '' explicitly.
+ *   bare and are refused only when given '' explicitly. A positional argument given as '-' (`report -`), which yargs
+ *   reads as '', is refused as '-': no argument reads stdin or writes stdout.
  * Each refusal is one line (a UsageError: the CLI exits 2).
  */
 import type { Argv } from 'yargs';

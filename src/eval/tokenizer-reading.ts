@@ -42,7 +42,7 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // Stop 49: a Whitespace pre-tokenizer's words are the regex crate's Unicode ones, as tokenizers reads `\w+|[^\w\s]+`,
   // where they were JS's ASCII ones ('café' split as caf, é); a Digits pre-tokenizer's digits are Unicode's numbers
   // (char::is_numeric: '²', 'Ⅻ', '٣'), where they were ASCII digits.
-  { version: 6, changed: (t) => t.whitespaceWords },
+  { version: 6, changed: (t) => t.wordOrDigitSplit },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

@@ -960,7 +960,7 @@ export function punctuationPieces(text: string, behavior: string): string[] {
 }
 
 /**
- * Makes `tokenizer`'s Punctuation and Whitespace pre-tokenizers (`json`'s, a Sequence's at any depth) split as
+ * Makes `tokenizer`'s Punctuation, Whitespace and Digits pre-tokenizers (`json`'s, a Sequence's at any depth) split as
  * tokenizers' do. A Punctuation by punctuationPieces of its `behavior` (Isolated where absent): @huggingface/tokenizers
  * ignores `behavior` and gives a run of punctuation as one pre-token (Contiguous), so ',,' or '><' was one pre-token
  * (the model's unknown token where it lists no such piece) and Removed or Merged… behaviors were not honoured. A
@@ -1025,7 +1025,8 @@ function prependFirstAtTextStart(tokenizer: Tokenizer, json: object): void {
   const t = tokenizer as unknown as AddedTokenSplitting & { normalizer?: ((text: string) => string) | null; pre_tokenizer?: PreTokenizerInstance | null };
   const top = t.pre_tokenizer;
   if (!hasMetaspaceFirst(pre) || !top || !t.splitter_normalized) return;
-  // (each leaf's own pre-tokenizing, as splitOnMetaspace left it, taken before the top one is replaced, in order)
+  // (each leaf's own pre-tokenizing, as splitOnMetaspace and splitAsTokenizers left it, taken before the top one is
+  // replaced, in order)
   const steps = preTokenizerLeaves(pre).flatMap(({ leaf, path }) => {
     const instance = instanceAt(top, path);
     return instance ? [{ part: leaf, call: instance.pre_tokenize_text.bind(instance) }] : [];
@@ -1299,7 +1300,7 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * transformers loads it as returns no token types (returnsTokenTypes), which eval fed; `punctuationSplit`, its
  * pre-tokenizer has a Punctuation of a behavior other than Contiguous (splitAsTokenizers); `slowOnlyBpe`, it
  * is an XLM or FlauBERT folder of vocab.json and merges.txt (slowOnlyBpeClass), now refused, where it was read as
- * byte-level BPE (its other traits false); `whitespaceWords`, its pre-tokenizer has a Whitespace or a Digits
+ * byte-level BPE (its other traits false); `wordOrDigitSplit`, its pre-tokenizer has a Whitespace or a Digits
  * (splitAsTokenizers), whose words or digits were ASCII ones. Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
@@ -1315,7 +1316,7 @@ export interface TokenizerTraits {
   typesNotReturned: boolean;
   punctuationSplit: boolean;
   slowOnlyBpe: boolean;
-  whitespaceWords: boolean;
+  wordOrDigitSplit: boolean;
 }
 
 /**
@@ -1465,12 +1466,12 @@ function withTokenizersSplits(part: unknown): unknown {
  * reads them alike: a Metaspace that does not split, then a Split on a regex that matches the pieces before each ▁
  * (`▁[^▁]*|[^▁]+`, Isolated), which tokenizers reads as the same split (pre_tokenizers/metaspace.rs splits on the
  * replacement MergedWithNext) and @huggingface/tokenizers honours, where it ignores `split` and gave a Unigram model
- * the whole text, a piece holding ▁ matched across two words; its Punctuations and Whitespaces as Splits (withTokenizersSplits).
- * `read` itself when it has neither.
+ * the whole text, a piece holding ▁ matched across two words; its Punctuations, Whitespaces and Digits as Splits
+ * (withTokenizersSplits). `read` itself when it has none of them.
  */
 export function withSplitsTransformersJsReads(read: Record<string, unknown>): Record<string, unknown> {
-  const punctuated = withTokenizersSplits(read.pre_tokenizer);
-  const json = punctuated === read.pre_tokenizer ? read : { ...read, pre_tokenizer: punctuated };
+  const split = withTokenizersSplits(read.pre_tokenizer);
+  const json = split === read.pre_tokenizer ? read : { ...read, pre_tokenizer: split };
   const metaspaces = splittingMetaspaces(json);
   if (metaspaces.length === 0) return json;
   // (one replacement character, as tokenizers' Metaspace holds a char; the regex reads alike in Oniguruma and JS)
@@ -1542,7 +1543,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         typesNotReturned: false,
         punctuationSplit: false,
         slowOnlyBpe: true,
-        whitespaceWords: false,
+        wordOrDigitSplit: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -1569,7 +1570,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       typesNotReturned: returnsTokenTypes(dir, config) === false && givesPairTypes(read),
       punctuationSplit: splitsPunctuation((read as { pre_tokenizer?: unknown }).pre_tokenizer),
       slowOnlyBpe: false,
-      whitespaceWords: preTokenizerLeaves((read as { pre_tokenizer?: unknown }).pre_tokenizer).some(
+      wordOrDigitSplit: preTokenizerLeaves((read as { pre_tokenizer?: unknown }).pre_tokenizer).some(
         ({ leaf }) => leaf.type === 'Whitespace' || leaf.type === 'Digits',
       ),
     };

@@ -8,18 +8,22 @@
  * stored plan says (`ReportRow.teacherSha256`), so that two teachers of one folder name in different places, or one
  * teacher under two paths, are told apart by their files; for a point without it, the pipeline's input model (the
  * point's own model) when the step names none, else the model of the report its `teacher` setting names (by model
- * name, path or `sha256:` hash); a
- * teacher's size and score are its baseline row's, one scored on the student's tasks and the same GLUE dev files as it
- * (for a student of its own model, the baseline row the table compares it with, or, where it was evaluated at another
- * max length and the table compares it with none, that model's baseline row as it is): one teacher file scored on two data sets (a sweep
- * rerun on another GLUE folder) is two teachers, named by their fronts. A point whose teacher has no such baseline
- * row in the report (or names no model of it, or several) is left out, as is one without a GLUE score.
+ * name, path or `sha256:` hash); a teacher's size and score are its baseline row's, one scored on the student's tasks
+ * and the same GLUE dev files as it (for a student of its own model, the baseline row the table compares it with, or,
+ * where it was evaluated at another max length and the table compares it with none, that model's baseline row as it
+ * is): one teacher file scored on two data sets (a sweep rerun on another GLUE folder) is two teachers, named by their
+ * fronts. A point whose teacher has no such baseline row in the report (or names no model of it, or several) is left
+ * out, as is one without a GLUE score. That teacher row (studentTeachers) is also the one the table's teacher column
+ * and the Pareto charts' tooltips name (ReportRow.teacher).
  *
  * A line is one student recipe: the points' label, steps and tasks, less the distill step's `teacher` and any `seed`
  * (and their grid values in the label, 'kd(teacher=…, seed=2)', an unnamed grid's label, or a name template's
- * 'S64-{seed}', shown as such), so a teacher or seed grid axis still draws one line, and one label run with another budget in another sweep draws its own, named by what sets it apart. Points of one line under one teacher (seeds, reruns) are drawn as their mean, with
- * how many runs it averages (`runs`). Each point's tooltip gives its score as a % of its own teacher's and of the
- * panel's largest teacher's (one reference for every student).
+ * 'S64-{seed}', shown as such), so a teacher or seed grid axis still draws one line, and one label run with another
+ * budget in another sweep draws its own, named by what sets it apart; a student made from the point's model (no
+ * `student` setting, or every-other) where that is not its teacher is that model's too, so the students one recipe
+ * makes of two models are two lines ('kd (model a)'). Points of one line under one teacher (seeds, reruns) are drawn
+ * as their mean, with how many runs it averages (`runs`). Each point's tooltip gives its score as a % of its own
+ * teacher's and of the panel's largest teacher's (one reference for every student).
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { LABEL_LIMIT, PANEL_HEADER, PANEL_WIDTH, renderSvg } from './charts.ts';
@@ -223,8 +227,9 @@ const flatSettings = (steps: ReturnType<typeof recipeSteps>): Map<string, string
   );
 
 /**
- * A line's student recipe: its label, its steps (recipeSteps) and, for students of a model other than their teacher
- * (a named teacher), that model's name (its front's): one recipe applied to two models gives two students.
+ * A line's student recipe: its label, its steps (recipeSteps) and, for students made from a model other than their
+ * teacher (studentFromModel, of a named teacher), that model's name (its front's): one recipe applied to two models
+ * gives two students.
  */
 interface Recipe {
   label: string;
