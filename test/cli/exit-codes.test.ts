@@ -60,6 +60,15 @@ describe('exit codes', () => {
       ['distill', '--teacher', model, '--student', 'bilstm:hidden=0', '--task', 'SST-2', '-o', out],
       /^compress: student 'bilstm:hidden=0': 'hidden' must be a positive integer, got '0'$/,
     ],
+    // a bert:… spec's heads that do not divide the hidden width it gives (its own, or its default heads')
+    [
+      ['distill', '--teacher', model, '--student', 'bert:layers=1,hidden=30,heads=4', '--task', 'SST-2', '-o', out],
+      /^compress: student 'bert:layers=1,hidden=30,heads=4': hidden 30 is not divisible by heads 4$/,
+    ],
+    [
+      ['distill', '--teacher', model, '--student', 'bert:hidden=200', '--task', 'SST-2', '-o', out],
+      /^compress: student 'bert:hidden=200': hidden 200 is not divisible by heads 3 \(the default for hidden 200: hidden \/ 64, rounded\); give heads=A, e\.g\. heads=4$/,
+    ],
     // data download's task names and --base-url, as eval's --tasks
     [['data', 'download', '--tasks', 'FOO', '--dir', join(root, 'glue')], /^compress: unknown task 'FOO'/],
     [['data', 'download', '--tasks', 'SST-2', '--dir', join(root, 'glue'), '--base-url', 'notaurl'], /^compress: --base-url notaurl: not a URL/],

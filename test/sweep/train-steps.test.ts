@@ -93,6 +93,10 @@ describe('train / distill steps in a sweep file', () => {
     [[distill({ teacher: 'models/none' })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.teacher: .*models\/none: no such file or folder$/],
     [[distill({ student: 'bert:layers=x' })], /settings\.student: student 'bert:layers=x': 'layers' must be a positive integer, got 'x'/],
     [[distill({ student: 'bilstm:width=3' })], /settings\.student: student 'bilstm:width=3': unknown setting/],
+    [
+      [distill({ student: 'bert:layers=1,hidden=30,heads=4' })],
+      /settings\.student: student 'bert:layers=1,hidden=30,heads=4': hidden 30 is not divisible by heads 4$/,
+    ],
     // (as the library refuses it, when the file is read: not by the point after the teacher's outputs are computed)
     [
       [distill({ student: 'bilstm:hidden=16', intermediate: 'tinybert' })],

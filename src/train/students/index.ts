@@ -458,10 +458,15 @@ export function isStudentSpec(spec: string): boolean {
   return spec === 'every-other' || spec.startsWith('bert:') || spec.startsWith('bilstm:');
 }
 
-/** Checks the form of a bert:… or bilstm:… spec before any model is read (SettingsError naming the spec). */
+/**
+ * Checks the form of a bert:… or bilstm:… spec before any model is read (SettingsError naming the spec), a bert:…
+ * spec's heads against the hidden width it gives (the teacher's width, where it gives none, is checked once read).
+ */
 export function checkStudentSpec(spec: string): void {
-  if (spec.startsWith('bert:')) parseBertSpec(spec);
-  else if (spec.startsWith('bilstm:')) parseBilstmSpec(spec);
+  if (spec.startsWith('bert:')) {
+    const { hidden } = parseBertSpec(spec);
+    if (hidden !== undefined) bertStudentWidth(spec, hidden);
+  } else if (spec.startsWith('bilstm:')) parseBilstmSpec(spec);
 }
 
 export interface StudentSource {
