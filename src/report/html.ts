@@ -6,7 +6,7 @@
 import type { ChartKind } from './charts.ts';
 import { describeLatencyShapes, type ReportData } from './rows.ts';
 import { type TeacherSizePoint, teacherSizePoints, teacherSizeTables } from './teacher-size.ts';
-import { displayTable, machinesLine, SIZE_NOTE, tableNotes, toJson } from './table.ts';
+import { displayTable, failedText, machinesLine, SIZE_NOTE, tableNotes, toJson } from './table.ts';
 
 /**
  * The SVG text of each chart: both Pareto charts, and the teacher-size chart when there is one; with the points that
@@ -71,7 +71,7 @@ export function toHtml(data: ReportData, charts: ReportCharts, opts: HtmlReportO
     .map((note) =>
       'text' in note
         ? `<p class="note">${escapeHtml(note.text)}</p>\n`
-        : `<p class="note">${escapeHtml(note.heading)}</p>\n<ul class="note">${note.failed.map((f) => `<li>${escapeHtml(`${f.model} · ${f.label}: ${f.error}`)}</li>`).join('')}</ul>\n`,
+        : `<p class="note">${escapeHtml(note.heading)}</p>\n<ul class="note">${note.failed.map((f) => `<li>${escapeHtml(failedText(f))}</li>`).join('')}</ul>\n`,
     )
     .join('');
   const machine = machinesLine(data)?.replace(/\.$/, '') ?? 'Machine: unknown';

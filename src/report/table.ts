@@ -332,11 +332,14 @@ export function toMarkdown(data: ReportData, teacherSize = false): string {
     if ('text' in note) lines.push('', mdLine(note.text));
     else {
       lines.push('', note.heading);
-      for (const f of note.failed) lines.push(`- ${mdLine(`${f.model} · ${f.label}: ${f.error}`)}`);
+      for (const f of note.failed) lines.push(`- ${mdLine(failedText(f))}`);
     }
   }
   return lines.join('\n') + '\n';
 }
+
+/** A failed point as the report names it, in its failed lists and where nothing finished: 'sst2 · int8: out of memory'. */
+export const failedText = (f: Pick<ReportData['failed'][number], 'model' | 'label' | 'error'>): string => `${f.model} · ${f.label}: ${f.error}`;
 
 /** The heading of the list of failed points the table holds no row of. */
 export const FAILED_NOTE = 'Failed (not in the table; a rerun of the sweep retries them):';

@@ -35,7 +35,7 @@ import { getPass } from '../pass/registry.ts';
 import { registerAllPasses } from '../passes.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
-import { toCsv, toJson, toMarkdown } from './table.ts';
+import { failedText, toCsv, toJson, toMarkdown } from './table.ts';
 import { checkOptions, checkStringOption, shownArg } from '../library-args.ts';
 
 export const REPORT_FORMATS = ['md', 'csv', 'json', 'html'] as const;
@@ -59,7 +59,7 @@ export function loadReport(opts: ReportOptions): ReportData {
     const all = store.finished(opts.sweep);
     const failed = store.failures(opts.sweep);
     if (all.length === 0) {
-      const why = failed.map((f) => `${f.model} · ${f.label}: ${f.error}`).join('; ');
+      const why = failed.map(failedText).join('; ');
       throw new SettingsError(
         `${opts.store}: no finished point${opts.sweep ? ` in sweep '${opts.sweep}'` : ''}${failed.length > 0 ? `; ${failed.length} failed (a rerun of the sweep retries them): ${why}` : ''}`,
       );
