@@ -34,6 +34,8 @@ import { modelSize } from '../onnx/size.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { registerAllPasses } from '../passes.ts';
 import { runTraining, type TrainingStop } from '../train/run.ts';
+import { nameTokenizerClassIn } from '../train/output-folder.ts';
+import { locateModel } from '../onnx/locate.ts';
 import type { PointTrainingStep, SweepPoint } from './plan.ts';
 import { trainingSettingNames, trainingSummary } from './train-step.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, namingSettings } from './setting-names.ts';
@@ -148,6 +150,14 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
       dataFile = done.dataFile === undefined ? undefined : join(dirname(outputs[i]!), basename(done.dataFile));
       passes.push(...done.passes);
       if (stages.slice(0, first).some((st) => st.kind === 'train')) trainSeconds = 0;
+      // (a train stage's config.json written before it named the tokenizer's class: named now, and recorded so)
+      const last = stages[i]!;
+      if (
+        last.kind === 'train' &&
+        nameTokenizerClassIn(outputs[i]!, locateModel(last.step.teacher ?? last.step.student ?? (i > 0 ? outputs[i - 1]! : point.model.onnx)).dir)
+      ) {
+        await recordStage(point, i, stages.length, outputs[i]!, done);
+      }
       log(
         `reusing the output of stage${first > 1 ? 's 1 to' : ''} ${first} of ${stages.length} (${stages
           .slice(0, first)

@@ -9,7 +9,8 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { lineagePath, refuseForeignSideFiles } from '../destination.ts';
-import { MODEL_SIDE_FILES, TOKENIZER_FILES, copyModelFiles, readModelFiles } from '../eval/model-files.ts';
+import { MODEL_SIDE_FILES, TOKENIZER_FILES, copyModelFiles, readJsonObject, readModelFiles } from '../eval/model-files.ts';
+import { tokenizerClassToName } from '../eval/tokenizer.ts';
 import { removeStaleTemporariesIn, writeFileAtomic } from '../files.ts';
 
 /** What was written beside a trained model (recorded in its lineage, said by the CLI). */
@@ -61,13 +62,14 @@ export function checkOutputSideFiles(output: string, tokenizerDir: string, workD
 }
 
 /**
- * Writes `config` as config.json beside `output` and copies the tokenizer files of `tokenizerDir` there; tokenizer
+ * Writes `config` (naming the tokenizer's class where its model_type would name another: withTokenizerClass) as
+ * config.json beside `output` and copies the tokenizer files of `tokenizerDir` there; tokenizer
  * files the tokenizer has none of (another model's, or an earlier run's with another tokenizer) are removed, so the
  * folder describes this model alone.
  */
 export function writeOutputSideFiles(output: string, config: Record<string, unknown>, tokenizerDir: string): SideFilesRecord {
   const folder = dirname(output);
-  writeFileAtomic(join(folder, 'config.json'), Buffer.from(JSON.stringify(config, null, 2) + '\n'));
+  writeConfig(folder, withTokenizerClass(config, tokenizerDir));
   copyModelFiles(tokenizerDir, folder, TOKENIZER_FILES);
   for (const name of TOKENIZER_FILES) {
     if (!existsSync(join(tokenizerDir, name))) rmSync(join(folder, name), { force: true });
@@ -75,4 +77,33 @@ export function writeOutputSideFiles(output: string, config: Record<string, unkn
   // what a run killed while writing these (or the lineage) left beside them, as saveModel removes the model's
   removeStaleTemporariesIn(folder, ['config.json', ...TOKENIZER_FILES, basename(lineagePath(output))]);
   return { folder, config: 'config.json', tokenizer: { from: tokenizerDir, files: TOKENIZER_FILES.filter((f) => existsSync(join(folder, f))) } };
+}
+
+/** Writes `config` as the config.json of `folder`. */
+function writeConfig(folder: string, config: Record<string, unknown>): void {
+  writeFileAtomic(join(folder, 'config.json'), Buffer.from(JSON.stringify(config, null, 2) + '\n'));
+}
+
+/**
+ * `config` naming the tokenizer class of `tokenizerDir`'s files where its model_type would name another
+ * (tokenizerClassToName: a bert: or bilstm: student of an ALBERT, XLM-R, RoBERTa or DistilBERT teacher, whose
+ * SentencePiece model is then read as the teacher's tokenizer); `config` itself where nothing need be named.
+ */
+function withTokenizerClass(config: Record<string, unknown>, tokenizerDir: string): Record<string, unknown> {
+  const tokenizerClass = tokenizerClassToName(tokenizerDir, config);
+  return tokenizerClass === undefined ? config : { ...config, tokenizer_class: tokenizerClass };
+}
+
+/**
+ * Names in the config.json beside trained model `output` (its tokenizer files copied from `tokenizerDir`) the tokenizer
+ * class writeOutputSideFiles names now, where an earlier version wrote the folder without it (a sweep's reused distill
+ * stage, whose training is the same): true where it rewrote the file, as writeOutputSideFiles writes it.
+ */
+export function nameTokenizerClassIn(output: string, tokenizerDir: string): boolean {
+  const folder = dirname(output);
+  const config = readJsonObject(join(folder, 'config.json'));
+  const named = withTokenizerClass(config, tokenizerDir);
+  if (named === config) return false;
+  writeConfig(folder, named);
+  return true;
 }

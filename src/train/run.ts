@@ -22,7 +22,7 @@ import { floatStorage, modelSize, type ModelSize } from '../onnx/size.ts';
 import { loadModel } from '../onnx/load.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject, parseModelConfig, type ModelConfig } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
-import { loadTokenizer, tokenizerClassToName, tokenizerFolder } from '../eval/tokenizer.ts';
+import { loadTokenizer, tokenizerFolder } from '../eval/tokenizer.ts';
 import { anotherTasksLabels, ignoredLabelNames, ignoredLabelsNote, isGenericLabel, mapModelLabels, type LabelMapping } from '../eval/labels.ts';
 import { outputModelConfig } from '../eval/output-config.ts';
 import { skippedRowsNote } from '../glue/dataset.ts';
@@ -1095,9 +1095,6 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   const relabelled = ignored?.length && fineTuned ? nameless : named;
   const { config } = outputModelConfig(student.configJson({ ...relabelled, max_length: maxLength }), model, { fineTuned });
   if (general) delete config.finetuning_task;
-  // (the tokenizer's class, where the student's model_type would name another: its SentencePiece model is then read)
-  const tokenizerClass = tokenizerClassToName(tokenizerDir, config);
-  if (tokenizerClass !== undefined) config.tokenizer_class = tokenizerClass;
   const sideFiles = writeOutputSideFiles(o.output, config, tokenizerDir);
   // (the written model hashed once: for the projections' owner and the lineage)
   const outputHash = memoizedSha256();
