@@ -1371,6 +1371,15 @@ interface SoFar {
   // (onnx: the model's file, where the quantized-training refusal finds the float model its lineage names: quantizedFrom)
   read?: { graph: Model; structure: BertStructure; file: string; onnx?: string; made?: { index: number; pass: string } };
   /**
+   * The model as read here where it stores weights of its layers quantized (widthsOf knows none of its widths then)
+   * and no step since changed it but factorize-embeddings, which rewrites its word embedding only (and the steps
+   * the plan follows, FOLLOWED, as it rewrites them): each step reading
+   * only its layers (asksLayers) is asked whether it would refuse them (Pass.checkModel: weights stored quantized, which the
+   * passes that rewrite float weights of the layers refuse), as it would have been asked of the model before; and a
+   * second factorize-embeddings is refused as the table is `factorized` (PassShape's) by the first.
+   */
+  layersRead?: ReadModel & { factorized: NonNullable<PassShape['factorized']> };
+  /**
    * Set by a quantize step on the model as read that stores every weight quantize targets in integers there
    * (quantizesEveryTarget: int8-static or int4-block on a model without a fused Attention; int8 and int8-group are
    * refused in the sweep file, on any model): that step's mode, which a quantize step right after it (or after passes
@@ -1514,6 +1523,28 @@ function embedLayerNormNode(of: NonNullable<Widths['embeddingOf']>): string | un
   return FUSED_NODES.get(of.graph);
 }
 
+/** The one step that leaves a model's layers as they were and is not followed (SoFar.layersRead). */
+const KEEPS_LAYERS = 'factorize-embeddings';
+
+/**
+ * Whether step `s`'s checkModel reads of a model stored quantized only its layers, their depth, heads and weights as
+ * stored (SoFar.layersRead): prune-heads, prune-ffn and share-layers, and quantize float16, which refuses the first
+ * weight stored quantized (the word embedding, which factorize-embeddings rewrites, float where it does).
+ */
+function asksLayers(s: PassStep): boolean {
+  return (
+    ['prune-heads', 'prune-ffn', 'share-layers'].includes(s.pass) ||
+    (s.pass === 'quantize' && parseMode(getPass(s.pass).check(s.settings).mode).kind === 'float16')
+  );
+}
+
+/** Whether `m`, a model read here, stores a weight quantize targets in its layers in an integer type (quantized). */
+function storesLayersQuantized(m: ReadModel): boolean {
+  return quantizationTargets(m.structure).some(
+    (t) => t.kind !== 'embedding' && t.layer !== undefined && !isFloatType(m.graph.graph.initializers.get(targetWeight(t))?.dataType ?? 0),
+  );
+}
+
 /** The passes after which a model whose every quantize target is stored quantized still is (SoFar.quantizedAll). */
 const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize']);
 
@@ -1583,6 +1614,9 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
   // (on the model as read: what the pass refuses in it, as the point would before any work; else on its depth and
   // heads where known, what the pass refuses of them)
   if (read) pass.checkModel?.(read.graph, read.structure, read.options);
+  else if (sofar.layersRead && asksLayers(s)) pass.checkModel?.(sofar.layersRead.graph, sofar.layersRead.structure, pass.options(pass.check(s.settings)));
+  else if (sofar.layersRead && s.pass === KEEPS_LAYERS)
+    pass.checkShape?.(pass.options(pass.check(s.settings)), { numLayers: sofar.layersRead.structure.numLayers, factorized: sofar.layersRead.factorized });
   else if (sofar.layers !== undefined)
     pass.checkShape?.(pass.options(pass.check(s.settings)), {
       numLayers: sofar.layers,
@@ -1614,7 +1648,23 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
   // and asked as the one read here was)
   const rewrite = read && FOLLOWED[s.pass];
   const followed = rewrite ? rewrittenRead(read, { index, pass: s.pass }, (graph, structure) => rewrite(graph, structure, read.options)) : {};
-  if (sofar.layers === undefined) return { layers: undefined, heads: undefined, ...quantizedAll, ...followed };
+  // (factorize-embeddings leaves the layers of a model stored quantized as they were, to be asked as read, and the
+  // followed steps after it rewrite them as they rewrite a model read here, leaving its word embedding factorized)
+  const layersRewrite = sofar.layersRead && FOLLOWED[s.pass];
+  const factors = s.pass === KEEPS_LAYERS && sofar.read && factorNames(sofar.read.structure.embeddings.word.weight);
+  const layersRead =
+    factors && storesLayersQuantized(sofar.read!)
+      ? {
+          layersRead: {
+            graph: sofar.read!.graph,
+            structure: sofar.read!.structure,
+            factorized: { weight: factors.a, projection: factors.b, rank: (pass.check(s.settings) as { rank: number }).rank },
+          },
+        }
+      : layersRewrite
+        ? rewrittenLayers(sofar.layersRead!, (graph, structure) => layersRewrite(graph, structure, pass.options(pass.check(s.settings))))
+        : {};
+  if (sofar.layers === undefined) return { layers: undefined, heads: undefined, ...quantizedAll, ...followed, ...layersRead };
   try {
     const on = pass.onModel(pass.check(s.settings), { numLayers: sofar.layers });
     const heads = on.shape && sofar.heads ? headsAfter(s.pass, on.settings, sofar.heads) : undefined;
@@ -1639,6 +1689,7 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
       ...(notFloat32 ? { notFloat32 } : {}),
       ...quantizedAll,
       ...followed,
+      ...layersRead,
     };
   } catch {
     return UNKNOWN;
@@ -1672,6 +1723,17 @@ function rewrittenRead(
     const graph = rewrite(read.graph, read.structure);
     const structure = discovered(graph);
     return structure ? { read: { graph, structure, file: read.file, made } } : {};
+  } catch {
+    return {};
+  }
+}
+
+/** SoFar's `layersRead` after a followed step (FOLLOWED): `rewrite` of `layers`, as rewrittenRead; empty where it fails. */
+function rewrittenLayers(layers: NonNullable<SoFar['layersRead']>, rewrite: (graph: Model, structure: BertStructure) => Model): Pick<SoFar, 'layersRead'> {
+  try {
+    const graph = rewrite(layers.graph, layers.structure);
+    const structure = discovered(graph);
+    return structure ? { layersRead: { graph, structure, factorized: layers.factorized } } : {};
   } catch {
     return {};
   }

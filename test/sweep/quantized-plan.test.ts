@@ -268,6 +268,32 @@ describe('a quantize step that would quantize no weight of the model read', () =
     expect(await planRefusal(noneRoot, 'q', ['int4-tables'], 'p', [step('quantize', { mode: 'int8' })])).toBeUndefined();
   });
 
+  it('refuses a pass on its quantized layers after factorize-embeddings of its float word table (and steps the plan follows), as compress refuses it', {
+    timeout: 20_000,
+  }, async () => {
+    const factorize = step('factorize-embeddings', { rank: 8 });
+    for (const [steps, index] of [
+      [[factorize, step('prune-heads', { ratio: 0.5 })], 2],
+      [[factorize, step('optimize', { rewrites: 'all' }), step('prune-ffn', { ratio: 0.5 })], 3],
+      [[factorize, step('drop-layers', { layers: '0' }), step('share-layers')], 3],
+      [[factorize, step('quantize', { mode: 'float16' })], 2],
+      // (and a second factorize-embeddings, of the table the first factorized)
+      [[factorize, step('optimize', { rewrites: 'all' }), step('factorize-embeddings', { rank: 4 })], 3],
+    ] as const) {
+      const output = join(noneRoot, 'out', `factorized-${steps.map((s) => s.pass).join('-')}`, 'model.onnx');
+      const point = await compressFile({ input: join(noneRoot, 'models', 'int4-tables', 'model.onnx'), output, steps: [...steps] }).then(
+        () => 'ran',
+        (e: Error) => e.message,
+      );
+      expect(point).toMatch(/quantized|uint8|already factorized/);
+      expect(await planRefusal(noneRoot, 'q', ['int4-tables'], 'p', [...steps])).toBe(
+        `${join(noneRoot, 'q.yaml')}: pipeline 'p' on model 'int4-tables', step ${index} (${steps[index - 1]!.pass}): ${point}`,
+      );
+    }
+    // (quantize int8 quantizes the factorized table and projection, which are float)
+    expect(await planRefusal(noneRoot, 'q', ['int4-tables'], 'p', [factorize, step('quantize', { mode: 'int8' })])).toBeUndefined();
+  });
+
   it.each([
     ['mixed:0.1', {}],
     ['mixed:0.3', { embeddings: false }],
