@@ -796,11 +796,23 @@ function lowercaseEachChar(text: string): string {
 }
 
 /**
- * The characters tokenizers' BertNormalizer puts a space either side of with handle_chinese_chars (normalizers/bert.rs
- * is_chinese_char: the CJK Unified Ideographs blocks and their extensions, by code point).
+ * The code point ranges of the characters tokenizers' BertNormalizer puts a space either side of with
+ * handle_chinese_chars (normalizers/bert.rs is_chinese_char: the CJK Unified Ideographs blocks and their extensions),
+ * in its order.
  */
-const CHINESE_CHARS =
-  /[\u{4E00}-\u{9FFF}\u{3400}-\u{4DBF}\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u{2B920}-\u{2CEAF}\u{F900}-\u{FAFF}\u{2F800}-\u{2FA1F}]/gu;
+const CHINESE_RANGES: ReadonlyArray<readonly [number, number]> = [
+  [0x4e00, 0x9fff],
+  [0x3400, 0x4dbf],
+  [0x20000, 0x2a6df],
+  [0x2a700, 0x2b73f],
+  [0x2b740, 0x2b81f],
+  [0x2b920, 0x2ceaf],
+  [0xf900, 0xfaff],
+  [0x2f800, 0x2fa1f],
+];
+
+/** A character of CHINESE_RANGES, by code point. */
+const CHINESE_CHARS = new RegExp(`[${CHINESE_RANGES.map(([a, b]) => `\\u{${a.toString(16)}}-\\u{${b.toString(16)}}`).join('')}]`, 'gu');
 
 /**
  * Makes `tokenizer`'s BertNormalizers (a Sequence's at any depth) normalize as tokenizers' do (normalizers/bert.rs):
@@ -1493,15 +1505,9 @@ export function withSplitsTransformersJsReads(read: Record<string, unknown>): Re
   return { ...json, pre_tokenizer: { ...pre, pretokenizers } };
 }
 
-/** The Chinese characters of CHINESE_CHARS past U+FFFF, as a regex character class written with the characters themselves (Oniguruma and JS read it alike). */
-const ASTRAL_CHINESE_CLASS = `[${[
-  [0x20000, 0x2a6df],
-  [0x2a700, 0x2b73f],
-  [0x2b740, 0x2b81f],
-  [0x2b920, 0x2ceaf],
-  [0x2f800, 0x2fa1f],
-]
-  .map(([a, b]) => `${String.fromCodePoint(a!)}-${String.fromCodePoint(b!)}`)
+/** The Chinese characters of CHINESE_RANGES past U+FFFF, as a regex character class written with the characters themselves (Oniguruma and JS read it alike). */
+const ASTRAL_CHINESE_CLASS = `[${CHINESE_RANGES.filter(([a]) => a > 0xffff)
+  .map(([a, b]) => `${String.fromCodePoint(a)}-${String.fromCodePoint(b)}`)
   .join('')}]`;
 
 /**
