@@ -1476,51 +1476,47 @@ function widthsOf(graph: Model, s: BertStructure): Widths | undefined {
   };
 }
 
-/** embedLayerNormNode's answers, by the graph it rewrote (a model read here, or one a followed step left). */
-const FUSED_NODES = new WeakMap<Model, string | undefined>();
-
-/** fusedLayers' answers, by the graph it rewrote and the rewrites (their list, as parseRewrites gives them). */
-const FUSED_LAYERS = new WeakMap<Model, Map<string, readonly boolean[] | undefined>>();
+/** optimizedStructure's answers, by the graph it rewrote and the rewrites (their list, as parseRewrites gives them). */
+const OPTIMIZED = new WeakMap<Model, Map<string, BertStructure | undefined>>();
 
 /**
- * By encoder layer, whether optimize with `rewrites` leaves its attention fused (PassShape's attention.fused: a
- * first-token last layer, or a layer it cannot fuse, stays unfused) on a model whose layers' attention is that of
- * `of` (the pass's own rewrite of its graph, its structure discovered again); undefined where the rewrite fails.
- * Rewritten once per graph and rewrites (FUSED_LAYERS), as embedLayerNormNode.
+ * The structure of `of` (a model read here, or one a followed step left) after optimize with `rewrites`: the pass's own
+ * rewrite of its graph, its structure discovered again; undefined where the rewrite fails or leaves no encoder found.
+ * Rewritten once per graph and rewrites (OPTIMIZED): a sweep's points ask it of the model they read here, point after
+ * point.
  */
-function fusedLayers(of: ReadModel, rewrites: readonly string[]): readonly boolean[] | undefined {
+function optimizedStructure(of: ReadModel, rewrites: readonly string[]): BertStructure | undefined {
   const key = rewrites.join(',');
-  const answers = FUSED_LAYERS.get(of.graph) ?? new Map<string, readonly boolean[] | undefined>();
-  FUSED_LAYERS.set(of.graph, answers);
+  const answers = OPTIMIZED.get(of.graph) ?? new Map<string, BertStructure | undefined>();
+  OPTIMIZED.set(of.graph, answers);
   if (!answers.has(key)) {
-    let fused: readonly boolean[] | undefined;
+    let s: BertStructure | undefined;
     try {
-      const s = discovered(optimizeModel(of.graph, of.structure, { rewrites: new Set(rewrites) as OptimizeOptions['rewrites'] }).model);
-      fused = s && s.numLayers === of.structure.numLayers ? structureShape(s).attention?.fused : undefined;
+      s = discovered(optimizeModel(of.graph, of.structure, { rewrites: new Set(rewrites) as OptimizeOptions['rewrites'] }).model);
     } catch {
-      fused = undefined;
+      s = undefined;
     }
-    answers.set(key, fused);
+    answers.set(key, s);
   }
   return answers.get(key);
 }
 
 /**
- * The EmbedLayerNormalization node optimize's embed-layernorm rewrite reads the word embedding of `of` by (the pass's
- * own rewrite of its graph, its structure discovered again), or undefined where it leaves the embeddings unfused.
- * Rewritten once per graph (FUSED_NODES): a sweep's points ask it of the model they read here, point after point.
+ * By encoder layer, whether optimize with `rewrites` leaves its attention fused (PassShape's attention.fused: a
+ * first-token last layer, or a layer it cannot fuse, stays unfused) on a model whose layers' attention is that of
+ * `of` (optimizedStructure); undefined where the rewrite fails.
  */
-function embedLayerNormNode(of: NonNullable<Widths['embeddingOf']>): string | undefined {
-  if (!FUSED_NODES.has(of.graph)) {
-    let node: string | undefined;
-    try {
-      node = discovered(optimizeModel(of.graph, of.structure, { rewrites: new Set(['embed-layernorm']) }).model)?.embeddings.fusedNode;
-    } catch {
-      node = undefined;
-    }
-    FUSED_NODES.set(of.graph, node);
-  }
-  return FUSED_NODES.get(of.graph);
+function fusedLayers(of: ReadModel, rewrites: readonly string[]): readonly boolean[] | undefined {
+  const s = optimizedStructure(of, rewrites);
+  return s && s.numLayers === of.structure.numLayers ? structureShape(s).attention?.fused : undefined;
+}
+
+/**
+ * The EmbedLayerNormalization node optimize's embed-layernorm rewrite reads the word embedding of `of` by
+ * (optimizedStructure), or undefined where it leaves the embeddings unfused.
+ */
+function embedLayerNormNode(of: ReadModel): string | undefined {
+  return optimizedStructure(of, ['embed-layernorm'])?.embeddings.fusedNode;
 }
 
 /** The one step that leaves a model's layers as they were and is not followed (SoFar.layersRead). */
