@@ -295,7 +295,7 @@ export function tokenizerRefusals(): (dir: string) => string | undefined {
  * a tokenizer folder it reads (plannedTokenizerFolders; `refusal`: tokenizerRefusals, one per report or sweep), in that
  * refusal's words; undefined otherwise. A stale point so refused stays stale: `--rerun-stale` fails at it.
  */
-export function refusedInput(plan: unknown, refusal: (dir: string) => string | undefined = tokenizerRefusals()): string | undefined {
+export function refusedInput(plan: unknown, refusal: (dir: string) => string | undefined): string | undefined {
   for (const { dir } of plannedTokenizerFolders(plan)) {
     const why = refusal(dir);
     if (why !== undefined) return why;
