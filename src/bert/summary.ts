@@ -21,7 +21,6 @@
  * not initializers and are not counted.
  */
 import type { Graph, Model, Node } from '../onnx/graph.ts';
-import { DataType } from '../onnx/dtype.ts';
 import { consumers } from '../onnx/analysis.ts';
 import { tensorBytes } from '../onnx/tensor.ts';
 import { parameterCounts } from '../onnx/size.ts';

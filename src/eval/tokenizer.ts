@@ -781,7 +781,6 @@ interface NormalizerInstance {
   normalize(text: string): string;
   normalizers?: Array<NormalizerInstance | null>;
   clean_text?: (text: string) => string;
-  tokenize_chinese_chars?: (text: string) => string;
   strip_accents?: (text: string) => string;
 }
 

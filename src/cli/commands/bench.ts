@@ -3,7 +3,7 @@
  * parses flags into BenchOptions, calls the library's `benchModels` and prints the table (or JSON).
  */
 import type { Argv } from 'yargs';
-import { SettingsError, UsageError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
 import { isNumberText } from '../../pass/settings.ts';
 import {
   BenchStopped,

@@ -8,7 +8,7 @@
  * --force), and the Markdown report (report.md's text) is printed.
  */
 import type { Argv } from 'yargs';
-import { SettingsError, UsageError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
 import { settingWord } from '../../pass/settings.ts';
 import { loadReport, renderReport, writeReportFiles, REPORT_FORMATS, type EarlierReportFile, type ReportFormat } from '../../report/index.ts';
 import { checkFolderFlags, out, outText, err, type CliCommand } from '../command.ts';
