@@ -33,9 +33,8 @@ import { dataPathFor } from '../onnx/save.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { registerAllPasses } from '../passes.ts';
-import { runTraining, type TrainingStop } from '../train/run.ts';
+import { runTraining, trainingLabelSource, type TrainingStop } from '../train/run.ts';
 import { nameTokenizerClassIn } from '../train/output-folder.ts';
-import { locateModel } from '../onnx/locate.ts';
 import type { PointTrainingStep, SweepPoint } from './plan.ts';
 import { trainingSettingNames, trainingSummary } from './train-step.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, namingSettings } from './setting-names.ts';
@@ -134,6 +133,8 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
     modelFile = join(point.outputDir, 'model.onnx');
     const stages = splitStages(point);
     const outputs = stages.map((_, i) => (i === stages.length - 1 ? modelFile : join(point.outputDir!, `stage-${i + 1}`, 'model.onnx')));
+    // (the model stage i reads: the output of the stage before, or the point's model)
+    const inputOf = (i: number) => (i > 0 ? outputs[i - 1]! : point.model.onnx);
     // An earlier run of this point (killed, or stopped) may have finished some stages: go on after the last of them.
     let first = 0;
     for (let i = stages.length - 1; i >= 0; i--) {
@@ -152,10 +153,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
       if (stages.slice(0, first).some((st) => st.kind === 'train')) trainSeconds = 0;
       // (a train stage's config.json written before it named the tokenizer's class: named now, and recorded so)
       const last = stages[i]!;
-      if (
-        last.kind === 'train' &&
-        nameTokenizerClassIn(outputs[i]!, locateModel(last.step.teacher ?? last.step.student ?? (i > 0 ? outputs[i - 1]! : point.model.onnx)).dir)
-      ) {
+      if (last.kind === 'train' && nameTokenizerClassIn(outputs[i]!, trainingLabelSource(stepModels(last.step, inputOf(i))).dir)) {
         await recordStage(point, i, stages.length, outputs[i]!, done);
       }
       log(
@@ -166,7 +164,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
       );
       break;
     }
-    let input = first > 0 ? outputs[first - 1]! : point.model.onnx;
+    let input = inputOf(first);
     for (const [i, stage] of stages.entries()) {
       if (i < first) {
         // (a train step's checkpoints left by a run killed after the stage's record was written)
@@ -414,14 +412,18 @@ function trainWorkDir(point: SweepPoint, t: PointTrainingStep): string {
   return join(point.outputDir!, `train-${t.index}`);
 }
 
+/** The student and teacher of train / distill step `t` on `input` (the model so far), as runTraining takes them. */
+function stepModels(t: PointTrainingStep, input: string): { student: string; teacher?: string } {
+  return { student: t.student ?? input, ...(t.teacher !== undefined ? { teacher: t.teacher } : {}) };
+}
+
 /** Runs one train / distill step on `input` (unless the step names its own student) into `output`. */
 async function trainStep(point: SweepPoint, t: PointTrainingStep, input: string, output: string, opts: RunPointOptions, log: (line: string) => void) {
   const threads = t.settings.threads ?? point.eval.threads ?? opts.threads;
   const result = await namingSettings(trainingSettingNames(t.kind), () =>
     runTraining({
       task: t.task,
-      student: t.student ?? input,
-      ...(t.teacher !== undefined ? { teacher: t.teacher } : {}),
+      ...stepModels(t, input),
       output,
       settings: { ...t.settings, threads, ...(t.settings.seed === undefined && point.seed !== undefined ? { seed: point.seed } : {}) },
       ...(t.distill ? { distill: t.distill } : {}),

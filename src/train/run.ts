@@ -21,7 +21,7 @@ import { memoizedSha256, writeFileAtomic } from '../files.ts';
 import { floatStorage, modelSize, type ModelSize } from '../onnx/size.ts';
 import { loadModel } from '../onnx/load.ts';
 import { MODEL_SIDE_FILES, checkNotSideFileNames, readJsonObject, parseModelConfig, type ModelConfig } from '../eval/model-files.ts';
-import { locateModel } from '../onnx/locate.ts';
+import { locateModel, type ModelLocation } from '../onnx/locate.ts';
 import { loadTokenizer, tokenizerFolder } from '../eval/tokenizer.ts';
 import { anotherTasksLabels, ignoredLabelNames, ignoredLabelsNote, isGenericLabel, mapModelLabels, type LabelMapping } from '../eval/labels.ts';
 import { outputModelConfig } from '../eval/output-config.ts';
@@ -674,6 +674,15 @@ function workFolder(o: Pick<TrainRunOptions, 'output' | 'workDir'>): string {
   return o.workDir ?? `${resolve(o.output)}.train`;
 }
 
+/**
+ * The model whose folder gives a training run its labels and, unless --tokenizer (`tokenizer`) names another folder,
+ * the tokenizer it reads and copies beside its output: the teacher's when distilling (students share its vocabulary),
+ * else the student's.
+ */
+export function trainingLabelSource(o: Pick<TrainRunOptions, 'teacher' | 'student'>): ModelLocation {
+  return locateModel(o.teacher ?? o.student);
+}
+
 export async function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   const dirs = typeof o?.output === 'string' ? [dirname(resolve(o.output))] : [];
   if (typeof o?.output === 'string') dirs.push(workFolder(o));
@@ -761,10 +770,9 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   const log = o.log ?? (() => {});
   const glueDir = o.glueDir ?? defaultGlueDir();
 
-  // Labels and tokenizer: the teacher's folder when distilling (students share its vocabulary), else the model's;
-  // --tokenizer names the tokenizer's folder (a model file alone in its folder has none).
-  const labelSource = locateModel(o.teacher ?? o.student);
-  // (a tokenizer file given names its folder: the data, the vocabulary check and the copied files then agree)
+  const labelSource = trainingLabelSource(o);
+  // --tokenizer names the tokenizer's folder (a model file alone in its folder has none); a tokenizer file given names
+  // its folder: the data, the vocabulary check and the copied files then agree
   const tokenizerDir = o.tokenizer === undefined ? labelSource.dir : resolve(tokenizerFolder(o.tokenizer));
   const configFile = join(labelSource.dir, 'config.json');
   checkOutputSideFiles(o.output, tokenizerDir, workFolder(o), label, o.force);
