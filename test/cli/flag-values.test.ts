@@ -107,6 +107,15 @@ describe('values of the other flags and positional arguments', () => {
     [['report', 's.db', '--seed', '0o7'], "--seed '0o7': expected a number"],
     [['report', 's.db', '--seed', '1e400'], "--seed '1e400': expected a finite number"],
     [['report', 's.db', '--seed=-Infinity'], "--seed '-Infinity': expected a finite number"],
+    // (yargs rounds these to 9007199254740992 and -9007199254740992)
+    [
+      ['report', 's.db', '--seed', '9007199254740993'],
+      "--seed '9007199254740993': past 2^53 − 1 (9007199254740991) in size: larger whole numbers are not read exactly",
+    ],
+    [
+      ['report', 's.db', '--seed=-9007199254740993'],
+      "--seed '-9007199254740993': past 2^53 − 1 (9007199254740991) in size: larger whole numbers are not read exactly",
+    ],
     [['report', 's.db', '--out', ''], "-o/--out '': an empty value; give one (see --help)"],
     [['report', 's.db', '-o', ''], "-o/--out '': an empty value; give one (see --help)"],
     [['report', 's.db', '--tasks='], "--tasks '': an empty value; give one (see --help)"],
@@ -120,5 +129,19 @@ describe('values of the other flags and positional arguments', () => {
     [['report', ''], "store '': an empty value; give one (see --help)"],
   ])('%j is refused in one line', (argv, message) => {
     expect(refusal(() => parse(...argv))).toBe(message);
+  });
+
+  it('train and distill name the limit and the value as typed for a whole number past 2^53 − 1, before any model is read', async () => {
+    for (const argv of [
+      ['train', 'no-such.onnx', '--task', 'sst2', '--seed', '9007199254740993'],
+      ['distill', '--teacher', 'no-such.onnx', '--task', 'sst2', '--student', 'bert:layers=1', '--augment', '9007199254740993'],
+    ]) {
+      const flag = argv.at(-2)!;
+      const r = await runMain(argv);
+      expect([r.code, r.stderr]).toEqual([
+        2,
+        `compress: ${flag} '9007199254740993': past 2^53 − 1 (9007199254740991) in size: larger whole numbers are not read exactly\n`,
+      ]);
+    }
   });
 });
