@@ -7,7 +7,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { describeLatencyShapes, type ReportData, type ReportRow } from './rows.ts';
-import { pipelineText, small, STALE_MARK, teacherText } from './table.ts';
+import { pipelineText, small, STALE_MARK, teacherCell } from './table.ts';
 
 export type ChartKind = 'bytes' | 'latency';
 
@@ -27,7 +27,7 @@ export interface ChartPoint {
   text: string;
   /** What the point's label shows: `text`, cut with … before its ‡ past LABEL_LIMIT pixels. */
   shown: string;
-  /** Its teacher and the teacher's size, as the table's teacher column ('big-teacher (0.15M)'); '' for a row not distilled. */
+  /** Its teacher and the teacher's size, as the table's teacher column ('big-teacher (0.15M)'); '' for a row not distilled, or where the table has no such column. */
   teacher: string;
   /** Position along the front, for drawing it as a line (-1 when not on it). */
   order: number;
@@ -69,6 +69,8 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
   const x = (r: ReportRow) => (kind === 'bytes' ? r.bytes / 1e6 : r.latencyMs);
   const front = (r: ReportRow) => (kind === 'bytes' ? r.frontBytes : r.frontLatency);
   const rows = data.rows.filter((r) => r.glue !== null && r.missingTasks.length === 0);
+  // (as the table's teacher column: where some row was distilled from a teacher the report holds)
+  const teachers = data.rows.some((r) => r.teacher !== undefined);
   const points = rows.map((r) => ({
     model: r.group,
     label: r.label,
@@ -79,7 +81,7 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
     stale: r.stale !== null,
     text: pipelineText(r),
     shown: fitText(r.label, LABEL_LIMIT, LABEL_SIZE, front(r), r.stale !== null ? STALE_MARK : ''),
-    teacher: r.teacher ? teacherText(r.teacher) : '',
+    teacher: teachers ? (teacherCell(r) ?? '') : '',
     order: -1,
   }));
   const byModel = new Map<string, ChartPoint[]>();

@@ -42,6 +42,12 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
    * report holds no baseline row of).
    */
   teacher?: { key: string; group: string; params: number };
+  /**
+   * For a distilled row without `teacher` (the report holds no baseline row of its teacher scored on its tasks: a
+   * teacher outside the sweep), its teacher as its last distill step names it (the setting as written; the row's model
+   * where it names none), which the table's teacher column shows with its size unknown; set by `loadReport`.
+   */
+  teacherNamed?: string;
   isBaseline: boolean;
   /** 'prune-heads ratio=0.4 importance=magnitude; quantize mode=int8' ('' for the baseline). */
   parameters: string;

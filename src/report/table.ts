@@ -53,7 +53,7 @@ export function displayTable(data: ReportData): { header: string[]; rows: string
     r.group,
     pipelineText(r),
     r.parameters || '—',
-    ...(teachers ? [r.teacher ? teacherText(r.teacher) : '—'] : []),
+    ...(teachers ? [teacherCell(r) ?? '—'] : []),
     paramCount(r.params),
     small(r.bytes / 1e6, 1),
     small(r.fileBytes / 1e6, 1),
@@ -70,8 +70,15 @@ export function displayTable(data: ReportData): { header: string[]; rows: string
   return { header, rows, align };
 }
 
-/** A distilled row's teacher as the table's teacher column shows it: its model and parameters, 'big-teacher (0.15M)'. */
-export const teacherText = (t: NonNullable<ReportRow['teacher']>): string => `${t.group} (${paramCount(t.params)})`;
+/**
+ * A distilled row's teacher as the table's teacher column shows it: its model and parameters, 'big-teacher (0.15M)';
+ * one the report holds no baseline row of as its distill step names it, 'sst2-L4H256 (size not in this report)', so that
+ * it reads apart from a row not distilled; undefined for a row not distilled.
+ */
+export function teacherCell(r: Pick<ReportRow, 'teacher' | 'teacherNamed'>): string | undefined {
+  if (r.teacher) return `${r.teacher.group} (${paramCount(r.teacher.params)})`;
+  return r.teacherNamed !== undefined ? `${r.teacherNamed} (size not in this report)` : undefined;
+}
 
 /** What the two MB columns and size measure (the Markdown and HTML notes). */
 export const SIZE_NOTE =

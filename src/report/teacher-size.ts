@@ -123,7 +123,7 @@ export function plannedTeacherSha256(plan: unknown, steps: readonly PassStep[]):
 }
 
 /** The teacher setting of a point's last distill step: undefined without one, null when it names none (its own model). */
-function distillTeacher(row: ReportRow): string | null | undefined {
+export function distillTeacher(row: ReportRow): string | null | undefined {
   const step = row.steps[lastDistillIndex(row.steps)];
   if (!step) return undefined;
   const t = (step.settings as Record<string, unknown>).teacher;

@@ -13,6 +13,7 @@ import { pointFamily } from '../sweep/key.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
 import {
+  distillTeacher,
   plannedTeacherSha256,
   renderTeacherSizeChart,
   studentTeachers,
@@ -108,6 +109,10 @@ export function loadReport(opts: ReportOptions): ReportData {
       if (drawn !== row.steps) row.parameters = describeSteps(drawn);
     }
     for (const [row, teacher] of studentTeachers(data)) row.teacher = { key: teacher.key, group: teacher.group, params: teacher.params };
+    for (const row of data.rows) {
+      const setting = row.teacher === undefined && !row.isBaseline ? distillTeacher(row) : undefined;
+      if (setting !== undefined) row.teacherNamed = setting ?? row.model;
+    }
     return data;
   } finally {
     store.close();

@@ -156,6 +156,8 @@ describe('teacher-size points', () => {
       { model: 'small', label: 'from-L4', bytes: 2e6, glue: 0.64, steps: kd({ teacher: 'teacher-L4H256' }) },
       { model: 'small', label: 'from-L2', bytes: 2e6, glue: 0.65, steps: kd({ teacher: 'teacher-L2H256' }) },
       { model: 'small', label: 'int8', bytes: 2e6, glue: 0.59, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] },
+      // (a teacher the report holds no row of: named as the step names it, apart from a row not distilled)
+      { model: 'small', label: 'from-absent', bytes: 2e6, glue: 0.62, steps: kd({ teacher: '../teachers/absent-L8' }) },
     ];
     const store = join(mkdtempSync(join(tmpdir(), 'report-teachers-')), 'store.sqlite');
     // (a distill step's plan, without the teacher's hash: its teacher by the setting; stale, ‡, by this plan's form)
@@ -165,7 +167,13 @@ describe('teacher-size points', () => {
     const md = (await renderReport(data, 'md', store)).split('\n');
     expect(md[0]).toMatch(/^\| model \| pipeline \| parameters \| teacher \| params \|/);
     const teacherCell = (label: string) => md.find((l) => l.startsWith(`| small | ${label}`))!.split(' | ')[3];
-    expect(['from-L2', 'from-L4', 'int8', 'baseline'].map(teacherCell)).toEqual(['teacher-L2H256 (10.00M)', 'teacher-L4H256 (11.00M)', '—', '—']);
+    expect(['from-L2', 'from-L4', 'from-absent', 'int8', 'baseline'].map(teacherCell)).toEqual([
+      'teacher-L2H256 (10.00M)',
+      'teacher-L4H256 (11.00M)',
+      '../teachers/absent-L8 (size not in this report)',
+      '—',
+      '—',
+    ]);
     // (the HTML page's table is displayTable's, as the Markdown's)
     expect(displayTable(data).header.slice(0, 5)).toEqual(['model', 'pipeline', 'parameters', 'teacher', 'params']);
     const csv = (await renderReport(data, 'csv', store)).trim().split('\n');
@@ -178,10 +186,16 @@ describe('teacher-size points', () => {
         .find((l) => l.mark.type === 'point')!
         .encoding.tooltip!.map((t) => t.field);
     expect(tooltip(data)).toEqual(['model', 'text', 'teacher', 'xText', 'y']);
-    expect(chartPoints(data, 'bytes').find((p) => p.label === 'from-L4')!.teacher).toBe('teacher-L4H256 (11.00M)');
-    // no distilled row: no teacher column
+    expect(['from-L4', 'from-absent', 'int8'].map((l) => chartPoints(data, 'bytes').find((p) => p.label === l)!.teacher)).toEqual([
+      'teacher-L4H256 (11.00M)',
+      '../teachers/absent-L8 (size not in this report)',
+      '',
+    ]);
+    // no row distilled from a teacher the report holds: no teacher column
     const plain = join(mkdtempSync(join(tmpdir(), 'report-teachers-')), 'store.sqlite');
-    storePoints(plain, list.filter((f) => !f.label.startsWith('from')).map(fakePoint));
+    storePoints(plain, list.filter((f) => !f.label.startsWith('from-L')).map(fakePoint), undefined, (p) =>
+      p.steps.some((s) => s.pass === 'distill') ? (distilled as never) : undefined,
+    );
     const without = loadReport({ store: plain });
     expect((await renderReport(without, 'md', plain)).split('\n')[0]).toMatch(/^\| model \| pipeline \| parameters \| params \|/);
     expect((await renderReport(without, 'csv', plain)).split('\n')[0]).not.toContain('teacher');
