@@ -1387,7 +1387,7 @@ function firstMetaspaceMended(json: object): boolean {
   return hasMetaspaceFirst(pre) && (pre?.type !== 'Metaspace' || (normalizer !== null && normalizer !== undefined));
 }
 
-/** A tokenizer.json object's model and pre-tokenizer, as fusedUnknowns reads them. */
+/** A tokenizer.json object's model and pre-tokenizer, as fusesUnknownsOfPreTokens and fusesUnknownsInTransformersJs read them. */
 interface ModelAndPreTokenizer {
   model?: { type?: unknown; fuse_unk?: unknown };
   pre_tokenizer?: { type?: unknown; split?: unknown; prepend_scheme?: unknown; add_prefix_space?: unknown; pretokenizers?: unknown } | null;

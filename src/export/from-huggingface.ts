@@ -65,7 +65,7 @@ interface Coverage {
   head: string[];
   /** What the checkpoint lacks when `head` is set, for the notice (default: 'no classification head'). */
   lacks?: string;
-  /** The checkpoint has none of the embeddings' and encoder's parameters: another family's tensors (see refuseForeign). */
+  /** The checkpoint has none of the embeddings' and encoder's parameters: another family's tensors (checkpointSeeding refuses it). */
   foreign?: { modelType?: string; needs: string; has: string[] };
 }
 

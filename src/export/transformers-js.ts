@@ -482,7 +482,7 @@ export function checkFolderOutput(output: string, owned: readonly string[], labe
 }
 
 /**
- * The output must be absent, an empty folder, or a transformers.js folder this tool wrote (writtenFolder), which is
+ * The output must be absent, an empty folder, or a transformers.js folder this tool wrote (notWritten), which is
  * replaced as an .onnx output is written over its earlier self; returns whether it is one to replace.
  */
 function checkFolderFree(output: string, label: string): boolean {
