@@ -579,18 +579,29 @@ function checkStorage(model: Model, s: BertStructure, o: QuantizeOptions): { tar
  * the weights; float16; settings it refuses).
  */
 export function quantizesEveryTarget(s: BertStructure, o: QuantizeOptions, { tables = true }: { tables?: boolean } = {}): boolean {
+  const left = plannedFloat(s, o);
+  if (!left) return false;
+  const counted = tables ? quantizationTargets(s) : quantizationTargets(s).filter((t) => t.kind !== 'embedding');
+  return counted.length > 0 && counted.every((t) => !left.some((l) => l.id === t.id));
+}
+
+/**
+ * The weights quantize targets in a model of structure `s` that quantize with options `o` plans to leave float (a
+ * fused Attention's packed weight in int8-static and int4-block, the tables with embeddings: false); undefined where
+ * it cannot tell (mixed: its budget decides on the weights; float16; settings it refuses).
+ */
+export function plannedFloat(s: BertStructure, o: QuantizeOptions): Target[] | undefined {
   const targets = quantizationTargets(s);
   let plan: Plan;
   try {
     if (o.mode.kind === 'int8' || o.mode.kind === 'int8-group') plan = planDynamic(targets, s, o, []);
     else if (o.mode.kind === 'int8-static') plan = planStatic(targets, o);
     else if (o.mode.kind === 'int4-block') plan = planInt4(targets, o, o.mode.blockSize);
-    else return false;
+    else return undefined;
   } catch {
-    return false;
+    return undefined;
   }
-  const counted = tables ? targets : targets.filter((t) => t.kind !== 'embedding');
-  return counted.length > 0 && counted.every((t) => plan.get(t.id) !== undefined && plan.get(t.id)!.format !== 'float');
+  return targets.filter((t) => plan.get(t.id) === undefined || plan.get(t.id)!.format === 'float');
 }
 
 /** Quantizes `model` with options `o` (the pass's run, without the Pass wrapper). */

@@ -59,7 +59,7 @@ import { type DropLayersOptions, dropLayers } from '../prune/layers.ts';
 import { keptNeurons } from '../prune/ffn.ts';
 import { factorizableTable } from '../factorize/embeddings.ts';
 import { factorNames } from '../factorize/rewrite.ts';
-import { quantizationTargets, targetWeight } from '../quantize/targets.ts';
+import { quantizationTargets, targetWeight, type Target } from '../quantize/targets.ts';
 import { isFloatType } from '../onnx/dtype.ts';
 import { optimizeModel } from '../optimize/pass.ts';
 import { parseRewrites, type OptimizeOptions } from '../optimize/settings.ts';
@@ -79,7 +79,7 @@ import { DEFAULT_DISTILL_SETTINGS, bilstmIntermediateRefusal, classifierFor, dis
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
-import { notFloat32Targets, quantizesEveryTarget, quantizesNoWeight } from '../quantize/pass.ts';
+import { notFloat32Targets, plannedFloat, quantizesEveryTarget, quantizesNoWeight } from '../quantize/pass.ts';
 import { modeName, parseMode, type QuantizeOptions } from '../quantize/settings.ts';
 
 /** Bench settings with the sequence lengths resolved for the point's model. */
@@ -1385,9 +1385,13 @@ interface SoFar {
    * refused in the sweep file, on any model): that step's mode, which a quantize step right after it (or after passes
    * that write no float weight: KEEPS_QUANTIZED) finds nothing to quantize after. `tablesFloat` where it kept the
    * embedding tables float (embeddings: false) and stored every other weight so: a quantize step after it that keeps
-   * them float too (int8, int8-group, int4-block with embeddings: false) quantizes no weight.
+   * them float too (int8, int8-group, int4-block with embeddings: false) quantizes no weight. `fusedFloat` where it
+   * kept a fused Attention's packed weight float (int8-static, int4-block: ORT's fused models), and maybe the tables,
+   * and stored every other weight so: `left`, those weights of the model read, `structure`; a quantize step after it
+   * that leaves them float too (plannedFloat) quantizes no weight. Kept through drop-layers only where every layer's
+   * attention is so (a layer kept is one).
    */
-  quantizedAll?: { mode: string; tablesFloat?: true };
+  quantizedAll?: { mode: string; tablesFloat?: true; fusedFloat?: { structure: BertStructure; left: readonly Target[] } };
 }
 
 const UNKNOWN: SoFar = { layers: undefined, heads: undefined };
@@ -1541,6 +1545,22 @@ function storesLayersQuantized(m: ReadModel): boolean {
   );
 }
 
+/**
+ * SoFar.quantizedAll's fusedFloat of quantize with options `o` on the model read, of structure `s`: the weights it
+ * leaves float where they are a fused Attention's packed weight (one at least) and the embedding tables; undefined
+ * where it leaves another float, or cannot tell (plannedFloat).
+ */
+function fusedLeftFloat(s: BertStructure, o: QuantizeOptions): NonNullable<NonNullable<SoFar['quantizedAll']>['fusedFloat']> | undefined {
+  const left = plannedFloat(s, o);
+  if (!left?.some((t) => t.kind === 'attention') || !left.every((t) => t.kind === 'attention' || t.kind === 'embedding')) return undefined;
+  return left.length < quantizationTargets(s).length ? { structure: s, left } : undefined;
+}
+
+/** Whether every layer of the model read has its fused Attention's packed weight left float (fusedFloat's `left`). */
+function everyLayerFused(f: NonNullable<NonNullable<SoFar['quantizedAll']>['fusedFloat']>): boolean {
+  return f.structure.layers.every((_, l) => f.left.some((t) => t.kind === 'attention' && t.layer === l));
+}
+
 /** The passes after which a model whose every quantize target is stored quantized still is (SoFar.quantizedAll). */
 const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize']);
 
@@ -1603,7 +1623,7 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
   }
   // (after a quantize step that stored every weight quantized: quantize's own refusal when the point runs)
   const quantizedBefore = s.pass === 'quantize' ? sofar.quantizedAll : undefined;
-  if (quantizedBefore && !quantizedBefore.tablesFloat)
+  if (quantizedBefore && !quantizedBefore.tablesFloat && !quantizedBefore.fusedFloat)
     throw new SettingsError(`quantize: every weight is already quantized (by quantize ${quantizedBefore.mode} before it): quantize the float model instead`);
   // (the pass's options, worked out once for the model read here: its checks, quantize's targets, drop-layers' rewrite)
   const read = sofar.read && { ...sofar.read, options: pass.options(pass.check(s.settings)) };
@@ -1625,10 +1645,18 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
   // refuses after its checks of the settings)
   if (quantizedBefore) {
     const o = pass.options(pass.check(s.settings)) as QuantizeOptions;
-    if (!o.embeddings && ['int8', 'int8-group', 'int4-block'].includes(o.mode.kind))
+    if (quantizedBefore.tablesFloat && !o.embeddings && ['int8', 'int8-group', 'int4-block'].includes(o.mode.kind))
       throw new SettingsError(
         `${quantizesNoWeight(o, `the embedding tables kept float by the setting embeddings: false; every other weight already quantized by quantize ${quantizedBefore.mode} before it`)}: quantize the float model instead`,
       );
+    const fused = quantizedBefore.fusedFloat;
+    const left = fused && plannedFloat(fused.structure, o);
+    if (fused && left && fused.left.every((t) => left.some((l) => l.id === t.id))) {
+      const tables = fused.left.some((t) => t.kind === 'embedding') ? ', and the embedding tables kept float by the setting embeddings: false' : '';
+      throw new SettingsError(
+        `${quantizesNoWeight(o, `the fused Attention weights, which quantize ${modeName(o.mode)} leaves float${tables}; every other weight already quantized by quantize ${quantizedBefore.mode} before it`)}: quantize the float model instead`,
+      );
+    }
   }
   const options = s.pass === 'quantize' && read ? (read.options as QuantizeOptions) : undefined;
   // (kept through a pass that writes no float weight: drop-layers removes layers, optimize fuses no integer weight back)
@@ -1637,9 +1665,13 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
       ? { quantizedAll: { mode: modeName(options.mode) } }
       : options && !options.embeddings && quantizesEveryTarget(sofar.read!.structure, options, { tables: false })
         ? { quantizedAll: { mode: modeName(options.mode), tablesFloat: true as const } }
-        : sofar.quantizedAll !== undefined && KEEPS_QUANTIZED.has(s.pass)
-          ? { quantizedAll: sofar.quantizedAll }
-          : {};
+        : options && fusedLeftFloat(sofar.read!.structure, options)
+          ? { quantizedAll: { mode: modeName(options.mode), fusedFloat: fusedLeftFloat(sofar.read!.structure, options)! } }
+          : sofar.quantizedAll !== undefined &&
+              KEEPS_QUANTIZED.has(s.pass) &&
+              !(s.pass === 'drop-layers' && sofar.quantizedAll.fusedFloat && !everyLayerFused(sofar.quantizedAll.fusedFloat))
+            ? { quantizedAll: sofar.quantizedAll }
+            : {};
   // (drop-layers and optimize rewrite the graph, storing the weights as they were: the model each leaves is followed,
   // and asked as the one read here was)
   const rewrite = read && FOLLOWED[s.pass];

@@ -18,6 +18,7 @@ import { planRefusal, writeQuantizedModels } from './plan-refusal.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
+import { loadCalibration } from '../../src/eval/calibration.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
 
 let root: string;
@@ -224,6 +225,30 @@ describe('a quantize step after one that stored every weight quantized', () => {
     const once = join(fusedRoot, 'out', 'int4', 'model.onnx');
     await compressFile({ input, output: once, steps: [step('quantize', { mode: 'int4-block:16' })] });
     await compressFile({ input: once, output: join(fusedRoot, 'out', 'int4-int8', 'model.onnx'), steps: [step('quantize', { mode: 'int8' })] });
+  });
+
+  it('is refused by the plan where the first kept only a fused Attention float (and the tables) and the second keeps it float too, as compress refuses it', async () => {
+    const input = join(fusedRoot, 'models', 'fused', 'model.onnx');
+    const calibration = await loadCalibration({ model: input, task: 'SST-2', examples: 4, glueDir: join(fusedRoot, 'glue') });
+    for (const [first, between, second, tables] of [
+      [{ mode: 'int8-static' }, [step('drop-layers', { layers: '1' })], { mode: 'int4-block:16' }, ''],
+      [{ mode: 'int4-block:16' }, [], { mode: 'int8-static' }, ''],
+      [
+        { mode: 'int4-block:16', embeddings: false },
+        [step('optimize', {})],
+        { mode: 'int4-block:16', embeddings: false },
+        ', and the embedding tables kept float by the setting embeddings: false',
+      ],
+    ] as const) {
+      const steps = [step('quantize', first), ...between, step('quantize', second)];
+      const output = join(fusedRoot, 'out', `fused-${steps.length}-${first.mode}`, 'model.onnx');
+      await expect(compressFile({ input, output, steps, context: { calibration } })).rejects.toThrow(
+        new RegExp(`^quantize ${second.mode}: quantizes no weight of this model, which it would write unchanged \\(.*layer0\\.attention\\.qkv`),
+      );
+      expect(await plan('fused', steps)).toBe(
+        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'fused', step ${steps.length} (quantize): quantize ${second.mode}: quantizes no weight of this model, which it would write unchanged (the fused Attention weights, which quantize ${second.mode} leaves float${tables}; every other weight already quantized by quantize ${first.mode} before it): quantize the float model instead`,
+      );
+    }
   });
 });
 
