@@ -43,6 +43,9 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // where they were JS's ASCII ones ('café' split as caf, é); a Digits pre-tokenizer's digits are Unicode's numbers
   // (char::is_numeric: '²', 'Ⅻ', '٣'), where they were ASCII digits.
   { version: 6, changed: (t) => t.wordOrDigitSplit },
+  // Stop 49: a BertPreTokenizer or WhitespaceSplit behind no normalizer cleaning the text splits on White_Space, as
+  // tokenizers' char::is_whitespace, where it split on JS's \s (U+FEFF splitting a word, U+0085 not).
+  { version: 7, changed: (t) => t.unicodeWhitespaceSplit },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

@@ -977,14 +977,19 @@ export function punctuationPieces(text: string, behavior: string): string[] {
  * (the model's unknown token where it lists no such piece) and Removed or Merged… behaviors were not honoured. A
  * Whitespace by WHITESPACE_PIECES: @huggingface/tokenizers matched JS's ASCII `\w`, so a word's letters past ASCII
  * were no word characters ('café' as caf, é; 'α+β' one pre-token; a combining accent apart from its letter). A
- * Digits by digitsRegex: @huggingface/tokenizers matched JS's ASCII `\d`, so '²', 'Ⅻ' or '٣' were no digits.
+ * Digits by digitsRegex: @huggingface/tokenizers matched JS's ASCII `\d`, so '²', 'Ⅻ' or '٣' were no digits. A
+ * WhitespaceSplit or BertPreTokenizer given U+FEFF or U+0085 (splitsOnUnicodeWhitespace) on White_Space, as
+ * tokenizers' char::is_whitespace: @huggingface/tokenizers split on JS's `\s`, so U+FEFF split a word and U+0085 did not.
  */
 function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
   const top = (tokenizer as unknown as { pre_tokenizer?: PreTokenizerInstance | null }).pre_tokenizer;
+  const unicodeWhitespace = splitsOnUnicodeWhitespace(json);
   for (const { leaf, path } of preTokenizerLeaves((json as { pre_tokenizer?: unknown }).pre_tokenizer)) {
     const instance = instanceAt(top, path);
     if (typeof instance?.pre_tokenize_text !== 'function') continue;
     if (leaf.type === 'Whitespace') instance.pre_tokenize_text = (text) => text.match(WHITESPACE_PIECES) ?? [];
+    if (leaf.type === 'WhitespaceSplit' && unicodeWhitespace) instance.pre_tokenize_text = (text) => text.match(WHITESPACE_SPLIT_PIECES) ?? [];
+    if (leaf.type === 'BertPreTokenizer' && unicodeWhitespace) instance.pre_tokenize_text = (text) => text.match(BERT_PRE_TOKENIZER_PIECES) ?? [];
     if (leaf.type === 'Digits') {
       const pieces = new RegExp(`${digitsRegex(leaf)}|\\P{N}+`, 'gu');
       instance.pre_tokenize_text = (text) => text.match(pieces) ?? [];
@@ -1153,6 +1158,31 @@ const WORD_CHAR = new RegExp(`[${WORD_CLASS}]`, 'u');
 const WHITESPACE_PIECES = new RegExp(`[${WORD_CLASS}]+|[^${WORD_CLASS}\\p{White_Space}]+`, 'gu');
 
 /**
+ * The pieces of a text as tokenizers' WhitespaceSplit gives them (pre_tokenizers/whitespace.rs: split on
+ * char::is_whitespace, White_Space, Removed), and as its BertPreTokenizer does (pre_tokenizers/bert.rs: then each
+ * punctuation character alone, is_bert_punc: PUNCTUATION_CLASS).
+ */
+const WHITESPACE_SPLIT_PIECES = /\P{White_Space}+/gu;
+const BERT_PRE_TOKENIZER_PIECES = new RegExp(`[^\\p{White_Space}${PUNCTUATION_CLASS}]+|[${PUNCTUATION_CLASS}]`, 'gu');
+
+/**
+ * Whether `json`'s BertPreTokenizer or WhitespaceSplit pre-tokenizers (a Sequence's at any depth) may be given U+FEFF
+ * or U+0085, where @huggingface/tokenizers' JS `\s` and tokenizers' char::is_whitespace (White_Space) differ (U+FEFF
+ * whitespace to JS only, U+0085 to tokenizers only): it has one, and no BertNormalizer cleaning the text (clean_text,
+ * which removes both as control characters: normalizers/bert.rs is_control).
+ */
+function splitsOnUnicodeWhitespace(json: object): boolean {
+  const { normalizer, pre_tokenizer: pre } = json as { normalizer?: unknown; pre_tokenizer?: unknown };
+  if (!preTokenizerLeaves(pre).some(({ leaf }) => leaf.type === 'BertPreTokenizer' || leaf.type === 'WhitespaceSplit')) return false;
+  let cleans = false;
+  mapSequenceLeaves(normalizer, 'normalizers', (leaf) => {
+    if (leaf.type === 'BertNormalizer' && leaf.clean_text !== false) cleans = true;
+    return leaf;
+  });
+  return !cleans;
+}
+
+/**
  * Makes `tokenizer` match an added token marked `single_word` only where it stands as a word of its own (no word
  * character right before or after it), as tokenizers (and so transformers) match it: @huggingface/tokenizers reads
  * the flag but ignores it, so an added `ab` split 'xaby' into x, ab, y. Its splitters' sections are mended: a
@@ -1312,7 +1342,9 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * pre-tokenizer has a Punctuation of a behavior other than Contiguous (splitAsTokenizers); `slowOnlyBpe`, it
  * is an XLM or FlauBERT folder of vocab.json and merges.txt (slowOnlyBpeClass), now refused, where it was read as
  * byte-level BPE (its other traits false); `wordOrDigitSplit`, its pre-tokenizer has a Whitespace or a Digits
- * (splitAsTokenizers), whose words or digits were ASCII ones. Undefined where the folder has no tokenizer this code reads.
+ * (splitAsTokenizers), whose words or digits were ASCII ones; `unicodeWhitespaceSplit`, its BertPreTokenizer or
+ * WhitespaceSplit is behind no normalizer cleaning the text (splitsOnUnicodeWhitespace), where U+FEFF split a word and
+ * U+0085 did not. Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -1328,6 +1360,7 @@ export interface TokenizerTraits {
   punctuationSplit: boolean;
   slowOnlyBpe: boolean;
   wordOrDigitSplit: boolean;
+  unicodeWhitespaceSplit: boolean;
 }
 
 /**
@@ -1447,15 +1480,19 @@ export function fusesUnknownsInTransformersJs(json: object): boolean {
  * regex giving each piece, which tokenizers reads as pieces with no match between them. Its Whitespace pre-tokenizers
  * likewise, as a Split keeping (inverting) the matches of their Unicode words' regex (WHITESPACE_PIECES), where
  * @huggingface/tokenizers matched ASCII words; tokenizers' Whitespace is that split (whitespace.rs: Invert, Removed).
- * And its Digits as a Split isolating the matches of digitsRegex, where it matched ASCII digits. `part` itself where it
- * has none of them.
+ * And its Digits as a Split isolating the matches of digitsRegex, where it matched ASCII digits. And, where
+ * `unicodeWhitespace` (splitsOnUnicodeWhitespace), its WhitespaceSplits and BertPreTokenizers as Splits keeping the
+ * matches of their pieces' regexes (WHITESPACE_SPLIT_PIECES, BERT_PRE_TOKENIZER_PIECES), on White_Space as tokenizers
+ * splits, where @huggingface/tokenizers split on JS's `\s`. `part` itself where it has none of them.
  */
-function withTokenizersSplits(part: unknown): unknown {
+function withTokenizersSplits(part: unknown, unicodeWhitespace: boolean): unknown {
   const mark = `[${PUNCTUATION_CLASS}]`;
   const other = `[^${PUNCTUATION_CLASS}]`;
   const split = (regex: string, behavior: string, invert: boolean) => ({ type: 'Split', pattern: { Regex: regex }, behavior, invert });
   return mapSequenceLeaves(part, 'pretokenizers', (p) => {
     if (p.type === 'Whitespace') return split(WHITESPACE_PIECES.source, 'Removed', true);
+    if (p.type === 'WhitespaceSplit' && unicodeWhitespace) return split(WHITESPACE_SPLIT_PIECES.source, 'Removed', true);
+    if (p.type === 'BertPreTokenizer' && unicodeWhitespace) return split(BERT_PRE_TOKENIZER_PIECES.source, 'Removed', true);
     if (p.type === 'Digits') return split(digitsRegex(p), 'Isolated', false);
     if (p.type !== 'Punctuation') return p;
     switch (p.behavior ?? 'Isolated') {
@@ -1481,7 +1518,7 @@ function withTokenizersSplits(part: unknown): unknown {
  * (withTokenizersSplits). `read` itself when it has none of them.
  */
 export function withSplitsTransformersJsReads(read: Record<string, unknown>): Record<string, unknown> {
-  const split = withTokenizersSplits(read.pre_tokenizer);
+  const split = withTokenizersSplits(read.pre_tokenizer, splitsOnUnicodeWhitespace(read));
   const json = split === read.pre_tokenizer ? read : { ...read, pre_tokenizer: split };
   const metaspaces = splittingMetaspaces(json);
   if (metaspaces.length === 0) return json;
@@ -1549,6 +1586,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         punctuationSplit: false,
         slowOnlyBpe: true,
         wordOrDigitSplit: false,
+        unicodeWhitespaceSplit: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -1578,6 +1616,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       wordOrDigitSplit: preTokenizerLeaves((read as { pre_tokenizer?: unknown }).pre_tokenizer).some(
         ({ leaf }) => leaf.type === 'Whitespace' || leaf.type === 'Digits',
       ),
+      unicodeWhitespaceSplit: splitsOnUnicodeWhitespace(read),
     };
   } catch {
     return undefined;

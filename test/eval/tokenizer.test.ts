@@ -706,3 +706,31 @@ describe('a Digits pre-tokenizer', () => {
     ]);
   });
 });
+
+describe('a BertPreTokenizer or WhitespaceSplit behind no normalizer cleaning the text', () => {
+  // a 1, b 2, ab 3, U+FEFF 4 (a WordLevel model: a pre-token it lacks is <unk>, 0)
+  const vocab = { '<unk>': 0, a: 1, b: 2, ab: 3, '\uFEFF': 4, 'a\uFEFFb': 5 };
+  const tokenizer = (pre: object, normalizer: object | null = null) =>
+    tokenizerFromJson(
+      {
+        version: '1.0',
+        added_tokens: [],
+        normalizer,
+        pre_tokenizer: pre,
+        post_processor: null,
+        decoder: null,
+        model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
+      },
+      {},
+      'tokenizer.json',
+    );
+
+  it("splits on White_Space as tokenizers' char::is_whitespace does (U+0085 whitespace, U+FEFF not), where JS's \\s split at U+FEFF and not at U+0085", () => {
+    for (const pre of [{ type: 'WhitespaceSplit' }, { type: 'BertPreTokenizer' }, { type: 'Sequence', pretokenizers: [{ type: 'BertPreTokenizer' }] }]) {
+      expect(tokenizer(pre).encode('a\uFEFFb a\u0085b', null, 16).ids).toEqual([5, 1, 2]);
+    }
+    // (a BertNormalizer cleaning the text removes both, as control characters: unchanged)
+    const clean = { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: false, strip_accents: false, lowercase: false };
+    expect(tokenizer({ type: 'BertPreTokenizer' }, clean).encode('a\uFEFFb a\u0085b', null, 16).ids).toEqual([3, 3]);
+  });
+});

@@ -2,7 +2,8 @@
  * A BERT tokenizer.json (BertNormalizer, BertPreTokenizer) written for transformers.js: @huggingface/tokenizers
  * lower-cases a capital sigma ending a word as ς and leaves Chinese characters past U+FFFF inside their word, where
  * evaluation reads them as tokenizers does, so the folder's tokenizer.json is written so that transformers.js reads
- * them alike (and tokenizers as before); likewise a Whitespace pre-tokenizer, whose words it read as ASCII ones.
+ * them alike (and tokenizers as before); likewise a Whitespace pre-tokenizer, whose words it read as ASCII ones, and a
+ * BertPreTokenizer or WhitespaceSplit behind no normalizer cleaning the text, which it split on JS's \s.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -123,5 +124,38 @@ describe('--format transformers.js of a Whitespace and a Digits pre-tokenizer', 
       [2, 5, 8, 9, 10, 3],
       [2, 12, 13, 14, 3],
     ]);
+  }, 30_000);
+});
+
+describe('--format transformers.js of a BertPreTokenizer or WhitespaceSplit behind no normalizer cleaning the text', () => {
+  it("gives in transformers.js eval's ids for U+FEFF (no whitespace) and U+0085 (whitespace), where @huggingface/tokenizers split on JS's \\s", async () => {
+    const config = tinyBertConfig();
+    const hf = join(root, 'unicode-whitespace');
+    writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 5 }));
+    const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', 'b', 'ab', '\uFEFF', 'a\uFEFFb', '!'];
+    for (const pre of [{ type: 'BertPreTokenizer' }, { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }] }]) {
+      const tokenizer = {
+        version: '1.0',
+        added_tokens: vocab
+          .slice(0, 5)
+          .map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+        normalizer: null,
+        pre_tokenizer: pre,
+        post_processor: { type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] },
+        decoder: null,
+        model: { type: 'WordLevel', unk_token: '[UNK]', vocab: Object.fromEntries(vocab.map((t, i) => [t, i])) },
+      };
+      writeFileSync(join(hf, 'tokenizer.json'), JSON.stringify(tokenizer));
+      const out = join(root, `unicode-whitespace-tjs-${pre.type}`);
+      await exportToTransformersJs(hf, out);
+      const theirs = await AutoTokenizer.from_pretrained(out);
+      const ours = loadTokenizer(hf);
+      for (const text of ['a\uFEFFb a\u0085b', 'ab!\u0085a b']) {
+        const ids = Array.from(theirs(text).input_ids.data as BigInt64Array, Number);
+        expect([pre.type, text, ids]).toEqual([pre.type, text, ours.encode(text, null, 64).ids]);
+      }
+      // (what eval gives, as tokenizers splits on char::is_whitespace)
+      expect(ours.encode('a\uFEFFb a\u0085b', null, 64).ids).toEqual([2, 9, 5, 6, 3]);
+    }
   }, 30_000);
 });

@@ -139,7 +139,7 @@ describe('a tokenizer whose model fuses unknown pieces', () => {
           ['a', -1],
         ],
       };
-      const whitespace = { type: 'WhitespaceSplit' };
+      const whitespace = { type: 'Split', pattern: { Regex: '\\s+' }, behavior: 'Removed', invert: false };
       const versions = [
         folder('bpe-fuse', { type: 'BPE', unk_token: '<unk>', fuse_unk: true, vocab, merges: [] }, whitespace),
         folder('unigram-whitespace', unigram, whitespace),
@@ -172,10 +172,19 @@ describe('a tokenizer with a Metaspace of prepend_scheme first', () => {
       };
       const first = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: false };
       const versions = [
-        folder('after-whitespace', { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, first] }),
+        folder('after-whitespace', {
+          type: 'Sequence',
+          pretokenizers: [{ type: 'Split', pattern: { Regex: '\\s+' }, behavior: 'Removed', invert: false }, first],
+        }),
         folder('behind-strip', first, { type: 'Strip', strip_left: true, strip_right: true }),
         folder('alone', first),
-        folder('always-after-whitespace', { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { ...first, prepend_scheme: 'always' }] }),
+        folder('always-after-whitespace', {
+          type: 'Sequence',
+          pretokenizers: [
+            { type: 'Split', pattern: { Regex: '\\s+' }, behavior: 'Removed', invert: false },
+            { ...first, prepend_scheme: 'always' },
+          ],
+        }),
       ].map((dir) => tokenizerReadingVersion(dir, false));
       expect(versions).toEqual([5, 5, 1, 1]);
     } finally {
@@ -200,9 +209,15 @@ describe('a tokenizer with a Punctuation pre-tokenizer', () => {
       };
       const versions = [
         folder('default', { type: 'Punctuation' }),
-        folder('in-sequence', { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Punctuation', behavior: 'Removed' }] }),
+        folder('in-sequence', {
+          type: 'Sequence',
+          pretokenizers: [
+            { type: 'Split', pattern: { Regex: '\\s+' }, behavior: 'Removed', invert: false },
+            { type: 'Punctuation', behavior: 'Removed' },
+          ],
+        }),
         folder('contiguous', { type: 'Punctuation', behavior: 'Contiguous' }),
-        folder('whitespace', { type: 'WhitespaceSplit' }),
+        folder('whitespace', { type: 'Split', pattern: { Regex: '\\s+' }, behavior: 'Removed', invert: false }),
       ].map((dir) => tokenizerReadingVersion(dir, false));
       expect(versions).toEqual([5, 5, 1, 1]);
     } finally {
@@ -211,17 +226,17 @@ describe('a tokenizer with a Punctuation pre-tokenizer', () => {
   });
 });
 
-describe('a tokenizer with a Whitespace or Digits pre-tokenizer', () => {
-  it("is at reading version 6 (its words now the regex crate's Unicode ones, its digits Unicode's numbers, where they were ASCII ones); a WhitespaceSplit at 1", () => {
+describe('a tokenizer with a Whitespace, Digits, WhitespaceSplit or BertPreTokenizer pre-tokenizer', () => {
+  it("is at reading version 6 (its words now the regex crate's Unicode ones, its digits Unicode's numbers, where they were ASCII ones); a WhitespaceSplit or BertPreTokenizer at 7 (now on White_Space, where it was JS's \\s), 1 behind a BertNormalizer cleaning the text", () => {
     const root = mkdtempSync(join(tmpdir(), 'whitespace-reading-'));
     try {
-      const folder = (name: string, preTokenizer: object) => {
+      const folder = (name: string, preTokenizer: object, normalizer: object | null = null) => {
         const dir = join(root, name);
         mkdirSync(dir);
         const model = { type: 'WordLevel', unk_token: '<unk>', vocab: { '<unk>': 0, a: 1 } };
         writeFileSync(
           join(dir, 'tokenizer.json'),
-          JSON.stringify({ version: '1.0', added_tokens: [], normalizer: null, pre_tokenizer: preTokenizer, post_processor: null, decoder: null, model }),
+          JSON.stringify({ version: '1.0', added_tokens: [], normalizer, pre_tokenizer: preTokenizer, post_processor: null, decoder: null, model }),
         );
         return dir;
       };
@@ -230,8 +245,11 @@ describe('a tokenizer with a Whitespace or Digits pre-tokenizer', () => {
         folder('in-sequence', { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Whitespace' }] }),
         folder('whitespace-split', { type: 'WhitespaceSplit' }),
         folder('digits', { type: 'Digits', individual_digits: true }),
+        folder('bert-pre-tokenizer', { type: 'BertPreTokenizer' }),
+        folder('cleaned', { type: 'WhitespaceSplit' }, { type: 'BertNormalizer', clean_text: true }),
+        folder('not-cleaned', { type: 'BertPreTokenizer' }, { type: 'Sequence', normalizers: [{ type: 'BertNormalizer', clean_text: false }] }),
       ].map((dir) => tokenizerReadingVersion(dir, false));
-      expect(versions).toEqual([6, 6, 1, 6]);
+      expect(versions).toEqual([6, 7, 7, 6, 7, 1, 7]);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
