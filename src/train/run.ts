@@ -471,6 +471,17 @@ export function checkTaskSettings(task: TaskDefinition, distill: DistillSettings
   }
 }
 
+/**
+ * Why a task stage's augmented examples add nothing to its loss, or undefined where they do: they carry no gold label
+ * (their label row is zero), so with alpha 1, no teacher term, and no intermediate-layer KD (whose losses read them,
+ * TinyBERT's intermediate phase included) they only take time and dilute each batch's labelled rows (the hard-label
+ * term divides by the whole batch). A warning, not a refusal: the run is what was asked, only not what was meant.
+ */
+export function unreadAugmentation(distill: DistillSettings): string | undefined {
+  if (distill.stage !== 'task' || distill.augment === 0 || distill.alpha !== 1 || distill.intermediate) return undefined;
+  return `--augment ${distill.augment} with --alpha 1: augmented examples have no gold label and alpha 1 gives the teacher no weight, so they add nothing to the loss but time (and dilute each batch's labelled rows); give --alpha below 1 for the teacher's term to read them, or leave out --augment`;
+}
+
 function dropUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -768,6 +779,8 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
     throw new SettingsError('--new-head is for compress train: compress distill gives a student model a new classifier where its own is not for --task');
   }
   const log = o.log ?? (() => {});
+  const unread = distill && task ? unreadAugmentation(distill) : undefined;
+  if (unread) log(`warning: ${unread}`);
   const glueDir = o.glueDir ?? defaultGlueDir();
 
   const labelSource = trainingLabelSource(o);
