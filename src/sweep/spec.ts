@@ -397,7 +397,9 @@ const ORDER_RULES: ReadonlyArray<(steps: readonly PassStep[], j: number, trainin
           ? `quantize reads float32 weights, and quantize float16 stores them in float16`
           : then === 'float16'
             ? `quantize float16 converts float32 weights, and quantize ${first} stores them quantized`
-            : `quantize reads float32 weights, and quantize ${first} stores them quantized`,
+            : quantizeMode(steps[j]!).kind === 'mixed'
+              ? `quantize ${then} chooses the bits of every layer of a float model, and quantize ${first} stores weights quantized`
+              : `quantize reads float32 weights, and quantize ${first} stores them quantized`,
       fix: 'keep one quantize step, in the mode you want',
     };
   },
@@ -453,9 +455,9 @@ function quantizedBefore(steps: readonly PassStep[], index: number): number | un
 
 /**
  * The index of a quantize step before quantize step `index` that step would refuse (quantize.ts: a float16 model's
- * weights for any mode, quantized weights for mode float16, a model whose every weight is quantized: quantizesAll);
- * undefined otherwise. A mixed: quantize before float16 is
- * let through: it may keep every layer in float.
+ * weights for any mode, quantized weights for modes float16 and mixed, a model whose every weight is quantized:
+ * quantizesAll); undefined otherwise. A mixed: quantize before float16 or mixed is let through: it may keep every
+ * layer in float.
  */
 function requantizedBefore(steps: readonly PassStep[], index: number): number | undefined {
   if (steps[index]!.pass !== 'quantize') return undefined;
@@ -463,7 +465,7 @@ function requantizedBefore(steps: readonly PassStep[], index: number): number | 
   const q = steps.findIndex((s, i) => {
     if (i >= index || s.pass !== 'quantize') return false;
     const from = quantizeMode(s).kind;
-    return from === 'float16' || (to === 'float16' && from !== 'mixed') || quantizesAll(s);
+    return from === 'float16' || ((to === 'float16' || to === 'mixed') && from !== 'mixed') || quantizesAll(s);
   });
   return q < 0 ? undefined : q;
 }

@@ -224,6 +224,21 @@ describe('sweep file', () => {
     expect(parse({ pipelines: [{ name: 'm+f16', steps: steps('mixed:0.5', 'float16') }] }).pipelines.map((p) => p.label)).toEqual(['baseline', 'm+f16']);
   });
 
+  it('refuses quantize mixed after an integer quantize step (any embeddings setting), which stores weights mixed refuses, and lets it follow a mixed: one', () => {
+    const q = (mode: string, more: Record<string, unknown> = {}) => ({ pass: 'quantize', settings: { mode, ...more } });
+    expect(() =>
+      parse({
+        pipelines: [{ name: 's+m', steps: [q('int8-static', { embeddings: false }), { pass: 'drop-layers', settings: { keep: '0' } }, q('mixed:0.5')] }],
+      }),
+    ).toThrow(
+      /^tiny\.yaml: pipelines\[0\]\.steps\[2\]: quantize mixed:0\.5 cannot follow quantize int8-static \(steps\[0\]\): quantize mixed:0\.5 chooses the bits of every layer of a float model, and quantize int8-static stores weights quantized; keep one quantize step, in the mode you want$/,
+    );
+    expect(() => parse({ pipelines: [{ name: 'q4+m', steps: [q('int4-block:32'), q('mixed:0.5', { embeddings: false })] }] })).toThrow(
+      /steps\[1\]: quantize mixed:0\.5 cannot follow quantize int4-block:32/,
+    );
+    expect(parse({ pipelines: [{ name: 'm+m', steps: [q('mixed:0.9'), q('mixed:0.5')] }] }).pipelines.map((p) => p.label)).toEqual(['baseline', 'm+m']);
+  });
+
   it('refuses quantize and factorize-embeddings after an int8 or int4 quantize that stored every weight, the word table too, and lets them follow one with embeddings: false or a mixed: one', () => {
     const q = (mode: string, more: Record<string, unknown> = {}) => ({ pass: 'quantize', settings: { mode, ...more } });
     const factorize = { pass: 'factorize-embeddings', settings: { rank: 4 } };
