@@ -13,6 +13,7 @@ import { checkedFlagValues, declaredOptions, negatedBooleanValues } from './flag
 import { barePassFlagNames, passFlagNames } from './pass-flags.ts';
 import { type CliCommand, type GlobalFlags, quietOnClosedStdout } from './command.ts';
 import { commands } from './commands/index.ts';
+import { ortLogLevel } from '../runtime/ort-log-level.ts';
 
 const PASS_FLAGS = passFlagNames();
 const BARE_PASS_FLAGS = barePassFlagNames();
@@ -77,6 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     if (misspelt) throw new UsageError(misspelt);
     const afterDashes = wordsAfterDashes(argv);
     if (afterDashes) throw new UsageError(afterDashes);
+    ortLogLevel(); // a BERT_COMPRESS_ORT_LOG_LEVEL it cannot read is refused before any work, not at the first session
     await y.parseAsync();
     return code;
   } catch (e) {

@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { ModelLoadError, SettingsError, ortErrorLine } from '../errors.ts';
 import { shownArg } from '../library-args.ts';
 import { defaultThreads } from './threads.ts';
+import { ortLogLevel } from './ort-log-level.ts';
 import { halfToFloat } from '../onnx/tensor.ts';
 
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
@@ -38,16 +39,6 @@ export interface Session {
   /** Runs the model on `feeds`, fetching every output, or those named (a list, or `Fetches` with buffers to fill). */
   run(feeds: Feeds, outputs?: readonly string[] | Fetches): Promise<Record<string, ort.Tensor>>;
   release(): Promise<void>;
-}
-
-/**
- * onnxruntime's own log level: fatal only (4) unless `BERT_COMPRESS_ORT_LOG_LEVEL` says 0 (verbose) to 3 (error). Its
- * errors reach the caller as exceptions, which the commands turn into one line; printed too, they came first as a
- * red `[E:onnxruntime:…]` line with a source location.
- */
-export function ortLogLevel(env: NodeJS.ProcessEnv = process.env): 0 | 1 | 2 | 3 | 4 {
-  const v = env.BERT_COMPRESS_ORT_LOG_LEVEL;
-  return v !== undefined && /^[0-4]$/.test(v.trim()) ? (Number(v) as 0 | 1 | 2 | 3 | 4) : 4;
 }
 
 /** The onnxruntime session options of `opts`: what every session of the project is opened with. */

@@ -211,6 +211,16 @@ describe('exit codes', () => {
     expect(existsSync(dirname(store))).toBe(false);
   });
 
+  it('a BERT_COMPRESS_ORT_LOG_LEVEL other than 0-4 is refused in one line before any work, exit 1, where it was passed over', async () => {
+    const folder = join(root, 'log-level');
+    process.argv = [process.execPath, 'compress', model, '--prune-ffn', '0.5', '-o', join(folder, 'model.onnx')];
+    const r = await runMain([model, '--prune-ffn', '0.5', '-o', join(folder, 'model.onnx')], { BERT_COMPRESS_ORT_LOG_LEVEL: 'verbose' });
+    expect(r.stderr).toBe(
+      'compress: BERT_COMPRESS_ORT_LOG_LEVEL="verbose": expected 0 (verbose), 1 (info), 2 (warning), 3 (error) or 4 (fatal only, as when unset)\n',
+    );
+    expect([r.code, r.stdout, existsSync(folder)]).toEqual([1, '', false]);
+  });
+
   it.each([
     [['eval', join(root, 'absent.onnx'), '--task', 'SST-2'], /absent\.onnx: no such file or folder/],
     [['inspect', join(root, 'absent.onnx')], /absent\.onnx/],

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeModel } from '../../src/onnx/save.ts';
-import { openSession, ortLogLevel, Tensor } from '../../src/runtime/session.ts';
+import { openSession, Tensor } from '../../src/runtime/session.ts';
+import { ortLogLevel } from '../../src/runtime/ort-log-level.ts';
 import { batchFeeds, paddedBatch, tinyBert, tinyBertConfig } from '../helpers/models.ts';
 
 describe('Session.run', () => {
@@ -45,9 +46,15 @@ describe("onnxruntime's own log", () => {
     expect(loud.stderr).toMatch(/\[E:onnxruntime/);
   });
 
-  it('is fatal only unless BERT_COMPRESS_ORT_LOG_LEVEL names a level 0-4', () => {
+  it('is fatal only unless BERT_COMPRESS_ORT_LOG_LEVEL names a level 0-4; any other value is refused in one line', () => {
     expect(ortLogLevel({})).toBe(4);
+    expect(ortLogLevel({ BERT_COMPRESS_ORT_LOG_LEVEL: '' })).toBe(4);
     expect(ortLogLevel({ BERT_COMPRESS_ORT_LOG_LEVEL: '0' })).toBe(0);
-    expect(ortLogLevel({ BERT_COMPRESS_ORT_LOG_LEVEL: 'verbose' })).toBe(4);
+    expect(ortLogLevel({ BERT_COMPRESS_ORT_LOG_LEVEL: ' 3 ' })).toBe(3);
+    for (const bad of ['verbose', '7', '-1', '0.5']) {
+      expect(() => ortLogLevel({ BERT_COMPRESS_ORT_LOG_LEVEL: bad })).toThrow(
+        `BERT_COMPRESS_ORT_LOG_LEVEL=${JSON.stringify(bad)}: expected 0 (verbose), 1 (info), 2 (warning), 3 (error) or 4 (fatal only, as when unset)`,
+      );
+    }
   });
 });
