@@ -1,6 +1,7 @@
 /**
  * The Pareto charts: GLUE score against size and against latency, one colour per model, every variant labelled
- * with its pipeline, the front of each model drawn as a line through its (filled, larger) points; a stale point
+ * with its pipeline (labels placed apart by vega's label transform, one that would overlap every place left out and
+ * named in the subtitle), the front of each model drawn as a line through its (filled, larger) points; a stale point
  * (computed by other code than the code running now, marked ‡ in the table) is a diamond labelled with ‡, and stays
  * in its front as the sweep ranks it. Specs are Vega-Lite, rendered to SVG on the server (vega's headless view, no
  * canvas, no network).
@@ -21,6 +22,8 @@ export interface ChartPoint {
   /** GLUE score ×100. */
   y: number;
   front: boolean;
+  /** A baseline row's point: its label is placed right after the front's (renderScene). */
+  baseline: boolean;
   /** A stale row's point (see ReportRow.stale): drawn as a diamond, its label marked ‡ (`text`). */
   stale: boolean;
   /** Its pipeline, with ‡ when stale (as the table's pipeline cell): what the tooltip shows. */
@@ -57,6 +60,19 @@ export const PANEL_HEADER = {
 };
 /** The font size of a point's label (px). */
 const LABEL_SIZE = 11;
+/** A Pareto chart panel's height (px). */
+const PANEL_HEIGHT = 220;
+/**
+ * The name of the Pareto charts' layer of point labels: vega-lite names its marks `labels_marks`, to which renderScene
+ * adds vega's label transform (vega-lite has none).
+ */
+const LABELS = 'labels';
+/**
+ * Where a point's label may go, in order of preference (the first: where every label went before they were placed
+ * apart), each LABEL_OFFSET px from the point's centre, clear of its circle (140 px² at most: a radius under 7 px).
+ */
+const LABEL_ANCHORS = ['top-right', 'right', 'bottom-right', 'top', 'bottom', 'top-left', 'left', 'bottom-left'];
+const LABEL_OFFSET = 8;
 
 const AXES: Record<ChartKind, { title: string; x: string; decimals: number }> = {
   // decimals: as the table's 'weights MB' and 'p50 ms' columns
@@ -78,6 +94,7 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
     xText: small(x(r), AXES[kind].decimals),
     y: 100 * r.glue!,
     front: front(r),
+    baseline: r.isBaseline,
     stale: r.stale !== null,
     text: pipelineText(r),
     shown: fitText(r.label, LABEL_LIMIT, LABEL_SIZE, front(r), r.stale !== null ? STALE_MARK : ''),
@@ -90,8 +107,28 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
   return points;
 }
 
-/** The Vega-Lite spec of one chart. */
-export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
+/** The font size of a chart's subtitle (px; vega's default, 10, measured larger to be safe). */
+const SUBTITLE_SIZE = 12;
+
+/** `items` joined by ', ' in lines each at most `px` pixels wide as a subtitle draws them (sansTextWidth), an item never split. */
+function wrapped(items: readonly string[], px: number): string[] {
+  const lines: string[] = [];
+  for (const item of items) {
+    const line = lines.length > 0 ? `${lines[lines.length - 1]}, ${item}` : item;
+    if (lines.length > 0 && sansTextWidth(`${line},`, SUBTITLE_SIZE) <= px) lines[lines.length - 1] = line;
+    else {
+      if (lines.length > 0) lines[lines.length - 1] += ',';
+      lines.push(item);
+    }
+  }
+  return lines;
+}
+
+/**
+ * The Vega-Lite spec of one chart. `unlabelled`: the points whose labels the rendering could place nowhere without
+ * overlapping another's (renderChart), named in the subtitle.
+ */
+export function chartSpec(data: ReportData, kind: ChartKind, unlabelled: readonly ChartPoint[] = []): TopLevelSpec {
   const { title, x } = AXES[kind];
   const subtitle =
     kind === 'latency' && data.rows.length > 0
@@ -116,11 +153,19 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
     subtitle.push(
       `diamond, ${STALE_MARK}: stale, computed by other code than the bert-compress running now or on data since changed (see the table's ${STALE_MARK} note)`,
     );
+  if (unlabelled.length > 0)
+    subtitle.push(
+      'without a label (it would overlap others wherever placed; see the table):',
+      ...wrapped(
+        unlabelled.map((p) => `${p.model} · ${p.text}`),
+        PANEL_WIDTH,
+      ),
+    );
   // at most six significant digits, trailing zeros trimmed: a panel of one point (or one x) has a one-value domain,
   // of which vega's own tick format printed '40.000000'
   const axis = { format: ',~r' };
-  const xEnc = { field: 'x', type: 'quantitative' as const, title: x, scale: { zero: false, nice: true }, axis };
-  const yEnc = { field: 'y', type: 'quantitative' as const, title: 'GLUE score (dev, ×100)', scale: { zero: false, nice: true }, axis };
+  const xEnc = { field: 'x', type: 'quantitative' as const, title: x, scale: { zero: false, nice: true, padding: 16 }, axis };
+  const yEnc = { field: 'y', type: 'quantitative' as const, title: 'GLUE score (dev, ×100)', scale: { zero: false, nice: true, padding: 16 }, axis };
   const color = { field: 'model', type: 'nominal' as const, title: 'model' };
   const layer = [
     {
@@ -147,11 +192,12 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
         ],
       },
     },
-    ...[true, false].map((front) => ({
-      transform: [{ filter: front ? 'datum.front' : '!datum.front' }],
-      mark: { type: 'text', align: 'left', baseline: 'middle', dx: 8, dy: -8, fontSize: LABEL_SIZE, fontWeight: front ? 'bold' : 'normal' },
+    {
+      // (one layer for every label, so that renderScene places them apart from each other: bold on the front)
+      name: LABELS,
+      mark: { type: 'text', fontSize: LABEL_SIZE, fontWeight: { expr: "datum.front ? 'bold' : 'normal'" } },
       encoding: { x: xEnc, y: yEnc, text: { field: 'shown' }, color },
-    })),
+    },
   ];
   // One panel per model, each with its own scales: the models are scored on different tasks.
   return {
@@ -167,7 +213,7 @@ export function chartSpec(data: ReportData, kind: ChartKind): TopLevelSpec {
         header: PANEL_HEADER,
       },
     },
-    spec: { width: PANEL_WIDTH, height: 220, layer },
+    spec: { width: PANEL_WIDTH, height: PANEL_HEIGHT, layer },
     resolve: { scale: { x: 'independent', y: 'independent' } },
     config: { font: 'sans-serif', legend: { disable: true } },
   } as unknown as TopLevelSpec;
@@ -219,6 +265,16 @@ let vegaWidth: ((item: unknown, text: unknown) => number) | undefined;
  * `require`d (ERR_REQUIRE_ASYNC_MODULE), so a static import made `require('bert-compress')` fail in CommonJS apps.
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  return (await renderScene(spec)).svg;
+}
+
+/**
+ * renderSvg, where `labels` (a panel's [width, height], px) places the labels of the layer named LABELS apart, with vega's
+ * label transform added to its marks in the compiled spec: each at the first of LABEL_ANCHORS where it overlaps no label
+ * placed before (the front's first, then the baselines') nor a point's centre, within its panel; one that fits nowhere is left out (opacity
+ * 0). `unlabelled`: the data of those left out.
+ */
+async function renderScene(spec: TopLevelSpec, labels?: readonly [number, number]): Promise<{ svg: string; unlabelled: unknown[] }> {
   const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   // Without a canvas vega guesses 0.8 em a character, about a third wider than sans-serif text is: every title, label
   // and axis widened the SVG by that much, and the HTML page, fitting it to its figure, drew the chart at about half
@@ -238,9 +294,38 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
     };
   }
   try {
-    const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+    const compiled = compile(spec).spec;
+    if (labels) {
+      const transform = [
+        {
+          type: 'label',
+          size: [...labels],
+          anchor: LABEL_ANCHORS,
+          offset: [LABEL_OFFSET],
+          padding: 0,
+          sort: { field: ['datum.front', 'datum.baseline'], order: ['descending', 'descending'] },
+        },
+      ];
+      const place = (marks: unknown[] | undefined): void => {
+        for (const m of (marks ?? []) as Array<{ name?: string; marks?: unknown[]; transform?: unknown[] }>) {
+          if (m.name === `${LABELS}_marks`) m.transform = transform;
+          place(m.marks);
+        }
+      };
+      place(compiled.marks);
+    }
+    const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
     try {
-      return await view.toSVG();
+      const svg = await view.toSVG();
+      const unlabelled: unknown[] = [];
+      // (vega's typings give the scenegraph no root: its items, each a mark's or a group's, hold their items)
+      type SceneItem = { mark?: { name?: string }; opacity?: number; datum?: unknown; items?: SceneItem[] };
+      const find = (item: SceneItem): void => {
+        if (item.mark?.name === `${LABELS}_marks` && item.opacity === 0) unlabelled.push(item.datum);
+        for (const child of item.items ?? []) find(child);
+      };
+      if (labels) find((view.scenegraph() as unknown as { root: SceneItem }).root);
+      return { svg, unlabelled };
     } finally {
       view.finalize();
     }
@@ -249,7 +334,18 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
+/**
+ * One chart as SVG, its labels placed apart (renderScene); where some fit nowhere, drawn again with those points named
+ * in its subtitle (chartSpec's `unlabelled`), which leaves the panels, and so the labels' places, as they were.
+ */
+async function renderChart(data: ReportData, kind: ChartKind): Promise<string> {
+  const panel = [PANEL_WIDTH, PANEL_HEIGHT] as const;
+  const first = await renderScene(chartSpec(data, kind), panel);
+  if (first.unlabelled.length === 0) return first.svg;
+  return (await renderScene(chartSpec(data, kind, first.unlabelled as ChartPoint[]), panel)).svg;
+}
+
 /** Both charts as SVG. */
 export async function renderCharts(data: ReportData): Promise<Record<ChartKind, string>> {
-  return { bytes: await renderSvg(chartSpec(data, 'bytes')), latency: await renderSvg(chartSpec(data, 'latency')) };
+  return { bytes: await renderChart(data, 'bytes'), latency: await renderChart(data, 'latency') };
 }

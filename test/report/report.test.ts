@@ -656,6 +656,67 @@ describe('report rows', () => {
     }
   });
 
+  it("places the points' labels apart (vega's label transform), leaving out and naming in the subtitle those that fit nowhere, where labels of points on one spot were drawn over each other", async () => {
+    /** Each point label's text, whether drawn, and its box as the SVG places it (the text's baseline at y, 11 px). */
+    const labels = (svg: string) =>
+      [
+        ...svg.matchAll(
+          /<text aria-label="[^"]*shown: [^"]*"[^>]*text-anchor="(\w+)" transform="translate\(([-\d.e]+),([-\d.e]+)\)"[^>]*font-weight="(\w+)"[^>]*?(?: opacity="([\d.]+)")?>([^<]*)<\/text>/g,
+        ),
+      ].map(([, anchor, x, y, weight, opacity, text]) => {
+        const w = sansTextWidth(text!, 11, weight === 'bold');
+        const x1 = Number(x) - (anchor === 'end' ? w : anchor === 'middle' ? w / 2 : 0);
+        return { text: text!, drawn: opacity !== '0', box: [x1, Number(y) - 9, x1 + w, Number(y) + 2] as const };
+      });
+    const overlapping = (list: ReturnType<typeof labels>) =>
+      list.flatMap((a, i) =>
+        list
+          .slice(i + 1)
+          .flatMap((b) => (a.box[0] < b.box[2] - 1 && b.box[0] < a.box[2] - 1 && a.box[1] < b.box[3] - 1 && b.box[1] < a.box[3] - 1 ? [[a.text, b.text]] : [])),
+      );
+    // two pipelines on one spot: both labelled, apart (they were drawn at one place, one over the other)
+    const two = buildReport([
+      fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0),
+      fakePoint({ model: 'sst2', label: 'int8', bytes: 1e7, glue: 0.79, speedup: 2 }, 1),
+      fakePoint({ model: 'sst2', label: 'int8-static', bytes: 1e7, glue: 0.79, speedup: 2 }, 2),
+    ]);
+    for (const svg of Object.values(await renderCharts(two))) {
+      const drawn = labels(svg);
+      expect(drawn.map((l) => [l.text, l.drawn])).toEqual([
+        ['baseline', true],
+        ['int8', true],
+        ['int8-static', true],
+      ]);
+      expect(overlapping(drawn)).toEqual([]);
+      expect(svg).not.toContain('without a label');
+    }
+    // twelve on one spot below a front point: those that fit nowhere are left out and named, the front's label kept
+    const crowd = buildReport([
+      fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0),
+      fakePoint({ model: 'sst2', label: 'front', bytes: 2e7, glue: 0.79, speedup: 2 }, 1),
+      ...Array.from({ length: 12 }, (_, i) => fakePoint({ model: 'sst2', label: `same-${i}`, bytes: 2e7, glue: 0.789, speedup: 2 }, 2 + i)),
+    ]);
+    for (const [kind, svg] of Object.entries(await renderCharts(crowd))) {
+      const all = labels(svg);
+      expect(all).toHaveLength(14);
+      const drawn = all.filter((l) => l.drawn);
+      expect(overlapping(drawn)).toEqual([]);
+      expect(drawn.map((l) => l.text)).toEqual(expect.arrayContaining(['baseline', 'front']));
+      const left = all.filter((l) => !l.drawn).map((l) => `sst2 · ${l.text}`);
+      expect(left.length).toBeGreaterThan(0);
+      // (named in the subtitle, in lines of at most the panel's width: the second drawing placed the labels as the first)
+      const subtitle = [...svg.matchAll(/<tspan[^>]*>([^<]*)<\/tspan>/g)].map((m) => m[1]!);
+      const at = subtitle.indexOf('without a label (it would overlap others wherever placed; see the table):');
+      expect(at, kind).toBeGreaterThan(0);
+      const named = subtitle
+        .slice(at + 1)
+        .join(' ')
+        .split(/,\s*/);
+      expect(named).toEqual(left);
+      for (const line of subtitle.slice(at + 1)) expect(sansTextWidth(line, 12)).toBeLessThanOrEqual(PANEL_WIDTH);
+    }
+  });
+
   it("cuts a point's label past LABEL_LIMIT pixels with …, its tooltip whole, so a long pipeline name leaves the chart its size", async () => {
     const long = 'prune-heads 0.4 magnitude + prune-ffn 0.3 magnitude + factorize-embeddings 64 + quantize int8 true true minmax';
     const longData = buildReport([
