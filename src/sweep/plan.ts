@@ -1459,8 +1459,7 @@ type ReadModel = { graph: Model; structure: BertStructure };
  * checkShape reads them, or by the plan before (training).
  */
 function widthsOf(graph: Model, s: BertStructure): Widths | undefined {
-  // (0: UNDEFINED, a weight that is not an initializer)
-  if (quantizationTargets(s).some((t) => !isFloatType(graph.graph.initializers.get(targetWeight(t))?.dataType ?? 0))) return undefined;
+  if (quantizationTargets(s).some((t) => storedNotFloat(graph, t))) return undefined;
   const { hidden, ffn, attention } = structureShape(s);
   const embedding = factorizableTable(graph, s);
   // (a word embedding factorized already, as factorize-embeddings finds it after a fused table and ALBERT's mapping)
@@ -1540,9 +1539,13 @@ function asksLayers(s: PassStep): boolean {
 
 /** Whether `m`, a model read here, stores a weight quantize targets in its layers in an integer type (quantized). */
 function storesLayersQuantized(m: ReadModel): boolean {
-  return quantizationTargets(m.structure).some(
-    (t) => t.kind !== 'embedding' && t.layer !== undefined && !isFloatType(m.graph.graph.initializers.get(targetWeight(t))?.dataType ?? 0),
-  );
+  return quantizationTargets(m.structure).some((t) => t.kind !== 'embedding' && t.layer !== undefined && storedNotFloat(m.graph, t));
+}
+
+/** Whether `graph` stores the weight of target `t` in other than a float type: an integer type (quantized), or none (not an initializer). */
+function storedNotFloat(graph: Model, t: Target): boolean {
+  // (0: UNDEFINED, a weight that is not an initializer)
+  return !isFloatType(graph.graph.initializers.get(targetWeight(t))?.dataType ?? 0);
 }
 
 /**
@@ -1625,26 +1628,31 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
   const quantizedBefore = s.pass === 'quantize' ? sofar.quantizedAll : undefined;
   if (quantizedBefore && !quantizedBefore.tablesFloat && !quantizedBefore.fusedFloat)
     throw new SettingsError(`quantize: every weight is already quantized (by quantize ${quantizedBefore.mode} before it): quantize the float model instead`);
-  // (the pass's options, worked out once for the model read here: its checks, quantize's targets, drop-layers' rewrite)
-  const read = sofar.read && { ...sofar.read, options: pass.options(pass.check(s.settings)) };
+  // (the step's settings checked and its options worked out once, for every question below: the model read here's
+  // checks, quantize's targets, drop-layers' rewrite)
+  const settings = pass.check(s.settings);
+  const stepOptions = pass.options(settings);
+  const read = sofar.read && { ...sofar.read, options: stepOptions };
   // (on the model as read: what the pass refuses in it, as the point would before any work; else on its depth and
   // heads where known, what the pass refuses of them)
   if (read) pass.checkModel?.(read.graph, read.structure, read.options);
-  else if (sofar.layersRead && asksLayers(s)) pass.checkModel?.(sofar.layersRead.graph, sofar.layersRead.structure, pass.options(pass.check(s.settings)));
+  else if (sofar.layersRead && asksLayers(s)) pass.checkModel?.(sofar.layersRead.graph, sofar.layersRead.structure, stepOptions);
   else if (sofar.layersRead && s.pass === KEEPS_LAYERS)
-    pass.checkShape?.(pass.options(pass.check(s.settings)), { numLayers: sofar.layersRead.structure.numLayers, factorized: sofar.layersRead.factorized });
-  else if (sofar.layers !== undefined)
-    pass.checkShape?.(pass.options(pass.check(s.settings)), {
+    pass.checkShape?.(stepOptions, { numLayers: sofar.layersRead.structure.numLayers, factorized: sofar.layersRead.factorized });
+  else if (sofar.layers !== undefined) {
+    const notFloat32 = firstNotFloat32(sofar.notFloat32);
+    pass.checkShape?.(stepOptions, {
       numLayers: sofar.layers,
       ...(sofar.heads ? { heads: sofar.heads } : {}),
       ...(sofar.shared ? { shared: sofar.shared } : {}),
       ...sofar.widths,
-      ...(firstNotFloat32(sofar.notFloat32) ? { notFloat32: firstNotFloat32(sofar.notFloat32) } : {}),
+      ...(notFloat32 ? { notFloat32 } : {}),
     });
+  }
   // (after one that kept the tables float, a quantize step keeping them float too quantizes no weight, which the point
   // refuses after its checks of the settings)
   if (quantizedBefore) {
-    const o = pass.options(pass.check(s.settings)) as QuantizeOptions;
+    const o = stepOptions as QuantizeOptions;
     if (quantizedBefore.tablesFloat && !o.embeddings && ['int8', 'int8-group', 'int4-block'].includes(o.mode.kind))
       throw new SettingsError(
         `${quantizesNoWeight(o, `the embedding tables kept float by the setting embeddings: false; every other weight already quantized by quantize ${quantizedBefore.mode} before it`)}: quantize the float model instead`,
@@ -1686,15 +1694,15 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
           layersRead: {
             graph: sofar.read!.graph,
             structure: sofar.read!.structure,
-            factorized: { weight: factors.a, projection: factors.b, rank: (pass.check(s.settings) as { rank: number }).rank },
+            factorized: { weight: factors.a, projection: factors.b, rank: (settings as { rank: number }).rank },
           },
         }
       : layersRewrite
-        ? rewrittenLayers(sofar.layersRead!, (graph, structure) => layersRewrite(graph, structure, pass.options(pass.check(s.settings))))
+        ? rewrittenLayers(sofar.layersRead!, (graph, structure) => layersRewrite(graph, structure, stepOptions))
         : {};
   if (sofar.layers === undefined) return { layers: undefined, heads: undefined, ...quantizedAll, ...followed, ...layersRead };
   try {
-    const on = pass.onModel(pass.check(s.settings), { numLayers: sofar.layers });
+    const on = pass.onModel(settings, { numLayers: sofar.layers });
     const heads = on.shape && sofar.heads ? headsAfter(s.pass, on.settings, sofar.heads) : undefined;
     const shared = on.shape && sofar.shared ? sharedAfter(s.pass, on.settings, on.shape.numLayers, sofar.shared, heads) : undefined;
     // (a followed step's widths are those of the model it leaves, as read here)
