@@ -31,9 +31,13 @@ export function tableWithoutGather(graph: Graph, table: string): string {
     : 'no Gather reads the table (folded or fused by the exporter)';
 }
 
-/** The reason a target stays as it is because its weight is stored quantized already, or undefined when it is float. */
-export function alreadyQuantized(t: Target, dataType: number | undefined): string | undefined {
+/**
+ * The reason a target stays as it is because `graph` stores its weight quantized already (a quantized projection, or
+ * an initializer of an integer type), or undefined when it is float (or not an initializer).
+ */
+export function alreadyQuantized(t: Target, graph: Graph): string | undefined {
   if (t.kind === 'linear' && t.linear.quantization) return `${ALREADY} (${t.linear.quantization.bits} bits, ${t.linear.quantization.kind})`;
+  const dataType = graph.initializers.get(targetWeight(t))?.dataType;
   if (dataType !== undefined && !isFloatType(dataType)) {
     return `${ALREADY} (${dataTypeName(dataType)})`;
   }
@@ -110,7 +114,7 @@ function decide(
   const { edit } = ctx;
   const weight = targetWeight(t);
   // a weight stored quantized already is reported so, whatever the plan says of it (not as "left float")
-  const stored = alreadyQuantized(t, edit.graph.initializers.get(weight)?.dataType);
+  const stored = alreadyQuantized(t, edit.graph);
   if (stored) return { reason: stored };
   const a = assignment ?? { format: 'float' as const, reason: 'not in the plan' };
   if (a.format === 'float') return { reason: a.reason };

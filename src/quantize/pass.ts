@@ -286,7 +286,7 @@ function sharingUnits(targets: readonly Target[], s: BertStructure): number[][] 
 
 /** Refuses a model mixed cannot take: a weight quantized already, or no sequence classifier to measure a loss on. */
 function requireMixedInput(original: Model, s: BertStructure, o: QuantizeOptions, targets: readonly Target[]): void {
-  const quantized = targets.filter((t) => alreadyQuantized(t, original.graph.initializers.get(targetWeight(t))?.dataType) !== undefined);
+  const quantized = targets.filter((t) => alreadyQuantized(t, original.graph) !== undefined);
   if (quantized.length)
     throw new SettingsError(
       `quantize ${modeName(o.mode)}: ${quantized.length} weight${quantized.length === 1 ? ' is' : 's are'} quantized already (${quantized[0].id}); mixed precision chooses the bits of every layer of a float model: quantize the float model instead`,
@@ -492,7 +492,7 @@ export function notFloat32Targets(model: Model, s: BertStructure): NonNullable<P
   return notFloat32Weights(
     model,
     targets,
-    targets.map((t) => alreadyQuantized(t, model.graph.initializers.get(targetWeight(t))?.dataType)),
+    targets.map((t) => alreadyQuantized(t, model.graph)),
   );
 }
 
@@ -550,7 +550,7 @@ function requireFormatRead(o: QuantizeOptions, quantized: readonly TensorRecord[
  */
 function checkStorage(model: Model, s: BertStructure, o: QuantizeOptions): { targets: Target[]; stored: (string | undefined)[] } {
   const targets = quantizationTargets(s);
-  const stored = targets.map((t) => alreadyQuantized(t, model.graph.initializers.get(targetWeight(t))?.dataType));
+  const stored = targets.map((t) => alreadyQuantized(t, model.graph));
   // (a table no Gather reads, folded by the exporter or read by --optimize's EmbedLayerNormalization, stays float in
   // every mode: with every other weight quantized, the pass would write the model as it is)
   const rewritable = targets.map((t) => targetNode(t) !== undefined);
