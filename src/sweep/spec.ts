@@ -645,7 +645,7 @@ class Fields {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || (max !== undefined && v > max))
       this.fail(at, `expected an integer ${max === undefined ? `≥ ${min}` : `from ${min} to ${max}`}, got ${describeValue(v)}`);
     // (YAML reads a larger integer rounded: 2^53 + 1 as 2^53; the code reading it, as the trainer its seed, refuses it)
-    if (!Number.isSafeInteger(v)) this.fail(at, `expected an integer from ${min} to 2^53 − 1, got number ${v} (past 2^53 − 1 a number is not read exactly)`);
+    if (!Number.isSafeInteger(v)) this.fail(at, `expected an integer from ${min} to 2^53 − 1, got ${describeValue(v)}`);
     return v;
   }
 

@@ -211,7 +211,7 @@ export function settingKeys(message: string): string {
   return renameFlags(message, FLAG_TO_KEY);
 }
 
-/** 'string "x"', 'a list', 'nothing': a YAML value for an error message. */
+/** 'string "x"', 'a list', 'nothing', 'number 9007199254740992 (past 2^53 − 1 …)': a YAML value for an error message. */
 export function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
@@ -219,6 +219,8 @@ export function describeValue(v: unknown): string {
   if (typeof v === 'object') return 'a mapping';
   // (1e400 reads as Infinity, .nan as NaN: JSON would write both as null)
   if (typeof v === 'number' && !Number.isFinite(v)) return `number ${v}${Number.isNaN(v) ? '' : ' (too large)'}`;
+  // (YAML reads a larger integer rounded, 2^53 + 1 as 2^53: what was written is lost, so the limit is named)
+  if (typeof v === 'number' && !Number.isSafeInteger(v) && Number.isInteger(v)) return `number ${v} (past 2^53 − 1 a number is not read exactly)`;
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
