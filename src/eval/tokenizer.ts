@@ -878,28 +878,28 @@ function mapSequenceLeaves(
   return mapped.every((q, i) => q === parts[i]) ? part : { ...p, [list]: mapped };
 }
 
-/** A tokenizer.json pre-tokenizer's leaves with their paths (mapSequenceLeaves), in order. */
-function preTokenizerLeaves(part: unknown): Array<{ leaf: Record<string, unknown>; path: number[] }> {
+/** A tokenizer.json pre-tokenizer's or normalizer's leaves with their paths (mapSequenceLeaves of `list`), in order. */
+function sequenceLeaves(part: unknown, list: 'pretokenizers' | 'normalizers'): Array<{ leaf: Record<string, unknown>; path: number[] }> {
   const out: Array<{ leaf: Record<string, unknown>; path: number[] }> = [];
-  mapSequenceLeaves(part, 'pretokenizers', (leaf, path) => {
+  mapSequenceLeaves(part, list, (leaf, path) => {
     out.push({ leaf, path });
     return leaf;
   });
   return out;
 }
 
-/** The instance @huggingface/tokenizers built of the pre-tokenizer leaf at `path` (preTokenizerLeaves) under `top`; undefined where one is missing. */
+/** The instance @huggingface/tokenizers built of the pre-tokenizer leaf at `path` (sequenceLeaves) under `top`; undefined where one is missing. */
 function instanceAt(top: PreTokenizerInstance | null | undefined, path: readonly number[]): PreTokenizerInstance | undefined {
   return path.reduce<PreTokenizerInstance | null | undefined>((instance, at) => instance?.tokenizers?.[at], top) ?? undefined;
 }
 
 /**
  * A tokenizer.json object's Metaspace pre-tokenizers that split (`split` true or absent, as tokenizers reads it), the
- * pre-tokenizer itself or a part of its Sequence: each one's path (preTokenizerLeaves; [] for the pre-tokenizer
+ * pre-tokenizer itself or a part of its Sequence: each one's path (sequenceLeaves; [] for the pre-tokenizer
  * itself) and its replacement character.
  */
 function splittingMetaspaces(json: object): Array<{ path: number[]; replacement: string }> {
-  return preTokenizerLeaves((json as { pre_tokenizer?: unknown }).pre_tokenizer).flatMap(({ leaf: m, path }) => {
+  return sequenceLeaves((json as { pre_tokenizer?: unknown }).pre_tokenizer, 'pretokenizers').flatMap(({ leaf: m, path }) => {
     if (path.length > 1 || m.type !== 'Metaspace' || m.split === false) return [];
     return [{ path, replacement: typeof m.replacement === 'string' && m.replacement !== '' ? m.replacement : '▁' }];
   });
@@ -984,7 +984,7 @@ export function punctuationPieces(text: string, behavior: string): string[] {
 function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
   const top = (tokenizer as unknown as { pre_tokenizer?: PreTokenizerInstance | null }).pre_tokenizer;
   const unicodeWhitespace = splitsOnUnicodeWhitespace(json);
-  for (const { leaf, path } of preTokenizerLeaves((json as { pre_tokenizer?: unknown }).pre_tokenizer)) {
+  for (const { leaf, path } of sequenceLeaves((json as { pre_tokenizer?: unknown }).pre_tokenizer, 'pretokenizers')) {
     const instance = instanceAt(top, path);
     if (typeof instance?.pre_tokenize_text !== 'function') continue;
     if (leaf.type === 'Whitespace') instance.pre_tokenize_text = (text) => text.match(WHITESPACE_PIECES) ?? [];
@@ -1011,7 +1011,7 @@ function digitsRegex(digits: Record<string, unknown>): string {
 
 /** Whether a tokenizer.json pre-tokenizer (or a Sequence within it, at any depth) holds a Punctuation whose behavior is not Contiguous (splitAsTokenizers). */
 function splitsPunctuation(part: unknown): boolean {
-  return preTokenizerLeaves(part).some(({ leaf: p }) => p.type === 'Punctuation' && p.behavior !== 'Contiguous');
+  return sequenceLeaves(part, 'pretokenizers').some(({ leaf: p }) => p.type === 'Punctuation' && p.behavior !== 'Contiguous');
 }
 
 /** A pre-tokenizer of a Tokenizer as it is mended: its own pre-tokenizing of one text, a Sequence's parts. */
@@ -1022,7 +1022,7 @@ interface PreTokenizerInstance {
 
 /** Whether a tokenizer.json pre-tokenizer (or a Sequence within it) holds a Metaspace of prepend_scheme first. */
 function hasMetaspaceFirst(part: unknown): boolean {
-  return preTokenizerLeaves(part).some(({ leaf: p }) => p.type === 'Metaspace' && p.prepend_scheme === 'first');
+  return sequenceLeaves(part, 'pretokenizers').some(({ leaf: p }) => p.type === 'Metaspace' && p.prepend_scheme === 'first');
 }
 
 /**
@@ -1043,7 +1043,7 @@ function prependFirstAtTextStart(tokenizer: Tokenizer, json: object): void {
   if (!hasMetaspaceFirst(pre) || !top || !t.splitter_normalized) return;
   // (each leaf's own pre-tokenizing, as splitOnMetaspace and splitAsTokenizers left it, taken before the top one is
   // replaced, in order)
-  const steps = preTokenizerLeaves(pre).flatMap(({ leaf, path }) => {
+  const steps = sequenceLeaves(pre, 'pretokenizers').flatMap(({ leaf, path }) => {
     const instance = instanceAt(top, path);
     return instance ? [{ part: leaf, call: instance.pre_tokenize_text.bind(instance) }] : [];
   });
@@ -1173,13 +1173,8 @@ const BERT_PRE_TOKENIZER_PIECES = new RegExp(`[^\\p{White_Space}${PUNCTUATION_CL
  */
 function splitsOnUnicodeWhitespace(json: object): boolean {
   const { normalizer, pre_tokenizer: pre } = json as { normalizer?: unknown; pre_tokenizer?: unknown };
-  if (!preTokenizerLeaves(pre).some(({ leaf }) => leaf.type === 'BertPreTokenizer' || leaf.type === 'WhitespaceSplit')) return false;
-  let cleans = false;
-  mapSequenceLeaves(normalizer, 'normalizers', (leaf) => {
-    if (leaf.type === 'BertNormalizer' && leaf.clean_text !== false) cleans = true;
-    return leaf;
-  });
-  return !cleans;
+  if (!sequenceLeaves(pre, 'pretokenizers').some(({ leaf }) => leaf.type === 'BertPreTokenizer' || leaf.type === 'WhitespaceSplit')) return false;
+  return !sequenceLeaves(normalizer, 'normalizers').some(({ leaf }) => leaf.type === 'BertNormalizer' && leaf.clean_text !== false);
 }
 
 /**
@@ -1514,7 +1509,8 @@ function withTokenizersSplits(part: unknown, unicodeWhitespace: boolean): unknow
  * reads them alike: a Metaspace that does not split, then a Split on a regex that matches the pieces before each ▁
  * (`▁[^▁]*|[^▁]+`, Isolated), which tokenizers reads as the same split (pre_tokenizers/metaspace.rs splits on the
  * replacement MergedWithNext) and @huggingface/tokenizers honours, where it ignores `split` and gave a Unigram model
- * the whole text, a piece holding ▁ matched across two words; its Punctuations, Whitespaces and Digits as Splits
+ * the whole text, a piece holding ▁ matched across two words; its Punctuations, Whitespaces and Digits, and its
+ * WhitespaceSplits and BertPreTokenizers where they may meet U+FEFF or U+0085 (splitsOnUnicodeWhitespace), as Splits
  * (withTokenizersSplits). `read` itself when it has none of them.
  */
 export function withSplitsTransformersJsReads(read: Record<string, unknown>): Record<string, unknown> {
@@ -1613,7 +1609,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       typesNotReturned: returnsTokenTypes(dir, config) === false && givesPairTypes(read),
       punctuationSplit: splitsPunctuation((read as { pre_tokenizer?: unknown }).pre_tokenizer),
       slowOnlyBpe: false,
-      wordOrDigitSplit: preTokenizerLeaves((read as { pre_tokenizer?: unknown }).pre_tokenizer).some(
+      wordOrDigitSplit: sequenceLeaves((read as { pre_tokenizer?: unknown }).pre_tokenizer, 'pretokenizers').some(
         ({ leaf }) => leaf.type === 'Whitespace' || leaf.type === 'Digits',
       ),
       unicodeWhitespaceSplit: splitsOnUnicodeWhitespace(read),
