@@ -205,7 +205,8 @@ async function planFile(
     cacheDir: resolve(opts.cacheDir ?? defaultCacheDir(opts.store)),
     ...(opts.planLog ? { log: opts.planLog } : {}),
   });
-  // A work folder or store that cannot be one fails before the store is created (writability is checked once points run).
+  // A work folder or store that cannot be one fails before the store is created (whether they take files: runSweep's
+  // check before it opens the store, or a queue's workers').
   checkFolderPath(work.dir, work.label);
   const label = `--store ${opts.store}`;
   checkOutputKinds([opts.store], label);
