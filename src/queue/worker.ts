@@ -15,7 +15,7 @@
  * result, if any, is refused by BullMQ (the lock is gone), and the store keeps one row per key, so a point is
  * never counted twice.
  */
-import { homedir, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { checkOutputFolder, folderLabel } from '../destination.ts';
@@ -28,6 +28,7 @@ import { pointTokenizerReading, type SweepPoint } from '../sweep/plan.ts';
 import { registerAllPasses } from '../passes.ts';
 import { passNames } from '../pass/registry.ts';
 import { isTrainingStep } from '../sweep/train-step.ts';
+import { defaultCacheDir } from '../train/run.ts';
 import { codeAge, currentVersions, pointStudentKind, sameVersions, versionChange } from '../sweep/key.ts';
 import { QUEUE_NAME, checkRedisDriver, connectionLog, parseQueueUrl, waitConnected } from './connection.ts';
 import { localizePoint, type PathMapping } from './files.ts';
@@ -79,9 +80,12 @@ export interface WorkerSummary {
   failed: number;
 }
 
-/** The default cache of a worker: `$BERT_COMPRESS_CACHE/worker`, else `$XDG_CACHE_HOME/bert-compress/worker`, else `~/.cache/bert-compress/worker`. */
+/**
+ * The default cache of a worker: `worker` in training's default cache (defaultCacheDir): `$BERT_COMPRESS_CACHE/worker`,
+ * else `$XDG_CACHE_HOME/bert-compress/worker`, else `~/.cache/bert-compress/worker`.
+ */
 export function defaultWorkerCacheDir(): string {
-  return join(process.env.BERT_COMPRESS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'bert-compress'), 'worker');
+  return join(defaultCacheDir(), 'worker');
 }
 
 const INTERRUPTED = /^interrupted at step (\d+); rerun the same command to resume from (.+)$/;
