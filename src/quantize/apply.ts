@@ -15,6 +15,7 @@ import { storedTable, tableKey } from './ops/embedding.ts';
 import { targetNode, targetWeight, type Target } from './targets.ts';
 import type { QuantizeOptions } from './settings.ts';
 import type { ActivationRange } from './calibrate.ts';
+import type { Storage } from './mixed.ts';
 
 export interface PlanResult {
   model: Model;
@@ -166,9 +167,9 @@ export function storedBy(
   targets: readonly Target[],
   plan: ReadonlyMap<string, Assignment>,
   options: QuantizeOptions,
-): Map<string, { stored: WeightScheme['kind'] | 'float'; reason?: string }> {
+): Map<string, { stored: Storage; reason?: string }> {
   const ctx = rewriteContext(model, options);
-  const stored = new Map<string, { stored: WeightScheme['kind'] | 'float'; reason?: string }>();
+  const stored = new Map<string, { stored: Storage; reason?: string }>();
   for (const t of targets) {
     if (t.kind === 'embedding') continue;
     const d = decide(t, plan.get(t.id), ctx);

@@ -7,6 +7,7 @@
 import type { BertStructure } from '../bert/structure.ts';
 import type { Model } from '../onnx/graph.ts';
 import type { Target } from './targets.ts';
+import type { WeightScheme } from './registry.ts';
 import { int8WeightBytes } from './int8-weights.ts';
 import { int4WeightBytes } from './int4-blocks.ts';
 
@@ -29,8 +30,8 @@ export interface LayerWeight {
   at4: Storage;
 }
 
-/** How a weight is stored: its 4-bit blocks (MatMulNBits), int8 per channel, or float. */
-export type Storage = 'int4' | 'int8' | 'float';
+/** How a weight is stored: as its WeightScheme's kind says (int4: 4-bit blocks, MatMulNBits; int8: per channel), or float. */
+export type Storage = WeightScheme['kind'] | 'float';
 
 /**
  * The weights of each encoder layer (its projections, and the packed weight of a fused Attention), each with how the
