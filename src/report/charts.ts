@@ -68,11 +68,12 @@ const PANEL_HEIGHT = 220;
  */
 const LABELS = 'labels';
 /**
- * Where a point's label may go, in order of preference (the first: where every label went before they were placed
- * apart), each LABEL_OFFSET px from the point's centre, clear of its circle (140 px² at most: a radius under 7 px).
+ * Where a point's label may go, in order of preference, each LABEL_OFFSET px from the point's centre, clear of its
+ * circle (140 px² at most: a radius under 7 px): beside it first, at its height (above or below it, a label sits beside
+ * the point above or below, which it would seem to name), then at its corners, then above and below it.
  */
-const LABEL_ANCHORS = ['top-right', 'right', 'bottom-right', 'top', 'bottom', 'top-left', 'left', 'bottom-left'];
-const LABEL_OFFSET = 8;
+const LABEL_ANCHORS = ['right', 'left', 'top-right', 'bottom-right', 'top-left', 'bottom-left', 'top', 'bottom'];
+const LABEL_OFFSET = 9;
 
 const AXES: Record<ChartKind, { title: string; x: string; decimals: number }> = {
   // decimals: as the table's 'weights MB' and 'p50 ms' columns

@@ -690,6 +690,24 @@ describe('report rows', () => {
       expect(overlapping(drawn)).toEqual([]);
       expect(svg).not.toContain('without a label');
     }
+    // two points one above the other, closer than a label's height: each label beside its own point, at its height (the
+    // first place was above-right, beside the point above: heads-a seemed to name the point of heads-b)
+    const close = buildReport([
+      fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0),
+      fakePoint({ model: 'sst2', label: 'heads-a', bytes: 3e7, glue: 0.78, speedup: 1.2 }, 1),
+      fakePoint({ model: 'sst2', label: 'heads-b', bytes: 3e7, glue: 0.781, speedup: 1.25 }, 2),
+      fakePoint({ model: 'sst2', label: 'int8', bytes: 1e7, glue: 0.79, speedup: 2 }, 3), // (both heads off the front: heads-a placed first)
+    ]);
+    const { bytes } = await renderCharts(close);
+    const points = [...bytes.matchAll(/<path aria-label="[^"]*pipeline: ([^;"]*);[^"]*"[^>]*transform="translate\(([-\d.e]+),([-\d.e]+)\)"/g)].map(
+      ([, text, x, y]) => ({ text: text!, x: Number(x), y: Number(y) }),
+    );
+    for (const label of labels(bytes)) {
+      const [x1, y1, x2, y2] = label.box;
+      const distance = (p: (typeof points)[number]) => Math.hypot(Math.max(x1 - p.x, 0, p.x - x2), Math.max(y1 - p.y, 0, p.y - y2));
+      const nearest = points.reduce((a, b) => (distance(b) < distance(a) ? b : a));
+      expect([label.text, label.drawn], JSON.stringify(points)).toEqual([nearest.text, true]);
+    }
     // twelve on one spot below a front point: those that fit nowhere are left out and named, the front's label kept
     const crowd = buildReport([
       fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0),
