@@ -1667,14 +1667,15 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
     }
   }
   const options = s.pass === 'quantize' && read ? (read.options as QuantizeOptions) : undefined;
+  const fusedFloat = options && fusedLeftFloat(sofar.read!.structure, options);
   // (kept through a pass that writes no float weight: drop-layers removes layers, optimize fuses no integer weight back)
   const quantizedAll =
     options && quantizesEveryTarget(sofar.read!.structure, options)
       ? { quantizedAll: { mode: modeName(options.mode) } }
       : options && !options.embeddings && quantizesEveryTarget(sofar.read!.structure, options, { tables: false })
         ? { quantizedAll: { mode: modeName(options.mode), tablesFloat: true as const } }
-        : options && fusedLeftFloat(sofar.read!.structure, options)
-          ? { quantizedAll: { mode: modeName(options.mode), fusedFloat: fusedLeftFloat(sofar.read!.structure, options)! } }
+        : options && fusedFloat
+          ? { quantizedAll: { mode: modeName(options.mode), fusedFloat } }
           : sofar.quantizedAll !== undefined &&
               KEEPS_QUANTIZED.has(s.pass) &&
               !(s.pass === 'drop-layers' && sofar.quantizedAll.fusedFloat && !everyLayerFused(sofar.quantizedAll.fusedFloat))
