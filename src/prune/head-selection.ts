@@ -63,6 +63,11 @@ export function comparableScores(method: HeadImportance, scores: HeadScores): He
   return normalizePerLayer(scores);
 }
 
+/** How many of a model's `total` heads (those of layers sharing their weights counted once) `ratio` removes: ratio × total, rounded half up. */
+export function headsRemovedBy(ratio: number, total: number): number {
+  return Math.round(ratio * total);
+}
+
 /**
  * The `count` lowest-scored heads, keeping at least `minPerLayer` heads in every layer (`left` = heads each layer
  * has now). Ties break by layer then head, so the choice is deterministic.
@@ -135,7 +140,7 @@ export async function selectHeadsInSteps(
   // original head ids still present, per group, in the current model's order
   const present = groups.map((g) => Array.from({ length: headsOf(g[0]!) }, (_, h) => h));
   const total = present.reduce((n, p) => n + p.length, 0);
-  const target = Math.round(o.ratio * total);
+  const target = headsRemovedBy(o.ratio, total);
   const steps = Math.max(1, Math.min(o.steps ?? defaultSteps(o.importance, o.ratio), Math.max(1, target)));
   if (o.importance === 'ablation' || o.importance === 'gradient') requireSequenceClassifier(model, s, o.importance);
   requireFloat32Outputs(model, s, o);

@@ -19,7 +19,7 @@ import { keepLinearInputs, keepLinearOutputs, replaceConstantNodeFor, replaceIni
 import { checkGroupsAgree, sharingGroups } from './sharing.ts';
 import { keepColumns, keepEntries, unitFeatures } from './weights.ts';
 import type { HeadImportance, HeadScores } from './head-importance.ts';
-import { lowestHeads, selectHeadsInSteps, type HeadSelection } from './head-selection.ts';
+import { headsRemovedBy, lowestHeads, selectHeadsInSteps, type HeadSelection } from './head-selection.ts';
 import { PRUNE_HEADS, type ImportanceTarget } from './settings.ts';
 import { attentionQuantization, refuseQuantized } from './float-weights.ts';
 import { layerRange } from './layers.ts';
@@ -49,7 +49,7 @@ export function selectHeads(scores: HeadScores, ratio: number, minPerLayer = 0):
   const all = scores.reduce((n, row) => n + row.length, 0);
   return lowestHeads(
     scores,
-    Math.round(ratio * all),
+    headsRemovedBy(ratio, all),
     scores.map((r) => r.length),
     minPerLayer,
   );
@@ -146,9 +146,9 @@ function checkHeadList(shape: PassShape, heads: Record<number, number[]>): void 
  */
 function checkRatioKeepsAHead(ratio: number, minHeadsPerLayer: number, heads: readonly number[], shared: readonly number[][]): void {
   const total = shared.reduce((n, g) => n + heads[g[0]!]!, 0);
-  if (minHeadsPerLayer > 0 || total === 0 || Math.round(ratio * total) < total) return;
+  if (minHeadsPerLayer > 0 || total === 0 || headsRemovedBy(ratio, total) < total) return;
   const counted = shared.length < heads.length ? ', those of layers sharing their weights counted once' : '';
-  // (round(r × total) < total for every r below 1 - 0.5 / total; said to 4 places, rounded down)
+  // (headsRemovedBy(r, total) < total for every r below 1 - 0.5 / total; said to 4 places, rounded down)
   const below = Math.floor((1 - 0.5 / total) * 1e4) / 1e4;
   throw new SettingsError(
     `prune-heads: ratio ${ratio} rounds to every head of the model (${total} of ${total}${counted}), leaving no attention in any layer, where a ratio (below 1) keeps some: give one below ${below}, or list the heads to remove them all`,
