@@ -46,6 +46,9 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // Stop 49: a BertPreTokenizer or WhitespaceSplit behind no normalizer cleaning the text splits on White_Space, as
   // tokenizers' char::is_whitespace, where it split on JS's \s (U+FEFF splitting a word, U+0085 not).
   { version: 7, changed: (t) => t.unicodeWhitespaceSplit },
+  // Stop 49: a Split's or Replace's regex reads `\w`, `\W`, `\b`, `\B` outside a class as Oniguruma's word class, as
+  // tokenizers does, where ², ³, ¹, ¼, ½ and ¾ were word characters there.
+  { version: 8, changed: (t) => t.onigurumaWordClass },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

@@ -734,3 +734,34 @@ describe('a BertPreTokenizer or WhitespaceSplit behind no normalizer cleaning th
     expect(tokenizer({ type: 'BertPreTokenizer' }, clean).encode('a\uFEFFb a\u0085b', null, 16).ids).toEqual([3, 3]);
   });
 });
+
+describe("a Split or Replace whose regex has Oniguruma's word escapes", () => {
+  // x 1, ² 2, x² 3, y 4, x²y 5 (a WordLevel model: a pre-token it lacks is <unk>, 0)
+  const vocab = { '<unk>': 0, x: 1, '²': 2, 'x²': 3, y: 4, 'x²y': 5, xy: 6 };
+  const tokenizer = (pre: object | null, normalizer: object | null = null) =>
+    tokenizerFromJson(
+      {
+        version: '1.0',
+        added_tokens: [],
+        normalizer,
+        pre_tokenizer: pre,
+        post_processor: null,
+        decoder: null,
+        model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
+      },
+      {},
+      'tokenizer.json',
+    );
+  const split = (regex: string, behavior: string, invert: boolean) => ({ type: 'Split', pattern: { Regex: regex }, behavior, invert });
+
+  it("reads \\w, \\W, \\b and \\p{Word} outside a class as Oniguruma's word class (CR_Word: no ², ³, ¹, ¼, ½, ¾), as tokenizers compiles them, where @huggingface/tokenizers took ² as a word character there (and not within a class)", () => {
+    expect(tokenizer(split('\\w+', 'Removed', true)).encode('x²', null, 16).ids).toEqual([1]);
+    expect(tokenizer(split('\\p{Word}+', 'Removed', true)).encode('x²', null, 16).ids).toEqual([1]);
+    expect(tokenizer(split('\\W', 'Isolated', false)).encode('x²y', null, 16).ids).toEqual([1, 2, 4]);
+    expect(tokenizer(split('\\b', 'Isolated', false)).encode('x²', null, 16).ids).toEqual([1, 2]);
+    expect(tokenizer({ type: 'Sequence', pretokenizers: [split('[\\w]+', 'Removed', true)] }).encode('x²', null, 16).ids).toEqual([1]);
+    // a Replace normalizer likewise; `\b` within a class is a backspace, left as it is
+    expect(tokenizer(null, { type: 'Replace', pattern: { Regex: '\\W' }, content: '' }).encode('x²y', null, 16).ids).toEqual([6]);
+    expect(tokenizer(null, { type: 'Replace', pattern: { Regex: '[\\b]' }, content: '' }).encode('x\by', null, 16).ids).toEqual([6]);
+  });
+});

@@ -159,3 +159,38 @@ describe('--format transformers.js of a BertPreTokenizer or WhitespaceSplit behi
     }
   }, 30_000);
 });
+
+describe("--format transformers.js of a Split whose regex has Oniguruma's word escapes", () => {
+  it("gives in transformers.js eval's ids for ² beside a word (no word character to Oniguruma's \\w and \\b, as tokenizers reads them), where @huggingface/tokenizers took it as one", async () => {
+    const config = tinyBertConfig();
+    const hf = join(root, 'word-class');
+    writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 6 }));
+    const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'x', '²', 'x²', 'y'];
+    const tokenizer = {
+      version: '1.0',
+      added_tokens: vocab
+        .slice(0, 5)
+        .map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+      normalizer: null,
+      pre_tokenizer: {
+        type: 'Sequence',
+        pretokenizers: [
+          { type: 'Split', pattern: { Regex: '\\s+' }, behavior: 'Removed', invert: false },
+          { type: 'Split', pattern: { Regex: '\\b' }, behavior: 'Isolated', invert: false },
+        ],
+      },
+      post_processor: { type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] },
+      decoder: null,
+      model: { type: 'WordLevel', unk_token: '[UNK]', vocab: Object.fromEntries(vocab.map((t, i) => [t, i])) },
+    };
+    writeFileSync(join(hf, 'tokenizer.json'), JSON.stringify(tokenizer));
+    const out = join(root, 'word-class-tjs');
+    await exportToTransformersJs(hf, out);
+    const theirs = await AutoTokenizer.from_pretrained(out);
+    const ours = loadTokenizer(hf);
+    const text = 'x² y';
+    expect(Array.from(theirs(text).input_ids.data as BigInt64Array, Number)).toEqual(ours.encode(text, null, 64).ids);
+    // (what eval gives, as tokenizers' Oniguruma finds a word boundary between x and ²)
+    expect(ours.encode(text, null, 64).ids).toEqual([2, 5, 6, 8, 3]);
+  }, 30_000);
+});

@@ -256,6 +256,36 @@ describe('a tokenizer with a Whitespace, Digits, WhitespaceSplit or BertPreToken
   });
 });
 
+describe('a tokenizer whose Split or Replace regex has a word escape outside a class', () => {
+  it("is at reading version 8 (now Oniguruma's word class, where ², ³, ¹, ¼, ½ and ¾ were word characters); 1 where its escapes are within a class or none", () => {
+    const root = mkdtempSync(join(tmpdir(), 'word-class-reading-'));
+    try {
+      const folder = (name: string, preTokenizer: object | null, normalizer: object | null = null) => {
+        const dir = join(root, name);
+        mkdirSync(dir);
+        const model = { type: 'WordLevel', unk_token: '<unk>', vocab: { '<unk>': 0, a: 1 } };
+        writeFileSync(
+          join(dir, 'tokenizer.json'),
+          JSON.stringify({ version: '1.0', added_tokens: [], normalizer, pre_tokenizer: preTokenizer, post_processor: null, decoder: null, model }),
+        );
+        return dir;
+      };
+      const split = (regex: string) => ({ type: 'Split', pattern: { Regex: regex }, behavior: 'Isolated', invert: false });
+      const versions = [
+        folder('split-w', split('\\w+')),
+        folder('in-sequence-b', { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, split('\\b')] }, { type: 'BertNormalizer', clean_text: true }),
+        folder('replace-normalizer', null, { type: 'Replace', pattern: { Regex: '\\W' }, content: '' }),
+        folder('within-class', split('[\\w\\s]+')),
+        folder('escaped-backslash', split('\\\\w')),
+        folder('digits-only', split('\\d+')),
+      ].map((dir) => tokenizerReadingVersion(dir, false));
+      expect(versions).toEqual([8, 8, 8, 1, 1, 1]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a tokenizer whose class returns no token types', () => {
   it('is at reading version 5 on pairs where its template gave the second text type 1 (now 0); 1 on single texts, and where the class returns them', () => {
     const root = mkdtempSync(join(tmpdir(), 'types-reading-'));
