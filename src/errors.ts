@@ -54,6 +54,30 @@ export class UsageError extends SettingsError {
   override name = 'UsageError';
 }
 
+/**
+ * The range an integer flag takes, as every integer flag's refusal words it: `an integer from 1 to 2^53 − 1`, its own
+ * upper bound where it has one, else 2^53 − 1, the largest whole number a flag's value is read exactly up to (`--seed
+ * 1e16` is a whole number, past it).
+ */
+function integerRange(min: number, max: number = Number.MAX_SAFE_INTEGER): string {
+  return `an integer from ${min} to ${max === Number.MAX_SAFE_INTEGER ? '2^53 − 1' : max}`;
+}
+
+/**
+ * Throws `error` (SettingsError, or UsageError where the CLI checks the flag) `--flag V: expected an integer from MIN
+ * to MAX` (integerRange; `note` after it) unless `value` is such an integer: the one check of every integer flag.
+ */
+export function checkIntegerFlag(
+  flag: string,
+  value: number,
+  min: number,
+  o: { max?: number; note?: string; error?: new (message: string) => UserError } = {},
+): void {
+  const max = o.max ?? Number.MAX_SAFE_INTEGER;
+  if (Number.isSafeInteger(value) && value >= min && value <= max) return;
+  throw new (o.error ?? SettingsError)(`${flag} ${value}: expected ${integerRange(min, max)}${o.note ? ` ${o.note}` : ''}`);
+}
+
 /** Malformed data files (GLUE TSV, config.json, tokenizer files). */
 export class DataError extends UserError {
   override name = 'DataError';

@@ -8,7 +8,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { checkModelOutputName, realPathOf } from '../export/destination.ts';
 import { checkMaxLength } from '../eval/graph-checks.ts';
 import type { Argv } from 'yargs';
-import { SettingsError, UsageError } from '../errors.ts';
+import { checkIntegerFlag, SettingsError, UsageError } from '../errors.ts';
 import { settingWord } from '../pass/settings.ts';
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { locateModel } from '../onnx/locate.ts';
@@ -212,7 +212,7 @@ function settingsOf(a: TrainingArgs): Partial<TrainSettings> {
 }
 
 function positiveInt(flag: string, v: number | undefined): void {
-  if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw new UsageError(`--${flag} must be a positive integer (got ${v})`);
+  if (v !== undefined) checkIntegerFlag(`--${flag}`, v, 1, { error: UsageError });
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { sha256Bytes } from '../files.ts';
-import { SettingsError } from '../errors.ts';
+import { checkIntegerFlag, SettingsError } from '../errors.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { loadSplit, splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
@@ -62,7 +62,7 @@ export function calibrationTask(name: string, flag?: string): TaskDefinition {
  */
 export function checkCalibrationSettings(o: Pick<CalibrationOptions, 'task' | 'examples' | 'maxLength'>): { task: TaskDefinition; count: number } {
   const count = o.examples ?? DEFAULT_CALIBRATION_EXAMPLES;
-  if (!Number.isInteger(count) || count < 1) throw new SettingsError(`--calibration-examples ${count}: expected a positive integer`);
+  checkIntegerFlag('--calibration-examples', count, 1);
   const task = calibrationTask(o.task, '--calibrate');
   checkMaxLength(o.maxLength);
   return { task, count };

@@ -5,7 +5,7 @@
  * (`scoreTask`).
  */
 import { existsSync } from 'node:fs';
-import { DataError, SettingsError } from '../errors.ts';
+import { checkIntegerFlag, DataError, SettingsError } from '../errors.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { loadSplit, officialRowsNote, skippedRowsNote, splitFile, splitNotFound, type GlueDataset } from '../glue/dataset.ts';
 import { lookupTasks, normalizeTaskName, resolveTasks, taskNameList } from '../glue/registry.ts';
@@ -244,7 +244,7 @@ export function evalSettings(opts: Pick<EvalOptions, 'split' | 'submissionDir' |
     throw new SettingsError('--submission writes GLUE server files from test predictions: add --split test');
   }
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new SettingsError(`--batch-size must be a positive integer, got ${batchSize}`);
+  checkIntegerFlag('--batch-size', batchSize, 1);
   checkThreads(opts.threads);
   checkMaxLength(opts.maxLength);
   return { split, batchSize, tasks: resolveTasks(opts.tasks, split) };

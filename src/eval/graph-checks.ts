@@ -8,7 +8,7 @@ import { inputLimits, sequenceProblem, type InputLimits } from '../bert/input-li
 import { discovered, idsInputName, roleByName } from '../bert/model-inputs.ts';
 import { idTableRows } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
-import { DataError, SettingsError } from '../errors.ts';
+import { checkIntegerFlag, DataError, SettingsError } from '../errors.ts';
 import type { Dim, Model } from '../onnx/graph.ts';
 import type { GraphInterface } from '../onnx/load.ts';
 import { labelCountSource } from './labels.ts';
@@ -130,9 +130,7 @@ export function evalLength(
  * the same check for eval, train, distill and compress --calibrate (and a sweep's maxLength), before any file is read.
  */
 export function checkMaxLength(maxLength: number | undefined): void {
-  if (maxLength !== undefined && !(Number.isSafeInteger(maxLength) && maxLength >= 2)) {
-    throw new SettingsError(`--max-length: expected an integer ≥ 2, got ${maxLength}`);
-  }
+  if (maxLength !== undefined) checkIntegerFlag('--max-length', maxLength, 2);
 }
 
 /**

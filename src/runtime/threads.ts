@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { SettingsError } from '../errors.ts';
+import { checkIntegerFlag } from '../errors.ts';
 
 /** The most intra-op threads a session may be given: more only oversubscribes the cores (and can hang). */
 export const MAX_THREADS = 256;
@@ -12,8 +12,7 @@ export const MAX_THREADS = 256;
 /** Throws a one-line SettingsError unless `threads` (a `--threads` value) is an integer in [0, MAX_THREADS]. */
 export function checkThreads(threads: number | undefined): void {
   if (threads === undefined) return;
-  if (!Number.isInteger(threads) || threads < 0) throw new SettingsError(`--threads ${threads}: expected an integer ≥ 0`);
-  if (threads > MAX_THREADS) throw new SettingsError(`--threads ${threads}: at most ${MAX_THREADS} (0: one per physical core)`);
+  checkIntegerFlag('--threads', threads, 0, { max: MAX_THREADS, note: '(0: one per physical core)' });
 }
 
 /** Where one logical CPU sits: its package (socket) and its core within the package. */

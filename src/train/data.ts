@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Rng } from '../bert/random.ts';
-import { SettingsError } from '../errors.ts';
+import { checkIntegerFlag, SettingsError } from '../errors.ts';
 import { tokenBatch } from '../eval/batching.ts';
 import { defaultMaxLength } from '../eval/evaluate.ts';
 import { mapModelLabels, type LabelMapping } from '../eval/labels.ts';
@@ -92,7 +92,7 @@ export function loadTrainingSet(o: TrainingSetOptions): TrainingSet & { readonly
   const config = typeof o.modelConfig === 'string' ? readModelConfig(o.modelConfig) : (o.modelConfig ?? EMPTY_MODEL_CONFIG);
   const tokenizer = typeof o.tokenizer === 'string' ? loadTokenizer(o.tokenizer) : o.tokenizer;
   const maxLength = o.maxLength ?? config.maxLength ?? defaultMaxLength(tokenizer.modelMaxLength);
-  if (!(Number.isSafeInteger(maxLength) && maxLength > 0)) throw new SettingsError(`--max-length ${maxLength}: expected a positive integer`);
+  checkIntegerFlag('--max-length', maxLength, 1);
   const seed = o.seed ?? 0;
   const numLabels = task.regression ? 1 : (config.numLabels ?? task.labels.length);
   const labelMapping = mapModelLabels(task, config.id2label, numLabels, config.numLabels !== null ? (config.file ?? undefined) : undefined);
@@ -135,9 +135,7 @@ export function loadTrainingSet(o: TrainingSetOptions): TrainingSet & { readonly
  * file order, so a smaller budget is a subset of a larger one.
  */
 export function chooseRows(n: number, maxExamples: number | undefined, seed: number, stream = 'train/subset'): Int32Array {
-  if (maxExamples !== undefined && !(Number.isSafeInteger(maxExamples) && maxExamples > 0)) {
-    throw new SettingsError(`--max-examples ${maxExamples}: expected a positive integer`);
-  }
+  if (maxExamples !== undefined) checkIntegerFlag('--max-examples', maxExamples, 1);
   if (maxExamples === undefined || maxExamples >= n) return Int32Array.from({ length: n }, (_, i) => i);
   return permutation(n, new Rng(seed, stream)).slice(0, maxExamples).sort();
 }

@@ -29,7 +29,7 @@ import { skippedRowsNote } from '../glue/dataset.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
-import { FS_REASONS, SettingsError, UserError } from '../errors.ts';
+import { checkIntegerFlag, FS_REASONS, SettingsError, UserError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
 import { trainingVersion } from './versions.ts';
 import { loadTrainingSet } from './data.ts';
@@ -310,11 +310,8 @@ export function defaultCacheDir(): string {
 /** Settings with defaults, each checked (one-line SettingsError naming the flag). */
 export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSettings> | undefined): { settings: TrainSettings; distill?: DistillSettings } {
   const settings: TrainSettings = { ...DEFAULT_TRAIN_SETTINGS, ...dropUndefined(s) };
-  const positiveInt = (v: number, flag: string) => {
-    if (!(Number.isSafeInteger(v) && v > 0)) throw new SettingsError(`${flag} must be a positive integer (got ${v})`);
-  };
-  positiveInt(settings.epochs, '--epochs');
-  positiveInt(settings.batchSize, '--batch-size');
+  checkIntegerFlag('--epochs', settings.epochs, 1);
+  checkIntegerFlag('--batch-size', settings.batchSize, 1);
   if (!(settings.lr > 0 && Number.isFinite(settings.lr))) throw new SettingsError(`--lr must be a positive number (got ${settings.lr})`);
   if (settings.embeddingLr !== undefined) settings.embeddingLr = parseEmbeddingLr(settings.embeddingLr);
   // (finite: an infinite decay turns every weight to -Infinity or NaN at the first step)
@@ -323,9 +320,8 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   if (!(settings.warmupRatio >= 0 && settings.warmupRatio <= 1)) throw new SettingsError(`--warmup must be in [0, 1] (got ${settings.warmupRatio})`);
   if (!(settings.maxGradNorm >= 0)) throw new SettingsError(`--clip must be ≥ 0 (got ${settings.maxGradNorm})`);
   if (!(settings.dropout >= 0 && settings.dropout < 1)) throw new SettingsError(`--dropout must be in [0, 1) (got ${settings.dropout})`);
-  if (!(Number.isSafeInteger(settings.seed) && settings.seed >= 0)) throw new SettingsError(`--seed must be an integer ≥ 0 (got ${settings.seed})`);
-  if (!(Number.isSafeInteger(settings.checkpointEvery) && settings.checkpointEvery >= 0))
-    throw new SettingsError(`--checkpoint-every must be an integer ≥ 0 (got ${settings.checkpointEvery})`);
+  checkIntegerFlag('--seed', settings.seed, 0);
+  checkIntegerFlag('--checkpoint-every', settings.checkpointEvery, 0);
   // (onnxruntime makes the threads it is given: a million fails to load the model with std::bad_alloc)
   checkThreads(settings.threads);
   if (!d) return { settings };
@@ -342,16 +338,14 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   }
   if (distill.stage === 'general' && !distill.intermediate) throw new SettingsError('--stage general distils intermediate layers only: give --intermediate');
   checkStageFlags(distill);
-  if (!(Number.isSafeInteger(distill.augment) && distill.augment >= 0)) throw new SettingsError(`--augment must be an integer ≥ 0 (got ${distill.augment})`);
+  checkIntegerFlag('--augment', distill.augment, 0);
   if (distill.intermediatePhase !== undefined && distill.intermediatePhase !== 'first' && distill.intermediatePhase !== 'joint') {
     throw new SettingsError(`--intermediate-phase must be first or joint (got ${String(distill.intermediatePhase)})`);
   }
   if (distill.pkdWeight !== undefined && !(distill.pkdWeight >= 0 && Number.isFinite(distill.pkdWeight))) {
     throw new SettingsError(`--pkd-weight must be a number ≥ 0 (got ${distill.pkdWeight})`);
   }
-  if (distill.intermediateEpochs !== undefined && !(Number.isSafeInteger(distill.intermediateEpochs) && distill.intermediateEpochs > 0)) {
-    throw new SettingsError(`--intermediate-epochs must be a positive integer (got ${distill.intermediateEpochs})`);
-  }
+  if (distill.intermediateEpochs !== undefined) checkIntegerFlag('--intermediate-epochs', distill.intermediateEpochs, 1);
   return { settings, distill };
 }
 

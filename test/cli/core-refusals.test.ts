@@ -136,10 +136,16 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
       /--quantize-embeddings=maybe: expected yes/,
     ],
     ['compress --json=2', () => [tiny.path, '--prune-ffn', '0.5', '--json=2', '-o', out()], /--json=2: expected yes/],
-    ['eval --threads -3', () => ['eval', tiny.dir, '--task', 'SST-2', '--threads', '-3'], /--threads -3: expected an integer ≥ 0/],
-    ['eval --threads 1.5', () => ['eval', tiny.dir, '--task', 'SST-2', '--threads', '1.5'], /--threads 1\.5: expected an integer ≥ 0/],
-    ['eval --threads 1000', () => ['eval', tiny.dir, '--task', 'SST-2', '--threads', '1000'], /--threads 1000: at most 256/],
-    ['bench --threads 1000', () => ['bench', tiny.path, '--threads', '1000'], /--threads 1000: at most 256/],
+    ['eval --threads -3', () => ['eval', tiny.dir, '--task', 'SST-2', '--threads', '-3'], /--threads -3: expected an integer from 0 to 256/],
+    ['eval --threads 1.5', () => ['eval', tiny.dir, '--task', 'SST-2', '--threads', '1.5'], /--threads 1\.5: expected an integer from 0 to 256/],
+    ['eval --threads 1000', () => ['eval', tiny.dir, '--task', 'SST-2', '--threads', '1000'], /--threads 1000: expected an integer from 0 to 256/],
+    // (--batch-size 1e16 is a whole number, past the 2^53 − 1 every integer flag is read up to)
+    [
+      'eval --batch-size 1e16',
+      () => ['eval', tiny.dir, '--task', 'SST-2', '--batch-size', '1e16'],
+      /^compress: --batch-size 10000000000000000: expected an integer from 1 to 2\^53 − 1$/m,
+    ],
+    ['bench --threads 1000', () => ['bench', tiny.path, '--threads', '1000'], /--threads 1000: expected an integer from 0 to 256/],
     ['eval --split train', () => ['eval', tiny.dir, '--task', 'SST-2', '--split', 'train'], /^compress: split "train": expected one of "dev", "test"$/m],
     ['data foo', () => ['data', 'foo'], /^compress: action "foo": expected one of "download"$/m],
     [

@@ -36,7 +36,7 @@ describe('exit codes', () => {
     [[model, '--importance', 'ablation', '-o', out], /^compress: --importance sets prune-heads's importance, but no --prune-heads is given$/],
     [[model, '--prune-heads', '0.5'], /^compress: missing -o\/--output/],
     [['eval', model, '--tasks', 'FOO'], /^compress: unknown task 'FOO'/],
-    [['eval', model, '--task', 'SST-2', '--batch-size', '0'], /^compress: --batch-size must be a positive integer, got 0$/],
+    [['eval', model, '--task', 'SST-2', '--batch-size', '0'], /^compress: --batch-size 0: expected an integer from 1 to 2\^53 − 1$/],
     [['train', model, '--task', 'FOO', '-o', out], /^compress: unknown task 'FOO'/],
     [['bench', model, '--batch', '0'], /^compress: --batch 0: expected positive integers/],
     [['inspect', model, '--jsno'], /^compress: unknown flag --jsno/],
@@ -73,30 +73,42 @@ describe('exit codes', () => {
     [['data', 'download', '--tasks', 'FOO', '--dir', join(root, 'glue')], /^compress: unknown task 'FOO'/],
     [['data', 'download', '--tasks', 'SST-2', '--dir', join(root, 'glue'), '--base-url', 'notaurl'], /^compress: --base-url notaurl: not a URL/],
     // --threads as eval's
-    [['train', model, '--task', 'SST-2', '-o', out, '--threads', '-1'], /^compress: --threads -1: expected an integer ≥ 0$/],
-    [['distill', '--teacher', model, '--student', 'every-other', '--task', 'SST-2', '-o', out, '--threads', '1000'], /^compress: --threads 1000: at most 256 /],
+    [
+      ['train', model, '--task', 'SST-2', '-o', out, '--threads', '-1'],
+      /^compress: --threads -1: expected an integer from 0 to 256 \(0: one per physical core\)$/,
+    ],
+    [
+      ['distill', '--teacher', model, '--student', 'every-other', '--task', 'SST-2', '-o', out, '--threads', '1000'],
+      /^compress: --threads 1000: expected an integer from 0 to 256 /,
+    ],
     // bench's timing flags, as its --batch
     [['bench', model, '--repeats', '0'], /^compress: --repeats 0: expected integers ≥ 1$/],
     [['bench', model, '--warmup', '-1'], /^compress: --warmup -1: expected integers ≥ 0$/],
     [['bench', model, '--max-time', '0'], /^compress: --max-time 0: expected a number of seconds > 0$/],
-    [['bench', model, '--threads', '-1'], /^compress: --threads -1: expected an integer ≥ 0$/],
+    [['bench', model, '--threads', '-1'], /^compress: --threads -1: expected an integer from 0 to 256 \(0: one per physical core\)$/],
     // calibration's task, number of examples and length, as train's --task and --max-length
     [[model, '--quantize', 'int8-static', '--calibrate', 'FOO', '-o', out], /^compress: unknown task 'FOO'/],
     [[model, '--quantize', 'int8-static', '--calibrate', 'AX', '-o', out], /^compress: --calibrate AX: AX has no train split /],
     [
       [model, '--quantize', 'int8-static', '--calibrate', 'SST-2', '--calibration-examples', '0', '-o', out],
-      /^compress: --calibration-examples 0: expected a positive integer$/,
+      /^compress: --calibration-examples 0: expected an integer from 1 to 2\^53 − 1$/,
     ],
     [
       [model, '--prune-heads', '0.5', '--importance', 'gradient', '--calibrate', 'SST-2', '--calibration-examples', '1.5', '-o', out],
-      /^compress: --calibration-examples 1.5: expected a positive integer$/,
+      /^compress: --calibration-examples 1.5: expected an integer from 1 to 2\^53 − 1$/,
     ],
-    [[model, '--quantize', 'mixed:0.5', '--calibrate', 'SST-2', '--max-length', '0', '-o', out], /^compress: --max-length: expected an integer ≥ 2, got 0$/],
-    [[model, '--quantize', 'mixed:0.5', '--calibrate', 'SST-2', '--max-length', '1', '-o', out], /^compress: --max-length: expected an integer ≥ 2, got 1$/],
+    [
+      [model, '--quantize', 'mixed:0.5', '--calibrate', 'SST-2', '--max-length', '0', '-o', out],
+      /^compress: --max-length 0: expected an integer from 2 to 2\^53 − 1$/,
+    ],
+    [
+      [model, '--quantize', 'mixed:0.5', '--calibrate', 'SST-2', '--max-length', '1', '-o', out],
+      /^compress: --max-length 1: expected an integer from 2 to 2\^53 − 1$/,
+    ],
     // --max-length below 2 (no token of text between [CLS] and [SEP]): eval's as train's, before the model is read
-    [['eval', model, '--task', 'SST-2', '--max-length', '1'], /^compress: --max-length: expected an integer ≥ 2, got 1$/],
-    [['eval', join(root, 'absent'), '--task', 'SST-2', '--max-length', '0'], /^compress: --max-length: expected an integer ≥ 2, got 0$/],
-    [['train', model, '--task', 'SST-2', '-o', out, '--max-length', '1'], /^compress: --max-length: expected an integer ≥ 2, got 1$/],
+    [['eval', model, '--task', 'SST-2', '--max-length', '1'], /^compress: --max-length 1: expected an integer from 2 to 2\^53 − 1$/],
+    [['eval', join(root, 'absent'), '--task', 'SST-2', '--max-length', '0'], /^compress: --max-length 0: expected an integer from 2 to 2\^53 − 1$/],
+    [['train', model, '--task', 'SST-2', '-o', out, '--max-length', '1'], /^compress: --max-length 1: expected an integer from 2 to 2\^53 − 1$/],
     // an -o (eval's --out) naming a file of the input: the command line names the input as its output
     [
       [model, '--prune-ffn', '0.5', '-o', join(model, 'model.onnx')],

@@ -416,13 +416,23 @@ describe('compress train / distill: refusals before any work, one line each', ()
       ),
     ]),
     ['unknown task', (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'every-other', '--task', 'sst3', '-o', o], /unknown task 'sst3'/],
-    ['zero epochs', (o: string) => distill(o, '--epochs', '0'), /--epochs must be a positive integer \(got 0\)/],
-    ['fractional batch size', (o: string) => distill(o, '--batch-size', '2.5'), /--batch-size must be a positive integer/],
+    ['zero epochs', (o: string) => distill(o, '--epochs', '0'), /--epochs 0: expected an integer from 1 to 2\^53 − 1/],
+    ['fractional batch size', (o: string) => distill(o, '--batch-size', '2.5'), /--batch-size 2\.5: expected an integer from 1 to 2\^53 − 1/],
     ['warmup above 1', (o: string) => distill(o, '--warmup', '2'), /--warmup must be in \[0, 1\]/],
     ['dropout 1', (o: string) => distill(o, '--dropout', '1'), /--dropout must be in \[0, 1\)/],
-    ['negative threads', (o: string) => distill(o, '--threads', '-1'), /--threads -1: expected an integer ≥ 0/],
-    ['--max-length 1 (as a sweep refuses maxLength 1)', (o: string) => distill(o, '--max-length', '1'), /--max-length: expected an integer ≥ 2, got 1$/m],
-    ['zero max-examples', (o: string) => distill(o, '--max-examples', '0'), /--max-examples must be a positive integer/],
+    ['negative threads', (o: string) => distill(o, '--threads', '-1'), /--threads -1: expected an integer from 0 to 256/],
+    [
+      '--max-length 1 (as a sweep refuses maxLength 1)',
+      (o: string) => distill(o, '--max-length', '1'),
+      /--max-length 1: expected an integer from 2 to 2\^53 − 1$/m,
+    ],
+    ['zero max-examples', (o: string) => distill(o, '--max-examples', '0'), /--max-examples 0: expected an integer from 1 to 2\^53 − 1/],
+    // a whole number past 2^53 − 1 written as 1e16: refused naming the range it is outside, not 'an integer ≥ 0', which it is
+    ...['--seed', '--epochs', '--max-examples', '--checkpoint-every', '--augment', '--intermediate-epochs'].map((flag) => [
+      `${flag} 1e16`,
+      (o: string) => distill(o, flag, '1e16', ...(flag === '--intermediate-epochs' ? ['--intermediate', 'tinybert'] : [])),
+      new RegExp(`^compress: ${flag} 10000000000000000: expected an integer from [01] to 2\\^53 − 1$`, 'm'),
+    ]),
     ['train on a spec', (o: string) => ['train', 'every-other', '--task', 'SST-2', '-o', o], /every-other: no such model/, 1],
     ['-o is the input model', () => ['train', tiny.path, '--task', 'SST-2', '-o', tiny.path], /refusing to overwrite the input model/],
     [

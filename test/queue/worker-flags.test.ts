@@ -10,7 +10,7 @@ const QUEUE = 'redis://127.0.0.1:1/0';
 describe('compress worker: flag values', () => {
   it.each([
     // a point's eval, bench and training refuse more threads: every point taken would fail its 3 runs
-    ['--threads 1000', ['--threads', '1000'], /^compress: --threads 1000: at most 256$/],
+    ['--threads 1000', ['--threads', '1000'], /^compress: --threads 1000: expected an integer from 1 to 256$/],
     // BullMQ's check for lost workers waits a lock's length, a Node timer: longer ones fire after 1 ms, every ms
     ['--lock-seconds 3000000 (35 days)', ['--lock-seconds', '3000000'], /^compress: --lock-seconds 3000000: at most 2147483 \(about 24 days\)$/],
   ])('%s', async (_name, flags, re) => {

@@ -11,7 +11,7 @@ import { compressToTransformersJs, exportToTransformersJs } from '../../export/t
 import { loadInput } from '../../export/compress.ts';
 import { floatFolderFile } from '../../eval/model-files.ts';
 import { locateModel } from '../../onnx/locate.ts';
-import { SettingsError, UsageError } from '../../errors.ts';
+import { checkIntegerFlag, SettingsError, UsageError } from '../../errors.ts';
 import { FORCE_FLAG, checkModelOutputFlags, err, out, tokenizerFlag, type CliCommand } from '../command.ts';
 import { localCheckpoint } from '../model-ref.ts';
 
@@ -52,7 +52,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
     if (!args.output) throw new UsageError('missing -o/--output: where to write the ONNX model');
     checkModelOutputFlags(args.output, args.format, args.force);
     const seed = args['seed-missing'];
-    if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0)) throw new UsageError(`--seed-missing must be an integer ≥ 0 (got ${seed})`);
+    if (seed !== undefined) checkIntegerFlag('--seed-missing', seed, 0, { error: UsageError });
     if (args.format === 'transformers.js') {
       const source = await localCheckpoint(args.folder);
       const onnx = isCheckpoint(source) ? undefined : locateModel(source);

@@ -9,7 +9,7 @@
 import { shellWord } from '../../shell-word.ts';
 import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
-import { UsageError } from '../../errors.ts';
+import { checkIntegerFlag, UsageError } from '../../errors.ts';
 import {
   counted,
   createSweepProgress,
@@ -106,7 +106,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
         describe: 'check and plan the sweep file, and list its points (models × pipelines, grids expanded), running none and creating nothing',
       }) as unknown as Argv<SweepArgs>,
   run: async (args) => {
-    if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new UsageError(`--jobs ${args.jobs}: expected a positive integer`);
+    checkIntegerFlag('--jobs', args.jobs, 1, { error: UsageError });
     const store = args.store ?? defaultStore(args.file);
     // (a --store naming a folder or a device: the command line's mistake, as an -o naming one is)
     if (args.store !== undefined) commandLineCheck(() => checkOutputKinds([store], `--store ${store}`));

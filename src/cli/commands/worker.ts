@@ -6,7 +6,7 @@
  * Logic lives in src/queue.
  */
 import type { Argv } from 'yargs';
-import { UsageError } from '../../errors.ts';
+import { checkIntegerFlag, UsageError } from '../../errors.ts';
 import { MAX_THREADS } from '../../runtime/threads.ts';
 import { pointLine, pointName, type SweepPoint } from '../../sweep/index.ts';
 import { MAX_TIMER_MS } from '../../timers.ts';
@@ -70,11 +70,9 @@ export const workerCommand: CliCommand<WorkerArgs> = {
         describe: "a job's lock; a dead worker's point is rerun elsewhere about this long after it died",
       }) as unknown as Argv<WorkerArgs>,
   run: async (args) => {
-    if (!Number.isInteger(args.concurrency) || args.concurrency < 1) throw new UsageError(`--concurrency ${args.concurrency}: expected a positive integer`);
-    if (args.threads !== undefined && (!Number.isInteger(args.threads) || args.threads < 1))
-      throw new UsageError(`--threads ${args.threads}: expected a positive integer`);
-    // (as eval, bench and training refuse more, which would fail every point this worker takes)
-    if (args.threads !== undefined && args.threads > MAX_THREADS) throw new UsageError(`--threads ${args.threads}: at most ${MAX_THREADS}`);
+    checkIntegerFlag('--concurrency', args.concurrency, 1, { error: UsageError });
+    // (at most MAX_THREADS, as eval, bench and training refuse more, which would fail every point this worker takes)
+    if (args.threads !== undefined) checkIntegerFlag('--threads', args.threads, 1, { max: MAX_THREADS, error: UsageError });
     if (!(args['lock-seconds'] >= 1)) throw new UsageError(`--lock-seconds ${args['lock-seconds']}: expected at least 1`);
     // (BullMQ waits a lock's length between its checks for lost workers: a Node timer, which fires after 1 ms when given more)
     if (args['lock-seconds'] > MAX_LOCK_SECONDS) throw new UsageError(`--lock-seconds ${args['lock-seconds']}: at most ${MAX_LOCK_SECONDS} (about 24 days)`);
