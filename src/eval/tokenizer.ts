@@ -1572,8 +1572,9 @@ export function withOnigurumaWordClasses<T extends object>(json: T): T {
     return regex === pattern.Regex ? leaf : { ...leaf, pattern: { ...pattern, Regex: regex } };
   };
   const { normalizer, pre_tokenizer: pre } = json as { normalizer?: unknown; pre_tokenizer?: unknown };
-  const normalizerOut = normalizer == null ? normalizer : mapSequenceLeaves(normalizer, 'normalizers', rewrite);
-  const preOut = pre == null ? pre : mapSequenceLeaves(pre, 'pretokenizers', rewrite);
+  // (a null or absent one stays as it is: mapSequenceLeaves gives back a part whose every leaf rewrite gives back)
+  const normalizerOut = mapSequenceLeaves(normalizer, 'normalizers', rewrite);
+  const preOut = mapSequenceLeaves(pre, 'pretokenizers', rewrite);
   if (normalizerOut === normalizer && preOut === pre) return json;
   return { ...json, normalizer: normalizerOut, pre_tokenizer: preOut };
 }
