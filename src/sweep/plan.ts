@@ -75,7 +75,15 @@ import { parseHeadList } from '../prune/settings.ts';
 import { sharingGroups } from '../prune/sharing.ts';
 import { sharedLayerGroups } from '../bert/inspect.ts';
 import { layerGroups, parseShareSpec, parseSourceSpec } from '../share/spec.ts';
-import { DEFAULT_DISTILL_SETTINGS, bilstmIntermediateRefusal, classifierFor, distillUse, type DistillSettings, type DistillUse } from '../train/run.ts';
+import {
+  DEFAULT_DISTILL_SETTINGS,
+  bilstmIntermediateRefusal,
+  classifierFor,
+  distillUse,
+  type DistillSettings,
+  type DistillUse,
+  unreadAugmentation,
+} from '../train/run.ts';
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
@@ -553,6 +561,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       if (!existsSync(file)) throw new DataError(`${file}: file not found (GLUE ${name} dev for ${m.name}; set glueDir, --glue-dir or GLUE_DIR)`);
     }
   }
+  if (opts.log) unreadAugmentationWarnings(spec, opts.log);
   const points: SweepPoint[] = [];
   const hash = opts.hash ?? memoizedSha256();
   const local = modelResolver(opts.log);
@@ -787,6 +796,20 @@ function unusedDistillSettings(settings: Record<string, unknown>, task: string):
   };
   const reason = reasons[use.because!];
   return { settings: kept, note: `distill ${written.map((k) => `${k}=${labelValue(settings[k])}`).join(' ')} is unused ${reason}` };
+}
+
+/**
+ * One warning line for each distill step whose augmented examples add nothing to its loss (unreadAugmentation, the
+ * run's own warning, with the step's settings named as the sweep file writes them), before any point runs.
+ */
+function unreadAugmentationWarnings(spec: SweepSpec, log: (line: string) => void): void {
+  for (const p of spec.pipelines) {
+    (p.training ?? []).forEach((t, i) => {
+      if (t?.kind !== 'distill') return;
+      const unread = unreadAugmentation({ ...DEFAULT_DISTILL_SETTINGS, ...t.distill, stage: 'task' }, 'settings');
+      if (unread) log(`warning: pipeline '${p.label}' steps[${i}]: distill ${unread}`);
+    });
+  }
 }
 
 /** A sweep model's graph, the structure discovery finds in it, where it finds one, and the inputs it takes (inputLimits). */

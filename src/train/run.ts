@@ -469,11 +469,18 @@ export function checkTaskSettings(task: TaskDefinition, distill: DistillSettings
  * Why a task stage's augmented examples add nothing to its loss, or undefined where they do: they carry no gold label
  * (their label row is zero), so with alpha 1, no teacher term, and no intermediate-layer KD (whose losses read them,
  * TinyBERT's intermediate phase included) they only take time and dilute each batch's labelled rows (the hard-label
- * term divides by the whole batch). A warning, not a refusal: the run is what was asked, only not what was meant.
+ * term divides by the whole batch). A warning, not a refusal: the run is what was asked, only not what was meant. The
+ * settings are named as `named` gives them: the flags (--augment 2, as the run warns) or a sweep's settings (augment=2,
+ * as a sweep's plan warns before any point runs).
  */
-export function unreadAugmentation(distill: DistillSettings): string | undefined {
+export function unreadAugmentation(
+  distill: Pick<DistillSettings, 'stage' | 'augment' | 'alpha' | 'intermediate'>,
+  named: 'flags' | 'settings' = 'flags',
+): string | undefined {
   if (distill.stage !== 'task' || distill.augment === 0 || distill.alpha !== 1 || distill.intermediate) return undefined;
-  return `--augment ${distill.augment} with --alpha 1: augmented examples have no gold label and alpha 1 gives the teacher no weight, so they add nothing to the loss but time (and dilute each batch's labelled rows); give --alpha below 1 for the teacher's term to read them, or leave out --augment`;
+  const name = (key: 'augment' | 'alpha') => (named === 'flags' ? `--${key}` : key);
+  const given = (key: 'augment' | 'alpha', value: number) => (named === 'flags' ? `--${key} ${value}` : `${key}=${value}`);
+  return `${given('augment', distill.augment)} with ${given('alpha', 1)}: augmented examples have no gold label and alpha 1 gives the teacher no weight, so they add nothing to the loss but time (and dilute each batch's labelled rows); give ${name('alpha')} below 1 for the teacher's term to read them, or leave out ${name('augment')}`;
 }
 
 function dropUndefined<T extends object>(o: T): Partial<T> {

@@ -131,3 +131,27 @@ describe("a sweep's plan of several augmenting points of one teacher", () => {
     expect(vi.mocked(loadWordVocab).mock.calls).toHaveLength(1);
   });
 });
+
+describe("a sweep's plan of a distill step with augment and alpha 1", () => {
+  it('warns before any point runs that its augmented examples add nothing to the loss, as the run warns, where only the point said so as it ran', async () => {
+    const spec = parseSweep(
+      {
+        name: 'aug-alpha',
+        models: [{ path: 'models/wordpiece', tasks: ['SST-2'] }],
+        calibration: false,
+        pipelines: [
+          { name: 'labels', steps: [distill({ student: 'bert:layers=1', augment: 2, alpha: 1 })] },
+          { name: 'teacher', steps: [distill({ student: 'bert:layers=1', augment: 2, alpha: 0.5 })] },
+          { name: 'tinybert', steps: [distill({ student: 'bert:layers=1', augment: 2, alpha: 1, intermediate: 'tinybert' })] },
+        ],
+      },
+      join(root, 'aug-alpha.yaml'),
+      'aug-alpha.yaml',
+    );
+    const lines: string[] = [];
+    await planSweep(spec, { glueDir: join(root, 'glue'), workDir: join(root, 'work-alpha'), log: (l) => lines.push(l) });
+    expect(lines.filter((l) => l.startsWith('warning:'))).toEqual([
+      "warning: pipeline 'labels' steps[0]: distill augment=2 with alpha=1: augmented examples have no gold label and alpha 1 gives the teacher no weight, so they add nothing to the loss but time (and dilute each batch's labelled rows); give alpha below 1 for the teacher's term to read them, or leave out augment",
+    ]);
+  });
+});
