@@ -20,8 +20,8 @@
  * (and their grid values in the label, 'kd(teacher=…, seed=2)', an unnamed grid's label, or a name template's
  * 'S64-{seed}', shown as such), so a teacher or seed grid axis still draws one line, and one label run with another
  * budget in another sweep draws its own, named by what sets it apart; a student made from the point's model (no
- * `student` setting, or every-other) where that is not its teacher is that model's too, so the students one recipe
- * makes of two models are two lines ('kd (model a)'). Points of one line under one teacher (seeds, reruns) are drawn
+ * `student` setting) where that is not its teacher is that model's too, so the students one recipe makes of two models
+ * are two lines ('kd (model a)'), where every-other's, built from its teacher's layers, are one. Points of one line under one teacher (seeds, reruns) are drawn
  * as their mean, with how many runs it averages (`runs`). Each point's tooltip gives its score as a % of its own
  * teacher's and of the panel's largest teacher's (one reference for every student).
  */
@@ -134,11 +134,11 @@ const taskSet = (r: ReportRow): string => Object.keys(r.tasks).join(', ');
 
 /**
  * Whether the student of a point's last distill step is made from the point's model (no `student` setting: the model
- * as its earlier steps left it; 'every-other': its layers), not built from a spec (bert:…, bilstm:…) or read from a file.
+ * as its earlier steps left it), not built from its teacher (every-other: the teacher's even layers, makeStudent; the
+ * point's model only where that is its teacher), from a spec (bert:…, bilstm:…) or read from a file.
  */
 function studentFromModel(row: ReportRow): boolean {
-  const student = (row.steps[lastDistillIndex(row.steps)]?.settings as Record<string, unknown> | undefined)?.student;
-  return student === undefined || student === 'every-other';
+  return (row.steps[lastDistillIndex(row.steps)]?.settings as Record<string, unknown> | undefined)?.student === undefined;
 }
 
 /** Whether two rows were scored on the same tasks (in any order). */
@@ -326,7 +326,8 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
     const steps = recipeSteps(r);
     const label = labels.get(r)!;
     // (a student made from a model other than its teacher is that model's: one of another model is another student,
-    // not a run of the same; one built from a spec or read from a file is the same whichever model's point it is)
+    // not a run of the same; one built from its teacher (every-other), from a spec or read from a file is the same
+    // whichever model's point it is)
     const model = teacher.modelSha256 === r.modelSha256 || !studentFromModel(r) ? undefined : { sha: r.modelSha256, name: r.group };
     const recipe = JSON.stringify([label, steps, taskSet(r), model?.sha ?? null]);
     if (!recipes.has(recipe)) recipes.set(recipe, { label, steps, model: model?.name });

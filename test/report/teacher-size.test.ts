@@ -125,7 +125,8 @@ describe('teacher-size points', () => {
   });
 
   it('keeps the students of each input model on its own line where they name their teacher, not averaged as runs of one', () => {
-    // two student models (every-other of each: 2 and 1 layers' worth) distilled from each of two named teachers
+    // two student models (each trained as it is: no student setting; of 2M and 1M parameters) distilled from each of two
+    // named teachers
     const list: FakePoint[] = [
       ...teacherSizeList().filter((f) => f.label === 'baseline'),
       { model: 'student-a', label: 'baseline', bytes: 8e6, glue: 0.6 },
@@ -134,72 +135,43 @@ describe('teacher-size points', () => {
         (['teacher-L4H256', 'teacher-L2H256'] as const).map((teacher, t) => ({
           model,
           label: `kd-${teacher}`,
-          bytes: (m === 0 ? 4e6 : 2e6) + 4e3 * t,
+          bytes: (m === 0 ? 8e6 : 4e6) + 4e3 * t,
           glue: 0.6 + 0.1 * m + 0.01 * t,
+          steps: [{ pass: 'distill', settings: { alpha: 0.5, teacher } }],
+        })),
+      ),
+    ];
+    const students = teacherSizePoints(dataOf(list)).filter((q) => q.kind === 'student');
+    expect(students.map((q) => `${q.series} ${q.teacher} y=${q.y.toFixed(1)} n=${q.runs} params=${q.params}`)).toEqual([
+      'kd-{teacher} (model student-a) teacher-L2H256 y=61.0 n=1 params=2.001',
+      'kd-{teacher} (model student-a) teacher-L4H256 y=60.0 n=1 params=2',
+      'kd-{teacher} (model student-b) teacher-L2H256 y=71.0 n=1 params=1.001',
+      'kd-{teacher} (model student-b) teacher-L4H256 y=70.0 n=1 params=1',
+    ]);
+  });
+
+  it("draws every-other under a named teacher as one line whatever the point's model: it is built from the teacher's layers", () => {
+    // one every-other recipe on two input models under each of two named teachers: each teacher's even layers, the same
+    // student of both points (runs of one recipe), not a student of each model
+    const list: FakePoint[] = [
+      ...teacherSizeList().filter((f) => f.label === 'baseline'),
+      { model: 'student-a', label: 'baseline', bytes: 8e6, glue: 0.6 },
+      { model: 'student-b', label: 'baseline', bytes: 4e6, glue: 0.55 },
+      ...(['student-a', 'student-b'] as const).flatMap((model, m) =>
+        (['teacher-L4H256', 'teacher-L2H256'] as const).map((teacher, t) => ({
+          model,
+          label: `kd-${teacher}`,
+          bytes: t === 0 ? 36e6 : 34e6,
+          glue: 0.7 + 0.02 * m + 0.1 * t,
           steps: [{ pass: 'distill', settings: { student: 'every-other', alpha: 0.5, teacher } }],
         })),
       ),
     ];
     const students = teacherSizePoints(dataOf(list)).filter((q) => q.kind === 'student');
     expect(students.map((q) => `${q.series} ${q.teacher} y=${q.y.toFixed(1)} n=${q.runs} params=${q.params}`)).toEqual([
-      'kd-{teacher} (model student-a) teacher-L2H256 y=61.0 n=1 params=1.001',
-      'kd-{teacher} (model student-a) teacher-L4H256 y=60.0 n=1 params=1',
-      'kd-{teacher} (model student-b) teacher-L2H256 y=71.0 n=1 params=0.501',
-      'kd-{teacher} (model student-b) teacher-L4H256 y=70.0 n=1 params=0.5',
+      'kd-{teacher} teacher-L2H256 y=81.0 n=2 params=8.5',
+      'kd-{teacher} teacher-L4H256 y=71.0 n=2 params=9',
     ]);
-  });
-
-  it("gives each distilled row its teacher and the teacher's size in the table and the CSV, a column only where some row has one", async () => {
-    const list: FakePoint[] = [
-      ...teacherSizeList().filter((f) => f.label === 'baseline'),
-      { model: 'small', label: 'baseline', bytes: 8e6, glue: 0.6 },
-      { model: 'small', label: 'from-L4', bytes: 2e6, glue: 0.64, steps: kd({ teacher: 'teacher-L4H256' }) },
-      { model: 'small', label: 'from-L2', bytes: 2e6, glue: 0.65, steps: kd({ teacher: 'teacher-L2H256' }) },
-      { model: 'small', label: 'int8', bytes: 2e6, glue: 0.59, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] },
-      // (a teacher the report holds no row of: named as the step names it, apart from a row not distilled)
-      { model: 'small', label: 'from-absent', bytes: 2e6, glue: 0.62, steps: kd({ teacher: '../teachers/absent-L8' }) },
-    ];
-    const store = join(mkdtempSync(join(tmpdir(), 'report-teachers-')), 'store.sqlite');
-    // (a distill step's plan, without the teacher's hash: its teacher by the setting; stale, ‡, by this plan's form)
-    const distilled = { training: { steps: [{ index: 0, kind: 'distill', task: 'SST-2', data: { file: 'train.tsv', sha256: 'data' }, settings: {} }] } };
-    storePoints(store, list.map(fakePoint), undefined, (p) => (p.steps.some((s) => s.pass === 'distill') ? (distilled as never) : undefined));
-    const data = loadReport({ store });
-    const md = (await renderReport(data, 'md', store)).split('\n');
-    expect(md[0]).toMatch(/^\| model \| pipeline \| parameters \| teacher \| params \|/);
-    const teacherCell = (label: string) => md.find((l) => l.startsWith(`| small | ${label}`))!.split(' | ')[3];
-    expect(['from-L2', 'from-L4', 'from-absent', 'int8', 'baseline'].map(teacherCell)).toEqual([
-      'teacher-L2H256 (10.00M)',
-      'teacher-L4H256 (11.00M)',
-      '../teachers/absent-L8 (size not in this report)',
-      '—',
-      '—',
-    ]);
-    // (the HTML page's table is displayTable's, as the Markdown's)
-    expect(displayTable(data).header.slice(0, 5)).toEqual(['model', 'pipeline', 'parameters', 'teacher', 'params']);
-    const csv = (await renderReport(data, 'csv', store)).trim().split('\n');
-    expect(csv[0]).toMatch(/^sweep,model,pipeline,group,parameters,teacher,teacher_params,teacher_key,params,/);
-    const l4 = data.rows.find((r) => r.model === 'teacher-L4H256')!;
-    expect(csv.find((l) => l.includes(',from-L4,'))).toContain(`,teacher-L4H256,11000000,${l4.key},`);
-    // the Pareto charts' tooltips name each point's teacher too
-    const tooltip = (d: typeof data) =>
-      (chartSpec(d, 'bytes') as unknown as { spec: { layer: Array<{ mark: { type: string }; encoding: { tooltip?: Array<{ field: string }> } }> } }).spec.layer
-        .find((l) => l.mark.type === 'point')!
-        .encoding.tooltip!.map((t) => t.field);
-    expect(tooltip(data)).toEqual(['model', 'text', 'teacher', 'xText', 'y']);
-    expect(['from-L4', 'from-absent', 'int8'].map((l) => chartPoints(data, 'bytes').find((p) => p.label === l)!.teacher)).toEqual([
-      'teacher-L4H256 (11.00M)',
-      '../teachers/absent-L8 (size not in this report)',
-      '',
-    ]);
-    // no row distilled from a teacher the report holds: no teacher column
-    const plain = join(mkdtempSync(join(tmpdir(), 'report-teachers-')), 'store.sqlite');
-    storePoints(plain, list.filter((f) => !f.label.startsWith('from-L')).map(fakePoint), undefined, (p) =>
-      p.steps.some((s) => s.pass === 'distill') ? (distilled as never) : undefined,
-    );
-    const without = loadReport({ store: plain });
-    expect((await renderReport(without, 'md', plain)).split('\n')[0]).toMatch(/^\| model \| pipeline \| parameters \| params \|/);
-    expect((await renderReport(without, 'csv', plain)).split('\n')[0]).not.toContain('teacher');
-    expect(tooltip(without)).toEqual(['model', 'text', 'xText', 'y']);
   });
 
   it('draws a teacher grid axis (labels kd(teacher=…)) as one line', () => {
