@@ -481,10 +481,13 @@ describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refus
       expect(rerun.stderr).toMatch(
         /tiny-xlm: its vocab\.json and merges\.txt are XLMTokenizer's BPE \(word ends marked <\/w>.*give a folder holding a tokenizer\.json/,
       );
-      // the closing line says the recompute failed, not that the point was recomputed
+      // the closing lines say the recompute failed, not that the point was recomputed, and that no rerun recomputes it
+      // (no line promises a rerun retries it)
       expect(rerun.stderr).toContain(
-        '1 point stale (tokenizer reading v2 → v5), failed (errors above; their stored results stand, still stale): tiny-xlm · baseline\n',
+        `1 point stale (tokenizer reading v2 → v5), failed (errors above; their stored results stand, still stale): tiny-xlm · baseline; no rerun recomputes tiny-xlm · baseline, --rerun-stale neither: the bert-compress running now refuses its input (${row!.refused})\n`,
       );
+      expect(rerun.stderr).not.toContain('rerun to retry');
+      expect(rerun.stdout).toContain(', 1 failed (');
       expect(rerun.stdout).not.toContain('recomputed');
       // and the report lists the failure with the stale row that stands for it: no rerun computes it
       const after = loadReport({ store });

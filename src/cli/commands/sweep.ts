@@ -177,7 +177,11 @@ export const sweepCommand: CliCommand<SweepArgs> = {
     out(
       `${summary.total} points: ${summary.alreadyDone} already in the store, ${summary.ran} run now${timedAgain}${others}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`,
     );
-    if (summary.failed.length > 0) err(`failed (errors above; rerun to retry them): ${summary.failed.map((f) => pointName(f.point)).join(', ')}`);
+    // (a stale point whose input the code running now refuses, recomputed with --rerun-stale, fails on every rerun: the
+    // stale line names it, with the refusal)
+    const refused = new Set(refusedNow(summary.stale).map((s) => s.point.key));
+    const retried = summary.failed.filter((f) => !refused.has(f.point.key));
+    if (retried.length > 0) err(`failed (errors above; rerun to retry them): ${retried.map((f) => pointName(f.point)).join(', ')}`);
     if (summary.stale.length > 0) {
       const { line, standing } = staleLine(summary.stale, args['rerun-stale'], summary.failed);
       (standing ? err : out)(line);
@@ -238,32 +242,40 @@ function pointNames(points: ReadonlyArray<Parameters<typeof pointName>[0]>): str
   );
 }
 
+/** The stale points whose input the code running now refuses (StaleMatch.refused): no rerun recomputes them, --rerun-stale fails at them. */
+const refusedNow = (stale: SweepSummary['stale']) => stale.filter((s) => s.refused !== undefined);
+
+/** Stale points of `refused` (refusedNow's) named with their refusal: what no rerun recomputes, and why. */
+function noRerunRecomputes(refused: SweepSummary['stale']): string {
+  const why = [...new Set(refused.map((s) => s.refused))].join('; ');
+  return `no rerun recomputes ${pointNames(refused.map((s) => s.point))}, --rerun-stale neither: the bert-compress running now refuses ${refused.length > 1 ? 'their' : 'its'} input (${why})`;
+}
+
 /**
  * The stale points in one line: kept (the default), or recomputed with --rerun-stale, where those whose recompute
- * failed (of `failed`) are named apart: their stored results stand, still stale. Kept, those whose input the code
- * running now refuses (StaleMatch.refused) are named apart too, with the refusal: --rerun-stale fails at them.
- * `standing`: some stale point's stored result stands (kept, or its recompute failed), a line for stderr.
+ * failed (of `failed`) are named apart: their stored results stand, still stale. Those whose input the code running
+ * now refuses (refusedNow) are named apart too, kept or failed, with the refusal: --rerun-stale fails at them, and
+ * no rerun helps (the sweep command's failed line leaves them to this one). `standing`: some stale point's stored
+ * result stands (kept, or its recompute failed), a line for stderr.
  */
 export function staleLine(stale: SweepSummary['stale'], rerun: boolean, failed: SweepSummary['failed'] = []): { line: string; standing: boolean } {
   const changes = [...new Set(stale.map((s) => s.change))].join('; ');
   const n = counted(stale.length, 'point');
   if (!rerun) {
     const kept = `${n} stale: stored by other code (${changes}) and kept, not recomputed: ${pointNames(stale.map((s) => s.point))}`;
-    const refused = stale.filter((s) => s.refused !== undefined);
+    const refused = refusedNow(stale);
     if (refused.length === 0) return { line: `${kept}; rerun with --rerun-stale to recompute them`, standing: true };
-    const why = [...new Set(refused.map((s) => s.refused))].join('; ');
     const others = refused.length < stale.length ? '; rerun with --rerun-stale to recompute the others' : '';
-    return {
-      line: `${kept}; no rerun recomputes ${pointNames(refused.map((s) => s.point))}, --rerun-stale neither: the bert-compress running now refuses ${refused.length > 1 ? 'their' : 'its'} input (${why})${others}`,
-      standing: true,
-    };
+    return { line: `${kept}; ${noRerunRecomputes(refused)}${others}`, standing: true };
   }
   const failedKeys = new Set(failed.map((f) => f.point.key));
   const done = stale.filter((s) => !failedKeys.has(s.point.key)).map((s) => s.point);
-  const notDone = stale.filter((s) => failedKeys.has(s.point.key)).map((s) => s.point);
+  const notDone = stale.filter((s) => failedKeys.has(s.point.key));
+  const refused = refusedNow(notDone);
   const parts = [
     ...(done.length > 0 ? [`recomputed: ${pointNames(done)}`] : []),
-    ...(notDone.length > 0 ? [`failed (errors above; their stored results stand, still stale): ${pointNames(notDone)}`] : []),
+    ...(notDone.length > 0 ? [`failed (errors above; their stored results stand, still stale): ${pointNames(notDone.map((s) => s.point))}`] : []),
+    ...(refused.length > 0 ? [noRerunRecomputes(refused)] : []),
   ];
   return { line: `${n} stale (${changes}), ${parts.join('; ')}`, standing: notDone.length > 0 };
 }
