@@ -574,15 +574,10 @@ function checkStorage(model: Model, s: BertStructure, o: QuantizeOptions): { tar
  * Whether quantize with options `o` plans every weight it targets in a model of structure `s` stored quantized, so
  * that a quantize step after it finds nothing to quantize ('every weight is already quantized'): int8, int8-group,
  * int8-static and int4-block with embeddings on a model without a fused Attention (int8-static and int4-block keep
- * one float); with `tables` false, every weight but the embedding tables (embeddings: false keeps those float, which
- * only a quantize step after it with embeddings quantizes). False where it cannot tell (mixed: its budget decides on
- * the weights; float16; settings it refuses).
+ * one float). False where it cannot tell (mixed: its budget decides on the weights; float16; settings it refuses).
  */
-export function quantizesEveryTarget(s: BertStructure, o: QuantizeOptions, { tables = true }: { tables?: boolean } = {}): boolean {
-  const left = plannedFloat(s, o);
-  if (!left) return false;
-  const counted = tables ? quantizationTargets(s) : quantizationTargets(s).filter((t) => t.kind !== 'embedding');
-  return counted.length > 0 && counted.every((t) => !left.some((l) => l.id === t.id));
+export function quantizesEveryTarget(s: BertStructure, o: QuantizeOptions): boolean {
+  return plannedFloat(s, o)?.length === 0 && quantizationTargets(s).length > 0;
 }
 
 /**

@@ -1406,15 +1406,14 @@ interface SoFar {
    * Set by a quantize step on the model as read that stores every weight quantize targets in integers there
    * (quantizesEveryTarget: int8-static or int4-block on a model without a fused Attention; int8 and int8-group are
    * refused in the sweep file, on any model): that step's mode, which a quantize step right after it (or after passes
-   * that write no float weight: KEEPS_QUANTIZED) finds nothing to quantize after. `tablesFloat` where it kept the
-   * embedding tables float (embeddings: false) and stored every other weight so: a quantize step after it that keeps
-   * them float too (int8, int8-group, int4-block with embeddings: false) quantizes no weight. `fusedFloat` where it
-   * kept a fused Attention's packed weight float (int8-static, int4-block: ORT's fused models), and maybe the tables,
-   * and stored every other weight so: `left`, those weights of the model read, `structure`; a quantize step after it
-   * that leaves them float too (plannedFloat) quantizes no weight. Kept through drop-layers only where every layer's
-   * attention is so (a layer kept is one).
+   * that write no float weight: KEEPS_QUANTIZED) finds nothing to quantize after. `leftFloat` where it kept some
+   * weights float, each an embedding table (embeddings: false) or a fused Attention's packed weight (int8-static,
+   * int4-block: ORT's fused models), and stored every other weight so: `left`, those weights of the model read,
+   * `structure`; a quantize step after it that leaves them float too (plannedFloat: any mode but mixed and float16)
+   * quantizes no weight. Kept through drop-layers only where every layer's attention is so, or none is (a layer kept
+   * is one).
    */
-  quantizedAll?: { mode: string; tablesFloat?: true; fusedFloat?: { structure: BertStructure; left: readonly Target[] } };
+  quantizedAll?: { mode: string; leftFloat?: LeftFloat };
 }
 
 const UNKNOWN: SoFar = { layers: undefined, heads: undefined };
@@ -1571,20 +1570,27 @@ function storedNotFloat(graph: Model, t: Target): boolean {
   return !isFloatType(graph.graph.initializers.get(targetWeight(t))?.dataType ?? 0);
 }
 
+/** The weights of the model read, of `structure`, that a quantize step left float (SoFar.quantizedAll's leftFloat). */
+interface LeftFloat {
+  structure: BertStructure;
+  left: readonly Target[];
+}
+
 /**
- * SoFar.quantizedAll's fusedFloat of quantize with options `o` on the model read, of structure `s`: the weights it
- * leaves float where they are a fused Attention's packed weight (one at least) and the embedding tables; undefined
- * where it leaves another float, or cannot tell (plannedFloat).
+ * SoFar.quantizedAll's leftFloat of quantize with options `o` on the model read, of structure `s`: the weights it
+ * leaves float (one at least, not all) where each is a fused Attention's packed weight or an embedding table;
+ * undefined where it leaves another float, or cannot tell (plannedFloat).
  */
-function fusedLeftFloat(s: BertStructure, o: QuantizeOptions): NonNullable<NonNullable<SoFar['quantizedAll']>['fusedFloat']> | undefined {
+function leftFloatBy(s: BertStructure, o: QuantizeOptions): LeftFloat | undefined {
   const left = plannedFloat(s, o);
-  if (!left?.some((t) => t.kind === 'attention') || !left.every((t) => t.kind === 'attention' || t.kind === 'embedding')) return undefined;
+  if (!left?.length || !left.every((t) => t.kind === 'attention' || t.kind === 'embedding')) return undefined;
   return left.length < quantizationTargets(s).length ? { structure: s, left } : undefined;
 }
 
-/** Whether every layer of the model read has its fused Attention's packed weight left float (fusedFloat's `left`). */
-function everyLayerFused(f: NonNullable<NonNullable<SoFar['quantizedAll']>['fusedFloat']>): boolean {
-  return f.structure.layers.every((_, l) => f.left.some((t) => t.kind === 'attention' && t.layer === l));
+/** Whether every layer of the model read, or none, has its fused Attention's packed weight left float (leftFloat's `left`). */
+function alikeInEveryLayer(f: LeftFloat): boolean {
+  const fused = f.structure.layers.map((_, l) => f.left.some((t) => t.kind === 'attention' && t.layer === l));
+  return fused.every((x) => x === fused[0]);
 }
 
 /** The passes after which a model whose every quantize target is stored quantized still is (SoFar.quantizedAll). */
@@ -1649,7 +1655,7 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
   }
   // (after a quantize step that stored every weight quantized: quantize's own refusal when the point runs)
   const quantizedBefore = s.pass === 'quantize' ? sofar.quantizedAll : undefined;
-  if (quantizedBefore && !quantizedBefore.tablesFloat && !quantizedBefore.fusedFloat)
+  if (quantizedBefore && !quantizedBefore.leftFloat)
     throw new SettingsError(`quantize: every weight is already quantized (by quantize ${quantizedBefore.mode} before it): quantize the float model instead`);
   // (the step's settings checked and its options worked out once, for every question below: the model read here's
   // checks, quantize's targets, drop-layers' rewrite)
@@ -1672,38 +1678,34 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
       ...(notFloat32 ? { notFloat32 } : {}),
     });
   }
-  // (after one that kept the tables float, a quantize step keeping them float too quantizes no weight, which the point
-  // refuses after its checks of the settings)
-  if (quantizedBefore) {
+  // (after one that kept some weights float, a quantize step leaving them float too quantizes no weight, which the
+  // point refuses after its checks of the settings)
+  const before = quantizedBefore?.leftFloat;
+  if (before) {
     const o = stepOptions as QuantizeOptions;
-    if (quantizedBefore.tablesFloat && !o.embeddings && ['int8', 'int8-group', 'int4-block'].includes(o.mode.kind))
+    const left = plannedFloat(before.structure, o);
+    if (left && before.left.every((t) => left.some((l) => l.id === t.id))) {
+      const fused = before.left.some((t) => t.kind === 'attention') && `the fused Attention weights, which quantize ${modeName(o.mode)} leaves float`;
+      const tables = before.left.some((t) => t.kind === 'embedding') && 'the embedding tables kept float by the setting embeddings: false';
+      const what = fused && tables ? `${fused}, and ${tables}` : fused || tables;
       throw new SettingsError(
-        `${quantizesNoWeight(o, `the embedding tables kept float by the setting embeddings: false; every other weight already quantized by quantize ${quantizedBefore.mode} before it`)}: quantize the float model instead`,
-      );
-    const fused = quantizedBefore.fusedFloat;
-    const left = fused && plannedFloat(fused.structure, o);
-    if (fused && left && fused.left.every((t) => left.some((l) => l.id === t.id))) {
-      const tables = fused.left.some((t) => t.kind === 'embedding') ? ', and the embedding tables kept float by the setting embeddings: false' : '';
-      throw new SettingsError(
-        `${quantizesNoWeight(o, `the fused Attention weights, which quantize ${modeName(o.mode)} leaves float${tables}; every other weight already quantized by quantize ${quantizedBefore.mode} before it`)}: quantize the float model instead`,
+        `${quantizesNoWeight(o, `${what}; every other weight already quantized by quantize ${quantizedBefore.mode} before it`)}: quantize the float model instead`,
       );
     }
   }
   const options = s.pass === 'quantize' && read ? (read.options as QuantizeOptions) : undefined;
-  const fusedFloat = options && fusedLeftFloat(sofar.read!.structure, options);
+  const leftFloat = options && leftFloatBy(sofar.read!.structure, options);
   // (kept through a pass that writes no float weight: drop-layers removes layers, optimize fuses no integer weight back)
   const quantizedAll =
     options && quantizesEveryTarget(sofar.read!.structure, options)
       ? { quantizedAll: { mode: modeName(options.mode) } }
-      : options && !options.embeddings && quantizesEveryTarget(sofar.read!.structure, options, { tables: false })
-        ? { quantizedAll: { mode: modeName(options.mode), tablesFloat: true as const } }
-        : options && fusedFloat
-          ? { quantizedAll: { mode: modeName(options.mode), fusedFloat } }
-          : sofar.quantizedAll !== undefined &&
-              KEEPS_QUANTIZED.has(s.pass) &&
-              !(s.pass === 'drop-layers' && sofar.quantizedAll.fusedFloat && !everyLayerFused(sofar.quantizedAll.fusedFloat))
-            ? { quantizedAll: sofar.quantizedAll }
-            : {};
+      : options && leftFloat
+        ? { quantizedAll: { mode: modeName(options.mode), leftFloat } }
+        : sofar.quantizedAll !== undefined &&
+            KEEPS_QUANTIZED.has(s.pass) &&
+            !(s.pass === 'drop-layers' && sofar.quantizedAll.leftFloat && !alikeInEveryLayer(sofar.quantizedAll.leftFloat))
+          ? { quantizedAll: sofar.quantizedAll }
+          : {};
   // (drop-layers and optimize rewrite the graph, storing the weights as they were: the model each leaves is followed,
   // and asked as the one read here was)
   const rewrite = read && FOLLOWED[s.pass];

@@ -200,20 +200,23 @@ describe('a quantize step after one that stored every weight quantized', () => {
 
   it('is refused by the plan where the first kept only the tables float and the second keeps them float too (embeddings: false), as compress refuses it', async () => {
     const input = join(fusedRoot, 'models', 'tiny', 'model.onnx');
-    const first = step('quantize', { mode: 'int4-block:16', embeddings: false });
-    for (const [between, second] of [
-      [[], 'int8'],
-      [[step('drop-layers', { keep: '0' })], 'int4-block:16'],
+    const calibration = await loadCalibration({ model: input, task: 'SST-2', examples: 4, glueDir: join(fusedRoot, 'glue') });
+    for (const [first, between, second] of [
+      ['int4-block:16', [], 'int8'],
+      ['int4-block:16', [step('drop-layers', { keep: '0' })], 'int4-block:16'],
+      ['int4-block:16', [], 'int8-static'],
+      ['int8-static', [], 'int8-static'],
+      ['int8-static', [step('optimize', {})], 'int4-block:16'],
     ] as const) {
-      const steps = [first, ...between, step('quantize', { mode: second, embeddings: false })];
-      const output = join(fusedRoot, 'out', `tables-${steps.length}`, 'model.onnx');
-      await expect(compressFile({ input, output, steps })).rejects.toThrow(
+      const steps = [step('quantize', { mode: first, embeddings: false }), ...between, step('quantize', { mode: second, embeddings: false })];
+      const output = join(fusedRoot, 'out', `tables-${first}-${steps.length}-${second}`, 'model.onnx');
+      await expect(compressFile({ input, output, steps, context: { calibration } })).rejects.toThrow(
         new RegExp(
           `^quantize ${second}: quantizes no weight of this model, which it would write unchanged \\(embeddings\\.word, .*: kept float by the setting embeddings: false`,
         ),
       );
       expect(await plan('tiny', steps)).toBe(
-        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'tiny', step ${steps.length} (quantize): quantize ${second}: quantizes no weight of this model, which it would write unchanged (the embedding tables kept float by the setting embeddings: false; every other weight already quantized by quantize int4-block:16 before it): quantize the float model instead`,
+        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'tiny', step ${steps.length} (quantize): quantize ${second}: quantizes no weight of this model, which it would write unchanged (the embedding tables kept float by the setting embeddings: false; every other weight already quantized by quantize ${first} before it): quantize the float model instead`,
       );
     }
   });
