@@ -1406,7 +1406,7 @@ interface SoFar {
    * Set by a quantize step on the model as read that stores every weight quantize targets in integers there
    * (quantizesEveryTarget: int8-static or int4-block on a model without a fused Attention; int8 and int8-group are
    * refused in the sweep file, on any model): that step's mode, which a quantize step right after it (or after passes
-   * that write no float weight: KEEPS_QUANTIZED) finds nothing to quantize after. `leftFloat` where it kept some
+   * that write no float weight but in place of one: KEEPS_QUANTIZED) finds nothing to quantize after. `leftFloat` where it kept some
    * weights float, each an embedding table (embeddings: false) or a fused Attention's packed weight (int8-static,
    * int4-block: ORT's fused models), and stored every other weight so: `left`, those weights of the model read,
    * `structure`; a quantize step after it that leaves them float too (plannedFloat: any mode but mixed and float16)
@@ -1593,8 +1593,8 @@ function alikeInEveryLayer(f: LeftFloat): boolean {
   return fused.every((x) => x === fused[0]);
 }
 
-/** The passes after which a model whose every quantize target is stored quantized still is (SoFar.quantizedAll). */
-const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize']);
+/** The passes after which a model whose quantize targets are stored quantized (but those left float) still is so (SoFar.quantizedAll). */
+const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize', 'factorize-embeddings']);
 
 /**
  * A model read here from `onnx` (undefined: not read), named `file` (the sweep's model file, or a student's path as
@@ -1695,7 +1695,9 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
   }
   const options = s.pass === 'quantize' && read ? (read.options as QuantizeOptions) : undefined;
   const leftFloat = options && leftFloatBy(sofar.read!.structure, options);
-  // (kept through a pass that writes no float weight: drop-layers removes layers, optimize fuses no integer weight back)
+  // (kept through a pass that writes no float weight but in place of one: drop-layers removes layers, optimize fuses
+  // no integer weight back, factorize-embeddings rewrites the word table, which it refuses unless left float, into
+  // float factors that quantize's embeddings.word names alike)
   const quantizedAll =
     options && quantizesEveryTarget(sofar.read!.structure, options)
       ? { quantizedAll: { mode: modeName(options.mode) } }

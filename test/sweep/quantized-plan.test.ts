@@ -207,6 +207,7 @@ describe('a quantize step after one that stored every weight quantized', () => {
       ['int4-block:16', [], 'int8-static'],
       ['int8-static', [], 'int8-static'],
       ['int8-static', [step('optimize', {})], 'int4-block:16'],
+      ['int4-block:16', [step('factorize-embeddings', { rank: 8 })], 'int8-static'],
     ] as const) {
       const steps = [step('quantize', { mode: first, embeddings: false }), ...between, step('quantize', { mode: second, embeddings: false })];
       const output = join(fusedRoot, 'out', `tables-${first}-${steps.length}-${second}`, 'model.onnx');
