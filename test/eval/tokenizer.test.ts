@@ -19,6 +19,18 @@ import { loadSplit } from '../../src/glue/dataset.ts';
 import { MNLI_M, SST2 } from '../../src/glue/tasks.ts';
 import { GLUE_DIR, TEACHERS_DIR, fixtureTokenizer, hasFixtures, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
 
+/**
+ * A tokenizer.json of `model` behind this pre-tokenizer and normalizer (none where not given), with no post-processor
+ * or decoder, read as evaluation reads one.
+ */
+function fromParts(parts: { model: object; pre_tokenizer?: unknown; normalizer?: unknown; added_tokens?: unknown[] }) {
+  const json = { version: '1.0', added_tokens: [], normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, ...parts };
+  return tokenizerFromJson(json, {}, 'tokenizer.json');
+}
+
+/** A WordLevel model of `vocab`: a pre-token it lacks is <unk>. */
+const wordLevel = (vocab: Record<string, number>) => ({ type: 'WordLevel', vocab, unk_token: '<unk>' });
+
 /** A folder with only the vocab.txt of the shared bert-base-uncased tokenizer (and optional config). */
 function vocabOnly(config?: object): string {
   const dir = mkdtempSync(join(tmpdir(), 'vocab-'));
@@ -370,19 +382,12 @@ describe("a Metaspace pre-tokenizer of prepend_scheme first (transformers' conve
   ];
   const first = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: true };
   const tokenizer = (pre: object, normalizer: object | null = null) =>
-    tokenizerFromJson(
-      {
-        version: '1.0',
-        added_tokens: [{ id: 6, content: '<m>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
-        normalizer,
-        pre_tokenizer: pre,
-        post_processor: null,
-        decoder: null,
-        model: { type: 'Unigram', unk_id: 0, vocab },
-      },
-      {},
-      'tokenizer.json',
-    );
+    fromParts({
+      model: { type: 'Unigram', unk_id: 0, vocab },
+      pre_tokenizer: pre,
+      normalizer,
+      added_tokens: [{ id: 6, content: '<m>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+    });
   const ids = (t: ReturnType<typeof tokenizer>, text: string) => t.encode(text, null, 32).ids;
 
   it("prepends ▁ to the pre-token that starts the text alone, as tokenizers does, where every word after a WhitespaceSplit or Punctuation got one (the ids are tokenizers 0.23's)", () => {
@@ -552,20 +557,7 @@ describe('tokenizer: a file given that is no tokenizer file', () => {
 describe("a Punctuation pre-tokenizer's behavior", () => {
   // a 1, , 2, > 3, < 4, b 5, 'a,' 6, ',b' 7, ',,' 8, '><' 9 (a WordLevel model: a pre-token it lacks is <unk>, 0)
   const vocab = { '<unk>': 0, a: 1, ',': 2, '>': 3, '<': 4, b: 5, 'a,': 6, ',b': 7, ',,': 8, '><': 9 };
-  const tokenizer = (pre: object) =>
-    tokenizerFromJson(
-      {
-        version: '1.0',
-        added_tokens: [],
-        normalizer: null,
-        pre_tokenizer: pre,
-        post_processor: null,
-        decoder: null,
-        model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
-      },
-      {},
-      'tokenizer.json',
-    );
+  const tokenizer = (pre: object) => fromParts({ model: wordLevel(vocab), pre_tokenizer: pre });
   const texts = ['a,,b', ',,a><', 'a,b,'];
 
   it("splits as tokenizers' does for each behavior (Isolated where none is written), where a run of punctuation was one pre-token whatever the behavior (the ids are tokenizers 0.23's)", () => {
@@ -628,19 +620,11 @@ describe('a BertNormalizer as tokenizers normalizes', () => {
   // [UNK] 0, ab 1, cd 2, 𠮶 3, σ 4, ς 5, ##σ 6, ##ς 7, ο 8, ##δ 9, ##ο 10 (a WordPiece model behind a BertPreTokenizer)
   const vocab = { '[UNK]': 0, ab: 1, cd: 2, 𠮶: 3, σ: 4, ς: 5, '##σ': 6, '##ς': 7, ο: 8, '##δ': 9, '##ο': 10 };
   const tokenizer = (normalizer: object) =>
-    tokenizerFromJson(
-      {
-        version: '1.0',
-        added_tokens: [],
-        normalizer,
-        pre_tokenizer: { type: 'BertPreTokenizer' },
-        post_processor: null,
-        decoder: null,
-        model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
-      },
-      {},
-      'tokenizer.json',
-    );
+    fromParts({
+      model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+      pre_tokenizer: { type: 'BertPreTokenizer' },
+      normalizer,
+    });
   const bert = { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true };
 
   it("puts a space either side of a Chinese character past U+FFFF (CJK extension B '𠮶'), as tokenizers does by code point, where @huggingface/tokenizers read UTF-16 units and left it inside its word (the ids are tokenizers 0.23's)", () => {
@@ -660,20 +644,7 @@ describe('a BertNormalizer as tokenizers normalizes', () => {
 describe('a Whitespace pre-tokenizer', () => {
   // café 1, caf 2, é 3, α 4, + 5, β 6, α+β 7 (a WordLevel model: a pre-token it lacks is <unk>, 0)
   const vocab = { '<unk>': 0, café: 1, caf: 2, é: 3, α: 4, '+': 5, β: 6, 'α+β': 7 };
-  const tokenizer = (pre: object) =>
-    tokenizerFromJson(
-      {
-        version: '1.0',
-        added_tokens: [],
-        normalizer: null,
-        pre_tokenizer: pre,
-        post_processor: null,
-        decoder: null,
-        model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
-      },
-      {},
-      'tokenizer.json',
-    );
+  const tokenizer = (pre: object) => fromParts({ model: wordLevel(vocab), pre_tokenizer: pre });
 
   it("splits on the regex crate's Unicode words as tokenizers does (`\\w+|[^\\w\\s]+`), where JS's ASCII \\w split 'café' as caf, é and kept 'α+β' one pre-token (the ids are tokenizers 0.23's)", () => {
     expect(tokenizer({ type: 'Whitespace' }).encode('café α+β', null, 16).ids).toEqual([1, 4, 5, 6]);
@@ -686,20 +657,7 @@ describe('a Whitespace pre-tokenizer', () => {
 describe('a Digits pre-tokenizer', () => {
   it("takes Unicode's numbers as digits as tokenizers does (char::is_numeric), where JS's ASCII \\d kept 'x²³' one pre-token (the ids are tokenizers 0.23's)", () => {
     const vocab = { '<unk>': 0, x: 1, '²': 2, '³': 3, '²³': 4, 'x²³': 5 };
-    const tokenizer = (individual: boolean) =>
-      tokenizerFromJson(
-        {
-          version: '1.0',
-          added_tokens: [],
-          normalizer: null,
-          pre_tokenizer: { type: 'Digits', individual_digits: individual },
-          post_processor: null,
-          decoder: null,
-          model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
-        },
-        {},
-        'tokenizer.json',
-      );
+    const tokenizer = (individual: boolean) => fromParts({ model: wordLevel(vocab), pre_tokenizer: { type: 'Digits', individual_digits: individual } });
     expect([tokenizer(true).encode('x²³', null, 16).ids, tokenizer(false).encode('x²³', null, 16).ids]).toEqual([
       [1, 2, 3],
       [1, 4],
@@ -710,20 +668,7 @@ describe('a Digits pre-tokenizer', () => {
 describe('a BertPreTokenizer or WhitespaceSplit behind no normalizer cleaning the text', () => {
   // a 1, b 2, ab 3, U+FEFF 4 (a WordLevel model: a pre-token it lacks is <unk>, 0)
   const vocab = { '<unk>': 0, a: 1, b: 2, ab: 3, '\uFEFF': 4, 'a\uFEFFb': 5 };
-  const tokenizer = (pre: object, normalizer: object | null = null) =>
-    tokenizerFromJson(
-      {
-        version: '1.0',
-        added_tokens: [],
-        normalizer,
-        pre_tokenizer: pre,
-        post_processor: null,
-        decoder: null,
-        model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
-      },
-      {},
-      'tokenizer.json',
-    );
+  const tokenizer = (pre: object, normalizer: object | null = null) => fromParts({ model: wordLevel(vocab), pre_tokenizer: pre, normalizer });
 
   it("splits on White_Space as tokenizers' char::is_whitespace does (U+0085 whitespace, U+FEFF not), where JS's \\s split at U+FEFF and not at U+0085", () => {
     for (const pre of [{ type: 'WhitespaceSplit' }, { type: 'BertPreTokenizer' }, { type: 'Sequence', pretokenizers: [{ type: 'BertPreTokenizer' }] }]) {
@@ -738,20 +683,7 @@ describe('a BertPreTokenizer or WhitespaceSplit behind no normalizer cleaning th
 describe("a Split or Replace whose regex has Oniguruma's word escapes", () => {
   // x 1, ² 2, x² 3, y 4, x²y 5 (a WordLevel model: a pre-token it lacks is <unk>, 0)
   const vocab = { '<unk>': 0, x: 1, '²': 2, 'x²': 3, y: 4, 'x²y': 5, xy: 6 };
-  const tokenizer = (pre: object | null, normalizer: object | null = null) =>
-    tokenizerFromJson(
-      {
-        version: '1.0',
-        added_tokens: [],
-        normalizer,
-        pre_tokenizer: pre,
-        post_processor: null,
-        decoder: null,
-        model: { type: 'WordLevel', vocab, unk_token: '<unk>' },
-      },
-      {},
-      'tokenizer.json',
-    );
+  const tokenizer = (pre: object | null, normalizer: object | null = null) => fromParts({ model: wordLevel(vocab), pre_tokenizer: pre, normalizer });
   const split = (regex: string, behavior: string, invert: boolean) => ({ type: 'Split', pattern: { Regex: regex }, behavior, invert });
 
   it("reads \\w, \\W, \\b and \\p{Word} outside a class as Oniguruma's word class (CR_Word: no ², ³, ¹, ¼, ½, ¾), as tokenizers compiles them, where @huggingface/tokenizers took ² as a word character there (and not within a class)", () => {
