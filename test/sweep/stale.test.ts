@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runSweep } from '../../src/sweep/run.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { staleLine } from '../../src/cli/commands/sweep.ts';
 import { PRUNE_HEADS } from '../../src/prune/settings.ts';
+import { getPass } from '../../src/pass/registry.ts';
+import { DataError } from '../../src/errors.ts';
 import { writeQuickSweep, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 import { runMain } from '../helpers/cli.ts';
 
@@ -110,6 +112,40 @@ describe('stale points', () => {
 
     const again = await runSweep({ file, store });
     expect(again).toMatchObject({ alreadyDone: 2, ran: 0, stale: [] });
+  });
+
+  it('whose recompute (--rerun-stale) failed are named with the flag that retries them, not under "rerun to retry them": a plain rerun keeps them', async () => {
+    const store = join(t.root, 'stale-failed.sqlite');
+    expect((await runSweep({ file, store })).ran).toBe(2);
+    const now = PRUNE_HEADS.keyVersion(PRUNE_HEADS.check({ ratio: 0.5 }), undefined);
+    ageStoredPoint(store, 'key-of-older-code', now - 1);
+    const change = `prune-heads v${now - 1} → v${now}`;
+    const pass = getPass('prune-heads');
+    const fail = vi.spyOn(pass, 'run').mockRejectedValue(new DataError('prune-heads: the disk is full'));
+    let rerun: Awaited<ReturnType<typeof runMain>>;
+    try {
+      rerun = await runMain(['sweep', file, '--store', store, '--rerun-stale']);
+    } finally {
+      fail.mockRestore();
+    }
+    expect(rerun.code).toBe(1);
+    expect(rerun.stdout).toContain(', 1 failed (');
+    expect(rerun.stderr).not.toContain('rerun to retry them');
+    expect(rerun.stderr).toContain(
+      `1 point stale (${change}), failed (errors above; their stored results stand, still stale; rerun with --rerun-stale to retry them): tiny-sst2 · heads\n`,
+    );
+    // (as it says: a plain rerun keeps the stored result, stale, and --rerun-stale computes it)
+    const kept = await runSweep({ file, store });
+    expect(kept).toMatchObject({ ran: 0, failed: [], stale: [{ change }] });
+    // beside one whose input is refused now (no rerun retries that one): each named with what a rerun does
+    const [heads] = kept.stale;
+    const refused = { ...heads!, point: { ...heads!.point, key: 'refused', label: 'xlm' }, refused: 'xlm: refused' };
+    expect(staleLine([heads!, refused], true, [{ point: heads!.point }, { point: refused.point }] as never).line).toBe(
+      `2 points stale (${change}), failed (errors above; their stored results stand, still stale): tiny-sst2 · heads, tiny-sst2 · xlm; ` +
+        'no rerun recomputes tiny-sst2 · xlm, --rerun-stale neither: the bert-compress running now refuses its input (xlm: refused); ' +
+        'rerun with --rerun-stale to retry tiny-sst2 · heads',
+    );
+    expect(await runSweep({ file, store, rerunStale: true })).toMatchObject({ ran: 1, failed: [] });
   });
 
   it("a point stored before keys held the GLUE files' hashes is stale (kept, and said why); one computed on other data is not this point's, stale or not", async () => {

@@ -177,10 +177,10 @@ export const sweepCommand: CliCommand<SweepArgs> = {
     out(
       `${summary.total} points: ${summary.alreadyDone} already in the store, ${summary.ran} run now${timedAgain}${others}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`,
     );
-    // (a stale point whose input the code running now refuses, recomputed with --rerun-stale, fails on every rerun: the
-    // stale line names it, with the refusal)
-    const refused = new Set(refusedNow(summary.stale).map((s) => s.point.key));
-    const retried = summary.failed.filter((f) => !refused.has(f.point.key));
+    // (a stale point recomputed with --rerun-stale that failed is the stale line's: a plain rerun keeps its stored
+    // result rather than retry it, and one whose input the code running now refuses fails on every rerun)
+    const stale = new Set(summary.stale.map((s) => s.point.key));
+    const retried = summary.failed.filter((f) => !stale.has(f.point.key));
     if (retried.length > 0) err(`failed (errors above; rerun to retry them): ${retried.map((f) => pointName(f.point)).join(', ')}`);
     if (summary.stale.length > 0) {
       const { line, standing } = staleLine(summary.stale, args['rerun-stale'], summary.failed);
@@ -253,9 +253,10 @@ function noRerunRecomputes(refused: SweepSummary['stale']): string {
 
 /**
  * The stale points in one line: kept (the default), or recomputed with --rerun-stale, where those whose recompute
- * failed (of `failed`) are named apart: their stored results stand, still stale. Those whose input the code running
- * now refuses (refusedNow) are named apart too, kept or failed, with the refusal: --rerun-stale fails at them, and
- * no rerun helps (the sweep command's failed line leaves them to this one). `standing`: some stale point's stored
+ * failed (of `failed`) are named apart: their stored results stand, still stale, and only --rerun-stale retries them
+ * (a plain rerun keeps them; the sweep command's failed line leaves them to this one). Those whose input the code
+ * running now refuses (refusedNow) are named apart too, kept or failed, with the refusal: --rerun-stale fails at them,
+ * and no rerun helps. `standing`: some stale point's stored
  * result stands (kept, or its recompute failed), a line for stderr.
  */
 export function staleLine(stale: SweepSummary['stale'], rerun: boolean, failed: SweepSummary['failed'] = []): { line: string; standing: boolean } {
@@ -272,10 +273,14 @@ export function staleLine(stale: SweepSummary['stale'], rerun: boolean, failed: 
   const done = stale.filter((s) => !failedKeys.has(s.point.key)).map((s) => s.point);
   const notDone = stale.filter((s) => failedKeys.has(s.point.key));
   const refused = refusedNow(notDone);
+  // (only --rerun-stale retries the others: a plain rerun keeps their stored results)
+  const retry = notDone.filter((s) => s.refused === undefined).map((s) => s.point);
+  const allRetried = retry.length === notDone.length ? '; rerun with --rerun-stale to retry them' : '';
   const parts = [
     ...(done.length > 0 ? [`recomputed: ${pointNames(done)}`] : []),
-    ...(notDone.length > 0 ? [`failed (errors above; their stored results stand, still stale): ${pointNames(notDone.map((s) => s.point))}`] : []),
+    ...(notDone.length > 0 ? [`failed (errors above; their stored results stand, still stale${allRetried}): ${pointNames(notDone.map((s) => s.point))}`] : []),
     ...(refused.length > 0 ? [noRerunRecomputes(refused)] : []),
+    ...(retry.length > 0 && allRetried === '' ? [`rerun with --rerun-stale to retry ${pointNames(retry)}`] : []),
   ];
   return { line: `${n} stale (${changes}), ${parts.join('; ')}`, standing: notDone.length > 0 };
 }
