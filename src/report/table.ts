@@ -465,7 +465,9 @@ function csvCell(v: string | number | boolean | null): string {
  * and charts name its front ('sst2 (max length 32)', 'sst2 (sweep a, file 3f2a9c1b, data 1a2b3c4d)'), and
  * `baseline_key` the key of the row that bytes_of_original and glue_of_original compare with. Where some row was
  * distilled from a teacher the report holds (ReportRow.teacher), `teacher`, `teacher_params` and `teacher_key` give
- * each such row's teacher: its model as `group` names it, its parameters and its baseline row's key.
+ * each such row's teacher: its model as `group` names it, its parameters and its baseline row's key; a row distilled
+ * from a teacher the report does not hold, that teacher as its distill step names it (ReportRow.teacherNamed), its
+ * parameters and key empty.
  */
 export function toCsv(data: ReportData): string {
   const metricCols: Array<[string, MetricName]> = [];
@@ -508,7 +510,7 @@ export function toCsv(data: ReportData): string {
     r.label,
     r.group,
     r.parameters,
-    ...(teachers ? [r.teacher?.group ?? null, r.teacher?.params ?? null, r.teacher?.key ?? null] : []),
+    ...(teachers ? [r.teacher?.group ?? r.teacherNamed ?? null, r.teacher?.params ?? null, r.teacher?.key ?? null] : []),
     r.params,
     r.bytes,
     r.fileBytes,

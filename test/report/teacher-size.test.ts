@@ -174,6 +174,62 @@ describe('teacher-size points', () => {
     ]);
   });
 
+  it("gives each distilled row its teacher and the teacher's size in the table, the CSV and the tooltips, a column only where some row's teacher is in the report", async () => {
+    const list: FakePoint[] = [
+      ...teacherSizeList().filter((f) => f.label === 'baseline'),
+      { model: 'small', label: 'baseline', bytes: 8e6, glue: 0.6 },
+      { model: 'small', label: 'from-L4', bytes: 2e6, glue: 0.64, steps: kd({ teacher: 'teacher-L4H256' }) },
+      { model: 'small', label: 'from-L2', bytes: 2e6, glue: 0.65, steps: kd({ teacher: 'teacher-L2H256' }) },
+      { model: 'small', label: 'int8', bytes: 2e6, glue: 0.59, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] },
+      // (a teacher the report holds no row of: named as the step names it, apart from a row not distilled)
+      { model: 'small', label: 'from-absent', bytes: 2e6, glue: 0.62, steps: kd({ teacher: '../teachers/absent-L8' }) },
+    ];
+    const store = join(mkdtempSync(join(tmpdir(), 'report-teachers-')), 'store.sqlite');
+    // (a distill step's plan, without the teacher's hash: its teacher by the setting; stale, ‡, by this plan's form)
+    const distilled = { training: { steps: [{ index: 0, kind: 'distill', task: 'SST-2', data: { file: 'train.tsv', sha256: 'data' }, settings: {} }] } };
+    storePoints(store, list.map(fakePoint), undefined, (p) => (p.steps.some((s) => s.pass === 'distill') ? (distilled as never) : undefined));
+    const data = loadReport({ store });
+    const md = (await renderReport(data, 'md', store)).split('\n');
+    expect(md[0]).toMatch(/^\| model \| pipeline \| parameters \| teacher \| params \|/);
+    const teacherCell = (label: string) => md.find((l) => l.startsWith(`| small | ${label}`))!.split(' | ')[3];
+    expect(['from-L2', 'from-L4', 'from-absent', 'int8', 'baseline'].map(teacherCell)).toEqual([
+      'teacher-L2H256 (10.00M)',
+      'teacher-L4H256 (11.00M)',
+      '../teachers/absent-L8 (size not in this report)',
+      '—',
+      '—',
+    ]);
+    // (the HTML page's table is displayTable's, as the Markdown's)
+    expect(displayTable(data).header.slice(0, 5)).toEqual(['model', 'pipeline', 'parameters', 'teacher', 'params']);
+    const csv = (await renderReport(data, 'csv', store)).trim().split('\n');
+    expect(csv[0]).toMatch(/^sweep,model,pipeline,group,parameters,teacher,teacher_params,teacher_key,params,/);
+    const l4 = data.rows.find((r) => r.model === 'teacher-L4H256')!;
+    expect(csv.find((l) => l.includes(',from-L4,'))).toContain(`,teacher-L4H256,11000000,${l4.key},`);
+    // (a teacher the report holds no row of: as its distill step names it, its size and key unknown)
+    expect(csv.find((l) => l.includes(',from-absent,'))).toContain(',../teachers/absent-L8,,,');
+    expect(csv.find((l) => l.includes(',int8,'))).toMatch(/,quantize mode=int8,,,,/);
+    // the Pareto charts' tooltips name each point's teacher too
+    const tooltip = (d: typeof data) =>
+      (chartSpec(d, 'bytes') as unknown as { spec: { layer: Array<{ mark: { type: string }; encoding: { tooltip?: Array<{ field: string }> } }> } }).spec.layer
+        .find((l) => l.mark.type === 'point')!
+        .encoding.tooltip!.map((t) => t.field);
+    expect(tooltip(data)).toEqual(['model', 'text', 'teacher', 'xText', 'y']);
+    expect(['from-L4', 'from-absent', 'int8'].map((l) => chartPoints(data, 'bytes').find((p) => p.label === l)!.teacher)).toEqual([
+      'teacher-L4H256 (11.00M)',
+      '../teachers/absent-L8 (size not in this report)',
+      '',
+    ]);
+    // no row distilled from a teacher the report holds: no teacher column
+    const plain = join(mkdtempSync(join(tmpdir(), 'report-teachers-')), 'store.sqlite');
+    storePoints(plain, list.filter((f) => !f.label.startsWith('from-L')).map(fakePoint), undefined, (p) =>
+      p.steps.some((s) => s.pass === 'distill') ? (distilled as never) : undefined,
+    );
+    const without = loadReport({ store: plain });
+    expect((await renderReport(without, 'md', plain)).split('\n')[0]).toMatch(/^\| model \| pipeline \| parameters \| params \|/);
+    expect((await renderReport(without, 'csv', plain)).split('\n')[0]).not.toContain('teacher');
+    expect(tooltip(without)).toEqual(['model', 'text', 'xText', 'y']);
+  });
+
   it('draws a teacher grid axis (labels kd(teacher=…)) as one line', () => {
     const list: FakePoint[] = [
       ...teacherSizeList().filter((f) => f.label === 'baseline'),
