@@ -86,7 +86,9 @@ export function loadReport(opts: ReportOptions): ReportData {
       const read = dataRead(plans.get(p.key));
       if (read) reads.set(p.key, read);
     }
-    const staleRows = keptStaleResults(failed, points, plans, () => store.unfinishedPlans(), modelHash);
+    // (one memo of the tokenizer folders the code running now refuses, for the failed points' stale results and the rows)
+    const refusal = tokenizerRefusals();
+    const staleRows = keptStaleResults(failed, points, plans, () => store.unfinishedPlans(), modelHash, refusal);
     const failedPoints = failed.map(({ key, ...f }): FailedPoint => (staleRows.has(key) ? { ...f, staleRows: staleRows.get(key)! } : f));
     const data = buildReport(points, failedPoints, staleChangesNow(points, now), reads, changedData(points, plans, hash, modelHash));
     // a planned point a row or a failure stands for (a stale result the sweep kept, under its older key; a point shown
@@ -99,7 +101,6 @@ export function loadReport(opts: ReportOptions): ReportData {
     if (unfinished.length > 0) data.unfinished = unfinished;
     if (shownOnce.length > 0) data.shownOnce = shownOnce;
     if (relocated.length > 0) data.relocated = relocated;
-    const refusal = tokenizerRefusals();
     for (const row of data.rows) {
       const refused = row.stale !== null ? refusedInput(plans.get(row.key), refusal) : undefined;
       if (refused !== undefined) row.refused = refused;
@@ -194,7 +195,8 @@ function storeMove(was: string, here: string): { from: string; to: string } | un
  * (sweep/stale.ts findStale: a stored result of the same point computed by other code, on the same data; their
  * recompute, --rerun-stale, failed): by key, the keys of the finished points (`points`, with their `plans`) holding
  * it. `failedPlans`: the stored plans of the points without a result (SweepStore.unfinishedPlans), read only when some
- * point failed; a plan this code cannot read (a pass or setting since removed) keeps none. `modelHash`: findStale's.
+ * point failed; a plan this code cannot read (a pass or setting since removed) keeps none. `modelHash`, `refusal`:
+ * findStale's.
  */
 function keptStaleResults(
   failed: ReadonlyArray<{ key: string }>,
@@ -202,6 +204,7 @@ function keptStaleResults(
   plans: ReadonlyMap<string, unknown>,
   failedPlans: () => ReadonlyMap<string, unknown>,
   modelHash: (onnx: string) => string | undefined,
+  refusal: (dir: string) => string | undefined,
 ): Map<string, string[]> {
   const out = new Map<string, string[]>();
   if (failed.length === 0) return out;
@@ -218,7 +221,7 @@ function keptStaleResults(
     }
     planned.push(point);
   }
-  for (const [key, match] of findStale(planned, points, plans, modelHash))
+  for (const [key, match] of findStale(planned, points, plans, modelHash, refusal))
     out.set(
       key,
       match.stored.map((s) => s.key),

@@ -46,13 +46,15 @@ export interface StaleMatch {
 /**
  * The stale points among `points` (those without a result under their own key): by key, the stored points of the
  * same family. `plans` are the stored points' planned points (any age) by key; a plan that no longer parses (a
- * pass or setting since removed) matches nothing. `modelHash`: storedPointNow's.
+ * pass or setting since removed) matches nothing. `modelHash`: storedPointNow's; `refusal`: refusedInput's (a report
+ * passes the one it asks of its rows too, so that each refused folder is read once).
  */
 export function findStale(
   points: readonly SweepPoint[],
   finished: readonly StoredPoint[],
   plans: ReadonlyMap<string, unknown>,
   modelHash = currentModelHashes(),
+  refusal = tokenizerRefusals(),
 ): Map<string, StaleMatch> {
   const out = new Map<string, StaleMatch>();
   if (points.length === 0) return out;
@@ -73,7 +75,6 @@ export function findStale(
     else byFamily.set(family, [entry]);
   }
   if (byFamily.size === 0) return out;
-  const refusal = tokenizerRefusals();
   for (const p of points) {
     // A result computed on other data is not this point's, stale or not; one planned before data was hashed may be,
     // when it read the same GLUE folder.
