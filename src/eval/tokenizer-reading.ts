@@ -46,9 +46,12 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // Stop 49: a BertPreTokenizer or WhitespaceSplit behind no normalizer cleaning the text splits on White_Space, as
   // tokenizers' char::is_whitespace, where it split on JS's \s (U+FEFF splitting a word, U+0085 not).
   { version: 7, changed: (t) => t.unicodeWhitespaceSplit },
-  // Stop 49: a Split's or Replace's regex reads `\w`, `\W`, `\b`, `\B` outside a class as Oniguruma's word class, as
-  // tokenizers does, where ², ³, ¹, ¼, ½ and ¾ were word characters there.
-  { version: 8, changed: (t) => t.onigurumaWordClass },
+  // Stop 49: a Split's or Replace's regex read `\w`, `\W`, `\b`, `\B` outside a class as Oniguruma's word class
+  // within one, where ², ³, ¹, ¼, ½ and ¾ were word characters there (wrongly: version 9 undoes it).
+  { version: 8, changed: (t) => t.wordEscapeOutsideClass },
+  // Stop 50: such a regex reads ², ³, ¹, ¼, ½ and ¾ as word characters outside a class again, as tokenizers' Oniguruma
+  // does (its ctype table below U+0100) and @huggingface/tokenizers did before version 8: version 8's points are stale.
+  { version: 9, changed: (t) => t.wordEscapeOutsideClass },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

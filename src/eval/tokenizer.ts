@@ -726,7 +726,7 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   let tokenizer: Tokenizer;
   const libraryConfig = withoutSlowOnlyOptions(config);
   try {
-    tokenizer = new Tokenizer(withOnigurumaWordClasses(json), libraryConfig);
+    tokenizer = new Tokenizer(json, libraryConfig);
   } catch (e) {
     throw new DataError(`${source}: not a tokenizer we can load: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
@@ -1339,8 +1339,8 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * byte-level BPE (its other traits false); `wordOrDigitSplit`, its pre-tokenizer has a Whitespace or a Digits
  * (splitAsTokenizers), whose words or digits were ASCII ones; `unicodeWhitespaceSplit`, its BertPreTokenizer or
  * WhitespaceSplit is behind no normalizer cleaning the text (splitsOnUnicodeWhitespace), where U+FEFF split a word and
- * U+0085 did not; `onigurumaWordClass`, a Split's or Replace's regex has a word escape outside a class
- * (withOnigurumaWordClasses), which took ², ³, ¹, ¼, ½ and ¾ as word characters. Undefined where the folder has no
+ * U+0085 did not; `wordEscapeOutsideClass`, a Split's or Replace's regex has a word escape outside a class
+ * (readsWordEscapes), which stop 49 read without ², ³, ¹, ¼, ½ and ¾ as word characters. Undefined where the folder has no
  * tokenizer this code reads.
  */
 export interface TokenizerTraits {
@@ -1358,7 +1358,7 @@ export interface TokenizerTraits {
   slowOnlyBpe: boolean;
   wordOrDigitSplit: boolean;
   unicodeWhitespaceSplit: boolean;
-  onigurumaWordClass: boolean;
+  wordEscapeOutsideClass: boolean;
 }
 
 /**
@@ -1507,76 +1507,48 @@ function withTokenizersSplits(part: unknown, unicodeWhitespace: boolean): unknow
   });
 }
 
-/** Oniguruma's word class (CR_Word, [[:word:]]: Alphabetic, marks, decimal digits, connector punctuation) within a class. */
-const ONIG_WORD = '[\\w]';
-
-/** What each of Oniguruma's word escapes outside a class is rewritten to (onigurumaWordClasses). */
-const ONIG_WORD_ESCAPES: Record<string, string> = {
-  w: ONIG_WORD,
-  W: '[^\\w]',
-  b: `(?:(?<!${ONIG_WORD})(?=${ONIG_WORD})|(?<=${ONIG_WORD})(?!${ONIG_WORD}))`,
-  B: `(?:(?<!${ONIG_WORD})(?!${ONIG_WORD})|(?<=${ONIG_WORD})(?=${ONIG_WORD}))`,
-  'p{Word}': ONIG_WORD,
-  'P{Word}': '[^\\w]',
-};
+/** Oniguruma's word escapes (outside a character class: `\\w`, `\\W`, `\\b`, `\\B`, `\\p{Word}`, `\\P{Word}`). */
+const ONIG_WORD_ESCAPES = ['w', 'W', 'b', 'B', 'p{Word}', 'P{Word}'];
 
 /**
- * `regex` (Oniguruma, as tokenizers compiles a Split's or Replace's pattern: onig, ONIG_SYNTAX_ONIGURUMA, no options,
- * so `\w` is CR_Word) with its word escapes outside a class (`\w`, `\W`, `\b`, `\B`, `\p{Word}`, `\P{Word}`) written
- * by the class `[\w]`, which means the same to Oniguruma: @huggingface/tokenizers reads `\w` within a class as
- * Oniguruma's word characters, but outside one (and at `\b`) also as ², ³, ¹, ¼, ½ and ¾, which Oniguruma's are not.
+ * Whether `regex` (Oniguruma) has a word escape outside a character class, which Oniguruma reads by its ISO-8859-1
+ * ctype table below U+0100, where ², ³, ¹, ¼, ½ and ¾ are word characters (unicode.c onigenc_unicode_is_code_ctype),
+ * and within a class by CR_Word, where they are not: as @huggingface/tokenizers reads them (its `\\w` outside a class
+ * adds those six). Stop 49 read them as within a class (tokenizer reading version 8, undone at version 9).
  */
-function onigurumaWordClasses(regex: string): string {
-  let out = '';
+function hasWordEscapeOutsideClass(regex: string): boolean {
   let depth = 0;
   for (let i = 0; i < regex.length; ) {
     const c = regex[i];
     if (c === '\\') {
-      const word = depth === 0 ? Object.keys(ONIG_WORD_ESCAPES).find((e) => regex.startsWith(e, i + 1)) : undefined;
-      const text = word === undefined ? regex.slice(i, i + 2) : ONIG_WORD_ESCAPES[word];
-      out += text;
-      i += word === undefined ? 2 : 1 + word.length;
+      if (depth === 0 && ONIG_WORD_ESCAPES.some((e) => regex.startsWith(e, i + 1))) return true;
+      i += 2;
       continue;
     }
     if (c === '[') {
       // (a POSIX bracket within a class, [:alpha:], is no class of its own; a ']' first in a class is a character)
       const posix = depth > 0 ? /^\[:\^?[A-Za-z]+:\]/.exec(regex.slice(i)) : null;
       if (posix) {
-        out += posix[0];
         i += posix[0].length;
         continue;
       }
       depth += 1;
-      const open = /^\[\^?\]?/.exec(regex.slice(i))?.[0] ?? '[';
-      out += open;
-      i += open.length;
+      i += (/^\[\^?\]?/.exec(regex.slice(i))?.[0] ?? '[').length;
       continue;
     }
     if (c === ']' && depth > 0) depth -= 1;
-    out += c;
     i += 1;
   }
-  return out;
+  return false;
 }
 
-/**
- * `json` (a tokenizer.json object) with the Regex patterns of its normalizer's Replaces and its pre-tokenizer's Splits
- * and Replaces (a Sequence's at any depth) written by onigurumaWordClasses, so that @huggingface/tokenizers (eval's,
- * transformers.js's) reads their word escapes as tokenizers does; `json` itself where none changes.
- */
-export function withOnigurumaWordClasses<T extends object>(json: T): T {
-  const rewrite = (leaf: Record<string, unknown>) => {
-    const pattern = leaf.pattern as { Regex?: unknown } | undefined;
-    if ((leaf.type !== 'Split' && leaf.type !== 'Replace') || typeof pattern?.Regex !== 'string') return leaf;
-    const regex = onigurumaWordClasses(pattern.Regex);
-    return regex === pattern.Regex ? leaf : { ...leaf, pattern: { ...pattern, Regex: regex } };
-  };
+/** Whether a tokenizer.json object's normalizer's Replaces or pre-tokenizer's Splits and Replaces (a Sequence's at any depth) have a Regex with a word escape outside a class (hasWordEscapeOutsideClass). */
+function readsWordEscapes(json: object): boolean {
   const { normalizer, pre_tokenizer: pre } = json as { normalizer?: unknown; pre_tokenizer?: unknown };
-  // (a null or absent one stays as it is: mapSequenceLeaves gives back a part whose every leaf rewrite gives back)
-  const normalizerOut = mapSequenceLeaves(normalizer, 'normalizers', rewrite);
-  const preOut = mapSequenceLeaves(pre, 'pretokenizers', rewrite);
-  if (normalizerOut === normalizer && preOut === pre) return json;
-  return { ...json, normalizer: normalizerOut, pre_tokenizer: preOut };
+  return [...sequenceLeaves(normalizer, 'normalizers'), ...sequenceLeaves(pre, 'pretokenizers')].some(({ leaf }) => {
+    const regex = (leaf.pattern as { Regex?: unknown } | undefined)?.Regex;
+    return (leaf.type === 'Split' || leaf.type === 'Replace') && typeof regex === 'string' && hasWordEscapeOutsideClass(regex);
+  });
 }
 
 /**
@@ -1586,11 +1558,9 @@ export function withOnigurumaWordClasses<T extends object>(json: T): T {
  * replacement MergedWithNext) and @huggingface/tokenizers honours, where it ignores `split` and gave a Unigram model
  * the whole text, a piece holding ▁ matched across two words; its Punctuations, Whitespaces and Digits, and its
  * WhitespaceSplits and BertPreTokenizers where they may meet U+FEFF or U+0085 (splitsOnUnicodeWhitespace), as Splits
- * (withTokenizersSplits); and its Splits' and Replaces' regexes with their word escapes outside a class written as
- * Oniguruma reads them (withOnigurumaWordClasses). `given` itself when it has none of them.
+ * (withTokenizersSplits). `read` itself when it has none of them.
  */
-export function withSplitsTransformersJsReads(given: Record<string, unknown>): Record<string, unknown> {
-  const read = withOnigurumaWordClasses(given);
+export function withSplitsTransformersJsReads(read: Record<string, unknown>): Record<string, unknown> {
   const split = withTokenizersSplits(read.pre_tokenizer, splitsOnUnicodeWhitespace(read));
   const json = split === read.pre_tokenizer ? read : { ...read, pre_tokenizer: split };
   const metaspaces = splittingMetaspaces(json);
@@ -1660,7 +1630,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         slowOnlyBpe: true,
         wordOrDigitSplit: false,
         unicodeWhitespaceSplit: false,
-        onigurumaWordClass: false,
+        wordEscapeOutsideClass: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -1691,7 +1661,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         ({ leaf }) => leaf.type === 'Whitespace' || leaf.type === 'Digits',
       ),
       unicodeWhitespaceSplit: splitsOnUnicodeWhitespace(read),
-      onigurumaWordClass: withOnigurumaWordClasses(read) !== read,
+      wordEscapeOutsideClass: readsWordEscapes(read),
     };
   } catch {
     return undefined;

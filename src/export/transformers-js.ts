@@ -652,8 +652,7 @@ function writeSideFiles(
   const tokenizer = found.json;
   // (a Metaspace that splits, a Punctuation of a behavior other than Contiguous, a Whitespace or Digits, whose words or
   // digits it read as ASCII ones, and a WhitespaceSplit or BertPreTokenizer behind no cleaning normalizer, which it split
-  // on JS's \s, and a Split's or Replace's regex whose \w or \b outside a class it read with ² and the like as word
-  // characters, written so that transformers.js splits alike, withSplitsTransformersJsReads;
+  // on JS's \s, written so that transformers.js splits alike, withSplitsTransformersJsReads;
   // a lower-casing normalizer and Chinese characters past U+FFFF, so that it normalizes alike,
   // withNormalizingTransformersJsReads; a pair's tokens all of type 0 where model_input_names lack token_type_ids, as
   // evaluation feeds them, withPairTypesZero: transformers.js reads no model_input_names, and its class (BERT's …)
