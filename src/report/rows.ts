@@ -227,7 +227,8 @@ export interface FailedPoint {
   error: string;
   /**
    * Where its sweep keeps a stale result of it (sweep/stale.ts findStale, as a rerun reads the store: its recompute,
-   * --rerun-stale, failed), the keys of the rows showing that result (marked ‡); absent otherwise.
+   * --rerun-stale, failed), or where the code running now refuses its input and the report holds a result of it on data
+   * since changed (no rerun computes either), the keys of the rows showing that result (marked ‡); absent otherwise.
    */
   staleRows?: string[];
 }

@@ -193,8 +193,9 @@ function storeMove(was: string, here: string): { from: string; to: string } | un
 /**
  * Of the failed points (`failed`), those whose sweep keeps a stale result of theirs, as a rerun of it reads the store
  * (sweep/stale.ts findStale: a stored result of the same point computed by other code, on the same data; their
- * recompute, --rerun-stale, failed): by key, the keys of the finished points (`points`, with their `plans`) holding
- * it. `failedPlans`: the stored plans of the points without a result (SweepStore.unfinishedPlans), read only when some
+ * recompute, --rerun-stale, failed), and those whose input the code running now refuses (refusedInput) with a result of
+ * the same point on data since changed, refused too (no rerun computes either): by key, the keys of the finished points
+ * (`points`, with their `plans`) holding it. `failedPlans`: the stored plans of the points without a result (SweepStore.unfinishedPlans), read only when some
  * point failed; a plan this code cannot read (a pass or setting since removed) keeps none. `modelHash`, `refusal`:
  * findStale's.
  */
@@ -226,6 +227,25 @@ function keptStaleResults(
       key,
       match.stored.map((s) => s.key),
     );
+  // (a result of the point computed on data since changed is not its stale result, which a rerun computes again as
+  // another point; but where the code running now refuses its input no rerun computes it, and that result, refused too,
+  // is the one the table shows for it)
+  const families = new Map<string, string[]>();
+  for (const p of points) {
+    const plan = plans.get(p.key);
+    if (plan === null || typeof plan !== 'object') continue;
+    try {
+      const family = pointFamily(plan as SweepPoint);
+      families.set(family, [...(families.get(family) ?? []), p.key]);
+    } catch {
+      // (a plan this code cannot read: no point of it now)
+    }
+  }
+  for (const point of planned) {
+    if (out.has(point.key) || refusedInput(point, refusal) === undefined) continue;
+    const shown = families.get(pointFamily(point))?.filter((key) => refusedInput(plans.get(key), refusal) !== undefined);
+    if (shown?.length) out.set(point.key, shown);
+  }
   return out;
 }
 

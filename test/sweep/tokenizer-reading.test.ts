@@ -4,7 +4,7 @@
  * (kept, in the sweep's line, --dry-run and the report; recomputed with --rerun-stale), while a point of an ordinary
  * BERT tokenizer, which no change touched, keeps its key and its result.
  */
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -495,6 +495,18 @@ describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refus
       const afterMd = toMarkdown(after).split('\n');
       expect(afterMd).not.toContain(FAILED_NOTE);
       expect(afterMd.slice(afterMd.indexOf(FAILED_REFUSED_NOTE) + 1, afterMd.indexOf(FAILED_REFUSED_NOTE) + 2)).toEqual([
+        `- tiny-xlm · baseline: ${mdLine(row!.refused!)}`,
+      ]);
+      // its GLUE dev file edited too: the point is another now (other data), which fails as it is refused; the report
+      // lists it with the row standing for it, refused, not as 'not in the table' with 'a rerun retries them'
+      appendFileSync(join(t.glueDir, 'SST-2', 'dev.tsv'), 'a b\t1\n');
+      expect((await runSweep({ file, store })).failed).toHaveLength(1);
+      const edited = loadReport({ store });
+      expect(edited.rows.map((r) => [r.key, r.dataChange !== null, r.refused])).toEqual([[row!.key, true, row!.refused]]);
+      expect(edited.failed.map((f) => [f.label, f.staleRows])).toEqual([['baseline', [row!.key]]]);
+      const editedMd = toMarkdown(edited).split('\n');
+      expect(editedMd).not.toContain(FAILED_NOTE);
+      expect(editedMd.slice(editedMd.indexOf(FAILED_REFUSED_NOTE) + 1, editedMd.indexOf(FAILED_REFUSED_NOTE) + 2)).toEqual([
         `- tiny-xlm · baseline: ${mdLine(row!.refused!)}`,
       ]);
     } finally {
