@@ -21,13 +21,27 @@ export interface ActivationRange {
   max: number;
 }
 
-/** uint8 asymmetric parameters covering [min(range.min, 0), max(range.max, 0)]: x ≈ (q - zeroPoint) · scale. */
+/** The smallest normal float32 (numpy.finfo(float32).tiny): a scale below it is taken as 1. */
+const FLOAT32_TINY = 2 ** -126;
+
+/**
+ * uint8 asymmetric parameters covering [min(range.min, 0), max(range.max, 0)]: x ≈ (q - zeroPoint) · scale, as
+ * onnxruntime's compute_scale_zp computes them (quant_utils.py): the range's width in float32 (its ends are float32),
+ * over 255 in float64, that scale rounded to float32; the zero point from the float64 scale, rounded half to even
+ * (numpy.round); a width below float32's smallest normal gives scale 1 and zero point 0.
+ */
 export function activationQuantParams(r: ActivationRange): { scale: number; zeroPoint: number } {
-  const lo = Math.min(r.min, 0);
-  const hi = Math.max(r.max, 0);
-  const scale = hi > lo ? Math.fround((hi - lo) / 255) : 1;
-  const zeroPoint = Math.max(0, Math.min(255, Math.round(-lo / scale)));
-  return { scale, zeroPoint };
+  const lo = Math.min(Math.fround(r.min), 0);
+  const hi = Math.max(Math.fround(r.max), 0);
+  const scale = Math.fround(hi - lo) / 255;
+  if (!(scale >= FLOAT32_TINY)) return { scale: 1, zeroPoint: 0 };
+  return { scale: Math.fround(scale), zeroPoint: Math.max(0, Math.min(255, roundHalfEven(-lo / scale))) };
+}
+
+/** numpy.round of a float64 to a whole number: halves to the even neighbour. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /**

@@ -230,11 +230,18 @@ export const QUANTIZE = declarePass({
   // bins, at its bins' lower edges, where they were percentiles of a sample of 65,536 values; 13: that histogram grows
   // to 64 times its bins as onnxruntime's does (it merged its bins in pairs past 8192 bins, as entropy's); 14: mixed with
   // attention false counts a fused Attention's packed weight float, as it stays (it counted it int8 and could overrun
-  // its budget)
-  version: 14,
-  // (9 and 10 changed mode float16's output only, 11 to 13 percentile ranges only, 14 mixed with attention false only:
-  // every other point keeps its key)
-  keyVersion: (s) => (s.mode === 'float16' ? 10 : s.calibration.startsWith('percentile') ? 13 : parseMode(s.mode).kind === 'mixed' && !s.attention ? 14 : 8),
+  // its budget); 15: static int8's activation scales and zero points as onnxruntime's compute_scale_zp (the range's
+  // width rounded to float32 before it is divided, the zero point rounded half to even from the float64 scale; a
+  // scale 1 ulp off in about 15% of ranges, and zero points of ranges such as [-1, 1])
+  version: 15,
+  // (9 and 10 changed mode float16's output only, 11 to 13 int8-static's percentile ranges only, 14 mixed with attention
+  // false only, 15 int8-static only: every other point keeps its key)
+  keyVersion: (s) => {
+    const kind = parseMode(s.mode).kind;
+    if (kind === 'float16') return 10;
+    if (kind === 'int8-static') return 15;
+    return kind === 'mixed' && !s.attention ? 14 : 8;
+  },
   settings: z
     .object({
       mode: grammar(MODE_SYNTAX, parseMode, modeName, `a mode is required (${MODE_SYNTAX})`).describe(

@@ -12,7 +12,7 @@ import { findBert } from '../../src/bert/discover.ts';
 import { SettingsError } from '../../src/errors.ts';
 import type { TensorRecord } from '../../src/quantize/index.ts';
 import { opsetRaiseBlocker } from '../../src/quantize/opset.ts';
-import { RangeCollector } from '../../src/quantize/calibrate.ts';
+import { activationQuantParams, RangeCollector } from '../../src/quantize/calibrate.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
 import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
@@ -170,6 +170,23 @@ describe('quantize int8-static', () => {
     expect(opsetVersion(q, '')).toBe(11);
     const f = sampleFeeds(m, fs, 2, 9);
     expect(relativeDiff(await outputsOf(odd, f), await outputsOf(q, f))).toBeLessThan(0.2);
+  });
+});
+
+describe('activation scale and zero point', () => {
+  // expected values: onnxruntime's compute_scale_zp (quant_utils.py; uint8, asymmetric) run with numpy 2.4 on the
+  // same float32 ends
+  it("are onnxruntime's: the width in float32 over 255 in float64, the zero point from that scale, rounded half to even", () => {
+    // the width 11.26113545 is not a float32: rounded before it is divided (a float64 width gives 0.04416131600737572)
+    expect(activationQuantParams({ min: -0.0007756857085041702, max: 11.260359764099121 })).toEqual({ scale: 0.04416131228208542, zeroPoint: 0 });
+    expect(activationQuantParams({ min: -0.22840850055217743, max: 0.1554509997367859 })).toEqual({ scale: 0.0015053314855322242, zeroPoint: 152 });
+    expect(activationQuantParams({ min: -6.250954627990723, max: 8.972138404846191 })).toEqual({ scale: 0.059698402881622314, zeroPoint: 105 });
+    // 1 / (2 / 255) is 127.5 in float64 (127.49999… over the float32 scale), rounded to 128
+    expect(activationQuantParams({ min: -1, max: 1 })).toEqual({ scale: 0.007843137718737125, zeroPoint: 128 });
+    expect(activationQuantParams({ min: -0.9921568632125854, max: 1.0078431367874146 })).toEqual({ scale: 0.007843137718737125, zeroPoint: 127 });
+    // a width below float32's smallest normal: scale 1, zero point 0
+    expect(activationQuantParams({ min: 0, max: 0 })).toEqual({ scale: 1, zeroPoint: 0 });
+    expect(activationQuantParams({ min: -1e-40, max: 1e-40 })).toEqual({ scale: 1, zeroPoint: 0 });
   });
 });
 

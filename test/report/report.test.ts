@@ -1428,7 +1428,7 @@ describe('report of a store', () => {
     // with a change of code: both, and said apart
     writeAll();
     writeFileSync(dev, 'sentence\tlabel\ngood\t0\n');
-    const quantize = getPass('quantize').keyVersion(getPass('quantize').check({ mode: 'int8' }), undefined); // (int8's: keyVersion)
+    const quantize = getPass('quantize').keyVersion(getPass('quantize').check({ mode: 'int8-static' }), undefined); // (the int8 point's: keyVersion)
     const older = join(root, 'older.sqlite');
     storePoints(
       older,

@@ -519,15 +519,14 @@ describe('stale points', () => {
     expect((last + 1) * 2654435761).toBeGreaterThan(2 ** 53);
   });
 
-  it('key quantize 9 and 10 (float16 keeps a decomposed LayerNorm’s variance float32; its value_info) for mode float16 only, 11 to 13 (percentile ranges as onnxruntime’s, over its histogram) for percentile only, 14 (a fused Attention left float counted so) for mixed with attention false only', () => {
+  it('key quantize 9 and 10 (float16 keeps a decomposed LayerNorm’s variance float32; its value_info) for mode float16 only, 11 to 13 (percentile ranges as onnxruntime’s, over its histogram) for percentile only, 14 (a fused Attention left float counted so) for mixed with attention false only, 15 (activation scales as onnxruntime’s) for int8-static only', () => {
     const v = (settings: Record<string, unknown>) => currentVersions([{ pass: 'quantize', settings }], undefined).passes.quantize;
-    expect(QUANTIZE.version).toBe(14);
+    expect(QUANTIZE.version).toBe(15);
     expect(v({ mode: 'float16' })).toBe(10);
     expect(v({ mode: 'mixed:0.5', attention: false })).toBe(14);
     expect(v({ mode: 'int8', attention: false })).toBe(8);
-    expect(v({ mode: 'int8-static', calibration: 'percentile:99.9' })).toBe(13);
-    expect(v({ mode: 'int8-static', calibration: 'entropy' })).toBe(8);
-    for (const mode of ['int8', 'int8-static', 'int8-group:8', 'int4-block:32', 'mixed:0.5']) expect(v({ mode })).toBe(8);
+    for (const calibration of ['minmax', 'percentile:99.9', 'entropy']) expect(v({ mode: 'int8-static', calibration })).toBe(15);
+    for (const mode of ['int8', 'int8-group:8', 'int4-block:32', 'mixed:0.5']) expect(v({ mode })).toBe(8);
   });
 
   it("hold a train or distill step's version for the kind of student it trains (TRAINING_VERSIONS), version 1 as the key of a point stored before steps had one", async () => {
