@@ -65,6 +65,8 @@ export function onInterrupt(fn: () => void): () => void {
 /** Resolves after `ms`, or at once when `signal` aborts (never rejects: the caller checks `signal.aborted`). */
 export function pauseUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    // (a signal aborted before the pause, as while a coordinator's look at its points ran: no 'abort' event comes again)
+    if (signal?.aborted) return resolve();
     const done = () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', done);

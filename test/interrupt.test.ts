@@ -5,7 +5,7 @@
  * after a Ctrl-C). The handler's re-raise, which would end the process, is caught.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { onInterrupt } from '../src/interrupt.ts';
+import { onInterrupt, pauseUnlessAborted } from '../src/interrupt.ts';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -31,5 +31,16 @@ describe('a signal in the last synchronous moments before the last clean-up unre
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(process.listenerCount('SIGINT')).toBe(0);
     expect(process.listenerCount('SIGTERM')).toBe(0);
+  });
+});
+
+describe('pauseUnlessAborted', () => {
+  it('resolves at once for a signal aborted before the pause (its abort event already came), as for one aborted during it', async () => {
+    const late = new AbortController();
+    const timeout = (ms: number) => new Promise<string>((resolve) => setTimeout(() => resolve('waited'), ms));
+    const during = pauseUnlessAborted(60_000, late.signal).then(() => 'resolved');
+    late.abort();
+    expect(await Promise.race([during, timeout(1_000)])).toBe('resolved');
+    expect(await Promise.race([pauseUnlessAborted(60_000, AbortSignal.abort()).then(() => 'resolved'), timeout(1_000)])).toBe('resolved');
   });
 });
