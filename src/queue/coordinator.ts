@@ -45,6 +45,8 @@ export interface QueuedSweepOptions extends Omit<SweepOptions, 'jobs' | 'rerunSt
   retryDelayMs?: number;
   /** How long Redis may stay unreachable before the call gives up (default 60 s). */
   unreachableMs?: number;
+  /** How often the call looks at every point it waits for, besides the queue's events (default 5 s). */
+  rescanMs?: number;
   /** Aborting stops collecting (the queued points stay queued; workers go on). */
   signal?: AbortSignal;
 }
@@ -64,8 +66,7 @@ export interface QueuedSweepSummary extends SweepSummary {
   letGo: number;
 }
 
-/** How often the coordinator looks at every point it waits for, besides the queue's events. */
-const RESCAN_MS = 5_000;
+const DEFAULT_RESCAN_MS = 5_000;
 /** The longest one look at a job may take before Redis counts as unreachable for it. */
 const CALL_TIMEOUT_MS = 5_000;
 const DEFAULT_UNREACHABLE_MS = 60_000;
@@ -386,7 +387,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       if (pending.size === 0 || fatal) break;
       await new Promise<void>((res) => {
         wake = res;
-        void pauseUnlessAborted(RESCAN_MS, opts.signal).then(res);
+        void pauseUnlessAborted(opts.rescanMs ?? DEFAULT_RESCAN_MS, opts.signal).then(res);
       });
     }
     if (fatal) throw fatal;
