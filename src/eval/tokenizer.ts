@@ -788,7 +788,7 @@ interface NormalizerInstance {
  * `text` with each character lower-cased by itself, as tokenizers' NormalizedString::lowercase (char::to_lowercase),
  * where JS's toLowerCase reads the characters around a capital sigma and gives 'ς' at a word's end (Final_Sigma).
  */
-function lowercaseEachChar(text: string): string {
+export function lowercaseEachChar(text: string): string {
   let out = '';
   for (const c of text) out += c.toLowerCase();
   return out;
@@ -812,6 +812,11 @@ const CHINESE_RANGES: ReadonlyArray<readonly [number, number]> = [
 
 /** A character of CHINESE_RANGES, by code point. */
 const CHINESE_CHARS = new RegExp(`[${CHINESE_RANGES.map(([a, b]) => `\\u{${a.toString(16)}}-\\u{${b.toString(16)}}`).join('')}]`, 'gu');
+
+/** Whether code point `cp` is one of CHINESE_RANGES' characters (a word of its own to a BertNormalizer with handle_chinese_chars). */
+export function isChineseChar(cp: number): boolean {
+  return CHINESE_RANGES.some(([a, b]) => cp >= a && cp <= b);
+}
 
 /**
  * Makes `tokenizer`'s BertNormalizers (a Sequence's at any depth) normalize as tokenizers' do (normalizers/bert.rs):

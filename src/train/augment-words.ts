@@ -14,7 +14,7 @@ import { basename, dirname, join } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
 import { readVocabFile } from '../eval/wordpiece-vocab.ts';
 import { readJsonObject } from '../eval/model-files.ts';
-import { sentencePieceFile } from '../eval/tokenizer.ts';
+import { isChineseChar, lowercaseEachChar, sentencePieceFile } from '../eval/tokenizer.ts';
 import { SENTENCEPIECE_FILES } from '../onnx/locate.ts';
 
 /** A WordPiece vocabulary, as augmentation uses it. */
@@ -108,24 +108,18 @@ export interface BasicToken {
 
 const ASCII_PUNCT = /[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/;
 const UNICODE_PUNCT = /\p{P}/u;
-const WHITESPACE = /\s/u;
+/** Whitespace as tokenizers' BertNormalizer and BertPreTokenizer read it (char::is_whitespace: White_Space). */
+const WHITESPACE = /\p{White_Space}/u;
+/**
+ * What tokenizers' BertNormalizer drops from the text (clean_text: NUL, U+FFFD and control characters, its is_control:
+ * the C categories, but \t, \n and \r, which are whitespace), before it reads whitespace: U+FEFF or U+0085 inside a
+ * word leaves one word.
+ */
+const DROPPED = /[\u0000\ufffd\p{Cc}\p{Cf}\p{Co}\p{Cs}]/u;
+const DROPPED_ALL = new RegExp(DROPPED.source, 'gu');
 
 function isPunct(ch: string): boolean {
   return ASCII_PUNCT.test(ch) || UNICODE_PUNCT.test(ch);
-}
-
-/** BERT's CJK ideograph ranges (tokenized one character per word). */
-function isCjk(cp: number): boolean {
-  return (
-    (cp >= 0x4e00 && cp <= 0x9fff) ||
-    (cp >= 0x3400 && cp <= 0x4dbf) ||
-    (cp >= 0x20000 && cp <= 0x2a6df) ||
-    (cp >= 0x2a700 && cp <= 0x2b73f) ||
-    (cp >= 0x2b740 && cp <= 0x2b81f) ||
-    (cp >= 0x2b820 && cp <= 0x2ceaf) ||
-    (cp >= 0xf900 && cp <= 0xfaff) ||
-    (cp >= 0x2f800 && cp <= 0x2fa1f)
-  );
 }
 
 /** BERT's basic tokens of `text` (whitespace dropped), with their offsets in `text`. */
@@ -141,12 +135,14 @@ export function basicTokens(text: string): BasicToken[] {
     const cp = text.codePointAt(i)!;
     const ch = String.fromCodePoint(cp);
     const next = i + ch.length;
-    if (WHITESPACE.test(ch)) {
+    if (DROPPED.test(ch) && !/[\t\n\r]/.test(ch)) {
+      // (dropped from the word it stands in, or alone: no word)
+    } else if (WHITESPACE.test(ch)) {
       flush(i);
     } else if (isPunct(ch)) {
       flush(i);
       out.push({ start: i, end: next, punct: true });
-    } else if (isCjk(cp)) {
+    } else if (isChineseChar(cp)) {
       flush(i);
       out.push({ start: i, end: next, punct: false });
     } else if (start < 0) {
@@ -158,15 +154,13 @@ export function basicTokens(text: string): BasicToken[] {
   return out;
 }
 
-/** A word as the vocabulary is looked up: control characters dropped; lower-cased and accents stripped if uncased. */
+/**
+ * A word as the vocabulary is looked up: control characters dropped (DROPPED); if uncased, accents stripped and each
+ * character lower-cased by itself, as tokenizers' BertNormalizer (a capital sigma ending a word gives σ, not ς).
+ */
 export function normalizeWord(word: string, lowercase: boolean): string {
-  const clean = word.replace(/[\p{Cc}\p{Cf}\u0000\ufffd]/gu, '');
-  return lowercase
-    ? clean
-        .toLowerCase()
-        .normalize('NFD')
-        .replace(/\p{Mn}/gu, '')
-    : clean;
+  const clean = word.replace(DROPPED_ALL, '');
+  return lowercase ? lowercaseEachChar(clean.normalize('NFD').replace(/\p{Mn}/gu, '')) : clean;
 }
 
 const SPECIAL = /^\[[^\]]*\]$/;

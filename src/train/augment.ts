@@ -240,7 +240,8 @@ function variants(t: ParsedText, n: number, p: number, rng: Rng, slotCandidates:
 // ---------------------------------------------------------------------------------------------------------------
 // Cache
 
-const CACHE_FORMAT = 'augmented-examples/1';
+/** The cache files' format, in their key: 2 since augmentation splits words as tokenizers' BertNormalizer does (stop 50). */
+const CACHE_FORMAT = 'augmented-examples/2';
 
 export interface AugmentedSetOptions extends AugmentOptions {
   /** Folder of the cache files (created when needed). */

@@ -125,6 +125,14 @@ describe('words', () => {
     expect(normalizeWord('Très', false)).toBe('Très');
   });
 
+  it("splits and normalizes words as tokenizers' BertNormalizer and BertPreTokenizer do (U+FEFF and U+0085 dropped inside a word, CJK extension E from U+2B920, a final capital sigma lower-cased to σ), where U+FEFF split a word, U+2B820–U+2B91F were words of their own and 'ΟΔΟΣ' gave 'οδος'", () => {
+    // (tokenizers 0.23's pre-tokens of this text, lower-cased: ab﻿cd, x, a𫠠b, a, 𫤠, b, ΟΔΟΣ as οδοσ, y\u{E000}z as yz)
+    const text = 'ab\ufeffcd \u0085x a\u{2B820}b a\u{2B920}b ΟΔΟΣ y\u{E000}z';
+    const words = basicTokens(text).map((t) => text.slice(t.start, t.end));
+    expect(words).toEqual(['ab\ufeffcd', 'x', 'a\u{2B820}b', 'a', '\u{2B920}', 'b', 'ΟΔΟΣ', 'y\u{E000}z']);
+    expect(words.map((w) => normalizeWord(w, true))).toEqual(['abcd', 'x', 'a\u{2B820}b', 'a', '\u{2B920}', 'b', 'οδοσ', 'yz']);
+  });
+
   it('knows which tokens are whole words', () => {
     expect(TOKENS.filter((t) => isWordToken(t, true))).toEqual(TOKENS.slice(10, 24));
     expect(isWordToken('café', false)).toBe(true);
@@ -309,7 +317,7 @@ describe('the augmentation cache file, past what one string holds (V8: ~512M cha
   ];
   const key = 'k'.repeat(64);
   /** The file as it has always been written: the header line, then one example per line. */
-  const format = `${[JSON.stringify({ format: 'augmented-examples/1', key, count: 4 }), ...examples.map((e) => JSON.stringify(e))].join('\n')}\n`;
+  const format = `${[JSON.stringify({ format: 'augmented-examples/2', key, count: 4 }), ...examples.map((e) => JSON.stringify(e))].join('\n')}\n`;
 
   it('is written in pieces of whole lines, never as one string, in the same format', () => {
     const pieces = [...augmentCacheChunks(key, examples, 40)].map((p) => Buffer.from(p).toString('utf8'));
