@@ -574,7 +574,7 @@ function checkStorage(model: Model, s: BertStructure, o: QuantizeOptions): { tar
  * Whether quantize with options `o` plans every weight it targets in a model of structure `s` stored quantized, so
  * that a quantize step after it finds nothing to quantize ('every weight is already quantized'): int8, int8-group,
  * int8-static and int4-block with embeddings on a model without a fused Attention (int8-static and int4-block keep
- * one float). False where it cannot tell (mixed: its budget decides on the weights; float16; settings it refuses).
+ * one float) whose tables Gathers read (plannedFloat). False where it cannot tell (mixed: its budget decides on the weights; float16; settings it refuses).
  */
 export function quantizesEveryTarget(s: BertStructure, o: QuantizeOptions): boolean {
   return plannedFloat(s, o)?.length === 0 && quantizationTargets(s).length > 0;
@@ -582,8 +582,9 @@ export function quantizesEveryTarget(s: BertStructure, o: QuantizeOptions): bool
 
 /**
  * The weights quantize targets in a model of structure `s` that quantize with options `o` plans to leave float (a
- * fused Attention's packed weight in int8-static and int4-block, the tables with embeddings: false); undefined where
- * it cannot tell (mixed: its budget decides on the weights; float16; settings it refuses).
+ * fused Attention's packed weight in int8-static and int4-block, the tables with embeddings: false, and in every mode
+ * a table no Gather reads, which applyPlan keeps: tableWithoutGather); undefined where it cannot tell (mixed: its
+ * budget decides on the weights; float16; settings it refuses).
  */
 export function plannedFloat(s: BertStructure, o: QuantizeOptions): Target[] | undefined {
   const targets = quantizationTargets(s);
@@ -596,7 +597,7 @@ export function plannedFloat(s: BertStructure, o: QuantizeOptions): Target[] | u
   } catch {
     return undefined;
   }
-  return targets.filter((t) => plan.get(t.id) === undefined || plan.get(t.id)!.format === 'float');
+  return targets.filter((t) => targetNode(t) === undefined || plan.get(t.id) === undefined || plan.get(t.id)!.format === 'float');
 }
 
 /** Quantizes `model` with options `o` (the pass's run, without the Pass wrapper). */

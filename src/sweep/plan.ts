@@ -59,7 +59,7 @@ import { type DropLayersOptions, dropLayers } from '../prune/layers.ts';
 import { keptNeurons } from '../prune/ffn.ts';
 import { factorizableTable } from '../factorize/embeddings.ts';
 import { factorNames } from '../factorize/rewrite.ts';
-import { quantizationTargets, targetWeight, type Target } from '../quantize/targets.ts';
+import { quantizationTargets, targetNode, targetWeight, type Target } from '../quantize/targets.ts';
 import { isFloatType } from '../onnx/dtype.ts';
 import { optimizeModel } from '../optimize/pass.ts';
 import { parseRewrites, type OptimizeOptions } from '../optimize/settings.ts';
@@ -87,6 +87,7 @@ import {
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
+import { tableWithoutGather } from '../quantize/apply.ts';
 import { notFloat32Targets, plannedFloat, quantizesEveryTarget, quantizesNoWeight } from '../quantize/pass.ts';
 import { modeName, parseMode, type QuantizeOptions } from '../quantize/settings.ts';
 
@@ -1408,10 +1409,10 @@ interface SoFar {
    * refused in the sweep file, on any model): that step's mode, which a quantize step right after it (or after passes
    * that write no float weight but in place of one: KEEPS_QUANTIZED) finds nothing to quantize after. `leftFloat` where it kept some
    * weights float, each an embedding table (embeddings: false) or a fused Attention's packed weight (int8-static,
-   * int4-block: ORT's fused models), and stored every other weight so: `left`, those weights of the model read,
-   * `structure`; a quantize step after it that leaves them float too (plannedFloat: any mode but mixed and float16)
-   * quantizes no weight. Kept through drop-layers only where every layer's attention is so, or none is (a layer kept
-   * is one).
+   * int4-block: ORT's fused models; a table no Gather reads, in every mode), and stored every other weight so: `left`,
+   * those weights of the model read (`graph`, `structure`); a quantize step after it that leaves them float too
+   * (plannedFloat: any mode but mixed and float16) quantizes no weight. Kept through drop-layers only where every
+   * layer's attention is so, or none is (a layer kept is one).
    */
   quantizedAll?: { mode: string; leftFloat?: LeftFloat };
 }
@@ -1570,21 +1571,18 @@ function storedNotFloat(graph: Model, t: Target): boolean {
   return !isFloatType(graph.graph.initializers.get(targetWeight(t))?.dataType ?? 0);
 }
 
-/** The weights of the model read, of `structure`, that a quantize step left float (SoFar.quantizedAll's leftFloat). */
-interface LeftFloat {
-  structure: BertStructure;
-  left: readonly Target[];
-}
+/** The weights of the model read (its `graph` and `structure`) that a quantize step left float (SoFar.quantizedAll's leftFloat). */
+type LeftFloat = ReadModel & { left: readonly Target[] };
 
 /**
- * SoFar.quantizedAll's leftFloat of quantize with options `o` on the model read, of structure `s`: the weights it
- * leaves float (one at least, not all) where each is a fused Attention's packed weight or an embedding table;
- * undefined where it leaves another float, or cannot tell (plannedFloat).
+ * SoFar.quantizedAll's leftFloat of quantize with options `o` on the model read, `m`: the weights it leaves float (one
+ * at least, not all) where each is a fused Attention's packed weight or an embedding table; undefined where it leaves
+ * another float, or cannot tell (plannedFloat).
  */
-function leftFloatBy(s: BertStructure, o: QuantizeOptions): LeftFloat | undefined {
-  const left = plannedFloat(s, o);
+function leftFloatBy(m: ReadModel, o: QuantizeOptions): LeftFloat | undefined {
+  const left = plannedFloat(m.structure, o);
   if (!left?.length || !left.every((t) => t.kind === 'attention' || t.kind === 'embedding')) return undefined;
-  return left.length < quantizationTargets(s).length ? { structure: s, left } : undefined;
+  return left.length < quantizationTargets(m.structure).length ? { graph: m.graph, structure: m.structure, left } : undefined;
 }
 
 /** Whether every layer of the model read, or none, has its fused Attention's packed weight left float (leftFloat's `left`). */
@@ -1686,7 +1684,13 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
     const left = plannedFloat(before.structure, o);
     if (left && before.left.every((t) => left.some((l) => l.id === t.id))) {
       const fused = before.left.some((t) => t.kind === 'attention') && `the fused Attention weights, which quantize ${modeName(o.mode)} leaves float`;
-      const tables = before.left.some((t) => t.kind === 'embedding') && 'the embedding tables kept float by the setting embeddings: false';
+      const table = before.left.find((t) => t.kind === 'embedding');
+      // (a table no Gather reads stays float whatever the setting: tableWithoutGather says why, as the point does)
+      const tables =
+        table &&
+        (!o.embeddings || targetNode(table) !== undefined
+          ? 'the embedding tables kept float by the setting embeddings: false'
+          : `the embedding tables, which quantize leaves float (${tableWithoutGather(before.graph.graph, targetWeight(table))})`);
       const what = fused && tables ? `${fused}, and ${tables}` : fused || tables;
       throw new SettingsError(
         `${quantizesNoWeight(o, `${what}; every other weight already quantized by quantize ${quantizedBefore.mode} before it`)}: quantize the float model instead`,
@@ -1694,7 +1698,7 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
     }
   }
   const options = s.pass === 'quantize' && read ? (read.options as QuantizeOptions) : undefined;
-  const leftFloat = options && leftFloatBy(sofar.read!.structure, options);
+  const leftFloat = options && leftFloatBy(sofar.read!, options);
   // (kept through a pass that writes no float weight but in place of one: drop-layers removes layers, optimize fuses
   // no integer weight back, factorize-embeddings rewrites the word table, which it refuses unless left float, into
   // float factors that quantize's embeddings.word names alike)

@@ -156,6 +156,9 @@ describe('a quantize step after one that stored every weight quantized', () => {
     const input = join(fusedRoot, 'models', 'tiny', 'model.onnx');
     writeModelFolder(join(fusedRoot, 'models', 'fused'), tinyBert());
     await compressFile({ input, output: join(fusedRoot, 'models', 'fused', 'model.onnx'), steps: [step('optimize', { rewrites: 'attention' })] });
+    // and one fused as --optimize all fuses it: its tables read by EmbedLayerNormalization (no Gather), its last layer unfused
+    writeModelFolder(join(fusedRoot, 'models', 'fusedall'), tinyBert());
+    await compressFile({ input, output: join(fusedRoot, 'models', 'fusedall', 'model.onnx'), steps: [step('optimize', { rewrites: 'all' })] });
   });
   afterAll(() => rmSync(fusedRoot, { recursive: true, force: true }));
   /** planRefusal's line, of a sweep calibrated on SST-2 (int8-static measures the model). */
@@ -171,6 +174,18 @@ describe('a quantize step after one that stored every weight quantized', () => {
     }
   };
   const twice = (first: string) => [step('quantize', { mode: first }), step('quantize', { mode: 'int8' })];
+  /** compressFile's refusal of `steps` on `model` (calibrated on SST-2), or 'ran'. */
+  const point = async (model: string, steps: ReturnType<typeof step>[]): Promise<string> => {
+    const input = join(fusedRoot, 'models', model, 'model.onnx');
+    const calibration = await loadCalibration({ model: input, task: 'SST-2', examples: 4, glueDir: join(fusedRoot, 'glue') });
+    const output = join(fusedRoot, 'out', `${model}-${JSON.stringify(steps).replace(/\W+/g, '-')}`, 'model.onnx');
+    return compressFile({ input, output, steps, context: { calibration } }).then(
+      () => 'ran',
+      (e: Error) => e.message,
+    );
+  };
+  const elnTables =
+    "the embedding tables, which quantize leaves float (the table is read by com.microsoft EmbedLayerNormalization '/bert/embeddings/LayerNorm/Add_1/EmbedLayerNormalization', which takes float tables (quantize before --optimize to store it int8))";
 
   it('is refused by the plan where the first left no weight float on the model read (int8-static, int4-block on an unfused model), in quantize words', async () => {
     for (const first of ['int8-static', 'int4-block:16']) {
@@ -251,6 +266,22 @@ describe('a quantize step after one that stored every weight quantized', () => {
       );
       expect(await plan('fused', steps)).toBe(
         `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'fused', step ${steps.length} (quantize): quantize ${second.mode}: quantizes no weight of this model, which it would write unchanged (the fused Attention weights, which quantize ${second.mode} leaves float${tables}; every other weight already quantized by quantize ${first.mode} before it): quantize the float model instead`,
+      );
+    }
+  });
+
+  it('is refused by the plan where the first left float the tables EmbedLayerNormalization reads (no Gather) and maybe the fused Attention, and the second leaves them float too, whatever its embeddings setting, as compress refuses it', async () => {
+    for (const [first, second, fused] of [
+      [{ mode: 'int8-static' }, 'int4-block:16', true],
+      [{ mode: 'int4-block:16' }, 'int8-static', true],
+      [{ mode: 'int8-static', embeddings: false }, 'int8-static', true],
+      [{ mode: 'int8', embeddings: false }, 'int4-block:16', false],
+    ] as const) {
+      const steps = [step('quantize', first), step('quantize', { mode: second })];
+      expect(await point('fusedall', steps)).toMatch(/the table is read by com\.microsoft EmbedLayerNormalization/);
+      const attention = fused ? `the fused Attention weights, which quantize ${second} leaves float, and ` : '';
+      expect(await plan('fusedall', steps)).toBe(
+        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'fusedall', step 2 (quantize): quantize ${second}: quantizes no weight of this model, which it would write unchanged (${attention}${elnTables}; every other weight already quantized by quantize ${first.mode} before it): quantize the float model instead`,
       );
     }
   });
