@@ -55,17 +55,28 @@ export class UsageError extends SettingsError {
 }
 
 /**
- * The range an integer flag takes, as every integer flag's refusal words it: `an integer from 1 to 2^53 − 1`, its own
- * upper bound where it has one, else 2^53 − 1, the largest whole number a flag's value is read exactly up to (`--seed
- * 1e16` is a whole number, past it).
+ * The range of integers from `min` to `max`, as every refusal of an integer and every setting's help words it: `integer
+ * from 1 to 2^53 − 1`, its own upper bound where it has one, else 2^53 − 1, the largest whole number a value is read
+ * exactly up to (`--seed 1e16`, `rank: 1e16` are whole numbers, past it).
  */
-function integerRange(min: number, max: number = Number.MAX_SAFE_INTEGER): string {
-  return `an integer from ${min} to ${max === Number.MAX_SAFE_INTEGER ? '2^53 − 1' : max}`;
+export function integerRange(min: number, max: number = Number.MAX_SAFE_INTEGER): string {
+  return `integer from ${min} to ${max === Number.MAX_SAFE_INTEGER ? '2^53 − 1' : max}`;
+}
+
+/**
+ * `expected an integer from MIN to MAX` (integerRange) unless `value` is such an integer, undefined when it is: the
+ * one check of every integer a user types (a flag, a pass's setting as a flag or in a sweep file, a sweep file's
+ * setting, a train or distill step's), which each words in its own frame ('--seed 1.5: …', 'rank '1e16': …',
+ * 'seed: …, got number 1.5').
+ */
+export function integerProblem(value: unknown, min: number, max: number = Number.MAX_SAFE_INTEGER): string | undefined {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max) return undefined;
+  return `expected an ${integerRange(min, max)}`;
 }
 
 /**
  * Throws `error` (SettingsError, or UsageError where the CLI checks the flag) `--flag V: expected an integer from MIN
- * to MAX` (integerRange; `note` after it) unless `value` is such an integer: the one check of every integer flag.
+ * to MAX` (integerProblem; `note` after it) unless `value` is such an integer: the check of every integer flag.
  */
 export function checkIntegerFlag(
   flag: string,
@@ -73,9 +84,8 @@ export function checkIntegerFlag(
   min: number,
   o: { max?: number; note?: string; error?: new (message: string) => UserError } = {},
 ): void {
-  const max = o.max ?? Number.MAX_SAFE_INTEGER;
-  if (Number.isSafeInteger(value) && value >= min && value <= max) return;
-  throw new (o.error ?? SettingsError)(`${flag} ${value}: expected ${integerRange(min, max)}${o.note ? ` ${o.note}` : ''}`);
+  const problem = integerProblem(value, min, o.max);
+  if (problem !== undefined) throw new (o.error ?? SettingsError)(`${flag} ${value}: ${problem}${o.note ? ` ${o.note}` : ''}`);
 }
 
 /** Malformed data files (GLUE TSV, config.json, tokenizer files). */

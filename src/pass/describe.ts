@@ -4,6 +4,7 @@
  * `compress passes` prints this; the compress command's flag help is built from it.
  */
 import { z } from 'zod';
+import { integerRange } from '../errors.ts';
 import { flagsFilling, type PassFlag, type PassSettings } from './settings.ts';
 
 export interface SettingDescription {
@@ -61,13 +62,17 @@ type JsonSchema = {
   required?: string[];
 };
 
-/** A JSON Schema type in a few words. */
-function typeText(s: JsonSchema): string {
+/**
+ * A JSON Schema type in a few words: an integer setting as its refusal words it ('integer from 1 to 2^53 − 1'); a
+ * list's integers (layer indices, which the model bounds) by their least ('list of integers ≥ 0').
+ */
+function typeText(s: JsonSchema, item = false): string {
   if (s.syntax) return s.syntax;
   if (s.enum) return s.enum.join(' | ');
   if (s.const !== undefined) return String(s.const);
-  if (s.anyOf) return s.anyOf.map(typeText).join(' | ');
-  if (s.type === 'array') return `list of ${s.items ? typeText(s.items) : 'values'}`.replace(/integer /, 'integers ');
+  if (s.anyOf) return s.anyOf.map((a) => typeText(a, item)).join(' | ');
+  if (s.type === 'array') return `list of ${s.items ? typeText(s.items, true) : 'values'}`.replace(/integer /, 'integers ');
+  if (s.type === 'integer' && s.minimum !== undefined && !item) return integerRange(s.minimum, s.maximum);
   if (s.type === 'number' || s.type === 'integer') {
     const low = s.minimum !== undefined ? `[${s.minimum}` : s.exclusiveMinimum !== undefined ? `(${s.exclusiveMinimum}` : undefined;
     const high =

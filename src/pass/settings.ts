@@ -10,7 +10,7 @@
  * flags without loading onnxruntime.
  */
 import { z } from 'zod';
-import { SettingsError } from '../errors.ts';
+import { integerProblem, integerRange, SettingsError } from '../errors.ts';
 
 /** A pass's settings schema: a strict zod object (unknown keys are refused). */
 export type SettingsSchema = z.ZodObject<z.ZodRawShape, z.core.$strict>;
@@ -301,19 +301,24 @@ export function fraction() {
 }
 
 /**
- * An integer ≥ `min`, ≤ `rule.max` (which `compress passes` and the flags' help show), and (when given) one that
- * passes `rule.test`, described by `rule.what`.
+ * An integer from `min` to `rule.max` (2^53 − 1 where not given), checked and worded by integerProblem (`expected an
+ * integer from 1 to 2^53 − 1`), which `compress passes` and the flags' help show as its type; or (with `rule.test`) one
+ * that passes `rule.test`, described by `rule.what` (within `min` and `rule.max`, which the help shows).
  */
 export function integer(min: number, rule?: { test?: (n: number) => boolean; max?: number; what?: string }) {
-  const max = rule?.max;
-  const what = rule?.what ?? (max === undefined ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`);
-  const low = z
-    .number({ error: expected(what) })
-    .int({ error: `expected ${what}` })
-    .min(min, { error: `expected ${what}` });
-  const n = max === undefined ? low : low.max(max, { error: `expected ${what}` });
+  const max = rule?.max ?? Number.MAX_SAFE_INTEGER;
   const test = rule?.test;
-  return z.preprocess(numberFromText, test ? n.refine(test, { error: `expected ${what}` }) : n);
+  const what = rule?.what ?? `an ${integerRange(min, max)}`;
+  const problem = (n: number) => (test ? (test(n) && integerProblem(n, min, max) === undefined ? undefined : `expected ${what}`) : integerProblem(n, min, max));
+  const n = z
+    .number({ error: expected(what) })
+    .check((ctx) => {
+      const p = problem(ctx.value);
+      if (p !== undefined) ctx.issues.push({ code: 'custom', message: p, input: ctx.value });
+    })
+    // (the type `compress passes` and typedValueProblem read, which a custom check does not give the JSON Schema)
+    .meta({ type: 'integer', minimum: min, ...(max < Number.MAX_SAFE_INTEGER ? { maximum: max } : {}) });
+  return z.preprocess(numberFromText, n);
 }
 
 /** true or false (also 'true'/'false', 1/0 as text or number). */

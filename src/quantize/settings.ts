@@ -260,7 +260,7 @@ export const QUANTIZE = declarePass({
           "int8-static: activation ranges from min/max, a percentile (keeping P% of the values, (100 - P)/2 % cut from each end, over a histogram of 2048 bins: onnxruntime's asymmetric percentile range, its CalibTensorRangeSymmetric False, where its default takes ±the P-th percentile of |x|; default P 99.999), or entropy: onnxruntime's KL-divergence (TensorRT-style) calibration over a histogram of BINS bins (even, 128 to 2048, default 128 as onnxruntime's) widened by later batches that reach further; 128 bins never widened give the min/max, more bins clip more",
         ),
       symmetric: boolean().default(true).describe('4-bit weights: symmetric (zero point 8) or asymmetric with packed zero points'),
-      mixedBlockSize: integer(16, { test: isBlockSize, what: BLOCK_SIZE_TEXT })
+      mixedBlockSize: integer(16, { max: 256, test: isBlockSize, what: BLOCK_SIZE_TEXT })
         .default(32)
         .describe(`mixed: block size of its 4-bit layers (${BLOCK_SIZE_TEXT})`),
       attention: boolean().default(true).describe('quantize fused com.microsoft Attention nodes into QAttention (dynamic int8 modes)'),

@@ -39,7 +39,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { SettingsError, UserError, errorLine, errorMessage } from '../errors.ts';
+import { SettingsError, UserError, errorLine, errorMessage, integerProblem } from '../errors.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { lookupTasks } from '../glue/registry.ts';
@@ -640,13 +640,14 @@ class Fields {
     return v;
   }
 
-  /** An integer ≥ `min` (and ≤ `max`, when given). */
+  /**
+   * An integer from `min` to `max` (2^53 − 1 where not given: YAML reads a larger integer rounded, 2^53 + 1 as 2^53,
+   * which describeValue names), checked and worded by integerProblem.
+   */
   int(v: unknown, at: string, min: number, max?: number): number {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || (max !== undefined && v > max))
-      this.fail(at, `expected an integer ${max === undefined ? `≥ ${min}` : `from ${min} to ${max}`}, got ${describeValue(v)}`);
-    // (YAML reads a larger integer rounded: 2^53 + 1 as 2^53; the code reading it, as the trainer its seed, refuses it)
-    if (!Number.isSafeInteger(v)) this.fail(at, `expected an integer from ${min} to 2^53 − 1, got ${describeValue(v)}`);
-    return v;
+    const problem = integerProblem(v, min, max);
+    if (problem !== undefined) this.fail(at, `${problem}, got ${describeValue(v)}`);
+    return v as number;
   }
 
   boolean(v: unknown, at: string): boolean {

@@ -18,7 +18,7 @@
  * general stage (stage, corpus) is not a sweep step. A step may not follow quantize (training reads float weights).
  */
 import { resolve } from 'node:path';
-import { SettingsError, UserError } from '../errors.ts';
+import { integerProblem, SettingsError, UserError } from '../errors.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
@@ -99,7 +99,7 @@ const TRAIN_KEYS: Record<keyof TrainSettings, { kind: Kind; min?: number; max?: 
   warmupRatio: { kind: 'number' },
   maxGradNorm: { kind: 'number' },
   dropout: { kind: 'number' },
-  seed: { kind: 'int' },
+  seed: { kind: 'int', min: 0 },
   checkpointEvery: { kind: 'int', min: 0 },
   evalEachEpoch: { kind: 'boolean' },
   threads: { kind: 'int', min: 0, max: MAX_THREADS },
@@ -229,10 +229,11 @@ function typed(key: string, v: unknown, t: { kind: Kind; min?: number; max?: num
     throw new StepSettingError(key, `expected ${what}, got ${describeValue(v)}`);
   };
   switch (t.kind) {
-    case 'int':
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || (t.min !== undefined && v < t.min) || (t.max !== undefined && v > t.max))
-        fail(t.min === undefined ? 'an integer' : t.max === undefined ? `an integer ≥ ${t.min}` : `an integer from ${t.min} to ${t.max}`);
+    case 'int': {
+      const problem = integerProblem(v, t.min ?? 0, t.max);
+      if (problem !== undefined) throw new StepSettingError(key, `${problem}, got ${describeValue(v)}`);
       return v;
+    }
     case 'number':
       if (typeof v !== 'number' || !Number.isFinite(v)) fail('a number');
       return v;

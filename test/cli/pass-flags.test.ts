@@ -90,7 +90,9 @@ describe('pass flags', () => {
     expect(checked('--prune-heads', '0.4', '--importance=')).toBe("--importance '': an empty value; give one (see compress passes)");
     expect(canonical(steps('--optimize', '--prune-ffn', '0.2'))[0]).toEqual({ pass: 'optimize', settings: OPTIMIZE.check({}) });
     expect(checked('--prune-heads', '0.4', '--seed', 'abc')).toMatch(/^prune-heads: seed 'abc': expected an integer from 0 to 4294967295 \(flag --seed\)$/);
-    expect(checked('--factorize-embeddings', '1e')).toBe("factorize-embeddings: rank '1e': expected an integer ≥ 1 (flag --factorize-embeddings)");
+    expect(checked('--factorize-embeddings', '1e')).toBe(
+      "factorize-embeddings: rank '1e': expected an integer from 1 to 2^53 − 1 (flag --factorize-embeddings)",
+    );
     expect(checked('--share-layers', 'groups:0')).toMatch(/^share-layers: share 'groups:0': .* \(flag --share-layers\)$/);
   });
 

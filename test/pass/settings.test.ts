@@ -92,7 +92,7 @@ describe('pass declarations', () => {
 
   it("describes a setting's upper bound where it has one (prune-heads seed: its generator keeps 32 bits)", () => {
     const seed = describePass(byName('prune-heads')).settings.find((s) => s.name === 'seed');
-    expect(seed?.type).toBe('integer in [0, 4294967295]');
+    expect(seed?.type).toBe('integer from 0 to 4294967295');
     expect(refusal(() => byName('prune-heads').check({ ratio: 0.5, importance: 'random', seed: 2 ** 32 }))).toBe(
       'prune-heads: seed 4294967296: expected an integer from 0 to 4294967295 (flag --seed)',
     );
@@ -171,7 +171,11 @@ describe('parsing settings', () => {
       "prune-heads: importance 'ablation': ranks heads for a ratio only; here the heads are listed (flag --importance)",
     ],
     ['prune-heads', { ratio: 0.2, seed: 3 }, 'prune-heads: seed 3: only importance random uses a seed (importance is magnitude) (flag --seed)'],
-    ['prune-heads', { ratio: 0.2, minHeadsPerLayer: -1 }, 'prune-heads: minHeadsPerLayer -1: expected an integer ≥ 0 (flag --min-heads-per-layer)'],
+    [
+      'prune-heads',
+      { ratio: 0.2, minHeadsPerLayer: -1 },
+      'prune-heads: minHeadsPerLayer -1: expected an integer from 0 to 2^53 − 1 (flag --min-heads-per-layer)',
+    ],
     ['prune-ffn', {}, 'prune-ffn: ratio: missing; expected a number in [0, 1) (flag --prune-ffn)'],
     ['drop-layers', { layers: '1,1' }, "drop-layers: layers '1,1': layer 1 is given twice (flag --drop-layers)"],
     ['drop-layers', { keep: 'abc' }, "drop-layers: keep 'abc': expected 'every-other' or layer indices such as 0,2,4 (flag --keep-layers)"],
@@ -179,7 +183,7 @@ describe('parsing settings', () => {
     ['drop-layers', { keep: [3, 0] }, "drop-layers: keep [3,0]: layers stay in the model's order: list them ascending (0,3) (flag --keep-layers)"],
     ['prune-heads', { heads: '0:1,1' }, "prune-heads: heads '0:1,1': head 1 of layer 0 is given twice (flag --prune-heads)"],
     ['prune-heads', { heads: '0:1;0:2' }, "prune-heads: heads '0:1;0:2': layer 0 is listed twice: give its heads once (0:1,2) (flag --prune-heads)"],
-    ['factorize-embeddings', { rank: 2.5 }, 'factorize-embeddings: rank 2.5: expected an integer ≥ 1 (flag --factorize-embeddings)'],
+    ['factorize-embeddings', { rank: 2.5 }, 'factorize-embeddings: rank 2.5: expected an integer from 1 to 2^53 − 1 (flag --factorize-embeddings)'],
     [
       'share-layers',
       { from: 'median' },

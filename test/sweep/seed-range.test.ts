@@ -52,11 +52,13 @@ describe("a step's seed", () => {
     expect(() => steps({ pass: 'prune-heads', settings: { ratio: 0.5, importance: 'random', seed: '7' } })).toThrow(
       /^s\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.seed: expected an integer from 0 to 4294967295, got string "7"$/,
     );
-    expect(() => parse('7' as unknown as number, { ratio: 0.5, importance: 'magnitude' })).toThrow(/^s\.yaml: seed: expected an integer ≥ 0, got string "7"$/);
+    expect(() => parse('7' as unknown as number, { ratio: 0.5, importance: 'magnitude' })).toThrow(
+      /^s\.yaml: seed: expected an integer from 0 to 2\^53 − 1, got string "7"$/,
+    );
     // past 2^53 − 1 (YAML reads 2^53 + 1 as 2^53), the limit named, as for the sweep's seed
     for (const pass of ['train', 'distill'])
       expect(() => steps({ pass, settings: { seed: 2 ** 53 } })).toThrow(
-        /^s\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.seed: expected an integer, got number 9007199254740992 \(past 2\^53 − 1 a number is not read exactly\)$/,
+        /^s\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.seed: expected an integer from 0 to 2\^53 − 1, got number 9007199254740992 \(past 2\^53 − 1 a number is not read exactly\)$/,
       );
     // a number is read as before
     expect(

@@ -82,7 +82,7 @@ describe('sweep file', () => {
     ],
     [
       { pipelines: [{ name: 'f', steps: [{ pass: 'factorize-embeddings', settings: { rank: 0 } }] }] },
-      /settings: factorize-embeddings: rank 0: expected an integer ≥ 1 \(flag --factorize-embeddings\)$/,
+      /settings: factorize-embeddings: rank 0: expected an integer from 1 to 2\^53 − 1 \(flag --factorize-embeddings\)$/,
     ],
     [
       { pipelines: [{ name: 's', steps: [{ pass: 'share-layers', settings: { share: 'none' } }] }] },
@@ -121,14 +121,14 @@ describe('sweep file', () => {
       /^tiny\.yaml: models\[0\]\.tasks\[1\]: task AX has no dev split \(it has: test\); a sweep scores its points on dev \(predict AX with compress eval --split test\)$/,
     ],
     [{ models: [] }, /^tiny\.yaml: models: the list is empty/],
-    [{ bench: { batch: [1, 0] } }, /^tiny\.yaml: bench\.batch\[1\]: expected an integer ≥ 1, got number 0/],
+    [{ bench: { batch: [1, 0] } }, /^tiny\.yaml: bench\.batch\[1\]: expected an integer from 1 to 2\^53 − 1, got number 0/],
     [{ bench: { batch: [] } }, /^tiny\.yaml: bench\.batch: the list is empty$/],
     [{ bench: { seq: [] } }, /^tiny\.yaml: bench\.seq: the list is empty$/],
     [{ name: '' }, /^tiny\.yaml: name: expected a non-empty string, got ''$/],
     [{ name: 3 }, /^tiny\.yaml: name: expected a non-empty string, got number 3$/],
     // (YAML reads 1e400 as Infinity and .nan as NaN, which JSON would write as null)
-    [{ seed: Number.POSITIVE_INFINITY }, /^tiny\.yaml: seed: expected an integer ≥ 0, got number Infinity \(too large\)$/],
-    [{ bench: { repeats: Number.NaN } }, /^tiny\.yaml: bench\.repeats: expected an integer ≥ 1, got number NaN$/],
+    [{ seed: Number.POSITIVE_INFINITY }, /^tiny\.yaml: seed: expected an integer from 0 to 2\^53 − 1, got number Infinity \(too large\)$/],
+    [{ bench: { repeats: Number.NaN } }, /^tiny\.yaml: bench\.repeats: expected an integer from 1 to 2\^53 − 1, got number NaN$/],
     [{ bench: { shapes: [1] } }, /^tiny\.yaml: bench\.shapes: unknown field \(known: batch, seq, repeats, warmup, threads, maxTime\)/],
     [{ bench: { maxTime: 0 } }, /^tiny\.yaml: bench\.maxTime: expected a number of seconds > 0, got number 0$/],
     // (as --threads: onnxruntime makes the threads it is given, and a million failed every point with std::bad_alloc)

@@ -84,12 +84,12 @@ describe('train / distill steps in a sweep file', () => {
 
   it.each([
     [[distill({ epoch: 1 })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.epoch: unknown distill setting \(known: epochs, batchSize/],
-    [[distill({ epochs: 'two' })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.epochs: expected an integer ≥ 1, got string "two"$/],
+    [[distill({ epochs: 'two' })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.epochs: expected an integer from 1 to 2\^53 − 1, got string "two"$/],
     [[distill({ lr: 0 })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.lr: must be a positive number \(got 0\)$/],
     [[distill({ alpha: 1.5 })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.alpha: must be in \[0, 1\] \(got 1\.5\)$/],
     [[distill({ logitLoss: 'kl' })], /settings\.logitLoss: must be ce or mse \(got kl\)$/],
     [[distill({ warmupRatio: 2 })], /settings\.warmupRatio: must be in \[0, 1\] \(got 2\)$/],
-    [[distill({ maxExamples: 0 })], /settings\.maxExamples: expected an integer ≥ 1, got number 0$/],
+    [[distill({ maxExamples: 0 })], /settings\.maxExamples: expected an integer from 1 to 2\^53 − 1, got number 0$/],
     [[distill({ teacher: 'models/none' })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.teacher: .*models\/none: no such file or folder$/],
     [[distill({ student: 'bert:layers=x' })], /settings\.student: student 'bert:layers=x': 'layers' must be a positive integer, got 'x'/],
     [[distill({ student: 'bilstm:width=3' })], /settings\.student: student 'bilstm:width=3': unknown setting/],
@@ -134,7 +134,7 @@ describe('train / distill steps in a sweep file', () => {
     ],
     [
       [{ name: 's-{seed}', grid: [{ pass: 'train', settings: { seed: [1, 'x'] } }] }],
-      /^tiny\.yaml: pipelines\[0\]\.grid\[0\]\.settings\.seed \(grid point 2: s-x\): expected an integer, got string "x"$/,
+      /^tiny\.yaml: pipelines\[0\]\.grid\[0\]\.settings\.seed \(grid point 2: s-x\): expected an integer from 0 to 2\^53 − 1, got string "x"$/,
     ],
     // a grid over a list-valued setting splits the list into points, and the refusal says so ([[…]] is one point)
     [

@@ -41,12 +41,14 @@ describe("a sweep file's pass settings of another type than the setting's", () =
   it('refuses a number or an integer given as text, naming the step and the setting', () => {
     expect(refusal('prune-ffn', { ratio: '0.5' })).toBe(`${at('ratio')}expected a number in [0, 1), got string "0.5"`);
     expect(refusal('prune-heads', { ratio: '0.25' })).toBe(`${at('ratio')}expected a number in [0, 1), got string "0.25"`);
-    expect(refusal('prune-heads', { ratio: 0.25, minHeadsPerLayer: '1' })).toBe(`${at('minHeadsPerLayer')}expected an integer ≥ 0, got string "1"`);
-    expect(refusal('prune-heads', { ratio: 0.25, steps: '2' })).toBe(`${at('steps')}expected an integer ≥ 1, got string "2"`);
+    expect(refusal('prune-heads', { ratio: 0.25, minHeadsPerLayer: '1' })).toBe(
+      `${at('minHeadsPerLayer')}expected an integer from 0 to 2^53 − 1, got string "1"`,
+    );
+    expect(refusal('prune-heads', { ratio: 0.25, steps: '2' })).toBe(`${at('steps')}expected an integer from 1 to 2^53 − 1, got string "2"`);
     expect(refusal('prune-heads', { ratio: 0.25, importance: 'random', seed: '7' })).toBe(
       `${at('seed')}expected an integer from 0 to 4294967295, got string "7"`,
     );
-    expect(refusal('factorize-embeddings', { rank: '8' })).toBe(`${at('rank')}expected an integer ≥ 1, got string "8"`);
+    expect(refusal('factorize-embeddings', { rank: '8' })).toBe(`${at('rank')}expected an integer from 1 to 2^53 − 1, got string "8"`);
     expect(refusal('quantize', { mode: 'mixed:50%', mixedBlockSize: '64' })).toBe(`${at('mixedBlockSize')}expected 16, 32, 64, 128 or 256, got string "64"`);
   });
 
