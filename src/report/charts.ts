@@ -111,17 +111,19 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
 /** The font size of a chart's subtitle (px; vega's default, 10, measured larger to be safe). */
 const SUBTITLE_SIZE = 12;
 
-/** `items` joined by ', ' in lines each at most `px` pixels wide as a subtitle draws them (sansTextWidth), an item never split. */
-function wrapped(items: readonly string[], px: number): string[] {
-  const lines: string[] = [];
-  for (const item of items) {
-    const line = lines.length > 0 ? `${lines[lines.length - 1]}, ${item}` : item;
-    if (lines.length > 0 && sansTextWidth(`${line},`, SUBTITLE_SIZE) <= px) lines[lines.length - 1] = line;
-    else {
-      if (lines.length > 0) lines[lines.length - 1] += ',';
-      lines.push(item);
-    }
-  }
+/**
+ * A subtitle's list: `heading:` and `items` after it, each but the last followed by `separator`, in lines at most
+ * PANEL_WIDTH pixels wide as a subtitle draws them (sansTextWidth; a line holding one item or the heading alone may be
+ * wider), an item never split: a list of many models or points drawn in one line widened the SVG past its panels.
+ */
+export function listLines(heading: string, items: readonly string[], separator = ','): string[] {
+  const lines = [`${heading}:`];
+  items.forEach((item, i) => {
+    const text = i < items.length - 1 ? `${item}${separator}` : item;
+    const joined = `${lines[lines.length - 1]} ${text}`;
+    if (sansTextWidth(joined, SUBTITLE_SIZE) <= PANEL_WIDTH) lines[lines.length - 1] = joined;
+    else lines.push(text);
+  });
   return lines;
 }
 
@@ -142,11 +144,15 @@ export function chartSpec(data: ReportData, kind: ChartKind, unlabelled: readonl
   const unscored = [...new Set(data.rows.map((r) => r.group))].filter(
     (g) => !data.rows.some((r) => r.group === g && r.glue !== null && r.missingTasks.length === 0),
   );
-  if (unscored.length > 0) subtitle.push(`no scored point (no GLUE score, so no panel): ${unscored.join(', ')}`);
+  if (unscored.length > 0) subtitle.push(...listLines('no scored point (no GLUE score, so no panel)', unscored));
   const partial = data.rows.filter((r) => r.glue !== null && r.missingTasks.length > 0);
   if (partial.length > 0)
     subtitle.push(
-      `left out (GLUE over fewer tasks than planned): ${partial.map((r) => `${r.group} · ${r.label} (no ${r.missingTasks.join(', ')})`).join('; ')}`,
+      ...listLines(
+        'left out (GLUE over fewer tasks than planned)',
+        partial.map((r) => `${r.group} · ${r.label} (no ${r.missingTasks.join(', ')})`),
+        ';',
+      ),
     );
   const points = chartPoints(data, kind);
   // the chart's legend for its one shape besides the circle, as 'filled:' is for the front
@@ -156,10 +162,9 @@ export function chartSpec(data: ReportData, kind: ChartKind, unlabelled: readonl
     );
   if (unlabelled.length > 0)
     subtitle.push(
-      'without a label (it would overlap others wherever placed; see the table):',
-      ...wrapped(
+      ...listLines(
+        'without a label (it would overlap others wherever placed; see the table)',
         unlabelled.map((p) => `${p.model} · ${p.text}`),
-        PANEL_WIDTH,
       ),
     );
   // at most six significant digits, trailing zeros trimmed: a panel of one point (or one x) has a one-value domain,

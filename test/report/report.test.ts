@@ -829,6 +829,34 @@ describe('report rows', () => {
     }
   });
 
+  it("wraps the subtitle's lists of models and points to the panel's width, where each was one line as wide as its list", async () => {
+    // twelve unscored models and eight points scored on fewer tasks than planned: each list in lines of at most the
+    // panel's width (a line was as wide as its list, ~1,400 px, and the HTML page shrank the chart to fit it)
+    const names = Array.from({ length: 12 }, (_, i) => `unscored-model-${i}`);
+    const partial = Array.from({ length: 8 }, (_, i) => {
+      const p = fakePoint({ model: 'a', label: `partial-${i}`, bytes: 2e7, glue: 0.7, speedup: 2 }, 20 + i);
+      p.tasks = ['SST-2', 'STS-B'];
+      return p;
+    });
+    const baseline = fakePoint({ model: 'a', label: 'baseline', bytes: 4e7, glue: 0.8 });
+    baseline.tasks = ['SST-2', 'STS-B'];
+    baseline.result.eval.tasks['STS-B'] = { metrics: { pearson: 0.4, spearmanr: 0.4 }, examples: 100, seconds: 1 };
+    const data = buildReport([baseline, ...partial, ...names.map((model, i) => fakePoint({ model, label: 'baseline', bytes: 4e7, glue: null }, i + 1))]);
+    const svg = (await renderCharts(data)).bytes;
+    const subtitle = [...svg.matchAll(/<tspan[^>]*>([^<]*)<\/tspan>/g)].map((m) => m[1]!.replace(/&amp;/g, '&'));
+    const list = (heading: string, end: string | undefined, separator: RegExp) => {
+      const from = subtitle.findIndex((l) => l.startsWith(heading));
+      const to = end === undefined ? subtitle.length : subtitle.findIndex((l) => l.startsWith(end));
+      const lines = subtitle.slice(from, to);
+      for (const line of lines) expect(sansTextWidth(line, 12), line).toBeLessThanOrEqual(PANEL_WIDTH);
+      expect(lines.length).toBeGreaterThan(1);
+      return lines.join(' ').slice(heading.length).split(separator);
+    };
+    expect(list('no scored point (no GLUE score, so no panel): ', 'left out', /,\s*/)).toEqual([...names].sort());
+    expect(list('left out (GLUE over fewer tasks than planned): ', undefined, /;\s*/)).toEqual(partial.map((p) => `a · ${p.label} (no STS-B)`));
+    expect(Number(/<svg[^>]* width="(\d+)"/.exec(svg)![1])).toBeLessThan(640);
+  });
+
   it('marks stale points in both charts (a diamond labelled ‡, said in the subtitle), kept in their front as the sweep ranks them', async () => {
     const points = posterPoints();
     const key = (label: string) => points.find((p) => p.model === 'sst2' && p.label === label)!.key;
