@@ -1409,10 +1409,11 @@ interface SoFar {
    * refused in the sweep file, on any model): that step's mode, which a quantize step right after it (or after passes
    * that write no float weight but in place of one: KEEPS_QUANTIZED) finds nothing to quantize after. `leftFloat` where it kept some
    * weights float, each an embedding table (embeddings: false) or a fused Attention's packed weight (int8-static,
-   * int4-block: ORT's fused models; a table no Gather reads, in every mode), and stored every other weight so: `left`,
-   * those weights of the model read (`graph`, `structure`); a quantize step after it that leaves them float too
-   * (plannedFloat: any mode but mixed and float16) quantizes no weight. Kept through drop-layers only where every
-   * layer's attention is so, or none is (a layer kept is one).
+   * int4-block: ORT's fused models; a table no Gather reads, in every mode), and stored every other weight so:
+   * `left`, those weights of the model read (`graph`, `structure`), or of it as optimize since left it (keptQuantized:
+   * its embeddings fused); a quantize step after it that leaves them float too (plannedFloat: any mode but mixed and
+   * float16) quantizes no weight. Kept through drop-layers only where every layer's attention is so, or none is (a
+   * layer kept is one).
    */
   quantizedAll?: { mode: string; leftFloat?: LeftFloat };
 }
@@ -1502,29 +1503,35 @@ function widthsOf(graph: Model, s: BertStructure): Widths | undefined {
   };
 }
 
-/** optimizedStructure's answers, by the graph it rewrote and the rewrites (their list, as parseRewrites gives them). */
-const OPTIMIZED = new WeakMap<Model, Map<string, BertStructure | undefined>>();
+/** optimizedModel's answers, by the graph it rewrote and the rewrites (their list, as parseRewrites gives them). */
+const OPTIMIZED = new WeakMap<Model, Map<string, ReadModel | undefined>>();
 
 /**
- * The structure of `of` (a model read here, or one a followed step left) after optimize with `rewrites`: the pass's own
- * rewrite of its graph, its structure discovered again; undefined where the rewrite fails or leaves no encoder found.
- * Rewritten once per graph and rewrites (OPTIMIZED): a sweep's points ask it of the model they read here, point after
- * point.
+ * `of` (a model read here, or one a followed step left) after optimize with `rewrites`: the pass's own rewrite of its
+ * graph, and its structure discovered again; undefined where the rewrite fails or leaves no encoder found. Rewritten
+ * once per graph and rewrites (OPTIMIZED): a sweep's points ask it of the model they read here, point after point.
  */
-function optimizedStructure(of: ReadModel, rewrites: readonly string[]): BertStructure | undefined {
+function optimizedModel(of: ReadModel, rewrites: readonly string[]): ReadModel | undefined {
   const key = rewrites.join(',');
-  const answers = OPTIMIZED.get(of.graph) ?? new Map<string, BertStructure | undefined>();
+  const answers = OPTIMIZED.get(of.graph) ?? new Map<string, ReadModel | undefined>();
   OPTIMIZED.set(of.graph, answers);
   if (!answers.has(key)) {
-    let s: BertStructure | undefined;
+    let m: ReadModel | undefined;
     try {
-      s = discovered(optimizeModel(of.graph, of.structure, { rewrites: new Set(rewrites) as OptimizeOptions['rewrites'] }).model);
+      const graph = optimizeModel(of.graph, of.structure, { rewrites: new Set(rewrites) as OptimizeOptions['rewrites'] }).model;
+      const structure = discovered(graph);
+      m = structure && { graph, structure };
     } catch {
-      s = undefined;
+      m = undefined;
     }
-    answers.set(key, s);
+    answers.set(key, m);
   }
   return answers.get(key);
+}
+
+/** The structure of optimizedModel's answer. */
+function optimizedStructure(of: ReadModel, rewrites: readonly string[]): BertStructure | undefined {
+  return optimizedModel(of, rewrites)?.structure;
 }
 
 /**
@@ -1585,6 +1592,21 @@ function leftFloatBy(m: ReadModel, o: QuantizeOptions): LeftFloat | undefined {
   return left.length < quantizationTargets(m.structure).length ? { graph: m.graph, structure: m.structure, left } : undefined;
 }
 
+/**
+ * SoFar.quantizedAll's leftFloat `f` after optimize with `rewrites` (OptimizeOptions'): where embed-layernorm fuses the
+ * embeddings, which it does of float tables only, so where `f` left every table float, the model read with its
+ * embeddings so fused (optimizedModel), whose tables no Gather reads, and which a quantize step after leaves float in
+ * every mode (plannedFloat), whatever its embeddings setting; `f` otherwise (optimize fuses no weight stored quantized).
+ */
+function leftFloatAfterOptimize(f: LeftFloat, rewrites: readonly string[]): LeftFloat {
+  const tables = quantizationTargets(f.structure).filter((t) => t.kind === 'embedding');
+  const gathered = tables.length > 0 && tables.every((t) => targetNode(t) !== undefined && f.left.some((l) => l.id === t.id));
+  const fused = gathered && rewrites.includes('embed-layernorm') ? optimizedModel(f, ['embed-layernorm']) : undefined;
+  if (!fused?.structure.embeddings.fusedNode) return f;
+  const left = quantizationTargets(fused.structure).filter((t) => f.left.some((l) => l.id === t.id));
+  return left.length === f.left.length ? { ...fused, left } : f;
+}
+
 /** Whether every layer of the model read, or none, has its fused Attention's packed weight left float (leftFloat's `left`). */
 function alikeInEveryLayer(f: LeftFloat): boolean {
   const fused = f.structure.layers.map((_, l) => f.left.some((t) => t.kind === 'attention' && t.layer === l));
@@ -1593,6 +1615,15 @@ function alikeInEveryLayer(f: LeftFloat): boolean {
 
 /** The passes after which a model whose quantize targets are stored quantized (but those left float) still is so (SoFar.quantizedAll). */
 const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize', 'factorize-embeddings']);
+
+/**
+ * SoFar.quantizedAll `q` after step `s` (of KEEPS_QUANTIZED), of options `options`: after optimize, its leftFloat as
+ * optimize leaves it (leftFloatAfterOptimize).
+ */
+function keptQuantized(s: PassStep, options: unknown, q: NonNullable<SoFar['quantizedAll']>): NonNullable<SoFar['quantizedAll']> {
+  if (s.pass !== 'optimize' || !q.leftFloat) return q;
+  return { ...q, leftFloat: leftFloatAfterOptimize(q.leftFloat, [...(options as OptimizeOptions).rewrites]) };
+}
 
 /**
  * A model read here from `onnx` (undefined: not read), named `file` (the sweep's model file, or a student's path as
@@ -1710,7 +1741,7 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
         : sofar.quantizedAll !== undefined &&
             KEEPS_QUANTIZED.has(s.pass) &&
             !(s.pass === 'drop-layers' && sofar.quantizedAll.leftFloat && !alikeInEveryLayer(sofar.quantizedAll.leftFloat))
-          ? { quantizedAll: sofar.quantizedAll }
+          ? { quantizedAll: keptQuantized(s, stepOptions, sofar.quantizedAll) }
           : {};
   // (drop-layers and optimize rewrite the graph, storing the weights as they were: the model each leaves is followed,
   // and asked as the one read here was)

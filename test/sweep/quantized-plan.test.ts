@@ -285,6 +285,27 @@ describe('a quantize step after one that stored every weight quantized', () => {
       );
     }
   });
+
+  it('is refused by the plan where the first left the tables float and optimize fused them into EmbedLayerNormalization, which no quantize step after rewrites, as compress refuses it', async () => {
+    for (const [first, rewrites, second] of [
+      ['int4-block:16', 'all', 'int8'],
+      ['int8-static', 'embed-layernorm', 'int4-block:16'],
+    ]) {
+      const steps = [step('quantize', { mode: first, embeddings: false }), step('optimize', { rewrites }), step('quantize', { mode: second })];
+      expect(await point('tiny', steps)).toMatch(/the table is read by com\.microsoft EmbedLayerNormalization/);
+      expect(await plan('tiny', steps)).toBe(
+        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'tiny', step 3 (quantize): quantize ${second}: quantizes no weight of this model, which it would write unchanged (${elnTables}; every other weight already quantized by quantize ${first} before it): quantize the float model instead`,
+      );
+    }
+    // (optimize leaving the embeddings unfused: the second quantizes the tables)
+    const unfused = [
+      step('quantize', { mode: 'int4-block:16', embeddings: false }),
+      step('optimize', { rewrites: 'attention' }),
+      step('quantize', { mode: 'int8' }),
+    ];
+    expect(await plan('tiny', unfused)).toBeUndefined();
+    expect(await point('tiny', unfused)).toBe('ran');
+  });
 });
 
 describe('a quantize step that would quantize no weight of the model read', () => {
