@@ -1410,10 +1410,9 @@ interface SoFar {
    * that write no float weight but in place of one: KEEPS_QUANTIZED) finds nothing to quantize after. `leftFloat` where it kept some
    * weights float, each an embedding table (embeddings: false) or a fused Attention's packed weight (int8-static,
    * int4-block: ORT's fused models; a table no Gather reads, in every mode), and stored every other weight so:
-   * `left`, those weights of the model read (`graph`, `structure`), or of it as optimize since left it (keptQuantized:
-   * its embeddings fused); a quantize step after it that leaves them float too (plannedFloat: any mode but mixed and
-   * float16) quantizes no weight. Kept through drop-layers only where every layer's attention is so, or none is (a
-   * layer kept is one).
+   * `left`, those weights of the model read (`graph`, `structure`), or of it as the steps since left it (keptQuantized:
+   * drop-layers' layers dropped, optimize's embeddings fused); a quantize step after it that leaves them float too
+   * (plannedFloat: any mode but mixed and float16) quantizes no weight.
    */
   quantizedAll?: { mode: string; leftFloat?: LeftFloat };
 }
@@ -1607,22 +1606,43 @@ function leftFloatAfterOptimize(f: LeftFloat, rewrites: readonly string[]): Left
   return left.length === f.left.length ? { ...fused, left } : f;
 }
 
-/** Whether every layer of the model read, or none, has its fused Attention's packed weight left float (leftFloat's `left`). */
-function alikeInEveryLayer(f: LeftFloat): boolean {
-  const fused = f.structure.layers.map((_, l) => f.left.some((t) => t.kind === 'attention' && t.layer === l));
-  return fused.every((x) => x === fused[0]);
+/**
+ * SoFar.quantizedAll's leftFloat `f` after drop-layers with `options`: the model read with those layers dropped (as
+ * the point renumbers them) and, of its weights, the fused Attentions' (where `f` left them float: int8-static and
+ * int4-block leave every one so, in whichever layers are kept) and the tables `f` left float (none: every weight
+ * stored quantized); undefined where the rewrite fails (the point says why).
+ */
+function leftFloatAfterDrop(f: LeftFloat, options: DropLayersOptions): LeftFloat | undefined {
+  let m: ReadModel | undefined;
+  try {
+    const graph = dropLayers(f.graph, f.structure, options).model;
+    const structure = discovered(graph);
+    m = structure && { graph, structure };
+  } catch {
+    return undefined;
+  }
+  if (!m) return undefined;
+  const fused = f.left.some((t) => t.kind === 'attention');
+  const left = quantizationTargets(m.structure).filter(
+    (t) => (fused && t.kind === 'attention') || (t.kind === 'embedding' && f.left.some((l) => l.id === t.id)),
+  );
+  return { ...m, left };
 }
 
 /** The passes after which a model whose quantize targets are stored quantized (but those left float) still is so (SoFar.quantizedAll). */
 const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize', 'factorize-embeddings']);
 
 /**
- * SoFar.quantizedAll `q` after step `s` (of KEEPS_QUANTIZED), of options `options`: after optimize, its leftFloat as
- * optimize leaves it (leftFloatAfterOptimize).
+ * SoFar.quantizedAll `q` after step `s` (of KEEPS_QUANTIZED), of options `options`: its leftFloat as optimize
+ * (leftFloatAfterOptimize) or drop-layers (leftFloatAfterDrop: none left, every weight stored quantized) leaves it;
+ * none where the plan cannot tell (drop-layers' rewrite failing).
  */
-function keptQuantized(s: PassStep, options: unknown, q: NonNullable<SoFar['quantizedAll']>): NonNullable<SoFar['quantizedAll']> {
-  if (s.pass !== 'optimize' || !q.leftFloat) return q;
-  return { ...q, leftFloat: leftFloatAfterOptimize(q.leftFloat, [...(options as OptimizeOptions).rewrites]) };
+function keptQuantized(s: PassStep, options: unknown, q: NonNullable<SoFar['quantizedAll']>): Pick<SoFar, 'quantizedAll'> {
+  const f = q.leftFloat;
+  if (!f || s.pass === KEEPS_LAYERS) return { quantizedAll: q };
+  if (s.pass === 'optimize') return { quantizedAll: { ...q, leftFloat: leftFloatAfterOptimize(f, [...(options as OptimizeOptions).rewrites]) } };
+  const left = leftFloatAfterDrop(f, options as DropLayersOptions);
+  return !left ? {} : { quantizedAll: left.left.length ? { ...q, leftFloat: left } : { mode: q.mode } };
 }
 
 /**
@@ -1738,10 +1758,8 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
       ? { quantizedAll: { mode: modeName(options.mode) } }
       : options && leftFloat
         ? { quantizedAll: { mode: modeName(options.mode), leftFloat } }
-        : sofar.quantizedAll !== undefined &&
-            KEEPS_QUANTIZED.has(s.pass) &&
-            !(s.pass === 'drop-layers' && sofar.quantizedAll.leftFloat && !alikeInEveryLayer(sofar.quantizedAll.leftFloat))
-          ? { quantizedAll: keptQuantized(s, stepOptions, sofar.quantizedAll) }
+        : sofar.quantizedAll !== undefined && KEEPS_QUANTIZED.has(s.pass)
+          ? keptQuantized(s, stepOptions, sofar.quantizedAll)
           : {};
   // (drop-layers and optimize rewrite the graph, storing the weights as they were: the model each leaves is followed,
   // and asked as the one read here was)

@@ -306,6 +306,21 @@ describe('a quantize step after one that stored every weight quantized', () => {
     expect(await plan('tiny', unfused)).toBeUndefined();
     expect(await point('tiny', unfused)).toBe('ran');
   });
+
+  it('is refused by the plan where drop-layers keeps only the layers whose fused Attention the first left float, which the second leaves float too, as compress refuses it', async () => {
+    // (fusedall's layer 0 fused, its last layer not: keeping layer 0 leaves only float weights the first left)
+    const steps = [step('quantize', { mode: 'int8-static' }), step('drop-layers', { keep: '0' }), step('quantize', { mode: 'int4-block:16' })];
+    expect(await point('fusedall', steps)).toMatch(
+      /^quantize int4-block:16: quantizes no weight of this model, which it would write unchanged \(.*layer0\.attention\.qkv: MatMulNBits/,
+    );
+    expect(await plan('fusedall', steps)).toBe(
+      `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'fusedall', step 3 (quantize): quantize int4-block:16: quantizes no weight of this model, which it would write unchanged (the fused Attention weights, which quantize int4-block:16 leaves float, and ${elnTables}; every other weight already quantized by quantize int8-static before it): quantize the float model instead`,
+    );
+    // (int8 stores the fused Attention kept as QAttention: planned, and the point runs)
+    const int8 = [step('quantize', { mode: 'int8-static' }), step('drop-layers', { keep: '0' }), step('quantize', { mode: 'int8' })];
+    expect(await plan('fusedall', int8)).toBeUndefined();
+    expect(await point('fusedall', int8)).toBe('ran');
+  });
 });
 
 describe('a quantize step that would quantize no weight of the model read', () => {
