@@ -1,8 +1,9 @@
 /**
  * Activation ranges for static quantization: the chosen values are added as graph outputs of a copy of the model,
  * the calibration batches are run through it (CalibrationRunner), and each value's range is taken as its min/max
- * over all batches, or by onnxruntime's percentile or entropy calibration over a histogram that each batch is added to
- * (src/quantize/entropy.ts). Values laid out per
+ * over all batches, or by onnxruntime's percentile or entropy calibration over one histogram of all batches' values
+ * (src/quantize/entropy.ts), as its quantize_static collects them all at once: the batches run twice, the first time
+ * for the values' largest magnitude, which sets the histogram's range, the second to count them. Values laid out per
  * token ([batch, seq, …] or [batch · seq, …]) count the real tokens only: the padding positions of a batch (most of
  * a batch of short sentences) compute values the model never uses, which would widen the min/max and, for
  * percentiles, make up most of the sample.
@@ -14,7 +15,7 @@ import type { BertStructure } from '../bert/structure.ts';
 import type { CalibrationBatch, CalibrationSource } from '../pass/pass.ts';
 import { CalibrationRunner } from '../pass/measure.ts';
 import type { RangeMethod } from './settings.ts';
-import { addToHistogram, entropyRange, MAX_HISTOGRAM_BINS, PERCENTILE_BINS, PERCENTILE_MAX_BINS, percentileRange, type EntropyHistogram } from './entropy.ts';
+import { countValues, emptyHistogram, entropyRange, PERCENTILE_BINS, percentileRange, type EntropyHistogram } from './entropy.ts';
 
 export interface ActivationRange {
   min: number;
@@ -45,41 +46,48 @@ function roundHalfEven(x: number): number {
 }
 
 /**
- * Keeps min/max, or the histogram of percentile or entropy calibration (one collect per batch, as onnxruntime's: its
- * PercentileCalibrater's 2048 bins, its EntropyCalibrater's `bins`).
+ * Keeps min/max, or the histogram of percentile or entropy calibration (onnxruntime's PercentileCalibrater's 2048
+ * bins, its EntropyCalibrater's `bins`) over all batches at once: `passes` times over the batches, countPass()
+ * between the first (the min/max, which sets the histogram's range) and the second (the counts).
  */
 export class RangeCollector {
   private min = Infinity;
   private max = -Infinity;
   private histogram: EntropyHistogram | undefined;
-  /** The histogram's bins (0 for min/max) and the most it grows to. */
+  /** The histogram's bins (0 for min/max). */
   private readonly bins: number;
-  private readonly maxBins: number;
 
   constructor(private readonly method: RangeMethod) {
     this.bins = method.kind === 'entropy' ? method.bins : method.kind === 'percentile' ? PERCENTILE_BINS : 0;
-    this.maxBins = method.kind === 'percentile' ? PERCENTILE_MAX_BINS : MAX_HISTOGRAM_BINS;
+  }
+
+  /** How many times the batches are added: 1 for min/max, 2 for a histogram. */
+  get passes(): 1 | 2 {
+    return this.bins ? 2 : 1;
+  }
+
+  /** Ends the min/max pass: the batches added from now on are counted into a histogram over the values' largest magnitude. */
+  countPass(): void {
+    if (!this.bins) throw new Error('RangeCollector.countPass: min/max takes one pass');
+    if (this.max >= this.min) this.histogram = emptyHistogram(this.min, this.max, this.bins);
   }
 
   /** Adds one calibration batch's values, given as chunks. */
   addBatch(chunks: readonly ArrayLike<number>[]): void {
-    if (this.bins) this.histogram = addToHistogram(this.histogram, chunks, this.bins, this.maxBins);
+    if (this.histogram) countValues(this.histogram, chunks);
     else for (const c of chunks) this.add(c);
   }
 
-  /**
-   * Adds one calibration batch given as rows of `width` values of `data`, the rows whose `mask` entry is not 0 (the
-   * real tokens): a histogram takes the batch as one collect, min/max reads the rows where they lie.
-   */
+  /** Adds one calibration batch given as rows of `width` values of `data`, the rows whose `mask` entry is not 0 (the real tokens). */
   addRows(data: Float32Array, width: number, mask: ArrayLike<bigint>): void {
-    if (this.bins) {
+    if (this.histogram) {
       const real: Float32Array[] = [];
       for (let t = 0; t < mask.length; t++) if (mask[t] !== 0n) real.push(data.subarray(t * width, (t + 1) * width));
-      this.histogram = addToHistogram(this.histogram, real, this.bins, this.maxBins);
+      countValues(this.histogram, real);
     } else for (let t = 0; t < mask.length; t++) if (mask[t] !== 0n) this.add(data, t * width, (t + 1) * width);
   }
 
-  /** Adds values[from..to) (all of them by default). */
+  /** Adds values[from..to) (all of them by default) to the min/max. */
   private add(values: ArrayLike<number>, from = 0, to = values.length): void {
     for (let i = from; i < to; i++) {
       const v = values[i];
@@ -90,9 +98,22 @@ export class RangeCollector {
   }
 
   range(): ActivationRange {
-    if (this.method.kind === 'minmax') return this.max >= this.min ? { min: this.min, max: this.max } : { min: 0, max: 0 };
-    if (!this.histogram) return { min: 0, max: 0 };
+    if (!(this.max >= this.min)) return { min: 0, max: 0 };
+    if (this.method.kind === 'minmax') return { min: this.min, max: this.max };
+    if (!this.histogram) throw new Error('RangeCollector.range: the histogram was not counted (countPass)');
     return this.method.kind === 'entropy' ? entropyRange(this.histogram) : percentileRange(this.histogram, this.method.percentile);
+  }
+}
+
+/**
+ * Adds the calibration batches to `collectors` (of one method) as many times as they need (RangeCollector.passes):
+ * `addAll` adds every batch once.
+ */
+export async function addInPasses(collectors: readonly RangeCollector[], addAll: () => void | Promise<void>): Promise<void> {
+  const passes = collectors[0]?.passes ?? 0;
+  for (let pass = 0; pass < passes; pass++) {
+    if (pass > 0) for (const c of collectors) c.countPass();
+    await addAll();
   }
 }
 
@@ -111,9 +132,11 @@ export async function collectRanges(
   const collectors = new Map(wanted.map((v) => [v, new RangeCollector(method)]));
   const runner = await CalibrationRunner.open(probe, structure, calibration);
   try {
-    await runner.forEach(wanted, (out, batch) => {
-      for (const v of wanted) addRealTokens(collectors.get(v)!, out[v].data as Float32Array, out[v].dims, batch);
-    });
+    await addInPasses([...collectors.values()], () =>
+      runner.forEach(wanted, (out, batch) => {
+        for (const v of wanted) addRealTokens(collectors.get(v)!, out[v].data as Float32Array, out[v].dims, batch);
+      }),
+    );
   } finally {
     await runner.release();
   }

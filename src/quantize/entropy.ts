@@ -4,10 +4,11 @@
  * (onnxruntime/python/tools/quantization/calibrate.py, HistogramCollector.collect_value, merge_histogram and
  * get_entropy_threshold; defaults num_bins 128, num_quantized_bins 128):
  *
- * - Histogram: each calibration batch is one collect. The first batch's values are counted in `bins` equal bins
- *   over [-t, t], t its largest magnitude. A later batch whose magnitude fits is counted in the same bins; a larger
- *   one widens the histogram by whole bins of the same width on both sides (the old counts stay in the middle), so
- *   the bin count can grow past `bins`. The smallest and largest values seen are kept alongside.
+ * - Histogram: all calibration batches are one collect, as quantize_static collects them (HistogramCalibrater.collect_data
+ *   gathers every batch's outputs before one HistogramCollector.collect): their values counted in `bins` equal bins over
+ *   [-t, t], t their largest magnitude (the batches run twice: src/quantize/calibrate.ts), so the histogram never
+ *   grows (onnxruntime's merge_histogram, which widens it by whole bins, serves only a second collect), and the smallest
+ *   and largest value seen kept alongside.
  * - Threshold: for every window of bins from i below zero to i + 1 above it (i from quantizedBins/2 up to half the
  *   histogram), p is the window with the counts outside it added to its two end bins, q the window merged into `quantizedBins`
  *   bins and spread back evenly over the nonzero bins of p; both are smoothed (zeros get 1e-4, taken off the
@@ -16,17 +17,15 @@
  *
  * Deliberately as onnxruntime does, quirks included: q's averaged counts are truncated to integers (onnxruntime
  * stores them in an int64 array), q is not zeroed where p is zero, and the bins past the last whole merged group
- * are left empty in q. With `bins` equal to `quantizedBins` and a histogram that never grew there is a single
- * window, the whole histogram: the range is then the min/max.
+ * are left empty in q. With `bins` equal to `quantizedBins` there is a single window, the whole histogram: the range
+ * is then the min/max.
  *
- * The arithmetic is numpy's float32 where onnxruntime's is (NumPy 2 promotion rules): the threshold, bin width
- * and growth, the bin edges (numpy.linspace in float32) and the bin of each value (numpy.histogram's float32
+ * The arithmetic is numpy's float32 where onnxruntime's is (NumPy 2 promotion rules): the threshold, the bin edges
+ * (numpy.linspace in float32) and the bin of each value (numpy.histogram's float32
  * index with its edge correction); the smoothed distributions, their normalization and scipy.stats.entropy's
  * terms and sums (numpy's pairwise float32 summation). Divergences of neighbouring windows often differ in the
- * 7th digit, so float64 sums pick another window on many ordinary histograms. Differences: non-finite values
- * are skipped, and a histogram that would grow past MAX_HISTOGRAM_BINS (percentile's: PERCENTILE_MAX_BINS) has its
- * bins merged in pairs first (onnxruntime keeps growing; its entropy search is quadratic in the bin count), which
- * needs a value to grow more than MAX_HISTOGRAM_BINS / bins times after its first batch (64 times at the defaults).
+ * 7th digit, so float64 sums pick another window on many ordinary histograms. One difference: non-finite values
+ * are skipped (onnxruntime's range of an infinite value is infinite, which numpy.histogram refuses).
  */
 import type { ActivationRange } from './calibrate.ts';
 
@@ -36,8 +35,6 @@ export const ENTROPY_QUANTIZED_BINS = 128;
 export const ENTROPY_DEFAULT_BINS = 128;
 /** The most histogram bins `entropy:BINS` takes. */
 export const ENTROPY_MAX_BINS = 2048;
-/** The most bins an entropy histogram grows to; past it the bins are merged in pairs. */
-export const MAX_HISTOGRAM_BINS = 8192;
 
 /** A histogram over [-threshold, threshold] in counts.length equal bins, with the smallest and largest value seen. */
 export interface EntropyHistogram {
@@ -59,11 +56,21 @@ function edgeAt(t: number, n: number, k: number): number {
 }
 
 /**
- * Counts the values of `chunks` into `n` bins over [-t, t] as numpy.histogram does in float32: the index
- * ((v + t) / 2t) * n rounded at each step, moved by one where the float32 edges say otherwise, the last bin
- * closed; values outside [-t, t] are left out, as numpy leaves them.
+ * An empty histogram of `bins` bins over [-t, t], t the largest magnitude of the smallest and largest value it will
+ * count (onnxruntime's collect_value: threshold max(|min|, |max|) in float32; numpy widens a range of 0 to ±0.5).
  */
-function countInto(counts: Float64Array, offset: number, n: number, t: number, chunks: readonly ArrayLike<number>[]): void {
+export function emptyHistogram(min: number, max: number, bins: number): EntropyHistogram {
+  return { counts: new Float64Array(bins), threshold: f32(Math.max(Math.abs(min), Math.abs(max))), min, max };
+}
+
+/**
+ * Counts the values of `chunks` into `h` as numpy.histogram does in float32: the index ((v + t) / 2t) * n rounded
+ * at each step, moved by one where the float32 edges say otherwise, the last bin closed; values outside [-t, t]
+ * (and NaN) are left out, as numpy leaves them.
+ */
+export function countValues(h: EntropyHistogram, chunks: readonly ArrayLike<number>[]): void {
+  const { counts, threshold: t } = h;
+  const n = counts.length;
   const first = t > 0 ? -t : -0.5;
   const last = t > 0 ? t : 0.5;
   const width = f32(last - first);
@@ -77,97 +84,13 @@ function countInto(counts: Float64Array, offset: number, n: number, t: number, c
       if (i === n) i--;
       if (v < edges[i]) i--;
       if (v >= edges[i + 1] && i !== n - 1) i++;
-      counts[offset + i]++;
+      counts[i]++;
     }
   }
-}
-
-/** numpy's float32 floor_divide (npy_divmodf) of a >= 0 by b > 0: the quotient of a - fmod(a, b), snapped. */
-function floorDivide32(a: number, b: number): number {
-  const div = f32(f32(a - (a % b)) / b);
-  if (div === 0) return 0;
-  const floor = Math.floor(div);
-  return f32(div - floor) > 0.5 ? floor + 1 : floor;
-}
-
-/** Merges adjacent bins in pairs, padding one empty bin on each side first when the halves are odd (zero stays an edge). */
-function halve(h: EntropyHistogram): EntropyHistogram {
-  let counts = h.counts;
-  let threshold = h.threshold;
-  if ((counts.length / 2) % 2 !== 0) {
-    const padded = new Float64Array(counts.length + 2);
-    padded.set(counts, 1);
-    threshold = f32(threshold + f32(f32(2 * h.threshold) / counts.length));
-    counts = padded;
-  }
-  const merged = new Float64Array(counts.length / 2);
-  for (let i = 0; i < merged.length; i++) merged[i] = counts[2 * i] + counts[2 * i + 1];
-  return { ...h, counts: merged, threshold };
-}
-
-/**
- * Adds one calibration batch (its values as chunks) to a histogram of `bins` bins, or starts one (onnxruntime's
- * collect_value and merge_histogram), growing to `maxBins` at most. `bins` must be even.
- */
-export function addToHistogram(
-  h: EntropyHistogram | undefined,
-  chunks: readonly ArrayLike<number>[],
-  bins: number,
-  maxBins = MAX_HISTOGRAM_BINS,
-): EntropyHistogram | undefined {
-  let min = Infinity;
-  let max = -Infinity;
-  for (const c of chunks) {
-    for (let k = 0; k < c.length; k++) {
-      const v = c[k];
-      if (!Number.isFinite(v)) continue;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-  }
-  if (!(max >= min)) return h; // nothing finite in this batch
-  const t = f32(Math.max(Math.abs(min), Math.abs(max)));
-  if (!h) {
-    const counts = new Float64Array(bins);
-    countInto(counts, 0, bins, t, chunks);
-    return { counts, threshold: t, min, max };
-  }
-  const lo = Math.min(h.min, min);
-  const hi = Math.max(h.max, max);
-  if (t <= h.threshold) {
-    countInto(h.counts, 0, h.counts.length, h.threshold, chunks);
-    return { ...h, min: lo, max: hi };
-  }
-  if (h.threshold === 0) {
-    // the old values were all 0: counted again in the middle bin of the new range
-    const counts = new Float64Array(h.counts.length);
-    countInto(counts, 0, counts.length, t, chunks);
-    for (let i = 0; i < counts.length; i++) counts[i] += h.counts[i];
-    return { counts, threshold: t, min: lo, max: hi };
-  }
-  let old = h;
-  let half = 0;
-  const strideOf = (g: EntropyHistogram) => f32(f32(2 * g.threshold) / g.counts.length);
-  for (;;) {
-    half = floorDivide32(f32(t - old.threshold), strideOf(old)) + 1;
-    if (old.counts.length + 2 * half <= maxBins) break;
-    old = halve(old);
-  }
-  const n = old.counts.length + 2 * half;
-  const threshold = f32(f32(half * strideOf(old)) + old.threshold);
-  const counts = new Float64Array(n);
-  countInto(counts, 0, n, threshold, chunks);
-  for (let i = 0; i < old.counts.length; i++) counts[half + i] += old.counts[i];
-  return { counts, threshold, min: lo, max: hi };
 }
 
 /** onnxruntime's PercentileCalibrater default num_bins, the bins percentile ranges are taken over. */
 export const PERCENTILE_BINS = 2048;
-/**
- * The most bins a percentile histogram grows to (its range is one pass over the bins): the same 64-fold growth after
- * the first batch as the entropy histogram's default 128 bins take (1 MB of counts).
- */
-export const PERCENTILE_MAX_BINS = 64 * PERCENTILE_BINS;
 
 /**
  * The range keeping `percentile`% of a histogram's values, (100 - P) / 2 % cut from each end, as onnxruntime's

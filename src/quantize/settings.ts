@@ -232,14 +232,16 @@ export const QUANTIZE = declarePass({
   // attention false counts a fused Attention's packed weight float, as it stays (it counted it int8 and could overrun
   // its budget); 15: static int8's activation scales and zero points as onnxruntime's compute_scale_zp (the range's
   // width rounded to float32 before it is divided, the zero point rounded half to even from the float64 scale; a
-  // scale 1 ulp off in about 15% of ranges, and zero points of ranges such as [-1, 1])
-  version: 15,
+  // scale 1 ulp off in about 15% of ranges, and zero points of ranges such as [-1, 1]); 16: static int8's percentile and
+  // entropy ranges over one histogram of all calibration batches at once, as onnxruntime's quantize_static collects
+  // them (each batch was added in turn, the histogram widened by whole bins of the first batch's width)
+  version: 16,
   // (9 and 10 changed mode float16's output only, 11 to 13 int8-static's percentile ranges only, 14 mixed with attention
-  // false only, 15 int8-static only: every other point keeps its key)
+  // false only, 15 int8-static only, 16 its percentile and entropy ranges only: every other point keeps its key)
   keyVersion: (s) => {
     const kind = parseMode(s.mode).kind;
     if (kind === 'float16') return 10;
-    if (kind === 'int8-static') return 15;
+    if (kind === 'int8-static') return s.calibration === 'minmax' ? 15 : 16;
     return kind === 'mixed' && !s.attention ? 14 : 8;
   },
   settings: z
@@ -257,7 +259,7 @@ export const QUANTIZE = declarePass({
       calibration: grammar(RANGE_METHOD_SYNTAX, parseRangeMethod, formatRangeMethod)
         .default('minmax')
         .describe(
-          "int8-static: activation ranges from min/max, a percentile (keeping P% of the values, (100 - P)/2 % cut from each end, over a histogram of 2048 bins: onnxruntime's asymmetric percentile range, its CalibTensorRangeSymmetric False, where its default takes ±the P-th percentile of |x|; default P 99.999), or entropy: onnxruntime's KL-divergence (TensorRT-style) calibration over a histogram of BINS bins (even, 128 to 2048, default 128 as onnxruntime's) widened by later batches that reach further; 128 bins never widened give the min/max, more bins clip more",
+          "int8-static: activation ranges from min/max, a percentile (keeping P% of the values, (100 - P)/2 % cut from each end, over a histogram of 2048 bins: onnxruntime's asymmetric percentile range, its CalibTensorRangeSymmetric False, where its default takes ±the P-th percentile of |x|; default P 99.999), or entropy: onnxruntime's KL-divergence (TensorRT-style) calibration over a histogram of BINS bins (even, 128 to 2048, default 128 as onnxruntime's); each histogram holds all calibration batches' values at once, as onnxruntime's quantize_static collects them (the batches run twice: first for its range); 128 bins give the min/max, more bins clip more",
         ),
       symmetric: boolean().default(true).describe('4-bit weights: symmetric (zero point 8) or asymmetric with packed zero points'),
       mixedBlockSize: integer(16, { max: 256, test: isBlockSize, what: BLOCK_SIZE_TEXT })

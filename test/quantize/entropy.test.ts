@@ -1,12 +1,13 @@
 /**
- * The entropy (KL-divergence) range method as onnxruntime's EntropyCalibrater computes it: the histogram each
- * calibration batch is added to (growing by whole bins), and the threshold of least KL divergence over it. The
- * expected ranges and counts are onnxruntime's (HistogramCollector.collect_value / merge_histogram /
- * get_entropy_threshold run on the same histograms and batches).
+ * The entropy (KL-divergence) range method as onnxruntime's EntropyCalibrater computes it: one histogram of all
+ * calibration batches' values, as quantize_static collects them at once, and the threshold of least KL divergence
+ * over it. The expected ranges and counts are onnxruntime's (HistogramCollector.collect_value of all batches,
+ * get_entropy_threshold, run on the same values).
  */
 import { describe, expect, it } from 'vitest';
-import { addToHistogram, entropyRange, MAX_HISTOGRAM_BINS, pairwiseSum32, type EntropyHistogram } from '../../src/quantize/entropy.ts';
-import { addRealTokens, RangeCollector } from '../../src/quantize/calibrate.ts';
+import { countValues, emptyHistogram, entropyRange, pairwiseSum32, percentileRange, type EntropyHistogram } from '../../src/quantize/entropy.ts';
+import { addInPasses, addRealTokens, RangeCollector } from '../../src/quantize/calibrate.ts';
+import type { RangeMethod } from '../../src/quantize/settings.ts';
 import type { CalibrationBatch } from '../../src/pass/pass.ts';
 import { lcg } from '../helpers/feeds.ts';
 
@@ -57,50 +58,67 @@ describe('entropy range', () => {
   });
 });
 
+/** One histogram of all `batches`' values (their smallest and largest, then their counts), as collectRanges takes it. */
+function histogramOf(batches: readonly Float32Array[], bins: number): EntropyHistogram {
+  const all = batches.flatMap((b) => [...b].filter(Number.isFinite));
+  const h = emptyHistogram(Math.min(...all), Math.max(...all), bins);
+  countValues(h, batches);
+  return h;
+}
+
+/** The range a RangeCollector takes of `batches`, each one calibration batch, in as many passes as it needs. */
+async function rangeOf(method: RangeMethod, batches: readonly Float32Array[]) {
+  const c = new RangeCollector(method);
+  await addInPasses([c], () => {
+    for (const b of batches) c.addBatch([b]);
+  });
+  return c.range();
+}
+
 describe('entropy histogram', () => {
-  it('grows by whole bins on both sides when a later batch reaches further, as onnxruntime merges', () => {
-    let h = addToHistogram(undefined, [Float32Array.of(-1, -0.5, 0), Float32Array.of(0.25, 1)], 8);
-    expect(h).toMatchObject({ threshold: 1, min: -1, max: 1 });
-    expect([...h!.counts]).toEqual([1, 0, 1, 0, 1, 1, 0, 1]);
-    h = addToHistogram(h, [Float32Array.of(2.625, -0.125)], 8);
-    h = addToHistogram(h, [Float32Array.of(0.3, Number.NaN)], 8); // fits: counted in the same bins; NaN skipped
-    expect(h).toMatchObject({ threshold: 2.75, min: -1, max: 2.625 });
-    expect([...h!.counts]).toEqual([0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 1, 2, 0, 1, 0, 0, 0, 0, 0, 0, 1]);
-    expect(entropyRange(h!, 4)).toEqual({ min: -1, max: 2.25 });
+  it('counts every batch in one histogram over their largest magnitude, as onnxruntime collects them all at once', () => {
+    const h = histogramOf([Float32Array.of(-1, -0.5, 0), Float32Array.of(0.25, 1), Float32Array.of(2.625, -0.125), Float32Array.of(0.3, Number.NaN)], 8);
+    expect(h).toMatchObject({ threshold: 2.625, min: -1, max: 2.625 });
+    expect([...h.counts]).toEqual([0, 0, 1, 2, 3, 1, 0, 1]); // NaN left out
+    expect(entropyRange(h, 4)).toEqual({ min: -1, max: 2.625 });
   });
 
-  it('after a batch of zeros counts them in the middle bin of the next range', () => {
-    let h = addToHistogram(undefined, [Float32Array.of(0, 0)], 8);
-    h = addToHistogram(h, [Float32Array.of(0.5, -1)], 8);
-    expect(h).toMatchObject({ threshold: 1, min: -1, max: 0.5 });
-    expect([...h!.counts]).toEqual([1, 0, 0, 0, 2, 0, 1, 0]);
-    expect(entropyRange(h!, 4)).toEqual({ min: -1, max: 0.5 });
+  it('gives the range of all values whatever batches hold them, as onnxruntime (a later batch reaching further)', async () => {
+    // a peak within ±0.5 over 3000 values, and two outliers in the last batch; onnxruntime's ranges of them all
+    const values = Array.from({ length: 3000 }, (_, k) => ((((k * 7919) % 1001) - 500) / 1000) * (((k * 104729) % 1001) / 1000));
+    const first = Float32Array.from(values.slice(0, 2000));
+    const last = Float32Array.from([...values.slice(2000), 7.5, -6]);
+    const expected: [RangeMethod, { min: number; max: number }][] = [
+      [
+        { kind: 'entropy', bins: 128 },
+        { min: -6, max: 7.5 },
+      ],
+      [
+        { kind: 'entropy', bins: 512 },
+        { min: -3.22265625, max: 3.251953125 },
+      ],
+      [
+        { kind: 'entropy', bins: 2048 },
+        { min: -0.46875, max: 0.47607421875 },
+      ],
+      [
+        { kind: 'percentile', percentile: 99.9 },
+        { min: -0.46875, max: 0.47607421875 },
+      ],
+      [
+        { kind: 'percentile', percentile: 99 },
+        { min: -0.439453125, max: 0.4248046875 },
+      ],
+    ];
+    for (const [method, range] of expected) {
+      expect(await rangeOf(method, [first, last])).toEqual(range);
+      expect(await rangeOf(method, [last, first])).toEqual(range);
+      expect(await rangeOf(method, [Float32Array.from([...first, ...last])])).toEqual(range);
+    }
+    expect(await rangeOf({ kind: 'entropy', bins: 128 }, [])).toEqual({ min: 0, max: 0 });
   });
 
-  it('merges bins in pairs rather than grow past MAX_HISTOGRAM_BINS, zero staying a bin edge', () => {
-    let h = addToHistogram(undefined, [Float32Array.of(-1e-3, 1e-3, 5e-4)], 128);
-    h = addToHistogram(h, [Float32Array.of(10, -10, 0.5)], 128);
-    expect(h!.counts.length).toBeLessThanOrEqual(MAX_HISTOGRAM_BINS);
-    expect(h!.counts.length % 2).toBe(0);
-    expect(h!.threshold).toBeGreaterThanOrEqual(10);
-    expect(total(h!)).toBe(6);
-    // the first batch's values stay either side of zero
-    const mid = h!.counts.length / 2;
-    expect(h!.counts[mid - 1]).toBe(1);
-    expect(h!.counts[mid]).toBe(2);
-  });
-
-  it('collects one histogram per calibration batch in a RangeCollector', () => {
-    const c = new RangeCollector({ kind: 'entropy', bins: 128 });
-    c.addBatch([Float32Array.from(bell(200, 100, 30, 1).map((_, k) => (k - 100) / 100))]);
-    c.addBatch([Float32Array.of(3, -0.2)]);
-    const r = c.range();
-    expect(r.min).toBeGreaterThanOrEqual(-1);
-    expect(r.max).toBeLessThan(3); // the lone 3 of the second batch is clipped
-    expect(new RangeCollector({ kind: 'entropy', bins: 128 }).range()).toEqual({ min: 0, max: 0 });
-  });
-
-  it('leaves the padding positions of a batch out of its histogram', () => {
+  it('leaves the padding positions of a batch out of its histogram', async () => {
     // 2 sentences of 3 tokens, the second with one padding position whose values are a spike
     const batch: CalibrationBatch = {
       inputIds: BigInt64Array.of(5n, 6n, 7n, 8n, 9n, 0n),
@@ -113,15 +131,15 @@ describe('entropy histogram', () => {
     };
     const values = Float32Array.of(-0.5, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, -0.2, 0.9, 1000, -1000);
     const c = new RangeCollector({ kind: 'entropy', bins: 128 });
-    addRealTokens(c, values, [2, 3, 2], batch);
-    // one batch in as many bins as quantized bins: the min/max of the real tokens
+    await addInPasses([c], () => addRealTokens(c, values, [2, 3, 2], batch));
+    // as many bins as quantized bins: the min/max of the real tokens
     expect(c.range()).toEqual({ min: -0.5, max: Math.fround(0.9) });
   });
 
   it.each([{ kind: 'minmax' }, { kind: 'percentile', percentile: 99 }, { kind: 'entropy', bins: 256 }] as const)(
     'takes the real tokens of a batch as the batch of their values alone ($kind)',
-    (method) => {
-      // 3 sentences of 5 tokens, 16 values a token, over 2 batches (the second widens the histograms)
+    async (method) => {
+      // 3 sentences of 5 tokens, 16 values a token, over 2 batches (the second reaching further)
       const rand = lcg(5);
       const mask = BigInt64Array.of(1n, 1n, 1n, 1n, 1n, 1n, 1n, 0n, 0n, 0n, 1n, 1n, 1n, 1n, 0n);
       const batch: CalibrationBatch = {
@@ -135,11 +153,13 @@ describe('entropy histogram', () => {
       };
       const byTokens = new RangeCollector(method);
       const byValues = new RangeCollector(method);
-      for (const spread of [1, 3]) {
-        const values = Float32Array.from({ length: 15 * 16 }, (_, i) => (rand() - 0.5) * spread * (mask[Math.floor(i / 16)] ? 1 : 100));
-        addRealTokens(byTokens, values, [3, 5, 16], batch);
-        byValues.addBatch([values.filter((_, i) => mask[Math.floor(i / 16)] !== 0n)]);
-      }
+      const batches = [1, 3].map((spread) => Float32Array.from({ length: 15 * 16 }, (_, i) => (rand() - 0.5) * spread * (mask[Math.floor(i / 16)] ? 1 : 100)));
+      await addInPasses([byTokens, byValues], () => {
+        for (const values of batches) {
+          addRealTokens(byTokens, values, [3, 5, 16], batch);
+          byValues.addBatch([values.filter((_, i) => mask[Math.floor(i / 16)] !== 0n)]);
+        }
+      });
       expect(byTokens.range()).toEqual(byValues.range());
       expect(byTokens.range().max).toBeLessThan(2);
     },
@@ -194,18 +214,20 @@ describe('entropy in float32, as numpy', () => {
     expect(entropyRange(histogram(b, 1))).toEqual({ min: -0.6171875, max: 0.625 });
   });
 
-  it("grows, bins and places the range in float32 as numpy.histogram and onnxruntime's merge do", () => {
+  it('bins and places the range in float32 as numpy.histogram and onnxruntime do', () => {
     // values that are exact in both languages: whole numbers divided once, rounded to float32
     const batch = (n: number, mult: number, mod: number, div: number, off = 0) =>
       Float32Array.from({ length: n }, (_, k) => (((k * mult + off) % mod) - Math.floor(mod / 2)) / div);
-    let h: EntropyHistogram | undefined;
-    for (const b of [batch(700, 7919, 2001, 337), batch(300, 104729, 1999, 97, 5), batch(500, 31, 401, 61, 2)]) h = addToHistogram(h, [b], 128);
-    expect(h!.counts.length).toBe(444);
-    expect(h!.threshold).toBe(10.2930269241333);
-    expect(total(h!)).toBe(1500);
-    expect([...h!.counts.slice(148, 160)]).toEqual([0, 1, 0, 5, 3, 6, 5, 6, 5, 3, 10, 9]);
-    expect([...h!.counts.slice(286, 300)]).toEqual([5, 5, 5, 3, 4, 2, 4, 0, 2, 0, 1, 0, 1, 0]);
-    // onnxruntime: window 129 of 159, its float32 edges
-    expect(entropyRange(h!)).toEqual({ min: -8.948442459106445, max: 8.994807243347168 });
+    const batches = [batch(700, 7919, 2001, 337), batch(300, 104729, 1999, 97, 5), batch(500, 31, 401, 61, 2)];
+    const h = histogramOf(batches, 128);
+    expect(h.counts.length).toBe(128);
+    expect(h.threshold).toBe(10.257732391357422);
+    expect(total(h)).toBe(1500);
+    expect([...h.counts.slice(40, 52)]).toEqual([3, 2, 2, 9, 19, 22, 32, 35, 33, 30, 36, 33]);
+    expect([...h.counts.slice(76, 90)]).toEqual([34, 32, 34, 34, 32, 32, 26, 14, 8, 1, 3, 2, 2, 3]);
+    // onnxruntime's percentile ranges over 2048 bins, at their float32 lower edges
+    const c = histogramOf(batches, 2048);
+    expect(percentileRange(c, 99)).toEqual({ min: -9.867056846618652, max: 9.766883850097656 });
+    expect(percentileRange(c, 90)).toEqual({ min: -5.178952693939209, max: 5.078779220581055 });
   });
 });

@@ -12,7 +12,7 @@ import { findBert } from '../../src/bert/discover.ts';
 import { SettingsError } from '../../src/errors.ts';
 import type { TensorRecord } from '../../src/quantize/index.ts';
 import { opsetRaiseBlocker } from '../../src/quantize/opset.ts';
-import { activationQuantParams, RangeCollector } from '../../src/quantize/calibrate.ts';
+import { activationQuantParams, addInPasses, RangeCollector } from '../../src/quantize/calibrate.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
 import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
@@ -191,52 +191,37 @@ describe('activation scale and zero point', () => {
 });
 
 describe('percentile ranges', () => {
-  // expected values: onnxruntime's HistogramCollector (collect_value, merge_histogram, compute_percentile with
+  // expected values: onnxruntime's HistogramCollector (collect_value of all batches at once, compute_percentile with
   // CalibTensorRangeSymmetric false, num_bins 2048) run with numpy 2.4 on the same values
-  it("keep P% of the values, (100 - P) / 2 % cut from each end, at the lower edges of onnxruntime's 2048 bins", () => {
+  const range = async (percentile: number, batches: readonly Float32Array[]) => {
+    const c = new RangeCollector({ kind: 'percentile', percentile });
+    await addInPasses([c], () => {
+      for (const b of batches) c.addBatch([b]);
+    });
+    return c.range();
+  };
+
+  it("keep P% of the values, (100 - P) / 2 % cut from each end, at the lower edges of onnxruntime's 2048 bins", async () => {
     // 1000 values 0 … 999 in 2048 bins over [-999, 999]: P 90 cuts at the bins holding 49 and 949, read at their lower
     // edges; P 100 and 99.999 end at the last bin's lower edge (the share reaches 1 there), not at 999; P 30 keeps the
     // middle 30%, P 0 is the median's bin
-    const values = Float32Array.from({ length: 1000 }, (_, i) => (i * 7) % 1000);
-    const range = (percentile: number) => {
-      const c = new RangeCollector({ kind: 'percentile', percentile });
-      c.addBatch([values]);
-      return c.range();
-    };
-    expect(range(90)).toEqual({ min: 48.779296875, max: 948.26953125 });
-    expect(range(30)).toEqual({ min: 348.2841796875, max: 648.7646484375 });
-    expect(range(0)).toEqual({ min: 498.5244140625, max: 498.5244140625 });
-    expect(range(100)).toEqual({ min: 0, max: 998.0244140625 });
-    expect(range(99.999)).toEqual({ min: 0, max: 998.0244140625 });
+    const values = [Float32Array.from({ length: 1000 }, (_, i) => (i * 7) % 1000)];
+    expect(await range(90, values)).toEqual({ min: 48.779296875, max: 948.26953125 });
+    expect(await range(30, values)).toEqual({ min: 348.2841796875, max: 648.7646484375 });
+    expect(await range(0, values)).toEqual({ min: 498.5244140625, max: 498.5244140625 });
+    expect(await range(100, values)).toEqual({ min: 0, max: 998.0244140625 });
+    expect(await range(99.999, values)).toEqual({ min: 0, max: 998.0244140625 });
   });
 
-  it("take a later batch reaching further into onnxruntime's widened histogram", () => {
-    // [-1, 1] in 2048 bins, then [-2.5, 2.75]: 1793 bins added on each side (5634 bins over ±2.7509766)
+  it("take a later batch reaching further into one histogram of all batches, as onnxruntime's quantize_static collects them", async () => {
+    // [-1, 1], then [-2.5, 2.75] (or [-6, 6]): 2048 bins over ±2.75 (±6), not the first batch's bins widened
     const first = Float32Array.from({ length: 303 }, (_, i) => ((i * 37) % 101) / 50 - 1);
     const second = Float32Array.from({ length: 211 }, (_, i) => ((i * 53) % 211) / 40 - 2.5);
-    const range = (percentile: number) => {
-      const c = new RangeCollector({ kind: 'percentile', percentile });
-      c.addBatch([first]);
-      c.addBatch([second]);
-      return c.range();
-    };
-    expect(range(99)).toEqual({ min: -2.4501953125, max: 2.69921875 });
-    expect(range(60)).toEqual({ min: -0.7802734375, max: 0.83984375 });
-    expect(range(30)).toEqual({ min: -0.380859375, max: 0.439453125 });
-  });
-
-  it("grow as onnxruntime's histogram does where the entropy histogram would merge its bins (a later batch 6 times wider)", () => {
-    // [-1, 1] in 2048 bins, then [-6, 6]: 5121 bins added on each side (12290 bins over ±6.0009766), more than the
-    // entropy histogram's 8192
-    const first = Float32Array.from({ length: 303 }, (_, i) => ((i * 37) % 101) / 50 - 1);
-    const second = Float32Array.from({ length: 97 }, (_, i) => ((i * 29) % 97) / 8 - 6);
-    const range = (percentile: number) => {
-      const c = new RangeCollector({ kind: 'percentile', percentile });
-      c.addBatch([first]);
-      c.addBatch([second]);
-      return c.range();
-    };
-    expect(range(99)).toEqual({ min: -5.875, max: 5.875 });
-    expect(range(50)).toEqual({ min: -0.640625, max: 0.6396484375 });
+    expect(await range(99, [first, second])).toEqual({ min: -2.451904296875, max: 2.698974609375 });
+    expect(await range(60, [first, second])).toEqual({ min: -0.781494140625, max: 0.837890625 });
+    expect(await range(30, [second, first])).toEqual({ min: -0.38134765625, max: 0.437744140625 });
+    const wider = Float32Array.from({ length: 97 }, (_, i) => ((i * 29) % 97) / 8 - 6);
+    expect(await range(99, [first, wider])).toEqual({ min: -5.876953125, max: 5.87109375 });
+    expect(await range(50, [first, wider])).toEqual({ min: -0.64453125, max: 0.638671875 });
   });
 });
