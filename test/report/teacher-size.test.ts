@@ -124,25 +124,32 @@ describe('teacher-size points', () => {
     ]);
   });
 
+  /**
+   * The teachers' baselines, two input models' own (8M and 4M bytes), and a distill point of each input model under each
+   * of the two named teachers, `point` giving its size, score and other distill settings.
+   */
+  const underTwoTeachers = (point: (m: number, t: number) => { bytes: number; glue: number; settings?: Record<string, unknown> }): FakePoint[] => [
+    ...teacherSizeList().filter((f) => f.label === 'baseline'),
+    { model: 'student-a', label: 'baseline', bytes: 8e6, glue: 0.6 },
+    { model: 'student-b', label: 'baseline', bytes: 4e6, glue: 0.55 },
+    ...(['student-a', 'student-b'] as const).flatMap((model, m) =>
+      (['teacher-L4H256', 'teacher-L2H256'] as const).map((teacher, t) => {
+        const { bytes, glue, settings } = point(m, t);
+        return { model, label: `kd-${teacher}`, bytes, glue, steps: [{ pass: 'distill', settings: { ...settings, alpha: 0.5, teacher } }] };
+      }),
+    ),
+  ];
+  /** The student points of the teacher-size chart: line, teacher, score, runs and parameters (M). */
+  const studentLines = (list: FakePoint[]) =>
+    teacherSizePoints(dataOf(list))
+      .filter((q) => q.kind === 'student')
+      .map((q) => `${q.series} ${q.teacher} y=${q.y.toFixed(1)} n=${q.runs} params=${q.params}`);
+
   it('keeps the students of each input model on its own line where they name their teacher, not averaged as runs of one', () => {
     // two student models (each trained as it is: no student setting; of 2M and 1M parameters) distilled from each of two
     // named teachers
-    const list: FakePoint[] = [
-      ...teacherSizeList().filter((f) => f.label === 'baseline'),
-      { model: 'student-a', label: 'baseline', bytes: 8e6, glue: 0.6 },
-      { model: 'student-b', label: 'baseline', bytes: 4e6, glue: 0.55 },
-      ...(['student-a', 'student-b'] as const).flatMap((model, m) =>
-        (['teacher-L4H256', 'teacher-L2H256'] as const).map((teacher, t) => ({
-          model,
-          label: `kd-${teacher}`,
-          bytes: (m === 0 ? 8e6 : 4e6) + 4e3 * t,
-          glue: 0.6 + 0.1 * m + 0.01 * t,
-          steps: [{ pass: 'distill', settings: { alpha: 0.5, teacher } }],
-        })),
-      ),
-    ];
-    const students = teacherSizePoints(dataOf(list)).filter((q) => q.kind === 'student');
-    expect(students.map((q) => `${q.series} ${q.teacher} y=${q.y.toFixed(1)} n=${q.runs} params=${q.params}`)).toEqual([
+    const list = underTwoTeachers((m, t) => ({ bytes: (m === 0 ? 8e6 : 4e6) + 4e3 * t, glue: 0.6 + 0.1 * m + 0.01 * t }));
+    expect(studentLines(list)).toEqual([
       'kd-{teacher} (model student-a) teacher-L2H256 y=61.0 n=1 params=2.001',
       'kd-{teacher} (model student-a) teacher-L4H256 y=60.0 n=1 params=2',
       'kd-{teacher} (model student-b) teacher-L2H256 y=71.0 n=1 params=1.001',
@@ -153,25 +160,8 @@ describe('teacher-size points', () => {
   it("draws every-other under a named teacher as one line whatever the point's model: it is built from the teacher's layers", () => {
     // one every-other recipe on two input models under each of two named teachers: each teacher's even layers, the same
     // student of both points (runs of one recipe), not a student of each model
-    const list: FakePoint[] = [
-      ...teacherSizeList().filter((f) => f.label === 'baseline'),
-      { model: 'student-a', label: 'baseline', bytes: 8e6, glue: 0.6 },
-      { model: 'student-b', label: 'baseline', bytes: 4e6, glue: 0.55 },
-      ...(['student-a', 'student-b'] as const).flatMap((model, m) =>
-        (['teacher-L4H256', 'teacher-L2H256'] as const).map((teacher, t) => ({
-          model,
-          label: `kd-${teacher}`,
-          bytes: t === 0 ? 36e6 : 34e6,
-          glue: 0.7 + 0.02 * m + 0.1 * t,
-          steps: [{ pass: 'distill', settings: { student: 'every-other', alpha: 0.5, teacher } }],
-        })),
-      ),
-    ];
-    const students = teacherSizePoints(dataOf(list)).filter((q) => q.kind === 'student');
-    expect(students.map((q) => `${q.series} ${q.teacher} y=${q.y.toFixed(1)} n=${q.runs} params=${q.params}`)).toEqual([
-      'kd-{teacher} teacher-L2H256 y=81.0 n=2 params=8.5',
-      'kd-{teacher} teacher-L4H256 y=71.0 n=2 params=9',
-    ]);
+    const list = underTwoTeachers((m, t) => ({ bytes: t === 0 ? 36e6 : 34e6, glue: 0.7 + 0.02 * m + 0.1 * t, settings: { student: 'every-other' } }));
+    expect(studentLines(list)).toEqual(['kd-{teacher} teacher-L2H256 y=81.0 n=2 params=8.5', 'kd-{teacher} teacher-L4H256 y=71.0 n=2 params=9']);
   });
 
   it("gives each distilled row its teacher and the teacher's size in the table, the CSV and the tooltips, a column only where some row's teacher is in the report", async () => {
