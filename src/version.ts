@@ -34,15 +34,17 @@ export const BUILT_CODE = 'code-fingerprint.json';
 
 /**
  * The sha256 of the package.json beside `dir` and the code files (CODE) under `dir`, by path and content (BUILT_CODE
- * left out).
+ * left out). Paths are read with `/` between folders and contents with LF line ends, so that a Windows checkout
+ * (its paths listed with `\`, its files checked out with CRLF) hashes as a POSIX one of the same code.
  */
 export function codeHash(dir: string): string {
   const files = (readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[])
     .filter((f) => CODE.test(f) && f !== BUILT_CODE && statSync(join(dir, f)).isFile())
-    .sort();
+    .map((f) => ({ name: f.replaceAll('\\', '/'), path: join(dir, f) }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const hash = createHash('sha256');
-  for (const [name, path] of [['package.json', join(dir, '..', 'package.json')] as const, ...files.map((f) => [f, join(dir, f)] as const)]) {
-    const bytes = readFileSync(path);
+  for (const { name, path } of [{ name: 'package.json', path: join(dir, '..', 'package.json') }, ...files]) {
+    const bytes = Buffer.from(readFileSync(path, 'latin1').replaceAll('\r\n', '\n'), 'latin1');
     hash.update(`${name}\0${bytes.length}\0`).update(bytes);
   }
   return hash.digest('hex');
