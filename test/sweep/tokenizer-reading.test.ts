@@ -118,171 +118,134 @@ describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/te
   });
 });
 
-describe('a tokenizer whose model fuses unknown pieces', () => {
-  it('is at reading version 4 where its pre-tokenizer can give several pre-tokens and no Metaspace of it splits (fused across them before); 1 otherwise', () => {
-    const root = mkdtempSync(join(tmpdir(), 'fuse-reading-'));
-    try {
-      const folder = (name: string, model: object, preTokenizer: object | null) => {
+/** A WordLevel model of '<unk>' and 'a': that of the tokenizer.json files below whose model does not matter. */
+const WORD_LEVEL = { type: 'WordLevel', unk_token: '<unk>', vocab: { '<unk>': 0, a: 1 } };
+
+/**
+ * The reading version (of single texts) of a tokenizer.json of each of `tokenizers` (its model WORD_LEVEL unless
+ * given, no normalizer unless given), by name, each written in a folder of that name of a temporary root.
+ */
+function readingVersions(
+  tokenizers: Record<string, { model?: object; preTokenizer: object | null; normalizer?: object | null }>,
+): Record<string, number | undefined> {
+  const root = mkdtempSync(join(tmpdir(), 'tokenizer-json-reading-'));
+  try {
+    return Object.fromEntries(
+      Object.entries(tokenizers).map(([name, { model = WORD_LEVEL, preTokenizer, normalizer = null }]) => {
         const dir = join(root, name);
         mkdirSync(dir);
-        const json = { version: '1.0', added_tokens: [], normalizer: null, pre_tokenizer: preTokenizer, post_processor: null, decoder: null, model };
+        const json = { version: '1.0', added_tokens: [], normalizer, pre_tokenizer: preTokenizer, post_processor: null, decoder: null, model };
         writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
-        return dir;
-      };
-      const vocab = { '<unk>': 0, a: 1, b: 2 };
-      const unigram = {
-        type: 'Unigram',
-        unk_id: 0,
-        vocab: [
-          ['<unk>', 0],
-          ['▁', -1],
-          ['a', -1],
-        ],
-      };
-      const whitespace = { type: 'Split', pattern: { Regex: '\\s+' }, behavior: 'Removed', invert: false };
-      const versions = [
-        folder('bpe-fuse', { type: 'BPE', unk_token: '<unk>', fuse_unk: true, vocab, merges: [] }, whitespace),
-        folder('unigram-whitespace', unigram, whitespace),
-        folder('bpe-no-fuse', { type: 'BPE', unk_token: '<unk>', fuse_unk: false, vocab, merges: [] }, whitespace),
-        folder('unigram-none', unigram, null),
-        folder('unigram-metaspace-whole', unigram, { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: false }),
-        folder('unigram-metaspace-split', unigram, {
-          type: 'Sequence',
-          pretokenizers: [whitespace, { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true }],
-        }),
-      ].map((dir) => tokenizerReadingVersion(dir, false));
-      expect(versions).toEqual([4, 4, 1, 1, 1, 1]);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+        return [name, tokenizerReadingVersion(dir, false)];
+      }),
+    );
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** A Split on runs of whitespace, removed. */
+const WHITESPACE = { type: 'Split', pattern: { Regex: '\\s+' }, behavior: 'Removed', invert: false };
+
+describe('a tokenizer whose model fuses unknown pieces', () => {
+  it('is at reading version 4 where its pre-tokenizer can give several pre-tokens and no Metaspace of it splits (fused across them before); 1 otherwise', () => {
+    const vocab = { '<unk>': 0, a: 1, b: 2 };
+    const unigram = {
+      type: 'Unigram',
+      unk_id: 0,
+      vocab: [
+        ['<unk>', 0],
+        ['▁', -1],
+        ['a', -1],
+      ],
+    };
+    expect(
+      readingVersions({
+        'bpe-fuse': { model: { type: 'BPE', unk_token: '<unk>', fuse_unk: true, vocab, merges: [] }, preTokenizer: WHITESPACE },
+        'unigram-whitespace': { model: unigram, preTokenizer: WHITESPACE },
+        'bpe-no-fuse': { model: { type: 'BPE', unk_token: '<unk>', fuse_unk: false, vocab, merges: [] }, preTokenizer: WHITESPACE },
+        'unigram-none': { model: unigram, preTokenizer: null },
+        'unigram-metaspace-whole': { model: unigram, preTokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: false } },
+        'unigram-metaspace-split': {
+          model: unigram,
+          preTokenizer: { type: 'Sequence', pretokenizers: [WHITESPACE, { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true }] },
+        },
+      }),
+    ).toEqual({
+      'bpe-fuse': 4,
+      'unigram-whitespace': 4,
+      'bpe-no-fuse': 1,
+      'unigram-none': 1,
+      'unigram-metaspace-whole': 1,
+      'unigram-metaspace-split': 1,
+    });
   });
 });
 
 describe('a tokenizer with a Metaspace of prepend_scheme first', () => {
   it("is at reading version 5 where the Metaspace follows another pre-tokenizer or a normalizer (its ▁ now before the text's first pre-token alone); 1 where it is alone", () => {
-    const root = mkdtempSync(join(tmpdir(), 'first-reading-'));
-    try {
-      const folder = (name: string, preTokenizer: object, normalizer: object | null = null) => {
-        const dir = join(root, name);
-        mkdirSync(dir);
-        const model = { type: 'BPE', unk_token: '<unk>', fuse_unk: false, vocab: { '<unk>': 0, '▁': 1, a: 2 }, merges: [] };
-        const json = { version: '1.0', added_tokens: [], normalizer, pre_tokenizer: preTokenizer, post_processor: null, decoder: null, model };
-        writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
-        return dir;
-      };
-      const first = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: false };
-      const versions = [
-        folder('after-whitespace', {
-          type: 'Sequence',
-          pretokenizers: [{ type: 'Split', pattern: { Regex: '\\s+' }, behavior: 'Removed', invert: false }, first],
-        }),
-        folder('behind-strip', first, { type: 'Strip', strip_left: true, strip_right: true }),
-        folder('alone', first),
-        folder('always-after-whitespace', {
-          type: 'Sequence',
-          pretokenizers: [
-            { type: 'Split', pattern: { Regex: '\\s+' }, behavior: 'Removed', invert: false },
-            { ...first, prepend_scheme: 'always' },
-          ],
-        }),
-      ].map((dir) => tokenizerReadingVersion(dir, false));
-      expect(versions).toEqual([5, 5, 1, 1]);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    const model = { type: 'BPE', unk_token: '<unk>', fuse_unk: false, vocab: { '<unk>': 0, '▁': 1, a: 2 }, merges: [] };
+    const first = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: false };
+    expect(
+      readingVersions({
+        'after-whitespace': { model, preTokenizer: { type: 'Sequence', pretokenizers: [WHITESPACE, first] } },
+        'behind-strip': { model, preTokenizer: first, normalizer: { type: 'Strip', strip_left: true, strip_right: true } },
+        alone: { model, preTokenizer: first },
+        'always-after-whitespace': { model, preTokenizer: { type: 'Sequence', pretokenizers: [WHITESPACE, { ...first, prepend_scheme: 'always' }] } },
+      }),
+    ).toEqual({ 'after-whitespace': 5, 'behind-strip': 5, alone: 1, 'always-after-whitespace': 1 });
   });
 });
 
 describe('a tokenizer with a Punctuation pre-tokenizer', () => {
   it('is at reading version 5 where its behavior is not Contiguous (a run of punctuation now split as tokenizers splits it); 1 where it is', () => {
-    const root = mkdtempSync(join(tmpdir(), 'punctuation-reading-'));
-    try {
-      const folder = (name: string, preTokenizer: object) => {
-        const dir = join(root, name);
-        mkdirSync(dir);
-        const model = { type: 'WordLevel', unk_token: '<unk>', vocab: { '<unk>': 0, a: 1, ',': 2 } };
-        writeFileSync(
-          join(dir, 'tokenizer.json'),
-          JSON.stringify({ version: '1.0', added_tokens: [], normalizer: null, pre_tokenizer: preTokenizer, post_processor: null, decoder: null, model }),
-        );
-        return dir;
-      };
-      const versions = [
-        folder('default', { type: 'Punctuation' }),
-        folder('in-sequence', {
-          type: 'Sequence',
-          pretokenizers: [
-            { type: 'Split', pattern: { Regex: '\\s+' }, behavior: 'Removed', invert: false },
-            { type: 'Punctuation', behavior: 'Removed' },
-          ],
-        }),
-        folder('contiguous', { type: 'Punctuation', behavior: 'Contiguous' }),
-        folder('whitespace', { type: 'Split', pattern: { Regex: '\\s+' }, behavior: 'Removed', invert: false }),
-      ].map((dir) => tokenizerReadingVersion(dir, false));
-      expect(versions).toEqual([5, 5, 1, 1]);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    const model = { type: 'WordLevel', unk_token: '<unk>', vocab: { '<unk>': 0, a: 1, ',': 2 } };
+    expect(
+      readingVersions({
+        default: { model, preTokenizer: { type: 'Punctuation' } },
+        'in-sequence': { model, preTokenizer: { type: 'Sequence', pretokenizers: [WHITESPACE, { type: 'Punctuation', behavior: 'Removed' }] } },
+        contiguous: { model, preTokenizer: { type: 'Punctuation', behavior: 'Contiguous' } },
+        whitespace: { model, preTokenizer: WHITESPACE },
+      }),
+    ).toEqual({ default: 5, 'in-sequence': 5, contiguous: 1, whitespace: 1 });
   });
 });
 
 describe('a tokenizer with a Whitespace, Digits, WhitespaceSplit or BertPreTokenizer pre-tokenizer', () => {
   it("is at reading version 6 (its words now the regex crate's Unicode ones, its digits Unicode's numbers, where they were ASCII ones); a WhitespaceSplit or BertPreTokenizer at 7 (now on White_Space, where it was JS's \\s), 1 behind a BertNormalizer cleaning the text", () => {
-    const root = mkdtempSync(join(tmpdir(), 'whitespace-reading-'));
-    try {
-      const folder = (name: string, preTokenizer: object, normalizer: object | null = null) => {
-        const dir = join(root, name);
-        mkdirSync(dir);
-        const model = { type: 'WordLevel', unk_token: '<unk>', vocab: { '<unk>': 0, a: 1 } };
-        writeFileSync(
-          join(dir, 'tokenizer.json'),
-          JSON.stringify({ version: '1.0', added_tokens: [], normalizer, pre_tokenizer: preTokenizer, post_processor: null, decoder: null, model }),
-        );
-        return dir;
-      };
-      const versions = [
-        folder('whitespace', { type: 'Whitespace' }),
-        folder('in-sequence', { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Whitespace' }] }),
-        folder('whitespace-split', { type: 'WhitespaceSplit' }),
-        folder('digits', { type: 'Digits', individual_digits: true }),
-        folder('bert-pre-tokenizer', { type: 'BertPreTokenizer' }),
-        folder('cleaned', { type: 'WhitespaceSplit' }, { type: 'BertNormalizer', clean_text: true }),
-        folder('not-cleaned', { type: 'BertPreTokenizer' }, { type: 'Sequence', normalizers: [{ type: 'BertNormalizer', clean_text: false }] }),
-      ].map((dir) => tokenizerReadingVersion(dir, false));
-      expect(versions).toEqual([6, 7, 7, 6, 7, 1, 7]);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    expect(
+      readingVersions({
+        whitespace: { preTokenizer: { type: 'Whitespace' } },
+        'in-sequence': { preTokenizer: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Whitespace' }] } },
+        'whitespace-split': { preTokenizer: { type: 'WhitespaceSplit' } },
+        digits: { preTokenizer: { type: 'Digits', individual_digits: true } },
+        'bert-pre-tokenizer': { preTokenizer: { type: 'BertPreTokenizer' } },
+        cleaned: { preTokenizer: { type: 'WhitespaceSplit' }, normalizer: { type: 'BertNormalizer', clean_text: true } },
+        'not-cleaned': {
+          preTokenizer: { type: 'BertPreTokenizer' },
+          normalizer: { type: 'Sequence', normalizers: [{ type: 'BertNormalizer', clean_text: false }] },
+        },
+      }),
+    ).toEqual({ whitespace: 6, 'in-sequence': 7, 'whitespace-split': 7, digits: 6, 'bert-pre-tokenizer': 7, cleaned: 1, 'not-cleaned': 7 });
   });
 });
 
 describe('a tokenizer whose Split or Replace regex has a word escape outside a class', () => {
   it('is at reading version 9 (², ³, ¹, ¼, ½ and ¾ word characters outside a class again, as in Oniguruma, where version 8 read them as no word characters); 1 where its escapes are within a class or none', () => {
-    const root = mkdtempSync(join(tmpdir(), 'word-class-reading-'));
-    try {
-      const folder = (name: string, preTokenizer: object | null, normalizer: object | null = null) => {
-        const dir = join(root, name);
-        mkdirSync(dir);
-        const model = { type: 'WordLevel', unk_token: '<unk>', vocab: { '<unk>': 0, a: 1 } };
-        writeFileSync(
-          join(dir, 'tokenizer.json'),
-          JSON.stringify({ version: '1.0', added_tokens: [], normalizer, pre_tokenizer: preTokenizer, post_processor: null, decoder: null, model }),
-        );
-        return dir;
-      };
-      const split = (regex: string) => ({ type: 'Split', pattern: { Regex: regex }, behavior: 'Isolated', invert: false });
-      const versions = [
-        folder('split-w', split('\\w+')),
-        folder('in-sequence-b', { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, split('\\b')] }, { type: 'BertNormalizer', clean_text: true }),
-        folder('replace-normalizer', null, { type: 'Replace', pattern: { Regex: '\\W' }, content: '' }),
-        folder('within-class', split('[\\w\\s]+')),
-        folder('escaped-backslash', split('\\\\w')),
-        folder('digits-only', split('\\d+')),
-      ].map((dir) => tokenizerReadingVersion(dir, false));
-      expect(versions).toEqual([9, 9, 9, 1, 1, 1]);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    const split = (regex: string) => ({ type: 'Split', pattern: { Regex: regex }, behavior: 'Isolated', invert: false });
+    expect(
+      readingVersions({
+        'split-w': { preTokenizer: split('\\w+') },
+        'in-sequence-b': {
+          preTokenizer: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, split('\\b')] },
+          normalizer: { type: 'BertNormalizer', clean_text: true },
+        },
+        'replace-normalizer': { preTokenizer: null, normalizer: { type: 'Replace', pattern: { Regex: '\\W' }, content: '' } },
+        'within-class': { preTokenizer: split('[\\w\\s]+') },
+        'escaped-backslash': { preTokenizer: split('\\\\w') },
+        'digits-only': { preTokenizer: split('\\d+') },
+      }),
+    ).toEqual({ 'split-w': 9, 'in-sequence-b': 9, 'replace-normalizer': 9, 'within-class': 1, 'escaped-backslash': 1, 'digits-only': 1 });
   });
 });
 
