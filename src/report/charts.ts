@@ -63,10 +63,10 @@ const LABEL_SIZE = 11;
 /** A Pareto chart panel's height (px). */
 const PANEL_HEIGHT = 220;
 /**
- * The name of the Pareto charts' layer of point labels: vega-lite names its marks `labels_marks`, to which renderScene
- * adds vega's label transform (vega-lite has none).
+ * The name of a chart's layer of point labels (the Pareto charts', the teacher-size chart's): vega-lite names its marks
+ * `labels_marks`, to which renderScene adds vega's label transform (vega-lite has none).
  */
-const LABELS = 'labels';
+export const LABELS = 'labels';
 /**
  * Where a point's label may go, in order of preference, each LABEL_OFFSET px from the point's centre, clear of its
  * circle (140 px² at most: a radius under 7 px): beside it first, at its height (above or below it, a label sits beside
@@ -110,6 +110,8 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
 
 /** The font size of a chart's subtitle (px; vega's default, 10, measured larger to be safe). */
 const SUBTITLE_SIZE = 12;
+/** A Pareto chart's or the teacher-size chart's note of the points whose labels fit nowhere (renderLabelled). */
+export const UNLABELLED_HEADING = 'without a label (it would overlap others wherever placed; see the table)';
 
 /**
  * A subtitle's list: `heading:` and `items` after it, each but the last followed by `separator`, in lines at most
@@ -163,7 +165,7 @@ export function chartSpec(data: ReportData, kind: ChartKind, unlabelled: readonl
   if (unlabelled.length > 0)
     subtitle.push(
       ...listLines(
-        'without a label (it would overlap others wherever placed; see the table)',
+        UNLABELLED_HEADING,
         unlabelled.map((p) => `${p.model} · ${p.text}`),
       ),
     );
@@ -275,12 +277,21 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 }
 
 /**
- * renderSvg, where `labels` (a panel's [width, height], px) places the labels of the layer named LABELS apart, with vega's
- * label transform added to its marks in the compiled spec: each at the first of LABEL_ANCHORS where it overlaps no label
- * placed before (the front's first, then the baselines') nor a point's centre, within its panel; one that fits nowhere is left out (opacity
- * 0). `unlabelled`: the data of those left out.
+ * How renderScene places a chart's labels apart: `size`, a panel's [width, height] (px); `first`, the data fields (true
+ * first, in this order) of the labels placed before the others ('front', then 'baseline': a Pareto front's labels).
  */
-async function renderScene(spec: TopLevelSpec, labels?: readonly [number, number]): Promise<{ svg: string; unlabelled: unknown[] }> {
+export interface LabelPlacement {
+  size: readonly [number, number];
+  first: readonly string[];
+}
+
+/**
+ * renderSvg, where `labels` places the labels of the layer named LABELS apart, with vega's label transform added to its
+ * marks in the compiled spec: each at the first of LABEL_ANCHORS where it overlaps no label placed before (those of
+ * `labels.first` first) nor a point's centre, within its panel; one that fits nowhere is left out (opacity 0).
+ * `unlabelled`: the data of those left out.
+ */
+async function renderScene(spec: TopLevelSpec, labels?: LabelPlacement): Promise<{ svg: string; unlabelled: unknown[] }> {
   const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   // Without a canvas vega guesses 0.8 em a character, about a third wider than sans-serif text is: every title, label
   // and axis widened the SVG by that much, and the HTML page, fitting it to its figure, drew the chart at about half
@@ -305,11 +316,11 @@ async function renderScene(spec: TopLevelSpec, labels?: readonly [number, number
       const transform = [
         {
           type: 'label',
-          size: [...labels],
+          size: [...labels.size],
           anchor: LABEL_ANCHORS,
           offset: [LABEL_OFFSET],
           padding: 0,
-          sort: { field: ['datum.front', 'datum.baseline'], order: ['descending', 'descending'] },
+          sort: { field: labels.first.map((f) => `datum.${f}`), order: labels.first.map(() => 'descending') },
         },
       ];
       const place = (marks: unknown[] | undefined): void => {
@@ -341,17 +352,18 @@ async function renderScene(spec: TopLevelSpec, labels?: readonly [number, number
 }
 
 /**
- * One chart as SVG, its labels placed apart (renderScene); where some fit nowhere, drawn again with those points named
- * in its subtitle (chartSpec's `unlabelled`), which leaves the panels, and so the labels' places, as they were.
+ * A chart as SVG, its labels placed apart (renderScene, `labels`); where some fit nowhere, drawn again with those points
+ * named in its subtitle (`spec` of them), which leaves the panels, and so the labels' places, as they were.
  */
-async function renderChart(data: ReportData, kind: ChartKind): Promise<string> {
-  const panel = [PANEL_WIDTH, PANEL_HEIGHT] as const;
-  const first = await renderScene(chartSpec(data, kind), panel);
+export async function renderLabelled<P>(spec: (unlabelled: readonly P[]) => TopLevelSpec, labels: LabelPlacement): Promise<string> {
+  const first = await renderScene(spec([]), labels);
   if (first.unlabelled.length === 0) return first.svg;
-  return (await renderScene(chartSpec(data, kind, first.unlabelled as ChartPoint[]), panel)).svg;
+  return (await renderScene(spec(first.unlabelled as P[]), labels)).svg;
 }
 
 /** Both charts as SVG. */
 export async function renderCharts(data: ReportData): Promise<Record<ChartKind, string>> {
-  return { bytes: await renderChart(data, 'bytes'), latency: await renderChart(data, 'latency') };
+  const labels: LabelPlacement = { size: [PANEL_WIDTH, PANEL_HEIGHT], first: ['front', 'baseline'] };
+  const chart = (kind: ChartKind) => renderLabelled<ChartPoint>((unlabelled) => chartSpec(data, kind, unlabelled), labels);
+  return { bytes: await chart('bytes'), latency: await chart('latency') };
 }

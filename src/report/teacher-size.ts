@@ -26,7 +26,7 @@
  * teacher's and of the panel's largest teacher's (one reference for every student).
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { LABEL_LIMIT, PANEL_HEADER, PANEL_WIDTH, renderSvg } from './charts.ts';
+import { LABEL_LIMIT, LABELS, listLines, PANEL_HEADER, PANEL_WIDTH, renderLabelled, UNLABELLED_HEADING } from './charts.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { ReportData, ReportRow } from './rows.ts';
 import { autoLabel, labelValue } from '../sweep/expand.ts';
@@ -475,13 +475,29 @@ export function teacherSizeMarkdown(data: ReportData, points: readonly TeacherSi
 const PALETTE = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d'];
 const TEACHER_COLOUR = '#555555';
 
-/** The Vega-Lite spec of the chart (of `points`, teacherSizePoints of `data`); null when there is nothing to draw. */
-export function teacherSizeSpec(data: ReportData, points: readonly TeacherSizePoint[] = teacherSizePoints(data)): TopLevelSpec | null {
+/** A panel's height (px). */
+const PANEL_HEIGHT = 240;
+
+/** What a point's label shows: a teacher's name, a student's runs ('n=3', or none). */
+const labelOf = (p: TeacherSizePoint): string => (p.kind === 'teacher' ? p.teacher : p.runsLabel);
+
+/**
+ * The Vega-Lite spec of the chart (of `points`, teacherSizePoints of `data`); null when there is nothing to draw.
+ * `unlabelled`: the points whose labels the rendering could place nowhere without overlapping another's
+ * (renderTeacherSizeChart), named in the subtitle.
+ */
+export function teacherSizeSpec(
+  data: ReportData,
+  points: readonly TeacherSizePoint[] = teacherSizePoints(data),
+  unlabelled: readonly TeacherSizePoint[] = [],
+): TopLevelSpec | null {
   if (points.length === 0) return null;
   const series = [...new Set(points.filter((p) => p.kind === 'student').map((p) => p.series))];
-  // three significant digits: with one teacher size in a task's panel, the axis would print it whole (9.591554)
-  const xEnc = { field: 'x', type: 'quantitative' as const, title: 'teacher parameters (M)', scale: { zero: false, nice: true }, axis: { format: '.3~r' } };
-  const yEnc = { field: 'y', type: 'quantitative' as const, title: 'GLUE score (dev, ×100)', scale: { zero: false, nice: true }, axis: { format: '.3~r' } };
+  // three significant digits: with one teacher size in a task's panel, the axis would print it whole (9.591554); 16 px
+  // clear at the scales' ends, for the labels of the points there (as the Pareto charts')
+  const scale = { zero: false, nice: true, padding: 16 };
+  const xEnc = { field: 'x', type: 'quantitative' as const, title: 'teacher parameters (M)', scale, axis: { format: '.3~r' } };
+  const yEnc = { field: 'y', type: 'quantitative' as const, title: 'GLUE score (dev, ×100)', scale, axis: { format: '.3~r' } };
   const color = {
     field: 'series',
     type: 'nominal' as const,
@@ -521,30 +537,39 @@ export function teacherSizeSpec(data: ReportData, points: readonly TeacherSizePo
       },
     },
     {
-      transform: [{ filter: `datum.runsLabel !== ''` }],
-      mark: { type: 'text', align: 'left', baseline: 'top', dx: 6, dy: 4, fontSize: 9 },
-      encoding: { x: xEnc, y: yEnc, color, text: { field: 'runsLabel' } },
-    },
-    {
-      transform: [{ filter: `datum.kind === 'teacher'` }],
-      // (cut with … past LABEL_LIMIT, as a point's label in the Pareto charts: its tooltip holds it whole)
-      mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 6, dy: -6, fontSize: 10, color: TEACHER_COLOUR, limit: LABEL_LIMIT },
-      encoding: { x: xEnc, y: yEnc, text: { field: 'teacher' } },
+      // (one layer for every label, a teacher's name or a student's runs, so that renderLabelled places them apart
+      // from each other, the teachers' first; cut with … past LABEL_LIMIT, as a point's label in the Pareto charts:
+      // its tooltip holds it whole)
+      name: LABELS,
+      transform: [{ filter: `datum.label !== ''` }],
+      mark: { type: 'text', fontSize: { expr: "datum.kind === 'teacher' ? 10 : 9" }, limit: LABEL_LIMIT },
+      encoding: { x: xEnc, y: yEnc, color, text: { field: 'label' } },
     },
   ];
+  const subtitle = [
+    "x: the teacher's parameters (its baseline row); one line per student recipe, a point the mean of its runs (seeds)",
+    "dashed: the teachers' own scores",
+  ];
+  if (unlabelled.length > 0)
+    subtitle.push(
+      ...listLines(
+        UNLABELLED_HEADING,
+        unlabelled.map((p) => (p.kind === 'teacher' ? `${p.tasks} · teacher ${p.teacher}` : `${p.tasks} · ${p.series} under ${p.teacher} (${p.runsLabel})`)),
+      ),
+    );
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: {
-      text: 'Student score vs teacher size',
-      subtitle: [
-        "x: the teacher's parameters (its baseline row); one line per student recipe, a point the mean of its runs (seeds)",
-        "dashed: the teachers' own scores",
-      ],
-    },
+    title: { text: 'Student score vs teacher size', subtitle },
     background: 'white',
     // the parameter counts as the tables write them ('37.4K', '2.85M'), not '0.04' (M) for a tiny model
     data: {
-      values: points.map((p) => ({ ...p, teacherParams: paramCount(Math.round(p.x * 1e6)), studentParams: paramCount(Math.round(p.params * 1e6)) })),
+      values: points.map((p) => ({
+        ...p,
+        teacherParams: paramCount(Math.round(p.x * 1e6)),
+        studentParams: paramCount(Math.round(p.params * 1e6)),
+        label: labelOf(p),
+        isTeacher: p.kind === 'teacher',
+      })),
     },
     facet: {
       row: {
@@ -554,14 +579,20 @@ export function teacherSizeSpec(data: ReportData, points: readonly TeacherSizePo
         header: PANEL_HEADER,
       },
     },
-    spec: { width: PANEL_WIDTH, height: 240, layer },
+    spec: { width: PANEL_WIDTH, height: PANEL_HEIGHT, layer },
     resolve: { scale: { x: 'independent', y: 'independent' } },
     config: { font: 'sans-serif', legend: { orient: 'bottom', direction: 'vertical', labelLimit: 320 } },
   } as unknown as TopLevelSpec;
 }
 
-/** The chart as SVG (of `points`, teacherSizePoints of `data`); null when there is nothing to draw. */
+/**
+ * The chart as SVG (of `points`, teacherSizePoints of `data`), its labels placed apart as the Pareto charts' are
+ * (renderLabelled: the teachers' first); null when there is nothing to draw.
+ */
 export async function renderTeacherSizeChart(data: ReportData, points: readonly TeacherSizePoint[] = teacherSizePoints(data)): Promise<string | null> {
-  const spec = teacherSizeSpec(data, points);
-  return spec ? renderSvg(spec) : null;
+  if (points.length === 0) return null;
+  return renderLabelled<TeacherSizePoint>((unlabelled) => teacherSizeSpec(data, points, unlabelled)!, {
+    size: [PANEL_WIDTH, PANEL_HEIGHT],
+    first: ['isTeacher'],
+  });
 }

@@ -7,7 +7,7 @@ import { buildReport } from '../../src/report/rows.ts';
 import { displayTable } from '../../src/report/table.ts';
 import { toHtml } from '../../src/report/html.ts';
 import { renderTeacherSizeChart, teacherPathMatches, teacherSizePoints, teacherSizeSpec, teacherSizeTables } from '../../src/report/teacher-size.ts';
-import { chartPoints, chartSpec, LABEL_LIMIT } from '../../src/report/charts.ts';
+import { chartPoints, chartSpec, LABEL_LIMIT, sansTextWidth, UNLABELLED_HEADING } from '../../src/report/charts.ts';
 import { loadReport, renderReport, writeReportFiles } from '../../src/report/write.ts';
 import { fakePoint, posterPoints, storePoints, type FakePoint } from './points.ts';
 import { runMain } from '../helpers/cli.ts';
@@ -544,6 +544,65 @@ describe('teacher-size chart', () => {
       expect(svg).toContain(`>${name}</text>`);
     expect(svg).toContain('teacher parameters (M)');
     expect(svg).toContain('stroke-dasharray="6,4"');
+  });
+
+  it("places its labels (teachers' names, students' runs) apart as the Pareto charts' are, naming in the subtitle those that fit nowhere, where they were drawn over each other", async () => {
+    /** Each label's text, whether drawn, and its box as the SVG places it (about its baseline at y). */
+    const labels = (svg: string) =>
+      [
+        ...svg.matchAll(
+          /<text [^>]*text-anchor="(\w+)" transform="translate\(([-\d.e]+),([-\d.e]+)\)"[^>]*font-size="(\d+)px"[^>]*?(?: opacity="([\d.]+)")?>(n=\d+|teacher-[A-C])<\/text>/g,
+        ),
+      ].map(([, anchor, x, y, size, opacity, text]) => {
+        const w = sansTextWidth(text!, Number(size));
+        const x1 = Number(x) - (anchor === 'end' ? w : anchor === 'middle' ? w / 2 : 0);
+        return { text: text!, drawn: opacity !== '0', box: [x1, Number(y) - 0.8 * Number(size), x1 + w, Number(y) + 0.2 * Number(size)] as const };
+      });
+    const overlapping = (list: ReturnType<typeof labels>) =>
+      list.flatMap((a, i) =>
+        list
+          .slice(i + 1)
+          .flatMap((b) => (a.box[0] < b.box[2] - 1 && b.box[0] < a.box[2] - 1 && a.box[1] < b.box[3] - 1 && b.box[1] < a.box[3] - 1 ? [[a.text, b.text]] : [])),
+      );
+    // two teachers of about one size and score beside a large one, two recipes of two seeds each under every teacher
+    // with about one score: the names of A and B, and the students' n=2, were drawn over each other
+    const teachers: Array<[string, number, number]> = [
+      ['teacher-A', 40e6, 0.81],
+      ['teacher-B', 40.4e6, 0.809],
+      ['teacher-C', 160e6, 0.84],
+    ];
+    const list = (recipes: number): FakePoint[] => [
+      ...teachers.map(([model, bytes, glue]) => ({ model, label: 'baseline', bytes, glue })),
+      ...teachers.flatMap(([model]) =>
+        Array.from({ length: recipes }, (_, r) => r).flatMap((r) =>
+          [1, 2].map((seed) => ({ model, label: `kd${r}(seed=${seed})`, bytes: 2e6, glue: 0.7 + 0.001 * (r % 2), steps: kd({ seed, lr: r }) })),
+        ),
+      ),
+    ];
+    const svg = (await renderTeacherSizeChart(dataOf(list(2))))!;
+    const drawn = labels(svg);
+    expect(drawn.map((l) => [l.text, l.drawn])).toEqual([
+      ...Array.from({ length: 6 }, () => ['n=2', true]),
+      ['teacher-A', true],
+      ['teacher-B', true],
+      ['teacher-C', true],
+    ]);
+    expect(overlapping(drawn)).toEqual([]);
+    for (const l of drawn) expect(l.box[1], l.text).toBeGreaterThan(0); // (teacher-C's name was drawn above the chart)
+    expect(svg).not.toContain(UNLABELLED_HEADING);
+    // twelve recipes on one spot under each teacher: those that fit nowhere left out and named, the teachers' kept
+    const crowd = (await renderTeacherSizeChart(dataOf(list(12))))!;
+    const all = labels(crowd);
+    expect(overlapping(all.filter((l) => l.drawn))).toEqual([]);
+    expect(all.filter((l) => l.text.startsWith('teacher-')).map((l) => l.drawn)).toEqual([true, true, true]);
+    const left = all.filter((l) => !l.drawn);
+    expect(left.length).toBeGreaterThan(0);
+    const subtitle = [...crowd.matchAll(/<tspan[^>]*>([^<]*)<\/tspan>/g)].map((m) => m[1]!);
+    const at = subtitle.findIndex((l) => l.startsWith(UNLABELLED_HEADING));
+    expect(at).toBeGreaterThan(0);
+    const named = subtitle.slice(at).join(' ').slice(`${UNLABELLED_HEADING}:`.length).trim().split(/,\s*/);
+    expect(named).toHaveLength(left.length);
+    for (const name of named) expect(name).toMatch(/^SST-2 · kd\d+ under teacher-[ABC] \(n=2\)$/);
   });
 
   it("cuts a teacher's label past LABEL_LIMIT with …, so a long teacher name leaves the chart its size", async () => {
