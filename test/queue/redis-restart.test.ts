@@ -128,6 +128,7 @@ describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${own
       store,
       queue: redis.url(),
       unreachableMs: 3_000,
+      rescanMs: 200, // (its first look after Redis went away at once, not 5 s later)
       onEvent: (e) => {
         if (e.type !== 'log') return;
         lines.push(e.line);
