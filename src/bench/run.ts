@@ -8,7 +8,7 @@
  */
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
-import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
+import { checkIntegerFlag, integerProblem, integerRange, SettingsError, UserError, ortErrorLine } from '../errors.ts';
 import { locateRunModel, type RunModelLocation } from '../eval/model-files.ts';
 import { totalInitializerBytes } from '../onnx/save.ts';
 import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
@@ -159,11 +159,18 @@ export interface BenchResult {
   seconds: number;
 }
 
-function positiveInts(name: string, values: readonly number[], min = 1): number[] {
+/**
+ * `values` (--batch's or --seq's sizes), each an integer from `min` (integerProblem), else `error` in one line naming
+ * the flag and the value refused: '--batch 1,0: 0: expected an integer from 1 to 2^53 − 1'.
+ */
+export function checkIntegerList(name: string, values: readonly number[], min: number, error: new (message: string) => UserError = SettingsError): number[] {
   // (the library's batches and seqs, whose types a JavaScript caller can miss: batches: '1,8')
-  if (!Array.isArray(values)) throw new SettingsError(`--${name}: expected a list of integers ≥ ${min}, got ${JSON.stringify(values) ?? String(values)}`);
-  for (const v of values) if (!Number.isInteger(v) || v < min) throw new SettingsError(`--${name} ${values.join(',')}: expected integers ≥ ${min}`);
-  if (values.length === 0) throw new SettingsError(`--${name}: give at least one value`);
+  if (!Array.isArray(values)) throw new error(`--${name}: expected a list, each an ${integerRange(min)}, got ${JSON.stringify(values) ?? String(values)}`);
+  if (values.length === 0) throw new error(`--${name}: give at least one value`);
+  for (const v of values) {
+    const problem = integerProblem(v, min);
+    if (problem !== undefined) throw new error(`--${name} ${values.join(',')}: ${values.length > 1 ? `${v}: ` : ''}${problem}`);
+  }
   return [...values];
 }
 
@@ -266,10 +273,12 @@ function defaultSeqs(subjects: readonly BenchSubject[]): number[] {
  * is read: batches and seqs, repeats, warmup, threads, maxSeconds (a command line's flags: the CLI's usage check).
  */
 export function benchSettings(opts: Pick<BenchOptions, 'batches' | 'seqs' | 'repeats' | 'warmup' | 'threads' | 'maxSeconds'>) {
-  const batches = positiveInts('batch', opts.batches ?? DEFAULT_BATCHES);
-  const askedSeqs = opts.seqs === undefined ? undefined : positiveInts('seq', opts.seqs, 2);
-  const repeats = positiveInts('repeats', [opts.repeats ?? DEFAULT_REPEATS])[0]!;
-  const warmup = positiveInts('warmup', [opts.warmup ?? DEFAULT_WARMUP], 0)[0]!;
+  const batches = checkIntegerList('batch', opts.batches ?? DEFAULT_BATCHES, 1);
+  const askedSeqs = opts.seqs === undefined ? undefined : checkIntegerList('seq', opts.seqs, 2);
+  const repeats = opts.repeats ?? DEFAULT_REPEATS;
+  checkIntegerFlag('--repeats', repeats, 1);
+  const warmup = opts.warmup ?? DEFAULT_WARMUP;
+  checkIntegerFlag('--warmup', warmup, 0);
   const threads = opts.threads ?? 0;
   checkThreads(threads);
   const maxSeconds = opts.maxSeconds;

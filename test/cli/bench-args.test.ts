@@ -1,7 +1,12 @@
-/** `bench --batch/--seq` lists: positive integers separated by commas, no empty item. */
+/**
+ * `bench --batch/--seq` lists: positive integers separated by commas, no empty item, each in its range; and the timing flags'
+ * integers (--repeats, --warmup), each refused in the one integer wording (integerProblem).
+ */
 import { describe, expect, it } from 'vitest';
+import { benchSettings } from '../../src/bench/index.ts';
 import { parseIntList } from '../../src/cli/commands/bench.ts';
-import { SettingsError } from '../../src/errors.ts';
+import { SettingsError, UsageError } from '../../src/errors.ts';
+import { refusal } from '../helpers/refusal.ts';
 
 describe('parseIntList', () => {
   it('reads lists and repeated flags', () => {
@@ -9,8 +14,27 @@ describe('parseIntList', () => {
     expect(parseIntList('batch', ['1', 2])).toEqual([1, 2]);
   });
 
-  it.each(['1,,2', '', '1,', ',1', '1,0', '1,x', '0x10', '1,0b11'])('refuses %j in one line', (value) => {
-    expect(() => parseIntList('batch', value)).toThrow(SettingsError);
+  it.each(['1,,2', '', '1,', ',1', '1,x', '0x10', '1,0b11'])('refuses %j in one line', (value) => {
+    expect(() => parseIntList('batch', value)).toThrow(UsageError);
     expect(() => parseIntList('batch', value)).toThrow(/^--batch .*: expected positive integers separated by commas, e\.g\. 1,8,32$/);
+  });
+
+  it('refuses a size out of range in the one integer wording, naming the size in a list', () => {
+    expect(refusal(() => parseIntList('batch', '1,0'))).toBe('--batch 1,0: 0: expected an integer from 1 to 2^53 − 1');
+    expect(refusal(() => parseIntList('batch', '2.5'))).toBe('--batch 2.5: expected an integer from 1 to 2^53 − 1');
+    expect(refusal(() => parseIntList('seq', '8,1', 2))).toBe('--seq 8,1: 1: expected an integer from 2 to 2^53 − 1');
+    // (1e16, a whole number past 2^53 − 1: its activations were weighed against the machine's memory)
+    expect(refusal(() => parseIntList('batch', '1e16'))).toBe('--batch 10000000000000000: expected an integer from 1 to 2^53 − 1');
+    expect(parseIntList('batch', '1e3, 3.0')).toEqual([1000, 3]);
+  });
+});
+
+describe('benchSettings', () => {
+  it('refuses --warmup and --repeats past 2^53 − 1 (1e16) in the one integer wording, where --warmup 1e16 was taken and warmed up without end', () => {
+    expect(refusal(() => benchSettings({ warmup: 1e16 }))).toBe('--warmup 10000000000000000: expected an integer from 0 to 2^53 − 1');
+    expect(refusal(() => benchSettings({ repeats: 2 ** 53 }))).toBe('--repeats 9007199254740992: expected an integer from 1 to 2^53 − 1');
+    expect(refusal(() => benchSettings({ warmup: -1 }))).toBe('--warmup -1: expected an integer from 0 to 2^53 − 1');
+    expect(() => benchSettings({ batches: [0] })).toThrow(SettingsError);
+    expect(benchSettings({ warmup: 0, repeats: 1 })).toMatchObject({ warmup: 0, repeats: 1 });
   });
 });

@@ -117,7 +117,10 @@ describe('the library entry points', () => {
       () => evaluate({ model: tiny.path, tasks: loose(undefined) }),
       `tasks: expected a list of GLUE task names (e.g. ['SST-2']) or 'all', got undefined`,
     );
-    await refused(() => benchModels({ model: tiny.path, batches: loose('1,8'), seqs: [8] }), '--batch: expected a list of integers ≥ 1, got "1,8"');
+    await refused(
+      () => benchModels({ model: tiny.path, batches: loose('1,8'), seqs: [8] }),
+      '--batch: expected a list, each an integer from 1 to 2^53 − 1, got "1,8"',
+    );
     await refused(() => runPipeline(tiny.model, loose(undefined)), 'steps: expected a list of {pass, settings}, got undefined');
     await refused(() => runPipeline(tiny.model, loose(['prune-ffn'])), 'steps[0]: expected {pass, settings}, got "prune-ffn"');
     await refused(

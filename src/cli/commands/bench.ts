@@ -9,6 +9,7 @@ import {
   BenchStopped,
   benchModels,
   benchSettings,
+  checkIntegerList,
   formatBench,
   timingAlongside,
   timingLockWaitLine,
@@ -34,15 +35,15 @@ interface BenchArgs {
   'baseline-dtype'?: string;
 }
 
-/** '1,8,32' (or repeated flags joined by yargs) → [1, 8, 32]; a SettingsError naming the flag otherwise. */
-export function parseIntList(flag: string, value: string | number | Array<string | number>): number[] {
+/**
+ * '1,8,32' (or repeated flags joined by yargs) → [1, 8, 32], each an integer from `min` (checkIntegerList's check and
+ * words); a UsageError naming the flag otherwise.
+ */
+export function parseIntList(flag: string, value: string | number | Array<string | number>, min = 1): number[] {
   const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((s) => s.trim());
-  const nums = parts.map(Number);
   // An empty item ('1,,2', '') or one Number() reads but no other flag takes ('0x10') is refused like any non-number.
-  if (parts.some((p) => !isNumberText(p)) || nums.some((n) => !Number.isInteger(n) || n <= 0)) {
-    throw new UsageError(`--${flag} ${String(value)}: expected positive integers separated by commas, e.g. 1,8,32`);
-  }
-  return nums;
+  if (parts.some((p) => !isNumberText(p))) throw new UsageError(`--${flag} ${String(value)}: expected positive integers separated by commas, e.g. 1,8,32`);
+  return checkIntegerList(flag, parts.map(Number), min, UsageError);
 }
 
 export const benchCommand: CliCommand<BenchArgs> = {
@@ -76,7 +77,7 @@ export const benchCommand: CliCommand<BenchArgs> = {
     // (the timing flags' values, before any download or model read: their refusals usage mistakes)
     const timing = {
       batches: parseIntList('batch', args.batch),
-      ...(args.seq !== undefined ? { seqs: parseIntList('seq', args.seq) } : {}),
+      ...(args.seq !== undefined ? { seqs: parseIntList('seq', args.seq, 2) } : {}),
       threads: args.threads,
       repeats: args.repeats,
       warmup: args.warmup,
