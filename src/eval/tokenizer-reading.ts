@@ -51,7 +51,9 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   { version: 8, changed: (t) => t.wordEscapeOutsideClass },
   // Stop 50: such a regex reads ², ³, ¹, ¼, ½ and ¾ as word characters outside a class again, as tokenizers' Oniguruma
   // does (its ctype table below U+0100) and @huggingface/tokenizers did before version 8: version 8's points are stale.
-  { version: 9, changed: (t) => t.wordEscapeOutsideClass },
+  // And a Strip normalizer (DeBERTa-v3's, SentencePiece converters') strips White_Space, as tokenizers' lrstrip, where it
+  // trimmed JS's whitespace (a QQP dev text ends in U+FEFF, which it dropped).
+  { version: 9, changed: (t) => t.wordEscapeOutsideClass || t.whiteSpaceStrip },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

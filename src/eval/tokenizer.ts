@@ -777,7 +777,15 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
 
 /** A normalizer of a Tokenizer as normalizeAsTokenizers mends it: its tokenizer.json object, a Sequence's parts, a BertNormalizer's steps. */
 interface NormalizerInstance {
-  config?: { type?: unknown; clean_text?: unknown; handle_chinese_chars?: unknown; strip_accents?: unknown; lowercase?: unknown };
+  config?: {
+    type?: unknown;
+    clean_text?: unknown;
+    handle_chinese_chars?: unknown;
+    strip_accents?: unknown;
+    lowercase?: unknown;
+    strip_left?: unknown;
+    strip_right?: unknown;
+  };
   normalize(text: string): string;
   normalizers?: Array<NormalizerInstance | null>;
   clean_text?: (text: string) => string;
@@ -818,6 +826,10 @@ export function isChineseChar(cp: number): boolean {
   return CHINESE_RANGES.some(([a, b]) => cp >= a && cp <= b);
 }
 
+/** The whitespace a Strip normalizer of tokenizers strips at either end (normalizer.rs lrstrip: char::is_whitespace, White_Space), as regexes. */
+const LEADING_WHITE_SPACE = /^\p{White_Space}+/u;
+const TRAILING_WHITE_SPACE = /\p{White_Space}+$/u;
+
 /**
  * Makes `tokenizer`'s BertNormalizers (a Sequence's at any depth) normalize as tokenizers' do (normalizers/bert.rs):
  * with handle_chinese_chars, a space either side of each Chinese character by code point (CHINESE_CHARS), where
@@ -826,6 +838,8 @@ export function isChineseChar(cp: number): boolean {
  * Lowercase lower-case each character by itself (lowercaseEachChar; a BertNormalizer after stripping accents, as
  * tokenizers orders them), where @huggingface/tokenizers lower-cased the text with toLowerCase, so a capital sigma
  * ending a word became 'ς' where tokenizers gives 'σ' ('ΟΔΟΣ' as ο ##δ ##ος, where tokenizers gives ο ##δ ##ο ##σ).
+ * And its Strips strip White_Space (LEADING_WHITE_SPACE, TRAILING_WHITE_SPACE), where @huggingface/tokenizers trimmed with JS's trim, so a text ending
+ * in U+FEFF (QQP's dev set has one) lost it, which tokenizers keeps (DeBERTa-v3's unknown token), and U+0085 stayed.
  */
 function normalizeAsTokenizers(tokenizer: Tokenizer): void {
   const mend = (n: NormalizerInstance | null | undefined) => {
@@ -833,6 +847,13 @@ function normalizeAsTokenizers(tokenizer: Tokenizer): void {
     for (const part of n.config?.type === 'Sequence' ? (n.normalizers ?? []) : []) mend(part);
     const c = n.config;
     if (c?.type === 'Lowercase') n.normalize = lowercaseEachChar;
+    if (c?.type === 'Strip') {
+      const [left, right] = [c.strip_left === true, c.strip_right === true];
+      n.normalize = (text) => {
+        const t = left ? text.replace(LEADING_WHITE_SPACE, '') : text;
+        return right ? t.replace(TRAILING_WHITE_SPACE, '') : t;
+      };
+    }
     if (c?.type !== 'BertNormalizer' || !n.clean_text || !n.strip_accents) return;
     const [clean, strip] = [n.clean_text.bind(n), n.strip_accents.bind(n)];
     n.normalize = (text) => {
@@ -1345,7 +1366,8 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * (splitAsTokenizers), whose words or digits were ASCII ones; `unicodeWhitespaceSplit`, its BertPreTokenizer or
  * WhitespaceSplit is behind no normalizer cleaning the text (splitsOnUnicodeWhitespace), where U+FEFF split a word and
  * U+0085 did not; `wordEscapeOutsideClass`, a Split's or Replace's regex has a word escape outside a class
- * (readsWordEscapes), which stop 49 read without ², ³, ¹, ¼, ½ and ¾ as word characters. Undefined where the folder has no
+ * (readsWordEscapes), which stop 49 read without ², ³, ¹, ¼, ½ and ¾ as word characters; `whiteSpaceStrip`, its
+ * normalizer has a Strip before any Precompiled (stripsBeforePrecompiled), which trimmed JS's whitespace. Undefined where the folder has no
  * tokenizer this code reads.
  */
 export interface TokenizerTraits {
@@ -1364,6 +1386,7 @@ export interface TokenizerTraits {
   wordOrDigitSplit: boolean;
   unicodeWhitespaceSplit: boolean;
   wordEscapeOutsideClass: boolean;
+  whiteSpaceStrip: boolean;
 }
 
 /**
@@ -1547,6 +1570,18 @@ function hasWordEscapeOutsideClass(regex: string): boolean {
   return false;
 }
 
+/**
+ * Whether a tokenizer.json object's normalizer has a Strip (a Sequence's at any depth) before any Precompiled (DeBERTa-v3's:
+ * Strip, Precompiled), which read a text starting or ending in U+FEFF otherwise (JS's trim took it, tokenizers' keeps
+ * it); after a Precompiled (a SentencePiece converter's: Precompiled, Strip) U+FEFF is a space already, and only U+0085
+ * was read otherwise, which no GLUE text holds.
+ */
+function stripsBeforePrecompiled(json: object): boolean {
+  const leaves = sequenceLeaves((json as { normalizer?: unknown }).normalizer, 'normalizers').map(({ leaf }) => leaf.type);
+  const strip = leaves.indexOf('Strip');
+  return strip >= 0 && !leaves.slice(0, strip).includes('Precompiled');
+}
+
 /** Whether a tokenizer.json object's normalizer's Replaces or pre-tokenizer's Splits and Replaces (a Sequence's at any depth) have a Regex with a word escape outside a class (hasWordEscapeOutsideClass). */
 function readsWordEscapes(json: object): boolean {
   const { normalizer, pre_tokenizer: pre } = json as { normalizer?: unknown; pre_tokenizer?: unknown };
@@ -1600,12 +1635,19 @@ const ASTRAL_CHINESE_CLASS = `[${CHINESE_RANGES.filter(([a]) => a > 0xffff)
  * (a BertNormalizer with lowercase, a Lowercase; a Sequence's at any depth) after a Replace of Σ by σ, so that no
  * capital sigma is left for toLowerCase to make ς; and a BertPreTokenizer behind a BertNormalizer with
  * handle_chinese_chars followed by a Split isolating each Chinese character past U+FFFF (ASTRAL_CHINESE_CLASS), which
- * tokenizers' normalizer isolated already with spaces. `json` itself where it has neither.
+ * tokenizers' normalizer isolated already with spaces; and each Strip as Replaces of White_Space at the text's start
+ * (`\\A\\s+`) or end (`\\s+\\z`), which Oniguruma and @huggingface/tokenizers (`\\s` as White_Space) read alike, where
+ * it trimmed JS's whitespace. `json` itself where it has none of them.
  */
 export function withNormalizingTransformersJsReads(json: Record<string, unknown>): Record<string, unknown> {
   let chinese = false;
   const normalizer = mapSequenceLeaves(json.normalizer, 'normalizers', (p) => {
     if (p.type === 'BertNormalizer' && p.handle_chinese_chars === true) chinese = true;
+    if (p.type === 'Strip') {
+      const replace = (regex: string) => ({ type: 'Replace', pattern: { Regex: regex }, content: '' });
+      const normalizers = [...(p.strip_left === true ? [replace('\\A\\s+')] : []), ...(p.strip_right === true ? [replace('\\s+\\z')] : [])];
+      return normalizers.length === 0 ? p : { type: 'Sequence', normalizers };
+    }
     if (p.type !== 'Lowercase' && !(p.type === 'BertNormalizer' && p.lowercase === true)) return p;
     return { type: 'Sequence', normalizers: [{ type: 'Replace', pattern: { String: 'Σ' }, content: 'σ' }, p] };
   });
@@ -1636,6 +1678,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         wordOrDigitSplit: false,
         unicodeWhitespaceSplit: false,
         wordEscapeOutsideClass: false,
+        whiteSpaceStrip: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -1667,6 +1710,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       ),
       unicodeWhitespaceSplit: splitsOnUnicodeWhitespace(read),
       wordEscapeOutsideClass: readsWordEscapes(read),
+      whiteSpaceStrip: stripsBeforePrecompiled(read),
     };
   } catch {
     return undefined;

@@ -699,3 +699,22 @@ describe("a Split or Replace whose regex has Oniguruma's word escapes", () => {
     expect(tokenizer(null, { type: 'Replace', pattern: { Regex: '[\\b]' }, content: '' }).encode('x\by', null, 16).ids).toEqual([6]);
   });
 });
+
+describe('a Strip normalizer', () => {
+  // a 1, b 2, ﻿a 3, b﻿ 4 (a WordLevel model after a Split on spaces: a pre-token it lacks is <unk>, 0)
+  const vocab = { '<unk>': 0, a: 1, b: 2, '\ufeffa': 3, 'b\ufeff': 4 };
+  const tokenizer = (strip_left: boolean, strip_right: boolean) =>
+    fromParts({
+      model: wordLevel(vocab),
+      normalizer: { type: 'Strip', strip_left, strip_right },
+      pre_tokenizer: { type: 'Split', pattern: { Regex: ' ' }, behavior: 'Removed', invert: false },
+    });
+
+  it("strips White_Space at the ends it names, as tokenizers' lrstrip (char::is_whitespace), where @huggingface/tokenizers trimmed JS's whitespace (U+FEFF, not U+0085)", () => {
+    // (each as tokenizers 0.23 gives it)
+    expect(tokenizer(true, true).encode('\ufeffa b\ufeff', null, 16).ids).toEqual([3, 4]);
+    expect(tokenizer(true, true).encode('\u0085a b\u0085', null, 16).ids).toEqual([1, 2]);
+    expect(tokenizer(false, true).encode('\u0085a b\u0085', null, 16).ids).toEqual([0, 2]);
+    expect(tokenizer(true, false).encode(' a b ', null, 16).ids).toEqual([1, 2]);
+  });
+});

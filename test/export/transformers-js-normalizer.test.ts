@@ -154,3 +154,19 @@ describe("--format transformers.js of a Split whose regex has Oniguruma's word e
     expect(ours(text)).toEqual([2, 7, 8, 3]);
   }, 30_000);
 });
+
+describe('--format transformers.js of a Strip normalizer', () => {
+  it("gives in transformers.js eval's ids for a text starting or ending in U+FEFF or U+0085 (Strip as Replaces of White_Space at either end, as tokenizers strips), where @huggingface/tokenizers trimmed JS's whitespace", async () => {
+    const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', 'b', '\ufeffa', 'b\ufeff'];
+    const { theirs, ours } = await exportedIds(
+      'strip',
+      tokenizerJson(vocab, {
+        normalizer: { type: 'Strip', strip_left: true, strip_right: true },
+        pre_tokenizer: { type: 'Split', pattern: { Regex: ' ' }, behavior: 'Removed', invert: false },
+      }),
+    );
+    for (const text of ['\ufeffa b\ufeff', '\u0085a b\u0085', ' a b ']) expect([text, theirs(text)]).toEqual([text, ours(text)]);
+    // (what eval gives, as tokenizers keeps U+FEFF)
+    expect(ours('\ufeffa b\ufeff')).toEqual([2, 7, 8, 3]);
+  }, 30_000);
+});

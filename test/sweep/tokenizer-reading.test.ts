@@ -193,7 +193,8 @@ describe('a tokenizer with a Metaspace of prepend_scheme first', () => {
         alone: { model, preTokenizer: first },
         'always-after-whitespace': { model, preTokenizer: { type: 'Sequence', pretokenizers: [WHITESPACE, { ...first, prepend_scheme: 'always' }] } },
       }),
-    ).toEqual({ 'after-whitespace': 5, 'behind-strip': 5, alone: 1, 'always-after-whitespace': 1 });
+      // (behind-strip: 9 too, as its Strip strips White_Space since stop 50)
+    ).toEqual({ 'after-whitespace': 5, 'behind-strip': 9, alone: 1, 'always-after-whitespace': 1 });
   });
 });
 
@@ -230,8 +231,8 @@ describe('a tokenizer with a Whitespace, Digits, WhitespaceSplit or BertPreToken
   });
 });
 
-describe('a tokenizer whose Split or Replace regex has a word escape outside a class', () => {
-  it('is at reading version 9 (², ³, ¹, ¼, ½ and ¾ word characters outside a class again, as in Oniguruma, where version 8 read them as no word characters); 1 where its escapes are within a class or none', () => {
+describe('a tokenizer whose Split or Replace regex has a word escape outside a class, or whose normalizer strips', () => {
+  it("is at reading version 9 (², ³, ¹, ¼, ½ and ¾ word characters outside a class again, as in Oniguruma, where version 8 read them as no word characters; a Strip of White_Space, where JS's trim took U+FEFF); 1 where its escapes are within a class or none, or its Strip follows a Precompiled", () => {
     const split = (regex: string) => ({ type: 'Split', pattern: { Regex: regex }, behavior: 'Isolated', invert: false });
     expect(
       readingVersions({
@@ -244,8 +245,37 @@ describe('a tokenizer whose Split or Replace regex has a word escape outside a c
         'within-class': { preTokenizer: split('[\\w\\s]+') },
         'escaped-backslash': { preTokenizer: split('\\\\w') },
         'digits-only': { preTokenizer: split('\\d+') },
+        strip: {
+          preTokenizer: null,
+          normalizer: {
+            type: 'Sequence',
+            normalizers: [
+              { type: 'Strip', strip_left: true, strip_right: true },
+              { type: 'Precompiled', precompiled_charsmap: '' },
+            ],
+          },
+        },
+        'strip-after-precompiled': {
+          preTokenizer: null,
+          normalizer: {
+            type: 'Sequence',
+            normalizers: [
+              { type: 'Precompiled', precompiled_charsmap: '' },
+              { type: 'Strip', strip_left: false, strip_right: true },
+            ],
+          },
+        },
       }),
-    ).toEqual({ 'split-w': 9, 'in-sequence-b': 9, 'replace-normalizer': 9, 'within-class': 1, 'escaped-backslash': 1, 'digits-only': 1 });
+    ).toEqual({
+      'split-w': 9,
+      'in-sequence-b': 9,
+      'replace-normalizer': 9,
+      'within-class': 1,
+      'escaped-backslash': 1,
+      'digits-only': 1,
+      strip: 9,
+      'strip-after-precompiled': 1,
+    });
   });
 });
 
