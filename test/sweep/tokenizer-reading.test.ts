@@ -493,7 +493,13 @@ describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refus
       // its GLUE dev file edited too: the point is another now (other data), which fails as it is refused; the report
       // lists it with the row standing for it, refused, not as 'not in the table' with 'a rerun retries them'
       appendFileSync(join(t.glueDir, 'SST-2', 'dev.tsv'), 'a b\t1\n');
-      expect((await runSweep({ file, store })).failed).toHaveLength(1);
+      const edit = await runMain(['sweep', file, '--store', store]);
+      expect(edit.code).toBe(1);
+      // (its closing line does not say a rerun retries it: the bert-compress running now refuses it on every rerun)
+      expect(edit.stderr).not.toContain('rerun to retry');
+      expect(edit.stderr).toContain(
+        'failed (errors above; the bert-compress running now refuses their input, so a rerun fails at them too until it is given as the error asks): tiny-xlm · baseline\n',
+      );
       const edited = loadReport({ store });
       expect(edited.rows.map((r) => [r.key, r.dataChange !== null, r.refused])).toEqual([[row!.key, true, row!.refused]]);
       expect(edited.failed.map((f) => [f.label, f.staleRows])).toEqual([['baseline', [row!.key]]]);

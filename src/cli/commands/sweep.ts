@@ -27,6 +27,7 @@ import { checkFolderFlags, commandLineCheck, listenForStop, out, err, type CliCo
 import { checkOutputKinds } from '../../destination.ts';
 import { ctrlC } from '../training.ts';
 import type { QueuedSweepSummary } from '../../queue/index.ts';
+import { refusedInput, tokenizerRefusals } from '../../sweep/stale.ts';
 
 interface SweepArgs {
   file: string;
@@ -180,8 +181,17 @@ export const sweepCommand: CliCommand<SweepArgs> = {
     // (a stale point recomputed with --rerun-stale that failed is the stale line's: a plain rerun keeps its stored
     // result rather than retry it, and one whose input the code running now refuses fails on every rerun)
     const stale = new Set(summary.stale.map((s) => s.point.key));
-    const retried = summary.failed.filter((f) => !stale.has(f.point.key));
+    // (and one whose input the code running now refuses, a tokenizer folder, fails at every rerun until it is given as
+    // the refusal asks)
+    const refusal = tokenizerRefusals();
+    const failed = summary.failed.filter((f) => !stale.has(f.point.key));
+    const refused = failed.filter((f) => refusedInput(f.point, refusal) !== undefined);
+    const retried = failed.filter((f) => !refused.includes(f));
     if (retried.length > 0) err(`failed (errors above; rerun to retry them): ${retried.map((f) => pointName(f.point)).join(', ')}`);
+    if (refused.length > 0)
+      err(
+        `failed (errors above; the bert-compress running now refuses their input, so a rerun fails at them too until it is given as the error asks): ${refused.map((f) => pointName(f.point)).join(', ')}`,
+      );
     if (summary.stale.length > 0) {
       const { line, standing } = staleLine(summary.stale, args['rerun-stale'], summary.failed);
       (standing ? err : out)(line);
