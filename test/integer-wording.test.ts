@@ -13,6 +13,7 @@ import { describePass } from '../src/pass/describe.ts';
 import { PASS_DECLARATIONS } from '../src/pass-declarations.ts';
 import { registerAllPasses } from '../src/passes.ts';
 import { parseSweep } from '../src/sweep/spec.ts';
+import { parseBertSpec } from '../src/train/students/index.ts';
 import { writeModelFolder } from './helpers/model-folder.ts';
 import { tinyBert } from './helpers/models.ts';
 import { refusal } from './helpers/refusal.ts';
@@ -31,7 +32,8 @@ const sweep = (doc: Record<string, unknown>) =>
     ),
   );
 const step = (pass: string, settings: Record<string, unknown>) => sweep({ pipelines: [{ name: 'p', steps: [{ pass, settings }] }] });
-const factorize = PASS_DECLARATIONS.find((d) => d.name === 'factorize-embeddings')!;
+const pass = (name: string) => PASS_DECLARATIONS.find((d) => d.name === name)!;
+const factorize = pass('factorize-embeddings');
 const PAST = 'got number 10000000000000000 (past 2^53 − 1 a number is not read exactly)';
 
 describe('one integer wording', () => {
@@ -62,5 +64,20 @@ describe('one integer wording', () => {
     expect(type('quantize', 'mixedBlockSize')).toBe('integer from 16 to 256');
     // (layer indices, which the model bounds, keep their least only)
     expect(type('drop-layers', 'layers')).toBe('list of integers ≥ 0');
+  });
+
+  it("reads an integer in a setting's text (int8-group:G, int4-block:B, groups:N, layer:K, a student spec's sizes) as the settings read one, and refuses one past 2^53 − 1", () => {
+    // (int8-group:9007199254740993 was taken as 9007199254740992; 1e3 and 32.0, which rank reads, were refused)
+    expect(refusal(() => pass('quantize').check({ mode: 'int8-group:9007199254740993' }))).toBe(
+      "quantize: mode 'int8-group:9007199254740993': the group size '9007199254740993': expected an integer from 1 to 2^53 − 1 (flag --quantize)",
+    );
+    expect(pass('quantize').check({ mode: 'int4-block:32.0' }).mode).toBe('int4-block:32');
+    expect(pass('quantize').check({ mode: 'int8-group:1e3' }).mode).toBe('int8-group:1000');
+    expect(pass('share-layers').check({ share: 'groups:2.0', from: 'layer:1e0' })).toEqual({ share: 'groups:2', from: 'layer:1' });
+    expect(refusal(() => pass('share-layers').check({ share: 'groups:0x10' }))).toBe(
+      "share-layers: share 'groups:0x10': the number of groups '0x10': expected an integer from 1 to 2^53 − 1 (flag --share-layers)",
+    );
+    expect(parseBertSpec('bert:layers=1e0,hidden=64.0')).toEqual({ layers: 1, hidden: 64 });
+    expect(refusal(() => parseBertSpec('bert:hidden=-0'))).toBe("student 'bert:hidden=-0': hidden '-0': expected an integer from 1 to 2^53 − 1");
   });
 });

@@ -261,6 +261,18 @@ export function isNumberText(text: string): boolean {
   return NUMBER_TEXT.test(text);
 }
 
+/**
+ * The integer `text` writes where a setting's grammar or a spec takes one (`groups:N`, `int8-group:G`, `layer:K`, a
+ * student spec's sizes), read as every setting reads a number (isNumberText: '1e3', '32.0') and checked by
+ * integerProblem; a SettingsError `WHAT 'TEXT': expected an integer from MIN to 2^53 − 1` otherwise, quoting the text.
+ */
+export function integerText(what: string, text: string, min: number): number {
+  const n = isNumberText(text) ? Number(text) : Number.NaN;
+  const problem = integerProblem(n, min);
+  if (problem !== undefined) throw new SettingsError(`${what} '${text.trim()}': ${problem}`);
+  return n;
+}
+
 /** Numeric text (a flag's value) as a number; anything else unchanged, for the schema to refuse. */
 function numberFromText(v: unknown): unknown {
   return typeof v === 'string' && isNumberText(v) ? Number(v) : v;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { SettingsError } from '../errors.ts';
-import { boolean, declarePass, grammar, integer, oneOf, settingText, type ClassifierNeed } from '../pass/settings.ts';
+import { boolean, declarePass, grammar, integer, integerText, oneOf, settingText, type ClassifierNeed } from '../pass/settings.ts';
 import { ENTROPY_DEFAULT_BINS, ENTROPY_MAX_BINS, ENTROPY_QUANTIZED_BINS } from './entropy.ts';
 
 /** How the 8-bit weight scales are shared along the output channels of a projection. */
@@ -107,12 +107,6 @@ export function formatBudgetBytes(bytes: number): string {
   return best;
 }
 
-function positiveInt(what: string, spec: string): number {
-  const n = Number(spec);
-  if (!/^\d+$/.test(spec.trim()) || !(n >= 1)) throw new SettingsError(`the ${what} must be a positive integer (got '${spec}')`);
-  return n;
-}
-
 /** The block sizes onnxruntime's MatMulNBits takes (1.30: "Only block sizes 16, 32, 64, 128, and 256 are supported"). */
 export const BLOCK_SIZES: readonly number[] = [16, 32, 64, 128, 256];
 const BLOCK_SIZE_TEXT = '16, 32, 64, 128 or 256';
@@ -145,9 +139,9 @@ export function parseMode(spec: unknown): QuantizeMode {
       return { kind: 'int8-static' };
     case 'int8-group':
       if (arg === undefined) throw new SettingsError('give the group size, e.g. int8-group:64 (one group per head of 64)');
-      return { kind: 'int8-group', groupSize: positiveInt('group size', arg) };
+      return { kind: 'int8-group', groupSize: integerText('the group size', arg, 1) };
     case 'int4-block':
-      return { kind: 'int4-block', blockSize: checkBlockSize(arg === undefined ? 32 : positiveInt('block size', arg)) };
+      return { kind: 'int4-block', blockSize: checkBlockSize(arg === undefined ? 32 : integerText('the block size', arg, 1)) };
     case 'mixed':
       if (arg === undefined) throw new SettingsError('give a size budget, e.g. mixed:0.2 (20% of the fp32 bytes) or mixed:8mb');
       return { kind: 'mixed', budget: parseBudget(arg) };

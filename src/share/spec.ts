@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { SettingsError } from '../errors.ts';
 import { albertLayerGroup } from '../bert/albert-config.ts';
-import { declarePass, grammar, settingError, settingText } from '../pass/settings.ts';
+import { declarePass, grammar, integerText, settingError, settingText } from '../pass/settings.ts';
 import type { ShareLayersOptions } from './layers.ts';
 
 /**
@@ -24,20 +24,19 @@ export type SourceSpec = { kind: 'mean' } | { kind: 'layer'; index: number };
 export function parseShareSpec(raw: unknown): ShareSpec {
   const s = String(settingText(raw ?? 'all'));
   if (s === 'all') return { kind: 'all' };
-  const m = /^groups:\s*(\d+)$/.exec(s);
-  if (!m || Number(m[1]) < 1 || !Number.isSafeInteger(Number(m[1])))
-    throw new SettingsError("expected 'all' or 'groups:N' with N ≥ 1 groups of consecutive layers");
-  return Number(m[1]) === 1 ? { kind: 'all' } : { kind: 'groups', count: Number(m[1]) };
+  const m = /^groups:(.*)$/.exec(s);
+  if (!m) throw new SettingsError("expected 'all' or 'groups:N' with N ≥ 1 groups of consecutive layers");
+  const count = integerText('the number of groups', m[1]!, 1);
+  return count === 1 ? { kind: 'all' } : { kind: 'groups', count };
 }
 
 /** Parses 'mean' or 'layer:K' (K ≥ 0, the position of the source layer within each group). */
 export function parseSourceSpec(raw: unknown): SourceSpec {
   const s = String(settingText(raw ?? 'mean'));
   if (s === 'mean') return { kind: 'mean' };
-  const m = /^layer:\s*(\d+)$/.exec(s);
-  if (!m || !Number.isSafeInteger(Number(m[1])))
-    throw new SettingsError("expected 'mean' or 'layer:K' (K: the source layer's position within each group, from 0)");
-  return { kind: 'layer', index: Number(m[1]) };
+  const m = /^layer:(.*)$/.exec(s);
+  if (!m) throw new SettingsError("expected 'mean' or 'layer:K' (K: the source layer's position within each group, from 0)");
+  return { kind: 'layer', index: integerText("the source layer's position", m[1]!, 0) };
 }
 
 export function formatShareSpec(s: ShareSpec): string {

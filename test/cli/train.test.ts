@@ -307,7 +307,7 @@ describe('compress train / distill: refusals before any work, one line each', ()
     ...['0', ''].map((v) => [
       `bert: layers=${v}`,
       (o: string) => ['distill', '--teacher', tiny.dir, '--student', `bert:layers=${v},hidden=32,heads=2,intermediate=64`, '--task', 'SST-2', '-o', o],
-      new RegExp(`'layers' must be a positive integer, got '${v}'`),
+      new RegExp(`layers '${v}': expected an integer from 1 to 2\\^53 − 1`),
     ]),
     [
       'bilstm without hidden',

@@ -91,7 +91,7 @@ describe('train / distill steps in a sweep file', () => {
     [[distill({ warmupRatio: 2 })], /settings\.warmupRatio: must be in \[0, 1\] \(got 2\)$/],
     [[distill({ maxExamples: 0 })], /settings\.maxExamples: expected an integer from 1 to 2\^53 − 1, got number 0$/],
     [[distill({ teacher: 'models/none' })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.teacher: .*models\/none: no such file or folder$/],
-    [[distill({ student: 'bert:layers=x' })], /settings\.student: student 'bert:layers=x': 'layers' must be a positive integer, got 'x'/],
+    [[distill({ student: 'bert:layers=x' })], /settings\.student: student 'bert:layers=x': layers 'x': expected an integer from 1 to 2\^53 − 1/],
     [[distill({ student: 'bilstm:width=3' })], /settings\.student: student 'bilstm:width=3': unknown setting/],
     [
       [distill({ student: 'bert:layers=1,hidden=30,heads=4' })],

@@ -178,9 +178,9 @@ describe('parseBilstmSpec', () => {
   it.each([
     ['bilstm', /needs hidden=H/],
     ['bilstm:embedding=64', /needs hidden=H/],
-    ['bilstm:hidden=0', /'hidden' must be a positive integer, got '0'/],
-    ['bilstm:hidden=1.5', /positive integer/],
-    ['bilstm:hidden=', /positive integer/],
+    ['bilstm:hidden=0', /hidden '0': expected an integer from 1 to 2\^53 − 1/],
+    ['bilstm:hidden=1.5', /hidden '1.5': expected an integer from 1 to 2\^53 − 1/],
+    ['bilstm:hidden=', /hidden '': expected an integer from 1 to 2\^53 − 1/],
     ['bilstm:hidden=64,layers=2', /unknown setting 'layers=2'/],
     // names of Object.prototype are no settings
     ['bilstm:hidden=64,constructor=3', /unknown setting 'constructor=3'/],

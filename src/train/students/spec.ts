@@ -2,10 +2,11 @@
  * The grammar the from-scratch student specs share (`bert:layers=L,hidden=H,…`, `bilstm:hidden=H,…`): the kind in
  * lower case and a colon, as its callers recognise a spec (a --student starting exactly `bert:` or `bilstm:`; any other
  * text, `BERT:…` or `bilstm` alone, is a model path), then key=N settings separated by commas, each key at most once,
- * each N a positive integer. The keys' case and spaces around the settings, keys and values are free; an empty
+ * each N an integer from 1, read as every setting reads one (integerText: '1e3' is 1000). The keys' case and spaces around the settings, keys and values are free; an empty
  * setting (a stray comma) is refused. Errors are one line, worded alike for every kind: `student 'SPEC': …`.
  */
 import { SettingsError } from '../../errors.ts';
+import { integerText } from '../../pass/settings.ts';
 
 /**
  * The sizes `spec` sets, by key (of `keys`), for a spec of `kind` (`usage` shows its form in the refusal of another
@@ -27,9 +28,11 @@ export function parseStudentSpec<K extends string>(spec: string, kind: string, k
     if (key === undefined) throw new SettingsError(`${where}: unknown setting '${part.trim()}' (expected ${keys.map((k) => `${k}=N`).join(', ')})`);
     if (out[key] !== undefined) throw new SettingsError(`${where}: '${key}' given twice`);
     const raw = eq < 0 ? '' : part.slice(eq + 1).trim();
-    const value = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!(Number.isSafeInteger(value) && value > 0)) throw new SettingsError(`${where}: '${key}' must be a positive integer, got '${raw}'`);
-    out[key] = value;
+    try {
+      out[key] = integerText(key, raw, 1);
+    } catch (e) {
+      throw e instanceof SettingsError ? new SettingsError(`${where}: ${e.message}`) : e;
+    }
   }
   return out;
 }
