@@ -338,6 +338,23 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   // (a graph discovery does not read, a BiLSTM: only the length its inputs may fix)
   const lengthLimits = facts.limits ?? (facts.fixedSequence !== null ? { fixedSequence: facts.fixedSequence, maxSequence: null } : null);
   const maxLength = chooseMaxLength(opts.maxLength, modelConfig, lengthLimits, defaultMaxLength(tokenizer.modelMaxLength), modelName);
+  // a sentence pair on a model of fewer token types than the tokenizer's pair template gives (one token type under a
+  // BERT template): refused before any task is scored, as its encodings would be (one pair encoded: its types alone)
+  if (facts.limits && facts.limits.typeVocabSize !== null) {
+    const limits = facts.limits;
+    let pairTypes: readonly number[] | undefined;
+    try {
+      pairTypes = tokenizer.encode('a', 'b', maxLength).typeIds;
+    } catch {
+      // (a tokenizer that cannot encode here: left to the data's encodings)
+    }
+    if (pairTypes) {
+      const typeIds = pairTypes;
+      keep((task) => {
+        if (task.textColumns.length === 2) checkEncodings([{ ids: [], typeIds }], limits, tokenizer.source, modelName);
+      });
+    }
+  }
   checkConfigLabels(modelConfig, facts.scoreWidth, modelName);
   if (modelConfig.numLabels === null && facts.scoreWidth !== null) keep((task) => mapModelLabels(task, modelConfig.id2label, facts.scoreWidth!));
   // `all` on a model whose config.json names the GLUE task it was fine-tuned on: its head fits the other tasks of as

@@ -11,6 +11,8 @@ import { loadSplit } from '../../src/glue/dataset.ts';
 import { MNLI_M, QNLI, RTE, STSB, SST2 } from '../../src/glue/tasks.ts';
 import { openSession } from '../../src/runtime/session.ts';
 import { FIXTURES_DIR, GLUE_DIR, TEACHERS_DIR, fixtureTokenizer, hasFixtures, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
+import { WORDS, sentence, writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
 
 const DISTILBERT = join(FIXTURES_DIR, 'distilbert-seqcls-tiny-torch110-op11.onnx');
 const XLMR = join(FIXTURES_DIR, 'xlmroberta-crossencoder-tiny-torch27-op14.onnx');
@@ -219,3 +221,31 @@ describe.skipIf(!hasGlue || !hasFixtures)(
     });
   },
 );
+
+describe('evaluate: a sentence pair on a model of one token type', () => {
+  it('--tasks all skips the pair tasks, saying why, and scores the rest; named, a pair task is refused before any task is scored', async () => {
+    // a BERT of one token type (type_vocab_size 1) whose vocab.txt's BERT template gives a pair's second text type 1;
+    // config.json names no classes, so every two-class task's labels fit its head
+    const dir = mkdtempSync(join(tmpdir(), 'one-type-'));
+    try {
+      const model = writeModelFolder(join(dir, 'model'), tinyBert({ typeVocabSize: 1, vocabSize: 5 + WORDS.length }));
+      writeFileSync(join(model, 'config.json'), JSON.stringify({ model_type: 'bert', num_labels: 2, max_length: 16 }));
+      const glue = join(dir, 'glue');
+      writeGlueTask(glue, 'SST-2', 8);
+      mkdirSync(join(glue, 'RTE'));
+      const rows = Array.from({ length: 8 }, (_, i) => `${i}\t${sentence(i)}\t${sentence(i + 1)}\t${i % 2 ? 'entailment' : 'not_entailment'}`);
+      writeFileSync(join(glue, 'RTE', 'dev.tsv'), ['index\tsentence1\tsentence2\tlabel', ...rows].join('\n') + '\n');
+      const refusal = `${join(model, 'vocab.txt')} gives token type 1, but ${join(model, 'model.onnx')} has 1 token type: the tokenizer's template is not the model's`;
+      const result = await evaluate({ model, tasks: ['all'], glueDir: glue, threads: 1 });
+      expect(result.tasks.map((t) => t.task.name)).toEqual(['SST-2']);
+      expect(result.skipped.find((s) => s.task === 'RTE')?.reason).toBe(refusal);
+      const events: ProgressEvent[] = [];
+      const e = await evaluate({ model, tasks: ['SST-2', 'RTE'], glueDir: glue, threads: 1, onProgress: (p) => events.push(p) }).catch((e: unknown) => e);
+      expect(e).toBeInstanceOf(DataError);
+      expect((e as Error).message).toBe(refusal);
+      expect(events).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
