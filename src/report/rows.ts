@@ -174,7 +174,8 @@ export interface ReportData {
   machines: Array<{ machine: MachineInfo; rows: number }>;
   /**
    * Points that failed: the next sweep retries them, except those whose stale result a row shows (`staleRows`), which it
-   * keeps (--rerun-stale retries them).
+   * keeps (--rerun-stale retries them), and those whose input the code running now refuses (`refused`), at which it
+   * fails again.
    */
   failed: FailedPoint[];
   /**
@@ -231,6 +232,11 @@ export interface FailedPoint {
    * since changed (no rerun computes either), the keys of the rows showing that result (marked ‡); absent otherwise.
    */
   staleRows?: string[];
+  /**
+   * Where the code running now refuses its input (sweep/stale.ts refusedInput: a tokenizer folder), the refusal: a rerun
+   * of its sweep fails at it too; absent otherwise.
+   */
+  refused?: string;
 }
 
 /** 'prune-heads ratio=0.4 importance=magnitude; quantize mode=int8'. */

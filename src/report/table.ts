@@ -351,6 +351,13 @@ export const failedText = (f: Pick<ReportData['failed'][number], 'model' | 'labe
 /** The heading of the list of failed points the table holds no row of. */
 export const FAILED_NOTE = 'Failed (not in the table; a rerun of the sweep retries them):';
 
+/** What a rerun of the sweep does with a failed point whose input the code running now refuses (FailedPoint.refused). */
+export const FAILED_REFUSED_INPUT =
+  'the bert-compress running now refuses their input, so a rerun of the sweep fails at them too until it is given as the error asks';
+
+/** The heading of the list of failed points the table holds no row of whose input the code running now refuses (FailedPoint.refused). */
+export const FAILED_INPUT_REFUSED_NOTE = `Failed (not in the table; ${FAILED_REFUSED_INPUT}):`;
+
 /** The heading of the list of failed points whose stale result the table shows (FailedPoint.staleRows): --rerun-stale retries them. */
 export const FAILED_STALE_NOTE = `Failed to recompute (in the table as their stored results, stale, marked ${STALE_MARK}: a rerun of the sweep keeps those; compress sweep FILE --rerun-stale retries them):`;
 
@@ -364,14 +371,21 @@ export const FAILED_REFUSED_NOTE = `Failed to recompute (in the table as their s
 export type TableNote = { text: string } | { heading: string; failed: ReportData['failed'] };
 
 /**
- * The failed points in lists by what a rerun does with them: those the table holds no row of (FAILED_NOTE), those
- * whose stale result it shows (FAILED_STALE_NOTE), and of these those whose input is refused now (FAILED_REFUSED_NOTE).
+ * The failed points in lists by what a rerun does with them: those the table holds no row of (FAILED_NOTE), and of
+ * these those whose input is refused now (FAILED_INPUT_REFUSED_NOTE); those whose stale result it shows
+ * (FAILED_STALE_NOTE), and of these those whose input is refused now (FAILED_REFUSED_NOTE).
  */
 function failedNotes(data: ReportData): TableNote[] {
   const refused = new Set(data.rows.filter((r) => r.refused !== undefined).map((r) => r.key));
   const kind = (f: ReportData['failed'][number]): string =>
-    f.staleRows === undefined ? FAILED_NOTE : f.staleRows.some((k) => refused.has(k)) ? FAILED_REFUSED_NOTE : FAILED_STALE_NOTE;
-  return [FAILED_NOTE, FAILED_STALE_NOTE, FAILED_REFUSED_NOTE]
+    f.staleRows === undefined
+      ? f.refused === undefined
+        ? FAILED_NOTE
+        : FAILED_INPUT_REFUSED_NOTE
+      : f.staleRows.some((k) => refused.has(k))
+        ? FAILED_REFUSED_NOTE
+        : FAILED_STALE_NOTE;
+  return [FAILED_NOTE, FAILED_INPUT_REFUSED_NOTE, FAILED_STALE_NOTE, FAILED_REFUSED_NOTE]
     .map((heading) => ({ heading, failed: data.failed.filter((f) => kind(f) === heading) }))
     .filter((note) => note.failed.length > 0);
 }

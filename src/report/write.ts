@@ -36,7 +36,7 @@ import { getPass } from '../pass/registry.ts';
 import { registerAllPasses } from '../passes.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
-import { failedText, toCsv, toJson, toMarkdown } from './table.ts';
+import { FAILED_REFUSED_INPUT, failedText, toCsv, toJson, toMarkdown } from './table.ts';
 import { checkOptions, checkStringOption, shownArg } from '../library-args.ts';
 
 export const REPORT_FORMATS = ['md', 'csv', 'json', 'html'] as const;
@@ -59,11 +59,29 @@ export function loadReport(opts: ReportOptions): ReportData {
   try {
     const all = store.finished(opts.sweep);
     const failed = store.failures(opts.sweep);
+    // (the stored plans of the points without a result, read where some point failed, and one memo of the tokenizer
+    // folders the code running now refuses, for the failed points, their stale results and the rows)
+    const failedPlans = failed.length > 0 ? store.unfinishedPlans() : new Map<string, unknown>();
+    const refusal = tokenizerRefusals();
+    const refusedFailed = new Map<string, string>();
+    for (const { key } of failed) {
+      const why = refusedInput(failedPlans.get(key), refusal);
+      if (why !== undefined) refusedFailed.set(key, why);
+    }
     if (all.length === 0) {
-      const why = failed.map(failedText).join('; ');
-      throw new SettingsError(
-        `${opts.store}: no finished point${opts.sweep ? ` in sweep '${opts.sweep}'` : ''}${failed.length > 0 ? `; ${failed.length} failed (a rerun of the sweep retries them): ${why}` : ''}`,
-      );
+      const list = (points: typeof failed, rerun: string) =>
+        points.length > 0 ? [`${points.length} failed (${rerun}): ${points.map(failedText).join('; ')}`] : [];
+      const lists = [
+        ...list(
+          failed.filter((f) => !refusedFailed.has(f.key)),
+          'a rerun of the sweep retries them',
+        ),
+        ...list(
+          failed.filter((f) => refusedFailed.has(f.key)),
+          FAILED_REFUSED_INPUT,
+        ),
+      ];
+      throw new SettingsError(`${opts.store}: no finished point${opts.sweep ? ` in sweep '${opts.sweep}'` : ''}${lists.map((l) => `; ${l}`).join('')}`);
     }
     for (const p of all) {
       const why = unreadableResult(p);
@@ -86,10 +104,14 @@ export function loadReport(opts: ReportOptions): ReportData {
       const read = dataRead(plans.get(p.key));
       if (read) reads.set(p.key, read);
     }
-    // (one memo of the tokenizer folders the code running now refuses, for the failed points' stale results and the rows)
-    const refusal = tokenizerRefusals();
-    const staleRows = keptStaleResults(failed, points, plans, () => store.unfinishedPlans(), modelHash, refusal);
-    const failedPoints = failed.map(({ key, ...f }): FailedPoint => (staleRows.has(key) ? { ...f, staleRows: staleRows.get(key)! } : f));
+    const staleRows = keptStaleResults(failed, points, plans, failedPlans, modelHash, refusal);
+    const failedPoints = failed.map(
+      ({ key, ...f }): FailedPoint => ({
+        ...f,
+        ...(staleRows.has(key) ? { staleRows: staleRows.get(key)! } : {}),
+        ...(refusedFailed.has(key) ? { refused: refusedFailed.get(key)! } : {}),
+      }),
+    );
     const data = buildReport(points, failedPoints, staleChangesNow(points, now), reads, changedData(points, plans, hash, modelHash));
     // a planned point a row or a failure stands for (a stale result the sweep kept, under its older key; a point shown
     // once, as the row of the same point under its other key) is not missing
@@ -195,21 +217,20 @@ function storeMove(was: string, here: string): { from: string; to: string } | un
  * (sweep/stale.ts findStale: a stored result of the same point computed by other code, on the same data; their
  * recompute, --rerun-stale, failed), and those whose input the code running now refuses (refusedInput) with a result of
  * the same point on data since changed, refused too (no rerun computes either): by key, the keys of the finished points
- * (`points`, with their `plans`) holding it. `failedPlans`: the stored plans of the points without a result (SweepStore.unfinishedPlans), read only when some
- * point failed; a plan this code cannot read (a pass or setting since removed) keeps none. `modelHash`, `refusal`:
+ * (`points`, with their `plans`) holding it. `stored`: the stored plans of the points without a result
+ * (SweepStore.unfinishedPlans); a plan this code cannot read (a pass or setting since removed) keeps none. `modelHash`, `refusal`:
  * findStale's.
  */
 function keptStaleResults(
   failed: ReadonlyArray<{ key: string }>,
   points: readonly StoredPoint[],
   plans: ReadonlyMap<string, unknown>,
-  failedPlans: () => ReadonlyMap<string, unknown>,
+  stored: ReadonlyMap<string, unknown>,
   modelHash: (onnx: string) => string | undefined,
   refusal: (dir: string) => string | undefined,
 ): Map<string, string[]> {
   const out = new Map<string, string[]>();
   if (failed.length === 0) return out;
-  const stored = failedPlans();
   const planned: SweepPoint[] = [];
   for (const { key } of failed) {
     const plan = stored.get(key);

@@ -16,7 +16,7 @@ import { pointKey } from '../../src/sweep/key.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { staleLine } from '../../src/cli/commands/sweep.ts';
 import { loadReport } from '../../src/report/write.ts';
-import { FAILED_NOTE, FAILED_REFUSED_NOTE, mdLine, toMarkdown } from '../../src/report/table.ts';
+import { FAILED_INPUT_REFUSED_NOTE, FAILED_NOTE, FAILED_REFUSED_INPUT, FAILED_REFUSED_NOTE, mdLine, toMarkdown } from '../../src/report/table.ts';
 import { runMain } from '../helpers/cli.ts';
 import { hasTeachers, TEACHERS } from '../helpers/paths.ts';
 import { writeQuickSweep, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
@@ -427,16 +427,22 @@ pipelines:
 });
 
 describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refused)', () => {
+  /** models/tiny-xlm of `t`: tiny-sst2's model with a vocab.json and merges.txt for its tokenizer, and `config` its tokenizer_config.json. */
+  function xlmFolder(t: TinySweep, config: object): string {
+    const dir = join(t.root, 'models', 'tiny-xlm');
+    cpSync(join(t.root, 'models', 'tiny-sst2'), dir, { recursive: true });
+    for (const f of ['vocab.txt', 'tokenizer.json']) rmSync(join(dir, f), { force: true });
+    writeFileSync(join(dir, 'vocab.json'), JSON.stringify({ '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, a: 4, b: 5, ab: 6 }));
+    writeFileSync(join(dir, 'merges.txt'), '#version: 0.2\na b\n');
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config));
+    return dir;
+  }
+
   it('is stale in the report, at reading version 5, where it was read as byte-level BPE; --rerun-stale fails at it saying what to give', async () => {
     const t = writeTinySweep({ rows: 8 });
     try {
-      const dir = join(t.root, 'models', 'tiny-xlm');
-      cpSync(join(t.root, 'models', 'tiny-sst2'), dir, { recursive: true });
-      for (const f of ['vocab.txt', 'tokenizer.json']) rmSync(join(dir, f), { force: true });
-      writeFileSync(join(dir, 'vocab.json'), JSON.stringify({ '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, a: 4, b: 5, ab: 6 }));
-      writeFileSync(join(dir, 'merges.txt'), '#version: 0.2\na b\n');
+      const dir = xlmFolder(t, {});
       const configFile = join(dir, 'tokenizer_config.json');
-      writeFileSync(configFile, '{}');
       const file = writeQuickSweep(t.root, 'xlm', 'models: [{path: models/tiny-xlm, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n');
       const store = join(t.root, 'xlm.sqlite');
       expect(await runSweep({ file, store })).toMatchObject({ ran: 1, failed: [] });
@@ -507,6 +513,35 @@ describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refus
       expect(editedMd).not.toContain(FAILED_NOTE);
       expect(editedMd.slice(editedMd.indexOf(FAILED_REFUSED_NOTE) + 1, editedMd.indexOf(FAILED_REFUSED_NOTE) + 2)).toEqual([
         `- tiny-xlm · baseline: ${mdLine(row!.refused!)}`,
+      ]);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('never computed, is listed by the report apart from the failed points a rerun retries: a rerun fails at it too', async () => {
+    const t = writeTinySweep({ rows: 8 });
+    try {
+      const dir = xlmFolder(t, { tokenizer_class: 'XLMTokenizer' });
+      const refused = `${dir}: its vocab.json and merges.txt are XLMTokenizer's BPE`;
+      const alone = writeQuickSweep(t.root, 'alone', 'models: [{path: models/tiny-xlm, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n');
+      const aloneStore = join(t.root, 'alone.sqlite');
+      expect((await runSweep({ file: alone, store: aloneStore })).failed).toHaveLength(1);
+      // (no finished point: the report's refusal says what a rerun does with it)
+      expect(() => loadReport({ store: aloneStore })).toThrow(`: no finished point; 1 failed (${FAILED_REFUSED_INPUT}): tiny-xlm · baseline: ${refused}`);
+      const both = writeQuickSweep(
+        t.root,
+        'both',
+        'models: [{path: models/tiny-sst2, tasks: [SST-2]}, {path: models/tiny-xlm, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n',
+      );
+      const store = join(t.root, 'both.sqlite');
+      expect(await runSweep({ file: both, store })).toMatchObject({ ran: 1, failed: [{ point: { label: 'baseline', model: { name: 'tiny-xlm' } } }] });
+      const report = loadReport({ store });
+      expect(report.failed.map((f) => [f.model, f.staleRows, f.refused?.startsWith(refused)])).toEqual([['tiny-xlm', undefined, true]]);
+      const md = toMarkdown(report).split('\n');
+      expect(md).not.toContain(FAILED_NOTE);
+      expect(md.slice(md.indexOf(FAILED_INPUT_REFUSED_NOTE) + 1, md.indexOf(FAILED_INPUT_REFUSED_NOTE) + 2)).toEqual([
+        `- tiny-xlm · baseline: ${mdLine(report.failed[0]!.error)}`,
       ]);
     } finally {
       t.cleanup();
