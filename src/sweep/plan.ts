@@ -1514,17 +1514,11 @@ function optimizedModel(of: ReadModel, rewrites: readonly string[]): ReadModel |
   const key = rewrites.join(',');
   const answers = OPTIMIZED.get(of.graph) ?? new Map<string, ReadModel | undefined>();
   OPTIMIZED.set(of.graph, answers);
-  if (!answers.has(key)) {
-    let m: ReadModel | undefined;
-    try {
-      const graph = optimizeModel(of.graph, of.structure, { rewrites: new Set(rewrites) as OptimizeOptions['rewrites'] }).model;
-      const structure = discovered(graph);
-      m = structure && { graph, structure };
-    } catch {
-      m = undefined;
-    }
-    answers.set(key, m);
-  }
+  if (!answers.has(key))
+    answers.set(
+      key,
+      rewrittenModel(of, (graph, structure) => optimizeModel(graph, structure, { rewrites: new Set(rewrites) as OptimizeOptions['rewrites'] }).model),
+    );
   return answers.get(key);
 }
 
@@ -1613,14 +1607,7 @@ function leftFloatAfterOptimize(f: LeftFloat, rewrites: readonly string[]): Left
  * stored quantized); undefined where the rewrite fails (the point says why).
  */
 function leftFloatAfterDrop(f: LeftFloat, options: DropLayersOptions): LeftFloat | undefined {
-  let m: ReadModel | undefined;
-  try {
-    const graph = dropLayers(f.graph, f.structure, options).model;
-    const structure = discovered(graph);
-    m = structure && { graph, structure };
-  } catch {
-    return undefined;
-  }
+  const m = rewrittenModel(f, (graph, structure) => dropLayers(graph, structure, options).model);
   if (!m) return undefined;
   const fused = f.left.some((t) => t.kind === 'attention');
   const left = quantizationTargets(m.structure).filter(
@@ -1836,23 +1823,29 @@ function rewrittenRead(
   made: { index: number; pass: string },
   rewrite: (graph: Model, structure: BertStructure) => Model,
 ): Pick<SoFar, 'read'> {
-  try {
-    const graph = rewrite(read.graph, read.structure);
-    const structure = discovered(graph);
-    return structure ? { read: { graph, structure, file: read.file, made } } : {};
-  } catch {
-    return {};
-  }
+  const m = rewrittenModel(read, rewrite);
+  return m ? { read: { ...m, file: read.file, made } } : {};
 }
 
 /** SoFar's `layersRead` after a followed step (FOLLOWED): `rewrite` of `layers`, as rewrittenRead; empty where it fails. */
 function rewrittenLayers(layers: NonNullable<SoFar['layersRead']>, rewrite: (graph: Model, structure: BertStructure) => Model): Pick<SoFar, 'layersRead'> {
+  const m = rewrittenModel(layers, rewrite);
+  return m ? { layersRead: { ...m, factorized: layers.factorized } } : {};
+}
+
+/**
+ * `m` (a model read here, or one a step left) after `rewrite` of its graph, its structure discovered again, as the next
+ * step finds them when the point runs; undefined where the rewrite fails or leaves no encoder found (settings the model
+ * cannot take: the point says why). The one rewrite of a model the plan follows: rewrittenRead, rewrittenLayers,
+ * optimizedModel and leftFloatAfterDrop ask it.
+ */
+function rewrittenModel(m: ReadModel, rewrite: (graph: Model, structure: BertStructure) => Model): ReadModel | undefined {
   try {
-    const graph = rewrite(layers.graph, layers.structure);
+    const graph = rewrite(m.graph, m.structure);
     const structure = discovered(graph);
-    return structure ? { layersRead: { graph, structure, factorized: layers.factorized } } : {};
+    return structure && { graph, structure };
   } catch {
-    return {};
+    return undefined;
   }
 }
 
