@@ -338,6 +338,20 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   // (a graph discovery does not read, a BiLSTM: only the length its inputs may fix)
   const lengthLimits = facts.limits ?? (facts.fixedSequence !== null ? { fixedSequence: facts.fixedSequence, maxSequence: null } : null);
   const maxLength = chooseMaxLength(opts.maxLength, modelConfig, lengthLimits, defaultMaxLength(tokenizer.modelMaxLength), modelName);
+  checkConfigLabels(modelConfig, facts.scoreWidth, modelName);
+  if (modelConfig.numLabels === null && facts.scoreWidth !== null) keep((task) => mapModelLabels(task, modelConfig.id2label, facts.scoreWidth!));
+  // `all` on a model whose config.json names the GLUE task it was fine-tuned on: its head fits the other tasks of as
+  // many labels by shape only, and a GLUE score over tasks it never learnt means nothing; a task also named is scored
+  const tuned = named ? fineTunedModelTasks(modelConfig) : undefined;
+  if (tuned) {
+    keep((task) => {
+      if (named!.has(task) || tuned.has(task.modelTask)) return;
+      throw new SettingsError(
+        `${modelConfig.file}: finetuning_task '${modelConfig.finetuningTask}': the model was fine-tuned on ${[...tuned].join(', ')}, not ${task.modelTask} (name ${task.name} to score it anyway)`,
+      );
+    });
+  }
+
   // a sentence pair on a model of fewer token types than the tokenizer's pair template gives (one token type under a
   // BERT template): refused before any task is scored, as its encodings would be (one pair encoded: its types alone)
   if (facts.limits && facts.limits.typeVocabSize !== null) {
@@ -354,19 +368,6 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
         if (task.textColumns.length === 2) checkEncodings([{ ids: [], typeIds }], limits, tokenizer.source, modelName);
       });
     }
-  }
-  checkConfigLabels(modelConfig, facts.scoreWidth, modelName);
-  if (modelConfig.numLabels === null && facts.scoreWidth !== null) keep((task) => mapModelLabels(task, modelConfig.id2label, facts.scoreWidth!));
-  // `all` on a model whose config.json names the GLUE task it was fine-tuned on: its head fits the other tasks of as
-  // many labels by shape only, and a GLUE score over tasks it never learnt means nothing; a task also named is scored
-  const tuned = named ? fineTunedModelTasks(modelConfig) : undefined;
-  if (tuned) {
-    keep((task) => {
-      if (named!.has(task) || tuned.has(task.modelTask)) return;
-      throw new SettingsError(
-        `${modelConfig.file}: finetuning_task '${modelConfig.finetuningTask}': the model was fine-tuned on ${[...tuned].join(', ')}, not ${task.modelTask} (name ${task.name} to score it anyway)`,
-      );
-    });
   }
 
   const ownSession = isSession(opts.model) ? null : await openSession(location ? location.onnx : (opts.model as Uint8Array), { threads: opts.threads });
