@@ -181,17 +181,11 @@ export const sweepCommand: CliCommand<SweepArgs> = {
     // (a stale point recomputed with --rerun-stale that failed is the stale line's: a plain rerun keeps its stored
     // result rather than retry it, and one whose input the code running now refuses fails on every rerun)
     const stale = new Set(summary.stale.map((s) => s.point.key));
-    // (and one whose input the code running now refuses, a tokenizer folder, fails at every rerun until it is given as
-    // the refusal asks)
-    const refusal = tokenizerRefusals();
-    const failed = summary.failed.filter((f) => !stale.has(f.point.key));
-    const refused = failed.filter((f) => refusedInput(f.point, refusal) !== undefined);
-    const retried = failed.filter((f) => !refused.includes(f));
-    if (retried.length > 0) err(`failed (errors above; rerun to retry them): ${retried.map((f) => pointName(f.point)).join(', ')}`);
-    if (refused.length > 0)
-      err(
-        `failed (errors above; the bert-compress running now refuses their input, so a rerun fails at them too until it is given as the error asks): ${refused.map((f) => pointName(f.point)).join(', ')}`,
-      );
+    for (const line of failedLines(
+      summary.failed.filter((f) => !stale.has(f.point.key)),
+      'rerun to retry them',
+    ))
+      err(line);
     if (summary.stale.length > 0) {
       const { line, standing } = staleLine(summary.stale, args['rerun-stale'], summary.failed);
       (standing ? err : out)(line);
@@ -250,6 +244,25 @@ function pointNames(points: ReadonlyArray<Parameters<typeof pointName>[0]>): str
       .map((p) => pointName(p))
       .join(', ') + (points.length > 4 ? `, … (${points.length - 4} more)` : '')
   );
+}
+
+/**
+ * The failed points' closing lines: those a rerun retries (`retry`: how), and apart those whose input the code running
+ * now refuses (refusedInput: a tokenizer folder), at which every rerun fails until it is given as the refusal asks.
+ */
+function failedLines(failed: SweepSummary['failed'], retry: string): string[] {
+  const refusal = tokenizerRefusals();
+  const refused = failed.filter((f) => refusedInput(f.point, refusal) !== undefined);
+  const retried = failed.filter((f) => !refused.includes(f));
+  const names = (points: SweepSummary['failed']) => points.map((f) => pointName(f.point)).join(', ');
+  return [
+    ...(retried.length > 0 ? [`failed (errors above; ${retry}): ${names(retried)}`] : []),
+    ...(refused.length > 0
+      ? [
+          `failed (errors above; the bert-compress running now refuses their input, so a rerun fails at them too until it is given as the error asks): ${names(refused)}`,
+        ]
+      : []),
+  ];
 }
 
 /** The stale points whose input the code running now refuses (StaleMatch.refused): no rerun recomputes them, --rerun-stale fails at them. */
@@ -372,8 +385,7 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
     signals.remove();
   }
   out(queuedTotalLine(summary));
-  if (summary.failed.length > 0)
-    err(`failed (errors above; rerun without --follow to retry them): ${summary.failed.map((f) => pointName(f.point)).join(', ')}`);
+  for (const line of failedLines(summary.failed, 'rerun without --follow to retry them')) err(line);
   const again = `compress sweep ${args.file} --queue ${queue} --store ${store} --follow`;
   if (summary.left > 0) err(`stopped: ${summary.left} points are still queued and the workers go on; collect them with: ${again}`);
   if (summary.notQueued.length > 0) err(`${summary.notQueued.length} points were not queued: run without --follow to queue them`);

@@ -1,0 +1,64 @@
+/**
+ * `compress sweep --queue`'s closing lines name the failed points a rerun retries apart from those whose input the code
+ * running now refuses (an XLM folder of vocab.json and merges.txt), as a local sweep's do: the queue's coordinator is
+ * stood in for by the summary it gives back, its failed points planned from a real sweep file.
+ */
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import type { QueuedSweepSummary } from '../../src/queue/index.ts';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { parseSweepFile } from '../../src/sweep/spec.ts';
+import { writeQuickSweep, writeTinySweep } from '../sweep/tiny-sweep.ts';
+import { runMain } from '../helpers/cli.ts';
+
+const coordinator = vi.hoisted(() => ({ summary: undefined as QueuedSweepSummary | undefined }));
+vi.mock('../../src/queue/index.ts', async (original) => ({
+  ...(await original<typeof import('../../src/queue/index.ts')>()),
+  runQueuedSweep: async () => coordinator.summary,
+}));
+
+describe('compress sweep --queue: its failed points', () => {
+  const t = writeTinySweep({ rows: 8 });
+  afterAll(() => t.cleanup());
+
+  it("names a failed point whose input the code running now refuses apart, where it said 'rerun without --follow to retry them' of it", async () => {
+    const dir = join(t.root, 'models', 'tiny-xlm');
+    cpSync(join(t.root, 'models', 'tiny-sst2'), dir, { recursive: true });
+    for (const f of ['vocab.txt', 'tokenizer.json']) rmSync(join(dir, f), { force: true });
+    writeFileSync(join(dir, 'vocab.json'), JSON.stringify({ '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, a: 4, b: 5 }));
+    writeFileSync(join(dir, 'merges.txt'), '#version: 0.2\na b\n');
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'XLMTokenizer' }));
+    const file = writeQuickSweep(
+      t.root,
+      'queued',
+      'models: [{path: models/tiny-sst2, tasks: [SST-2]}, {path: models/tiny-xlm, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n',
+    );
+    const points = await planSweep(parseSweepFile(file), { glueDir: t.glueDir, workDir: join(t.root, 'out') });
+    coordinator.summary = {
+      store: join(t.root, 'queued.sqlite'),
+      total: 2,
+      alreadyDone: 0,
+      stale: [],
+      contended: { kept: [], recomputed: [], again: [] },
+      sweep: 'queued',
+      sweeps: ['queued'],
+      ran: 0,
+      byOthers: 0,
+      failed: points.map((point) => ({ point, error: 'failed' })),
+      seconds: 1,
+      added: 2,
+      alreadyQueued: 0,
+      notQueued: [],
+      left: 0,
+      withdrawn: 0,
+      letGo: 0,
+    };
+    const r = await runMain(['sweep', file, '--store', join(t.root, 'queued.sqlite'), '--queue', 'redis://127.0.0.1:1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'failed (errors above; rerun without --follow to retry them): tiny-sst2 · baseline',
+      'failed (errors above; the bert-compress running now refuses their input, so a rerun fails at them too until it is given as the error asks): tiny-xlm · baseline',
+    ]);
+  });
+});
