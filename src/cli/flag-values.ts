@@ -117,11 +117,15 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
     const value = args[key];
     const aliases = options.alias[key] ?? [];
     const names = [key, ...aliases];
-    if (Array.isArray(value)) {
+    const written = occurrences(argv, names);
+    // yargs adds a repeated number flag's later value of 1 to the one before (its count increment: `--epochs 3
+    // --epochs 1` reads 4), an array no more
+    if (Array.isArray(value) || (options.number.includes(key) && written.length > 1)) {
       // as typed (yargs' array of a repeated number flag can lose occurrences)
-      const typed = occurrences(argv, names).map((o) => o.typed ?? '');
+      const typed = written.map((o) => o.typed ?? '');
+      const count = Array.isArray(value) ? value.length : 1;
       // a "value" that is the next flag (`--optimize --optimize -o x`) was not given one
-      const shown = (typed.length >= value.length ? typed : value.map(String)).map((v) => (v === '' || /^-[^\d.]/.test(v) ? 'without a value' : v));
+      const shown = (typed.length >= count ? typed : (value as unknown[]).map(String)).map((v) => (v === '' || /^-[^\d.]/.test(v) ? 'without a value' : v));
       throw new UsageError(`${flagName(key, aliases)} given ${shown.length} times (${shown.join(', ')}): give it once`);
     }
     if ((options.number.includes(key) || options.string.includes(key)) && !rules.bareAllowed?.has(key)) {

@@ -124,6 +124,9 @@ describe('values of the other flags and positional arguments', () => {
     [['report', 's.db', '--seed'], '--seed: a number is needed after it'],
     [['report', 's.db', '--seed', '--out', 'x'], '--seed: a number is needed after it'],
     [['report', 's.db', '--seed', '1', '--seed', '1', '--seed', '2'], '--seed given 3 times (1, 1, 2): give it once'],
+    // (yargs adds a later 1 to the value before it: 3 and 1 read 4, 0 and 1 read 1)
+    [['report', 's.db', '--seed', '3', '--seed', '1'], '--seed given 2 times (3, 1): give it once'],
+    [['report', 's.db', '--seed=0', '--seed=1'], '--seed given 2 times (0, 1): give it once'],
     [['report', 's.db', '--optimize', ''], "--optimize '': an empty value; give one (see compress passes)"],
     [['report', 's.db', '--optimize='], "--optimize '': an empty value; give one (see compress passes)"],
     [['report', ''], "store '': an empty value; give one (see --help)"],
