@@ -15,15 +15,13 @@ import type { BertStructure } from '../bert/structure.ts';
 import type { CalibrationBatch, CalibrationSource } from '../pass/pass.ts';
 import { CalibrationRunner } from '../pass/measure.ts';
 import type { RangeMethod } from './settings.ts';
+import { FLOAT32_TINY, roundHalfEven } from './rounding.ts';
 import { countValues, emptyHistogram, entropyRange, PERCENTILE_BINS, percentileRange, type EntropyHistogram } from './entropy.ts';
 
 export interface ActivationRange {
   min: number;
   max: number;
 }
-
-/** The smallest normal float32 (numpy.finfo(float32).tiny): a scale below it is taken as 1. */
-const FLOAT32_TINY = 2 ** -126;
 
 /**
  * uint8 asymmetric parameters covering [min(range.min, 0), max(range.max, 0)]: x ≈ (q - zeroPoint) · scale, as
@@ -37,12 +35,6 @@ export function activationQuantParams(r: ActivationRange): { scale: number; zero
   const scale = Math.fround(hi - lo) / 255;
   if (!(scale >= FLOAT32_TINY)) return { scale: 1, zeroPoint: 0 };
   return { scale: Math.fround(scale), zeroPoint: Math.max(0, Math.min(255, roundHalfEven(-lo / scale))) };
-}
-
-/** numpy.round of a float64 to a whole number: halves to the even neighbour. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /**
