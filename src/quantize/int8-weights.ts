@@ -1,11 +1,14 @@
 /**
  * Symmetric int8 quantization of a row-major matrix: q = clamp(round(w / s), -127, 127), w ≈ q · s, with one
  * scale per tensor, per channel, or per group of channels (Q-BERT). Zero points are 0, so integer kernels need
- * none. -128 is never used, as onnxruntime's symmetric quantizer does (keeps the range symmetric).
+ * none. -128 is never used, as onnxruntime's symmetric quantizer does (keeps the range symmetric). Scales and codes
+ * are onnxruntime's (quant_utils.py quantize_data): s = max|w| / qmax rounded to float32 (1 below float32's smallest
+ * normal, as compute_scale_zp), q = numpy.round of the float32 quotient w / s (halves to even, as quantize_nparray).
  * With a reduced range (onnxruntime's `reduce_range`), the values lie in [-64, 64] (7 bits): x86 U8S8 kernels
  * without VNNI add pairs of uint8 · int8 products in 16 bits, which full-range weights can overflow
  * (2 · 255 · 127 > 32767); 2 · 255 · 64 cannot.
  */
+import { FLOAT32_TINY, roundHalfEven } from './rounding.ts';
 import type { Int8Granularity } from './settings.ts';
 
 export interface Int8Matrix {
@@ -36,9 +39,18 @@ export function int8Qmax(reduceRange: boolean): number {
   return reduceRange ? INT8_REDUCED_QMAX : INT8_QMAX;
 }
 
-/** A scale for values in [-maxAbs, maxAbs] onto [-qmax, qmax]; 1 for an all-zero group (its values quantize to 0 either way). */
+/**
+ * A scale for values in [-maxAbs, maxAbs] onto [-qmax, qmax], as compute_scale_zp (2 · maxAbs / 2 · qmax in float64,
+ * rounded to float32); 1 for one below float32's smallest normal (an all-zero group: its values quantize to 0 either way).
+ */
 export function int8Scale(maxAbs: number, qmax = INT8_QMAX): number {
-  return maxAbs > 0 ? Math.fround(maxAbs / qmax) : 1;
+  const s = maxAbs / qmax;
+  return s >= FLOAT32_TINY ? Math.fround(s) : 1;
+}
+
+/** The int8 code of w at scale s: numpy.round of the float32 quotient, as quantize_nparray, within ±qmax. */
+function int8Code(w: number, s: number, qmax = INT8_QMAX): number {
+  return Math.max(-qmax, Math.min(qmax, roundHalfEven(Math.fround(w / s))));
 }
 
 /** Quantizes `w` ([rows, cols], row-major) with channels along `axis`, onto [-qmax, qmax]. */
@@ -73,7 +85,7 @@ export function quantizeInt8(w: Float32Array, rows: number, cols: number, axis: 
     for (let c = 0; c < cols; c++) {
       const i = r * cols + c;
       const s = perChannel[axis === 0 ? r : c];
-      const q = Math.max(-qmax, Math.min(qmax, Math.round(w[i] / s)));
+      const q = int8Code(w[i], s, qmax);
       values[i] = q;
       const err = Math.abs(w[i] - Math.fround(q * s));
       if (err > maxAbsError) maxAbsError = err;

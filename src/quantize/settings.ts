@@ -228,16 +228,15 @@ export const QUANTIZE = declarePass({
   // width rounded to float32 before it is divided, the zero point rounded half to even from the float64 scale; a
   // scale 1 ulp off in about 15% of ranges, and zero points of ranges such as [-1, 1]); 16: static int8's percentile and
   // entropy ranges over one histogram of all calibration batches at once, as onnxruntime's quantize_static collects
-  // them (each batch was added in turn, the histogram widened by whole bins of the first batch's width)
-  version: 16,
+  // them (each batch was added in turn, the histogram widened by whole bins of the first batch's width); 17: int8
+  // weight codes as onnxruntime's quantize_nparray rounds them, numpy.round of the float32 quotient (halves to even),
+  // and a scale below float32's smallest normal 1, as compute_scale_zp (a float64 quotient rounded half up: 13 of the
+  // L2H256 teacher's 9,584,128 per-channel codes differed)
+  version: 17,
   // (9 and 10 changed mode float16's output only, 11 to 13 int8-static's percentile ranges only, 14 mixed with attention
-  // false only, 15 int8-static only, 16 its percentile and entropy ranges only: every other point keeps its key)
-  keyVersion: (s) => {
-    const kind = parseMode(s.mode).kind;
-    if (kind === 'float16') return 10;
-    if (kind === 'int8-static') return s.calibration === 'minmax' ? 15 : 16;
-    return kind === 'mixed' && !s.attention ? 14 : 8;
-  },
+  // false only, 15 int8-static only, 16 its percentile and entropy ranges only, 17 every mode but float16: float16
+  // points keep their key)
+  keyVersion: (s) => (parseMode(s.mode).kind === 'float16' ? 10 : 17),
   settings: z
     .object({
       mode: grammar(MODE_SYNTAX, parseMode, modeName, `a mode is required (${MODE_SYNTAX})`).describe(

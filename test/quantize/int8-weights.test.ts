@@ -21,6 +21,27 @@ describe('int8 weights', () => {
     expect(q.scaleCount).toBe(3);
   });
 
+  it("gives onnxruntime's codes and scales (quantize_data: numpy.round of the float32 quotient)", () => {
+    // [2, 4], a channel per column: row 0 the channel's largest magnitude, row 1 a weight of the L2H256 teacher's
+    // word table whose float32 quotient w / s is a half (-36.5, -63.5, 8.5; in float64 -36.5000012, -63.4999999, 8.5),
+    // and a channel below float32's smallest normal scale. The expected values are numpy's, from quant_utils.py's
+    // quantize_data (compute_scale_zp, quantize_nparray) ported to numpy: halves go to the even code, and a scale
+    // 1e-37 / 127, below 2^-126, is 1.
+    const w = Float32Array.of(
+      0.10703017562627792,
+      0.11825049668550491,
+      0.11324417591094971,
+      1e-37,
+      -0.030760642141103745,
+      -0.05912524834275246,
+      0.007579334545880556,
+      -5e-38,
+    );
+    const q = quantizeInt8(w, 2, 4, 1, { kind: 'channel' });
+    expect(Array.from(q.values)).toEqual([127, 127, 127, 0, -36, -64, 8, 0]);
+    expect(Array.from(q.scales)).toEqual([0.0008427572902292013, 0.0009311062749475241, 0.0008916864171624184, 1]);
+  });
+
   it('bounds the error by half a step of each channel', () => {
     const r = rand(5);
     const w = Float32Array.from({ length: 48 * 20 }, () => r() * (1 + r()));
