@@ -475,6 +475,17 @@ describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refus
       expect(staleLine(kept.stale, false).line).toBe(
         `1 point stale: stored by other code (tokenizer reading v2 → v5) and kept, not recomputed: tiny-xlm · baseline; no rerun recomputes tiny-xlm · baseline, --rerun-stale neither: the bert-compress running now refuses its input (${row!.refused})`,
       );
+      // (and its dry run, which said 'to recompute' of it with --rerun-stale)
+      const noRerun = `no rerun recomputes it, --rerun-stale neither: the bert-compress running now refuses its input (${row!.refused})`;
+      for (const [flags, mark] of [
+        [[], `kept: ${noRerun}`],
+        [['--rerun-stale'], `to recompute, which fails: ${noRerun}`],
+      ] as const) {
+        const dry = await runMain(['sweep', file, '--store', store, '--dry-run', ...flags]);
+        expect(dry.stdout.trim().split('\n')[1]).toBe(
+          `${kept.stale[0]!.point.key.slice(0, 12)} tiny-xlm · baseline (stale: tokenizer reading v2 → v5; ${mark})`,
+        );
+      }
       const rerun = await runMain(['sweep', file, '--store', store, '--rerun-stale']);
       expect(rerun.code).toBe(1);
       expect(rerun.stderr).toMatch(

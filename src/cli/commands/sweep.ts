@@ -201,8 +201,9 @@ export const sweepCommand: CliCommand<SweepArgs> = {
  * `--dry-run`: the sweep file checked and planned as the run would plan it (hf: models downloaded), its points listed,
  * one a line (baselines first), after the count; no point runs, and no store or folder is created. An existing store
  * is read: each point under the key the run would give it (one the store holds under its seeds as written by earlier
- * code keeps that key), those it holds marked as the run would take them (reused, stale and kept or recomputed,
- * contended and timed again), and the count says how many it holds, as the run's first line does.
+ * code keeps that key), those it holds marked as the run would take them (reused, stale and kept or recomputed, a stale
+ * one whose input the code running now refuses with the refusal, contended and timed again), and the count says how
+ * many it holds, as the run's first line does.
  */
 async function dryRun(args: SweepArgs, store: string): Promise<number> {
   const { spec, points, stored } = await planSweepFile({
@@ -224,8 +225,11 @@ async function dryRun(args: SweepArgs, store: string): Promise<number> {
   out(`${planLine(spec, points.length)}${held}; dry run: none run, nothing written`);
   for (const p of points) {
     const s = stale.get(p.key);
+    // (one whose input the code running now refuses: no rerun recomputes it, as the run's stale line says)
+    const refused =
+      s?.refused !== undefined ? `: no rerun recomputes it, --rerun-stale neither: the bert-compress running now refuses its input (${s.refused})` : '';
     const mark = s
-      ? ` (stale: ${s.change}; ${args['rerun-stale'] ? 'to recompute' : 'kept'})`
+      ? ` (stale: ${s.change}; ${args['rerun-stale'] ? (refused ? 'to recompute, which fails' : 'to recompute') : 'kept'}${refused})`
       : args['rerun-contended'] && contended.has(p.key)
         ? ' (in the store, timed contended: to time again)'
         : previous.has(p.key)
