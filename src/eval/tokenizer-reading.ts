@@ -54,6 +54,10 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // And a Strip normalizer (DeBERTa-v3's, SentencePiece converters') strips White_Space, as tokenizers' lrstrip, where it
   // trimmed JS's whitespace (a QQP dev text ends in U+FEFF, which it dropped).
   { version: 9, changed: (t) => t.wordEscapeOutsideClass || t.whiteSpaceStrip },
+  // Stop 50: a Split of behavior MergedWithPrevious, MergedWithNext or Contiguous, or inverted (but Removed), or Removed
+  // of a String or of a Regex with groups splits as tokenizers does, where @huggingface/tokenizers read the first three
+  // as Isolated, inverted as the matches kept, and Removed keeping the delimiters or what the groups captured.
+  { version: 10, changed: (t) => t.splitBehavior },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

@@ -8,6 +8,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import * as tokenizersLibrary from '@huggingface/tokenizers';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError, SettingsError } from '../errors.ts';
 import { truncateLongestFirst } from './truncation.ts';
@@ -956,44 +957,63 @@ function splitOnMetaspace(tokenizer: Tokenizer, json: object): void {
  * punctuation or Unicode's P categories), as a regex character class's body that Oniguruma and JS read alike.
  */
 const PUNCTUATION_CLASS = '\\p{P}\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007E';
-const PUNCTUATION_CHAR = new RegExp(`^[${PUNCTUATION_CLASS}]$`, 'u');
+
+/** A punctuation character (PUNCTUATION_CLASS), as a regex of the library's flags. */
+const PUNCTUATION_PIECE = new RegExp(`[${PUNCTUATION_CLASS}]`, 'gu');
 
 /**
- * `text` split as tokenizers' Punctuation pre-tokenizer of `behavior` splits it (normalizer.rs split, each punctuation
- * character a match of its own, the text between two matches one piece): Removed drops each, Isolated keeps each
- * alone (the default), MergedWithPrevious joins a match to the piece before it unless that is a match, MergedWithNext
- * to the piece after it unless that is a match, Contiguous joins a run of matches into one piece.
+ * `text` split as tokenizers' Punctuation pre-tokenizer of `behavior` splits it (pre_tokenizers/punctuation.rs: each
+ * punctuation character a match of its own, split by splitPieces): Removed drops each, Isolated keeps each alone (the
+ * default), MergedWithPrevious joins one to the piece before it unless that is a match, MergedWithNext to the piece
+ * after it unless that is a match, Contiguous joins a run of them into one piece.
  */
 export function punctuationPieces(text: string, behavior: string): string[] {
-  const found: Array<{ text: string; match: boolean }> = [];
-  for (const c of text) {
-    const match = PUNCTUATION_CHAR.test(c);
-    const last = found.at(-1);
-    if (!match && last && !last.match) last.text += c;
-    else found.push({ text: c, match });
-  }
-  const join = (pieces: typeof found, joins: (match: boolean, previous: boolean) => boolean, after: boolean): string[] => {
-    const out: string[] = [];
-    let previous = false;
-    for (const { text: t, match } of pieces) {
-      if (out.length > 0 && joins(match, previous)) out[out.length - 1] = after ? out.at(-1)! + t : t + out.at(-1)!;
-      else out.push(t);
-      previous = match;
+  return splitPieces(text, PUNCTUATION_PIECE, behavior, false);
+}
+
+/**
+ * `text` split as tokenizers splits a text on a pattern by a SplitDelimiterBehavior (tokenizer/normalizer.rs split,
+ * tokenizer/pattern.rs find_matches): the matches of `pattern` (a global regex) found one after another as
+ * Oniguruma's find_iter finds them (onig find.rs: an empty match right at the end of the match before it is skipped),
+ * each match and each text between two matches a segment, flagged a match (the other way round where `invert`: the
+ * text between matches is the match, tokenizers' Invert); then, by `behavior`, Removed drops the flagged segments,
+ * Isolated keeps each segment, MergedWithPrevious joins a flagged segment to the one before it unless that is flagged,
+ * MergedWithNext to the one after it unless that is flagged, Contiguous joins each run of segments of one flag (any
+ * other behavior keeps each, as Isolated); empty pieces are dropped (pre_tokenizer.rs split).
+ */
+export function splitPieces(text: string, pattern: RegExp, behavior: string, invert: boolean): string[] {
+  const regex = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
+  const segments: Array<{ start: number; end: number; flagged: boolean }> = [];
+  let [previous, from, lastMatchEnd] = [0, 0, -1];
+  while (from <= text.length) {
+    regex.lastIndex = from;
+    const m = regex.exec(text);
+    if (m === null) break;
+    const [start, end] = [m.index, m.index + m[0].length];
+    if (start === end && end === lastMatchEnd) {
+      from += (text.codePointAt(from) ?? 0) > 0xffff ? 2 : 1;
+      continue;
     }
-    return out;
-  };
-  switch (behavior) {
-    case 'Removed':
-      return found.filter((p) => !p.match).map((p) => p.text);
-    case 'MergedWithPrevious':
-      return join(found, (m, prev) => m && !prev, true);
-    case 'MergedWithNext':
-      return join([...found].reverse(), (m, prev) => m && !prev, false).reverse();
-    case 'Contiguous':
-      return join(found, (m, prev) => m === prev, true);
-    default:
-      return found.map((p) => p.text);
+    [from, lastMatchEnd] = [end, end];
+    if (previous !== start) segments.push({ start: previous, end: start, flagged: invert });
+    segments.push({ start, end, flagged: !invert });
+    previous = end;
   }
+  if (previous !== text.length) segments.push({ start: previous, end: text.length, flagged: invert });
+  const next = behavior === 'MergedWithNext';
+  const pieces: Array<{ start: number; end: number; removed: boolean }> = [];
+  let lastFlagged = false;
+  for (const s of next ? [...segments].reverse() : segments) {
+    const last = pieces.at(-1);
+    const joins = behavior === 'Contiguous' ? s.flagged === lastFlagged : (next || behavior === 'MergedWithPrevious') && s.flagged && !lastFlagged;
+    if (joins && last) {
+      if (next) last.start = s.start;
+      else last.end = s.end;
+    } else pieces.push({ start: s.start, end: s.end, removed: behavior === 'Removed' && s.flagged });
+    lastFlagged = s.flagged;
+  }
+  if (next) pieces.reverse();
+  return pieces.filter((p) => !p.removed && p.end > p.start).map((p) => text.slice(p.start, p.end));
 }
 
 /**
@@ -1006,6 +1026,9 @@ export function punctuationPieces(text: string, behavior: string): string[] {
  * Digits by digitsRegex: @huggingface/tokenizers matched JS's ASCII `\d`, so '²', 'Ⅻ' or '٣' were no digits. A
  * WhitespaceSplit or BertPreTokenizer given U+FEFF or U+0085 (splitsOnUnicodeWhitespace) on White_Space, as
  * tokenizers' char::is_whitespace: @huggingface/tokenizers split on JS's `\s`, so U+FEFF split a word and U+0085 did not.
+ * A Split by splitPieces of its regex, behavior and invert: @huggingface/tokenizers read MergedWithPrevious,
+ * MergedWithNext and Contiguous as Isolated, `invert` as keeping only the matches (Isolated, Merged… and Contiguous
+ * * keep the text between them too), and a String pattern with Removed kept the delimiters.
  */
 function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
   const top = (tokenizer as unknown as { pre_tokenizer?: PreTokenizerInstance | null }).pre_tokenizer;
@@ -1019,6 +1042,11 @@ function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
     if (leaf.type === 'Digits') {
       const pieces = new RegExp(`${digitsRegex(leaf)}|\\P{N}+`, 'gu');
       instance.pre_tokenize_text = (text) => text.match(pieces) ?? [];
+    }
+    const pattern = (instance as { pattern?: unknown }).pattern;
+    if (leaf.type === 'Split' && pattern instanceof RegExp) {
+      const behavior = String(leaf.behavior);
+      instance.pre_tokenize_text = (text) => splitPieces(text, pattern, behavior, leaf.invert === true);
     }
     if (leaf.type !== 'Punctuation') continue;
     const behavior = typeof leaf.behavior === 'string' ? leaf.behavior : 'Isolated';
@@ -1190,6 +1218,18 @@ const WHITESPACE_PIECES = new RegExp(`[${WORD_CLASS}]+|[^${WORD_CLASS}\\p{White_
  */
 const WHITESPACE_SPLIT_PIECES = /\P{White_Space}+/gu;
 const BERT_PRE_TOKENIZER_PIECES = new RegExp(`[^\\p{White_Space}${PUNCTUATION_CLASS}]+|[${PUNCTUATION_CLASS}]`, 'gu');
+
+/** An Oniguruma regex (a Split's pattern) as @huggingface/tokenizers compiles it (global); undefined where it compiles none. */
+function compiledSplitRegex(regex: string): RegExp | undefined {
+  // (the library's types do not resolve its pre-tokenizers under NodeNext: the class is there at run time)
+  const { SplitPreTokenizer } = tokenizersLibrary as unknown as { SplitPreTokenizer: new (config: object) => { pattern?: unknown } };
+  try {
+    const { pattern } = new SplitPreTokenizer({ type: 'Split', pattern: { Regex: regex }, behavior: 'Isolated', invert: false });
+    return pattern instanceof RegExp ? pattern : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Whether `json`'s BertPreTokenizer or WhitespaceSplit pre-tokenizers (a Sequence's at any depth) may be given U+FEFF
@@ -1367,7 +1407,10 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * WhitespaceSplit is behind no normalizer cleaning the text (splitsOnUnicodeWhitespace), where U+FEFF split a word and
  * U+0085 did not; `wordEscapeOutsideClass`, a Split's or Replace's regex has a word escape outside a class
  * (readsWordEscapes), which stop 49 read without ², ³, ¹, ¼, ½ and ¾ as word characters; `whiteSpaceStrip`, its
- * normalizer has a Strip before any Precompiled (stripsBeforePrecompiled), which trimmed JS's whitespace. Undefined where the folder has no
+ * normalizer has a Strip before any Precompiled (stripsBeforePrecompiled), which trimmed JS's whitespace; `splitBehavior`,
+ * its pre-tokenizer has a Split that @huggingface/tokenizers splits otherwise (splitReadOtherwise: MergedWithPrevious,
+ * MergedWithNext, Contiguous, inverted but Removed, Removed of a String or of a Regex with groups), now split as
+ * tokenizers does (splitPieces). Undefined where the folder has no
  * tokenizer this code reads.
  */
 export interface TokenizerTraits {
@@ -1387,6 +1430,7 @@ export interface TokenizerTraits {
   unicodeWhitespaceSplit: boolean;
   wordEscapeOutsideClass: boolean;
   whiteSpaceStrip: boolean;
+  splitBehavior: boolean;
 }
 
 /**
@@ -1500,39 +1544,154 @@ export function fusesUnknownsInTransformersJs(json: object): boolean {
 
 /**
  * A tokenizer.json pre-tokenizer whose Punctuation pre-tokenizers (a Sequence's at any depth) of a behavior other than
- * Contiguous are written as Splits that tokenizers and @huggingface/tokenizers split alike (punctuationPieces), where
- * @huggingface/tokenizers ignores a Punctuation's behavior and splits as Contiguous: Isolated (where none is written)
- * and Removed split on each punctuation character; MergedWithPrevious and MergedWithNext keep (invert) the matches of a
- * regex giving each piece, which tokenizers reads as pieces with no match between them. Its Whitespace pre-tokenizers
- * likewise, as a Split keeping (inverting) the matches of their Unicode words' regex (WHITESPACE_PIECES), where
- * @huggingface/tokenizers matched ASCII words; tokenizers' Whitespace is that split (whitespace.rs: Invert, Removed).
- * And its Digits as a Split isolating the matches of digitsRegex, where it matched ASCII digits. And, where
- * `unicodeWhitespace` (splitsOnUnicodeWhitespace), its WhitespaceSplits and BertPreTokenizers as Splits keeping the
- * matches of their pieces' regexes (WHITESPACE_SPLIT_PIECES, BERT_PRE_TOKENIZER_PIECES), on White_Space as tokenizers
- * splits, where @huggingface/tokenizers split on JS's `\s`. `part` itself where it has none of them.
+ * Contiguous are written as Splits on each punctuation character of their behavior (splitTransformersJsReads), which
+ * tokenizers splits alike (punctuation.rs splits on is_punc by its behavior), where @huggingface/tokenizers ignores a
+ * Punctuation's behavior and splits as Contiguous. Its Whitespace pre-tokenizers likewise, as a Split keeping
+ * (inverting) the matches of their Unicode words' regex (WHITESPACE_PIECES), where @huggingface/tokenizers matched
+ * ASCII words; tokenizers' Whitespace is that split (whitespace.rs: Invert, Removed). And its Digits as a Split
+ * isolating the matches of digitsRegex, where it matched ASCII digits. And, where `unicodeWhitespace`
+ * (splitsOnUnicodeWhitespace), its WhitespaceSplits and BertPreTokenizers as Splits keeping the matches of their
+ * pieces' regexes (WHITESPACE_SPLIT_PIECES, BERT_PRE_TOKENIZER_PIECES), on White_Space as tokenizers splits, where
+ * @huggingface/tokenizers split on JS's `\s`. Its Splits as splitTransformersJsReads writes them. `part` itself where it has none of them.
  */
-function withTokenizersSplits(part: unknown, unicodeWhitespace: boolean): unknown {
-  const mark = `[${PUNCTUATION_CLASS}]`;
-  const other = `[^${PUNCTUATION_CLASS}]`;
+function withTokenizersSplits(part: unknown, unicodeWhitespace: boolean, source: string): unknown {
   const split = (regex: string, behavior: string, invert: boolean) => ({ type: 'Split', pattern: { Regex: regex }, behavior, invert });
   return mapSequenceLeaves(part, 'pretokenizers', (p) => {
     if (p.type === 'Whitespace') return split(WHITESPACE_PIECES.source, 'Removed', true);
     if (p.type === 'WhitespaceSplit' && unicodeWhitespace) return split(WHITESPACE_SPLIT_PIECES.source, 'Removed', true);
     if (p.type === 'BertPreTokenizer' && unicodeWhitespace) return split(BERT_PRE_TOKENIZER_PIECES.source, 'Removed', true);
     if (p.type === 'Digits') return split(digitsRegex(p), 'Isolated', false);
-    if (p.type !== 'Punctuation') return p;
-    switch (p.behavior ?? 'Isolated') {
-      case 'Isolated':
-      case 'Removed':
-        return split(mark, String(p.behavior ?? 'Isolated'), false);
-      case 'MergedWithPrevious':
-        return split(`${other}+${mark}?|${mark}`, 'Isolated', true);
-      case 'MergedWithNext':
-        return split(`${mark}?${other}+|${mark}`, 'Isolated', true);
-      default:
-        return p;
-    }
+    if (p.type === 'Split') return splitTransformersJsReads(p, source);
+    const behavior = p.behavior ?? 'Isolated';
+    if (p.type !== 'Punctuation' || behavior === 'Contiguous' || !SPLIT_BEHAVIORS.includes(String(behavior))) return p;
+    return splitTransformersJsReads(split(PUNCTUATION_PIECE.source, String(behavior), false), source);
   });
+}
+
+/** tokenizers' SplitDelimiterBehavior, as a Split's or Punctuation's `behavior` names one. */
+const SPLIT_BEHAVIORS: readonly string[] = ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous'];
+
+/**
+ * A tokenizer.json Split (`p`) written so that @huggingface/tokenizers splits as tokenizers does (splitPieces) and
+ * tokenizers reads it alike, where the library reads it otherwise (splitReadOtherwise): Isolated inverted as Isolated
+ * (either gives every segment); Removed of a String as Removed of its escaped Regex (the library kept a String's
+ * delimiters), and of a Regex with its groups made non-capturing (String.split kept what they captured, and the
+ * regexes below read it twice);
+ * Contiguous as Isolated of the pattern repeated (`(?:P)+`: a run of adjacent matches, either way inverted);
+ * MergedWithPrevious (MergedWithNext inverted) as Isolated of each match with the text before it (`G*(?:P)|G+`, G a
+ * character where P does not match), MergedWithNext (MergedWithPrevious inverted) of each match with the text after it
+ * (`(?:P)G*|G+`). Where that cannot be written (a pattern that may match empty text, whose empty matches Oniguruma
+ * skips otherwise than a repeat or a lookahead reads them; a backreference; a regex the library cannot compile), a
+ * one-line SettingsError naming `source`. `p` itself where the library reads it as tokenizers does.
+ */
+function splitTransformersJsReads(p: Record<string, unknown>, source: string): Record<string, unknown> {
+  if (!splitReadOtherwise(p)) return p;
+  const pattern = (p.pattern ?? {}) as { String?: unknown; Regex?: unknown };
+  const behavior = String(p.behavior);
+  const invert = p.invert === true;
+  if (behavior === 'Isolated') return { ...p, invert: false };
+  // (a String escaped as tokenizers escapes it for Oniguruma, in escapes JS reads alike; a Regex's groups made
+  // non-capturing, which repeating it or reading it twice in one regex leaves as one match)
+  const escaped = typeof pattern.String === 'string' ? pattern.String.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : undefined;
+  const regex = typeof pattern.Regex === 'string' ? withoutCaptures(pattern.Regex) : escaped;
+  const refuse = (why: string) =>
+    new SettingsError(
+      `${source}: its pre_tokenizer's Split of ${JSON.stringify(p.pattern)}, ${behavior}${invert ? ', inverted' : ''}, ${why}, so transformers.js cannot be written to split as tokenizers does: not exported`,
+    );
+  if (!SPLIT_BEHAVIORS.includes(behavior) || (regex === undefined && escaped === undefined && typeof pattern.Regex !== 'string')) return p;
+  if (regex === undefined) throw refuse('has a backreference');
+  const written = (r: string, b: string) => {
+    if (compiledSplitRegex(r) === undefined) throw refuse('is a regex @huggingface/tokenizers cannot compile');
+    return { ...p, pattern: { Regex: r }, behavior: b, invert: false };
+  };
+  if (behavior === 'Removed') return written(regex, 'Removed');
+  if (matchesEmpty(regex)) throw refuse('may match empty text');
+  const gap = `(?:(?!${regex})[\\s\\S])`;
+  if (behavior === 'Contiguous') return written(`(?:${regex})+`, 'Isolated');
+  const withBefore = (behavior === 'MergedWithPrevious') !== invert;
+  return written(withBefore ? `${gap}*(?:${regex})|${gap}+` : `(?:${regex})${gap}*|${gap}+`, 'Isolated');
+}
+
+/**
+ * Whether @huggingface/tokenizers splits as the tokenizer.json Split `p` otherwise than tokenizers (splitPieces): only
+ * Isolated, Removed inverted (the matches kept), and Removed of a Regex without capturing groups (the text between
+ * them kept) split alike; it reads MergedWithPrevious, MergedWithNext and Contiguous as Isolated, inverted as the
+ * matches kept, a String with Removed keeping the delimiters, and a Regex with Removed keeping what its groups capture.
+ */
+function splitReadOtherwise(p: Record<string, unknown>): boolean {
+  const regex = (p.pattern as { Regex?: unknown } | undefined)?.Regex;
+  const invert = p.invert === true;
+  if (p.behavior === 'Isolated' && !invert) return false;
+  if (p.behavior === 'Removed' && invert) return false;
+  if (p.behavior !== 'Removed' || typeof regex !== 'string') return true;
+  const compiled = compiledSplitRegex(regex);
+  return compiled === undefined || new RegExp(`${compiled.source}|`, compiled.flags.replace('g', '')).exec('')!.length > 1;
+}
+
+/**
+ * `regex` (Oniguruma) with its capturing groups (`(…)`, `(?<name>…)`, `(?'name'…)`) made non-capturing (`(?:…)`),
+ * which Oniguruma reads as the same match; undefined where it has a backreference or a call (`\\1`, `\\k<…>`, `\\g<…>`).
+ */
+function withoutCaptures(regex: string): string | undefined {
+  let out = '';
+  let skipTo = 0;
+  for (const { at, atom, inClass } of regexAtoms(regex)) {
+    if (at < skipTo) continue;
+    if (!inClass && /^\\(?:[1-9]|[kg][<'])/.test(regex.slice(at, at + 3))) return undefined;
+    const group = !inClass && atom === '(' ? /^\((?:\?<(?![=!])[^>]*>|\?'[^']*'|(?!\?))/.exec(regex.slice(at)) : null;
+    if (group) {
+      out += '(?:';
+      skipTo = at + group[0].length;
+    } else out += atom;
+  }
+  return out;
+}
+
+/**
+ * Whether `regex` (Oniguruma) may match empty text: where it matches it with its lookarounds and anchors taken out (so
+ * that it matches empty text wherever they hold), or where that cannot be told (it does not compile so).
+ */
+function matchesEmpty(regex: string): boolean {
+  let bare = '';
+  let open = 0; // (the depth of groups within a lookaround being taken out; 0 outside one)
+  for (const { at, atom, inClass } of regexAtoms(regex)) {
+    if (open > 0) {
+      if (!inClass && atom === '(') open += 1;
+      if (!inClass && atom === ')') open -= 1;
+      continue;
+    }
+    if (!inClass && atom === '(' && /^\(\?<?[=!]/.test(regex.slice(at))) open = 1;
+    else if (inClass || !(atom === '^' || atom === '$' || /^\\[bBAzZG]$/.test(atom))) bare += atom;
+  }
+  const compiled = compiledSplitRegex(bare);
+  return compiled === undefined || new RegExp(`^(?:${compiled.source})$`, compiled.flags.replace('g', '')).test('');
+}
+
+/**
+ * `regex` (Oniguruma) as its atoms, in order, each with its index and whether it is within a character class: a
+ * two-character escape (the rest of a longer one, `\\p{L}`, atoms of its own), a class's opening (`[`, `[^`, with a
+ * `]` first in it, which is a character there; within a class, one nested), a POSIX bracket within a class
+ * (`[:alpha:]`), any other character.
+ */
+function regexAtoms(regex: string): Array<{ at: number; atom: string; inClass: boolean }> {
+  const atoms: Array<{ at: number; atom: string; inClass: boolean }> = [];
+  let depth = 0;
+  for (let i = 0; i < regex.length; ) {
+    const c = regex[i]!;
+    const inClass = depth > 0;
+    let atom = c === '\\' ? regex.slice(i, i + 2) : c;
+    if (c === '[') {
+      const posix = inClass ? /^\[:\^?[A-Za-z]+:\]/.exec(regex.slice(i)) : null;
+      if (posix) atom = posix[0];
+      else {
+        atom = /^\[\^?\]?/.exec(regex.slice(i))?.[0] ?? '[';
+        depth += 1;
+      }
+    } else if (c === ']' && inClass) depth -= 1;
+    atoms.push({ at: i, atom, inClass });
+    i += atom.length;
+  }
+  return atoms;
 }
 
 /** Oniguruma's word escapes (outside a character class: `\\w`, `\\W`, `\\b`, `\\B`, `\\p{Word}`, `\\P{Word}`). */
@@ -1545,29 +1704,7 @@ const ONIG_WORD_ESCAPES = ['w', 'W', 'b', 'B', 'p{Word}', 'P{Word}'];
  * adds those six). Stop 49 read them as within a class (tokenizer reading version 8, undone at version 9).
  */
 function hasWordEscapeOutsideClass(regex: string): boolean {
-  let depth = 0;
-  for (let i = 0; i < regex.length; ) {
-    const c = regex[i];
-    if (c === '\\') {
-      if (depth === 0 && ONIG_WORD_ESCAPES.some((e) => regex.startsWith(e, i + 1))) return true;
-      i += 2;
-      continue;
-    }
-    if (c === '[') {
-      // (a POSIX bracket within a class, [:alpha:], is no class of its own; a ']' first in a class is a character)
-      const posix = depth > 0 ? /^\[:\^?[A-Za-z]+:\]/.exec(regex.slice(i)) : null;
-      if (posix) {
-        i += posix[0].length;
-        continue;
-      }
-      depth += 1;
-      i += (/^\[\^?\]?/.exec(regex.slice(i))?.[0] ?? '[').length;
-      continue;
-    }
-    if (c === ']' && depth > 0) depth -= 1;
-    i += 1;
-  }
-  return false;
+  return regexAtoms(regex).some(({ at, atom, inClass }) => !inClass && atom[0] === '\\' && ONIG_WORD_ESCAPES.some((e) => regex.startsWith(e, at + 1)));
 }
 
 /**
@@ -1600,8 +1737,8 @@ function readsWordEscapes(json: object): boolean {
  * WhitespaceSplits and BertPreTokenizers where they may meet U+FEFF or U+0085 (splitsOnUnicodeWhitespace), as Splits
  * (withTokenizersSplits). `read` itself when it has none of them.
  */
-export function withSplitsTransformersJsReads(read: Record<string, unknown>): Record<string, unknown> {
-  const split = withTokenizersSplits(read.pre_tokenizer, splitsOnUnicodeWhitespace(read));
+export function withSplitsTransformersJsReads(read: Record<string, unknown>, source = 'tokenizer.json'): Record<string, unknown> {
+  const split = withTokenizersSplits(read.pre_tokenizer, splitsOnUnicodeWhitespace(read), source);
   const json = split === read.pre_tokenizer ? read : { ...read, pre_tokenizer: split };
   const metaspaces = splittingMetaspaces(json);
   if (metaspaces.length === 0) return json;
@@ -1679,6 +1816,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         unicodeWhitespaceSplit: false,
         wordEscapeOutsideClass: false,
         whiteSpaceStrip: false,
+        splitBehavior: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -1692,6 +1830,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
     };
     const plain = (t: AddedTokenJson): boolean => t?.special === true && t.single_word !== true && model.get(t.content) === t.id;
     const spm = SENTENCEPIECE_FILES.includes(basename(found.file)) ? basename(found.file) : undefined;
+    const preTokenizers = sequenceLeaves((read as { pre_tokenizer?: unknown }).pre_tokenizer, 'pretokenizers');
     return {
       addedTokens: ![...listed(raw), ...listed(read)].every(plain),
       pairTemplate: raw !== undefined && withTokenizersPostProcessor(raw) !== raw,
@@ -1711,6 +1850,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       unicodeWhitespaceSplit: splitsOnUnicodeWhitespace(read),
       wordEscapeOutsideClass: readsWordEscapes(read),
       whiteSpaceStrip: stripsBeforePrecompiled(read),
+      splitBehavior: preTokenizers.some(({ leaf }) => leaf.type === 'Split' && splitReadOtherwise(leaf)),
     };
   } catch {
     return undefined;

@@ -718,3 +718,38 @@ describe('a Strip normalizer', () => {
     expect(tokenizer(true, false).encode(' a b ', null, 16).ids).toEqual([1, 2]);
   });
 });
+
+describe('a Split pre-tokenizer', () => {
+  const text = 'a b  c-d--e';
+  // (a WordLevel model of every piece of the text: each pre-token is its own id)
+  const pieces = [...new Set([...text].flatMap((_, i) => [...text].map((__, j) => text.slice(i, j + 1)).filter((p) => p !== '')))];
+  const vocab = Object.fromEntries([['<unk>', 0], ...pieces.map((p, i) => [p, i + 1])]);
+  const split = (pattern: object, behavior: string, invert: boolean) =>
+    fromParts({ model: wordLevel(vocab), pre_tokenizer: { type: 'Split', pattern, behavior, invert } })
+      .encode(text, null, 64)
+      .ids.map((id) => Object.keys(vocab)[id])
+      .join('|');
+
+  it('splits by its behavior and invert as tokenizers does, where @huggingface/tokenizers read Merged… and Contiguous as Isolated, invert as the matches alone and a String with Removed keeping it', () => {
+    // (each as tokenizers 0.23 gives it; a Regex with a group, as Removed keeps what it captures in String.split)
+    const got: Record<string, string> = {};
+    for (const pattern of [{ String: '-' }, { Regex: '(-)' }])
+      for (const behavior of ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous'])
+        for (const invert of [false, true]) got[`${Object.keys(pattern)[0]} ${behavior}${invert ? ' inverted' : ''}`] = split(pattern, behavior, invert);
+    const want = {
+      Removed: 'a b  c|d|e',
+      'Removed inverted': '-|-|-',
+      Isolated: 'a b  c|-|d|-|-|e',
+      'Isolated inverted': 'a b  c|-|d|-|-|e',
+      MergedWithPrevious: 'a b  c-|d-|-|e',
+      'MergedWithPrevious inverted': 'a b  c|-d|-|-e',
+      MergedWithNext: 'a b  c|-d|-|-e',
+      'MergedWithNext inverted': 'a b  c-|d-|-|e',
+      Contiguous: 'a b  c|-|d|--|e',
+      'Contiguous inverted': 'a b  c|-|d|--|e',
+    };
+    expect(got).toEqual(Object.fromEntries(['String', 'Regex'].flatMap((kind) => Object.entries(want).map(([k, v]) => [`${kind} ${k}`, v]))));
+    // (an empty match right after a match is skipped, as Oniguruma's find_iter skips it, so 'b' joins the text after it)
+    expect(split({ Regex: 'b|(?<=b)' }, 'MergedWithNext', false)).toBe('a |b  c-d--e');
+  });
+});

@@ -559,3 +559,32 @@ describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refus
     }
   });
 });
+
+describe('a tokenizer with a Split that @huggingface/tokenizers read otherwise', () => {
+  it('is at reading version 10 (split as tokenizers does: Merged… and Contiguous, invert, Removed of a String or of a Regex with groups); 1 for a Split read alike (Isolated, Removed of a Regex without groups, inverted Removed)', () => {
+    const split = (pattern: object, behavior: string, invert = false) => ({ preTokenizer: { type: 'Split', pattern, behavior, invert } });
+    expect(
+      readingVersions({
+        'merged-with-next': split({ Regex: '-' }, 'MergedWithNext'),
+        contiguous: split({ Regex: '-' }, 'Contiguous'),
+        'isolated-inverted': split({ Regex: '\\w+' }, 'Isolated', true),
+        'removed-string': split({ String: ' ' }, 'Removed'),
+        'removed-group': split({ Regex: '(-)' }, 'Removed'),
+        'in-sequence': { preTokenizer: { type: 'Sequence', pretokenizers: [WHITESPACE, split({ Regex: '-' }, 'MergedWithPrevious').preTokenizer] } },
+        isolated: split({ String: '-' }, 'Isolated'),
+        'removed-regex': split({ Regex: '(?:-)' }, 'Removed'),
+        'removed-inverted': split({ String: '-' }, 'Removed', true),
+      }),
+    ).toEqual({
+      'merged-with-next': 10,
+      contiguous: 10,
+      'isolated-inverted': 10,
+      'removed-string': 10,
+      'removed-group': 10,
+      'in-sequence': 10,
+      isolated: 1,
+      'removed-regex': 1,
+      'removed-inverted': 1,
+    });
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * A tokenizer.json whose pre-tokenizer holds a Split that @huggingface/tokenizers reads otherwise than tokenizers
+ * (MergedWithPrevious, MergedWithNext and Contiguous read as Isolated, invert as the matches alone, a String with
+ * Removed keeping it), written for transformers.js: the folder's tokenizer.json writes it so that transformers.js (and tokenizers) split as eval does, or refuses in one line.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AutoTokenizer, env } from '@huggingface/transformers';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
+import { randomBertWeights } from '../../src/bert/build-weights.ts';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { loadTokenizer, tokenizerFromJson, withSplitsTransformersJsReads } from '../../src/eval/tokenizer.ts';
+import { exportToTransformersJs } from '../../src/export/transformers-js.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { tinyBertConfig } from '../helpers/models.ts';
+
+registerAllPasses();
+env.allowRemoteModels = false;
+const root = mkdtempSync(join(tmpdir(), 'bc-tjs-split-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+
+/** A tokenizer.json object that pre-tokenizes with `preTokenizer` into a WordLevel model of `pieces` (after SPECIALS). */
+function tokenizerJson(preTokenizer: object, pieces: readonly string[]): Record<string, unknown> {
+  const vocab = [...SPECIALS, ...pieces];
+  return {
+    version: '1.0',
+    added_tokens: SPECIALS.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    normalizer: null,
+    pre_tokenizer: preTokenizer,
+    post_processor: { type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] },
+    decoder: null,
+    model: { type: 'WordLevel', unk_token: '[UNK]', vocab: Object.fromEntries(vocab.map((t, i) => [t, i])) },
+  };
+}
+
+/** A Hugging Face folder of a tiny BERT whose tokenizer.json is tokenizerJson's. */
+function folder(name: string, preTokenizer: object, pieces: readonly string[]): string {
+  const config = tinyBertConfig();
+  const hf = join(root, name);
+  writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 5 }));
+  writeFileSync(join(hf, 'tokenizer.json'), JSON.stringify(tokenizerJson(preTokenizer, pieces)));
+  return hf;
+}
+
+/** The ids transformers.js gives each of `texts` from the folder `hf` exported, and eval's. */
+async function bothIds(hf: string, texts: readonly string[]): Promise<{ theirs: number[][]; ours: number[][] }> {
+  const out = `${hf}-tjs`;
+  await exportToTransformersJs(hf, out);
+  const tokenizer = await AutoTokenizer.from_pretrained(out);
+  const ours = loadTokenizer(hf);
+  return {
+    theirs: texts.map((text) => Array.from(tokenizer(text).input_ids.data as BigInt64Array, Number)),
+    ours: texts.map((text) => [...ours.encode(text, null, 64).ids]),
+  };
+}
+
+describe('--format transformers.js of a Split pre-tokenizer', () => {
+  const texts = ['c-d--e', '-c-', 'e--d-c', 'cde'];
+  // (every piece of the texts: a pre-token none of them is would be [UNK], which @huggingface/tokenizers' WordLevel lacks)
+  const pieces = [...new Set(texts.flatMap((t) => [...t].flatMap((_, i) => [...t].map((__, j) => t.slice(i, j + 1)).filter((p) => p !== ''))))];
+
+  it("gives in @huggingface/tokenizers (transformers.js's) eval's ids (tokenizers') for each behavior, inverted or not, of a String and a Regex with a group, and so in the folder exported", async () => {
+    for (const pattern of [{ String: '-' }, { Regex: '(-)' }])
+      for (const behavior of ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous'])
+        for (const invert of [false, true]) {
+          const name = `${Object.keys(pattern)[0]} ${behavior} ${invert}`;
+          const json = tokenizerJson({ type: 'Split', pattern, behavior, invert }, pieces);
+          const library = new Tokenizer(withSplitsTransformersJsReads(json), {});
+          const ours = tokenizerFromJson(json, {}, 'tokenizer.json');
+          expect([name, texts.map((t) => library.encode(t).ids)]).toEqual([name, texts.map((t) => ours.encode(t, null, 64).ids)]);
+        }
+    const { theirs, ours } = await bothIds(
+      folder('merged-with-next', { type: 'Split', pattern: { String: '-' }, behavior: 'MergedWithNext', invert: false }, pieces),
+      texts,
+    );
+    expect(theirs).toEqual(ours);
+    // (what eval gives, as tokenizers 0.23 does: MergedWithNext joins each '-' to the text after it)
+    const ids = (p: string) => pieces.indexOf(p) + SPECIALS.length;
+    expect(ours[0]).toEqual([2, ids('c'), ids('-d'), ids('-'), ids('-e'), 3]);
+  });
+
+  it('is refused in one line where the pattern may match empty text (no regex splits it as Oniguruma skips its empty matches)', async () => {
+    const hf = folder('empty-match', { type: 'Split', pattern: { Regex: '\\b' }, behavior: 'MergedWithNext', invert: false }, pieces);
+    await expect(exportToTransformersJs(hf, `${hf}-tjs`)).rejects.toThrow(
+      /^[^\n]*tokenizer\.json: its pre_tokenizer's Split of \{"Regex":"\\\\b"\}, MergedWithNext, may match empty text, so transformers\.js cannot be written to split as tokenizers does: not exported$/,
+    );
+  });
+});
