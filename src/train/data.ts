@@ -13,6 +13,7 @@ import { Rng } from '../bert/random.ts';
 import { checkIntegerFlag, SettingsError } from '../errors.ts';
 import { tokenBatch } from '../eval/batching.ts';
 import { defaultMaxLength } from '../eval/evaluate.ts';
+import { checkMaxLength } from '../eval/graph-checks.ts';
 import { mapModelLabels, type LabelMapping } from '../eval/labels.ts';
 import { EMPTY_MODEL_CONFIG, readModelConfig, type ModelConfig } from '../eval/model-files.ts';
 import { loadTokenizer, type TextEncoding, type TextTokenizer } from '../eval/tokenizer.ts';
@@ -92,7 +93,7 @@ export function loadTrainingSet(o: TrainingSetOptions): TrainingSet & { readonly
   const config = typeof o.modelConfig === 'string' ? readModelConfig(o.modelConfig) : (o.modelConfig ?? EMPTY_MODEL_CONFIG);
   const tokenizer = typeof o.tokenizer === 'string' ? loadTokenizer(o.tokenizer) : o.tokenizer;
   const maxLength = o.maxLength ?? config.maxLength ?? defaultMaxLength(tokenizer.modelMaxLength);
-  checkIntegerFlag('--max-length', maxLength, 1);
+  checkMaxLength(maxLength);
   const seed = o.seed ?? 0;
   const numLabels = task.regression ? 1 : (config.numLabels ?? task.labels.length);
   const labelMapping = mapModelLabels(task, config.id2label, numLabels, config.numLabels !== null ? (config.file ?? undefined) : undefined);

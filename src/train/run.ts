@@ -41,7 +41,7 @@ import { savedBilstmOutputs } from './students/bilstm.ts';
 import type { Student } from './student.ts';
 import type { Model } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
-import { checkEncodings, chooseMaxLength, graphFacts, type GraphFacts } from '../eval/graph-checks.ts';
+import { checkEncodings, checkMaxLength, chooseMaxLength, graphFacts, type GraphFacts } from '../eval/graph-checks.ts';
 import { defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
 import { findBert } from '../bert/discover.ts';
 import { canonicalBert } from '../bert/canonical.ts';
@@ -769,6 +769,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   checkNotInTransformersJsFolder(o.output, label); // (its config.json and tokenizer would be written into onnx/)
   const isDistill = o.teacher !== undefined;
   const { settings, distill } = checkSettings(o.settings ?? {}, isDistill ? (o.distill ?? {}) : undefined);
+  checkMaxLength(o.maxLength); // (the CLI's, a sweep's and eval's rule: 2 at least, before any file is read)
   const general = distill?.stage === 'general';
   // general distillation is task-agnostic (a corpus, intermediate layers only); everything else reads a task
   if (!task && !general) throw new SettingsError('no task given: the GLUE task to train on (only the general distillation stage runs without one)');

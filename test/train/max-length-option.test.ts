@@ -1,0 +1,36 @@
+/**
+ * runTraining's maxLength (the library's --max-length) is checked as the CLI, a sweep and eval check it
+ * (checkMaxLength: an integer from 2, which leaves a token of text between [CLS] and [SEP]), before anything is
+ * read or written, where maxLength 1 was taken and trained on sequences of [CLS] alone.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SettingsError } from '../../src/errors.ts';
+import { runTraining } from '../../src/train/run.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'bert-compress-max-length-option-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const glueDir = join(work, 'glue');
+writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
+const model = writeModelFolder(join(work, 'model'), tinyBert());
+const settings = { epochs: 1, batchSize: 4, threads: 1 };
+
+describe('runTraining maxLength', () => {
+  it.each([
+    [1, '--max-length 1: expected an integer from 2 to 2^53 − 1'],
+    [0, '--max-length 0: expected an integer from 2 to 2^53 − 1'],
+    [2.5, '--max-length 2.5: expected an integer from 2 to 2^53 − 1'],
+  ])('refuses maxLength %s in the CLI wording before writing anything', async (maxLength, message) => {
+    const output = join(work, `out-${maxLength}`, 'model.onnx');
+    await expect(runTraining({ task: 'SST-2', student: model, glueDir, output, maxLength, settings })).rejects.toThrow(new SettingsError(message));
+    await expect(runTraining({ task: 'SST-2', teacher: model, student: 'every-other', glueDir, output, maxLength, settings })).rejects.toThrow(
+      new SettingsError(message),
+    );
+    expect(existsSync(join(work, `out-${maxLength}`))).toBe(false);
+  });
+});
