@@ -13,7 +13,9 @@ import { describePass } from '../src/pass/describe.ts';
 import { PASS_DECLARATIONS } from '../src/pass-declarations.ts';
 import { registerAllPasses } from '../src/passes.ts';
 import { parseSweep } from '../src/sweep/spec.ts';
+import { parseLayerMap } from '../src/train/intermediate.ts';
 import { parseBertSpec } from '../src/train/students/index.ts';
+import { runMain } from './helpers/cli.ts';
 import { writeModelFolder } from './helpers/model-folder.ts';
 import { tinyBert } from './helpers/models.ts';
 import { refusal } from './helpers/refusal.ts';
@@ -79,5 +81,58 @@ describe('one integer wording', () => {
     );
     expect(parseBertSpec('bert:layers=1e0,hidden=64.0')).toEqual({ layers: 1, hidden: 64 });
     expect(refusal(() => parseBertSpec('bert:hidden=-0'))).toBe("student 'bert:hidden=-0': hidden '-0': expected an integer from 1 to 2^53 − 1");
+  });
+
+  it('reads every number of an integer list (a head list, a layer map, a layer list) as integerText reads one, as a flag and in a sweep file', async () => {
+    const heads = (text: string) => pass('prune-heads').check({ heads: text }).heads;
+    const drop = (layers: unknown) => pass('drop-layers').check({ layers }).layers;
+    // (the head list and the layer map read only digits: 1e3 was a syntax fault there, where drop-layers took it as 1000)
+    expect(heads('1e0:3.0,1e1')).toBe('1:3,10');
+    expect(heads('0: 1, 2; 3 :0')).toBe('0:1,2;3:0');
+    expect(parseLayerMap('2e0:1, 4 : 2.0')).toEqual([
+      [2, 1],
+      [4, 2],
+    ]);
+    expect(drop('1e0, 3.0')).toEqual([1, 3]);
+    // (9007199254740993 was read as 9007199254740992, which 'layer does not exist' then quoted)
+    expect(refusal(() => pass('prune-heads').check({ heads: '0:9007199254740993' }))).toBe(
+      "prune-heads: heads '0:9007199254740993': layer 0's head '9007199254740993': expected an integer from 0 to 2^53 − 1 (flag --prune-heads)",
+    );
+    expect(refusal(() => pass('prune-heads').check({ heads: '0x10:1' }))).toBe(
+      "prune-heads: heads '0x10:1': the layer '0x10': expected an integer from 0 to 2^53 − 1 (flag --prune-heads)",
+    );
+    expect(refusal(() => parseLayerMap('9007199254740993:1'))).toBe(
+      "--layer-map '9007199254740993:1': the teacher layer '9007199254740993': expected an integer from 0 to 2^53 − 1",
+    );
+    expect(refusal(() => parseLayerMap('2:-1'))).toBe("--layer-map '2:-1': the student layer '-1': expected an integer from 0 to 2^53 − 1");
+    expect(refusal(() => drop('1,0x10'))).toBe("drop-layers: layers '1,0x10': the layer '0x10': expected an integer from 0 to 2^53 − 1 (flag --drop-layers)");
+    expect(refusal(() => pass('drop-layers').check({ keep: '0,1.5' }))).toBe(
+      "drop-layers: keep '0,1.5': the layer '1.5': expected an integer from 0 to 2^53 − 1 (flag --keep-layers)",
+    );
+    // (an empty item is the list's syntax fault, in the list's own words)
+    expect(refusal(() => drop('1,,2'))).toBe("drop-layers: layers '1,,2': expected layer indices such as 1,3,5 (flag --drop-layers)");
+    expect(refusal(() => pass('prune-heads').check({ heads: '0:1,,2' }))).toBe(
+      "prune-heads: heads '0:1,,2': expected LAYER:HEAD,HEAD;LAYER:HEAD (e.g. 0:1,2;3:0) (flag --prune-heads)",
+    );
+    expect(refusal(() => parseLayerMap('2:'))).toBe("--layer-map '2:': expected uniform, skip, last or teacher:student pairs like 3:1,6:2");
+    // in a sweep file: the numbers its lists type
+    expect(step('drop-layers', { layers: [1, 1e16] })).toBe(
+      's.yaml: pipelines[0].steps[0].settings: drop-layers: layers [1,10000000000000000]: the layer 10000000000000000: expected an integer from 0 to 2^53 − 1 (flag --drop-layers)',
+    );
+    expect(step('prune-heads', { heads: { 0: [1, 1.5] } })).toBe(
+      "s.yaml: pipelines[0].steps[0].settings: prune-heads: heads {\"0\":[1,1.5]}: layer 0's head '1.5': expected an integer from 0 to 2^53 − 1 (flag --prune-heads)",
+    );
+    expect(step('distill', { intermediate: 'pkd-skip', layerMap: [[1.5, 1]] })).toBe(
+      's.yaml: pipelines[0].steps[0].settings.layerMap: the teacher layer 1.5 of [1.5, 1]: expected an integer from 0 to 2^53 − 1',
+    );
+    expect(step('distill', { intermediate: 'pkd-skip', layerMap: '1:0x1' })).toBe(
+      "s.yaml: pipelines[0].steps[0].settings.layerMap: '1:0x1': the student layer '0x1': expected an integer from 0 to 2^53 − 1",
+    );
+    // and as a user types the flag
+    const cli = await runMain([join(root, 'm'), '--prune-heads', '0:9007199254740993', '-o', join(root, 'out.onnx')]);
+    expect([cli.code, cli.stderr.trim()]).toEqual([
+      2,
+      "compress: prune-heads: heads '0:9007199254740993': layer 0's head '9007199254740993': expected an integer from 0 to 2^53 − 1 (flag --prune-heads)",
+    ]);
   });
 });

@@ -261,16 +261,31 @@ export function isNumberText(text: string): boolean {
   return NUMBER_TEXT.test(text);
 }
 
+/** What an integer rule holds a value to: a greatest value (2^53 − 1 where not given), a test, and its words. */
+export type IntegerRule = { max?: number; test?: (n: number) => boolean; what?: string };
+
 /**
- * The integer `text` writes where a setting's grammar or a spec takes one (`groups:N`, `int8-group:G`, `layer:K`, a
- * student spec's sizes), read as every setting reads a number (isNumberText: '1e3', '32.0') and checked by
- * integerProblem; a SettingsError `WHAT 'TEXT': expected an integer from MIN to 2^53 − 1` otherwise, quoting the text.
+ * `expected …` unless `n` is an integer from `min` to `rule.max` (integerProblem's words) that passes `rule.test`
+ * (`expected RULE.WHAT` where it does not), undefined when it is: the check of integer() and integerText.
  */
-export function integerText(what: string, text: string, min: number): number {
+function integerRuleProblem(n: unknown, min: number, rule: IntegerRule = {}): string | undefined {
+  const problem = integerProblem(n, min, rule.max);
+  if (!rule.test) return problem;
+  return problem === undefined && rule.test(n as number) ? undefined : `expected ${rule.what ?? `an ${integerRange(min, rule.max)}`}`;
+}
+
+/**
+ * The integer `text` writes where a setting's grammar, a spec or a list takes one (`groups:N`, `int8-group:G`,
+ * `layer:K`, `entropy:BINS`, a student spec's sizes, each number of a head list, a layer map or a layer list), read as
+ * every setting reads a number (isNumberText: '1e3', '32.0', blanks around it) and checked by integerProblem (or
+ * `rule`); a SettingsError `WHAT 'TEXT': expected an integer from MIN to 2^53 − 1` otherwise, quoting the text.
+ */
+export function integerText(what: string, text: string, min: number, rule?: IntegerRule): number {
   const n = isNumberText(text) ? Number(text) : Number.NaN;
-  const problem = integerProblem(n, min);
+  const problem = integerRuleProblem(n, min, rule);
   if (problem !== undefined) throw new SettingsError(`${what} '${text.trim()}': ${problem}`);
-  return n;
+  // (-0, which '-0' reads as, is 0)
+  return n + 0;
 }
 
 /** Numeric text (a flag's value) as a number; anything else unchanged, for the schema to refuse. */
@@ -317,15 +332,13 @@ export function fraction() {
  * integer from 1 to 2^53 − 1`), which `compress passes` and the flags' help show as its type; or (with `rule.test`) one
  * that passes `rule.test`, described by `rule.what` (within `min` and `rule.max`, which the help shows).
  */
-export function integer(min: number, rule?: { test?: (n: number) => boolean; max?: number; what?: string }) {
+export function integer(min: number, rule?: IntegerRule) {
   const max = rule?.max ?? Number.MAX_SAFE_INTEGER;
-  const test = rule?.test;
   const what = rule?.what ?? `an ${integerRange(min, max)}`;
-  const problem = (n: number) => (test ? (test(n) && integerProblem(n, min, max) === undefined ? undefined : `expected ${what}`) : integerProblem(n, min, max));
   const n = z
     .number({ error: expected(what) })
     .check((ctx) => {
-      const p = problem(ctx.value);
+      const p = integerRuleProblem(ctx.value, min, rule);
       if (p !== undefined) ctx.issues.push({ code: 'custom', message: p, input: ctx.value });
     })
     // (the type `compress passes` and typedValueProblem read, which a custom check does not give the JSON Schema)
@@ -369,21 +382,37 @@ export function grammar<T>(syntax: string, read: (s: string) => T, write: (t: T)
 }
 
 /**
- * Layer indices, as a list or as text '1,3,5': sorted; a layer given twice ('1,1') is refused. With `word`, that word
- * ('every-other') is accepted too; with `ascending`, a list out of order ('3,0') is refused instead of sorted, for
- * lists whose order a reader could take to mean something (the layers kept stay in the model's order).
+ * Layer indices, as a list or as text '1,3,5' (each number read by integerText, as every integer a user types: '1e3',
+ * ' 3', '3.0'; an empty item is the list's syntax fault): sorted; a layer given twice ('1,1') is refused. With `word`,
+ * that word ('every-other') is accepted too; with `ascending`, a list out of order ('3,0') is refused instead of
+ * sorted, for lists whose order a reader could take to mean something (the layers kept stay in the model's order).
  */
 export function layerList<const W extends string = never>(o: { word?: W; ascending?: boolean } = {}) {
   const what = o.word ? `'${o.word}' or layer indices such as 0,2,4` : 'layer indices such as 1,3,5';
-  const toList = (v: unknown) => {
-    if (typeof v === 'string') return o.word && settingText(v) === o.word ? o.word : v.split(',').map((x) => numberFromText(x.trim()));
+  const toList = (v: unknown, ctx: z.RefinementCtx) => {
     if (typeof v === 'number') return [v];
-    return Array.isArray(v) ? v.map(numberFromText) : v;
+    if (typeof v === 'string' && o.word && settingText(v) === o.word) return o.word;
+    const items: unknown[] | undefined = typeof v === 'string' ? v.split(',') : Array.isArray(v) ? v : undefined;
+    // (an empty item, or none: the list's own fault, which the list's words refuse)
+    if (!items || items.some((x) => typeof x === 'string' && x.trim() === '')) return v;
+    // (one word, where the list takes one: a misspelt 'every-other' more likely than a layer)
+    if (o.word && typeof v === 'string' && items.length === 1 && !isNumberText(v)) return v;
+    try {
+      return items.map((x) => (typeof x === 'string' ? integerText('the layer', x, 0) : x));
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+      ctx.addIssue({ code: 'custom', message: e.message, input: v });
+      return z.NEVER;
+    }
   };
+  // (a number of a list a sweep file types: 'the layer 1.5: expected an integer from 0 to 2^53 − 1')
   const index = z
     .number({ error: `expected ${what}` })
-    .int({ error: `expected ${what}` })
-    .min(0, { error: `expected ${what}` });
+    .check((ctx) => {
+      const p = integerProblem(ctx.value, 0);
+      if (p !== undefined) ctx.issues.push({ code: 'custom', message: `the layer ${ctx.value}: ${p}`, input: ctx.value });
+    })
+    .meta({ type: 'integer', minimum: 0 });
   const list = z.array(index, { error: expected(what) }).min(1, { error: `expected ${what}` });
   const checked = (l: number[], ctx: z.RefinementCtx<number[]>): number[] => {
     const twice = l.find((x, i) => l.indexOf(x) !== i);

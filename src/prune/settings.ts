@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { everyOtherLayers } from '../bert/config.ts';
 import { SettingsError } from '../errors.ts';
-import { declarePass, fraction, grammar, integer, layerList, oneOf, type ClassifierNeed } from '../pass/settings.ts';
+import { declarePass, fraction, grammar, integer, integerText, layerList, oneOf, type ClassifierNeed } from '../pass/settings.ts';
 import type { PruneHeadsOptions } from './heads.ts';
 import type { PruneFfnOptions } from './ffn.ts';
 import type { DropLayersOptions } from './layers.ts';
@@ -46,14 +46,20 @@ export function defaultSteps(method: HeadImportance, ratio: number): number {
 
 const HEAD_LIST_SYNTAX = 'LAYER:HEAD,HEAD;LAYER:HEAD';
 
-/** Parses "0:1,2;3:0" (layer:heads;…) into {0: [1, 2], 3: [0]}. */
+/**
+ * Parses "0:1,2;3:0" (layer:heads;…, entries apart by ';' or blanks; blanks around ':' and ',' join: '0: 1, 2') into
+ * {0: [1, 2], 3: [0]}, each number read by integerText as every integer a user types ('1e3', '3.0').
+ */
 export function parseHeadList(spec: string): Record<number, number[]> {
   const out: Record<number, number[]> = {};
-  for (const part of spec.split(/[;\s]+/).filter(Boolean)) {
-    const m = /^(\d+):(\d+(?:,\d+)*)$/.exec(part);
+  for (const part of spec
+    .replace(/\s*([:,])\s*/g, '$1')
+    .split(/[;\s]+/)
+    .filter(Boolean)) {
+    const m = /^([^:,]+):([^:,]+(?:,[^:,]+)*)$/.exec(part);
     if (!m) throw new SettingsError(`expected ${HEAD_LIST_SYNTAX} (e.g. 0:1,2;3:0)`);
-    const layer = Number(m[1]);
-    const heads = m[2]!.split(',').map(Number);
+    const layer = integerText('the layer', m[1]!, 0);
+    const heads = m[2]!.split(',').map((h) => integerText(`layer ${layer}'s head`, h, 0));
     if (out[layer]) throw new SettingsError(`layer ${layer} is listed twice: give its heads once (${layer}:${[...out[layer]!, ...heads].join(',')})`);
     const twice = heads.find((h, i) => heads.indexOf(h) !== i);
     if (twice !== undefined) throw new SettingsError(`head ${twice} of layer ${layer} is given twice`);

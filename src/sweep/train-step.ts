@@ -278,12 +278,15 @@ function parseData(key: string, v: unknown): unknown {
       return parseMatches(v, 'intermediate');
     }
     if (typeof v === 'string') return parseLayerMap(v);
-    if (
-      Array.isArray(v) &&
-      v.length > 0 &&
-      v.every((p) => Array.isArray(p) && p.length === 2 && p.every((n) => Number.isSafeInteger(n) && (n as number) >= 0))
-    ) {
+    if (Array.isArray(v) && v.length > 0 && v.every((p) => Array.isArray(p) && p.length === 2 && p.every((n) => typeof n === 'number'))) {
       const pairs = v.map((p) => [p[0], p[1]] as [number, number]);
+      // (each layer an integer as every integer a user types: [1.5, 1] is refused naming the teacher layer)
+      for (const pair of pairs) {
+        for (const [i, who] of ['teacher', 'student'].entries()) {
+          const problem = integerProblem(pair[i], 0);
+          if (problem !== undefined) throw new StepSettingError(key, `the ${who} layer ${pair[i]} of [${pair.join(', ')}]: ${problem}`);
+        }
+      }
       const twice = repeatedLayerPair(pairs);
       if (twice) throw new StepSettingError(key, twice);
       return pairs;

@@ -17,6 +17,7 @@
 import type { BertStructure } from '../bert/structure.ts';
 import type { Graph } from '../onnx/graph.ts';
 import { SettingsError } from '../errors.ts';
+import { integerText } from '../pass/settings.ts';
 
 export type MatchFeature = 'embeddings' | 'hidden' | 'attention' | 'attention-scores';
 export type MatchLoss = 'mse' | 'cosine' | 'pkd' | 'attention-mse' | 'attention-kl';
@@ -253,9 +254,14 @@ export function parseLayerMap(text: string): LayerMapName | Array<[number, numbe
     .map((p) => p.trim())
     .filter(Boolean)
     .map((p): [number, number] => {
-      const m = /^(\d+):(\d+)$/.exec(p);
+      const m = /^([^:]*\S[^:]*):([^:]*\S[^:]*)$/.exec(p);
       if (!m) throw new SettingsError(`--layer-map '${text}': expected uniform, skip, last or teacher:student pairs like 3:1,6:2`);
-      return [Number(m[1]), Number(m[2])];
+      try {
+        return [integerText('the teacher layer', m[1]!, 0), integerText('the student layer', m[2]!, 0)];
+      } catch (e) {
+        if (e instanceof SettingsError) throw new SettingsError(`--layer-map '${text}': ${e.message}`);
+        throw e;
+      }
     });
   if (!pairs.length) throw new SettingsError(`--layer-map '${text}': no pairs`);
   const twice = repeatedLayerPair(pairs);
