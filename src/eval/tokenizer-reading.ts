@@ -56,8 +56,10 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   { version: 9, changed: (t) => t.wordEscapeOutsideClass || t.whiteSpaceStrip },
   // Stop 50: a Split of behavior MergedWithPrevious, MergedWithNext or Contiguous, or inverted (but Removed), or Removed
   // of a String or of a Regex with groups splits as tokenizers does, where @huggingface/tokenizers read the first three
-  // as Isolated, inverted as the matches kept, and Removed keeping the delimiters or what the groups captured.
-  { version: 10, changed: (t) => t.splitBehavior },
+  // as Isolated, inverted as the matches kept, and Removed keeping the delimiters or what the groups captured. And a
+  // ByteLevel's regex (RoBERTa's, GPT-2's) reads `\s` as White_Space, as Oniguruma does, where JS's `\s` took U+FEFF as
+  // a space (a QQP dev text holds one) and not U+0085: every byte-level BPE tokenizer's points go stale.
+  { version: 10, changed: (t) => t.splitBehavior || t.byteLevelRegex },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

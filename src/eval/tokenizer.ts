@@ -1028,7 +1028,9 @@ export function splitPieces(text: string, pattern: RegExp, behavior: string, inv
  * tokenizers' char::is_whitespace: @huggingface/tokenizers split on JS's `\s`, so U+FEFF split a word and U+0085 did not.
  * A Split by splitPieces of its regex, behavior and invert: @huggingface/tokenizers read MergedWithPrevious,
  * MergedWithNext and Contiguous as Isolated, `invert` as keeping only the matches (Isolated, Merged… and Contiguous
- * * keep the text between them too), and a String pattern with Removed kept the delimiters.
+ * keep the text between them too), and a String pattern with Removed kept the delimiters. A ByteLevel's regex
+ * (use_regex) by BYTE_LEVEL_PIECES, whose `\s` is White_Space as in Oniguruma: @huggingface/tokenizers' JS `\s`
+ * took U+FEFF as a space and not U+0085 ('a \uFEFFb' as a, ' ', '\uFEFFb' where tokenizers gives a, ' \uFEFF', b).
  */
 function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
   const top = (tokenizer as unknown as { pre_tokenizer?: PreTokenizerInstance | null }).pre_tokenizer;
@@ -1048,6 +1050,7 @@ function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
       const behavior = String(leaf.behavior);
       instance.pre_tokenize_text = (text) => splitPieces(text, pattern, behavior, leaf.invert === true);
     }
+    if (leaf.type === 'ByteLevel' && leaf.use_regex !== false) (instance as { pattern?: RegExp }).pattern = BYTE_LEVEL_PIECES;
     if (leaf.type !== 'Punctuation') continue;
     const behavior = typeof leaf.behavior === 'string' ? leaf.behavior : 'Isolated';
     instance.pre_tokenize_text = (text) => punctuationPieces(text, behavior);
@@ -1218,6 +1221,12 @@ const WHITESPACE_PIECES = new RegExp(`[${WORD_CLASS}]+|[^${WORD_CLASS}\\p{White_
  */
 const WHITESPACE_SPLIT_PIECES = /\P{White_Space}+/gu;
 const BERT_PRE_TOKENIZER_PIECES = new RegExp(`[^\\p{White_Space}${PUNCTUATION_CLASS}]+|[${PUNCTUATION_CLASS}]`, 'gu');
+
+/** tokenizers' ByteLevel pre-tokenizer's regex (pre_tokenizers/byte_level.rs RE, GPT-2's), as Oniguruma reads it: `\s` is White_Space. */
+const BYTE_LEVEL_REGEX = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+
+/** BYTE_LEVEL_REGEX as @huggingface/tokenizers compiles a Split's Oniguruma regex (its `\s` White_Space), where its ByteLevel's own regex took JS's `\s`. */
+const BYTE_LEVEL_PIECES = compiledSplitRegex(BYTE_LEVEL_REGEX)!;
 
 /** An Oniguruma regex (a Split's pattern) as @huggingface/tokenizers compiles it (global); undefined where it compiles none. */
 function compiledSplitRegex(regex: string): RegExp | undefined {
@@ -1410,7 +1419,8 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * normalizer has a Strip before any Precompiled (stripsBeforePrecompiled), which trimmed JS's whitespace; `splitBehavior`,
  * its pre-tokenizer has a Split that @huggingface/tokenizers splits otherwise (splitReadOtherwise: MergedWithPrevious,
  * MergedWithNext, Contiguous, inverted but Removed, Removed of a String or of a Regex with groups), now split as
- * tokenizers does (splitPieces). Undefined where the folder has no
+ * tokenizers does (splitPieces); `byteLevelRegex`, its pre-tokenizer has a ByteLevel with use_regex, whose regex took
+ * JS's `\s` (U+FEFF a space, U+0085 none). Undefined where the folder has no
  * tokenizer this code reads.
  */
 export interface TokenizerTraits {
@@ -1431,6 +1441,7 @@ export interface TokenizerTraits {
   wordEscapeOutsideClass: boolean;
   whiteSpaceStrip: boolean;
   splitBehavior: boolean;
+  byteLevelRegex: boolean;
 }
 
 /**
@@ -1552,7 +1563,10 @@ export function fusesUnknownsInTransformersJs(json: object): boolean {
  * isolating the matches of digitsRegex, where it matched ASCII digits. And, where `unicodeWhitespace`
  * (splitsOnUnicodeWhitespace), its WhitespaceSplits and BertPreTokenizers as Splits keeping the matches of their
  * pieces' regexes (WHITESPACE_SPLIT_PIECES, BERT_PRE_TOKENIZER_PIECES), on White_Space as tokenizers splits, where
- * @huggingface/tokenizers split on JS's `\s`. Its Splits as splitTransformersJsReads writes them. `part` itself where it has none of them.
+ * @huggingface/tokenizers split on JS's `\s`. Its Splits as splitTransformersJsReads writes them, and its ByteLevels
+ * that split (use_regex) as a Split on BYTE_LEVEL_REGEX (after a Metaspace of replacement ' ' prepending a space where
+ * add_prefix_space, as the ByteLevel prepends one to each text it is given), then the ByteLevel with neither, where
+ * @huggingface/tokenizers' ByteLevel regex took JS's `\s`. `part` itself where it has none of them.
  */
 function withTokenizersSplits(part: unknown, unicodeWhitespace: boolean, source: string): unknown {
   const split = (regex: string, behavior: string, invert: boolean) => ({ type: 'Split', pattern: { Regex: regex }, behavior, invert });
@@ -1562,6 +1576,10 @@ function withTokenizersSplits(part: unknown, unicodeWhitespace: boolean, source:
     if (p.type === 'BertPreTokenizer' && unicodeWhitespace) return split(BERT_PRE_TOKENIZER_PIECES.source, 'Removed', true);
     if (p.type === 'Digits') return split(digitsRegex(p), 'Isolated', false);
     if (p.type === 'Split') return splitTransformersJsReads(p, source);
+    if (p.type === 'ByteLevel' && p.use_regex !== false) {
+      const prefix = p.add_prefix_space === true ? [{ type: 'Metaspace', replacement: ' ', prepend_scheme: 'always', split: false }] : [];
+      return { type: 'Sequence', pretokenizers: [...prefix, split(BYTE_LEVEL_REGEX, 'Isolated', false), { ...p, add_prefix_space: false, use_regex: false }] };
+    }
     const behavior = p.behavior ?? 'Isolated';
     if (p.type !== 'Punctuation' || behavior === 'Contiguous' || !SPLIT_BEHAVIORS.includes(String(behavior))) return p;
     return splitTransformersJsReads(split(PUNCTUATION_PIECE.source, String(behavior), false), source);
@@ -1817,6 +1835,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         wordEscapeOutsideClass: false,
         whiteSpaceStrip: false,
         splitBehavior: false,
+        byteLevelRegex: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -1851,6 +1870,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       wordEscapeOutsideClass: readsWordEscapes(read),
       whiteSpaceStrip: stripsBeforePrecompiled(read),
       splitBehavior: preTokenizers.some(({ leaf }) => leaf.type === 'Split' && splitReadOtherwise(leaf)),
+      byteLevelRegex: preTokenizers.some(({ leaf }) => leaf.type === 'ByteLevel' && leaf.use_regex !== false),
     };
   } catch {
     return undefined;

@@ -753,3 +753,16 @@ describe('a Split pre-tokenizer', () => {
     expect(split({ Regex: 'b|(?<=b)' }, 'MergedWithNext', false)).toBe('a |b  c-d--e');
   });
 });
+
+describe('a ByteLevel pre-tokenizer', () => {
+  // (a WordLevel model of byte-level pieces: Ġ a space, ï»¿ U+FEFF, Âħ U+0085)
+  const vocab = { '<unk>': 0, a: 1, b: 2, 'Ġï»¿': 3, '?ï»¿': 4, Ġ: 5, Âħ: 6 };
+  const tokenizer = fromParts({ model: wordLevel(vocab), pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true } });
+
+  it("splits with its regex's \\s as White_Space, as tokenizers' Oniguruma does, where @huggingface/tokenizers' JS \\s took U+FEFF as a space and not U+0085", () => {
+    // (each as tokenizers 0.23 gives it)
+    expect(tokenizer.encode('a \ufeffb', null, 16).ids).toEqual([1, 3, 2]);
+    expect(tokenizer.encode('a?\ufeff', null, 16).ids).toEqual([1, 4]);
+    expect(tokenizer.encode('a \u0085b', null, 16).ids).toEqual([1, 5, 6, 2]);
+  });
+});

@@ -1,9 +1,10 @@
 /**
  * A tokenizer.json whose pre-tokenizer holds a Split that @huggingface/tokenizers reads otherwise than tokenizers
  * (MergedWithPrevious, MergedWithNext and Contiguous read as Isolated, invert as the matches alone, a String with
- * Removed keeping it), written for transformers.js: the folder's tokenizer.json writes it so that transformers.js (and tokenizers) split as eval does, or refuses in one line.
+ * Removed keeping it) or a ByteLevel that splits (its regex's \s JS's), written for transformers.js: the folder's
+ * tokenizer.json writes them so that transformers.js (and tokenizers) split as eval does, or refuses in one line.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoTokenizer, env } from '@huggingface/transformers';
@@ -89,4 +90,25 @@ describe('--format transformers.js of a Split pre-tokenizer', () => {
       /^[^\n]*tokenizer\.json: its pre_tokenizer's Split of \{"Regex":"\\\\b"\}, MergedWithNext, may match empty text, so transformers\.js cannot be written to split as tokenizers does: not exported$/,
     );
   });
+});
+
+describe('--format transformers.js of a ByteLevel pre-tokenizer', () => {
+  // (byte-level pieces: Ġ a space, ï»¿ U+FEFF, Âħ U+0085)
+  const pieces = ['a', 'b', 'Ġ', 'Ġa', 'Ġb', 'Ġï»¿', 'ï»¿b', '?ï»¿', '?', 'Âħ', 'ĠÂħ', 'Âħb', 'ĠĠ'];
+  const texts = ['a \ufeffb', 'a?\ufeff', 'a \u0085b', '\ufeffb a', 'a  b', ' a'];
+
+  it("gives in transformers.js eval's ids (tokenizers'), with add_prefix_space or without, written as a Split on its regex and a ByteLevel without one", async () => {
+    for (const prefix of [false, true]) {
+      const hf = folder(`byte-level-${prefix}`, { type: 'ByteLevel', add_prefix_space: prefix, trim_offsets: true, use_regex: true }, pieces);
+      const { theirs, ours } = await bothIds(hf, texts);
+      expect([prefix, theirs]).toEqual([prefix, ours]);
+      const written = JSON.parse(readFileSync(join(`${hf}-tjs`, 'tokenizer.json'), 'utf8')).pre_tokenizer.pretokenizers;
+      expect(written.map((p: { type: string }) => p.type)).toEqual([...(prefix ? ['Metaspace'] : []), 'Split', 'ByteLevel']);
+    }
+    // (what eval gives, as tokenizers 0.23 does: ' \uFEFF' one piece, U+0085 apart from the space and the letter)
+    const ids = (p: string) => pieces.indexOf(p) + SPECIALS.length;
+    const ours = loadTokenizer(join(root, 'byte-level-false'));
+    expect(ours.encode(texts[0]!, null, 64).ids).toEqual([2, ids('a'), ids('Ġï»¿'), ids('b'), 3]);
+    expect(ours.encode(texts[2]!, null, 64).ids).toEqual([2, ids('a'), ids('Ġ'), ids('Âħ'), ids('b'), 3]);
+  }, 30_000);
 });

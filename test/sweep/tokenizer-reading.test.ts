@@ -461,19 +461,19 @@ describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refus
       expect(tokenizerReadingVersion(dir, false)).toBe(5);
       const report = loadReport({ store });
       const [row] = report.rows;
-      expect([row?.label, row?.stale, row?.dataChange]).toEqual(['baseline', 'tokenizer reading v2 → v5', null]);
+      expect([row?.label, row?.stale, row?.dataChange]).toEqual(['baseline', 'tokenizer reading v10 → v5', null]);
       // no rerun computes it again: the report says so, in the refusal's words, and promises no --rerun-stale recompute
       expect(row?.refused).toMatch(/^.*tiny-xlm: its vocab\.json and merges\.txt are XLMTokenizer's BPE/);
       const md = toMarkdown(report);
       expect(md).toContain(
-        `‡ Stale, and no rerun computes it again: the bert-compress running now refuses an input it read: tiny-xlm · baseline (tokenizer reading v2 → v5; refused now: ${mdLine(row!.refused!)}). A rerun of the sweep, --rerun-stale too, fails at such a point and keeps this result, stale; give the input the refusal asks for.`,
+        `‡ Stale, and no rerun computes it again: the bert-compress running now refuses an input it read: tiny-xlm · baseline (tokenizer reading v10 → v5; refused now: ${mdLine(row!.refused!)}). A rerun of the sweep, --rerun-stale too, fails at such a point and keeps this result, stale; give the input the refusal asks for.`,
       );
       expect(md).not.toContain('--rerun-stale recomputes');
       // and so does a rerun of the sweep, keeping it
       const kept = await runSweep({ file, store });
       expect(kept.stale.map((s) => s.refused)).toEqual([row!.refused]);
       expect(staleLine(kept.stale, false).line).toBe(
-        `1 point stale: stored by other code (tokenizer reading v2 → v5) and kept, not recomputed: tiny-xlm · baseline; no rerun recomputes tiny-xlm · baseline, --rerun-stale neither: the bert-compress running now refuses its input (${row!.refused})`,
+        `1 point stale: stored by other code (tokenizer reading v10 → v5) and kept, not recomputed: tiny-xlm · baseline; no rerun recomputes tiny-xlm · baseline, --rerun-stale neither: the bert-compress running now refuses its input (${row!.refused})`,
       );
       // (and its dry run, which said 'to recompute' of it with --rerun-stale)
       const noRerun = `no rerun recomputes it, --rerun-stale neither: the bert-compress running now refuses its input (${row!.refused})`;
@@ -483,7 +483,7 @@ describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refus
       ] as const) {
         const dry = await runMain(['sweep', file, '--store', store, '--dry-run', ...flags]);
         expect(dry.stdout.trim().split('\n')[1]).toBe(
-          `${kept.stale[0]!.point.key.slice(0, 12)} tiny-xlm · baseline (stale: tokenizer reading v2 → v5; ${mark})`,
+          `${kept.stale[0]!.point.key.slice(0, 12)} tiny-xlm · baseline (stale: tokenizer reading v10 → v5; ${mark})`,
         );
       }
       const rerun = await runMain(['sweep', file, '--store', store, '--rerun-stale']);
@@ -494,7 +494,7 @@ describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refus
       // the closing lines say the recompute failed, not that the point was recomputed, and that no rerun recomputes it
       // (no line promises a rerun retries it)
       expect(rerun.stderr).toContain(
-        `1 point stale (tokenizer reading v2 → v5), failed (errors above; their stored results stand, still stale): tiny-xlm · baseline; no rerun recomputes tiny-xlm · baseline, --rerun-stale neither: the bert-compress running now refuses its input (${row!.refused})\n`,
+        `1 point stale (tokenizer reading v10 → v5), failed (errors above; their stored results stand, still stale): tiny-xlm · baseline; no rerun recomputes tiny-xlm · baseline, --rerun-stale neither: the bert-compress running now refuses its input (${row!.refused})\n`,
       );
       expect(rerun.stderr).not.toContain('rerun to retry');
       expect(rerun.stdout).toContain(', 1 failed (');
@@ -560,8 +560,8 @@ describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refus
   });
 });
 
-describe('a tokenizer with a Split that @huggingface/tokenizers read otherwise', () => {
-  it('is at reading version 10 (split as tokenizers does: Merged… and Contiguous, invert, Removed of a String or of a Regex with groups); 1 for a Split read alike (Isolated, Removed of a Regex without groups, inverted Removed)', () => {
+describe('a tokenizer with a Split that @huggingface/tokenizers read otherwise, or a ByteLevel that splits', () => {
+  it("is at reading version 10 (split as tokenizers does: Merged… and Contiguous, invert, Removed of a String or of a Regex with groups; a ByteLevel regex on White_Space, where JS's \\s took U+FEFF); 1 for a Split read alike (Isolated, Removed of a Regex without groups, inverted Removed) and a ByteLevel without its regex", () => {
     const split = (pattern: object, behavior: string, invert = false) => ({ preTokenizer: { type: 'Split', pattern, behavior, invert } });
     expect(
       readingVersions({
@@ -571,9 +571,11 @@ describe('a tokenizer with a Split that @huggingface/tokenizers read otherwise',
         'removed-string': split({ String: ' ' }, 'Removed'),
         'removed-group': split({ Regex: '(-)' }, 'Removed'),
         'in-sequence': { preTokenizer: { type: 'Sequence', pretokenizers: [WHITESPACE, split({ Regex: '-' }, 'MergedWithPrevious').preTokenizer] } },
+        'byte-level': { preTokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true } },
         isolated: split({ String: '-' }, 'Isolated'),
         'removed-regex': split({ Regex: '(?:-)' }, 'Removed'),
         'removed-inverted': split({ String: '-' }, 'Removed', true),
+        'byte-level-no-regex': { preTokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false } },
       }),
     ).toEqual({
       'merged-with-next': 10,
@@ -582,9 +584,11 @@ describe('a tokenizer with a Split that @huggingface/tokenizers read otherwise',
       'removed-string': 10,
       'removed-group': 10,
       'in-sequence': 10,
+      'byte-level': 10,
       isolated: 1,
       'removed-regex': 1,
       'removed-inverted': 1,
+      'byte-level-no-regex': 1,
     });
   });
 });
