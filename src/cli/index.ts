@@ -107,7 +107,8 @@ const GLOBAL_FLAG = /^--(no-)?verbose(=.*)?$/s;
  * command and no file or folder, one or two edits from a command (or one in another case), is refused asking whether
  * that command was meant, where the default command would take it as its model ('no pass given', or 'unexpected
  * argument MODEL'). yargs' recommendCommands does not look with a default command. A word (no path) far from every
- * command followed by a file, folder or hf: model (`compress evaluate MODEL`) is refused as an unknown command, listing them.
+ * command followed by a file, folder or hf: model (`compress evaluate MODEL`), or alone (`compress frobnicate`), is
+ * refused as an unknown command, listing them.
  */
 function misspeltCommand(argv: readonly string[]): string | undefined {
   const first = argv.find((a) => !GLOBAL_FLAG.test(a));
@@ -117,9 +118,12 @@ function misspeltCommand(argv: readonly string[]): string | undefined {
   const word = first.toLowerCase();
   const near = names.includes(word) ? word : nearestFlag(word, names);
   if (near !== undefined) return `unknown command '${first}' (did you mean ${near}?) (see --help)`;
-  // `compress evaluate MODEL`: a word far from every command (a word, not a path), then a file, folder or hf: model
-  const next = argv[argv.indexOf(first) + 1];
-  if (/^[a-z][a-z0-9-]*$/i.test(first) && next !== undefined && !next.startsWith('-') && (existsSync(next) || next.startsWith('hf:')))
+  // `compress evaluate MODEL`: a word far from every command (a word, not a path), then a file, folder or hf: model;
+  // `compress frobnicate`: such a word alone (the default command would say 'no pass given' of it)
+  const rest = argv.slice(argv.indexOf(first) + 1);
+  const next = rest[0];
+  const alone = rest.every((a) => GLOBAL_FLAG.test(a));
+  if (/^[a-z][a-z0-9-]*$/i.test(first) && (alone || (next !== undefined && !next.startsWith('-') && (existsSync(next) || next.startsWith('hf:')))))
     return `unknown command '${first}' (the commands: ${names.join(', ')}) (see --help)`;
   return undefined;
 }
