@@ -109,7 +109,7 @@ function checkpointCoverage(dir: string): Coverage | undefined {
  * How to build the checkpoint in `dir`: every missing parameter seeded with `seedMissing` when given; else a missing
  * head seeded with HEAD_SEED, as transformers does ("newly initialized"). `seeded`: the missing head parameters (when
  * the head is all that is missing); `notice`: the line to log once the export is written (not before a refusal),
- * naming what was seeded and the seed, whichever seeded it. A checkpoint with none of the embeddings' and encoder's
+ * naming what was seeded and the seed, whichever seeded it (with `seedMissing` and nothing missing, that nothing was). A checkpoint with none of the embeddings' and encoder's
  * parameters (another family's, config.json's model_type wrong or absent) is refused in one line, --seed-missing or
  * not: seeding would make a random model.
  */
@@ -130,7 +130,9 @@ export function checkpointSeeding(dir: string, opts: ExportOptions = {}): { fill
     ? `${label}: the checkpoint has ${coverage?.lacks ?? 'no classification head'}: ${seeded.join(', ')} newly initialized (seed ${seed}); train or distil it before trusting its predictions`
     : opts.seedMissing !== undefined && missing.length
       ? `${label}: the checkpoint lacks ${missing.length} parameter${missing.length > 1 ? 's' : ''}: ${someNames(missing, 4)} newly initialized (seed ${seed}); train or distil it before trusting its predictions`
-      : undefined;
+      : opts.seedMissing !== undefined
+        ? `${label}: no parameter missing; nothing seeded`
+        : undefined;
   if (opts.seedMissing !== undefined) return { fillMissing: { seed }, seeded, notice };
   if (!seeded.length) return { seeded };
   return { fillMissing: { seed }, seeded, notice };

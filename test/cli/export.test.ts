@@ -43,6 +43,21 @@ describe('compress export', () => {
     expect(r.stdout).toMatch(/: 1 layer, hidden 32/);
   });
 
+  it('--seed-missing on a checkpoint missing nothing says nothing was seeded, in both formats, where it printed nothing of it', async () => {
+    const config = tinyBertConfig({ numLayers: 1 });
+    const hf = join(dir, 'hf-whole');
+    writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 3 }));
+    writeFileSync(join(hf, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'hello'].join('\n'));
+    for (const [format, out] of [
+      ['onnx', join(dir, 'whole', 'model.onnx')],
+      ['transformers.js', join(dir, 'whole-web')],
+    ]) {
+      const r = await runMain(['export', hf, '--format', format!, '--seed-missing', '3', '-o', out!]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr.trim().split('\n'), format).toEqual([`${hf}: no parameter missing; nothing seeded`]);
+    }
+  });
+
   it("refuses, before any work, a folder holding another model's config.json (kept beside the export, it would describe it); a rerun writes over its own", async () => {
     const config = tinyBertConfig();
     const hf = join(dir, 'hf-2');
