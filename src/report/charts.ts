@@ -30,7 +30,7 @@ export interface ChartPoint {
   text: string;
   /** What the point's label shows: `text`, cut with … before its ‡ past LABEL_LIMIT pixels. */
   shown: string;
-  /** Its teacher and the teacher's size, as the table's teacher column ('big-teacher (0.15M)'); '' for a row not distilled, or where the table has no such column. */
+  /** Its teacher and the teacher's size, as the table's teacher column ('big-teacher (0.15M)'); '' for a row not distilled. */
   teacher: string;
   /** Position along the front, for drawing it as a line (-1 when not on it). */
   order: number;
@@ -86,8 +86,6 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
   const x = (r: ReportRow) => (kind === 'bytes' ? r.bytes / 1e6 : r.latencyMs);
   const front = (r: ReportRow) => (kind === 'bytes' ? r.frontBytes : r.frontLatency);
   const rows = data.rows.filter((r) => r.glue !== null && r.missingTasks.length === 0);
-  // (as the table's teacher column: where some row was distilled from a teacher the report holds)
-  const teachers = data.rows.some((r) => r.teacher !== undefined);
   const points = rows.map((r) => ({
     model: r.group,
     label: r.label,
@@ -99,7 +97,7 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
     stale: r.stale !== null,
     text: pipelineText(r),
     shown: fitText(r.label, LABEL_LIMIT, LABEL_SIZE, front(r), r.stale !== null ? STALE_MARK : ''),
-    teacher: teachers ? (teacherCell(r) ?? '') : '',
+    teacher: teacherCell(r) ?? '',
     order: -1,
   }));
   const byModel = new Map<string, ChartPoint[]>();

@@ -45,8 +45,7 @@ export function displayTable(data: ReportData): { header: string[]; rows: string
     '% of original',
     'front',
   ];
-  // (a teacher column where some row was distilled from a teacher the report holds: its model and size)
-  const teachers = data.rows.some((r) => r.teacher !== undefined);
+  const teachers = hasTeacherColumn(data);
   if (teachers) header.splice(3, 0, 'teacher');
   const align: Array<'l' | 'r'> = ['l', 'l', 'l', ...(teachers ? (['l'] as const) : []), 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'l'];
   const rows = data.rows.map((r) => [
@@ -68,6 +67,15 @@ export function displayTable(data: ReportData): { header: string[]; rows: string
     frontMark(r),
   ]);
   return { header, rows, align };
+}
+
+/**
+ * Whether the table, the CSV and the charts' tooltips have a teacher column: where some row was distilled (from a
+ * teacher the report holds or from one it does not), so that a sweep distilling from a teacher outside it names that
+ * teacher too; none where no row was distilled.
+ */
+export function hasTeacherColumn(data: ReportData): boolean {
+  return data.rows.some((r) => teacherCell(r) !== undefined);
 }
 
 /**
@@ -478,10 +486,10 @@ function csvCell(v: string | number | boolean | null): string {
  * The CSV report: raw numbers (fractions, bytes, ms), one column per task metric; `group` is the model as the table
  * and charts name its front ('sst2 (max length 32)', 'sst2 (sweep a, file 3f2a9c1b, data 1a2b3c4d)'), and
  * `baseline_key` the key of the row that bytes_of_original and glue_of_original compare with. Where some row was
- * distilled from a teacher the report holds (ReportRow.teacher), `teacher`, `teacher_params` and `teacher_key` give
- * each such row's teacher: its model as `group` names it, its parameters and its baseline row's key; a row distilled
- * from a teacher the report does not hold, that teacher as its distill step names it (ReportRow.teacherNamed), its
- * parameters and key empty.
+ * distilled (hasTeacherColumn), `teacher`, `teacher_params` and `teacher_key` give a row distilled from a teacher the
+ * report holds (ReportRow.teacher) its teacher: its model as `group` names it, its parameters and its baseline row's
+ * key; a row distilled from a teacher the report does not hold, that teacher as its distill step names it
+ * (ReportRow.teacherNamed), its parameters and key empty; a row not distilled, all three empty.
  */
 export function toCsv(data: ReportData): string {
   const metricCols: Array<[string, MetricName]> = [];
@@ -490,7 +498,7 @@ export function toCsv(data: ReportData): string {
     for (const r of data.rows) for (const k of Object.keys(r.tasks[t] ?? {}) as MetricName[]) names.add(k);
     for (const k of names) metricCols.push([t, k]);
   }
-  const teachers = data.rows.some((r) => r.teacher !== undefined);
+  const teachers = hasTeacherColumn(data);
   const header = [
     'sweep',
     'model',

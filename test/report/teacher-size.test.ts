@@ -164,7 +164,7 @@ describe('teacher-size points', () => {
     expect(studentLines(list)).toEqual(['kd-{teacher} teacher-L2H256 y=81.0 n=2 params=8.5', 'kd-{teacher} teacher-L4H256 y=71.0 n=2 params=9']);
   });
 
-  it("gives each distilled row its teacher and the teacher's size in the table, the CSV and the tooltips, a column only where some row's teacher is in the report", async () => {
+  it("gives each distilled row its teacher and the teacher's size in the table, the CSV and the tooltips, a column only where some row is distilled", async () => {
     const list: FakePoint[] = [
       ...teacherSizeList().filter((f) => f.label === 'baseline'),
       { model: 'small', label: 'baseline', bytes: 8e6, glue: 0.6 },
@@ -209,15 +209,29 @@ describe('teacher-size points', () => {
       '../teachers/absent-L8 (size not in this report)',
       '',
     ]);
-    // no row distilled from a teacher the report holds: no teacher column
-    const plain = join(mkdtempSync(join(tmpdir(), 'report-teachers-')), 'store.sqlite');
-    storePoints(plain, list.filter((f) => !f.label.startsWith('from-L')).map(fakePoint), undefined, (p) =>
-      p.steps.some((s) => s.pass === 'distill') ? (distilled as never) : undefined,
-    );
-    const without = loadReport({ store: plain });
-    expect((await renderReport(without, 'md', plain)).split('\n')[0]).toMatch(/^\| model \| pipeline \| parameters \| params \|/);
-    expect((await renderReport(without, 'csv', plain)).split('\n')[0]).not.toContain('teacher');
-    expect(tooltip(without)).toEqual(['model', 'text', 'xText', 'y']);
+    // rows distilled only from a teacher outside the report (a sweep whose teacher is none of its models): the
+    // column still names it, in the table, the HTML's, the CSV and the tooltips
+    const reportOf = (keep: (f: FakePoint) => boolean) => {
+      const store = join(mkdtempSync(join(tmpdir(), 'report-teachers-')), 'store.sqlite');
+      storePoints(store, list.filter(keep).map(fakePoint), undefined, (p) => (p.steps.some((s) => s.pass === 'distill') ? (distilled as never) : undefined));
+      return { store, data: loadReport({ store }) };
+    };
+    const outside = reportOf((f) => !f.label.startsWith('from-L'));
+    const outsideMd = (await renderReport(outside.data, 'md', outside.store)).split('\n');
+    expect(outsideMd[0]).toMatch(/^\| model \| pipeline \| parameters \| teacher \| params \|/);
+    expect(outsideMd.find((l) => l.startsWith('| small | from-absent'))!.split(' | ')[3]).toBe('../teachers/absent-L8 (size not in this report)');
+    expect(outsideMd.find((l) => l.startsWith('| small | int8'))!.split(' | ')[3]).toBe('—');
+    expect(displayTable(outside.data).header.slice(0, 5)).toEqual(['model', 'pipeline', 'parameters', 'teacher', 'params']);
+    const outsideCsv = (await renderReport(outside.data, 'csv', outside.store)).trim().split('\n');
+    expect(outsideCsv[0]).toMatch(/^sweep,model,pipeline,group,parameters,teacher,teacher_params,teacher_key,params,/);
+    expect(outsideCsv.find((l) => l.includes(',from-absent,'))).toContain(',../teachers/absent-L8,,,');
+    expect(tooltip(outside.data)).toEqual(['model', 'text', 'teacher', 'xText', 'y']);
+    // no row distilled: no teacher column
+    const plain = reportOf((f) => !f.label.startsWith('from-'));
+    expect((await renderReport(plain.data, 'md', plain.store)).split('\n')[0]).toMatch(/^\| model \| pipeline \| parameters \| params \|/);
+    expect(displayTable(plain.data).header).not.toContain('teacher');
+    expect((await renderReport(plain.data, 'csv', plain.store)).split('\n')[0]).not.toContain('teacher');
+    expect(tooltip(plain.data)).toEqual(['model', 'text', 'xText', 'y']);
   });
 
   it('draws a teacher grid axis (labels kd(teacher=…)) as one line', () => {
