@@ -83,6 +83,21 @@ describe('one integer wording', () => {
     expect(refusal(() => parseBertSpec('bert:hidden=-0'))).toBe("student 'bert:hidden=-0': hidden '-0': expected an integer from 1 to 2^53 − 1");
   });
 
+  it("holds an integer of a setting's text to its own rule (entropy:BINS, int4-block:B) in the one wording, read as every integer is", () => {
+    const quantize = (settings: Record<string, unknown>) => pass('quantize').check(settings);
+    // (entropy:BINS read digits only: 1e3 and 256.0 were refused, and in its own words: 'must be an even number from 128 …')
+    expect(quantize({ mode: 'int8-static', calibration: 'entropy:1e3' }).calibration).toBe('entropy:1000');
+    expect(quantize({ mode: 'int8-static', calibration: 'entropy: 256.0' }).calibration).toBe('entropy:256');
+    expect(refusal(() => quantize({ mode: 'int8-static', calibration: 'entropy:9007199254740993' }))).toBe(
+      "quantize: calibration 'entropy:9007199254740993': the entropy histogram bins '9007199254740993': expected an even integer from 128 (the quantized bins) to 2048 (flag --calibration-method)",
+    );
+    // (int4-block:24 said 'the block size must be 16, 32, 64, 128 or 256, … (got 24)', where mixedBlockSize 24 said 'expected 16, …')
+    expect(quantize({ mode: 'int4-block:6.4e1' }).mode).toBe('int4-block:64');
+    const block = "expected 16, 32, 64, 128 or 256, the sizes onnxruntime's MatMulNBits takes";
+    expect(refusal(() => quantize({ mode: 'int4-block:24' }))).toBe(`quantize: mode 'int4-block:24': the block size '24': ${block} (flag --quantize)`);
+    expect(refusal(() => quantize({ mode: 'mixed:50%', mixedBlockSize: 24 }))).toBe(`quantize: mixedBlockSize 24: ${block} (flag --mixed-block-size)`);
+  });
+
   it('reads every number of an integer list (a head list, a layer map, a layer list) as integerText reads one, as a flag and in a sweep file', async () => {
     const heads = (text: string) => pass('prune-heads').check({ heads: text }).heads;
     const drop = (layers: unknown) => pass('drop-layers').check({ layers }).layers;

@@ -116,13 +116,8 @@ function isBlockSize(b: number): boolean {
   return BLOCK_SIZES.includes(b);
 }
 
-/** Checks a MatMulNBits block size (see isBlockSize). */
-function checkBlockSize(b: number): number {
-  if (!isBlockSize(b)) {
-    throw new SettingsError(`the block size must be ${BLOCK_SIZE_TEXT}, the sizes onnxruntime's MatMulNBits takes (got ${b})`);
-  }
-  return b;
-}
+/** A MatMulNBits block size (isBlockSize), as int4-block:B and mixedBlockSize refuse another: `expected 16, 32, …`. */
+const BLOCK_SIZE_RULE = { max: 256, test: isBlockSize, what: `${BLOCK_SIZE_TEXT}, the sizes onnxruntime's MatMulNBits takes` };
 
 /** Parses a mode string (see MODE_SYNTAX). */
 export function parseMode(spec: unknown): QuantizeMode {
@@ -141,7 +136,7 @@ export function parseMode(spec: unknown): QuantizeMode {
       if (arg === undefined) throw new SettingsError('give the group size, e.g. int8-group:64 (one group per head of 64)');
       return { kind: 'int8-group', groupSize: integerText('the group size', arg, 1) };
     case 'int4-block':
-      return { kind: 'int4-block', blockSize: checkBlockSize(arg === undefined ? 32 : integerText('the block size', arg, 1)) };
+      return { kind: 'int4-block', blockSize: arg === undefined ? 32 : integerText('the block size', arg, 16, BLOCK_SIZE_RULE) };
     case 'mixed':
       if (arg === undefined) throw new SettingsError('give a size budget, e.g. mixed:0.2 (20% of the fp32 bytes) or mixed:8mb');
       return { kind: 'mixed', budget: parseBudget(arg) };
@@ -157,6 +152,13 @@ export function parseMode(spec: unknown): QuantizeMode {
 
 /** The range-method grammar, for messages. */
 export const RANGE_METHOD_SYNTAX = 'minmax | percentile[:P] | entropy[:BINS]';
+
+/** The entropy histogram's bins: even, from the quantized bins to ENTROPY_MAX_BINS. */
+const ENTROPY_BINS_RULE = {
+  max: ENTROPY_MAX_BINS,
+  test: (b: number) => b % 2 === 0,
+  what: `an even integer from ${ENTROPY_QUANTIZED_BINS} (the quantized bins) to ${ENTROPY_MAX_BINS}`,
+};
 
 /** Parses "minmax", "percentile" / "percentile:99.99" or "entropy" / "entropy:2048". */
 export function parseRangeMethod(v: unknown): RangeMethod {
@@ -177,12 +179,8 @@ export function parseRangeMethod(v: unknown): RangeMethod {
     }
     const e = /^entropy(?::\s*(.*))?$/i.exec(s);
     if (e) {
-      const bins = e[1] === undefined ? ENTROPY_DEFAULT_BINS : /^\d+$/.test(e[1]) ? Number(e[1]) : Number.NaN;
-      if (!(bins >= ENTROPY_QUANTIZED_BINS && bins <= ENTROPY_MAX_BINS && bins % 2 === 0)) {
-        throw new SettingsError(
-          `the entropy histogram bins must be an even number from ${ENTROPY_QUANTIZED_BINS} (the quantized bins) to ${ENTROPY_MAX_BINS} (got '${e[1]}')`,
-        );
-      }
+      // (read as every integer a user types: integerText, '1e3', '256.0')
+      const bins = e[1] === undefined ? ENTROPY_DEFAULT_BINS : integerText('the entropy histogram bins', e[1], ENTROPY_QUANTIZED_BINS, ENTROPY_BINS_RULE);
       return { kind: 'entropy', bins };
     }
   }
@@ -255,9 +253,7 @@ export const QUANTIZE = declarePass({
           "int8-static: activation ranges from min/max, a percentile (keeping P% of the values, (100 - P)/2 % cut from each end, over a histogram of 2048 bins: onnxruntime's asymmetric percentile range, its CalibTensorRangeSymmetric False, where its default takes ±the P-th percentile of |x|; default P 99.999), or entropy: onnxruntime's KL-divergence (TensorRT-style) calibration over a histogram of BINS bins (even, 128 to 2048, default 128 as onnxruntime's); each histogram holds all calibration batches' values at once, as onnxruntime's quantize_static collects them (the batches run twice: first for its range); 128 bins give the min/max, more bins clip more",
         ),
       symmetric: boolean().default(true).describe('4-bit weights: symmetric (zero point 8) or asymmetric with packed zero points'),
-      mixedBlockSize: integer(16, { max: 256, test: isBlockSize, what: BLOCK_SIZE_TEXT })
-        .default(32)
-        .describe(`mixed: block size of its 4-bit layers (${BLOCK_SIZE_TEXT})`),
+      mixedBlockSize: integer(16, BLOCK_SIZE_RULE).default(32).describe(`mixed: block size of its 4-bit layers (${BLOCK_SIZE_TEXT})`),
       attention: boolean().default(true).describe('quantize fused com.microsoft Attention nodes into QAttention (dynamic int8 modes)'),
       // Absent unless true (false reads as absent), so the canonical settings, and with them the sweep keys and
       // lineage of every quantize step written before the setting existed, stay as they were.

@@ -49,7 +49,9 @@ describe("a sweep file's pass settings of another type than the setting's", () =
       `${at('seed')}expected an integer from 0 to 4294967295, got string "7"`,
     );
     expect(refusal('factorize-embeddings', { rank: '8' })).toBe(`${at('rank')}expected an integer from 1 to 2^53 − 1, got string "8"`);
-    expect(refusal('quantize', { mode: 'mixed:50%', mixedBlockSize: '64' })).toBe(`${at('mixedBlockSize')}expected 16, 32, 64, 128 or 256, got string "64"`);
+    expect(refusal('quantize', { mode: 'mixed:50%', mixedBlockSize: '64' })).toBe(
+      `${at('mixedBlockSize')}expected 16, 32, 64, 128 or 256, the sizes onnxruntime's MatMulNBits takes, got string "64"`,
+    );
   });
 
   it('refuses a boolean given as text or as a number', () => {
