@@ -982,7 +982,8 @@ export function punctuationPieces(text: string, behavior: string): string[] {
  * other behavior keeps each, as Isolated); empty pieces are dropped (pre_tokenizer.rs split).
  */
 export function splitPieces(text: string, pattern: RegExp, behavior: string, invert: boolean): string[] {
-  const regex = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
+  // (the pattern itself where it is global, as the library's are: its lastIndex is set before each search)
+  const regex = pattern.global ? pattern : new RegExp(pattern.source, `${pattern.flags}g`);
   const segments: Array<{ start: number; end: number; flagged: boolean }> = [];
   let [previous, from, lastMatchEnd] = [0, 0, -1];
   while (from <= text.length) {
