@@ -13,7 +13,7 @@ import { describePass } from '../src/pass/describe.ts';
 import { PASS_DECLARATIONS } from '../src/pass-declarations.ts';
 import { registerAllPasses } from '../src/passes.ts';
 import { parseSweep } from '../src/sweep/spec.ts';
-import { parseLayerMap } from '../src/train/intermediate.ts';
+import { parseLayerMap, parseMatches } from '../src/train/intermediate.ts';
 import { parseBertSpec } from '../src/train/students/index.ts';
 import { runMain } from './helpers/cli.ts';
 import { writeModelFolder } from './helpers/model-folder.ts';
@@ -96,6 +96,20 @@ describe('one integer wording', () => {
     const block = "expected 16, 32, 64, 128 or 256, the sizes onnxruntime's MatMulNBits takes";
     expect(refusal(() => quantize({ mode: 'int4-block:24' }))).toBe(`quantize: mode 'int4-block:24': the block size '24': ${block} (flag --quantize)`);
     expect(refusal(() => quantize({ mode: 'mixed:50%', mixedBlockSize: 24 }))).toBe(`quantize: mixedBlockSize 24: ${block} (flag --mixed-block-size)`);
+  });
+
+  it("refuses an intermediate match's layer that is no integer from 0 to 2^53 − 1 in the one wording, in a matches file and a sweep file", () => {
+    const match = { teacherLayer: 2, studentLayer: 1, feature: 'hidden', loss: 'mse' };
+    // (Number.isInteger took 1e16, a layer read inexactly, and each said 'expected a layer number ≥ 0')
+    expect(refusal(() => parseMatches([{ ...match, teacherLayer: 1e16 }], 'm.yaml'))).toBe(
+      'm.yaml[0].teacherLayer: expected an integer from 0 to 2^53 − 1 (got 10000000000000000)',
+    );
+    expect(refusal(() => parseMatches([{ ...match, studentLayer: '1' }], 'm.yaml'))).toBe(
+      'm.yaml[0].studentLayer: expected an integer from 0 to 2^53 − 1 (got "1")',
+    );
+    expect(step('distill', { intermediate: [{ ...match, studentLayer: 1.5 }] })).toBe(
+      's.yaml: pipelines[0].steps[0].settings.intermediate[0].studentLayer: expected an integer from 0 to 2^53 − 1 (got 1.5)',
+    );
   });
 
   it('reads every number of an integer list (a head list, a layer map, a layer list) as integerText reads one, as a flag and in a sweep file', async () => {

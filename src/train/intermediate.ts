@@ -16,7 +16,7 @@
  */
 import type { BertStructure } from '../bert/structure.ts';
 import type { Graph } from '../onnx/graph.ts';
-import { SettingsError } from '../errors.ts';
+import { integerProblem, SettingsError } from '../errors.ts';
 import { integerText } from '../pass/settings.ts';
 
 export type MatchFeature = 'embeddings' | 'hidden' | 'attention' | 'attention-scores';
@@ -221,10 +221,11 @@ export function parseMatches(value: unknown, label: string): IntermediateMatch[]
     const known = new Set(['teacherLayer', 'studentLayer', 'layer_T', 'layer_S', 'feature', 'loss', 'weight']);
     const unknown = Object.keys(o).find((k) => !known.has(k));
     if (unknown) throw new SettingsError(`${where}: unknown key '${unknown}' (use teacherLayer, studentLayer, feature, loss, weight)`);
+    // (a layer as every integer a user types: integerProblem, which refuses 1e16 and 2^53 + 1, read inexactly)
     const int = (v: unknown, name: string): number => {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
-        throw new SettingsError(`${where}.${name}: expected a layer number ≥ 0 (got ${JSON.stringify(v)})`);
-      return v;
+      const problem = integerProblem(v, 0);
+      if (problem !== undefined) throw new SettingsError(`${where}.${name}: ${problem} (got ${JSON.stringify(v) ?? String(v)})`);
+      return v as number;
     };
     const feature = o.feature as MatchFeature;
     const loss = o.loss as MatchLoss;
