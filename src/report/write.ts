@@ -397,9 +397,10 @@ async function allCharts(data: ReportData): Promise<ReportCharts & { teacherSize
 }
 
 /**
- * The record `writeReportFiles` keeps in the folder of the files it wrote there (name, bytes, sha256), written with
- * them in one atomic write: the next report into the folder removes a file of the report's names only when this
- * record lists it and its bytes are still the ones written.
+ * The record `writeReportFiles` keeps in the folder of the files it wrote there (name, bytes, sha256), and of those
+ * an earlier one wrote that it kept (edited since: their entries as that one wrote them), written with them in one
+ * atomic write: the next report into the folder removes a file of the report's names only when this record lists it
+ * and its bytes are still the ones written.
  */
 export const REPORT_RECORD = '.compress-report.json';
 
@@ -549,13 +550,29 @@ export async function writeReportFiles(
         `${label}: would write over ${edited.join(', ')}; move ${edited.length > 1 ? 'them' : 'it'} away, give another folder, or pass --force to write over ${edited.length > 1 ? 'them' : 'it'}`,
       );
   }
+  // the files of the report's names left from an earlier report (or the user) that this one does not rewrite: each
+  // removed once the files are written where it wrote them and they are unchanged, else kept, and why
+  const written = new Set(files.map(([file]) => file));
+  const earlier: Array<{ file: string; kept: string | undefined }> = [];
+  for (const file of [teacherSize, ...REPORT_FORMATS.map((f) => join(outDir, `report.${f}`))]) {
+    const st = written.has(file) ? null : lstatOrNull(file, label);
+    if (st) earlier.push({ file, kept: await whyKept(file, st, earlierRecord, label) });
+  }
   const record = {
     written_by: 'compress report',
-    about: 'The files the last `compress report --out` wrote here; the next one removes those of them it does not rewrite only while unchanged.',
-    files: files.map(([file, text]): RecordedFile => {
-      const bytes = Buffer.from(text, 'utf8');
-      return { name: basename(file), bytes: bytes.byteLength, sha256: sha256Bytes([bytes]) };
-    }),
+    about:
+      'The files `compress report --out` wrote here: the last one, and those an earlier one wrote that it kept (edited since); the next one removes those it does not rewrite only while unchanged.',
+    files: [
+      ...files.map(([file, text]): RecordedFile => {
+        const bytes = Buffer.from(text, 'utf8');
+        return { name: basename(file), bytes: bytes.byteLength, sha256: sha256Bytes([bytes]) };
+      }),
+      // (a file kept as edited since keeps its entry, so that the next report says so of it again, not that no record lists it)
+      ...earlier.flatMap(({ file, kept }) => {
+        const entry = kept !== undefined ? earlierRecord.files.get(basename(file)) : undefined;
+        return entry ? [entry] : [];
+      }),
+    ],
   };
   // (the temporaries a report killed while writing them left: Ctrl-C with no clean-up registered, SIGKILL)
   removeStaleTemporariesIn(outDir, [...new Set([...ownPaths, ...REPORT_FORMATS.map((f) => join(outDir, `report.${f}`))].map((p) => basename(p)))]);
@@ -566,11 +583,7 @@ export async function writeReportFiles(
     throw fileSystemError(e, undefined, label) ?? e;
   }
   // not one left from an earlier report into the same folder, and nothing else: only what it wrote, unchanged
-  const written = new Set(files.map(([file]) => file));
-  for (const stale of [teacherSize, ...REPORT_FORMATS.map((f) => join(outDir, `report.${f}`))]) {
-    const st = written.has(stale) ? null : lstatOrNull(stale, label);
-    if (!st) continue;
-    const kept = await whyKept(stale, st, earlierRecord, label);
+  for (const { file: stale, kept } of earlier) {
     if (kept) {
       onEarlier?.({ file: stale, removed: false, reason: kept });
       continue;

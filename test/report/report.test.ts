@@ -1662,6 +1662,13 @@ describe('report files', () => {
     await writeReportFiles(data, out, ['md', 'json'], 'poster.sqlite', earlier.on);
     expect(earlier.named()).toEqual([{ file: 'report.csv', removed: false, reason: 'edited since compress report wrote it' }]);
     expect(readFileSync(csv, 'utf8')).toBe(edited);
+    // the record keeps its entry: a report asking for it again says it was edited, where it said no record listed it
+    await expect(writeReportFiles(data, out, ['md', 'csv'], 'poster.sqlite')).rejects.toThrow(
+      `--out ${out}: would write over report.csv (edited since compress report wrote it); move it away`,
+    );
+    const kept = earlierOf(out);
+    await writeReportFiles(data, out, ['md', 'json'], 'poster.sqlite', kept.on);
+    expect(kept.named()).toEqual([{ file: 'report.csv', removed: false, reason: 'edited since compress report wrote it' }]);
 
     writeFileSync(join(out, REPORT_RECORD), 'not json'); // a damaged record lists nothing: nothing is removed
     await expect(writeReportFiles(data, out, ['md'], 'poster.sqlite')).rejects.toThrow(`report.md (${REPORT_RECORD} is not valid JSON, so nothing records it)`);
