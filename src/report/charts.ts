@@ -8,7 +8,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { describeLatencyShapes, type ReportData, type ReportRow } from './rows.ts';
-import { pipelineText, small, STALE_MARK, teacherCell } from './table.ts';
+import { hasTeacherColumn, pipelineText, small, STALE_MARK, teacherCell } from './table.ts';
 
 export type ChartKind = 'bytes' | 'latency';
 
@@ -30,7 +30,10 @@ export interface ChartPoint {
   text: string;
   /** What the point's label shows: `text`, cut with … before its ‡ past LABEL_LIMIT pixels. */
   shown: string;
-  /** Its teacher and the teacher's size, as the table's teacher column ('big-teacher (0.15M)'); '' for a row not distilled. */
+  /**
+   * Its teacher and the teacher's size, as the table's teacher column shows it ('big-teacher (0.15M)'; '—' for a row
+   * not distilled); '' where the table has no such column (no row distilled), and the tooltips none.
+   */
   teacher: string;
   /** Position along the front, for drawing it as a line (-1 when not on it). */
   order: number;
@@ -86,6 +89,7 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
   const x = (r: ReportRow) => (kind === 'bytes' ? r.bytes / 1e6 : r.latencyMs);
   const front = (r: ReportRow) => (kind === 'bytes' ? r.frontBytes : r.frontLatency);
   const rows = data.rows.filter((r) => r.glue !== null && r.missingTasks.length === 0);
+  const teachers = hasTeacherColumn(data);
   const points = rows.map((r) => ({
     model: r.group,
     label: r.label,
@@ -97,7 +101,7 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
     stale: r.stale !== null,
     text: pipelineText(r),
     shown: fitText(r.label, LABEL_LIMIT, LABEL_SIZE, front(r), r.stale !== null ? STALE_MARK : ''),
-    teacher: teacherCell(r) ?? '',
+    teacher: teachers ? (teacherCell(r) ?? '—') : '',
     order: -1,
   }));
   const byModel = new Map<string, ChartPoint[]>();

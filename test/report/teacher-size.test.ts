@@ -198,7 +198,7 @@ describe('teacher-size points', () => {
     // (a teacher the report holds no row of: as its distill step names it, its size and key unknown)
     expect(csv.find((l) => l.includes(',from-absent,'))).toContain(',../teachers/absent-L8,,,');
     expect(csv.find((l) => l.includes(',int8,'))).toMatch(/,quantize mode=int8,,,,/);
-    // the Pareto charts' tooltips name each point's teacher too
+    // the Pareto charts' tooltips name each point's teacher too ('—' for a row not distilled, as its table cell)
     const tooltip = (d: typeof data) =>
       (chartSpec(d, 'bytes') as unknown as { spec: { layer: Array<{ mark: { type: string }; encoding: { tooltip?: Array<{ field: string }> } }> } }).spec.layer
         .find((l) => l.mark.type === 'point')!
@@ -207,7 +207,7 @@ describe('teacher-size points', () => {
     expect(['from-L4', 'from-absent', 'int8'].map((l) => chartPoints(data, 'bytes').find((p) => p.label === l)!.teacher)).toEqual([
       'teacher-L4H256 (11.00M)',
       '../teachers/absent-L8 (size not in this report)',
-      '',
+      '—',
     ]);
     // rows distilled only from a teacher outside the report (a sweep whose teacher is none of its models): the
     // column still names it, in the table, the HTML's, the CSV and the tooltips
@@ -232,6 +232,7 @@ describe('teacher-size points', () => {
     expect(displayTable(plain.data).header).not.toContain('teacher');
     expect((await renderReport(plain.data, 'csv', plain.store)).split('\n')[0]).not.toContain('teacher');
     expect(tooltip(plain.data)).toEqual(['model', 'text', 'xText', 'y']);
+    expect(new Set(chartPoints(plain.data, 'bytes').map((p) => p.teacher))).toEqual(new Set(['']));
   });
 
   it('draws a teacher grid axis (labels kd(teacher=…)) as one line', () => {
