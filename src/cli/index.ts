@@ -58,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     .help()
     .alias('help', 'h') // (no command has a flag -h)
     .version();
+  withoutHelpCache(y);
   for (const c of commands as CliCommand<any>[]) {
     y = y.command({
       command: c.command as string | string[],
@@ -97,6 +98,21 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
     return 70;
   }
+}
+
+/** The part of yargs' internals that withoutHelpCache reaches (yargs 18: not in its typings). */
+interface YargsUsageInternals {
+  getInternalMethods?(): { getUsageInstance?(): { cacheHelpMessage?: () => void } };
+}
+
+/**
+ * yargs builds the matched command's whole help text on every run, as its handler starts (cacheHelpMessage: for a
+ * help shown after the command, which our .fail, throwing, never asks for): about 0.1 s of each command's start for a
+ * text never printed. Here it builds none; help asked for (--help, no arguments) is built when asked, as before.
+ */
+function withoutHelpCache(y: Argv<GlobalFlags>): void {
+  const usage = (y as unknown as YargsUsageInternals).getInternalMethods?.().getUsageInstance?.();
+  if (typeof usage?.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }
 
 /** A global flag as it may stand before the command: --verbose, --no-verbose, --verbose=VALUE. */
