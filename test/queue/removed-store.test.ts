@@ -17,7 +17,7 @@ import { tinyQueue } from './tiny-queue.ts';
 const DB = 4;
 
 describe.skipIf(redisSkipReason !== null)(`a queued sweep whose store is removed${redisSkipReason ? ` (skipped: ${redisSkipReason})` : ''}`, () => {
-  const q = tinyQueue(DB);
+  const q = tinyQueue(DB, { pipelines: ['baseline', 'drop-1'] });
 
   it('the coordinator stops at once with one line saying so; the workers go on', async () => {
     const folder = join(q.t.root, 'runs');

@@ -18,7 +18,7 @@ import { tinyQueue } from './tiny-queue.ts';
 const DB = 5;
 
 describe.skipIf(redisSkipReason !== null)(`a queued sweep whose store cannot be written${redisSkipReason ? ` (skipped: ${redisSkipReason})` : ''}`, () => {
-  const q = tinyQueue(DB);
+  const q = tinyQueue(DB, { pipelines: ['baseline', 'drop-1'] });
   afterAll(async () => {
     vi.restoreAllMocks();
   });

@@ -142,16 +142,33 @@ export interface TinySweep {
   cleanup(): void;
 }
 
+/** The tiny sweep's pipelines, by name, each as its lines of the sweep file and the points it expands to per model. */
+const PIPELINES = {
+  baseline: { yaml: '  - baseline\n', points: 1 },
+  heads: {
+    yaml: '  - name: heads-{ratio}\n    grid:\n      - {pass: prune-heads, settings: {ratio: [0.25, 0.5], importance: magnitude}}\n',
+    points: 2,
+  },
+  ffn: { yaml: '  - name: ffn-{ratio}\n    grid:\n      - {pass: prune-ffn, settings: {ratio: [0.25, 0.5]}}\n', points: 2 },
+  'drop-1': { yaml: "  - name: drop-1\n    steps:\n      - {pass: drop-layers, settings: {layers: '1'}}\n", points: 1 },
+  'factorized-8': { yaml: '  - name: factorized-8\n    steps:\n      - {pass: factorize-embeddings, settings: {rank: 8}}\n', points: 1 },
+  shared: { yaml: '  - name: shared\n    steps:\n      - {pass: share-layers, settings: {share: all, from: mean}}\n', points: 1 },
+} as const;
+
+export type TinyPipeline = keyof typeof PIPELINES;
+
 /**
  * Writes the models, data and a sweep file with 2 models × 8 pipelines = 16 points (baseline, prune-heads grid of
- * 2, prune-ffn grid of 2, drop-layers, factorize-embeddings, share-layers).
+ * 2, prune-ffn grid of 2, drop-layers, factorize-embeddings, share-layers), or 2 models × `pipelines` only (fewer
+ * points, for a test that needs a sweep but not each kind of point: ['baseline', 'drop-1'] gives 4).
  */
-export function writeTinySweep(opts: { rows?: number; extra?: string } = {}): TinySweep {
+export function writeTinySweep(opts: { rows?: number; extra?: string; pipelines?: readonly TinyPipeline[] } = {}): TinySweep {
   const root = mkdtempSync(join(tmpdir(), 'tiny-sweep-'));
   const glueDir = join(root, 'glue');
   writeGlue(glueDir, opts.rows ?? 40);
   writeModelFolder(join(root, 'models', 'tiny-sst2'), false, 1);
   writeModelFolder(join(root, 'models', 'tiny-stsb'), true, 2);
+  const pipelines = (opts.pipelines ?? (Object.keys(PIPELINES) as TinyPipeline[])).map((name) => PIPELINES[name]);
   const sweepFile = join(root, 'tiny.yaml');
   writeFileSync(
     sweepFile,
@@ -162,28 +179,13 @@ models:
   - {path: models/tiny-stsb, tasks: [STS-B]}
 calibration: {examples: 8}
 pipelines:
-  - baseline
-  - name: heads-{ratio}
-    grid:
-      - {pass: prune-heads, settings: {ratio: [0.25, 0.5], importance: magnitude}}
-  - name: ffn-{ratio}
-    grid:
-      - {pass: prune-ffn, settings: {ratio: [0.25, 0.5]}}
-  - name: drop-1
-    steps:
-      - {pass: drop-layers, settings: {layers: '1'}}
-  - name: factorized-8
-    steps:
-      - {pass: factorize-embeddings, settings: {rank: 8}}
-  - name: shared
-    steps:
-      - {pass: share-layers, settings: {share: all, from: mean}}
-bench: {batch: [1], seq: [8], repeats: 2, warmup: 1, threads: 1}
+${pipelines.map((p) => p.yaml).join('')}bench: {batch: [1], seq: [8], repeats: 2, warmup: 1, threads: 1}
 eval: {threads: 1}
 keepModels: false
 ${opts.extra ?? ''}`,
   );
-  return { root, glueDir, sweepFile, points: 16, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+  const points = 2 * pipelines.reduce((n, p) => n + p.points, 0);
+  return { root, glueDir, sweepFile, points, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
 /** The plans of a store's finished points, by label. */
