@@ -122,6 +122,14 @@ export function dequantizeInt4Blocks(q: Int4Blocks): Float32Array {
   return out;
 }
 
+/**
+ * Whether MatMulNBits blocks of `blockSize` store a K×N weight in fewer bytes than float32: quantize int4-block leaves
+ * a projection float otherwise (blocks wider than a narrow model's input pad every column).
+ */
+export function int4StoresLess(K: number, N: number, blockSize: number, symmetric: boolean): boolean {
+  return int4WeightBytes(K, N, blockSize, symmetric) < 4 * K * N;
+}
+
 /** Bytes of a MatMulNBits weight (codes, float scales, packed zero points when asymmetric). */
 export function int4WeightBytes(K: number, N: number, blockSize: number, symmetric: boolean): number {
   const kBlocks = Math.ceil(K / blockSize);

@@ -90,6 +90,7 @@ import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
 import { tableWithoutGather } from '../quantize/apply.ts';
 import { notFloat32Targets, plannedFloat, quantizesEveryTarget, quantizesNoWeight } from '../quantize/pass.ts';
 import { modeName, parseMode, type QuantizeOptions } from '../quantize/settings.ts';
+import { int4StoresLess } from '../quantize/int4-blocks.ts';
 
 /** Bench settings with the sequence lengths resolved for the point's model. */
 export interface PointBench extends Omit<BenchSpec, 'seq'> {
@@ -1173,7 +1174,8 @@ function checkSteps(
     const t = steps.get(i);
     try {
       if (!t) {
-        sofar = afterPass(s, i, sofar);
+        int4Refusal(s, sofar.int4Before);
+        sofar = { ...afterPass(s, i, sofar), ...int4After(s, i, sofar) };
         return;
       }
       checkTeacher(t, read);
@@ -1415,6 +1417,14 @@ interface SoFar {
    * (plannedFloat: any mode but mixed and float16) quantizes no weight.
    */
   quantizedAll?: { mode: string; leftFloat?: LeftFloat };
+  /**
+   * Set by a quantize int4-block step, which the sweep file lets prune-heads and prune-ffn follow (spec.ts
+   * quantizedBefore): its mode, its step (counted from 1) and the widths and heads of the model it quantized where known
+   * (`at`), kept through the prune steps after it (they slice only float weights) and forgotten at any other step (the plan
+   * cannot tell then): MatMulNBits stores a projection quantized where its blocks take fewer bytes than float
+   * (int4StoresLess), and leaves it float otherwise, so that those passes run on a model narrower than the blocks.
+   */
+  int4Before?: { mode: string; step: number; blockSize: number; symmetric: boolean; at?: Pick<SoFar, 'heads' | 'widths'> };
 }
 
 const UNKNOWN: SoFar = { layers: undefined, heads: undefined };
@@ -1614,6 +1624,63 @@ function leftFloatAfterDrop(f: LeftFloat, options: DropLayersOptions): LeftFloat
     (t) => (fused && t.kind === 'attention') || (t.kind === 'embedding' && f.left.some((l) => l.id === t.id)),
   );
   return { ...m, left };
+}
+
+/** The passes the sweep file lets follow quantize int4-block (SoFar.int4Before), which slice float weights. */
+const SLICE_AFTER_INT4: ReadonlySet<string> = new Set(['prune-heads', 'prune-ffn']);
+
+/** SoFar.int4Before after step `s` (at `index`) of a model so far `sofar`. */
+function int4After(s: PassStep, index: number, sofar: SoFar): Pick<SoFar, 'int4Before'> {
+  if (s.pass === 'quantize') {
+    const o = getPass(s.pass).options(getPass(s.pass).check(s.settings)) as QuantizeOptions;
+    if (o.mode.kind !== 'int4-block') return {};
+    const at = { heads: sofar.heads, widths: sofar.widths };
+    return { int4Before: { mode: modeName(o.mode), step: index + 1, blockSize: o.mode.blockSize, symmetric: o.symmetric, at } };
+  }
+  const before = sofar.int4Before;
+  if (!before) return {};
+  return { int4Before: SLICE_AFTER_INT4.has(s.pass) ? before : { ...before, at: undefined } };
+}
+
+/**
+ * Refuses step `s`, prune-heads or prune-ffn, after quantize int4-block (`before`) where that step stored a weight it
+ * slices quantized (a layer's Q, K, V or output projection, or its FFN's), or where the plan cannot tell (the model's
+ * widths unknown there), as the point refuses a weight stored quantized.
+ */
+function int4Refusal(s: PassStep, before: SoFar['int4Before']): void {
+  if (!before || !SLICE_AFTER_INT4.has(s.pass)) return;
+  const { hidden, ffn, attention } = before.at?.widths ?? {};
+  const heads = before.at?.heads;
+  const fix = `put ${s.pass} before quantize`;
+  const quantized = (K: number, N: number) => int4StoresLess(K, N, before.blockSize, before.symmetric);
+  let found: { layer: number; what: string; K: number } | undefined;
+  let known = hidden !== undefined;
+  if (s.pass === 'prune-heads') {
+    known &&= heads !== undefined && attention !== undefined;
+    heads?.forEach((h, l) => {
+      if (found || !known || h === 0) return;
+      const width = h * attention!.headSize;
+      // (a fused Attention's packed Q, K and V stay float: MatMulNBits replaces MatMul and Gemm only)
+      if (!attention!.fused?.[l] && quantized(hidden!, width)) found = { layer: l, what: 'attention', K: hidden! };
+      else if (quantized(width, hidden!)) found = { layer: l, what: 'attention', K: width };
+    });
+  } else {
+    known &&= ffn !== undefined;
+    ffn?.forEach((width, l) => {
+      if (found || !known) return;
+      if (quantized(hidden!, width)) found = { layer: l, what: 'feed-forward', K: hidden! };
+      else if (quantized(width, hidden!)) found = { layer: l, what: 'feed-forward', K: width };
+    });
+  }
+  const by = `quantize ${before.mode} before it (step ${before.step})`;
+  if (!known)
+    throw new SettingsError(
+      `${s.pass}: ${by} stores a projection quantized where its 4-bit blocks take fewer bytes than float, which the plan cannot tell of the model there, and ${s.pass} slices float weights: ${fix}`,
+    );
+  if (found)
+    throw new SettingsError(
+      `${s.pass}: ${by} stores layer ${found.layer}'s ${found.what} weights quantized (4-bit blocks of ${before.blockSize} on its input width ${found.K}), and ${s.pass} slices float weights: ${fix}`,
+    );
 }
 
 /** The passes after which a model whose quantize targets are stored quantized (but those left float) still is so (SoFar.quantizedAll). */

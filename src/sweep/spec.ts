@@ -440,15 +440,20 @@ function quantizesAll(step: PassStep): boolean {
 /**
  * The index of a quantize step before step `index` when that step rewrites float weights; undefined otherwise. A mixed:
  * quantize is let through: it may keep every layer in float, as its budget decides on the model; so is a float16 one:
- * its weights are float, which the passes slice and combine in float16.
+ * its weights are float, which the passes slice and combine in float16; and an int4-block one before prune-heads or
+ * prune-ffn: it keeps float the projections its blocks would store in more bytes (a model narrower than the blocks),
+ * which the plan judges on the model (sweep/plan.ts, int4Refusal).
  */
 function quantizedBefore(steps: readonly PassStep[], index: number): number | undefined {
   const pass = steps[index]!.pass;
   if (!Object.hasOwn(FLOAT_WEIGHT_PASSES, pass)) return undefined;
+  const judgedOnModel = (s: PassStep) => quantizeMode(s).kind === 'int4-block' && (pass === 'prune-heads' || pass === 'prune-ffn');
   // (factorize-embeddings reads only the word table, which quantize keeps float with embeddings: false)
   const q = steps.findIndex(
     (s, i) =>
-      i < index && s.pass === 'quantize' && (pass === 'factorize-embeddings' ? quantizesWordTable(s) : !['mixed', 'float16'].includes(quantizeMode(s).kind)),
+      i < index &&
+      s.pass === 'quantize' &&
+      (pass === 'factorize-embeddings' ? quantizesWordTable(s) : !['mixed', 'float16'].includes(quantizeMode(s).kind) && !judgedOnModel(s)),
   );
   return q < 0 ? undefined : q;
 }

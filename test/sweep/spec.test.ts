@@ -169,7 +169,7 @@ describe('sweep file', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 
-  it('refuses a pruning step after quantize when the file is read (it slices float weights), and lets one after a mixed: quantize through', () => {
+  it('refuses a pruning step after quantize when the file is read (it slices float weights), and lets one after a mixed: quantize through, and after int4-block (the plan judges it on the model)', () => {
     const steps = (mode: unknown, prune: string) => [
       { pass: 'quantize', settings: { mode } },
       { pass: 'drop-layers', settings: { keep: '0' } },
@@ -178,8 +178,15 @@ describe('sweep file', () => {
     expect(() => parse({ pipelines: [{ name: 'q+h', steps: steps('int8', 'prune-heads') }] })).toThrow(
       /^tiny\.yaml: pipelines\[0\]\.steps\[2\]: prune-heads cannot follow quantize \(steps\[0\]\): prune-heads slices float weights, and quantize stores them quantized; put prune-heads before quantize$/,
     );
-    expect(() => parse({ pipelines: [{ name: 'q-{mode}', grid: steps(['mixed:0.5', 'int4-block:32'], 'prune-ffn') }] })).toThrow(
-      /^tiny\.yaml: pipelines\[0\]\.grid\[2\] \(grid point 2: q-int4-block:32\): prune-ffn cannot follow quantize \(grid\[0\]\)/,
+    expect(() => parse({ pipelines: [{ name: 'q-{mode}', grid: steps(['mixed:0.5', 'int8-group:32'], 'prune-ffn') }] })).toThrow(
+      /^tiny\.yaml: pipelines\[0\]\.grid\[2\] \(grid point 2: q-int8-group:32\): prune-ffn cannot follow quantize \(grid\[0\]\)/,
+    );
+    // (int4-block leaves float the projections its blocks would store in more bytes: the plan judges those on the model)
+    for (const prune of ['prune-heads', 'prune-ffn'])
+      expect(parse({ pipelines: [{ name: 'q4', steps: steps('int4-block:32', prune) }] }).pipelines.map((p) => p.label)).toEqual(['baseline', 'q4']);
+    const share = { pass: 'share-layers', settings: { share: 'all' } };
+    expect(() => parse({ pipelines: [{ name: 'q4+s', steps: [steps('int4-block:32', 'prune-ffn')[0], share] }] })).toThrow(
+      /share-layers cannot follow quantize \(steps\[0\]\)/,
     );
     expect(parse({ pipelines: [{ name: 'm', steps: steps('mixed:0.5', 'prune-ffn') }] }).pipelines.map((p) => p.label)).toEqual(['baseline', 'm']);
     expect(parse({ pipelines: [{ name: 'h+q', steps: [...steps('int8', 'prune-heads')].reverse() }] }).pipelines.map((p) => p.label)).toEqual([

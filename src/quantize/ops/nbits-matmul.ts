@@ -5,7 +5,7 @@
  */
 import { uint8Tensor, float32Tensor } from '../../onnx/tensor.ts';
 import { attr, MS_DOMAIN } from '../graph-edit.ts';
-import { int4WeightBytes, quantizeInt4Blocks } from '../int4-blocks.ts';
+import { int4StoresLess, quantizeInt4Blocks } from '../int4-blocks.ts';
 import { BLOCK_SIZES } from '../settings.ts';
 import { schemeName, type OpQuantizer, type TensorRecord, type WeightScheme } from '../registry.ts';
 import { finishProjection, outputFor, projectionWeight, readProjection, type Projection } from './projection.ts';
@@ -17,7 +17,7 @@ export const nbitsMatMul: OpQuantizer = {
     if (typeof p === 'string') return p;
     const { inFeatures: K, outFeatures: N } = p.linear;
     // a block wider than the input pads every column: past some point the blocks hold more bytes than the floats
-    const smaller = (b: number) => int4WeightBytes(K, N, b, scheme.symmetric) < 4 * K * N;
+    const smaller = (b: number) => int4StoresLess(K, N, b, scheme.symmetric);
     if (!smaller(scheme.blockSize)) {
       // the largest block size MatMulNBits takes that stores fewer bytes (every smaller one does too), if any does
       const fits = BLOCK_SIZES.filter(smaller).at(-1);

@@ -1,0 +1,56 @@
+/**
+ * prune-heads and prune-ffn after quantize int4-block: the sweep file lets them through, and the plan judges them on
+ * the model, as the point does: MatMulNBits leaves float a projection its blocks would store in more bytes (a model
+ * narrower than the blocks), which those passes slice, where the sweep file refused every such pipeline, though its
+ * points ran ([prune-ffn, quantize int4-block:128, prune-heads] on a DistilBERT of hidden size 2).
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compressFile } from '../../src/export/compress.ts';
+import { writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { planRefusal, writeTinyPlanFolder } from './plan-refusal.ts';
+
+const root = writeTinyPlanFolder('int4-prune-plan-');
+// hidden 16: every projection but the FFN's output (input width 64) stays float in blocks of 128
+writeModelFolder(join(root, 'models', 'narrow'), tinyBert({ hiddenSize: 16 }));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const step = (pass: string, settings: Record<string, unknown> = {}) => ({ pass, settings });
+const int4 = (block: number) => step('quantize', { mode: `int4-block:${block}` });
+const at = (model: string, i: number, pass: string) => `${join(root, 'p.yaml')}: pipeline 'p' on model '${model}', step ${i} (${pass}): `;
+/** The point's run of `steps` on models/`model`: 'ran', or its error's message. */
+const point = (model: string, steps: ReturnType<typeof step>[], out: string) =>
+  compressFile({ input: join(root, 'models', model, 'model.onnx'), output: join(root, 'out', out, 'model.onnx'), steps }).then(
+    () => 'ran',
+    (e: Error) => e.message,
+  );
+
+describe('prune steps after quantize int4-block', () => {
+  it('plans prune-heads after int4-block on a model whose attention projections it leaves float, whose point runs', async () => {
+    const steps = [step('prune-ffn', { ratio: 0.5 }), int4(128), step('prune-heads', { ratio: 0.25 })];
+    expect(await planRefusal(root, 'p', ['narrow'], 'p', steps)).toBeUndefined();
+    expect(await point('narrow', steps, 'narrow-heads')).toBe('ran');
+  });
+
+  it('refuses one where int4-block stored a weight it slices quantized, as the point refuses it', async () => {
+    const ffn = [int4(128), step('prune-ffn', { ratio: 0.5 })];
+    expect(await planRefusal(root, 'p', ['narrow'], 'p', ffn)).toBe(
+      `${at('narrow', 2, 'prune-ffn')}prune-ffn: quantize int4-block:128 before it (step 1) stores layer 0's feed-forward weights quantized (4-bit blocks of 128 on its input width 64), and prune-ffn slices float weights: put prune-ffn before quantize`,
+    );
+    expect(await point('narrow', ffn, 'narrow-ffn')).toMatch(/^prune-ffn: layer 0's feed-forward weights are quantized \(matmul-nbits, 4-bit\)/);
+    const heads = [int4(128), step('prune-heads', { heads: '1:0' })];
+    expect(await planRefusal(root, 'p', ['tiny'], 'p', heads)).toBe(
+      `${at('tiny', 2, 'prune-heads')}prune-heads: quantize int4-block:128 before it (step 1) stores layer 0's attention weights quantized (4-bit blocks of 128 on its input width 32), and prune-heads slices float weights: put prune-heads before quantize`,
+    );
+    expect(await point('tiny', heads, 'tiny-heads')).toMatch(/^prune-heads: layer 0's attention weights are quantized \(matmul-nbits, 4-bit\)/);
+  });
+
+  it('refuses one after a step between that the plan does not follow, which it cannot judge', async () => {
+    const steps = [int4(128), step('drop-layers', { keep: '0' }), step('prune-heads', { ratio: 0.25 })];
+    expect(await planRefusal(root, 'p', ['narrow'], 'p', steps)).toBe(
+      `${at('narrow', 3, 'prune-heads')}prune-heads: quantize int4-block:128 before it (step 1) stores a projection quantized where its 4-bit blocks take fewer bytes than float, which the plan cannot tell of the model there, and prune-heads slices float weights: put prune-heads before quantize`,
+    );
+  });
+});
