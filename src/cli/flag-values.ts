@@ -3,6 +3,7 @@
  * - a boolean flag given a value (`--json=yes`, `--quantize-embeddings=0`) takes it as written, yes/true/1 or
  *   no/false/0, instead of yargs' reading of anything but `true` as false; any other value is refused (`--no-json=yes`
  *   negates it: negatedBooleanValues, run before yargs' strict check, which took `no-json` for an unknown flag);
+ * - a flag that takes a value written negated (`--no-out`, `--no-seed`, which yargs reads as false and 0) is refused;
  * - a flag that takes one value and was given twice (`-o a -o b`, which yargs turns into an array the command does
  *   not expect) is refused;
  * - a number flag whose value is not a decimal number (`--seed abc`, which yargs turns into NaN; `--batch-size 0x10`,
@@ -81,6 +82,15 @@ function occurrences(argv: readonly string[], names: readonly string[]): Array<{
   return found;
 }
 
+/** The first of `names` (a flag and its aliases) written negated (`--no-NAME`) before `--`, else undefined. */
+function negation(argv: readonly string[], names: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length && argv[i] !== '--'; i++) {
+    const name = names.find((n) => argv[i] === `--no-${n}` || argv[i]!.startsWith(`--no-${n}=`));
+    if (name !== undefined) return name;
+  }
+  return undefined;
+}
+
 /** The first of `occurrences`, or undefined. */
 const occurrence = (argv: readonly string[], names: readonly string[]) => occurrences(argv, names)[0];
 
@@ -113,10 +123,19 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
   applyBooleanValues(args, options, argv);
   const aliasOf = new Set(Object.values(options.alias).flat());
   for (const key of Object.keys(options.key)) {
-    if (aliasOf.has(key) || options.array.includes(key) || !(key in args)) continue;
-    const value = args[key];
+    if (aliasOf.has(key) || options.boolean.includes(key)) continue;
     const aliases = options.alias[key] ?? [];
     const names = [key, ...aliases];
+    // yargs reads `--no-out` as out false and `--no-seed` as seed 0, which the command then takes for a path (an
+    // internal error), a list or a number never typed: only a boolean flag has a negated form
+    const negated = negation(argv, names);
+    if (negated !== undefined) {
+      throw new UsageError(
+        `--no-${negated}: ${dashed(negated)} takes a value and has no --no- form; leave it out for its default (see ${rules.helpFor?.(key) ?? '--help'})`,
+      );
+    }
+    if (options.array.includes(key) || !(key in args)) continue;
+    const value = args[key];
     const written = occurrences(argv, names);
     // yargs adds a repeated number flag's later value of 1 to the one before (its count increment: `--epochs 3
     // --epochs 1` reads 4), an array no more

@@ -130,6 +130,11 @@ describe('values of the other flags and positional arguments', () => {
     [['report', 's.db', '--optimize', ''], "--optimize '': an empty value; give one (see compress passes)"],
     [['report', 's.db', '--optimize='], "--optimize '': an empty value; give one (see compress passes)"],
     [['report', ''], "store '': an empty value; give one (see --help)"],
+    // (yargs reads these as out false, which a path is then resolved from, and seed 0)
+    [['report', 's.db', '--no-out'], '--no-out: --out takes a value and has no --no- form; leave it out for its default (see --help)'],
+    [['report', 's.db', '--no-o'], '--no-o: -o takes a value and has no --no- form; leave it out for its default (see --help)'],
+    [['report', 's.db', '--no-seed'], '--no-seed: --seed takes a value and has no --no- form; leave it out for its default (see --help)'],
+    [['report', 's.db', '--no-optimize'], '--no-optimize: --optimize takes a value and has no --no- form; leave it out for its default (see compress passes)'],
   ])('%j is refused in one line', (argv, message) => {
     expect(refusal(() => parse(...argv))).toBe(message);
   });
