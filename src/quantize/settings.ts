@@ -229,12 +229,18 @@ export const QUANTIZE = declarePass({
   // them (each batch was added in turn, the histogram widened by whole bins of the first batch's width); 17: int8
   // weight codes as onnxruntime's quantize_nparray rounds them, numpy.round of the float32 quotient (halves to even),
   // and a scale below float32's smallest normal 1, as compute_scale_zp (a float64 quotient rounded half up: 13 of the
-  // L2H256 teacher's 9,584,128 per-channel codes differed)
-  version: 17,
+  // L2H256 teacher's 9,584,128 per-channel codes differed); 18: 4-bit blocks as onnxruntime's MatMul4BitsQuantizer
+  // writes them (MLAS's BlockwiseQuantizer: float32 arithmetic, w · (1 / scale) + zero point rounded by roundf; an
+  // asymmetric block's width rounded to float32 before it is divided; a symmetric block's min where its magnitude
+  // equals the max's; scale 0 for an all-zero block; padding codes 0; an odd count's last zero point nibble 8)
+  version: 18,
   // (9 and 10 changed mode float16's output only, 11 to 13 int8-static's percentile ranges only, 14 mixed with attention
-  // false only, 15 int8-static only, 16 its percentile and entropy ranges only, 17 every mode but float16: float16
-  // points keep their key)
-  keyVersion: (s) => (parseMode(s.mode).kind === 'float16' ? 10 : 17),
+  // false only, 15 int8-static only, 16 its percentile and entropy ranges only, 17 every mode but float16, 18 int4-block
+  // and mixed only: float16 points keep their key)
+  keyVersion: (s) => {
+    const kind = parseMode(s.mode).kind;
+    return kind === 'float16' ? 10 : kind === 'int4-block' || kind === 'mixed' ? 18 : 17;
+  },
   settings: z
     .object({
       mode: grammar(MODE_SYNTAX, parseMode, modeName, `a mode is required (${MODE_SYNTAX})`).describe(

@@ -519,14 +519,16 @@ describe('stale points', () => {
     expect((last + 1) * 2654435761).toBeGreaterThan(2 ** 53);
   });
 
-  it('key quantize 9 and 10 (float16 keeps a decomposed LayerNorm’s variance float32; its value_info) for mode float16 only, 17 (int8 weight codes as onnxruntime rounds them) for every other mode, where 11 to 16 changed int8-static and mixed with attention false only', () => {
+  it('key quantize 9 and 10 (float16 keeps a decomposed LayerNorm’s variance float32; its value_info) for mode float16 only, 17 (int8 weight codes as onnxruntime rounds them) for every other mode, 18 (4-bit blocks as onnxruntime writes them) for int4-block and mixed only, where 11 to 16 changed int8-static and mixed with attention false only', () => {
     const v = (settings: Record<string, unknown>) => currentVersions([{ pass: 'quantize', settings }], undefined).passes.quantize;
-    expect(QUANTIZE.version).toBe(17);
+    expect(QUANTIZE.version).toBe(18);
     expect(v({ mode: 'float16' })).toBe(10);
-    expect(v({ mode: 'mixed:0.5', attention: false })).toBe(17);
     expect(v({ mode: 'int8', attention: false })).toBe(17);
     for (const calibration of ['minmax', 'percentile:99.9', 'entropy']) expect(v({ mode: 'int8-static', calibration })).toBe(17);
-    for (const mode of ['int8', 'int8-group:8', 'int4-block:32', 'mixed:0.5']) expect(v({ mode })).toBe(17);
+    for (const mode of ['int8', 'int8-group:8']) expect(v({ mode })).toBe(17);
+    for (const mode of ['int4-block:32', 'mixed:0.5']) expect(v({ mode })).toBe(18);
+    expect(v({ mode: 'mixed:0.5', attention: false })).toBe(18);
+    expect(v({ mode: 'int4-block:16', symmetric: false })).toBe(18);
   });
 
   it("hold a train or distill step's version for the kind of student it trains (TRAINING_VERSIONS), version 1 as the key of a point stored before steps had one", async () => {
