@@ -4,7 +4,8 @@
  * keeps this process from renewing the job's lock. A point's files are found by path or fetched (files.ts).
  *
  * Failures and lost workers are BullMQ's business: a point that throws is retried with exponential backoff, up to
- * 3 runs (job.ts). A point this worker cannot run though another may (queued by other code, its files not found
+ * 3 runs (job.ts), but for one whose input the code refuses (refusedInput: every run fails alike), which fails at its
+ * first run. A point this worker cannot run though another may (queued by other code, its files not found
  * here or not fetched, no worker process started for it: EAGAIN, ENOMEM) is given back to the queue instead, its
  * runs not counted, and a worker that gives back GIVE_BACKS_TO_STOP points in a row stops, saying why: a broken
  * worker does not use up the points' runs. Points queued by older code than this worker's (an older coordinator's,
@@ -25,6 +26,7 @@ import { codeFingerprint } from '../version.ts';
 import { PointFailure, WorkerNotStarted, workerPool } from '../sweep/pool.ts';
 import type { PointResult } from '../sweep/point.ts';
 import { pointTokenizerReading, type SweepPoint } from '../sweep/plan.ts';
+import { refusedInput, tokenizerRefusals } from '../sweep/stale.ts';
 import { registerAllPasses } from '../passes.ts';
 import { passNames } from '../pass/registry.ts';
 import { isTrainingStep } from '../sweep/train-step.ts';
@@ -265,11 +267,13 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     const attempt = job.attemptsMade + 1;
     for (const line of jobLines) if (line.startsWith(`${pointTag(point.key)}:`)) jobLines.delete(line);
     emit({ type: 'start', point, attempt });
+    /** The point as this machine reads it, once its files are found here. */
+    let local: SweepPoint | undefined;
     try {
       // bert-compress's and the steps' versions before the point's files are looked for (or fetched: another code's
       // coordinator may list others), and its tokenizers' reading version from the files here, which hash as the coordinator's
       refuseOtherCode(point);
-      const local = await localizePoint(point, trees, files);
+      local = await localizePoint(point, trees, files);
       refuseOtherCode(point, pointTokenizerReading(local));
       // (said once the queue takes the result: see 'completed' below)
       const result = await runner.run(local);
@@ -285,10 +289,16 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
       // (a failure in a worker process: of the code that process started with, which a `git pull` since this worker
       // started may have changed; one here, before the point reached a worker process: of this worker's)
       const ran = e instanceof PointFailure && e.runCode !== undefined ? e.runCode : code;
-      const why = `${error}${otherCopyNote(job.data.code, code, ran)}`;
+      const note = otherCopyNote(job.data.code, code, ran);
+      const why = `${error}${note}`;
       emit({ type: 'failed', point, attempt, error: why });
       // (the queue stores the run's failure: the coordinator's lines and the report say which worker it was)
-      throw new Error(`worker ${name}: ${why}`);
+      const failure = `worker ${name}: ${why}`;
+      // An input the code refuses (refusedInput, as the coordinator's closing lines judge it: its files hash as the
+      // coordinator's, and this code is the coordinator's) fails every run alike: not retried. Anything else may
+      // not recur (a crashed process, a lost connection, another worker's machine): retried.
+      if (local !== undefined && note === '' && refusedInput(local, tokenizerRefusals()) !== undefined) throw new UnrecoverableError(failure);
+      throw new Error(failure);
     }
   };
 

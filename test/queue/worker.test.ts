@@ -368,6 +368,46 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     expect(existsSync(store)).toBe(false);
   }, 60_000);
 
+  it('fails a point whose input the code running refuses (an XLM folder of vocab.json and merges.txt) at its first run, where the workers ran it 3 times, failing the same way; another failure is retried', async () => {
+    // tiny-sst2's model with an XLM tokenizer folder, which the code running now refuses (tokenizerRefusals)
+    const dir = join(q.t.root, 'models', 'tiny-xlm');
+    cpSync(join(q.t.root, 'models', 'tiny-sst2'), dir, { recursive: true });
+    for (const f of ['vocab.txt', 'tokenizer.json']) rmSync(join(dir, f), { force: true });
+    writeFileSync(join(dir, 'vocab.json'), JSON.stringify({ '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, a: 4, b: 5 }));
+    writeFileSync(join(dir, 'merges.txt'), '#version: 0.2\na b\n');
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'XLMTokenizer' }));
+    const file = writeQuickSweep(q.t.root, 'xlm', 'models: [{path: models/tiny-xlm, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n');
+    const [xlm] = await planSweep(parseSweepFile(file), { glueDir: q.t.glueDir, workDir: join(q.t.root, 'out') });
+    const files = await pointFiles(xlm!, sha256File);
+    // the same point queued by a coordinator of another copy of the code (which may read the folder), and with files
+    // that differ from the coordinator's (a failure that says nothing of the next run): both retried
+    const otherCopy: SweepPoint = { ...xlm!, key: `${xlm!.key}-other-copy` };
+    const differing: SweepPoint = { ...xlm!, key: `${xlm!.key}-differing` };
+    await q.queue.add('xlm', { point: xlm!, files, code: codeFingerprint() }, jobOptions(xlm!.key, 60_000));
+    await q.queue.add('xlm', { point: otherCopy, files, code: 'b'.repeat(64) }, jobOptions(otherCopy.key, 60_000));
+    const changed = files.map((t) => ({ ...t, files: t.files.map((f) => ({ ...f, sha256: 'a'.repeat(64) })) }));
+    await q.queue.add('xlm', { point: differing, files: changed }, jobOptions(differing.key, 60_000));
+    const stop = new AbortController();
+    let failed = 0;
+    await runQueueWorker({
+      queue: q.redis.url(DB),
+      cacheDir: join(q.t.root, 'worker'),
+      signal: stop.signal,
+      onEvent: (e) => (e.type === 'failed' && ++failed === 3 ? stop.abort() : undefined),
+    });
+    /** The job's state, runs and error after its first run. */
+    const after = async (key: string): Promise<[string, number, string]> => {
+      const job = (await q.queue.getJob(key))!;
+      const state = await job.getState();
+      await job.remove();
+      return [state, job.attemptsMade, job.failedReason];
+    };
+    const refusal = /^worker \S+: \S+tiny-xlm: its vocab\.json and merges\.txt are XLMTokenizer's BPE/;
+    expect(await after(xlm!.key)).toEqual(['failed', 1, expect.stringMatching(refusal)]);
+    expect(await after(otherCopy.key)).toEqual(['delayed', 1, expect.stringMatching(new RegExp(`${refusal.source}.*differs from the coordinator's`))]);
+    expect(await after(differing.key)).toEqual(['delayed', 1, expect.stringMatching(/^worker \S+: \S+: differs from the coordinator's \(sha256/)]);
+  }, 60_000);
+
   it('runs a point of a tokenizer a reading change touched, whose reading version it reads from its own files', async () => {
     // the tiny model with an added token (added_tokens.json): its points hold tokenizer reading version 2
     cpSync(join(q.t.root, 'models', 'tiny-sst2'), join(q.t.root, 'models', 'tiny-added'), { recursive: true });
