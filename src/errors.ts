@@ -75,6 +75,19 @@ export function integerProblem(value: unknown, min: number, max: number = Number
 }
 
 /**
+ * A number read from a file a user writes (a sweep file, a matches file: YAML or JSON) as every message quotes it:
+ * past 2^53 − 1 YAML and JSON read a whole number rounded (9007199254740993 as 9007199254740992), so the number
+ * shown is not the one written and says why ('9007199254740992 (past 2^53 − 1 a number is not read exactly)'); one
+ * past float64's range (1e400) reads as Infinity ('Infinity (too large)').
+ */
+export function shownNumber(n: number): string {
+  if (Number.isNaN(n)) return 'NaN';
+  if (!Number.isFinite(n)) return `${n} (too large)`;
+  if (!Number.isSafeInteger(n) && Number.isInteger(n)) return `${n} (past 2^53 − 1 a number is not read exactly)`;
+  return String(n);
+}
+
+/**
  * Throws `error` (SettingsError, or UsageError where the CLI checks the flag) `--flag V: expected an integer from MIN
  * to MAX` (integerProblem; `note` after it) unless `value` is such an integer: the check of every integer flag.
  */

@@ -4,7 +4,7 @@
  * pass's setting (as a flag or in a sweep file), a sweep file's own setting, a train or distill step's setting; and a
  * pass setting's help gives its type in the same words.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { checkIntegerFlag } from '../src/errors.ts';
 import { describePass } from '../src/pass/describe.ts';
 import { PASS_DECLARATIONS } from '../src/pass-declarations.ts';
 import { registerAllPasses } from '../src/passes.ts';
-import { parseSweep } from '../src/sweep/spec.ts';
+import { parseSweep, parseSweepFile } from '../src/sweep/spec.ts';
 import { parseLayerMap, parseMatches } from '../src/train/intermediate.ts';
 import { parseBertSpec } from '../src/train/students/index.ts';
 import { runMain } from './helpers/cli.ts';
@@ -39,6 +39,32 @@ const factorize = pass('factorize-embeddings');
 const PAST = 'got number 10000000000000000 (past 2^53 − 1 a number is not read exactly)';
 
 describe('one integer wording', () => {
+  it("shows a number a sweep file types past 2^53 − 1, which YAML reads rounded, with why, in a pass setting as in the sweep's own", () => {
+    // (a pass setting quoted the rounded 9007199254740992 with no note, where the sweep's seed and a train step's said why)
+    const file = join(root, 'big.yaml');
+    const big = (line: string, step = '{pass: prune-ffn, settings: {ratio: 0.5}}') => {
+      writeFileSync(file, `name: s\nmodels: [{path: m, tasks: [SST-2]}]\npipelines: [{name: p, steps: [${step}]}]\n${line}\n`);
+      return refusal(() => parseSweepFile(file)).replace(`${file}: `, '');
+    };
+    const note = '9007199254740992 (past 2^53 − 1 a number is not read exactly)';
+    expect(big('seed: 9007199254740993')).toBe(`seed: expected an integer from 0 to 2^53 − 1, got number ${note}`);
+    expect(big('', '{pass: train, settings: {epochs: 9007199254740993}}')).toBe(
+      `pipelines[0].steps[0].settings.epochs: expected an integer from 1 to 2^53 − 1, got number ${note}`,
+    );
+    expect(big('', '{pass: factorize-embeddings, settings: {rank: 9007199254740993}}')).toBe(
+      `pipelines[0].steps[0].settings: factorize-embeddings: rank ${note}: expected an integer from 1 to 2^53 − 1 (flag --factorize-embeddings)`,
+    );
+    expect(big('', '{pass: prune-heads, settings: {heads: {0: [1, 9007199254740993]}}}')).toBe(
+      `pipelines[0].steps[0].settings: prune-heads: heads {"0":[1,9007199254740992]}: layer 0's head ${note}: expected an integer from 0 to 2^53 − 1 (flag --prune-heads)`,
+    );
+    expect(big('', '{pass: distill, settings: {intermediate: pkd-skip, layerMap: [[9007199254740993, 1]]}}')).toBe(
+      `pipelines[0].steps[0].settings.layerMap: the teacher layer ${note} of [9007199254740992, 1]: expected an integer from 0 to 2^53 − 1`,
+    );
+    expect(big('', '{pass: factorize-embeddings, settings: {rank: 1e400}}')).toBe(
+      'pipelines[0].steps[0].settings: factorize-embeddings: rank Infinity (too large): expected an integer from 1 to 2^53 − 1 (flag --factorize-embeddings)',
+    );
+  });
+
   it('refuses a whole number past 2^53 − 1 (1e16) naming the range it is outside, in every place an integer is typed', () => {
     expect(refusal(() => checkIntegerFlag('--epochs', 1e16, 1))).toBe('--epochs 10000000000000000: expected an integer from 1 to 2^53 − 1');
     // (a pass's setting, as its flag gives it and as a sweep file does: it is an integer ≥ 1, so that was no reason)
@@ -46,7 +72,7 @@ describe('one integer wording', () => {
       "factorize-embeddings: rank '1e16': expected an integer from 1 to 2^53 − 1 (flag --factorize-embeddings)",
     );
     expect(step('factorize-embeddings', { rank: 1e16 })).toBe(
-      's.yaml: pipelines[0].steps[0].settings: factorize-embeddings: rank 10000000000000000: expected an integer from 1 to 2^53 − 1 (flag --factorize-embeddings)',
+      's.yaml: pipelines[0].steps[0].settings: factorize-embeddings: rank 10000000000000000 (past 2^53 − 1 a number is not read exactly): expected an integer from 1 to 2^53 − 1 (flag --factorize-embeddings)',
     );
     expect(sweep({ bench: { repeats: 1e16 } })).toBe(`s.yaml: bench.repeats: expected an integer from 1 to 2^53 − 1, ${PAST}`);
     expect(step('train', { epochs: 1e16 })).toBe(`s.yaml: pipelines[0].steps[0].settings.epochs: expected an integer from 1 to 2^53 − 1, ${PAST}`);
@@ -102,7 +128,7 @@ describe('one integer wording', () => {
     const match = { teacherLayer: 2, studentLayer: 1, feature: 'hidden', loss: 'mse' };
     // (Number.isInteger took 1e16, a layer read inexactly, and each said 'expected a layer number ≥ 0')
     expect(refusal(() => parseMatches([{ ...match, teacherLayer: 1e16 }], 'm.yaml'))).toBe(
-      'm.yaml[0].teacherLayer: expected an integer from 0 to 2^53 − 1 (got 10000000000000000)',
+      'm.yaml[0].teacherLayer: expected an integer from 0 to 2^53 − 1 (got 10000000000000000 (past 2^53 − 1 a number is not read exactly))',
     );
     expect(refusal(() => parseMatches([{ ...match, studentLayer: '1' }], 'm.yaml'))).toBe(
       'm.yaml[0].studentLayer: expected an integer from 0 to 2^53 − 1 (got "1")',
@@ -146,10 +172,10 @@ describe('one integer wording', () => {
     expect(refusal(() => parseLayerMap('2:'))).toBe("--layer-map '2:': expected uniform, skip, last or teacher:student pairs like 3:1,6:2");
     // in a sweep file: the numbers its lists type
     expect(step('drop-layers', { layers: [1, 1e16] })).toBe(
-      's.yaml: pipelines[0].steps[0].settings: drop-layers: layers [1,10000000000000000]: the layer 10000000000000000: expected an integer from 0 to 2^53 − 1 (flag --drop-layers)',
+      's.yaml: pipelines[0].steps[0].settings: drop-layers: layers [1,10000000000000000]: the layer 10000000000000000 (past 2^53 − 1 a number is not read exactly): expected an integer from 0 to 2^53 − 1 (flag --drop-layers)',
     );
     expect(step('prune-heads', { heads: { 0: [1, 1.5] } })).toBe(
-      "s.yaml: pipelines[0].steps[0].settings: prune-heads: heads {\"0\":[1,1.5]}: layer 0's head '1.5': expected an integer from 0 to 2^53 − 1 (flag --prune-heads)",
+      's.yaml: pipelines[0].steps[0].settings: prune-heads: heads {"0":[1,1.5]}: layer 0\'s head 1.5: expected an integer from 0 to 2^53 − 1 (flag --prune-heads)',
     );
     expect(step('distill', { intermediate: 'pkd-skip', layerMap: [[1.5, 1]] })).toBe(
       's.yaml: pipelines[0].steps[0].settings.layerMap: the teacher layer 1.5 of [1.5, 1]: expected an integer from 0 to 2^53 − 1',

@@ -10,7 +10,7 @@
  * flags without loading onnxruntime.
  */
 import { z } from 'zod';
-import { integerProblem, integerRange, SettingsError } from '../errors.ts';
+import { integerProblem, integerRange, SettingsError, shownNumber } from '../errors.ts';
 
 /** A pass's settings schema: a strict zod object (unknown keys are refused). */
 export type SettingsSchema = z.ZodObject<z.ZodRawShape, z.core.$strict>;
@@ -181,7 +181,8 @@ export function flagNote(flags: PassFlags, key: string): string {
 /** A value as messages show it: strings quoted, the rest as JSON. */
 export function showValue(v: unknown): string {
   if (typeof v === 'string') return `'${v}'`;
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  if (typeof v === 'number') return shownNumber(v);
+  if (typeof v === 'boolean' || v === null) return String(v);
   try {
     return JSON.stringify(v) ?? String(v);
   } catch {
@@ -410,7 +411,7 @@ export function layerList<const W extends string = never>(o: { word?: W; ascendi
     .number({ error: `expected ${what}` })
     .check((ctx) => {
       const p = integerProblem(ctx.value, 0);
-      if (p !== undefined) ctx.issues.push({ code: 'custom', message: `the layer ${ctx.value}: ${p}`, input: ctx.value });
+      if (p !== undefined) ctx.issues.push({ code: 'custom', message: `the layer ${shownNumber(ctx.value)}: ${p}`, input: ctx.value });
     })
     .meta({ type: 'integer', minimum: 0 });
   const list = z.array(index, { error: expected(what) }).min(1, { error: `expected ${what}` });

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { everyOtherLayers } from '../bert/config.ts';
-import { SettingsError } from '../errors.ts';
+import { integerProblem, SettingsError, shownNumber } from '../errors.ts';
 import { declarePass, fraction, grammar, integer, integerText, layerList, oneOf, type ClassifierNeed } from '../pass/settings.ts';
 import type { PruneHeadsOptions } from './heads.ts';
 import type { PruneFfnOptions } from './ffn.ts';
@@ -78,9 +78,21 @@ export function formatHeadList(heads: Record<number, number[]>): string {
     .join(';');
 }
 
-/** A YAML mapping {0: [1, 2]} as head-list text, for the grammar to check. */
-function headMapping(v: unknown): unknown {
+/**
+ * A YAML mapping {0: [1, 2]} as head-list text, for the grammar to check; a head the mapping gives as a number that is
+ * no integer ≥ 0 refused as such, shown as every number a file types is (shownNumber), where its text would quote the
+ * number as if typed ('9007199254740992' for 9007199254740993, which YAML reads rounded).
+ */
+function headMapping(v: unknown, ctx: z.RefinementCtx): unknown {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+  for (const [l, hs] of Object.entries(v)) {
+    for (const h of Array.isArray(hs) ? hs : [hs]) {
+      const problem = typeof h === 'number' ? integerProblem(h, 0) : undefined;
+      if (problem === undefined) continue;
+      ctx.addIssue({ code: 'custom', message: `layer ${l}'s head ${shownNumber(h)}: ${problem}`, input: v });
+      return z.NEVER;
+    }
+  }
   return Object.entries(v)
     .map(([l, hs]) => `${l}:${Array.isArray(hs) ? hs.join(',') : String(hs)}`)
     .join(';');

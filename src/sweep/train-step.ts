@@ -18,7 +18,7 @@
  * general stage (stage, corpus) is not a sweep step. A step may not follow quantize (training reads float weights).
  */
 import { resolve } from 'node:path';
-import { integerProblem, SettingsError, UserError } from '../errors.ts';
+import { integerProblem, SettingsError, shownNumber, UserError } from '../errors.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
@@ -217,10 +217,8 @@ export function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  // (1e400 reads as Infinity, .nan as NaN: JSON would write both as null)
-  if (typeof v === 'number' && !Number.isFinite(v)) return `number ${v}${Number.isNaN(v) ? '' : ' (too large)'}`;
-  // (YAML reads a larger integer rounded, 2^53 + 1 as 2^53: what was written is lost, so the limit is named)
-  if (typeof v === 'number' && !Number.isSafeInteger(v) && Number.isInteger(v)) return `number ${v} (past 2^53 − 1 a number is not read exactly)`;
+  // (1e400 reads as Infinity, .nan as NaN, a larger integer than 2^53 − 1 rounded: as every message shows a number)
+  if (typeof v === 'number') return `number ${shownNumber(v)}`;
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
@@ -284,7 +282,7 @@ function parseData(key: string, v: unknown): unknown {
       for (const pair of pairs) {
         for (const [i, who] of ['teacher', 'student'].entries()) {
           const problem = integerProblem(pair[i], 0);
-          if (problem !== undefined) throw new StepSettingError(key, `the ${who} layer ${pair[i]} of [${pair.join(', ')}]: ${problem}`);
+          if (problem !== undefined) throw new StepSettingError(key, `the ${who} layer ${shownNumber(pair[i])} of [${pair.join(', ')}]: ${problem}`);
         }
       }
       const twice = repeatedLayerPair(pairs);

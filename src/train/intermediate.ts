@@ -16,7 +16,7 @@
  */
 import type { BertStructure } from '../bert/structure.ts';
 import type { Graph } from '../onnx/graph.ts';
-import { integerProblem, SettingsError } from '../errors.ts';
+import { integerProblem, SettingsError, shownNumber } from '../errors.ts';
 import { integerText } from '../pass/settings.ts';
 
 export type MatchFeature = 'embeddings' | 'hidden' | 'attention' | 'attention-scores';
@@ -224,7 +224,8 @@ export function parseMatches(value: unknown, label: string): IntermediateMatch[]
     // (a layer as every integer a user types: integerProblem, which refuses 1e16 and 2^53 + 1, read inexactly)
     const int = (v: unknown, name: string): number => {
       const problem = integerProblem(v, 0);
-      if (problem !== undefined) throw new SettingsError(`${where}.${name}: ${problem} (got ${JSON.stringify(v) ?? String(v)})`);
+      if (problem !== undefined)
+        throw new SettingsError(`${where}.${name}: ${problem} (got ${typeof v === 'number' ? shownNumber(v) : (JSON.stringify(v) ?? String(v))})`);
       return v as number;
     };
     const feature = o.feature as MatchFeature;
