@@ -8,7 +8,7 @@
  */
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
-import { checkIntegerFlag, integerProblem, integerRange, SettingsError, UserError, ortErrorLine } from '../errors.ts';
+import { checkIntegerFlag, integerProblem, integerRange, SettingsError, shownNumber, UserError, ortErrorLine } from '../errors.ts';
 import { locateRunModel, type RunModelLocation } from '../eval/model-files.ts';
 import { totalInitializerBytes } from '../onnx/save.ts';
 import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
@@ -161,7 +161,7 @@ export interface BenchResult {
 
 /**
  * `values` (--batch's or --seq's sizes), each an integer from `min` (integerProblem), else `error` in one line naming
- * the flag and the value refused: '--batch 1,0: 0: expected an integer from 1 to 2^53 − 1'.
+ * the flag and the value refused, in a list or alone: '--batch 1,0: 0: expected an integer from 1 to 2^53 − 1'.
  */
 export function checkIntegerList(name: string, values: readonly number[], min: number, error: new (message: string) => UserError = SettingsError): number[] {
   // (the library's batches and seqs, whose types a JavaScript caller can miss: batches: '1,8')
@@ -169,7 +169,7 @@ export function checkIntegerList(name: string, values: readonly number[], min: n
   if (values.length === 0) throw new error(`--${name}: give at least one value`);
   for (const v of values) {
     const problem = integerProblem(v, min);
-    if (problem !== undefined) throw new error(`--${name} ${values.join(',')}: ${values.length > 1 ? `${v}: ` : ''}${problem}`);
+    if (problem !== undefined) throw new error(`--${name} ${values.join(',')}: ${shownNumber(v)}: ${problem}`);
   }
   return [...values];
 }

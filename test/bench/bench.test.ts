@@ -187,7 +187,7 @@ describe('benchModels', () => {
 
   it('refuses bad shapes and counts', async () => {
     await expect(benchModels({ model: a.path, batches: [0] })).rejects.toThrow(SettingsError);
-    await expect(benchModels({ model: a.path, seqs: [1] })).rejects.toThrow(/--seq 1: expected an integer from 2 to 2\^53 − 1/);
+    await expect(benchModels({ model: a.path, seqs: [1] })).rejects.toThrow(/--seq 1: 1: expected an integer from 2 to 2\^53 − 1/);
     await expect(benchModels({ model: a.path, repeats: 0 })).rejects.toThrow(/--repeats/);
     await expect(benchModels({ model: join(a.dir, 'none.onnx') })).rejects.toThrow(/no such file/);
   });

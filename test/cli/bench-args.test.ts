@@ -19,12 +19,16 @@ describe('parseIntList', () => {
     expect(() => parseIntList('batch', value)).toThrow(/^--batch .*: expected positive integers separated by commas, e\.g\. 1,8,32$/);
   });
 
-  it('refuses a size out of range in the one integer wording, naming the size in a list', () => {
+  it('refuses a size out of range in the one integer wording, naming the size as typed, in a list or alone', () => {
     expect(refusal(() => parseIntList('batch', '1,0'))).toBe('--batch 1,0: 0: expected an integer from 1 to 2^53 − 1');
-    expect(refusal(() => parseIntList('batch', '2.5'))).toBe('--batch 2.5: expected an integer from 1 to 2^53 − 1');
+    expect(refusal(() => parseIntList('batch', '2.5'))).toBe('--batch 2.5: 2.5: expected an integer from 1 to 2^53 − 1');
     expect(refusal(() => parseIntList('seq', '8,1', 2))).toBe('--seq 8,1: 1: expected an integer from 2 to 2^53 − 1');
     // (1e16, a whole number past 2^53 − 1: its activations were weighed against the machine's memory)
-    expect(refusal(() => parseIntList('batch', '1e16'))).toBe('--batch 10000000000000000: expected an integer from 1 to 2^53 − 1');
+    expect(refusal(() => parseIntList('batch', '1e16'))).toBe('--batch 1e16: 1e16: expected an integer from 1 to 2^53 − 1');
+    // (9007199254740993 was quoted as the 9007199254740992 it rounds to)
+    expect(refusal(() => parseIntList('seq', '8, 9007199254740993', 2))).toBe(
+      '--seq 8,9007199254740993: 9007199254740993: expected an integer from 2 to 2^53 − 1',
+    );
     expect(parseIntList('batch', '1e3, 3.0')).toEqual([1000, 3]);
   });
 });

@@ -3,7 +3,7 @@
  * parses flags into BenchOptions, calls the library's `benchModels` and prints the table (or JSON).
  */
 import type { Argv } from 'yargs';
-import { UsageError } from '../../errors.ts';
+import { integerProblem, UsageError } from '../../errors.ts';
 import { isNumberText } from '../../pass/settings.ts';
 import {
   BenchStopped,
@@ -43,6 +43,12 @@ export function parseIntList(flag: string, value: string | number | Array<string
   const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((s) => s.trim());
   // An empty item ('1,,2', '') or one Number() reads but no other flag takes ('0x10') is refused like any non-number.
   if (parts.some((p) => !isNumberText(p))) throw new UsageError(`--${flag} ${String(value)}: expected positive integers separated by commas, e.g. 1,8,32`);
+  // (each size as typed, named as checkIntegerList names one: '--seq 9007199254740993: 9007199254740993: …', not the
+  // number it rounds to)
+  for (const p of parts) {
+    const problem = integerProblem(Number(p), min);
+    if (problem !== undefined) throw new UsageError(`--${flag} ${parts.join(',')}: ${p}: ${problem}`);
+  }
   return checkIntegerList(flag, parts.map(Number), min, UsageError);
 }
 
