@@ -174,6 +174,10 @@ describe('one integer wording', () => {
     expect(step('drop-layers', { layers: [1, 1e16] })).toBe(
       's.yaml: pipelines[0].steps[0].settings: drop-layers: layers [1,10000000000000000]: the layer 10000000000000000 (past 2^53 − 1 a number is not read exactly): expected an integer from 0 to 2^53 − 1 (flag --drop-layers)',
     );
+    // (keep, which takes a word too, said 'expected 'every-other' or layer indices such as 0,2,4' of it)
+    expect(step('drop-layers', { keep: [0, 1.5] })).toBe(
+      's.yaml: pipelines[0].steps[0].settings: drop-layers: keep [0,1.5]: the layer 1.5: expected an integer from 0 to 2^53 − 1 (flag --keep-layers)',
+    );
     expect(step('prune-heads', { heads: { 0: [1, 1.5] } })).toBe(
       's.yaml: pipelines[0].steps[0].settings: prune-heads: heads {"0":[1,1.5]}: layer 0\'s head 1.5: expected an integer from 0 to 2^53 − 1 (flag --prune-heads)',
     );

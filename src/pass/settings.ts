@@ -382,6 +382,13 @@ export function grammar<T>(syntax: string, read: (s: string) => T, write: (t: T)
     .meta({ syntax });
 }
 
+/** A layer a file gives as a number, or a SettingsError 'the layer 1.5: expected an integer from 0 to 2^53 − 1'. */
+function layerNumber(n: number): number {
+  const p = integerProblem(n, 0);
+  if (p !== undefined) throw new SettingsError(`the layer ${shownNumber(n)}: ${p}`);
+  return n;
+}
+
 /**
  * Layer indices, as a list or as text '1,3,5' (each number read by integerText, as every integer a user types: '1e3',
  * ' 3', '3.0'; an empty item is the list's syntax fault): sorted; a layer given twice ('1,1') is refused. With `word`,
@@ -399,21 +406,16 @@ export function layerList<const W extends string = never>(o: { word?: W; ascendi
     // (one word, where the list takes one: a misspelt 'every-other' more likely than a layer)
     if (o.word && typeof v === 'string' && items.length === 1 && !isNumberText(v)) return v;
     try {
-      return items.map((x) => (typeof x === 'string' ? integerText('the layer', x, 0) : x));
+      // (a number a sweep file types, checked here so that a list beside a word is refused naming it too)
+      return items.map((x) => (typeof x === 'string' ? integerText('the layer', x, 0) : typeof x === 'number' ? layerNumber(x) : x));
     } catch (e) {
       if (!(e instanceof SettingsError)) throw e;
       ctx.addIssue({ code: 'custom', message: e.message, input: v });
       return z.NEVER;
     }
   };
-  // (a number of a list a sweep file types: 'the layer 1.5: expected an integer from 0 to 2^53 − 1')
-  const index = z
-    .number({ error: `expected ${what}` })
-    .check((ctx) => {
-      const p = integerProblem(ctx.value, 0);
-      if (p !== undefined) ctx.issues.push({ code: 'custom', message: `the layer ${shownNumber(ctx.value)}: ${p}`, input: ctx.value });
-    })
-    .meta({ type: 'integer', minimum: 0 });
+  // (a number of a list a sweep file types, checked by toList: 'the layer 1.5: expected an integer from 0 to 2^53 − 1')
+  const index = z.number({ error: `expected ${what}` }).meta({ type: 'integer', minimum: 0 });
   const list = z.array(index, { error: expected(what) }).min(1, { error: `expected ${what}` });
   const checked = (l: number[], ctx: z.RefinementCtx<number[]>): number[] => {
     const twice = l.find((x, i) => l.indexOf(x) !== i);
