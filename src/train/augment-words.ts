@@ -115,7 +115,7 @@ const WHITESPACE = /\p{White_Space}/u;
  * the C categories, but \t, \n and \r, which are whitespace), before it reads whitespace: U+FEFF or U+0085 inside a
  * word leaves one word.
  */
-const DROPPED = /[\u0000\ufffd\p{Cc}\p{Cf}\p{Co}\p{Cs}]/u;
+const DROPPED = /(?![\t\n\r])[\ufffd\p{Cc}\p{Cf}\p{Co}\p{Cs}]/u;
 const DROPPED_ALL = new RegExp(DROPPED.source, 'gu');
 
 function isPunct(ch: string): boolean {
@@ -135,7 +135,7 @@ export function basicTokens(text: string): BasicToken[] {
     const cp = text.codePointAt(i)!;
     const ch = String.fromCodePoint(cp);
     const next = i + ch.length;
-    if (DROPPED.test(ch) && !/[\t\n\r]/.test(ch)) {
+    if (DROPPED.test(ch)) {
       // (dropped from the word it stands in, or alone: no word)
     } else if (WHITESPACE.test(ch)) {
       flush(i);
