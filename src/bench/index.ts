@@ -2,7 +2,6 @@
 export {
   benchModels,
   benchSettings,
-  checkIntegerList,
   DEFAULT_BATCHES,
   DEFAULT_SEQS,
   DEFAULT_REPEATS,

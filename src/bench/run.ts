@@ -160,16 +160,18 @@ export interface BenchResult {
 }
 
 /**
- * `values` (--batch's or --seq's sizes), each an integer from `min` (integerProblem), else `error` in one line naming
- * the flag and the value refused, in a list or alone: '--batch 1,0: 0: expected an integer from 1 to 2^53 − 1'.
+ * `values` (--batch's or --seq's sizes), each an integer from `min` (integerProblem), else a SettingsError in one line
+ * naming the flag and the value refused, in a list or alone: '--batch 1,0: 0: expected an integer from 1 to 2^53 − 1'
+ * (the CLI's parseIntList words its own refusals alike, quoting each size as typed).
  */
-export function checkIntegerList(name: string, values: readonly number[], min: number, error: new (message: string) => UserError = SettingsError): number[] {
+function checkIntegerList(name: string, values: readonly number[], min: number): number[] {
   // (the library's batches and seqs, whose types a JavaScript caller can miss: batches: '1,8')
-  if (!Array.isArray(values)) throw new error(`--${name}: expected a list, each an ${integerRange(min)}, got ${JSON.stringify(values) ?? String(values)}`);
-  if (values.length === 0) throw new error(`--${name}: give at least one value`);
+  if (!Array.isArray(values))
+    throw new SettingsError(`--${name}: expected a list, each an ${integerRange(min)}, got ${JSON.stringify(values) ?? String(values)}`);
+  if (values.length === 0) throw new SettingsError(`--${name}: give at least one value`);
   for (const v of values) {
     const problem = integerProblem(v, min);
-    if (problem !== undefined) throw new error(`--${name} ${values.join(',')}: ${shownNumber(v)}: ${problem}`);
+    if (problem !== undefined) throw new SettingsError(`--${name} ${values.join(',')}: ${shownNumber(v)}: ${problem}`);
   }
   return [...values];
 }

@@ -9,7 +9,6 @@ import {
   BenchStopped,
   benchModels,
   benchSettings,
-  checkIntegerList,
   formatBench,
   timingAlongside,
   timingLockWaitLine,
@@ -36,20 +35,20 @@ interface BenchArgs {
 }
 
 /**
- * '1,8,32' (or repeated flags joined by yargs) → [1, 8, 32], each an integer from `min` (checkIntegerList's check and
- * words); a UsageError naming the flag otherwise.
+ * '1,8,32' (or repeated flags joined by yargs) → [1, 8, 32], each an integer from `min` (integerProblem, worded as
+ * the library's benchSettings words it); a UsageError naming the flag otherwise.
  */
 export function parseIntList(flag: string, value: string | number | Array<string | number>, min = 1): number[] {
   const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((s) => s.trim());
   // An empty item ('1,,2', '') or one Number() reads but no other flag takes ('0x10') is refused like any non-number.
   if (parts.some((p) => !isNumberText(p))) throw new UsageError(`--${flag} ${String(value)}: expected positive integers separated by commas, e.g. 1,8,32`);
-  // (each size as typed, named as checkIntegerList names one: '--seq 9007199254740993: 9007199254740993: …', not the
+  // (each size as typed, named as benchSettings names one: '--seq 9007199254740993: 9007199254740993: …', not the
   // number it rounds to)
   for (const p of parts) {
     const problem = integerProblem(Number(p), min);
     if (problem !== undefined) throw new UsageError(`--${flag} ${parts.join(',')}: ${p}: ${problem}`);
   }
-  return checkIntegerList(flag, parts.map(Number), min, UsageError);
+  return parts.map(Number);
 }
 
 export const benchCommand: CliCommand<BenchArgs> = {
