@@ -1864,9 +1864,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       typesNotReturned: returnsTokenTypes(dir, config) === false && givesPairTypes(read),
       punctuationSplit: splitsPunctuation((read as { pre_tokenizer?: unknown }).pre_tokenizer),
       slowOnlyBpe: false,
-      wordOrDigitSplit: sequenceLeaves((read as { pre_tokenizer?: unknown }).pre_tokenizer, 'pretokenizers').some(
-        ({ leaf }) => leaf.type === 'Whitespace' || leaf.type === 'Digits',
-      ),
+      wordOrDigitSplit: preTokenizers.some(({ leaf }) => leaf.type === 'Whitespace' || leaf.type === 'Digits'),
       unicodeWhitespaceSplit: splitsOnUnicodeWhitespace(read),
       wordEscapeOutsideClass: readsWordEscapes(read),
       whiteSpaceStrip: stripsBeforePrecompiled(read),
