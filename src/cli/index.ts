@@ -139,8 +139,11 @@ function misspeltCommand(argv: readonly string[]): string | undefined {
   const rest = argv.slice(argv.indexOf(first) + 1);
   const next = rest[0];
   const alone = rest.every((a) => GLOBAL_FLAG.test(a));
-  if (/^[a-z][a-z0-9-]*$/i.test(first) && (alone || (next !== undefined && !next.startsWith('-') && (existsSync(next) || next.startsWith('hf:')))))
-    return `unknown command '${first}' (the commands: ${names.join(', ')}) (see --help)`;
+  // (alone, it may as well be a model path typed wrong: the line says there is no such file or folder either)
+  const list = `(the commands: ${names.join(', ')}) (see --help)`;
+  if (/^[a-z][a-z0-9-]*$/i.test(first) && alone) return `unknown command '${first}', and no file or folder of that name ${list}`;
+  if (/^[a-z][a-z0-9-]*$/i.test(first) && next !== undefined && !next.startsWith('-') && (existsSync(next) || next.startsWith('hf:')))
+    return `unknown command '${first}' ${list}`;
   return undefined;
 }
 

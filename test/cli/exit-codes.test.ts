@@ -274,7 +274,9 @@ describe('an unknown command', () => {
   it("alone, far from every command and no file, is named as one, listing the commands, where it said 'no pass given: use --prune-heads, …'", async () => {
     for (const words of [['frobnicate'], ['--verbose', 'frobnicate'], ['frobnicate', '--verbose']]) {
       const r = await cli(...words);
-      expect(r.stderr).toMatch(/^compress: unknown command 'frobnicate' \(the commands: inspect, eval, [^)]*\) \(see --help\)\n$/);
+      expect(r.stderr).toMatch(
+        /^compress: unknown command 'frobnicate', and no file or folder of that name \(the commands: inspect, eval, [^)]*\) \(see --help\)\n$/,
+      );
       expect(r.code).toBe(2);
     }
   });
