@@ -5,54 +5,22 @@
  * them alike (and tokenizers as before); likewise a Whitespace pre-tokenizer, whose words it read as ASCII ones, and a
  * BertPreTokenizer or WhitespaceSplit behind no normalizer cleaning the text, which it split on JS's \s.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AutoTokenizer, env } from '@huggingface/transformers';
+import { env } from '@huggingface/transformers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
-import { randomBertWeights } from '../../src/bert/build-weights.ts';
-import { loadTokenizer, withNormalizingTransformersJsReads } from '../../src/eval/tokenizer.ts';
-import { exportToTransformersJs } from '../../src/export/transformers-js.ts';
+import { withNormalizingTransformersJsReads } from '../../src/eval/tokenizer.ts';
 import { registerAllPasses } from '../../src/passes.ts';
-import { tinyBertConfig } from '../helpers/models.ts';
+import { exportedIds as idsOfExport, tokenizerFolder, tokenizerJson, wordPieceModel } from '../helpers/tokenizer-json.ts';
 
 registerAllPasses();
 env.allowRemoteModels = false;
 const root = mkdtempSync(join(tmpdir(), 'bc-tjs-normalizer-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/**
- * A tokenizer.json of `vocab` (its first five the special tokens) with this normalizer and pre-tokenizer, BERT's
- * post-processor, and a WordLevel model unless `model` is given.
- */
-function tokenizerJson(vocab: string[], parts: { normalizer?: unknown; pre_tokenizer: unknown; model?: Record<string, unknown> }) {
-  return {
-    version: '1.0',
-    added_tokens: vocab.slice(0, 5).map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-    normalizer: parts.normalizer ?? null,
-    pre_tokenizer: parts.pre_tokenizer,
-    post_processor: { type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] },
-    decoder: null,
-    model: parts.model ?? { type: 'WordLevel', unk_token: '[UNK]', vocab: Object.fromEntries(vocab.map((t, i) => [t, i])) },
-  };
-}
-
 /** A tiny BERT folder `name` holding `tokenizer`, exported for transformers.js: ids by transformers.js (of the export) and by eval (of the folder). */
-async function exportedIds(name: string, tokenizer: object): Promise<{ theirs: (text: string) => number[]; ours: (text: string) => readonly number[] }> {
-  const config = tinyBertConfig();
-  const hf = join(root, name);
-  writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 5 }));
-  writeFileSync(join(hf, 'tokenizer.json'), JSON.stringify(tokenizer));
-  const out = join(root, `${name}-tjs`);
-  await exportToTransformersJs(hf, out);
-  const theirs = await AutoTokenizer.from_pretrained(out);
-  const ours = loadTokenizer(hf);
-  return {
-    theirs: (text) => Array.from(theirs(text).input_ids.data as BigInt64Array, Number),
-    ours: (text) => ours.encode(text, null, 64).ids,
-  };
-}
+const exportedIds = (name: string, tokenizer: object) => idsOfExport(tokenizerFolder(root, name, tokenizer));
 
 const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'ab', 'cd', '𠮶', 'σ', 'ς', '##σ', '##ς', 'ο', '##δ', '##ο', '中'];
 const TEXTS = ['ΟΔΟΣ Σ', 'ab𠮶cd', 'ΟΔΟΣ中ab𠮶𠮶cd', 'οδος'];
@@ -64,13 +32,7 @@ describe('--format transformers.js of a BertNormalizer', () => {
       tokenizerJson(VOCAB, {
         normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
         pre_tokenizer: { type: 'BertPreTokenizer' },
-        model: {
-          type: 'WordPiece',
-          unk_token: '[UNK]',
-          continuing_subword_prefix: '##',
-          max_input_chars_per_word: 100,
-          vocab: Object.fromEntries(VOCAB.map((t, i) => [t, i])),
-        },
+        model: wordPieceModel(VOCAB),
       }),
     );
     for (const text of TEXTS) expect([text, theirs(text)]).toEqual([text, ours(text)]);

@@ -4,59 +4,32 @@
  * Removed keeping it) or a ByteLevel that splits (its regex's \s JS's), written for transformers.js: the folder's
  * tokenizer.json writes them so that transformers.js (and tokenizers) split as eval does, or refuses in one line.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AutoTokenizer, env } from '@huggingface/transformers';
+import { env } from '@huggingface/transformers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
-import { randomBertWeights } from '../../src/bert/build-weights.ts';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { loadTokenizer, tokenizerFromJson, withSplitsTransformersJsReads } from '../../src/eval/tokenizer.ts';
 import { exportToTransformersJs } from '../../src/export/transformers-js.ts';
 import { registerAllPasses } from '../../src/passes.ts';
-import { tinyBertConfig } from '../helpers/models.ts';
+import { exportedIds, SPECIALS, tokenizerFolder, tokenizerJson } from '../helpers/tokenizer-json.ts';
 
 registerAllPasses();
 env.allowRemoteModels = false;
 const root = mkdtempSync(join(tmpdir(), 'bc-tjs-split-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
-
 /** A tokenizer.json object that pre-tokenizes with `preTokenizer` into a WordLevel model of `pieces` (after SPECIALS). */
-function tokenizerJson(preTokenizer: object, pieces: readonly string[]): Record<string, unknown> {
-  const vocab = [...SPECIALS, ...pieces];
-  return {
-    version: '1.0',
-    added_tokens: SPECIALS.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-    normalizer: null,
-    pre_tokenizer: preTokenizer,
-    post_processor: { type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] },
-    decoder: null,
-    model: { type: 'WordLevel', unk_token: '[UNK]', vocab: Object.fromEntries(vocab.map((t, i) => [t, i])) },
-  };
-}
+const splitJson = (preTokenizer: object, pieces: readonly string[]) => tokenizerJson([...SPECIALS, ...pieces], { pre_tokenizer: preTokenizer });
 
-/** A Hugging Face folder of a tiny BERT whose tokenizer.json is tokenizerJson's. */
-function folder(name: string, preTokenizer: object, pieces: readonly string[]): string {
-  const config = tinyBertConfig();
-  const hf = join(root, name);
-  writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 5 }));
-  writeFileSync(join(hf, 'tokenizer.json'), JSON.stringify(tokenizerJson(preTokenizer, pieces)));
-  return hf;
-}
+/** A Hugging Face folder of a tiny BERT whose tokenizer.json is splitJson's. */
+const folder = (name: string, preTokenizer: object, pieces: readonly string[]) => tokenizerFolder(root, name, splitJson(preTokenizer, pieces));
 
 /** The ids transformers.js gives each of `texts` from the folder `hf` exported, and eval's. */
 async function bothIds(hf: string, texts: readonly string[]): Promise<{ theirs: number[][]; ours: number[][] }> {
-  const out = `${hf}-tjs`;
-  await exportToTransformersJs(hf, out);
-  const tokenizer = await AutoTokenizer.from_pretrained(out);
-  const ours = loadTokenizer(hf);
-  return {
-    theirs: texts.map((text) => Array.from(tokenizer(text).input_ids.data as BigInt64Array, Number)),
-    ours: texts.map((text) => [...ours.encode(text, null, 64).ids]),
-  };
+  const { theirs, ours } = await exportedIds(hf);
+  return { theirs: texts.map(theirs), ours: texts.map(ours) };
 }
 
 describe('--format transformers.js of a Split pre-tokenizer', () => {
@@ -69,7 +42,7 @@ describe('--format transformers.js of a Split pre-tokenizer', () => {
       for (const behavior of ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous'])
         for (const invert of [false, true]) {
           const name = `${Object.keys(pattern)[0]} ${behavior} ${invert}`;
-          const json = tokenizerJson({ type: 'Split', pattern, behavior, invert }, pieces);
+          const json = splitJson({ type: 'Split', pattern, behavior, invert }, pieces);
           const library = new Tokenizer(withSplitsTransformersJsReads(json), {});
           const ours = tokenizerFromJson(json, {}, 'tokenizer.json');
           expect([name, texts.map((t) => library.encode(t).ids)]).toEqual([name, texts.map((t) => ours.encode(t, null, 64).ids)]);
