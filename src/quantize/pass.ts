@@ -571,16 +571,6 @@ function checkStorage(model: Model, s: BertStructure, o: QuantizeOptions): { tar
 }
 
 /**
- * Whether quantize with options `o` plans every weight it targets in a model of structure `s` stored quantized, so
- * that a quantize step after it finds nothing to quantize ('every weight is already quantized'): int8, int8-group,
- * int8-static and int4-block with embeddings on a model without a fused Attention (int8-static and int4-block keep
- * one float) whose tables Gathers read (plannedFloat). False where it cannot tell (mixed: its budget decides on the weights; float16; settings it refuses).
- */
-export function quantizesEveryTarget(s: BertStructure, o: QuantizeOptions): boolean {
-  return plannedFloat(s, o)?.length === 0 && quantizationTargets(s).length > 0;
-}
-
-/**
  * The weights quantize targets in a model of structure `s` that quantize with options `o` plans to leave float (a
  * fused Attention's packed weight in int8-static and int4-block, the tables with embeddings: false, and in every mode
  * a table no Gather reads, which applyPlan keeps: tableWithoutGather); undefined where it cannot tell (mixed: its

@@ -88,7 +88,7 @@ import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
 import { tableWithoutGather } from '../quantize/apply.ts';
-import { notFloat32Targets, plannedFloat, quantizesEveryTarget, quantizesNoWeight } from '../quantize/pass.ts';
+import { notFloat32Targets, plannedFloat, quantizesNoWeight } from '../quantize/pass.ts';
 import { modeName, parseMode, type QuantizeOptions } from '../quantize/settings.ts';
 import { int4StoresLess } from '../quantize/int4-blocks.ts';
 
@@ -1407,7 +1407,7 @@ interface SoFar {
   layersRead?: ReadModel & { factorized: NonNullable<PassShape['factorized']> };
   /**
    * Set by a quantize step on the model as read that stores every weight quantize targets in integers there
-   * (quantizesEveryTarget: int8-static or int4-block on a model without a fused Attention; int8 and int8-group are
+   * (leftFloatBy 'none': int8-static or int4-block on a model without a fused Attention; int8 and int8-group are
    * refused in the sweep file, on any model): that step's mode, which a quantize step right after it (or after passes
    * that write no float weight but in place of one: KEEPS_QUANTIZED) finds nothing to quantize after. `leftFloat` where it kept some
    * weights float, each an embedding table (embeddings: false) or a fused Attention's packed weight (int8-static,
@@ -1585,14 +1585,19 @@ function storedNotFloat(graph: Model, t: Target): boolean {
 type LeftFloat = ReadModel & { left: readonly Target[] };
 
 /**
- * SoFar.quantizedAll's leftFloat of quantize with options `o` on the model read, `m`: the weights it leaves float (one
- * at least, not all) where each is a fused Attention's packed weight or an embedding table; undefined where it leaves
- * another float, or cannot tell (plannedFloat).
+ * SoFar.quantizedAll's leftFloat of quantize with options `o` on the model read, `m`, from one plannedFloat: 'none'
+ * where it stores every weight it targets quantized (int8, int8-group, int8-static and int4-block with embeddings on a
+ * model without a fused Attention whose tables Gathers read); the weights it leaves float (one at least, not all) where
+ * each is a fused Attention's packed weight or an embedding table; undefined where it leaves another float, targets
+ * nothing, or cannot tell (mixed: its budget decides on the weights; float16; settings it refuses).
  */
-function leftFloatBy(m: ReadModel, o: QuantizeOptions): LeftFloat | undefined {
+function leftFloatBy(m: ReadModel, o: QuantizeOptions): LeftFloat | 'none' | undefined {
   const left = plannedFloat(m.structure, o);
-  if (!left?.length || !left.every((t) => t.kind === 'attention' || t.kind === 'embedding')) return undefined;
-  return left.length < quantizationTargets(m.structure).length ? { graph: m.graph, structure: m.structure, left } : undefined;
+  const targets = quantizationTargets(m.structure).length;
+  if (left === undefined || targets === 0) return undefined;
+  if (left.length === 0) return 'none';
+  if (!left.every((t) => t.kind === 'attention' || t.kind === 'embedding')) return undefined;
+  return left.length < targets ? { graph: m.graph, structure: m.structure, left } : undefined;
 }
 
 /**
@@ -1808,9 +1813,9 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
   // no integer weight back, factorize-embeddings rewrites the word table, which it refuses unless left float, into
   // float factors that quantize's embeddings.word names alike)
   const quantizedAll =
-    options && quantizesEveryTarget(sofar.read!.structure, options)
+    options && leftFloat === 'none'
       ? { quantizedAll: { mode: modeName(options.mode) } }
-      : options && leftFloat
+      : options && leftFloat !== undefined && leftFloat !== 'none'
         ? { quantizedAll: { mode: modeName(options.mode), leftFloat } }
         : sofar.quantizedAll !== undefined && KEEPS_QUANTIZED.has(s.pass)
           ? keptQuantized(s, stepOptions, sofar.quantizedAll)

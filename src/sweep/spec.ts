@@ -430,7 +430,7 @@ function quantizesWordTable(step: PassStep): boolean {
  * Whether a quantize step stores every weight quantize targets in integers on any model, the word table included: a
  * dynamic int8 mode with embeddings (its QAttention quantizes a fused Attention too). int4-block and int8-static keep a
  * fused Attention's weight float (an ORT-fused model), which a later quantize quantizes: the plan judges those on the
- * model it reads (sweep/plan.ts, quantizesEveryTarget); mixed may keep layers float, float16 stores float.
+ * model it reads (sweep/plan.ts, leftFloatBy); mixed may keep layers float, float16 stores float.
  */
 function quantizesAll(step: PassStep): boolean {
   const settings = getPass(step.pass).check(step.settings);
