@@ -24,7 +24,7 @@ import { QueueError, isUserError, type UserError } from '../errors.ts';
 import { pauseUnlessAborted } from '../interrupt.ts';
 import type { PointResult } from '../sweep/point.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
-import { pointName } from '../sweep/progress.ts';
+import { pointName, pointNames } from '../sweep/progress.ts';
 import { planAgainstStore, type StorePlan, type SweepOptions, type SweepSummary } from '../sweep/run.ts';
 import { StoreWriteError } from '../sweep/store.ts';
 import { codeFingerprint } from '../version.ts';
@@ -392,7 +392,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     }
     if (fatal) throw fatal;
     if (summary.notQueued.length > 0)
-      log(`${points_(summary.notQueued.length)} not in the queue (run without --follow to queue them): ${summary.notQueued.map(pointName).join(', ')}`);
+      log(`${points_(summary.notQueued.length)} not in the queue (run without --follow to queue them): ${pointNames(summary.notQueued)}`);
   } finally {
     summary.left = pending.size;
     await Promise.all([closeWithin(events.close()), closeWithin(queue.close())]);

@@ -76,6 +76,16 @@ export function pointName(point: SweepPoint): string {
   return `${point.model.name} · ${point.label}`;
 }
 
+/** Points by name, the first four: 'tiny-sst2 · ffn, tiny-sst2 · heads, … (3 more)'. */
+export function pointNames(points: readonly SweepPoint[]): string {
+  return (
+    points
+      .slice(0, 4)
+      .map((p) => pointName(p))
+      .join(', ') + (points.length > 4 ? `, … (${points.length - 4} more)` : '')
+  );
+}
+
 /**
  * One line for a finished point, relative to its model's baseline when known and evaluated at the same max length. A
  * baseline GLUE score of 0 or below (a weak CoLA model's Matthews correlation) gives no share, as in the report's '%

@@ -7,6 +7,7 @@ import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { QueuedSweepSummary } from '../../src/queue/index.ts';
+import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { writeQuickSweep, writeTinySweep } from '../sweep/tiny-sweep.ts';
@@ -22,6 +23,27 @@ describe('compress sweep --queue: its failed points', () => {
   const t = writeTinySweep({ rows: 8 });
   afterAll(() => t.cleanup());
 
+  /** The coordinator's summary of `failed` (each failed with 'failed'), as runQueuedSweep gives it back. */
+  const summaryOf = (failed: SweepPoint[]): QueuedSweepSummary => ({
+    store: join(t.root, 'queued.sqlite'),
+    total: failed.length,
+    alreadyDone: 0,
+    stale: [],
+    contended: { kept: [], recomputed: [], again: [] },
+    sweep: 'queued',
+    sweeps: ['queued'],
+    ran: 0,
+    byOthers: 0,
+    failed: failed.map((point) => ({ point, error: 'failed' })),
+    seconds: 1,
+    added: failed.length,
+    alreadyQueued: 0,
+    notQueued: [],
+    left: 0,
+    withdrawn: 0,
+    letGo: 0,
+  });
+
   it("names a failed point whose input the code running now refuses apart, where it said 'rerun without --follow to retry them' of it", async () => {
     const dir = join(t.root, 'models', 'tiny-xlm');
     cpSync(join(t.root, 'models', 'tiny-sst2'), dir, { recursive: true });
@@ -35,30 +57,24 @@ describe('compress sweep --queue: its failed points', () => {
       'models: [{path: models/tiny-sst2, tasks: [SST-2]}, {path: models/tiny-xlm, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n',
     );
     const points = await planSweep(parseSweepFile(file), { glueDir: t.glueDir, workDir: join(t.root, 'out') });
-    coordinator.summary = {
-      store: join(t.root, 'queued.sqlite'),
-      total: 2,
-      alreadyDone: 0,
-      stale: [],
-      contended: { kept: [], recomputed: [], again: [] },
-      sweep: 'queued',
-      sweeps: ['queued'],
-      ran: 0,
-      byOthers: 0,
-      failed: points.map((point) => ({ point, error: 'failed' })),
-      seconds: 1,
-      added: 2,
-      alreadyQueued: 0,
-      notQueued: [],
-      left: 0,
-      withdrawn: 0,
-      letGo: 0,
-    };
+    coordinator.summary = summaryOf(points);
     const r = await runMain(['sweep', file, '--store', join(t.root, 'queued.sqlite'), '--queue', 'redis://127.0.0.1:1']);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([
       'failed (errors above; rerun without --follow to retry them): tiny-sst2 · baseline',
       'failed (errors above; the bert-compress running now refuses their input, so a rerun fails at them too until it is given as the error asks): tiny-xlm · baseline',
+    ]);
+  });
+
+  it('names the first four failed points of each line and counts the rest, as the stale and contended lines do, where it listed every failed point', async () => {
+    const file = writeQuickSweep(t.root, 'many', 'models: [{path: models/tiny-sst2, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n');
+    const [point] = await planSweep(parseSweepFile(file), { glueDir: t.glueDir, workDir: join(t.root, 'out') });
+    const labels = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+    coordinator.summary = summaryOf(labels.map((label) => ({ ...point!, key: `${point!.key}-${label}`, label })));
+    const r = await runMain(['sweep', file, '--store', join(t.root, 'many.sqlite'), '--queue', 'redis://127.0.0.1:1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'failed (errors above; rerun without --follow to retry them): tiny-sst2 · a, tiny-sst2 · b, tiny-sst2 · c, tiny-sst2 · d, … (3 more)',
     ]);
   });
 });

@@ -16,6 +16,7 @@ import {
   planLine,
   planSweepFile,
   pointName,
+  pointNames,
   RERUN_CONTENDED_JOBS,
   runSweep,
   stoppedTrainingNote,
@@ -240,16 +241,6 @@ async function dryRun(args: SweepArgs, store: string): Promise<number> {
   return 0;
 }
 
-/** Points by name, the first four: 'tiny-sst2 · ffn, tiny-sst2 · heads, … (3 more)'. */
-function pointNames(points: ReadonlyArray<Parameters<typeof pointName>[0]>): string {
-  return (
-    points
-      .slice(0, 4)
-      .map((p) => pointName(p))
-      .join(', ') + (points.length > 4 ? `, … (${points.length - 4} more)` : '')
-  );
-}
-
 /**
  * The failed points' closing lines: those a rerun retries (`retry`: how), and apart those whose input the code running
  * now refuses (refusedInput: a tokenizer folder), at which every rerun fails until it is given as the refusal asks.
@@ -258,7 +249,7 @@ function failedLines(failed: SweepSummary['failed'], retry: string): string[] {
   const refusal = tokenizerRefusals();
   const refused = failed.filter((f) => refusedInput(f.point, refusal) !== undefined);
   const retried = failed.filter((f) => !refused.includes(f));
-  const names = (points: SweepSummary['failed']) => points.map((f) => pointName(f.point)).join(', ');
+  const names = (points: SweepSummary['failed']) => pointNames(points.map((f) => f.point));
   return [
     ...(retried.length > 0 ? [`failed (errors above; ${retry}): ${names(retried)}`] : []),
     ...(refused.length > 0
