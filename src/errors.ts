@@ -87,6 +87,43 @@ export function shownNumber(n: number): string {
   return String(n);
 }
 
+const NUMBER_TEXT = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?\s*$/i;
+
+/**
+ * Whether `text` is a number written in decimal (`3`, `-0.5`, `.5`, `1e3`, blanks around it): what every flag taking a
+ * number reads, where JS's Number() also takes `0x10`, `0b11`, `0o7` and `Infinity`.
+ */
+export function isNumberText(text: string): boolean {
+  return NUMBER_TEXT.test(text);
+}
+
+/** What an integer rule holds a value to: a greatest value (2^53 − 1 where not given), a test, and its words. */
+export type IntegerRule = { max?: number; test?: (n: number) => boolean; what?: string };
+
+/**
+ * `expected …` unless `n` is an integer from `min` to `rule.max` (integerProblem's words) that passes `rule.test`
+ * (`expected RULE.WHAT` where it does not), undefined when it is: the check of integer() and integerText.
+ */
+export function integerRuleProblem(n: unknown, min: number, rule: IntegerRule = {}): string | undefined {
+  const problem = integerProblem(n, min, rule.max);
+  if (!rule.test) return problem;
+  return problem === undefined && rule.test(n as number) ? undefined : `expected ${rule.what ?? `an ${integerRange(min, rule.max)}`}`;
+}
+
+/**
+ * The integer `text` writes where a setting's grammar, a spec or a list takes one (`groups:N`, `int8-group:G`,
+ * `layer:K`, `entropy:BINS`, a student spec's sizes, each number of a head list, a layer map or a layer list), read as
+ * every setting reads a number (isNumberText: '1e3', '32.0', blanks around it) and checked by integerProblem (or
+ * `rule`); a SettingsError `WHAT 'TEXT': expected an integer from MIN to 2^53 − 1` otherwise, quoting the text.
+ */
+export function integerText(what: string, text: string, min: number, rule?: IntegerRule): number {
+  const n = isNumberText(text) ? Number(text) : Number.NaN;
+  const problem = integerRuleProblem(n, min, rule);
+  if (problem !== undefined) throw new SettingsError(`${what} '${text.trim()}': ${problem}`);
+  // (-0, which '-0' reads as, is 0)
+  return n + 0;
+}
+
 /**
  * Throws `error` (SettingsError, or UsageError where the CLI checks the flag) `--flag V: expected an integer from MIN
  * to MAX` (integerProblem; `note` after it) unless `value` is such an integer: the check of every integer flag.

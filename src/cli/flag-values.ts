@@ -20,8 +20,7 @@
  * Each refusal is one line (a UsageError: the CLI exits 2).
  */
 import type { Argv } from 'yargs';
-import { UsageError } from '../errors.ts';
-import { isNumberText } from '../pass/settings.ts';
+import { isNumberText, UsageError } from '../errors.ts';
 
 /** What the middleware reads of yargs' declared options (`getOptions()`). */
 export interface DeclaredOptions {

@@ -10,9 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { SettingsError, fsReason } from '../errors.ts';
+import { fsReason, isNumberText, SettingsError } from '../errors.ts';
 import { shownArg } from '../library-args.ts';
-import { isNumberText } from '../pass/settings.ts';
 import { MAX_TIMER_MS } from '../timers.ts';
 
 export interface HubSettings {

@@ -10,7 +10,7 @@
  * flags without loading onnxruntime.
  */
 import { z } from 'zod';
-import { integerProblem, integerRange, SettingsError, shownNumber } from '../errors.ts';
+import { integerProblem, integerRange, type IntegerRule, integerRuleProblem, integerText, isNumberText, SettingsError, shownNumber } from '../errors.ts';
 
 /** A pass's settings schema: a strict zod object (unknown keys are refused). */
 export type SettingsSchema = z.ZodObject<z.ZodRawShape, z.core.$strict>;
@@ -251,43 +251,6 @@ export function typedValueProblem(
 }
 
 // ---- Field builders: each accepts what a sweep file (YAML) and a flag (a string) give, and says what it expects.
-
-const NUMBER_TEXT = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?\s*$/i;
-
-/**
- * Whether `text` is a number written in decimal (`3`, `-0.5`, `.5`, `1e3`, blanks around it): what every flag taking a
- * number reads, where JS's Number() also takes `0x10`, `0b11`, `0o7` and `Infinity`.
- */
-export function isNumberText(text: string): boolean {
-  return NUMBER_TEXT.test(text);
-}
-
-/** What an integer rule holds a value to: a greatest value (2^53 − 1 where not given), a test, and its words. */
-export type IntegerRule = { max?: number; test?: (n: number) => boolean; what?: string };
-
-/**
- * `expected …` unless `n` is an integer from `min` to `rule.max` (integerProblem's words) that passes `rule.test`
- * (`expected RULE.WHAT` where it does not), undefined when it is: the check of integer() and integerText.
- */
-function integerRuleProblem(n: unknown, min: number, rule: IntegerRule = {}): string | undefined {
-  const problem = integerProblem(n, min, rule.max);
-  if (!rule.test) return problem;
-  return problem === undefined && rule.test(n as number) ? undefined : `expected ${rule.what ?? `an ${integerRange(min, rule.max)}`}`;
-}
-
-/**
- * The integer `text` writes where a setting's grammar, a spec or a list takes one (`groups:N`, `int8-group:G`,
- * `layer:K`, `entropy:BINS`, a student spec's sizes, each number of a head list, a layer map or a layer list), read as
- * every setting reads a number (isNumberText: '1e3', '32.0', blanks around it) and checked by integerProblem (or
- * `rule`); a SettingsError `WHAT 'TEXT': expected an integer from MIN to 2^53 − 1` otherwise, quoting the text.
- */
-export function integerText(what: string, text: string, min: number, rule?: IntegerRule): number {
-  const n = isNumberText(text) ? Number(text) : Number.NaN;
-  const problem = integerRuleProblem(n, min, rule);
-  if (problem !== undefined) throw new SettingsError(`${what} '${text.trim()}': ${problem}`);
-  // (-0, which '-0' reads as, is 0)
-  return n + 0;
-}
 
 /** Numeric text (a flag's value) as a number; anything else unchanged, for the schema to refuse. */
 function numberFromText(v: unknown): unknown {

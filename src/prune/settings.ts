@@ -4,8 +4,8 @@
  */
 import { z } from 'zod';
 import { everyOtherLayers } from '../bert/config.ts';
-import { integerProblem, SettingsError, shownNumber } from '../errors.ts';
-import { declarePass, fraction, grammar, integer, integerText, layerList, oneOf, type ClassifierNeed } from '../pass/settings.ts';
+import { integerProblem, integerText, SettingsError, shownNumber } from '../errors.ts';
+import { declarePass, fraction, grammar, integer, layerList, oneOf, type ClassifierNeed } from '../pass/settings.ts';
 import type { PruneHeadsOptions } from './heads.ts';
 import type { PruneFfnOptions } from './ffn.ts';
 import type { DropLayersOptions } from './layers.ts';

@@ -4,8 +4,8 @@
  * Impossible settings throw a SettingsError whose one-line message names the setting and its flag.
  */
 import { z } from 'zod';
-import { SettingsError } from '../errors.ts';
-import { boolean, declarePass, grammar, integer, integerText, oneOf, settingText, type ClassifierNeed } from '../pass/settings.ts';
+import { integerText, SettingsError } from '../errors.ts';
+import { boolean, declarePass, grammar, integer, oneOf, settingText, type ClassifierNeed } from '../pass/settings.ts';
 import { ENTROPY_DEFAULT_BINS, ENTROPY_MAX_BINS, ENTROPY_QUANTIZED_BINS } from './entropy.ts';
 
 /** How the 8-bit weight scales are shared along the output channels of a projection. */

@@ -3,9 +3,9 @@
  * (`from`), declared once (see src/pass/settings.ts), and the grouping of layers they imply. Pure functions.
  */
 import { z } from 'zod';
-import { SettingsError } from '../errors.ts';
+import { integerText, SettingsError } from '../errors.ts';
 import { albertLayerGroup } from '../bert/albert-config.ts';
-import { declarePass, grammar, integerText, settingError, settingText } from '../pass/settings.ts';
+import { declarePass, grammar, settingError, settingText } from '../pass/settings.ts';
 import type { ShareLayersOptions } from './layers.ts';
 
 /**

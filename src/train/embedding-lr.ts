@@ -9,8 +9,8 @@
  * 1e-4, 625 steps shift an entry near 1 by at most 0.06. 'scaled' then gives it ~30× the lr (×29.5 for the shared
  * SST-2 teachers); a model whose tables and matrices share one scale (BERT's N(0, 0.02) initialisation) gets ×~1.
  */
-import { SettingsError } from '../errors.ts';
-import { isNumberText, settingText } from '../pass/settings.ts';
+import { isNumberText, SettingsError } from '../errors.ts';
+import { settingText } from '../pass/settings.ts';
 import { sumOfSquares } from './optimizer.ts';
 
 export type EmbeddingLr = number | 'scaled';

@@ -16,8 +16,7 @@
  */
 import type { BertStructure } from '../bert/structure.ts';
 import type { Graph } from '../onnx/graph.ts';
-import { integerProblem, SettingsError, shownNumber } from '../errors.ts';
-import { integerText } from '../pass/settings.ts';
+import { integerProblem, integerText, SettingsError, shownNumber } from '../errors.ts';
 
 export type MatchFeature = 'embeddings' | 'hidden' | 'attention' | 'attention-scores';
 export type MatchLoss = 'mse' | 'cosine' | 'pkd' | 'attention-mse' | 'attention-kl';

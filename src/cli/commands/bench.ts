@@ -3,8 +3,7 @@
  * parses flags into BenchOptions, calls the library's `benchModels` and prints the table (or JSON).
  */
 import type { Argv } from 'yargs';
-import { integerProblem, UsageError } from '../../errors.ts';
-import { isNumberText } from '../../pass/settings.ts';
+import { integerProblem, isNumberText, UsageError } from '../../errors.ts';
 import {
   BenchStopped,
   benchModels,

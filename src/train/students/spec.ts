@@ -5,8 +5,7 @@
  * each N an integer from 1, read as every setting reads one (integerText: '1e3' is 1000). The keys' case and spaces around the settings, keys and values are free; an empty
  * setting (a stray comma) is refused. Errors are one line, worded alike for every kind: `student 'SPEC': …`.
  */
-import { SettingsError } from '../../errors.ts';
-import { integerText } from '../../pass/settings.ts';
+import { integerText, SettingsError } from '../../errors.ts';
 
 /**
  * The sizes `spec` sets, by key (of `keys`), for a spec of `kind` (`usage` shows its form in the refusal of another
