@@ -12,6 +12,7 @@ import * as tokenizersLibrary from '@huggingface/tokenizers';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError, SettingsError } from '../errors.ts';
 import { truncateLongestFirst } from './truncation.ts';
+import { partFieldsProblem } from './tokenizer-fields.ts';
 import { readJsonObject } from './model-files.ts';
 import { CLASSIFIER_ARCHITECTURES } from './output-config.ts';
 import { MODEL_SIDE_FILES, SENTENCEPIECE_FILES } from '../onnx/locate.ts';
@@ -476,11 +477,13 @@ function specialTokenEntries(config: TokenizerConfigJson, defaults: Partial<Reco
  * its normalizer as the config says (withConfigNormalizer), its added tokens and the config's special tokens as
  * tokenizers adds them, after the tokens of the config's added_tokens_decoder that it lacks (withAddedTokens), its
  * post-processor giving ids and token types as tokenizers does (withTokenizersPostProcessor). `read` itself when nothing
- * changes. Added tokens that are no list of `{content, …}` (addedTokensProblem) are a one-line DataError naming `file`,
- * as the library's refusal of the rest of it.
+ * changes. Added tokens that are no list of `{content, …}` (addedTokensProblem), a normalizer, pre-tokenizer or decoder
+ * field tokenizers refuses (partFieldsProblem: absent with no default, of another type, a misspelt behavior) and a
+ * Metaspace tokenizers refuses (metaspaceProblem) are a one-line DataError naming `file`, as the library's refusal of
+ * the rest of it.
  */
 export function fastTokenizerJson(read: Record<string, unknown>, config: TokenizerConfigJson, file: string): Record<string, unknown> {
-  const problem = addedTokensProblem(read.added_tokens) ?? metaspaceProblem(read);
+  const problem = addedTokensProblem(read.added_tokens) ?? partFieldsProblem(read) ?? metaspaceProblem(read);
   if (problem) throw new DataError(`${file}: not a tokenizer we can load: ${problem}`);
   const configAdded = decoderAddedTokens(config, join(dirname(file), 'tokenizer_config.json')) ?? [];
   const json = withConfigNormalizer(withTokenizersPostProcessor(withTokenizersDefaults(read)), config);

@@ -221,10 +221,16 @@ describe('a tokenizer with a Whitespace, Digits, WhitespaceSplit or BertPreToken
         'whitespace-split': { preTokenizer: { type: 'WhitespaceSplit' } },
         digits: { preTokenizer: { type: 'Digits', individual_digits: true } },
         'bert-pre-tokenizer': { preTokenizer: { type: 'BertPreTokenizer' } },
-        cleaned: { preTokenizer: { type: 'WhitespaceSplit' }, normalizer: { type: 'BertNormalizer', clean_text: true } },
+        cleaned: {
+          preTokenizer: { type: 'WhitespaceSplit' },
+          normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+        },
         'not-cleaned': {
           preTokenizer: { type: 'BertPreTokenizer' },
-          normalizer: { type: 'Sequence', normalizers: [{ type: 'BertNormalizer', clean_text: false }] },
+          normalizer: {
+            type: 'Sequence',
+            normalizers: [{ type: 'BertNormalizer', clean_text: false, handle_chinese_chars: true, strip_accents: null, lowercase: true }],
+          },
         },
       }),
     ).toEqual({ whitespace: 6, 'in-sequence': 7, 'whitespace-split': 7, digits: 6, 'bert-pre-tokenizer': 7, cleaned: 1, 'not-cleaned': 7 });
@@ -239,7 +245,7 @@ describe('a tokenizer whose Split or Replace regex has a word escape outside a c
         'split-w': { preTokenizer: split('\\w+') },
         'in-sequence-b': {
           preTokenizer: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, split('\\b')] },
-          normalizer: { type: 'BertNormalizer', clean_text: true },
+          normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
         },
         'replace-normalizer': { preTokenizer: null, normalizer: { type: 'Replace', pattern: { Regex: '\\W' }, content: '' } },
         'within-class': { preTokenizer: split('[\\w\\s]+') },

@@ -1,0 +1,88 @@
+/**
+ * A tokenizer.json field tokenizers (Rust) refuses (absent with no serde default, of another type, a misspelt behavior)
+ * is refused in one line naming it, where @huggingface/tokenizers read the file (a Split of behavior "Isolate" as
+ * Isolated, a ByteLevel without add_prefix_space as false); fields tokenizers defaults are read as it reads them.
+ * Checked against the tokenizers 0.23.2 node binding: 1,477 part variants, the same verdict but for a Sequence's part
+ * of an unknown type (the library refuses it) and an enum's map form ({"Isolated": null}, which tokenizers never writes).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DataError } from '../../src/errors.ts';
+import { folderTokenizerJson, loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { SPECIALS, tokenizerJson } from '../helpers/tokenizer-json.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'bc-tok-fields-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const VOCAB = [...SPECIALS, 'a', 'b', ',', 'Ġa', 'Ġb'];
+const SPLIT = { type: 'Split', pattern: { Regex: ',' }, behavior: 'Isolated', invert: false };
+const BYTE_LEVEL = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+
+let n = 0;
+/** A folder of a tokenizer.json over VOCAB with `parts` in place of tokenizerJson's. */
+function folder(parts: Record<string, unknown>): string {
+  const dir = join(root, String(n++));
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({ ...tokenizerJson(VOCAB, { pre_tokenizer: { type: 'WhitespaceSplit' } }), ...parts }));
+  return dir;
+}
+
+const without = (part: Record<string, unknown>, key: string) => Object.fromEntries(Object.entries(part).filter(([k]) => k !== key));
+
+describe('tokenizer.json fields tokenizers refuses', () => {
+  it.each([
+    [
+      { pre_tokenizer: { ...SPLIT, behavior: 'Isolate' } },
+      'pre_tokenizer (Split): behavior: expected one of Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous, got "Isolate"',
+    ],
+    [
+      { pre_tokenizer: { ...SPLIT, behavior: 'isolated' } },
+      'pre_tokenizer (Split): behavior: expected one of Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous, got "isolated"',
+    ],
+    [{ pre_tokenizer: without(SPLIT, 'invert') }, 'pre_tokenizer (Split): no invert, which tokenizers requires (expected true or false)'],
+    [{ pre_tokenizer: { ...SPLIT, pattern: ',' } }, 'pre_tokenizer (Split): pattern: expected {"String": "…"} or {"Regex": "…"}, got ","'],
+    [
+      { pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, without(BYTE_LEVEL, 'add_prefix_space')] } },
+      'pre_tokenizer.pretokenizers[1] (ByteLevel): no add_prefix_space, which tokenizers requires (expected true or false)',
+    ],
+    [{ pre_tokenizer: without(BYTE_LEVEL, 'trim_offsets') }, 'pre_tokenizer (ByteLevel): no trim_offsets, which tokenizers requires (expected true or false)'],
+    [{ pre_tokenizer: { ...BYTE_LEVEL, add_prefix_space: 'false' } }, 'pre_tokenizer (ByteLevel): add_prefix_space: expected true or false, got "false"'],
+    [
+      { pre_tokenizer: { type: 'Punctuation', behavior: 'contiguous' } },
+      'pre_tokenizer (Punctuation): behavior: expected one of Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous, got "contiguous"',
+    ],
+    [{ pre_tokenizer: { type: 'Digits' } }, 'pre_tokenizer (Digits): no individual_digits, which tokenizers requires (expected true or false)'],
+    [
+      { pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'Always' } },
+      'pre_tokenizer (Metaspace): prepend_scheme: expected one of first, never or always, got "Always"',
+    ],
+    [
+      { normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null } },
+      'normalizer (BertNormalizer): no lowercase, which tokenizers requires (expected true or false)',
+    ],
+    [{ normalizer: { type: 'Strip', strip_left: true } }, 'normalizer (Strip): no strip_right, which tokenizers requires (expected true or false)'],
+    [
+      { post_processor: { type: 'ByteLevel', trim_offsets: true } },
+      'post_processor (ByteLevel): no add_prefix_space, which tokenizers requires (expected true or false)',
+    ],
+    [{ decoder: { type: 'ByteLevel' } }, 'decoder (ByteLevel): no add_prefix_space, which tokenizers requires (expected true or false)'],
+    [{ decoder: { type: 'WordPiece', prefix: '##' } }, 'decoder (WordPiece): no cleanup, which tokenizers requires (expected true or false)'],
+  ])('%j is refused in one line naming the field', (parts, why) => {
+    const dir = folder(parts);
+    const file = join(dir, 'tokenizer.json');
+    const line = `${file}: not a tokenizer we can load: ${why}`;
+    expect(() => loadTokenizer(dir)).toThrow(new DataError(line));
+    // --format transformers.js and the vocabulary checks read the folder through this one reading
+    expect(() => folderTokenizerJson(dir)).toThrow(line);
+  });
+
+  it('reads the fields tokenizers defaults as it does (use_regex true, Punctuation Isolated, prepend_scheme always)', () => {
+    const ids = (parts: Record<string, unknown>) => loadTokenizer(folder(parts)).encode('a,b a', null, 20).ids;
+    expect(ids({ pre_tokenizer: without(BYTE_LEVEL, 'use_regex') })).toEqual(ids({ pre_tokenizer: BYTE_LEVEL }));
+    expect(ids({ pre_tokenizer: { type: 'Punctuation' } })).toEqual([2, 5, 7, 1, 3]);
+    expect(ids({ pre_tokenizer: { type: 'Punctuation', behavior: 'Isolated' } })).toEqual([2, 5, 7, 1, 3]);
+    expect(ids({ pre_tokenizer: { ...SPLIT, behavior: 'Isolated' } })).toEqual([2, 5, 7, 1, 3]);
+  });
+});
