@@ -413,6 +413,11 @@ export function configFromHuggingFace(json: unknown, label = 'config.json'): Ext
   };
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('not a JSON object');
   const j = json as Record<string, unknown>;
+  return withPrunedHeads(familyConfig(j, fail, label), j, fail);
+}
+
+/** configFromHuggingFace's config of the family config.json's `model_type` names, before its pruned_heads. */
+function familyConfig(j: Record<string, unknown>, fail: Fail, label: string): ExtendedBertConfig {
   const type = j.model_type ?? 'bert';
   switch (type) {
     case 'bert':
@@ -430,6 +435,41 @@ export function configFromHuggingFace(json: unknown, label = 'config.json'): Ext
     default:
       return fail(`model_type ${show(type)} is not supported (supported: ${HF_MODEL_TYPES.join(', ')})`);
   }
+}
+
+/**
+ * The config with config.json's `pruned_heads` (the heads transformers prunes as it builds the model, before the
+ * checkpoint's weights, which are saved pruned, are loaded: PreTrainedModel.init_weights): each layer's head count
+ * less its group's pruned heads (a key is a layer, an ALBERT parameter group; a head listed twice is pruned once), the
+ * head width num_attention_heads' (hidden_size / num_attention_heads). An absent, null or empty pruned_heads leaves
+ * the config as it is; a key that names no layer (group) or a head that is not one of num_attention_heads is refused
+ * through `fail`, as transformers fails to build such a model.
+ */
+function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>, fail: Fail): ExtendedBertConfig {
+  const given = j.pruned_heads;
+  if (given === undefined || given === null) return config;
+  if (typeof given !== 'object' || Array.isArray(given)) fail('pruned_heads must be an object of layer to the heads pruned in it');
+  const entries = Object.entries(given as Record<string, unknown>);
+  if (!entries.length) return config;
+  const groups = config.layerGroups ? Math.max(...config.layerGroups) + 1 : config.numLayers;
+  const what = familyOf(config) === 'albert' ? 'layer group' : 'layer';
+  const pruned = new Map<number, Set<number>>();
+  for (const [k, heads] of entries) {
+    const g = pythonInt(k) ?? Number.NaN;
+    if (!Number.isSafeInteger(g) || g < 0 || g >= groups) fail(`pruned_heads key '${k}' is not a ${what} (0 to ${groups - 1})`);
+    if (!Array.isArray(heads)) fail(`pruned_heads['${k}'] must be a list of heads`);
+    const set = pruned.get(g) ?? new Set<number>();
+    for (const h of heads as unknown[]) {
+      if (!isInt(h, 0) || h >= config.numHeads) fail(`pruned_heads['${k}']: ${show(h)} is not a head of the ${config.numHeads} (num_attention_heads)`);
+      set.add(h as number);
+    }
+    pruned.set(g, set);
+  }
+  const layers = Array.from({ length: config.numLayers }, (_, i) => ({
+    numHeads: config.numHeads - (pruned.get(layerGroupOf(config, i))?.size ?? 0),
+    intermediateSize: layerSizes(config, i).intermediateSize,
+  }));
+  return validateExtendedConfig({ ...config, attentionHeadSize: attentionHeadSize(config), layers });
 }
 
 /** The activation a config.json names under `key`. */

@@ -8,7 +8,7 @@ import { configToHuggingFace } from '../../src/bert/config.ts';
 import { type SafetensorsInput, writeSafetensors } from '../../src/bert/safetensors.ts';
 import { DataError, SettingsError } from '../../src/errors.ts';
 import { encodeModel, type Model } from '../../src/onnx/index.ts';
-import { tinyBertConfig } from '../helpers/models.ts';
+import { batchLogits, maxRowDiff, paddedBatch, tinyBertConfig } from '../helpers/models.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'bert-compress-hf-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -133,6 +133,47 @@ describe('Hugging Face folders', () => {
     } finally {
       stderr.mockRestore();
     }
+  });
+
+  it("reads config.json's pruned_heads as transformers does (the heads pruned before the pruned checkpoint is loaded), where a checkpoint saved after prune_heads was refused for its narrower attention weights", async () => {
+    // layer 1 saved without heads 0 and 2 (head width 8): query/key/value lose those rows, the output dense those columns
+    const kept = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
+    const p = 'bert.encoder.layer.1.attention.';
+    const strong = randomBertWeights(config, { seed: 4, std: 0.3 });
+    const tensors = new Map<string, SafetensorsInput>();
+    for (const [k, v] of strong) {
+      if (/self\.(query|key|value)\.weight$/.test(k) && k.startsWith(p))
+        tensors.set(k, { dims: [16, 32], data: Float32Array.from(kept.flatMap((r) => [...v.subarray(r * 32, r * 32 + 32)])) });
+      else if (/self\.(query|key|value)\.bias$/.test(k) && k.startsWith(p)) tensors.set(k, { dims: [16], data: Float32Array.from(kept.map((r) => v[r]!)) });
+      else if (k === `${p}output.dense.weight`)
+        tensors.set(k, { dims: [32, 16], data: Float32Array.from({ length: 512 }, (_, i) => v[Math.floor(i / 16) * 32 + kept[i % 16]!]!) });
+      else tensors.set(k, { dims: dims.get(k)!, data: v });
+    }
+    const dir = freshDir();
+    writeConfig(dir, { ...configToHuggingFace(config), pruned_heads: { 1: [2, 0, 2] } });
+    writeSafetensors(join(dir, 'model.safetensors'), tensors);
+    expect(loadHuggingFaceFolder(dir).config).toMatchObject({ attentionHeadSize: 8, layers: [{ numHeads: 4 }, { numHeads: 2 }] });
+    // the same model as the unpruned one whose pruned heads add nothing (their value rows zero)
+    const silenced = new Map(strong);
+    for (const k of [`${p}self.value.weight`, `${p}self.value.bias`]) {
+      const v = Float32Array.from(strong.get(k)!);
+      const width = v.length / 32;
+      for (const r of [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]) v.fill(0, r * width, (r + 1) * width);
+      silenced.set(k, v);
+    }
+    const batch = paddedBatch([7, 4, 1], config.vocabSize);
+    const ours = (await batchLogits(buildFromHuggingFaceFolder(dir), batch)).rows;
+    const reference = (await batchLogits(buildBert(config, { kind: 'given', tensors: silenced }), batch)).rows;
+    expect(maxRowDiff(ours, reference)).toBeLessThan(1e-5);
+    expect(maxRowDiff(reference, (await batchLogits(buildBert(config, { kind: 'given', tensors: strong }), batch)).rows)).toBeGreaterThan(1e-2);
+
+    // a key that names no layer, a head past num_attention_heads: refused in one line, as transformers cannot build them
+    writeConfig(dir, { ...configToHuggingFace(config), pruned_heads: { 2: [0] } });
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(new SettingsError(`${join(dir, 'config.json')}: pruned_heads key '2' is not a layer (0 to 1)`));
+    writeConfig(dir, { ...configToHuggingFace(config), pruned_heads: { 1: [4] } });
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(
+      new SettingsError(`${join(dir, 'config.json')}: pruned_heads['1']: 4 is not a head of the 4 (num_attention_heads)`),
+    );
   });
 
   it('a parameter stored as integers (a quantized checkpoint) is refused in one line; integer ids such as position_ids are not parameters and pass', () => {
