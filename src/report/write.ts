@@ -251,6 +251,8 @@ function keptStaleResults(
   // (a result of the point computed on data since changed is not its stale result, which a rerun computes again as
   // another point; but where the code running now refuses its input no rerun computes it, and that result, refused too,
   // is the one the table shows for it)
+  const refused = planned.filter((point) => !out.has(point.key) && refusedInput(point, refusal) !== undefined);
+  if (refused.length === 0) return out;
   const families = new Map<string, string[]>();
   for (const p of points) {
     const plan = plans.get(p.key);
@@ -262,8 +264,7 @@ function keptStaleResults(
       // (a plan this code cannot read: no point of it now)
     }
   }
-  for (const point of planned) {
-    if (out.has(point.key) || refusedInput(point, refusal) === undefined) continue;
+  for (const point of refused) {
     const shown = families.get(pointFamily(point))?.filter((key) => refusedInput(plans.get(key), refusal) !== undefined);
     if (shown?.length) out.set(point.key, shown);
   }

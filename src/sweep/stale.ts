@@ -59,15 +59,24 @@ export function findStale(
   const out = new Map<string, StaleMatch>();
   if (points.length === 0) return out;
   const planned = new Set(points.map((p) => p.key));
+  // (only a stored point of the family of one of `points` can be its stale result: the others are not planned again)
+  const familyOf = new Map(points.map((p) => [p.key, pointFamily(p)]));
+  const families = new Set(familyOf.values());
   /** `data`: the stored plan's data hashes (canonical JSON), else the GLUE folder it read (planned before they were kept). */
   const byFamily = new Map<string, Array<{ stored: StoredPoint; change: string; data: { hashes: string } | { glueDir: unknown } }>>();
   for (const s of finished) {
     const plan = plans.get(s.key);
     if (planned.has(s.key) || plan === undefined) continue;
+    let family: string;
+    try {
+      family = pointFamily(plan as SweepPoint);
+    } catch {
+      continue; // (a plan this code cannot read: not comparable, as storedPointNow says of it)
+    }
+    if (!families.has(family)) continue;
     const now = storedPointNow(plan, s.key, modelHash); // (staleChange's question, with one modelHash for every point)
     if (now === undefined || !('change' in now)) continue;
     const { change } = now;
-    const family = pointFamily(plan as SweepPoint); // (storedPointNow read it)
     const { data, glueDir } = plan as SweepPoint;
     const entry = { stored: s, change, data: data === undefined ? { glueDir } : { hashes: canonicalJson(data) } };
     const same = byFamily.get(family);
@@ -79,7 +88,7 @@ export function findStale(
     // A result computed on other data is not this point's, stale or not; one planned before data was hashed may be,
     // when it read the same GLUE folder.
     const data = canonicalJson(p.data ?? null);
-    const stored = byFamily.get(pointFamily(p))?.filter((s) => ('hashes' in s.data ? s.data.hashes === data : s.data.glueDir === p.glueDir));
+    const stored = byFamily.get(familyOf.get(p.key)!)?.filter((s) => ('hashes' in s.data ? s.data.hashes === data : s.data.glueDir === p.glueDir));
     if (!stored?.length) continue;
     const newest = stored[stored.length - 1]!;
     const match: StaleMatch = { point: p, stored: stored.map((s) => s.stored), result: newest.stored.result, change: newest.change };

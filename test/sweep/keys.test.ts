@@ -492,6 +492,21 @@ describe('stale points', () => {
     expect(findStale(points, [rows[0]!.row], new Map([rows[0]!.plan])).get(p.key)!.change).toBe(`prune-heads v${now - 1} → v${now}`);
   });
 
+  it('read only the stored points of the families asked about: one of another family is not planned again (its model not hashed), where every stored point was', async () => {
+    const [baseline, ft] = await plan([[{ pass: 'train', settings: { epochs: 1, maxExamples: 4, batchSize: 4 } }]]);
+    // a train point stored before student kinds were kept, whose model's stamps do not hold: planning it again hashes its model
+    const { studentKind: _kind, ...training } = ft!.training!;
+    const old = { ...ft!, training, model: { ...ft!.model, sha256: 'f'.repeat(64), stamps: undefined } };
+    const row = stored(old, 'old-train');
+    const hashed: string[] = [];
+    const modelHash = (onnx: string) => (hashed.push(onnx), undefined);
+    expect(findStale([baseline!], [row.row], new Map([row.plan]), modelHash).size).toBe(0);
+    expect(hashed).toEqual([]);
+    // (the family it is of: planned again, its model hashed)
+    findStale([{ ...old, key: 'now' }], [row.row], new Map([row.plan]), modelHash);
+    expect(hashed).toEqual([ft!.model.onnx]);
+  });
+
   it("key a pass's settings with the version that last changed what it writes for them (keyVersion): prune-heads 6 only for importance random past the seeds it drew as before", () => {
     const v = (settings: Record<string, unknown>, seed?: number) => currentVersions([{ pass: 'prune-heads', settings }], seed).passes['prune-heads'];
     const last = RANDOM_SEEDS_DRAWN_AS_BEFORE;
