@@ -70,9 +70,9 @@ export function displayTable(data: ReportData): { header: string[]; rows: string
 }
 
 /**
- * Whether the table, the CSV and the charts' tooltips have a teacher column: where some row was distilled (from a
- * teacher the report holds or from one it does not), so that a sweep distilling from a teacher outside it names that
- * teacher too; none where no row was distilled.
+ * Whether the table and the charts' tooltips have a teacher column (the CSV has its three always: toCsv): where some
+ * row was distilled (from a teacher the report holds or from one it does not), so that a sweep distilling from a
+ * teacher outside it names that teacher too; none where no row was distilled.
  */
 export function hasTeacherColumn(data: ReportData): boolean {
   return data.rows.some((r) => teacherCell(r) !== undefined);
@@ -485,11 +485,13 @@ function csvCell(v: string | number | boolean | null): string {
 /**
  * The CSV report: raw numbers (fractions, bytes, ms), one column per task metric; `group` is the model as the table
  * and charts name its front ('sst2 (max length 32)', 'sst2 (sweep a, file 3f2a9c1b, data 1a2b3c4d)'), and
- * `baseline_key` the key of the row that bytes_of_original and glue_of_original compare with. Where some row was
- * distilled (hasTeacherColumn), `teacher`, `teacher_params` and `teacher_key` give a row distilled from a teacher the
- * report holds (ReportRow.teacher) its teacher: its model as `group` names it, its parameters and its baseline row's
- * key; a row distilled from a teacher the report does not hold, that teacher as its distill step names it
- * (ReportRow.teacherNamed), its parameters and key empty; a row not distilled, all three empty.
+ * `baseline_key` the key of the row that bytes_of_original and glue_of_original compare with. `teacher`,
+ * `teacher_params` and `teacher_key` give a row distilled from a teacher the report holds (ReportRow.teacher) its
+ * teacher: its model as `group` names it, its parameters and its baseline row's key; a row distilled from a teacher the
+ * report does not hold, that teacher as its distill step names it (ReportRow.teacherNamed), its parameters and key
+ * empty; a row not distilled, all three empty. The three columns are there whether or not some row was distilled (the
+ * table's teacher column is not: hasTeacherColumn), so that the header of one sweep's CSV does not change when its
+ * first distilled point lands: one header for the tools that read it.
  */
 export function toCsv(data: ReportData): string {
   const metricCols: Array<[string, MetricName]> = [];
@@ -498,14 +500,15 @@ export function toCsv(data: ReportData): string {
     for (const r of data.rows) for (const k of Object.keys(r.tasks[t] ?? {}) as MetricName[]) names.add(k);
     for (const k of names) metricCols.push([t, k]);
   }
-  const teachers = hasTeacherColumn(data);
   const header = [
     'sweep',
     'model',
     'pipeline',
     'group',
     'parameters',
-    ...(teachers ? ['teacher', 'teacher_params', 'teacher_key'] : []),
+    'teacher',
+    'teacher_params',
+    'teacher_key',
     'params',
     'bytes',
     'file_bytes',
@@ -532,7 +535,9 @@ export function toCsv(data: ReportData): string {
     r.label,
     r.group,
     r.parameters,
-    ...(teachers ? [r.teacher?.group ?? r.teacherNamed ?? null, r.teacher?.params ?? null, r.teacher?.key ?? null] : []),
+    r.teacher?.group ?? r.teacherNamed ?? null,
+    r.teacher?.params ?? null,
+    r.teacher?.key ?? null,
     r.params,
     r.bytes,
     r.fileBytes,

@@ -211,10 +211,10 @@ describe('report rows', () => {
     expect(md).toContain('STS-B Pearson 17.35 / Spearman 17.80');
     const csv = toCsv(data).trim().split('\n');
     expect(csv[0]).toBe(
-      'sweep,model,pipeline,group,parameters,params,bytes,file_bytes,bytes_of_original,speedup,latency_ms,measured_latency_ms,latency_batch,latency_seq,SST-2.accuracy,STS-B.pearson,STS-B.spearmanr,glue,glue_of_original,baseline_key,glue_undefined,front_bytes,front_latency,timing_exclusive,key,stale',
+      'sweep,model,pipeline,group,parameters,teacher,teacher_params,teacher_key,params,bytes,file_bytes,bytes_of_original,speedup,latency_ms,measured_latency_ms,latency_batch,latency_seq,SST-2.accuracy,STS-B.pearson,STS-B.spearmanr,glue,glue_of_original,baseline_key,glue_undefined,front_bytes,front_latency,timing_exclusive,key,stale',
     );
     expect(csv).toHaveLength(9);
-    expect(csv[1]!.startsWith(`test,sst2,baseline,sst2,,11175000,44700000,45000000,1,1,10,10,1,64,0.734,,,0.734,1,${data.rows[0]!.key},,true,true,`)).toBe(
+    expect(csv[1]!.startsWith(`test,sst2,baseline,sst2,,,,,11175000,44700000,45000000,1,1,10,10,1,64,0.734,,,0.734,1,${data.rows[0]!.key},,true,true,`)).toBe(
       true,
     );
   });
