@@ -27,7 +27,8 @@ import { PER_AXIS_OPSET } from './ops/qdq-matmul.ts';
 import type { Assignment, TensorRecord, WeightScheme } from './registry.ts';
 import { quantizeReport, settingsRecord } from './report.ts';
 import { convertToFloat16 } from './float16.ts';
-import { QUANTIZE, int8Granularity, mixedNeed, modeName, type QuantizeOptions } from './settings.ts';
+import { BLOCK_SIZES, QUANTIZE, int8Granularity, mixedNeed, modeName, type QuantizeOptions } from './settings.ts';
+import { int4StoresLess } from './int4-blocks.ts';
 import { quantizationTargets, targetNode, targetWeight, type Target } from './targets.ts';
 import { checkRecurrent, quantizeRecurrent } from './bilstm.ts';
 
@@ -180,15 +181,30 @@ function planStatic(targets: readonly Target[], o: QuantizeOptions): Plan {
   return plan;
 }
 
+/**
+ * int4-block: MatMulNBits for every projection its 4-bit blocks store in fewer bytes than float (int4StoresLess: a
+ * block wider than a narrow model's input pads every column, and past some point the blocks hold more bytes than the
+ * floats), the others left float naming the largest block size that would store them in fewer bytes, if any does.
+ */
 function planInt4(targets: readonly Target[], o: QuantizeOptions, blockSize: number): Plan {
   const plan: Plan = new Map();
   for (const t of targets) {
-    if (t.kind === 'linear') plan.set(t.id, { format: 'nbits', scheme: { kind: 'int4', blockSize, symmetric: o.symmetric } });
+    if (t.kind === 'linear') plan.set(t.id, int4Assignment(t.linear.inFeatures, t.linear.outFeatures, blockSize, o.symmetric));
     else if (t.kind === 'attention')
       plan.set(t.id, { format: 'float', reason: 'MatMulNBits replaces MatMul / Gemm only: the fused Attention weight stays float' });
   }
   planEmbeddings(plan, targets, o);
   return plan;
+}
+
+/** A K×N projection's int4-block assignment (planInt4's). */
+function int4Assignment(K: number, N: number, blockSize: number, symmetric: boolean): Assignment {
+  const smaller = (b: number) => int4StoresLess(K, N, b, symmetric);
+  if (smaller(blockSize)) return { format: 'nbits', scheme: { kind: 'int4', blockSize, symmetric } };
+  // (the largest block size MatMulNBits takes that stores fewer bytes: every smaller one does too)
+  const fits = BLOCK_SIZES.filter(smaller).at(-1);
+  const instead = fits ? `use a block of at most ${fits}` : `so would every block size MatMulNBits takes, ${BLOCK_SIZES[0]} the smallest`;
+  return { format: 'float', reason: `4-bit blocks of ${blockSize} on its input width ${K} would store more bytes than float (${instead})` };
 }
 
 /**

@@ -54,3 +54,13 @@ describe('prune steps after quantize int4-block', () => {
     );
   });
 });
+
+describe('a quantize step after quantize int4-block on a model narrower than its blocks', () => {
+  it('plans one where int4-block left projections float, which the point quantizes', async () => {
+    for (const second of [step('quantize', { mode: 'int8' }), int4(16)]) {
+      const steps = [int4(128), second];
+      expect(await planRefusal(root, 'p', ['narrow'], 'p', steps)).toBeUndefined();
+      expect(await point('narrow', steps, `narrow-${second.settings.mode}`)).toBe('ran');
+    }
+  });
+});

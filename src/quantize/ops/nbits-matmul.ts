@@ -5,25 +5,16 @@
  */
 import { uint8Tensor, float32Tensor } from '../../onnx/tensor.ts';
 import { attr, MS_DOMAIN } from '../graph-edit.ts';
-import { int4StoresLess, quantizeInt4Blocks } from '../int4-blocks.ts';
-import { BLOCK_SIZES } from '../settings.ts';
+import { quantizeInt4Blocks } from '../int4-blocks.ts';
 import { schemeName, type OpQuantizer, type TensorRecord, type WeightScheme } from '../registry.ts';
 import { finishProjection, outputFor, projectionWeight, readProjection, type Projection } from './projection.ts';
 
 export const nbitsMatMul: OpQuantizer = {
   check(node, target, scheme, ctx) {
     if (scheme.kind !== 'int4') return 'MatMulNBits takes 4-bit weights only';
+    // (a projection its blocks would store in more bytes than float: int4-block's plan leaves it float, planInt4)
     const p = readProjection(node, target, ctx);
-    if (typeof p === 'string') return p;
-    const { inFeatures: K, outFeatures: N } = p.linear;
-    // a block wider than the input pads every column: past some point the blocks hold more bytes than the floats
-    const smaller = (b: number) => int4StoresLess(K, N, b, scheme.symmetric);
-    if (!smaller(scheme.blockSize)) {
-      // the largest block size MatMulNBits takes that stores fewer bytes (every smaller one does too), if any does
-      const fits = BLOCK_SIZES.filter(smaller).at(-1);
-      return `4-bit blocks of ${scheme.blockSize} on its input width ${K} would store more bytes than float (${fits ? `use a block of at most ${fits}` : `so would every block size MatMulNBits takes, ${BLOCK_SIZES[0]} the smallest`})`;
-    }
-    return undefined;
+    return typeof p === 'string' ? p : undefined;
   },
   rewrite(node, target, scheme, ctx) {
     const p = readProjection(node, target, ctx) as Projection;
