@@ -2,6 +2,7 @@
  * The error classes of bert-compress. A `UserError` is a fault in what the user gave us (a file, a flag, a
  * model): the CLI prints its one-line message and exits non-zero without a stack trace. Anything else is a bug.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 
 /** A fault in the user's input. `message` is one line that names the file or argument and the problem. */
 export class UserError extends Error {
@@ -125,8 +126,36 @@ export function integerText(what: string, text: string, min: number, rule?: Inte
 }
 
 /**
+ * The text each number flag of the command line being run was typed as ('--epochs' → '1e16', '--seed' →
+ * '9007199254740993'; the CLI's flag check notes them, noteFlagText), for a refusal of the value to quote what was
+ * typed, not the number yargs read (10000000000000000, 9007199254740992): set for the run of one command line
+ * (withFlagTexts), absent for a library caller.
+ */
+const flagTexts = new AsyncLocalStorage<Map<string, string>>();
+
+/** Runs `run` (one command line's parse and command) with its flags' typed texts noted apart (flagTexts). */
+export function withFlagTexts<T>(run: () => T): T {
+  return flagTexts.run(new Map(), run);
+}
+
+/** Notes `text` as what `flag` ('--epochs') was typed as on the command line being run (flagTexts). */
+export function noteFlagText(flag: string, text: string): void {
+  flagTexts.getStore()?.set(flag, text);
+}
+
+/**
+ * `value` of `flag` as a refusal quotes it: as typed on the command line being run where it reads as `value`
+ * ('1e16', '9007199254740993', '-0', blanks trimmed), else the number.
+ */
+export function shownFlagValue(flag: string, value: number): string {
+  const typed = flagTexts.getStore()?.get(flag)?.trim();
+  return typed !== undefined && isNumberText(typed) && Number(typed) === value ? typed : String(value);
+}
+
+/**
  * Throws `error` (SettingsError, or UsageError where the CLI checks the flag) `--flag V: expected an integer from MIN
- * to MAX` (integerProblem; `note` after it) unless `value` is such an integer: the check of every integer flag.
+ * to MAX` (integerProblem; `note` after it) unless `value` is such an integer: the check of every integer flag, `V` as
+ * typed on the command line (shownFlagValue: '--epochs 1e16', '--seed 9007199254740993').
  */
 export function checkIntegerFlag(
   flag: string,
@@ -135,7 +164,7 @@ export function checkIntegerFlag(
   o: { max?: number; note?: string; error?: new (message: string) => UserError } = {},
 ): void {
   const problem = integerProblem(value, min, o.max);
-  if (problem !== undefined) throw new (o.error ?? SettingsError)(`${flag} ${value}: ${problem}${o.note ? ` ${o.note}` : ''}`);
+  if (problem !== undefined) throw new (o.error ?? SettingsError)(`${flag} ${shownFlagValue(flag, value)}: ${problem}${o.note ? ` ${o.note}` : ''}`);
 }
 
 /** Malformed data files (GLUE TSV, config.json, tokenizer files). */

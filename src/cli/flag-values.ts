@@ -8,10 +8,10 @@
  *   not expect) is refused;
  * - a number flag whose value is not a decimal number (`--seed abc`, which yargs turns into NaN; `--batch-size 0x10`,
  *   which yargs reads as 16, where the pass flags refuse it), is not finite (`--lr
- *   1e400`, which yargs turns into Infinity), is a whole number past 2^53 − 1 (`--seed 9007199254740993`, which yargs
- *   rounds to 9007199254740992), is empty (`--epochs ''`,
+ *   1e400`, which yargs turns into Infinity), is empty (`--epochs ''`,
  *   which yargs turns into 0) or is missing (`--epochs` last or before another flag, which yargs takes as absent,
- *   so the default ran) is refused;
+ *   so the default ran) is refused; its value as typed is noted (noteFlagText) for a refusal to quote (`--seed
+ *   9007199254740993: expected an integer …`, not the 9007199254740992 yargs rounds it to);
  * - a string flag or positional argument given an empty value (`--out ''`, `--tasks=`, `report ''`, or a bare
  *   `--out`) is refused: it would name the current folder, be taken as absent, or (SQLite) open a temporary
  *   database. Flags whose bare form means something (`--optimize` alone: its default set) take that meaning when
@@ -20,7 +20,7 @@
  * Each refusal is one line (a UsageError: the CLI exits 2).
  */
 import type { Argv } from 'yargs';
-import { isNumberText, UsageError } from '../errors.ts';
+import { isNumberText, noteFlagText, UsageError } from '../errors.ts';
 
 /** What the middleware reads of yargs' declared options (`getOptions()`). */
 export interface DeclaredOptions {
@@ -163,13 +163,8 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
       if (!Number.isFinite(value)) {
         throw new UsageError(`${flagName(key, aliases)}${typed === undefined ? '' : ` '${typed}'`}: expected a finite number`);
       }
-      // a whole number past 2^53 − 1, which yargs rounds (9007199254740993 to 9007199254740992): no flag takes one,
-      // and its own check would quote the rounded number, not what was typed
-      if (typed !== undefined && /^\s*[+-]?\d+\s*$/.test(typed) && !Number.isSafeInteger(value)) {
-        throw new UsageError(
-          `${flagName(key, aliases)} '${typed.trim()}': past 2^53 − 1 (${Number.MAX_SAFE_INTEGER}) in size: larger whole numbers are not read exactly`,
-        );
-      }
+      // (a refusal of the value quotes it as typed: '--seed 9007199254740993', not the 9007199254740992 yargs read)
+      if (typed !== undefined) noteFlagText(`--${key}`, typed);
     }
     if (options.string.includes(key) && typeof value === 'string' && value.trim() === '') {
       const given = occurrence(argv, names);

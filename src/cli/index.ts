@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
-import { isUserError, errorMessage, UsageError } from '../errors.ts';
+import { isUserError, errorMessage, UsageError, withFlagTexts } from '../errors.ts';
 import { nearestFlag } from '../glue/registry.ts';
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
 import { checkedFlagValues, declaredOptions, negatedBooleanValues } from './flag-values.ts';
@@ -80,7 +80,7 @@ export async function main(argv: string[]): Promise<number> {
     const afterDashes = wordsAfterDashes(argv);
     if (afterDashes) throw new UsageError(afterDashes);
     ortLogLevel(); // a BERT_COMPRESS_ORT_LOG_LEVEL it cannot read is refused before any work, not at the first session
-    await y.parseAsync();
+    await withFlagTexts(() => y.parseAsync());
     return code;
   } catch (e) {
     removeCreatedFolders(); // a failed command leaves none of the empty folders it created for its outputs

@@ -6,7 +6,7 @@
  * Logic lives in src/queue.
  */
 import type { Argv } from 'yargs';
-import { checkIntegerFlag, UsageError } from '../../errors.ts';
+import { checkIntegerFlag, shownFlagValue, UsageError } from '../../errors.ts';
 import { MAX_THREADS } from '../../runtime/threads.ts';
 import { pointLine, pointName, type SweepPoint } from '../../sweep/index.ts';
 import { MAX_TIMER_MS } from '../../timers.ts';
@@ -75,7 +75,8 @@ export const workerCommand: CliCommand<WorkerArgs> = {
     if (args.threads !== undefined) checkIntegerFlag('--threads', args.threads, 1, { max: MAX_THREADS, error: UsageError });
     if (!(args['lock-seconds'] >= 1)) throw new UsageError(`--lock-seconds ${args['lock-seconds']}: expected at least 1`);
     // (BullMQ waits a lock's length between its checks for lost workers: a Node timer, which fires after 1 ms when given more)
-    if (args['lock-seconds'] > MAX_LOCK_SECONDS) throw new UsageError(`--lock-seconds ${args['lock-seconds']}: at most ${MAX_LOCK_SECONDS} (about 24 days)`);
+    if (args['lock-seconds'] > MAX_LOCK_SECONDS)
+      throw new UsageError(`--lock-seconds ${shownFlagValue('--lock-seconds', args['lock-seconds'])}: at most ${MAX_LOCK_SECONDS} (about 24 days)`);
     const { runQueueWorker, parsePathMapping } = await import('../../queue/index.ts');
     const pathMap = commandLineCheck(() => (args['path-map'] ?? []).map(parsePathMapping));
     checkFolderFlags({ '--cache-dir': args['cache-dir'], '--work-dir': args['work-dir'] });
