@@ -118,11 +118,19 @@ export function integerRuleProblem(n: unknown, min: number, rule: IntegerRule = 
  * `rule`); a SettingsError `WHAT 'TEXT': expected an integer from MIN to 2^53 − 1` otherwise, quoting the text.
  */
 export function integerText(what: string, text: string, min: number, rule?: IntegerRule): number {
-  const n = isNumberText(text) ? Number(text) : Number.NaN;
+  const n = numberOfText(text);
   const problem = integerRuleProblem(n, min, rule);
   if (problem !== undefined) throw new SettingsError(`${what} '${text.trim()}': ${problem}`);
   // (-0, which '-0' reads as, is 0)
   return n + 0;
+}
+
+/**
+ * The number `text` writes in decimal (isNumberText: '1e3', '32.0', blanks around it), else NaN ('0x10', '', 'x'),
+ * for integerProblem to judge: how integerText reads an integer, and bench's lists each size.
+ */
+export function numberOfText(text: string): number {
+  return isNumberText(text) ? Number(text) : Number.NaN;
 }
 
 /**

@@ -2,6 +2,7 @@
 export {
   benchModels,
   benchSettings,
+  sizeRefusal,
   DEFAULT_BATCHES,
   DEFAULT_SEQS,
   DEFAULT_REPEATS,

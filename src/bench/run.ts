@@ -161,8 +161,7 @@ export interface BenchResult {
 
 /**
  * `values` (--batch's or --seq's sizes), each an integer from `min` (integerProblem), else a SettingsError in one line
- * naming the flag and the value refused, in a list or alone: '--batch 1,0: 0: expected an integer from 1 to 2^53 − 1'
- * (the CLI's parseIntList words its own refusals alike, quoting each size as typed).
+ * naming the flag and the value refused (sizeRefusal: '--batch 1,0: 0: expected an integer from 1 to 2^53 − 1').
  */
 function checkIntegerList(name: string, values: readonly number[], min: number): number[] {
   // (the library's batches and seqs, whose types a JavaScript caller can miss: batches: '1,8')
@@ -171,9 +170,19 @@ function checkIntegerList(name: string, values: readonly number[], min: number):
   if (values.length === 0) throw new SettingsError(`--${name}: give at least one value`);
   for (const v of values) {
     const problem = integerProblem(v, min);
-    if (problem !== undefined) throw new SettingsError(`--${name} ${values.join(',')}: ${shownNumber(v)}: ${problem}`);
+    if (problem !== undefined) throw new SettingsError(sizeRefusal(name, values.map(String), shownNumber(v), problem));
   }
   return [...values];
+}
+
+/**
+ * The refusal of `size` of --batch's or --seq's `sizes` (as typed on the command line, or a library caller's numbers),
+ * in the words of every integer flag: a size alone as the flag's value ('--batch 1e16: expected an integer from 1 to
+ * 2^53 − 1'), one of a list named after it ('--seq 8,0x10: 0x10: expected …'; an empty one as '').
+ */
+export function sizeRefusal(flag: string, sizes: readonly string[], size: string, problem: string): string {
+  const shown = size === '' ? "''" : size;
+  return sizes.length === 1 ? `--${flag} ${shown}: ${problem}` : `--${flag} ${sizes.join(',')}: ${shown}: ${problem}`;
 }
 
 /**

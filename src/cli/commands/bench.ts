@@ -3,12 +3,13 @@
  * parses flags into BenchOptions, calls the library's `benchModels` and prints the table (or JSON).
  */
 import type { Argv } from 'yargs';
-import { integerProblem, isNumberText, UsageError } from '../../errors.ts';
+import { integerProblem, numberOfText, UsageError } from '../../errors.ts';
 import {
   BenchStopped,
   benchModels,
   benchSettings,
   formatBench,
+  sizeRefusal,
   timingAlongside,
   timingLockWaitLine,
   DEFAULT_REPEATS,
@@ -34,20 +35,18 @@ interface BenchArgs {
 }
 
 /**
- * '1,8,32' (or repeated flags joined by yargs) → [1, 8, 32], each an integer from `min` (integerProblem, worded as
- * the library's benchSettings words it); a UsageError naming the flag otherwise.
+ * '1,8,32' (or repeated flags joined by yargs) → [1, 8, 32], each size read as every integer typed is (numberOfText:
+ * '1e3', '3.0'; '0x10' and an empty one are none) and an integer from `min` (integerProblem), else a UsageError in the
+ * library's words, quoting the size as typed (sizeRefusal: '--seq 8,9007199254740993: 9007199254740993: …').
  */
 export function parseIntList(flag: string, value: string | number | Array<string | number>, min = 1): number[] {
   const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((s) => s.trim());
-  // An empty item ('1,,2', '') or one Number() reads but no other flag takes ('0x10') is refused like any non-number.
-  if (parts.some((p) => !isNumberText(p))) throw new UsageError(`--${flag} ${String(value)}: expected positive integers separated by commas, e.g. 1,8,32`);
-  // (each size as typed, named as benchSettings names one: '--seq 9007199254740993: 9007199254740993: …', not the
-  // number it rounds to)
-  for (const p of parts) {
-    const problem = integerProblem(Number(p), min);
-    if (problem !== undefined) throw new UsageError(`--${flag} ${parts.join(',')}: ${p}: ${problem}`);
-  }
-  return parts.map(Number);
+  return parts.map((p) => {
+    const n = numberOfText(p);
+    const problem = integerProblem(n, min);
+    if (problem !== undefined) throw new UsageError(sizeRefusal(flag, parts, p, problem));
+    return n;
+  });
 }
 
 export const benchCommand: CliCommand<BenchArgs> = {
