@@ -60,6 +60,10 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // ByteLevel's regex (RoBERTa's, GPT-2's) reads `\s` as White_Space, as Oniguruma does, where JS's `\s` took U+FEFF as
   // a space (a QQP dev text holds one) and not U+0085: every byte-level BPE tokenizer's points go stale.
   { version: 10, changed: (t) => t.splitBehavior || t.byteLevelRegex },
+  // Stop 51: a tokenizer.json whose pre-tokenizer is a ByteLevel, loaded as RobertaTokenizer or GPT2Tokenizer, prepends
+  // a space as tokenizer_config.json's add_prefix_space says (false where it says nothing), as transformers loads it,
+  // where the file's own was read.
+  { version: 11, changed: (t) => t.configPrefixSpace },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

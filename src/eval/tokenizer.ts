@@ -474,7 +474,8 @@ function specialTokenEntries(config: TokenizerConfigJson, defaults: Partial<Reco
 
 /**
  * A tokenizer.json file's object (`read`) as transformers' fast tokenizer reads it with its tokenizer config (`config`):
- * its normalizer as the config says (withConfigNormalizer), its added tokens and the config's special tokens as
+ * its normalizer and a ByteLevel pre-tokenizer's add_prefix_space as the config says (withConfigNormalizer,
+ * withConfigPrefixSpace), its added tokens and the config's special tokens as
  * tokenizers adds them, after the tokens of the config's added_tokens_decoder that it lacks (withAddedTokens), its
  * post-processor giving ids and token types as tokenizers does (withTokenizersPostProcessor). `read` itself when nothing
  * changes. Added tokens that are no list of `{content, …}` (addedTokensProblem), a normalizer, pre-tokenizer or decoder
@@ -486,7 +487,10 @@ export function fastTokenizerJson(read: Record<string, unknown>, config: Tokeniz
   const problem = addedTokensProblem(read.added_tokens) ?? partFieldsProblem(read) ?? metaspaceProblem(read);
   if (problem) throw new DataError(`${file}: not a tokenizer we can load: ${problem}`);
   const configAdded = decoderAddedTokens(config, join(dirname(file), 'tokenizer_config.json')) ?? [];
-  const json = withConfigNormalizer(withTokenizersPostProcessor(withTokenizersDefaults(read)), config);
+  const json = withConfigNormalizer(
+    withConfigPrefixSpace(withTokenizersPostProcessor(withTokenizersDefaults(read)), config, autoTokenizerClass(dirname(file), config)),
+    config,
+  );
   return withAddedTokens(json, [], config, {}, configAdded) as Record<string, unknown>;
 }
 
@@ -589,6 +593,32 @@ export function withConfigNormalizer(json: Record<string, unknown>, config: Toke
   };
   const same = (Object.keys(wanted) as Array<keyof typeof wanted>).every((k) => (norm[k] ?? null) === (wanted[k] ?? null));
   return same ? json : { ...json, normalizer: { ...norm, ...wanted } };
+}
+
+/** The classes transformers builds a ByteLevel pre-tokenizer of tokenizer_config.json's add_prefix_space for (withConfigPrefixSpace). */
+const PREFIX_SPACE_CLASSES = new Set(['RobertaTokenizer', 'GPT2Tokenizer']);
+
+/**
+ * A tokenizer.json whose pre-tokenizer, a ByteLevel itself (not within a Sequence), prepends a space as
+ * tokenizer_config.json's `add_prefix_space` says (false where it says nothing) where transformers loads the folder as
+ * RobertaTokenizer or GPT2Tokenizer (`className`: autoTokenizerClass's; Fast or not), as both its versions do: 4.x's
+ * PreTrainedTokenizerFast rewrites the pre-tokenizer's add_prefix_space to the config's (`kwargs.get(
+ * "add_prefix_space", False)`), 5.x's classes build their ByteLevel of it; a config value other than true or false is
+ * left to the file's (4.x fails to build that and keeps the file's). `json` itself otherwise: the file's, as
+ * @huggingface/tokenizers, transformers.js and 5.x's PreTrainedTokenizerFast read it (4.x applies the config's to
+ * every class). trim_offsets moves offsets only.
+ */
+export function withConfigPrefixSpace(json: Record<string, unknown>, config: TokenizerConfigJson, className: string | undefined): Record<string, unknown> {
+  const pre = json.pre_tokenizer as Record<string, unknown> | null | undefined;
+  const wanted = config.add_prefix_space === undefined ? false : config.add_prefix_space;
+  if (
+    pre?.type !== 'ByteLevel' ||
+    !PREFIX_SPACE_CLASSES.has(className?.replace(/Fast$/, '') ?? '') ||
+    typeof wanted !== 'boolean' ||
+    pre.add_prefix_space === wanted
+  )
+    return json;
+  return { ...json, pre_tokenizer: { ...pre, add_prefix_space: wanted } };
 }
 
 /**
@@ -1424,7 +1454,9 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * its pre-tokenizer has a Split that @huggingface/tokenizers splits otherwise (splitReadOtherwise: MergedWithPrevious,
  * MergedWithNext, Contiguous, inverted but Removed, Removed of a String or of a Regex with groups), now split as
  * tokenizers does (splitPieces); `byteLevelRegex`, its pre-tokenizer has a ByteLevel with use_regex, whose regex took
- * JS's `\s` (U+FEFF a space, U+0085 none). Undefined where the folder has no
+ * JS's `\s` (U+FEFF a space, U+0085 none); `configPrefixSpace`, its pre-tokenizer is a ByteLevel whose add_prefix_space
+ * tokenizer_config.json's (false where absent) overrides for a RoBERTa or GPT-2 class (withConfigPrefixSpace), where
+ * the file's was read. Undefined where the folder has no
  * tokenizer this code reads.
  */
 export interface TokenizerTraits {
@@ -1446,6 +1478,7 @@ export interface TokenizerTraits {
   whiteSpaceStrip: boolean;
   splitBehavior: boolean;
   byteLevelRegex: boolean;
+  configPrefixSpace: boolean;
 }
 
 /**
@@ -1840,6 +1873,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         whiteSpaceStrip: false,
         splitBehavior: false,
         byteLevelRegex: false,
+        configPrefixSpace: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -1873,6 +1907,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       whiteSpaceStrip: stripsBeforePrecompiled(read),
       splitBehavior: preTokenizers.some(({ leaf }) => leaf.type === 'Split' && splitReadOtherwise(leaf)),
       byteLevelRegex: preTokenizers.some(({ leaf }) => leaf.type === 'ByteLevel' && leaf.use_regex !== false),
+      configPrefixSpace: raw !== undefined && withConfigPrefixSpace(raw, config, autoTokenizerClass(dir, config)) !== raw,
     };
   } catch {
     return undefined;

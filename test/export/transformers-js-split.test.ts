@@ -4,7 +4,7 @@
  * Removed keeping it) or a ByteLevel that splits (its regex's \s JS's), written for transformers.js: the folder's
  * tokenizer.json writes them so that transformers.js (and tokenizers) split as eval does, or refuses in one line.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { env } from '@huggingface/transformers';
@@ -83,5 +83,31 @@ describe('--format transformers.js of a ByteLevel pre-tokenizer', () => {
     const ours = loadTokenizer(join(root, 'byte-level-false'));
     expect(ours.encode(texts[0]!, null, 64).ids).toEqual([2, ids('a'), ids('Ġï»¿'), ids('b'), 3]);
     expect(ours.encode(texts[2]!, null, 64).ids).toEqual([2, ids('a'), ids('Ġ'), ids('Âħ'), ids('b'), 3]);
+  }, 30_000);
+
+  it("prepends a space as tokenizer_config.json's add_prefix_space says, false where it says nothing, where transformers loads a ByteLevel pre-tokenizer (not one within a Sequence) as RobertaTokenizer, in eval and in the folder exported; the file's for another class", async () => {
+    const byteLevel = (prefix: boolean) => ({ type: 'ByteLevel', add_prefix_space: prefix, trim_offsets: true, use_regex: true });
+    const roberta = (config: object = {}) => ({ tokenizer_class: 'RobertaTokenizerFast', ...config });
+    const ids = (p: string) => pieces.indexOf(p) + SPECIALS.length;
+    const [spaced, unspaced] = [
+      [2, ids('Ġa'), 3],
+      [2, ids('a'), 3],
+    ];
+    const cases: Array<[string, object, Record<string, unknown> | undefined, number[]]> = [
+      ['file-true-config-none', byteLevel(true), roberta(), unspaced],
+      ['file-true-config-false', byteLevel(true), roberta({ add_prefix_space: false }), unspaced],
+      ['file-false-config-true', byteLevel(false), roberta({ add_prefix_space: true }), spaced],
+      ['file-true-config-true', byteLevel(true), roberta({ add_prefix_space: true }), spaced],
+      ['file-true-config-null', byteLevel(true), roberta({ add_prefix_space: null }), spaced],
+      ['sequence-true-config-none', { type: 'Sequence', pretokenizers: [byteLevel(true)] }, roberta(), spaced],
+      ['bert-class-file-true', byteLevel(true), undefined, spaced],
+    ];
+    for (const [name, pre, config, expected] of cases) {
+      const hf = folder(name, pre, pieces);
+      if (config) writeFileSync(join(hf, 'tokenizer_config.json'), JSON.stringify(config));
+      const { theirs, ours } = await exportedIds(hf);
+      expect([name, ours('a')]).toEqual([name, expected]);
+      expect([name, theirs('a'), theirs(' a')]).toEqual([name, expected, ours(' a')]);
+    }
   }, 30_000);
 });

@@ -123,17 +123,19 @@ const WORD_LEVEL = { type: 'WordLevel', unk_token: '<unk>', vocab: { '<unk>': 0,
 
 /**
  * The reading version (of single texts) of a tokenizer.json of each of `tokenizers` (its model WORD_LEVEL unless
- * given, no normalizer unless given), by name, each written in a folder of that name of a temporary root.
+ * given, no normalizer unless given, a tokenizer_config.json of `config` where given), by name, each written in a
+ * folder of that name of a temporary root.
  */
 function readingVersions(
-  tokenizers: Record<string, { model?: object; preTokenizer: object | null; normalizer?: object | null }>,
+  tokenizers: Record<string, { model?: object; preTokenizer: object | null; normalizer?: object | null; config?: object }>,
 ): Record<string, number | undefined> {
   const root = mkdtempSync(join(tmpdir(), 'tokenizer-json-reading-'));
   try {
     return Object.fromEntries(
-      Object.entries(tokenizers).map(([name, { model = WORD_LEVEL, preTokenizer, normalizer = null }]) => {
+      Object.entries(tokenizers).map(([name, { model = WORD_LEVEL, preTokenizer, normalizer = null, config }]) => {
         const dir = join(root, name);
         mkdirSync(dir);
+        if (config) writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config));
         const json = { version: '1.0', added_tokens: [], normalizer, pre_tokenizer: preTokenizer, post_processor: null, decoder: null, model };
         writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
         return [name, tokenizerReadingVersion(dir, false)];
@@ -595,6 +597,34 @@ describe('a tokenizer with a Split that @huggingface/tokenizers read otherwise, 
       'removed-regex': 1,
       'removed-inverted': 1,
       'byte-level-no-regex': 1,
+    });
+  });
+});
+
+describe("a tokenizer whose ByteLevel pre-tokenizer's add_prefix_space tokenizer_config.json overrides", () => {
+  it("is at reading version 11 where, loaded as RobertaTokenizer or GPT2Tokenizer, the config's (false where it says nothing) differs from the file's (read as the config says, as transformers does, where the file's was read); 10 where they agree, the ByteLevel is within a Sequence or the class is another", () => {
+    const byteLevel = (prefix: boolean, regex = true) => ({ type: 'ByteLevel', add_prefix_space: prefix, trim_offsets: true, use_regex: regex });
+    const roberta = { tokenizer_class: 'RobertaTokenizerFast' };
+    expect(
+      readingVersions({
+        'file-true': { preTokenizer: byteLevel(true), config: roberta },
+        'gpt2-file-true': { preTokenizer: byteLevel(true), config: { tokenizer_class: 'GPT2Tokenizer' } },
+        'file-false-config-true': { preTokenizer: byteLevel(false), config: { ...roberta, add_prefix_space: true } },
+        'no-regex-file-true': { preTokenizer: byteLevel(true, false), config: roberta },
+        'file-true-config-true': { preTokenizer: byteLevel(true), config: { ...roberta, add_prefix_space: true } },
+        'file-false': { preTokenizer: byteLevel(false), config: roberta },
+        'in-sequence': { preTokenizer: { type: 'Sequence', pretokenizers: [byteLevel(true)] }, config: roberta },
+        'no-class': { preTokenizer: byteLevel(true) },
+      }),
+    ).toEqual({
+      'file-true': 11,
+      'gpt2-file-true': 11,
+      'file-false-config-true': 11,
+      'no-regex-file-true': 11,
+      'file-true-config-true': 10,
+      'file-false': 10,
+      'in-sequence': 10,
+      'no-class': 10,
     });
   });
 });
