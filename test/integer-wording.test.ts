@@ -174,6 +174,18 @@ describe('one integer wording', () => {
     expect(step('drop-layers', { layers: [1, 1e16] })).toBe(
       's.yaml: pipelines[0].steps[0].settings: drop-layers: layers [1,10000000000000000]: the layer 10000000000000000 (past 2^53 − 1 a number is not read exactly): expected an integer from 0 to 2^53 − 1 (flag --drop-layers)',
     );
+    // (one layer a sweep file types as a number, not a list, was taken unchecked: layers 1.5 and -1 planned as points;
+    // its value is shown once, where a list's layer is named after the list)
+    expect(step('drop-layers', { layers: 1.5 })).toBe(
+      's.yaml: pipelines[0].steps[0].settings: drop-layers: layers 1.5: expected an integer from 0 to 2^53 − 1 (flag --drop-layers)',
+    );
+    expect(step('drop-layers', { keep: -1 })).toBe(
+      's.yaml: pipelines[0].steps[0].settings: drop-layers: keep -1: expected an integer from 0 to 2^53 − 1 (flag --keep-layers)',
+    );
+    expect(step('drop-layers', { layers: 1e16 })).toBe(
+      's.yaml: pipelines[0].steps[0].settings: drop-layers: layers 10000000000000000 (past 2^53 − 1 a number is not read exactly): expected an integer from 0 to 2^53 − 1 (flag --drop-layers)',
+    );
+    expect(pass('drop-layers').check({ layers: 2 }).layers).toEqual([2]);
     // (keep, which takes a word too, said 'expected 'every-other' or layer indices such as 0,2,4' of it)
     expect(step('drop-layers', { keep: [0, 1.5] })).toBe(
       's.yaml: pipelines[0].steps[0].settings: drop-layers: keep [0,1.5]: the layer 1.5: expected an integer from 0 to 2^53 − 1 (flag --keep-layers)',

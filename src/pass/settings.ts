@@ -361,7 +361,13 @@ function layerNumber(n: number): number {
 export function layerList<const W extends string = never>(o: { word?: W; ascending?: boolean } = {}) {
   const what = o.word ? `'${o.word}' or layer indices such as 0,2,4` : 'layer indices such as 1,3,5';
   const toList = (v: unknown, ctx: z.RefinementCtx) => {
-    if (typeof v === 'number') return [v];
+    if (typeof v === 'number') {
+      // (one layer, a number a sweep file types: refused as a number setting is, its value shown once by the frame)
+      const p = integerProblem(v, 0);
+      if (p === undefined) return [v];
+      ctx.addIssue({ code: 'custom', message: p, input: v });
+      return z.NEVER;
+    }
     if (typeof v === 'string' && o.word && settingText(v) === o.word) return o.word;
     const items: unknown[] | undefined = typeof v === 'string' ? v.split(',') : Array.isArray(v) ? v : undefined;
     // (an empty item, or none: the list's own fault, which the list's words refuse)
