@@ -57,6 +57,13 @@ describe('one integer wording', () => {
     expect(big('', '{pass: prune-heads, settings: {heads: {0: [1, 9007199254740993]}}}')).toBe(
       `pipelines[0].steps[0].settings: prune-heads: heads {"0":[1,9007199254740992]}: layer 0's head ${note}: expected an integer from 0 to 2^53 − 1 (flag --prune-heads)`,
     );
+    // (a mapping's layer key, which YAML turns into the rounded number's text, was quoted as typed: "the layer '9007199254740992'")
+    expect(big('', '{pass: prune-heads, settings: {heads: {9007199254740993: [1]}}}')).toBe(
+      `pipelines[0].steps[0].settings: prune-heads: heads {"9007199254740992":[1]}: the layer ${note}: expected an integer from 0 to 2^53 − 1 (flag --prune-heads)`,
+    );
+    expect(big('', '{pass: prune-heads, settings: {heads: {1e16: [1]}}}')).toBe(
+      `pipelines[0].steps[0].settings: prune-heads: heads {"10000000000000000":[1]}: the layer 10000000000000000 (past 2^53 − 1 a number is not read exactly): expected an integer from 0 to 2^53 − 1 (flag --prune-heads)`,
+    );
     expect(big('', '{pass: distill, settings: {intermediate: pkd-skip, layerMap: [[9007199254740993, 1]]}}')).toBe(
       `pipelines[0].steps[0].settings.layerMap: the teacher layer ${note} of [9007199254740992, 1]: expected an integer from 0 to 2^53 − 1`,
     );

@@ -80,12 +80,19 @@ export function formatHeadList(heads: Record<number, number[]>): string {
 
 /**
  * A YAML mapping {0: [1, 2]} as head-list text, for the grammar to check; a head the mapping gives as a number that is
- * no integer ≥ 0 refused as such, shown as every number a file types is (shownNumber), where its text would quote the
- * number as if typed ('9007199254740992' for 9007199254740993, which YAML reads rounded).
+ * no integer ≥ 0, and a layer key past 2^53 − 1, refused as such, shown as every number a file types is (shownNumber),
+ * where its text would quote the number as if typed ('9007199254740992' for 9007199254740993, which YAML reads rounded).
  */
 function headMapping(v: unknown, ctx: z.RefinementCtx): unknown {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
   for (const [l, hs] of Object.entries(v)) {
+    // (a key is text: a whole number past 2^53 − 1 that YAML read rounded is the number's text, 9007199254740992 for
+    // 9007199254740993, which the head list's text would quote as if typed)
+    const layer = Number(l);
+    if (Number.isInteger(layer) && !Number.isSafeInteger(layer) && String(layer) === l) {
+      ctx.addIssue({ code: 'custom', message: `the layer ${shownNumber(layer)}: ${integerProblem(layer, 0)}`, input: v });
+      return z.NEVER;
+    }
     for (const h of Array.isArray(hs) ? hs : [hs]) {
       const problem = typeof h === 'number' ? integerProblem(h, 0) : undefined;
       if (problem === undefined) continue;
