@@ -25,7 +25,7 @@ import { pauseUnlessAborted } from '../interrupt.ts';
 import type { PointResult } from '../sweep/point.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
 import { pointName, pointNames } from '../sweep/progress.ts';
-import { planAgainstStore, type StorePlan, type SweepOptions, type SweepSummary } from '../sweep/run.ts';
+import { failedPoint, planAgainstStore, type StorePlan, type SweepOptions, type SweepSummary } from '../sweep/run.ts';
 import { StoreWriteError } from '../sweep/store.ts';
 import { codeFingerprint } from '../version.ts';
 import { QUEUE_NAME, checkRedisDriver, connectionLog, connectionProblem, parseQueueUrl, waitConnected } from './connection.ts';
@@ -126,7 +126,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     await Promise.all([closeWithin(events.close()), closeWithin(queue.close())]);
     throw e;
   }
-  const { spec, points, previous, stale, contended, hash, store } = plan;
+  const { spec, points, previous, stale, contended, hash, store, refusal } = plan;
   const summary: QueuedSweepSummary = {
     store: resolve(opts.store),
     total: points.length,
@@ -184,7 +184,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       summary.ran++;
       emit({ type: 'finished', point, result: outcome.result });
     } else {
-      summary.failed.push({ point, error: outcome.error });
+      summary.failed.push(failedPoint(point, outcome.error, refusal));
       emit({ type: 'failed', point, error: outcome.error });
     }
   };

@@ -19,7 +19,7 @@ import { inProcessRunner, workerPool, type PointRunner } from './pool.ts';
 import { parseSweepFile, type SweepSpec } from './spec.ts';
 import { EmptyStoreError, StoreWriteError, SweepStore } from './store.ts';
 import { pointName } from './progress.ts';
-import { adoptStoredKeys, findStale, type StaleMatch } from './stale.ts';
+import { adoptStoredKeys, findStale, refusedInput, tokenizerRefusals, type StaleMatch } from './stale.ts';
 import { timedContended } from './contention.ts';
 import { checkOptions, checkStringOption } from '../library-args.ts';
 
@@ -110,7 +110,12 @@ export interface SweepSummary {
   ran: number;
   /** Points another sweep on the same store finished while this one waited for them. */
   byOthers: number;
-  failed: Array<{ point: SweepPoint; error: string }>;
+  /**
+   * Points that failed, with their error; `refused` where the code running now refuses an input the point reads
+   * (refusedInput: a tokenizer folder), in that refusal's words: every rerun fails at it too, until it is given as the
+   * refusal asks (the closing lines name such points apart).
+   */
+  failed: Array<{ point: SweepPoint; error: string; refused?: string }>;
   /** Set when `signal` stopped the sweep before every point ran. */
   interrupted?: boolean;
   /** Where the training steps of the stopped points stopped (the closing line says what a rerun does). */
@@ -153,6 +158,17 @@ export interface StorePlan {
   store: SweepStore;
   /** The work folder the points' outputs go under, and how errors name it. */
   work: { dir: string; label: string };
+  /**
+   * Why the code running now refuses a tokenizer folder (tokenizerRefusals): one memo for the run, which its stale points
+   * were judged with (StaleMatch.refused) and its failed points are (failedPoint).
+   */
+  refusal: (dir: string) => string | undefined;
+}
+
+/** A failed point as SweepSummary.failed holds it: with the refusal of its input, where the code running now refuses one. */
+export function failedPoint(point: SweepPoint, error: string, refusal: StorePlan['refusal']): SweepSummary['failed'][number] {
+  const refused = refusedInput(point, refusal);
+  return refused === undefined ? { point, error } : { point, error, refused };
 }
 
 /** The work folder (given, else `<store>-models`) and how errors name it. */
@@ -184,7 +200,7 @@ export async function planSweepFile(
     throw e;
   }
   try {
-    return { ...planned, stored: storedPoints(store, planned.points, planned.work, opts) };
+    return { ...planned, stored: storedPoints(store, planned.points, planned.work, opts, tokenizerRefusals()) };
   } finally {
     store.close();
   }
@@ -226,6 +242,7 @@ function storedPoints(
   points: SweepPoint[],
   work: StorePlan['work'],
   opts: Pick<SweepOptions, 'rerunStale' | 'rerunContended'>,
+  refusal: StorePlan['refusal'],
   write?: (previous: ReadonlyMap<string, PointResult>) => void,
   writeStale?: (stale: ReadonlyMap<string, StaleMatch>, previous: ReadonlyMap<string, PointResult>) => void,
 ): Pick<StorePlan, 'previous' | 'stale' | 'contended'> {
@@ -247,7 +264,7 @@ function storedPoints(
   if (opts.rerunContended) for (const key of contended.keys()) previous.delete(key);
   const todo = points.filter((p) => !previous.has(p.key));
   // Every stored plan is read (and parsed) only when some point is still to do: a finished sweep's rerun skips it.
-  const stale = todo.length > 0 ? findStale(todo, finished, storedPlans()) : new Map<string, StaleMatch>();
+  const stale = todo.length > 0 ? findStale(todo, finished, storedPlans(), undefined, refusal) : new Map<string, StaleMatch>();
   if (stale.size > 0) writeStale?.(stale, previous);
   if (!opts.rerunStale) for (const [key, match] of stale) previous.set(key, match.result);
   return { previous, stale, contended };
@@ -264,12 +281,14 @@ export async function planAgainstStore(
   const { spec, points, hash, work } = await planFile(opts);
   beforeOpen?.({ points, work });
   const store = SweepStore.open(opts.store);
+  const refusal = tokenizerRefusals();
   try {
     const stored = storedPoints(
       store,
       points,
       work,
       opts,
+      refusal,
       (previous) => {
         // this sweep's points, under its names: those stored by another sweep (one model named otherwise there) included
         try {
@@ -295,7 +314,7 @@ export async function planAgainstStore(
         }
       },
     );
-    return { spec, points, ...stored, hash, store, work };
+    return { spec, points, ...stored, hash, store, work, refusal };
   } catch (e) {
     store.close();
     throw e;
@@ -318,7 +337,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const emit = opts.onEvent ?? (() => {});
   const jobs = opts.jobs ?? 1;
   if (opts.rerunContended && jobs > 1) throw new SettingsError(RERUN_CONTENDED_JOBS);
-  const { spec, points, previous, stale, contended, store } = await planAgainstStore(opts, ({ points, work }) => {
+  const { spec, points, previous, stale, contended, store, refusal } = await planAgainstStore(opts, ({ points, work }) => {
     // Before the store opens (a sweep refused for its work folder leaves no store written) and any point runs: a file
     // in the way of the work folder fails here once, not at each point; a --work-dir given is checked (and made) even
     // where no point writes into it, as a worker's is, so a folder that takes no files is said, not passed over by a
@@ -430,7 +449,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
         }
         const error = errorLine(fileSystemError(e) ?? e); // (a full disk or a read-only folder in one line naming the file)
         write(() => store.fail(point.key, error)); // (one being recomputed stays done, with its stored result)
-        summary.failed.push({ point, error });
+        summary.failed.push(failedPoint(point, error, refusal));
         if (again) summary.contended.kept.push(point);
         emit({ type: 'failed', point, error });
         continue;

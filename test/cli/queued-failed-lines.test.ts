@@ -1,7 +1,8 @@
 /**
  * `compress sweep --queue`'s closing lines name the failed points a rerun retries apart from those whose input the code
  * running now refuses (an XLM folder of vocab.json and merges.txt), as a local sweep's do: the queue's coordinator is
- * stood in for by the summary it gives back, its failed points planned from a real sweep file.
+ * stood in for by the summary it gives back, its failed points planned from a real sweep file and judged as it judges
+ * them (failedPoint).
  */
 import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,8 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { QueuedSweepSummary } from '../../src/queue/index.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
+import { failedPoint } from '../../src/sweep/run.ts';
+import { tokenizerRefusals } from '../../src/sweep/stale.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { writeQuickSweep, writeTinySweep } from '../sweep/tiny-sweep.ts';
 import { runMain } from '../helpers/cli.ts';
@@ -23,7 +26,11 @@ describe('compress sweep --queue: its failed points', () => {
   const t = writeTinySweep({ rows: 8 });
   afterAll(() => t.cleanup());
 
-  /** The coordinator's summary of `failed` (each failed with 'failed'), as runQueuedSweep gives it back. */
+  /**
+   * The coordinator's summary of `failed` (each failed with 'failed', judged refused or not as it judges them), as
+   * runQueuedSweep gives it back.
+   */
+  const refusal = tokenizerRefusals();
   const summaryOf = (failed: SweepPoint[]): QueuedSweepSummary => ({
     store: join(t.root, 'queued.sqlite'),
     total: failed.length,
@@ -34,7 +41,7 @@ describe('compress sweep --queue: its failed points', () => {
     sweeps: ['queued'],
     ran: 0,
     byOthers: 0,
-    failed: failed.map((point) => ({ point, error: 'failed' })),
+    failed: failed.map((point) => failedPoint(point, 'failed', refusal)),
     seconds: 1,
     added: failed.length,
     alreadyQueued: 0,

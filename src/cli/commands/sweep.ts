@@ -28,7 +28,6 @@ import { checkFolderFlags, commandLineCheck, listenForStop, out, err, type CliCo
 import { checkOutputKinds } from '../../destination.ts';
 import { ctrlC } from '../training.ts';
 import type { QueuedSweepSummary } from '../../queue/index.ts';
-import { refusedInput, tokenizerRefusals } from '../../sweep/stale.ts';
 
 interface SweepArgs {
   file: string;
@@ -243,12 +242,11 @@ async function dryRun(args: SweepArgs, store: string): Promise<number> {
 
 /**
  * The failed points' closing lines: those a rerun retries (`retry`: how), and apart those whose input the code running
- * now refuses (refusedInput: a tokenizer folder), at which every rerun fails until it is given as the refusal asks.
+ * now refuses (`refused`: a tokenizer folder), at which every rerun fails until it is given as the refusal asks.
  */
 function failedLines(failed: SweepSummary['failed'], retry: string): string[] {
-  const refusal = tokenizerRefusals();
-  const refused = failed.filter((f) => refusedInput(f.point, refusal) !== undefined);
-  const retried = failed.filter((f) => !refused.includes(f));
+  const refused = failed.filter((f) => f.refused !== undefined);
+  const retried = failed.filter((f) => f.refused === undefined);
   const names = (points: SweepSummary['failed']) => pointNames(points.map((f) => f.point));
   return [
     ...(retried.length > 0 ? [`failed (errors above; ${retry}): ${names(retried)}`] : []),
