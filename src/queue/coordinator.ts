@@ -4,7 +4,7 @@
  * It plans the points as a local sweep does and skips those the store has. Then, unless it only follows, it adds
  * the rest to the BullMQ queue, one job per point with the point key as job id (a point already queued is not
  * added again; one that failed before is queued afresh, its 3 runs with it, as a rerun of a local sweep retries
- * it), and takes out of the queue the points an earlier run of the sweep queued that its plan no longer holds (the
+ * it, but for one whose input the code refuses, which fails again unqueued: failedAgain), and takes out of the queue the points an earlier run of the sweep queued that its plan no longer holds (the
  * file edited, a model changed) and no worker has started, and they are no longer the sweep's points (its report does
  * not list them as not finished). Then it collects: each finished job's result (or, after its 3 runs, its error) is written into the same
  * SQLite store a local sweep writes, so `compress report` reads it unchanged.
@@ -126,7 +126,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     await Promise.all([closeWithin(events.close()), closeWithin(queue.close())]);
     throw e;
   }
-  const { spec, points, previous, stale, contended, hash, store, refusal } = plan;
+  const { spec, points, previous, stale, contended, hash, store, refusal, refusedAgain } = plan;
   const summary: QueuedSweepSummary = {
     store: resolve(opts.store),
     total: points.length,
@@ -307,6 +307,13 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     // Add what is not queued, retry what failed before (unless following); count what is already there.
     for (const point of [...pending.values()]) {
       if (opts.signal?.aborted) break;
+      const before = refusedAgain.get(point.key);
+      if (before !== undefined) {
+        // (failed before, its input refused by this code, as its workers refuse it: every run fails alike, so it is
+        // not queued again but fails again at once, as a local sweep's rerun fails it; the closing lines say what to give)
+        record(point, { error: before });
+        continue;
+      }
       try {
         const state = await withTimeout(queue.getJobState(point.key), CALL_TIMEOUT_MS);
         if (state === 'unknown') {

@@ -1,7 +1,8 @@
 /**
  * `runSweep`: plan the points of a sweep file, skip those the store already has, and run the rest (in this process
  * or in `jobs` worker processes), recording each finished point in the store as it completes. Killed at any
- * moment and started again, it redoes only the points that had not finished. Points the store has from other code
+ * moment and started again, it redoes only the points that had not finished (a failed point runs again, but for one
+ * whose input the code refuses, which fails again unrun: failedAgain). Points the store has from other code
  * (stale) or timed while the machine was shared (contended) are kept unless asked to be recomputed. A store that
  * stops taking writes (a full disk, an I/O error …: SweepStore's StoreWriteError) ends it with one line saying what
  * the store keeps: no point starts after it, and the running ones stop as on Ctrl-C (their results could not be kept).
@@ -163,6 +164,32 @@ export interface StorePlan {
    * were judged with (StaleMatch.refused) and its failed points are (failedPoint).
    */
   refusal: (dir: string) => string | undefined;
+  /**
+   * The points still to do that failed before and whose input the code running now refuses (failedAgain), with their
+   * stored error, by key: not run (or queued) again, but failed again at once, since every run fails alike.
+   */
+  refusedAgain: Map<string, string>;
+}
+
+/**
+ * Of `todo` (the points still to do), those that failed before (`failures`: the store's, SweepStore.failures) and whose
+ * input the code running now refuses (refusedInput; `refusal`: the run's memo), with their stored error, by key: a
+ * rerun of the sweep, local or queued, fails them at once, where it ran (or queued) each again to fail alike. One
+ * whose input is read now (this code reads it, or the folder changed, which is another point) runs as before.
+ */
+export function failedAgain(
+  todo: readonly SweepPoint[],
+  failures: ReadonlyArray<{ key: string; error: string }>,
+  refusal: StorePlan['refusal'],
+): Map<string, string> {
+  const out = new Map<string, string>();
+  if (todo.length === 0 || failures.length === 0) return out;
+  const errors = new Map(failures.map((f) => [f.key, f.error]));
+  for (const p of todo) {
+    const error = errors.get(p.key);
+    if (error !== undefined && refusedInput(p, refusal) !== undefined) out.set(p.key, error);
+  }
+  return out;
 }
 
 /** A failed point as SweepSummary.failed holds it: with the refusal of its input, where the code running now refuses one. */
@@ -314,7 +341,9 @@ export async function planAgainstStore(
         }
       },
     );
-    return { spec, points, ...stored, hash, store, work, refusal };
+    const todo = points.filter((p) => !stored.previous.has(p.key));
+    const refusedAgain = failedAgain(todo, todo.length > 0 ? store.failures() : [], refusal);
+    return { spec, points, ...stored, hash, store, work, refusal, refusedAgain };
   } catch (e) {
     store.close();
     throw e;
@@ -337,7 +366,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const emit = opts.onEvent ?? (() => {});
   const jobs = opts.jobs ?? 1;
   if (opts.rerunContended && jobs > 1) throw new SettingsError(RERUN_CONTENDED_JOBS);
-  const { spec, points, previous, stale, contended, store, refusal } = await planAgainstStore(opts, ({ points, work }) => {
+  const { spec, points, previous, stale, contended, store, refusal, refusedAgain } = await planAgainstStore(opts, ({ points, work }) => {
     // Before the store opens (a sweep refused for its work folder leaves no store written) and any point runs: a file
     // in the way of the work folder fails here once, not at each point; a --work-dir given is checked (and made) even
     // where no point writes into it, as a worker's is, so a folder that takes no files is said, not passed over by a
@@ -426,6 +455,14 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
       }
       if (claim === 'busy') {
         deferred.push(point);
+        continue;
+      }
+      const before = refusedAgain.get(point.key);
+      if (before !== undefined) {
+        // (failed before, its input refused by the code running now: every run fails alike, so it fails again unrun)
+        write(() => store.fail(point.key, before));
+        summary.failed.push(failedPoint(point, before, refusal));
+        emit({ type: 'failed', point, error: before });
         continue;
       }
       running.add(point.key);

@@ -9,9 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { UnrecoverableError, Worker } from 'bullmq';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { pointFiles, type FileTree } from '../../src/queue/files.ts';
-import { QUEUE_NAME } from '../../src/queue/connection.ts';
+import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
 import { QueueError } from '../../src/errors.ts';
 import { GIVE_BACKS_PER_POINT, jobOptions } from '../../src/queue/job.ts';
@@ -406,6 +407,54 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     expect(await after(xlm!.key)).toEqual(['failed', 1, expect.stringMatching(refusal)]);
     expect(await after(otherCopy.key)).toEqual(['delayed', 1, expect.stringMatching(new RegExp(`${refusal.source}.*differs from the coordinator's`))]);
     expect(await after(differing.key)).toEqual(['delayed', 1, expect.stringMatching(/^worker \S+: \S+: differs from the coordinator's \(sha256/)]);
+  }, 60_000);
+
+  it('is not queued again by a rerun of the coordinator once it failed for an input the code refuses: it fails again at once, where the rerun queued it to fail alike', async () => {
+    const dir = join(q.t.root, 'models', 'tiny-xlm-again');
+    cpSync(join(q.t.root, 'models', 'tiny-sst2'), dir, { recursive: true });
+    for (const f of ['vocab.txt', 'tokenizer.json']) rmSync(join(dir, f), { force: true });
+    writeFileSync(join(dir, 'vocab.json'), JSON.stringify({ '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, a: 4, b: 5 }));
+    writeFileSync(join(dir, 'merges.txt'), '#version: 0.2\na b\n');
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'XLMTokenizer' }));
+    const file = writeQuickSweep(q.t.root, 'xlm-again', 'models: [{path: models/tiny-xlm-again, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n');
+    const store = join(q.t.root, 'xlm-again.sqlite');
+    // the first run: queued, failed at its first run (as a worker of this code fails it: played by a BullMQ worker of
+    // the test's, no point process), collected as failed
+    const failing = new Worker(
+      QUEUE_NAME,
+      async () => {
+        throw new UnrecoverableError("worker w: its vocab.json and merges.txt are XLMTokenizer's BPE");
+      },
+      { connection: parseQueueUrl(q.redis.url(DB)).connection },
+    );
+    let first: Awaited<ReturnType<typeof runQueuedSweep>>;
+    try {
+      first = await runQueuedSweep({ file, store, queue: q.redis.url(DB) });
+    } finally {
+      await failing.close();
+    }
+    expect(first.failed.map((f) => [f.error, f.refused?.includes("its vocab.json and merges.txt are XLMTokenizer's BPE")])).toEqual([
+      [expect.stringMatching(/^worker w: /), true],
+    ]);
+    const key = first.failed[0]!.point.key;
+    const job = async () => {
+      const j = (await q.queue.getJob(key))!;
+      return [await j.getState(), j.attemptsMade, j.timestamp];
+    };
+    const queued = await job();
+    // the rerun: not queued again (no worker runs now, so a point queued would wait), its failure collected again
+    const lines: string[] = [];
+    const again = await runQueuedSweep({
+      file,
+      store,
+      queue: q.redis.url(DB),
+      signal: AbortSignal.timeout(10_000),
+      onEvent: (e) => (e.type === 'log' ? lines.push(e.line) : undefined),
+    });
+    expect(again).toMatchObject({ added: 0, alreadyQueued: 0, left: 0, failed: [{ error: first.failed[0]!.error, refused: first.failed[0]!.refused }] });
+    expect(lines.filter((l) => l.startsWith('queued'))).toEqual([]);
+    expect(await job()).toEqual(queued);
+    expect(queued.slice(0, 2)).toEqual(['failed', 1]);
   }, 60_000);
 
   it('runs a point of a tokenizer a reading change touched, whose reading version it reads from its own files', async () => {

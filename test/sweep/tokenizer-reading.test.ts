@@ -545,7 +545,14 @@ describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refus
       const refused = `${dir}: its vocab.json and merges.txt are XLMTokenizer's BPE`;
       const alone = writeQuickSweep(t.root, 'alone', 'models: [{path: models/tiny-xlm, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n');
       const aloneStore = join(t.root, 'alone.sqlite');
-      expect((await runSweep({ file: alone, store: aloneStore })).failed).toHaveLength(1);
+      const first = await runSweep({ file: alone, store: aloneStore });
+      expect(first.failed.map((f) => f.refused?.startsWith(refused))).toEqual([true]);
+      // a rerun fails it again at once, with its stored error, where it ran it again to fail alike (its refusal: every
+      // run fails the same way)
+      const events: string[] = [];
+      const again = await runSweep({ file: alone, store: aloneStore, onEvent: (e) => events.push(e.type) });
+      expect(again).toMatchObject({ ran: 0, failed: [{ error: first.failed[0]!.error, refused: first.failed[0]!.refused }] });
+      expect(events).toEqual(['plan', 'failed']);
       // (no finished point: the report's refusal says what a rerun does with it)
       expect(() => loadReport({ store: aloneStore })).toThrow(`: no finished point; 1 failed (${FAILED_REFUSED_INPUT}): tiny-xlm · baseline: ${refused}`);
       const both = writeQuickSweep(
