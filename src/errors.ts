@@ -76,6 +76,16 @@ export function integerProblem(value: unknown, min: number, max: number = Number
 }
 
 /**
+ * Throws a SettingsError `WHAT: expected an integer from MIN to MAX, got V` (integerProblem; V as shownNumber shows a
+ * number) unless `value` is such an integer: the check of an integer a library caller gives in an option (a schedule's
+ * totalSteps, augmentation's k), named by `what`.
+ */
+export function checkIntegerOption(what: string, value: unknown, min: number, max?: number): void {
+  const problem = integerProblem(value, min, max);
+  if (problem !== undefined) throw new SettingsError(`${what}: ${problem}, got ${typeof value === 'number' ? shownNumber(value) : String(value)}`);
+}
+
+/**
  * A number read from a file a user writes (a sweep file, a matches file: YAML or JSON) as every message quotes it:
  * past 2^53 − 1 YAML and JSON read a whole number rounded (9007199254740993 as 9007199254740992), so the number
  * shown is not the one written and says why ('9007199254740992 (past 2^53 − 1 a number is not read exactly)'); one

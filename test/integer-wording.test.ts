@@ -14,6 +14,9 @@ import { PASS_DECLARATIONS } from '../src/pass-declarations.ts';
 import { registerAllPasses } from '../src/passes.ts';
 import { parseSweep, parseSweepFile } from '../src/sweep/spec.ts';
 import { parseLayerMap, parseMatches } from '../src/train/intermediate.ts';
+import { augmentExamples } from '../src/train/augment.ts';
+import { lrAt } from '../src/train/schedule.ts';
+import { checkBilstmConfig } from '../src/train/students/bilstm-config.ts';
 import { parseBertSpec } from '../src/train/students/index.ts';
 import { runMain } from './helpers/cli.ts';
 import { writeModelFolder } from './helpers/model-folder.ts';
@@ -212,5 +215,19 @@ describe('one integer wording', () => {
       2,
       "compress: prune-heads: heads '0:9007199254740993': layer 0's head '9007199254740993': expected an integer from 0 to 2^53 − 1 (flag --prune-heads)",
     ]);
+  });
+
+  it("refuses a library caller's integer option (a schedule's steps, augmentation's n and k, a BiLSTM student's sizes) in the one wording", async () => {
+    // (each said it in its own words: "schedule 'totalSteps' must be a positive integer, got 1e+16", "'warmupSteps' must
+    // be an integer ≥ 0", "augmentation: k must be a positive integer")
+    expect(refusal(() => lrAt(0, { lr: 1, totalSteps: 1e16 }))).toBe(
+      "schedule 'totalSteps': expected an integer from 1 to 2^53 − 1, got 10000000000000000 (past 2^53 − 1 a number is not read exactly)",
+    );
+    expect(refusal(() => lrAt(0, { lr: 1, totalSteps: 10, warmupSteps: 1.5 }))).toBe("schedule 'warmupSteps': expected an integer from 0 to 2^53 − 1, got 1.5");
+    const bilstm = { vocabSize: 10, embeddingSize: 4, hiddenSize: 4, mlpSize: 4, numLabels: 2, maxLength: 8 };
+    expect(refusal(() => checkBilstmConfig({ ...bilstm, hiddenSize: 0 }))).toBe("BiLSTM student: 'hiddenSize': expected an integer from 1 to 2^53 − 1, got 0");
+    const augment = { examples: [], tokenizer: { tokens: ['[PAD]'] }, seed: 0 } as unknown as Parameters<typeof augmentExamples>[0];
+    await expect(augmentExamples({ ...augment, n: -1 })).rejects.toThrow(/^augmentation: n: expected an integer from 0 to 2\^53 − 1, got -1$/);
+    await expect(augmentExamples({ ...augment, n: 1, k: 2.5 })).rejects.toThrow(/^augmentation: k: expected an integer from 1 to 2\^53 − 1, got 2\.5$/);
   });
 });

@@ -8,7 +8,7 @@
  * declared) and an output of scores [batch, seq, vocab] (`prediction_scores` of a BertForPreTraining / BertForMaskedLM
  * export, else `logits`, else the only output, or the one named).
  */
-import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
+import { checkIntegerOption, ortErrorLine, SettingsError, UserError } from '../errors.ts';
 import { buildFeeds } from '../eval/batching.ts';
 import { sessionInputs } from '../bert/model-inputs.ts';
 import { decodeModel, loadModel } from '../onnx/load.ts';
@@ -62,9 +62,9 @@ export async function mlmCandidates(
   opts: MlmOptions,
 ): Promise<Int32Array[][]> {
   const maxLength = opts.maxLength ?? 128;
-  if (!(Number.isSafeInteger(maxLength) && maxLength >= 3)) throw new SettingsError(`MLM augmentation: maxLength must be an integer ≥ 3, got ${maxLength}`);
+  checkIntegerOption('MLM augmentation: maxLength', maxLength, 3);
   const batchSize = opts.batchSize ?? 16;
-  if (!(Number.isSafeInteger(batchSize) && batchSize > 0)) throw new SettingsError(`MLM augmentation: batchSize must be a positive integer, got ${batchSize}`);
+  checkIntegerOption('MLM augmentation: batchSize', batchSize, 1);
   const sp = mlmSpecialIds(vocab);
   const result: Int32Array[][] = queries.map((q) => q.positions.map(() => new Int32Array(0)));
 

@@ -7,7 +7,7 @@
  * times a JavaScript loop on these machines. Results are cached per id, so each id is computed once per index.
  * Ties are broken towards the lower id (ONNX TopK's rule), so results are deterministic.
  */
-import { SettingsError } from '../errors.ts';
+import { checkIntegerOption, SettingsError } from '../errors.ts';
 import { onnx } from '../onnx/proto.ts';
 import { openSession, Tensor } from '../runtime/session.ts';
 
@@ -102,7 +102,7 @@ export class EmbeddingNeighbours {
 
   constructor(embeddings: WordEmbeddings, opts: NeighbourOptions) {
     checkEmbeddings(embeddings);
-    if (!(Number.isSafeInteger(opts.k) && opts.k > 0)) throw new SettingsError(`augmentation: k must be a positive integer, got ${opts.k}`);
+    checkIntegerOption('augmentation: k', opts.k, 1);
     this.embeddings = embeddings;
     this.k = opts.k;
     const mask = new Uint8Array(embeddings.vocabSize);

@@ -36,7 +36,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SettingsError } from '../errors.ts';
+import { checkIntegerOption, SettingsError } from '../errors.ts';
 import { loadTokenizer, type TextTokenizer } from '../eval/tokenizer.ts';
 import { examplesFromTable } from '../glue/dataset.ts';
 import { readTsv } from '../glue/tsv.ts';
@@ -168,11 +168,11 @@ interface CheckedOptions {
 }
 
 function checkOptions(o: AugmentOptions): CheckedOptions {
-  if (!(Number.isSafeInteger(o.n) && o.n >= 0)) throw new SettingsError(`augmentation: n must be a non-negative integer, got ${o.n}`);
+  checkIntegerOption('augmentation: n', o.n, 0);
   const p = o.p ?? DEFAULT_AUGMENT_P;
   if (!(p >= 0 && p <= 1)) throw new SettingsError(`augmentation: p must be in [0, 1], got ${p}`);
   const k = o.k ?? DEFAULT_AUGMENT_K;
-  if (!(Number.isSafeInteger(k) && k > 0)) throw new SettingsError(`augmentation: k must be a positive integer, got ${k}`);
+  checkIntegerOption('augmentation: k', k, 1);
   if (!Number.isSafeInteger(o.seed)) throw new SettingsError(`augmentation: seed must be a safe integer, got ${o.seed}`);
   const vocab = resolveVocab(o.tokenizer);
   let limit = vocab.tokens.length;

@@ -4,7 +4,7 @@
  * Steps count optimizer steps from 0: step s is trained with `lrAt(s)`, so the first step of a warmup uses lr 0,
  * exactly as the Trainer does.
  */
-import { SettingsError } from '../errors.ts';
+import { checkIntegerOption, SettingsError } from '../errors.ts';
 
 export interface LinearSchedule {
   /** Peak learning rate. */
@@ -20,15 +20,14 @@ export interface LinearSchedule {
 /** The warmup length in steps, after checking the schedule (a SettingsError names the bad field). */
 export function warmupStepsOf(s: LinearSchedule): number {
   if (!(Number.isFinite(s.lr) && s.lr >= 0)) throw new SettingsError(`schedule 'lr' must be a finite number ≥ 0, got ${s.lr}`);
-  if (!(Number.isSafeInteger(s.totalSteps) && s.totalSteps > 0))
-    throw new SettingsError(`schedule 'totalSteps' must be a positive integer, got ${s.totalSteps}`);
+  checkIntegerOption("schedule 'totalSteps'", s.totalSteps, 1);
   if (s.warmupSteps !== undefined && s.warmupRatio !== undefined) throw new SettingsError("give schedule 'warmupSteps' or 'warmupRatio', not both");
   if (s.warmupRatio !== undefined) {
     if (!(s.warmupRatio >= 0 && s.warmupRatio <= 1)) throw new SettingsError(`schedule 'warmupRatio' must be in [0, 1], got ${s.warmupRatio}`);
     return Math.ceil(s.totalSteps * s.warmupRatio);
   }
   const w = s.warmupSteps ?? 0;
-  if (!(Number.isSafeInteger(w) && w >= 0)) throw new SettingsError(`schedule 'warmupSteps' must be an integer ≥ 0, got ${w}`);
+  checkIntegerOption("schedule 'warmupSteps'", w, 0);
   return w;
 }
 

@@ -19,7 +19,7 @@
  * The LSTM cell (both directions): with z = x·W + h·R + b split into gates i, f, g, o of H units each,
  * c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c').
  */
-import { SettingsError } from '../../errors.ts';
+import { checkIntegerOption, SettingsError } from '../../errors.ts';
 import { parseStudentSpec } from './spec.ts';
 import { Rng } from '../../bert/random.ts';
 import { findBert } from '../../bert/discover.ts';
@@ -82,11 +82,11 @@ export function resolveBilstmConfig(sizes: Partial<BilstmConfig>, fixed: Pick<Bi
   return config;
 }
 
-/** Throws a SettingsError unless every size of `config` is a positive integer. */
+/** Throws a SettingsError unless every size of `config` is an integer from 1 (checkIntegerOption). */
 export function checkBilstmConfig(config: BilstmConfig): void {
   for (const key of ['vocabSize', 'embeddingSize', 'hiddenSize', 'mlpSize', 'numLabels', 'maxLength'] as const) {
     const v = config[key];
-    if (!(Number.isSafeInteger(v) && v > 0)) throw new SettingsError(`BiLSTM student: '${key}' must be a positive integer, got ${String(v)}`);
+    checkIntegerOption(`BiLSTM student: '${key}'`, v, 1);
   }
 }
 
