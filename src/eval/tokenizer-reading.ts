@@ -64,6 +64,9 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // a space as tokenizer_config.json's add_prefix_space says (false where it says nothing), as transformers loads it,
   // where the file's own was read.
   { version: 11, changed: (t) => t.configPrefixSpace },
+  // Stop 51: a Split's or Replace's `(?i:…)` group of plain ASCII text folds s with ſ and k with K, as Oniguruma does,
+  // where @huggingface/tokenizers folded ASCII letters alone (other such groups are refused).
+  { version: 12, changed: (t) => t.caseFoldWidened },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

@@ -13,6 +13,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError, SettingsError } from '../errors.ts';
 import { truncateLongestFirst } from './truncation.ts';
 import { partFieldsProblem } from './tokenizer-fields.ts';
+import { onigurumaCaseFolds } from './tokenizer-case-fold.ts';
 import { readJsonObject } from './model-files.ts';
 import { CLASSIFIER_ARCHITECTURES } from './output-config.ts';
 import { MODEL_SIDE_FILES, SENTENCEPIECE_FILES } from '../onnx/locate.ts';
@@ -484,11 +485,13 @@ function specialTokenEntries(config: TokenizerConfigJson, defaults: Partial<Reco
  * the rest of it.
  */
 export function fastTokenizerJson(read: Record<string, unknown>, config: TokenizerConfigJson, file: string): Record<string, unknown> {
-  const problem = addedTokensProblem(read.added_tokens) ?? partFieldsProblem(read) ?? metaspaceProblem(read);
-  if (problem) throw new DataError(`${file}: not a tokenizer we can load: ${problem}`);
+  const folded = withOnigurumaCaseFolds(read);
+  const problem =
+    addedTokensProblem(read.added_tokens) ?? partFieldsProblem(read) ?? metaspaceProblem(read) ?? (typeof folded === 'string' ? folded : undefined);
+  if (problem || typeof folded === 'string') throw new DataError(`${file}: not a tokenizer we can load: ${problem}`);
   const configAdded = decoderAddedTokens(config, join(dirname(file), 'tokenizer_config.json')) ?? [];
   const json = withConfigNormalizer(
-    withConfigPrefixSpace(withTokenizersPostProcessor(withTokenizersDefaults(read)), config, autoTokenizerClass(dirname(file), config)),
+    withConfigPrefixSpace(withTokenizersPostProcessor(withTokenizersDefaults(folded)), config, autoTokenizerClass(dirname(file), config)),
     config,
   );
   return withAddedTokens(json, [], config, {}, configAdded) as Record<string, unknown>;
@@ -597,6 +600,28 @@ export function withConfigNormalizer(json: Record<string, unknown>, config: Toke
 
 /** The classes transformers builds a ByteLevel pre-tokenizer of tokenizer_config.json's add_prefix_space for (withConfigPrefixSpace). */
 const PREFIX_SPACE_CLASSES = new Set(['RobertaTokenizer', 'GPT2Tokenizer']);
+
+/**
+ * A tokenizer.json whose Splits' (its pre-tokenizer's) and Replaces' (its normalizer's) regexes fold case in `(?i:…)`
+ * as tokenizers' Oniguruma does (onigurumaCaseFolds: s and k written as classes holding ſ and K, which
+ * @huggingface/tokenizers and transformers.js fold with ASCII letters alone), or what keeps one from it, in one line;
+ * `json` itself where none folds case.
+ */
+function withOnigurumaCaseFolds(json: Record<string, unknown>): Record<string, unknown> | string {
+  let problem: string | undefined;
+  const fold = (part: string, type: string) => (leaf: Record<string, unknown>) => {
+    const pattern = leaf.pattern as { Regex?: unknown } | undefined;
+    if (problem !== undefined || leaf.type !== type || typeof pattern?.Regex !== 'string') return leaf;
+    const folded = onigurumaCaseFolds(pattern.Regex);
+    if ('problem' in folded)
+      problem = `its ${part}'s ${type} of ${JSON.stringify(pattern)}: ${folded.problem}: tokenizers' Oniguruma folds case there past ASCII letters (é with É, ſ with s, ß with ss), @huggingface/tokenizers (transformers.js) does not`;
+    return 'regex' in folded && folded.regex !== pattern.Regex ? { ...leaf, pattern: { Regex: folded.regex } } : leaf;
+  };
+  const pre = mapSequenceLeaves(json.pre_tokenizer, 'pretokenizers', fold('pre_tokenizer', 'Split'));
+  const normalizer = mapSequenceLeaves(json.normalizer, 'normalizers', fold('normalizer', 'Replace'));
+  if (problem !== undefined) return problem;
+  return pre === json.pre_tokenizer && normalizer === json.normalizer ? json : { ...json, pre_tokenizer: pre, normalizer };
+}
 
 /**
  * A tokenizer.json whose pre-tokenizer, a ByteLevel itself (not within a Sequence), prepends a space as
@@ -1456,7 +1481,8 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * tokenizers does (splitPieces); `byteLevelRegex`, its pre-tokenizer has a ByteLevel with use_regex, whose regex took
  * JS's `\s` (U+FEFF a space, U+0085 none); `configPrefixSpace`, its pre-tokenizer is a ByteLevel whose add_prefix_space
  * tokenizer_config.json's (false where absent) overrides for a RoBERTa or GPT-2 class (withConfigPrefixSpace), where
- * the file's was read. Undefined where the folder has no
+ * the file's was read; `caseFoldWidened`, a Split's or Replace's `(?i:…)` group holds s or k, which Oniguruma folds
+ * with ſ and K too (withOnigurumaCaseFolds), where they were folded with ASCII letters alone. Undefined where the folder has no
  * tokenizer this code reads.
  */
 export interface TokenizerTraits {
@@ -1479,6 +1505,7 @@ export interface TokenizerTraits {
   splitBehavior: boolean;
   byteLevelRegex: boolean;
   configPrefixSpace: boolean;
+  caseFoldWidened: boolean;
 }
 
 /**
@@ -1874,6 +1901,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         splitBehavior: false,
         byteLevelRegex: false,
         configPrefixSpace: false,
+        caseFoldWidened: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -1908,6 +1936,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       splitBehavior: preTokenizers.some(({ leaf }) => leaf.type === 'Split' && splitReadOtherwise(leaf)),
       byteLevelRegex: preTokenizers.some(({ leaf }) => leaf.type === 'ByteLevel' && leaf.use_regex !== false),
       configPrefixSpace: raw !== undefined && withConfigPrefixSpace(raw, config, autoTokenizerClass(dir, config)) !== raw,
+      caseFoldWidened: raw !== undefined && withOnigurumaCaseFolds(raw) !== raw,
     };
   } catch {
     return undefined;

@@ -635,3 +635,16 @@ describe("a tokenizer whose ByteLevel pre-tokenizer's add_prefix_space tokenizer
     });
   });
 });
+
+describe('a tokenizer whose Split or Replace regex folds case in (?i:…)', () => {
+  it('is at reading version 12 where the group holds s or k (folded with ſ and K too, as Oniguruma does, where ASCII letters alone were); 1 where it holds neither', () => {
+    const split = (regex: string) => ({ type: 'Split', pattern: { Regex: regex }, behavior: 'Isolated', invert: false });
+    expect(
+      readingVersions({
+        gpt4: { preTokenizer: split("(?i:'s|'t|'re|'ve|'m|'ll|'d)") },
+        replace: { preTokenizer: null, normalizer: { type: 'Replace', pattern: { Regex: '(?i:k)' }, content: 'c' } },
+        'no-s-or-k': { preTokenizer: split("(?i:'t|'re)") },
+      }),
+    ).toEqual({ gpt4: 12, replace: 12, 'no-s-or-k': 1 });
+  });
+});

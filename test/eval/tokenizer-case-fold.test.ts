@@ -1,0 +1,61 @@
+/**
+ * `(?i:…)` in a Split's or Replace's regex folds case as tokenizers' Oniguruma does (ſ with s, K with k), where
+ * @huggingface/tokenizers (and so transformers.js) folded ASCII letters alone: a group of plain ASCII text (GPT-4's
+ * `(?i:'s|'t|'re|'ve|'m|'ll|'d)`) is read exactly, in eval and in the folder exported; another group, which Oniguruma
+ * folds past ASCII (é with É, ß with ss, a class's ranges), is refused in one line. Checked against the tokenizers
+ * 0.23.2 node binding: 'it'ſ' splits as it, 'ſ there.
+ */
+import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { afterAll, describe, expect, it } from 'vitest';
+import { env } from '@huggingface/transformers';
+import { onigurumaCaseFolds } from '../../src/eval/tokenizer-case-fold.ts';
+import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { exportedIds, SPECIALS, tokenizerFolder, tokenizerJson } from '../helpers/tokenizer-json.ts';
+
+registerAllPasses();
+env.allowRemoteModels = false;
+const root = mkdtempSync(join(tmpdir(), 'bc-case-fold-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const GPT4 = "(?i:'s|'t|'re|'ve|'m|'ll|'d)";
+const PIECES = ['it', "'s", "'ſ", "'S", "'K", 'K', 'k', 'x', ' '];
+
+/** A tiny BERT folder whose tokenizer.json splits (Isolated) on `regex`, into a WordLevel model of PIECES. */
+const folder = (name: string, regex: string, normalizer: unknown = null) =>
+  tokenizerFolder(
+    root,
+    name,
+    tokenizerJson([...SPECIALS, ...PIECES], { normalizer, pre_tokenizer: { type: 'Split', pattern: { Regex: regex }, behavior: 'Isolated', invert: false } }),
+  );
+const id = (piece: string) => SPECIALS.length + PIECES.indexOf(piece);
+
+describe('(?i:…) in a tokenizer.json regex', () => {
+  it('reads a group of plain ASCII text as Oniguruma folds it (ſ with s, K with k), in eval and in the folder exported', async () => {
+    const hf = folder('gpt4', `${GPT4}|(?i:k)`);
+    const { theirs, ours } = await exportedIds(hf);
+    // (tokenizers: it, 'ſ; @huggingface/tokenizers gave the one piece it'ſ, [UNK])
+    expect(ours("it'ſ")).toEqual([2, id('it'), id("'ſ"), 3]);
+    expect(ours("it'S xK")).toEqual([2, id('it'), id("'S"), 1, id('K'), 3]);
+    for (const text of ["it'ſ", "it'S xK", "x'K"]) expect([text, theirs(text)]).toEqual([text, ours(text)]);
+  }, 30_000);
+
+  it.each([
+    ['(?i:é)', '(?i:é) holds "é", not ASCII'],
+    ['x|(?i:[a-z]+)', '(?i:[a-z]+) holds a class, escape, group or quantifier'],
+    ["(?i:'st|'d)", "(?i:'st|'d) holds 'st', which Oniguruma also matches as one character (ß, ﬁ, ﬆ, …)"],
+  ])('refuses %s in one line', (regex, why) => {
+    const hf = folder(`refused-${regex.length}`, regex);
+    expect(() => loadTokenizer(hf)).toThrow(
+      `${join(hf, 'tokenizer.json')}: not a tokenizer we can load: its pre_tokenizer's Split of ${JSON.stringify({ Regex: regex })}: ${why}: tokenizers' Oniguruma folds case there past ASCII letters (é with É, ſ with s, ß with ss), @huggingface/tokenizers (transformers.js) does not`,
+    );
+  });
+
+  it('writes s and k as classes holding ſ and K, outside classes and escapes; a regex without such a group as it is', () => {
+    expect(onigurumaCaseFolds(GPT4)).toEqual({ regex: "(?i:'[sSſ]|'t|'re|'ve|'m|'ll|'d)" });
+    expect(onigurumaCaseFolds('[(?i:s)]\\(?i:k')).toEqual({ regex: '[(?i:s)]\\(?i:k' });
+    expect(onigurumaCaseFolds('a(?i:K)b')).toEqual({ regex: 'a(?i:[kKK])b' });
+  });
+});
