@@ -311,7 +311,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       if (before !== undefined) {
         // (failed before, its input refused by this code, as its workers refuse it: every run fails alike, so it is
         // not queued again but fails again at once, as a local sweep's rerun fails it; the closing lines say what to give)
-        record(point, { error: before });
+        record(point, { error: before.error });
         continue;
       }
       try {

@@ -166,30 +166,49 @@ export interface StorePlan {
   refusal: (dir: string) => string | undefined;
   /**
    * The points still to do that failed before and whose input the code running now refuses (failedAgain), with their
-   * stored error, by key: not run (or queued) again, but failed again at once, since every run fails alike.
+   * stored error and the refusal, by key: not run (or queued) again, but failed again at once, since every run fails
+   * alike.
    */
-  refusedAgain: Map<string, string>;
+  refusedAgain: Map<string, RefusedAgain>;
+}
+
+/** A point that failed before whose input the code running now refuses: its stored error, and the refusal. */
+export interface RefusedAgain {
+  error: string;
+  refused: string;
 }
 
 /**
  * Of `todo` (the points still to do), those that failed before (`failures`: the store's, SweepStore.failures) and whose
- * input the code running now refuses (refusedInput; `refusal`: the run's memo), with their stored error, by key: a
- * rerun of the sweep, local or queued, fails them at once, where it ran (or queued) each again to fail alike. One
- * whose input is read now (this code reads it, or the folder changed, which is another point) runs as before.
+ * input the code running now refuses (refusedInput; `refusal`: the run's memo), with their stored error and the
+ * refusal, by key: a rerun of the sweep, local or queued, fails them at once, where it ran (or queued) each again to fail
+ * alike. One whose input is read now (this code reads it, or the folder changed, which is another point) runs as before.
  */
 export function failedAgain(
   todo: readonly SweepPoint[],
   failures: ReadonlyArray<{ key: string; error: string }>,
   refusal: StorePlan['refusal'],
-): Map<string, string> {
-  const out = new Map<string, string>();
+): Map<string, RefusedAgain> {
+  const out = new Map<string, RefusedAgain>();
   if (todo.length === 0 || failures.length === 0) return out;
   const errors = new Map(failures.map((f) => [f.key, f.error]));
   for (const p of todo) {
     const error = errors.get(p.key);
-    if (error !== undefined && refusedInput(p, refusal) !== undefined) out.set(p.key, error);
+    const refused = error !== undefined ? refusedInput(p, refusal) : undefined;
+    if (refused !== undefined) out.set(p.key, { error: error!, refused });
   }
   return out;
+}
+
+/** failedAgain of the points `store` holds no result of (`previous`: storedPoints'); its failures read only where one is to do. */
+function refusedAgainIn(
+  store: SweepStore,
+  points: readonly SweepPoint[],
+  previous: ReadonlyMap<string, PointResult>,
+  refusal: StorePlan['refusal'],
+): Map<string, RefusedAgain> {
+  const todo = points.filter((p) => !previous.has(p.key));
+  return failedAgain(todo, todo.length > 0 ? store.failures() : [], refusal);
 }
 
 /** A failed point as SweepSummary.failed holds it: with the refusal of its input, where the code running now refuses one. */
@@ -215,9 +234,14 @@ function workFolder(opts: Pick<SweepOptions, 'workDir' | 'store'>): { dir: strin
  */
 export async function planSweepFile(
   opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'rerunStale' | 'rerunContended' | 'planLog'>,
-): Promise<Pick<StorePlan, 'spec' | 'points' | 'hash' | 'work'> & { stored: Pick<StorePlan, 'previous' | 'stale' | 'contended'> }> {
+): Promise<Pick<StorePlan, 'spec' | 'points' | 'hash' | 'work'> & { stored: Pick<StorePlan, 'previous' | 'stale' | 'contended' | 'refusedAgain'> }> {
   const planned = await planFile(opts);
-  const stored = { previous: new Map<string, PointResult>(), stale: new Map<string, StaleMatch>(), contended: new Map<string, SweepPoint>() };
+  const stored = {
+    previous: new Map<string, PointResult>(),
+    stale: new Map<string, StaleMatch>(),
+    contended: new Map<string, SweepPoint>(),
+    refusedAgain: new Map<string, RefusedAgain>(),
+  };
   let store: SweepStore;
   try {
     store = SweepStore.open(opts.store, { readonly: true });
@@ -227,7 +251,9 @@ export async function planSweepFile(
     throw e;
   }
   try {
-    return { ...planned, stored: storedPoints(store, planned.points, planned.work, opts, tokenizerRefusals()) };
+    const refusal = tokenizerRefusals();
+    const held = storedPoints(store, planned.points, planned.work, opts, refusal);
+    return { ...planned, stored: { ...held, refusedAgain: refusedAgainIn(store, planned.points, held.previous, refusal) } };
   } finally {
     store.close();
   }
@@ -341,9 +367,7 @@ export async function planAgainstStore(
         }
       },
     );
-    const todo = points.filter((p) => !stored.previous.has(p.key));
-    const refusedAgain = failedAgain(todo, todo.length > 0 ? store.failures() : [], refusal);
-    return { spec, points, ...stored, hash, store, work, refusal, refusedAgain };
+    return { spec, points, ...stored, hash, store, work, refusal, refusedAgain: refusedAgainIn(store, points, stored.previous, refusal) };
   } catch (e) {
     store.close();
     throw e;
@@ -460,9 +484,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
       const before = refusedAgain.get(point.key);
       if (before !== undefined) {
         // (failed before, its input refused by the code running now: every run fails alike, so it fails again unrun)
-        write(() => store.fail(point.key, before));
-        summary.failed.push(failedPoint(point, before, refusal));
-        emit({ type: 'failed', point, error: before });
+        write(() => store.fail(point.key, before.error));
+        summary.failed.push({ point, ...before });
+        emit({ type: 'failed', point, error: before.error });
         continue;
       }
       running.add(point.key);

@@ -553,6 +553,11 @@ describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refus
       const again = await runSweep({ file: alone, store: aloneStore, onEvent: (e) => events.push(e.type) });
       expect(again).toMatchObject({ ran: 0, failed: [{ error: first.failed[0]!.error, refused: first.failed[0]!.refused }] });
       expect(events).toEqual(['plan', 'failed']);
+      // (and its dry run says so, where it listed the point with no mark, as one to run)
+      const dry = await runMain(['sweep', alone, '--store', aloneStore, '--dry-run']);
+      expect(dry.stdout.trim().split('\n')[1]).toBe(
+        `${first.failed[0]!.point.key.slice(0, 12)} tiny-xlm · baseline (failed before: fails again, not run: the bert-compress running now refuses its input (${first.failed[0]!.refused}))`,
+      );
       // (no finished point: the report's refusal says what a rerun does with it)
       expect(() => loadReport({ store: aloneStore })).toThrow(`: no finished point; 1 failed (${FAILED_REFUSED_INPUT}): tiny-xlm · baseline: ${refused}`);
       const both = writeQuickSweep(

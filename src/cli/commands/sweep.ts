@@ -202,8 +202,9 @@ export const sweepCommand: CliCommand<SweepArgs> = {
  * one a line (baselines first), after the count; no point runs, and no store or folder is created. An existing store
  * is read: each point under the key the run would give it (one the store holds under its seeds as written by earlier
  * code keeps that key), those it holds marked as the run would take them (reused, stale and kept or recomputed, a stale
- * one whose input the code running now refuses with the refusal, contended and timed again), and the count says how
- * many it holds, as the run's first line does.
+ * one whose input the code running now refuses with the refusal, contended and timed again, failed before and failed
+ * again unrun where its input is refused: failedAgain), and the count says how many it holds, as the run's first line
+ * does.
  */
 async function dryRun(args: SweepArgs, store: string): Promise<number> {
   const { spec, points, stored } = await planSweepFile({
@@ -215,7 +216,7 @@ async function dryRun(args: SweepArgs, store: string): Promise<number> {
     rerunContended: args['rerun-contended'],
     planLog: note,
   });
-  const { previous, stale, contended } = stored;
+  const { previous, stale, contended, refusedAgain } = stored;
   const staleKept = args['rerun-stale'] ? 0 : stale.size;
   const again = args['rerun-contended'] ? contended.size : 0;
   const held =
@@ -234,7 +235,9 @@ async function dryRun(args: SweepArgs, store: string): Promise<number> {
         ? ' (in the store, timed contended: to time again)'
         : previous.has(p.key)
           ? ' (in the store)'
-          : '';
+          : refusedAgain.has(p.key)
+            ? ` (failed before: fails again, not run: the bert-compress running now refuses its input (${refusedAgain.get(p.key)!.refused}))`
+            : '';
     out(`${p.key.slice(0, 12)} ${pointName(p)}${mark}`);
   }
   return 0;
