@@ -91,6 +91,7 @@ import { tableWithoutGather } from '../quantize/apply.ts';
 import { notFloat32Targets, plannedFloat, quantizesNoWeight } from '../quantize/pass.ts';
 import { modeName, parseMode, type QuantizeOptions } from '../quantize/settings.ts';
 import { int4StoresLess } from '../quantize/int4-blocks.ts';
+import { someNames } from '../some-names.ts';
 
 /** Bench settings with the sequence lengths resolved for the point's model. */
 export interface PointBench extends Omit<BenchSpec, 'seq'> {
@@ -1581,14 +1582,18 @@ function storedNotFloat(graph: Model, t: Target): boolean {
   return !isFloatType(graph.graph.initializers.get(targetWeight(t))?.dataType ?? 0);
 }
 
-/** The weights of the model read (its `graph` and `structure`) that a quantize step left float (SoFar.quantizedAll's leftFloat). */
-type LeftFloat = ReadModel & { left: readonly Target[] };
+/**
+ * The weights of the model read (its `graph` and `structure`) that a quantize step of `options` left float
+ * (SoFar.quantizedAll's leftFloat).
+ */
+type LeftFloat = ReadModel & { left: readonly Target[]; options: QuantizeOptions };
 
 /**
  * SoFar.quantizedAll's leftFloat of quantize with options `o` on the model read, `m`, from one plannedFloat: 'none'
  * where it stores every weight it targets quantized (int8, int8-group, int8-static and int4-block with embeddings on a
  * model without a fused Attention whose tables Gathers read); the weights it leaves float (one at least, not all) where
- * each is a fused Attention's packed weight or an embedding table; undefined where it leaves another float, targets
+ * each is a fused Attention's packed weight, an embedding table or a projection int4-block's blocks would store in more
+ * bytes than float (a model narrower than the blocks: planInt4); undefined where it leaves another float, targets
  * nothing, or cannot tell (mixed: its budget decides on the weights; float16; settings it refuses).
  */
 function leftFloatBy(m: ReadModel, o: QuantizeOptions): LeftFloat | 'none' | undefined {
@@ -1596,39 +1601,45 @@ function leftFloatBy(m: ReadModel, o: QuantizeOptions): LeftFloat | 'none' | und
   const targets = quantizationTargets(m.structure).length;
   if (left === undefined || targets === 0) return undefined;
   if (left.length === 0) return 'none';
-  if (!left.every((t) => t.kind === 'attention' || t.kind === 'embedding')) return undefined;
-  return left.length < targets ? { graph: m.graph, structure: m.structure, left } : undefined;
+  if (!left.every((t) => t.kind === 'attention' || t.kind === 'embedding' || (t.kind === 'linear' && o.mode.kind === 'int4-block'))) return undefined;
+  return left.length < targets ? { graph: m.graph, structure: m.structure, left, options: o } : undefined;
 }
 
 /**
  * SoFar.quantizedAll's leftFloat `f` after optimize with `rewrites` (OptimizeOptions'): where embed-layernorm fuses the
  * embeddings, which it does of float tables only, so where `f` left every table float, the model read with its
  * embeddings so fused (optimizedModel), whose tables no Gather reads, and which a quantize step after leaves float in
- * every mode (plannedFloat), whatever its embeddings setting; `f` otherwise (optimize fuses no weight stored quantized).
+ * every mode (plannedFloat), whatever its embeddings setting; `f` otherwise (optimize fuses no weight stored quantized);
+ * undefined where `f` left projections float (int4-block's, on a model narrower than its blocks), which optimize may
+ * fuse (the plan cannot tell).
  */
-function leftFloatAfterOptimize(f: LeftFloat, rewrites: readonly string[]): LeftFloat {
+function leftFloatAfterOptimize(f: LeftFloat, rewrites: readonly string[]): LeftFloat | undefined {
+  if (f.left.some((t) => t.kind === 'linear')) return undefined;
   const tables = quantizationTargets(f.structure).filter((t) => t.kind === 'embedding');
   const gathered = tables.length > 0 && tables.every((t) => targetNode(t) !== undefined && f.left.some((l) => l.id === t.id));
   const fused = gathered && rewrites.includes('embed-layernorm') ? optimizedModel(f, ['embed-layernorm']) : undefined;
   if (!fused?.structure.embeddings.fusedNode) return f;
   const left = quantizationTargets(fused.structure).filter((t) => f.left.some((l) => l.id === t.id));
-  return left.length === f.left.length ? { ...fused, left } : f;
+  return left.length === f.left.length ? { ...fused, left, options: f.options } : f;
 }
 
 /**
  * SoFar.quantizedAll's leftFloat `f` after drop-layers with `options`: the model read with those layers dropped (as
  * the point renumbers them) and, of its weights, the fused Attentions' (where `f` left them float: int8-static and
- * int4-block leave every one so, in whichever layers are kept) and the tables `f` left float (none: every weight
- * stored quantized); undefined where the rewrite fails (the point says why).
+ * int4-block leave every one so, in whichever layers are kept), the tables `f` left float and the projections of the
+ * layers kept that `f`'s quantize step leaves float (int4-block's, by their widths) where it left some (none: every
+ * weight stored quantized); undefined where the rewrite fails (the point says why).
  */
 function leftFloatAfterDrop(f: LeftFloat, options: DropLayersOptions): LeftFloat | undefined {
   const m = rewrittenModel(f, (graph, structure) => dropLayers(graph, structure, options).model);
   if (!m) return undefined;
   const fused = f.left.some((t) => t.kind === 'attention');
+  const projections = f.left.some((t) => t.kind === 'linear') ? plannedFloat(m.structure, f.options)?.filter((t) => t.kind === 'linear') : [];
+  if (!projections) return undefined;
   const left = quantizationTargets(m.structure).filter(
-    (t) => (fused && t.kind === 'attention') || (t.kind === 'embedding' && f.left.some((l) => l.id === t.id)),
+    (t) => (fused && t.kind === 'attention') || (t.kind === 'embedding' && f.left.some((l) => l.id === t.id)) || projections.some((p) => p.id === t.id),
   );
-  return { ...m, left };
+  return { ...m, left, options: f.options };
 }
 
 /** The passes the sweep file lets follow quantize int4-block (SoFar.int4Before), which slice float weights. */
@@ -1694,13 +1705,13 @@ const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize',
 /**
  * SoFar.quantizedAll `q` after step `s` (of KEEPS_QUANTIZED), of options `options`: its leftFloat as optimize
  * (leftFloatAfterOptimize) or drop-layers (leftFloatAfterDrop: none left, every weight stored quantized) leaves it;
- * none where the plan cannot tell (drop-layers' rewrite failing).
+ * none where the plan cannot tell (drop-layers' rewrite failing, optimize after projections left float).
  */
 function keptQuantized(s: PassStep, options: unknown, q: NonNullable<SoFar['quantizedAll']>): Pick<SoFar, 'quantizedAll'> {
   const f = q.leftFloat;
   if (!f || s.pass === KEEPS_LAYERS) return { quantizedAll: q };
-  if (s.pass === 'optimize') return { quantizedAll: { ...q, leftFloat: leftFloatAfterOptimize(f, [...(options as OptimizeOptions).rewrites]) } };
-  const left = leftFloatAfterDrop(f, options as DropLayersOptions);
+  const left =
+    s.pass === 'optimize' ? leftFloatAfterOptimize(f, [...(options as OptimizeOptions).rewrites]) : leftFloatAfterDrop(f, options as DropLayersOptions);
   return !left ? {} : { quantizedAll: left.left.length ? { ...q, leftFloat: left } : { mode: q.mode } };
 }
 
@@ -1801,7 +1812,16 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
         (!o.embeddings || targetNode(table) !== undefined
           ? 'the embedding tables kept float by the setting embeddings: false'
           : `the embedding tables, which quantize leaves float (${tableWithoutGather(before.graph.graph, targetWeight(table))})`);
-      const what = fused && tables ? `${fused}, and ${tables}` : fused || tables;
+      // (a projection int4-block's blocks would store in more bytes than float: planInt4's, on a model narrower than them)
+      const narrow = before.left.filter((t) => t.kind === 'linear');
+      const projections =
+        narrow.length > 0 &&
+        `${someNames(
+          narrow.map((t) => t.id),
+          3,
+        )}, which quantize ${modeName(o.mode)} leaves float (its 4-bit blocks would store them in more bytes than float)`;
+      const parts = [fused, projections, tables].filter((p): p is string => !!p);
+      const what = parts.length > 1 ? `${parts.slice(0, -1).join(', ')}, and ${parts.at(-1)}` : parts[0];
       throw new SettingsError(
         `${quantizesNoWeight(o, `${what}; every other weight already quantized by quantize ${quantizedBefore.mode} before it`)}: quantize the float model instead`,
       );
