@@ -57,6 +57,13 @@ export function loadReport(opts: ReportOptions): ReportData {
   if (statSync(opts.store).isDirectory()) throw new SettingsError(`${opts.store}: a folder, not a sweep store (give the .sqlite file a sweep wrote)`);
   const store = SweepStore.open(opts.store, { readonly: true });
   try {
+    if (opts.sweep !== undefined) {
+      const sweeps = [...new Set(store.sweeps())];
+      if (!sweeps.includes(opts.sweep))
+        throw new SettingsError(
+          `${opts.store}: no sweep '${opts.sweep}' in this store (${sweeps.length > 0 ? `its sweeps: ${sweeps.join(', ')}` : 'it holds no sweep'})`,
+        );
+    }
     const all = store.finished(opts.sweep);
     const failed = store.failures(opts.sweep);
     // (the stored plans of the points without a result, read where some point failed, and one memo of the tokenizer

@@ -278,6 +278,13 @@ describe('report arguments', () => {
   });
 });
 
+describe('report --sweep naming no sweep of the store', () => {
+  it('says so in one line, naming the sweeps it holds, where it said the sweep had no finished point', async () => {
+    expectOneLine(await run('report', good, '--sweep', 'tset'), /good\.sqlite: no sweep 'tset' in this store \(its sweeps: test\)$/m);
+    expect(loadReport({ store: good, sweep: 'test' }).rows).toHaveLength(1);
+  });
+});
+
 describe('report on a store whose every point failed', () => {
   it('lists the failed points with their reasons in its one line', () => {
     const failedStore = join(dir, 'all-failed.sqlite');
