@@ -136,15 +136,16 @@ describe('one integer wording', () => {
 
   it("refuses an intermediate match's layer that is no integer from 0 to 2^53 − 1 in the one wording, in a matches file and a sweep file", () => {
     const match = { teacherLayer: 2, studentLayer: 1, feature: 'hidden', loss: 'mse' };
-    // (Number.isInteger took 1e16, a layer read inexactly, and each said 'expected a layer number ≥ 0')
+    // (Number.isInteger took 1e16, a layer read inexactly, and each said 'expected a layer number ≥ 0'; then its value
+    // was given in brackets, nested where a number past 2^53 − 1 said why: '(got 10000000000000000 (past …))')
     expect(refusal(() => parseMatches([{ ...match, teacherLayer: 1e16 }], 'm.yaml'))).toBe(
-      'm.yaml[0].teacherLayer: expected an integer from 0 to 2^53 − 1 (got 10000000000000000 (past 2^53 − 1 a number is not read exactly))',
+      'm.yaml[0].teacherLayer: expected an integer from 0 to 2^53 − 1, got 10000000000000000 (past 2^53 − 1 a number is not read exactly)',
     );
     expect(refusal(() => parseMatches([{ ...match, studentLayer: '1' }], 'm.yaml'))).toBe(
-      'm.yaml[0].studentLayer: expected an integer from 0 to 2^53 − 1 (got "1")',
+      'm.yaml[0].studentLayer: expected an integer from 0 to 2^53 − 1, got "1"',
     );
     expect(step('distill', { intermediate: [{ ...match, studentLayer: 1.5 }] })).toBe(
-      's.yaml: pipelines[0].steps[0].settings.intermediate[0].studentLayer: expected an integer from 0 to 2^53 − 1 (got 1.5)',
+      's.yaml: pipelines[0].steps[0].settings.intermediate[0].studentLayer: expected an integer from 0 to 2^53 − 1, got 1.5',
     );
   });
 

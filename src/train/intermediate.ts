@@ -16,7 +16,7 @@
  */
 import type { BertStructure } from '../bert/structure.ts';
 import type { Graph } from '../onnx/graph.ts';
-import { integerProblem, integerText, SettingsError, shownNumber } from '../errors.ts';
+import { checkIntegerOption, integerText, SettingsError } from '../errors.ts';
 
 export type MatchFeature = 'embeddings' | 'hidden' | 'attention' | 'attention-scores';
 export type MatchLoss = 'mse' | 'cosine' | 'pkd' | 'attention-mse' | 'attention-kl';
@@ -220,11 +220,10 @@ export function parseMatches(value: unknown, label: string): IntermediateMatch[]
     const known = new Set(['teacherLayer', 'studentLayer', 'layer_T', 'layer_S', 'feature', 'loss', 'weight']);
     const unknown = Object.keys(o).find((k) => !known.has(k));
     if (unknown) throw new SettingsError(`${where}: unknown key '${unknown}' (use teacherLayer, studentLayer, feature, loss, weight)`);
-    // (a layer as every integer a user types: integerProblem, which refuses 1e16 and 2^53 + 1, read inexactly)
+    // (a layer as every integer a user types: checkIntegerOption, which refuses 1e16 and 2^53 + 1, read inexactly)
+    // (its value after the range, not in brackets: a number past 2^53 − 1 says why in its own)
     const int = (v: unknown, name: string): number => {
-      const problem = integerProblem(v, 0);
-      if (problem !== undefined)
-        throw new SettingsError(`${where}.${name}: ${problem} (got ${typeof v === 'number' ? shownNumber(v) : (JSON.stringify(v) ?? String(v))})`);
+      checkIntegerOption(`${where}.${name}`, v, 0);
       return v as number;
     };
     const feature = o.feature as MatchFeature;
