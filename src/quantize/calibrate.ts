@@ -8,6 +8,7 @@
  * a batch of short sentences) compute values the model never uses, which would widen the min/max and, for
  * percentiles, make up most of the sample.
  */
+import { ModelLoadError } from '../errors.ts';
 import type { Model } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
@@ -45,6 +46,10 @@ export function activationQuantParams(r: ActivationRange): { scale: number; zero
 export class RangeCollector {
   private min = Infinity;
   private max = -Infinity;
+  /** NaN and ±Infinity values of the min/max pass: how many, and the first. */
+  private nonFinite = { count: 0, first: 0 };
+  /** Whether countPass has ended the min/max pass (a second pass of values no histogram can hold adds them again). */
+  private counting = false;
   private histogram: EntropyHistogram | undefined;
   /** The histogram's bins (0 for min/max). */
   private readonly bins: number;
@@ -61,6 +66,7 @@ export class RangeCollector {
   /** Ends the min/max pass: the batches added from now on are counted into a histogram over the values' largest magnitude. */
   countPass(): void {
     if (!this.bins) throw new Error('RangeCollector.countPass: min/max takes one pass');
+    this.counting = true;
     if (this.max >= this.min) this.histogram = emptyHistogram(this.min, this.max, this.bins);
   }
 
@@ -83,10 +89,18 @@ export class RangeCollector {
   private add(values: ArrayLike<number>, from = 0, to = values.length): void {
     for (let i = from; i < to; i++) {
       const v = values[i];
-      if (!Number.isFinite(v)) continue;
+      if (!Number.isFinite(v)) {
+        if (!this.counting && this.nonFinite.count++ === 0) this.nonFinite.first = v;
+        continue;
+      }
       if (v < this.min) this.min = v;
       if (v > this.max) this.max = v;
     }
+  }
+
+  /** The NaN and ±Infinity values the min/max pass met (they fall in no range): how many, and the first. */
+  get nonFiniteValues(): { count: number; first: number } {
+    return { ...this.nonFinite };
   }
 
   range(): ActivationRange {
@@ -132,7 +146,23 @@ export async function collectRanges(
   } finally {
     await runner.release();
   }
+  requireFiniteActivations(collectors, calibration.batches.length);
   return new Map(wanted.map((v) => [v, collectors.get(v)!.range()]));
+}
+
+/**
+ * Refuses an activation holding NaN or ±Infinity on the calibration examples' real tokens: no range covers them
+ * (onnxruntime's histogram calibration fails on them, its min/max gives a NaN scale), so a range of the finite values
+ * alone would quantize a value the float model does not compute finitely either.
+ */
+function requireFiniteActivations(collectors: ReadonlyMap<string, RangeCollector>, batches: number): void {
+  for (const [value, c] of collectors) {
+    const bad = c.nonFiniteValues;
+    if (!bad.count) continue;
+    throw new ModelLoadError(
+      `quantize int8-static: the float model computes ${bad.count} non-finite value${bad.count === 1 ? '' : 's'} (NaN or Infinity; the first ${bad.first}) at '${value}' on the ${batches} calibration batch${batches === 1 ? '' : 'es'}: no activation range covers them; fix or retrain the model before quantizing it`,
+    );
+  }
 }
 
 /** Adds a batch of a value to `c`, leaving out the padding positions when the value is laid out per token. */

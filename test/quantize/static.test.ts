@@ -9,7 +9,7 @@ import { cloneModel } from '../../src/onnx/graph.ts';
 import { float32Tensor } from '../../src/onnx/tensor.ts';
 import type { CalibrationBatch, CalibrationSource } from '../../src/pass/pass.ts';
 import { findBert } from '../../src/bert/discover.ts';
-import { SettingsError } from '../../src/errors.ts';
+import { ModelLoadError, SettingsError } from '../../src/errors.ts';
 import type { TensorRecord } from '../../src/quantize/index.ts';
 import { opsetRaiseBlocker } from '../../src/quantize/opset.ts';
 import { activationQuantParams, addInPasses, RangeCollector } from '../../src/quantize/calibrate.ts';
@@ -108,6 +108,35 @@ describe('quantize int8-static', () => {
       }
     }
     expect(narrower).toBeGreaterThan(0);
+  });
+
+  it('refuses an activation the float model computes NaN or Infinity for on the calibration examples, in one line (with each method, its count once)', async () => {
+    // layer 1's FFN input weights at ±3e38: their products overflow, GELU gives ±Infinity and NaN
+    const overflowing = cloneModel(model);
+    const w = s.layers[1].ffn.in.weight;
+    const t = overflowing.graph.initializers.get(w)!;
+    overflowing.graph.initializers.set(
+      w,
+      float32Tensor(
+        w,
+        t.dims,
+        readFloat32(t).map((v) => (v > 0 ? 3e38 : -3e38)),
+      ),
+    );
+    const counts = new Set<string>();
+    for (const calibrationMethod of ['minmax', 'entropy:2048']) {
+      const run = quantize(overflowing, s, { mode: 'int8-static', calibration: calibrationMethod }, calibration);
+      await expect(run).rejects.toThrow(ModelLoadError);
+      const message = await run.then(
+        () => '',
+        (e: Error) => e.message,
+      );
+      expect(message).toMatch(
+        /^quantize int8-static: the float model computes (\d+) non-finite values \(NaN or Infinity; the first -?Infinity\) at '[^']*layer\.1\/intermediate[^']*' on the 3 calibration batches: no activation range covers them; fix or retrain the model before quantizing it$/,
+      );
+      counts.add(message.match(/computes (\d+)/)![1]);
+    }
+    expect(counts.size).toBe(1);
   });
 
   it('needs calibration data', async () => {
