@@ -9,7 +9,18 @@
  */
 
 /** What a field takes, as tokenizers' serde reads it. */
-type FieldKind = 'bool' | 'optional bool' | 'char' | 'string' | 'optional string' | 'count' | 'list' | 'pattern' | 'behavior' | 'prepend scheme';
+type FieldKind =
+  | 'bool'
+  | 'optional bool'
+  | 'char'
+  | 'string'
+  | 'optional string'
+  | 'count'
+  | 'positive count'
+  | 'list'
+  | 'pattern'
+  | 'behavior'
+  | 'prepend scheme';
 
 /** A part's fields: each with its kind and whether tokenizers reads a default where it is absent. */
 type Fields = Readonly<Record<string, { kind: FieldKind; defaulted?: true }>>;
@@ -49,7 +60,8 @@ const PART_FIELDS: Readonly<Record<'normalizers' | 'pretokenizers' | 'processors
     Split: { pattern: { kind: 'pattern' }, behavior: { kind: 'behavior' }, invert: { kind: 'bool' } },
     Punctuation: { behavior: { kind: 'behavior', defaulted: true } },
     Digits: { individual_digits: { kind: 'bool' } },
-    FixedLength: { length: { kind: 'count', defaulted: true } },
+    // (a length of 0 tokenizers reads and then panics on every text: chunks(0))
+    FixedLength: { length: { kind: 'positive count', defaulted: true } },
   },
   processors: { ByteLevel: BYTE_LEVEL, Sequence: { processors: { kind: 'list' } } },
   decoders: {
@@ -80,6 +92,8 @@ function expected(kind: FieldKind): string {
       return 'a string or null';
     case 'count':
       return 'an integer from 0';
+    case 'positive count':
+      return 'an integer from 1';
     case 'list':
       return 'a list';
     case 'pattern':
@@ -106,6 +120,8 @@ function reads(kind: FieldKind, v: unknown): boolean {
       return v === null || typeof v === 'string';
     case 'count':
       return Number.isSafeInteger(v) && (v as number) >= 0;
+    case 'positive count':
+      return Number.isSafeInteger(v) && (v as number) >= 1;
     case 'list':
       return Array.isArray(v);
     case 'pattern': {

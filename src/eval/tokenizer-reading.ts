@@ -65,8 +65,9 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // where the file's own was read.
   { version: 11, changed: (t) => t.configPrefixSpace },
   // Stop 51: a Split's or Replace's `(?i:…)` group of plain ASCII text folds s with ſ and k with K, as Oniguruma does,
-  // where @huggingface/tokenizers folded ASCII letters alone (other such groups are refused).
-  { version: 12, changed: (t) => t.caseFoldWidened },
+  // where @huggingface/tokenizers folded ASCII letters alone (other such groups are refused). And a FixedLength
+  // pre-tokenizer cuts characters (5 where its length is absent), where it cut UTF-16 units (one empty piece without one).
+  { version: 12, changed: (t) => t.caseFoldWidened || t.fixedLength },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

@@ -1104,6 +1104,10 @@ function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
       const pieces = new RegExp(`${digitsRegex(leaf)}|\\P{N}+`, 'gu');
       instance.pre_tokenize_text = (text) => text.match(pieces) ?? [];
     }
+    if (leaf.type === 'FixedLength') {
+      const pieces = new RegExp(fixedLengthRegex(leaf), 'gu');
+      instance.pre_tokenize_text = (text) => text.match(pieces) ?? [];
+    }
     const pattern = (instance as { pattern?: unknown }).pattern;
     if (leaf.type === 'Split' && pattern instanceof RegExp) {
       const behavior = String(leaf.behavior);
@@ -1114,6 +1118,15 @@ function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
     const behavior = typeof leaf.behavior === 'string' ? leaf.behavior : 'Isolated';
     instance.pre_tokenize_text = (text) => punctuationPieces(text, behavior);
   }
+}
+
+/**
+ * The regex of the pieces tokenizers' FixedLength pre-tokenizer `fixed` (a tokenizer.json object) cuts a pre-token into
+ * (pre_tokenizers/fixed_length.rs: runs of `length` characters, 5 where absent, the last one shorter), where
+ * @huggingface/tokenizers cut UTF-16 units (halving a character past U+FFFF) and, without `length`, gave one empty piece.
+ */
+function fixedLengthRegex(fixed: Record<string, unknown>): string {
+  return `[\\s\\S]{1,${typeof fixed.length === 'number' ? fixed.length : 5}}`;
 }
 
 /**
@@ -1482,7 +1495,8 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * JS's `\s` (U+FEFF a space, U+0085 none); `configPrefixSpace`, its pre-tokenizer is a ByteLevel whose add_prefix_space
  * tokenizer_config.json's (false where absent) overrides for a RoBERTa or GPT-2 class (withConfigPrefixSpace), where
  * the file's was read; `caseFoldWidened`, a Split's or Replace's `(?i:…)` group holds s or k, which Oniguruma folds
- * with ſ and K too (withOnigurumaCaseFolds), where they were folded with ASCII letters alone. Undefined where the folder has no
+ * with ſ and K too (withOnigurumaCaseFolds), where they were folded with ASCII letters alone; `fixedLength`, its
+ * pre-tokenizer has a FixedLength (fixedLengthRegex), which cut UTF-16 units. Undefined where the folder has no
  * tokenizer this code reads.
  */
 export interface TokenizerTraits {
@@ -1506,6 +1520,7 @@ export interface TokenizerTraits {
   byteLevelRegex: boolean;
   configPrefixSpace: boolean;
   caseFoldWidened: boolean;
+  fixedLength: boolean;
 }
 
 /**
@@ -1639,6 +1654,7 @@ function withTokenizersSplits(part: unknown, unicodeWhitespace: boolean, source:
     if (p.type === 'WhitespaceSplit' && unicodeWhitespace) return split(WHITESPACE_SPLIT_PIECES.source, 'Removed', true);
     if (p.type === 'BertPreTokenizer' && unicodeWhitespace) return split(BERT_PRE_TOKENIZER_PIECES.source, 'Removed', true);
     if (p.type === 'Digits') return split(digitsRegex(p), 'Isolated', false);
+    if (p.type === 'FixedLength') return split(fixedLengthRegex(p), 'Isolated', false);
     if (p.type === 'Split') return splitTransformersJsReads(p, source);
     if (p.type === 'ByteLevel' && p.use_regex !== false) {
       const prefix = p.add_prefix_space === true ? [{ type: 'Metaspace', replacement: ' ', prepend_scheme: 'always', split: false }] : [];
@@ -1902,6 +1918,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         byteLevelRegex: false,
         configPrefixSpace: false,
         caseFoldWidened: false,
+        fixedLength: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -1937,6 +1954,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       byteLevelRegex: preTokenizers.some(({ leaf }) => leaf.type === 'ByteLevel' && leaf.use_regex !== false),
       configPrefixSpace: raw !== undefined && withConfigPrefixSpace(raw, config, autoTokenizerClass(dir, config)) !== raw,
       caseFoldWidened: raw !== undefined && withOnigurumaCaseFolds(raw) !== raw,
+      fixedLength: preTokenizers.some(({ leaf }) => leaf.type === 'FixedLength'),
     };
   } catch {
     return undefined;

@@ -69,6 +69,8 @@ describe('tokenizer.json fields tokenizers refuses', () => {
     ],
     [{ decoder: { type: 'ByteLevel' } }, 'decoder (ByteLevel): no add_prefix_space, which tokenizers requires (expected true or false)'],
     [{ decoder: { type: 'WordPiece', prefix: '##' } }, 'decoder (WordPiece): no cleanup, which tokenizers requires (expected true or false)'],
+    // (tokenizers reads a length of 0, then panics on every text)
+    [{ pre_tokenizer: { type: 'FixedLength', length: 0 } }, 'pre_tokenizer (FixedLength): length: expected an integer from 1, got 0'],
   ])('%j is refused in one line naming the field', (parts, why) => {
     const dir = folder(parts);
     const file = join(dir, 'tokenizer.json');

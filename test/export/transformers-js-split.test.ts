@@ -111,3 +111,19 @@ describe('--format transformers.js of a ByteLevel pre-tokenizer', () => {
     }
   }, 30_000);
 });
+
+describe('--format transformers.js of a FixedLength pre-tokenizer', () => {
+  it('cuts characters (5 where its length is absent) as tokenizers does, in eval and in transformers.js from the folder exported, where @huggingface/tokenizers cut UTF-16 units (and gave one empty piece without a length)', async () => {
+    const pieces = ['a😀b😀c', '😀d', 'abc', 'de', 'a', '😀', 'b'];
+    const ids = (...ps: string[]) => [2, ...ps.map((p) => pieces.indexOf(p) + SPECIALS.length), 3];
+    for (const [name, pre, text, expected] of [
+      ['fixed-default', { type: 'FixedLength' }, 'a😀b😀c😀d', ids('a😀b😀c', '😀d')],
+      ['fixed-3', { type: 'FixedLength', length: 3 }, 'abcde', ids('abc', 'de')],
+      ['fixed-1', { type: 'FixedLength', length: 1 }, 'a😀b', ids('a', '😀', 'b')],
+    ] as const) {
+      const { theirs, ours } = await exportedIds(folder(name, pre, pieces));
+      expect([name, ours(text)]).toEqual([name, expected]);
+      expect([name, theirs(text)]).toEqual([name, expected]);
+    }
+  }, 30_000);
+});

@@ -649,7 +649,8 @@ describe('a tokenizer whose Split or Replace regex folds case in (?i:…)', () =
         gpt4: { preTokenizer: split("(?i:'s|'t|'re|'ve|'m|'ll|'d)") },
         replace: { preTokenizer: null, normalizer: { type: 'Replace', pattern: { Regex: '(?i:k)' }, content: 'c' } },
         'no-s-or-k': { preTokenizer: split("(?i:'t|'re)") },
+        'fixed-length': { preTokenizer: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'FixedLength', length: 3 }] } },
       }),
-    ).toEqual({ gpt4: 12, replace: 12, 'no-s-or-k': 1 });
+    ).toEqual({ gpt4: 12, replace: 12, 'no-s-or-k': 1, 'fixed-length': 12 });
   });
 });
