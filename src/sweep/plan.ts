@@ -1699,17 +1699,24 @@ function int4Refusal(s: PassStep, before: SoFar['int4Before']): void {
     );
 }
 
-/** The passes after which a model whose quantize targets are stored quantized (but those left float) still is so (SoFar.quantizedAll). */
-const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize', 'factorize-embeddings']);
+/**
+ * The passes after which a model whose quantize targets are stored quantized (but those left float) still is so
+ * (SoFar.quantizedAll): prune-heads and prune-ffn among them, which follow a quantize step only where int4-block left
+ * float the projections they slice (SLICE_AFTER_INT4), and narrow those projections' inputs, so that a later
+ * int4-block leaving them float on the wider model leaves them float on the narrower (int4StoresLess grows with the
+ * input width, whatever the output width).
+ */
+const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize', 'factorize-embeddings', ...SLICE_AFTER_INT4]);
 
 /**
  * SoFar.quantizedAll `q` after step `s` (of KEEPS_QUANTIZED), of options `options`: its leftFloat as optimize
- * (leftFloatAfterOptimize) or drop-layers (leftFloatAfterDrop: none left, every weight stored quantized) leaves it;
- * none where the plan cannot tell (drop-layers' rewrite failing, optimize after projections left float).
+ * (leftFloatAfterOptimize) or drop-layers (leftFloatAfterDrop: none left, every weight stored quantized) leaves it,
+ * as it was after factorize-embeddings and the prune steps (the weights left float on the wider model: see
+ * KEEPS_QUANTIZED); none where the plan cannot tell (drop-layers' rewrite failing, optimize after projections left float).
  */
 function keptQuantized(s: PassStep, options: unknown, q: NonNullable<SoFar['quantizedAll']>): Pick<SoFar, 'quantizedAll'> {
   const f = q.leftFloat;
-  if (!f || s.pass === KEEPS_LAYERS) return { quantizedAll: q };
+  if (!f || s.pass === KEEPS_LAYERS || SLICE_AFTER_INT4.has(s.pass)) return { quantizedAll: q };
   const left =
     s.pass === 'optimize' ? leftFloatAfterOptimize(f, [...(options as OptimizeOptions).rewrites]) : leftFloatAfterDrop(f, options as DropLayersOptions);
   return !left ? {} : { quantizedAll: left.left.length ? { ...q, leftFloat: left } : { mode: q.mode } };

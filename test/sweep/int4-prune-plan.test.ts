@@ -76,6 +76,12 @@ describe('a quantize step after quantize int4-block on a model narrower than its
       );
       expect(await point('narrow', [...steps], `narrow-again-${i}`)).toMatch(/^quantize int4-block:128: quantizes no weight of this model/);
     }
+    // (after prune-heads, which slices the projections int4-block left float, narrowing the output projection's input)
+    const pruned = [int4(128), step('prune-heads', { heads: '0:0' }), int4(128)];
+    expect(await planRefusal(root, 'p', ['narrow'], 'p', pruned)).toBe(
+      `${at('narrow', 3, 'quantize')}quantize int4-block:128: quantizes no weight of this model, which it would write unchanged (${left}, which quantize int4-block:128 leaves float (its 4-bit blocks would store them in more bytes than float); every other weight already quantized by quantize int4-block:128 before it): quantize the float model instead`,
+    );
+    expect(await point('narrow', pruned, 'narrow-pruned')).toMatch(/^quantize int4-block:128: quantizes no weight of this model/);
     // (after drop-layers, the kept layers' projections int4-block:64 quantizes: the plan asks of them, not of those dropped)
     const drop = [int4(128), step('drop-layers', { keep: '0' }), int4(64)];
     expect(await planRefusal(root, 'p', ['narrow'], 'p', drop)).toBeUndefined();
