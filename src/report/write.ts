@@ -58,7 +58,7 @@ export function loadReport(opts: ReportOptions): ReportData {
   const store = SweepStore.open(opts.store, { readonly: true });
   try {
     if (opts.sweep !== undefined) {
-      const sweeps = [...new Set(store.sweeps())];
+      const sweeps = store.sweeps();
       if (!sweeps.includes(opts.sweep))
         throw new SettingsError(
           `${opts.store}: no sweep '${opts.sweep}' in this store (${sweeps.length > 0 ? `its sweeps: ${sweeps.join(', ')}` : 'it holds no sweep'})`,

@@ -524,7 +524,7 @@ export class SweepStore {
   sweeps(): string[] {
     return this.read(() => {
       const members = this.hasTable('sweep_points') ? ' UNION SELECT sweep FROM sweep_points' : '';
-      return (this.db.prepare(`SELECT sweep FROM points${members} ORDER BY sweep`).all() as Array<{ sweep: string }>).map((r) => r.sweep);
+      return (this.db.prepare(`SELECT DISTINCT sweep FROM points${members} ORDER BY sweep`).all() as Array<{ sweep: string }>).map((r) => r.sweep);
     });
   }
 
