@@ -46,12 +46,34 @@ const UNSUPPORTED_CONTRIB = new Set([
   'QEmbedLayerNormalization',
 ]);
 
+/** ONNX ops that draw random numbers whenever they run. */
+const RANDOM_OPS = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Bernoulli', 'Multinomial']);
+
+/**
+ * The first node of `model` that draws at random, said as a refusal names it: a random op, or a Dropout whose
+ * training_mode (opset 12) is on or not a constant false, which drops values at random as in training.
+ */
+function randomNode(ctx: GraphContext, model: Model): string | undefined {
+  for (const n of model.graph.nodes) {
+    if (n.domain !== '' && n.domain !== 'ai.onnx') continue;
+    if (RANDOM_OPS.has(n.opType)) return `${n.opType} node '${n.name}' draws random numbers`;
+    const mode = n.opType === 'Dropout' ? n.inputs[2] : undefined;
+    if (mode && ctx.constNumbers(mode)?.[0] !== 0) return `Dropout node '${n.name}' drops values at random (its training_mode is on, or not a constant false)`;
+  }
+  return undefined;
+}
+
 /** The BERT-family encoder in `model`, or a NotBertError saying what was not understood. */
 export function findBert(model: Model, options: FindBertOptions = {}): BertStructure {
   checkModelArg('findBert', model);
   const ctx = new GraphContext(model, options.label ?? (model.graph.name ? `graph '${model.graph.name}'` : 'model'));
   const unsupported = model.graph.nodes.find((n) => n.domain === 'com.microsoft' && UNSUPPORTED_CONTRIB.has(n.opType));
   if (unsupported) ctx.refuse(`com.microsoft ${unsupported.opType} node '${unsupported.name}' is not supported`);
+  const random = randomNode(ctx, model);
+  if (random)
+    ctx.refuse(
+      `${random}, so the model's outputs change from run to run (evaluation, calibration and training read them): export it in inference mode (model.eval() before torch.onnx.export)`,
+    );
 
   const found = findAttentionBlocks(ctx);
   const attention = found.blocks;

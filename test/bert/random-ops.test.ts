@@ -1,0 +1,55 @@
+/**
+ * A model that draws at random when it runs (a Dropout exported in training mode, a RandomNormalLike adding noise)
+ * is refused by discovery in one line naming the node, so by every command that reads it: its outputs change from run
+ * to run, so evaluation would score noise, and int8-static's two calibration passes (range, then histogram) would
+ * see other values each time. A Dropout whose training_mode is a constant false is the identity, as before.
+ */
+import { describe, expect, it } from 'vitest';
+import { findBert } from '../../src/bert/discover.ts';
+import { NotBertError } from '../../src/errors.ts';
+import type { Model, Node } from '../../src/onnx/graph.ts';
+import { DataType } from '../../src/onnx/dtype.ts';
+import { float32Tensor } from '../../src/onnx/tensor.ts';
+import { tinyBert } from '../helpers/models.ts';
+
+/** A tiny BERT with `make(x, y)`'s nodes computing layer 0's FFN output projection `y` from its product `x`. */
+function withNodesAfterFfnOut(make: (x: string, y: string) => Node[], training?: boolean): Model {
+  const m = tinyBert({}, { seed: 3 });
+  const g = m.graph;
+  const at = g.nodes.findIndex((n) => n.opType === 'MatMul' && n.name.includes('layer.0/output/dense'));
+  const y = g.nodes[at].outputs[0];
+  g.nodes[at].outputs[0] = `${y}_product`;
+  g.nodes.splice(at + 1, 0, ...make(`${y}_product`, y));
+  if (training !== undefined) {
+    g.initializers.set('ratio', float32Tensor('ratio', [], [0.1]));
+    g.initializers.set('training', { name: 'training', dataType: DataType.BOOL, dims: [], data: new Uint8Array([training ? 1 : 0]) });
+  }
+  return m;
+}
+
+const dropout = (x: string, y: string): Node[] => [
+  { name: 'drop', opType: 'Dropout', domain: '', inputs: [x, 'ratio', 'training'], outputs: [y], attributes: {} },
+];
+
+describe('a model that draws at random', () => {
+  it('is refused in one line naming a Dropout in training mode; in inference mode it reads as without it', () => {
+    expect(() => findBert(withNodesAfterFfnOut(dropout, true))).toThrow(NotBertError);
+    expect(() => findBert(withNodesAfterFfnOut(dropout, true))).toThrow(
+      /^graph '[^']*': Dropout node 'drop' drops values at random \(its training_mode is on, or not a constant false\), so the model's outputs change from run to run \(evaluation, calibration and training read them\): export it in inference mode \(model\.eval\(\) before torch\.onnx\.export\)$/,
+    );
+    const inference = findBert(withNodesAfterFfnOut(dropout, false));
+    const plain = findBert(tinyBert({}, { seed: 3 }));
+    expect(inference.layers.length).toBe(plain.layers.length);
+    expect(inference.layers[0].ffn.out.weight).toBe(plain.layers[0].ffn.out.weight);
+  });
+
+  it('is refused in one line naming a random op', () => {
+    const noise = (x: string, y: string): Node[] => [
+      { name: 'noise', opType: 'RandomNormalLike', domain: '', inputs: [x], outputs: ['noise'], attributes: {} },
+      { name: 'noisy', opType: 'Add', domain: '', inputs: [x, 'noise'], outputs: [y], attributes: {} },
+    ];
+    expect(() => findBert(withNodesAfterFfnOut(noise))).toThrow(
+      /^graph '[^']*': RandomNormalLike node 'noise' draws random numbers, so the model's outputs change/,
+    );
+  });
+});
