@@ -73,10 +73,11 @@ export const workerCommand: CliCommand<WorkerArgs> = {
     checkIntegerFlag('--concurrency', args.concurrency, 1, { error: UsageError });
     // (at most MAX_THREADS, as eval, bench and training refuse more, which would fail every point this worker takes)
     if (args.threads !== undefined) checkIntegerFlag('--threads', args.threads, 1, { max: MAX_THREADS, error: UsageError });
-    if (!(args['lock-seconds'] >= 1)) throw new UsageError(`--lock-seconds ${args['lock-seconds']}: expected at least 1`);
+    // (each refusal quotes the value as typed: '--lock-seconds 1e-400', not the 0 yargs read)
+    const lockSeconds = `--lock-seconds ${shownFlagValue('--lock-seconds', args['lock-seconds'])}`;
+    if (!(args['lock-seconds'] >= 1)) throw new UsageError(`${lockSeconds}: expected at least 1`);
     // (BullMQ waits a lock's length between its checks for lost workers: a Node timer, which fires after 1 ms when given more)
-    if (args['lock-seconds'] > MAX_LOCK_SECONDS)
-      throw new UsageError(`--lock-seconds ${shownFlagValue('--lock-seconds', args['lock-seconds'])}: at most ${MAX_LOCK_SECONDS} (about 24 days)`);
+    if (args['lock-seconds'] > MAX_LOCK_SECONDS) throw new UsageError(`${lockSeconds}: at most ${MAX_LOCK_SECONDS} (about 24 days)`);
     const { runQueueWorker, parsePathMapping } = await import('../../queue/index.ts');
     const pathMap = commandLineCheck(() => (args['path-map'] ?? []).map(parsePathMapping));
     checkFolderFlags({ '--cache-dir': args['cache-dir'], '--work-dir': args['work-dir'] });
