@@ -440,10 +440,12 @@ function familyConfig(j: Record<string, unknown>, fail: Fail, label: string): Ex
 /**
  * The config with config.json's `pruned_heads` (the heads transformers prunes as it builds the model, before the
  * checkpoint's weights, which are saved pruned, are loaded: PreTrainedModel.init_weights): each layer's head count
- * less its group's pruned heads (a key is a layer, an ALBERT parameter group; a head listed twice is pruned once), the
- * head width num_attention_heads' (hidden_size / num_attention_heads). An absent, null or empty pruned_heads leaves
- * the config as it is; a key that names no layer (group) or a head that is not one of num_attention_heads is refused
- * through `fail`, as transformers fails to build such a model.
+ * less its group's pruned heads (a key is a layer, an ALBERT parameter group, read as transformers reads it: Python's
+ * int(), a later key of the same number in place of an earlier one, a negative key counted from the last as Python
+ * indexes a list; a head listed twice is pruned once), the head width num_attention_heads' (hidden_size /
+ * num_attention_heads). An absent, null or empty pruned_heads leaves the config as it is; a key that names no layer
+ * (group) or a head that is not one of num_attention_heads is refused through `fail`, as transformers fails to build
+ * such a model.
  */
 function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>, fail: Fail): ExtendedBertConfig {
   const given = j.pruned_heads;
@@ -453,10 +455,18 @@ function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>,
   if (!entries.length) return config;
   const groups = config.layerGroups ? Math.max(...config.layerGroups) + 1 : config.numLayers;
   const what = familyOf(config) === 'albert' ? 'layer group' : 'layer';
-  const pruned = new Map<number, Set<number>>();
+  // (transformers reads the keys as int(key) into a dict, where a later key of the same number wins, and indexes its
+  // layers by each as Python indexes a list: -1 the last; a key from the end and its index prune one layer's heads)
+  const byKey = new Map<number, [string, unknown]>();
   for (const [k, heads] of entries) {
     const g = pythonInt(k) ?? Number.NaN;
-    if (!Number.isSafeInteger(g) || g < 0 || g >= groups) fail(`pruned_heads key '${k}' is not a ${what} (0 to ${groups - 1})`);
+    if (!Number.isSafeInteger(g) || g < -groups || g >= groups)
+      fail(`pruned_heads key '${k}' is not a ${what} (0 to ${groups - 1}, or -${groups} to -1 from the last)`);
+    byKey.set(g, [k, heads]);
+  }
+  const pruned = new Map<number, Set<number>>();
+  for (const [key, [k, heads]] of byKey) {
+    const g = key < 0 ? key + groups : key;
     if (!Array.isArray(heads)) fail(`pruned_heads['${k}'] must be a list of heads`);
     const set = pruned.get(g) ?? new Set<number>();
     for (const h of heads as unknown[]) {

@@ -169,7 +169,19 @@ describe('Hugging Face folders', () => {
 
     // a key that names no layer, a head past num_attention_heads: refused in one line, as transformers cannot build them
     writeConfig(dir, { ...configToHuggingFace(config), pruned_heads: { 2: [0] } });
-    expect(() => loadHuggingFaceFolder(dir)).toThrow(new SettingsError(`${join(dir, 'config.json')}: pruned_heads key '2' is not a layer (0 to 1)`));
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(
+      new SettingsError(`${join(dir, 'config.json')}: pruned_heads key '2' is not a layer (0 to 1, or -2 to -1 from the last)`),
+    );
+    writeConfig(dir, { ...configToHuggingFace(config), pruned_heads: { '-3': [0] } });
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(`pruned_heads key '-3' is not a layer (0 to 1, or -2 to -1 from the last)`);
+    // the keys read as transformers reads them (int(key) into a dict: a later key of one number wins over an earlier
+    // one; a negative key indexes the layers from the last, as Python's list does, and prunes with the key of its index)
+    writeConfig(dir, { ...configToHuggingFace(config), pruned_heads: { '-1': [2, 0] } });
+    expect(loadHuggingFaceFolder(dir).config).toMatchObject({ layers: [{ numHeads: 4 }, { numHeads: 2 }] });
+    writeConfig(dir, { ...configToHuggingFace(config), pruned_heads: { '-1': [0], 1: [1], '-2': [3] } });
+    expect(loadHuggingFaceFolder(dir).config).toMatchObject({ layers: [{ numHeads: 3 }, { numHeads: 2 }] });
+    writeConfig(dir, { ...configToHuggingFace(config), pruned_heads: { 1: [0, 1, 2], ' 01': [3], '0': [9], '+0': [1] } });
+    expect(loadHuggingFaceFolder(dir).config).toMatchObject({ layers: [{ numHeads: 3 }, { numHeads: 3 }] });
     writeConfig(dir, { ...configToHuggingFace(config), pruned_heads: { 1: [4] } });
     expect(() => loadHuggingFaceFolder(dir)).toThrow(
       new SettingsError(`${join(dir, 'config.json')}: pruned_heads['1']: 4 is not a head of the 4 (num_attention_heads)`),
