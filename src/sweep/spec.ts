@@ -418,12 +418,12 @@ const FLOAT_WEIGHT_PASSES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Whether a quantize step stores the word table in integers, on any model: every mode but mixed and float16, with
- * embeddings (what factorize-embeddings reads).
+ * Whether a quantize step stores the word table in integers, on any model: every mode but float16, with embeddings
+ * (what factorize-embeddings reads; mixed's budget decides the layers' bits, and stores the tables int8 whatever it decides).
  */
 function quantizesWordTable(step: PassStep): boolean {
   const settings = getPass(step.pass).check(step.settings);
-  return ['int8', 'int8-group', 'int4-block', 'int8-static'].includes(parseMode(settings.mode).kind) && settings.embeddings === true;
+  return parseMode(settings.mode).kind !== 'float16' && settings.embeddings === true;
 }
 
 /**

@@ -246,7 +246,7 @@ describe('sweep file', () => {
     expect(parse({ pipelines: [{ name: 'm+m', steps: [q('mixed:0.9'), q('mixed:0.5')] }] }).pipelines.map((p) => p.label)).toEqual(['baseline', 'm+m']);
   });
 
-  it('refuses quantize and factorize-embeddings after an int8 or int4 quantize that stored every weight, the word table too, and lets them follow one with embeddings: false or a mixed: one', () => {
+  it('refuses quantize and factorize-embeddings after an int8 or int4 quantize that stored every weight, the word table too, factorize-embeddings after a mixed: one, and lets them follow one with embeddings: false', () => {
     const q = (mode: string, more: Record<string, unknown> = {}) => ({ pass: 'quantize', settings: { mode, ...more } });
     const factorize = { pass: 'factorize-embeddings', settings: { rank: 4 } };
     expect(() => parse({ pipelines: [{ name: 'q8+q8', steps: [q('int8'), q('int8', { perChannel: false })] }] })).toThrow(
@@ -261,7 +261,12 @@ describe('sweep file', () => {
     expect(() => parse({ pipelines: [{ name: 's+f', steps: [q('int8-static'), factorize] }] })).toThrow(
       /steps\[1\]: factorize-embeddings cannot follow quantize \(steps\[0\]\)/,
     );
+    // mixed stores the tables int8 whatever bits its budget gives the layers
+    expect(() => parse({ pipelines: [{ name: 'm+f', steps: [q('mixed:0.5'), factorize] }] })).toThrow(
+      /steps\[1\]: factorize-embeddings cannot follow quantize \(steps\[0\]\)/,
+    );
     const labels = (steps: unknown[]) => parse({ pipelines: [{ name: 'p', steps }] }).pipelines.map((p) => p.label);
+    expect(labels([q('mixed:0.5', { embeddings: false }), factorize])).toEqual(['baseline', 'p']);
     expect(labels([q('int8', { embeddings: false }), q('int8')])).toEqual(['baseline', 'p']);
     // int8-static and int4-block keep an ORT-fused Attention float, which a quantize after them quantizes: the plan
     // judges them on the model it reads (quantized-plan.test.ts)
