@@ -1610,11 +1610,11 @@ function leftFloatBy(m: ReadModel, o: QuantizeOptions): LeftFloat | 'none' | und
  * embeddings, which it does of float tables only, so where `f` left every table float, the model read with its
  * embeddings so fused (optimizedModel), whose tables no Gather reads, and which a quantize step after leaves float in
  * every mode (plannedFloat), whatever its embeddings setting; `f` otherwise (optimize fuses no weight stored quantized);
- * undefined where `f` left projections float (int4-block's, on a model narrower than its blocks), which optimize may
- * fuse (the plan cannot tell).
+ * undefined where `f` left projections float (int4-block's, on a model narrower than its blocks) and the attention
+ * rewrite may fuse them (the plan cannot tell; its other rewrites leave every projection a projection).
  */
 function leftFloatAfterOptimize(f: LeftFloat, rewrites: readonly string[]): LeftFloat | undefined {
-  if (f.left.some((t) => t.kind === 'linear')) return undefined;
+  if (f.left.some((t) => t.kind === 'linear') && rewrites.includes('attention')) return undefined;
   const tables = quantizationTargets(f.structure).filter((t) => t.kind === 'embedding');
   const gathered = tables.length > 0 && tables.every((t) => targetNode(t) !== undefined && f.left.some((l) => l.id === t.id));
   const fused = gathered && rewrites.includes('embed-layernorm') ? optimizedModel(f, ['embed-layernorm']) : undefined;
@@ -1712,7 +1712,8 @@ const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize',
  * SoFar.quantizedAll `q` after step `s` (of KEEPS_QUANTIZED), of options `options`: its leftFloat as optimize
  * (leftFloatAfterOptimize) or drop-layers (leftFloatAfterDrop: none left, every weight stored quantized) leaves it,
  * as it was after factorize-embeddings and the prune steps (the weights left float on the wider model: see
- * KEEPS_QUANTIZED); none where the plan cannot tell (drop-layers' rewrite failing, optimize after projections left float).
+ * KEEPS_QUANTIZED); none where the plan cannot tell (drop-layers' rewrite failing, optimize's attention rewrite after
+ * projections left float).
  */
 function keptQuantized(s: PassStep, options: unknown, q: NonNullable<SoFar['quantizedAll']>): Pick<SoFar, 'quantizedAll'> {
   const f = q.leftFloat;
