@@ -1,7 +1,7 @@
 /**
  * The fields tokenizers (Rust, which transformers' fast tokenizers load) requires of a tokenizer.json's normalizer,
  * pre-tokenizer, post-processor and decoder parts, as its serde reads them (tokenizers/src/normalizers, pre_tokenizers,
- * processors (ByteLevel and Sequence), decoders: a
+ * processors, decoders: a
  * field with no `#[serde(default)]` must be there, of its type; an enum only by its exact name), where
  * @huggingface/tokenizers reads a file that lacks one or misspells it (a Split of behavior "Isolate" read as Isolated,
  * a ByteLevel without add_prefix_space read as false): such a file, which transformers fails to load, is refused in
@@ -18,6 +18,8 @@ type FieldKind =
   | 'count'
   | 'positive count'
   | 'list'
+  | 'token'
+  | 'map'
   | 'pattern'
   | 'behavior'
   | 'prepend scheme';
@@ -63,7 +65,14 @@ const PART_FIELDS: Readonly<Record<'normalizers' | 'pretokenizers' | 'processors
     // (a length of 0 tokenizers reads and then panics on every text: chunks(0))
     FixedLength: { length: { kind: 'positive count', defaulted: true } },
   },
-  processors: { ByteLevel: BYTE_LEVEL, Sequence: { processors: { kind: 'list' } } },
+  processors: {
+    ByteLevel: BYTE_LEVEL,
+    Sequence: { processors: { kind: 'list' } },
+    BertProcessing: { sep: { kind: 'token' }, cls: { kind: 'token' } },
+    // (its trim_offsets and add_prefix_space tokenizers defaults, and reads of any type)
+    RobertaProcessing: { sep: { kind: 'token' }, cls: { kind: 'token' } },
+    TemplateProcessing: { single: { kind: 'list' }, pair: { kind: 'list' }, special_tokens: { kind: 'map' } },
+  },
   decoders: {
     BPEDecoder: { suffix: { kind: 'string' } },
     ByteLevel: BYTE_LEVEL,
@@ -96,6 +105,10 @@ function expected(kind: FieldKind): string {
       return 'an integer from 1';
     case 'list':
       return 'a list';
+    case 'token':
+      return 'a token and its id, ["…", N]';
+    case 'map':
+      return 'an object';
     case 'pattern':
       return '{"String": "…"} or {"Regex": "…"}';
     case 'behavior':
@@ -124,6 +137,11 @@ function reads(kind: FieldKind, v: unknown): boolean {
       return Number.isSafeInteger(v) && (v as number) >= 1;
     case 'list':
       return Array.isArray(v);
+    case 'token':
+      // (a (String, u32))
+      return Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && Number.isSafeInteger(v[1]) && v[1] >= 0 && v[1] <= 0xffffffff;
+    case 'map':
+      return v !== null && typeof v === 'object' && !Array.isArray(v);
     case 'pattern': {
       const keys = v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : [];
       return keys.length === 1 && (keys[0] === 'String' || keys[0] === 'Regex') && typeof (v as Record<string, unknown>)[keys[0]] === 'string';

@@ -67,6 +67,23 @@ describe('tokenizer.json fields tokenizers refuses', () => {
       { post_processor: { type: 'ByteLevel', trim_offsets: true } },
       'post_processor (ByteLevel): no add_prefix_space, which tokenizers requires (expected true or false)',
     ],
+    // (where the project's post-processor reading failed on them: 'Cannot read properties of undefined (reading '0')')
+    [
+      { post_processor: { type: 'BertProcessing', cls: ['[CLS]', 2] } },
+      'post_processor (BertProcessing): no sep, which tokenizers requires (expected a token and its id, ["…", N])',
+    ],
+    [
+      { post_processor: { type: 'RobertaProcessing', sep: ['[SEP]', 3], cls: '[CLS]' } },
+      'post_processor (RobertaProcessing): cls: expected a token and its id, ["…", N], got "[CLS]"',
+    ],
+    [
+      { post_processor: { type: 'TemplateProcessing', single: [{ Sequence: { id: 'A', type_id: 0 } }], special_tokens: {} } },
+      'post_processor (TemplateProcessing): no pair, which tokenizers requires (expected a list)',
+    ],
+    [
+      { post_processor: { type: 'TemplateProcessing', single: [{ Sequence: { id: 'A', type_id: 0 } }], pair: [{ Sequence: { id: 'A', type_id: 0 } }] } },
+      'post_processor (TemplateProcessing): no special_tokens, which tokenizers requires (expected an object)',
+    ],
     [{ decoder: { type: 'ByteLevel' } }, 'decoder (ByteLevel): no add_prefix_space, which tokenizers requires (expected true or false)'],
     [{ decoder: { type: 'WordPiece', prefix: '##' } }, 'decoder (WordPiece): no cleanup, which tokenizers requires (expected true or false)'],
     // (tokenizers reads a length of 0, then panics on every text)
