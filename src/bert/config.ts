@@ -458,6 +458,7 @@ function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>,
   // (transformers reads the keys as int(key) into a dict, where a later key of the same number wins, and indexes its
   // layers by each as Python indexes a list: -1 the last; a key from the end and its index prune one layer's heads)
   const byKey = new Map<number, [string, unknown]>();
+  const countKey = familyOf(config) === 'distilbert' ? DISTILBERT_NAMES.numHeads : 'num_attention_heads'; // (config.json's key of the head count)
   for (const [k, heads] of entries) {
     const g = pythonInt(k) ?? Number.NaN;
     if (!Number.isSafeInteger(g) || g < -groups || g >= groups)
@@ -470,7 +471,7 @@ function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>,
     if (!Array.isArray(heads)) fail(`pruned_heads['${k}'] must be a list of heads`);
     const set = pruned.get(g) ?? new Set<number>();
     for (const h of heads as unknown[]) {
-      if (!isInt(h, 0) || h >= config.numHeads) fail(`pruned_heads['${k}']: ${show(h)} is not a head of the ${config.numHeads} (num_attention_heads)`);
+      if (!isInt(h, 0) || h >= config.numHeads) fail(`pruned_heads['${k}']: ${show(h)} is not a head of the ${config.numHeads} (${countKey})`);
       set.add(h as number);
     }
     pruned.set(g, set);

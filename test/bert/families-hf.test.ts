@@ -196,6 +196,9 @@ describe('config.json of other families', () => {
       [{ model_type: 'xlm-roberta', max_position_embeddings: 2 }, 'config.json: max_position_embeddings (2) leaves no position after pad_token_id + 1 (2)'],
       [{ model_type: 'electra', embedding_size: 0 }, 'config.json: embedding_size must be a positive integer (got 0)'],
       [{ model_type: 'electra', position_embedding_type: 'relative_key' }, "config.json: position_embedding_type 'relative_key' is not supported"],
+      // (a pruned head past the heads, named by the family's own key)
+      [{ model_type: 'distilbert', n_heads: 4, pruned_heads: { 0: [4] } }, "config.json: pruned_heads['0']: 4 is not a head of the 4 (n_heads)"],
+      [{ model_type: 'roberta', num_attention_heads: 4, pruned_heads: { 0: [4] } }, "config.json: pruned_heads['0']: 4 is not a head of the 4 (num_attention_heads)"],
     ];
     for (const [json, message] of cases) {
       expect(() => configFromHuggingFace(json)).toThrow(SettingsError);
