@@ -198,7 +198,10 @@ describe('config.json of other families', () => {
       [{ model_type: 'electra', position_embedding_type: 'relative_key' }, "config.json: position_embedding_type 'relative_key' is not supported"],
       // (a pruned head past the heads, named by the family's own key)
       [{ model_type: 'distilbert', n_heads: 4, pruned_heads: { 0: [4] } }, "config.json: pruned_heads['0']: 4 is not a head of the 4 (n_heads)"],
-      [{ model_type: 'roberta', num_attention_heads: 4, pruned_heads: { 0: [4] } }, "config.json: pruned_heads['0']: 4 is not a head of the 4 (num_attention_heads)"],
+      [
+        { model_type: 'roberta', num_attention_heads: 4, pruned_heads: { 0: [4] } },
+        "config.json: pruned_heads['0']: 4 is not a head of the 4 (num_attention_heads)",
+      ],
     ];
     for (const [json, message] of cases) {
       expect(() => configFromHuggingFace(json)).toThrow(SettingsError);
