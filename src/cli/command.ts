@@ -77,6 +77,15 @@ function checkFormatOutput(output: string, format: string | undefined): void {
 }
 
 /**
+ * The refusal of a command line that leaves out a flag the command needs (or a positional argument's flag form):
+ * `missing --teacher: the model to distil from (see --help)`, `what` saying what it gives; yargs' own missing-flag
+ * refusal (`missing --queue (see --help)`, usageLine) reads the same without it.
+ */
+export function missingFlag(flag: string, what?: string): UsageError {
+  return new UsageError(`missing ${flag}${what === undefined ? '' : `: ${what}`} (see --help)`);
+}
+
+/**
  * Runs `check`, a library's check of settings the command line gives (a pass flag's value, a task name), before any
  * file is read: its refusal is a usage mistake (a UsageError, exit 2) as the CLI's own checks are.
  */

@@ -11,7 +11,7 @@ import { nearestFlag } from '../glue/registry.ts';
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
 import { checkedFlagValues, declaredOptions, negatedBooleanValues } from './flag-values.ts';
 import { barePassFlagNames, passFlagNames } from './pass-flags.ts';
-import { type CliCommand, type GlobalFlags, quietOnClosedStdout } from './command.ts';
+import { type CliCommand, type GlobalFlags, missingFlag, quietOnClosedStdout } from './command.ts';
 import { commands } from './commands/index.ts';
 import { ortLogLevel } from '../runtime/ort-log-level.ts';
 
@@ -202,10 +202,12 @@ export function usageLine(msg: string, argv: readonly string[] = [], known: read
   if (few && positionals.length > Number(few[1])) return `missing ${positionals.slice(Number(few[1])).join(' ')} (compress ${usage}; see --help)`;
   const required = /^Missing required arguments?: (.+)$/.exec(msg.trim());
   if (required)
-    return `missing ${required[1]!
-      .split(/,\s*/)
-      .map((n) => (n.length === 1 ? `-${n}` : `--${n}`))
-      .join(', ')} (see --help)`;
+    return missingFlag(
+      required[1]!
+        .split(/,\s*/)
+        .map((n) => (n.length === 1 ? `-${n}` : `--${n}`))
+        .join(', '),
+    ).message;
   // `--layer-map -1:1`, `-o -x.onnx`: yargs reads a value that starts with '-' as flags ('Unknown argument: 1', 'x')
   if (/^Unknown arguments?:/.test(msg)) {
     const end = argv.includes('--') ? argv.indexOf('--') : argv.length;

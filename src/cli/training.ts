@@ -18,7 +18,7 @@ import { getTask, singleTaskNames } from '../glue/registry.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
 import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
 import { METRIC_SHORT_NAMES, type MetricValues } from '../eval/metrics/metric.ts';
-import { FORCE_FLAG, commandLineCheck, listenForStop, out, err, tokenizerFlag } from './command.ts';
+import { FORCE_FLAG, commandLineCheck, listenForStop, missingFlag, out, err, tokenizerFlag } from './command.ts';
 import { createTrainingProgress } from './training-progress.ts';
 import { formatMB } from '../units.ts';
 
@@ -222,9 +222,9 @@ function positiveInt(flag: string, v: number | undefined): void {
  * left out of general distillation (`general`), which reads a corpus for no task.
  */
 export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string | undefined>, general = false): void {
-  if (!a.task && !general) throw new UsageError('missing --task: the GLUE task to train on (e.g. --task SST-2)');
+  if (!a.task && !general) throw missingFlag('--task', 'the GLUE task to train on (e.g. --task SST-2)');
   if (a.task) commandLineCheck(() => getTask(a.task!, 'train'));
-  if (!a.output) throw new UsageError('missing -o/--output: where to write the trained model (e.g. -o out/model.onnx)');
+  if (!a.output) throw missingFlag('-o/--output', 'where to write the trained model (e.g. -o out/model.onnx)');
   positiveInt('max-examples', a['max-examples']);
   commandLineCheck(() => checkMaxLength(a['max-length']));
   commandLineCheck(() => checkThreads(a.threads));

@@ -34,7 +34,16 @@ describe('exit codes', () => {
     [['inspect', model, '--json=maybe'], /^compress: --json=maybe: expected yes/],
     [[model, '--prune-heads', 'abc', '-o', out], /^compress: prune-heads: ratio 'abc': expected a number in \[0, 1\) \(flag --prune-heads\)$/],
     [[model, '--importance', 'ablation', '-o', out], /^compress: --importance sets prune-heads's importance, but no --prune-heads is given$/],
-    [[model, '--prune-heads', '0.5'], /^compress: missing -o\/--output/],
+    // a flag the command needs, left out: one wording, as yargs' 'missing --queue (see --help)'
+    [[model, '--prune-heads', '0.5'], /^compress: missing -o\/--output: where to write the compressed model \(see --help\)$/],
+    [['export', model], /^compress: missing -o\/--output: where to write the ONNX model \(see --help\)$/],
+    [['train', model, '--task', 'SST-2'], /^compress: missing -o\/--output: where to write the trained model \(e\.g\. -o out\/model\.onnx\) \(see --help\)$/],
+    [['train', model, '-o', out], /^compress: missing --task: the GLUE task to train on \(e\.g\. --task SST-2\) \(see --help\)$/],
+    [['distill', '--student', 'every-other', '--task', 'SST-2', '-o', out], /^compress: missing --teacher: the model to distil from \(see --help\)$/],
+    [
+      ['distill', '--teacher', model, '--task', 'SST-2', '-o', out],
+      /^compress: missing --student: a model path, every-other, bert:… or bilstm:… \(see --help\)$/,
+    ],
     [['eval', model, '--tasks', 'FOO'], /^compress: unknown task 'FOO'/],
     [['eval', model, '--task', 'SST-2', '--batch-size', '0'], /^compress: --batch-size 0: expected an integer from 1 to 2\^53 − 1$/],
     [['train', model, '--task', 'FOO', '-o', out], /^compress: unknown task 'FOO'/],

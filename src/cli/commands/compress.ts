@@ -13,7 +13,7 @@ import { registerAllPasses } from '../../passes.ts';
 import { checkCalibrationSettings, DEFAULT_CALIBRATION_EXAMPLES, loadCalibration } from '../../eval/calibration.ts';
 import { checkCalibrationFlag, passFlagList, stepsFromFlags, withPassFlags } from '../pass-flags.ts';
 import { readsCalibrationLabels } from '../../pass-declarations.ts';
-import { FORCE_FLAG, checkModelOutputFlags, commandLineCheck, out, err, tokenizerFlag, type CliCommand } from '../command.ts';
+import { FORCE_FLAG, checkModelOutputFlags, commandLineCheck, missingFlag, out, err, tokenizerFlag, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 import { cpuInfo } from '../../bench/machine.ts';
 import { reduceRangeNote } from '../reduce-range-note.ts';
@@ -78,7 +78,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
           : '';
       throw new UsageError(`no pass given: use ${passFlagList()} (see --help, or compress passes)${asIs}`);
     }
-    if (!args.output) throw new UsageError('missing -o/--output: where to write the compressed model');
+    if (!args.output) throw missingFlag('-o/--output', 'where to write the compressed model');
     checkModelOutputFlags(args.output, args.format, args.force);
     commandLineCheck(() => checkCalibrationFlag(steps, args.calibrate)); // (its pass settings checked too)
     // (an .onnx output gets the input folder's tokenizer files, not --tokenizer's: given without a use, it went unread)

@@ -13,7 +13,7 @@ import { SettingsError, UsageError } from '../../errors.ts';
 import { settingText } from '../../pass/settings.ts';
 import { getTask } from '../../glue/registry.ts';
 import { INTERMEDIATE_PRESETS, parseLayerMap, parseMatches, type IntermediateMatch, type IntermediatePreset } from '../../train/intermediate.ts';
-import { checkFolderFlags, commandLineCheck, type CliCommand } from '../command.ts';
+import { checkFolderFlags, commandLineCheck, missingFlag, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 import { checkStudentSpec, checkTrainingArgs, distillFlags, loadTrainingLibrary, runTrainingCommand, type DistillArgs } from '../training.ts';
 import type { DistillSettings } from '../../train/run.ts';
@@ -69,8 +69,8 @@ export const distillCommand: CliCommand<DistillArgs> = {
     'Distil a teacher into a student on a GLUE task: prediction-layer KD (soft cross-entropy or logit MSE plus the labels), intermediate layers (TinyBERT, BERT-PKD), data augmentation, general distillation',
   builder: async (y: Argv) => (await distillFlags(y)) as unknown as Argv<DistillArgs>,
   run: async (args) => {
-    if (!args.teacher) throw new UsageError('missing --teacher: the model to distil from');
-    if (!args.student) throw new UsageError('missing --student: a model path, every-other, bert:… or bilstm:… (see --help)');
+    if (!args.teacher) throw missingFlag('--teacher', 'the model to distil from');
+    if (!args.student) throw missingFlag('--student', 'a model path, every-other, bert:… or bilstm:…');
     const general = args.stage === 'general'; // (task-agnostic: --task optional)
     checkTrainingArgs(args, [], general); // the flags, before any download
     checkFolderFlags({ '--cache-dir': args['cache-dir'] });

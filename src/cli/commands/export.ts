@@ -12,7 +12,7 @@ import { loadInput } from '../../export/compress.ts';
 import { floatFolderFile } from '../../eval/model-files.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { checkIntegerFlag, SettingsError, UsageError } from '../../errors.ts';
-import { FORCE_FLAG, checkModelOutputFlags, err, out, tokenizerFlag, type CliCommand } from '../command.ts';
+import { FORCE_FLAG, checkModelOutputFlags, err, missingFlag, out, tokenizerFlag, type CliCommand } from '../command.ts';
 import { localCheckpoint } from '../model-ref.ts';
 
 interface ExportArgs {
@@ -49,7 +49,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
       .option('tokenizer', tokenizerFlag("for --format transformers.js, where the model's folder has none (default: the model's folder)"))
       .option('force', FORCE_FLAG) as unknown as Argv<ExportArgs>,
   run: async (args) => {
-    if (!args.output) throw new UsageError('missing -o/--output: where to write the ONNX model');
+    if (!args.output) throw missingFlag('-o/--output', 'where to write the ONNX model');
     checkModelOutputFlags(args.output, args.format, args.force);
     const seed = args['seed-missing'];
     if (seed !== undefined) checkIntegerFlag('--seed-missing', seed, 0, { error: UsageError });
