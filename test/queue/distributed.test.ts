@@ -57,8 +57,9 @@ describe.skipIf(redisSkipReason !== null)(`distributed sweep on Redis${redisSkip
   };
 
   beforeAll(async () => {
-    // Points take a noticeable moment, so that a worker can be killed in the middle of one.
-    t = writeTinySweep({ rows: 80 });
+    // Points take a noticeable moment, so that a worker can be killed in the middle of one; 8 of them (3 kinds of
+    // point), enough for a worker to finish 3 alone and be killed in a fourth with points left for the other two.
+    t = writeTinySweep({ rows: 80, pipelines: ['baseline', 'heads', 'drop-1'] });
     sweepFile = join(t.root, 'queued.yaml');
     // (a point that fails when it runs: which heads magnitude importance prunes depends on the weights, so no plan can
     // tell that 6 of the 8 heads leave layer 0 without attention, which share-layers then refuses to share with layer 1)
