@@ -35,7 +35,7 @@ describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${own
   const processes: CliProcess[] = [];
 
   beforeAll(async () => {
-    t = writeTinySweep({ rows: 40 });
+    t = writeTinySweep({ rows: 40, pipelines: ['baseline', 'heads', 'drop-1'] }); // 8 points
     redis = await ownRedis();
     keys = (await planSweep(parseSweepFile(t.sweepFile), { glueDir: t.glueDir, workDir: join(t.root, 'out') })).map((p) => p.key).sort();
   });
@@ -54,7 +54,7 @@ describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${own
       return p;
     };
     const coordinator = start(['sweep', t.sweepFile, '--queue', url, '--store', store]);
-    await coordinator.waitFor(/queued 16 points/);
+    await coordinator.waitFor(new RegExp(`queued ${keys.length} points`));
     const workers = [1, 2].map((n) => start(['worker', '--queue', url, '--lock-seconds', '2', '--cache-dir', join(t.root, `worker-${n}`)]));
     const deadline = Date.now() + 120_000;
     while (results(store).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -70,7 +70,7 @@ describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${own
     const log = coordinator.output();
     expect(code, log).toBe(0);
     expect(log).toMatch(/no longer in the queue \(Redis restarted without its data\?\): queued again/);
-    expect(log).toContain(`16 points: 0 already in the store, 16 collected from the queue now, 0 failed`);
+    expect(log).toContain(`${keys.length} points: 0 already in the store, ${keys.length} collected from the queue now, 0 failed`);
     const after = results(store);
     expect(after.map((r) => r.key)).toEqual(keys);
     for (const r of before) expect(after.find((a) => a.key === r.key)!.finished_at).toBe(r.finished_at);
@@ -97,7 +97,7 @@ describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${own
       onEvent: (e) => void (e.type === 'log' && lines.push(e.line)),
     });
     try {
-      expect(await waitLine(/^queued 16 points/, 0)).toBeDefined();
+      expect(await waitLine(new RegExp(`^queued ${keys.length} points`), 0)).toBeDefined();
       const outage = /^queue redis:\/\/127\.0\.0\.1:\d+\/0: (?!connected again)/;
       await redis.kill();
       expect(await waitLine(outage, 0), lines.join('\n')).toBeDefined();
