@@ -13,7 +13,7 @@ import { tinyQueue } from './tiny-queue.ts';
 const DB = 6;
 
 describe.skipIf(redisSkipReason !== null)(`a queued sweep's coordinator stopped${redisSkipReason ? ` (skipped: ${redisSkipReason})` : ''}`, () => {
-  const q = tinyQueue(DB, { rows: 4 });
+  const q = tinyQueue(DB, { rows: 4, pipelines: ['baseline'] }); // (2 points: none runs)
   const processes: CliProcess[] = [];
 
   afterAll(async () => {
