@@ -63,8 +63,9 @@ describe('sweep store: kill -9 and resume, concurrent writers', () => {
   let reference: string[];
 
   beforeAll(async () => {
-    // Enough rows and bench repeats that a point takes a noticeable moment, so the kill lands mid-sweep.
-    t = writeTinySweep({ rows: 150 });
+    // Enough rows and bench repeats that a point takes a noticeable moment, so the kill lands mid-sweep; 8 points (3
+    // kinds), each test's sweep running them to the end.
+    t = writeTinySweep({ rows: 150, pipelines: ['baseline', 'heads', 'drop-1'] });
     const store = join(t.root, 'reference.sqlite');
     const summary = await runSweep({ file: t.sweepFile, store });
     expect(summary.failed).toEqual([]);
