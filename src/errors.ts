@@ -75,6 +75,15 @@ export function integerProblem(value: unknown, min: number, max: number = Number
   return `expected an ${integerRange(min, max)}`;
 }
 
+/** A value for a message: 'null', 'undefined', 'a list', 'an object', 'number 3', '"text"'. */
+export function shownArg(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
 /**
  * Throws a SettingsError `WHAT: expected an integer from MIN to MAX, got V` (integerProblem; V as shownNumber shows a
  * number, other values as JSON) unless `value` is such an integer: the check of an integer a library caller gives in an option (a schedule's

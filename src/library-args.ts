@@ -4,17 +4,8 @@
  * ('runTraining: output: missing; expected the output .onnx path'), where it failed deep inside with a TypeError
  * ('Cannot read properties of null').
  */
-import { SettingsError } from './errors.ts';
+import { SettingsError, shownArg } from './errors.ts';
 import type { Model } from './onnx/graph.ts';
-
-/** A value for a message: 'null', 'undefined', 'a list', 'an object', 'number 3', '"text"'. */
-export function shownArg(v: unknown): string {
-  if (v === null || v === undefined) return String(v);
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${String(v)}`;
-}
 
 /** `o` as an options object (a plain object, not a list); else refused: 'compressFile: expected an options object ({input, output, steps}), got null'. */
 export function checkOptions<T>(fn: string, o: T, fields: string): T & object {

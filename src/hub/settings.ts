@@ -10,8 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fsReason, isNumberText, SettingsError } from '../errors.ts';
-import { shownArg } from '../library-args.ts';
+import { fsReason, isNumberText, SettingsError, shownArg } from '../errors.ts';
 import { MAX_TIMER_MS } from '../timers.ts';
 
 export interface HubSettings {

@@ -13,7 +13,7 @@ import { type RepoFile, fetchRepoInfo } from './api.ts';
 import { type RepoCache, cachedCommit, cachedCommitsStartingWith, linkBlob, repoCache, snapshotFiles, writeRef } from './cache.ts';
 import { type BlobExpectation, downloadBlob } from './download.ts';
 import { HubError } from './errors.ts';
-import { shownArg } from '../library-args.ts';
+import { shownArg } from '../errors.ts';
 import { ONNX_FILE, SAFETENSORS_INDEX, type WeightsKind, isSafeRepoPath, selectFiles, shardsOfIndex } from './files.ts';
 import { externalDataLocations } from '../onnx/identity.ts';
 import { type FetchLike, HubConnectionError, type RequestContext, hubFetch, hubHeaders, httpError } from './http.ts';

@@ -5,7 +5,7 @@
 import { existsSync, lstatSync, readFileSync, rmSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { checkOutputFiles, checkOutputFolder, fileSystemError } from '../destination.ts';
-import { SettingsError, UserError } from '../errors.ts';
+import { SettingsError, shownArg, UserError } from '../errors.ts';
 import { removeStaleTemporariesIn, sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
 import { PLAN_STORE_FILE, SweepStore, type StoredPoint } from '../sweep/store.ts';
 import { currentHashes, currentModelHashes, dataChange, findStale, refusedInput, storedPointNow, tokenizerRefusals } from '../sweep/stale.ts';
@@ -37,7 +37,7 @@ import { registerAllPasses } from '../passes.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
 import { FAILED_REFUSED_INPUT, failedText, toCsv, toJson, toMarkdown } from './table.ts';
-import { checkOptions, checkStringOption, shownArg } from '../library-args.ts';
+import { checkOptions, checkStringOption } from '../library-args.ts';
 
 export const REPORT_FORMATS = ['md', 'csv', 'json', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];

@@ -3,8 +3,7 @@
  * opens sessions here, so threads and optimization level are set the same way everywhere.
  */
 import * as ort from 'onnxruntime-node';
-import { ModelLoadError, SettingsError, ortErrorLine } from '../errors.ts';
-import { shownArg } from '../library-args.ts';
+import { ModelLoadError, SettingsError, ortErrorLine, shownArg } from '../errors.ts';
 import { defaultThreads } from './threads.ts';
 import { ortLogLevel } from './ort-log-level.ts';
 import { halfToFloat } from '../onnx/tensor.ts';
