@@ -86,13 +86,13 @@ export function shownArg(v: unknown): string {
 
 /**
  * Throws a SettingsError `WHAT: expected an integer from MIN to MAX, got V` (integerProblem; V as shownNumber shows a
- * number, other values as JSON) unless `value` is such an integer: the check of an integer a library caller gives in an option (a schedule's
- * totalSteps, augmentation's k; an intermediate match's layer), named by `what`.
+ * number, another value as shownArg shows it: '"1"', 'a list', 'bigint 10') unless `value` is such an integer: the check
+ * of an integer a library caller gives in an option (a schedule's totalSteps, augmentation's k; an intermediate match's
+ * layer), named by `what`.
  */
 export function checkIntegerOption(what: string, value: unknown, min: number, max?: number): void {
   const problem = integerProblem(value, min, max);
-  if (problem !== undefined)
-    throw new SettingsError(`${what}: ${problem}, got ${typeof value === 'number' ? shownNumber(value) : (JSON.stringify(value) ?? String(value))}`);
+  if (problem !== undefined) throw new SettingsError(`${what}: ${problem}, got ${typeof value === 'number' ? shownNumber(value) : shownArg(value)}`);
 }
 
 /**

@@ -144,6 +144,14 @@ describe('one integer wording', () => {
     expect(refusal(() => parseMatches([{ ...match, studentLayer: '1' }], 'm.yaml'))).toBe(
       'm.yaml[0].studentLayer: expected an integer from 0 to 2^53 − 1, got "1"',
     );
+    // a value JSON cannot write (a JavaScript caller's BigInt, which threw a TypeError: an internal error) or would
+    // write whole (a list, an object) is named by its kind, as every refusal of a library caller's value names it
+    expect(refusal(() => parseMatches([{ ...match, studentLayer: 1n }], 'm.yaml'))).toBe(
+      'm.yaml[0].studentLayer: expected an integer from 0 to 2^53 − 1, got bigint 1',
+    );
+    expect(refusal(() => parseMatches([{ ...match, teacherLayer: [0, 1, 2] }], 'm.yaml'))).toBe(
+      'm.yaml[0].teacherLayer: expected an integer from 0 to 2^53 − 1, got a list',
+    );
     expect(step('distill', { intermediate: [{ ...match, studentLayer: 1.5 }] })).toBe(
       's.yaml: pipelines[0].steps[0].settings.intermediate[0].studentLayer: expected an integer from 0 to 2^53 − 1, got 1.5',
     );
