@@ -362,6 +362,17 @@ function mixedSizes(original: Model, s: BertStructure, o: QuantizeOptions, targe
   return { model, raised, units, costs, budget, fixed };
 }
 
+/**
+ * `loss` (the calibration loss of `model`: the float model, or a probe with some layers at 4 bits) where it is finite;
+ * else refuses it in one line: a NaN or Infinity ranks no layer's sensitivity, so the bits would be chosen blindly.
+ */
+function requireFiniteLoss(o: QuantizeOptions, loss: number, model: string): number {
+  if (Number.isFinite(loss)) return loss;
+  throw new ModelLoadError(
+    `quantize ${modeName(o.mode)}: the calibration loss of ${model} is ${loss} (it computes NaN or Infinity on the calibration examples), which ranks no layer's sensitivity; fix or retrain the model before quantizing it`,
+  );
+}
+
 /** Mixed precision: per-layer 4-bit sensitivity, then greedy bits under the budget. */
 async function runMixed(original: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext, targets: readonly Target[]): Promise<PassResult> {
   requireMixedInput(original, s, o, targets);
@@ -378,7 +389,7 @@ async function runMixed(original: Model, s: BertStructure, o: QuantizeOptions, c
       await runner.release();
     }
   };
-  const baseLoss = await measure(model);
+  const baseLoss = requireFiniteLoss(o, await measure(model), 'the float model');
   const sensitivity: number[] = [];
   for (const [u, group] of units.entries()) {
     const probe = applyPlan(
@@ -387,7 +398,8 @@ async function runMixed(original: Model, s: BertStructure, o: QuantizeOptions, c
       planMixed(targets, o, (layer) => (layer !== undefined && group.includes(layer) ? 4 : undefined)),
       o,
     );
-    sensitivity.push((await measure(probe.model)) - baseLoss);
+    const where = `the model with ${group.length === 1 ? 'layer' : 'layers'} ${group.join(', ')} at 4 bits`;
+    sensitivity.push(requireFiniteLoss(o, await measure(probe.model), where) - baseLoss);
     ctx.log?.(`quantize mixed: ${group.length === 1 ? 'layer' : 'layers'} ${group.join(', ')} at 4 bits: loss +${sensitivity[u].toFixed(4)}`);
   }
   // (mixedSizes refused a budget below every layer at 4 bits)

@@ -3,9 +3,11 @@
  * built BERT with calibration data (per-layer sensitivities and bits in the report, the budget respected).
  */
 import { describe, expect, it } from 'vitest';
-import { modelSize } from '../../src/onnx/index.ts';
+import { modelSize, readFloat32 } from '../../src/onnx/index.ts';
+import { cloneModel } from '../../src/onnx/graph.ts';
+import { float32Tensor } from '../../src/onnx/tensor.ts';
 import { findBert } from '../../src/bert/discover.ts';
-import { SettingsError } from '../../src/errors.ts';
+import { ModelLoadError, SettingsError } from '../../src/errors.ts';
 import { allocateBits, type FloatRecord, type LayerCost } from '../../src/quantize/index.ts';
 import { inspectModel } from '../../src/bert/inspect.ts';
 import { registerAllPasses } from '../../src/passes.ts';
@@ -63,6 +65,26 @@ describe('mixed precision', () => {
     expect(ops.has('MatMulNBits')).toBe(bits.has(4));
     const f = sampleFeeds(model, s);
     expect(relativeDiff(await outputsOf(model, f), await outputsOf(q, f))).toBeLessThan(0.3);
+  });
+
+  it('refuses in one line a float model whose calibration loss is NaN or Infinity, where every sensitivity was NaN and the bits chosen blindly', async () => {
+    // layer 1's FFN input weights at ±3e38: their products overflow, the logits are NaN
+    const overflowing = cloneModel(model);
+    const w = s.layers[1].ffn.in.weight;
+    const t = overflowing.graph.initializers.get(w)!;
+    overflowing.graph.initializers.set(
+      w,
+      float32Tensor(
+        w,
+        t.dims,
+        readFloat32(t).map((v) => (v > 0 ? 3e38 : -3e38)),
+      ),
+    );
+    const run = quantize(overflowing, s, { mode: 'mixed:0.32', mixedBlockSize: 16 }, calibration);
+    await expect(run).rejects.toThrow(ModelLoadError);
+    await expect(run).rejects.toThrow(
+      /^quantize mixed:0\.32: the calibration loss of the float model is NaN \(it computes NaN or Infinity on the calibration examples\), which ranks no layer's sensitivity; fix or retrain the model before quantizing it$/,
+    );
   });
 
   it('gives int8 to the projections of a 4-bit layer whose blocks would outweigh them, and counts them so', async () => {
