@@ -6,6 +6,10 @@
  * @huggingface/tokenizers reads a file that lacks one or misspells it (a Split of behavior "Isolate" read as Isolated,
  * a ByteLevel without add_prefix_space read as false): such a file, which transformers fails to load, is refused in
  * one line naming the field. Types not listed here are left to the library (it refuses those it does not know).
+ * A post-processor tokenizers reads by its fields, not its type (PostProcessorWrapper is an untagged enum:
+ * RobertaProcessing, BertProcessing, ByteLevel, TemplateProcessing, Sequence, the first whose fields read; only
+ * ByteLevel's and Sequence's types are checked): a RobertaProcessing without trim_offsets is read as a BertProcessing
+ * of its sep and cls, as tokenizers reads it (partAsRead).
  */
 
 /** What a field takes, as tokenizers' serde reads it. */
@@ -66,12 +70,11 @@ const PART_FIELDS: Readonly<Record<'normalizers' | 'pretokenizers' | 'processors
     FixedLength: { length: { kind: 'positive count', defaulted: true } },
   },
   processors: {
-    ByteLevel: BYTE_LEVEL,
-    Sequence: { processors: { kind: 'list' } },
+    RobertaProcessing: { sep: { kind: 'token' }, cls: { kind: 'token' }, trim_offsets: { kind: 'bool' }, add_prefix_space: { kind: 'bool' } },
     BertProcessing: { sep: { kind: 'token' }, cls: { kind: 'token' } },
-    // (its trim_offsets and add_prefix_space tokenizers defaults, and reads of any type)
-    RobertaProcessing: { sep: { kind: 'token' }, cls: { kind: 'token' } },
+    ByteLevel: BYTE_LEVEL,
     TemplateProcessing: { single: { kind: 'list' }, pair: { kind: 'list' }, special_tokens: { kind: 'map' } },
+    Sequence: { processors: { kind: 'list' } },
   },
   decoders: {
     BPEDecoder: { suffix: { kind: 'string' } },
@@ -137,11 +140,11 @@ function reads(kind: FieldKind, v: unknown): boolean {
       return Number.isSafeInteger(v) && (v as number) >= 1;
     case 'list':
       return Array.isArray(v);
+    case 'map':
+      return v !== null && typeof v === 'object' && !Array.isArray(v);
     case 'token':
       // (a (String, u32))
       return Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && Number.isSafeInteger(v[1]) && v[1] >= 0 && v[1] <= 0xffffffff;
-    case 'map':
-      return v !== null && typeof v === 'object' && !Array.isArray(v);
     case 'pattern': {
       const keys = v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : [];
       return keys.length === 1 && (keys[0] === 'String' || keys[0] === 'Regex') && typeof (v as Record<string, unknown>)[keys[0]] === 'string';
@@ -153,39 +156,72 @@ function reads(kind: FieldKind, v: unknown): boolean {
   }
 }
 
-/**
- * The first field of `part` (at `where`, a path such as `pre_tokenizer.pretokenizers[1]`), or of a part of its
- * Sequences, that tokenizers refuses, in one line; undefined for none.
- */
-function partProblem(part: unknown, list: keyof typeof PART_FIELDS, where: string): string | undefined {
-  if (part === null || typeof part !== 'object' || Array.isArray(part)) return undefined;
-  const p = part as Record<string, unknown>;
-  const type = typeof p.type === 'string' && Object.hasOwn(PART_FIELDS[list], p.type) ? p.type : undefined;
-  if (type === undefined) return undefined;
+/** The first field of `p` that tokenizers refuses for a part of `type`, in one line naming it (at `where`); undefined for none. */
+function fieldsProblem(p: Record<string, unknown>, list: keyof typeof PART_FIELDS, type: string, where: string): string | undefined {
   for (const [name, { kind, defaulted }] of Object.entries(PART_FIELDS[list][type] as Fields)) {
     const v = p[name];
     if (v === undefined && (defaulted || kind.startsWith('optional'))) continue;
     if (v === undefined) return `${where} (${type}): no ${name}, which tokenizers requires (expected ${expected(kind)})`;
     if (!reads(kind, v)) return `${where} (${type}): ${name}: expected ${expected(kind)}, got ${(JSON.stringify(v) ?? String(v)).slice(0, 60)}`;
   }
-  if (type !== 'Sequence') return undefined;
-  const parts = p[list] as unknown[];
-  for (const [i, q] of parts.entries()) {
-    const problem = partProblem(q, list, `${where}.${list}[${i}]`);
-    if (problem) return problem;
-  }
   return undefined;
 }
 
 /**
- * What tokenizers refuses of a tokenizer.json's normalizer, pre-tokenizer, post-processor or decoder fields (PART_FIELDS), in one
- * line naming the part and the field; undefined for nothing.
+ * `part` (at `where`, a path such as `pre_tokenizer.pretokenizers[1]`) as tokenizers reads it, its Sequences' parts
+ * so too: a post-processor as the first type of PROCESSOR_ORDER whose fields read (its type and those fields alone,
+ * where that is another type than its own); `part` itself where nothing changes. Its first field tokenizers refuses, in
+ * one line, where none reads; a part of a type not listed, as it is (left to the library).
  */
-export function partFieldsProblem(json: Record<string, unknown>): string | undefined {
-  return (
-    partProblem(json.normalizer, 'normalizers', 'normalizer') ??
-    partProblem(json.pre_tokenizer, 'pretokenizers', 'pre_tokenizer') ??
-    partProblem(json.post_processor, 'processors', 'post_processor') ??
-    partProblem(json.decoder, 'decoders', 'decoder')
-  );
+function partAsRead(part: unknown, list: keyof typeof PART_FIELDS, where: string): { read: unknown } | { problem: string } {
+  if (part === null || typeof part !== 'object' || Array.isArray(part)) return { read: part };
+  const p = part as Record<string, unknown>;
+  const own = typeof p.type === 'string' && Object.hasOwn(PART_FIELDS[list], p.type) ? p.type : undefined;
+  const type =
+    list === 'processors'
+      ? (PROCESSOR_ORDER.find(([t, tagged]) => (!tagged || t === p.type) && fieldsProblem(p, list, t, where) === undefined)?.[0] ?? own)
+      : own;
+  if (type === undefined) return { read: part };
+  const problem = fieldsProblem(p, list, type, where);
+  if (problem) return { problem };
+  const read = type === p.type ? p : Object.fromEntries([['type', type], ...Object.keys(PART_FIELDS[list][type] as Fields).map((name) => [name, p[name]])]);
+  if (type !== 'Sequence') return { read };
+  const parts = p[list] as unknown[];
+  const partsRead: unknown[] = [];
+  for (const [i, q] of parts.entries()) {
+    const r = partAsRead(q, list, `${where}.${list}[${i}]`);
+    if ('problem' in r) return r;
+    partsRead.push(r.read);
+  }
+  return { read: partsRead.every((r, i) => r === parts[i]) ? read : { ...read, [list]: partsRead } };
+}
+
+/** The post-processor types tokenizers tries, in its order, each with whether it must be of that type (impl_serde_type checks it). */
+const PROCESSOR_ORDER: ReadonlyArray<readonly [string, boolean]> = [
+  ['RobertaProcessing', false],
+  ['BertProcessing', false],
+  ['ByteLevel', true],
+  ['TemplateProcessing', false],
+  ['Sequence', true],
+];
+
+/**
+ * A tokenizer.json's object as tokenizers reads its normalizer, pre-tokenizer, post-processor and decoder (PART_FIELDS:
+ * a post-processor as the type whose fields read, partAsRead), `json` itself where nothing changes; what tokenizers
+ * refuses of them, in one line naming the part and the field.
+ */
+export function withPartsAsRead(json: Record<string, unknown>): Record<string, unknown> | string {
+  const parts = [
+    ['normalizer', 'normalizers'],
+    ['pre_tokenizer', 'pretokenizers'],
+    ['post_processor', 'processors'],
+    ['decoder', 'decoders'],
+  ] as const;
+  let read = json;
+  for (const [key, list] of parts) {
+    const r = partAsRead(json[key], list, key);
+    if ('problem' in r) return r.problem;
+    if (r.read !== json[key]) read = { ...read, [key]: r.read };
+  }
+  return read;
 }

@@ -68,6 +68,10 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // where @huggingface/tokenizers folded ASCII letters alone (other such groups are refused). And a FixedLength
   // pre-tokenizer cuts characters (5 where its length is absent), where it cut UTF-16 units (one empty piece without one).
   { version: 12, changed: (t) => t.caseFoldWidened || t.fixedLength },
+  // Stop 51: a post-processor is read as the type whose fields tokenizers reads (its untagged PostProcessorWrapper): a
+  // RobertaProcessing without trim_offsets or add_prefix_space as a BertProcessing (a pair's second text type 1, one
+  // separator between), a BertProcessing holding both as a RobertaProcessing, where the type it says was read.
+  { version: 13, changed: (t) => t.processorRetyped },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

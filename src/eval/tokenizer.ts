@@ -12,7 +12,7 @@ import * as tokenizersLibrary from '@huggingface/tokenizers';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError, SettingsError } from '../errors.ts';
 import { truncateLongestFirst } from './truncation.ts';
-import { partFieldsProblem } from './tokenizer-fields.ts';
+import { withPartsAsRead } from './tokenizer-fields.ts';
 import { onigurumaCaseFolds } from './tokenizer-case-fold.ts';
 import { readJsonObject } from './model-files.ts';
 import { CLASSIFIER_ARCHITECTURES } from './output-config.ts';
@@ -479,15 +479,17 @@ function specialTokenEntries(config: TokenizerConfigJson, defaults: Partial<Reco
  * withConfigPrefixSpace), its added tokens and the config's special tokens as
  * tokenizers adds them, after the tokens of the config's added_tokens_decoder that it lacks (withAddedTokens), its
  * post-processor giving ids and token types as tokenizers does (withTokenizersPostProcessor). `read` itself when nothing
- * changes. Added tokens that are no list of `{content, …}` (addedTokensProblem), a normalizer, pre-tokenizer or decoder
- * field tokenizers refuses (partFieldsProblem: absent with no default, of another type, a misspelt behavior) and a
+ * changes; its post-processor read by its fields as tokenizers reads it (withPartsAsRead: a RobertaProcessing without
+ * trim_offsets as a BertProcessing). Added tokens that are no list of `{content, …}` (addedTokensProblem), a normalizer,
+ * pre-tokenizer, post-processor or decoder field tokenizers refuses (withPartsAsRead: absent with no default, of another type, a misspelt behavior) and a
  * Metaspace tokenizers refuses (metaspaceProblem) are a one-line DataError naming `file`, as the library's refusal of
  * the rest of it.
  */
 export function fastTokenizerJson(read: Record<string, unknown>, config: TokenizerConfigJson, file: string): Record<string, unknown> {
-  const folded = withOnigurumaCaseFolds(read);
+  const parts = withPartsAsRead(read);
+  const folded = typeof parts === 'string' ? parts : withOnigurumaCaseFolds(parts);
   const problem =
-    addedTokensProblem(read.added_tokens) ?? partFieldsProblem(read) ?? metaspaceProblem(read) ?? (typeof folded === 'string' ? folded : undefined);
+    addedTokensProblem(read.added_tokens) ?? (typeof parts === 'string' ? parts : metaspaceProblem(read)) ?? (typeof folded === 'string' ? folded : undefined);
   if (problem || typeof folded === 'string') throw new DataError(`${file}: not a tokenizer we can load: ${problem}`);
   const configAdded = decoderAddedTokens(config, join(dirname(file), 'tokenizer_config.json')) ?? [];
   const json = withConfigNormalizer(
@@ -1496,8 +1498,9 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * tokenizer_config.json's (false where absent) overrides for a RoBERTa or GPT-2 class (withConfigPrefixSpace), where
  * the file's was read; `caseFoldWidened`, a Split's or Replace's `(?i:…)` group holds s or k, which Oniguruma folds
  * with ſ and K too (withOnigurumaCaseFolds), where they were folded with ASCII letters alone; `fixedLength`, its
- * pre-tokenizer has a FixedLength (fixedLengthRegex), which cut UTF-16 units. Undefined where the folder has no
- * tokenizer this code reads.
+ * pre-tokenizer has a FixedLength (fixedLengthRegex), which cut UTF-16 units; `processorRetyped`, its post-processor is
+ * read as another type than it says (withPartsAsRead: a RobertaProcessing without trim_offsets as a BertProcessing), where
+ * its own type was read. Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -1521,6 +1524,7 @@ export interface TokenizerTraits {
   configPrefixSpace: boolean;
   caseFoldWidened: boolean;
   fixedLength: boolean;
+  processorRetyped: boolean;
 }
 
 /**
@@ -1892,6 +1896,12 @@ export function withNormalizingTransformersJsReads(json: Record<string, unknown>
   return normalizer === json.normalizer && preTokenizer === pre ? json : { ...json, normalizer, pre_tokenizer: preTokenizer };
 }
 
+/** Whether tokenizers reads the post-processor of `raw` (a tokenizer.json's object) as another type than its own (withPartsAsRead). */
+function processorRetyped(raw: Record<string, unknown>): boolean {
+  const read = withPartsAsRead(raw);
+  return typeof read !== 'string' && read.post_processor !== raw.post_processor;
+}
+
 /** The TokenizerTraits of the tokenizer in `dir` as loadTokenizer reads it; undefined where it has none this code reads. */
 export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
   try {
@@ -1919,6 +1929,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         configPrefixSpace: false,
         caseFoldWidened: false,
         fixedLength: false,
+        processorRetyped: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -1955,6 +1966,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       configPrefixSpace: raw !== undefined && withConfigPrefixSpace(raw, config, autoTokenizerClass(dir, config)) !== raw,
       caseFoldWidened: raw !== undefined && withOnigurumaCaseFolds(raw) !== raw,
       fixedLength: preTokenizers.some(({ leaf }) => leaf.type === 'FixedLength'),
+      processorRetyped: raw !== undefined && processorRetyped(raw),
     };
   } catch {
     return undefined;

@@ -86,6 +86,22 @@ describe('tokenizer.json fields tokenizers refuses', () => {
     ],
     [{ decoder: { type: 'ByteLevel' } }, 'decoder (ByteLevel): no add_prefix_space, which tokenizers requires (expected true or false)'],
     [{ decoder: { type: 'WordPiece', prefix: '##' } }, 'decoder (WordPiece): no cleanup, which tokenizers requires (expected true or false)'],
+    [
+      { post_processor: { type: 'TemplateProcessing', single: '$A', pair: '$A $B:1', special_tokens: {} } },
+      'post_processor (TemplateProcessing): single: expected a list, got "$A"',
+    ],
+    [
+      { post_processor: { type: 'BertProcessing', sep: '[SEP]', cls: ['[CLS]', 2] } },
+      'post_processor (BertProcessing): sep: expected a token and its id, ["…", N], got "[SEP]"',
+    ],
+    [
+      { post_processor: { type: 'RobertaProcessing', cls: ['[CLS]', 2], trim_offsets: true, add_prefix_space: false } },
+      'post_processor (RobertaProcessing): no sep, which tokenizers requires (expected a token and its id, ["…", N])',
+    ],
+    [
+      { post_processor: { type: 'Sequence', processors: [BYTE_LEVEL, { type: 'BertProcessing', sep: ['[SEP]', -1], cls: ['[CLS]', 2] }] } },
+      'post_processor.processors[1] (BertProcessing): sep: expected a token and its id, ["…", N], got ["[SEP]",-1]',
+    ],
     // (tokenizers reads a length of 0, then panics on every text)
     [{ pre_tokenizer: { type: 'FixedLength', length: 0 } }, 'pre_tokenizer (FixedLength): length: expected an integer from 1, got 0'],
   ])('%j is refused in one line naming the field', (parts, why) => {
@@ -103,5 +119,30 @@ describe('tokenizer.json fields tokenizers refuses', () => {
     expect(ids({ pre_tokenizer: { type: 'Punctuation' } })).toEqual([2, 5, 7, 1, 3]);
     expect(ids({ pre_tokenizer: { type: 'Punctuation', behavior: 'Isolated' } })).toEqual([2, 5, 7, 1, 3]);
     expect(ids({ pre_tokenizer: { ...SPLIT, behavior: 'Isolated' } })).toEqual([2, 5, 7, 1, 3]);
+  });
+
+  // (tokenizers' PostProcessorWrapper is an untagged enum: RobertaProcessing, BertProcessing, ByteLevel,
+  // TemplateProcessing, Sequence, the first whose fields read, only ByteLevel's and Sequence's types checked)
+  it('reads a post-processor as the type whose fields tokenizers reads first, as it does', () => {
+    const sep = ['[SEP]', 3];
+    const cls = ['[CLS]', 2];
+    const encode = (post_processor: unknown) => {
+      const t = loadTokenizer(folder({ post_processor }));
+      return [t.encode('a b', 'b', 20), t.encode('a', null, 20)];
+    };
+    const bert = encode({ type: 'BertProcessing', sep, cls });
+    const roberta = encode({ type: 'RobertaProcessing', sep, cls, trim_offsets: true, add_prefix_space: false });
+    expect(bert[0]).toEqual({ ids: [2, 5, 6, 3, 6, 3], typeIds: [0, 0, 0, 0, 1, 1] });
+    expect(roberta[0]).toEqual({ ids: [2, 5, 6, 3, 3, 6, 3], typeIds: [0, 0, 0, 0, 0, 0, 0] });
+    // a RobertaProcessing lacking trim_offsets or add_prefix_space (or of another type there) is a BertProcessing
+    expect(encode({ type: 'RobertaProcessing', sep, cls })).toEqual(bert);
+    expect(encode({ type: 'RobertaProcessing', sep, cls, trim_offsets: true })).toEqual(bert);
+    expect(encode({ type: 'RobertaProcessing', sep, cls, trim_offsets: true, add_prefix_space: 'false' })).toEqual(bert);
+    expect(encode({ type: 'Sequence', processors: [BYTE_LEVEL, { type: 'RobertaProcessing', sep, cls, trim_offsets: false }] })).toEqual(bert);
+    // sep and cls make a BertProcessing whatever the type says, a Roberta's fields a RobertaProcessing
+    expect(encode({ sep, cls })).toEqual(bert);
+    expect(encode({ type: 'TemplateProcessing', sep, cls, single: [], pair: [], special_tokens: {} })).toEqual(bert);
+    expect(encode({ type: 'BertProcessing', sep, cls, trim_offsets: false, add_prefix_space: false })).toEqual(roberta);
+    expect(encode({ type: 'ByteLevel', sep, cls, trim_offsets: true, add_prefix_space: false })).toEqual(roberta);
   });
 });

@@ -100,6 +100,22 @@ describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/te
     for (const dir of [roberta, none, byteLevel]) expect([tokenizerReadingVersion(dir, false), tokenizerReadingVersion(dir, true)]).toEqual([1, 2]);
   });
 
+  it('is 13 for a post-processor tokenizers reads as another type than it says (a RobertaProcessing without trim_offsets as BertProcessing); 1 for a whole BertProcessing', () => {
+    const sep = ['[SEP]', 102];
+    const cls = ['[CLS]', 101];
+    const partial = folder('roberta-partial', (j) => {
+      j.post_processor = { type: 'RobertaProcessing', sep, cls, add_prefix_space: false };
+    });
+    const bertAsRoberta = folder('bert-as-roberta', (j) => {
+      j.post_processor = { type: 'BertProcessing', sep, cls, trim_offsets: true, add_prefix_space: false };
+    });
+    const bert = folder('bert', (j) => {
+      j.post_processor = { type: 'BertProcessing', sep, cls };
+    });
+    for (const dir of [partial, bertAsRoberta]) expect([tokenizerReadingVersion(dir, false), tokenizerReadingVersion(dir, true)]).toEqual([13, 13]);
+    expect([tokenizerReadingVersion(bert, false), tokenizerReadingVersion(bert, true)]).toEqual([1, 1]);
+  });
+
   it('is 4 for a folder whose tokenizer_config.json says do_lowercase_and_remove_accent true, no longer applied; 1 with it false', () => {
     const config = JSON.parse(readFileSync(join(TEACHER, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
     const lowered = folder('xlm-lowercase', () => {}, { 'tokenizer_config.json': { ...config, do_lowercase_and_remove_accent: true } });
