@@ -49,6 +49,13 @@ describe('exit codes', () => {
     [['train', model, '--task', 'FOO', '-o', out], /^compress: unknown task 'FOO'/],
     [['bench', model, '--batch', '0'], /^compress: --batch 0: expected an integer from 1 to 2\^53 − 1$/],
     [['inspect', model, '--jsno'], /^compress: unknown flag --jsno/],
+    // a model argument written as a hub reference that is none: its syntax, before any download (both of distill's
+    // and bench's model arguments first)
+    [['eval', 'hf:org/x@', '--task', 'SST-2'], /^compress: hf:org\/x@: empty revision after '@' \(expected hf:org\/name\[@revision\], /],
+    [['inspect', 'hf:'], /^compress: hf:: no repo name /],
+    [['export', 'hf:a/b/c', '-o', out], /^compress: hf:a\/b\/c: repo 'a\/b\/c' has more than one '\/' /],
+    [['distill', '--teacher', 'hf:org/name', '--student', 'hf:org/x@', '--task', 'SST-2', '-o', out], /^compress: hf:org\/x@: empty revision/],
+    [['bench', 'hf:org/name', '--baseline', 'hf:'], /^compress: hf:: no repo name /],
     // -o's name, seen before any file is read, as --format transformers.js's -o file.onnx is
     [[model, '--prune-ffn', '0.5', '-o', join(root, 'noext')], /^compress: -o \S+noext: give a file name ending in \.onnx/],
     [[model, '--prune-ffn', '0.5', '-o', root], /^compress: -o \S+: \S+ is a folder; give a file name ending in \.onnx/],

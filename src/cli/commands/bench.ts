@@ -18,7 +18,7 @@ import {
 } from '../../bench/index.ts';
 import { StageTracker, machineStageBoard } from '../../sweep/index.ts';
 import { commandLineCheck, listenForStop, out, err, type CliCommand } from '../command.ts';
-import { localModel } from '../model-ref.ts';
+import { checkModelRefs, localModel } from '../model-ref.ts';
 
 interface BenchArgs {
   model: string;
@@ -88,6 +88,7 @@ export const benchCommand: CliCommand<BenchArgs> = {
     };
     commandLineCheck(() => benchSettings(timing));
     // (downloads first: Ctrl-C during them ends the command as before)
+    checkModelRefs(args.model, args.baseline);
     const model = await localModel(args.model);
     const baseline = await localModel(args.baseline);
     // On the machine's stage board for the while: a sweep's benchmark meanwhile records this one as company, and this

@@ -14,7 +14,7 @@ import { settingText } from '../../pass/settings.ts';
 import { getTask } from '../../glue/registry.ts';
 import { INTERMEDIATE_PRESETS, parseLayerMap, parseMatches, type IntermediateMatch, type IntermediatePreset } from '../../train/intermediate.ts';
 import { checkFolderFlags, commandLineCheck, missingFlag, type CliCommand } from '../command.ts';
-import { localModel } from '../model-ref.ts';
+import { checkModelRefs, localModel } from '../model-ref.ts';
 import { checkStudentSpec, checkTrainingArgs, distillFlags, loadTrainingLibrary, runTrainingCommand, type DistillArgs } from '../training.ts';
 import type { DistillSettings } from '../../train/run.ts';
 
@@ -74,6 +74,7 @@ export const distillCommand: CliCommand<DistillArgs> = {
     const general = args.stage === 'general'; // (task-agnostic: --task optional)
     checkTrainingArgs(args, [], general); // the flags, before any download
     checkFolderFlags({ '--cache-dir': args['cache-dir'] });
+    checkModelRefs(args.teacher, args.student);
     const teacher = await localModel(args.teacher);
     const student = await localModel(args.student); // a spec (every-other, bert:…) stays as it is
     checkTrainingArgs(args, [teacher, student], general);
