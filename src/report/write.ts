@@ -10,6 +10,7 @@ import { removeStaleTemporariesIn, sha256Bytes, sha256File, writeFilesAtomic } f
 import { PLAN_STORE_FILE, SweepStore, type StoredPoint } from '../sweep/store.ts';
 import { currentHashes, currentModelHashes, dataChange, findStale, refusedInput, storedPointNow, tokenizerRefusals } from '../sweep/stale.ts';
 import { pointFamily } from '../sweep/key.ts';
+import { firstFour } from '../sweep/progress.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
 import {
@@ -77,7 +78,7 @@ export function loadReport(opts: ReportOptions): ReportData {
     }
     if (all.length === 0) {
       const list = (points: typeof failed, rerun: string) =>
-        points.length > 0 ? [`${points.length} failed (${rerun}): ${points.map(failedText).join('; ')}`] : [];
+        points.length > 0 ? [`${points.length} failed (${rerun}): ${firstFour(points.map(failedText), '; ')}`] : [];
       const lists = [
         ...list(
           failed.filter((f) => !refusedFailed.has(f.key)),

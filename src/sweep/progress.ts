@@ -78,12 +78,15 @@ export function pointName(point: SweepPoint): string {
 
 /** Points by name, the first four: 'tiny-sst2 · ffn, tiny-sst2 · heads, … (3 more)'. */
 export function pointNames(points: readonly SweepPoint[]): string {
-  return (
-    points
-      .slice(0, 4)
-      .map((p) => pointName(p))
-      .join(', ') + (points.length > 4 ? `, … (${points.length - 4} more)` : '')
-  );
+  return firstFour(points.map((p) => pointName(p)));
+}
+
+/**
+ * A list of points' texts (their names, or names with errors: 'sst2 · int8: out of memory') as a message gives it: the
+ * first four and how many more, 'a, b, c, d, … (3 more)' (`separator` between them: '; ' where a text holds commas).
+ */
+export function firstFour(texts: readonly string[], separator = ', '): string {
+  return texts.slice(0, 4).join(separator) + (texts.length > 4 ? `${separator}… (${texts.length - 4} more)` : '');
 }
 
 /**

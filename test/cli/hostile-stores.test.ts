@@ -302,6 +302,20 @@ describe('report on a store whose every point failed', () => {
       /^\S+all-failed\.sqlite: no finished point; 2 failed \(a rerun of the sweep retries them\): sst2 · ffn-50: out of memory; sst2 · heads-40: bad graph$/,
     );
   });
+
+  it("names the first four failed points and counts the rest, as the sweep's closing lines do, where it listed every one", () => {
+    const failedStore = join(dir, 'many-failed.sqlite');
+    const store = SweepStore.open(failedStore);
+    for (let i = 0; i < 7; i++) {
+      const p = fakePoint({ model: 'sst2', label: `heads-${i}`, bytes: 1e6, glue: 0.5 });
+      store.claim({ ...p, model: { name: p.model, onnx: p.modelPath, sha256: p.modelSha256 } } as unknown as SweepPoint);
+      store.fail(p.key, `error ${i}, of many`);
+    }
+    store.close();
+    expect(() => loadReport({ store: failedStore })).toThrow(
+      /^\S+many-failed\.sqlite: no finished point; 7 failed \(a rerun of the sweep retries them\): sst2 · heads-0: error 0, of many; sst2 · heads-1: error 1, of many; sst2 · heads-2: error 2, of many; sst2 · heads-3: error 3, of many; … \(3 more\)$/,
+    );
+  });
 });
 
 describe('empty path arguments', () => {
