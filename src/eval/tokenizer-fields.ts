@@ -20,19 +20,27 @@ type FieldKind =
   | 'string'
   | 'optional string'
   | 'count'
+  | 'optional count'
   | 'positive count'
+  | 'id'
   | 'list'
   | 'token'
   | 'map'
   | 'pattern'
   | 'behavior'
-  | 'prepend scheme';
+  | 'prepend scheme'
+  | 'direction'
+  | 'truncation strategy'
+  | 'padding strategy';
 
 /** A part's fields: each with its kind and whether tokenizers reads a default where it is absent. */
 type Fields = Readonly<Record<string, { kind: FieldKind; defaulted?: true }>>;
 
 const BEHAVIORS = ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous'];
 const PREPEND_SCHEMES = ['first', 'never', 'always'];
+const DIRECTIONS = ['Left', 'Right'];
+const TRUNCATION_STRATEGIES = ['LongestFirst', 'OnlyFirst', 'OnlySecond'];
+const MODEL_TYPES = ['BPE', 'WordPiece', 'WordLevel', 'Unigram'];
 
 const BYTE_LEVEL: Fields = { add_prefix_space: { kind: 'bool' }, trim_offsets: { kind: 'bool' }, use_regex: { kind: 'bool', defaulted: true } };
 const METASPACE: Fields = {
@@ -44,8 +52,8 @@ const METASPACE: Fields = {
 };
 const PATTERN_CONTENT: Fields = { pattern: { kind: 'pattern' }, content: { kind: 'string' } };
 
-/** Each part type's fields, by the component it is a part of (the key of its Sequence's list). */
-const PART_FIELDS: Readonly<Record<'normalizers' | 'pretokenizers' | 'processors' | 'decoders', Readonly<Record<string, Fields>>>> = {
+/** Each part type's fields, by the component it is a part of (the key of its Sequence's list; `models` for the model). */
+const PART_FIELDS: Readonly<Record<'normalizers' | 'pretokenizers' | 'processors' | 'decoders' | 'models', Readonly<Record<string, Fields>>>> = {
   normalizers: {
     BertNormalizer: {
       clean_text: { kind: 'bool' },
@@ -86,6 +94,45 @@ const PART_FIELDS: Readonly<Record<'normalizers' | 'pretokenizers' | 'processors
     Replace: PATTERN_CONTENT,
     Strip: { content: { kind: 'char' }, start: { kind: 'count' }, stop: { kind: 'count' } },
   },
+  // (tokenizers/src/models/*/serialization.rs; a BPE's dropout left to the library)
+  models: {
+    BPE: {
+      vocab: { kind: 'map' },
+      merges: { kind: 'list' },
+      unk_token: { kind: 'optional string' },
+      continuing_subword_prefix: { kind: 'optional string' },
+      end_of_word_suffix: { kind: 'optional string' },
+      fuse_unk: { kind: 'optional bool' },
+      byte_fallback: { kind: 'optional bool' },
+      ignore_merges: { kind: 'optional bool' },
+    },
+    WordPiece: {
+      vocab: { kind: 'map' },
+      unk_token: { kind: 'string' },
+      continuing_subword_prefix: { kind: 'string' },
+      max_input_chars_per_word: { kind: 'count' },
+    },
+    WordLevel: { vocab: { kind: 'map' }, unk_token: { kind: 'string' } },
+    Unigram: { vocab: { kind: 'list' }, unk_id: { kind: 'optional count' }, byte_fallback: { kind: 'bool', defaulted: true } },
+  },
+};
+
+/** The fields of a tokenizer.json's truncation and padding where they are not null (tokenizers/src/utils/truncation.rs, padding.rs). */
+const SETTING_FIELDS: Readonly<Record<'truncation' | 'padding', Fields>> = {
+  truncation: {
+    direction: { kind: 'direction', defaulted: true },
+    max_length: { kind: 'count' },
+    strategy: { kind: 'truncation strategy' },
+    stride: { kind: 'count' },
+  },
+  padding: {
+    strategy: { kind: 'padding strategy' },
+    direction: { kind: 'direction' },
+    pad_to_multiple_of: { kind: 'optional count' },
+    pad_id: { kind: 'id' },
+    pad_type_id: { kind: 'id' },
+    pad_token: { kind: 'string' },
+  },
 };
 
 /** The words for what a field of `kind` takes. */
@@ -104,6 +151,10 @@ function expected(kind: FieldKind): string {
       return 'a string or null';
     case 'count':
       return 'an integer from 0';
+    case 'optional count':
+      return 'an integer from 0 or null';
+    case 'id':
+      return 'an integer from 0 to 2^32 − 1';
     case 'positive count':
       return 'an integer from 1';
     case 'list':
@@ -118,6 +169,12 @@ function expected(kind: FieldKind): string {
       return oneOf(BEHAVIORS);
     case 'prepend scheme':
       return oneOf(PREPEND_SCHEMES);
+    case 'direction':
+      return oneOf(DIRECTIONS);
+    case 'truncation strategy':
+      return oneOf(TRUNCATION_STRATEGIES);
+    case 'padding strategy':
+      return '"BatchLongest" or {"Fixed": N}';
   }
 }
 
@@ -136,6 +193,10 @@ function reads(kind: FieldKind, v: unknown): boolean {
       return v === null || typeof v === 'string';
     case 'count':
       return Number.isSafeInteger(v) && (v as number) >= 0;
+    case 'optional count':
+      return v === null || (Number.isSafeInteger(v) && (v as number) >= 0);
+    case 'id':
+      return Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
     case 'positive count':
       return Number.isSafeInteger(v) && (v as number) >= 1;
     case 'list':
@@ -153,16 +214,29 @@ function reads(kind: FieldKind, v: unknown): boolean {
       return typeof v === 'string' && BEHAVIORS.includes(v);
     case 'prepend scheme':
       return typeof v === 'string' && PREPEND_SCHEMES.includes(v);
+    case 'direction':
+      return typeof v === 'string' && DIRECTIONS.includes(v);
+    case 'truncation strategy':
+      return typeof v === 'string' && TRUNCATION_STRATEGIES.includes(v);
+    case 'padding strategy': {
+      const fixed = v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 ? (v as { Fixed?: unknown }).Fixed : undefined;
+      return v === 'BatchLongest' || (Number.isSafeInteger(fixed) && (fixed as number) >= 0);
+    }
   }
 }
 
 /** The first field of `p` that tokenizers refuses for a part of `type`, in one line naming it (at `where`); undefined for none. */
 function fieldsProblem(p: Record<string, unknown>, list: keyof typeof PART_FIELDS, type: string, where: string): string | undefined {
-  for (const [name, { kind, defaulted }] of Object.entries(PART_FIELDS[list][type] as Fields)) {
+  return settingsProblem(p, PART_FIELDS[list][type] as Fields, `${where} (${type})`);
+}
+
+/** The first of `fields` that tokenizers refuses in `p` (`what`, for the message), in one line naming it; undefined for none. */
+function settingsProblem(p: Record<string, unknown>, fields: Fields, what: string): string | undefined {
+  for (const [name, { kind, defaulted }] of Object.entries(fields)) {
     const v = p[name];
     if (v === undefined && (defaulted || kind.startsWith('optional'))) continue;
-    if (v === undefined) return `${where} (${type}): no ${name}, which tokenizers requires (expected ${expected(kind)})`;
-    if (!reads(kind, v)) return `${where} (${type}): ${name}: expected ${expected(kind)}, got ${(JSON.stringify(v) ?? String(v)).slice(0, 60)}`;
+    if (v === undefined) return `${what}: no ${name}, which tokenizers requires (expected ${expected(kind)})`;
+    if (!reads(kind, v)) return `${what}: ${name}: expected ${expected(kind)}, got ${(JSON.stringify(v) ?? String(v)).slice(0, 60)}`;
   }
   return undefined;
 }
@@ -177,6 +251,9 @@ function partAsRead(part: unknown, list: keyof typeof PART_FIELDS, where: string
   if (part === null || typeof part !== 'object' || Array.isArray(part)) return { read: part };
   const p = part as Record<string, unknown>;
   const own = typeof p.type === 'string' && Object.hasOwn(PART_FIELDS[list], p.type) ? p.type : undefined;
+  // (a model of another type tokenizers reads as none of its four: its tagged and its untagged reading both fail)
+  if (list === 'models' && p.type !== undefined && own === undefined)
+    return { problem: `${where}: type: expected one of ${MODEL_TYPES.slice(0, -1).join(', ')} or ${MODEL_TYPES.at(-1)}, got ${JSON.stringify(p.type)}` };
   const type =
     list === 'processors'
       ? (PROCESSOR_ORDER.find(([t, tagged]) => (!tagged || t === p.type) && fieldsProblem(p, list, t, where) === undefined)?.[0] ?? own)
@@ -206,9 +283,10 @@ const PROCESSOR_ORDER: ReadonlyArray<readonly [string, boolean]> = [
 ];
 
 /**
- * A tokenizer.json's object as tokenizers reads its normalizer, pre-tokenizer, post-processor and decoder (PART_FIELDS:
- * a post-processor as the type whose fields read, partAsRead), `json` itself where nothing changes; what tokenizers
- * refuses of them, in one line naming the part and the field.
+ * A tokenizer.json's object as tokenizers reads its normalizer, pre-tokenizer, post-processor, decoder and model
+ * (PART_FIELDS: a post-processor as the type whose fields read, partAsRead), `json` itself where nothing changes; what
+ * tokenizers refuses of them or of its truncation and padding (SETTING_FIELDS), in one line naming the part and the
+ * field. (A model of no type, which tokenizers reads as the first of its types whose fields read, is left to the library.)
  */
 export function withPartsAsRead(json: Record<string, unknown>): Record<string, unknown> | string {
   const parts = [
@@ -216,7 +294,15 @@ export function withPartsAsRead(json: Record<string, unknown>): Record<string, u
     ['pre_tokenizer', 'pretokenizers'],
     ['post_processor', 'processors'],
     ['decoder', 'decoders'],
+    ['model', 'models'],
   ] as const;
+  for (const key of ['truncation', 'padding'] as const) {
+    const v = json[key];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'object' || Array.isArray(v)) return `${key}: expected an object or null, got ${(JSON.stringify(v) ?? String(v)).slice(0, 60)}`;
+    const problem = settingsProblem(v as Record<string, unknown>, SETTING_FIELDS[key], key);
+    if (problem) return problem;
+  }
   let read = json;
   for (const [key, list] of parts) {
     const r = partAsRead(json[key], list, key);

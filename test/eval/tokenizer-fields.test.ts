@@ -102,6 +102,32 @@ describe('tokenizer.json fields tokenizers refuses', () => {
       { post_processor: { type: 'Sequence', processors: [BYTE_LEVEL, { type: 'BertProcessing', sep: ['[SEP]', -1], cls: ['[CLS]', 2] }] } },
       'post_processor.processors[1] (BertProcessing): sep: expected a token and its id, ["…", N], got ["[SEP]",-1]',
     ],
+    [
+      { model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', vocab: { '[UNK]': 0 } } },
+      'model (WordPiece): no max_input_chars_per_word, which tokenizers requires (expected an integer from 0)',
+    ],
+    [{ model: { type: 'WordLevel', unk_token: null, vocab: { '[UNK]': 0 } } }, 'model (WordLevel): unk_token: expected a string, got null'],
+    // (where the library failed: 'Cannot read properties of undefined')
+    [{ model: { type: 'BPE', vocab: { a: 0 } } }, 'model (BPE): no merges, which tokenizers requires (expected a list)'],
+    [{ model: { type: 'BPE', vocab: { a: 0 }, merges: [], fuse_unk: 'false' } }, 'model (BPE): fuse_unk: expected true, false or null, got "false"'],
+    [{ model: { type: 'Unigram', vocab: [['a', 0]], unk_id: -1 } }, 'model (Unigram): unk_id: expected an integer from 0 or null, got -1'],
+    [{ model: { type: 'Wordpiece', vocab: { a: 0 } } }, 'model: type: expected one of BPE, WordPiece, WordLevel or Unigram, got "Wordpiece"'],
+    [
+      { truncation: { max_length: 8, stride: 0 } },
+      'truncation: no strategy, which tokenizers requires (expected one of LongestFirst, OnlyFirst or OnlySecond)',
+    ],
+    [
+      { truncation: { max_length: 8, strategy: 'longest_first', stride: 0 } },
+      'truncation: strategy: expected one of LongestFirst, OnlyFirst or OnlySecond, got "longest_first"',
+    ],
+    [
+      { padding: { direction: 'Right', pad_id: 0, pad_type_id: 0, pad_token: '[PAD]' } },
+      'padding: no strategy, which tokenizers requires (expected "BatchLongest" or {"Fixed": N})',
+    ],
+    [
+      { padding: { strategy: { Fixed: 8 }, direction: 'right', pad_id: 0, pad_type_id: 0, pad_token: '[PAD]' } },
+      'padding: direction: expected one of Left or Right, got "right"',
+    ],
     // (tokenizers reads a length of 0, then panics on every text)
     [{ pre_tokenizer: { type: 'FixedLength', length: 0 } }, 'pre_tokenizer (FixedLength): length: expected an integer from 1, got 0'],
   ])('%j is refused in one line naming the field', (parts, why) => {
@@ -111,6 +137,17 @@ describe('tokenizer.json fields tokenizers refuses', () => {
     expect(() => loadTokenizer(dir)).toThrow(new DataError(line));
     // --format transformers.js and the vocabulary checks read the folder through this one reading
     expect(() => folderTokenizerJson(dir)).toThrow(line);
+  });
+
+  it('reads a truncation and padding of the fields tokenizers requires, and a BPE without its optional fields', () => {
+    const encode = (parts: Record<string, unknown>) => loadTokenizer(folder(parts)).encode('a b', null, 20).ids;
+    const plain = encode({});
+    expect(encode({ truncation: { max_length: 8, strategy: 'LongestFirst', stride: 0 } })).toEqual(plain);
+    expect(
+      encode({ padding: { strategy: { Fixed: 8 }, direction: 'Right', pad_to_multiple_of: null, pad_id: 0, pad_type_id: 0, pad_token: '[PAD]' } }),
+    ).toEqual(plain);
+    const bpe = { type: 'BPE', vocab: Object.fromEntries(VOCAB.map((t, i) => [t, i])), merges: [] };
+    expect(encode({ model: bpe })).toEqual(encode({ model: { ...bpe, unk_token: null, fuse_unk: false, dropout: null } }));
   });
 
   it('reads the fields tokenizers defaults as it does (use_regex true, Punctuation Isolated, prepend_scheme always)', () => {
