@@ -8,7 +8,7 @@
  */
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
-import { checkIntegerFlag, integerProblem, integerRange, SettingsError, shownNumber, UserError, ortErrorLine } from '../errors.ts';
+import { checkIntegerFlag, integerProblem, integerRange, SettingsError, shownNumber, UsageError, UserError, ortErrorLine } from '../errors.ts';
 import { locateRunModel, type RunModelLocation } from '../eval/model-files.ts';
 import { totalInitializerBytes } from '../onnx/save.ts';
 import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
@@ -309,7 +309,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   machineLoadOff(); // (a value it does not take is refused before anything loads, not at the timing)
 
   const scope = resetPeakRss() ? 'bench' : 'process';
-  if (opts.baselineDtype !== undefined && opts.baseline === undefined) throw new SettingsError('--baseline-dtype: no --baseline given');
+  if (opts.baselineDtype !== undefined && opts.baseline === undefined) throw new UsageError('--baseline-dtype: no --baseline given');
   const baselineAt = opts.baseline !== undefined ? locateRunModel(opts.baseline, opts.baselineDtype, '--baseline-dtype') : undefined;
   const modelAt = locateRunModel(opts.model, opts.dtype);
   const baselineSubject = baselineAt ? benchSubject(baselineAt.onnx) : undefined;

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { configLabels } from '../bert/config.ts';
-import { DataError, fsReason, SettingsError } from '../errors.ts';
+import { DataError, fsReason, SettingsError, UsageError } from '../errors.ts';
 import { parseJsonText, writeFileAtomic } from '../files.ts';
 import { folderSideFilesDir, locateModel, MODEL_SIDE_FILES, type ModelLocation } from '../onnx/locate.ts';
 
@@ -165,6 +165,16 @@ export const TRANSFORMERS_JS_DTYPE_SUFFIXES: Readonly<Record<string, string>> = 
  */
 const AUTO_DTYPE = 'auto';
 
+/**
+ * Refuses a dtype transformers.js does not know (fp32, q8, q4…, or auto), named by `flag`, as a usage mistake (a
+ * UsageError, exit 2): what locateRunModel checks first, and the CLI before it downloads an hf: model.
+ */
+export function checkDtypeName(dtype: string | undefined, flag = '--dtype'): void {
+  if (dtype !== undefined && dtype !== AUTO_DTYPE && !Object.hasOwn(TRANSFORMERS_JS_DTYPE_SUFFIXES, dtype)) {
+    throw new UsageError(`${flag} ${dtype}: not a transformers.js dtype (${[...Object.keys(TRANSFORMERS_JS_DTYPE_SUFFIXES), AUTO_DTYPE].join(', ')})`);
+  }
+}
+
 /** A model file to run, and for a transformers.js folder the dtype that picked it and where that came from. */
 export interface RunModelLocation extends ModelLocation {
   transformersJs?: { dtype: string; from: 'flag' | 'config.json' | 'default' };
@@ -198,18 +208,18 @@ function configDtype(dir: string): string | undefined {
  * The .onnx file `compress eval` and `compress bench` run for MODEL: in a transformers.js folder (`onnx/model*.onnx`
  * and no `model.onnx` above it, or any folder with `onnx/` when `dtype` is given), the file of `dtype`, else (none, or
  * auto) of the dtype config.json names, else fp32 (`onnx/model.onnx`), as transformers.js picks it; any other model as
- * locateModel finds it. A one-line SettingsError for a dtype transformers.js does not know, one whose file the folder
- * lacks, or a dtype asked of a model that is not a transformers.js folder. `flag` names the option in messages.
+ * locateModel finds it (a model that is not there is refused as without `dtype`). A one-line error for a dtype
+ * transformers.js does not know or one asked of a model that is not a transformers.js folder (a UsageError: the
+ * command line's mistake, exit 2; checkDtypeName), or a dtype whose file the folder lacks (a SettingsError: what the
+ * folder holds, exit 1). `flag` names the option in messages.
  */
 export function locateRunModel(model: string, dtype?: string, flag = '--dtype'): RunModelLocation {
-  if (dtype !== undefined && dtype !== AUTO_DTYPE && !Object.hasOwn(TRANSFORMERS_JS_DTYPE_SUFFIXES, dtype)) {
-    throw new SettingsError(`${flag} ${dtype}: not a transformers.js dtype (${[...Object.keys(TRANSFORMERS_JS_DTYPE_SUFFIXES), AUTO_DTYPE].join(', ')})`);
-  }
+  checkDtypeName(dtype, flag);
   const isDir = existsSync(model) && statSync(model).isDirectory();
   const folder = isDir && isTransformersJsFolder(model) && (dtype !== undefined || !existsSync(join(model, 'model.onnx')));
   if (!folder) {
-    if (dtype !== undefined) {
-      throw new SettingsError(`${flag} ${dtype}: picks a model file of a transformers.js folder (onnx/model*.onnx); ${model} is not one`);
+    if (dtype !== undefined && existsSync(model)) {
+      throw new UsageError(`${flag} ${dtype}: picks a model file of a transformers.js folder (onnx/model*.onnx); ${model} is not one`);
     }
     return locateModel(model);
   }

@@ -29,4 +29,29 @@ describe('compress inspect of a transformers.js folder', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^compress: .*--dtype q4 is onnx\/model_q4\.onnx, which the folder lacks/);
   });
+
+  // a dtype no transformers.js file has, or asked of a model that is no transformers.js folder: the command line's
+  // mistake (exit 2); a model not there is refused as without --dtype (exit 1)
+  it.each([
+    [['inspect', '.', '--dtype', 'q9'], 2, /^compress: --dtype q9: not a transformers\.js dtype \(fp32, /],
+    [['eval', '.', '--task', 'SST-2', '--dtype', 'q9'], 2, /^compress: --dtype q9: not a transformers\.js dtype/],
+    [['bench', '.', '--dtype', 'q9'], 2, /^compress: --dtype q9: not a transformers\.js dtype/],
+    [['bench', '.', '--baseline', '.', '--baseline-dtype', 'q9'], 2, /^compress: --baseline-dtype q9: not a transformers\.js dtype/],
+    [['bench', 'MODEL', '--baseline-dtype', 'q8'], 2, /^compress: --baseline-dtype: no --baseline given$/],
+    [
+      ['inspect', 'MODEL', '--dtype', 'q8'],
+      2,
+      /^compress: --dtype q8: picks a model file of a transformers\.js folder \(onnx\/model\*\.onnx\); \S+model\.onnx is not one$/,
+    ],
+    [['eval', 'MODEL', '--task', 'SST-2', '--dtype', 'fp32'], 2, /^compress: --dtype fp32: picks a model file of a transformers\.js folder/],
+    [['inspect', 'GONE', '--dtype', 'q8'], 1, /^compress: \S+gone\.onnx: no such file or folder$/],
+  ])('%j exits %i', async (args, code, message) => {
+    const plain = join(dir, 'plain');
+    mkdirSync(plain, { recursive: true });
+    saveModel(tinyBert({ numLayers: 1 }), join(plain, 'model.onnx'));
+    const named = { MODEL: join(plain, 'model.onnx'), GONE: join(dir, 'gone.onnx'), '.': dir } as Record<string, string>;
+    const r = await runMain(args.map((a) => named[a] ?? a));
+    expect(r.stderr.trim()).toMatch(message);
+    expect([r.code, r.stdout]).toEqual([code, '']);
+  });
 });

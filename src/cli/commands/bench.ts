@@ -4,6 +4,7 @@
  */
 import type { Argv } from 'yargs';
 import { integerProblem, numberOfText, UsageError } from '../../errors.ts';
+import { checkDtypeName } from '../../eval/model-files.ts';
 import {
   BenchStopped,
   benchModels,
@@ -89,6 +90,8 @@ export const benchCommand: CliCommand<BenchArgs> = {
     commandLineCheck(() => benchSettings(timing));
     // (downloads first: Ctrl-C during them ends the command as before)
     checkModelRefs(args.model, args.baseline);
+    checkDtypeName(args.dtype);
+    checkDtypeName(args['baseline-dtype'], '--baseline-dtype');
     const model = await localModel(args.model);
     const baseline = await localModel(args.baseline);
     // On the machine's stage board for the while: a sweep's benchmark meanwhile records this one as company, and this

@@ -12,7 +12,7 @@ import { defaultGlueDir } from '../../glue/glue-dir.ts';
 import { externalDataFiles } from '../../onnx/identity.ts';
 import { evaluate, evalSettings, type EvalSplit } from '../../eval/evaluate.ts';
 import { createProgressBar } from '../../eval/progress.ts';
-import { TOKENIZER_FILES, describeDtype, locateRunModel } from '../../eval/model-files.ts';
+import { TOKENIZER_FILES, checkDtypeName, describeDtype, locateRunModel } from '../../eval/model-files.ts';
 import { formatTable, reportJson, toReport, writeReport } from '../../eval/report.ts';
 import { checkFolderFlags, commandLineCheck, out, outText, err, tokenizerFlag, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
@@ -74,6 +74,7 @@ export const evalCommand: CliCommand<EvalArgs> = {
     if (args.split === 'test') checkFolderFlags({ '--submission': args.submission });
     if (args.out) checkOutputFile(args.out, `--out ${args.out}`);
     if (args.submission && args.split === 'test') checkOutputFolder(args.submission, `--submission ${args.submission}`);
+    checkDtypeName(args.dtype); // (before an hf: model's download)
     const model = await localModel(args.model);
     if (args.out) checkNotAnInput(args.out, model, args);
     const progress = createProgressBar(process.stderr);

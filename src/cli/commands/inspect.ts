@@ -4,7 +4,7 @@ import { loadModel } from '../../onnx/load.ts';
 import { type GraphReport, inspectGraph, inspectModel, type InspectReport } from '../../bert/inspect.ts';
 import { NotBertError } from '../../errors.ts';
 import { NO_LAYERS } from '../../bert/discover.ts';
-import { describeDtype, locateRunModel } from '../../eval/model-files.ts';
+import { checkDtypeName, describeDtype, locateRunModel } from '../../eval/model-files.ts';
 import { out, type CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
 import { formatMB } from '../../units.ts';
@@ -128,6 +128,7 @@ export const inspectCommand: CliCommand<InspectArgs> = {
           "a transformers.js folder's model file by dtype: fp32 (onnx/model.onnx), q8 (onnx/model_quantized.onnx), q4 (onnx/model_q4.onnx)… (default, and auto: config.json's transformers.js_config dtype, else fp32, as transformers.js loads it on the CPU, and as eval and bench pick it)",
       }) as unknown as Argv<InspectArgs>,
   run: async (args) => {
+    checkDtypeName(args.dtype); // (before an hf: model's download)
     const where = locateRunModel(await localModel(args.model), args.dtype);
     if (!args.json && where.transformersJs) out(`inspected ${where.onnx}${describeDtype(where)}`);
     const model = loadModel(where.onnx);
