@@ -184,12 +184,21 @@ function planStatic(targets: readonly Target[], o: QuantizeOptions): Plan {
 /**
  * int4-block: MatMulNBits for every projection its 4-bit blocks store in fewer bytes than float (int4StoresLess: a
  * block wider than a narrow model's input pads every column, and past some point the blocks hold more bytes than the
- * floats), the others left float naming the largest block size that would store them in fewer bytes, if any does.
+ * floats), the others left float naming the largest block size that would store them in fewer bytes, if any does. An
+ * MLM decoder tied to an embedding table stores no weight of its own: applyPlan reads it from the table as the table is
+ * stored (tiedAssignment: int8 with the table's scales, or float with a float table), whatever its blocks would store.
  */
 function planInt4(targets: readonly Target[], o: QuantizeOptions, blockSize: number): Plan {
   const plan: Plan = new Map();
+  const tables = new Set(targets.filter((t) => t.kind === 'embedding').map((t) => targetWeight(t)));
   for (const t of targets) {
-    if (t.kind === 'linear') plan.set(t.id, int4Assignment(t.linear.inFeatures, t.linear.outFeatures, blockSize, o.symmetric));
+    if (t.kind === 'linear')
+      plan.set(
+        t.id,
+        tables.has(t.linear.weight)
+          ? { format: 'nbits', scheme: { kind: 'int4', blockSize, symmetric: o.symmetric } }
+          : int4Assignment(t.linear.inFeatures, t.linear.outFeatures, blockSize, o.symmetric),
+      );
     else if (t.kind === 'attention')
       plan.set(t.id, { format: 'float', reason: 'MatMulNBits replaces MatMul / Gemm only: the fused Attention weight stays float' });
   }
