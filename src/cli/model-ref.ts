@@ -4,6 +4,7 @@
  * resolveModelRef, which each command calls here, once per model argument. Progress and notices go to stderr.
  * Only the reference syntax (src/hub/ref.ts) is loaded at start-up; the hub code is loaded when a reference is given.
  */
+import { existsSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { HubError } from '../hub/errors.ts';
 import { isHubRef, parseHubRef } from '../hub/ref.ts';
@@ -23,6 +24,18 @@ export function checkModelRefs(...args: ReadonlyArray<string | undefined>): void
       throw e instanceof HubError ? new UsageError(e.message, { cause: e }) : e;
     }
   }
+}
+
+/**
+ * Refuses, as a usage mistake (a UsageError: exit 2), a --tokenizer written as a hub reference (`hf:org/name`), which
+ * no --tokenizer reads (it takes a local folder or file; an `hf:` model argument brings its own tokenizer files), before
+ * any download; a local path of that name is read as it is.
+ */
+export function checkTokenizerRef(tokenizer: string | undefined): void {
+  if (tokenizer === undefined || !isHubRef(tokenizer) || existsSync(tokenizer)) return;
+  throw new UsageError(
+    `--tokenizer ${tokenizer}: a hub reference, which --tokenizer does not take: give a local tokenizer folder or file (an hf: model argument brings its own tokenizer files)`,
+  );
 }
 
 /** The local model path for a model argument (see the module comment). */

@@ -14,6 +14,7 @@ import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { floatFolderFile } from '../eval/model-files.ts';
 import { checkThreads } from '../runtime/threads.ts';
+import { checkTokenizerRef } from './model-ref.ts';
 import { getTask, singleTaskNames } from '../glue/registry.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
 import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
@@ -223,6 +224,7 @@ function positiveInt(flag: string, v: number | undefined): void {
  */
 export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string | undefined>, general = false): void {
   if (!a.task && !general) throw missingFlag('--task', 'the GLUE task to train on (e.g. --task SST-2)');
+  checkTokenizerRef(a.tokenizer);
   if (a.task) commandLineCheck(() => getTask(a.task!, 'train'));
   if (!a.output) throw missingFlag('-o/--output', 'where to write the trained model (e.g. -o out/model.onnx)');
   positiveInt('max-examples', a['max-examples']);

@@ -56,6 +56,18 @@ describe('exit codes', () => {
     [['export', 'hf:a/b/c', '-o', out], /^compress: hf:a\/b\/c: repo 'a\/b\/c' has more than one '\/' /],
     [['distill', '--teacher', 'hf:org/name', '--student', 'hf:org/x@', '--task', 'SST-2', '-o', out], /^compress: hf:org\/x@: empty revision/],
     [['bench', 'hf:org/name', '--baseline', 'hf:'], /^compress: hf:: no repo name /],
+    // --tokenizer written as a hub reference, which it does not take: one line, where it was read as a local folder
+    // ('hf:org/name: no tokenizer.json, vocab.txt, …', exit 1, as if the repo had none)
+    ...[
+      ['eval', model, '--task', 'SST-2'],
+      ['train', model, '--task', 'SST-2', '-o', out],
+      ['distill', '--teacher', model, '--student', 'every-other', '--task', 'SST-2', '-o', out],
+      ['export', model, '--format', 'transformers.js', '-o', join(root, 'tjs')],
+      [model, '--quantize', 'int8', '--calibrate', 'SST-2', '-o', out],
+    ].map((args): [string[], RegExp] => [
+      [...args, '--tokenizer', 'hf:org/name'],
+      /^compress: --tokenizer hf:org\/name: a hub reference, which --tokenizer does not take: give a local tokenizer folder or file \(an hf: model argument brings its own tokenizer files\)$/,
+    ]),
     // -o's name, seen before any file is read, as --format transformers.js's -o file.onnx is
     [[model, '--prune-ffn', '0.5', '-o', join(root, 'noext')], /^compress: -o \S+noext: give a file name ending in \.onnx/],
     [[model, '--prune-ffn', '0.5', '-o', root], /^compress: -o \S+: \S+ is a folder; give a file name ending in \.onnx/],

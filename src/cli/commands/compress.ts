@@ -14,7 +14,7 @@ import { checkCalibrationSettings, DEFAULT_CALIBRATION_EXAMPLES, loadCalibration
 import { checkCalibrationFlag, passFlagList, stepsFromFlags, withPassFlags } from '../pass-flags.ts';
 import { readsCalibrationLabels } from '../../pass-declarations.ts';
 import { FORCE_FLAG, checkModelOutputFlags, commandLineCheck, missingFlag, out, err, tokenizerFlag, type CliCommand } from '../command.ts';
-import { localModel } from '../model-ref.ts';
+import { checkTokenizerRef, localModel } from '../model-ref.ts';
 import { cpuInfo } from '../../bench/machine.ts';
 import { reduceRangeNote } from '../reduce-range-note.ts';
 import { formatMB } from '../../units.ts';
@@ -69,6 +69,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the lineage record as JSON' }) as unknown as Argv<CompressArgs>,
   run: async (args) => {
     registerAllPasses();
+    checkTokenizerRef(args.tokenizer);
     const steps = commandLineCheck(() => stepsFromFlags(process.argv.slice(2), args));
     if (!steps.length) {
       // (a model written as a transformers.js folder without a pass is compress export's job)

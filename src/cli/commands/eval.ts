@@ -15,7 +15,7 @@ import { createProgressBar } from '../../eval/progress.ts';
 import { TOKENIZER_FILES, checkDtypeName, describeDtype, locateRunModel } from '../../eval/model-files.ts';
 import { formatTable, reportJson, toReport, writeReport } from '../../eval/report.ts';
 import { checkFolderFlags, commandLineCheck, out, outText, err, tokenizerFlag, type CliCommand } from '../command.ts';
-import { localModel } from '../model-ref.ts';
+import { checkTokenizerRef, localModel } from '../model-ref.ts';
 
 export interface EvalArgs {
   model: string;
@@ -69,6 +69,7 @@ export const evalCommand: CliCommand<EvalArgs> = {
       }) as unknown as Argv<EvalArgs>,
   run: async (args) => {
     const { tasks = [], split = 'dev', submission, threads } = args;
+    checkTokenizerRef(args.tokenizer);
     commandLineCheck(() => evalSettings({ tasks, split, submissionDir: submission, batchSize: args['batch-size'], threads, maxLength: args['max-length'] }));
     if (args.out) commandLineCheck(() => checkOutputKinds([args.out!], `--out ${args.out}`));
     if (args.split === 'test') checkFolderFlags({ '--submission': args.submission });

@@ -13,7 +13,7 @@ import { floatFolderFile } from '../../eval/model-files.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { checkIntegerFlag, SettingsError, UsageError } from '../../errors.ts';
 import { FORCE_FLAG, checkModelOutputFlags, err, missingFlag, out, tokenizerFlag, type CliCommand } from '../command.ts';
-import { localCheckpoint } from '../model-ref.ts';
+import { checkTokenizerRef, localCheckpoint } from '../model-ref.ts';
 
 interface ExportArgs {
   folder: string;
@@ -50,6 +50,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
       .option('force', FORCE_FLAG) as unknown as Argv<ExportArgs>,
   run: async (args) => {
     if (!args.output) throw missingFlag('-o/--output', 'where to write the ONNX model');
+    checkTokenizerRef(args.tokenizer);
     checkModelOutputFlags(args.output, args.format, args.force);
     const seed = args['seed-missing'];
     if (seed !== undefined) checkIntegerFlag('--seed-missing', seed, 0, { error: UsageError });
