@@ -7,10 +7,10 @@ import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { checkOutputFiles, checkOutputFolder, fileSystemError } from '../destination.ts';
 import { SettingsError, shownArg, UserError } from '../errors.ts';
 import { removeStaleTemporariesIn, sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
+import { someNames } from '../some-names.ts';
 import { PLAN_STORE_FILE, SweepStore, type StoredPoint } from '../sweep/store.ts';
 import { currentHashes, currentModelHashes, dataChange, findStale, refusedInput, storedPointNow, tokenizerRefusals } from '../sweep/stale.ts';
 import { pointFamily } from '../sweep/key.ts';
-import { firstFour } from '../sweep/progress.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
 import {
@@ -78,7 +78,7 @@ export function loadReport(opts: ReportOptions): ReportData {
     }
     if (all.length === 0) {
       const list = (points: typeof failed, rerun: string) =>
-        points.length > 0 ? [`${points.length} failed (${rerun}): ${firstFour(points.map(failedText), '; ')}`] : [];
+        points.length > 0 ? [`${points.length} failed (${rerun}): ${someNames(points.map(failedText), 4, '; ')}`] : [];
       const lists = [
         ...list(
           failed.filter((f) => !refusedFailed.has(f.key)),

@@ -8,6 +8,7 @@ import type { SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
 import type { SweepEvent } from './run.ts';
 import { shareOfBaseline } from '../eval/glue-score.ts';
+import { someNames } from '../some-names.ts';
 import { formatMB } from '../units.ts';
 import { SHARED_MARK, timedContended } from './contention.ts';
 import type { TrainingStop } from '../train/run.ts';
@@ -78,15 +79,10 @@ export function pointName(point: SweepPoint): string {
 
 /** Points by name, the first four: 'tiny-sst2 · ffn, tiny-sst2 · heads, … (3 more)'. */
 export function pointNames(points: readonly SweepPoint[]): string {
-  return firstFour(points.map((p) => pointName(p)));
-}
-
-/**
- * A list of points' texts (their names, or names with errors: 'sst2 · int8: out of memory') as a message gives it: the
- * first four and how many more, 'a, b, c, d, … (3 more)' (`separator` between them: '; ' where a text holds commas).
- */
-export function firstFour(texts: readonly string[], separator = ', '): string {
-  return texts.slice(0, 4).join(separator) + (texts.length > 4 ? `${separator}… (${texts.length - 4} more)` : '');
+  return someNames(
+    points.map((p) => pointName(p)),
+    4,
+  );
 }
 
 /**

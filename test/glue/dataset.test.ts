@@ -58,6 +58,9 @@ describe('loadSplit errors', () => {
     expect(cola.examples.map((e) => e.label)).toEqual([1, 0]);
     const mnli = loadSplit(MNLI_M, 'dev', glueWith('MNLI/dev_matched.tsv', 'index\tsentence1\tsentence2\tgold_label\n0\ta\tb\t\n1\ta\tb\tneutral\n'));
     expect(mnli.examples.map((e) => [e.id, e.label])).toEqual([['1', 1]]);
+    // (past five lines, the first five and how many more, as every capped list in a message)
+    const many = loadSplit(SST2, 'dev', glueWith('SST-2/dev.tsv', `sentence\tlabel\na\t1\n${'b\t\n'.repeat(7)}`));
+    expect(skippedRowsNote(many)).toMatch(/: 7 rows with an empty label left out \(lines 3, 4, 5, 6, 7, … \(2 more\)\), as Hugging Face's/);
     expect(skippedRowsNote(loadSplit(SST2, 'dev', glueWith('SST-2/dev.tsv', 'sentence\tlabel\na\t1\n')))).toBeUndefined();
     expect(() => loadSplit(SST2, 'dev', glueWith('SST-2/dev.tsv', 'sentence\tlabel\na\t \n'))).toThrow(/dev\.tsv:2: label ' ' is not one of/);
     expect(() => loadSplit(SST2, 'dev', glueWith('SST-2/dev.tsv', 'sentence\tlabel\na\t\nb\t\n'))).toThrow(

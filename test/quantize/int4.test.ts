@@ -49,7 +49,7 @@ describe('quantize int4-block', () => {
     const narrow = tinyBert({ hiddenSize: 2, numHeads: 1, intermediateSize: 2 });
     await expect(quantize(narrow, findBert(narrow), { mode: 'int4-block:16', embeddings: false })).rejects.toThrow(
       new SettingsError(
-        'quantize int4-block:16: quantizes no weight of this model, which it would write unchanged (embeddings.word, embeddings.position, embeddings.token_type: kept float by the setting embeddings: false, flag --no-quantize-embeddings; layer0.attention.q, layer0.attention.k, layer0.attention.v and 11 more: 4-bit blocks of 16 on its input width 2 would store more bytes than float (so would every block size MatMulNBits takes, 16 the smallest))',
+        'quantize int4-block:16: quantizes no weight of this model, which it would write unchanged (embeddings.word, embeddings.position, embeddings.token_type: kept float by the setting embeddings: false, flag --no-quantize-embeddings; layer0.attention.q, layer0.attention.k, layer0.attention.v, … (11 more): 4-bit blocks of 16 on its input width 2 would store more bytes than float (so would every block size MatMulNBits takes, 16 the smallest))',
       ),
     );
     // with its tables stored int8, the run quantizes them and writes the model

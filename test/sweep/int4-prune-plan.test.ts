@@ -65,13 +65,13 @@ describe('a quantize step after quantize int4-block on a model narrower than its
   });
 
   it('refuses one that leaves float every projection int4-block left float, as the point quantizes no weight', async () => {
-    const left = 'layer0.attention.q, layer0.attention.k, layer0.attention.v and 9 more';
+    const left = 'layer0.attention.q, layer0.attention.k, layer0.attention.v, … (9 more)';
     for (const [steps, i] of [
       [[int4(128), int4(128)], 2],
       [[int4(128), step('drop-layers', { keep: '0' }), int4(128)], 3],
       [[int4(128), step('optimize', {}), int4(128)], 3],
     ] as const) {
-      const kept = steps[1]!.pass === 'drop-layers' ? 'layer0.attention.q, layer0.attention.k, layer0.attention.v and 4 more' : left;
+      const kept = steps[1]!.pass === 'drop-layers' ? 'layer0.attention.q, layer0.attention.k, layer0.attention.v, … (4 more)' : left;
       expect(await planRefusal(root, 'p', ['narrow'], 'p', [...steps])).toBe(
         `${at('narrow', i, 'quantize')}quantize int4-block:128: quantizes no weight of this model, which it would write unchanged (${kept}, which quantize int4-block:128 leaves float (its 4-bit blocks would store them in more bytes than float); every other weight already quantized by quantize int4-block:128 before it): quantize the float model instead`,
       );
