@@ -21,6 +21,7 @@ type FieldKind =
   | 'optional string'
   | 'count'
   | 'optional count'
+  | 'optional number'
   | 'positive count'
   | 'id'
   | 'list'
@@ -94,9 +95,10 @@ const PART_FIELDS: Readonly<Record<'normalizers' | 'pretokenizers' | 'processors
     Replace: PATTERN_CONTENT,
     Strip: { content: { kind: 'char' }, start: { kind: 'count' }, stop: { kind: 'count' } },
   },
-  // (tokenizers/src/models/*/serialization.rs; a BPE's dropout left to the library)
+  // (tokenizers/src/models/*/serialization.rs; a BPE's dropout's range left to the library)
   models: {
     BPE: {
+      dropout: { kind: 'optional number' },
       vocab: { kind: 'map' },
       merges: { kind: 'list' },
       unk_token: { kind: 'optional string' },
@@ -153,6 +155,8 @@ function expected(kind: FieldKind): string {
       return 'an integer from 0';
     case 'optional count':
       return 'an integer from 0 or null';
+    case 'optional number':
+      return 'a number or null';
     case 'id':
       return 'an integer from 0 to 2^32 − 1';
     case 'positive count':
@@ -195,6 +199,8 @@ function reads(kind: FieldKind, v: unknown): boolean {
       return Number.isSafeInteger(v) && (v as number) >= 0;
     case 'optional count':
       return v === null || (Number.isSafeInteger(v) && (v as number) >= 0);
+    case 'optional number':
+      return v === null || typeof v === 'number';
     case 'id':
       return Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
     case 'positive count':
@@ -243,8 +249,9 @@ function settingsProblem(p: Record<string, unknown>, fields: Fields, what: strin
 
 /**
  * `part` (at `where`, a path such as `pre_tokenizer.pretokenizers[1]`) as tokenizers reads it, its Sequences' parts
- * so too: a post-processor as the first type of PROCESSOR_ORDER whose fields read (its type and those fields alone,
- * where that is another type than its own); `part` itself where nothing changes. Its first field tokenizers refuses, in
+ * so too: a post-processor as the first type of PROCESSOR_ORDER whose fields read, a model of no type the first of
+ * MODEL_ORDER; one read as another type than its own, or a model holding fields its type does not read, as its type
+ * and that type's fields alone; `part` itself where nothing changes. Its first field tokenizers refuses, in
  * one line, where none reads; a part of a type not listed, as it is (left to the library).
  */
 function partAsRead(part: unknown, list: keyof typeof PART_FIELDS, where: string): { read: unknown } | { problem: string } {
@@ -254,14 +261,21 @@ function partAsRead(part: unknown, list: keyof typeof PART_FIELDS, where: string
   // (a model of another type tokenizers reads as none of its four: its tagged and its untagged reading both fail)
   if (list === 'models' && p.type !== undefined && own === undefined)
     return { problem: `${where}: type: expected one of ${MODEL_TYPES.slice(0, -1).join(', ')} or ${MODEL_TYPES.at(-1)}, got ${JSON.stringify(p.type)}` };
-  const type =
-    list === 'processors'
-      ? (PROCESSOR_ORDER.find(([t, tagged]) => (!tagged || t === p.type) && fieldsProblem(p, list, t, where) === undefined)?.[0] ?? own)
-      : own;
+  const order = list === 'processors' ? PROCESSOR_ORDER : list === 'models' && p.type === undefined ? MODEL_ORDER : undefined;
+  const type = order ? (order.find(([t, tagged]) => (!tagged || t === p.type) && fieldsProblem(p, list, t, where) === undefined)?.[0] ?? own) : own;
+  if (type === undefined && list === 'models')
+    return { problem: `${where}: no type, and tokenizers reads its fields as none of ${MODEL_TYPES.slice(0, -1).join(', ')} or ${MODEL_TYPES.at(-1)}` };
   if (type === undefined) return { read: part };
   const problem = fieldsProblem(p, list, type, where);
   if (problem) return { problem };
-  const read = type === p.type ? p : Object.fromEntries([['type', type], ...Object.keys(PART_FIELDS[list][type] as Fields).map((name) => [name, p[name]])]);
+  // (a model written as its type's fields alone where it holds others: @huggingface/tokenizers picks a model of no
+  // type it knows (WordLevel) by its fields, a WordPiece where it holds a continuing_subword_prefix)
+  const fields = PART_FIELDS[list][type] as Fields;
+  const others = list === 'models' && Object.keys(p).some((name) => name !== 'type' && !Object.hasOwn(fields, name));
+  const read =
+    type === p.type && !others
+      ? p
+      : Object.fromEntries([['type', type], ...Object.keys(fields).flatMap((name) => (p[name] === undefined ? [] : [[name, p[name]]]))]);
   if (type !== 'Sequence') return { read };
   const parts = p[list] as unknown[];
   const partsRead: unknown[] = [];
@@ -272,6 +286,12 @@ function partAsRead(part: unknown, list: keyof typeof PART_FIELDS, where: string
   }
   return { read: partsRead.every((r, i) => r === parts[i]) ? read : { ...read, [list]: partsRead } };
 }
+
+/**
+ * The model types tokenizers tries for a model of no type, in its order (ModelUntagged, its legacy reading: the first
+ * whose fields read); a model of a type is read as that type alone.
+ */
+const MODEL_ORDER: ReadonlyArray<readonly [string, boolean]> = MODEL_TYPES.map((t) => [t, false] as const);
 
 /** The post-processor types tokenizers tries, in its order, each with whether it must be of that type (impl_serde_type checks it). */
 const PROCESSOR_ORDER: ReadonlyArray<readonly [string, boolean]> = [
@@ -286,7 +306,7 @@ const PROCESSOR_ORDER: ReadonlyArray<readonly [string, boolean]> = [
  * A tokenizer.json's object as tokenizers reads its normalizer, pre-tokenizer, post-processor, decoder and model
  * (PART_FIELDS: a post-processor as the type whose fields read, partAsRead), `json` itself where nothing changes; what
  * tokenizers refuses of them or of its truncation and padding (SETTING_FIELDS), in one line naming the part and the
- * field. (A model of no type, which tokenizers reads as the first of its types whose fields read, is left to the library.)
+ * field.
  */
 export function withPartsAsRead(json: Record<string, unknown>): Record<string, unknown> | string {
   const parts = [

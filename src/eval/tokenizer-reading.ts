@@ -72,6 +72,11 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // RobertaProcessing without trim_offsets or add_prefix_space as a BertProcessing (a pair's second text type 1, one
   // separator between), a BertProcessing holding both as a RobertaProcessing, where the type it says was read.
   { version: 13, changed: (t) => t.processorRetyped },
+  // Stop 51: a model is read as its type alone (a WordLevel holding a continuing_subword_prefix, which
+  // @huggingface/tokenizers read as a WordPiece), one of no type as tokenizers' first type whose fields read (BPE,
+  // WordPiece, WordLevel, Unigram), where @huggingface/tokenizers picked one by its fields (a model of no type whose
+  // reading did not change is marked too).
+  { version: 14, changed: (t) => t.modelRetyped },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

@@ -1500,7 +1500,10 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * with ſ and K too (withOnigurumaCaseFolds), where they were folded with ASCII letters alone; `fixedLength`, its
  * pre-tokenizer has a FixedLength (fixedLengthRegex), which cut UTF-16 units; `processorRetyped`, its post-processor is
  * read as another type than it says (withPartsAsRead: a RobertaProcessing without trim_offsets as a BertProcessing), where
- * its own type was read. Undefined where the folder has no tokenizer this code reads.
+ * its own type was read; `modelRetyped`, its model is of no type or holds fields its type does not read (withPartsAsRead:
+ * read as tokenizers' type of its fields, or as its type alone), where @huggingface/tokenizers picked one of its fields
+ * (a WordLevel holding a continuing_subword_prefix as a WordPiece). Undefined where the folder has no tokenizer this
+ * code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -1525,6 +1528,7 @@ export interface TokenizerTraits {
   caseFoldWidened: boolean;
   fixedLength: boolean;
   processorRetyped: boolean;
+  modelRetyped: boolean;
 }
 
 /**
@@ -1896,10 +1900,10 @@ export function withNormalizingTransformersJsReads(json: Record<string, unknown>
   return normalizer === json.normalizer && preTokenizer === pre ? json : { ...json, normalizer, pre_tokenizer: preTokenizer };
 }
 
-/** Whether tokenizers reads the post-processor of `raw` (a tokenizer.json's object) as another type than its own (withPartsAsRead). */
-function processorRetyped(raw: Record<string, unknown>): boolean {
+/** Whether tokenizers reads the `part` of `raw` (a tokenizer.json's object) otherwise than as it is written (withPartsAsRead). */
+function partRetyped(raw: Record<string, unknown>, part: 'post_processor' | 'model'): boolean {
   const read = withPartsAsRead(raw);
-  return typeof read !== 'string' && read.post_processor !== raw.post_processor;
+  return typeof read !== 'string' && read[part] !== raw[part];
 }
 
 /** The TokenizerTraits of the tokenizer in `dir` as loadTokenizer reads it; undefined where it has none this code reads. */
@@ -1930,6 +1934,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         caseFoldWidened: false,
         fixedLength: false,
         processorRetyped: false,
+        modelRetyped: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -1966,7 +1971,8 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       configPrefixSpace: raw !== undefined && withConfigPrefixSpace(raw, config, autoTokenizerClass(dir, config)) !== raw,
       caseFoldWidened: raw !== undefined && withOnigurumaCaseFolds(raw) !== raw,
       fixedLength: preTokenizers.some(({ leaf }) => leaf.type === 'FixedLength'),
-      processorRetyped: raw !== undefined && processorRetyped(raw),
+      processorRetyped: raw !== undefined && partRetyped(raw, 'post_processor'),
+      modelRetyped: raw !== undefined && partRetyped(raw, 'model'),
     };
   } catch {
     return undefined;

@@ -112,6 +112,7 @@ describe('tokenizer.json fields tokenizers refuses', () => {
     [{ model: { type: 'BPE', vocab: { a: 0 }, merges: [], fuse_unk: 'false' } }, 'model (BPE): fuse_unk: expected true, false or null, got "false"'],
     [{ model: { type: 'Unigram', vocab: [['a', 0]], unk_id: -1 } }, 'model (Unigram): unk_id: expected an integer from 0 or null, got -1'],
     [{ model: { type: 'Wordpiece', vocab: { a: 0 } } }, 'model: type: expected one of BPE, WordPiece, WordLevel or Unigram, got "Wordpiece"'],
+    [{ model: { vocab: { a: 0 } } }, 'model: no type, and tokenizers reads its fields as none of BPE, WordPiece, WordLevel or Unigram'],
     [
       { truncation: { max_length: 8, stride: 0 } },
       'truncation: no strategy, which tokenizers requires (expected one of LongestFirst, OnlyFirst or OnlySecond)',
@@ -148,6 +149,26 @@ describe('tokenizer.json fields tokenizers refuses', () => {
     ).toEqual(plain);
     const bpe = { type: 'BPE', vocab: Object.fromEntries(VOCAB.map((t, i) => [t, i])), merges: [] };
     expect(encode({ model: bpe })).toEqual(encode({ model: { ...bpe, unk_token: null, fuse_unk: false, dropout: null } }));
+  });
+
+  it("reads a model of no type as the first of tokenizers' types whose fields read (BPE, WordPiece, WordLevel, Unigram), as it does", () => {
+    const encode = (model: Record<string, unknown>) => loadTokenizer(folder({ model })).encode('a ab', null, 20).ids;
+    const vocab = Object.fromEntries([...VOCAB, '##b'].map((t, i) => [t, i]));
+    const wordPiece = { unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab };
+    expect(encode(wordPiece)).toEqual(encode({ ...wordPiece, type: 'WordPiece' }));
+    expect(encode({ ...wordPiece, type: 'WordPiece' })).toEqual([2, 5, 5, 10, 3]);
+    // without max_input_chars_per_word a WordPiece's fields do not read: tokenizers reads them as a WordLevel's
+    const wordLevel = { unk_token: '[UNK]', continuing_subword_prefix: '##', vocab };
+    expect(encode(wordLevel)).toEqual(encode({ ...wordLevel, type: 'WordLevel' }));
+    expect(encode(wordLevel)).toEqual([2, 5, 1, 3]);
+  });
+
+  it('reads a model as its type, whatever other fields it holds (a WordLevel holding a continuing_subword_prefix)', () => {
+    const encode = (model: Record<string, unknown>) => loadTokenizer(folder({ model })).encode('a ab', null, 20).ids;
+    const vocab = Object.fromEntries([...VOCAB, '##b'].map((t, i) => [t, i]));
+    // (where @huggingface/tokenizers, which knows no WordLevel, read one holding it as a WordPiece: 'ab' as a, ##b)
+    expect(encode({ type: 'WordLevel', unk_token: '[UNK]', continuing_subword_prefix: '##', vocab })).toEqual([2, 5, 1, 3]);
+    expect(encode({ type: 'WordLevel', unk_token: '[UNK]', vocab, max_input_chars_per_word: 100 })).toEqual([2, 5, 1, 3]);
   });
 
   it('reads the fields tokenizers defaults as it does (use_regex true, Punctuation Isolated, prepend_scheme always)', () => {

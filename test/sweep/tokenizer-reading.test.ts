@@ -116,6 +116,17 @@ describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/te
     expect([tokenizerReadingVersion(bert, false), tokenizerReadingVersion(bert, true)]).toEqual([1, 1]);
   });
 
+  it('is 14 for a model tokenizers reads otherwise than as written (a WordLevel holding a continuing_subword_prefix, a model of no type)', () => {
+    const model = (j: Record<string, unknown>) => j.model as Record<string, unknown>;
+    const wordLevel = folder('word-level-prefix', (j) => {
+      j.model = { type: 'WordLevel', unk_token: '[UNK]', continuing_subword_prefix: '##', vocab: model(j).vocab };
+    });
+    const untyped = folder('untyped-word-piece', (j) => {
+      j.model = Object.fromEntries(Object.entries(model(j)).filter(([k]) => k !== 'type'));
+    });
+    for (const dir of [wordLevel, untyped]) expect(tokenizerReadingVersion(dir, false)).toBe(14);
+  });
+
   it('is 4 for a folder whose tokenizer_config.json says do_lowercase_and_remove_accent true, no longer applied; 1 with it false', () => {
     const config = JSON.parse(readFileSync(join(TEACHER, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
     const lowered = folder('xlm-lowercase', () => {}, { 'tokenizer_config.json': { ...config, do_lowercase_and_remove_accent: true } });
