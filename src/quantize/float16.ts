@@ -32,6 +32,7 @@ import { checkLength, floatToHalf, halfFromFloat32Bits, readFloat32 } from '../o
 import { modelSize } from '../onnx/size.ts';
 import { SettingsError } from '../errors.ts';
 import type { PassReport } from '../pass/pass.ts';
+import { someNames } from '../some-names.ts';
 import { formatMB } from '../units.ts';
 
 /** onnxconverter-common's DEFAULT_OP_BLOCK_LIST: ops kept float32 (behind Casts) in a float16 model. */
@@ -465,7 +466,7 @@ export function convertToFloat16(model: Model, settings: Record<string, unknown>
       ? `, ${counts.clamped} value${counts.clamped === 1 ? '' : 's'} clamped to float16's range (±${FLOAT16_MAX_FINITE}, ±${FLOAT16_MIN_POSITIVE} as onnxconverter-common does)`
       : '') +
     (counts.blocked.length
-      ? `, ${counts.blocked.length} node${counts.blocked.length === 1 ? '' : 's'} kept float32 behind Casts (${counts.blocked.slice(0, 3).join(', ')}${counts.blocked.length > 3 ? ', …' : ''})`
+      ? `, ${counts.blocked.length} node${counts.blocked.length === 1 ? '' : 's'} kept float32 behind Casts (${someNames(counts.blocked, 3)})`
       : '') +
     (counts.layerNorms
       ? `, the variance of ${counts.layerNorms} decomposed LayerNorm${counts.layerNorms === 1 ? '' : 's'} computed in float32 (square, ReduceMean, epsilon, Sqrt)`

@@ -11,6 +11,7 @@ import type { PassReport } from '../pass/pass.ts';
 import { ALREADY, type PlanResult } from './apply.ts';
 import type { FloatRecord, TensorRecord } from './registry.ts';
 import { formatRangeMethod, modeName, type QuantizeOptions } from './settings.ts';
+import { someNames } from '../some-names.ts';
 import { formatMB } from '../units.ts';
 
 /** The settings as plain JSON (the mode as its string). */
@@ -54,8 +55,7 @@ function floatWhy(kept: readonly FloatRecord[]): string {
   if (!left.length) return '';
   const reason = left[0].reason;
   const targets = [...new Set(left.filter((k) => k.reason === reason).map((k) => k.target))];
-  const listed = targets.length > 3 ? `${targets.slice(0, 3).join(', ')}, …` : targets.join(', ');
-  return ` (${listed}: ${reason}${left.some((k) => k.reason !== reason) ? '; …' : ''})`;
+  return ` (${someNames(targets, 3)}: ${reason}${left.some((k) => k.reason !== reason) ? '; …' : ''})`;
 }
 
 /**
@@ -72,10 +72,11 @@ function grownWhy(q: readonly TensorRecord[]): string {
   const perScale = / per-(row|channel)|group /.test(r.scheme)
     ? `, a 4-byte scale for each ${table ? 'row' : 'output channel'} of ${width} value${width === 1 ? '' : 's'}; perChannel false, flag --per-tensor, stores one scale a tensor`
     : '';
-  const targets = grown.map((g) => g.target);
-  const listed = targets.length > 3 ? `${targets.slice(0, 3).join(', ')}, …` : targets.join(', ');
   const bytes = `${grown.length > 1 ? `${r.target} ` : ''}${r.bytesAfter} B against ${r.bytesBefore} B`;
-  return `, ${grown.length} larger than in float (${listed}: ${r.scheme}, ${bytes}${perScale})`;
+  return `, ${grown.length} larger than in float (${someNames(
+    grown.map((g) => g.target),
+    3,
+  )}: ${r.scheme}, ${bytes}${perScale})`;
 }
 
 /** What mixed precision chose, for the summary line: its budget in bytes and the bits of each encoder layer. */

@@ -29,6 +29,13 @@ describe('quantize int4-block', () => {
       /4-bit blocks of 256 on its input width 32 would store more bytes than float \(use a block of at most 128\)/.test(k.reason),
     );
     expect(wide.length).toBe(s.numLayers * 5 + 2);
+    // (the summary names the first three and how many more)
+    expect(report.summary).toContain(
+      `(${wide
+        .slice(0, 3)
+        .map((k) => k.target)
+        .join(', ')}, … (${wide.length - 3} more): 4-bit blocks of 256`,
+    );
     expect(modelSize(q).bytes).toBeLessThan(modelSize(model).bytes);
   });
 
