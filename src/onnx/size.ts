@@ -35,6 +35,7 @@ const STORAGE_INPUTS: ReadonlyMap<string, readonly number[]> = new Map([
   ['MatMulNBits', [2, 3, 4]],
   ['QAttention', [3, 4, 6, 7]],
   ['GatherBlockQuantized', [2, 3]],
+  ['DynamicQuantizeLSTM', [8, 9, 10, 11]],
 ]);
 
 const INTEGER_WEIGHTS: ReadonlySet<number> = new Set<number>([DataType.INT8, DataType.UINT8, DataType.INT4, DataType.UINT4]);
@@ -43,7 +44,7 @@ const INTEGER_WEIGHTS: ReadonlySet<number> = new Set<number>([DataType.INT8, Dat
  * The parameters each initializer holds: the elements of a weight-typed initializer (float, 8-bit and 4-bit
  * integer) of rank ≥ 1, except that
  * - quantization storage holds none: the scale and zero-point inputs of (De)QuantizeLinear, MatMulInteger,
- *   DynamicQuantizeMatMul, MatMulIntegerToFloat, MatMulNBits, QAttention, and a scale multiplied into dequantized
+ *   DynamicQuantizeMatMul, MatMulIntegerToFloat, MatMulNBits, QAttention, DynamicQuantizeLSTM, and a scale multiplied into dequantized
  *   integers (Mul by DynamicQuantizeLinear's scale, or by the Cast of integers gathered from a table or computed by
  *   MatMulInteger, e.g. an int8 table's row scales, gathered with the same ids);
  * - MatMulNBits' packed weight holds K × N (its attributes), not its bytes.

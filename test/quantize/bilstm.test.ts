@@ -56,6 +56,8 @@ describe('quantize int8 of a Distilled BiLSTM student', () => {
     expect(init.get('embedding.weight_int8')?.dataType).toBe(DataType.INT8);
     for (const float of ['embedding.weight', 'lstm.W', 'lstm.R', 'mlp.0.weight', 'mlp.2.weight']) expect(init.has(float)).toBe(false);
     expect(lineage.after.bytes).toBeLessThan(0.4 * lineage.before.bytes);
+    // the LSTM's scales and zero points are storage, as every quantized weight's: the student has as many parameters
+    expect(lineage.after.params).toBe(lineage.before.params);
     // the run check: the int8 student on padded sample rows, against the float one
     expect(lineage.check.drift.map((d) => d.output)).toEqual(['logits']);
     expect(lineage.check.drift[0].maxAbsDiff).toBeLessThan(0.02);
