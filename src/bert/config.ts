@@ -3,7 +3,7 @@
  * `config.json` (the `BertConfig` of transformers). Every check throws a SettingsError whose one-line message names
  * the field (in the caller's vocabulary: `hiddenSize` for a BertConfig, `hidden_size` for a config.json).
  */
-import { SettingsError } from '../errors.ts';
+import { integerProblem, SettingsError, shownNumber } from '../errors.ts';
 import { pythonInt } from '../python-int.ts';
 import type { ModelFamily } from './structure.ts';
 import { albertConfigFromHuggingFace } from './albert-config.ts';
@@ -90,9 +90,29 @@ const HF_NAMES: FieldNames = {
   problemType: 'problem_type',
 };
 
-/** A config.json value in a message: a string quoted, an object as JSON (String() of {"toString": 1} throws). */
+/**
+ * A config.json value in a message: a string quoted, an object as JSON (String() of {"toString": 1} throws), a number
+ * as shownNumber shows it (past 2^53 − 1 JSON reads a whole number rounded, and says so).
+ */
 const show = (v: unknown) =>
-  typeof v === 'string' ? `'${v}'` : Array.isArray(v) ? `an array` : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+  typeof v === 'string'
+    ? `'${v}'`
+    : typeof v === 'number'
+      ? shownNumber(v)
+      : Array.isArray(v)
+        ? `an array`
+        : typeof v === 'object' && v !== null
+          ? JSON.stringify(v)
+          : String(v);
+
+/**
+ * `NAME: expected an integer from MIN to MAX, got V` (integerProblem's words, V as show shows it) unless `v` is such an
+ * integer, undefined when it is: every integer of a config (a config.json field, a BertConfig's) is refused so.
+ */
+function intProblem(name: string, v: unknown, min: number, max?: number): string | undefined {
+  const problem = integerProblem(v, min, max);
+  return problem === undefined ? undefined : `${name}: ${problem}, got ${show(v)}`;
+}
 
 /**
  * Checks the BertConfig fields. `relaxedHeads` (extended configs with per-layer sizes or an explicit head size):
@@ -113,10 +133,8 @@ function checkConfig(c: BertConfig, where: string, names: FieldNames, relaxedHea
     ['numLabels', 1],
   ];
   for (const [k, min] of ints) {
-    const v = c[k];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-      fail(`${names[k]} must be ${min === 0 ? 'a non-negative' : 'a positive'} integer (got ${show(v)})`);
-    }
+    const problem = intProblem(names[k], c[k], min);
+    if (problem !== undefined) fail(problem);
   }
   if (!relaxedHeads && c.hiddenSize % c.numHeads !== 0) {
     fail(`${names.hiddenSize} (${c.hiddenSize}) is not divisible by ${names.numHeads} (${c.numHeads})`);
@@ -266,18 +284,19 @@ const isInt = (v: unknown, min: number): v is number => typeof v === 'number' &&
 /** The checks of the extended fields (the BertConfig fields are checked first). */
 function checkExtensions(c: ExtendedBertConfig, fail: (msg: string) => never): void {
   if (c.family !== undefined && !BERT_FAMILIES.includes(c.family)) fail(`family must be one of ${BERT_FAMILIES.join(', ')} (got ${show(c.family)})`);
-  if (c.attentionHeadSize !== undefined && !isInt(c.attentionHeadSize, 1))
-    fail(`attentionHeadSize must be a positive integer (got ${show(c.attentionHeadSize)})`);
-  if (c.embeddingSize !== undefined && !isInt(c.embeddingSize, 1)) fail(`embeddingSize must be a positive integer (got ${show(c.embeddingSize)})`);
+  const problem = (name: string, v: unknown, min: number, max?: number) => {
+    const p = intProblem(name, v, min, max);
+    if (p !== undefined) fail(p);
+  };
+  if (c.attentionHeadSize !== undefined) problem('attentionHeadSize', c.attentionHeadSize, 1);
+  if (c.embeddingSize !== undefined) problem('embeddingSize', c.embeddingSize, 1);
   if (c.family === 'albert' && c.embeddingSize === undefined) fail('embeddingSize is required for family albert (its embeddings are that wide)');
-  if (c.padTokenId !== undefined && (!isInt(c.padTokenId, 0) || c.padTokenId >= c.vocabSize)) {
-    fail(`padTokenId must be an integer in [0, vocabSize) (got ${show(c.padTokenId)})`);
-  }
+  if (c.padTokenId !== undefined) problem('padTokenId', c.padTokenId, 0, c.vocabSize - 1);
   if (c.layers !== undefined) {
     if (!Array.isArray(c.layers) || c.layers.length !== c.numLayers) fail(`layers must list numLayers (${c.numLayers}) layer sizes`);
     c.layers.forEach((l, i) => {
-      if (!isInt(l?.numHeads, 0)) fail(`layers[${i}].numHeads must be a non-negative integer (got ${show(l?.numHeads)})`);
-      if (!isInt(l.intermediateSize, 1)) fail(`layers[${i}].intermediateSize must be a positive integer (got ${show(l.intermediateSize)})`);
+      problem(`layers[${i}].numHeads`, l?.numHeads, 0);
+      problem(`layers[${i}].intermediateSize`, l.intermediateSize, 1);
     });
   }
   const withHeads = Array.from({ length: c.numLayers }, (_, i) => layerSizes(c, i).numHeads).some((h) => h > 0);
@@ -509,7 +528,8 @@ export function configLabels(j: Record<string, unknown>, file: string, fail: Fai
   const id2label = configId2label(j, fail);
   if (id2label === null) {
     if (n === undefined || n === null) return { id2label: null, numLabels: null };
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) fail(`num_labels must be a positive integer (got ${show(n)})`);
+    const problem = intProblem('num_labels', n, 1);
+    if (problem !== undefined) fail(problem);
     return { id2label: null, numLabels: n as number };
   }
   if (n !== undefined && n !== null && n !== id2label.size && !warnedLabelCounts.has(file)) {
@@ -607,7 +627,8 @@ function distilbertConfig(j: Record<string, unknown>, fail: Fail, label: string)
 /** `key` of a config.json as an integer ≥ `min` (0 or 1), `fallback` when left out. */
 export function hfInt(j: Record<string, unknown>, key: string, fallback: number, min: number, fail: Fail): number {
   const v = j[key] === undefined || j[key] === null ? fallback : j[key];
-  if (!isInt(v, min)) fail(`${key} must be ${min === 0 ? 'a non-negative' : 'a positive'} integer (got ${show(v)})`);
+  const problem = intProblem(key, v, min);
+  if (problem !== undefined) fail(problem);
   return v as number;
 }
 

@@ -135,7 +135,8 @@ export function checkMaxLength(maxLength: number | undefined): void {
 
 /**
  * The maximum length to evaluate with (evalLength). A length the graph cannot take is a SettingsError naming where
- * it came from (config.json's `max_length`: with the --max-length the graph takes).
+ * it came from (config.json's `max_length`: with the --max-length the graph takes); `asked` is checked as every
+ * --max-length is (checkMaxLength), config.json's where it is read (parseModelConfig).
  */
 export function chooseMaxLength(
   asked: number | undefined,
@@ -144,9 +145,9 @@ export function chooseMaxLength(
   fallback: number,
   model: string,
 ): number {
+  checkMaxLength(asked);
   const fromConfig = asked === undefined && config.maxLength !== null;
   const length = evalLength(asked, config, limits, fallback);
-  if (!(Number.isInteger(length) && length > 0)) throw new SettingsError(`--max-length must be a positive integer, got ${length}`);
   const what = fromConfig ? `${config.file}: max_length ${length}` : `--max-length ${length}`;
   const problem = limits ? sequenceProblem(length, limits, what) : undefined;
   // (config.json's length, not asked for: say how to ask for one the model takes)

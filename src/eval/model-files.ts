@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { configLabels } from '../bert/config.ts';
-import { DataError, fsReason, SettingsError, UsageError } from '../errors.ts';
+import { DataError, fsReason, integerProblem, SettingsError, shownNumber, UsageError } from '../errors.ts';
 import { parseJsonText, writeFileAtomic } from '../files.ts';
 import { folderSideFilesDir, locateModel, MODEL_SIDE_FILES, type ModelLocation } from '../onnx/locate.ts';
 
@@ -115,7 +115,7 @@ export function parseModelConfig(json: Record<string, unknown>, file: string): M
   const { id2label, numLabels } = configLabels(json, file, (msg) => {
     throw new DataError(`${file}: ${msg}`);
   });
-  const maxLength = isGenerationDefaultMaxLength(json) ? null : optionalPositiveInt(json, 'max_length', file);
+  const maxLength = isGenerationDefaultMaxLength(json) ? null : configMaxLength(json, file);
   const problemType = typeof json.problem_type === 'string' ? json.problem_type : null;
   const finetuningTask = typeof json.finetuning_task === 'string' && json.finetuning_task.trim() !== '' ? json.finetuning_task.trim() : null;
   return { file, id2label, numLabels, maxLength, problemType, finetuningTask };
@@ -131,11 +131,16 @@ function isGenerationDefaultMaxLength(json: Record<string, unknown>): boolean {
   return json.max_length === 20 && ['num_beams', 'min_length', 'do_sample'].some((k) => k in json);
 }
 
-function optionalPositiveInt(json: Record<string, unknown>, key: string, file: string): number | null {
-  const v = json[key];
+/**
+ * config.json's `max_length` (null when absent), the sequence length to evaluate at: 2 at least, as --max-length (one
+ * token of text between [CLS] and [SEP]); a DataError in integerProblem's words otherwise, the value as the file holds it.
+ */
+function configMaxLength(json: Record<string, unknown>, file: string): number | null {
+  const v = json.max_length;
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new DataError(`${file}: '${key}' must be a positive integer, got ${JSON.stringify(v)}`);
-  return v;
+  const problem = integerProblem(v, 2);
+  if (problem !== undefined) throw new DataError(`${file}: max_length: ${problem}, got ${typeof v === 'number' ? shownNumber(v) : JSON.stringify(v)}`);
+  return v as number;
 }
 
 /**

@@ -89,7 +89,9 @@ describe('ALBERT config.json', () => {
     expect(() => albertConfigFromHuggingFace(albertJson(5), 'c.json')).toThrow(
       new SettingsError('c.json: num_hidden_groups (5) is more than num_hidden_layers (4)'),
     );
-    expect(() => albertConfigFromHuggingFace(albertJson(1, { embedding_size: 0 }), 'c.json')).toThrow(/^c\.json: embedding_size must be a positive integer/);
+    expect(() => albertConfigFromHuggingFace(albertJson(1, { embedding_size: 0 }), 'c.json')).toThrow(
+      /^c\.json: embedding_size: expected an integer from 1 to 2\^53 − 1, got 0$/,
+    );
     expect(() => albertConfigFromHuggingFace(albertJson(1, { hidden_size: 30 }), 'c.json')).toThrow(
       /^c\.json: hidden_size \(30\) is not divisible by num_attention_heads/,
     );

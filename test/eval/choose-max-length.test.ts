@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chooseMaxLength } from '../../src/eval/graph-checks.ts';
-import { EMPTY_MODEL_CONFIG, type ModelConfig } from '../../src/eval/model-files.ts';
+import { EMPTY_MODEL_CONFIG, type ModelConfig, parseModelConfig } from '../../src/eval/model-files.ts';
 
 /** A teacher's config.json naming `max_length` (training reads the teacher's config for the student's length). */
 const teacherConfig = (maxLength: number): ModelConfig => ({ ...EMPTY_MODEL_CONFIG, maxLength, file: 'teacher/config.json' });
@@ -18,5 +18,26 @@ describe('chooseMaxLength', () => {
       /^student\/model\.onnx: --max-length 512 is beyond the model's position table \(40 tokens at most\)$/,
     );
     expect(chooseMaxLength(40, teacherConfig(512), { fixedSequence: null, maxSequence: 40 }, 128, 'student/model.onnx')).toBe(40);
+  });
+
+  // a length asked checked as every --max-length is (2 at least: a token of text between [CLS] and [SEP]), in the integer
+  // wording, where 1 ran and 1.5 said '--max-length must be a positive integer, got 1.5'
+  it.each([1, 1.5, 0])('refuses a length asked of %s as --max-length is refused', (asked) => {
+    expect(() => chooseMaxLength(asked, EMPTY_MODEL_CONFIG, null, 128, 'm.onnx')).toThrow(
+      new RegExp(`^--max-length ${asked}: expected an integer from 2 to 2\\^53 − 1$`),
+    );
+  });
+
+  // config.json's max_length: 2 at least too, named by the file, the value as it holds it (1 was read, and tokenizing
+  // said '--max-length 1 leaves no room for text', a flag never given)
+  it.each([
+    [1, '1'],
+    ['2', '"2"'],
+    [1.5, '1.5'],
+    [2 ** 53, '9007199254740992 \\(past 2\\^53 − 1 a number is not read exactly\\)'],
+  ])("refuses config.json's max_length %j in one line naming the file", (v, shown) => {
+    expect(() => parseModelConfig({ max_length: v }, 'm/config.json')).toThrow(
+      new RegExp(`^m/config\\.json: max_length: expected an integer from 2 to 2\\^53 − 1, got ${shown}$`),
+    );
   });
 });
