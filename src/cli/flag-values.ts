@@ -163,8 +163,9 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
       if (!Number.isFinite(value)) {
         throw new UsageError(`${flagName(key, aliases)}${typed === undefined ? '' : ` '${typed}'`}: expected a finite number`);
       }
-      // (a refusal of the value quotes it as typed: '--seed 9007199254740993', not the 9007199254740992 yargs read)
-      if (typed !== undefined) noteFlagText(`--${key}`, typed);
+      // (a refusal of the value quotes it as typed: '--seed 9007199254740993', not the 9007199254740992 yargs read;
+      // noted under the flag's name as every refusal of it names it: '-j/--jobs' with its one-letter alias)
+      if (typed !== undefined) noteFlagText(flagName(key, aliases), typed);
     }
     if (options.string.includes(key) && typeof value === 'string' && value.trim() === '') {
       const given = occurrence(argv, names);

@@ -107,7 +107,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
         describe: 'check and plan the sweep file, and list its points (models × pipelines, grids expanded), running none and creating nothing',
       }) as unknown as Argv<SweepArgs>,
   run: async (args) => {
-    checkIntegerFlag('--jobs', args.jobs, 1, { error: UsageError });
+    checkIntegerFlag('-j/--jobs', args.jobs, 1, { error: UsageError });
     const store = args.store ?? defaultStore(args.file);
     // (a --store naming a folder or a device: the command line's mistake, as an -o naming one is)
     if (args.store !== undefined) commandLineCheck(() => checkOutputKinds([store], `--store ${store}`));

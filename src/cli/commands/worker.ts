@@ -70,7 +70,7 @@ export const workerCommand: CliCommand<WorkerArgs> = {
         describe: "a job's lock; a dead worker's point is rerun elsewhere about this long after it died",
       }) as unknown as Argv<WorkerArgs>,
   run: async (args) => {
-    checkIntegerFlag('--concurrency', args.concurrency, 1, { error: UsageError });
+    checkIntegerFlag('-c/--concurrency', args.concurrency, 1, { error: UsageError });
     // (at most MAX_THREADS, as eval, bench and training refuse more, which would fail every point this worker takes)
     if (args.threads !== undefined) checkIntegerFlag('--threads', args.threads, 1, { max: MAX_THREADS, error: UsageError });
     // (each refusal quotes the value as typed: '--lock-seconds 1e-400', not the 0 yargs read)
