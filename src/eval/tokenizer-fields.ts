@@ -27,6 +27,8 @@ type FieldKind =
   | 'list'
   | 'token'
   | 'map'
+  | 'template'
+  | 'special tokens'
   | 'pattern'
   | 'behavior'
   | 'prepend scheme'
@@ -82,7 +84,7 @@ const PART_FIELDS: Readonly<Record<'normalizers' | 'pretokenizers' | 'processors
     RobertaProcessing: { sep: { kind: 'token' }, cls: { kind: 'token' }, trim_offsets: { kind: 'bool' }, add_prefix_space: { kind: 'bool' } },
     BertProcessing: { sep: { kind: 'token' }, cls: { kind: 'token' } },
     ByteLevel: BYTE_LEVEL,
-    TemplateProcessing: { single: { kind: 'list' }, pair: { kind: 'list' }, special_tokens: { kind: 'map' } },
+    TemplateProcessing: { single: { kind: 'template' }, pair: { kind: 'template' }, special_tokens: { kind: 'special tokens' } },
     Sequence: { processors: { kind: 'list' } },
   },
   decoders: {
@@ -167,6 +169,10 @@ function expected(kind: FieldKind): string {
       return 'a token and its id, ["…", N]';
     case 'map':
       return 'an object';
+    case 'template':
+      return 'a list of {"Sequence": {"id": "A" or "B", "type_id": N}} or {"SpecialToken": {"id": "…", "type_id": N}}';
+    case 'special tokens':
+      return 'an object of {"id": "…", "ids": [N, …], "tokens": ["…", …]}';
     case 'pattern':
       return '{"String": "…"} or {"Regex": "…"}';
     case 'behavior':
@@ -209,6 +215,32 @@ function reads(kind: FieldKind, v: unknown): boolean {
       return Array.isArray(v);
     case 'map':
       return v !== null && typeof v === 'object' && !Array.isArray(v);
+    case 'template':
+      // (each piece one of Piece's two variants, by its one key; tokenizers reads keys past those a variant has)
+      return (
+        Array.isArray(v) &&
+        v.every((piece: unknown) => {
+          if (!reads('map', piece) || Object.keys(piece as object).length !== 1) return false;
+          const { Sequence: sequence, SpecialToken: special } = piece as { Sequence?: unknown; SpecialToken?: unknown };
+          const of = (sequence ?? special) as { id?: unknown; type_id?: unknown } | undefined;
+          if (!reads('map', of) || !reads('id', of!.type_id)) return false;
+          return sequence !== undefined ? of!.id === 'A' || of!.id === 'B' : special !== undefined && typeof of!.id === 'string';
+        })
+      );
+    case 'special tokens':
+      return (
+        reads('map', v) &&
+        Object.values(v as object).every((t: unknown) => {
+          const { id, ids, tokens } = (reads('map', t) ? t : {}) as { id?: unknown; ids?: unknown; tokens?: unknown };
+          return (
+            typeof id === 'string' &&
+            Array.isArray(ids) &&
+            ids.every((i) => reads('id', i)) &&
+            Array.isArray(tokens) &&
+            tokens.every((x) => typeof x === 'string')
+          );
+        })
+      );
     case 'token':
       // (a (String, u32))
       return Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && Number.isSafeInteger(v[1]) && v[1] >= 0 && v[1] <= 0xffffffff;

@@ -29,6 +29,7 @@ function folder(parts: Record<string, unknown>): string {
   return dir;
 }
 
+const TEMPLATE = 'a list of {"Sequence": {"id": "A" or "B", "type_id": N}} or {"SpecialToken": {"id": "…", "type_id": N}}';
 const without = (part: Record<string, unknown>, key: string) => Object.fromEntries(Object.entries(part).filter(([k]) => k !== key));
 
 describe('tokenizer.json fields tokenizers refuses', () => {
@@ -78,17 +79,35 @@ describe('tokenizer.json fields tokenizers refuses', () => {
     ],
     [
       { post_processor: { type: 'TemplateProcessing', single: [{ Sequence: { id: 'A', type_id: 0 } }], special_tokens: {} } },
-      'post_processor (TemplateProcessing): no pair, which tokenizers requires (expected a list)',
+      `post_processor (TemplateProcessing): no pair, which tokenizers requires (expected ${TEMPLATE})`,
     ],
     [
       { post_processor: { type: 'TemplateProcessing', single: [{ Sequence: { id: 'A', type_id: 0 } }], pair: [{ Sequence: { id: 'A', type_id: 0 } }] } },
-      'post_processor (TemplateProcessing): no special_tokens, which tokenizers requires (expected an object)',
+      'post_processor (TemplateProcessing): no special_tokens, which tokenizers requires (expected an object of {"id": "…", "ids": [N, …], "tokens": ["…", …]})',
     ],
     [{ decoder: { type: 'ByteLevel' } }, 'decoder (ByteLevel): no add_prefix_space, which tokenizers requires (expected true or false)'],
     [{ decoder: { type: 'WordPiece', prefix: '##' } }, 'decoder (WordPiece): no cleanup, which tokenizers requires (expected true or false)'],
     [
       { post_processor: { type: 'TemplateProcessing', single: '$A', pair: '$A $B:1', special_tokens: {} } },
-      'post_processor (TemplateProcessing): single: expected a list, got "$A"',
+      `post_processor (TemplateProcessing): single: expected ${TEMPLATE}, got "$A"`,
+    ],
+    // (a piece or a special token tokenizers refuses: the project's post-processor reading failed on some with an internal
+    // error, "Cannot use 'in' operator to search for 'SpecialToken' in null", and read the others)
+    [
+      { post_processor: { type: 'TemplateProcessing', single: [null], pair: [], special_tokens: {} } },
+      `post_processor (TemplateProcessing): single: expected ${TEMPLATE}, got [null]`,
+    ],
+    [
+      { post_processor: { type: 'TemplateProcessing', single: [{ Sequence: { id: 'C', type_id: 0 } }], pair: [], special_tokens: {} } },
+      `post_processor (TemplateProcessing): single: expected ${TEMPLATE}, got [{"Sequence":{"id":"C","type_id":0}}]`,
+    ],
+    [
+      { post_processor: { type: 'TemplateProcessing', single: [], pair: [{ SpecialToken: { id: '[CLS]', type_id: -1 } }], special_tokens: {} } },
+      `post_processor (TemplateProcessing): pair: expected ${TEMPLATE}, got [{"SpecialToken":{"id":"[CLS]","type_id":-1}}]`,
+    ],
+    [
+      { post_processor: { type: 'TemplateProcessing', single: [], pair: [], special_tokens: { '[CLS]': { id: '[CLS]', ids: [2] } } } },
+      'post_processor (TemplateProcessing): special_tokens: expected an object of {"id": "…", "ids": [N, …], "tokens": ["…", …]}, got {"[CLS]":{"id":"[CLS]","ids":[2]}}',
     ],
     [
       { post_processor: { type: 'BertProcessing', sep: '[SEP]', cls: ['[CLS]', 2] } },
