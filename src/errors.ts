@@ -75,24 +75,31 @@ export function integerProblem(value: unknown, min: number, max: number = Number
   return `expected an ${integerRange(min, max)}`;
 }
 
-/** A value for a message: 'null', 'undefined', 'a list', 'an object', 'number 3', '"text"'. */
-export function shownArg(v: unknown): string {
-  if (v === null || v === undefined) return String(v);
+/**
+ * A value as every refusal shows what it got: 'null', 'a list', 'string "x"', 'number 3' (shownNumber's words: 'number
+ * 1e16 (past 2^53 − 1 …)', 'number Infinity (too large)'), 'boolean true', 'bigint 1'; nothing and an object as a file
+ * a user writes holds them ('nothing', 'a mapping': a sweep or matches file, YAML or JSON) or as a library caller gives
+ * them ('undefined', 'an object').
+ */
+export function shownValue(v: unknown, from: 'file' | 'code' = 'code'): string {
+  if (v === undefined) return from === 'file' ? 'nothing' : 'undefined';
+  if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'object') return from === 'file' ? 'a mapping' : 'an object';
+  if (typeof v === 'number') return `number ${shownNumber(v)}`;
+  if (typeof v === 'string') return `string ${JSON.stringify(v)}`;
   return `${typeof v} ${String(v)}`;
 }
 
 /**
- * Throws a SettingsError `WHAT: expected an integer from MIN to MAX, got V` (integerProblem; V as shownNumber shows a
- * number, another value as shownArg shows it: '"1"', 'a list', 'bigint 10') unless `value` is such an integer: the check
+ * Throws a SettingsError `WHAT: expected an integer from MIN to MAX, got V` (integerProblem; V as shownValue shows it:
+ * 'number 1.5', 'string "1"', 'a list', 'bigint 10') unless `value` is such an integer: the check
  * of an integer a library caller gives in an option (a schedule's totalSteps, augmentation's k; an intermediate match's
  * layer), named by `what`.
  */
 export function checkIntegerOption(what: string, value: unknown, min: number, max?: number): void {
   const problem = integerProblem(value, min, max);
-  if (problem !== undefined) throw new SettingsError(`${what}: ${problem}, got ${typeof value === 'number' ? shownNumber(value) : shownArg(value)}`);
+  if (problem !== undefined) throw new SettingsError(`${what}: ${problem}, got ${shownValue(value)}`);
 }
 
 /**

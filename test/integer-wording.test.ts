@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkIntegerFlag } from '../src/errors.ts';
+import { checkIntegerFlag, shownValue } from '../src/errors.ts';
 import { describePass } from '../src/pass/describe.ts';
 import { PASS_DECLARATIONS } from '../src/pass-declarations.ts';
 import { registerAllPasses } from '../src/passes.ts';
@@ -139,10 +139,10 @@ describe('one integer wording', () => {
     // (Number.isInteger took 1e16, a layer read inexactly, and each said 'expected a layer number ≥ 0'; then its value
     // was given in brackets, nested where a number past 2^53 − 1 said why: '(got 10000000000000000 (past …))')
     expect(refusal(() => parseMatches([{ ...match, teacherLayer: 1e16 }], 'm.yaml'))).toBe(
-      'm.yaml[0].teacherLayer: expected an integer from 0 to 2^53 − 1, got 10000000000000000 (past 2^53 − 1 a number is not read exactly)',
+      'm.yaml[0].teacherLayer: expected an integer from 0 to 2^53 − 1, got number 10000000000000000 (past 2^53 − 1 a number is not read exactly)',
     );
     expect(refusal(() => parseMatches([{ ...match, studentLayer: '1' }], 'm.yaml'))).toBe(
-      'm.yaml[0].studentLayer: expected an integer from 0 to 2^53 − 1, got "1"',
+      'm.yaml[0].studentLayer: expected an integer from 0 to 2^53 − 1, got string "1"',
     );
     // a value JSON cannot write (a JavaScript caller's BigInt, which threw a TypeError: an internal error) or would
     // write whole (a list, an object) is named by its kind, as every refusal of a library caller's value names it
@@ -153,7 +153,7 @@ describe('one integer wording', () => {
       'm.yaml[0].teacherLayer: expected an integer from 0 to 2^53 − 1, got a list',
     );
     expect(step('distill', { intermediate: [{ ...match, studentLayer: 1.5 }] })).toBe(
-      's.yaml: pipelines[0].steps[0].settings.intermediate[0].studentLayer: expected an integer from 0 to 2^53 − 1, got 1.5',
+      's.yaml: pipelines[0].steps[0].settings.intermediate[0].studentLayer: expected an integer from 0 to 2^53 − 1, got number 1.5',
     );
   });
 
@@ -226,17 +226,44 @@ describe('one integer wording', () => {
     ]);
   });
 
+  it('shows a refused value one way, whoever gave it (a sweep file, a matches file, a library caller)', async () => {
+    // (a sweep file's setting said 'got number 1.5' where its intermediate layer said 'got 1.5', a library caller's
+    // string '"x"' where the sweep file's said 'string "x"', a blank name "''")
+    const values: unknown[] = [undefined, null, [1], { a: 1 }, 'x', 1.5, 1e16, Number.POSITIVE_INFINITY, true, 1n];
+    expect(values.map((v) => shownValue(v, 'file'))).toEqual([
+      'nothing',
+      'null',
+      'a list',
+      'a mapping',
+      'string "x"',
+      'number 1.5',
+      'number 10000000000000000 (past 2^53 − 1 a number is not read exactly)',
+      'number Infinity (too large)',
+      'boolean true',
+      'bigint 1',
+    ]);
+    expect(values.map((v) => shownValue(v)).filter((t, i) => t !== shownValue(values[i], 'file'))).toEqual(['undefined', 'an object']);
+    const match = { teacherLayer: 2, studentLayer: 1, feature: 'hidden', loss: 'mse' };
+    expect(refusal(() => parseMatches([{ ...match, studentLayer: 'one' }], 'm.yaml'))).toMatch(/, got string "one"$/);
+    expect(step('distill', { epochs: 'one' })).toMatch(/, got string "one"$/);
+    await expect(augmentExamples({ examples: [], tokenizer: { tokens: [] }, seed: 0, n: 1, k: 'one' } as never)).rejects.toThrow(/, got string "one"$/);
+  });
+
   it("refuses a library caller's integer option (a schedule's steps, augmentation's n and k, a BiLSTM student's sizes) in the one wording", async () => {
     // (each said it in its own words: "schedule 'totalSteps' must be a positive integer, got 1e+16", "'warmupSteps' must
     // be an integer ≥ 0", "augmentation: k must be a positive integer")
     expect(refusal(() => lrAt(0, { lr: 1, totalSteps: 1e16 }))).toBe(
-      "schedule 'totalSteps': expected an integer from 1 to 2^53 − 1, got 10000000000000000 (past 2^53 − 1 a number is not read exactly)",
+      "schedule 'totalSteps': expected an integer from 1 to 2^53 − 1, got number 10000000000000000 (past 2^53 − 1 a number is not read exactly)",
     );
-    expect(refusal(() => lrAt(0, { lr: 1, totalSteps: 10, warmupSteps: 1.5 }))).toBe("schedule 'warmupSteps': expected an integer from 0 to 2^53 − 1, got 1.5");
+    expect(refusal(() => lrAt(0, { lr: 1, totalSteps: 10, warmupSteps: 1.5 }))).toBe(
+      "schedule 'warmupSteps': expected an integer from 0 to 2^53 − 1, got number 1.5",
+    );
     const bilstm = { vocabSize: 10, embeddingSize: 4, hiddenSize: 4, mlpSize: 4, numLabels: 2, maxLength: 8 };
-    expect(refusal(() => checkBilstmConfig({ ...bilstm, hiddenSize: 0 }))).toBe("BiLSTM student: 'hiddenSize': expected an integer from 1 to 2^53 − 1, got 0");
+    expect(refusal(() => checkBilstmConfig({ ...bilstm, hiddenSize: 0 }))).toBe(
+      "BiLSTM student: 'hiddenSize': expected an integer from 1 to 2^53 − 1, got number 0",
+    );
     const augment = { examples: [], tokenizer: { tokens: ['[PAD]'] }, seed: 0 } as unknown as Parameters<typeof augmentExamples>[0];
-    await expect(augmentExamples({ ...augment, n: -1 })).rejects.toThrow(/^augmentation: n: expected an integer from 0 to 2\^53 − 1, got -1$/);
-    await expect(augmentExamples({ ...augment, n: 1, k: 2.5 })).rejects.toThrow(/^augmentation: k: expected an integer from 1 to 2\^53 − 1, got 2\.5$/);
+    await expect(augmentExamples({ ...augment, n: -1 })).rejects.toThrow(/^augmentation: n: expected an integer from 0 to 2\^53 − 1, got number -1$/);
+    await expect(augmentExamples({ ...augment, n: 1, k: 2.5 })).rejects.toThrow(/^augmentation: k: expected an integer from 1 to 2\^53 − 1, got number 2\.5$/);
   });
 });

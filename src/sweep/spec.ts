@@ -39,7 +39,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { SettingsError, UserError, errorLine, errorMessage, integerProblem } from '../errors.ts';
+import { SettingsError, UserError, errorLine, errorMessage, integerProblem, shownValue } from '../errors.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { lookupTasks } from '../glue/registry.ts';
@@ -55,7 +55,6 @@ import { BASELINE, autoLabel, expandPipeline } from './expand.ts';
 import {
   StepSettingError,
   TRAINING_STEPS,
-  describeValue,
   gridListHint,
   isTrainingStep,
   oneTrainingTask,
@@ -301,7 +300,10 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
             if (!problem) continue;
             const { expected, index } = problem;
             const item = index === undefined ? '' : `[${index}]`;
-            f.fail(`${where}.settings.${key}${item}${grid}`, `${expected}, got ${describeValue(index === undefined ? value : (value as unknown[])[index])}`);
+            f.fail(
+              `${where}.settings.${key}${item}${grid}`,
+              `${expected}, got ${shownValue(index === undefined ? value : (value as unknown[])[index], 'file')}`,
+            );
           }
           const settings = f.attempt(`${where}${grid}.settings`, () => pass.check(step.settings));
           if (pass.needsCalibration(settings)) {
@@ -578,7 +580,7 @@ function parseBench(f: Fields, raw: unknown): BenchSpec {
 
 /** A number of seconds > 0. */
 function seconds(f: Fields, v: unknown, at: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) f.fail(at, `expected a number of seconds > 0, got ${describeValue(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) f.fail(at, `expected a number of seconds > 0, got ${shownValue(v, 'file')}`);
   return v;
 }
 
@@ -612,13 +614,13 @@ class Fields {
   }
 
   object(v: unknown, at: string, what = 'a mapping'): Record<string, unknown> {
-    if (!v || typeof v !== 'object' || Array.isArray(v)) this.fail(at, `expected ${what}, got ${describeValue(v)}`);
+    if (!v || typeof v !== 'object' || Array.isArray(v)) this.fail(at, `expected ${what}, got ${shownValue(v, 'file')}`);
     return v as Record<string, unknown>;
   }
 
   /** A non-empty list. */
   list(v: unknown, at: string): unknown[] {
-    if (!Array.isArray(v)) this.fail(at, v === undefined ? 'missing (a list)' : `expected a list, got ${describeValue(v)}`);
+    if (!Array.isArray(v)) this.fail(at, v === undefined ? 'missing (a list)' : `expected a list, got ${shownValue(v, 'file')}`);
     if (v.length === 0) this.fail(at, 'the list is empty');
     return v;
   }
@@ -641,22 +643,22 @@ class Fields {
 
   string(v: unknown, at: string): string {
     if (typeof v !== 'string' || v.trim() === '')
-      this.fail(at, v === undefined ? 'missing (a string)' : `expected a non-empty string, got ${typeof v === 'string' ? `'${v}'` : describeValue(v)}`);
+      this.fail(at, v === undefined ? 'missing (a string)' : `expected a non-empty string, got ${shownValue(v, 'file')}`);
     return v;
   }
 
   /**
    * An integer from `min` to `max` (2^53 − 1 where not given: YAML reads a larger integer rounded, 2^53 + 1 as 2^53,
-   * which describeValue names), checked and worded by integerProblem.
+   * which shownValue names), checked and worded by integerProblem.
    */
   int(v: unknown, at: string, min: number, max?: number): number {
     const problem = integerProblem(v, min, max);
-    if (problem !== undefined) this.fail(at, `${problem}, got ${describeValue(v)}`);
+    if (problem !== undefined) this.fail(at, `${problem}, got ${shownValue(v, 'file')}`);
     return v as number;
   }
 
   boolean(v: unknown, at: string): boolean {
-    if (typeof v !== 'boolean') this.fail(at, `expected true or false, got ${describeValue(v)}`);
+    if (typeof v !== 'boolean') this.fail(at, `expected true or false, got ${shownValue(v, 'file')}`);
     return v;
   }
 

@@ -18,7 +18,7 @@
  * general stage (stage, corpus) is not a sweep step. A step may not follow quantize (training reads float weights).
  */
 import { resolve } from 'node:path';
-import { integerProblem, SettingsError, shownNumber, UserError } from '../errors.ts';
+import { integerProblem, SettingsError, shownNumber, shownValue, UserError } from '../errors.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
@@ -211,25 +211,14 @@ export function settingKeys(message: string): string {
   return renameFlags(message, FLAG_TO_KEY);
 }
 
-/** 'string "x"', 'a list', 'nothing', 'number 9007199254740992 (past 2^53 − 1 …)': a YAML value for an error message. */
-export function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  // (1e400 reads as Infinity, .nan as NaN, a larger integer than 2^53 − 1 rounded: as every message shows a number)
-  if (typeof v === 'number') return `number ${shownNumber(v)}`;
-  return `${typeof v} ${JSON.stringify(v)}`;
-}
-
 function typed(key: string, v: unknown, t: { kind: Kind; min?: number; max?: number }): unknown {
   const fail = (what: string): never => {
-    throw new StepSettingError(key, `expected ${what}, got ${describeValue(v)}`);
+    throw new StepSettingError(key, `expected ${what}, got ${shownValue(v, 'file')}`);
   };
   switch (t.kind) {
     case 'int': {
       const problem = integerProblem(v, t.min ?? 0, t.max);
-      if (problem !== undefined) throw new StepSettingError(key, `${problem}, got ${describeValue(v)}`);
+      if (problem !== undefined) throw new StepSettingError(key, `${problem}, got ${shownValue(v, 'file')}`);
       return v;
     }
     case 'number':
@@ -289,7 +278,7 @@ function parseData(key: string, v: unknown): unknown {
       if (twice) throw new StepSettingError(key, twice);
       return pairs;
     }
-    throw new StepSettingError(key, `expected uniform, skip, last, 'T:S,T:S' or a list of [teacher, student] layer pairs, got ${describeValue(v)}`);
+    throw new StepSettingError(key, `expected uniform, skip, last, 'T:S,T:S' or a list of [teacher, student] layer pairs, got ${shownValue(v, 'file')}`);
   } catch (e) {
     if (e instanceof StepSettingError || !(e instanceof UserError)) throw e;
     const m = /^intermediate((?:\[\d+\])?(?:\.\w+)?): (.*)$/.exec(e.message);

@@ -124,7 +124,7 @@ describe('sweep file', () => {
     [{ bench: { batch: [1, 0] } }, /^tiny\.yaml: bench\.batch\[1\]: expected an integer from 1 to 2\^53 − 1, got number 0/],
     [{ bench: { batch: [] } }, /^tiny\.yaml: bench\.batch: the list is empty$/],
     [{ bench: { seq: [] } }, /^tiny\.yaml: bench\.seq: the list is empty$/],
-    [{ name: '' }, /^tiny\.yaml: name: expected a non-empty string, got ''$/],
+    [{ name: '' }, /^tiny\.yaml: name: expected a non-empty string, got string ""$/],
     [{ name: 3 }, /^tiny\.yaml: name: expected a non-empty string, got number 3$/],
     // (YAML reads 1e400 as Infinity and .nan as NaN, which JSON would write as null)
     [{ seed: Number.POSITIVE_INFINITY }, /^tiny\.yaml: seed: expected an integer from 0 to 2\^53 − 1, got number Infinity \(too large\)$/],

@@ -255,7 +255,7 @@ describe('augmentExamples', () => {
 
   it('rejects bad settings', async () => {
     await expect(augmentExamples(baseOptions({ p: 1.5 }))).rejects.toThrow(/p must be/);
-    await expect(augmentExamples(baseOptions({ k: 0 }))).rejects.toThrow(/^augmentation: k: expected an integer from 1 to 2\^53 − 1, got 0$/);
+    await expect(augmentExamples(baseOptions({ k: 0 }))).rejects.toThrow(/^augmentation: k: expected an integer from 1 to 2\^53 − 1, got number 0$/);
     await expect(augmentExamples(baseOptions({ embeddings: { vocabSize: 3, width: 3, data: new Float32Array(9) } }))).rejects.toThrow(/only 3 rows/);
   });
 });
