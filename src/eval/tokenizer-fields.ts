@@ -298,7 +298,7 @@ function partAsRead(part: unknown, list: keyof typeof PART_FIELDS, where: string
   if (type === undefined && list === 'models')
     return { problem: `${where}: no type, and tokenizers reads its fields as none of ${MODEL_TYPES.slice(0, -1).join(', ')} or ${MODEL_TYPES.at(-1)}` };
   if (type === undefined) return { read: part };
-  const problem = fieldsProblem(p, list, type, where);
+  const problem = fieldsProblem(p, list, type, where) ?? (type === 'TemplateProcessing' ? unknownSpecialToken(p, where) : undefined);
   if (problem) return { problem };
   // (a model written as its type's fields alone where it holds others: @huggingface/tokenizers picks a model of no
   // type it knows (WordLevel) by its fields, a WordPiece where it holds a continuing_subword_prefix)
@@ -324,6 +324,22 @@ function partAsRead(part: unknown, list: keyof typeof PART_FIELDS, where: string
  * whose fields read); a model of a type is read as that type alone.
  */
 const MODEL_ORDER: ReadonlyArray<readonly [string, boolean]> = MODEL_TYPES.map((t) => [t, false] as const);
+
+/**
+ * A special token a TemplateProcessing's template names that its special_tokens lacks, in one line (at `where`):
+ * tokenizers reads such a file, then panics on every text the template applies to ("no entry found for key").
+ */
+function unknownSpecialToken(p: Record<string, unknown>, where: string): string | undefined {
+  const known = p.special_tokens as Record<string, unknown>;
+  for (const template of ['single', 'pair'] as const) {
+    for (const piece of p[template] as Array<{ SpecialToken?: { id: string } }>) {
+      const id = piece.SpecialToken?.id;
+      if (id !== undefined && !Object.hasOwn(known, id))
+        return `${where} (TemplateProcessing): ${template}: the special token ${JSON.stringify(id)} is not in special_tokens (tokenizers reads the file, then fails on every text)`;
+    }
+  }
+  return undefined;
+}
 
 /** The post-processor types tokenizers tries, in its order, each with whether it must be of that type (impl_serde_type checks it). */
 const PROCESSOR_ORDER: ReadonlyArray<readonly [string, boolean]> = [

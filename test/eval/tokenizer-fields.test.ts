@@ -105,6 +105,18 @@ describe('tokenizer.json fields tokenizers refuses', () => {
       { post_processor: { type: 'TemplateProcessing', single: [], pair: [{ SpecialToken: { id: '[CLS]', type_id: -1 } }], special_tokens: {} } },
       `post_processor (TemplateProcessing): pair: expected ${TEMPLATE}, got [{"SpecialToken":{"id":"[CLS]","type_id":-1}}]`,
     ],
+    // (tokenizers reads it, then panics on every text: "no entry found for key")
+    [
+      {
+        post_processor: {
+          type: 'TemplateProcessing',
+          single: [{ Sequence: { id: 'A', type_id: 0 } }],
+          pair: [{ SpecialToken: { id: '[SEP]', type_id: 0 } }],
+          special_tokens: {},
+        },
+      },
+      'post_processor (TemplateProcessing): pair: the special token "[SEP]" is not in special_tokens (tokenizers reads the file, then fails on every text)',
+    ],
     [
       { post_processor: { type: 'TemplateProcessing', single: [], pair: [], special_tokens: { '[CLS]': { id: '[CLS]', ids: [2] } } } },
       'post_processor (TemplateProcessing): special_tokens: expected an object of {"id": "…", "ids": [N, …], "tokens": ["…", …]}, got {"[CLS]":{"id":"[CLS]","ids":[2]}}',
