@@ -16,7 +16,7 @@
  */
 import type { BertStructure } from '../bert/structure.ts';
 import type { Graph } from '../onnx/graph.ts';
-import { checkIntegerOption, integerText, SettingsError } from '../errors.ts';
+import { checkIntegerOption, integerText, SettingsError, shownValue } from '../errors.ts';
 
 export type MatchFeature = 'embeddings' | 'hidden' | 'attention' | 'attention-scores';
 export type MatchLoss = 'mse' | 'cosine' | 'pkd' | 'attention-mse' | 'attention-kl';
@@ -229,12 +229,12 @@ export function parseMatches(value: unknown, label: string): IntermediateMatch[]
     const feature = o.feature as MatchFeature;
     const loss = o.loss as MatchLoss;
     if (!MATCH_FEATURES.includes(feature))
-      throw new SettingsError(`${where}.feature: expected one of ${MATCH_FEATURES.join(', ')} (got ${JSON.stringify(o.feature)})`);
-    if (!MATCH_LOSSES.includes(loss)) throw new SettingsError(`${where}.loss: expected one of ${MATCH_LOSSES.join(', ')} (got ${JSON.stringify(o.loss)})`);
+      throw new SettingsError(`${where}.feature: expected one of ${MATCH_FEATURES.join(', ')}, got ${shownValue(o.feature, 'file')}`);
+    if (!MATCH_LOSSES.includes(loss)) throw new SettingsError(`${where}.loss: expected one of ${MATCH_LOSSES.join(', ')}, got ${shownValue(o.loss, 'file')}`);
     const weight = o.weight === undefined ? 1 : o.weight;
     // (YAML's .inf and .nan are numbers: refused here, naming the entry, as a finite weight is what the loss needs)
     if (typeof weight !== 'number' || !(weight >= 0 && Number.isFinite(weight))) {
-      throw new SettingsError(`${where}.weight: expected a finite number ≥ 0 (got ${typeof weight === 'number' ? String(weight) : JSON.stringify(weight)})`);
+      throw new SettingsError(`${where}.weight: expected a finite number ≥ 0, got ${shownValue(weight, 'file')}`);
     }
     return {
       teacherLayer: int(o.teacherLayer ?? o.layer_T, 'teacherLayer'),

@@ -136,11 +136,14 @@ describe('layer maps', () => {
   it("refuses a match file's infinite or NaN weight (YAML .inf, .nan) naming the file's entry, not as 'weight must be a non-negative number'", () => {
     const match = { teacherLayer: 1, studentLayer: 1, feature: 'hidden', loss: 'mse' };
     expect(refusal(() => parseMatches([match, { ...match, weight: Infinity }], 'm.yaml'))).toBe(
-      'm.yaml[1].weight: expected a finite number ≥ 0 (got Infinity)',
+      'm.yaml[1].weight: expected a finite number ≥ 0, got number Infinity (too large)',
     );
-    expect(refusal(() => parseMatches([{ ...match, weight: Number.NaN }], 'm.yaml'))).toBe('m.yaml[0].weight: expected a finite number ≥ 0 (got NaN)');
-    expect(refusal(() => parseMatches([{ ...match, weight: '2' }], 'm.yaml'))).toBe('m.yaml[0].weight: expected a finite number ≥ 0 (got "2")');
+    expect(refusal(() => parseMatches([{ ...match, weight: Number.NaN }], 'm.yaml'))).toBe('m.yaml[0].weight: expected a finite number ≥ 0, got number NaN');
+    expect(refusal(() => parseMatches([{ ...match, weight: '2' }], 'm.yaml'))).toBe('m.yaml[0].weight: expected a finite number ≥ 0, got string "2"');
     expect(parseMatches([{ ...match, weight: 0.5 }], 'm.yaml')[0]!.weight).toBe(0.5);
+    // (feature and loss said '(got "hiden")' and '(got undefined)', the layers 'got string "1"': one way, shownValue)
+    expect(refusal(() => parseMatches([{ ...match, feature: 'hiden' }], 'm.yaml'))).toMatch(/^m\.yaml\[0\]\.feature: expected one of .*, got string "hiden"$/);
+    expect(refusal(() => parseMatches([{ ...match, loss: undefined }], 'm.yaml'))).toMatch(/^m\.yaml\[0\]\.loss: expected one of .*, got nothing$/);
   });
 
   it('presets expand to the matches of the papers', () => {
