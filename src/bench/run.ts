@@ -8,7 +8,7 @@
  */
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
-import { checkIntegerFlag, integerProblem, integerRange, SettingsError, shownNumber, UsageError, UserError, ortErrorLine } from '../errors.ts';
+import { checkIntegerFlag, integerProblem, integerRange, SettingsError, shownNumber, shownValue, UsageError, UserError, ortErrorLine } from '../errors.ts';
 import { locateRunModel, type RunModelLocation } from '../eval/model-files.ts';
 import { totalInitializerBytes } from '../onnx/save.ts';
 import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
@@ -165,8 +165,7 @@ export interface BenchResult {
  */
 function checkIntegerList(name: string, values: readonly number[], min: number): number[] {
   // (the library's batches and seqs, whose types a JavaScript caller can miss: batches: '1,8')
-  if (!Array.isArray(values))
-    throw new SettingsError(`--${name}: expected a list, each an ${integerRange(min)}, got ${JSON.stringify(values) ?? String(values)}`);
+  if (!Array.isArray(values)) throw new SettingsError(`--${name}: expected a list, each an ${integerRange(min)}, got ${shownValue(values)}`);
   if (values.length === 0) throw new SettingsError(`--${name}: give at least one value`);
   for (const v of values) {
     const problem = integerProblem(v, min);

@@ -111,18 +111,19 @@ describe('the library entry points', () => {
     const loose = (v: unknown) => v as never;
     await refused(
       () => evaluate({ model: tiny.path, tasks: loose('SST-2') }),
-      `tasks: expected a list of GLUE task names (e.g. ['SST-2']) or 'all', got "SST-2"`,
+      `tasks: expected a list of GLUE task names (e.g. ['SST-2']) or 'all', got string "SST-2"`,
     );
+    await refused(() => evaluate({ model: tiny.path, tasks: loose(['SST-2', 3]) }), 'tasks[1]: expected a GLUE task name, got number 3');
     await refused(
       () => evaluate({ model: tiny.path, tasks: loose(undefined) }),
       `tasks: expected a list of GLUE task names (e.g. ['SST-2']) or 'all', got undefined`,
     );
     await refused(
       () => benchModels({ model: tiny.path, batches: loose('1,8'), seqs: [8] }),
-      '--batch: expected a list, each an integer from 1 to 2^53 − 1, got "1,8"',
+      '--batch: expected a list, each an integer from 1 to 2^53 − 1, got string "1,8"',
     );
     await refused(() => runPipeline(tiny.model, loose(undefined)), 'steps: expected a list of {pass, settings}, got undefined');
-    await refused(() => runPipeline(tiny.model, loose(['prune-ffn'])), 'steps[0]: expected {pass, settings}, got "prune-ffn"');
+    await refused(() => runPipeline(tiny.model, loose(['prune-ffn'])), 'steps[0]: expected {pass, settings}, got string "prune-ffn"');
     await refused(
       () => compressFile({ input: tiny.path, output: join(tiny.dir, 'refused', 'model.onnx'), steps: loose(undefined) }),
       'steps: expected a list of {pass, settings}, got undefined',
