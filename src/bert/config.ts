@@ -3,7 +3,7 @@
  * `config.json` (the `BertConfig` of transformers). Every check throws a SettingsError whose one-line message names
  * the field (in the caller's vocabulary: `hiddenSize` for a BertConfig, `hidden_size` for a config.json).
  */
-import { integerProblem, SettingsError, shownNumber } from '../errors.ts';
+import { integerProblem, SettingsError, shownNumber, shownValue } from '../errors.ts';
 import { pythonInt } from '../python-int.ts';
 import type { ModelFamily } from './structure.ts';
 import { albertConfigFromHuggingFace } from './albert-config.ts';
@@ -111,7 +111,7 @@ const show = (v: unknown) =>
  */
 function intProblem(name: string, v: unknown, min: number, max?: number): string | undefined {
   const problem = integerProblem(v, min, max);
-  return problem === undefined ? undefined : `${name}: ${problem}, got ${show(v)}`;
+  return problem === undefined ? undefined : `${name}: ${problem}, got ${shownValue(v)}`;
 }
 
 /**

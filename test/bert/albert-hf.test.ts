@@ -90,7 +90,7 @@ describe('ALBERT config.json', () => {
       new SettingsError('c.json: num_hidden_groups (5) is more than num_hidden_layers (4)'),
     );
     expect(() => albertConfigFromHuggingFace(albertJson(1, { embedding_size: 0 }), 'c.json')).toThrow(
-      /^c\.json: embedding_size: expected an integer from 1 to 2\^53 − 1, got 0$/,
+      /^c\.json: embedding_size: expected an integer from 1 to 2\^53 − 1, got number 0$/,
     );
     expect(() => albertConfigFromHuggingFace(albertJson(1, { hidden_size: 30 }), 'c.json')).toThrow(
       /^c\.json: hidden_size \(30\) is not divisible by num_attention_heads/,

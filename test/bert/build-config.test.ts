@@ -24,12 +24,12 @@ describe('BertConfig validation', () => {
 
   const bad: Array<[Partial<BertConfig>, string]> = [
     [{ hiddenSize: 770 }, 'BERT config: hiddenSize (770) is not divisible by numHeads (12)'],
-    [{ numHeads: 0 }, 'BERT config: numHeads: expected an integer from 1 to 2^53 − 1, got 0'],
-    [{ numLayers: -1 }, 'BERT config: numLayers: expected an integer from 0 to 2^53 − 1, got -1'],
-    [{ intermediateSize: 1.5 }, 'BERT config: intermediateSize: expected an integer from 1 to 2^53 − 1, got 1.5'],
-    [{ vocabSize: '30522' as unknown as number }, "BERT config: vocabSize: expected an integer from 1 to 2^53 − 1, got '30522'"],
-    [{ maxPositions: NaN }, 'BERT config: maxPositions: expected an integer from 1 to 2^53 − 1, got NaN'],
-    [{ numLabels: 0 }, 'BERT config: numLabels: expected an integer from 1 to 2^53 − 1, got 0'],
+    [{ numHeads: 0 }, 'BERT config: numHeads: expected an integer from 1 to 2^53 − 1, got number 0'],
+    [{ numLayers: -1 }, 'BERT config: numLayers: expected an integer from 0 to 2^53 − 1, got number -1'],
+    [{ intermediateSize: 1.5 }, 'BERT config: intermediateSize: expected an integer from 1 to 2^53 − 1, got number 1.5'],
+    [{ vocabSize: '30522' as unknown as number }, 'BERT config: vocabSize: expected an integer from 1 to 2^53 − 1, got string "30522"'],
+    [{ maxPositions: NaN }, 'BERT config: maxPositions: expected an integer from 1 to 2^53 − 1, got number NaN'],
+    [{ numLabels: 0 }, 'BERT config: numLabels: expected an integer from 1 to 2^53 − 1, got number 0'],
     [{ activation: 'swish' as 'gelu' }, "BERT config: activation must be one of gelu, gelu_tanh, relu (got 'swish')"],
     [{ layerNormEps: 0 }, 'BERT config: layerNormEps must be a positive number (got 0)'],
     [{ id2label: ['a', 'b', 'c'] }, 'BERT config: id2label has 3 labels but numLabels is 2'],
@@ -38,7 +38,7 @@ describe('BertConfig validation', () => {
       "BERT config: problemType must be one of regression, single_label_classification, multi_label_classification (got 'ranking')",
     ],
   ];
-  for (const [overrides, message] of bad) {
+  for (const [overrides, message] of bad)
     it(`refuses ${JSON.stringify(overrides)} with a one-line SettingsError`, () => {
       const run = () => bertConfig(overrides);
       expect(run).toThrow(SettingsError);
@@ -50,7 +50,6 @@ describe('BertConfig validation', () => {
         expect((e as Error).message).not.toContain('\n');
       }
     });
-  }
 
   it('allows 0 layers', () => {
     expect(bertConfig({ numLayers: 0 }).numLayers).toBe(0);
@@ -112,7 +111,7 @@ describe('Hugging Face config.json', () => {
       new SettingsError('x/config.json: hidden_size (100) is not divisible by num_attention_heads (3)'),
     );
     expect(() => configFromHuggingFace({ num_hidden_layers: 'twelve' })).toThrow(
-      "config.json: num_hidden_layers: expected an integer from 0 to 2^53 − 1, got 'twelve'",
+      'config.json: num_hidden_layers: expected an integer from 0 to 2^53 − 1, got string "twelve"',
     );
     expect(() => configFromHuggingFace({ model_type: 'gpt2' })).toThrow(
       "config.json: model_type 'gpt2' is not supported (supported: bert, distilbert, roberta, xlm-roberta, camembert, electra, albert)",
@@ -130,7 +129,7 @@ describe('Hugging Face config.json', () => {
         [{ model_type: v }, `config.json: model_type ${shown} is not supported (supported: `],
         [{ hidden_act: v }, `config.json: hidden_act ${shown} is not supported (use one of `],
         [{ model_type: 'distilbert', activation: v }, `config.json: activation ${shown} is not supported (use one of `],
-        [{ hidden_size: v }, `config.json: hidden_size: expected an integer from 1 to 2^53 − 1, got ${shown}`],
+        [{ hidden_size: v }, `config.json: hidden_size: expected an integer from 1 to 2^53 − 1, got an object`],
         [{ layer_norm_eps: v }, `config.json: layer_norm_eps must be a positive number (got ${shown})`],
         [{ position_embedding_type: v }, `config.json: position_embedding_type ${shown} is not supported (only 'absolute')`],
         [{ problem_type: v }, `config.json: problem_type must be one of `],
@@ -165,7 +164,7 @@ describe('Hugging Face config.json', () => {
     });
     expect(configFromHuggingFace({ model_type: 'electra', ...tiny, embedding_size: 32 })).toEqual({ ...configFromHuggingFace(tiny), family: 'electra' });
     expect(() => configFromHuggingFace({ model_type: 'distilbert', n_layers: -1 }, 'x/config.json')).toThrow(
-      'x/config.json: n_layers: expected an integer from 0 to 2^53 − 1, got -1',
+      'x/config.json: n_layers: expected an integer from 0 to 2^53 − 1, got number -1',
     );
   });
 

@@ -206,9 +206,9 @@ describe('canonical rebuild of built models', () => {
         },
         /layers 0 and 1 share group 0 but have different sizes/,
       ],
-      [{ ...base, embeddingSize: 0 }, /embeddingSize: expected an integer from 1 to 2\^53 − 1, got 0/],
+      [{ ...base, embeddingSize: 0 }, /embeddingSize: expected an integer from 1 to 2\^53 − 1, got number 0/],
       [{ ...base, family: 'gpt2' as 'bert' }, /family must be one of bert, distilbert, roberta, electra, albert \(got 'gpt2'\)/],
-      [{ ...base, padTokenId: base.vocabSize }, new RegExp(`padTokenId: expected an integer from 0 to ${base.vocabSize - 1}, got ${base.vocabSize}$`)],
+      [{ ...base, padTokenId: base.vocabSize }, new RegExp(`padTokenId: expected an integer from 0 to ${base.vocabSize - 1}, got number ${base.vocabSize}$`)],
     ];
     for (const [c, message] of bad) {
       expect(() => validateExtendedConfig(c)).toThrow(SettingsError);

@@ -191,10 +191,10 @@ describe('config.json of other families', () => {
       ],
       [{ model_type: 'distilbert', dim: 30, n_heads: 4 }, 'config.json: dim (30) is not divisible by n_heads (4)'],
       [{ model_type: 'distilbert', activation: 'swish' }, "config.json: activation 'swish' is not supported"],
-      [{ model_type: 'roberta', pad_token_id: -1 }, 'config.json: pad_token_id: expected an integer from 0 to 2^53 − 1, got -1'],
+      [{ model_type: 'roberta', pad_token_id: -1 }, 'config.json: pad_token_id: expected an integer from 0 to 2^53 − 1, got number -1'],
       [{ model_type: 'roberta', vocab_size: 10, pad_token_id: 10 }, 'config.json: pad_token_id (10) is not below vocab_size (10)'],
       [{ model_type: 'xlm-roberta', max_position_embeddings: 2 }, 'config.json: max_position_embeddings (2) leaves no position after pad_token_id + 1 (2)'],
-      [{ model_type: 'electra', embedding_size: 0 }, 'config.json: embedding_size: expected an integer from 1 to 2^53 − 1, got 0'],
+      [{ model_type: 'electra', embedding_size: 0 }, 'config.json: embedding_size: expected an integer from 1 to 2^53 − 1, got number 0'],
       [{ model_type: 'electra', position_embedding_type: 'relative_key' }, "config.json: position_embedding_type 'relative_key' is not supported"],
       // (a pruned head past the heads, named by the family's own key)
       [{ model_type: 'distilbert', n_heads: 4, pruned_heads: { 0: [4] } }, "config.json: pruned_heads['0']: 4 is not a head of the 4 (n_heads)"],

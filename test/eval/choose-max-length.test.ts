@@ -31,10 +31,10 @@ describe('chooseMaxLength', () => {
   // config.json's max_length: 2 at least too, named by the file, the value as it holds it (1 was read, and tokenizing
   // said '--max-length 1 leaves no room for text', a flag never given)
   it.each([
-    [1, '1'],
-    ['2', '"2"'],
-    [1.5, '1.5'],
-    [2 ** 53, '9007199254740992 \\(past 2\\^53 − 1 a number is not read exactly\\)'],
+    [1, 'number 1'],
+    ['2', 'string "2"'],
+    [1.5, 'number 1.5'],
+    [2 ** 53, 'number 9007199254740992 \\(past 2\\^53 − 1 a number is not read exactly\\)'],
   ])("refuses config.json's max_length %j in one line naming the file", (v, shown) => {
     expect(() => parseModelConfig({ max_length: v }, 'm/config.json')).toThrow(
       new RegExp(`^m/config\\.json: max_length: expected an integer from 2 to 2\\^53 − 1, got ${shown}$`),

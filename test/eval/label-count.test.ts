@@ -96,7 +96,7 @@ describe("config.json's labels read by eval and by the Hugging Face folder build
     [{ id2label: two, num_labels: '2' }, [2, 2]],
     [{ id2label: two, num_labels: 0 }, [2, 2]],
     // without id2label, num_labels must be a count (transformers fails on '2': range('2'))
-    [{ num_labels: '2' }, refused("num_labels: expected an integer from 1 to 2^53 − 1, got '2'")],
+    [{ num_labels: '2' }, refused('num_labels: expected an integer from 1 to 2^53 − 1, got string "2"')],
     // keys read as Python's int() reads them (the build refused ' 1' and '01'; eval took '0x1', '' and '1.0')
     [{ id2label: { 0: 'negative', ' 1': 'positive' } }, [2, 2]],
     [{ id2label: { 0: 'negative', '01': 'positive' } }, [2, 2]],
