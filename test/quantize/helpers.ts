@@ -4,6 +4,8 @@ import type { BertStructure } from '../../src/bert/structure.ts';
 import type { CalibrationBatch, CalibrationSource, PassResult } from '../../src/pass/pass.ts';
 import { expect } from 'vitest';
 import { readFloat32 } from '../../src/onnx/index.ts';
+import { cloneModel } from '../../src/onnx/graph.ts';
+import { float32Tensor } from '../../src/onnx/tensor.ts';
 import { quantizePass, quantizedEmbeddings, quantizedProjections, type TensorRecord } from '../../src/quantize/index.ts';
 import { weightInOut } from '../../src/quantize/graph-edit.ts';
 import { paddedBatch } from '../helpers/models.ts';
@@ -12,6 +14,25 @@ import { lcg } from '../helpers/feeds.ts';
 /** Parses `settings` and runs the quantize pass. */
 export function quantize(model: Model, s: BertStructure, settings: Record<string, unknown>, calibration?: CalibrationSource): Promise<PassResult> {
   return quantizePass.run(model, s, quantizePass.parse(settings), calibration ? { calibration } : {});
+}
+
+/**
+ * A copy of `model` whose layer 1 FFN input weights are ±3e38: their products overflow, so the model computes ±Infinity
+ * and NaN from that layer on (the non-finite refusals' input).
+ */
+export function overflowingModel(model: Model, s: BertStructure): Model {
+  const overflowing = cloneModel(model);
+  const w = s.layers[1].ffn.in.weight;
+  const t = overflowing.graph.initializers.get(w)!;
+  overflowing.graph.initializers.set(
+    w,
+    float32Tensor(
+      w,
+      t.dims,
+      readFloat32(t).map((v) => (v > 0 ? 3e38 : -3e38)),
+    ),
+  );
+  return overflowing;
 }
 
 /**

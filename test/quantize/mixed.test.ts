@@ -3,9 +3,7 @@
  * built BERT with calibration data (per-layer sensitivities and bits in the report, the budget respected).
  */
 import { describe, expect, it } from 'vitest';
-import { modelSize, readFloat32 } from '../../src/onnx/index.ts';
-import { cloneModel } from '../../src/onnx/graph.ts';
-import { float32Tensor } from '../../src/onnx/tensor.ts';
+import { modelSize } from '../../src/onnx/index.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { ModelLoadError, SettingsError } from '../../src/errors.ts';
 import { allocateBits, type FloatRecord, type LayerCost } from '../../src/quantize/index.ts';
@@ -15,7 +13,7 @@ import { runPipeline } from '../../src/pass/pipeline.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { optimizeModel } from '../../src/optimize/pass.ts';
 import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
-import { quantize, relativeDiff, syntheticCalibration } from './helpers.ts';
+import { overflowingModel, quantize, relativeDiff, syntheticCalibration } from './helpers.ts';
 
 const cost = (layer: number): LayerCost => ({ layer, bytes: { 4: 10, 8: 20, 32: 80 } });
 
@@ -69,17 +67,7 @@ describe('mixed precision', () => {
 
   it('refuses in one line a float model whose calibration loss is NaN or Infinity, where every sensitivity was NaN and the bits chosen blindly', async () => {
     // layer 1's FFN input weights at ±3e38: their products overflow, the logits are NaN
-    const overflowing = cloneModel(model);
-    const w = s.layers[1].ffn.in.weight;
-    const t = overflowing.graph.initializers.get(w)!;
-    overflowing.graph.initializers.set(
-      w,
-      float32Tensor(
-        w,
-        t.dims,
-        readFloat32(t).map((v) => (v > 0 ? 3e38 : -3e38)),
-      ),
-    );
+    const overflowing = overflowingModel(model, s);
     const run = quantize(overflowing, s, { mode: 'mixed:0.32', mixedBlockSize: 16 }, calibration);
     await expect(run).rejects.toThrow(ModelLoadError);
     await expect(run).rejects.toThrow(

@@ -16,7 +16,7 @@ import { activationQuantParams, addInPasses, RangeCollector } from '../../src/qu
 import { tinyBert } from '../helpers/models.ts';
 import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
 import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
-import { expectWeightsReadBack, quantize, relativeDiff, syntheticCalibration } from './helpers.ts';
+import { expectWeightsReadBack, overflowingModel, quantize, relativeDiff, syntheticCalibration } from './helpers.ts';
 
 /** The same examples one per batch: no padding at all. */
 function onePerBatch(calibration: CalibrationSource): CalibrationSource {
@@ -112,17 +112,7 @@ describe('quantize int8-static', () => {
 
   it('refuses an activation the float model computes NaN or Infinity for on the calibration examples, in one line (with each method, its count once)', async () => {
     // layer 1's FFN input weights at ±3e38: their products overflow, GELU gives ±Infinity and NaN
-    const overflowing = cloneModel(model);
-    const w = s.layers[1].ffn.in.weight;
-    const t = overflowing.graph.initializers.get(w)!;
-    overflowing.graph.initializers.set(
-      w,
-      float32Tensor(
-        w,
-        t.dims,
-        readFloat32(t).map((v) => (v > 0 ? 3e38 : -3e38)),
-      ),
-    );
+    const overflowing = overflowingModel(model, s);
     const counts = new Set<string>();
     for (const calibrationMethod of ['minmax', 'entropy:2048']) {
       const run = quantize(overflowing, s, { mode: 'int8-static', calibration: calibrationMethod }, calibration);
