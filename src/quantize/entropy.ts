@@ -24,8 +24,9 @@
  * (numpy.linspace in float32) and the bin of each value (numpy.histogram's float32
  * index with its edge correction); the smoothed distributions, their normalization and scipy.stats.entropy's
  * terms and sums (numpy's pairwise float32 summation). Divergences of neighbouring windows often differ in the
- * 7th digit, so float64 sums pick another window on many ordinary histograms. One difference: non-finite values
- * are skipped (onnxruntime's range of an infinite value is infinite, which numpy.histogram refuses).
+ * 7th digit, so float64 sums pick another window on many ordinary histograms. Non-finite values are left out of
+ * the counts; an activation holding any is refused before its range is asked (calibrate.ts collectRanges), as
+ * onnxruntime's histogram calibration fails on them (numpy.histogram refuses an infinite range).
  */
 import type { ActivationRange } from './calibrate.ts';
 
