@@ -139,9 +139,13 @@ const SETTING_FIELDS: Readonly<Record<'truncation' | 'padding', Fields>> = {
   },
 };
 
+/** "one of A, B or C" for `names`. */
+function oneOf(names: readonly string[]): string {
+  return `one of ${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+}
+
 /** The words for what a field of `kind` takes. */
 function expected(kind: FieldKind): string {
-  const oneOf = (names: string[]) => `one of ${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
   switch (kind) {
     case 'bool':
       return 'true or false';
@@ -292,7 +296,7 @@ function partAsRead(part: unknown, list: keyof typeof PART_FIELDS, where: string
   const own = typeof p.type === 'string' && Object.hasOwn(PART_FIELDS[list], p.type) ? p.type : undefined;
   // (a model of another type tokenizers reads as none of its four: its tagged and its untagged reading both fail)
   if (list === 'models' && p.type !== undefined && own === undefined)
-    return { problem: `${where}: type: expected one of ${MODEL_TYPES.slice(0, -1).join(', ')} or ${MODEL_TYPES.at(-1)}, got ${JSON.stringify(p.type)}` };
+    return { problem: `${where}: type: expected ${oneOf(MODEL_TYPES)}, got ${JSON.stringify(p.type)}` };
   const order = list === 'processors' ? PROCESSOR_ORDER : list === 'models' && p.type === undefined ? MODEL_ORDER : undefined;
   const type = order ? (order.find(([t, tagged]) => (!tagged || t === p.type) && fieldsProblem(p, list, t, where) === undefined)?.[0] ?? own) : own;
   if (type === undefined && list === 'models')
