@@ -4,7 +4,6 @@
  * stood in for by the summary it gives back, its failed points planned from a real sweep file and judged as it judges
  * them (failedPoint).
  */
-import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { QueuedSweepSummary } from '../../src/queue/index.ts';
@@ -13,7 +12,7 @@ import { planSweep } from '../../src/sweep/plan.ts';
 import { failedPoint } from '../../src/sweep/run.ts';
 import { tokenizerRefusals } from '../../src/sweep/stale.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
-import { writeQuickSweep, writeTinySweep } from '../sweep/tiny-sweep.ts';
+import { writeQuickSweep, writeTinySweep, writeXlmModel } from '../sweep/tiny-sweep.ts';
 import { runMain } from '../helpers/cli.ts';
 
 const coordinator = vi.hoisted(() => ({ summary: undefined as QueuedSweepSummary | undefined }));
@@ -52,12 +51,7 @@ describe('compress sweep --queue: its failed points', () => {
   });
 
   it("names a failed point whose input the code running now refuses apart, where it said 'rerun without --follow to retry them' of it", async () => {
-    const dir = join(t.root, 'models', 'tiny-xlm');
-    cpSync(join(t.root, 'models', 'tiny-sst2'), dir, { recursive: true });
-    for (const f of ['vocab.txt', 'tokenizer.json']) rmSync(join(dir, f), { force: true });
-    writeFileSync(join(dir, 'vocab.json'), JSON.stringify({ '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, a: 4, b: 5 }));
-    writeFileSync(join(dir, 'merges.txt'), '#version: 0.2\na b\n');
-    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'XLMTokenizer' }));
+    writeXlmModel(t.root);
     const file = writeQuickSweep(
       t.root,
       'queued',

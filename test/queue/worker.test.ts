@@ -23,7 +23,7 @@ import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
 import { codeFingerprint, toolVersion } from '../../src/version.ts';
 import { ownRedis, ownRedisSkipReason, redisSkipReason } from './redis.ts';
 import { tinyQueue } from './tiny-queue.ts';
-import { writeQuickSweep } from '../sweep/tiny-sweep.ts';
+import { writeQuickSweep, writeXlmModel } from '../sweep/tiny-sweep.ts';
 
 /** This file's database on a shared Redis. */
 const DB = 2;
@@ -371,12 +371,7 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
 
   it('fails a point whose input the code running refuses (an XLM folder of vocab.json and merges.txt) at its first run, where the workers ran it 3 times, failing the same way; another failure is retried', async () => {
     // tiny-sst2's model with an XLM tokenizer folder, which the code running now refuses (tokenizerRefusals)
-    const dir = join(q.t.root, 'models', 'tiny-xlm');
-    cpSync(join(q.t.root, 'models', 'tiny-sst2'), dir, { recursive: true });
-    for (const f of ['vocab.txt', 'tokenizer.json']) rmSync(join(dir, f), { force: true });
-    writeFileSync(join(dir, 'vocab.json'), JSON.stringify({ '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, a: 4, b: 5 }));
-    writeFileSync(join(dir, 'merges.txt'), '#version: 0.2\na b\n');
-    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'XLMTokenizer' }));
+    writeXlmModel(q.t.root);
     const file = writeQuickSweep(q.t.root, 'xlm', 'models: [{path: models/tiny-xlm, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n');
     const [xlm] = await planSweep(parseSweepFile(file), { glueDir: q.t.glueDir, workDir: join(q.t.root, 'out') });
     const files = await pointFiles(xlm!, sha256File);
@@ -410,12 +405,7 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
   }, 60_000);
 
   it('is not queued again by a rerun of the coordinator once it failed for an input the code refuses: it fails again at once, where the rerun queued it to fail alike', async () => {
-    const dir = join(q.t.root, 'models', 'tiny-xlm-again');
-    cpSync(join(q.t.root, 'models', 'tiny-sst2'), dir, { recursive: true });
-    for (const f of ['vocab.txt', 'tokenizer.json']) rmSync(join(dir, f), { force: true });
-    writeFileSync(join(dir, 'vocab.json'), JSON.stringify({ '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, a: 4, b: 5 }));
-    writeFileSync(join(dir, 'merges.txt'), '#version: 0.2\na b\n');
-    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'XLMTokenizer' }));
+    writeXlmModel(q.t.root, 'tiny-xlm-again');
     const file = writeQuickSweep(q.t.root, 'xlm-again', 'models: [{path: models/tiny-xlm-again, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n');
     const store = join(q.t.root, 'xlm-again.sqlite');
     // the first run: queued, failed at its first run (as a worker of this code fails it: played by a BullMQ worker of

@@ -3,7 +3,7 @@
  * folders (an SST-2 classifier and an STS-B regressor, with config.json and a small vocab.txt), a GLUE-like data
  * folder with a few dozen SST-2 and STS-B rows, and a sweep file over them. Points take a fraction of a second.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { vi } from 'vitest';
@@ -105,6 +105,21 @@ function writeModelFolder(dir: string, regression: boolean, seed: number): void 
 /** A tiny SST-2 classifier folder as models/tiny-sst2 is written (its config.json and vocab.txt), of weights `seed`; returns `dir`. */
 export function writeTinySst2(dir: string, seed: number): string {
   writeModelFolder(dir, false, seed);
+  return dir;
+}
+
+/**
+ * The model folder `root`/models/`name`: `root`/models/tiny-sst2's model with a byte-level-looking BPE tokenizer
+ * (vocab.json, merges.txt; no vocab.txt or tokenizer.json) and tokenizer_config.json `config` (XLMTokenizer's by
+ * default, whose folder the code running now refuses); returns its path.
+ */
+export function writeXlmModel(root: string, name = 'tiny-xlm', config: object = { tokenizer_class: 'XLMTokenizer' }): string {
+  const dir = join(root, 'models', name);
+  cpSync(join(root, 'models', 'tiny-sst2'), dir, { recursive: true });
+  for (const f of ['vocab.txt', 'tokenizer.json']) rmSync(join(dir, f), { force: true });
+  writeFileSync(join(dir, 'vocab.json'), JSON.stringify({ '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, a: 4, b: 5, ab: 6 }));
+  writeFileSync(join(dir, 'merges.txt'), '#version: 0.2\na b\n');
+  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config));
   return dir;
 }
 

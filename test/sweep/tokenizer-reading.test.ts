@@ -19,7 +19,7 @@ import { loadReport } from '../../src/report/write.ts';
 import { FAILED_INPUT_REFUSED_NOTE, FAILED_NOTE, FAILED_REFUSED_INPUT, FAILED_REFUSED_NOTE, mdLine, toMarkdown } from '../../src/report/table.ts';
 import { runMain } from '../helpers/cli.ts';
 import { hasTeachers, TEACHERS } from '../helpers/paths.ts';
-import { writeQuickSweep, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { writeQuickSweep, writeTinySweep, writeXlmModel, type TinySweep } from './tiny-sweep.ts';
 
 /** A BERT tokenizer folder as transformers saves one (tokenizer.json, vocab.txt, its configs). */
 const TEACHER = join(TEACHERS, 'sst2-L2H256');
@@ -463,20 +463,10 @@ pipelines:
 
 describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refused)', () => {
   /** models/tiny-xlm of `t`: tiny-sst2's model with a vocab.json and merges.txt for its tokenizer, and `config` its tokenizer_config.json. */
-  function xlmFolder(t: TinySweep, config: object): string {
-    const dir = join(t.root, 'models', 'tiny-xlm');
-    cpSync(join(t.root, 'models', 'tiny-sst2'), dir, { recursive: true });
-    for (const f of ['vocab.txt', 'tokenizer.json']) rmSync(join(dir, f), { force: true });
-    writeFileSync(join(dir, 'vocab.json'), JSON.stringify({ '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, a: 4, b: 5, ab: 6 }));
-    writeFileSync(join(dir, 'merges.txt'), '#version: 0.2\na b\n');
-    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config));
-    return dir;
-  }
-
   it('is stale in the report, at reading version 5, where it was read as byte-level BPE; --rerun-stale fails at it saying what to give', async () => {
     const t = writeTinySweep({ rows: 8 });
     try {
-      const dir = xlmFolder(t, {});
+      const dir = writeXlmModel(t.root, 'tiny-xlm', {});
       const configFile = join(dir, 'tokenizer_config.json');
       const file = writeQuickSweep(t.root, 'xlm', 'models: [{path: models/tiny-xlm, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n');
       const store = join(t.root, 'xlm.sqlite');
@@ -568,7 +558,7 @@ describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refus
   it('never computed, is listed by the report apart from the failed points a rerun retries: a rerun fails at it too', async () => {
     const t = writeTinySweep({ rows: 8 });
     try {
-      const dir = xlmFolder(t, { tokenizer_class: 'XLMTokenizer' });
+      const dir = writeXlmModel(t.root);
       const refused = `${dir}: its vocab.json and merges.txt are XLMTokenizer's BPE`;
       const alone = writeQuickSweep(t.root, 'alone', 'models: [{path: models/tiny-xlm, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n');
       const aloneStore = join(t.root, 'alone.sqlite');
