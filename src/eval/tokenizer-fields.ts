@@ -139,6 +139,11 @@ const SETTING_FIELDS: Readonly<Record<'truncation' | 'padding', Fields>> = {
   },
 };
 
+/** A tokenizer.json value in a refusal: as the file writes it (JSON), its first 60 characters. */
+export function shownJson(v: unknown): string {
+  return (JSON.stringify(v) ?? String(v)).slice(0, 60);
+}
+
 /** "one of A, B or C" for `names`. */
 function oneOf(names: readonly string[]): string {
   return `one of ${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
@@ -278,7 +283,7 @@ function settingsProblem(p: Record<string, unknown>, fields: Fields, what: strin
     const v = p[name];
     if (v === undefined && (defaulted || kind.startsWith('optional'))) continue;
     if (v === undefined) return `${what}: no ${name}, which tokenizers requires (expected ${expected(kind)})`;
-    if (!reads(kind, v)) return `${what}: ${name}: expected ${expected(kind)}, got ${(JSON.stringify(v) ?? String(v)).slice(0, 60)}`;
+    if (!reads(kind, v)) return `${what}: ${name}: expected ${expected(kind)}, got ${shownJson(v)}`;
   }
   return undefined;
 }
@@ -371,7 +376,7 @@ export function withPartsAsRead(json: Record<string, unknown>): Record<string, u
   for (const key of ['truncation', 'padding'] as const) {
     const v = json[key];
     if (v === undefined || v === null) continue;
-    if (typeof v !== 'object' || Array.isArray(v)) return `${key}: expected an object or null, got ${(JSON.stringify(v) ?? String(v)).slice(0, 60)}`;
+    if (typeof v !== 'object' || Array.isArray(v)) return `${key}: expected an object or null, got ${shownJson(v)}`;
     const problem = settingsProblem(v as Record<string, unknown>, SETTING_FIELDS[key], key);
     if (problem) return problem;
   }

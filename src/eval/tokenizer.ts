@@ -12,7 +12,7 @@ import * as tokenizersLibrary from '@huggingface/tokenizers';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError, SettingsError } from '../errors.ts';
 import { truncateLongestFirst } from './truncation.ts';
-import { withPartsAsRead } from './tokenizer-fields.ts';
+import { shownJson, withPartsAsRead } from './tokenizer-fields.ts';
 import { onigurumaCaseFolds } from './tokenizer-case-fold.ts';
 import { readJsonObject } from './model-files.ts';
 import { CLASSIFIER_ARCHITECTURES } from './output-config.ts';
@@ -519,11 +519,10 @@ function withTokenizersDefaults(json: Record<string, unknown>): Record<string, u
  * gives each the id tokenizers does.)
  */
 function addedTokensProblem(list: unknown): string | undefined {
-  const shown = (v: unknown) => (JSON.stringify(v) ?? String(v)).slice(0, 60);
   if (list === undefined || list === null) return undefined;
-  if (!Array.isArray(list)) return `added_tokens: expected a list of added tokens ({"id": …, "content": "…"}), got ${shown(list)}`;
+  if (!Array.isArray(list)) return `added_tokens: expected a list of added tokens ({"id": …, "content": "…"}), got ${shownJson(list)}`;
   const at = list.findIndex((t) => t === null || typeof t !== 'object' || Array.isArray(t) || typeof (t as { content?: unknown }).content !== 'string');
-  return at < 0 ? undefined : `added_tokens[${at}]: expected an added token ({"id": …, "content": "…"}), got ${shown(list[at])}`;
+  return at < 0 ? undefined : `added_tokens[${at}]: expected an added token ({"id": …, "content": "…"}), got ${shownJson(list[at])}`;
 }
 
 /**
