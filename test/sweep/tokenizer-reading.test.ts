@@ -540,7 +540,7 @@ describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refus
       // (its closing line does not say a rerun retries it: the bert-compress running now refuses it on every rerun)
       expect(edit.stderr).not.toContain('rerun to retry');
       expect(edit.stderr).toContain(
-        'failed (errors above; the bert-compress running now refuses their input, so a rerun fails at them too until it is given as the error asks): tiny-xlm · baseline\n',
+        'failed (errors above; the bert-compress running now refuses their input, so a rerun of the sweep fails at them too until it is given as the error asks): tiny-xlm · baseline\n',
       );
       const edited = loadReport({ store });
       expect(edited.rows.map((r) => [r.key, r.dataChange !== null, r.refused])).toEqual([[row!.key, true, row!.refused]]);

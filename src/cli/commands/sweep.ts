@@ -28,6 +28,7 @@ import { checkFolderFlags, commandLineCheck, listenForStop, out, err, type CliCo
 import { checkOutputKinds } from '../../destination.ts';
 import { ctrlC } from '../training.ts';
 import type { QueuedSweepSummary } from '../../queue/index.ts';
+import { FAILED_REFUSED_INPUT } from '../../report/table.ts';
 
 interface SweepArgs {
   file: string;
@@ -253,11 +254,7 @@ function failedLines(failed: SweepSummary['failed'], retry: string): string[] {
   const names = (points: SweepSummary['failed']) => pointNames(points.map((f) => f.point));
   return [
     ...(retried.length > 0 ? [`failed (errors above; ${retry}): ${names(retried)}`] : []),
-    ...(refused.length > 0
-      ? [
-          `failed (errors above; the bert-compress running now refuses their input, so a rerun fails at them too until it is given as the error asks): ${names(refused)}`,
-        ]
-      : []),
+    ...(refused.length > 0 ? [`failed (errors above; ${FAILED_REFUSED_INPUT}): ${names(refused)}`] : []),
   ];
 }
 
