@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fsReason, isNumberText, SettingsError, shownValue } from '../errors.ts';
+import { fsReason, numberOfText, SettingsError, shownValue } from '../errors.ts';
 import { MAX_TIMER_MS } from '../timers.ts';
 
 export interface HubSettings {
@@ -85,12 +85,12 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
 /**
  * A timeout variable's seconds in milliseconds (undefined, the default, when unset, empty or 0, as huggingface_hub's
  * `_as_int(…) or DEFAULT_…_TIMEOUT` reads it), at most MAX_TIMER_MS (a wait set past it, `HF_HUB_DOWNLOAD_TIMEOUT=99999999`
- * for "never give up", waits that long); a SettingsError when not a number of seconds written in decimal (isNumberText,
+ * for "never give up", waits that long); a SettingsError when not a number of seconds written in decimal (numberOfText,
  * as every flag reads numbers: `0x10` is no 16 s), or below 0.
  */
 function timeoutMs(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const text = env[name]?.trim();
-  const seconds = text && isNumberText(text) ? Number(text) : Number.NaN;
+  const seconds = numberOfText(text ?? '');
   if (!text || seconds === 0) return undefined;
   if (!Number.isFinite(seconds) || seconds < 0) throw new SettingsError(`${name}: expected a number of seconds above 0, got '${text}'`);
   return Math.min(seconds * 1000, MAX_TIMER_MS);
