@@ -6,6 +6,8 @@
  * read exactly by writing its s and k as classes that hold ſ and K; any other group is refused in one line.
  */
 
+import { regexAtoms } from './regex-atoms.ts';
+
 /** The characters of a group that make it other than plain text (classes, escapes, groups, quantifiers, anchors, dot). */
 const NOT_PLAIN = /[\\[\](){}*+?.^$]/;
 
@@ -22,35 +24,17 @@ const WIDER: Readonly<Record<string, string>> = { s: '[sSſ]', k: '[kKK]' };
  */
 export function onigurumaCaseFolds(regex: string): { regex: string } | { problem: string } {
   let out = '';
-  let changed = false;
-  for (let i = 0; i < regex.length; ) {
-    const c = regex[i]!;
-    if (c === '\\') {
-      out += regex.slice(i, i + 2);
-      i += 2;
-      continue;
-    }
-    if (c === '[') {
-      const end = classEnd(regex, i);
-      out += regex.slice(i, end);
-      i = end;
-      continue;
-    }
-    if (!regex.startsWith('(?i:', i)) {
-      out += c;
-      i++;
-      continue;
-    }
-    const close = regex.indexOf(')', i + 4);
-    const body = regex.slice(i + 4, close < 0 ? regex.length : close);
+  let copied = 0; // regex before this index is in out
+  for (const { at, inClass } of regexAtoms(regex)) {
+    if (at < copied || inClass || !regex.startsWith('(?i:', at)) continue;
+    const close = regex.indexOf(')', at + 4);
+    const body = regex.slice(at + 4, close < 0 ? regex.length : close);
     const problem = groupProblem(body, close < 0 ? undefined : regex.slice(close, close + 1));
     if (problem) return { problem: `(?i:${body}${close < 0 ? '' : ')'} ${problem}` };
-    const wider = [...body].map((ch) => WIDER[ch.toLowerCase()] ?? ch).join('');
-    changed ||= wider !== body;
-    out += `(?i:${wider})`;
-    i = close + 1;
+    out += `${regex.slice(copied, at)}(?i:${[...body].map((ch) => WIDER[ch.toLowerCase()] ?? ch).join('')})`;
+    copied = close + 1;
   }
-  return { regex: changed ? out : regex };
+  return { regex: copied === 0 ? regex : out + regex.slice(copied) };
 }
 
 /** Why a `(?i:…)` group of `body` is not read as Oniguruma reads it; undefined where it is. */
@@ -63,16 +47,4 @@ function groupProblem(body: string, closing: string | undefined): string | undef
     .split('|')
     .flatMap((alternative) => MULTI_CHARACTER_FOLDS.filter((p) => alternative.includes(p)))[0];
   return pair === undefined ? undefined : `holds '${pair}', which Oniguruma also matches as one character (ß, ﬁ, ﬆ, …)`;
-}
-
-/** The index after the character class that opens at `start` (nested classes and escapes skipped). */
-function classEnd(regex: string, start: number): number {
-  let depth = 0;
-  for (let i = start; i < regex.length; i++) {
-    const c = regex[i];
-    if (c === '\\') i++;
-    else if (c === '[') depth++;
-    else if (c === ']' && i > start + 1 && --depth === 0) return i + 1;
-  }
-  return regex.length;
 }

@@ -14,6 +14,7 @@ import { DataError, SettingsError } from '../errors.ts';
 import { truncateLongestFirst } from './truncation.ts';
 import { shownJson, withPartsAsRead } from './tokenizer-fields.ts';
 import { onigurumaCaseFolds } from './tokenizer-case-fold.ts';
+import { regexAtoms } from './regex-atoms.ts';
 import { readJsonObject } from './model-files.ts';
 import { CLASSIFIER_ARCHITECTURES } from './output-config.ts';
 import { MODEL_SIDE_FILES, SENTENCEPIECE_FILES } from '../onnx/locate.ts';
@@ -1770,33 +1771,6 @@ function matchesEmpty(regex: string): boolean {
   }
   const compiled = compiledSplitRegex(bare);
   return compiled === undefined || new RegExp(`^(?:${compiled.source})$`, compiled.flags.replace('g', '')).test('');
-}
-
-/**
- * `regex` (Oniguruma) as its atoms, in order, each with its index and whether it is within a character class: a
- * two-character escape (the rest of a longer one, `\\p{L}`, atoms of its own), a class's opening (`[`, `[^`, with a
- * `]` first in it, which is a character there; within a class, one nested), a POSIX bracket within a class
- * (`[:alpha:]`), any other character.
- */
-function regexAtoms(regex: string): Array<{ at: number; atom: string; inClass: boolean }> {
-  const atoms: Array<{ at: number; atom: string; inClass: boolean }> = [];
-  let depth = 0;
-  for (let i = 0; i < regex.length; ) {
-    const c = regex[i]!;
-    const inClass = depth > 0;
-    let atom = c === '\\' ? regex.slice(i, i + 2) : c;
-    if (c === '[') {
-      const posix = inClass ? /^\[:\^?[A-Za-z]+:\]/.exec(regex.slice(i)) : null;
-      if (posix) atom = posix[0];
-      else {
-        atom = /^\[\^?\]?/.exec(regex.slice(i))?.[0] ?? '[';
-        depth += 1;
-      }
-    } else if (c === ']' && inClass) depth -= 1;
-    atoms.push({ at: i, atom, inClass });
-    i += atom.length;
-  }
-  return atoms;
 }
 
 /** Oniguruma's word escapes (outside a character class: `\\w`, `\\W`, `\\b`, `\\B`, `\\p{Word}`, `\\P{Word}`). */

@@ -57,5 +57,9 @@ describe('(?i:…) in a tokenizer.json regex', () => {
     expect(onigurumaCaseFolds(GPT4)).toEqual({ regex: "(?i:'[sSſ]|'t|'re|'ve|'m|'ll|'d)" });
     expect(onigurumaCaseFolds('[(?i:s)]\\(?i:k')).toEqual({ regex: '[(?i:s)]\\(?i:k' });
     expect(onigurumaCaseFolds('a(?i:K)b')).toEqual({ regex: 'a(?i:[kKK])b' });
+    // a ']' first in a class ('[]…]', '[^]…]') is a character of it, as Oniguruma reads it (the tokenizers binding splits
+    // 'a]x' as a, ], x by '[^](?i:s)]': one class), so the group inside stays as written
+    expect(onigurumaCaseFolds('[^](?i:s)]x')).toEqual({ regex: '[^](?i:s)]x' });
+    expect(onigurumaCaseFolds('[](?i:k)](?i:s)')).toEqual({ regex: '[](?i:k)](?i:[sSſ])' });
   });
 });
