@@ -256,12 +256,7 @@ export function parseLayerMap(text: string): LayerMapName | Array<[number, numbe
     .map((p): [number, number] => {
       const m = /^([^:]*\S[^:]*):([^:]*\S[^:]*)$/.exec(p);
       if (!m) throw new SettingsError(`--layer-map '${text}': expected uniform, skip, last or teacher:student pairs like 3:1,6:2`);
-      try {
-        return [integerText('the teacher layer', m[1]!, 0), integerText('the student layer', m[2]!, 0)];
-      } catch (e) {
-        if (e instanceof SettingsError) throw new SettingsError(`--layer-map '${text}': ${e.message}`);
-        throw e;
-      }
+      return [integerText(`--layer-map '${text}': the teacher layer`, m[1]!, 0), integerText(`--layer-map '${text}': the student layer`, m[2]!, 0)];
     });
   if (!pairs.length) throw new SettingsError(`--layer-map '${text}': no pairs`);
   const twice = repeatedLayerPair(pairs);

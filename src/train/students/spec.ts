@@ -27,11 +27,7 @@ export function parseStudentSpec<K extends string>(spec: string, kind: string, k
     if (key === undefined) throw new SettingsError(`${where}: unknown setting '${part.trim()}' (expected ${keys.map((k) => `${k}=N`).join(', ')})`);
     if (out[key] !== undefined) throw new SettingsError(`${where}: '${key}' given twice`);
     const raw = eq < 0 ? '' : part.slice(eq + 1).trim();
-    try {
-      out[key] = integerText(key, raw, 1);
-    } catch (e) {
-      throw e instanceof SettingsError ? new SettingsError(`${where}: ${e.message}`) : e;
-    }
+    out[key] = integerText(`${where}: ${key}`, raw, 1);
   }
   return out;
 }
