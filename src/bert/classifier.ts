@@ -36,3 +36,34 @@ export function newHeadAdvice(task: string, path: string, quantized: string | un
   const to = floatModel ? `${floatModel}, the float model it was quantized from,` : 'the float model it was quantized from';
   return `${quantized}, which training cannot read: give ${task}'s classifier to ${to} first (compress train ${floatModel ?? 'FLOAT_MODEL'} --task ${task} --new-head -o OUT), then quantize the result${sweep ? ' and sweep that' : ''}`;
 }
+
+/**
+ * transformers' head classes that are not sequence classifiers, by the end of the class name (BertForMultipleChoice,
+ * RobertaForMaskedLM, ElectraForPreTraining…), each in words.
+ */
+const OTHER_HEAD_CLASSES: ReadonlyArray<readonly [suffix: string, words: string]> = [
+  ['ForMultipleChoice', 'a multiple-choice head (one score per choice)'],
+  ['ForTokenClassification', 'a token-classification head (scores per token)'],
+  ['ForQuestionAnswering', 'a question-answering head (span start and end scores per token)'],
+  ['ForPreTraining', 'a pretraining head'],
+  ['ForMaskedLM', 'a masked-LM head (scores over the vocabulary per token)'],
+  ['ForNextSentencePrediction', 'a next-sentence-prediction head'],
+  ['ForCausalLM', 'a causal-LM head'],
+];
+
+/**
+ * The first class config.json's `architectures` names whose head is not a sequence classifier (transformers'
+ * BertForMultipleChoice, …ForTokenClassification, …ForQuestionAnswering, …ForPreTraining, …ForMaskedLM,
+ * …ForNextSentencePrediction, …ForCausalLM), with its head in words; undefined when it names none (a base model, an
+ * unknown class, or no `architectures` list) or also names a sequence classifier.
+ */
+export function otherHeadClass(architectures: unknown): { name: string; head: string } | undefined {
+  if (!Array.isArray(architectures)) return undefined;
+  if (architectures.some((name) => typeof name === 'string' && name.endsWith('ForSequenceClassification'))) return undefined;
+  for (const name of architectures) {
+    if (typeof name !== 'string') continue;
+    const found = OTHER_HEAD_CLASSES.find(([suffix]) => name.endsWith(suffix));
+    if (found) return { name, head: found[1] };
+  }
+  return undefined;
+}

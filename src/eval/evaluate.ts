@@ -19,10 +19,19 @@ import { EMPTY_MODEL_CONFIG, locateRunModel, readModelConfig, type ModelConfig, 
 import type { ModelLocation } from '../onnx/locate.ts';
 import { decodeModel, loadModel } from '../onnx/load.ts';
 import { sessionInputs, type ModelInput } from '../bert/model-inputs.ts';
-import { GIVE_CLASSIFIER, encoderOnlyNote, isEncoderOnly, newHeadAdvice } from '../bert/classifier.ts';
+import { GIVE_CLASSIFIER, encoderOnlyNote, isEncoderOnly, newHeadAdvice, otherHeadClass } from '../bert/classifier.ts';
 import { storedQuantized } from '../bert/stored-quantized.ts';
 import { quantizedFrom } from '../bench/lineage.ts';
-import { checkConfigLabels, checkEncodings, checkMaxLength, chooseMaxLength, graphFacts, outputsLine, type GraphFacts } from './graph-checks.ts';
+import {
+  checkConfigLabels,
+  checkEncodings,
+  checkMaxLength,
+  chooseMaxLength,
+  graphFacts,
+  outputsLine,
+  showsSequenceClassifier,
+  type GraphFacts,
+} from './graph-checks.ts';
 import type { Model } from '../onnx/graph.ts';
 import { predictRows, type OutputRows } from './predict.ts';
 import { checkBatchFits } from './batching.ts';
@@ -333,6 +342,14 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   const head = facts.structure?.head?.kind;
   if (head && head !== 'sequence-classification' && head !== 'unknown') {
     throw new SettingsError(`${modelName}: a ${head} head; GLUE tasks need a sequence classifier (one score per label, or one for regression)`);
+  }
+  // config.json naming another head's class (BertForMultipleChoice, whose graph looks like a one-label classifier):
+  // refused unless the graph shows a sequence classifier by itself
+  const otherHead = otherHeadClass(modelConfig.architectures);
+  if (otherHead && !(readGraph && showsSequenceClassifier(readGraph(), facts.structure))) {
+    throw new SettingsError(
+      `${modelConfig.file}: architectures names ${otherHead.name}, ${otherHead.head}, not a sequence classifier; GLUE tasks need one (one score per label, or one for regression)`,
+    );
   }
   const tokenizer = typeof tokenizerSource === 'string' ? loadTokenizer(tokenizerSource) : tokenizerSource;
   // (a graph discovery does not read, a BiLSTM: only the length its inputs may fix)

@@ -79,6 +79,20 @@ function headScoresOutput(model: Model, structure: BertStructure | undefined): {
 }
 
 /**
+ * Whether `model`'s graph shows a sequence classifier by itself: discovery's head is one (one output), that output is
+ * declared [batch, k] with k the head's label count, and the token ids input is [batch, sequence]. A multiple-choice
+ * export's head looks like a one-label classifier, but its ids are [batch, choices, sequence] and its scores
+ * [batch, choices]; config.json's `architectures` then says which it is.
+ */
+export function showsSequenceClassifier(model: Model, structure: BertStructure | undefined): boolean {
+  const head = structure?.head;
+  if (head?.kind !== 'sequence-classification' || head.outputs.length !== 1) return false;
+  const shape = model.graph.outputs.find((o) => o.name === head.outputs[0])?.shape;
+  const ids = model.graph.inputs.find((v) => v.name === idsInputName(model, structure))?.shape;
+  return shape?.length === 2 && shape[1] === head.numLabels && ids?.length === 2;
+}
+
+/**
  * The scores output (`head`'s when discovery found it, else scoresOutput's), and the batch size and sequence length
  * the token ids input `ids` fixes.
  */

@@ -29,6 +29,8 @@ export interface ModelConfig {
    * ('sst2', 'sst-2', 'mnli'); null or absent when config.json has none.
    */
   readonly finetuningTask?: string | null;
+  /** `architectures`: the transformers classes it names (the strings of the list); absent or empty when it names none. */
+  readonly architectures?: readonly string[];
 }
 
 export { MODEL_SIDE_FILES, TOKENIZER_FILES, sideFilesRead } from '../onnx/locate.ts';
@@ -118,7 +120,8 @@ export function parseModelConfig(json: Record<string, unknown>, file: string): M
   const maxLength = isGenerationDefaultMaxLength(json) ? null : configMaxLength(json, file);
   const problemType = typeof json.problem_type === 'string' ? json.problem_type : null;
   const finetuningTask = typeof json.finetuning_task === 'string' && json.finetuning_task.trim() !== '' ? json.finetuning_task.trim() : null;
-  return { file, id2label, numLabels, maxLength, problemType, finetuningTask };
+  const architectures = Array.isArray(json.architectures) ? json.architectures.filter((a): a is string => typeof a === 'string') : [];
+  return { file, id2label, numLabels, maxLength, problemType, finetuningTask, architectures };
 }
 
 /**
