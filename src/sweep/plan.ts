@@ -1606,21 +1606,34 @@ function leftFloatBy(m: ReadModel, o: QuantizeOptions): LeftFloat | 'none' | und
 }
 
 /**
- * SoFar.quantizedAll's leftFloat `f` after optimize with `rewrites` (OptimizeOptions'): where embed-layernorm fuses the
- * embeddings, which it does of float tables only, so where `f` left every table float, the model read with its
- * embeddings so fused (optimizedModel), whose tables no Gather reads, and which a quantize step after leaves float in
- * every mode (plannedFloat), whatever its embeddings setting; `f` otherwise (optimize fuses no weight stored quantized);
- * undefined where `f` left projections float (int4-block's, on a model narrower than its blocks) and the attention
- * rewrite may fuse them (the plan cannot tell; its other rewrites leave every projection a projection).
+ * SoFar.quantizedAll's leftFloat `f` after optimize with `rewrites` (OptimizeOptions'), as the point's rewrite leaves
+ * the model, on the model read (optimizedModel) where it fuses weights `f` left float: the attention rewrite fuses Q,
+ * K and V into one Attention where they are float (int4-block's on a model narrower than its blocks: all three read
+ * the encoder's width, so it left every layer's float, or none), whose packed weight a quantize step after leaves
+ * float in int4-block and int8-static (plannedFloat); embed-layernorm fuses the embeddings, which it does of float
+ * tables only, so where `f` left every table float, whose tables no Gather reads then, and which a quantize step after
+ * leaves float in every mode, whatever its embeddings setting. `f` where it fuses none (optimize fuses no weight stored
+ * quantized); undefined where `f` left some layers' Q, K and V float and not others' (the plan cannot tell), or where
+ * the rewrite fails.
  */
 function leftFloatAfterOptimize(f: LeftFloat, rewrites: readonly string[]): LeftFloat | undefined {
-  if (f.left.some((t) => t.kind === 'linear') && rewrites.includes('attention')) return undefined;
+  const isLeft = (t: Target) => f.left.some((l) => l.id === t.id);
+  const qkv = quantizationTargets(f.structure).filter((t) => t.kind === 'linear' && /\.attention\.[qkv]$/.test(t.id));
+  const qkvLeft = qkv.filter(isLeft).length;
+  const attention = rewrites.includes('attention') && qkvLeft > 0;
+  if (attention && qkvLeft < qkv.length) return undefined;
   const tables = quantizationTargets(f.structure).filter((t) => t.kind === 'embedding');
-  const gathered = tables.length > 0 && tables.every((t) => targetNode(t) !== undefined && f.left.some((l) => l.id === t.id));
-  const fused = gathered && rewrites.includes('embed-layernorm') ? optimizedModel(f, ['embed-layernorm']) : undefined;
-  if (!fused?.structure.embeddings.fusedNode) return f;
-  const left = quantizationTargets(fused.structure).filter((t) => f.left.some((l) => l.id === t.id));
-  return left.length === f.left.length ? { ...fused, left, options: f.options } : f;
+  const gathered = tables.length > 0 && tables.every((t) => targetNode(t) !== undefined && isLeft(t));
+  const embed = gathered && rewrites.includes('embed-layernorm');
+  if (!attention && !embed) return f;
+  // (the rewrites as the point applies them: first-token leaves the last layer's attention unfused; embed-layernorm
+  // only where it fuses float tables)
+  const fused = optimizedModel(f, attention ? rewrites.filter((r) => r !== 'embed-layernorm' || embed) : ['embed-layernorm']);
+  if (!fused) return undefined;
+  if (!attention && !fused.structure.embeddings.fusedNode) return f;
+  // (the weights left float, as the fused model names them: a fused Attention's packed weight of Q, K and V left float)
+  const left = quantizationTargets(fused.structure).filter((t) => (attention && t.kind === 'attention') || isLeft(t));
+  return attention || left.length === f.left.length ? { ...fused, left, options: f.options } : f;
 }
 
 /**
@@ -1712,8 +1725,8 @@ const KEEPS_QUANTIZED: ReadonlySet<string> = new Set(['drop-layers', 'optimize',
  * SoFar.quantizedAll `q` after step `s` (of KEEPS_QUANTIZED), of options `options`: its leftFloat as optimize
  * (leftFloatAfterOptimize) or drop-layers (leftFloatAfterDrop: none left, every weight stored quantized) leaves it,
  * as it was after factorize-embeddings and the prune steps (the weights left float on the wider model: see
- * KEEPS_QUANTIZED); none where the plan cannot tell (drop-layers' rewrite failing, optimize's attention rewrite after
- * projections left float).
+ * KEEPS_QUANTIZED); none where the plan cannot tell (a rewrite failing, optimize's attention rewrite after Q, K and V
+ * left float in some layers only).
  */
 function keptQuantized(s: PassStep, options: unknown, q: NonNullable<SoFar['quantizedAll']>): Pick<SoFar, 'quantizedAll'> {
   const f = q.leftFloat;

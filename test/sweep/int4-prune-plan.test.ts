@@ -83,6 +83,22 @@ describe('a quantize step after quantize int4-block on a model narrower than its
       `${at('narrow', 3, 'quantize')}quantize int4-block:128: quantizes no weight of this model, which it would write unchanged (${left}, which quantize int4-block:128 leaves float (its 4-bit blocks would store them in more bytes than float); every other weight already quantized by quantize int4-block:128 before it): quantize the float model instead`,
     );
     expect(await point('narrow', pruned, 'narrow-pruned')).toMatch(/^quantize int4-block:128: quantizes no weight of this model/);
+    // (after optimize's attention rewrite, which fuses the Q, K and V int4-block left float into one Attention whose
+    // packed weight int4-block leaves float too; first-token, in 'all', leaves the last layer's unfused)
+    for (const [rewrites, kept] of [
+      ['all', 'layer0.attention.output, layer0.ffn.in, layer1.attention.q, … (6 more)'],
+      ['attention', 'layer0.attention.output, layer0.ffn.in, layer1.attention.output, … (3 more)'],
+    ]) {
+      const fused = [int4(128), step('optimize', { rewrites }), int4(128)];
+      expect(await planRefusal(root, 'p', ['narrow'], 'p', fused)).toBe(
+        `${at('narrow', 3, 'quantize')}quantize int4-block:128: quantizes no weight of this model, which it would write unchanged (the fused Attention weights, which quantize int4-block:128 leaves float, and ${kept}, which quantize int4-block:128 leaves float (its 4-bit blocks would store them in more bytes than float); every other weight already quantized by quantize int4-block:128 before it): quantize the float model instead`,
+      );
+      expect(await point('narrow', fused, `narrow-fused-${rewrites}`)).toMatch(/^quantize int4-block:128: quantizes no weight of this model/);
+    }
+    // (quantize int8 after it quantizes the fused Attention, as QAttention)
+    const int8 = [int4(128), step('optimize', { rewrites: 'attention' }), step('quantize', { mode: 'int8' })];
+    expect(await planRefusal(root, 'p', ['narrow'], 'p', int8)).toBeUndefined();
+    expect(await point('narrow', int8, 'narrow-fused-int8')).toBe('ran');
     // (after drop-layers, the kept layers' projections int4-block:64 quantizes: the plan asks of them, not of those dropped)
     const drop = [int4(128), step('drop-layers', { keep: '0' }), int4(64)];
     expect(await planRefusal(root, 'p', ['narrow'], 'p', drop)).toBeUndefined();
