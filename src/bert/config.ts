@@ -461,10 +461,12 @@ function familyConfig(j: Record<string, unknown>, fail: Fail, label: string): Ex
  * checkpoint's weights, which are saved pruned, are loaded: PreTrainedModel.init_weights): each layer's head count
  * less its group's pruned heads (a key is a layer, an ALBERT parameter group, read as transformers reads it: Python's
  * int(), a later key of the same number in place of an earlier one, a negative key counted from the last as Python
- * indexes a list; a head listed twice is pruned once), the head width num_attention_heads' (hidden_size /
- * num_attention_heads). An absent, null or empty pruned_heads leaves the config as it is; a key that names no layer
- * (group) or a head that is not one of num_attention_heads is refused through `fail`, as transformers fails to build
- * such a model.
+ * indexes a list; a head listed twice is pruned once; a negative head counted from the last, as torch indexes the
+ * head mask transformers prunes by), the head width num_attention_heads' (hidden_size / num_attention_heads). An
+ * absent, null or empty pruned_heads leaves the config as it is; a key that names no layer (group), a head that is not
+ * one of num_attention_heads, or one head named both from the first and from the last (transformers counts it twice
+ * and removes it once: the checkpoint does not load) is refused through `fail`, as transformers fails to build such a
+ * model.
  */
 function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>, fail: Fail): ExtendedBertConfig {
   const given = j.pruned_heads;
@@ -484,16 +486,25 @@ function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>,
       fail(`pruned_heads key '${k}' is not a ${what} (0 to ${groups - 1}, or -${groups} to -1 from the last)`);
     byKey.set(g, [k, heads]);
   }
-  const pruned = new Map<number, Set<number>>();
+  // (each layer's heads as written (a negative one counts from the last, as torch indexes the head mask), by the
+  // head it names)
+  const pruned = new Map<number, Map<number, number>>();
+  const n = config.numHeads;
   for (const [key, [k, heads]] of byKey) {
     const g = key < 0 ? key + groups : key;
     if (!Array.isArray(heads)) fail(`pruned_heads['${k}'] must be a list of heads`);
-    const set = pruned.get(g) ?? new Set<number>();
+    const named = pruned.get(g) ?? new Map<number, number>();
     for (const h of heads as unknown[]) {
-      if (!isInt(h, 0) || h >= config.numHeads) fail(`pruned_heads['${k}']: ${show(h)} is not a head of the ${config.numHeads} (${countKey})`);
-      set.add(h as number);
+      if (!isInt(h, -n) || h >= n) fail(`pruned_heads['${k}']: ${show(h)} is not a head of the ${n} (${countKey})`);
+      const head = (h as number) < 0 ? (h as number) + n : (h as number);
+      const other = named.get(head);
+      // (transformers counts the two as two pruned heads but removes one head's weights: the layer's head count
+      // then disagrees with its weights, and the checkpoint does not load)
+      if (other !== undefined && other !== h)
+        fail(`pruned_heads['${k}']: ${other} and ${show(h)} are the same head of the ${n}, which transformers counts twice`);
+      named.set(head, h as number);
     }
-    pruned.set(g, set);
+    pruned.set(g, named);
   }
   const layers = Array.from({ length: config.numLayers }, (_, i) => ({
     numHeads: config.numHeads - (pruned.get(layerGroupOf(config, i))?.size ?? 0),

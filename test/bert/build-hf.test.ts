@@ -186,6 +186,19 @@ describe('Hugging Face folders', () => {
     expect(() => loadHuggingFaceFolder(dir)).toThrow(
       new SettingsError(`${join(dir, 'config.json')}: pruned_heads['1']: 4 is not a head of the 4 (num_attention_heads)`),
     );
+    // a negative head counts from the last, as torch indexes the head mask transformers prunes by (-2 is head 2);
+    // one head named both ways is refused: transformers counts it twice and removes it once, and cannot load the checkpoint
+    writeConfig(dir, { ...configToHuggingFace(config), pruned_heads: { 1: [-2, 0] } });
+    expect(loadHuggingFaceFolder(dir).config).toMatchObject({ layers: [{ numHeads: 4 }, { numHeads: 2 }] });
+    expect(maxRowDiff((await batchLogits(buildFromHuggingFaceFolder(dir), batch)).rows, ours)).toBe(0);
+    writeConfig(dir, { ...configToHuggingFace(config), pruned_heads: { 1: [-4, 2, 0] } });
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(
+      new SettingsError(`${join(dir, 'config.json')}: pruned_heads['1']: -4 and 0 are the same head of the 4, which transformers counts twice`),
+    );
+    writeConfig(dir, { ...configToHuggingFace(config), pruned_heads: { 1: [-5] } });
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(
+      new SettingsError(`${join(dir, 'config.json')}: pruned_heads['1']: -5 is not a head of the 4 (num_attention_heads)`),
+    );
   });
 
   it('a parameter stored as integers (a quantized checkpoint) is refused in one line; integer ids such as position_ids are not parameters and pass', () => {
