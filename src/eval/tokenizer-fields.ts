@@ -307,7 +307,7 @@ function partAsRead(part: unknown, list: keyof typeof PART_FIELDS, where: string
   if (type === undefined && list === 'models')
     return { problem: `${where}: no type, and tokenizers reads its fields as none of ${MODEL_TYPES.slice(0, -1).join(', ')} or ${MODEL_TYPES.at(-1)}` };
   if (type === undefined) return { read: part };
-  const problem = fieldsProblem(p, list, type, where) ?? (type === 'TemplateProcessing' ? unknownSpecialToken(p, where) : undefined);
+  const problem = fieldsProblem(p, list, type, where) ?? (type === 'TemplateProcessing' ? templateProblem(p, where) : undefined);
   if (problem) return { problem };
   // (a model written as its type's fields alone where it holds others: @huggingface/tokenizers picks a model of no
   // type it knows (WordLevel) by its fields, a WordPiece where it holds a continuing_subword_prefix)
@@ -335,13 +335,16 @@ function partAsRead(part: unknown, list: keyof typeof PART_FIELDS, where: string
 const MODEL_ORDER: ReadonlyArray<readonly [string, boolean]> = MODEL_TYPES.map((t) => [t, false] as const);
 
 /**
- * A special token a TemplateProcessing's template names that its special_tokens lacks, in one line (at `where`):
- * tokenizers reads such a file, then panics on every text the template applies to ("no entry found for key").
+ * What a TemplateProcessing's templates hold that tokenizers reads and then panics on, at every text the template
+ * applies to, in one line (at `where`): a special token its special_tokens lacks ("no entry found for key"), or a
+ * single template's Sequence B (a single text has no second sequence: apply_template's index out of bounds).
  */
-function unknownSpecialToken(p: Record<string, unknown>, where: string): string | undefined {
+function templateProblem(p: Record<string, unknown>, where: string): string | undefined {
   const known = p.special_tokens as Record<string, unknown>;
   for (const template of ['single', 'pair'] as const) {
-    for (const piece of p[template] as Array<{ SpecialToken?: { id: string } }>) {
+    for (const piece of p[template] as Array<{ SpecialToken?: { id: string }; Sequence?: { id: string } }>) {
+      if (template === 'single' && piece.Sequence?.id === 'B')
+        return `${where} (TemplateProcessing): single: a Sequence B, which a single text has none of (tokenizers reads the file, then fails on every single text)`;
       const id = piece.SpecialToken?.id;
       if (id !== undefined && !Object.hasOwn(known, id))
         return `${where} (TemplateProcessing): ${template}: the special token ${JSON.stringify(id)} is not in special_tokens (tokenizers reads the file, then fails on every text)`;

@@ -117,6 +117,18 @@ describe('tokenizer.json fields tokenizers refuses', () => {
       },
       'post_processor (TemplateProcessing): pair: the special token "[SEP]" is not in special_tokens (tokenizers reads the file, then fails on every text)',
     ],
+    // (tokenizers reads it, then panics on every single text: apply_template takes the second of one encoding)
+    [
+      {
+        post_processor: {
+          type: 'TemplateProcessing',
+          single: [{ Sequence: { id: 'B', type_id: 0 } }],
+          pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+          special_tokens: {},
+        },
+      },
+      'post_processor (TemplateProcessing): single: a Sequence B, which a single text has none of (tokenizers reads the file, then fails on every single text)',
+    ],
     [
       { post_processor: { type: 'TemplateProcessing', single: [], pair: [], special_tokens: { '[CLS]': { id: '[CLS]', ids: [2] } } } },
       'post_processor (TemplateProcessing): special_tokens: expected an object of {"id": "…", "ids": [N, …], "tokens": ["…", …]}, got {"[CLS]":{"id":"[CLS]","ids":[2]}}',
