@@ -1176,7 +1176,7 @@ function checkSteps(
     try {
       if (!t) {
         int4Refusal(s, sofar.int4Before);
-        sofar = { ...afterPass(s, i, sofar), ...int4After(s, i, sofar) };
+        sofar = afterPass(s, i, sofar);
         return;
       }
       checkTeacher(t, read);
@@ -1658,10 +1658,10 @@ function leftFloatAfterDrop(f: LeftFloat, options: DropLayersOptions): LeftFloat
 /** The passes the sweep file lets follow quantize int4-block (SoFar.int4Before), which slice float weights. */
 const SLICE_AFTER_INT4: ReadonlySet<string> = new Set(['prune-heads', 'prune-ffn']);
 
-/** SoFar.int4Before after step `s` (at `index`) of a model so far `sofar`. */
-function int4After(s: PassStep, index: number, sofar: SoFar): Pick<SoFar, 'int4Before'> {
+/** SoFar.int4Before after step `s` (at `index`, of options `options`: the pass's) of a model so far `sofar`. */
+function int4After(s: PassStep, index: number, sofar: SoFar, options: unknown): Pick<SoFar, 'int4Before'> {
   if (s.pass === 'quantize') {
-    const o = getPass(s.pass).options(getPass(s.pass).check(s.settings)) as QuantizeOptions;
+    const o = options as QuantizeOptions;
     if (o.mode.kind !== 'int4-block') return {};
     const at = { heads: sofar.heads, widths: sofar.widths };
     return { int4Before: { mode: modeName(o.mode), step: index + 1, blockSize: o.mode.blockSize, symmetric: o.symmetric, at } };
@@ -1798,9 +1798,16 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
   if (quantizedBefore && !quantizedBefore.leftFloat)
     throw new SettingsError(`quantize: every weight is already quantized (by quantize ${quantizedBefore.mode} before it): quantize the float model instead`);
   // (the step's settings checked and its options worked out once, for every question below: the model read here's
-  // checks, quantize's targets, drop-layers' rewrite)
+  // checks, quantize's targets, drop-layers' rewrite, int4-block's mode)
   const settings = pass.check(s.settings);
   const stepOptions = pass.options(settings);
+  return { ...encoderAfter(s, index, sofar, settings, stepOptions), ...int4After(s, index, sofar, stepOptions) };
+}
+
+/** afterPass on an encoder: the model so far after graph step `s`, of `settings` (checked) and `stepOptions` (the pass's options). */
+function encoderAfter(s: PassStep, index: number, sofar: SoFar, settings: Record<string, unknown>, stepOptions: unknown): SoFar {
+  const pass = getPass(s.pass);
+  const quantizedBefore = s.pass === 'quantize' ? sofar.quantizedAll : undefined;
   const read = sofar.read && { ...sofar.read, options: stepOptions };
   // (on the model as read: what the pass refuses in it, as the point would before any work; else on its depth and
   // heads where known, what the pass refuses of them)
