@@ -15,6 +15,7 @@ import { truncateLongestFirst } from './truncation.ts';
 import { shownJson, withPartsAsRead } from './tokenizer-fields.ts';
 import { onigurumaCaseFolds } from './tokenizer-case-fold.ts';
 import { regexAtoms } from './regex-atoms.ts';
+import { unicodeScriptsPieces } from './unicode-scripts.ts';
 import { readJsonObject } from './model-files.ts';
 import { CLASSIFIER_ARCHITECTURES } from './output-config.ts';
 import { MODEL_SIDE_FILES, SENTENCEPIECE_FILES } from '../onnx/locate.ts';
@@ -787,7 +788,7 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   let tokenizer: Tokenizer;
   const libraryConfig = withoutSlowOnlyOptions(config);
   try {
-    tokenizer = new Tokenizer(json, libraryConfig);
+    tokenizer = new Tokenizer(withLibraryStandIns(json), libraryConfig);
   } catch (e) {
     throw new DataError(`${source}: not a tokenizer we can load: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
@@ -1092,6 +1093,7 @@ export function splitPieces(text: string, pattern: RegExp, behavior: string, inv
  * keep the text between them too), and a String pattern with Removed kept the delimiters. A ByteLevel's regex
  * (use_regex) by BYTE_LEVEL_PIECES, whose `\s` is White_Space as in Oniguruma: @huggingface/tokenizers' JS `\s`
  * took U+FEFF as a space and not U+0085 ('a \uFEFFb' as a, ' ', '\uFEFFb' where tokenizers gives a, ' \uFEFF', b).
+ * A UnicodeScripts (given to the library as a WhitespaceSplit, withLibraryStandIns) by unicodeScriptsPieces.
  */
 function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
   const top = (tokenizer as unknown as { pre_tokenizer?: PreTokenizerInstance | null }).pre_tokenizer;
@@ -1110,6 +1112,7 @@ function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
       const pieces = new RegExp(fixedLengthRegex(leaf), 'gu');
       instance.pre_tokenize_text = (text) => text.match(pieces) ?? [];
     }
+    if (leaf.type === 'UnicodeScripts') instance.pre_tokenize_text = unicodeScriptsPieces;
     const pattern = (instance as { pattern?: unknown }).pattern;
     if (leaf.type === 'Split' && pattern instanceof RegExp) {
       const behavior = String(leaf.behavior);
@@ -1120,6 +1123,23 @@ function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
     const behavior = typeof leaf.behavior === 'string' ? leaf.behavior : 'Isolated';
     instance.pre_tokenize_text = (text) => punctuationPieces(text, behavior);
   }
+}
+
+/**
+ * The pre-tokenizer types tokenizers reads that @huggingface/tokenizers knows none of (it throws 'Unknown PreTokenizer
+ * type'): withLibraryStandIns gives it each as a WhitespaceSplit, whose splitting splitAsTokenizers makes tokenizers'.
+ */
+const LIBRARY_UNKNOWN_PRE_TOKENIZERS: ReadonlySet<unknown> = new Set(['UnicodeScripts']);
+
+/**
+ * A tokenizer.json object whose pre-tokenizers of LIBRARY_UNKNOWN_PRE_TOKENIZERS (a Sequence's at any depth) are
+ * WhitespaceSplits, for @huggingface/tokenizers to build (splitAsTokenizers then gives each the splitting of the type
+ * written); `json` itself where it has none.
+ */
+function withLibraryStandIns(json: object): object {
+  const pre = (json as { pre_tokenizer?: unknown }).pre_tokenizer;
+  const stood = mapSequenceLeaves(pre, 'pretokenizers', (leaf) => (LIBRARY_UNKNOWN_PRE_TOKENIZERS.has(leaf.type) ? { type: 'WhitespaceSplit' } : leaf));
+  return stood === pre ? json : { ...json, pre_tokenizer: stood };
 }
 
 /**
@@ -1653,7 +1673,9 @@ export function fusesUnknownsInTransformersJs(json: object): boolean {
  * @huggingface/tokenizers split on JS's `\s`. Its Splits as splitTransformersJsReads writes them, and its ByteLevels
  * that split (use_regex) as a Split on BYTE_LEVEL_REGEX (after a Metaspace of replacement ' ' prepending a space where
  * add_prefix_space, as the ByteLevel prepends one to each text it is given), then the ByteLevel with neither, where
- * @huggingface/tokenizers' ByteLevel regex took JS's `\s`. `part` itself where it has none of them.
+ * @huggingface/tokenizers' ByteLevel regex took JS's `\s`. `part` itself where it has none of them. A UnicodeScripts,
+ * which the library does not know, is a one-line SettingsError naming `source`: a Split of one regex splitting as it
+ * does needs, for each script, a class of that script's characters or those of none, thousands of ranges each.
  */
 function withTokenizersSplits(part: unknown, unicodeWhitespace: boolean, source: string): unknown {
   const split = (regex: string, behavior: string, invert: boolean) => ({ type: 'Split', pattern: { Regex: regex }, behavior, invert });
@@ -1664,6 +1686,10 @@ function withTokenizersSplits(part: unknown, unicodeWhitespace: boolean, source:
     if (p.type === 'Digits') return split(digitsRegex(p), 'Isolated', false);
     if (p.type === 'FixedLength') return split(fixedLengthRegex(p), 'Isolated', false);
     if (p.type === 'Split') return splitTransformersJsReads(p, source);
+    if (p.type === 'UnicodeScripts')
+      throw new SettingsError(
+        `${source}: its pre_tokenizer's UnicodeScripts, which @huggingface/tokenizers (transformers.js) fails to load, and no Split it reads splits by tokenizers' own table of scripts (an older Unicode's than JS's), so transformers.js cannot be written to split as tokenizers does: not exported`,
+      );
     if (p.type === 'ByteLevel' && p.use_regex !== false) {
       const prefix = p.add_prefix_space === true ? [{ type: 'Metaspace', replacement: ' ', prepend_scheme: 'always', split: false }] : [];
       return { type: 'Sequence', pretokenizers: [...prefix, split(BYTE_LEVEL_REGEX, 'Isolated', false), { ...p, add_prefix_space: false, use_regex: false }] };
