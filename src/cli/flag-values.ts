@@ -6,12 +6,15 @@
  * - a flag that takes a value written negated (`--no-out`, `--no-seed`, which yargs reads as false and 0) is refused;
  * - a flag that takes one value and was given twice (`-o a -o b`, which yargs turns into an array the command does
  *   not expect) is refused;
- * - a number flag whose value is not a decimal number (`--seed abc`, which yargs turns into NaN; `--batch-size 0x10`,
+ * - a number flag whose value is not a decimal number (`--lr abc`, which yargs turns into NaN; `--lr 0x10`,
  *   which yargs reads as 16, where the pass flags refuse it), is not finite (`--lr
- *   1e400`, which yargs turns into Infinity), is empty (`--epochs ''`,
- *   which yargs turns into 0) or is missing (`--epochs` last or before another flag, which yargs takes as absent,
+ *   1e400`, which yargs turns into Infinity), is empty (`--lr ''`,
+ *   which yargs turns into 0) or is missing (`--lr` last or before another flag, which yargs takes as absent,
  *   so the default ran) is refused; its value as typed is noted (noteFlagText) for a refusal to quote (`--seed
  *   9007199254740993: expected an integer …`, not the 9007199254740992 yargs rounds it to);
+ * - an integer flag (declared by integerFlags, with its range) is refused in the one integer wording of
+ *   src/errors.ts, whatever its fault: `--seed '0x10'`, `--seed ''`, `--epochs 1.5`, `--max-length -3`, `--epochs 1e16`
+ *   all say `expected an integer from MIN to MAX`, before the command runs;
  * - a string flag or positional argument given an empty value (`--out ''`, `--tasks=`, `report ''`, or a bare
  *   `--out`) is refused: it would name the current folder, be taken as absent, or (SQLite) open a temporary
  *   database. Flags whose bare form means something (`--optimize` alone: its default set) take that meaning when
@@ -20,7 +23,7 @@
  * Each refusal is one line (a UsageError: the CLI exits 2).
  */
 import type { Argv } from 'yargs';
-import { isNumberText, noteFlagText, UsageError } from '../errors.ts';
+import { checkIntegerFlag, integerProblem, isNumberText, noteFlagText, UsageError } from '../errors.ts';
 
 /** What the middleware reads of yargs' declared options (`getOptions()`). */
 export interface DeclaredOptions {
@@ -37,7 +40,34 @@ export function declaredOptions(y: Argv<unknown> | Argv): DeclaredOptions {
   return (y as unknown as { getOptions(): DeclaredOptions }).getOptions();
 }
 
+/** The integers an integer flag takes: from `min` to `max` (2^53 − 1 where not given); `note` follows its refusal. */
+export interface IntegerFlagRange {
+  min: number;
+  max?: number;
+  note?: string;
+}
+
+/** The ranges of the integer flags declared on a yargs instance (integerFlags), by flag. */
+const integerRanges = new WeakMap<object, Record<string, IntegerFlagRange>>();
+
+/**
+ * Notes that the number flags `ranges` names, declared on `y` (as `type: 'number'` options), take integers, each in
+ * its range: the one table where a command declares its integer flags, whose values the middleware then refuses in
+ * the one integer wording (checkFlagValues) before the command runs. Returns `y`.
+ */
+export function integerFlags<T>(y: Argv<T>, ranges: Readonly<Record<string, IntegerFlagRange>>): Argv<T> {
+  integerRanges.set(y, { ...integerRanges.get(y), ...ranges });
+  return y;
+}
+
+/** The integer flags declared on `y` (integerFlags) with their ranges, by flag: none where it declares none. */
+export function declaredIntegerFlags(y: Argv<unknown> | Argv): Readonly<Record<string, IntegerFlagRange>> {
+  return integerRanges.get(y) ?? {};
+}
+
 export interface FlagValueRules {
+  /** The integer flags of the command being parsed, by flag (integerFlags): each one a number flag. */
+  integers?: Readonly<Record<string, IntegerFlagRange>>;
   /** String flags whose bare form (`--optimize` alone) has a meaning of its own; only an explicit '' is refused. */
   bareAllowed?: ReadonlySet<string>;
   /** Where to look a flag's values up, for the message about an empty one (default: '--help'). */
@@ -120,6 +150,8 @@ function applyBooleanValues(args: Record<string, unknown>, options: Pick<Declare
  */
 export function checkFlagValues(args: Record<string, unknown>, options: DeclaredOptions, argv: readonly string[], rules: FlagValueRules = {}): void {
   applyBooleanValues(args, options, argv);
+  for (const key of Object.keys(rules.integers ?? {}))
+    if (!options.number.includes(key)) throw new Error(`integer flag --${key}: not declared as a number flag`);
   const aliasOf = new Set(Object.values(options.alias).flat());
   for (const key of Object.keys(options.key)) {
     if (aliasOf.has(key) || options.boolean.includes(key)) continue;
@@ -135,6 +167,7 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
     }
     if (options.array.includes(key) || !(key in args)) continue;
     const value = args[key];
+    const integer = options.number.includes(key) ? rules.integers?.[key] : undefined;
     const written = occurrences(argv, names);
     // yargs adds a repeated number flag's later value of 1 to the one before (its count increment: `--epochs 3
     // --epochs 1` reads 4), an array no more
@@ -149,7 +182,12 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
     if ((options.number.includes(key) || options.string.includes(key)) && !rules.bareAllowed?.has(key)) {
       // yargs takes a bare flag (`--epochs` last, or before another flag) as absent: its default would run
       const given = occurrence(argv, names);
-      if (given && bare(given)) throw new UsageError(`${flagName(key, aliases)}: ${options.number.includes(key) ? 'a number' : 'a value'} is needed after it`);
+      const needed = integer ? 'an integer' : options.number.includes(key) ? 'a number' : 'a value';
+      if (given && bare(given)) throw new UsageError(`${flagName(key, aliases)}: ${needed} is needed after it`);
+    }
+    if (integer && typeof value === 'number') {
+      checkIntegerValue(flagName(key, aliases), value, occurrence(argv, names)?.typed, integer);
+      continue;
     }
     if (options.number.includes(key) && typeof value === 'number') {
       // yargs turns '' (and blanks) into 0: an empty value is not a number either
@@ -182,6 +220,22 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
 }
 
 /**
+ * Refuses the value of an integer flag `flag` (as its refusals name it: '-j/--jobs') unless it is an integer in `range`,
+ * in the one integer wording (integerProblem): `typed` as written (undefined where not found: its default, or a form
+ * such as `-j2`), `value` as yargs read it. A text that writes no decimal number ('0x10', '', 'Infinity', which yargs reads as 16, 0, Infinity) is
+ * quoted (`--seed '0x10': expected an integer from 0 to 2^53 − 1`); a number is shown as typed (checkIntegerFlag:
+ * `--epochs 1.5: …`, `--seed 9007199254740993: …`, not the 9007199254740992 yargs read).
+ */
+function checkIntegerValue(flag: string, value: number, typed: string | undefined, range: IntegerFlagRange): void {
+  if (typed !== undefined && !isNumberText(typed)) {
+    const note = range.note === undefined ? '' : ` ${range.note}`;
+    throw new UsageError(`${flag} '${typed}': ${integerProblem(Number.NaN, range.min, range.max)}${note}`);
+  }
+  if (typed !== undefined) noteFlagText(flag, typed);
+  checkIntegerFlag(flag, value, range.min, { max: range.max, note: range.note, error: UsageError });
+}
+
+/**
  * The middleware run before yargs' strict check: yargs reads `--no-json=yes` as an unknown flag `no-json`; for a
  * declared boolean (or alias) it is taken as the negation of the value (json false), and the `no-json` keys dropped.
  */
@@ -200,5 +254,5 @@ export function negatedBooleanValues(argv: readonly string[]) {
 
 /** The middleware: runs `checkFlagValues` with the options yargs declared for the command being run. */
 export function checkedFlagValues(argv: readonly string[], rules: FlagValueRules = {}) {
-  return (args: Record<string, unknown>, y: Argv): void => checkFlagValues(args, declaredOptions(y), argv, rules);
+  return (args: Record<string, unknown>, y: Argv): void => checkFlagValues(args, declaredOptions(y), argv, { integers: declaredIntegerFlags(y), ...rules });
 }

@@ -6,14 +6,15 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { checkModelOutputName, realPathOf } from '../export/destination.ts';
-import { checkMaxLength } from '../eval/graph-checks.ts';
+import { MAX_LENGTH_RANGE } from '../eval/graph-checks.ts';
 import type { Argv } from 'yargs';
-import { checkIntegerFlag, SettingsError, UsageError } from '../errors.ts';
+import { SettingsError, UsageError } from '../errors.ts';
 import { settingWord } from '../pass/settings.ts';
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { floatFolderFile } from '../eval/model-files.ts';
-import { checkThreads } from '../runtime/threads.ts';
+import { THREADS_RANGE } from '../runtime/threads.ts';
+import { integerFlags } from './flag-values.ts';
 import { checkTokenizerRef } from './model-ref.ts';
 import { getTask, singleTaskNames } from '../glue/registry.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
@@ -78,7 +79,16 @@ export async function loadTrainingLibrary() {
  */
 export async function trainingFlags(y: Argv, tokenizerFrom: string): Promise<Argv> {
   const { DEFAULT_TRAIN_SETTINGS: d } = await loadTrainingLibrary();
-  return y
+  const integers = {
+    epochs: { min: 1 },
+    'batch-size': { min: 1 },
+    seed: { min: 0 },
+    'max-examples': { min: 1 },
+    'max-length': MAX_LENGTH_RANGE,
+    'checkpoint-every': { min: 0 },
+    threads: THREADS_RANGE,
+  };
+  return integerFlags(y, integers)
     .option('task', { type: 'string', describe: `GLUE task to train on (${singleTaskNames('train').join(', ')})` })
     .option('output', {
       alias: 'o',
@@ -134,7 +144,7 @@ export async function distillFlags(y: Argv): Promise<Argv> {
       describe: `a model path or hf:org/name[@revision], ${STUDENT_FORMS}`,
     });
   return (
-    (await trainingFlags(withModels, "the teacher's folder"))
+    integerFlags(await trainingFlags(withModels, "the teacher's folder"), { 'intermediate-epochs': { min: 1 }, augment: { min: 0 } })
       // No yargs defaults for the flags that apply only to some runs: the library fills them, and refuses one given
       // where it would be ignored (--alpha with --stage general, --pkd-weight without a PKD preset).
       .option('alpha', { type: 'number', describe: `weight of the hard-label loss; 1 - alpha goes to the teacher term (default ${d.alpha})` })
@@ -212,10 +222,6 @@ function settingsOf(a: TrainingArgs): Partial<TrainSettings> {
   };
 }
 
-function positiveInt(flag: string, v: number | undefined): void {
-  if (v !== undefined) checkIntegerFlag(`--${flag}`, v, 1, { error: UsageError });
-}
-
 /**
  * The checks the CLI makes before calling the library (which checks the settings, the student, the vocabulary and
  * the task's outputs itself, also before any work): flags present, numbers in range, the output not overwriting
@@ -227,9 +233,6 @@ export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string 
   checkTokenizerRef(a.tokenizer);
   if (a.task) commandLineCheck(() => getTask(a.task!, 'train'));
   if (!a.output) throw missingFlag('-o/--output', 'where to write the trained model (e.g. -o out/model.onnx)');
-  positiveInt('max-examples', a['max-examples']);
-  commandLineCheck(() => checkMaxLength(a['max-length']));
-  commandLineCheck(() => checkThreads(a.threads));
   const output = resolve(a.output);
   if (existsSync(output) && statSync(output).isDirectory()) {
     throw new UsageError(`-o ${a.output} is a folder: give the .onnx file to write (e.g. ${a.output.replace(/\/+$/, '')}/model.onnx)`);

@@ -144,8 +144,11 @@ export function evalLength(
  * the same check for eval, train, distill and compress --calibrate (and a sweep's maxLength), before any file is read.
  */
 export function checkMaxLength(maxLength: number | undefined): void {
-  if (maxLength !== undefined) checkIntegerFlag('--max-length', maxLength, 2);
+  if (maxLength !== undefined) checkIntegerFlag('--max-length', maxLength, MAX_LENGTH_RANGE.min);
 }
+
+/** What a --max-length takes: an integer from 2 ([CLS], a token of text, [SEP]). */
+export const MAX_LENGTH_RANGE = { min: 2 } as const;
 
 /**
  * The maximum length to evaluate with (evalLength). A length the graph cannot take is a SettingsError naming where

@@ -9,10 +9,13 @@ import { checkIntegerFlag } from '../errors.ts';
 /** The most intra-op threads a session may be given: more only oversubscribes the cores (and can hang). */
 export const MAX_THREADS = 256;
 
-/** Throws a one-line SettingsError unless `threads` (a `--threads` value) is an integer in [0, MAX_THREADS]. */
+/** What a `--threads` takes: an integer from 0 (one per physical core) to MAX_THREADS. */
+export const THREADS_RANGE = { min: 0, max: MAX_THREADS, note: '(0: one per physical core)' } as const;
+
+/** Throws a one-line SettingsError unless `threads` (a `--threads` value) is an integer in THREADS_RANGE. */
 export function checkThreads(threads: number | undefined): void {
   if (threads === undefined) return;
-  checkIntegerFlag('--threads', threads, 0, { max: MAX_THREADS, note: '(0: one per physical core)' });
+  checkIntegerFlag('--threads', threads, THREADS_RANGE.min, THREADS_RANGE);
 }
 
 /** Where one logical CPU sits: its package (socket) and its core within the package. */

@@ -190,9 +190,9 @@ describe('the machine-wide timing lock', () => {
 });
 
 describe('compress bench flags', () => {
-  it('refuses a number flag that is not a number in one line', async () => {
+  it('refuses an integer flag that is not a number in one line', async () => {
     const r = await runMain(['bench', model.path, '--repeats', 'abc']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe("compress: --repeats 'abc': expected a number\n");
+    expect(r.stderr).toBe("compress: --repeats 'abc': expected an integer from 1 to 2^53 − 1\n");
   });
 });

@@ -148,10 +148,10 @@ describe('values of the other flags and positional arguments', () => {
         '--augment 9007199254740993: expected an integer from 0 to 2^53 − 1',
       ],
       // a flag with a one-letter alias named as its other refusals name it ('-j/--jobs given 2 times', "-j/--jobs 'x':
-      // expected a number"), however it was typed
+      // expected an integer …"), however it was typed
       [['sweep', 'no-such.yaml', '-j', '2.0e16'], '-j/--jobs 2.0e16: expected an integer from 1 to 2^53 − 1'],
       [['sweep', 'no-such.yaml', '--jobs=0'], '-j/--jobs 0: expected an integer from 1 to 2^53 − 1'],
-      [['sweep', 'no-such.yaml', '-j', '0x10'], "-j/--jobs '0x10': expected a number"],
+      [['sweep', 'no-such.yaml', '-j', '0x10'], "-j/--jobs '0x10': expected an integer from 1 to 2^53 − 1"],
       [['worker', '--queue', 'redis://127.0.0.1:1/0', '-c', '1.5'], '-c/--concurrency 1.5: expected an integer from 1 to 2^53 − 1'],
       [['worker', '--queue', 'redis://127.0.0.1:1/0', '--concurrency', '1e16'], '-c/--concurrency 1e16: expected an integer from 1 to 2^53 − 1'],
     ] as const) {

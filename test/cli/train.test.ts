@@ -322,8 +322,8 @@ describe('compress train / distill: refusals before any work, one line each', ()
       new RegExp(`${flag} '': an empty value`),
     ]),
     ['empty --glue-dir (train)', (o: string) => ['train', tiny.dir, '--task', 'SST-2', '-o', o, '--glue-dir='], /--glue-dir '': an empty value/],
-    ['empty --epochs', (o: string) => distill(o, '--epochs', ''), /--epochs '': expected a number/],
-    ['blank --batch-size', (o: string) => distill(o, '--batch-size= '), /--batch-size ' ': expected a number/],
+    ['empty --epochs', (o: string) => distill(o, '--epochs', ''), /--epochs '': expected an integer from 1 to 2\^53 − 1/],
+    ['blank --batch-size', (o: string) => distill(o, '--batch-size= '), /--batch-size ' ': expected an integer from 1 to 2\^53 − 1/],
     ['negative --feature-cache-mb', (o: string) => distill(o, '--feature-cache-mb', '-5'), /--feature-cache-mb must be ≥ 0 \(got -5\)/],
     ['--layer-map without --intermediate', (o: string) => distill(o, '--layer-map', '1:1'), /--layer-map applies with --intermediate/],
     [
@@ -460,7 +460,7 @@ describe('compress train / distill: refusals before any work, one line each', ()
       (o: string) => distill(`${o.replace(/\.onnx$/, '')}/`),
       /-o .*\/model\/: give a file name ending in \.onnx \(e\.g\. .*\/model\/model\.onnx\)$/m,
     ],
-    ['bare --seed (a pass flag elsewhere, a number here)', (o: string) => [...distill(o), '--seed'], /--seed: a number is needed after it/],
+    ['bare --seed (a pass flag elsewhere, an integer here)', (o: string) => [...distill(o), '--seed'], /--seed: an integer is needed after it/],
     ['unknown flag', (o: string) => [...distill(o), '--alpah', '0.3'], /unknown flag --alpah \(did you mean --alpha\?\) \(see --help\)/],
   ] as Array<[string, (o: string) => string[], RegExp, number?]>)('%s', async (_name, args, re, code = 2) => {
     // (exit 2: a usage mistake; 1 where what the run reads is at fault: a model path or an --intermediate file not there)

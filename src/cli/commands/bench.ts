@@ -4,6 +4,8 @@
  */
 import type { Argv } from 'yargs';
 import { integerProblem, numberOfText, UsageError } from '../../errors.ts';
+import { THREADS_RANGE } from '../../runtime/threads.ts';
+import { integerFlags } from '../flag-values.ts';
 import { checkDtypeName } from '../../eval/model-files.ts';
 import {
   BenchStopped,
@@ -54,7 +56,7 @@ export const benchCommand: CliCommand<BenchArgs> = {
   command: 'bench <model>',
   describe: 'Measure latency (p50/p90/p99), throughput and memory of MODEL, and its speed-up over --baseline',
   builder: (y: Argv) =>
-    y
+    integerFlags(y, { threads: THREADS_RANGE, repeats: { min: 1 }, warmup: { min: 0 } })
       .positional('model', { type: 'string', demandOption: true, describe: '.onnx file, model folder or hf:org/name[@revision]' })
       .option('baseline', { type: 'string', describe: 'the model to compare with (timed in the same run, interleaved)' })
       .option('batch', { type: 'string', default: '1,8,32', describe: 'batch sizes, comma-separated' })

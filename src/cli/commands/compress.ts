@@ -5,6 +5,8 @@
  */
 import type { Argv } from 'yargs';
 import { UsageError } from '../../errors.ts';
+import { MAX_LENGTH_RANGE } from '../../eval/graph-checks.ts';
+import { integerFlags } from '../flag-values.ts';
 import { compressFile, loadInput } from '../../export/compress.ts';
 import { compressToTransformersJs } from '../../export/transformers-js.ts';
 import { locateModel } from '../../onnx/locate.ts';
@@ -40,7 +42,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
   command: '$0 <model>',
   describe: 'Compress MODEL with the passes given as flags (applied in the order given) and write OUT',
   builder: (y: Argv) =>
-    withPassFlags(y)
+    withPassFlags(integerFlags(y, { 'calibration-examples': { min: 1 }, 'max-length': MAX_LENGTH_RANGE }))
       .positional('model', { type: 'string', demandOption: true, describe: 'input ONNX model or model folder, or hf:org/name[@revision] from the hub' })
       .option('output', {
         alias: 'o',

@@ -7,6 +7,9 @@ import { dirname, join, sep } from 'node:path';
 import type { Argv } from 'yargs';
 import { checkOutputFile, checkOutputFolder, checkOutputKinds } from '../../destination.ts';
 import { UsageError } from '../../errors.ts';
+import { MAX_LENGTH_RANGE } from '../../eval/graph-checks.ts';
+import { THREADS_RANGE } from '../../runtime/threads.ts';
+import { integerFlags } from '../flag-values.ts';
 import { inputFiles, realPathOf } from '../../export/destination.ts';
 import { defaultGlueDir } from '../../glue/glue-dir.ts';
 import { externalDataFiles } from '../../onnx/identity.ts';
@@ -37,7 +40,7 @@ export const evalCommand: CliCommand<EvalArgs> = {
   command: 'eval <model>',
   describe: 'Evaluate MODEL (an .onnx file or Hugging Face model folder) on GLUE tasks',
   builder: (y: Argv) =>
-    y
+    integerFlags(y, { 'batch-size': { min: 1 }, 'max-length': MAX_LENGTH_RANGE, threads: THREADS_RANGE })
       .positional('model', { type: 'string', demandOption: true, describe: '.onnx file, model folder or hf:org/name[@revision]' })
       .option('tasks', {
         alias: 'task',

@@ -11,7 +11,8 @@ import { compressToTransformersJs, exportToTransformersJs } from '../../export/t
 import { loadInput } from '../../export/compress.ts';
 import { floatFolderFile } from '../../eval/model-files.ts';
 import { locateModel } from '../../onnx/locate.ts';
-import { checkIntegerFlag, SettingsError, UsageError } from '../../errors.ts';
+import { SettingsError, UsageError } from '../../errors.ts';
+import { integerFlags } from '../flag-values.ts';
 import { FORCE_FLAG, checkModelOutputFlags, err, missingFlag, out, tokenizerFlag, type CliCommand } from '../command.ts';
 import { checkTokenizerRef, localCheckpoint } from '../model-ref.ts';
 
@@ -29,7 +30,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
   describe:
     'Export a Hugging Face folder (config.json + model.safetensors: BERT, DistilBERT, RoBERTa/XLM-R/CamemBERT, ELECTRA, ALBERT) to ONNX, tokenizer and config beside it',
   builder: (y: Argv) =>
-    y
+    integerFlags(y, { 'seed-missing': { min: 0 } })
       .positional('folder', {
         type: 'string',
         demandOption: true,
@@ -53,7 +54,6 @@ export const exportCommand: CliCommand<ExportArgs> = {
     checkTokenizerRef(args.tokenizer);
     checkModelOutputFlags(args.output, args.format, args.force);
     const seed = args['seed-missing'];
-    if (seed !== undefined) checkIntegerFlag('--seed-missing', seed, 0, { error: UsageError });
     if (args.format === 'transformers.js') {
       const source = await localCheckpoint(args.folder);
       const onnx = isCheckpoint(source) ? undefined : locateModel(source);

@@ -9,7 +9,8 @@
 import { shellWord } from '../../shell-word.ts';
 import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
-import { checkIntegerFlag, UsageError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
+import { integerFlags } from '../flag-values.ts';
 import {
   counted,
   createSweepProgress,
@@ -69,7 +70,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
   command: 'sweep <file>',
   describe: 'Run a sweep file (models × pass pipelines: compress, evaluate on GLUE, bench) into a resumable SQLite store',
   builder: (y: Argv) =>
-    y
+    integerFlags(y, { jobs: { min: 1 } })
       .positional('file', { type: 'string', demandOption: true, describe: 'sweep file (YAML): models, pipelines, tasks, calibration, bench shapes' })
       .option('jobs', {
         alias: 'j',
@@ -108,7 +109,6 @@ export const sweepCommand: CliCommand<SweepArgs> = {
         describe: 'check and plan the sweep file, and list its points (models × pipelines, grids expanded), running none and creating nothing',
       }) as unknown as Argv<SweepArgs>,
   run: async (args) => {
-    checkIntegerFlag('-j/--jobs', args.jobs, 1, { error: UsageError });
     const store = args.store ?? defaultStore(args.file);
     // (a --store naming a folder or a device: the command line's mistake, as an -o naming one is)
     if (args.store !== undefined) commandLineCheck(() => checkOutputKinds([store], `--store ${store}`));

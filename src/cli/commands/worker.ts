@@ -6,7 +6,8 @@
  * Logic lives in src/queue.
  */
 import type { Argv } from 'yargs';
-import { checkIntegerFlag, shownFlagValue, UsageError } from '../../errors.ts';
+import { shownFlagValue, UsageError } from '../../errors.ts';
+import { integerFlags } from '../flag-values.ts';
 import { MAX_THREADS } from '../../runtime/threads.ts';
 import { pointLine, pointName, type SweepPoint } from '../../sweep/index.ts';
 import { MAX_TIMER_MS } from '../../timers.ts';
@@ -48,7 +49,8 @@ export const workerCommand: CliCommand<WorkerArgs> = {
   command: 'worker',
   describe: 'Run the points of sweeps queued with `compress sweep --queue` (BullMQ on Redis), until stopped',
   builder: (y: Argv) =>
-    y
+    // (at most MAX_THREADS, as eval, bench and training refuse more, which would fail every point this worker takes)
+    integerFlags(y, { concurrency: { min: 1 }, threads: { min: 1, max: MAX_THREADS } })
       .option('queue', { type: 'string', demandOption: true, describe: 'redis://HOST:PORT[/DB]: the queue the coordinator used' })
       .option('concurrency', {
         alias: 'c',
@@ -70,9 +72,6 @@ export const workerCommand: CliCommand<WorkerArgs> = {
         describe: "a job's lock; a dead worker's point is rerun elsewhere about this long after it died",
       }) as unknown as Argv<WorkerArgs>,
   run: async (args) => {
-    checkIntegerFlag('-c/--concurrency', args.concurrency, 1, { error: UsageError });
-    // (at most MAX_THREADS, as eval, bench and training refuse more, which would fail every point this worker takes)
-    if (args.threads !== undefined) checkIntegerFlag('--threads', args.threads, 1, { max: MAX_THREADS, error: UsageError });
     // (each refusal quotes the value as typed: '--lock-seconds 1e-400', not the 0 yargs read)
     const lockSeconds = `--lock-seconds ${shownFlagValue('--lock-seconds', args['lock-seconds'])}`;
     if (!(args['lock-seconds'] >= 1)) throw new UsageError(`${lockSeconds}: expected at least 1`);

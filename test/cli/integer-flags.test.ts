@@ -1,0 +1,95 @@
+/**
+ * Every integer flag of every command is declared once, with its range, where the command declares its flags
+ * (integerFlags), and refused in the one integer wording of src/errors.ts whatever is wrong with its value: a text
+ * that writes no decimal number ('0x10', '', 'Infinity'), a fraction, a number out of range; before the command reads
+ * any file, as a usage mistake (exit 2).
+ */
+import { describe, expect, it } from 'vitest';
+import yargs, { type Argv } from 'yargs';
+import { commands } from '../../src/cli/commands/index.ts';
+import { declaredIntegerFlags, declaredOptions } from '../../src/cli/flag-values.ts';
+import { integerRange } from '../../src/errors.ts';
+import { runMain } from '../helpers/cli.ts';
+
+/** The number flags that take any finite number (a rate, a weight, seconds, megabytes), not only integers. */
+const FRACTIONAL = [
+  'lr',
+  'weight-decay',
+  'warmup',
+  'clip',
+  'dropout',
+  'alpha',
+  'temperature',
+  'pkd-weight',
+  'feature-cache-mb',
+  'max-time',
+  'retry-delay',
+  'lock-seconds',
+];
+
+/** Each command's name, and a command line that runs it but for the flag under test (a model that is never read). */
+const LINES: Record<string, string[]> = {
+  eval: ['eval', 'no-such.onnx', '--task', 'SST-2'],
+  bench: ['bench', 'no-such.onnx'],
+  sweep: ['sweep', 'no-such.yaml'],
+  worker: ['worker', '--queue', 'redis://127.0.0.1:1/0'],
+  export: ['export', 'no-such', '-o', 'no-such/o.onnx'],
+  train: ['train', 'no-such.onnx', '--task', 'SST-2', '-o', 'no-such/o.onnx'],
+  distill: ['distill', '--teacher', 'no-such.onnx', '--student', 'bert:layers=1', '--task', 'SST-2', '-o', 'no-such/o.onnx'],
+  $0: ['no-such.onnx', '--prune-heads', '0.5', '-o', 'no-such/o.onnx'],
+};
+
+async function declared() {
+  const found: Array<{ command: string; numbers: string[]; integers: Record<string, { min: number; max?: number; note?: string }> }> = [];
+  for (const c of commands) {
+    const y = yargs([]) as unknown as Argv;
+    await c.builder(y as never);
+    const o = declaredOptions(y);
+    const aliases = new Set(Object.values(o.alias).flat());
+    found.push({ command: String(c.command).split(' ')[0]!, numbers: o.number.filter((k) => !aliases.has(k)), integers: { ...declaredIntegerFlags(y) } });
+  }
+  return found;
+}
+
+describe('integer flags', () => {
+  it('every number flag of every command is an integer flag with its range, or one of the flags that take fractions', async () => {
+    const all = await declared();
+    for (const { command, numbers, integers } of all) {
+      for (const flag of numbers) expect([command, flag, flag in integers || FRACTIONAL.includes(flag)]).toEqual([command, flag, true]);
+      for (const flag of Object.keys(integers)) expect([command, flag, numbers.includes(flag)]).toEqual([command, flag, true]);
+    }
+    // (every command with an integer flag is run below)
+    expect(
+      all
+        .filter((c) => Object.keys(c.integers).length > 0)
+        .map((c) => c.command)
+        .sort(),
+    ).toEqual(Object.keys(LINES).sort());
+  });
+
+  it("refuses a value that is no decimal number, a fraction and a number below the range in the one integer wording, before any file is read (where '0x10' and '' said 'expected a number', and --epochs 1.5 came after the missing files)", async () => {
+    for (const { command, integers } of await declared()) {
+      for (const [flag, range] of Object.entries(integers)) {
+        const expected = `expected an ${integerRange(range.min, range.max)}${range.note ? ` ${range.note}` : ''}`;
+        const alias = command === 'sweep' && flag === 'jobs' ? '-j/' : command === 'worker' && flag === 'concurrency' ? '-c/' : '';
+        for (const [value, shown] of [
+          ['0x10', `'0x10'`],
+          ['', `''`],
+          ['Infinity', `'Infinity'`],
+          [' 1.5', '1.5'],
+          [String(range.min - 1), String(range.min - 1)],
+        ]) {
+          const r = await runMain([...LINES[command]!, `--${flag}=${value}`]);
+          expect([command, r.code, r.stderr]).toEqual([command, 2, `compress: ${alias}--${flag} ${shown}: ${expected}\n`]);
+        }
+      }
+    }
+  });
+
+  it('takes an integer written as any decimal number the flags read (1e1, 2.0, blanks), and says an integer is needed after a bare one', async () => {
+    const r = await runMain(['train', 'no-such.onnx', '--task', 'SST-2', '-o', 'no-such/o.onnx', '--epochs', '1e1', '--seed', ' 2.0 ']);
+    expect(r.stderr).toMatch(/^compress: no-such\.onnx: no such model/);
+    const bare = await runMain(['train', 'no-such.onnx', '--task', 'SST-2', '-o', 'no-such/o.onnx', '--seed']);
+    expect([bare.code, bare.stderr]).toEqual([2, 'compress: --seed: an integer is needed after it\n']);
+  });
+});
