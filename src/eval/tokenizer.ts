@@ -1093,7 +1093,8 @@ export function splitPieces(text: string, pattern: RegExp, behavior: string, inv
  * keep the text between them too), and a String pattern with Removed kept the delimiters. A ByteLevel's regex
  * (use_regex) by BYTE_LEVEL_PIECES, whose `\s` is White_Space as in Oniguruma: @huggingface/tokenizers' JS `\s`
  * took U+FEFF as a space and not U+0085 ('a \uFEFFb' as a, ' ', '\uFEFFb' where tokenizers gives a, ' \uFEFF', b).
- * A UnicodeScripts (given to the library as a WhitespaceSplit, withLibraryStandIns) by unicodeScriptsPieces.
+ * A UnicodeScripts (given to the library as a WhitespaceSplit, withLibraryStandIns) by unicodeScriptsPieces, and a
+ * CharDelimiterSplit (so too) by splitPieces on its delimiter, Removed (pre_tokenizers/delimiter.rs).
  */
 function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
   const top = (tokenizer as unknown as { pre_tokenizer?: PreTokenizerInstance | null }).pre_tokenizer;
@@ -1113,6 +1114,10 @@ function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
       instance.pre_tokenize_text = (text) => text.match(pieces) ?? [];
     }
     if (leaf.type === 'UnicodeScripts') instance.pre_tokenize_text = unicodeScriptsPieces;
+    if (leaf.type === 'CharDelimiterSplit') {
+      const delimiter = new RegExp(String(leaf.delimiter).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gu');
+      instance.pre_tokenize_text = (text) => splitPieces(text, delimiter, 'Removed', false);
+    }
     const pattern = (instance as { pattern?: unknown }).pattern;
     if (leaf.type === 'Split' && pattern instanceof RegExp) {
       const behavior = String(leaf.behavior);
@@ -1129,7 +1134,7 @@ function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
  * The pre-tokenizer types tokenizers reads that @huggingface/tokenizers knows none of (it throws 'Unknown PreTokenizer
  * type'): withLibraryStandIns gives it each as a WhitespaceSplit, whose splitting splitAsTokenizers makes tokenizers'.
  */
-const LIBRARY_UNKNOWN_PRE_TOKENIZERS: ReadonlySet<unknown> = new Set(['UnicodeScripts']);
+const LIBRARY_UNKNOWN_PRE_TOKENIZERS: ReadonlySet<unknown> = new Set(['UnicodeScripts', 'CharDelimiterSplit']);
 
 /**
  * A tokenizer.json object whose pre-tokenizers of LIBRARY_UNKNOWN_PRE_TOKENIZERS (a Sequence's at any depth) are
@@ -1673,12 +1678,19 @@ export function fusesUnknownsInTransformersJs(json: object): boolean {
  * @huggingface/tokenizers split on JS's `\s`. Its Splits as splitTransformersJsReads writes them, and its ByteLevels
  * that split (use_regex) as a Split on BYTE_LEVEL_REGEX (after a Metaspace of replacement ' ' prepending a space where
  * add_prefix_space, as the ByteLevel prepends one to each text it is given), then the ByteLevel with neither, where
- * @huggingface/tokenizers' ByteLevel regex took JS's `\s`. `part` itself where it has none of them. A UnicodeScripts,
+ * @huggingface/tokenizers' ByteLevel regex took JS's `\s`. Its CharDelimiterSplits, which the library does not know,
+ * as the Split of their delimiter (a String), Removed, that tokenizers reads alike (pre_tokenizers/delimiter.rs), as
+ * splitTransformersJsReads writes it. `part` itself where it has none of them. A UnicodeScripts,
  * which the library does not know, is a one-line SettingsError naming `source`: a Split of one regex splitting as it
  * does needs, for each script, a class of that script's characters or those of none, thousands of ranges each.
  */
 function withTokenizersSplits(part: unknown, unicodeWhitespace: boolean, source: string): unknown {
-  const split = (regex: string, behavior: string, invert: boolean) => ({ type: 'Split', pattern: { Regex: regex }, behavior, invert });
+  const split = (pattern: string, behavior: string, invert: boolean, kind: 'Regex' | 'String' = 'Regex') => ({
+    type: 'Split',
+    pattern: { [kind]: pattern },
+    behavior,
+    invert,
+  });
   return mapSequenceLeaves(part, 'pretokenizers', (p) => {
     if (p.type === 'Whitespace') return split(WHITESPACE_PIECES.source, 'Removed', true);
     if (p.type === 'WhitespaceSplit' && unicodeWhitespace) return split(WHITESPACE_SPLIT_PIECES.source, 'Removed', true);
@@ -1686,6 +1698,7 @@ function withTokenizersSplits(part: unknown, unicodeWhitespace: boolean, source:
     if (p.type === 'Digits') return split(digitsRegex(p), 'Isolated', false);
     if (p.type === 'FixedLength') return split(fixedLengthRegex(p), 'Isolated', false);
     if (p.type === 'Split') return splitTransformersJsReads(p, source);
+    if (p.type === 'CharDelimiterSplit') return splitTransformersJsReads(split(String(p.delimiter), 'Removed', false, 'String'), source);
     if (p.type === 'UnicodeScripts')
       throw new SettingsError(
         `${source}: its pre_tokenizer's UnicodeScripts, which @huggingface/tokenizers (transformers.js) fails to load, and no Split it reads splits by tokenizers' own table of scripts (an older Unicode's than JS's), so transformers.js cannot be written to split as tokenizers does: not exported`,

@@ -1,8 +1,9 @@
 /**
  * A tokenizer.json whose pre-tokenizer holds a Split that @huggingface/tokenizers reads otherwise than tokenizers
  * (MergedWithPrevious, MergedWithNext and Contiguous read as Isolated, invert as the matches alone, a String with
- * Removed keeping it) or a ByteLevel that splits (its regex's \s JS's), written for transformers.js: the folder's
- * tokenizer.json writes them so that transformers.js (and tokenizers) split as eval does, or refuses in one line.
+ * Removed keeping it), a ByteLevel that splits (its regex's \s JS's) or a CharDelimiterSplit (which it does not know),
+ * written for transformers.js: the folder's tokenizer.json writes them so that transformers.js (and tokenizers) split
+ * as eval does, or refuses in one line.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,5 +126,29 @@ describe('--format transformers.js of a FixedLength pre-tokenizer', () => {
       expect([name, ours(text)]).toEqual([name, expected]);
       expect([name, theirs(text)]).toEqual([name, expected]);
     }
+  }, 30_000);
+});
+
+describe('a CharDelimiterSplit pre-tokenizer, which @huggingface/tokenizers does not know', () => {
+  it('splits on its delimiter, Removed, as tokenizers does, in eval and in transformers.js from the folder exported (written as a Split)', async () => {
+    const pieces = ['a', 'b', 'c', 'a b', '😀'];
+    const ids = (...ps: string[]) => [2, ...ps.map((p) => pieces.indexOf(p) + SPECIALS.length), 3];
+    for (const [name, delimiter, text, expected] of [
+      ['delimiter-comma', ',', 'a,b,,c', ids('a', 'b', 'c')],
+      ['delimiter-dot', '.', '.a b.', ids('a b')],
+      ['delimiter-emoji', '😀', 'a😀😀b', ids('a', 'b')],
+      ['delimiter-bracket', ']', ']]c]', ids('c')],
+    ] as const) {
+      const { out, theirs, ours } = await exportedIds(folder(name, { type: 'CharDelimiterSplit', delimiter }, pieces));
+      expect([name, ours(text)]).toEqual([name, expected]);
+      expect([name, theirs(text)]).toEqual([name, expected]);
+      expect(JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')).pre_tokenizer.type).toBe('Split');
+    }
+    const inSequence = tokenizerFromJson(
+      splitJson({ type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'CharDelimiterSplit', delimiter: '😀' }] }, pieces),
+      {},
+      'tokenizer.json',
+    );
+    expect(inSequence.encode('a😀b c', null, 64).ids).toEqual(ids('a', 'b', 'c'));
   }, 30_000);
 });
