@@ -1369,6 +1369,11 @@ interface SoFar {
   layers: number | undefined;
   /** By encoder layer, its heads (0: all pruned, no attention), where known: see headsAfter. */
   heads: readonly number[] | undefined;
+  /**
+   * Where `heads` is not known, by encoder layer, the most heads it has, where known: its heads before a prune-heads
+   * step by ratio (which chooses its heads when it runs, and removes heads only): see headsAtMostAfter.
+   */
+  headsAtMost?: readonly number[];
   /** Its layers reading one copy of their attention weights, by group (PassShape.shared), where known: see sharedAfter. */
   shared?: readonly number[][];
   /** Its widths (PassShape's hidden, ffn, attention and embedding), each where known: see widthsAfter. */
@@ -1425,7 +1430,7 @@ interface SoFar {
    * cannot tell then): MatMulNBits stores a projection quantized where its blocks take fewer bytes than float
    * (int4StoresLess), and leaves it float otherwise, so that those passes run on a model narrower than the blocks.
    */
-  int4Before?: { mode: string; step: number; blockSize: number; symmetric: boolean; at?: Pick<SoFar, 'heads' | 'widths'> };
+  int4Before?: { mode: string; step: number; blockSize: number; symmetric: boolean; at?: Pick<SoFar, 'heads' | 'headsAtMost' | 'widths'> };
 }
 
 const UNKNOWN: SoFar = { layers: undefined, heads: undefined };
@@ -1663,7 +1668,7 @@ function int4After(s: PassStep, index: number, sofar: SoFar, options: unknown): 
   if (s.pass === 'quantize') {
     const o = options as QuantizeOptions;
     if (o.mode.kind !== 'int4-block') return {};
-    const at = { heads: sofar.heads, widths: sofar.widths };
+    const at = { heads: sofar.heads, ...(sofar.headsAtMost ? { headsAtMost: sofar.headsAtMost } : {}), widths: sofar.widths };
     return { int4Before: { mode: modeName(o.mode), step: index + 1, blockSize: o.mode.blockSize, symmetric: o.symmetric, at } };
   }
   const before = sofar.int4Before;
@@ -1674,12 +1679,14 @@ function int4After(s: PassStep, index: number, sofar: SoFar, options: unknown): 
 /**
  * Refuses step `s`, prune-heads or prune-ffn, after quantize int4-block (`before`) where that step stored a weight it
  * slices quantized (a layer's Q, K, V or output projection, or its FFN's), or where the plan cannot tell (the model's
- * widths unknown there), as the point refuses a weight stored quantized.
+ * widths unknown there, or its heads known only at most, headsAtMost, where those would store one quantized), as the
+ * point refuses a weight stored quantized. Fewer heads store none quantized where the most do not: int4StoresLess
+ * grows with the input width (the output projection's, heads × head size), whatever the output width (Q, K and V's).
  */
 function int4Refusal(s: PassStep, before: SoFar['int4Before']): void {
   if (!before || !SLICE_AFTER_INT4.has(s.pass)) return;
   const { hidden, ffn, attention } = before.at?.widths ?? {};
-  const heads = before.at?.heads;
+  const heads = before.at?.heads ?? before.at?.headsAtMost;
   const fix = `put ${s.pass} before quantize`;
   const quantized = (K: number, N: number) => int4StoresLess(K, N, before.blockSize, before.symmetric);
   let found: { layer: number; what: string; K: number } | undefined;
@@ -1702,6 +1709,8 @@ function int4Refusal(s: PassStep, before: SoFar['int4Before']): void {
     });
   }
   const by = `quantize ${before.mode} before it (step ${before.step})`;
+  // (the most heads storing one quantized: the heads chosen may not)
+  if (found && before.at?.heads === undefined) known = false;
   if (!known)
     throw new SettingsError(
       `${s.pass}: ${by} stores a projection quantized where its 4-bit blocks take fewer bytes than float, which the plan cannot tell of the model there, and ${s.pass} slices float weights: ${fix}`,
@@ -1892,6 +1901,7 @@ function encoderAfter(s: PassStep, index: number, sofar: SoFar, settings: Record
   try {
     const on = pass.onModel(settings, { numLayers: sofar.layers });
     const heads = on.shape && sofar.heads ? headsAfter(s.pass, on.settings, sofar.heads) : undefined;
+    const headsAtMost = on.shape && heads === undefined ? headsAtMostAfter(s.pass, on.settings, sofar) : undefined;
     const shared = on.shape && sofar.shared ? sharedAfter(s.pass, on.settings, on.shape.numLayers, sofar.shared, heads) : undefined;
     // (a followed step's widths are those of the model it leaves, as read here)
     const widths = !on.shape
@@ -1907,6 +1917,7 @@ function encoderAfter(s: PassStep, index: number, sofar: SoFar, settings: Record
     return {
       layers: on.shape?.numLayers,
       heads,
+      ...(headsAtMost ? { headsAtMost } : {}),
       ...(shared ? { shared } : {}),
       ...(sofar.partlyShared ? { partlyShared: sofar.partlyShared } : {}),
       ...(widths ? { widths } : {}),
@@ -1994,6 +2005,18 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
     out[l] = out[l]! - removed.length;
   }
   return out;
+}
+
+/**
+ * SoFar.headsAtMost after graph pass `pass` (its `settings` as they act on the model: onModel) on the model so far
+ * `sofar`, where its heads after are not known: after prune-heads (by ratio, which removes heads only, or a list the plan
+ * cannot apply to heads known at most), its heads before, known or at most; after another pass, headsAfter's of the
+ * heads at most before; undefined where neither is known.
+ */
+function headsAtMostAfter(pass: string, settings: Record<string, unknown>, sofar: SoFar): readonly number[] | undefined {
+  const before = sofar.heads ?? sofar.headsAtMost;
+  if (!before) return undefined;
+  return pass === 'prune-heads' ? before : sofar.headsAtMost && headsAfter(pass, settings, sofar.headsAtMost);
 }
 
 /**

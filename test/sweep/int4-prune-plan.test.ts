@@ -47,6 +47,19 @@ describe('prune steps after quantize int4-block', () => {
     expect(await point('tiny', heads, 'tiny-heads')).toMatch(/^prune-heads: layer 0's attention weights are quantized \(matmul-nbits, 4-bit\)/);
   });
 
+  it('plans one after prune-heads by ratio before int4-block where the heads before leave every attention projection float, whose point runs', async () => {
+    // (prune-heads by ratio chooses its heads when it runs: the plan knows each layer's heads at most, and fewer heads
+    // narrow the output projection's input, which 4-bit blocks then store in more bytes still)
+    const steps = [step('prune-heads', { ratio: 0.25 }), int4(128), step('prune-heads', { ratio: 0.25 })];
+    expect(await planRefusal(root, 'p', ['narrow'], 'p', steps)).toBeUndefined();
+    expect(await point('narrow', steps, 'narrow-ratio-heads')).toBe('ran');
+    // (where the most heads store one quantized, the plan cannot tell of the heads chosen)
+    expect(await planRefusal(root, 'p', ['tiny'], 'p', steps)).toBe(
+      `${at('tiny', 3, 'prune-heads')}prune-heads: quantize int4-block:128 before it (step 2) stores a projection quantized where its 4-bit blocks take fewer bytes than float, which the plan cannot tell of the model there, and prune-heads slices float weights: put prune-heads before quantize`,
+    );
+    expect(await point('tiny', steps, 'tiny-ratio-heads')).toMatch(/^prune-heads: layer 0's attention weights are quantized \(matmul-nbits, 4-bit\)/);
+  });
+
   it('refuses one after a step between that the plan does not follow, which it cannot judge', async () => {
     const steps = [int4(128), step('drop-layers', { keep: '0' }), step('prune-heads', { ratio: 0.25 })];
     expect(await planRefusal(root, 'p', ['narrow'], 'p', steps)).toBe(
