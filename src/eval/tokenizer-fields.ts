@@ -5,11 +5,11 @@
  * field with no `#[serde(default)]` must be there, of its type; an enum only by its exact name), where
  * @huggingface/tokenizers reads a file that lacks one or misspells it (a Split of behavior "Isolate" read as Isolated,
  * a ByteLevel without add_prefix_space read as false): such a file, which transformers fails to load, is refused in
- * one line naming the field. Types not listed here are left to the library (it refuses those it does not know).
- * A post-processor tokenizers reads by its fields, not its type (PostProcessorWrapper is an untagged enum:
- * RobertaProcessing, BertProcessing, ByteLevel, TemplateProcessing, Sequence, the first whose fields read; only
- * ByteLevel's and Sequence's types are checked): a RobertaProcessing without trim_offsets is read as a BertProcessing
- * of its sep and cls, as tokenizers reads it (partAsRead).
+ * one line naming the field. A part is read as the type tokenizers reads it as (READINGS, partAsRead): a post-processor
+ * by its fields, not its type (PostProcessorWrapper is an untagged enum: a RobertaProcessing without trim_offsets is a
+ * BertProcessing of its sep and cls), a normalizer, decoder or model of no type, or of a type tokenizers' tagged reading
+ * does not name, as the first of its untagged reading's types whose fields read (a normalizer holding strip_left and
+ * strip_right as a Strip).
  */
 
 /** What a field takes, as tokenizers' serde reads it. */
@@ -65,18 +65,31 @@ const PART_FIELDS: Readonly<Record<'normalizers' | 'pretokenizers' | 'processors
       lowercase: { kind: 'bool' },
     },
     Strip: { strip_left: { kind: 'bool' }, strip_right: { kind: 'bool' } },
+    StripAccents: {},
+    NFC: {},
+    NFD: {},
+    NFKC: {},
+    NFKD: {},
     Sequence: { normalizers: { kind: 'list' } },
+    Lowercase: {},
+    Nmt: {},
+    Precompiled: { precompiled_charsmap: { kind: 'string' } },
     Replace: PATTERN_CONTENT,
     Prepend: { prepend: { kind: 'string' } },
+    ByteLevel: {},
   },
   pretokenizers: {
+    BertPreTokenizer: {},
     ByteLevel: BYTE_LEVEL,
     CharDelimiterSplit: { delimiter: { kind: 'char' } },
     Metaspace: METASPACE,
+    Whitespace: {},
     Sequence: { pretokenizers: { kind: 'list' } },
     Split: { pattern: { kind: 'pattern' }, behavior: { kind: 'behavior' }, invert: { kind: 'bool' } },
     Punctuation: { behavior: { kind: 'behavior', defaulted: true } },
+    WhitespaceSplit: {},
     Digits: { individual_digits: { kind: 'bool' } },
+    UnicodeScripts: {},
     // (a length of 0 tokenizers reads and then panics on every text: chunks(0))
     FixedLength: { length: { kind: 'positive count', defaulted: true } },
   },
@@ -95,7 +108,9 @@ const PART_FIELDS: Readonly<Record<'normalizers' | 'pretokenizers' | 'processors
     CTC: { pad_token: { kind: 'string' }, word_delimiter_token: { kind: 'string' }, cleanup: { kind: 'bool' } },
     Sequence: { decoders: { kind: 'list' } },
     Replace: PATTERN_CONTENT,
+    Fuse: {},
     Strip: { content: { kind: 'char' }, start: { kind: 'count' }, stop: { kind: 'count' } },
+    ByteFallback: {},
   },
   // (tokenizers/src/models/*/serialization.rs; a BPE's dropout's range left to the library)
   models: {
@@ -272,11 +287,6 @@ function reads(kind: FieldKind, v: unknown): boolean {
   }
 }
 
-/** The first field of `p` that tokenizers refuses for a part of `type`, in one line naming it (at `where`); undefined for none. */
-function fieldsProblem(p: Record<string, unknown>, list: keyof typeof PART_FIELDS, type: string, where: string): string | undefined {
-  return settingsProblem(p, PART_FIELDS[list][type] as Fields, `${where} (${type})`);
-}
-
 /** The first of `fields` that tokenizers refuses in `p` (`what`, for the message), in one line naming it; undefined for none. */
 function settingsProblem(p: Record<string, unknown>, fields: Fields, what: string): string | undefined {
   for (const [name, { kind, defaulted }] of Object.entries(fields)) {
@@ -289,29 +299,121 @@ function settingsProblem(p: Record<string, unknown>, fields: Fields, what: strin
 }
 
 /**
- * `part` (at `where`, a path such as `pre_tokenizer.pretokenizers[1]`) as tokenizers reads it, its Sequences' parts
- * so too: a post-processor as the first type of PROCESSOR_ORDER whose fields read, a model of no type the first of
- * MODEL_ORDER; one read as another type than its own, or a model holding fields its type does not read, as its type
- * and that type's fields alone; `part` itself where nothing changes. Its first field tokenizers refuses, in
- * one line, where none reads; a part of a type not listed, as it is (left to the library).
+ * How tokenizers' wrapper enum of a component reads a part (NormalizerWrapper, PreTokenizerWrapper, DecoderWrapper and
+ * ModelWrapper: a tagged reading, then an untagged one; PostProcessorWrapper: the untagged one alone):
+ * - `tagged`: the names its tagged reading takes (its EnumType), each with the type it reads the part as (a normalizer
+ *   of type "Bert" as a BertNormalizer), alone: a part that type's fields do not read is refused;
+ * - `untagged`: where the part's type is none of them (absent, another name, not a string), the types tried in order,
+ *   the first whose fields read, each with the type field it takes: `any` (serde's derived `tag = "type"` struct, which
+ *   reads whatever type is written or none), `own` (impl_serde_type!'s, a MustBe's, Metaspace's and Split's helpers:
+ *   its own name alone), `none` (a model's visitor: none, since its own name is tagged).
  */
-function partAsRead(part: unknown, list: keyof typeof PART_FIELDS, where: string): { read: unknown } | { problem: string } {
-  if (part === null || typeof part !== 'object' || Array.isArray(part)) return { read: part };
-  const p = part as Record<string, unknown>;
-  const own = typeof p.type === 'string' && Object.hasOwn(PART_FIELDS[list], p.type) ? p.type : undefined;
-  // (a model of another type tokenizers reads as none of its four: its tagged and its untagged reading both fail)
-  if (list === 'models' && p.type !== undefined && own === undefined)
-    return { problem: `${where}: type: expected ${oneOf(MODEL_TYPES)}, got ${JSON.stringify(p.type)}` };
-  const order = list === 'processors' ? PROCESSOR_ORDER : list === 'models' && p.type === undefined ? MODEL_ORDER : undefined;
-  const type = order ? (order.find(([t, tagged]) => (!tagged || t === p.type) && fieldsProblem(p, list, t, where) === undefined)?.[0] ?? own) : own;
-  if (type === undefined && list === 'models')
-    return { problem: `${where}: no type, and tokenizers reads its fields as none of ${MODEL_TYPES.slice(0, -1).join(', ')} or ${MODEL_TYPES.at(-1)}` };
-  if (type === undefined) return { read: part };
-  const problem = fieldsProblem(p, list, type, where) ?? (type === 'TemplateProcessing' ? templateProblem(p, where) : undefined);
+interface WrapperReading {
+  readonly tagged?: Readonly<Record<string, string>>;
+  readonly untagged: ReadonlyArray<readonly [string, 'any' | 'own' | 'none']>;
+}
+
+/** Each part's name in a message ("type "Foo" is none of tokenizers' normalizers"). */
+const PART_NAMES: Readonly<Record<keyof typeof PART_FIELDS, string>> = {
+  normalizers: 'normalizers',
+  pretokenizers: 'pre-tokenizers',
+  processors: 'post-processors',
+  decoders: 'decoders',
+  models: 'models',
+};
+
+/** `names` tagged as themselves. */
+const asThemselves = (names: readonly string[]): Record<string, string> => Object.fromEntries(names.map((n) => [n, n]));
+
+/** How tokenizers reads each component's parts (tokenizers/src/{normalizers,pre_tokenizers,processors,decoders,models}/mod.rs). */
+const READINGS: Readonly<Record<keyof typeof PART_FIELDS, WrapperReading>> = {
+  normalizers: {
+    tagged: {
+      ...asThemselves([
+        'Strip',
+        'StripAccents',
+        'NFC',
+        'NFD',
+        'NFKC',
+        'NFKD',
+        'Sequence',
+        'Lowercase',
+        'Nmt',
+        'Precompiled',
+        'Replace',
+        'Prepend',
+        'ByteLevel',
+      ]),
+      Bert: 'BertNormalizer',
+    },
+    untagged: [
+      ['BertNormalizer', 'any'],
+      ['Strip', 'any'],
+      ['StripAccents', 'own'],
+      ['NFC', 'own'],
+      ['NFD', 'own'],
+      ['NFKC', 'own'],
+      ['NFKD', 'own'],
+      ['Sequence', 'any'],
+      ['Lowercase', 'own'],
+      ['Nmt', 'own'],
+      ['Precompiled', 'own'],
+      ['Replace', 'any'],
+      ['Prepend', 'any'],
+      ['ByteLevel', 'own'],
+    ],
+  },
+  pretokenizers: {
+    tagged: {
+      ...asThemselves(['BertPreTokenizer', 'ByteLevel', 'Metaspace', 'Whitespace', 'Sequence', 'Split', 'Punctuation', 'WhitespaceSplit', 'Digits']),
+      ...asThemselves(['UnicodeScripts', 'FixedLength']),
+      Delimiter: 'CharDelimiterSplit',
+    },
+    untagged: Object.keys(PART_FIELDS.pretokenizers).map((t) => [t, 'own'] as const),
+  },
+  processors: {
+    untagged: [
+      ['RobertaProcessing', 'any'],
+      ['BertProcessing', 'any'],
+      ['ByteLevel', 'own'],
+      ['TemplateProcessing', 'any'],
+      ['Sequence', 'own'],
+    ],
+  },
+  decoders: {
+    tagged: asThemselves(['BPEDecoder', 'ByteLevel', 'WordPiece', 'Metaspace', 'CTC', 'Sequence', 'Replace', 'Fuse', 'Strip', 'ByteFallback']),
+    untagged: [
+      ['BPEDecoder', 'any'],
+      ['ByteLevel', 'own'],
+      ['WordPiece', 'any'],
+      ['Metaspace', 'own'],
+      ['CTC', 'any'],
+      ['Sequence', 'own'],
+      ['Replace', 'any'],
+      ['Fuse', 'own'],
+      ['Strip', 'any'],
+      ['ByteFallback', 'own'],
+    ],
+  },
+  models: { tagged: asThemselves(MODEL_TYPES), untagged: MODEL_TYPES.map((t) => [t, 'none'] as const) },
+};
+
+/** Whether a type `takes` of tokenizers' untagged reading reads a part of type field `written` as `type`. */
+function takesType(takes: 'any' | 'own' | 'none', type: string, written: unknown): boolean {
+  return takes === 'any' || (takes === 'own' ? written === type : written === undefined);
+}
+
+/**
+ * `p` (at `where`) read as a part of `type` (one of PART_FIELDS[list]), its Sequence's parts read so too (partAsRead):
+ * `p` itself where nothing changes, else its type and that type's fields alone where it is written of another type or
+ * is a model holding fields its type does not read; its first field tokenizers refuses, in one line, where they do not read.
+ */
+function readAs(p: Record<string, unknown>, list: keyof typeof PART_FIELDS, type: string, where: string): { read: unknown } | { problem: string } {
+  const fields = PART_FIELDS[list][type] as Fields;
+  const problem = settingsProblem(p, fields, `${where} (${type})`);
   if (problem) return { problem };
   // (a model written as its type's fields alone where it holds others: @huggingface/tokenizers picks a model of no
   // type it knows (WordLevel) by its fields, a WordPiece where it holds a continuing_subword_prefix)
-  const fields = PART_FIELDS[list][type] as Fields;
   const others = list === 'models' && Object.keys(p).some((name) => name !== 'type' && !Object.hasOwn(fields, name));
   const read =
     type === p.type && !others
@@ -325,14 +427,51 @@ function partAsRead(part: unknown, list: keyof typeof PART_FIELDS, where: string
     if ('problem' in r) return r;
     partsRead.push(r.read);
   }
-  return { read: partsRead.every((r, i) => r === parts[i]) ? read : { ...read, [list]: partsRead } };
+  return { read: partsRead.every((r, i) => r === parts[i]) ? read : { ...(read as object), [list]: partsRead } };
 }
 
 /**
- * The model types tokenizers tries for a model of no type, in its order (ModelUntagged, its legacy reading: the first
- * whose fields read); a model of a type is read as that type alone.
+ * `part` (at `where`, a path such as `pre_tokenizer.pretokenizers[1]`) as tokenizers reads it (READINGS): a part of a
+ * type its tagged reading names as that type alone (a normalizer of type "Bert" as a BertNormalizer), any other as the
+ * first type of its untagged reading that takes its type field and whose fields read (a normalizer of no type holding
+ * strip_left and strip_right as a Strip, a post-processor holding sep and cls as a BertProcessing), its Sequences'
+ * parts so too (readAs). What keeps tokenizers from reading it, in one line: its type's first field tokenizers refuses
+ * where its type is one of tokenizers' own names, else that none of its types reads it. A part that is no object, as it is.
  */
-const MODEL_ORDER: ReadonlyArray<readonly [string, boolean]> = MODEL_TYPES.map((t) => [t, false] as const);
+function partAsRead(part: unknown, list: keyof typeof PART_FIELDS, where: string): { read: unknown } | { problem: string } {
+  if (part === null || typeof part !== 'object' || Array.isArray(part)) return { read: part };
+  const p = part as Record<string, unknown>;
+  const reading = READINGS[list];
+  const tagged = typeof p.type === 'string' && reading.tagged && Object.hasOwn(reading.tagged, p.type) ? reading.tagged[p.type] : undefined;
+  if (tagged !== undefined) {
+    const strict = reading.untagged.find(([t]) => t === tagged)?.[1] === 'own';
+    if (strict && tagged !== p.type) return { problem: `${where} (${tagged}): type: expected ${JSON.stringify(tagged)}, got ${JSON.stringify(p.type)}` };
+    const r = readAs(p, list, tagged, where);
+    return 'problem' in r || tagged !== 'TemplateProcessing' ? r : withTemplateRead(r, where);
+  }
+  const takers = reading.untagged.filter(([t, takes]) => takesType(takes, t, p.type)).map(([t]) => t);
+  for (const type of takers) {
+    const r = readAs(p, list, type, where);
+    if ('read' in r) return type === 'TemplateProcessing' ? withTemplateRead(r, where) : r;
+  }
+  // (refused in the words of the type it says where that is one of tokenizers' own: a BertNormalizer without lowercase)
+  const named = reading.untagged.find(([t]) => t === p.type)?.[0];
+  if (named !== undefined) return readAs(p, list, named, where);
+  const names = reading.untagged.map(([t]) => t);
+  const expected = names.length > 5 ? `one of tokenizers' ${PART_NAMES[list]} (${names.slice(0, -1).join(', ')} or ${names.at(-1)})` : oneOf(names);
+  if (takers.length === 0)
+    return {
+      problem: `${where}: ${p.type === undefined ? `no type, which tokenizers requires (expected ${expected})` : `type: expected ${expected}, got ${shownJson(p.type)}`}`,
+    };
+  const fieldsOf = `tokenizers reads its fields as none of ${takers.length === 1 ? takers[0] : oneOf(takers).replace(/^one of /, '')}`;
+  return { problem: `${where}: ${p.type === undefined ? 'no type' : `type ${shownJson(p.type)} is none of tokenizers' ${PART_NAMES[list]}`}, and ${fieldsOf}` };
+}
+
+/** `r` (a TemplateProcessing read) or what its templates hold that tokenizers panics on, in one line (templateProblem). */
+function withTemplateRead(r: { read: unknown }, where: string): { read: unknown } | { problem: string } {
+  const problem = templateProblem(r.read as Record<string, unknown>, where);
+  return problem ? { problem } : r;
+}
 
 /**
  * What a TemplateProcessing's templates hold that tokenizers reads and then panics on, at every text the template
@@ -352,15 +491,6 @@ function templateProblem(p: Record<string, unknown>, where: string): string | un
   }
   return undefined;
 }
-
-/** The post-processor types tokenizers tries, in its order, each with whether it must be of that type (impl_serde_type checks it). */
-const PROCESSOR_ORDER: ReadonlyArray<readonly [string, boolean]> = [
-  ['RobertaProcessing', false],
-  ['BertProcessing', false],
-  ['ByteLevel', true],
-  ['TemplateProcessing', false],
-  ['Sequence', true],
-];
 
 /**
  * A tokenizer.json's object as tokenizers reads its normalizer, pre-tokenizer, post-processor, decoder and model

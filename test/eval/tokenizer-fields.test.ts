@@ -174,6 +174,27 @@ describe('tokenizer.json fields tokenizers refuses', () => {
     ],
     // (tokenizers reads a length of 0, then panics on every text)
     [{ pre_tokenizer: { type: 'FixedLength', length: 0 } }, 'pre_tokenizer (FixedLength): length: expected an integer from 1, got 0'],
+    // (a part of no type, or of a type tokenizers does not name, that none of the types it reads by their fields reads;
+    // where the library said 'Unknown Normalizer type: undefined')
+    [
+      { normalizer: { type: 'Lowercas' } },
+      `normalizer: type "Lowercas" is none of tokenizers' normalizers, and tokenizers reads its fields as none of BertNormalizer, Strip, Sequence, Replace or Prepend`,
+    ],
+    [
+      { normalizer: { type: 'Sequence', normalizers: [{ strip_left: true }] } },
+      'normalizer.normalizers[0]: no type, and tokenizers reads its fields as none of BertNormalizer, Strip, Sequence, Replace or Prepend',
+    ],
+    [{ decoder: { cleanup: true } }, 'decoder: no type, and tokenizers reads its fields as none of BPEDecoder, WordPiece, CTC, Replace or Strip'],
+    [
+      { pre_tokenizer: {} },
+      "pre_tokenizer: no type, which tokenizers requires (expected one of tokenizers' pre-tokenizers (BertPreTokenizer, ByteLevel, CharDelimiterSplit, Metaspace, Whitespace, Sequence, Split, Punctuation, WhitespaceSplit, Digits, UnicodeScripts or FixedLength))",
+    ],
+    // (tokenizers' tagged name of a CharDelimiterSplit, which then reads its type as its own name alone)
+    [{ pre_tokenizer: { type: 'Delimiter', delimiter: ',' } }, 'pre_tokenizer (CharDelimiterSplit): type: expected "CharDelimiterSplit", got "Delimiter"'],
+    [
+      { post_processor: { type: 'Roberta', sep: ['[SEP]', 3] } },
+      `post_processor: type "Roberta" is none of tokenizers' post-processors, and tokenizers reads its fields as none of RobertaProcessing, BertProcessing or TemplateProcessing`,
+    ],
   ])('%j is refused in one line naming the field', (parts, why) => {
     const dir = folder(parts);
     const file = join(dir, 'tokenizer.json');
@@ -220,6 +241,32 @@ describe('tokenizer.json fields tokenizers refuses', () => {
     expect(ids({ pre_tokenizer: { type: 'Punctuation' } })).toEqual([2, 5, 7, 1, 3]);
     expect(ids({ pre_tokenizer: { type: 'Punctuation', behavior: 'Isolated' } })).toEqual([2, 5, 7, 1, 3]);
     expect(ids({ pre_tokenizer: { ...SPLIT, behavior: 'Isolated' } })).toEqual([2, 5, 7, 1, 3]);
+  });
+
+  // (tokenizers' NormalizerWrapper and DecoderWrapper read a part of a type their tagged reading names as that type,
+  // any other as the first of their untagged reading's types whose fields read, serde's derived tagged structs whatever
+  // type is written: BertNormalizer, Strip, Sequence, Replace, Prepend; BPEDecoder, WordPiece, CTC, Replace, Strip;
+  // checked against the tokenizers 0.23.2 node binding, where @huggingface/tokenizers refused them)
+  it('reads a normalizer or decoder of no type, or of a type tokenizers does not name, as the first type whose fields read, as it does', () => {
+    const ids = (parts: Record<string, unknown>) => loadTokenizer(folder(parts)).encode(' a  b,a ', null, 20).ids;
+    const strip = { strip_left: true, strip_right: true };
+    const prepend = { prepend: 'a' };
+    const lowercase = { type: 'Lowercase' };
+    const typed = ids({ normalizer: { type: 'Prepend', ...prepend } });
+    expect(typed).toEqual([2, 5, 5, 1, 3]);
+    expect(ids({ normalizer: prepend })).toEqual(typed);
+    expect(ids({ normalizer: { type: 'Foo', ...prepend } })).toEqual(typed);
+    expect(ids({ normalizer: { type: null, ...prepend } })).toEqual(typed);
+    // ("BertNormalizer" is not a name of the tagged reading (that is "Bert"): its fields read as a Prepend's
+    expect(ids({ normalizer: { type: 'BertNormalizer', ...prepend } })).toEqual(typed);
+    expect(ids({ normalizer: { type: 'Sequence', normalizers: [lowercase, { type: 'Foo', ...prepend }] } })).toEqual(typed);
+    expect(ids({ normalizer: { normalizers: [lowercase, prepend] } })).toEqual(typed);
+    expect(ids({ normalizer: { type: 'Unknown', ...strip } })).toEqual(ids({ normalizer: { type: 'Strip', ...strip } }));
+    const bert = { clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true };
+    expect(ids({ normalizer: { type: 'Bert', ...bert } })).toEqual(ids({ normalizer: { type: 'BertNormalizer', ...bert } }));
+    const plain = ids({});
+    for (const decoder of [{ suffix: '</w>' }, { type: 'Foo', prefix: '##', cleanup: true }, { type: 'BPE', content: ' ', start: 1, stop: 0 }])
+      expect(ids({ decoder })).toEqual(plain);
   });
 
   // (tokenizers' PostProcessorWrapper is an untagged enum: RobertaProcessing, BertProcessing, ByteLevel,
