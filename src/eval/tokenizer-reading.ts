@@ -77,6 +77,9 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // WordPiece, WordLevel, Unigram), where @huggingface/tokenizers picked one by its fields (a model of no type whose
   // reading did not change is marked too).
   { version: 14, changed: (t) => t.modelRetyped },
+  // Stop 52: a Unigram model of byte_fallback true gives an unknown piece as the byte pieces of its UTF-8 bytes where
+  // its vocabulary holds them all, as tokenizers does, where the unknown token was read.
+  { version: 15, changed: (t) => t.unigramByteFallback },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

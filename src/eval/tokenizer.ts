@@ -798,6 +798,7 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   splitAsTokenizers(tokenizer, json);
   prependFirstAtTextStart(tokenizer, json);
   modelPerPreToken(tokenizer);
+  unigramByteFallback(tokenizer, json);
   const tokenId = keepModelVocabulary(tokenizer, json);
   const post = tokenizer.post_processor;
   /** The tokenizer's template (special tokens and token types) applied to already-truncated tokens. */
@@ -1253,6 +1254,33 @@ function modelPerPreToken(tokenizer: Tokenizer): void {
 }
 
 /**
+ * Makes `tokenizer`'s Unigram model give an unknown piece (a run of unknown characters, fused) as the byte pieces of its
+ * UTF-8 bytes (é as <0xC3> <0xA9>) where tokenizer.json's model says byte_fallback and its vocabulary holds each of
+ * them, else as the unknown token, as tokenizers' Unigram::tokenize does: @huggingface/tokenizers (and so
+ * transformers.js) ignores a Unigram's byte_fallback and gave the unknown token (unigramByteFallbackOf).
+ */
+function unigramByteFallback(tokenizer: Tokenizer, json: object): void {
+  const model = (tokenizer as unknown as { model?: { _call?: (tokens: string[]) => string[]; tokens_to_ids?: Map<string, number> } }).model;
+  const ids = model?.tokens_to_ids;
+  if (!unigramByteFallbackOf(json) || typeof model?._call !== 'function' || !(ids instanceof Map)) return;
+  const call = model._call.bind(model);
+  const utf8 = new TextEncoder();
+  // (ids is the model's vocabulary as keepModelVocabulary leaves it: the model's pieces alone, as tokenizers looks them up)
+  model._call = (tokens) =>
+    call(tokens).flatMap((t) => {
+      if (ids.has(t)) return [t];
+      const bytes = [...utf8.encode(t)].map((b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+      return bytes.every((b) => ids.has(b)) ? bytes : [t];
+    });
+}
+
+/** Whether a tokenizer.json object's model is a Unigram of byte_fallback true (unigramByteFallback). */
+export function unigramByteFallbackOf(json: object): boolean {
+  const model = (json as { model?: { type?: unknown; byte_fallback?: unknown } | null }).model;
+  return model?.type === 'Unigram' && model.byte_fallback === true;
+}
+
+/**
  * Takes `tokenizer`'s added tokens back out of its model's vocabulary, which holds what tokenizer.json's model lists and
  * nothing more, as in tokenizers (added_vocabulary.rs keeps the added tokens in an AddedVocabulary of their own, apart
  * from the model, and WordPiece's tokenize looks its pieces up in the model's vocab only): @huggingface/tokenizers puts
@@ -1527,7 +1555,8 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * read as another type than it says (withPartsAsRead: a RobertaProcessing without trim_offsets as a BertProcessing), where
  * its own type was read; `modelRetyped`, its model is of no type or holds fields its type does not read (withPartsAsRead:
  * read as tokenizers' type of its fields, or as its type alone), where @huggingface/tokenizers picked one of its fields
- * (a WordLevel holding a continuing_subword_prefix as a WordPiece). Undefined where the folder has no tokenizer this
+ * (a WordLevel holding a continuing_subword_prefix as a WordPiece); `unigramByteFallback`, its model is a Unigram of
+ * byte_fallback true (unigramByteFallbackOf), whose unknown pieces were the unknown token. Undefined where the folder has no tokenizer this
  * code reads.
  */
 export interface TokenizerTraits {
@@ -1554,6 +1583,7 @@ export interface TokenizerTraits {
   fixedLength: boolean;
   processorRetyped: boolean;
   modelRetyped: boolean;
+  unigramByteFallback: boolean;
 }
 
 /**
@@ -1947,6 +1977,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         fixedLength: false,
         processorRetyped: false,
         modelRetyped: false,
+        unigramByteFallback: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -1985,6 +2016,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       fixedLength: preTokenizers.some(({ leaf }) => leaf.type === 'FixedLength'),
       processorRetyped: raw !== undefined && partRetyped(raw, 'post_processor'),
       modelRetyped: raw !== undefined && partRetyped(raw, 'model'),
+      unigramByteFallback: unigramByteFallbackOf(read),
     };
   } catch {
     return undefined;

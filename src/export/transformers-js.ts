@@ -47,6 +47,7 @@ import {
   tokenName,
   type TokenizerConfigJson,
   fusesUnknownsInTransformersJs,
+  unigramByteFallbackOf,
   loadTokenizer,
   withoutSlowOnlyOptions,
   withNormalizingTransformersJsReads,
@@ -595,23 +596,29 @@ function finishLineage(
 interface SideFiles {
   graphOnly: string[];
   fusesUnknowns: boolean;
+  byteFallback: boolean;
   pairType?: { gives: number; has: number };
 }
 
 /**
  * What a transformers.js user should know about the exported `folder` of float model `model`, one line each:
- * singleScoreNote, and the warnings of its side files (writeSideFiles: fusedUnknownsNote, pairTypeNote).
+ * singleScoreNote, and the warnings of its side files (writeSideFiles: fusedUnknownsNote, byteFallbackNote, pairTypeNote).
  */
-function folderNotes(model: Model, folder: string, { fusesUnknowns, pairType }: SideFiles): string[] {
-  return [...singleScoreNote(model, folder), ...(fusesUnknowns ? [fusedUnknownsNote(folder)] : []), ...(pairType ? [pairTypeNote(folder, pairType)] : [])];
+function folderNotes(model: Model, folder: string, { fusesUnknowns, byteFallback, pairType }: SideFiles): string[] {
+  return [
+    ...singleScoreNote(model, folder),
+    ...(fusesUnknowns ? [fusedUnknownsNote(folder)] : []),
+    ...(byteFallback ? [byteFallbackNote(folder)] : []),
+    ...(pairType ? [pairTypeNote(folder, pairType)] : []),
+  ];
 }
 
 /**
  * Writes config.json, tokenizer.json, tokenizer_config.json and special_tokens_map.json (when the source has it)
  * into `dir` from the source folder `from`; `model` is the float model (its shape, label count and position limit).
  * Returns what config.json cannot say of the model (its `graph_only`) and whether transformers.js can tokenize a text
- * otherwise than evaluation (`fusesUnknowns`: fusesUnknownsInTransformersJs, said by fusedUnknownsNote), and the
- * token type the written tokenizer gives a pair's second text where the model has no row for it (`pairType`, said by
+ * otherwise than evaluation (`fusesUnknowns`: fusesUnknownsInTransformersJs, said by fusedUnknownsNote; `byteFallback`:
+ * a Unigram of byte_fallback, unigramByteFallbackOf, said by byteFallbackNote), and the token type the written tokenizer gives a pair's second text where the model has no row for it (`pairType`, said by
  * pairTypeNote).
  */
 function writeSideFiles(
@@ -691,6 +698,7 @@ function writeSideFiles(
   return {
     graphOnly: (written[GRAPH_ONLY_KEY] as string[] | undefined) ?? [],
     fusesUnknowns: fusesUnknownsInTransformersJs(tokenizer),
+    byteFallback: unigramByteFallbackOf(tokenizer),
     ...(pairType ? { pairType } : {}),
   };
 }
@@ -722,6 +730,14 @@ function pairTypeNote(folder: string, { gives, has }: { gives: number; has: numb
  */
 function fusedUnknownsNote(folder: string): string {
   return `warning: ${folder}: its tokenizer's model fuses a run of unknown pieces into one unknown token, which transformers.js does across words where transformers and compress eval do within a word only: a text with unknown words side by side can get fewer ids in transformers.js (its vocabulary has no lone ▁ piece, or its pre-tokenizer does not start every word with one)`;
+}
+
+/**
+ * The warning for a folder whose tokenizer's model is a Unigram of byte_fallback true (unigramByteFallbackOf), which
+ * transformers.js reads without it, one line.
+ */
+function byteFallbackNote(folder: string): string {
+  return `warning: ${folder}: its tokenizer's Unigram model has byte_fallback, which transformers.js ignores: a piece its vocabulary lacks (é, an emoji) is the unknown token in transformers.js, where transformers and compress eval give the byte pieces of its UTF-8 bytes (<0xC3> <0xA9>)`;
 }
 
 /**

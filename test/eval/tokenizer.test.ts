@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { DataError, SettingsError } from '../../src/errors.ts';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { AutoTokenizer, env } from '@huggingface/transformers';
 import {
   folderTokenizerJson,
   loadTokenizer,
@@ -18,6 +19,9 @@ import { wordPieceTokenizerJson } from '../../src/eval/wordpiece-vocab.ts';
 import { loadSplit } from '../../src/glue/dataset.ts';
 import { MNLI_M, SST2 } from '../../src/glue/tasks.ts';
 import { GLUE_DIR, TEACHERS_DIR, fixtureTokenizer, hasFixtures, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
+import { tokenizerFolder as tokenizerFolderOf } from '../helpers/tokenizer-json.ts';
+
+env.allowRemoteModels = false;
 
 /**
  * A tokenizer.json of `model` behind this pre-tokenizer and normalizer (none where not given), with no post-processor
@@ -366,6 +370,65 @@ describe('a model that fuses unknown pieces (Unigram, BPE with fuse_unk)', () =>
       }
     },
   );
+});
+
+describe('a Unigram model of byte_fallback true', () => {
+  // <unk> 0, ▁ 1, a 2, ▁a 3, then the 256 byte pieces <0x00>…<0xFF> (ids 4…259)
+  const bytePiece = (b: number) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
+  const vocab = (bytes: readonly number[]) => [['<unk>', 0], ['▁', -2], ['a', -1], ['▁a', -1], ...bytes.map((b) => [bytePiece(b), 0])];
+  const ALL = Array.from({ length: 256 }, (_, b) => b);
+  const ids = (byteFallback: boolean, bytes: readonly number[], text: string) =>
+    fromParts({
+      model: { type: 'Unigram', unk_id: 0, byte_fallback: byteFallback, vocab: vocab(bytes) },
+      pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    }).encode(text, null, 32).ids;
+
+  it("gives an unknown piece as the byte pieces of its UTF-8 bytes, a run of unknown characters fused first, as tokenizers' Unigram::tokenize does, where the unknown token was read", () => {
+    // é is C3 A9, ü C3 BC, 😀 F0 9F 98 80: byte piece ids 4 + the byte
+    expect(ids(true, ALL, 'a é')).toEqual([3, 1, 4 + 0xc3, 4 + 0xa9]);
+    expect(ids(true, ALL, 'aéü😀a')).toEqual([3, 4 + 0xc3, 4 + 0xa9, 4 + 0xc3, 4 + 0xbc, 4 + 0xf0, 4 + 0x9f, 4 + 0x98, 4 + 0x80, 2]);
+    // (byte_fallback false: the unknown token, one for the fused run)
+    expect(ids(false, ALL, 'a éü')).toEqual([3, 1, 0]);
+  });
+
+  it('is said in one line at --format transformers.js, which gives the unknown token (transformers.js ignores byte_fallback)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'unigram-byte-fallback-'));
+    try {
+      const json = {
+        version: '1.0',
+        added_tokens: [],
+        normalizer: null,
+        pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+        post_processor: null,
+        decoder: null,
+        // (é's two byte pieces alone: <0xA9> 4, <0xC3> 5, within the tiny model's 128 rows)
+        model: { type: 'Unigram', unk_id: 0, byte_fallback: true, vocab: vocab([0xa9, 0xc3]) },
+      };
+      const hf = tokenizerFolderOf(dir, 'hf', json);
+      const out = join(dir, 'tjs');
+      const { notes } = await exportToTransformersJs(hf, out);
+      expect(notes.filter((n) => n.includes('byte_fallback'))).toEqual([
+        `warning: ${out}: its tokenizer's Unigram model has byte_fallback, which transformers.js ignores: a piece its vocabulary lacks (é, an emoji) is the unknown token in transformers.js, where transformers and compress eval give the byte pieces of its UTF-8 bytes (<0xC3> <0xA9>)`,
+      ]);
+      expect(loadTokenizer(out).encode('a é', null, 16).ids).toEqual([3, 1, 5, 4]);
+      const theirs = await AutoTokenizer.from_pretrained(out);
+      expect(Array.from(theirs('a é').input_ids.data as BigInt64Array, Number)).toEqual([3, 1, 0]); // (what the warning says)
+      const { notes: without } = await exportToTransformersJs(
+        tokenizerFolderOf(dir, 'hf-no-fallback', { ...json, model: { ...json.model, byte_fallback: false } }),
+        join(dir, 'tjs-no-fallback'),
+      );
+      expect(without.filter((n) => n.includes('byte_fallback'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives the unknown token where the vocabulary lacks one of the bytes, as tokenizers does', () => {
+    // (ü's BC missing: the fused run éü is one unknown token; é alone is read as bytes)
+    const lacking = ALL.filter((b) => b !== 0xbc);
+    expect(ids(true, lacking, 'a éü')).toEqual([3, 1, 0]);
+    expect(ids(true, lacking, 'a é')).toEqual([3, 1, 4 + 0xc3 - 1, 4 + 0xa9]);
+  });
 });
 
 describe("a Metaspace pre-tokenizer of prepend_scheme first (transformers' converters' for legacy false)", () => {

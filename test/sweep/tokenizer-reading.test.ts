@@ -127,6 +127,15 @@ describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/te
     for (const dir of [wordLevel, untyped]) expect(tokenizerReadingVersion(dir, false)).toBe(14);
   });
 
+  it('is 15 for a Unigram model of byte_fallback true (its unknown pieces read as byte pieces); 4 for one of byte_fallback false (its unknown pieces fused per word)', () => {
+    const unigram = (byteFallback: boolean) => (j: Record<string, unknown>) => {
+      const pieces = Object.keys(vocab(j)).map((t) => [t, -1]);
+      j.model = { type: 'Unigram', unk_id: vocab(j)['[UNK]'], byte_fallback: byteFallback, vocab: pieces };
+    };
+    expect(tokenizerReadingVersion(folder('unigram-byte-fallback', unigram(true)), false)).toBe(15);
+    expect(tokenizerReadingVersion(folder('unigram-no-byte-fallback', unigram(false)), false)).toBe(4);
+  });
+
   it('is 4 for a folder whose tokenizer_config.json says do_lowercase_and_remove_accent true, no longer applied; 1 with it false', () => {
     const config = JSON.parse(readFileSync(join(TEACHER, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
     const lowered = folder('xlm-lowercase', () => {}, { 'tokenizer_config.json': { ...config, do_lowercase_and_remove_accent: true } });
