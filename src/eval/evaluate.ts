@@ -19,7 +19,7 @@ import { EMPTY_MODEL_CONFIG, locateRunModel, readModelConfig, type ModelConfig, 
 import type { ModelLocation } from '../onnx/locate.ts';
 import { decodeModel, loadModel } from '../onnx/load.ts';
 import { sessionInputs, type ModelInput } from '../bert/model-inputs.ts';
-import { GIVE_CLASSIFIER, encoderOnlyNote, isEncoderOnly, newHeadAdvice, otherHeadClass } from '../bert/classifier.ts';
+import { GIVE_CLASSIFIER, encoderOnlyNote, isEncoderOnly, newHeadAdvice } from '../bert/classifier.ts';
 import { storedQuantized } from '../bert/stored-quantized.ts';
 import { quantizedFrom } from '../bench/lineage.ts';
 import {
@@ -28,8 +28,9 @@ import {
   checkMaxLength,
   chooseMaxLength,
   graphFacts,
+  namedOtherHead,
+  otherHeadLine,
   outputsLine,
-  showsSequenceClassifier,
   type GraphFacts,
 } from './graph-checks.ts';
 import type { Model } from '../onnx/graph.ts';
@@ -345,12 +346,8 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   }
   // config.json naming another head's class (BertForMultipleChoice, whose graph looks like a one-label classifier):
   // refused unless the graph shows a sequence classifier by itself
-  const otherHead = otherHeadClass(modelConfig.architectures);
-  if (otherHead && !(readGraph && showsSequenceClassifier(readGraph(), facts.structure))) {
-    throw new SettingsError(
-      `${modelConfig.file}: architectures names ${otherHead.name}, ${otherHead.head}, not a sequence classifier; GLUE tasks need one (one score per label, or one for regression)`,
-    );
-  }
+  const otherHead = namedOtherHead(modelConfig.architectures, readGraph?.(), facts.structure);
+  if (otherHead) throw new SettingsError(`${otherHeadLine(modelConfig.file!, otherHead)}; GLUE tasks need one (one score per label, or one for regression)`);
   const tokenizer = typeof tokenizerSource === 'string' ? loadTokenizer(tokenizerSource) : tokenizerSource;
   // (a graph discovery does not read, a BiLSTM: only the length its inputs may fix)
   const lengthLimits = facts.limits ?? (facts.fixedSequence !== null ? { fixedSequence: facts.fixedSequence, maxSequence: null } : null);

@@ -4,6 +4,7 @@
  * (or the length a keras export fixes), the token ids and types a tokenizer produced against the embedding tables,
  * and config.json's label count against the scores output's width.
  */
+import { otherHeadClass } from '../bert/classifier.ts';
 import { inputLimits, sequenceProblem, type InputLimits } from '../bert/input-limits.ts';
 import { discovered, idsInputName, roleByName } from '../bert/model-inputs.ts';
 import { idTableRows } from '../bert/sample-inputs.ts';
@@ -90,6 +91,22 @@ export function showsSequenceClassifier(model: Model, structure: BertStructure |
   const shape = model.graph.outputs.find((o) => o.name === head.outputs[0])?.shape;
   const ids = model.graph.inputs.find((v) => v.name === idsInputName(model, structure))?.shape;
   return shape?.length === 2 && shape[1] === head.numLabels && ids?.length === 2;
+}
+
+/**
+ * The class config.json's `architectures` names (otherHeadClass: BertForMultipleChoice, …ForMaskedLM…) when its head
+ * is not a sequence classifier and `model`'s graph (undefined: not read) does not show one by itself
+ * (showsSequenceClassifier: then the graph wins over a stale class name); undefined otherwise.
+ */
+export function namedOtherHead(architectures: unknown, model: Model | undefined, structure?: BertStructure): { name: string; head: string } | undefined {
+  const other = otherHeadClass(architectures);
+  if (!other || (model && showsSequenceClassifier(model, structure ?? discovered(model)))) return undefined;
+  return other;
+}
+
+/** 'FILE: architectures names BertForMultipleChoice, a multiple-choice head (…), not a sequence classifier' (namedOtherHead's class). */
+export function otherHeadLine(file: string, other: { name: string; head: string }): string {
+  return `${file}: architectures names ${other.name}, ${other.head}, not a sequence classifier`;
 }
 
 /**

@@ -41,7 +41,7 @@ import { savedBilstmOutputs } from './students/bilstm.ts';
 import type { Student } from './student.ts';
 import type { Model } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
-import { checkEncodings, checkMaxLength, chooseMaxLength, graphFacts, type GraphFacts } from '../eval/graph-checks.ts';
+import { checkEncodings, checkMaxLength, chooseMaxLength, graphFacts, namedOtherHead, otherHeadLine, type GraphFacts } from '../eval/graph-checks.ts';
 import { defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
 import { findBert } from '../bert/discover.ts';
 import { canonicalBert } from '../bert/canonical.ts';
@@ -602,6 +602,13 @@ export function classifierFor(model: Model, dir: string, task: TaskDefinition, m
   if (mode === 'new') return NEW_HEAD;
   // (stored quantized: makeStudent refuses it, saying to train the float model; --new-head, named below, is refused so too)
   if (mode === 'keep' && 'quantized' in own && own.quantized) return undefined;
+  // (config.json naming another head's class, BertForMultipleChoice, whose graph looks like a one-label classifier:
+  // kept by no run, unless the graph shows a sequence classifier by itself)
+  const file = join(dir, 'config.json');
+  const other = own.kind === 'classifier' && mode !== 'general' && existsSync(file) ? namedOtherHead(readJsonObject(file).architectures, model) : undefined;
+  if (other && mode === 'keep')
+    throw new SettingsError(`--task ${task.name}: ${otherHeadLine(file, other)}: give --new-head to replace it by a new classifier for ${task.name}`);
+  if (other) return `${file} names ${other.name}, ${other.head}`;
   if (own.kind === 'other') {
     // (another head, a pretraining graph's: --new-head puts a classifier on its pooler in its place; the rebuild
     // refuses it otherwise)
@@ -825,6 +832,9 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // the student's classifier: the task's outputs; with no task (general distillation), a new student gets the
   // teacher's and a student model keeps its own (none: encoder-only, as with a teacher without one)
   if (teacherModel && task && !general) {
+    // (a teacher's scores are the soft targets: a head config.json names as another's is refused, as eval refuses it)
+    const other = namedOtherHead(readConfig?.architectures, teacherModel);
+    if (other) throw new SettingsError(`--teacher ${o.teacher}: ${otherHeadLine(configFile, other)}; distillation reads a teacher's class scores`);
     const teacherLabels = !task.regression && configJson ? parseModelConfig(configJson, configFile).id2label : null;
     checkTaskTeacher(task, teacherShape(teacherModel).numLabels, teacherLabels, o.teacher!, configFile);
   }
