@@ -3,7 +3,10 @@
  * @huggingface/tokenizers (and so transformers.js) folds ASCII letters alone: Oniguruma folds every Unicode case pair
  * (é/É, σ/Σ/ς), ſ with s and K (Kelvin) with k, and multi-character folds (ß and ẞ with ss, ﬁ with fi, ﬆ with st, …).
  * A group of plain ASCII text (letters and other characters, alternatives split by `|`: GPT-4's `(?i:'s|'t|'re|…)`) is
- * read exactly by writing its s and k as classes that hold ſ and K; any other group is refused in one line.
+ * read exactly by writing its s and k as classes that hold ſ and K; any other group is refused in one line. The
+ * isolated options `(?i)` and `(?-i)`, which @huggingface/tokenizers cannot compile, are read as the groups Oniguruma
+ * reads them as (withOptionGroups), and `(?-i:…)` outside a case-insensitive group as the plain group it is there;
+ * another option group (`(?m)`, `(?x)`, …) is refused in one line.
  */
 
 import { regexAtoms } from './regex-atoms.ts';
@@ -17,12 +20,20 @@ const MULTI_CHARACTER_FOLDS = ['ss', 'ff', 'fi', 'fl', 'st'];
 /** The class each ASCII letter with a non-ASCII case partner becomes (ſ U+017F folds to s, K U+212A to k). */
 const WIDER: Readonly<Record<string, string>> = { s: '[sSſ]', k: '[kKK]' };
 
+/** What a refused `(?i:…)` group is, after why (groupProblem). */
+const FOLDS_PAST_ASCII =
+  "tokenizers' Oniguruma folds case there past ASCII letters (é with É, ſ with s, ß with ss), @huggingface/tokenizers (transformers.js) does not";
+
 /**
- * `regex` with each `(?i:…)` group read as Oniguruma reads it (its s and k written as classes holding ſ and K, which
- * @huggingface/tokenizers leaves as written), or why it cannot be (a group of other than plain ASCII text, or holding a
- * pair of letters Oniguruma folds from one character); `regex` itself where it has no such group.
+ * `written` with its option groups as withOptionGroups reads them and each `(?i:…)` group then read as Oniguruma reads
+ * it (its s and k written as classes holding ſ and K, which @huggingface/tokenizers leaves as written), or why it
+ * cannot be, in one line (a group of other than plain ASCII text, or holding a pair of letters Oniguruma folds from one
+ * character; an option group withOptionGroups refuses); `written` itself where it has no such group.
  */
-export function onigurumaCaseFolds(regex: string): { regex: string } | { problem: string } {
+export function onigurumaCaseFolds(written: string): { regex: string } | { problem: string } {
+  const options = withOptionGroups(written);
+  if ('problem' in options) return options;
+  const { regex } = options;
   let out = '';
   let copied = 0; // regex before this index is in out
   for (const { at, inClass } of regexAtoms(regex)) {
@@ -30,11 +41,87 @@ export function onigurumaCaseFolds(regex: string): { regex: string } | { problem
     const close = regex.indexOf(')', at + 4);
     const body = regex.slice(at + 4, close < 0 ? regex.length : close);
     const problem = groupProblem(body, close < 0 ? undefined : regex.slice(close, close + 1));
-    if (problem) return { problem: `(?i:${body}${close < 0 ? '' : ')'} ${problem}` };
+    if (problem)
+      return {
+        problem: `(?i:${body}${close < 0 ? '' : ')'}${regex === written ? '' : " (as Oniguruma reads the regex's option groups)"} ${problem}: ${FOLDS_PAST_ASCII}`,
+      };
     out += `${regex.slice(copied, at)}(?i:${[...body].map((ch) => WIDER[ch.toLowerCase()] ?? ch).join('')})`;
     copied = close + 1;
   }
   return { regex: copied === 0 ? regex : out + regex.slice(copied) };
+}
+
+/**
+ * An Oniguruma option group's opening, outside a class: `(?`, the options it turns on, `-` and those it turns off,
+ * then `)` (isolated: the options hold to the end of the group it is in) or `:` (for the group it opens).
+ */
+const OPTION_GROUP = /^\(\?([A-Za-z]*)(?:-([A-Za-z]*))?([:)])/;
+
+/** The case setting of an option group's letters on and off (OPTION_GROUP's): `-i` off, `i` on, '' none (the last of i's settings holds, as in Oniguruma: `(?i-i)` is off). */
+const caseSetting = (on: string, off: string | undefined): '-i' | 'i' | '' => (off?.includes('i') ? '-i' : on.includes('i') ? 'i' : '');
+
+/**
+ * `regex` with its isolated `(?i)` and `(?-i)` written as the groups Oniguruma reads them as, to the end of the group
+ * each is in (`ab(?i)c|d` is `ab(?i:c|d)`, which @huggingface/tokenizers reads, where it cannot compile `(?i)`), and
+ * its option groups of i (`(?i:…)`, `(?-i:…)`, `(?ii:…)`, `(?i-i:…)`) as `(?i:…)` where they turn case folding on,
+ * else, not within a case-insensitive group, as the plain group `(?:…)` they are there (one within such a group is
+ * left as written, for the fold to refuse: its group holds a group); or, in one line, an option group setting another
+ * option than i (`(?m)`, `(?x)`, `(?W)`, …, or `(?)`), which @huggingface/tokenizers cannot compile either. `regex`
+ * itself where it has none.
+ */
+function withOptionGroups(regex: string): { regex: string } | { problem: string } {
+  let out = regex;
+  // (the isolated options, first to last, each made a group to the end of the group it is in)
+  for (let isolated = true; isolated; ) {
+    isolated = false;
+    const atoms = regexAtoms(out).filter((a) => !a.inClass);
+    for (const { at, atom } of atoms) {
+      const m = atom === '(' ? OPTION_GROUP.exec(out.slice(at)) : null;
+      if (!m || (m[1] === '' && m[2] === undefined && m[3] === ':')) continue;
+      const [text, on, off, closing] = m as unknown as [string, string, string | undefined, string];
+      if (/[^i]/.test(on + (off ?? '')) || (on === '' && off === undefined))
+        return {
+          problem: `${text} is an option group of Oniguruma that compress does not read (it reads (?i), (?-i), (?i:…) and (?-i:…) alone; @huggingface/tokenizers cannot compile it)`,
+        };
+      if (closing === ':') continue;
+      let [depth, end] = [0, out.length];
+      for (const a of atoms) {
+        if (a.at < at + text.length || (a.atom !== '(' && a.atom !== ')')) continue;
+        if (a.atom === '(') depth += 1;
+        else if (depth === 0) {
+          end = a.at;
+          break;
+        } else depth -= 1;
+      }
+      out = `${out.slice(0, at)}(?${caseSetting(on, off)}:${out.slice(at + text.length, end)})${out.slice(end)}`;
+      isolated = true;
+      break;
+    }
+  }
+  // (each option group of i written as (?i: or, outside a case-insensitive group, (?:)
+  let written = '';
+  let copied = 0;
+  const insensitive: boolean[] = [false];
+  for (const { at, atom, inClass } of regexAtoms(out)) {
+    if (inClass || (atom !== '(' && atom !== ')')) continue;
+    if (atom === ')') {
+      if (insensitive.length > 1) insensitive.pop();
+      continue;
+    }
+    const m = OPTION_GROUP.exec(out.slice(at));
+    const outer = insensitive.at(-1)!;
+    if (!m || (m[1] === '' && m[2] === undefined)) {
+      insensitive.push(outer);
+      continue;
+    }
+    const setting = caseSetting(m[1]!, m[2]);
+    insensitive.push(setting === 'i' || (setting === '' && outer));
+    const as = setting === 'i' ? '(?i:' : outer ? m[0] : '(?:';
+    if (as === m[0]) continue;
+    written += `${out.slice(copied, at)}${as}`;
+    copied = at + m[0].length;
+  }
+  return { regex: copied === 0 ? out : written + out.slice(copied) };
 }
 
 /** Why a `(?i:…)` group of `body` is not read as Oniguruma reads it; undefined where it is. */

@@ -616,8 +616,7 @@ function withOnigurumaCaseFolds(json: Record<string, unknown>): Record<string, u
     const pattern = leaf.pattern as { Regex?: unknown } | undefined;
     if (problem !== undefined || leaf.type !== type || typeof pattern?.Regex !== 'string') return leaf;
     const folded = onigurumaCaseFolds(pattern.Regex);
-    if ('problem' in folded)
-      problem = `its ${part}'s ${type} of ${JSON.stringify(pattern)}: ${folded.problem}: tokenizers' Oniguruma folds case there past ASCII letters (é with É, ſ with s, ß with ss), @huggingface/tokenizers (transformers.js) does not`;
+    if ('problem' in folded) problem = `its ${part}'s ${type} of ${JSON.stringify(pattern)}: ${folded.problem}`;
     return 'regex' in folded && folded.regex !== pattern.Regex ? { ...leaf, pattern: { Regex: folded.regex } } : leaf;
   };
   const pre = mapSequenceLeaves(json.pre_tokenizer, 'pretokenizers', fold('pre_tokenizer', 'Split'));

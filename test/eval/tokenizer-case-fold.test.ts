@@ -2,8 +2,9 @@
  * `(?i:…)` in a Split's or Replace's regex folds case as tokenizers' Oniguruma does (ſ with s, K with k), where
  * @huggingface/tokenizers (and so transformers.js) folded ASCII letters alone: a group of plain ASCII text (GPT-4's
  * `(?i:'s|'t|'re|'ve|'m|'ll|'d)`) is read exactly, in eval and in the folder exported; another group, which Oniguruma
- * folds past ASCII (é with É, ß with ss, a class's ranges), is refused in one line. Checked against the tokenizers
- * 0.23.2 node binding: 'it'ſ' splits as it, 'ſ there.
+ * folds past ASCII (é with É, ß with ss, a class's ranges), is refused in one line. The isolated `(?i)` and `(?-i)`
+ * are read as Oniguruma reads them (a group to the end of the group they are in), `(?-i:…)` too; other option groups
+ * are refused in one line. Checked against the tokenizers 0.23.2 node binding: 'it'ſ' splits as it, 'ſ there.
  */
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -61,5 +62,61 @@ describe('(?i:…) in a tokenizer.json regex', () => {
     // 'a]x' as a, ], x by '[^](?i:s)]': one class), so the group inside stays as written
     expect(onigurumaCaseFolds('[^](?i:s)]x')).toEqual({ regex: '[^](?i:s)]x' });
     expect(onigurumaCaseFolds('[](?i:k)](?i:s)')).toEqual({ regex: '[](?i:k)](?i:[sSſ])' });
+  });
+});
+
+describe('option groups in a tokenizer.json regex', () => {
+  const text = "xK x'ſ 'S x'S K k 'T";
+  // (the pieces tokenizers 0.23.2 gives text with each regex, Isolated)
+  const cases: Array<[string, string[]]> = [
+    ["x(?i)k|'s", ['xK', ' ', "x'ſ", " 'S ", "x'S", " K k 'T"]],
+    ["(?-i:x)'s|(?-i)K", ['x', 'K', " x'ſ 'S x'S ", 'K', " k 'T"]],
+    ["(?i)'s|'t", ['xK x', "'ſ", ' ', "'S", ' x', "'S", ' K k ', "'T"]],
+  ];
+  const pieces = [...new Set(cases.flatMap(([, p]) => p))];
+  const ids = (ps: readonly string[]) => [2, ...ps.map((p) => SPECIALS.length + pieces.indexOf(p)), 3];
+  const optionFolder = (name: string, regex: string) =>
+    tokenizerFolder(
+      root,
+      name,
+      tokenizerJson([...SPECIALS, ...pieces], { pre_tokenizer: { type: 'Split', pattern: { Regex: regex }, behavior: 'Isolated', invert: false } }),
+    );
+
+  it("reads (?i) and (?-i) to the end of the group they are in (x(?i)k|'s is x(?i:k|'s)), and (?-i:…), as Oniguruma does, in eval and in the folder exported", async () => {
+    for (const [i, [regex, expected]] of cases.entries()) {
+      const { theirs, ours } = await exportedIds(optionFolder(`options-${i}`, regex));
+      expect([regex, ours(text)]).toEqual([regex, ids(expected)]);
+      expect([regex, theirs(text)]).toEqual([regex, ids(expected)]);
+    }
+  }, 30_000);
+
+  it('writes them as the groups Oniguruma reads them as', () => {
+    expect(onigurumaCaseFolds("x(?i)k|'s")).toEqual({ regex: "x(?i:[kKK]|'[sSſ])" });
+    expect(onigurumaCaseFolds('(a(?i)s)b')).toEqual({ regex: '(a(?i:[sSſ]))b' });
+    expect(onigurumaCaseFolds('(?-i:a)(?-i)b|c')).toEqual({ regex: '(?:a)(?:b|c)' });
+    // (the last of i's settings holds)
+    expect(onigurumaCaseFolds('(?ii)k')).toEqual({ regex: '(?i:[kKK])' });
+    expect(onigurumaCaseFolds('(?i-i)k|(?i-i:s)')).toEqual({ regex: '(?:k|(?:s))' });
+    expect(onigurumaCaseFolds('[(?i)]s')).toEqual({ regex: '[(?i)]s' });
+  });
+
+  it.each([
+    [
+      '(?m)a.b',
+      '(?m) is an option group of Oniguruma that compress does not read (it reads (?i), (?-i), (?i:…) and (?-i:…) alone; @huggingface/tokenizers cannot compile it)',
+    ],
+    [
+      '(?i-x:a)',
+      '(?i-x: is an option group of Oniguruma that compress does not read (it reads (?i), (?-i), (?i:…) and (?-i:…) alone; @huggingface/tokenizers cannot compile it)',
+    ],
+    [
+      '(?i)a(?-i)b',
+      "(?i:a(?-i:b) (as Oniguruma reads the regex's option groups) holds a class, escape, group or quantifier: tokenizers' Oniguruma folds case there past ASCII letters (é with É, ſ with s, ß with ss), @huggingface/tokenizers (transformers.js) does not",
+    ],
+  ])('refuses %s in one line', (regex, why) => {
+    const hf = optionFolder(`refused-options-${regex.length}`, regex);
+    expect(() => loadTokenizer(hf)).toThrow(
+      `${join(hf, 'tokenizer.json')}: not a tokenizer we can load: its pre_tokenizer's Split of ${JSON.stringify({ Regex: regex })}: ${why}`,
+    );
   });
 });
