@@ -61,7 +61,11 @@ export function locateModel(model: string): ModelLocation {
   } catch (e) {
     throw new ModelLoadError(`${model}: ${unreachableReason(model, e, 'no such file or folder')}`, { cause: e });
   }
-  if (stat.isFile()) return { onnx: model, dir: sideFilesDir(model) };
+  if (stat.isFile()) {
+    const other = otherModelFile(model);
+    if (other !== undefined) throw new ModelLoadError(`${model}: ${other}`);
+    return { onnx: model, dir: sideFilesDir(model) };
+  }
   if (!stat.isDirectory()) throw new ModelLoadError(`${model}: not a model file or folder (a device, pipe or socket)`);
   for (const candidate of [join(model, 'model.onnx'), join(model, 'onnx', 'model.onnx')]) {
     if (existsSync(candidate)) return { onnx: candidate, dir: folderSideFilesDir(model, candidate) };
@@ -89,6 +93,25 @@ export function locateModel(model: string): ModelLocation {
               : ''
         }`,
   );
+}
+
+/**
+ * What the file `path` given as MODEL is where its name says it is a model folder's other file than its graph (a
+ * tokenizer or config file, a checkpoint's weights, an .onnx file's external data), not an ONNX model, and what to give
+ * instead, for locateModel's refusal; undefined for any other name.
+ */
+function otherModelFile(path: string): string | undefined {
+  const name = basename(path);
+  const dir = dirname(path);
+  const notModel = "not an ONNX model: give the model's .onnx file or its folder";
+  if (name === 'config.json') return `a model folder's config.json, ${notModel} (${dir})`;
+  if (TOKENIZER_FILES.includes(name)) return `a tokenizer file, ${notModel} (${dir})`;
+  if (name.endsWith('.safetensors') || name === 'model.safetensors.index.json')
+    return `a safetensors checkpoint, not an ONNX model: export it to ONNX first (compress export ${dir} -o OUT/model.onnx)`;
+  if (UNREADABLE_WEIGHT_FILES.includes(name)) return 'a checkpoint bert-compress cannot read, not an ONNX model: save the model as safetensors (or ONNX) first';
+  // (onnxruntime's and onnx's external data names: model.onnx.data, model.onnx_data)
+  const graph = /^(.+\.onnx)(\.data|_data)$/.exec(name)?.[1];
+  return graph === undefined ? undefined : `the external data of ${graph}, not an ONNX model: give ${join(dir, graph)}`;
 }
 
 /**

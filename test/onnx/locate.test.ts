@@ -58,6 +58,38 @@ describe('locateModel', () => {
     }
   });
 
+  it("a model folder's other file given as MODEL (tokenizer.json, config.json, vocab.txt, model.safetensors, pytorch_model.bin, an .onnx file's external data) is refused naming what it is and what to give, where it was decoded as ONNX ('protobuf decoding failed: invalid wire type 6')", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'locate-'));
+    try {
+      const refusal = (name: string, content: string) => {
+        writeFileSync(join(dir, name), content);
+        try {
+          locateModel(join(dir, name));
+        } catch (e) {
+          expect(e).toBeInstanceOf(ModelLoadError);
+          return (e as Error).message;
+        }
+        return 'located';
+      };
+      const giveModel = `not an ONNX model: give the model's .onnx file or its folder (${dir})`;
+      expect(refusal('tokenizer.json', '{"version": "1.0"}')).toBe(`${join(dir, 'tokenizer.json')}: a tokenizer file, ${giveModel}`);
+      expect(refusal('vocab.txt', '[PAD]\n')).toBe(`${join(dir, 'vocab.txt')}: a tokenizer file, ${giveModel}`);
+      expect(refusal('config.json', '{}')).toBe(`${join(dir, 'config.json')}: a model folder's config.json, ${giveModel}`);
+      expect(refusal('model.safetensors', '')).toBe(
+        `${join(dir, 'model.safetensors')}: a safetensors checkpoint, not an ONNX model: export it to ONNX first (compress export ${dir} -o OUT/model.onnx)`,
+      );
+      expect(refusal('pytorch_model.bin', 'pickle')).toBe(
+        `${join(dir, 'pytorch_model.bin')}: a checkpoint bert-compress cannot read, not an ONNX model: save the model as safetensors (or ONNX) first`,
+      );
+      for (const data of ['model.onnx.data', 'model.onnx_data'])
+        expect(refusal(data, 'weights')).toBe(`${join(dir, data)}: the external data of model.onnx, not an ONNX model: give ${join(dir, 'model.onnx')}`);
+      // (any other name is a model file to load: what it holds is the load's to judge)
+      expect(refusal('weights.data', 'x')).toBe('located');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a folder whose onnx/ holds only other dtypes (model_quantized.onnx): names them, not "no model"', () => {
     const dir = mkdtempSync(join(tmpdir(), 'locate-'));
     try {
