@@ -7,6 +7,7 @@
 import { existsSync, lstatSync, readFileSync, readlinkSync, type Stats, statSync } from 'node:fs';
 import { join, normalize, isAbsolute, sep } from 'node:path';
 import { DataError, errorLine, fsReason } from '../errors.ts';
+import { someNames } from '../some-names.ts';
 import type { Model } from '../onnx/index.ts';
 import { UNREADABLE_WEIGHT_FILES } from '../onnx/locate.ts';
 import { nonFiniteValues } from '../onnx/tensor.ts';
@@ -116,8 +117,14 @@ function checkIndexedTensors(dir: string, weightMap: Readonly<Record<string, str
   const lost = Object.entries(weightMap).filter(([name]) => !read.has(name));
   if (!lost.length) return;
   const [name, shard] = lost[0]!;
+  const named = someNames(
+    lost.map(([n, s]) => `'${n}' in ${s}`),
+    4,
+  );
   throw new DataError(
-    `${indexPath}: names tensor '${name}' in ${shard}, which holds no such tensor, nor does any other shard${lost.length > 1 ? ` (nor ${lost.length - 1} more tensor${lost.length > 2 ? 's' : ''} it names)` : ''}: is a shard from another save of the model?`,
+    lost.length === 1
+      ? `${indexPath}: names tensor '${name}' in ${shard}, which holds no such tensor, nor does any other shard: is a shard from another save of the model?`
+      : `${indexPath}: names ${lost.length} tensors that no shard holds: ${named}: is a shard from another save of the model?`,
   );
 }
 

@@ -4,6 +4,7 @@
  * PRNG, or arrays the caller gives (read from a safetensors file, or another model).
  */
 import { DataError } from '../errors.ts';
+import { someNames } from '../some-names.ts';
 import { type BertFamily, type ExtendedBertConfig, attentionHeadSize, familyOf, layerSizes } from './config.ts';
 import { Rng } from './random.ts';
 
@@ -321,8 +322,11 @@ export function resolveWeights(config: ExtendedBertConfig, source: WeightSource)
   const missing = specs.filter((s) => !given.has(s.name)).map((s) => s.name);
   const fill = source.fillMissing;
   if (missing.length && !fill) {
-    const more = missing.length > 1 ? ` (and ${missing.length - 1} more)` : '';
-    throw new DataError(`${label}: parameter '${missing[0]}' is missing${more}`);
+    const names = someNames(
+      missing.map((n) => `'${n}'`),
+      4,
+    );
+    throw new DataError(`${label}: ${missing.length === 1 ? `parameter ${names} is` : `parameters ${names} are`} missing`);
   }
   return {
     get: (name) => given.get(name) ?? randomParameter(specOf(byName, name), fill!),

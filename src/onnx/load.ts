@@ -6,6 +6,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, normalize, resolve, sep } from 'node:path';
 import { ModelLoadError, errorLine } from '../errors.ts';
+import { someNames } from '../some-names.ts';
 import { LFS_POINTER_MAX_BYTES, lfsPointerProblem } from '../files.ts';
 import type { Model, Tensor, ValueInfo } from './graph.ts';
 import { onnx, modelFromProto, tensorFromProto, valueInfoFromProto, type ExternalReader, type ExternalRef, type ITensorProto } from './proto.ts';
@@ -142,7 +143,8 @@ function checkedModel(model: Model, label: string): Model {
   if (!sorted.ok) throw new ModelLoadError(`${label}: invalid graph: ${cycleProblem(sorted.cycleAt)}`);
   model.graph.nodes = sorted.nodes;
   const problems = definitionProblems(model.graph);
-  if (problems.length) throw new ModelLoadError(`${label}: invalid graph: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
+  // (the first problem, and how many more: one problem is a sentence, with commas of its own)
+  if (problems.length) throw new ModelLoadError(`${label}: invalid graph: ${someNames(problems, 1, '; ')}`);
   return model;
 }
 

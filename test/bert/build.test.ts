@@ -187,6 +187,18 @@ describe('buildBert: weights and errors', () => {
     const w = randomBertWeights(c, { seed: 1 });
     w.delete('bert.encoder.layer.1.output.dense.bias');
     expect(() => buildBert(c, { kind: 'given', tensors: w })).toThrow(new DataError("weights: parameter 'bert.encoder.layer.1.output.dense.bias' is missing"));
+    // several: the first four named, the rest counted, as every capped list (where it named one, '(and 5 more)')
+    const lacking = randomBertWeights(c, { seed: 1 });
+    const gone = [...lacking.keys()].filter((k) => k.startsWith('bert.encoder.layer.1.')).slice(0, 6);
+    for (const k of gone) lacking.delete(k);
+    expect(() => buildBert(c, { kind: 'given', tensors: lacking })).toThrow(
+      new DataError(
+        `weights: parameters ${gone
+          .slice(0, 4)
+          .map((k) => `'${k}'`)
+          .join(', ')}, … (2 more) are missing`,
+      ),
+    );
     const w2 = randomBertWeights(c, { seed: 1 });
     const bad = { dims: [64, 32], data: w2.get('bert.encoder.layer.0.output.dense.weight')! };
     expect(() => buildBert(c, { kind: 'given', tensors: new Map<string, WeightArray>([...w2, ['bert.encoder.layer.0.output.dense.weight', bad]]) })).toThrow(

@@ -254,6 +254,11 @@ describe('bad input gets a one-line ModelLoadError naming the file', () => {
     m.graph.nodes[1].inputs = ['xw', 'ghost'];
     expectLoadError(write('ghost.onnx', encodeModel(m)), /reads 'ghost', which nothing defines/);
   });
+  it('a graph with several problems names the first and counts the rest as every capped list does (where it said "(and 1 more)")', () => {
+    const m = linearModel(new Array(8).fill(1), [0, 0]);
+    m.graph.nodes[1].inputs = ['ghost', 'phantom'];
+    expectLoadError(write('ghosts.onnx', encodeModel(m)), /: invalid graph: node '[^']+' \(Add\) reads 'ghost', which nothing defines; … \(1 more\)$/);
+  });
   it('a folder', () => expectLoadError(dir, /is a folder/));
   it('an unsorted but acyclic graph is put in order', () => {
     const m = linearModel(new Array(8).fill(1), [0, 0]);
