@@ -6,14 +6,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TIMING_LOCK_ENV } from '../../src/bench/timing-lock.ts';
+import { TIMING_LOCK_ENV, acquireTimingLock } from '../../src/bench/timing-lock.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 import { childPids } from '../helpers/processes.ts';
 
 const CLI = resolve('bin/compress.mjs');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let t: TinySweep;
 const lockEnv = process.env[TIMING_LOCK_ENV];
@@ -42,32 +41,37 @@ pipelines:
     steps:
       - {pass: train, settings: {epochs: 2, batchSize: 8, evalEachEpoch: false}}
       - {pass: quantize, settings: {mode: int8}}
-bench: {batch: [1], seq: [8], repeats: 8000, warmup: 1, threads: 1}
+bench: {batch: [1], seq: [8], repeats: 2, warmup: 1, threads: 1}
 eval: {threads: 1}
 keepModels: true
 `,
     );
     const store = join(t.root, 'kill.sqlite');
     const models = join(t.root, 'kill-models', 'tiny-sst2');
+    // this test holds the timing lock (the sweep's own, TIMING_LOCK_ENV): each point's benchmark, after its stages
+    // and its evaluation, waits for it, and the sweep is killed once the point t-q waits there
+    const lock = await acquireTimingLock({ waitSeconds: 0 });
+    expect(lock.record.exclusive).toBe(true);
     const sweep = spawn(process.execPath, [CLI, 'sweep', file, '--store', store, '--jobs', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    sweep.stderr!.on('data', (d) => (stderr += d));
     const exited = new Promise<void>((r) => sweep.on('close', () => r()));
-
-    // once the point's last stage has written model.onnx and its lineage, its eval and bench run (a few seconds)
-    let dir: string | undefined;
-    for (let i = 0; i < 3000 && sweep.exitCode === null; i++) {
-      const point = existsSync(models) ? readdirSync(models).find((d) => d.startsWith('t-q')) : undefined;
-      if (point && existsSync(join(models, point, 'model.onnx.json'))) {
-        dir = join(models, point);
-        break;
-      }
-      await sleep(20);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        sweep.stderr!.on('data', (d) => {
+          stderr += d;
+          if (/^tiny-sst2 · t-q: waiting for the timing lock/m.test(stderr)) resolve();
+        });
+        sweep.on('close', () => reject(new Error(`the sweep ended before t-q's benchmark waited for the timing lock:\n${stderr}`)));
+      });
+      for (const pid of childPids(sweep.pid!)) process.kill(pid, 'SIGKILL');
+      await exited;
+    } finally {
+      lock.release();
     }
-    expect(dir, stderr).toBeDefined();
-    await sleep(200); // (the stage's last files: config and tokenizer)
-    for (const pid of childPids(sweep.pid!)) process.kill(pid, 'SIGKILL');
-    await exited;
+    // the point's last stage wrote model.onnx and its lineage
+    const folder = existsSync(models) ? readdirSync(models).find((d) => d.startsWith('t-q')) : undefined;
+    const dir = folder !== undefined ? join(models, folder) : undefined;
+    expect(dir && existsSync(join(dir, 'model.onnx.json')), stderr).toBe(true);
     const s = SweepStore.open(store, { readonly: true });
     const stored = s.finished().map((p) => p.label);
     s.close();
