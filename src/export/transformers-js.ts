@@ -36,7 +36,7 @@ import { inputLimits } from '../bert/input-limits.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
 import { checkFolderOutputName, checkOutputFolder, fileSystemError, lineageSourcePath } from '../destination.ts';
 import { SettingsError, UsageError, fsReason, namingUserPaths } from '../errors.ts';
-import { checkConfigLabels, scoresOutput } from '../eval/graph-checks.ts';
+import { checkConfigLabels, namedOtherHead, otherHeadLine, scoresOutput } from '../eval/graph-checks.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
 import {
   checkVocabularyRows,
@@ -173,6 +173,18 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
     const what = stored ?? `its weights are stored in ${dataTypeName(storage!)}`;
     throw new SettingsError(
       `--format transformers.js: ${opts.input}: ${what}, and the folder's onnx/model.onnx is its float model (dtype fp32): write the folder from the float model, whose --quantize writes both: compress ${shellWord(float)}${opts.steps.length ? ' …' : ''} --quantize ${mode} --format transformers.js -o ${shellWord(opts.output)}`,
+    );
+  }
+  // (a head config.json names as another's (BertForMultipleChoice) that the graph does not show to be a sequence
+  // classifier: its config.json would be written naming one, as a seeded head's is)
+  const configFile = join(sourceDir, 'config.json');
+  const other =
+    plan.structure.head?.kind === 'sequence-classification' && existsSync(configFile)
+      ? namedOtherHead(readJsonObject(configFile).architectures, plan.model, plan.structure)
+      : undefined;
+  if (other) {
+    throw new SettingsError(
+      `--format transformers.js: ${otherHeadLine(configFile, other)}; the folder's config.json would name it one, and transformers.js read its scores as a sequence classifier's`,
     );
   }
   return removingFoldersMadeOnFailure([opts.output], async () => {
