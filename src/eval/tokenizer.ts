@@ -792,7 +792,7 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
     throw new DataError(`${source}: not a tokenizer we can load: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   honourSingleWord(tokenizer);
-  normalizeAsTokenizers(tokenizer);
+  normalizeAsTokenizers(tokenizer, json);
   splitOnMetaspace(tokenizer, json);
   splitAsTokenizers(tokenizer, json);
   prependFirstAtTextStart(tokenizer, json);
@@ -902,8 +902,9 @@ const TRAILING_WHITE_SPACE = /\p{White_Space}+$/u;
  * ending a word became 'ς' where tokenizers gives 'σ' ('ΟΔΟΣ' as ο ##δ ##ος, where tokenizers gives ο ##δ ##ο ##σ).
  * And its Strips strip White_Space (LEADING_WHITE_SPACE, TRAILING_WHITE_SPACE), where @huggingface/tokenizers trimmed with JS's trim, so a text ending
  * in U+FEFF (QQP's dev set has one) lost it, which tokenizers keeps (DeBERTa-v3's unknown token), and U+0085 stayed.
+ * And its Nmts (`json`'s, given to the library as empty Sequences, withLibraryStandIns) normalize by nmtNormalized.
  */
-function normalizeAsTokenizers(tokenizer: Tokenizer): void {
+function normalizeAsTokenizers(tokenizer: Tokenizer, json: object): void {
   const mend = (n: NormalizerInstance | null | undefined) => {
     if (!n) return;
     for (const part of n.config?.type === 'Sequence' ? (n.normalizers ?? []) : []) mend(part);
@@ -925,7 +926,23 @@ function normalizeAsTokenizers(tokenizer: Tokenizer): void {
       return c.lowercase ? lowercaseEachChar(t) : t;
     };
   };
-  mend((tokenizer as unknown as { normalizer?: NormalizerInstance | null }).normalizer);
+  const top = (tokenizer as unknown as { normalizer?: NormalizerInstance | null }).normalizer;
+  mend(top);
+  for (const { leaf, path } of sequenceLeaves((json as { normalizer?: unknown }).normalizer, 'normalizers')) {
+    const instance = path.reduce<NormalizerInstance | null | undefined>((n, at) => n?.normalizers?.[at], top);
+    if (leaf.type === 'Nmt' && instance) instance.normalize = nmtNormalized;
+  }
+}
+
+/** The characters tokenizers' Nmt normalizer drops and those it makes a space (normalizers/unicode.rs do_nmt), as regex classes Oniguruma and JS read alike. */
+const NMT_DROPPED_CLASS = '[\\u0001-\\u0008\\u000B\\u000E-\\u001F\\u007F\\u008F\\u009F]';
+const NMT_SPACE_CLASS = '[\\u0009\\u000A\\u000C\\u000D\\u1680\\u200B-\\u200F\\u2028\\u2029\\u2581\\uFEFF\\uFFFD]';
+const NMT_DROPPED = new RegExp(NMT_DROPPED_CLASS, 'gu');
+const NMT_SPACE = new RegExp(NMT_SPACE_CLASS, 'gu');
+
+/** `text` as tokenizers' Nmt normalizer gives it (do_nmt): ASCII control characters but tab, line feed, form feed and carriage return dropped (and U+008F, U+009F); those four, U+1680, U+200B–U+200F, U+2028, U+2029, ▁, U+FEFF and U+FFFD each a space. */
+export function nmtNormalized(text: string): string {
+  return text.replace(NMT_DROPPED, '').replace(NMT_SPACE, ' ');
 }
 
 /** What modelPerPreToken reads and mends of a Tokenizer: its model. */
@@ -1136,15 +1153,22 @@ function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
  */
 const LIBRARY_UNKNOWN_PRE_TOKENIZERS: ReadonlySet<unknown> = new Set(['UnicodeScripts', 'CharDelimiterSplit']);
 
+/** The normalizer types tokenizers reads that @huggingface/tokenizers knows none of: given to it as empty Sequences, whose normalizing normalizeAsTokenizers makes tokenizers'. */
+const LIBRARY_UNKNOWN_NORMALIZERS: ReadonlySet<unknown> = new Set(['Nmt']);
+
 /**
  * A tokenizer.json object whose pre-tokenizers of LIBRARY_UNKNOWN_PRE_TOKENIZERS (a Sequence's at any depth) are
- * WhitespaceSplits, for @huggingface/tokenizers to build (splitAsTokenizers then gives each the splitting of the type
- * written); `json` itself where it has none.
+ * WhitespaceSplits and whose normalizers of LIBRARY_UNKNOWN_NORMALIZERS are empty Sequences, for
+ * @huggingface/tokenizers to build (splitAsTokenizers and normalizeAsTokenizers then give each the splitting or
+ * normalizing of the type written); `json` itself where it has none.
  */
 function withLibraryStandIns(json: object): object {
-  const pre = (json as { pre_tokenizer?: unknown }).pre_tokenizer;
+  const { pre_tokenizer: pre, normalizer } = json as { pre_tokenizer?: unknown; normalizer?: unknown };
   const stood = mapSequenceLeaves(pre, 'pretokenizers', (leaf) => (LIBRARY_UNKNOWN_PRE_TOKENIZERS.has(leaf.type) ? { type: 'WhitespaceSplit' } : leaf));
-  return stood === pre ? json : { ...json, pre_tokenizer: stood };
+  const normalizing = mapSequenceLeaves(normalizer, 'normalizers', (leaf) =>
+    LIBRARY_UNKNOWN_NORMALIZERS.has(leaf.type) ? { type: 'Sequence', normalizers: [] } : leaf,
+  );
+  return stood === pre && normalizing === normalizer ? json : { ...json, pre_tokenizer: stood, normalizer: normalizing };
 }
 
 /**
@@ -1921,7 +1945,9 @@ const ASTRAL_CHINESE_CLASS = `[${CHINESE_RANGES.filter(([a]) => a > 0xffff)
  * handle_chinese_chars followed by a Split isolating each Chinese character past U+FFFF (ASTRAL_CHINESE_CLASS), which
  * tokenizers' normalizer isolated already with spaces; and each Strip as Replaces of White_Space at the text's start
  * (`\\A\\s+`) or end (`\\s+\\z`), which Oniguruma and @huggingface/tokenizers (`\\s` as White_Space) read alike, where
- * it trimmed JS's whitespace. `json` itself where it has none of them.
+ * it trimmed JS's whitespace. And each Nmt, which @huggingface/tokenizers does not know, as a Replace of
+ * NMT_DROPPED_CLASS by nothing and one of NMT_SPACE_CLASS by a space, which tokenizers reads alike. `json` itself where
+ * it has none of them.
  */
 export function withNormalizingTransformersJsReads(json: Record<string, unknown>): Record<string, unknown> {
   let chinese = false;
@@ -1932,6 +1958,14 @@ export function withNormalizingTransformersJsReads(json: Record<string, unknown>
       const normalizers = [...(p.strip_left === true ? [replace('\\A\\s+')] : []), ...(p.strip_right === true ? [replace('\\s+\\z')] : [])];
       return normalizers.length === 0 ? p : { type: 'Sequence', normalizers };
     }
+    if (p.type === 'Nmt')
+      return {
+        type: 'Sequence',
+        normalizers: [
+          { type: 'Replace', pattern: { Regex: NMT_DROPPED_CLASS }, content: '' },
+          { type: 'Replace', pattern: { Regex: NMT_SPACE_CLASS }, content: ' ' },
+        ],
+      };
     if (p.type !== 'Lowercase' && !(p.type === 'BertNormalizer' && p.lowercase === true)) return p;
     return { type: 'Sequence', normalizers: [{ type: 'Replace', pattern: { String: 'Σ' }, content: 'σ' }, p] };
   });

@@ -3,9 +3,10 @@
  * lower-cases a capital sigma ending a word as ς and leaves Chinese characters past U+FFFF inside their word, where
  * evaluation reads them as tokenizers does, so the folder's tokenizer.json is written so that transformers.js reads
  * them alike (and tokenizers as before); likewise a Whitespace pre-tokenizer, whose words it read as ASCII ones, and a
- * BertPreTokenizer or WhitespaceSplit behind no normalizer cleaning the text, which it split on JS's \s.
+ * BertPreTokenizer or WhitespaceSplit behind no normalizer cleaning the text, which it split on JS's \s; and an Nmt
+ * normalizer, which it does not know (written as Replaces).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { env } from '@huggingface/transformers';
@@ -130,5 +131,26 @@ describe('--format transformers.js of a Strip normalizer', () => {
     for (const text of ['\ufeffa b\ufeff', '\u0085a b\u0085', ' a b ']) expect([text, theirs(text)]).toEqual([text, ours(text)]);
     // (what eval gives, as tokenizers keeps U+FEFF)
     expect(ours('\ufeffa b\ufeff')).toEqual([2, 7, 8, 3]);
+  }, 30_000);
+});
+
+describe('an Nmt normalizer, which @huggingface/tokenizers does not know', () => {
+  it("normalizes as tokenizers' (control characters dropped, tab, newlines, U+200B, ▁, U+FEFF, U+FFFD … spaces), in eval and in transformers.js from the folder exported (written as two Replaces)", async () => {
+    const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'ab', 'a', 'b', 'é', 'd'];
+    const texts = ['a\u0001b', 'a\u000bb\u007f', 'a\tb', 'a\u200bb\u2581é', 'a\ufeffb\ufffdd', 'a\u00adb', 'a\u0085b'];
+    // (what tokenizers 0.23.2 gives: U+00AD and U+0085 kept, neither dropped nor a space, so the piece is unknown)
+    const expected = [[5], [5], [6, 7], [6, 7, 8], [6, 7, 9], [1], [1]];
+    for (const [name, normalizer] of [
+      ['nmt', { type: 'Nmt' }],
+      ['nmt-in-sequence', { type: 'Sequence', normalizers: [{ type: 'Nmt' }, { type: 'NFC' }] }],
+    ] as const) {
+      const { out, theirs, ours } = await exportedIds(
+        name,
+        tokenizerJson(vocab, { normalizer, pre_tokenizer: { type: 'Split', pattern: { Regex: ' ' }, behavior: 'Removed', invert: false } }),
+      );
+      expect([name, texts.map(ours)]).toEqual([name, expected.map((ids) => [2, ...ids, 3])]);
+      expect([name, texts.map(theirs)]).toEqual([name, expected.map((ids) => [2, ...ids, 3])]);
+      expect(readFileSync(join(out, 'tokenizer.json'), 'utf8')).not.toContain('"Nmt"');
+    }
   }, 30_000);
 });
