@@ -80,6 +80,9 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // Stop 52: a Unigram model of byte_fallback true gives an unknown piece as the byte pieces of its UTF-8 bytes where
   // its vocabulary holds them all, as tokenizers does, where the unknown token was read.
   { version: 15, changed: (t) => t.unigramByteFallback },
+  // Stop 52: a BPE model's continuing_subword_prefix is read as tokenizers reads it (each character after a word's first
+  // looked up with it, a merge (a, ##b) making ab), where @huggingface/tokenizers ignored it.
+  { version: 16, changed: (t) => t.subwordPrefixBpe },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

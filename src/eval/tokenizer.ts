@@ -798,6 +798,7 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   prependFirstAtTextStart(tokenizer, json);
   modelPerPreToken(tokenizer);
   unigramByteFallback(tokenizer, json);
+  prefixedMergesAsTokenizers(tokenizer);
   const tokenId = keepModelVocabulary(tokenizer, json);
   const post = tokenizer.post_processor;
   /** The tokenizer's template (special tokens and token types) applied to already-truncated tokens. */
@@ -1276,6 +1277,62 @@ function modelPerPreToken(tokenizer: Tokenizer): void {
   model._call = (tokens) => tokens.flatMap((t) => call([t]));
 }
 
+/** A BPE model of @huggingface/tokenizers as prefixedMergesAsTokenizers reads and mends it. */
+interface BpeModelInstance {
+  config?: { type?: unknown; continuing_subword_prefix?: unknown; end_of_word_suffix?: unknown };
+  merges?: Array<[string, string]>;
+  tokens_to_ids: Map<string, number>;
+  bpe?: (token: string) => string[];
+}
+
+/**
+ * Whether a tokenizer.json object's model is a BPE whose continuing_subword_prefix tokenizers reads (a string that is
+ * not empty), which @huggingface/tokenizers (and so transformers.js) ignores (prefixedMergesAsTokenizers).
+ */
+export function bpeReadsSubwordPrefix(json: object): boolean {
+  const model = (json as { model?: { type?: unknown; continuing_subword_prefix?: unknown } | null }).model;
+  return model?.type === 'BPE' && typeof model.continuing_subword_prefix === 'string' && model.continuing_subword_prefix !== '';
+}
+
+/**
+ * Makes `tokenizer`'s BPE model, where its tokenizer.json gives a continuing_subword_prefix (bpeReadsSubwordPrefix),
+ * split a pre-token as tokenizers does (models/bpe/model.rs, merge_word and Word::merge_all): each character after
+ * the first looked up with the prefix ('##b'), the last with the end_of_word_suffix, a character the vocabulary lacks
+ * taking part in no merge, then the merge of least rank first (the leftmost of equal ones), a merge (a, ##b) making
+ * a + b without the second's prefix ('ab', as BpeBuilder::build names it); where @huggingface/tokenizers ignores the
+ * prefix (characters looked up without it, a merge making a##b). What the vocabulary lacks is left to the library's
+ * own reading (byte fallback, the unknown token).
+ */
+function prefixedMergesAsTokenizers(tokenizer: Tokenizer): void {
+  const model = (tokenizer as unknown as { model?: BpeModelInstance }).model;
+  const prefix = model?.config?.continuing_subword_prefix;
+  if (model?.config?.type !== 'BPE' || typeof prefix !== 'string' || prefix === '' || typeof model.bpe !== 'function') return;
+  const suffix = typeof model.config.end_of_word_suffix === 'string' ? model.config.end_of_word_suffix : '';
+  const prefixBytes = Buffer.byteLength(prefix);
+  const ranks = new Map<string, { rank: number; token: string }>();
+  for (const [rank, [a, b]] of (model.merges ?? []).entries()) {
+    const key = `${a}\u0000${b}`;
+    if (!ranks.has(key)) ranks.set(key, { rank, token: a + Buffer.from(b).subarray(prefixBytes).toString() });
+  }
+  model.bpe = (token: string): string[] => {
+    const chars = [...token];
+    const symbols = chars.map((c, i) => {
+      const s = `${i > 0 ? prefix : ''}${c}${i === chars.length - 1 ? suffix : ''}`;
+      return { s, known: model.tokens_to_ids.has(s) };
+    });
+    for (;;) {
+      let best: { at: number; rank: number; token: string } | undefined;
+      for (let i = 0; i + 1 < symbols.length; i++) {
+        if (!symbols[i].known || !symbols[i + 1].known) continue;
+        const merge = ranks.get(`${symbols[i].s}\u0000${symbols[i + 1].s}`);
+        if (merge && (best === undefined || merge.rank < best.rank)) best = { at: i, ...merge };
+      }
+      if (best === undefined) return symbols.map(({ s }) => s);
+      symbols.splice(best.at, 2, { s: best.token, known: model.tokens_to_ids.has(best.token) });
+    }
+  };
+}
+
 /**
  * Makes `tokenizer`'s Unigram model give an unknown piece (a run of unknown characters, fused) as the byte pieces of its
  * UTF-8 bytes (é as <0xC3> <0xA9>) where tokenizer.json's model says byte_fallback and its vocabulary holds each of
@@ -1579,8 +1636,9 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * its own type was read; `modelRetyped`, its model is of no type or holds fields its type does not read (withPartsAsRead:
  * read as tokenizers' type of its fields, or as its type alone), where @huggingface/tokenizers picked one of its fields
  * (a WordLevel holding a continuing_subword_prefix as a WordPiece); `unigramByteFallback`, its model is a Unigram of
- * byte_fallback true (unigramByteFallbackOf), whose unknown pieces were the unknown token. Undefined where the folder has no tokenizer this
- * code reads.
+ * byte_fallback true (unigramByteFallbackOf), whose unknown pieces were the unknown token; `subwordPrefixBpe`, its model
+ * is a BPE whose continuing_subword_prefix tokenizers reads (bpeReadsSubwordPrefix), which was ignored. Undefined where
+ * the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -1607,6 +1665,7 @@ export interface TokenizerTraits {
   processorRetyped: boolean;
   modelRetyped: boolean;
   unigramByteFallback: boolean;
+  subwordPrefixBpe: boolean;
 }
 
 /**
@@ -2011,6 +2070,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         processorRetyped: false,
         modelRetyped: false,
         unigramByteFallback: false,
+        subwordPrefixBpe: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -2050,6 +2110,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       processorRetyped: raw !== undefined && partRetyped(raw, 'post_processor'),
       modelRetyped: raw !== undefined && partRetyped(raw, 'model'),
       unigramByteFallback: unigramByteFallbackOf(read),
+      subwordPrefixBpe: bpeReadsSubwordPrefix(read),
     };
   } catch {
     return undefined;

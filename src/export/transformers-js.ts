@@ -46,6 +46,7 @@ import {
   tokenizerFolder,
   tokenName,
   type TokenizerConfigJson,
+  bpeReadsSubwordPrefix,
   fusesUnknownsInTransformersJs,
   unigramByteFallbackOf,
   loadTokenizer,
@@ -609,18 +610,21 @@ interface SideFiles {
   graphOnly: string[];
   fusesUnknowns: boolean;
   byteFallback: boolean;
+  subwordPrefix: boolean;
   pairType?: { gives: number; has: number };
 }
 
 /**
  * What a transformers.js user should know about the exported `folder` of float model `model`, one line each:
- * singleScoreNote, and the warnings of its side files (writeSideFiles: fusedUnknownsNote, byteFallbackNote, pairTypeNote).
+ * singleScoreNote, and the warnings of its side files (writeSideFiles: fusedUnknownsNote, byteFallbackNote,
+ * subwordPrefixNote, pairTypeNote).
  */
-function folderNotes(model: Model, folder: string, { fusesUnknowns, byteFallback, pairType }: SideFiles): string[] {
+function folderNotes(model: Model, folder: string, { fusesUnknowns, byteFallback, subwordPrefix, pairType }: SideFiles): string[] {
   return [
     ...singleScoreNote(model, folder),
     ...(fusesUnknowns ? [fusedUnknownsNote(folder)] : []),
     ...(byteFallback ? [byteFallbackNote(folder)] : []),
+    ...(subwordPrefix ? [subwordPrefixNote(folder)] : []),
     ...(pairType ? [pairTypeNote(folder, pairType)] : []),
   ];
 }
@@ -630,7 +634,9 @@ function folderNotes(model: Model, folder: string, { fusesUnknowns, byteFallback
  * into `dir` from the source folder `from`; `model` is the float model (its shape, label count and position limit).
  * Returns what config.json cannot say of the model (its `graph_only`) and whether transformers.js can tokenize a text
  * otherwise than evaluation (`fusesUnknowns`: fusesUnknownsInTransformersJs, said by fusedUnknownsNote; `byteFallback`:
- * a Unigram of byte_fallback, unigramByteFallbackOf, said by byteFallbackNote), and the token type the written tokenizer gives a pair's second text where the model has no row for it (`pairType`, said by
+ * a Unigram of byte_fallback, unigramByteFallbackOf, said by byteFallbackNote; `subwordPrefix`: a BPE's
+ * continuing_subword_prefix, bpeReadsSubwordPrefix, said by subwordPrefixNote), and the token type the written
+ * tokenizer gives a pair's second text where the model has no row for it (`pairType`, said by
  * pairTypeNote).
  */
 function writeSideFiles(
@@ -711,6 +717,7 @@ function writeSideFiles(
     graphOnly: (written[GRAPH_ONLY_KEY] as string[] | undefined) ?? [],
     fusesUnknowns: fusesUnknownsInTransformersJs(tokenizer),
     byteFallback: unigramByteFallbackOf(tokenizer),
+    subwordPrefix: bpeReadsSubwordPrefix(tokenizer),
     ...(pairType ? { pairType } : {}),
   };
 }
@@ -729,6 +736,14 @@ function pairTypeBeyond(dir: string, has: number | null): { gives: number; has: 
     return undefined; // (a tokenizer evaluation cannot read or encode with: nothing to say of its types)
   }
   return gives >= has ? { gives, has } : undefined;
+}
+
+/**
+ * The warning for a folder whose tokenizer's model is a BPE with a continuing_subword_prefix (bpeReadsSubwordPrefix),
+ * which transformers.js ignores, one line.
+ */
+function subwordPrefixNote(folder: string): string {
+  return `warning: ${folder}: its tokenizer's BPE model marks the pieces after a word's first with a continuing_subword_prefix, which transformers.js ignores where transformers and compress eval read it: transformers.js splits such words into other ids (classify with compress eval, or give a tokenizer without the prefix)`;
 }
 
 /** The warning for a folder whose model has no row for the token type its tokenizer gives a pair's second text, one line. */
