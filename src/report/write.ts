@@ -62,7 +62,7 @@ export function loadReport(opts: ReportOptions): ReportData {
       const sweeps = store.sweeps();
       if (!sweeps.includes(opts.sweep))
         throw new SettingsError(
-          `${opts.store}: no sweep '${opts.sweep}' in this store (${sweeps.length > 0 ? `its sweeps: ${sweeps.join(', ')}` : 'it holds no sweep'})`,
+          `${opts.store}: no sweep '${opts.sweep}' in this store (${sweeps.length > 0 ? `its sweeps: ${someNames(sweeps, 4)}` : 'it holds no sweep'})`,
         );
     }
     const all = store.finished(opts.sweep);

@@ -283,6 +283,16 @@ describe('report --sweep naming no sweep of the store', () => {
     expectOneLine(await run('report', good, '--sweep', 'tset'), /good\.sqlite: no sweep 'tset' in this store \(its sweeps: test\)$/m);
     expect(loadReport({ store: good, sweep: 'test' }).rows).toHaveLength(1);
   });
+
+  it('names the first four sweeps of a store of many and counts the rest, as every capped list (where it listed them all)', () => {
+    const many = join(dir, 'many-sweeps.sqlite');
+    const names = ['s1', 's2', 's3', 's4', 's5', 's6', 's7'];
+    storePoints(
+      many,
+      names.map((sweep, i) => ({ ...fakePoint({ model: `m${i}`, label: 'baseline', bytes: 44.7e6, glue: 0.734 }, i), sweep })),
+    );
+    expect(() => loadReport({ store: many, sweep: 'nope' })).toThrow(`${many}: no sweep 'nope' in this store (its sweeps: s1, s2, s3, s4, … (3 more))`);
+  });
 });
 
 describe('report on a store whose every point failed', () => {
