@@ -17,6 +17,22 @@ import { tinyBert } from '../helpers/models.ts';
 const DISTILBERT = join(FIXTURES_DIR, 'distilbert-seqcls-tiny-torch110-op11.onnx');
 const XLMR = join(FIXTURES_DIR, 'xlmroberta-crossencoder-tiny-torch27-op14.onnx');
 
+/** A small GLUE folder in `dir`/glue: the header and first `rows` examples of each of `files` (as 'SST-2/dev.tsv'). */
+function glueSubset(dir: string, files: string[], rows: number): string {
+  const glue = join(dir, 'glue');
+  for (const file of files) {
+    mkdirSync(join(glue, dirname(file)), { recursive: true });
+    writeFileSync(
+      join(glue, file),
+      `${readFileSync(join(GLUE_DIR, file), 'utf8')
+        .split('\n')
+        .slice(0, rows + 1)
+        .join('\n')}\n`,
+    );
+  }
+  return glue;
+}
+
 describe('predictionsFromRows', () => {
   it('takes the argmax and maps it through id2label order (MNLI contradiction/entailment/neutral model)', () => {
     // Model outputs are [contradiction, entailment, neutral]; the task order is [entailment, neutral, contradiction].
@@ -75,19 +91,25 @@ describe.skipIf(!hasGlue || !hasTeachers)('evaluate: teacher model folders (need
 
   it('writes a GLUE server submission for the test split (no metrics, no GLUE score)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'submission-'));
-    const result = await evaluate({ model: join(TEACHERS_DIR, 'sst2-L4H256'), tasks: ['SST-2'], split: 'test', glueDir: GLUE_DIR, submissionDir: dir });
+    // the first 200 test examples of SST-2 (7 batches, the last one partial), where the whole split (1821) took
+    // most of this file's time
+    const glue = glueSubset(dir, ['SST-2/test.tsv'], 200);
+    const result = await evaluate({ model: join(TEACHERS_DIR, 'sst2-L4H256'), tasks: ['SST-2'], split: 'test', glueDir: glue, submissionDir: dir });
     expect(result.tasks[0]!.metrics).toEqual({});
     expect(result.glue.score).toBeNull();
     expect(result.submissionFiles).toEqual([join(dir, 'SST-2.tsv')]);
     const lines = readFileSync(join(dir, 'SST-2.tsv'), 'utf8').trimEnd().split('\n');
     expect(lines[0]).toBe('index\tprediction');
-    expect(lines).toHaveLength(1822);
+    expect(lines).toHaveLength(201);
     expect(lines[1]).toMatch(/^0\t[01]$/);
     expect(lines.slice(1).every((l, i) => l.startsWith(`${i}\t`))).toBe(true);
   });
 
   it('--tasks all scores every task the model can be scored on, and names the others with the reason', async () => {
-    const result = await evaluate({ model: join(TEACHERS_DIR, 'sst2-L2H256'), tasks: ['all'], glueDir: GLUE_DIR });
+    // (the first 64 dev examples of each task, where SST-2's whole split took a third of this file's time)
+    const devFiles = ['CoLA', 'SST-2', 'MRPC', 'STS-B', 'QQP', 'QNLI', 'RTE', 'WNLI'].map((task) => `${task}/dev.tsv`);
+    const glue = glueSubset(mkdtempSync(join(tmpdir(), 'all-tasks-')), [...devFiles, 'MNLI/dev_matched.tsv', 'MNLI/dev_mismatched.tsv'], 64);
+    const result = await evaluate({ model: join(TEACHERS_DIR, 'sst2-L2H256'), tasks: ['all'], glueDir: glue });
     expect(result.tasks.map((t) => t.task.name)).toEqual(['SST-2']);
     expect(result.glue.score).toBe(result.tasks[0]!.metrics.accuracy);
     const reasons = Object.fromEntries(result.skipped.map((s) => [s.task, s.reason]));
@@ -98,7 +120,7 @@ describe.skipIf(!hasGlue || !hasTeachers)('evaluate: teacher model folders (need
     expect(formatTable(result).join('\n')).toContain('skipped 9 tasks of all that this model cannot be scored on:\n  CoLA: ');
     // A task named is refused, not skipped, with `all` beside it too.
     for (const tasks of [['SST-2', 'CoLA'], ['all', 'CoLA'], ['all,CoLA']])
-      await expect(evaluate({ model: join(TEACHERS_DIR, 'sst2-L2H256'), tasks, glueDir: GLUE_DIR }), tasks.join(' ')).rejects.toThrow(
+      await expect(evaluate({ model: join(TEACHERS_DIR, 'sst2-L2H256'), tasks, glueDir: glue }), tasks.join(' ')).rejects.toThrow(
         /does not name CoLA's labels/,
       );
   });
@@ -113,11 +135,7 @@ describe.skipIf(!hasGlue || !hasTeachers)('evaluate: teacher model folders (need
     const generic = { ...config, id2label: { 0: 'LABEL_0', 1: 'LABEL_1' }, label2id: { LABEL_0: 0, LABEL_1: 1 }, finetuning_task: 'sst2' };
     writeFileSync(join(dir, 'config.json'), JSON.stringify(generic));
     // a small GLUE folder: the first 8 dev examples of SST-2, CoLA and RTE
-    const glue = join(dir, 'glue');
-    for (const file of ['SST-2/dev.tsv', 'CoLA/dev.tsv', 'RTE/dev.tsv']) {
-      mkdirSync(join(glue, dirname(file)), { recursive: true });
-      writeFileSync(join(glue, file), `${readFileSync(join(GLUE_DIR, file), 'utf8').split('\n').slice(0, 9).join('\n')}\n`);
-    }
+    const glue = glueSubset(dir, ['SST-2/dev.tsv', 'CoLA/dev.tsv', 'RTE/dev.tsv'], 8);
     try {
       const result = await evaluate({ model: dir, tasks: ['all'], glueDir: glue });
       expect(result.tasks.map((t) => t.task.name)).toEqual(['SST-2']);
