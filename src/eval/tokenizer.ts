@@ -903,7 +903,8 @@ const TRAILING_WHITE_SPACE = /\p{White_Space}+$/u;
  * ending a word became 'ς' where tokenizers gives 'σ' ('ΟΔΟΣ' as ο ##δ ##ος, where tokenizers gives ο ##δ ##ο ##σ).
  * And its Strips strip White_Space (LEADING_WHITE_SPACE, TRAILING_WHITE_SPACE), where @huggingface/tokenizers trimmed with JS's trim, so a text ending
  * in U+FEFF (QQP's dev set has one) lost it, which tokenizers keeps (DeBERTa-v3's unknown token), and U+0085 stayed.
- * And its Nmts (`json`'s, given to the library as empty Sequences, withLibraryStandIns) normalize by nmtNormalized.
+ * And its Nmts and ByteLevels (`json`'s, given to the library as empty Sequences, withLibraryStandIns) normalize by
+ * nmtNormalized and byteLevelNormalized.
  */
 function normalizeAsTokenizers(tokenizer: Tokenizer, json: object): void {
   const mend = (n: NormalizerInstance | null | undefined) => {
@@ -932,6 +933,7 @@ function normalizeAsTokenizers(tokenizer: Tokenizer, json: object): void {
   for (const { leaf, path } of sequenceLeaves((json as { normalizer?: unknown }).normalizer, 'normalizers')) {
     const instance = path.reduce<NormalizerInstance | null | undefined>((n, at) => n?.normalizers?.[at], top);
     if (leaf.type === 'Nmt' && instance) instance.normalize = nmtNormalized;
+    if (leaf.type === 'ByteLevel' && instance) instance.normalize = byteLevelNormalized;
   }
 }
 
@@ -940,6 +942,25 @@ const NMT_DROPPED_CLASS = '[\\u0001-\\u0008\\u000B\\u000E-\\u001F\\u007F\\u008F\
 const NMT_SPACE_CLASS = '[\\u0009\\u000A\\u000C\\u000D\\u1680\\u200B-\\u200F\\u2028\\u2029\\u2581\\uFEFF\\uFFFD]';
 const NMT_DROPPED = new RegExp(NMT_DROPPED_CLASS, 'gu');
 const NMT_SPACE = new RegExp(NMT_SPACE_CLASS, 'gu');
+
+/**
+ * The character GPT-2's byte-level alphabet writes each byte as (tokenizers' processors/byte_level.rs bytes_char,
+ * bytes_to_unicode): the printable bytes !–~, ¡–¬ and ®–ÿ as themselves, the others as U+0100 onwards in byte order.
+ */
+const BYTE_CHARS: readonly string[] = (() => {
+  const printable = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  let next = 0x100;
+  return Array.from({ length: 256 }, (_, b) => String.fromCodePoint(printable(b) ? b : next++));
+})();
+
+const UTF8 = new TextEncoder();
+
+/** `text` as tokenizers' ByteLevel normalizer gives it (normalizers/byte_level.rs): each byte of its UTF-8 as BYTE_CHARS writes it ('我' as æĪĳ, a space as Ġ). */
+export function byteLevelNormalized(text: string): string {
+  let out = '';
+  for (const b of UTF8.encode(text)) out += BYTE_CHARS[b];
+  return out;
+}
 
 /** `text` as tokenizers' Nmt normalizer gives it (do_nmt): ASCII control characters but tab, line feed, form feed and carriage return dropped (and U+008F, U+009F); those four, U+1680, U+200B–U+200F, U+2028, U+2029, ▁, U+FEFF and U+FFFD each a space. */
 export function nmtNormalized(text: string): string {
@@ -1155,7 +1176,7 @@ function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
 const LIBRARY_UNKNOWN_PRE_TOKENIZERS: ReadonlySet<unknown> = new Set(['UnicodeScripts', 'CharDelimiterSplit']);
 
 /** The normalizer types tokenizers reads that @huggingface/tokenizers knows none of: given to it as empty Sequences, whose normalizing normalizeAsTokenizers makes tokenizers'. */
-const LIBRARY_UNKNOWN_NORMALIZERS: ReadonlySet<unknown> = new Set(['Nmt']);
+const LIBRARY_UNKNOWN_NORMALIZERS: ReadonlySet<unknown> = new Set(['Nmt', 'ByteLevel']);
 
 /**
  * A tokenizer.json object whose pre-tokenizers of LIBRARY_UNKNOWN_PRE_TOKENIZERS (a Sequence's at any depth) are
@@ -2006,9 +2027,10 @@ const ASTRAL_CHINESE_CLASS = `[${CHINESE_RANGES.filter(([a]) => a > 0xffff)
  * (`\\A\\s+`) or end (`\\s+\\z`), which Oniguruma and @huggingface/tokenizers (`\\s` as White_Space) read alike, where
  * it trimmed JS's whitespace. And each Nmt, which @huggingface/tokenizers does not know, as a Replace of
  * NMT_DROPPED_CLASS by nothing and one of NMT_SPACE_CLASS by a space, which tokenizers reads alike. `json` itself where
- * it has none of them.
+ * it has none of them. A ByteLevel normalizer, which the library does not know either, is a one-line SettingsError
+ * naming `source`.
  */
-export function withNormalizingTransformersJsReads(json: Record<string, unknown>): Record<string, unknown> {
+export function withNormalizingTransformersJsReads(json: Record<string, unknown>, source = 'tokenizer.json'): Record<string, unknown> {
   let chinese = false;
   const normalizer = mapSequenceLeaves(json.normalizer, 'normalizers', (p) => {
     if (p.type === 'BertNormalizer' && p.handle_chinese_chars === true) chinese = true;
@@ -2017,6 +2039,10 @@ export function withNormalizingTransformersJsReads(json: Record<string, unknown>
       const normalizers = [...(p.strip_left === true ? [replace('\\A\\s+')] : []), ...(p.strip_right === true ? [replace('\\s+\\z')] : [])];
       return normalizers.length === 0 ? p : { type: 'Sequence', normalizers };
     }
+    if (p.type === 'ByteLevel')
+      throw new SettingsError(
+        `${source}: its normalizer's ByteLevel, which @huggingface/tokenizers (transformers.js) fails to load, and which no normalizer it reads writes (each UTF-8 byte as a character of GPT-2's byte-level alphabet), so transformers.js cannot be written to normalize as tokenizers does: not exported`,
+      );
     if (p.type === 'Nmt')
       return {
         type: 'Sequence',

@@ -684,7 +684,7 @@ function writeSideFiles(
   // returned the template's types; a class of no types, its own)
   const typesDropped = Array.isArray(tokenizerConfig.model_input_names) && returnsTokenTypes(tokenizerFrom, tokenizerConfig) === false;
   const typed = typesDropped ? withPairTypesZero(tokenizer) : tokenizer;
-  const forTransformersJs = withSplitsTransformersJsReads(withNormalizingTransformersJsReads(typed), found.file);
+  const forTransformersJs = withSplitsTransformersJsReads(withNormalizingTransformersJsReads(typed, found.file), found.file);
   if (found.asRead && forTransformersJs === tokenizer) writeFileSync(join(dir, 'tokenizer.json'), readFileSync(found.file));
   else write('tokenizer.json', forTransformersJs);
   // (transformers.js feeds the model the ids of the tokenizer's vocabulary: one past the word embedding's rows, a

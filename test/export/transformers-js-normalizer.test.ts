@@ -4,14 +4,16 @@
  * evaluation reads them as tokenizers does, so the folder's tokenizer.json is written so that transformers.js reads
  * them alike (and tokenizers as before); likewise a Whitespace pre-tokenizer, whose words it read as ASCII ones, and a
  * BertPreTokenizer or WhitespaceSplit behind no normalizer cleaning the text, which it split on JS's \s; and an Nmt
- * normalizer, which it does not know (written as Replaces).
+ * normalizer, which it does not know (written as Replaces); a ByteLevel normalizer, which it does not know either, is
+ * refused.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { env } from '@huggingface/transformers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { withNormalizingTransformersJsReads } from '../../src/eval/tokenizer.ts';
+import { byteLevelNormalized, tokenizerFromJson, withNormalizingTransformersJsReads } from '../../src/eval/tokenizer.ts';
+import { exportToTransformersJs } from '../../src/export/transformers-js.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { exportedIds as idsOfExport, tokenizerFolder, tokenizerJson, wordPieceModel } from '../helpers/tokenizer-json.ts';
 
@@ -153,4 +155,26 @@ describe('an Nmt normalizer, which @huggingface/tokenizers does not know', () =>
       expect(readFileSync(join(out, 'tokenizer.json'), 'utf8')).not.toContain('"Nmt"');
     }
   }, 30_000);
+});
+
+describe('a ByteLevel normalizer, which @huggingface/tokenizers does not know', () => {
+  it("normalizes as tokenizers' (each UTF-8 byte as a character of GPT-2's byte-level alphabet) in eval; --format transformers.js refuses it in one line, writing nothing", async () => {
+    // (tokenizers' own test, normalizers/byte_level.rs test_byte_level_normalize)
+    expect(byteLevelNormalized('Hello 我今天能为你做什么')).toBe('HelloĠæĪĳä»Ĭå¤©èĥ½ä¸ºä½łåģļä»Ģä¹Ī');
+    const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'Hello', 'Ġ', 'æĪĳ', 'HelloĠæĪĳ', 'Ã©'];
+    const split = { type: 'Split', pattern: { String: 'Ġ' }, behavior: 'Isolated', invert: false };
+    const whole = tokenizerFromJson(tokenizerJson(vocab, { normalizer: { type: 'ByteLevel' }, pre_tokenizer: null }), {}, 'tokenizer.json');
+    expect(whole.encode('Hello 我', null, 16).ids).toEqual([2, 8, 3]);
+    const inSequence = tokenizerFromJson(
+      tokenizerJson(vocab, { normalizer: { type: 'Sequence', normalizers: [{ type: 'NFC' }, { type: 'ByteLevel' }] }, pre_tokenizer: split }),
+      {},
+      'tokenizer.json',
+    );
+    expect(inSequence.encode('Hello 我 e\u0301', null, 16).ids).toEqual([2, 5, 6, 7, 6, 9, 3]);
+    const hf = tokenizerFolder(root, 'byte-level-normalizer', tokenizerJson(vocab, { normalizer: { type: 'ByteLevel' }, pre_tokenizer: split }));
+    await expect(exportToTransformersJs(hf, `${hf}-tjs`)).rejects.toThrow(
+      /^[^\n]*tokenizer\.json: its normalizer's ByteLevel, which @huggingface\/tokenizers \(transformers\.js\) fails to load, [^\n]*: not exported$/,
+    );
+    expect(existsSync(`${hf}-tjs`)).toBe(false);
+  });
 });
