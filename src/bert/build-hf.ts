@@ -14,6 +14,7 @@ import { nonFiniteValues } from '../onnx/tensor.ts';
 import { parseJsonText, writeFileAtomic } from '../files.ts';
 import { type BertConfig, type BertFamily, configFromHuggingFace, configToHuggingFace, type ExtendedBertConfig, familyOf } from './config.ts';
 import { buildBert, type BuildOptions } from './build.ts';
+import { otherHeadClass } from './classifier.ts';
 import { bertParameters, canonicalParamName, embeddingParamNames, headParamNames, type RandomInit } from './build-weights.ts';
 import { readSafetensors, readSafetensorsMetadata, writeSafetensors, type SafetensorsTensor } from './safetensors.ts';
 import { ensureFolder } from '../folders.ts';
@@ -175,7 +176,8 @@ export function loadHuggingFaceFolder(dir: string): HuggingFaceFolder {
   if (!stat.isDirectory()) throw new DataError(`${dir}: not a folder (a Hugging Face model folder holds config.json and model.safetensors)`);
   const configPath = join(dir, 'config.json');
   if (!statOrAbsent(configPath)) throw new DataError(`${dir}: no config.json`);
-  const config = configFromHuggingFace(readJson(configPath, 'config.json'), configPath);
+  const json = readJson(configPath, 'config.json');
+  const config = configFromHuggingFace(json, configPath);
   const { files, weightMap } = checkpointShards(dir);
   const weights = new Map<string, SafetensorsTensor>();
   const params = new Set(bertParameters(config).map((p) => p.name));
@@ -191,7 +193,7 @@ export function loadHuggingFaceFolder(dir: string): HuggingFaceFolder {
     }
   }
   if (weightMap) checkIndexedTensors(dir, weightMap, new Set(weights.keys()));
-  checkLabelCount(dir, config, weights);
+  checkLabelCount(dir, config, weights, otherHeadClass((json as Record<string, unknown>).architectures));
   const tied = tiedWordTable(weights.keys(), familyOf(config));
   if (tied) {
     checkParameter(decoderFile, tied, weights.get(tied)!);
@@ -224,14 +226,26 @@ export function tiedWordTable(keys: Iterable<string>, family: BertFamily): strin
 
 /**
  * Refuses a classifier whose outputs are not config.json's label count, in config.json's terms (the shape check of
- * the build would name only the tensor's shape): the config's labels would be another model's.
+ * the build would name only the tensor's shape): the config's labels would be another model's. Where config.json's
+ * `architectures` names another head (`other`: a BertForMultipleChoice's classifier scores one choice), it says so,
+ * not that config.json should give the classifier's labels.
  */
-function checkLabelCount(dir: string, config: ExtendedBertConfig, weights: ReadonlyMap<string, SafetensorsTensor>): void {
+function checkLabelCount(
+  dir: string,
+  config: ExtendedBertConfig,
+  weights: ReadonlyMap<string, SafetensorsTensor>,
+  other?: { name: string; head: string },
+): void {
   const family = familyOf(config);
   const classifier = `${headParamNames(family).last}.weight`;
   for (const [name, t] of weights) {
     if (canonicalParamName(name, family) !== classifier || t.dims.length !== 2 || t.dims[0] === config.numLabels) continue;
     const [rows] = t.dims;
+    if (other) {
+      throw new DataError(
+        `${dir}: config.json's architectures names ${other.name}, ${other.head}, not a sequence classifier: its classifier '${name}' has ${rows} output${rows === 1 ? '' : 's'}, not config.json's ${config.numLabels} label${config.numLabels === 1 ? '' : 's'}`,
+      );
+    }
     throw new DataError(
       `${dir}: the checkpoint's classifier '${name}' has ${rows} output${rows === 1 ? '' : 's'} but config.json gives ${config.numLabels} label${config.numLabels === 1 ? '' : 's'} (the size of id2label, else num_labels, else 2); give config.json the classifier's ${rows} label${rows === 1 ? '' : 's'} (num_labels and id2label)`,
     );
