@@ -95,8 +95,8 @@ export function loadTokenizer(path: string): TextTokenizer {
     throw new DataError(
       `${path}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model (give the tokenizer folder with --tokenizer)`,
     );
-  const config = readConfig(dir);
-  const className = autoTokenizerClass(dir, config);
+  const { config } = found;
+  const className = Object.hasOwn(found, 'autoClass') ? found.autoClass : autoTokenizerClass(dir, config);
   if (basename(found.file) === 'tokenizer.json') warnSlowOnlyClass(dir, className);
   return tokenizerFromJson(found.json, config, found.file, returnsTokenTypes(dir, config, className) !== false);
 }
@@ -476,7 +476,8 @@ function specialTokenEntries(config: TokenizerConfigJson, defaults: Partial<Reco
 }
 
 /**
- * A tokenizer.json file's object (`read`) as transformers' fast tokenizer reads it with its tokenizer config (`config`):
+ * A tokenizer.json file's object (`read`) as transformers' fast tokenizer reads it with its tokenizer config (`config`)
+ * as the class AutoTokenizer loads it as (`className`: autoTokenizerClass's, where the caller has it):
  * its normalizer and a ByteLevel pre-tokenizer's add_prefix_space as the config says (withConfigNormalizer,
  * withConfigPrefixSpace), its added tokens and the config's special tokens as
  * tokenizers adds them, after the tokens of the config's added_tokens_decoder that it lacks (withAddedTokens), its
@@ -487,17 +488,19 @@ function specialTokenEntries(config: TokenizerConfigJson, defaults: Partial<Reco
  * Metaspace tokenizers refuses (metaspaceProblem) are a one-line DataError naming `file`, as the library's refusal of
  * the rest of it.
  */
-export function fastTokenizerJson(read: Record<string, unknown>, config: TokenizerConfigJson, file: string): Record<string, unknown> {
+export function fastTokenizerJson(
+  read: Record<string, unknown>,
+  config: TokenizerConfigJson,
+  file: string,
+  className: string | undefined = autoTokenizerClass(dirname(file), config),
+): Record<string, unknown> {
   const parts = withPartsAsRead(read);
   const folded = typeof parts === 'string' ? parts : withOnigurumaCaseFolds(parts);
   const problem =
     addedTokensProblem(read.added_tokens) ?? (typeof parts === 'string' ? parts : metaspaceProblem(read)) ?? (typeof folded === 'string' ? folded : undefined);
   if (problem || typeof folded === 'string') throw new DataError(`${file}: not a tokenizer we can load: ${problem}`);
   const configAdded = decoderAddedTokens(config, join(dirname(file), 'tokenizer_config.json')) ?? [];
-  const json = withConfigNormalizer(
-    withConfigPrefixSpace(withTokenizersPostProcessor(withTokenizersDefaults(folded)), config, autoTokenizerClass(dirname(file), config)),
-    config,
-  );
+  const json = withConfigNormalizer(withConfigPrefixSpace(withTokenizersPostProcessor(withTokenizersDefaults(folded)), config, className), config);
   return withAddedTokens(json, [], config, {}, configAdded) as Record<string, unknown>;
 }
 
@@ -654,18 +657,23 @@ export function withConfigPrefixSpace(json: Record<string, unknown>, config: Tok
  * else from vocab.json with merges.txt, else from an ALBERT, XLM-R or CamemBERT SentencePiece model), with the file
  * read and `asRead` set where that is the folder's tokenizer.json unchanged, and `tokenizerClass` where the reading
  * chose the tokenizer's class (a SentencePiece model's family, by tokenizer_config.json's or config.json's
- * tokenizer_class or config.json's model_type); undefined when the folder has none of them. The one reading of a
- * folder's tokenizer files that the vocabulary checks and --format transformers.js share.
+ * tokenizer_class or config.json's model_type); undefined when the folder has none of them; with the folder's
+ * tokenizer config (`config`: readConfig's) and, where the reading looked it up (a tokenizer.json's), the class
+ * AutoTokenizer loads the folder as (`autoClass`: autoTokenizerClass's), so that loadTokenizer reads neither again.
+ * The one reading of a folder's tokenizer files that the vocabulary checks and --format transformers.js share.
  */
-export function folderTokenizerJson(dir: string): { file: string; json: Record<string, unknown>; asRead: boolean; tokenizerClass?: string } | undefined {
+export function folderTokenizerJson(
+  dir: string,
+): { file: string; json: Record<string, unknown>; asRead: boolean; tokenizerClass?: string; config: TokenizerConfigJson; autoClass?: string } | undefined {
   const jsonFile = join(dir, 'tokenizer.json');
   const config = readConfig(dir);
   if (existsSync(jsonFile)) {
     const read = readJsonObject(jsonFile);
-    const json = fastTokenizerJson(read, config, jsonFile);
-    return { file: jsonFile, json, asRead: json === read };
+    const autoClass = autoTokenizerClass(dir, config);
+    const json = fastTokenizerJson(read, config, jsonFile, autoClass);
+    return { file: jsonFile, json, asRead: json === read, config, autoClass };
   }
-  const built = (file: string, json: object) => ({ file, json: json as Record<string, unknown>, asRead: false });
+  const built = (file: string, json: object) => ({ file, json: json as Record<string, unknown>, asRead: false, config });
   const vocabFile = join(dir, 'vocab.txt');
   if (existsSync(vocabFile)) return built(vocabFile, vocabTokenizerJson(vocabFile, config));
   const slowOnly = slowOnlyBpeClass(dir, config);
