@@ -9,7 +9,7 @@ import { inputLimits, sequenceProblem, type InputLimits } from '../bert/input-li
 import { discovered, idsInputName, roleByName } from '../bert/model-inputs.ts';
 import { idTableRows } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
-import { checkIntegerFlag, DataError, SettingsError } from '../errors.ts';
+import { checkIntegerFlag, DataError, SettingsError, shownFlagValue } from '../errors.ts';
 import type { Dim, Model } from '../onnx/graph.ts';
 import type { GraphInterface } from '../onnx/load.ts';
 import { labelCountSource } from './labels.ts';
@@ -182,7 +182,7 @@ export function chooseMaxLength(
   checkMaxLength(asked);
   const fromConfig = asked === undefined && config.maxLength !== null;
   const length = evalLength(asked, config, limits, fallback);
-  const what = fromConfig ? `${config.file}: max_length ${length}` : `--max-length ${length}`;
+  const what = fromConfig ? `${config.file}: max_length ${length}` : `--max-length ${shownFlagValue('--max-length', length)}`;
   const problem = limits ? sequenceProblem(length, limits, what) : undefined;
   // (config.json's length, not asked for: say how to ask for one the model takes)
   const most = Math.min(limits?.fixedSequence ?? Infinity, limits?.maxSequence ?? Infinity);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { noteFlagText, withFlagTexts } from '../../src/errors.ts';
 import { chooseMaxLength } from '../../src/eval/graph-checks.ts';
 import { EMPTY_MODEL_CONFIG, type ModelConfig, parseModelConfig } from '../../src/eval/model-files.ts';
 
@@ -18,6 +19,13 @@ describe('chooseMaxLength', () => {
       /^student\/model\.onnx: --max-length 512 is beyond the model's position table \(40 tokens at most\)$/,
     );
     expect(chooseMaxLength(40, teacherConfig(512), { fixedSequence: null, maxSequence: 40 }, 128, 'student/model.onnx')).toBe(40);
+    // (quoted as typed on the command line, as every refusal of an integer flag's value: '--max-length 1e3', not 1000)
+    withFlagTexts(() => {
+      noteFlagText('--max-length', '1e3');
+      expect(() => chooseMaxLength(1000, teacherConfig(64), { fixedSequence: null, maxSequence: 40 }, 128, 'student/model.onnx')).toThrow(
+        /^student\/model\.onnx: --max-length 1e3 is beyond the model's position table \(40 tokens at most\)$/,
+      );
+    });
   });
 
   // a length asked checked as every --max-length is (2 at least: a token of text between [CLS] and [SEP]), in the integer
