@@ -373,19 +373,22 @@ const ORDER_RULES: ReadonlyArray<(steps: readonly PassStep[], j: number, trainin
       const why = `training computes and writes float32, so ${pass}'s storage would not reach the trained model`;
       return { step: `a ${t.kind} step`, before: { index: before.index, pass }, why, fix: `put ${pass} after the ${t.kind} step` };
     }
-    return { step: `a ${t.kind} step`, before, why: before.why, fix: `put ${before.pass} after the ${t.kind} step` };
+    // (a quantize step named by its mode, as the sweep file gives it)
+    const pass = before.pass === 'quantize' ? quantizeStep(steps[before.index]!) : before.pass;
+    const why = before.pass === 'quantize' ? before.why.replace('quantize stores', `${pass} stores`) : before.why;
+    return { step: `a ${t.kind} step`, before: { index: before.index, pass }, why, fix: `put ${pass} after the ${t.kind} step` };
   },
   (steps, j) => {
     const q = quantizedBefore(steps, j);
     const pass = steps[j]!.pass;
-    return q === undefined
-      ? undefined
-      : {
-          step: pass,
-          before: { index: q, pass: 'quantize' },
-          why: `${pass} ${FLOAT_WEIGHT_PASSES[pass]} float weights, and quantize stores them quantized`,
-          fix: `put ${pass} before quantize`,
-        };
+    if (q === undefined) return undefined;
+    const quantize = quantizeStep(steps[q]!);
+    return {
+      step: pass,
+      before: { index: q, pass: quantize },
+      why: `${pass} ${FLOAT_WEIGHT_PASSES[pass]} float weights, and ${quantize} stores them quantized`,
+      fix: `put ${pass} before ${quantize}`,
+    };
   },
   (steps, j) => {
     const q = requantizedBefore(steps, j);
@@ -475,6 +478,11 @@ function requantizedBefore(steps: readonly PassStep[], index: number): number | 
     return from === 'float16' || ((to === 'float16' || to === 'mixed') && from !== 'mixed') || quantizesAll(s);
   });
   return q < 0 ? undefined : q;
+}
+
+/** A quantize step as messages name it: 'quantize ' and its mode (modeName: int8, int4-block:32, float16). */
+function quantizeStep(step: PassStep): string {
+  return `quantize ${modeName(quantizeMode(step))}`;
 }
 
 /** The mode of a quantize step (its settings checked); modeName writes it as messages do (int8, int4-block:32, float16). */

@@ -195,7 +195,7 @@ describe('a quantize step after one that stored every weight quantized', () => {
     }
     // int8-static stores the word table int8 on any model: factorize-embeddings after it is refused in the sweep file
     await expect(plan('tiny', [step('quantize', { mode: 'int8-static' }), step('factorize-embeddings', { rank: 4 })])).rejects.toThrow(
-      /steps\[1\]: factorize-embeddings cannot follow quantize \(steps\[0\]\)/,
+      /steps\[1\]: factorize-embeddings cannot follow quantize int8-static \(steps\[0\]\)/,
     );
     // the word table kept float by the first: the second quantizes it
     expect(await plan('tiny', [step('quantize', { mode: 'int4-block:16', embeddings: false }), step('quantize', { mode: 'int8' })])).toBeUndefined();

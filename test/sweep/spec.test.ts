@@ -176,17 +176,17 @@ describe('sweep file', () => {
       { pass: prune, settings: { ratio: 0.5 } },
     ];
     expect(() => parse({ pipelines: [{ name: 'q+h', steps: steps('int8', 'prune-heads') }] })).toThrow(
-      /^tiny\.yaml: pipelines\[0\]\.steps\[2\]: prune-heads cannot follow quantize \(steps\[0\]\): prune-heads slices float weights, and quantize stores them quantized; put prune-heads before quantize$/,
+      /^tiny\.yaml: pipelines\[0\]\.steps\[2\]: prune-heads cannot follow quantize int8 \(steps\[0\]\): prune-heads slices float weights, and quantize int8 stores them quantized; put prune-heads before quantize int8$/,
     );
     expect(() => parse({ pipelines: [{ name: 'q-{mode}', grid: steps(['mixed:0.5', 'int8-group:32'], 'prune-ffn') }] })).toThrow(
-      /^tiny\.yaml: pipelines\[0\]\.grid\[2\] \(grid point 2: q-int8-group:32\): prune-ffn cannot follow quantize \(grid\[0\]\)/,
+      /^tiny\.yaml: pipelines\[0\]\.grid\[2\] \(grid point 2: q-int8-group:32\): prune-ffn cannot follow quantize int8-group:32 \(grid\[0\]\)/,
     );
     // (int4-block leaves float the projections its blocks would store in more bytes: the plan judges those on the model)
     for (const prune of ['prune-heads', 'prune-ffn'])
       expect(parse({ pipelines: [{ name: 'q4', steps: steps('int4-block:32', prune) }] }).pipelines.map((p) => p.label)).toEqual(['baseline', 'q4']);
     const share = { pass: 'share-layers', settings: { share: 'all' } };
     expect(() => parse({ pipelines: [{ name: 'q4+s', steps: [steps('int4-block:32', 'prune-ffn')[0], share] }] })).toThrow(
-      /share-layers cannot follow quantize \(steps\[0\]\)/,
+      /share-layers cannot follow quantize int4-block:32 \(steps\[0\]\): share-layers combines float weights, and quantize int4-block:32 stores them quantized; put share-layers before quantize int4-block:32$/,
     );
     expect(parse({ pipelines: [{ name: 'm', steps: steps('mixed:0.5', 'prune-ffn') }] }).pipelines.map((p) => p.label)).toEqual(['baseline', 'm']);
     expect(parse({ pipelines: [{ name: 'h+q', steps: [...steps('int8', 'prune-heads')].reverse() }] }).pipelines.map((p) => p.label)).toEqual([
@@ -201,7 +201,7 @@ describe('sweep file', () => {
       { pass: 'share-layers', settings: { share: 'all' } },
     ];
     expect(() => parse({ pipelines: [{ name: 'q+s', steps: steps('int8') }] })).toThrow(
-      /^tiny\.yaml: pipelines\[0\]\.steps\[1\]: share-layers cannot follow quantize \(steps\[0\]\): share-layers combines float weights, and quantize stores them quantized; put share-layers before quantize$/,
+      /^tiny\.yaml: pipelines\[0\]\.steps\[1\]: share-layers cannot follow quantize int8 \(steps\[0\]\): share-layers combines float weights, and quantize int8 stores them quantized; put share-layers before quantize int8$/,
     );
     expect(parse({ pipelines: [{ name: 'm', steps: steps('mixed:0.5') }] }).pipelines.map((p) => p.label)).toEqual(['baseline', 'm']);
     expect(parse({ pipelines: [{ name: 's+q', steps: [...steps('int8')].reverse() }] }).pipelines.map((p) => p.label)).toEqual(['baseline', 's+q']);
@@ -256,14 +256,14 @@ describe('sweep file', () => {
       /^tiny\.yaml: pipelines\[0\]\.grid\[1\] \(grid point 1: qint8-group:16\): quantize int8 cannot follow quantize int8-group:16 \(grid\[0\]\)/,
     );
     expect(() => parse({ pipelines: [{ name: 'q4+f', steps: [q('int4-block:32'), { pass: 'drop-layers', settings: { keep: '0' } }, factorize] }] })).toThrow(
-      /^tiny\.yaml: pipelines\[0\]\.steps\[2\]: factorize-embeddings cannot follow quantize \(steps\[0\]\): factorize-embeddings factorizes float weights, and quantize stores them quantized; put factorize-embeddings before quantize$/,
+      /^tiny\.yaml: pipelines\[0\]\.steps\[2\]: factorize-embeddings cannot follow quantize int4-block:32 \(steps\[0\]\): factorize-embeddings factorizes float weights, and quantize int4-block:32 stores them quantized; put factorize-embeddings before quantize int4-block:32$/,
     );
     expect(() => parse({ pipelines: [{ name: 's+f', steps: [q('int8-static'), factorize] }] })).toThrow(
-      /steps\[1\]: factorize-embeddings cannot follow quantize \(steps\[0\]\)/,
+      /steps\[1\]: factorize-embeddings cannot follow quantize int8-static \(steps\[0\]\)/,
     );
     // mixed stores the tables int8 whatever bits its budget gives the layers
     expect(() => parse({ pipelines: [{ name: 'm+f', steps: [q('mixed:0.5'), factorize] }] })).toThrow(
-      /steps\[1\]: factorize-embeddings cannot follow quantize \(steps\[0\]\)/,
+      /steps\[1\]: factorize-embeddings cannot follow quantize mixed:0\.5 \(steps\[0\]\)/,
     );
     const labels = (steps: unknown[]) => parse({ pipelines: [{ name: 'p', steps }] }).pipelines.map((p) => p.label);
     expect(labels([q('mixed:0.5', { embeddings: false }), factorize])).toEqual(['baseline', 'p']);
@@ -295,7 +295,7 @@ describe('sweep file', () => {
       { pass: 'distill', settings: { epochs: 1 } },
     ];
     expect(() => parse({ pipelines: [{ name: 'q+h+kd', steps }] })).toThrow(
-      /^tiny\.yaml: pipelines\[0\]\.steps\[2\]: a distill step cannot follow quantize \(steps\[0\]\): training needs float weights, and quantize stores them quantized; put quantize after the distill step$/,
+      /^tiny\.yaml: pipelines\[0\]\.steps\[2\]: a distill step cannot follow quantize int8 \(steps\[0\]\): training needs float weights, and quantize int8 stores them quantized; put quantize int8 after the distill step$/,
     );
   });
 

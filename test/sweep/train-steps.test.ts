@@ -238,7 +238,7 @@ describe('train / distill steps in a sweep file', () => {
           ],
         },
       ],
-      /^tiny\.yaml: pipelines\[0\]\.steps\[1\]: a distill step cannot follow quantize \(steps\[0\]\): training needs float weights, and quantize stores them quantized; put quantize after the distill step$/,
+      /^tiny\.yaml: pipelines\[0\]\.steps\[1\]: a distill step cannot follow quantize int8 \(steps\[0\]\): training needs float weights, and quantize int8 stores them quantized; put quantize int8 after the distill step$/,
     ],
     [
       [
@@ -251,7 +251,7 @@ describe('train / distill steps in a sweep file', () => {
           ],
         },
       ],
-      /^tiny\.yaml: pipelines\[0\]\.grid\[2\] \(grid point 1: q-0\.25\): a train step cannot follow quantize \(grid\[0\]\)/,
+      /^tiny\.yaml: pipelines\[0\]\.grid\[2\] \(grid point 1: q-0\.25\): a train step cannot follow quantize int8 \(grid\[0\]\)/,
     ],
     [
       [
