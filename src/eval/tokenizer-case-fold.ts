@@ -69,7 +69,7 @@ const caseSetting = (on: string, off: string | undefined): '-i' | 'i' | '' => (o
  * option than i (`(?m)`, `(?x)`, `(?W)`, …, or `(?)`), which @huggingface/tokenizers cannot compile either. `regex`
  * itself where it has none.
  */
-function withOptionGroups(regex: string): { regex: string } | { problem: string } {
+export function withOptionGroups(regex: string): { regex: string } | { problem: string } {
   let out = regex;
   // (the isolated options, first to last, each made a group to the end of the group it is in)
   for (let isolated = true; isolated; ) {

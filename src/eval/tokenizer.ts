@@ -13,7 +13,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError, SettingsError } from '../errors.ts';
 import { truncateLongestFirst } from './truncation.ts';
 import { shownJson, withPartsAsRead } from './tokenizer-fields.ts';
-import { onigurumaCaseFolds } from './tokenizer-case-fold.ts';
+import { onigurumaCaseFolds, withOptionGroups } from './tokenizer-case-fold.ts';
 import { regexAtoms } from './regex-atoms.ts';
 import { unicodeScriptsPieces } from './unicode-scripts.ts';
 import { readJsonObject } from './model-files.ts';
@@ -611,7 +611,9 @@ const PREFIX_SPACE_CLASSES = new Set(['RobertaTokenizer', 'GPT2Tokenizer']);
  * A tokenizer.json whose Splits' (its pre-tokenizer's) and Replaces' (its normalizer's) regexes fold case in `(?i:…)`
  * as tokenizers' Oniguruma does (onigurumaCaseFolds: s and k written as classes holding ſ and K, which
  * @huggingface/tokenizers and transformers.js fold with ASCII letters alone), or what keeps one from it, in one line;
- * `json` itself where none folds case.
+ * and whose decoder's Replaces have their option groups as Oniguruma reads them (withOptionGroups: `(?i)`, which the
+ * library cannot compile, as a group; the text decoded is no id, so a decoder's `(?i:…)` is left to the library), or
+ * the option group that keeps one from it; `json` itself where none folds case.
  */
 function withOnigurumaCaseFolds(json: Record<string, unknown>): Record<string, unknown> | string {
   let problem: string | undefined;
@@ -624,8 +626,15 @@ function withOnigurumaCaseFolds(json: Record<string, unknown>): Record<string, u
   };
   const pre = mapSequenceLeaves(json.pre_tokenizer, 'pretokenizers', fold('pre_tokenizer', 'Split'));
   const normalizer = mapSequenceLeaves(json.normalizer, 'normalizers', fold('normalizer', 'Replace'));
+  const decoder = mapSequenceLeaves(json.decoder, 'decoders', (leaf) => {
+    const pattern = leaf.pattern as { Regex?: unknown } | undefined;
+    if (problem !== undefined || leaf.type !== 'Replace' || typeof pattern?.Regex !== 'string') return leaf;
+    const read = withOptionGroups(pattern.Regex);
+    if ('problem' in read) problem = `its decoder's Replace of ${JSON.stringify(pattern)}: ${read.problem}`;
+    return 'regex' in read && read.regex !== pattern.Regex ? { ...leaf, pattern: { Regex: read.regex } } : leaf;
+  });
   if (problem !== undefined) return problem;
-  return pre === json.pre_tokenizer && normalizer === json.normalizer ? json : { ...json, pre_tokenizer: pre, normalizer };
+  return pre === json.pre_tokenizer && normalizer === json.normalizer && decoder === json.decoder ? json : { ...json, pre_tokenizer: pre, normalizer, decoder };
 }
 
 /**
@@ -999,7 +1008,7 @@ function sequenceParts(component: unknown, list: string): Array<{ at: number | u
  */
 function mapSequenceLeaves(
   part: unknown,
-  list: 'pretokenizers' | 'normalizers',
+  list: 'pretokenizers' | 'normalizers' | 'decoders',
   f: (leaf: Record<string, unknown>, path: number[]) => unknown,
   path: number[] = [],
 ): unknown {
@@ -1014,7 +1023,7 @@ function mapSequenceLeaves(
 }
 
 /** A tokenizer.json pre-tokenizer's or normalizer's leaves with their paths (mapSequenceLeaves of `list`), in order. */
-function sequenceLeaves(part: unknown, list: 'pretokenizers' | 'normalizers'): Array<{ leaf: Record<string, unknown>; path: number[] }> {
+function sequenceLeaves(part: unknown, list: 'pretokenizers' | 'normalizers' | 'decoders'): Array<{ leaf: Record<string, unknown>; path: number[] }> {
   const out: Array<{ leaf: Record<string, unknown>; path: number[] }> = [];
   mapSequenceLeaves(part, list, (leaf, path) => {
     out.push({ leaf, path });

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import { env } from '@huggingface/transformers';
 import { onigurumaCaseFolds } from '../../src/eval/tokenizer-case-fold.ts';
-import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { folderTokenizerJson, loadTokenizer } from '../../src/eval/tokenizer.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { exportedIds, SPECIALS, tokenizerFolder, tokenizerJson } from '../helpers/tokenizer-json.ts';
 
@@ -117,6 +117,24 @@ describe('option groups in a tokenizer.json regex', () => {
     const hf = optionFolder(`refused-options-${regex.length}`, regex);
     expect(() => loadTokenizer(hf)).toThrow(
       `${join(hf, 'tokenizer.json')}: not a tokenizer we can load: its pre_tokenizer's Split of ${JSON.stringify({ Regex: regex })}: ${why}`,
+    );
+  });
+});
+
+describe("option groups in a tokenizer.json decoder's Replace", () => {
+  const decoderFolder = (name: string, regex: string) =>
+    tokenizerFolder(root, name, {
+      ...tokenizerJson([...SPECIALS, ...PIECES], { pre_tokenizer: { type: 'WhitespaceSplit' } }),
+      decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { Regex: regex }, content: 'k' }] },
+    });
+
+  it('are read as Oniguruma reads them ((?i) as a group, which @huggingface/tokenizers compiles), where the library refused the file; another option group is refused in one line', () => {
+    const hf = decoderFolder('decoder-isolated', '(?i)x');
+    expect(loadTokenizer(hf).encode('it x', null, 16).ids).toEqual([2, id('it'), id('x'), 3]);
+    expect((folderTokenizerJson(hf)!.json.decoder as { decoders: Array<{ pattern: unknown }> }).decoders[0]!.pattern).toEqual({ Regex: '(?i:x)' });
+    const refused = decoderFolder('decoder-multiline', '(?m)x');
+    expect(() => loadTokenizer(refused)).toThrow(
+      `${join(refused, 'tokenizer.json')}: not a tokenizer we can load: its decoder's Replace of {"Regex":"(?m)x"}: (?m) is an option group of Oniguruma that compress does not read`,
     );
   });
 });
