@@ -115,6 +115,16 @@ function intProblem(name: string, v: unknown, min: number, max?: number): string
 }
 
 /**
+ * `NAME must be one of regression, single_label_classification, multi_label_classification (got V)` unless `v` is one
+ * of them, or absent (undefined or null, as transformers' PretrainedConfig takes None); undefined when it is. Every
+ * other value is refused, as transformers refuses it ("problem_type was not understood").
+ */
+export function problemTypeProblem(v: unknown, name = 'problem_type'): string | undefined {
+  if (v === undefined || v === null || PROBLEM_TYPES.includes(v as ProblemType)) return undefined;
+  return `${name} must be one of ${PROBLEM_TYPES.join(', ')} (got ${show(v)})`;
+}
+
+/**
  * Checks the BertConfig fields. `relaxedHeads` (extended configs with per-layer sizes or an explicit head size):
  * numHeads may be 0 and need not divide hiddenSize.
  */
@@ -149,9 +159,8 @@ function checkConfig(c: BertConfig, where: string, names: FieldNames, relaxedHea
       fail(`${names.id2label} has ${c.id2label.length} labels but ${names.numLabels} is ${c.numLabels}`);
     }
   }
-  if (c.problemType !== undefined && !PROBLEM_TYPES.includes(c.problemType)) {
-    fail(`${names.problemType} must be one of ${PROBLEM_TYPES.join(', ')} (got ${show(c.problemType)})`);
-  }
+  const problem = problemTypeProblem(c.problemType, names.problemType);
+  if (problem !== undefined) fail(problem);
 }
 
 /** Throws a SettingsError naming the first bad field of `config`; returns the config otherwise. */

@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { configLabels } from '../bert/config.ts';
+import { configLabels, problemTypeProblem } from '../bert/config.ts';
 import { DataError, fsReason, integerProblem, SettingsError, shownValue, UsageError } from '../errors.ts';
 import { parseJsonText, writeFileAtomic } from '../files.ts';
 import { folderSideFilesDir, locateModel, MODEL_SIDE_FILES, type ModelLocation } from '../onnx/locate.ts';
@@ -118,6 +118,8 @@ export function parseModelConfig(json: Record<string, unknown>, file: string): M
     throw new DataError(`${file}: ${msg}`);
   });
   const maxLength = isGenerationDefaultMaxLength(json) ? null : configMaxLength(json, file);
+  const problem = problemTypeProblem(json.problem_type);
+  if (problem !== undefined) throw new DataError(`${file}: ${problem}`);
   const problemType = typeof json.problem_type === 'string' ? json.problem_type : null;
   const finetuningTask = typeof json.finetuning_task === 'string' && json.finetuning_task.trim() !== '' ? json.finetuning_task.trim() : null;
   const architectures = Array.isArray(json.architectures) ? json.architectures.filter((a): a is string => typeof a === 'string') : [];

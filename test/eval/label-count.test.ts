@@ -106,6 +106,10 @@ describe("config.json's labels read by eval and by the Hugging Face folder build
     // (Python's int(), as the GLUE labels read: Unicode digits are digits; U+FEFF is no whitespace to it, as it is to JS's trim)
     [{ id2label: { 0: 'negative', '\uff11': 'positive' } }, [2, 2]],
     [{ id2label: { 0: 'negative', '\ufeff1': 'positive' } }, refused("id2label key '\ufeff1' is not a label id (a whole number from 0)")],
+    // problem_type: one of transformers' three, or none (None); any other value refused, as transformers refuses it (eval read any)
+    [{ problem_type: 'foo' }, refused("problem_type must be one of regression, single_label_classification, multi_label_classification (got 'foo')")],
+    [{ problem_type: 1 }, refused('problem_type must be one of regression, single_label_classification, multi_label_classification (got 1)')],
+    [{ problem_type: null, num_labels: 3 }, [3, 3]],
   ])('%j', (json, expected) => {
     expect(both(json)).toEqual(expected);
   });
