@@ -835,15 +835,21 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   const toId = (t: string): number => added?.get(t)?.id ?? tokenizer.token_to_id(t) ?? unkId;
   const padId = padTokenId(tokenId, json as TokenizerJsonPadding, config);
 
+  const modelMaxLength = modelMaxLengthOf(config);
   return {
     source,
     padId,
     ...(unk ? { unk } : {}),
-    modelMaxLength: modelMaxLengthOf(config),
+    modelMaxLength,
     encode(textA, textB, maxLength) {
       const specials = textB === null ? specialsSingle : specialsPair;
       if (maxLength < specials + 1) {
-        throw new SettingsError(`--max-length ${maxLength} leaves no room for text after ${specials} special tokens`);
+        // (a length of tokenizer_config.json's model_max_length may be it, the length where no --max-length is given)
+        const fromConfig =
+          maxLength === modelMaxLength ? ` (or, where none is given, ${join(dirname(source), 'tokenizer_config.json')}'s model_max_length ${maxLength})` : '';
+        throw new SettingsError(
+          `--max-length ${maxLength}${fromConfig} leaves no room for text after ${specials} special tokens: give --max-length ${specials + 1} or more`,
+        );
       }
       const a = tokenizer.tokenize(textA);
       const b = textB === null ? null : tokenizer.tokenize(textB);

@@ -1,7 +1,16 @@
-import { describe, expect, it } from 'vitest';
-import { noteFlagText, withFlagTexts } from '../../src/errors.ts';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { noteFlagText, SettingsError, withFlagTexts } from '../../src/errors.ts';
+import { defaultMaxLength } from '../../src/eval/evaluate.ts';
 import { chooseMaxLength } from '../../src/eval/graph-checks.ts';
 import { EMPTY_MODEL_CONFIG, type ModelConfig, parseModelConfig } from '../../src/eval/model-files.ts';
+import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { SPECIALS, tokenizerJson } from '../helpers/tokenizer-json.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'bc-max-length-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** A teacher's config.json naming `max_length` (training reads the teacher's config for the student's length). */
 const teacherConfig = (maxLength: number): ModelConfig => ({ ...EMPTY_MODEL_CONFIG, maxLength, file: 'teacher/config.json' });
@@ -47,5 +56,37 @@ describe('chooseMaxLength', () => {
     expect(() => parseModelConfig({ max_length: v }, 'm/config.json')).toThrow(
       new RegExp(`^m/config\\.json: max_length: expected an integer from 2 to 2\\^53 − 1, got ${shown}$`),
     );
+  });
+});
+
+describe("tokenizer_config.json's model_max_length", () => {
+  /** A BERT-style tokenizer folder whose tokenizer_config.json says this model_max_length (written as JSON text). */
+  const folder = (name: string, modelMaxLength: string): string => {
+    const dir = join(root, name);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson([...SPECIALS, 'a'], { pre_tokenizer: { type: 'WhitespaceSplit' } })));
+    writeFileSync(join(dir, 'tokenizer_config.json'), `{"model_max_length": ${modelMaxLength}}`);
+    return dir;
+  };
+
+  // (the length where no --max-length is given: tokenizing said '--max-length 1 leaves no room for text', a flag never
+  // given, as config.json's max_length did)
+  it('names itself and --max-length where it leaves no room for text', () => {
+    const dir = folder('one', '1');
+    const t = loadTokenizer(dir);
+    expect(() => t.encode('a', null, defaultMaxLength(t.modelMaxLength))).toThrow(
+      new SettingsError(
+        `--max-length 1 (or, where none is given, ${join(dir, 'tokenizer_config.json')}'s model_max_length 1) leaves no room for text after 2 special tokens: give --max-length 3 or more`,
+      ),
+    );
+    // a pair's three special tokens: a model_max_length of 3 leaves none either
+    const three = loadTokenizer(folder('three', '3'));
+    expect(() => three.encode('a', 'a', defaultMaxLength(three.modelMaxLength))).toThrow(/model_max_length 3\) leaves no room for text after 3 special tokens/);
+    expect(three.encode('a', null, defaultMaxLength(three.modelMaxLength)).ids).toEqual([2, 5, 3]);
+  });
+
+  it("caps no length where it is transformers' VERY_LARGE_INTEGER (int(1e30), no limit)", () => {
+    const t = loadTokenizer(folder('huge', '1000000000000000019884624838656'));
+    expect(defaultMaxLength(t.modelMaxLength)).toBe(128);
   });
 });
