@@ -18,7 +18,7 @@
  * int8 embedding tables: discover/product.ts). Anything else is refused with a NotBertError naming the pattern not
  * understood. Names are used only as hints (the family, which of two id inputs holds token types).
  */
-import type { Model, Node } from '../onnx/graph.ts';
+import { attrInt, type Model, type Node } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import type { BertStructure, EncoderInputs, EncoderLayer, ModelFamily } from './structure.ts';
 import { AttentionMatcher, type AttentionMatch } from './discover/attention.ts';
@@ -51,12 +51,16 @@ const RANDOM_OPS = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike',
 
 /**
  * The first node of `model` that draws at random, said as a refusal names it: a random op, or a Dropout whose
- * training_mode (opset 12) is on or not a constant false, which drops values at random as in training.
+ * training_mode (opset 12) is on or not a constant false, or, in opset 1 to 6, whose is_test is 0 (its default),
+ * which drops values at random as in training.
  */
 function randomNode(ctx: GraphContext, model: Model): string | undefined {
+  const opset = model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version;
   for (const n of model.graph.nodes) {
     if (n.domain !== '' && n.domain !== 'ai.onnx') continue;
     if (RANDOM_OPS.has(n.opType)) return `${n.opType} node '${n.name}' draws random numbers`;
+    if (n.opType === 'Dropout' && opset !== undefined && opset < 7 && attrInt(n, 'is_test', 0) === 0)
+      return `Dropout node '${n.name}' drops values at random (opset ${opset}: its is_test is 0, training mode)`;
     const mode = n.opType === 'Dropout' ? n.inputs[2] : undefined;
     if (mode && ctx.constNumbers(mode)?.[0] !== 0) return `Dropout node '${n.name}' drops values at random (its training_mode is on, or not a constant false)`;
   }

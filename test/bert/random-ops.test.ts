@@ -43,6 +43,33 @@ describe('a model that draws at random', () => {
     expect(inference.layers[0].ffn.out.weight).toBe(plain.layers[0].ffn.out.weight);
   });
 
+  it('is refused in one line naming a Dropout of opset 1 to 6 in training mode (its is_test 0, the default); with is_test 1 it reads as without it', () => {
+    // (before opset 7, Dropout drops at random unless its attribute is_test is nonzero; from 7 to 11 it is the identity)
+    const opset = (m: Model, version: number): Model => ({ ...m, opsetImports: m.opsetImports.map((o) => (o.domain === '' ? { ...o, version } : o)) });
+    const old =
+      (isTest?: number) =>
+      (x: string, y: string): Node[] => [
+        {
+          name: 'drop',
+          opType: 'Dropout',
+          domain: '',
+          inputs: [x],
+          outputs: [y],
+          attributes: isTest === undefined ? {} : { is_test: { type: 'int', value: isTest } },
+        },
+      ];
+    for (const isTest of [undefined, 0])
+      expect(() => findBert(opset(withNodesAfterFfnOut(old(isTest)), 6))).toThrow(
+        /^graph '[^']*': Dropout node 'drop' drops values at random \(opset 6: its is_test is 0, training mode\), so the model's outputs change from run to run/,
+      );
+    const plain = findBert(tinyBert({}, { seed: 3 }));
+    for (const [isTest, version] of [
+      [1, 6],
+      [undefined, 7],
+    ] as const)
+      expect(findBert(opset(withNodesAfterFfnOut(old(isTest)), version)).layers[0]!.ffn.out.weight).toBe(plain.layers[0]!.ffn.out.weight);
+  });
+
   it('is refused in one line naming a random op', () => {
     const noise = (x: string, y: string): Node[] => [
       { name: 'noise', opType: 'RandomNormalLike', domain: '', inputs: [x], outputs: ['noise'], attributes: {} },
