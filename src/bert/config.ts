@@ -541,7 +541,8 @@ const warnedLabelCounts = new Set<string>();
  * refused (transformers reads it as no labels, a classifier of no outputs), and so is a num_labels that is not a
  * positive integer without one (transformers fails on `"2"` and builds no classifier for 0). Without either, the count
  * is null (2 by transformers' default: the caller's). The model's own classifier (graph output or weights) is checked
- * against the count by its readers. `fail` throws the reader's one-line error.
+ * against the count by its readers. A `label2id` that disagrees with id2label is warned of (once per file): id2label
+ * is read. `fail` throws the reader's one-line error.
  */
 export function configLabels(j: Record<string, unknown>, file: string, fail: Fail): { id2label: ReadonlyMap<number, string> | null; numLabels: number | null } {
   const n = j.num_labels;
@@ -558,7 +559,33 @@ export function configLabels(j: Record<string, unknown>, file: string, fail: Fai
       `warning: ${file}: num_labels is ${typeof n === 'number' ? n : show(n)} but id2label has ${id2label.size} labels: reading ${id2label.size}, as transformers does\n`,
     );
   }
+  const crossed = label2idDisagreement(j.label2id, id2label);
+  if (crossed !== undefined && !warnedLabel2ids.has(file)) {
+    warnedLabel2ids.add(file);
+    process.stderr.write(
+      `warning: ${file}: ${crossed}: reading id2label, as transformers' pipelines do (its run_glue maps a task's label names by label2id)\n`,
+    );
+  }
   return { id2label, numLabels: id2label.size };
+}
+
+/** config.json files already warned about for a label2id that disagrees with id2label (once per file and process). */
+const warnedLabel2ids = new Set<string>();
+
+/**
+ * "label2id gives 'positive' id 0 but id2label[0] is 'negative'" for the first entry of config.json's `label2id` (an
+ * object of name to id, the id read as Python's int() reads it) that `id2label` does not give back; undefined when
+ * every entry agrees, or label2id is no such object (transformers writes it as id2label's inverse).
+ */
+function label2idDisagreement(label2id: unknown, id2label: ReadonlyMap<number, string>): string | undefined {
+  if (!label2id || typeof label2id !== 'object' || Array.isArray(label2id)) return undefined;
+  for (const [name, v] of Object.entries(label2id)) {
+    const id = typeof v === 'number' ? v : typeof v === 'string' ? pythonInt(v) : undefined;
+    if (id === undefined || id2label.get(id) === name) continue;
+    const given = id2label.get(id);
+    return `label2id gives '${name}' id ${id} but ${given === undefined ? `id2label has no ${id}` : `id2label[${id}] is '${given}'`}`;
+  }
+  return undefined;
 }
 
 /**

@@ -119,4 +119,21 @@ describe("config.json's labels read by eval and by the Hugging Face folder build
       "warning: s/config.json: num_labels is '2' but id2label has 2 labels: reading 2, as transformers does\n",
     );
   });
+
+  it('warns once per file of a label2id that disagrees with id2label, which it reads; an agreeing one says nothing', () => {
+    const crossed = { id2label: two, label2id: { negative: 1, positive: 0 } };
+    const read = stderrOf(() => parseModelConfig(crossed, 'x/config.json').id2label);
+    expect(read.stderr).toBe(
+      "warning: x/config.json: label2id gives 'negative' id 1 but id2label[1] is 'positive': reading id2label, as transformers' pipelines do (its run_glue maps a task's label names by label2id)\n",
+    );
+    expect([...read.value!]).toEqual([
+      [0, 'negative'],
+      [1, 'positive'],
+    ]);
+    expect(stderrOf(() => parseModelConfig(crossed, 'x/config.json')).stderr).toBe('');
+    expect(stderrOf(() => configFromHuggingFace({ id2label: two, label2id: { negative: '0', positive: 2 } }, 'y/config.json')).stderr).toBe(
+      "warning: y/config.json: label2id gives 'positive' id 2 but id2label has no 2: reading id2label, as transformers' pipelines do (its run_glue maps a task's label names by label2id)\n",
+    );
+    expect(stderrOf(() => parseModelConfig({ id2label: two, label2id: { negative: 0, positive: 1 } }, 'z/config.json')).stderr).toBe('');
+  });
 });
