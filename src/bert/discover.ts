@@ -19,6 +19,7 @@
  * understood. Names are used only as hints (the family, which of two id inputs holds token types).
  */
 import { attrInt, type Model, type Node } from '../onnx/graph.ts';
+import { dropoutDraws } from '../onnx/analysis.ts';
 import { DataType } from '../onnx/dtype.ts';
 import type { BertStructure, EncoderInputs, EncoderLayer, ModelFamily } from './structure.ts';
 import { AttentionMatcher, type AttentionMatch } from './discover/attention.ts';
@@ -50,9 +51,9 @@ const UNSUPPORTED_CONTRIB = new Set([
 const RANDOM_OPS = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Bernoulli', 'Multinomial']);
 
 /**
- * The first node of `model` that draws at random, said as a refusal names it: a random op, or a Dropout whose
- * training_mode (opset 12) is on or not a constant false, or, in opset 1 to 6, whose is_test is 0 (its default),
- * which drops values at random as in training.
+ * The first node of `model` that draws at random, said as a refusal names it: a random op, or a Dropout that drops
+ * values at random as in training: in opset 1 to 6, one whose is_test is 0 (its default); from opset 12, one whose
+ * training_mode is on and ratio not a constant 0 (dropoutDraws).
  */
 function randomNode(ctx: GraphContext, model: Model): string | undefined {
   const opset = model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version;
@@ -61,8 +62,8 @@ function randomNode(ctx: GraphContext, model: Model): string | undefined {
     if (RANDOM_OPS.has(n.opType)) return `${n.opType} node '${n.name}' draws random numbers`;
     if (n.opType === 'Dropout' && opset !== undefined && opset < 7 && attrInt(n, 'is_test', 0) === 0)
       return `Dropout node '${n.name}' drops values at random (opset ${opset}: its is_test is 0, training mode)`;
-    const mode = n.opType === 'Dropout' ? n.inputs[2] : undefined;
-    if (mode && ctx.constNumbers(mode)?.[0] !== 0) return `Dropout node '${n.name}' drops values at random (its training_mode is on, or not a constant false)`;
+    if (n.opType === 'Dropout' && dropoutDraws(n, (v) => ctx.constNumbers(v)))
+      return `Dropout node '${n.name}' drops values at random (its training_mode is on, or not a constant false, and its ratio not a constant 0)`;
   }
   return undefined;
 }

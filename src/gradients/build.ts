@@ -66,7 +66,7 @@ export const gradOutputName = (param: string) => `grad.${param}`;
 /** The element types gradients are computed in. */
 const DIFFERENTIABLE: ReadonlySet<number> = new Set([DataType.FLOAT, DataType.DOUBLE]);
 
-/** The integer (or boolean, as 0/1) values of a constant value: an initializer or a Constant node's tensor. */
+/** The numbers of a constant value (a boolean as 0/1): an initializer or a Constant node's tensor. */
 function constantLookup(model: Model): (value: string) => number[] | undefined {
   const constants = new Map<string, Tensor>();
   for (const n of model.graph.nodes) {
@@ -75,7 +75,12 @@ function constantLookup(model: Model): (value: string) => number[] | undefined {
   }
   return (value) => {
     const t = model.graph.initializers.get(value) ?? constants.get(value);
-    return t && (t.dataType === DataType.INT64 || t.dataType === DataType.INT32 || t.dataType === DataType.BOOL) ? readNumbers(t) : undefined;
+    if (!t || t.dataType === DataType.STRING) return undefined;
+    try {
+      return readNumbers(t);
+    } catch {
+      return undefined; // (a type readNumbers does not read: bfloat16, complex …)
+    }
   };
 }
 

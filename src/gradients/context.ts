@@ -39,8 +39,8 @@ export class GradContext {
     readonly floatType: number,
     /** The ai.onnx opset of the training graph (what emitted nodes follow; the forward graph's is 13 or later). */
     readonly opset: number,
-    /** The integer (or boolean, as 0/1) values of a constant value (initializer or Constant node), or undefined. */
-    readonly constantInts: (value: string) => number[] | undefined = () => undefined,
+    /** The numbers of a constant value (initializer or Constant node; a boolean as 0/1), or undefined. */
+    readonly constantNumbers: (value: string) => number[] | undefined = () => undefined,
     /**
      * Probe sizes that do not tell symbolic dims apart, or a symbolic dim from a fixed one (probe.ts `probeShapes`):
      * an axis of such a size may be 1 at run time where the probe saw it equal to the other side, so `unbroadcast`

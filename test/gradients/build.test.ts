@@ -208,18 +208,29 @@ describe('gradient graph builder', () => {
   });
 
   it('refuses a Dropout in training mode (it drops at random), where its gradient was the identity', async () => {
-    const dropout = (mode: boolean) =>
+    const dropout = (mode: boolean, ratio = 0.5) =>
       weightedLossModel({
         nodes: [node('Dropout', ['x', 'ratio', 'mode'], ['y'], {}, 'the_dropout')],
-        initializers: [r('x', [2, 3], 1), r('ratio', [], 2, { lo: 0.5, hi: 0.5 }), boolTensor('mode', [], [mode])],
+        initializers: [r('x', [2, 3], 1), r('ratio', [], 2, { lo: ratio, hi: ratio }), boolTensor('mode', [], [mode])],
         outputs: 'y',
       });
     const on = await dropout(true);
     expect(await errorOf(buildGradientGraph(on.model, { loss: on.loss, parameters: ['x'] }))).toBe(
-      "Dropout node 'the_dropout': training_mode is on or not a constant false; only inference-mode Dropout is differentiable",
+      "Dropout node 'the_dropout': training_mode is on or not a constant false, and its ratio not a constant 0; only a Dropout that drops nothing is differentiable",
     );
     const off = await dropout(false);
     const check = await gradCheck(toFloat64(off.model), { loss: off.loss, parameters: ['x'], feeds: {}, samples: 6 });
+    expect(check.worst).toBeLessThan(1e-6);
+  });
+
+  it('differentiates a Dropout in training mode at a constant ratio 0 as the identity (onnxruntime copies its input there), where it refused it', async () => {
+    // (torch.onnx.export writes a dropout of p = 0 in training mode so: ratio 0, training_mode true)
+    const zero = await weightedLossModel({
+      nodes: [node('Dropout', ['x', 'ratio', 'mode'], ['y'], {}, 'the_dropout')],
+      initializers: [r('x', [2, 3], 1), r('ratio', [], 2, { lo: 0, hi: 0 }), boolTensor('mode', [], [true])],
+      outputs: 'y',
+    });
+    const check = await gradCheck(toFloat64(zero.model), { loss: zero.loss, parameters: ['x'], feeds: {}, samples: 6 });
     expect(check.worst).toBeLessThan(1e-6);
   });
 

@@ -1,5 +1,6 @@
 /** Gradient rules of the element-wise ops: arithmetic with broadcasting, and the unary activations. */
 import type { Node } from '../../onnx/graph.ts';
+import { dropoutDraws } from '../../onnx/analysis.ts';
 import { at, GradientError, type GradContext, type GradientRule, nodeName } from '../context.ts';
 
 type Grads = Array<string | undefined>;
@@ -82,13 +83,14 @@ function unary(opType: string, f: (ctx: GradContext, n: Node, g: string) => stri
 export const Neg = unary('Neg', (ctx, _n, g) => ctx.op('Neg', [g]));
 export const Identity = unary('Identity', (_ctx, _n, g) => g);
 /**
- * Dropout in inference form (no mask output used): the identity. Training dropout is a Mul by a mask input; a
- * Dropout whose training_mode is on (or not a constant false) drops at random and is refused.
+ * Dropout in inference form (no mask output used), or in training mode at a constant ratio 0: the identity. Training
+ * dropout is a Mul by a mask input; a Dropout that drops at random (dropoutDraws) is refused.
  */
 export const Dropout = unary('Dropout', (ctx, n, g) => {
-  const mode = n.inputs[2];
-  if (mode && ctx.constantInts(mode)?.[0] !== 0) {
-    throw new GradientError(`Dropout node ${nodeName(n)}: training_mode is on or not a constant false; only inference-mode Dropout is differentiable`);
+  if (dropoutDraws(n, ctx.constantNumbers)) {
+    throw new GradientError(
+      `Dropout node ${nodeName(n)}: training_mode is on or not a constant false, and its ratio not a constant 0; only a Dropout that drops nothing is differentiable`,
+    );
   }
   return g;
 });

@@ -9,7 +9,7 @@ function reducedAxes(ctx: GradContext, n: Node): number[] {
   const r = ctx.rank(n.inputs[0]);
   let axes = attrInts(n, 'axes');
   if (!axes && n.inputs[1]) {
-    const producer = ctx.constantInts(n.inputs[1]);
+    const producer = ctx.constantNumbers(n.inputs[1]);
     if (!producer) throw new GradientError(`${n.opType} node ${nodeName(n)}: axes must be a constant to differentiate`);
     axes = producer;
   }

@@ -101,7 +101,7 @@ export const Slice: GradientRule = {
     const [data] = n.inputs;
     const r = ctx.rank(data);
     const steps = n.inputs[4];
-    if (steps && !ctx.constantInts(steps)?.every((v) => v === 1)) {
+    if (steps && !ctx.constantNumbers(steps)?.every((v) => v === 1)) {
       throw new GradientError(`Slice node ${nodeName(n)}: steps other than a constant 1 are not differentiable here`);
     }
     const starts = n.inputs[1];
