@@ -410,7 +410,7 @@ function takesType(takes: 'any' | 'own' | 'none', type: string, written: unknown
  */
 function readAs(p: Record<string, unknown>, list: keyof typeof PART_FIELDS, type: string, where: string): { read: unknown } | { problem: string } {
   const fields = PART_FIELDS[list][type] as Fields;
-  const problem = settingsProblem(p, fields, `${where} (${type})`);
+  const problem = settingsProblem(p, fields, `${where} (${type})`) ?? (list === 'models' && type === 'BPE' ? bpeMergesProblem(p, where) : undefined);
   if (problem) return { problem };
   // (a model written as its type's fields alone where it holds others: @huggingface/tokenizers picks a model of no
   // type it knows (WordLevel) by its fields, a WordPiece where it holds a continuing_subword_prefix)
@@ -428,6 +428,34 @@ function readAs(p: Record<string, unknown>, list: keyof typeof PART_FIELDS, type
     partsRead.push(r.read);
   }
   return { read: partsRead.every((r, i) => r === parts[i]) ? read : { ...(read as object), [list]: partsRead } };
+}
+
+/**
+ * What tokenizers refuses in a BPE model's merges (at `where`; models/bpe/serialization.rs and model.rs), in one line: a
+ * list of neither ["a", "b"] pairs nor "a b" strings, a string of other than two tokens split by one space (past
+ * "#version" lines: BadMerges), or a token of a merge, or the token it makes (a, then b past the
+ * continuing_subword_prefix: BpeBuilder::build), that its vocab lacks (MergeTokenOutOfVocabulary), where
+ * @huggingface/tokenizers read the file and never made such a token; undefined for none.
+ */
+function bpeMergesProblem(p: Record<string, unknown>, where: string): string | undefined {
+  const merges = p.merges as unknown[];
+  const vocab = p.vocab as Record<string, unknown>;
+  const pairs = merges.every((m) => Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string');
+  if (!pairs && !merges.every((m) => typeof m === 'string')) {
+    const at = merges.findIndex((m) => typeof m !== 'string' && !(Array.isArray(m) && m.length === 2 && m.every((t) => typeof t === 'string')));
+    return `${where} (BPE): merges[${at < 0 ? 0 : at}]: expected ["a", "b"] or "a b" as every merge is, got ${shownJson(merges[at < 0 ? 0 : at])}`;
+  }
+  const prefix = typeof p.continuing_subword_prefix === 'string' ? Buffer.byteLength(p.continuing_subword_prefix) : 0;
+  for (const [i, m] of merges.entries()) {
+    if (typeof m === 'string' && m.startsWith('#version')) continue;
+    const [a, b, ...more] = typeof m === 'string' ? m.split(' ') : (m as string[]);
+    if (b === undefined || more.length > 0) return `${where} (BPE): merges[${i}]: expected two tokens split by one space, got ${shownJson(m)}`;
+    const made = Buffer.byteLength(b) < prefix ? undefined : a + Buffer.from(b).subarray(prefix).toString();
+    const lacked = [a, b, made].find((t) => t === undefined || !Object.hasOwn(vocab, t));
+    if (lacked !== undefined || made === undefined)
+      return `${where} (BPE): merges[${i}]: ${lacked === a || lacked === b ? `${JSON.stringify(lacked)} is not in its vocab` : `${JSON.stringify(a)} and ${JSON.stringify(b)} make ${made === undefined ? 'no token' : `${JSON.stringify(made)}, which its vocab lacks`}`} (tokenizers refuses the file)`;
+  }
+  return undefined;
 }
 
 /**

@@ -154,6 +154,18 @@ describe('tokenizer.json fields tokenizers refuses', () => {
     [{ model: { type: 'BPE', vocab: { a: 0 } } }, 'model (BPE): no merges, which tokenizers requires (expected a list)'],
     [{ model: { type: 'BPE', vocab: { a: 0 }, merges: [], fuse_unk: 'false' } }, 'model (BPE): fuse_unk: expected true, false or null, got "false"'],
     [{ model: { type: 'Unigram', vocab: [['a', 0]], unk_id: -1 } }, 'model (Unigram): unk_id: expected an integer from 0 or null, got -1'],
+    // (merges tokenizers refuses, BadMerges and MergeTokenOutOfVocabulary, where the library read them; checked against the
+    // tokenizers 0.23.2 node binding)
+    [
+      { model: { type: 'BPE', vocab: { a: 0, b: 1 }, merges: [['a', 'b']] } },
+      'model (BPE): merges[0]: "a" and "b" make "ab", which its vocab lacks (tokenizers refuses the file)',
+    ],
+    [{ model: { type: 'BPE', vocab: { a: 0, ab: 1 }, merges: ['a b'] } }, 'model (BPE): merges[0]: "b" is not in its vocab (tokenizers refuses the file)'],
+    [{ model: { type: 'BPE', vocab: { a: 0, b: 1, ab: 2 }, merges: ['a  b'] } }, 'model (BPE): merges[0]: expected two tokens split by one space, got "a  b"'],
+    [
+      { model: { type: 'BPE', vocab: { a: 0, b: 1, ab: 2 }, merges: [['a', 'b'], ['a']] } },
+      'model (BPE): merges[1]: expected ["a", "b"] or "a b" as every merge is, got ["a"]',
+    ],
     [{ model: { type: 'Wordpiece', vocab: { a: 0 } } }, 'model: type: expected one of BPE, WordPiece, WordLevel or Unigram, got "Wordpiece"'],
     [{ model: { vocab: { a: 0 } } }, 'model: no type, and tokenizers reads its fields as none of BPE, WordPiece, WordLevel or Unigram'],
     [
@@ -213,6 +225,9 @@ describe('tokenizer.json fields tokenizers refuses', () => {
     ).toEqual(plain);
     const bpe = { type: 'BPE', vocab: Object.fromEntries(VOCAB.map((t, i) => [t, i])), merges: [] };
     expect(encode({ model: bpe })).toEqual(encode({ model: { ...bpe, unk_token: null, fuse_unk: false, dropout: null } }));
+    // (merges of tokens its vocab holds, as pairs or as strings past a "#version" line)
+    const merged = { ...bpe, vocab: Object.fromEntries([...VOCAB, 'ab'].map((t, i) => [t, i])) };
+    expect(encode({ model: { ...merged, merges: ['#version: 0.2', 'a b'] } })).toEqual(encode({ model: { ...merged, merges: [['a', 'b']] } }));
   });
 
   it("reads a model of no type as the first of tokenizers' types whose fields read (BPE, WordPiece, WordLevel, Unigram), as it does", () => {
