@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
 import { folderTokenizerJson, loadTokenizer } from '../../src/eval/tokenizer.ts';
-import { SPECIALS, tokenizerJson } from '../helpers/tokenizer-json.ts';
+import { exportedIds, SPECIALS, tokenizerFolder, tokenizerJson } from '../helpers/tokenizer-json.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'bc-tok-fields-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -282,6 +282,17 @@ describe('tokenizer.json fields tokenizers refuses', () => {
     const plain = ids({});
     for (const decoder of [{ suffix: '</w>' }, { type: 'Foo', prefix: '##', cleanup: true }, { type: 'BPE', content: ' ', start: 1, stop: 0 }])
       expect(ids({ decoder })).toEqual(plain);
+  });
+
+  it('writes such a normalizer for transformers.js as its type, which reads it as eval does', async () => {
+    for (const [name, normalizer] of [
+      ['typeless-prepend', { type: 'Foo', prepend: 'a' }],
+      ['typeless-sequence', { normalizers: [{ type: 'Lowercase' }, { prepend: 'a' }] }],
+      ['bert-alias', { type: 'Bert', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true }],
+    ] as const) {
+      const { theirs, ours } = await exportedIds(tokenizerFolder(root, name, tokenizerJson(VOCAB, { normalizer, pre_tokenizer: { type: 'WhitespaceSplit' } })));
+      for (const text of ['A b', ' ab a, ']) expect(theirs(text)).toEqual(ours(text));
+    }
   });
 
   // (tokenizers' PostProcessorWrapper is an untagged enum: RobertaProcessing, BertProcessing, ByteLevel,
