@@ -67,7 +67,7 @@ import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
 import { inputLimits, largestActivationBytes, type InputLimits } from '../bert/input-limits.ts';
 import { positionLimit } from '../bert/sample-inputs.ts';
 import { benchShapes, checkShapesFit, incomparable } from '../bench/inputs.ts';
-import { checkEncodings, chooseMaxLength, evalLength, scoresOutput } from '../eval/graph-checks.ts';
+import { checkEncodings, chooseMaxLength, evalLength, namedOtherHead, otherHeadLine, scoresOutput } from '../eval/graph-checks.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
 import { checkFeature, checkMatch, noAttentionLeft, presetMatches } from '../train/intermediate.ts';
@@ -587,7 +587,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     refuseUnfedInputs(spec, m, graph);
     const { sha256, stamps } = await identity(where.onnx);
     const config = readModelConfig(where.dir);
-    refuseOtherHeads(spec, m, graph, source.path);
+    refuseOtherHeads(spec, m, graph, source.path, config);
     refuseUnscorableTasks(spec, m, model, config, source.path, where.onnx);
     refuseNoTokenizer(spec, m, where.dir);
     // (by default the length the baseline is evaluated at: a default capped at the position table, as eval caps it)
@@ -952,17 +952,27 @@ function refuseEncoderOnly(spec: SweepSpec, m: ModelSpec, read: ModelGraph | und
 
 /**
  * Refuses a model of the sweep whose head is not a sequence classifier (a pretraining checkpoint's MLM and NSP heads,
- * a question-answering or token-classification head) in eval's words: every point evaluates its model, the baseline
+ * a question-answering or token-classification head, or one config.json's architectures names as another's that the
+ * graph does not show to be a sequence classifier) in eval's words: every point evaluates its model, the baseline
  * too, so every point would fail. A pretraining checkpoint, with the way to give it a classifier first.
  */
-function refuseOtherHeads(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined, path: string): void {
+function refuseOtherHeads(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined, path: string, config: ModelConfig): void {
   const head = read?.structure.head?.kind;
-  if (!head || head === 'sequence-classification' || head === 'unknown') return;
-  const task = m.tasks[0] ?? 'TASK';
-  const advice = head === 'pretraining' ? `: ${newHeadAdvice(task, path, quantizedWeight(read!.structure), true)}` : '';
-  throw new SettingsError(
-    `${spec.file}: ${modelLabel(spec, m)}: a ${head} head; GLUE tasks need a sequence classifier (one score per label, or one for regression); every point evaluates it, its baseline too${advice}`,
-  );
+  if (head && head !== 'sequence-classification' && head !== 'unknown') {
+    const task = m.tasks[0] ?? 'TASK';
+    const advice = head === 'pretraining' ? `: ${newHeadAdvice(task, path, quantizedWeight(read!.structure), true)}` : '';
+    throw new SettingsError(
+      `${spec.file}: ${modelLabel(spec, m)}: a ${head} head; GLUE tasks need a sequence classifier (one score per label, or one for regression); every point evaluates it, its baseline too${advice}`,
+    );
+  }
+  // (config.json naming another head's class, BertForMultipleChoice, that the graph does not show to be a sequence
+  // classifier by itself: refused as eval refuses it)
+  const other = config.file ? namedOtherHead(config.architectures, read?.graph, read?.structure) : undefined;
+  if (other) {
+    throw new SettingsError(
+      `${spec.file}: ${modelLabel(spec, m)}: ${otherHeadLine(config.file!, other)}; GLUE tasks need one (one score per label, or one for regression); every point evaluates it, its baseline too`,
+    );
+  }
 }
 
 /**
