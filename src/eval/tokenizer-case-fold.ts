@@ -3,7 +3,8 @@
  * @huggingface/tokenizers (and so transformers.js) folds ASCII letters alone: Oniguruma folds every Unicode case pair
  * (é/É, σ/Σ/ς), ſ with s and K (Kelvin) with k, and multi-character folds (ß and ẞ with ss, ﬁ with fi, ﬆ with st, …).
  * A group of plain ASCII text (letters and other characters, alternatives split by `|`: GPT-4's `(?i:'s|'t|'re|…)`) is
- * read exactly by writing its s and k as classes that hold ſ and K; any other group is refused in one line. The
+ * read exactly by writing its s and k as classes that hold ſ and K (which it reads back as those letters: a folder
+ * exported for transformers.js reads again); any other group is refused in one line. The
  * isolated options `(?i)` and `(?-i)`, which @huggingface/tokenizers cannot compile, are read as the groups Oniguruma
  * reads them as (withOptionGroups), and `(?-i:…)` outside a case-insensitive group as the plain group it is there;
  * another option group (`(?m)`, `(?x)`, …) is refused in one line.
@@ -19,6 +20,12 @@ const MULTI_CHARACTER_FOLDS = ['ss', 'ff', 'fi', 'fl', 'st'];
 
 /** The class each ASCII letter with a non-ASCII case partner becomes (ſ U+017F folds to s, K U+212A to k). */
 const WIDER: Readonly<Record<string, string>> = { s: '[sSſ]', k: '[kKK]' };
+
+/**
+ * `body` (a `(?i:…)` group's) with each class WIDER writes as the letter it stands for, which Oniguruma folds alike
+ * within the group: a regex onigurumaCaseFolds wrote (a folder exported for transformers.js) reads again as written.
+ */
+const unwidened = (body: string): string => Object.entries(WIDER).reduce((b, [letter, wide]) => b.replaceAll(wide, letter), body);
 
 /** What a refused `(?i:…)` group is, after why (groupProblem). */
 const FOLDS_PAST_ASCII =
@@ -40,12 +47,13 @@ export function onigurumaCaseFolds(written: string): { regex: string } | { probl
     if (at < copied || inClass || !regex.startsWith('(?i:', at)) continue;
     const close = regex.indexOf(')', at + 4);
     const body = regex.slice(at + 4, close < 0 ? regex.length : close);
-    const problem = groupProblem(body, close < 0 ? undefined : regex.slice(close, close + 1));
+    const plain = unwidened(body);
+    const problem = groupProblem(plain, close < 0 ? undefined : regex.slice(close, close + 1));
     if (problem)
       return {
         problem: `(?i:${body}${close < 0 ? '' : ')'}${regex === written ? '' : " (as Oniguruma reads the regex's option groups)"} ${problem}: ${FOLDS_PAST_ASCII}`,
       };
-    out += `${regex.slice(copied, at)}(?i:${[...body].map((ch) => WIDER[ch.toLowerCase()] ?? ch).join('')})`;
+    out += `${regex.slice(copied, at)}(?i:${[...plain].map((ch) => WIDER[ch.toLowerCase()] ?? ch).join('')})`;
     copied = close + 1;
   }
   return { regex: copied === 0 ? regex : out + regex.slice(copied) };
