@@ -503,7 +503,7 @@ function withTemplateRead(r: { read: unknown }, where: string): { read: unknown 
 
 /**
  * What a TemplateProcessing's templates hold that tokenizers reads and then panics on, at every text the template
- * applies to, in one line (at `where`): a special token its special_tokens lacks ("no entry found for key"), or a
+ * applies to (a single text, or a sentence pair: the message says which), in one line (at `where`): a special token its special_tokens lacks ("no entry found for key"), or a
  * single template's Sequence B (a single text has no second sequence: apply_template's index out of bounds).
  */
 function templateProblem(p: Record<string, unknown>, where: string): string | undefined {
@@ -514,7 +514,7 @@ function templateProblem(p: Record<string, unknown>, where: string): string | un
         return `${where} (TemplateProcessing): single: a Sequence B, which a single text has none of (tokenizers reads the file, then fails on every single text)`;
       const id = piece.SpecialToken?.id;
       if (id !== undefined && !Object.hasOwn(known, id))
-        return `${where} (TemplateProcessing): ${template}: the special token ${JSON.stringify(id)} is not in special_tokens (tokenizers reads the file, then fails on every text)`;
+        return `${where} (TemplateProcessing): ${template}: the special token ${JSON.stringify(id)} is not in special_tokens (tokenizers reads the file, then fails on every ${template === 'single' ? 'single text' : 'sentence pair'})`;
     }
   }
   return undefined;

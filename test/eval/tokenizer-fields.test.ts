@@ -115,7 +115,19 @@ describe('tokenizer.json fields tokenizers refuses', () => {
           special_tokens: {},
         },
       },
-      'post_processor (TemplateProcessing): pair: the special token "[SEP]" is not in special_tokens (tokenizers reads the file, then fails on every text)',
+      'post_processor (TemplateProcessing): pair: the special token "[SEP]" is not in special_tokens (tokenizers reads the file, then fails on every sentence pair)',
+    ],
+    // (the single template's token: every single text fails, a pair reads)
+    [
+      {
+        post_processor: {
+          type: 'TemplateProcessing',
+          single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+          pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+          special_tokens: {},
+        },
+      },
+      'post_processor (TemplateProcessing): single: the special token "[CLS]" is not in special_tokens (tokenizers reads the file, then fails on every single text)',
     ],
     // (tokenizers reads it, then panics on every single text: apply_template takes the second of one encoding)
     [
