@@ -16,7 +16,7 @@ import { readModelConfig } from './model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { checkVocabularyRows, loadTokenizer, tokenizerFolder } from './tokenizer.ts';
 import { tokenBatch } from './batching.ts';
-import { checkEncodings, checkMaxLength, chooseMaxLength, graphFacts } from './graph-checks.ts';
+import { checkEncodings, checkMaxLength, chooseMaxLength, configLabelsProblem, graphFacts } from './graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
 import { defaultMaxLength } from './evaluate.ts';
@@ -98,7 +98,12 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   let unlabelled: string | undefined;
   let labelToOutput = new Map<string | number, number>();
   let labelsNote: string | undefined;
-  if (task.regression && width !== null && width > 1) {
+  // (config.json's label count against the graph's scores, as eval checks them: a label past the scores would make
+  // every loss NaN, which the passes would blame on the model)
+  const labelCount = configLabelsProblem(config, scoreWidth, where.onnx);
+  if (labelCount !== undefined) {
+    unlabelled = labelCount;
+  } else if (task.regression && width !== null && width > 1) {
     unlabelled = `${task.name} is scored by regression and the model gives ${width} scores`;
   } else {
     try {

@@ -219,10 +219,14 @@ export function checkEncodings(
   }
 }
 
-/** Throws a SettingsError when config.json's label count and the model's scores per example differ. */
+/** Throws a SettingsError when config.json's label count and the model's scores per example differ (configLabelsProblem). */
 export function checkConfigLabels(config: ModelConfig, scoreWidth: number | null, model: string): void {
-  if (config.numLabels === null || scoreWidth === null || config.numLabels === scoreWidth) return;
-  throw new SettingsError(
-    `${config.file}: says ${config.numLabels} label${config.numLabels === 1 ? '' : 's'} ${labelCountSource(config.id2label)}, but ${model} gives ${scoreWidth} score${scoreWidth === 1 ? '' : 's'} per example: fix config.json`,
-  );
+  const problem = configLabelsProblem(config, scoreWidth, model);
+  if (problem !== undefined) throw new SettingsError(problem);
+}
+
+/** Why config.json's label count and the model's scores per example differ, in one line; undefined where they agree or either is unknown. */
+export function configLabelsProblem(config: ModelConfig, scoreWidth: number | null, model: string): string | undefined {
+  if (config.numLabels === null || scoreWidth === null || config.numLabels === scoreWidth) return undefined;
+  return `${config.file}: says ${config.numLabels} label${config.numLabels === 1 ? '' : 's'} ${labelCountSource(config.id2label)}, but ${model} gives ${scoreWidth} score${scoreWidth === 1 ? '' : 's'} per example: fix config.json`;
 }

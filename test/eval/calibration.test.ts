@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compressFile } from '../../src/export/compress.ts';
@@ -138,6 +138,29 @@ describe.skipIf(!hasGlue || !hasTeachers)('loadCalibration (needs ../shared/glue
           context: { calibration: sst2 },
         }),
       ).rejects.toThrow("quantize mixed:0.5: the layer sensitivity needs --calibrate SST-2's labels: SST-2 has 2 labels");
+    } finally {
+      tiny.cleanup();
+    }
+  });
+
+  it("refuses a loss against the labels of a model whose config.json's label count is not its score count, naming config.json, where mixed blamed the model for a NaN loss", async () => {
+    registerAllPasses();
+    // a 1-score model whose config.json says 2 labels: SST-2's class 1 is past its one score, so every loss was NaN,
+    // refused as 'the float model computes NaN or Infinity … fix or retrain the model'
+    const tiny = writeTinyBert({ numLabels: 1, vocabSize: 30522 });
+    try {
+      writeFileSync(join(tiny.dir, 'config.json'), JSON.stringify({ num_labels: 2, id2label: { 0: 'negative', 1: 'positive' } }));
+      const sst2 = await loadCalibration({ model: tiny.path, task: 'SST-2', examples: 4, glueDir: GLUE_DIR, tokenizer: teacher });
+      const mismatch = `${join(tiny.dir, 'config.json')}: says 2 labels (its id2label's size, as transformers reads it), but ${tiny.path} gives 1 score per example: fix config.json`;
+      expect(sst2.unlabelled).toBe(mismatch);
+      await expect(
+        compressFile({
+          input: tiny.path,
+          output: join(tiny.dir, 'refused.onnx'),
+          steps: [{ pass: 'quantize', settings: { mode: 'mixed:0.5' } }],
+          context: { calibration: sst2 },
+        }),
+      ).rejects.toThrow(new SettingsError(`quantize mixed:0.5: the layer sensitivity needs --calibrate SST-2's labels: ${mismatch}`));
     } finally {
       tiny.cleanup();
     }
