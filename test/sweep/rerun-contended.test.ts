@@ -89,6 +89,10 @@ describe('contended points', () => {
     expect(contendedLine(kept.contended)).toBe(
       '1 point timed contended (the machine was shared while benchmarking, † in the report) and kept, not recomputed: tiny-sst2 · ffn; rerun with --jobs 1 --rerun-contended, nothing else running, to time them alone',
     );
+    // a queued sweep's line (--queue refuses --rerun-contended): a local run of the sweep times them again
+    expect(contendedLine(kept.contended, true)).toBe(
+      '1 point timed contended (the machine was shared while benchmarking, † in the report) and kept, not recomputed: tiny-sst2 · ffn; rerun as a local sweep (without --queue) with --jobs 1 --rerun-contended, nothing else running, to time them alone',
+    );
     expect(stored(store).find((p) => p.label === 'ffn')).toEqual(before);
 
     const logs: string[] = [];

@@ -305,9 +305,9 @@ export function staleLine(stale: SweepSummary['stale'], rerun: boolean, failed: 
  * The points stored timed contended (their speed-up measured while the machine was shared, marked † in the report)
  * in one line: recomputed with --rerun-contended (and which were timed contended again, whose lines above mark them †
  * too), and kept (the default, or where the recompute failed: stored, so no line of this run shows them); undefined
- * when there were none.
+ * when there were none. A queued sweep's (`queued`) says to rerun it locally: --queue refuses --rerun-contended.
  */
-export function contendedLine(contended: SweepSummary['contended']): string | undefined {
+export function contendedLine(contended: SweepSummary['contended'], queued = false): string | undefined {
   const { kept, recomputed, again } = contended;
   const parts: string[] = [];
   if (recomputed.length > 0) parts.push(`${counted(recomputed.length, 'point')} timed contended, recomputed: ${pointNames(recomputed)}`);
@@ -319,8 +319,9 @@ export function contendedLine(contended: SweepSummary['contended']): string | un
     );
   }
   if (parts.length === 0) return undefined;
-  if (kept.length > 0) parts.push('rerun with --jobs 1 --rerun-contended, nothing else running, to time them alone');
-  else if (again.length > 0) parts.push('rerun with --jobs 1 --rerun-contended, nothing else running');
+  const rerun = `rerun${queued ? ' as a local sweep (without --queue)' : ''} with --jobs 1 --rerun-contended, nothing else running`;
+  if (kept.length > 0) parts.push(`${rerun}, to time them alone`);
+  else if (again.length > 0) parts.push(rerun);
   return parts.join('; ');
 }
 
@@ -383,7 +384,7 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
   if (summary.left > 0) err(`stopped: ${summary.left} points are still queued and the workers go on; collect them with: ${again}`);
   if (summary.notQueued.length > 0) err(`${summary.notQueued.length} points were not queued: run without --follow to queue them`);
   if (summary.stale.length > 0) err(staleLine(summary.stale, false).line);
-  const contended = contendedLine(summary.contended);
+  const contended = contendedLine(summary.contended, true);
   if (contended) err(contended);
   out(`store: ${summary.store} (next: ${reportCommand(store, summary)})`);
   if (summary.left > 0) return signals.exitCode();
