@@ -83,6 +83,9 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // Stop 52: a BPE model's continuing_subword_prefix is read as tokenizers reads it (each character after a word's first
   // looked up with it, a merge (a, ##b) making ab), where @huggingface/tokenizers ignored it.
   { version: 16, changed: (t) => t.subwordPrefixBpe },
+  // Stop 52: a TemplateProcessing's special token is the ids its special_tokens entry lists (several where it lists
+  // several), as tokenizers gives it, where its text's id was read (the unknown token where the text is no token).
+  { version: 17, changed: (t, pairs) => t.specialIds.single || (pairs && t.specialIds.pair) },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

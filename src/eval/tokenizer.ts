@@ -816,10 +816,11 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   modelPerPreToken(tokenizer);
   unigramByteFallback(tokenizer, json);
   prefixedMergesAsTokenizers(tokenizer);
+  templateIdsAsTokenizers(tokenizer);
   const tokenId = keepModelVocabulary(tokenizer, json);
   const post = tokenizer.post_processor;
   /** The tokenizer's template (special tokens and token types) applied to already-truncated tokens. */
-  const template = (a: string[], b: string[] | null): { tokens: string[]; token_type_ids?: number[] } =>
+  const template = (a: string[], b: string[] | null): { tokens: Array<string | SpecialPiece>; token_type_ids?: number[] } =>
     post ? post(a, b, true) : { tokens: b ? [...a, ...b] : a };
   const specialsSingle = template([], null).tokens.length;
   const specialsPair = template([], []).tokens.length;
@@ -855,10 +856,90 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
       const b = textB === null ? null : tokenizer.tokenize(textB);
       const [ta, tb] = truncateLongestFirst<string>(a, b, maxLength - specials);
       const out = template(ta, tb);
-      const ids = out.tokens.map(toId);
+      const ids = out.tokens.map((t) => (typeof t === 'string' ? toId(t) : t.specialId));
       return { ids, typeIds: (tokenTypes ? out.token_type_ids : undefined) ?? new Array<number>(ids.length).fill(0) };
     },
   };
+}
+
+/** A TemplateProcessing's special token's id as templateIdsAsTokenizers gives it: one of its `ids`. */
+interface SpecialPiece {
+  readonly specialId: number;
+}
+
+/** A TemplateProcessing's fields as tokenizers reads them (tokenizer-fields.ts checked them, and that each special token it names is there). */
+interface TemplateJson {
+  type: 'TemplateProcessing';
+  single: TemplatePiece[];
+  pair: TemplatePiece[];
+  special_tokens: Record<string, { ids: number[] }>;
+}
+type TemplatePiece = { Sequence?: { id: 'A' | 'B'; type_id: number }; SpecialToken?: { id: string; type_id: number } };
+
+/** A post-processor of a Tokenizer: its tokenizer.json object, a Sequence's parts, its processing. */
+interface PostProcessorInstance {
+  config?: { type?: unknown };
+  processors?: Array<PostProcessorInstance | null>;
+  post_process(tokens: unknown[], pair?: unknown[] | null, addSpecialTokens?: boolean): { tokens: unknown[]; token_type_ids?: number[] };
+}
+
+/**
+ * Makes `tokenizer`'s TemplateProcessing post-processors (alone or in a Sequence) give each special token of a template
+ * as the ids its special_tokens entry lists, each of the piece's type, as tokenizers does (processors/template.rs,
+ * apply_template: an entry's `ids`, several where it lists several), where @huggingface/tokenizers (and so
+ * transformers.js) gives the piece's `id` text, which was then looked up as a token (an entry of ids [1, 2, 1] one
+ * unknown token: specialIdsRead).
+ */
+function templateIdsAsTokenizers(tokenizer: Tokenizer): void {
+  const leaves = (p: PostProcessorInstance | null): Array<PostProcessorInstance | null> => (p?.processors ? p.processors.flatMap(leaves) : [p]);
+  for (const p of leaves(tokenizer.post_processor as unknown as PostProcessorInstance | null)) {
+    if (p?.config?.type !== 'TemplateProcessing') continue;
+    const { single, pair, special_tokens: specials } = p.config as TemplateJson;
+    p.post_process = (a, b = null, addSpecialTokens = true) => {
+      const tokens: unknown[] = [];
+      const types: number[] = [];
+      for (const piece of b === null ? single : pair) {
+        if (piece.Sequence) {
+          const part = piece.Sequence.id === 'A' ? a : (b ?? []);
+          tokens.push(...part);
+          types.push(...part.map(() => piece.Sequence!.type_id));
+        } else if (piece.SpecialToken && addSpecialTokens) {
+          for (const id of specials[piece.SpecialToken.id]!.ids) {
+            tokens.push({ specialId: id } satisfies SpecialPiece);
+            types.push(piece.SpecialToken.type_id);
+          }
+        }
+      }
+      return { tokens, token_type_ids: types };
+    };
+  }
+}
+
+/**
+ * Which templates of a tokenizer.json object's TemplateProcessing post-processors (alone or in a Sequence) give a
+ * special token ids other than its text's (its added token's id, else the model's, else the unknown token's): an
+ * entry of several ids, or of an id its text does not have, which tokenizers gives as listed and
+ * @huggingface/tokenizers (and so transformers.js) as its text's (templateIdsAsTokenizers).
+ */
+export function specialIdsRead(json: object): { single: boolean; pair: boolean } {
+  const post = (json as { post_processor?: unknown }).post_processor;
+  const model = modelVocabulary(json) ?? new Map<string, number>();
+  const added = (json as { added_tokens?: unknown }).added_tokens;
+  const addedIds = new Map((Array.isArray(added) ? (added as AddedTokenJson[]) : []).map((t) => [t?.content, t?.id]));
+  const tokenId: TokenId = (token) => addedIds.get(token) ?? model.get(token);
+  const unkId = unknownToken(tokenId, json)?.id;
+  const found = { single: false, pair: false };
+  for (const { leaf } of sequenceLeaves(post, 'processors')) {
+    if (leaf.type !== 'TemplateProcessing') continue;
+    const p = leaf as unknown as TemplateJson;
+    for (const template of ['single', 'pair'] as const) {
+      found[template] ||= (p[template] ?? []).some(({ SpecialToken: s }) => {
+        const ids = s ? p.special_tokens?.[s.id]?.ids : undefined;
+        return ids !== undefined && (ids.length !== 1 || ids[0] !== (tokenId(s!.id) ?? unkId));
+      });
+    }
+  }
+  return found;
 }
 
 /** A normalizer of a Tokenizer as normalizeAsTokenizers mends it: its tokenizer.json object, a Sequence's parts, a BertNormalizer's steps. */
@@ -1014,7 +1095,7 @@ function sequenceParts(component: unknown, list: string): Array<{ at: number | u
  */
 function mapSequenceLeaves(
   part: unknown,
-  list: 'pretokenizers' | 'normalizers' | 'decoders',
+  list: 'pretokenizers' | 'normalizers' | 'decoders' | 'processors',
   f: (leaf: Record<string, unknown>, path: number[]) => unknown,
   path: number[] = [],
 ): unknown {
@@ -1029,7 +1110,10 @@ function mapSequenceLeaves(
 }
 
 /** A tokenizer.json pre-tokenizer's or normalizer's leaves with their paths (mapSequenceLeaves of `list`), in order. */
-function sequenceLeaves(part: unknown, list: 'pretokenizers' | 'normalizers' | 'decoders'): Array<{ leaf: Record<string, unknown>; path: number[] }> {
+function sequenceLeaves(
+  part: unknown,
+  list: 'pretokenizers' | 'normalizers' | 'decoders' | 'processors',
+): Array<{ leaf: Record<string, unknown>; path: number[] }> {
   const out: Array<{ leaf: Record<string, unknown>; path: number[] }> = [];
   mapSequenceLeaves(part, list, (leaf, path) => {
     out.push({ leaf, path });
@@ -1681,7 +1765,8 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * read as tokenizers' type of its fields, or as its type alone), where @huggingface/tokenizers picked one of its fields
  * (a WordLevel holding a continuing_subword_prefix as a WordPiece); `unigramByteFallback`, its model is a Unigram of
  * byte_fallback true (unigramByteFallbackOf), whose unknown pieces were the unknown token; `subwordPrefixBpe`, its model
- * is a BPE whose continuing_subword_prefix tokenizers reads (bpeReadsSubwordPrefix), which was ignored. Undefined where
+ * is a BPE whose continuing_subword_prefix tokenizers reads (bpeReadsSubwordPrefix), which was ignored; `specialIds`, the
+ * templates whose special tokens tokenizers gives other ids than their texts' (specialIdsRead), which were read. Undefined where
  * the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
@@ -1710,6 +1795,7 @@ export interface TokenizerTraits {
   modelRetyped: boolean;
   unigramByteFallback: boolean;
   subwordPrefixBpe: boolean;
+  specialIds: { single: boolean; pair: boolean };
 }
 
 /**
@@ -2120,6 +2206,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         modelRetyped: false,
         unigramByteFallback: false,
         subwordPrefixBpe: false,
+        specialIds: { single: false, pair: false },
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -2160,6 +2247,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       modelRetyped: raw !== undefined && partRetyped(raw, 'model'),
       unigramByteFallback: unigramByteFallbackOf(read),
       subwordPrefixBpe: bpeReadsSubwordPrefix(read),
+      specialIds: specialIdsRead(read),
     };
   } catch {
     return undefined;

@@ -47,6 +47,7 @@ import {
   tokenName,
   type TokenizerConfigJson,
   bpeReadsSubwordPrefix,
+  specialIdsRead,
   fusesUnknownsInTransformersJs,
   unigramByteFallbackOf,
   loadTokenizer,
@@ -611,20 +612,22 @@ interface SideFiles {
   fusesUnknowns: boolean;
   byteFallback: boolean;
   subwordPrefix: boolean;
+  specialIds: boolean;
   pairType?: { gives: number; has: number };
 }
 
 /**
  * What a transformers.js user should know about the exported `folder` of float model `model`, one line each:
  * singleScoreNote, and the warnings of its side files (writeSideFiles: fusedUnknownsNote, byteFallbackNote,
- * subwordPrefixNote, pairTypeNote).
+ * subwordPrefixNote, specialIdsNote, pairTypeNote).
  */
-function folderNotes(model: Model, folder: string, { fusesUnknowns, byteFallback, subwordPrefix, pairType }: SideFiles): string[] {
+function folderNotes(model: Model, folder: string, { fusesUnknowns, byteFallback, subwordPrefix, specialIds, pairType }: SideFiles): string[] {
   return [
     ...singleScoreNote(model, folder),
     ...(fusesUnknowns ? [fusedUnknownsNote(folder)] : []),
     ...(byteFallback ? [byteFallbackNote(folder)] : []),
     ...(subwordPrefix ? [subwordPrefixNote(folder)] : []),
+    ...(specialIds ? [specialIdsNote(folder)] : []),
     ...(pairType ? [pairTypeNote(folder, pairType)] : []),
   ];
 }
@@ -635,7 +638,8 @@ function folderNotes(model: Model, folder: string, { fusesUnknowns, byteFallback
  * Returns what config.json cannot say of the model (its `graph_only`) and whether transformers.js can tokenize a text
  * otherwise than evaluation (`fusesUnknowns`: fusesUnknownsInTransformersJs, said by fusedUnknownsNote; `byteFallback`:
  * a Unigram of byte_fallback, unigramByteFallbackOf, said by byteFallbackNote; `subwordPrefix`: a BPE's
- * continuing_subword_prefix, bpeReadsSubwordPrefix, said by subwordPrefixNote), and the token type the written
+ * continuing_subword_prefix, bpeReadsSubwordPrefix, said by subwordPrefixNote; `specialIds`: a TemplateProcessing's
+ * special token of other ids than its text's, specialIdsRead, said by specialIdsNote), and the token type the written
  * tokenizer gives a pair's second text where the model has no row for it (`pairType`, said by
  * pairTypeNote).
  */
@@ -718,6 +722,7 @@ function writeSideFiles(
     fusesUnknowns: fusesUnknownsInTransformersJs(tokenizer),
     byteFallback: unigramByteFallbackOf(tokenizer),
     subwordPrefix: bpeReadsSubwordPrefix(tokenizer),
+    specialIds: Object.values(specialIdsRead(tokenizer)).some(Boolean),
     ...(pairType ? { pairType } : {}),
   };
 }
@@ -744,6 +749,14 @@ function pairTypeBeyond(dir: string, has: number | null): { gives: number; has: 
  */
 function subwordPrefixNote(folder: string): string {
   return `warning: ${folder}: its tokenizer's BPE model marks the pieces after a word's first with a continuing_subword_prefix, which transformers.js ignores where transformers and compress eval read it: transformers.js splits such words into other ids (classify with compress eval, or give a tokenizer without the prefix)`;
+}
+
+/**
+ * The warning for a folder whose tokenizer's TemplateProcessing gives a special token ids other than its text's
+ * (specialIdsRead), which transformers.js looks up by its text, one line.
+ */
+function specialIdsNote(folder: string): string {
+  return `warning: ${folder}: its tokenizer's TemplateProcessing gives a special token the ids its special_tokens entry lists, which transformers.js ignores where transformers and compress eval read them: transformers.js gives the id of the token's text (the unknown token where it is none), one id for each (classify with compress eval, or give special_tokens entries of their texts' ids)`;
 }
 
 /** The warning for a folder whose model has no row for the token type its tokenizer gives a pair's second text, one line. */

@@ -1,0 +1,105 @@
+/**
+ * A TemplateProcessing's special token is the ids its special_tokens entry lists (tokenizers/src/processors/template.rs,
+ * apply_template: several where it lists several, each of the piece's type, the entry found by its key), where
+ * @huggingface/tokenizers (and so transformers.js) gives the piece's text, which eval then looked up as a token (an
+ * entry X of ids [1, 2, 1] was one [UNK]). Ids checked against the tokenizers 0.23.2 node binding; the reading version
+ * marks such tokenizers, and --format transformers.js says in one line that transformers.js differs.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AutoTokenizer } from '@huggingface/transformers';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { TOKENIZER_READINGS, tokenizerReadingVersion } from '../../src/eval/tokenizer-reading.ts';
+import { exportToTransformersJs } from '../../src/export/transformers-js.ts';
+import { SPECIALS, tokenizerFolder, tokenizerJson } from '../helpers/tokenizer-json.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'bc-template-ids-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const TOKENS = [...SPECIALS, 'a', 'b'];
+const special = (id: string, type_id: number) => ({ SpecialToken: { id, type_id } });
+const sequence = (id: 'A' | 'B', type_id: number) => ({ Sequence: { id, type_id } });
+
+/** A TemplateProcessing of these special_tokens: single X A [SEP], pair [CLS] A [SEP] B:1 Y:1. */
+function template(specials: Record<string, { id: string; ids: number[]; tokens: string[] }>): Record<string, unknown> {
+  return {
+    type: 'TemplateProcessing',
+    single: [special('X', 0), sequence('A', 0), special('[SEP]', 0)],
+    pair: [special('[CLS]', 0), sequence('A', 0), special('[SEP]', 0), sequence('B', 1), special('Y', 1)],
+    special_tokens: specials,
+  };
+}
+
+// (X: three ids, tokens no vocabulary holds; [CLS]: an id that is not its text's; Y: keyed Y, named Z, two ids, one token)
+const OWN_IDS = template({
+  X: { id: 'X', ids: [1, 2, 1], tokens: ['x', 'y', 'x'] },
+  '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
+  '[CLS]': { id: '[CLS]', ids: [6], tokens: ['[CLS]'] },
+  Y: { id: 'Z', ids: [4, 5], tokens: ['[MASK]'] },
+});
+// (every special token its text's one id: as read before)
+const TEXT_IDS = template({
+  X: { id: 'X', ids: [1], tokens: ['X'] },
+  '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
+  '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] },
+  Y: { id: 'Y', ids: [1], tokens: ['Y'] },
+});
+
+let n = 0;
+/** A folder of a tokenizer.json over TOKENS behind a WhitespaceSplit whose post-processor is `post`. */
+function folder(post: unknown): string {
+  const dir = join(root, String(n++));
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, 'tokenizer.json'),
+    JSON.stringify({ ...tokenizerJson(TOKENS, { pre_tokenizer: { type: 'WhitespaceSplit' } }), post_processor: post }),
+  );
+  return dir;
+}
+
+describe("TemplateProcessing's special tokens", () => {
+  it('are the ids their special_tokens entries list, as tokenizers gives them (single and pair, alone or in a Sequence)', () => {
+    for (const post of [
+      OWN_IDS,
+      { type: 'Sequence', processors: [{ type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true }, OWN_IDS] },
+    ]) {
+      const t = loadTokenizer(folder(post));
+      // (the tokenizers node binding: [1,2,1,5,6,3] types all 0; [6,5,3,6,5,4,5] types [0,0,0,1,1,1,1])
+      expect(t.encode('a b', null, 64)).toEqual({ ids: [1, 2, 1, 5, 6, 3], typeIds: [0, 0, 0, 0, 0, 0] });
+      expect(t.encode('a', 'b a', 64)).toEqual({ ids: [6, 5, 3, 6, 5, 4, 5], typeIds: [0, 0, 0, 1, 1, 1, 1] });
+      // (truncation leaves room for each id of the special tokens: 4 of a single text's 8)
+      expect(t.encode('a b a b a', null, 8).ids).toEqual([1, 2, 1, 5, 6, 5, 6, 3]);
+    }
+  });
+
+  it('marks a tokenizer of such entries with its reading version (its points computed with the texts read are stale)', () => {
+    const version = TOKENIZER_READINGS.find((r) => r.changed({ specialIds: { single: true, pair: false } } as never, false))!.version;
+    expect(tokenizerReadingVersion(folder(OWN_IDS), false)).toBe(version);
+    expect(tokenizerReadingVersion(folder(TEXT_IDS), true)).toBeLessThan(version);
+    // (a difference in the pair template alone marks points read on pairs only)
+    const pairOnly = template({
+      X: { id: 'X', ids: [1], tokens: ['X'] },
+      '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
+      '[CLS]': { id: '[CLS]', ids: [6], tokens: ['[CLS]'] },
+      Y: { id: 'Y', ids: [1], tokens: ['Y'] },
+    });
+    expect(tokenizerReadingVersion(folder(pairOnly), false)).toBeLessThan(version);
+    expect(tokenizerReadingVersion(folder(pairOnly), true)).toBe(version);
+  });
+
+  it("says in one line, at --format transformers.js, that transformers.js gives the texts' ids", async () => {
+    const hf = tokenizerFolder(root, 'tjs', { ...tokenizerJson(TOKENS, { pre_tokenizer: { type: 'WhitespaceSplit' } }), post_processor: OWN_IDS });
+    const out = `${hf}-tjs`;
+    const { notes } = await exportToTransformersJs(hf, out);
+    const theirs = await AutoTokenizer.from_pretrained(out);
+    // (what the warning says: transformers.js gives X as one unknown token)
+    expect(Array.from(theirs('a b').input_ids.data as BigInt64Array, Number)).toEqual([1, 5, 6, 3]);
+    expect(notes.filter((line) => line.includes('TemplateProcessing'))).toEqual([
+      `warning: ${out}: its tokenizer's TemplateProcessing gives a special token the ids its special_tokens entry lists, which transformers.js ignores where transformers and compress eval read them: transformers.js gives the id of the token's text (the unknown token where it is none), one id for each (classify with compress eval, or give special_tokens entries of their texts' ids)`,
+    ]);
+    const plain = tokenizerFolder(root, 'tjs-plain', { ...tokenizerJson(TOKENS, { pre_tokenizer: { type: 'WhitespaceSplit' } }), post_processor: TEXT_IDS });
+    expect((await exportToTransformersJs(plain, `${plain}-tjs`)).notes.filter((line) => line.includes('TemplateProcessing'))).toEqual([]);
+  });
+});
