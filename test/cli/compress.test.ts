@@ -147,8 +147,12 @@ describe('compress MODEL [passes] -o OUT', () => {
         'compress: --force: with --format transformers.js, -o is a new or empty folder, with nothing of another model to write over; drop --force',
       ]);
       expect(existsSync(join(input.dir, 'tjs'))).toBe(false);
-      expect((await run('--help')).stdout.replace(/\s+/g, ' ')).toContain(
-        "--force write over another model's config.json and tokenizer files in the output's folder (refused otherwise)",
+      const help = (await run('--help')).stdout.replace(/\s+/g, ' ');
+      expect(help).toContain("--force write over another model's config.json and tokenizer files in the output's folder (refused otherwise)");
+      // -o names a folder with --format transformers.js, as both commands' help says
+      expect(help).toContain("where OUT's folder has none); with --format transformers.js the folder to write");
+      expect((await run('export', '--help')).stdout.replace(/\s+/g, ' ')).toContain(
+        '-o, --output output .onnx file; with --format transformers.js the folder to write',
       );
     } finally {
       input.cleanup();

@@ -48,7 +48,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
         alias: 'o',
         type: 'string',
         describe:
-          "output ONNX file (a lineage sidecar OUT.json is written beside it, the input's config.json with this model's shape, and the input folder's tokenizer files where OUT's folder has none)",
+          "output ONNX file (a lineage sidecar OUT.json is written beside it, the input's config.json with this model's shape, and the input folder's tokenizer files where OUT's folder has none); with --format transformers.js the folder to write",
       })
       .option('calibrate', {
         type: 'string',

@@ -37,7 +37,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
         describe:
           'Hugging Face model folder, or hf:org/name[@revision] (downloaded first); with --format transformers.js also an ONNX model (.onnx file or model folder, a transformers.js folder: its onnx/model.onnx), written as it is',
       })
-      .option('output', { alias: 'o', type: 'string', describe: 'output .onnx file' })
+      .option('output', { alias: 'o', type: 'string', describe: 'output .onnx file; with --format transformers.js the folder to write' })
       .option('seed-missing', {
         type: 'number',
         describe: 'seed random weights for every parameter the checkpoint lacks (default: only a missing classification head, seed 0, as transformers does)',
