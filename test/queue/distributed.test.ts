@@ -88,7 +88,10 @@ describe.skipIf(redisSkipReason !== null)(`distributed sweep on Redis${redisSkip
   it("coordinator and workers killed along the way: the store ends with the local sweep's rows, each once", async () => {
     const store = join(t.root, 'queued.sqlite');
     const coordinate = (...extra: string[]) => start(['sweep', sweepFile, '--queue', url, '--store', store, '--retry-delay', '0.2', ...extra]);
-    const work = (n: number) => start(['worker', '--queue', url, '--lock-seconds', '2', '--cache-dir', join(t.root, `worker-${n}`)]);
+    // (worker 1, killed mid-point, holds a 2-s lock, so that its point is taken over soon after it dies; the workers
+    // that run beside another take the default 30-s lock: one slow to renew a 2-s lock on a loaded machine lost its
+    // point to the other, which ran it a second time)
+    const work = (n: number, ...lock: string[]) => start(['worker', '--queue', url, ...lock, '--cache-dir', join(t.root, `worker-${n}`)]);
     const total = t.points + 1;
 
     // Queued, then the coordinator dies; queueing again adds nothing.
@@ -108,7 +111,7 @@ describe.skipIf(redisSkipReason !== null)(`distributed sweep on Redis${redisSkip
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(total);
 
     // Worker 1 alone, no coordinator: a few points finish in Redis only; then it is killed in the middle of one.
-    const w1 = work(1);
+    const w1 = work(1, '--lock-seconds', '2');
     const deadline = Date.now() + 90_000;
     while ((await queue.getJobCounts('completed')).completed < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const from = w1.output().length;
