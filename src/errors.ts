@@ -92,14 +92,14 @@ export function shownValue(v: unknown, from: 'file' | 'code' = 'code'): string {
 }
 
 /**
- * Throws a SettingsError `WHAT: expected an integer from MIN to MAX, got V` (integerProblem; V as shownValue shows it:
- * 'number 1.5', 'string "1"', 'a list', 'bigint 10') unless `value` is such an integer: the check
- * of an integer a library caller gives in an option (a schedule's totalSteps, augmentation's k; an intermediate match's
- * layer), named by `what`.
+ * Throws a SettingsError `WHAT: expected an integer from MIN to MAX, got V` (integerProblem; V as shownValue shows it,
+ * `from` where the value comes from: 'number 1.5', 'string "1"', 'a list', 'bigint 10'; 'nothing' and 'a mapping' in a
+ * file) unless `value` is such an integer: the check of an integer a library caller gives in an option (a schedule's
+ * totalSteps, augmentation's k) or a file gives (an intermediate match's layer), named by `what`.
  */
-export function checkIntegerOption(what: string, value: unknown, min: number, max?: number): void {
-  const problem = integerProblem(value, min, max);
-  if (problem !== undefined) throw new SettingsError(`${what}: ${problem}, got ${shownValue(value)}`);
+export function checkIntegerOption(what: string, value: unknown, min: number, o: { max?: number; from?: 'file' | 'code' } = {}): void {
+  const problem = integerProblem(value, min, o.max);
+  if (problem !== undefined) throw new SettingsError(`${what}: ${problem}, got ${shownValue(value, o.from)}`);
 }
 
 /**

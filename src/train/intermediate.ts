@@ -221,9 +221,10 @@ export function parseMatches(value: unknown, label: string): IntermediateMatch[]
     const unknown = Object.keys(o).find((k) => !known.has(k));
     if (unknown) throw new SettingsError(`${where}: unknown key '${unknown}' (use teacherLayer, studentLayer, feature, loss, weight)`);
     // (a layer as every integer a user types: checkIntegerOption, which refuses 1e16 and 2^53 + 1, read inexactly)
-    // (its value after the range, not in brackets: a number past 2^53 − 1 says why in its own)
+    // (its value after the range, not in brackets: a number past 2^53 − 1 says why in its own; shown as the file's
+    // other values are: 'nothing', 'a mapping')
     const int = (v: unknown, name: string): number => {
-      checkIntegerOption(`${where}.${name}`, v, 0);
+      checkIntegerOption(`${where}.${name}`, v, 0, { from: 'file' });
       return v as number;
     };
     const feature = o.feature as MatchFeature;

@@ -144,6 +144,13 @@ describe('layer maps', () => {
     // (feature and loss said '(got "hiden")' and '(got undefined)', the layers 'got string "1"': one way, shownValue)
     expect(refusal(() => parseMatches([{ ...match, feature: 'hiden' }], 'm.yaml'))).toMatch(/^m\.yaml\[0\]\.feature: expected one of .*, got string "hiden"$/);
     expect(refusal(() => parseMatches([{ ...match, loss: undefined }], 'm.yaml'))).toMatch(/^m\.yaml\[0\]\.loss: expected one of .*, got nothing$/);
+    // (the layers too, where they said 'got undefined' and 'got an object', a library caller's words)
+    expect(refusal(() => parseMatches([{ ...match, teacherLayer: undefined }], 'm.yaml'))).toBe(
+      'm.yaml[0].teacherLayer: expected an integer from 0 to 2^53 − 1, got nothing',
+    );
+    expect(refusal(() => parseMatches([{ ...match, studentLayer: { at: 1 } }], 'm.yaml'))).toBe(
+      'm.yaml[0].studentLayer: expected an integer from 0 to 2^53 − 1, got a mapping',
+    );
   });
 
   it('presets expand to the matches of the papers', () => {
