@@ -1843,6 +1843,8 @@ function encoderAfter(s: PassStep, index: number, sofar: SoFar, settings: Record
       ...sofar.widths,
       ...(notFloat32 ? { notFloat32 } : {}),
     });
+    if (s.pass === 'prune-heads' && typeof settings.heads === 'string' && !sofar.heads && sofar.headsAtMost)
+      listedAfterRatio(settings.heads, sofar.headsAtMost);
   }
   // (after one that kept some weights float, a quantize step leaving them float too quantizes no weight, which the
   // point refuses after its checks of the settings)
@@ -2015,6 +2017,20 @@ function headsAfter(pass: string, settings: Record<string, unknown>, heads: read
     out[l] = out[l]! - removed.length;
   }
   return out;
+}
+
+/**
+ * Refuses prune-heads' list `heads` on a model whose heads are known only at most (`atMost`: after prune-heads by
+ * ratio, which chooses the heads it removes when it runs and numbers those it keeps anew), where the point would
+ * remove heads the plan cannot tell of, or fail on a head the layer no longer has.
+ */
+function listedAfterRatio(heads: string, atMost: readonly number[]): void {
+  const [layer, listed] = Object.entries(parseHeadList(heads))[0] ?? [];
+  if (layer === undefined || !listed) return;
+  const most = atMost[Number(layer)];
+  throw new SettingsError(
+    `prune-heads: it lists heads of layer ${layer} (${listed.join(', ')}) after prune-heads by ratio, which chooses the heads it removes when it runs and numbers those it keeps anew, so the plan cannot tell which heads layer ${layer} has there${most === undefined ? '' : ` (at most ${most})`}: list the heads before pruning by ratio, or prune by ratio alone`,
+  );
 }
 
 /**

@@ -36,6 +36,19 @@ describe("a sweep's plan checks prune-heads' list of heads against the model", (
     expect(await prune('tiny', '0:1;1:9')).toBe(`${at('tiny')}prune-heads: layer 1 has heads 0-3; cannot remove head 9`);
   });
 
+  it('refuses a list after prune-heads by ratio, whose heads the plan cannot tell, where the point fails on a head it chose to remove', async () => {
+    const steps = [
+      { pass: 'prune-heads', settings: { ratio: 0.5 } },
+      { pass: 'drop-layers', settings: { keep: '1' } },
+      { pass: 'prune-heads', settings: { heads: '0:2,3' } },
+    ];
+    expect(await planRefusal(root, 'h', ['tiny'], 'p', steps)).toBe(
+      `${join(root, 'h.yaml')}: pipeline 'p' on model 'tiny', step 3 (prune-heads): prune-heads: it lists heads of layer 0 (2, 3) after prune-heads by ratio, which chooses the heads it removes when it runs and numbers those it keeps anew, so the plan cannot tell which heads layer 0 has there (at most 4): list the heads before pruning by ratio, or prune by ratio alone`,
+    );
+    const input = join(root, 'models', 'tiny', 'model.onnx');
+    await expect(compressFile({ input, output: join(root, 'out', 'ratio-list', 'model.onnx'), steps })).rejects.toThrow(/^prune-heads: layer 0 has /);
+  });
+
   it('refuses lists that differ between layers sharing their weights', async () => {
     expect(await prune('shared', '0:1')).toMatch(/^.*step 1 \(prune-heads\): prune-heads: /);
     // (after a step the plan does not follow, their sharing followed from the model as read)
