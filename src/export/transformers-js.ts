@@ -710,10 +710,19 @@ function writeSideFiles(
     namedClass(join(tokenizerFrom, 'config.json')) ??
     namedClass(configFile) ??
     classifierArchitecture(String(written.model_type), structure.family).replace(/ForSequenceClassification$/, 'Tokenizer');
-  write(
-    'tokenizer_config.json',
-    transformersJsTokenizerConfig(tokenizerConfig, tokenizer, maxLength, inputLimits(model, structure).maxSequence, tokenizerClass),
-  );
+  const maxPositions = inputLimits(model, structure).maxSequence;
+  const writtenConfig = transformersJsTokenizerConfig(tokenizerConfig, tokenizer, maxLength, maxPositions, tokenizerClass);
+  write('tokenizer_config.json', writtenConfig);
+  if (typeof writtenConfig.model_max_length === 'number') {
+    const length = writtenConfig.model_max_length;
+    const whence =
+      modelMaxLengthOf(tokenizerConfig) === length
+        ? `${join(tokenizerFrom, 'tokenizer_config.json')}'s model_max_length ${length}`
+        : maxLength === length
+          ? `${configFile}'s max_length ${length}`
+          : `the model's position table (${length} tokens)`;
+    checkRoomForText(dir, length, whence, name);
+  }
   if (existsSync(join(tokenizerFrom, 'special_tokens_map.json')))
     writeFileSync(join(dir, 'special_tokens_map.json'), readFileSync(join(tokenizerFrom, 'special_tokens_map.json')));
   const pairType = pairTypeBeyond(dir, inputLimits(model, structure).typeVocabSize);
@@ -725,6 +734,24 @@ function writeSideFiles(
     specialIds: Object.values(specialIdsRead(tokenizer)).some(Boolean),
     ...(pairType ? { pairType } : {}),
   };
+}
+
+/**
+ * Refuses, in one line, a folder whose tokenizer_config.json's model_max_length (`length`, from `whence`) leaves no room
+ * for text after a single text's special tokens, as compress eval refuses that length: transformers.js truncates every
+ * text to it after adding them, so it would classify each text as its special tokens alone.
+ */
+function checkRoomForText(dir: string, length: number, whence: string, name: string): void {
+  let specials: number;
+  try {
+    specials = loadTokenizer(dir).encode('', null, Number.MAX_SAFE_INTEGER).ids.length;
+  } catch {
+    return; // (a tokenizer evaluation cannot read or encode with: nothing to say of its length)
+  }
+  if (length <= specials)
+    throw new SettingsError(
+      `${name}: ${whence} leaves no room for text after ${specials} special tokens, where transformers.js truncates every text to it (compress eval refuses it too): give it ${specials + 1} or more`,
+    );
 }
 
 /**
