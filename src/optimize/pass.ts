@@ -25,6 +25,7 @@ import { firstTokenOnly } from './first-token.ts';
 import { fuseGelus } from './gelu.ts';
 import { OPTIMIZE, REWRITES, formatRewrites, type OptimizeOptions, type Rewrite } from './settings.ts';
 import { fuseSkipLayerNorms } from './skip-layer-norm.ts';
+import { someNames } from '../some-names.ts';
 
 const APPLY: Record<Rewrite, (oc: OptimizeContext) => void> = {
   'first-token': firstTokenOnly,
@@ -59,9 +60,7 @@ export function optimizeModel(model: Model, structure: BertStructure, o: Optimiz
   const parts = Object.entries(written).map(([what, n]) => `${n} ${what}`);
   const summary =
     (parts.length ? `wrote ${parts.join(', ')}` : 'nothing left to rewrite') +
-    (skipped.length
-      ? `; ${skipped.length} left as they were (${skipped[0].where}, ${skipped[0].rewrite}: ${skipped[0].reason}${skipped.length > 1 ? '; …' : ''})`
-      : '') +
+    (skipped.length ? `; ${skipped.length} left as they were (${leftAsTheyWere(skipped)})` : '') +
     `; ${model.graph.nodes.length} → ${current.graph.nodes.length} nodes`;
   return {
     model: current,
@@ -78,3 +77,21 @@ export const optimizePass: Pass<OptimizeOptions> = {
   ...OPTIMIZE,
   run: async (model, structure, options) => optimizeModel(model, structure, options),
 };
+
+/**
+ * The blocks a rewrite left as they were, each reason once with where it applies ('layer 0, layer 1, attention: …;
+ * embeddings, embed-layernorm: …'), capped by the one capper.
+ */
+function leftAsTheyWere(skipped: readonly SkippedRewrite[]): string {
+  const groups = new Map<string, { rewrite: Rewrite; reason: string; wheres: string[] }>();
+  for (const k of skipped) {
+    const key = `${k.rewrite}\u0000${k.reason}`;
+    const g = groups.get(key) ?? groups.set(key, { rewrite: k.rewrite, reason: k.reason, wheres: [] }).get(key)!;
+    g.wheres.push(k.where);
+  }
+  return someNames(
+    [...groups.values()].map((g) => `${someNames(g.wheres, 4)}, ${g.rewrite}: ${g.reason}`),
+    4,
+    '; ',
+  );
+}

@@ -226,6 +226,9 @@ describe('optimize a float BERT', () => {
         { rewrite: 'attention', where: 'layer 1', reason: 'its Q/K/V weights are shared with layer 2, which stays unfused (fusing would store them twice)' },
         { rewrite: 'attention', where: 'layer 2', reason: 'it queries the first token only (first-token), which the fused Attention cannot' },
       ]);
+      expect(all.report.summary).toContain(
+        'left as they were (layer 0, layer 1, attention: its Q/K/V weights are shared with layer 2, which stays unfused (fusing would store them twice); layer 2, attention: it queries the first token only (first-token), which the fused Attention cannot',
+      );
     }
 
     const pruned = (await runPipeline(model, [{ pass: 'prune-heads', settings: { heads: '0:1;1:0,2,3' } }])).model;
@@ -274,6 +277,14 @@ describe('optimize a dynamic int8 BERT', () => {
     expect(relativeDiff(qRef, out)).toBeLessThan(0.03);
     expect(relativeDiff(ref, out)).toBeLessThan(0.03);
     expect(relativeDiff(ref, await optimizedOutputs(r.model, feeds))).toBeLessThan(0.03);
+  });
+
+  it('all after int8 names each block left as it was in the summary, each reason once with where it applies', async () => {
+    const r = optimize(q, 'all');
+    expect(skipped(r).map((k) => k.rewrite)).toEqual(['attention', 'embed-layernorm']);
+    expect(r.report.summary).toMatch(
+      /; 2 left as they were \(layer 2, attention: it queries the first token only [^;]*; embeddings, embed-layernorm: the word table is stored int8 [^;]*\); \d+ → \d+ nodes$/,
+    );
   });
 
   it('format standard (MatMulInteger) queries are left unsliced, with the reason', async () => {
