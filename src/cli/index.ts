@@ -191,7 +191,8 @@ function valueFlags(parser: Argv<GlobalFlags>): string[] {
  * per argument becomes `split "train": expected one of "dev", "test"`; an unknown argument that is a flag's value
  * starting with '-' (`--layer-map -1:1`; `-o -x.onnx` after a flag of `valued`, those taking a value) says to write
  * `--layer-map=-1:1` (`-` alone: that no flag reads it as stdin or stdout); an unknown flag close to one of `known`
- * (the command's flags) asks whether that one was meant; a missing positional argument is named with `usage` (the
+ * (the command's flags) asks whether that one was meant, and one followed by a value starting with '-' and a letter
+ * (`--max-examples -Infinity`, which yargs reads as the one-letter flags I, n, f, …) is shown with it; a missing positional argument is named with `usage` (the
  * command's, `eval <model>`) and a missing required flag as a flag (`missing --queue`); other messages have their lines
  * joined.
  */
@@ -237,14 +238,28 @@ export function usageLine(msg: string, argv: readonly string[] = [], known: read
         .map((t) => t.replace(/=.*$/s, ''))
         .find((t) => t === `--${n}` || t === `--no-${n}` || (n.length === 1 && t === `-${n}`));
     const flags = written.filter((n) => writtenAs(n) !== undefined);
+    const unflagged = written.filter((n) => writtenAs(n) === undefined);
+    // the word after an unknown flag that starts with one '-' and that yargs read as one-letter flags the command lacks
+    // (`--max-examples -Infinity`: 'I', 'n', 'f', …): the flag's value, shown with it
+    const givenAfter = (flag: string): string | undefined => {
+      const k = argv.slice(0, end).indexOf(flag);
+      const next = argv[k + 1];
+      return k >= 0 && k + 1 < end && next !== undefined && /^-[^-]/.test(next) && [...next.slice(1)].every((c) => unflagged.includes(c)) ? next : undefined;
+    };
+    const given = new Map(flags.map((n) => [n, givenAfter(writtenAs(n)!)]));
+    const letters = new Set([...given.values()].flatMap((v) => (v === undefined ? [] : [...v.slice(1)])));
     const withSuggestion = (n: string) => {
       const flag = writtenAs(n)!;
       const near = n.length > 1 ? nearestFlag(n, known) : undefined;
-      if (near === undefined) return flag;
-      // (a negated flag is asked about as the near flag negated, where that is a boolean: one taking no value)
-      return `${flag} (did you mean --${flag.startsWith('--no-') && !valued.includes(near) ? 'no-' : ''}${near}?)`;
+      const value = given.get(n);
+      const notes = [
+        ...(value === undefined ? [] : [`given ${value}`]),
+        // (a negated flag is asked about as the near flag negated, where that is a boolean: one taking no value)
+        ...(near === undefined ? [] : [`did you mean --${flag.startsWith('--no-') && !valued.includes(near) ? 'no-' : ''}${near}?`]),
+      ];
+      return notes.length ? `${flag} (${notes.join('; ')})` : flag;
     };
-    const words = written.filter((n) => writtenAs(n) === undefined);
+    const words = unflagged.filter((n) => !letters.has(n));
     return (
       [
         ...(flags.length ? [`unknown ${flags.length === 1 ? 'flag' : 'flags'} ${flags.map(withSuggestion).join(', ')}`] : []),

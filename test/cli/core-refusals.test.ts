@@ -78,6 +78,18 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
       /^compress: unknown flag --no-jsn \(did you mean --no-json\?\) \(see --help\)$/m,
     ],
     ['bench --seqs', () => ['bench', tiny.path, '--seqs', '8'], /^compress: unknown flag --seqs \(did you mean --seq\?\) \(see --help\)$/m],
+    // an unknown flag's value starting with '-' and a letter, which yargs reads as one-letter flags ('I', 'n', 'f', …)
+    [
+      'eval --max-examples -Infinity',
+      () => ['eval', tiny.dir, '--task', 'SST-2', '--max-examples', '-Infinity'],
+      /^compress: unknown flag --max-examples \(given -Infinity\) \(see --help\)$/m,
+    ],
+    [
+      'eval --max-lenght -Infinity',
+      () => ['eval', tiny.dir, '--task', 'SST-2', '--max-lenght', '-Infinity'],
+      /^compress: unknown flag --max-lenght \(given -Infinity; did you mean --max-length\?\) \(see --help\)$/m,
+    ],
+    ['train -e -inf', () => ['train', tiny.dir, '--task', 'SST-2', '-e', '-inf'], /^compress: unknown flag -e \(given -inf\) \(see --help\)$/m],
     [
       'a value starting with - (bench --seq -1,8)',
       () => ['bench', tiny.path, '--seq', '-1,8'],
