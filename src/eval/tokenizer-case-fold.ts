@@ -43,9 +43,10 @@ export function onigurumaCaseFolds(written: string): { regex: string } | { probl
   const { regex } = options;
   let out = '';
   let copied = 0; // regex before this index is in out
-  for (const { at, inClass } of regexAtoms(regex)) {
+  const atoms = regexAtoms(regex);
+  for (const { at, inClass } of atoms) {
     if (at < copied || inClass || !regex.startsWith('(?i:', at)) continue;
-    const close = regex.indexOf(')', at + 4);
+    const close = closingParen(atoms, at);
     const body = regex.slice(at + 4, close < 0 ? regex.length : close);
     const plain = unwidened(body);
     const problem = groupProblem(plain, close < 0 ? undefined : regex.slice(close, close + 1));
@@ -57,6 +58,20 @@ export function onigurumaCaseFolds(written: string): { regex: string } | { probl
     copied = close + 1;
   }
   return { regex: copied === 0 ? regex : out + regex.slice(copied) };
+}
+
+/**
+ * The index of the `)` that closes the group opened at `open` (`atoms` being its regex's: regexAtoms), past groups
+ * nested in it, escaped parentheses and classes; -1 where none closes it.
+ */
+function closingParen(atoms: ReadonlyArray<{ at: number; atom: string; inClass: boolean }>, open: number): number {
+  let depth = 0;
+  for (const { at, atom, inClass } of atoms) {
+    if (at <= open || inClass) continue;
+    if (atom === '(') depth += 1;
+    else if (atom === ')' && depth-- === 0) return at;
+  }
+  return -1;
 }
 
 /**
@@ -92,15 +107,9 @@ export function withOptionGroups(regex: string): { regex: string } | { problem: 
           problem: `${text} is an option group of Oniguruma that compress does not read (it reads (?i), (?-i), (?i:…) and (?-i:…) alone; @huggingface/tokenizers cannot compile it)`,
         };
       if (closing === ':') continue;
-      let [depth, end] = [0, out.length];
-      for (const a of atoms) {
-        if (a.at < at + text.length || (a.atom !== '(' && a.atom !== ')')) continue;
-        if (a.atom === '(') depth += 1;
-        else if (depth === 0) {
-          end = a.at;
-          break;
-        } else depth -= 1;
-      }
+      // (the `)` of the group it is in: the first after it that closes none opened after it)
+      const groupEnd = closingParen(atoms, at + text.length - 1);
+      const end = groupEnd < 0 ? out.length : groupEnd;
       out = `${out.slice(0, at)}(?${caseSetting(on, off)}:${out.slice(at + text.length, end)})${out.slice(end)}`;
       isolated = true;
       break;

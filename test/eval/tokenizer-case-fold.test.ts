@@ -55,6 +55,8 @@ describe('(?i:…) in a tokenizer.json regex', () => {
   it.each([
     ['(?i:é)', '(?i:é) holds "é", not ASCII'],
     ['x|(?i:[a-z]+)', '(?i:[a-z]+) holds a class, escape, group or quantifier'],
+    // (the group quoted whole, to its own closing parenthesis, past the groups within it)
+    ['x|(?i:a(b)c)', '(?i:a(b)c) holds a class, escape, group or quantifier'],
     ["(?i:'st|'d)", "(?i:'st|'d) holds 'st', which Oniguruma also matches as one character (ß, ﬁ, ﬆ, …)"],
   ])('refuses %s in one line', (regex, why) => {
     const hf = folder(`refused-${regex.length}`, regex);
@@ -120,7 +122,7 @@ describe('option groups in a tokenizer.json regex', () => {
     ],
     [
       '(?i)a(?-i)b',
-      "(?i:a(?-i:b) (as Oniguruma reads the regex's option groups) holds a class, escape, group or quantifier: tokenizers' Oniguruma folds case there past ASCII letters (é with É, ſ with s, ß with ss), @huggingface/tokenizers (transformers.js) does not",
+      "(?i:a(?-i:b)) (as Oniguruma reads the regex's option groups) holds a class, escape, group or quantifier: tokenizers' Oniguruma folds case there past ASCII letters (é with É, ſ with s, ß with ss), @huggingface/tokenizers (transformers.js) does not",
     ],
   ])('refuses %s in one line', (regex, why) => {
     const hf = optionFolder(`refused-options-${regex.length}`, regex);
