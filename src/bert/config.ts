@@ -3,7 +3,7 @@
  * `config.json` (the `BertConfig` of transformers). Every check throws a SettingsError whose one-line message names
  * the field (in the caller's vocabulary: `hiddenSize` for a BertConfig, `hidden_size` for a config.json).
  */
-import { integerProblem, SettingsError, shownNumber, shownValue } from '../errors.ts';
+import { integerProblem, SettingsError, shownValue } from '../errors.ts';
 import { pythonInt } from '../python-int.ts';
 import type { ModelFamily } from './structure.ts';
 import { albertConfigFromHuggingFace } from './albert-config.ts';
@@ -91,22 +91,7 @@ const HF_NAMES: FieldNames = {
 };
 
 /**
- * A config.json value in a message: a string quoted, an object as JSON (String() of {"toString": 1} throws), a number
- * as shownNumber shows it (past 2^53 − 1 JSON reads a whole number rounded, and says so).
- */
-const show = (v: unknown) =>
-  typeof v === 'string'
-    ? `'${v}'`
-    : typeof v === 'number'
-      ? shownNumber(v)
-      : Array.isArray(v)
-        ? `an array`
-        : typeof v === 'object' && v !== null
-          ? JSON.stringify(v)
-          : String(v);
-
-/**
- * `NAME: expected an integer from MIN to MAX, got V` (integerProblem's words, V as show shows it) unless `v` is such an
+ * `NAME: expected an integer from MIN to MAX, got V` (integerProblem's words, V as shownValue shows it) unless `v` is such an
  * integer, undefined when it is: every integer of a config (a config.json field, a BertConfig's) is refused so.
  */
 function intProblem(name: string, v: unknown, min: number, max?: number): string | undefined {
@@ -121,7 +106,7 @@ function intProblem(name: string, v: unknown, min: number, max?: number): string
  */
 export function problemTypeProblem(v: unknown, name = 'problem_type'): string | undefined {
   if (v === undefined || v === null || PROBLEM_TYPES.includes(v as ProblemType)) return undefined;
-  return `${name} must be one of ${PROBLEM_TYPES.join(', ')} (got ${show(v)})`;
+  return `${name}: expected one of ${PROBLEM_TYPES.join(', ')}, got ${shownValue(v)}`;
 }
 
 /**
@@ -149,9 +134,9 @@ function checkConfig(c: BertConfig, where: string, names: FieldNames, relaxedHea
   if (!relaxedHeads && c.hiddenSize % c.numHeads !== 0) {
     fail(`${names.hiddenSize} (${c.hiddenSize}) is not divisible by ${names.numHeads} (${c.numHeads})`);
   }
-  if (!ACTIVATIONS.includes(c.activation)) fail(`${names.activation} must be one of ${ACTIVATIONS.join(', ')} (got ${show(c.activation)})`);
+  if (!ACTIVATIONS.includes(c.activation)) fail(`${names.activation}: expected one of ${ACTIVATIONS.join(', ')}, got ${shownValue(c.activation)}`);
   if (typeof c.layerNormEps !== 'number' || !Number.isFinite(c.layerNormEps) || c.layerNormEps <= 0) {
-    fail(`${names.layerNormEps} must be a positive number (got ${show(c.layerNormEps)})`);
+    fail(`${names.layerNormEps}: expected a positive number, got ${shownValue(c.layerNormEps)}`);
   }
   if (c.id2label !== undefined) {
     if (!Array.isArray(c.id2label) || c.id2label.some((l) => typeof l !== 'string')) fail(`${names.id2label} must be a list of label names`);
@@ -292,7 +277,7 @@ const isInt = (v: unknown, min: number): v is number => typeof v === 'number' &&
 
 /** The checks of the extended fields (the BertConfig fields are checked first). */
 function checkExtensions(c: ExtendedBertConfig, fail: (msg: string) => never): void {
-  if (c.family !== undefined && !BERT_FAMILIES.includes(c.family)) fail(`family must be one of ${BERT_FAMILIES.join(', ')} (got ${show(c.family)})`);
+  if (c.family !== undefined && !BERT_FAMILIES.includes(c.family)) fail(`family: expected one of ${BERT_FAMILIES.join(', ')}, got ${shownValue(c.family)}`);
   const problem = (name: string, v: unknown, min: number, max?: number) => {
     const p = intProblem(name, v, min, max);
     if (p !== undefined) fail(p);
@@ -320,7 +305,7 @@ function checkLayerGroups(c: ExtendedBertConfig, groups: readonly number[], fail
   if (!Array.isArray(groups) || groups.length !== c.numLayers) fail(`layerGroups must list numLayers (${c.numLayers}) group ids`);
   const first = new Map<number, number>();
   groups.forEach((g, i) => {
-    if (!isInt(g, 0) || g > first.size) fail(`layerGroups[${i}] must be a known group id or the next new one, ${first.size} (got ${show(g)})`);
+    if (!isInt(g, 0) || g > first.size) fail(`layerGroups[${i}]: expected a known group id or the next new one, ${first.size}, got ${shownValue(g)}`);
     if (!first.has(g)) first.set(g, i);
     const a = layerSizes(c, first.get(g)!);
     const b = layerSizes(c, i);
@@ -461,7 +446,7 @@ function familyConfig(j: Record<string, unknown>, fail: Fail, label: string): Ex
     case 'albert':
       return albertConfigFromHuggingFace(j, label);
     default:
-      return fail(`model_type ${show(type)} is not supported (supported: ${HF_MODEL_TYPES.join(', ')})`);
+      return fail(`model_type: expected one of ${HF_MODEL_TYPES.join(', ')} (those supported), got ${shownValue(type, 'file')}`);
   }
 }
 
@@ -504,13 +489,12 @@ function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>,
     if (!Array.isArray(heads)) fail(`pruned_heads['${k}'] must be a list of heads`);
     const named = pruned.get(g) ?? new Map<number, number>();
     for (const h of heads as unknown[]) {
-      if (!isInt(h, -n) || h >= n) fail(`pruned_heads['${k}']: ${show(h)} is not a head of the ${n} (${countKey})`);
+      if (!isInt(h, -n) || h >= n) fail(`pruned_heads['${k}']: expected a head of the ${n} (${countKey}), got ${shownValue(h, 'file')}`);
       const head = (h as number) < 0 ? (h as number) + n : (h as number);
       const other = named.get(head);
       // (transformers counts the two as two pruned heads but removes one head's weights: the layer's head count
       // then disagrees with its weights, and the checkpoint does not load)
-      if (other !== undefined && other !== h)
-        fail(`pruned_heads['${k}']: ${other} and ${show(h)} are the same head of the ${n}, which transformers counts twice`);
+      if (other !== undefined && other !== h) fail(`pruned_heads['${k}']: ${other} and ${h} are the same head of the ${n}, which transformers counts twice`);
       named.set(head, h as number);
     }
     pruned.set(g, named);
@@ -525,7 +509,7 @@ function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>,
 /** The activation a config.json names under `key`. */
 function hfActivation(value: unknown, key: string, fail: Fail): BertActivation {
   if (typeof value !== 'string' || !Object.hasOwn(HF_ACTIVATIONS, value)) {
-    fail(`${key} ${show(value)} is not supported (use one of ${Object.keys(HF_ACTIVATIONS).join(', ')})`);
+    fail(`${key}: expected one of ${Object.keys(HF_ACTIVATIONS).join(', ')}, got ${shownValue(value, 'file')}`);
   }
   return HF_ACTIVATIONS[value as string];
 }
@@ -556,7 +540,7 @@ export function configLabels(j: Record<string, unknown>, file: string, fail: Fai
   if (n !== undefined && n !== null && n !== id2label.size && !warnedLabelCounts.has(file)) {
     warnedLabelCounts.add(file);
     process.stderr.write(
-      `warning: ${file}: num_labels is ${typeof n === 'number' ? n : show(n)} but id2label has ${id2label.size} labels: reading ${id2label.size}, as transformers does\n`,
+      `warning: ${file}: num_labels is ${typeof n === 'number' ? n : shownValue(n, 'file')} but id2label has ${id2label.size} labels: reading ${id2label.size}, as transformers does\n`,
     );
   }
   const crossed = label2idDisagreement(j.label2id, id2label);
@@ -626,7 +610,8 @@ function hfLabels(j: Record<string, unknown>, fail: Fail, label: string): Pick<B
 /** The BERT-layout keys (BERT, RoBERTa / XLM-R, ELECTRA) with `defaults` for those left out, checked. */
 export function bertKeys(j: Record<string, unknown>, fail: Fail, label: string, defaults: Readonly<HfDefaults>): BertConfig {
   const pet = j.position_embedding_type;
-  if (pet !== undefined && pet !== null && pet !== 'absolute') fail(`position_embedding_type ${show(pet)} is not supported (only 'absolute')`);
+  if (pet !== undefined && pet !== null && pet !== 'absolute')
+    fail(`position_embedding_type: expected 'absolute' (the one supported), got ${shownValue(pet, 'file')}`);
   if (j.is_decoder === true) fail('is_decoder is true: only BERT encoders are supported');
 
   const get = <K extends keyof HfDefaults>(k: K): unknown => (j[k] === undefined || j[k] === null ? defaults[k] : j[k]);

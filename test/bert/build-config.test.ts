@@ -30,12 +30,12 @@ describe('BertConfig validation', () => {
     [{ vocabSize: '30522' as unknown as number }, 'BERT config: vocabSize: expected an integer from 1 to 2^53 − 1, got string "30522"'],
     [{ maxPositions: NaN }, 'BERT config: maxPositions: expected an integer from 1 to 2^53 − 1, got number NaN'],
     [{ numLabels: 0 }, 'BERT config: numLabels: expected an integer from 1 to 2^53 − 1, got number 0'],
-    [{ activation: 'swish' as 'gelu' }, "BERT config: activation must be one of gelu, gelu_tanh, relu (got 'swish')"],
-    [{ layerNormEps: 0 }, 'BERT config: layerNormEps must be a positive number (got 0)'],
+    [{ activation: 'swish' as 'gelu' }, 'BERT config: activation: expected one of gelu, gelu_tanh, relu, got string "swish"'],
+    [{ layerNormEps: 0 }, 'BERT config: layerNormEps: expected a positive number, got number 0'],
     [{ id2label: ['a', 'b', 'c'] }, 'BERT config: id2label has 3 labels but numLabels is 2'],
     [
       { problemType: 'ranking' as 'regression' },
-      "BERT config: problemType must be one of regression, single_label_classification, multi_label_classification (got 'ranking')",
+      'BERT config: problemType: expected one of regression, single_label_classification, multi_label_classification, got string "ranking"',
     ],
   ];
   for (const [overrides, message] of bad)
@@ -98,11 +98,16 @@ describe('Hugging Face config.json', () => {
     expect(act('gelu')).toBe('gelu');
     expect(act('gelu_pytorch_tanh')).toBe('gelu_tanh');
     expect(act('relu')).toBe('relu');
-    expect(() => act('silu')).toThrow("config.json: hidden_act 'silu' is not supported");
+    expect(() => act('silu')).toThrow(
+      'config.json: hidden_act: expected one of gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, got string "silu"',
+    );
     // names of Object.prototype are no activations (they read as a function: "got function Object() { [native code] }")
-    for (const name of ['constructor', 'toString']) expect(() => act(name)).toThrow(`config.json: hidden_act '${name}' is not supported`);
+    for (const name of ['constructor', 'toString'])
+      expect(() => act(name)).toThrow(
+        `config.json: hidden_act: expected one of gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, got string "${name}"`,
+      );
     expect(() => configFromHuggingFace({ model_type: 'distilbert', activation: 'constructor' })).toThrow(
-      "config.json: activation 'constructor' is not supported",
+      'config.json: activation: expected one of gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, got string "constructor"',
     );
   });
 
@@ -114,25 +119,28 @@ describe('Hugging Face config.json', () => {
       'config.json: num_hidden_layers: expected an integer from 0 to 2^53 − 1, got string "twelve"',
     );
     expect(() => configFromHuggingFace({ model_type: 'gpt2' })).toThrow(
-      "config.json: model_type 'gpt2' is not supported (supported: bert, distilbert, roberta, xlm-roberta, camembert, electra, albert)",
+      'config.json: model_type: expected one of bert, distilbert, roberta, xlm-roberta, camembert, electra, albert (those supported), got string "gpt2"',
     );
-    expect(() => configFromHuggingFace({ position_embedding_type: 'relative_key' })).toThrow("position_embedding_type 'relative_key' is not supported");
+    expect(() => configFromHuggingFace({ position_embedding_type: 'relative_key' })).toThrow(
+      'config.json: position_embedding_type: expected \'absolute\' (the one supported), got string "relative_key"',
+    );
     expect(() => configFromHuggingFace({ id2label: { 0: 'a', 2: 'b' } })).toThrow("id2label keys must be the label ids 0..1 (got '2')");
     expect(() => configFromHuggingFace([1, 2])).toThrow('config.json: not a JSON object');
   });
 
   it("refuses in one line a value that is an object, one with a key named like a JavaScript built-in ('toString') too", () => {
     // (String() of {"toString": 1} throws: the refusal itself failed with 'Cannot convert object to primitive value')
+    // (each shown as every refusal shows a value it got: shownValue's 'a mapping', where model_type, hidden_act and
+    // position_embedding_type wrote it as JSON)
     for (const v of [{ toString: 1 }, { valueOf: 1, toString: 2 }, { a: 1 }]) {
-      const shown = JSON.stringify(v);
       for (const [json, message] of [
-        [{ model_type: v }, `config.json: model_type ${shown} is not supported (supported: `],
-        [{ hidden_act: v }, `config.json: hidden_act ${shown} is not supported (use one of `],
-        [{ model_type: 'distilbert', activation: v }, `config.json: activation ${shown} is not supported (use one of `],
+        [{ model_type: v }, `config.json: model_type: expected one of ${'bert'}`],
+        [{ hidden_act: v }, 'config.json: hidden_act: expected one of gelu'],
+        [{ model_type: 'distilbert', activation: v }, 'config.json: activation: expected one of gelu'],
         [{ hidden_size: v }, `config.json: hidden_size: expected an integer from 1 to 2^53 − 1, got an object`],
-        [{ layer_norm_eps: v }, `config.json: layer_norm_eps must be a positive number (got ${shown})`],
-        [{ position_embedding_type: v }, `config.json: position_embedding_type ${shown} is not supported (only 'absolute')`],
-        [{ problem_type: v }, `config.json: problem_type must be one of `],
+        [{ layer_norm_eps: v }, 'config.json: layer_norm_eps: expected a positive number, got an object'],
+        [{ position_embedding_type: v }, "config.json: position_embedding_type: expected 'absolute' (the one supported), got a mapping"],
+        [{ problem_type: v }, 'config.json: problem_type: expected one of '],
       ] as const) {
         let err: unknown;
         try {

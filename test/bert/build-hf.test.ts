@@ -199,7 +199,7 @@ describe('Hugging Face folders', () => {
     expect(loadHuggingFaceFolder(dir).config).toMatchObject({ layers: [{ numHeads: 3 }, { numHeads: 3 }] });
     writeConfig(dir, { ...configToHuggingFace(config), pruned_heads: { 1: [4] } });
     expect(() => loadHuggingFaceFolder(dir)).toThrow(
-      new SettingsError(`${join(dir, 'config.json')}: pruned_heads['1']: 4 is not a head of the 4 (num_attention_heads)`),
+      new SettingsError(`${join(dir, 'config.json')}: pruned_heads['1']: expected a head of the 4 (num_attention_heads), got number 4`),
     );
     // a negative head counts from the last, as torch indexes the head mask transformers prunes by (-2 is head 2);
     // one head named both ways is refused: transformers counts it twice and removes it once, and cannot load the checkpoint
@@ -212,7 +212,7 @@ describe('Hugging Face folders', () => {
     );
     writeConfig(dir, { ...configToHuggingFace(config), pruned_heads: { 1: [-5] } });
     expect(() => loadHuggingFaceFolder(dir)).toThrow(
-      new SettingsError(`${join(dir, 'config.json')}: pruned_heads['1']: -5 is not a head of the 4 (num_attention_heads)`),
+      new SettingsError(`${join(dir, 'config.json')}: pruned_heads['1']: expected a head of the 4 (num_attention_heads), got number -5`),
     );
   });
 

@@ -193,7 +193,7 @@ describe('canonical rebuild of built models', () => {
         },
         /give attentionHeadSize/,
       ],
-      [{ ...base, layerGroups: [1, 0] }, /layerGroups\[0\] must be a known group id or the next new one/],
+      [{ ...base, layerGroups: [1, 0] }, /layerGroups\[0\]: expected a known group id or the next new one, 0, got number 1$/],
       [
         {
           ...base,
@@ -207,7 +207,7 @@ describe('canonical rebuild of built models', () => {
         /layers 0 and 1 share group 0 but have different sizes/,
       ],
       [{ ...base, embeddingSize: 0 }, /embeddingSize: expected an integer from 1 to 2\^53 − 1, got number 0/],
-      [{ ...base, family: 'gpt2' as 'bert' }, /family must be one of bert, distilbert, roberta, electra, albert \(got 'gpt2'\)/],
+      [{ ...base, family: 'gpt2' as 'bert' }, /family: expected one of bert, distilbert, roberta, electra, albert, got string "gpt2"$/],
       [{ ...base, padTokenId: base.vocabSize }, new RegExp(`padTokenId: expected an integer from 0 to ${base.vocabSize - 1}, got number ${base.vocabSize}$`)],
     ];
     for (const [c, message] of bad) {

@@ -187,20 +187,26 @@ describe('config.json of other families', () => {
     const cases: Array<[unknown, string]> = [
       [
         { model_type: 'gpt2' },
-        "config.json: model_type 'gpt2' is not supported (supported: bert, distilbert, roberta, xlm-roberta, camembert, electra, albert)",
+        'config.json: model_type: expected one of bert, distilbert, roberta, xlm-roberta, camembert, electra, albert (those supported), got string "gpt2"',
       ],
       [{ model_type: 'distilbert', dim: 30, n_heads: 4 }, 'config.json: dim (30) is not divisible by n_heads (4)'],
-      [{ model_type: 'distilbert', activation: 'swish' }, "config.json: activation 'swish' is not supported"],
+      [
+        { model_type: 'distilbert', activation: 'swish' },
+        'config.json: activation: expected one of gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, got string "swish"',
+      ],
       [{ model_type: 'roberta', pad_token_id: -1 }, 'config.json: pad_token_id: expected an integer from 0 to 2^53 − 1, got number -1'],
       [{ model_type: 'roberta', vocab_size: 10, pad_token_id: 10 }, 'config.json: pad_token_id (10) is not below vocab_size (10)'],
       [{ model_type: 'xlm-roberta', max_position_embeddings: 2 }, 'config.json: max_position_embeddings (2) leaves no position after pad_token_id + 1 (2)'],
       [{ model_type: 'electra', embedding_size: 0 }, 'config.json: embedding_size: expected an integer from 1 to 2^53 − 1, got number 0'],
-      [{ model_type: 'electra', position_embedding_type: 'relative_key' }, "config.json: position_embedding_type 'relative_key' is not supported"],
+      [
+        { model_type: 'electra', position_embedding_type: 'relative_key' },
+        'config.json: position_embedding_type: expected \'absolute\' (the one supported), got string "relative_key"',
+      ],
       // (a pruned head past the heads, named by the family's own key)
-      [{ model_type: 'distilbert', n_heads: 4, pruned_heads: { 0: [4] } }, "config.json: pruned_heads['0']: 4 is not a head of the 4 (n_heads)"],
+      [{ model_type: 'distilbert', n_heads: 4, pruned_heads: { 0: [4] } }, "config.json: pruned_heads['0']: expected a head of the 4 (n_heads), got number 4"],
       [
         { model_type: 'roberta', num_attention_heads: 4, pruned_heads: { 0: [4] } },
-        "config.json: pruned_heads['0']: 4 is not a head of the 4 (num_attention_heads)",
+        "config.json: pruned_heads['0']: expected a head of the 4 (num_attention_heads), got number 4",
       ],
     ];
     for (const [json, message] of cases) {
@@ -675,6 +681,8 @@ describe('compress export on an ELECTRA folder', () => {
     const r = await runMain(['export', dir, '-o', join(dir, 'x.onnx')]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/model_type 'gpt2' is not supported \(supported: bert, distilbert, roberta, xlm-roberta, camembert, electra, albert\)/);
+    expect(r.stderr).toMatch(
+      /model_type: expected one of bert, distilbert, roberta, xlm-roberta, camembert, electra, albert \(those supported\), got string "gpt2"/,
+    );
   });
 });

@@ -107,8 +107,8 @@ describe("config.json's labels read by eval and by the Hugging Face folder build
     [{ id2label: { 0: 'negative', '\uff11': 'positive' } }, [2, 2]],
     [{ id2label: { 0: 'negative', '\ufeff1': 'positive' } }, refused("id2label key '\ufeff1' is not a label id (a whole number from 0)")],
     // problem_type: one of transformers' three, or none (None); any other value refused, as transformers refuses it (eval read any)
-    [{ problem_type: 'foo' }, refused("problem_type must be one of regression, single_label_classification, multi_label_classification (got 'foo')")],
-    [{ problem_type: 1 }, refused('problem_type must be one of regression, single_label_classification, multi_label_classification (got 1)')],
+    [{ problem_type: 'foo' }, refused('problem_type: expected one of regression, single_label_classification, multi_label_classification, got string "foo"')],
+    [{ problem_type: 1 }, refused('problem_type: expected one of regression, single_label_classification, multi_label_classification, got number 1')],
     [{ problem_type: null, num_labels: 3 }, [3, 3]],
   ])('%j', (json, expected) => {
     expect(both(json)).toEqual(expected);
@@ -116,7 +116,7 @@ describe("config.json's labels read by eval and by the Hugging Face folder build
 
   it('warns of a num_labels that is not a number as it is written', () => {
     expect(stderrOf(() => parseModelConfig({ id2label: two, num_labels: '2' }, 's/config.json')).stderr).toBe(
-      "warning: s/config.json: num_labels is '2' but id2label has 2 labels: reading 2, as transformers does\n",
+      'warning: s/config.json: num_labels is string "2" but id2label has 2 labels: reading 2, as transformers does\n',
     );
   });
 

@@ -101,7 +101,7 @@ describe('compress export with hf: models', () => {
           .trim()
           .split('\n')
           .filter((l) => l.startsWith('compress:')),
-      ).toEqual(["compress: hf:org/relative (config.json): position_embedding_type 'relative_key' is not supported (only 'absolute')"]);
+      ).toEqual(['compress: hf:org/relative (config.json): position_embedding_type: expected \'absolute\' (the one supported), got string "relative_key"']);
     }
     expect(hub.fileDownloads('model.safetensors').length).toBe(before);
     expect(existsSync(join(root, 'relative'))).toBe(false);
