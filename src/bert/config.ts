@@ -514,18 +514,28 @@ function hfActivation(value: unknown, key: string, fail: Fail): BertActivation {
   return HF_ACTIVATIONS[value as string];
 }
 
-/** config.json files already warned about (once per file and process). */
-const warnedLabelCounts = new Set<string>();
+/**
+ * The label warnings already written (configLabels), by what each says after its file: once per process, naming the
+ * first file that holds it, as a sweep reads its model's config.json and then each point's copy of it.
+ */
+const warnedLabels = new Set<string>();
+
+/** Writes `warning: FILE: WHAT` on stderr unless a config.json already warned `what` (warnedLabels). */
+function warnLabelsOnce(file: string, what: string): void {
+  if (warnedLabels.has(what)) return;
+  warnedLabels.add(what);
+  process.stderr.write(`warning: ${file}: ${what}\n`);
+}
 
 /**
  * The labels of a config.json (parsed JSON `j`, named `file` in the warning), as transformers' PretrainedConfig reads
  * them: `id2label` (absent or null: none), each key read as Python's int() reads it (`int(key)`: ' 1', '01' are 1; a
  * later key of the same id wins), each name a string; its size is the label count, a `num_labels` that differs
- * (whatever it holds: `"2"`, 0) overwritten, with one warning line on stderr (once per file). An empty id2label is
+ * (whatever it holds: `"2"`, 0) overwritten, with one warning line on stderr (once per process: warnLabelsOnce). An empty id2label is
  * refused (transformers reads it as no labels, a classifier of no outputs), and so is a num_labels that is not a
  * positive integer without one (transformers fails on `"2"` and builds no classifier for 0). Without either, the count
  * is null (2 by transformers' default: the caller's). The model's own classifier (graph output or weights) is checked
- * against the count by its readers. A `label2id` that disagrees with id2label is warned of (once per file): id2label
+ * against the count by its readers. A `label2id` that disagrees with id2label is warned of (so too): id2label
  * is read. `fail` throws the reader's one-line error.
  */
 export function configLabels(j: Record<string, unknown>, file: string, fail: Fail): { id2label: ReadonlyMap<number, string> | null; numLabels: number | null } {
@@ -537,24 +547,13 @@ export function configLabels(j: Record<string, unknown>, file: string, fail: Fai
     if (problem !== undefined) fail(problem);
     return { id2label: null, numLabels: n as number };
   }
-  if (n !== undefined && n !== null && n !== id2label.size && !warnedLabelCounts.has(file)) {
-    warnedLabelCounts.add(file);
-    process.stderr.write(
-      `warning: ${file}: num_labels is ${typeof n === 'number' ? n : shownValue(n, 'file')} but id2label has ${id2label.size} labels: reading ${id2label.size}, as transformers does\n`,
-    );
-  }
+  if (n !== undefined && n !== null && n !== id2label.size)
+    warnLabelsOnce(file, `num_labels is ${typeof n === 'number' ? n : shownValue(n, 'file')} but id2label has ${id2label.size} labels: reading ${id2label.size}, as transformers does`);
   const crossed = label2idDisagreement(j.label2id, id2label);
-  if (crossed !== undefined && !warnedLabel2ids.has(file)) {
-    warnedLabel2ids.add(file);
-    process.stderr.write(
-      `warning: ${file}: ${crossed}: reading id2label, as transformers' pipelines do (its run_glue maps a task's label names by label2id)\n`,
-    );
-  }
+  if (crossed !== undefined)
+    warnLabelsOnce(file, `${crossed}: reading id2label, as transformers' pipelines do (its run_glue maps a task's label names by label2id)`);
   return { id2label, numLabels: id2label.size };
 }
-
-/** config.json files already warned about for a label2id that disagrees with id2label (once per file and process). */
-const warnedLabel2ids = new Set<string>();
 
 /**
  * "label2id gives 'positive' id 0 but id2label[0] is 'negative'" for the first entry of config.json's `label2id` (an

@@ -32,14 +32,16 @@ function stderrOf<T>(f: () => T): { stderr: string; value: T } {
 }
 
 describe('num_labels disagreeing with id2label', () => {
-  it("reads id2label's size with one warning line per file, in eval's reading and the Hugging Face folder build's", () => {
+  it("reads id2label's size with one warning line per disagreement, in eval's reading and the Hugging Face folder build's", () => {
     const json = { num_labels: 3, id2label: two };
     const first = stderrOf(() => parseModelConfig(json, 'a/config.json').numLabels);
     expect(first).toEqual({ value: 2, stderr: 'warning: a/config.json: num_labels is 3 but id2label has 2 labels: reading 2, as transformers does\n' });
-    expect(stderrOf(() => parseModelConfig(json, 'a/config.json').numLabels)).toEqual({ value: 2, stderr: '' }); // once per file
-    const built = stderrOf(() => configFromHuggingFace(json, 'b/config.json'));
+    expect(stderrOf(() => parseModelConfig(json, 'a/config.json').numLabels)).toEqual({ value: 2, stderr: '' }); // once
+    // (nor again for a copy of it: a sweep point's folder, which holds its model's config.json)
+    expect(stderrOf(() => parseModelConfig(json, 'a-copy/config.json').numLabels)).toEqual({ value: 2, stderr: '' });
+    const built = stderrOf(() => configFromHuggingFace({ num_labels: 4, id2label: two }, 'b/config.json'));
     expect(built.value).toMatchObject({ numLabels: 2, id2label: ['negative', 'positive'] });
-    expect(built.stderr).toBe('warning: b/config.json: num_labels is 3 but id2label has 2 labels: reading 2, as transformers does\n');
+    expect(built.stderr).toBe('warning: b/config.json: num_labels is 4 but id2label has 2 labels: reading 2, as transformers does\n');
     // agreeing, or one of them only: no warning
     for (const j of [{ num_labels: 2, id2label: two }, { num_labels: 3 }, { id2label: two }]) {
       expect(stderrOf(() => parseModelConfig(j, 'c/config.json').numLabels).stderr).toBe('');
@@ -115,12 +117,12 @@ describe("config.json's labels read by eval and by the Hugging Face folder build
   });
 
   it('warns of a num_labels that is not a number as it is written', () => {
-    expect(stderrOf(() => parseModelConfig({ id2label: two, num_labels: '2' }, 's/config.json')).stderr).toBe(
-      'warning: s/config.json: num_labels is string "2" but id2label has 2 labels: reading 2, as transformers does\n',
+    expect(stderrOf(() => parseModelConfig({ id2label: two, num_labels: '3' }, 's/config.json')).stderr).toBe(
+      'warning: s/config.json: num_labels is string "3" but id2label has 2 labels: reading 2, as transformers does\n',
     );
   });
 
-  it('warns once per file of a label2id that disagrees with id2label, which it reads; an agreeing one says nothing', () => {
+  it('warns once of a label2id that disagrees with id2label, which it reads; an agreeing one says nothing', () => {
     const crossed = { id2label: two, label2id: { negative: 1, positive: 0 } };
     const read = stderrOf(() => parseModelConfig(crossed, 'x/config.json').id2label);
     expect(read.stderr).toBe(
@@ -131,6 +133,8 @@ describe("config.json's labels read by eval and by the Hugging Face folder build
       [1, 'positive'],
     ]);
     expect(stderrOf(() => parseModelConfig(crossed, 'x/config.json')).stderr).toBe('');
+    // (nor for the copy a sweep point's folder holds, with its own fields added)
+    expect(stderrOf(() => configFromHuggingFace({ ...crossed, pruned_heads: { 0: [1] } }, 'x-point/config.json')).stderr).toBe('');
     expect(stderrOf(() => configFromHuggingFace({ id2label: two, label2id: { negative: '0', positive: 2 } }, 'y/config.json')).stderr).toBe(
       "warning: y/config.json: label2id gives 'positive' id 2 but id2label has no 2: reading id2label, as transformers' pipelines do (its run_glue maps a task's label names by label2id)\n",
     );
