@@ -76,3 +76,42 @@ export function compareRuns(original: Record<string, Float32Array>, rewritten: R
   });
   return { drift, batch: inputs[0].dims[0], seq: inputs[0].dims[1] };
 }
+
+/** The first output of `outputs` (runSample's) holding values that are not finite (NaN or ±Infinity): how many, the first. */
+export function nonFiniteOutput(outputs: Record<string, Float32Array>): { output: string; count: number; value: number } | undefined {
+  for (const [output, values] of Object.entries(outputs)) {
+    let count = 0;
+    let value = 0;
+    for (const v of values) if (!Number.isFinite(v) && count++ === 0) value = v;
+    if (count > 0) return { output, count, value };
+  }
+  return undefined;
+}
+
+/**
+ * Refuses, in one line, the input model `label` whose `outputs` on the check's sample `inputs` (runSample's) are not
+ * all finite: no drift can be told from it, and every model compressed from it computes the same or worse.
+ */
+export function requireFiniteInput(outputs: Record<string, Float32Array>, inputs: readonly IdInput[], label: string): void {
+  const bad = nonFiniteOutput(outputs);
+  if (!bad) return;
+  throw new ModelLoadError(
+    `${label}: the model computes ${nonFiniteText(bad)} at its output '${bad.output}' on the check's sample inputs (${sampleText(inputs)}), before any pass: fix or retrain it before compressing it`,
+  );
+}
+
+/**
+ * Refuses, in one line, the output `label` whose `rewritten` outputs are not all finite where the input model's
+ * (`original`, all finite: requireFiniteInput) are: the passes broke the model, which is not written.
+ */
+export function requireFiniteOutput(rewritten: Record<string, Float32Array>, inputs: readonly IdInput[], label: string): void {
+  const bad = nonFiniteOutput(rewritten);
+  if (!bad) return;
+  throw new UserError(
+    `${label}: the compressed model computes ${nonFiniteText(bad)} at its output '${bad.output}' on the check's sample inputs (${sampleText(inputs)}), where the input model computes finite values: the passes broke it; nothing written`,
+  );
+}
+
+const nonFiniteText = ({ count, value }: { count: number; value: number }) =>
+  `${count} non-finite value${count === 1 ? '' : 's'} (NaN or Infinity; the first ${value})`;
+const sampleText = (inputs: readonly IdInput[]) => `batch ${inputs[0].dims[0]} of ${inputs[0].dims[1]} tokens`;

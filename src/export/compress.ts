@@ -16,7 +16,7 @@ import { checkModelSteps, parseSteps, runModelPipeline, type SharedPrefix } from
 import { toolVersion } from '../version.ts';
 import { MODEL_SIDE_FILES, copyModelFiles, readJsonObject, readModelFiles } from '../eval/model-files.ts';
 import { outputModelConfig } from '../eval/output-config.ts';
-import { compareRuns, runSample, type RunCheck } from './check.ts';
+import { compareRuns, requireFiniteInput, requireFiniteOutput, runSample, type RunCheck } from './check.ts';
 import {
   checkNotInTransformersJsFolder,
   checkOutputPaths,
@@ -314,7 +314,9 @@ async function compressInto(opts: CompressOptions, model: Model, externalFiles: 
       ...(opts.dataFile ? { dataFile: opts.dataFile } : {}),
       ...(opts.externalDataThreshold !== undefined ? { autoThreshold: opts.externalDataThreshold } : {}),
     });
-    const check = compareRuns(original.outputs, await runSample(staged.model, original.inputs, opts.output), original.inputs);
+    const outputs = await runSample(staged.model, original.inputs, opts.output);
+    requireFiniteOutput(outputs, original.inputs, label);
+    const check = compareRuns(original.outputs, outputs, original.inputs);
     const final = finalFiles(staged, opts.output);
     const config =
       opts.copyModelFiles !== false ? planOutputConfig(modelDir, dirname(opts.output), result.model, { output: opts.output, force: opts.force }) : undefined;
@@ -353,7 +355,9 @@ async function compressInto(opts: CompressOptions, model: Model, externalFiles: 
 async function inputCheck(opts: CompressOptions, model: Model, structure: BertStructure | undefined): Promise<InputCheck> {
   if (opts.shared?.input) return opts.shared.input;
   const inputs = sampleInputs(model, structure, CHECK_SAMPLE);
-  const made = { inputs, outputs: await runSample(opts.input, inputs, opts.input), record: await inputRecord(opts.input) };
+  const outputs = await runSample(opts.input, inputs, opts.input);
+  requireFiniteInput(outputs, inputs, opts.input);
+  const made = { inputs, outputs, record: await inputRecord(opts.input) };
   if (opts.shared) opts.shared.input = made;
   return made;
 }
