@@ -815,7 +815,7 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   prependFirstAtTextStart(tokenizer, json);
   modelPerPreToken(tokenizer);
   unigramByteFallback(tokenizer, json);
-  prefixedMergesAsTokenizers(tokenizer);
+  prefixedMergesAsTokenizers(tokenizer, json);
   templateIdsAsTokenizers(tokenizer);
   const tokenId = keepModelVocabulary(tokenizer, json);
   const post = tokenizer.post_processor;
@@ -1407,7 +1407,14 @@ function modelPerPreToken(tokenizer: Tokenizer): void {
 
 /** A BPE model of @huggingface/tokenizers as prefixedMergesAsTokenizers reads and mends it. */
 interface BpeModelInstance {
-  config?: { type?: unknown; continuing_subword_prefix?: unknown; end_of_word_suffix?: unknown };
+  config?: {
+    type?: unknown;
+    continuing_subword_prefix?: unknown;
+    end_of_word_suffix?: unknown;
+    unk_token?: unknown;
+    fuse_unk?: unknown;
+    byte_fallback?: unknown;
+  };
   merges?: Array<[string, string]>;
   tokens_to_ids: Map<string, number>;
   bpe?: (token: string) => string[];
@@ -1424,39 +1431,74 @@ export function bpeReadsSubwordPrefix(json: object): boolean {
 
 /**
  * Makes `tokenizer`'s BPE model, where its tokenizer.json gives a continuing_subword_prefix (bpeReadsSubwordPrefix),
- * split a pre-token as tokenizers does (models/bpe/model.rs, merge_word and Word::merge_all): each character after
- * the first looked up with the prefix ('##b'), the last with the end_of_word_suffix, a character the vocabulary lacks
- * taking part in no merge, then the merge of least rank first (the leftmost of equal ones), a merge (a, ##b) making
- * a + b without the second's prefix ('ab', as BpeBuilder::build names it); where @huggingface/tokenizers ignores the
- * prefix (characters looked up without it, a merge making a##b). What the vocabulary lacks is left to the library's
- * own reading (byte fallback, the unknown token).
+ * split a pre-token as tokenizers does (models/bpe/model.rs, merge_word and Word::merge_all), by the ids of the
+ * model's own vocabulary: each character after the first looked up with the prefix ('##b'), the last with the
+ * end_of_word_suffix; one the vocabulary lacks given as the byte pieces of its text, prefix and suffix included
+ * ('##é' as <0x23> <0x23> <0xC3> <0xA9>), where byte_fallback is set and the vocabulary holds them all, else as the
+ * unknown token (a run of them one unknown token with fuse_unk; a pending one is written after byte pieces that
+ * follow it, as merge_word does); then the merge of least rank first (the leftmost of equal ones) of any two
+ * neighbours, byte pieces and the unknown token too, a merge (a, ##b) making a + b without the second's prefix ('ab',
+ * as BpeBuilder::build names it) and a merge listed twice taking its last rank (BpeBuilder collects them into a
+ * map). @huggingface/tokenizers ignores the prefix (characters looked up without it, a merge making a##b). A character
+ * the vocabulary cannot spell is dropped where the model names no unknown token (its neighbours may then merge), and
+ * left to the library's own reading where the one it names is not in the vocabulary.
  */
-function prefixedMergesAsTokenizers(tokenizer: Tokenizer): void {
+function prefixedMergesAsTokenizers(tokenizer: Tokenizer, json: object): void {
   const model = (tokenizer as unknown as { model?: BpeModelInstance }).model;
-  const prefix = model?.config?.continuing_subword_prefix;
-  if (model?.config?.type !== 'BPE' || typeof prefix !== 'string' || prefix === '' || typeof model.bpe !== 'function') return;
-  const suffix = typeof model.config.end_of_word_suffix === 'string' ? model.config.end_of_word_suffix : '';
+  const config = model?.config;
+  const prefix = config?.continuing_subword_prefix;
+  const vocab = modelVocabulary(json);
+  if (config?.type !== 'BPE' || typeof prefix !== 'string' || prefix === '' || typeof model?.bpe !== 'function' || !vocab) return;
+  const suffix = typeof config.end_of_word_suffix === 'string' ? config.end_of_word_suffix : '';
+  const tokenOf = new Map<number, string>();
+  for (const [token, id] of vocab) if (!tokenOf.has(id)) tokenOf.set(id, token);
+  const unkId = typeof config.unk_token === 'string' ? vocab.get(config.unk_token) : undefined;
+  const fuseUnk = config.fuse_unk === true;
+  const byteFallback = config.byte_fallback === true;
   const prefixBytes = Buffer.byteLength(prefix);
-  const ranks = new Map<string, { rank: number; token: string }>();
+  const merges = new Map<string, { rank: number; id: number }>();
   for (const [rank, [a, b]] of (model.merges ?? []).entries()) {
-    const key = `${a}\u0000${b}`;
-    if (!ranks.has(key)) ranks.set(key, { rank, token: a + Buffer.from(b).subarray(prefixBytes).toString() });
+    const [aId, bId, id] = [a, b, a + Buffer.from(b).subarray(prefixBytes).toString()].map((t) => vocab.get(t));
+    if (aId !== undefined && bId !== undefined && id !== undefined) merges.set(`${aId} ${bId}`, { rank, id });
   }
+  const utf8 = new TextEncoder();
+  const bytePieces = (text: string): number[] | undefined => {
+    const ids = [...utf8.encode(text)].map((b) => vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`));
+    return ids.every((id) => id !== undefined) ? (ids as number[]) : undefined;
+  };
+  // (a symbol is a vocabulary id, or the text of a character none stands for, which the library reads)
   model.bpe = (token: string): string[] => {
     const chars = [...token];
-    const symbols = chars.map((c, i) => {
+    const symbols: Array<number | string> = [];
+    let unkPending = false;
+    for (const [i, c] of chars.entries()) {
       const s = `${i > 0 ? prefix : ''}${c}${i === chars.length - 1 ? suffix : ''}`;
-      return { s, known: model.tokens_to_ids.has(s) };
-    });
+      const id = vocab.get(s);
+      if (id !== undefined) {
+        if (unkPending) symbols.push(unkId!);
+        unkPending = false;
+        symbols.push(id);
+        continue;
+      }
+      const bytes = byteFallback ? bytePieces(s) : undefined;
+      if (bytes) symbols.push(...bytes);
+      else if (typeof config.unk_token !== 'string') continue;
+      else if (unkId === undefined) symbols.push(s);
+      else {
+        if (unkPending && !fuseUnk) symbols.push(unkId);
+        unkPending = true;
+      }
+    }
+    if (unkPending) symbols.push(unkId!);
     for (;;) {
-      let best: { at: number; rank: number; token: string } | undefined;
+      let best: { at: number; rank: number; id: number } | undefined;
       for (let i = 0; i + 1 < symbols.length; i++) {
-        if (!symbols[i].known || !symbols[i + 1].known) continue;
-        const merge = ranks.get(`${symbols[i].s}\u0000${symbols[i + 1].s}`);
+        const [a, b] = [symbols[i], symbols[i + 1]];
+        const merge = typeof a === 'number' && typeof b === 'number' ? merges.get(`${a} ${b}`) : undefined;
         if (merge && (best === undefined || merge.rank < best.rank)) best = { at: i, ...merge };
       }
-      if (best === undefined) return symbols.map(({ s }) => s);
-      symbols.splice(best.at, 2, { s: best.token, known: model.tokens_to_ids.has(best.token) });
+      if (best === undefined) return symbols.map((s) => (typeof s === 'number' ? tokenOf.get(s)! : s));
+      symbols.splice(best.at, 2, best.id);
     }
   };
 }

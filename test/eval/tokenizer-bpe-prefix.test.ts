@@ -92,6 +92,41 @@ describe('BPE with a continuing_subword_prefix', () => {
     expect(TEXTS.map((text) => t.encode(text, null, 64).ids)).toEqual(expected);
   });
 
+  it('reads unknown characters, byte pieces and merges listed twice as tokenizers does (merges by ids)', () => {
+    // (ids as the tokenizers 0.23.2 node binding gives them: a byte piece and the unknown token join merges; bytes of
+    // the prefixed text ('##é' as <0x23> <0x23> <0xC3> <0xA9>); a fused unknown run pending over byte pieces written
+    // after them; a merge listed twice of its last rank; a character dropped where the model names no unknown token)
+    const vocab = Object.fromEntries([...TOKENS, '<0x23>', '<0xC3>', '<0xA9>', '<0xC3>xA9>', '[UNK]b'].map((t, i) => [t, i]));
+    const ids = (model: Record<string, unknown>, texts: string[]) => {
+      const t = loadTokenizer(folder(model));
+      return texts.map((text) => t.encode(text, null, 64).ids);
+    };
+    const unkMerges = [
+      ['<0xC3>', '<0xA9>'],
+      ['a', '##b'],
+      ['[UNK]', '##b'],
+    ];
+    expect(ids(bpe(unkMerges, { vocab, fuse_unk: true, byte_fallback: true }), ['é', 'aé', 'xé', 'axyéb', 'xyb'])).toEqual([
+      [2, 20, 3],
+      [2, 5, 17, 17, 20, 3],
+      [2, 17, 17, 20, 1, 3],
+      [2, 5, 17, 17, 20, 21, 3],
+      [2, 21, 3],
+    ]);
+    expect(ids(bpe(unkMerges, { vocab }), ['axyb', 'xb'])).toEqual([
+      [2, 5, 1, 21, 3],
+      [2, 21, 3],
+    ]);
+    const bc = ['##b', '##c'];
+    const ab = ['a', '##b'];
+    expect(ids(bpe([bc, ab, bc]), ['abc'])).toEqual([[2, 11, 10, 3]]);
+    expect(ids(bpe([ab, bc, ab]), ['abc'])).toEqual([[2, 5, 14, 3]]);
+    expect(ids(bpe([ab], { unk_token: null }), ['axb', 'x'])).toEqual([
+      [2, 11, 3],
+      [2, 3],
+    ]);
+  });
+
   it('marks such a tokenizer with its reading version (its points computed with the prefix ignored are stale)', () => {
     const version = TOKENIZER_READINGS.find((r) => r.changed({ subwordPrefixBpe: true } as never, false))!.version;
     expect(tokenizerReadingVersion(folder(bpe([['a', '##b']])), false)).toBe(version);
