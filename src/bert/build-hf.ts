@@ -227,8 +227,9 @@ export function tiedWordTable(keys: Iterable<string>, family: BertFamily): strin
 /**
  * Refuses a classifier whose outputs are not config.json's label count, in config.json's terms (the shape check of
  * the build would name only the tensor's shape): the config's labels would be another model's. Where config.json's
- * `architectures` names another head (`other`: a BertForMultipleChoice's classifier scores one choice), it says so,
- * not that config.json should give the classifier's labels.
+ * `architectures` names another head (`other`: a BertForMultipleChoice's classifier scores one choice), a classifier
+ * is refused saying so (a multiple-choice one whatever its outputs), not that config.json should give the
+ * classifier's labels.
  */
 function checkLabelCount(
   dir: string,
@@ -239,13 +240,18 @@ function checkLabelCount(
   const family = familyOf(config);
   const classifier = `${headParamNames(family).last}.weight`;
   for (const [name, t] of weights) {
-    if (canonicalParamName(name, family) !== classifier || t.dims.length !== 2 || t.dims[0] === config.numLabels) continue;
+    if (canonicalParamName(name, family) !== classifier || t.dims.length !== 2) continue;
     const [rows] = t.dims;
-    if (other) {
+    // (a multiple-choice classifier whether or not its outputs are config.json's labels: its one score per choice reads as a
+    // regression head's where config.json says num_labels 1, with nothing seeded to say so; a token classifier, which
+    // transformers' AutoModelForSequenceClassification loads so too, has no pooler, which is seeded and said)
+    if (other && (rows !== config.numLabels || other.name.endsWith('ForMultipleChoice'))) {
+      const labels = rows === config.numLabels ? '' : `, not config.json's ${config.numLabels} label${config.numLabels === 1 ? '' : 's'}`;
       throw new DataError(
-        `${dir}: config.json's architectures names ${other.name}, ${other.head}, not a sequence classifier: its classifier '${name}' has ${rows} output${rows === 1 ? '' : 's'}, not config.json's ${config.numLabels} label${config.numLabels === 1 ? '' : 's'}`,
+        `${dir}: config.json's architectures names ${other.name}, ${other.head}, not a sequence classifier: its classifier '${name}' has ${rows} output${rows === 1 ? '' : 's'}${labels}`,
       );
     }
+    if (rows === config.numLabels) continue;
     throw new DataError(
       `${dir}: the checkpoint's classifier '${name}' has ${rows} output${rows === 1 ? '' : 's'} but config.json gives ${config.numLabels} label${config.numLabels === 1 ? '' : 's'} (the size of id2label, else num_labels, else 2); give config.json the classifier's ${rows} label${rows === 1 ? '' : 's'} (num_labels and id2label)`,
     );
