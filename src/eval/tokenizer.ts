@@ -1524,11 +1524,19 @@ function unigramByteFallback(tokenizer: Tokenizer, json: object): void {
     });
 }
 
-/** Whether a tokenizer.json object's model is a Unigram of byte_fallback true (unigramByteFallback). */
+/**
+ * Whether a tokenizer.json object's model is a Unigram of byte_fallback true whose vocabulary holds a byte piece
+ * (<0x00>…<0xFF>), so that unigramByteFallback can give a piece as byte pieces: one holding none gives the unknown token
+ * there, as it did before and as transformers.js does.
+ */
 export function unigramByteFallbackOf(json: object): boolean {
   const model = (json as { model?: { type?: unknown; byte_fallback?: unknown } | null }).model;
-  return model?.type === 'Unigram' && model.byte_fallback === true;
+  if (model?.type !== 'Unigram' || model.byte_fallback !== true) return false;
+  return [...(modelVocabulary(json)?.keys() ?? [])].some((piece) => BYTE_PIECE.test(piece));
 }
+
+/** A byte piece of a vocabulary, as tokenizers' byte fallback names each byte ('<0xC3>'). */
+const BYTE_PIECE = /^<0x[0-9A-F]{2}>$/;
 
 /**
  * Takes `tokenizer`'s added tokens back out of its model's vocabulary, which holds what tokenizer.json's model lists and
@@ -1806,7 +1814,7 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * its own type was read; `modelRetyped`, its model is of no type or holds fields its type does not read (withPartsAsRead:
  * read as tokenizers' type of its fields, or as its type alone), where @huggingface/tokenizers picked one of its fields
  * (a WordLevel holding a continuing_subword_prefix as a WordPiece); `unigramByteFallback`, its model is a Unigram of
- * byte_fallback true (unigramByteFallbackOf), whose unknown pieces were the unknown token; `subwordPrefixBpe`, its model
+ * byte_fallback true holding byte pieces (unigramByteFallbackOf), whose unknown pieces were the unknown token; `subwordPrefixBpe`, its model
  * is a BPE whose continuing_subword_prefix tokenizers reads (bpeReadsSubwordPrefix), which was ignored; `specialIds`, the
  * templates whose special tokens tokenizers gives other ids than their texts' (specialIdsRead), which were read. Undefined where
  * the folder has no tokenizer this code reads.

@@ -800,7 +800,7 @@ function fusedUnknownsNote(folder: string): string {
 }
 
 /**
- * The warning for a folder whose tokenizer's model is a Unigram of byte_fallback true (unigramByteFallbackOf), which
+ * The warning for a folder whose tokenizer's model is a Unigram of byte_fallback true holding byte pieces (unigramByteFallbackOf), which
  * transformers.js reads without it, one line.
  */
 function byteFallbackNote(folder: string): string {

@@ -418,6 +418,11 @@ describe('a Unigram model of byte_fallback true', () => {
         join(dir, 'tjs-no-fallback'),
       );
       expect(without.filter((n) => n.includes('byte_fallback'))).toEqual([]);
+      // (byte_fallback true, but no byte piece to fall back to: the unknown token in eval as in transformers.js)
+      const bare = tokenizerFolderOf(dir, 'hf-no-byte-pieces', { ...json, model: { ...json.model, vocab: vocab([]) } });
+      const { notes: bareNotes } = await exportToTransformersJs(bare, join(dir, 'tjs-no-byte-pieces'));
+      expect(bareNotes.filter((n) => n.includes('byte_fallback'))).toEqual([]);
+      expect(loadTokenizer(bare).encode('a é', null, 16).ids).toEqual([3, 1, 0]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TOKENIZER_READINGS, tokenizerReadingVersion } from '../../src/eval/tokenizer-reading.ts';
+import { loadTokenizer } from '../../src/eval/tokenizer.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { pointKey } from '../../src/sweep/key.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
@@ -127,16 +128,25 @@ describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/te
     for (const dir of [wordLevel, untyped]) expect(tokenizerReadingVersion(dir, false)).toBe(14);
   });
 
-  it('is 15 for a Unigram model of byte_fallback true (its unknown pieces read as byte pieces); 4 for one of byte_fallback false (its unknown pieces fused per word)', () => {
-    const unigram = (byteFallback: boolean) => (j: Record<string, unknown>) => {
-      const pieces = Object.keys(vocab(j)).map((t) => [t, -1]);
-      j.model = { type: 'Unigram', unk_id: vocab(j)['[UNK]'], byte_fallback: byteFallback, vocab: pieces };
-      // (the template's special tokens of their pieces' ids, as their texts read: the list puts [CLS] elsewhere than 101)
-      const specials = (j.post_processor as { special_tokens: Record<string, { ids: number[] }> }).special_tokens;
-      for (const [text, entry] of Object.entries(specials)) entry.ids = [pieces.findIndex(([t]) => t === text)];
-    };
+  it('is 15 for a Unigram model of byte_fallback true holding byte pieces (its unknown pieces read as byte pieces); 4 for one of byte_fallback false (its unknown pieces fused per word) or holding no byte piece (the unknown token still)', () => {
+    const unigram =
+      (byteFallback: boolean, bytePieces = true) =>
+      (j: Record<string, unknown>) => {
+        // (é's two byte pieces after the vocabulary's tokens, which hold none)
+        const pieces = [...Object.keys(vocab(j)), ...(bytePieces ? ['<0xC3>', '<0xA9>'] : [])].map((t) => [t, -1]);
+        j.model = { type: 'Unigram', unk_id: vocab(j)['[UNK]'], byte_fallback: byteFallback, vocab: pieces };
+        // (the template's special tokens of their pieces' ids, as their texts read: the list puts [CLS] elsewhere than 101)
+        const specials = (j.post_processor as { special_tokens: Record<string, { ids: number[] }> }).special_tokens;
+        for (const [text, entry] of Object.entries(specials)) entry.ids = [pieces.findIndex(([t]) => t === text)];
+      };
     expect(tokenizerReadingVersion(folder('unigram-byte-fallback', unigram(true)), false)).toBe(15);
     expect(tokenizerReadingVersion(folder('unigram-no-byte-fallback', unigram(false)), false)).toBe(4);
+    const noBytePieces = folder('unigram-byte-fallback-no-byte-pieces', unigram(true, false));
+    expect(tokenizerReadingVersion(noBytePieces, false)).toBe(4);
+    // (the ids of version 4, whose reading gave the unknown token: nothing to read again)
+    expect(loadTokenizer(noBytePieces).encode('a é', null, 16).ids).toEqual(
+      loadTokenizer(folder('unigram-no-byte-fallback-2', unigram(false, false))).encode('a é', null, 16).ids,
+    );
   });
 
   it('is 4 for a folder whose tokenizer_config.json says do_lowercase_and_remove_accent true, no longer applied; 1 with it false', () => {
