@@ -84,7 +84,8 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // looked up with it, a merge (a, ##b) making ab), where @huggingface/tokenizers ignored it.
   { version: 16, changed: (t) => t.subwordPrefixBpe },
   // Stop 52: a TemplateProcessing's special token is the ids its special_tokens entry lists (several where it lists
-  // several), as tokenizers gives it, where its text's id was read (the unknown token where the text is no token).
+  // several), a BertProcessing's cls and sep the ids they hold, as tokenizers gives them, where their texts' ids were
+  // read (the unknown token where the text is no token).
   { version: 17, changed: (t, pairs) => t.specialIds.single || (pairs && t.specialIds.pair) },
 ];
 

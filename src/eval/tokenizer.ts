@@ -886,13 +886,18 @@ interface PostProcessorInstance {
 /**
  * Makes `tokenizer`'s TemplateProcessing post-processors (alone or in a Sequence) give each special token of a template
  * as the ids its special_tokens entry lists, each of the piece's type, as tokenizers does (processors/template.rs,
- * apply_template: an entry's `ids`, several where it lists several), where @huggingface/tokenizers (and so
- * transformers.js) gives the piece's `id` text, which was then looked up as a token (an entry of ids [1, 2, 1] one
- * unknown token: specialIdsRead).
+ * apply_template: an entry's `ids`, several where it lists several), and its BertProcessing ones their cls's and
+ * sep's ids (processors/bert.rs), where @huggingface/tokenizers (and so transformers.js) gives the texts, which were
+ * then looked up as tokens (an entry of ids [1, 2, 1] one unknown token: specialIdsRead).
  */
 function templateIdsAsTokenizers(tokenizer: Tokenizer): void {
   const leaves = (p: PostProcessorInstance | null): Array<PostProcessorInstance | null> => (p?.processors ? p.processors.flatMap(leaves) : [p]);
   for (const p of leaves(tokenizer.post_processor as unknown as PostProcessorInstance | null)) {
+    if (p?.config?.type === 'BertProcessing') {
+      // (the library adds cls[0] and sep[0], the texts: their ids instead, as processors/bert.rs adds cls.1 and sep.1)
+      const { cls, sep } = p.config as unknown as { cls: [string, number]; sep: [string, number] };
+      Object.assign(p, { cls: [{ specialId: cls[1] } satisfies SpecialPiece], sep: [{ specialId: sep[1] } satisfies SpecialPiece] });
+    }
     if (p?.config?.type !== 'TemplateProcessing') continue;
     const { single, pair, special_tokens: specials } = p.config as TemplateJson;
     p.post_process = (a, b = null, addSpecialTokens = true) => {
@@ -916,10 +921,11 @@ function templateIdsAsTokenizers(tokenizer: Tokenizer): void {
 }
 
 /**
- * Which templates of a tokenizer.json object's TemplateProcessing post-processors (alone or in a Sequence) give a
- * special token ids other than its text's (its added token's id, else the model's, else the unknown token's): an
- * entry of several ids, or of an id its text does not have, which tokenizers gives as listed and
- * @huggingface/tokenizers (and so transformers.js) as its text's (templateIdsAsTokenizers).
+ * Which templates of a tokenizer.json object's TemplateProcessing post-processors (alone or in a Sequence; a
+ * BertProcessing's cls or sep: both templates) give a special token ids other than its text's (its added token's id,
+ * else the model's, else the unknown token's): an entry of several ids, or of an id its text does not have, which
+ * tokenizers gives as listed and @huggingface/tokenizers (and so transformers.js) as its text's
+ * (templateIdsAsTokenizers).
  */
 export function specialIdsRead(json: object): { single: boolean; pair: boolean } {
   const post = (json as { post_processor?: unknown }).post_processor;
@@ -929,13 +935,18 @@ export function specialIdsRead(json: object): { single: boolean; pair: boolean }
   const tokenId: TokenId = (token) => addedIds.get(token) ?? model.get(token);
   const unkId = unknownToken(tokenId, json)?.id;
   const found = { single: false, pair: false };
+  const otherId = (text: string, ids: readonly number[] | undefined) => ids !== undefined && (ids.length !== 1 || ids[0] !== (tokenId(text) ?? unkId));
   for (const { leaf } of sequenceLeaves(post, 'processors')) {
+    if (leaf.type === 'BertProcessing') {
+      const other = [leaf.cls, leaf.sep].some((t) => Array.isArray(t) && otherId(String(t[0]), [t[1] as number]));
+      found.single ||= other;
+      found.pair ||= other;
+    }
     if (leaf.type !== 'TemplateProcessing') continue;
     const p = leaf as unknown as TemplateJson;
     for (const template of ['single', 'pair'] as const) {
       found[template] ||= (p[template] ?? []).some(({ SpecialToken: s }) => {
-        const ids = s ? p.special_tokens?.[s.id]?.ids : undefined;
-        return ids !== undefined && (ids.length !== 1 || ids[0] !== (tokenId(s!.id) ?? unkId));
+        return s !== undefined && otherId(s.id, p.special_tokens?.[s.id]?.ids);
       });
     }
   }

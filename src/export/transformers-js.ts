@@ -638,7 +638,7 @@ function folderNotes(model: Model, folder: string, { fusesUnknowns, byteFallback
  * Returns what config.json cannot say of the model (its `graph_only`) and whether transformers.js can tokenize a text
  * otherwise than evaluation (`fusesUnknowns`: fusesUnknownsInTransformersJs, said by fusedUnknownsNote; `byteFallback`:
  * a Unigram of byte_fallback, unigramByteFallbackOf, said by byteFallbackNote; `subwordPrefix`: a BPE's
- * continuing_subword_prefix, bpeReadsSubwordPrefix, said by subwordPrefixNote; `specialIds`: a TemplateProcessing's
+ * continuing_subword_prefix, bpeReadsSubwordPrefix, said by subwordPrefixNote; `specialIds`: a post-processor's
  * special token of other ids than its text's, specialIdsRead, said by specialIdsNote), and the token type the written
  * tokenizer gives a pair's second text where the model has no row for it (`pairType`, said by
  * pairTypeNote).
@@ -779,11 +779,11 @@ function subwordPrefixNote(folder: string): string {
 }
 
 /**
- * The warning for a folder whose tokenizer's TemplateProcessing gives a special token ids other than its text's
+ * The warning for a folder whose tokenizer's post-processor gives a special token ids other than its text's
  * (specialIdsRead), which transformers.js looks up by its text, one line.
  */
 function specialIdsNote(folder: string): string {
-  return `warning: ${folder}: its tokenizer's TemplateProcessing gives a special token the ids its special_tokens entry lists, which transformers.js ignores where transformers and compress eval read them: transformers.js gives the id of the token's text (the unknown token where it is none), one id for each (classify with compress eval, or give special_tokens entries of their texts' ids)`;
+  return `warning: ${folder}: its tokenizer's post-processor gives special tokens the ids its tokenizer.json lists (a TemplateProcessing's special_tokens, a BertProcessing's cls and sep), which transformers.js ignores where transformers and compress eval read them: transformers.js gives the id of each token's text (the unknown token where it is none), one id for each (classify with compress eval, or give them their texts' ids)`;
 }
 
 /** The warning for a folder whose model has no row for the token type its tokenizer gives a pair's second text, one line. */

@@ -2,7 +2,7 @@
  * A TemplateProcessing's special token is the ids its special_tokens entry lists (tokenizers/src/processors/template.rs,
  * apply_template: several where it lists several, each of the piece's type, the entry found by its key), where
  * @huggingface/tokenizers (and so transformers.js) gives the piece's text, which eval then looked up as a token (an
- * entry X of ids [1, 2, 1] was one [UNK]). Ids checked against the tokenizers 0.23.2 node binding; the reading version
+ * entry X of ids [1, 2, 1] was one [UNK]); a BertProcessing's cls and sep likewise (processors/bert.rs). Ids checked against the tokenizers 0.23.2 node binding; the reading version
  * marks such tokenizers, and --format transformers.js says in one line that transformers.js differs.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -74,6 +74,15 @@ describe("TemplateProcessing's special tokens", () => {
     }
   });
 
+  it("gives a BertProcessing's cls and sep the ids it holds, as tokenizers does (processors/bert.rs: cls.1, sep.1)", () => {
+    const t = loadTokenizer(folder({ type: 'BertProcessing', sep: ['[SEP]', 4], cls: ['[CLS]', 6] }));
+    expect(t.encode('a b', null, 64)).toEqual({ ids: [6, 5, 6, 4], typeIds: [0, 0, 0, 0] });
+    expect(t.encode('a', 'b a', 64)).toEqual({ ids: [6, 5, 4, 6, 5, 4], typeIds: [0, 0, 0, 1, 1, 1] });
+    const version = TOKENIZER_READINGS.find((r) => r.changed({ specialIds: { single: true, pair: true } } as never, false))!.version;
+    expect(tokenizerReadingVersion(folder({ type: 'BertProcessing', sep: ['[SEP]', 4], cls: ['[CLS]', 6] }), false)).toBe(version);
+    expect(tokenizerReadingVersion(folder({ type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] }), true)).toBeLessThan(version);
+  });
+
   it('marks a tokenizer of such entries with its reading version (its points computed with the texts read are stale)', () => {
     const version = TOKENIZER_READINGS.find((r) => r.changed({ specialIds: { single: true, pair: false } } as never, false))!.version;
     expect(tokenizerReadingVersion(folder(OWN_IDS), false)).toBe(version);
@@ -96,10 +105,10 @@ describe("TemplateProcessing's special tokens", () => {
     const theirs = await AutoTokenizer.from_pretrained(out);
     // (what the warning says: transformers.js gives X as one unknown token)
     expect(Array.from(theirs('a b').input_ids.data as BigInt64Array, Number)).toEqual([1, 5, 6, 3]);
-    expect(notes.filter((line) => line.includes('TemplateProcessing'))).toEqual([
-      `warning: ${out}: its tokenizer's TemplateProcessing gives a special token the ids its special_tokens entry lists, which transformers.js ignores where transformers and compress eval read them: transformers.js gives the id of the token's text (the unknown token where it is none), one id for each (classify with compress eval, or give special_tokens entries of their texts' ids)`,
+    expect(notes.filter((line) => line.includes('special tokens'))).toEqual([
+      `warning: ${out}: its tokenizer's post-processor gives special tokens the ids its tokenizer.json lists (a TemplateProcessing's special_tokens, a BertProcessing's cls and sep), which transformers.js ignores where transformers and compress eval read them: transformers.js gives the id of each token's text (the unknown token where it is none), one id for each (classify with compress eval, or give them their texts' ids)`,
     ]);
     const plain = tokenizerFolder(root, 'tjs-plain', { ...tokenizerJson(TOKENS, { pre_tokenizer: { type: 'WhitespaceSplit' } }), post_processor: TEXT_IDS });
-    expect((await exportToTransformersJs(plain, `${plain}-tjs`)).notes.filter((line) => line.includes('TemplateProcessing'))).toEqual([]);
+    expect((await exportToTransformersJs(plain, `${plain}-tjs`)).notes.filter((line) => line.includes('special tokens'))).toEqual([]);
   });
 });
