@@ -154,6 +154,22 @@ const SETTING_FIELDS: Readonly<Record<'truncation' | 'padding', Fields>> = {
   },
 };
 
+/** An added token's fields, none of which tokenizers defaults (tokenizers/src/tokenizer/added_vocabulary.rs: AddedTokenWithId, AddedToken). */
+const ADDED_TOKEN_FIELDS: Fields = {
+  id: { kind: 'id' },
+  content: { kind: 'string' },
+  single_word: { kind: 'bool' },
+  lstrip: { kind: 'bool' },
+  rstrip: { kind: 'bool' },
+  normalized: { kind: 'bool' },
+  special: { kind: 'bool' },
+};
+
+/** The first field of added token `t` (at `where`: `added_tokens[3]`) that tokenizers refuses, in one line naming it; undefined for none. */
+export function addedTokenProblem(t: Record<string, unknown>, where: string): string | undefined {
+  return settingsProblem(t, ADDED_TOKEN_FIELDS, where);
+}
+
 /** A tokenizer.json value in a refusal: as the file writes it (JSON), its first 60 characters. */
 export function shownJson(v: unknown): string {
   return (JSON.stringify(v) ?? String(v)).slice(0, 60);

@@ -12,7 +12,7 @@ import * as tokenizersLibrary from '@huggingface/tokenizers';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError, SettingsError } from '../errors.ts';
 import { truncateLongestFirst } from './truncation.ts';
-import { shownJson, withPartsAsRead } from './tokenizer-fields.ts';
+import { addedTokenProblem, shownJson, withPartsAsRead } from './tokenizer-fields.ts';
 import { onigurumaCaseFolds, withOptionGroups } from './tokenizer-case-fold.ts';
 import { regexAtoms } from './regex-atoms.ts';
 import { unicodeScriptsPieces } from './unicode-scripts.ts';
@@ -519,15 +519,21 @@ function withTokenizersDefaults(json: Record<string, unknown>): Record<string, u
 }
 
 /**
- * What is wrong with a tokenizer.json's `added_tokens` (absent, null, or a list of `{id, content, …}` with a string
- * content, as tokenizers reads it), in one line; undefined for nothing. (The ids are not asked for: loadedAddedTokens
- * gives each the id tokenizers does.)
+ * What is wrong with a tokenizer.json's `added_tokens` (absent, or a list of added tokens as tokenizers reads them:
+ * `{id, content, single_word, lstrip, rstrip, normalized, special}`, none of which it defaults: addedTokenProblem), in
+ * one line; undefined for nothing. (tokenizers refuses a null list too. The ids are only checked for their type:
+ * loadedAddedTokens gives each the id tokenizers does.)
  */
 function addedTokensProblem(list: unknown): string | undefined {
-  if (list === undefined || list === null) return undefined;
+  if (list === undefined) return undefined;
   if (!Array.isArray(list)) return `added_tokens: expected a list of added tokens ({"id": …, "content": "…"}), got ${shownJson(list)}`;
-  const at = list.findIndex((t) => t === null || typeof t !== 'object' || Array.isArray(t) || typeof (t as { content?: unknown }).content !== 'string');
-  return at < 0 ? undefined : `added_tokens[${at}]: expected an added token ({"id": …, "content": "…"}), got ${shownJson(list[at])}`;
+  for (const [at, t] of list.entries()) {
+    if (t === null || typeof t !== 'object' || Array.isArray(t) || typeof (t as { content?: unknown }).content !== 'string')
+      return `added_tokens[${at}]: expected an added token ({"id": …, "content": "…"}), got ${shownJson(t)}`;
+    const problem = addedTokenProblem(t as Record<string, unknown>, `added_tokens[${at}]`);
+    if (problem) return problem;
+  }
+  return undefined;
 }
 
 /**

@@ -357,20 +357,28 @@ describe("tokenizer_config.json's added_tokens_decoder beside a tokenizer.json",
   });
 });
 
-describe('a tokenizer.json whose added_tokens is no list of tokens', () => {
-  const json = (added: unknown) => ({ ...(withAdded({ content: 'x' }) as object), added_tokens: added });
+describe('a tokenizer.json whose added_tokens is no list of tokens as tokenizers reads them', () => {
+  const json = (added: unknown, version?: unknown) => ({ ...(withAdded({ content: 'x' }) as object), added_tokens: added, version });
+  // (an added token's fields, none of which tokenizers defaults: added_vocabulary.rs's AddedTokenWithId)
+  const unk = { id: 1, content: '[UNK]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+  const { special: _, ...unflagged } = unk;
   it.each([
     ['a number', 5, 'added_tokens: expected a list of added tokens'],
     ['a string', 'x', 'added_tokens: expected a list of added tokens'],
+    ['null', null, 'added_tokens: expected a list of added tokens ({"id": …, "content": "…"}), got null'],
     ['a null entry', [null], 'added_tokens[0]: expected an added token ({"id": …, "content": "…"}), got null'],
-    ['an entry without content', [{ id: 1, content: '[UNK]' }, { id: 5 }], 'added_tokens[1]: expected an added token'],
+    ['an entry without content', [unk, { id: 5 }], 'added_tokens[1]: expected an added token'],
     ['a content of a number', [{ id: 5, content: 5 }], 'added_tokens[0]: expected an added token'],
-  ])('(%s) is refused in one line naming the file, by eval and --format transformers.js alike', async (name, added, said) => {
-    const dir = folder(`bad-added-${name.replace(/ /g, '-')}`, { 'tokenizer.json': json(added) });
+    ['an entry without special', [unk, unflagged], 'added_tokens[1]: no special, which tokenizers requires (expected true or false)'],
+    ['an entry of normalized "false"', [{ ...unk, normalized: 'false' }], 'added_tokens[0]: normalized: expected true or false, got "false"'],
+    ['an entry without id', [{ ...unk, id: undefined }], 'added_tokens[0]: no id, which tokenizers requires (expected an integer from 0 to 2^32 − 1)'],
+    ['an entry of id -1', [{ ...unk, id: -1 }], 'added_tokens[0]: id: expected an integer from 0 to 2^32 − 1, got -1'],
+  ])('(%s) is refused in one line naming the file, by eval and --format transformers.js alike', async (name, added, said, version?: unknown) => {
+    const dir = folder(`bad-added-${name.replace(/[ "]/g, '-')}`, { 'tokenizer.json': json(added, version) });
     const file = join(dir, 'tokenizer.json');
     expect(() => loadTokenizer(dir)).toThrow(`${file}: not a tokenizer we can load: ${said}`);
     saveModel(tinyBert({ vocabSize: 9, numLayers: 1 }), join(dir, 'model.onnx'));
-    const out = join(root, `bad-added-${name.replace(/ /g, '-')}-out`);
+    const out = join(root, `bad-added-${name.replace(/[ "]/g, '-')}-out`);
     await expect(compressToTransformersJs({ input: join(dir, 'model.onnx'), output: out, steps: [] })).rejects.toThrow(
       `${file}: not a tokenizer we can load: ${said}`,
     );
