@@ -539,10 +539,13 @@ function templateProblem(p: Record<string, unknown>, where: string): string | un
 /**
  * A tokenizer.json's object as tokenizers reads its normalizer, pre-tokenizer, post-processor, decoder and model
  * (PART_FIELDS: a post-processor as the type whose fields read, partAsRead), `json` itself where nothing changes; what
- * tokenizers refuses of them or of its truncation and padding (SETTING_FIELDS), in one line naming the part and the
- * field.
+ * tokenizers refuses of them, of its truncation and padding (SETTING_FIELDS) or of its version (none, or "1.0"), in
+ * one line naming the part and the field.
  */
 export function withPartsAsRead(json: Record<string, unknown>): Record<string, unknown> | string {
+  // (tokenizer/serialization.rs: a version, where the file has one, is the string "1.0")
+  if (json.version !== undefined && json.version !== '1.0')
+    return `version: expected "1.0", the one tokenizer.json version tokenizers reads, got ${shownJson(json.version)}`;
   const parts = [
     ['normalizer', 'normalizers'],
     ['pre_tokenizer', 'pretokenizers'],

@@ -357,7 +357,7 @@ describe("tokenizer_config.json's added_tokens_decoder beside a tokenizer.json",
   });
 });
 
-describe('a tokenizer.json whose added_tokens is no list of tokens as tokenizers reads them', () => {
+describe('a tokenizer.json whose added_tokens is no list of tokens as tokenizers reads them, or whose version is not "1.0"', () => {
   const json = (added: unknown, version?: unknown) => ({ ...(withAdded({ content: 'x' }) as object), added_tokens: added, version });
   // (an added token's fields, none of which tokenizers defaults: added_vocabulary.rs's AddedTokenWithId)
   const unk = { id: 1, content: '[UNK]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
@@ -373,6 +373,8 @@ describe('a tokenizer.json whose added_tokens is no list of tokens as tokenizers
     ['an entry of normalized "false"', [{ ...unk, normalized: 'false' }], 'added_tokens[0]: normalized: expected true or false, got "false"'],
     ['an entry without id', [{ ...unk, id: undefined }], 'added_tokens[0]: no id, which tokenizers requires (expected an integer from 0 to 2^32 − 1)'],
     ['an entry of id -1', [{ ...unk, id: -1 }], 'added_tokens[0]: id: expected an integer from 0 to 2^32 − 1, got -1'],
+    ['version 2.0', [unk], 'version: expected "1.0", the one tokenizer.json version tokenizers reads, got "2.0"', '2.0'],
+    ['version 1', [unk], 'version: expected "1.0", the one tokenizer.json version tokenizers reads, got 1', 1],
   ])('(%s) is refused in one line naming the file, by eval and --format transformers.js alike', async (name, added, said, version?: unknown) => {
     const dir = folder(`bad-added-${name.replace(/[ "]/g, '-')}`, { 'tokenizer.json': json(added, version) });
     const file = join(dir, 'tokenizer.json');
