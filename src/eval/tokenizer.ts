@@ -1076,6 +1076,16 @@ const BYTE_CHARS: readonly string[] = (() => {
 
 const UTF8 = new TextEncoder();
 
+/** The byte pieces of `text`'s UTF-8 bytes, as tokenizers' byte fallback names them (é as <0xC3>, <0xA9>). */
+function bytePieces(text: string): string[] {
+  return Array.from(UTF8.encode(text), (b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+}
+
+/** `text` as a regex matching it literally, in escapes JS and Oniguruma read alike. */
+function regexLiteral(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** `text` as tokenizers' ByteLevel normalizer gives it (normalizers/byte_level.rs): each byte of its UTF-8 as BYTE_CHARS writes it ('我' as æĪĳ, a space as Ġ). */
 export function byteLevelNormalized(text: string): string {
   let out = '';
@@ -1169,7 +1179,7 @@ function splitOnMetaspace(tokenizer: Tokenizer, json: object): void {
   for (const { path, replacement } of splittingMetaspaces(json)) {
     const instance = instanceAt(top, path);
     if (typeof instance?.pre_tokenize_text !== 'function') continue;
-    const r = replacement.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const r = regexLiteral(replacement);
     const pieces = new RegExp(`${r}(?:(?!${r})[^])*|(?:(?!${r})[^])+`, 'gu');
     const pre = instance.pre_tokenize_text.bind(instance);
     instance.pre_tokenize_text = (text, options) => pre(text, options).flatMap((t) => t.match(pieces) ?? []);
@@ -1278,7 +1288,7 @@ function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
     }
     if (leaf.type === 'UnicodeScripts') instance.pre_tokenize_text = unicodeScriptsPieces;
     if (leaf.type === 'CharDelimiterSplit') {
-      const delimiter = new RegExp(String(leaf.delimiter).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gu');
+      const delimiter = new RegExp(regexLiteral(String(leaf.delimiter)), 'gu');
       instance.pre_tokenize_text = (text) => splitPieces(text, delimiter, 'Removed', false);
     }
     const pattern = (instance as { pattern?: unknown }).pattern;
@@ -1478,9 +1488,8 @@ function prefixedMergesAsTokenizers(tokenizer: Tokenizer, json: object): void {
     const [aId, bId, id] = [a, b, a + Buffer.from(b).subarray(prefixBytes).toString()].map((t) => vocab.get(t));
     if (aId !== undefined && bId !== undefined && id !== undefined) merges.set(`${aId} ${bId}`, { rank, id });
   }
-  const utf8 = new TextEncoder();
-  const bytePieces = (text: string): number[] | undefined => {
-    const ids = [...utf8.encode(text)].map((b) => vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`));
+  const bytePieceIds = (text: string): number[] | undefined => {
+    const ids = bytePieces(text).map((piece) => vocab.get(piece));
     return ids.every((id) => id !== undefined) ? (ids as number[]) : undefined;
   };
   // (a symbol is a vocabulary id, or the text of a character none stands for, which the library reads)
@@ -1497,7 +1506,7 @@ function prefixedMergesAsTokenizers(tokenizer: Tokenizer, json: object): void {
         symbols.push(id);
         continue;
       }
-      const bytes = byteFallback ? bytePieces(s) : undefined;
+      const bytes = byteFallback ? bytePieceIds(s) : undefined;
       if (bytes) symbols.push(...bytes);
       else if (typeof config.unk_token !== 'string') continue;
       else if (unkId === undefined) symbols.push(s);
@@ -1531,12 +1540,11 @@ function unigramByteFallback(tokenizer: Tokenizer, json: object): void {
   const ids = model?.tokens_to_ids;
   if (!unigramByteFallbackOf(json) || typeof model?._call !== 'function' || !(ids instanceof Map)) return;
   const call = model._call.bind(model);
-  const utf8 = new TextEncoder();
   // (ids is the model's vocabulary as keepModelVocabulary leaves it: the model's pieces alone, as tokenizers looks them up)
   model._call = (tokens) =>
     call(tokens).flatMap((t) => {
       if (ids.has(t)) return [t];
-      const bytes = [...utf8.encode(t)].map((b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+      const bytes = bytePieces(t);
       return bytes.every((b) => ids.has(b)) ? bytes : [t];
     });
 }
@@ -2046,7 +2054,7 @@ function splitTransformersJsReads(p: Record<string, unknown>, source: string): R
   if (behavior === 'Isolated') return { ...p, invert: false };
   // (a String escaped as tokenizers escapes it for Oniguruma, in escapes JS reads alike; a Regex's groups made
   // non-capturing, which repeating it or reading it twice in one regex leaves as one match)
-  const escaped = typeof pattern.String === 'string' ? pattern.String.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : undefined;
+  const escaped = typeof pattern.String === 'string' ? regexLiteral(pattern.String) : undefined;
   const regex = typeof pattern.Regex === 'string' ? withoutCaptures(pattern.Regex) : escaped;
   const refuse = (why: string) =>
     new SettingsError(
@@ -2171,7 +2179,7 @@ export function withSplitsTransformersJsReads(read: Record<string, unknown>, sou
   if (metaspaces.length === 0) return json;
   // (one replacement character, as tokenizers' Metaspace holds a char; the regex reads alike in Oniguruma and JS)
   const rewrite = (m: Record<string, unknown>, replacement: string) => {
-    const literal = replacement.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const literal = regexLiteral(replacement);
     const other = `[^${replacement.replace(/[\]\\^-]/g, '\\$&')}]`;
     return [
       { ...m, split: false },
