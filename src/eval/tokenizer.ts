@@ -1779,10 +1779,16 @@ function bertSpecialTokens(config: TokenizerConfigJson): BertSpecialTokens {
   };
 }
 
-/** `model_max_length` of a tokenizer config as a whole number of ids, or null when absent or not a positive number. */
+/**
+ * `model_max_length` of a tokenizer config as a whole number of ids, or null when absent or not a finite number. One
+ * below 1 (0, -1, 0.5) is read as the length it is, which leaves no room for text (refused where it is the length
+ * taken, naming the file and --max-length): transformers keeps it as the tokenizer's model_max_length, run_glue cuts
+ * at it (min with max_seq_length), and the fast tokenizer's enable_truncation fails on a negative one and keeps one
+ * token of text at 0.
+ */
 export function modelMaxLengthOf(config: TokenizerConfigJson): number | null {
   const v = config.model_max_length;
-  return typeof v === 'number' && Number.isFinite(v) && v >= 1 ? Math.floor(v) : null;
+  return typeof v === 'number' && Number.isFinite(v) ? Math.floor(v) : null;
 }
 
 /** `model_max_length` of the tokenizer_config.json in `dir` (see `modelMaxLengthOf`), without loading the tokenizer. */

@@ -884,8 +884,8 @@ export function transformersJsTokenizerConfig(
       if (found) out[key] = found;
     }
   }
-  // (read as evaluation reads it: a whole number of ids ≥ 1, else none, as 0, a negative number or text, which
-  // evaluation ignores and transformers.js would truncate every text to)
+  // (read as evaluation reads it: a whole number of ids, else none, as text, which evaluation ignores; one that leaves
+  // no room for text, 0 or below too, is refused by checkRoomForText)
   const length = Math.min(modelMaxLengthOf(config) ?? Infinity, maxLength ?? Infinity, maxPositions ?? Infinity);
   if (Number.isFinite(length)) out.model_max_length = length;
   else delete out.model_max_length;

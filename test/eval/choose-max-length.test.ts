@@ -83,6 +83,22 @@ describe("tokenizer_config.json's model_max_length", () => {
     const three = loadTokenizer(folder('three', '3'));
     expect(() => three.encode('a', 'a', defaultMaxLength(three.modelMaxLength))).toThrow(/model_max_length 3\) leaves no room for text after 3 special tokens/);
     expect(three.encode('a', null, defaultMaxLength(three.modelMaxLength)).ids).toEqual([2, 5, 3]);
+    // 0 and below (transformers keeps them as the tokenizer's model_max_length and run_glue cuts at them; its fast
+    // tokenizer fails on a negative one), where they were read as none: texts cut at the default 128
+    for (const [name, text, read] of [
+      ['zero', '0', 0],
+      ['half', '0.5', 0],
+      ['negative', '-1', -1],
+    ] as const) {
+      const dir = folder(name, text);
+      const t = loadTokenizer(dir);
+      expect(t.modelMaxLength).toBe(read);
+      expect(() => t.encode('a', null, defaultMaxLength(t.modelMaxLength))).toThrow(
+        new SettingsError(
+          `--max-length ${read} (or, where none is given, ${join(dir, 'tokenizer_config.json')}'s model_max_length ${read}) leaves no room for text after 2 special tokens: give --max-length 3 or more`,
+        ),
+      );
+    }
   });
 
   it("caps no length where it is transformers' VERY_LARGE_INTEGER (int(1e30), no limit)", () => {

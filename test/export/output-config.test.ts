@@ -203,8 +203,8 @@ describe("a transformers.js folder's tokenizer_config.json", () => {
   const written = (model_max_length: unknown, maxLength: number | null, maxPositions: number | null) =>
     transformersJsTokenizerConfig({ model_max_length } as never, tokenizer, maxLength, maxPositions, 'BertTokenizer').model_max_length;
 
-  it('model_max_length is the length evaluation truncates to: a value evaluation ignores (0, below, text) is not copied', () => {
-    for (const ignored of [0, -1, 0.5, '512', null]) {
+  it('model_max_length is the length evaluation truncates to: a value evaluation ignores (text, null) is not copied', () => {
+    for (const ignored of ['512', null, Number.NaN]) {
       // (evaluation reads none from it: the length is config.json's max_length, else the position table's, else none)
       expect(modelMaxLengthOf({ model_max_length: ignored } as never)).toBeNull();
       expect(written(ignored, 64, 512)).toBe(64);
@@ -216,6 +216,10 @@ describe("a transformers.js folder's tokenizer_config.json", () => {
     expect(written(1e30, null, 512)).toBe(512);
     expect(written(1e30, null, null)).toBe(1e30);
     expect(written(32, 64, 512)).toBe(32);
+    // (0 and below are read, as transformers keeps them: the export then refuses them as leaving no room for text)
+    expect(modelMaxLengthOf({ model_max_length: 0.5 } as never)).toBe(0);
+    expect(written(0, 64, 512)).toBe(0);
+    expect(written(-1, null, 512)).toBe(-1);
   });
 });
 

@@ -28,6 +28,9 @@ describe('--format transformers.js of a length that leaves no room for text', ()
   it.each([
     ['model-max-1', { model_max_length: 1 }, {}, "tokenizer_config.json's model_max_length 1"],
     ['model-max-2', { model_max_length: 2.5 }, {}, "tokenizer_config.json's model_max_length 2"],
+    // (0 or below, which transformers keeps and run_glue cuts at, where they were ignored: the default length written)
+    ['model-max-0', { model_max_length: 0 }, {}, "tokenizer_config.json's model_max_length 0"],
+    ['model-max-neg', { model_max_length: -1 }, {}, "tokenizer_config.json's model_max_length -1"],
     ['config-max-2', {}, { max_length: 2 }, "config.json's max_length 2"],
   ])('(%s) is refused in one line naming where it comes from, and nothing is written', async (name, tokenizerConfig, config, whence) => {
     const hf = folder(name, tokenizerConfig, config);
