@@ -1075,6 +1075,7 @@ function checkShapes(
   try {
     const { limits } = read;
     const maxLength = chooseMaxLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(dir)), label);
+    checkRoomForText(m.tasks, tokenizers.tokenizer(dir), maxLength);
     checkEvalBatch(spec, m, read.structure, limits.fixedSequence ?? undefined, maxLength, dir, glueDir, label);
     checkPairTypes(m.tasks, limits, pairTypes(tokenizers.tokenizer(dir), maxLength), onnx);
   } catch (e) {
@@ -1089,6 +1090,20 @@ function checkShapes(
     if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, BENCH_SETTING_NAMES)}`);
     throw e;
   }
+}
+
+/**
+ * Throws eval's SettingsError (the tokenizer's, naming --max-length and a tokenizer_config.json model_max_length that
+ * gives the length) where `maxLength` leaves no room for text after the special tokens of one of `tasks` (a single
+ * text's, or a sentence pair's), as each point's evaluation would on its first example. A tokenizer that could not be
+ * read here is left to the points.
+ */
+function checkRoomForText(tasks: readonly string[], tokenizer: TextTokenizer | undefined, maxLength: number): void {
+  if (!tokenizer) return;
+  const pair = tasks.some((t) => getTask(t).textColumns.length === 2);
+  const single = tasks.some((t) => getTask(t).textColumns.length === 1);
+  if (single) tokenizer.encode('', null, maxLength);
+  if (pair) tokenizer.encode('', '', maxLength);
 }
 
 /**
