@@ -11,6 +11,7 @@ import { closeSync, createReadStream, openSync, readdirSync, readSync, renameSyn
 import { basename, dirname, join } from 'node:path';
 import { processAlive } from './processes.ts';
 import { pipeline } from 'node:stream/promises';
+import { parse as parseYaml, type Tags } from 'yaml';
 import { formatMB } from './units.ts';
 import { DataError } from './errors.ts';
 import { ensureFolder } from './folders.ts';
@@ -317,6 +318,20 @@ export function sha256Bytes(parts: Iterable<Uint8Array>): string {
  */
 export function withoutBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** YAML's core schema without its hexadecimal and octal integers (parseYamlText). */
+const decimalTags = (tags: Tags): Tags =>
+  tags.filter((t) => typeof t === 'string' || !(t.tag === 'tag:yaml.org,2002:int' && (t.format === 'HEX' || t.format === 'OCT')));
+
+/**
+ * A YAML (or JSON) file a user writes (a sweep file, a matches file) as YAML 1.2's core schema reads it, but for its
+ * hexadecimal and octal integers (0x10, 0o17), read as the text they are: every number the project reads is decimal, as
+ * its flags take (`--seed 0x10` is refused), so a setting refuses them alike ('got string "0x10"'), where YAML read
+ * 16. `merge`: `<<` merge keys. Throws what the yaml parser throws.
+ */
+export function parseYamlText(text: string, opts: { merge?: boolean } = {}): unknown {
+  return parseYaml(text, { ...opts, customTags: decimalTags });
 }
 
 /** JSON.parse of `text` without its byte-order mark (see withoutBom); throws what JSON.parse throws. */

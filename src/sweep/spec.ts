@@ -38,7 +38,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseYamlText } from '../files.ts';
 import { SettingsError, UserError, errorLine, errorMessage, integerProblem, shownValue } from '../errors.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { locateModel } from '../onnx/locate.ts';
@@ -147,7 +147,7 @@ export function parseSweepFile(file: string): SweepSpec {
   }
   let raw: unknown;
   try {
-    raw = parseYaml(text, { merge: true }); // `<<: *anchor` merge keys, to share settings between steps
+    raw = parseYamlText(text, { merge: true }); // `<<: *anchor` merge keys, to share settings between steps
   } catch (e) {
     // (the parser's first line ends with a ':' that introduced its code frame, which one line leaves out)
     throw new SettingsError(`${file}: not valid YAML: ${errorLine(e).replace(/:\s*$/, '')}`);

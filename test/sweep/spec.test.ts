@@ -328,6 +328,18 @@ describe('sweep file', () => {
     );
   });
 
+  it('refuses a hexadecimal or octal integer (0x10, 0o17) as --seed 0x10 is refused, where YAML read 16: every number is read in decimal', () => {
+    const file = join(t.root, 'hex.yaml');
+    const write = (extra: string) => writeFileSync(file, `models: [{path: models/tiny-sst2, tasks: [sst2]}]\npipelines: [baseline]\n${extra}\n`);
+    write('seed: 0x10');
+    expect(() => parseSweepFile(file)).toThrow(/\/hex\.yaml: seed: expected an integer from 0 to 2\^53 − 1, got string "0x10"$/);
+    write('bench: {repeats: 0o17}');
+    expect(() => parseSweepFile(file)).toThrow(/\/hex\.yaml: bench\.repeats: expected an integer from 1 to 2\^53 − 1, got string "0o17"$/);
+    // (decimal ones as before, 1e3 and +3 among them, as the flags read them)
+    write('seed: 1e3\nbench: {repeats: +3}');
+    expect([parseSweepFile(file).seed, parseSweepFile(file).bench.repeats]).toEqual([1000, 3]);
+  });
+
   it('names unreadable and malformed files', () => {
     expect(() => parseSweepFile(join(t.root, 'nope.yaml'))).toThrow(/nope\.yaml: cannot read the sweep file: no such file/);
     expect(() => parseSweepFile(t.root)).toThrow(/^\S+: a folder, not a sweep file \(give the sweep's YAML file\)$/);

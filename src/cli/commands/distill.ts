@@ -8,8 +8,8 @@
  */
 import type { Argv } from 'yargs';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { SettingsError, UsageError } from '../../errors.ts';
+import { parseYamlText } from '../../files.ts';
 import { settingText } from '../../pass/settings.ts';
 import { getTask } from '../../glue/registry.ts';
 import { INTERMEDIATE_PRESETS, parseLayerMap, parseMatches, type IntermediateMatch, type IntermediatePreset } from '../../train/intermediate.ts';
@@ -28,7 +28,7 @@ export function readIntermediate(value: string): IntermediatePreset | Intermedia
   }
   let data: unknown;
   try {
-    data = parseYaml(readFileSync(value, 'utf8'));
+    data = parseYamlText(readFileSync(value, 'utf8'));
   } catch (e) {
     throw new SettingsError(`${value}: not JSON or YAML (${(e as Error).message.split('\n')[0]})`);
   }
