@@ -192,7 +192,8 @@ function valueFlags(parser: Argv<GlobalFlags>): string[] {
  * starting with '-' (`--layer-map -1:1`; `-o -x.onnx` after a flag of `valued`, those taking a value) says to write
  * `--layer-map=-1:1` (`-` alone: that no flag reads it as stdin or stdout); an unknown flag close to one of `known`
  * (the command's flags) asks whether that one was meant, and one followed by a value starting with '-' and a letter
- * (`--max-examples -Infinity`, which yargs reads as the one-letter flags I, n, f, …) is shown with it; a missing positional argument is named with `usage` (the
+ * (`--max-examples -Infinity`, which yargs reads as the one-letter flags I, n, f, …) is shown with it, another such
+ * word as itself (`--json -Infinity`: unexpected argument '-Infinity'); a missing positional argument is named with `usage` (the
  * command's, `eval <model>`) and a missing required flag as a flag (`missing --queue`); other messages have their lines
  * joined.
  */
@@ -259,7 +260,12 @@ export function usageLine(msg: string, argv: readonly string[] = [], known: read
       ];
       return notes.length ? `${flag} (${notes.join('; ')})` : flag;
     };
-    const words = unflagged.filter((n) => !letters.has(n));
+    // any other such word whose letters yargs read as one-letter flags the command lacks (`--json -Infinity`): the word
+    const clusters = argv
+      .slice(0, end)
+      .filter((t) => /^-[^-][^=]+$/.test(t) && ![...given.values()].includes(t) && [...t.slice(1)].every((c) => unflagged.includes(c) && !letters.has(c)));
+    for (const t of clusters) for (const c of t.slice(1)) letters.add(c);
+    const words = [...unflagged.filter((n) => !letters.has(n)), ...clusters];
     return (
       [
         ...(flags.length ? [`unknown ${flags.length === 1 ? 'flag' : 'flags'} ${flags.map(withSuggestion).join(', ')}`] : []),

@@ -89,6 +89,12 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
       () => ['eval', tiny.dir, '--task', 'SST-2', '--max-lenght', '-Infinity'],
       /^compress: unknown flag --max-lenght \(given -Infinity; did you mean --max-length\?\) \(see --help\)$/m,
     ],
+    // (after a flag taking no value, the word itself, where its letters were listed)
+    [
+      'eval --json -Infinity',
+      () => ['eval', tiny.dir, '--task', 'SST-2', '--json', '-Infinity'],
+      /^compress: unexpected argument '-Infinity' \(see --help\)$/m,
+    ],
     ['train -e -inf', () => ['train', tiny.dir, '--task', 'SST-2', '-e', '-inf'], /^compress: unknown flag -e \(given -inf\) \(see --help\)$/m],
     [
       'a value starting with - (bench --seq -1,8)',
