@@ -87,6 +87,9 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // several), a BertProcessing's cls and sep the ids they hold, as tokenizers gives them, where their texts' ids were
   // read (the unknown token where the text is no token).
   { version: 17, changed: (t, pairs) => t.specialIds.single || (pairs && t.specialIds.pair) },
+  // Stop 52: a text is tokenized once and then the post-processor applied, as tokenizers does, where a TemplateProcessing's
+  // single template of no Sequence A, or of two, was applied to each text before the template too (emptied or repeated).
+  { version: 18, changed: (t) => t.singleTemplateA },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

@@ -843,6 +843,10 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   const padId = padTokenId(tokenId, json as TokenizerJsonPadding, config);
 
   const modelMaxLength = modelMaxLengthOf(config);
+  // (a text's tokens as the model gives them, before the post-processor, as tokenizers truncates and then applies it:
+  // the library's tokenize passes them through the single template, which a template of no Sequence A, or of two,
+  // emptied or repeated, a pair's second text too)
+  const tokensOf = (text: string): string[] => (tokenizer as unknown as { encode_text(text: string): string[] }).encode_text(text);
   return {
     source,
     padId,
@@ -858,8 +862,8 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
           `--max-length ${maxLength}${fromConfig} leaves no room for text after ${specials} special tokens: give --max-length ${specials + 1} or more`,
         );
       }
-      const a = tokenizer.tokenize(textA);
-      const b = textB === null ? null : tokenizer.tokenize(textB);
+      const a = tokensOf(textA);
+      const b = textB === null ? null : tokensOf(textB);
       const [ta, tb] = truncateLongestFirst<string>(a, b, maxLength - specials);
       const out = template(ta, tb);
       const ids = out.tokens.map((t) => (typeof t === 'string' ? toId(t) : t.specialId));
@@ -924,6 +928,19 @@ function templateIdsAsTokenizers(tokenizer: Tokenizer): void {
       return { tokens, token_type_ids: types };
     };
   }
+}
+
+/**
+ * Whether a tokenizer.json object's TemplateProcessing post-processor (alone or in a Sequence) has a single template of
+ * other than one Sequence A (none, or two), which tokenizerFromJson read applied to each text before the template too
+ * (the library's tokenize passes a text through it): a text repeated or emptied, a pair's texts too.
+ */
+export function singleTemplateOddA(json: object): boolean {
+  const post = (json as { post_processor?: unknown }).post_processor;
+  return sequenceLeaves(post, 'processors').some(({ leaf }) => {
+    const single = (leaf as Partial<TemplateJson>).single;
+    return leaf.type === 'TemplateProcessing' && Array.isArray(single) && single.filter((piece) => piece?.Sequence?.id === 'A').length !== 1;
+  });
 }
 
 /**
@@ -1847,8 +1864,9 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * (a WordLevel holding a continuing_subword_prefix as a WordPiece); `unigramByteFallback`, its model is a Unigram of
  * byte_fallback true holding byte pieces (unigramByteFallbackOf), whose unknown pieces were the unknown token; `subwordPrefixBpe`, its model
  * is a BPE whose continuing_subword_prefix tokenizers reads (bpeReadsSubwordPrefix), which was ignored; `specialIds`, the
- * templates whose special tokens tokenizers gives other ids than their texts' (specialIdsRead), which were read. Undefined where
- * the folder has no tokenizer this code reads.
+ * templates whose special tokens tokenizers gives other ids than their texts' (specialIdsRead), which were read;
+ * `singleTemplateA`, a TemplateProcessing's single template holds other than one Sequence A (singleTemplateOddA), which
+ * was applied to each text before the template. Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -1877,6 +1895,7 @@ export interface TokenizerTraits {
   unigramByteFallback: boolean;
   subwordPrefixBpe: boolean;
   specialIds: { single: boolean; pair: boolean };
+  singleTemplateA: boolean;
 }
 
 /**
@@ -2288,6 +2307,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         unigramByteFallback: false,
         subwordPrefixBpe: false,
         specialIds: { single: false, pair: false },
+        singleTemplateA: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -2329,6 +2349,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       unigramByteFallback: unigramByteFallbackOf(read),
       subwordPrefixBpe: bpeReadsSubwordPrefix(read),
       specialIds: specialIdsRead(read),
+      singleTemplateA: singleTemplateOddA(read),
     };
   } catch {
     return undefined;

@@ -7,7 +7,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AutoTokenizer } from '@huggingface/transformers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadTokenizer } from '../../src/eval/tokenizer.ts';
@@ -81,6 +81,28 @@ describe("TemplateProcessing's special tokens", () => {
     const version = TOKENIZER_READINGS.find((r) => r.changed({ specialIds: { single: true, pair: true } } as never, false))!.version;
     expect(tokenizerReadingVersion(folder({ type: 'BertProcessing', sep: ['[SEP]', 4], cls: ['[CLS]', 6] }), false)).toBe(version);
     expect(tokenizerReadingVersion(folder({ type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] }), true)).toBeLessThan(version);
+  });
+
+  it('reads a single template of no Sequence A, or of two, as tokenizers does: each text tokenized once, then the template applied (ids as the tokenizers 0.23.2 binding gives them)', () => {
+    const post = (single: unknown[]) => ({
+      type: 'TemplateProcessing',
+      single,
+      pair: [special('[CLS]', 0), sequence('A', 0), special('[SEP]', 0), sequence('B', 1)],
+      special_tokens: { '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] }, '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] } },
+    });
+    // ([CLS] 2, [SEP] 3, a 5, b 6; the single template was applied to each text before the template, so A twice gave it
+    // four times and no A emptied a pair's texts too: [CLS] [SEP])
+    const twice = loadTokenizer(folder(post([special('[CLS]', 0), sequence('A', 0), sequence('A', 0)])));
+    expect(twice.encode('a b', null, 16).ids).toEqual([2, 5, 6, 5, 6]);
+    expect(twice.encode('a', 'b b', 16).ids).toEqual([2, 5, 3, 6, 6]);
+    const none = loadTokenizer(folder(post([special('[CLS]', 0)])));
+    expect(none.encode('a b', null, 16).ids).toEqual([2]);
+    expect(none.encode('a', 'b b', 16).ids).toEqual([2, 5, 3, 6, 6]);
+    // (their points, computed with the texts emptied or repeated, are stale; one Sequence A reads as before)
+    const version = TOKENIZER_READINGS.find((r) => r.changed({ singleTemplateA: true, specialIds: { single: false, pair: false } } as never, false))!.version;
+    const once = folder(post([special('[CLS]', 0), sequence('A', 0), special('[SEP]', 0)]));
+    expect(Math.max(tokenizerReadingVersion(once, false)!, tokenizerReadingVersion(once, true)!)).toBeLessThan(version);
+    for (const dir of [twice.source, none.source].map(dirname)) expect(tokenizerReadingVersion(dir, false)).toBe(version);
   });
 
   it('marks a tokenizer of such entries with its reading version (its points computed with the texts read are stale)', () => {
