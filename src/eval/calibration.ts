@@ -16,7 +16,7 @@ import { readModelConfig } from './model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { checkVocabularyRows, loadTokenizer, tokenizerFolder } from './tokenizer.ts';
 import { tokenBatch } from './batching.ts';
-import { checkEncodings, checkMaxLength, chooseMaxLength, configLabelsProblem, graphFacts } from './graph-checks.ts';
+import { checkEncodings, checkMaxLength, chooseMaxLength, configLabelsProblem, graphFacts, namedOtherHead, otherHeadLine } from './graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
 import { defaultMaxLength } from './evaluate.ts';
@@ -84,7 +84,11 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   const config = readModelConfig(where.dir);
   const tokenizer = loadTokenizer(o.tokenizer ?? where.dir);
   // The length, ids and token types must fit the graph: checked here, not by an onnxruntime error inside a pass.
-  const { limits, scoreWidth, fixedBatch } = graphFacts(o.graph ?? loadModel(where.onnx));
+  const graph = o.graph ?? loadModel(where.onnx);
+  const { limits, scoreWidth, fixedBatch } = graphFacts(graph);
+  // (config.json naming another head's class, which the graph does not show to be a sequence classifier: eval refuses
+  // the model, and a pass that measures a loss on its class scores refuses it by this line)
+  const other = config.file ? namedOtherHead(config.architectures, graph) : undefined;
   // (another model's vocabulary, given with --tokenizer, as --format transformers.js refuses it: its ids past the word
   // embedding, which the examples' words may not reach, spelling them with [UNK] the model would not see)
   if (o.tokenizer !== undefined && limits) {
@@ -157,5 +161,6 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
     provenance,
     ...(unlabelled !== undefined ? { unlabelled } : {}),
     ...(labelsNote !== undefined ? { labelsNote } : {}),
+    ...(other ? { otherHead: otherHeadLine(config.file!, other) } : {}),
   };
 }

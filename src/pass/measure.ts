@@ -66,16 +66,21 @@ const NOT_A_CLASSIFIER: Record<Exclude<HeadKind, 'sequence-classification'>, str
 /**
  * Throws a SettingsError when `need` (a setting that measures a loss on the class scores) meets a model that does not
  * end in a sequence classifier: an encoder-only model's first output is hidden states, and an MLM's, a span's or a
- * token tagger's is scores per token; the loss would read either as one example's class scores.
+ * token tagger's is scores per token; the loss would read either as one example's class scores. So too where the
+ * calibration says the model's config.json names another head (`calibration.otherHead`: a multiple-choice head looks
+ * like a one-label classifier in the graph).
  */
-export function requireClassifier(model: Model, structure: BertStructure, pass: string, need: ClassifierNeed): void {
+export function requireClassifier(model: Model, structure: BertStructure, pass: string, need: ClassifierNeed, calibration?: CalibrationSource): void {
   if (isEncoderOnly(structure)) {
     throw new SettingsError(
       `${pass}: the model is ${encoderOnlyNote(model)}: ${need.what} needs a classifier (it measures a loss on the class scores); give it one with ${GIVE_CLASSIFIER}, or ${need.instead}`,
     );
   }
   const head = structure.head!;
-  if (head.kind === 'sequence-classification') return;
+  if (head.kind === 'sequence-classification') {
+    if (calibration?.otherHead === undefined) return;
+    throw new SettingsError(`${pass}: ${need.what} measures a loss on a sequence classifier's class scores, but ${calibration.otherHead}; ${need.instead}`);
+  }
   throw new SettingsError(
     `${pass}: ${need.what} measures a loss on a sequence classifier's class scores, but the model has ${NOT_A_CLASSIFIER[head.kind]}, outputs ${head.outputs.join(', ')}; ${need.instead}`,
   );

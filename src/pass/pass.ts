@@ -54,6 +54,13 @@ export interface CalibrationSource {
    * pass reads the labels (PassDeclaration.readsLabels).
    */
   labelsNote?: string;
+  /**
+   * Set where the model's config.json names another head's class (architectures: BertForMultipleChoice, …) that its
+   * graph does not show to be a sequence classifier: the line saying so ('…/config.json: architectures names
+   * BertForMultipleChoice, a multiple-choice head (one score per choice), not a sequence classifier'). A pass that
+   * measures a loss on the class scores refuses (requireClassifier); the others do not mind.
+   */
+  otherHead?: string;
 }
 
 /** The calibration data a lineage records: the train file, its sha256, the examples used and their length. */

@@ -67,7 +67,7 @@ export async function runPipeline(model: Model, steps: readonly PassStep[], cont
   // No pass gives a model a classifier: one that measures a loss on the class scores is refused before any runs.
   for (const { step } of parsed) {
     const need = getPass(step.pass).needsClassifier(step.settings);
-    if (need) requireClassifier(model, inputStructure, step.pass, need);
+    if (need) requireClassifier(model, inputStructure, step.pass, need, context.calibration);
   }
   let current = model;
   let structure = inputStructure;
