@@ -90,6 +90,7 @@ import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
 import { tableWithoutGather } from '../quantize/apply.ts';
 import { notFloat32Targets, plannedFloat, quantizesNoWeight } from '../quantize/pass.ts';
 import { modeName, parseMode, type QuantizeOptions } from '../quantize/settings.ts';
+import { floatWeights, noneLeft, quantizedOnShape, type KnownShape, type ShapeLeft } from './shape-quantize.ts';
 import { int4StoresLess } from '../quantize/int4-blocks.ts';
 import { someNames } from '../some-names.ts';
 
@@ -1449,6 +1450,12 @@ interface SoFar {
    */
   quantizedAll?: { mode: string; leftFloat?: LeftFloat };
   /**
+   * Set by a quantize step on a model no longer read here (after a step the plan does not follow) where the widths
+   * the plan knows tell what it left float, some weights (every one stored quantized: quantizedAll): those weights
+   * (shape-quantize.ts), which a quantize step right after it that leaves them float too is refused for.
+   */
+  shapeLeft?: ShapeLeft;
+  /**
    * Set by a quantize int4-block step, which the sweep file lets prune-heads and prune-ffn follow (spec.ts
    * quantizedBefore): its mode, its step (counted from 1) and the widths and heads of the model it quantized where known
    * (`at`), kept through the prune steps after it (they slice only float weights) and forgotten at any other step (the plan
@@ -1508,10 +1515,11 @@ function firstNotFloat32(n: NotFloat32 | undefined): PassShape['notFloat32'] {
  * the model so far still has (no step since but prune-ffn and factorize-embeddings), which says which layers a later
  * optimize fuses Q, K and V of (fusedLayers).
  */
-type Widths = Pick<PassShape, 'hidden' | 'ffn' | 'attention' | 'embedding' | 'factorized' | 'fusedEmbedding' | 'embeddingMapping'> & {
-  embeddingOf?: ReadModel;
-  attentionOf?: ReadModel;
-};
+type Widths = Pick<PassShape, 'hidden' | 'ffn' | 'attention' | 'embedding' | 'factorized' | 'fusedEmbedding' | 'embeddingMapping'> &
+  Pick<KnownShape, 'outside'> & {
+    embeddingOf?: ReadModel;
+    attentionOf?: ReadModel;
+  };
 
 /** A model read here: its graph (dims and data types) and structure. */
 type ReadModel = { graph: Model; structure: BertStructure };
@@ -1532,9 +1540,12 @@ function widthsOf(graph: Model, s: BertStructure): Widths | undefined {
     word.gather &&
     !mapping &&
     word.projection && { weight: word.weight, projection: word.projection.weight, rank: word.projection.inFeatures };
+  // (the input widths of the projections outside the layers, which no pass but quantize rewrites)
+  const outside = quantizationTargets(s).flatMap((t) => (t.kind === 'linear' && t.layer === undefined ? [{ id: t.id, input: t.linear.inFeatures }] : []));
   return {
     hidden,
     ffn,
+    outside,
     ...(attention ? { attention, attentionOf: { graph, structure: s } } : {}),
     ...(embedding ? { embedding, embeddingOf: { graph, structure: s } } : {}),
     ...(factorized ? { factorized } : {}),
@@ -1891,19 +1902,30 @@ function encoderAfter(s: PassStep, index: number, sofar: SoFar, settings: Record
       );
     }
   }
+  // (after one that kept some weights float, what this one leaves float of those: none, every weight stored quantized)
+  const stillFloat = before && plannedFloat(before.structure, stepOptions as QuantizeOptions)?.filter((t) => before.left.some((l) => l.id === t.id));
   const options = s.pass === 'quantize' && read ? (read.options as QuantizeOptions) : undefined;
   const leftFloat = options && leftFloatBy(sofar.read!, options);
+  // (on a model no longer read here, what it leaves float as the widths known there tell: see shapeQuantized)
+  const shapeLeft = s.pass === 'quantize' && !read && !sofar.layersRead && !before ? shapeQuantized(sofar, stepOptions as QuantizeOptions) : undefined;
+  const leftByShape = shapeLeft && !noneLeft(shapeLeft) ? { shapeLeft } : {};
   // (kept through a pass that writes no float weight but in place of one: drop-layers removes layers, optimize fuses
   // no integer weight back, factorize-embeddings rewrites the word table, which it refuses unless left float, into
   // float factors that quantize's embeddings.word names alike)
-  const quantizedAll =
-    options && leftFloat === 'none'
+  const mode = s.pass === 'quantize' ? modeName((stepOptions as QuantizeOptions).mode) : '';
+  const quantizedAll = before
+    ? stillFloat
+      ? { quantizedAll: stillFloat.length ? { mode, leftFloat: { ...before, left: stillFloat, options: stepOptions as QuantizeOptions } } : { mode } }
+      : {}
+    : options && leftFloat === 'none'
       ? { quantizedAll: { mode: modeName(options.mode) } }
       : options && leftFloat !== undefined && leftFloat !== 'none'
         ? { quantizedAll: { mode: modeName(options.mode), leftFloat } }
-        : sofar.quantizedAll !== undefined && KEEPS_QUANTIZED.has(s.pass)
-          ? keptQuantized(s, stepOptions, sofar.quantizedAll)
-          : {};
+        : shapeLeft && noneLeft(shapeLeft)
+          ? { quantizedAll: { mode } }
+          : sofar.quantizedAll !== undefined && KEEPS_QUANTIZED.has(s.pass)
+            ? keptQuantized(s, stepOptions, sofar.quantizedAll)
+            : {};
   // (drop-layers and optimize rewrite the graph, storing the weights as they were: the model each leaves is followed,
   // and asked as the one read here was)
   const rewrite = read && FOLLOWED[s.pass];
@@ -1924,7 +1946,7 @@ function encoderAfter(s: PassStep, index: number, sofar: SoFar, settings: Record
       : layersRewrite
         ? rewrittenLayers(sofar.layersRead!, (graph, structure) => layersRewrite(graph, structure, stepOptions))
         : {};
-  if (sofar.layers === undefined) return { layers: undefined, heads: undefined, ...quantizedAll, ...followed, ...layersRead };
+  if (sofar.layers === undefined) return { layers: undefined, heads: undefined, ...quantizedAll, ...leftByShape, ...followed, ...layersRead };
   try {
     const on = pass.onModel(settings, { numLayers: sofar.layers });
     const heads = on.shape && sofar.heads ? headsAfter(s.pass, on.settings, sofar.heads) : undefined;
@@ -1950,12 +1972,28 @@ function encoderAfter(s: PassStep, index: number, sofar: SoFar, settings: Record
       ...(widths ? { widths } : {}),
       ...(notFloat32 ? { notFloat32 } : {}),
       ...quantizedAll,
+      ...leftByShape,
       ...followed,
       ...layersRead,
     };
   } catch {
     return UNKNOWN;
   }
+}
+
+/**
+ * What quantize step of options `o` leaves float of a model so far `sofar` that the plan no longer reads (after a step
+ * it does not follow), as the widths known there tell (shape-quantize.ts): of the weights a quantize step right before
+ * left float (SoFar.shapeLeft), or of every weight (a model stored quantized before but for those is stored quantized
+ * after it alike, and one that quantizes none of a float model's quantizes none of it); refuses the step where it
+ * quantizes none of them, as the point does. Undefined where the plan cannot tell.
+ */
+function shapeQuantized(sofar: SoFar, o: QuantizeOptions): ShapeLeft | undefined {
+  const left =
+    sofar.shapeLeft ??
+    (sofar.widths &&
+      floatWeights({ ...sofar.widths, ...(sofar.heads ? { heads: sofar.heads } : {}), ...(sofar.headsAtMost ? { headsAtMost: sofar.headsAtMost } : {}) }));
+  return left && quantizedOnShape(left, o);
 }
 
 /**
@@ -2095,6 +2133,7 @@ function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Wi
     return {
       hidden,
       ffn,
+      ...(widths.outside ? { outside: widths.outside } : {}),
       ...(attention ? { attention } : {}),
       ...(attentionOf ? { attentionOf } : {}),
       ...(factorized ? { factorized: { weight: factorized.a, projection: factorized.b, rank: factorized.rank } } : {}),
@@ -2112,6 +2151,7 @@ function widthsAfter(pass: string, settings: Record<string, unknown>, widths: Wi
     return {
       hidden,
       ffn,
+      ...(widths.outside ? { outside: widths.outside } : {}),
       ...(attention
         ? { attention: rewrites.includes('attention') ? { headSize: attention.headSize, ...(fusedAfter ? { fused: fusedAfter } : {}) } : attention }
         : {}),

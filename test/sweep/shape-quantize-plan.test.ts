@@ -1,0 +1,98 @@
+/**
+ * Quantize steps on a model the plan no longer reads (after prune-heads, prune-ffn, share-layers, factorize-embeddings):
+ * the plan tells what each leaves float from the widths it knows there, as the point does, where it let through a
+ * second quantize step after one that stored every weight quantized, or one that quantizes no weight, and their points
+ * failed.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compressFile } from '../../src/export/compress.ts';
+import { writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { planRefusal, writeTinyPlanFolder } from './plan-refusal.ts';
+
+const root = writeTinyPlanFolder('shape-quantize-plan-');
+writeModelFolder(join(root, 'models', 'narrow'), tinyBert({ hiddenSize: 16 }));
+writeModelFolder(join(root, 'models', 'w8'), tinyBert({ hiddenSize: 8, numHeads: 2, intermediateSize: 16 }));
+writeModelFolder(join(root, 'models', 'n64'), tinyBert({ hiddenSize: 64, numHeads: 4, intermediateSize: 96 }));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const step = (pass: string, settings: Record<string, unknown> = {}) => ({ pass, settings });
+const quantize = (mode: string, embeddings = true) => step('quantize', embeddings ? { mode } : { mode, embeddings: false });
+const at = (model: string, i: number, pass: string) => `${join(root, 'p.yaml')}: pipeline 'p' on model '${model}', step ${i} (${pass}): `;
+let outs = 0;
+/** The point's run of `steps` on models/`model`: 'ran', or its error's message. */
+const point = (model: string, steps: ReturnType<typeof step>[]) =>
+  compressFile({ input: join(root, 'models', model, 'model.onnx'), output: join(root, 'out', String(outs++), 'model.onnx'), steps }).then(
+    () => 'ran',
+    (e: Error) => e.message,
+  );
+
+describe('a quantize step after one on a model the plan no longer reads', () => {
+  it('refuses one after a quantize step that stored every weight quantized, as the point refuses it', async () => {
+    for (const [model, first] of [
+      ['narrow', step('prune-ffn', { ratio: 0.5 })],
+      ['tiny', step('prune-heads', { ratio: 0.25 })],
+      ['tiny', step('share-layers')],
+    ] as const) {
+      const steps = [first, quantize('int4-block:16'), quantize('int8')];
+      expect(await planRefusal(root, 'p', [model], 'p', steps)).toBe(
+        `${at(model, 3, 'quantize')}quantize: every weight is already quantized (by quantize int4-block:16 before it): quantize the float model instead`,
+      );
+      expect(await point(model, steps)).toMatch(/^quantize: every weight is already quantized \(4 bits, matmul-nbits\)/);
+    }
+  });
+
+  it('refuses one that leaves float every weight the one before left float, as the point quantizes no weight', async () => {
+    const steps = [step('prune-heads', { heads: '1:0' }), quantize('int8', false), quantize('int8', false)];
+    expect(await planRefusal(root, 'p', ['tiny'], 'p', steps)).toBe(
+      `${at('tiny', 3, 'quantize')}quantize int8: quantizes no weight of this model, which it would write unchanged (the embedding tables kept float by the setting embeddings: false; every other weight already quantized by quantize int8 before it): quantize the float model instead`,
+    );
+    expect(await point('tiny', steps)).toMatch(/^quantize int8: quantizes no weight of this model/);
+    // (n64: blocks of 128 store every projection of input width 64 in fewer bytes, not the tables kept float)
+    const int4 = [
+      step('prune-ffn', { ratio: 0.5 }),
+      step('drop-layers', { layers: '1' }),
+      quantize('int4-block:128', false),
+      quantize('int4-block:128', false),
+    ];
+    expect(await planRefusal(root, 'p', ['n64'], 'p', int4)).toBe(
+      `${at('n64', 4, 'quantize')}quantize int4-block:128: quantizes no weight of this model, which it would write unchanged (the embedding tables kept float by the setting embeddings: false; every other weight already quantized by quantize int4-block:128 before it): quantize the float model instead`,
+    );
+    expect(await point('n64', int4)).toMatch(/^quantize int4-block:128: quantizes no weight of this model/);
+  });
+
+  it('refuses one that quantizes no weight of the model there, as the point does', async () => {
+    // (w8: hidden 8, whose every projection 4-bit blocks of 128 store in more bytes than float)
+    const steps = [step('prune-heads', { ratio: 0.25 }), quantize('int4-block:128', false)];
+    expect(await planRefusal(root, 'p', ['w8'], 'p', steps)).toBe(
+      `${at('w8', 2, 'quantize')}quantize int4-block:128: quantizes no weight of this model, which it would write unchanged (layer0.attention.q, layer0.attention.k, layer0.attention.v, … (11 more), which quantize int4-block:128 leaves float (its 4-bit blocks would store them in more bytes than float), and the embedding tables kept float by the setting embeddings: false): quantize the float model instead`,
+    );
+    expect(await point('w8', steps)).toMatch(/^quantize int4-block:128: quantizes no weight of this model/);
+  });
+
+  it('refuses one after quantize steps that between them stored every weight quantized, as the point refuses it', async () => {
+    // (narrow: blocks of 128 leave float every projection but the FFN's output; of 32, none; embeddings: false the tables)
+    const steps = [quantize('int4-block:128', false), step('drop-layers', { keep: '0' }), quantize('int4-block:32'), quantize('int4-block:128')];
+    expect(await planRefusal(root, 'p', ['narrow'], 'p', steps)).toBe(
+      `${at('narrow', 4, 'quantize')}quantize: every weight is already quantized (by quantize int4-block:32 before it): quantize the float model instead`,
+    );
+    expect(await point('narrow', steps)).toMatch(/^quantize: every weight is already quantized \(4 bits, matmul-nbits\)/);
+    const partly = [quantize('int4-block:128', false), quantize('int4-block:128'), quantize('int8')];
+    expect(await planRefusal(root, 'p', ['narrow'], 'p', partly)).toBeUndefined();
+    expect(await point('narrow', partly)).toBe('ran');
+  });
+
+  it('plans one that quantizes what the one before left float, whose point runs', async () => {
+    for (const [model, steps] of [
+      // (narrow: blocks of 128 store only the FFN's output projection, of input width 64, in fewer bytes)
+      ['narrow', [step('prune-ffn', { ratio: 0.5 }), quantize('int4-block:128'), quantize('int8')]],
+      ['tiny', [step('prune-heads', { heads: '1:0' }), quantize('int8', false), quantize('int4-block:16')]],
+      ['w8', [step('prune-heads', { ratio: 0.25 }), quantize('int4-block:128')]],
+    ] as const) {
+      expect(await planRefusal(root, 'p', [model], 'p', [...steps])).toBeUndefined();
+      expect(await point(model, [...steps])).toBe('ran');
+    }
+  });
+});
