@@ -459,7 +459,10 @@ function bpeMergesProblem(p: Record<string, unknown>, where: string): string | u
   const pairs = merges.every((m) => Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string');
   if (!pairs && !merges.every((m) => typeof m === 'string')) {
     const at = merges.findIndex((m) => typeof m !== 'string' && !(Array.isArray(m) && m.length === 2 && m.every((t) => typeof t === 'string')));
-    return `${where} (BPE): merges[${at < 0 ? 0 : at}]: expected ["a", "b"] or "a b" as every merge is, got ${shownJson(merges[at < 0 ? 0 : at])}`;
+    if (at >= 0) return `${where} (BPE): merges[${at}]: expected ["a", "b"] or "a b" as every merge is, got ${shownJson(merges[at])}`;
+    // (each merge one of the two, but not all of one: tokenizers reads a list of pairs or a list of strings)
+    const other = merges.findIndex((m) => typeof m !== typeof merges[0]);
+    return `${where} (BPE): merges[${other}]: expected ${typeof merges[0] === 'string' ? '"a b" as merges[0] is' : '["a", "b"] as merges[0] is'} (tokenizers reads a list of pairs or of strings, not both), got ${shownJson(merges[other])}`;
   }
   const prefix = typeof p.continuing_subword_prefix === 'string' ? Buffer.byteLength(p.continuing_subword_prefix) : 0;
   for (const [i, m] of merges.entries()) {

@@ -178,6 +178,15 @@ describe('tokenizer.json fields tokenizers refuses', () => {
       { model: { type: 'BPE', vocab: { a: 0, b: 1, ab: 2 }, merges: [['a', 'b'], ['a']] } },
       'model (BPE): merges[1]: expected ["a", "b"] or "a b" as every merge is, got ["a"]',
     ],
+    // (each merge read alone, but pairs and strings mixed: tokenizers' MergeType is a list of one or the other)
+    [
+      { model: { type: 'BPE', vocab: { a: 0, b: 1, ab: 2, c: 3, abc: 4 }, merges: [['a', 'b'], 'ab c'] } },
+      'model (BPE): merges[1]: expected ["a", "b"] as merges[0] is (tokenizers reads a list of pairs or of strings, not both), got "ab c"',
+    ],
+    [
+      { model: { type: 'BPE', vocab: { a: 0, b: 1, ab: 2, c: 3, abc: 4 }, merges: ['a b', ['ab', 'c']] } },
+      'model (BPE): merges[1]: expected "a b" as merges[0] is (tokenizers reads a list of pairs or of strings, not both), got ["ab","c"]',
+    ],
     [{ model: { type: 'Wordpiece', vocab: { a: 0 } } }, 'model: type: expected one of BPE, WordPiece, WordLevel or Unigram, got "Wordpiece"'],
     [{ model: { vocab: { a: 0 } } }, 'model: no type, and tokenizers reads its fields as none of BPE, WordPiece, WordLevel or Unigram'],
     [
