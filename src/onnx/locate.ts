@@ -97,7 +97,7 @@ export function locateModel(model: string): ModelLocation {
 
 /**
  * What the file `path` given as MODEL is where its name says it is a model folder's other file than its graph (a
- * tokenizer or config file, a checkpoint's weights, an .onnx file's external data), not an ONNX model, and what to give
+ * tokenizer or config file, a checkpoint's weights, an .onnx file's external data or lineage record), not an ONNX model, and what to give
  * instead, for locateModel's refusal; undefined for any other name.
  */
 function otherModelFile(path: string): string | undefined {
@@ -109,6 +109,9 @@ function otherModelFile(path: string): string | undefined {
   if (name.endsWith('.safetensors') || name === 'model.safetensors.index.json')
     return `a safetensors checkpoint, not an ONNX model: export it to ONNX first (compress export ${dir} -o OUT/model.onnx)`;
   if (UNREADABLE_WEIGHT_FILES.includes(name)) return 'a checkpoint bert-compress cannot read, not an ONNX model: save the model as safetensors (or ONNX) first';
+  // (the lineage record compress writes beside each model it writes, model.onnx.json: destination.ts's lineagePath)
+  const recorded = /^(.+\.onnx)\.json$/.exec(name)?.[1];
+  if (recorded !== undefined) return `the lineage record of ${recorded} (what compress wrote it from), not an ONNX model: give ${join(dir, recorded)}`;
   // (onnxruntime's and onnx's external data names: model.onnx.data, model.onnx_data)
   const graph = /^(.+\.onnx)(\.data|_data)$/.exec(name)?.[1];
   return graph === undefined ? undefined : `the external data of ${graph}, not an ONNX model: give ${join(dir, graph)}`;

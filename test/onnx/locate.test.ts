@@ -58,7 +58,7 @@ describe('locateModel', () => {
     }
   });
 
-  it("a model folder's other file given as MODEL (tokenizer.json, config.json, vocab.txt, model.safetensors, pytorch_model.bin, an .onnx file's external data) is refused naming what it is and what to give, where it was decoded as ONNX ('protobuf decoding failed: invalid wire type 6')", () => {
+  it("a model folder's other file given as MODEL (tokenizer.json, config.json, vocab.txt, model.safetensors, pytorch_model.bin, an .onnx file's external data or lineage record) is refused naming what it is and what to give, where it was decoded as ONNX ('protobuf decoding failed: invalid wire type 6')", () => {
     const dir = mkdtempSync(join(tmpdir(), 'locate-'));
     try {
       const refusal = (name: string, content: string) => {
@@ -83,6 +83,10 @@ describe('locateModel', () => {
       );
       for (const data of ['model.onnx.data', 'model.onnx_data'])
         expect(refusal(data, 'weights')).toBe(`${join(dir, data)}: the external data of model.onnx, not an ONNX model: give ${join(dir, 'model.onnx')}`);
+      // (the lineage record compress writes beside a model, which a shell offers beside it: model.onnx<Tab>)
+      expect(refusal('model.onnx.json', '{"kind": "compress"}')).toBe(
+        `${join(dir, 'model.onnx.json')}: the lineage record of model.onnx (what compress wrote it from), not an ONNX model: give ${join(dir, 'model.onnx')}`,
+      );
       // (any other name is a model file to load: what it holds is the load's to judge)
       expect(refusal('weights.data', 'x')).toBe('located');
     } finally {
