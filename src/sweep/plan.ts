@@ -90,7 +90,7 @@ import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
 import { tableWithoutGather } from '../quantize/apply.ts';
 import { notFloat32Targets, plannedFloat, quantizesNoWeight } from '../quantize/pass.ts';
 import { modeName, parseMode, type QuantizeOptions } from '../quantize/settings.ts';
-import { floatWeights, noneLeft, quantizedOnShape, type KnownShape, type ShapeLeft } from './shape-quantize.ts';
+import { floatWeights, noneLeft, quantizedOnShape, tablesLeftAfter, type KnownShape, type ShapeLeft } from './shape-quantize.ts';
 import { int4StoresLess } from '../quantize/int4-blocks.ts';
 import { someNames } from '../some-names.ts';
 
@@ -1963,6 +1963,11 @@ function encoderAfter(s: PassStep, index: number, sofar: SoFar, settings: Record
       : followed.read
         ? notFloat32Of(followed.read.graph, followed.read.structure)
         : sofar.notFloat32 && notFloat32After(s.pass, on.settings, sofar.notFloat32, heads, sofar.partlyShared ? undefined : sofar.shared);
+    // (the tables a quantize step on a model no longer read here left float, through drop-layers and optimize: fused
+    // by its embed-layernorm where the widths after it name the node reading the word table)
+    const tablesFused = widths?.fusedEmbedding !== undefined ? true : widths?.embedding ? false : undefined;
+    const kept = sofar.shapeLeft && s.pass !== 'quantize' ? tablesLeftAfter(s.pass, sofar.shapeLeft, tablesFused) : undefined;
+    const keptByShape = !kept ? {} : noneLeft(kept) ? { quantizedAll: { mode: kept.by! } } : { shapeLeft: kept };
     return {
       layers: on.shape?.numLayers,
       heads,
@@ -1973,6 +1978,7 @@ function encoderAfter(s: PassStep, index: number, sofar: SoFar, settings: Record
       ...(notFloat32 ? { notFloat32 } : {}),
       ...quantizedAll,
       ...leftByShape,
+      ...keptByShape,
       ...followed,
       ...layersRead,
     };

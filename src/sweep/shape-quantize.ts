@@ -29,7 +29,8 @@ interface Projection {
  * The weights quantize targets that a model so far stores float, as the quantize steps on it left them where the plan
  * no longer reads it (SoFar.shapeLeft): `projections`; `fused`, whether fused Attentions' packed weights are float;
  * `tables`, the embedding tables a Gather reads ('float': some, all float; 'none': none float, or none such; 'maybe':
- * float where a Gather reads any, which the plan cannot tell). `by`: the quantize step that left them, where one did.
+ * float where a Gather reads any, which the plan cannot tell). `by`: the mode of the quantize step that left them
+ * (modeName's), where one did.
  */
 export interface ShapeLeft {
   by?: string;
@@ -88,7 +89,7 @@ export function quantizedOnShape(left: ShapeLeft, o: QuantizeOptions): ShapeLeft
   const tables = o.embeddings ? 'none' : left.tables;
   const some = projections.length < left.projections.length || fused !== left.fused || (o.embeddings && left.tables === 'float');
   if (!some && !(o.embeddings && left.tables === 'maybe')) throw new SettingsError(noWeightLine(left, o));
-  return some ? { by: `quantize ${modeName(mode)}`, projections, fused, tables } : undefined;
+  return some ? { by: modeName(mode), projections, fused, tables } : undefined;
 }
 
 /** The refusal of quantize with options `o` that would store none of the weights `left` float quantized (quantizesNoWeight's). */
@@ -106,11 +107,25 @@ function noWeightLine(left: ShapeLeft, o: QuantizeOptions): string {
       : !left.by && 'the embedding tables, which quantize leaves float (no Gather reads them)',
   ].filter((p): p is string => !!p);
   const what = parts.length > 1 ? `${parts.slice(0, -1).join(', ')}, and ${parts.at(-1)}` : (parts[0] ?? 'no weight left float');
-  const rest = left.by ? `; every other weight already quantized by ${left.by} before it` : '';
+  const rest = left.by ? `; every other weight already quantized by quantize ${left.by} before it` : '';
   return `${quantizesNoWeight(o, `${what}${rest}`)}: quantize the float model instead`;
 }
 
 /** Whether `left` holds no weight a quantize step would find float: every weight it targets stored quantized. */
 export function noneLeft(left: ShapeLeft): boolean {
   return left.projections.length === 0 && !left.fused && left.tables === 'none';
+}
+
+/**
+ * `left` (ShapeLeft's) after graph step `pass` where it left only embedding tables float: drop-layers keeps them;
+ * optimize's embed-layernorm fuses them where `tablesFused` (after it, a node other than a Gather reads them, and
+ * quantize leaves them float in every mode: none left that a quantize step finds float), keeps them where not, and
+ * where the plan cannot tell (undefined), leaves them float where a Gather reads them. Undefined after another step, or
+ * where `left` holds projections or fused Attention weights (which those steps renumber or fuse anew).
+ */
+export function tablesLeftAfter(pass: string, left: ShapeLeft, tablesFused: boolean | undefined): ShapeLeft | undefined {
+  if (left.projections.length > 0 || left.fused) return undefined;
+  if (pass === 'drop-layers') return left;
+  if (pass !== 'optimize') return undefined;
+  return { ...left, tables: tablesFused ? 'none' : tablesFused === false || left.tables === 'none' ? left.tables : 'maybe' };
 }

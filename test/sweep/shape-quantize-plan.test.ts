@@ -84,6 +84,26 @@ describe('a quantize step after one on a model the plan no longer reads', () => 
     expect(await point('narrow', partly)).toBe('ran');
   });
 
+  it('refuses one after optimize fused the tables the one before left float, as the point finds every weight quantized', async () => {
+    // (embed-layernorm fuses the float tables into an EmbedLayerNormalization, which no quantize mode rewrites)
+    for (const embeddings of [false, true]) {
+      const steps = [
+        step('prune-heads', { heads: '0:0' }),
+        quantize('int8', false),
+        step('optimize', { rewrites: 'embed-layernorm' }),
+        quantize('int8', embeddings),
+      ];
+      expect(await planRefusal(root, 'p', ['narrow'], 'p', steps)).toBe(
+        `${at('narrow', 4, 'quantize')}quantize: every weight is already quantized (by quantize int8 before it): quantize the float model instead`,
+      );
+      expect(await point('narrow', steps)).toMatch(/^quantize: every weight is already quantized \(8 bits, matmul-integer-to-float\), but for embeddings.word/);
+    }
+    // (without embed-layernorm, the tables stay float, which quantize int8 with embeddings quantizes)
+    const steps = [step('prune-heads', { heads: '0:0' }), quantize('int8', false), step('optimize', { rewrites: 'attention' }), quantize('int8')];
+    expect(await planRefusal(root, 'p', ['narrow'], 'p', steps)).toBeUndefined();
+    expect(await point('narrow', steps)).toBe('ran');
+  });
+
   it('plans one that quantizes what the one before left float, whose point runs', async () => {
     for (const [model, steps] of [
       // (narrow: blocks of 128 store only the FFN's output projection, of input width 64, in fewer bytes)
