@@ -89,7 +89,7 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   { version: 17, changed: (t, pairs) => t.specialIds.single || (pairs && t.specialIds.pair) },
   // Stop 52: a text is tokenized once and then the post-processor applied, as tokenizers does, where a TemplateProcessing's
   // single template of no Sequence A, or of two, was applied to each text before the template too (emptied or repeated).
-  { version: 18, changed: (t) => t.singleTemplateA },
+  { version: 18, changed: (t, pairs) => t.singleTemplateA.single || (pairs && t.singleTemplateA.pair) },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

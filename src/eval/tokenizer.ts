@@ -935,12 +935,14 @@ function templateIdsAsTokenizers(tokenizer: Tokenizer): void {
  * other than one Sequence A (none, or two), which tokenizerFromJson read applied to each text before the template too
  * (the library's tokenize passes a text through it): a text repeated or emptied, a pair's texts too.
  */
-export function singleTemplateOddA(json: object): boolean {
+export function singleTemplateOddA(json: object): { single: boolean; pair: boolean } {
   const post = (json as { post_processor?: unknown }).post_processor;
-  return sequenceLeaves(post, 'processors').some(({ leaf }) => {
+  const counts = sequenceLeaves(post, 'processors').flatMap(({ leaf }) => {
     const single = (leaf as Partial<TemplateJson>).single;
-    return leaf.type === 'TemplateProcessing' && Array.isArray(single) && single.filter((piece) => piece?.Sequence?.id === 'A').length !== 1;
+    return leaf.type === 'TemplateProcessing' && Array.isArray(single) ? [single.filter((piece) => piece?.Sequence?.id === 'A').length] : [];
   });
+  // (a single template of no A gave a single text [] before the template as now: its ids are as they were)
+  return { single: counts.some((n) => n > 1), pair: counts.some((n) => n !== 1) };
 }
 
 /**
@@ -1866,7 +1868,7 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * is a BPE whose continuing_subword_prefix tokenizers reads (bpeReadsSubwordPrefix), which was ignored; `specialIds`, the
  * templates whose special tokens tokenizers gives other ids than their texts' (specialIdsRead), which were read;
  * `singleTemplateA`, a TemplateProcessing's single template holds other than one Sequence A (singleTemplateOddA), which
- * was applied to each text before the template. Undefined where the folder has no tokenizer this code reads.
+ * was applied to each text before the template (`single`: a single text's ids changed, two As; `pair`: a pair's). Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -1895,7 +1897,7 @@ export interface TokenizerTraits {
   unigramByteFallback: boolean;
   subwordPrefixBpe: boolean;
   specialIds: { single: boolean; pair: boolean };
-  singleTemplateA: boolean;
+  singleTemplateA: { single: boolean; pair: boolean };
 }
 
 /**
@@ -2307,7 +2309,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         unigramByteFallback: false,
         subwordPrefixBpe: false,
         specialIds: { single: false, pair: false },
-        singleTemplateA: false,
+        singleTemplateA: { single: false, pair: false },
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
