@@ -596,7 +596,7 @@ function checkStorage(model: Model, s: BertStructure, o: QuantizeOptions): { tar
     const but = floatTables.length
       ? `, but for ${floatTables.map((t) => t.id).join(', ')}, which quantize leaves float (${tableWithoutGather(model.graph, targetWeight(floatTables[0]))})`
       : '';
-    throw new SettingsError(`quantize: every weight is ${stored[rewritable.indexOf(true)]}${but}: quantize the float model instead`);
+    throw new SettingsError(`quantize ${modeName(o.mode)}: every weight is ${stored[rewritable.indexOf(true)]}${but}: quantize the float model instead`);
   }
   requireFloat32Weights(model, targets, stored, o);
   const int8 = o.mode.kind === 'float16' ? stored.findIndex((r) => r !== undefined) : -1;

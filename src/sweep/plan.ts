@@ -1838,14 +1838,17 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
     pass.recurrent.check(options, sofar.recurrent.read?.graph);
     return { ...UNKNOWN, recurrent: { read: undefined, int8: true } };
   }
-  // (after a quantize step that stored every weight quantized: quantize's own refusal when the point runs)
-  const quantizedBefore = s.pass === 'quantize' ? sofar.quantizedAll : undefined;
-  if (quantizedBefore && !quantizedBefore.leftFloat)
-    throw new SettingsError(`quantize: every weight is already quantized (by quantize ${quantizedBefore.mode} before it): quantize the float model instead`);
   // (the step's settings checked and its options worked out once, for every question below: the model read here's
   // checks, quantize's targets, drop-layers' rewrite, int4-block's mode)
   const settings = pass.check(s.settings);
   const stepOptions = pass.options(settings);
+  // (after a quantize step that stored every weight quantized: quantize's own refusal when the point runs, after its
+  // settings, naming its mode)
+  const quantizedBefore = s.pass === 'quantize' ? sofar.quantizedAll : undefined;
+  if (quantizedBefore && !quantizedBefore.leftFloat)
+    throw new SettingsError(
+      `quantize ${modeName((stepOptions as QuantizeOptions).mode)}: every weight is already quantized (by quantize ${quantizedBefore.mode} before it): quantize the float model instead`,
+    );
   return { ...encoderAfter(s, index, sofar, settings, stepOptions), ...int4After(s, index, sofar, stepOptions) };
 }
 

@@ -160,7 +160,7 @@ describe('an already quantized model', () => {
     expect(report.summary).toContain(`${already.length} already quantized`);
     const { model: twice } = await quantize(once, s1, { mode: 'int8' });
     await expect(quantize(twice, findBert(twice), { mode: 'int4-block:16' })).rejects.toThrow(
-      /^quantize: every weight is already quantized \(8 bits, .+\): quantize the float model instead$/,
+      /^quantize int4-block:16: every weight is already quantized \(8 bits, .+\): quantize the float model instead$/,
     );
   });
 
@@ -170,7 +170,7 @@ describe('an already quantized model', () => {
     const model = (await runPipeline(tinyBert(), [{ pass: 'optimize', settings: { rewrites: 'all' } }])).model;
     const { model: once } = await quantize(model, findBert(model), { mode: 'int8' });
     await expect(quantize(once, findBert(once), { mode: 'int8' })).rejects.toThrow(
-      /^quantize: every weight is already quantized \(int8\), but for embeddings\.word, embeddings\.position, embeddings\.token_type, which quantize leaves float \(the table is read by com\.microsoft EmbedLayerNormalization '.+', which takes float tables \(quantize before --optimize to store it int8\)\): quantize the float model instead$/,
+      /^quantize int8: every weight is already quantized \(int8\), but for embeddings\.word, embeddings\.position, embeddings\.token_type, which quantize leaves float \(the table is read by com\.microsoft EmbedLayerNormalization '.+', which takes float tables \(quantize before --optimize to store it int8\)\): quantize the float model instead$/,
     );
   });
 
@@ -178,7 +178,7 @@ describe('an already quantized model', () => {
     const model = loadModel(fixture('bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'));
     const { model: once } = await quantize(model, findBert(model), { mode: 'int8' });
     await expect(quantize(once, findBert(once), { mode: 'int4-block:16' })).rejects.toThrow(
-      /^quantize: every weight is already quantized \(8 bits, dynamic-int8\), but for embeddings\.position, which quantize leaves float \(no Gather reads the table \(folded or fused by the exporter\)\): quantize the float model instead$/,
+      /^quantize int4-block:16: every weight is already quantized \(8 bits, dynamic-int8\), but for embeddings\.position, which quantize leaves float \(no Gather reads the table \(folded or fused by the exporter\)\): quantize the float model instead$/,
     );
   });
 });

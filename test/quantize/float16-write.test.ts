@@ -376,7 +376,7 @@ describe('quantize float16', () => {
     const int8 = join(work, 'int8', 'model.onnx');
     await compressFile({ input: join(folder, 'model.onnx'), output: int8, steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] });
     await expect(compressFile({ input: int8, output: join(work, 'refused-int8', 'a.onnx'), steps: [float16] })).rejects.toThrow(
-      /^quantize: every weight is already quantized \(8 bits, [a-z-]+\): quantize the float model instead$/,
+      /^quantize float16: every weight is already quantized \(8 bits, [a-z-]+\): quantize the float model instead$/,
     );
     const half = writeModelFolder(join(work, 'half'), toFloat16(source));
     await expect(compressFile({ input: join(half, 'model.onnx'), output: join(work, 'refused-half', 'b.onnx'), steps: [float16] })).rejects.toThrow(

@@ -55,7 +55,9 @@ describe('a step after optimize on a model stored quantized', () => {
     );
     await refusedAsCompress('int4', [optimize, step('factorize-embeddings', { rank: 8 })], 2);
     await refusedAsCompress('int8', [optimize, step('share-layers')], 2);
-    expect(await refusedAsCompress('int8', [optimize, step('quantize', { mode: 'int4-block:16' })], 2)).toMatch(/^quantize: every weight is already quantized/);
+    expect(await refusedAsCompress('int8', [optimize, step('quantize', { mode: 'int4-block:16' })], 2)).toMatch(
+      /^quantize int4-block:16: every weight is already quantized/,
+    );
   });
 
   it('is followed through drop-layers and optimize in either order', async () => {

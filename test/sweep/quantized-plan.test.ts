@@ -51,7 +51,7 @@ describe("a sweep's plan asks each pass about a model stored quantized or in flo
 
   it('refuses quantize of a model whose weights it cannot read: quantized already, or float16', async () => {
     expect(await on('int8', [step('quantize', { mode: 'int4-block:16' })])).toBe(
-      `${at('int8', 1, 'quantize')}quantize: every weight is already quantized (8 bits, matmul-integer-to-float): quantize the float model instead`,
+      `${at('int8', 1, 'quantize')}quantize int4-block:16: every weight is already quantized (8 bits, matmul-integer-to-float): quantize the float model instead`,
     );
     expect(await on('fp16', [step('quantize', { mode: 'int8' })])).toMatch(
       /step 1 \(quantize\): quantize: weight '.*' \(layer0\.attention\.q\) is float16, and quantize reads float32 weights: quantize the float32 model \(the one converted to float16\) instead$/,
@@ -190,7 +190,7 @@ describe('a quantize step after one that stored every weight quantized', () => {
   it('is refused by the plan where the first left no weight float on the model read (int8-static, int4-block on an unfused model), in quantize words', async () => {
     for (const first of ['int8-static', 'int4-block:16']) {
       expect(await plan('tiny', twice(first)), first).toBe(
-        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'tiny', step 2 (quantize): quantize: every weight is already quantized (by quantize ${first} before it): quantize the float model instead`,
+        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'tiny', step 2 (quantize): quantize int8: every weight is already quantized (by quantize ${first} before it): quantize the float model instead`,
       );
     }
     // int8-static stores the word table int8 on any model: factorize-embeddings after it is refused in the sweep file
@@ -206,9 +206,9 @@ describe('a quantize step after one that stored every weight quantized', () => {
     for (const between of [step('drop-layers', { keep: '0' }), step('optimize', {})]) {
       const steps = [step('quantize', { mode: 'int4-block:16' }), between, step('quantize', { mode: 'int8' })];
       const output = join(fusedRoot, 'out', `q-${between.pass}-q`, 'model.onnx');
-      await expect(compressFile({ input, output, steps }), between.pass).rejects.toThrow(/quantize: every weight is already quantized/);
+      await expect(compressFile({ input, output, steps }), between.pass).rejects.toThrow(/^quantize int8: every weight is already quantized/);
       expect(await plan('tiny', steps), between.pass).toBe(
-        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'tiny', step 3 (quantize): quantize: every weight is already quantized (by quantize int4-block:16 before it): quantize the float model instead`,
+        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'tiny', step 3 (quantize): quantize int8: every weight is already quantized (by quantize int4-block:16 before it): quantize the float model instead`,
       );
     }
   });

@@ -38,9 +38,9 @@ describe('a quantize step after one on a model the plan no longer reads', () => 
     ] as const) {
       const steps = [first, quantize('int4-block:16'), quantize('int8')];
       expect(await planRefusal(root, 'p', [model], 'p', steps)).toBe(
-        `${at(model, 3, 'quantize')}quantize: every weight is already quantized (by quantize int4-block:16 before it): quantize the float model instead`,
+        `${at(model, 3, 'quantize')}quantize int8: every weight is already quantized (by quantize int4-block:16 before it): quantize the float model instead`,
       );
-      expect(await point(model, steps)).toMatch(/^quantize: every weight is already quantized \(4 bits, matmul-nbits\)/);
+      expect(await point(model, steps)).toMatch(/^quantize int8: every weight is already quantized \(4 bits, matmul-nbits\)/);
     }
   });
 
@@ -76,9 +76,9 @@ describe('a quantize step after one on a model the plan no longer reads', () => 
     // (narrow: blocks of 128 leave float every projection but the FFN's output; of 32, none; embeddings: false the tables)
     const steps = [quantize('int4-block:128', false), step('drop-layers', { keep: '0' }), quantize('int4-block:32'), quantize('int4-block:128')];
     expect(await planRefusal(root, 'p', ['narrow'], 'p', steps)).toBe(
-      `${at('narrow', 4, 'quantize')}quantize: every weight is already quantized (by quantize int4-block:32 before it): quantize the float model instead`,
+      `${at('narrow', 4, 'quantize')}quantize int4-block:128: every weight is already quantized (by quantize int4-block:32 before it): quantize the float model instead`,
     );
-    expect(await point('narrow', steps)).toMatch(/^quantize: every weight is already quantized \(4 bits, matmul-nbits\)/);
+    expect(await point('narrow', steps)).toMatch(/^quantize int4-block:128: every weight is already quantized \(4 bits, matmul-nbits\)/);
     const partly = [quantize('int4-block:128', false), quantize('int4-block:128'), quantize('int8')];
     expect(await planRefusal(root, 'p', ['narrow'], 'p', partly)).toBeUndefined();
     expect(await point('narrow', partly)).toBe('ran');
@@ -94,9 +94,11 @@ describe('a quantize step after one on a model the plan no longer reads', () => 
         quantize('int8', embeddings),
       ];
       expect(await planRefusal(root, 'p', ['narrow'], 'p', steps)).toBe(
-        `${at('narrow', 4, 'quantize')}quantize: every weight is already quantized (by quantize int8 before it): quantize the float model instead`,
+        `${at('narrow', 4, 'quantize')}quantize int8: every weight is already quantized (by quantize int8 before it): quantize the float model instead`,
       );
-      expect(await point('narrow', steps)).toMatch(/^quantize: every weight is already quantized \(8 bits, matmul-integer-to-float\), but for embeddings.word/);
+      expect(await point('narrow', steps)).toMatch(
+        /^quantize int8: every weight is already quantized \(8 bits, matmul-integer-to-float\), but for embeddings.word/,
+      );
     }
     // (without embed-layernorm, the tables stay float, which quantize int8 with embeddings quantizes)
     const steps = [step('prune-heads', { heads: '0:0' }), quantize('int8', false), step('optimize', { rewrites: 'attention' }), quantize('int8')];
