@@ -569,5 +569,27 @@ export function withPartsAsRead(json: Record<string, unknown>): Record<string, u
     if ('problem' in r) return r.problem;
     if (r.read !== json[key]) read = { ...read, [key]: r.read };
   }
-  return read;
+  return specialAddersProblem(read.post_processor) ?? read;
+}
+
+/** The post-processors that add special tokens, each to the pieces it is given. */
+const SPECIAL_ADDERS: ReadonlySet<unknown> = new Set(['TemplateProcessing', 'BertProcessing', 'RobertaProcessing']);
+
+/**
+ * A post-processor (as read) whose Sequence holds more than one that adds special tokens (SPECIAL_ADDERS), at any
+ * depth, in one line: tokenizers applies the second to each piece the first gives (a BertProcessing after a
+ * TemplateProcessing adds [CLS] … [SEP] around each of its special tokens and texts; a TemplateProcessing after another
+ * fails on every text), which compress does not read so; undefined for none.
+ */
+function specialAddersProblem(post: unknown): string | undefined {
+  const adders: Array<{ at: string; type: string }> = [];
+  const walk = (p: unknown, at: string): void => {
+    const part = p as { type?: unknown; processors?: unknown } | null;
+    if (part?.type === 'Sequence' && Array.isArray(part.processors)) part.processors.forEach((q, i) => walk(q, `${at}.processors[${i}]`));
+    else if (SPECIAL_ADDERS.has(part?.type)) adders.push({ at, type: String(part!.type) });
+  };
+  walk(post, 'post_processor');
+  if (adders.length < 2) return undefined;
+  const [first, second] = adders as [{ at: string; type: string }, { at: string; type: string }];
+  return `${second.at} (${second.type}): it adds special tokens after ${first.at} (${first.type}) did, which tokenizers does to each piece the first gives (or fails on every text), and compress does not read: keep one post-processor that adds them`;
 }

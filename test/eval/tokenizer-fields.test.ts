@@ -141,6 +141,22 @@ describe('tokenizer.json fields tokenizers refuses', () => {
       },
       'post_processor (TemplateProcessing): single: a Sequence B, which a single text has none of (tokenizers reads the file, then fails on every single text)',
     ],
+    // (a Sequence of two post-processors that add special tokens: tokenizers gives [CLS] [CLS] a [SEP] [SEP] [SEP] b b [SEP] [SEP]
+    // for a pair of a BertProcessing's, and fails on every text for two TemplateProcessings; checked against the tokenizers
+    // 0.23.2 node binding, where eval read [CLS] [CLS] a [SEP] b b [SEP] [SEP])
+    [
+      {
+        post_processor: {
+          type: 'Sequence',
+          processors: [
+            { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+            { type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] },
+            { type: 'Sequence', processors: [{ type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] }] },
+          ],
+        },
+      },
+      'post_processor.processors[2].processors[0] (BertProcessing): it adds special tokens after post_processor.processors[1] (BertProcessing) did, which tokenizers does to each piece the first gives (or fails on every text), and compress does not read: keep one post-processor that adds them',
+    ],
     [
       { post_processor: { type: 'TemplateProcessing', single: [], pair: [], special_tokens: { '[CLS]': { id: '[CLS]', ids: [2] } } } },
       'post_processor (TemplateProcessing): special_tokens: expected an object of {"id": "…", "ids": [N, …], "tokens": ["…", …]}, got {"[CLS]":{"id":"[CLS]","ids":[2]}}',
