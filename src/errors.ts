@@ -202,6 +202,62 @@ export function checkIntegerFlag(
   if (problem !== undefined) throw new (o.error ?? SettingsError)(`${flag} ${shownFlagValue(flag, value)}: ${problem}${o.note ? ` ${o.note}` : ''}`);
 }
 
+/**
+ * The numbers a number flag or setting that takes fractions takes (a rate, a weight, seconds, megabytes): finite, from
+ * `min` (greater than it where `above`), to `max` where given (less than it where `below`); `unit` names what it counts
+ * ('seconds'); `note` follows its refusal.
+ */
+export interface NumberRange {
+  min: number;
+  above?: boolean;
+  max?: number;
+  below?: boolean;
+  unit?: string;
+  note?: string;
+}
+
+/**
+ * The numbers of `range` as every refusal of a number and every help words them: 'number greater than 0', 'number 0 or
+ * greater', 'number in [0, 1)', 'number of seconds greater than 0' (the words integerRange gives an integer's range).
+ */
+export function numberRange(range: NumberRange): string {
+  const what = `number${range.unit === undefined ? '' : ` of ${range.unit}`}`;
+  const min = bound(range.min);
+  if (range.max !== undefined) return `${what} in ${range.above ? '(' : '['}${min}, ${bound(range.max)}${range.below ? ')' : ']'}`;
+  return `${what} ${range.above ? `greater than ${min}` : `${min} or greater`}`;
+}
+
+/** A range's bound as its words write it: 1e19, not the 10000000000000000000 String() writes. */
+const bound = (n: number) => (Math.abs(n) >= 1e15 ? n.toExponential().replace('e+', 'e') : String(n));
+
+/** Whether `value` is a finite number in `range`. */
+export function inNumberRange(value: unknown, range: NumberRange): value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return false;
+  if (range.above ? !(value > range.min) : !(value >= range.min)) return false;
+  return range.max === undefined || (range.below ? value < range.max : value <= range.max);
+}
+
+/**
+ * `expected a number …` (numberRange: `expected a number greater than 0`; `expected a finite number …` for an infinite
+ * one, which every range leaves out) unless `value` is a number in `range`, undefined when it is: the one check of every
+ * number a user types that takes fractions (a flag, a sweep file's setting), as integerProblem is of every integer.
+ */
+export function numberProblem(value: unknown, range: NumberRange): string | undefined {
+  if (inNumberRange(value, range)) return undefined;
+  const infinite = typeof value === 'number' && !Number.isNaN(value) && !Number.isFinite(value);
+  return `expected a ${infinite ? 'finite ' : ''}${numberRange(range)}`;
+}
+
+/**
+ * Throws `error` (SettingsError, or UsageError where the CLI checks the flag) `--flag V: expected a number …`
+ * (numberProblem; the range's note after it) unless `value` is a number in `range`: the check of every number flag
+ * that takes fractions, `V` as typed on the command line (shownFlagValue: '--lr 0.0', '--lock-seconds 1e-400').
+ */
+export function checkNumberFlag(flag: string, value: number, range: NumberRange, o: { error?: new (message: string) => UserError } = {}): void {
+  const problem = numberProblem(value, range);
+  if (problem !== undefined) throw new (o.error ?? SettingsError)(`${flag} ${shownFlagValue(flag, value)}: ${problem}${range.note ? ` ${range.note}` : ''}`);
+}
+
 /** Malformed data files (GLUE TSV, config.json, tokenizer files). */
 export class DataError extends UserError {
   override name = 'DataError';

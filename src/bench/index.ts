@@ -2,6 +2,7 @@
 export {
   benchModels,
   benchSettings,
+  MAX_TIME_RANGE,
   sizeRefusal,
   DEFAULT_BATCHES,
   DEFAULT_SEQS,

@@ -8,7 +8,19 @@
  */
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
-import { checkIntegerFlag, integerProblem, integerRange, SettingsError, shownNumber, shownValue, UsageError, UserError, ortErrorLine } from '../errors.ts';
+import {
+  checkIntegerFlag,
+  checkNumberFlag,
+  integerProblem,
+  integerRange,
+  SettingsError,
+  shownNumber,
+  shownValue,
+  UsageError,
+  UserError,
+  ortErrorLine,
+  type NumberRange,
+} from '../errors.ts';
 import { locateRunModel, type RunModelLocation } from '../eval/model-files.ts';
 import { totalInitializerBytes } from '../onnx/save.ts';
 import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
@@ -282,6 +294,9 @@ function defaultSeqs(subjects: readonly BenchSubject[]): number[] {
  * The timing settings of `opts` (its defaults applied), each refused in one line when out of range before any model
  * is read: batches and seqs, repeats, warmup, threads, maxSeconds (a command line's flags: the CLI's usage check).
  */
+/** The seconds --max-time (BenchOptions.maxSeconds, a sweep file's bench.maxTime) takes. */
+export const MAX_TIME_RANGE: NumberRange = { min: 0, above: true, unit: 'seconds' };
+
 export function benchSettings(opts: Pick<BenchOptions, 'batches' | 'seqs' | 'repeats' | 'warmup' | 'threads' | 'maxSeconds'>) {
   const batches = checkIntegerList('batch', opts.batches ?? DEFAULT_BATCHES, 1);
   const askedSeqs = opts.seqs === undefined ? undefined : checkIntegerList('seq', opts.seqs, 2);
@@ -292,9 +307,7 @@ export function benchSettings(opts: Pick<BenchOptions, 'batches' | 'seqs' | 'rep
   const threads = opts.threads ?? 0;
   checkThreads(threads);
   const maxSeconds = opts.maxSeconds;
-  if (maxSeconds !== undefined && !(Number.isFinite(maxSeconds) && maxSeconds > 0)) {
-    throw new SettingsError(`--max-time ${maxSeconds}: expected a number of seconds > 0`);
-  }
+  if (maxSeconds !== undefined) checkNumberFlag('--max-time', maxSeconds, MAX_TIME_RANGE);
   return { batches, askedSeqs, repeats, warmup, threads, maxSeconds };
 }
 

@@ -15,6 +15,9 @@
  * - an integer flag (declared by integerFlags, with its range) is refused in the one integer wording of
  *   src/errors.ts, whatever its fault: `--seed '0x10'`, `--seed ''`, `--epochs 1.5`, `--max-length -3`, `--epochs 1e16`
  *   all say `expected an integer from MIN to MAX`, before the command runs;
+ * - a number flag that takes fractions (declared by numberFlags, with its range) is refused in the one number wording
+ *   of src/errors.ts (numberProblem), whatever its fault: `--lr 0`, `--lr '0x10'`, `--warmup 1.5`, `--lr 1e400` say
+ *   `expected a number greater than 0`, `expected a number in [0, 1]` (a finite one for 1e400), before the command runs;
  * - a string flag or positional argument given an empty value (`--out ''`, `--tasks=`, `report ''`, or a bare
  *   `--out`) is refused: it would name the current folder, be taken as absent, or (SQLite) open a temporary
  *   database. Flags whose bare form means something (`--optimize` alone: its default set) take that meaning when
@@ -23,7 +26,7 @@
  * Each refusal is one line (a UsageError: the CLI exits 2).
  */
 import type { Argv } from 'yargs';
-import { checkIntegerFlag, integerProblem, isNumberText, noteFlagText, UsageError } from '../errors.ts';
+import { checkIntegerFlag, checkNumberFlag, integerProblem, isNumberText, type NumberRange, noteFlagText, numberProblem, UsageError } from '../errors.ts';
 
 /** What the middleware reads of yargs' declared options (`getOptions()`). */
 export interface DeclaredOptions {
@@ -60,6 +63,25 @@ export function integerFlags<T>(y: Argv<T>, ranges: Readonly<Record<string, Inte
   return y;
 }
 
+/** The ranges of the number flags that take fractions declared on a yargs instance (numberFlags), by flag. */
+const numberRanges = new WeakMap<object, Record<string, NumberRange>>();
+
+/**
+ * Notes the ranges of the number flags `ranges` names, declared on `y` (as `type: 'number'` options) and taking
+ * fractions (a rate, a weight, seconds): the one table where a command declares them, as integerFlags its integer
+ * flags, whose values the middleware then refuses in the one number wording (numberProblem) before the command runs.
+ * Returns `y`.
+ */
+export function numberFlags<T>(y: Argv<T>, ranges: Readonly<Record<string, NumberRange>>): Argv<T> {
+  numberRanges.set(y, { ...numberRanges.get(y), ...ranges });
+  return y;
+}
+
+/** The number flags that take fractions declared on `y` (numberFlags) with their ranges, by flag. */
+export function declaredNumberFlags(y: Argv<unknown> | Argv): Readonly<Record<string, NumberRange>> {
+  return numberRanges.get(y) ?? {};
+}
+
 /** The integer flags declared on `y` (integerFlags) with their ranges, by flag: none where it declares none. */
 export function declaredIntegerFlags(y: Argv<unknown> | Argv): Readonly<Record<string, IntegerFlagRange>> {
   return integerRanges.get(y) ?? {};
@@ -68,6 +90,8 @@ export function declaredIntegerFlags(y: Argv<unknown> | Argv): Readonly<Record<s
 export interface FlagValueRules {
   /** The integer flags of the command being parsed, by flag (integerFlags): each one a number flag. */
   integers?: Readonly<Record<string, IntegerFlagRange>>;
+  /** The number flags that take fractions of the command being parsed, by flag (numberFlags): each one a number flag. */
+  numbers?: Readonly<Record<string, NumberRange>>;
   /** String flags whose bare form (`--optimize` alone) has a meaning of its own; only an explicit '' is refused. */
   bareAllowed?: ReadonlySet<string>;
   /** Where to look a flag's values up, for the message about an empty one (default: '--help'). */
@@ -152,6 +176,7 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
   applyBooleanValues(args, options, argv);
   for (const key of Object.keys(rules.integers ?? {}))
     if (!options.number.includes(key)) throw new Error(`integer flag --${key}: not declared as a number flag`);
+  for (const key of Object.keys(rules.numbers ?? {})) if (!options.number.includes(key)) throw new Error(`number flag --${key}: not declared as a number flag`);
   const aliasOf = new Set(Object.values(options.alias).flat());
   for (const key of Object.keys(options.key)) {
     if (aliasOf.has(key) || options.boolean.includes(key)) continue;
@@ -168,6 +193,7 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
     if (options.array.includes(key) || !(key in args)) continue;
     const value = args[key];
     const integer = options.number.includes(key) ? rules.integers?.[key] : undefined;
+    const range = options.number.includes(key) ? rules.numbers?.[key] : undefined;
     const written = occurrences(argv, names);
     // yargs adds a repeated number flag's later value of 1 to the one before (its count increment: `--epochs 3
     // --epochs 1` reads 4), an array no more
@@ -187,6 +213,10 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
     }
     if (integer && typeof value === 'number') {
       checkIntegerValue(flagName(key, aliases), value, occurrence(argv, names)?.typed, integer);
+      continue;
+    }
+    if (range && typeof value === 'number') {
+      checkNumberValue(flagName(key, aliases), value, occurrence(argv, names)?.typed, range);
       continue;
     }
     if (options.number.includes(key) && typeof value === 'number') {
@@ -236,6 +266,20 @@ function checkIntegerValue(flag: string, value: number, typed: string | undefine
 }
 
 /**
+ * Refuses the value of a number flag `flag` that takes fractions (as its refusals name it) unless it is a number in
+ * `range`, in the one number wording (numberProblem), as checkIntegerValue an integer flag's: a text that writes no
+ * decimal number ('0x10', '', 'Infinity') quoted (`--lr '0x10': expected a number greater than 0`), a number shown as
+ * typed (checkNumberFlag: `--lr 0.0: …`, `--lock-seconds 1e-400: …`, not the 0 yargs read).
+ */
+function checkNumberValue(flag: string, value: number, typed: string | undefined, range: NumberRange): void {
+  if (typed !== undefined && !isNumberText(typed)) {
+    throw new UsageError(`${flag} '${typed}': ${numberProblem(Number.NaN, range)}${range.note === undefined ? '' : ` ${range.note}`}`);
+  }
+  if (typed !== undefined) noteFlagText(flag, typed);
+  checkNumberFlag(flag, value, range, { error: UsageError });
+}
+
+/**
  * The middleware run before yargs' strict check: yargs reads `--no-json=yes` as an unknown flag `no-json`; for a
  * declared boolean (or alias) it is taken as the negation of the value (json false), and the `no-json` keys dropped.
  */
@@ -254,5 +298,10 @@ export function negatedBooleanValues(argv: readonly string[]) {
 
 /** The middleware: runs `checkFlagValues` with the options yargs declared for the command being run. */
 export function checkedFlagValues(argv: readonly string[], rules: FlagValueRules = {}) {
-  return (args: Record<string, unknown>, y: Argv): void => checkFlagValues(args, declaredOptions(y), argv, { integers: declaredIntegerFlags(y), ...rules });
+  return (args: Record<string, unknown>, y: Argv): void =>
+    checkFlagValues(args, declaredOptions(y), argv, {
+      integers: declaredIntegerFlags(y),
+      numbers: declaredNumberFlags(y),
+      ...rules,
+    });
 }

@@ -14,7 +14,7 @@ import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { floatFolderFile } from '../eval/model-files.ts';
 import { THREADS_RANGE } from '../runtime/threads.ts';
-import { integerFlags } from './flag-values.ts';
+import { integerFlags, numberFlags } from './flag-values.ts';
 import { checkTokenizerRef } from './model-ref.ts';
 import { getTask, singleTaskNames } from '../glue/registry.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
@@ -78,7 +78,7 @@ export async function loadTrainingLibrary() {
  * the command reads its tokenizer when --tokenizer is not given.
  */
 export async function trainingFlags(y: Argv, tokenizerFrom: string): Promise<Argv> {
-  const { DEFAULT_TRAIN_SETTINGS: d } = await loadTrainingLibrary();
+  const { DEFAULT_TRAIN_SETTINGS: d, TRAINING_NUMBER_RANGES: r } = await loadTrainingLibrary();
   const integers = {
     epochs: { min: 1 },
     'batch-size': { min: 1 },
@@ -88,7 +88,8 @@ export async function trainingFlags(y: Argv, tokenizerFrom: string): Promise<Arg
     'checkpoint-every': { min: 0 },
     threads: THREADS_RANGE,
   };
-  return integerFlags(y, integers)
+  const numbers = { lr: r.lr, 'weight-decay': r.weightDecay, warmup: r.warmupRatio, clip: r.maxGradNorm, dropout: r.dropout };
+  return numberFlags(integerFlags(y, integers), numbers)
     .option('task', { type: 'string', describe: `GLUE task to train on (${singleTaskNames('train').join(', ')})` })
     .option('output', {
       alias: 'o',
@@ -135,7 +136,14 @@ const STUDENT_FORMS = 'every-other, bert:layers=L,hidden=H,heads=A,intermediate=
 
 /** Adds the distillation flags, defaulting to the library's DEFAULT_DISTILL_SETTINGS. */
 export async function distillFlags(y: Argv): Promise<Argv> {
-  const { DEFAULT_DISTILL_SETTINGS: d, DEFAULT_PKD_WEIGHT, DISTILL_WORDS: words, DEFAULT_CACHE_DIR_RULE } = await loadTrainingLibrary();
+  const {
+    DEFAULT_DISTILL_SETTINGS: d,
+    DEFAULT_PKD_WEIGHT,
+    DISTILL_WORDS: words,
+    DEFAULT_CACHE_DIR_RULE,
+    TRAINING_NUMBER_RANGES: r,
+    FEATURE_CACHE_MB_RANGE,
+  } = await loadTrainingLibrary();
   // a word flag reads as its word whatever its case (' CE ' is ce); any other value stays as typed, for the refusal
   const withModels = y
     .option('teacher', { type: 'string', describe: 'the teacher: .onnx file, model folder or hf:org/name[@revision] (its tokenizer and labels are used)' })
@@ -144,7 +152,12 @@ export async function distillFlags(y: Argv): Promise<Argv> {
       describe: `a model path or hf:org/name[@revision], ${STUDENT_FORMS}`,
     });
   return (
-    integerFlags(await trainingFlags(withModels, "the teacher's folder"), { 'intermediate-epochs': { min: 1 }, augment: { min: 0 } })
+    numberFlags(integerFlags(await trainingFlags(withModels, "the teacher's folder"), { 'intermediate-epochs': { min: 1 }, augment: { min: 0 } }), {
+      alpha: r.alpha,
+      temperature: r.temperature,
+      'pkd-weight': r.pkdWeight,
+      'feature-cache-mb': FEATURE_CACHE_MB_RANGE,
+    })
       // No yargs defaults for the flags that apply only to some runs: the library fills them, and refuses one given
       // where it would be ignored (--alpha with --stage general, --pkd-weight without a PKD preset).
       .option('alpha', { type: 'number', describe: `weight of the hard-label loss; 1 - alpha goes to the teacher term (default ${d.alpha})` })

@@ -16,7 +16,7 @@ import { GraphWriter } from '../onnx/writer.ts';
 import { Rng } from '../bert/random.ts';
 import { cloneModel, graphValueNames } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
-import { SettingsError } from '../errors.ts';
+import { checkNumberFlag, type NumberRange, SettingsError } from '../errors.ts';
 import { Tensor, type Feeds } from '../runtime/session.ts';
 import { GradientError } from './context.ts';
 
@@ -45,15 +45,7 @@ export const LOSS_OUTPUT = 'loss';
  * The temperatures soft-ce computes in float32, which scales logits by 1/T and the term by T²: past them 1/T or T²
  * overflows (a NaN or infinite loss) or T² is 0 (the teacher term and its gradient vanish).
  */
-export const TEMPERATURE_RANGE = { min: 1e-19, max: 1e19 } as const;
-
-/** Whether soft-ce computes temperature `t` (TEMPERATURE_RANGE). */
-export function temperatureInRange(t: number): boolean {
-  return t >= TEMPERATURE_RANGE.min && t <= TEMPERATURE_RANGE.max;
-}
-
-/** TEMPERATURE_RANGE in words, as refusals give it. */
-export const TEMPERATURE_WORDS = 'from 1e-19 to 1e19, as 1/T and T² are computed in float32';
+export const TEMPERATURE_RANGE: NumberRange = { min: 1e-19, max: 1e19, note: '(1/T and T² are computed in float32)' };
 
 /**
  * A batch's gold targets as the loss reads them: one-hot labels [batch, numLabels] (labels are output indices), or
@@ -279,7 +271,7 @@ export function appendLoss(
       case 'soft-ce': {
         needed.add(LOSS_INPUTS.teacher);
         const temp = t.temperature ?? 1;
-        if (!temperatureInRange(temp)) throw new SettingsError(`temperature must be ${TEMPERATURE_WORDS}, got ${temp}`);
+        checkNumberFlag('temperature', temp, TEMPERATURE_RANGE);
         const inv = w.floatScalar(1 / temp);
         const p = w.op('Softmax', [w.op('Mul', [LOSS_INPUTS.teacher, inv])], { axis: { type: 'int', value: -1 } });
         const logq = w.op('LogSoftmax', [w.op('Mul', [logits, inv])], { axis: { type: 'int', value: -1 } });

@@ -10,7 +10,17 @@
  * flags without loading onnxruntime.
  */
 import { z } from 'zod';
-import { integerProblem, integerRange, type IntegerRule, integerRuleProblem, integerText, isNumberText, SettingsError, shownNumber } from '../errors.ts';
+import {
+  integerProblem,
+  integerRange,
+  type IntegerRule,
+  integerRuleProblem,
+  integerText,
+  isNumberText,
+  numberRange,
+  SettingsError,
+  shownNumber,
+} from '../errors.ts';
 
 /** A pass's settings schema: a strict zod object (unknown keys are refused). */
 export type SettingsSchema = z.ZodObject<z.ZodRawShape, z.core.$strict>;
@@ -279,9 +289,9 @@ function expected(what: string, missing = `missing; expected ${what}`) {
   return (issue: { input?: unknown }) => (issue.input === undefined ? missing : `expected ${what}`);
 }
 
-/** A number in [0, 1). */
+/** A number in [0, 1), in the one number wording (numberRange: 'a number in [0, 1)'). */
 export function fraction() {
-  const what = 'a number in [0, 1)';
+  const what = `a ${numberRange({ min: 0, max: 1, below: true })}`;
   return z.preprocess(
     numberFromText,
     z

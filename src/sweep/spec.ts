@@ -39,7 +39,8 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parseYamlText } from '../files.ts';
-import { SettingsError, UserError, errorLine, errorMessage, integerProblem, shownValue } from '../errors.ts';
+import { SettingsError, UserError, errorLine, errorMessage, integerProblem, numberProblem, shownValue } from '../errors.ts';
+import { MAX_TIME_RANGE } from '../bench/run.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { lookupTasks } from '../glue/registry.ts';
@@ -586,10 +587,11 @@ function parseBench(f: Fields, raw: unknown): BenchSpec {
   };
 }
 
-/** A number of seconds > 0. */
+/** A benchmark's time budget: a number of seconds greater than 0 (MAX_TIME_RANGE, as --max-time's). */
 function seconds(f: Fields, v: unknown, at: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) f.fail(at, `expected a number of seconds > 0, got ${shownValue(v, 'file')}`);
-  return v;
+  const problem = numberProblem(v, MAX_TIME_RANGE);
+  if (problem !== undefined) f.fail(at, `${problem}, got ${shownValue(v, 'file')}`);
+  return v as number;
 }
 
 function parseEval(f: Fields, raw: unknown): EvalSpec {

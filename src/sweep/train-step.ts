@@ -18,16 +18,16 @@
  * general stage (stage, corpus) is not a sweep step. A step may not follow quantize (training reads float weights).
  */
 import { resolve } from 'node:path';
-import { integerProblem, SettingsError, shownNumber, shownValue, UserError } from '../errors.ts';
+import { integerProblem, type NumberRange, numberProblem, SettingsError, shownNumber, shownValue, UserError } from '../errors.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
-import { DISTILL_WORDS, bilstmIntermediateRefusal, checkSettings, type DistillSettings } from '../train/run.ts';
+import { DISTILL_WORDS, TRAINING_NUMBER_RANGES as R, bilstmIntermediateRefusal, checkSettings, type DistillSettings } from '../train/run.ts';
 import type { TrainSettings } from '../train/trainer.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { checkStudentSpec, isStudentSpec } from '../train/students/index.ts';
 import { parseLayerMap, parseMatches, repeatedLayerPair } from '../train/intermediate.ts';
-import { parseEmbeddingLr } from '../train/embedding-lr.ts';
+import { EMBEDDING_LR_EXPECTED, parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { renameFlags } from './setting-names.ts';
 import { settingText, settingWord } from '../pass/settings.ts';
 import { MAX_THREADS } from '../runtime/threads.ts';
@@ -91,14 +91,16 @@ export class StepSettingError extends SettingsError {
 }
 
 type Kind = 'int' | 'number' | 'boolean' | 'string' | 'data' | 'embeddingLr';
-const TRAIN_KEYS: Record<keyof TrainSettings, { kind: Kind; min?: number; max?: number }> = {
+/** A setting's kind, and its range: an int's `min` and `max`, a number's `range` (TRAINING_NUMBER_RANGES). */
+type KeySpec = { kind: 'number'; range: NumberRange } | { kind: Exclude<Kind, 'number'>; min?: number; max?: number };
+const TRAIN_KEYS: Record<keyof TrainSettings, KeySpec> = {
   epochs: { kind: 'int', min: 1 },
   batchSize: { kind: 'int', min: 1 },
-  lr: { kind: 'number' },
-  weightDecay: { kind: 'number' },
-  warmupRatio: { kind: 'number' },
-  maxGradNorm: { kind: 'number' },
-  dropout: { kind: 'number' },
+  lr: { kind: 'number', range: R.lr },
+  weightDecay: { kind: 'number', range: R.weightDecay },
+  warmupRatio: { kind: 'number', range: R.warmupRatio },
+  maxGradNorm: { kind: 'number', range: R.maxGradNorm },
+  dropout: { kind: 'number', range: R.dropout },
   seed: { kind: 'int', min: 0 },
   checkpointEvery: { kind: 'int', min: 0 },
   evalEachEpoch: { kind: 'boolean' },
@@ -121,15 +123,15 @@ type NotInSweeps = 'stage' | 'corpus';
  * `word`: a setting that takes words (DISTILL_WORDS), read as a pass's words are (settingWord: letter case and spaces
  * around do not matter; another value is quoted as written).
  */
-const DISTILL_KEYS: Record<Exclude<keyof DistillSettings, NotInSweeps>, { kind: Kind; min?: number; word?: readonly string[] }> = {
-  alpha: { kind: 'number' },
-  temperature: { kind: 'number' },
+const DISTILL_KEYS: Record<Exclude<keyof DistillSettings, NotInSweeps>, KeySpec & { word?: readonly string[] }> = {
+  alpha: { kind: 'number', range: R.alpha },
+  temperature: { kind: 'number', range: R.temperature },
   logitLoss: { kind: 'string', word: DISTILL_WORDS.logitLoss },
   /** A preset name, or a list of {teacherLayer, studentLayer, feature, loss, weight} (parseMatches). */
   intermediate: { kind: 'data', word: DISTILL_WORDS.intermediate },
   /** uniform | skip | last | 'T:S,T:S', or a list of [teacher, student] pairs. */
   layerMap: { kind: 'data', word: DISTILL_WORDS.layerMap },
-  pkdWeight: { kind: 'number' },
+  pkdWeight: { kind: 'number', range: R.pkdWeight },
   intermediateEpochs: { kind: 'int', min: 1 },
   intermediatePhase: { kind: 'string', word: DISTILL_WORDS.intermediatePhase },
   augment: { kind: 'int', min: 0 },
@@ -211,7 +213,7 @@ export function settingKeys(message: string): string {
   return renameFlags(message, FLAG_TO_KEY);
 }
 
-function typed(key: string, v: unknown, t: { kind: Kind; min?: number; max?: number }): unknown {
+function typed(key: string, v: unknown, t: KeySpec): unknown {
   const fail = (what: string): never => {
     throw new StepSettingError(key, `expected ${what}, got ${shownValue(v, 'file')}`);
   };
@@ -221,9 +223,12 @@ function typed(key: string, v: unknown, t: { kind: Kind; min?: number; max?: num
       if (problem !== undefined) throw new StepSettingError(key, `${problem}, got ${shownValue(v, 'file')}`);
       return v;
     }
-    case 'number':
-      if (typeof v !== 'number' || !Number.isFinite(v)) fail('a number');
+    case 'number': {
+      // (the one number wording, as the flag's: 'expected a number greater than 0, got number 0')
+      const problem = numberProblem(v, t.range);
+      if (problem !== undefined) throw new StepSettingError(key, `${problem}${t.range.note ? ` ${t.range.note}` : ''}, got ${shownValue(v, 'file')}`);
       return v;
+    }
     case 'boolean':
       if (typeof v !== 'boolean') fail('true or false');
       return v;
@@ -234,11 +239,11 @@ function typed(key: string, v: unknown, t: { kind: Kind; min?: number; max?: num
       return parseData(key, v);
     case 'embeddingLr':
       // (a number is one in a sweep file, as lr's: the word 'scaled' is the one text it takes; its flag reads text)
-      if (typeof v === 'string' && settingText(v) !== 'scaled') fail("a positive number or 'scaled'");
+      if (typeof v === 'string' && settingText(v) !== 'scaled') throw new StepSettingError(key, `${EMBEDDING_LR_EXPECTED}, got ${shownValue(v, 'file')}`);
       try {
         return parseEmbeddingLr(v);
       } catch {
-        return fail("a positive number or 'scaled'");
+        throw new StepSettingError(key, `${EMBEDDING_LR_EXPECTED}, got ${shownValue(v, 'file')}`);
       }
   }
 }

@@ -29,7 +29,7 @@ import { skippedRowsNote } from '../glue/dataset.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
-import { checkIntegerFlag, FS_REASONS, SettingsError, UserError } from '../errors.ts';
+import { checkIntegerFlag, checkNumberFlag, FS_REASONS, type NumberRange, SettingsError, UserError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
 import { trainingVersion } from './versions.ts';
 import { loadTrainingSet } from './data.ts';
@@ -65,7 +65,7 @@ import { checkThreads } from '../runtime/threads.ts';
 import { tryFileLock } from '../file-lock.ts';
 import { originalIo, withOriginalIo } from './original-io.ts';
 import { checkOptionalString, checkOptions, checkStringOption } from '../library-args.ts';
-import { projects, TEMPERATURE_WORDS, temperatureInRange, type LossTerm } from '../gradients/index.ts';
+import { projects, TEMPERATURE_RANGE, type LossTerm } from '../gradients/index.ts';
 import { carriedProjections, learnedProjections, projectionsPath, withCarried, writeProjections, type StoredProjection } from './projections.ts';
 import { ensureFolder, removingFoldersMadeOnFailure } from '../folders.ts';
 
@@ -307,19 +307,38 @@ export function defaultCacheDir(): string {
   return process.env.BERT_COMPRESS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'bert-compress');
 }
 
+/**
+ * The numbers each training setting that takes fractions takes (numberRange's words: 'a number greater than 0'), by
+ * settings key: what checkSettings holds them to, the flags of compress train and distill declare (numberFlags) and a
+ * sweep file's train and distill steps take.
+ */
+export const TRAINING_NUMBER_RANGES = {
+  lr: { min: 0, above: true },
+  // (finite: an infinite decay turns every weight to -Infinity or NaN at the first step)
+  weightDecay: { min: 0 },
+  warmupRatio: { min: 0, max: 1 },
+  maxGradNorm: { min: 0 },
+  dropout: { min: 0, max: 1, below: true },
+  alpha: { min: 0, max: 1 },
+  temperature: TEMPERATURE_RANGE,
+  pkdWeight: { min: 0 },
+} as const satisfies Record<string, NumberRange>;
+
+/** The megabytes --feature-cache-mb takes (TrainRunOptions.featureCacheBytes in MB). */
+export const FEATURE_CACHE_MB_RANGE: NumberRange = { min: 0 };
+
 /** Settings with defaults, each checked (one-line SettingsError naming the flag). */
 export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSettings> | undefined): { settings: TrainSettings; distill?: DistillSettings } {
   const settings: TrainSettings = { ...DEFAULT_TRAIN_SETTINGS, ...dropUndefined(s) };
   checkIntegerFlag('--epochs', settings.epochs, 1);
   checkIntegerFlag('--batch-size', settings.batchSize, 1);
-  if (!(settings.lr > 0 && Number.isFinite(settings.lr))) throw new SettingsError(`--lr must be a positive number (got ${settings.lr})`);
+  const r = TRAINING_NUMBER_RANGES;
+  checkNumberFlag('--lr', settings.lr, r.lr);
   if (settings.embeddingLr !== undefined) settings.embeddingLr = parseEmbeddingLr(settings.embeddingLr);
-  // (finite: an infinite decay turns every weight to -Infinity or NaN at the first step)
-  if (!(settings.weightDecay >= 0 && Number.isFinite(settings.weightDecay)))
-    throw new SettingsError(`--weight-decay must be a finite number ≥ 0 (got ${settings.weightDecay})`);
-  if (!(settings.warmupRatio >= 0 && settings.warmupRatio <= 1)) throw new SettingsError(`--warmup must be in [0, 1] (got ${settings.warmupRatio})`);
-  if (!(settings.maxGradNorm >= 0)) throw new SettingsError(`--clip must be ≥ 0 (got ${settings.maxGradNorm})`);
-  if (!(settings.dropout >= 0 && settings.dropout < 1)) throw new SettingsError(`--dropout must be in [0, 1) (got ${settings.dropout})`);
+  checkNumberFlag('--weight-decay', settings.weightDecay, r.weightDecay);
+  checkNumberFlag('--warmup', settings.warmupRatio, r.warmupRatio);
+  checkNumberFlag('--clip', settings.maxGradNorm, r.maxGradNorm);
+  checkNumberFlag('--dropout', settings.dropout, r.dropout);
   checkIntegerFlag('--seed', settings.seed, 0);
   checkIntegerFlag('--checkpoint-every', settings.checkpointEvery, 0);
   // (onnxruntime makes the threads it is given: a million fails to load the model with std::bad_alloc)
@@ -329,8 +348,8 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   const distill: DistillSettings = { ...DEFAULT_DISTILL_SETTINGS, ...dropUndefined(d) };
   // The lineage records the β a PKD preset runs with, given or not.
   if (isPkdPreset(distill.intermediate) && distill.pkdWeight === undefined) distill.pkdWeight = DEFAULT_PKD_WEIGHT;
-  if (!(distill.alpha >= 0 && distill.alpha <= 1)) throw new SettingsError(`--alpha must be in [0, 1] (got ${distill.alpha})`);
-  if (!temperatureInRange(distill.temperature)) throw new SettingsError(`--temperature must be ${TEMPERATURE_WORDS} (got ${distill.temperature})`);
+  checkNumberFlag('--alpha', distill.alpha, r.alpha);
+  checkNumberFlag('--temperature', distill.temperature, r.temperature);
   if (distill.logitLoss !== 'ce' && distill.logitLoss !== 'mse') throw new SettingsError(`--logit-loss must be ce or mse (got ${String(distill.logitLoss)})`);
   if (distill.stage !== 'task' && distill.stage !== 'general') throw new SettingsError(`--stage must be task or general (got ${String(distill.stage)})`);
   if (typeof distill.intermediate === 'string' && !(INTERMEDIATE_PRESETS as readonly string[]).includes(distill.intermediate)) {
@@ -342,9 +361,7 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   if (distill.intermediatePhase !== undefined && distill.intermediatePhase !== 'first' && distill.intermediatePhase !== 'joint') {
     throw new SettingsError(`--intermediate-phase must be first or joint (got ${String(distill.intermediatePhase)})`);
   }
-  if (distill.pkdWeight !== undefined && !(distill.pkdWeight >= 0 && Number.isFinite(distill.pkdWeight))) {
-    throw new SettingsError(`--pkd-weight must be a number ≥ 0 (got ${distill.pkdWeight})`);
-  }
+  if (distill.pkdWeight !== undefined) checkNumberFlag('--pkd-weight', distill.pkdWeight, r.pkdWeight);
   if (distill.intermediateEpochs !== undefined) checkIntegerFlag('--intermediate-epochs', distill.intermediateEpochs, 1);
   return { settings, distill };
 }
@@ -684,8 +701,7 @@ function optimizedForm(model: Model): string | undefined {
 
 /** Refuses a feature cache size (TrainRunOptions.featureCacheBytes) below 0 or not finite, in --feature-cache-mb's words. */
 export function checkFeatureCacheBytes(bytes: number | undefined): void {
-  const b = bytes ?? 0;
-  if (!(b >= 0 && Number.isFinite(b))) throw new SettingsError(`--feature-cache-mb must be ≥ 0 (got ${b / 2 ** 20})`);
+  checkNumberFlag('--feature-cache-mb', (bytes ?? 0) / 2 ** 20, FEATURE_CACHE_MB_RANGE);
 }
 
 /** A run's work folder: the one its caller gave (workDir), else OUTPUT.train beside its output. */

@@ -112,7 +112,7 @@ describe('exit codes', () => {
     // bench's timing flags, as its --batch
     [['bench', model, '--repeats', '0'], /^compress: --repeats 0: expected an integer from 1 to 2\^53 − 1$/],
     [['bench', model, '--warmup', '-1'], /^compress: --warmup -1: expected an integer from 0 to 2\^53 − 1$/],
-    [['bench', model, '--max-time', '0'], /^compress: --max-time 0: expected a number of seconds > 0$/],
+    [['bench', model, '--max-time', '0'], /^compress: --max-time 0: expected a number of seconds greater than 0$/],
     [['bench', model, '--threads', '-1'], /^compress: --threads -1: expected an integer from 0 to 256 \(0: one per physical core\)$/],
     // calibration's task, number of examples and length, as train's --task and --max-length
     [[model, '--quantize', 'int8-static', '--calibrate', 'FOO', '-o', out], /^compress: unknown task 'FOO'/],

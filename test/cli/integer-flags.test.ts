@@ -7,25 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import yargs, { type Argv } from 'yargs';
 import { commands } from '../../src/cli/commands/index.ts';
-import { declaredIntegerFlags, declaredOptions } from '../../src/cli/flag-values.ts';
-import { integerRange } from '../../src/errors.ts';
+import { declaredIntegerFlags, declaredNumberFlags, declaredOptions } from '../../src/cli/flag-values.ts';
+import { integerRange, type NumberRange, numberProblem, numberRange } from '../../src/errors.ts';
 import { runMain } from '../helpers/cli.ts';
-
-/** The number flags that take any finite number (a rate, a weight, seconds, megabytes), not only integers. */
-const FRACTIONAL = [
-  'lr',
-  'weight-decay',
-  'warmup',
-  'clip',
-  'dropout',
-  'alpha',
-  'temperature',
-  'pkd-weight',
-  'feature-cache-mb',
-  'max-time',
-  'retry-delay',
-  'lock-seconds',
-];
 
 /** Each command's name, and a command line that runs it but for the flag under test (a model that is never read). */
 const LINES: Record<string, string[]> = {
@@ -40,23 +24,33 @@ const LINES: Record<string, string[]> = {
 };
 
 async function declared() {
-  const found: Array<{ command: string; numbers: string[]; integers: Record<string, { min: number; max?: number; note?: string }> }> = [];
+  const found: Array<{
+    command: string;
+    numbers: string[];
+    integers: Record<string, { min: number; max?: number; note?: string }>;
+    fractional: Record<string, NumberRange>;
+  }> = [];
   for (const c of commands) {
     const y = yargs([]) as unknown as Argv;
     await c.builder(y as never);
     const o = declaredOptions(y);
     const aliases = new Set(Object.values(o.alias).flat());
-    found.push({ command: String(c.command).split(' ')[0]!, numbers: o.number.filter((k) => !aliases.has(k)), integers: { ...declaredIntegerFlags(y) } });
+    found.push({
+      command: String(c.command).split(' ')[0]!,
+      numbers: o.number.filter((k) => !aliases.has(k)),
+      integers: { ...declaredIntegerFlags(y) },
+      fractional: { ...declaredNumberFlags(y) },
+    });
   }
   return found;
 }
 
 describe('integer flags', () => {
-  it('every number flag of every command is an integer flag with its range, or one of the flags that take fractions', async () => {
+  it('every number flag of every command is an integer flag with its range, or a number flag that takes fractions with its range (numberFlags)', async () => {
     const all = await declared();
-    for (const { command, numbers, integers } of all) {
-      for (const flag of numbers) expect([command, flag, flag in integers || FRACTIONAL.includes(flag)]).toEqual([command, flag, true]);
-      for (const flag of Object.keys(integers)) expect([command, flag, numbers.includes(flag)]).toEqual([command, flag, true]);
+    for (const { command, numbers, integers, fractional } of all) {
+      for (const flag of numbers) expect([command, flag, flag in integers !== flag in fractional]).toEqual([command, flag, true]);
+      for (const flag of [...Object.keys(integers), ...Object.keys(fractional)]) expect([command, flag, numbers.includes(flag)]).toEqual([command, flag, true]);
     }
     // (every command with an integer flag is run below)
     expect(
@@ -91,5 +85,58 @@ describe('integer flags', () => {
     expect(r.stderr).toMatch(/^compress: no-such\.onnx: no such model/);
     const bare = await runMain(['train', 'no-such.onnx', '--task', 'SST-2', '-o', 'no-such/o.onnx', '--seed']);
     expect([bare.code, bare.stderr]).toEqual([2, 'compress: --seed: an integer is needed after it\n']);
+  });
+});
+
+describe('number flags that take fractions', () => {
+  it("refuses a value that is no decimal number, an infinite one and a number out of the range in the one number wording, before any file is read (where '0x10' said 'expected a number', and --lr 0 '--lr must be a positive number (got 0)' after the missing files)", async () => {
+    const seen: string[] = [];
+    for (const { command, fractional } of await declared()) {
+      for (const [flag, range] of Object.entries(fractional)) {
+        const words = `${numberRange(range)}${range.note ? ` ${range.note}` : ''}`;
+        const below = range.above ? String(range.min) : String(range.min - 1);
+        for (const [value, shown, expected] of [
+          ['0x10', `'0x10'`, `expected a ${words}`],
+          ['', `''`, `expected a ${words}`],
+          ['abc', `'abc'`, `expected a ${words}`],
+          ['1e400', '1e400', `expected a finite ${words}`],
+          [` ${below}`, below, `expected a ${words}`],
+        ]) {
+          const r = await runMain([...LINES[command]!, `--${flag}=${value}`]);
+          expect([command, r.code, r.stderr]).toEqual([command, 2, `compress: --${flag} ${shown}: ${expected}\n`]);
+        }
+        seen.push(flag);
+      }
+    }
+    expect(new Set(seen)).toEqual(
+      new Set([
+        'lr',
+        'weight-decay',
+        'warmup',
+        'clip',
+        'dropout',
+        'alpha',
+        'temperature',
+        'pkd-weight',
+        'feature-cache-mb',
+        'max-time',
+        'retry-delay',
+        'lock-seconds',
+      ]),
+    );
+  });
+
+  it('words a range as every refusal of a number does, and takes a number in it', async () => {
+    expect(numberRange({ min: 0, above: true })).toBe('number greater than 0');
+    expect(numberRange({ min: 0 })).toBe('number 0 or greater');
+    expect(numberRange({ min: 0, max: 1, below: true })).toBe('number in [0, 1)');
+    expect(numberRange({ min: 1e-19, max: 1e19 })).toBe('number in [1e-19, 1e19]');
+    expect(numberRange({ min: 0, above: true, unit: 'seconds' })).toBe('number of seconds greater than 0');
+    expect(numberProblem(0.5, { min: 0, max: 1, below: true })).toBeUndefined();
+    expect(numberProblem(1, { min: 0, max: 1, below: true })).toBe('expected a number in [0, 1)');
+    expect(numberProblem(Number.POSITIVE_INFINITY, { min: 0 })).toBe('expected a finite number 0 or greater');
+    expect(numberProblem('1', { min: 0 })).toBe('expected a number 0 or greater');
+    const r = await runMain([...LINES.train!, '--lr', '0.5', '--warmup', '1', '--dropout', '0', '--clip', '0']);
+    expect(r.stderr).toMatch(/^compress: no-such\.onnx: no such model/);
   });
 });

@@ -12,11 +12,25 @@ describe('compress worker: flag values', () => {
     // a point's eval, bench and training refuse more threads: every point taken would fail its 3 runs
     ['--threads 1000', ['--threads', '1000'], /^compress: --threads 1000: expected an integer from 1 to 256$/],
     // BullMQ's check for lost workers waits a lock's length, a Node timer: longer ones fire after 1 ms, every ms
-    ['--lock-seconds 3000000 (35 days)', ['--lock-seconds', '3000000'], /^compress: --lock-seconds 3000000: at most 2147483 \(about 24 days\)$/],
+    [
+      '--lock-seconds 3000000 (35 days)',
+      ['--lock-seconds', '3000000'],
+      /^compress: --lock-seconds 3000000: expected a number of seconds in \[1, 2147483\] \(about 24 days at most\)$/,
+    ],
     // quoted as typed, not as the number yargs read (0, 1e-10)
-    ['--lock-seconds 1e-400 (0)', ['--lock-seconds', '1e-400'], /^compress: --lock-seconds 1e-400: expected at least 1$/],
-    ['--lock-seconds 0.0000000001', ['--lock-seconds', '0.0000000001'], /^compress: --lock-seconds 0\.0000000001: expected at least 1$/],
-    ['--lock-seconds=-0', ['--lock-seconds=-0'], /^compress: --lock-seconds -0: expected at least 1$/],
+    [
+      '--lock-seconds 1e-400 (0)',
+      ['--lock-seconds', '1e-400'],
+      /^compress: --lock-seconds 1e-400: expected a number of seconds in \[1, 2147483\] \(about 24 days at most\)$/,
+    ],
+    [
+      '--lock-seconds 0.0000000001',
+      ['--lock-seconds', '0.0000000001'],
+      /^compress: --lock-seconds 0\.0000000001: expected a number of seconds in \[1, 2147483\]/,
+    ],
+    ['--lock-seconds=-0', ['--lock-seconds=-0'], /^compress: --lock-seconds -0: expected a number of seconds in \[1, 2147483\]/],
+    // (the one number wording, where it said 'expected a number')
+    ["--lock-seconds ''", ['--lock-seconds', ''], /^compress: --lock-seconds '': expected a number of seconds in \[1, 2147483\]/],
   ])('%s', async (_name, flags, re) => {
     const r = await runMain(['worker', '--queue', QUEUE, ...flags]);
     expect(r.code, r.stderr).toBe(2); // (a usage mistake)

@@ -85,10 +85,13 @@ describe('train / distill steps in a sweep file', () => {
   it.each([
     [[distill({ epoch: 1 })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.epoch: unknown distill setting \(known: epochs, batchSize/],
     [[distill({ epochs: 'two' })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.epochs: expected an integer from 1 to 2\^53 − 1, got string "two"$/],
-    [[distill({ lr: 0 })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.lr: must be a positive number \(got 0\)$/],
-    [[distill({ alpha: 1.5 })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.alpha: must be in \[0, 1\] \(got 1\.5\)$/],
+    [[distill({ lr: 0 })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.lr: expected a number greater than 0, got number 0$/],
+    [[distill({ alpha: 1.5 })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.alpha: expected a number in \[0, 1\], got number 1\.5$/],
     [[distill({ logitLoss: 'kl' })], /settings\.logitLoss: must be ce or mse \(got kl\)$/],
-    [[distill({ warmupRatio: 2 })], /settings\.warmupRatio: must be in \[0, 1\] \(got 2\)$/],
+    [[distill({ warmupRatio: 2 })], /settings\.warmupRatio: expected a number in \[0, 1\], got number 2$/],
+    [[distill({ dropout: 1 })], /settings\.dropout: expected a number in \[0, 1\), got number 1$/],
+    [[distill({ temperature: 0 })], /settings\.temperature: expected a number in \[1e-19, 1e19\] \(1\/T and T² are computed in float32\), got number 0$/],
+    [[distill({ maxGradNorm: -1 })], /settings\.maxGradNorm: expected a number 0 or greater, got number -1$/],
     [[distill({ maxExamples: 0 })], /settings\.maxExamples: expected an integer from 1 to 2\^53 − 1, got number 0$/],
     [[distill({ teacher: 'models/none' })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.teacher: .*models\/none: no such file or folder$/],
     [[distill({ student: 'bert:layers=x' })], /settings\.student: student 'bert:layers=x': layers 'x': expected an integer from 1 to 2\^53 − 1/],
@@ -216,16 +219,16 @@ describe('train / distill steps in a sweep file', () => {
       ],
       /settings\.layerMap: the pair 2:1 is listed twice \(its terms would count twice\)$/,
     ],
-    [[distill({ embeddingLr: 'fast' })], /settings\.embeddingLr: expected a positive number or 'scaled', got string "fast"$/],
+    [[distill({ embeddingLr: 'fast' })], /settings\.embeddingLr: expected a number greater than 0 or 'scaled', got string "fast"$/],
     [
       [{ name: 't', steps: [{ pass: 'train', settings: { embeddingLr: -1 } }] }],
-      /settings\.embeddingLr: expected a positive number or 'scaled', got number -1$/,
+      /settings\.embeddingLr: expected a number greater than 0 or 'scaled', got number -1$/,
     ],
     // (a number given as text, as lr's is refused: the flag reads text, a sweep file types its numbers)
-    [[distill({ embeddingLr: '0.003' })], /settings\.embeddingLr: expected a positive number or 'scaled', got string "0\.003"$/],
+    [[distill({ embeddingLr: '0.003' })], /settings\.embeddingLr: expected a number greater than 0 or 'scaled', got string "0\.003"$/],
     [
       [{ name: 't', steps: [{ pass: 'train', settings: { embeddingLr: ' 1e-3 ' } }] }],
-      /settings\.embeddingLr: expected a positive number or 'scaled', got string " 1e-3 "$/,
+      /settings\.embeddingLr: expected a number greater than 0 or 'scaled', got string " 1e-3 "$/,
     ],
     [[distill({ stage: 'general' })], /settings\.stage: unknown distill setting \(the general stage .* is not a sweep step/],
     [
@@ -382,11 +385,13 @@ describe('train / distill steps in a sweep file', () => {
   it('refuses an infinite weight decay (--weight-decay 1e400, a library caller), which turned every weight non-finite at the first step', async () => {
     const args = (await distillFlags(yargs([]))).parseSync(['--teacher', 't', '--student', 's', '--weight-decay', '1e400']);
     expect(refusal(() => checkSettings({ weightDecay: args['weight-decay'] as number }, undefined))).toBe(
-      '--weight-decay must be a finite number ≥ 0 (got Infinity)',
+      '--weight-decay Infinity: expected a finite number 0 or greater',
     );
     expect(checkSettings({ weightDecay: 0.01 }, undefined).settings.weightDecay).toBe(0.01);
     // (a sweep file's .inf is refused as a number too large, before this check)
-    expect(refusal(() => parse([distill({ weightDecay: Number.POSITIVE_INFINITY })]))).toMatch(/weightDecay: expected a number, got number Infinity/);
+    expect(refusal(() => parse([distill({ weightDecay: Number.POSITIVE_INFINITY })]))).toMatch(
+      /weightDecay: expected a finite number 0 or greater, got number Infinity \(too large\)$/,
+    );
   });
 
   it('refuses more threads than --threads takes (256) when the file is read, and a library caller too, where onnxruntime failed the point with std::bad_alloc', () => {

@@ -15,7 +15,7 @@ describe('--embedding-lr', () => {
     expect(parseEmbeddingLr('3e-3')).toBe(0.003);
     expect(parseEmbeddingLr(0.001)).toBe(0.001);
     for (const bad of ['abc', '', '0', '-1', 'Infinity', '0x1', 0, Number.NaN, null, 'scale']) {
-      expect(() => parseEmbeddingLr(bad)).toThrow(/^--embedding-lr must be a positive number or 'scaled'/);
+      expect(() => parseEmbeddingLr(bad)).toThrow(/^--embedding-lr .+: expected a number greater than 0 or 'scaled'$/);
     }
   });
 

@@ -5,12 +5,13 @@
 import type { Argv } from 'yargs';
 import { integerProblem, numberOfText, UsageError } from '../../errors.ts';
 import { THREADS_RANGE } from '../../runtime/threads.ts';
-import { integerFlags } from '../flag-values.ts';
+import { integerFlags, numberFlags } from '../flag-values.ts';
 import { checkDtypeName } from '../../eval/model-files.ts';
 import {
   BenchStopped,
   benchModels,
   benchSettings,
+  MAX_TIME_RANGE,
   formatBench,
   sizeRefusal,
   timingAlongside,
@@ -56,7 +57,7 @@ export const benchCommand: CliCommand<BenchArgs> = {
   command: 'bench <model>',
   describe: 'Measure latency (p50/p90/p99), throughput and memory of MODEL, and its speed-up over --baseline',
   builder: (y: Argv) =>
-    integerFlags(y, { threads: THREADS_RANGE, repeats: { min: 1 }, warmup: { min: 0 } })
+    numberFlags(integerFlags(y, { threads: THREADS_RANGE, repeats: { min: 1 }, warmup: { min: 0 } }), { 'max-time': MAX_TIME_RANGE })
       .positional('model', { type: 'string', demandOption: true, describe: '.onnx file, model folder or hf:org/name[@revision]' })
       .option('baseline', { type: 'string', describe: 'the model to compare with (timed in the same run, interleaved)' })
       .option('batch', { type: 'string', default: '1,8,32', describe: 'batch sizes, comma-separated' })

@@ -10,7 +10,7 @@ import { shellWord } from '../../shell-word.ts';
 import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
 import { UsageError } from '../../errors.ts';
-import { integerFlags } from '../flag-values.ts';
+import { integerFlags, numberFlags } from '../flag-values.ts';
 import {
   counted,
   createSweepProgress,
@@ -70,7 +70,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
   command: 'sweep <file>',
   describe: 'Run a sweep file (models × pass pipelines: compress, evaluate on GLUE, bench) into a resumable SQLite store',
   builder: (y: Argv) =>
-    integerFlags(y, { jobs: { min: 1 } })
+    numberFlags(integerFlags(y, { jobs: { min: 1 } }), { 'retry-delay': { min: 0, unit: 'seconds' } })
       .positional('file', { type: 'string', demandOption: true, describe: 'sweep file (YAML): models, pipelines, tasks, calibration, bench shapes' })
       .option('jobs', {
         alias: 'j',
@@ -349,7 +349,6 @@ function note(line: string): void {
 /** `--queue`: the coordinator of a distributed sweep (src/queue). */
 async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
   if (args.jobs !== 1) throw new UsageError(`--jobs ${args.jobs}: points of a queued sweep run on workers; give each 'compress worker' --concurrency instead`);
-  if (!(args['retry-delay'] >= 0)) throw new UsageError(`--retry-delay ${args['retry-delay']}: expected seconds >= 0`);
   const { runQueuedSweep, parseQueueUrl } = await import('../../queue/index.ts');
   const queue = parseQueueUrl(args.queue!).display;
   const progress = createSweepProgress(process.stderr);

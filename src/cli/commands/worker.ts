@@ -6,8 +6,8 @@
  * Logic lives in src/queue.
  */
 import type { Argv } from 'yargs';
-import { shownFlagValue, UsageError } from '../../errors.ts';
-import { integerFlags } from '../flag-values.ts';
+import type { NumberRange } from '../../errors.ts';
+import { integerFlags, numberFlags } from '../flag-values.ts';
 import { MAX_THREADS } from '../../runtime/threads.ts';
 import { pointLine, pointName, type SweepPoint } from '../../sweep/index.ts';
 import { MAX_TIMER_MS } from '../../timers.ts';
@@ -32,8 +32,12 @@ export function workerLogLine(e: { line: string; point?: SweepPoint }, verbose =
   return e.point ? `${e.point.key.slice(0, 12)} ${pointName(e.point)}: ${e.line}` : e.line;
 }
 
-/** The longest --lock-seconds: the longest delay of a Node timer (2^31 − 1 ms), in whole seconds. */
-const MAX_LOCK_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
+/**
+ * The seconds --lock-seconds takes: 1 at least, and at most the longest delay of a Node timer (2^31 − 1 ms) in whole
+ * seconds (BullMQ waits a lock's length between its checks for lost workers: a Node timer, which fires after 1 ms
+ * when given more).
+ */
+const LOCK_SECONDS_RANGE: NumberRange = { min: 1, max: Math.floor(MAX_TIMER_MS / 1000), unit: 'seconds', note: '(about 24 days at most)' };
 
 interface WorkerArgs {
   queue: string;
@@ -50,7 +54,7 @@ export const workerCommand: CliCommand<WorkerArgs> = {
   describe: 'Run the points of sweeps queued with `compress sweep --queue` (BullMQ on Redis), until stopped',
   builder: (y: Argv) =>
     // (at most MAX_THREADS, as eval, bench and training refuse more, which would fail every point this worker takes)
-    integerFlags(y, { concurrency: { min: 1 }, threads: { min: 1, max: MAX_THREADS } })
+    numberFlags(integerFlags(y, { concurrency: { min: 1 }, threads: { min: 1, max: MAX_THREADS } }), { 'lock-seconds': LOCK_SECONDS_RANGE })
       .option('queue', { type: 'string', demandOption: true, describe: 'redis://HOST:PORT[/DB]: the queue the coordinator used' })
       .option('concurrency', {
         alias: 'c',
@@ -72,11 +76,6 @@ export const workerCommand: CliCommand<WorkerArgs> = {
         describe: "a job's lock; a dead worker's point is rerun elsewhere about this long after it died",
       }) as unknown as Argv<WorkerArgs>,
   run: async (args) => {
-    // (each refusal quotes the value as typed: '--lock-seconds 1e-400', not the 0 yargs read)
-    const lockSeconds = `--lock-seconds ${shownFlagValue('--lock-seconds', args['lock-seconds'])}`;
-    if (!(args['lock-seconds'] >= 1)) throw new UsageError(`${lockSeconds}: expected at least 1`);
-    // (BullMQ waits a lock's length between its checks for lost workers: a Node timer, which fires after 1 ms when given more)
-    if (args['lock-seconds'] > MAX_LOCK_SECONDS) throw new UsageError(`${lockSeconds}: at most ${MAX_LOCK_SECONDS} (about 24 days)`);
     const { runQueueWorker, parsePathMapping } = await import('../../queue/index.ts');
     const pathMap = commandLineCheck(() => (args['path-map'] ?? []).map(parsePathMapping));
     checkFolderFlags({ '--cache-dir': args['cache-dir'], '--work-dir': args['work-dir'] });
