@@ -121,8 +121,9 @@ function flagName(key: string, aliases: readonly string[]): string {
 
 /**
  * Where `names` (a flag and its aliases) appear in `argv` before `--`, in order: `typed` is the value as written
- * (`--key=V`, or the word after `--key`; undefined for a bare flag at the end), for messages (yargs keeps only NaN or
- * ''); `inline` when written `--key=V`. Empty when the flag is absent (a positional argument has no flag).
+ * (`--key=V`, `-kV` for a one-letter alias, as yargs reads `-j2.5`, or the word after `--key`; undefined for a bare flag
+ * at the end), for messages (yargs keeps only NaN or ''); `inline` when written `--key=V` or `-kV`. Empty when the flag
+ * is absent (a positional argument has no flag).
  */
 function occurrences(argv: readonly string[], names: readonly string[]): Array<{ typed: string | undefined; inline: boolean }> {
   const found: Array<{ typed: string | undefined; inline: boolean }> = [];
@@ -130,6 +131,7 @@ function occurrences(argv: readonly string[], names: readonly string[]): Array<{
     for (const flag of names.map(dashed)) {
       if (argv[i] === flag) found.push({ typed: argv[i + 1], inline: false });
       else if (argv[i]!.startsWith(`${flag}=`)) found.push({ typed: argv[i]!.slice(flag.length + 1), inline: true });
+      else if (flag.length === 2 && argv[i]!.startsWith(flag) && !argv[i]!.startsWith('--')) found.push({ typed: argv[i]!.slice(2), inline: true });
     }
   }
   return found;

@@ -140,3 +140,22 @@ describe('number flags that take fractions', () => {
     expect(r.stderr).toMatch(/^compress: no-such\.onnx: no such model/);
   });
 });
+
+describe("a one-letter flag's value written against it (-j2.5)", () => {
+  it("is quoted as typed, as the value after -j or --jobs= (where '-j1e-1' showed yargs' 0.1 and '-j02.50' 2.5)", async () => {
+    for (const [line, expected] of [
+      [['sweep', 'no-such.yaml', '-j1e-1'], '-j/--jobs 1e-1: expected an integer from 1 to 2^53 − 1'],
+      [['sweep', 'no-such.yaml', '-j02.50'], '-j/--jobs 02.50: expected an integer from 1 to 2^53 − 1'],
+      [['worker', '--queue', 'redis://127.0.0.1:1/0', '-c0.50'], '-c/--concurrency 0.50: expected an integer from 1 to 2^53 − 1'],
+      [['sweep', 'no-such.yaml', '-j1e-1', '-j2'], '-j/--jobs given 2 times (1e-1, 2): give it once'],
+      // (a queued sweep's --jobs, refused by the command: as typed too, where it showed 2)
+      [
+        ['sweep', 'no-such.yaml', '--queue', 'redis://127.0.0.1:1/0', '-j2.0'],
+        "--jobs 2.0: points of a queued sweep run on workers; give each 'compress worker' --concurrency instead",
+      ],
+    ] as const) {
+      const r = await runMain([...line]);
+      expect([line.join(' '), r.code, r.stderr]).toEqual([line.join(' '), 2, `compress: ${expected}\n`]);
+    }
+  });
+});

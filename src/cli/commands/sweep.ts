@@ -9,7 +9,7 @@
 import { shellWord } from '../../shell-word.ts';
 import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
-import { UsageError } from '../../errors.ts';
+import { shownFlagValue, UsageError } from '../../errors.ts';
 import { integerFlags, numberFlags } from '../flag-values.ts';
 import {
   counted,
@@ -348,7 +348,11 @@ function note(line: string): void {
 
 /** `--queue`: the coordinator of a distributed sweep (src/queue). */
 async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
-  if (args.jobs !== 1) throw new UsageError(`--jobs ${args.jobs}: points of a queued sweep run on workers; give each 'compress worker' --concurrency instead`);
+  // (quoted as typed: '--jobs 2e0', '-j2.0')
+  if (args.jobs !== 1)
+    throw new UsageError(
+      `--jobs ${shownFlagValue('-j/--jobs', args.jobs)}: points of a queued sweep run on workers; give each 'compress worker' --concurrency instead`,
+    );
   const { runQueuedSweep, parseQueueUrl } = await import('../../queue/index.ts');
   const queue = parseQueueUrl(args.queue!).display;
   const progress = createSweepProgress(process.stderr);
