@@ -34,6 +34,7 @@ import { withFileLock } from '../file-lock.ts';
 import { namingUserPaths } from '../errors.ts';
 import { removingFoldersMadeOnFailure } from '../folders.ts';
 import { sampleInputs } from '../bert/sample-inputs.ts';
+import { discovered } from '../bert/model-inputs.ts';
 import type { IdInput } from '../runtime/feeds.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Model } from '../onnx/graph.ts';
@@ -121,7 +122,7 @@ export interface SharedInput {
 }
 
 /** The input's side of compressFile's check: the sample inputs, its outputs on them, and its lineage record. */
-interface InputCheck {
+export interface InputCheck {
   inputs: IdInput[];
   outputs: Record<string, Float32Array>;
   record: Lineage['input'];
@@ -354,12 +355,23 @@ async function compressInto(opts: CompressOptions, model: Model, externalFiles: 
 /** The input's side of the check (InputCheck): made here, or the one another run of the input made (opts.shared), once. */
 async function inputCheck(opts: CompressOptions, model: Model, structure: BertStructure | undefined): Promise<InputCheck> {
   if (opts.shared?.input) return opts.shared.input;
-  const inputs = sampleInputs(model, structure, CHECK_SAMPLE);
-  const outputs = await runSample(opts.input, inputs, opts.input);
-  requireFiniteInput(outputs, inputs, opts.input);
-  const made = { inputs, outputs, record: await inputRecord(opts.input) };
+  const made = await checkInput(opts.input, model, structure);
   if (opts.shared) opts.shared.input = made;
   return made;
+}
+
+/**
+ * The input's side of compressFile's check for the model file `input` (`model`, loaded: loadInput), of `structure`
+ * (default: discovery's, none for a graph it does not read: a Distilled BiLSTM's): its outputs on the check's sample
+ * inputs and its lineage record. Refuses in one line a model computing NaN or Infinity there (requireFiniteInput).
+ * A caller that checks the input before compressFile runs (a sweep point, before its first stage) hands the result
+ * to it as `shared.input`.
+ */
+export async function checkInput(input: string, model: Model, structure: BertStructure | undefined = discovered(model)): Promise<InputCheck> {
+  const inputs = sampleInputs(model, structure, CHECK_SAMPLE);
+  const outputs = await runSample(input, inputs, input);
+  requireFiniteInput(outputs, inputs, input);
+  return { inputs, outputs, record: await inputRecord(input) };
 }
 
 /** The staged output (and its data file, named from it) → the output the user gave: what an error names instead. */

@@ -22,12 +22,11 @@ import { BenchStopped, benchModels, timingLockWaitLine, type BenchResult } from 
 import { loadCalibration } from '../eval/calibration.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { toReport, type EvalReport } from '../eval/report.ts';
-import { compressFile } from '../export/compress.ts';
+import { checkInput, compressFile, loadInput, type InputCheck, type LoadedModel } from '../export/compress.ts';
 import { lineagePath } from '../destination.ts';
 import { projectionsPath } from '../train/projections.ts';
 import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
 import { sha256File, writeFileAtomic } from '../files.ts';
-import { loadModel } from '../onnx/load.ts';
 import { externalDataFiles } from '../onnx/identity.ts';
 import { dataPathFor } from '../onnx/save.ts';
 import { modelSize } from '../onnx/size.ts';
@@ -165,6 +164,9 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
       break;
     }
     let input = inputOf(first);
+    // the point's model, read before its first stage runs (a model computing NaN refused before any work), handed to
+    // that stage when it is passes (compressFile checks it so: not read, run or hashed again)
+    let read = first === 0 ? await readPointModel(point) : undefined;
     for (const [i, stage] of stages.entries()) {
       if (i < first) {
         // (a train step's checkpoints left by a run killed after the stage's record was written)
@@ -172,6 +174,9 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
         continue;
       }
       checkNotStopped(opts.signal);
+      // (dropped after the first stage: a training stage after it holds no copy of the model)
+      const given = read;
+      read = undefined;
       const output = outputs[i]!;
       // The record and files of an earlier run's stage no longer hold: the stage writes them all again (a side file
       // left there would otherwise stay, as the stage copies only those its folder lacks).
@@ -188,7 +193,13 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
               maxLength: point.eval.maxLength,
             })
           : undefined;
-        const lineage = await compressFile({ input, output, steps: stage.steps, context: { calibration, seed: point.seed, log } });
+        const lineage = await compressFile({
+          input,
+          output,
+          steps: stage.steps,
+          context: { calibration, seed: point.seed, log },
+          ...(given ? { loaded: given.loaded, shared: { input: given.check } } : {}),
+        });
         size = lineage.after;
         dataFile = lineage.output.dataFile;
         passes.push(...lineage.passes.map((p) => ({ pass: p.report.pass, summary: p.report.summary })));
@@ -214,7 +225,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
       rmSync(projectionsPath(f), { force: true });
     }
   } else {
-    size = modelSize(loadModel(modelFile));
+    size = modelSize((await readPointModel(point)).loaded.model);
   }
   const compressSeconds = since(t0);
   checkNotStopped(opts.signal);
@@ -291,6 +302,16 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
     output: keep ? modelFile : null,
     ...(reused !== undefined ? { reused } : {}),
   };
+}
+
+/**
+ * The point's model, loaded, and compressFile's check of its input (checkInput): a model computing NaN or Infinity on
+ * the check's sample inputs is refused in one line, as compress refuses it, before the point trains, evaluates or
+ * benchmarks it (a baseline, a pipeline starting with a train or distill step), where only a stage of passes refused it.
+ */
+async function readPointModel(point: SweepPoint): Promise<{ loaded: LoadedModel; check: InputCheck }> {
+  const loaded = loadInput(point.model.onnx);
+  return { loaded, check: await checkInput(point.model.onnx, loaded.model) };
 }
 
 type Stage = { kind: 'passes'; steps: PassStep[] } | { kind: 'train'; step: PointTrainingStep };

@@ -1,0 +1,58 @@
+/**
+ * A sweep point whose model computes NaN or Infinity on compress's check's sample inputs fails in compress's one line
+ * (compressFile's check of its input, checkInput), before it trains, evaluates or benchmarks anything: the baseline
+ * point was evaluated and stored (its GLUE undefined: non-finite model scores) and a pipeline starting with a train
+ * step failed as 'the loss is NaN before any update: check the loss settings', where only a stage of passes refused
+ * it. A finite model beside it runs its points as before.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findBert } from '../../src/bert/discover.ts';
+import { loadModel, readFloat32, saveModel } from '../../src/onnx/index.ts';
+import { float32Tensor } from '../../src/onnx/tensor.ts';
+import { runSweep } from '../../src/sweep/run.ts';
+import { writeQuickSweep, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+
+let t: TinySweep;
+let broken: string;
+beforeAll(() => {
+  t = writeTinySweep({ rows: 16, pipelines: ['baseline'] });
+  // models/tiny-sst2 with a NaN in its layer 0 attention query weight
+  broken = join(t.root, 'models', 'tiny-sst2', 'model.onnx');
+  const model = loadModel(broken);
+  const weight = findBert(model).layers[0]!.attention!.q!.weight;
+  const tensor = model.graph.initializers.get(weight)!;
+  const values = readFloat32(tensor).slice();
+  values[5] = Number.NaN;
+  model.graph.initializers.set(weight, float32Tensor(weight, tensor.dims, values));
+  saveModel(model, broken);
+});
+afterAll(() => t?.cleanup());
+
+describe('a sweep model computing NaN', () => {
+  it("fails each of its points (baseline, passes, a train step first) in compress's one line; a finite model's points run", async () => {
+    const file = writeQuickSweep(
+      t.root,
+      'nan',
+      `models:
+  - {path: models/tiny-sst2, tasks: [SST-2]}
+  - {path: models/tiny-stsb, tasks: [STS-B]}
+calibration: false
+pipelines:
+  - baseline
+  - name: ffn
+    steps: [{pass: prune-ffn, settings: {ratio: 0.5}}]
+  - name: trained
+    steps: [{pass: train, settings: {epochs: 1, batchSize: 8, maxExamples: 8, maxLength: 16}}]
+`,
+    );
+    const summary = await runSweep({ file, store: join(t.root, 'nan.sqlite') });
+    const line = `${broken}: the model computes 4 non-finite values (NaN or Infinity; the first NaN) at its output 'logits' on the check's sample inputs (batch 2 of 16 tokens), before any pass: fix or retrain it before compressing it`;
+    expect(summary.failed.map((f) => [f.point.model.name, f.point.label, f.error])).toEqual([
+      ['tiny-sst2', 'baseline', line],
+      ['tiny-sst2', 'ffn', line],
+      ['tiny-sst2', 'trained', line],
+    ]);
+    expect(summary.ran).toBe(3);
+  }, 120_000);
+});
