@@ -92,6 +92,23 @@ export function shownValue(v: unknown, from: 'file' | 'code' = 'code'): string {
 }
 
 /**
+ * A value as a message shows it in its place ('ratio 0.5', 'lr 0.001 (this run: 0.002)', 'num_hidden_layers: 2 → 1'):
+ * text quoted ('scaled'), a number as shownNumber writes it, true, false and null as they are, none for a missing one,
+ * anything else as JSON ([1,2], {"a":1}); where shownValue says what kind of value it is ('string "x"', 'number 3').
+ */
+export function showValue(v: unknown): string {
+  if (v === undefined) return 'none';
+  if (typeof v === 'string') return `'${v}'`;
+  if (typeof v === 'number') return shownNumber(v);
+  if (typeof v === 'boolean' || v === null) return String(v);
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/**
  * Throws a SettingsError `WHAT: expected an integer from MIN to MAX, got V` (integerProblem; V as shownValue shows it,
  * `from` where the value comes from: 'number 1.5', 'string "1"', 'a list', 'bigint 10'; 'nothing' and 'a mapping' in a
  * file) unless `value` is such an integer: the check of an integer a library caller gives in an option (a schedule's

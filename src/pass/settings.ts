@@ -20,6 +20,7 @@ import {
   numberRange,
   SettingsError,
   shownNumber,
+  showValue,
 } from '../errors.ts';
 
 /** A pass's settings schema: a strict zod object (unknown keys are refused). */
@@ -186,18 +187,6 @@ export function flagsFilling(flags: PassFlags, key: string): string[] {
 export function flagNote(flags: PassFlags, key: string): string {
   const names = flagsFilling(flags, key);
   return names.length ? `flag ${names.join(' or ')}` : 'no command-line flag';
-}
-
-/** A value as messages show it: strings quoted, the rest as JSON. */
-export function showValue(v: unknown): string {
-  if (typeof v === 'string') return `'${v}'`;
-  if (typeof v === 'number') return shownNumber(v);
-  if (typeof v === 'boolean' || v === null) return String(v);
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
 }
 
 /** The one-line message of a setting's fault: `pass: key value: problem (flag --x)`. */

@@ -21,7 +21,7 @@ import { describeUndefinedMetrics, taskScore } from '../eval/glue-score.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import { countMissingPredictions } from '../eval/metrics/index.ts';
 import type { MetricValues } from '../eval/metrics/metric.ts';
-import { SettingsError } from '../errors.ts';
+import { SettingsError, showValue } from '../errors.ts';
 import { appendLoss, buildGradientGraph, goldTargets, LOSS_INPUTS, type GradientGraph, type IntermediateTerm, type LossTerm } from '../gradients/index.ts';
 import type { TeacherFeatures } from './teacher-features.ts';
 import { AdamW, accumulateRows, clipFactor, type RowGradients, type RowWorkspace } from './optimizer.ts';
@@ -765,13 +765,12 @@ async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> 
 function jobDifference(saved: Partial<ResumeState> | undefined, now: JobFacts, epochsKey = 'epochs', carriedFrom?: string): string {
   const was = saved?.job;
   if (!was) return 'of another job (other settings, data, teacher or student, or another version of bert-compress)';
-  const show = (v: unknown) => (v === undefined ? 'none' : typeof v === 'string' ? v : JSON.stringify(v));
   const out: string[] = [];
   const keys = [...new Set([...Object.keys(was.settings ?? {}), ...Object.keys(now.settings)])].sort();
   for (const k of keys) {
     const a = (was.settings as Record<string, unknown>)[k];
     const b = (now.settings as Record<string, unknown>)[k];
-    if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${k === 'epochs' ? epochsKey : k} ${show(a)} (this run: ${show(b)})`);
+    if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${k === 'epochs' ? epochsKey : k} ${showValue(a)} (this run: ${showValue(b)})`);
   }
   if (was.student !== now.student) out.push(`student ${was.student} (this run: ${now.student})`);
   if (was.teacher !== now.teacher) out.push('another teacher');

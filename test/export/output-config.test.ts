@@ -102,6 +102,12 @@ describe('config.json beside a compressed model', () => {
     expect(lineage.config).toEqual({ path: join(dir, 'config.json'), written: false, graphOnly: [], stale: ['num_hidden_layers: 2 → 1'] });
   });
 
+  it("names a field the input's config.json lacks as every message shows a missing value (showValue: none), where it wrote (none)", async () => {
+    const { dir, input } = tinyFolder({ intermediate_size: undefined });
+    const lineage = await compress(input, join(dir, 'small.onnx'), [{ pass: 'drop-layers', settings: { keep: [0] } }]);
+    expect(lineage.config?.stale).toEqual(expect.arrayContaining(['num_hidden_layers: 2 → 1', 'intermediate_size: none → 64']));
+  });
+
   it('an output beside another model of its input, of another shape, keeps the config.json written for that model unless forced', async () => {
     const { input } = tinyFolder();
     const dir = fresh('siblings');
