@@ -16,7 +16,10 @@
  */
 import type { BertStructure } from '../bert/structure.ts';
 import type { Graph } from '../onnx/graph.ts';
-import { checkIntegerOption, integerText, SettingsError, shownValue } from '../errors.ts';
+import { checkIntegerOption, checkNumberFlag, integerText, type NumberRange, numberProblem, SettingsError, shownValue } from '../errors.ts';
+
+/** The weights a match takes (a file's `weight`, a library caller's), in the one number wording: 'a number 0 or greater'. */
+const MATCH_WEIGHT_RANGE: NumberRange = { min: 0 };
 
 export type MatchFeature = 'embeddings' | 'hidden' | 'attention' | 'attention-scores';
 export type MatchLoss = 'mse' | 'cosine' | 'pkd' | 'attention-mse' | 'attention-kl';
@@ -141,7 +144,7 @@ export function checkMatch(m: IntermediateMatch, i: number, teacherLayers: numbe
   if (!(Number.isInteger(m.studentLayer) && m.studentLayer >= 0 && m.studentLayer <= studentLayers)) {
     throw new SettingsError(`${where}: student layer ${m.studentLayer} is not in 0..${studentLayers}`);
   }
-  if (!(m.weight >= 0 && Number.isFinite(m.weight))) throw new SettingsError(`${where}: weight must be a non-negative number`);
+  checkNumberFlag(`${where}: weight`, m.weight, MATCH_WEIGHT_RANGE);
   const attention = m.feature === 'attention' || m.feature === 'attention-scores';
   if (attention !== (m.loss === 'attention-mse' || m.loss === 'attention-kl')) {
     throw new SettingsError(`${where}: loss '${m.loss}' does not fit feature '${m.feature}' (attention losses for attention features)`);
@@ -232,11 +235,10 @@ export function parseMatches(value: unknown, label: string): IntermediateMatch[]
     if (!MATCH_FEATURES.includes(feature))
       throw new SettingsError(`${where}.feature: expected one of ${MATCH_FEATURES.join(', ')}, got ${shownValue(o.feature, 'file')}`);
     if (!MATCH_LOSSES.includes(loss)) throw new SettingsError(`${where}.loss: expected one of ${MATCH_LOSSES.join(', ')}, got ${shownValue(o.loss, 'file')}`);
-    const weight = o.weight === undefined ? 1 : o.weight;
+    const weight = (o.weight === undefined ? 1 : o.weight) as number;
     // (YAML's .inf and .nan are numbers: refused here, naming the entry, as a finite weight is what the loss needs)
-    if (typeof weight !== 'number' || !(weight >= 0 && Number.isFinite(weight))) {
-      throw new SettingsError(`${where}.weight: expected a finite number ≥ 0, got ${shownValue(weight, 'file')}`);
-    }
+    const problem = numberProblem(weight, MATCH_WEIGHT_RANGE);
+    if (problem !== undefined) throw new SettingsError(`${where}.weight: ${problem}, got ${shownValue(weight, 'file')}`);
     return {
       teacherLayer: int(o.teacherLayer ?? o.layer_T, 'teacherLayer'),
       studentLayer: int(o.studentLayer ?? o.layer_S, 'studentLayer'),

@@ -136,10 +136,15 @@ describe('layer maps', () => {
   it("refuses a match file's infinite or NaN weight (YAML .inf, .nan) naming the file's entry, not as 'weight must be a non-negative number'", () => {
     const match = { teacherLayer: 1, studentLayer: 1, feature: 'hidden', loss: 'mse' };
     expect(refusal(() => parseMatches([match, { ...match, weight: Infinity }], 'm.yaml'))).toBe(
-      'm.yaml[1].weight: expected a finite number ≥ 0, got number Infinity (too large)',
+      'm.yaml[1].weight: expected a finite number 0 or greater, got number Infinity (too large)',
     );
-    expect(refusal(() => parseMatches([{ ...match, weight: Number.NaN }], 'm.yaml'))).toBe('m.yaml[0].weight: expected a finite number ≥ 0, got number NaN');
-    expect(refusal(() => parseMatches([{ ...match, weight: '2' }], 'm.yaml'))).toBe('m.yaml[0].weight: expected a finite number ≥ 0, got string "2"');
+    expect(refusal(() => parseMatches([{ ...match, weight: Number.NaN }], 'm.yaml'))).toBe('m.yaml[0].weight: expected a number 0 or greater, got number NaN');
+    expect(refusal(() => parseMatches([{ ...match, weight: '2' }], 'm.yaml'))).toBe('m.yaml[0].weight: expected a number 0 or greater, got string "2"');
+    // (the one number wording, as --pkd-weight's: where a library caller's match said 'weight must be a non-negative number')
+    expect(refusal(() => parseMatches([{ ...match, weight: -1 }], 'm.yaml'))).toBe('m.yaml[0].weight: expected a number 0 or greater, got number -1');
+    expect(refusal(() => checkMatch({ teacherLayer: 1, studentLayer: 1, feature: 'hidden', loss: 'mse', weight: -1 }, 0, 2, 2))).toMatch(
+      /: weight -1: expected a number 0 or greater$/,
+    );
     expect(parseMatches([{ ...match, weight: 0.5 }], 'm.yaml')[0]!.weight).toBe(0.5);
     // (feature and loss said '(got "hiden")' and '(got undefined)', the layers 'got string "1"': one way, shownValue)
     expect(refusal(() => parseMatches([{ ...match, feature: 'hiden' }], 'm.yaml'))).toMatch(/^m\.yaml\[0\]\.feature: expected one of .*, got string "hiden"$/);
