@@ -59,7 +59,10 @@ export interface QueueWorkerOptions {
   workDir?: string;
   /** Where this machine finds the coordinator's folders that are not at the same path here. */
   pathMap?: readonly PathMapping[];
-  /** How long a job's lock lasts without renewal (default 30 s): a dead worker's point is rerun after about this. */
+  /**
+   * How long a job's lock lasts without renewal (default 30 s), rounded to the millisecond: a dead worker's point is
+   * rerun after about this.
+   */
   lockMs?: number;
   /** Aborting stops taking points; the call returns once the running ones have finished. */
   signal?: AbortSignal;
@@ -197,7 +200,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   // Both folders are written by every point: checked (created, writable) before the worker takes one.
   checkOutputFolder(files.cacheDir, folderLabel('--cache-dir', opts.cacheDir, 'cache folder', files.cacheDir));
   checkOutputFolder(files.workDir, folderLabel('--work-dir', opts.workDir, 'work folder', files.workDir));
-  const lockMs = opts.lockMs ?? DEFAULT_LOCK_MS;
+  // (in whole milliseconds: Redis takes no fraction of one, which --lock-seconds 1.005 gives, 1004.9999999999999)
+  const lockMs = Math.round(opts.lockMs ?? DEFAULT_LOCK_MS);
   /**
    * This worker's code as it started (the files may change under a running worker: a `git pull` of its copy; each
    * worker process of the pool says its own, PointFailure.runCode).

@@ -298,6 +298,29 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     );
   }, 60_000);
 
+  it('takes points with a lock of a fraction of a millisecond (--lock-seconds 1.005: 1004.9999999999999 ms), rounded, where Redis refused every lock and stalled check of it', async () => {
+    const odd: SweepPoint = { ...point, key: `${point.key}-odd-lock` };
+    // (its files hash otherwise: the run fails at once, having started)
+    const files = (await pointFiles(odd, sha256File)).map((t) => ({ ...t, files: t.files.map((f) => ({ ...f, sha256: 'a'.repeat(64) })) }));
+    await q.queue.add('odd-lock', { point: odd, files }, jobOptions(odd.key, 60_000));
+    const stop = new AbortController();
+    const events: WorkerEvent[] = [];
+    await runQueueWorker({
+      queue: q.redis.url(DB),
+      cacheDir: join(q.t.root, 'worker'),
+      lockMs: 1.005 * 1000,
+      signal: stop.signal,
+      onEvent: (e) => {
+        events.push(e);
+        // (its first run's end, or Redis's refusal of the lock or the stalled check, said as a line of the queue's)
+        if (e.type === 'failed' || (e.type === 'log' && e.line.includes('ERR'))) stop.abort();
+      },
+    });
+    await (await q.queue.getJob(odd.key))?.remove();
+    expect(events.filter((e) => e.type === 'log' && e.line.includes('ERR')).map((e) => (e as { line: string }).line)).toEqual([]);
+    expect(events.filter((e) => e.type === 'start' || e.type === 'failed').map((e) => e.type)).toEqual(['start', 'failed']);
+  }, 60_000);
+
   it('counts a give-back only where the point moved back to the queue, where one whose lock was lost meanwhile counted one more', async () => {
     const redis = new Redis(q.redis.url(DB));
     const lost: SweepPoint = { ...point, key: `${point.key}-lost-give-back` };
