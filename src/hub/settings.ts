@@ -10,7 +10,10 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fsReason, numberOfText, SettingsError, shownValue } from '../errors.ts';
+import { fsReason, type NumberRange, numberOfText, numberProblem, SettingsError, shownValue } from '../errors.ts';
+
+/** The seconds a timeout variable takes (0: its default), in the one number wording: 'a number of seconds 0 or greater'. */
+const TIMEOUT_RANGE: NumberRange = { min: 0, unit: 'seconds', note: '(0: the default)' };
 import { MAX_TIMER_MS } from '../timers.ts';
 
 export interface HubSettings {
@@ -92,7 +95,8 @@ function timeoutMs(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const text = env[name]?.trim();
   const seconds = numberOfText(text ?? '');
   if (!text || seconds === 0) return undefined;
-  if (!Number.isFinite(seconds) || seconds < 0) throw new SettingsError(`${name}: expected a number of seconds above 0, got '${text}'`);
+  const problem = numberProblem(seconds, TIMEOUT_RANGE);
+  if (problem !== undefined) throw new SettingsError(`${name} '${text}': ${problem} ${TIMEOUT_RANGE.note}`);
   return Math.min(seconds * 1000, MAX_TIMER_MS);
 }
 

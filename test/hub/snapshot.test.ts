@@ -18,6 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
+import { SettingsError } from '../../src/errors.ts';
 import { HubError, downloadSnapshot, hubSettings, parseHubRef, type SnapshotOptions } from '../../src/hub/index.ts';
 import { lockPath } from '../../src/hub/download.ts';
 import { serveHub, type HubServer } from '../helpers/hub-server.ts';
@@ -138,7 +139,10 @@ describe('hubSettings', () => {
     expect(hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: '1e2', HF_HUB_ETAG_TIMEOUT: '.5' })).toMatchObject({ downloadTimeoutMs: 100_000, etagTimeoutMs: 500 });
     // decimal only, as every flag reads numbers (and Python's int() refuses them too): Number() took 0x10 as 16 s
     for (const bad of ['x', '-3', 'Infinity', '0x10', '0b11', '0o7', '1_000']) {
-      expect(() => hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: bad })).toThrow(`HF_HUB_DOWNLOAD_TIMEOUT: expected a number of seconds above 0, got '${bad}'`);
+      // (the one number wording, where it said 'expected a number of seconds above 0', which 0 is not, though it reads)
+      expect(() => hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: bad })).toThrow(
+        new SettingsError(`HF_HUB_DOWNLOAD_TIMEOUT '${bad}': expected a number of seconds 0 or greater (0: the default)`),
+      );
     }
   });
 });
