@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs/light.js';
 import type * as Protobuf from 'protobufjs/light.js';
 import { DataError, fsReason } from '../errors.ts';
+import { charsmapProblem } from './precompiled-charsmap.ts';
 
 /** The fields of sentencepiece_model.proto that the conversion reads (field numbers as there). */
 const SPM_DESCRIPTOR = {
@@ -285,6 +286,9 @@ export function sentencePieceTokenizerJson(
   });
   const charsmap =
     model.precompiledCharsmap.length > 0 ? { type: 'Precompiled', precompiled_charsmap: Buffer.from(model.precompiledCharsmap).toString('base64') } : null;
+  // (transformers' converter gives it to tokenizers' Precompiled, which reads it as it reads a tokenizer.json's)
+  const charsmapRefused = charsmap && charsmapProblem(charsmap.precompiled_charsmap);
+  if (charsmapRefused) throw new DataError(`${file}: its normalizer_spec's precompiled_charsmap: ${charsmapRefused}`);
   const replace = (pattern: { String: string } | { Regex: string }, content: string) => ({ type: 'Replace', pattern, content });
   const normalizers =
     family === 'albert'

@@ -12,6 +12,8 @@
  * strip_right as a Strip).
  */
 
+import { charsmapProblem } from './precompiled-charsmap.ts';
+
 /** What a field takes, as tokenizers' serde reads it. */
 type FieldKind =
   | 'bool'
@@ -426,7 +428,10 @@ function takesType(takes: 'any' | 'own' | 'none', type: string, written: unknown
  */
 function readAs(p: Record<string, unknown>, list: keyof typeof PART_FIELDS, type: string, where: string): { read: unknown } | { problem: string } {
   const fields = PART_FIELDS[list][type] as Fields;
-  const problem = settingsProblem(p, fields, `${where} (${type})`) ?? (list === 'models' && type === 'BPE' ? bpeMergesProblem(p, where) : undefined);
+  const problem =
+    settingsProblem(p, fields, `${where} (${type})`) ??
+    (list === 'models' && type === 'BPE' ? bpeMergesProblem(p, where) : undefined) ??
+    (list === 'normalizers' && type === 'Precompiled' ? precompiledProblem(p.precompiled_charsmap as string, where) : undefined);
   if (problem) return { problem };
   // (a model written as its type's fields alone where it holds others: @huggingface/tokenizers picks a model of no
   // type it knows (WordLevel) by its fields, a WordPiece where it holds a continuing_subword_prefix)
@@ -475,6 +480,12 @@ function bpeMergesProblem(p: Record<string, unknown>, where: string): string | u
       return `${where} (BPE): merges[${i}]: ${lacked === a || lacked === b ? `${JSON.stringify(lacked)} is not in its vocab` : `${JSON.stringify(a)} and ${JSON.stringify(b)} make ${made === undefined ? 'no token' : `${JSON.stringify(made)}, which its vocab lacks`}`} (tokenizers refuses the file)`;
   }
   return undefined;
+}
+
+/** What tokenizers refuses, or reads and then fails on, in a Precompiled's precompiled_charsmap (at `where`), in one line (charsmapProblem). */
+function precompiledProblem(charsmap: string, where: string): string | undefined {
+  const problem = charsmapProblem(charsmap);
+  return problem && `${where} (Precompiled): precompiled_charsmap: ${problem}`;
 }
 
 /**

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
 import { folderTokenizerJson, loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { identityCharsmap } from '../helpers/sentencepiece-model.ts';
 import { exportedIds, SPECIALS, tokenizerFolder, tokenizerJson } from '../helpers/tokenizer-json.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'bc-tok-fields-'));
@@ -28,6 +29,16 @@ function folder(parts: Record<string, unknown>): string {
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({ ...tokenizerJson(VOCAB, { pre_tokenizer: { type: 'WhitespaceSplit' } }), ...parts }));
   return dir;
 }
+
+const CHARSMAP = identityCharsmap();
+const charsmap = (bytes: readonly number[]): string => Buffer.from(bytes).toString('base64');
+/** A charsmap of a trie of `units` units of label 0 (identityCharsmap's first ones), no normalized text. */
+const trieOf = (units: number): number[] => {
+  const bytes = Buffer.alloc(4 + 4 * units);
+  bytes.writeUInt32LE(4 * units, 0);
+  return [...bytes];
+};
+const CANNOT = '(tokenizers refuses it: Cannot parse precompiled_charsmap)';
 
 const TEMPLATE = 'a list of {"Sequence": {"id": "A" or "B", "type_id": N}} or {"SpecialToken": {"id": "…", "type_id": N}}';
 const without = (part: Record<string, unknown>, key: string) => Object.fromEntries(Object.entries(part).filter(([k]) => k !== key));
@@ -251,6 +262,51 @@ describe('tokenizer.json fields tokenizers refuses', () => {
     expect(() => loadTokenizer(dir)).toThrow(new DataError(line));
     // --format transformers.js and the vocabulary checks read the folder through this one reading
     expect(() => folderTokenizerJson(dir)).toThrow(line);
+  });
+
+  // (a Precompiled's charsmap tokenizers cannot parse, or reads and then fails on every text holding a character with an
+  // index out of bounds that aborts, which the library read and ignored; checked against the tokenizers 0.23.2 node binding)
+  it.each([
+    ['no byte', '', `0 bytes, fewer than the 4 of its trie's size ${CANNOT}`],
+    ['2 bytes', 'AQI=', `2 bytes, fewer than the 4 of its trie's size ${CANNOT}`],
+    ['no base64', '!!!!', 'not base64 as tokenizers decodes it ("!!!!") (tokenizers refuses it)'],
+    ['a character past the padding', `${charsmap(CHARSMAP)}A`, `not base64 as tokenizers decodes it ("AAQAAAAAAAAAAAAAAAAA") (tokenizers refuses it)`],
+    ['a trie cut short', charsmap(CHARSMAP.slice(0, -4)), `its trie's size is 1024 bytes, but 1020 follow it ${CANNOT}`],
+    ['normalized text not UTF-8', charsmap([...CHARSMAP, 0xff]), `the normalized text after its trie is not UTF-8 ${CANNOT}`],
+    ['a trie of no unit', charsmap(trieOf(0)), 'its trie holds no unit (tokenizers reads it, then fails on every text)'],
+    [
+      'a trie of 97 units',
+      charsmap(trieOf(0x61)),
+      `its trie of 97 units ends before the unit a character's first byte 0x61 ("a") reads (tokenizers reads it, then fails on every text holding such a character)`,
+    ],
+  ])('a Precompiled of %s is refused in one line, in a Sequence too', (_, map, why) => {
+    for (const [normalizer, at] of [
+      [{ type: 'Precompiled', precompiled_charsmap: map }, 'normalizer'],
+      [
+        {
+          type: 'Sequence',
+          normalizers: [
+            { type: 'Strip', strip_left: true, strip_right: true },
+            { type: 'Precompiled', precompiled_charsmap: map },
+          ],
+        },
+        'normalizer.normalizers[1]',
+      ],
+    ] as const) {
+      const dir = folder({ normalizer });
+      const line = `${join(dir, 'tokenizer.json')}: not a tokenizer we can load: ${at} (Precompiled): precompiled_charsmap: ${why}`;
+      expect(() => loadTokenizer(dir)).toThrow(new DataError(line));
+      expect(() => folderTokenizerJson(dir)).toThrow(line);
+    }
+  });
+
+  it('reads a precompiled_charsmap tokenizers reads: base64 with or without its padding, a trie size not a multiple of 4', () => {
+    const odd = [...CHARSMAP, 0x61, 0x62];
+    odd[0] = 1026;
+    for (const map of [charsmap(CHARSMAP), charsmap(CHARSMAP).replace(/=+$/, ''), charsmap(odd)]) {
+      const dir = folder({ normalizer: { type: 'Sequence', normalizers: [{ type: 'Precompiled', precompiled_charsmap: map }, { type: 'Lowercase' }] } });
+      expect(loadTokenizer(dir).encode('a B', null, 8).ids).toEqual([2, 5, 6, 3]);
+    }
   });
 
   it('reads a truncation and padding of the fields tokenizers requires, and a BPE without its optional fields', () => {

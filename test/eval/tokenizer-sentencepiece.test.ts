@@ -21,7 +21,7 @@ import { saveModel } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { loadWordVocab } from '../../src/train/augment-words.ts';
 import { tinyBert } from '../helpers/models.ts';
-import { ALBERT_SPECIAL_PIECES, sentencePieceModelBytes, type TestPiece } from '../helpers/sentencepiece-model.ts';
+import { ALBERT_SPECIAL_PIECES, identityCharsmap, sentencePieceModelBytes, type TestPiece } from '../helpers/sentencepiece-model.ts';
 
 registerAllPasses();
 
@@ -188,7 +188,7 @@ describe('an XLM-R SentencePiece-only folder', () => {
   });
 
   it("carries the model's precompiled charsmap as a Precompiled normalizer first, which the tokenizer library applies as NFKC", () => {
-    const charsmap = [1, 2, 3, 250];
+    const charsmap = identityCharsmap();
     const withMap = sentencePieceFolder('xlmr-charsmap', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES, { charsmap }), {
       model_type: 'xlm-roberta',
     });
@@ -200,6 +200,21 @@ describe('an XLM-R SentencePiece-only folder', () => {
     ]);
     // (@huggingface/tokenizers does not read the charsmap's rules: NFKC, as the nmt_nfkc map these models ship does)
     expect(loadTokenizer(withMap).encode('\uFF41\uFF42', null, 20).ids).toEqual([0, 7, 2]);
+  });
+
+  it("whose precompiled charsmap tokenizers cannot parse, or reads and then fails on, is refused in one line, where it was read (transformers' converter fails on it)", () => {
+    const refused = (name: string, charsmap: number[]) => () =>
+      loadTokenizer(sentencePieceFolder(name, 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES, { charsmap }), { model_type: 'xlm-roberta' }));
+    // (a trie size of 0xFA030201 bytes, where 0 follow it)
+    expect(refused('charsmap-short', [1, 2, 3, 250])).toThrow(
+      new DataError(
+        `${join(root, 'charsmap-short', 'sentencepiece.bpe.model')}: its normalizer_spec's precompiled_charsmap: its trie's size is 4194501121 bytes, but 0 follow it (tokenizers refuses it: Cannot parse precompiled_charsmap)`,
+      ),
+    );
+    expect(refused('charsmap-empty-trie', [0, 0, 0, 0, 0x61])).toThrow(
+      "sentencepiece.bpe.model: its normalizer_spec's precompiled_charsmap: its trie holds no unit (tokenizers reads it, then fails on every text)",
+    );
+    expect(refused('charsmap-identity', identityCharsmap())).not.toThrow();
   });
 
   it('is read when the SentencePiece model itself is given, and its vocabulary checked against the model', () => {
@@ -574,15 +589,16 @@ describe('a SentencePiece model not read', () => {
   });
 
   it("cut short at a piece's end (no trainer_spec or normalizer_spec) is refused in one line, where it was read as a model of fewer pieces", () => {
-    const whole = sentencePieceModelBytes(XLMR_PIECES, { charsmap: [1, 2, 3, 250] });
-    // (the normalizer_spec, last: 1a 06 12 04 01 02 03 fa; the trainer_spec before it: 12 05 18 01 c0 02 00; an empty
-    // normalizer_spec 1a 00)
-    const specs = 8 + 7;
+    const whole = sentencePieceModelBytes(XLMR_PIECES, { charsmap: identityCharsmap() });
+    // (the normalizer_spec, last: 1a, its length, then its charsmap's field; the trainer_spec before it: 12 05 18 01
+    // c0 02 00; an empty normalizer_spec 1a 00)
+    const normalizerSpec = 2 + whole.length - sentencePieceModelBytes(XLMR_PIECES).length;
+    const specs = normalizerSpec + 7;
     const cut = (name: string, bytes: Buffer) => () =>
       loadTokenizer(sentencePieceFolder(name, 'sentencepiece.bpe.model', bytes, { model_type: 'xlm-roberta' }));
     const message = (missing: string) =>
       `sentencepiece.bpe.model: a SentencePiece model without its ${missing}, which every trained model holds: cut short? (download it again)`;
-    expect(cut('cut-normalizer', whole.subarray(0, whole.length - 8))).toThrow(message('normalizer_spec'));
+    expect(cut('cut-normalizer', whole.subarray(0, whole.length - normalizerSpec))).toThrow(message('normalizer_spec'));
     expect(cut('cut-specs', whole.subarray(0, whole.length - specs))).toThrow(message('trainer_spec and normalizer_spec'));
     const fewer = sentencePieceModelBytes(XLMR_PIECES.slice(0, 6));
     expect(cut('cut-pieces', whole.subarray(0, fewer.length - 7 - 2))).toThrow(DataError);

@@ -71,3 +71,14 @@ export const ALBERT_SPECIAL_PIECES: readonly TestPiece[] = [
   { piece: '[SEP]', score: 0, type: 3 },
   { piece: '[MASK]', score: 0, type: 3 },
 ];
+
+/**
+ * A precompiled_charsmap that tokenizers reads and that maps nothing, as small as one can be: its trie's size (1024
+ * bytes), then 256 units of label 0 (each byte a text's character starts with finds its unit, whose label is not that
+ * byte: no rule), and no normalized text.
+ */
+export function identityCharsmap(): number[] {
+  const bytes = Buffer.alloc(4 + 256 * 4);
+  bytes.writeUInt32LE(256 * 4, 0);
+  return [...bytes];
+}

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { TOKENIZER_READINGS, tokenizerReadingVersion } from '../../src/eval/tokenizer-reading.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { currentHashes, dataChange } from '../../src/sweep/stale.ts';
-import { ALBERT_SPECIAL_PIECES, sentencePieceModelBytes, type TestPiece } from '../helpers/sentencepiece-model.ts';
+import { ALBERT_SPECIAL_PIECES, identityCharsmap, sentencePieceModelBytes, type TestPiece } from '../helpers/sentencepiece-model.ts';
 import { clockAhead, storedPlans, writeQuickSweep, writeTinySst2, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
 /** An ALBERT-style model (its own ids): <pad> 0, <unk> 1, [CLS] 2, [SEP] 3, [MASK] 4, then pieces of `score`. */
@@ -64,7 +64,7 @@ it("is at tokenizer reading version 3 for an ALBERT SentencePiece-only folder wi
     sentencePieceOnly(
       join(t.root, name),
       // (with a precompiled charsmap, as XLM-R's has: its Strip follows the Precompiled, read as before)
-      { 'sentencepiece.bpe.model': sentencePieceModelBytes(p, { charsmap: [1, 2, 3, 4] }), ...(other ? { 'spiece.model': other } : {}) },
+      { 'sentencepiece.bpe.model': sentencePieceModelBytes(p, { charsmap: identityCharsmap() }), ...(other ? { 'spiece.model': other } : {}) },
       'XLMRobertaTokenizer',
     );
   const xlmrPieces: TestPiece[] = [
