@@ -1458,7 +1458,8 @@ interface SoFar {
   /**
    * Set by a quantize int4-block step, which the sweep file lets prune-heads and prune-ffn follow (spec.ts
    * quantizedBefore): its mode, its step (counted from 1) and the widths and heads of the model it quantized where known
-   * (`at`), kept through the prune steps after it (they slice only float weights) and forgotten at any other step (the plan
+   * (`at`), kept through the prune steps after it (they slice only float weights) and optimize (which fuses only float
+   * weights) and forgotten at any other step (the plan
    * cannot tell then): MatMulNBits stores a projection quantized where its blocks take fewer bytes than float
    * (int4StoresLess), and leaves it float otherwise, so that those passes run on a model narrower than the blocks.
    */
@@ -1709,7 +1710,9 @@ function int4After(s: PassStep, index: number, sofar: SoFar, options: unknown): 
   }
   const before = sofar.int4Before;
   if (!before) return {};
-  return { int4Before: SLICE_AFTER_INT4.has(s.pass) ? before : { ...before, at: undefined } };
+  // (optimize keeps them: it fuses float weights only, Q, K and V into an Attention whose packed weight stays float, so
+  // that what int4-block stored quantized is as it was)
+  return { int4Before: SLICE_AFTER_INT4.has(s.pass) || s.pass === 'optimize' ? before : { ...before, at: undefined } };
 }
 
 /**

@@ -60,6 +60,18 @@ describe('prune steps after quantize int4-block', () => {
     expect(await point('tiny', steps, 'tiny-ratio-heads')).toMatch(/^prune-heads: layer 0's attention weights are quantized \(matmul-nbits, 4-bit\)/);
   });
 
+  it('plans one after optimize between, which fuses float weights only, as the point runs it', async () => {
+    // (narrow: int4-block left Q, K, V and the output projection float, which the attention rewrite fuses or keeps float)
+    const steps = [int4(128), step('optimize', { rewrites: 'attention' }), step('prune-heads', { ratio: 0.25 })];
+    expect(await planRefusal(root, 'p', ['narrow'], 'p', steps)).toBeUndefined();
+    expect(await point('narrow', steps, 'narrow-optimized-heads')).toBe('ran');
+    // (tiny: int4-block stored its attention projections quantized, which the rewrite leaves so)
+    expect(await planRefusal(root, 'p', ['tiny'], 'p', steps)).toBe(
+      `${at('tiny', 3, 'prune-heads')}prune-heads: quantize int4-block:128 before it (step 1) stores layer 0's attention weights quantized (4-bit blocks of 128 on its input width 32), and prune-heads slices float weights: put prune-heads before quantize`,
+    );
+    expect(await point('tiny', steps, 'tiny-optimized-heads')).toMatch(/^prune-heads: layer 0's attention weights are quantized/);
+  });
+
   it('refuses one after a step between that the plan does not follow, which it cannot judge', async () => {
     const steps = [int4(128), step('drop-layers', { keep: '0' }), step('prune-heads', { ratio: 0.25 })];
     expect(await planRefusal(root, 'p', ['narrow'], 'p', steps)).toBe(
