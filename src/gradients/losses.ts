@@ -41,6 +41,9 @@ export const LOSS_INPUTS = {
 
 export const LOSS_OUTPUT = 'loss';
 
+/** The weights a loss term takes, in the one number wording: 'a number 0 or greater'. */
+const TERM_WEIGHT_RANGE: NumberRange = { min: 0 };
+
 /**
  * The temperatures soft-ce computes in float32, which scales logits by 1/T and the term by T²: past them 1/T or T²
  * overflows (a NaN or infinite loss) or T² is 0 (the teacher term and its gradient vanish).
@@ -259,7 +262,7 @@ export function appendLoss(
   const parameters = new Map<string, Float32Array>();
   const weighted: string[] = [];
   for (const [i, t] of terms.entries()) {
-    if (!(t.weight >= 0) || !Number.isFinite(t.weight)) throw new SettingsError(`loss term ${t.kind}: weight must be a non-negative number`);
+    checkNumberFlag(`loss term ${t.kind}: weight`, t.weight, TERM_WEIGHT_RANGE);
     const out = `loss/term.${i}.${t.kind}`;
     switch (t.kind) {
       case 'hard-ce': {

@@ -28,6 +28,15 @@ describe('appendLoss refuses what onnxruntime would', () => {
     expect(appendLoss(forward('logits'), 'logits', 2, HARD).loss).toBe('loss');
   });
 
+  it("a term's weight below 0 or not finite, in the one number wording (where it said 'weight must be a non-negative number')", () => {
+    expect(() => appendLoss(forward('logits'), 'logits', 2, [{ kind: 'hard-ce', weight: -1 }])).toThrow(
+      'loss term hard-ce: weight -1: expected a number 0 or greater',
+    );
+    expect(() => appendLoss(forward('logits'), 'logits', 2, [{ kind: 'hard-ce', weight: Number.POSITIVE_INFINITY }])).toThrow(
+      'loss term hard-ce: weight Infinity: expected a finite number 0 or greater',
+    );
+  });
+
   it('logits that are not a value of the graph', () => {
     const run = () => appendLoss(forward('scores'), 'logits', 2, HARD);
     expect(run).toThrow(GradientError);
