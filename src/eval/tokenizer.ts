@@ -820,6 +820,7 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   splitAsTokenizers(tokenizer, json);
   prependFirstAtTextStart(tokenizer, json);
   modelPerPreToken(tokenizer);
+  unigramWithoutUnk(tokenizer, json, source);
   unigramByteFallback(tokenizer, json);
   prefixedMergesAsTokenizers(tokenizer, json);
   templateIdsAsTokenizers(tokenizer);
@@ -1577,6 +1578,58 @@ export function unigramByteFallbackOf(json: object): boolean {
   const model = (json as { model?: { type?: unknown; byte_fallback?: unknown } | null }).model;
   if (model?.type !== 'Unigram' || model.byte_fallback !== true) return false;
   return [...(modelVocabulary(json)?.keys() ?? [])].some((piece) => BYTE_PIECE.test(piece));
+}
+
+/**
+ * Makes `tokenizer`'s Unigram model, where tokenizer.json's gives no unk_id (null or none), refuse a pre-token that
+ * tokenizers refuses, in one line (`source`, the file): tokenizers' Unigram::encode_optimized walks the pre-token's
+ * characters, and at one that no piece of one character spells, where the unknown token's path (the best path to it, plus
+ * the least score less 10) would be the best to the character's end so far, fails ('Encountered an unknown token but
+ * `unk_id` is missing'), byte_fallback or not; @huggingface/tokenizers gave it an id.
+ */
+function unigramWithoutUnk(tokenizer: Tokenizer, json: object, source: string): void {
+  const model = (json as { model?: { type?: unknown; unk_id?: unknown; vocab?: unknown } | null }).model;
+  const instance = (tokenizer as unknown as { model?: { _call?: (tokens: string[]) => string[] } }).model;
+  if (model?.type !== 'Unigram' || (model.unk_id !== null && model.unk_id !== undefined) || !Array.isArray(model.vocab)) return;
+  if (typeof instance?._call !== 'function') return;
+  // (a piece's score is its last listing's, as tokenizers' token_to_ids keeps the last id of a piece listed twice)
+  const scores = new Map<string, number>();
+  let longest = 0;
+  let least = Number.POSITIVE_INFINITY;
+  for (const [piece, score] of model.vocab as Array<[string, number]>) {
+    scores.set(piece, score);
+    longest = Math.max(longest, [...piece].length);
+    least = Math.min(least, score);
+  }
+  const unkScore = least - 10;
+  const refused = (token: string): string | undefined => {
+    const chars = [...token];
+    const best: Array<number | undefined> = Array.from({ length: chars.length + 1 }, () => undefined);
+    best[0] = 0;
+    for (let at = 0; at < chars.length; at++) {
+      const here = best[at] ?? 0;
+      let single = false;
+      for (let n = 1; n <= Math.min(longest, chars.length - at); n++) {
+        const score = scores.get(chars.slice(at, at + n).join(''));
+        if (score === undefined) continue;
+        if (best[at + n] === undefined || score + here > best[at + n]!) best[at + n] = score + here;
+        if (n === 1) single = true;
+      }
+      if (!single && (best[at + 1] === undefined || unkScore + here > best[at + 1]!)) return chars[at];
+    }
+    return undefined;
+  };
+  const call = instance._call.bind(instance);
+  instance._call = (tokens) => {
+    for (const token of tokens) {
+      const char = refused(token);
+      if (char !== undefined)
+        throw new DataError(
+          `${source}: its Unigram model has no unk_id, and ${JSON.stringify(char)} (in ${JSON.stringify(token.slice(0, 40))}) is no piece of its vocabulary alone: tokenizers fails on such a text ('Encountered an unknown token but \`unk_id\` is missing'); give the model an unk_id`,
+        );
+    }
+    return call(tokens);
+  };
 }
 
 /** A byte piece of a vocabulary, as tokenizers' byte fallback names each byte ('<0xC3>'). */

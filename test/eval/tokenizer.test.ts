@@ -372,6 +372,64 @@ describe('a model that fuses unknown pieces (Unigram, BPE with fuse_unk)', () =>
   );
 });
 
+describe('a Unigram model of no unk_id (null or none)', () => {
+  const unigram = (vocab: Array<[string, number]>, unkId?: null) => ({
+    type: 'Unigram',
+    ...(unkId === null ? { unk_id: null } : {}),
+    byte_fallback: false,
+    vocab,
+  });
+  const refusal = (char: string, word: string) =>
+    new DataError(
+      `tokenizer.json: its Unigram model has no unk_id, and ${JSON.stringify(char)} (in ${JSON.stringify(word)}) is no piece of its vocabulary alone: tokenizers fails on such a text ('Encountered an unknown token but \`unk_id\` is missing'); give the model an unk_id`,
+    );
+
+  // (each checked against the tokenizers 0.23.2 node binding, and 240 random vocabularies and texts alike)
+  it("refuses a text with a character no piece spells alone in one line, as tokenizers' Unigram fails on it (byte_fallback or not), where an id was given", () => {
+    for (const unkId of [null, undefined]) {
+      const t = fromParts({
+        model: unigram(
+          [
+            ['a', -1],
+            ['b', -2],
+          ],
+          unkId,
+        ),
+        pre_tokenizer: { type: 'WhitespaceSplit' },
+      });
+      expect(t.encode('ab ba', null, 16).ids).toEqual([0, 1, 1, 0]);
+      expect(() => t.encode('ab c', null, 16)).toThrow(refusal('c', 'c'));
+      expect(() => t.encode('ab', 'bca', 16)).toThrow(refusal('c', 'bca'));
+    }
+    // (where the unknown token's path would win at the character's end: w 20 then x beats wx's 1)
+    const w = fromParts({
+      model: unigram(
+        [
+          ['w', 20],
+          ['wx', 1],
+        ],
+        null,
+      ),
+    });
+    expect(() => w.encode('wx', null, 16)).toThrow(refusal('x', 'wx'));
+  });
+
+  it("reads a character no piece spells alone where a longer piece's path to its end is better than the unknown token's, as tokenizers does", () => {
+    // (wx's -1 beats w's -1 plus the unknown token's -1 - 10 at x's end)
+    const t = fromParts({
+      model: unigram(
+        [
+          ['w', -1],
+          ['wx', -1],
+        ],
+        null,
+      ),
+    });
+    expect(t.encode('wx', null, 16).ids).toEqual([1]);
+    expect(() => t.encode('xw', null, 16)).toThrow(refusal('x', 'xw'));
+  });
+});
+
 describe('a Unigram model of byte_fallback true', () => {
   // <unk> 0, ▁ 1, a 2, ▁a 3, then the 256 byte pieces <0x00>…<0xFF> (ids 4…259)
   const bytePiece = (b: number) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
