@@ -548,7 +548,10 @@ export function configLabels(j: Record<string, unknown>, file: string, fail: Fai
     return { id2label: null, numLabels: n as number };
   }
   if (n !== undefined && n !== null && n !== id2label.size)
-    warnLabelsOnce(file, `num_labels is ${typeof n === 'number' ? n : shownValue(n, 'file')} but id2label has ${id2label.size} labels: reading ${id2label.size}, as transformers does`);
+    warnLabelsOnce(
+      file,
+      `num_labels is ${typeof n === 'number' ? n : shownValue(n, 'file')} but id2label has ${id2label.size} labels: reading ${id2label.size}, as transformers does`,
+    );
   const crossed = label2idDisagreement(j.label2id, id2label);
   if (crossed !== undefined)
     warnLabelsOnce(file, `${crossed}: reading id2label, as transformers' pipelines do (its run_glue maps a task's label names by label2id)`);
