@@ -12,7 +12,7 @@
  * during an upgrade) are not counted in that row: this worker is not the broken one. A point given back
  * GIVE_BACKS_PER_POINT times (job.ts; but for this worker's own failures, which say nothing of the point: no process
  * started, this worker's code older than the point's) fails, with the last reason. A worker that dies (SIGKILL, power cut) stops renewing its locks, and
- * once a lock expires (`lockMs`) the stalled-job check of any live worker puts the job back in the queue for another worker. Its late
+ * once a lock expires (`lockMs`) the stalled-job check of any live worker (4 times a lock: lockSettings) puts the job back in the queue for another worker. Its late
  * result, if any, is refused by BullMQ (the lock is gone), and the store keeps one row per key, so a point is
  * never counted twice.
  */
@@ -61,7 +61,7 @@ export interface QueueWorkerOptions {
   pathMap?: readonly PathMapping[];
   /**
    * How long a job's lock lasts without renewal (default 30 s), rounded to the millisecond: a dead worker's point is
-   * rerun after about this.
+   * rerun between half of this and 1¼ of this after it died (lockSettings).
    */
   lockMs?: number;
   /** Aborting stops taking points; the call returns once the running ones have finished. */
@@ -182,6 +182,20 @@ export const CODE_CHANGED_LINE =
 /** Default lock duration: BullMQ's own. */
 export const DEFAULT_LOCK_MS = 30_000;
 
+/**
+ * BullMQ's lock settings of a worker whose job locks last `lockMs`: the lock in whole milliseconds (Redis takes no
+ * fraction of one, which --lock-seconds 1.005 gives: 1004.9999999999999), renewed every half of it (BullMQ's
+ * default), and the check for lost workers' points 4 times a lock. A dead worker's lock expires half a lock to a lock
+ * after its death, and the first check after that (any live worker's: BullMQ runs one per interval for the queue)
+ * puts its point back in the queue: within 1¼ locks of the death, where a check once a lock (BullMQ's default) took
+ * up to 2. A check takes only a point whose lock is gone, never a live worker's, however often it runs; each costs
+ * Redis one short script.
+ */
+export function lockSettings(lockMs: number): { lockDuration: number; stalledInterval: number } {
+  const lockDuration = Math.round(lockMs);
+  return { lockDuration, stalledInterval: Math.max(1, Math.round(lockDuration / 4)) };
+}
+
 /** Runs a worker until `signal` aborts: see the module comment. */
 export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSummary> {
   checkRedisDriver();
@@ -200,8 +214,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   // Both folders are written by every point: checked (created, writable) before the worker takes one.
   checkOutputFolder(files.cacheDir, folderLabel('--cache-dir', opts.cacheDir, 'cache folder', files.cacheDir));
   checkOutputFolder(files.workDir, folderLabel('--work-dir', opts.workDir, 'work folder', files.workDir));
-  // (in whole milliseconds: Redis takes no fraction of one, which --lock-seconds 1.005 gives, 1004.9999999999999)
-  const lockMs = Math.round(opts.lockMs ?? DEFAULT_LOCK_MS);
+  const lockMs = opts.lockMs ?? DEFAULT_LOCK_MS;
   /**
    * This worker's code as it started (the files may change under a running worker: a `git pull` of its copy; each
    * worker process of the pool says its own, PointFailure.runCode).
@@ -310,8 +323,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     connection: address.connection,
     concurrency,
     autorun: false,
-    lockDuration: lockMs,
-    stalledInterval: lockMs,
+    ...lockSettings(lockMs),
     // A point whose worker died is rerun; one that kills every worker it lands on fails after as many runs as retries allow.
     maxStalledCount: ATTEMPTS - 1,
     name,

@@ -337,7 +337,7 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
         queue: q.redis.url(DB),
         cacheDir: join(q.t.root, 'worker'),
         pathMap: [{ from: '/elsewhere', to: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }],
-        lockMs: 60_000, // (no stalled-job check while the test runs)
+        lockMs: 240_000, // (no stalled-job check while the test runs: one a minute)
         signal: stop.signal,
         onEvent: (e) => {
           events.push(e);
@@ -364,7 +364,7 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
       summary = await runQueueWorker({
         queue: q.redis.url(DB),
         cacheDir: join(q.t.root, 'worker'),
-        lockMs: 60_000, // (no renewal or stalled check while the point runs: its result is refused on completing)
+        lockMs: 240_000, // (no renewal or stalled check while the point runs, one a minute: its result is refused on completing)
         signal: stop.signal,
         onEvent: (e) => {
           events.push(e);

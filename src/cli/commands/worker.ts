@@ -73,7 +73,7 @@ export const workerCommand: CliCommand<WorkerArgs> = {
       .option('lock-seconds', {
         type: 'number',
         default: 30,
-        describe: "a job's lock; a dead worker's point is rerun elsewhere about this long after it died",
+        describe: "a job's lock; a dead worker's point is rerun elsewhere once it expires, within 1¼ times this after it died",
       }) as unknown as Argv<WorkerArgs>,
   run: async (args) => {
     const { runQueueWorker, parsePathMapping } = await import('../../queue/index.ts');
