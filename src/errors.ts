@@ -92,6 +92,15 @@ export function shownValue(v: unknown, from: 'file' | 'code' = 'code'): string {
 }
 
 /**
+ * How a message counts the values a model computes or a weight holds that are not finite: '4 non-finite values (NaN
+ * or Infinity; the first NaN)', with `index` where the first lies in a weight ('(…; the first at index 5, NaN)').
+ */
+export function nonFiniteText({ count, value, index }: { count: number; value: number; index?: number }): string {
+  const first = index === undefined ? String(value) : `at index ${index}, ${value}`;
+  return `${count} non-finite value${count === 1 ? '' : 's'} (NaN or Infinity; the first ${first})`;
+}
+
+/**
  * A value as a message shows it in its place ('ratio 0.5', 'lr 0.001 (this run: 0.002)', 'num_hidden_layers: 2 → 1'):
  * text quoted ('scaled'), a number as shownNumber writes it, true, false and null as they are, none for a missing one,
  * anything else as JSON ([1,2], {"a":1}); where shownValue says what kind of value it is ('string "x"', 'number 3').

@@ -5,7 +5,7 @@
  */
 import { floatValues, openSession, type Session } from '../runtime/session.ts';
 import { idFeeds, type IdInput } from '../runtime/feeds.ts';
-import { ModelLoadError, UserError, ortErrorLine } from '../errors.ts';
+import { ModelLoadError, UserError, nonFiniteText, ortErrorLine } from '../errors.ts';
 
 export interface OutputDrift {
   output: string;
@@ -112,6 +112,4 @@ export function requireFiniteOutput(rewritten: Record<string, Float32Array>, inp
   );
 }
 
-const nonFiniteText = ({ count, value }: { count: number; value: number }) =>
-  `${count} non-finite value${count === 1 ? '' : 's'} (NaN or Infinity; the first ${value})`;
 const sampleText = (inputs: readonly IdInput[]) => `batch ${inputs[0].dims[0]} of ${inputs[0].dims[1]} tokens`;

@@ -15,7 +15,7 @@ import { someNames } from '../some-names.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Pass, PassContext, PassResult, PassShape } from '../pass/pass.ts';
 import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels } from '../pass/measure.ts';
-import { ModelLoadError, SettingsError } from '../errors.ts';
+import { ModelLoadError, SettingsError, nonFiniteText } from '../errors.ts';
 import { nonFiniteFloat32 } from '../onnx/tensor.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { ALREADY, alreadyQuantized, applyPlan, keptByPlan, plannedBytes, storedBy, tableWithoutGather, type PlanResult } from './apply.ts';
@@ -485,7 +485,7 @@ function requireFiniteWeights(model: Model, targets: readonly Target[], stored: 
     const bad = nonFiniteFloat32(tensor);
     if (bad) {
       throw new ModelLoadError(
-        `quantize: weight '${targetWeight(t)}' (${t.id}) holds ${bad.count} non-finite value${bad.count === 1 ? '' : 's'} (NaN or Infinity; the first at index ${bad.first}, ${bad.value}): the float model computes with it already; fix or retrain the model before quantizing it`,
+        `quantize: weight '${targetWeight(t)}' (${t.id}) holds ${nonFiniteText({ count: bad.count, value: bad.value, index: bad.first })}: the float model computes with it already; fix or retrain the model before quantizing it`,
       );
     }
   }
