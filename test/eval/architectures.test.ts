@@ -5,15 +5,14 @@
  * as one, its scores [batch, labels] and its ids [batch, sequence]). A multiple-choice export's head looks like a
  * one-label classifier (regression), its scores [batch, choices]: the class name is what tells it apart.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { otherHeadClass } from '../../src/bert/classifier.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { SettingsError } from '../../src/errors.ts';
-import { tinyBert } from '../helpers/models.ts';
-import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { writeGlueTask, writeHeadFolder } from '../helpers/model-folder.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'bc-eval-architectures-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -22,11 +21,7 @@ writeGlueTask(glueDir, 'STS-B', 6);
 
 /** A one-label model folder (its scores output declared `scores`: [batch, 1] or a multiple-choice [batch, choices]) whose config.json names `architectures`. */
 function folder(name: string, architectures: string[], scores: Array<string | number> = ['batch', 1]): string {
-  const model = tinyBert({ numLabels: 1 }, { seed: 2 });
-  model.graph.outputs[0] = { ...model.graph.outputs[0]!, shape: scores };
-  const dir = writeModelFolder(join(work, name), model, { regression: true });
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', architectures, num_labels: 1, problem_type: 'regression', max_length: 16 }));
-  return dir;
+  return writeHeadFolder(join(work, name), architectures, scores);
 }
 
 async function refusal(dir: string): Promise<string> {

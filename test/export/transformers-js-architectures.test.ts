@@ -4,25 +4,20 @@
  * the folder's config.json would name it BertForSequenceClassification, as a seeded head's is. A stale class name
  * beside a graph that shows a sequence classifier by itself is not read.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
-import { tinyBert } from '../helpers/models.ts';
-import { writeModelFolder } from '../helpers/model-folder.ts';
+import { writeHeadFolder } from '../helpers/model-folder.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'bc-tjs-architectures-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** A one-label model folder (scores declared `scores`) whose config.json names `architectures`. */
 function folder(name: string, architectures: string[], scores: Array<string | number>): string {
-  const model = tinyBert({ numLabels: 1 }, { seed: 2 });
-  model.graph.outputs[0] = { ...model.graph.outputs[0]!, shape: scores };
-  const dir = writeModelFolder(join(work, name), model, { regression: true });
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', architectures, num_labels: 1, max_length: 16 }));
-  return dir;
+  return writeHeadFolder(join(work, name), architectures, scores, { problemType: false });
 }
 
 describe('--format transformers.js of a model whose config.json names another head', () => {

@@ -6,6 +6,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { saveModel, type Model } from '../../src/onnx/index.ts';
+import { tinyBert } from './models.ts';
 import { fixture } from './paths.ts';
 
 /** Every word the generated rows use; the vocabulary has them after BERT's five special tokens. */
@@ -37,6 +38,21 @@ export function writeModelFolder(dir: string, model: Model, opts: { regression?:
   const labels = opts.regression ? { num_labels: 1, problem_type: 'regression' } : { num_labels: 2, id2label: { 0: 'negative', 1: 'positive' } };
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', ...labels, max_length: opts.maxLength ?? 16 }));
   writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS].join('\n') + '\n');
+  return dir;
+}
+
+/**
+ * Writes a one-label tiny BERT as a model folder `dir` whose scores output is declared `scores` ([batch, 1], or a
+ * multiple-choice head's [batch, choices]) and whose config.json names `architectures` (a regression's problem_type
+ * unless `problemType` is false): the folder the tests of a config naming another head than a sequence classifier
+ * read; returns `dir`.
+ */
+export function writeHeadFolder(dir: string, architectures: string[], scores: Array<string | number>, opts: { problemType?: boolean } = {}): string {
+  const model = tinyBert({ numLabels: 1 }, { seed: 2 });
+  model.graph.outputs[0] = { ...model.graph.outputs[0]!, shape: scores };
+  writeModelFolder(dir, model, { regression: true });
+  const problem = opts.problemType === false ? {} : { problem_type: 'regression' };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', architectures, num_labels: 1, ...problem, max_length: 16 }));
   return dir;
 }
 

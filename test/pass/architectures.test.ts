@@ -5,7 +5,7 @@
  * calibration read from config.json; a pass that measures no loss runs, and a stale class beside a graph that shows a
  * sequence classifier by itself does not stop it.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,8 +13,7 @@ import { loadCalibration } from '../../src/eval/calibration.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { registerAllPasses } from '../../src/passes.ts';
-import { tinyBert } from '../helpers/models.ts';
-import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { writeGlueTask, writeHeadFolder } from '../helpers/model-folder.ts';
 
 registerAllPasses();
 const work = mkdtempSync(join(tmpdir(), 'bc-pass-architectures-'));
@@ -24,11 +23,7 @@ writeGlueTask(glueDir, 'STS-B', 8, ['train', 'dev']);
 
 /** A one-label model folder (its scores output declared `scores`) whose config.json names `architectures`. */
 function folder(name: string, architectures: string[], scores: Array<string | number>): string {
-  const model = tinyBert({ numLabels: 1 }, { seed: 2 });
-  model.graph.outputs[0] = { ...model.graph.outputs[0]!, shape: scores };
-  const dir = writeModelFolder(join(work, name), model, { regression: true });
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', architectures, num_labels: 1, problem_type: 'regression', max_length: 16 }));
-  return dir;
+  return writeHeadFolder(join(work, name), architectures, scores);
 }
 
 /** compressFile of `dir`'s model.onnx through `steps`, calibrated on STS-B's train split (read from `dir`, as the CLI reads it). */

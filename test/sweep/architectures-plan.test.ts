@@ -4,21 +4,17 @@
  * (every point evaluates it), where the plan accepted it and every point failed at eval. A stale class name beside a
  * graph that shows a sequence classifier by itself plans.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
-import { tinyBert } from '../helpers/models.ts';
+import { writeGlueTask, writeHeadFolder } from '../helpers/model-folder.ts';
 import { planRefusal } from './plan-refusal.ts';
 
 let root: string;
 /** A one-label model folder under `root`/models (scores declared `scores`) whose config.json names `architectures`. */
 function folder(name: string, architectures: string[], scores: Array<string | number>): void {
-  const model = tinyBert({ numLabels: 1 }, { seed: 2 });
-  model.graph.outputs[0] = { ...model.graph.outputs[0]!, shape: scores };
-  const dir = writeModelFolder(join(root, 'models', name), model, { regression: true });
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', architectures, num_labels: 1, problem_type: 'regression', max_length: 16 }));
+  writeHeadFolder(join(root, 'models', name), architectures, scores);
 }
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'architectures-plan-'));

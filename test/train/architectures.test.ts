@@ -12,7 +12,7 @@ import { SettingsError } from '../../src/errors.ts';
 import { getTask } from '../../src/glue/index.ts';
 import { classifierFor, runTraining } from '../../src/train/run.ts';
 import { tinyBert } from '../helpers/models.ts';
-import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { writeGlueTask, writeHeadFolder } from '../helpers/model-folder.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'bc-train-architectures-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -21,11 +21,7 @@ writeGlueTask(glueDir, 'STS-B', 8, ['train', 'dev']);
 
 /** A one-label model folder (scores declared `scores`) whose config.json names `architectures`. */
 function folder(name: string, architectures: string[], scores: Array<string | number>): string {
-  const model = tinyBert({ numLabels: 1 }, { seed: 2 });
-  model.graph.outputs[0] = { ...model.graph.outputs[0]!, shape: scores };
-  const dir = writeModelFolder(join(work, name), model, { regression: true });
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', architectures, num_labels: 1, problem_type: 'regression', max_length: 16 }));
-  return dir;
+  return writeHeadFolder(join(work, name), architectures, scores);
 }
 const choice = folder('choice', ['BertForMultipleChoice'], ['batch', 'num_choices']);
 const plain = folder('plain', ['BertForSequenceClassification'], ['batch', 1]);
