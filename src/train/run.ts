@@ -29,7 +29,7 @@ import { skippedRowsNote } from '../glue/dataset.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
-import { checkIntegerFlag, checkNumberFlag, FS_REASONS, type NumberRange, SettingsError, UserError } from '../errors.ts';
+import { checkIntegerFlag, checkNumberFlag, FS_REASONS, ModelLoadError, nonFiniteText, type NumberRange, SettingsError, UserError } from '../errors.ts';
 import { toolVersion } from '../version.ts';
 import { trainingVersion } from './versions.ts';
 import { loadTrainingSet } from './data.ts';
@@ -38,7 +38,7 @@ import { modelSha256 } from '../onnx/identity.ts';
 import { DEFAULT_TRAIN_SETTINGS, StoppedBetweenBatches, train, type EpochRecord, type StepProgress, type TrainResult, type TrainSettings } from './trainer.ts';
 import { bertStudent, checkTaskTeacher, isStudentSpec, makeStudent, studentClassifier, teacherShape } from './students/index.ts';
 import { savedBilstmOutputs } from './students/bilstm.ts';
-import type { Student } from './student.ts';
+import { nonFiniteInitialParameter, type Student } from './student.ts';
 import type { Model } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { checkEncodings, checkMaxLength, chooseMaxLength, graphFacts, namedOtherHead, otherHeadLine, type GraphFacts } from '../eval/graph-checks.ts';
@@ -774,6 +774,18 @@ function releaseWorkFolder(lock: string): void {
   }
 }
 
+/**
+ * The refusal of a student (`spec`: a model path, or a student made from the teacher `teacher`) whose weight `bad`
+ * holds NaN or Infinity (nonFiniteInitialParameter).
+ */
+function nonFiniteStudentLine(bad: NonNullable<ReturnType<typeof nonFiniteInitialParameter>>, spec: string, teacher: string | undefined): string {
+  const held = `weight '${bad.name}' holds ${nonFiniteText(bad)}`;
+  if (teacher !== undefined && isStudentSpec(spec)) {
+    return `--student ${spec}: its ${held}, taken from --teacher ${teacher}: fix or retrain the teacher before distilling from it`;
+  }
+  return `${spec}: ${held}: fix or retrain the model before ${teacher !== undefined ? 'distilling into' : 'training'} it`;
+}
+
 /** runTraining's work; `held`: the work folder's lock, once taken. */
 async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<TrainRunResult> {
   checkOptions('runTraining', o, '{student, output, task, …}');
@@ -865,6 +877,10 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
     ...(studentModel ? { model: studentModel } : {}),
   });
   if (student.encoderOnly && !general) throw new Error('an encoder-only student trains by general distillation only');
+  // a weight holding NaN or Infinity stays so through every update (a step's loss is NaN, or the end of the epoch finds
+  // it): refused here, before any work (data, the teacher's outputs), naming it, not blamed on the loss or --lr later
+  const broken = nonFiniteInitialParameter(student.forward(false));
+  if (broken) throw new ModelLoadError(nonFiniteStudentLine(broken, o.student, isDistill ? o.teacher : undefined));
   // a student model --optimize (or onnxruntime's optimizer) rewrote is trained as the plain graph: said, as its output
   // is not optimized, which would otherwise surface only as a slower benchmark
   const optimized = studentModel && student.kind === 'bert' ? optimizedForm(studentModel) : undefined;

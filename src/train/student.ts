@@ -6,7 +6,7 @@
 import type { Model } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
-import { float32Tensor, readFloat32 } from '../onnx/tensor.ts';
+import { float32Tensor, nonFiniteFloat32, readFloat32 } from '../onnx/tensor.ts';
 
 /** A dropout mask input: its name and dims, symbolic dims named 'batch' or 'sequence'. */
 export interface MaskInput {
@@ -61,6 +61,20 @@ export function initialParameters(forward: Model): Map<string, Float32Array> {
     if (t.dataType === DataType.FLOAT && t.dims.length > 0) params.set(name, readFloat32(t));
   }
   return params;
+}
+
+/**
+ * The first trainable parameter of a forward graph (as initialParameters reads them) holding NaN or ±Infinity, with
+ * how many such values it holds, the first's index and value (read in place: no copy of the weights); undefined when
+ * all are finite.
+ */
+export function nonFiniteInitialParameter(forward: Model): { name: string; count: number; index: number; value: number } | undefined {
+  for (const [name, t] of forward.graph.initializers) {
+    if (t.dataType !== DataType.FLOAT || t.dims.length === 0) continue;
+    const bad = nonFiniteFloat32(t);
+    if (bad) return { name, count: bad.count, index: bad.first, value: bad.value };
+  }
+  return undefined;
 }
 
 /**

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { basename, join } from 'node:path';
-import { SettingsError } from '../errors.ts';
+import { ModelLoadError, SettingsError, nonFiniteText } from '../errors.ts';
 import { DEFAULT_BATCH_SIZE } from '../eval/evaluate.ts';
 import { mapModelLabels } from '../eval/labels.ts';
 import { readModelConfig } from '../eval/model-files.ts';
@@ -26,6 +26,7 @@ import { externalDataFiles } from '../onnx/identity.ts';
 import { removeStaleTemporaries, sha256Bytes, sha256File, writeFileAtomic } from '../files.ts';
 import { openSession } from '../runtime/session.ts';
 import { graphInterface, loadModel } from '../onnx/load.ts';
+import { nonFiniteValues } from '../onnx/tensor.ts';
 import type { Model } from '../onnx/graph.ts';
 import { fedByNames, sessionInputs } from '../bert/model-inputs.ts';
 import { taskOf, textEncodings, type TrainingSet } from './data.ts';
@@ -82,7 +83,24 @@ export async function teacherLogits(o: TeacherLogitsOptions): Promise<Float32Arr
     removeStaleTemporaries(file); // what a run killed while writing this file left
     o.log?.(`teacher outputs computed and cached in ${file}`);
   }
-  return reorder(rows.values, rows.width, teacherColumns(teacherConfig.id2label, rows.width, o.set), o.set.numLabels);
+  const logits = reorder(rows.values, rows.width, teacherColumns(teacherConfig.id2label, rows.width, o.set), o.set.numLabels);
+  requireFiniteLogits(logits, o.set.numLabels, o.teacherPath);
+  return logits;
+}
+
+/**
+ * Refuses, in one line naming the teacher `label`, teacher logits (rows of `width`: the ones the student learns from)
+ * holding NaN or Infinity: every step of a batch holding one of their examples has a loss that is not finite.
+ */
+function requireFiniteLogits(logits: Float32Array, width: number, label: string): void {
+  const bad = nonFiniteValues(logits);
+  if (!bad) return;
+  const rows = logits.length / width;
+  let examples = 0;
+  for (let i = 0; i < rows; i++) if (nonFiniteValues(logits.subarray(i * width, (i + 1) * width))) examples++;
+  throw new ModelLoadError(
+    `${label}: the teacher computes ${nonFiniteText({ count: bad.count, value: logits[bad.first]! })} in its scores on ${examples} of ${rows} training example${rows === 1 ? '' : 's'}: fix or retrain it before distilling from it`,
+  );
 }
 
 /**

@@ -100,7 +100,8 @@ export class TeacherFeatures {
   private constructor(
     private readonly session: Session,
     private readonly inputs: ModelInput[],
-    private readonly requests: readonly FeatureRequest[],
+    /** The features it computes, and the training-graph inputs they feed. */
+    readonly requests: readonly FeatureRequest[],
     private readonly cache?: FeatureCacheOptions & { teacherKey: string },
     /** The sequence length the teacher's graph fixes (keras exports): batches are padded to it, features cut back. */
     private readonly fixedSeq?: number,

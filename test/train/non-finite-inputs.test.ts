@@ -1,0 +1,111 @@
+/**
+ * Training and distillation of a model holding NaN, or from a teacher computing NaN, are refused in one line naming
+ * the model and what is not finite (the student's weight, before any work; the teacher's scores once computed; an
+ * intermediate-KD teacher's feature at the step it is read), writing nothing: every one of them failed at step 0 as
+ * 'the loss is NaN before any update: check the loss settings (e.g. a smaller --temperature)', which blamed the loss.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findBert } from '../../src/bert/discover.ts';
+import { TOKENIZER_FILES, copyModelFiles } from '../../src/eval/model-files.ts';
+import { loadModel, readFloat32, saveModel } from '../../src/onnx/index.ts';
+import { float32Tensor } from '../../src/onnx/tensor.ts';
+import { runTraining } from '../../src/train/run.ts';
+import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { writeTinyBert } from '../helpers/models.ts';
+
+const SST2_TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const haveShared = hasGlue && existsSync(join(SST2_TEACHER, 'model.onnx'));
+
+const work = mkdtempSync(join(tmpdir(), 'bert-compress-non-finite-train-'));
+const folders: Array<{ cleanup(): void }> = [];
+afterAll(() => {
+  for (const f of folders) f.cleanup();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** A tiny SST-2 model folder (the teacher's vocabulary) whose layer 0 attention query weight holds a NaN at index 5. */
+function nanFolder(): { dir: string; weight: string } {
+  const tiny = writeTinyBert({ vocabSize: 30522 }, { seed: 3 });
+  folders.push(tiny);
+  copyModelFiles(SST2_TEACHER, tiny.dir, TOKENIZER_FILES);
+  writeFileSync(join(tiny.dir, 'config.json'), JSON.stringify({ id2label: { 0: 'negative', 1: 'positive' }, max_length: 32 }));
+  const model = loadModel(tiny.path);
+  const weight = findBert(model).layers[0]!.attention!.q!.weight;
+  const tensor = model.graph.initializers.get(weight)!;
+  const values = readFloat32(tensor).slice();
+  values[5] = Number.NaN;
+  model.graph.initializers.set(weight, float32Tensor(weight, tensor.dims, values));
+  saveModel(model, tiny.path);
+  return { dir: tiny.dir, weight };
+}
+
+const settings = { epochs: 1, batchSize: 8, threads: 1, evalEachEpoch: false };
+const common = { glueDir: GLUE_DIR, cacheDir: join(work, 'cache'), maxExamples: 16, maxLength: 32, settings, log: () => {} };
+const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describe.skipIf(!haveShared)('a model or teacher that is not finite (needs ../shared/glue and ../shared/teachers)', () => {
+  it('train of a model holding NaN is refused before any work, naming the weight; nothing written', async () => {
+    const m = nanFolder();
+    const output = join(work, 'train', 'model.onnx');
+    await expect(runTraining({ ...common, task: 'SST-2', student: m.dir, output })).rejects.toThrow(
+      new RegExp(
+        `^${escaped(m.dir)}: weight '${escaped(m.weight)}' holds 1 non-finite value \\(NaN or Infinity; the first at index 5, NaN\\): fix or retrain the model before training it$`,
+      ),
+    );
+    expect(existsSync(join(work, 'train'))).toBe(false);
+  });
+
+  it('distillation into a student model holding NaN is refused alike', async () => {
+    const m = nanFolder();
+    const output = join(work, 'into', 'model.onnx');
+    await expect(runTraining({ ...common, task: 'SST-2', teacher: SST2_TEACHER, student: m.dir, output })).rejects.toThrow(
+      new RegExp(`^${escaped(m.dir)}: weight '${escaped(m.weight)}' holds 1 non-finite value .*: fix or retrain the model before distilling into it$`),
+    );
+    expect(existsSync(join(work, 'into'))).toBe(false);
+  });
+
+  it("an every-other student of a teacher holding NaN is refused as the teacher's fault", async () => {
+    const t = nanFolder();
+    const output = join(work, 'every-other', 'model.onnx');
+    await expect(runTraining({ ...common, task: 'SST-2', teacher: t.dir, student: 'every-other', output })).rejects.toThrow(
+      new RegExp(
+        `^--student every-other: its weight '[^']+' holds 1 non-finite value \\(NaN or Infinity; the first at index 5, NaN\\), taken from --teacher ${escaped(t.dir)}: fix or retrain the teacher before distilling from it$`,
+      ),
+    );
+    expect(existsSync(output)).toBe(false);
+  });
+
+  it('a teacher computing NaN scores is refused once they are computed, naming it and how many examples; nothing written', async () => {
+    const t = nanFolder();
+    const output = join(work, 'scores', 'model.onnx');
+    await expect(runTraining({ ...common, task: 'SST-2', teacher: t.dir, student: 'bert:layers=1,hidden=32,heads=2,intermediate=64', output })).rejects.toThrow(
+      new RegExp(
+        `^${escaped(t.dir)}: the teacher computes 32 non-finite values \\(NaN or Infinity; the first NaN\\) in its scores on 16 of 16 training examples: fix or retrain it before distilling from it$`,
+      ),
+    );
+    expect(existsSync(output)).toBe(false);
+    expect(existsSync(`${output}.json`)).toBe(false);
+  });
+
+  it("a general-stage teacher computing NaN features is refused at the first step, naming the teacher's value", async () => {
+    const t = nanFolder();
+    const corpus = join(work, 'corpus.txt');
+    writeFileSync(corpus, 'the man runs\tthe dog sits\na cat eats .\n'.repeat(8));
+    const output = join(work, 'general', 'model.onnx');
+    await expect(
+      runTraining({
+        ...common,
+        teacher: t.dir,
+        student: 'bert:layers=1,hidden=16,heads=2,intermediate=32',
+        output,
+        distill: { stage: 'general', intermediate: 'tinybert', corpus },
+      }),
+    ).rejects.toThrow(
+      /^the teacher computes \d+ non-finite values \(NaN or Infinity; the first NaN\) at '[^']+' \(the feature an intermediate-layer match reads\) on the examples of step 0: fix or retrain it before distilling from it$/,
+    );
+    expect(existsSync(output)).toBe(false);
+  });
+});
