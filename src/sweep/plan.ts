@@ -88,11 +88,10 @@ import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
 import { tableWithoutGather } from '../quantize/apply.ts';
-import { notFloat32Targets, plannedFloat, quantizesNoWeight } from '../quantize/pass.ts';
+import { notFloat32Targets, plannedFloat } from '../quantize/pass.ts';
 import { modeName, parseMode, type QuantizeOptions } from '../quantize/settings.ts';
-import { floatWeights, noneLeft, quantizedOnShape, tablesLeftAfter, type KnownShape, type ShapeLeft } from './shape-quantize.ts';
+import { floatWeights, leftFloatRefusal, noneLeft, quantizedOnShape, tablesLeftAfter, type KnownShape, type ShapeLeft } from './shape-quantize.ts';
 import { int4StoresLess } from '../quantize/int4-blocks.ts';
-import { someNames } from '../some-names.ts';
 
 /** Bench settings with the sequence lengths resolved for the point's model. */
 export interface PointBench extends Omit<BenchSpec, 'seq'> {
@@ -1885,7 +1884,6 @@ function encoderAfter(s: PassStep, index: number, sofar: SoFar, settings: Record
     const o = stepOptions as QuantizeOptions;
     const left = plannedFloat(before.structure, o);
     if (left && before.left.every((t) => left.some((l) => l.id === t.id))) {
-      const fused = before.left.some((t) => t.kind === 'attention') && `the fused Attention weights, which quantize ${modeName(o.mode)} leaves float`;
       const table = before.left.find((t) => t.kind === 'embedding');
       // (a table no Gather reads stays float whatever the setting: tableWithoutGather says why, as the point does)
       const tables =
@@ -1894,18 +1892,9 @@ function encoderAfter(s: PassStep, index: number, sofar: SoFar, settings: Record
           ? 'the embedding tables kept float by the setting embeddings: false'
           : `the embedding tables, which quantize leaves float (${tableWithoutGather(before.graph.graph, targetWeight(table))})`);
       // (a projection int4-block's blocks would store in more bytes than float: planInt4's, on a model narrower than them)
-      const narrow = before.left.filter((t) => t.kind === 'linear');
-      const projections =
-        narrow.length > 0 &&
-        `${someNames(
-          narrow.map((t) => t.id),
-          3,
-        )}, which quantize ${modeName(o.mode)} leaves float (its 4-bit blocks would store them in more bytes than float)`;
-      const parts = [fused, projections, tables].filter((p): p is string => !!p);
-      const what = parts.length > 1 ? `${parts.slice(0, -1).join(', ')}, and ${parts.at(-1)}` : parts[0];
-      throw new SettingsError(
-        `${quantizesNoWeight(o, `${what}; every other weight already quantized by quantize ${quantizedBefore.mode} before it`)}: quantize the float model instead`,
-      );
+      const fused = before.left.some((t) => t.kind === 'attention');
+      const projections = before.left.filter((t) => t.kind === 'linear').map((t) => t.id);
+      throw new SettingsError(leftFloatRefusal(o, { fused, projections, ...(tables ? { tables } : {}) }, quantizedBefore.mode));
     }
   }
   // (after one that kept some weights float, what this one leaves float of those: none, every weight stored quantized)

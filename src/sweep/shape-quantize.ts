@@ -94,20 +94,31 @@ export function quantizedOnShape(left: ShapeLeft, o: QuantizeOptions): ShapeLeft
 
 /** The refusal of quantize with options `o` that would store none of the weights `left` float quantized (quantizesNoWeight's). */
 function noWeightLine(left: ShapeLeft, o: QuantizeOptions): string {
+  const tables =
+    left.tables === 'float' || left.tables === 'maybe'
+      ? 'the embedding tables kept float by the setting embeddings: false'
+      : left.by
+        ? undefined
+        : 'the embedding tables, which quantize leaves float (no Gather reads them)';
+  return leftFloatRefusal(o, { fused: left.fused, projections: left.projections.map((p) => p.id), tables }, left.by);
+}
+
+/**
+ * The plan's refusal of quantize with options `o` that would store none of the weights a model so far holds float
+ * quantized (quantizesNoWeight's): `left`, those weights: whether fused Attention weights, the ids of projections
+ * int4-block's blocks left float, and the embedding tables' words (why they are float), where any; `by`: the mode of
+ * the quantize step before it that stored every other weight quantized, where one did.
+ */
+export function leftFloatRefusal(o: QuantizeOptions, left: { fused: boolean; projections: readonly string[]; tables?: string }, by?: string): string {
   const mode = modeName(o.mode);
   const parts = [
     left.fused && `the fused Attention weights, which quantize ${mode} leaves float`,
     left.projections.length > 0 &&
-      `${someNames(
-        left.projections.map((p) => p.id),
-        3,
-      )}, which quantize ${mode} leaves float (its 4-bit blocks would store them in more bytes than float)`,
-    left.tables === 'float' || left.tables === 'maybe'
-      ? 'the embedding tables kept float by the setting embeddings: false'
-      : !left.by && 'the embedding tables, which quantize leaves float (no Gather reads them)',
+      `${someNames(left.projections, 3)}, which quantize ${mode} leaves float (its 4-bit blocks would store them in more bytes than float)`,
+    left.tables,
   ].filter((p): p is string => !!p);
   const what = parts.length > 1 ? `${parts.slice(0, -1).join(', ')}, and ${parts.at(-1)}` : (parts[0] ?? 'no weight left float');
-  const rest = left.by ? `; every other weight already quantized by quantize ${left.by} before it` : '';
+  const rest = by ? `; every other weight already quantized by quantize ${by} before it` : '';
   return `${quantizesNoWeight(o, `${what}${rest}`)}: quantize the float model instead`;
 }
 
