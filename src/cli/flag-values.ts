@@ -11,7 +11,9 @@
  *   1e400`, which yargs turns into Infinity), is empty (`--lr ''`,
  *   which yargs turns into 0) or is missing (`--lr` last or before another flag, which yargs takes as absent,
  *   so the default ran) is refused; its value as typed is noted (noteFlagText) for a refusal to quote (`--seed
- *   9007199254740993: expected an integer …`, not the 9007199254740992 yargs rounds it to);
+ *   9007199254740993: expected an integer …`, not the 9007199254740992 yargs rounds it to); every number flag is
+ *   declared as an integer flag or a number flag taking fractions, with its range (a number flag declared as neither
+ *   is an internal error):
  * - an integer flag (declared by integerFlags, with its range) is refused in the one integer wording of
  *   src/errors.ts, whatever its fault: `--seed '0x10'`, `--seed ''`, `--epochs 1.5`, `--max-length -3`, `--epochs 1e16`
  *   all say `expected an integer from MIN to MAX`, before the command runs;
@@ -180,6 +182,10 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
     if (!options.number.includes(key)) throw new Error(`integer flag --${key}: not declared as a number flag`);
   for (const key of Object.keys(rules.numbers ?? {})) if (!options.number.includes(key)) throw new Error(`number flag --${key}: not declared as a number flag`);
   const aliasOf = new Set(Object.values(options.alias).flat());
+  // (every number flag declares its range, so that each refusal of its value says what it takes)
+  for (const key of options.number)
+    if (!aliasOf.has(key) && !rules.integers?.[key] && !rules.numbers?.[key])
+      throw new Error(`number flag --${key}: declared with neither integerFlags nor numberFlags`);
   for (const key of Object.keys(options.key)) {
     if (aliasOf.has(key) || options.boolean.includes(key)) continue;
     const aliases = options.alias[key] ?? [];
@@ -220,22 +226,6 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
     if (range && typeof value === 'number') {
       checkNumberValue(flagName(key, aliases), value, occurrence(argv, names)?.typed, range);
       continue;
-    }
-    if (options.number.includes(key) && typeof value === 'number') {
-      // yargs turns '' (and blanks) into 0: an empty value is not a number either
-      const typed = occurrence(argv, names)?.typed;
-      // yargs reads 0x10, 0b11 and 0o7 as numbers too: every flag takes decimal numbers only, as the pass flags do
-      if (Number.isNaN(value) || (Number.isFinite(value) && typed !== undefined && !isNumberText(typed))) {
-        throw new UsageError(`${flagName(key, aliases)}${typed === undefined ? '' : ` '${typed}'`}: expected a number`);
-      }
-      // a number past float64's range (1e400), which yargs reads as Infinity: no flag takes one, and its own check
-      // would quote 'Infinity', not what was typed
-      if (!Number.isFinite(value)) {
-        throw new UsageError(`${flagName(key, aliases)}${typed === undefined ? '' : ` '${typed}'`}: expected a finite number`);
-      }
-      // (a refusal of the value quotes it as typed: '--seed 9007199254740993', not the 9007199254740992 yargs read;
-      // noted under the flag's name as every refusal of it names it: '-j/--jobs' with its one-letter alias)
-      if (typed !== undefined) noteFlagText(flagName(key, aliases), typed);
     }
     if (options.string.includes(key) && typeof value === 'string' && value.trim() === '') {
       const given = occurrence(argv, names);

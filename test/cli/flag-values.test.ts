@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import yargs from 'yargs';
-import { checkedFlagValues, checkFlagValues } from '../../src/cli/flag-values.ts';
-import { SettingsError } from '../../src/errors.ts';
+import { checkedFlagValues, checkFlagValues, integerFlags } from '../../src/cli/flag-values.ts';
+import { SettingsError, withFlagTexts } from '../../src/errors.ts';
 import { describePass } from '../../src/pass/describe.ts';
 import { PASS_DECLARATIONS } from '../../src/pass-declarations.ts';
 import { refusal } from '../helpers/refusal.ts';
@@ -22,6 +22,11 @@ function apply(...argv: string[]): Record<string, unknown> {
 
 /** yargs' result for `argv` on a command like the CLI's (a positional, path, number and bare-meaning flags). */
 function parse(...argv: string[]): Record<string, unknown> {
+  // (the flags' typed texts noted for the refusals to quote, as the CLI runs a command line: withFlagTexts)
+  return withFlagTexts(() => parseArgv(argv));
+}
+
+function parseArgv(argv: string[]): Record<string, unknown> {
   return yargs(argv)
     .strict()
     .exitProcess(false)
@@ -30,7 +35,7 @@ function parse(...argv: string[]): Record<string, unknown> {
     })
     .middleware(checkedFlagValues(argv, { bareAllowed: new Set(['optimize']), helpFor: (k) => (k === 'optimize' ? 'compress passes' : '--help') }) as never)
     .command('report <store>', '', (y) =>
-      y
+      integerFlags(y, { seed: { min: 0 } })
         .positional('store', { type: 'string', demandOption: true })
         .option('out', { alias: 'o', type: 'string' })
         .option('tasks', { type: 'string' })
@@ -96,24 +101,37 @@ describe('values of the other flags and positional arguments', () => {
     expect(parse('report', 's.db', '--optimize', '--seed', '1').optimize).toBe('');
   });
 
+  it('refuses, as an internal error, a number flag declared with no range (integerFlags or numberFlags), whatever its value', () => {
+    const options = { boolean: [], alias: { jobs: ['j'] }, array: [], number: ['jobs', 'j', 'lr'], string: [], key: { jobs: true, j: true, lr: true } };
+    const ranges = { integers: { jobs: { min: 1 } }, numbers: { lr: { min: 0, above: true } } };
+    expect(() => checkFlagValues({ jobs: 2, j: 2, lr: 0.5 }, options, ['-j', '2', '--lr', '0.5'], ranges)).not.toThrow();
+    expect(() => checkFlagValues({ jobs: 2, j: 2, lr: 0.5 }, options, ['-j', '2', '--lr', '0.5'], { integers: ranges.integers })).toThrow(
+      new Error('number flag --lr: declared with neither integerFlags nor numberFlags'),
+    );
+    // (a fault of the command's declaration, found whether or not the flag was given)
+    expect(() => checkFlagValues({ jobs: 2, j: 2 }, options, ['-j', '2'], { integers: ranges.integers })).toThrow(
+      new Error('number flag --lr: declared with neither integerFlags nor numberFlags'),
+    );
+  });
+
   it.each([
     [['report', 's.db', '-o', 'a', '-o', 'b'], '-o/--out given 2 times (a, b): give it once'],
     [['report', 's.db', '--optimize', '--optimize', '-o', 'x'], '--optimize given 2 times (without a value, without a value): give it once'],
-    [['report', 's.db', '--seed', 'abc'], "--seed 'abc': expected a number"],
-    [['report', 's.db', '--seed', ''], "--seed '': expected a number"],
+    [['report', 's.db', '--seed', 'abc'], "--seed 'abc': expected an integer from 0 to 2^53 − 1"],
+    [['report', 's.db', '--seed', ''], "--seed '': expected an integer from 0 to 2^53 − 1"],
     // (yargs reads these as 16, 3 and 7; the pass flags refuse them)
-    [['report', 's.db', '--seed', '0x10'], "--seed '0x10': expected a number"],
-    [['report', 's.db', '--seed=0b11'], "--seed '0b11': expected a number"],
-    [['report', 's.db', '--seed', '0o7'], "--seed '0o7': expected a number"],
-    [['report', 's.db', '--seed', '1e400'], "--seed '1e400': expected a finite number"],
-    [['report', 's.db', '--seed=-Infinity'], "--seed '-Infinity': expected a finite number"],
+    [['report', 's.db', '--seed', '0x10'], "--seed '0x10': expected an integer from 0 to 2^53 − 1"],
+    [['report', 's.db', '--seed=0b11'], "--seed '0b11': expected an integer from 0 to 2^53 − 1"],
+    [['report', 's.db', '--seed', '0o7'], "--seed '0o7': expected an integer from 0 to 2^53 − 1"],
+    [['report', 's.db', '--seed', '1e400'], '--seed 1e400: expected an integer from 0 to 2^53 − 1'],
+    [['report', 's.db', '--seed=-Infinity'], "--seed '-Infinity': expected an integer from 0 to 2^53 − 1"],
     [['report', 's.db', '--out', ''], "-o/--out '': an empty value; give one (see --help)"],
     [['report', 's.db', '-o', ''], "-o/--out '': an empty value; give one (see --help)"],
     [['report', 's.db', '--tasks='], "--tasks '': an empty value; give one (see --help)"],
     [['report', 's.db', '--tasks', ' '], "--tasks ' ': an empty value; give one (see --help)"],
     [['report', 's.db', '--out'], '-o/--out: a value is needed after it'],
-    [['report', 's.db', '--seed'], '--seed: a number is needed after it'],
-    [['report', 's.db', '--seed', '--out', 'x'], '--seed: a number is needed after it'],
+    [['report', 's.db', '--seed'], '--seed: an integer is needed after it'],
+    [['report', 's.db', '--seed', '--out', 'x'], '--seed: an integer is needed after it'],
     [['report', 's.db', '--seed', '1', '--seed', '1', '--seed', '2'], '--seed given 3 times (1, 1, 2): give it once'],
     // (yargs adds a later 1 to the value before it: 3 and 1 read 4, 0 and 1 read 1)
     [['report', 's.db', '--seed', '3', '--seed', '1'], '--seed given 2 times (3, 1): give it once'],
