@@ -622,7 +622,10 @@ export function classifierFor(model: Model, dir: string, task: TaskDefinition, m
   // (config.json naming another head's class, BertForMultipleChoice, whose graph looks like a one-label classifier:
   // kept by no run, unless the graph shows a sequence classifier by itself)
   const file = join(dir, 'config.json');
-  const other = own.kind === 'classifier' && mode !== 'general' && existsSync(file) ? namedOtherHead(readJsonObject(file).architectures, model) : undefined;
+  // (read once, for the head its architectures name and the labels its id2label names: a classifier's, outside the
+  // general stage, which reads neither)
+  const json = own.kind === 'classifier' && mode !== 'general' && existsSync(file) ? readJsonObject(file) : undefined;
+  const other = json ? namedOtherHead(json.architectures, model) : undefined;
   if (other && mode === 'keep')
     throw new SettingsError(`--task ${task.name}: ${otherHeadLine(file, other)}: give --new-head to replace it by a new classifier for ${task.name}`);
   if (other) return `${file} names ${other.name}, ${other.head}`;
@@ -641,29 +644,28 @@ export function classifierFor(model: Model, dir: string, task: TaskDefinition, m
   if (mode === 'keep') {
     // (a classifier of the task's width whose labels are another GLUE task's: an SST-2 checkpoint on MRPC, which
     // --new-head fine-tunes, not the label check's advice to fix config.json)
-    const other = own.numLabels === outputs ? otherTaskLabels(dir, task, own.numLabels) : undefined;
+    const other = own.numLabels === outputs ? otherTaskLabels(json, file, task, own.numLabels) : undefined;
     if (other) {
       throw new SettingsError(
-        `--task ${task.name}: the model's classifier is another task's (${other}, in ${join(dir, 'config.json')}): give --new-head to replace it by a new one for ${task.name}`,
+        `--task ${task.name}: the model's classifier is another task's (${other}, in ${file}): give --new-head to replace it by a new one for ${task.name}`,
       );
     }
     return undefined;
   }
   if (own.numLabels !== outputs) return `its classifier has ${own.numLabels} output${own.numLabels === 1 ? '' : 's'}`;
   if (mode === 'general') return undefined; // (the general stage reads no labels)
-  return otherTaskLabels(dir, task, own.numLabels);
+  return otherTaskLabels(json, file, task, own.numLabels);
 }
 
 /**
- * 'its labels are …' when the config.json in `dir` names another GLUE task's labels for a classifier of `numLabels`
- * outputs (as wide as `task` needs); undefined when they fit `task` (or there is no config.json), names that are no
- * task's labels too (read in the task's order); labels that contradict that order are refused as `compress eval`
- * refuses them.
+ * 'its labels are …' when config.json (`json`, read from `file`) names another GLUE task's labels for a classifier of
+ * `numLabels` outputs (as wide as `task` needs); undefined when they fit `task` (or there is no config.json), names
+ * that are no task's labels too (read in the task's order); labels that contradict that order are refused as
+ * `compress eval` refuses them.
  */
-function otherTaskLabels(dir: string, task: TaskDefinition, numLabels: number): string | undefined {
-  const file = join(dir, 'config.json');
-  if (!existsSync(file)) return undefined;
-  const { id2label } = parseModelConfig(readJsonObject(file), file);
+function otherTaskLabels(json: Record<string, unknown> | undefined, file: string, task: TaskDefinition, numLabels: number): string | undefined {
+  if (!json) return undefined;
+  const { id2label } = parseModelConfig(json, file);
   if (anotherTasksLabels(task, id2label, numLabels)) return `its labels are ${[...id2label!.values()].join(', ')}`;
   mapModelLabels(task, id2label, numLabels, file); // (labels that name no task's: refused as eval refuses them)
   return undefined;
