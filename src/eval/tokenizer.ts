@@ -1465,6 +1465,9 @@ interface BpeModelInstance {
   merges?: Array<[string, string]>;
   tokens_to_ids: Map<string, number>;
   bpe?: (token: string) => string[];
+  /** The library's cache of bpe's pieces by pre-token (an LRU), for pre-tokens shorter than max_length_to_cache. */
+  cache?: { get(token: string): string[] | undefined; put(token: string, pieces: string[]): void; clear(): void };
+  max_length_to_cache?: number;
 }
 
 /**
@@ -1513,7 +1516,7 @@ function prefixedMergesAsTokenizers(tokenizer: Tokenizer, json: object): void {
     return ids.every((id) => id !== undefined) ? (ids as number[]) : undefined;
   };
   // (a symbol is a vocabulary id, or the text of a character none stands for, which the library reads)
-  model.bpe = (token: string): string[] => {
+  const split = (token: string): string[] => {
     const chars = [...token];
     const symbols: Array<number | string> = [];
     let unkPending = false;
@@ -1546,6 +1549,17 @@ function prefixedMergesAsTokenizers(tokenizer: Tokenizer, json: object): void {
       if (best === undefined) return symbols.map((s) => (typeof s === 'number' ? tokenOf.get(s)! : s));
       symbols.splice(best.at, 2, best.id);
     }
+  };
+  // (cached by pre-token in the library's own cache, as its bpe caches its pieces and tokenizers' BPE its words)
+  const { cache } = model;
+  const cachedUpTo = model.max_length_to_cache ?? 0;
+  cache?.clear();
+  model.bpe = (token: string): string[] => {
+    const cached = cache?.get(token);
+    if (cached !== undefined) return cached;
+    const pieces = split(token);
+    if (token.length < cachedUpTo) cache?.put(token, pieces);
+    return pieces;
   };
 }
 
