@@ -42,7 +42,7 @@ import {
   checkVocabularyRows,
   folderTokenizerJson,
   modelMaxLengthOf,
-  readConfig,
+  type TextTokenizer,
   tokenizerFolder,
   tokenName,
   type TokenizerConfigJson,
@@ -669,7 +669,6 @@ function writeSideFiles(
   }
   write('config.json', written);
 
-  const tokenizerConfig = readConfig(tokenizerFrom);
   // (transformers.js reads only tokenizer.json's normalizer, added tokens and post-processor: the config's, and
   // tokenizers' ids and token types, are written into it; a folder of vocab.txt, vocab.json with merges.txt or a
   // SentencePiece model gets the tokenizer.json evaluation builds from them)
@@ -678,7 +677,7 @@ function writeSideFiles(
     throw new SettingsError(
       `${tokenizerFrom}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model; transformers.js needs the tokenizer${tokenizerFrom === from ? ' (give its folder with --tokenizer)' : ''}`,
     );
-  const tokenizer = found.json;
+  const { json: tokenizer, config: tokenizerConfig } = found;
   // (a Metaspace that splits, a Punctuation of a behavior other than Contiguous, a Whitespace or Digits, whose words or
   // digits it read as ASCII ones, and a WhitespaceSplit or BertPreTokenizer behind no cleaning normalizer, which it split
   // on JS's \s, written so that transformers.js splits alike, withSplitsTransformersJsReads;
@@ -713,6 +712,10 @@ function writeSideFiles(
   const maxPositions = inputLimits(model, structure).maxSequence;
   const writtenConfig = transformersJsTokenizerConfig(tokenizerConfig, tokenizer, maxLength, maxPositions, tokenizerClass);
   write('tokenizer_config.json', writtenConfig);
+  if (existsSync(join(tokenizerFrom, 'special_tokens_map.json')))
+    writeFileSync(join(dir, 'special_tokens_map.json'), readFileSync(join(tokenizerFrom, 'special_tokens_map.json')));
+  // (the tokenizer written, as evaluation reads it, loaded once for the checks below; undefined where it cannot read it)
+  const writtenTokenizer = loadedOrNone(dir);
   if (typeof writtenConfig.model_max_length === 'number') {
     const length = writtenConfig.model_max_length;
     const whence =
@@ -721,11 +724,9 @@ function writeSideFiles(
         : maxLength === length
           ? `${configFile}'s max_length ${length}`
           : `the model's position table (${length} tokens)`;
-    checkRoomForText(dir, length, whence, name);
+    checkRoomForText(writtenTokenizer, length, whence, name);
   }
-  if (existsSync(join(tokenizerFrom, 'special_tokens_map.json')))
-    writeFileSync(join(dir, 'special_tokens_map.json'), readFileSync(join(tokenizerFrom, 'special_tokens_map.json')));
-  const pairType = pairTypeBeyond(dir, inputLimits(model, structure).typeVocabSize);
+  const pairType = pairTypeBeyond(writtenTokenizer, inputLimits(model, structure).typeVocabSize);
   return {
     graphOnly: (written[GRAPH_ONLY_KEY] as string[] | undefined) ?? [],
     fusesUnknowns: fusesUnknownsInTransformersJs(tokenizer),
@@ -736,15 +737,26 @@ function writeSideFiles(
   };
 }
 
+/** The tokenizer of the folder `dir` as evaluation loads it; undefined where it cannot (nothing to check of it). */
+function loadedOrNone(dir: string): TextTokenizer | undefined {
+  try {
+    return loadTokenizer(dir);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Refuses, in one line, a folder whose tokenizer_config.json's model_max_length (`length`, from `whence`) leaves no room
  * for text after a single text's special tokens, as compress eval refuses that length: transformers.js truncates every
- * text to it after adding them, so it would classify each text as its special tokens alone.
+ * text to it after adding them, so it would classify each text as its special tokens alone. `tokenizer`: the folder's
+ * written tokenizer (loadedOrNone).
  */
-function checkRoomForText(dir: string, length: number, whence: string, name: string): void {
+function checkRoomForText(tokenizer: TextTokenizer | undefined, length: number, whence: string, name: string): void {
   let specials: number;
   try {
-    specials = loadTokenizer(dir).encode('', null, Number.MAX_SAFE_INTEGER).ids.length;
+    if (tokenizer === undefined) return;
+    specials = tokenizer.encode('', null, Number.MAX_SAFE_INTEGER).ids.length;
   } catch {
     return; // (a tokenizer evaluation cannot read or encode with: nothing to say of its length)
   }
@@ -755,15 +767,16 @@ function checkRoomForText(dir: string, length: number, whence: string, name: str
 }
 
 /**
- * The token type the tokenizer written in `dir` gives a sentence pair (one pair encoded, as eval's checkEncodings
- * reads it) where the model's token-type table (`has` rows; null: the graph takes no token types) lacks it: a model of
- * one token type (type_vocab_size 1) under a BERT template, which transformers.js feeds a pair's types to as they come.
+ * The token type the tokenizer written (`tokenizer`: loadedOrNone's) gives a sentence pair (one pair encoded, as
+ * eval's checkEncodings reads it) where the model's token-type table (`has` rows; null: the graph takes no token
+ * types) lacks it: a model of one token type (type_vocab_size 1) under a BERT template, which transformers.js feeds a
+ * pair's types to as they come.
  */
-function pairTypeBeyond(dir: string, has: number | null): { gives: number; has: number } | undefined {
-  if (has === null) return undefined;
+function pairTypeBeyond(tokenizer: TextTokenizer | undefined, has: number | null): { gives: number; has: number } | undefined {
+  if (has === null || tokenizer === undefined) return undefined;
   let gives: number;
   try {
-    gives = Math.max(-1, ...loadTokenizer(dir).encode('a', 'b', 16).typeIds);
+    gives = Math.max(-1, ...tokenizer.encode('a', 'b', 16).typeIds);
   } catch {
     return undefined; // (a tokenizer evaluation cannot read or encode with: nothing to say of its types)
   }
