@@ -3,7 +3,7 @@
  * `config.json` (the `BertConfig` of transformers). Every check throws a SettingsError whose one-line message names
  * the field (in the caller's vocabulary: `hiddenSize` for a BertConfig, `hidden_size` for a config.json).
  */
-import { integerProblem, SettingsError, shownValue } from '../errors.ts';
+import { integerProblem, type NumberRange, numberProblem, SettingsError, shownValue } from '../errors.ts';
 import { pythonInt } from '../python-int.ts';
 import type { ModelFamily } from './structure.ts';
 import { albertConfigFromHuggingFace } from './albert-config.ts';
@@ -90,6 +90,9 @@ const HF_NAMES: FieldNames = {
   problemType: 'problem_type',
 };
 
+/** The layer norm epsilons a config takes. */
+const LAYER_NORM_EPS_RANGE: NumberRange = { min: 0, above: true };
+
 /**
  * `NAME: expected an integer from MIN to MAX, got V` (integerProblem's words, V as shownValue shows it) unless `v` is such an
  * integer, undefined when it is: every integer of a config (a config.json field, a BertConfig's) is refused so.
@@ -135,9 +138,9 @@ function checkConfig(c: BertConfig, where: string, names: FieldNames, relaxedHea
     fail(`${names.hiddenSize} (${c.hiddenSize}) is not divisible by ${names.numHeads} (${c.numHeads})`);
   }
   if (!ACTIVATIONS.includes(c.activation)) fail(`${names.activation}: expected one of ${ACTIVATIONS.join(', ')}, got ${shownValue(c.activation)}`);
-  if (typeof c.layerNormEps !== 'number' || !Number.isFinite(c.layerNormEps) || c.layerNormEps <= 0) {
-    fail(`${names.layerNormEps}: expected a positive number, got ${shownValue(c.layerNormEps)}`);
-  }
+  // (the one number wording: 'expected a number greater than 0')
+  const eps = numberProblem(c.layerNormEps, LAYER_NORM_EPS_RANGE);
+  if (eps !== undefined) fail(`${names.layerNormEps}: ${eps}, got ${shownValue(c.layerNormEps)}`);
   if (c.id2label !== undefined) {
     if (!Array.isArray(c.id2label) || c.id2label.some((l) => typeof l !== 'string')) fail(`${names.id2label} must be a list of label names`);
     if (c.id2label.length !== c.numLabels) {

@@ -31,7 +31,9 @@ describe('BertConfig validation', () => {
     [{ maxPositions: NaN }, 'BERT config: maxPositions: expected an integer from 1 to 2^53 − 1, got number NaN'],
     [{ numLabels: 0 }, 'BERT config: numLabels: expected an integer from 1 to 2^53 − 1, got number 0'],
     [{ activation: 'swish' as 'gelu' }, 'BERT config: activation: expected one of gelu, gelu_tanh, relu, got string "swish"'],
-    [{ layerNormEps: 0 }, 'BERT config: layerNormEps: expected a positive number, got number 0'],
+    [{ layerNormEps: 0 }, 'BERT config: layerNormEps: expected a number greater than 0, got number 0'],
+    // (the one number wording, as every number flag and setting's: 'a number greater than 0')
+    [{ layerNormEps: -1e-12 }, 'BERT config: layerNormEps: expected a number greater than 0, got number -1e-12'],
     [{ id2label: ['a', 'b', 'c'] }, 'BERT config: id2label has 3 labels but numLabels is 2'],
     [
       { problemType: 'ranking' as 'regression' },
@@ -138,7 +140,7 @@ describe('Hugging Face config.json', () => {
         [{ hidden_act: v }, 'config.json: hidden_act: expected one of gelu'],
         [{ model_type: 'distilbert', activation: v }, 'config.json: activation: expected one of gelu'],
         [{ hidden_size: v }, `config.json: hidden_size: expected an integer from 1 to 2^53 − 1, got an object`],
-        [{ layer_norm_eps: v }, 'config.json: layer_norm_eps: expected a positive number, got an object'],
+        [{ layer_norm_eps: v }, 'config.json: layer_norm_eps: expected a number greater than 0, got an object'],
         [{ position_embedding_type: v }, "config.json: position_embedding_type: expected 'absolute' (the one supported), got a mapping"],
         [{ problem_type: v }, 'config.json: problem_type: expected one of '],
       ] as const) {
