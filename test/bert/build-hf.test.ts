@@ -116,34 +116,21 @@ describe('Hugging Face folders', () => {
     );
   });
 
-  it("a multiple-choice checkpoint's classifier (one score per choice; config.json's default 2 labels) is refused naming its class, not with advice to give config.json 1 label", () => {
-    const dir = freshDir();
-    const { id2label: _, label2id: __, ...unlabelled } = configToHuggingFace(config);
-    writeConfig(dir, { ...unlabelled, num_labels: undefined, architectures: ['BertForMultipleChoice'] });
-    const tensors = new Map([...weights].map(([k, v]) => [k, { dims: dims.get(k)!, data: v }]));
-    tensors.set('classifier.weight', { dims: [1, 32], data: new Float32Array(32) });
-    tensors.set('classifier.bias', { dims: [1], data: new Float32Array(1) });
-    writeSafetensors(join(dir, 'model.safetensors'), tensors);
-    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(
-      new DataError(
-        `${dir}: config.json's architectures names BertForMultipleChoice, a multiple-choice head (one score per choice), not a sequence classifier: its classifier 'classifier.weight' has 1 output, not config.json's 2 labels`,
-      ),
-    );
-  });
-
-  it("a multiple-choice checkpoint whose config.json gives its classifier's 1 label is refused so too, not built as a regression head", () => {
-    const dir = freshDir();
-    const { id2label: _, label2id: __, ...unlabelled } = configToHuggingFace(config);
-    writeConfig(dir, { ...unlabelled, num_labels: 1, architectures: ['BertForMultipleChoice'] });
-    const tensors = new Map([...weights].map(([k, v]) => [k, { dims: dims.get(k)!, data: v }]));
-    tensors.set('classifier.weight', { dims: [1, 32], data: new Float32Array(32) });
-    tensors.set('classifier.bias', { dims: [1], data: new Float32Array(1) });
-    writeSafetensors(join(dir, 'model.safetensors'), tensors);
-    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(
-      new DataError(
-        `${dir}: config.json's architectures names BertForMultipleChoice, a multiple-choice head (one score per choice), not a sequence classifier: its classifier 'classifier.weight' has 1 output`,
-      ),
-    );
+  it("a multiple-choice checkpoint's classifier (one score per choice) is refused naming its class: with config.json's default 2 labels not with advice to give config.json 1 label, with its 1 label not built as a regression head", () => {
+    const refusal = `config.json's architectures names BertForMultipleChoice, a multiple-choice head (one score per choice), not a sequence classifier: its classifier 'classifier.weight' has 1 output`;
+    for (const [numLabels, tail] of [
+      [undefined, ", not config.json's 2 labels"],
+      [1, ''],
+    ] as const) {
+      const dir = freshDir();
+      const { id2label: _, label2id: __, ...unlabelled } = configToHuggingFace(config);
+      writeConfig(dir, { ...unlabelled, num_labels: numLabels, architectures: ['BertForMultipleChoice'] });
+      const tensors = new Map([...weights].map(([k, v]) => [k, { dims: dims.get(k)!, data: v }]));
+      tensors.set('classifier.weight', { dims: [1, 32], data: new Float32Array(32) });
+      tensors.set('classifier.bias', { dims: [1], data: new Float32Array(1) });
+      writeSafetensors(join(dir, 'model.safetensors'), tensors);
+      expect(() => buildFromHuggingFaceFolder(dir)).toThrow(new DataError(`${dir}: ${refusal}${tail}`));
+    }
   });
 
   it("reads a config.json whose num_labels disagrees with id2label as transformers does (id2label's size), the classifier still checked", () => {

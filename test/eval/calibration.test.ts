@@ -122,6 +122,15 @@ describe.skipIf(!hasGlue || !hasTeachers)('loadCalibration (needs ../shared/glue
     );
   });
 
+  /** `tiny` quantized mixed:0.5, its layer sensitivity a loss against `calibration`'s labels. */
+  const mixed = (tiny: { path: string; dir: string }, calibration: Awaited<ReturnType<typeof loadCalibration>>) =>
+    compressFile({
+      input: tiny.path,
+      output: join(tiny.dir, 'refused.onnx'),
+      steps: [{ pass: 'quantize', settings: { mode: 'mixed:0.5' } }],
+      context: { calibration },
+    });
+
   it("reads the model's score count off the graph when no config.json gives it: a 1-score model cannot take SST-2's labels", async () => {
     registerAllPasses();
     // a model file alone (no config.json): its graph gives 1 score per example
@@ -130,14 +139,7 @@ describe.skipIf(!hasGlue || !hasTeachers)('loadCalibration (needs ../shared/glue
       const sst2 = await loadCalibration({ model: tiny.path, task: 'SST-2', examples: 4, glueDir: GLUE_DIR, tokenizer: teacher });
       expect(sst2.unlabelled).toBe('SST-2 has 2 labels (negative, positive) but the model has 1 output');
       // mixed precision refuses in one line, where every layer's sensitivity was NaN (class 1 of one score)
-      await expect(
-        compressFile({
-          input: tiny.path,
-          output: join(tiny.dir, 'refused.onnx'),
-          steps: [{ pass: 'quantize', settings: { mode: 'mixed:0.5' } }],
-          context: { calibration: sst2 },
-        }),
-      ).rejects.toThrow("quantize mixed:0.5: the layer sensitivity needs --calibrate SST-2's labels: SST-2 has 2 labels");
+      await expect(mixed(tiny, sst2)).rejects.toThrow("quantize mixed:0.5: the layer sensitivity needs --calibrate SST-2's labels: SST-2 has 2 labels");
     } finally {
       tiny.cleanup();
     }
@@ -153,14 +155,9 @@ describe.skipIf(!hasGlue || !hasTeachers)('loadCalibration (needs ../shared/glue
       const sst2 = await loadCalibration({ model: tiny.path, task: 'SST-2', examples: 4, glueDir: GLUE_DIR, tokenizer: teacher });
       const mismatch = `${join(tiny.dir, 'config.json')}: says 2 labels (its id2label's size, as transformers reads it), but ${tiny.path} gives 1 score per example: fix config.json`;
       expect(sst2.unlabelled).toBe(mismatch);
-      await expect(
-        compressFile({
-          input: tiny.path,
-          output: join(tiny.dir, 'refused.onnx'),
-          steps: [{ pass: 'quantize', settings: { mode: 'mixed:0.5' } }],
-          context: { calibration: sst2 },
-        }),
-      ).rejects.toThrow(new SettingsError(`quantize mixed:0.5: the layer sensitivity needs --calibrate SST-2's labels: ${mismatch}`));
+      await expect(mixed(tiny, sst2)).rejects.toThrow(
+        new SettingsError(`quantize mixed:0.5: the layer sensitivity needs --calibrate SST-2's labels: ${mismatch}`),
+      );
     } finally {
       tiny.cleanup();
     }
