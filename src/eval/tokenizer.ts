@@ -1618,6 +1618,8 @@ function unigramWithoutUnk(tokenizer: Tokenizer, json: object, source: string): 
   const unkScore = least - 10;
   const refused = (token: string): string | undefined => {
     const chars = [...token];
+    // (it can fail only at a character no piece of one character spells: none, nothing to walk)
+    if (chars.every((c) => scores.has(c))) return undefined;
     const best: Array<number | undefined> = Array.from({ length: chars.length + 1 }, () => undefined);
     best[0] = 0;
     for (let at = 0; at < chars.length; at++) {
