@@ -366,18 +366,16 @@ interface OrderProblem {
  */
 const ORDER_RULES: ReadonlyArray<(steps: readonly PassStep[], j: number, training: TrainingStepSpec | null) => OrderProblem | undefined> = [
   (steps, j, t) => {
-    const before = t ? untrainableBefore(steps, j) : undefined;
-    if (!t || !before) return undefined;
-    // (a float16 model trains, but in float32: the point would be named float16 and store float32)
-    if (before.pass === 'quantize' && quantizeMode(steps[before.index]!).kind === 'float16') {
-      const pass = 'quantize float16';
-      const why = `training computes and writes float32, so ${pass}'s storage would not reach the trained model`;
-      return { step: `a ${t.kind} step`, before: { index: before.index, pass }, why, fix: `put ${pass} after the ${t.kind} step` };
-    }
     // (a quantize step named by its mode, as the sweep file gives it)
-    const pass = before.pass === 'quantize' ? quantizeStep(steps[before.index]!) : before.pass;
-    const why = before.pass === 'quantize' ? before.why.replace('quantize stores', `${pass} stores`) : before.why;
-    return { step: `a ${t.kind} step`, before: { index: before.index, pass }, why, fix: `put ${pass} after the ${t.kind} step` };
+    const before = t ? untrainableBefore(steps, j, (s) => (s.pass === 'quantize' ? quantizeStep(s) : s.pass)) : undefined;
+    if (!t || !before) return undefined;
+    const { index, pass } = before;
+    // (a float16 model trains, but in float32: the point would be named float16 and store float32)
+    const why =
+      steps[index]!.pass === 'quantize' && quantizeMode(steps[index]!).kind === 'float16'
+        ? `training computes and writes float32, so ${pass}'s storage would not reach the trained model`
+        : before.why;
+    return { step: `a ${t.kind} step`, before: { index, pass }, why, fix: `put ${pass} after the ${t.kind} step` };
   },
   (steps, j) => {
     const q = quantizedBefore(steps, j);

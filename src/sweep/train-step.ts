@@ -47,18 +47,29 @@ export function isTrainingStep(pass: string): pass is TrainingKind {
  * rule for pipelines, so a sweep file is refused when it is read, not after the passes before the step have run;
  * and the rewrites the rebuild drops (optimize's), whose pipeline would otherwise name a model it does not write.
  */
-const NOT_TRAINABLE_AFTER: Readonly<Record<string, string>> = {
-  quantize: 'training needs float weights, and quantize stores them quantized',
+const NOT_TRAINABLE_AFTER: Readonly<Record<string, (step: string) => string>> = {
+  quantize: (step) => `training needs float weights, and ${step} stores them quantized`,
   // (the rebuild reads an optimized graph, so the step would run, but its output is the plain graph: the point would
   // be named and benchmarked as optimized without being so)
-  optimize: "training rebuilds the plain graph, so optimize's fused ops and first-token layer would not reach the trained model",
+  optimize: () => "training rebuilds the plain graph, so optimize's fused ops and first-token layer would not reach the trained model",
 };
 
-/** The first step before step `index` of `steps` whose output training cannot read (see NOT_TRAINABLE_AFTER). */
-export function untrainableBefore(steps: readonly { pass: string }[], index: number): { index: number; pass: string; why: string } | undefined {
+/**
+ * The first step before step `index` of `steps` whose output training cannot read (see NOT_TRAINABLE_AFTER), named
+ * (`pass`, and in `why`) by `named` (the pass's name unless given: a sweep file's 'quantize int8').
+ */
+export function untrainableBefore<S extends { pass: string }>(
+  steps: readonly S[],
+  index: number,
+  named: (step: S) => string = (step) => step.pass,
+): { index: number; pass: string; why: string } | undefined {
   for (let i = 0; i < index; i++) {
-    const why = Object.hasOwn(NOT_TRAINABLE_AFTER, steps[i]!.pass) ? NOT_TRAINABLE_AFTER[steps[i]!.pass] : undefined;
-    if (why !== undefined) return { index: i, pass: steps[i]!.pass, why };
+    const step = steps[i]!;
+    const why = Object.hasOwn(NOT_TRAINABLE_AFTER, step.pass) ? NOT_TRAINABLE_AFTER[step.pass] : undefined;
+    if (why !== undefined) {
+      const pass = named(step);
+      return { index: i, pass, why: why(pass) };
+    }
   }
   return undefined;
 }
