@@ -1880,25 +1880,22 @@ function encoderAfter(s: PassStep, index: number, sofar: SoFar, settings: Record
   // (after one that kept some weights float, a quantize step leaving them float too quantizes no weight, which the
   // point refuses after its checks of the settings)
   const before = quantizedBefore?.leftFloat;
-  if (before) {
-    const o = stepOptions as QuantizeOptions;
-    const left = plannedFloat(before.structure, o);
-    if (left && before.left.every((t) => left.some((l) => l.id === t.id))) {
-      const table = before.left.find((t) => t.kind === 'embedding');
-      // (a table no Gather reads stays float whatever the setting: tableWithoutGather says why, as the point does)
-      const tables =
-        table &&
-        (!o.embeddings || targetNode(table) !== undefined
-          ? 'the embedding tables kept float by the setting embeddings: false'
-          : `the embedding tables, which quantize leaves float (${tableWithoutGather(before.graph.graph, targetWeight(table))})`);
-      // (a projection int4-block's blocks would store in more bytes than float: planInt4's, on a model narrower than them)
-      const fused = before.left.some((t) => t.kind === 'attention');
-      const projections = before.left.filter((t) => t.kind === 'linear').map((t) => t.id);
-      throw new SettingsError(leftFloatRefusal(o, { fused, projections, ...(tables ? { tables } : {}) }, quantizedBefore.mode));
-    }
-  }
-  // (after one that kept some weights float, what this one leaves float of those: none, every weight stored quantized)
+  // (what this one leaves float of those: none, every weight stored quantized)
   const stillFloat = before && plannedFloat(before.structure, stepOptions as QuantizeOptions)?.filter((t) => before.left.some((l) => l.id === t.id));
+  if (before && stillFloat?.length === before.left.length) {
+    const o = stepOptions as QuantizeOptions;
+    const table = before.left.find((t) => t.kind === 'embedding');
+    // (a table no Gather reads stays float whatever the setting: tableWithoutGather says why, as the point does)
+    const tables =
+      table &&
+      (!o.embeddings || targetNode(table) !== undefined
+        ? 'the embedding tables kept float by the setting embeddings: false'
+        : `the embedding tables, which quantize leaves float (${tableWithoutGather(before.graph.graph, targetWeight(table))})`);
+    // (a projection int4-block's blocks would store in more bytes than float: planInt4's, on a model narrower than them)
+    const fused = before.left.some((t) => t.kind === 'attention');
+    const projections = before.left.filter((t) => t.kind === 'linear').map((t) => t.id);
+    throw new SettingsError(leftFloatRefusal(o, { fused, projections, ...(tables ? { tables } : {}) }, quantizedBefore.mode));
+  }
   const options = s.pass === 'quantize' && read ? (read.options as QuantizeOptions) : undefined;
   const leftFloat = options && leftFloatBy(sofar.read!, options);
   // (on a model no longer read here, what it leaves float as the widths known there tell: see shapeQuantized)
