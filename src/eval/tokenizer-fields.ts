@@ -452,6 +452,16 @@ function readAs(p: Record<string, unknown>, list: keyof typeof PART_FIELDS, type
 }
 
 /**
+ * The token a BPE merge of `a` and `b` makes, as tokenizers' BpeBuilder::build names it: `a` and `b` less as many bytes
+ * at its start as the model's continuing_subword_prefix (`prefix`) has ('ab' of a and ##b); undefined where `b` is
+ * shorter than them (tokenizers refuses such a file).
+ */
+export function mergedToken(a: string, b: string, prefix: string): string | undefined {
+  const skip = Buffer.byteLength(prefix);
+  return Buffer.byteLength(b) < skip ? undefined : a + Buffer.from(b).subarray(skip).toString();
+}
+
+/**
  * What tokenizers refuses in a BPE model's merges (at `where`; models/bpe/serialization.rs and model.rs), in one line: a
  * list of neither ["a", "b"] pairs nor "a b" strings, a string of other than two tokens split by one space (past
  * "#version" lines: BadMerges), or a token of a merge, or the token it makes (a, then b past the
@@ -469,12 +479,12 @@ function bpeMergesProblem(p: Record<string, unknown>, where: string): string | u
     const other = merges.findIndex((m) => typeof m !== typeof merges[0]);
     return `${where} (BPE): merges[${other}]: expected ${typeof merges[0] === 'string' ? '"a b" as merges[0] is' : '["a", "b"] as merges[0] is'} (tokenizers reads a list of pairs or of strings, not both), got ${shownJson(merges[other])}`;
   }
-  const prefix = typeof p.continuing_subword_prefix === 'string' ? Buffer.byteLength(p.continuing_subword_prefix) : 0;
+  const prefix = typeof p.continuing_subword_prefix === 'string' ? p.continuing_subword_prefix : '';
   for (const [i, m] of merges.entries()) {
     if (typeof m === 'string' && m.startsWith('#version')) continue;
     const [a, b, ...more] = typeof m === 'string' ? m.split(' ') : (m as string[]);
     if (b === undefined || more.length > 0) return `${where} (BPE): merges[${i}]: expected two tokens split by one space, got ${shownJson(m)}`;
-    const made = Buffer.byteLength(b) < prefix ? undefined : a + Buffer.from(b).subarray(prefix).toString();
+    const made = mergedToken(a, b, prefix);
     const lacked = [a, b, made].find((t) => t === undefined || !Object.hasOwn(vocab, t));
     if (lacked !== undefined || made === undefined)
       return `${where} (BPE): merges[${i}]: ${lacked === a || lacked === b ? `${JSON.stringify(lacked)} is not in its vocab` : `${JSON.stringify(a)} and ${JSON.stringify(b)} make ${made === undefined ? 'no token' : `${JSON.stringify(made)}, which its vocab lacks`}`} (tokenizers refuses the file)`;

@@ -12,7 +12,7 @@ import * as tokenizersLibrary from '@huggingface/tokenizers';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError, SettingsError } from '../errors.ts';
 import { truncateLongestFirst } from './truncation.ts';
-import { addedTokenProblem, shownJson, withPartsAsRead } from './tokenizer-fields.ts';
+import { addedTokenProblem, mergedToken, shownJson, withPartsAsRead } from './tokenizer-fields.ts';
 import { onigurumaCaseFolds, withOptionGroups } from './tokenizer-case-fold.ts';
 import { regexAtoms } from './regex-atoms.ts';
 import { unicodeScriptsPieces } from './unicode-scripts.ts';
@@ -1505,10 +1505,10 @@ function prefixedMergesAsTokenizers(tokenizer: Tokenizer, json: object): void {
   const unkId = typeof config.unk_token === 'string' ? vocab.get(config.unk_token) : undefined;
   const fuseUnk = config.fuse_unk === true;
   const byteFallback = config.byte_fallback === true;
-  const prefixBytes = Buffer.byteLength(prefix);
   const merges = new Map<string, { rank: number; id: number }>();
   for (const [rank, [a, b]] of (model.merges ?? []).entries()) {
-    const [aId, bId, id] = [a, b, a + Buffer.from(b).subarray(prefixBytes).toString()].map((t) => vocab.get(t));
+    const made = mergedToken(a, b, prefix);
+    const [aId, bId, id] = [a, b, made].map((t) => (t === undefined ? undefined : vocab.get(t)));
     if (aId !== undefined && bId !== undefined && id !== undefined) merges.set(`${aId} ${bId}`, { rank, id });
   }
   const bytePieceIds = (text: string): number[] | undefined => {
