@@ -5,6 +5,7 @@
  */
 import { floatValues, openSession, type Session } from '../runtime/session.ts';
 import { idFeeds, type IdInput } from '../runtime/feeds.ts';
+import { nonFiniteValues } from '../onnx/tensor.ts';
 import { ModelLoadError, UserError, nonFiniteText, ortErrorLine } from '../errors.ts';
 
 export interface OutputDrift {
@@ -80,10 +81,8 @@ export function compareRuns(original: Record<string, Float32Array>, rewritten: R
 /** The first output of `outputs` (runSample's) holding values that are not finite (NaN or ±Infinity): how many, the first. */
 export function nonFiniteOutput(outputs: Record<string, Float32Array>): { output: string; count: number; value: number } | undefined {
   for (const [output, values] of Object.entries(outputs)) {
-    let count = 0;
-    let value = 0;
-    for (const v of values) if (!Number.isFinite(v) && count++ === 0) value = v;
-    if (count > 0) return { output, count, value };
+    const bad = nonFiniteValues(values);
+    if (bad) return { output, count: bad.count, value: values[bad.first]! };
   }
   return undefined;
 }
