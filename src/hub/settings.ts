@@ -11,10 +11,10 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fsReason, type NumberRange, numberOfText, numberProblem, SettingsError, shownValue } from '../errors.ts';
+import { MAX_TIMER_MS } from '../timers.ts';
 
 /** The seconds a timeout variable takes (0: its default), in the one number wording: 'a number of seconds 0 or greater'. */
 const TIMEOUT_RANGE: NumberRange = { min: 0, unit: 'seconds', note: '(0: the default)' };
-import { MAX_TIMER_MS } from '../timers.ts';
 
 export interface HubSettings {
   /** Base URL without a trailing slash. */
