@@ -225,36 +225,38 @@ export function settingKeys(message: string): string {
 }
 
 function typed(key: string, v: unknown, t: KeySpec): unknown {
-  const fail = (what: string): never => {
-    throw new StepSettingError(key, `expected ${what}, got ${shownValue(v, 'file')}`);
+  // (every refusal: its problem, then the value as the file gives it)
+  const fail = (problem: string): never => {
+    throw new StepSettingError(key, `${problem}, got ${shownValue(v, 'file')}`);
+  };
+  const refuse = (problem: string | undefined): void => {
+    if (problem !== undefined) fail(problem);
   };
   switch (t.kind) {
-    case 'int': {
-      const problem = integerProblem(v, t.min ?? 0, t.max);
-      if (problem !== undefined) throw new StepSettingError(key, `${problem}, got ${shownValue(v, 'file')}`);
+    case 'int':
+      refuse(integerProblem(v, t.min ?? 0, t.max));
       return v;
-    }
     case 'number': {
       // (the one number wording, as the flag's: 'expected a number greater than 0, got number 0')
       const problem = numberProblem(v, t.range);
-      if (problem !== undefined) throw new StepSettingError(key, `${problem}${t.range.note ? ` ${t.range.note}` : ''}, got ${shownValue(v, 'file')}`);
+      refuse(problem === undefined ? undefined : `${problem}${t.range.note ? ` ${t.range.note}` : ''}`);
       return v;
     }
     case 'boolean':
-      if (typeof v !== 'boolean') fail('true or false');
+      refuse(typeof v === 'boolean' ? undefined : 'expected true or false');
       return v;
     case 'string':
-      if (typeof v !== 'string' || v.trim() === '') fail('a string');
+      refuse(typeof v === 'string' && v.trim() !== '' ? undefined : 'expected a string');
       return v;
     case 'data':
       return parseData(key, v);
     case 'embeddingLr':
       // (a number is one in a sweep file, as lr's: the word 'scaled' is the one text it takes; its flag reads text)
-      if (typeof v === 'string' && settingText(v) !== 'scaled') throw new StepSettingError(key, `${EMBEDDING_LR_EXPECTED}, got ${shownValue(v, 'file')}`);
+      if (typeof v === 'string' && settingText(v) !== 'scaled') fail(EMBEDDING_LR_EXPECTED);
       try {
         return parseEmbeddingLr(v);
       } catch {
-        throw new StepSettingError(key, `${EMBEDDING_LR_EXPECTED}, got ${shownValue(v, 'file')}`);
+        return fail(EMBEDDING_LR_EXPECTED);
       }
   }
 }
