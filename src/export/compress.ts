@@ -367,10 +367,22 @@ async function inputCheck(opts: CompressOptions, model: Model, structure: BertSt
  * to it as `shared.input`.
  */
 export async function checkInput(input: string, model: Model, structure: BertStructure | undefined = discovered(model)): Promise<InputCheck> {
+  return { ...(await checkInputRuns(input, model, structure)), record: await inputRecord(input) };
+}
+
+/**
+ * checkInput without the lineage record (the file's sha256, read whole): what a caller that writes no lineage of the
+ * input needs (a sweep point that trains or only evaluates it first).
+ */
+export async function checkInputRuns(
+  input: string,
+  model: Model,
+  structure: BertStructure | undefined = discovered(model),
+): Promise<Omit<InputCheck, 'record'>> {
   const inputs = sampleInputs(model, structure, CHECK_SAMPLE);
   const outputs = await runSample(input, inputs, input);
   requireFiniteInput(outputs, inputs, input);
-  return { inputs, outputs, record: await inputRecord(input) };
+  return { inputs, outputs };
 }
 
 /** The staged output (and its data file, named from it) → the output the user gave: what an error names instead. */

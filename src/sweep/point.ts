@@ -22,7 +22,7 @@ import { BenchStopped, benchModels, timingLockWaitLine, type BenchResult } from 
 import { loadCalibration } from '../eval/calibration.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { toReport, type EvalReport } from '../eval/report.ts';
-import { checkInput, compressFile, loadInput, type InputCheck, type LoadedModel } from '../export/compress.ts';
+import { checkInput, checkInputRuns, compressFile, loadInput, type InputCheck, type LoadedModel } from '../export/compress.ts';
 import { lineagePath } from '../destination.ts';
 import { projectionsPath } from '../train/projections.ts';
 import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
@@ -166,7 +166,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
     let input = inputOf(first);
     // the point's model, read before its first stage runs (a model computing NaN refused before any work), handed to
     // that stage when it is passes (compressFile checks it so: not read, run or hashed again)
-    let read = first === 0 ? await readPointModel(point) : undefined;
+    let read = first === 0 ? await readPointModel(point, stages[0]?.kind === 'passes') : undefined;
     for (const [i, stage] of stages.entries()) {
       if (i < first) {
         // (a train step's checkpoints left by a run killed after the stage's record was written)
@@ -198,7 +198,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
           output,
           steps: stage.steps,
           context: { calibration, seed: point.seed, log },
-          ...(given ? { loaded: given.loaded, shared: { input: given.check } } : {}),
+          ...(given?.check ? { loaded: given.loaded, shared: { input: given.check } } : {}),
         });
         size = lineage.after;
         dataFile = lineage.output.dataFile;
@@ -225,7 +225,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
       rmSync(projectionsPath(f), { force: true });
     }
   } else {
-    size = modelSize((await readPointModel(point)).loaded.model);
+    size = modelSize((await readPointModel(point, false)).loaded.model);
   }
   const compressSeconds = since(t0);
   checkNotStopped(opts.signal);
@@ -305,12 +305,18 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
 }
 
 /**
- * The point's model, loaded, and compressFile's check of its input (checkInput): a model computing NaN or Infinity on
- * the check's sample inputs is refused in one line, as compress refuses it, before the point trains, evaluates or
+ * The point's model, loaded, checked as compressFile checks its input: a model computing NaN or Infinity on the
+ * check's sample inputs is refused in one line, as compress refuses it, before the point trains, evaluates or
  * benchmarks it (a baseline, a pipeline starting with a train or distill step), where only a stage of passes refused it.
+ * `compresses`: its first stage is passes, which is handed the check whole (checkInput, with the lineage record that
+ * hashes the file); else the check only runs the model (checkInputRuns: no lineage is written of it).
  */
-async function readPointModel(point: SweepPoint): Promise<{ loaded: LoadedModel; check: InputCheck }> {
+async function readPointModel(point: SweepPoint, compresses: boolean): Promise<{ loaded: LoadedModel; check?: InputCheck }> {
   const loaded = loadInput(point.model.onnx);
+  if (!compresses) {
+    await checkInputRuns(point.model.onnx, loaded.model);
+    return { loaded };
+  }
   return { loaded, check: await checkInput(point.model.onnx, loaded.model) };
 }
 
