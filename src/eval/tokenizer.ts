@@ -816,6 +816,7 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   }
   honourSingleWord(tokenizer);
   normalizeAsTokenizers(tokenizer, json);
+  normalizedAddedTokensAsTokenizers(tokenizer, json);
   splitOnMetaspace(tokenizer, json);
   splitAsTokenizers(tokenizer, json);
   prependFirstAtTextStart(tokenizer, json);
@@ -1331,6 +1332,34 @@ const LIBRARY_UNKNOWN_PRE_TOKENIZERS: ReadonlySet<unknown> = new Set(['UnicodeSc
 
 /** The normalizer types tokenizers reads that @huggingface/tokenizers knows none of: given to it as empty Sequences, whose normalizing normalizeAsTokenizers makes tokenizers'. */
 const LIBRARY_UNKNOWN_NORMALIZERS: ReadonlySet<unknown> = new Set(['Nmt', 'ByteLevel']);
+
+/**
+ * Makes `tokenizer` find its added tokens of normalized true by their content as its normalizer gives it, where
+ * tokenizer.json's normalizer holds one of LIBRARY_UNKNOWN_NORMALIZERS: @huggingface/tokenizers normalized them when it
+ * was built, with the stand-in (withLibraryStandIns: nothing), so one whose content those change (' é' under a
+ * ByteLevel, 'ĠÃ©') was never found in a normalized text, where tokenizers finds it (added_vocabulary.rs
+ * refresh_added_tokens normalizes each with the normalizer). Its normalized splitter's dictionary is built again of
+ * those texts (its split, which honourSingleWord may have wrapped, reads it).
+ */
+function normalizedAddedTokensAsTokenizers(tokenizer: Tokenizer, json: object): void {
+  const normalizer = (json as { normalizer?: unknown }).normalizer;
+  if (!sequenceLeaves(normalizer, 'normalizers').some(({ leaf }) => LIBRARY_UNKNOWN_NORMALIZERS.has(leaf.type))) return;
+  const t = tokenizer as unknown as AddedTokenSplitting & {
+    added_tokens?: Array<{ id: number; content: string; normalized?: boolean }>;
+    normalizer?: ((text: string) => string) | null;
+    splitter_normalized?: { trie?: unknown; _build_trie?: (words: string[]) => unknown };
+  };
+  const splitter = t.splitter_normalized;
+  if (!t.added_tokens || !t.added_tokens_map || typeof t.normalizer !== 'function' || typeof splitter?._build_trie !== 'function') return;
+  const texts: string[] = [];
+  for (const token of t.added_tokens) {
+    if (!token.normalized) continue;
+    const text = t.normalizer(token.content);
+    t.added_tokens_map.set(text, token);
+    texts.push(text);
+  }
+  splitter.trie = splitter._build_trie(texts);
+}
 
 /**
  * A tokenizer.json object whose pre-tokenizers of LIBRARY_UNKNOWN_PRE_TOKENIZERS (a Sequence's at any depth) are

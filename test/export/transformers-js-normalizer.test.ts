@@ -178,3 +178,54 @@ describe('a ByteLevel normalizer, which @huggingface/tokenizers does not know', 
     expect(existsSync(`${hf}-tjs`)).toBe(false);
   });
 });
+
+describe('added tokens of normalized true under an Nmt or a ByteLevel normalizer, which @huggingface/tokenizers does not know', () => {
+  it("are found in a text by their content as the normalizer gives it (' é' under a ByteLevel as ĠÃ©), as tokenizers finds them", () => {
+    const added = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
+    const texts = ['a é b', 'x é', 'a b\u200bx', 'ab\u200bx'];
+    for (const [normalizer, expected] of [
+      // (what tokenizers 0.23.2 gives)
+      [
+        { type: 'ByteLevel' },
+        [
+          [1, 5, 0],
+          [4, 5],
+          [0, 6],
+          [1, 6],
+        ],
+      ],
+      [
+        { type: 'Nmt' },
+        [
+          [1, 5, 3],
+          [4, 5],
+          [1, 6],
+          [1, 6],
+        ],
+      ],
+      [
+        { type: 'Sequence', normalizers: [{ type: 'NFC' }, { type: 'Nmt' }] },
+        [
+          [1, 5, 3],
+          [4, 5],
+          [1, 6],
+          [1, 6],
+        ],
+      ],
+    ] as const) {
+      const json = {
+        version: '1.0',
+        truncation: null,
+        padding: null,
+        added_tokens: [added(5, ' é'), added(6, 'b\u200bx')],
+        normalizer,
+        pre_tokenizer: { type: 'WhitespaceSplit' },
+        post_processor: null,
+        decoder: null,
+        model: { type: 'WordLevel', vocab: { '[UNK]': 0, a: 1, Ġa: 2, b: 3, x: 4 }, unk_token: '[UNK]' },
+      };
+      const t = tokenizerFromJson(json, {}, 'tokenizer.json');
+      expect([normalizer, texts.map((text) => t.encode(text, null, 16).ids)]).toEqual([normalizer, expected]);
+    }
+  });
+});
