@@ -18,7 +18,7 @@
  * int8 embedding tables: discover/product.ts). Anything else is refused with a NotBertError naming the pattern not
  * understood. Names are used only as hints (the family, which of two id inputs holds token types).
  */
-import { attrInt, type Model, type Node } from '../onnx/graph.ts';
+import { attrInt, type Model, type Node, opsetVersion } from '../onnx/graph.ts';
 import { dropoutDraws } from '../onnx/analysis.ts';
 import { DataType } from '../onnx/dtype.ts';
 import type { BertStructure, EncoderInputs, EncoderLayer, ModelFamily } from './structure.ts';
@@ -56,7 +56,7 @@ const RANDOM_OPS = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike',
  * training_mode is on and ratio not a constant 0 (dropoutDraws).
  */
 function randomNode(ctx: GraphContext, model: Model): string | undefined {
-  const opset = model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version;
+  const opset = opsetVersion(model);
   for (const n of model.graph.nodes) {
     if (n.domain !== '' && n.domain !== 'ai.onnx') continue;
     if (RANDOM_OPS.has(n.opType)) return `${n.opType} node '${n.name}' draws random numbers`;

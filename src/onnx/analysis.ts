@@ -244,7 +244,8 @@ export function ensureUniqueNodeNames(g: Graph): number {
  * Whether a Dropout node drops values at random when it runs, `constant` giving the numbers of a constant value (else
  * undefined): where its training_mode (opset 12) is on or not a constant false, and its ratio is not a constant 0
  * (onnxruntime's Dropout copies its input at ratio 0 in training mode too, as torch.onnx.export writes a dropout of
- * p = 0 in training mode; no ratio is 0.5). Before opset 12 (no training_mode) it is the identity.
+ * p = 0 in training mode; no ratio is 0.5). Before opset 12 (no training_mode) it drops nothing from opset 7 on; in
+ * opset 1 to 6 its is_test attribute says (bert/discover.ts refuses is_test 0: the gradient engine reads opset 13 on).
  */
 export function dropoutDraws(node: Node, constant: (value: string) => readonly number[] | undefined): boolean {
   const mode = node.inputs[2];
