@@ -6,7 +6,7 @@
  * to be unchanged makes the raise impossible: the caller reports it.
  */
 import type { Model, Node } from '../onnx/graph.ts';
-import { attrInt, attrInts, attrFloat } from '../onnx/graph.ts';
+import { attrInt, attrInts, attrFloat, opsetVersion } from '../onnx/graph.ts';
 import { float32Tensor, int64Tensor } from '../onnx/tensor.ts';
 import type { GraphEditor } from './graph-edit.ts';
 
@@ -102,7 +102,7 @@ export interface OpsetRaise {
  * the last axis.
  */
 export function opsetRaiseBlocker(model: Model, to: number, lastAxisSoftmax: ReadonlySet<string> = new Set()): string | undefined {
-  const from = model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0;
+  const from = opsetVersion(model) ?? 0;
   const bad = new Set<string>();
   for (const n of model.graph.nodes) {
     if (n.domain !== '' && n.domain !== 'ai.onnx') continue;

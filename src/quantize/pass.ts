@@ -9,7 +9,7 @@
  * Embedding tables are stored int8 in every mode unless `embeddings: false`. With `reduceRange`, every int8
  * projection weight is stored in [-64, 64] (7 bits); tables keep [-127, 127] unless a decoder multiplies with one.
  */
-import type { Model } from '../onnx/graph.ts';
+import { opsetVersion, type Model } from '../onnx/graph.ts';
 import { modelBytesFromShapes } from '../onnx/size.ts';
 import { someNames } from '../some-names.ts';
 import type { BertStructure } from '../bert/structure.ts';
@@ -242,7 +242,7 @@ async function runStatic(model: Model, s: BertStructure, o: QuantizeOptions, ctx
   const calibration = requireCalibration(ctx.calibration, 'quantize int8-static', 'activation ranges');
   let input = model;
   let raised: OpsetRaise | undefined;
-  const opset = s.opset || (model.opsetImports.find((i) => i.domain === '')?.version ?? 0);
+  const opset = s.opset || (opsetVersion(model) ?? 0);
   const need = o.perChannel ? PER_AXIS_OPSET : 10;
   if (opset < need) {
     const softmaxes = new Set(s.layers.map((l) => l.attention?.softmax).filter((n): n is string => !!n));
@@ -455,7 +455,7 @@ function withEmbeddings(plan: Plan, targets: readonly Target[], o: QuantizeOptio
  * every op means the same there, and is refused otherwise (rather than given the com.microsoft ops it asked not to get).
  */
 function standardOpset(model: Model, s: BertStructure, o: QuantizeOptions): { input: Model; raised?: OpsetRaise } {
-  const opset = s.opset || (model.opsetImports.find((i) => i.domain === '')?.version ?? 0);
+  const opset = s.opset || (opsetVersion(model) ?? 0);
   if (o.format !== 'standard' || opset >= STANDARD_OPSET) return { input: model };
   const softmaxes = new Set(s.layers.map((l) => l.attention?.softmax).filter((n): n is string => !!n));
   const blocker = opsetRaiseBlocker(model, STANDARD_OPSET, softmaxes);

@@ -5,7 +5,7 @@
  * Every matcher refuses through `refuse`, which throws a NotBertError whose one-line message starts with the label.
  */
 import { NotBertError } from '../../errors.ts';
-import { attrFloat, attrInt, attrInts, attrTensor, type Graph, type Model, type Node, type Tensor } from '../../onnx/graph.ts';
+import { attrFloat, attrInt, attrInts, attrTensor, opsetVersion, type Graph, type Model, type Node, type Tensor } from '../../onnx/graph.ts';
 import { consumers, producers } from '../../onnx/analysis.ts';
 import { DataType } from '../../onnx/dtype.ts';
 import { readNumbers } from '../../onnx/tensor.ts';
@@ -231,8 +231,7 @@ export class GraphContext {
 
   /** The opset of a domain ('' for ai.onnx). */
   opset(domain = ''): number | undefined {
-    const norm = (d: string) => (d === 'ai.onnx' ? '' : d);
-    return this.model.opsetImports.find((o) => norm(o.domain) === norm(domain))?.version;
+    return opsetVersion(this.model, domain);
   }
 }
 
