@@ -214,6 +214,16 @@ export function shownFlagValue(flag: string, value: number): string {
 }
 
 /**
+ * The integers an integer flag or setting takes: from `min` to `max` (2^53 − 1 where not given; integerRange's words);
+ * `note` follows its refusal.
+ */
+export interface IntegerRange {
+  min: number;
+  max?: number;
+  note?: string;
+}
+
+/**
  * Throws `error` (SettingsError, or UsageError where the CLI checks the flag) `--flag V: expected an integer from MIN
  * to MAX` (integerProblem; `note` after it) unless `value` is such an integer: the check of every integer flag, `V` as
  * typed on the command line (shownFlagValue: '--epochs 1e16', '--seed 9007199254740993').

@@ -28,7 +28,17 @@
  * Each refusal is one line (a UsageError: the CLI exits 2).
  */
 import type { Argv } from 'yargs';
-import { checkIntegerFlag, checkNumberFlag, integerProblem, isNumberText, type NumberRange, noteFlagText, numberProblem, UsageError } from '../errors.ts';
+import {
+  checkIntegerFlag,
+  checkNumberFlag,
+  type IntegerRange,
+  integerProblem,
+  isNumberText,
+  type NumberRange,
+  noteFlagText,
+  numberProblem,
+  UsageError,
+} from '../errors.ts';
 
 /** What the middleware reads of yargs' declared options (`getOptions()`). */
 export interface DeclaredOptions {
@@ -45,22 +55,15 @@ export function declaredOptions(y: Argv<unknown> | Argv): DeclaredOptions {
   return (y as unknown as { getOptions(): DeclaredOptions }).getOptions();
 }
 
-/** The integers an integer flag takes: from `min` to `max` (2^53 − 1 where not given); `note` follows its refusal. */
-export interface IntegerFlagRange {
-  min: number;
-  max?: number;
-  note?: string;
-}
-
 /** The ranges of the integer flags declared on a yargs instance (integerFlags), by flag. */
-const integerRanges = new WeakMap<object, Record<string, IntegerFlagRange>>();
+const integerRanges = new WeakMap<object, Record<string, IntegerRange>>();
 
 /**
  * Notes that the number flags `ranges` names, declared on `y` (as `type: 'number'` options), take integers, each in
  * its range: the one table where a command declares its integer flags, whose values the middleware then refuses in
  * the one integer wording (checkFlagValues) before the command runs. Returns `y`.
  */
-export function integerFlags<T>(y: Argv<T>, ranges: Readonly<Record<string, IntegerFlagRange>>): Argv<T> {
+export function integerFlags<T>(y: Argv<T>, ranges: Readonly<Record<string, IntegerRange>>): Argv<T> {
   integerRanges.set(y, { ...integerRanges.get(y), ...ranges });
   return y;
 }
@@ -85,13 +88,13 @@ export function declaredNumberFlags(y: Argv<unknown> | Argv): Readonly<Record<st
 }
 
 /** The integer flags declared on `y` (integerFlags) with their ranges, by flag: none where it declares none. */
-export function declaredIntegerFlags(y: Argv<unknown> | Argv): Readonly<Record<string, IntegerFlagRange>> {
+export function declaredIntegerFlags(y: Argv<unknown> | Argv): Readonly<Record<string, IntegerRange>> {
   return integerRanges.get(y) ?? {};
 }
 
 export interface FlagValueRules {
   /** The integer flags of the command being parsed, by flag (integerFlags): each one a number flag. */
-  integers?: Readonly<Record<string, IntegerFlagRange>>;
+  integers?: Readonly<Record<string, IntegerRange>>;
   /** The number flags that take fractions of the command being parsed, by flag (numberFlags): each one a number flag. */
   numbers?: Readonly<Record<string, NumberRange>>;
   /** String flags whose bare form (`--optimize` alone) has a meaning of its own; only an explicit '' is refused. */
@@ -248,7 +251,7 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
  * quoted (`--seed '0x10': expected an integer from 0 to 2^53 − 1`); a number is shown as typed (checkIntegerFlag:
  * `--epochs 1.5: …`, `--seed 9007199254740993: …`, not the 9007199254740992 yargs read).
  */
-function checkIntegerValue(flag: string, value: number, typed: string | undefined, range: IntegerFlagRange): void {
+function checkIntegerValue(flag: string, value: number, typed: string | undefined, range: IntegerRange): void {
   if (typed !== undefined && !isNumberText(typed)) {
     const note = range.note === undefined ? '' : ` ${range.note}`;
     throw new UsageError(`${flag} '${typed}': ${integerProblem(Number.NaN, range.min, range.max)}${note}`);

@@ -6,14 +6,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { checkModelOutputName, realPathOf } from '../export/destination.ts';
-import { MAX_LENGTH_RANGE } from '../eval/graph-checks.ts';
 import type { Argv } from 'yargs';
 import { SettingsError, UsageError } from '../errors.ts';
 import { settingWord } from '../pass/settings.ts';
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { floatFolderFile } from '../eval/model-files.ts';
-import { THREADS_RANGE } from '../runtime/threads.ts';
 import { integerFlags, numberFlags } from './flag-values.ts';
 import { checkTokenizerRef } from './model-ref.ts';
 import { getTask, singleTaskNames } from '../glue/registry.ts';
@@ -78,15 +76,15 @@ export async function loadTrainingLibrary() {
  * the command reads its tokenizer when --tokenizer is not given.
  */
 export async function trainingFlags(y: Argv, tokenizerFrom: string): Promise<Argv> {
-  const { DEFAULT_TRAIN_SETTINGS: d, TRAINING_NUMBER_RANGES: r } = await loadTrainingLibrary();
+  const { DEFAULT_TRAIN_SETTINGS: d, TRAINING_INTEGER_RANGES: i, TRAINING_NUMBER_RANGES: r } = await loadTrainingLibrary();
   const integers = {
-    epochs: { min: 1 },
-    'batch-size': { min: 1 },
-    seed: { min: 0 },
-    'max-examples': { min: 1 },
-    'max-length': MAX_LENGTH_RANGE,
-    'checkpoint-every': { min: 0 },
-    threads: THREADS_RANGE,
+    epochs: i.epochs,
+    'batch-size': i.batchSize,
+    seed: i.seed,
+    'max-examples': i.maxExamples,
+    'max-length': i.maxLength,
+    'checkpoint-every': i.checkpointEvery,
+    threads: i.threads,
   };
   const numbers = { lr: r.lr, 'weight-decay': r.weightDecay, warmup: r.warmupRatio, clip: r.maxGradNorm, dropout: r.dropout };
   return numberFlags(integerFlags(y, integers), numbers)
@@ -141,6 +139,7 @@ export async function distillFlags(y: Argv): Promise<Argv> {
     DEFAULT_PKD_WEIGHT,
     DISTILL_WORDS: words,
     DEFAULT_CACHE_DIR_RULE,
+    TRAINING_INTEGER_RANGES: i,
     TRAINING_NUMBER_RANGES: r,
     FEATURE_CACHE_MB_RANGE,
   } = await loadTrainingLibrary();
@@ -152,7 +151,7 @@ export async function distillFlags(y: Argv): Promise<Argv> {
       describe: `a model path or hf:org/name[@revision], ${STUDENT_FORMS}`,
     });
   return (
-    numberFlags(integerFlags(await trainingFlags(withModels, "the teacher's folder"), { 'intermediate-epochs': { min: 1 }, augment: { min: 0 } }), {
+    numberFlags(integerFlags(await trainingFlags(withModels, "the teacher's folder"), { 'intermediate-epochs': i.intermediateEpochs, augment: i.augment }), {
       alpha: r.alpha,
       temperature: r.temperature,
       'pkd-weight': r.pkdWeight,

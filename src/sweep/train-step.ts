@@ -18,11 +18,18 @@
  * general stage (stage, corpus) is not a sweep step. A step may not follow quantize (training reads float weights).
  */
 import { resolve } from 'node:path';
-import { integerProblem, type NumberRange, numberProblem, SettingsError, shownNumber, shownValue, UserError } from '../errors.ts';
+import { type IntegerRange, integerProblem, type NumberRange, numberProblem, SettingsError, shownNumber, shownValue, UserError } from '../errors.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
-import { DISTILL_WORDS, TRAINING_NUMBER_RANGES as R, bilstmIntermediateRefusal, checkSettings, type DistillSettings } from '../train/run.ts';
+import {
+  DISTILL_WORDS,
+  TRAINING_INTEGER_RANGES as I,
+  TRAINING_NUMBER_RANGES as R,
+  bilstmIntermediateRefusal,
+  checkSettings,
+  type DistillSettings,
+} from '../train/run.ts';
 import type { TrainSettings } from '../train/trainer.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { checkStudentSpec, isStudentSpec } from '../train/students/index.ts';
@@ -30,7 +37,6 @@ import { parseLayerMap, parseMatches, repeatedLayerPair } from '../train/interme
 import { EMBEDDING_LR_EXPECTED, parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { renameFlags } from './setting-names.ts';
 import { settingText, settingWord } from '../pass/settings.ts';
-import { MAX_THREADS } from '../runtime/threads.ts';
 
 export type TrainingKind = 'train' | 'distill';
 
@@ -102,20 +108,20 @@ export class StepSettingError extends SettingsError {
 }
 
 type Kind = 'int' | 'number' | 'boolean' | 'string' | 'data' | 'embeddingLr';
-/** A setting's kind, and its range: an int's `min` and `max`, a number's `range` (TRAINING_NUMBER_RANGES). */
-type KeySpec = { kind: 'number'; range: NumberRange } | { kind: Exclude<Kind, 'number'>; min?: number; max?: number };
+/** A setting's kind, and its range: an int's (TRAINING_INTEGER_RANGES), a number's (TRAINING_NUMBER_RANGES). */
+type KeySpec = { kind: 'int'; range: IntegerRange } | { kind: 'number'; range: NumberRange } | { kind: Exclude<Kind, 'int' | 'number'> };
 const TRAIN_KEYS: Record<keyof TrainSettings, KeySpec> = {
-  epochs: { kind: 'int', min: 1 },
-  batchSize: { kind: 'int', min: 1 },
+  epochs: { kind: 'int', range: I.epochs },
+  batchSize: { kind: 'int', range: I.batchSize },
   lr: { kind: 'number', range: R.lr },
   weightDecay: { kind: 'number', range: R.weightDecay },
   warmupRatio: { kind: 'number', range: R.warmupRatio },
   maxGradNorm: { kind: 'number', range: R.maxGradNorm },
   dropout: { kind: 'number', range: R.dropout },
-  seed: { kind: 'int', min: 0 },
-  checkpointEvery: { kind: 'int', min: 0 },
+  seed: { kind: 'int', range: I.seed },
+  checkpointEvery: { kind: 'int', range: I.checkpointEvery },
   evalEachEpoch: { kind: 'boolean' },
-  threads: { kind: 'int', min: 0, max: MAX_THREADS },
+  threads: { kind: 'int', range: I.threads },
   sparseEmbeddings: { kind: 'boolean' },
   /** A number or 'scaled'. */
   embeddingLr: { kind: 'embeddingLr' },
@@ -143,15 +149,19 @@ const DISTILL_KEYS: Record<Exclude<keyof DistillSettings, NotInSweeps>, KeySpec 
   /** uniform | skip | last | 'T:S,T:S', or a list of [teacher, student] pairs. */
   layerMap: { kind: 'data', word: DISTILL_WORDS.layerMap },
   pkdWeight: { kind: 'number', range: R.pkdWeight },
-  intermediateEpochs: { kind: 'int', min: 1 },
+  intermediateEpochs: { kind: 'int', range: I.intermediateEpochs },
   intermediatePhase: { kind: 'string', word: DISTILL_WORDS.intermediatePhase },
-  augment: { kind: 'int', min: 0 },
+  augment: { kind: 'int', range: I.augment },
 };
 /** The distill settings that take words (DISTILL_KEYS' `word`): a point key reads them as the step does. */
 export const TRAINING_WORD_KEYS: readonly string[] = Object.entries(DISTILL_KEYS)
   .filter(([, spec]) => spec.word)
   .map(([k]) => k);
-const OTHER_KEYS = { task: { kind: 'string' }, maxExamples: { kind: 'int', min: 1 }, maxLength: { kind: 'int', min: 2 } } as const;
+const OTHER_KEYS = {
+  task: { kind: 'string' },
+  maxExamples: { kind: 'int', range: I.maxExamples },
+  maxLength: { kind: 'int', range: I.maxLength },
+} as const satisfies Record<string, KeySpec>;
 const DISTILL_ONLY = ['student', 'teacher'] as const;
 
 /** The settings keys a step of `kind` accepts. */
@@ -234,7 +244,7 @@ function typed(key: string, v: unknown, t: KeySpec): unknown {
   };
   switch (t.kind) {
     case 'int':
-      refuse(integerProblem(v, t.min ?? 0, t.max));
+      refuse(integerProblem(v, t.range.min, t.range.max));
       return v;
     case 'number': {
       // (the one number wording, as the flag's: 'expected a number greater than 0, got number 0')

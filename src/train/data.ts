@@ -131,12 +131,15 @@ export function loadTrainingSet(o: TrainingSetOptions): TrainingSet & { readonly
   };
 }
 
+/** What a `--max-examples` takes: an integer from 1 (the training set's subset, chooseRows). */
+export const MAX_EXAMPLES_RANGE = { min: 1 } as const;
+
 /**
  * Rows to use of `n`: all, or the first `maxExamples` of a seeded permutation (stream `stream`), sorted back into
  * file order, so a smaller budget is a subset of a larger one.
  */
 export function chooseRows(n: number, maxExamples: number | undefined, seed: number, stream = 'train/subset'): Int32Array {
-  if (maxExamples !== undefined) checkIntegerFlag('--max-examples', maxExamples, 1);
+  if (maxExamples !== undefined) checkIntegerFlag('--max-examples', maxExamples, MAX_EXAMPLES_RANGE.min);
   if (maxExamples === undefined || maxExamples >= n) return Int32Array.from({ length: n }, (_, i) => i);
   return permutation(n, new Rng(seed, stream)).slice(0, maxExamples).sort();
 }

@@ -29,10 +29,20 @@ import { skippedRowsNote } from '../glue/dataset.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
-import { checkIntegerFlag, checkNumberFlag, FS_REASONS, ModelLoadError, nonFiniteText, type NumberRange, SettingsError, UserError } from '../errors.ts';
+import {
+  checkIntegerFlag,
+  checkNumberFlag,
+  FS_REASONS,
+  type IntegerRange,
+  ModelLoadError,
+  nonFiniteText,
+  type NumberRange,
+  SettingsError,
+  UserError,
+} from '../errors.ts';
 import { toolVersion } from '../version.ts';
 import { trainingVersion } from './versions.ts';
-import { loadTrainingSet } from './data.ts';
+import { loadTrainingSet, MAX_EXAMPLES_RANGE } from './data.ts';
 import { teacherLogits } from './teacher-cache.ts';
 import { modelSha256 } from '../onnx/identity.ts';
 import { DEFAULT_TRAIN_SETTINGS, StoppedBetweenBatches, train, type EpochRecord, type StepProgress, type TrainResult, type TrainSettings } from './trainer.ts';
@@ -41,7 +51,16 @@ import { savedBilstmOutputs } from './students/bilstm.ts';
 import { nonFiniteInitialParameter, type Student } from './student.ts';
 import type { Model } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
-import { checkEncodings, checkMaxLength, chooseMaxLength, graphFacts, namedOtherHead, otherHeadLine, type GraphFacts } from '../eval/graph-checks.ts';
+import {
+  checkEncodings,
+  checkMaxLength,
+  chooseMaxLength,
+  graphFacts,
+  MAX_LENGTH_RANGE,
+  namedOtherHead,
+  otherHeadLine,
+  type GraphFacts,
+} from '../eval/graph-checks.ts';
 import { defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
 import { findBert } from '../bert/discover.ts';
 import { canonicalBert } from '../bert/canonical.ts';
@@ -61,7 +80,7 @@ import { corpusSet, glueSentences, readCorpusChoice } from './corpus.ts';
 import { withAugmented } from './augment-set.ts';
 import { checkOutputSideFiles, writeOutputSideFiles, type SideFilesRecord } from './output-folder.ts';
 import { parseEmbeddingLr } from './embedding-lr.ts';
-import { checkThreads } from '../runtime/threads.ts';
+import { checkThreads, THREADS_RANGE } from '../runtime/threads.ts';
 import { tryFileLock } from '../file-lock.ts';
 import { originalIo, withOriginalIo } from './original-io.ts';
 import { checkOptionalString, checkOptions, checkStringOption } from '../library-args.ts';
@@ -324,14 +343,32 @@ export const TRAINING_NUMBER_RANGES = {
   pkdWeight: { min: 0 },
 } as const satisfies Record<string, NumberRange>;
 
+/**
+ * The integers each integer training setting takes (integerRange's words: 'integer from 1 to 2^53 − 1'), by settings
+ * key: what checkSettings (and the training set's subset, the examples' length) holds them to, the flags of compress
+ * train and distill declare (integerFlags) and a sweep file's train and distill steps take.
+ */
+export const TRAINING_INTEGER_RANGES = {
+  epochs: { min: 1 },
+  batchSize: { min: 1 },
+  seed: { min: 0 },
+  checkpointEvery: { min: 0 },
+  threads: THREADS_RANGE,
+  maxExamples: MAX_EXAMPLES_RANGE,
+  maxLength: MAX_LENGTH_RANGE,
+  intermediateEpochs: { min: 1 },
+  augment: { min: 0 },
+} as const satisfies Record<string, IntegerRange>;
+
 /** The megabytes --feature-cache-mb takes (TrainRunOptions.featureCacheBytes in MB). */
 export const FEATURE_CACHE_MB_RANGE: NumberRange = { min: 0 };
 
 /** Settings with defaults, each checked (one-line SettingsError naming the flag). */
 export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSettings> | undefined): { settings: TrainSettings; distill?: DistillSettings } {
   const settings: TrainSettings = { ...DEFAULT_TRAIN_SETTINGS, ...dropUndefined(s) };
-  checkIntegerFlag('--epochs', settings.epochs, 1);
-  checkIntegerFlag('--batch-size', settings.batchSize, 1);
+  const i = TRAINING_INTEGER_RANGES;
+  checkIntegerFlag('--epochs', settings.epochs, i.epochs.min);
+  checkIntegerFlag('--batch-size', settings.batchSize, i.batchSize.min);
   const r = TRAINING_NUMBER_RANGES;
   checkNumberFlag('--lr', settings.lr, r.lr);
   if (settings.embeddingLr !== undefined) settings.embeddingLr = parseEmbeddingLr(settings.embeddingLr);
@@ -339,8 +376,8 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   checkNumberFlag('--warmup', settings.warmupRatio, r.warmupRatio);
   checkNumberFlag('--clip', settings.maxGradNorm, r.maxGradNorm);
   checkNumberFlag('--dropout', settings.dropout, r.dropout);
-  checkIntegerFlag('--seed', settings.seed, 0);
-  checkIntegerFlag('--checkpoint-every', settings.checkpointEvery, 0);
+  checkIntegerFlag('--seed', settings.seed, i.seed.min);
+  checkIntegerFlag('--checkpoint-every', settings.checkpointEvery, i.checkpointEvery.min);
   // (onnxruntime makes the threads it is given: a million fails to load the model with std::bad_alloc)
   checkThreads(settings.threads);
   if (!d) return { settings };
@@ -357,12 +394,12 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   }
   if (distill.stage === 'general' && !distill.intermediate) throw new SettingsError('--stage general distils intermediate layers only: give --intermediate');
   checkStageFlags(distill);
-  checkIntegerFlag('--augment', distill.augment, 0);
+  checkIntegerFlag('--augment', distill.augment, i.augment.min);
   if (distill.intermediatePhase !== undefined && distill.intermediatePhase !== 'first' && distill.intermediatePhase !== 'joint') {
     throw new SettingsError(`--intermediate-phase must be first or joint (got ${String(distill.intermediatePhase)})`);
   }
   if (distill.pkdWeight !== undefined) checkNumberFlag('--pkd-weight', distill.pkdWeight, r.pkdWeight);
-  if (distill.intermediateEpochs !== undefined) checkIntegerFlag('--intermediate-epochs', distill.intermediateEpochs, 1);
+  if (distill.intermediateEpochs !== undefined) checkIntegerFlag('--intermediate-epochs', distill.intermediateEpochs, i.intermediateEpochs.min);
   return { settings, distill };
 }
 
