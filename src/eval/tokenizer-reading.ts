@@ -90,6 +90,10 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // Stop 52: a text is tokenized once and then the post-processor applied, as tokenizers does, where a TemplateProcessing's
   // single template of no Sequence A, or of two, was applied to each text before the template too (emptied or repeated).
   { version: 18, changed: (t, pairs) => t.singleTemplateA.single || (pairs && t.singleTemplateA.pair) },
+  // Stop 52: an added token of normalized true is found by its content as the normalizer gives it, as tokenizers finds
+  // it, where @huggingface/tokenizers' normalizing of it was read (a Lowercase's 'ΟΣ' as 'ος', never found where the
+  // text lower-cases to 'οσ', and a model's piece 'ος' read as the token).
+  { version: 19, changed: (t) => t.addedTokensRenormalized },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

@@ -816,7 +816,7 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   }
   honourSingleWord(tokenizer);
   normalizeAsTokenizers(tokenizer, json);
-  normalizedAddedTokensAsTokenizers(tokenizer, json);
+  normalizedAddedTokensAsTokenizers(tokenizer);
   splitOnMetaspace(tokenizer, json);
   splitAsTokenizers(tokenizer, json);
   prependFirstAtTextStart(tokenizer, json);
@@ -1334,31 +1334,67 @@ const LIBRARY_UNKNOWN_PRE_TOKENIZERS: ReadonlySet<unknown> = new Set(['UnicodeSc
 const LIBRARY_UNKNOWN_NORMALIZERS: ReadonlySet<unknown> = new Set(['Nmt', 'ByteLevel']);
 
 /**
- * Makes `tokenizer` find its added tokens of normalized true by their content as its normalizer gives it, where
- * tokenizer.json's normalizer holds one of LIBRARY_UNKNOWN_NORMALIZERS: @huggingface/tokenizers normalized them when it
- * was built, with the stand-in (withLibraryStandIns: nothing), so one whose content those change (' é' under a
- * ByteLevel, 'ĠÃ©') was never found in a normalized text, where tokenizers finds it (added_vocabulary.rs
- * refresh_added_tokens normalizes each with the normalizer). Its normalized splitter's dictionary is built again of
- * those texts (its split, which honourSingleWord may have wrapped, reads it).
+ * Makes `tokenizer` find its added tokens of normalized true by their content as its normalizer gives it, as
+ * tokenizers finds them (added_vocabulary.rs refresh_added_tokens normalizes each with the normalizer):
+ * @huggingface/tokenizers normalized them when it was built, with its own normalizer, which normalizeAsTokenizers
+ * corrects after (a Lowercase's 'ΟΣ' as 'ος', where tokenizers gives 'οσ') or a stand-in of LIBRARY_UNKNOWN_NORMALIZERS
+ * (nothing: ' é' under a ByteLevel, 'ĠÃ©'), so such a token was never found in a normalized text, and a model piece of
+ * the library's text ('ος' of 'a ος b') was read as the token. Its added tokens by text are built again in the
+ * library's order (each one's content, then its normalized text) and its normalized splitter's dictionary of those
+ * texts (its split, which honourSingleWord may have wrapped, reads it).
  */
-function normalizedAddedTokensAsTokenizers(tokenizer: Tokenizer, json: object): void {
-  const normalizer = (json as { normalizer?: unknown }).normalizer;
-  if (!sequenceLeaves(normalizer, 'normalizers').some(({ leaf }) => LIBRARY_UNKNOWN_NORMALIZERS.has(leaf.type))) return;
+function normalizedAddedTokensAsTokenizers(tokenizer: Tokenizer): void {
   const t = tokenizer as unknown as AddedTokenSplitting & {
     added_tokens?: Array<{ id: number; content: string; normalized?: boolean }>;
     normalizer?: ((text: string) => string) | null;
     splitter_normalized?: { trie?: unknown; _build_trie?: (words: string[]) => unknown };
   };
   const splitter = t.splitter_normalized;
-  if (!t.added_tokens || !t.added_tokens_map || typeof t.normalizer !== 'function' || typeof splitter?._build_trie !== 'function') return;
+  const map = t.added_tokens_map;
+  if (!t.added_tokens || !map || typeof t.normalizer !== 'function' || typeof splitter?._build_trie !== 'function') return;
   const texts: string[] = [];
+  map.clear();
   for (const token of t.added_tokens) {
+    map.set(token.content, token);
     if (!token.normalized) continue;
     const text = t.normalizer(token.content);
-    t.added_tokens_map.set(text, token);
+    map.set(text, token);
     texts.push(text);
   }
   splitter.trie = splitter._build_trie(texts);
+}
+
+/**
+ * `json`'s (a tokenizer.json object's) normalizer as @huggingface/tokenizers builds it (of withLibraryStandIns) and,
+ * with `mended`, as normalizeAsTokenizers makes it normalize; null where it has none.
+ */
+function libraryNormalizer(json: object, mended: boolean): NormalizerInstance | null {
+  const written = (withLibraryStandIns(json) as { normalizer?: unknown }).normalizer;
+  if (written === null || written === undefined) return null;
+  // (the library's Sequence builds its parts as the Tokenizer does; its types name no normalizer class)
+  const { SequenceNormalizer } = tokenizersLibrary as unknown as { SequenceNormalizer: new (config: object) => NormalizerInstance };
+  const sequence = new SequenceNormalizer({ type: 'Sequence', normalizers: [written] });
+  const built = sequence.normalizers?.[0] ?? null;
+  if (mended) normalizeAsTokenizers({ normalizer: built } as unknown as Tokenizer, json);
+  return built;
+}
+
+/**
+ * Whether tokenizer.json `json` has an added token of normalized true (as @huggingface/tokenizers reads the flag) whose
+ * content its normalizer (but one holding a LIBRARY_UNKNOWN_NORMALIZERS, read by its own normalizing since it was
+ * first read) normalizes otherwise than @huggingface/tokenizers did, which normalizedAddedTokensAsTokenizers finds by
+ * the former.
+ */
+export function addedTokensNormalizedOtherwise(json: object): boolean {
+  const normalizer = (json as { normalizer?: unknown }).normalizer;
+  if (sequenceLeaves(normalizer, 'normalizers').some(({ leaf }) => LIBRARY_UNKNOWN_NORMALIZERS.has(leaf.type))) return false;
+  const added = (json as { added_tokens?: unknown }).added_tokens;
+  if (!Array.isArray(added)) return false;
+  const normalized = added.filter((a) => a !== null && typeof a === 'object' && new tokenizersLibrary.AddedToken(a).normalized);
+  if (normalized.length === 0) return false;
+  const [library, ours] = [libraryNormalizer(json, false), libraryNormalizer(json, true)];
+  if (!library || !ours) return false;
+  return normalized.some(({ content }) => typeof content === 'string' && library.normalize(content) !== ours.normalize(content));
 }
 
 /**
@@ -1966,7 +2002,10 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * is a BPE whose continuing_subword_prefix tokenizers reads (bpeReadsSubwordPrefix), which was ignored; `specialIds`, the
  * templates whose special tokens tokenizers gives other ids than their texts' (specialIdsRead), which were read;
  * `singleTemplateA`, a TemplateProcessing's single template holds other than one Sequence A (singleTemplateOddA), which
- * was applied to each text before the template (`single`: a single text's ids changed, two As; `pair`: a pair's). Undefined where the folder has no tokenizer this code reads.
+ * was applied to each text before the template (`single`: a single text's ids changed, two As; `pair`: a pair's);
+ * `addedTokensRenormalized`, an added token of normalized true is normalized otherwise than @huggingface/tokenizers
+ * did (addedTokensNormalizedOtherwise), which was looked for by the library's text. Undefined where the folder has no
+ * tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -1996,6 +2035,7 @@ export interface TokenizerTraits {
   subwordPrefixBpe: boolean;
   specialIds: { single: boolean; pair: boolean };
   singleTemplateA: { single: boolean; pair: boolean };
+  addedTokensRenormalized: boolean;
 }
 
 /**
@@ -2408,6 +2448,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         subwordPrefixBpe: false,
         specialIds: { single: false, pair: false },
         singleTemplateA: { single: false, pair: false },
+        addedTokensRenormalized: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -2450,6 +2491,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       subwordPrefixBpe: bpeReadsSubwordPrefix(read),
       specialIds: specialIdsRead(read),
       singleTemplateA: singleTemplateOddA(read),
+      addedTokensRenormalized: addedTokensNormalizedOtherwise(read),
     };
   } catch {
     return undefined;

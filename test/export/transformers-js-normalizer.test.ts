@@ -229,3 +229,30 @@ describe('added tokens of normalized true under an Nmt or a ByteLevel normalizer
     }
   });
 });
+
+describe('added tokens of normalized true under a normalizer @huggingface/tokenizers normalizes otherwise (a Lowercase, a BertNormalizer)', () => {
+  it("are found in a text by their content as tokenizers' normalizer gives it ('ΟΣ' as 'οσ', where the library's toLowerCase gives 'ος'), and a model piece of the library's text is the model's", () => {
+    const texts = ['a ΟΣ b', 'a ος b', 'a οσ b', 'ΟΣ'];
+    // (what tokenizers 0.23.2 gives, for each normalizer)
+    const expected = [[1, 5, 3], [1, 2, 3], [1, 5, 3], [5]];
+    for (const normalizer of [
+      { type: 'Lowercase' },
+      { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+      { type: 'Sequence', normalizers: [{ type: 'NFC' }, { type: 'Lowercase' }] },
+    ]) {
+      const json = {
+        version: '1.0',
+        truncation: null,
+        padding: null,
+        added_tokens: [{ id: 5, content: 'ΟΣ', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false }],
+        normalizer,
+        pre_tokenizer: { type: 'WhitespaceSplit' },
+        post_processor: null,
+        decoder: null,
+        model: { type: 'WordLevel', vocab: { '[UNK]': 0, a: 1, ος: 2, b: 3, οσ: 4 }, unk_token: '[UNK]' },
+      };
+      const t = tokenizerFromJson(json, {}, 'tokenizer.json');
+      expect([normalizer, texts.map((text) => t.encode(text, null, 16).ids)]).toEqual([normalizer, expected]);
+    }
+  });
+});

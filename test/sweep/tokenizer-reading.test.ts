@@ -153,6 +153,23 @@ describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/te
     );
   });
 
+  it("is 19 for an added token of normalized true whose content the normalizer gives otherwise than @huggingface/tokenizers did (the BertNormalizer's 'ΟΣ' as 'οσ', not 'ος'); 2 where they agree or it is not normalized, 7 under an Nmt (read so since it was first read)", () => {
+    const addedOne = (content: string, normalizer?: unknown) => (j: Record<string, unknown>) => {
+      added(j).push({ id: 30522, content, single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
+      if (normalizer !== undefined) j.normalizer = normalizer;
+    };
+    expect(tokenizerReadingVersion(folder('added-sigma', addedOne('ΟΣ')), false)).toBe(19);
+    expect(tokenizerReadingVersion(folder('added-sigma-lowercase', addedOne('ΟΣ', { type: 'Lowercase' })), false)).toBe(19);
+    expect(tokenizerReadingVersion(folder('added-plain', addedOne('ΟΔΟ')), false)).toBe(2);
+    // (7: its BertPreTokenizer now behind no normalizer cleaning the text)
+    expect(tokenizerReadingVersion(folder('added-sigma-nmt', addedOne('ΟΣ', { type: 'Nmt' })), false)).toBe(7);
+    // (not normalized: looked for in the text as written, by either reading)
+    const unnormalized = folder('added-sigma-unnormalized', (j) => {
+      added(j).push({ id: 30522, content: 'ΟΣ', single_word: false, lstrip: false, rstrip: false, normalized: false, special: false });
+    });
+    expect(tokenizerReadingVersion(unnormalized, false)).toBe(2);
+  });
+
   it('is 4 for a folder whose tokenizer_config.json says do_lowercase_and_remove_accent true, no longer applied; 1 with it false', () => {
     const config = JSON.parse(readFileSync(join(TEACHER, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
     const lowered = folder('xlm-lowercase', () => {}, { 'tokenizer_config.json': { ...config, do_lowercase_and_remove_accent: true } });
