@@ -1,5 +1,5 @@
 /** Structural checks of a graph: every input defined, nodes topologically sorted, opsets imported. */
-import type { Graph, Model, Node } from './graph.ts';
+import { opsetVersion, type Graph, type Model, type Node } from './graph.ts';
 import { nodeReads, topoSort } from './analysis.ts';
 import { sparseInitializerNames } from './fidelity.ts';
 
@@ -11,13 +11,13 @@ const norm = (d: string) => (d === 'ai.onnx' ? '' : d);
 
 /** A problem with the model's opset imports, or undefined. */
 export function checkOpsets(model: Model): string | undefined {
-  const def = model.opsetImports.find((o) => norm(o.domain) === '');
-  if (!def) {
+  const version = opsetVersion(model);
+  if (version === undefined) {
     if (model.graph.nodes.some((n) => norm(n.domain) === '')) return 'the model imports no ai.onnx opset';
     return undefined;
   }
-  if (def.version > MAX_DEFAULT_OPSET) return `unknown opset ai.onnx ${def.version} (supported: ${MIN_DEFAULT_OPSET} to ${MAX_DEFAULT_OPSET})`;
-  if (def.version < 1) return `invalid opset ai.onnx ${def.version}`;
+  if (version > MAX_DEFAULT_OPSET) return `unknown opset ai.onnx ${version} (supported: ${MIN_DEFAULT_OPSET} to ${MAX_DEFAULT_OPSET})`;
+  if (version < 1) return `invalid opset ai.onnx ${version}`;
   const domains = new Set(model.opsetImports.map((o) => norm(o.domain)));
   const missing = model.graph.nodes.find((n) => !domains.has(norm(n.domain)));
   if (missing) return `node '${missing.name || missing.opType}' uses domain '${missing.domain}', which the model does not import`;
