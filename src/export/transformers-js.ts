@@ -58,6 +58,7 @@ import {
   returnsTokenTypes,
 } from '../eval/tokenizer.ts';
 import { shellWord } from '../shell-word.ts';
+import { someNames } from '../some-names.ts';
 import { sha256File, sha256FileSync, writeFileAtomic } from '../files.ts';
 import { floatStorage, modelSize } from '../onnx/size.ts';
 import { toolVersion } from '../version.ts';
@@ -613,21 +614,24 @@ interface SideFiles {
   byteFallback: boolean;
   subwordPrefix: boolean;
   specialIds: boolean;
+  /** The contents of its tokenizer's added tokens marked single_word (singleWordTokens), said by singleWordNote. */
+  singleWord: string[];
   pairType?: { gives: number; has: number };
 }
 
 /**
  * What a transformers.js user should know about the exported `folder` of float model `model`, one line each:
  * singleScoreNote, and the warnings of its side files (writeSideFiles: fusedUnknownsNote, byteFallbackNote,
- * subwordPrefixNote, specialIdsNote, pairTypeNote).
+ * subwordPrefixNote, specialIdsNote, singleWordNote, pairTypeNote).
  */
-function folderNotes(model: Model, folder: string, { fusesUnknowns, byteFallback, subwordPrefix, specialIds, pairType }: SideFiles): string[] {
+function folderNotes(model: Model, folder: string, { fusesUnknowns, byteFallback, subwordPrefix, specialIds, singleWord, pairType }: SideFiles): string[] {
   return [
     ...singleScoreNote(model, folder),
     ...(fusesUnknowns ? [fusedUnknownsNote(folder)] : []),
     ...(byteFallback ? [byteFallbackNote(folder)] : []),
     ...(subwordPrefix ? [subwordPrefixNote(folder)] : []),
     ...(specialIds ? [specialIdsNote(folder)] : []),
+    ...(singleWord.length ? [singleWordNote(folder, singleWord)] : []),
     ...(pairType ? [pairTypeNote(folder, pairType)] : []),
   ];
 }
@@ -639,7 +643,8 @@ function folderNotes(model: Model, folder: string, { fusesUnknowns, byteFallback
  * otherwise than evaluation (`fusesUnknowns`: fusesUnknownsInTransformersJs, said by fusedUnknownsNote; `byteFallback`:
  * a Unigram of byte_fallback, unigramByteFallbackOf, said by byteFallbackNote; `subwordPrefix`: a BPE's
  * continuing_subword_prefix, bpeReadsSubwordPrefix, said by subwordPrefixNote; `specialIds`: a post-processor's
- * special token of other ids than its text's, specialIdsRead, said by specialIdsNote), and the token type the written
+ * special token of other ids than its text's, specialIdsRead, said by specialIdsNote; `singleWord`, its added tokens
+ * marked single_word, singleWordTokens, said by singleWordNote), and the token type the written
  * tokenizer gives a pair's second text where the model has no row for it (`pairType`, said by
  * pairTypeNote).
  */
@@ -733,6 +738,7 @@ function writeSideFiles(
     byteFallback: unigramByteFallbackOf(tokenizer),
     subwordPrefix: bpeReadsSubwordPrefix(tokenizer),
     specialIds: Object.values(specialIdsRead(tokenizer)).some(Boolean),
+    singleWord: singleWordTokens(tokenizer),
     ...(pairType ? { pairType } : {}),
   };
 }
@@ -797,6 +803,25 @@ function subwordPrefixNote(folder: string): string {
  */
 function specialIdsNote(folder: string): string {
   return `warning: ${folder}: its tokenizer's post-processor gives special tokens the ids its tokenizer.json lists (a TemplateProcessing's special_tokens, a BertProcessing's cls and sep), which transformers.js ignores where transformers and compress eval read them: transformers.js gives the id of each token's text (the unknown token where it is none), one id for each (classify with compress eval, or give them their texts' ids)`;
+}
+
+/**
+ * The contents of tokenizer.json `json`'s added tokens marked single_word, which tokenizers finds only as a word of its
+ * own (added_vocabulary.rs) and @huggingface/tokenizers (transformers.js) wherever the text holds it.
+ */
+function singleWordTokens(json: object): string[] {
+  const added = (json as { added_tokens?: unknown }).added_tokens;
+  if (!Array.isArray(added)) return [];
+  return added.flatMap((a) => (a !== null && typeof a === 'object' && a.single_word === true && typeof a.content === 'string' ? [a.content as string] : []));
+}
+
+/** The warning for a folder whose tokenizer has added tokens marked single_word (`tokens`, their contents), which transformers.js ignores, one line. */
+function singleWordNote(folder: string, tokens: readonly string[]): string {
+  const named = someNames(
+    tokens.map((t) => JSON.stringify(t)),
+    4,
+  );
+  return `warning: ${folder}: its tokenizer's added token${tokens.length === 1 ? '' : 's'} ${named} ${tokens.length === 1 ? 'is' : 'are'} single_word, which transformers.js ignores where transformers and compress eval read it: transformers.js also finds such a token inside a word and gives other ids there (classify with compress eval, or give a tokenizer without single_word)`;
 }
 
 /** The warning for a folder whose model has no row for the token type its tokenizer gives a pair's second text, one line. */
