@@ -42,6 +42,22 @@ describe('--format transformers.js of a BertNormalizer', () => {
     // (what eval gives, as tokenizers 0.23 does)
     expect(ours(TEXTS[2]!)).toEqual([2, 12, 13, 14, 10, 15, 5, 7, 7, 6, 3]);
   }, 30_000);
+
+  it("gives in transformers.js eval's ids for a Chinese character past U+FFFF behind a WhitespaceSplit or Whitespace pre-tokenizer too (a word of its own, as the BertNormalizer's spaces make it for tokenizers)", async () => {
+    for (const pre of [{ type: 'WhitespaceSplit' }, { type: 'Whitespace' }]) {
+      const { theirs, ours } = await exportedIds(
+        `bert-${pre.type}`,
+        tokenizerJson(VOCAB, {
+          normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+          pre_tokenizer: pre,
+          model: wordPieceModel(VOCAB),
+        }),
+      );
+      for (const text of ['ab𠮶cd', '𠮶𠮶', 'ab 𠮶']) expect([pre.type, text, theirs(text)]).toEqual([pre.type, text, ours(text)]);
+      // (what eval gives, as tokenizers 0.23.2 does)
+      expect([pre.type, ours('ab𠮶cd')]).toEqual([pre.type, [2, 5, 7, 6, 3]]);
+    }
+  }, 30_000);
 });
 
 describe('withNormalizingTransformersJsReads', () => {
