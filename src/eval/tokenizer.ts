@@ -2369,12 +2369,25 @@ const ASTRAL_CHINESE_CLASS = `[${CHINESE_RANGES.filter(([a]) => a > 0xffff)
 /** The pre-tokenizers that split a text at its spaces and drop them, so that a Chinese character a BertNormalizer set apart with spaces is a word of its own. */
 const SPACE_SPLITTING_PRE_TOKENIZERS: ReadonlySet<unknown> = new Set(['BertPreTokenizer', 'WhitespaceSplit', 'Whitespace']);
 
+/** The pre-tokenizers that only cut their pieces further (never join them or change their characters). */
+const CUTTING_PRE_TOKENIZERS: ReadonlySet<unknown> = new Set([...SPACE_SPLITTING_PRE_TOKENIZERS, 'Punctuation', 'Digits', 'Split']);
+
+/**
+ * Whether tokenizer.json pre-tokenizer `pre` (a Sequence's leaves at any depth) leaves a Chinese character that a
+ * BertNormalizer set apart with spaces a piece of its own: one of SPACE_SPLITTING_PRE_TOKENIZERS, beside none but
+ * CUTTING_PRE_TOKENIZERS.
+ */
+function isolatesSpacedChinese(pre: unknown): boolean {
+  const leaves = sequenceLeaves(pre, 'pretokenizers');
+  return leaves.some(({ leaf }) => SPACE_SPLITTING_PRE_TOKENIZERS.has(leaf.type)) && leaves.every(({ leaf }) => CUTTING_PRE_TOKENIZERS.has(leaf.type));
+}
+
 /**
  * A tokenizer.json object whose normalizing transformers.js, whose @huggingface/tokenizers normalizes unmended, reads as
  * evaluation does (normalizeAsTokenizers), written so that tokenizers reads it as before: each lower-casing normalizer
  * (a BertNormalizer with lowercase, a Lowercase; a Sequence's at any depth) after a Replace of Σ by σ, so that no
  * capital sigma is left for toLowerCase to make ς; and a BertPreTokenizer, WhitespaceSplit or Whitespace
- * (SPACE_SPLITTING_PRE_TOKENIZERS) behind a BertNormalizer with handle_chinese_chars followed by a Split isolating
+ * (SPACE_SPLITTING_PRE_TOKENIZERS; or a Sequence holding one, isolatesSpacedChinese) behind a BertNormalizer with handle_chinese_chars followed by a Split isolating
  * each Chinese character past U+FFFF (ASTRAL_CHINESE_CLASS), which tokenizers' normalizer isolated already with spaces; and each Strip as Replaces of White_Space at the text's start
  * (`\\A\\s+`) or end (`\\s+\\z`), which Oniguruma and @huggingface/tokenizers (`\\s` as White_Space) read alike, where
  * it trimmed JS's whitespace. And each Nmt, which @huggingface/tokenizers does not know, as a Replace of
@@ -2408,7 +2421,7 @@ export function withNormalizingTransformersJsReads(json: Record<string, unknown>
   });
   const pre = json.pre_tokenizer as Record<string, unknown> | null | undefined;
   const split = { type: 'Split', pattern: { Regex: ASTRAL_CHINESE_CLASS }, behavior: 'Isolated', invert: false };
-  const preTokenizer = chinese && SPACE_SPLITTING_PRE_TOKENIZERS.has(pre?.type) ? { type: 'Sequence', pretokenizers: [pre, split] } : pre;
+  const preTokenizer = chinese && isolatesSpacedChinese(pre) ? { type: 'Sequence', pretokenizers: [pre, split] } : pre;
   return normalizer === json.normalizer && preTokenizer === pre ? json : { ...json, normalizer, pre_tokenizer: preTokenizer };
 }
 

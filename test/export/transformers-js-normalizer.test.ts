@@ -58,6 +58,27 @@ describe('--format transformers.js of a BertNormalizer', () => {
       expect([pre.type, ours('ab𠮶cd')]).toEqual([pre.type, [2, 5, 7, 6, 3]]);
     }
   }, 30_000);
+
+  it("gives in transformers.js eval's ids for a Chinese character past U+FFFF behind a Sequence of pre-tokenizers holding a WhitespaceSplit, Whitespace or BertPreTokenizer too", async () => {
+    const vocab = [...VOCAB, ','];
+    for (const pre of [
+      { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Punctuation', behavior: 'Isolated' }] },
+      { type: 'Sequence', pretokenizers: [{ type: 'BertPreTokenizer' }] },
+      { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true }, { type: 'Whitespace' }] },
+    ]) {
+      const { theirs, ours } = await exportedIds(
+        `bert-sequence-${pre.pretokenizers.map((p) => p.type).join('-')}`,
+        tokenizerJson(vocab, {
+          normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+          pre_tokenizer: pre,
+          model: wordPieceModel(vocab),
+        }),
+      );
+      for (const text of ['ab𠮶cd', '𠮶𠮶', 'ab,𠮶cd']) expect([pre, text, theirs(text)]).toEqual([pre, text, ours(text)]);
+      // (what eval gives, as tokenizers 0.23.2 does)
+      expect([pre, ours('ab,𠮶cd')]).toEqual([pre, [2, 5, 16, 7, 6, 3]]);
+    }
+  }, 30_000);
 });
 
 describe('withNormalizingTransformersJsReads', () => {
