@@ -63,6 +63,7 @@ import {
 } from '../eval/graph-checks.ts';
 import { defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
 import { findBert } from '../bert/discover.ts';
+import { weightTargetId } from '../quantize/targets.ts';
 import { canonicalBert } from '../bert/canonical.ts';
 import { aHead } from '../bert/classifier.ts';
 import {
@@ -815,10 +816,16 @@ function releaseWorkFolder(lock: string): void {
 
 /**
  * The refusal of a student (`spec`: a model path, or a student made from the teacher `teacher`) whose weight `bad`
- * holds NaN or Infinity (nonFiniteInitialParameter).
+ * holds NaN or Infinity (nonFiniteInitialParameter), with its role where it has one (`role`: as quantize names it,
+ * 'layer0.attention.q'), as a name such as a torch export's 'onnx::MatMul_100' says nothing of where it is.
  */
-function nonFiniteStudentLine(bad: NonNullable<ReturnType<typeof nonFiniteInitialParameter>>, spec: string, teacher: string | undefined): string {
-  const held = `weight '${bad.name}' holds ${nonFiniteText(bad)}`;
+function nonFiniteStudentLine(
+  bad: NonNullable<ReturnType<typeof nonFiniteInitialParameter>>,
+  role: string | undefined,
+  spec: string,
+  teacher: string | undefined,
+): string {
+  const held = `weight '${bad.name}'${role === undefined ? '' : ` (${role})`} holds ${nonFiniteText(bad)}`;
   if (teacher !== undefined && isStudentSpec(spec)) {
     return `--student ${spec}: its ${held}, taken from --teacher ${teacher}: fix or retrain the teacher before distilling from it`;
   }
@@ -919,7 +926,11 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // a weight holding NaN or Infinity stays so through every update (a step's loss is NaN, or the end of the epoch finds
   // it): refused here, before any work (data, the teacher's outputs), naming it, not blamed on the loss or --lr later
   const broken = nonFiniteInitialParameter(student.forward(false));
-  if (broken) throw new ModelLoadError(nonFiniteStudentLine(broken, o.student, isDistill ? o.teacher : undefined));
+  if (broken) {
+    // (a BERT student's weight by its role, as quantize names it; a BiLSTM's names are its own)
+    const role = student.kind === 'bert' ? weightTargetId(findBert(student.forward(false)), broken.name) : undefined;
+    throw new ModelLoadError(nonFiniteStudentLine(broken, role, o.student, isDistill ? o.teacher : undefined));
+  }
   // a student model --optimize (or onnxruntime's optimizer) rewrote is trained as the plain graph: said, as its output
   // is not optimized, which would otherwise surface only as a slower benchmark
   const optimized = studentModel && student.kind === 'bert' ? optimizedForm(studentModel) : undefined;

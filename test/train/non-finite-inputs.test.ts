@@ -26,18 +26,24 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** A tiny SST-2 model folder (the teacher's vocabulary) whose layer 0 attention query weight holds a NaN at index 5. */
-function nanFolder(): { dir: string; weight: string } {
+/**
+ * A tiny SST-2 model folder (the teacher's vocabulary) whose layer 0 attention query weight holds a NaN at index 5;
+ * `torchName`: that weight named as a torch export names it ('onnx::MatMul_100').
+ */
+function nanFolder(torchName?: string): { dir: string; weight: string } {
   const tiny = writeTinyBert({ vocabSize: 30522 }, { seed: 3 });
   folders.push(tiny);
   copyModelFiles(SST2_TEACHER, tiny.dir, TOKENIZER_FILES);
   writeFileSync(join(tiny.dir, 'config.json'), JSON.stringify({ id2label: { 0: 'negative', 1: 'positive' }, max_length: 32 }));
   const model = loadModel(tiny.path);
-  const weight = findBert(model).layers[0]!.attention!.q!.weight;
-  const tensor = model.graph.initializers.get(weight)!;
+  const named = findBert(model).layers[0]!.attention!.q!.weight;
+  const weight = torchName ?? named;
+  const tensor = model.graph.initializers.get(named)!;
   const values = readFloat32(tensor).slice();
   values[5] = Number.NaN;
+  model.graph.initializers.delete(named);
   model.graph.initializers.set(weight, float32Tensor(weight, tensor.dims, values));
+  for (const n of model.graph.nodes) n.inputs = n.inputs.map((i) => (i === named ? weight : i));
   saveModel(model, tiny.path);
   return { dir: tiny.dir, weight };
 }
@@ -52,17 +58,30 @@ describe.skipIf(!haveShared)('a model or teacher that is not finite (needs ../sh
     const output = join(work, 'train', 'model.onnx');
     await expect(runTraining({ ...common, task: 'SST-2', student: m.dir, output })).rejects.toThrow(
       new RegExp(
-        `^${escaped(m.dir)}: weight '${escaped(m.weight)}' holds 1 non-finite value \\(NaN or Infinity; the first at index 5, NaN\\): fix or retrain the model before training it$`,
+        `^${escaped(m.dir)}: weight '${escaped(m.weight)}' \\(layer0\\.attention\\.q\\) holds 1 non-finite value \\(NaN or Infinity; the first at index 5, NaN\\): fix or retrain the model before training it$`,
       ),
     );
     expect(existsSync(join(work, 'train'))).toBe(false);
+  });
+
+  it("a torch export's weight holding NaN is named with its role, as quantize names it", async () => {
+    const m = nanFolder('onnx::MatMul_100');
+    const output = join(work, 'torch', 'model.onnx');
+    await expect(runTraining({ ...common, task: 'SST-2', student: m.dir, output })).rejects.toThrow(
+      new RegExp(
+        `^${escaped(m.dir)}: weight 'onnx::MatMul_100' \\(layer0\\.attention\\.q\\) holds 1 non-finite value .*: fix or retrain the model before training it$`,
+      ),
+    );
+    expect(existsSync(join(work, 'torch'))).toBe(false);
   });
 
   it('distillation into a student model holding NaN is refused alike', async () => {
     const m = nanFolder();
     const output = join(work, 'into', 'model.onnx');
     await expect(runTraining({ ...common, task: 'SST-2', teacher: SST2_TEACHER, student: m.dir, output })).rejects.toThrow(
-      new RegExp(`^${escaped(m.dir)}: weight '${escaped(m.weight)}' holds 1 non-finite value .*: fix or retrain the model before distilling into it$`),
+      new RegExp(
+        `^${escaped(m.dir)}: weight '${escaped(m.weight)}' \\(layer0\\.attention\\.q\\) holds 1 non-finite value .*: fix or retrain the model before distilling into it$`,
+      ),
     );
     expect(existsSync(join(work, 'into'))).toBe(false);
   });
@@ -72,7 +91,7 @@ describe.skipIf(!haveShared)('a model or teacher that is not finite (needs ../sh
     const output = join(work, 'every-other', 'model.onnx');
     await expect(runTraining({ ...common, task: 'SST-2', teacher: t.dir, student: 'every-other', output })).rejects.toThrow(
       new RegExp(
-        `^--student every-other: its weight '[^']+' holds 1 non-finite value \\(NaN or Infinity; the first at index 5, NaN\\), taken from --teacher ${escaped(t.dir)}: fix or retrain the teacher before distilling from it$`,
+        `^--student every-other: its weight '[^']+' \\(layer0\\.attention\\.q\\) holds 1 non-finite value \\(NaN or Infinity; the first at index 5, NaN\\), taken from --teacher ${escaped(t.dir)}: fix or retrain the teacher before distilling from it$`,
       ),
     );
     expect(existsSync(output)).toBe(false);
