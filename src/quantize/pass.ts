@@ -478,14 +478,14 @@ const READABLE_FLOAT = new Set<number>([DataType.FLOAT]);
  * Refuses a float weight holding NaN or Infinity: its scale would be NaN or Infinity, so the quantized weight would
  * silently lose the value (NaN is stored as 0) or its whole channel (an Infinity makes every other value 0).
  */
-function requireFiniteWeights(model: Model, targets: readonly Target[], stored: readonly (string | undefined)[]): void {
+function requireFiniteWeights(model: Model, targets: readonly Target[], stored: readonly (string | undefined)[], o: QuantizeOptions): void {
   for (const [i, t] of targets.entries()) {
     const tensor = stored[i] === undefined ? model.graph.initializers.get(targetWeight(t)) : undefined;
     if (!tensor || !READABLE_FLOAT.has(tensor.dataType)) continue;
     const bad = nonFiniteFloat32(tensor);
     if (bad) {
       throw new ModelLoadError(
-        `quantize: weight '${targetWeight(t)}' (${t.id}) holds ${nonFiniteText({ count: bad.count, value: bad.value, index: bad.first })}: the float model computes with it already; fix or retrain the model before quantizing it`,
+        `quantize ${modeName(o.mode)}: weight '${targetWeight(t)}' (${t.id}) holds ${nonFiniteText({ count: bad.count, value: bad.value, index: bad.first })}: the float model computes with it already; fix or retrain the model before quantizing it`,
       );
     }
   }
@@ -539,7 +539,7 @@ function notFloat32Refusal(o: QuantizeOptions, w: NonNullable<PassShape['notFloa
   if (o.mode.kind === 'float16' && w.dataType === DataType.FLOAT16)
     return new SettingsError(`quantize float16: weight '${w.weight}' (${w.target}) is float16 already: the model is stored in float16`);
   return new SettingsError(
-    `quantize: weight '${w.weight}' (${w.target}) is ${type}, and quantize reads float32 weights: quantize the float32 model (the one converted to ${type}) instead`,
+    `quantize ${modeName(o.mode)}: weight '${w.weight}' (${w.target}) is ${type}, and quantize reads float32 weights: quantize the float32 model (the one converted to ${type}) instead`,
   );
 }
 
@@ -576,7 +576,7 @@ export function quantizesNoWeight(o: QuantizeOptions, why: string): string {
 function requireFormatRead(o: QuantizeOptions, quantized: readonly TensorRecord[]): void {
   if (o.format === 'contrib' || quantized.some((r) => DYNAMIC_INT8_OPS.has(r.op))) return;
   throw new SettingsError(
-    `quantize: format '${o.format}': sets the dynamic int8 nodes, which mode ${modeName(o.mode)} writes only for an MLM decoder reading the int8 word table, and it writes none in this model (flag --quantize-format)`,
+    `quantize ${modeName(o.mode)}: format '${o.format}': sets the dynamic int8 nodes, which this mode writes only for an MLM decoder reading the int8 word table, and it writes none in this model (flag --quantize-format)`,
   );
 }
 
@@ -630,7 +630,7 @@ export function plannedFloat(s: BertStructure, o: QuantizeOptions): Target[] | u
 /** Quantizes `model` with options `o` (the pass's run, without the Pass wrapper). */
 export async function quantizeModel(model: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext = {}): Promise<PassResult> {
   const { targets, stored } = checkStorage(model, s, o);
-  requireFiniteWeights(model, targets, stored);
+  requireFiniteWeights(model, targets, stored, o);
   switch (o.mode.kind) {
     case 'float16': {
       return convertToFloat16(model, settingsRecord(o));

@@ -129,7 +129,9 @@ describe('quantize int8 (dynamic)', () => {
     for (const mode of ['int8', 'int8-group:4', 'int4-block:16']) {
       await expect(quantize(broken, s, { mode })).rejects.toThrow(ModelLoadError);
       await expect(quantize(broken, s, { mode })).rejects.toThrow(
-        new RegExp(`^quantize: weight '${name}' \\(layer0\\.attention\\.q\\) holds 1 non-finite value \\(NaN or Infinity; the first at index 5, ${bad}\\)`),
+        new RegExp(
+          `^quantize ${mode}: weight '${name}' \\(layer0\\.attention\\.q\\) holds 1 non-finite value \\(NaN or Infinity; the first at index 5, ${bad}\\)`,
+        ),
       );
     }
   });

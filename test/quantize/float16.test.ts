@@ -26,7 +26,7 @@ describe.each([
   it.each(['int8', 'int8-group:8', 'int4-block:16', 'int8-static', 'mixed:0.5'])('%s is refused in one line', async (mode) => {
     await expect(quantize(model, s, { mode }, calibration)).rejects.toThrow(
       new RegExp(
-        `^quantize: weight '[^']+' \\([^)]+\\) is ${type}, and quantize reads float32 weights: quantize the float32 model \\(the one converted to ${type}\\) instead$`,
+        `^quantize ${mode.replace(/[.]/g, '\\.')}: weight '[^']+' \\([^)]+\\) is ${type}, and quantize reads float32 weights: quantize the float32 model \\(the one converted to ${type}\\) instead$`,
       ),
     );
   });

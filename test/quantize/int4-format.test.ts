@@ -13,7 +13,7 @@ import { fixture, hasFixtures } from '../helpers/paths.ts';
 import { quantize } from './helpers.ts';
 
 const REFUSAL =
-  "quantize: format 'standard': sets the dynamic int8 nodes, which mode int4-block:16 writes only for an MLM decoder reading the int8 word table, and it writes none in this model (flag --quantize-format)";
+  "quantize int4-block:16: format 'standard': sets the dynamic int8 nodes, which this mode writes only for an MLM decoder reading the int8 word table, and it writes none in this model (flag --quantize-format)";
 
 describe('int4-block with format standard', () => {
   it('is refused on a model without a tied MLM decoder, naming the flag', async () => {
