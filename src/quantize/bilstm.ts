@@ -109,9 +109,9 @@ function lstmWeight(edit: GraphEditor, name: string, o: QuantizeOptions, node: s
   return { names, record };
 }
 
-/** Why quantize refuses a recurrent model whose LSTM is stored in int8 already, in one line. */
-export function quantizedLstmRefusal(): SettingsError {
-  return new SettingsError(`quantize: the model is ${RECURRENT_MODEL} whose LSTM is quantized already: quantize the float model instead`);
+/** Why quantize with options `o` refuses a recurrent model whose LSTM is stored in int8 already, in one line. */
+export function quantizedLstmRefusal(o: QuantizeOptions): SettingsError {
+  return new SettingsError(`quantize ${modeName(o.mode)}: the model is ${RECURRENT_MODEL} whose LSTM is quantized already: quantize the float model instead`);
 }
 
 /**
@@ -122,7 +122,7 @@ export function checkRecurrent(o: QuantizeOptions, model?: Model): void {
   const what = `the model is ${RECURRENT_MODEL}`;
   const lstm = model && recurrentModelLstm(model);
   if (model && !lstm) throw new Error('quantizeRecurrent: not a recurrent model');
-  if (lstm?.opType === 'DynamicQuantizeLSTM') throw quantizedLstmRefusal();
+  if (lstm?.opType === 'DynamicQuantizeLSTM') throw quantizedLstmRefusal(o);
   if (o.mode.kind === 'float16') throw new SettingsError(`quantize float16: ${what}, and mode float16 converts BERT-family models only: use --quantize int8`);
   if (o.mode.kind !== 'int8')
     throw new SettingsError(
@@ -130,16 +130,17 @@ export function checkRecurrent(o: QuantizeOptions, model?: Model): void {
     );
   if (o.format !== 'contrib')
     throw new SettingsError(
-      `quantize: format '${o.format}': ${what}, and its LSTM's int8 form is com.microsoft DynamicQuantizeLSTM, which format standard rules out: leave out --quantize-format`,
+      `quantize ${modeName(o.mode)}: format '${o.format}': ${what}, and its LSTM's int8 form is com.microsoft DynamicQuantizeLSTM, which format standard rules out: leave out --quantize-format`,
     );
   if (!model || !lstm) return;
   const init = model.graph.initializers;
   const bad = [lstm.inputs[1], lstm.inputs[2]].find((n) => init.get(n)?.dataType !== DataType.FLOAT || init.get(n)?.dims.length !== 3);
-  if (bad !== undefined) throw new SettingsError(`quantize: ${what} whose LSTM weight '${bad}' is not a float32 [directions, 4·hidden, in] initializer`);
+  if (bad !== undefined)
+    throw new SettingsError(`quantize ${modeName(o.mode)}: ${what} whose LSTM weight '${bad}' is not a float32 [directions, 4·hidden, in] initializer`);
   const layout = attrInt(lstm, 'layout', 0);
   if (layout !== 0)
     throw new SettingsError(
-      `quantize: ${what} whose LSTM has layout ${layout} (batch first), which its int8 form, com.microsoft DynamicQuantizeLSTM, does not take: export it with layout 0 (sequence first)`,
+      `quantize ${modeName(o.mode)}: ${what} whose LSTM has layout ${layout} (batch first), which its int8 form, com.microsoft DynamicQuantizeLSTM, does not take: export it with layout 0 (sequence first)`,
     );
 }
 

@@ -1836,7 +1836,7 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
     if (!pass.recurrent) throw recurrentRefusal(pass.name);
     const options = pass.options(pass.check(s.settings));
     // (a step after quantize int8: its model's LSTM is int8, which the recurrent form refuses first, as on a model read so)
-    if (sofar.recurrent.int8) throw quantizedLstmRefusal();
+    if (sofar.recurrent.int8) throw quantizedLstmRefusal(options as QuantizeOptions);
     pass.recurrent.check(options, sofar.recurrent.read?.graph);
     return { ...UNKNOWN, recurrent: { read: undefined, int8: true } };
   }

@@ -121,7 +121,7 @@ describe('quantize int8 of a Distilled BiLSTM student', () => {
         output: join(work, 'refused-format', 'model.onnx'),
         steps: [{ pass: 'quantize', settings: { mode: 'int8', format: 'standard' } }],
       }),
-    ).rejects.toThrow(/^quantize: format 'standard': the model is a recurrent model .*DynamicQuantizeLSTM, which format standard rules out/);
+    ).rejects.toThrow(/^quantize int8: format 'standard': the model is a recurrent model .*DynamicQuantizeLSTM, which format standard rules out/);
     await expect(compressToTransformersJs({ input, output: join(work, 'refused-tjs'), steps: [int8] })).rejects.toThrow(
       /^--format transformers\.js: the model is a recurrent model \(a Distilled BiLSTM student\), for which transformers\.js has no model type/,
     );
@@ -163,9 +163,13 @@ describe('quantize int8 of a Distilled BiLSTM student', () => {
     await compressFile({ input, output: first, steps: [int8] });
     await expect(compressFile({ input: first, output: join(work, 'again', 'twice.onnx'), steps: [int8] })).rejects.toThrow(
       new SettingsError(
-        'quantize: the model is a recurrent model (a Distilled BiLSTM student) whose LSTM is quantized already: quantize the float model instead',
+        'quantize int8: the model is a recurrent model (a Distilled BiLSTM student) whose LSTM is quantized already: quantize the float model instead',
       ),
     );
+    // (named by the step's mode, whichever it is: the LSTM stored in int8 is refused first)
+    await expect(
+      compressFile({ input: first, output: join(work, 'again', 'half.onnx'), steps: [{ pass: 'quantize', settings: { mode: 'float16' } }] }),
+    ).rejects.toThrow(/^quantize float16: the model is a recurrent model \(a Distilled BiLSTM student\) whose LSTM is quantized already/);
   });
 
   it('takes an LSTM whose layout is written out as the default (0), which DynamicQuantizeLSTM has not, and refuses layout 1 in one line', async () => {
@@ -189,7 +193,7 @@ describe('quantize int8 of a Distilled BiLSTM student', () => {
     const one = withLayout(1);
     await expect(compressFile({ input: join(one, 'model.onnx'), output: join(work, 'layout-1-int8', 'model.onnx'), steps: [int8] })).rejects.toThrow(
       new SettingsError(
-        'quantize: the model is a recurrent model (a Distilled BiLSTM student) whose LSTM has layout 1 (batch first), which its int8 form, com.microsoft DynamicQuantizeLSTM, does not take: export it with layout 0 (sequence first)',
+        'quantize int8: the model is a recurrent model (a Distilled BiLSTM student) whose LSTM has layout 1 (batch first), which its int8 form, com.microsoft DynamicQuantizeLSTM, does not take: export it with layout 0 (sequence first)',
       ),
     );
     expect(existsSync(join(work, 'layout-1-int8'))).toBe(false);

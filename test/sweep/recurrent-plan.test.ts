@@ -52,7 +52,7 @@ describe("a sweep's plan checks the graph steps after a bilstm:… student", () 
       `${file()}: pipeline 'p' on model 'tiny', step 3 (quantize): quantize int4-block:16: the model is a recurrent model (a Distilled BiLSTM student), and its LSTM has an int8 form only in mode int8 (DynamicQuantizeLSTM): use --quantize int8`,
     );
     expect(await refusal([bilstm, { pass: 'quantize', settings: { mode: 'int8', format: 'standard' } }])).toMatch(
-      /step 2 \(quantize\): quantize: format 'standard': the model is a recurrent model .*which format standard rules out/,
+      /step 2 \(quantize\): quantize int8: format 'standard': the model is a recurrent model .*which format standard rules out/,
     );
   });
 
@@ -89,7 +89,7 @@ describe("a sweep's plan checks the graph steps on a saved Distilled BiLSTM: the
       ]),
     ).toMatch(/^.*: pipeline 'p' on model 'bilstm', step 2 \(drop-layers\): drop-layers: the model is a recurrent model/);
     expect(await on('bilstm-int8', [{ pass: 'quantize', settings: { mode: 'int8' } }])).toBe(
-      `${file()}: pipeline 'p' on model 'bilstm-int8', step 1 (quantize): quantize: ${RECURRENT} whose LSTM is quantized already: quantize the float model instead`,
+      `${file()}: pipeline 'p' on model 'bilstm-int8', step 1 (quantize): quantize int8: ${RECURRENT} whose LSTM is quantized already: quantize the float model instead`,
     );
     // (so is quantize after a step that quantized it, where the plan listed the point and it failed when it ran: when
     // the file is read, as on any model, since quantize int8 stores every weight quantized)
