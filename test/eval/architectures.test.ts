@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { otherHeadClass } from '../../src/bert/classifier.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
-import { SettingsError } from '../../src/errors.ts';
 import { writeGlueTask, writeHeadFolder } from '../helpers/model-folder.ts';
+import { asyncRefusal } from '../helpers/refusal.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'bc-eval-architectures-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -24,14 +24,9 @@ function folder(name: string, architectures: string[], scores: Array<string | nu
   return writeHeadFolder(join(work, name), architectures, scores);
 }
 
-async function refusal(dir: string): Promise<string> {
-  try {
-    await evaluate({ model: dir, tasks: ['STS-B'], glueDir });
-  } catch (e) {
-    expect(e).toBeInstanceOf(SettingsError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a refusal');
+/** The one line eval of `dir` on STS-B is refused with. */
+function refusal(dir: string): Promise<string> {
+  return asyncRefusal(evaluate({ model: dir, tasks: ['STS-B'], glueDir }));
 }
 
 describe('eval of a model whose config.json names another head', () => {

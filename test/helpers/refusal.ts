@@ -15,3 +15,15 @@ export function refusal(run: () => unknown, kind: abstract new (...args: never[]
   }
   throw new Error('not refused');
 }
+
+/** refusal's check of a run that resolves: the message of the one-line error `run` must reject with. */
+export async function asyncRefusal(run: Promise<unknown>, kind: abstract new (...args: never[]) => Error = SettingsError): Promise<string> {
+  try {
+    await run;
+  } catch (e) {
+    expect(e).toBeInstanceOf(kind);
+    expect((e as Error).message).not.toContain('\n');
+    return (e as Error).message;
+  }
+  throw new Error('not refused');
+}

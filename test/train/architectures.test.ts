@@ -8,11 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SettingsError } from '../../src/errors.ts';
 import { getTask } from '../../src/glue/index.ts';
 import { classifierFor, runTraining } from '../../src/train/run.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { writeGlueTask, writeHeadFolder } from '../helpers/model-folder.ts';
+import { asyncRefusal } from '../helpers/refusal.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'bc-train-architectures-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -27,20 +27,10 @@ const choice = folder('choice', ['BertForMultipleChoice'], ['batch', 'num_choice
 const plain = folder('plain', ['BertForSequenceClassification'], ['batch', 1]);
 const LINE = `${join(choice, 'config.json')}: architectures names BertForMultipleChoice, a multiple-choice head (one score per choice), not a sequence classifier`;
 
-async function refusal(run: Promise<unknown>): Promise<string> {
-  try {
-    await run;
-  } catch (e) {
-    expect(e).toBeInstanceOf(SettingsError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a refusal');
-}
-
 describe('training a model whose config.json names another head', () => {
   it('train keeps no multiple-choice head: refused in one line naming --new-head', async () => {
     const run = runTraining({ task: 'STS-B', student: choice, output: join(work, 'out-train', 'model.onnx'), glueDir, settings: { epochs: 1 } });
-    expect(await refusal(run)).toBe(`--task STS-B: ${LINE}: give --new-head to replace it by a new classifier for STS-B`);
+    expect(await asyncRefusal(run)).toBe(`--task STS-B: ${LINE}: give --new-head to replace it by a new classifier for STS-B`);
   });
 
   it('distill refuses it as a teacher', async () => {
@@ -52,7 +42,7 @@ describe('training a model whose config.json names another head', () => {
       glueDir,
       settings: { epochs: 1 },
     });
-    expect(await refusal(run)).toBe(`--teacher ${choice}: ${LINE}; distillation reads a teacher's class scores`);
+    expect(await asyncRefusal(run)).toBe(`--teacher ${choice}: ${LINE}; distillation reads a teacher's class scores`);
   });
 
   it('as a distillation student it gets a new classifier, saying why; a stale class name beside a plain classifier is not read', () => {
