@@ -77,9 +77,17 @@ export function withHeadGates(model: Model, s: BertStructure, rows: number): { m
   return { model: m, masks, layers };
 }
 
-/** Throws a SettingsError unless the model ends in a sequence classifier (a loss-based importance reads its class scores). */
-export function requireSequenceClassifier(model: Model, s: BertStructure, importance: 'ablation' | 'gradient'): void {
-  requireClassifier(model, s, 'prune-heads', importanceNeed(importance)!);
+/**
+ * Throws a SettingsError unless the model ends in a sequence classifier (a loss-based importance reads its class
+ * scores), nor where `calibration` says its config.json names another head (requireClassifier).
+ */
+export function requireSequenceClassifier(
+  model: Model,
+  s: BertStructure,
+  importance: 'ablation' | 'gradient',
+  calibration: CalibrationSource | undefined,
+): void {
+  requireClassifier(model, s, 'prune-heads', importanceNeed(importance)!, calibration);
 }
 
 /**
@@ -103,7 +111,7 @@ export function checkCalibrationFits(calibration: CalibrationSource, numLabels: 
 
 /** Gradient importance per layer [layer][head] of `model` (structure `s`), on ctx.calibration. */
 export async function gradientScores(model: Model, s: BertStructure, ctx: PassContext, opts: GradientImportanceOptions = {}): Promise<number[][]> {
-  requireSequenceClassifier(model, s, 'gradient');
+  requireSequenceClassifier(model, s, 'gradient', ctx.calibration);
   const calibration = requireCalibration(ctx.calibration, 'prune-heads', 'gradient importance');
   requireLabels(calibration, 'prune-heads', 'gradient importance'); // (with target predictions, the predictions are the labels)
   const perExample = opts.perExample ?? true;

@@ -95,7 +95,7 @@ export function withHeadMasks(model: Model, s: BertStructure): { model: Model; i
 }
 
 export async function ablationScores(model: Model, s: BertStructure, ctx: PassContext): Promise<HeadScores> {
-  requireSequenceClassifier(model, s, 'ablation');
+  requireSequenceClassifier(model, s, 'ablation', ctx.calibration);
   const calibration = requireCalibration(ctx.calibration, 'prune-heads', 'ablation importance');
   checkCalibrationFits(calibration, s.head?.numLabels);
   const { model: masked, inputs, layers } = withHeadMasks(model, s);

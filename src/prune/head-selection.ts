@@ -142,7 +142,7 @@ export async function selectHeadsInSteps(
   const total = present.reduce((n, p) => n + p.length, 0);
   const target = headsRemovedBy(o.ratio, total);
   const steps = Math.max(1, Math.min(o.steps ?? defaultSteps(o.importance, o.ratio), Math.max(1, target)));
-  if (o.importance === 'ablation' || o.importance === 'gradient') requireSequenceClassifier(model, s, o.importance);
+  if (o.importance === 'ablation' || o.importance === 'gradient') requireSequenceClassifier(model, s, o.importance, ctx.calibration);
   requireFloat32Outputs(model, s, o);
   if (o.target === 'labels' && ctx.calibration) requireLabels(ctx.calibration, 'prune-heads', `${o.importance} importance against the labels`);
   if (o.target === 'predictions' && LOSS_BASED.includes(o.importance)) {

@@ -13,7 +13,7 @@ import { opsetVersion, type Model } from '../onnx/graph.ts';
 import { modelBytesFromShapes } from '../onnx/size.ts';
 import { someNames } from '../some-names.ts';
 import type { BertStructure } from '../bert/structure.ts';
-import type { Pass, PassContext, PassResult, PassShape } from '../pass/pass.ts';
+import type { CalibrationSource, Pass, PassContext, PassResult, PassShape } from '../pass/pass.ts';
 import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels } from '../pass/measure.ts';
 import { ModelLoadError, SettingsError, nonFiniteText } from '../errors.ts';
 import { nonFiniteFloat32 } from '../onnx/tensor.ts';
@@ -309,14 +309,23 @@ function sharingUnits(targets: readonly Target[], s: BertStructure): number[][] 
   return groups;
 }
 
-/** Refuses a model mixed cannot take: a weight quantized already, or no sequence classifier to measure a loss on. */
-function requireMixedInput(original: Model, s: BertStructure, o: QuantizeOptions, targets: readonly Target[]): void {
+/**
+ * Refuses a model mixed cannot take: a weight quantized already, or no sequence classifier to measure a loss on (nor
+ * one whose config.json names another head, where the calibration read it: requireClassifier).
+ */
+function requireMixedInput(
+  original: Model,
+  s: BertStructure,
+  o: QuantizeOptions,
+  targets: readonly Target[],
+  calibration: CalibrationSource | undefined,
+): void {
   const quantized = targets.filter((t) => alreadyQuantized(t, original.graph) !== undefined);
   if (quantized.length)
     throw new SettingsError(
       `quantize ${modeName(o.mode)}: ${quantized.length} weight${quantized.length === 1 ? ' is' : 's are'} quantized already (${quantized[0].id}); mixed precision chooses the bits of every layer of a float model: quantize the float model instead`,
     );
-  requireClassifier(original, s, 'quantize', mixedNeed(modeName(o.mode)));
+  requireClassifier(original, s, 'quantize', mixedNeed(modeName(o.mode)), calibration);
 }
 
 /**
@@ -384,7 +393,7 @@ function requireFiniteLoss(o: QuantizeOptions, loss: number, model: string): num
 
 /** Mixed precision: per-layer 4-bit sensitivity, then greedy bits under the budget. */
 async function runMixed(original: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext, targets: readonly Target[]): Promise<PassResult> {
-  requireMixedInput(original, s, o, targets);
+  requireMixedInput(original, s, o, targets, ctx.calibration);
   const calibration = requireCalibration(ctx.calibration, 'quantize mixed', 'layer sensitivity');
   requireLabels(calibration, `quantize ${modeName(o.mode)}`, 'the layer sensitivity');
   const { model, raised, units, costs, budget, fixed } = mixedSizes(original, s, o, targets);
@@ -674,7 +683,7 @@ function checkQuantizable(model: Model, s: BertStructure, o: QuantizeOptions): v
     requireSomeQuantized(standardOpset(model, s, o).input, targets, plan, o);
   } else if (o.mode.kind === 'int4-block') requireSomeQuantized(model, targets, planInt4(targets, o, o.mode.blockSize), o);
   else if (o.mode.kind === 'mixed') {
-    requireMixedInput(model, s, o, targets);
+    requireMixedInput(model, s, o, targets, undefined);
     mixedSizes(model, s, o, targets);
   }
 }

@@ -13,6 +13,10 @@ import { loadCalibration } from '../../src/eval/calibration.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { registerAllPasses } from '../../src/passes.ts';
+import { findBert } from '../../src/bert/index.ts';
+import { loadModel } from '../../src/onnx/index.ts';
+import { headScores } from '../../src/prune/index.ts';
+import { parseQuantizeSettings, quantizeModel } from '../../src/quantize/index.ts';
 import { writeGlueTask, writeHeadFolder } from '../helpers/model-folder.ts';
 
 registerAllPasses();
@@ -59,5 +63,29 @@ describe('a measuring pass on a model whose config.json names another head', () 
     const ablation = await compress(stale, 'stale', [{ pass: 'prune-heads', settings: { ratio: 0.5, importance: 'ablation' } }]);
     await ablation.run;
     expect(existsSync(ablation.output)).toBe(true);
+  });
+});
+
+describe('the library entry points, outside runPipeline, given the calibration read from the folder', () => {
+  const choice = folder('library-choice', ['BertForMultipleChoice'], ['batch', 'num_choices']);
+  const line = `${join(choice, 'config.json')}: architectures names BertForMultipleChoice, a multiple-choice head (one score per choice), not a sequence classifier`;
+  const read = async () => {
+    const model = loadModel(join(choice, 'model.onnx'));
+    return { model, s: findBert(model), calibration: await loadCalibration({ model: choice, task: 'STS-B', examples: 8, glueDir }) };
+  };
+
+  it('quantizeModel mixed refuses it in one line naming the class', async () => {
+    const { model, s, calibration } = await read();
+    const run = quantizeModel(model, s, parseQuantizeSettings({ mode: 'mixed:0.5' }), { calibration });
+    await expect(run).rejects.toThrow(SettingsError);
+    await expect(run).rejects.toThrow(/^quantize: mode 'mixed:0.5' measures a loss /);
+    await expect(run).rejects.toThrow(`, but ${line}; `);
+  });
+
+  it.each(['ablation', 'gradient'] as const)('headScores %s refuses it in one line naming the class', async (importance) => {
+    const { model, s, calibration } = await read();
+    const run = headScores(importance, model, s, { calibration });
+    await expect(run).rejects.toThrow(SettingsError);
+    await expect(run).rejects.toThrow(new RegExp(`^prune-heads: .*, but ${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; [^\\n]*$`));
   });
 });
