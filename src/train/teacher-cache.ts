@@ -76,15 +76,19 @@ export async function teacherLogits(o: TeacherLogitsOptions): Promise<Float32Arr
       rows = read;
     }
   }
+  const computed = !rows;
   if (!rows) {
     o.log?.(`teacher outputs on ${count} examples: computing (not in the cache)`);
     rows = await runTeacher(where.onnx, o);
+  }
+  const logits = reorder(rows.values, rows.width, teacherColumns(teacherConfig.id2label, rows.width, o.set), o.set.numLabels);
+  // (refused before it is cached: scores the student cannot learn from are not kept)
+  requireFiniteLogits(logits, o.set.numLabels, o.teacherPath);
+  if (computed) {
     writeFileAtomic(file, encodeCache(key, count, rows.width, rows.values));
     removeStaleTemporaries(file); // what a run killed while writing this file left
     o.log?.(`teacher outputs computed and cached in ${file}`);
   }
-  const logits = reorder(rows.values, rows.width, teacherColumns(teacherConfig.id2label, rows.width, o.set), o.set.numLabels);
-  requireFiniteLogits(logits, o.set.numLabels, o.teacherPath);
   return logits;
 }
 

@@ -4,7 +4,7 @@
  * intermediate-KD teacher's feature at the step it is read), writing nothing: every one of them failed at step 0 as
  * 'the loss is NaN before any update: check the loss settings (e.g. a smaller --temperature)', which blamed the loss.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -107,6 +107,9 @@ describe.skipIf(!haveShared)('a model or teacher that is not finite (needs ../sh
     );
     expect(existsSync(output)).toBe(false);
     expect(existsSync(`${output}.json`)).toBe(false);
+    // (nor are the scores cached: the refusal comes before the teacher-logits cache stores them)
+    const cached = join(common.cacheDir, 'teacher-logits');
+    expect(existsSync(cached) ? readdirSync(cached) : []).toEqual([]);
   });
 
   it("a general-stage teacher computing NaN features is refused at the first step, naming the teacher's value", async () => {
