@@ -514,13 +514,12 @@ function partAsRead(part: unknown, list: keyof typeof PART_FIELDS, where: string
   if (tagged !== undefined) {
     const strict = reading.untagged.find(([t]) => t === tagged)?.[1] === 'own';
     if (strict && tagged !== p.type) return { problem: `${where} (${tagged}): type: expected ${JSON.stringify(tagged)}, got ${JSON.stringify(p.type)}` };
-    const r = readAs(p, list, tagged, where);
-    return 'problem' in r || tagged !== 'TemplateProcessing' ? r : withTemplateRead(r, where);
+    return readAs(p, list, tagged, where);
   }
   const takers = reading.untagged.filter(([t, takes]) => takesType(takes, t, p.type)).map(([t]) => t);
   for (const type of takers) {
     const r = readAs(p, list, type, where);
-    if ('read' in r) return type === 'TemplateProcessing' ? withTemplateRead(r, where) : r;
+    if ('read' in r) return r;
   }
   // (refused in the words of the type it says where that is one of tokenizers' own: a BertNormalizer without lowercase)
   const named = reading.untagged.find(([t]) => t === p.type)?.[0];
@@ -535,27 +534,22 @@ function partAsRead(part: unknown, list: keyof typeof PART_FIELDS, where: string
   return { problem: `${where}: ${p.type === undefined ? 'no type' : `type ${shownJson(p.type)} is none of tokenizers' ${PART_NAMES[list]}`}, and ${fieldsOf}` };
 }
 
-/** `r` (a TemplateProcessing read) or what its templates hold that tokenizers panics on, in one line (templateProblem). */
-function withTemplateRead(r: { read: unknown }, where: string): { read: unknown } | { problem: string } {
-  const problem = templateProblem(r.read as Record<string, unknown>, where);
-  return problem ? { problem } : r;
-}
-
 /**
- * What a TemplateProcessing's templates hold that tokenizers reads and then panics on, at every text the template
- * applies to (a single text, or a sentence pair: the message says which), in one line (at `where`): a special token its special_tokens lacks ("no entry found for key"), or a
- * single template's Sequence B (a single text has no second sequence: apply_template's index out of bounds).
+ * What a TemplateProcessing's `template` (single or pair, as tokenizers reads it) holds that tokenizers reads and then
+ * panics on at every text that template applies to, in one line (at `where`): a special token its special_tokens lacks
+ * ("no entry found for key"), or a single template's Sequence B (a single text has no second sequence: apply_template's
+ * index out of bounds). Tokenizers reads the file and encodes the other template's texts (processors/template.rs
+ * checks the templates in its builder only, not when it reads a file).
  */
-function templateProblem(p: Record<string, unknown>, where: string): string | undefined {
+export function templateProblem(p: Record<string, unknown>, template: 'single' | 'pair', where: string): string | undefined {
   const known = p.special_tokens as Record<string, unknown>;
-  for (const template of ['single', 'pair'] as const) {
-    for (const piece of p[template] as Array<{ SpecialToken?: { id: string }; Sequence?: { id: string } }>) {
-      if (template === 'single' && piece.Sequence?.id === 'B')
-        return `${where} (TemplateProcessing): single: a Sequence B, which a single text has none of (tokenizers reads the file, then fails on every single text)`;
-      const id = piece.SpecialToken?.id;
-      if (id !== undefined && !Object.hasOwn(known, id))
-        return `${where} (TemplateProcessing): ${template}: the special token ${JSON.stringify(id)} is not in special_tokens (tokenizers reads the file, then fails on every ${template === 'single' ? 'single text' : 'sentence pair'})`;
-    }
+  const texts = template === 'single' ? 'single text' : 'sentence pair';
+  for (const piece of p[template] as Array<{ SpecialToken?: { id: string }; Sequence?: { id: string } }>) {
+    if (template === 'single' && piece.Sequence?.id === 'B')
+      return `${where} (TemplateProcessing): single: a Sequence B, which a single text has none of, so tokenizers fails on every single text (sentence pairs read)`;
+    const id = piece.SpecialToken?.id;
+    if (id !== undefined && !Object.hasOwn(known, id))
+      return `${where} (TemplateProcessing): ${template}: the special token ${JSON.stringify(id)} is not in special_tokens, so tokenizers fails on every ${texts} (${template === 'single' ? 'sentence pairs' : 'single texts'} read)`;
   }
   return undefined;
 }

@@ -12,7 +12,7 @@ import * as tokenizersLibrary from '@huggingface/tokenizers';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError, SettingsError } from '../errors.ts';
 import { truncateLongestFirst } from './truncation.ts';
-import { addedTokenProblem, mergedToken, shownJson, withPartsAsRead } from './tokenizer-fields.ts';
+import { addedTokenProblem, mergedToken, shownJson, templateProblem, withPartsAsRead } from './tokenizer-fields.ts';
 import { onigurumaCaseFolds, withOptionGroups } from './tokenizer-case-fold.ts';
 import { regexAtoms } from './regex-atoms.ts';
 import { unicodeScriptsPieces } from './unicode-scripts.ts';
@@ -98,7 +98,7 @@ export function loadTokenizer(path: string): TextTokenizer {
   const { config } = found;
   const className = Object.hasOwn(found, 'autoClass') ? found.autoClass : autoTokenizerClass(dir, config);
   if (basename(found.file) === 'tokenizer.json') warnSlowOnlyClass(dir, className);
-  return tokenizerFromJson(found.json, config, found.file, returnsTokenTypes(dir, config, className) !== false);
+  return tokenizerFromJson(found.json, config, found.file, returnsTokenTypes(dir, config, className) !== false, found.brokenTemplates);
 }
 
 /**
@@ -486,14 +486,15 @@ function specialTokenEntries(config: TokenizerConfigJson, defaults: Partial<Reco
  * trim_offsets as a BertProcessing). Added tokens that are no list of `{content, …}` (addedTokensProblem), a normalizer,
  * pre-tokenizer, post-processor or decoder field tokenizers refuses (withPartsAsRead: absent with no default, of another type, a misspelt behavior) and a
  * Metaspace tokenizers refuses (metaspaceProblem) are a one-line DataError naming `file`, as the library's refusal of
- * the rest of it.
+ * the rest of it; a template tokenizers reads and then fails on is not (`brokenTemplates`: templateProblems), as
+ * tokenizers encodes the other template's texts.
  */
 export function fastTokenizerJson(
   read: Record<string, unknown>,
   config: TokenizerConfigJson,
   file: string,
   className: string | undefined = autoTokenizerClass(dirname(file), config),
-): Record<string, unknown> {
+): { json: Record<string, unknown>; brokenTemplates: BrokenTemplates } {
   const parts = withPartsAsRead(read);
   const folded = typeof parts === 'string' ? parts : withOnigurumaCaseFolds(parts);
   const problem =
@@ -501,7 +502,7 @@ export function fastTokenizerJson(
   if (problem || typeof folded === 'string') throw new DataError(`${file}: not a tokenizer we can load: ${problem}`);
   const configAdded = decoderAddedTokens(config, join(dirname(file), 'tokenizer_config.json')) ?? [];
   const json = withConfigNormalizer(withConfigPrefixSpace(withTokenizersPostProcessor(withTokenizersDefaults(folded)), config, className), config);
-  return withAddedTokens(json, [], config, {}, configAdded) as Record<string, unknown>;
+  return { json: withAddedTokens(json, [], config, {}, configAdded) as Record<string, unknown>, brokenTemplates: templateProblems(folded) };
 }
 
 /**
@@ -677,16 +678,24 @@ export function withConfigPrefixSpace(json: Record<string, unknown>, config: Tok
  * AutoTokenizer loads the folder as (`autoClass`: autoTokenizerClass's), so that loadTokenizer reads neither again.
  * The one reading of a folder's tokenizer files that the vocabulary checks and --format transformers.js share.
  */
-export function folderTokenizerJson(
-  dir: string,
-): { file: string; json: Record<string, unknown>; asRead: boolean; tokenizerClass?: string; config: TokenizerConfigJson; autoClass?: string } | undefined {
+export function folderTokenizerJson(dir: string):
+  | {
+      file: string;
+      json: Record<string, unknown>;
+      asRead: boolean;
+      tokenizerClass?: string;
+      config: TokenizerConfigJson;
+      autoClass?: string;
+      brokenTemplates?: BrokenTemplates;
+    }
+  | undefined {
   const jsonFile = join(dir, 'tokenizer.json');
   const config = readConfig(dir);
   if (existsSync(jsonFile)) {
     const read = readJsonObject(jsonFile);
     const autoClass = autoTokenizerClass(dir, config);
-    const json = fastTokenizerJson(read, config, jsonFile, autoClass);
-    return { file: jsonFile, json, asRead: json === read, config, autoClass };
+    const { json, brokenTemplates } = fastTokenizerJson(read, config, jsonFile, autoClass);
+    return { file: jsonFile, json, asRead: json === read, config, autoClass, brokenTemplates };
   }
   const built = (file: string, json: object) => ({ file, json: json as Record<string, unknown>, asRead: false, config });
   const vocabFile = join(dir, 'vocab.txt');
@@ -806,7 +815,13 @@ export function withoutSlowOnlyOptions<T extends Record<string, unknown>>(config
  * Wraps a parsed tokenizer.json (and tokenizer_config.json contents) as a TextTokenizer; `tokenTypes` false (a class
  * that returns none: returnsTokenTypes) gives type 0 for every token, what the model computes without them.
  */
-export function tokenizerFromJson(json: object, config: TokenizerConfigJson, source: string, tokenTypes = true): TextTokenizer {
+export function tokenizerFromJson(
+  json: object,
+  config: TokenizerConfigJson,
+  source: string,
+  tokenTypes = true,
+  brokenTemplates: BrokenTemplates = templateProblems(json),
+): TextTokenizer {
   let tokenizer: Tokenizer;
   const libraryConfig = withoutSlowOnlyOptions(config);
   try {
@@ -830,9 +845,11 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
   /** The tokenizer's template (special tokens and token types) applied to already-truncated tokens. */
   const template = (a: string[], b: string[] | null): { tokens: Array<string | SpecialPiece>; token_type_ids?: number[] } =>
     post ? post(a, b, true) : { tokens: b ? [...a, ...b] : a };
-  const specialsSingle = template([], null).tokens.length;
-  const specialsPair = template([], []).tokens.length;
-  if (specialsSingle === 0 && specialsPair === 0) warnNoSpecialTokens(tokenId, config, source);
+  // (a template tokenizers fails on refuses the texts it applies to, at their first encode, as tokenizers reads the file)
+  const broken = brokenTemplates;
+  const specialsSingle = broken.single ? 0 : template([], null).tokens.length;
+  const specialsPair = broken.pair ? 0 : template([], []).tokens.length;
+  if (!broken.single && !broken.pair && specialsSingle === 0 && specialsPair === 0) warnNoSpecialTokens(tokenId, config, source);
   const unk = unknownToken(tokenId, json);
   const unkId = unk?.id ?? 0;
   // A token is an added token's id first (by its text, or by its normalized text: a token matched on the normalized
@@ -855,6 +872,8 @@ export function tokenizerFromJson(json: object, config: TokenizerConfigJson, sou
     ...(unk ? { unk } : {}),
     modelMaxLength,
     encode(textA, textB, maxLength) {
+      const problem = textB === null ? broken.single : broken.pair;
+      if (problem) throw new DataError(`${source}: ${problem}`);
       const specials = textB === null ? specialsSingle : specialsPair;
       if (maxLength < specials + 1) {
         // (a length of tokenizer_config.json's model_max_length may be it, the length where no --max-length is given)
@@ -879,7 +898,10 @@ interface SpecialPiece {
   readonly specialId: number;
 }
 
-/** A TemplateProcessing's fields as tokenizers reads them (tokenizer-fields.ts checked them, and that each special token it names is there). */
+/**
+ * A TemplateProcessing's fields as tokenizers reads them (tokenizer-fields.ts checked them; each special token a template
+ * names is there where templateProblems finds nothing wrong with it, and only such a template is applied).
+ */
 interface TemplateJson {
   type: 'TemplateProcessing';
   single: TemplatePiece[];
@@ -930,6 +952,28 @@ function templateIdsAsTokenizers(tokenizer: Tokenizer): void {
       return { tokens, token_type_ids: types };
     };
   }
+}
+
+/** What a tokenizer's TemplateProcessing post-processors hold that tokenizers fails on at every single text or sentence pair (templateProblems). */
+export interface BrokenTemplates {
+  single?: string;
+  pair?: string;
+}
+
+/**
+ * What a tokenizer.json object's TemplateProcessing post-processors (alone or in a Sequence, as tokenizers reads them:
+ * withPartsAsRead) hold that tokenizers fails on at every single text (`single`) or sentence pair (`pair`), in one line
+ * each naming where (templateProblem): the first found.
+ */
+export function templateProblems(json: object): BrokenTemplates {
+  const post = (json as { post_processor?: unknown }).post_processor;
+  const found: BrokenTemplates = {};
+  for (const { leaf, path } of sequenceLeaves(post, 'processors')) {
+    if (leaf.type !== 'TemplateProcessing') continue;
+    const where = `post_processor${path.map((i) => `.processors[${i}]`).join('')}`;
+    for (const template of ['single', 'pair'] as const) found[template] ??= templateProblem(leaf, template, where);
+  }
+  return found;
 }
 
 /**

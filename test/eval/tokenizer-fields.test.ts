@@ -116,42 +116,6 @@ describe('tokenizer.json fields tokenizers refuses', () => {
       { post_processor: { type: 'TemplateProcessing', single: [], pair: [{ SpecialToken: { id: '[CLS]', type_id: -1 } }], special_tokens: {} } },
       `post_processor (TemplateProcessing): pair: expected ${TEMPLATE}, got [{"SpecialToken":{"id":"[CLS]","type_id":-1}}]`,
     ],
-    // (tokenizers reads it, then panics on every text: "no entry found for key")
-    [
-      {
-        post_processor: {
-          type: 'TemplateProcessing',
-          single: [{ Sequence: { id: 'A', type_id: 0 } }],
-          pair: [{ SpecialToken: { id: '[SEP]', type_id: 0 } }],
-          special_tokens: {},
-        },
-      },
-      'post_processor (TemplateProcessing): pair: the special token "[SEP]" is not in special_tokens (tokenizers reads the file, then fails on every sentence pair)',
-    ],
-    // (the single template's token: every single text fails, a pair reads)
-    [
-      {
-        post_processor: {
-          type: 'TemplateProcessing',
-          single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-          pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-          special_tokens: {},
-        },
-      },
-      'post_processor (TemplateProcessing): single: the special token "[CLS]" is not in special_tokens (tokenizers reads the file, then fails on every single text)',
-    ],
-    // (tokenizers reads it, then panics on every single text: apply_template takes the second of one encoding)
-    [
-      {
-        post_processor: {
-          type: 'TemplateProcessing',
-          single: [{ Sequence: { id: 'B', type_id: 0 } }],
-          pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-          special_tokens: {},
-        },
-      },
-      'post_processor (TemplateProcessing): single: a Sequence B, which a single text has none of (tokenizers reads the file, then fails on every single text)',
-    ],
     // (a Sequence of two post-processors that add special tokens: tokenizers gives [CLS] [CLS] a [SEP] [SEP] [SEP] b b [SEP] [SEP]
     // for a pair of a BertProcessing's, and fails on every text for two TemplateProcessings; checked against the tokenizers
     // 0.23.2 node binding, where eval read [CLS] [CLS] a [SEP] b b [SEP] [SEP])
@@ -390,6 +354,46 @@ describe('tokenizer.json fields tokenizers refuses', () => {
 
   // (tokenizers' PostProcessorWrapper is an untagged enum: RobertaProcessing, BertProcessing, ByteLevel,
   // TemplateProcessing, Sequence, the first whose fields read, only ByteLevel's and Sequence's types checked)
+  // (tokenizers reads such a file and panics on each text of the broken template, "no entry found for key" or an index
+  // out of bounds, and encodes the other template's texts; checked against the tokenizers 0.23.2 node binding)
+  it.each([
+    [
+      'pair',
+      [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
+      [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+      'post_processor (TemplateProcessing): pair: the special token "[CLS]" is not in special_tokens, so tokenizers fails on every sentence pair (single texts read)',
+    ],
+    [
+      'single',
+      [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+      [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+      'post_processor (TemplateProcessing): single: the special token "[CLS]" is not in special_tokens, so tokenizers fails on every single text (sentence pairs read)',
+    ],
+    [
+      'single',
+      [{ Sequence: { id: 'B', type_id: 0 } }],
+      [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+      'post_processor (TemplateProcessing): single: a Sequence B, which a single text has none of, so tokenizers fails on every single text (sentence pairs read)',
+    ],
+  ])('a TemplateProcessing whose %s template tokenizers fails on reads the other texts and refuses those in one line', (broken, single, pair, why) => {
+    const special_tokens = { '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] } };
+    for (const [post_processor, at] of [
+      [{ type: 'TemplateProcessing', single, pair, special_tokens }, 'post_processor'],
+      [{ type: 'Sequence', processors: [BYTE_LEVEL, { type: 'TemplateProcessing', single, pair, special_tokens }] }, 'post_processor.processors[1]'],
+    ] as const) {
+      const dir = folder({ post_processor });
+      const t = loadTokenizer(dir);
+      const line = `${join(dir, 'tokenizer.json')}: ${why.replace('post_processor', at)}`;
+      if (broken === 'pair') {
+        expect(t.encode('a b', null, 20).ids).toEqual([5, 6, 3]);
+        expect(() => t.encode('a', 'b', 20)).toThrow(new DataError(line));
+      } else {
+        expect(t.encode('a b', 'b', 20)).toEqual({ ids: [5, 6, 3, 6], typeIds: [0, 0, 0, 1] });
+        expect(() => t.encode('a', null, 20)).toThrow(new DataError(line));
+      }
+    }
+  });
+
   it('reads a post-processor as the type whose fields tokenizers reads first, as it does', () => {
     const sep = ['[SEP]', 3];
     const cls = ['[CLS]', 2];
