@@ -18,8 +18,11 @@ const NOT_PLAIN = /[\\[\](){}*+?.^$]/;
 /** ASCII letter pairs Oniguruma folds from one character to several (ß, ẞ → ss; ﬀ, ﬁ, ﬂ, ﬃ, ﬄ; ﬅ, ﬆ → st). */
 const MULTI_CHARACTER_FOLDS = ['ss', 'ff', 'fi', 'fl', 'st'];
 
-/** The class each ASCII letter with a non-ASCII case partner becomes (ſ U+017F folds to s, K U+212A to k). */
-const WIDER: Readonly<Record<string, string>> = { s: '[sSſ]', k: '[kKK]' };
+/**
+ * The class each ASCII letter with a non-ASCII case partner becomes (ſ U+017F folds to s, the Kelvin sign U+212A to k),
+ * written as escapes: NFC, which editors and tools may apply, turns a written U+212A into K.
+ */
+const WIDER: Readonly<Record<string, string>> = { s: '[sS\u017F]', k: '[kK\u212A]' };
 
 /**
  * `body` (a `(?i:…)` group's) with each class WIDER writes as the letter it stands for, which Oniguruma folds alike

@@ -94,6 +94,9 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // it, where @huggingface/tokenizers' normalizing of it was read (a Lowercase's 'ΟΣ' as 'ος', never found where the
   // text lower-cases to 'οσ', and a model's piece 'ος' read as the token).
   { version: 19, changed: (t) => t.addedTokensRenormalized },
+  // Stop 53: a Split's or Replace's `(?i:…)` group holding k folds it with the Kelvin sign U+212A, as Oniguruma does,
+  // where version 12's class held K twice (NFC had made its Kelvin sign a K).
+  { version: 20, changed: (t) => t.caseFoldKelvin },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

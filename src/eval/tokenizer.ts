@@ -614,6 +614,9 @@ export function withConfigNormalizer(json: Record<string, unknown>, config: Toke
 /** The classes transformers builds a ByteLevel pre-tokenizer of tokenizer_config.json's add_prefix_space for (withConfigPrefixSpace). */
 const PREFIX_SPACE_CLASSES = new Set(['RobertaTokenizer', 'GPT2Tokenizer']);
 
+/** How many Kelvin signs (U+212A) a tokenizer.json object (or withOnigurumaCaseFolds's refusal) holds. */
+const kelvinSigns = (json: object | string): number => (typeof json === 'string' ? json : JSON.stringify(json)).split('\u212A').length - 1;
+
 /**
  * A tokenizer.json whose Splits' (its pre-tokenizer's) and Replaces' (its normalizer's) regexes fold case in `(?i:…)`
  * as tokenizers' Oniguruma does (onigurumaCaseFolds: s and k written as classes holding ſ and K, which
@@ -2036,7 +2039,8 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * JS's `\s` (U+FEFF a space, U+0085 none); `configPrefixSpace`, its pre-tokenizer is a ByteLevel whose add_prefix_space
  * tokenizer_config.json's (false where absent) overrides for a RoBERTa or GPT-2 class (withConfigPrefixSpace), where
  * the file's was read; `caseFoldWidened`, a Split's or Replace's `(?i:…)` group holds s or k, which Oniguruma folds
- * with ſ and K too (withOnigurumaCaseFolds), where they were folded with ASCII letters alone; `fixedLength`, its
+ * with ſ and K too (withOnigurumaCaseFolds), where they were folded with ASCII letters alone; `caseFoldKelvin`, such a
+ * group holds k, which version 12 folded with K alone (its class wrote K twice, not the Kelvin sign U+212A); `fixedLength`, its
  * pre-tokenizer has a FixedLength (fixedLengthRegex), which cut UTF-16 units; `processorRetyped`, its post-processor is
  * read as another type than it says (withPartsAsRead: a RobertaProcessing without trim_offsets as a BertProcessing), where
  * its own type was read; `modelRetyped`, its model is of no type or holds fields its type does not read (withPartsAsRead:
@@ -2072,6 +2076,7 @@ export interface TokenizerTraits {
   byteLevelRegex: boolean;
   configPrefixSpace: boolean;
   caseFoldWidened: boolean;
+  caseFoldKelvin: boolean;
   fixedLength: boolean;
   processorRetyped: boolean;
   modelRetyped: boolean;
@@ -2501,6 +2506,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         byteLevelRegex: false,
         configPrefixSpace: false,
         caseFoldWidened: false,
+        caseFoldKelvin: false,
         fixedLength: false,
         processorRetyped: false,
         modelRetyped: false,
@@ -2544,6 +2550,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       byteLevelRegex: preTokenizers.some(({ leaf }) => leaf.type === 'ByteLevel' && leaf.use_regex !== false),
       configPrefixSpace: raw !== undefined && withConfigPrefixSpace(raw, config, autoTokenizerClass(dir, config)) !== raw,
       caseFoldWidened: raw !== undefined && withOnigurumaCaseFolds(raw) !== raw,
+      caseFoldKelvin: raw !== undefined && kelvinSigns(withOnigurumaCaseFolds(raw)) > kelvinSigns(raw),
       fixedLength: preTokenizers.some(({ leaf }) => leaf.type === 'FixedLength'),
       processorRetyped: raw !== undefined && partRetyped(raw, 'post_processor'),
       modelRetyped: raw !== undefined && partRetyped(raw, 'model'),

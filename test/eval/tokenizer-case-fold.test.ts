@@ -22,7 +22,7 @@ const root = mkdtempSync(join(tmpdir(), 'bc-case-fold-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const GPT4 = "(?i:'s|'t|'re|'ve|'m|'ll|'d)";
-const PIECES = ['it', "'s", "'ſ", "'S", "'K", 'K', 'k', 'x', ' '];
+const PIECES = ['it', "'s", "'ſ", "'S", "'K", 'K', 'k', 'x', ' ', '\u212A', 'a'];
 
 /** A tiny BERT folder whose tokenizer.json splits (Isolated) on `regex`, into a WordLevel model of PIECES. */
 const folder = (name: string, regex: string, normalizer: unknown = null) =>
@@ -43,7 +43,15 @@ describe('(?i:…) in a tokenizer.json regex', () => {
     for (const text of ["it'ſ", "it'S xK", "x'K"]) expect([text, theirs(text)]).toEqual([text, ours(text)]);
   }, 30_000);
 
-  it('reads the folder exported again as the folder it came from (the classes it writes, [sSſ] and [kKK], as the letters they fold)', async () => {
+  it('folds the Kelvin sign U+212A with k, as Oniguruma does (written as an escape: NFC turns it into K)', async () => {
+    const hf = folder('kelvin', '(?i)k');
+    // (the tokenizers 0.23.2 binding: a, \u212A, ' ', k)
+    const { theirs, ours } = await exportedIds(hf);
+    expect(ours('a\u212A k')).toEqual([2, id('a'), id('\u212A'), id(' '), id('k'), 3]);
+    expect(theirs('a\u212A k')).toEqual(ours('a\u212A k'));
+  }, 30_000);
+
+  it('reads the folder exported again as the folder it came from (the classes it writes, [sSſ] and [kK\u212A], as the letters they fold)', async () => {
     const hf = folder('gpt4-again', `${GPT4}|(?i:k)`);
     const { out, ours } = await exportedIds(hf);
     const again = loadTokenizer(out);
@@ -68,7 +76,7 @@ describe('(?i:…) in a tokenizer.json regex', () => {
   it('writes s and k as classes holding ſ and K, outside classes and escapes; a regex without such a group as it is', () => {
     expect(onigurumaCaseFolds(GPT4)).toEqual({ regex: "(?i:'[sSſ]|'t|'re|'ve|'m|'ll|'d)" });
     expect(onigurumaCaseFolds('[(?i:s)]\\(?i:k')).toEqual({ regex: '[(?i:s)]\\(?i:k' });
-    expect(onigurumaCaseFolds('a(?i:K)b')).toEqual({ regex: 'a(?i:[kKK])b' });
+    expect(onigurumaCaseFolds('a(?i:K)b')).toEqual({ regex: 'a(?i:[kK\u212A])b' });
     // a ']' first in a class ('[]…]', '[^]…]') is a character of it, as Oniguruma reads it (the tokenizers binding splits
     // 'a]x' as a, ], x by '[^](?i:s)]': one class), so the group inside stays as written
     expect(onigurumaCaseFolds('[^](?i:s)]x')).toEqual({ regex: '[^](?i:s)]x' });
@@ -102,11 +110,11 @@ describe('option groups in a tokenizer.json regex', () => {
   }, 30_000);
 
   it('writes them as the groups Oniguruma reads them as', () => {
-    expect(onigurumaCaseFolds("x(?i)k|'s")).toEqual({ regex: "x(?i:[kKK]|'[sSſ])" });
+    expect(onigurumaCaseFolds("x(?i)k|'s")).toEqual({ regex: "x(?i:[kK\u212A]|'[sSſ])" });
     expect(onigurumaCaseFolds('(a(?i)s)b')).toEqual({ regex: '(a(?i:[sSſ]))b' });
     expect(onigurumaCaseFolds('(?-i:a)(?-i)b|c')).toEqual({ regex: '(?:a)(?:b|c)' });
     // (the last of i's settings holds)
-    expect(onigurumaCaseFolds('(?ii)k')).toEqual({ regex: '(?i:[kKK])' });
+    expect(onigurumaCaseFolds('(?ii)k')).toEqual({ regex: '(?i:[kK\u212A])' });
     expect(onigurumaCaseFolds('(?i-i)k|(?i-i:s)')).toEqual({ regex: '(?:k|(?:s))' });
     expect(onigurumaCaseFolds('[(?i)]s')).toEqual({ regex: '[(?i)]s' });
   });
