@@ -116,6 +116,12 @@ export function parseBooleanValue(flag: string, value: string): boolean {
 
 const camel = (s: string) => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
+/**
+ * A flag's names (`names`: it and its aliases) with yargs' camel-case form of each that has one (`maxLength` for
+ * `max-length`), which yargs reads as the flag: each form is looked for where the flag is typed.
+ */
+const withCamelForms = (names: readonly string[]): string[] => [...new Set(names.flatMap((n) => [n, camel(n)]))];
+
 /** '--out' or '-o' as written on the command line. */
 const dashed = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`);
 
@@ -192,7 +198,8 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
   for (const key of Object.keys(options.key)) {
     if (aliasOf.has(key) || options.boolean.includes(key)) continue;
     const aliases = options.alias[key] ?? [];
-    const names = [key, ...aliases];
+    // (and yargs' camel-case forms, which it reads as the flag: `--maxLength 0x10` is --max-length's 0x10)
+    const names = withCamelForms([key, ...aliases]);
     // yargs reads `--no-out` as out false and `--no-seed` as seed 0, which the command then takes for a path (an
     // internal error), a list or a number never typed: only a boolean flag has a negated form
     const negated = negation(argv, names);

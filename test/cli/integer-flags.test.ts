@@ -159,3 +159,21 @@ describe("a one-letter flag's value written against it (-j2.5)", () => {
     }
   });
 });
+
+describe('a flag typed in the camel-case form yargs reads as it (--maxLength for --max-length)', () => {
+  it("is checked as the flag typed dashed (where '--maxLength 0x10' ran at 16 and '--batchSize=' said '--batch-size 0')", async () => {
+    for (const [line, expected] of [
+      [[...LINES.eval!, '--maxLength', '0x10'], "--max-length '0x10': expected an integer from 2 to 2^53 − 1"],
+      [[...LINES.eval!, '--batchSize='], "--batch-size '': expected an integer from 1 to 2^53 − 1"],
+      [[...LINES.train!, '--weightDecay', '0x10'], "--weight-decay '0x10': expected a number 0 or greater"],
+      [[...LINES.eval!, '--max-length', '8', '--maxLength', '9'], '--max-length given 2 times (8, 9): give it once'],
+      [[...LINES.eval!, '--glueDir'], '--glue-dir: a value is needed after it'],
+    ] as const) {
+      const r = await runMain([...line]);
+      expect([line.join(' '), r.code, r.stderr]).toEqual([line.join(' '), 2, `compress: ${expected}\n`]);
+    }
+    // (a number it takes, typed so, runs as typed dashed)
+    const r = await runMain([...LINES.eval!, '--maxLength', '8']);
+    expect(r.stderr).toMatch(/^compress: no-such\.onnx: /);
+  });
+});
