@@ -93,7 +93,9 @@ export function loadTrainingSet(o: TrainingSetOptions): TrainingSet & { readonly
   const config = typeof o.modelConfig === 'string' ? readModelConfig(o.modelConfig) : (o.modelConfig ?? EMPTY_MODEL_CONFIG);
   const tokenizer = typeof o.tokenizer === 'string' ? loadTokenizer(o.tokenizer) : o.tokenizer;
   const maxLength = o.maxLength ?? config.maxLength ?? defaultMaxLength(tokenizer.modelMaxLength);
-  checkMaxLength(maxLength);
+  // (a length that is the tokenizer's model_max_length, the default where no --max-length is given, is left to the
+  // tokenizer, which refuses one leaving no room for text naming tokenizer_config.json as well as --max-length)
+  if (maxLength !== tokenizer.modelMaxLength) checkMaxLength(maxLength);
   const seed = o.seed ?? 0;
   const numLabels = task.regression ? 1 : (config.numLabels ?? task.labels.length);
   const labelMapping = mapModelLabels(task, config.id2label, numLabels, config.numLabels !== null ? (config.file ?? undefined) : undefined);

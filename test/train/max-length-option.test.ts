@@ -3,7 +3,7 @@
  * (checkMaxLength: an integer from 2, which leaves a token of text between [CLS] and [SEP]), before anything is
  * read or written, where maxLength 1 was taken and trained on sequences of [CLS] alone.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,5 +32,23 @@ describe('runTraining maxLength', () => {
       new SettingsError(message),
     );
     expect(existsSync(join(work, `out-${maxLength}`))).toBe(false);
+  });
+});
+
+// (tokenizer_config.json's model_max_length is the length where neither --max-length nor config.json's max_length is
+// given: one leaving no room for text is refused naming that file, as eval refuses it, where loadTrainingSet's check
+// named a --max-length never given ('--max-length -1: expected an integer from 2'), and 0 or below had trained at 128)
+describe("runTraining without maxLength, under tokenizer_config.json's model_max_length", () => {
+  it.each([-1, 0, 1])('refuses model_max_length %s naming tokenizer_config.json, before writing anything', async (length) => {
+    const dir = writeModelFolder(join(work, `tokenizer-length-${length}`), tinyBert());
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', num_labels: 2, id2label: { 0: 'negative', 1: 'positive' } }));
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ model_max_length: length }));
+    const output = join(work, `out-tokenizer-${length}`, 'model.onnx');
+    await expect(runTraining({ task: 'SST-2', student: dir, glueDir, output, settings })).rejects.toThrow(
+      new SettingsError(
+        `--max-length ${length} (or, where none is given, ${join(dir, 'tokenizer_config.json')}'s model_max_length ${length}) leaves no room for text after 2 special tokens: give --max-length 3 or more`,
+      ),
+    );
+    expect(existsSync(join(work, `out-tokenizer-${length}`))).toBe(false);
   });
 });
