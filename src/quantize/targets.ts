@@ -90,8 +90,3 @@ export function quantizationTargets(s: BertStructure): Target[] {
   if (e.tokenType) out.push({ kind: 'embedding', id: 'embeddings.token_type', table: e.tokenType });
   return out;
 }
-
-/** The id of the target whose weight is the initializer `weight` (e.g. 'layer0.attention.q'); undefined: none is. */
-export function weightTargetId(s: BertStructure, weight: string): string | undefined {
-  return quantizationTargets(s).find((t) => targetWeight(t) === weight)?.id;
-}

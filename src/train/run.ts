@@ -49,6 +49,7 @@ import { DEFAULT_TRAIN_SETTINGS, StoppedBetweenBatches, train, type EpochRecord,
 import { bertStudent, checkTaskTeacher, isStudentSpec, makeStudent, studentClassifier, teacherShape } from './students/index.ts';
 import { savedBilstmOutputs } from './students/bilstm.ts';
 import { nonFiniteInitialParameter, type Student } from './student.ts';
+import { nonFiniteWeight, weightRole } from './weight-role.ts';
 import type { Model } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import {
@@ -63,7 +64,6 @@ import {
 } from '../eval/graph-checks.ts';
 import { defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
 import { findBert } from '../bert/discover.ts';
-import { weightTargetId } from '../quantize/targets.ts';
 import { canonicalBert } from '../bert/canonical.ts';
 import { aHead } from '../bert/classifier.ts';
 import {
@@ -816,8 +816,9 @@ function releaseWorkFolder(lock: string): void {
 
 /**
  * The refusal of a student (`spec`: a model path, or a student made from the teacher `teacher`) whose weight `bad`
- * holds NaN or Infinity (nonFiniteInitialParameter), with its role where it has one (`role`: as quantize names it,
- * 'layer0.attention.q'), as a name such as a torch export's 'onnx::MatMul_100' says nothing of where it is.
+ * holds NaN or Infinity (nonFiniteInitialParameter), with its role where it has one (`role`: weightRole's,
+ * 'layer0.attention.q', 'layer0.attentionNorm.scale'), as a name such as a torch export's 'onnx::MatMul_100' says
+ * nothing of where it is.
  */
 function nonFiniteStudentLine(
   bad: NonNullable<ReturnType<typeof nonFiniteInitialParameter>>,
@@ -927,9 +928,11 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // it): refused here, before any work (data, the teacher's outputs), naming it, not blamed on the loss or --lr later
   const broken = nonFiniteInitialParameter(student.forward(false));
   if (broken) {
-    // (a BERT student's weight by its role, as quantize names it; a BiLSTM's names are its own)
-    const role = student.kind === 'bert' ? weightTargetId(findBert(student.forward(false)), broken.name) : undefined;
-    throw new ModelLoadError(nonFiniteStudentLine(broken, role, o.student, isDistill ? o.teacher : undefined));
+    // (a BERT student's weight by its role, LayerNorms and biases too; a BiLSTM's names are its own. A model file's
+    // weight by its name and index in that file: the rebuilt student names and lays out its weights anew)
+    const inFile = studentModel && student.kind === 'bert' ? nonFiniteWeight(studentModel, findBert(studentModel)) : undefined;
+    const role = inFile?.role ?? (student.kind === 'bert' ? weightRole(findBert(student.forward(false)), broken.name) : undefined);
+    throw new ModelLoadError(nonFiniteStudentLine(inFile ?? broken, role, o.student, isDistill ? o.teacher : undefined));
   }
   // a student model --optimize (or onnxruntime's optimizer) rewrote is trained as the plain graph: said, as its output
   // is not optimized, which would otherwise surface only as a slower benchmark

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
+import type { BertStructure } from '../../src/bert/structure.ts';
 import { TOKENIZER_FILES, copyModelFiles } from '../../src/eval/model-files.ts';
 import { loadModel, readFloat32, saveModel } from '../../src/onnx/index.ts';
 import { float32Tensor } from '../../src/onnx/tensor.ts';
@@ -27,16 +28,16 @@ afterAll(() => {
 });
 
 /**
- * A tiny SST-2 model folder (the teacher's vocabulary) whose layer 0 attention query weight holds a NaN at index 5;
- * `torchName`: that weight named as a torch export names it ('onnx::MatMul_100').
+ * A tiny SST-2 model folder (the teacher's vocabulary) whose layer 0 attention query weight (or the weight `pick`
+ * chooses) holds a NaN at index 5; `torchName`: that weight named as a torch export names it ('onnx::MatMul_100').
  */
-function nanFolder(torchName?: string): { dir: string; weight: string } {
+function nanFolder(torchName?: string, pick: (s: BertStructure) => string = (s) => s.layers[0]!.attention!.q!.weight): { dir: string; weight: string } {
   const tiny = writeTinyBert({ vocabSize: 30522 }, { seed: 3 });
   folders.push(tiny);
   copyModelFiles(SST2_TEACHER, tiny.dir, TOKENIZER_FILES);
   writeFileSync(join(tiny.dir, 'config.json'), JSON.stringify({ id2label: { 0: 'negative', 1: 'positive' }, max_length: 32 }));
   const model = loadModel(tiny.path);
-  const named = findBert(model).layers[0]!.attention!.q!.weight;
+  const named = pick(findBert(model));
   const weight = torchName ?? named;
   const tensor = model.graph.initializers.get(named)!;
   const values = readFloat32(tensor).slice();
@@ -64,15 +65,32 @@ describe.skipIf(!haveShared)('a model or teacher that is not finite (needs ../sh
     expect(existsSync(join(work, 'train'))).toBe(false);
   });
 
-  it("a torch export's weight holding NaN is named with its role, as quantize names it", async () => {
-    const m = nanFolder('onnx::MatMul_100');
+  it('a weight holding NaN is named as the model file names it (not as the rebuilt student does), with its role, as quantize names it', async () => {
+    const m = nanFolder('encoder.q.weight');
     const output = join(work, 'torch', 'model.onnx');
     await expect(runTraining({ ...common, task: 'SST-2', student: m.dir, output })).rejects.toThrow(
       new RegExp(
-        `^${escaped(m.dir)}: weight 'onnx::MatMul_100' \\(layer0\\.attention\\.q\\) holds 1 non-finite value .*: fix or retrain the model before training it$`,
+        `^${escaped(m.dir)}: weight 'encoder.q.weight' \\(layer0\\.attention\\.q\\) holds 1 non-finite value .*: fix or retrain the model before training it$`,
       ),
     );
     expect(existsSync(join(work, 'torch'))).toBe(false);
+  });
+
+  // (LayerNorms and biases by their roles too, where each was named by its raw name only: 'onnx::Add_7' said nothing)
+  it.each<[string, (s: BertStructure) => string]>([
+    ['layer0.attentionNorm.scale', (s) => s.layers[0]!.attentionNorm.scale],
+    ['layer1.outputNorm.bias', (s) => s.layers[1]!.outputNorm.bias],
+    ['layer0.attention.q.bias', (s) => s.layers[0]!.attention!.q!.bias!],
+    ['layer1.ffn.out.bias', (s) => s.layers[1]!.ffn.out.bias!],
+    ['embeddings.norm.scale', (s) => s.embeddings.norm.scale],
+    ['pooler.bias', (s) => s.pooler!.dense.bias!],
+  ])('a torch export whose %s holds NaN is named with that role', async (role, pick) => {
+    const m = nanFolder('onnx::Add_7', pick);
+    const output = join(work, `role-${role}`, 'model.onnx');
+    await expect(runTraining({ ...common, task: 'SST-2', student: m.dir, output })).rejects.toThrow(
+      new RegExp(`^${escaped(m.dir)}: weight 'onnx::Add_7' \\(${escaped(role)}\\) holds 1 non-finite value .*: fix or retrain the model before training it$`),
+    );
+    expect(existsSync(join(work, `role-${role}`))).toBe(false);
   });
 
   it('distillation into a student model holding NaN is refused alike', async () => {
