@@ -77,6 +77,18 @@ function closingParen(atoms: ReadonlyArray<{ at: number; atom: string; inClass: 
   return -1;
 }
 
+/** Whether `atoms` (a regex's, outside classes) from index `from` to `end` hold a `|` outside the groups opened there. */
+function alternates(atoms: ReadonlyArray<{ at: number; atom: string }>, from: number, end: number): boolean {
+  let depth = 0;
+  for (const { at, atom } of atoms) {
+    if (at < from || at >= end) continue;
+    if (atom === '(') depth += 1;
+    else if (atom === ')') depth -= 1;
+    else if (atom === '|' && depth === 0) return true;
+  }
+  return false;
+}
+
 /**
  * An Oniguruma option group's opening, outside a class: `(?`, the options it turns on, `-` and those it turns off,
  * then `)` (isolated: the options hold to the end of the group it is in) or `:` (for the group it opens).
@@ -88,7 +100,8 @@ const caseSetting = (on: string, off: string | undefined): '-i' | 'i' | '' => (o
 
 /**
  * `regex` with its isolated `(?i)` and `(?-i)` written as the groups Oniguruma reads them as, to the end of the group
- * each is in (`ab(?i)c|d` is `ab(?i:c|d)`, which @huggingface/tokenizers reads, where it cannot compile `(?i)`), and
+ * each is in (`ab(?i)c|d` is `ab(?i:c|d)`, which @huggingface/tokenizers reads, where it cannot compile `(?i)`; one that
+ * sets what holds there, `(?i)` within `(?i:…)`, as `(?:…)`, left out where that holds no alternative of its own), and
  * its option groups of i (`(?i:…)`, `(?-i:…)`, `(?ii:…)`, `(?i-i:…)`) as `(?i:…)` where they turn case folding on,
  * else, not within a case-insensitive group, as the plain group `(?:…)` they are there (one within such a group is
  * left as written, for the fold to refuse: its group holds a group); or, in one line, an option group setting another
@@ -101,19 +114,37 @@ export function withOptionGroups(regex: string): { regex: string } | { problem: 
   for (let isolated = true; isolated; ) {
     isolated = false;
     const atoms = regexAtoms(out).filter((a) => !a.inClass);
+    // (whether case folding holds in each group open at the atom, the regex's own first)
+    const insensitive: boolean[] = [false];
     for (const { at, atom } of atoms) {
+      if (atom === ')') {
+        if (insensitive.length > 1) insensitive.pop();
+        continue;
+      }
       const m = atom === '(' ? OPTION_GROUP.exec(out.slice(at)) : null;
-      if (!m || (m[1] === '' && m[2] === undefined && m[3] === ':')) continue;
+      const outer = insensitive.at(-1)!;
+      if (!m || (m[1] === '' && m[2] === undefined && m[3] === ':')) {
+        if (atom === '(') insensitive.push(outer);
+        continue;
+      }
       const [text, on, off, closing] = m as unknown as [string, string, string | undefined, string];
       if (/[^i]/.test(on + (off ?? '')) || (on === '' && off === undefined))
         return {
           problem: `${text} is an option group of Oniguruma that compress does not read (it reads (?i), (?-i), (?i:…) and (?-i:…) alone; @huggingface/tokenizers cannot compile it)`,
         };
-      if (closing === ':') continue;
+      const setting = caseSetting(on, off);
+      if (closing === ':') {
+        insensitive.push(setting === 'i' || (setting === '' && outer));
+        continue;
+      }
       // (the `)` of the group it is in: the first after it that closes none opened after it)
       const groupEnd = closingParen(atoms, at + text.length - 1);
       const end = groupEnd < 0 ? out.length : groupEnd;
-      out = `${out.slice(0, at)}(?${caseSetting(on, off)}:${out.slice(at + text.length, end)})${out.slice(end)}`;
+      // (one that sets what already holds, `(?i)` within a case-insensitive group, only groups what follows it, which
+      // changes nothing where that holds no alternative of its own: left out)
+      const same = (setting === 'i') === outer;
+      if (same && !alternates(atoms, at + text.length, end)) out = out.slice(0, at) + out.slice(at + text.length);
+      else out = `${out.slice(0, at)}(?${same ? '' : setting}:${out.slice(at + text.length, end)})${out.slice(end)}`;
       isolated = true;
       break;
     }

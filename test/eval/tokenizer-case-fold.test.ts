@@ -3,7 +3,8 @@
  * @huggingface/tokenizers (and so transformers.js) folded ASCII letters alone: a group of plain ASCII text (GPT-4's
  * `(?i:'s|'t|'re|'ve|'m|'ll|'d)`) is read exactly, in eval and in the folder exported; another group, which Oniguruma
  * folds past ASCII (é with É, ß with ss, a class's ranges), is refused in one line. The isolated `(?i)` and `(?-i)`
- * are read as Oniguruma reads them (a group to the end of the group they are in), `(?-i:…)` too; other option groups
+ * are read as Oniguruma reads them (a group to the end of the group they are in, none where they set what holds there
+ * and what follows them holds no alternative), `(?-i:…)` too; other option groups
  * are refused in one line. Checked against the tokenizers 0.23.2 node binding: 'it'ſ' splits as it, 'ſ there.
  */
 import { join } from 'node:path';
@@ -91,6 +92,9 @@ describe('option groups in a tokenizer.json regex', () => {
     ["x(?i)k|'s", ['xK', ' ', "x'ſ", " 'S ", "x'S", " K k 'T"]],
     ["(?-i:x)'s|(?-i)K", ['x', 'K', " x'ſ 'S x'S ", 'K', " k 'T"]],
     ["(?i)'s|'t", ['xK x', "'ſ", ' ', "'S", ' x', "'S", ' K k ', "'T"]],
+    // ((?i) within a case-insensitive group, where it changes nothing)
+    ["(?i:x(?i)k)|'s", ['xK', " x'ſ 'S x'S K k 'T"]],
+    ["(?i:'(?i)s)|K", ['x', 'K', ' x', "'ſ", ' ', "'S", ' x', "'S", ' ', 'K', " k 'T"]],
   ];
   const pieces = [...new Set(cases.flatMap(([, p]) => p))];
   const ids = (ps: readonly string[]) => [2, ...ps.map((p) => SPECIALS.length + pieces.indexOf(p)), 3];
@@ -117,6 +121,10 @@ describe('option groups in a tokenizer.json regex', () => {
     expect(onigurumaCaseFolds('(?ii)k')).toEqual({ regex: '(?i:[kK\u212A])' });
     expect(onigurumaCaseFolds('(?i-i)k|(?i-i:s)')).toEqual({ regex: '(?:k|(?:s))' });
     expect(onigurumaCaseFolds('[(?i)]s')).toEqual({ regex: '[(?i)]s' });
+    // (one that sets what holds already is left out, but where it groups alternatives after it)
+    expect(onigurumaCaseFolds('(?i:a(?i)k)|(?i)(?i)s')).toEqual({ regex: '(?i:a[kKK])|(?i:[sSſ])' });
+    expect(onigurumaCaseFolds('a(?-i)b')).toEqual({ regex: 'ab' });
+    expect(onigurumaCaseFolds('(?-i:a)(?-i)b|c')).toEqual({ regex: '(?:a)(?:b|c)' });
   });
 
   it.each([
@@ -131,6 +139,11 @@ describe('option groups in a tokenizer.json regex', () => {
     [
       '(?i)a(?-i)b',
       "(?i:a(?-i:b)) (as Oniguruma reads the regex's option groups) holds a class, escape, group or quantifier: tokenizers' Oniguruma folds case there past ASCII letters (é with É, ſ with s, ß with ss), @huggingface/tokenizers (transformers.js) does not",
+    ],
+    // ((?i) within a case-insensitive group groups the alternatives after it: 'a(?:b|c)')
+    [
+      '(?i:a(?i)b|c)',
+      "(?i:a(?:b|c)) (as Oniguruma reads the regex's option groups) holds a class, escape, group or quantifier: tokenizers' Oniguruma folds case there past ASCII letters (é with É, ſ with s, ß with ss), @huggingface/tokenizers (transformers.js) does not",
     ],
   ])('refuses %s in one line', (regex, why) => {
     const hf = optionFolder(`refused-options-${regex.length}`, regex);
