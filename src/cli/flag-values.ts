@@ -167,7 +167,8 @@ const bare = (o: { typed: string | undefined; inline: boolean }) =>
 /** Sets each boolean flag written `--flag=VALUE` (or `--no-flag=VALUE`, which negates it) on `args`. */
 function applyBooleanValues(args: Record<string, unknown>, options: Pick<DeclaredOptions, 'boolean' | 'alias'>, argv: readonly string[]): void {
   for (const key of options.boolean) {
-    const names = [key, ...(options.alias[key] ?? [])];
+    // (and yargs' camel-case forms: `--newHead=no` is --new-head's no, which yargs reads as true)
+    const names = withCamelForms([key, ...(options.alias[key] ?? [])]);
     for (const token of argv) {
       if (token === '--') break;
       const m = /^--(no-)?([^=]+)=(.*)$/s.exec(token);
@@ -290,7 +291,7 @@ export function negatedBooleanValues(argv: readonly string[]) {
     const options = declaredOptions(y);
     applyBooleanValues(args, options, argv);
     for (const key of options.boolean) {
-      for (const n of [key, ...(options.alias[key] ?? [])]) {
+      for (const n of withCamelForms([key, ...(options.alias[key] ?? [])])) {
         delete args[`no-${n}`];
         delete args[camel(`no-${n}`)];
       }

@@ -66,6 +66,15 @@ describe('boolean flag values', () => {
     expect(apply('--', '--json=maybe').json).toBe(false);
   });
 
+  it("takes a value typed in the camel-case form yargs reads as the flag (where '--quantizeEmbeddings=yes' was false, and =maybe taken)", async () => {
+    expect(apply('--quantizeEmbeddings=yes')).toMatchObject({ 'quantize-embeddings': true, quantizeEmbeddings: true });
+    expect(apply('--no-quantizeEmbeddings=no')).toMatchObject({ 'quantize-embeddings': true, quantizeEmbeddings: true });
+    expect(apply('--quantizeEmbeddings=no')).toMatchObject({ 'quantize-embeddings': false, quantizeEmbeddings: false });
+    expect(() => apply('--quantizeEmbeddings=maybe')).toThrow(/^--quantizeEmbeddings=maybe: expected yes, true or 1, or no, false or 0$/);
+    const r = await runMain(['train', 'no-such.onnx', '--task', 'SST-2', '-o', 'no-such/o.onnx', '--newHead=maybe']);
+    expect([r.code, r.stderr]).toEqual([2, 'compress: --newHead=maybe: expected yes, true or 1, or no, false or 0\n']);
+  });
+
   it.each(['maybe', '', '2', 'y'])('--quantize-embeddings=%j is refused in one line', (value) => {
     expect(() => apply(`--quantize-embeddings=${value}`)).toThrow(SettingsError);
     expect(() => apply(`--quantize-embeddings=${value}`)).toThrow(/^--quantize-embeddings=.*: expected yes, true or 1, or no, false or 0$/);
