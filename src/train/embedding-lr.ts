@@ -9,7 +9,7 @@
  * 1e-4, 625 steps shift an entry near 1 by at most 0.06. 'scaled' then gives it ~30× the lr (×29.5 for the shared
  * SST-2 teachers); a model whose tables and matrices share one scale (BERT's N(0, 0.02) initialisation) gets ×~1.
  */
-import { numberOfText, numberRange, SettingsError } from '../errors.ts';
+import { numberOfText, numberRange, SettingsError, shownFlagValue } from '../errors.ts';
 import { settingText } from '../pass/settings.ts';
 import { sumOfSquares } from './optimizer.ts';
 
@@ -24,6 +24,19 @@ export function parseEmbeddingLr(v: unknown): EmbeddingLr {
   const n = typeof v === 'string' ? numberOfText(v) : v;
   if (typeof n === 'number' && Number.isFinite(n) && n > 0) return n;
   throw new SettingsError(`--embedding-lr ${typeof v === 'string' ? `'${v}'` : String(v)}: ${EMBEDDING_LR_EXPECTED}`);
+}
+
+/**
+ * A number `embeddingLr` (checked by parseEmbeddingLr) with the schedule's `lr` (checked > 0): refused in one line
+ * where the tables' factor, their lr over the schedule's, is not a finite number greater than 0 (--lr 1e-300 with
+ * --embedding-lr 1e300), which the optimizer cannot apply.
+ */
+export function checkEmbeddingLrFactor(embeddingLr: number, lr: number): void {
+  const factor = embeddingLr / lr;
+  if (Number.isFinite(factor) && factor > 0) return;
+  throw new SettingsError(
+    `--embedding-lr ${shownFlagValue('--embedding-lr', embeddingLr)}: its ratio to --lr ${shownFlagValue('--lr', lr)} is ${factor} (the tables' lr factor), not a finite number greater than 0: give rates nearer each other`,
+  );
 }
 
 /** The RMS of all values of `arrays` together. */

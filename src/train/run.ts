@@ -80,7 +80,7 @@ import { intermediatePlan, TeacherFeatures } from './teacher-features.ts';
 import { corpusSet, glueSentences, readCorpusChoice } from './corpus.ts';
 import { withAugmented } from './augment-set.ts';
 import { checkOutputSideFiles, writeOutputSideFiles, type SideFilesRecord } from './output-folder.ts';
-import { parseEmbeddingLr } from './embedding-lr.ts';
+import { checkEmbeddingLrFactor, parseEmbeddingLr } from './embedding-lr.ts';
 import { checkThreads, THREADS_RANGE } from '../runtime/threads.ts';
 import { tryFileLock } from '../file-lock.ts';
 import { originalIo, withOriginalIo } from './original-io.ts';
@@ -373,6 +373,7 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   const r = TRAINING_NUMBER_RANGES;
   checkNumberFlag('--lr', settings.lr, r.lr);
   if (settings.embeddingLr !== undefined) settings.embeddingLr = parseEmbeddingLr(settings.embeddingLr);
+  if (typeof settings.embeddingLr === 'number') checkEmbeddingLrFactor(settings.embeddingLr, settings.lr);
   checkNumberFlag('--weight-decay', settings.weightDecay, r.weightDecay);
   checkNumberFlag('--warmup', settings.warmupRatio, r.warmupRatio);
   checkNumberFlag('--clip', settings.maxGradNorm, r.maxGradNorm);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { embeddingLrScales, parseEmbeddingLr, type EmbeddingLr } from '../../src/train/embedding-lr.ts';
+import { checkSettings } from '../../src/train/run.ts';
 import { weightMatrices, type Student } from '../../src/train/student.ts';
 import { createStepper, DEFAULT_TRAIN_SETTINGS } from '../../src/train/trainer.ts';
 import { bertStudent } from '../../src/train/students/index.ts';
@@ -7,6 +8,7 @@ import { canonicalBert } from '../../src/bert/canonical.ts';
 import { readFloat32 } from '../../src/onnx/tensor.ts';
 import type { Batch } from '../../src/train/data.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { refusal } from '../helpers/refusal.ts';
 
 describe('--embedding-lr', () => {
   it('parses a positive number (or its text) or scaled; refuses the rest in one line naming the flag', () => {
@@ -17,6 +19,16 @@ describe('--embedding-lr', () => {
     for (const bad of ['abc', '', '0', '-1', 'Infinity', '0x1', 0, Number.NaN, null, 'scale']) {
       expect(() => parseEmbeddingLr(bad)).toThrow(/^--embedding-lr .+: expected a number greater than 0 or 'scaled'$/);
     }
+  });
+
+  it('a number whose ratio to --lr is not a finite number > 0 is refused in one line with the settings, naming both', () => {
+    expect(refusal(() => checkSettings({ lr: 1e-300, embeddingLr: 1e300 }, undefined))).toBe(
+      "--embedding-lr 1e+300: its ratio to --lr 1e-300 is Infinity (the tables' lr factor), not a finite number greater than 0: give rates nearer each other",
+    );
+    expect(refusal(() => checkSettings({ lr: 1e300, embeddingLr: '1e-300' }, undefined))).toBe(
+      "--embedding-lr 1e-300: its ratio to --lr 1e+300 is 0 (the tables' lr factor), not a finite number greater than 0: give rates nearer each other",
+    );
+    expect(checkSettings({ lr: 1e-4, embeddingLr: 3e-3 }, undefined).settings.embeddingLr).toBe(3e-3);
   });
 
   it("a number: each table's factor is that lr over the schedule's; unset: no factor", () => {
