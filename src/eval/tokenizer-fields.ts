@@ -431,6 +431,7 @@ function readAs(p: Record<string, unknown>, list: keyof typeof PART_FIELDS, type
   const problem =
     settingsProblem(p, fields, `${where} (${type})`) ??
     (list === 'models' && type === 'BPE' ? bpeMergesProblem(p, where) : undefined) ??
+    (list === 'models' && type === 'Unigram' ? unigramUnkProblem(p, where) : undefined) ??
     (list === 'normalizers' && type === 'Precompiled' ? precompiledProblem(p.precompiled_charsmap as string, where) : undefined);
   if (problem) return { problem };
   // (a model written as its type's fields alone where it holds others: @huggingface/tokenizers picks a model of no
@@ -459,6 +460,17 @@ function readAs(p: Record<string, unknown>, list: keyof typeof PART_FIELDS, type
 export function mergedToken(a: string, b: string, prefix: string): string | undefined {
   const skip = Buffer.byteLength(prefix);
   return Buffer.byteLength(b) < skip ? undefined : a + Buffer.from(b).subarray(skip).toString();
+}
+
+/**
+ * What tokenizers refuses in a Unigram model's unk_id (at `where`; models/unigram/model.rs, Unigram::from, as it reads
+ * the file), in one line: an index past its vocabulary (UnkIdNotInVocabulary), where @huggingface/tokenizers read it
+ * and gave an unknown piece that id.
+ */
+function unigramUnkProblem(p: Record<string, unknown>, where: string): string | undefined {
+  const pieces = (p.vocab as unknown[]).length;
+  if (typeof p.unk_id !== 'number' || p.unk_id < pieces || pieces === 0) return undefined;
+  return `${where} (Unigram): unk_id: ${p.unk_id} is no index of its vocabulary of ${pieces} piece${pieces === 1 ? '' : 's'} (tokenizers refuses it: UnkIdNotInVocabulary)`;
 }
 
 /**

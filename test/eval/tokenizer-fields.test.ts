@@ -157,6 +157,21 @@ describe('tokenizer.json fields tokenizers refuses', () => {
     [{ model: { type: 'BPE', vocab: { a: 0 } } }, 'model (BPE): no merges, which tokenizers requires (expected a list)'],
     [{ model: { type: 'BPE', vocab: { a: 0 }, merges: [], fuse_unk: 'false' } }, 'model (BPE): fuse_unk: expected true, false or null, got "false"'],
     [{ model: { type: 'Unigram', vocab: [['a', 0]], unk_id: -1 } }, 'model (Unigram): unk_id: expected an integer from 0 or null, got -1'],
+    // (an id past the vocabulary: tokenizers refuses the file, UnkIdNotInVocabulary; a model of no type so is read as none)
+    [
+      {
+        model: {
+          type: 'Unigram',
+          vocab: [
+            ['<unk>', 0],
+            ['a', -1],
+          ],
+          unk_id: 2,
+        },
+      },
+      'model (Unigram): unk_id: 2 is no index of its vocabulary of 2 pieces (tokenizers refuses it: UnkIdNotInVocabulary)',
+    ],
+    [{ model: { vocab: [['<unk>', 0]], unk_id: 5 } }, 'model: no type, and tokenizers reads its fields as none of BPE, WordPiece, WordLevel or Unigram'],
     // (merges tokenizers refuses, BadMerges and MergeTokenOutOfVocabulary, where the library read them; checked against the
     // tokenizers 0.23.2 node binding)
     [
