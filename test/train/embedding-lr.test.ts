@@ -25,7 +25,7 @@ describe('--embedding-lr', () => {
     expect(refusal(() => checkSettings({ lr: 1e-300, embeddingLr: 1e300 }, undefined))).toBe(
       "--embedding-lr 1e+300: its ratio to --lr 1e-300 is Infinity (the tables' lr factor), not a finite number greater than 0: give rates nearer each other",
     );
-    expect(refusal(() => checkSettings({ lr: 1e300, embeddingLr: '1e-300' }, undefined))).toBe(
+    expect(refusal(() => checkSettings({ lr: 1e300, embeddingLr: 1e-300 }, undefined))).toBe(
       "--embedding-lr 1e-300: its ratio to --lr 1e+300 is 0 (the tables' lr factor), not a finite number greater than 0: give rates nearer each other",
     );
     expect(checkSettings({ lr: 1e-4, embeddingLr: 3e-3 }, undefined).settings.embeddingLr).toBe(3e-3);
