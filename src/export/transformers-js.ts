@@ -36,7 +36,8 @@ import { inputLimits } from '../bert/input-limits.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
 import { checkFolderOutputName, checkOutputFolder, fileSystemError, lineageSourcePath } from '../destination.ts';
 import { SettingsError, UsageError, fsReason, namingUserPaths } from '../errors.ts';
-import { checkConfigLabels, namedOtherHead, otherHeadLine, scoresOutput } from '../eval/graph-checks.ts';
+import { checkConfigLabels, evalLength, namedOtherHead, otherHeadLine, scoresOutput } from '../eval/graph-checks.ts';
+import { defaultMaxLength } from '../eval/evaluate.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
 import {
   checkVocabularyRows,
@@ -729,7 +730,9 @@ function writeSideFiles(
         : maxLength === length
           ? `${configFile}'s max_length ${length}`
           : `the model's position table (${length} tokens)`;
-    checkRoomForText(writtenTokenizer, length, whence, name);
+    // (the length compress eval takes of the folder where no --max-length is given: config.json's max_length first)
+    const evalUses = evalLength(undefined, { maxLength }, inputLimits(model, structure), defaultMaxLength(modelMaxLengthOf(tokenizerConfig)));
+    checkRoomForText(writtenTokenizer, length, whence, name, evalUses);
   }
   const pairType = pairTypeBeyond(writtenTokenizer, inputLimits(model, structure).typeVocabSize);
   return {
@@ -754,11 +757,13 @@ function loadedOrNone(dir: string): TextTokenizer | undefined {
 
 /**
  * Refuses, in one line, a folder whose tokenizer_config.json's model_max_length (`length`, from `whence`) leaves no room
- * for text after a single text's special tokens, as compress eval refuses that length: transformers.js truncates every
- * text to it after adding them, so it would classify each text as its special tokens alone. `tokenizer`: the folder's
- * written tokenizer (loadedOrNone).
+ * for text after a single text's special tokens: transformers.js truncates every text to it after adding them, so it
+ * would classify each text as its special tokens alone. The line says whether compress eval refuses the source folder
+ * too, by the length it takes of it where no --max-length is given (`evalUses`: config.json's max_length where it
+ * has one, which a tokenizer_config.json's model_max_length does not cap). `tokenizer`: the folder's written
+ * tokenizer (loadedOrNone).
  */
-function checkRoomForText(tokenizer: TextTokenizer | undefined, length: number, whence: string, name: string): void {
+function checkRoomForText(tokenizer: TextTokenizer | undefined, length: number, whence: string, name: string, evalUses: number): void {
   let specials: number;
   try {
     if (tokenizer === undefined) return;
@@ -766,9 +771,10 @@ function checkRoomForText(tokenizer: TextTokenizer | undefined, length: number, 
   } catch {
     return; // (a tokenizer evaluation cannot read or encode with: nothing to say of its length)
   }
+  const evalSays = evalUses <= specials ? 'compress eval refuses it too' : `compress eval cuts at ${evalUses} tokens instead`;
   if (length <= specials)
     throw new SettingsError(
-      `${name}: ${whence} leaves no room for text after ${specials} special tokens, where transformers.js truncates every text to it (compress eval refuses it too): give it ${specials + 1} or more`,
+      `${name}: ${whence} leaves no room for text after ${specials} special tokens, where transformers.js truncates every text to it (${evalSays}): give it ${specials + 1} or more`,
     );
 }
 
