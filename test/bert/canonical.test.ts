@@ -13,7 +13,7 @@ import { canonicalBert, rebuildCanonical } from '../../src/bert/canonical.ts';
 import { attentionHeadSize, configToHuggingFace, validateExtendedConfig, type ExtendedBertConfig } from '../../src/bert/config.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { SettingsError } from '../../src/errors.ts';
-import { cloneModel, encodeModel, loadModel, pruneGraph, type Model } from '../../src/onnx/index.ts';
+import { cloneModel, encodeModel, loadModel, pruneGraph, renameValue, type Model } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
 import type { PassStep } from '../../src/pass/pass.ts';
@@ -325,11 +325,15 @@ describe('canonical rebuild refuses what it cannot train', () => {
   });
 });
 
-/** A pretraining fixture cut down to its NSP output: a sequence classifier (pooler + 2-label Gemm). */
+/**
+ * A pretraining fixture cut down to its NSP output, its projection renamed a classifier's: a sequence classifier
+ * (pooler + 2-label Gemm; under transformers' name cls.seq_relationship it reads as the NSP head it is).
+ */
 function nspOnly(m: Model): Model {
   const out = cloneModel(m);
   out.graph.outputs = out.graph.outputs.filter((o) => o.name === 'seq_relationship_score');
   pruneGraph(out.graph);
+  for (const part of ['weight', 'bias']) renameValue(out.graph, `cls.seq_relationship.${part}`, `classifier.${part}`);
   return out;
 }
 

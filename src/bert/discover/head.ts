@@ -8,7 +8,9 @@
  *   for those families every projection belongs to the head.
  * - Head kinds: pooled outputs only → sequence classification; token-level outputs split from one 2-wide
  *   projection → question answering; other token-level outputs → token classification; a token-level projection
- *   to the vocabulary beside a pooled output → pretraining (MLM + NSP).
+ *   to the vocabulary beside a pooled output → pretraining (MLM + NSP); pooled outputs only whose last projection's
+ *   weight is transformers' next-sentence-prediction one (cls.seq_relationship.weight: a BertForNextSentencePrediction
+ *   export, its 2 scores is-next and not-next) → pretraining too, though it looks like a 2-label classifier.
  */
 import { attrInts, attrString, type Node } from '../../onnx/graph.ts';
 import type { HeadKind, ModelFamily, Pooler, TaskHead } from '../structure.ts';
@@ -97,10 +99,17 @@ export function matchHead(ctx: GraphContext, family: ModelFamily, encoderOutput:
   return { pooler, head };
 }
 
+/**
+ * transformers' next-sentence-prediction projection (BertOnlyNSPHead's and BertPreTrainingHeads' `cls.seq_relationship`),
+ * by the name its weight keeps in an export.
+ */
+const NSP_WEIGHT = /(^|\.)cls\.seq_relationship\.weight$/;
+
 function headKind(paths: OutputPath[], vocabSize: number): HeadKind {
   const pooled = paths.filter((p) => p.pooled);
   const tokens = paths.filter((p) => !p.pooled);
-  if (tokens.length === 0) return 'sequence-classification';
+  if (tokens.length === 0)
+    return pooled.some((p) => NSP_WEIGHT.test(p.linears[p.linears.length - 1].linear.weight)) ? 'pretraining' : 'sequence-classification';
   // An MLM output: a projection to the vocabulary (its weight may be a product of factors, so also the declared width).
   const mlm = (p: OutputPath) => p.width === vocabSize || p.linears.some((m) => m.linear.outFeatures === vocabSize);
   if (pooled.length > 0) return tokens.some(mlm) ? 'pretraining' : 'unknown';

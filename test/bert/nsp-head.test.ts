@@ -1,0 +1,61 @@
+/**
+ * A next-sentence-prediction head alone (transformers' BertForNextSentencePrediction exported without config.json):
+ * a 2-wide projection on the pooler, as a 2-label classifier's, whose weight keeps transformers' name
+ * cls.seq_relationship.weight. Discovery reads it as a pretraining head, so eval refuses it and train asks for
+ * --new-head, where both read its is-next and not-next scores as a GLUE task's 2 labels. A classifier's weight of any
+ * other name is read as before.
+ */
+import { existsSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findBert } from '../../src/bert/index.ts';
+import { evaluate } from '../../src/eval/evaluate.ts';
+import { renameValue, type Model } from '../../src/onnx/index.ts';
+import { runTraining } from '../../src/train/run.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { asyncRefusal } from '../helpers/refusal.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'bc-nsp-head-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const glueDir = join(work, 'glue');
+writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
+
+/** A tiny 2-label BERT whose classifier's weight and bias are named `prefix`.weight and `prefix`.bias. */
+function headNamed(prefix: string): Model {
+  const m = tinyBert({ numLabels: 2 }, { seed: 3 });
+  for (const part of ['weight', 'bias']) renameValue(m.graph, `classifier.${part}`, `${prefix}.${part}`);
+  return m;
+}
+
+/** `model` as a model folder without config.json (an export as torch.onnx.export writes it, with a vocabulary). */
+function folder(name: string, model: Model): string {
+  const dir = writeModelFolder(join(work, name), model);
+  unlinkSync(join(dir, 'config.json'));
+  return dir;
+}
+
+describe('a next-sentence-prediction head alone', () => {
+  const nsp = headNamed('cls.seq_relationship');
+
+  it('discovery reads it as a pretraining head; a classifier of another name stays a sequence classifier', () => {
+    expect(findBert(nsp).head).toMatchObject({ kind: 'pretraining', numLabels: 2, outputs: ['logits'] });
+    expect(findBert(headNamed('classifier')).head?.kind).toBe('sequence-classification');
+    expect(findBert(headNamed('my_cls_seq_relationship')).head?.kind).toBe('sequence-classification');
+  });
+
+  it('eval refuses it in one line, where it scored its is-next scores as SST-2 labels', async () => {
+    const dir = folder('eval', nsp);
+    expect(await asyncRefusal(evaluate({ model: dir, tasks: ['SST-2'], glueDir }))).toBe(
+      `${join(dir, 'model.onnx')}: a pretraining head; GLUE tasks need a sequence classifier (one score per label, or one for regression)`,
+    );
+  });
+
+  it('train asks for --new-head, where it fine-tuned the NSP projection as the classifier; nothing written', async () => {
+    const output = join(work, 'out', 'model.onnx');
+    const run = runTraining({ task: 'SST-2', student: folder('train', nsp), output, glueDir, settings: { epochs: 1 } });
+    expect(await asyncRefusal(run)).toMatch(/^--task SST-2: the model has a pretraining head, not a classifier: give --new-head /);
+    expect(existsSync(output)).toBe(false);
+  });
+});
