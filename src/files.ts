@@ -328,10 +328,12 @@ const decimalTags = (tags: Tags): Tags =>
  * A YAML (or JSON) file a user writes (a sweep file, a matches file) as YAML 1.2's core schema reads it, but for its
  * hexadecimal and octal integers (0x10, 0o17), read as the text they are: every number the project reads is decimal, as
  * its flags take (`--seed 0x10` is refused), so a setting refuses them alike ('got string "0x10"'), where YAML read
- * 16. `merge`: `<<` merge keys. Throws what the yaml parser throws.
+ * 16. A file that says `%YAML 1.1` is read so too, where YAML 1.1's schema read its binary (0b11), sexagesimal (1:30) and
+ * underscored (1_000) numbers, 017 as octal and yes/no as booleans. `merge`: `<<` merge keys. Throws what the yaml
+ * parser throws.
  */
 export function parseYamlText(text: string, opts: { merge?: boolean } = {}): unknown {
-  return parseYaml(text, { ...opts, customTags: decimalTags });
+  return parseYaml(text, { ...opts, schema: 'core', customTags: decimalTags });
 }
 
 /** JSON.parse of `text` without its byte-order mark (see withoutBom); throws what JSON.parse throws. */

@@ -340,6 +340,23 @@ describe('sweep file', () => {
     expect([parseSweepFile(file).seed, parseSweepFile(file).bench.repeats]).toEqual([1000, 3]);
   });
 
+  it('reads a file that says %YAML 1.1 as any other (where YAML 1.1 read 0b11 as 3, 1:30 as 90, 1_000 as 1000 and 017 as 15)', () => {
+    const file = join(t.root, 'yaml11.yaml');
+    const write = (extra: string) =>
+      writeFileSync(file, `%YAML 1.1\n---\nmodels: [{path: models/tiny-sst2, tasks: [sst2]}]\npipelines: [baseline]\n${extra}\n`);
+    for (const [extra, refusal] of [
+      ['seed: 0b11', /\/yaml11\.yaml: seed: expected an integer from 0 to 2\^53 − 1, got string "0b11"$/],
+      ['seed: 1:30', /\/yaml11\.yaml: seed: expected an integer from 0 to 2\^53 − 1, got string "1:30"$/],
+      ['bench: {repeats: 1_000}', /\/yaml11\.yaml: bench\.repeats: expected an integer from 1 to 2\^53 − 1, got string "1_000"$/],
+      ['seed: 0x10', /\/yaml11\.yaml: seed: expected an integer from 0 to 2\^53 − 1, got string "0x10"$/],
+    ] as const) {
+      write(extra);
+      expect(() => parseSweepFile(file), extra).toThrow(refusal);
+    }
+    write('seed: 017');
+    expect(parseSweepFile(file).seed).toBe(17);
+  });
+
   it('names unreadable and malformed files', () => {
     expect(() => parseSweepFile(join(t.root, 'nope.yaml'))).toThrow(/nope\.yaml: cannot read the sweep file: no such file/);
     expect(() => parseSweepFile(t.root)).toThrow(/^\S+: a folder, not a sweep file \(give the sweep's YAML file\)$/);
