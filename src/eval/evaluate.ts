@@ -347,7 +347,8 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   // config.json naming another head's class (BertForMultipleChoice, whose graph looks like a one-label classifier):
   // refused unless the graph shows a sequence classifier by itself
   const otherHead = namedOtherHead(modelConfig.architectures, readGraph?.(), facts.structure);
-  if (otherHead) throw new SettingsError(`${otherHeadLine(modelConfig.file!, otherHead)}; GLUE tasks need one (one score per label, or one for regression)`);
+  if (otherHead)
+    throw new SettingsError(`${otherHeadLine(modelConfig.file ?? 'config.json', otherHead)}; GLUE tasks need one (one score per label, or one for regression)`);
   const tokenizer = typeof tokenizerSource === 'string' ? loadTokenizer(tokenizerSource) : tokenizerSource;
   // (a graph discovery does not read, a BiLSTM: only the length its inputs may fix)
   const lengthLimits = facts.limits ?? (facts.fixedSequence !== null ? { fixedSequence: facts.fixedSequence, maxSequence: null } : null);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { otherHeadClass } from '../../src/bert/classifier.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
+import { EMPTY_MODEL_CONFIG } from '../../src/eval/model-files.ts';
 import { writeGlueTask, writeHeadFolder } from '../helpers/model-folder.ts';
 import { asyncRefusal } from '../helpers/refusal.ts';
 
@@ -34,6 +35,15 @@ describe('eval of a model whose config.json names another head', () => {
     const dir = folder('choice', ['BertForMultipleChoice'], ['batch', 'num_choices']);
     expect(await refusal(dir)).toBe(
       `${join(dir, 'config.json')}: architectures names BertForMultipleChoice, a multiple-choice head (one score per choice), not a sequence classifier; GLUE tasks need one (one score per label, or one for regression)`,
+    );
+  });
+
+  // (a library caller's config of no file, as EMPTY_MODEL_CONFIG's: the line began 'null: architectures names …')
+  it('names config.json where the config given (a ModelConfig object) has no file', async () => {
+    const dir = folder('choice-no-file', ['BertForMultipleChoice'], ['batch', 'num_choices']);
+    const modelConfig = { ...EMPTY_MODEL_CONFIG, numLabels: 1, problemType: 'regression', architectures: ['BertForMultipleChoice'] };
+    expect(await asyncRefusal(evaluate({ model: dir, modelConfig, tasks: ['STS-B'], glueDir }))).toBe(
+      'config.json: architectures names BertForMultipleChoice, a multiple-choice head (one score per choice), not a sequence classifier; GLUE tasks need one (one score per label, or one for regression)',
     );
   });
 
