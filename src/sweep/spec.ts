@@ -49,7 +49,13 @@ import type { TaskDefinition } from '../glue/tasks.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { typedValueProblem } from '../pass/settings.ts';
-import { MAX_THREADS } from '../runtime/threads.ts';
+import { THREADS_RANGE } from '../runtime/threads.ts';
+
+/**
+ * What bench.threads' 0 means: the runner's threads (run.ts: physical cores over --jobs; a worker's, over --concurrency),
+ * where compress bench's --threads 0 is one per physical core.
+ */
+const BENCH_THREADS_NOTE = '(0: one per physical core, divided among the points run at once)';
 import { registerAllPasses } from '../passes.ts';
 import { modeName, parseMode, type QuantizeMode } from '../quantize/settings.ts';
 import { BASELINE, autoLabel, expandPipeline } from './expand.ts';
@@ -580,7 +586,7 @@ function parseBench(f: Fields, raw: unknown): BenchSpec {
     warmup: b.warmup === undefined ? DEFAULT_BENCH.warmup : f.int(b.warmup, 'bench.warmup', 0),
     // (at most --threads' limit, as eval.threads: onnxruntime makes the threads it is given, and a million fails every
     // point, with std::bad_alloc)
-    threads: b.threads === undefined ? 0 : f.int(b.threads, 'bench.threads', 0, MAX_THREADS),
+    threads: b.threads === undefined ? 0 : f.int(b.threads, 'bench.threads', THREADS_RANGE.min, THREADS_RANGE.max, BENCH_THREADS_NOTE),
     ...(b.maxTime === undefined ? {} : { maxTime: seconds(f, b.maxTime, 'bench.maxTime') }),
   };
 }
@@ -599,7 +605,7 @@ function parseEval(f: Fields, raw: unknown): EvalSpec {
   const out: EvalSpec = {};
   if (e.batchSize !== undefined) out.batchSize = f.int(e.batchSize, 'eval.batchSize', 1);
   if (e.maxLength !== undefined) out.maxLength = f.int(e.maxLength, 'eval.maxLength', 2);
-  if (e.threads !== undefined) out.threads = f.int(e.threads, 'eval.threads', 0, MAX_THREADS);
+  if (e.threads !== undefined) out.threads = f.int(e.threads, 'eval.threads', THREADS_RANGE.min, THREADS_RANGE.max, THREADS_RANGE.note);
   return out;
 }
 
@@ -659,9 +665,10 @@ class Fields {
    * An integer from `min` to `max` (2^53 − 1 where not given: YAML reads a larger integer rounded, 2^53 + 1 as 2^53,
    * which shownValue names), checked and worded by integerProblem.
    */
-  int(v: unknown, at: string, min: number, max?: number): number {
+  /** `note`: after the range, as a flag's (THREADS_RANGE's '(0: one per physical core)'). */
+  int(v: unknown, at: string, min: number, max?: number, note?: string): number {
     const problem = integerProblem(v, min, max);
-    if (problem !== undefined) this.fail(at, `${problem}, got ${shownValue(v, 'file')}`);
+    if (problem !== undefined) this.fail(at, `${problem}${note ? ` ${note}` : ''}, got ${shownValue(v, 'file')}`);
     return v as number;
   }
 

@@ -243,9 +243,12 @@ function typed(key: string, v: unknown, t: KeySpec): unknown {
     if (problem !== undefined) fail(problem);
   };
   switch (t.kind) {
-    case 'int':
-      refuse(integerProblem(v, t.range.min, t.range.max));
+    case 'int': {
+      // (with the range's note, as the flag's: 'expected an integer from 0 to 256 (0: one per physical core)')
+      const problem = integerProblem(v, t.range.min, t.range.max);
+      refuse(problem === undefined ? undefined : `${problem}${t.range.note ? ` ${t.range.note}` : ''}`);
       return v;
+    }
     case 'number': {
       // (the one number wording, as the flag's: 'expected a number greater than 0, got number 0')
       const problem = numberProblem(v, t.range);
