@@ -459,11 +459,15 @@ function familyConfig(j: Record<string, unknown>, fail: Fail, label: string): Ex
  * less its group's pruned heads (a key is a layer, an ALBERT parameter group, read as transformers reads it: Python's
  * int(), a later key of the same number in place of an earlier one, a negative key counted from the last as Python
  * indexes a list; a head listed twice is pruned once; a negative head counted from the last, as torch indexes the
- * head mask transformers prunes by), the head width num_attention_heads' (hidden_size / num_attention_heads). An
- * absent, null or empty pruned_heads leaves the config as it is; a key that names no layer (group), a head that is not
- * one of num_attention_heads, or one head named both from the first and from the last (transformers counts it twice
- * and removes it once: the checkpoint does not load) is refused through `fail`, as transformers fails to build such a
- * model.
+ * head mask transformers prunes by), the head width num_attention_heads' (hidden_size / num_attention_heads). Two keys
+ * of one layer ('3' and '-1' of 4 layers) prune it one after the other, as transformers' prune_heads does
+ * (find_pruneable_heads_and_indices): the second list less the heads the first listed (as written), each shifted down
+ * by those listed before it that are less, and indexed in the heads left ({'3': [3], '-1': [-1]} prunes two heads).
+ * An absent, null or empty pruned_heads leaves the config as it is; a key that names no layer (group), a head that is
+ * not one of num_attention_heads or past the heads a layer has left, or two heads of one list that name one head (3
+ * and -1 of 4: transformers counts it twice and removes it once, the checkpoint does not load) is refused through
+ * `fail`, as transformers fails to build such a model. (The keys are taken in the order of the object: a number key
+ * before the others, where Python keeps the file's order; that order tells only which of two such lists fails.)
  */
 function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>, fail: Fail): ExtendedBertConfig {
   const given = j.pruned_heads;
@@ -483,27 +487,40 @@ function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>,
       fail(`pruned_heads key '${k}' is not a ${what} (0 to ${groups - 1}, or -${groups} to -1 from the last)`);
     byKey.set(g, [k, heads]);
   }
-  // (each layer's heads as written (a negative one counts from the last, as torch indexes the head mask), by the
-  // head it names)
-  const pruned = new Map<number, Map<number, number>>();
+  // (each layer's heads listed so far, as written (transformers' attention.pruned_heads), its heads left, and its keys)
+  const pruned = new Map<number, { listed: Set<number>; left: number; keys: string[] }>();
   const n = config.numHeads;
   for (const [key, [k, heads]] of byKey) {
     const g = key < 0 ? key + groups : key;
     if (!Array.isArray(heads)) fail(`pruned_heads['${k}'] must be a list of heads`);
-    const named = pruned.get(g) ?? new Map<number, number>();
-    for (const h of heads as unknown[]) {
+    for (const h of heads as unknown[])
       if (!isInt(h, -n) || h >= n) fail(`pruned_heads['${k}']: expected a head of the ${n} (${countKey}), got ${shownValue(h, 'file')}`);
-      const head = (h as number) < 0 ? (h as number) + n : (h as number);
-      const other = named.get(head);
+    const layer = pruned.get(g) ?? { listed: new Set<number>(), left: n, keys: [] };
+    const fresh = [...new Set(heads as number[])].filter((h) => !layer.listed.has(h));
+    // (the row of the heads left each names: shifted down by the heads listed before that are less, a negative one
+    // from the last, as torch indexes the mask)
+    const rows = new Map<number, number>();
+    for (const h of fresh) {
+      let index = h;
+      for (const p of layer.listed) if (p < h) index--;
+      if (index < -layer.left || index >= layer.left)
+        fail(
+          `pruned_heads['${k}']: head ${h} is past the ${layer.left} head${layer.left === 1 ? '' : 's'} ${what} ${g} has left after ${layer.keys.map((x) => `pruned_heads['${x}']`).join(' and ')} (transformers indexes it as head ${index} of those)`,
+        );
+      const row = index < 0 ? index + layer.left : index;
+      const other = rows.get(row);
       // (transformers counts the two as two pruned heads but removes one head's weights: the layer's head count
       // then disagrees with its weights, and the checkpoint does not load)
-      if (other !== undefined && other !== h) fail(`pruned_heads['${k}']: ${other} and ${h} are the same head of the ${n}, which transformers counts twice`);
-      named.set(head, h as number);
+      if (other !== undefined) fail(`pruned_heads['${k}']: ${other} and ${h} are the same head of the ${layer.left}, which transformers counts twice`);
+      rows.set(row, h);
     }
-    pruned.set(g, named);
+    for (const h of fresh) layer.listed.add(h);
+    layer.left -= fresh.length;
+    layer.keys.push(k);
+    pruned.set(g, layer);
   }
   const layers = Array.from({ length: config.numLayers }, (_, i) => ({
-    numHeads: config.numHeads - (pruned.get(layerGroupOf(config, i))?.size ?? 0),
+    numHeads: pruned.get(layerGroupOf(config, i))?.left ?? config.numHeads,
     intermediateSize: layerSizes(config, i).intermediateSize,
   }));
   return validateExtendedConfig({ ...config, attentionHeadSize: attentionHeadSize(config), layers });

@@ -216,6 +216,23 @@ describe('Hugging Face folders', () => {
     expect(() => loadHuggingFaceFolder(dir)).toThrow(
       new SettingsError(`${join(dir, 'config.json')}: pruned_heads['1']: expected a head of the 4 (num_attention_heads), got number -5`),
     );
+    // two keys of one layer prune it one after the other, as transformers' prune_heads does: the second list less the
+    // heads the first listed (as written), indexed in the heads left, so 1: [3] then -1: [-1] prunes two heads (3, then
+    // the last of the three left) where it was refused as one head named twice; a head past those left is refused
+    writeConfig(dir, { ...configToHuggingFace(config), pruned_heads: { 1: [3], '-1': [-1] } });
+    expect(loadHuggingFaceFolder(dir).config).toMatchObject({ layers: [{ numHeads: 4 }, { numHeads: 2 }] });
+    writeConfig(dir, { ...configToHuggingFace(config), pruned_heads: { 1: [3], '-1': [3, -3, 1] } });
+    expect(loadHuggingFaceFolder(dir).config).toMatchObject({ layers: [{ numHeads: 4 }, { numHeads: 1 }] });
+    writeConfig(dir, { ...configToHuggingFace(config), pruned_heads: { 1: [0, 1, 2], '-1': [-2] } });
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(
+      new SettingsError(
+        `${join(dir, 'config.json')}: pruned_heads['-1']: head -2 is past the 1 head layer 1 has left after pruned_heads['1'] (transformers indexes it as head -2 of those)`,
+      ),
+    );
+    writeConfig(dir, { ...configToHuggingFace(config), pruned_heads: { 1: [0], '-1': [3, -1] } });
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(
+      new SettingsError(`${join(dir, 'config.json')}: pruned_heads['-1']: 3 and -1 are the same head of the 3, which transformers counts twice`),
+    );
   });
 
   it('a parameter stored as integers (a quantized checkpoint) is refused in one line; integer ids such as position_ids are not parameters and pass', () => {
