@@ -235,7 +235,17 @@ export function checkIntegerFlag(
   o: { max?: number; note?: string; error?: new (message: string) => UserError } = {},
 ): void {
   const problem = integerProblem(value, min, o.max);
-  if (problem !== undefined) throw new (o.error ?? SettingsError)(`${flag} ${shownFlagValue(flag, value)}: ${problem}${o.note ? ` ${o.note}` : ''}`);
+  if (problem !== undefined) throw new (o.error ?? SettingsError)(flagValueRefusal(flag, value, `${problem}${o.note ? ` ${o.note}` : ''}`));
+}
+
+/**
+ * The refusal of `value` given for `flag` (its `problem`, the range's note after it): `--lr 0.0: expected …` for a
+ * number, shown as typed (shownFlagValue); another value, which only a library caller gives (`settings: {lr:
+ * '0.001'}`), after the problem as shownValue shows it (`--lr: expected a number greater than 0, got string
+ * "0.001"`), where a number's form would show a valid-looking 0.001.
+ */
+function flagValueRefusal(flag: string, value: unknown, problem: string): string {
+  return typeof value === 'number' ? `${flag} ${shownFlagValue(flag, value)}: ${problem}` : `${flag}: ${problem}, got ${shownValue(value)}`;
 }
 
 /**
@@ -291,7 +301,7 @@ export function numberProblem(value: unknown, range: NumberRange): string | unde
  */
 export function checkNumberFlag(flag: string, value: number, range: NumberRange, o: { error?: new (message: string) => UserError } = {}): void {
   const problem = numberProblem(value, range);
-  if (problem !== undefined) throw new (o.error ?? SettingsError)(`${flag} ${shownFlagValue(flag, value)}: ${problem}${range.note ? ` ${range.note}` : ''}`);
+  if (problem !== undefined) throw new (o.error ?? SettingsError)(flagValueRefusal(flag, value, `${problem}${range.note ? ` ${range.note}` : ''}`));
 }
 
 /** Malformed data files (GLUE TSV, config.json, tokenizer files). */

@@ -408,6 +408,17 @@ describe('train / distill steps in a sweep file', () => {
     expect(checkSettings({ threads: 256 }, undefined).settings.threads).toBe(256);
   });
 
+  it("a library caller's setting that is no number is shown as what it is, after the range (where '--lr 0.001: expected a number greater than 0' showed a valid-looking number for the string '0.001')", () => {
+    expect(refusal(() => checkSettings({ lr: '0.001' as never }, undefined))).toBe('--lr: expected a number greater than 0, got string "0.001"');
+    expect(refusal(() => checkSettings({ epochs: '3' as never }, undefined))).toBe('--epochs: expected an integer from 1 to 2^53 − 1, got string "3"');
+    expect(refusal(() => checkSettings({ threads: null as never }, undefined))).toBe(
+      '--threads: expected an integer from 0 to 256 (0: one per physical core), got null',
+    );
+    expect(refusal(() => checkSettings({}, { alpha: [0.5] as never }))).toBe('--alpha: expected a number in [0, 1], got a list');
+    // (a number as before: as typed where the command line gave it)
+    expect(refusal(() => checkSettings({ lr: 0 }, undefined))).toBe('--lr 0: expected a number greater than 0');
+  });
+
   it('refuses settings that would be ignored: layerMap with a match list, intermediateEpochs with a joint phase', () => {
     const matches = [{ teacherLayer: 2, studentLayer: 1, feature: 'hidden', loss: 'mse' }];
     expect(refusal(() => parse([distill({ intermediate: matches, layerMap: '2:1' })]))).toMatch(/settings\.layerMap: applies to an intermediate preset/);
