@@ -861,7 +861,17 @@ export function tokenizerFromJson(
   // another id ('Hello' added to an uncased vocabulary that has 'hello'). (Not told apart: the model's piece 'hello'
   // of a word holding a single_word 'Hello', which tokenizers reads as the model's id.)
   const added = (tokenizer as unknown as AddedTokenSplitting).added_tokens_map;
-  const toId = (t: string): number => added?.get(t)?.id ?? tokenizer.token_to_id(t) ?? unkId;
+  // (a model whose unk_token its vocabulary lacks fails, in tokenizers, on a text holding a piece it does not know)
+  const missingUnk = missingUnkToken(json);
+  const unknownId = (textA: string, textB: string | null): number => {
+    if (missingUnk === undefined) return unkId;
+    const { type, unk } = missingUnk;
+    const text = JSON.stringify((textB === null ? textA : `${textA} / ${textB}`).slice(0, 60));
+    throw new DataError(
+      `${source}: its ${type} model's unk_token ${JSON.stringify(unk)} is not in its vocabulary, and ${text} holds a piece the vocabulary lacks: tokenizers fails on such a text (${type === 'BPE' ? `'Unk token \`${unk}\` not found in the vocabulary'` : `'Missing ${unk} token from the vocabulary'`}); add ${JSON.stringify(unk)} to the model's vocabulary`,
+    );
+  };
+  const toId = (t: string): number | undefined => added?.get(t)?.id ?? tokenizer.token_to_id(t);
   const padId = padTokenId(tokenId, json as TokenizerJsonPadding, config);
 
   const modelMaxLength = modelMaxLengthOf(config);
@@ -890,7 +900,7 @@ export function tokenizerFromJson(
       const b = textB === null ? null : tokensOf(textB);
       const [ta, tb] = truncateLongestFirst<string>(a, b, maxLength - specials);
       const out = template(ta, tb);
-      const ids = out.tokens.map((t) => (typeof t === 'string' ? toId(t) : t.specialId));
+      const ids = out.tokens.map((t) => (typeof t === 'string' ? (toId(t) ?? unknownId(textA, textB)) : t.specialId));
       return { ids, typeIds: (tokenTypes ? out.token_type_ids : undefined) ?? new Array<number>(ids.length).fill(0) };
     },
   };
@@ -1917,6 +1927,18 @@ function warnNoSpecialTokens(tokenId: TokenId, config: TokenizerConfigJson, sour
   );
 }
 
+/**
+ * A tokenizer.json object's WordLevel, WordPiece or BPE model's unk_token where its vocabulary lacks it, with the
+ * model's type: tokenizers fails on a text holding a piece such a model does not know (WordLevel's and WordPiece's
+ * MissingUnkToken, BPE's UnkTokenOutOfVocabulary), where @huggingface/tokenizers gave the piece an id. Undefined otherwise.
+ */
+export function missingUnkToken(json: object): { type: string; unk: string } | undefined {
+  const model = (json as { model?: { type?: unknown; unk_token?: unknown } | null }).model;
+  const type = model?.type;
+  if ((type !== 'WordLevel' && type !== 'WordPiece' && type !== 'BPE') || typeof model?.unk_token !== 'string') return undefined;
+  return modelVocabulary(json)?.has(model.unk_token) === false ? { type, unk: model.unk_token } : undefined;
+}
+
 /** tokenizer.json's model.unk_token, else [UNK] or <unk>, with its id; undefined when the vocabulary has none. */
 function unknownToken(tokenId: TokenId, json: object): { token: string; id: number } | undefined {
   const named = (json as { model?: { unk_token?: string } }).model?.unk_token;
@@ -2052,8 +2074,9 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * `singleTemplateA`, a TemplateProcessing's single template holds other than one Sequence A (singleTemplateOddA), which
  * was applied to each text before the template (`single`: a single text's ids changed, two As; `pair`: a pair's);
  * `addedTokensRenormalized`, an added token of normalized true is normalized otherwise than @huggingface/tokenizers
- * did (addedTokensNormalizedOtherwise), which was looked for by the library's text. Undefined where the folder has no
- * tokenizer this code reads.
+ * did (addedTokensNormalizedOtherwise), which was looked for by the library's text; `unkTokenMissing`, its model's
+ * unk_token is not in its vocabulary (missingUnkToken), where a piece it did not know was read as another id. Undefined
+ * where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -2085,6 +2108,7 @@ export interface TokenizerTraits {
   specialIds: { single: boolean; pair: boolean };
   singleTemplateA: { single: boolean; pair: boolean };
   addedTokensRenormalized: boolean;
+  unkTokenMissing: boolean;
 }
 
 /**
@@ -2515,6 +2539,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         specialIds: { single: false, pair: false },
         singleTemplateA: { single: false, pair: false },
         addedTokensRenormalized: false,
+        unkTokenMissing: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -2559,6 +2584,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       specialIds: specialIdsRead(read),
       singleTemplateA: singleTemplateOddA(read),
       addedTokensRenormalized: addedTokensNormalizedOtherwise(read),
+      unkTokenMissing: missingUnkToken(read) !== undefined,
     };
   } catch {
     return undefined;

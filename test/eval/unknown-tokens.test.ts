@@ -10,9 +10,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { toReport } from '../../src/eval/report.ts';
+import { DataError } from '../../src/errors.ts';
 import { loadTokenizer, unknownTokensNote } from '../../src/eval/tokenizer.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { SPECIALS, tokenizerJson, wordPieceModel } from '../helpers/tokenizer-json.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'unknown-tokens-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -53,5 +55,36 @@ describe('eval on text its vocabulary cannot spell', () => {
     // a tokenizer without an unknown token (byte-level BPE) never warns
     expect(unknownTokensNote([encoding([1, 1, 1])], { source: 'tokenizer.json' }, 'SST-2 dev')).toBeUndefined();
     expect(loadTokenizer(writeModelFolder(join(root, 'unk'), tinyBert({}, { seed: 1 }))).unk).toEqual({ token: '[UNK]', id: 1 });
+  });
+});
+
+// (tokenizers 0.23.2's node binding fails on such a text: 'WordPiece error: Missing [UNK] token from the vocabulary',
+// 'Unk token `[UNK]` not found in the vocabulary'; eval gave the piece id 0)
+describe('a model whose unk_token its vocabulary lacks', () => {
+  const vocab = ['[PAD]', '[CLS]', '[SEP]', 'a', 'b'];
+  const bpe = { type: 'BPE', unk_token: '[UNK]', vocab: Object.fromEntries(vocab.map((t, i) => [t, i])), merges: [], dropout: null };
+  it.each([
+    ['WordLevel', undefined, "'Missing [UNK] token from the vocabulary'"],
+    ['WordPiece', wordPieceModel(vocab), "'Missing [UNK] token from the vocabulary'"],
+    ['BPE', bpe, "'Unk token `[UNK]` not found in the vocabulary'"],
+  ] as const)('%s: reads a text it spells, and refuses one holding a piece it does not know in one line, as tokenizers fails on it', (type, model, says) => {
+    const dir = mkdtempSync(join(root, `unk-missing-${type}-`));
+    const json = tokenizerJson(vocab, { pre_tokenizer: { type: 'WhitespaceSplit' }, ...(model ? { model } : {}) });
+    json.added_tokens = [];
+    json.post_processor = { type: 'BertProcessing', sep: ['[SEP]', 2], cls: ['[CLS]', 1] };
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+    const t = loadTokenizer(dir);
+    expect(t.encode('a b', 'b', 16).ids).toEqual([1, 3, 4, 2, 4, 2]);
+    expect(() => t.encode('a z', null, 16)).toThrow(
+      new DataError(
+        `${join(dir, 'tokenizer.json')}: its ${type} model's unk_token "[UNK]" is not in its vocabulary, and "a z" holds a piece the vocabulary lacks: tokenizers fails on such a text (${says}); add "[UNK]" to the model's vocabulary`,
+      ),
+    );
+    expect(() => t.encode('a', 'b z', 16)).toThrow(/"a \/ b z" holds a piece the vocabulary lacks/);
+  });
+  it('reads a model whose vocabulary holds it as before: the piece is its id', () => {
+    const dir = mkdtempSync(join(root, 'unk-held-'));
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson([...SPECIALS, 'a'], { pre_tokenizer: { type: 'WhitespaceSplit' } })));
+    expect(loadTokenizer(dir).encode('a z', null, 16).ids).toEqual([2, 5, 1, 3]);
   });
 });

@@ -170,6 +170,17 @@ describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/te
     expect(tokenizerReadingVersion(unnormalized, false)).toBe(2);
   });
 
+  it('is 20 for a model whose unk_token its vocabulary lacks, which refuses a text holding a piece it does not know, as tokenizers fails on it, where the piece was read as another id; 1 where the vocabulary holds it', () => {
+    const unk = (token: string) => (j: Record<string, unknown>) => {
+      (j.model as Record<string, unknown>).unk_token = token;
+    };
+    const missing = folder('unk-missing', unk('[NOPE]'));
+    expect(tokenizerReadingVersion(missing, false)).toBe(20);
+    expect(tokenizerReadingVersion(folder('unk-held', unk('[UNK]')), false)).toBe(1);
+    expect(loadTokenizer(missing).encode('the', null, 16).ids).toEqual(loadTokenizer(TEACHER).encode('the', null, 16).ids);
+    expect(() => loadTokenizer(missing).encode('the ⌘', null, 16)).toThrow(/its WordPiece model's unk_token "\[NOPE\]" is not in its vocabulary/);
+  });
+
   it('is 4 for a folder whose tokenizer_config.json says do_lowercase_and_remove_accent true, no longer applied; 1 with it false', () => {
     const config = JSON.parse(readFileSync(join(TEACHER, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
     const lowered = folder('xlm-lowercase', () => {}, { 'tokenizer_config.json': { ...config, do_lowercase_and_remove_accent: true } });
