@@ -167,6 +167,8 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
     // the point's model, read before its first stage runs (a model computing NaN refused before any work), handed to
     // that stage when it is passes (compressFile checks it so: not read, run or hashed again)
     let read = first === 0 ? await readPointModel(point, stages[0]?.kind === 'passes') : undefined;
+    // (a first stage that trains: the check only ran the model, whose copy is not kept while it trains)
+    if (!read?.check) read = undefined;
     for (const [i, stage] of stages.entries()) {
       if (i < first) {
         // (a train step's checkpoints left by a run killed after the stage's record was written)
