@@ -1747,8 +1747,8 @@ function int4Refusal(s: PassStep, before: SoFar['int4Before']): void {
     });
   }
   const by = `quantize ${before.mode} before it (step ${before.step})`;
-  // (the most heads storing one quantized: the heads chosen may not)
-  if (found && before.at?.heads === undefined) known = false;
+  // (the most heads storing one quantized: the heads chosen may not; a prune-ffn's widths are known whatever the heads)
+  if (found && s.pass === 'prune-heads' && before.at?.heads === undefined) known = false;
   if (!known)
     throw new SettingsError(
       `${s.pass}: ${by} stores a projection quantized where its 4-bit blocks take fewer bytes than float, which the plan cannot tell of the model there, and ${s.pass} slices float weights: ${fix}`,

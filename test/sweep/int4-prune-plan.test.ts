@@ -60,6 +60,14 @@ describe('prune steps after quantize int4-block', () => {
     expect(await point('tiny', steps, 'tiny-ratio-heads')).toMatch(/^prune-heads: layer 0's attention weights are quantized \(matmul-nbits, 4-bit\)/);
   });
 
+  it('names the feed-forward weights int4-block stored quantized for a prune-ffn after prune-heads by ratio, whose FFN widths it knows (where it said it could not tell)', async () => {
+    const steps = [step('prune-heads', { ratio: 0.25 }), int4(128), step('prune-ffn', { ratio: 0.5 })];
+    expect(await planRefusal(root, 'p', ['narrow'], 'p', steps)).toBe(
+      `${at('narrow', 3, 'prune-ffn')}prune-ffn: quantize int4-block:128 before it (step 2) stores layer 0's feed-forward weights quantized (4-bit blocks of 128 on its input width 64), and prune-ffn slices float weights: put prune-ffn before quantize`,
+    );
+    expect(await point('narrow', steps, 'narrow-ratio-ffn')).toMatch(/^prune-ffn: layer 0's feed-forward weights are quantized \(matmul-nbits, 4-bit\)/);
+  });
+
   it('plans one after optimize between, which fuses float weights only, as the point runs it', async () => {
     // (narrow: int4-block left Q, K, V and the output projection float, which the attention rewrite fuses or keeps float)
     const steps = [int4(128), step('optimize', { rewrites: 'attention' }), step('prune-heads', { ratio: 0.25 })];
