@@ -21,7 +21,7 @@
 import { attrInt, type Model, type Node, opsetVersion } from '../onnx/graph.ts';
 import { dropoutDraws } from '../onnx/analysis.ts';
 import { DataType } from '../onnx/dtype.ts';
-import type { BertStructure, EncoderInputs, EncoderLayer, ModelFamily } from './structure.ts';
+import type { BertStructure, EncoderInputs, EncoderLayer, ModelFamily, TaskHead } from './structure.ts';
 import { AttentionMatcher, type AttentionMatch } from './discover/attention.ts';
 import { findEmbeddingsOutput, matchEmbeddings, matchEmbeddingsMapping, type EmbeddingsMatch } from './discover/embeddings.ts';
 import { matchEncoderLayer } from './discover/encoder-layer.ts';
@@ -66,6 +66,19 @@ function randomNode(ctx: GraphContext, model: Model): string | undefined {
       return `Dropout node '${n.name}' drops values at random (its training_mode is on, or not a constant false, and its ratio not a constant 0)`;
   }
   return undefined;
+}
+
+/**
+ * Whether `head`, a one-score pooled head (a sequence classifier's by its shape), is a multiple-choice export's: the
+ * token ids input `ids` declared [batch, choices, sequence] and its scores not [batch, 1], as transformers'
+ * BertForMultipleChoice is exported (its ids flattened to one row per choice before the embeddings, its scores
+ * [batch, choices]).
+ */
+function multipleChoice(model: Model, head: TaskHead, ids: string): boolean {
+  if (head.kind !== 'sequence-classification' || head.numLabels !== 1 || head.outputs.length !== 1) return false;
+  // (scores declared one per example, [batch, 1], are a one-label classifier's: a new one put on such a graph's pooler)
+  if (model.graph.outputs.find((o) => o.name === head.outputs[0])?.shape?.[1] === 1) return false;
+  return model.graph.inputs.find((v) => v.name === ids)?.shape?.length === 3;
 }
 
 /** The BERT-family encoder in `model`, or a NotBertError saying what was not understood. */
@@ -121,7 +134,7 @@ export function findBert(model: Model, options: FindBertOptions = {}): BertStruc
   if (emb.embeddings.position) structure.maxPositions = emb.embeddings.position.rows;
   if (emb.embeddings.tokenType) structure.typeVocabSize = emb.embeddings.tokenType.rows;
   if (pooler) structure.pooler = pooler;
-  if (head) structure.head = head;
+  if (head) structure.head = multipleChoice(model, head, inputs.inputIds) ? { ...head, kind: 'multiple-choice' } : head;
   return structure;
 }
 

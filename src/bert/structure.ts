@@ -227,7 +227,12 @@ export interface Pooler {
   activation: 'tanh' | 'relu' | 'none';
 }
 
-export type HeadKind = 'sequence-classification' | 'question-answering' | 'pretraining' | 'token-classification' | 'unknown';
+/**
+ * What follows the encoder (discover/head.ts): 'multiple-choice' is a one-score pooled head whose token ids input is
+ * [batch, choices, sequence] (transformers' BertForMultipleChoice export: the ids flattened to one row per choice, the
+ * scores reshaped to [batch, choices]).
+ */
+export type HeadKind = 'sequence-classification' | 'multiple-choice' | 'question-answering' | 'pretraining' | 'token-classification' | 'unknown';
 
 export interface TaskHead {
   kind: HeadKind;

@@ -57,6 +57,7 @@ export function batchLoss(logits: Float32Array, b: CalibrationBatch): number {
 
 /** The heads whose first output is not one row of class scores per example, in words. */
 const NOT_A_CLASSIFIER: Record<Exclude<HeadKind, 'sequence-classification'>, string> = {
+  'multiple-choice': 'a multiple-choice head (one score per choice)',
   pretraining: 'a pretraining head (MLM + NSP)',
   'question-answering': 'a question-answering head (span start and end scores per token)',
   'token-classification': 'a token-classification head (scores per token)',
