@@ -45,6 +45,9 @@ export function sideFilesRead(holds: (name: string) => boolean): readonly string
 /** Weight files bert-compress cannot read (pickled, TensorFlow, Flax), as Hugging Face names them. */
 export const UNREADABLE_WEIGHT_FILES: readonly string[] = ['pytorch_model.bin', 'pytorch_model.bin.index.json', 'tf_model.h5', 'flax_model.msgpack'];
 
+/** A shard of a checkpoint of UNREADABLE_WEIGHT_FILES, as transformers names them: pytorch_model-00001-of-00002.bin. */
+const UNREADABLE_SHARD = /^(pytorch_model-\d+-of-\d+\.bin|tf_model-\d+-of-\d+\.h5|flax_model-\d+-of-\d+\.msgpack)$/;
+
 export interface ModelLocation {
   /** Path of the .onnx file. */
   readonly onnx: string;
@@ -108,7 +111,8 @@ function otherModelFile(path: string): string | undefined {
   if (TOKENIZER_FILES.includes(name)) return `a tokenizer file, ${notModel} (${dir})`;
   if (name.endsWith('.safetensors') || name === 'model.safetensors.index.json')
     return `a safetensors checkpoint, not an ONNX model: export it to ONNX first (compress export ${dir} -o OUT/model.onnx)`;
-  if (UNREADABLE_WEIGHT_FILES.includes(name)) return 'a checkpoint bert-compress cannot read, not an ONNX model: save the model as safetensors (or ONNX) first';
+  if (UNREADABLE_WEIGHT_FILES.includes(name) || UNREADABLE_SHARD.test(name))
+    return 'a checkpoint bert-compress cannot read, not an ONNX model: save the model as safetensors (or ONNX) first';
   // (the lineage record compress writes beside each model it writes, model.onnx.json: destination.ts's lineagePath)
   const recorded = /^(.+\.onnx)\.json$/.exec(name)?.[1];
   if (recorded !== undefined) return `the lineage record of ${recorded} (what compress wrote it from), not an ONNX model: give ${join(dir, recorded)}`;

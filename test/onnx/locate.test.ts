@@ -81,6 +81,11 @@ describe('locateModel', () => {
       expect(refusal('pytorch_model.bin', 'pickle')).toBe(
         `${join(dir, 'pytorch_model.bin')}: a checkpoint bert-compress cannot read, not an ONNX model: save the model as safetensors (or ONNX) first`,
       );
+      // (a shard of one, as transformers names them, where it was decoded as ONNX)
+      for (const shard of ['pytorch_model-00001-of-00002.bin', 'tf_model-00002-of-00002.h5'])
+        expect(refusal(shard, 'pickle')).toBe(
+          `${join(dir, shard)}: a checkpoint bert-compress cannot read, not an ONNX model: save the model as safetensors (or ONNX) first`,
+        );
       for (const data of ['model.onnx.data', 'model.onnx_data'])
         expect(refusal(data, 'weights')).toBe(`${join(dir, data)}: the external data of model.onnx, not an ONNX model: give ${join(dir, 'model.onnx')}`);
       // (the lineage record compress writes beside a model, which a shell offers beside it: model.onnx<Tab>)
