@@ -834,6 +834,22 @@ function nonFiniteStudentLine(
   return `${spec}: ${held}: fix or retrain the model before ${teacher !== undefined ? 'distilling into' : 'training'} it`;
 }
 
+/**
+ * The role in the teacher of a student weight (`name`, its role `role`) made from the teacher (`spec`): every-other's
+ * layer i is the teacher's layer 2i, its other weights the teacher's of the same role; a BiLSTM's embedding table the
+ * teacher's word embeddings. Undefined where the weight is the student's own (a bert: student, a BiLSTM's LSTM).
+ */
+function teacherRoleOf(spec: string, name: string, role: string | undefined): string | undefined {
+  if (spec === 'every-other' && role !== undefined) return role.replace(/^layer(\d+)\./, (_, i: string) => `layer${2 * Number(i)}.`);
+  if (spec.startsWith('bilstm:') && name === 'embedding.weight') return 'embeddings.word';
+  return undefined;
+}
+
+/** The refusal of a student made from the teacher whose weight `bad` (the teacher's, by its name and role there) holds NaN or Infinity. */
+function nonFiniteTeacherWeightLine(bad: NonNullable<ReturnType<typeof nonFiniteWeight>>, spec: string, teacher: string): string {
+  return `--student ${spec}: it takes --teacher ${teacher}'s weight '${bad.name}' (${bad.role}), which holds ${nonFiniteText(bad)}: fix or retrain the teacher before distilling from it`;
+}
+
 /** runTraining's work; `held`: the work folder's lock, once taken. */
 async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<TrainRunResult> {
   checkOptions('runTraining', o, '{student, output, task, …}');
@@ -933,6 +949,10 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
     // weight by its name and index in that file: the rebuilt student names and lays out its weights anew)
     const inFile = studentModel && student.kind === 'bert' ? nonFiniteWeight(studentModel, findBert(studentModel)) : undefined;
     const role = inFile?.role ?? (student.kind === 'bert' ? weightRole(findBert(student.forward(false)), broken.name) : undefined);
+    // (a student made from the teacher: the teacher's weight it was copied from, by the teacher file's name and index)
+    const taken = !inFile && teacherModel && isStudentSpec(o.student) ? teacherRoleOf(o.student, broken.name, role) : undefined;
+    const fromTeacher = taken !== undefined ? nonFiniteWeight(teacherModel!, findBert(teacherModel!), (r) => r === taken) : undefined;
+    if (fromTeacher) throw new ModelLoadError(nonFiniteTeacherWeightLine(fromTeacher, o.student, o.teacher!));
     throw new ModelLoadError(nonFiniteStudentLine(inFile ?? broken, role, o.student, isDistill ? o.teacher : undefined));
   }
   // a student model --optimize (or onnxruntime's optimizer) rewrote is trained as the plain graph: said, as its output

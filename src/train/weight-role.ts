@@ -33,11 +33,17 @@ export function weightRole(s: BertStructure, name: string): string | undefined {
 }
 
 /**
- * The first float32 weight of `s` (weightRoles' order) in `model` holding NaN or ±Infinity, by its name in `model`
- * and its role, with how many such values it holds, the first's index and value; undefined when all are finite.
+ * The first float32 weight of `s` (weightRoles' order; `only`: of those roles) in `model` holding NaN or ±Infinity, by
+ * its name in `model` and its role, with how many such values it holds, the first's index and value; undefined when
+ * all are finite.
  */
-export function nonFiniteWeight(model: Model, s: BertStructure): { name: string; role: string; count: number; index: number; value: number } | undefined {
+export function nonFiniteWeight(
+  model: Model,
+  s: BertStructure,
+  only?: (role: string) => boolean,
+): { name: string; role: string; count: number; index: number; value: number } | undefined {
   for (const { role, initializer } of weightRoles(s)) {
+    if (only && !only(role)) continue;
     const t = model.graph.initializers.get(initializer);
     if (!t || t.dataType !== DataType.FLOAT) continue;
     const bad = nonFiniteFloat32(t);

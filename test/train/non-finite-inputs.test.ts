@@ -52,6 +52,7 @@ function nanFolder(torchName?: string, pick: (s: BertStructure) => string = (s) 
 const settings = { epochs: 1, batchSize: 8, threads: 1, evalEachEpoch: false };
 const common = { glueDir: GLUE_DIR, cacheDir: join(work, 'cache'), maxExamples: 16, maxLength: 32, settings, log: () => {} };
 const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const refusalLine = (line: string) => new RegExp(`^${escaped(line)}$`);
 
 describe.skipIf(!haveShared)('a model or teacher that is not finite (needs ../shared/glue and ../shared/teachers)', () => {
   it('train of a model holding NaN is refused before any work, naming the weight; nothing written', async () => {
@@ -104,12 +105,31 @@ describe.skipIf(!haveShared)('a model or teacher that is not finite (needs ../sh
     expect(existsSync(join(work, 'into'))).toBe(false);
   });
 
-  it("an every-other student of a teacher holding NaN is refused as the teacher's fault", async () => {
-    const t = nanFolder();
+  // (by the teacher file's name, where it named the student's rebuilt weight, a name the teacher may not hold)
+  it("an every-other student of a teacher holding NaN is refused as the teacher's fault, naming the teacher's weight", async () => {
+    const t = nanFolder('teacher.q');
     const output = join(work, 'every-other', 'model.onnx');
     await expect(runTraining({ ...common, task: 'SST-2', teacher: t.dir, student: 'every-other', output })).rejects.toThrow(
-      new RegExp(
-        `^--student every-other: its weight '[^']+' \\(layer0\\.attention\\.q\\) holds 1 non-finite value \\(NaN or Infinity; the first at index 5, NaN\\), taken from --teacher ${escaped(t.dir)}: fix or retrain the teacher before distilling from it$`,
+      refusalLine(
+        `--student every-other: it takes --teacher ${t.dir}'s weight 'teacher.q' (layer0.attention.q), which holds 1 non-finite value (NaN or Infinity; the first at index 5, NaN): fix or retrain the teacher before distilling from it`,
+      ),
+    );
+    const ln = nanFolder('teacher.ln', (s) => s.layers[0]!.outputNorm.bias);
+    await expect(runTraining({ ...common, task: 'SST-2', teacher: ln.dir, student: 'every-other', output })).rejects.toThrow(
+      refusalLine(
+        `--student every-other: it takes --teacher ${ln.dir}'s weight 'teacher.ln' (layer0.outputNorm.bias), which holds 1 non-finite value (NaN or Infinity; the first at index 5, NaN): fix or retrain the teacher before distilling from it`,
+      ),
+    );
+    expect(existsSync(output)).toBe(false);
+  });
+
+  it("a BiLSTM student whose embeddings are copied from a teacher's holding NaN names the teacher's table", async () => {
+    const t = nanFolder('teacher.words', (s) => s.embeddings.word.weight);
+    const hidden = findBert(loadModel(join(t.dir, 'model.onnx'))).hiddenSize;
+    const output = join(work, 'bilstm', 'model.onnx');
+    await expect(runTraining({ ...common, task: 'SST-2', teacher: t.dir, student: `bilstm:hidden=8,embedding=${hidden}`, output })).rejects.toThrow(
+      refusalLine(
+        `--student bilstm:hidden=8,embedding=${hidden}: it takes --teacher ${t.dir}'s weight 'teacher.words' (embeddings.word), which holds 1 non-finite value (NaN or Infinity; the first at index 5, NaN): fix or retrain the teacher before distilling from it`,
       ),
     );
     expect(existsSync(output)).toBe(false);
