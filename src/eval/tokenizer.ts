@@ -844,10 +844,11 @@ export function tokenizerFromJson(
   prefixedMergesAsTokenizers(tokenizer, json);
   templateIdsAsTokenizers(tokenizer);
   const tokenId = keepModelVocabulary(tokenizer, json);
+  modelPiecesApart(tokenizer);
   const post = tokenizer.post_processor;
   /** The tokenizer's template (special tokens and token types) applied to already-truncated tokens. */
-  const template = (a: string[], b: string[] | null): { tokens: Array<string | SpecialPiece>; token_type_ids?: number[] } =>
-    post ? post(a, b, true) : { tokens: b ? [...a, ...b] : a };
+  const template = (a: Piece[], b: Piece[] | null): { tokens: Array<Piece | SpecialPiece>; token_type_ids?: number[] } =>
+    post ? post(a as string[], b as string[] | null, true) : { tokens: b ? [...a, ...b] : a };
   // (a template tokenizers fails on refuses the texts it applies to, at their first encode, as tokenizers reads the file)
   const broken = brokenTemplates;
   const specialsSingle = broken.single ? 0 : template([], null).tokens.length;
@@ -858,8 +859,8 @@ export function tokenizerFromJson(
   // A token is an added token's id first (by its text, or by its normalized text: a token matched on the normalized
   // text comes back normalized, e.g. lower-cased), then the model's, as tokenizers gives an added token found in the
   // text its own id (added_vocabulary.rs, split_with_indices) even where the model lists its normalized text under
-  // another id ('Hello' added to an uncased vocabulary that has 'hello'). (Not told apart: the model's piece 'hello'
-  // of a word holding a single_word 'Hello', which tokenizers reads as the model's id.)
+  // another id ('Hello' added to an uncased vocabulary that has 'hello'); the model's piece 'hello' of a word holding a
+  // single_word 'Hello' is the model's id, as tokenizers reads it (a ModelPiece: modelPiecesApart).
   const added = (tokenizer as unknown as AddedTokenSplitting).added_tokens_map;
   // (a model whose unk_token its vocabulary lacks fails, in tokenizers, on a text holding a piece it does not know)
   const missingUnk = missingUnkToken(json);
@@ -878,7 +879,7 @@ export function tokenizerFromJson(
   // (a text's tokens as the model gives them, before the post-processor, as tokenizers truncates and then applies it:
   // the library's tokenize passes them through the single template, which a template of no Sequence A, or of two,
   // emptied or repeated, a pair's second text too)
-  const tokensOf = (text: string): string[] => (tokenizer as unknown as { encode_text(text: string): string[] }).encode_text(text);
+  const tokensOf = (text: string): Piece[] => (tokenizer as unknown as { encode_text(text: string): Piece[] }).encode_text(text);
   return {
     source,
     padId,
@@ -898,9 +899,15 @@ export function tokenizerFromJson(
       }
       const a = tokensOf(textA);
       const b = textB === null ? null : tokensOf(textB);
-      const [ta, tb] = truncateLongestFirst<string>(a, b, maxLength - specials);
+      const [ta, tb] = truncateLongestFirst<Piece>(a, b, maxLength - specials);
       const out = template(ta, tb);
-      const ids = out.tokens.map((t) => (typeof t === 'string' ? (toId(t) ?? unknownId(textA, textB)) : t.specialId));
+      const ids = out.tokens.map((t) =>
+        typeof t === 'string'
+          ? (toId(t) ?? unknownId(textA, textB))
+          : 'specialId' in t
+            ? t.specialId
+            : (tokenizer.token_to_id(t.modelPiece) ?? unknownId(textA, textB)),
+      );
       return { ids, typeIds: (tokenTypes ? out.token_type_ids : undefined) ?? new Array<number>(ids.length).fill(0) };
     },
   };
@@ -909,6 +916,31 @@ export function tokenizerFromJson(
 /** A TemplateProcessing's special token's id as templateIdsAsTokenizers gives it: one of its `ids`. */
 interface SpecialPiece {
   readonly specialId: number;
+}
+
+/** A piece the model gave whose text is an added token's normalized text, as modelPiecesApart marks it: the model's id. */
+interface ModelPiece {
+  readonly modelPiece: string;
+}
+
+/** A text's token before the post-processor: its text (an added token's, else the model's piece), or a ModelPiece. */
+type Piece = string | ModelPiece;
+
+/**
+ * Makes `tokenizer`'s model mark each piece it gives whose text is an added token's normalized text only (a normalized
+ * token 'AB' under a Lowercase: 'ab') as a ModelPiece, read as the model's id, as tokenizers gives the model's pieces
+ * their model's ids (a single_word 'AB' not split out of 'abc', whose piece 'ab' the model lists), where the text was
+ * looked up as the added token's first. The text of an added token itself is the model's id where the model lists it
+ * (ids re-derived on loading): not marked.
+ */
+function modelPiecesApart(tokenizer: Tokenizer): void {
+  const added = (tokenizer as unknown as AddedTokenSplitting).added_tokens_map;
+  const model = (tokenizer as unknown as TokenizerModel).model;
+  if (!added || typeof model?._call !== 'function') return;
+  const normalizedOnly = new Set([...added].filter(([key, t]) => key !== t.content).map(([key]) => key));
+  if (normalizedOnly.size === 0) return;
+  const call = model._call.bind(model);
+  model._call = (tokens) => call(tokens).map((t): Piece => (normalizedOnly.has(t) ? { modelPiece: t } : t)) as string[];
 }
 
 /**
@@ -1455,6 +1487,23 @@ export function addedTokensNormalizedOtherwise(json: object): boolean {
 }
 
 /**
+ * Whether tokenizer.json `json` has a single_word added token of normalized true whose normalized text (as
+ * normalizeAsTokenizers normalizes) is other than its content and a piece its model lists: the model gives that piece
+ * inside a word the token is not split out of, which modelPiecesApart reads as the model's id, where the added token's
+ * was read.
+ */
+export function addedPiecesApart(json: object): boolean {
+  const added = (json as { added_tokens?: unknown }).added_tokens;
+  const model = modelVocabulary(json);
+  if (!Array.isArray(added) || !model) return false;
+  const tokens = (added as AddedTokenJson[]).filter(
+    (a) => a !== null && typeof a === 'object' && a.single_word === true && typeof a.content === 'string' && new tokenizersLibrary.AddedToken(a).normalized,
+  );
+  const normalizer = tokens.length ? libraryNormalizer(json, true) : null;
+  return normalizer !== null && tokens.some(({ content }) => normalizer.normalize(content) !== content && model.has(normalizer.normalize(content)));
+}
+
+/**
  * A tokenizer.json object whose pre-tokenizers of LIBRARY_UNKNOWN_PRE_TOKENIZERS (a Sequence's at any depth) are
  * WhitespaceSplits and whose normalizers of LIBRARY_UNKNOWN_NORMALIZERS are empty Sequences, for
  * @huggingface/tokenizers to build (splitAsTokenizers and normalizeAsTokenizers then give each the splitting or
@@ -1817,7 +1866,7 @@ function modelVocabulary(json: object): Map<string, number> | undefined {
  * its normalized text) and its two splitters on them.
  */
 interface AddedTokenSplitting {
-  added_tokens_map?: Map<string, { id: number; single_word?: boolean }>;
+  added_tokens_map?: Map<string, { id: number; content: string; single_word?: boolean }>;
   splitter_unnormalized?: { split(text: string): string[] };
   splitter_normalized?: { split(text: string): string[] };
 }
@@ -2075,8 +2124,9 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * was applied to each text before the template (`single`: a single text's ids changed, two As; `pair`: a pair's);
  * `addedTokensRenormalized`, an added token of normalized true is normalized otherwise than @huggingface/tokenizers
  * did (addedTokensNormalizedOtherwise), which was looked for by the library's text; `unkTokenMissing`, its model's
- * unk_token is not in its vocabulary (missingUnkToken), where a piece it did not know was read as another id. Undefined
- * where the folder has no tokenizer this code reads.
+ * unk_token is not in its vocabulary (missingUnkToken), where a piece it did not know was read as another id;
+ * `addedPiecesApart`, a single_word added token's normalized text is a model's piece (addedPiecesApart), which was read
+ * as the added token's id inside a word. Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -2109,6 +2159,7 @@ export interface TokenizerTraits {
   singleTemplateA: { single: boolean; pair: boolean };
   addedTokensRenormalized: boolean;
   unkTokenMissing: boolean;
+  addedPiecesApart: boolean;
 }
 
 /**
@@ -2540,6 +2591,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         singleTemplateA: { single: false, pair: false },
         addedTokensRenormalized: false,
         unkTokenMissing: false,
+        addedPiecesApart: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -2585,6 +2637,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       singleTemplateA: singleTemplateOddA(read),
       addedTokensRenormalized: addedTokensNormalizedOtherwise(read),
       unkTokenMissing: missingUnkToken(read) !== undefined,
+      addedPiecesApart: addedPiecesApart(read),
     };
   } catch {
     return undefined;

@@ -252,6 +252,13 @@ describe('an added token whose normalized text the model lists under another id'
     const t = loadTokenizer(folder('added-over-model', { 'tokenizer.json': withAdded({ content: 'Hello', single_word: false, normalized: true }) }));
     expect(t.encode('Hello hello new', null, 16).ids).toEqual([2, 8, 8, 6, 3]);
   });
+
+  // (tokenizers 0.23.2's node binding: 'hellotok' is 5, 7, where eval read 8, 7)
+  it("is the model's id where the model gives it as a piece of a word the token is not split out of (single_word)", () => {
+    const t = loadTokenizer(folder('added-over-model-single-word', { 'tokenizer.json': withAdded({ content: 'Hello', single_word: true, normalized: true }) }));
+    expect(t.encode('hellotok Hello', 'HELLOtok', 16).ids).toEqual([2, 5, 7, 8, 3, 5, 7, 3]);
+    expect(t.encode('hello', null, 16).ids).toEqual([2, 8, 3]);
+  });
 });
 
 // transformers' fast tokenizer adds every special token its config names that tokenizer.json's added tokens lack

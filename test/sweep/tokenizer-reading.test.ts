@@ -181,6 +181,17 @@ describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/te
     expect(() => loadTokenizer(missing).encode('the ⌘', null, 16)).toThrow(/its WordPiece model's unk_token "\[NOPE\]" is not in its vocabulary/);
   });
 
+  it("is 21 for a single_word added token of normalized true whose normalized text the model lists (the uncased BERT's 'hello' of 'Hello'), whose piece inside a word is now the model's id; 2 where it is not single_word", () => {
+    const addedHello = (single_word: boolean) => (j: Record<string, unknown>) => {
+      added(j).push({ id: 30522, content: 'Hello', single_word, lstrip: false, rstrip: false, normalized: true, special: false });
+    };
+    const single = folder('added-hello-single-word', addedHello(true));
+    expect(tokenizerReadingVersion(single, false)).toBe(21);
+    expect(tokenizerReadingVersion(folder('added-hello', addedHello(false)), false)).toBe(2);
+    const hello = loadTokenizer(TEACHER).encode('hello', null, 16).ids[1];
+    expect(loadTokenizer(single).encode('hello hellos', null, 16).ids.slice(1, 3)).toEqual([30522, hello]);
+  });
+
   it('is 4 for a folder whose tokenizer_config.json says do_lowercase_and_remove_accent true, no longer applied; 1 with it false', () => {
     const config = JSON.parse(readFileSync(join(TEACHER, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
     const lowered = folder('xlm-lowercase', () => {}, { 'tokenizer_config.json': { ...config, do_lowercase_and_remove_accent: true } });
