@@ -31,8 +31,12 @@ afterAll(() => {
  * A tiny SST-2 model folder (the teacher's vocabulary) whose layer 0 attention query weight (or the weight `pick`
  * chooses) holds a NaN at index 5; `torchName`: that weight named as a torch export names it ('onnx::MatMul_100').
  */
-function nanFolder(torchName?: string, pick: (s: BertStructure) => string = (s) => s.layers[0]!.attention!.q!.weight): { dir: string; weight: string } {
-  const tiny = writeTinyBert({ vocabSize: 30522 }, { seed: 3 });
+function nanFolder(
+  torchName?: string,
+  pick: (s: BertStructure) => string = (s) => s.layers[0]!.attention!.q!.weight,
+  numLayers?: number,
+): { dir: string; weight: string } {
+  const tiny = writeTinyBert({ vocabSize: 30522, ...(numLayers ? { numLayers } : {}) }, { seed: 3 });
   folders.push(tiny);
   copyModelFiles(SST2_TEACHER, tiny.dir, TOKENIZER_FILES);
   writeFileSync(join(tiny.dir, 'config.json'), JSON.stringify({ id2label: { 0: 'negative', 1: 'positive' }, max_length: 32 }));
@@ -118,6 +122,13 @@ describe.skipIf(!haveShared)('a model or teacher that is not finite (needs ../sh
     await expect(runTraining({ ...common, task: 'SST-2', teacher: ln.dir, student: 'every-other', output })).rejects.toThrow(
       refusalLine(
         `--student every-other: it takes --teacher ${ln.dir}'s weight 'teacher.ln' (layer0.outputNorm.bias), which holds 1 non-finite value (NaN or Infinity; the first at index 5, NaN): fix or retrain the teacher before distilling from it`,
+      ),
+    );
+    // (every-other's layer 1 is the teacher's layer 2)
+    const deep = nanFolder('teacher.l2', (s) => s.layers[2]!.ffn.in.weight, 4);
+    await expect(runTraining({ ...common, task: 'SST-2', teacher: deep.dir, student: 'every-other', output })).rejects.toThrow(
+      refusalLine(
+        `--student every-other: it takes --teacher ${deep.dir}'s weight 'teacher.l2' (layer2.ffn.in), which holds 1 non-finite value (NaN or Infinity; the first at index 5, NaN): fix or retrain the teacher before distilling from it`,
       ),
     );
     expect(existsSync(output)).toBe(false);
