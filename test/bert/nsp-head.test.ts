@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/index.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
+import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
 import { renameValue, type Model } from '../../src/onnx/index.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { tinyBert } from '../helpers/models.ts';
@@ -56,6 +57,15 @@ describe('a next-sentence-prediction head alone', () => {
     const output = join(work, 'out', 'model.onnx');
     const run = runTraining({ task: 'SST-2', student: folder('train', nsp), output, glueDir, settings: { epochs: 1 } });
     expect(await asyncRefusal(run)).toMatch(/^--task SST-2: the model has a pretraining head, not a classifier: give --new-head /);
+    expect(existsSync(output)).toBe(false);
+  });
+
+  it('--format transformers.js refuses it in one line, nothing written, where its config.json named a sequence classifier', async () => {
+    const input = join(folder('export', nsp), 'model.onnx');
+    const output = join(work, 'out-js');
+    expect(await asyncRefusal(compressToTransformersJs({ input, output, steps: [] }))).toBe(
+      `--format transformers.js: ${input}: the model has a pretraining head, not a sequence classifier; the folder's config.json would name it one, and transformers.js read its scores as a sequence classifier's`,
+    );
     expect(existsSync(output)).toBe(false);
   });
 });
