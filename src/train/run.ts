@@ -1084,6 +1084,14 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   };
   let trainSet = set;
   if (augment > 0) {
+    // (a teacher's word table holding NaN or Infinity, whose every row the neighbour search reads: refused before the
+    // augmented examples are made and cached, where its scores were refused only after)
+    const table = nonFiniteWeight(teacherModel!, findBert(teacherModel!), (r) => r === 'embeddings.word');
+    if (table) {
+      throw new ModelLoadError(
+        `${o.teacher}: its weight '${table.name}' (${table.role}) holds ${nonFiniteText(table)}, and --augment's neighbour search reads every row: fix or retrain the teacher before distilling from it`,
+      );
+    }
     const augmented = await unlessStopped(AUGMENTED_EXAMPLES, () =>
       withAugmented(set, {
         teacher: teacherModel!,

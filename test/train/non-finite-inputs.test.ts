@@ -161,6 +161,20 @@ describe.skipIf(!haveShared)('a model or teacher that is not finite (needs ../sh
     expect(existsSync(cached) ? readdirSync(cached) : []).toEqual([]);
   });
 
+  it('--augment from a teacher whose word table holds NaN is refused before the augmented examples are made and cached', async () => {
+    const t = nanFolder('teacher.words', (s) => s.embeddings.word.weight);
+    const output = join(work, 'augment', 'model.onnx');
+    const cacheDir = join(work, 'augment-cache');
+    const student = 'bert:layers=1,hidden=32,heads=2,intermediate=64';
+    await expect(runTraining({ ...common, cacheDir, task: 'SST-2', teacher: t.dir, student, output, distill: { augment: 1 } })).rejects.toThrow(
+      refusalLine(
+        `${t.dir}: its weight 'teacher.words' (embeddings.word) holds 1 non-finite value (NaN or Infinity; the first at index 5, NaN), and --augment's neighbour search reads every row: fix or retrain the teacher before distilling from it`,
+      ),
+    );
+    expect(existsSync(output)).toBe(false);
+    expect(existsSync(cacheDir) ? readdirSync(cacheDir, { recursive: true }) : []).toEqual([]);
+  });
+
   it("a general-stage teacher computing NaN features is refused at the first step, naming the teacher's value", async () => {
     const t = nanFolder();
     const corpus = join(work, 'corpus.txt');
