@@ -11,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import * as tokenizersLibrary from '@huggingface/tokenizers';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError, SettingsError } from '../errors.ts';
-import { truncateLongestFirst } from './truncation.ts';
+import { cappedLength, truncateLongestFirst } from './truncation.ts';
 import { addedTokenProblem, mergedToken, shownJson, templateProblem, withPartsAsRead } from './tokenizer-fields.ts';
 import { onigurumaCaseFolds, withOptionGroups } from './tokenizer-case-fold.ts';
 import { regexAtoms } from './regex-atoms.ts';
@@ -880,6 +880,7 @@ export function tokenizerFromJson(
   // the library's tokenize passes them through the single template, which a template of no Sequence A, or of two,
   // emptied or repeated, a pair's second text too)
   const tokensOf = (text: string): Piece[] => (tokenizer as unknown as { encode_text(text: string): Piece[] }).encode_text(text);
+  const splitsOf = withModelSplitEnds(tokenizer);
   return {
     source,
     padId,
@@ -897,9 +898,10 @@ export function tokenizerFromJson(
           `--max-length ${maxLength}${fromConfig} leaves no room for text after ${specials} special tokens: give --max-length ${specials + 1} or more`,
         );
       }
-      const a = tokensOf(textA);
-      const b = textB === null ? null : tokensOf(textB);
-      const [ta, tb] = truncateLongestFirst<Piece>(a, b, maxLength - specials);
+      // (a pair compared by its texts' lengths as tokenizers counts them where it truncates, cappedLength)
+      const [a, b] = textB === null ? [{ tokens: tokensOf(textA), ends: [] }, null] : [splitsOf(textA), splitsOf(textB)];
+      const counted = b ? ([cappedLength(a.ends, a.tokens.length, maxLength), cappedLength(b.ends, b.tokens.length, maxLength)] as const) : undefined;
+      const [ta, tb] = truncateLongestFirst<Piece>(a.tokens, b?.tokens ?? null, maxLength - specials, counted);
       const out = template(ta, tb);
       const ids = out.tokens.map((t) =>
         typeof t === 'string'
@@ -1621,6 +1623,48 @@ function modelPerPreToken(tokenizer: Tokenizer): void {
   if (model?.fuse_unk !== true || typeof model._call !== 'function') return;
   const call = model._call.bind(model);
   model._call = (tokens) => tokens.flatMap((t) => call([t]));
+}
+
+/** A pre-token's last piece as withModelSplitEnds marks it in encode_text's pieces. */
+interface SplitEnd {
+  readonly lastOfSplit: Piece;
+}
+
+/**
+ * A function giving a text's pieces as `tokenizer` gives them before its post-processor (its encode_text) and the ends,
+ * in those pieces, of the splits its model tokenized (each pre-token's pieces; not an added token's), which
+ * cappedLength reads: the model (as the mends before left it) is called on each pre-token alone while it reads, its last
+ * piece marked (SplitEnd), which encode_text passes on as it is. A pre-token of no piece ends no split here.
+ */
+function withModelSplitEnds(tokenizer: Tokenizer): (text: string) => { tokens: Piece[]; ends: number[] } {
+  const model = (tokenizer as unknown as TokenizerModel).model;
+  const encodeText = (text: string) => (tokenizer as unknown as { encode_text(text: string): Array<Piece | SplitEnd> }).encode_text(text);
+  if (typeof model?._call !== 'function') return (text) => ({ tokens: encodeText(text) as Piece[], ends: [] });
+  const call = model._call.bind(model);
+  let marking = false;
+  model._call = (tokens) => {
+    if (!marking) return call(tokens);
+    return tokens.flatMap((t) => {
+      const pieces = call([t]);
+      return pieces.length === 0 ? [] : [...pieces.slice(0, -1), { lastOfSplit: pieces.at(-1)! } as unknown as string];
+    });
+  };
+  return (text) => {
+    marking = true;
+    let read: Array<Piece | SplitEnd>;
+    try {
+      read = encodeText(text);
+    } finally {
+      marking = false;
+    }
+    const ends: number[] = [];
+    const tokens = read.map((t, i): Piece => {
+      if (typeof t === 'string' || !('lastOfSplit' in t)) return t;
+      ends.push(i + 1);
+      return t.lastOfSplit;
+    });
+    return { tokens, ends };
+  };
 }
 
 /** A BPE model of @huggingface/tokenizers as prefixedMergesAsTokenizers reads and mends it. */
