@@ -13,10 +13,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/index.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { headScores } from '../../src/prune/index.ts';
-import { loadModel, type Model, type Node } from '../../src/onnx/index.ts';
-import { int64Tensor } from '../../src/onnx/tensor.ts';
+import { loadModel, type Model } from '../../src/onnx/index.ts';
 import { runTraining } from '../../src/train/run.ts';
-import { tinyBert } from '../helpers/models.ts';
+import { multipleChoiceExport as multipleChoice } from '../helpers/models.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { asyncRefusal } from '../helpers/refusal.ts';
 
@@ -24,47 +23,6 @@ const work = mkdtempSync(join(tmpdir(), 'bc-multiple-choice-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const glueDir = join(work, 'glue');
 writeGlueTask(glueDir, 'STS-B', 8, ['train', 'dev']);
-
-const node = (name: string, opType: string, inputs: string[], outputs: string[], axis?: number): Node => ({
-  name,
-  opType,
-  domain: '',
-  inputs,
-  outputs,
-  attributes: axis === undefined ? {} : { axis: { type: 'int', value: axis } },
-});
-
-/**
- * A tiny one-label BERT as torch exports BertForMultipleChoice: each input [batch, num_choices, sequence] reshaped to
- * [-1, sequence], the logits reshaped to [-1, num_choices] (declared `scores`).
- */
-function multipleChoice(scores: Array<string | number> = ['batch', 'num_choices']): Model {
-  const m = tinyBert({ numLabels: 1 }, { seed: 5 });
-  const g = m.graph;
-  const ids = g.inputs[0]!.name;
-  g.initializers.set('mc_minus1', int64Tensor('mc_minus1', [1], [-1]));
-  g.initializers.set('mc_1', int64Tensor('mc_1', [1], [1]));
-  g.initializers.set('mc_2', int64Tensor('mc_2', [1], [2]));
-  const front = [
-    node('mc_shape', 'Shape', [ids], ['mc_ids_shape']),
-    node('mc_sequence', 'Gather', ['mc_ids_shape', 'mc_2'], ['mc_sequence'], 0),
-    node('mc_choices', 'Gather', ['mc_ids_shape', 'mc_1'], ['mc_choices'], 0),
-    node('mc_flat', 'Concat', ['mc_minus1', 'mc_sequence'], ['mc_flat_shape'], 0),
-    node('mc_scores', 'Concat', ['mc_minus1', 'mc_choices'], ['mc_scores_shape'], 0),
-  ];
-  for (const input of g.inputs) {
-    const flat = `${input.name}_flat`;
-    for (const n of g.nodes) n.inputs = n.inputs.map((x) => (x === input.name ? flat : x));
-    front.push(node(`mc_flatten_${input.name}`, 'Reshape', [input.name, 'mc_flat_shape'], [flat]));
-    input.shape = ['batch', 'num_choices', 'sequence'];
-  }
-  g.nodes.unshift(...front);
-  const out = g.outputs[0]!;
-  for (const n of g.nodes) n.outputs = n.outputs.map((x) => (x === out.name ? 'mc_flat_logits' : x));
-  g.nodes.push(node('mc_reshape_scores', 'Reshape', ['mc_flat_logits', 'mc_scores_shape'], [out.name]));
-  out.shape = scores;
-  return m;
-}
 
 /** `model` as a model folder (vocabulary and a regression's config.json without architectures). */
 const folder = (name: string, model: Model) => writeModelFolder(join(work, name), model, { regression: true });

@@ -10,9 +10,9 @@ import { buildBert, type WeightSource } from '../../src/bert/build.ts';
 import { type BertConfig, bertConfig } from '../../src/bert/config.ts';
 import { bertParameters, layerParamNames, randomBertWeights } from '../../src/bert/build-weights.ts';
 import { Rng } from '../../src/bert/random.ts';
-import type { Model } from '../../src/onnx/index.ts';
+import type { Model, Node } from '../../src/onnx/index.ts';
 import { cloneModel, createModel, DataType, encodeModel, saveModel } from '../../src/onnx/index.ts';
-import { float32Tensor } from '../../src/onnx/tensor.ts';
+import { float32Tensor, int64Tensor } from '../../src/onnx/tensor.ts';
 import { openSession, Tensor, type Feeds } from '../../src/runtime/session.ts';
 import { encoderLayer, layerNorm, linear } from './reference-ops.ts';
 
@@ -215,4 +215,45 @@ export function tableClassifier(rows: number, { typeRows, labels = 2 }: { typeRo
     },
     [{ domain: '', version: 13 }],
   );
+}
+
+const onnxNode = (name: string, opType: string, inputs: string[], outputs: string[], axis?: number): Node => ({
+  name,
+  opType,
+  domain: '',
+  inputs,
+  outputs,
+  attributes: axis === undefined ? {} : { axis: { type: 'int', value: axis } },
+});
+
+/**
+ * A tiny one-label BERT as torch exports BertForMultipleChoice: each input [batch, num_choices, sequence] reshaped to
+ * [-1, sequence], the logits reshaped to [-1, num_choices] (declared `scores`).
+ */
+export function multipleChoiceExport(scores: Array<string | number> = ['batch', 'num_choices']): Model {
+  const m = tinyBert({ numLabels: 1 }, { seed: 5 });
+  const g = m.graph;
+  const ids = g.inputs[0]!.name;
+  g.initializers.set('mc_minus1', int64Tensor('mc_minus1', [1], [-1]));
+  g.initializers.set('mc_1', int64Tensor('mc_1', [1], [1]));
+  g.initializers.set('mc_2', int64Tensor('mc_2', [1], [2]));
+  const front = [
+    onnxNode('mc_shape', 'Shape', [ids], ['mc_ids_shape']),
+    onnxNode('mc_sequence', 'Gather', ['mc_ids_shape', 'mc_2'], ['mc_sequence'], 0),
+    onnxNode('mc_choices', 'Gather', ['mc_ids_shape', 'mc_1'], ['mc_choices'], 0),
+    onnxNode('mc_flat', 'Concat', ['mc_minus1', 'mc_sequence'], ['mc_flat_shape'], 0),
+    onnxNode('mc_scores', 'Concat', ['mc_minus1', 'mc_choices'], ['mc_scores_shape'], 0),
+  ];
+  for (const input of g.inputs) {
+    const flat = `${input.name}_flat`;
+    for (const n of g.nodes) n.inputs = n.inputs.map((x) => (x === input.name ? flat : x));
+    front.push(onnxNode(`mc_flatten_${input.name}`, 'Reshape', [input.name, 'mc_flat_shape'], [flat]));
+    input.shape = ['batch', 'num_choices', 'sequence'];
+  }
+  g.nodes.unshift(...front);
+  const out = g.outputs[0]!;
+  for (const n of g.nodes) n.outputs = n.outputs.map((x) => (x === out.name ? 'mc_flat_logits' : x));
+  g.nodes.push(onnxNode('mc_reshape_scores', 'Reshape', ['mc_flat_logits', 'mc_scores_shape'], [out.name]));
+  out.shape = scores;
+  return m;
 }
