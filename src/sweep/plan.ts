@@ -954,13 +954,15 @@ function refuseEncoderOnly(spec: SweepSpec, m: ModelSpec, read: ModelGraph | und
  * Refuses a model of the sweep whose head is not a sequence classifier (a pretraining checkpoint's MLM and NSP heads,
  * a question-answering or token-classification head, or one config.json's architectures names as another's that the
  * graph does not show to be a sequence classifier) in eval's words: every point evaluates its model, the baseline
- * too, so every point would fail. A pretraining checkpoint, with the way to give it a classifier first.
+ * too, so every point would fail. A pretraining checkpoint or a multiple-choice export, with the way to give it a
+ * classifier first.
  */
 function refuseOtherHeads(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined, path: string, config: ModelConfig): void {
   const head = read?.structure.head?.kind;
   if (head && head !== 'sequence-classification' && head !== 'unknown') {
     const task = m.tasks[0] ?? 'TASK';
-    const advice = head === 'pretraining' ? `: ${newHeadAdvice(task, path, quantizedWeight(read!.structure), true)}` : '';
+    // (a pretraining or multiple-choice head is on a pooler, where train --new-head puts the task's classifier)
+    const advice = head === 'pretraining' || head === 'multiple-choice' ? `: ${newHeadAdvice(task, path, quantizedWeight(read!.structure), true)}` : '';
     throw new SettingsError(
       `${spec.file}: ${modelLabel(spec, m)}: a ${head} head; GLUE tasks need a sequence classifier (one score per label, or one for regression); every point evaluates it, its baseline too${advice}`,
     );

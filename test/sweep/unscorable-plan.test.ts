@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeGlueTask, writeModelFolder, writePretrainingFolder } from '../helpers/model-folder.ts';
 import { hasFixtures } from '../helpers/paths.ts';
-import { tinyBert } from '../helpers/models.ts';
+import { multipleChoiceExport, tinyBert } from '../helpers/models.ts';
 import { planRefusal } from './plan-refusal.ts';
 
 let root: string;
@@ -23,6 +23,8 @@ beforeAll(() => {
   writeFileSync(join(twice, 'config.json'), JSON.stringify({ model_type: 'bert', num_labels: 2, id2label: { 0: 'LABEL_1', 1: 'LABEL_1' }, max_length: 16 }));
   // a pretraining checkpoint (MLM and NSP heads, the shared fixture), its tokenizer's vocabulary of 99 tokens
   if (hasFixtures) writePretrainingFolder(join(root, 'models', 'pretraining'));
+  // a multiple-choice export (ids [batch, choices, sequence], one score per choice), no labels in its config.json
+  writeModelFolder(join(root, 'models', 'choice'), multipleChoiceExport(), { regression: true });
   writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
   writeGlueTask(join(root, 'glue'), 'STS-B', 8, ['train', 'dev']);
   mkdirSync(join(root, 'glue', 'MRPC'));
@@ -61,6 +63,13 @@ describe("a sweep's plan checks that each model can be scored on its tasks", () 
     const dir = join(root, 'models', 'pretraining');
     expect(await refusal('pretraining', ['SST-2'])).toBe(
       `${join(root, 'u.yaml')}: models[0] 'pretraining': a pretraining head; GLUE tasks need a sequence classifier (one score per label, or one for regression); every point evaluates it, its baseline too: give it SST-2's classifier first (compress train ${dir} --task SST-2 --new-head -o OUT) and sweep that model`,
+    );
+  });
+
+  it('refuses a multiple-choice export in the words eval uses, saying how to give it a classifier first (train --new-head takes it)', async () => {
+    const dir = join(root, 'models', 'choice');
+    expect(await refusal('choice', ['STS-B'])).toBe(
+      `${join(root, 'u.yaml')}: models[0] 'choice': a multiple-choice head; GLUE tasks need a sequence classifier (one score per label, or one for regression); every point evaluates it, its baseline too: give it STS-B's classifier first (compress train ${dir} --task STS-B --new-head -o OUT) and sweep that model`,
     );
   });
 
