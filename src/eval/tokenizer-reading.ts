@@ -94,16 +94,16 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // it, where @huggingface/tokenizers' normalizing of it was read (a Lowercase's 'ΟΣ' as 'ος', never found where the
   // text lower-cases to 'οσ', and a model's piece 'ος' read as the token).
   { version: 19, changed: (t) => t.addedTokensRenormalized },
-  // Stop 53: a WordLevel, WordPiece or BPE model whose unk_token its vocabulary lacks refuses a text holding a piece it
-  // does not know, as tokenizers fails on it, where the piece was read as another id (an [UNK] or <unk> the vocabulary
-  // holds, else 0): its points are stale (recomputed with --rerun-stale, which fails saying so where a text needs it).
-  { version: 20, changed: (t) => t.unkTokenMissing },
-  // Stop 53: a model's piece whose text is a single_word added token's normalized text (the piece 'hello' of 'hellotok'
-  // under a lower-cased single_word 'Hello') is the model's id, as tokenizers gives it, where the added token's was read.
-  { version: 21, changed: (t) => t.addedPiecesApart },
   // Stop 53: a Split's or Replace's `(?i:…)` group holding k folds it with the Kelvin sign U+212A, as Oniguruma does,
   // where version 12's class held K twice (NFC had made its Kelvin sign a K).
   { version: 20, changed: (t) => t.caseFoldKelvin },
+  // Stop 53: a WordLevel, WordPiece or BPE model whose unk_token its vocabulary lacks refuses a text holding a piece it
+  // does not know, as tokenizers fails on it, where the piece was read as another id (an [UNK] or <unk> the vocabulary
+  // holds, else 0): its points are stale (recomputed with --rerun-stale, which fails saying so where a text needs it).
+  { version: 21, changed: (t) => t.unkTokenMissing },
+  // Stop 53: a model's piece whose text is a single_word added token's normalized text (the piece 'hello' of 'hellotok'
+  // under a lower-cased single_word 'Hello') is the model's id, as tokenizers gives it, where the added token's was read.
+  { version: 22, changed: (t) => t.addedPiecesApart },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

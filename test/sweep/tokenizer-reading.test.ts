@@ -34,6 +34,12 @@ const readings = TOKENIZER_READINGS as Array<(typeof TOKENIZER_READINGS)[number]
 const released = [...readings];
 afterEach(() => readings.splice(0, readings.length, ...released));
 
+describe("the tokenizer readings' versions", () => {
+  it('rise one by one from 2, each change its own version (two changes landed apart keep apart)', () => {
+    expect(TOKENIZER_READINGS.map((r) => r.version)).toEqual(TOKENIZER_READINGS.map((_, i) => i + 2));
+  });
+});
+
 describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/teachers)", () => {
   let root: string;
   beforeAll(() => {
@@ -170,23 +176,23 @@ describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/te
     expect(tokenizerReadingVersion(unnormalized, false)).toBe(2);
   });
 
-  it('is 20 for a model whose unk_token its vocabulary lacks, which refuses a text holding a piece it does not know, as tokenizers fails on it, where the piece was read as another id; 1 where the vocabulary holds it', () => {
+  it('is 21 for a model whose unk_token its vocabulary lacks, which refuses a text holding a piece it does not know, as tokenizers fails on it, where the piece was read as another id; 1 where the vocabulary holds it', () => {
     const unk = (token: string) => (j: Record<string, unknown>) => {
       (j.model as Record<string, unknown>).unk_token = token;
     };
     const missing = folder('unk-missing', unk('[NOPE]'));
-    expect(tokenizerReadingVersion(missing, false)).toBe(20);
+    expect(tokenizerReadingVersion(missing, false)).toBe(21);
     expect(tokenizerReadingVersion(folder('unk-held', unk('[UNK]')), false)).toBe(1);
     expect(loadTokenizer(missing).encode('the', null, 16).ids).toEqual(loadTokenizer(TEACHER).encode('the', null, 16).ids);
     expect(() => loadTokenizer(missing).encode('the ⌘', null, 16)).toThrow(/its WordPiece model's unk_token "\[NOPE\]" is not in its vocabulary/);
   });
 
-  it("is 21 for a single_word added token of normalized true whose normalized text the model lists (the uncased BERT's 'hello' of 'Hello'), whose piece inside a word is now the model's id; 2 where it is not single_word", () => {
+  it("is 22 for a single_word added token of normalized true whose normalized text the model lists (the uncased BERT's 'hello' of 'Hello'), whose piece inside a word is now the model's id; 2 where it is not single_word", () => {
     const addedHello = (single_word: boolean) => (j: Record<string, unknown>) => {
       added(j).push({ id: 30522, content: 'Hello', single_word, lstrip: false, rstrip: false, normalized: true, special: false });
     };
     const single = folder('added-hello-single-word', addedHello(true));
-    expect(tokenizerReadingVersion(single, false)).toBe(21);
+    expect(tokenizerReadingVersion(single, false)).toBe(22);
     expect(tokenizerReadingVersion(folder('added-hello', addedHello(false)), false)).toBe(2);
     const hello = loadTokenizer(TEACHER).encode('hello', null, 16).ids[1];
     expect(loadTokenizer(single).encode('hello hellos', null, 16).ids.slice(1, 3)).toEqual([30522, hello]);
