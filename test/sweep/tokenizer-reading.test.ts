@@ -729,6 +729,12 @@ describe("a tokenizer whose ByteLevel pre-tokenizer's add_prefix_space tokenizer
   });
 });
 
+describe('the reading versions', () => {
+  it('are 2, 3, … in order, each once (two changes landed side by side gave 20 twice)', () => {
+    expect(TOKENIZER_READINGS.map((r) => r.version)).toEqual(TOKENIZER_READINGS.map((_, i) => i + 2));
+  });
+});
+
 describe('a tokenizer whose Split or Replace regex folds case in (?i:…)', () => {
   it('is at reading version 12 where the group holds s (folded with ſ too, as Oniguruma does, where ASCII letters alone were), 20 where it holds k (folded with the Kelvin sign U+212A, which version 12 missed); 1 where it holds neither', () => {
     const split = (regex: string) => ({ type: 'Split', pattern: { Regex: regex }, behavior: 'Isolated', invert: false });
