@@ -64,6 +64,9 @@ const NOT_A_CLASSIFIER: Record<Exclude<HeadKind, 'sequence-classification'>, str
   unknown: 'a head that is not a sequence classifier',
 };
 
+/** A pretraining head of one output in words (transformers' BertForNextSentencePrediction: discover/head.ts). */
+const NSP_ALONE = 'a pretraining head (NSP alone: is-next and not-next scores)';
+
 /**
  * Throws a SettingsError when `need` (a setting that measures a loss on the class scores) meets a model that does not
  * end in a sequence classifier: an encoder-only model's first output is hidden states, and an MLM's, a span's or a
@@ -82,8 +85,10 @@ export function requireClassifier(model: Model, structure: BertStructure, pass: 
     if (calibration?.otherHead === undefined) return;
     throw new SettingsError(`${pass}: ${need.what} measures a loss on a sequence classifier's class scores, but ${calibration.otherHead}; ${need.instead}`);
   }
+  // (a pretraining head of one output is a next-sentence-prediction head alone: no MLM)
+  const what = head.kind === 'pretraining' && head.outputs.length === 1 ? NSP_ALONE : NOT_A_CLASSIFIER[head.kind];
   throw new SettingsError(
-    `${pass}: ${need.what} measures a loss on a sequence classifier's class scores, but the model has ${NOT_A_CLASSIFIER[head.kind]}, outputs ${head.outputs.join(', ')}; ${need.instead}`,
+    `${pass}: ${need.what} measures a loss on a sequence classifier's class scores, but the model has ${what}, outputs ${head.outputs.join(', ')}; ${need.instead}`,
   );
 }
 

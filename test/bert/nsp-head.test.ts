@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/index.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
+import { headScores } from '../../src/prune/index.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
 import { renameValue, type Model } from '../../src/onnx/index.ts';
 import { runTraining } from '../../src/train/run.ts';
@@ -67,5 +68,11 @@ describe('a next-sentence-prediction head alone', () => {
       `--format transformers.js: ${input}: the model has a pretraining head, not a sequence classifier; the folder's config.json would name it one, and transformers.js read its scores as a sequence classifier's`,
     );
     expect(existsSync(output)).toBe(false);
+  });
+
+  it('a measuring pass refuses it in one line naming NSP alone, not the MLM it lacks', async () => {
+    expect(await asyncRefusal(headScores('ablation', nsp, findBert(nsp), {}))).toMatch(
+      /^prune-heads: .* measures a loss on a sequence classifier's class scores, but the model has a pretraining head \(NSP alone: is-next and not-next scores\), outputs logits; /,
+    );
   });
 });
