@@ -16,7 +16,16 @@ import { readModelConfig } from './model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { checkVocabularyRows, loadTokenizer, tokenizerFolder } from './tokenizer.ts';
 import { tokenBatch } from './batching.ts';
-import { checkEncodings, checkMaxLength, chooseMaxLength, configLabelsProblem, graphFacts, namedOtherHead, otherHeadLine } from './graph-checks.ts';
+import {
+  checkConfigLengthRoom,
+  checkEncodings,
+  checkMaxLength,
+  chooseMaxLength,
+  configLabelsProblem,
+  graphFacts,
+  namedOtherHead,
+  otherHeadLine,
+} from './graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
 import { defaultMaxLength } from './evaluate.ts';
@@ -95,6 +104,7 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
     checkVocabularyRows(tokenizerFolder(o.tokenizer), limits.vocabSize, `--tokenizer ${o.tokenizer}`, where.onnx);
   }
   const maxLength = chooseMaxLength(o.maxLength, config, limits, defaultMaxLength(tokenizer.modelMaxLength), where.onnx);
+  checkConfigLengthRoom(o.maxLength, config, maxLength, tokenizer, task.textColumns.length === 2);
   // the scores per example: config.json's labels, else the graph's score width (a model folder without config.json)
   const width = config.numLabels ?? scoreWidth;
   const numOutputs = task.regression ? 1 : (width ?? task.labels.length);

@@ -24,6 +24,7 @@ import { storedQuantized } from '../bert/stored-quantized.ts';
 import { quantizedFrom } from '../bench/lineage.ts';
 import {
   checkConfigLabels,
+  checkConfigLengthRoom,
   checkEncodings,
   checkMaxLength,
   chooseMaxLength,
@@ -353,6 +354,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   // (a graph discovery does not read, a BiLSTM: only the length its inputs may fix)
   const lengthLimits = facts.limits ?? (facts.fixedSequence !== null ? { fixedSequence: facts.fixedSequence, maxSequence: null } : null);
   const maxLength = chooseMaxLength(opts.maxLength, modelConfig, lengthLimits, defaultMaxLength(tokenizer.modelMaxLength), modelName);
+  keep((task) => checkConfigLengthRoom(opts.maxLength, modelConfig, maxLength, tokenizer, task.textColumns.length === 2));
   checkConfigLabels(modelConfig, facts.scoreWidth, modelName);
   if (modelConfig.numLabels === null && facts.scoreWidth !== null) keep((task) => mapModelLabels(task, modelConfig.id2label, facts.scoreWidth!));
   // `all` on a model whose config.json names the GLUE task it was fine-tuned on: its head fits the other tasks of as

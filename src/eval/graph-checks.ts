@@ -15,6 +15,7 @@ import type { GraphInterface } from '../onnx/load.ts';
 import { labelCountSource } from './labels.ts';
 import type { ModelConfig } from './model-files.ts';
 import { HIDDEN_STATE_NAME } from './predict.ts';
+import type { TextTokenizer } from './tokenizer.ts';
 
 /** What the checks read from a graph. */
 export interface GraphFacts {
@@ -188,6 +189,28 @@ export function chooseMaxLength(
   const most = Math.min(limits?.fixedSequence ?? Infinity, limits?.maxSequence ?? Infinity);
   if (problem) throw new SettingsError(`${model}: ${problem}${fromConfig ? `; give --max-length ${most} or less` : ''}`);
   return length;
+}
+
+/**
+ * Refuses, naming config.json, a config.json `max_length` (the length read where no --max-length is asked: `asked`
+ * undefined) that leaves no room for text after the special tokens `tokenizer` adds to a single text (`pair` false)
+ * or a sentence pair, where tokenizing the first example named a --max-length never given. Other lengths are left to
+ * the tokenizer's refusal, which names --max-length (and tokenizer_config.json's model_max_length where it gives it).
+ */
+export function checkConfigLengthRoom(
+  asked: number | undefined,
+  config: Pick<ModelConfig, 'maxLength' | 'file'>,
+  length: number,
+  tokenizer: Pick<TextTokenizer, 'encode'>,
+  pair: boolean,
+): void {
+  if (asked !== undefined || config.maxLength === null || config.maxLength !== length) return;
+  // (the special tokens alone: empty texts at a length that cuts nothing)
+  const specials = tokenizer.encode('', pair ? '' : null, Number.MAX_SAFE_INTEGER).ids.length;
+  if (length > specials) return;
+  throw new SettingsError(
+    `${config.file ?? 'config.json'}: max_length ${length} leaves no room for text after ${specials} special tokens${pair ? ' (a sentence pair)' : ''}: give --max-length ${specials + 1} or more`,
+  );
 }
 
 /**

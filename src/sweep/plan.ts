@@ -67,7 +67,7 @@ import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
 import { inputLimits, largestActivationBytes, type InputLimits } from '../bert/input-limits.ts';
 import { positionLimit } from '../bert/sample-inputs.ts';
 import { benchShapes, checkShapesFit, incomparable } from '../bench/inputs.ts';
-import { checkEncodings, chooseMaxLength, evalLength, namedOtherHead, otherHeadLine, scoresOutput } from '../eval/graph-checks.ts';
+import { checkConfigLengthRoom, checkEncodings, chooseMaxLength, evalLength, namedOtherHead, otherHeadLine, scoresOutput } from '../eval/graph-checks.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
 import { checkFeature, checkMatch, noAttentionLeft, presetMatches } from '../train/intermediate.ts';
@@ -1077,7 +1077,7 @@ function checkShapes(
   try {
     const { limits } = read;
     const maxLength = chooseMaxLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(dir)), label);
-    checkRoomForText(m.tasks, tokenizers.tokenizer(dir), maxLength);
+    checkRoomForText(m.tasks, tokenizers.tokenizer(dir), maxLength, spec.eval.maxLength, config);
     checkEvalBatch(spec, m, read.structure, limits.fixedSequence ?? undefined, maxLength, dir, glueDir, label);
     checkPairTypes(m.tasks, limits, pairTypes(tokenizers.tokenizer(dir), maxLength), onnx);
   } catch (e) {
@@ -1095,15 +1095,25 @@ function checkShapes(
 }
 
 /**
- * Throws eval's SettingsError (the tokenizer's, naming --max-length and a tokenizer_config.json model_max_length that
- * gives the length) where `maxLength` leaves no room for text after the special tokens of one of `tasks` (a single
+ * Throws eval's SettingsError (checkConfigLengthRoom's, naming config.json's max_length where it gives the length and
+ * no eval.maxLength (`asked`) is given; else the tokenizer's, naming --max-length and a tokenizer_config.json
+ * model_max_length that gives the length) where `maxLength` leaves no room for text after the special tokens of one of `tasks` (a single
  * text's, or a sentence pair's), as each point's evaluation would on its first example. A tokenizer that could not be
  * read here is left to the points.
  */
-function checkRoomForText(tasks: readonly string[], tokenizer: TextTokenizer | undefined, maxLength: number): void {
+function checkRoomForText(
+  tasks: readonly string[],
+  tokenizer: TextTokenizer | undefined,
+  maxLength: number,
+  asked: number | undefined,
+  config: ModelConfig,
+): void {
   if (!tokenizer) return;
   const pair = tasks.some((t) => getTask(t).textColumns.length === 2);
   const single = tasks.some((t) => getTask(t).textColumns.length === 1);
+  // (config.json's max_length, where no eval.maxLength is given, named as such)
+  if (single) checkConfigLengthRoom(asked, config, maxLength, tokenizer, false);
+  if (pair) checkConfigLengthRoom(asked, config, maxLength, tokenizer, true);
   if (single) tokenizer.encode('', null, maxLength);
   if (pair) tokenizer.encode('', '', maxLength);
 }

@@ -55,6 +55,7 @@ import { DataType } from '../onnx/dtype.ts';
 import {
   checkEncodings,
   checkMaxLength,
+  checkConfigLengthRoom,
   chooseMaxLength,
   graphFacts,
   MAX_LENGTH_RANGE,
@@ -921,6 +922,8 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
     ...(studentModel ? [[graphFacts(studentModel).limits, locateModel(o.student).onnx] as [GraphFacts['limits'], string]] : []),
   ];
   for (const [limits, path] of sized) maxLength = Math.min(maxLength, chooseMaxLength(o.maxLength, modelConfig, limits, maxLength, path));
+  // (general distillation, of a task or none, reads single texts)
+  checkConfigLengthRoom(o.maxLength, modelConfig, maxLength, tokenizer, !general && task?.textColumns.length === 2);
   // the student's classifier: the task's outputs; with no task (general distillation), a new student gets the
   // teacher's and a student model keeps its own (none: encoder-only, as with a teacher without one)
   if (teacherModel && task && !general) {

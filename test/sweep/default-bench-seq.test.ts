@@ -87,3 +87,16 @@ describe("a sweep on a model whose tokenizer_config.json's model_max_length leav
     expect((await plan({}, { path: 'models/four', tasks: ['STS-B'] })).map((p) => p.bench.seq)).toEqual([[4]]);
   });
 });
+
+describe("a sweep on a model whose config.json's max_length leaves no room for text", () => {
+  // (the plan said 'eval.maxLength 2 leaves no room for text', a setting the file never gave)
+  it.each([
+    ['cfg-two', 2, 'SST-2', 2, 2, ''],
+    ['cfg-three', 3, 'STS-B', 1, 3, ' (a sentence pair)'],
+  ])('(%s: %i, %s) is refused up front, naming config.json', async (name, length, task, labels, specials, pair) => {
+    const dir = writeModelFolder(join(root, 'models', name), tinyBert({ numLabels: labels }, { seed: 1 }), { regression: labels === 1, maxLength: length });
+    await expect(plan({}, { path: `models/${name}`, tasks: [task] })).rejects.toThrow(
+      `${join(root, 'seq.yaml')}: ${join(dir, 'config.json')}: max_length ${length} leaves no room for text after ${specials} special tokens${pair}: give eval.maxLength ${specials + 1} or more`,
+    );
+  });
+});
