@@ -648,6 +648,22 @@ function withOnigurumaCaseFolds(json: Record<string, unknown>): Record<string, u
 }
 
 /**
+ * The regexes of a tokenizer.json object's decoder Replaces (a Sequence's at any depth) holding a `(?i:…)` group that
+ * @huggingface/tokenizers (and so transformers.js) folds otherwise than tokenizers' Oniguruma (onigurumaCaseFolds
+ * refuses or widens it: é with É, ſ with s, ß with ss): eval leaves a decoder to the library, as the text decoded is no
+ * id, but transformers.js's decode() then gives other text than tokenizers'.
+ */
+export function decoderFoldsOtherwise(json: object): string[] {
+  return sequenceLeaves((json as { decoder?: unknown }).decoder, 'decoders').flatMap(({ leaf }) => {
+    const regex = (leaf.pattern as { Regex?: unknown } | undefined)?.Regex;
+    if (leaf.type !== 'Replace' || typeof regex !== 'string') return [];
+    const read = withOptionGroups(regex);
+    const folded = onigurumaCaseFolds(regex);
+    return 'regex' in read && !('regex' in folded && folded.regex === read.regex) ? [regex] : [];
+  });
+}
+
+/**
  * A tokenizer.json whose pre-tokenizer, a ByteLevel itself (not within a Sequence), prepends a space as
  * tokenizer_config.json's `add_prefix_space` says (false where it says nothing) where transformers loads the folder as
  * RobertaTokenizer or GPT2Tokenizer (`className`: autoTokenizerClass's; Fast or not), as both its versions do: 4.x's

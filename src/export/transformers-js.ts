@@ -48,6 +48,7 @@ import {
   tokenName,
   type TokenizerConfigJson,
   bpeReadsSubwordPrefix,
+  decoderFoldsOtherwise,
   specialIdsRead,
   fusesUnknownsInTransformersJs,
   unigramByteFallbackOf,
@@ -625,15 +626,21 @@ interface SideFiles {
   specialIds: boolean;
   /** The contents of its tokenizer's added tokens marked single_word (singleWordTokens), said by singleWordNote. */
   singleWord: string[];
+  /** Its decoder's Replace regexes whose (?i:…) transformers.js folds otherwise (decoderFoldsOtherwise), said by decoderFoldNote. */
+  decoderFolds: string[];
   pairType?: { gives: number; has: number };
 }
 
 /**
  * What a transformers.js user should know about the exported `folder` of float model `model`, one line each:
  * singleScoreNote, and the warnings of its side files (writeSideFiles: fusedUnknownsNote, byteFallbackNote,
- * subwordPrefixNote, specialIdsNote, singleWordNote, pairTypeNote).
+ * subwordPrefixNote, specialIdsNote, singleWordNote, decoderFoldNote, pairTypeNote).
  */
-function folderNotes(model: Model, folder: string, { fusesUnknowns, byteFallback, subwordPrefix, specialIds, singleWord, pairType }: SideFiles): string[] {
+function folderNotes(
+  model: Model,
+  folder: string,
+  { fusesUnknowns, byteFallback, subwordPrefix, specialIds, singleWord, decoderFolds, pairType }: SideFiles,
+): string[] {
   return [
     ...singleScoreNote(model, folder),
     ...(fusesUnknowns ? [fusedUnknownsNote(folder)] : []),
@@ -641,6 +648,7 @@ function folderNotes(model: Model, folder: string, { fusesUnknowns, byteFallback
     ...(subwordPrefix ? [subwordPrefixNote(folder)] : []),
     ...(specialIds ? [specialIdsNote(folder)] : []),
     ...(singleWord.length ? [singleWordNote(folder, singleWord)] : []),
+    ...(decoderFolds.length ? [decoderFoldNote(folder, decoderFolds)] : []),
     ...(pairType ? [pairTypeNote(folder, pairType)] : []),
   ];
 }
@@ -750,6 +758,7 @@ function writeSideFiles(
     subwordPrefix: bpeReadsSubwordPrefix(tokenizer),
     specialIds: Object.values(specialIdsRead(tokenizer)).some(Boolean),
     singleWord: singleWordTokens(tokenizer),
+    decoderFolds: decoderFoldsOtherwise(tokenizer),
     ...(pairType ? { pairType } : {}),
   };
 }
@@ -827,6 +836,18 @@ function singleWordTokens(json: object): string[] {
   const added = (json as { added_tokens?: unknown }).added_tokens;
   if (!Array.isArray(added)) return [];
   return added.flatMap((a) => (a !== null && typeof a === 'object' && a.single_word === true && typeof a.content === 'string' ? [a.content as string] : []));
+}
+
+/**
+ * The warning for a folder whose tokenizer's decoder Replaces hold a (?i:…) group that transformers.js folds otherwise
+ * than tokenizers (`regexes`: decoderFoldsOtherwise's), one line: ids are alike, decoded text may not be.
+ */
+function decoderFoldNote(folder: string, regexes: readonly string[]): string {
+  const named = someNames(
+    regexes.map((r) => JSON.stringify(r)),
+    3,
+  );
+  return `warning: ${folder}: its tokenizer's decoder Replace${regexes.length === 1 ? '' : 's'} of ${named} fold${regexes.length === 1 ? 's' : ''} case in (?i:…), where transformers.js folds ASCII letters alone and tokenizers' Oniguruma folds past them (é with É, ſ with s, ß with ss): ids are alike, but transformers.js's decode() may give other text than transformers' (write the group's cases out, as [éÉ])`;
 }
 
 /** The warning for a folder whose tokenizer has added tokens marked single_word (`tokens`, their contents), which transformers.js ignores, one line. */

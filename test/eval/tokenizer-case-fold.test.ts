@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import { env } from '@huggingface/transformers';
 import { onigurumaCaseFolds } from '../../src/eval/tokenizer-case-fold.ts';
+import { exportToTransformersJs } from '../../src/export/transformers-js.ts';
 import { folderTokenizerJson, loadTokenizer } from '../../src/eval/tokenizer.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { exportedIds, SPECIALS, tokenizerFolder, tokenizerJson } from '../helpers/tokenizer-json.ts';
@@ -169,4 +170,17 @@ describe("option groups in a tokenizer.json decoder's Replace", () => {
       `${join(refused, 'tokenizer.json')}: not a tokenizer we can load: its decoder's Replace of {"Regex":"(?m)x"}: (?m) is an option group of Oniguruma that compress does not read`,
     );
   });
+
+  // (the text decoded is no id: eval reads such a decoder, and --format transformers.js says that transformers.js's
+  // decode() folds ASCII letters alone there, where tokenizers' Oniguruma folds é with É, ſ with s)
+  it('--format transformers.js warns in one line of a (?i:…) group transformers.js folds otherwise, of none it folds alike', async () => {
+    const hf = decoderFolder('decoder-fold-accent', '(?i:é)|s');
+    expect(loadTokenizer(hf).encode('it x', null, 16).ids).toEqual([2, id('it'), id('x'), 3]);
+    const { notes } = await exportToTransformersJs(hf, `${hf}-tjs`);
+    expect(notes).toEqual([
+      `warning: ${hf}-tjs: its tokenizer's decoder Replace of "(?i:é)|s" folds case in (?i:…), where transformers.js folds ASCII letters alone and tokenizers' Oniguruma folds past them (é with É, ſ with s, ß with ss): ids are alike, but transformers.js's decode() may give other text than transformers' (write the group's cases out, as [éÉ])`,
+    ]);
+    expect((await exportToTransformersJs(decoderFolder('decoder-fold-s', '(?i:as)'), join(root, 'decoder-fold-s-tjs'))).notes).toHaveLength(1);
+    expect((await exportToTransformersJs(decoderFolder('decoder-fold-ascii', '(?i:ab)|(?i)x'), join(root, 'decoder-fold-ascii-tjs'))).notes).toEqual([]);
+  }, 30_000);
 });
