@@ -57,6 +57,7 @@ import { loadWordVocab } from '../train/augment-words.ts';
 import { wordEmbeddingsRefusal } from '../train/students/bilstm-config.ts';
 import { type DropLayersOptions, dropLayers } from '../prune/layers.ts';
 import { keptNeurons } from '../prune/ffn.ts';
+import { headsRemovedBy } from '../prune/head-selection.ts';
 import { factorizableTable } from '../factorize/embeddings.ts';
 import { factorNames } from '../factorize/rewrite.ts';
 import { quantizationTargets, targetNode, targetWeight, type Target } from '../quantize/targets.ts';
@@ -615,7 +616,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         data.calibration = await dataHash(file);
       }
       const training = p.training ? await planTraining(p, m, where.onnx, opts, dataHash, identity, local) : undefined;
-      checkSteps(spec, m, p, where.onnx, training ?? [], models, tokenizers);
+      checkSteps(spec, m, p, where.onnx, training ?? [], models, tokenizers, opts.log);
       for (const t of training ?? []) {
         // (distill reads the teacher's labels and tokenizer, and a student model's labels; train a student model's)
         const read: NonNullable<PointData['training']>[string] = {};
@@ -1191,7 +1192,9 @@ function checkEvalBatch(
  * task's labels (checkStudentLabels), a maxLength beyond the position
  * table of a model the step runs at that length (checkStepLength), and a distill step's intermediate-layer matches
  * that do not fit the teacher's and student's depths or layers, or a student that has no layers to match
- * (checkLayerMatches). The models (the point's, a teacher, a student model) are read by `read`, once per plan. Where
+ * (checkLayerMatches); and share-layers after prune-heads by ratio where no choice of its heads leaves the layers
+ * of each group as many (shareAfterRatio; where only some choices do, a warning line to `warn`). The models (the
+ * point's, a teacher, a student model) are read by `read`, once per plan. Where
  * something is not known here (a graph that cannot be read, a bilstm:… student's depth, settings a pass refuses on
  * the model, the heads a graph pass leaves) the step is left to its point. Said as the point says it (stepRefusal),
  * after the file, the pipeline, the model and the step.
@@ -1204,6 +1207,7 @@ function checkSteps(
   training: readonly PointTrainingStep[],
   read: ModelReader,
   tokenizers: TokenizerReader,
+  warn?: (line: string) => void,
 ): void {
   const steps = new Map(training.map((t) => [t.index, t]));
   const structureOf = (file: string) => read(file)?.structure;
@@ -1213,6 +1217,8 @@ function checkSteps(
     try {
       if (!t) {
         int4Refusal(s, sofar.int4Before);
+        const uneven = s.pass === 'share-layers' ? shareAfterRatio(getPass(s.pass).check(s.settings), sofar) : undefined;
+        if (uneven) warn?.(`warning: ${spec.file}: pipeline '${p.label}' on model '${m.name}', step ${i + 1} (share-layers): ${uneven}`);
         sofar = afterPass(s, i, sofar);
         return;
       }
@@ -1411,6 +1417,12 @@ interface SoFar {
    * step by ratio (which chooses its heads when it runs, and removes heads only): see headsAtMostAfter.
    */
   headsAtMost?: readonly number[];
+  /**
+   * Set with `headsAtMost` by a prune-heads step by ratio (the last one): its step (counted from 1), and where the
+   * heads and attention sharing of the model it pruned were known and the steps since kept every layer and its heads
+   * (RATIO_KEPT), `exact`: what the plan knows of the heads it leaves (RatioHeads).
+   */
+  ratioHeads?: { step: number; exact?: RatioHeads };
   /** Its layers reading one copy of their attention weights, by group (PassShape.shared), where known: see sharedAfter. */
   shared?: readonly number[][];
   /** Its widths (PassShape's hidden, ffn, attention and embedding), each where known: see widthsAfter. */
@@ -1976,6 +1988,7 @@ function encoderAfter(s: PassStep, index: number, sofar: SoFar, settings: Record
       layers: on.shape?.numLayers,
       heads,
       ...(headsAtMost ? { headsAtMost } : {}),
+      ...ratioHeadsAfter(s, index, on.settings, sofar, headsAtMost),
       ...(shared ? { shared } : {}),
       ...(sofar.partlyShared ? { partlyShared: sofar.partlyShared } : {}),
       ...(widths ? { widths } : {}),
@@ -2094,6 +2107,120 @@ function listedAfterRatio(heads: string, atMost: readonly number[]): void {
   throw new SettingsError(
     `prune-heads: it lists heads of layer ${layer} (${listed.join(', ')}) after prune-heads by ratio, which chooses the heads it removes when it runs and numbers those it keeps anew, so the plan cannot tell which heads layer ${layer} has there${most === undefined ? '' : ` (at most ${most})`}: list the heads before pruning by ratio, or prune by ratio alone`,
   );
+}
+
+/**
+ * What a prune-heads step by ratio leaves of a model's heads, as the plan knows it (SoFar.ratioHeads' exact): it
+ * removes ratio × the heads (headsRemovedBy, of `total`: the heads of layers sharing their attention weights, a
+ * `unit`, counted once), the lowest-scored first, from units above minHeadsPerLayer only; so each layer keeps from
+ * `atLeast` (minHeadsPerLayer, or its heads where fewer) to its heads before (SoFar.headsAtMost), and the units keep
+ * `kept` heads in all.
+ */
+interface RatioHeads {
+  atLeast: readonly number[];
+  units: readonly number[][];
+  kept: number;
+  total: number;
+}
+
+/** The graph passes after which SoFar.ratioHeads' exact still holds: they keep every layer, its heads and their sharing. */
+const RATIO_KEPT: ReadonlySet<string> = new Set(['prune-ffn', 'factorize-embeddings', 'quantize', 'optimize']);
+
+/**
+ * SoFar.ratioHeads after graph step `s` (at `index`, of `settings` as they act on the model) on the model so far
+ * `sofar`, where its heads after are known at most (`headsAtMost`): set by prune-heads by ratio, with RatioHeads where
+ * the heads and attention sharing of every layer were known before it; kept through the other steps, its RatioHeads
+ * through RATIO_KEPT's only.
+ */
+function ratioHeadsAfter(
+  s: PassStep,
+  index: number,
+  settings: Record<string, unknown>,
+  sofar: SoFar,
+  headsAtMost: readonly number[] | undefined,
+): Pick<SoFar, 'ratioHeads'> {
+  if (!headsAtMost) return {};
+  if (s.pass === 'prune-heads' && typeof settings.ratio === 'number') {
+    const { heads, shared: units } = sofar;
+    const covered = units?.flat().sort((a, b) => a - b);
+    if (!heads || !units || covered!.length !== heads.length || covered!.some((l, i) => l !== i)) return { ratioHeads: { step: index + 1 } };
+    const min = typeof settings.minHeadsPerLayer === 'number' ? settings.minHeadsPerLayer : 0;
+    const unitHeads = units.map((u) => heads[u[0]!]!);
+    const total = unitHeads.reduce((a, b) => a + b, 0);
+    const removable = unitHeads.reduce((a, h) => a + Math.max(0, h - min), 0);
+    const kept = total - Math.min(headsRemovedBy(settings.ratio, total), removable);
+    return { ratioHeads: { step: index + 1, exact: { atLeast: heads.map((h) => Math.min(h, min)), units, kept, total } } };
+  }
+  const r = sofar.ratioHeads;
+  return !r ? {} : { ratioHeads: RATIO_KEPT.has(s.pass) ? r : { step: r.step } };
+}
+
+/**
+ * share-layers of `settings` (checked) after prune-heads by ratio (SoFar.ratioHeads), which chooses the heads it
+ * removes when it runs, where the layers of each group share-layers joins must have as many heads (share/layers.ts
+ * checkGroupAttention, checkGroupWidths): throws a SettingsError where no choice of the ratio's leaves them so (the
+ * heads it leaves, RatioHeads, cannot be spread so), and gives a warning where the point fails unless the scores
+ * choose so (some choices do, or the plan cannot tell); undefined where every choice does (each group's layers are
+ * pruned alike, sharing their attention weights, or the ratio has one choice of counts) or no prune by ratio came
+ * before.
+ */
+function shareAfterRatio(settings: Record<string, unknown>, sofar: SoFar): string | undefined {
+  const { ratioHeads: r, headsAtMost: most } = sofar;
+  if (!r || sofar.heads || !most) return undefined;
+  let groups: number[][];
+  try {
+    groups = layerGroups(most.length, parseShareSpec(settings.share), parseSourceSpec(settings.from));
+  } catch {
+    return undefined; // (refused by share-layers' own check, after this)
+  }
+  const joined = groups.filter((g) => g.length > 1);
+  if (!joined.length) return undefined;
+  const named = joined.map((g) => `layers ${g[0]}-${g.at(-1)}`).join(', ');
+  const by = `prune-heads by ratio before it (step ${r.step})`;
+  const e = r.exact;
+  const choices = e ? ratioChoices(e, most, groups) : 'some';
+  if (choices === 'all') return undefined;
+  if (choices === 'none')
+    throw new SettingsError(
+      `share-layers: ${by} leaves ${e!.kept} of the model's ${e!.total} heads (those of layers sharing their attention weights counted once), which cannot be spread so that the layers of each group share-layers joins (${named}) have as many heads, as layers sharing weights must: choose a ratio that can, share layers before pruning heads, or list the heads to prune`,
+    );
+  return `${by} chooses the heads it removes when it runs, and the point fails unless it leaves the layers of each group share-layers joins (${named}) as many heads, as layers sharing weights must: share layers before pruning heads, or list the heads to prune`;
+}
+
+/**
+ * Whether the heads prune-heads by ratio leaves (`e`; at most `most` by layer) give the layers of each of `groups`
+ * as many heads: in every choice of the ratio's ('all': each group's layers share their attention weights, or the
+ * counts are forced, every unit at its fewest or at its most), in some, or in none. Groups and units joined, each
+ * part takes one count within its layers' bounds for each of its units, and the counts must add up to `e.kept`.
+ */
+function ratioChoices(e: RatioHeads, most: readonly number[], groups: readonly number[][]): 'all' | 'some' | 'none' {
+  const unitOf: number[] = [];
+  e.units.forEach((u, i) => {
+    for (const l of u) unitOf[l] = i;
+  });
+  if (groups.every((g) => g.every((l) => unitOf[l] === unitOf[g[0]!]))) return 'all';
+  const parent = e.units.map((_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
+  for (const g of groups) for (const l of g) parent[find(unitOf[l]!)] = find(unitOf[g[0]!]!);
+  const parts = new Map<number, { lo: number; hi: number; units: number }>();
+  e.units.forEach((u, i) => {
+    const part = parts.get(find(i)) ?? { lo: 0, hi: Number.POSITIVE_INFINITY, units: 0 };
+    for (const l of u) {
+      part.lo = Math.max(part.lo, e.atLeast[l]!);
+      part.hi = Math.min(part.hi, most[l]!);
+    }
+    parts.set(find(i), { ...part, units: part.units + 1 });
+  });
+  // (the totals the parts' counts can make, up to kept)
+  let reach = new Set([0]);
+  for (const { lo, hi, units } of parts.values()) {
+    const next = new Set<number>();
+    for (const sum of reach) for (let k = lo; k <= hi && sum + k * units <= e.kept; k++) next.add(sum + k * units);
+    reach = next;
+  }
+  if (!reach.has(e.kept)) return 'none';
+  const bound = (of: readonly number[]) => e.units.reduce((a, u) => a + of[u[0]!]!, 0);
+  return e.kept === bound(e.atLeast) || e.kept === bound(most) ? 'all' : 'some';
 }
 
 /**
