@@ -888,7 +888,9 @@ export function tokenizerFromJson(
       `${source}: its ${type} model's unk_token ${JSON.stringify(unk)} is not in its vocabulary, and ${text} holds a piece the vocabulary lacks: tokenizers fails on such a text (${type === 'BPE' ? `'Unk token \`${unk}\` not found in the vocabulary'` : `'Missing ${unk} token from the vocabulary'`}); add ${JSON.stringify(unk)} to the model's vocabulary`,
     );
   };
-  const toId = (t: string): number | undefined => added?.get(t)?.id ?? tokenizer.token_to_id(t);
+  /** A piece's id: an added token's text's, else the model's (a ModelPiece the model's); undefined where neither lists it. */
+  const pieceId = (t: Piece): number | undefined =>
+    typeof t === 'string' ? (added?.get(t)?.id ?? tokenizer.token_to_id(t)) : tokenizer.token_to_id(t.modelPiece);
   const padId = padTokenId(tokenId, json as TokenizerJsonPadding, config);
 
   const modelMaxLength = modelMaxLengthOf(config);
@@ -914,18 +916,19 @@ export function tokenizerFromJson(
           `--max-length ${maxLength}${fromConfig} leaves no room for text after ${specials} special tokens: give --max-length ${specials + 1} or more`,
         );
       }
-      // (a pair compared by its texts' lengths as tokenizers counts them where it truncates, cappedLength)
-      const [a, b] = textB === null ? [{ tokens: tokensOf(textA), ends: [] }, null] : [splitsOf(textA), splitsOf(textB)];
+      // (a pair compared by its texts' lengths as tokenizers counts them where it truncates, cappedLength; a single
+      // text's split ends are read only where a piece the model lacks fails, below)
+      const [a, b] =
+        textB === null ? [missingUnk === undefined ? { tokens: tokensOf(textA), ends: [] } : splitsOf(textA), null] : [splitsOf(textA), splitsOf(textB)];
       const counted = b ? ([cappedLength(a.ends, a.tokens.length, maxLength), cappedLength(b.ends, b.tokens.length, maxLength)] as const) : undefined;
+      // (tokenizers tokenizes each text up to its early exit, cappedLength, before it truncates: a piece the model
+      // lacks there fails though truncation drops it)
+      if (missingUnk !== undefined)
+        for (const t of b ? [a, b] : [a])
+          if (t.tokens.slice(0, cappedLength(t.ends, t.tokens.length, maxLength)).some((p) => pieceId(p) === undefined)) unknownId(textA, textB);
       const [ta, tb] = truncateLongestFirst<Piece>(a.tokens, b?.tokens ?? null, maxLength - specials, counted);
       const out = template(ta, tb);
-      const ids = out.tokens.map((t) =>
-        typeof t === 'string'
-          ? (toId(t) ?? unknownId(textA, textB))
-          : 'specialId' in t
-            ? t.specialId
-            : (tokenizer.token_to_id(t.modelPiece) ?? unknownId(textA, textB)),
-      );
+      const ids = out.tokens.map((t) => (typeof t !== 'string' && 'specialId' in t ? t.specialId : (pieceId(t) ?? unknownId(textA, textB))));
       return { ids, typeIds: (tokenTypes ? out.token_type_ids : undefined) ?? new Array<number>(ids.length).fill(0) };
     },
   };

@@ -82,6 +82,27 @@ describe('a model whose unk_token its vocabulary lacks', () => {
     );
     expect(() => t.encode('a', 'b z', 16)).toThrow(/"a \/ b z" holds a piece the vocabulary lacks/);
   });
+  // (tokenizers tokenizes a text's splits until they hold --max-length tokens, special tokens counted, and truncates
+  // after: a piece it reached fails, though truncation drops it; one past that point is never tokenized)
+  it.each([
+    ['WordLevel', undefined],
+    ['WordPiece', wordPieceModel(vocab)],
+    ['BPE', bpe],
+  ] as const)('%s: refuses a piece it does not know that truncation drops where tokenizers reaches it before truncating', (type, model) => {
+    const dir = mkdtempSync(join(root, `unk-cut-${type}-`));
+    const json = tokenizerJson(vocab, { pre_tokenizer: { type: 'WhitespaceSplit' }, ...(model ? { model } : {}) });
+    json.added_tokens = [];
+    json.post_processor = { type: 'BertProcessing', sep: ['[SEP]', 2], cls: ['[CLS]', 1] };
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+    const t = loadTokenizer(dir);
+    const refusal = /holds a piece the vocabulary lacks: tokenizers fails on such a text/;
+    // 'a b' are 2 of the 4 tokens: z is tokenized, then cut (2 tokens fit after [CLS] and [SEP])
+    expect(() => t.encode('a b z', null, 4)).toThrow(refusal);
+    expect(() => t.encode('a', 'b a z', 6)).toThrow(refusal);
+    // 'a b a' reach the 3: z is never tokenized
+    expect(t.encode('a b a z', null, 3).ids).toEqual([1, 3, 2]);
+    expect(t.encode('a b a b a z', 'b', 5).ids).toEqual([1, 3, 2, 4, 2]);
+  });
   it('reads a model whose vocabulary holds it as before: the piece is its id', () => {
     const dir = mkdtempSync(join(root, 'unk-held-'));
     writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson([...SPECIALS, 'a'], { pre_tokenizer: { type: 'WhitespaceSplit' } })));
