@@ -1743,7 +1743,8 @@ function int4After(s: PassStep, index: number, sofar: SoFar, options: unknown): 
  * slices quantized (a layer's Q, K, V or output projection, or its FFN's), or where the plan cannot tell (the model's
  * widths unknown there, or its heads known only at most, headsAtMost, where those would store one quantized), as the
  * point refuses a weight stored quantized. Fewer heads store none quantized where the most do not: int4StoresLess
- * grows with the input width (the output projection's, heads × head size), whatever the output width (Q, K and V's).
+ * grows with the input width (the output projection's, heads × head size), whatever the output width (Q, K and V's);
+ * so where the most store Q, K and V quantized (input width: the encoder's), any heads do, which is said so.
  */
 function int4Refusal(s: PassStep, before: SoFar['int4Before']): void {
   if (!before || !SLICE_AFTER_INT4.has(s.pass)) return;
@@ -1751,7 +1752,7 @@ function int4Refusal(s: PassStep, before: SoFar['int4Before']): void {
   const heads = before.at?.heads ?? before.at?.headsAtMost;
   const fix = `put ${s.pass} before quantize`;
   const quantized = (K: number, N: number) => int4StoresLess(K, N, before.blockSize, before.symmetric);
-  let found: { layer: number; what: string; K: number } | undefined;
+  let found: { layer: number; what: string; K: number; qkv?: true } | undefined;
   let known = hidden !== undefined;
   if (s.pass === 'prune-heads') {
     known &&= heads !== undefined && attention !== undefined;
@@ -1759,7 +1760,7 @@ function int4Refusal(s: PassStep, before: SoFar['int4Before']): void {
       if (found || !known || h === 0) return;
       const width = h * attention!.headSize;
       // (a fused Attention's packed Q, K and V stay float: MatMulNBits replaces MatMul and Gemm only)
-      if (!attention!.fused?.[l] && quantized(hidden!, width)) found = { layer: l, what: 'attention', K: hidden! };
+      if (!attention!.fused?.[l] && quantized(hidden!, width)) found = { layer: l, what: 'attention', K: hidden!, qkv: true };
       else if (quantized(width, hidden!)) found = { layer: l, what: 'attention', K: width };
     });
   } else {
@@ -1772,7 +1773,17 @@ function int4Refusal(s: PassStep, before: SoFar['int4Before']): void {
   }
   const by = `quantize ${before.mode} before it (step ${before.step})`;
   // (the most heads storing one quantized: the heads chosen may not; a prune-ffn's widths are known whatever the heads)
-  if (found && s.pass === 'prune-heads' && before.at?.heads === undefined) known = false;
+  if (found && s.pass === 'prune-heads' && before.at?.heads === undefined) {
+    // (but Q, K and V read the encoder's width whatever the heads, and 4-bit blocks store them in fewer bytes whatever
+    // their output width: where no layer's attention is known fused, those of each layer the ratio left heads, one at
+    // least, are stored quantized)
+    const fused = attention!.fused;
+    if (found.qkv && fused && !heads!.some((h, l) => h > 0 && fused[l]))
+      throw new SettingsError(
+        `${s.pass}: ${by} stores the Q, K and V weights of each layer with heads quantized (4-bit blocks of ${before.blockSize} on their input width ${hidden}, whichever heads the prune-heads by ratio before it left), and ${s.pass} slices float weights: ${fix}`,
+      );
+    known = false;
+  }
   if (!known)
     throw new SettingsError(
       `${s.pass}: ${by} stores a projection quantized where its 4-bit blocks take fewer bytes than float, which the plan cannot tell of the model there, and ${s.pass} slices float weights: ${fix}`,

@@ -53,11 +53,17 @@ describe('prune steps after quantize int4-block', () => {
     const steps = [step('prune-heads', { ratio: 0.25 }), int4(128), step('prune-heads', { ratio: 0.25 })];
     expect(await planRefusal(root, 'p', ['narrow'], 'p', steps)).toBeUndefined();
     expect(await point('narrow', steps, 'narrow-ratio-heads')).toBe('ran');
-    // (where the most heads store one quantized, the plan cannot tell of the heads chosen)
+    // (Q, K and V read the encoder's width whatever heads the ratio chose, which 4-bit blocks store in fewer bytes on
+    // tiny: stored quantized in each layer left heads, where it said it could not tell)
     expect(await planRefusal(root, 'p', ['tiny'], 'p', steps)).toBe(
-      `${at('tiny', 3, 'prune-heads')}prune-heads: quantize int4-block:128 before it (step 2) stores a projection quantized where its 4-bit blocks take fewer bytes than float, which the plan cannot tell of the model there, and prune-heads slices float weights: put prune-heads before quantize`,
+      `${at('tiny', 3, 'prune-heads')}prune-heads: quantize int4-block:128 before it (step 2) stores the Q, K and V weights of each layer with heads quantized (4-bit blocks of 128 on their input width 32, whichever heads the prune-heads by ratio before it left), and prune-heads slices float weights: put prune-heads before quantize`,
     );
     expect(await point('tiny', steps, 'tiny-ratio-heads')).toMatch(/^prune-heads: layer 0's attention weights are quantized \(matmul-nbits, 4-bit\)/);
+    // (fused by optimize, Q, K and V stay float, and the output projection's input width is the heads chosen: the plan cannot tell)
+    const fused = [steps[0]!, step('optimize', { rewrites: 'attention' }), int4(128), steps[2]!];
+    expect(await planRefusal(root, 'p', ['tiny'], 'p', fused)).toBe(
+      `${at('tiny', 4, 'prune-heads')}prune-heads: quantize int4-block:128 before it (step 3) stores a projection quantized where its 4-bit blocks take fewer bytes than float, which the plan cannot tell of the model there, and prune-heads slices float weights: put prune-heads before quantize`,
+    );
   });
 
   it('names the feed-forward weights int4-block stored quantized for a prune-ffn after prune-heads by ratio, whose FFN widths it knows (where it said it could not tell)', async () => {
