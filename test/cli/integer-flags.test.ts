@@ -160,6 +160,27 @@ describe("a one-letter flag's value written against it (-j2.5)", () => {
   });
 });
 
+describe('a one-letter number flag glued to a value yargs splits into one-letter flags (-j0x10)', () => {
+  it("is refused as the flag given that value, where yargs' strict check said unexpected arguments '0', 'x'", async () => {
+    for (const [line, expected] of [
+      [['sweep', 'no-such.yaml', '-j0x10'], "-j/--jobs '0x10': expected an integer from 1 to 2^53 − 1"],
+      [['sweep', 'no-such.yaml', '-j3abc'], "-j/--jobs '3abc': expected an integer from 1 to 2^53 − 1"],
+      [['sweep', 'no-such.yaml', '-j1_000'], "-j/--jobs '1_000': expected an integer from 1 to 2^53 − 1"],
+      [['sweep', 'no-such.yaml', '-jNaN'], "-j/--jobs 'NaN': expected an integer from 1 to 2^53 − 1"],
+      [['worker', '--queue', 'redis://127.0.0.1:1/0', '-c0x10'], "-c/--concurrency '0x10': expected an integer from 1 to 2^53 − 1"],
+      // (a decimal number yargs splits all the same: written apart, it is read)
+      [['sweep', 'no-such.yaml', '-j1E3'], "-j1E3: write -j 1E3 (glued to -j, a value other than digits, '.' and 'e' is read as one-letter flags)"],
+    ] as const) {
+      const r = await runMain([...line]);
+      expect([line.join(' '), r.code, r.stderr]).toEqual([line.join(' '), 2, `compress: ${expected}\n`]);
+    }
+    // (a value yargs reads glued runs on to the next check: the sweep file)
+    const r = await runMain(['sweep', 'no-such.yaml', '-j2']);
+    expect(r.stderr).not.toMatch(/jobs/);
+    expect(r.code).not.toBe(0);
+  });
+});
+
 describe('a flag typed in the camel-case form yargs reads as it (--maxLength for --max-length)', () => {
   it("is checked as the flag typed dashed (where '--maxLength 0x10' ran at 16 and '--batchSize=' said '--batch-size 0')", async () => {
     for (const [line, expected] of [
