@@ -148,10 +148,10 @@ describe("a one-letter flag's value written against it (-j2.5)", () => {
       [['sweep', 'no-such.yaml', '-j02.50'], '-j/--jobs 02.50: expected an integer from 1 to 2^53 − 1'],
       [['worker', '--queue', 'redis://127.0.0.1:1/0', '-c0.50'], '-c/--concurrency 0.50: expected an integer from 1 to 2^53 − 1'],
       [['sweep', 'no-such.yaml', '-j1e-1', '-j2'], '-j/--jobs given 2 times (1e-1, 2): give it once'],
-      // (a queued sweep's --jobs, refused by the command: as typed too, where it showed 2)
+      // (a queued sweep's --jobs, refused by the command: as typed too, where it showed 2, named -j/--jobs as its other refusals)
       [
         ['sweep', 'no-such.yaml', '--queue', 'redis://127.0.0.1:1/0', '-j2.0'],
-        "--jobs 2.0: points of a queued sweep run on workers; give each 'compress worker' --concurrency instead",
+        "-j/--jobs 2.0: points of a queued sweep run on workers; give each 'compress worker' --concurrency instead",
       ],
     ] as const) {
       const r = await runMain([...line]);

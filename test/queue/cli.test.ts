@@ -47,7 +47,7 @@ describe('compress sweep --queue / compress worker: bad input', () => {
       {
         name: 'jobs',
         args: ['sweep', t.sweepFile, '--store', store('jobs'), '--queue', closed, '--jobs', '2'],
-        message: /^compress: --jobs 2: points of a queued sweep run on workers/,
+        message: /^compress: -j\/--jobs 2: points of a queued sweep run on workers/,
         code: 2,
       },
     ];

@@ -351,7 +351,7 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
   // (quoted as typed: '--jobs 2e0', '-j2.0')
   if (args.jobs !== 1)
     throw new UsageError(
-      `--jobs ${shownFlagValue('-j/--jobs', args.jobs)}: points of a queued sweep run on workers; give each 'compress worker' --concurrency instead`,
+      `-j/--jobs ${shownFlagValue('-j/--jobs', args.jobs)}: points of a queued sweep run on workers; give each 'compress worker' --concurrency instead`,
     );
   const { runQueuedSweep, parseQueueUrl } = await import('../../queue/index.ts');
   const queue = parseQueueUrl(args.queue!).display;
