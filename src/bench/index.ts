@@ -3,6 +3,7 @@ export {
   benchModels,
   benchSettings,
   MAX_TIME_RANGE,
+  BENCH_RANGES,
   sizeRefusal,
   DEFAULT_BATCHES,
   DEFAULT_SEQS,

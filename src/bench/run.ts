@@ -22,6 +22,7 @@ import {
   type NumberRange,
 } from '../errors.ts';
 import { locateRunModel, type RunModelLocation } from '../eval/model-files.ts';
+import { MAX_LENGTH_RANGE } from '../eval/graph-checks.ts';
 import { totalInitializerBytes } from '../onnx/save.ts';
 import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
 import { benchFeeds, benchSubject, checkComparable, checkShapesFit, fixedDims, shapesWith, subjectLimits, type BenchSubject, type Shape } from './inputs.ts';
@@ -294,16 +295,23 @@ function defaultSeqs(subjects: readonly BenchSubject[]): number[] {
  * The timing settings of `opts` (its defaults applied), each refused in one line when out of range before any model
  * is read: batches and seqs, repeats, warmup, threads, maxSeconds (a command line's flags: the CLI's usage check).
  */
+/**
+ * The integers the bench settings take (--batch, --seq, --repeats, --warmup; a sweep file's bench.batch, bench.seq,
+ * bench.repeats, bench.warmup), each from its `min`: a sequence length as --max-length's (MAX_LENGTH_RANGE). Threads
+ * take THREADS_RANGE.
+ */
+export const BENCH_RANGES = { batch: { min: 1 }, seq: MAX_LENGTH_RANGE, repeats: { min: 1 }, warmup: { min: 0 } } as const;
+
 /** The seconds --max-time (BenchOptions.maxSeconds, a sweep file's bench.maxTime) takes. */
 export const MAX_TIME_RANGE: NumberRange = { min: 0, above: true, unit: 'seconds' };
 
 export function benchSettings(opts: Pick<BenchOptions, 'batches' | 'seqs' | 'repeats' | 'warmup' | 'threads' | 'maxSeconds'>) {
-  const batches = checkIntegerList('batch', opts.batches ?? DEFAULT_BATCHES, 1);
-  const askedSeqs = opts.seqs === undefined ? undefined : checkIntegerList('seq', opts.seqs, 2);
+  const batches = checkIntegerList('batch', opts.batches ?? DEFAULT_BATCHES, BENCH_RANGES.batch.min);
+  const askedSeqs = opts.seqs === undefined ? undefined : checkIntegerList('seq', opts.seqs, BENCH_RANGES.seq.min);
   const repeats = opts.repeats ?? DEFAULT_REPEATS;
-  checkIntegerFlag('--repeats', repeats, 1);
+  checkIntegerFlag('--repeats', repeats, BENCH_RANGES.repeats.min);
   const warmup = opts.warmup ?? DEFAULT_WARMUP;
-  checkIntegerFlag('--warmup', warmup, 0);
+  checkIntegerFlag('--warmup', warmup, BENCH_RANGES.warmup.min);
   const threads = opts.threads ?? 0;
   checkThreads(threads);
   const maxSeconds = opts.maxSeconds;

@@ -40,7 +40,8 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parseYamlText } from '../files.ts';
 import { SettingsError, UserError, errorLine, errorMessage, integerProblem, numberProblem, shownValue } from '../errors.ts';
-import { MAX_TIME_RANGE } from '../bench/run.ts';
+import { BENCH_RANGES, MAX_TIME_RANGE } from '../bench/run.ts';
+import { MAX_LENGTH_RANGE } from '../eval/graph-checks.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { lookupTasks } from '../glue/registry.ts';
@@ -580,10 +581,10 @@ function parseBench(f: Fields, raw: unknown): BenchSpec {
   const ints = (v: unknown, at: string, min: number): number[] =>
     (Array.isArray(v) ? f.list(v, at) : [v]).map((x, i) => f.int(x, Array.isArray(v) ? `${at}[${i}]` : at, min));
   return {
-    batch: b.batch === undefined ? DEFAULT_BENCH.batch : ints(b.batch, 'bench.batch', 1),
-    seq: b.seq === undefined ? null : ints(b.seq, 'bench.seq', 2),
-    repeats: b.repeats === undefined ? DEFAULT_BENCH.repeats : f.int(b.repeats, 'bench.repeats', 1),
-    warmup: b.warmup === undefined ? DEFAULT_BENCH.warmup : f.int(b.warmup, 'bench.warmup', 0),
+    batch: b.batch === undefined ? DEFAULT_BENCH.batch : ints(b.batch, 'bench.batch', BENCH_RANGES.batch.min),
+    seq: b.seq === undefined ? null : ints(b.seq, 'bench.seq', BENCH_RANGES.seq.min),
+    repeats: b.repeats === undefined ? DEFAULT_BENCH.repeats : f.int(b.repeats, 'bench.repeats', BENCH_RANGES.repeats.min),
+    warmup: b.warmup === undefined ? DEFAULT_BENCH.warmup : f.int(b.warmup, 'bench.warmup', BENCH_RANGES.warmup.min),
     // (at most --threads' limit, as eval.threads: onnxruntime makes the threads it is given, and a million fails every
     // point, with std::bad_alloc)
     threads: b.threads === undefined ? 0 : f.int(b.threads, 'bench.threads', THREADS_RANGE.min, THREADS_RANGE.max, BENCH_THREADS_NOTE),
@@ -604,7 +605,7 @@ function parseEval(f: Fields, raw: unknown): EvalSpec {
   f.known(e, 'eval', ['batchSize', 'maxLength', 'threads']);
   const out: EvalSpec = {};
   if (e.batchSize !== undefined) out.batchSize = f.int(e.batchSize, 'eval.batchSize', 1);
-  if (e.maxLength !== undefined) out.maxLength = f.int(e.maxLength, 'eval.maxLength', 2);
+  if (e.maxLength !== undefined) out.maxLength = f.int(e.maxLength, 'eval.maxLength', MAX_LENGTH_RANGE.min);
   if (e.threads !== undefined) out.threads = f.int(e.threads, 'eval.threads', THREADS_RANGE.min, THREADS_RANGE.max, THREADS_RANGE.note);
   return out;
 }

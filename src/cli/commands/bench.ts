@@ -12,6 +12,7 @@ import {
   benchModels,
   benchSettings,
   MAX_TIME_RANGE,
+  BENCH_RANGES,
   formatBench,
   sizeRefusal,
   timingAlongside,
@@ -57,7 +58,7 @@ export const benchCommand: CliCommand<BenchArgs> = {
   command: 'bench <model>',
   describe: 'Measure latency (p50/p90/p99), throughput and memory of MODEL, and its speed-up over --baseline',
   builder: (y: Argv) =>
-    numberFlags(integerFlags(y, { threads: THREADS_RANGE, repeats: { min: 1 }, warmup: { min: 0 } }), { 'max-time': MAX_TIME_RANGE })
+    numberFlags(integerFlags(y, { threads: THREADS_RANGE, repeats: BENCH_RANGES.repeats, warmup: BENCH_RANGES.warmup }), { 'max-time': MAX_TIME_RANGE })
       .positional('model', { type: 'string', demandOption: true, describe: '.onnx file, model folder or hf:org/name[@revision]' })
       .option('baseline', { type: 'string', describe: 'the model to compare with (timed in the same run, interleaved)' })
       .option('batch', { type: 'string', default: '1,8,32', describe: 'batch sizes, comma-separated' })
@@ -83,8 +84,8 @@ export const benchCommand: CliCommand<BenchArgs> = {
   run: async (args) => {
     // (the timing flags' values, before any download or model read: their refusals usage mistakes)
     const timing = {
-      batches: parseIntList('batch', args.batch),
-      ...(args.seq !== undefined ? { seqs: parseIntList('seq', args.seq, 2) } : {}),
+      batches: parseIntList('batch', args.batch, BENCH_RANGES.batch.min),
+      ...(args.seq !== undefined ? { seqs: parseIntList('seq', args.seq, BENCH_RANGES.seq.min) } : {}),
       threads: args.threads,
       repeats: args.repeats,
       warmup: args.warmup,
