@@ -263,7 +263,10 @@ describe('compress train / distill: refusals before any work, one line each', ()
     ['alpha above 1', (o: string) => distill(o, '--alpha', '1.5'), /--alpha 1\.5: expected a number in \[0, 1\]$/m],
     ['alpha below 0', (o: string) => distill(o, '--alpha', '-0.1'), /--alpha -0\.1: expected a number in \[0, 1\]$/m],
     ['embedding lr not a number', (o: string) => distill(o, '--embedding-lr', 'fast'), /--embedding-lr 'fast': expected a number greater than 0 or 'scaled'$/m],
-    ['embedding lr 0', (o: string) => distill(o, '--embedding-lr', '0'), /--embedding-lr '0': expected a number greater than 0 or 'scaled'$/m],
+    // (a number shown bare as typed, as --lr's and --alpha's, where it was quoted: --embedding-lr '0')
+    ['embedding lr 0', (o: string) => distill(o, '--embedding-lr', '0'), /--embedding-lr 0: expected a number greater than 0 or 'scaled'$/m],
+    ['embedding lr -1e-3', (o: string) => distill(o, '--embedding-lr=-1e-3'), /--embedding-lr -1e-3: expected a number greater than 0 or 'scaled'$/m],
+    ['embedding lr 0x10', (o: string) => distill(o, '--embedding-lr', '0x10'), /--embedding-lr '0x10': expected a number greater than 0 or 'scaled'$/m],
     [
       'temperature 0',
       (o: string) => distill(o, '--temperature', '0'),
