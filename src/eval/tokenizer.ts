@@ -1455,7 +1455,7 @@ const LIBRARY_UNKNOWN_NORMALIZERS: ReadonlySet<unknown> = new Set(['Nmt', 'ByteL
  */
 function normalizedAddedTokensAsTokenizers(tokenizer: Tokenizer): void {
   const t = tokenizer as unknown as AddedTokenSplitting & {
-    added_tokens?: Array<{ id: number; content: string; normalized?: boolean }>;
+    added_tokens?: Array<{ id: number; content: string; normalized?: boolean } & StripFlags>;
     normalizer?: ((text: string) => string) | null;
     splitter_normalized?: { trie?: unknown; _build_trie?: (words: string[]) => unknown };
   };
@@ -1463,15 +1463,67 @@ function normalizedAddedTokensAsTokenizers(tokenizer: Tokenizer): void {
   const map = t.added_tokens_map;
   if (!t.added_tokens || !map || typeof t.normalizer !== 'function' || typeof splitter?._build_trie !== 'function') return;
   const texts: string[] = [];
+  const normalizedTokens = new Map<string, StripFlags>();
   map.clear();
   for (const token of t.added_tokens) {
     map.set(token.content, token);
     if (!token.normalized) continue;
     const text = t.normalizer(token.content);
     map.set(text, token);
+    normalizedTokens.set(text, token);
     texts.push(text);
   }
   splitter.trie = splitter._build_trie(texts);
+  addedTokensByStage(tokenizer, new Map(t.added_tokens.filter((a) => !a.normalized).map((a) => [a.content, a])), normalizedTokens);
+}
+
+/** An added token's lstrip and rstrip (whether the text before it, after it, is trimmed where it is found). */
+type StripFlags = { lstrip?: boolean; rstrip?: boolean };
+
+/**
+ * Makes `tokenizer` take a section of the text as an added token only where the splitter of its stage found it, as
+ * tokenizers does (added_vocabulary.rs split_with_indices: tokens of normalized false in the text as written, then
+ * those of normalized true in the normalized text): @huggingface/tokenizers' encode_text took any section equal to an
+ * added token's text (either kind) as that token, so a text that normalizes to a token of normalized false ('＜s＞'
+ * under an NFKC, '<s>') was read as the token, which tokenizers never finds there. Its encode_text, otherwise as the
+ * library's (lstrip and rstrip trimming the sections beside a token; the slow-only options withoutSlowOnlyOptions drops
+ * are never set), reads `unnormalized` (tokens of normalized false, by content) in the text as written and
+ * `normalized` (those of normalized true, by normalized text) in the normalized text.
+ */
+function addedTokensByStage(tokenizer: Tokenizer, unnormalized: ReadonlyMap<string, StripFlags>, normalized: ReadonlyMap<string, StripFlags>): void {
+  const t = tokenizer as unknown as {
+    splitter_unnormalized: { split(text: string): string[] };
+    splitter_normalized: { split(text: string): string[] };
+    normalizer: ((text: string) => string) | null;
+    pre_tokenizer: ((text: string, options: { section_index: number }) => string[]) | null;
+    model: (tokens: string[]) => string[];
+    encode_text(text: string | null): string[] | null;
+  };
+  /** `sections` with the text beside each token its stage found trimmed as the token's lstrip and rstrip say. */
+  const stripped = (sections: string[], tokens: ReadonlyMap<string, StripFlags>) => {
+    sections.forEach((section, i) => {
+      const found = tokens.get(section);
+      if (found?.lstrip && i > 0) sections[i - 1] = sections[i - 1]!.trimEnd();
+      if (found?.rstrip && i < sections.length - 1) sections[i + 1] = sections[i + 1]!.trimStart();
+    });
+    return sections;
+  };
+  t.encode_text = (text) => {
+    if (text === null) return null;
+    const sections = stripped(t.splitter_unnormalized.split(text), unnormalized);
+    return sections.flatMap((section, sectionIndex) => {
+      if (section.length === 0) return [];
+      if (unnormalized.has(section)) return [section];
+      const text = t.normalizer !== null ? t.normalizer(section) : section;
+      if (text.length === 0) return [];
+      const parts = stripped(t.splitter_normalized.split(text), normalized);
+      return parts.flatMap((part) => {
+        if (part.length === 0) return [];
+        if (normalized.has(part)) return [part];
+        return t.model(t.pre_tokenizer !== null ? t.pre_tokenizer(part, { section_index: sectionIndex }) : [part]);
+      });
+    });
+  };
 }
 
 /**

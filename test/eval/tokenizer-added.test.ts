@@ -242,6 +242,13 @@ describe('an added token not split out of the text', () => {
     // the raw text has no 'tok' (upper case); normalized 'toktok' is not searched for a token that is not normalized
     expect(t.encode('TOKTOK tok', null, 16).ids).toEqual([2, 1, 8, 3]);
   });
+
+  // (tokenizers 0.23.2's node binding: 'TOK' and the pair 'TOK', 'Tok' give [UNK] for each; eval read the token, 8)
+  it('is not found in a normalized text that is its content, where it is not normalized: TOK lower-cased alone is [UNK]', () => {
+    const t = loadTokenizer(folder('not-found-normalized', { 'tokenizer.json': withAdded({ content: 'tok', normalized: false, single_word: false }) }));
+    expect(t.encode('TOK', 'Tok', 16).ids).toEqual([2, 1, 3, 1, 3]);
+    expect(t.encode('tok', null, 16).ids).toEqual([2, 8, 3]);
+  });
 });
 
 // tokenizers gives an added token it finds in the text the token's own id (added_vocabulary.rs, split_with_indices:
