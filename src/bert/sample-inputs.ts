@@ -3,7 +3,7 @@
  * mask, token types, fed through `model-inputs.ts` (the element type each graph input declares). Used to check that
  * a rewritten model still runs and computes the same thing, and by benchmarks.
  */
-import { attrInt, type Model } from '../onnx/graph.ts';
+import { attrInt, type Dim, type Model } from '../onnx/graph.ts';
 import type { IdInput } from '../runtime/feeds.ts';
 import { modelInputs, tokenInputs, type TokenBatch } from './model-inputs.ts';
 import type { BertStructure } from './structure.ts';
@@ -16,11 +16,30 @@ export interface SampleOptions {
   seed?: number;
 }
 
-/** A fixed sequence length the graph demands (keras exports fix it), or undefined when dynamic. */
+/** The token ids input's declared shape: [batch, sequence], or a multiple-choice export's [batch, choices, sequence]. */
+function idsShape(model: Model, structure: Pick<BertStructure, 'inputs'>): readonly Dim[] | undefined {
+  return model.graph.inputs.find((i) => i.name === structure.inputs.inputIds)?.shape;
+}
+
+/**
+ * A fixed sequence length the graph demands (keras exports fix it), or undefined when dynamic: the last axis of the
+ * token ids ([batch, sequence], a multiple-choice export's [batch, choices, sequence]).
+ */
 export function fixedSequenceLength(model: Model, structure: Pick<BertStructure, 'inputs'>): number | undefined {
-  const v = model.graph.inputs.find((i) => i.name === structure.inputs.inputIds);
-  const d = v?.shape?.[1];
+  const shape = idsShape(model, structure);
+  const d = shape && shape.length >= 2 ? shape[shape.length - 1] : undefined;
   return typeof d === 'number' && d > 0 ? d : undefined;
+}
+
+/**
+ * The choices per example of a multiple-choice export (token ids [batch, choices, sequence]: transformers'
+ * BertForMultipleChoice): the size the graph fixes, else 2; undefined for token ids of another rank.
+ */
+export function sampleChoices(model: Model, structure: Pick<BertStructure, 'inputs'>): number | undefined {
+  const shape = idsShape(model, structure);
+  if (shape?.length !== 3) return undefined;
+  const d = shape[1];
+  return typeof d === 'number' && d > 0 ? d : 2;
 }
 
 /**
@@ -41,14 +60,14 @@ export function fixedBatchSize(model: Model, structure: Pick<BertStructure, 'inp
 /**
  * Seeded token rows, at the batch size and sequence length the graph's inputs fix when they fix them (a static-shape
  * export runs no other): the first row full, the others padded by different amounts, the second half of each row
- * token type 1.
+ * token type 1. A multiple-choice export's batch has a row per choice of each example (sampleChoices).
  */
 export function sampleBatch(
   model: Model,
   structure: Pick<BertStructure, 'inputs' | 'vocabSize' | 'typeVocabSize' | 'maxPositions' | 'family'>,
   opts: SampleOptions = {},
 ): TokenBatch {
-  const batch = fixedBatchSize(model, structure) ?? opts.batch ?? 2;
+  const batch = (fixedBatchSize(model, structure) ?? opts.batch ?? 2) * (sampleChoices(model, structure) ?? 1);
   const seq = fixedSequenceLength(model, structure) ?? Math.min(opts.seq ?? 16, positionLimit(structure) ?? Number.POSITIVE_INFINITY);
   let s = (opts.seed ?? 12345) >>> 0;
   const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
@@ -70,11 +89,19 @@ export function sampleBatch(
 }
 
 /**
- * The model's encoder inputs filled with `sampleBatch`. Without a structure (a recurrent model: src/pass/recurrent.ts)
- * the inputs are read by name, and the ids stay below the rows of the word table (a Gather's 2-D initializer).
+ * The model's encoder inputs filled with `sampleBatch`, each of the rank the graph declares it (a multiple-choice
+ * export's [batch, choices, sequence]: its rows a choice each). Without a structure (a recurrent model:
+ * src/pass/recurrent.ts) the inputs are read by name, and the ids stay below the rows of the word table (a Gather's
+ * 2-D initializer).
  */
 export function sampleInputs(model: Model, structure: BertStructure | undefined, opts: SampleOptions = {}): IdInput[] {
-  if (structure) return tokenInputs(modelInputs(model, structure), sampleBatch(model, structure, opts));
+  if (structure) {
+    const inputs = tokenInputs(modelInputs(model, structure), sampleBatch(model, structure, opts));
+    const choices = sampleChoices(model, structure);
+    if (choices === undefined) return inputs;
+    const rank3 = new Set(model.graph.inputs.filter((v) => v.shape?.length === 3).map((v) => v.name));
+    return inputs.map((i) => (rank3.has(i.name) ? { ...i, dims: [i.dims[0]! / choices, choices, i.dims[1]!] } : i));
+  }
   const inputs = modelInputs(model);
   const ids = inputs.find((i) => i.role === 'ids')!.name;
   return tokenInputs(inputs, sampleBatch(model, { inputs: { inputIds: ids }, vocabSize: idTableRows(model, ids) ?? 2, family: 'bert' }, opts));

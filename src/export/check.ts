@@ -75,7 +75,7 @@ export function compareRuns(original: Record<string, Float32Array>, rewritten: R
     if (m === 0) for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
     return { output: k, maxAbsDiff: m };
   });
-  return { drift, batch: inputs[0].dims[0], seq: inputs[0].dims[1] };
+  return { drift, batch: inputs[0].dims[0], seq: sequenceOf(inputs) };
 }
 
 /** The first output of `outputs` (runSample's) holding values that are not finite (NaN or ±Infinity): how many, the first. */
@@ -111,4 +111,8 @@ export function requireFiniteOutput(rewritten: Record<string, Float32Array>, inp
   );
 }
 
-const sampleText = (inputs: readonly IdInput[]) => `batch ${inputs[0].dims[0]} of ${inputs[0].dims[1]} tokens`;
+/** The sequence length of sample `inputs`: their last axis ([batch, sequence], a multiple-choice export's [batch, choices, sequence]). */
+const sequenceOf = (inputs: readonly IdInput[]) => inputs[0].dims[inputs[0].dims.length - 1];
+
+const sampleText = (inputs: readonly IdInput[]) =>
+  `batch ${inputs[0].dims[0]} of ${inputs[0].dims.length === 3 ? `${inputs[0].dims[1]} choices of ` : ''}${sequenceOf(inputs)} tokens`;

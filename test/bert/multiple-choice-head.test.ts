@@ -4,16 +4,19 @@
  * on the pooler, the scores reshaped to [batch, choices]. Discovery reads it as a multiple-choice head, so eval refuses
  * it in one line (where onnxruntime failed on the rank of its ids), train asks for --new-head (where it trained the
  * choice score as a regression) and takes it, and a measuring pass refuses it. The same graph whose scores are
- * declared [batch, 1] is a one-label classifier as before.
+ * declared [batch, 1] is a one-label classifier as before. A pass that measures nothing (quantize, prune-ffn) compresses
+ * it: the check's sample inputs are [batch, choices, sequence] as its graph declares them.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findBert } from '../../src/bert/index.ts';
+import { findBert, sampleInputs } from '../../src/bert/index.ts';
+import { compressFile } from '../../src/export/compress.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { headScores } from '../../src/prune/index.ts';
 import { loadModel, type Model } from '../../src/onnx/index.ts';
+import { registerAllPasses } from '../../src/passes.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { multipleChoiceExport as multipleChoice } from '../helpers/models.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
@@ -26,6 +29,7 @@ writeGlueTask(glueDir, 'STS-B', 8, ['train', 'dev']);
 
 /** `model` as a model folder (vocabulary and a regression's config.json without architectures). */
 const folder = (name: string, model: Model) => writeModelFolder(join(work, name), model, { regression: true });
+registerAllPasses();
 
 describe('a multiple-choice export', () => {
   it('discovery reads it as a multiple-choice head; with scores declared [batch, 1] it is a one-label classifier', () => {
@@ -58,5 +62,26 @@ describe('a multiple-choice export', () => {
     expect(await asyncRefusal(headScores('ablation', m, findBert(m), {}))).toMatch(
       /^prune-heads: .* measures a loss on a sequence classifier's class scores, but the model has a multiple-choice head \(one score per choice\), outputs logits; /,
     );
+  });
+
+  it('compress quantizes it and prunes its FFN, the check running it on [batch, choices, sequence] ids', async () => {
+    const dir = folder('compress', multipleChoice());
+    for (const step of [
+      { pass: 'quantize', settings: { mode: 'int8' } },
+      { pass: 'prune-ffn', settings: { ratio: 0.5 } },
+    ]) {
+      const output = join(work, 'compressed', `${step.pass}.onnx`);
+      const lineage = await compressFile({ input: join(dir, 'model.onnx'), output, steps: [step] });
+      expect(lineage.check).toMatchObject({ batch: 2, seq: 16, drift: [{ output: 'logits' }] });
+      expect(lineage.check.drift[0]!.maxAbsDiff).toBeLessThan(0.1);
+      expect(findBert(loadModel(output)).head?.kind).toBe('multiple-choice');
+    }
+  });
+
+  it("the check's sample inputs follow the graph's choices and sequence axes where it fixes them", () => {
+    const m = multipleChoice();
+    for (const input of m.graph.inputs) input.shape = ['batch', 3, 8];
+    const inputs = sampleInputs(m, findBert(m), { batch: 2, seq: 16 });
+    expect(inputs.map((i) => [i.name, i.dims, i.values.length])).toEqual(m.graph.inputs.map((v) => [v.name, [2, 3, 8], 48]));
   });
 });
