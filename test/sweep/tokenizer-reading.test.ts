@@ -22,6 +22,7 @@ import { runMain } from '../helpers/cli.ts';
 import { hasTeachers, TEACHERS } from '../helpers/paths.ts';
 import { identityCharsmap } from '../helpers/sentencepiece-model.ts';
 import { writeQuickSweep, writeTinySweep, writeXlmModel, type TinySweep } from './tiny-sweep.ts';
+import { PAIR_TRUNCATION_READING, readingVersionApartFromPairs } from '../helpers/tokenizer-readings.ts';
 
 /** A precompiled_charsmap tokenizers reads (one that maps nothing), base64 as tokenizer.json holds it. */
 const CHARSMAP = Buffer.from(identityCharsmap()).toString('base64');
@@ -61,12 +62,14 @@ describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/te
   const added = (json: Record<string, unknown>) => json.added_tokens as Array<Record<string, unknown>>;
   const vocab = (json: Record<string, unknown>) => (json.model as { vocab: Record<string, number> }).vocab;
 
-  it('is 1 for an ordinary BERT tokenizer (tokenizer.json or vocab.txt alone), on single texts and pairs', () => {
-    for (const pairs of [false, true]) expect(tokenizerReadingVersion(TEACHER, pairs)).toBe(1);
+  it('is 1 for an ordinary BERT tokenizer (tokenizer.json or vocab.txt alone) on single texts; 23 on pairs, whose truncation tokenizers 0.23 changed, 1 before it', () => {
     const dir = join(root, 'vocab-only');
     mkdirSync(dir);
     copyFileSync(join(TEACHER, 'vocab.txt'), join(dir, 'vocab.txt'));
-    expect(tokenizerReadingVersion(dir, true)).toBe(1);
+    for (const d of [TEACHER, dir]) {
+      expect([tokenizerReadingVersion(d, false), tokenizerReadingVersion(d, true)]).toEqual([1, PAIR_TRUNCATION_READING]);
+      expect(readingVersionApartFromPairs(d, true)).toBe(1);
+    }
   });
 
   it('is 2 for a tokenizer with added tokens other than special tokens its vocabulary lists under their ids', () => {
@@ -108,7 +111,7 @@ describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/te
     const byteLevel = folder('byte-level', (j) => {
       j.post_processor = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
     });
-    for (const dir of [roberta, none, byteLevel]) expect([tokenizerReadingVersion(dir, false), tokenizerReadingVersion(dir, true)]).toEqual([1, 2]);
+    for (const dir of [roberta, none, byteLevel]) expect([readingVersionApartFromPairs(dir, false), readingVersionApartFromPairs(dir, true)]).toEqual([1, 2]);
   });
 
   it('is 13 for a post-processor tokenizers reads as another type than it says (a RobertaProcessing without trim_offsets as BertProcessing); 1 for a whole BertProcessing', () => {
@@ -123,8 +126,8 @@ describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/te
     const bert = folder('bert', (j) => {
       j.post_processor = { type: 'BertProcessing', sep, cls };
     });
-    for (const dir of [partial, bertAsRoberta]) expect([tokenizerReadingVersion(dir, false), tokenizerReadingVersion(dir, true)]).toEqual([13, 13]);
-    expect([tokenizerReadingVersion(bert, false), tokenizerReadingVersion(bert, true)]).toEqual([1, 1]);
+    for (const dir of [partial, bertAsRoberta]) expect([readingVersionApartFromPairs(dir, false), readingVersionApartFromPairs(dir, true)]).toEqual([13, 13]);
+    expect([readingVersionApartFromPairs(bert, false), readingVersionApartFromPairs(bert, true)]).toEqual([1, 1]);
   });
 
   it('is 14 for a model tokenizers reads otherwise than as written (a WordLevel holding a continuing_subword_prefix, a model of no type)', () => {
@@ -398,7 +401,9 @@ describe('a tokenizer whose class returns no token types', () => {
       };
       const distil = folder('distil', 'DistilBertTokenizer');
       const bert = folder('bert', 'BertTokenizer');
-      expect([tokenizerReadingVersion(distil, true), tokenizerReadingVersion(distil, false), tokenizerReadingVersion(bert, true)]).toEqual([5, 1, 1]);
+      expect([readingVersionApartFromPairs(distil, true), readingVersionApartFromPairs(distil, false), readingVersionApartFromPairs(bert, true)]).toEqual([
+        5, 1, 1,
+      ]);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
