@@ -45,7 +45,16 @@ import { trainingVersion } from './versions.ts';
 import { loadTrainingSet, MAX_EXAMPLES_RANGE } from './data.ts';
 import { teacherLogits } from './teacher-cache.ts';
 import { modelSha256 } from '../onnx/identity.ts';
-import { DEFAULT_TRAIN_SETTINGS, StoppedBetweenBatches, train, type EpochRecord, type StepProgress, type TrainResult, type TrainSettings } from './trainer.ts';
+import {
+  checkStepCount,
+  DEFAULT_TRAIN_SETTINGS,
+  StoppedBetweenBatches,
+  train,
+  type EpochRecord,
+  type StepProgress,
+  type TrainResult,
+  type TrainSettings,
+} from './trainer.ts';
 import { bertStudent, checkTaskTeacher, isStudentSpec, makeStudent, studentClassifier, teacherShape } from './students/index.ts';
 import { savedBilstmOutputs } from './students/bilstm.ts';
 import { nonFiniteInitialParameter, type Student } from './student.ts';
@@ -1109,6 +1118,9 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
     if (!augmented) return { interrupted: true, stopped: { recomputes: AUGMENTED_EXAMPLES } };
     trainSet = augmented;
   }
+  // (every phase's steps, before the teacher's scores are computed and the first phase trains: a later phase's epochs
+  // were refused only once the phases before it had run)
+  for (const phase of phases) checkStepCount(trainSet.examples.length, { epochs: phase.epochs, batchSize: settings.batchSize }, phase.epochsKey);
   const needsLogits = phases.some((ph) => ph.loss.some((t) => t.kind !== 'hard-ce' && t.kind !== 'score-mse'));
   let teacher: Float32Array | undefined;
   if (o.teacher && needsLogits) {

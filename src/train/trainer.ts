@@ -588,7 +588,7 @@ interface ResumeState {
 
 export async function train(job: TrainJob): Promise<TrainResult> {
   if (!job.set.examples.length) throw new SettingsError(`${job.set.task?.name ?? job.set.file}: no training examples`);
-  checkStepCount(job);
+  checkStepCount(job.set.examples.length, job.settings, job.epochsKey);
   const stepper = await createStepper(job);
   // (released on every way out: a step that diverges, a checkpoint that cannot be written, a callback that throws;
   // where the run failed, a release that fails too does not hide the run's error)
@@ -604,16 +604,15 @@ export async function train(job: TrainJob): Promise<TrainResult> {
 }
 
 /**
- * Refuses, in one line naming the epochs' flag (--epochs; --intermediate-epochs for a phase that runs those), epochs
- * whose optimizer steps are past 2^53 − 1, which no step counter holds exactly (where the schedule refused them as
- * its own 'totalSteps').
+ * Refuses, in one line naming the epochs' flag (--epochs; --intermediate-epochs where `epochsKey` says a phase runs
+ * those), epochs whose optimizer steps over `examples` training examples are past 2^53 − 1, which no step counter holds
+ * exactly (where the schedule refused them as its own 'totalSteps'). runTraining checks each phase so before any work.
  */
-function checkStepCount(job: TrainJob): void {
-  const { epochs, batchSize } = job.settings;
-  const examples = job.set.examples.length;
+export function checkStepCount(examples: number, settings: Pick<TrainSettings, 'epochs' | 'batchSize'>, epochsKey?: string): void {
+  const { epochs, batchSize } = settings;
   const total = Math.ceil(examples / batchSize) * epochs;
   if (Number.isSafeInteger(total)) return;
-  const flag = job.epochsKey === 'intermediateEpochs' ? '--intermediate-epochs' : '--epochs';
+  const flag = epochsKey === 'intermediateEpochs' ? '--intermediate-epochs' : '--epochs';
   throw new SettingsError(
     `${flag} ${epochs}: ${examples} training example${examples === 1 ? '' : 's'} in batches of ${batchSize} make ${total} optimizer steps, past 2^53 − 1: give fewer epochs`,
   );

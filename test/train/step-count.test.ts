@@ -28,4 +28,32 @@ describe('the optimizer steps of a run', () => {
     );
     expect(existsSync(join(work, 'out'))).toBe(false);
   });
+
+  // (a two-phase distillation, intermediate then prediction KD: the prediction phase's --epochs were refused only once
+  // the intermediate phase had trained, the teacher's scores and features computed and cached)
+  it("of a distillation's later phase are refused before the first phase trains, nothing computed or written", async () => {
+    const teacher = writeModelFolder(join(work, 'teacher'), tinyBert());
+    const glueDir = join(work, 'glue-two');
+    writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
+    const cacheDir = join(work, 'cache-two');
+    const epochs = Number.MAX_SAFE_INTEGER;
+    const lines: string[] = [];
+    const run = runTraining({
+      task: 'SST-2',
+      teacher,
+      student: 'bert:layers=1,hidden=16,heads=2,intermediate=32',
+      glueDir,
+      cacheDir,
+      output: join(work, 'out-two', 'model.onnx'),
+      settings: { epochs, batchSize: 1, threads: 1, evalEachEpoch: false },
+      distill: { intermediate: 'tinybert', intermediateEpochs: 1 },
+      log: (l) => lines.push(l),
+    });
+    expect(await asyncRefusal(run)).toBe(
+      `--epochs ${epochs}: 8 training examples in batches of 1 make ${8 * epochs} optimizer steps, past 2^53 − 1: give fewer epochs`,
+    );
+    expect(lines.filter((l) => /^intermediate-layer distillation|teacher outputs/.test(l))).toEqual([]);
+    expect(existsSync(join(work, 'out-two'))).toBe(false);
+    expect(existsSync(join(cacheDir, 'teacher-logits'))).toBe(false);
+  });
 });
