@@ -51,7 +51,7 @@ export interface QueueWorkerOptions {
   queue: string;
   /** Points run at once, each in its own process (default 1). */
   concurrency?: number;
-  /** onnxruntime threads of a point when the sweep file does not set them (default: cores / concurrency). */
+  /** onnxruntime threads of a point when the sweep file does not set them (default and 0: workerThreads). */
   threads?: number;
   /** Fetched files and training caches (default: $BERT_COMPRESS_CACHE or ~/.cache/bert-compress, + /worker). */
   cacheDir?: string;
@@ -196,6 +196,15 @@ export function lockSettings(lockMs: number): { lockDuration: number; stalledInt
   return { lockDuration, stalledInterval: Math.max(1, Math.round(lockDuration / 4)) };
 }
 
+/**
+ * The onnxruntime threads of a worker's points whose sweep file sets none: `threads` as given, or where none or 0
+ * (POOL_THREADS_RANGE: as a sweep file's bench.threads 0), the physical cores divided among the `concurrency` points
+ * run at once, at least 1.
+ */
+export function workerThreads(threads: number | undefined, concurrency: number): number {
+  return threads || Math.max(1, Math.floor(defaultThreads() / concurrency));
+}
+
 /** Runs a worker until `signal` aborts: see the module comment. */
 export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSummary> {
   checkRedisDriver();
@@ -203,7 +212,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   const address = parseQueueUrl(opts.queue);
   const emit = opts.onEvent ?? (() => {});
   const concurrency = opts.concurrency ?? 1;
-  const threads = opts.threads ?? Math.max(1, Math.floor(defaultThreads() / concurrency));
+  const threads = workerThreads(opts.threads, concurrency);
   const cacheDir = resolve(opts.cacheDir ?? defaultWorkerCacheDir());
   const files = {
     cacheDir,

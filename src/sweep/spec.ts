@@ -50,13 +50,8 @@ import type { TaskDefinition } from '../glue/tasks.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { typedValueProblem } from '../pass/settings.ts';
-import { THREADS_RANGE } from '../runtime/threads.ts';
+import { POOL_THREADS_RANGE, THREADS_RANGE } from '../runtime/threads.ts';
 
-/**
- * What bench.threads' 0 means: the runner's threads (run.ts: physical cores over --jobs; a worker's, over --concurrency),
- * where compress bench's --threads 0 is one per physical core.
- */
-const BENCH_THREADS_NOTE = '(0: one per physical core, divided among the points run at once)';
 import { registerAllPasses } from '../passes.ts';
 import { modeName, parseMode, type QuantizeMode } from '../quantize/settings.ts';
 import { BASELINE, autoLabel, expandPipeline } from './expand.ts';
@@ -587,7 +582,7 @@ function parseBench(f: Fields, raw: unknown): BenchSpec {
     warmup: b.warmup === undefined ? DEFAULT_BENCH.warmup : f.int(b.warmup, 'bench.warmup', BENCH_RANGES.warmup.min),
     // (at most --threads' limit, as eval.threads: onnxruntime makes the threads it is given, and a million fails every
     // point, with std::bad_alloc)
-    threads: b.threads === undefined ? 0 : f.int(b.threads, 'bench.threads', THREADS_RANGE.min, THREADS_RANGE.max, BENCH_THREADS_NOTE),
+    threads: b.threads === undefined ? 0 : f.int(b.threads, 'bench.threads', POOL_THREADS_RANGE.min, POOL_THREADS_RANGE.max, POOL_THREADS_RANGE.note),
     ...(b.maxTime === undefined ? {} : { maxTime: seconds(f, b.maxTime, 'bench.maxTime') }),
   };
 }

@@ -4,13 +4,21 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../helpers/cli.ts';
+import { workerThreads } from '../../src/queue/worker.ts';
+import { defaultThreads } from '../../src/runtime/threads.ts';
 
 const QUEUE = 'redis://127.0.0.1:1/0';
 
 describe('compress worker: flag values', () => {
   it.each([
     // a point's eval, bench and training refuse more threads: every point taken would fail its 3 runs
-    ['--threads 1000', ['--threads', '1000'], /^compress: --threads 1000: expected an integer from 1 to 256$/],
+    // (0 as a sweep file's bench.threads: the default, the physical cores divided among the points run at once)
+    [
+      '--threads 1000',
+      ['--threads', '1000'],
+      /^compress: --threads 1000: expected an integer from 0 to 256 \(0: one per physical core, divided among the points run at once\)$/,
+    ],
+    ['--threads -1', ['--threads', '-1'], /^compress: --threads -1: expected an integer from 0 to 256 \(0: one per physical core, divided among/],
     // BullMQ's check for lost workers waits a lock's length, a Node timer: longer ones fire after 1 ms, every ms
     [
       '--lock-seconds 3000000 (35 days)',
@@ -35,5 +43,15 @@ describe('compress worker: flag values', () => {
     const r = await runMain(['worker', '--queue', QUEUE, ...flags]);
     expect(r.code, r.stderr).toBe(2); // (a usage mistake)
     expect(r.stderr.trim()).toMatch(re);
+  });
+});
+
+describe("compress worker --threads 0: the default, as a sweep file's bench.threads 0", () => {
+  it('divides the physical cores among the points run at once, as without --threads', () => {
+    const divided = (concurrency: number) => Math.max(1, Math.floor(defaultThreads() / concurrency));
+    expect(workerThreads(0, 2)).toBe(divided(2));
+    expect(workerThreads(0, 1000)).toBe(1);
+    expect(workerThreads(undefined, 1)).toBe(divided(1));
+    expect(workerThreads(3, 2)).toBe(3);
   });
 });

@@ -8,7 +8,7 @@
 import type { Argv } from 'yargs';
 import type { NumberRange } from '../../errors.ts';
 import { integerFlags, numberFlags } from '../flag-values.ts';
-import { MAX_THREADS } from '../../runtime/threads.ts';
+import { POOL_THREADS_RANGE } from '../../runtime/threads.ts';
 import { pointLine, pointName, type SweepPoint } from '../../sweep/index.ts';
 import { MAX_TIMER_MS } from '../../timers.ts';
 import { INTERRUPTED_EXIT_CODE, checkFolderFlags, commandLineCheck, err, type CliCommand } from '../command.ts';
@@ -53,8 +53,9 @@ export const workerCommand: CliCommand<WorkerArgs> = {
   command: 'worker',
   describe: 'Run the points of sweeps queued with `compress sweep --queue` (BullMQ on Redis), until stopped',
   builder: (y: Argv) =>
-    // (at most MAX_THREADS, as eval, bench and training refuse more, which would fail every point this worker takes)
-    numberFlags(integerFlags(y, { concurrency: { min: 1 }, threads: { min: 1, max: MAX_THREADS } }), { 'lock-seconds': LOCK_SECONDS_RANGE })
+    // (at most MAX_THREADS, as eval, bench and training refuse more, which would fail every point this worker takes;
+    // 0 as a sweep file's bench.threads: the default)
+    numberFlags(integerFlags(y, { concurrency: { min: 1 }, threads: POOL_THREADS_RANGE }), { 'lock-seconds': LOCK_SECONDS_RANGE })
       .option('queue', { type: 'string', demandOption: true, describe: 'redis://HOST:PORT[/DB]: the queue the coordinator used' })
       .option('concurrency', {
         alias: 'c',
@@ -62,7 +63,10 @@ export const workerCommand: CliCommand<WorkerArgs> = {
         default: 1,
         describe: 'points run at once, each in its own process (about one per core for single-threaded points)',
       })
-      .option('threads', { type: 'number', describe: 'onnxruntime threads per point when the sweep file sets none (default: cores / concurrency)' })
+      .option('threads', {
+        type: 'number',
+        describe: 'onnxruntime threads per point when the sweep file sets none (default and 0: physical cores / concurrency)',
+      })
       .option('cache-dir', {
         type: 'string',
         describe:
