@@ -208,8 +208,12 @@ function issueMessage(d: PassDeclaration<SettingsSchema, unknown>, raw: Record<s
   }
   const issue = issues[0]!;
   const key = issue.path[0];
-  if (typeof key !== 'string') return `${d.name}: ${issue.message}`;
-  return settingMessage(d, key, raw[key], issue.message);
+  // a refusal a pass words of settings together names the pass as it wants ('quantize int8', by its mode, as its
+  // run's refusals name it): the issue's params.pass
+  const params = issue.code === 'custom' ? (issue.params as { pass?: unknown } | undefined) : undefined;
+  const name = typeof params?.pass === 'string' ? params.pass : d.name;
+  if (typeof key !== 'string') return `${name}: ${issue.message}`;
+  return settingMessage({ name, flags: d.flags }, key, raw[key], issue.message);
 }
 
 /** A setting's input JSON Schema, as far as typedValueProblem reads it. */

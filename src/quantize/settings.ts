@@ -273,7 +273,9 @@ export const QUANTIZE = declarePass({
     .strict()
     .superRefine((s, ctx) => {
       const kind = parseMode(s.mode).kind;
-      const refuse = (setting: string, message: string) => ctx.addIssue({ code: 'custom', path: [setting], message });
+      // named as the pass's other refusals name it, by its mode ('quantize int8: calibration …'): the setting is
+      // refused for this mode (s.mode: modeName's canonical form)
+      const refuse = (setting: string, message: string) => ctx.addIssue({ code: 'custom', path: [setting], message, params: { pass: `quantize ${s.mode}` } });
       if (s.reduceRange && kind === 'int4-block')
         refuse('reduceRange', `applies to int8 weights; mode ${s.mode} stores its projections in 4 bits (MatMulNBits)`);
       // a setting the mode never reads is refused rather than recorded in the lineage as if it had been applied

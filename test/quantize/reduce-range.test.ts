@@ -108,7 +108,7 @@ describe('quantize reduceRange', () => {
     const run = () => QUANTIZE.check({ mode: 'int4-block:32', reduceRange: true });
     expect(run).toThrow(SettingsError);
     expect(run).toThrow(
-      'quantize: reduceRange true: applies to int8 weights; mode int4-block:32 stores its projections in 4 bits (MatMulNBits) (flag --quantize-reduce-range)',
+      'quantize int4-block:32: reduceRange true: applies to int8 weights; mode int4-block:32 stores its projections in 4 bits (MatMulNBits) (flag --quantize-reduce-range)',
     );
     expect(() => QUANTIZE.check({ mode: 'int4-block:32', reduceRange: false })).not.toThrow();
   });

@@ -127,12 +127,14 @@ describe('quantize settings', () => {
     [{ mode: 'int8-static', calibration: 'Entropy:Lots' }, /calibration 'Entropy:Lots': the entropy histogram bins 'Lots': expected an even integer/],
     [{ mode: 'int8', perchannel: true }, /unknown setting 'perchannel'/],
     [{ mode: 'int8', mixedBlockSize: 20 }, /16, 32, 64, 128 or 256/],
-    [{ mode: 'int8', reduceRange: 'yes' }, /reduceRange 'yes': expected true or false \(flag --quantize-reduce-range\)/],
+    [{ mode: 'int8', reduceRange: 'yes' }, /^quantize: reduceRange 'yes': expected true or false \(flag --quantize-reduce-range\)/],
     [{ mode: 'int4-block:64', reduceRange: true }, /reduceRange true: applies to int8 weights; mode int4-block:64 stores its projections in 4 bits/],
-    // a setting the mode never reads is refused, not recorded as if applied
+    // a setting the mode never reads is refused, not recorded as if applied, named by the mode as the pass's other
+    // refusals name it ('quantize int8: …', where it said 'quantize: calibration …'); a value no setting takes is the
+    // pass's ('quantize: reduceRange 'yes'' above)
     [
       { mode: 'int8', calibration: 'entropy' },
-      /calibration 'entropy': sets the activation ranges of int8-static only; mode int8 takes none \(flag --calibration-method\)/,
+      /^quantize int8: calibration 'entropy': sets the activation ranges of int8-static only; mode int8 takes none \(flag --calibration-method\)/,
     ],
     [{ mode: 'int4-block:32', calibration: 'percentile:99.9' }, /mode int4-block:32 takes none/],
     [{ mode: 'mixed:0.3', calibration: 'entropy:256' }, /mode mixed:0\.3 takes none \(it measures layers by a loss\)/],
@@ -147,16 +149,16 @@ describe('quantize settings', () => {
     // mixed stores its 8-bit layers per channel (its budget prices them so): one scale per tensor is not honoured
     [
       { mode: 'mixed:0.3', perChannel: false },
-      /^quantize: perChannel false: mode mixed:0\.3 stores its 8-bit layers with one scale per output channel, as its bit budget counts them \(flag --per-tensor\)$/,
+      /^quantize mixed:0\.3: perChannel false: mode mixed:0\.3 stores its 8-bit layers with one scale per output channel, as its bit budget counts them \(flag --per-tensor\)$/,
     ],
-    [{ mode: 'int8-group:8', mixedBlockSize: 16 }, /mixedBlockSize 16: applies to mode mixed:BUDGET only \(mode is int8-group:8\)/],
+    [{ mode: 'int8-group:8', mixedBlockSize: 16 }, /^quantize int8-group:8: mixedBlockSize 16: applies to mode mixed:BUDGET only \(mode is int8-group:8\)/],
     [
       { mode: 'int8-static', format: 'standard' },
-      /^quantize: format 'standard': sets the dynamic int8 nodes \(int8, int8-group:G, mixed:BUDGET\); mode int8-static writes QDQ nodes \(flag --quantize-format\)$/,
+      /^quantize int8-static: format 'standard': sets the dynamic int8 nodes \(int8, int8-group:G, mixed:BUDGET\); mode int8-static writes QDQ nodes \(flag --quantize-format\)$/,
     ],
     [
       { mode: 'int8-static', attention: false },
-      /^quantize: attention false: applies to fused Attention nodes in the dynamic int8 modes \(int8, int8-group:G, mixed:BUDGET\); mode int8-static leaves them float \(flag --quantize-attention\)$/,
+      /^quantize int8-static: attention false: applies to fused Attention nodes in the dynamic int8 modes \(int8, int8-group:G, mixed:BUDGET\); mode int8-static leaves them float \(flag --quantize-attention\)$/,
     ],
     [{ mode: 'int4-block:32', attention: 'false' }, /attention 'false': applies to fused Attention nodes .*; mode int4-block:32 leaves them float/],
   ])('rejects %j', (settings, message) => {
