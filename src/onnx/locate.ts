@@ -42,8 +42,15 @@ export function sideFilesRead(holds: (name: string) => boolean): readonly string
   return vocabulary ? MODEL_SIDE_FILES.filter((name) => !SENTENCEPIECE_FILES.includes(name)) : MODEL_SIDE_FILES;
 }
 
-/** Weight files bert-compress cannot read (pickled, TensorFlow, Flax), as Hugging Face names them. */
-export const UNREADABLE_WEIGHT_FILES: readonly string[] = ['pytorch_model.bin', 'pytorch_model.bin.index.json', 'tf_model.h5', 'flax_model.msgpack'];
+/** Weight files bert-compress cannot read (pickled, TensorFlow, Flax) and their shards' indexes, as Hugging Face names them. */
+export const UNREADABLE_WEIGHT_FILES: readonly string[] = [
+  'pytorch_model.bin',
+  'pytorch_model.bin.index.json',
+  'tf_model.h5',
+  'tf_model.h5.index.json',
+  'flax_model.msgpack',
+  'flax_model.msgpack.index.json',
+];
 
 /** A shard of a checkpoint of UNREADABLE_WEIGHT_FILES, as transformers names them: pytorch_model-00001-of-00002.bin. */
 const UNREADABLE_SHARD = /^(pytorch_model-\d+-of-\d+\.bin|tf_model-\d+-of-\d+\.h5|flax_model-\d+-of-\d+\.msgpack)$/;

@@ -49,6 +49,14 @@ describe('locateModel', () => {
           `${dir}: folder has no model.onnx (nor onnx/model.onnx); it holds pytorch_model.bin, which bert-compress cannot read: save the model as safetensors (or ONNX) first`,
         ),
       );
+      rmSync(join(dir, 'pytorch_model.bin'));
+      // (a sharded TensorFlow checkpoint: its index named, where the folder was said to hold nothing)
+      for (const f of ['tf_model-00001-of-00002.h5', 'tf_model-00002-of-00002.h5', 'tf_model.h5.index.json']) writeFileSync(join(dir, f), '');
+      expect(() => locateModel(dir)).toThrow(
+        new ModelLoadError(
+          `${dir}: folder has no model.onnx (nor onnx/model.onnx); it holds tf_model.h5.index.json, which bert-compress cannot read: save the model as safetensors (or ONNX) first`,
+        ),
+      );
       writeFileSync(join(dir, 'model.safetensors'), '');
       expect(() => locateModel(dir)).toThrow(
         new RegExp(`; it holds a safetensors checkpoint: export it to ONNX first \\(compress export ${dir} -o OUT/model\\.onnx\\)$`),
@@ -82,7 +90,8 @@ describe('locateModel', () => {
         `${join(dir, 'pytorch_model.bin')}: a checkpoint bert-compress cannot read, not an ONNX model: save the model as safetensors (or ONNX) first`,
       );
       // (a shard of one, as transformers names them, where it was decoded as ONNX)
-      for (const shard of ['pytorch_model-00001-of-00002.bin', 'tf_model-00002-of-00002.h5'])
+      // (and the index of a TensorFlow or Flax one's shards, as of a pickled one's, where it was decoded as ONNX)
+      for (const shard of ['pytorch_model-00001-of-00002.bin', 'tf_model-00002-of-00002.h5', 'tf_model.h5.index.json', 'flax_model.msgpack.index.json'])
         expect(refusal(shard, 'pickle')).toBe(
           `${join(dir, shard)}: a checkpoint bert-compress cannot read, not an ONNX model: save the model as safetensors (or ONNX) first`,
         );
