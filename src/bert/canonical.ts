@@ -24,7 +24,7 @@ import { BERT_BASE, type BertActivation, type BertFamily, type ExtendedBertConfi
 import { buildBert, type BuildOptions } from './build.ts';
 import { transpose2d } from './build-graph.ts';
 import { embeddingParamNames, headParamNames, layerParamNames } from './build-weights.ts';
-import { aHead } from './classifier.ts';
+import { aHead, aPretrainingHead } from './classifier.ts';
 import { findBert } from './discover.ts';
 import { classifyActivation } from './discover/feed-forward.ts';
 import { GraphContext } from './discover/graph-context.ts';
@@ -129,7 +129,7 @@ export function headRebuildRefusal(s: BertStructure): string | undefined {
   const head = s.head;
   const refusal = (message: string) => `canonical rebuild: ${message}`;
   if (!head) return refusal('the model has no task head (a bare encoder): only sequence classifiers are rebuilt');
-  if (head.kind === 'pretraining') return refusal('pretraining heads (MLM + NSP) are not supported yet: only sequence classifiers are rebuilt');
+  if (head.kind === 'pretraining') return refusal(`the model has ${aPretrainingHead(head)}: only sequence classifiers are rebuilt`);
   if (head.kind !== 'sequence-classification') return refusal(`the model has ${aHead(head.kind)}: only sequence classifiers are rebuilt`);
   if (head.outputs.length !== 1) return refusal(`the head writes ${head.outputs.length} outputs; expected one (the logits)`);
   const pooled = s.family === 'bert' || s.family === 'albert';

@@ -5,7 +5,7 @@
  * the task stage gives them one.
  */
 import type { Model } from '../onnx/graph.ts';
-import type { BertStructure } from './structure.ts';
+import type { BertStructure, TaskHead } from './structure.ts';
 
 /** How a user gives an encoder-only model its classifier. */
 export const GIVE_CLASSIFIER = 'compress distill --stage task';
@@ -13,6 +13,14 @@ export const GIVE_CLASSIFIER = 'compress distill --stage task';
 /** A head of kind `kind` as messages name it, with its article: 'a pretraining head', 'an unknown head'. */
 export function aHead(kind: string): string {
   return `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} head`;
+}
+
+/**
+ * A pretraining head in words: transformers' BertForPreTraining's MLM and NSP ('a pretraining head (MLM + NSP)'), or
+ * with one output, BertForNextSentencePrediction's NSP alone (discover/head.ts reads it by its weight's name).
+ */
+export function aPretrainingHead(head: Pick<TaskHead, 'outputs'>): string {
+  return head.outputs.length === 1 ? 'a pretraining head (NSP alone: is-next and not-next scores)' : 'a pretraining head (MLM + NSP)';
 }
 
 /** Whether the model is encoder-only: no task head of any kind (transformers' BertModel and its kin). */

@@ -11,7 +11,7 @@ import { modelInputs, tokenFeeds } from '../bert/model-inputs.ts';
 import { fixedBatchSize, fixedSequenceLength } from '../bert/sample-inputs.ts';
 import type { CalibrationBatch, CalibrationSource } from './pass.ts';
 import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
-import { GIVE_CLASSIFIER, encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
+import { GIVE_CLASSIFIER, aPretrainingHead, encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
 import type { ClassifierNeed } from './settings.ts';
 
 export function requireCalibration(c: CalibrationSource | undefined, pass: string, what: string): CalibrationSource {
@@ -56,16 +56,12 @@ export function batchLoss(logits: Float32Array, b: CalibrationBatch): number {
 }
 
 /** The heads whose first output is not one row of class scores per example, in words. */
-const NOT_A_CLASSIFIER: Record<Exclude<HeadKind, 'sequence-classification'>, string> = {
+const NOT_A_CLASSIFIER: Record<Exclude<HeadKind, 'sequence-classification' | 'pretraining'>, string> = {
   'multiple-choice': 'a multiple-choice head (one score per choice)',
-  pretraining: 'a pretraining head (MLM + NSP)',
   'question-answering': 'a question-answering head (span start and end scores per token)',
   'token-classification': 'a token-classification head (scores per token)',
   unknown: 'a head that is not a sequence classifier',
 };
-
-/** A pretraining head of one output in words (transformers' BertForNextSentencePrediction: discover/head.ts). */
-const NSP_ALONE = 'a pretraining head (NSP alone: is-next and not-next scores)';
 
 /**
  * Throws a SettingsError when `need` (a setting that measures a loss on the class scores) meets a model that does not
@@ -85,8 +81,7 @@ export function requireClassifier(model: Model, structure: BertStructure, pass: 
     if (calibration?.otherHead === undefined) return;
     throw new SettingsError(`${pass}: ${need.what} measures a loss on a sequence classifier's class scores, but ${calibration.otherHead}; ${need.instead}`);
   }
-  // (a pretraining head of one output is a next-sentence-prediction head alone: no MLM)
-  const what = head.kind === 'pretraining' && head.outputs.length === 1 ? NSP_ALONE : NOT_A_CLASSIFIER[head.kind];
+  const what = head.kind === 'pretraining' ? aPretrainingHead(head) : NOT_A_CLASSIFIER[head.kind];
   throw new SettingsError(
     `${pass}: ${need.what} measures a loss on a sequence classifier's class scores, but the model has ${what}, outputs ${head.outputs.join(', ')}; ${need.instead}`,
   );

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findBert } from '../../src/bert/index.ts';
+import { canonicalBert, findBert } from '../../src/bert/index.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { headScores } from '../../src/prune/index.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
@@ -73,6 +73,12 @@ describe('a next-sentence-prediction head alone', () => {
   it('a measuring pass refuses it in one line naming NSP alone, not the MLM it lacks', async () => {
     expect(await asyncRefusal(headScores('ablation', nsp, findBert(nsp), {}))).toMatch(
       /^prune-heads: .* measures a loss on a sequence classifier's class scores, but the model has a pretraining head \(NSP alone: is-next and not-next scores\), outputs logits; /,
+    );
+  });
+
+  it("the canonical rebuild (the library's canonicalBert) refuses it naming NSP alone, not the MLM it lacks", () => {
+    expect(() => canonicalBert(nsp)).toThrow(
+      /^canonical rebuild: the model has a pretraining head \(NSP alone: is-next and not-next scores\): only sequence classifiers are rebuilt$/,
     );
   });
 });
