@@ -855,7 +855,7 @@ export function tokenizerFromJson(
   splitAsTokenizers(tokenizer, json);
   prependFirstAtTextStart(tokenizer, json);
   modelPerPreToken(tokenizer);
-  unigramWithoutUnk(tokenizer, json, source);
+  const unigramMayFail = unigramWithoutUnk(tokenizer, json, source);
   unigramByteFallback(tokenizer, json);
   prefixedMergesAsTokenizers(tokenizer, json);
   templateIdsAsTokenizers(tokenizer);
@@ -899,6 +899,7 @@ export function tokenizerFromJson(
   // emptied or repeated, a pair's second text too)
   const tokensOf = (text: string): Piece[] => (tokenizer as unknown as { encode_text(text: string): Piece[] }).encode_text(text);
   const splitsOf = withModelSplitEnds(tokenizer);
+  const modelMayFail = missingUnk !== undefined || unigramMayFail;
   return {
     source,
     padId,
@@ -917,15 +918,18 @@ export function tokenizerFromJson(
         );
       }
       // (a pair compared by its texts' lengths as tokenizers counts them where it truncates, cappedLength; a single
-      // text's split ends are read only where a piece the model lacks fails, below)
+      // text's split ends are read only where its model can fail, below)
       const [a, b] =
-        textB === null ? [missingUnk === undefined ? { tokens: tokensOf(textA), ends: [] } : splitsOf(textA), null] : [splitsOf(textA), splitsOf(textB)];
+        textB === null ? [modelMayFail ? splitsOf(textA) : { tokens: tokensOf(textA), ends: [], failed: [] }, null] : [splitsOf(textA), splitsOf(textB)];
       const counted = b ? ([cappedLength(a.ends, a.tokens.length, maxLength), cappedLength(b.ends, b.tokens.length, maxLength)] as const) : undefined;
-      // (tokenizers tokenizes each text up to its early exit, cappedLength, before it truncates: a piece the model
-      // lacks there fails though truncation drops it)
-      if (missingUnk !== undefined)
-        for (const t of b ? [a, b] : [a])
-          if (t.tokens.slice(0, cappedLength(t.ends, t.tokens.length, maxLength)).some((p) => pieceId(p) === undefined)) unknownId(textA, textB);
+      // (tokenizers tokenizes each text up to its early exit, cappedLength, before it truncates: a split the model fails
+      // on there, or a piece it lacks, fails though truncation drops it; one past it is never tokenized)
+      for (const t of b ? [a, b] : [a]) {
+        const reached = cappedLength(t.ends, t.tokens.length, maxLength);
+        const failed = t.failed.find((f) => f.at < reached);
+        if (failed) throw failed.error;
+        if (missingUnk !== undefined && t.tokens.slice(0, reached).some((p) => pieceId(p) === undefined)) unknownId(textA, textB);
+      }
       const [ta, tb] = truncateLongestFirst<Piece>(a.tokens, b?.tokens ?? null, maxLength - specials, counted);
       const out = template(ta, tb);
       const ids = out.tokens.map((t) => (typeof t !== 'string' && 'specialId' in t ? t.specialId : (pieceId(t) ?? unknownId(textA, textB))));
@@ -1701,22 +1705,45 @@ interface SplitEnd {
   readonly lastOfSplit: Piece;
 }
 
+/** A pre-token the model refused (a DataError), as withModelSplitEnds marks it in encode_text's pieces: one piece. */
+interface SplitFailed {
+  readonly failedSplit: DataError;
+}
+
+/**
+ * A text's pieces before its post-processor, with the ends of its model's splits in them and the splits the model
+ * refused (`failed`: at the index of the one piece standing for each, never an id, with its refusal).
+ */
+interface TextSplits {
+  tokens: Piece[];
+  ends: number[];
+  failed: Array<{ at: number; error: DataError }>;
+}
+
 /**
  * A function giving a text's pieces as `tokenizer` gives them before its post-processor (its encode_text) and the ends,
  * in those pieces, of the splits its model tokenized (each pre-token's pieces; not an added token's), which
  * cappedLength reads: the model (as the mends before left it) is called on each pre-token alone while it reads, its last
- * piece marked (SplitEnd), which encode_text passes on as it is. A pre-token of no piece ends no split here.
+ * piece marked (SplitEnd), which encode_text passes on as it is. A pre-token of no piece ends no split here. A
+ * pre-token the model refuses (a Unigram of no unk_id: unigramWithoutUnk) is one piece ending a split, its refusal kept
+ * in `failed`, since tokenizers fails on it only where it reaches it before its early exit (the caller's check).
  */
-function withModelSplitEnds(tokenizer: Tokenizer): (text: string) => { tokens: Piece[]; ends: number[] } {
+function withModelSplitEnds(tokenizer: Tokenizer): (text: string) => TextSplits {
   const model = (tokenizer as unknown as TokenizerModel).model;
   const encodeText = (text: string) => (tokenizer as unknown as { encode_text(text: string): Array<Piece | SplitEnd> }).encode_text(text);
-  if (typeof model?._call !== 'function') return (text) => ({ tokens: encodeText(text) as Piece[], ends: [] });
+  if (typeof model?._call !== 'function') return (text) => ({ tokens: encodeText(text) as Piece[], ends: [], failed: [] });
   const call = model._call.bind(model);
   let marking = false;
   model._call = (tokens) => {
     if (!marking) return call(tokens);
     return tokens.flatMap((t) => {
-      const pieces = call([t]);
+      let pieces: string[];
+      try {
+        pieces = call([t]);
+      } catch (e) {
+        if (!(e instanceof DataError)) throw e;
+        pieces = [{ failedSplit: e } satisfies SplitFailed as unknown as string];
+      }
       return pieces.length === 0 ? [] : [...pieces.slice(0, -1), { lastOfSplit: pieces.at(-1)! } as unknown as string];
     });
   };
@@ -1729,12 +1756,16 @@ function withModelSplitEnds(tokenizer: Tokenizer): (text: string) => { tokens: P
       marking = false;
     }
     const ends: number[] = [];
+    const failed: TextSplits['failed'] = [];
     const tokens = read.map((t, i): Piece => {
       if (typeof t === 'string' || !('lastOfSplit' in t)) return t;
       ends.push(i + 1);
-      return t.lastOfSplit;
+      const last = t.lastOfSplit as Piece | SplitFailed;
+      if (typeof last === 'string' || !('failedSplit' in last)) return last;
+      failed.push({ at: i, error: last.failedSplit });
+      return '';
     });
-    return { tokens, ends };
+    return { tokens, ends, failed };
   };
 }
 
@@ -1885,13 +1916,14 @@ export function unigramByteFallbackOf(json: object): boolean {
  * tokenizers refuses, in one line (`source`, the file): tokenizers' Unigram::encode_optimized walks the pre-token's
  * characters, and at one that no piece of one character spells, where the unknown token's path (the best path to it, plus
  * the least score less 10) would be the best to the character's end so far, fails ('Encountered an unknown token but
- * `unk_id` is missing'), byte_fallback or not; @huggingface/tokenizers gave it an id.
+ * `unk_id` is missing'), byte_fallback or not; @huggingface/tokenizers gave it an id. Whether it does (the model may
+ * refuse a pre-token).
  */
-function unigramWithoutUnk(tokenizer: Tokenizer, json: object, source: string): void {
+function unigramWithoutUnk(tokenizer: Tokenizer, json: object, source: string): boolean {
   const model = (json as { model?: { type?: unknown; unk_id?: unknown; vocab?: unknown } | null }).model;
   const instance = (tokenizer as unknown as { model?: { _call?: (tokens: string[]) => string[] } }).model;
-  if (model?.type !== 'Unigram' || (model.unk_id !== null && model.unk_id !== undefined) || !Array.isArray(model.vocab)) return;
-  if (typeof instance?._call !== 'function') return;
+  if (model?.type !== 'Unigram' || (model.unk_id !== null && model.unk_id !== undefined) || !Array.isArray(model.vocab)) return false;
+  if (typeof instance?._call !== 'function') return false;
   // (a piece's score is its last listing's, as tokenizers' token_to_ids keeps the last id of a piece listed twice)
   const scores = new Map<string, number>();
   let longest = 0;
@@ -1932,6 +1964,7 @@ function unigramWithoutUnk(tokenizer: Tokenizer, json: object, source: string): 
     }
     return call(tokens);
   };
+  return true;
 }
 
 /** A byte piece of a vocabulary, as tokenizers' byte fallback names each byte ('<0xC3>'). */

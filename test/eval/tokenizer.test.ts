@@ -428,6 +428,42 @@ describe('a Unigram model of no unk_id (null or none)', () => {
     expect(t.encode('wx', null, 16).ids).toEqual([1]);
     expect(() => t.encode('xw', null, 16)).toThrow(refusal('x', 'xw'));
   });
+
+  it('reads a text whose refused character lies past the splits tokenizers tokenizes before it truncates (its early exit at max_length), as it does', () => {
+    // [CLS] 1, [SEP] 2, ab 5, 日 6, 本 7, カ 8, ー 9; é no piece (ids as the tokenizers 0.23.2 binding gives them)
+    const pieces = ['<pad>', '[CLS]', '[SEP]', 'a', 'b', 'ab', '日', '本', 'カ', 'ー'];
+    const special = (id: string, typeId: number) => ({ SpecialToken: { id, type_id: typeId } });
+    const sequence = (id: string, typeId: number) => ({ Sequence: { id, type_id: typeId } });
+    const t = tokenizerFromJson(
+      {
+        version: '1.0',
+        added_tokens: [],
+        normalizer: null,
+        pre_tokenizer: { type: 'WhitespaceSplit' },
+        post_processor: {
+          type: 'TemplateProcessing',
+          single: [special('[CLS]', 0), sequence('A', 0), special('[SEP]', 0)],
+          pair: [special('[CLS]', 0), sequence('A', 0), special('[SEP]', 0), sequence('B', 1), special('[SEP]', 1)],
+          special_tokens: { '[CLS]': { id: '[CLS]', ids: [1], tokens: ['[CLS]'] }, '[SEP]': { id: '[SEP]', ids: [2], tokens: ['[SEP]'] } },
+        },
+        decoder: null,
+        model: unigram(
+          pieces.map((p, i): [string, number] => [p, i < 3 ? 0 : -1]),
+          null,
+        ),
+      },
+      {},
+      'tokenizer.json',
+    );
+    // (ab and 日本カー make 5 tokens: at max_length 5 tokenizers stops before é, at 6 it reaches it and fails)
+    expect(t.encode('ab 日本カー é', null, 5).ids).toEqual([1, 5, 6, 7, 2]);
+    expect(t.encode('ab 日本カー é', null, 3).ids).toEqual([1, 5, 2]);
+    expect(() => t.encode('ab 日本カー é', null, 6)).toThrow(refusal('é', 'é'));
+    expect(t.encode('ab 日本カー 日本カー é', 'b a', 6).ids).toEqual([1, 5, 6, 2, 4, 2]);
+    expect(t.encode('b a', 'ab 日本カー 日本カー é', 9).ids).toEqual([1, 4, 3, 2, 5, 6, 7, 8, 2]);
+    expect(() => t.encode('b a', 'ab 日本カー 日本カー é', 10)).toThrow(refusal('é', 'é'));
+    expect(() => t.encode('ab 日本カー é', 'b a', 6)).toThrow(refusal('é', 'é'));
+  });
 });
 
 describe('a Unigram model of byte_fallback true', () => {
