@@ -25,6 +25,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { albertLayerGroup } from '../bert/albert-config.ts';
+import { aHead } from '../bert/classifier.ts';
 import { findBert } from '../bert/discover.ts';
 import { sharedLayerGroups } from '../bert/inspect.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
@@ -98,6 +99,7 @@ export function classifierArchitecture(modelType: string, family: ModelFamily): 
  * names none, or names another class for a sequence classifier (a base or pretraining checkpoint whose head was
  * seeded); `id2label` LABEL_i for each of `labels` scores and `label2id` when the source has none. Without a head
  * (`head` undefined: encoder-only), no labels, and the model type's base class (BertModel) when the source names none.
+ * Another head (multiple-choice, pretraining, …) whose source names no class is an internal error: callers refuse it.
  * Only the fields that change are returned; `name` names the model in a SettingsError when the label count is unknown.
  */
 export function headConfigFields(
@@ -115,6 +117,11 @@ export function headConfigFields(
     if (!named.length) out.architectures = [classifier.replace(/ForSequenceClassification$/, 'Model')];
     return out;
   }
+  // (a head the graph shows to be another's has no class here to name it by: the callers refuse it first, the
+  // transformers.js export in one line, and a plain export names only the classifier it seeded; 'unknown' is read as
+  // the classifier its scores look like, as eval reads it)
+  if (!named.length && head !== 'sequence-classification' && head !== 'unknown')
+    throw new Error(`headConfigFields: ${aHead(head)} and no architectures in ${name}'s config.json: no class names it`);
   // (any other head keeps the source's class)
   if (!named.length || (head === 'sequence-classification' && !named.some((a) => /ForSequenceClassification$/.test(String(a))))) {
     out.architectures = [classifier];

@@ -22,6 +22,8 @@ import { runTraining } from '../../src/train/run.ts';
 import { FAMILY_JSONS } from '../helpers/family-folders.ts';
 import { factorizeWordEmbedding } from '../../src/factorize/embeddings.ts';
 import { findBert } from '../../src/bert/discover.ts';
+import { aHead } from '../../src/bert/classifier.ts';
+import type { HeadKind } from '../../src/bert/structure.ts';
 import { GLUE_DIR, hasGlue } from '../helpers/glue-paths.ts';
 import { WORDS } from '../helpers/model-folder.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
@@ -336,6 +338,16 @@ describe('headConfigFields', () => {
     expect(label2id({ 0: 'neg', '00': 'pos', 1: 'x' })).toEqual({ pos: 0, x: 1 });
     expect(label2id({ ' 0': 'neg', '+1': 'pos' })).toEqual({ neg: 0, pos: 1 });
     expect(() => label2id({ x: 'neg' })).toThrow(/^m: config\.json: id2label key 'x' is not a label id/);
+  });
+
+  it("names the model type's classifier for a sequence classifier (or a head discovery cannot name) whose source names no class, and never another head's as one", () => {
+    const fields = (head: HeadKind) => headConfigFields({ model_type: 'bert' }, 'bert', head, 2, 'm');
+    expect(fields('sequence-classification').architectures).toEqual(['BertForSequenceClassification']);
+    expect(fields('unknown').architectures).toEqual(['BertForSequenceClassification']);
+    for (const head of ['multiple-choice', 'pretraining', 'question-answering', 'token-classification'] as const)
+      expect(() => fields(head)).toThrow(`headConfigFields: ${aHead(head)} and no architectures in m's config.json: no class names it`);
+    // (a source naming the head's class keeps it)
+    expect(headConfigFields({ model_type: 'bert', architectures: ['BertForMultipleChoice'] }, 'bert', 'multiple-choice', 1, 'm').architectures).toBeUndefined();
   });
 });
 
