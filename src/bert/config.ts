@@ -466,8 +466,11 @@ function familyConfig(j: Record<string, unknown>, fail: Fail, label: string): Ex
  * An absent, null or empty pruned_heads leaves the config as it is; a key that names no layer (group), a head that is
  * not one of num_attention_heads or past the heads a layer has left, or two heads of one list that name one head (3
  * and -1 of 4: transformers counts it twice and removes it once, the checkpoint does not load) is refused through
- * `fail`, as transformers fails to build such a model. (The keys are taken in the order of the object: a number key
- * before the others, where Python keeps the file's order; that order tells only which of two such lists fails.)
+ * `fail`, as transformers fails to build such a model. (The keys are taken in the order of the object: JSON.parse puts
+ * a number key ('1') before the others ('-1', '01'), where Python keeps the file's order. The head counts are the same
+ * in either order, but the order can decide whether a negative head is past the heads left: {"-1": [-4], "1": [3]} of
+ * 2 layers of 4 heads, which transformers builds, is refused here as if '1' came first. Reading the file's order would
+ * take a second JSON reader; no other config.json field needs it.)
  */
 function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>, fail: Fail): ExtendedBertConfig {
   const given = j.pruned_heads;
