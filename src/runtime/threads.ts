@@ -13,9 +13,10 @@ export const MAX_THREADS = 256;
 export const THREADS_RANGE = { min: 0, max: MAX_THREADS, note: '(0: one per physical core)' } as const;
 
 /**
- * What threads of sweep points run at once take (a sweep file's bench.threads, compress worker's --threads): as
- * THREADS_RANGE, 0 meaning the runner's default, the physical cores divided among the points run at once (a local
- * sweep's --jobs, a worker's --concurrency), where compress bench's and eval's 0 is one per physical core.
+ * What threads of sweep points run at once take (a sweep file's eval.threads, bench.threads and train / distill steps'
+ * threads, compress worker's --threads): as THREADS_RANGE, 0 meaning the runner's default, the physical cores divided
+ * among the points run at once (a local sweep's --jobs, a worker's --concurrency), where compress bench's, eval's,
+ * train's and distill's --threads 0 is one per physical core.
  */
 export const POOL_THREADS_RANGE = { ...THREADS_RANGE, note: '(0: one per physical core, divided among the points run at once)' } as const;
 

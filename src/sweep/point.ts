@@ -68,7 +68,10 @@ export interface PointResult {
 }
 
 export interface RunPointOptions {
-  /** onnxruntime threads for eval and bench when the sweep file does not set them (0: one per physical core). */
+  /**
+   * onnxruntime threads for eval, bench, train and distill where the sweep file sets none, or 0 (POOL_THREADS_RANGE:
+   * the runner's share of the physical cores; 0 here: one per physical core, the share of a runner of one point at once).
+   */
   threads: number;
   log?: (line: string) => void;
   /**
@@ -234,7 +237,8 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
 
   stageOf('eval');
   const t1 = performance.now();
-  const threads = point.eval.threads ?? opts.threads;
+  // (0 in the sweep file, as unset: the runner's share, POOL_THREADS_RANGE, as bench.threads 0)
+  const threads = point.eval.threads || opts.threads;
   const evaluation = await namingSettings(EVAL_SETTING_NAMES, () =>
     evaluate({
       model: modelFile, // the file, not its folder: a model given as one .onnx of several in a folder
@@ -448,7 +452,8 @@ function stepModels(t: PointTrainingStep, input: string): { student: string; tea
 
 /** Runs one train / distill step on `input` (unless the step names its own student) into `output`. */
 async function trainStep(point: SweepPoint, t: PointTrainingStep, input: string, output: string, opts: RunPointOptions, log: (line: string) => void) {
-  const threads = t.settings.threads ?? point.eval.threads ?? opts.threads;
+  // (0 in the sweep file, as unset: eval.threads, else the runner's share, POOL_THREADS_RANGE)
+  const threads = t.settings.threads || point.eval.threads || opts.threads;
   const result = await namingSettings(trainingSettingNames(t.kind), () =>
     runTraining({
       task: t.task,

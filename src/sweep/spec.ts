@@ -50,7 +50,7 @@ import type { TaskDefinition } from '../glue/tasks.ts';
 import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { typedValueProblem } from '../pass/settings.ts';
-import { POOL_THREADS_RANGE, THREADS_RANGE } from '../runtime/threads.ts';
+import { POOL_THREADS_RANGE } from '../runtime/threads.ts';
 
 import { registerAllPasses } from '../passes.ts';
 import { modeName, parseMode, type QuantizeMode } from '../quantize/settings.ts';
@@ -104,7 +104,7 @@ export interface BenchSpec {
   seq: number[] | null;
   repeats: number;
   warmup: number;
-  /** onnxruntime threads; 0: one per physical core divided by the number of jobs. */
+  /** onnxruntime threads; 0: the runner's share, one per physical core divided among the points run at once (POOL_THREADS_RANGE). */
   threads: number;
   /**
    * A time budget in seconds per benchmark (`compress bench --max-time`, BenchOptions.maxSeconds): each shape's timed
@@ -117,6 +117,7 @@ export interface BenchSpec {
 export interface EvalSpec {
   batchSize?: number;
   maxLength?: number;
+  /** onnxruntime threads of eval (and train / distill steps setting none); 0, as unset: bench.threads 0's share. */
   threads?: number;
 }
 
@@ -601,7 +602,7 @@ function parseEval(f: Fields, raw: unknown): EvalSpec {
   const out: EvalSpec = {};
   if (e.batchSize !== undefined) out.batchSize = f.int(e.batchSize, 'eval.batchSize', 1);
   if (e.maxLength !== undefined) out.maxLength = f.int(e.maxLength, 'eval.maxLength', MAX_LENGTH_RANGE.min);
-  if (e.threads !== undefined) out.threads = f.int(e.threads, 'eval.threads', THREADS_RANGE.min, THREADS_RANGE.max, THREADS_RANGE.note);
+  if (e.threads !== undefined) out.threads = f.int(e.threads, 'eval.threads', POOL_THREADS_RANGE.min, POOL_THREADS_RANGE.max, POOL_THREADS_RANGE.note);
   return out;
 }
 

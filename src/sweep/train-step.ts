@@ -35,6 +35,7 @@ import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { checkStudentSpec, isStudentSpec } from '../train/students/index.ts';
 import { parseLayerMap, parseMatches, repeatedLayerPair } from '../train/intermediate.ts';
 import { EMBEDDING_LR_EXPECTED, parseEmbeddingLr } from '../train/embedding-lr.ts';
+import { POOL_THREADS_RANGE } from '../runtime/threads.ts';
 import { renameFlags } from './setting-names.ts';
 import { settingText, settingWord } from '../pass/settings.ts';
 
@@ -121,7 +122,8 @@ const TRAIN_KEYS: Record<keyof TrainSettings, KeySpec> = {
   seed: { kind: 'int', range: I.seed },
   checkpointEvery: { kind: 'int', range: I.checkpointEvery },
   evalEachEpoch: { kind: 'boolean' },
-  threads: { kind: 'int', range: I.threads },
+  // (0, as unset: the runner's share, as eval.threads and bench.threads 0 in a sweep file; train's --threads 0: one per core)
+  threads: { kind: 'int', range: POOL_THREADS_RANGE },
   sparseEmbeddings: { kind: 'boolean' },
   /** A number or 'scaled'. */
   embeddingLr: { kind: 'embeddingLr' },

@@ -132,13 +132,19 @@ describe('sweep file', () => {
     [{ bench: { shapes: [1] } }, /^tiny\.yaml: bench\.shapes: unknown field \(known: batch, seq, repeats, warmup, threads, maxTime\)/],
     [{ bench: { maxTime: 0 } }, /^tiny\.yaml: bench\.maxTime: expected a number of seconds greater than 0, got number 0$/],
     // (as --threads: onnxruntime makes the threads it is given, and a million failed every point with std::bad_alloc)
-    // (with what 0 means, as --threads' refusal says it: bench's 0 is the runner's share, eval's one per physical core)
+    // (with what 0 means: the runner's share, for bench and eval alike, where eval's said one per physical core)
     [
       { bench: { threads: 1_000_000_000 } },
       /^tiny\.yaml: bench\.threads: expected an integer from 0 to 256 \(0: one per physical core, divided among the points run at once\), got number 1000000000$/,
     ],
-    [{ eval: { threads: 257 } }, /^tiny\.yaml: eval\.threads: expected an integer from 0 to 256 \(0: one per physical core\), got number 257$/],
-    [{ eval: { threads: -1 } }, /^tiny\.yaml: eval\.threads: expected an integer from 0 to 256 \(0: one per physical core\), got number -1$/],
+    [
+      { eval: { threads: 257 } },
+      /^tiny\.yaml: eval\.threads: expected an integer from 0 to 256 \(0: one per physical core, divided among the points run at once\), got number 257$/,
+    ],
+    [
+      { eval: { threads: -1 } },
+      /^tiny\.yaml: eval\.threads: expected an integer from 0 to 256 \(0: one per physical core, divided among the points run at once\), got number -1$/,
+    ],
     [{ bench: { maxTime: '30s' } }, /^tiny\.yaml: bench\.maxTime: expected a number of seconds greater than 0, got string "30s"$/],
     [{ calibration: { examples: 'many' } }, /^tiny\.yaml: calibration\.examples: expected an integer/],
     // (calibration.task read as --calibrate reads it: one task, with a train split)

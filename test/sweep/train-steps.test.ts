@@ -396,10 +396,11 @@ describe('train / distill steps in a sweep file', () => {
 
   it('refuses more threads than --threads takes (256) when the file is read, and a library caller too, where onnxruntime failed the point with std::bad_alloc', () => {
     expect(refusal(() => parse([distill({ threads: 1_000_000_000 })]))).toBe(
-      'tiny.yaml: pipelines[0].steps[0].settings.threads: expected an integer from 0 to 256 (0: one per physical core), got number 1000000000',
+      // (a sweep file's 0 is the runner's share, as eval.threads' and bench.threads': its note says so)
+      'tiny.yaml: pipelines[0].steps[0].settings.threads: expected an integer from 0 to 256 (0: one per physical core, divided among the points run at once), got number 1000000000',
     );
     expect(refusal(() => parse([{ name: 'ft', steps: [{ pass: 'train', settings: { threads: 257 } }] }]))).toMatch(
-      /settings\.threads: expected an integer from 0 to 256 \(0: one per physical core\), got number 257$/,
+      /settings\.threads: expected an integer from 0 to 256 \(0: one per physical core, divided among the points run at once\), got number 257$/,
     );
     expect(parse([distill({ threads: 256 })]).pipelines.find((p) => p.label === 'kd')!.training![0]!.settings.threads).toBe(256);
     expect(refusal(() => checkSettings({ threads: 1_000_000_000 }, undefined))).toBe(
