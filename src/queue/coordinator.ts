@@ -22,6 +22,7 @@ import { resolve } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { QueueError, isUserError, type UserError } from '../errors.ts';
 import { pauseUnlessAborted } from '../interrupt.ts';
+import { timedContended } from '../sweep/contention.ts';
 import type { PointResult } from '../sweep/point.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
 import { pointName, pointNames } from '../sweep/progress.ts';
@@ -132,7 +133,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     total: points.length,
     alreadyDone: previous.size - stale.size,
     stale: [...stale.values()],
-    contended: { kept: [...contended.values()], recomputed: [], again: [] },
+    contended: { kept: [...contended.values()], recomputed: [], again: [], first: [] },
     sweep: spec.name,
     sweeps: [],
     ran: 0,
@@ -182,6 +183,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       emit({ type: 'skipped', point });
     } else if ('result' in outcome) {
       summary.ran++;
+      if (timedContended(outcome.result)) summary.contended.first.push(point);
       emit({ type: 'finished', point, result: outcome.result });
     } else {
       summary.failed.push(failedPoint(point, outcome.error, refusal));

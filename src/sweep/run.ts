@@ -101,9 +101,9 @@ export interface SweepSummary {
   /**
    * Points the store had timed contended: `kept` as they are (without `rerunContended`, or when their recompute
    * failed or was stopped: their stored result stands), or `recomputed` now, of which `again` were timed contended
-   * again.
+   * again; and `first`: points the store did not have that this run finished timed contended.
    */
-  contended: { kept: SweepPoint[]; recomputed: SweepPoint[]; again: SweepPoint[] };
+  contended: { kept: SweepPoint[]; recomputed: SweepPoint[]; again: SweepPoint[]; first: SweepPoint[] };
   /** The sweep's name, and every sweep the store holds points of (this one included), by name. */
   sweep: string;
   sweeps: string[];
@@ -416,7 +416,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     total: points.length,
     alreadyDone,
     stale: [...stale.values()],
-    contended: { kept: opts.rerunContended ? [] : [...contended.values()], recomputed: [], again: [] },
+    contended: { kept: opts.rerunContended ? [] : [...contended.values()], recomputed: [], again: [], first: [] },
     sweep: spec.name,
     sweeps: [],
     ran: 0,
@@ -525,7 +525,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
       if (again) {
         summary.contended.recomputed.push(point);
         if (timedContended(result)) summary.contended.again.push(point);
-      }
+      } else if (timedContended(result)) summary.contended.first.push(point);
       emit({ type: 'finished', point, result });
     }
   };

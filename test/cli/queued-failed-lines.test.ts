@@ -35,7 +35,7 @@ describe('compress sweep --queue: its failed points', () => {
     total: failed.length,
     alreadyDone: 0,
     stale: [],
-    contended: { kept: [], recomputed: [], again: [] },
+    contended: { kept: [], recomputed: [], again: [], first: [] },
     sweep: 'queued',
     sweeps: ['queued'],
     ran: 0,

@@ -77,7 +77,7 @@ describe('contended points', () => {
   it('are kept and counted by default, recomputed and replaced with rerunContended', async () => {
     const store = join(t.root, 'contended.sqlite');
     const first = await runSweep({ file, store });
-    expect(first).toMatchObject({ ran: 2, failed: [], contended: { kept: [], recomputed: [], again: [] } });
+    expect(first).toMatchObject({ ran: 2, failed: [], contended: { kept: [], recomputed: [], again: [], first: [] } });
     expect(exclusive(store, 'ffn')).toBe(true);
     markStoredContended(store, 'ffn');
     const before = stored(store).find((p) => p.label === 'ffn')!;
@@ -113,7 +113,7 @@ describe('contended points', () => {
 
     await expect(runSweep({ file, store, rerunContended: true, jobs: 2 })).rejects.toThrow(RERUN_CONTENDED_JOBS);
     const again = await runSweep({ file, store, rerunContended: true });
-    expect(again).toMatchObject({ alreadyDone: 2, ran: 0, contended: { kept: [], recomputed: [], again: [] } });
+    expect(again).toMatchObject({ alreadyDone: 2, ran: 0, contended: { kept: [], recomputed: [], again: [], first: [] } });
     expect(contendedLine(again.contended)).toBeUndefined();
   });
 
@@ -139,7 +139,7 @@ describe('contended points', () => {
     expect(stored(store).find((p) => p.label === 'ffn')).toEqual(before);
     // recomputed and timed contended again: their lines of this run (pointLine) mark them † as the report does; kept
     // ones are stored, with no line of this run, so † in the report only
-    expect(contendedLine({ kept: [], recomputed: rerun.contended.kept, again: rerun.contended.kept })).toBe(
+    expect(contendedLine({ kept: [], recomputed: rerun.contended.kept, again: rerun.contended.kept, first: [] })).toBe(
       '1 point timed contended, recomputed: tiny-sst2 · ffn; 1 of them timed contended again (other work ran on this machine meanwhile; † above and in the report): tiny-sst2 · ffn; rerun with --jobs 1 --rerun-contended, nothing else running',
     );
     // with another recomputed: both said
@@ -212,6 +212,24 @@ describe('compress sweep', () => {
     // the contended point is in the store (and reported) until timed again: counted so at the start and the end
     expect(rerun.stderr).toContain('1 already in the store, 1 more stored timed contended, to time again');
     expect(rerun.stdout).toContain('2 points: 1 already in the store, 1 run now (1 of them stored timed contended, timed again), 0 failed');
+  });
+
+  it('closes a first run whose points were timed contended with the line saying to time them again alone', async () => {
+    const store = join(t.root, 'first-contended.sqlite');
+    // a timing lock that cannot be created (its folder is a file): every benchmark times without it, contended
+    process.env[TIMING_LOCK_ENV] = join(file, 'timing.lock');
+    try {
+      const first = await runMain(['sweep', file, '--store', store]);
+      expect(first.code).toBe(0);
+      expect(first.stdout).toContain('2 points: 0 already in the store, 2 run now, 0 failed');
+      expect(first.stderr).toMatch(/tiny-sst2 · ffn: .*×[\d.]+†/); // its line marks it
+      expect(first.stderr).toContain(
+        '2 points run now timed contended (the machine was shared while benchmarking; † above and in the report): tiny-sst2 · baseline, tiny-sst2 · ffn; rerun with --jobs 1 --rerun-contended, nothing else running, to time them alone',
+      );
+    } finally {
+      process.env[TIMING_LOCK_ENV] = join(t.root, 'timing.lock');
+    }
+    expect(stored(store).map((p) => exclusive(store, p.label))).toEqual([false, false]);
   });
 
   it("names the sweep in the closing report hint when the store holds another sweep's points", async () => {

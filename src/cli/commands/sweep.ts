@@ -192,7 +192,10 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       (standing ? err : out)(line);
     }
     const contended = contendedLine(summary.contended);
-    if (contended) (summary.contended.kept.length > 0 || summary.contended.again.length > 0 ? err : out)(contended);
+    if (contended) {
+      const { kept, again, first } = summary.contended;
+      (kept.length + again.length + first.length > 0 ? err : out)(contended);
+    }
     out(`store: ${summary.store} (next: ${reportCommand(store, summary)})`);
     return summary.failed.length > 0 ? 1 : 0;
   },
@@ -302,14 +305,19 @@ export function staleLine(stale: SweepSummary['stale'], rerun: boolean, failed: 
 }
 
 /**
- * The points stored timed contended (their speed-up measured while the machine was shared, marked † in the report)
- * in one line: recomputed with --rerun-contended (and which were timed contended again, whose lines above mark them †
- * too), and kept (the default, or where the recompute failed: stored, so no line of this run shows them); undefined
- * when there were none. A queued sweep's (`queued`) says to rerun it locally: --queue refuses --rerun-contended.
+ * The points timed contended (their speed-up measured while the machine was shared, marked † in the report) in one
+ * line: those this run finished for the first time (`first`, whose lines above mark them †), those stored so and
+ * recomputed with --rerun-contended (and which were timed contended again, whose lines above mark them † too), and
+ * kept (the default, or where the recompute failed: stored, so no line of this run shows them); undefined when there
+ * were none. A queued sweep's (`queued`) says to rerun it locally: --queue refuses --rerun-contended.
  */
 export function contendedLine(contended: SweepSummary['contended'], queued = false): string | undefined {
-  const { kept, recomputed, again } = contended;
+  const { kept, recomputed, again, first } = contended;
   const parts: string[] = [];
+  if (first.length > 0)
+    parts.push(
+      `${counted(first.length, 'point')} run now timed contended (the machine was shared while benchmarking; † above and in the report): ${pointNames(first)}`,
+    );
   if (recomputed.length > 0) parts.push(`${counted(recomputed.length, 'point')} timed contended, recomputed: ${pointNames(recomputed)}`);
   if (again.length > 0)
     parts.push(`${again.length} of them timed contended again (other work ran on this machine meanwhile; † above and in the report): ${pointNames(again)}`);
@@ -320,7 +328,7 @@ export function contendedLine(contended: SweepSummary['contended'], queued = fal
   }
   if (parts.length === 0) return undefined;
   const rerun = `rerun${queued ? ' as a local sweep (without --queue)' : ''} with --jobs 1 --rerun-contended, nothing else running`;
-  if (kept.length > 0) parts.push(`${rerun}, to time them alone`);
+  if (kept.length > 0 || first.length > 0) parts.push(`${rerun}, to time them alone`);
   else if (again.length > 0) parts.push(rerun);
   return parts.join('; ');
 }
