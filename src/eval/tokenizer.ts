@@ -487,22 +487,29 @@ function specialTokenEntries(config: TokenizerConfigJson, defaults: Partial<Reco
  * pre-tokenizer, post-processor or decoder field tokenizers refuses (withPartsAsRead: absent with no default, of another type, a misspelt behavior) and a
  * Metaspace tokenizers refuses (metaspaceProblem) are a one-line DataError naming `file`, as the library's refusal of
  * the rest of it; a template tokenizers reads and then fails on is not (`brokenTemplates`: templateProblems), as
- * tokenizers encodes the other template's texts.
+ * tokenizers encodes the other template's texts. A decoder the library cannot compile (`decoderProblem`:
+ * decoderOptionProblem's) is left out of `json`, as evaluation never decodes (tokenizers reads it).
  */
 export function fastTokenizerJson(
   read: Record<string, unknown>,
   config: TokenizerConfigJson,
   file: string,
   className: string | undefined = autoTokenizerClass(dirname(file), config),
-): { json: Record<string, unknown>; brokenTemplates: BrokenTemplates } {
+): { json: Record<string, unknown>; brokenTemplates: BrokenTemplates; decoderProblem?: string } {
   const parts = withPartsAsRead(read);
-  const folded = typeof parts === 'string' ? parts : withOnigurumaCaseFolds(parts);
+  const decoderProblem = typeof parts === 'string' ? undefined : decoderOptionProblem(parts);
+  const decoded = typeof parts === 'string' || decoderProblem === undefined ? parts : { ...parts, decoder: null };
+  const folded = typeof decoded === 'string' ? decoded : withOnigurumaCaseFolds(decoded);
   const problem =
     addedTokensProblem(read.added_tokens) ?? (typeof parts === 'string' ? parts : metaspaceProblem(read)) ?? (typeof folded === 'string' ? folded : undefined);
   if (problem || typeof folded === 'string') throw new DataError(`${file}: not a tokenizer we can load: ${problem}`);
   const configAdded = decoderAddedTokens(config, join(dirname(file), 'tokenizer_config.json')) ?? [];
   const json = withConfigNormalizer(withConfigPrefixSpace(withTokenizersPostProcessor(withTokenizersDefaults(folded)), config, className), config);
-  return { json: withAddedTokens(json, [], config, {}, configAdded) as Record<string, unknown>, brokenTemplates: templateProblems(folded) };
+  return {
+    json: withAddedTokens(json, [], config, {}, configAdded) as Record<string, unknown>,
+    brokenTemplates: templateProblems(folded),
+    ...(decoderProblem === undefined ? {} : { decoderProblem }),
+  };
 }
 
 /**
@@ -622,8 +629,8 @@ const kelvinSigns = (json: object | string): number => (typeof json === 'string'
  * as tokenizers' Oniguruma does (onigurumaCaseFolds: s and k written as classes holding ſ and K, which
  * @huggingface/tokenizers and transformers.js fold with ASCII letters alone), or what keeps one from it, in one line;
  * and whose decoder's Replaces have their option groups as Oniguruma reads them (withOptionGroups: `(?i)`, which the
- * library cannot compile, as a group; the text decoded is no id, so a decoder's `(?i:…)` is left to the library), or
- * the option group that keeps one from it; `json` itself where none folds case.
+ * library cannot compile, as a group; the text decoded is no id, so a decoder's `(?i:…)` is left to the library; one of
+ * an option group it does not read is left as written: decoderOptionProblem); `json` itself where none folds case.
  */
 function withOnigurumaCaseFolds(json: Record<string, unknown>): Record<string, unknown> | string {
   let problem: string | undefined;
@@ -640,11 +647,25 @@ function withOnigurumaCaseFolds(json: Record<string, unknown>): Record<string, u
     const pattern = leaf.pattern as { Regex?: unknown } | undefined;
     if (problem !== undefined || leaf.type !== 'Replace' || typeof pattern?.Regex !== 'string') return leaf;
     const read = withOptionGroups(pattern.Regex);
-    if ('problem' in read) problem = `its decoder's Replace of ${JSON.stringify(pattern)}: ${read.problem}`;
     return 'regex' in read && read.regex !== pattern.Regex ? { ...leaf, pattern: { Regex: read.regex } } : leaf;
   });
   if (problem !== undefined) return problem;
   return pre === json.pre_tokenizer && normalizer === json.normalizer && decoder === json.decoder ? json : { ...json, pre_tokenizer: pre, normalizer, decoder };
+}
+
+/**
+ * Why a tokenizer.json object's decoder cannot be read, in one line: a Replace (a Sequence's at any depth) whose regex
+ * holds an option group withOptionGroups does not read (`(?m)`, `(?x:…)`), which tokenizers' Oniguruma reads and
+ * @huggingface/tokenizers (and so transformers.js) cannot compile; undefined where none does.
+ */
+export function decoderOptionProblem(json: object): string | undefined {
+  for (const { leaf } of sequenceLeaves((json as { decoder?: unknown }).decoder, 'decoders')) {
+    const regex = (leaf.pattern as { Regex?: unknown } | undefined)?.Regex;
+    if (leaf.type !== 'Replace' || typeof regex !== 'string') continue;
+    const read = withOptionGroups(regex);
+    if ('problem' in read) return `its decoder's Replace of ${JSON.stringify({ Regex: regex })}: ${read.problem}`;
+  }
+  return undefined;
 }
 
 /**
@@ -706,6 +727,8 @@ export function folderTokenizerJson(dir: string):
       config: TokenizerConfigJson;
       autoClass?: string;
       brokenTemplates?: BrokenTemplates;
+      /** Why its decoder, left out of `json`, cannot be read (fastTokenizerJson's decoderProblem). */
+      decoderProblem?: string;
     }
   | undefined {
   const jsonFile = join(dir, 'tokenizer.json');
@@ -713,8 +736,8 @@ export function folderTokenizerJson(dir: string):
   if (existsSync(jsonFile)) {
     const read = readJsonObject(jsonFile);
     const autoClass = autoTokenizerClass(dir, config);
-    const { json, brokenTemplates } = fastTokenizerJson(read, config, jsonFile, autoClass);
-    return { file: jsonFile, json, asRead: json === read, config, autoClass, brokenTemplates };
+    const { json, brokenTemplates, decoderProblem } = fastTokenizerJson(read, config, jsonFile, autoClass);
+    return { file: jsonFile, json, asRead: json === read, config, autoClass, brokenTemplates, ...(decoderProblem === undefined ? {} : { decoderProblem }) };
   }
   const built = (file: string, json: object) => ({ file, json: json as Record<string, unknown>, asRead: false, config });
   const vocabFile = join(dir, 'vocab.txt');

@@ -700,6 +700,12 @@ function writeSideFiles(
       `${tokenizerFrom}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model; transformers.js needs the tokenizer${tokenizerFrom === from ? ' (give its folder with --tokenizer)' : ''}`,
     );
   const { json: tokenizer, config: tokenizerConfig } = found;
+  // (a decoder Replace of an option group @huggingface/tokenizers cannot compile: evaluation, which never decodes, reads
+  // the folder without it, transformers.js would fail to load it)
+  if (found.decoderProblem !== undefined)
+    throw new SettingsError(
+      `--format transformers.js: ${found.file}: ${found.decoderProblem}, so transformers.js cannot load the tokenizer (compress eval reads it, as it never decodes): write the regex without that option group`,
+    );
   // (a Metaspace that splits, a Punctuation of a behavior other than Contiguous, a Whitespace or Digits, whose words or
   // digits it read as ASCII ones, and a WhitespaceSplit or BertPreTokenizer behind no cleaning normalizer, which it split
   // on JS's \s, written so that transformers.js splits alike, withSplitsTransformersJsReads;
