@@ -290,10 +290,13 @@ export function negatedBooleanValues(argv: readonly string[]) {
   return (args: Record<string, unknown>, y: Argv): void => {
     const options = declaredOptions(y);
     applyBooleanValues(args, options, argv);
+    // (the camel-case key yargs adds of a `--no-json=yes` it read, not a `--noJson` typed as such, which yargs does not
+    // read as the negation: left for the strict check to refuse as an unknown flag, as `--nojson` is)
+    const typed = (name: string) => argv.some((t) => t === `--${name}` || t.startsWith(`--${name}=`));
     for (const key of options.boolean) {
       for (const n of withCamelForms([key, ...(options.alias[key] ?? [])])) {
         delete args[`no-${n}`];
-        delete args[camel(`no-${n}`)];
+        if (!typed(camel(`no-${n}`))) delete args[camel(`no-${n}`)];
       }
     }
   };

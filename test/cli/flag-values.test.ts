@@ -92,6 +92,11 @@ describe('boolean flag values', () => {
       expect(() => JSON.parse(table.stdout)).toThrow();
       const bad = await runMain(['inspect', tiny.path, '--no-json=maybe']);
       expect([bad.code, bad.stderr]).toEqual([2, 'compress: --no-json=maybe: expected yes, true or 1, or no, false or 0\n']);
+      // (--noJson, which yargs reads as a flag noJson, not as --no-json: refused as --nojson is, where it was dropped unread)
+      for (const typed of ['--noJson', '--noJson=yes']) {
+        const camel = await runMain(['inspect', tiny.path, typed]);
+        expect([camel.code, camel.stderr]).toEqual([2, 'compress: unknown flag --noJson (see --help)\n']);
+      }
     } finally {
       tiny.cleanup();
     }
