@@ -465,11 +465,16 @@ export function mergedToken(a: string, b: string, prefix: string): string | unde
 /**
  * What tokenizers refuses in a Unigram model's unk_id (at `where`; models/unigram/model.rs, Unigram::from, as it reads
  * the file), in one line: an index past its vocabulary (UnkIdNotInVocabulary), where @huggingface/tokenizers read it
- * and gave an unknown piece that id.
+ * and gave an unknown piece that id; an empty vocabulary (EmptyVocabulary where it has an unk_id; of none, tokenizers
+ * reads it and fails on every text holding a character), where the library failed ('Array must not be empty').
  */
 function unigramUnkProblem(p: Record<string, unknown>, where: string): string | undefined {
   const pieces = (p.vocab as unknown[]).length;
-  if (typeof p.unk_id !== 'number' || p.unk_id < pieces || pieces === 0) return undefined;
+  if (pieces === 0)
+    return typeof p.unk_id === 'number'
+      ? `${where} (Unigram): vocab: empty, where its unk_id ${p.unk_id} needs a piece (tokenizers refuses it: EmptyVocabulary)`
+      : `${where} (Unigram): vocab: empty, and no unk_id (tokenizers reads it, but fails on every text holding a character: 'Encountered an unknown token but \`unk_id\` is missing')`;
+  if (typeof p.unk_id !== 'number' || p.unk_id < pieces) return undefined;
   return `${where} (Unigram): unk_id: ${p.unk_id} is no index of its vocabulary of ${pieces} piece${pieces === 1 ? '' : 's'} (tokenizers refuses it: UnkIdNotInVocabulary)`;
 }
 

@@ -172,6 +172,15 @@ describe('tokenizer.json fields tokenizers refuses', () => {
       'model (Unigram): unk_id: 2 is no index of its vocabulary of 2 pieces (tokenizers refuses it: UnkIdNotInVocabulary)',
     ],
     [{ model: { vocab: [['<unk>', 0]], unk_id: 5 } }, 'model: no type, and tokenizers reads its fields as none of BPE, WordPiece, WordLevel or Unigram'],
+    // (an empty vocabulary, where the library said 'Array must not be empty'; checked against the tokenizers 0.23.2 binding)
+    [
+      { model: { type: 'Unigram', vocab: [], unk_id: 0 } },
+      'model (Unigram): vocab: empty, where its unk_id 0 needs a piece (tokenizers refuses it: EmptyVocabulary)',
+    ],
+    [
+      { model: { type: 'Unigram', vocab: [], unk_id: null } },
+      "model (Unigram): vocab: empty, and no unk_id (tokenizers reads it, but fails on every text holding a character: 'Encountered an unknown token but `unk_id` is missing')",
+    ],
     // (merges tokenizers refuses, BadMerges and MergeTokenOutOfVocabulary, where the library read them; checked against the
     // tokenizers 0.23.2 node binding)
     [
