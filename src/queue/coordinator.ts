@@ -313,7 +313,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       if (before !== undefined) {
         // (failed before, its input refused by this code, as its workers refuse it: every run fails alike, so it is
         // not queued again but fails again at once, as a local sweep's rerun fails it; the closing lines say what to give)
-        record(point, { error: before.error });
+        record(point, { error: before.refused });
         continue;
       }
       try {

@@ -165,24 +165,25 @@ export interface StorePlan {
    */
   refusal: (dir: string) => string | undefined;
   /**
-   * The points still to do that failed before and whose input the code running now refuses (failedAgain), with their
-   * stored error and the refusal, by key: not run (or queued) again, but failed again at once, since every run fails
-   * alike.
+   * The points still to do that failed before and whose input the code running now refuses (failedAgain), with the
+   * refusal, by key: not run (or queued) again, but failed again at once, since every run fails alike.
    */
   refusedAgain: Map<string, RefusedAgain>;
 }
 
-/** A point that failed before whose input the code running now refuses: its stored error, and the refusal. */
+/**
+ * A point that failed before whose input the code running now refuses: the refusal, what it fails again with (stored
+ * and shown as its error, as a run of it would fail), not the stored error of the run before, which may be another
+ * fault (a full disk, an error of the code that ran it).
+ */
 export interface RefusedAgain {
-  error: string;
   refused: string;
 }
 
 /**
  * Of `todo` (the points still to do), those that failed before (`failures`: the store's, SweepStore.failures) and whose
- * input the code running now refuses (refusedInput; `refusal`: the run's memo), with their stored error and the
- * refusal, by key: a rerun of the sweep, local or queued, fails them at once, where it ran (or queued) each again to fail
- * alike. One whose input is read now (this code reads it, or the folder changed, which is another point) runs as before.
+ * input the code running now refuses (refusedInput; `refusal`: the run's memo), with the refusal, by key: a rerun of
+ * the sweep, local or queued, fails them at once, where it ran (or queued) each again to fail alike. One whose input is read now (this code reads it, or the folder changed, which is another point) runs as before.
  */
 export function failedAgain(
   todo: readonly SweepPoint[],
@@ -191,11 +192,10 @@ export function failedAgain(
 ): Map<string, RefusedAgain> {
   const out = new Map<string, RefusedAgain>();
   if (todo.length === 0 || failures.length === 0) return out;
-  const errors = new Map(failures.map((f) => [f.key, f.error]));
+  const failed = new Set(failures.map((f) => f.key));
   for (const p of todo) {
-    const error = errors.get(p.key);
-    const refused = error !== undefined ? refusedInput(p, refusal) : undefined;
-    if (refused !== undefined) out.set(p.key, { error: error!, refused });
+    const refused = failed.has(p.key) ? refusedInput(p, refusal) : undefined;
+    if (refused !== undefined) out.set(p.key, { refused });
   }
   return out;
 }
@@ -484,9 +484,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
       const before = refusedAgain.get(point.key);
       if (before !== undefined) {
         // (failed before, its input refused by the code running now: every run fails alike, so it fails again unrun)
-        write(() => store.fail(point.key, before.error));
-        summary.failed.push({ point, ...before });
-        emit({ type: 'failed', point, error: before.error });
+        write(() => store.fail(point.key, before.refused));
+        summary.failed.push({ point, error: before.refused, refused: before.refused });
+        emit({ type: 'failed', point, error: before.refused });
         continue;
       }
       running.add(point.key);

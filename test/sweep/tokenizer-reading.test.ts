@@ -646,6 +646,18 @@ describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refus
       const again = await runSweep({ file: alone, store: aloneStore, onEvent: (e) => events.push(e.type) });
       expect(again).toMatchObject({ ran: 0, failed: [{ error: first.failed[0]!.error, refused: first.failed[0]!.refused }] });
       expect(events).toEqual(['plan', 'failed']);
+      // failed before for another fault (a full disk; an error of the code that ran it): it fails again with the
+      // refusal, what a run of it fails with, stored and shown, where the stored error was shown and kept, under a
+      // closing line saying a rerun fails 'until it is given as the error asks'
+      const db = new Database(aloneStore);
+      db.prepare("UPDATE points SET error = 'ENOSPC: no space left on device, write' WHERE status = 'failed'").run();
+      db.close();
+      const lines: string[] = [];
+      const other = await runSweep({ file: alone, store: aloneStore, onEvent: (e) => (e.type === 'failed' ? lines.push(e.error) : undefined) });
+      expect([other.failed.map((f) => f.error), lines]).toEqual([[first.failed[0]!.refused], [first.failed[0]!.refused]]);
+      const stored = new Database(aloneStore, { readonly: true });
+      expect(stored.prepare("SELECT error FROM points WHERE status = 'failed'").all()).toEqual([{ error: first.failed[0]!.refused }]);
+      stored.close();
       // (and its dry run says so, where it listed the point with no mark, as one to run)
       const dry = await runMain(['sweep', alone, '--store', aloneStore, '--dry-run']);
       expect(dry.stdout.trim().split('\n')[1]).toBe(
