@@ -15,7 +15,7 @@ import { findBert, sampleInputs } from '../../src/bert/index.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { headScores } from '../../src/prune/index.ts';
-import { loadModel, type Model } from '../../src/onnx/index.ts';
+import { float32Tensor, loadModel, readFloat32, type Model } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { multipleChoiceExport as multipleChoice } from '../helpers/models.ts';
@@ -76,6 +76,20 @@ describe('a multiple-choice export', () => {
       expect(lineage.check.drift[0]!.maxAbsDiff).toBeLessThan(0.1);
       expect(findBert(loadModel(output)).head?.kind).toBe('multiple-choice');
     }
+  });
+
+  it("compress refuses one computing NaN naming the check's sample inputs as it ran them (examples of choices of tokens)", async () => {
+    const m = multipleChoice();
+    const weight = findBert(m).layers[0]!.attention!.q!.weight;
+    const values = readFloat32(m.graph.initializers.get(weight)!).slice();
+    values[5] = Number.NaN;
+    m.graph.initializers.set(weight, float32Tensor(weight, m.graph.initializers.get(weight)!.dims, values));
+    const input = join(folder('nan', m), 'model.onnx');
+    const output = join(work, 'nan-out', 'model.onnx');
+    await expect(compressFile({ input, output, steps: [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }] })).rejects.toThrow(
+      /: the model computes \d+ non-finite values? \(NaN or Infinity; the first NaN\) at its output 'logits' on the check's sample inputs \(batch 2 of 2 choices of 16 tokens\), before any pass: /,
+    );
+    expect(existsSync(output)).toBe(false);
   });
 
   it("the check's sample inputs follow the graph's choices and sequence axes where it fixes them", () => {
