@@ -49,6 +49,7 @@ import {
   type TokenizerConfigJson,
   bpeReadsSubwordPrefix,
   decoderFoldsOtherwise,
+  type BrokenTemplates,
   specialIdsRead,
   fusesUnknownsInTransformersJs,
   unigramByteFallbackOf,
@@ -628,18 +629,20 @@ interface SideFiles {
   singleWord: string[];
   /** Its decoder's Replace regexes whose (?i:…) transformers.js folds otherwise (decoderFoldsOtherwise), said by decoderFoldNote. */
   decoderFolds: string[];
+  /** Its tokenizer's TemplateProcessing templates tokenizers fails on (folderTokenizerJson's), said by brokenTemplateNote. */
+  brokenTemplates: BrokenTemplates;
   pairType?: { gives: number; has: number };
 }
 
 /**
  * What a transformers.js user should know about the exported `folder` of float model `model`, one line each:
  * singleScoreNote, and the warnings of its side files (writeSideFiles: fusedUnknownsNote, byteFallbackNote,
- * subwordPrefixNote, specialIdsNote, singleWordNote, decoderFoldNote, pairTypeNote).
+ * subwordPrefixNote, specialIdsNote, singleWordNote, decoderFoldNote, brokenTemplateNote, pairTypeNote).
  */
 function folderNotes(
   model: Model,
   folder: string,
-  { fusesUnknowns, byteFallback, subwordPrefix, specialIds, singleWord, decoderFolds, pairType }: SideFiles,
+  { fusesUnknowns, byteFallback, subwordPrefix, specialIds, singleWord, decoderFolds, brokenTemplates, pairType }: SideFiles,
 ): string[] {
   return [
     ...singleScoreNote(model, folder),
@@ -649,6 +652,7 @@ function folderNotes(
     ...(specialIds ? [specialIdsNote(folder)] : []),
     ...(singleWord.length ? [singleWordNote(folder, singleWord)] : []),
     ...(decoderFolds.length ? [decoderFoldNote(folder, decoderFolds)] : []),
+    ...[brokenTemplates.single, brokenTemplates.pair].flatMap((problem) => (problem === undefined ? [] : [brokenTemplateNote(folder, problem)])),
     ...(pairType ? [pairTypeNote(folder, pairType)] : []),
   ];
 }
@@ -765,6 +769,7 @@ function writeSideFiles(
     specialIds: Object.values(specialIdsRead(tokenizer)).some(Boolean),
     singleWord: singleWordTokens(tokenizer),
     decoderFolds: decoderFoldsOtherwise(tokenizer),
+    brokenTemplates: found.brokenTemplates ?? {},
     ...(pairType ? { pairType } : {}),
   };
 }
@@ -863,6 +868,14 @@ function singleWordNote(folder: string, tokens: readonly string[]): string {
     4,
   );
   return `warning: ${folder}: its tokenizer's added token${tokens.length === 1 ? '' : 's'} ${named} ${tokens.length === 1 ? 'is' : 'are'} single_word, which transformers.js ignores where transformers and compress eval read it: transformers.js also finds such a token inside a word and gives other ids there (classify with compress eval, or give a tokenizer without single_word)`;
+}
+
+/**
+ * The warning for a folder whose tokenizer has a TemplateProcessing template tokenizers fails on (`problem`:
+ * templateProblem's, naming the texts it fails on), one line: transformers.js encodes those texts all the same.
+ */
+function brokenTemplateNote(folder: string, problem: string): string {
+  return `warning: ${folder}: its tokenizer.json's ${problem}; transformers.js encodes those texts all the same, where transformers fails on them and compress eval refuses them: classify with it only the texts tokenizers reads (or mend the template)`;
 }
 
 /** The warning for a folder whose model has no row for the token type its tokenizer gives a pair's second text, one line. */

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
 import { folderTokenizerJson, loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { exportToTransformersJs } from '../../src/export/transformers-js.ts';
 import { identityCharsmap } from '../helpers/sentencepiece-model.ts';
 import { exportedIds, SPECIALS, tokenizerFolder, tokenizerJson } from '../helpers/tokenizer-json.ts';
 
@@ -417,6 +418,41 @@ describe('tokenizer.json fields tokenizers refuses', () => {
       }
     }
   });
+
+  // (transformers.js gives such texts ids all the same, its missing special token read by its text)
+  it('--format transformers.js warns in one line of a template tokenizers fails on, whose texts transformers.js encodes', async () => {
+    const special_tokens = { '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] } };
+    const cls = { SpecialToken: { id: '[CLS]', type_id: 0 } };
+    const [a, b, sep] = [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }];
+    for (const [name, single, pair, broken] of [
+      [
+        'broken-pair',
+        [a, sep],
+        [cls, a, b],
+        'pair: the special token "[CLS]" is not in special_tokens, so tokenizers fails on every sentence pair (single texts read)',
+      ],
+      [
+        'broken-single',
+        [cls, a],
+        [a, sep, b],
+        'single: the special token "[CLS]" is not in special_tokens, so tokenizers fails on every single text (sentence pairs read)',
+      ],
+      ['whole', [a, sep], [a, sep, b], undefined],
+    ] as const) {
+      const hf = tokenizerFolder(root, name, {
+        ...tokenizerJson(VOCAB, { pre_tokenizer: { type: 'WhitespaceSplit' } }),
+        post_processor: { type: 'TemplateProcessing', single, pair, special_tokens },
+      });
+      const { notes } = await exportToTransformersJs(hf, `${hf}-tjs`);
+      expect(notes).toEqual(
+        broken === undefined
+          ? []
+          : [
+              `warning: ${hf}-tjs: its tokenizer.json's post_processor (TemplateProcessing): ${broken}; transformers.js encodes those texts all the same, where transformers fails on them and compress eval refuses them: classify with it only the texts tokenizers reads (or mend the template)`,
+            ],
+      );
+    }
+  }, 30_000);
 
   it('reads a post-processor as the type whose fields tokenizers reads first, as it does', () => {
     const sep = ['[SEP]', 3];
