@@ -1224,6 +1224,8 @@ function checkSteps(
       }
       checkTeacher(t, read);
       checkTeacherTokenizer(t, onnx);
+      // (what no maxLength mends, before the lengths, as training checks it)
+      checkStudentVocab(t, t === training[0] ? onnx : undefined, read);
       checkAugment(t, read, tokenizers);
       checkBertStudent(t, structureOf);
       checkStepTypes(t, t === training[0] ? onnx : undefined, spec.eval.maxLength, read, tokenizers);
@@ -1231,7 +1233,6 @@ function checkSteps(
       checkStepLength(t, t === training[0] ? onnx : undefined, structureOf);
       checkStudentLabels(t, read);
       sofar = trainedModel(t, sofar, read);
-      checkStudentVocab(t, t === training[0] ? onnx : undefined, read);
       checkLayerMatches(t, sofar, read);
     } catch (e) {
       throw stepRefusal(spec, m, p, i, e);

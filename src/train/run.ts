@@ -55,7 +55,7 @@ import {
   type TrainResult,
   type TrainSettings,
 } from './trainer.ts';
-import { bertStudent, checkTaskTeacher, isStudentSpec, makeStudent, studentClassifier, teacherShape } from './students/index.ts';
+import { bertStudent, checkStudentVocabulary, checkTaskTeacher, isStudentSpec, makeStudent, studentClassifier, teacherShape } from './students/index.ts';
 import { savedBilstmOutputs } from './students/bilstm.ts';
 import { nonFiniteInitialParameter, type Student } from './student.ts';
 import { nonFiniteWeight, weightRole } from './weight-role.ts';
@@ -922,19 +922,16 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   const tokenizer = loadTokenizer(tokenizerDir);
   // (let: dropped before training when no phase runs it, see below)
   let teacherModel = o.teacher ? loadModel(locateModel(o.teacher).onnx) : undefined;
-  // The length must fit the position tables of the teacher (its logits are computed at it) and of a student model
-  // given by path: checked here in one line, and a default (config's, else 128 capped at the tokenizer's model_max_length) is capped as evaluation caps it.
-  let maxLength = o.maxLength ?? modelConfig.maxLength ?? defaultMaxLength(tokenizer.modelMaxLength);
   // (each graph's limits, not the graphs: a list of the models would keep the student model for the whole run)
+  const studentLimits = studentModel ? graphFacts(studentModel).limits : undefined;
   const sized: Array<[GraphFacts['limits'], string]> = [
     ...(teacherModel && o.teacher ? [[graphFacts(teacherModel).limits, locateModel(o.teacher).onnx] as [GraphFacts['limits'], string]] : []),
-    ...(studentModel ? [[graphFacts(studentModel).limits, locateModel(o.student).onnx] as [GraphFacts['limits'], string]] : []),
+    ...(studentLimits !== undefined ? [[studentLimits, locateModel(o.student).onnx] as [GraphFacts['limits'], string]] : []),
   ];
-  for (const [limits, path] of sized) maxLength = Math.min(maxLength, chooseMaxLength(o.maxLength, modelConfig, limits, maxLength, path));
-  // (general distillation, of a task or none, reads single texts)
-  checkConfigLengthRoom(o.maxLength, modelConfig, maxLength, tokenizer, !general && task?.textColumns.length === 2);
-  // the student's classifier: the task's outputs; with no task (general distillation), a new student gets the
-  // teacher's and a student model keeps its own (none: encoder-only, as with a teacher without one)
+  // What no --max-length mends is refused before the length is fitted to the models' position tables, where a length
+  // refusal came first and, once mended, the real fault. The student's classifier: the task's outputs; with no task
+  // (general distillation), a new student gets the teacher's and a student model keeps its own (none: encoder-only, as
+  // with a teacher without one)
   if (teacherModel && task && !general) {
     // (a teacher's scores are the soft targets: a head config.json names as another's is refused, as eval refuses it)
     const other = namedOtherHead(readConfig?.architectures, teacherModel);
@@ -942,10 +939,19 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
     const teacherLabels = !task.regression && configJson ? parseModelConfig(configJson, configFile).id2label : null;
     checkTaskTeacher(task, teacherShape(teacherModel).numLabels, teacherLabels, o.teacher!, configFile);
   }
+  // (a student model fed the teacher's token ids: the same rows, and tokenizer files beside it of the same vocabulary)
+  if (teacherModel && studentLimits) {
+    checkStudentVocabulary(teacherShape(teacherModel).vocabSize, studentLimits.vocabSize, { student: locateModel(o.student).dir, teacher: tokenizerDir });
+  }
+  // The length must fit the position tables of the teacher (its logits are computed at it) and of a student model
+  // given by path: checked here in one line, and a default (config's, else 128 capped at the tokenizer's model_max_length) is capped as evaluation caps it.
+  let maxLength = o.maxLength ?? modelConfig.maxLength ?? defaultMaxLength(tokenizer.modelMaxLength);
+  for (const [limits, path] of sized) maxLength = Math.min(maxLength, chooseMaxLength(o.maxLength, modelConfig, limits, maxLength, path));
+  // (general distillation, of a task or none, reads single texts)
+  checkConfigLengthRoom(o.maxLength, modelConfig, maxLength, tokenizer, !general && task?.textColumns.length === 2);
   const { student, folder } = makeStudent({
     spec: o.student,
     teacher: teacherModel,
-    teacherDir: o.teacher ? tokenizerDir : undefined,
     maxLength,
     seed: settings.seed,
     ...(outputs !== undefined ? { numLabels: outputs } : {}),

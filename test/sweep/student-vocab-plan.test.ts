@@ -19,6 +19,8 @@ beforeAll(() => {
   writeModelFolder(join(root, 'models', 'teacher'), tinyBert({}, { seed: 1 }));
   writeModelFolder(join(root, 'models', 'same'), tinyBert({ numLayers: 1 }, { seed: 2 }));
   writeModelFolder(join(root, 'models', 'rows'), tinyBert({ numLayers: 1, vocabSize: 100 }, { seed: 3 }));
+  // (also a position table of 8, shorter than the step's maxLength 16: no maxLength mends the vocabulary)
+  writeModelFolder(join(root, 'models', 'rows-short'), tinyBert({ numLayers: 1, vocabSize: 100, maxPositions: 8 }, { seed: 5 }));
   // (the teacher's number of rows, its vocab.txt's first two words swapped)
   const swapped = writeModelFolder(join(root, 'models', 'swapped'), tinyBert({ numLayers: 1 }, { seed: 4 }));
   const lines = readFileSync(join(swapped, 'vocab.txt'), 'utf8').split('\n');
@@ -35,6 +37,13 @@ const refusal = (student: string) =>
 describe("a sweep's plan refuses a distill step's student model of another vocabulary than its teacher's", () => {
   it('another number of word-embedding rows', async () => {
     expect(await refusal('rows')).toBe(
+      `${file()}: pipeline 'kd' on model 'teacher', step 1 (distill): student vocabulary (100) differs from the teacher's (128): distillation needs the same tokenizer`,
+    );
+  });
+
+  it('before the position table a shorter maxLength would fit (the length refused first, then the vocabulary)', async () => {
+    const steps = [{ pass: 'distill', settings: { epochs: 1, batchSize: 4, maxExamples: 8, maxLength: 16, student: 'models/rows-short' } }];
+    expect(await planRefusal(root, 'vocab', ['teacher'], 'kd', steps)).toBe(
       `${file()}: pipeline 'kd' on model 'teacher', step 1 (distill): student vocabulary (100) differs from the teacher's (128): distillation needs the same tokenizer`,
     );
   });

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
 import { runTraining } from '../../src/train/run.ts';
+import { exportBilstm } from '../../src/train/students/bilstm-export.ts';
+import { randomBilstmWeights, resolveBilstmConfig } from '../../src/train/students/bilstm-config.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
 
@@ -74,5 +76,35 @@ describe('the dev split, read before any work', () => {
     );
     expect(existsSync(cacheDir)).toBe(false);
     expect(existsSync(join(work, 'out-no-dev'))).toBe(false);
+  });
+});
+
+describe('a student model of another vocabulary than the teacher, whose position table is shorter than the length', () => {
+  // (the teacher's config.json max_length 32 is beyond the student's 16 positions: a length no --max-length helps)
+  const teacher = writeModelFolder(join(work, 'teacher-32'), tinyBert(), { maxLength: 32 });
+  const fewer = writeModelFolder(join(work, 'student-64-words'), tinyBert({ vocabSize: 64, maxPositions: 16 }, { seed: 3 }));
+  const bilstmConfig = resolveBilstmConfig({ hiddenSize: 4, embeddingSize: 4, mlpSize: 4 }, { vocabSize: 64, numLabels: 2, maxLength: 8 });
+  const bilstm = join(work, 'bilstm-64-words');
+  writeModelFolder(bilstm, exportBilstm(bilstmConfig, randomBilstmWeights(bilstmConfig, 1)));
+
+  it('distill refuses the vocabulary first, not the length a --max-length would mend and then the vocabulary', async () => {
+    const cacheDir = join(work, 'cache-first');
+    for (const student of [fewer, bilstm]) {
+      const output = join(work, 'out-first', 'model.onnx');
+      await expect(runTraining({ task: 'SST-2', teacher, student, glueDir, cacheDir, output, settings })).rejects.toThrow(
+        /^student vocabulary \(64\) differs from the teacher's \(128\): distillation needs the same tokenizer$/,
+      );
+      expect(existsSync(join(work, 'out-first'))).toBe(false);
+    }
+    expect(existsSync(cacheDir)).toBe(false);
+  });
+
+  it('a teacher that cannot teach the task is refused before the length too', async () => {
+    const output = join(work, 'out-task', 'model.onnx');
+    const stsb = join(work, 'glue-stsb');
+    writeGlueTask(stsb, 'STS-B', 4, ['train', 'dev']);
+    await expect(runTraining({ task: 'STS-B', teacher, student: fewer, glueDir: stsb, cacheDir: join(work, 'cache-task'), output, settings })).rejects.toThrow(
+      /^STS-B needs 1 output; the teacher has 2/,
+    );
   });
 });

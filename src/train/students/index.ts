@@ -472,10 +472,8 @@ export function checkStudentSpec(spec: string): void {
 export interface StudentSource {
   /** The student spec (path, every-other, bert:…, bilstm:…). */
   spec: string;
-  /** The teacher, for every-other / bert: / bilstm: and the vocabulary check. */
+  /** The teacher, for every-other / bert: / bilstm:. */
   teacher?: Model;
-  /** The teacher's folder: a student folder's tokenizer files must hold the same vocabulary as its. */
-  teacherDir?: string;
   /** Max length (BiLSTM's unrolled length). */
   maxLength: number;
   seed: number;
@@ -657,10 +655,6 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
       ? undefined
       : rebuilt(model, spec, where.onnx);
   const canon = read && fresh ? newClassifier(read, src.numLabels!, src.seed) : read;
-  if (src.teacher) {
-    const own = saved ? saved.config.vocabSize : canon!.config.vocabSize;
-    checkStudentVocabulary(teacherShape(src.teacher).vocabSize, own, src.teacherDir ? { student: where.dir, teacher: src.teacherDir } : undefined);
-  }
   const how = keepBare ? ', encoder only' : fresh ? ` with a new classifier (${src.numLabels} output${src.numLabels === 1 ? '' : 's'})` : '';
   const description = `canonical rebuild of ${spec}${how}`;
   // (a saved BiLSTM given a new classifier: its last MLP layer seeded for numLabels outputs, as a new student's is)
