@@ -10,10 +10,10 @@
  * Embedding tables listed as `sparse` get no dense gradient: the graph outputs the gradient of the rows each of
  * their Gathers looked up, with the looked-up ids, and the optimizer adds them into the touched rows only.
  */
-import type { Graph, Model, Node, Tensor, ValueInfo } from '../onnx/graph.ts';
-import { attrTensor, cloneModel, opsetVersion } from '../onnx/graph.ts';
+import type { Graph, Model, Node, ValueInfo } from '../onnx/graph.ts';
+import { cloneModel, opsetVersion } from '../onnx/graph.ts';
 import { DataType, dataTypeName, isFloatType } from '../onnx/dtype.ts';
-import { readNumbers } from '../onnx/tensor.ts';
+import { constantNumbers } from '../onnx/constants.ts';
 import type { Feeds } from '../runtime/session.ts';
 import { GradContext, GradientError, nodeName } from './context.ts';
 import { probeShapes } from './probe.ts';
@@ -66,24 +66,6 @@ export const gradOutputName = (param: string) => `grad.${param}`;
 /** The element types gradients are computed in. */
 const DIFFERENTIABLE: ReadonlySet<number> = new Set([DataType.FLOAT, DataType.DOUBLE]);
 
-/** The numbers of a constant value (a boolean as 0/1): an initializer or a Constant node's tensor. */
-function constantLookup(model: Model): (value: string) => number[] | undefined {
-  const constants = new Map<string, Tensor>();
-  for (const n of model.graph.nodes) {
-    const t = n.opType === 'Constant' ? attrTensor(n, 'value') : undefined;
-    if (t) constants.set(n.outputs[0], t);
-  }
-  return (value) => {
-    const t = model.graph.initializers.get(value) ?? constants.get(value);
-    if (!t || t.dataType === DataType.STRING) return undefined;
-    try {
-      return readNumbers(t);
-    } catch {
-      return undefined; // (a type readNumbers does not read: bfloat16, complex …)
-    }
-  };
-}
-
 export async function buildGradientGraph(forward: Model, options: GradientGraphOptions): Promise<GradientGraph> {
   checkModelArg('buildGradientGraph', forward, 'forward');
   checkOptions('buildGradientGraph', options, '{loss, params, …}');
@@ -132,7 +114,7 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
   if (!varying.has(options.loss)) throw new GradientError(`loss '${options.loss}' does not depend on any parameter`);
 
   const opset = Math.max(nodeOpset, TRAINING_OPSET);
-  const ctx = new GradContext(facts, floatType, opset, constantLookup(forward), ambiguous);
+  const ctx = new GradContext(facts, floatType, opset, constantNumbers(forward), ambiguous);
   const contributions = new Map<string, string[]>();
   const add = (value: string, grad: string) => {
     const list = contributions.get(value);

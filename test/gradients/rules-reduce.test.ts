@@ -97,6 +97,24 @@ const CASES: RuleCase[] = [
   softmax('LogSoftmax', 1, 13),
   softmax('LogSoftmax', undefined, 14, [3, 5]),
   layerNorm(-1, true),
+  // axes from a Constant node written in its list form (value_ints), as a constant: where the gradient builder read
+  // only a Constant's `value` tensor and refused 'axes must be a constant to differentiate'
+  {
+    name: 'ReduceSum axes=[1] from a Constant node (value_ints) keepdims=0 opset 13',
+    opset: 13,
+    nodes: [node('Constant', [], ['axes'], { value_ints: attr.ints([1]) }), node('ReduceSum', ['x', 'axes'], ['y'], { keepdims: attr.int(0) })],
+    initializers: [r('x', X, 1, { lo: -2, hi: 2 })],
+    params: ['x'],
+    outputs: 'y',
+  },
+  {
+    name: 'ReduceMean axes=[-1] from a Constant node (value_ints) keepdims=1 opset 18',
+    opset: 18,
+    nodes: [node('Constant', [], ['axes'], { value_ints: attr.ints([-1]) }), node('ReduceMean', ['x', 'axes'], ['y'], { keepdims: attr.int(1) })],
+    initializers: [r('x', X, 1, { lo: -2, hi: 2 })],
+    params: ['x'],
+    outputs: 'y',
+  },
   layerNorm(-1, false),
   layerNorm(1, true),
   layerNorm(1, false),

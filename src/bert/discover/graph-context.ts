@@ -5,10 +5,9 @@
  * Every matcher refuses through `refuse`, which throws a NotBertError whose one-line message starts with the label.
  */
 import { NotBertError } from '../../errors.ts';
-import { attrFloat, attrInt, attrInts, attrTensor, opsetVersion, type Graph, type Model, type Node, type Tensor } from '../../onnx/graph.ts';
+import { opsetVersion, type Graph, type Model, type Node, type Tensor } from '../../onnx/graph.ts';
 import { consumers, producers } from '../../onnx/analysis.ts';
-import { DataType } from '../../onnx/dtype.ts';
-import { readNumbers } from '../../onnx/tensor.ts';
+import { constantNodeTensor, tensorNumbers } from '../../onnx/constants.ts';
 
 /** A constant tensor and where it lives: an initializer, or the `value` of a Constant node (by node name). */
 export interface ConstRef {
@@ -136,12 +135,7 @@ export class GraphContext {
   /** Numbers of a constant, or undefined. */
   constNumbers(value: string): number[] | undefined {
     const c = this.constant(value);
-    if (!c || c.tensor.dataType === DataType.STRING) return undefined;
-    try {
-      return readNumbers(c.tensor);
-    } catch {
-      return undefined;
-    }
+    return c ? tensorNumbers(c.tensor) : undefined;
   }
 
   /**
@@ -233,34 +227,4 @@ export class GraphContext {
   opset(domain = ''): number | undefined {
     return opsetVersion(this.model, domain);
   }
-}
-
-/** The tensor a Constant node holds (`value`, or the scalar/list forms `value_float(s)` / `value_int(s)`). */
-export function constantNodeTensor(node: Node): Tensor | undefined {
-  const t = attrTensor(node, 'value');
-  if (t) return t;
-  const f = attrFloat(node, 'value_float');
-  if (f !== undefined) return floatTensor(node.name, [], [f]);
-  const fs = attrFloats(node, 'value_floats');
-  if (fs) return floatTensor(node.name, [fs.length], fs);
-  const i = attrInt(node, 'value_int');
-  if (i !== undefined) return int64(node.name, [], [i]);
-  const is = attrInts(node, 'value_ints');
-  if (is) return int64(node.name, [is.length], is);
-  return undefined;
-}
-
-function attrFloats(node: Node, name: string): number[] | undefined {
-  const a = node.attributes[name];
-  return a && a.type === 'floats' ? a.value : undefined;
-}
-
-function floatTensor(name: string, dims: number[], values: number[]): Tensor {
-  const a = Float32Array.from(values);
-  return { name, dataType: DataType.FLOAT, dims, data: new Uint8Array(a.buffer) };
-}
-
-function int64(name: string, dims: number[], values: number[]): Tensor {
-  const a = BigInt64Array.from(values, (v) => BigInt(v));
-  return { name, dataType: DataType.INT64, dims, data: new Uint8Array(a.buffer) };
 }

@@ -10,7 +10,7 @@ import type { Model } from '../../onnx/graph.ts';
 import { attrInt } from '../../onnx/graph.ts';
 import { numElements } from '../../onnx/tensor.ts';
 import type { AttentionBlock, BertStructure, HeadShapeConstant, LayerNorm, Linear, Quantization } from '../structure.ts';
-import { constantNodeTensor } from './graph-context.ts';
+import { constantNodeTensor } from '../../onnx/constants.ts';
 
 /** Problems found, empty when the structure is consistent with the model. */
 export function structureProblems(model: Model, s: BertStructure): string[] {
