@@ -50,7 +50,6 @@ import {
   bpeReadsSubwordPrefix,
   decoderFoldsOtherwise,
   type BrokenTemplates,
-  specialIdsRead,
   fusesUnknownsInTransformersJs,
   unigramByteFallbackOf,
   loadTokenizer,
@@ -86,6 +85,7 @@ import {
   type Lineage,
 } from './compress.ts';
 import { checkpointSeeding, type ExportOptions } from './from-huggingface.ts';
+import { withSpecialIdsTransformersJsReads } from './transformers-js-special-ids.ts';
 import {
   CLASSIFIER_ARCHITECTURES,
   FAMILY_MODEL_TYPES,
@@ -664,7 +664,8 @@ function folderNotes(
  * otherwise than evaluation (`fusesUnknowns`: fusesUnknownsInTransformersJs, said by fusedUnknownsNote; `byteFallback`:
  * a Unigram of byte_fallback, unigramByteFallbackOf, said by byteFallbackNote; `subwordPrefix`: a BPE's
  * continuing_subword_prefix, bpeReadsSubwordPrefix, said by subwordPrefixNote; `specialIds`: a post-processor's
- * special token of other ids than its text's, specialIdsRead, said by specialIdsNote; `singleWord`, its added tokens
+ * special token of other ids than its text's that withSpecialIdsTransformersJsReads could not write as texts of
+ * them, said by specialIdsNote; `singleWord`, its added tokens
  * marked single_word, singleWordTokens, said by singleWordNote), and the token type the written
  * tokenizer gives a pair's second text where the model has no row for it (`pairType`, said by
  * pairTypeNote).
@@ -719,7 +720,10 @@ function writeSideFiles(
   // returned the template's types; a class of no types, its own)
   const typesDropped = Array.isArray(tokenizerConfig.model_input_names) && returnsTokenTypes(tokenizerFrom, tokenizerConfig) === false;
   const typed = typesDropped ? withPairTypesZero(tokenizer) : tokenizer;
-  const forTransformersJs = withSplitsTransformersJsReads(withNormalizingTransformersJsReads(typed, found.file), found.file);
+  // (a post-processor's special tokens whose ids are not their texts' written as texts transformers.js gives those
+  // ids, withSpecialIdsTransformersJsReads; `specialIds` where one has no such text)
+  const specials = withSpecialIdsTransformersJsReads(withSplitsTransformersJsReads(withNormalizingTransformersJsReads(typed, found.file), found.file));
+  const forTransformersJs = specials.json;
   if (found.asRead && forTransformersJs === tokenizer) writeFileSync(join(dir, 'tokenizer.json'), readFileSync(found.file));
   else write('tokenizer.json', forTransformersJs);
   // (transformers.js feeds the model the ids of the tokenizer's vocabulary: one past the word embedding's rows, a
@@ -766,7 +770,7 @@ function writeSideFiles(
     fusesUnknowns: fusesUnknownsInTransformersJs(tokenizer),
     byteFallback: unigramByteFallbackOf(tokenizer),
     subwordPrefix: bpeReadsSubwordPrefix(tokenizer),
-    specialIds: Object.values(specialIdsRead(tokenizer)).some(Boolean),
+    specialIds: specials.unmatched,
     singleWord: singleWordTokens(tokenizer),
     decoderFolds: decoderFoldsOtherwise(tokenizer),
     brokenTemplates: found.brokenTemplates ?? {},
@@ -832,11 +836,11 @@ function subwordPrefixNote(folder: string): string {
 }
 
 /**
- * The warning for a folder whose tokenizer's post-processor gives a special token ids other than its text's
- * (specialIdsRead), which transformers.js looks up by its text, one line.
+ * The warning for a folder whose tokenizer's post-processor gives a special token ids that transformers.js, which looks
+ * it up by its text, gives no text of (withSpecialIdsTransformersJsReads writes the others as such texts), one line.
  */
 function specialIdsNote(folder: string): string {
-  return `warning: ${folder}: its tokenizer's post-processor gives special tokens the ids its tokenizer.json lists (a TemplateProcessing's special_tokens, a BertProcessing's cls and sep), which transformers.js ignores where transformers and compress eval read them: transformers.js gives the id of each token's text (the unknown token where it is none), one id for each (classify with compress eval, or give them their texts' ids)`;
+  return `warning: ${folder}: its tokenizer's post-processor gives special tokens the ids its tokenizer.json lists (a TemplateProcessing's special_tokens, a BertProcessing's cls and sep), and transformers.js, which gives a special token the id of its text, has no text of some of them (an id past its vocabulary, a piece listed twice): transformers.js gives such a token its text's id (the unknown token where it is none) where transformers and compress eval give the ids listed (classify with compress eval, or give them ids of the vocabulary)`;
 }
 
 /**
