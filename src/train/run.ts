@@ -945,10 +945,12 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   }
   // The length must fit the position tables of the teacher (its logits are computed at it) and of a student model
   // given by path: checked here in one line, and a default (config's, else 128 capped at the tokenizer's model_max_length) is capped as evaluation caps it.
-  let maxLength = o.maxLength ?? modelConfig.maxLength ?? defaultMaxLength(tokenizer.modelMaxLength);
-  for (const [limits, path] of sized) maxLength = Math.min(maxLength, chooseMaxLength(o.maxLength, modelConfig, limits, maxLength, path));
+  // (config.json's max_length is the teacher's when distilling, named so where a student model's config.json gives the labels)
+  const lengthConfig: ModelConfig = { ...modelConfig, file: readConfig ? configFile : null };
+  let maxLength = o.maxLength ?? lengthConfig.maxLength ?? defaultMaxLength(tokenizer.modelMaxLength);
+  for (const [limits, path] of sized) maxLength = Math.min(maxLength, chooseMaxLength(o.maxLength, lengthConfig, limits, maxLength, path));
   // (general distillation, of a task or none, reads single texts)
-  checkConfigLengthRoom(o.maxLength, modelConfig, maxLength, tokenizer, !general && task?.textColumns.length === 2);
+  checkConfigLengthRoom(o.maxLength, lengthConfig, maxLength, tokenizer, !general && task?.textColumns.length === 2);
   const { student, folder } = makeStudent({
     spec: o.student,
     teacher: teacherModel,

@@ -52,3 +52,20 @@ describe("runTraining without maxLength, under tokenizer_config.json's model_max
     expect(existsSync(join(work, `out-tokenizer-${length}`))).toBe(false);
   });
 });
+
+// (a student model whose config.json names its labels is read with them; the length is still the teacher's
+// config.json max_length, which a refusal names, where it named the student's config.json with the teacher's length)
+describe("distill's length from the teacher's config.json, a student model's config.json naming its labels", () => {
+  const student = writeModelFolder(join(work, 'student-16'), tinyBert({ maxPositions: 16 }, { seed: 3 }), { maxLength: 16 });
+  it.each([
+    [32, (teacher: string) => `${join(student, 'model.onnx')}: ${join(teacher, 'config.json')}: max_length 32 is beyond the model's position table (16 tokens at most); give --max-length 16 or less`],
+    [2, (teacher: string) => `${join(teacher, 'config.json')}: max_length 2 leaves no room for text after 2 special tokens: give --max-length 3 or more`],
+  ])("a teacher's max_length %s is refused naming the teacher's config.json", async (length, message) => {
+    const teacher = writeModelFolder(join(work, `teacher-${length}`), tinyBert(), { maxLength: length });
+    const output = join(work, `out-teacher-${length}`, 'model.onnx');
+    const cacheDir = join(work, `cache-teacher-${length}`);
+    await expect(runTraining({ task: 'SST-2', teacher, student, glueDir, cacheDir, output, settings })).rejects.toThrow(new SettingsError(message(teacher)));
+    expect(existsSync(join(work, `out-teacher-${length}`))).toBe(false);
+    expect(existsSync(cacheDir)).toBe(false);
+  });
+});
