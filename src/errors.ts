@@ -76,12 +76,13 @@ export function integerProblem(value: unknown, min: number, max: number = Number
 }
 
 /**
- * A value as every refusal shows what it got: 'null', 'a list', 'string "x"', 'number 3' (shownNumber's words: 'number
+ * A value with its kind, as every refusal shows what it got (`…, got string "x"`), where valueText writes a value alone
+ * in its place: 'null', 'a list', 'string "x"', 'number 3' (shownNumber's words: 'number
  * 1e16 (past 2^53 − 1 …)', 'number Infinity (too large)'), 'boolean true', 'bigint 1'; nothing and an object as a file
  * a user writes holds them ('nothing', 'a mapping': a sweep or matches file, YAML or JSON) or as a library caller gives
  * them ('undefined', 'an object').
  */
-export function shownValue(v: unknown, from: 'file' | 'code' = 'code'): string {
+export function valueAndKind(v: unknown, from: 'file' | 'code' = 'code'): string {
   if (v === undefined) return from === 'file' ? 'nothing' : 'undefined';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
@@ -101,11 +102,11 @@ export function nonFiniteText({ count, value, index }: { count: number; value: n
 }
 
 /**
- * A value as a message shows it in its place ('ratio 0.5', 'lr 0.001 (this run: 0.002)', 'num_hidden_layers: 2 → 1'):
+ * A value alone, as a message shows it in its place ('ratio 0.5', 'lr 0.001 (this run: 0.002)', 'num_hidden_layers: 2 → 1'):
  * text quoted ('scaled'), a number as shownNumber writes it, true, false and null as they are, none for a missing one,
- * anything else as JSON ([1,2], {"a":1}); where shownValue says what kind of value it is ('string "x"', 'number 3').
+ * anything else as JSON ([1,2], {"a":1}); where valueAndKind says what kind of value it is ('string "x"', 'number 3').
  */
-export function showValue(v: unknown): string {
+export function valueText(v: unknown): string {
   if (v === undefined) return 'none';
   if (typeof v === 'string') return `'${v}'`;
   if (typeof v === 'number') return shownNumber(v);
@@ -118,14 +119,14 @@ export function showValue(v: unknown): string {
 }
 
 /**
- * Throws a SettingsError `WHAT: expected an integer from MIN to MAX, got V` (integerProblem; V as shownValue shows it,
+ * Throws a SettingsError `WHAT: expected an integer from MIN to MAX, got V` (integerProblem; V as valueAndKind shows it,
  * `from` where the value comes from: 'number 1.5', 'string "1"', 'a list', 'bigint 10'; 'nothing' and 'a mapping' in a
  * file) unless `value` is such an integer: the check of an integer a library caller gives in an option (a schedule's
  * totalSteps, augmentation's k) or a file gives (an intermediate match's layer), named by `what`.
  */
 export function checkIntegerOption(what: string, value: unknown, min: number, o: { max?: number; from?: 'file' | 'code' } = {}): void {
   const problem = integerProblem(value, min, o.max);
-  if (problem !== undefined) throw new SettingsError(`${what}: ${problem}, got ${shownValue(value, o.from)}`);
+  if (problem !== undefined) throw new SettingsError(`${what}: ${problem}, got ${valueAndKind(value, o.from)}`);
 }
 
 /**
@@ -241,11 +242,11 @@ export function checkIntegerFlag(
 /**
  * The refusal of `value` given for `flag` (its `problem`, the range's note after it): `--lr 0.0: expected …` for a
  * number, shown as typed (shownFlagValue); another value, which only a library caller gives (`settings: {lr:
- * '0.001'}`), after the problem as shownValue shows it (`--lr: expected a number greater than 0, got string
+ * '0.001'}`), after the problem as valueAndKind shows it (`--lr: expected a number greater than 0, got string
  * "0.001"`), where a number's form would show a valid-looking 0.001.
  */
 function flagValueRefusal(flag: string, value: unknown, problem: string): string {
-  return typeof value === 'number' ? `${flag} ${shownFlagValue(flag, value)}: ${problem}` : `${flag}: ${problem}, got ${shownValue(value)}`;
+  return typeof value === 'number' ? `${flag} ${shownFlagValue(flag, value)}: ${problem}` : `${flag}: ${problem}, got ${valueAndKind(value)}`;
 }
 
 /**

@@ -4,19 +4,19 @@
  * ('runTraining: output: missing; expected the output .onnx path'), where it failed deep inside with a TypeError
  * ('Cannot read properties of null').
  */
-import { SettingsError, shownValue } from './errors.ts';
+import { SettingsError, valueAndKind } from './errors.ts';
 import type { Model } from './onnx/graph.ts';
 
 /** `o` as an options object (a plain object, not a list); else refused: 'compressFile: expected an options object ({input, output, steps}), got null'. */
 export function checkOptions<T>(fn: string, o: T, fields: string): T & object {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new SettingsError(`${fn}: expected an options object (${fields}), got ${shownValue(o)}`);
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new SettingsError(`${fn}: expected an options object (${fields}), got ${valueAndKind(o)}`);
   return o;
 }
 
 /** A required string option `name` of `fn`'s options (a path, a task): refused when missing or not a non-empty string. */
 export function checkStringOption(fn: string, name: string, v: unknown, what: string): asserts v is string {
   if (v === undefined || v === null) throw new SettingsError(`${fn}: ${name}: missing; expected ${what}`);
-  if (typeof v !== 'string' || v === '') throw new SettingsError(`${fn}: ${name}: expected ${what}, got ${shownValue(v)}`);
+  if (typeof v !== 'string' || v === '') throw new SettingsError(`${fn}: ${name}: expected ${what}, got ${valueAndKind(v)}`);
 }
 
 /** An optional string option: refused when given and not a non-empty string. */
@@ -37,5 +37,5 @@ export function checkModelArg(fn: string, m: unknown, name = 'model'): asserts m
     Array.isArray(g.outputs) &&
     g.initializers instanceof Map &&
     Array.isArray((m as Model).opsetImports);
-  if (!isModel) throw new SettingsError(`${fn}: ${name}: expected a model (what loadModel returns), got ${shownValue(m)}`);
+  if (!isModel) throw new SettingsError(`${fn}: ${name}: expected a model (what loadModel returns), got ${valueAndKind(m)}`);
 }

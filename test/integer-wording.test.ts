@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkIntegerFlag, shownValue } from '../src/errors.ts';
+import { checkIntegerFlag, valueAndKind } from '../src/errors.ts';
 import { describePass } from '../src/pass/describe.ts';
 import { PASS_DECLARATIONS } from '../src/pass-declarations.ts';
 import { registerAllPasses } from '../src/passes.ts';
@@ -230,7 +230,7 @@ describe('one integer wording', () => {
     // (a sweep file's setting said 'got number 1.5' where its intermediate layer said 'got 1.5', a library caller's
     // string '"x"' where the sweep file's said 'string "x"', a blank name "''")
     const values: unknown[] = [undefined, null, [1], { a: 1 }, 'x', 1.5, 1e16, Number.POSITIVE_INFINITY, true, 1n];
-    expect(values.map((v) => shownValue(v, 'file'))).toEqual([
+    expect(values.map((v) => valueAndKind(v, 'file'))).toEqual([
       'nothing',
       'null',
       'a list',
@@ -242,7 +242,7 @@ describe('one integer wording', () => {
       'boolean true',
       'bigint 1',
     ]);
-    expect(values.map((v) => shownValue(v)).filter((t, i) => t !== shownValue(values[i], 'file'))).toEqual(['undefined', 'an object']);
+    expect(values.map((v) => valueAndKind(v)).filter((t, i) => t !== valueAndKind(values[i], 'file'))).toEqual(['undefined', 'an object']);
     const match = { teacherLayer: 2, studentLayer: 1, feature: 'hidden', loss: 'mse' };
     expect(refusal(() => parseMatches([{ ...match, studentLayer: 'one' }], 'm.yaml'))).toMatch(/, got string "one"$/);
     expect(step('distill', { epochs: 'one' })).toMatch(/, got string "one"$/);

@@ -15,7 +15,7 @@ import {
   integerRange,
   SettingsError,
   shownNumber,
-  shownValue,
+  valueAndKind,
   UsageError,
   UserError,
   ortErrorLine,
@@ -178,7 +178,7 @@ export interface BenchResult {
  */
 function checkIntegerList(name: string, values: readonly number[], min: number): number[] {
   // (the library's batches and seqs, whose types a JavaScript caller can miss: batches: '1,8')
-  if (!Array.isArray(values)) throw new SettingsError(`--${name}: expected a list, each an ${integerRange(min)}, got ${shownValue(values)}`);
+  if (!Array.isArray(values)) throw new SettingsError(`--${name}: expected a list, each an ${integerRange(min)}, got ${valueAndKind(values)}`);
   if (values.length === 0) throw new SettingsError(`--${name}: give at least one value`);
   for (const v of values) {
     const problem = integerProblem(v, min);

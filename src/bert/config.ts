@@ -3,7 +3,7 @@
  * `config.json` (the `BertConfig` of transformers). Every check throws a SettingsError whose one-line message names
  * the field (in the caller's vocabulary: `hiddenSize` for a BertConfig, `hidden_size` for a config.json).
  */
-import { integerProblem, type NumberRange, numberProblem, SettingsError, shownValue } from '../errors.ts';
+import { integerProblem, type NumberRange, numberProblem, SettingsError, valueAndKind } from '../errors.ts';
 import { pythonInt } from '../python-int.ts';
 import type { ModelFamily } from './structure.ts';
 import { albertConfigFromHuggingFace } from './albert-config.ts';
@@ -94,12 +94,12 @@ const HF_NAMES: FieldNames = {
 const LAYER_NORM_EPS_RANGE: NumberRange = { min: 0, above: true };
 
 /**
- * `NAME: expected an integer from MIN to MAX, got V` (integerProblem's words, V as shownValue shows it) unless `v` is such an
+ * `NAME: expected an integer from MIN to MAX, got V` (integerProblem's words, V as valueAndKind shows it) unless `v` is such an
  * integer, undefined when it is: every integer of a config (a config.json field, a BertConfig's) is refused so.
  */
 function intProblem(name: string, v: unknown, min: number, max?: number): string | undefined {
   const problem = integerProblem(v, min, max);
-  return problem === undefined ? undefined : `${name}: ${problem}, got ${shownValue(v)}`;
+  return problem === undefined ? undefined : `${name}: ${problem}, got ${valueAndKind(v)}`;
 }
 
 /**
@@ -109,7 +109,7 @@ function intProblem(name: string, v: unknown, min: number, max?: number): string
  */
 export function problemTypeProblem(v: unknown, name = 'problem_type'): string | undefined {
   if (v === undefined || v === null || PROBLEM_TYPES.includes(v as ProblemType)) return undefined;
-  return `${name}: expected one of ${PROBLEM_TYPES.join(', ')}, got ${shownValue(v)}`;
+  return `${name}: expected one of ${PROBLEM_TYPES.join(', ')}, got ${valueAndKind(v)}`;
 }
 
 /**
@@ -137,10 +137,10 @@ function checkConfig(c: BertConfig, where: string, names: FieldNames, relaxedHea
   if (!relaxedHeads && c.hiddenSize % c.numHeads !== 0) {
     fail(`${names.hiddenSize} (${c.hiddenSize}) is not divisible by ${names.numHeads} (${c.numHeads})`);
   }
-  if (!ACTIVATIONS.includes(c.activation)) fail(`${names.activation}: expected one of ${ACTIVATIONS.join(', ')}, got ${shownValue(c.activation)}`);
+  if (!ACTIVATIONS.includes(c.activation)) fail(`${names.activation}: expected one of ${ACTIVATIONS.join(', ')}, got ${valueAndKind(c.activation)}`);
   // (the one number wording: 'expected a number greater than 0')
   const eps = numberProblem(c.layerNormEps, LAYER_NORM_EPS_RANGE);
-  if (eps !== undefined) fail(`${names.layerNormEps}: ${eps}, got ${shownValue(c.layerNormEps)}`);
+  if (eps !== undefined) fail(`${names.layerNormEps}: ${eps}, got ${valueAndKind(c.layerNormEps)}`);
   if (c.id2label !== undefined) {
     if (!Array.isArray(c.id2label) || c.id2label.some((l) => typeof l !== 'string')) fail(`${names.id2label} must be a list of label names`);
     if (c.id2label.length !== c.numLabels) {
@@ -280,7 +280,7 @@ const isInt = (v: unknown, min: number): v is number => typeof v === 'number' &&
 
 /** The checks of the extended fields (the BertConfig fields are checked first). */
 function checkExtensions(c: ExtendedBertConfig, fail: (msg: string) => never): void {
-  if (c.family !== undefined && !BERT_FAMILIES.includes(c.family)) fail(`family: expected one of ${BERT_FAMILIES.join(', ')}, got ${shownValue(c.family)}`);
+  if (c.family !== undefined && !BERT_FAMILIES.includes(c.family)) fail(`family: expected one of ${BERT_FAMILIES.join(', ')}, got ${valueAndKind(c.family)}`);
   const problem = (name: string, v: unknown, min: number, max?: number) => {
     const p = intProblem(name, v, min, max);
     if (p !== undefined) fail(p);
@@ -308,7 +308,7 @@ function checkLayerGroups(c: ExtendedBertConfig, groups: readonly number[], fail
   if (!Array.isArray(groups) || groups.length !== c.numLayers) fail(`layerGroups must list numLayers (${c.numLayers}) group ids`);
   const first = new Map<number, number>();
   groups.forEach((g, i) => {
-    if (!isInt(g, 0) || g > first.size) fail(`layerGroups[${i}]: expected a known group id or the next new one, ${first.size}, got ${shownValue(g)}`);
+    if (!isInt(g, 0) || g > first.size) fail(`layerGroups[${i}]: expected a known group id or the next new one, ${first.size}, got ${valueAndKind(g)}`);
     if (!first.has(g)) first.set(g, i);
     const a = layerSizes(c, first.get(g)!);
     const b = layerSizes(c, i);
@@ -449,7 +449,7 @@ function familyConfig(j: Record<string, unknown>, fail: Fail, label: string): Ex
     case 'albert':
       return albertConfigFromHuggingFace(j, label);
     default:
-      return fail(`model_type: expected one of ${HF_MODEL_TYPES.join(', ')} (those supported), got ${shownValue(type, 'file')}`);
+      return fail(`model_type: expected one of ${HF_MODEL_TYPES.join(', ')} (those supported), got ${valueAndKind(type, 'file')}`);
   }
 }
 
@@ -497,7 +497,7 @@ function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>,
     const g = key < 0 ? key + groups : key;
     if (!Array.isArray(heads)) fail(`pruned_heads['${k}'] must be a list of heads`);
     for (const h of heads as unknown[])
-      if (!isInt(h, -n) || h >= n) fail(`pruned_heads['${k}']: expected a head of the ${n} (${countKey}), got ${shownValue(h, 'file')}`);
+      if (!isInt(h, -n) || h >= n) fail(`pruned_heads['${k}']: expected a head of the ${n} (${countKey}), got ${valueAndKind(h, 'file')}`);
     const layer = pruned.get(g) ?? { listed: new Set<number>(), left: n, keys: [] };
     const fresh = [...new Set(heads as number[])].filter((h) => !layer.listed.has(h));
     // (the row of the heads left each names: shifted down by the heads listed before that are less, a negative one
@@ -532,7 +532,7 @@ function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>,
 /** The activation a config.json names under `key`. */
 function hfActivation(value: unknown, key: string, fail: Fail): BertActivation {
   if (typeof value !== 'string' || !Object.hasOwn(HF_ACTIVATIONS, value)) {
-    fail(`${key}: expected one of ${Object.keys(HF_ACTIVATIONS).join(', ')}, got ${shownValue(value, 'file')}`);
+    fail(`${key}: expected one of ${Object.keys(HF_ACTIVATIONS).join(', ')}, got ${valueAndKind(value, 'file')}`);
   }
   return HF_ACTIVATIONS[value as string];
 }
@@ -573,7 +573,7 @@ export function configLabels(j: Record<string, unknown>, file: string, fail: Fai
   if (n !== undefined && n !== null && n !== id2label.size)
     warnLabelsOnce(
       file,
-      `num_labels is ${typeof n === 'number' ? n : shownValue(n, 'file')} but id2label has ${id2label.size} labels: reading ${id2label.size}, as transformers does`,
+      `num_labels is ${typeof n === 'number' ? n : valueAndKind(n, 'file')} but id2label has ${id2label.size} labels: reading ${id2label.size}, as transformers does`,
     );
   const crossed = label2idDisagreement(j.label2id, id2label);
   if (crossed !== undefined)
@@ -636,7 +636,7 @@ function hfLabels(j: Record<string, unknown>, fail: Fail, label: string): Pick<B
 export function bertKeys(j: Record<string, unknown>, fail: Fail, label: string, defaults: Readonly<HfDefaults>): BertConfig {
   const pet = j.position_embedding_type;
   if (pet !== undefined && pet !== null && pet !== 'absolute')
-    fail(`position_embedding_type: expected 'absolute' (the one supported), got ${shownValue(pet, 'file')}`);
+    fail(`position_embedding_type: expected 'absolute' (the one supported), got ${valueAndKind(pet, 'file')}`);
   if (j.is_decoder === true) fail('is_decoder is true: only BERT encoders are supported');
 
   const get = <K extends keyof HfDefaults>(k: K): unknown => (j[k] === undefined || j[k] === null ? defaults[k] : j[k]);

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { configLabels, problemTypeProblem } from '../bert/config.ts';
-import { DataError, fsReason, integerProblem, SettingsError, shownValue, UsageError } from '../errors.ts';
+import { DataError, fsReason, integerProblem, SettingsError, valueAndKind, UsageError } from '../errors.ts';
 import { parseJsonText, writeFileAtomic } from '../files.ts';
 import { folderSideFilesDir, locateModel, MODEL_SIDE_FILES, type ModelLocation } from '../onnx/locate.ts';
 
@@ -144,7 +144,7 @@ function configMaxLength(json: Record<string, unknown>, file: string): number | 
   const v = json.max_length;
   if (v === undefined || v === null) return null;
   const problem = integerProblem(v, 2);
-  if (problem !== undefined) throw new DataError(`${file}: max_length: ${problem}, got ${shownValue(v, 'file')}`);
+  if (problem !== undefined) throw new DataError(`${file}: max_length: ${problem}, got ${valueAndKind(v, 'file')}`);
   return v as number;
 }
 

@@ -31,7 +31,7 @@ import {
 } from './destination.ts';
 import { fileSystemError, lineageSourcePath } from '../destination.ts';
 import { withFileLock } from '../file-lock.ts';
-import { namingUserPaths, showValue } from '../errors.ts';
+import { namingUserPaths, valueText } from '../errors.ts';
 import { removingFoldersMadeOnFailure } from '../folders.ts';
 import { sampleInputs } from '../bert/sample-inputs.ts';
 import { discovered } from '../bert/model-inputs.ts';
@@ -167,7 +167,7 @@ export function planOutputConfig(
   const differences = (kept: Record<string, unknown>) =>
     [...new Set([...Object.keys(config), ...Object.keys(kept)])]
       .filter((k) => !isDeepStrictEqual(config[k], kept[k]))
-      .map((k) => `${k}: ${showValue(kept[k])} → ${showValue(config[k])}`);
+      .map((k) => `${k}: ${valueText(kept[k])} → ${valueText(config[k])}`);
   if (realPathOf(modelDir) !== realPathOf(outDir)) {
     const target = join(outDir, 'config.json');
     // another model in the folder (an earlier output of the same input, of another shape) that config.json describes

@@ -4,7 +4,7 @@
  * the requested split. An unknown name is a SettingsError with "did you mean" suggestions, as
  * lm-evaluation-harness does.
  */
-import { SettingsError, shownValue } from '../errors.ts';
+import { SettingsError, valueAndKind } from '../errors.ts';
 import { GLUE_TASKS, MNLI_M, MNLI_MM, type Split, type TaskDefinition } from './tasks.ts';
 
 /** Names that stand for several tasks. */
@@ -101,10 +101,10 @@ export function resolveTasks(names: readonly string[] | 'all', split: Split): Ta
 export function taskNameList(names: readonly string[] | 'all'): string[] {
   // (the library's options, whose types a JavaScript caller can miss: tasks: 'SST-2', ['SST-2', 3])
   if (names !== 'all' && !Array.isArray(names)) {
-    throw new SettingsError(`tasks: expected a list of GLUE task names (e.g. ['SST-2']) or 'all', got ${shownValue(names)}`);
+    throw new SettingsError(`tasks: expected a list of GLUE task names (e.g. ['SST-2']) or 'all', got ${valueAndKind(names)}`);
   }
   const notName = names === 'all' ? -1 : names.findIndex((n) => typeof n !== 'string');
-  if (notName >= 0) throw new SettingsError(`tasks[${notName}]: expected a GLUE task name, got ${shownValue(names[notName])}`);
+  if (notName >= 0) throw new SettingsError(`tasks[${notName}]: expected a GLUE task name, got ${valueAndKind(names[notName])}`);
   return names === 'all'
     ? ['all']
     : names

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fsReason, type NumberRange, numberOfText, numberProblem, SettingsError, shownValue } from '../errors.ts';
+import { fsReason, type NumberRange, numberOfText, numberProblem, SettingsError, valueAndKind } from '../errors.ts';
 import { MAX_TIMER_MS } from '../timers.ts';
 
 /** The seconds a timeout variable takes (0: its default), in the one number wording: 'a number of seconds 0 or greater'. */
@@ -58,7 +58,7 @@ export function envFlag(value: string | undefined): boolean {
 /** The settings the environment `env` gives (default: this process's). */
 export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
   if (typeof env !== 'object' || env === null || Array.isArray(env)) {
-    throw new SettingsError(`hubSettings: env: expected the environment's variables (process.env), got ${shownValue(env)}`);
+    throw new SettingsError(`hubSettings: env: expected the environment's variables (process.env), got ${valueAndKind(env)}`);
   }
   const nonEmpty = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
   const home = nonEmpty(env.HF_HOME) ?? join(nonEmpty(env.XDG_CACHE_HOME) ?? join(homedir(), '.cache'), 'huggingface');

@@ -13,7 +13,7 @@ import { type RepoFile, fetchRepoInfo } from './api.ts';
 import { type RepoCache, cachedCommit, cachedCommitsStartingWith, linkBlob, repoCache, snapshotFiles, writeRef } from './cache.ts';
 import { type BlobExpectation, downloadBlob } from './download.ts';
 import { HubError } from './errors.ts';
-import { shownValue } from '../errors.ts';
+import { valueAndKind } from '../errors.ts';
 import { ONNX_FILE, SAFETENSORS_INDEX, type WeightsKind, isSafeRepoPath, selectFiles, shardsOfIndex } from './files.ts';
 import { externalDataLocations } from '../onnx/identity.ts';
 import { type FetchLike, HubConnectionError, type RequestContext, hubFetch, hubHeaders, httpError } from './http.ts';
@@ -61,7 +61,7 @@ export interface Snapshot {
 export async function downloadSnapshot(ref: string | HubRef, opts: SnapshotOptions = {}): Promise<Snapshot> {
   const r = typeof ref === 'string' ? parseHubRef(ref) : ref;
   if (typeof r?.repo !== 'string' || (r.revision !== undefined && typeof r.revision !== 'string'))
-    throw new HubError(`downloadSnapshot: ref: expected hf:org/name[@revision] or what parseHubRef returns, got ${shownValue(ref)}`);
+    throw new HubError(`downloadSnapshot: ref: expected hf:org/name[@revision] or what parseHubRef returns, got ${valueAndKind(ref)}`);
   const settings = opts.settings ?? hubSettings(opts.env);
   const cache = repoCache(settings.cacheDir, r.repo);
   if (settings.offline) {

@@ -9,7 +9,7 @@ import { findBert } from '../bert/discover.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { ParsedStep, PassContext, PassReport, PassStep } from './pass.ts';
 import { getPass } from './registry.ts';
-import { SettingsError, shownValue, UserError } from '../errors.ts';
+import { SettingsError, valueAndKind, UserError } from '../errors.ts';
 import { requireClassifier } from './measure.ts';
 import { checkModelArg } from '../library-args.ts';
 import { RECURRENT_MODEL, recurrentModelLstm, recurrentRefusal } from './recurrent.ts';
@@ -30,10 +30,10 @@ export interface PipelineResult {
 /** Parses every step's settings up front, so a bad flag fails before any work is done. */
 export function parseSteps(steps: readonly PassStep[]): Array<{ step: ParsedStep; options: unknown }> {
   // (the library's steps, whose types a JavaScript caller can miss: ['prune-ffn'], or none at all)
-  if (!Array.isArray(steps)) throw new SettingsError(`steps: expected a list of {pass, settings}, got ${shownValue(steps)}`);
+  if (!Array.isArray(steps)) throw new SettingsError(`steps: expected a list of {pass, settings}, got ${valueAndKind(steps)}`);
   for (const [i, raw] of steps.entries()) {
     if (typeof raw !== 'object' || raw === null || typeof (raw as Partial<PassStep>).pass !== 'string')
-      throw new SettingsError(`steps[${i}]: expected {pass, settings}, got ${shownValue(raw)}`);
+      throw new SettingsError(`steps[${i}]: expected {pass, settings}, got ${valueAndKind(raw)}`);
   }
   return steps.map((raw) => {
     const pass = getPass(raw.pass);

@@ -20,7 +20,7 @@ import {
   numberRange,
   SettingsError,
   shownNumber,
-  showValue,
+  valueText,
 } from '../errors.ts';
 
 /** A pass's settings schema: a strict zod object (unknown keys are refused). */
@@ -191,7 +191,7 @@ export function flagNote(flags: PassFlags, key: string): string {
 
 /** The one-line message of a setting's fault: `pass: key value: problem (flag --x)`. */
 export function settingMessage(pass: { name: string; flags: PassFlags }, key: string, value: unknown, problem: string): string {
-  return `${pass.name}: ${key}${value === undefined ? '' : ` ${showValue(value)}`}: ${problem} (${flagNote(pass.flags, key)})`;
+  return `${pass.name}: ${key}${value === undefined ? '' : ` ${valueText(value)}`}: ${problem} (${flagNote(pass.flags, key)})`;
 }
 
 /** A SettingsError for a setting that cannot be applied (to the model at hand, say), in the same form. */

@@ -5,7 +5,7 @@
 import { existsSync, lstatSync, readFileSync, rmSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { checkOutputFiles, checkOutputFolder, fileSystemError } from '../destination.ts';
-import { SettingsError, shownValue, UserError } from '../errors.ts';
+import { SettingsError, valueAndKind, UserError } from '../errors.ts';
 import { removeStaleTemporariesIn, sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
 import { someNames } from '../some-names.ts';
 import { PLAN_STORE_FILE, SweepStore, type StoredPoint } from '../sweep/store.ts';
@@ -369,14 +369,14 @@ function changedData(
 /** `data` as what loadReport returns, for JavaScript callers: else a SettingsError naming `fn`. */
 function checkReportData(fn: string, data: ReportData): void {
   if (typeof data !== 'object' || data === null || !Array.isArray(data.rows))
-    throw new SettingsError(`${fn}: data: expected a report (what loadReport returns), got ${shownValue(data)}`);
+    throw new SettingsError(`${fn}: data: expected a report (what loadReport returns), got ${valueAndKind(data)}`);
 }
 
 /** The report in one text format (HTML renders the charts). */
 export async function renderReport(data: ReportData, format: ReportFormat, source: string): Promise<string> {
   checkReportData('renderReport', data);
   if (!(REPORT_FORMATS as readonly unknown[]).includes(format))
-    throw new SettingsError(`renderReport: format: expected one of ${REPORT_FORMATS.join(', ')}, got ${shownValue(format)}`);
+    throw new SettingsError(`renderReport: format: expected one of ${REPORT_FORMATS.join(', ')}, got ${valueAndKind(format)}`);
   if (format === 'html')
     return toHtml(data, await allCharts(data), { title: `Compression report: ${basename(source)}`, source, generatedAt: new Date().toISOString() });
   return renderText(data, format, () => teacherSizePoints(data));
@@ -516,7 +516,7 @@ export async function writeReportFiles(
   checkReportData('writeReportFiles', data);
   checkStringOption('writeReportFiles', 'outDir', outDir, 'the folder to write the report into');
   if (!Array.isArray(formats) || formats.some((f) => !(REPORT_FORMATS as readonly unknown[]).includes(f)))
-    throw new SettingsError(`writeReportFiles: formats: expected a list of ${REPORT_FORMATS.join(', ')}, got ${shownValue(formats)}`);
+    throw new SettingsError(`writeReportFiles: formats: expected a list of ${REPORT_FORMATS.join(', ')}, got ${valueAndKind(formats)}`);
   const label = `--out ${outDir}`;
   checkOutputFolder(outDir, label);
   const recordPath = join(outDir, REPORT_RECORD);

@@ -3,7 +3,7 @@
  * opens sessions here, so threads and optimization level are set the same way everywhere.
  */
 import * as ort from 'onnxruntime-node';
-import { ModelLoadError, SettingsError, ortErrorLine, shownValue } from '../errors.ts';
+import { ModelLoadError, SettingsError, ortErrorLine, valueAndKind } from '../errors.ts';
 import { defaultThreads } from './threads.ts';
 import { ortLogLevel } from './ort-log-level.ts';
 import { halfToFloat } from '../onnx/tensor.ts';
@@ -65,7 +65,7 @@ export interface InMemoryFile {
  */
 export function openSession(model: string | Uint8Array, opts: RuntimeOptions = {}): Promise<Session> {
   if (typeof model !== 'string' && !(model instanceof Uint8Array))
-    return Promise.reject(new SettingsError(`openSession: model: expected a model path or its bytes, got ${shownValue(model)}`));
+    return Promise.reject(new SettingsError(`openSession: model: expected a model path or its bytes, got ${valueAndKind(model)}`));
   return openSessionWith(model, opts);
 }
 

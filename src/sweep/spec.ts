@@ -39,7 +39,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parseYamlText } from '../files.ts';
-import { SettingsError, UserError, errorLine, errorMessage, integerProblem, numberProblem, shownValue } from '../errors.ts';
+import { SettingsError, UserError, errorLine, errorMessage, integerProblem, numberProblem, valueAndKind } from '../errors.ts';
 import { BENCH_RANGES, MAX_TIME_RANGE } from '../bench/run.ts';
 import { MAX_LENGTH_RANGE } from '../eval/graph-checks.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
@@ -306,7 +306,7 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
             const item = index === undefined ? '' : `[${index}]`;
             f.fail(
               `${where}.settings.${key}${item}${grid}`,
-              `${expected}, got ${shownValue(index === undefined ? value : (value as unknown[])[index], 'file')}`,
+              `${expected}, got ${valueAndKind(index === undefined ? value : (value as unknown[])[index], 'file')}`,
             );
           }
           const settings = f.attempt(`${where}${grid}.settings`, () => pass.check(step.settings));
@@ -591,7 +591,7 @@ function parseBench(f: Fields, raw: unknown): BenchSpec {
 /** A benchmark's time budget: a number of seconds greater than 0 (MAX_TIME_RANGE, as --max-time's). */
 function seconds(f: Fields, v: unknown, at: string): number {
   const problem = numberProblem(v, MAX_TIME_RANGE);
-  if (problem !== undefined) f.fail(at, `${problem}, got ${shownValue(v, 'file')}`);
+  if (problem !== undefined) f.fail(at, `${problem}, got ${valueAndKind(v, 'file')}`);
   return v as number;
 }
 
@@ -625,13 +625,13 @@ class Fields {
   }
 
   object(v: unknown, at: string, what = 'a mapping'): Record<string, unknown> {
-    if (!v || typeof v !== 'object' || Array.isArray(v)) this.fail(at, `expected ${what}, got ${shownValue(v, 'file')}`);
+    if (!v || typeof v !== 'object' || Array.isArray(v)) this.fail(at, `expected ${what}, got ${valueAndKind(v, 'file')}`);
     return v as Record<string, unknown>;
   }
 
   /** A non-empty list. */
   list(v: unknown, at: string): unknown[] {
-    if (!Array.isArray(v)) this.fail(at, v === undefined ? 'missing (a list)' : `expected a list, got ${shownValue(v, 'file')}`);
+    if (!Array.isArray(v)) this.fail(at, v === undefined ? 'missing (a list)' : `expected a list, got ${valueAndKind(v, 'file')}`);
     if (v.length === 0) this.fail(at, 'the list is empty');
     return v;
   }
@@ -654,23 +654,23 @@ class Fields {
 
   string(v: unknown, at: string): string {
     if (typeof v !== 'string' || v.trim() === '')
-      this.fail(at, v === undefined ? 'missing (a string)' : `expected a non-empty string, got ${shownValue(v, 'file')}`);
+      this.fail(at, v === undefined ? 'missing (a string)' : `expected a non-empty string, got ${valueAndKind(v, 'file')}`);
     return v;
   }
 
   /**
    * An integer from `min` to `max` (2^53 − 1 where not given: YAML reads a larger integer rounded, 2^53 + 1 as 2^53,
-   * which shownValue names), checked and worded by integerProblem.
+   * which valueAndKind names), checked and worded by integerProblem.
    */
   /** `note`: after the range, as a flag's (THREADS_RANGE's '(0: one per physical core)'). */
   int(v: unknown, at: string, min: number, max?: number, note?: string): number {
     const problem = integerProblem(v, min, max);
-    if (problem !== undefined) this.fail(at, `${problem}${note ? ` ${note}` : ''}, got ${shownValue(v, 'file')}`);
+    if (problem !== undefined) this.fail(at, `${problem}${note ? ` ${note}` : ''}, got ${valueAndKind(v, 'file')}`);
     return v as number;
   }
 
   boolean(v: unknown, at: string): boolean {
-    if (typeof v !== 'boolean') this.fail(at, `expected true or false, got ${shownValue(v, 'file')}`);
+    if (typeof v !== 'boolean') this.fail(at, `expected true or false, got ${valueAndKind(v, 'file')}`);
     return v;
   }
 

@@ -18,7 +18,7 @@
  * general stage (stage, corpus) is not a sweep step. A step may not follow quantize (training reads float weights).
  */
 import { resolve } from 'node:path';
-import { type IntegerRange, integerProblem, type NumberRange, numberProblem, SettingsError, shownNumber, shownValue, UserError } from '../errors.ts';
+import { type IntegerRange, integerProblem, type NumberRange, numberProblem, SettingsError, shownNumber, valueAndKind, UserError } from '../errors.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
@@ -239,7 +239,7 @@ export function settingKeys(message: string): string {
 function typed(key: string, v: unknown, t: KeySpec): unknown {
   // (every refusal: its problem, then the value as the file gives it)
   const fail = (problem: string): never => {
-    throw new StepSettingError(key, `${problem}, got ${shownValue(v, 'file')}`);
+    throw new StepSettingError(key, `${problem}, got ${valueAndKind(v, 'file')}`);
   };
   const refuse = (problem: string | undefined): void => {
     if (problem !== undefined) fail(problem);
@@ -311,7 +311,7 @@ function parseData(key: string, v: unknown): unknown {
       if (twice) throw new StepSettingError(key, twice);
       return pairs;
     }
-    throw new StepSettingError(key, `expected uniform, skip, last, 'T:S,T:S' or a list of [teacher, student] layer pairs, got ${shownValue(v, 'file')}`);
+    throw new StepSettingError(key, `expected uniform, skip, last, 'T:S,T:S' or a list of [teacher, student] layer pairs, got ${valueAndKind(v, 'file')}`);
   } catch (e) {
     if (e instanceof StepSettingError || !(e instanceof UserError)) throw e;
     const m = /^intermediate((?:\[\d+\])?(?:\.\w+)?): (.*)$/.exec(e.message);

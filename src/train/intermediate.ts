@@ -16,7 +16,7 @@
  */
 import type { BertStructure } from '../bert/structure.ts';
 import type { Graph } from '../onnx/graph.ts';
-import { checkIntegerOption, checkNumberFlag, integerText, type NumberRange, numberProblem, SettingsError, shownValue } from '../errors.ts';
+import { checkIntegerOption, checkNumberFlag, integerText, type NumberRange, numberProblem, SettingsError, valueAndKind } from '../errors.ts';
 
 /** The weights a match takes (a file's `weight`, a library caller's), in the one number wording: 'a number 0 or greater'. */
 const MATCH_WEIGHT_RANGE: NumberRange = { min: 0 };
@@ -233,12 +233,12 @@ export function parseMatches(value: unknown, label: string): IntermediateMatch[]
     const feature = o.feature as MatchFeature;
     const loss = o.loss as MatchLoss;
     if (!MATCH_FEATURES.includes(feature))
-      throw new SettingsError(`${where}.feature: expected one of ${MATCH_FEATURES.join(', ')}, got ${shownValue(o.feature, 'file')}`);
-    if (!MATCH_LOSSES.includes(loss)) throw new SettingsError(`${where}.loss: expected one of ${MATCH_LOSSES.join(', ')}, got ${shownValue(o.loss, 'file')}`);
+      throw new SettingsError(`${where}.feature: expected one of ${MATCH_FEATURES.join(', ')}, got ${valueAndKind(o.feature, 'file')}`);
+    if (!MATCH_LOSSES.includes(loss)) throw new SettingsError(`${where}.loss: expected one of ${MATCH_LOSSES.join(', ')}, got ${valueAndKind(o.loss, 'file')}`);
     const weight = (o.weight === undefined ? 1 : o.weight) as number;
     // (YAML's .inf and .nan are numbers: refused here, naming the entry, as a finite weight is what the loss needs)
     const problem = numberProblem(weight, MATCH_WEIGHT_RANGE);
-    if (problem !== undefined) throw new SettingsError(`${where}.weight: ${problem}, got ${shownValue(weight, 'file')}`);
+    if (problem !== undefined) throw new SettingsError(`${where}.weight: ${problem}, got ${valueAndKind(weight, 'file')}`);
     return {
       teacherLayer: int(o.teacherLayer ?? o.layer_T, 'teacherLayer'),
       studentLayer: int(o.studentLayer ?? o.layer_S, 'studentLayer'),

@@ -21,7 +21,7 @@ import { describeUndefinedMetrics, taskScore } from '../eval/glue-score.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import { countMissingPredictions } from '../eval/metrics/index.ts';
 import type { MetricValues } from '../eval/metrics/metric.ts';
-import { ModelLoadError, SettingsError, nonFiniteText, showValue } from '../errors.ts';
+import { ModelLoadError, SettingsError, nonFiniteText, valueText } from '../errors.ts';
 import { appendLoss, buildGradientGraph, goldTargets, LOSS_INPUTS, type GradientGraph, type IntermediateTerm, type LossTerm } from '../gradients/index.ts';
 import type { TeacherFeatures } from './teacher-features.ts';
 import { AdamW, accumulateRows, clipFactor, type RowGradients, type RowWorkspace } from './optimizer.ts';
@@ -812,7 +812,7 @@ function jobDifference(saved: Partial<ResumeState> | undefined, now: JobFacts, e
   for (const k of keys) {
     const a = (was.settings as Record<string, unknown>)[k];
     const b = (now.settings as Record<string, unknown>)[k];
-    if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${k === 'epochs' ? epochsKey : k} ${showValue(a)} (this run: ${showValue(b)})`);
+    if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${k === 'epochs' ? epochsKey : k} ${valueText(a)} (this run: ${valueText(b)})`);
   }
   if (was.student !== now.student) out.push(`student ${was.student} (this run: ${now.student})`);
   if (was.teacher !== now.teacher) out.push('another teacher');

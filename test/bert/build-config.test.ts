@@ -132,7 +132,7 @@ describe('Hugging Face config.json', () => {
 
   it("refuses in one line a value that is an object, one with a key named like a JavaScript built-in ('toString') too", () => {
     // (String() of {"toString": 1} throws: the refusal itself failed with 'Cannot convert object to primitive value')
-    // (each shown as every refusal shows a value it got: shownValue's 'a mapping', where model_type, hidden_act and
+    // (each shown as every refusal shows a value it got: valueAndKind's 'a mapping', where model_type, hidden_act and
     // position_embedding_type wrote it as JSON)
     for (const v of [{ toString: 1 }, { valueOf: 1, toString: 2 }, { a: 1 }]) {
       for (const [json, message] of [

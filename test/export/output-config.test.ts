@@ -104,7 +104,7 @@ describe('config.json beside a compressed model', () => {
     expect(lineage.config).toEqual({ path: join(dir, 'config.json'), written: false, graphOnly: [], stale: ['num_hidden_layers: 2 → 1'] });
   });
 
-  it("names a field the input's config.json lacks as every message shows a missing value (showValue: none), where it wrote (none)", async () => {
+  it("names a field the input's config.json lacks as every message shows a missing value (valueText: none), where it wrote (none)", async () => {
     const { dir, input } = tinyFolder({ intermediate_size: undefined });
     const lineage = await compress(input, join(dir, 'small.onnx'), [{ pass: 'drop-layers', settings: { keep: [0] } }]);
     expect(lineage.config?.stale).toEqual(expect.arrayContaining(['num_hidden_layers: 2 → 1', 'intermediate_size: none → 64']));

@@ -146,7 +146,7 @@ describe('layer maps', () => {
       /: weight -1: expected a number 0 or greater$/,
     );
     expect(parseMatches([{ ...match, weight: 0.5 }], 'm.yaml')[0]!.weight).toBe(0.5);
-    // (feature and loss said '(got "hiden")' and '(got undefined)', the layers 'got string "1"': one way, shownValue)
+    // (feature and loss said '(got "hiden")' and '(got undefined)', the layers 'got string "1"': one way, valueAndKind)
     expect(refusal(() => parseMatches([{ ...match, feature: 'hiden' }], 'm.yaml'))).toMatch(/^m\.yaml\[0\]\.feature: expected one of .*, got string "hiden"$/);
     expect(refusal(() => parseMatches([{ ...match, loss: undefined }], 'm.yaml'))).toMatch(/^m\.yaml\[0\]\.loss: expected one of .*, got nothing$/);
     // (the layers too, where they said 'got undefined' and 'got an object', a library caller's words)

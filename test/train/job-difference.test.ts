@@ -1,6 +1,6 @@
 /**
  * A rerun into a work folder whose checkpoint is of another job names each setting that differs with its value as
- * every message shows a value (showValue): a word quoted ('scaled'), a number as written, none for a missing one.
+ * every message shows a value (valueText): a word quoted ('scaled'), a number as written, none for a missing one.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
