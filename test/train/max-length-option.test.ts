@@ -58,7 +58,11 @@ describe("runTraining without maxLength, under tokenizer_config.json's model_max
 describe("distill's length from the teacher's config.json, a student model's config.json naming its labels", () => {
   const student = writeModelFolder(join(work, 'student-16'), tinyBert({ maxPositions: 16 }, { seed: 3 }), { maxLength: 16 });
   it.each([
-    [32, (teacher: string) => `${join(student, 'model.onnx')}: ${join(teacher, 'config.json')}: max_length 32 is beyond the model's position table (16 tokens at most); give --max-length 16 or less`],
+    [
+      32,
+      (teacher: string) =>
+        `${join(student, 'model.onnx')}: ${join(teacher, 'config.json')}: max_length 32 is beyond the model's position table (16 tokens at most); give --max-length 16 or less`,
+    ],
     [2, (teacher: string) => `${join(teacher, 'config.json')}: max_length 2 leaves no room for text after 2 special tokens: give --max-length 3 or more`],
   ])("a teacher's max_length %s is refused naming the teacher's config.json", async (length, message) => {
     const teacher = writeModelFolder(join(work, `teacher-${length}`), tinyBert(), { maxLength: length });
