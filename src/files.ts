@@ -11,7 +11,7 @@ import { closeSync, createReadStream, openSync, readdirSync, readSync, renameSyn
 import { basename, dirname, join } from 'node:path';
 import { processAlive } from './processes.ts';
 import { pipeline } from 'node:stream/promises';
-import { parse as parseYaml, type Tags } from 'yaml';
+import { parseDocument, type Tags } from 'yaml';
 import { formatMB } from './units.ts';
 import { DataError } from './errors.ts';
 import { ensureFolder } from './folders.ts';
@@ -329,11 +329,22 @@ const decimalTags = (tags: Tags): Tags =>
  * hexadecimal and octal integers (0x10, 0o17), read as the text they are: every number the project reads is decimal, as
  * its flags take (`--seed 0x10` is refused), so a setting refuses them alike ('got string "0x10"'), where YAML read
  * 16. A file that says `%YAML 1.1` is read so too, where YAML 1.1's schema read its binary (0b11), sexagesimal (1:30) and
- * underscored (1_000) numbers, 017 as octal and yes/no as booleans. `merge`: `<<` merge keys. Throws what the yaml
- * parser throws.
+ * underscored (1_000) numbers, 017 as octal and yes/no as booleans. `merge`: `<<` merge keys. A tag the core schema
+ * does not resolve (`!!float 3`, `!!timestamp 2001-12-14`, `!!binary …`, `!custom`) or a directive the parser does not
+ * know (`%YAML 1.3`) is refused, where the parser printed a multi-line Node warning and read the value as text (or as
+ * a Date, a Buffer, a Set, which a setting then called 'a mapping'). Throws what the yaml parser throws (its first
+ * error, else its first warning as an Error whose first line says what is not read).
  */
 export function parseYamlText(text: string, opts: { merge?: boolean } = {}): unknown {
-  return parseYaml(text, { ...opts, schema: 'core', customTags: decimalTags });
+  const doc = parseDocument(text, { ...opts, schema: 'core', customTags: decimalTags, resolveKnownTags: false });
+  const [error] = doc.errors;
+  if (error) throw error;
+  const [warning] = doc.warnings;
+  if (warning) {
+    const where = warning.message.split('\n')[0]!.replace(/:\s*$/, '');
+    throw new Error(`${where} (bert-compress reads YAML 1.2's core schema, no other tags or directives)`);
+  }
+  return doc.toJS();
 }
 
 /** JSON.parse of `text` without its byte-order mark (see withoutBom); throws what JSON.parse throws. */

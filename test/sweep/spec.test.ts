@@ -368,6 +368,38 @@ describe('sweep file', () => {
     expect(parseSweepFile(file).seed).toBe(17);
   });
 
+  it('refuses in one line a tag the core schema does not resolve or a directive it does not know, where the parser warned in many lines and read the value as text, a Date or a Buffer', async () => {
+    const file = join(t.root, 'tags.yaml');
+    const write = (extra: string, head = '') =>
+      writeFileSync(file, `${head}models: [{path: models/tiny-sst2, tasks: [sst2]}]\npipelines: [baseline]\n${extra}\n`);
+    const warnings: unknown[] = [];
+    const onWarning = (w: unknown) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      for (const [extra, what] of [
+        ['seed: !!float 3', 'Unresolved tag: tag:yaml.org,2002:float at line 3, column 7'],
+        ['seed: !!timestamp 2001-12-14', 'Unresolved tag: tag:yaml.org,2002:timestamp at line 3, column 7'],
+        ['bench: {repeats: !!binary aGVsbG8=}', 'Unresolved tag: tag:yaml.org,2002:binary at line 3, column 18'],
+        ['seed: !mine 3', 'Unresolved tag: !mine at line 3, column 7'],
+      ] as const) {
+        write(extra);
+        expect(() => parseSweepFile(file), extra).toThrow(
+          `${file}: not valid YAML: ${what} (bert-compress reads YAML 1.2's core schema, no other tags or directives)`,
+        );
+      }
+      write('seed: 3', '%YAML 1.3\n---\n');
+      expect(() => parseSweepFile(file)).toThrow(/\/tags\.yaml: not valid YAML: Unsupported YAML version 1\.3 at line 1, column 7 \(bert-compress reads /);
+      // the core schema's own tags, merge keys and %YAML 1.2 as before
+      write('x-d: &d {repeats: 2}\nseed: !!int "3"\nbench: {<<: *d, warmup: !!int 1}', '%YAML 1.2\n---\n');
+      const spec = parseSweepFile(file);
+      expect([spec.seed, spec.bench.repeats, spec.bench.warmup]).toEqual([3, 2, 1]);
+      await new Promise((r) => setImmediate(r)); // (process warnings are emitted on the next tick)
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('names unreadable and malformed files', () => {
     expect(() => parseSweepFile(join(t.root, 'nope.yaml'))).toThrow(/nope\.yaml: cannot read the sweep file: no such file/);
     expect(() => parseSweepFile(t.root)).toThrow(/^\S+: a folder, not a sweep file \(give the sweep's YAML file\)$/);
