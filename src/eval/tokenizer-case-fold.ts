@@ -4,7 +4,9 @@
  * (é/É, σ/Σ/ς), ſ with s and K (Kelvin) with k, and multi-character folds (ß and ẞ with ss, ﬁ with fi, ﬆ with st, …).
  * A group of plain ASCII text (letters and other characters, alternatives split by `|`: GPT-4's `(?i:'s|'t|'re|…)`) is
  * read exactly by writing its s and k as classes that hold ſ and K (which it reads back as those letters: a folder
- * exported for transformers.js reads again); any other group is refused in one line. The
+ * exported for transformers.js reads again), and one holding case-sensitive groups of plain text (`(?i:a(?-i:b))`, as
+ * Oniguruma reads `(?i)a(?-i)b`) as its runs of text folded apart beside those groups; any other group is refused in
+ * one line. The
  * isolated options `(?i)` and `(?-i)`, which @huggingface/tokenizers cannot compile, are read as the groups Oniguruma
  * reads them as (withOptionGroups), and `(?-i:…)` outside a case-insensitive group as the plain group it is there;
  * another option group (`(?m)`, `(?x)`, …) is refused in one line.
@@ -51,13 +53,33 @@ export function onigurumaCaseFolds(written: string): { regex: string } | { probl
     if (at < copied || inClass || !regex.startsWith('(?i:', at)) continue;
     const close = closingParen(atoms, at);
     const body = regex.slice(at + 4, close < 0 ? regex.length : close);
+    const refused = (problem: string) => ({
+      problem: `(?i:${body}${close < 0 ? '' : ')'}${regex === written ? '' : " (as Oniguruma reads the regex's option groups)"} ${problem}: ${FOLDS_PAST_ASCII}`,
+    });
+    const widened = (plain: string) => `(?i:${[...plain].map((ch) => WIDER[ch.toLowerCase()] ?? ch).join('')})`;
+    // (a body holding case-sensitive groups, `(?i:a(?-i:b))` as Oniguruma reads `(?i)a(?-i)b`: each alternative's runs
+    // of text folded apart, the groups as plain groups outside them, as @huggingface/tokenizers folds a group nested
+    // in (?i:…) too; a multi-character fold never spans such a group, as in Oniguruma)
+    const alternatives = close < 0 ? undefined : sensitiveGroupRuns(body);
+    if (alternatives) {
+      const read: string[] = [];
+      for (const runs of alternatives) {
+        let alternative = '';
+        for (const { text, sensitive } of runs) {
+          const problem = sensitive ? undefined : groupProblem(unwidened(text), ')');
+          if (problem) return refused(problem);
+          alternative += sensitive ? `(?:${text})` : text === '' ? '' : widened(unwidened(text));
+        }
+        read.push(alternative);
+      }
+      out += `${regex.slice(copied, at)}(?:${read.join('|')})`;
+      copied = close + 1;
+      continue;
+    }
     const plain = unwidened(body);
     const problem = groupProblem(plain, close < 0 ? undefined : regex.slice(close, close + 1));
-    if (problem)
-      return {
-        problem: `(?i:${body}${close < 0 ? '' : ')'}${regex === written ? '' : " (as Oniguruma reads the regex's option groups)"} ${problem}: ${FOLDS_PAST_ASCII}`,
-      };
-    out += `${regex.slice(copied, at)}(?i:${[...plain].map((ch) => WIDER[ch.toLowerCase()] ?? ch).join('')})`;
+    if (problem) return refused(problem);
+    out += `${regex.slice(copied, at)}${widened(plain)}`;
     copied = close + 1;
   }
   return { regex: copied === 0 ? regex : out + regex.slice(copied) };
@@ -173,6 +195,43 @@ export function withOptionGroups(regex: string): { regex: string } | { problem: 
     copied = at + m[0].length;
   }
   return { regex: copied === 0 ? out : written + out.slice(copied) };
+}
+
+/**
+ * A `(?i:…)` group's `body` that holds case-sensitive groups of plain text (`(?-i:…)`, or another option group turning
+ * i off, as withOptionGroups leaves one within such a group) and no other group, as its alternatives (split at its
+ * `|` outside them), each as its runs: text between the groups (case-insensitive) and each group's text (`sensitive`);
+ * undefined where it holds no such group, or another group (for groupProblem to refuse).
+ */
+function sensitiveGroupRuns(body: string): Array<Array<{ text: string; sensitive: boolean }>> | undefined {
+  const atoms = regexAtoms(body).filter((a) => !a.inClass);
+  const alternatives: Array<Array<{ text: string; sensitive: boolean }>> = [[]];
+  let from = 0;
+  let groups = 0;
+  const textTo = (end: number) => alternatives.at(-1)!.push({ text: body.slice(from, end), sensitive: false });
+  for (let i = 0; i < atoms.length; i++) {
+    const { at, atom } = atoms[i]!;
+    if (at < from) continue;
+    if (atom === '|') {
+      textTo(at);
+      alternatives.push([]);
+      from = at + 1;
+      continue;
+    }
+    if (atom === ')') return undefined;
+    if (atom !== '(') continue;
+    const m = OPTION_GROUP.exec(body.slice(at));
+    if (!m || m[3] !== ':' || caseSetting(m[1]!, m[2]) !== '-i') return undefined;
+    const end = closingParen(atoms, at);
+    const inner = end < 0 ? undefined : body.slice(at + m[0].length, end);
+    if (inner === undefined || NOT_PLAIN.test(inner)) return undefined;
+    textTo(at);
+    alternatives.at(-1)!.push({ text: inner, sensitive: true });
+    groups += 1;
+    from = end + 1;
+  }
+  textTo(body.length);
+  return groups === 0 ? undefined : alternatives;
 }
 
 /** Why a `(?i:…)` group of `body` is not read as Oniguruma reads it; undefined where it is. */

@@ -96,6 +96,10 @@ describe('option groups in a tokenizer.json regex', () => {
     // ((?i) within a case-insensitive group, where it changes nothing)
     ["(?i:x(?i)k)|'s", ['xK', " x'ſ 'S x'S K k 'T"]],
     ["(?i:'(?i)s)|K", ['x', 'K', ' x', "'ſ", ' ', "'S", ' x', "'S", ' ', 'K', " k 'T"]],
+    // ((?-i) within a case-insensitive group, alone, twice or as a group: what follows it is matched as written)
+    ['(?i)x(?-i)(?-i)K', ['xK', " x'ſ 'S x'S K k 'T"]],
+    ["(?i:'(?-i)S)", ["xK x'ſ ", "'S", ' x', "'S", " K k 'T"]],
+    ["(?i:x(?-i:'S)|'t)", ["xK x'ſ 'S ", "x'S", ' K k ', "'T"]],
   ];
   const pieces = [...new Set(cases.flatMap(([, p]) => p))];
   const ids = (ps: readonly string[]) => [2, ...ps.map((p) => SPECIALS.length + pieces.indexOf(p)), 3];
@@ -126,6 +130,12 @@ describe('option groups in a tokenizer.json regex', () => {
     expect(onigurumaCaseFolds('(?i:a(?i)k)|(?i)(?i)s')).toEqual({ regex: '(?i:a[kK\u212A])|(?i:[sSſ])' });
     expect(onigurumaCaseFolds('a(?-i)b')).toEqual({ regex: 'ab' });
     expect(onigurumaCaseFolds('(?-i:a)(?-i)b|c')).toEqual({ regex: '(?:a)(?:b|c)' });
+    // (a case-sensitive group within a case-insensitive one: the text around it folded apart, each alternative's)
+    expect(onigurumaCaseFolds('(?i)a(?-i)(?-i)b')).toEqual({ regex: '(?:(?i:a)(?:b))' });
+    expect(onigurumaCaseFolds('(?i:a(?-i)b)')).toEqual({ regex: '(?:(?i:a)(?:b))' });
+    expect(onigurumaCaseFolds("(?i:k(?-i:b|é)s|'s)+")).toEqual({ regex: "(?:(?i:[kK\u212A])(?:b|é)(?i:[sSſ])|(?i:'[sSſ]))+" });
+    // (a multi-character fold never spans such a group, as in Oniguruma: s(?-i:)s matches no ß)
+    expect(onigurumaCaseFolds('(?i:s(?-i:)s)')).toEqual({ regex: '(?:(?i:[sSſ])(?:)(?i:[sSſ]))' });
   });
 
   it.each([
@@ -138,8 +148,12 @@ describe('option groups in a tokenizer.json regex', () => {
       '(?i-x: is an option group of Oniguruma that compress does not read (it reads (?i), (?-i), (?i:…) and (?-i:…) alone; @huggingface/tokenizers cannot compile it)',
     ],
     [
-      '(?i)a(?-i)b',
-      "(?i:a(?-i:b)) (as Oniguruma reads the regex's option groups) holds a class, escape, group or quantifier: tokenizers' Oniguruma folds case there past ASCII letters (é with É, ſ with s, ß with ss), @huggingface/tokenizers (transformers.js) does not",
+      '(?i)a(?-i)\\d',
+      "(?i:a(?-i:\\d)) (as Oniguruma reads the regex's option groups) holds a class, escape, group or quantifier: tokenizers' Oniguruma folds case there past ASCII letters (é with É, ſ with s, ß with ss), @huggingface/tokenizers (transformers.js) does not",
+    ],
+    [
+      '(?i:ss(?-i:a))',
+      "(?i:ss(?-i:a)) holds 'ss', which Oniguruma also matches as one character (ß, ﬁ, ﬆ, …): tokenizers' Oniguruma folds case there past ASCII letters (é with É, ſ with s, ß with ss), @huggingface/tokenizers (transformers.js) does not",
     ],
     // ((?i) within a case-insensitive group groups the alternatives after it: 'a(?:b|c)')
     [
