@@ -276,6 +276,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   /** With `all`: the tasks also named (refused, never skipped); undefined without `all` (every task is named). */
   const named = names.some(isAll) ? new Set(explicit.length ? resolveTasks(explicit, split) : []) : undefined;
   const skipped: SkippedTask[] = [];
+  const order = tasks.map((t) => t.name);
   /** The tasks for which `check` does not throw; with `all`, the others are skipped with its message. */
   const keep = (check: (task: TaskDefinition) => void) => {
     tasks = tasks.filter((task) => {
@@ -288,6 +289,8 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
         return false;
       }
     });
+    // (listed in the tasks' order, whichever check skipped each)
+    skipped.sort((a, b) => order.indexOf(a.task) - order.indexOf(b.task));
     if (!tasks.length) throw new SettingsError(`no GLUE task can be scored on this model: ${skipped.map((s) => `${s.task}: ${s.reason}`).join('; ')}`);
   };
   const glueDir = opts.glueDir ?? defaultGlueDir();
@@ -295,9 +298,14 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     // `all` with no GLUE folder: one short line, not one 'file not found' per task
     throw new DataError(`GLUE folder ${glueDir} not found: set --glue-dir or GLUE_DIR (compress data download fetches the data)`);
   }
-  keep((task) => {
+  const dataFound = (task: TaskDefinition) => {
     const { file } = splitFile(task, split, glueDir);
     if (!existsSync(file)) throw splitNotFound(task, split, file);
+  };
+  // a task named: its data before any work; the other tasks of `all` once the model's reasons to skip them are
+  // said (a model fine-tuned on SST-2 skips CoLA for that, not for a GLUE folder without CoLA)
+  keep((task) => {
+    if (!named || named.has(task)) dataFound(task);
   });
 
   if (opts.dtype !== undefined && typeof opts.model !== 'string')
@@ -386,6 +394,8 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
       });
     }
   }
+
+  keep(dataFound);
 
   const ownSession = isSession(opts.model) ? null : await openSession(location ? location.onnx : (opts.model as Uint8Array), { threads: opts.threads });
   const session = ownSession ?? (opts.model as Session);

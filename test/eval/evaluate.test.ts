@@ -267,3 +267,31 @@ describe('evaluate: a sentence pair on a model of one token type', () => {
     }
   });
 });
+
+describe('evaluate: --tasks all on a model fine-tuned on one task, under a GLUE folder of that task alone', () => {
+  it("skips each other task for the model's reason (its finetuning_task, its labels), not for its missing data; a task named is refused for its data", async () => {
+    // config.json names no classes (num_labels 2): only finetuning_task keeps it off CoLA's, RTE's … two labels
+    const dir = mkdtempSync(join(tmpdir(), 'finetuned-alone-'));
+    try {
+      const model = writeModelFolder(join(dir, 'model'), tinyBert());
+      const config = join(model, 'config.json');
+      writeFileSync(config, JSON.stringify({ model_type: 'bert', num_labels: 2, max_length: 16, finetuning_task: 'sst2' }));
+      const glue = join(dir, 'glue');
+      writeGlueTask(glue, 'SST-2', 8);
+      const result = await evaluate({ model, tasks: ['all'], glueDir: glue, threads: 1 });
+      expect(result.tasks.map((t) => t.task.name)).toEqual(['SST-2']);
+      const reasons = Object.fromEntries(result.skipped.map((s) => [s.task, s.reason]));
+      expect(Object.keys(reasons)).toEqual(['CoLA', 'MRPC', 'STS-B', 'QQP', 'MNLI-m', 'MNLI-mm', 'QNLI', 'RTE', 'WNLI']);
+      for (const task of ['CoLA', 'MRPC', 'QQP', 'QNLI', 'RTE', 'WNLI'])
+        expect(reasons[task]).toBe(`${config}: finetuning_task 'sst2': the model was fine-tuned on SST-2, not ${task} (name ${task} to score it anyway)`);
+      expect(reasons['STS-B']).toMatch(/^STS-B is a regression task \(1 output\) but .*config\.json says 2 labels/);
+      expect(reasons['MNLI-m']).toMatch(/^MNLI-m has 3 labels/);
+      // named beside all, CoLA is refused for its data
+      await expect(evaluate({ model, tasks: ['all', 'CoLA'], glueDir: glue, threads: 1 })).rejects.toThrow(
+        new DataError(`${join(glue, 'CoLA', 'dev.tsv')}: file not found (GLUE CoLA dev; set --glue-dir or GLUE_DIR)`),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
