@@ -276,7 +276,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   /** With `all`: the tasks also named (refused, never skipped); undefined without `all` (every task is named). */
   const named = names.some(isAll) ? new Set(explicit.length ? resolveTasks(explicit, split) : []) : undefined;
   const skipped: SkippedTask[] = [];
-  const order = tasks.map((t) => t.name);
+  const order: readonly string[] = tasks.map((t) => t.name);
   /** The tasks for which `check` does not throw; with `all`, the others are skipped with its message. */
   const keep = (check: (task: TaskDefinition) => void) => {
     tasks = tasks.filter((task) => {
