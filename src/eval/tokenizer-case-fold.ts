@@ -62,17 +62,11 @@ export function onigurumaCaseFolds(written: string): { regex: string } | { probl
     // in (?i:…) too; a multi-character fold never spans such a group, as in Oniguruma)
     const alternatives = close < 0 ? undefined : sensitiveGroupRuns(body);
     if (alternatives) {
-      const read: string[] = [];
-      for (const runs of alternatives) {
-        let alternative = '';
-        for (const { text, sensitive } of runs) {
-          const problem = sensitive ? undefined : groupProblem(unwidened(text), ')');
-          if (problem) return refused(problem);
-          alternative += sensitive ? `(?:${text})` : text === '' ? '' : widened(unwidened(text));
-        }
-        read.push(alternative);
+      for (const { text, sensitive } of alternatives.flat()) {
+        const problem = sensitive ? undefined : groupProblem(unwidened(text), ')');
+        if (problem) return refused(problem);
       }
-      out += `${regex.slice(copied, at)}(?:${read.join('|')})`;
+      out += `${regex.slice(copied, at)}${runsWritten(alternatives, (text) => widened(unwidened(text)))}`;
       copied = close + 1;
       continue;
     }
@@ -195,6 +189,33 @@ export function withOptionGroups(regex: string): { regex: string } | { problem: 
     copied = at + m[0].length;
   }
   return { regex: copied === 0 ? out : written + out.slice(copied) };
+}
+
+/**
+ * `regex` (as withOptionGroups writes it) with each `(?i:…)` group that holds case-sensitive groups of plain text
+ * written as its runs apart (sensitiveGroupRuns: `(?i:a(?-i:b))` as `(?:(?i:a)(?:b))`), its text as written, which
+ * @huggingface/tokenizers compiles where it cannot compile a `(?-i:…)` within `(?i:…)`: a decoder's Replace, whose
+ * `(?i:…)` is left to the library otherwise (the text decoded is no id). `regex` itself where it holds none.
+ */
+export function withSensitiveGroupsApart(regex: string): string {
+  let out = '';
+  let copied = 0;
+  const atoms = regexAtoms(regex);
+  for (const { at, inClass } of atoms) {
+    if (at < copied || inClass || !regex.startsWith('(?i:', at)) continue;
+    const close = closingParen(atoms, at);
+    const alternatives = close < 0 ? undefined : sensitiveGroupRuns(regex.slice(at + 4, close));
+    if (!alternatives) continue;
+    out += `${regex.slice(copied, at)}${runsWritten(alternatives, (text) => `(?i:${text})`)}`;
+    copied = close + 1;
+  }
+  return copied === 0 ? regex : out + regex.slice(copied);
+}
+
+/** sensitiveGroupRuns's `alternatives` as one group: each case-sensitive group as `(?:…)`, each run of text as `insensitive` writes it. */
+function runsWritten(alternatives: Array<Array<{ text: string; sensitive: boolean }>>, insensitive: (text: string) => string): string {
+  const written = alternatives.map((runs) => runs.map(({ text, sensitive }) => (sensitive ? `(?:${text})` : text === '' ? '' : insensitive(text))).join(''));
+  return `(?:${written.join('|')})`;
 }
 
 /**

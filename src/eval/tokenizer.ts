@@ -13,7 +13,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError, SettingsError } from '../errors.ts';
 import { cappedLength, truncateLongestFirst } from './truncation.ts';
 import { addedTokenProblem, mergedToken, shownJson, templateProblem, withPartsAsRead } from './tokenizer-fields.ts';
-import { onigurumaCaseFolds, withOptionGroups } from './tokenizer-case-fold.ts';
+import { onigurumaCaseFolds, withOptionGroups, withSensitiveGroupsApart } from './tokenizer-case-fold.ts';
 import { regexAtoms } from './regex-atoms.ts';
 import { unicodeScriptsPieces } from './unicode-scripts.ts';
 import { readJsonObject } from './model-files.ts';
@@ -647,7 +647,8 @@ function withOnigurumaCaseFolds(json: Record<string, unknown>): Record<string, u
     const pattern = leaf.pattern as { Regex?: unknown } | undefined;
     if (problem !== undefined || leaf.type !== 'Replace' || typeof pattern?.Regex !== 'string') return leaf;
     const read = withOptionGroups(pattern.Regex);
-    return 'regex' in read && read.regex !== pattern.Regex ? { ...leaf, pattern: { Regex: read.regex } } : leaf;
+    const regex = 'regex' in read ? withSensitiveGroupsApart(read.regex) : pattern.Regex;
+    return regex !== pattern.Regex ? { ...leaf, pattern: { Regex: regex } } : leaf;
   });
   if (problem !== undefined) return problem;
   return pre === json.pre_tokenizer && normalizer === json.normalizer && decoder === json.decoder ? json : { ...json, pre_tokenizer: pre, normalizer, decoder };
@@ -680,7 +681,7 @@ export function decoderFoldsOtherwise(json: object): string[] {
     if (leaf.type !== 'Replace' || typeof regex !== 'string') return [];
     const read = withOptionGroups(regex);
     const folded = onigurumaCaseFolds(regex);
-    return 'regex' in read && !('regex' in folded && folded.regex === read.regex) ? [regex] : [];
+    return 'regex' in read && !('regex' in folded && folded.regex === withSensitiveGroupsApart(read.regex)) ? [regex] : [];
   });
 }
 

@@ -179,6 +179,12 @@ describe("option groups in a tokenizer.json decoder's Replace", () => {
     const hf = decoderFolder('decoder-isolated', '(?i)x');
     expect(loadTokenizer(hf).encode('it x', null, 16).ids).toEqual([2, id('it'), id('x'), 3]);
     expect((folderTokenizerJson(hf)!.json.decoder as { decoders: Array<{ pattern: unknown }> }).decoders[0]!.pattern).toEqual({ Regex: '(?i:x)' });
+    // (a case-sensitive group within a case-insensitive one, which the library cannot compile within it, apart from it)
+    const sensitive = decoderFolder('decoder-sensitive', '(?i)x(?-i)k|s');
+    expect(loadTokenizer(sensitive).encode('it x', null, 16).ids).toEqual([2, id('it'), id('x'), 3]);
+    expect((folderTokenizerJson(sensitive)!.json.decoder as { decoders: Array<{ pattern: unknown }> }).decoders[0]!.pattern).toEqual({
+      Regex: '(?:(?i:x)(?:k|s))',
+    });
   });
 
   // (tokenizers reads them (the 0.23.2 binding: ids [CLS] it x [SEP]); evaluation never decodes, transformers.js cannot
@@ -211,5 +217,6 @@ describe("option groups in a tokenizer.json decoder's Replace", () => {
     ]);
     expect((await exportToTransformersJs(decoderFolder('decoder-fold-s', '(?i:as)'), join(root, 'decoder-fold-s-tjs'))).notes).toHaveLength(1);
     expect((await exportToTransformersJs(decoderFolder('decoder-fold-ascii', '(?i:ab)|(?i)x'), join(root, 'decoder-fold-ascii-tjs'))).notes).toEqual([]);
+    expect((await exportToTransformersJs(decoderFolder('decoder-fold-apart', '(?i)x(?-i)K'), join(root, 'decoder-fold-apart-tjs'))).notes).toEqual([]);
   }, 30_000);
 });
