@@ -16,7 +16,7 @@ import { openModelSession } from '../runtime/model-session.ts';
 import { floatValues, Tensor, type Feeds, type Session } from '../runtime/session.ts';
 import { filledRows, modelInputs, tokenFeeds, type ModelInput, type TokenBatch } from '../bert/model-inputs.ts';
 import { fixedBatchSize, fixedSequenceLength } from '../bert/sample-inputs.ts';
-import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
+import { ModelLoadError, SettingsError, UserError, nonFiniteText, ortErrorLine } from '../errors.ts';
 import type { Batch } from './data.ts';
 import { checkMatch, featureValue, type IntermediateMatch } from './intermediate.ts';
 import type { IntermediateTerm } from '../gradients/index.ts';
@@ -29,6 +29,8 @@ export interface FeatureRequest {
   input: string;
   /** Attention probabilities or scores [batch, heads, seq, seq] (else a hidden state [batch, seq, width]). */
   attention?: boolean;
+  /** Attention scores, whose −Infinity (a mask some exports add) the loss zeroes (IntermediateTerm.scores). */
+  scores?: boolean;
 }
 
 /** Loss terms and teacher requests for `matches` between two discovered models. */
@@ -49,12 +51,13 @@ export function intermediatePlan(
     const t = featureValue(ts, teacher.graph, m.feature, m.teacherLayer, 'the teacher');
     const s = featureValue(ss, student.graph, m.feature, m.studentLayer, 'the student');
     const attention = m.feature === 'attention' || m.feature === 'attention-scores';
+    const scores = m.feature === 'attention-scores';
     let input = byValue.get(t.value);
     if (!input) {
       input = `target.teacher.${m.feature}.${m.teacherLayer}`;
       byValue.set(t.value, input);
-      requests.push({ value: t.value, input, ...(attention ? { attention } : {}) });
-    }
+      requests.push({ value: t.value, input, ...(attention ? { attention } : {}), ...(scores ? { scores } : {}) });
+    } else if (scores) requests.find((r) => r.input === input)!.scores = true;
     if (m.loss === 'pkd' || m.loss === 'mse' || m.loss === 'cosine') {
       if (attention) throw new SettingsError(`intermediate match ${i + 1}: ${m.loss} compares hidden states`);
     }
@@ -66,7 +69,7 @@ export function intermediatePlan(
       teacherDims: attention ? [batch, t.heads!, seq, seq] : [batch, seq, t.width],
       studentWidth: s.width,
       teacherWidth: t.width,
-      scores: m.feature === 'attention-scores',
+      scores,
       // (cosine and attention-kl average over the tokens, padding left out, as DistilBERT's and MiniLM's losses)
       ...((m.loss === 'cosine' || m.loss === 'attention-kl') && ss.inputs.attentionMask ? { mask: ss.inputs.attentionMask } : {}),
       label: `${i}.t${m.teacherLayer}s${m.studentLayer}.${m.feature}`,
@@ -126,12 +129,18 @@ export class TeacherFeatures {
     return new TeacherFeatures(session, modelInputs(teacher), requests, cache ? { ...cache, teacherKey } : undefined, fixedSeq, fixedRows);
   }
 
-  /** The features of `batch`, keyed by training-graph input name. */
-  async run(batch: Batch): Promise<Feeds> {
+  /**
+   * The features of `batch` (the examples of training step `step`), keyed by training-graph input name. Features
+   * holding NaN or Infinity are refused, naming the teacher's value, before anything is stored: the loss they feed
+   * would not be finite, and it is the teacher's fault (neither the loss settings' nor the learning rate's).
+   */
+  async run(batch: Batch, step?: number): Promise<Feeds> {
     const file = this.cache ? join(this.cache.dir, `features-${this.batchKey(batch)}.bin`) : undefined;
     if (file && existsSync(file)) {
       const read = readFeatures(file, this.requests);
       if (typeof read !== 'string') {
+        // (a file stored before such features were refused)
+        this.requireFinite(read, step);
         this.stats.hits++;
         return read;
       }
@@ -147,8 +156,18 @@ export class TeacherFeatures {
       const t = out[r.value]!;
       result[r.input] = fixed === undefined ? t : cropFeature(t, batch.seq, r.attention === true);
     }
+    this.requireFinite(result, step);
     if (file) this.store(file, result);
     return result;
+  }
+
+  private requireFinite(features: Feeds, step: number | undefined): void {
+    const bad = nonFiniteFeature(features, this.requests);
+    if (!bad) return;
+    const where = step === undefined ? 'a batch' : `step ${step}`;
+    throw new ModelLoadError(
+      `the teacher computes ${nonFiniteText(bad)} at '${bad.feature}' (the feature an intermediate-layer match reads) on the examples of ${where}: fix or retrain it before distilling from it`,
+    );
   }
 
   /**
@@ -242,6 +261,23 @@ function readFeatures(file: string, requests: readonly FeatureRequest[]): Feeds 
   } catch (e) {
     return `unreadable (${(e as Error).message})`;
   }
+}
+
+/**
+ * The first of `features` (TeacherFeatures.run's) holding NaN or Infinity, named by its value in the teacher's graph:
+ * how many, the first. Attention scores' −Infinity (a mask some exports add) is no such value: the loss zeroes the
+ * masked entries (IntermediateTerm.scores).
+ */
+function nonFiniteFeature(features: Feeds, requests: readonly FeatureRequest[]): { feature: string; count: number; value: number } | undefined {
+  for (const r of requests) {
+    const data = features[r.input]?.data as Float32Array | undefined;
+    if (!data) continue;
+    let count = 0;
+    let first = 0;
+    for (const v of data) if (!Number.isFinite(v) && !(v === -Infinity && r.scores) && count++ === 0) first = v;
+    if (count > 0) return { feature: r.value, count, value: first };
+  }
+  return undefined;
 }
 
 /** A teacher feature as the float32 tensor the training graph takes (a float16 teacher's decoded). */

@@ -21,7 +21,7 @@ import { describeUndefinedMetrics, taskScore } from '../eval/glue-score.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import { countMissingPredictions } from '../eval/metrics/index.ts';
 import type { MetricValues } from '../eval/metrics/metric.ts';
-import { ModelLoadError, SettingsError, nonFiniteText, valueText } from '../errors.ts';
+import { SettingsError, valueText } from '../errors.ts';
 import { appendLoss, buildGradientGraph, goldTargets, LOSS_INPUTS, type GradientGraph, type IntermediateTerm, type LossTerm } from '../gradients/index.ts';
 import type { TeacherFeatures } from './teacher-features.ts';
 import { AdamW, accumulateRows, clipFactor, type RowGradients, type RowWorkspace } from './optimizer.ts';
@@ -419,20 +419,14 @@ export async function createStepper(
     async step(batch, step, lr) {
       const t0 = performance.now();
       const feeds = stepFeeds(job, batch, step, params, buffers, gg, inputNames);
-      const features = job.intermediate ? await job.intermediate.teacher.run(batch) : undefined;
+      // (refused there if not finite: the teacher's fault, neither the loss settings' nor the learning rate's)
+      const features = job.intermediate ? await job.intermediate.teacher.run(batch, step) : undefined;
       if (features) Object.assign(feeds, features);
       const t1 = performance.now();
       const out = await session.run(feeds, fetches);
       const t2 = performance.now();
       const loss = Number(out[gg.loss].data[0]);
       if (!Number.isFinite(loss)) {
-        // (a teacher computing NaN on this batch's examples: its fault, neither the loss settings' nor the learning rate's)
-        const teacher = features && nonFiniteFeature(features, job.intermediate!);
-        if (teacher) {
-          throw new ModelLoadError(
-            `the teacher computes ${nonFiniteText(teacher)} at '${teacher.feature}' (the feature an intermediate-layer match reads) on the examples of step ${step}: fix or retrain it before distilling from it`,
-          );
-        }
         // before the first update the learning rate played no part: the loss itself overflows
         if (step === 0) throw new SettingsError(`the loss is ${loss} before any update: check the loss settings (e.g. a smaller --temperature)`);
         throw new SettingsError(`training diverged at step ${step} (loss ${loss}): lower --lr`);
@@ -540,24 +534,6 @@ export function studentOnly(student: Student, params: ReadonlyMap<string, Float3
 export function beatsBest(score: number, best: number | null, bestEpoch: number): boolean {
   if (Number.isNaN(score)) return bestEpoch === 0;
   return best === null || Number.isNaN(best) || score > best;
-}
-
-/**
- * The first of an intermediate-KD teacher's `features` (TeacherFeatures.run's) holding NaN or Infinity, named by its
- * value in the teacher's graph: how many, the first. Attention scores' −Infinity (a mask some exports add) is no such
- * value: the loss zeroes the masked entries (IntermediateTerm.scores).
- */
-function nonFiniteFeature(features: Feeds, intermediate: NonNullable<TrainJob['intermediate']>): { feature: string; count: number; value: number } | undefined {
-  const scores = new Set(intermediate.terms.filter((t) => t.scores).map((t) => t.teacher));
-  for (const r of intermediate.teacher.requests) {
-    const data = features[r.input]?.data as Float32Array | undefined;
-    if (!data) continue;
-    let count = 0;
-    let first = 0;
-    for (const v of data) if (!Number.isFinite(v) && !(v === -Infinity && scores.has(r.input)) && count++ === 0) first = v;
-    if (count > 0) return { feature: r.value, count, value: first };
-  }
-  return undefined;
 }
 
 /** The name of the first parameter holding a NaN or an infinity, if any. */

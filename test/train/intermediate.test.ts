@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createModel, DataType, encodeModel, loadModel, type Model } from '../../src/onnx/index.ts';
+import { cloneModel, createModel, DataType, encodeModel, float32Tensor, loadModel, type Model } from '../../src/onnx/index.ts';
 import { fixture, hasFixtures } from '../helpers/paths.ts';
 import { openSession, Tensor } from '../../src/runtime/session.ts';
 import { appendLoss, type IntermediateTerm } from '../../src/gradients/losses.ts';
@@ -437,6 +437,48 @@ describe('teacher features and the projection', () => {
       );
     } finally {
       await features.release();
+    }
+  });
+
+  it("a teacher's feature holding NaN or Infinity is refused as computed, before it is cached; attention scores' −Infinity (a mask) is not", async () => {
+    const student = scratchStudent(teacherShape(teacher), 'bert:layers=1,hidden=16,heads=2,intermediate=32', 1);
+    const plan = intermediatePlan(presetMatches('tinybert', 2, 1), teacher, student.forward(false));
+    const scores = plan.requests.find((r) => r.scores)!;
+    expect(scores.attention).toBe(true);
+    /** The teacher whose scores feature is its scores plus `last` on the last key (of batchOf's 6), and the requests of it. */
+    const withLastKey = (last: number) => {
+      const m = cloneModel(teacher);
+      const value = `${scores.value}.plus`;
+      m.graph.initializers.set('last_key', float32Tensor('last_key', [6], [0, 0, 0, 0, 0, last]));
+      m.graph.nodes.push({ name: 'plus_last_key', opType: 'Add', domain: '', inputs: [scores.value, 'last_key'], outputs: [value], attributes: {} });
+      return { model: m, requests: plan.requests.map((r) => (r === scores ? { ...r, value } : r)), value };
+    };
+    /** The last key's entries: 3 rows × 4 heads × 6 queries. */
+    const keyColumn = 3 * 4 * 6;
+    const dir = mkdtempSync(join(tmpdir(), 'bc-features-non-finite-'));
+    try {
+      for (const [last, word] of [
+        [Number.NaN, 'NaN'],
+        [Number.POSITIVE_INFINITY, 'Infinity'],
+      ] as const) {
+        const t = withLastKey(last);
+        const features = await TeacherFeatures.open(t.model, t.requests, 1, { dir, budgetBytes: 2 ** 26 });
+        const e = await features.run(batchOf(60), 3).catch((err: unknown) => err);
+        await features.release();
+        expect((e as Error).message).toBe(
+          `the teacher computes ${keyColumn} non-finite values (NaN or Infinity; the first ${word}) at '${t.value}' (the feature an intermediate-layer match reads) on the examples of step 3: fix or retrain it before distilling from it`,
+        );
+        expect(readdirSync(dir)).toEqual([]);
+      }
+      // (−Infinity on a masked key: read, and cached, as the loss zeroes it; a hidden state's would be refused)
+      const masked = withLastKey(Number.NEGATIVE_INFINITY);
+      const features = await TeacherFeatures.open(masked.model, masked.requests, 1, { dir, budgetBytes: 2 ** 26 });
+      const got = await features.run(batchOf(60), 0);
+      await features.release();
+      expect((got[scores.input].data as Float32Array).filter((v) => v === Number.NEGATIVE_INFINITY).length).toBe(keyColumn);
+      expect(readdirSync(dir)).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

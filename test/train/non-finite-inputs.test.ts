@@ -187,10 +187,14 @@ describe.skipIf(!haveShared)('a model or teacher that is not finite (needs ../sh
         student: 'bert:layers=1,hidden=16,heads=2,intermediate=32',
         output,
         distill: { stage: 'general', intermediate: 'tinybert', corpus },
+        featureCacheBytes: 1 << 26,
       }),
     ).rejects.toThrow(
       /^the teacher computes \d+ non-finite values \(NaN or Infinity; the first NaN\) at '[^']+' \(the feature an intermediate-layer match reads\) on the examples of step 0: fix or retrain it before distilling from it$/,
     );
     expect(existsSync(output)).toBe(false);
+    // (nor are the features cached under --feature-cache-mb: the refusal comes before the batch's features are stored)
+    const cached = join(common.cacheDir, 'teacher-features');
+    expect(existsSync(cached) ? readdirSync(cached) : []).toEqual([]);
   });
 });
