@@ -32,14 +32,30 @@ export function fixedSequenceLength(model: Model, structure: Pick<BertStructure,
 }
 
 /**
- * The choices per example of a multiple-choice export (token ids [batch, choices, sequence]: transformers'
- * BertForMultipleChoice): the size the graph fixes, else 2; undefined for token ids of another rank.
+ * The choices per example a multiple-choice export's graph fixes (token ids [batch, choices, sequence]: transformers'
+ * BertForMultipleChoice), or undefined where its choices axis is dynamic or the token ids are of another rank.
+ */
+export function fixedChoices(model: Model, structure: Pick<BertStructure, 'inputs'>): number | undefined {
+  const shape = idsShape(model, structure);
+  const d = shape?.length === 3 ? shape[1] : undefined;
+  return typeof d === 'number' && d > 0 ? d : undefined;
+}
+
+/**
+ * The choices per example of a multiple-choice export's sample inputs (token ids [batch, choices, sequence]): the size
+ * the graph fixes, else 2; undefined for token ids of another rank.
  */
 export function sampleChoices(model: Model, structure: Pick<BertStructure, 'inputs'>): number | undefined {
-  const shape = idsShape(model, structure);
-  if (shape?.length !== 3) return undefined;
-  const d = shape[1];
-  return typeof d === 'number' && d > 0 ? d : 2;
+  return idsShape(model, structure)?.length === 3 ? (fixedChoices(model, structure) ?? 2) : undefined;
+}
+
+/**
+ * Token `inputs` ([rows, sequence] each) with those the graph declares of rank 3 (a multiple-choice export's
+ * [batch, choices, sequence]) as [rows / choices, choices, sequence]: its rows `choices` to an example, in order.
+ */
+export function inChoices(model: Model, inputs: readonly IdInput[], choices: number): IdInput[] {
+  const rank3 = new Set(model.graph.inputs.filter((v) => v.shape?.length === 3).map((v) => v.name));
+  return inputs.map((i) => (rank3.has(i.name) ? { ...i, dims: [i.dims[0]! / choices, choices, i.dims[1]!] } : i));
 }
 
 /**
@@ -98,9 +114,7 @@ export function sampleInputs(model: Model, structure: BertStructure | undefined,
   if (structure) {
     const inputs = tokenInputs(modelInputs(model, structure), sampleBatch(model, structure, opts));
     const choices = sampleChoices(model, structure);
-    if (choices === undefined) return inputs;
-    const rank3 = new Set(model.graph.inputs.filter((v) => v.shape?.length === 3).map((v) => v.name));
-    return inputs.map((i) => (rank3.has(i.name) ? { ...i, dims: [i.dims[0]! / choices, choices, i.dims[1]!] } : i));
+    return choices === undefined ? inputs : inChoices(model, inputs, choices);
   }
   const inputs = modelInputs(model);
   const ids = inputs.find((i) => i.role === 'ids')!.name;

@@ -7,8 +7,9 @@ import type { Model } from '../onnx/graph.ts';
 import { openModelSession } from '../runtime/model-session.ts';
 import { floatValues, type Tensor, type Feeds, type Session } from '../runtime/session.ts';
 import type { BertStructure, HeadKind } from '../bert/structure.ts';
-import { modelInputs, tokenFeeds } from '../bert/model-inputs.ts';
-import { fixedBatchSize, fixedSequenceLength } from '../bert/sample-inputs.ts';
+import { modelInputs, tokenInputs } from '../bert/model-inputs.ts';
+import { fixedBatchSize, fixedChoices, fixedSequenceLength, inChoices, sampleChoices } from '../bert/sample-inputs.ts';
+import { idFeeds } from '../runtime/feeds.ts';
 import type { CalibrationBatch, CalibrationSource } from './pass.ts';
 import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
 import { GIVE_CLASSIFIER, aPretrainingHead, encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
@@ -20,8 +21,10 @@ export function requireCalibration(c: CalibrationSource | undefined, pass: strin
 }
 
 /**
- * Encoder feeds for one calibration batch, in the element types the model's inputs declare; `extra`: inputs the
- * caller feeds (head masks).
+ * Encoder feeds for one calibration batch, in the element types the model's inputs declare, each example a row (a
+ * multiple-choice export's [batch, choices, sequence] inputs: one choice to an example, where its choices axis is
+ * dynamic; one of fixed choices is refused, its examples being one text or pair each); `extra`: inputs the caller
+ * feeds (head masks).
  */
 export function batchFeeds(model: Model, structure: BertStructure, b: CalibrationBatch, extra: readonly string[] = []): Feeds {
   const fixed = fixedSequenceLength(model, structure);
@@ -32,7 +35,14 @@ export function batchFeeds(model: Model, structure: BertStructure, b: Calibratio
   if (rows !== undefined && rows !== b.batch) {
     throw new SettingsError(`the model takes batches of exactly ${rows} rows, and a calibration batch has ${b.batch}: calibrate with the model's own inputs`);
   }
-  return tokenFeeds(modelInputs(model, structure, extra), b);
+  const choices = fixedChoices(model, structure);
+  if (choices !== undefined && choices !== 1) {
+    throw new SettingsError(
+      `the model takes exactly ${choices} choices per example (token ids [batch, ${choices}, sequence]), and a calibration example is one text or pair, fed as one choice: calibrate a model exported with a dynamic choices axis`,
+    );
+  }
+  const inputs = tokenInputs(modelInputs(model, structure, extra), b);
+  return idFeeds(sampleChoices(model, structure) === undefined ? inputs : inChoices(model, inputs, 1));
 }
 
 /** Mean loss of a batch: cross-entropy over the logits for classification, squared error for regression. */

@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findBert, sampleInputs } from '../../src/bert/index.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
+import { loadCalibration } from '../../src/eval/calibration.ts';
 import { headScores } from '../../src/prune/index.ts';
 import { float32Tensor, loadModel, readFloat32, type Model } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
@@ -76,6 +77,29 @@ describe('a multiple-choice export', () => {
       expect(lineage.check.drift[0]!.maxAbsDiff).toBeLessThan(0.1);
       expect(findBert(loadModel(output)).head?.kind).toBe('multiple-choice');
     }
+  });
+
+  it('compress quantizes it int8-static, calibrated on examples fed as [batch, 1, sequence] ids (a choice each)', async () => {
+    const dir = folder('static', multipleChoice());
+    const input = join(dir, 'model.onnx');
+    const calibration = await loadCalibration({ model: input, task: 'STS-B', examples: 5, batchSize: 2, glueDir });
+    const output = join(work, 'static-out', 'model.onnx');
+    const lineage = await compressFile({ input, output, steps: [{ pass: 'quantize', settings: { mode: 'int8-static' } }], context: { calibration } });
+    expect(lineage.check.drift[0]!.maxAbsDiff).toBeLessThan(0.1);
+    expect(findBert(loadModel(output)).head?.kind).toBe('multiple-choice');
+  });
+
+  it('a graph of fixed choices is refused calibration in one line, nothing written', async () => {
+    const m = multipleChoice();
+    for (const input of m.graph.inputs) input.shape = ['batch', 2, 'sequence'];
+    const input = join(folder('static-fixed', m), 'model.onnx');
+    const calibration = await loadCalibration({ model: input, task: 'STS-B', examples: 5, batchSize: 2, glueDir });
+    const output = join(work, 'static-fixed-out', 'model.onnx');
+    const run = compressFile({ input, output, steps: [{ pass: 'quantize', settings: { mode: 'int8-static' } }], context: { calibration } });
+    expect(await asyncRefusal(run)).toBe(
+      'the model takes exactly 2 choices per example (token ids [batch, 2, sequence]), and a calibration example is one text or pair, fed as one choice: calibrate a model exported with a dynamic choices axis',
+    );
+    expect(existsSync(output)).toBe(false);
   });
 
   it("compress refuses one computing NaN naming the check's sample inputs as it ran them (examples of choices of tokens)", async () => {
