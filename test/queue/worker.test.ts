@@ -20,6 +20,7 @@ import { GIVE_BACKS_TO_STOP, runQueueWorker, type WorkerEvent, type WorkerSummar
 import { sha256File } from '../../src/files.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
+import { SweepStore } from '../../src/sweep/store.ts';
 import { codeFingerprint, toolVersion } from '../../src/version.ts';
 import { ownRedis, ownRedisSkipReason, redisSkipReason } from './redis.ts';
 import { tinyQueue } from './tiny-queue.ts';
@@ -455,16 +456,28 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
       return [await j.getState(), j.attemptsMade, j.timestamp];
     };
     const queued = await job();
-    // the rerun: not queued again (no worker runs now, so a point queued would wait), its failure collected again
+    // the rerun: not queued again (no worker runs now, so a point queued would wait), failed again with the refusal,
+    // what a run of it fails with, shown and stored as its error, where it showed and kept the worker's error of the
+    // run before (which could be another fault: a full disk)
+    const refused = first.failed[0]!.refused!;
+    expect(first.failed[0]!.error).not.toBe(refused);
     const lines: string[] = [];
+    const failedLines: string[] = [];
     const again = await runQueuedSweep({
       file,
       store,
       queue: q.redis.url(DB),
       signal: AbortSignal.timeout(10_000),
-      onEvent: (e) => (e.type === 'log' ? lines.push(e.line) : undefined),
+      onEvent: (e) => (e.type === 'log' ? lines.push(e.line) : e.type === 'failed' ? failedLines.push(e.error) : undefined),
     });
-    expect(again).toMatchObject({ added: 0, alreadyQueued: 0, left: 0, failed: [{ error: first.failed[0]!.error, refused: first.failed[0]!.refused }] });
+    expect(again).toMatchObject({ added: 0, alreadyQueued: 0, left: 0, failed: [{ error: refused, refused }] });
+    expect(failedLines).toEqual([refused]);
+    const stored = SweepStore.open(store, { readonly: true });
+    try {
+      expect(stored.failures().map((f) => [f.key, f.error])).toEqual([[key, refused]]);
+    } finally {
+      stored.close();
+    }
     expect(lines.filter((l) => l.startsWith('queued'))).toEqual([]);
     expect(await job()).toEqual(queued);
     expect(queued.slice(0, 2)).toEqual(['failed', 1]);
