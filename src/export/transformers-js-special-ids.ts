@@ -23,11 +23,25 @@ const ownId = (entry: SpecialTokenEntry | undefined, id: number | undefined): bo
 /** A template's piece: a text (A or B) or a special token, with its token type. */
 type TemplatePiece = { Sequence?: { id: string; type_id: number }; SpecialToken?: { id: string; type_id: number } };
 
-/** What @huggingface/tokenizers' Tokenizer holds that turns a post-processor's token texts into ids (its encode). */
-interface LibraryLookup {
+/** What @huggingface/tokenizers' Tokenizer (transformers.js's) holds that turns texts into ids (its encode). */
+export interface TransformersJsTokenizer {
   added_tokens_map: Map<string, { id: number }>;
-  added_tokens: Array<{ id: number; content: string }>;
+  added_tokens: Array<{ id: number; content: string; normalized: boolean }>;
+  normalizer: unknown;
   model: { tokens_to_ids: Map<string, number>; unk_token_id?: number; vocab: Array<string | undefined> };
+  encode(text: string, options?: { add_special_tokens?: boolean }): { ids: number[] };
+}
+
+/**
+ * The tokenizer transformers.js builds of tokenizer.json `json` and tokenizer_config.json `config` as written (its
+ * @huggingface/tokenizers, unmended); undefined where the library cannot load them.
+ */
+export function transformersJsTokenizer(json: object, config: Record<string, unknown> = {}): TransformersJsTokenizer | undefined {
+  try {
+    return new Tokenizer(json as never, config as never) as unknown as TransformersJsTokenizer;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -37,12 +51,8 @@ interface LibraryLookup {
  * piece listed twice under its first id, an id past the vocabulary). Undefined where the library cannot load `json`.
  */
 function transformersJsIds(json: object): { idOf: (text: string) => number | undefined; textOf: (id: number) => string | undefined } | undefined {
-  let t: LibraryLookup;
-  try {
-    t = new Tokenizer(json as never, {}) as unknown as LibraryLookup;
-  } catch {
-    return undefined;
-  }
+  const t = transformersJsTokenizer(json);
+  if (t === undefined) return undefined;
   const idOf = (text: string) => t.added_tokens_map.get(text)?.id ?? t.model.tokens_to_ids.get(text) ?? t.model.unk_token_id;
   const textOf = (id: number) =>
     [t.model.vocab[id], ...t.added_tokens.filter((a) => a.id === id).map((a) => a.content)].find((p) => p !== undefined && idOf(p) === id);

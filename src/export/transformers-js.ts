@@ -86,6 +86,7 @@ import {
 } from './compress.ts';
 import { checkpointSeeding, type ExportOptions } from './from-huggingface.ts';
 import { withSpecialIdsTransformersJsReads } from './transformers-js-special-ids.ts';
+import { type AddedFoundNormalized, addedFoundNormalized } from './transformers-js-added.ts';
 import {
   CLASSIFIER_ARCHITECTURES,
   FAMILY_MODEL_TYPES,
@@ -631,18 +632,20 @@ interface SideFiles {
   decoderFolds: string[];
   /** Its tokenizer's TemplateProcessing templates tokenizers fails on (folderTokenizerJson's), said by brokenTemplateNote. */
   brokenTemplates: BrokenTemplates;
+  /** Its added tokens of normalized false that transformers.js finds in other text (addedFoundNormalized), said by addedNormalizedNote. */
+  addedNormalized: AddedFoundNormalized[];
   pairType?: { gives: number; has: number };
 }
 
 /**
  * What a transformers.js user should know about the exported `folder` of float model `model`, one line each:
  * singleScoreNote, and the warnings of its side files (writeSideFiles: fusedUnknownsNote, byteFallbackNote,
- * subwordPrefixNote, specialIdsNote, singleWordNote, decoderFoldNote, brokenTemplateNote, pairTypeNote).
+ * subwordPrefixNote, specialIdsNote, singleWordNote, addedNormalizedNote, decoderFoldNote, brokenTemplateNote, pairTypeNote).
  */
 function folderNotes(
   model: Model,
   folder: string,
-  { fusesUnknowns, byteFallback, subwordPrefix, specialIds, singleWord, decoderFolds, brokenTemplates, pairType }: SideFiles,
+  { fusesUnknowns, byteFallback, subwordPrefix, specialIds, singleWord, decoderFolds, brokenTemplates, addedNormalized, pairType }: SideFiles,
 ): string[] {
   return [
     ...singleScoreNote(model, folder),
@@ -651,6 +654,7 @@ function folderNotes(
     ...(subwordPrefix ? [subwordPrefixNote(folder)] : []),
     ...(specialIds ? [specialIdsNote(folder)] : []),
     ...(singleWord.length ? [singleWordNote(folder, singleWord)] : []),
+    ...(addedNormalized.length ? [addedNormalizedNote(folder, addedNormalized)] : []),
     ...(decoderFolds.length ? [decoderFoldNote(folder, decoderFolds)] : []),
     ...[brokenTemplates.single, brokenTemplates.pair].flatMap((problem) => (problem === undefined ? [] : [brokenTemplateNote(folder, problem)])),
     ...(pairType ? [pairTypeNote(folder, pairType)] : []),
@@ -666,7 +670,9 @@ function folderNotes(
  * continuing_subword_prefix, bpeReadsSubwordPrefix, said by subwordPrefixNote; `specialIds`: a post-processor's
  * special token of other ids than its text's that withSpecialIdsTransformersJsReads could not write as texts of
  * them, said by specialIdsNote; `singleWord`, its added tokens
- * marked single_word, singleWordTokens, said by singleWordNote), and the token type the written
+ * marked single_word, singleWordTokens, said by singleWordNote; `addedNormalized`, its added tokens of normalized
+ * false transformers.js also finds in a text its normalizer turns into them, addedFoundNormalized, said by
+ * addedNormalizedNote), and the token type the written
  * tokenizer gives a pair's second text where the model has no row for it (`pairType`, said by
  * pairTypeNote).
  */
@@ -765,6 +771,8 @@ function writeSideFiles(
     checkRoomForText(writtenTokenizer, length, whence, name, evalUses);
   }
   const pairType = pairTypeBeyond(writtenTokenizer, inputLimits(model, structure).typeVocabSize);
+  // (an added token of normalized false that transformers.js finds in a text its normalizer turns into it)
+  const addedNormalized = addedFoundNormalized(forTransformersJs, writtenConfig, writtenTokenizer);
   return {
     graphOnly: (written[GRAPH_ONLY_KEY] as string[] | undefined) ?? [],
     fusesUnknowns: fusesUnknownsInTransformersJs(tokenizer),
@@ -774,6 +782,7 @@ function writeSideFiles(
     singleWord: singleWordTokens(tokenizer),
     decoderFolds: decoderFoldsOtherwise(tokenizer),
     brokenTemplates: found.brokenTemplates ?? {},
+    addedNormalized,
     ...(pairType ? { pairType } : {}),
   };
 }
@@ -880,6 +889,19 @@ function singleWordNote(folder: string, tokens: readonly string[]): string {
  */
 function brokenTemplateNote(folder: string, problem: string): string {
   return `warning: ${folder}: its tokenizer.json's ${problem}; transformers.js encodes those texts all the same, where transformers fails on them and compress eval refuses them: classify with it only the texts tokenizers reads (or mend the template)`;
+}
+
+/**
+ * The warning for a folder whose tokenizer's added tokens of normalized false transformers.js also finds in a text its
+ * normalizer turns into them (`found`: addedFoundNormalized's), one line.
+ */
+function addedNormalizedNote(folder: string, found: readonly AddedFoundNormalized[]): string {
+  const named = someNames(
+    found.map(({ token, text }) => `${JSON.stringify(token)} (in ${JSON.stringify(text)})`),
+    3,
+  );
+  const one = found.length === 1;
+  return `warning: ${folder}: its tokenizer's added token${one ? '' : 's'} ${named} ${one ? 'is' : 'are'} normalized false, which transformers and compress eval find only in the text as written, where transformers.js also reads a text its normalizer turns into ${one ? "the token's" : "a token's"} content as the token and gives other ids there (classify such texts with compress eval)`;
 }
 
 /** The warning for a folder whose model has no row for the token type its tokenizer gives a pair's second text, one line. */
