@@ -144,6 +144,17 @@ describe('hubSettings', () => {
         new SettingsError(`HF_HUB_DOWNLOAD_TIMEOUT '${bad}': expected a number of seconds 0 or greater (0: the default)`),
       );
     }
+    // a wait too small for a number to hold reads as 0: refused, where it took the default 10 s unsaid (0 written as
+    // 0, -0 or 0.00e-400 is the default)
+    for (const tiny of ['1e-400', '2e-325', '0.0001e-330']) {
+      expect(() => hubSettings({ HF_HUB_ETAG_TIMEOUT: tiny })).toThrow(
+        new SettingsError(`HF_HUB_ETAG_TIMEOUT '${tiny}': a number of seconds too small to hold (it reads as 0, the default): write 0 for the default`),
+      );
+    }
+    expect(hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: '-0', HF_HUB_ETAG_TIMEOUT: '0.00e-400' })).toMatchObject({
+      downloadTimeoutMs: 10_000,
+      etagTimeoutMs: 10_000,
+    });
   });
 });
 
