@@ -13,7 +13,9 @@ import { canonicalBert, findBert } from '../../src/bert/index.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { headScores } from '../../src/prune/index.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
-import { renameValue, type Model } from '../../src/onnx/index.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { loadModel, renameValue, type Model } from '../../src/onnx/index.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
@@ -23,6 +25,7 @@ const work = mkdtempSync(join(tmpdir(), 'bc-nsp-head-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const glueDir = join(work, 'glue');
 writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
+registerAllPasses();
 
 /** A tiny 2-label BERT whose classifier's weight and bias are named `prefix`.weight and `prefix`.bias. */
 function headNamed(prefix: string): Model {
@@ -45,6 +48,18 @@ describe('a next-sentence-prediction head alone', () => {
     expect(findBert(nsp).head).toMatchObject({ kind: 'pretraining', numLabels: 2, outputs: ['logits'] });
     expect(findBert(headNamed('classifier')).head?.kind).toBe('sequence-classification');
     expect(findBert(headNamed('my_cls_seq_relationship')).head?.kind).toBe('sequence-classification');
+  });
+
+  it('stays a pretraining head once quantize stores its weight (int8, int8-group, int4-block), so eval refuses it still', async () => {
+    const input = join(folder('quantized', nsp), 'model.onnx');
+    for (const mode of ['int8', 'int8-group:2', 'int4-block:32']) {
+      const dir = join(work, `quantized-${mode.replace(':', '-')}`);
+      await compressFile({ input, output: join(dir, 'model.onnx'), steps: [{ pass: 'quantize', settings: { mode } }] });
+      expect(findBert(loadModel(join(dir, 'model.onnx'))).head?.kind, mode).toBe('pretraining');
+      expect(await asyncRefusal(evaluate({ model: dir, tasks: ['SST-2'], glueDir })), mode).toMatch(
+        /: a pretraining head; GLUE tasks need a sequence classifier/,
+      );
+    }
   });
 
   it('eval refuses it in one line, where it scored its is-next scores as SST-2 labels', async () => {

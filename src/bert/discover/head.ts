@@ -101,9 +101,10 @@ export function matchHead(ctx: GraphContext, family: ModelFamily, encoderOutput:
 
 /**
  * transformers' next-sentence-prediction projection (BertOnlyNSPHead's and BertPreTrainingHeads' `cls.seq_relationship`),
- * by the name its weight keeps in an export.
+ * by the name its weight keeps in an export, or stored quantized by quantize (its int8 or 4-bit values named after it:
+ * `_int8`, `_int4`, and a fresh name's `_1`, src/quantize/ops, graph-edit.ts fresh).
  */
-const NSP_WEIGHT = /(^|\.)cls\.seq_relationship\.weight$/;
+const NSP_WEIGHT = /(^|\.)cls\.seq_relationship\.weight(_int[48](_\d+)?)?$/;
 
 function headKind(paths: OutputPath[], vocabSize: number): HeadKind {
   const pooled = paths.filter((p) => p.pooled);
