@@ -5,7 +5,7 @@
  * the task stage gives them one.
  */
 import type { Model } from '../onnx/graph.ts';
-import type { BertStructure, TaskHead } from './structure.ts';
+import type { BertStructure, HeadKind, TaskHead } from './structure.ts';
 
 /** How a user gives an encoder-only model its classifier. */
 export const GIVE_CLASSIFIER = 'compress distill --stage task';
@@ -21,6 +21,23 @@ export function aHead(kind: string): string {
  */
 export function aPretrainingHead(head: Pick<TaskHead, 'outputs'>): string {
   return head.outputs.length === 1 ? 'a pretraining head (NSP alone: is-next and not-next scores)' : 'a pretraining head (MLM + NSP)';
+}
+
+/** The heads whose first output is not one row of class scores per example, in words. */
+const NOT_A_CLASSIFIER: Record<Exclude<HeadKind, 'sequence-classification' | 'pretraining'>, string> = {
+  'multiple-choice': 'a multiple-choice head (one score per choice)',
+  'question-answering': 'a question-answering head (span start and end scores per token)',
+  'token-classification': 'a token-classification head (scores per token)',
+  unknown: 'a head that is not a sequence classifier',
+};
+
+/**
+ * A task head in words, with its article, as refusals name a head that is not a sequence classifier ('a
+ * multiple-choice head (one score per choice)', aPretrainingHead's for a pretraining head); 'a sequence classifier'.
+ */
+export function headInWords(head: Pick<TaskHead, 'kind' | 'outputs'>): string {
+  if (head.kind === 'sequence-classification') return 'a sequence classifier';
+  return head.kind === 'pretraining' ? aPretrainingHead(head) : NOT_A_CLASSIFIER[head.kind];
 }
 
 /** Whether the model is encoder-only: no task head of any kind (transformers' BertModel and its kin). */

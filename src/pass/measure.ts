@@ -6,13 +6,13 @@
 import type { Model } from '../onnx/graph.ts';
 import { openModelSession } from '../runtime/model-session.ts';
 import { floatValues, type Tensor, type Feeds, type Session } from '../runtime/session.ts';
-import type { BertStructure, HeadKind } from '../bert/structure.ts';
+import type { BertStructure } from '../bert/structure.ts';
 import { modelInputs, tokenInputs } from '../bert/model-inputs.ts';
 import { fixedBatchSize, fixedChoices, fixedSequenceLength, inChoices, sampleChoices } from '../bert/sample-inputs.ts';
 import { idFeeds } from '../runtime/feeds.ts';
 import type { CalibrationBatch, CalibrationSource } from './pass.ts';
 import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
-import { GIVE_CLASSIFIER, aPretrainingHead, encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
+import { GIVE_CLASSIFIER, encoderOnlyNote, headInWords, isEncoderOnly } from '../bert/classifier.ts';
 import type { ClassifierNeed } from './settings.ts';
 
 export function requireCalibration(c: CalibrationSource | undefined, pass: string, what: string): CalibrationSource {
@@ -65,14 +65,6 @@ export function batchLoss(logits: Float32Array, b: CalibrationBatch): number {
   return total / b.batch;
 }
 
-/** The heads whose first output is not one row of class scores per example, in words. */
-const NOT_A_CLASSIFIER: Record<Exclude<HeadKind, 'sequence-classification' | 'pretraining'>, string> = {
-  'multiple-choice': 'a multiple-choice head (one score per choice)',
-  'question-answering': 'a question-answering head (span start and end scores per token)',
-  'token-classification': 'a token-classification head (scores per token)',
-  unknown: 'a head that is not a sequence classifier',
-};
-
 /**
  * Throws a SettingsError when `need` (a setting that measures a loss on the class scores) meets a model that does not
  * end in a sequence classifier: an encoder-only model's first output is hidden states, and an MLM's, a span's or a
@@ -91,9 +83,8 @@ export function requireClassifier(model: Model, structure: BertStructure, pass: 
     if (calibration?.otherHead === undefined) return;
     throw new SettingsError(`${pass}: ${need.what} measures a loss on a sequence classifier's class scores, but ${calibration.otherHead}; ${need.instead}`);
   }
-  const what = head.kind === 'pretraining' ? aPretrainingHead(head) : NOT_A_CLASSIFIER[head.kind];
   throw new SettingsError(
-    `${pass}: ${need.what} measures a loss on a sequence classifier's class scores, but the model has ${what}, outputs ${head.outputs.join(', ')}; ${need.instead}`,
+    `${pass}: ${need.what} measures a loss on a sequence classifier's class scores, but the model has ${headInWords(head)}, outputs ${head.outputs.join(', ')}; ${need.instead}`,
   );
 }
 
