@@ -1338,16 +1338,9 @@ function checkTeacher(t: PointTrainingStep, read: ModelReader): void {
   if (teacher && !teacher.structure && recurrentModelLstm(teacher.graph)) throw recurrentTeacherRefusal();
   if (t.kind !== 'distill' || !teacher?.structure) return;
   const task = getTask(t.task);
-  const head = teacher.structure.head;
   const dir = locateModel(t.teacher!).dir;
   const config = task.regression ? EMPTY_MODEL_CONFIG : readModelConfig(dir);
-  checkTaskTeacher(
-    task,
-    head?.kind === 'sequence-classification' ? head.numLabels : undefined,
-    config.id2label,
-    t.teacher!,
-    config.file ?? join(dir, 'config.json'),
-  );
+  checkTaskTeacher(task, teacher.structure.head, config.id2label, t.teacher!, config.file ?? join(dir, 'config.json'));
 }
 
 /**

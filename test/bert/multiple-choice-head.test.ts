@@ -3,8 +3,8 @@
  * token ids [batch, choices, sequence] flattened to one row per choice before the embeddings, a one-score classifier
  * on the pooler, the scores reshaped to [batch, choices]. Discovery reads it as a multiple-choice head, so eval refuses
  * it in one line (where onnxruntime failed on the rank of its ids), train asks for --new-head (where it trained the
- * choice score as a regression) and takes it, and a measuring pass refuses it. The same graph whose scores are
- * declared [batch, 1] is a one-label classifier as before. A pass that measures nothing (quantize, prune-ffn) compresses
+ * choice score as a regression) and takes it, distill refuses it as a teacher naming its head, and a measuring pass
+ * refuses it. The same graph whose scores are declared [batch, 1] is a one-label classifier as before. A pass that measures nothing (quantize, prune-ffn) compresses
  * it: the check's sample inputs are [batch, choices, sequence] as its graph declares them.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -56,6 +56,14 @@ describe('a multiple-choice export', () => {
     expect(existsSync(output)).toBe(false);
     await runTraining({ task: 'STS-B', student: dir, output, glueDir, newHead: true, settings: { epochs: 1 } });
     expect(findBert(loadModel(output)).head?.kind).toBe('sequence-classification');
+  });
+
+  it('distill refuses it as a teacher naming its head, where it said the teacher has no classifier; nothing written', async () => {
+    const output = join(work, 'kd-out', 'model.onnx');
+    const student = 'bert:layers=1,hidden=16,heads=2,intermediate=32';
+    const run = runTraining({ task: 'STS-B', teacher: folder('teacher', multipleChoice()), student, output, glueDir, distill: {}, settings: { epochs: 1 } });
+    expect(await asyncRefusal(run)).toBe('STS-B needs 1 output; the teacher has no classifier but a multiple-choice head (one score per choice)');
+    expect(existsSync(output)).toBe(false);
   });
 
   it('a measuring pass refuses it in one line', async () => {

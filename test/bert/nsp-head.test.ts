@@ -76,6 +76,16 @@ describe('a next-sentence-prediction head alone', () => {
     expect(existsSync(output)).toBe(false);
   });
 
+  it('distill refuses it as a teacher naming NSP alone, where it said the teacher has no classifier; nothing written', async () => {
+    const output = join(work, 'kd-out', 'model.onnx');
+    const student = 'bert:layers=1,hidden=16,heads=2,intermediate=32';
+    const run = runTraining({ task: 'SST-2', teacher: folder('teacher', nsp), student, output, glueDir, distill: {}, settings: { epochs: 1 } });
+    expect(await asyncRefusal(run)).toBe(
+      'SST-2 needs 2 outputs; the teacher has no classifier but a pretraining head (NSP alone: is-next and not-next scores)',
+    );
+    expect(existsSync(output)).toBe(false);
+  });
+
   it('--format transformers.js refuses it in one line, nothing written, where its config.json named a sequence classifier', async () => {
     const input = join(folder('export', nsp), 'model.onnx');
     const output = join(work, 'out-js');

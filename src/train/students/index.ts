@@ -25,7 +25,8 @@ import { quantizedWeight } from '../../bert/stored-quantized.ts';
 import { anotherTasksLabels } from '../../eval/labels.ts';
 import type { TaskDefinition } from '../../glue/tasks.ts';
 import { RECURRENT_MODEL, recurrentModelLstm } from '../../pass/recurrent.ts';
-import type { BertStructure } from '../../bert/structure.ts';
+import type { BertStructure, TaskHead } from '../../bert/structure.ts';
+import { headInWords } from '../../bert/classifier.ts';
 import {
   attentionHeadSize,
   configId2label,
@@ -312,6 +313,8 @@ export interface TeacherShape {
   layerNormEps: number;
   /** Logits of its classifier; undefined for a teacher without one (a pretraining graph). */
   numLabels?: number;
+  /** Its task head, of any kind (undefined: encoder-only). */
+  head?: TaskHead;
   /**
    * It takes no token types (no token_type_ids input: DistilBERT, RoBERTa, a BERT export computing zeros): a student
    * of it computes type 0 for every token too, which is what it will be given in its place.
@@ -338,26 +341,31 @@ export function teacherShape(teacher: Model): TeacherShape {
     activation: act === 'gelu' || act === 'gelu_tanh' || act === 'relu' ? act : 'gelu',
     layerNormEps: s.layers[0] ? float32Epsilon(teacher, s.layers[0].outputNorm) : 1e-12,
     numLabels: s.head?.kind === 'sequence-classification' ? s.head.numLabels : undefined,
+    ...(s.head ? { head: s.head } : {}),
     zeroTokenTypes: s.inputs.tokenTypeIds === undefined,
   };
 }
 
 /**
- * Refuses, in one line, a task-stage teacher that cannot teach `task`: its classifier (`outputs`: teacherShape's
- * numLabels) of another width, or none; or of the task's width with another GLUE task's labels (`id2label`, read from
- * `file`: an SST-2 teacher for MRPC, not 'fix id2label', whose LABEL_0… would distil its SST-2 outputs as MRPC's).
- * Labels that fit no task are left to the label check. `teacher`: the teacher as the user named it.
+ * Refuses, in one line, a task-stage teacher that cannot teach `task`: its classifier (`head`: the teacher's, any kind)
+ * of another width, or none (encoder-only, or another kind of head, named: a pretraining or a multiple-choice head);
+ * or of the task's width with another GLUE task's labels (`id2label`, read from `file`: an SST-2 teacher for MRPC, not
+ * 'fix id2label', whose LABEL_0… would distil its SST-2 outputs as MRPC's). Labels that fit no task are left to the
+ * label check. `teacher`: the teacher as the user named it.
  */
 export function checkTaskTeacher(
   task: TaskDefinition,
-  outputs: number | undefined,
+  head: TaskHead | undefined,
   id2label: ReadonlyMap<number, string> | null,
   teacher: string,
   file: string,
 ): void {
   const wanted = task.regression ? 1 : task.labels.length;
-  if (outputs !== wanted)
-    throw new SettingsError(`${task.name} needs ${wanted} output${wanted === 1 ? '' : 's'}; the teacher has ${outputs ?? 'no classifier'}`);
+  const outputs = head?.kind === 'sequence-classification' ? head.numLabels : undefined;
+  if (outputs !== wanted) {
+    const has = outputs ?? (head ? `no classifier but ${headInWords(head)}` : 'no classifier');
+    throw new SettingsError(`${task.name} needs ${wanted} output${wanted === 1 ? '' : 's'}; the teacher has ${has}`);
+  }
   const other = anotherTasksLabels(task, id2label, wanted);
   if (other) {
     throw new SettingsError(
