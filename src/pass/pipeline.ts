@@ -13,6 +13,9 @@ import { SettingsError, valueAndKind, UserError } from '../errors.ts';
 import { requireClassifier } from './measure.ts';
 import { checkModelArg } from '../library-args.ts';
 import { RECURRENT_MODEL, recurrentModelLstm, recurrentRefusal } from './recurrent.ts';
+import { structureShape } from './pass.ts';
+import { RATIO_KEPT, ratioHeads, shareAfterRatio } from '../share/after-ratio.ts';
+import { sharingGroups } from '../prune/sharing.ts';
 
 export interface PipelineResult {
   model: Model;
@@ -69,6 +72,7 @@ export async function runPipeline(model: Model, steps: readonly PassStep[], cont
     const need = getPass(step.pass).needsClassifier(step.settings);
     if (need) requireClassifier(model, inputStructure, step.pass, need, context.calibration);
   }
+  checkShareAfterRatio(inputStructure, parsed);
   let current = model;
   let structure = inputStructure;
   const reports: PassReport[] = [];
@@ -105,6 +109,29 @@ export async function runPipeline(model: Model, steps: readonly PassStep[], cont
     }
   }
   return { model: current, structure, inputStructure, steps: parsed.map((p) => p.step), reports, before: modelSize(model), after: modelSize(current) };
+}
+
+/**
+ * Refuses, before any pass runs, share-layers after prune-heads by ratio where no choice of the ratio's leaves the
+ * layers of each group it joins as many heads (shareAfterRatio, the check a sweep's plan makes), where the pruning (an
+ * ablation of hours) ran first and share-layers refused its result. Known from the input `s` where the ratio is the
+ * first step to change heads and the steps between keep every layer, its heads and their sharing (RATIO_KEPT); where
+ * only some choices leave them even, the run is left to the scores.
+ */
+function checkShareAfterRatio(s: BertStructure, parsed: ReturnType<typeof parseSteps>): void {
+  let ratio: Parameters<typeof shareAfterRatio>[1] | undefined;
+  const heads = structureShape(s).heads;
+  for (const [i, { step }] of parsed.entries()) {
+    const settings = step.settings as Record<string, unknown>;
+    if (!ratio && step.pass === 'prune-heads' && typeof settings.ratio === 'number') {
+      const exact = ratioHeads(heads, sharingGroups(s, 'attention'), settings.ratio, settings.minHeadsPerLayer);
+      if (!exact) return;
+      ratio = { step: i + 1, exact };
+    } else if (ratio && step.pass === 'share-layers') {
+      shareAfterRatio(settings, ratio, heads, 'the run');
+      return;
+    } else if (!RATIO_KEPT.has(step.pass)) return;
+  }
 }
 
 /** A pipeline's result on a model with or without a BERT structure (a recurrent model: recurrent.ts). */

@@ -57,7 +57,6 @@ import { loadWordVocab } from '../train/augment-words.ts';
 import { wordEmbeddingsRefusal } from '../train/students/bilstm-config.ts';
 import { type DropLayersOptions, dropLayers } from '../prune/layers.ts';
 import { keptNeurons } from '../prune/ffn.ts';
-import { headsRemovedBy } from '../prune/head-selection.ts';
 import { factorizableTable } from '../factorize/embeddings.ts';
 import { factorNames } from '../factorize/rewrite.ts';
 import { quantizationTargets, targetNode, targetWeight, type Target } from '../quantize/targets.ts';
@@ -76,6 +75,7 @@ import { parseHeadList } from '../prune/settings.ts';
 import { sharingGroups } from '../prune/sharing.ts';
 import { sharedLayerGroups } from '../bert/inspect.ts';
 import { layerGroups, parseShareSpec, parseSourceSpec } from '../share/spec.ts';
+import { RATIO_KEPT, type RatioHeads, ratioHeads, shareAfterRatio } from '../share/after-ratio.ts';
 import {
   DEFAULT_DISTILL_SETTINGS,
   bilstmIntermediateRefusal,
@@ -1217,7 +1217,7 @@ function checkSteps(
     try {
       if (!t) {
         int4Refusal(s, sofar.int4Before);
-        const uneven = s.pass === 'share-layers' ? shareAfterRatio(getPass(s.pass).check(s.settings), sofar) : undefined;
+        const uneven = s.pass === 'share-layers' ? shareAfterRatioPlan(getPass(s.pass).check(s.settings), sofar) : undefined;
         if (uneven) warn?.(`warning: ${spec.file}: pipeline '${p.label}' on model '${m.name}', step ${i + 1} (share-layers): ${uneven}`);
         sofar = afterPass(s, i, sofar);
         return;
@@ -2115,23 +2115,6 @@ function listedAfterRatio(heads: string, atMost: readonly number[]): void {
 }
 
 /**
- * What a prune-heads step by ratio leaves of a model's heads, as the plan knows it (SoFar.ratioHeads' exact): it
- * removes ratio × the heads (headsRemovedBy, of `total`: the heads of layers sharing their attention weights, a
- * `unit`, counted once), the lowest-scored first, from units above minHeadsPerLayer only; so each layer keeps from
- * `atLeast` (minHeadsPerLayer, or its heads where fewer) to its heads before (SoFar.headsAtMost), and the units keep
- * `kept` heads in all.
- */
-interface RatioHeads {
-  atLeast: readonly number[];
-  units: readonly number[][];
-  kept: number;
-  total: number;
-}
-
-/** The graph passes after which SoFar.ratioHeads' exact still holds: they keep every layer, its heads and their sharing. */
-const RATIO_KEPT: ReadonlySet<string> = new Set(['prune-ffn', 'factorize-embeddings', 'quantize', 'optimize']);
-
-/**
  * SoFar.ratioHeads after graph step `s` (at `index`, of `settings` as they act on the model) on the model so far
  * `sofar`, where its heads after are known at most (`headsAtMost`): set by prune-heads by ratio, with RatioHeads where
  * the heads and attention sharing of every layer were known before it; kept through the other steps, its RatioHeads
@@ -2147,85 +2130,22 @@ function ratioHeadsAfter(
   if (!headsAtMost) return {};
   if (s.pass === 'prune-heads' && typeof settings.ratio === 'number') {
     const { heads, shared: units } = sofar;
-    const covered = units?.flat().sort((a, b) => a - b);
-    if (!heads || !units || covered!.length !== heads.length || covered!.some((l, i) => l !== i)) return { ratioHeads: { step: index + 1 } };
-    const min = typeof settings.minHeadsPerLayer === 'number' ? settings.minHeadsPerLayer : 0;
-    const unitHeads = units.map((u) => heads[u[0]!]!);
-    const total = unitHeads.reduce((a, b) => a + b, 0);
-    const removable = unitHeads.reduce((a, h) => a + Math.max(0, h - min), 0);
-    const kept = total - Math.min(headsRemovedBy(settings.ratio, total), removable);
-    return { ratioHeads: { step: index + 1, exact: { atLeast: heads.map((h) => Math.min(h, min)), units, kept, total } } };
+    const exact = heads && units ? ratioHeads(heads, units, settings.ratio, settings.minHeadsPerLayer) : undefined;
+    return { ratioHeads: exact ? { step: index + 1, exact } : { step: index + 1 } };
   }
   const r = sofar.ratioHeads;
   return !r ? {} : { ratioHeads: RATIO_KEPT.has(s.pass) ? r : { step: r.step } };
 }
 
 /**
- * share-layers of `settings` (checked) after prune-heads by ratio (SoFar.ratioHeads), which chooses the heads it
- * removes when it runs, where the layers of each group share-layers joins must have as many heads (share/layers.ts
- * checkGroupAttention, checkGroupWidths): throws a SettingsError where no choice of the ratio's leaves them so (the
- * heads it leaves, RatioHeads, cannot be spread so), and gives a warning where the point fails unless the scores
- * choose so (some choices do, or the plan cannot tell); undefined where every choice does (each group's layers are
- * pruned alike, sharing their attention weights, or the ratio has one choice of counts) or no prune by ratio came
- * before.
+ * share-layers of `settings` (checked) after prune-heads by ratio (SoFar.ratioHeads) on the model so far: shareAfterRatio's
+ * refusal, or its warning that the point fails unless the scores choose so; undefined where no prune by ratio came
+ * before, or the heads are known (a list pruned since).
  */
-function shareAfterRatio(settings: Record<string, unknown>, sofar: SoFar): string | undefined {
+function shareAfterRatioPlan(settings: Record<string, unknown>, sofar: SoFar): string | undefined {
   const { ratioHeads: r, headsAtMost: most } = sofar;
   if (!r || sofar.heads || !most) return undefined;
-  let groups: number[][];
-  try {
-    groups = layerGroups(most.length, parseShareSpec(settings.share), parseSourceSpec(settings.from));
-  } catch {
-    return undefined; // (refused by share-layers' own check, after this)
-  }
-  const joined = groups.filter((g) => g.length > 1);
-  if (!joined.length) return undefined;
-  const named = joined.map((g) => `layers ${g[0]}-${g.at(-1)}`).join(', ');
-  const by = `prune-heads by ratio before it (step ${r.step})`;
-  const e = r.exact;
-  const choices = e ? ratioChoices(e, most, groups) : 'some';
-  if (choices === 'all') return undefined;
-  if (choices === 'none')
-    throw new SettingsError(
-      `share-layers: ${by} leaves ${e!.kept} of the model's ${e!.total} heads (those of layers sharing their attention weights counted once), which cannot be spread so that the layers of each group share-layers joins (${named}) have as many heads, as layers sharing weights must: choose a ratio that can, share layers before pruning heads, or list the heads to prune`,
-    );
-  return `${by} chooses the heads it removes when it runs, and the point fails unless it leaves the layers of each group share-layers joins (${named}) as many heads, as layers sharing weights must: share layers before pruning heads, or list the heads to prune`;
-}
-
-/**
- * Whether the heads prune-heads by ratio leaves (`e`; at most `most` by layer) give the layers of each of `groups`
- * as many heads: in every choice of the ratio's ('all': each group's layers share their attention weights, or the
- * counts are forced, every unit at its fewest or at its most), in some, or in none. Groups and units joined, each
- * part takes one count within its layers' bounds for each of its units, and the counts must add up to `e.kept`.
- */
-function ratioChoices(e: RatioHeads, most: readonly number[], groups: readonly number[][]): 'all' | 'some' | 'none' {
-  const unitOf: number[] = [];
-  e.units.forEach((u, i) => {
-    for (const l of u) unitOf[l] = i;
-  });
-  if (groups.every((g) => g.every((l) => unitOf[l] === unitOf[g[0]!]))) return 'all';
-  const parent = e.units.map((_, i) => i);
-  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
-  for (const g of groups) for (const l of g) parent[find(unitOf[l]!)] = find(unitOf[g[0]!]!);
-  const parts = new Map<number, { lo: number; hi: number; units: number }>();
-  e.units.forEach((u, i) => {
-    const part = parts.get(find(i)) ?? { lo: 0, hi: Number.POSITIVE_INFINITY, units: 0 };
-    for (const l of u) {
-      part.lo = Math.max(part.lo, e.atLeast[l]!);
-      part.hi = Math.min(part.hi, most[l]!);
-    }
-    parts.set(find(i), { ...part, units: part.units + 1 });
-  });
-  // (the totals the parts' counts can make, up to kept)
-  let reach = new Set([0]);
-  for (const { lo, hi, units } of parts.values()) {
-    const next = new Set<number>();
-    for (const sum of reach) for (let k = lo; k <= hi && sum + k * units <= e.kept; k++) next.add(sum + k * units);
-    reach = next;
-  }
-  if (!reach.has(e.kept)) return 'none';
-  const bound = (of: readonly number[]) => e.units.reduce((a, u) => a + of[u[0]!]!, 0);
-  return e.kept === bound(e.atLeast) || e.kept === bound(most) ? 'all' : 'some';
+  return shareAfterRatio(settings, r, most, 'the point');
 }
 
 /**
