@@ -274,7 +274,11 @@ function nonFiniteFeature(features: Feeds, requests: readonly FeatureRequest[]):
     if (!data) continue;
     let count = 0;
     let first = 0;
-    for (const v of data) if (!Number.isFinite(v) && !(v === -Infinity && r.scores) && count++ === 0) first = v;
+    // (an indexed loop: run on every batch, where an iterator's is several times slower)
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!;
+      if (!Number.isFinite(v) && !(v === -Infinity && r.scores) && count++ === 0) first = v;
+    }
     if (count > 0) return { feature: r.value, count, value: first };
   }
   return undefined;
