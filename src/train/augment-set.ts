@@ -30,6 +30,11 @@ export function checkAugmentFits(set: TrainingSet, n: number, heapBytes = getHea
   );
 }
 
+/** The examples of `set` augmented with `n` variants of each (withAugmented: the examples, then their variants). */
+export function augmentedSize(set: Pick<TrainingSet, 'examples'>, n: number): number {
+  return set.examples.length * (1 + n);
+}
+
 export interface AugmentSetOptions {
   /** The teacher whose word-embedding space gives the neighbours. */
   teacher: Model;

@@ -88,7 +88,7 @@ import {
 export { DEFAULT_PKD_WEIGHT } from './intermediate.ts';
 import { intermediatePlan, TeacherFeatures } from './teacher-features.ts';
 import { corpusSet, glueSentences, readCorpusChoice } from './corpus.ts';
-import { withAugmented } from './augment-set.ts';
+import { augmentedSize, withAugmented } from './augment-set.ts';
 import { checkOutputSideFiles, writeOutputSideFiles, type SideFilesRecord } from './output-folder.ts';
 import { checkEmbeddingLrFactor, parseEmbeddingLr } from './embedding-lr.ts';
 import { checkThreads, THREADS_RANGE } from '../runtime/threads.ts';
@@ -1102,6 +1102,11 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
       return undefined;
     }
   };
+  // (every phase's steps, over the examples it trains on (with --augment, the augmented set's), before the variants are
+  // made, the teacher's scores computed and the first phase trains: a later phase's epochs were refused only once the
+  // phases before it had run, any epochs only once the variants were made and cached)
+  const trainExamples = augment > 0 ? augmentedSize(set, augment) : set.examples.length;
+  for (const phase of phases) checkStepCount(trainExamples, { epochs: phase.epochs, batchSize: settings.batchSize }, phase.epochsKey);
   let trainSet = set;
   if (augment > 0) {
     // (a teacher's word table holding NaN or Infinity, whose every row the neighbour search reads: refused before the
@@ -1126,9 +1131,6 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
     if (!augmented) return { interrupted: true, stopped: { recomputes: AUGMENTED_EXAMPLES } };
     trainSet = augmented;
   }
-  // (every phase's steps, before the teacher's scores are computed and the first phase trains: a later phase's epochs
-  // were refused only once the phases before it had run)
-  for (const phase of phases) checkStepCount(trainSet.examples.length, { epochs: phase.epochs, batchSize: settings.batchSize }, phase.epochsKey);
   const needsLogits = phases.some((ph) => ph.loss.some((t) => t.kind !== 'hard-ce' && t.kind !== 'score-mse'));
   let teacher: Float32Array | undefined;
   if (o.teacher && needsLogits) {

@@ -56,4 +56,29 @@ describe('the optimizer steps of a run', () => {
     expect(existsSync(join(work, 'out-two'))).toBe(false);
     expect(existsSync(join(cacheDir, 'teacher-logits'))).toBe(false);
   });
+  // (--augment: the steps are those of the augmented set, the examples and their variants; refused only once the
+  // variants had been made and cached)
+  it('of a distillation with --augment are counted over the augmented set and refused before any variant is made', async () => {
+    const teacher = writeModelFolder(join(work, 'teacher-augment'), tinyBert());
+    const glueDir = join(work, 'glue-augment');
+    writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
+    const cacheDir = join(work, 'cache-augment');
+    // (within 2^53 − 1 over the 8 examples, past it over the 8 × 3 the augmented set holds)
+    const epochs = Math.floor(Number.MAX_SAFE_INTEGER / 8);
+    const run = runTraining({
+      task: 'SST-2',
+      teacher,
+      student: 'bert:layers=1,hidden=16,heads=2,intermediate=32',
+      glueDir,
+      cacheDir,
+      output: join(work, 'out-augment', 'model.onnx'),
+      settings: { epochs, batchSize: 1, threads: 1, evalEachEpoch: false },
+      distill: { augment: 2 },
+    });
+    expect(await asyncRefusal(run)).toBe(
+      `--epochs ${epochs}: 24 training examples in batches of 1 make ${24 * epochs} optimizer steps, past 2^53 − 1: give fewer epochs`,
+    );
+    expect(existsSync(join(cacheDir, 'augment'))).toBe(false);
+    expect(existsSync(join(work, 'out-augment'))).toBe(false);
+  });
 });
