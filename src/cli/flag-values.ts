@@ -306,15 +306,16 @@ export function negatedBooleanValues(argv: readonly string[]) {
  * Whether yargs reads `-kV` (k a one-letter flag, V the rest of the word) as k given V: where V is '-', a decimal
  * number as yargs writes one (digits, a fraction, a lower-case exponent) or starts with a character that is no letter,
  * digit or '_' (`-j=3`, `-j+3`, `-j.5`); anything else it reads as the one-letter flags k, V's first character, …
- * (`-j0x10`: j, 0, x, 1, 0).
+ * (`-j0x10`: j, 0, x, 1, 0). `-j=` (no value after the '=') it reads as the one-letter flags j and '='.
  */
-const gluedValueRead = (rest: string): boolean => rest === '-' || /^-?\d+(\.\d*)?(e-?\d+)?$/.test(rest) || /^\W/.test(rest);
+const gluedValueRead = (rest: string): boolean => rest !== '=' && (rest === '-' || /^-?\d+(\.\d*)?(e-?\d+)?$/.test(rest) || /^\W/.test(rest));
 
 /**
  * The middleware run before yargs' strict check: a number flag's one-letter form glued to a value yargs splits into
  * one-letter flags (`-j0x10`, `-j3abc`, which its strict check called unexpected arguments '0', 'x') is refused as the
  * flag given that value (`-j/--jobs '0x10': expected an integer from 1 to 2^53 − 1`, as `--jobs 0x10` is); one whose
- * value is a decimal number yargs splits all the same (`-j1E3`) is asked to be written apart.
+ * value is a decimal number yargs splits all the same (`-j1E3`) is asked to be written apart; `-j=` is the flag given
+ * an empty value, as `--jobs=` is.
  */
 export function gluedNumberValues(argv: readonly string[]) {
   return (_args: Record<string, unknown>, y: Argv): void => {
@@ -327,7 +328,7 @@ export function gluedNumberValues(argv: readonly string[]) {
       for (const letter of aliases.filter((a) => a.length === 1)) {
         const token = argv.slice(0, end).find((t) => t.length > 2 && t.startsWith(`-${letter}`) && !gluedValueRead(t.slice(2)));
         if (token === undefined) continue;
-        const typed = token.slice(2);
+        const typed = token === `-${letter}=` ? '' : token.slice(2);
         const flag = flagName(key, aliases);
         if (isNumberText(typed))
           throw new UsageError(`${token}: write -${letter} ${typed} (glued to -${letter}, a value other than digits, '.' and 'e' is read as one-letter flags)`);

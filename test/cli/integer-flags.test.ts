@@ -168,6 +168,10 @@ describe('a one-letter number flag glued to a value yargs splits into one-letter
       [['sweep', 'no-such.yaml', '-j1_000'], "-j/--jobs '1_000': expected an integer from 1 to 2^53 − 1"],
       [['sweep', 'no-such.yaml', '-jNaN'], "-j/--jobs 'NaN': expected an integer from 1 to 2^53 − 1"],
       [['worker', '--queue', 'redis://127.0.0.1:1/0', '-c0x10'], "-c/--concurrency '0x10': expected an integer from 1 to 2^53 − 1"],
+      // (an '=' and nothing after it, which yargs read as the flags j and '=': the flag given nothing, as --jobs= is)
+      [['sweep', 'no-such.yaml', '-j='], "-j/--jobs '': expected an integer from 1 to 2^53 − 1"],
+      [['sweep', 'no-such.yaml', '--jobs='], "-j/--jobs '': expected an integer from 1 to 2^53 − 1"],
+      [['worker', '--queue', 'redis://127.0.0.1:1/0', '-c='], "-c/--concurrency '': expected an integer from 1 to 2^53 − 1"],
       // (a decimal number yargs splits all the same: written apart, it is read)
       [['sweep', 'no-such.yaml', '-j1E3'], "-j1E3: write -j 1E3 (glued to -j, a value other than digits, '.' and 'e' is read as one-letter flags)"],
     ] as const) {
