@@ -2377,8 +2377,15 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
     // (a factorized word embedding is not followed through the rebuild, nor is a fused one: the rebuild writes it unfused,
     // and what a later optimize fuses of the model it writes is not known)
     const { factorized: _, fusedEmbedding: _fused, embeddingOf: _of, attentionOf: _attention, ...kept } = model.widths ?? {};
+    // (a classifier put on the pooler of a model without one, or in place of another head: the trained model's
+    // projections outside the layers are the pooler and that classifier, on the encoder's width)
+    const read = model.read?.structure;
+    const newHead = read !== undefined && (isBareEncoder(read) || Boolean(pooled));
+    const outside =
+      newHead && kept.outside && read ? [...kept.outside.filter((p) => p.id === 'pooler'), { id: 'head.0', input: read.hiddenSize }] : kept.outside;
     const widths = model.widths && {
       ...kept,
+      ...(outside ? { outside } : {}),
       ...(attention ? { attention: { ...attention, fused: (attention.fused ?? model.widths.ffn ?? []).map(() => false) } } : {}),
     };
     return { layers: model.layers, heads: model.heads, ...(shared ? { shared } : {}), ...(widths ? { widths } : {}) };
