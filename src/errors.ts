@@ -67,7 +67,7 @@ export function integerRange(min: number, max: number = Number.MAX_SAFE_INTEGER)
 /**
  * `expected an integer from MIN to MAX` (integerRange) unless `value` is such an integer, undefined when it is: the
  * one check of every integer a user types (a flag, a pass's setting as a flag or in a sweep file, a sweep file's
- * setting, a train or distill step's), which each words in its own frame ('--seed 1.5: …', 'rank '1e16': …',
+ * setting, a train or distill step's), which each words in its own frame ('--seed 1.5: …', 'rank 1e16: …',
  * 'seed: …, got number 1.5').
  */
 export function integerProblem(value: unknown, min: number, max: number = Number.MAX_SAFE_INTEGER): string | undefined {
@@ -116,6 +116,16 @@ export function valueText(v: unknown): string {
   } catch {
     return String(v);
   }
+}
+
+/**
+ * A value alone as a refusal shows it where it may come as typed text (a pass setting's flag, `--embedding-lr`, a
+ * number in a setting's or spec's grammar): text that reads as a number written in decimal (isNumberText) bare as
+ * typed, blanks trimmed ('ratio 1.5', 'rank 1e16', as number flags show theirs: '--lr 1.5'), other text quoted
+ * ('rank '1e''), anything else as valueText writes it.
+ */
+export function typedValueText(v: unknown): string {
+  return typeof v === 'string' && isNumberText(v) ? v.trim() : valueText(v);
 }
 
 /**
@@ -169,12 +179,13 @@ export function integerRuleProblem(n: unknown, min: number, rule: IntegerRule = 
  * The integer `text` writes where a setting's grammar, a spec or a list takes one (`groups:N`, `int8-group:G`,
  * `layer:K`, `entropy:BINS`, a student spec's sizes, each number of a head list, a layer map or a layer list), read as
  * every setting reads a number (isNumberText: '1e3', '32.0', blanks around it) and checked by integerProblem (or
- * `rule`); a SettingsError `WHAT 'TEXT': expected an integer from MIN to 2^53 − 1` otherwise, quoting the text.
+ * `rule`); a SettingsError `WHAT TEXT: expected an integer from MIN to 2^53 − 1` otherwise, TEXT as typedValueText
+ * shows it (a number bare: 'layers 0', other text quoted: 'rank '1e'').
  */
 export function integerText(what: string, text: string, min: number, rule?: IntegerRule): number {
   const n = numberOfText(text);
   const problem = integerRuleProblem(n, min, rule);
-  if (problem !== undefined) throw new SettingsError(`${what} '${text.trim()}': ${problem}`);
+  if (problem !== undefined) throw new SettingsError(`${what} ${typedValueText(text.trim())}: ${problem}`);
   // (-0, which '-0' reads as, is 0)
   return n + 0;
 }

@@ -79,7 +79,7 @@ describe('one integer wording', () => {
     expect(refusal(() => checkIntegerFlag('--epochs', 1e16, 1))).toBe('--epochs 10000000000000000: expected an integer from 1 to 2^53 − 1');
     // (a pass's setting, as its flag gives it and as a sweep file does: it is an integer ≥ 1, so that was no reason)
     expect(refusal(() => factorize.check({ rank: '1e16' }))).toBe(
-      "factorize-embeddings: rank '1e16': expected an integer from 1 to 2^53 − 1 (flag --factorize-embeddings)",
+      'factorize-embeddings: rank 1e16: expected an integer from 1 to 2^53 − 1 (flag --factorize-embeddings)',
     );
     expect(step('factorize-embeddings', { rank: 1e16 })).toBe(
       's.yaml: pipelines[0].steps[0].settings: factorize-embeddings: rank 10000000000000000 (past 2^53 − 1 a number is not read exactly): expected an integer from 1 to 2^53 − 1 (flag --factorize-embeddings)',
@@ -107,7 +107,7 @@ describe('one integer wording', () => {
   it("reads an integer in a setting's text (int8-group:G, int4-block:B, groups:N, layer:K, a student spec's sizes) as the settings read one, and refuses one past 2^53 − 1", () => {
     // (int8-group:9007199254740993 was taken as 9007199254740992; 1e3 and 32.0, which rank reads, were refused)
     expect(refusal(() => pass('quantize').check({ mode: 'int8-group:9007199254740993' }))).toBe(
-      "quantize: mode 'int8-group:9007199254740993': the group size '9007199254740993': expected an integer from 1 to 2^53 − 1 (flag --quantize)",
+      "quantize: mode 'int8-group:9007199254740993': the group size 9007199254740993: expected an integer from 1 to 2^53 − 1 (flag --quantize)",
     );
     expect(pass('quantize').check({ mode: 'int4-block:32.0' }).mode).toBe('int4-block:32');
     expect(pass('quantize').check({ mode: 'int8-group:1e3' }).mode).toBe('int8-group:1000');
@@ -116,7 +116,7 @@ describe('one integer wording', () => {
       "share-layers: share 'groups:0x10': the number of groups '0x10': expected an integer from 1 to 2^53 − 1 (flag --share-layers)",
     );
     expect(parseBertSpec('bert:layers=1e0,hidden=64.0')).toEqual({ layers: 1, hidden: 64 });
-    expect(refusal(() => parseBertSpec('bert:hidden=-0'))).toBe("student 'bert:hidden=-0': hidden '-0': expected an integer from 1 to 2^53 − 1");
+    expect(refusal(() => parseBertSpec('bert:hidden=-0'))).toBe("student 'bert:hidden=-0': hidden -0: expected an integer from 1 to 2^53 − 1");
   });
 
   it("holds an integer of a setting's text to its own rule (entropy:BINS, int4-block:B) in the one wording, read as every integer is", () => {
@@ -125,12 +125,12 @@ describe('one integer wording', () => {
     expect(quantize({ mode: 'int8-static', calibration: 'entropy:1e3' }).calibration).toBe('entropy:1000');
     expect(quantize({ mode: 'int8-static', calibration: 'entropy: 256.0' }).calibration).toBe('entropy:256');
     expect(refusal(() => quantize({ mode: 'int8-static', calibration: 'entropy:9007199254740993' }))).toBe(
-      "quantize: calibration 'entropy:9007199254740993': the entropy histogram bins '9007199254740993': expected an even integer from 128 (the quantized bins) to 2048 (flag --calibration-method)",
+      "quantize: calibration 'entropy:9007199254740993': the entropy histogram bins 9007199254740993: expected an even integer from 128 (the quantized bins) to 2048 (flag --calibration-method)",
     );
     // (int4-block:24 said 'the block size must be 16, 32, 64, 128 or 256, … (got 24)', where mixedBlockSize 24 said 'expected 16, …')
     expect(quantize({ mode: 'int4-block:6.4e1' }).mode).toBe('int4-block:64');
     const block = "expected 16, 32, 64, 128 or 256, the sizes onnxruntime's MatMulNBits takes";
-    expect(refusal(() => quantize({ mode: 'int4-block:24' }))).toBe(`quantize: mode 'int4-block:24': the block size '24': ${block} (flag --quantize)`);
+    expect(refusal(() => quantize({ mode: 'int4-block:24' }))).toBe(`quantize: mode 'int4-block:24': the block size 24: ${block} (flag --quantize)`);
     expect(refusal(() => quantize({ mode: 'mixed:50%', mixedBlockSize: 24 }))).toBe(`quantize: mixedBlockSize 24: ${block} (flag --mixed-block-size)`);
   });
 
@@ -170,18 +170,18 @@ describe('one integer wording', () => {
     expect(drop('1e0, 3.0')).toEqual([1, 3]);
     // (9007199254740993 was read as 9007199254740992, which 'layer does not exist' then quoted)
     expect(refusal(() => pass('prune-heads').check({ heads: '0:9007199254740993' }))).toBe(
-      "prune-heads: heads '0:9007199254740993': layer 0's head '9007199254740993': expected an integer from 0 to 2^53 − 1 (flag --prune-heads)",
+      "prune-heads: heads '0:9007199254740993': layer 0's head 9007199254740993: expected an integer from 0 to 2^53 − 1 (flag --prune-heads)",
     );
     expect(refusal(() => pass('prune-heads').check({ heads: '0x10:1' }))).toBe(
       "prune-heads: heads '0x10:1': the layer '0x10': expected an integer from 0 to 2^53 − 1 (flag --prune-heads)",
     );
     expect(refusal(() => parseLayerMap('9007199254740993:1'))).toBe(
-      "--layer-map '9007199254740993:1': the teacher layer '9007199254740993': expected an integer from 0 to 2^53 − 1",
+      "--layer-map '9007199254740993:1': the teacher layer 9007199254740993: expected an integer from 0 to 2^53 − 1",
     );
-    expect(refusal(() => parseLayerMap('2:-1'))).toBe("--layer-map '2:-1': the student layer '-1': expected an integer from 0 to 2^53 − 1");
+    expect(refusal(() => parseLayerMap('2:-1'))).toBe("--layer-map '2:-1': the student layer -1: expected an integer from 0 to 2^53 − 1");
     expect(refusal(() => drop('1,0x10'))).toBe("drop-layers: layers '1,0x10': the layer '0x10': expected an integer from 0 to 2^53 − 1 (flag --drop-layers)");
     expect(refusal(() => pass('drop-layers').check({ keep: '0,1.5' }))).toBe(
-      "drop-layers: keep '0,1.5': the layer '1.5': expected an integer from 0 to 2^53 − 1 (flag --keep-layers)",
+      "drop-layers: keep '0,1.5': the layer 1.5: expected an integer from 0 to 2^53 − 1 (flag --keep-layers)",
     );
     // (an empty item is the list's syntax fault, in the list's own words)
     expect(refusal(() => drop('1,,2'))).toBe("drop-layers: layers '1,,2': expected layer indices such as 1,3,5 (flag --drop-layers)");
@@ -222,7 +222,7 @@ describe('one integer wording', () => {
     const cli = await runMain([join(root, 'm'), '--prune-heads', '0:9007199254740993', '-o', join(root, 'out.onnx')]);
     expect([cli.code, cli.stderr.trim()]).toEqual([
       2,
-      "compress: prune-heads: heads '0:9007199254740993': layer 0's head '9007199254740993': expected an integer from 0 to 2^53 − 1 (flag --prune-heads)",
+      "compress: prune-heads: heads '0:9007199254740993': layer 0's head 9007199254740993: expected an integer from 0 to 2^53 − 1 (flag --prune-heads)",
     ]);
   });
 

@@ -20,7 +20,7 @@ import {
   numberRange,
   SettingsError,
   shownNumber,
-  valueText,
+  typedValueText,
 } from '../errors.ts';
 
 /** A pass's settings schema: a strict zod object (unknown keys are refused). */
@@ -189,9 +189,12 @@ export function flagNote(flags: PassFlags, key: string): string {
   return names.length ? `flag ${names.join(' or ')}` : 'no command-line flag';
 }
 
-/** The one-line message of a setting's fault: `pass: key value: problem (flag --x)`. */
+/**
+ * The one-line message of a setting's fault: `pass: key value: problem (flag --x)`, the value as typedValueText shows it
+ * (a flag's number text bare, as number flags show theirs: `prune-ffn: ratio 1.5`, other text quoted).
+ */
 export function settingMessage(pass: { name: string; flags: PassFlags }, key: string, value: unknown, problem: string): string {
-  return `${pass.name}: ${key}${value === undefined ? '' : ` ${valueText(value)}`}: ${problem} (${flagNote(pass.flags, key)})`;
+  return `${pass.name}: ${key}${value === undefined ? '' : ` ${typedValueText(value)}`}: ${problem} (${flagNote(pass.flags, key)})`;
 }
 
 /** A SettingsError for a setting that cannot be applied (to the model at hand, say), in the same form. */

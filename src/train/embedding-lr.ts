@@ -9,7 +9,7 @@
  * 1e-4, 625 steps shift an entry near 1 by at most 0.06. 'scaled' then gives it ~30× the lr (×29.5 for the shared
  * SST-2 teachers); a model whose tables and matrices share one scale (BERT's N(0, 0.02) initialisation) gets ×~1.
  */
-import { isNumberText, numberOfText, numberRange, SettingsError, valueText, shownFlagValue } from '../errors.ts';
+import { numberOfText, numberRange, SettingsError, shownFlagValue, typedValueText } from '../errors.ts';
 import { settingText } from '../pass/settings.ts';
 import { sumOfSquares } from './optimizer.ts';
 
@@ -26,7 +26,7 @@ export function parseEmbeddingLr(v: unknown): EmbeddingLr {
   if (settingText(v) === 'scaled') return 'scaled'; // read as every word value is: ' Scaled ' is scaled
   const n = typeof v === 'string' ? numberOfText(v) : v;
   if (typeof n === 'number' && Number.isFinite(n) && n > 0) return n;
-  throw new SettingsError(`--embedding-lr ${typeof v === 'string' && isNumberText(v) ? v.trim() : valueText(v)}: ${EMBEDDING_LR_EXPECTED}`);
+  throw new SettingsError(`--embedding-lr ${typedValueText(v)}: ${EMBEDDING_LR_EXPECTED}`);
 }
 
 /**

@@ -53,7 +53,7 @@ describe('compress MODEL [passes] -o OUT', () => {
   it.each([
     [['inspect', '/no/such/model.onnx'], /no such file/],
     [['inspect', join(import.meta.dirname, '../../bin/compress.mjs')], /not an ONNX model/],
-    [[tiny.path, '--prune-heads', '1.5', '-o', BAD_OUT], /prune-heads: ratio '1\.5': expected a number in \[0, 1\) \(flag --prune-heads\)/],
+    [[tiny.path, '--prune-heads', '1.5', '-o', BAD_OUT], /prune-heads: ratio 1\.5: expected a number in \[0, 1\) \(flag --prune-heads\)/],
     [[tiny.path, '--prune-heads', 'abc', '-o', BAD_OUT], /prune-heads: ratio 'abc': expected a number in \[0, 1\) \(flag --prune-heads\)/],
     [[tiny.path, '--quantize', 'int8', '--quantize', 'int4', '-o', BAD_OUT], /--quantize given 2 times/],
     [[tiny.path, '--prune-heads', '0.4', '--calibrate', 'SST-2', '-o', BAD_OUT], /--calibrate SST-2: no pass given uses calibration data/],

@@ -86,7 +86,7 @@ describe('exit codes', () => {
     ],
     [
       ['distill', '--teacher', model, '--student', 'bilstm:hidden=0', '--task', 'SST-2', '-o', out],
-      /^compress: student 'bilstm:hidden=0': hidden '0': expected an integer from 1 to 2\^53 − 1$/,
+      /^compress: student 'bilstm:hidden=0': hidden 0: expected an integer from 1 to 2\^53 − 1$/,
     ],
     // a bert:… spec's heads that do not divide the hidden width it gives (its own, or its default heads')
     [

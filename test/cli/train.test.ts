@@ -307,10 +307,14 @@ describe('compress train / distill: refusals before any work, one line each', ()
       (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'bilstm:hidden=32,hidden=64', '--task', 'SST-2', '-o', o],
       /'hidden' given twice/,
     ],
-    ...['0', ''].map((v) => [
+    // (a number bare, as number flags show theirs; other text quoted)
+    ...[
+      ['0', '0'],
+      ['', "''"],
+    ].map(([v, shown]) => [
       `bert: layers=${v}`,
       (o: string) => ['distill', '--teacher', tiny.dir, '--student', `bert:layers=${v},hidden=32,heads=2,intermediate=64`, '--task', 'SST-2', '-o', o],
-      new RegExp(`layers '${v}': expected an integer from 1 to 2\\^53 − 1`),
+      new RegExp(`layers ${shown}: expected an integer from 1 to 2\\^53 − 1`),
     ]),
     [
       'bilstm without hidden',

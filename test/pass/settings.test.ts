@@ -159,6 +159,16 @@ describe('parsing settings', () => {
     ['prune-heads', { ratio: 1.5 }, 'prune-heads: ratio 1.5: expected a number in [0, 1) (flag --prune-heads)'],
     ['prune-heads', { ratio: 'abc' }, "prune-heads: ratio 'abc': expected a number in [0, 1) (flag --prune-heads)"],
     ['prune-heads', { ratio: '' }, "prune-heads: ratio '': expected a number in [0, 1) (flag --prune-heads)"],
+    // a flag's number text shown bare as typed, as number flags show theirs (--lr 1.5), where it was quoted ('1.5');
+    // text that is no decimal number quoted
+    ['prune-ffn', { ratio: '1.5' }, 'prune-ffn: ratio 1.5: expected a number in [0, 1) (flag --prune-ffn)'],
+    ['prune-ffn', { ratio: ' 1e3 ' }, 'prune-ffn: ratio 1e3: expected a number in [0, 1) (flag --prune-ffn)'],
+    ['prune-ffn', { ratio: '0x10' }, "prune-ffn: ratio '0x10': expected a number in [0, 1) (flag --prune-ffn)"],
+    [
+      'quantize',
+      { mode: 'int8', mixedBlockSize: '64' },
+      'quantize int8: mixedBlockSize 64: applies to mode mixed:BUDGET only (mode is int8) (flag --mixed-block-size)',
+    ],
     ['prune-heads', { heads: '0-1' }, "prune-heads: heads '0-1': expected LAYER:HEAD,HEAD;LAYER:HEAD (e.g. 0:1,2;3:0) (flag --prune-heads)"],
     [
       'prune-heads',

@@ -20,11 +20,9 @@ describe('share-layers settings', () => {
   });
 
   it('refuses a number too large to read exactly, where a later message quoted it rounded (groups:100000000000000000000)', () => {
-    expect(() => parseShareSpec('groups:99999999999999999999')).toThrow(
-      /^the number of groups '99999999999999999999': expected an integer from 1 to 2\^53 − 1$/,
-    );
+    expect(() => parseShareSpec('groups:99999999999999999999')).toThrow(/^the number of groups 99999999999999999999: expected an integer from 1 to 2\^53 − 1$/);
     expect(() => parseSourceSpec('layer:99999999999999999999')).toThrow(
-      /^the source layer's position '99999999999999999999': expected an integer from 0 to 2\^53 − 1$/,
+      /^the source layer's position 99999999999999999999: expected an integer from 0 to 2\^53 − 1$/,
     );
     expect(parseShareSpec('groups:9007199254740991')).toEqual({ kind: 'groups', count: 9007199254740991 });
   });

@@ -178,8 +178,8 @@ describe('parseBilstmSpec', () => {
   it.each([
     ['bilstm', /needs hidden=H/],
     ['bilstm:embedding=64', /needs hidden=H/],
-    ['bilstm:hidden=0', /hidden '0': expected an integer from 1 to 2\^53 − 1/],
-    ['bilstm:hidden=1.5', /hidden '1.5': expected an integer from 1 to 2\^53 − 1/],
+    ['bilstm:hidden=0', /hidden 0: expected an integer from 1 to 2\^53 − 1/],
+    ['bilstm:hidden=1.5', /hidden 1.5: expected an integer from 1 to 2\^53 − 1/],
     ['bilstm:hidden=', /hidden '': expected an integer from 1 to 2\^53 − 1/],
     ['bilstm:hidden=64,layers=2', /unknown setting 'layers=2'/],
     // names of Object.prototype are no settings

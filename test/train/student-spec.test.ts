@@ -35,8 +35,8 @@ describe('student specs (bert:…, bilstm:…): one grammar, one wording', () =>
       "student 'bert:,layers=1': an empty setting (a stray comma): expected bert:layers=L,hidden=H,heads=A,intermediate=I (each optional)",
     ],
     [parseBilstmSpec, 'bilstm:hidden=8,', "student 'bilstm:hidden=8,': an empty setting (a stray comma): expected bilstm:hidden=H[,embedding=E][,mlp=M]"],
-    [parseBertSpec, 'bert:layers=0', "student 'bert:layers=0': layers '0': expected an integer from 1 to 2^53 − 1"],
-    [parseBilstmSpec, 'bilstm:hidden=0', "student 'bilstm:hidden=0': hidden '0': expected an integer from 1 to 2^53 − 1"],
+    [parseBertSpec, 'bert:layers=0', "student 'bert:layers=0': layers 0: expected an integer from 1 to 2^53 − 1"],
+    [parseBilstmSpec, 'bilstm:hidden=0', "student 'bilstm:hidden=0': hidden 0: expected an integer from 1 to 2^53 − 1"],
     // (a second '=' is no part of the number)
     [parseBertSpec, 'bert:layers=1=2', "student 'bert:layers=1=2': layers '1=2': expected an integer from 1 to 2^53 − 1"],
     [parseBertSpec, 'bert:depth=2', "student 'bert:depth=2': unknown setting 'depth=2' (expected layers=N, hidden=N, heads=N, intermediate=N)"],
