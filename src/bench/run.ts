@@ -14,6 +14,7 @@ import {
   integerProblem,
   integerRange,
   SettingsError,
+  isNumberText,
   shownNumber,
   valueAndKind,
   UsageError,
@@ -182,7 +183,7 @@ function checkIntegerList(name: string, values: readonly number[], min: number):
   if (values.length === 0) throw new SettingsError(`--${name}: give at least one value`);
   for (const v of values) {
     const problem = integerProblem(v, min);
-    if (problem !== undefined) throw new SettingsError(sizeRefusal(name, values.map(String), shownNumber(v), problem));
+    if (problem !== undefined) throw new SettingsError(sizeRefusal(name, values.map(String), v, problem));
   }
   return [...values];
 }
@@ -190,10 +191,11 @@ function checkIntegerList(name: string, values: readonly number[], min: number):
 /**
  * The refusal of `size` of --batch's or --seq's `sizes` (as typed on the command line, or a library caller's numbers),
  * in the words of every integer flag: a size alone as the flag's value ('--batch 1e16: expected an integer from 1 to
- * 2^53 − 1'), one of a list named after it ('--seq 8,0x10: 0x10: expected …'; an empty one as '').
+ * 2^53 − 1'), one of a list named after it ('--seq 8,0x10: '0x10': expected …'); a number bare, other text quoted
+ * ('0x10', an empty one as ''), as `--repeats '0x10'` shows it.
  */
-export function sizeRefusal(flag: string, sizes: readonly string[], size: string, problem: string): string {
-  const shown = size === '' ? "''" : size;
+export function sizeRefusal(flag: string, sizes: readonly string[], size: string | number, problem: string): string {
+  const shown = typeof size === 'number' ? shownNumber(size) : isNumberText(size) ? size : `'${size}'`;
   return sizes.length === 1 ? `--${flag} ${shown}: ${problem}` : `--${flag} ${sizes.join(',')}: ${shown}: ${problem}`;
 }
 

@@ -30,10 +30,11 @@ describe('parseIntList', () => {
     // (a size that is no decimal number, 0x10 or x, and an empty one said 'expected positive integers separated by
     // commas, e.g. 1,8,32': each is named as every integer flag names one)
     const refused = (value: string) => refusal(() => parseIntList('batch', value));
-    expect(refused('0x10')).toBe('--batch 0x10: expected an integer from 1 to 2^53 − 1');
-    expect(refused('1,0b11')).toBe('--batch 1,0b11: 0b11: expected an integer from 1 to 2^53 − 1');
+    // (text that is no number quoted, as --repeats '0x10' shows it, where it was shown bare: '--batch 0x10')
+    expect(refused('0x10')).toBe("--batch '0x10': expected an integer from 1 to 2^53 − 1");
+    expect(refused('1,0b11')).toBe("--batch 1,0b11: '0b11': expected an integer from 1 to 2^53 − 1");
     expect(refused('-0')).toBe('--batch -0: expected an integer from 1 to 2^53 − 1');
-    expect(refused('1,x')).toBe('--batch 1,x: x: expected an integer from 1 to 2^53 − 1');
+    expect(refused('1,x')).toBe("--batch 1,x: 'x': expected an integer from 1 to 2^53 − 1");
     for (const value of ['1,,2', '1,', ',1']) expect(refused(value)).toBe(`--batch ${value}: '': expected an integer from 1 to 2^53 − 1`);
     expect(refused('')).toBe("--batch '': expected an integer from 1 to 2^53 − 1");
     expect(() => parseIntList('batch', '1,x')).toThrow(UsageError);
