@@ -7,6 +7,7 @@ import { attrInt, type Dim, type Model } from '../onnx/graph.ts';
 import type { IdInput } from '../runtime/feeds.ts';
 import { modelInputs, tokenInputs, type TokenBatch } from './model-inputs.ts';
 import type { BertStructure } from './structure.ts';
+import { SettingsError } from '../errors.ts';
 
 export interface SampleOptions {
   /** Rows (default 2), unless the graph fixes the batch size. */
@@ -47,6 +48,23 @@ export function fixedChoices(model: Model, structure: Pick<BertStructure, 'input
  */
 export function sampleChoices(model: Model, structure: Pick<BertStructure, 'inputs'>): number | undefined {
   return idsShape(model, structure)?.length === 3 ? (fixedChoices(model, structure) ?? 2) : undefined;
+}
+
+/**
+ * How token inputs of examples of one text or pair each ([rows, sequence]) are fed to `model`: as they are, or to a
+ * multiple-choice export ([batch, choices, sequence]), one choice to an example ([rows, 1, sequence]: inChoices) where
+ * its choices axis is dynamic. A graph of fixed choices is refused in one line (a SettingsError naming `example`, what
+ * is fed: 'a calibration example', and the model as `named`: 'the teacher'), as such examples cannot fill them.
+ */
+export function oneChoiceEach(model: Model, structure: Pick<BertStructure, 'inputs'>, example: string, named = 'the model'): (inputs: IdInput[]) => IdInput[] {
+  if (idsShape(model, structure)?.length !== 3) return (inputs) => inputs;
+  const choices = fixedChoices(model, structure);
+  if (choices !== undefined && choices !== 1) {
+    throw new SettingsError(
+      `${named} takes exactly ${choices} choices per example (token ids [batch, ${choices}, sequence]), and ${example} is one text or pair, fed as one choice: use a model exported with a dynamic choices axis`,
+    );
+  }
+  return (inputs) => inChoices(model, inputs, 1);
 }
 
 /**

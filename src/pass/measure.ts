@@ -8,7 +8,7 @@ import { openModelSession } from '../runtime/model-session.ts';
 import { floatValues, type Tensor, type Feeds, type Session } from '../runtime/session.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { modelInputs, tokenInputs } from '../bert/model-inputs.ts';
-import { fixedBatchSize, fixedChoices, fixedSequenceLength, inChoices, sampleChoices } from '../bert/sample-inputs.ts';
+import { fixedBatchSize, fixedSequenceLength, oneChoiceEach } from '../bert/sample-inputs.ts';
 import { idFeeds } from '../runtime/feeds.ts';
 import type { CalibrationBatch, CalibrationSource } from './pass.ts';
 import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
@@ -35,14 +35,7 @@ export function batchFeeds(model: Model, structure: BertStructure, b: Calibratio
   if (rows !== undefined && rows !== b.batch) {
     throw new SettingsError(`the model takes batches of exactly ${rows} rows, and a calibration batch has ${b.batch}: calibrate with the model's own inputs`);
   }
-  const choices = fixedChoices(model, structure);
-  if (choices !== undefined && choices !== 1) {
-    throw new SettingsError(
-      `the model takes exactly ${choices} choices per example (token ids [batch, ${choices}, sequence]), and a calibration example is one text or pair, fed as one choice: calibrate a model exported with a dynamic choices axis`,
-    );
-  }
-  const inputs = tokenInputs(modelInputs(model, structure, extra), b);
-  return idFeeds(sampleChoices(model, structure) === undefined ? inputs : inChoices(model, inputs, 1));
+  return idFeeds(oneChoiceEach(model, structure, 'a calibration example')(tokenInputs(modelInputs(model, structure, extra), b)));
 }
 
 /** Mean loss of a batch: cross-entropy over the logits for classification, squared error for regression. */

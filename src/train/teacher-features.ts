@@ -14,8 +14,9 @@ import { cloneModel } from '../onnx/graph.ts';
 import { findBert } from '../bert/discover.ts';
 import { openModelSession } from '../runtime/model-session.ts';
 import { floatValues, Tensor, type Feeds, type Session } from '../runtime/session.ts';
-import { filledRows, modelInputs, tokenFeeds, type ModelInput, type TokenBatch } from '../bert/model-inputs.ts';
-import { fixedBatchSize, fixedSequenceLength } from '../bert/sample-inputs.ts';
+import { filledRows, modelInputs, tokenInputs, type ModelInput, type TokenBatch } from '../bert/model-inputs.ts';
+import { idFeeds, type IdInput } from '../runtime/feeds.ts';
+import { fixedBatchSize, fixedSequenceLength, oneChoiceEach } from '../bert/sample-inputs.ts';
 import { ModelLoadError, SettingsError, UserError, nonFiniteText, ortErrorLine } from '../errors.ts';
 import type { Batch } from './data.ts';
 import { checkMatch, featureValue, type IntermediateMatch } from './intermediate.ts';
@@ -110,6 +111,8 @@ export class TeacherFeatures {
     private readonly fixedSeq?: number,
     /** The batch size the teacher's graph fixes (a static-shape export): batches are run in chunks of it. */
     private readonly fixedRows?: number,
+    /** Its token inputs as the graph takes them (a multiple-choice export's: one choice to an example, oneChoiceEach). */
+    private readonly fed: (inputs: IdInput[]) => IdInput[] = (inputs) => inputs,
   ) {
     if (cache) {
       // (once per run: what runs killed while storing a batch left, which would count against the budget for good)
@@ -119,14 +122,16 @@ export class TeacherFeatures {
   }
 
   static async open(teacher: Model, requests: readonly FeatureRequest[], threads?: number, cache?: FeatureCacheOptions): Promise<TeacherFeatures> {
+    const structure = findBert(teacher, { label: 'teacher' });
+    // (before the session opens: a multiple-choice teacher of fixed choices is refused)
+    const fed = oneChoiceEach(teacher, structure, 'a training example', 'the teacher');
     const m = cloneModel(teacher);
     m.graph.outputs = requests.map((r) => ({ name: r.value }));
     let teacherKey = '';
     const session = await openModelSession(m, { threads, onSerialized: (parts) => (teacherKey = cache ? sha256Bytes(parts) : '') });
-    const structure = findBert(teacher, { label: 'teacher' });
     const fixedSeq = fixedSequenceLength(teacher, structure);
     const fixedRows = fixedBatchSize(teacher, structure);
-    return new TeacherFeatures(session, modelInputs(teacher), requests, cache ? { ...cache, teacherKey } : undefined, fixedSeq, fixedRows);
+    return new TeacherFeatures(session, modelInputs(teacher), requests, cache ? { ...cache, teacherKey } : undefined, fixedSeq, fixedRows, fed);
   }
 
   /**
@@ -179,7 +184,7 @@ export class TeacherFeatures {
     const features = async (t: TokenBatch) => {
       let out: Record<string, Tensor>;
       try {
-        out = await this.session.run(tokenFeeds(this.inputs, t));
+        out = await this.session.run(idFeeds(this.fed(tokenInputs(this.inputs, t))));
       } catch (e) {
         throw new UserError(`teacher: onnxruntime cannot run the model on a batch of [${t.batch}, ${t.seq}] tokens: ${ortErrorLine(e)}`, { cause: e });
       }

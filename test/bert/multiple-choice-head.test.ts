@@ -7,7 +7,7 @@
  * refuses it. The same graph whose scores are declared [batch, 1] is a one-label classifier as before. A pass that measures nothing (quantize, prune-ffn) compresses
  * it: the check's sample inputs are [batch, choices, sequence] as its graph declares them.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,41 @@ describe('a multiple-choice export', () => {
     expect(existsSync(output)).toBe(false);
   });
 
+  it("a general distillation reads its encoder as a teacher's, one choice to an example; one of fixed choices is refused, nothing written", async () => {
+    const corpus = join(work, 'corpus.txt');
+    writeFileSync(corpus, 'the man runs\ta cat eats .\nthe dog sits\n'.repeat(3));
+    const student = 'bert:layers=1,hidden=32,heads=2,intermediate=32';
+    const general = { stage: 'general' as const, intermediate: 'tinybert' as const, corpus };
+    const output = join(work, 'general', 'model.onnx');
+    const settings = { epochs: 1, warmup: 0 };
+    await runTraining({
+      teacher: folder('general-teacher', multipleChoice()),
+      student,
+      output,
+      glueDir,
+      cacheDir: join(work, 'cache'),
+      distill: general,
+      settings,
+    });
+    expect(existsSync(output)).toBe(true);
+    const fixed = multipleChoice();
+    for (const input of fixed.graph.inputs) input.shape = ['batch', 2, 'sequence'];
+    const refused = join(work, 'general-fixed', 'model.onnx');
+    const run = runTraining({
+      teacher: folder('general-fixed-teacher', fixed),
+      student,
+      output: refused,
+      glueDir,
+      cacheDir: join(work, 'cache'),
+      distill: general,
+      settings,
+    });
+    expect(await asyncRefusal(run)).toBe(
+      'the teacher takes exactly 2 choices per example (token ids [batch, 2, sequence]), and a training example is one text or pair, fed as one choice: use a model exported with a dynamic choices axis',
+    );
+    expect(existsSync(refused)).toBe(false);
+  });
+
   it('a measuring pass refuses it in one line', async () => {
     const m = multipleChoice();
     expect(await asyncRefusal(headScores('ablation', m, findBert(m), {}))).toMatch(
@@ -105,7 +140,7 @@ describe('a multiple-choice export', () => {
     const output = join(work, 'static-fixed-out', 'model.onnx');
     const run = compressFile({ input, output, steps: [{ pass: 'quantize', settings: { mode: 'int8-static' } }], context: { calibration } });
     expect(await asyncRefusal(run)).toBe(
-      'the model takes exactly 2 choices per example (token ids [batch, 2, sequence]), and a calibration example is one text or pair, fed as one choice: calibrate a model exported with a dynamic choices axis',
+      'the model takes exactly 2 choices per example (token ids [batch, 2, sequence]), and a calibration example is one text or pair, fed as one choice: use a model exported with a dynamic choices axis',
     );
     expect(existsSync(output)).toBe(false);
   });
