@@ -108,6 +108,11 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // split at which it reaches max_length, the text counted longer taking the odd token), where the longer text took it:
   // every pair task may change where both texts pass max_length, which no trait of the tokenizer tells.
   { version: 23, changed: (_t, pairs) => pairs },
+  // Stop 53: a model's piece whose text is an added token's content the model lacks (a WordLevel's word 'tok' of a text
+  // 'TOK' lower-cased, which an added token 'tok' of normalized false is not found in; a Unigram's unknown 'z' alike; a
+  // missing unk_token that is an added token) is the unknown token, or refused where the model lacks that too, as
+  // tokenizers gives it, where the added token's id was read.
+  { version: 24, changed: (t) => t.unlistedAddedPieces },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

@@ -976,20 +976,23 @@ interface ModelPiece {
 type Piece = string | ModelPiece;
 
 /**
- * Makes `tokenizer`'s model mark each piece it gives whose text is an added token's normalized text only (a normalized
- * token 'AB' under a Lowercase: 'ab') as a ModelPiece, read as the model's id, as tokenizers gives the model's pieces
- * their model's ids (a single_word 'AB' not split out of 'abc', whose piece 'ab' the model lists), where the text was
- * looked up as the added token's first. The text of an added token itself is the model's id where the model lists it
- * (ids re-derived on loading): not marked.
+ * Makes `tokenizer`'s model mark each piece it gives whose text is an added token's (its content, or its normalized
+ * text) of another id than the model's as a ModelPiece, read as the model's id (undefined, the unknown token, where the
+ * model lacks it), as tokenizers gives the model's pieces their model's ids and finds added tokens only with its
+ * splitters (added_vocabulary.rs split_with_indices), where the text was looked up as the added token's first: a
+ * normalized token 'AB' under a Lowercase whose piece 'ab' the model lists, given inside a word a single_word token is
+ * not split out of; a WordLevel's word 'tok' of a text 'TOK' lower-cased, which an added token 'tok' of normalized false
+ * is not found in and the model lacks (tokenizers: the unknown token); a Unigram's unknown 'z' alike. An added token's
+ * text the model lists under the token's id (ids re-derived on loading) is not marked.
  */
 function modelPiecesApart(tokenizer: Tokenizer): void {
   const added = (tokenizer as unknown as AddedTokenSplitting).added_tokens_map;
   const model = (tokenizer as unknown as TokenizerModel).model;
   if (!added || typeof model?._call !== 'function') return;
-  const normalizedOnly = new Set([...added].filter(([key, t]) => key !== t.content).map(([key]) => key));
-  if (normalizedOnly.size === 0) return;
+  const apart = new Set([...added].filter(([key, t]) => tokenizer.token_to_id(key) !== t.id).map(([key]) => key));
+  if (apart.size === 0) return;
   const call = model._call.bind(model);
-  model._call = (tokens) => call(tokens).map((t): Piece => (normalizedOnly.has(t) ? { modelPiece: t } : t)) as string[];
+  model._call = (tokens) => call(tokens).map((t): Piece => (apart.has(t) ? { modelPiece: t } : t)) as string[];
 }
 
 /**
@@ -1602,6 +1605,31 @@ export function addedPiecesApart(json: object): boolean {
   );
   const normalizer = tokens.length ? libraryNormalizer(json, true) : null;
   return normalizer !== null && tokens.some(({ content }) => normalizer.normalize(content) !== content && model.has(normalizer.normalize(content)));
+}
+
+/**
+ * Whether tokenizer.json `json`'s model can give as a piece an added token's content its vocabulary lacks, which
+ * modelPiecesApart reads as the model's (the unknown token, or a refusal where the model lacks its unk_token too), where
+ * the added token's id was read: a WordLevel (a word as it is) or a Unigram (a run of characters none of which is a
+ * piece alone) where the token's splitter can miss its content (a token of normalized false behind a normalizer, a
+ * single_word one, or a Metaspace or ByteLevel pre-tokenizer, which change the text), or a WordLevel, WordPiece or BPE
+ * whose missing unk_token (missingUnkToken) is an added token.
+ */
+export function unlistedAddedPieces(json: object): boolean {
+  const added = (json as { added_tokens?: unknown }).added_tokens;
+  const vocab = modelVocabulary(json);
+  if (!Array.isArray(added) || !vocab) return false;
+  const contents = (added as AddedTokenJson[]).filter((a) => a !== null && typeof a === 'object' && typeof a.content === 'string' && !vocab.has(a.content));
+  const unk = missingUnkToken(json);
+  if (unk !== undefined && contents.some((a) => a.content === unk.unk)) return true;
+  const type = (json as { model?: { type?: unknown } }).model?.type;
+  if (type !== 'WordLevel' && type !== 'Unigram') return false;
+  const { normalizer, pre_tokenizer: pre } = json as { normalizer?: unknown; pre_tokenizer?: unknown };
+  const normalizes = sequenceLeaves(normalizer, 'normalizers').length > 0;
+  const transforms = sequenceLeaves(pre, 'pretokenizers').some(({ leaf }) => leaf.type === 'Metaspace' || leaf.type === 'ByteLevel');
+  const missable = (a: AddedTokenJson) => transforms || a.single_word === true || (normalizes && !new tokenizersLibrary.AddedToken(a).normalized);
+  const givable = (content: string) => type === 'WordLevel' || [...content].every((c) => !vocab.has(c));
+  return contents.some((a) => a.content !== '' && givable(a.content) && missable(a));
 }
 
 /**
@@ -2298,7 +2326,9 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * did (addedTokensNormalizedOtherwise), which was looked for by the library's text; `unkTokenMissing`, its model's
  * unk_token is not in its vocabulary (missingUnkToken), where a piece it did not know was read as another id;
  * `addedPiecesApart`, a single_word added token's normalized text is a model's piece (addedPiecesApart), which was read
- * as the added token's id inside a word. Undefined where the folder has no tokenizer this code reads.
+ * as the added token's id inside a word; `unlistedAddedPieces`, its model can give as a piece an added token's content
+ * it lacks (unlistedAddedPieces), which was read as the added token's id. Undefined where the folder has no tokenizer
+ * this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -2332,6 +2362,7 @@ export interface TokenizerTraits {
   addedTokensRenormalized: boolean;
   unkTokenMissing: boolean;
   addedPiecesApart: boolean;
+  unlistedAddedPieces: boolean;
 }
 
 /**
@@ -2764,6 +2795,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         addedTokensRenormalized: false,
         unkTokenMissing: false,
         addedPiecesApart: false,
+        unlistedAddedPieces: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -2810,6 +2842,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       addedTokensRenormalized: addedTokensNormalizedOtherwise(read),
       unkTokenMissing: missingUnkToken(read) !== undefined,
       addedPiecesApart: addedPiecesApart(read),
+      unlistedAddedPieces: unlistedAddedPieces(read),
     };
   } catch {
     return undefined;

@@ -249,6 +249,77 @@ describe('an added token not split out of the text', () => {
     expect(t.encode('TOK', 'Tok', 16).ids).toEqual([2, 1, 3, 1, 3]);
     expect(t.encode('tok', null, 16).ids).toEqual([2, 8, 3]);
   });
+
+  // (tokenizers 0.23.2's node binding: 'TOK' and the pair 'Tok hello', 'TOK tok' give [UNK] for each TOK, 8 for tok;
+  // eval read 8 for each: the model gave the word 'tok', looked up among the added tokens first)
+  it.each([
+    [
+      'a WordLevel',
+      {
+        type: 'WordLevel',
+        vocab: Object.fromEntries(
+          WORDPIECE.trim()
+            .split('\n')
+            .map((t, i) => [t, i]),
+        ),
+        unk_token: '[UNK]',
+      },
+    ],
+    [
+      'a Unigram',
+      {
+        type: 'Unigram',
+        unk_id: 1,
+        byte_fallback: false,
+        vocab: WORDPIECE.trim()
+          .split('\n')
+          .map((t) => [t, -1]),
+      },
+    ],
+  ])('is the unknown token where %s model gives its content, which the model lacks, from a normalized text: TOK lower-cased is [UNK]', (name, model) => {
+    const json = { ...withAdded({ content: 'tok', normalized: false, single_word: false }), model };
+    const t = loadTokenizer(folder(`not-found-normalized-${name.replace(/ /g, '-')}`, { 'tokenizer.json': json }));
+    expect(t.encode('TOK', null, 16).ids).toEqual([2, 1, 3]);
+    expect(t.encode('Tok hello', 'TOK tok', 16).ids).toEqual([2, 1, 5, 3, 1, 8, 3]);
+  });
+
+  // (tokenizers 0.23.2's node binding: 'xtok' is 5, 1 where eval read 5, 6, the token's id (re-derived: the next after the vocabulary), as the Split gives the word 'tok' to the model)
+  it('is the unknown token where a WordLevel model gives its content inside a word a single_word token is not split out of', () => {
+    const vocab = Object.fromEntries(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'x'].map((t, i) => [t, i]));
+    const split = { type: 'Split', pattern: { String: 'x' }, behavior: 'Isolated', invert: false };
+    const json = {
+      ...withAdded({ content: 'tok', normalized: true, single_word: true }),
+      model: { type: 'WordLevel', vocab, unk_token: '[UNK]' },
+      pre_tokenizer: split,
+    };
+    const t = loadTokenizer(folder('single-word-word-level', { 'tokenizer.json': json }));
+    expect(t.encode('xtok', 'tok', 16).ids).toEqual([2, 5, 1, 3, 6, 3]);
+  });
+
+  // (tokenizers 0.23.2's node binding: 'hello' and 'xyz' fail, 'Unk token `[UNK]` not found in the vocabulary' and
+  // 'WordPiece error: Missing [UNK] token from the vocabulary', where eval read the added token [UNK] for each unknown piece)
+  it.each([
+    [
+      'BPE',
+      {
+        type: 'BPE',
+        dropout: null,
+        unk_token: '[UNK]',
+        continuing_subword_prefix: null,
+        end_of_word_suffix: null,
+        fuse_unk: false,
+        byte_fallback: false,
+        ignore_merges: false,
+        merges: [],
+      },
+    ],
+    ['WordPiece', { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100 }],
+  ])('refuses a text holding a piece a %s model lacks where its missing unk_token is an added token, as tokenizers fails on it', (type, model) => {
+    const vocab = Object.fromEntries(['[PAD]', '[CLS]', '[SEP]', '[MASK]', 'hello'].map((t, i) => [t, i]));
+    const json = { ...withAdded({ content: 'tok', normalized: false, single_word: false }), model: { ...model, vocab } };
+    const dir = folder(`missing-unk-added-${type}`, { 'tokenizer.json': json });
+    expect(() => loadTokenizer(dir).encode('xyz', null, 16)).toThrow(`its ${type} model's unk_token "[UNK]" is not in its vocabulary, and "xyz" holds a piece`);
+  });
 });
 
 // tokenizers gives an added token it finds in the text the token's own id (added_vocabulary.rs, split_with_indices:

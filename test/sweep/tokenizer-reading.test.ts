@@ -201,6 +201,20 @@ describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/te
     expect(loadTokenizer(single).encode('hello hellos', null, 16).ids.slice(1, 3)).toEqual([30522, hello]);
   });
 
+  it("is 24 for a WordLevel model lacking an added token's content its splitter can miss (normalized false, behind a normalizer), whose word is now the unknown token; 2 where the token is normalized (always found)", () => {
+    const wordLevel = (normalized: boolean) => (j: Record<string, unknown>) => {
+      j.model = { type: 'WordLevel', vocab: vocab(j), unk_token: '[UNK]' };
+      added(j).push({ id: 30522, content: 'zzqtok', single_word: false, lstrip: false, rstrip: false, normalized, special: false });
+    };
+    const unnormalized = folder('word-level-added-unnormalized', wordLevel(false));
+    expect(tokenizerReadingVersion(unnormalized, false)).toBe(24);
+    expect(tokenizerReadingVersion(folder('word-level-added-normalized', wordLevel(true)), false)).toBe(2);
+    expect(loadTokenizer(unnormalized).encode('ZZQTOK zzqtok', null, 16).ids.slice(1, 3)).toEqual([
+      vocab(JSON.parse(readFileSync(join(TEACHER, 'tokenizer.json'), 'utf8')))['[UNK]'],
+      30522,
+    ]);
+  });
+
   it('is 4 for a folder whose tokenizer_config.json says do_lowercase_and_remove_accent true, no longer applied; 1 with it false', () => {
     const config = JSON.parse(readFileSync(join(TEACHER, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
     const lowered = folder('xlm-lowercase', () => {}, { 'tokenizer_config.json': { ...config, do_lowercase_and_remove_accent: true } });
