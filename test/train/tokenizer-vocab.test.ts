@@ -108,3 +108,23 @@ describe('a student model of another vocabulary than the teacher, whose position
     );
   });
 });
+
+describe('a student model of one token type, whose position table is shorter than the length, on a sentence-pair task', () => {
+  it('distill refuses the token types first, not the length a --max-length would mend and then the types', async () => {
+    const teacher = writeModelFolder(join(work, 'teacher-pairs'), tinyBert({ numLabels: 1 }), { regression: true, maxLength: 32 });
+    const student = writeModelFolder(join(work, 'student-one-type'), tinyBert({ numLabels: 1, typeVocabSize: 1, maxPositions: 16 }, { seed: 3 }), {
+      regression: true,
+    });
+    const stsb = join(work, 'glue-pairs');
+    writeGlueTask(stsb, 'STS-B', 4, ['train', 'dev']);
+    const output = join(work, 'out-pairs', 'model.onnx');
+    const cacheDir = join(work, 'cache-pairs');
+    await expect(runTraining({ task: 'STS-B', teacher, student, glueDir: stsb, cacheDir, output, settings })).rejects.toThrow(
+      new DataError(
+        `${join(teacher, 'vocab.txt')} gives token type 1, but ${join(student, 'model.onnx')} has 1 token type: the tokenizer's template is not the model's`,
+      ),
+    );
+    expect(existsSync(join(work, 'out-pairs'))).toBe(false);
+    expect(existsSync(cacheDir)).toBe(false);
+  });
+});
