@@ -1277,12 +1277,12 @@ function sequenceParts(component: unknown, list: string): Array<{ at: number | u
 }
 
 /**
- * A tokenizer.json pre-tokenizer or normalizer (`list`: the key of a Sequence's parts, `pretokenizers` or
- * `normalizers`) with each of its leaves (the parts of its Sequences at any depth, in order, else the component itself;
+ * A tokenizer.json component (`list`: the key of a Sequence's parts, `pretokenizers`, `normalizers`, `decoders` or
+ * `processors`) with each of its leaves (the parts of its Sequences at any depth, in order, else the component itself;
  * `{}` for a null one) replaced by what `f` gives of it and its path (its index in each Sequence down to it, [] for the
  * component itself): the one walk of a component's Sequences. `part` itself where `f` gives every leaf back.
  */
-function mapSequenceLeaves(
+export function mapSequenceLeaves(
   part: unknown,
   list: 'pretokenizers' | 'normalizers' | 'decoders' | 'processors',
   f: (leaf: Record<string, unknown>, path: number[]) => unknown,

@@ -7,7 +7,7 @@
  * special_tokens entry of that one id, which tokenizers reads as the same ids.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
-import { specialIdsRead } from '../eval/tokenizer.ts';
+import { mapSequenceLeaves, specialIdsRead } from '../eval/tokenizer.ts';
 
 /** A TemplateProcessing's special_tokens entry. */
 interface SpecialTokenEntry {
@@ -81,26 +81,19 @@ export function withSpecialIdsTransformersJsReads(json: Record<string, unknown>)
     const texts = want.map(textOf);
     return texts.every((p) => p !== undefined) ? (texts as string[]) : undefined;
   };
-  const processor = (p: unknown): unknown => {
-    const leaf = p as Record<string, unknown> | null;
-    if (leaf?.type === 'Sequence' && Array.isArray(leaf.processors)) {
-      const parts = leaf.processors as unknown[];
-      const mapped = parts.map(processor);
-      return mapped.every((q, i) => q === parts[i]) ? p : { ...leaf, processors: mapped };
-    }
-    if (leaf?.type === 'BertProcessing') {
+  // (each processor of the post-processor, a Sequence's at any depth, by the one walk of a component's Sequences)
+  const post = mapSequenceLeaves(json.post_processor, 'processors', (leaf) => {
+    if (leaf.type === 'BertProcessing') {
       const token = (pair: unknown): unknown => {
         if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'number' || idOf(pair[0]) === pair[1]) return pair;
         const text = textOf(pair[1]);
         return text === undefined ? pair : [text, pair[1]];
       };
       const [cls, sep] = [token(leaf.cls), token(leaf.sep)];
-      return cls === leaf.cls && sep === leaf.sep ? p : { ...leaf, cls, sep };
+      return cls === leaf.cls && sep === leaf.sep ? leaf : { ...leaf, cls, sep };
     }
-    if (leaf?.type !== 'TemplateProcessing') return p;
-    return templateWithTexts(leaf, idOf, textsOf);
-  };
-  const post = processor(json.post_processor);
+    return leaf.type === 'TemplateProcessing' ? templateWithTexts(leaf, idOf, textsOf) : leaf;
+  });
   if (post === json.post_processor) return { json, unmatched: true };
   const written = { ...json, post_processor: post };
   return { json: written, unmatched: unmatchedOf(written) };
