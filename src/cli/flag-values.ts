@@ -37,6 +37,7 @@ import {
   type NumberRange,
   noteFlagText,
   numberProblem,
+  typedValueText,
   UsageError,
 } from '../errors.ts';
 
@@ -256,13 +257,13 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
  * Refuses the value of an integer flag `flag` (as its refusals name it: '-j/--jobs') unless it is an integer in `range`,
  * in the one integer wording (integerProblem): `typed` as written (undefined where not found: its default, or a form
  * such as `-j2`), `value` as yargs read it. A text that writes no decimal number ('0x10', '', 'Infinity', which yargs reads as 16, 0, Infinity) is
- * quoted (`--seed '0x10': expected an integer from 0 to 2^53 − 1`); a number is shown as typed (checkIntegerFlag:
+ * quoted as typedValueText quotes it (`--seed '0x10': expected an integer from 0 to 2^53 − 1`); a number is shown as typed (checkIntegerFlag:
  * `--epochs 1.5: …`, `--seed 9007199254740993: …`, not the 9007199254740992 yargs read).
  */
 function checkIntegerValue(flag: string, value: number, typed: string | undefined, range: IntegerRange): void {
   if (typed !== undefined && !isNumberText(typed)) {
     const note = range.note === undefined ? '' : ` ${range.note}`;
-    throw new UsageError(`${flag} '${typed}': ${integerProblem(Number.NaN, range.min, range.max)}${note}`);
+    throw new UsageError(`${flag} ${typedValueText(typed)}: ${integerProblem(Number.NaN, range.min, range.max)}${note}`);
   }
   if (typed !== undefined) noteFlagText(flag, typed);
   checkIntegerFlag(flag, value, range.min, { max: range.max, note: range.note, error: UsageError });
@@ -276,7 +277,7 @@ function checkIntegerValue(flag: string, value: number, typed: string | undefine
  */
 function checkNumberValue(flag: string, value: number, typed: string | undefined, range: NumberRange): void {
   if (typed !== undefined && !isNumberText(typed)) {
-    throw new UsageError(`${flag} '${typed}': ${numberProblem(Number.NaN, range)}${range.note === undefined ? '' : ` ${range.note}`}`);
+    throw new UsageError(`${flag} ${typedValueText(typed)}: ${numberProblem(Number.NaN, range)}${range.note === undefined ? '' : ` ${range.note}`}`);
   }
   if (typed !== undefined) noteFlagText(flag, typed);
   checkNumberFlag(flag, value, range, { error: UsageError });
