@@ -12,33 +12,20 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadTokenizer } from '../../src/eval/tokenizer.ts';
 import { TOKENIZER_READINGS, tokenizerReadingVersion } from '../../src/eval/tokenizer-reading.ts';
-import { SPECIALS, tokenizerJson } from '../helpers/tokenizer-json.ts';
+import {
+  SPECIALS,
+  TEMPLATE_OWN_IDS as OWN_IDS,
+  templateOf as template,
+  templateSequence as sequence,
+  templateSpecial as special,
+  tokenizerJson,
+} from '../helpers/tokenizer-json.ts';
 import { readingVersionApartFromPairs } from '../helpers/tokenizer-readings.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'bc-template-ids-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const TOKENS = [...SPECIALS, 'a', 'b'];
-const special = (id: string, type_id: number) => ({ SpecialToken: { id, type_id } });
-const sequence = (id: 'A' | 'B', type_id: number) => ({ Sequence: { id, type_id } });
-
-/** A TemplateProcessing of these special_tokens: single X A [SEP], pair [CLS] A [SEP] B:1 Y:1. */
-function template(specials: Record<string, { id: string; ids: number[]; tokens: string[] }>): Record<string, unknown> {
-  return {
-    type: 'TemplateProcessing',
-    single: [special('X', 0), sequence('A', 0), special('[SEP]', 0)],
-    pair: [special('[CLS]', 0), sequence('A', 0), special('[SEP]', 0), sequence('B', 1), special('Y', 1)],
-    special_tokens: specials,
-  };
-}
-
-// (X: three ids, tokens no vocabulary holds; [CLS]: an id that is not its text's; Y: keyed Y, named Z, two ids, one token)
-const OWN_IDS = template({
-  X: { id: 'X', ids: [1, 2, 1], tokens: ['x', 'y', 'x'] },
-  '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
-  '[CLS]': { id: '[CLS]', ids: [6], tokens: ['[CLS]'] },
-  Y: { id: 'Z', ids: [4, 5], tokens: ['[MASK]'] },
-});
 // (every special token its text's one id: as read before)
 const TEXT_IDS = template({
   X: { id: 'X', ids: [1], tokens: ['X'] },

@@ -10,33 +10,13 @@ import { AutoTokenizer } from '@huggingface/transformers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadTokenizer } from '../../src/eval/tokenizer.ts';
 import { exportToTransformersJs } from '../../src/export/transformers-js.ts';
-import { SPECIALS, tokenizerFolder, tokenizerJson } from '../helpers/tokenizer-json.ts';
+import { SPECIALS, TEMPLATE_OWN_IDS as OWN_IDS, templateOf as template, tokenizerFolder, tokenizerJson } from '../helpers/tokenizer-json.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'bc-tjs-special-ids-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 // ([PAD] 0, [UNK] 1, [CLS] 2, [SEP] 3, [MASK] 4, a 5, b 6)
 const TOKENS = [...SPECIALS, 'a', 'b'];
-const special = (id: string, type_id: number) => ({ SpecialToken: { id, type_id } });
-const sequence = (id: 'A' | 'B', type_id: number) => ({ Sequence: { id, type_id } });
-
-/** A TemplateProcessing of these special_tokens: single X A [SEP], pair [CLS] A [SEP] B:1 Y:1. */
-function template(specials: Record<string, { id: string; ids: number[]; tokens: string[] }>): Record<string, unknown> {
-  return {
-    type: 'TemplateProcessing',
-    single: [special('X', 0), sequence('A', 0), special('[SEP]', 0)],
-    pair: [special('[CLS]', 0), sequence('A', 0), special('[SEP]', 0), sequence('B', 1), special('Y', 1)],
-    special_tokens: specials,
-  };
-}
-
-// (X: three ids, tokens no vocabulary holds; [CLS]: an id that is not its text's; Y: keyed Y, named Z, two ids)
-const OWN_IDS = template({
-  X: { id: 'X', ids: [1, 2, 1], tokens: ['x', 'y', 'x'] },
-  '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
-  '[CLS]': { id: '[CLS]', ids: [6], tokens: ['[CLS]'] },
-  Y: { id: 'Z', ids: [4, 5], tokens: ['[MASK]'] },
-});
 
 let n = 0;
 /** The folder of a tiny BERT whose tokenizer's post-processor is `post`, exported: ids and types by transformers.js and eval, its notes. */

@@ -45,6 +45,31 @@ export function tokenizerJson(
   };
 }
 
+/** A TemplateProcessing's special-token piece and sequence piece. */
+export const templateSpecial = (id: string, type_id: number) => ({ SpecialToken: { id, type_id } });
+export const templateSequence = (id: 'A' | 'B', type_id: number) => ({ Sequence: { id, type_id } });
+
+/** A TemplateProcessing of these special_tokens over SPECIALS: single X A [SEP], pair [CLS] A [SEP] B:1 Y:1. */
+export function templateOf(specials: Record<string, { id: string; ids: number[]; tokens: string[] }>): Record<string, unknown> {
+  return {
+    type: 'TemplateProcessing',
+    single: [templateSpecial('X', 0), templateSequence('A', 0), templateSpecial('[SEP]', 0)],
+    pair: [templateSpecial('[CLS]', 0), templateSequence('A', 0), templateSpecial('[SEP]', 0), templateSequence('B', 1), templateSpecial('Y', 1)],
+    special_tokens: specials,
+  };
+}
+
+/**
+ * templateOf's special tokens of their own ids over SPECIALS and 'a' 5, 'b' 6 (X: three ids, tokens no vocabulary
+ * holds; [CLS]: an id that is not its text's; Y: keyed Y, named Z, two ids, one token).
+ */
+export const TEMPLATE_OWN_IDS = templateOf({
+  X: { id: 'X', ids: [1, 2, 1], tokens: ['x', 'y', 'x'] },
+  '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
+  '[CLS]': { id: '[CLS]', ids: [6], tokens: ['[CLS]'] },
+  Y: { id: 'Z', ids: [4, 5], tokens: ['[MASK]'] },
+});
+
 /** A Hugging Face folder `root/name` of a tiny BERT holding `tokenizer` as its tokenizer.json. */
 export function tokenizerFolder(root: string, name: string, tokenizer: object): string {
   const config = tinyBertConfig();
