@@ -320,9 +320,17 @@ export function withoutBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-/** YAML's core schema without its hexadecimal and octal integers (parseYamlText). */
-const decimalTags = (tags: Tags): Tags =>
-  tags.filter((t) => typeof t === 'string' || !(t.tag === 'tag:yaml.org,2002:int' && (t.format === 'HEX' || t.format === 'OCT')));
+/**
+ * A float written as a decimal integer (`!!float 3`), which YAML 1.2's core schema reads as 3.0 and the yaml parser's
+ * float tags (each with a '.' or an exponent) leave unresolved: last, after the int tag that reads an untagged 3.
+ */
+const integerFloatTag = { tag: 'tag:yaml.org,2002:float', default: true, test: /^[-+]?[0-9]+$/, resolve: (s: string) => Number(s) };
+
+/** YAML's core schema without its hexadecimal and octal integers, with integerFloatTag (parseYamlText). */
+const decimalTags = (tags: Tags): Tags => [
+  ...tags.filter((t) => typeof t === 'string' || !(t.tag === 'tag:yaml.org,2002:int' && (t.format === 'HEX' || t.format === 'OCT'))),
+  integerFloatTag,
+];
 
 /**
  * A YAML (or JSON) file a user writes (a sweep file, a matches file) as YAML 1.2's core schema reads it, but for its
@@ -330,7 +338,7 @@ const decimalTags = (tags: Tags): Tags =>
  * its flags take (`--seed 0x10` is refused), so a setting refuses them alike ('got string "0x10"'), where YAML read
  * 16. A file that says `%YAML 1.1` is read so too, where YAML 1.1's schema read its binary (0b11), sexagesimal (1:30) and
  * underscored (1_000) numbers, 017 as octal and yes/no as booleans. `merge`: `<<` merge keys. A tag the core schema
- * does not resolve (`!!float 3`, `!!timestamp 2001-12-14`, `!!binary …`, `!custom`) or a directive the parser does not
+ * does not resolve (`!!timestamp 2001-12-14`, `!!binary …`, `!custom`) or a directive the parser does not
  * know (`%YAML 1.3`) is refused, where the parser printed a multi-line Node warning and read the value as text (or as
  * a Date, a Buffer, a Set, which a setting then called 'a mapping'). Throws what the yaml parser throws (its first
  * error, else its first warning as an Error whose first line says what is not read).
