@@ -7,7 +7,7 @@
  * c − u² with c = ln(2/(s√π)), its exp, x times that, plus a, times g·k.
  */
 import type { Graph, Node } from '../onnx/graph.ts';
-import { attrTensor } from '../onnx/graph.ts';
+import { constantTensors } from '../onnx/constants.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { readNumbers } from '../onnx/tensor.ts';
 import { consumers } from '../onnx/analysis.ts';
@@ -31,15 +31,14 @@ export interface ErfGelu {
 
 const isDefault = (n: Node) => n.domain === '' || n.domain === 'ai.onnx';
 
-/** The value of a one-element float constant (initializer or Constant node; not one of `parameters`), else undefined. */
+/**
+ * The value of a one-element float constant (an initializer or a Constant node, in any of its forms: constantTensors;
+ * not one of `parameters`), else undefined.
+ */
 function floatConstants(g: Graph, parameters: ReadonlySet<string>): (value: string) => number | undefined {
-  const tensors = new Map([...g.initializers].filter(([name]) => !parameters.has(name)));
-  for (const n of g.nodes) {
-    const t = n.opType === 'Constant' ? attrTensor(n, 'value') : undefined;
-    if (t) tensors.set(n.outputs[0], t);
-  }
+  const tensor = constantTensors(g);
   return (value) => {
-    const t = tensors.get(value);
+    const t = parameters.has(value) ? undefined : tensor(value);
     if (!t || (t.dataType !== DataType.FLOAT && t.dataType !== DataType.DOUBLE) || t.dims.reduce((a, b) => a * b, 1) !== 1) return undefined;
     return readNumbers(t)[0];
   };

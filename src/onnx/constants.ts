@@ -1,9 +1,9 @@
 /**
  * The numbers of constant values: an initializer or a Constant node (its `value` tensor, or the scalar and list forms
  * `value_float(s)` / `value_int(s)`), read as JS numbers. The one reading of constants that graph discovery
- * (GraphContext.constNumbers) and the gradient builder share.
+ * (GraphContext.constNumbers) and the gradient builder (its rules' lookup, and its erf GELU matcher) share.
  */
-import { attrFloat, attrInt, attrInts, attrTensor, type Model, type Node, type Tensor } from './graph.ts';
+import { attrFloat, attrInt, attrInts, attrTensor, type Graph, type Model, type Node, type Tensor } from './graph.ts';
 import { DataType } from './dtype.ts';
 import { readNumbers } from './tensor.ts';
 
@@ -48,17 +48,26 @@ export function tensorNumbers(t: Tensor): number[] | undefined {
 }
 
 /**
- * The numbers of a value of `model` that is an initializer or a Constant node's output (ai.onnx domain), by value name;
- * undefined for any other value, or a tensor tensorNumbers does not read.
+ * The tensor of a value of `graph` that is an initializer or a Constant node's output (the ai.onnx domain's), by value
+ * name; undefined for any other value.
  */
-export function constantNumbers(model: Model): (value: string) => number[] | undefined {
+export function constantTensors(graph: Graph): (value: string) => Tensor | undefined {
   const constants = new Map<string, Tensor>();
-  for (const n of model.graph.nodes) {
-    const t = n.opType === 'Constant' && n.domain === '' ? constantNodeTensor(n) : undefined;
+  for (const n of graph.nodes) {
+    const t = n.opType === 'Constant' && (n.domain === '' || n.domain === 'ai.onnx') ? constantNodeTensor(n) : undefined;
     if (t && n.outputs[0]) constants.set(n.outputs[0], t);
   }
+  return (value) => graph.initializers.get(value) ?? constants.get(value);
+}
+
+/**
+ * The numbers of a value of `model` that is an initializer or a Constant node's output (constantTensors), by value
+ * name; undefined for any other value, or a tensor tensorNumbers does not read.
+ */
+export function constantNumbers(model: Model): (value: string) => number[] | undefined {
+  const tensor = constantTensors(model.graph);
   return (value) => {
-    const t = model.graph.initializers.get(value) ?? constants.get(value);
+    const t = tensor(value);
     return t ? tensorNumbers(t) : undefined;
   };
 }

@@ -10,7 +10,7 @@ import { buildBert } from '../../src/bert/build.ts';
 import { appendLoss } from '../../src/gradients/losses.ts';
 import { encodeModel, float32Tensor, type Model } from '../../src/onnx/index.ts';
 import { openSession, Tensor } from '../../src/runtime/session.ts';
-import { node, randomTensor, weightedLossModel } from '../helpers/gradcheck.ts';
+import { attr, node, randomTensor, weightedLossModel } from '../helpers/gradcheck.ts';
 import { TINY_CONFIG } from '../helpers/models.ts';
 
 /** x = p + b (p [4, 6], b [6]), then torch's erf GELU of x: y = (x · (1 + erf(x / √2))) · 0.5. */
@@ -87,6 +87,17 @@ describe('erf GELU gradient', () => {
       expect(Object.keys(trained.grads).sort(), constant).toEqual([...parameters].sort());
       for (const k of parameters) expect(Array.from(trained.grads[k]!), `${constant}: ${k}`).toEqual(Array.from(byNodes.grads[k]!));
     }
+  });
+
+  it("reads its constants from Constant nodes in their scalar form (value_float), as the builder's other rules do", async () => {
+    const { model, loss } = await geluModel();
+    const scalars = { s: Math.SQRT2, one: 1, half: 0.5 };
+    for (const name of Object.keys(scalars)) model.graph.initializers.delete(name);
+    model.graph.nodes.unshift(...Object.entries(scalars).map(([name, v]) => node('Constant', [], [name], { value_float: attr.float(v) })));
+    const gelus = [...findErfGelus(model.graph, new Set([loss])).values()];
+    expect(gelus.map((p) => [p.x, p.k, p.s])).toEqual([['x', 0.5, Math.fround(Math.SQRT2)]]);
+    // (the builder writes its gradient as one function: no Div of the node rules)
+    expect(count((await gradients(model, loss)).backward, 'Div')).toBe(0);
   });
 
   it('is found in every layer of a BERT (torch erf GELU), not in the tanh approximation', () => {
