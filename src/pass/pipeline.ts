@@ -114,24 +114,42 @@ export async function runPipeline(model: Model, steps: readonly PassStep[], cont
 /**
  * Refuses, before any pass runs, share-layers after prune-heads by ratio where no choice of the ratio's leaves the
  * layers of each group it joins as many heads (shareAfterRatio, the check a sweep's plan makes), where the pruning (an
- * ablation of hours) ran first and share-layers refused its result. Known from the input `s` where the ratio is the
- * first step to change heads and the steps between keep every layer, its heads and their sharing (RATIO_KEPT); where
- * only some choices leave them even, the run is left to the scores.
+ * ablation of hours) ran first and share-layers refused its result; gives the line saying the run fails unless the
+ * scores leave them so, where only some choices do. Known from the input `s` where the ratio is the first step to
+ * change heads and the steps between keep every layer, its heads and their sharing (RATIO_KEPT).
  */
-function checkShareAfterRatio(s: BertStructure, parsed: ReturnType<typeof parseSteps>): void {
+function checkShareAfterRatio(s: BertStructure, parsed: ReturnType<typeof parseSteps>): string | undefined {
   let ratio: Parameters<typeof shareAfterRatio>[1] | undefined;
   const heads = structureShape(s).heads;
   for (const [i, { step }] of parsed.entries()) {
     const settings = step.settings as Record<string, unknown>;
     if (!ratio && step.pass === 'prune-heads' && typeof settings.ratio === 'number') {
       const exact = ratioHeads(heads, sharingGroups(s, 'attention'), settings.ratio, settings.minHeadsPerLayer);
-      if (!exact) return;
+      if (!exact) return undefined;
       ratio = { step: i + 1, exact };
     } else if (ratio && step.pass === 'share-layers') {
-      shareAfterRatio(settings, ratio, heads, 'the run');
-      return;
-    } else if (!RATIO_KEPT.has(step.pass)) return;
+      const uneven = shareAfterRatio(settings, ratio, heads, 'the run');
+      return uneven && `share-layers (step ${i + 1}): ${uneven}`;
+    } else if (!RATIO_KEPT.has(step.pass)) return undefined;
   }
+  return undefined;
+}
+
+/**
+ * checkShareAfterRatio on `model` before any work (compress's, before its calibration data is read): its refusal, or
+ * the warning line where the run fails unless the scores leave the layers share-layers joins as many heads; undefined
+ * for a model whose encoder is not read (a recurrent one: its passes say what they take).
+ */
+export function shareAfterRatioWarning(model: Model, steps: readonly PassStep[]): string | undefined {
+  const parsed = parseSteps(steps);
+  if (!parsed.length || recurrentModelLstm(model)) return undefined;
+  let s: BertStructure;
+  try {
+    s = findBert(model);
+  } catch {
+    return undefined; // (runPipeline says why)
+  }
+  return checkShareAfterRatio(s, parsed);
 }
 
 /** A pipeline's result on a model with or without a BERT structure (a recurrent model: recurrent.ts). */

@@ -12,6 +12,7 @@ import { compressToTransformersJs } from '../../export/transformers-js.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { floatFolderFile } from '../../eval/model-files.ts';
 import { registerAllPasses } from '../../passes.ts';
+import { shareAfterRatioWarning } from '../../pass/pipeline.ts';
 import { checkCalibrationSettings, DEFAULT_CALIBRATION_EXAMPLES, loadCalibration } from '../../eval/calibration.ts';
 import { checkCalibrationFlag, passFlagList, stepsFromFlags, withPassFlags } from '../pass-flags.ts';
 import { readsCalibrationLabels } from '../../pass-declarations.ts';
@@ -103,6 +104,10 @@ export const compressCommand: CliCommand<CompressArgs> = {
     const read = floatFolderFile(model, input);
     if (read && !args.json) out(`read ${input} ${read}`);
     const loaded = loadInput(input); // read once: calibration checks the graph, the passes run on it
+    // (share-layers after prune-heads by ratio that no choice of the ratio's leaves even: refused before the calibration
+    // data is read; where only some choices do, said before the pruning, an ablation of hours, runs)
+    const uneven = shareAfterRatioWarning(loaded.model, steps);
+    if (uneven) err(`warning: ${uneven}`);
     const calibration = args.calibrate
       ? await loadCalibration({
           graph: loaded.model,
