@@ -341,11 +341,17 @@ const decimalTags = (tags: Tags): Tags => [
  * does not resolve (`!!timestamp 2001-12-14`, `!!binary …`, `!custom`) or a directive the parser does not
  * know (`%YAML 1.3`) is refused, where the parser printed a multi-line Node warning and read the value as text (or as
  * a Date, a Buffer, a Set, which a setting then called 'a mapping'). Throws what the yaml parser throws (its first
- * error, else its first warning as an Error whose first line says what is not read).
+ * error, else its first warning as an Error whose first line says what is not read); a second document is refused in
+ * words of the file, where the parser's named its API ('please use YAML.parseAllDocuments()').
  */
 export function parseYamlText(text: string, opts: { merge?: boolean } = {}): unknown {
   const doc = parseDocument(text, { ...opts, schema: 'core', customTags: decimalTags, resolveKnownTags: false });
   const [error] = doc.errors;
+  if (error?.code === 'MULTIPLE_DOCS') {
+    // (the parser's words name its API: 'please use YAML.parseAllDocuments()')
+    const at = error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
+    throw new Error(`a second document${at}: the file holds one (a '---' or '...' line ends the first)`);
+  }
   if (error) throw error;
   const [warning] = doc.warnings;
   if (warning) {

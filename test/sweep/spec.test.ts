@@ -368,7 +368,7 @@ describe('sweep file', () => {
     expect(parseSweepFile(file).seed).toBe(17);
   });
 
-  it('refuses in one line a tag the core schema does not resolve or a directive it does not know, where the parser warned in many lines and read the value as text, a Date or a Buffer; reads !!float 3', async () => {
+  it('refuses in one line a tag the core schema does not resolve or a directive it does not know, where the parser warned in many lines and read the value as text, a Date or a Buffer; reads !!float 3; a second document in words of the file', async () => {
     const file = join(t.root, 'tags.yaml');
     const write = (extra: string, head = '') =>
       writeFileSync(file, `${head}models: [{path: models/tiny-sst2, tasks: [sst2]}]\npipelines: [baseline]\n${extra}\n`);
@@ -388,6 +388,11 @@ describe('sweep file', () => {
       }
       write('seed: 3', '%YAML 1.3\n---\n');
       expect(() => parseSweepFile(file)).toThrow(/\/tags\.yaml: not valid YAML: Unsupported YAML version 1\.3 at line 1, column 7 \(bert-compress reads /);
+      // a second document, where the parser named its API ('please use YAML.parseAllDocuments()')
+      write('seed: 3\n---\nseed: 4');
+      expect(() => parseSweepFile(file)).toThrow(
+        `${file}: not valid YAML: a second document at line 4, column 1: the file holds one (a '---' or '...' line ends the first)`,
+      );
       // the core schema's own tags, merge keys and %YAML 1.2 as before; !!float of an integer's form too (core's 3.0,
       // which the parser's float tags left unresolved)
       write('x-d: &d {repeats: 2}\nseed: !!int "3"\nbench: {<<: *d, warmup: !!int 1, maxTime: !!float 5}', '%YAML 1.2\n---\n');

@@ -30,7 +30,8 @@ export function readIntermediate(value: string): IntermediatePreset | Intermedia
   try {
     data = parseYamlText(readFileSync(value, 'utf8'));
   } catch (e) {
-    throw new SettingsError(`${value}: not JSON or YAML (${(e as Error).message.split('\n')[0]})`);
+    // (the parser's first line ends with a ':' that introduced its code frame, which one line leaves out)
+    throw new SettingsError(`${value}: not JSON or YAML (${(e as Error).message.split('\n')[0]!.replace(/:\s*$/, '')})`);
   }
   return parseMatches(data, value);
 }
