@@ -621,8 +621,11 @@ export function withConfigNormalizer(json: Record<string, unknown>, config: Toke
 /** The classes transformers builds a ByteLevel pre-tokenizer of tokenizer_config.json's add_prefix_space for (withConfigPrefixSpace). */
 const PREFIX_SPACE_CLASSES = new Set(['RobertaTokenizer', 'GPT2Tokenizer']);
 
-/** How many Kelvin signs (U+212A) a tokenizer.json object (or withOnigurumaCaseFolds's refusal) holds. */
-const kelvinSigns = (json: object | string): number => (typeof json === 'string' ? json : JSON.stringify(json)).split('\u212A').length - 1;
+/**
+ * How many Kelvin signs (U+212A) the parts of a tokenizer.json object that withOnigurumaCaseFolds rewrites hold (its
+ * pre-tokenizer, normalizer and decoder; not its vocabulary, which may be megabytes).
+ */
+const kelvinSigns = (json: Record<string, unknown>): number => JSON.stringify([json.pre_tokenizer, json.normalizer, json.decoder]).split('\u212A').length - 1;
 
 /**
  * A tokenizer.json whose Splits' (its pre-tokenizer's) and Replaces' (its normalizer's) regexes fold case in `(?i:…)`
@@ -2810,6 +2813,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
     const plain = (t: AddedTokenJson): boolean => t?.special === true && t.single_word !== true && model.get(t.content) === t.id;
     const spm = SENTENCEPIECE_FILES.includes(basename(found.file)) ? basename(found.file) : undefined;
     const preTokenizers = sequenceLeaves((read as { pre_tokenizer?: unknown }).pre_tokenizer, 'pretokenizers');
+    const folded = raw === undefined ? undefined : withOnigurumaCaseFolds(raw);
     return {
       addedTokens: ![...listed(raw), ...listed(read)].every(plain),
       pairTemplate: raw !== undefined && withTokenizersPostProcessor(raw) !== raw,
@@ -2830,8 +2834,8 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       splitBehavior: preTokenizers.some(({ leaf }) => leaf.type === 'Split' && splitReadOtherwise(leaf)),
       byteLevelRegex: preTokenizers.some(({ leaf }) => leaf.type === 'ByteLevel' && leaf.use_regex !== false),
       configPrefixSpace: raw !== undefined && withConfigPrefixSpace(raw, config, autoTokenizerClass(dir, config)) !== raw,
-      caseFoldWidened: raw !== undefined && withOnigurumaCaseFolds(raw) !== raw,
-      caseFoldKelvin: raw !== undefined && kelvinSigns(withOnigurumaCaseFolds(raw)) > kelvinSigns(raw),
+      caseFoldWidened: raw !== undefined && folded !== raw,
+      caseFoldKelvin: raw !== undefined && typeof folded !== 'string' && kelvinSigns(folded!) > kelvinSigns(raw),
       fixedLength: preTokenizers.some(({ leaf }) => leaf.type === 'FixedLength'),
       processorRetyped: raw !== undefined && partRetyped(raw, 'post_processor'),
       modelRetyped: raw !== undefined && partRetyped(raw, 'model'),
