@@ -14,8 +14,7 @@ import {
   integerProblem,
   integerRange,
   SettingsError,
-  isNumberText,
-  shownNumber,
+  typedValueText,
   valueAndKind,
   UsageError,
   UserError,
@@ -192,10 +191,10 @@ function checkIntegerList(name: string, values: readonly number[], min: number):
  * The refusal of `size` of --batch's or --seq's `sizes` (as typed on the command line, or a library caller's numbers),
  * in the words of every integer flag: a size alone as the flag's value ('--batch 1e16: expected an integer from 1 to
  * 2^53 − 1'), one of a list named after it ('--seq 8,0x10: '0x10': expected …'); a number bare, other text quoted
- * ('0x10', an empty one as ''), as `--repeats '0x10'` shows it.
+ * ('0x10', an empty one as ''), as `--repeats '0x10'` shows it (typedValueText).
  */
 export function sizeRefusal(flag: string, sizes: readonly string[], size: string | number, problem: string): string {
-  const shown = typeof size === 'number' ? shownNumber(size) : isNumberText(size) ? size : `'${size}'`;
+  const shown = typedValueText(size);
   return sizes.length === 1 ? `--${flag} ${shown}: ${problem}` : `--${flag} ${sizes.join(',')}: ${shown}: ${problem}`;
 }
 
