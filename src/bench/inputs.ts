@@ -10,7 +10,7 @@ import { findBert } from '../bert/discover.ts';
 import { lineageWalk, memoizedSha256Sync, type SourceRecord } from './lineage.ts';
 import { type InputLimits, inputLimits, largestActivationBytes, sequenceProblem } from '../bert/input-limits.ts';
 import { gigabytes } from '../units.ts';
-import { fixedBatchSize, fixedSequenceLength, idTableRows, sampleInputs } from '../bert/sample-inputs.ts';
+import { fixedBatchSize, fixedSequenceLength, idTableRows, sampleChoices, sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { NotBertError, SettingsError } from '../errors.ts';
 import { scoresOutput } from '../eval/graph-checks.ts';
@@ -142,7 +142,8 @@ export function shapesWith(batches: readonly number[], seqs: readonly number[], 
 
 /**
  * Throws a SettingsError when a shape's sequence length is beyond a subject's position table, or when one of its
- * activations alone (FFN units, attention scores or hidden states, float32, for the whole batch) would not fit in
+ * activations alone (FFN units, attention scores or hidden states, float32, for the whole batch: of a multiple-choice
+ * export, its rows of every choice) would not fit in
  * `memoryBytes` (the machine's memory): such a run cannot finish, and building its inputs would first exhaust the
  * memory (`--batch 100000000` ran until killed).
  */
@@ -152,8 +153,9 @@ export function checkShapesFit(shapes: readonly Shape[], subjects: readonly Benc
     for (const shape of shapes) {
       const problem = sequenceProblem(shape.seq, limits, `--seq ${shape.seq}`);
       if (problem) throw new SettingsError(`${subject.path}: ${problem}`);
+      // (a multiple-choice export's batch is of examples, a row per choice each: sampleInputs)
       const largest = subject.structure
-        ? largestActivationBytes(subject.structure, shape.batch, shape.seq)
+        ? largestActivationBytes(subject.structure, shape.batch * (sampleChoices(subject.model, subject.structure) ?? 1), shape.seq)
         : recurrentActivationBytes(subject.model, shape.batch, shape.seq);
       if (largest > memoryBytes) {
         throw new SettingsError(

@@ -14,6 +14,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findBert, sampleInputs } from '../../src/bert/index.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
+import { checkShapesFit } from '../../src/bench/inputs.ts';
+import { largestActivationBytes } from '../../src/bert/input-limits.ts';
 import { loadCalibration } from '../../src/eval/calibration.ts';
 import { headScores } from '../../src/prune/index.ts';
 import { float32Tensor, loadModel, readFloat32, type Model } from '../../src/onnx/index.ts';
@@ -157,6 +159,15 @@ describe('a multiple-choice export', () => {
       /: the model computes \d+ non-finite values? \(NaN or Infinity; the first NaN\) at its output 'logits' on the check's sample inputs \(batch 2 of 2 choices of 16 tokens\), before any pass: /,
     );
     expect(existsSync(output)).toBe(false);
+  });
+
+  it("bench's memory check counts a row per choice of each example, as its sample inputs feed them", () => {
+    const m = multipleChoice();
+    const subject = { path: 'mc.onnx', model: m, structure: findBert(m) };
+    // (batch 4 of 2 choices: 8 rows of 8 tokens)
+    const edge = largestActivationBytes(subject.structure, 8, 8);
+    expect(() => checkShapesFit([{ batch: 4, seq: 8 }], [subject], edge)).not.toThrow();
+    expect(() => checkShapesFit([{ batch: 4, seq: 8 }], [subject], edge - 1)).toThrow(/^--batch 4 --seq 8: one activation of mc\.onnx would take /);
   });
 
   it("the check's sample inputs follow the graph's choices and sequence axes where it fixes them", () => {
