@@ -309,11 +309,11 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     // Add what is not queued, retry what failed before (unless following); count what is already there.
     for (const point of [...pending.values()]) {
       if (opts.signal?.aborted) break;
-      const before = refusedAgain.get(point.key);
-      if (before !== undefined) {
+      const refused = refusedAgain.get(point.key);
+      if (refused !== undefined) {
         // (failed before, its input refused by this code, as its workers refuse it: every run fails alike, so it is
         // not queued again but fails again at once, as a local sweep's rerun fails it; the closing lines say what to give)
-        record(point, { error: before.refused });
+        record(point, { error: refused });
         continue;
       }
       try {

@@ -165,37 +165,27 @@ export interface StorePlan {
    */
   refusal: (dir: string) => string | undefined;
   /**
-   * The points still to do that failed before and whose input the code running now refuses (failedAgain), with the
-   * refusal, by key: not run (or queued) again, but failed again at once, since every run fails alike.
+   * The points still to do that failed before and whose input the code running now refuses (failedAgain): the refusal,
+   * by key. Not run (or queued) again, but failed again at once with it, since every run fails alike: stored and shown
+   * as its error, as a run of it would fail, not the stored error of the run before, which may be another fault (a
+   * full disk, an error of the code that ran it).
    */
-  refusedAgain: Map<string, RefusedAgain>;
-}
-
-/**
- * A point that failed before whose input the code running now refuses: the refusal, what it fails again with (stored
- * and shown as its error, as a run of it would fail), not the stored error of the run before, which may be another
- * fault (a full disk, an error of the code that ran it).
- */
-export interface RefusedAgain {
-  refused: string;
+  refusedAgain: Map<string, string>;
 }
 
 /**
  * Of `todo` (the points still to do), those that failed before (`failures`: the store's, SweepStore.failures) and whose
- * input the code running now refuses (refusedInput; `refusal`: the run's memo), with the refusal, by key: a rerun of
- * the sweep, local or queued, fails them at once, where it ran (or queued) each again to fail alike. One whose input is read now (this code reads it, or the folder changed, which is another point) runs as before.
+ * input the code running now refuses (refusedInput; `refusal`: the run's memo): the refusal, by key. A rerun of the
+ * sweep, local or queued, fails them at once, where it ran (or queued) each again to fail alike. One whose input is
+ * read now (this code reads it, or the folder changed, which is another point) runs as before.
  */
-export function failedAgain(
-  todo: readonly SweepPoint[],
-  failures: ReadonlyArray<{ key: string; error: string }>,
-  refusal: StorePlan['refusal'],
-): Map<string, RefusedAgain> {
-  const out = new Map<string, RefusedAgain>();
+export function failedAgain(todo: readonly SweepPoint[], failures: ReadonlyArray<{ key: string }>, refusal: StorePlan['refusal']): Map<string, string> {
+  const out = new Map<string, string>();
   if (todo.length === 0 || failures.length === 0) return out;
   const failed = new Set(failures.map((f) => f.key));
   for (const p of todo) {
     const refused = failed.has(p.key) ? refusedInput(p, refusal) : undefined;
-    if (refused !== undefined) out.set(p.key, { refused });
+    if (refused !== undefined) out.set(p.key, refused);
   }
   return out;
 }
@@ -206,7 +196,7 @@ function refusedAgainIn(
   points: readonly SweepPoint[],
   previous: ReadonlyMap<string, PointResult>,
   refusal: StorePlan['refusal'],
-): Map<string, RefusedAgain> {
+): Map<string, string> {
   const todo = points.filter((p) => !previous.has(p.key));
   return failedAgain(todo, todo.length > 0 ? store.failures() : [], refusal);
 }
@@ -240,7 +230,7 @@ export async function planSweepFile(
     previous: new Map<string, PointResult>(),
     stale: new Map<string, StaleMatch>(),
     contended: new Map<string, SweepPoint>(),
-    refusedAgain: new Map<string, RefusedAgain>(),
+    refusedAgain: new Map<string, string>(),
   };
   let store: SweepStore;
   try {
@@ -481,12 +471,12 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
         deferred.push(point);
         continue;
       }
-      const before = refusedAgain.get(point.key);
-      if (before !== undefined) {
+      const refused = refusedAgain.get(point.key);
+      if (refused !== undefined) {
         // (failed before, its input refused by the code running now: every run fails alike, so it fails again unrun)
-        write(() => store.fail(point.key, before.refused));
-        summary.failed.push({ point, error: before.refused, refused: before.refused });
-        emit({ type: 'failed', point, error: before.refused });
+        write(() => store.fail(point.key, refused));
+        summary.failed.push({ point, error: refused, refused });
+        emit({ type: 'failed', point, error: refused });
         continue;
       }
       running.add(point.key);
