@@ -21,7 +21,7 @@ import { join, resolve } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { checkOutputFolder, folderLabel } from '../destination.ts';
 import { QueueError, errorLine } from '../errors.ts';
-import { defaultThreads } from '../runtime/threads.ts';
+import { threadShare } from '../runtime/threads.ts';
 import { codeFingerprint } from '../version.ts';
 import { PointFailure, WorkerNotStarted, workerPool } from '../sweep/pool.ts';
 import type { PointResult } from '../sweep/point.ts';
@@ -202,7 +202,7 @@ export function lockSettings(lockMs: number): { lockDuration: number; stalledInt
  * run at once, at least 1.
  */
 export function workerThreads(threads: number | undefined, concurrency: number): number {
-  return threads || Math.max(1, Math.floor(defaultThreads() / concurrency));
+  return threads || threadShare(concurrency);
 }
 
 /** Runs a worker until `signal` aborts: see the module comment. */

@@ -152,3 +152,11 @@ export function defaultThreads(): number {
   }
   return cached;
 }
+
+/**
+ * A runner's share of the cores (POOL_THREADS_RANGE's 0): defaultThreads() divided among the `runAtOnce` points it runs
+ * at once (a local sweep's --jobs, a worker's --concurrency), at least 1.
+ */
+export function threadShare(runAtOnce: number): number {
+  return Math.max(1, Math.floor(defaultThreads() / runAtOnce));
+}

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileSystemError, checkFolderPath, checkOutputFile, checkOutputFolder, checkOutputKinds, folderLabel } from '../destination.ts';
 import { errorLine, SettingsError } from '../errors.ts';
-import { defaultThreads } from '../runtime/threads.ts';
+import { threadShare } from '../runtime/threads.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { memoizedSha256, planSweep, pointFolder, refreshedPlan, type SweepPoint } from './plan.ts';
 import type { TrainingStop } from '../train/run.ts';
@@ -416,7 +416,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   };
   emit({ type: 'plan', spec, points, previous, staleKept: previous.size - alreadyDone, recomputing: recompute.size });
 
-  const threads = jobs > 1 ? Math.max(1, Math.floor(defaultThreads() / jobs)) : 0;
+  const threads = jobs > 1 ? threadShare(jobs) : 0;
   const log = (line: string, point: SweepPoint) => emit({ type: 'log', line, point });
   const onStage = (stage: PointStage | null, point: SweepPoint) => emit({ type: 'stage', point, stage });
   // Stops the running points (as `signal` does) when the store can no longer take their results: see storeFault.
