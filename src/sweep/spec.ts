@@ -51,7 +51,6 @@ import type { PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { typedValueProblem } from '../pass/settings.ts';
 import { POOL_THREADS_RANGE } from '../runtime/threads.ts';
-
 import { registerAllPasses } from '../passes.ts';
 import { modeName, parseMode, type QuantizeMode } from '../quantize/settings.ts';
 import { BASELINE, autoLabel, expandPipeline } from './expand.ts';
@@ -660,9 +659,9 @@ class Fields {
 
   /**
    * An integer from `min` to `max` (2^53 − 1 where not given: YAML reads a larger integer rounded, 2^53 + 1 as 2^53,
-   * which valueAndKind names), checked and worded by integerProblem.
+   * which valueAndKind names), checked and worded by integerProblem; `note` follows the range, as a flag's
+   * (POOL_THREADS_RANGE's '(0: one per physical core, divided among the points run at once)').
    */
-  /** `note`: after the range, as a flag's (THREADS_RANGE's '(0: one per physical core)'). */
   int(v: unknown, at: string, min: number, max?: number, note?: string): number {
     const problem = integerProblem(v, min, max);
     if (problem !== undefined) this.fail(at, `${problem}${note ? ` ${note}` : ''}, got ${valueAndKind(v, 'file')}`);
