@@ -5,7 +5,7 @@
  * --new-head, where both read its is-next and not-next scores as a GLUE task's 2 labels. A classifier's weight of any
  * other name is read as before.
  */
-import { existsSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,9 +15,9 @@ import { headScores } from '../../src/prune/index.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { registerAllPasses } from '../../src/passes.ts';
-import { loadModel, renameValue, type Model } from '../../src/onnx/index.ts';
+import { loadModel, type Model } from '../../src/onnx/index.ts';
 import { runTraining } from '../../src/train/run.ts';
-import { tinyBert } from '../helpers/models.ts';
+import { tinyBertHeadNamed } from '../helpers/models.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { asyncRefusal } from '../helpers/refusal.ts';
 
@@ -27,27 +27,16 @@ const glueDir = join(work, 'glue');
 writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
 registerAllPasses();
 
-/** A tiny 2-label BERT whose classifier's weight and bias are named `prefix`.weight and `prefix`.bias. */
-function headNamed(prefix: string): Model {
-  const m = tinyBert({ numLabels: 2 }, { seed: 3 });
-  for (const part of ['weight', 'bias']) renameValue(m.graph, `classifier.${part}`, `${prefix}.${part}`);
-  return m;
-}
-
 /** `model` as a model folder without config.json (an export as torch.onnx.export writes it, with a vocabulary). */
-function folder(name: string, model: Model): string {
-  const dir = writeModelFolder(join(work, name), model);
-  unlinkSync(join(dir, 'config.json'));
-  return dir;
-}
+const folder = (name: string, model: Model) => writeModelFolder(join(work, name), model, { config: false });
 
 describe('a next-sentence-prediction head alone', () => {
-  const nsp = headNamed('cls.seq_relationship');
+  const nsp = tinyBertHeadNamed('cls.seq_relationship');
 
   it('discovery reads it as a pretraining head; a classifier of another name stays a sequence classifier', () => {
     expect(findBert(nsp).head).toMatchObject({ kind: 'pretraining', numLabels: 2, outputs: ['logits'] });
-    expect(findBert(headNamed('classifier')).head?.kind).toBe('sequence-classification');
-    expect(findBert(headNamed('my_cls_seq_relationship')).head?.kind).toBe('sequence-classification');
+    expect(findBert(tinyBertHeadNamed('classifier')).head?.kind).toBe('sequence-classification');
+    expect(findBert(tinyBertHeadNamed('my_cls_seq_relationship')).head?.kind).toBe('sequence-classification');
   });
 
   it('stays a pretraining head once quantize stores its weight (int8, int8-group, int4-block), so eval refuses it still', async () => {

@@ -31,12 +31,15 @@ export const WORDS: readonly string[] = [
   '.',
 ];
 
-/** Writes `model` as a model folder `dir` for a 2-class task (SST-2 labels) or a regression (STS-B); returns `dir`. */
-export function writeModelFolder(dir: string, model: Model, opts: { regression?: boolean; maxLength?: number } = {}): string {
+/**
+ * Writes `model` as a model folder `dir` for a 2-class task (SST-2 labels) or a regression (STS-B), or with no
+ * config.json (`config: false`: an export as torch.onnx.export writes it, with a vocabulary); returns `dir`.
+ */
+export function writeModelFolder(dir: string, model: Model, opts: { regression?: boolean; maxLength?: number; config?: false } = {}): string {
   mkdirSync(dir, { recursive: true });
   saveModel(model, join(dir, 'model.onnx'));
   const labels = opts.regression ? { num_labels: 1, problem_type: 'regression' } : { num_labels: 2, id2label: { 0: 'negative', 1: 'positive' } };
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', ...labels, max_length: opts.maxLength ?? 16 }));
+  if (opts.config !== false) writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', ...labels, max_length: opts.maxLength ?? 16 }));
   writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS].join('\n') + '\n');
   return dir;
 }

@@ -11,7 +11,7 @@ import { type BertConfig, bertConfig } from '../../src/bert/config.ts';
 import { bertParameters, layerParamNames, randomBertWeights } from '../../src/bert/build-weights.ts';
 import { Rng } from '../../src/bert/random.ts';
 import type { Model, Node } from '../../src/onnx/index.ts';
-import { cloneModel, createModel, DataType, encodeModel, saveModel } from '../../src/onnx/index.ts';
+import { cloneModel, createModel, DataType, encodeModel, renameValue, saveModel } from '../../src/onnx/index.ts';
 import { float32Tensor, int64Tensor } from '../../src/onnx/tensor.ts';
 import { openSession, Tensor, type Feeds } from '../../src/runtime/session.ts';
 import { encoderLayer, layerNorm, linear } from './reference-ops.ts';
@@ -215,6 +215,16 @@ export function tableClassifier(rows: number, { typeRows, labels = 2 }: { typeRo
     },
     [{ domain: '', version: 13 }],
   );
+}
+
+/**
+ * A tiny 2-label BERT whose classifier's weight and bias are named `prefix`.weight and `prefix`.bias: under
+ * transformers' name cls.seq_relationship, a next-sentence-prediction head alone (BertForNextSentencePrediction).
+ */
+export function tinyBertHeadNamed(prefix: string): Model {
+  const m = tinyBert({ numLabels: 2 }, { seed: 3 });
+  for (const part of ['weight', 'bias']) renameValue(m.graph, `classifier.${part}`, `${prefix}.${part}`);
+  return m;
 }
 
 const onnxNode = (name: string, opType: string, inputs: string[], outputs: string[], axis?: number): Node => ({

@@ -5,15 +5,14 @@
  * with no tokenizer in its folder (an .onnx file alone in one, or a link to one), which the step reads its examples
  * with. A teacher that fits plans. So is a model with no tokenizer in its folder, which its baseline's eval reads.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
-import { renameValue } from '../../src/onnx/index.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
-import { tinyBert } from '../helpers/models.ts';
+import { tinyBert, tinyBertHeadNamed } from '../helpers/models.ts';
 import { planRefusal } from './plan-refusal.ts';
 
 let root: string;
@@ -69,9 +68,7 @@ describe("a sweep's plan checks a distill step's teacher against the point's tas
 
   it('refuses a teacher whose head is not a classifier naming the head, as training does', async () => {
     // (transformers' BertForNextSentencePrediction exported without config.json: a 2-wide projection on the pooler)
-    const m = tinyBert({}, { seed: 4 });
-    for (const part of ['weight', 'bias']) renameValue(m.graph, `classifier.${part}`, `cls.seq_relationship.${part}`);
-    unlinkSync(join(writeModelFolder(join(root, 'models', 'nsp'), m), 'config.json'));
+    writeModelFolder(join(root, 'models', 'nsp'), tinyBertHeadNamed('cls.seq_relationship'), { config: false });
     expect(await planRefusal(root, 't', [{ folder: 'sst2', tasks: ['SST-2'] }], 'kd', [distill('nsp')])).toBe(
       `${join(root, 't.yaml')}: pipeline 'kd' on model 'sst2', step 1 (distill): SST-2 needs 2 outputs; the teacher has no classifier but a pretraining head (NSP alone: is-next and not-next scores)`,
     );
