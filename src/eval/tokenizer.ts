@@ -1791,7 +1791,9 @@ function withModelSplitEnds(tokenizer: Tokenizer): (text: string) => TextSplits 
   let marking = false;
   model._call = (tokens) => {
     if (!marking) return call(tokens);
-    return tokens.flatMap((t) => {
+    // (one array pushed to, not one per pre-token: this runs on every piece of a sentence pair)
+    const out: Array<string | SplitEnd> = [];
+    for (const t of tokens) {
       let pieces: string[];
       try {
         pieces = call([t]);
@@ -1799,8 +1801,11 @@ function withModelSplitEnds(tokenizer: Tokenizer): (text: string) => TextSplits 
         if (!(e instanceof DataError)) throw e;
         pieces = [{ failedSplit: e } satisfies SplitFailed as unknown as string];
       }
-      return pieces.length === 0 ? [] : [...pieces.slice(0, -1), { lastOfSplit: pieces.at(-1)! } as unknown as string];
-    });
+      const last = pieces.length - 1;
+      for (let i = 0; i < last; i++) out.push(pieces[i]!);
+      if (last >= 0) out.push({ lastOfSplit: pieces[last]! });
+    }
+    return out as string[];
   };
   return (text) => {
     marking = true;
