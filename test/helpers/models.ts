@@ -170,19 +170,23 @@ export function withUnshapedOutputs(model: Model): Model {
   return m;
 }
 
+/** A node of the default domain (tableClassifier's, multipleChoiceExport's). */
+const onnxNode = (name: string, opType: string, inputs: string[], outputs: string[], attributes: Node['attributes'] = {}): Node => ({
+  name,
+  opType,
+  domain: '',
+  inputs,
+  outputs,
+  attributes,
+});
+
+const AXIS_0: Node['attributes'] = { axis: { type: 'int', value: 0 } };
+
 /**
  * A classifier discovery does not read: the mean of the ids' rows of a [rows, 4] table (plus, with `typeRows`, the
  * token types' rows of a [typeRows, 4] table), times a [4, labels] matrix.
  */
 export function tableClassifier(rows: number, { typeRows, labels = 2 }: { typeRows?: number; labels?: number } = {}): Model {
-  const node = (name: string, opType: string, inputs: string[], outputs: string[], attributes = {}) => ({
-    name,
-    opType,
-    domain: '',
-    inputs,
-    outputs,
-    attributes,
-  });
   const types = typeRows !== undefined;
   const table = (name: string, r: number, w: number) =>
     float32Tensor(
@@ -194,11 +198,13 @@ export function tableClassifier(rows: number, { typeRows, labels = 2 }: { typeRo
     {
       name: 'g',
       nodes: [
-        node('cast', 'Cast', ['input_ids'], ['ids32'], { to: { type: 'int', value: DataType.INT32 } }),
-        node('gather', 'Gather', ['table', 'ids32'], ['rows']),
-        ...(types ? [node('types', 'Gather', ['type_table', 'token_type_ids'], ['type_rows']), node('add', 'Add', ['rows', 'type_rows'], ['sum'])] : []),
-        node('mean', 'ReduceMean', [types ? 'sum' : 'rows'], ['pooled'], { axes: { type: 'ints', value: [1] }, keepdims: { type: 'int', value: 0 } }),
-        node('scores', 'MatMul', ['pooled', 'w'], ['logits']),
+        onnxNode('cast', 'Cast', ['input_ids'], ['ids32'], { to: { type: 'int', value: DataType.INT32 } }),
+        onnxNode('gather', 'Gather', ['table', 'ids32'], ['rows']),
+        ...(types
+          ? [onnxNode('types', 'Gather', ['type_table', 'token_type_ids'], ['type_rows']), onnxNode('add', 'Add', ['rows', 'type_rows'], ['sum'])]
+          : []),
+        onnxNode('mean', 'ReduceMean', [types ? 'sum' : 'rows'], ['pooled'], { axes: { type: 'ints', value: [1] }, keepdims: { type: 'int', value: 0 } }),
+        onnxNode('scores', 'MatMul', ['pooled', 'w'], ['logits']),
       ],
       inputs: [
         { name: 'input_ids', elemType: DataType.INT64, shape: ['batch', 'seq'] },
@@ -227,15 +233,6 @@ export function tinyBertHeadNamed(prefix: string): Model {
   return m;
 }
 
-const onnxNode = (name: string, opType: string, inputs: string[], outputs: string[], axis?: number): Node => ({
-  name,
-  opType,
-  domain: '',
-  inputs,
-  outputs,
-  attributes: axis === undefined ? {} : { axis: { type: 'int', value: axis } },
-});
-
 /**
  * A tiny one-label BERT as torch exports BertForMultipleChoice: each input [batch, num_choices, sequence] reshaped to
  * [-1, sequence], the logits reshaped to [-1, num_choices] (declared `scores`).
@@ -249,10 +246,10 @@ export function multipleChoiceExport(scores: Array<string | number> = ['batch', 
   g.initializers.set('mc_2', int64Tensor('mc_2', [1], [2]));
   const front = [
     onnxNode('mc_shape', 'Shape', [ids], ['mc_ids_shape']),
-    onnxNode('mc_sequence', 'Gather', ['mc_ids_shape', 'mc_2'], ['mc_sequence'], 0),
-    onnxNode('mc_choices', 'Gather', ['mc_ids_shape', 'mc_1'], ['mc_choices'], 0),
-    onnxNode('mc_flat', 'Concat', ['mc_minus1', 'mc_sequence'], ['mc_flat_shape'], 0),
-    onnxNode('mc_scores', 'Concat', ['mc_minus1', 'mc_choices'], ['mc_scores_shape'], 0),
+    onnxNode('mc_sequence', 'Gather', ['mc_ids_shape', 'mc_2'], ['mc_sequence'], AXIS_0),
+    onnxNode('mc_choices', 'Gather', ['mc_ids_shape', 'mc_1'], ['mc_choices'], AXIS_0),
+    onnxNode('mc_flat', 'Concat', ['mc_minus1', 'mc_sequence'], ['mc_flat_shape'], AXIS_0),
+    onnxNode('mc_scores', 'Concat', ['mc_minus1', 'mc_choices'], ['mc_scores_shape'], AXIS_0),
   ];
   for (const input of g.inputs) {
     const flat = `${input.name}_flat`;
