@@ -1301,6 +1301,11 @@ export function mapSequenceLeaves(
   return mapped.every((q, i) => q === parts[i]) ? part : { ...p, [list]: mapped };
 }
 
+/** Whether a tokenizer.json normalizer normalizes at all: not none (absent, null) nor a Sequence of none at any depth. */
+function hasNormalizer(normalizer: unknown): boolean {
+  return sequenceLeaves(normalizer, 'normalizers').some(({ leaf }) => leaf.type !== undefined);
+}
+
 /** A tokenizer.json pre-tokenizer's or normalizer's leaves with their paths (mapSequenceLeaves of `list`), in order. */
 function sequenceLeaves(
   part: unknown,
@@ -1628,7 +1633,7 @@ export function unlistedAddedPieces(json: object): boolean {
   const type = (json as { model?: { type?: unknown } }).model?.type;
   if (type !== 'WordLevel' && type !== 'Unigram') return false;
   const { normalizer, pre_tokenizer: pre } = json as { normalizer?: unknown; pre_tokenizer?: unknown };
-  const normalizes = sequenceLeaves(normalizer, 'normalizers').length > 0;
+  const normalizes = hasNormalizer(normalizer);
   const transforms = sequenceLeaves(pre, 'pretokenizers').some(({ leaf }) => leaf.type === 'Metaspace' || leaf.type === 'ByteLevel');
   const missable = (a: AddedTokenJson) => transforms || a.single_word === true || (normalizes && !new tokenizersLibrary.AddedToken(a).normalized);
   const givable = (content: string) => type === 'WordLevel' || [...content].every((c) => !vocab.has(c));

@@ -201,7 +201,7 @@ describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/te
     expect(loadTokenizer(single).encode('hello hellos', null, 16).ids.slice(1, 3)).toEqual([30522, hello]);
   });
 
-  it("is 24 for a WordLevel model lacking an added token's content its splitter can miss (normalized false, behind a normalizer), whose word is now the unknown token; 2 where the token is normalized (always found)", () => {
+  it("is 24 for a WordLevel model lacking an added token's content its splitter can miss (normalized false, behind a normalizer), whose word is now the unknown token; an earlier one where the token is normalized (always found) or no normalizer runs", () => {
     const wordLevel = (normalized: boolean) => (j: Record<string, unknown>) => {
       j.model = { type: 'WordLevel', vocab: vocab(j), unk_token: '[UNK]' };
       added(j).push({ id: 30522, content: 'zzqtok', single_word: false, lstrip: false, rstrip: false, normalized, special: false });
@@ -209,6 +209,13 @@ describe.skipIf(!hasTeachers)("a tokenizer's reading version (needs ../shared/te
     const unnormalized = folder('word-level-added-unnormalized', wordLevel(false));
     expect(tokenizerReadingVersion(unnormalized, false)).toBe(24);
     expect(tokenizerReadingVersion(folder('word-level-added-normalized', wordLevel(true)), false)).toBe(2);
+    // (no normalizer: the text as written is the text normalized, where the token is found; 7: its BertPreTokenizer
+    // now behind no normalizer cleaning the text)
+    const bare = folder('word-level-added-no-normalizer', (j) => {
+      wordLevel(false)(j);
+      j.normalizer = null;
+    });
+    expect(tokenizerReadingVersion(bare, false)).toBe(7);
     expect(loadTokenizer(unnormalized).encode('ZZQTOK zzqtok', null, 16).ids.slice(1, 3)).toEqual([
       vocab(JSON.parse(readFileSync(join(TEACHER, 'tokenizer.json'), 'utf8')))['[UNK]'],
       30522,
