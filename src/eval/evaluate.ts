@@ -26,6 +26,7 @@ import {
   checkConfigLabels,
   checkConfigLengthRoom,
   checkEncodings,
+  checkPairTypes,
   checkMaxLength,
   chooseMaxLength,
   graphFacts,
@@ -379,21 +380,9 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
 
   // a sentence pair on a model of fewer token types than the tokenizer's pair template gives (one token type under a
   // BERT template): refused before any task is scored, as its encodings would be (one pair encoded: its types alone)
-  if (facts.limits && facts.limits.typeVocabSize !== null) {
-    const limits = facts.limits;
-    let pairTypes: readonly number[] | undefined;
-    try {
-      pairTypes = tokenizer.encode('a', 'b', maxLength).typeIds;
-    } catch {
-      // (a tokenizer that cannot encode here: left to the data's encodings)
-    }
-    if (pairTypes) {
-      const typeIds = pairTypes;
-      keep((task) => {
-        if (task.textColumns.length === 2) checkEncodings([{ ids: [], typeIds }], limits, tokenizer.source, modelName);
-      });
-    }
-  }
+  keep((task) => {
+    if (task.textColumns.length === 2) checkPairTypes(tokenizer, maxLength, facts.limits, modelName);
+  });
 
   keep(dataFound);
 

@@ -242,6 +242,23 @@ export function checkEncodings(
   }
 }
 
+/**
+ * Throws checkEncodings' DataError where a model named `model` (its `limits`) has fewer token types than `tokenizer`'s
+ * pair template gives (one type under a BERT template): one pair encoded at `maxLength`, its types alone (the ids of
+ * two words say nothing of a data set's). A tokenizer that cannot encode here is left to the data's encodings. The one
+ * check of a pair's types before any data is read: eval's, training's and a sweep's plan's.
+ */
+export function checkPairTypes(tokenizer: Pick<TextTokenizer, 'encode' | 'source'>, maxLength: number, limits: InputLimits | null, model: string): void {
+  if (!limits || limits.typeVocabSize === null) return;
+  let typeIds: readonly number[];
+  try {
+    typeIds = tokenizer.encode('a', 'b', maxLength).typeIds;
+  } catch {
+    return;
+  }
+  checkEncodings([{ ids: [], typeIds }], limits, tokenizer.source, model);
+}
+
 /** Throws a SettingsError when config.json's label count and the model's scores per example differ (configLabelsProblem). */
 export function checkConfigLabels(config: ModelConfig, scoreWidth: number | null, model: string): void {
   const problem = configLabelsProblem(config, scoreWidth, model);

@@ -67,7 +67,16 @@ import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
 import { inputLimits, largestActivationBytes, type InputLimits } from '../bert/input-limits.ts';
 import { positionLimit } from '../bert/sample-inputs.ts';
 import { benchShapes, checkShapesFit, incomparable } from '../bench/inputs.ts';
-import { checkConfigLengthRoom, checkEncodings, chooseMaxLength, evalLength, namedOtherHead, otherHeadLine, scoresOutput } from '../eval/graph-checks.ts';
+import {
+  checkConfigLengthRoom,
+  checkEncodings,
+  checkPairTypes,
+  chooseMaxLength,
+  evalLength,
+  namedOtherHead,
+  otherHeadLine,
+  scoresOutput,
+} from '../eval/graph-checks.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
 import { checkFeature, checkMatch, noAttentionLeft, presetMatches } from '../train/intermediate.ts';
@@ -1080,7 +1089,8 @@ function checkShapes(
     const maxLength = chooseMaxLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(dir)), label);
     checkRoomForText(m.tasks, tokenizers.tokenizer(dir), maxLength, spec.eval.maxLength, config);
     checkEvalBatch(spec, m, read.structure, limits.fixedSequence ?? undefined, maxLength, dir, glueDir, label);
-    checkPairTypes(m.tasks, limits, pairTypes(tokenizers.tokenizer(dir), maxLength), onnx);
+    const tokenizer = tokenizers.tokenizer(dir);
+    if (tokenizer && m.tasks.some((name) => getTask(name).textColumns.length === 2)) checkPairTypes(tokenizer, maxLength, limits, onnx);
   } catch (e) {
     if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, EVAL_SETTING_NAMES)}`);
     if (e instanceof DataError) throw new DataError(`${spec.file}: ${label}: ${e.message}`);
@@ -1117,36 +1127,6 @@ function checkRoomForText(
   if (pair) checkConfigLengthRoom(asked, config, maxLength, tokenizer, true);
   if (single) tokenizer.encode('', null, maxLength);
   if (pair) tokenizer.encode('', '', maxLength);
-}
-
-/**
- * Throws eval's refusal (checkEncodings' DataError) of a model named `model` (its .onnx, or after it the setting
- * that names it) of fewer token types (`limits`) than a tokenizer's pair template gives (`pair`: pairTypes), where one
- * of `tasks` is a sentence pair: as its evaluation would, or training, when it tokenized the data. A tokenizer that
- * could not be read or encode here (no `pair`) is left to the points.
- */
-function checkPairTypes(tasks: readonly string[], limits: InputLimits, pair: PairTypes | undefined, model: string): void {
-  if (!pair || limits.typeVocabSize === null || !tasks.some((name) => getTask(name).textColumns.length === 2)) return;
-  checkEncodings([{ ids: [], typeIds: pair.typeIds }], limits, pair.source, model);
-}
-
-/** The token types a tokenizer's pair template gives (one pair encoded), and the tokenizer's file, as checkEncodings names it. */
-interface PairTypes {
-  source: string;
-  typeIds: readonly number[];
-}
-
-/**
- * The token types of one pair as `tokenizer` encodes it at `maxLength` (the types alone: the ids of two words say
- * nothing of the dev set's); undefined where the tokenizer could not be read (none) or cannot encode here.
- */
-function pairTypes(tokenizer: TextTokenizer | undefined, maxLength: number): PairTypes | undefined {
-  if (!tokenizer) return undefined;
-  try {
-    return { source: tokenizer.source, typeIds: tokenizer.encode('a', 'b', maxLength).typeIds };
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -1359,12 +1339,12 @@ function checkStepTypes(t: PointTrainingStep, model: string | undefined, evalLen
     [studentOnnx(t), '--student'],
     [t.student === undefined ? model : undefined, 'the model the step trains'],
   ];
-  let pair: PairTypes | undefined;
   for (const [onnx, who] of fed) {
     const graph = onnx === undefined ? undefined : read(onnx);
-    if (!graph?.structure) continue;
-    pair ??= pairTypes(tokenizers.tokenizer(dir), t.maxLength ?? evalLength ?? defaultMaxLength(tokenizerMaxLength(dir)));
-    checkPairTypes([t.task], inputLimits(graph.graph, graph.structure), pair, `${onnx} (${who})`);
+    const tokenizer = graph?.structure ? tokenizers.tokenizer(dir) : undefined;
+    if (!graph?.structure || !tokenizer) continue;
+    const length = t.maxLength ?? evalLength ?? defaultMaxLength(tokenizerMaxLength(dir));
+    checkPairTypes(tokenizer, length, inputLimits(graph.graph, graph.structure), `${onnx} (${who})`);
   }
 }
 

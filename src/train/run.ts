@@ -63,6 +63,7 @@ import type { Model } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import {
   checkEncodings,
+  checkPairTypes,
   checkMaxLength,
   checkConfigLengthRoom,
   chooseMaxLength,
@@ -945,15 +946,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   }
   // (a sentence pair's token types past a model's token-type table, as evaluation checks them before any task: the
   // types of one pair, at a length that cuts nothing; a tokenizer that cannot encode it is left to the data's encodings)
-  if (task && !general && task.textColumns.length === 2) {
-    let typeIds: readonly number[] | undefined;
-    try {
-      typeIds = tokenizer.encode('a', 'b', Number.MAX_SAFE_INTEGER).typeIds;
-    } catch {
-      typeIds = undefined;
-    }
-    if (typeIds) for (const [limits, path] of sized) checkEncodings([{ ids: [], typeIds }], limits, tokenizer.source, path);
-  }
+  if (task && !general && task.textColumns.length === 2) for (const [limits, path] of sized) checkPairTypes(tokenizer, Number.MAX_SAFE_INTEGER, limits, path);
   // The length must fit the position tables of the teacher (its logits are computed at it) and of a student model
   // given by path: checked here in one line, and a default (config's, else 128 capped at the tokenizer's model_max_length) is capped as evaluation caps it.
   // (config.json's max_length is the teacher's when distilling, named so where a student model's config.json gives the labels)
