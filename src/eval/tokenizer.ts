@@ -1506,14 +1506,24 @@ function normalizedAddedTokensAsTokenizers(tokenizer: Tokenizer): void {
   map.clear();
   for (const token of t.added_tokens) {
     map.set(token.content, token);
-    if (!token.normalized) continue;
-    const text = t.normalizer(token.content);
+    const text = normalizedTokenText(token, t.normalizer);
+    if (text === undefined) continue;
     map.set(text, token);
     normalizedTokens.set(text, token);
     texts.push(text);
   }
   splitter.trie = splitter._build_trie(texts);
   addedTokensByStage(tokenizer, new Map(t.added_tokens.filter((a) => !a.normalized).map((a) => [a.content, a])), normalizedTokens);
+}
+
+/**
+ * An added token's text as its tokenizer's normalized splitter finds it (normalizedAddedTokensAsTokenizers): its
+ * content as `normalizer` gives it, where the token is normalized; undefined where it is not (found in the text as
+ * written only, as tokenizers finds it).
+ */
+function normalizedTokenText(token: { content: string; normalized?: boolean }, normalizer: ((text: string) => string) | null | undefined): string | undefined {
+  if (!token.normalized) return undefined;
+  return typeof normalizer === 'function' ? normalizer(token.content) : token.content;
 }
 
 /** An added token's lstrip and rstrip (whether the text before it, after it, is trimmed where it is found). */
@@ -1641,6 +1651,17 @@ export function unlistedAddedPieces(json: object): boolean {
 }
 
 /**
+ * Whether tokenizer.json `json` has a Metaspace of prepend_scheme first behind a normalizer and an added token of
+ * normalized false: a text the normalizer turns into such a token's content (where tokenizers does not find the token)
+ * starts the text, and prependFirstAtTextStart gives it its ▁, where it was read as an added token's and got none.
+ */
+export function metaspaceFirstUnnormalizedAdded(json: object): boolean {
+  const { pre_tokenizer: pre, normalizer, added_tokens: added } = json as { pre_tokenizer?: unknown; normalizer?: unknown; added_tokens?: unknown };
+  if (!hasMetaspaceFirst(pre) || !hasNormalizer(normalizer) || !Array.isArray(added)) return false;
+  return added.some((a) => a !== null && typeof a === 'object' && !new tokenizersLibrary.AddedToken(a).normalized);
+}
+
+/**
  * A tokenizer.json object whose pre-tokenizers of LIBRARY_UNKNOWN_PRE_TOKENIZERS (a Sequence's at any depth) are
  * WhitespaceSplits and whose normalizers of LIBRARY_UNKNOWN_NORMALIZERS are empty Sequences, for
  * @huggingface/tokenizers to build (splitAsTokenizers and normalizeAsTokenizers then give each the splitting or
@@ -1702,7 +1723,11 @@ function hasMetaspaceFirst(part: unknown): boolean {
  */
 function prependFirstAtTextStart(tokenizer: Tokenizer, json: object): void {
   const pre = (json as { pre_tokenizer?: unknown }).pre_tokenizer;
-  const t = tokenizer as unknown as AddedTokenSplitting & { normalizer?: ((text: string) => string) | null; pre_tokenizer?: PreTokenizerInstance | null };
+  const t = tokenizer as unknown as AddedTokenSplitting & {
+    added_tokens?: Array<{ content: string; normalized?: boolean }>;
+    normalizer?: ((text: string) => string) | null;
+    pre_tokenizer?: PreTokenizerInstance | null;
+  };
   const top = t.pre_tokenizer;
   if (!hasMetaspaceFirst(pre) || !top || !t.splitter_normalized) return;
   // (each leaf's own pre-tokenizing, as splitOnMetaspace and splitAsTokenizers left it, taken before the top one is
@@ -1727,6 +1752,9 @@ function prependFirstAtTextStart(tokenizer: Tokenizer, json: object): void {
   let keepsFirst = true;
   let firstText = false;
   const normalizer = t.normalizer;
+  // (the texts the normalized splitter finds as added tokens: a section equal to a token of normalized false is text
+  // there, which tokenizers found in the text as written only, if at all)
+  const found = new Set((t.added_tokens ?? []).flatMap((a) => normalizedTokenText(a, normalizer) ?? []));
   if (typeof normalizer === 'function')
     t.normalizer = (text) => {
       keepsFirst = text === '' || normalizer(String.fromCodePoint(text.codePointAt(0)!)) !== '';
@@ -1736,7 +1764,7 @@ function prependFirstAtTextStart(tokenizer: Tokenizer, json: object): void {
   const split = splitter.split.bind(splitter);
   splitter.split = (text) => {
     const sections = split(text);
-    firstText = sections.length > 0 && sections[0] !== '' && !t.added_tokens_map?.has(sections[0]!);
+    firstText = sections.length > 0 && sections[0] !== '' && !found.has(sections[0]!);
     return sections;
   };
   top.pre_tokenize_text = (text, options) => {
@@ -2340,8 +2368,9 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * unk_token is not in its vocabulary (missingUnkToken), where a piece it did not know was read as another id;
  * `addedPiecesApart`, a single_word added token's normalized text is a model's piece (addedPiecesApart), which was read
  * as the added token's id inside a word; `unlistedAddedPieces`, its model can give as a piece an added token's content
- * it lacks (unlistedAddedPieces), which was read as the added token's id. Undefined where the folder has no tokenizer
- * this code reads.
+ * it lacks (unlistedAddedPieces), which was read as the added token's id; `metaspaceFirstAdded`, a Metaspace of
+ * prepend_scheme first behind a normalizer and an added token of normalized false (metaspaceFirstUnnormalizedAdded),
+ * whose content a text normalized to was read without the ▁. Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -2376,6 +2405,7 @@ export interface TokenizerTraits {
   unkTokenMissing: boolean;
   addedPiecesApart: boolean;
   unlistedAddedPieces: boolean;
+  metaspaceFirstAdded: boolean;
 }
 
 /**
@@ -2809,6 +2839,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         unkTokenMissing: false,
         addedPiecesApart: false,
         unlistedAddedPieces: false,
+        metaspaceFirstAdded: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -2857,6 +2888,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       unkTokenMissing: missingUnkToken(read) !== undefined,
       addedPiecesApart: addedPiecesApart(read),
       unlistedAddedPieces: unlistedAddedPieces(read),
+      metaspaceFirstAdded: metaspaceFirstUnnormalizedAdded(read),
     };
   } catch {
     return undefined;

@@ -543,12 +543,13 @@ describe("a Metaspace pre-tokenizer of prepend_scheme first (transformers' conve
     [',', -1],
   ];
   const first = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: true };
+  const m = { id: 6, content: '<m>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
   const tokenizer = (pre: object, normalizer: object | null = null) =>
     fromParts({
       model: { type: 'Unigram', unk_id: 0, vocab },
       pre_tokenizer: pre,
       normalizer,
-      added_tokens: [{ id: 6, content: '<m>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+      added_tokens: [m],
     });
   const ids = (t: ReturnType<typeof tokenizer>, text: string) => t.encode(text, null, 32).ids;
 
@@ -574,6 +575,17 @@ describe("a Metaspace pre-tokenizer of prepend_scheme first (transformers' conve
     expect(words.encode('a b', 'a b', 32).ids).toEqual([2, 4, 2, 4]);
     // (always, as before: every pre-token)
     expect(ids(tokenizer({ type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { ...first, prepend_scheme: 'always' }] }), ' a b')).toEqual([2, 5]);
+  });
+
+  // (tokenizers 0.23.2's node binding: 'A', 'A<m>b' and the pair 'A', 'A' give ▁a (2) for each A, where eval read a (3))
+  it('prepends one where the normalizer turns the text into the content of an added token of normalized false, which is not found there', () => {
+    const a = { id: 3, content: 'a', single_word: false, lstrip: false, rstrip: false, normalized: false, special: false };
+    const t = fromParts({ model: { type: 'Unigram', unk_id: 0, vocab }, pre_tokenizer: first, normalizer: { type: 'Lowercase' }, added_tokens: [m, a] });
+    expect(ids(t, 'A')).toEqual([2]);
+    expect(ids(t, 'A<m>b')).toEqual([2, 6, 4]);
+    expect(t.encode('A', 'A', 32).ids).toEqual([2, 2]);
+    // (the token itself, found in the text as written, is its id, with no ▁)
+    expect(ids(t, 'a<m>b')).toEqual([3, 6, 4]);
   });
 });
 

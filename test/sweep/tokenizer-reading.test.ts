@@ -245,20 +245,20 @@ const WORD_LEVEL = { type: 'WordLevel', unk_token: '<unk>', vocab: { '<unk>': 0,
 
 /**
  * The reading version (of single texts) of a tokenizer.json of each of `tokenizers` (its model WORD_LEVEL unless
- * given, no normalizer unless given, a tokenizer_config.json of `config` where given), by name, each written in a
+ * given, no normalizer and no added tokens unless given, a tokenizer_config.json of `config` where given), by name, each written in a
  * folder of that name of a temporary root.
  */
 function readingVersions(
-  tokenizers: Record<string, { model?: object; preTokenizer: object | null; normalizer?: object | null; config?: object }>,
+  tokenizers: Record<string, { model?: object; preTokenizer: object | null; normalizer?: object | null; config?: object; added?: object[] }>,
 ): Record<string, number | undefined> {
   const root = mkdtempSync(join(tmpdir(), 'tokenizer-json-reading-'));
   try {
     return Object.fromEntries(
-      Object.entries(tokenizers).map(([name, { model = WORD_LEVEL, preTokenizer, normalizer = null, config }]) => {
+      Object.entries(tokenizers).map(([name, { model = WORD_LEVEL, preTokenizer, normalizer = null, config, added = [] }]) => {
         const dir = join(root, name);
         mkdirSync(dir);
         if (config) writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config));
-        const json = { version: '1.0', added_tokens: [], normalizer, pre_tokenizer: preTokenizer, post_processor: null, decoder: null, model };
+        const json = { version: '1.0', added_tokens: added, normalizer, pre_tokenizer: preTokenizer, post_processor: null, decoder: null, model };
         writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
         return [name, tokenizerReadingVersion(dir, false)];
       }),
@@ -319,6 +319,20 @@ describe('a tokenizer with a Metaspace of prepend_scheme first', () => {
       }),
       // (behind-strip: 9 too, as its Strip strips White_Space since stop 50)
     ).toEqual({ 'after-whitespace': 5, 'behind-strip': 9, alone: 1, 'always-after-whitespace': 1 });
+  });
+
+  it('is at reading version 25 behind a normalizer with an added token of normalized false (a text normalized to its content now gets the ▁); 5 where the token is normalized or no normalizer runs', () => {
+    const model = { type: 'BPE', unk_token: '<unk>', fuse_unk: false, vocab: { '<unk>': 0, '▁': 1, a: 2 }, merges: [] };
+    const first = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: false };
+    const token = (normalized: boolean) => [{ id: 3, content: 'a', single_word: false, lstrip: false, rstrip: false, normalized, special: false }];
+    const lowercase = { type: 'Lowercase' };
+    expect(
+      readingVersions({
+        unnormalized: { model, preTokenizer: first, normalizer: lowercase, added: token(false) },
+        normalized: { model, preTokenizer: first, normalizer: lowercase, added: token(true) },
+        'no-normalizer': { model, preTokenizer: { type: 'Sequence', pretokenizers: [WHITESPACE, first] }, added: token(false) },
+      }),
+    ).toEqual({ unnormalized: 25, normalized: 5, 'no-normalizer': 5 });
   });
 });
 
