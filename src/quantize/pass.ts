@@ -47,10 +47,19 @@ function planEmbeddings(plan: Plan, targets: readonly Target[], o: QuantizeOptio
       t.id,
       o.embeddings
         ? { format: 'integer', scheme: { kind: 'int8', granularity: o.perChannel ? { kind: 'channel' } : { kind: 'tensor' }, reduceRange: false } }
-        : { format: 'float', reason: 'kept float by the setting embeddings: false, flag --no-quantize-embeddings' },
+        : { format: 'float', reason: EMBEDDINGS_KEPT },
     );
   }
 }
+
+/** Why quantize leaves the embedding tables float with the setting embeddings: false. */
+export const EMBEDDINGS_KEPT = 'kept float by the setting embeddings: false, flag --no-quantize-embeddings';
+
+/** Why int8-static leaves a fused Attention's packed weight float. */
+export const STATIC_ATTENTION_KEPT = 'int8-static: a fused Attention has no QDQ form here (use mode int8 for QAttention)';
+
+/** Why int4-block leaves a fused Attention's packed weight float. */
+export const INT4_ATTENTION_KEPT = 'MatMulNBits replaces MatMul / Gemm only: the fused Attention weight stays float';
 
 /** The largest d ≤ limit dividing every one of `widths` (1 at worst). */
 function largestDivisor(widths: readonly number[], limit: number): number {
@@ -174,8 +183,7 @@ function planStatic(targets: readonly Target[], o: QuantizeOptions): Plan {
   const plan: Plan = new Map();
   for (const t of targets) {
     if (t.kind === 'linear') plan.set(t.id, { format: 'qdq', scheme: { kind: 'int8', granularity: int8Granularity(o), reduceRange: o.reduceRange } });
-    else if (t.kind === 'attention')
-      plan.set(t.id, { format: 'float', reason: 'int8-static: a fused Attention has no QDQ form here (use mode int8 for QAttention)' });
+    else if (t.kind === 'attention') plan.set(t.id, { format: 'float', reason: STATIC_ATTENTION_KEPT });
   }
   planEmbeddings(plan, targets, o);
   return plan;
@@ -199,8 +207,7 @@ function planInt4(targets: readonly Target[], o: QuantizeOptions, blockSize: num
           ? { format: 'nbits', scheme: { kind: 'int4', blockSize, symmetric: o.symmetric } }
           : int4Assignment(t.linear.inFeatures, t.linear.outFeatures, blockSize, o.symmetric),
       );
-    else if (t.kind === 'attention')
-      plan.set(t.id, { format: 'float', reason: 'MatMulNBits replaces MatMul / Gemm only: the fused Attention weight stays float' });
+    else if (t.kind === 'attention') plan.set(t.id, { format: 'float', reason: INT4_ATTENTION_KEPT });
   }
   planEmbeddings(plan, targets, o);
   return plan;
@@ -208,12 +215,23 @@ function planInt4(targets: readonly Target[], o: QuantizeOptions, blockSize: num
 
 /** A K×N projection's int4-block assignment (planInt4's). */
 function int4Assignment(K: number, N: number, blockSize: number, symmetric: boolean): Assignment {
-  const smaller = (b: number) => int4StoresLess(K, N, b, symmetric);
-  if (smaller(blockSize)) return { format: 'nbits', scheme: { kind: 'int4', blockSize, symmetric } };
-  // (the largest block size MatMulNBits takes that stores fewer bytes: every smaller one does too)
-  const fits = BLOCK_SIZES.filter(smaller).at(-1);
+  if (int4StoresLess(K, N, blockSize, symmetric)) return { format: 'nbits', scheme: { kind: 'int4', blockSize, symmetric } };
+  return { format: 'float', reason: int4FloatReason([K, K], blockSize, symmetric) };
+}
+
+/**
+ * Why int4-block with blocks of `blockSize` leaves float a projection of input width `inputs` (its least and its most,
+ * equal where known; a sweep's plan knows some only so), whose blocks would store more bytes than float: naming the
+ * largest block size that stores every such width in fewer bytes, if any does.
+ */
+export function int4FloatReason(inputs: readonly [number, number], blockSize: number, symmetric: boolean): string {
+  const [least, most] = inputs;
+  // (the largest block size MatMulNBits takes that stores fewer bytes: every smaller one does too, and on any wider
+  // input; the bytes grow with the outputs as the floats do, so one output tells)
+  const fits = BLOCK_SIZES.filter((b) => int4StoresLess(least, 1, b, symmetric)).at(-1);
   const instead = fits ? `use a block of at most ${fits}` : `so would every block size MatMulNBits takes, ${BLOCK_SIZES[0]} the smallest`;
-  return { format: 'float', reason: `4-bit blocks of ${blockSize} on its input width ${K} would store more bytes than float (${instead})` };
+  const width = least === most ? `${least}` : `${least} to ${most}`;
+  return `4-bit blocks of ${blockSize} on its input width ${width} would store more bytes than float (${instead})`;
 }
 
 /**
@@ -563,10 +581,20 @@ const DYNAMIC_INT8_OPS = new Set(['MatMulInteger', 'MatMulIntegerToFloat', 'Dyna
  */
 function requireQuantized(o: QuantizeOptions, result: Pick<PlanResult, 'quantized' | 'kept'>): void {
   if (result.quantized.length) return;
+  throw new SettingsError(keptAllLine(o, result.kept));
+}
+
+/**
+ * The line refusing quantize with options `o` that keeps every target of a model as it was, `kept` (by the target's id,
+ * or a plan's words for targets it knows only so, and why), each reason once, with its targets, in their order; `by`:
+ * the mode of the quantize step before it that stored every other weight quantized, where a sweep's plan knows only that.
+ */
+export function keptAllLine(o: QuantizeOptions, kept: readonly { target: string; reason: string }[], by?: string): string {
   const byReason = new Map<string, Set<string>>();
-  for (const k of result.kept) byReason.set(k.reason, (byReason.get(k.reason) ?? new Set()).add(k.target));
+  for (const k of kept) byReason.set(k.reason, (byReason.get(k.reason) ?? new Set()).add(k.target));
   const why = [...byReason].map(([reason, set]) => `${someNames([...set], 3)}: ${reason}`);
-  throw new SettingsError(quantizesNoWeight(o, why.length ? why.join('; ') : 'it has no projection or embedding table'));
+  if (by) why.push(`every other weight: ${ALREADY} (by quantize ${by} before it)`);
+  return quantizesNoWeight(o, why.length ? why.join('; ') : 'it has no projection or embedding table');
 }
 
 /**
@@ -623,6 +651,14 @@ function checkStorage(model: Model, s: BertStructure, o: QuantizeOptions): { tar
  * budget decides on the weights; float16; settings it refuses).
  */
 export function plannedFloat(s: BertStructure, o: QuantizeOptions): Target[] | undefined {
+  return plannedKept(s, o)?.map((k) => k.target);
+}
+
+/**
+ * plannedFloat's targets, each with the reason applyPlan keeps it float: the plan's, or undefined for a table no Gather
+ * reads (tableWithoutGather's, on the graph).
+ */
+export function plannedKept(s: BertStructure, o: QuantizeOptions): { target: Target; reason?: string }[] | undefined {
   const targets = quantizationTargets(s);
   let plan: Plan;
   try {
@@ -633,7 +669,11 @@ export function plannedFloat(s: BertStructure, o: QuantizeOptions): Target[] | u
   } catch {
     return undefined;
   }
-  return targets.filter((t) => targetNode(t) === undefined || plan.get(t.id) === undefined || plan.get(t.id)!.format === 'float');
+  return targets.flatMap((t) => {
+    if (targetNode(t) === undefined) return [{ target: t }];
+    const a = plan.get(t.id) ?? { format: 'float' as const, reason: 'not in the plan' };
+    return a.format === 'float' ? [{ target: t, reason: a.reason }] : [];
+  });
 }
 
 /** Quantizes `model` with options `o` (the pass's run, without the Pass wrapper). */

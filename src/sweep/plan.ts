@@ -98,9 +98,9 @@ import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
 import { tableWithoutGather } from '../quantize/apply.ts';
-import { notFloat32Targets, plannedFloat } from '../quantize/pass.ts';
+import { keptAllLine, notFloat32Targets, plannedFloat, plannedKept } from '../quantize/pass.ts';
 import { modeName, parseMode, type QuantizeOptions } from '../quantize/settings.ts';
-import { floatWeights, leftFloatRefusal, noneLeft, quantizedOnShape, tablesLeftAfter, type KnownShape, type ShapeLeft } from './shape-quantize.ts';
+import { floatWeights, noneLeft, quantizedOnShape, tablesLeftAfter, type KnownShape, type ShapeLeft } from './shape-quantize.ts';
 import { int4StoresLess } from '../quantize/int4-blocks.ts';
 
 /** Bench settings with the sequence lengths resolved for the point's model. */
@@ -1889,21 +1889,13 @@ function encoderAfter(s: PassStep, index: number, sofar: SoFar, settings: Record
   // (after one that kept some weights float, a quantize step leaving them float too quantizes no weight, which the
   // point refuses after its checks of the settings)
   const before = quantizedBefore?.leftFloat;
-  // (what this one leaves float of those: none, every weight stored quantized)
-  const stillFloat = before && plannedFloat(before.structure, stepOptions as QuantizeOptions)?.filter((t) => before.left.some((l) => l.id === t.id));
-  if (before && stillFloat?.length === before.left.length) {
-    const o = stepOptions as QuantizeOptions;
-    const table = before.left.find((t) => t.kind === 'embedding');
+  // (what this one leaves float of those, and why, as the point keeps them: none, every weight stored quantized)
+  const keptAgain = before && plannedKept(before.structure, stepOptions as QuantizeOptions)?.filter((k) => before.left.some((l) => l.id === k.target.id));
+  const stillFloat = keptAgain?.map((k) => k.target);
+  if (before && keptAgain?.length === before.left.length) {
     // (a table no Gather reads stays float whatever the setting: tableWithoutGather says why, as the point does)
-    const tables =
-      table &&
-      (!o.embeddings || targetNode(table) !== undefined
-        ? 'the embedding tables kept float by the setting embeddings: false'
-        : `the embedding tables, which quantize leaves float (${tableWithoutGather(before.graph.graph, targetWeight(table))})`);
-    // (a projection int4-block's blocks would store in more bytes than float: planInt4's, on a model narrower than them)
-    const fused = before.left.some((t) => t.kind === 'attention');
-    const projections = before.left.filter((t) => t.kind === 'linear').map((t) => t.id);
-    throw new SettingsError(leftFloatRefusal(o, { fused, projections, ...(tables ? { tables } : {}) }, quantizedBefore.mode));
+    const kept = keptAgain.map((k) => ({ target: k.target.id, reason: k.reason ?? tableWithoutGather(before.graph.graph, targetWeight(k.target)) }));
+    throw new SettingsError(keptAllLine(stepOptions as QuantizeOptions, kept, quantizedBefore.mode));
   }
   const options = s.pass === 'quantize' && read ? (read.options as QuantizeOptions) : undefined;
   const leftFloat = options && leftFloatBy(sofar.read!, options);

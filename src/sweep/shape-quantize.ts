@@ -4,9 +4,8 @@
 import { SettingsError } from '../errors.ts';
 import type { PassShape } from '../pass/pass.ts';
 import { int4StoresLess } from '../quantize/int4-blocks.ts';
-import { quantizesNoWeight } from '../quantize/pass.ts';
+import { EMBEDDINGS_KEPT, INT4_ATTENTION_KEPT, int4FloatReason, keptAllLine, STATIC_ATTENTION_KEPT } from '../quantize/pass.ts';
 import { modeName, type QuantizeOptions } from '../quantize/settings.ts';
-import { someNames } from '../some-names.ts';
 
 /**
  * The widths of a model the plan knows where it no longer reads it (PassShape's, with `outside`: the input widths of
@@ -92,34 +91,21 @@ export function quantizedOnShape(left: ShapeLeft, o: QuantizeOptions): ShapeLeft
   return some ? { by: modeName(mode), projections, fused, tables } : undefined;
 }
 
-/** The refusal of quantize with options `o` that would store none of the weights `left` float quantized (quantizesNoWeight's). */
-function noWeightLine(left: ShapeLeft, o: QuantizeOptions): string {
-  const tables =
-    left.tables === 'float' || left.tables === 'maybe'
-      ? 'the embedding tables kept float by the setting embeddings: false'
-      : left.by
-        ? undefined
-        : 'the embedding tables, which quantize leaves float (no Gather reads them)';
-  return leftFloatRefusal(o, { fused: left.fused, projections: left.projections.map((p) => p.id), tables }, left.by);
-}
-
 /**
- * The plan's refusal of quantize with options `o` that would store none of the weights a model so far holds float
- * quantized (quantizesNoWeight's): `left`, those weights: whether fused Attention weights, the ids of projections
- * int4-block's blocks left float, and the embedding tables' words (why they are float), where any; `by`: the mode of
- * the quantize step before it that stored every other weight quantized, where one did.
+ * The refusal of quantize with options `o` that would store none of the weights `left` float quantized: the point's
+ * (keptAllLine), each weight it keeps with the point's reason, by the words the plan knows it by where it knows no id
+ * (the embedding tables, fused Attention weights), and every other weight as quantized by the step before, where one did.
  */
-export function leftFloatRefusal(o: QuantizeOptions, left: { fused: boolean; projections: readonly string[]; tables?: string }, by?: string): string {
-  const mode = modeName(o.mode);
-  const parts = [
-    left.fused && `the fused Attention weights, which quantize ${mode} leaves float`,
-    left.projections.length > 0 &&
-      `${someNames(left.projections, 3)}, which quantize ${mode} leaves float (its 4-bit blocks would store them in more bytes than float)`,
-    left.tables,
-  ].filter((p): p is string => !!p);
-  const what = parts.length > 1 ? `${parts.slice(0, -1).join(', ')}, and ${parts.at(-1)}` : (parts[0] ?? 'no weight left float');
-  const rest = by ? `; every other weight already quantized by quantize ${by} before it` : '';
-  return `${quantizesNoWeight(o, `${what}${rest}`)}: quantize the float model instead`;
+function noWeightLine(left: ShapeLeft, o: QuantizeOptions): string {
+  const mode = o.mode;
+  const kept: { target: string; reason: string }[] = [];
+  // (tables float where the step quantizes none: embeddings: false; else, without a quantize step before, no Gather reads them)
+  if (left.tables === 'float' || left.tables === 'maybe') kept.push({ target: 'the embedding tables', reason: EMBEDDINGS_KEPT });
+  else if (!left.by) kept.push({ target: 'the embedding tables', reason: 'no Gather reads them, and quantize leaves such tables float' });
+  if (left.fused) kept.push({ target: 'the fused Attention weights', reason: mode.kind === 'int4-block' ? INT4_ATTENTION_KEPT : STATIC_ATTENTION_KEPT });
+  // (projections left float: int4-block's, which quantizedOnShape alone keeps so)
+  if (mode.kind === 'int4-block') for (const p of left.projections) kept.push({ target: p.id, reason: int4FloatReason(p.inputs, mode.blockSize, o.symmetric) });
+  return keptAllLine(o, kept, left.by);
 }
 
 /** Whether `left` holds no weight a quantize step would find float: every weight it targets stored quantized. */

@@ -104,6 +104,8 @@ describe('a quantize step after quantize int4-block on a model narrower than its
   });
 
   it('refuses one that leaves float every projection int4-block left float, as the point quantizes no weight', async () => {
+    // (the point's reason for a projection of narrow's input width, 16)
+    const wider16 = '4-bit blocks of 128 on its input width 16 would store more bytes than float (use a block of at most 64)';
     const left = 'layer0.attention.q, layer0.attention.k, layer0.attention.v, … (9 more)';
     for (const [steps, i] of [
       [[int4(128), int4(128)], 2],
@@ -112,25 +114,25 @@ describe('a quantize step after quantize int4-block on a model narrower than its
     ] as const) {
       const kept = steps[1]!.pass === 'drop-layers' ? 'layer0.attention.q, layer0.attention.k, layer0.attention.v, … (4 more)' : left;
       expect(await planRefusal(root, 'p', ['narrow'], 'p', [...steps])).toBe(
-        `${at('narrow', i, 'quantize')}quantize int4-block:128: quantizes no weight of this model, which it would write unchanged (${kept}, which quantize int4-block:128 leaves float (its 4-bit blocks would store them in more bytes than float); every other weight already quantized by quantize int4-block:128 before it): quantize the float model instead`,
+        `${at('narrow', i, 'quantize')}quantize int4-block:128: quantizes no weight of this model, which it would write unchanged (${kept}: ${wider16}; every other weight: already quantized (by quantize int4-block:128 before it))`,
       );
       expect(await point('narrow', [...steps], `narrow-again-${steps[1]!.pass}`)).toMatch(/^quantize int4-block:128: quantizes no weight of this model/);
     }
     // (after prune-heads, which slices the projections int4-block left float, narrowing the output projection's input)
     const pruned = [int4(128), step('prune-heads', { heads: '0:0' }), int4(128)];
     expect(await planRefusal(root, 'p', ['narrow'], 'p', pruned)).toBe(
-      `${at('narrow', 3, 'quantize')}quantize int4-block:128: quantizes no weight of this model, which it would write unchanged (${left}, which quantize int4-block:128 leaves float (its 4-bit blocks would store them in more bytes than float); every other weight already quantized by quantize int4-block:128 before it): quantize the float model instead`,
+      `${at('narrow', 3, 'quantize')}quantize int4-block:128: quantizes no weight of this model, which it would write unchanged (${left}: ${wider16}; every other weight: already quantized (by quantize int4-block:128 before it))`,
     );
     expect(await point('narrow', pruned, 'narrow-pruned')).toMatch(/^quantize int4-block:128: quantizes no weight of this model/);
     // (after optimize's attention rewrite, which fuses the Q, K and V int4-block left float into one Attention whose
     // packed weight int4-block leaves float too; first-token, in 'all', leaves the last layer's unfused)
-    for (const [rewrites, kept] of [
-      ['all', 'layer0.attention.output, layer0.ffn.in, layer1.attention.q, … (6 more)'],
-      ['attention', 'layer0.attention.output, layer0.ffn.in, layer1.attention.output, … (3 more)'],
+    for (const [rewrites, qkv, kept] of [
+      ['all', 'layer0.attention.qkv', 'layer0.attention.output, layer0.ffn.in, layer1.attention.q, … (6 more)'],
+      ['attention', 'layer0.attention.qkv, layer1.attention.qkv', 'layer0.attention.output, layer0.ffn.in, layer1.attention.output, … (3 more)'],
     ]) {
       const fused = [int4(128), step('optimize', { rewrites }), int4(128)];
       expect(await planRefusal(root, 'p', ['narrow'], 'p', fused)).toBe(
-        `${at('narrow', 3, 'quantize')}quantize int4-block:128: quantizes no weight of this model, which it would write unchanged (the fused Attention weights, which quantize int4-block:128 leaves float, and ${kept}, which quantize int4-block:128 leaves float (its 4-bit blocks would store them in more bytes than float); every other weight already quantized by quantize int4-block:128 before it): quantize the float model instead`,
+        `${at('narrow', 3, 'quantize')}quantize int4-block:128: quantizes no weight of this model, which it would write unchanged (${qkv}: MatMulNBits replaces MatMul / Gemm only: the fused Attention weight stays float; ${kept}: ${wider16}; every other weight: already quantized (by quantize int4-block:128 before it))`,
       );
       expect(await point('narrow', fused, `narrow-fused-${rewrites}`)).toMatch(/^quantize int4-block:128: quantizes no weight of this model/);
     }

@@ -187,7 +187,12 @@ describe('a quantize step after one that stored every weight quantized', () => {
     );
   };
   const elnTables =
-    "the embedding tables, which quantize leaves float (the table is read by com.microsoft EmbedLayerNormalization '/bert/embeddings/LayerNorm/Add_1/EmbedLayerNormalization', which takes float tables (quantize before --optimize to store it int8))";
+    "embeddings.word, embeddings.position, embeddings.token_type: the table is read by com.microsoft EmbedLayerNormalization '/bert/embeddings/LayerNorm/Add_1/EmbedLayerNormalization', which takes float tables (quantize before --optimize to store it int8)";
+  /** The point's reason for keeping a fused Attention's packed weight float in `mode` (int4-block or int8-static). */
+  const fusedKept = (mode: string) =>
+    mode.startsWith('int4-block')
+      ? 'MatMulNBits replaces MatMul / Gemm only: the fused Attention weight stays float'
+      : 'int8-static: a fused Attention has no QDQ form here (use mode int8 for QAttention)';
 
   it('is refused by the plan where the first left no weight float on the model read (int8-static, int4-block on an unfused model), in quantize words', async () => {
     for (const first of ['int8-static', 'int4-block:16']) {
@@ -234,7 +239,7 @@ describe('a quantize step after one that stored every weight quantized', () => {
         ),
       );
       expect(await plan('tiny', steps)).toBe(
-        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'tiny', step ${steps.length} (quantize): quantize ${second}: quantizes no weight of this model, which it would write unchanged (the embedding tables kept float by the setting embeddings: false; every other weight already quantized by quantize ${first} before it): quantize the float model instead`,
+        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'tiny', step ${steps.length} (quantize): quantize ${second}: quantizes no weight of this model, which it would write unchanged (embeddings.word, embeddings.position, embeddings.token_type: kept float by the setting embeddings: false, flag --no-quantize-embeddings; every other weight: already quantized (by quantize ${first} before it))`,
       );
     }
   });
@@ -258,7 +263,7 @@ describe('a quantize step after one that stored every weight quantized', () => {
         { mode: 'int4-block:16', embeddings: false },
         [step('optimize', {})],
         { mode: 'int4-block:16', embeddings: false },
-        ', and the embedding tables kept float by the setting embeddings: false',
+        '; embeddings.word, embeddings.position, embeddings.token_type: kept float by the setting embeddings: false, flag --no-quantize-embeddings',
       ],
     ] as const) {
       const steps = [step('quantize', first), ...between, step('quantize', second)];
@@ -267,7 +272,7 @@ describe('a quantize step after one that stored every weight quantized', () => {
         new RegExp(`^quantize ${second.mode}: quantizes no weight of this model, which it would write unchanged \\(.*layer0\\.attention\\.qkv`),
       );
       expect(await plan('fused', steps)).toBe(
-        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'fused', step ${steps.length} (quantize): quantize ${second.mode}: quantizes no weight of this model, which it would write unchanged (the fused Attention weights, which quantize ${second.mode} leaves float${tables}; every other weight already quantized by quantize ${first.mode} before it): quantize the float model instead`,
+        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'fused', step ${steps.length} (quantize): quantize ${second.mode}: quantizes no weight of this model, which it would write unchanged (${between[0]?.pass === 'drop-layers' ? 'layer0.attention.qkv' : 'layer0.attention.qkv, layer1.attention.qkv'}: ${fusedKept(second.mode)}${tables}; every other weight: already quantized (by quantize ${first.mode} before it))`,
       );
     }
   });
@@ -281,9 +286,9 @@ describe('a quantize step after one that stored every weight quantized', () => {
     ] as const) {
       const steps = [step('quantize', first), step('quantize', { mode: second })];
       expect(await point('fusedall', steps)).toMatch(/the table is read by com\.microsoft EmbedLayerNormalization/);
-      const attention = fused ? `the fused Attention weights, which quantize ${second} leaves float, and ` : '';
+      const attention = fused ? `layer0.attention.qkv: ${fusedKept(second)}; ` : '';
       expect(await plan('fusedall', steps)).toBe(
-        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'fusedall', step 2 (quantize): quantize ${second}: quantizes no weight of this model, which it would write unchanged (${attention}${elnTables}; every other weight already quantized by quantize ${first.mode} before it): quantize the float model instead`,
+        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'fusedall', step 2 (quantize): quantize ${second}: quantizes no weight of this model, which it would write unchanged (${attention}${elnTables}; every other weight: already quantized (by quantize ${first.mode} before it))`,
       );
     }
   });
@@ -296,7 +301,7 @@ describe('a quantize step after one that stored every weight quantized', () => {
       const steps = [step('quantize', { mode: first, embeddings: false }), step('optimize', { rewrites }), step('quantize', { mode: second })];
       expect(await point('tiny', steps)).toMatch(/the table is read by com\.microsoft EmbedLayerNormalization/);
       expect(await plan('tiny', steps)).toBe(
-        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'tiny', step 3 (quantize): quantize ${second}: quantizes no weight of this model, which it would write unchanged (${elnTables}; every other weight already quantized by quantize ${first} before it): quantize the float model instead`,
+        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'tiny', step 3 (quantize): quantize ${second}: quantizes no weight of this model, which it would write unchanged (${elnTables}; every other weight: already quantized (by quantize ${first} before it))`,
       );
     }
     // (optimize leaving the embeddings unfused: the second quantizes the tables)
@@ -316,7 +321,7 @@ describe('a quantize step after one that stored every weight quantized', () => {
       /^quantize int4-block:16: quantizes no weight of this model, which it would write unchanged \(.*layer0\.attention\.qkv: MatMulNBits/,
     );
     expect(await plan('fusedall', steps)).toBe(
-      `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'fusedall', step 3 (quantize): quantize int4-block:16: quantizes no weight of this model, which it would write unchanged (the fused Attention weights, which quantize int4-block:16 leaves float, and ${elnTables}; every other weight already quantized by quantize int8-static before it): quantize the float model instead`,
+      `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'fusedall', step 3 (quantize): quantize int4-block:16: quantizes no weight of this model, which it would write unchanged (layer0.attention.qkv: ${fusedKept('int4-block:16')}; ${elnTables}; every other weight: already quantized (by quantize int8-static before it))`,
     );
     // (int8 stores the fused Attention kept as QAttention: planned, and the point runs)
     const int8 = [step('quantize', { mode: 'int8-static' }), step('drop-layers', { keep: '0' }), step('quantize', { mode: 'int8' })];

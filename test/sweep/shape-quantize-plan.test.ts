@@ -21,6 +21,11 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const step = (pass: string, settings: Record<string, unknown> = {}) => ({ pass, settings });
 const quantize = (mode: string, embeddings = true) => step('quantize', embeddings ? { mode } : { mode, embeddings: false });
 const at = (model: string, i: number, pass: string) => `${join(root, 'p.yaml')}: pipeline 'p' on model '${model}', step ${i} (${pass}): `;
+/** The point's reason for the embedding tables kept float by embeddings: false, which the plan names by these words. */
+const tables = 'the embedding tables: kept float by the setting embeddings: false, flag --no-quantize-embeddings';
+/** The point's reason for a projection of input width `width` that blocks of 128 store in more bytes than float. */
+const wider = (width: number | string, fits: number) =>
+  `4-bit blocks of 128 on its input width ${width} would store more bytes than float (use a block of at most ${fits})`;
 let outs = 0;
 /** The point's run of `steps` on models/`model`: 'ran', or its error's message. */
 const point = (model: string, steps: ReturnType<typeof step>[]) =>
@@ -47,7 +52,7 @@ describe('a quantize step after one on a model the plan no longer reads', () => 
   it('refuses one that leaves float every weight the one before left float, as the point quantizes no weight', async () => {
     const steps = [step('prune-heads', { heads: '1:0' }), quantize('int8', false), quantize('int8', false)];
     expect(await planRefusal(root, 'p', ['tiny'], 'p', steps)).toBe(
-      `${at('tiny', 3, 'quantize')}quantize int8: quantizes no weight of this model, which it would write unchanged (the embedding tables kept float by the setting embeddings: false; every other weight already quantized by quantize int8 before it): quantize the float model instead`,
+      `${at('tiny', 3, 'quantize')}quantize int8: quantizes no weight of this model, which it would write unchanged (${tables}; every other weight: already quantized (by quantize int8 before it))`,
     );
     expect(await point('tiny', steps)).toMatch(/^quantize int8: quantizes no weight of this model/);
     // (n64: blocks of 128 store every projection of input width 64 in fewer bytes, not the tables kept float)
@@ -58,7 +63,7 @@ describe('a quantize step after one on a model the plan no longer reads', () => 
       quantize('int4-block:128', false),
     ];
     expect(await planRefusal(root, 'p', ['n64'], 'p', int4)).toBe(
-      `${at('n64', 4, 'quantize')}quantize int4-block:128: quantizes no weight of this model, which it would write unchanged (the embedding tables kept float by the setting embeddings: false; every other weight already quantized by quantize int4-block:128 before it): quantize the float model instead`,
+      `${at('n64', 4, 'quantize')}quantize int4-block:128: quantizes no weight of this model, which it would write unchanged (${tables}; every other weight: already quantized (by quantize int4-block:128 before it))`,
     );
     expect(await point('n64', int4)).toMatch(/^quantize int4-block:128: quantizes no weight of this model/);
   });
@@ -67,9 +72,27 @@ describe('a quantize step after one on a model the plan no longer reads', () => 
     // (w8: hidden 8, whose every projection 4-bit blocks of 128 store in more bytes than float)
     const steps = [step('prune-heads', { ratio: 0.25 }), quantize('int4-block:128', false)];
     expect(await planRefusal(root, 'p', ['w8'], 'p', steps)).toBe(
-      `${at('w8', 2, 'quantize')}quantize int4-block:128: quantizes no weight of this model, which it would write unchanged (layer0.attention.q, layer0.attention.k, layer0.attention.v, … (11 more), which quantize int4-block:128 leaves float (its 4-bit blocks would store them in more bytes than float), and the embedding tables kept float by the setting embeddings: false): quantize the float model instead`,
+      `${at('w8', 2, 'quantize')}quantize int4-block:128: quantizes no weight of this model, which it would write unchanged (${tables}; layer0.attention.q, layer0.attention.k, layer0.attention.v, … (7 more): ${wider(8, 32)}; layer0.attention.output, layer1.attention.output: ${wider('4 to 8', 16)}; layer0.ffn.out, layer1.ffn.out: ${wider(16, 64)})`,
     );
     expect(await point('w8', steps)).toMatch(/^quantize int4-block:128: quantizes no weight of this model/);
+  });
+
+  it("names what a quantize step after int4-block leaves float with the point's reasons, as the point does", async () => {
+    // (narrow: hidden 16, which blocks of 128 store in more bytes than float, as the point says; its FFN's output, of
+    // input width 64 (32 after prune-ffn), and the tables int4-block stored quantized)
+    const narrow = `layer0.attention.q, layer0.attention.k, layer0.attention.v, … (9 more): ${wider(16, 64)}`;
+    for (const [first, i] of [
+      [[], 2],
+      [[step('prune-ffn', { ratio: 0.5 })], 3],
+    ] as const) {
+      const steps = [...first, quantize('int4-block:128'), quantize('int4-block:128')];
+      expect(await planRefusal(root, 'p', ['narrow'], 'p', steps)).toBe(
+        `${at('narrow', i, 'quantize')}quantize int4-block:128: quantizes no weight of this model, which it would write unchanged (${narrow}; every other weight: already quantized (by quantize int4-block:128 before it))`,
+      );
+      const run = await point('narrow', steps);
+      expect(run).toMatch(/^quantize int4-block:128: quantizes no weight of this model, which it would write unchanged \(embeddings.word, /);
+      expect(run).toContain(`; ${narrow}; layer0.ffn.out, layer1.ffn.out: already quantized (4 bits, matmul-nbits))`);
+    }
   });
 
   it('refuses one after quantize steps that between them stored every weight quantized, as the point refuses it', async () => {
