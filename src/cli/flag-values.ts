@@ -306,33 +306,45 @@ export function negatedBooleanValues(argv: readonly string[]) {
 /**
  * Whether yargs reads `-kV` (k a one-letter flag, V the rest of the word) as k given V: where V is '-', a decimal
  * number as yargs writes one (digits, a fraction, a lower-case exponent) or starts with a character that is no letter,
- * digit or '_' (`-j=3`, `-j+3`, `-j.5`); anything else it reads as the one-letter flags k, V's first character, …
- * (`-j0x10`: j, 0, x, 1, 0). `-j=` (no value after the '=') it reads as the one-letter flags j and '='.
+ * digit, '_' or '.' (`-j=3`, `-j+3`, `-o/tmp/m.onnx`); anything else it reads as the one-letter flags k, V's first
+ * character, … (`-j0x10`: j, 0, x, 1, 0), or from a '.' as a flag named `k.V` (`-j.5`, `-o./m.onnx`: its dot notation,
+ * which the CLI turns off, so an unknown flag). `-j=` (no value after the '=') it reads as the one-letter flags j and '='.
  */
-const gluedValueRead = (rest: string): boolean => rest !== '=' && (rest === '-' || /^-?\d+(\.\d*)?(e-?\d+)?$/.test(rest) || /^\W/.test(rest));
+const gluedValueRead = (rest: string): boolean =>
+  rest !== '=' && (rest === '-' || /^-?\d+(\.\d*)?(e-?\d+)?$/.test(rest) || (/^\W/.test(rest) && !rest.startsWith('.')));
 
 /**
- * The middleware run before yargs' strict check: a number flag's one-letter form glued to a value yargs splits into
- * one-letter flags (`-j0x10`, `-j3abc`, which its strict check called unexpected arguments '0', 'x') is refused as the
- * flag given that value (`-j/--jobs '0x10': expected an integer from 1 to 2^53 − 1`, as `--jobs 0x10` is); one whose
- * value is a decimal number yargs splits all the same (`-j1E3`) is asked to be written apart; `-j=` is the flag given
- * an empty value, as `--jobs=` is.
+ * The middleware run before yargs' strict check: a one-letter flag that takes a value glued to a value yargs splits
+ * into one-letter flags (`-j0x10`, `-j3abc`, `-oout.onnx`, which its strict check called unexpected arguments '0',
+ * 'x' or 'u', 't', or reads as a dotted flag name: `-j.5`) is refused: a number flag's as the flag given that value
+ * (`-j/--jobs '0x10': expected an integer from 1 to 2^53 − 1`, as `--jobs 0x10` is), one whose value is a decimal
+ * number yargs does not read so (`-j1E3`, `-j.5`)
+ * or a string flag's (`-oout.onnx`) asked to be written apart; `-j=` and `-o=` are the flag given an empty value, as
+ * `--jobs=` and `--output=` are.
  */
-export function gluedNumberValues(argv: readonly string[]) {
+export function gluedFlagValues(argv: readonly string[]) {
   return (_args: Record<string, unknown>, y: Argv): void => {
     const options = declaredOptions(y);
     const integers = declaredIntegerFlags(y);
     const numbers = declaredNumberFlags(y);
     const end = argv.includes('--') ? argv.indexOf('--') : argv.length;
-    for (const key of options.number) {
+    for (const key of [...options.number, ...options.string]) {
       const aliases = options.alias[key] ?? [];
       for (const letter of aliases.filter((a) => a.length === 1)) {
         const token = argv.slice(0, end).find((t) => t.length > 2 && t.startsWith(`-${letter}`) && !gluedValueRead(t.slice(2)));
         if (token === undefined) continue;
         const typed = token === `-${letter}=` ? '' : token.slice(2);
         const flag = flagName(key, aliases);
+        if (!options.number.includes(key)) {
+          if (typed === '') throw new UsageError(`${flag} '': an empty value; give one (see --help)`);
+          throw new UsageError(
+            `${token}: write -${letter} ${typed} (glued to -${letter}, a value that starts with a letter, a digit, '_' or '.' is not read as its value)`,
+          );
+        }
         if (isNumberText(typed))
-          throw new UsageError(`${token}: write -${letter} ${typed} (glued to -${letter}, a value other than digits, '.' and 'e' is read as one-letter flags)`);
+          throw new UsageError(
+            `${token}: write -${letter} ${typed} (glued to -${letter}, only digits with a '.' or a lower-case 'e' within are read as its value)`,
+          );
         const integer = integers[key];
         if (integer) checkIntegerValue(flag, Number.NaN, typed, integer);
         const range = numbers[key];

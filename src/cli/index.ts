@@ -9,7 +9,7 @@ import yargs, { type Argv } from 'yargs';
 import { isUserError, errorMessage, UsageError, withFlagTexts } from '../errors.ts';
 import { nearestFlag } from '../glue/registry.ts';
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
-import { checkedFlagValues, declaredOptions, gluedNumberValues, negatedBooleanValues } from './flag-values.ts';
+import { checkedFlagValues, declaredOptions, gluedFlagValues, negatedBooleanValues } from './flag-values.ts';
 import { barePassFlagNames, passFlagNames } from './pass-flags.ts';
 import { type CliCommand, type GlobalFlags, missingFlag, quietOnClosedStdout } from './command.ts';
 import { commands } from './commands/index.ts';
@@ -44,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .middleware(negatedBooleanValues(argv) as never, true)
-    .middleware(gluedNumberValues(argv) as never, true)
+    .middleware(gluedFlagValues(argv) as never, true)
     .middleware(
       checkedFlagValues(argv, {
         // bare pass flags (`--optimize` alone) mean something on the default command only: train's `--seed` is its own

@@ -192,3 +192,34 @@ describe('values of the other flags and positional arguments', () => {
     }
   });
 });
+
+describe('a one-letter string flag glued to its value (-oout.onnx)', () => {
+  it("is asked to be written apart, and '-o=' refused as an empty value, where yargs' strict check said unexpected arguments 'u', 't' (or '=')", async () => {
+    for (const [argv, message] of [
+      [
+        ['train', 'no-such.onnx', '--task', 'SST-2', '-oout.onnx'],
+        "-oout.onnx: write -o out.onnx (glued to -o, a value that starts with a letter, a digit, '_' or '.' is not read as its value)",
+      ],
+      [
+        ['export', 'no-such.onnx', '-o_m/model.onnx'],
+        "-o_m/model.onnx: write -o _m/model.onnx (glued to -o, a value that starts with a letter, a digit, '_' or '.' is not read as its value)",
+      ],
+      // (from a '.', which yargs read as a flag 'o./m.onnx': an unexpected argument)
+      [
+        ['train', 'no-such.onnx', '--task', 'SST-2', '-o./m.onnx'],
+        "-o./m.onnx: write -o ./m.onnx (glued to -o, a value that starts with a letter, a digit, '_' or '.' is not read as its value)",
+      ],
+      [['no-such.onnx', '--prune-ffn', '0.5', '-o='], "-o/--output '': an empty value; give one (see --help)"],
+      // (as --output= is)
+      [['no-such.onnx', '--prune-ffn', '0.5', '--output='], "-o/--output '': an empty value; give one (see --help)"],
+    ] as const) {
+      const r = await runMain([...argv]);
+      expect([argv.join(' '), r.code, r.stderr]).toEqual([argv.join(' '), 2, `compress: ${message}\n`]);
+    }
+    // (a value yargs reads glued, a path from '/', or '=' before it, runs on to the model)
+    for (const glued of ['-o/tmp/no-such-dir/m.onnx', '-o=no-such-dir/m.onnx']) {
+      const r = await runMain(['train', 'no-such.onnx', '--task', 'SST-2', glued]);
+      expect([glued, r.code, r.stderr]).toEqual([glued, 1, 'compress: no-such.onnx: no such model (train needs a model path)\n']);
+    }
+  });
+});

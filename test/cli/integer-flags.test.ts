@@ -173,7 +173,10 @@ describe('a one-letter number flag glued to a value yargs splits into one-letter
       [['sweep', 'no-such.yaml', '--jobs='], "-j/--jobs '': expected an integer from 1 to 2^53 − 1"],
       [['worker', '--queue', 'redis://127.0.0.1:1/0', '-c='], "-c/--concurrency '': expected an integer from 1 to 2^53 − 1"],
       // (a decimal number yargs splits all the same: written apart, it is read)
-      [['sweep', 'no-such.yaml', '-j1E3'], "-j1E3: write -j 1E3 (glued to -j, a value other than digits, '.' and 'e' is read as one-letter flags)"],
+      [['sweep', 'no-such.yaml', '-j1E3'], "-j1E3: write -j 1E3 (glued to -j, only digits with a '.' or a lower-case 'e' within are read as its value)"],
+      // (from a '.', which yargs read as a flag 'j.5': an unexpected argument)
+      [['sweep', 'no-such.yaml', '-j.5'], "-j.5: write -j .5 (glued to -j, only digits with a '.' or a lower-case 'e' within are read as its value)"],
+      [['sweep', 'no-such.yaml', '-j.x'], "-j/--jobs '.x': expected an integer from 1 to 2^53 − 1"],
     ] as const) {
       const r = await runMain([...line]);
       expect([line.join(' '), r.code, r.stderr]).toEqual([line.join(' '), 2, `compress: ${expected}\n`]);
