@@ -28,6 +28,7 @@
 import type { Attribute, Graph, Model, Node, Tensor } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
+import { constantNodeTensor } from '../onnx/constants.ts';
 import { checkLength, floatToHalf, halfFromFloat32Bits, readFloat32 } from '../onnx/tensor.ts';
 import { modelSize } from '../onnx/size.ts';
 import { SettingsError } from '../errors.ts';
@@ -177,13 +178,14 @@ interface Float16Counts {
   layerNorms: number;
 }
 
-/** The scalar float value of `x` in `g` (an initializer or a Constant node's output), if it is one. */
+/**
+ * The scalar float value of `x` in `g` (an initializer or a Constant node's output, in any of its forms:
+ * constantNodeTensor), if it is one.
+ */
 function scalarOf(g: Graph, producer: ReadonlyMap<string, Node>, x: string): number | undefined {
   const c = producer.get(x);
-  const t = g.initializers.get(x) ?? (c?.opType === 'Constant' && c.attributes.value?.type === 'tensor' ? c.attributes.value.value : undefined);
-  if (t) return t.dataType === DataType.FLOAT && t.dims.reduce((a, b) => a * b, 1) === 1 ? readFloat32(t)[0] : undefined;
-  const f = c?.opType === 'Constant' ? c.attributes.value_float : undefined;
-  return f?.type === 'float' ? f.value : undefined;
+  const t = g.initializers.get(x) ?? (c?.opType === 'Constant' ? constantNodeTensor(c) : undefined);
+  return t?.dataType === DataType.FLOAT && t.dims.reduce((a, b) => a * b, 1) === 1 ? readFloat32(t)[0] : undefined;
 }
 
 /**

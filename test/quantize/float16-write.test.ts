@@ -307,6 +307,37 @@ describe('quantize float16', () => {
     }
   });
 
+  it('finds a decomposed LayerNorm whose exponent and epsilon are Constant nodes in their scalar or one-element list forms (value_float, value_floats)', async () => {
+    const op = (name: string, opType: string, inputs: string[]) => ({ name, opType, domain: '', inputs, outputs: [name], attributes: {} });
+    const mean = (name: string, input: string) => ({ ...op(name, 'ReduceMean', [input]), attributes: { axes: { type: 'ints' as const, value: [-1] } } });
+    const model = createModel(
+      {
+        name: 'g',
+        nodes: [
+          { ...op('two', 'Constant', []), attributes: { value_float: { type: 'float', value: 2 } } },
+          { ...op('eps', 'Constant', []), attributes: { value_floats: { type: 'floats', value: [1e-5] } } },
+          mean('mean', 'x'),
+          op('d', 'Sub', ['x', 'mean']),
+          op('sq', 'Pow', ['d', 'two']),
+          mean('var', 'sq'),
+          op('ve', 'Add', ['var', 'eps']),
+          op('sd', 'Sqrt', ['ve']),
+          op('y', 'Div', ['d', 'sd']),
+        ],
+        inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: [2, 4] }],
+        outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: [2, 4] }],
+        initializers: new Map(),
+        valueInfo: [],
+      },
+      [{ domain: '', version: 14 }],
+    );
+    const { model: half, report } = convertToFloat16(model, { mode: 'float16' });
+    expect(report.summary).toMatch(/, the variance of 1 decomposed LayerNorm computed in float32 \(square, ReduceMean, epsilon, Sqrt\)$/);
+    const feeds = { x: new Tensor('float32', Float32Array.from([0.5, -1, 2, 0.25, -0.5, 1.5, 3, -2]), [2, 4]) };
+    const [a, b] = await Promise.all([outputsOf(model, feeds), outputsOf(half, feeds)]);
+    expect(maxDiff(a, b)).toBeLessThan(1e-2 * maxAbs(a));
+  });
+
   it('types a Reshape of a contrib op’s output (unknown) as unknown, not as its int64 shape, so the LayerNorm after it stays consistent (--optimize’s BiasGelu in keras’s Tensordot)', async () => {
     // y = LayerNorm(MatMul(Reshape(com.microsoft Gelu(x), shape), w)) with the LayerNorm decomposed: Reshape's first
     // known input was its int64 shape, so the MatMul and the LayerNorm read as int64 and the variance's epsilon Add
