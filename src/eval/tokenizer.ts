@@ -912,7 +912,7 @@ export function tokenizerFromJson(
     const { type, unk } = missingUnk;
     const text = JSON.stringify((textB === null ? textA : `${textA} / ${textB}`).slice(0, 60));
     throw new DataError(
-      `${source}: its ${type} model's unk_token ${JSON.stringify(unk)} is not in its vocabulary, and ${text} holds a piece the vocabulary lacks: tokenizers fails on such a text (${type === 'BPE' ? `'Unk token \`${unk}\` not found in the vocabulary'` : `'Missing ${unk} token from the vocabulary'`}); add ${JSON.stringify(unk)} to the model's vocabulary`,
+      `${source}: its ${type} model's unk_token ${JSON.stringify(unk)} is not in its vocabulary, and ${text} holds a piece the vocabulary lacks: tokenizers fails on such a text (${type === 'BPE' ? `'Unk token \`${unk}\` not found in the vocabulary'` : `'${type} error: Missing [UNK] token from the vocabulary', whatever its unk_token`}); add ${JSON.stringify(unk)} to the model's vocabulary`,
     );
   };
   /** A piece's id: an added token's text's, else the model's (a ModelPiece the model's); undefined where neither lists it. */

@@ -64,8 +64,8 @@ describe('a model whose unk_token its vocabulary lacks', () => {
   const vocab = ['[PAD]', '[CLS]', '[SEP]', 'a', 'b'];
   const bpe = { type: 'BPE', unk_token: '[UNK]', vocab: Object.fromEntries(vocab.map((t, i) => [t, i])), merges: [], dropout: null };
   it.each([
-    ['WordLevel', undefined, "'Missing [UNK] token from the vocabulary'"],
-    ['WordPiece', wordPieceModel(vocab), "'Missing [UNK] token from the vocabulary'"],
+    ['WordLevel', undefined, "'WordLevel error: Missing [UNK] token from the vocabulary', whatever its unk_token"],
+    ['WordPiece', wordPieceModel(vocab), "'WordPiece error: Missing [UNK] token from the vocabulary', whatever its unk_token"],
     ['BPE', bpe, "'Unk token `[UNK]` not found in the vocabulary'"],
   ] as const)('%s: reads a text it spells, and refuses one holding a piece it does not know in one line, as tokenizers fails on it', (type, model, says) => {
     const dir = mkdtempSync(join(root, `unk-missing-${type}-`));
@@ -81,6 +81,21 @@ describe('a model whose unk_token its vocabulary lacks', () => {
       ),
     );
     expect(() => t.encode('a', 'b z', 16)).toThrow(/"a \/ b z" holds a piece the vocabulary lacks/);
+  });
+  // (tokenizers 0.23.2's node binding, a WordLevel of unk_token <nope>: 'WordLevel error: Missing [UNK] token from the
+  // vocabulary', its one wording, which the refusal quoted as 'Missing <nope> token from the vocabulary')
+  it("quotes tokenizers' error as tokenizers words it, whatever the unk_token", () => {
+    const dir = mkdtempSync(join(root, 'unk-missing-named-'));
+    const json = tokenizerJson(vocab, {
+      pre_tokenizer: { type: 'WhitespaceSplit' },
+      model: { type: 'WordLevel', unk_token: '<nope>', vocab: Object.fromEntries(vocab.map((t, i) => [t, i])) },
+    });
+    json.added_tokens = [];
+    json.post_processor = { type: 'BertProcessing', sep: ['[SEP]', 2], cls: ['[CLS]', 1] };
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+    expect(() => loadTokenizer(dir).encode('a z', null, 16)).toThrow(
+      `unk_token "<nope>" is not in its vocabulary, and "a z" holds a piece the vocabulary lacks: tokenizers fails on such a text ('WordLevel error: Missing [UNK] token from the vocabulary', whatever its unk_token); add "<nope>" to the model's vocabulary`,
+    );
   });
   // (tokenizers tokenizes a text's splits until they hold --max-length tokens, special tokens counted, and truncates
   // after: a piece it reached fails, though truncation drops it; one past that point is never tokenized)
