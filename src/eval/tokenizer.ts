@@ -804,7 +804,7 @@ export function readVocabulary(dir: string): { file: string; vocab: Map<string, 
   const found = folderTokenizerJson(dir);
   if (!found) return undefined;
   const json = found.json as { model?: { vocab?: unknown }; added_tokens?: Array<{ id?: unknown; content?: unknown }> };
-  const vocab = modelVocabulary(json) ?? new Map<string, number>();
+  const vocab = new Map<string, number>(modelVocabulary(json));
   for (const t of json.added_tokens ?? []) if (typeof t.content === 'string' && typeof t.id === 'number') vocab.set(t.content, t.id);
   return { file: found.file, vocab };
 }
@@ -2090,16 +2090,24 @@ function keepModelVocabulary(tokenizer: Tokenizer, json: object): TokenId {
 /** A token's id in a tokenizer (its added tokens' or its model's), undefined when it has none. */
 type TokenId = (token: string) => number | undefined;
 
+/** modelVocabulary's maps by the `vocab` object each was read from (a tokenizer.json object's, never edited once read). */
+const vocabularies = new WeakMap<object, ReadonlyMap<string, number>>();
+
 /**
  * A tokenizer.json object's model `vocab` as token → id: an object of ids (WordPiece, BPE, WordLevel) or Unigram's
- * [token, score] list by id; undefined when it has none.
+ * [token, score] list by id; undefined when it has none. Read once per `vocab` object (vocabularies): a load and
+ * tokenizerTraits ask for it several times, each a Map of the whole vocabulary (about 17 ms for BERT's 30k pieces).
  */
-function modelVocabulary(json: object): Map<string, number> | undefined {
+function modelVocabulary(json: object): ReadonlyMap<string, number> | undefined {
   const raw = (json as { model?: { vocab?: unknown } }).model?.vocab;
   if (raw === null || typeof raw !== 'object') return undefined;
-  return new Map<string, number>(
+  const held = vocabularies.get(raw);
+  if (held !== undefined) return held;
+  const read = new Map<string, number>(
     Array.isArray(raw) ? raw.map((e, i): [string, number] => [String(Array.isArray(e) ? e[0] : e), i]) : Object.entries(raw as Record<string, number>),
   );
+  vocabularies.set(raw, read);
+  return read;
 }
 
 /**
