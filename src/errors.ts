@@ -24,6 +24,14 @@ export class ModelLoadError extends UserError {
 }
 
 /**
+ * A model read (the input, a teacher, a student model) whose weights hold NaN or Infinity, or which computes them on
+ * the data it is given: a refusal that depends only on the files read (models, data), so every run of the same code on
+ * the same files repeats it (a sweep fails such a point again unrun until they change: SweepStore.fail's `refusedBy`).
+ * Not for a NaN that training itself produces.
+ */
+export class NonFiniteInputError extends ModelLoadError {}
+
+/**
  * `e` with each path `from` its message names (a staging folder's or a temporary file's, which the user never sees)
  * replaced by the path `to` the user gave (the output or input): the same error, its message changed in place; the
  * longest `from` first, so a file in a staged folder is named by its place in the user's folder.

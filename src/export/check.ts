@@ -6,7 +6,7 @@
 import { floatValues, openSession, type Session } from '../runtime/session.ts';
 import { idFeeds, type IdInput } from '../runtime/feeds.ts';
 import { nonFiniteValues } from '../onnx/tensor.ts';
-import { ModelLoadError, UserError, nonFiniteText, ortErrorLine } from '../errors.ts';
+import { ModelLoadError, NonFiniteInputError, UserError, nonFiniteText, ortErrorLine } from '../errors.ts';
 
 export interface OutputDrift {
   output: string;
@@ -94,7 +94,7 @@ export function nonFiniteOutput(outputs: Record<string, Float32Array>): { output
 export function requireFiniteInput(outputs: Record<string, Float32Array>, inputs: readonly IdInput[], label: string): void {
   const bad = nonFiniteOutput(outputs);
   if (!bad) return;
-  throw new ModelLoadError(
+  throw new NonFiniteInputError(
     `${label}: the model computes ${nonFiniteText(bad)} at its output '${bad.output}' on the check's sample inputs (${sampleText(inputs)}), before any pass: fix or retrain it before compressing it`,
   );
 }

@@ -15,7 +15,7 @@ import { someNames } from '../some-names.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { CalibrationSource, Pass, PassContext, PassResult, PassShape } from '../pass/pass.ts';
 import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels } from '../pass/measure.ts';
-import { ModelLoadError, SettingsError, nonFiniteText } from '../errors.ts';
+import { ModelLoadError, NonFiniteInputError, SettingsError, nonFiniteText } from '../errors.ts';
 import { nonFiniteFloat32 } from '../onnx/tensor.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { ALREADY, alreadyQuantized, applyPlan, keptByPlan, plannedBytes, storedBy, tableWithoutGather, type PlanResult } from './apply.ts';
@@ -511,7 +511,7 @@ function requireFiniteWeights(model: Model, targets: readonly Target[], stored: 
     if (!tensor || !READABLE_FLOAT.has(tensor.dataType)) continue;
     const bad = nonFiniteFloat32(tensor);
     if (bad) {
-      throw new ModelLoadError(
+      throw new NonFiniteInputError(
         `quantize ${modeName(o.mode)}: weight '${targetWeight(t)}' (${t.id}) holds ${nonFiniteText({ count: bad.count, value: bad.value, index: bad.first })}: the float model computes with it already; fix or retrain the model before quantizing it`,
       );
     }

@@ -164,14 +164,14 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
    * A point another live process holds this moment (another coordinator of the sweep writing the same result, a local
    * sweep running it) stays to collect: a later look finds it stored by that process, or claims it.
    */
-  const record = (point: SweepPoint, outcome: { result: PointResult } | { error: string }): void => {
+  const record = (point: SweepPoint, outcome: { result: PointResult } | { error: string; refusedBy?: string }): void => {
     let skipped = false;
     try {
       const claim = store.claim(point);
       if (claim === 'busy') return;
       if (claim === 'done') skipped = true;
       else if ('result' in outcome) store.finish(point, outcome.result);
-      else store.fail(point.key, outcome.error);
+      else store.fail(point.key, outcome.error, outcome.refusedBy);
     } catch (e) {
       // (SweepStore says a write it could not make in one line, to which this adds what is kept)
       if (e instanceof StoreWriteError) throw e.keeping(summary.ran + previous.size, QUEUE_KEEPS);
@@ -186,7 +186,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       if (timedContended(outcome.result)) summary.contended.first.push(point);
       emit({ type: 'finished', point, result: outcome.result });
     } else {
-      summary.failed.push(failedPoint(point, outcome.error, refusal));
+      summary.failed.push(failedPoint(point, outcome.error, refusal, outcome.refusedBy));
       emit({ type: 'failed', point, error: outcome.error });
     }
   };
@@ -309,11 +309,11 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     // Add what is not queued, retry what failed before (unless following); count what is already there.
     for (const point of [...pending.values()]) {
       if (opts.signal?.aborted) break;
-      const refused = refusedAgain.get(point.key);
-      if (refused !== undefined) {
+      const before = refusedAgain.get(point.key);
+      if (before !== undefined) {
         // (failed before, its input refused by this code, as its workers refuse it: every run fails alike, so it is
         // not queued again but fails again at once, as a local sweep's rerun fails it; the closing lines say what to give)
-        record(point, { error: refused });
+        record(point, { error: before.refused, refusedBy: before.refusedBy });
         continue;
       }
       try {

@@ -31,7 +31,8 @@ export type WorkerReply =
   | { type: 'stage'; key: string; stage: PointStage | null }
   | { type: 'done'; key: string; result: PointResult }
   | { type: 'interrupted'; key: string; message: string; training?: TrainingStop }
-  | { type: 'failed'; key: string; error: string };
+  /** `inputRefused`: the point's error is a NonFiniteInputError (PointFailure.inputRefused). */
+  | { type: 'failed'; key: string; error: string; inputRefused?: true };
 
 /** Receives a point's own log lines, with the point they are of (several run at once in a pool). */
 export type PointLog = (line: string, point: SweepPoint) => void;
@@ -69,13 +70,15 @@ export function inProcessRunner(threads: number, log?: PointLog, signal?: AbortS
 
 /**
  * The failure of a point in a worker, carrying the worker's one-line message and, where the pool asked for it
- * (WorkerPoolOptions.onCode), the fingerprint of the code that worker process started with (`runCode`).
+ * (WorkerPoolOptions.onCode), the fingerprint of the code that worker process started with (`runCode`);
+ * `inputRefused` where the worker's error was a NonFiniteInputError (a refusal of the point's input files).
  */
 export class PointFailure extends Error {
   override name = 'PointFailure';
   constructor(
     message: string,
     readonly runCode?: string,
+    readonly inputRefused = false,
   ) {
     super(message);
   }
@@ -189,7 +192,7 @@ export function workerPool(size: number, threads: number, log?: PointLog, signal
           cleanup();
           if (reply.type === 'done') resolve(markContended(reply.result, stages.takeCompany(slot.id)));
           else if (reply.type === 'interrupted') reject(new PointInterrupted(reply.message, reply.training));
-          else reject(new PointFailure(reply.error, slot.code));
+          else reject(new PointFailure(reply.error, slot.code, reply.inputRefused === true));
         };
         const onExit = (code: number | null, signal: string | null) => {
           cleanup();

@@ -10,13 +10,13 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileSystemError, checkFolderPath, checkOutputFile, checkOutputFolder, checkOutputKinds, folderLabel } from '../destination.ts';
-import { errorLine, SettingsError } from '../errors.ts';
+import { errorLine, NonFiniteInputError, SettingsError } from '../errors.ts';
 import { threadShare } from '../runtime/threads.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { memoizedSha256, planSweep, pointFolder, refreshedPlan, type SweepPoint } from './plan.ts';
 import type { TrainingStop } from '../train/run.ts';
 import { PointInterrupted, type PointResult, type PointStage } from './point.ts';
-import { inProcessRunner, workerPool, type PointRunner } from './pool.ts';
+import { inProcessRunner, PointFailure, workerPool, type PointRunner } from './pool.ts';
 import { parseSweepFile, type SweepSpec } from './spec.ts';
 import { EmptyStoreError, StoreWriteError, SweepStore } from './store.ts';
 import { pointName } from './progress.ts';
@@ -165,29 +165,57 @@ export interface StorePlan {
    */
   refusal: (dir: string) => string | undefined;
   /**
-   * The points still to do that failed before and whose input the code running now refuses (failedAgain): the refusal,
-   * by key. Not run (or queued) again, but failed again at once with it, since every run fails alike: stored and shown
+   * The points still to do that failed before and whose input the code running now refuses, or whose input files this
+   * tool version refused (failedAgain): the refusal, by key. Not run (or queued) again, but failed again at once with it, since every run fails alike: stored and shown
    * as its error, as a run of it would fail, not the stored error of the run before, which may be another fault (a
    * full disk, an error of the code that ran it).
    */
-  refusedAgain: Map<string, string>;
+  refusedAgain: Map<string, RefusedAgain>;
+}
+
+/**
+ * A point that failed before whose input the code running now refuses (or this tool version refused): the refusal, what it fails again with (stored
+ * and shown as its error, as a run of it would fail), not the stored error of the run before, which may be another
+ * fault (a full disk, an error of the code that ran it).
+ */
+export interface RefusedAgain {
+  refused: string;
+  /** The tool version that refused its input files (SweepStore.fail's), stored again with the failure; none for a refusal judged now. */
+  refusedBy?: string;
 }
 
 /**
  * Of `todo` (the points still to do), those that failed before (`failures`: the store's, SweepStore.failures) and whose
- * input the code running now refuses (refusedInput; `refusal`: the run's memo): the refusal, by key. A rerun of the
- * sweep, local or queued, fails them at once, where it ran (or queued) each again to fail alike. One whose input is
- * read now (this code reads it, or the folder changed, which is another point) runs as before.
+ * input the code running now refuses (refusedInput; `refusal`: the run's memo), or whose failure was a refusal of its
+ * input files by this tool version (`refusedBy`: a NonFiniteInputError, a model holding or computing NaN, whose files
+ * the key hashes), with the refusal, by key: a rerun of the sweep, local or queued, fails them at once, where it ran
+ * (or queued) each again to fail alike. One whose input is read now (this code reads it, or the files changed, which
+ * is another point) runs as before.
  */
-export function failedAgain(todo: readonly SweepPoint[], failures: ReadonlyArray<{ key: string }>, refusal: StorePlan['refusal']): Map<string, string> {
-  const out = new Map<string, string>();
+export function failedAgain(
+  todo: readonly SweepPoint[],
+  failures: ReadonlyArray<{ key: string; error: string; refusedBy?: string | null }>,
+  refusal: StorePlan['refusal'],
+): Map<string, RefusedAgain> {
+  const out = new Map<string, RefusedAgain>();
   if (todo.length === 0 || failures.length === 0) return out;
-  const failed = new Set(failures.map((f) => f.key));
+  const failed = new Map(failures.map((f) => [f.key, f]));
   for (const p of todo) {
-    const refused = failed.has(p.key) ? refusedInput(p, refusal) : undefined;
-    if (refused !== undefined) out.set(p.key, refused);
+    const before = failed.get(p.key);
+    if (before === undefined) continue;
+    const now = refusedInput(p, refusal);
+    if (now !== undefined) out.set(p.key, { refused: now });
+    else if (before.refusedBy === p.toolVersion) out.set(p.key, { refused: before.error, refusedBy: before.refusedBy });
   }
   return out;
+}
+
+/**
+ * The tool version that refused the input files of a point failing with `e` (a NonFiniteInputError, in this process or
+ * a pool's worker: PointFailure.inputRefused), to store with its failure (SweepStore.fail); undefined for any other error.
+ */
+export function inputRefusedBy(e: unknown, point: SweepPoint): string | undefined {
+  return e instanceof NonFiniteInputError || (e instanceof PointFailure && e.inputRefused) ? point.toolVersion : undefined;
 }
 
 /** failedAgain of the points `store` holds no result of (`previous`: storedPoints'); its failures read only where one is to do. */
@@ -196,14 +224,17 @@ function refusedAgainIn(
   points: readonly SweepPoint[],
   previous: ReadonlyMap<string, PointResult>,
   refusal: StorePlan['refusal'],
-): Map<string, string> {
+): Map<string, RefusedAgain> {
   const todo = points.filter((p) => !previous.has(p.key));
   return failedAgain(todo, todo.length > 0 ? store.failures() : [], refusal);
 }
 
-/** A failed point as SweepSummary.failed holds it: with the refusal of its input, where the code running now refuses one. */
-export function failedPoint(point: SweepPoint, error: string, refusal: StorePlan['refusal']): SweepSummary['failed'][number] {
-  const refused = refusedInput(point, refusal);
+/**
+ * A failed point as SweepSummary.failed holds it: with the refusal of its input, where the code running now refuses one
+ * (refusedInput), or where `error` is a refusal of its input files (`refusedBy`: inputRefusedBy's).
+ */
+export function failedPoint(point: SweepPoint, error: string, refusal: StorePlan['refusal'], refusedBy?: string): SweepSummary['failed'][number] {
+  const refused = refusedInput(point, refusal) ?? (refusedBy !== undefined ? error : undefined);
   return refused === undefined ? { point, error } : { point, error, refused };
 }
 
@@ -230,7 +261,7 @@ export async function planSweepFile(
     previous: new Map<string, PointResult>(),
     stale: new Map<string, StaleMatch>(),
     contended: new Map<string, SweepPoint>(),
-    refusedAgain: new Map<string, string>(),
+    refusedAgain: new Map<string, RefusedAgain>(),
   };
   let store: SweepStore;
   try {
@@ -471,12 +502,12 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
         deferred.push(point);
         continue;
       }
-      const refused = refusedAgain.get(point.key);
-      if (refused !== undefined) {
+      const before = refusedAgain.get(point.key);
+      if (before !== undefined) {
         // (failed before, its input refused by the code running now: every run fails alike, so it fails again unrun)
-        write(() => store.fail(point.key, refused));
-        summary.failed.push({ point, error: refused, refused });
-        emit({ type: 'failed', point, error: refused });
+        write(() => store.fail(point.key, before.refused, before.refusedBy));
+        summary.failed.push({ point, error: before.refused, refused: before.refused });
+        emit({ type: 'failed', point, error: before.refused });
         continue;
       }
       running.add(point.key);
@@ -499,8 +530,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
           continue;
         }
         const error = errorLine(fileSystemError(e) ?? e); // (a full disk or a read-only folder in one line naming the file)
-        write(() => store.fail(point.key, error)); // (one being recomputed stays done, with its stored result)
-        summary.failed.push(failedPoint(point, error, refusal));
+        const refusedBy = inputRefusedBy(e, point);
+        write(() => store.fail(point.key, error, refusedBy)); // (one being recomputed stays done, with its stored result)
+        summary.failed.push(failedPoint(point, error, refusal, refusedBy));
         if (again) summary.contended.kept.push(point);
         emit({ type: 'failed', point, error });
         continue;

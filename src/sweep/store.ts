@@ -200,13 +200,14 @@ function openStoreDatabase(path: string, readonly: boolean): Database.Database {
 
 /**
  * Gives the `points` table of a store written before claims recorded their process's start time, or the store file
- * they were made in, its `holder` and `claimed_in` columns (checked again inside the write transaction: two sweeps may
- * open the store at once).
+ * they were made in, its `holder` and `claimed_in` columns, and of one written before failures recorded a refusal of
+ * the point's input (SweepStore.fail's `refusedBy`) its `refused_by` column (checked again inside the write
+ * transaction: two sweeps may open the store at once).
  */
 function addClaimColumns(db: Database.Database): void {
   const missing = () => {
     const has = new Set((db.prepare('PRAGMA table_info(points)').all() as Array<{ name: string }>).map((c) => c.name));
-    return ['holder', 'claimed_in'].filter((c) => !has.has(c));
+    return ['holder', 'claimed_in', 'refused_by'].filter((c) => !has.has(c));
   };
   if (missing().length === 0) return;
   db.transaction(() => {
@@ -416,7 +417,7 @@ export class SweepStore {
         .prepare(
           `INSERT INTO points (key, sweep, model, model_path, model_sha256, label, steps, tasks, point, tool_version, status, pid, host, heartbeat_ms, holder, claimed_in, started_at)
            VALUES (@key, @sweep, @model, @modelPath, @sha, @label, @steps, @tasks, @point, @tool, 'running', @pid, @host, @now, @holder, @claimedIn, @started)
-           ON CONFLICT(key) DO UPDATE SET status = 'running', pid = @pid, host = @host, heartbeat_ms = @now, holder = @holder, claimed_in = @claimedIn, started_at = @started, error = NULL
+           ON CONFLICT(key) DO UPDATE SET status = 'running', pid = @pid, host = @host, heartbeat_ms = @now, holder = @holder, claimed_in = @claimedIn, started_at = @started, error = NULL, refused_by = NULL
            WHERE points.status <> 'done' OR @recompute = 1`,
         )
         .run({
@@ -496,13 +497,18 @@ export class SweepStore {
     this.write(() => tx.immediate());
   }
 
-  /** Records a failed point (it is retried by the next sweep); one being recomputed stays done, with its stored result. */
-  fail(key: string, error: string): void {
+  /**
+   * Records a failed point (it is retried by the next sweep); one being recomputed stays done, with its stored result.
+   * `refusedBy`: the tool version whose refusal of the point's input files `error` is (InputFilesRefusal), which every run
+   * of that version repeats while the files, hashed in the key, stay as they are: its next sweep fails it again unrun
+   * (failures' refusedBy, failedAgain).
+   */
+  fail(key: string, error: string, refusedBy?: string): void {
     const tx = this.db.transaction(() => {
       if (this.release(key)) return;
       this.db
-        .prepare("UPDATE points SET status = 'failed', error = ?, finished_at = ? WHERE key = ? AND status <> 'done'")
-        .run(error, new Date().toISOString(), key);
+        .prepare("UPDATE points SET status = 'failed', error = ?, refused_by = ?, finished_at = ? WHERE key = ? AND status <> 'done'")
+        .run(error, refusedBy ?? null, new Date().toISOString(), key);
     });
     this.write(() => tx.immediate());
   }
@@ -535,22 +541,31 @@ export class SweepStore {
    * Of every sweep: those some sweep plans, or that a sweep which recorded none ran, under the names of the sweep
    * that ran them. Each with its key.
    */
-  failures(sweep?: string): Array<{ key: string; model: string; label: string; error: string }> {
+  failures(sweep?: string): Array<{ key: string; model: string; label: string; error: string; refusedBy: string | null }> {
+    // (a store read read-only as written before failures recorded a refusal: none did)
+    const refusedBy = () => (this.hasColumn('points', 'refused_by') ? 'p.refused_by' : 'NULL');
     const sql = () =>
       sweep === undefined
         ? this.hasTable('sweep_points')
-          ? `SELECT key, model, label, error FROM points p WHERE status = 'failed'
+          ? `SELECT key, model, label, error, ${refusedBy()} AS refusedBy FROM points p WHERE status = 'failed'
              AND (EXISTS (SELECT 1 FROM sweep_points m WHERE m.key = p.key) OR NOT EXISTS (SELECT 1 FROM sweep_points o WHERE o.sweep = p.sweep))
              ORDER BY model, label`
-          : `SELECT key, model, label, error FROM points WHERE status = 'failed' ORDER BY model, label`
+          : `SELECT key, model, label, error, ${refusedBy()} AS refusedBy FROM points p WHERE status = 'failed' ORDER BY model, label`
         : this.hasTable('sweep_points')
-          ? `SELECT p.key, COALESCE(m.model, p.model) AS model, COALESCE(m.label, p.label) AS label, p.error FROM points p
+          ? `SELECT p.key, COALESCE(m.model, p.model) AS model, COALESCE(m.label, p.label) AS label, p.error, ${refusedBy()} AS refusedBy FROM points p
              LEFT JOIN sweep_points m ON m.key = p.key AND m.sweep = @sweep
              WHERE p.status = 'failed' AND (m.sweep IS NOT NULL OR (p.sweep = @sweep AND NOT EXISTS (SELECT 1 FROM sweep_points o WHERE o.sweep = @sweep)))
              ORDER BY 2, 3`
-          : `SELECT key, model, label, error FROM points WHERE status = 'failed' AND sweep = @sweep ORDER BY model, label`; // a store from before sweep_points
+          : `SELECT key, model, label, error, ${refusedBy()} AS refusedBy FROM points p WHERE status = 'failed' AND sweep = @sweep ORDER BY model, label`; // a store from before sweep_points
     return this.read(
-      () => this.db.prepare(sql()).all(...(sweep !== undefined ? [{ sweep }] : [])) as Array<{ key: string; model: string; label: string; error: string }>,
+      () =>
+        this.db.prepare(sql()).all(...(sweep !== undefined ? [{ sweep }] : [])) as Array<{
+          key: string;
+          model: string;
+          label: string;
+          error: string;
+          refusedBy: string | null;
+        }>,
     );
   }
 
@@ -739,6 +754,10 @@ export class SweepStore {
   /** Whether the store has `table` (a store written by older code may lack the newer ones; a read-only one keeps them missing). */
   private hasTable(table: string): boolean {
     return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
+  }
+
+  private hasColumn(table: string, column: string): boolean {
+    return (this.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).some((c) => c.name === column);
   }
 
   close(): void {

@@ -34,7 +34,7 @@ import {
   checkNumberFlag,
   FS_REASONS,
   type IntegerRange,
-  ModelLoadError,
+  NonFiniteInputError,
   nonFiniteText,
   type NumberRange,
   SettingsError,
@@ -976,8 +976,8 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
     // (a student made from the teacher: the teacher's weight it was copied from, by the teacher file's name and index)
     const taken = !inFile && teacherModel && isStudentSpec(o.student) ? teacherRoleOf(o.student, broken.name, role) : undefined;
     const fromTeacher = taken !== undefined ? nonFiniteWeight(teacherModel!, findBert(teacherModel!), (r) => r === taken) : undefined;
-    if (fromTeacher) throw new ModelLoadError(nonFiniteTeacherWeightLine(fromTeacher, o.student, o.teacher!));
-    throw new ModelLoadError(nonFiniteStudentLine(inFile ?? broken, role, o.student, isDistill ? o.teacher : undefined));
+    if (fromTeacher) throw new NonFiniteInputError(nonFiniteTeacherWeightLine(fromTeacher, o.student, o.teacher!));
+    throw new NonFiniteInputError(nonFiniteStudentLine(inFile ?? broken, role, o.student, isDistill ? o.teacher : undefined));
   }
   // a student model --optimize (or onnxruntime's optimizer) rewrote is trained as the plain graph: said, as its output
   // is not optimized, which would otherwise surface only as a slower benchmark
@@ -1117,7 +1117,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
     // augmented examples are made and cached, where its scores were refused only after)
     const table = nonFiniteWeight(teacherModel!, findBert(teacherModel!), (r) => r === 'embeddings.word');
     if (table) {
-      throw new ModelLoadError(
+      throw new NonFiniteInputError(
         `${o.teacher}: its weight '${table.name}' (${table.role}) holds ${nonFiniteText(table)}, and --augment's neighbour search reads every row: fix or retrain the teacher before distilling from it`,
       );
     }

@@ -17,7 +17,7 @@ import { floatValues, Tensor, type Feeds, type Session } from '../runtime/sessio
 import { filledRows, modelInputs, tokenInputs, type ModelInput, type TokenBatch } from '../bert/model-inputs.ts';
 import { idFeeds, type IdInput } from '../runtime/feeds.ts';
 import { fixedBatchSize, fixedSequenceLength, oneChoiceEach } from '../bert/sample-inputs.ts';
-import { ModelLoadError, SettingsError, UserError, nonFiniteText, ortErrorLine } from '../errors.ts';
+import { NonFiniteInputError, SettingsError, UserError, nonFiniteText, ortErrorLine } from '../errors.ts';
 import type { Batch } from './data.ts';
 import { checkMatch, featureValue, type IntermediateMatch } from './intermediate.ts';
 import type { IntermediateTerm } from '../gradients/index.ts';
@@ -170,7 +170,7 @@ export class TeacherFeatures {
     const bad = nonFiniteFeature(features, this.requests);
     if (!bad) return;
     const where = step === undefined ? 'a batch' : `step ${step}`;
-    throw new ModelLoadError(
+    throw new NonFiniteInputError(
       `the teacher computes ${nonFiniteText(bad)} at '${bad.feature}' (the feature an intermediate-layer match reads) on the examples of ${where}: fix or retrain it before distilling from it`,
     );
   }

@@ -5,6 +5,7 @@
  * step failed as 'the loss is NaN before any update: check the loss settings', where only a stage of passes refused
  * it. A finite model beside it runs its points as before.
  */
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
@@ -55,4 +56,43 @@ pipelines:
     ]);
     expect(summary.ran).toBe(3);
   }, 120_000);
+
+  it('a rerun fails those points again unrun (a refusal of the files the key hashes), local or with --jobs 2, until the tool version differs', async () => {
+    const file = writeQuickSweep(
+      t.root,
+      'nan-again',
+      `models:
+  - {path: models/tiny-sst2, tasks: [SST-2]}
+calibration: false
+pipelines:
+  - baseline
+  - name: ffn
+    steps: [{pass: prune-ffn, settings: {ratio: 0.5}}]
+`,
+    );
+    const store = join(t.root, 'nan-again.sqlite');
+    const line = `${broken}: the model computes 4 non-finite values (NaN or Infinity; the first NaN) at its output 'logits' on the check's sample inputs (batch 2 of 16 tokens), before any pass: fix or retrain it before compressing it`;
+    // (run by a pool's workers: the refusal crosses the process as PointFailure.inputRefused)
+    const first = await runSweep({ file, store, jobs: 2 });
+    expect(first.failed.map((f) => [f.point.label, f.error, f.refused])).toEqual([
+      ['baseline', line, line],
+      ['ffn', line, line],
+    ]);
+    for (const jobs of [1, 1]) {
+      const events: string[] = [];
+      const again = await runSweep({ file, store, jobs, onEvent: (e) => events.push(e.type) });
+      expect(again.failed.map((f) => [f.point.label, f.error, f.refused])).toEqual([
+        ['baseline', line, line],
+        ['ffn', line, line],
+      ]);
+      expect(events).toEqual(['plan', 'failed', 'failed']); // (no 'start': neither ran)
+    }
+    // (refused by another tool version: this one runs them, as it did before)
+    const db = new Database(store);
+    db.prepare("UPDATE points SET refused_by = 'bert-compress 0.0.1' WHERE status = 'failed'").run();
+    db.close();
+    const events: string[] = [];
+    await runSweep({ file, store, onEvent: (e) => events.push(e.type) });
+    expect(events.filter((e) => e === 'start')).toHaveLength(2);
+  }, 180_000);
 });

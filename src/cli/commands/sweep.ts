@@ -240,7 +240,7 @@ async function dryRun(args: SweepArgs, store: string): Promise<number> {
         : previous.has(p.key)
           ? ' (in the store)'
           : refusedAgain.has(p.key)
-            ? ` (failed before: fails again, not run: the bert-compress running now refuses its input (${refusedAgain.get(p.key)}))`
+            ? ` (failed before: fails again, not run: the bert-compress running now refuses its input (${refusedAgain.get(p.key)!.refused}))`
             : '';
     out(`${p.key.slice(0, 12)} ${pointName(p)}${mark}`);
   }
