@@ -340,9 +340,9 @@ const decimalTags = (tags: Tags): Tags => [
  * underscored (1_000) numbers, 017 as octal and yes/no as booleans. `merge`: `<<` merge keys. A tag the core schema
  * does not resolve (`!!timestamp 2001-12-14`, `!!binary …`, `!custom`) or a directive the parser does not
  * know (`%YAML 1.3`) is refused, where the parser printed a multi-line Node warning and read the value as text (or as
- * a Date, a Buffer, a Set, which a setting then called 'a mapping'). Throws what the yaml parser throws (its first
- * error, else its first warning as an Error whose first line says what is not read); a second document is refused in
- * words of the file, where the parser's named its API ('please use YAML.parseAllDocuments()').
+ * a Date, a Buffer, a Set, which a setting then called 'a mapping'). Throws an Error of one line (yamlLine: the
+ * parser's first error, else its first warning saying what is not read, without the code frame it shows); a second
+ * document is refused in words of the file, where the parser's named its API ('please use YAML.parseAllDocuments()').
  */
 export function parseYamlText(text: string, opts: { merge?: boolean } = {}): unknown {
   const doc = parseDocument(text, { ...opts, schema: 'core', customTags: decimalTags, resolveKnownTags: false });
@@ -352,14 +352,14 @@ export function parseYamlText(text: string, opts: { merge?: boolean } = {}): unk
     const at = error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
     throw new Error(`a second document${at}: the file holds one (a '---' or '...' line ends the first)`);
   }
-  if (error) throw error;
+  if (error) throw new Error(yamlLine(error.message));
   const [warning] = doc.warnings;
-  if (warning) {
-    const where = warning.message.split('\n')[0]!.replace(/:\s*$/, '');
-    throw new Error(`${where} (bert-compress reads YAML 1.2's core schema, no other tags or directives)`);
-  }
+  if (warning) throw new Error(`${yamlLine(warning.message)} (bert-compress reads YAML 1.2's core schema, no other tags or directives)`);
   return doc.toJS();
 }
+
+/** A yaml parser's error or warning message in one line: its first, less the ':' that introduces its code frame. */
+const yamlLine = (message: string): string => message.split('\n')[0]!.replace(/:\s*$/, '');
 
 /** JSON.parse of `text` without its byte-order mark (see withoutBom); throws what JSON.parse throws. */
 export function parseJsonText(text: string): unknown {

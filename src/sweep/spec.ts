@@ -152,8 +152,7 @@ export function parseSweepFile(file: string): SweepSpec {
   try {
     raw = parseYamlText(text, { merge: true }); // `<<: *anchor` merge keys, to share settings between steps
   } catch (e) {
-    // (the parser's first line ends with a ':' that introduced its code frame, which one line leaves out)
-    throw new SettingsError(`${file}: not valid YAML: ${errorLine(e).replace(/:\s*$/, '')}`);
+    throw new SettingsError(`${file}: not valid YAML: ${errorLine(e)}`);
   }
   return parseSweep(raw, abs, file);
 }

@@ -8,7 +8,7 @@
  */
 import type { Argv } from 'yargs';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { SettingsError, UsageError } from '../../errors.ts';
+import { errorLine, SettingsError, UsageError } from '../../errors.ts';
 import { parseYamlText } from '../../files.ts';
 import { settingText } from '../../pass/settings.ts';
 import { getTask } from '../../glue/registry.ts';
@@ -30,8 +30,7 @@ export function readIntermediate(value: string): IntermediatePreset | Intermedia
   try {
     data = parseYamlText(readFileSync(value, 'utf8'));
   } catch (e) {
-    // (the parser's first line ends with a ':' that introduced its code frame, which one line leaves out)
-    throw new SettingsError(`${value}: not JSON or YAML (${(e as Error).message.split('\n')[0]!.replace(/:\s*$/, '')})`);
+    throw new SettingsError(`${value}: not JSON or YAML (${errorLine(e)})`);
   }
   return parseMatches(data, value);
 }
