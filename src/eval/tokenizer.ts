@@ -733,6 +733,8 @@ export function folderTokenizerJson(dir: string):
       brokenTemplates?: BrokenTemplates;
       /** Why its decoder, left out of `json`, cannot be read (fastTokenizerJson's decoderProblem). */
       decoderProblem?: string;
+      /** The folder's tokenizer.json as parsed, before fastTokenizerJson read it (`json`), where it has one. */
+      parsed?: Record<string, unknown>;
     }
   | undefined {
   const jsonFile = join(dir, 'tokenizer.json');
@@ -741,7 +743,16 @@ export function folderTokenizerJson(dir: string):
     const read = readJsonObject(jsonFile);
     const autoClass = autoTokenizerClass(dir, config);
     const { json, brokenTemplates, decoderProblem } = fastTokenizerJson(read, config, jsonFile, autoClass);
-    return { file: jsonFile, json, asRead: json === read, config, autoClass, brokenTemplates, ...(decoderProblem === undefined ? {} : { decoderProblem }) };
+    return {
+      file: jsonFile,
+      json,
+      asRead: json === read,
+      config,
+      autoClass,
+      brokenTemplates,
+      ...(decoderProblem === undefined ? {} : { decoderProblem }),
+      parsed: read,
+    };
   }
   const built = (file: string, json: object) => ({ file, json: json as Record<string, unknown>, asRead: false, config });
   const vocabFile = join(dir, 'vocab.txt');
@@ -2852,8 +2863,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
     const read = found.json;
-    const jsonFile = join(dir, 'tokenizer.json');
-    const raw = existsSync(jsonFile) ? readJsonObject(jsonFile) : undefined;
+    const raw = found.parsed;
     const model = modelVocabulary(read) ?? new Map<string, number>();
     const listed = (json: object | undefined): AddedTokenJson[] => {
       const added = (json as { added_tokens?: unknown } | undefined)?.added_tokens;
