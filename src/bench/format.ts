@@ -36,7 +36,10 @@ export function formatBench(r: BenchResult): string[] {
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
   // the files timed, by name: a folder may hold several (a transformers.js folder: the file of its dtype)
   const named = `model: ${r.model}${describeDtype({ transformersJs: r.modelDtype })}${withBase ? `; baseline: ${r.baseline}${describeDtype({ transformersJs: r.baselineDtype })}` : ''}`;
-  const out = [named, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ''];
+  // (a multiple-choice export: its batch is of examples, a row per choice each)
+  const choices =
+    r.choices !== undefined ? [`multiple-choice: batch N is N examples of ${r.choices} choices each (N × ${r.choices} rows a run); ex/s counts examples`] : [];
+  const out = [named, ...choices, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ''];
   // (what other programs used while timing, marked or not: unknown off Linux)
   out.push(`machine: ${describeMachine(r.machine)}${r.timing?.load ? `; ${describeMachineLoad(r.timing.load)}` : ''}`);
   const budgetNote = budget ? `; --max-time ${r.maxSeconds} s: a shape's runs stopped once its share was spent (runs column)` : '';

@@ -25,6 +25,7 @@ import { locateRunModel, type RunModelLocation } from '../eval/model-files.ts';
 import { MAX_LENGTH_RANGE } from '../eval/graph-checks.ts';
 import { totalInitializerBytes } from '../onnx/save.ts';
 import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
+import { sampleChoices } from '../bert/sample-inputs.ts';
 import { benchFeeds, benchSubject, checkComparable, checkShapesFit, fixedDims, shapesWith, subjectLimits, type BenchSubject, type Shape } from './inputs.ts';
 import { gigabytes } from '../units.ts';
 import { baselineRelation, type BaselineRelation } from './lineage.ts';
@@ -147,6 +148,11 @@ export interface BenchResult {
   warmup: number;
   /** The time budget given (BenchOptions.maxSeconds); absent without one. */
   maxSeconds?: number;
+  /**
+   * A multiple-choice export's choices per example, as its sample inputs feed them (sampleChoices): a shape's batch is
+   * of examples, each run feeding batch × choices rows, and the throughput counts examples. Absent for other models.
+   */
+  choices?: number;
   /**
    * A dimension the graphs fix (a keras export's sequence length), which replaced the sizes asked for it (BenchOptions
    * seqs or batches): absent when none is fixed, or when only the fixed size was asked.
@@ -408,6 +414,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
     await b?.release();
   }
 
+  const choices = subject.structure && sampleChoices(subject.model, subject.structure);
   const out: BenchResult = {
     model: resolve(subject.path),
     ...(modelAt.transformersJs ? { modelDtype: modelAt.transformersJs } : {}),
@@ -416,6 +423,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
     repeats,
     warmup,
     ...(maxSeconds !== undefined ? { maxSeconds } : {}),
+    ...(choices !== undefined ? { choices } : {}),
     ...(fixed ? { fixed } : {}),
     shapes: results,
     memory: { ...memory, peakRssBytes: peakRss(), peakRssScope: scope },

@@ -15,13 +15,15 @@ import { findBert, sampleInputs } from '../../src/bert/index.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { checkShapesFit } from '../../src/bench/inputs.ts';
+import { formatBench } from '../../src/bench/format.ts';
+import { benchModels } from '../../src/bench/run.ts';
 import { largestActivationBytes } from '../../src/bert/input-limits.ts';
 import { loadCalibration } from '../../src/eval/calibration.ts';
 import { headScores } from '../../src/prune/index.ts';
 import { float32Tensor, loadModel, readFloat32, type Model } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { runTraining } from '../../src/train/run.ts';
-import { multipleChoiceExport as multipleChoice } from '../helpers/models.ts';
+import { multipleChoiceExport as multipleChoice, tinyBert } from '../helpers/models.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { asyncRefusal } from '../helpers/refusal.ts';
 
@@ -168,6 +170,17 @@ describe('a multiple-choice export', () => {
     const edge = largestActivationBytes(subject.structure, 8, 8);
     expect(() => checkShapesFit([{ batch: 4, seq: 8 }], [subject], edge)).not.toThrow();
     expect(() => checkShapesFit([{ batch: 4, seq: 8 }], [subject], edge - 1)).toThrow(/^--batch 4 --seq 8: one activation of mc\.onnx would take /);
+  });
+
+  it("bench says a multiple-choice export's batch is of examples, a row per choice each, and ex/s counts examples", async () => {
+    const quick = { batches: [3], seqs: [8], repeats: 1, warmup: 0, threads: 1 };
+    const result = await benchModels({ model: join(folder('bench', multipleChoice()), 'model.onnx'), ...quick });
+    expect(result.choices).toBe(2);
+    expect(formatBench(result)[1]).toBe('multiple-choice: batch N is N examples of 2 choices each (N × 2 rows a run); ex/s counts examples');
+    // (a model of token ids [batch, sequence]: a batch of rows, nothing to say)
+    const rows = await benchModels({ model: join(folder('bench-rows', tinyBert()), 'model.onnx'), ...quick });
+    expect(rows.choices).toBeUndefined();
+    expect(formatBench(rows).filter((l) => l.startsWith('multiple-choice:'))).toEqual([]);
   });
 
   it("the check's sample inputs follow the graph's choices and sequence axes where it fixes them", () => {
