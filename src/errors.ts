@@ -29,7 +29,9 @@ export class ModelLoadError extends UserError {
  * the same files repeats it (a sweep fails such a point again unrun until they change: SweepStore.fail's `refusedBy`).
  * Not for a NaN that training itself produces.
  */
-export class NonFiniteInputError extends ModelLoadError {}
+export class NonFiniteInputError extends ModelLoadError {
+  override name = 'NonFiniteInputError';
+}
 
 /**
  * `e` with each path `from` its message names (a staging folder's or a temporary file's, which the user never sees)
