@@ -5,9 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import * as errors from '../src/errors.ts';
 
-const classes = Object.entries(errors).filter(
-  (entry): entry is [string, new (message: string) => Error] => typeof entry[1] === 'function' && entry[1].prototype instanceof Error,
-);
+type ErrorClass = new (message: string) => Error;
+const classes = Object.entries(errors)
+  .filter(([, value]) => typeof value === 'function' && value.prototype instanceof Error)
+  .map(([name, value]) => [name, value as unknown as ErrorClass] as const);
 
 describe('error class names', () => {
   it('each error class of src/errors.ts gives its own name', () => {
