@@ -232,7 +232,8 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     // (a run a worker had started when a later run of the edited sweep dropped the point: its result is no longer the sweep's)
     if (state !== 'delayed' && !store.holds(spec.name, point.key)) return letGo(point, 'taken out of the sweep');
     if (state === 'completed') record(point, { result: job.returnvalue });
-    else if (state === 'failed') record(point, { error: failedJobError(job.failedReason, job.attemptsMade) });
+    else if (state === 'failed')
+      record(point, { error: failedJobError(job.failedReason, job.attemptsMade), ...(job.data.inputRefused ? { refusedBy: point.toolVersion } : {}) });
     else if (job.attemptsMade > (reportedRuns.get(point.key) ?? 0)) {
       reportedRuns.set(point.key, job.attemptsMade);
       const delay = typeof job.opts.backoff === 'object' ? (job.opts.backoff.delay ?? 0) * 2 ** (job.attemptsMade - 1) : 0;

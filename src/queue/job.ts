@@ -20,6 +20,12 @@ export interface PointJob {
   code?: string;
   /** Times workers gave the point back, not counting runs (worker.ts); absent for none. */
   giveBacks?: number;
+  /**
+   * Set by the worker whose run failed at a refusal of the point's input files (a model holding or computing NaN:
+   * PointFailure.inputRefused) by the coordinator's code on the coordinator's files: every run fails alike, so the
+   * coordinator stores the failure as that refusal (SweepStore.fail's `refusedBy`) and its rerun fails it again unrun.
+   */
+  inputRefused?: true;
 }
 
 /**

@@ -324,6 +324,11 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
       // coordinator's, and this code is the coordinator's) fails every run alike: not retried. Anything else may
       // not recur (a crashed process, a lost connection, another worker's machine): retried.
       if (local !== undefined && note === '' && refusedInput(local, tokenizerRefusals()) !== undefined) throw new UnrecoverableError(failure);
+      // (a refusal of the files by the code that read them, as a local sweep stores it: PointJob.inputRefused)
+      if (local !== undefined && note === '' && e instanceof PointFailure && e.inputRefused) {
+        await job.updateData({ ...job.data, inputRefused: true });
+        throw new UnrecoverableError(failure);
+      }
       throw new Error(failure);
     }
   };

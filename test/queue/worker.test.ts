@@ -18,6 +18,9 @@ import { QueueError } from '../../src/errors.ts';
 import { GIVE_BACKS_PER_POINT, jobOptions } from '../../src/queue/job.ts';
 import { GIVE_BACKS_TO_STOP, runQueueWorker, type WorkerEvent, type WorkerSummary } from '../../src/queue/worker.ts';
 import { sha256File } from '../../src/files.ts';
+import { findBert } from '../../src/bert/discover.ts';
+import { loadModel, readFloat32, saveModel } from '../../src/onnx/index.ts';
+import { float32Tensor } from '../../src/onnx/tensor.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
@@ -481,6 +484,44 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     expect(lines.filter((l) => l.startsWith('queued'))).toEqual([]);
     expect(await job()).toEqual(queued);
     expect(queued.slice(0, 2)).toEqual(['failed', 1]);
+  }, 60_000);
+
+  it('fails a point of a model computing NaN (a refusal of its files) at its first run and marks it so, where it was retried 3 times; the coordinator stores the refusal and its rerun fails it again unrun', async () => {
+    // tiny-sst2's model with a NaN in its layer 0 attention query weight: compress's check of its input refuses it
+    const dir = join(q.t.root, 'models', 'tiny-nan');
+    cpSync(join(q.t.root, 'models', 'tiny-sst2'), dir, { recursive: true });
+    const model = loadModel(join(dir, 'model.onnx'));
+    const weight = findBert(model).layers[0]!.attention!.q!.weight;
+    const tensor = model.graph.initializers.get(weight)!;
+    const values = readFloat32(tensor).slice();
+    values[5] = Number.NaN;
+    model.graph.initializers.set(weight, float32Tensor(weight, tensor.dims, values));
+    saveModel(model, join(dir, 'model.onnx'));
+    const file = writeQuickSweep(q.t.root, 'nan', 'models: [{path: models/tiny-nan, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n');
+    const store = join(q.t.root, 'nan.sqlite');
+    const stop = new AbortController();
+    const worker = runQueueWorker({
+      queue: q.redis.url(DB),
+      cacheDir: join(q.t.root, 'worker'),
+      signal: stop.signal,
+      onEvent: (e) => (e.type === 'failed' ? stop.abort() : undefined),
+    });
+    let first: Awaited<ReturnType<typeof runQueuedSweep>>;
+    try {
+      first = await runQueuedSweep({ file, store, queue: q.redis.url(DB), signal: AbortSignal.timeout(50_000) });
+    } finally {
+      stop.abort();
+      await worker;
+    }
+    const refusal = /^worker \S+: \S+tiny-nan\S*: the model computes \d+ non-finite values/;
+    expect(first.failed.map((f) => [f.error, f.refused])).toEqual([[expect.stringMatching(refusal), expect.stringMatching(refusal)]]);
+    const key = first.failed[0]!.point.key;
+    const job = (await q.queue.getJob(key))!;
+    expect([await job.getState(), job.attemptsMade, job.data.inputRefused]).toEqual(['failed', 1, true]);
+    // the rerun (no worker runs now): not queued again, failed again with the stored refusal
+    const again = await runQueuedSweep({ file, store, queue: q.redis.url(DB), signal: AbortSignal.timeout(10_000) });
+    expect(again).toMatchObject({ added: 0, alreadyQueued: 0, left: 0, failed: [{ error: first.failed[0]!.error, refused: first.failed[0]!.error }] });
+    await job.remove();
   }, 60_000);
 
   it('runs a point of a tokenizer a reading change touched, whose reading version it reads from its own files', async () => {
