@@ -88,7 +88,8 @@ CREATE TABLE IF NOT EXISTS points (
   claimed_in TEXT,
   started_at TEXT,
   finished_at TEXT,
-  error TEXT
+  error TEXT,
+  refused_by TEXT
 );
 CREATE TABLE IF NOT EXISTS results (
   key TEXT PRIMARY KEY REFERENCES points(key),
@@ -186,7 +187,7 @@ function openStoreDatabase(path: string, readonly: boolean): Database.Database {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
-    addClaimColumns(db);
+    addLaterColumns(db);
     return db;
   } catch (e) {
     db?.close();
@@ -204,7 +205,7 @@ function openStoreDatabase(path: string, readonly: boolean): Database.Database {
  * the point's input (SweepStore.fail's `refusedBy`) its `refused_by` column (checked again inside the write
  * transaction: two sweeps may open the store at once).
  */
-function addClaimColumns(db: Database.Database): void {
+function addLaterColumns(db: Database.Database): void {
   const missing = () => {
     const has = new Set((db.prepare('PRAGMA table_info(points)').all() as Array<{ name: string }>).map((c) => c.name));
     return ['holder', 'claimed_in', 'refused_by'].filter((c) => !has.has(c));
@@ -499,7 +500,7 @@ export class SweepStore {
 
   /**
    * Records a failed point (it is retried by the next sweep); one being recomputed stays done, with its stored result.
-   * `refusedBy`: the tool version whose refusal of the point's input files `error` is (InputFilesRefusal), which every run
+   * `refusedBy`: the tool version whose refusal of the point's input files `error` is (a NonFiniteInputError), which every run
    * of that version repeats while the files, hashed in the key, stay as they are: its next sweep fails it again unrun
    * (failures' refusedBy, failedAgain).
    */
