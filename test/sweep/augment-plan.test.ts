@@ -4,7 +4,7 @@
  * before any point runs, in augmentation's words, where its point failed when its augmentation began (after the
  * steps before it). A WordPiece teacher of a plain table plans.
  */
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -56,6 +56,23 @@ beforeAll(async () => {
       model: { type: 'BPE', vocab, merges: ['a b'], unk_token: '<unk>' },
     }),
   );
+  // (the same as a tokenizer.json of model.type BPE over the WordPiece folder's own vocabulary: a teacher distillation
+  // takes for that student, whose augmentation is what the plan refuses)
+  const words = readFileSync(join(root, 'models', 'wordpiece', 'vocab.txt'), 'utf8').split('\n').filter((w) => w !== '');
+  const sameVocab = writeModelFolder(join(root, 'models', 'fast-bpe-same'), tinyBert({}, { seed: 5 }));
+  unlinkSync(join(sameVocab, 'vocab.txt'));
+  writeFileSync(
+    join(sameVocab, 'tokenizer.json'),
+    JSON.stringify({
+      version: '1.0',
+      added_tokens: [],
+      normalizer: null,
+      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+      post_processor: null,
+      decoder: null,
+      model: { type: 'BPE', vocab: Object.fromEntries(words.map((w, i) => [w, i])), merges: [], unk_token: '[UNK]' },
+    }),
+  );
   // (an ALBERT-style SentencePiece-only folder: spiece.model, config.json's model_type albert)
   const spm = writeModelFolder(join(root, 'models', 'sentencepiece'), tinyBert({}, { seed: 4 }));
   unlinkSync(join(spm, 'vocab.txt'));
@@ -75,8 +92,12 @@ describe("a sweep's plan refuses augmentation on a teacher whose tokenizer has n
     expect(await refusal('fast-bpe', [distill({ student: 'bert:layers=1', augment: 2 })])).toBe(
       `${file()}: pipeline 'kd' on model 'fast-bpe', step 1 (distill): ${bpe}`,
     );
-    expect(await refusal('wordpiece', [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, distill({ augment: 1, teacher: 'models/fast-bpe' })])).toBe(
-      `${file()}: pipeline 'kd' on model 'wordpiece', step 2 (distill): ${bpe}`,
+    expect(await refusal('wordpiece', [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, distill({ augment: 1, teacher: 'models/fast-bpe-same' })])).toBe(
+      `${file()}: pipeline 'kd' on model 'wordpiece', step 2 (distill): ${join(root, 'models', 'fast-bpe-same', 'tokenizer.json')}: augmentation needs a WordPiece vocabulary (model.type is BPE)`,
+    );
+    // (a teacher of another vocabulary than the student's is refused for that first: no augmentation setting mends it)
+    expect(await refusal('wordpiece', [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, distill({ augment: 1, teacher: 'models/fast-bpe' })])).toMatch(
+      /step 2 \(distill\): student vocabulary \(.*vocab\.txt\) differs from the teacher's \(.*fast-bpe\/tokenizer\.json\): 23 tokens against 7; distillation needs the same tokenizer$/,
     );
   });
 
