@@ -42,37 +42,21 @@ beforeAll(async () => {
   unlinkSync(join(slow, 'vocab.txt'));
   writeFileSync(join(slow, 'vocab.json'), JSON.stringify(vocab));
   writeFileSync(join(slow, 'merges.txt'), '#version: 0.2\na b\n');
-  const fast = writeModelFolder(join(root, 'models', 'fast-bpe'), tinyBert({}, { seed: 3 }));
-  unlinkSync(join(fast, 'vocab.txt'));
-  writeFileSync(
-    join(fast, 'tokenizer.json'),
-    JSON.stringify({
-      version: '1.0',
-      added_tokens: [],
-      normalizer: null,
-      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-      post_processor: null,
-      decoder: null,
-      model: { type: 'BPE', vocab, merges: ['a b'], unk_token: '<unk>' },
-    }),
-  );
-  // (the same as a tokenizer.json of model.type BPE over the WordPiece folder's own vocabulary: a teacher distillation
-  // takes for that student, whose augmentation is what the plan refuses)
-  const words = readFileSync(join(root, 'models', 'wordpiece', 'vocab.txt'), 'utf8').split('\n').filter((w) => w !== '');
-  const sameVocab = writeModelFolder(join(root, 'models', 'fast-bpe-same'), tinyBert({}, { seed: 5 }));
-  unlinkSync(join(sameVocab, 'vocab.txt'));
-  writeFileSync(
-    join(sameVocab, 'tokenizer.json'),
-    JSON.stringify({
-      version: '1.0',
-      added_tokens: [],
-      normalizer: null,
-      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-      post_processor: null,
-      decoder: null,
-      model: { type: 'BPE', vocab: Object.fromEntries(words.map((w, i) => [w, i])), merges: [], unk_token: '[UNK]' },
-    }),
-  );
+  // (a folder whose tokenizer.json is of model.type BPE over the given vocabulary, its vocab.txt removed)
+  const bpeFolder = (name: string, seed: number, model: { vocab: Record<string, number>; merges: string[]; unk_token: string }) => {
+    const folder = writeModelFolder(join(root, 'models', name), tinyBert({}, { seed }));
+    unlinkSync(join(folder, 'vocab.txt'));
+    const pre_tokenizer = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+    const json = { version: '1.0', added_tokens: [], normalizer: null, pre_tokenizer, post_processor: null, decoder: null, model: { type: 'BPE', ...model } };
+    writeFileSync(join(folder, 'tokenizer.json'), JSON.stringify(json));
+  };
+  bpeFolder('fast-bpe', 3, { vocab, merges: ['a b'], unk_token: '<unk>' });
+  // (the same over the WordPiece folder's own vocabulary: a teacher distillation takes for that student, whose
+  // augmentation is what the plan refuses)
+  const words = readFileSync(join(root, 'models', 'wordpiece', 'vocab.txt'), 'utf8')
+    .split('\n')
+    .filter((w) => w !== '');
+  bpeFolder('fast-bpe-same', 5, { vocab: Object.fromEntries(words.map((w, i) => [w, i])), merges: [], unk_token: '[UNK]' });
   // (an ALBERT-style SentencePiece-only folder: spiece.model, config.json's model_type albert)
   const spm = writeModelFolder(join(root, 'models', 'sentencepiece'), tinyBert({}, { seed: 4 }));
   unlinkSync(join(spm, 'vocab.txt'));
