@@ -10,7 +10,7 @@ import { removeStaleTemporariesIn, sha256Bytes, sha256File, writeFilesAtomic } f
 import { someNames } from '../some-names.ts';
 import { PLAN_STORE_FILE, SweepStore, type StoredPoint } from '../sweep/store.ts';
 import { currentHashes, currentModelHashes, dataChange, findStale, refusedInput, storedPointNow, tokenizerRefusals } from '../sweep/stale.ts';
-import { pointFamily } from '../sweep/key.ts';
+import { pointFamily, toolVersion } from '../sweep/key.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
 import {
@@ -72,8 +72,10 @@ export function loadReport(opts: ReportOptions): ReportData {
     const failedPlans = failed.length > 0 ? store.unfinishedPlans() : new Map<string, unknown>();
     const refusal = tokenizerRefusals();
     const refusedFailed = new Map<string, string>();
-    for (const { key } of failed) {
-      const why = refusedInput(failedPlans.get(key), refusal);
+    for (const { key, error, refusedBy } of failed) {
+      // (a tokenizer folder the code running now refuses, or a refusal of the point's input files stored by this tool
+      // version, which a rerun fails again without running: sweep/run.ts failedAgain)
+      const why = refusedInput(failedPlans.get(key), refusal) ?? (refusedBy === toolVersion() ? error : undefined);
       if (why !== undefined) refusedFailed.set(key, why);
     }
     if (all.length === 0) {
@@ -114,8 +116,10 @@ export function loadReport(opts: ReportOptions): ReportData {
     }
     const staleRows = keptStaleResults(failed, points, plans, failedPlans, modelHash, refusal);
     const failedPoints = failed.map(
-      ({ key, ...f }): FailedPoint => ({
-        ...f,
+      ({ key, model, label, error }): FailedPoint => ({
+        model,
+        label,
+        error,
         ...(staleRows.has(key) ? { staleRows: staleRows.get(key)! } : {}),
         ...(refusedFailed.has(key) ? { refused: refusedFailed.get(key)! } : {}),
       }),

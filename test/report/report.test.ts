@@ -28,7 +28,7 @@ import { loadReport } from '../../src/report/write.ts';
 import { dataChange, findStale, staleChange } from '../../src/sweep/stale.ts';
 import { fileStamps } from '../../src/files.ts';
 import { SweepStore, type StoredPoint } from '../../src/sweep/store.ts';
-import { currentVersions, pointKey, type PointVersions } from '../../src/sweep/key.ts';
+import { currentVersions, pointKey, toolVersion, type PointVersions } from '../../src/sweep/key.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { getPass } from '../../src/pass/registry.ts';
 import { registerAllPasses } from '../../src/passes.ts';
@@ -1083,6 +1083,29 @@ describe('report of a store', () => {
       expect(mine.shownOnce).toBeUndefined();
       expect(toMarkdown(mine)).not.toContain('Shown once');
     }
+  });
+
+  it('lists a point whose input files this tool version refused (a model computing NaN) as refused, as a rerun fails it again unrun; one refused by another version as a failure', () => {
+    const { store, stored } = storeOf([fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0)]);
+    const nan = "sst2/model.onnx: the model computes NaN on the check's inputs";
+    const s = SweepStore.open(store);
+    try {
+      s.addToSweep([
+        plannedPoint('test', 'sst2', 'baseline', stored[0]!.key),
+        plannedPoint('test', 'sst2', 'int8', '8'.repeat(64)),
+        plannedPoint('test', 'sst2', 'ffn', '7'.repeat(64)),
+      ]);
+      s.claim(plannedPoint('test', 'sst2', 'int8', '8'.repeat(64)));
+      s.fail('8'.repeat(64), nan, toolVersion());
+      s.claim(plannedPoint('test', 'sst2', 'ffn', '7'.repeat(64)));
+      s.fail('7'.repeat(64), nan, '0.0.0-another');
+    } finally {
+      s.close();
+    }
+    expect(loadReport({ store, sweep: 'test' }).failed).toEqual([
+      { model: 'sst2', label: 'ffn', error: nan },
+      { model: 'sst2', label: 'int8', error: nan, refused: nan },
+    ]);
   });
 
   it("lists a failed point a sweep shares with another (run under the other's names) in its report, under its own names", () => {
