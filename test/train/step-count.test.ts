@@ -15,6 +15,27 @@ import { asyncRefusal } from '../helpers/refusal.ts';
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-step-count-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+// (a distillation of a 1-layer student from a tiny teacher on SST-2 of 8 examples, batches of 1: its folders under `name`)
+function distillRun(name: string, epochs: number, distill: Parameters<typeof runTraining>[0]['distill'], log?: (line: string) => void) {
+  const teacher = writeModelFolder(join(work, `teacher-${name}`), tinyBert());
+  const glueDir = join(work, `glue-${name}`);
+  writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
+  const cacheDir = join(work, `cache-${name}`);
+  const output = join(work, `out-${name}`);
+  const run = runTraining({
+    task: 'SST-2',
+    teacher,
+    student: 'bert:layers=1,hidden=16,heads=2,intermediate=32',
+    glueDir,
+    cacheDir,
+    output: join(output, 'model.onnx'),
+    settings: { epochs, batchSize: 1, threads: 1, evalEachEpoch: false },
+    distill,
+    ...(log ? { log } : {}),
+  });
+  return { run, cacheDir, output };
+}
+
 describe('the optimizer steps of a run', () => {
   it('past 2^53 − 1 are refused naming --epochs, nothing written', async () => {
     const student = writeModelFolder(join(work, 'student'), tinyBert());
@@ -32,53 +53,26 @@ describe('the optimizer steps of a run', () => {
   // (a two-phase distillation, intermediate then prediction KD: the prediction phase's --epochs were refused only once
   // the intermediate phase had trained, the teacher's scores and features computed and cached)
   it("of a distillation's later phase are refused before the first phase trains, nothing computed or written", async () => {
-    const teacher = writeModelFolder(join(work, 'teacher'), tinyBert());
-    const glueDir = join(work, 'glue-two');
-    writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
-    const cacheDir = join(work, 'cache-two');
     const epochs = Number.MAX_SAFE_INTEGER;
     const lines: string[] = [];
-    const run = runTraining({
-      task: 'SST-2',
-      teacher,
-      student: 'bert:layers=1,hidden=16,heads=2,intermediate=32',
-      glueDir,
-      cacheDir,
-      output: join(work, 'out-two', 'model.onnx'),
-      settings: { epochs, batchSize: 1, threads: 1, evalEachEpoch: false },
-      distill: { intermediate: 'tinybert', intermediateEpochs: 1 },
-      log: (l) => lines.push(l),
-    });
+    const { run, cacheDir, output } = distillRun('two', epochs, { intermediate: 'tinybert', intermediateEpochs: 1 }, (l) => lines.push(l));
     expect(await asyncRefusal(run)).toBe(
       `--epochs ${epochs}: 8 training examples in batches of 1 make ${8 * epochs} optimizer steps, past 2^53 − 1: give fewer epochs`,
     );
     expect(lines.filter((l) => /^intermediate-layer distillation|teacher outputs/.test(l))).toEqual([]);
-    expect(existsSync(join(work, 'out-two'))).toBe(false);
+    expect(existsSync(output)).toBe(false);
     expect(existsSync(join(cacheDir, 'teacher-logits'))).toBe(false);
   });
   // (--augment: the steps are those of the augmented set, the examples and their variants; refused only once the
   // variants had been made and cached)
   it('of a distillation with --augment are counted over the augmented set and refused before any variant is made', async () => {
-    const teacher = writeModelFolder(join(work, 'teacher-augment'), tinyBert());
-    const glueDir = join(work, 'glue-augment');
-    writeGlueTask(glueDir, 'SST-2', 8, ['train', 'dev']);
-    const cacheDir = join(work, 'cache-augment');
     // (within 2^53 − 1 over the 8 examples, past it over the 8 × 3 the augmented set holds)
     const epochs = Math.floor(Number.MAX_SAFE_INTEGER / 8);
-    const run = runTraining({
-      task: 'SST-2',
-      teacher,
-      student: 'bert:layers=1,hidden=16,heads=2,intermediate=32',
-      glueDir,
-      cacheDir,
-      output: join(work, 'out-augment', 'model.onnx'),
-      settings: { epochs, batchSize: 1, threads: 1, evalEachEpoch: false },
-      distill: { augment: 2 },
-    });
+    const { run, cacheDir, output } = distillRun('augment', epochs, { augment: 2 });
     expect(await asyncRefusal(run)).toBe(
       `--epochs ${epochs}: 24 training examples in batches of 1 make ${24 * epochs} optimizer steps, past 2^53 − 1: give fewer epochs`,
     );
     expect(existsSync(join(cacheDir, 'augment'))).toBe(false);
-    expect(existsSync(join(work, 'out-augment'))).toBe(false);
+    expect(existsSync(output)).toBe(false);
   });
 });
