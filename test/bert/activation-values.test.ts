@@ -9,7 +9,7 @@ import { findBert } from '../../src/bert/discover.ts';
 import type { Model, Node } from '../../src/onnx/index.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
 import { registerAllPasses } from '../../src/passes.ts';
-import { batchLogits, maxRowDiff, paddedBatch, tinyBert } from '../helpers/models.ts';
+import { batchLogits, maxRowDiff, paddedBatch, tinyBert, onnxNode } from '../helpers/models.ts';
 import { refusal } from '../helpers/refusal.ts';
 
 registerAllPasses();
@@ -31,13 +31,11 @@ function withActivation(replace: (x: string, y: string, i: number) => { nodes: N
   return m;
 }
 
-const node = (name: string, opType: string, inputs: string[], outputs: string[]): Node => ({ name, opType, domain: '', inputs, outputs, attributes: {} });
-
 const batch = paddedBatch([7, 3, 5], 128);
 
 describe('feed-forward activations are named by the values they compute', () => {
   it("a lone Tanh is 'tanh': --optimize leaves it as it is, the canonical rebuild refuses it", async () => {
-    const m = withActivation((x, y, i) => ({ nodes: [node(`tanh${i}`, 'Tanh', [x], [y])] }));
+    const m = withActivation((x, y, i) => ({ nodes: [onnxNode(`tanh${i}`, 'Tanh', [x], [y])] }));
     expect(findBert(m).layers.map((l) => l.ffn.activation)).toEqual(['tanh', 'tanh']);
     const res = await runPipeline(m, [{ pass: 'optimize', settings: { rewrites: 'default' } }]);
     expect(res.model.graph.nodes.some((n) => n.opType === 'FastGelu')).toBe(false);
@@ -46,13 +44,17 @@ describe('feed-forward activations are named by the values they compute', () => 
   });
 
   it("x·Sigmoid(x) is SiLU; x·Sigmoid(1.702x) (quick_gelu) and a lone Sigmoid are 'other': the passes take them, the canonical rebuild refuses them", async () => {
-    const silu = withActivation((x, y, i) => ({ nodes: [node(`sig${i}`, 'Sigmoid', [x], [`s${i}`]), node(`mul${i}`, 'Mul', [x, `s${i}`], [y])] }));
+    const silu = withActivation((x, y, i) => ({ nodes: [onnxNode(`sig${i}`, 'Sigmoid', [x], [`s${i}`]), onnxNode(`mul${i}`, 'Mul', [x, `s${i}`], [y])] }));
     expect(findBert(silu).layers[0].ffn.activation).toBe('silu');
     const quick = withActivation((x, y, i) => ({
-      nodes: [node(`scale${i}`, 'Mul', [x, 'k'], [`k${i}`]), node(`sig${i}`, 'Sigmoid', [`k${i}`], [`s${i}`]), node(`mul${i}`, 'Mul', [x, `s${i}`], [y])],
+      nodes: [
+        onnxNode(`scale${i}`, 'Mul', [x, 'k'], [`k${i}`]),
+        onnxNode(`sig${i}`, 'Sigmoid', [`k${i}`], [`s${i}`]),
+        onnxNode(`mul${i}`, 'Mul', [x, `s${i}`], [y]),
+      ],
       constants: { k: 1.702 },
     }));
-    const sigmoid = withActivation((x, y, i) => ({ nodes: [node(`sig${i}`, 'Sigmoid', [x], [y])] }));
+    const sigmoid = withActivation((x, y, i) => ({ nodes: [onnxNode(`sig${i}`, 'Sigmoid', [x], [y])] }));
     for (const m of [quick, sigmoid]) {
       expect(findBert(m).layers.map((l) => l.ffn.activation)).toEqual(['other', 'other']);
       const res = await runPipeline(m, [{ pass: 'optimize', settings: { rewrites: 'default' } }]);
@@ -66,10 +68,10 @@ describe('feed-forward activations are named by the values they compute', () => 
   it("the tanh GELU with another constant (0.5·x·(1 + tanh(x))) is not gelu_tanh: 'other', left as it is by --optimize", async () => {
     const m = withActivation((x, y, i) => ({
       nodes: [
-        node(`t${i}`, 'Tanh', [x], [`t${i}`]),
-        node(`a${i}`, 'Add', [`t${i}`, 'one'], [`a${i}`]),
-        node(`m${i}`, 'Mul', [x, `a${i}`], [`m${i}`]),
-        node(`h${i}`, 'Mul', [`m${i}`, 'half'], [y]),
+        onnxNode(`t${i}`, 'Tanh', [x], [`t${i}`]),
+        onnxNode(`a${i}`, 'Add', [`t${i}`, 'one'], [`a${i}`]),
+        onnxNode(`m${i}`, 'Mul', [x, `a${i}`], [`m${i}`]),
+        onnxNode(`h${i}`, 'Mul', [`m${i}`, 'half'], [y]),
       ],
       constants: { one: 1, half: 0.5 },
     }));
@@ -83,15 +85,15 @@ describe('feed-forward activations are named by the values they compute', () => 
     // 0.5 · x · (1 + tanh(x · 0.7978845608 · (1 + 0.044715 · x · x)))
     const m = withActivation((x, y, i) => ({
       nodes: [
-        node(`xx${i}`, 'Mul', [x, x], [`xx${i}`]),
-        node(`c${i}`, 'Mul', [`xx${i}`, 'k3'], [`c${i}`]),
-        node(`one${i}`, 'Add', [`c${i}`, 'one'], [`p${i}`]),
-        node(`xs${i}`, 'Mul', [x, 'k1'], [`xs${i}`]),
-        node(`in${i}`, 'Mul', [`xs${i}`, `p${i}`], [`in${i}`]),
-        node(`t${i}`, 'Tanh', [`in${i}`], [`t${i}`]),
-        node(`a${i}`, 'Add', [`t${i}`, 'one'], [`a${i}`]),
-        node(`h${i}`, 'Mul', [x, 'half'], [`h${i}`]),
-        node(`m${i}`, 'Mul', [`h${i}`, `a${i}`], [y]),
+        onnxNode(`xx${i}`, 'Mul', [x, x], [`xx${i}`]),
+        onnxNode(`c${i}`, 'Mul', [`xx${i}`, 'k3'], [`c${i}`]),
+        onnxNode(`one${i}`, 'Add', [`c${i}`, 'one'], [`p${i}`]),
+        onnxNode(`xs${i}`, 'Mul', [x, 'k1'], [`xs${i}`]),
+        onnxNode(`in${i}`, 'Mul', [`xs${i}`, `p${i}`], [`in${i}`]),
+        onnxNode(`t${i}`, 'Tanh', [`in${i}`], [`t${i}`]),
+        onnxNode(`a${i}`, 'Add', [`t${i}`, 'one'], [`a${i}`]),
+        onnxNode(`h${i}`, 'Mul', [x, 'half'], [`h${i}`]),
+        onnxNode(`m${i}`, 'Mul', [`h${i}`, `a${i}`], [y]),
       ],
       constants: { k1: 0.7978845608, k3: 0.044715, one: 1, half: 0.5 },
     }));

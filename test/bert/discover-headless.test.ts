@@ -17,13 +17,11 @@ import { runPipeline } from '../../src/pass/pipeline.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { NotBertError } from '../../src/errors.ts';
 import { cloneModel, float32Tensor, loadModel, modelSize, removeDeadNodes, type Model, type Node } from '../../src/onnx/index.ts';
-import { tinyBert, writeTinyBert } from '../helpers/models.ts';
+import { tinyBert, writeTinyBert, onnxNode } from '../helpers/models.ts';
 import { maxDiff, outputsOf, sampleFeeds } from '../helpers/run-model.ts';
 import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
 
 registerAllPasses();
-
-const node = (name: string, opType: string, inputs: string[], outputs: string[]): Node => ({ name, opType, domain: '', inputs, outputs, attributes: {} });
 
 /** A 3-layer tiny BERT with every head of layer 0 pruned (the residual Add reads the output bias directly). */
 function headlessTiny(): { model: Model; pruned: Model; bias: string } {
@@ -83,8 +81,8 @@ describe('findBert on a layer without attention', () => {
       const add = residualAdd(m, bias);
       const x = add.inputs.find((v) => v !== bias)!;
       g.initializers.set('zero', float32Tensor('zero', [], [0]));
-      const branch = [node('mul0', 'Mul', ['zero', x], ['x0'])];
-      if (withBias) branch.push(node('addb', 'Add', [bias, 'x0'], ['x0b']));
+      const branch = [onnxNode('mul0', 'Mul', ['zero', x], ['x0'])];
+      if (withBias) branch.push(onnxNode('addb', 'Add', [bias, 'x0'], ['x0b']));
       g.nodes.splice(g.nodes.indexOf(add), 0, ...branch);
       add.inputs = [x, withBias ? 'x0b' : 'x0'];
       return m;
@@ -131,7 +129,7 @@ describe('findBert on a layer without attention', () => {
       const moved = cloneModel(pruned);
       const sln = moved.graph.nodes.find((n) => n.name === s.layers[0].attentionNorm.nodes[0])!;
       const b = sln.inputs[4];
-      moved.graph.nodes.splice(moved.graph.nodes.indexOf(sln), 0, node('addb', 'Add', [sln.inputs[0], b], ['zb']));
+      moved.graph.nodes.splice(moved.graph.nodes.indexOf(sln), 0, onnxNode('addb', 'Add', [sln.inputs[0], b], ['zb']));
       sln.inputs = [...sln.inputs.slice(0, 4)];
       sln.inputs[0] = 'zb';
       const m = findBert(moved);

@@ -3,15 +3,7 @@ import { SettingsError } from '../../src/errors.ts';
 import { createModel, DataType, encodeModel, float32Tensor, pruneGraph, type Graph, type Model, type Node } from '../../src/onnx/index.ts';
 import { openSession, Tensor } from '../../src/runtime/session.ts';
 import { factorizeGather, gatherProblem } from '../../src/factorize/index.ts';
-
-const node = (name: string, opType: string, inputs: string[], outputs: string[], attributes: Node['attributes'] = {}): Node => ({
-  name,
-  opType,
-  domain: '',
-  inputs,
-  outputs,
-  attributes,
-});
+import { onnxNode } from '../helpers/models.ts';
 
 /** A [4, 2] and B [2, 3] with small integers, so W = A·B is exact in float32. */
 const A = [1, 0, 0, 1, 2, -1, 3, 2];
@@ -23,14 +15,14 @@ function model(opts: { identity?: boolean; tied?: boolean }): Model {
   const nodes: Node[] = [];
   let table = 'W';
   if (opts.identity) {
-    nodes.push(node('Id', 'Identity', ['W'], ['W_copy']));
+    nodes.push(onnxNode('Id', 'Identity', ['W'], ['W_copy']));
     table = 'W_copy';
   }
-  nodes.push(node('Lookup', 'Gather', [table, 'ids'], ['emb']));
+  nodes.push(onnxNode('Lookup', 'Gather', [table, 'ids'], ['emb']));
   const outputs = [{ name: 'emb', elemType: DataType.FLOAT, shape: ['b', 3] as Array<string | number> }];
   if (opts.tied) {
-    nodes.push(node('Tr', 'Transpose', ['W'], ['Wt'], { perm: { type: 'ints', value: [1, 0] } }));
-    nodes.push(node('Decode', 'MatMul', ['emb', 'Wt'], ['scores']));
+    nodes.push(onnxNode('Tr', 'Transpose', ['W'], ['Wt'], { perm: { type: 'ints', value: [1, 0] } }));
+    nodes.push(onnxNode('Decode', 'MatMul', ['emb', 'Wt'], ['scores']));
     outputs.push({ name: 'scores', elemType: DataType.FLOAT, shape: ['b', 4] });
   }
   const graph: Graph = {

@@ -170,8 +170,8 @@ export function withUnshapedOutputs(model: Model): Model {
   return m;
 }
 
-/** A node of the default domain (tableClassifier's, multipleChoiceExport's). */
-const onnxNode = (name: string, opType: string, inputs: string[], outputs: string[], attributes: Node['attributes'] = {}): Node => ({
+/** A node of the default domain, attributes as given (none by default). */
+export const onnxNode = (name: string, opType: string, inputs: string[], outputs: string[], attributes: Node['attributes'] = {}): Node => ({
   name,
   opType,
   domain: '',

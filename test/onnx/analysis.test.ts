@@ -20,14 +20,13 @@ import {
   type Model,
 } from '../../src/onnx/index.ts';
 import { fixture, hasFixtures } from '../helpers/paths.ts';
-
-const node = (name: string, opType: string, inputs: string[], outputs: string[]) => ({ name, opType, domain: '', inputs, outputs, attributes: {} });
+import { onnxNode } from '../helpers/models.ts';
 
 /** x → A → a → B → y, plus a dead branch a → D → d and two identical weights. */
 function sample(): Graph {
   return {
     name: 'g',
-    nodes: [node('A', 'MatMul', ['x', 'W1'], ['a']), node('B', 'MatMul', ['a', 'W2'], ['y']), node('D', 'Relu', ['a'], ['d'])],
+    nodes: [onnxNode('A', 'MatMul', ['x', 'W1'], ['a']), onnxNode('B', 'MatMul', ['a', 'W2'], ['y']), onnxNode('D', 'Relu', ['a'], ['d'])],
     inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: [1, 2] }],
     outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: [1, 2] }],
     initializers: new Map([
