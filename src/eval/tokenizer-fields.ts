@@ -13,6 +13,7 @@
  */
 
 import { charsmapProblem } from './precompiled-charsmap.ts';
+import { sequenceLeaves } from './tokenizer-sequence.ts';
 
 /** What a field takes, as tokenizers' serde reads it. */
 type FieldKind =
@@ -614,13 +615,9 @@ const SPECIAL_ADDERS: ReadonlySet<unknown> = new Set(['TemplateProcessing', 'Ber
  * fails on every text), which compress does not read so; undefined for none.
  */
 function specialAddersProblem(post: unknown): string | undefined {
-  const adders: Array<{ at: string; type: string }> = [];
-  const walk = (p: unknown, at: string): void => {
-    const part = p as { type?: unknown; processors?: unknown } | null;
-    if (part?.type === 'Sequence' && Array.isArray(part.processors)) part.processors.forEach((q, i) => walk(q, `${at}.processors[${i}]`));
-    else if (SPECIAL_ADDERS.has(part?.type)) adders.push({ at, type: String(part!.type) });
-  };
-  walk(post, 'post_processor');
+  const adders = sequenceLeaves(post, 'processors')
+    .filter(({ leaf }) => SPECIAL_ADDERS.has(leaf.type))
+    .map(({ leaf, path }) => ({ at: `post_processor${path.map((i) => `.processors[${i}]`).join('')}`, type: String(leaf.type) }));
   if (adders.length < 2) return undefined;
   const [first, second] = adders as [{ at: string; type: string }, { at: string; type: string }];
   return `${second.at} (${second.type}): it adds special tokens after ${first.at} (${first.type}) did, which tokenizers does to each piece the first gives (or fails on every text), and compress does not read: keep one post-processor that adds them`;

@@ -15,6 +15,7 @@ import { cappedLength, truncateLongestFirst } from './truncation.ts';
 import { addedTokenProblem, mergedToken, shownJson, templateProblem, withPartsAsRead } from './tokenizer-fields.ts';
 import { onigurumaCaseFolds, withOptionGroups, withSensitiveGroupsApart } from './tokenizer-case-fold.ts';
 import { regexAtoms } from './regex-atoms.ts';
+import { mapSequenceLeaves, sequenceLeaves } from './tokenizer-sequence.ts';
 import { unicodeScriptsPieces } from './unicode-scripts.ts';
 import { readJsonObject } from './model-files.ts';
 import { CLASSIFIER_ARCHITECTURES } from './output-config.ts';
@@ -1290,44 +1291,9 @@ function sequenceParts(component: unknown, list: string): Array<{ at: number | u
     : [{ at: undefined, part: c }];
 }
 
-/**
- * A tokenizer.json component (`list`: the key of a Sequence's parts, `pretokenizers`, `normalizers`, `decoders` or
- * `processors`) with each of its leaves (the parts of its Sequences at any depth, in order, else the component itself;
- * `{}` for a null one) replaced by what `f` gives of it and its path (its index in each Sequence down to it, [] for the
- * component itself): the one walk of a component's Sequences. `part` itself where `f` gives every leaf back.
- */
-export function mapSequenceLeaves(
-  part: unknown,
-  list: 'pretokenizers' | 'normalizers' | 'decoders' | 'processors',
-  f: (leaf: Record<string, unknown>, path: number[]) => unknown,
-  path: number[] = [],
-): unknown {
-  const p = (part ?? {}) as Record<string, unknown>;
-  if (p.type !== 'Sequence' || !Array.isArray(p[list])) {
-    const out = f(p, path);
-    return out === p ? part : out;
-  }
-  const parts = p[list] as unknown[];
-  const mapped = parts.map((q, i) => mapSequenceLeaves(q, list, f, [...path, i]));
-  return mapped.every((q, i) => q === parts[i]) ? part : { ...p, [list]: mapped };
-}
-
 /** Whether a tokenizer.json normalizer normalizes at all: not none (absent, null) nor a Sequence of none at any depth. */
 function hasNormalizer(normalizer: unknown): boolean {
   return sequenceLeaves(normalizer, 'normalizers').some(({ leaf }) => leaf.type !== undefined);
-}
-
-/** A tokenizer.json pre-tokenizer's or normalizer's leaves with their paths (mapSequenceLeaves of `list`), in order. */
-function sequenceLeaves(
-  part: unknown,
-  list: 'pretokenizers' | 'normalizers' | 'decoders' | 'processors',
-): Array<{ leaf: Record<string, unknown>; path: number[] }> {
-  const out: Array<{ leaf: Record<string, unknown>; path: number[] }> = [];
-  mapSequenceLeaves(part, list, (leaf, path) => {
-    out.push({ leaf, path });
-    return leaf;
-  });
-  return out;
 }
 
 /** The instance @huggingface/tokenizers built of the pre-tokenizer leaf at `path` (sequenceLeaves) under `top`; undefined where one is missing. */

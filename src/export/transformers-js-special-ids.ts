@@ -7,7 +7,8 @@
  * special_tokens entry of that one id, which tokenizers reads as the same ids.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
-import { mapSequenceLeaves, specialIdsRead } from '../eval/tokenizer.ts';
+import { specialIdsRead } from '../eval/tokenizer.ts';
+import { mapSequenceLeaves } from '../eval/tokenizer-sequence.ts';
 
 /** A TemplateProcessing's special_tokens entry. */
 interface SpecialTokenEntry {
