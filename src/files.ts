@@ -366,6 +366,80 @@ export function parseJsonText(text: string): unknown {
   return JSON.parse(withoutBom(text));
 }
 
+/** A JSON string at the sticky regex's lastIndex (jsonObjectKeys). */
+const JSON_STRING = /"[^"\\]*(?:\\.[^"\\]*)*"/y;
+
+/**
+ * The keys, in the file's order, of the object that JSON `text`'s top-level object holds under `key` (its last `key`,
+ * as JSON.parse and Python's json read a repeated key), each once at its first place (as JSON.parse and Python's dict
+ * keep a repeated key); undefined where the text is no object, has no `key` or holds no object under it. JSON.parse
+ * puts an object's integer keys ('1') before its others ('-1', '01'), where Python's json keeps the file's order:
+ * this is the order a Python reader of the file sees. `text` is JSON that parseJsonText reads (not checked again).
+ */
+export function jsonObjectKeys(text: string, key: string): string[] | undefined {
+  const s = withoutBom(text);
+  let i = 0;
+  const space = () => {
+    while (s[i] === ' ' || s[i] === '\t' || s[i] === '\n' || s[i] === '\r') i++;
+  };
+  const string = (): string => {
+    JSON_STRING.lastIndex = i;
+    const m = JSON_STRING.exec(s);
+    if (!m) throw new Error(`not a JSON string at offset ${i}`);
+    i = JSON_STRING.lastIndex;
+    return JSON.parse(m[0]) as string;
+  };
+  const skipValue = () => {
+    space();
+    if (s[i] === '"') string();
+    else if (s[i] === '{' || s[i] === '[') {
+      let depth = 0;
+      do {
+        const c = s[i];
+        if (c === '"') {
+          string();
+          continue;
+        }
+        if (c === '{' || c === '[') depth++;
+        else if (c === '}' || c === ']') depth--;
+        i++;
+      } while (depth > 0 && i < s.length);
+    } else while (i < s.length && !/[\s,\]}]/.test(s[i]!)) i++; // a number, true, false or null
+  };
+  // (the members of the object at i: `visit` reads each one's value, from after its ':')
+  const members = (visit: (k: string) => void) => {
+    i++; // '{'
+    space();
+    if (s[i] === '}') return void i++;
+    for (;;) {
+      space();
+      const k = string();
+      space();
+      i++; // ':'
+      space();
+      visit(k);
+      space();
+      if (s[i++] !== ',') return; // '}'
+    }
+  };
+  space();
+  if (s[i] !== '{') return undefined;
+  let found: string[] | undefined;
+  members((k) => {
+    if (k !== key || s[i] !== '{') {
+      if (k === key) found = undefined;
+      return skipValue();
+    }
+    const keys: string[] = [];
+    members((inner) => {
+      keys.push(inner);
+      skipValue();
+    });
+    found = [...new Set(keys)];
+  });
+  return found;
+}
+
 /** How a Git LFS pointer file starts (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md). */
 const LFS_POINTER_START = 'version https://git-lfs.github.com/spec/v1\n';
 

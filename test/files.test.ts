@@ -16,7 +16,9 @@ vi.mock('node:fs', async (original) => {
   return { ...fs, default: { ...fs, writeSync }, writeSync };
 });
 
-const { readLines, READ_CHUNK_BYTES, removeStaleTemporaries, sha256File, sha256FileSync, writeFileAtomic, writeFilesAtomic } = await import('../src/files.ts');
+const { jsonObjectKeys, readLines, READ_CHUNK_BYTES, removeStaleTemporaries, sha256File, sha256FileSync, writeFileAtomic, writeFilesAtomic } = await import(
+  '../src/files.ts'
+);
 const { saveModel } = await import('../src/onnx/save.ts');
 const { tinyBert } = await import('./helpers/models.ts');
 
@@ -158,6 +160,20 @@ describe('readLines', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'lines-')), 'f.txt');
     writeFileSync(file, 'x\n');
     expect(() => [...readLines(file, 0)]).toThrow(RangeError);
+  });
+});
+
+describe('jsonObjectKeys', () => {
+  it("gives an object's keys in the file's order (JSON.parse puts '1' before '-1'), each once at its first place, under the last of a repeated key", () => {
+    expect(Object.keys(JSON.parse('{"-1": 0, "1": 0}'))).toEqual(['1', '-1']);
+    expect(jsonObjectKeys('{"a": [1, {"k": "}"}], "k": {"-1": 0, "1": {"x": [2]}, "01": "\\"}", "-1": 3}}', 'k')).toEqual(['-1', '1', '01']);
+    expect(jsonObjectKeys('\ufeff {"k": {"b": 1}, "k": {"z": true, "y": null, "z": -1.5e3}}', 'k')).toEqual(['z', 'y']);
+    expect(jsonObjectKeys('{"k": {}}', 'k')).toEqual([]);
+    expect(jsonObjectKeys('{"k": {"a": 1}, "k": [1]}', 'k')).toBeUndefined();
+    expect(jsonObjectKeys('{"k": 1, "j": {"a": 1}}', 'k')).toBeUndefined();
+    expect(jsonObjectKeys('{"j": {"k": {"a": 1}}}', 'k')).toBeUndefined();
+    expect(jsonObjectKeys('[{"k": {"a": 1}}]', 'k')).toBeUndefined();
+    expect(jsonObjectKeys('{"\\u006b": {"a": 1}}', 'k')).toEqual(['a']);
   });
 });
 

@@ -29,6 +29,11 @@ export interface HuggingFaceFolder {
 }
 
 function readJson(path: string, what: string): unknown {
+  return readJsonAndText(path, what).json;
+}
+
+/** readJson's JSON and the file's text (configFromHuggingFace reads pruned_heads' keys in the text's order). */
+function readJsonAndText(path: string, what: string): { json: unknown; text: string } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -36,7 +41,7 @@ function readJson(path: string, what: string): unknown {
     throw new DataError(`${path}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
   }
   try {
-    return parseJsonText(text);
+    return { json: parseJsonText(text), text };
   } catch (e) {
     throw new DataError(`${path}: not valid JSON (${errorLine(e)})`, { cause: e });
   }
@@ -48,12 +53,14 @@ function readJson(path: string, what: string): unknown {
  */
 export function readHuggingFaceConfig(path: string, label = path): ExtendedBertConfig {
   let json: unknown;
+  let text: string;
   try {
-    json = parseJsonText(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
+    json = parseJsonText(text);
   } catch (e) {
     throw new DataError(`${label}: ${(e as NodeJS.ErrnoException).code ? `cannot read it: ${fsReason(e)}` : `not valid JSON (${errorLine(e)})`}`, { cause: e });
   }
-  return configFromHuggingFace(json, label);
+  return configFromHuggingFace(json, label, text);
 }
 
 /**
@@ -176,8 +183,8 @@ export function loadHuggingFaceFolder(dir: string): HuggingFaceFolder {
   if (!stat.isDirectory()) throw new DataError(`${dir}: not a folder (a Hugging Face model folder holds config.json and model.safetensors)`);
   const configPath = join(dir, 'config.json');
   if (!statOrAbsent(configPath)) throw new DataError(`${dir}: no config.json`);
-  const json = readJson(configPath, 'config.json');
-  const config = configFromHuggingFace(json, configPath);
+  const { json, text } = readJsonAndText(configPath, 'config.json');
+  const config = configFromHuggingFace(json, configPath, text);
   const { files, weightMap } = checkpointShards(dir);
   const weights = new Map<string, SafetensorsTensor>();
   const params = new Set(bertParameters(config).map((p) => p.name));

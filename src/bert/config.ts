@@ -5,6 +5,7 @@
  */
 import { integerProblem, type NumberRange, numberProblem, SettingsError, valueAndKind } from '../errors.ts';
 import { pythonInt } from '../python-int.ts';
+import { jsonObjectKeys } from '../files.ts';
 import type { ModelFamily } from './structure.ts';
 import { albertConfigFromHuggingFace } from './albert-config.ts';
 
@@ -420,16 +421,19 @@ export type Fail = (msg: string) => never;
  * ForSequenceClassification model (`family` set for all but BERT, which reads exactly as a plain BertConfig). Keys
  * left out take the defaults of transformers' config class; the label count comes from `id2label`, else
  * `num_labels`, else 2 (as transformers does: configLabels). `label` names the file in error messages, which use
- * the config.json key names. Throws SettingsError for configs bert-compress cannot build (other model types,
- * relative position embeddings, decoders, unknown activations, bad sizes).
+ * the config.json key names. `text`, the file's text (`json` parsed), gives pruned_heads' keys in the file's order, as
+ * transformers takes them (withPrunedHeads); without it they are taken in the object's order. Throws SettingsError for
+ * configs bert-compress cannot build (other model types, relative position embeddings, decoders, unknown activations,
+ * bad sizes).
  */
-export function configFromHuggingFace(json: unknown, label = 'config.json'): ExtendedBertConfig {
+export function configFromHuggingFace(json: unknown, label = 'config.json', text?: string): ExtendedBertConfig {
   const fail: Fail = (msg: string): never => {
     throw new SettingsError(`${label}: ${msg}`);
   };
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('not a JSON object');
   const j = json as Record<string, unknown>;
-  return withPrunedHeads(familyConfig(j, fail, label), j, fail);
+  const order = text === undefined ? undefined : jsonObjectKeys(text, 'pruned_heads');
+  return withPrunedHeads(familyConfig(j, fail, label), j, fail, order);
 }
 
 /** configFromHuggingFace's config of the family config.json's `model_type` names, before its pruned_heads. */
@@ -466,17 +470,16 @@ function familyConfig(j: Record<string, unknown>, fail: Fail, label: string): Ex
  * An absent, null or empty pruned_heads leaves the config as it is; a key that names no layer (group), a head that is
  * not one of num_attention_heads or past the heads a layer has left, or two heads of one list that name one head (3
  * and -1 of 4: transformers counts it twice and removes it once, the checkpoint does not load) is refused through
- * `fail`, as transformers fails to build such a model. (The keys are taken in the order of the object: JSON.parse puts
- * a number key ('1') before the others ('-1', '01'), where Python keeps the file's order. The head counts are the same
- * in either order, but the order can decide whether a negative head is past the heads left: {"-1": [-4], "1": [3]} of
- * 2 layers of 4 heads, which transformers builds, is refused here as if '1' came first. Reading the file's order would
- * take a second JSON reader; no other config.json field needs it.)
+ * `fail`, as transformers fails to build such a model. The keys are taken in `order` (the file's: jsonObjectKeys), else
+ * in the object's, where JSON.parse puts a number key ('1') before the others ('-1', '01') and Python's json keeps the
+ * file's order: the head counts are the same in either order, but the order decides whether a negative head is past
+ * the heads left ({"-1": [-4], "1": [3]} of 2 layers of 4 heads, which transformers builds, fails with '1' first).
  */
-function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>, fail: Fail): ExtendedBertConfig {
+function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>, fail: Fail, order?: readonly string[]): ExtendedBertConfig {
   const given = j.pruned_heads;
   if (given === undefined || given === null) return config;
   if (typeof given !== 'object' || Array.isArray(given)) fail('pruned_heads must be an object of layer to the heads pruned in it');
-  const entries = Object.entries(given as Record<string, unknown>);
+  const entries = (order ?? Object.keys(given)).map((k): [string, unknown] => [k, (given as Record<string, unknown>)[k]]);
   if (!entries.length) return config;
   const groups = config.layerGroups ? Math.max(...config.layerGroups) + 1 : config.numLayers;
   const what = familyOf(config) === 'albert' ? 'layer group' : 'layer';

@@ -79,8 +79,9 @@ function checkpointCoverage(dir: string): Coverage | undefined {
   let json: Record<string, unknown>;
   let names: Set<string>;
   try {
-    json = parseJsonText(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-    config = configFromHuggingFace(json, join(dir, 'config.json'));
+    const text = readFileSync(join(dir, 'config.json'), 'utf8');
+    json = parseJsonText(text) as Record<string, unknown>;
+    config = configFromHuggingFace(json, join(dir, 'config.json'), text);
     // the files the build reads (not every .safetensors of the folder: an adapter's would hide a missing head)
     const files = checkpointWeightFiles(dir);
     for (const f of files) checkPyTorchFormat(f); // the build refuses another framework's files

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { buildBert, randomBertWeights, bertParameters } from '../../src/bert/build.ts';
-import { buildFromHuggingFaceFolder, loadHuggingFaceFolder, writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
+import { buildFromHuggingFaceFolder, loadHuggingFaceFolder, readHuggingFaceConfig, writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
 import { configToHuggingFace } from '../../src/bert/config.ts';
 import { type SafetensorsInput, writeSafetensors } from '../../src/bert/safetensors.ts';
 import { DataError, SettingsError } from '../../src/errors.ts';
@@ -233,6 +233,38 @@ describe('Hugging Face folders', () => {
     expect(() => loadHuggingFaceFolder(dir)).toThrow(
       new SettingsError(`${join(dir, 'config.json')}: pruned_heads['-1']: 3 and -1 are the same head of the 3, which transformers counts twice`),
     );
+  });
+
+  it("takes pruned_heads' keys in the file's order, as transformers' Python dict does, where JSON.parse puts '1' before '-1'", () => {
+    // 2 layers of 4 heads: '-1' then '1' prunes head -4 (0) of layer 1, then its head 3 (index 2 of the 3 left);
+    // '1' first would leave 3 heads where -4 is past them. The other order is the other way round.
+    const dir = freshDir();
+    const file = join(dir, 'config.json');
+    const base = JSON.stringify(configToHuggingFace(config)).slice(0, -1);
+    writeFileSync(file, `${base},"pruned_heads":{"-1":[-4],"1":[3]}}`);
+    expect(readHuggingFaceConfig(file).layers?.map((l) => l.numHeads)).toEqual([4, 2]);
+    // (a repeated key keeps its first place; a BOM, spaces, nested values and strings holding braces are read past)
+    writeFileSync(file, `\ufeff{ "pruned_heads" : {"x": 1}, "note": "} {\\"", ${base.slice(1)}, "pruned_heads" : { "-1" : [ -4 ] , "1":[0], "1" : [ 3 ] } }`);
+    expect(readHuggingFaceConfig(file).layers?.map((l) => l.numHeads)).toEqual([4, 2]);
+    writeFileSync(file, `${base},"pruned_heads":{"-1":[3],"1":[-4]}}`);
+    expect(() => readHuggingFaceConfig(file)).toThrow(
+      new SettingsError(
+        `${file}: pruned_heads['1']: head -4 is past the 3 heads layer 1 has left after pruned_heads['-1'] (transformers indexes it as head -4 of those)`,
+      ),
+    );
+    // the folder's reader too (layer 1's attention weights saved with the 2 heads left)
+    const tensors = new Map<string, SafetensorsInput>();
+    const p = 'bert.encoder.layer.1.attention.';
+    for (const [k, v] of weights) {
+      const d = dims.get(k)!;
+      if (k.startsWith(p) && /self\.(query|key|value)\.weight$/.test(k)) tensors.set(k, { dims: [16, 32], data: v.slice(0, 512) });
+      else if (k.startsWith(p) && /self\.(query|key|value)\.bias$/.test(k)) tensors.set(k, { dims: [16], data: v.slice(0, 16) });
+      else if (k === `${p}output.dense.weight`) tensors.set(k, { dims: [32, 16], data: v.slice(0, 512) });
+      else tensors.set(k, { dims: d, data: v });
+    }
+    writeSafetensors(join(dir, 'model.safetensors'), tensors);
+    writeFileSync(file, `${base},"pruned_heads":{"-1":[-4],"1":[3]}}`);
+    expect(loadHuggingFaceFolder(dir).config.layers?.map((l) => l.numHeads)).toEqual([4, 2]);
   });
 
   it('a parameter stored as integers (a quantized checkpoint) is refused in one line; integer ids such as position_ids are not parameters and pass', () => {
