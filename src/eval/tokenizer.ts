@@ -2395,15 +2395,16 @@ export interface TokenizerTraits {
 
 /**
  * A tokenizer.json object whose post-processor gives every token type 0 (a TemplateProcessing's type ids written 0, a
- * BertProcessing written as the TemplateProcessing of its tokens with types 0, a Sequence's each), as eval feeds a
+ * BertProcessing written as the TemplateProcessing of its tokens with types 0, each in its Sequences at any depth, as
+ * tokenizers applies a Sequence within a Sequence), as eval feeds a
  * tokenizer whose class returns no token types (returnsTokenTypes false): what --format transformers.js writes, since
  * transformers.js's class (BertTokenizer's, for model_input_names without token_type_ids) returns the template's.
  * `json` itself where its post-processor gives a pair no other type (givesPairTypes).
  */
 export function withPairTypesZero(json: Record<string, unknown>): Record<string, unknown> {
   if (!givesPairTypes(json)) return json;
-  const zero = (p: Record<string, unknown> | null): Record<string, unknown> | null => {
-    if (p?.type === 'BertProcessing') {
+  const zero = (p: Record<string, unknown>): Record<string, unknown> => {
+    if (p.type === 'BertProcessing') {
       const [[sep, sepId], [cls, clsId]] = [p.sep, p.cls] as Array<[string, number]>;
       const special = (id: string) => ({ SpecialToken: { id, type_id: 0 } });
       const sequence = (id: string) => ({ Sequence: { id, type_id: 0 } });
@@ -2414,27 +2415,22 @@ export function withPairTypesZero(json: Record<string, unknown>): Record<string,
         special_tokens: { [cls!]: { id: cls, ids: [clsId], tokens: [cls] }, [sep!]: { id: sep, ids: [sepId], tokens: [sep] } },
       };
     }
-    if (p?.type !== 'TemplateProcessing') return p;
+    if (p.type !== 'TemplateProcessing') return p;
     const typed = (list: unknown) =>
       Array.isArray(list)
         ? (list as Array<Record<string, Record<string, unknown>>>).map((e) => Object.fromEntries(Object.entries(e).map(([k, v]) => [k, { ...v, type_id: 0 }])))
         : list;
     return { ...p, single: typed(p.single), pair: typed(p.pair) };
   };
-  const post = json.post_processor as Record<string, unknown>;
-  return post.type === 'Sequence' && Array.isArray(post.processors)
-    ? { ...json, post_processor: { ...post, processors: (post.processors as Array<Record<string, unknown> | null>).map(zero) } }
-    : { ...json, post_processor: zero(post) };
+  return { ...json, post_processor: mapSequenceLeaves(json.post_processor, 'processors', zero) };
 }
 
 /** Whether a tokenizer.json object's post-processor (as read: withTokenizersPostProcessor) gives some token of a pair a type other than 0. */
 function givesPairTypes(json: object): boolean {
-  const post = (json as { post_processor?: { type?: unknown; processors?: unknown } | null }).post_processor;
-  const parts = (post?.type === 'Sequence' && Array.isArray(post.processors) ? post.processors : [post]) as Array<Record<string, unknown> | null>;
-  return parts.some(
-    (p) =>
-      p?.type === 'BertProcessing' ||
-      (p?.type === 'TemplateProcessing' &&
+  return sequenceLeaves((json as { post_processor?: unknown }).post_processor, 'processors').some(
+    ({ leaf: p }) =>
+      p.type === 'BertProcessing' ||
+      (p.type === 'TemplateProcessing' &&
         Array.isArray(p.pair) &&
         (p.pair as Array<Record<string, { type_id?: unknown } | undefined>>).some((e) => (e.Sequence ?? e.SpecialToken)?.type_id !== 0)),
   );

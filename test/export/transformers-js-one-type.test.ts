@@ -10,10 +10,12 @@ import { join } from 'node:path';
 import { AutoModelForSequenceClassification, AutoTokenizer, env } from '@huggingface/transformers';
 import { writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
 import { randomBertWeights } from '../../src/bert/build-weights.ts';
+import { loadTokenizer } from '../../src/eval/tokenizer.ts';
 import { compressToTransformersJs, exportToTransformersJs } from '../../src/export/transformers-js.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { WORDS, sentence, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
+import { tokenizerJson } from '../helpers/tokenizer-json.ts';
 
 registerAllPasses();
 env.allowRemoteModels = false;
@@ -64,5 +66,36 @@ describe('--format transformers.js of a model of one token type', () => {
     const encoded = tokenizer(sentence(2), { text_pair: sentence(3) });
     expect(encoded.input_ids.dims[1]).toBeGreaterThan(4);
     expect([...(encoded.token_type_ids?.data ?? [])].every((t) => Number(t) === 0)).toBe(true);
+  }, 30_000);
+
+  it("a tokenizer.json whose BertProcessing sits in a Sequence within a Sequence (tokenizers applies it alike), its class returning no token types: the file written gives a pair's tokens type 0, as at one level, where the nested one kept type 1", async () => {
+    const config = tinyBertConfig();
+    const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS];
+    const written = { sep: ['[SEP]', 3], cls: ['[CLS]', 2] };
+    const types: number[][] = [];
+    for (const [name, post] of [
+      ['one-level', { type: 'Sequence', processors: [{ type: 'BertProcessing', ...written }] }],
+      ['nested', { type: 'Sequence', processors: [{ type: 'Sequence', processors: [{ type: 'BertProcessing', ...written }] }] }],
+    ] as const) {
+      const hf = join(root, `seq-${name}`);
+      writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 5, std: 0.5 }));
+      writeFileSync(
+        join(hf, 'tokenizer.json'),
+        JSON.stringify({ ...tokenizerJson(vocab, { pre_tokenizer: { type: 'WhitespaceSplit' } }), post_processor: post }),
+      );
+      writeFileSync(
+        join(hf, 'tokenizer_config.json'),
+        JSON.stringify({ tokenizer_class: 'BertTokenizer', model_input_names: ['input_ids', 'attention_mask'] }),
+      );
+      const out = join(root, `seq-${name}-tjs`);
+      await exportToTransformersJs(hf, out);
+      const tokenizer = await AutoTokenizer.from_pretrained(out);
+      const encoded = tokenizer(sentence(2), { text_pair: sentence(3) });
+      // (the ids eval reads: [CLS] A [SEP] B [SEP], as the tokenizers node binding gives them)
+      expect([...encoded.input_ids.data].map(Number)).toEqual(loadTokenizer(hf).encode(sentence(2), sentence(3), 64).ids);
+      types.push([...(encoded.token_type_ids?.data ?? [])].map(Number));
+    }
+    expect(types[1]).toEqual(types[0]);
+    expect(types[1]!.every((t) => t === 0)).toBe(true);
   }, 30_000);
 });

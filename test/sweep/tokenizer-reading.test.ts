@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TOKENIZER_READINGS, tokenizerReadingVersion } from '../../src/eval/tokenizer-reading.ts';
-import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { loadTokenizer, vocabTokenizerJson } from '../../src/eval/tokenizer.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { pointKey } from '../../src/sweep/key.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
@@ -424,7 +424,7 @@ describe('a tokenizer whose Split or Replace regex has a word escape outside a c
 });
 
 describe('a tokenizer whose class returns no token types', () => {
-  it('is at reading version 5 on pairs where its template gave the second text type 1 (now 0); 1 on single texts, and where the class returns them', () => {
+  it('is at reading version 5 on pairs where its template gave the second text type 1 (now 0); 1 on single texts, and where the class returns them; 5 too where the BertProcessing is in a Sequence within a Sequence', () => {
     const root = mkdtempSync(join(tmpdir(), 'types-reading-'));
     try {
       const folder = (name: string, tokenizerClass: string) => {
@@ -439,6 +439,15 @@ describe('a tokenizer whose class returns no token types', () => {
       expect([readingVersionApartFromPairs(distil, true), readingVersionApartFromPairs(distil, false), readingVersionApartFromPairs(bert, true)]).toEqual([
         5, 1, 1,
       ]);
+      // (a tokenizer.json whose BertProcessing is in a Sequence within a Sequence, which tokenizers applies alike)
+      const nested = folder('nested', 'DistilBertTokenizer');
+      const bertProcessing = { type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] };
+      const json = vocabTokenizerJson(join(distil, 'vocab.txt'), {});
+      writeFileSync(
+        join(nested, 'tokenizer.json'),
+        JSON.stringify({ ...json, post_processor: { type: 'Sequence', processors: [{ type: 'Sequence', processors: [bertProcessing] }] } }),
+      );
+      expect([readingVersionApartFromPairs(nested, true), readingVersionApartFromPairs(nested, false)]).toEqual([5, 1]);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
