@@ -124,6 +124,29 @@ export function nonFiniteValues(values: ArrayLike<number>): { count: number; fir
 }
 
 /**
+ * Whether every one of `values` is finite, told from their sum in float64: a NaN or ±Infinity carries through a sum, and
+ * float32 values cannot overflow it. Several times faster than testing each value (nonFiniteValues), for a check that
+ * runs on every training step (an intermediate-KD teacher's features: teacher-features.ts), where all are finite but
+ * for a model that is broken; it says false of any values holding one that is not, and nothing of which or how many.
+ */
+export function float32AllFinite(values: Float32Array): boolean {
+  // (four sums: independent additions, which the loop runs side by side)
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  const n = values.length - (values.length % 4);
+  for (let i = 0; i < n; i += 4) {
+    a += values[i]!;
+    b += values[i + 1]!;
+    c += values[i + 2]!;
+    d += values[i + 3]!;
+  }
+  for (let i = n; i < values.length; i++) a += values[i]!;
+  return Number.isFinite(a + b + c + d);
+}
+
+/**
  * nonFiniteValues of a float32 tensor's elements, read where its bytes lie (no copy), with the first such value.
  */
 export function nonFiniteFloat32(t: Tensor): { count: number; first: number; infinite: boolean; value: number } | undefined {

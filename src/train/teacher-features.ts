@@ -14,6 +14,7 @@ import { cloneModel } from '../onnx/graph.ts';
 import { findBert } from '../bert/discover.ts';
 import { openModelSession } from '../runtime/model-session.ts';
 import { floatValues, Tensor, type Feeds, type Session } from '../runtime/session.ts';
+import { float32AllFinite } from '../onnx/tensor.ts';
 import { filledRows, modelInputs, tokenInputs, type ModelInput, type TokenBatch } from '../bert/model-inputs.ts';
 import { idFeeds, type IdInput } from '../runtime/feeds.ts';
 import { fixedBatchSize, fixedSequenceLength, oneChoiceEach } from '../bert/sample-inputs.ts';
@@ -276,7 +277,8 @@ function readFeatures(file: string, requests: readonly FeatureRequest[]): Feeds 
 function nonFiniteFeature(features: Feeds, requests: readonly FeatureRequest[]): { feature: string; count: number; value: number } | undefined {
   for (const r of requests) {
     const data = features[r.input]?.data as Float32Array | undefined;
-    if (!data) continue;
+    // (all finite, as a model's features are but for a broken one: told at once, each value read below where not)
+    if (!data || float32AllFinite(data)) continue;
     let count = 0;
     let first = 0;
     // (an indexed loop: run on every batch, where an iterator's is several times slower)
