@@ -86,11 +86,15 @@ function identifyInSnapshot(db: Database.Database, path: string): StoreIdentity 
   throw new UserError(`${path}: a SQLite database that is not a sweep store (its tables: ${tables.join(', ')}); give another --store`);
 }
 
+/** The names of the columns of `table` (none for a table the database lacks). */
+export function tableColumns(db: Database.Database, table: string): Set<string> {
+  return new Set((db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name));
+}
+
 /** Whether `points` and `results` have the columns a store's have (a store written before the format marks). */
 function hasStoreColumns(db: Database.Database): boolean {
-  const columns = (table: string) => new Set((db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((c) => c.name));
-  const points = columns('points');
-  const results = columns('results');
+  const points = tableColumns(db, 'points');
+  const results = tableColumns(db, 'results');
   return ['key', 'sweep', 'model', 'status', 'point'].every((c) => points.has(c)) && ['key', 'result', 'finished_at'].every((c) => results.has(c));
 }
 

@@ -29,7 +29,7 @@ import Database from 'better-sqlite3';
 import { checkOutputFile } from '../destination.ts';
 import { FS_REASONS, UserError, errorLine, fsReason } from '../errors.ts';
 import { THIS_PROCESS, holderText, lockHolderRuns, parseHolder, type LockHolder } from '../file-lock.ts';
-import { identifyStore, markStore, storeError } from './store-format.ts';
+import { identifyStore, markStore, storeError, tableColumns } from './store-format.ts';
 import { timedContended } from './contention.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { SweepPoint } from './plan.ts';
@@ -207,7 +207,7 @@ function openStoreDatabase(path: string, readonly: boolean): Database.Database {
  */
 function addLaterColumns(db: Database.Database): void {
   const missing = () => {
-    const has = new Set((db.prepare('PRAGMA table_info(points)').all() as Array<{ name: string }>).map((c) => c.name));
+    const has = tableColumns(db, 'points');
     return ['holder', 'claimed_in', 'refused_by'].filter((c) => !has.has(c));
   };
   if (missing().length === 0) return;
@@ -757,8 +757,9 @@ export class SweepStore {
     return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
   }
 
+  /** Whether `table` has `column` (a store written by older code, read read-only, may lack a newer one). */
   private hasColumn(table: string, column: string): boolean {
-    return (this.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).some((c) => c.name === column);
+    return tableColumns(this.db, table).has(column);
   }
 
   close(): void {
