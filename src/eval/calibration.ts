@@ -20,6 +20,7 @@ import {
   checkConfigLengthRoom,
   checkEncodings,
   checkMaxLength,
+  checkModelLengthRoom,
   chooseMaxLength,
   configLabelsProblem,
   graphFacts,
@@ -103,6 +104,7 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   if (o.tokenizer !== undefined && limits) {
     checkVocabularyRows(tokenizerFolder(o.tokenizer), limits.vocabSize, `--tokenizer ${o.tokenizer}`, where.onnx);
   }
+  checkModelLengthRoom(limits, tokenizer, task.textColumns.length === 2, where.onnx);
   const maxLength = chooseMaxLength(o.maxLength, config, limits, defaultMaxLength(tokenizer.modelMaxLength), where.onnx);
   checkConfigLengthRoom(o.maxLength, config, maxLength, tokenizer, task.textColumns.length === 2);
   // the scores per example: config.json's labels, else the graph's score width (a model folder without config.json)

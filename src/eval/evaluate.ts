@@ -28,6 +28,7 @@ import {
   checkEncodings,
   checkPairTypes,
   checkMaxLength,
+  checkModelLengthRoom,
   chooseMaxLength,
   graphFacts,
   namedOtherHead,
@@ -362,6 +363,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   const tokenizer = typeof tokenizerSource === 'string' ? loadTokenizer(tokenizerSource) : tokenizerSource;
   // (a graph discovery does not read, a BiLSTM: only the length its inputs may fix)
   const lengthLimits = facts.limits ?? (facts.fixedSequence !== null ? { fixedSequence: facts.fixedSequence, maxSequence: null } : null);
+  keep((task) => checkModelLengthRoom(lengthLimits, tokenizer, task.textColumns.length === 2, modelName));
   const maxLength = chooseMaxLength(opts.maxLength, modelConfig, lengthLimits, defaultMaxLength(tokenizer.modelMaxLength), modelName);
   keep((task) => checkConfigLengthRoom(opts.maxLength, modelConfig, maxLength, tokenizer, task.textColumns.length === 2));
   checkConfigLabels(modelConfig, facts.scoreWidth, modelName);

@@ -192,6 +192,44 @@ export function chooseMaxLength(
 }
 
 /**
+ * Refuses, naming the model's position table (or the length its inputs fix), a model named `model` whose `limits`
+ * leave no room for text after the special tokens `tokenizer` adds to a single text (`pair` false) or a sentence pair:
+ * no --max-length mends that, where chooseMaxLength asked for a --max-length the tokenizer then refused (a table of 2
+ * rows: 'give --max-length 2 or less', then '--max-length 2 leaves no room for text after 2 special tokens'). Checked
+ * before the length is chosen; a tokenizer that cannot encode here is left to the data's encodings.
+ */
+export function checkModelLengthRoom(
+  limits: Pick<InputLimits, 'fixedSequence' | 'maxSequence'> | null,
+  tokenizer: Pick<TextTokenizer, 'encode'>,
+  pair: boolean,
+  model: string,
+): void {
+  const table = limits?.maxSequence ?? Infinity;
+  const fixed = limits?.fixedSequence ?? Infinity;
+  const most = Math.min(table, fixed);
+  if (most === Infinity) return;
+  let specials: number;
+  try {
+    specials = specialTokenCount(tokenizer, pair);
+  } catch {
+    return;
+  }
+  if (most > specials) return;
+  const holds =
+    fixed < table
+      ? `the model's inputs are fixed to ${most} token${most === 1 ? '' : 's'}`
+      : `the model's position table covers ${most} token${most === 1 ? '' : 's'}`;
+  throw new SettingsError(
+    `${model}: ${holds}, which leaves no room for text after the ${specials} special tokens of ${pair ? 'a sentence pair' : 'a single text'}: no --max-length mends that (a model needs ${specials + 1} positions or more)`,
+  );
+}
+
+/** The tokens `tokenizer` adds to a single text (`pair` false) or a sentence pair: the special tokens of empty texts. */
+function specialTokenCount(tokenizer: Pick<TextTokenizer, 'encode'>, pair: boolean): number {
+  return tokenizer.encode('', pair ? '' : null, Number.MAX_SAFE_INTEGER).ids.length;
+}
+
+/**
  * Refuses, naming config.json, a config.json `max_length` (the length read where no --max-length is asked: `asked`
  * undefined) that leaves no room for text after the special tokens `tokenizer` adds to a single text (`pair` false)
  * or a sentence pair, where tokenizing the first example named a --max-length never given. Other lengths are left to
@@ -205,8 +243,7 @@ export function checkConfigLengthRoom(
   pair: boolean,
 ): void {
   if (asked !== undefined || config.maxLength === null || config.maxLength !== length) return;
-  // (the special tokens alone: empty texts at a length that cuts nothing)
-  const specials = tokenizer.encode('', pair ? '' : null, Number.MAX_SAFE_INTEGER).ids.length;
+  const specials = specialTokenCount(tokenizer, pair);
   if (length > specials) return;
   throw new SettingsError(
     `${config.file ?? 'config.json'}: max_length ${length} leaves no room for text after ${specials} special tokens${pair ? ' (a sentence pair)' : ''}: give --max-length ${specials + 1} or more`,

@@ -71,6 +71,7 @@ import {
   checkConfigLengthRoom,
   checkEncodings,
   checkPairTypes,
+  checkModelLengthRoom,
   chooseMaxLength,
   evalLength,
   namedOtherHead,
@@ -1086,10 +1087,13 @@ function checkShapes(
   const label = modelLabel(spec, m);
   try {
     const { limits } = read;
-    const maxLength = chooseMaxLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(dir)), label);
-    checkRoomForText(m.tasks, tokenizers.tokenizer(dir), maxLength, spec.eval.maxLength, config);
-    checkEvalBatch(spec, m, read.structure, limits.fixedSequence ?? undefined, maxLength, dir, glueDir, label);
     const tokenizer = tokenizers.tokenizer(dir);
+    // (a table no eval.maxLength fits text in: the model's, named so, before a length is asked of it)
+    if (tokenizer)
+      for (const pair of new Set(m.tasks.map((name) => getTask(name).textColumns.length === 2))) checkModelLengthRoom(limits, tokenizer, pair, label);
+    const maxLength = chooseMaxLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(dir)), label);
+    checkRoomForText(m.tasks, tokenizer, maxLength, spec.eval.maxLength, config);
+    checkEvalBatch(spec, m, read.structure, limits.fixedSequence ?? undefined, maxLength, dir, glueDir, label);
     if (tokenizer && m.tasks.some((name) => getTask(name).textColumns.length === 2)) checkPairTypes(tokenizer, maxLength, limits, onnx);
   } catch (e) {
     if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, EVAL_SETTING_NAMES)}`);

@@ -66,6 +66,7 @@ import {
   checkPairTypes,
   checkMaxLength,
   checkConfigLengthRoom,
+  checkModelLengthRoom,
   chooseMaxLength,
   graphFacts,
   MAX_LENGTH_RANGE,
@@ -951,6 +952,8 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // given by path: checked here in one line, and a default (config's, else 128 capped at the tokenizer's model_max_length) is capped as evaluation caps it.
   // (config.json's max_length is the teacher's when distilling, named so where a student model's config.json gives the labels)
   const lengthConfig: ModelConfig = { ...modelConfig, file: readConfig ? configFile : null };
+  // (a table no --max-length fits text in: the model's, named so, before a length is asked of it)
+  for (const [limits, path] of sized) checkModelLengthRoom(limits, tokenizer, !general && task?.textColumns.length === 2, path);
   let maxLength = o.maxLength ?? lengthConfig.maxLength ?? defaultMaxLength(tokenizer.modelMaxLength);
   for (const [limits, path] of sized) maxLength = Math.min(maxLength, chooseMaxLength(o.maxLength, lengthConfig, limits, maxLength, path));
   // (general distillation, of a task or none, reads single texts)
