@@ -889,7 +889,8 @@ export function tokenizerFromJson(
   }
   honourSingleWord(tokenizer);
   normalizeAsTokenizers(tokenizer, json);
-  normalizedAddedTokensAsTokenizers(tokenizer);
+  const sharedText = normalizedAddedTokensAsTokenizers(tokenizer);
+  if (sharedText !== undefined) throw new DataError(`${source}: ${sharedText}`);
   splitOnMetaspace(tokenizer, json);
   splitAsTokenizers(tokenizer, json);
   prependFirstAtTextStart(tokenizer, json);
@@ -929,7 +930,7 @@ export function tokenizerFromJson(
   };
   /** A piece's id: an added token's text's, else the model's (a ModelPiece the model's); undefined where neither lists it. */
   const pieceId = (t: Piece): number | undefined =>
-    typeof t === 'string' ? (added?.get(t)?.id ?? tokenizer.token_to_id(t)) : tokenizer.token_to_id(t.modelPiece);
+    typeof t === 'string' ? (added?.get(t)?.id ?? tokenizer.token_to_id(t)) : 'addedId' in t ? t.addedId : tokenizer.token_to_id(t.modelPiece);
   const padId = padTokenId(tokenId, json as TokenizerJsonPadding, config);
 
   const modelMaxLength = modelMaxLengthOf(config);
@@ -987,8 +988,16 @@ interface ModelPiece {
   readonly modelPiece: string;
 }
 
-/** A text's token before the post-processor: its text (an added token's, else the model's piece), or a ModelPiece. */
-type Piece = string | ModelPiece;
+/**
+ * An added token of normalized true found in the normalized text where its normalized text is another added token's
+ * content (which tokenizers finds in the text as written only), as addedTokensByStage marks it: its own id.
+ */
+interface AddedPiece {
+  readonly addedId: number;
+}
+
+/** A text's token before the post-processor: its text (an added token's, else the model's piece), a ModelPiece or an AddedPiece. */
+type Piece = string | ModelPiece | AddedPiece;
 
 /**
  * Makes `tokenizer`'s model mark each piece it gives whose text is an added token's (its content, or its normalized
@@ -1469,7 +1478,7 @@ const LIBRARY_UNKNOWN_NORMALIZERS: ReadonlySet<unknown> = new Set(['Nmt', 'ByteL
  * library's order (each one's content, then its normalized text) and its normalized splitter's dictionary of those
  * texts (its split, which honourSingleWord may have wrapped, reads it).
  */
-function normalizedAddedTokensAsTokenizers(tokenizer: Tokenizer): void {
+function normalizedAddedTokensAsTokenizers(tokenizer: Tokenizer): string | undefined {
   const t = tokenizer as unknown as AddedTokenSplitting & {
     added_tokens?: Array<{ id: number; content: string; normalized?: boolean } & StripFlags>;
     normalizer?: ((text: string) => string) | null;
@@ -1477,20 +1486,26 @@ function normalizedAddedTokensAsTokenizers(tokenizer: Tokenizer): void {
   };
   const splitter = t.splitter_normalized;
   const map = t.added_tokens_map;
-  if (!t.added_tokens || !map || typeof t.normalizer !== 'function' || typeof splitter?._build_trie !== 'function') return;
+  if (!t.added_tokens || !map || typeof t.normalizer !== 'function' || typeof splitter?._build_trie !== 'function') return undefined;
   const texts: string[] = [];
-  const normalizedTokens = new Map<string, StripFlags>();
+  const normalizedTokens = new Map<string, StripFlags & { id: number; content: string }>();
   map.clear();
+  for (const token of t.added_tokens) map.set(token.content, token);
   for (const token of t.added_tokens) {
-    map.set(token.content, token);
     const text = normalizedTokenText(token, t.normalizer);
     if (text === undefined) continue;
-    map.set(text, token);
+    const other = normalizedTokens.get(text);
+    if (other !== undefined)
+      return `its added tokens ${JSON.stringify(other.content)} and ${JSON.stringify(token.content)} are both of normalized true and normalized to ${JSON.stringify(text)}, which tokenizers finds as one or the other from run to run (its order of them is a hash map's): remove one, or give one normalized false`;
+    // (another token's content keeps its own id: tokenizers finds it in the text as written, this one in the normalized
+    // text, which addedTokensByStage gives as this one's id)
+    if (!map.has(text)) map.set(text, token);
     normalizedTokens.set(text, token);
     texts.push(text);
   }
   splitter.trie = splitter._build_trie(texts);
   addedTokensByStage(tokenizer, new Map(t.added_tokens.filter((a) => !a.normalized).map((a) => [a.content, a])), normalizedTokens);
+  return undefined;
 }
 
 /**
@@ -1516,15 +1531,20 @@ type StripFlags = { lstrip?: boolean; rstrip?: boolean };
  * are never set), reads `unnormalized` (tokens of normalized false, by content) in the text as written and
  * `normalized` (those of normalized true, by normalized text) in the normalized text.
  */
-function addedTokensByStage(tokenizer: Tokenizer, unnormalized: ReadonlyMap<string, StripFlags>, normalized: ReadonlyMap<string, StripFlags>): void {
+function addedTokensByStage(
+  tokenizer: Tokenizer,
+  unnormalized: ReadonlyMap<string, StripFlags>,
+  normalized: ReadonlyMap<string, StripFlags & { id: number }>,
+): void {
   const t = tokenizer as unknown as {
     splitter_unnormalized: { split(text: string): string[] };
     splitter_normalized: { split(text: string): string[] };
     normalizer: ((text: string) => string) | null;
     pre_tokenizer: ((text: string, options: { section_index: number }) => string[]) | null;
     model: (tokens: string[]) => string[];
-    encode_text(text: string | null): string[] | null;
+    encode_text(text: string | null): Piece[] | null;
   };
+  const added = (tokenizer as unknown as AddedTokenSplitting).added_tokens_map;
   /** `sections` with the text beside each token its stage found trimmed as the token's lstrip and rstrip say. */
   const stripped = (sections: string[], tokens: ReadonlyMap<string, StripFlags>) => {
     sections.forEach((section, i) => {
@@ -1545,7 +1565,9 @@ function addedTokensByStage(tokenizer: Tokenizer, unnormalized: ReadonlyMap<stri
       const parts = stripped(t.splitter_normalized.split(text), normalized);
       return parts.flatMap((part) => {
         if (part.length === 0) return [];
-        if (normalized.has(part)) return [part];
+        const token = normalized.get(part);
+        // (a text that is also another added token's content, which the text of the piece would give: its id)
+        if (token !== undefined) return [added?.get(part) === token ? part : ({ addedId: token.id } satisfies AddedPiece)];
         return t.model(t.pre_tokenizer !== null ? t.pre_tokenizer(part, { section_index: sectionIndex }) : [part]);
       });
     });
@@ -1583,6 +1605,29 @@ export function addedTokensNormalizedOtherwise(json: object): boolean {
   const [library, ours] = [libraryNormalizer(json, false), libraryNormalizer(json, true)];
   if (!library || !ours) return false;
   return normalized.some(({ content }) => typeof content === 'string' && library.normalize(content) !== ours.normalize(content));
+}
+
+/**
+ * Whether tokenizer.json `json` has an added token of normalized true whose normalized text (as normalizeAsTokenizers
+ * normalizes) is another added token's content or normalized text: a text holding the other's content as written was
+ * read as this one's id, where tokenizers gives the other's (normalizedAddedTokensAsTokenizers); two such normalized
+ * texts are now refused.
+ */
+export function addedTextsShared(json: object): boolean {
+  const added = (json as { added_tokens?: unknown }).added_tokens;
+  if (!Array.isArray(added)) return false;
+  const tokens = (added as AddedTokenJson[]).filter((a) => a !== null && typeof a === 'object' && typeof a.content === 'string');
+  const normalized = tokens.filter((a) => new tokenizersLibrary.AddedToken(a).normalized);
+  const normalizer = normalized.length ? libraryNormalizer(json, true) : null;
+  if (normalizer === null) return false;
+  const contents = new Set(tokens.map((a) => a.content));
+  const texts = new Set<string>();
+  for (const { content } of normalized) {
+    const text = normalizer.normalize(content);
+    if ((text !== content && contents.has(text)) || texts.has(text)) return true;
+    texts.add(text);
+  }
+  return false;
 }
 
 /**
@@ -2355,7 +2400,9 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * as the added token's id inside a word; `unlistedAddedPieces`, its model can give as a piece an added token's content
  * it lacks (unlistedAddedPieces), which was read as the added token's id; `metaspaceFirstAdded`, a Metaspace of
  * prepend_scheme first behind a normalizer and an added token of normalized false (metaspaceFirstUnnormalizedAdded),
- * whose content a text normalized to was read without the ▁. Undefined where the folder has no tokenizer this code reads.
+ * whose content a text normalized to was read without the ▁; `addedTextsShared`, an added token of normalized true
+ * whose normalized text is another added token's content or normalized text (addedTextsShared), read as the first's id
+ * or, for two normalized texts, now refused. Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -2391,6 +2438,7 @@ export interface TokenizerTraits {
   addedPiecesApart: boolean;
   unlistedAddedPieces: boolean;
   metaspaceFirstAdded: boolean;
+  addedTextsShared: boolean;
 }
 
 /**
@@ -2821,6 +2869,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         addedPiecesApart: false,
         unlistedAddedPieces: false,
         metaspaceFirstAdded: false,
+        addedTextsShared: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -2869,6 +2918,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       addedPiecesApart: addedPiecesApart(read),
       unlistedAddedPieces: unlistedAddedPieces(read),
       metaspaceFirstAdded: metaspaceFirstUnnormalizedAdded(read),
+      addedTextsShared: addedTextsShared(read),
     };
   } catch {
     return undefined;

@@ -11,6 +11,7 @@ import { compressFile } from '../../src/export/compress.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
 import { loadTokenizer, readVocabulary } from '../../src/eval/tokenizer.ts';
 import { wordPieceTokenizerJson } from '../../src/eval/wordpiece-vocab.ts';
+import { tokenizerReadingVersion } from '../../src/eval/tokenizer-reading.ts';
 import { saveModel } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { tinyBert } from '../helpers/models.ts';
@@ -336,6 +337,40 @@ describe('an added token whose normalized text the model lists under another id'
     const t = loadTokenizer(folder('added-over-model-single-word', { 'tokenizer.json': withAdded({ content: 'Hello', single_word: true, normalized: true }) }));
     expect(t.encode('hellotok Hello', 'HELLOtok', 16).ids).toEqual([2, 5, 7, 8, 3, 5, 7, 3]);
     expect(t.encode('hello', null, 16).ids).toEqual([2, 8, 3]);
+  });
+});
+
+// tokenizers finds added tokens of normalized false in the text as written, then those of normalized true in the
+// normalized text (added_vocabulary.rs split_with_indices), each token's own id; two of normalized true normalized to
+// one text are one pattern twice in its trie, found as either from run to run (the 0.23.2 node binding gave 8 or 9
+// for 'NewTok' beside a normalized 'newtok', run after run).
+describe('an added token whose normalized text is another added token', () => {
+  /** withAdded's tokenizer.json with 'NewTok' (normalized true) id 8 and 'newtok' (normalized `normalized`) id 9. */
+  const twoTokens = (normalized: boolean) => {
+    const json = withAdded({ content: 'NewTok', single_word: false, normalized: true }) as { added_tokens: object[] };
+    json.added_tokens.push({ id: 9, content: 'newtok', single_word: false, lstrip: false, rstrip: false, normalized, special: false });
+    return json;
+  };
+
+  // (tokenizers 0.23.2's node binding: [2, 8, 9, 5, 3, 9, 3] every run, where eval read 'newtok' as 8)
+  it("of normalized false is its own id where the text holds it as written, the normalized one's where the normalizer made it", () => {
+    const dir = folder('normalized-text-is-content', { 'tokenizer.json': twoTokens(false) });
+    expect(loadTokenizer(dir).encode('NewTok newtok hello', 'newtok', 16).ids).toEqual([2, 8, 9, 5, 3, 9, 3]);
+    expect(tokenizerReadingVersion(dir, false)).toBe(26);
+    expect(
+      tokenizerReadingVersion(
+        folder('normalized-text-alone', { 'tokenizer.json': withAdded({ content: 'NewTok', single_word: false, normalized: true }) }),
+        false,
+      ),
+    ).toBeLessThan(26);
+  });
+
+  it('of normalized true too is refused in one line naming both, as tokenizers gives either from run to run', () => {
+    const dir = folder('normalized-texts-shared', { 'tokenizer.json': twoTokens(true) });
+    expect(() => loadTokenizer(dir)).toThrow(
+      /^\S+tokenizer\.json: its added tokens "NewTok" and "newtok" are both of normalized true and normalized to "newtok", which tokenizers finds as one or the other from run to run \(its order of them is a hash map's\): remove one, or give one normalized false$/,
+    );
+    expect(tokenizerReadingVersion(dir, false)).toBe(26);
   });
 });
 
