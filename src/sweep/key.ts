@@ -106,10 +106,12 @@ const TRAINING_DEFAULTS: Readonly<Record<string, unknown>> = (() => {
 
 /**
  * A train / distill step's settings as the key sees them: model paths replaced by the files' hashes (moving a
- * teacher keeps the key, changing it does not), without threads and checkpointEvery (which change nothing), words
- * as the step reads them and defaults left out (TRAINING_DEFAULTS), a teacher that is the point's own model
- * (`model`: its sha256) among them: the default teacher; so too a student that is (a student is only a pipeline's
- * first step's, which trains the model itself without one).
+ * teacher keeps the key, changing it does not), without threads and checkpointEvery (the key names the recipe: the
+ * thread count changes a trained model's bytes only where onnxruntime rounds a matrix product otherwise with it,
+ * test/runtime/matmul-threads.test.ts, and a store keeps the bytes of the run that made each point), words as the
+ * step reads them and defaults left out (TRAINING_DEFAULTS), a teacher that is the point's own model (`model`: its
+ * sha256) among them: the default teacher; so too a student that is (a student is only a pipeline's first step's,
+ * which trains the model itself without one).
  */
 function trainingKeySettings(settings: Record<string, unknown>, t: PointTrainingStep, model: string): Record<string, unknown> {
   const { threads: _t, checkpointEvery: _c, ...given } = settings;

@@ -1,7 +1,10 @@
 /**
  * `compress distill` writes the same model, byte for byte, run after run and at 1 or 2 onnxruntime intra-op threads
  * (the default on a 2-core machine, and a sweep's share under --jobs 2): a rerun of a sweep or a results script there
- * gives the scores of the first run. At 4 threads or more onnxruntime splits some work otherwise, and the bytes differ.
+ * gives the scores of the first run. At 4 threads or more the bytes differ: onnxruntime's MatMul gives the pooler's
+ * [32 × 256]·[256 × 256] other rounding once a thread's share is 64 columns or fewer (test/runtime/matmul-threads.test.ts
+ * pins the rule); the first thread count that does so depends on the widths and the batch (a 128-wide student's step
+ * at batch 32 × 64: the same bits at 1-6, 8, 12 and 16 threads; on a batch of 1 × 32 tokens: other bits at 2).
  * Before the embedding tables' gradients were summed in TypeScript (150194df), onnxruntime's ScatterND-add lost updates
  * of repeated ids with 2 threads now and then, and two runs of the same command differed.
  */
@@ -21,8 +24,8 @@ const haveShared = hasGlue && existsSync(join(TEACHER, 'model.onnx'));
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-threads-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** A 1 × 256 student (the widths at which onnxruntime splits work between threads: at 4 threads the bytes differ), 128
- * examples at batch 32 × length 64: 4 steps, dropout on, warmup 0. */
+/** A 1 × 256 student (the same bytes at 1 to 3 threads, other bytes from 4 on: the pooler, above), 128 examples at batch
+ * 32 × length 64: 4 steps, dropout on, warmup 0. */
 async function distill(output: string, threads: number): Promise<string> {
   await promisify(execFile)(
     process.execPath,
