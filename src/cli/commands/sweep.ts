@@ -383,6 +383,7 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
       glueDir: args['glue-dir'],
       workDir: args['work-dir'],
       onEvent,
+      planLog: note, // (the plan's warnings, as a local sweep's; hf: models of the sweep file)
       signal: controller.signal,
     });
   } finally {

@@ -1,0 +1,39 @@
+/**
+ * `compress sweep --queue` says the plan's warning lines, as a local sweep and its --dry-run do (here: share-layers
+ * after prune-heads by ratio, which fails unless the scores leave the layers as many heads), where the coordinator
+ * planned without them and the lines were lost.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runMain } from '../helpers/cli.ts';
+import { writeQuickSweep } from '../sweep/tiny-sweep.ts';
+import { redisSkipReason } from './redis.ts';
+import { tinyQueue } from './tiny-queue.ts';
+
+/** This file's database on a shared Redis. */
+const DB = 10;
+
+describe.skipIf(redisSkipReason !== null)(`compress sweep --queue: the plan's warnings${redisSkipReason ? ` (skipped: ${redisSkipReason})` : ''}`, () => {
+  const q = tinyQueue(DB, { rows: 8, pipelines: ['baseline'] });
+
+  it('are said before the points are queued, as a local sweep says them', async () => {
+    // (tiny-sst2: 2 layers of 4 heads; a ratio of 0.75 leaves 2, one in each layer or both in one)
+    const file = writeQuickSweep(
+      q.t.root,
+      'uneven',
+      `models: [{path: models/tiny-sst2, tasks: [SST-2]}]
+calibration: false
+pipelines:
+  - name: shared
+    steps: [{pass: prune-heads, settings: {ratio: 0.75, importance: magnitude}}, {pass: share-layers, settings: {share: all}}]
+`,
+    );
+    const warning = `warning: ${file}: pipeline 'shared' on model 'tiny-sst2', step 2 (share-layers): prune-heads by ratio before it (step 1) chooses the heads it removes when it runs, and the point fails unless it leaves the layers of each group share-layers joins (layers 0-1) as many heads, as layers sharing weights must: share layers before pruning heads, or list the heads to prune`;
+    const dry = await runMain(['sweep', file, '--store', join(q.t.root, 'dry.sqlite'), '--dry-run']);
+    expect(dry.stderr.split('\n')).toContain(warning);
+    // (--follow: the plan is made, nothing is queued, and the call ends at once, saying so)
+    const r = await runMain(['sweep', file, '--store', join(q.t.root, 'queued.sqlite'), '--queue', q.redis.url(DB), '--follow']);
+    expect(r.stderr.split('\n')).toContain(warning);
+    expect(r.stderr).toMatch(/none of the 2 points of sweep 'uneven' still to do is queued there: run without --follow to queue them/);
+  }, 60_000);
+});
