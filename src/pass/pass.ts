@@ -31,6 +31,12 @@ export interface PassContext {
   calibration?: CalibrationSource;
   /** Progress and notes; silent when absent. */
   log?: (line: string) => void;
+  /**
+   * Warnings, one line each without a 'warning: ' of its own, given before the passes run (runPipeline: share-layers
+   * after prune-heads by ratio, which fails unless the heads the ratio chooses leave the layers it joins even); unsaid
+   * when absent. The CLI's compress and a sweep's plan say them before any work, and give none.
+   */
+  warn?: (line: string) => void;
   /** Random seed for passes with a random choice. */
   seed?: number;
 }

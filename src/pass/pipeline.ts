@@ -72,7 +72,7 @@ export async function runPipeline(model: Model, steps: readonly PassStep[], cont
     const need = getPass(step.pass).needsClassifier(step.settings);
     if (need) requireClassifier(model, inputStructure, step.pass, need, context.calibration);
   }
-  checkShareAfterRatio(inputStructure, parsed);
+  const uneven = checkShareAfterRatio(inputStructure, parsed);
   let current = model;
   let structure = inputStructure;
   const reports: PassReport[] = [];
@@ -92,6 +92,8 @@ export async function runPipeline(model: Model, steps: readonly PassStep[], cont
     start = prefix.length;
     context.log?.(`reusing the first ${start} step(s) of the previous run`);
   }
+  // (said by the run whose steps it reuses, which ran the same steps)
+  if (uneven && !start) context.warn?.(uneven);
   for (const { step, options } of parsed.slice(start)) {
     const pass = getPass(step.pass);
     context.log?.(`${pass.name}: running`);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
-import { runPipeline, shareAfterRatioWarning } from '../../src/pass/pipeline.ts';
+import { runPipeline, type SharedPrefix, shareAfterRatioWarning } from '../../src/pass/pipeline.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { runMain } from '../helpers/cli.ts';
 import { writeModelFolder } from '../helpers/model-folder.ts';
@@ -34,6 +34,24 @@ describe('runPipeline: share-layers after prune-heads by ratio', () => {
       );
       expect(log).toEqual([]);
     }
+  });
+
+  it("gives a library caller the warning where only some choices leave the layers even, through the context's warn, before any pass runs", async () => {
+    // (2 layers of 4 heads, 0.75: 2 heads left, even only as one a layer)
+    const lines: string[] = [];
+    const context = { log: (l: string) => lines.push(`log: ${l}`), warn: (l: string) => lines.push(`warn: ${l}`) };
+    const two = tinyBert({}, { seed: 3 });
+    const shared: SharedPrefix = { length: 1 };
+    await runPipeline(two, steps(0.75), context, shared).catch(() => undefined);
+    expect(lines[0]).toBe(`warn: ${shareAfterRatioWarning(two, steps(0.75))}`);
+    expect(lines[1]).toBe('log: prune-heads: running');
+    expect(lines.filter((l) => l.startsWith('warn: '))).toHaveLength(1);
+    // (a run reusing its steps (a transformers.js folder's quantized model) does not say it again)
+    expect(shared.result).toBeDefined();
+    lines.length = 0;
+    await runPipeline(two, steps(0.75), context, shared).catch(() => undefined);
+    expect(lines[0]).toBe('log: reusing the first 1 step(s) of the previous run');
+    expect(lines.filter((l) => l.startsWith('warn: '))).toEqual([]);
   });
 
   it('runs a ratio whose heads left can be spread evenly (6 of 9), sharing the layers', async () => {
@@ -78,6 +96,7 @@ describe('compress: share-layers after prune-heads by ratio, before its calibrat
     const output = join(work, 'out-some', 'model.onnx');
     const r = await runMain([two, '--prune-heads', '0.75', '--share-layers', 'all', '-o', output]);
     expect(r.stderr.split('\n')[0]).toBe(warning);
+    expect(r.stderr.split(warning)).toHaveLength(2); // (once)
     expect(shareAfterRatioWarning(tinyBert({}, { seed: 3 }), steps(0.75))).toBe(warning.slice('warning: '.length));
     // (nothing where every choice does: 0.5 of 2 layers of 4 heads keeping 2 in each leaves 2 in each)
     const forced = [
