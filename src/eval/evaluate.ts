@@ -27,6 +27,7 @@ import {
   checkConfigLengthRoom,
   checkEncodings,
   checkPairTypes,
+  checkTextKind,
   checkMaxLength,
   checkModelLengthRoom,
   chooseMaxLength,
@@ -365,6 +366,8 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   const lengthLimits = facts.limits ?? (facts.fixedSequence !== null ? { fixedSequence: facts.fixedSequence, maxSequence: null } : null);
   keep((task) => checkModelLengthRoom(lengthLimits, tokenizer, task.textColumns.length === 2, modelName));
   const maxLength = chooseMaxLength(opts.maxLength, modelConfig, lengthLimits, defaultMaxLength(tokenizer.modelMaxLength), modelName);
+  // (a template tokenizers fails on refuses every text of its kind, whatever the length: a task of `all` is skipped)
+  keep((task) => checkTextKind(tokenizer, task.textColumns.length === 2));
   keep((task) => checkConfigLengthRoom(opts.maxLength, modelConfig, maxLength, tokenizer, task.textColumns.length === 2));
   checkConfigLabels(modelConfig, facts.scoreWidth, modelName);
   if (modelConfig.numLabels === null && facts.scoreWidth !== null) keep((task) => mapModelLabels(task, modelConfig.id2label, facts.scoreWidth!));

@@ -224,9 +224,22 @@ export function checkModelLengthRoom(
   );
 }
 
-/** The tokens `tokenizer` adds to a single text (`pair` false) or a sentence pair: the special tokens of empty texts. */
+/**
+ * The tokens `tokenizer` adds to a single text (`pair` false) or a sentence pair: the special tokens of empty texts, at
+ * a length that cuts nothing, which only the tokenizer's refusal of every text of that kind fails (a template
+ * tokenizers fails on: templateProblems).
+ */
 function specialTokenCount(tokenizer: Pick<TextTokenizer, 'encode'>, pair: boolean): number {
   return tokenizer.encode('', pair ? '' : null, Number.MAX_SAFE_INTEGER).ids.length;
+}
+
+/**
+ * Throws `tokenizer`'s refusal of every single text (`pair` false) or every sentence pair (a template tokenizers fails
+ * on: templateProblems), before any data is read, whatever the length: eval skips such a task of `all` for it, and
+ * refuses one named before any task is scored.
+ */
+export function checkTextKind(tokenizer: Pick<TextTokenizer, 'encode'>, pair: boolean): void {
+  specialTokenCount(tokenizer, pair);
 }
 
 /**

@@ -13,6 +13,7 @@ import { openSession } from '../../src/runtime/session.ts';
 import { FIXTURES_DIR, GLUE_DIR, TEACHERS_DIR, fixtureTokenizer, hasFixtures, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
 import { WORDS, sentence, writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { SPECIALS, templateSequence, templateSpecial, tokenizerJson } from '../helpers/tokenizer-json.ts';
 
 const DISTILBERT = join(FIXTURES_DIR, 'distilbert-seqcls-tiny-torch110-op11.onnx');
 const XLMR = join(FIXTURES_DIR, 'xlmroberta-crossencoder-tiny-torch27-op14.onnx');
@@ -266,6 +267,57 @@ describe('evaluate: a sentence pair on a model of one token type', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('evaluate: a tokenizer whose single or pair template tokenizers fails on', () => {
+  it.each([
+    ['pair', 'SST-2', 'RTE', 'sentence pair (single texts read)'],
+    ['single', 'RTE', 'SST-2', 'single text (sentence pairs read)'],
+  ] as const)(
+    '--tasks all skips the tasks of a broken %s template, saying why, at any length; named, one is refused before any task is scored',
+    async (broken, scored, refused, texts) => {
+      // (tokenizers reads the file and fails on every text of the template that names a special token special_tokens
+      // lacks; the other template's texts read)
+      const dir = mkdtempSync(join(tmpdir(), `broken-${broken}-`));
+      try {
+        const model = writeModelFolder(join(dir, 'model'), tinyBert({ vocabSize: 5 + WORDS.length }));
+        writeFileSync(join(model, 'config.json'), JSON.stringify({ model_type: 'bert', num_labels: 2, max_length: 16 }));
+        const [cls, sep, missing] = [templateSpecial('[CLS]', 0), templateSpecial('[SEP]', 0), templateSpecial('[X]', 0)];
+        const post_processor = {
+          type: 'TemplateProcessing',
+          single: [cls, templateSequence('A', 0), broken === 'single' ? missing : sep],
+          pair: [cls, templateSequence('A', 0), sep, templateSequence('B', 1), broken === 'pair' ? missing : sep],
+          special_tokens: { '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] }, '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] } },
+        };
+        const tokenizer = join(model, 'tokenizer.json');
+        writeFileSync(
+          tokenizer,
+          JSON.stringify({ ...tokenizerJson([...SPECIALS, ...WORDS], { pre_tokenizer: { type: 'BertPreTokenizer' } }), post_processor }),
+        );
+        const glue = join(dir, 'glue');
+        writeGlueTask(glue, 'SST-2', 8);
+        mkdirSync(join(glue, 'RTE'));
+        const rows = Array.from({ length: 8 }, (_, i) => `${i}\t${sentence(i)}\t${sentence(i + 1)}\t${i % 2 ? 'entailment' : 'not_entailment'}`);
+        writeFileSync(join(glue, 'RTE', 'dev.tsv'), ['index\tsentence1\tsentence2\tlabel', ...rows].join('\n') + '\n');
+        const refusal = `${tokenizer}: post_processor (TemplateProcessing): ${broken}: the special token "[X]" is not in special_tokens, so tokenizers fails on every ${texts}`;
+        // (config.json's max_length, or a --max-length: the same skip)
+        for (const maxLength of [undefined, 16]) {
+          const result = await evaluate({ model, tasks: ['all'], glueDir: glue, threads: 1, maxLength });
+          expect(result.tasks.map((t) => t.task.name)).toEqual([scored]);
+          expect(result.skipped.find((s) => s.task === refused)?.reason).toBe(refusal);
+          const events: ProgressEvent[] = [];
+          const e = await evaluate({ model, tasks: [scored, refused], glueDir: glue, threads: 1, maxLength, onProgress: (p) => events.push(p) }).catch(
+            (e: unknown) => e,
+          );
+          expect(e).toBeInstanceOf(DataError);
+          expect((e as Error).message).toBe(refusal);
+          expect(events).toEqual([]);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('evaluate: --tasks all on a model fine-tuned on one task, under a GLUE folder of that task alone', () => {
