@@ -93,7 +93,7 @@ import { corpusSet, glueSentences, readCorpusChoice } from './corpus.ts';
 import { augmentedSize, withAugmented } from './augment-set.ts';
 import { checkOutputSideFiles, writeOutputSideFiles, type SideFilesRecord } from './output-folder.ts';
 import { checkEmbeddingLrFactor, parseEmbeddingLr } from './embedding-lr.ts';
-import { checkThreads, THREADS_RANGE } from '../runtime/threads.ts';
+import { checkThreads, defaultThreads, THREADS_RANGE } from '../runtime/threads.ts';
 import { tryFileLock } from '../file-lock.ts';
 import { originalIo, withOriginalIo } from './original-io.ts';
 import { checkOptionalString, checkOptions, checkStringOption } from '../library-args.ts';
@@ -271,6 +271,8 @@ export interface TrainLineage {
    * The settings as used. `epochs`: those of the phase whose model is written (`epochs` below): --epochs, but in the
    * general stage the --intermediate-epochs it runs when given (also in `distill.intermediateEpochs`); the
    * intermediate phase before a task stage's prediction phase runs `distill.intermediateEpochs` (see `phases`).
+   * `threads`: the onnxruntime threads the run that wrote the model used (--threads, or for 0 one per physical core:
+   * the count that was), which the model's bytes can depend on (test/runtime/matmul-threads.test.ts).
    */
   settings: TrainSettings;
   /** The distillation settings as used (no temperature where none applies; a regression task's loss is mse). */
@@ -1309,7 +1311,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
       maxLength,
     },
     // (the general stage runs --intermediate-epochs in place of --epochs: the epochs that ran are recorded)
-    settings: { ...settings, epochs: phases[phases.length - 1].epochs },
+    settings: { ...settings, epochs: phases[phases.length - 1].epochs, threads: threads ?? defaultThreads() },
     ...(distill ? { distill: asUsed(distill, task) } : {}),
     loss,
     phases: phaseRecords,
