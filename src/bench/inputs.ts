@@ -155,7 +155,7 @@ export function checkShapesFit(shapes: readonly Shape[], subjects: readonly Benc
       if (problem) throw new SettingsError(`${subject.path}: ${problem}`);
       // (a multiple-choice export's batch is of examples, a row per choice each: sampleInputs)
       const largest = subject.structure
-        ? largestActivationBytes(subject.structure, shape.batch * (sampleChoices(subject.model, subject.structure) ?? 1), shape.seq)
+        ? largestActivationBytes(subject.structure, shape.batch * (fedChoices(subject) ?? 1), shape.seq)
         : recurrentActivationBytes(subject.model, shape.batch, shape.seq);
       if (largest > memoryBytes) {
         throw new SettingsError(
@@ -185,7 +185,8 @@ export function checkComparable(model: BenchSubject, baseline: BenchSubject): vo
 /**
  * Why `baseline` is not a model `model` can be compared with, or undefined where it is: a speed-up compares a model
  * with the one it was compressed or distilled from, which reads the same inputs (the model may read fewer, as a
- * BiLSTM student reads no token types), gives the same scores per example (not asked where `scores` is false: a
+ * BiLSTM student reads no token types), is fed as many rows per example (a multiple-choice export a row per choice:
+ * fedChoices), gives the same scores per example (not asked where `scores` is false: a
  * sweep's plan asks the rest of the model a trained student takes its inputs and vocabulary from, whose classifier
  * training replaces), and looks up the same vocabulary.
  */
@@ -197,6 +198,14 @@ export function incomparable(model: BenchSubject, baseline: BenchSubject, scores
       const typeName = (t: number | undefined) => (t === undefined ? 'of no declared type' : dataTypeName(t));
       return `input '${name}' is ${typeName(type)} in the model and ${typeName(theirs.get(name))} in the baseline`;
     }
+  }
+  // (a multiple-choice export is fed a row per choice of each example, sampleInputs: a batch of N examples runs N ×
+  // choices rows in it, N in a model of one row per example, which would time as that many times faster)
+  const [mine, theirsFed] = [fedChoices(model), fedChoices(baseline)];
+  if (mine !== theirsFed) {
+    const perChoice = ' (a row per choice of each example: token ids [batch, choices, sequence])';
+    const fed = mine === undefined ? 'one row per example' : `${mine} rows per example${perChoice}`;
+    return `the model is fed ${fed}, the baseline ${theirsFed === undefined ? 'one' : `${theirsFed}${perChoice}`}`;
   }
   if (scores) {
     const a = scoresOutput(model.model);
@@ -218,6 +227,11 @@ export function incomparable(model: BenchSubject, baseline: BenchSubject, scores
     if (rows !== undefined && rows < fed) return `the model has ${rows} token type${rows === 1 ? '' : 's'}, the baseline ${fed}`;
   }
   return undefined;
+}
+
+/** The rows a subject is fed per example: a multiple-choice export's choices (sampleChoices), undefined for one row. */
+function fedChoices(s: BenchSubject): number | undefined {
+  return s.structure ? sampleChoices(s.model, s.structure) : undefined;
 }
 
 /** The rows of the table a subject's graph looks its token ids up in (idTableRows), if it has one. */
