@@ -4,9 +4,9 @@
  * (é/É, σ/Σ/ς), ſ with s and K (Kelvin) with k, and multi-character folds (ß and ẞ with ss, ﬁ with fi, ﬆ with st, …).
  * A group of plain ASCII text (letters and other characters, alternatives split by `|`: GPT-4's `(?i:'s|'t|'re|…)`) is
  * read exactly by writing its s and k as classes that hold ſ and K (which it reads back as those letters: a folder
- * exported for transformers.js reads again), and one holding case-sensitive groups of plain text (`(?i:a(?-i:b))`, as
- * Oniguruma reads `(?i)a(?-i)b`) as its runs of text folded apart beside those groups; any other group is refused in
- * one line. The
+ * exported for transformers.js reads again), and one holding groups of plain text at any depth (case-sensitive ones,
+ * `(?i:a(?-i:b))` as Oniguruma reads `(?i)a(?-i)b`, `(?i:k(?-i)(?i)'t)`; groups of alternatives, `(?i:'(?:s|t|re))`) as
+ * its runs of text folded apart beside those groups (groupsFolded); any other group is refused in one line. The
  * isolated options `(?i)` and `(?-i)`, which @huggingface/tokenizers cannot compile, are read as the groups Oniguruma
  * reads them as (withOptionGroups), and `(?-i:…)` outside a case-insensitive group as the plain group it is there;
  * another option group (`(?m)`, `(?x)`, …) is refused in one line.
@@ -57,20 +57,19 @@ export function onigurumaCaseFolds(written: string): { regex: string } | { probl
       problem: `(?i:${body}${close < 0 ? '' : ')'}${regex === written ? '' : " (as Oniguruma reads the regex's option groups)"} ${problem}: ${FOLDS_PAST_ASCII}`,
     });
     const widened = (plain: string) => `(?i:${[...plain].map((ch) => WIDER[ch.toLowerCase()] ?? ch).join('')})`;
-    // (a body holding case-sensitive groups, `(?i:a(?-i:b))` as Oniguruma reads `(?i)a(?-i)b`: each alternative's runs
-    // of text folded apart, the groups as plain groups outside them, as @huggingface/tokenizers folds a group nested
-    // in (?i:…) too; a multi-character fold never spans such a group, as in Oniguruma)
-    const alternatives = close < 0 ? undefined : sensitiveGroupRuns(body);
-    if (alternatives) {
-      for (const { text, sensitive } of alternatives.flat()) {
-        const problem = sensitive ? undefined : groupProblem(unwidened(text), ')');
-        if (problem) return refused(problem);
-      }
-      out += `${regex.slice(copied, at)}${runsWritten(alternatives, (text) => widened(unwidened(text)))}`;
+    // (a body holding groups, `(?i:a(?-i:b))` as Oniguruma reads `(?i)a(?-i)b`, `(?i:'(?:s|t|re))`: each run of text
+    // folded apart, the groups as plain groups around theirs, as @huggingface/tokenizers folds a group nested in
+    // (?i:…) too; a plain group of no alternatives is its text, which Oniguruma joins to the text beside it, a
+    // multi-character fold spanning it)
+    const spliced = close < 0 ? body : withoutPlainGroups(body);
+    if (close >= 0 && regexAtoms(spliced).some((a) => !a.inClass && a.atom === '(')) {
+      const grouped = groupsFolded(spliced, true, (text) => widened(unwidened(text)));
+      if ('problem' in grouped) return refused(grouped.problem);
+      out += `${regex.slice(copied, at)}(?:${grouped.regex})`;
       copied = close + 1;
       continue;
     }
-    const plain = unwidened(body);
+    const plain = unwidened(spliced);
     const problem = groupProblem(plain, close < 0 ? undefined : regex.slice(close, close + 1));
     if (problem) return refused(problem);
     out += `${regex.slice(copied, at)}${widened(plain)}`;
@@ -189,6 +188,68 @@ export function withOptionGroups(regex: string): { regex: string } | { problem: 
     copied = at + m[0].length;
   }
   return { regex: copied === 0 ? out : written + out.slice(copied) };
+}
+
+/**
+ * `body` (a group's) with each plain group of no alternatives of its own (`(?:ab)`, not `(?:a|b)`) written as its text,
+ * which it is (a quantifier after one is refused with the text it stands beside): Oniguruma joins such a group's text
+ * to the text beside it (`(?i:s(?:s))` matches ß as `(?i:ss)` does), and does not join a group of alternatives or an
+ * option group (`(?i:s(?:s|x))`, `(?i:s(?i:s))` match no ß), checked against the tokenizers 0.23.2 node binding.
+ */
+function withoutPlainGroups(body: string): string {
+  for (;;) {
+    const atoms = regexAtoms(body).filter((a) => !a.inClass);
+    const joined = atoms.find(({ at, atom }) => {
+      const end = atom === '(' && body.startsWith('(?:', at) ? closingParen(atoms, at) : -1;
+      return end >= 0 && !alternates(atoms, at + 3, end);
+    });
+    if (!joined) return body;
+    const end = closingParen(atoms, joined.at);
+    body = `${body.slice(0, joined.at)}${body.slice(joined.at + 3, end)}${body.slice(end + 1)}`;
+  }
+}
+
+/** Why a `(?i:…)` group holding a group of another kind than those groupsFolded reads is refused. */
+const OTHER_GROUP = 'holds a class, escape, group or quantifier';
+
+/**
+ * `body` (a `(?i:…)` group's as withoutPlainGroups leaves it, or a group's in it; `insensitive` where case folding
+ * holds there) written with each run of text where case folding holds as `folded` writes it (checked: groupProblem),
+ * each other run as written (plain text), its alternatives as written and each group in it (of alternatives, `(?:a|b)`,
+ * or of i on or off, `(?i:…)`, `(?-i:…)`) as a plain group of its own body so written; or why not, in a few words
+ * (another group: capturing, a look-around; a class, escape or quantifier).
+ */
+function groupsFolded(body: string, insensitive: boolean, folded: (text: string) => string): { regex: string } | { problem: string } {
+  const atoms = regexAtoms(body).filter((a) => !a.inClass);
+  let out = '';
+  let from = 0; // (body before this index is written)
+  const run = (end: number): string | undefined => {
+    const text = body.slice(from, end);
+    if (text === '') return undefined;
+    const problem = insensitive ? groupProblem(unwidened(text), ')') : NOT_PLAIN.test(text) ? OTHER_GROUP : undefined;
+    if (problem === undefined) out += insensitive ? folded(text) : text;
+    return problem;
+  };
+  for (const { at, atom } of atoms) {
+    if (at < from || (atom !== '|' && atom !== '(' && atom !== ')')) continue;
+    const problem = run(at);
+    if (problem) return { problem };
+    if (atom === '|') {
+      out += '|';
+      from = at + 1;
+      continue;
+    }
+    const m = atom === '(' ? OPTION_GROUP.exec(body.slice(at)) : null;
+    const end = m?.[3] === ':' ? closingParen(atoms, at) : -1;
+    if (!m || end < 0) return { problem: OTHER_GROUP };
+    const setting = caseSetting(m[1]!, m[2]);
+    const inner = groupsFolded(body.slice(at + m[0].length, end), setting === 'i' || (setting === '' && insensitive), folded);
+    if ('problem' in inner) return inner;
+    out += `(?:${inner.regex})`;
+    from = end + 1;
+  }
+  const problem = run(body.length);
+  return problem ? { problem } : { regex: out };
 }
 
 /**

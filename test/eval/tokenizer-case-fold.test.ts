@@ -100,6 +100,11 @@ describe('option groups in a tokenizer.json regex', () => {
     ['(?i)x(?-i)(?-i)K', ['xK', " x'ſ 'S x'S K k 'T"]],
     ["(?i:'(?-i)S)", ["xK x'ſ ", "'S", ' x', "'S", " K k 'T"]],
     ["(?i:x(?-i:'S)|'t)", ["xK x'ſ 'S ", "x'S", ' K k ', "'T"]],
+    // (groups nested deeper, (?i) after (?-i) within one, and groups of alternatives within (?i:…))
+    ["(?i:x(?-i)(?i)'s)", ['xK ', "x'ſ", " 'S ", "x'S", " K k 'T"]],
+    ["(?i:k(?-i)(?i)'t)|(?i:x(?:'s|k))", ['xK', ' ', "x'ſ", " 'S ", "x'S", " K k 'T"]],
+    ["(?i:x(?-i:'(?i:s)))", ['xK ', "x'ſ", " 'S ", "x'S", " K k 'T"]],
+    ["(?i:(?:x'|')s)", ['xK ', "x'ſ", ' ', "'S", ' ', "x'S", " K k 'T"]],
   ];
   const pieces = [...new Set(cases.flatMap(([, p]) => p))];
   const ids = (ps: readonly string[]) => [2, ...ps.map((p) => SPECIALS.length + pieces.indexOf(p)), 3];
@@ -136,6 +141,13 @@ describe('option groups in a tokenizer.json regex', () => {
     expect(onigurumaCaseFolds("(?i:k(?-i:b|é)s|'s)+")).toEqual({ regex: "(?:(?i:[kK\u212A])(?:b|é)(?i:[sSſ])|(?i:'[sSſ]))+" });
     // (a multi-character fold never spans such a group, as in Oniguruma: s(?-i:)s matches no ß)
     expect(onigurumaCaseFolds('(?i:s(?-i:)s)')).toEqual({ regex: '(?:(?i:[sSſ])(?:)(?i:[sSſ]))' });
+    // (groups at any depth, each run of text folded apart; a group of alternatives, which Oniguruma joins to no text
+    // beside it: s(?:s|x) matches no ß; a plain group of none is its text)
+    expect(onigurumaCaseFolds("(?i:k(?-i)(?i)'t)")).toEqual({ regex: "(?:(?i:[kKK])(?:(?:(?i:'t))))" });
+    expect(onigurumaCaseFolds("(?i:'(?:s|t|re))")).toEqual({ regex: "(?:(?i:')(?:(?i:[sSſ])|(?i:t)|(?i:re)))" });
+    expect(onigurumaCaseFolds('(?i:a(?i)b|c)')).toEqual({ regex: '(?:(?i:a)(?:(?i:b)|(?i:c)))' });
+    expect(onigurumaCaseFolds('(?i:s(?:s|x))')).toEqual({ regex: '(?:(?i:[sSſ])(?:(?i:[sSſ])|(?i:x)))' });
+    expect(onigurumaCaseFolds('(?i:a(?:b)c)')).toEqual({ regex: '(?i:abc)' });
   });
 
   it.each([
@@ -155,10 +167,14 @@ describe('option groups in a tokenizer.json regex', () => {
       '(?i:ss(?-i:a))',
       "(?i:ss(?-i:a)) holds 'ss', which Oniguruma also matches as one character (ß, ﬁ, ﬆ, …): tokenizers' Oniguruma folds case there past ASCII letters (é with É, ſ with s, ß with ss), @huggingface/tokenizers (transformers.js) does not",
     ],
-    // ((?i) within a case-insensitive group groups the alternatives after it: 'a(?:b|c)')
+    // (a plain group of no alternatives is its text, which Oniguruma joins to the text beside it: s(?:s) matches ß)
     [
-      '(?i:a(?i)b|c)',
-      "(?i:a(?:b|c)) (as Oniguruma reads the regex's option groups) holds a class, escape, group or quantifier: tokenizers' Oniguruma folds case there past ASCII letters (é with É, ſ with s, ß with ss), @huggingface/tokenizers (transformers.js) does not",
+      '(?i:s(?:s))',
+      "(?i:s(?:s)) holds 'ss', which Oniguruma also matches as one character (ß, ﬁ, ﬆ, …): tokenizers' Oniguruma folds case there past ASCII letters (é with É, ſ with s, ß with ss), @huggingface/tokenizers (transformers.js) does not",
+    ],
+    [
+      '(?i:x(?:a|(?-i:b\\d)))',
+      "(?i:x(?:a|(?-i:b\\d))) holds a class, escape, group or quantifier: tokenizers' Oniguruma folds case there past ASCII letters (é with É, ſ with s, ß with ss), @huggingface/tokenizers (transformers.js) does not",
     ],
   ])('refuses %s in one line', (regex, why) => {
     const hf = optionFolder(`refused-options-${regex.length}`, regex);
