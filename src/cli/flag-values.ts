@@ -293,9 +293,13 @@ export function negatedBooleanValues(argv: readonly string[]) {
     applyBooleanValues(args, options, argv);
     // (the camel-case key yargs adds of a `--no-json=yes` it read, not a `--noJson` typed as such, which yargs does not
     // read as the negation: left for the strict check to refuse as an unknown flag, as `--nojson` is)
-    const typed = (name: string) => argv.some((t) => t === `--${name}` || t.startsWith(`--${name}=`));
+    const end = argv.includes('--') ? argv.indexOf('--') : argv.length;
+    const typed = (name: string) => argv.slice(0, end).some((t) => t === `--${name}` || t.startsWith(`--${name}=`));
     for (const key of options.boolean) {
       for (const n of withCamelForms([key, ...(options.alias[key] ?? [])])) {
+        // (only the keys of a `--no-json=VALUE` this reads: `--no-no-json` or `--no-noJson`, which yargs reads as no-json
+        // or noJson false, are left for the strict check to refuse, where they were dropped unread)
+        if (!argv.slice(0, end).some((t) => t.startsWith(`--no-${n}=`)) || typed(`no-no-${n}`) || typed(`no-${camel(`no-${n}`)}`)) continue;
         delete args[`no-${n}`];
         if (!typed(camel(`no-${n}`))) delete args[camel(`no-${n}`)];
       }

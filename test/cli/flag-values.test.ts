@@ -97,6 +97,11 @@ describe('boolean flag values', () => {
         const camel = await runMain(['inspect', tiny.path, typed]);
         expect([camel.code, camel.stderr]).toEqual([2, 'compress: unknown flag --noJson (see --help)\n']);
       }
+      // (--no-no-json and --no-noJson, which yargs reads as no-json and noJson false: refused, where they were dropped unread)
+      for (const typed of ['--no-no-json', '--no-noJson']) {
+        const twice = await runMain(['inspect', tiny.path, '--json', typed]);
+        expect([twice.code, twice.stderr]).toEqual([2, `compress: unknown flag ${typed} (see --help)\n`]);
+      }
     } finally {
       tiny.cleanup();
     }
