@@ -1,6 +1,7 @@
 /** Finding the nodes of one block (between two projections) and the width constants its Reshapes use. */
 import type { Graph, Node } from '../onnx/graph.ts';
 import { consumers, producers } from '../onnx/analysis.ts';
+import { constantNodeTensor } from '../onnx/constants.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { int32Tensor, int64Tensor, readNumbers } from '../onnx/tensor.ts';
 import { replaceConstantNodeFor, replaceInitializerFor } from './edit.ts';
@@ -35,8 +36,8 @@ export function nodesBetween(g: Graph, starts: readonly string[], end: string): 
 
 /**
  * Rewrites the constants that give a Reshape inside `block` the width `from` (e.g. a keras Tensordot's
- * [-1, seq, 3072]), to `to`. Looks through Cast and Concat to initializers and Constant nodes; shared constants
- * are copied for this block. Returns how many constants changed.
+ * [-1, seq, 3072]), to `to`. Looks through Cast, Concat and Unsqueeze to initializers and Constant nodes (`value`,
+ * `value_ints` or `value_int`); shared constants are copied for this block. Returns how many constants changed.
  */
 export function rewriteReshapeWidths(g: Graph, block: ReadonlySet<string>, from: number, to: number): number {
   const prod = producers(g);
@@ -44,7 +45,7 @@ export function rewriteReshapeWidths(g: Graph, block: ReadonlySet<string>, from:
   const visit = (value: string, reader: Node, depth: number) => {
     const init = g.initializers.get(value);
     const p = prod.get(value);
-    const t = init ?? (p?.opType === 'Constant' && p.attributes.value?.type === 'tensor' ? p.attributes.value.value : undefined);
+    const t = init ?? (p?.opType === 'Constant' && (p.domain === '' || p.domain === 'ai.onnx') ? constantNodeTensor(p) : undefined);
     if (t && (t.dataType === DataType.INT64 || t.dataType === DataType.INT32) && t.dims.length <= 1) {
       const vals = readNumbers(t);
       if (!vals.includes(from)) return;

@@ -64,8 +64,10 @@ export function replaceConstantNodeFor(g: Graph, constantNode: string, select: R
   const readers = consumers(g).get(out) ?? [];
   const mine = readers.filter(select);
   if (readers.length && !mine.length) throw new Error(unselected(`Constant node '${constantNode}'`, readers));
+  // (a Constant holds one value attribute: `value` replaces a value_ints / value_int form, as ONNX allows only one)
+  const attributes = { ...withoutValueForms(node.attributes), value: { type: 'tensor' as const, value: tensor } };
   if (mine.length === readers.length) {
-    node.attributes = { ...node.attributes, value: { type: 'tensor', value: tensor } };
+    node.attributes = attributes;
     return;
   }
   const copyOut = uniqueName(g, `${out}_copy`);
@@ -73,10 +75,15 @@ export function replaceConstantNodeFor(g: Graph, constantNode: string, select: R
     ...node,
     name: uniqueName(g, `${node.name}_copy`),
     outputs: [copyOut],
-    attributes: { ...node.attributes, value: { type: 'tensor', value: tensor } },
+    attributes,
   };
   g.nodes.splice(g.nodes.indexOf(node) + 1, 0, copy);
   for (const r of mine) r.inputs = r.inputs.map((x) => (x === out ? copyOut : x));
+}
+
+/** A Constant node's attributes less its value forms (`value`, `value_ints`, `sparse_value`, …). */
+function withoutValueForms(attributes: Node['attributes']): Node['attributes'] {
+  return Object.fromEntries(Object.entries(attributes).filter(([k]) => !k.startsWith('value') && k !== 'sparse_value'));
 }
 
 /** The internal error of an edit whose reader filter selects none of the tensor's readers. */

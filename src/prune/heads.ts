@@ -12,6 +12,7 @@ import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { floatTensorLike, readNumbers, int64Tensor, int32Tensor } from '../onnx/tensor.ts';
 import { consumers, pruneGraph, uniqueName } from '../onnx/analysis.ts';
+import { constantNodeTensor } from '../onnx/constants.ts';
 import type { BertStructure, EncoderLayer, HeadShapeConstant } from '../bert/structure.ts';
 import { structureShape, type Pass, type PassContext, type PassResult, type PassShape } from '../pass/pass.ts';
 import { SettingsError } from '../errors.ts';
@@ -70,7 +71,7 @@ function setConstant(g: Graph, c: HeadShapeConstant, newValue: number): void {
     replaceInitializerFor(g, c.name, filter, rewrite(t));
   } else {
     const node = g.nodes.find((n) => n.name === c.name);
-    const t = node?.attributes.value?.type === 'tensor' ? node.attributes.value.value : undefined;
+    const t = node && constantNodeTensor(node); // (`value`, or value_ints / value_int as discovery read it)
     if (!t) throw new Error(`Constant node '${c.name}' not found`);
     replaceConstantNodeFor(g, c.name, filter, rewrite(t));
   }
