@@ -27,10 +27,18 @@ const MULTI_CHARACTER_FOLDS = ['ss', 'ff', 'fi', 'fl', 'st'];
 const WIDER: Readonly<Record<string, string>> = { s: '[sS\u017F]', k: '[kK\u212A]' };
 
 /**
- * `body` (a `(?i:…)` group's) with each class WIDER writes as the letter it stands for, which Oniguruma folds alike
- * within the group: a regex onigurumaCaseFolds wrote (a folder exported for transformers.js) reads again as written.
+ * The classes earlier versions wrote for a letter, which the folders they exported for transformers.js hold: k's as
+ * [kKK] (stop 52 and before, whose Kelvin sign NFC had made a K), which Oniguruma folds as k within the group too.
  */
-const unwidened = (body: string): string => Object.entries(WIDER).reduce((b, [letter, wide]) => b.replaceAll(wide, letter), body);
+const WIDER_BEFORE: Readonly<Record<string, string>> = { k: '[kKK]' };
+
+/**
+ * `body` (a `(?i:…)` group's) with each class WIDER (or WIDER_BEFORE) writes as the letter it stands for, which
+ * Oniguruma folds alike within the group: a regex onigurumaCaseFolds wrote (a folder exported for transformers.js, by
+ * this version or an earlier one) reads again as written.
+ */
+const unwidened = (body: string): string =>
+  [...Object.entries(WIDER), ...Object.entries(WIDER_BEFORE)].reduce((b, [letter, wide]) => b.replaceAll(wide, letter), body);
 
 /** What a refused `(?i:…)` group is, after why (groupProblem). */
 const FOLDS_PAST_ASCII =

@@ -62,6 +62,16 @@ describe('(?i:…) in a tokenizer.json regex', () => {
     expect('regex' in written && onigurumaCaseFolds(written.regex)).toEqual(written);
   }, 30_000);
 
+  it('reads the class [kKK] that folders exported by stop 52 and before hold for k (their Kelvin sign made a K by NFC) as k, as Oniguruma folds it', async () => {
+    // (the tokenizers 0.23.2 binding reads (?i:[kKK]) as (?i:k): k, K and the Kelvin sign U+212A alike)
+    const earlier = folder('kelvin-before', "(?i:'[sSſ]|x[kKK])");
+    const now = folder('kelvin-now', "(?i:'s|xk)");
+    expect([...loadTokenizer(earlier).encode("it'ſ xK", null, 64).ids]).toEqual([2, id('it'), id("'ſ"), id(' '), 1, 3]);
+    for (const text of ["it'ſ xK", 'a x\u212A xk', "x'K"])
+      expect([text, [...loadTokenizer(earlier).encode(text, null, 64).ids]]).toEqual([text, [...loadTokenizer(now).encode(text, null, 64).ids]]);
+    expect(onigurumaCaseFolds('(?i:[kKK]a)')).toEqual({ regex: '(?i:[kK\u212A]a)' });
+  });
+
   it.each([
     ['(?i:é)', '(?i:é) holds "é", not ASCII'],
     ['x|(?i:[a-z]+)', '(?i:[a-z]+) holds a class, escape, group or quantifier'],
