@@ -1,8 +1,9 @@
 /**
  * Why training's bytes can change with the onnxruntime thread count (README, Training: Reproducible): onnxruntime's
  * float MatMul (MLAS SGEMM) splits a product [M × K]·[K × N] between threads by columns when N > M (in blocks of
- * 16), else by rows, and a thread whose share is 64 columns or fewer sums K in blocks of 256 instead of 128: other
- * rounding where K > 128. Split by rows, or with K ≤ 128, every thread count gives the same bits. In a training graph
+ * 16), else by rows, and a thread whose share is 64 columns or fewer sums K in blocks of 256 instead of 128 (as MLAS's
+ * source reads; the groups below are what onnxruntime-node 1.30 gives on x86-64): other rounding where K > 128. Split
+ * by rows, or with K ≤ 128, every thread count gives the same bits. In a training graph
  * (weights fed as inputs, as here) the first such product is the pooler's [batch × H]·[H × H], once a thread's share of
  * its H columns is 64 or fewer (from 4 threads at H = 256, 5 at H = 384), or a product on a batch of fewer tokens than
  * its output's width (an FFN's [tokens × I]·[I × H] at 2 threads already where H = 128).
