@@ -28,7 +28,7 @@ import { findBert } from '../bert/discover.ts';
 import { quantizedWeight } from '../bert/stored-quantized.ts';
 import { quantizedFrom, quantizedWith } from '../bench/lineage.ts';
 import { RECURRENT_MODEL, recurrentModelLstm } from '../pass/recurrent.ts';
-import { aHead, encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
+import { encoderOnlyNote, headInWords, isEncoderOnly } from '../bert/classifier.ts';
 import { withComputedPositions } from '../bert/computed-positions.ts';
 import { withInt64Inputs } from '../bert/int64-inputs.ts';
 import { modelInputs, type InputRole } from '../bert/model-inputs.ts';
@@ -184,10 +184,10 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
   }
   // (a head the graph shows to be another's (a next-sentence-prediction or multiple-choice head, a span's scores):
   // its config.json would be written naming a sequence classifier, as a seeded head's is)
-  const kind = plan.structure.head?.kind;
-  if (kind !== undefined && kind !== 'sequence-classification' && kind !== 'unknown') {
+  const head = plan.structure.head;
+  if (head !== undefined && head.kind !== 'sequence-classification' && head.kind !== 'unknown') {
     throw new SettingsError(
-      `--format transformers.js: ${opts.input}: the model has ${aHead(kind)}, not a sequence classifier; the folder's config.json would name it one, and transformers.js read its scores as a sequence classifier's`,
+      `--format transformers.js: ${opts.input}: the model has ${headInWords(head)}, not a sequence classifier; the folder's config.json would name it one, and transformers.js read its scores as a sequence classifier's`,
     );
   }
   // (a head config.json names as another's (BertForMultipleChoice) that the graph does not show to be a sequence

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findBert, sampleInputs } from '../../src/bert/index.ts';
 import { compressFile } from '../../src/export/compress.ts';
+import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { checkShapesFit } from '../../src/bench/inputs.ts';
 import { formatBench } from '../../src/bench/format.ts';
@@ -48,6 +49,15 @@ describe('a multiple-choice export', () => {
     expect(await asyncRefusal(evaluate({ model: dir, tasks: ['STS-B'], glueDir }))).toBe(
       `${join(dir, 'model.onnx')}: a multiple-choice head; GLUE tasks need a sequence classifier (one score per label, or one for regression)`,
     );
+  });
+
+  it('--format transformers.js refuses it in one line naming its head as the other refusals do, nothing written', async () => {
+    const input = join(folder('tjs', multipleChoice()), 'model.onnx');
+    const output = join(work, 'out-js');
+    expect(await asyncRefusal(compressToTransformersJs({ input, output, steps: [] }))).toBe(
+      `--format transformers.js: ${input}: the model has a multiple-choice head (one score per choice), not a sequence classifier; the folder's config.json would name it one, and transformers.js read its scores as a sequence classifier's`,
+    );
+    expect(existsSync(output)).toBe(false);
   });
 
   it('train asks for --new-head, nothing written; with --new-head it trains a classifier on its pooler', async () => {

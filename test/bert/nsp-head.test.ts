@@ -75,11 +75,11 @@ describe('a next-sentence-prediction head alone', () => {
     expect(existsSync(output)).toBe(false);
   });
 
-  it('--format transformers.js refuses it in one line, nothing written, where its config.json named a sequence classifier', async () => {
+  it('--format transformers.js refuses it in one line naming NSP alone, nothing written, where its config.json named a sequence classifier', async () => {
     const input = join(folder('export', nsp), 'model.onnx');
     const output = join(work, 'out-js');
     expect(await asyncRefusal(compressToTransformersJs({ input, output, steps: [] }))).toBe(
-      `--format transformers.js: ${input}: the model has a pretraining head, not a sequence classifier; the folder's config.json would name it one, and transformers.js read its scores as a sequence classifier's`,
+      `--format transformers.js: ${input}: the model has a pretraining head (NSP alone: is-next and not-next scores), not a sequence classifier; the folder's config.json would name it one, and transformers.js read its scores as a sequence classifier's`,
     );
     expect(existsSync(output)).toBe(false);
   });
