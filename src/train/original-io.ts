@@ -20,6 +20,7 @@
  */
 import { attr } from '../bert/build-graph.ts';
 import { findBert } from '../bert/discover.ts';
+import type { BertStructure } from '../bert/structure.ts';
 import { discovered, modelInputs, roleByName, type ModelInput } from '../bert/model-inputs.ts';
 import { SettingsError } from '../errors.ts';
 import { pruneGraph, uniqueName } from '../onnx/analysis.ts';
@@ -39,9 +40,8 @@ export interface OriginalIo {
   scores: string | null;
 }
 
-/** The inputs and outputs of `original` the model written keeps (see OriginalIo). */
-export function originalIo(original: Model): OriginalIo {
-  const structure = discovered(original);
+/** The inputs and outputs of `original` the model written keeps (see OriginalIo); `structure`: its discovered one, where the caller has it. */
+export function originalIo(original: Model, structure: BertStructure | undefined = discovered(original)): OriginalIo {
   const inputs = modelInputs(original, structure);
   const ids = inputs.find((i) => i.role === 'ids');
   const dims = original.graph.inputs.find((v) => v.name === ids?.name)?.shape;

@@ -76,6 +76,7 @@ import {
 } from '../eval/graph-checks.ts';
 import { defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
 import { findBert } from '../bert/discover.ts';
+import type { BertStructure } from '../bert/structure.ts';
 import { canonicalBert } from '../bert/canonical.ts';
 import { aHead } from '../bert/classifier.ts';
 import {
@@ -587,12 +588,19 @@ export function bilstmIntermediateRefusal(distill: Pick<DistillSettings, 'stage'
  * phase, as BERT-PKD trains); TinyBERT's task stage (intermediate KD, then prediction KD); general distillation
  * (intermediate KD only).
  */
-function phasePlan(regression: boolean, distill: DistillSettings | undefined, teacher: Model | undefined, student: Student, settings: TrainSettings): Phase[] {
+function phasePlan(
+  regression: boolean,
+  distill: DistillSettings | undefined,
+  teacher: Model | undefined,
+  teacherStructure: BertStructure | undefined,
+  student: Student,
+  settings: TrainSettings,
+): Phase[] {
   const prediction = lossTerms(regression, distill);
   if (!distill?.intermediate)
     return [{ name: distill ? 'prediction-layer distillation' : 'fine-tuning', loss: prediction, matches: [], epochs: settings.epochs, evaluate: true }];
   if (student.kind === 'bilstm') throw bilstmIntermediateRefusal(distill);
-  const n = findBert(teacher!, { label: 'teacher' }).numLayers;
+  const n = (teacherStructure ?? findBert(teacher!, { label: 'teacher' })).numLayers;
   const m = findBert(student.forward(false), { label: 'student' }).numLayers;
   const matches =
     typeof distill.intermediate === 'string'
@@ -928,8 +936,11 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   let teacherModel = o.teacher ? loadModel(locateModel(o.teacher).onnx) : undefined;
   // (each graph's limits, not the graphs: a list of the models would keep the student model for the whole run)
   const studentLimits = studentModel ? graphFacts(studentModel).limits : undefined;
+  // (the teacher's structure, discovered once here for every use of it below; undefined where discovery does not read it)
+  const teacherFacts = teacherModel ? graphFacts(teacherModel) : undefined;
+  const teacherStructure = teacherFacts?.structure;
   const sized: Array<[GraphFacts['limits'], string]> = [
-    ...(teacherModel && o.teacher ? [[graphFacts(teacherModel).limits, locateModel(o.teacher).onnx] as [GraphFacts['limits'], string]] : []),
+    ...(teacherFacts && o.teacher ? [[teacherFacts.limits, locateModel(o.teacher).onnx] as [GraphFacts['limits'], string]] : []),
     ...(studentLimits !== undefined ? [[studentLimits, locateModel(o.student).onnx] as [GraphFacts['limits'], string]] : []),
   ];
   // What no --max-length mends is refused before the length is fitted to the models' position tables, where a length
@@ -941,11 +952,14 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
     const other = namedOtherHead(readConfig?.architectures, teacherModel);
     if (other) throw new SettingsError(`--teacher ${o.teacher}: ${otherHeadLine(configFile, other)}; distillation reads a teacher's class scores`);
     const teacherLabels = !task.regression && configJson ? parseModelConfig(configJson, configFile).id2label : null;
-    checkTaskTeacher(task, teacherShape(teacherModel).head, teacherLabels, o.teacher!, configFile);
+    checkTaskTeacher(task, teacherShape(teacherModel, teacherStructure).head, teacherLabels, o.teacher!, configFile);
   }
   // (a student model fed the teacher's token ids: the same rows, and tokenizer files beside it of the same vocabulary)
   if (teacherModel && studentLimits) {
-    checkStudentVocabulary(teacherShape(teacherModel).vocabSize, studentLimits.vocabSize, { student: locateModel(o.student).dir, teacher: tokenizerDir });
+    checkStudentVocabulary(teacherShape(teacherModel, teacherStructure).vocabSize, studentLimits.vocabSize, {
+      student: locateModel(o.student).dir,
+      teacher: tokenizerDir,
+    });
   }
   // (a sentence pair's token types past a model's token-type table, as evaluation checks them before any task: the
   // types of one pair, at a length that cuts nothing; a tokenizer that cannot encode it is left to the data's encodings)
@@ -963,6 +977,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   const { student, folder } = makeStudent({
     spec: o.student,
     teacher: teacherModel,
+    ...(teacherStructure ? { teacherStructure } : {}),
     maxLength,
     seed: settings.seed,
     ...(outputs !== undefined ? { numLabels: outputs } : {}),
@@ -980,7 +995,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
     const role = inFile?.role ?? (student.kind === 'bert' ? weightRole(findBert(student.forward(false)), broken.name) : undefined);
     // (a student made from the teacher: the teacher's weight it was copied from, by the teacher file's name and index)
     const taken = !inFile && teacherModel && isStudentSpec(o.student) ? teacherRoleOf(o.student, broken.name, role) : undefined;
-    const fromTeacher = taken !== undefined ? nonFiniteWeight(teacherModel!, findBert(teacherModel!), (r) => r === taken) : undefined;
+    const fromTeacher = taken !== undefined ? nonFiniteWeight(teacherModel!, teacherStructure ?? findBert(teacherModel!), (r) => r === taken) : undefined;
     if (fromTeacher) throw new NonFiniteInputError(nonFiniteTeacherWeightLine(fromTeacher, o.student, o.teacher!));
     throw new NonFiniteInputError(nonFiniteStudentLine(inFile ?? broken, role, o.student, isDistill ? o.teacher : undefined));
   }
@@ -1003,7 +1018,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // the scores output's name), so it drops in where the original ran; a BiLSTM, which reads no token types or position
   // ids and is fed by its input names, declares those unread: see original-io.ts)
   // (the model is not held in a variable of its own: it would live as long as this function, through training)
-  const io = studentModel || teacherModel ? originalIo((studentModel ?? teacherModel)!) : undefined;
+  const io = studentModel ? originalIo(studentModel) : teacherModel ? originalIo(teacherModel, teacherStructure) : undefined;
   // The student holds its own copy of the student model's weights: the model read is not kept through training (its
   // weights once more: 1× of a 7× run)
   studentModel = undefined;
@@ -1018,8 +1033,10 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   }
   // the phases and their intermediate matches, checked against both models before any work (data, augmentation,
   // teacher logits): a match the models cannot serve is refused in one line here, not when its phase starts
-  const phases = phasePlan(task?.regression ?? false, distill, teacherModel, student, settings);
-  const planned = phases.map((phase) => (phase.matches.length ? intermediatePlan(phase.matches, teacherModel!, student.forward(false)) : undefined));
+  const phases = phasePlan(task?.regression ?? false, distill, teacherModel, teacherStructure, student, settings);
+  const planned = phases.map((phase) =>
+    phase.matches.length ? intermediatePlan(phase.matches, teacherModel!, student.forward(false), teacherStructure) : undefined,
+  );
   const learnsProjections = planned.some((p) => p?.terms.some(projects));
   // (the teacher's files are hashed once: for the teacher-logits cache's key, the lineage, the checkpoints' identity
   // and the projections' owner; so is a student model's: for the projections beside it and the lineage)
@@ -1120,7 +1137,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   if (augment > 0) {
     // (a teacher's word table holding NaN or Infinity, whose every row the neighbour search reads: refused before the
     // augmented examples are made and cached, where its scores were refused only after)
-    const table = nonFiniteWeight(teacherModel!, findBert(teacherModel!), (r) => r === 'embeddings.word');
+    const table = nonFiniteWeight(teacherModel!, teacherStructure ?? findBert(teacherModel!), (r) => r === 'embeddings.word');
     if (table) {
       throw new NonFiniteInputError(
         `${o.teacher}: its weight '${table.name}' (${table.role}) holds ${nonFiniteText(table)}, and --augment's neighbour search reads every row: fix or retrain the teacher before distilling from it`,
@@ -1164,7 +1181,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // The teacher's graph is needed through training only to match its layers (intermediate distillation): its logits
   // are computed above, so otherwise it is not kept while the student trains (the teacher's weights: often the
   // largest model of the run)
-  const headlessTeacher = teacherModel !== undefined && teacherShape(teacherModel).numLabels === undefined;
+  const headlessTeacher = teacherModel !== undefined && teacherShape(teacherModel, teacherStructure).numLabels === undefined;
   if (!phases.some((ph) => ph.matches.length > 0)) teacherModel = undefined;
   let current = student;
   let result: TrainResult | undefined;
@@ -1177,7 +1194,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   let trainingSeconds = 0;
   for (const [i, phase] of phases.entries()) {
     if (phases.length > 1) log(`phase ${i + 1} of ${phases.length}: ${phase.name}`);
-    let matches = phase.matches.length ? intermediatePlan(phase.matches, teacherModel!, current.forward(false)) : undefined;
+    let matches = phase.matches.length ? intermediatePlan(phase.matches, teacherModel!, current.forward(false), teacherStructure) : undefined;
     // (the student the projections beside it were learned with: the first phase's)
     if (matches && carried && current === student) {
       if ('notCarried' in carried) log(`${carried.file}: not carried (${carried.notCarried}): the projections start new`);
@@ -1200,6 +1217,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
           matches.requests,
           threads,
           cacheBytes > 0 ? { dir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-features'), budgetBytes: cacheBytes, log } : undefined,
+          teacherStructure,
         )
       : undefined;
     try {

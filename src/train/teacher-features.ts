@@ -12,6 +12,7 @@ import type { Model } from '../onnx/graph.ts';
 import { removeStaleTemporariesIn, sha256Bytes, writeFileAtomic } from '../files.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { findBert } from '../bert/discover.ts';
+import type { BertStructure } from '../bert/structure.ts';
 import { openModelSession } from '../runtime/model-session.ts';
 import { floatValues, Tensor, type Feeds, type Session } from '../runtime/session.ts';
 import { float32AllFinite } from '../onnx/tensor.ts';
@@ -35,13 +36,14 @@ export interface FeatureRequest {
   scores?: boolean;
 }
 
-/** Loss terms and teacher requests for `matches` between two discovered models. */
+/** Loss terms and teacher requests for `matches` between two discovered models (`teacherStructure`: the teacher's findBert, where the caller has it). */
 export function intermediatePlan(
   matches: readonly IntermediateMatch[],
   teacher: Model,
   student: Model,
+  teacherStructure?: BertStructure,
 ): { terms: IntermediateTerm[]; requests: FeatureRequest[] } {
-  const ts = findBert(teacher, { label: 'teacher' });
+  const ts = teacherStructure ?? findBert(teacher, { label: 'teacher' });
   const ss = findBert(student, { label: 'student' });
   const ids = student.graph.inputs.find((i) => i.name === 'input_ids')?.shape ?? ['batch_size', 'sequence_length'];
   const [batch, seq] = [ids[0] ?? 'batch_size', ids[1] ?? 'sequence_length'];
@@ -122,8 +124,14 @@ export class TeacherFeatures {
     }
   }
 
-  static async open(teacher: Model, requests: readonly FeatureRequest[], threads?: number, cache?: FeatureCacheOptions): Promise<TeacherFeatures> {
-    const structure = findBert(teacher, { label: 'teacher' });
+  /** The features `requests` names of `teacher` (`structure`: its findBert, where the caller has it). */
+  static async open(
+    teacher: Model,
+    requests: readonly FeatureRequest[],
+    threads?: number,
+    cache?: FeatureCacheOptions,
+    structure: BertStructure = findBert(teacher, { label: 'teacher' }),
+  ): Promise<TeacherFeatures> {
     // (before the session opens: a multiple-choice teacher of fixed choices is refused)
     const fed = oneChoiceEach(teacher, structure, 'a training example', 'the teacher');
     const m = cloneModel(teacher);
@@ -132,7 +140,7 @@ export class TeacherFeatures {
     const session = await openModelSession(m, { threads, onSerialized: (parts) => (teacherKey = cache ? sha256Bytes(parts) : '') });
     const fixedSeq = fixedSequenceLength(teacher, structure);
     const fixedRows = fixedBatchSize(teacher, structure);
-    return new TeacherFeatures(session, modelInputs(teacher), requests, cache ? { ...cache, teacherKey } : undefined, fixedSeq, fixedRows, fed);
+    return new TeacherFeatures(session, modelInputs(teacher, structure), requests, cache ? { ...cache, teacherKey } : undefined, fixedSeq, fixedRows, fed);
   }
 
   /**

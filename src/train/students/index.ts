@@ -231,15 +231,17 @@ export function everyOtherStudent(teacher: CanonicalBert, opts: { encoderOnly?: 
  * does a classifier of another width than `numLabels` (general distillation with a --task: the stage trains no
  * head). The new classifier is seeded from `seed` as a from-scratch student's.
  */
-function everyOtherOf(teacher: Model, numLabels: number | undefined, seed: number): Student {
-  const headless = teacherShape(teacher).numLabels === undefined;
-  const s = findBert(teacher, { label: 'teacher' });
+function everyOtherOf(teacher: Model, structure: BertStructure | undefined, numLabels: number | undefined, seed: number): Student {
+  const headless = teacherShape(teacher, structure).numLabels === undefined;
+  const s = structure ?? findBert(teacher, { label: 'teacher' });
   if (headless && !(s.pooler?.activation === 'tanh' && (s.family === 'bert' || s.family === 'albert'))) {
     throw new SettingsError(
       '--student every-other: the teacher has no classifier and no pooler (dense + tanh on the first token) for the student to keep; give a student from scratch (bert:layers=L,hidden=H,…) or a student model',
     );
   }
-  const read = rebuilt(headless ? withClassifier(teacher, numLabels ?? PLACEHOLDER_LABELS, 'the teacher') : teacher, EVERY_OTHER_REBUILDS);
+  const read = headless
+    ? rebuilt(withClassifier(teacher, numLabels ?? PLACEHOLDER_LABELS, 'the teacher'), EVERY_OTHER_REBUILDS)
+    : rebuilt(teacher, EVERY_OTHER_REBUILDS, undefined, s);
   const fresh = numLabels !== undefined && (headless || read.config.numLabels !== numLabels);
   if (!fresh) return everyOtherStudent(read, { encoderOnly: headless });
   return everyOtherStudent(newClassifier(read, numLabels, seed), { note: `, with a new classifier (${numLabels} output${numLabels === 1 ? '' : 's'})` });
@@ -327,10 +329,10 @@ export function recurrentTeacherRefusal(): SettingsError {
   return new SettingsError(`teacher: the model is ${RECURRENT_MODEL}: a teacher is a BERT-family encoder (distil from the encoder it was distilled from)`);
 }
 
-/** The shape of a teacher graph, read by discovery. */
-export function teacherShape(teacher: Model): TeacherShape {
+/** The shape of a teacher graph, read by discovery (`structure`: its findBert, where the caller has it). */
+export function teacherShape(teacher: Model, structure?: BertStructure): TeacherShape {
   if (recurrentModelLstm(teacher)) throw recurrentTeacherRefusal();
-  const s = findBert(teacher, { label: 'teacher' });
+  const s = structure ?? findBert(teacher, { label: 'teacher' });
   const act = s.layers[0]?.ffn.activation;
   return {
     numLayers: s.numLayers,
@@ -482,6 +484,8 @@ export interface StudentSource {
   spec: string;
   /** The teacher, for every-other / bert: / bilstm:. */
   teacher?: Model;
+  /** The teacher's structure, when the caller has discovered it already (findBert of `teacher`). */
+  teacherStructure?: BertStructure;
   /** Max length (BiLSTM's unrolled length). */
   maxLength: number;
   seed: number;
@@ -584,9 +588,9 @@ export function storedQuantizedRefusal(who: string, s: BertStructure, onnx?: str
  * teacher), as a student and a teacher refused alike ('canonical rebuild: the word embedding is stored quantized')
  * could not be told apart; one stored quantized names the float model its file `onnx` was quantized from where known.
  */
-function rebuilt(model: Model, who: string, onnx?: string): CanonicalBert {
+function rebuilt(model: Model, who: string, onnx?: string, structure?: BertStructure): CanonicalBert {
   try {
-    const s = findBert(model);
+    const s = structure ?? findBert(model);
     const stored = quantizedRebuildRefusal(s) && quantizedRebuildRefusal(s, onnx === undefined ? undefined : quantizedFrom(onnx));
     if (stored) throw new SettingsError(stored);
     return canonicalBert(model, s);
@@ -626,10 +630,10 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
     if (!src.teacher) throw new SettingsError(`--student ${spec} needs a teacher`);
     return src.teacher;
   };
-  if (spec === 'every-other') return { student: everyOtherOf(teacher(), src.numLabels, src.seed) };
-  if (spec.startsWith('bert:')) return { student: scratchStudent(teacherShape(teacher()), spec, src.seed, src.numLabels) };
+  if (spec === 'every-other') return { student: everyOtherOf(teacher(), src.teacherStructure, src.numLabels, src.seed) };
+  if (spec.startsWith('bert:')) return { student: scratchStudent(teacherShape(teacher(), src.teacherStructure), spec, src.seed, src.numLabels) };
   if (spec.startsWith('bilstm:')) {
-    const shape = teacherShape(teacher());
+    const shape = teacherShape(teacher(), src.teacherStructure);
     const numLabels = src.numLabels ?? shape.numLabels;
     if (numLabels === undefined) throw new SettingsError(`--student ${spec}: the teacher has no classifier; give --task so the student gets one`);
     const config = resolveBilstmConfig(parseBilstmSpec(spec), { vocabSize: shape.vocabSize, numLabels, maxLength: src.maxLength });
