@@ -138,17 +138,27 @@ describe('hubSettings', () => {
     expect(hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: '0', HF_HUB_ETAG_TIMEOUT: ' 0 ' })).toMatchObject({ downloadTimeoutMs: 10_000, etagTimeoutMs: 10_000 });
     expect(hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: '1e2', HF_HUB_ETAG_TIMEOUT: '.5' })).toMatchObject({ downloadTimeoutMs: 100_000, etagTimeoutMs: 500 });
     // decimal only, as every flag reads numbers (and Python's int() refuses them too): Number() took 0x10 as 16 s
-    for (const bad of ['x', '-3', 'Infinity', '0x10', '0b11', '0o7', '1_000']) {
+    // (a number shown bare as typed, other text quoted, as every refused number is: where it quoted '-3' too)
+    for (const [bad, shown] of [
+      ['x', "'x'"],
+      ['-3', '-3'],
+      [' -2.5 ', '-2.5'],
+      ['Infinity', "'Infinity'"],
+      ['0x10', "'0x10'"],
+      ['0b11', "'0b11'"],
+      ['0o7', "'0o7'"],
+      ['1_000', "'1_000'"],
+    ]) {
       // (the one number wording, where it said 'expected a number of seconds above 0', which 0 is not, though it reads)
       expect(() => hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: bad })).toThrow(
-        new SettingsError(`HF_HUB_DOWNLOAD_TIMEOUT '${bad}': expected a number of seconds 0 or greater (0: the default)`),
+        new SettingsError(`HF_HUB_DOWNLOAD_TIMEOUT ${shown}: expected a number of seconds 0 or greater (0: the default)`),
       );
     }
     // a wait too small for a number to hold reads as 0: refused, where it took the default 10 s unsaid (0 written as
     // 0, -0 or 0.00e-400 is the default)
     for (const tiny of ['1e-400', '2e-325', '0.0001e-330']) {
       expect(() => hubSettings({ HF_HUB_ETAG_TIMEOUT: tiny })).toThrow(
-        new SettingsError(`HF_HUB_ETAG_TIMEOUT '${tiny}': a number of seconds too small to hold (it reads as 0, the default): write 0 for the default`),
+        new SettingsError(`HF_HUB_ETAG_TIMEOUT ${tiny}: a number of seconds too small to hold (it reads as 0, the default): write 0 for the default`),
       );
     }
     expect(hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: '-0', HF_HUB_ETAG_TIMEOUT: '0.00e-400' })).toMatchObject({
