@@ -4,6 +4,8 @@
  * @huggingface/tokenizers never reads it (it applies NFKC).
  */
 
+import { DataError } from '../errors.ts';
+
 /** Whether base64 text `s` decodes as tokenizers' base64 decoder reads it (padding optional, no trailing bits, no spaces). */
 function decodesAsBase64(s: string): boolean {
   const m = /^([A-Za-z0-9+/]*)(={0,2})$/.exec(s);
@@ -48,3 +50,76 @@ export function charsmapProblem(base64: string): string | undefined {
   const hex = `0x${past.toString(16).toUpperCase().padStart(2, '0')}`;
   return `its trie of ${units} units ends before the unit a character's first byte ${hex}${past < 0x80 ? ` (${JSON.stringify(String.fromCharCode(past))})` : ''} reads (tokenizers reads it, then fails on every text holding such a character)`;
 }
+
+/** Whether a double-array unit has a leaf below it, its label, its value (spm_precompiled's ArrayUnitTrait). */
+const unitHasLeaf = (unit: number): boolean => ((unit >>> 8) & 1) === 1;
+const unitLabel = (unit: number): number => (unit & ((1 << 31) | 0xff)) >>> 0;
+const unitValue = (unit: number): number => unit & 0x7fffffff;
+
+/** A text's extended grapheme clusters, as unicode-segmentation's graphemes(true) gives them. */
+const GRAPHEMES = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+/**
+ * The normalizing of a precompiled_charsmap (`base64`, one charsmapProblem finds nothing wrong with), as tokenizers'
+ * Precompiled normalizer applies it (normalizers/precompiled.rs over spm_precompiled): each grapheme of fewer than 6
+ * UTF-8 bytes replaced by the normalized text of the first (shortest) key of the trie that starts it, where one does,
+ * else each of its characters so, where one starts it, or kept; where @huggingface/tokenizers applied NFKC (and its own
+ * rules for spaces and controls) whatever the charsmap says. A text whose walk of the trie passes its end, which
+ * tokenizers fails on (an index out of bounds), is refused in one line.
+ */
+export function charsmapNormalizer(base64: string): (text: string) => string {
+  const bytes = Buffer.from(base64, 'base64');
+  const units = Math.floor(bytes.readUInt32LE(0) / 4);
+  const array = Array.from({ length: units }, (_, i) => bytes.readUInt32LE(4 + 4 * i));
+  const normalized = bytes.subarray(4 + 4 * units);
+  const at = (pos: number, chunk: string): number => {
+    if (pos < units) return array[pos]!;
+    throw new DataError(
+      `a Precompiled normalizer's precompiled_charsmap: its trie of ${units} units ends before the unit ${JSON.stringify(chunk)} reads, which tokenizers fails on (an index out of bounds)`,
+    );
+  };
+  /** The normalized text of the first key of the trie that starts `chunk`; undefined where none does (spm_precompiled's transform). */
+  const transform = (chunk: string): string | undefined => {
+    let pos = unitOffset(at(0, chunk));
+    for (const c of Buffer.from(chunk)) {
+      if (c === 0) break;
+      pos ^= c;
+      const unit = at(pos, chunk);
+      if (unitLabel(unit) !== c) return undefined;
+      pos ^= unitOffset(unit);
+      if (unitHasLeaf(unit)) {
+        const from = unitValue(at(pos, chunk));
+        const end = normalized.indexOf(0, from);
+        return normalized.subarray(from, end < 0 ? normalized.length : end).toString('utf8');
+      }
+    }
+    return undefined;
+  };
+  // (each grapheme's normalized text, kept: a dataset's texts hold few distinct ones)
+  const seen = new Map<string, string>();
+  const grapheme = (g: string): string => {
+    let out = seen.get(g);
+    if (out === undefined) {
+      out = (Buffer.byteLength(g) < 6 ? transform(g) : undefined) ?? [...g].map((c) => transform(c) ?? c).join('');
+      seen.set(g, out);
+    }
+    return out;
+  };
+  return (text) => {
+    let out = '';
+    if (ASCII.test(text)) {
+      // (an ASCII text's graphemes are its characters but CR LF, one grapheme: no segmenting, which costs ~100 µs a text)
+      for (let i = 0; i < text.length; i++) {
+        const pair = text[i] === '\r' && text[i + 1] === '\n';
+        out += grapheme(pair ? '\r\n' : text[i]!);
+        if (pair) i += 1;
+      }
+      return out;
+    }
+    for (const { segment } of GRAPHEMES.segment(text)) out += grapheme(segment);
+    return out;
+  };
+}
+
+/** A text of ASCII characters alone. */
+const ASCII = /^[\0-\x7f]*$/;

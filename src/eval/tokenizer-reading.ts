@@ -125,6 +125,12 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // tokenizers finds as either from run to run, are refused (their points stale, recomputed with --rerun-stale, which
   // fails saying so).
   { version: 26, changed: (t) => t.addedTextsShared },
+  // Stop 54: a Precompiled normalizer (a SentencePiece model's: XLM-R's, ALBERT's, T5's, and folders of a SentencePiece
+  // model alone) normalizes by its precompiled_charsmap, grapheme by grapheme, as tokenizers does, where
+  // @huggingface/tokenizers applied NFKC and its own rules for spaces and controls whatever the charsmap said (a tab, 'ﬁ'
+  // and '①' kept by a charsmap that maps nothing): every such tokenizer's points go stale, though the nmt_nfkc charsmap
+  // these models ship gives most texts what NFKC gave.
+  { version: 27, changed: (t) => t.precompiledCharsmap },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

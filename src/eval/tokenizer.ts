@@ -15,6 +15,7 @@ import { cappedLength, truncateLongestFirst } from './truncation.ts';
 import { addedTokenProblem, mergedToken, shownJson, templateProblem, withPartsAsRead } from './tokenizer-fields.ts';
 import { onigurumaCaseFolds, withOptionGroups, withSensitiveGroupsApart } from './tokenizer-case-fold.ts';
 import { regexAtoms } from './regex-atoms.ts';
+import { charsmapNormalizer } from './precompiled-charsmap.ts';
 import { mapSequenceLeaves, sequenceLeaves } from './tokenizer-sequence.ts';
 import { unicodeScriptsPieces } from './unicode-scripts.ts';
 import { readJsonObject } from './model-files.ts';
@@ -1211,7 +1212,8 @@ const TRAILING_WHITE_SPACE = /\p{White_Space}+$/u;
  * And its Strips strip White_Space (LEADING_WHITE_SPACE, TRAILING_WHITE_SPACE), where @huggingface/tokenizers trimmed with JS's trim, so a text ending
  * in U+FEFF (QQP's dev set has one) lost it, which tokenizers keeps (DeBERTa-v3's unknown token), and U+0085 stayed.
  * And its Nmts and ByteLevels (`json`'s, given to the library as empty Sequences, withLibraryStandIns) normalize by
- * nmtNormalized and byteLevelNormalized.
+ * nmtNormalized and byteLevelNormalized, and its Precompileds by their charsmaps (charsmapNormalizer), where
+ * @huggingface/tokenizers applied NFKC whatever the charsmap says.
  */
 function normalizeAsTokenizers(tokenizer: Tokenizer, json: object): void {
   const mend = (n: NormalizerInstance | null | undefined) => {
@@ -1241,6 +1243,8 @@ function normalizeAsTokenizers(tokenizer: Tokenizer, json: object): void {
     const instance = path.reduce<NormalizerInstance | null | undefined>((n, at) => n?.normalizers?.[at], top);
     if (leaf.type === 'Nmt' && instance) instance.normalize = nmtNormalized;
     if (leaf.type === 'ByteLevel' && instance) instance.normalize = byteLevelNormalized;
+    if (leaf.type === 'Precompiled' && instance && typeof leaf.precompiled_charsmap === 'string')
+      instance.normalize = charsmapNormalizer(leaf.precompiled_charsmap);
   }
 }
 
@@ -2402,7 +2406,8 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * prepend_scheme first behind a normalizer and an added token of normalized false (metaspaceFirstUnnormalizedAdded),
  * whose content a text normalized to was read without the ▁; `addedTextsShared`, an added token of normalized true
  * whose normalized text is another added token's content or normalized text (addedTextsShared), read as the first's id
- * or, for two normalized texts, now refused. Undefined where the folder has no tokenizer this code reads.
+ * or, for two normalized texts, now refused; `precompiledCharsmap`, its normalizer has a Precompiled, whose charsmap
+ * now normalizes (charsmapNormalizer), where NFKC was applied. Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -2439,6 +2444,7 @@ export interface TokenizerTraits {
   unlistedAddedPieces: boolean;
   metaspaceFirstAdded: boolean;
   addedTextsShared: boolean;
+  precompiledCharsmap: boolean;
 }
 
 /**
@@ -2870,6 +2876,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         unlistedAddedPieces: false,
         metaspaceFirstAdded: false,
         addedTextsShared: false,
+        precompiledCharsmap: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -2919,6 +2926,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       unlistedAddedPieces: unlistedAddedPieces(read),
       metaspaceFirstAdded: metaspaceFirstUnnormalizedAdded(read),
       addedTextsShared: addedTextsShared(read),
+      precompiledCharsmap: sequenceLeaves((read as { normalizer?: unknown }).normalizer, 'normalizers').some(({ leaf }) => leaf.type === 'Precompiled'),
     };
   } catch {
     return undefined;

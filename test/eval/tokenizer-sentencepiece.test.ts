@@ -21,7 +21,7 @@ import { saveModel } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { loadWordVocab } from '../../src/train/augment-words.ts';
 import { tinyBert } from '../helpers/models.ts';
-import { ALBERT_SPECIAL_PIECES, identityCharsmap, sentencePieceModelBytes, type TestPiece } from '../helpers/sentencepiece-model.ts';
+import { ALBERT_SPECIAL_PIECES, charsmapOf, identityCharsmap, sentencePieceModelBytes, type TestPiece } from '../helpers/sentencepiece-model.ts';
 
 registerAllPasses();
 
@@ -187,7 +187,7 @@ describe('an XLM-R SentencePiece-only folder', () => {
     expect(t.encode('a<tag>b', null, 20).ids).toEqual([0, 5, 10, 9, 2]);
   });
 
-  it("carries the model's precompiled charsmap as a Precompiled normalizer first, which the tokenizer library applies as NFKC", () => {
+  it("carries the model's precompiled charsmap as a Precompiled normalizer first, which normalizes by its charsmap, as tokenizers does (where NFKC was applied)", () => {
     const charsmap = identityCharsmap();
     const withMap = sentencePieceFolder('xlmr-charsmap', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES, { charsmap }), {
       model_type: 'xlm-roberta',
@@ -198,8 +198,49 @@ describe('an XLM-R SentencePiece-only folder', () => {
       { type: 'Strip', strip_left: false, strip_right: true },
       { type: 'Replace', pattern: { Regex: ' {2,}' }, content: '▁' },
     ]);
-    // (@huggingface/tokenizers does not read the charsmap's rules: NFKC, as the nmt_nfkc map these models ship does)
-    expect(loadTokenizer(withMap).encode('\uFF41\uFF42', null, 20).ids).toEqual([0, 7, 2]);
+    // (tokenizers 0.23.2's node binding: a charsmap that maps nothing keeps 'ａｂ' and a tab, where NFKC and
+    // @huggingface/tokenizers' rules gave ▁ab and a space)
+    expect(loadTokenizer(withMap).encode('\uFF41\uFF42', null, 20).ids).toEqual([0, 4, 3, 2]);
+    expect(loadTokenizer(withMap).encode('a\tb', null, 20).ids).toEqual([0, 5, 3, 6, 2]);
+    // (one mapping the full-width letters: ▁ab, and ▁a ▁b)
+    const fullWidth = sentencePieceFolder(
+      'xlmr-charsmap-full-width',
+      'sentencepiece.bpe.model',
+      sentencePieceModelBytes(XLMR_PIECES, { charsmap: charsmapOf({ '\uFF41': 'a', '\uFF42': 'b' }) }),
+      { model_type: 'xlm-roberta' },
+    );
+    expect(loadTokenizer(fullWidth).encode('\uFF41\uFF42', null, 20).ids).toEqual([0, 7, 2]);
+    expect(loadTokenizer(fullWidth).encode('\uFF41 b', null, 20).ids).toEqual([0, 5, 9, 2]);
+  });
+
+  // (tokenizers 0.23.2's node binding, each: graphemes of fewer than 6 bytes looked up whole, the first key that starts
+  // one taking it all ('e' + two acutes: é), longer ones character by character; a key's text may be empty)
+  it("normalizes a tokenizer.json's Precompiled grapheme by grapheme, as tokenizers does", () => {
+    const vocab = ['<unk>', 'fi', '\uFB01', 'a', '\t', ' ', '\u2460', '1', '\u00E9', 'e', '\u0301', 'x', 'y', '\u{1F44D}'];
+    const charsmap = charsmapOf({ '\uFB01': 'fi', '\u2460': '1', 'e\u0301': '\u00E9', '\t': ' ', X: 'x', Xy: 'y', '\u{1F3FD}': '', '\r': 'x' });
+    const dir = join(root, 'precompiled-graphemes');
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, 'tokenizer.json'),
+      JSON.stringify({
+        version: '1.0',
+        added_tokens: [{ id: 0, content: '<unk>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+        normalizer: { type: 'Precompiled', precompiled_charsmap: Buffer.from(charsmap).toString('base64') },
+        pre_tokenizer: null,
+        post_processor: null,
+        decoder: null,
+        model: { type: 'Unigram', unk_id: 0, vocab: vocab.map((p) => [p, [...p].length > 1 ? -1 : -2]) },
+      }),
+    );
+    const t = loadTokenizer(dir);
+    const ids = (text: string) => t.encode(text, null, 64).ids;
+    expect(ids('\uFB01a\t\u2460\uFF5E')).toEqual([1, 3, 5, 7, 0]);
+    expect(ids('e\u0301ae\u0301\u0301X')).toEqual([8, 3, 8, 11]);
+    expect(ids('Xya\u{1F44D}\u{1F3FD}')).toEqual([11, 12, 3, 13]);
+    expect(ids('e\u0301\u0301\u0301')).toEqual([9, 10, 10, 10]);
+    // (CR LF one grapheme, which the key CR starts: x alone, in an ASCII text and in another)
+    expect(ids('a\r\na\rb')).toEqual([3, 11, 3, 11, 0]);
+    expect(ids('a\u0301\r\na')).toEqual([3, 10, 11, 3]);
   });
 
   it("whose precompiled charsmap tokenizers cannot parse, or reads and then fails on, is refused in one line, where it was read (transformers' converter fails on it)", () => {

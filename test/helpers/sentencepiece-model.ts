@@ -82,3 +82,42 @@ export function identityCharsmap(): number[] {
   bytes.writeUInt32LE(256 * 4, 0);
   return [...bytes];
 }
+
+/**
+ * A precompiled_charsmap mapping each key of `rules` (a character or grapheme) to its text, as tokenizers reads one
+ * (spm_precompiled's double array, each node's children in a block of 256 units of its own, its leaf's value, an
+ * index into the normalized texts, at the block's start): the tiny tables a test needs, where sentencepiece's builder
+ * packs them.
+ */
+export function charsmapOf(rules: Readonly<Record<string, string>>): number[] {
+  type Node = { children: Map<number, Node>; value?: number };
+  const root: Node = { children: new Map() };
+  const texts: number[] = [];
+  for (const [key, text] of Object.entries(rules)) {
+    let node = root;
+    for (const byte of Buffer.from(key)) {
+      if (!node.children.has(byte)) node.children.set(byte, { children: new Map() });
+      node = node.children.get(byte)!;
+    }
+    node.value = texts.length;
+    texts.push(...Buffer.from(text), 0);
+  }
+  const units: number[] = [];
+  /** Places `node`'s children (and its leaf's value) in a new block; its unit at `pos` (label `label`) points there. */
+  const place = (node: Node, pos: number, label: number): void => {
+    const base = Math.ceil(Math.max(units.length, pos + 1) / 256) * 256;
+    units.length = base + 256;
+    units.fill(0, units.length - 256);
+    units[pos] = (((pos ^ base) << 10) | (node.value === undefined ? 0 : 1 << 8) | label) >>> 0;
+    if (node.value !== undefined) units[base] = node.value;
+    for (const [byte, child] of node.children) place(child, base ^ byte, byte);
+  };
+  units.length = 1;
+  units[0] = 0;
+  place(root, 0, 0);
+  const bytes = Buffer.alloc(4 + 4 * units.length + texts.length);
+  bytes.writeUInt32LE(4 * units.length, 0);
+  units.forEach((u, i) => bytes.writeUInt32LE(u ?? 0, 4 + 4 * i));
+  Buffer.from(texts).copy(bytes, 4 + 4 * units.length);
+  return [...bytes];
+}
