@@ -13,17 +13,37 @@ import { nonFiniteFloat32 } from '../onnx/tensor.ts';
 import { quantizationTargets, targetWeight } from '../quantize/targets.ts';
 import { layerWeights } from '../share/roles.ts';
 
-/** Every weight of `s` with its role (an initializer with two roles, a shared one: under its first). */
+/**
+ * Every weight of `s` with its role (an initializer with two roles, a shared one: under its first), each role once:
+ * a projection's weight under quantize's id alone ('layer0.attention.q', 'pooler', 'head.0'), where share-layers'
+ * role of it ('layer0.attention.q.weight') and the pooler's and head's weights were listed a second time.
+ */
 export function weightRoles(s: BertStructure): Array<{ role: string; initializer: string }> {
-  const out = quantizationTargets(s).map((t) => ({ role: t.id, initializer: targetWeight(t) }));
-  for (const layer of s.layers) {
-    for (const w of layerWeights(layer)) out.push({ role: `layer${layer.index}.${w.role}`, initializer: w.initializer });
+  const out: Array<{ role: string; initializer: string }> = [];
+  const listed = new Set<string>();
+  const add = (role: string, initializer: string) => {
+    if (listed.has(`${role}\0${initializer}`)) return;
+    listed.add(`${role}\0${initializer}`);
+    out.push({ role, initializer });
+  };
+  for (const t of quantizationTargets(s)) {
+    add(t.id, targetWeight(t));
+    listed.add(`${t.id}.weight\0${targetWeight(t)}`); // (share-layers' role of the same weight: not listed again)
   }
+  for (const layer of s.layers) for (const w of layerWeights(layer)) add(`layer${layer.index}.${w.role}`, w.initializer);
   const e = s.embeddings;
-  out.push({ role: 'embeddings.norm.scale', initializer: e.norm.scale }, { role: 'embeddings.norm.bias', initializer: e.norm.bias });
-  out.push(...linearRoles('embeddings.mapping', e.mapping), ...linearRoles('embeddings.word.projection', e.word.projection));
-  out.push(...linearRoles('pooler', s.pooler?.dense));
-  for (const [i, lin] of (s.head?.linears ?? []).entries()) out.push(...linearRoles(`head.${i}`, lin));
+  add('embeddings.norm.scale', e.norm.scale);
+  add('embeddings.norm.bias', e.norm.bias);
+  const linears: Array<[string, Linear | undefined]> = [
+    ['embeddings.mapping', e.mapping],
+    ['embeddings.word.projection', e.word.projection],
+    ['pooler', s.pooler?.dense],
+    ...(s.head?.linears ?? []).map((lin, i): [string, Linear] => [`head.${i}`, lin]),
+  ];
+  for (const [id, lin] of linears) {
+    if (lin) add(id, lin.weight);
+    if (lin?.bias) add(`${id}.bias`, lin.bias);
+  }
   return out;
 }
 
@@ -50,15 +70,4 @@ export function nonFiniteWeight(
     if (bad) return { name: initializer, role, count: bad.count, index: bad.first, value: bad.value };
   }
   return undefined;
-}
-
-/** A projection's weight (`id`) and bias (`id.bias`). */
-function linearRoles(id: string, lin: Linear | undefined): Array<{ role: string; initializer: string }> {
-  if (!lin) return [];
-  return lin.bias
-    ? [
-        { role: id, initializer: lin.weight },
-        { role: `${id}.bias`, initializer: lin.bias },
-      ]
-    : [{ role: id, initializer: lin.weight }];
 }

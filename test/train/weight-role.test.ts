@@ -26,6 +26,15 @@ describe('weightRoles', () => {
     expect(roles).toContain('head.0.bias');
   });
 
+  it("lists each weight once: a projection's under quantize's id alone, the pooler's and head's not twice", () => {
+    const s = findBert(tinyBert({}, { seed: 1 }));
+    const listed = weightRoles(s);
+    expect(new Set(listed.map((w) => w.initializer)).size).toBe(listed.length);
+    expect(listed.filter((w) => w.initializer === s.pooler!.dense.weight).map((w) => w.role)).toEqual(['pooler']);
+    expect(listed.filter((w) => w.initializer === s.layers[0]!.attention!.q!.weight).map((w) => w.role)).toEqual(['layer0.attention.q']);
+    expect(listed.map((w) => w.role)).toContain('pooler.bias');
+  });
+
   it("nonFiniteWeight names the model's weight by its own name, role and index", () => {
     const model = tinyBert({}, { seed: 1 });
     const s = findBert(model);
