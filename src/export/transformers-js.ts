@@ -202,6 +202,8 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
       `--format transformers.js: ${otherHeadLine(configFile, other)}; the folder's config.json would name it one, and transformers.js read its scores as a sequence classifier's`,
     );
   }
+  // (a tokenizer the folder cannot be written with, refused before the passes run, which may take hours)
+  transformersJsTokenizerSource(tokenizerFolder(opts.tokenizerDir ?? sourceDir), sourceDir);
   return removingFoldersMadeOnFailure([opts.output], async () => {
     checkFolderOutput(opts.output, [...inputFiles(opts.input, []), ...sideFiles(sourceDir)], label);
     const staging = openStaging(opts.output);
@@ -705,18 +707,8 @@ function writeSideFiles(
   // (transformers.js reads only tokenizer.json's normalizer, added tokens and post-processor: the config's, and
   // tokenizers' ids and token types, are written into it; a folder of vocab.txt, vocab.json with merges.txt or a
   // SentencePiece model gets the tokenizer.json evaluation builds from them)
-  const found = folderTokenizerJson(tokenizerFrom);
-  if (!found)
-    throw new SettingsError(
-      `${tokenizerFrom}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model; transformers.js needs the tokenizer${tokenizerFrom === from ? ' (give its folder with --tokenizer)' : ''}`,
-    );
+  const found = transformersJsTokenizerSource(tokenizerFrom, from);
   const { json: tokenizer, config: tokenizerConfig } = found;
-  // (a decoder Replace of an option group @huggingface/tokenizers cannot compile: evaluation, which never decodes, reads
-  // the folder without it, transformers.js would fail to load it)
-  if (found.decoderProblem !== undefined)
-    throw new SettingsError(
-      `--format transformers.js: ${found.file}: ${found.decoderProblem}, so transformers.js cannot load the tokenizer (compress eval reads it, as it never decodes): write the regex without that option group`,
-    );
   // (a Metaspace that splits, a Punctuation of a behavior other than Contiguous, a Whitespace or Digits, whose words or
   // digits it read as ASCII ones, and a WhitespaceSplit or BertPreTokenizer behind no cleaning normalizer, which it split
   // on JS's \s, written so that transformers.js splits alike, withSplitsTransformersJsReads;
@@ -785,6 +777,25 @@ function writeSideFiles(
     addedNormalized,
     ...(pairType ? { pairType } : {}),
   };
+}
+
+/**
+ * The tokenizer files of folder `tokenizerFrom` (the model folder `from`'s, or --tokenizer's) as --format transformers.js
+ * writes them (folderTokenizerJson), or a one-line refusal of a folder it cannot write: no tokenizer there, or a
+ * decoder Replace of an option group @huggingface/tokenizers cannot compile (evaluation, which never decodes, reads the
+ * folder without it; transformers.js would fail to load it). compressToTransformersJs reads it before any pass runs.
+ */
+function transformersJsTokenizerSource(tokenizerFrom: string, from: string): NonNullable<ReturnType<typeof folderTokenizerJson>> {
+  const found = folderTokenizerJson(tokenizerFrom);
+  if (!found)
+    throw new SettingsError(
+      `${tokenizerFrom}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model; transformers.js needs the tokenizer${tokenizerFrom === from ? ' (give its folder with --tokenizer)' : ''}`,
+    );
+  if (found.decoderProblem !== undefined)
+    throw new SettingsError(
+      `--format transformers.js: ${found.file}: ${found.decoderProblem}, so transformers.js cannot load the tokenizer (compress eval reads it, as it never decodes): write the regex without that option group`,
+    );
+  return found;
 }
 
 /** The tokenizer of the folder `dir` as evaluation loads it; undefined where it cannot (nothing to check of it). */

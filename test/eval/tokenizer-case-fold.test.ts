@@ -8,12 +8,14 @@
  * are refused in one line. Checked against the tokenizers 0.23.2 node binding: 'it'ſ' splits as it, 'ſ there.
  */
 import { join } from 'node:path';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import { env } from '@huggingface/transformers';
 import { onigurumaCaseFolds } from '../../src/eval/tokenizer-case-fold.ts';
-import { exportToTransformersJs } from '../../src/export/transformers-js.ts';
+import { compressToTransformersJs, exportToTransformersJs } from '../../src/export/transformers-js.ts';
+import { saveModel } from '../../src/onnx/index.ts';
+import { tinyBert } from '../helpers/models.ts';
 import { folderTokenizerJson, loadTokenizer } from '../../src/eval/tokenizer.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { exportedIds, SPECIALS, tokenizerFolder, tokenizerJson } from '../helpers/tokenizer-json.ts';
@@ -230,6 +232,27 @@ describe("option groups in a tokenizer.json decoder's Replace", () => {
       );
       expect(existsSync(out)).toBe(false);
     }
+  }, 30_000);
+
+  it('of another option group: compress … --format transformers.js refuses the folder before any pass runs', async () => {
+    const hf = decoderFolder('decoder-compress', '(?m)x');
+    const input = join(hf, 'model.onnx');
+    saveModel(tinyBert(), input);
+    const out = join(root, 'decoder-compress-tjs');
+    // (a step that fails once it runs, on a model of 2 layers: the tokenizer's refusal comes first)
+    const steps = [{ pass: 'drop-layers', settings: { layers: [7] } }];
+    await expect(compressToTransformersJs({ input, output: out, steps })).rejects.toThrow(
+      `--format transformers.js: ${join(hf, 'tokenizer.json')}: its decoder's Replace of {"Regex":"(?m)x"}: (?m) is an option group of Oniguruma that compress does not read`,
+    );
+    expect(existsSync(out)).toBe(false);
+    // (a folder of no tokenizer alike)
+    const bare = join(root, 'no-tokenizer');
+    mkdirSync(bare);
+    saveModel(tinyBert(), join(bare, 'model.onnx'));
+    await expect(compressToTransformersJs({ input: join(bare, 'model.onnx'), output: out, steps })).rejects.toThrow(
+      `${bare}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model; transformers.js needs the tokenizer (give its folder with --tokenizer)`,
+    );
+    expect(existsSync(out)).toBe(false);
   }, 30_000);
 
   // (the text decoded is no id: eval reads such a decoder, and --format transformers.js says that transformers.js's
