@@ -218,7 +218,7 @@ export function inputRefusedBy(e: unknown, point: SweepPoint): string | undefine
   return e instanceof NonFiniteInputError || (e instanceof PointFailure && e.inputRefused) ? point.toolVersion : undefined;
 }
 
-/** failedAgain of the points `store` holds no result of (`previous`: storedPoints'); its failures read only where one is to do. */
+/** failedAgain of the points `store` holds no result of (`previous`: storedPoints'); their failures (SweepStore.failed) read only where one is to do. */
 function refusedAgainIn(
   store: SweepStore,
   points: readonly SweepPoint[],
@@ -226,7 +226,7 @@ function refusedAgainIn(
   refusal: StorePlan['refusal'],
 ): Map<string, RefusedAgain> {
   const todo = points.filter((p) => !previous.has(p.key));
-  return failedAgain(todo, todo.length > 0 ? store.failures() : [], refusal);
+  return failedAgain(todo, todo.length > 0 ? store.failed(todo.map((p) => p.key)) : [], refusal);
 }
 
 /**

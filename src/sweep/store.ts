@@ -571,6 +571,20 @@ export class SweepStore {
   }
 
   /**
+   * Those of `keys` that failed, each with its error and the tool version that refused its input (`refused_by`),
+   * whatever sweep plans them now: a point a sweep's plan dropped (dropFromSweep: its file changed) and plans again (the
+   * file restored) is the point that failed, as a run, which records the plan first (addToSweep), reads it, and as its
+   * dry run, which records none, must read it too (run.ts failedAgain).
+   */
+  failed(keys: readonly string[]): Array<{ key: string; error: string; refusedBy: string | null }> {
+    const refusedBy = this.hasColumn('points', 'refused_by') ? 'refused_by' : 'NULL';
+    return this.read(() => {
+      const get = this.db.prepare(`SELECT key, error, ${refusedBy} AS refusedBy FROM points WHERE key = ? AND status = 'failed'`);
+      return keys.flatMap((k) => (get.get(k) as { key: string; error: string; refusedBy: string | null } | undefined) ?? []);
+    });
+  }
+
+  /**
    * The points a sweep planned (every sweep's, or one's) that have no result and did not fail: not run yet, running, or
    * stopped; by the names their sweep gives them. Empty for a store from before sweeps recorded their points.
    */

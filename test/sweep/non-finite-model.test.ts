@@ -6,20 +6,24 @@
  * it. A finite model beside it runs its points as before.
  */
 import Database from 'better-sqlite3';
+import { copyFileSync, cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
 import { loadModel, readFloat32, saveModel } from '../../src/onnx/index.ts';
 import { float32Tensor } from '../../src/onnx/tensor.ts';
-import { runSweep } from '../../src/sweep/run.ts';
+import { planSweepFile, runSweep } from '../../src/sweep/run.ts';
 import { writeQuickSweep, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
 let t: TinySweep;
 let broken: string;
+let finite: string;
 beforeAll(() => {
   t = writeTinySweep({ rows: 16, pipelines: ['baseline'] });
-  // models/tiny-sst2 with a NaN in its layer 0 attention query weight
+  // models/tiny-sst2 with a NaN in its layer 0 attention query weight (its folder copied first as models/finite)
   broken = join(t.root, 'models', 'tiny-sst2', 'model.onnx');
+  cpSync(join(t.root, 'models', 'tiny-sst2'), join(t.root, 'models', 'finite'), { recursive: true });
+  finite = join(t.root, 'models', 'finite', 'model.onnx');
   const model = loadModel(broken);
   const weight = findBert(model).layers[0]!.attention!.q!.weight;
   const tensor = model.graph.initializers.get(weight)!;
@@ -95,5 +99,22 @@ pipelines:
     const events: string[] = [];
     await runSweep({ file, store, onEvent: (e) => events.push(e.type) });
     expect(events.filter((e) => e === 'start')).toHaveLength(2);
+  }, 180_000);
+
+  it("a dry run after the model was fixed, run and broken again says its points fail again unrun, as the run does (the fixed run's plan had dropped them)", async () => {
+    const folder = join(t.root, 'models', 'restored');
+    cpSync(join(t.root, 'models', 'tiny-sst2'), folder, { recursive: true });
+    const file = writeQuickSweep(t.root, 'restored', 'models:\n  - {path: models/restored, tasks: [SST-2]}\ncalibration: false\npipelines: [baseline]\n');
+    const store = join(t.root, 'restored.sqlite');
+    const line = `${join(folder, 'model.onnx')}: the model computes 4 non-finite values (NaN or Infinity; the first NaN) at its output 'logits' on the check's sample inputs (batch 2 of 16 tokens), before any pass: fix or retrain it before compressing it`;
+    expect((await runSweep({ file, store })).failed.map((f) => f.error)).toEqual([line]);
+    copyFileSync(finite, join(folder, 'model.onnx'));
+    expect((await runSweep({ file, store })).failed).toEqual([]);
+    copyFileSync(broken, join(folder, 'model.onnx'));
+    const dry = await planSweepFile({ file, store });
+    expect([...dry.stored.refusedAgain.values()].map((r) => r.refused)).toEqual([line]);
+    const events: string[] = [];
+    const again = await runSweep({ file, store, onEvent: (e) => events.push(e.type) });
+    expect([again.failed.map((f) => f.error), events]).toEqual([[line], ['plan', 'failed']]);
   }, 180_000);
 });
