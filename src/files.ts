@@ -11,9 +11,9 @@ import { closeSync, createReadStream, openSync, readdirSync, readSync, renameSyn
 import { basename, dirname, join } from 'node:path';
 import { processAlive } from './processes.ts';
 import { pipeline } from 'node:stream/promises';
-import { parseDocument, type Tags } from 'yaml';
+import { type Document, isCollection, isMap, isNode, isScalar, parseDocument, type Tags, visit, type YAMLWarning } from 'yaml';
 import { formatMB } from './units.ts';
-import { DataError } from './errors.ts';
+import { DataError, valueText } from './errors.ts';
 import { ensureFolder } from './folders.ts';
 
 /** Random characters in a temporary name. */
@@ -340,7 +340,8 @@ const decimalTags = (tags: Tags): Tags => [
  * underscored (1_000) numbers, 017 as octal and yes/no as booleans. `merge`: `<<` merge keys. A tag the core schema
  * does not resolve (`!!timestamp 2001-12-14`, `!!binary …`, `!custom`) or a directive the parser does not
  * know (`%YAML 1.3`) is refused, where the parser printed a multi-line Node warning and read the value as text (or as
- * a Date, a Buffer, a Set, which a setting then called 'a mapping'). Throws an Error of one line (yamlLine: the
+ * a Date, a Buffer, a Set, which a setting then called 'a mapping'); a core tag on a value it does not take (`!!int
+ * "0x10"`, `!!bool yes`) is refused saying what the tag takes (coreTagProblem). Throws an Error of one line (yamlLine: the
  * parser's first error, else its first warning saying what is not read, without the code frame it shows); a second
  * document is refused in words of the file, where the parser's named its API ('please use YAML.parseAllDocuments()').
  */
@@ -354,8 +355,46 @@ export function parseYamlText(text: string, opts: { merge?: boolean } = {}): unk
   }
   if (error) throw new Error(yamlLine(error.message));
   const [warning] = doc.warnings;
-  if (warning) throw new Error(`${yamlLine(warning.message)} (bert-compress reads YAML 1.2's core schema, no other tags or directives)`);
+  if (warning)
+    throw new Error(
+      coreTagProblem(doc, warning, text) ?? `${yamlLine(warning.message)} (bert-compress reads YAML 1.2's core schema, no other tags or directives)`,
+    );
   return doc.toJS();
+}
+
+/** What each tag of YAML 1.2's core schema takes, as parseYamlText reads it (decimalTags): the words of coreTagProblem. */
+const CORE_TAG_TAKES: Readonly<Record<string, string>> = {
+  'tag:yaml.org,2002:str': 'text (no list or mapping)',
+  'tag:yaml.org,2002:int': 'an integer written in decimal digits (bert-compress reads no hexadecimal or octal)',
+  'tag:yaml.org,2002:float': 'a number written in decimal (3, 0.5, 1e-3) or .inf, -.inf, .nan',
+  'tag:yaml.org,2002:bool': 'true or false',
+  'tag:yaml.org,2002:null': 'null, ~ or nothing',
+  'tag:yaml.org,2002:seq': 'a list',
+  'tag:yaml.org,2002:map': 'a mapping',
+};
+
+/**
+ * The refusal of a tag of YAML 1.2's core schema given a value it does not take (`!!int "0x10"`, `!!bool yes`, `!!seq
+ * {a: 1}`), which the parser reports as an unresolved tag, as it does a tag the core schema lacks: the tag as written,
+ * the value (quoted, or 'on a list' / 'on a mapping') and what the tag takes ('!!int '0x10' at line 2, column 7: !!int
+ * takes an integer written in decimal digits (…)'); undefined for any other warning (a tag the core schema lacks, a
+ * directive).
+ */
+function coreTagProblem(doc: Document, warning: YAMLWarning, text: string): string | undefined {
+  const tag = /^Unresolved tag: (\S+)/.exec(warning.message)?.[1];
+  const takes = tag === undefined ? undefined : CORE_TAG_TAKES[tag];
+  if (warning.code !== 'TAG_RESOLVE_FAILED' || takes === undefined) return undefined;
+  const [, tagEnd] = warning.pos;
+  // the node the tag is written on: the first (outermost) one starting after the tag
+  let node: unknown;
+  visit(doc, (_key, n) => {
+    if (!isNode(n) || !n.range || n.range[0] < tagEnd) return;
+    if (node === undefined || n.range[0] < (node as { range: [number] }).range[0]) node = n;
+  });
+  const written = text.slice(warning.pos[0], tagEnd);
+  const on = isScalar(node) ? valueText(String(node.source)) : isCollection(node) ? `on ${isMap(node) ? 'a mapping' : 'a list'}` : 'on nothing';
+  const at = warning.linePos ? ` at line ${warning.linePos[0].line}, column ${warning.linePos[0].col}` : '';
+  return `${written} ${on}${at}: ${written} takes ${takes}`;
 }
 
 /** A yaml parser's error or warning message in one line: its first, less the ':' that introduces its code frame. */

@@ -407,6 +407,26 @@ describe('sweep file', () => {
     }
   });
 
+  it("refuses a core schema tag on a value it does not take as what is wrong (!!int '0x10': an integer in decimal digits), where it called the tag one the core schema does not resolve ('no other tags')", () => {
+    const file = join(t.root, 'core-tags.yaml');
+    for (const [extra, what] of [
+      [
+        'seed: !!int "0x10"',
+        "!!int '0x10' at line 3, column 7: !!int takes an integer written in decimal digits (bert-compress reads no hexadecimal or octal)",
+      ],
+      ['seed: !!int 3.5', "!!int '3.5' at line 3, column 7: !!int takes an integer written in decimal digits (bert-compress reads no hexadecimal or octal)"],
+      ['bench: {maxTime: !!float abc}', "!!float 'abc' at line 3, column 18: !!float takes a number written in decimal (3, 0.5, 1e-3) or .inf, -.inf, .nan"],
+      ['keepModels: !!bool yes', "!!bool 'yes' at line 3, column 13: !!bool takes true or false"],
+      ['seed: !!null x', "!!null 'x' at line 3, column 7: !!null takes null, ~ or nothing"],
+      ['bench: !!seq {repeats: 2}', '!!seq on a mapping at line 3, column 8: !!seq takes a list'],
+      ['bench: !!map\n  - 2', '!!map on a list at line 3, column 8: !!map takes a mapping'],
+      ['name: !!str [a]', '!!str on a list at line 3, column 7: !!str takes text (no list or mapping)'],
+    ] as const) {
+      writeFileSync(file, `models: [{path: models/tiny-sst2, tasks: [sst2]}]\npipelines: [baseline]\n${extra}\n`);
+      expect(() => parseSweepFile(file), extra).toThrow(new SettingsError(`${file}: not valid YAML: ${what}`));
+    }
+  });
+
   it('names unreadable and malformed files', () => {
     expect(() => parseSweepFile(join(t.root, 'nope.yaml'))).toThrow(/nope\.yaml: cannot read the sweep file: no such file/);
     expect(() => parseSweepFile(t.root)).toThrow(/^\S+: a folder, not a sweep file \(give the sweep's YAML file\)$/);
