@@ -65,17 +65,18 @@ const GRAPHEMES = new Intl.Segmenter('en', { granularity: 'grapheme' });
  * UTF-8 bytes replaced by the normalized text of the first (shortest) key of the trie that starts it, where one does,
  * else each of its characters so, where one starts it, or kept; where @huggingface/tokenizers applied NFKC (and its own
  * rules for spaces and controls) whatever the charsmap says. A text whose walk of the trie passes its end, which
- * tokenizers fails on (an index out of bounds), is refused in one line.
+ * tokenizers fails on (an index out of bounds), is refused in one line naming `source` (the tokenizer's file).
  */
-export function charsmapNormalizer(base64: string): (text: string) => string {
+export function charsmapNormalizer(base64: string, source: string): (text: string) => string {
   const bytes = Buffer.from(base64, 'base64');
   const units = Math.floor(bytes.readUInt32LE(0) / 4);
   const array = Array.from({ length: units }, (_, i) => bytes.readUInt32LE(4 + 4 * i));
   const normalized = bytes.subarray(4 + 4 * units);
+  let text = ''; // (the text being normalized, which a refusal names)
   const at = (pos: number, chunk: string): number => {
     if (pos < units) return array[pos]!;
     throw new DataError(
-      `a Precompiled normalizer's precompiled_charsmap: its trie of ${units} units ends before the unit ${JSON.stringify(chunk)} reads, which tokenizers fails on (an index out of bounds)`,
+      `${source}: its Precompiled normalizer's precompiled_charsmap has a trie of ${units} units, which ends before the unit ${JSON.stringify(chunk)} reads, and ${JSON.stringify(text.slice(0, 60))} holds ${JSON.stringify(chunk)}: tokenizers fails on such a text (an index out of bounds in its trie)`,
     );
   };
   /** The normalized text of the first key of the trie that starts `chunk`; undefined where none does (spm_precompiled's transform). */
@@ -105,7 +106,8 @@ export function charsmapNormalizer(base64: string): (text: string) => string {
     }
     return out;
   };
-  return (text) => {
+  return (given) => {
+    text = given;
     let out = '';
     if (ASCII.test(text)) {
       // (an ASCII text's graphemes are its characters but CR LF, one grapheme: no segmenting, which costs ~100 µs a text)

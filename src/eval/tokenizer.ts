@@ -889,7 +889,7 @@ export function tokenizerFromJson(
     throw new DataError(`${source}: not a tokenizer we can load: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   honourSingleWord(tokenizer);
-  normalizeAsTokenizers(tokenizer, json);
+  normalizeAsTokenizers(tokenizer, json, source);
   const sharedText = normalizedAddedTokensAsTokenizers(tokenizer);
   if (sharedText !== undefined) throw new DataError(`${source}: ${sharedText}`);
   splitOnMetaspace(tokenizer, json);
@@ -1212,10 +1212,10 @@ const TRAILING_WHITE_SPACE = /\p{White_Space}+$/u;
  * And its Strips strip White_Space (LEADING_WHITE_SPACE, TRAILING_WHITE_SPACE), where @huggingface/tokenizers trimmed with JS's trim, so a text ending
  * in U+FEFF (QQP's dev set has one) lost it, which tokenizers keeps (DeBERTa-v3's unknown token), and U+0085 stayed.
  * And its Nmts and ByteLevels (`json`'s, given to the library as empty Sequences, withLibraryStandIns) normalize by
- * nmtNormalized and byteLevelNormalized, and its Precompileds by their charsmaps (charsmapNormalizer), where
- * @huggingface/tokenizers applied NFKC whatever the charsmap says.
+ * nmtNormalized and byteLevelNormalized, and its Precompileds by their charsmaps (charsmapNormalizer, its refusals
+ * naming `source`), where @huggingface/tokenizers applied NFKC whatever the charsmap says.
  */
-function normalizeAsTokenizers(tokenizer: Tokenizer, json: object): void {
+function normalizeAsTokenizers(tokenizer: Tokenizer, json: object, source = 'tokenizer.json'): void {
   const mend = (n: NormalizerInstance | null | undefined) => {
     if (!n) return;
     for (const part of n.config?.type === 'Sequence' ? (n.normalizers ?? []) : []) mend(part);
@@ -1244,7 +1244,7 @@ function normalizeAsTokenizers(tokenizer: Tokenizer, json: object): void {
     if (leaf.type === 'Nmt' && instance) instance.normalize = nmtNormalized;
     if (leaf.type === 'ByteLevel' && instance) instance.normalize = byteLevelNormalized;
     if (leaf.type === 'Precompiled' && instance && typeof leaf.precompiled_charsmap === 'string')
-      instance.normalize = charsmapNormalizer(leaf.precompiled_charsmap);
+      instance.normalize = charsmapNormalizer(leaf.precompiled_charsmap, source);
   }
 }
 

@@ -215,6 +215,44 @@ describe('an XLM-R SentencePiece-only folder', () => {
 
   // (tokenizers 0.23.2's node binding, each: graphemes of fewer than 6 bytes looked up whole, the first key that starts
   // one taking it all ('e' + two acutes: é), longer ones character by character; a key's text may be empty)
+  // (tokenizers 0.23.2's node binding: 'c' reads, 'a' and 'ﬁ' panic in spm_precompiled, index out of bounds)
+  it("refuses a text whose walk of a Precompiled's trie passes the trie's end, in one line naming the file and the text; reads the others", () => {
+    const full = Buffer.from(charsmapOf({ '\uFB01': 'fi', a: 'b' }));
+    // (the root and its children's block alone: the blocks of the keys' next bytes cut off)
+    const cut = Buffer.alloc(4 + 512 * 4);
+    cut.writeUInt32LE(512 * 4, 0);
+    full.copy(cut, 4, 4, 4 + 512 * 4);
+    const dir = join(root, 'precompiled-cut');
+    mkdirSync(dir);
+    const file = join(dir, 'tokenizer.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: '1.0',
+        added_tokens: [],
+        normalizer: { type: 'Precompiled', precompiled_charsmap: cut.toString('base64') },
+        pre_tokenizer: null,
+        post_processor: null,
+        decoder: null,
+        model: {
+          type: 'Unigram',
+          unk_id: 0,
+          vocab: [
+            ['<unk>', 0],
+            ['a', -1],
+            ['b', -1],
+          ],
+        },
+      }),
+    );
+    const t = loadTokenizer(dir);
+    expect(t.encode('c', null, 16).ids).toEqual([0]);
+    expect(() => t.encode('x\uFB01', null, 16)).toThrow(
+      `${file}: its Precompiled normalizer's precompiled_charsmap has a trie of 512 units, which ends before the unit "\uFB01" reads, and "x\uFB01" holds "\uFB01": tokenizers fails on such a text (an index out of bounds in its trie)`,
+    );
+    expect(() => t.encode('ca', null, 16)).toThrow(/ends before the unit "a" reads, and "ca" holds "a"/);
+  });
+
   it("normalizes a tokenizer.json's Precompiled grapheme by grapheme, as tokenizers does", () => {
     const vocab = ['<unk>', 'fi', '\uFB01', 'a', '\t', ' ', '\u2460', '1', '\u00E9', 'e', '\u0301', 'x', 'y', '\u{1F44D}'];
     const charsmap = charsmapOf({ '\uFB01': 'fi', '\u2460': '1', 'e\u0301': '\u00E9', '\t': ' ', X: 'x', Xy: 'y', '\u{1F3FD}': '', '\r': 'x' });
