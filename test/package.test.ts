@@ -1,19 +1,21 @@
 /**
  * The package as a user gets it: `npm pack` (whose `prepack` builds dist/ with tsc) in a copy of this checkout, the
  * tarball unpacked into an empty folder the way npm installs it (node_modules/bert-compress and the `compress` bin
- * link), then the installed `compress` and library run from there. The test must work offline, so the production
+ * link), then the installed `compress` and library run from there. Where this checkout's dist/ is the build of its
+ * sources as they are now (CI runs `npm run build` before the tests), the copy packs that dist/ with --ignore-scripts
+ * instead of building it a second time: the tarball is the same, and a dist/ older than the sources is built again. The test must work offline, so the production
  * dependencies are linked one by one from this checkout's node_modules instead of fetched; no npm command runs in
  * that folder, which holds links into this checkout. Neither tsx nor TypeScript can be found from the package.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveModel } from '../src/onnx/index.ts';
-import { codeFingerprint } from '../src/version.ts';
+import { BUILT_CODE, codeFingerprint, codeHash } from '../src/version.ts';
 import { writeGlueTask, writeModelFolder } from './helpers/model-folder.ts';
 import { tinyBert } from './helpers/models.ts';
 
@@ -23,9 +25,12 @@ const PACKAGE = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as 
   dependencies: Record<string, string>;
   exports: Record<string, unknown>;
   engines: { node: string };
+  scripts: Record<string, string>;
 };
 /** What `npm pack` needs from the checkout to build and pack. */
 const PACK_SOURCES = ['package.json', 'README.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src', 'scripts', 'examples'];
+/** The files besides src/ and package.json that decide what `npm run build` writes (the build record hashes those two). */
+const BUILD_INPUTS = ['tsconfig.json', 'tsconfig.build.json', join('scripts', 'finish-build.ts')];
 
 const root = mkdtempSync(join(tmpdir(), 'bert-compress-package-'));
 const app = join(root, 'app');
@@ -45,11 +50,29 @@ function linkDependency(name: string): void {
   symlinkSync(join(REPO, 'node_modules', name), link);
 }
 
+/**
+ * Whether `pkg`'s dist/ is what `npm run build` writes for `pkg`'s sources: its build record (BUILT_CODE) names the
+ * codeHash of these src/ and of this dist/, and is newer than the other build inputs.
+ */
+function builtFromSources(pkg: string): boolean {
+  const record = join(pkg, 'dist', BUILT_CODE);
+  if (!existsSync(record)) return false;
+  const { source, built } = JSON.parse(readFileSync(record, 'utf8')) as { source?: unknown; built?: unknown };
+  const writtenAt = statSync(record).mtimeMs;
+  return (
+    source === codeHash(join(pkg, 'src')) && built === codeHash(join(pkg, 'dist')) && BUILD_INPUTS.every((f) => statSync(join(REPO, f)).mtimeMs <= writtenAt)
+  );
+}
+
 beforeAll(() => {
   const pkg = join(root, 'pkg');
   for (const f of PACK_SOURCES) cpSync(join(REPO, f), join(pkg, f), { recursive: true });
   symlinkSync(join(REPO, 'node_modules'), join(pkg, 'node_modules'));
-  const pack = run('npm', ['pack', '--json', '--pack-destination', root], pkg);
+  // (the copy's dist/, checked after copying: a build running in the checkout meanwhile cannot mix two builds)
+  if (existsSync(join(REPO, 'dist'))) cpSync(join(REPO, 'dist'), join(pkg, 'dist'), { recursive: true, preserveTimestamps: true });
+  const prebuilt = builtFromSources(pkg);
+  if (!prebuilt) rmSync(join(pkg, 'dist'), { recursive: true, force: true });
+  const pack = run('npm', ['pack', '--json', '--pack-destination', root, ...(prebuilt ? ['--ignore-scripts'] : [])], pkg);
   if (pack.code !== 0) throw new Error(`npm pack failed: ${pack.stderr}`);
   const [{ filename, files: packed }] = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
   files = packed.map((f) => f.path);
@@ -109,6 +132,10 @@ describe('the packed tarball', () => {
 });
 
 describe('package.json', () => {
+  it('builds dist/ before `npm pack` packs it (the build this test packs, or reuses where it is fresh)', () => {
+    expect(PACKAGE.scripts.prepack).toBe('npm run build');
+  });
+
   it('admits only the Node versions every production dependency supports (no EBADENGINE warning on install)', () => {
     const semver = createRequire(join(REPO, 'package.json'))('semver') as {
       satisfies(version: string, range: string): boolean;
