@@ -3,9 +3,10 @@
  * tarball unpacked into an empty folder the way npm installs it (node_modules/bert-compress and the `compress` bin
  * link), then the installed `compress` and library run from there. Where this checkout's dist/ is the build of its
  * sources as they are now (CI runs `npm run build` before the tests), the copy packs that dist/ with --ignore-scripts
- * instead of building it a second time: the tarball is the same, and a dist/ older than the sources is built again. The test must work offline, so the production
- * dependencies are linked one by one from this checkout's node_modules instead of fetched; no npm command runs in
- * that folder, which holds links into this checkout. Neither tsx nor TypeScript can be found from the package.
+ * instead of building it a second time: the tarball is the same, and a dist/ older than the sources is built again.
+ * The test must work offline, so the production dependencies are linked one by one from this checkout's node_modules
+ * instead of fetched; no npm command runs in that folder, which holds links into this checkout. Neither tsx nor
+ * TypeScript can be found from the package.
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
