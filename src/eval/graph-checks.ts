@@ -36,9 +36,9 @@ export interface GraphFacts {
   structure?: BertStructure;
 }
 
-/** The facts of `model` (see GraphFacts). */
-export function graphFacts(model: Model): GraphFacts {
-  const structure = discovered(model);
+/** The facts of `model` (see GraphFacts); `found`: its discovered structure, where the caller has it. */
+export function graphFacts(model: Model, found?: BertStructure): GraphFacts {
+  const structure = found ?? discovered(model);
   const ids = idsInputName(model, structure);
   const declared = declaredFacts(model.graph, ids, headScoresOutput(model, structure));
   return { ...declared, limits: structure ? inputLimits(model, structure) : undiscoveredLimits(model, ids, declared.fixedSequence), structure };

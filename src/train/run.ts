@@ -76,6 +76,7 @@ import {
 } from '../eval/graph-checks.ts';
 import { defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
 import { findBert } from '../bert/discover.ts';
+import { discovered } from '../bert/model-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { canonicalBert } from '../bert/canonical.ts';
 import { aHead } from '../bert/classifier.ts';
@@ -671,10 +672,16 @@ function withoutLabels(json: Record<string, unknown>): Record<string, unknown> {
  * refuses one of the wrong width or of another GLUE task's labels (naming --new-head); `compress train --new-head` (`new`)
  * replaces it whatever its width. A sweep's plan asks it of a distill step's student model, read without weight values.
  */
-export function classifierFor(model: Model, dir: string, task: TaskDefinition, mode: 'task' | 'general' | 'keep' | 'new'): string | undefined {
+export function classifierFor(
+  model: Model,
+  dir: string,
+  task: TaskDefinition,
+  mode: 'task' | 'general' | 'keep' | 'new',
+  structure?: BertStructure,
+): string | undefined {
   // (a saved Distilled BiLSTM: its last MLP layer is its classifier, which a new one replaces as a BERT's)
   const bilstm = savedBilstmOutputs(model);
-  const own = bilstm !== undefined ? ({ kind: 'classifier', numLabels: bilstm } as const) : studentClassifier(model);
+  const own = bilstm !== undefined ? ({ kind: 'classifier', numLabels: bilstm } as const) : studentClassifier(model, structure);
   if (!own) return undefined; // (not a BERT-family encoder: makeStudent says why it cannot train it)
   if (own.kind === 'none') return NO_CLASSIFIER;
   if (mode === 'new') return NEW_HEAD;
@@ -755,9 +762,9 @@ function generalStageLabels(task: TaskDefinition, id2label: ReadonlyMap<number, 
  * What an optimizer wrote into a BERT model that the canonical rebuild leaves out: its com.microsoft fused ops (by
  * type) and a last layer computing the first token only; undefined for a plain graph.
  */
-function optimizedForm(model: Model): string | undefined {
+function optimizedForm(model: Model, structure = findBert(model)): string | undefined {
   const fused = [...new Set(model.graph.nodes.filter((n) => n.domain === 'com.microsoft').map((n) => n.opType))];
-  const firstToken = findBert(model).layers.some((l) => l.firstToken !== undefined);
+  const firstToken = structure.layers.some((l) => l.firstToken !== undefined);
   const parts = [...(fused.length ? [`com.microsoft ${fused.join(', ')}`] : []), ...(firstToken ? ['a first-token last layer'] : [])];
   return parts.length ? parts.join('; ') : undefined;
 }
@@ -915,16 +922,24 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // a student model (read once here): a new classifier when it has none for the task (classifierFor)
   // (let: dropped once the student is made from it, see below)
   let studentModel = !isDistill || !isStudentSpec(o.student) ? loadModel(locateModel(o.student).onnx) : undefined;
+  // (its structure, discovered once here for every use of it below; undefined where discovery does not read it)
+  const studentStructure = studentModel ? discovered(studentModel) : undefined;
   const outputs = task ? (task.regression ? 1 : task.labels.length) : undefined;
   const fresh =
     task && studentModel
-      ? classifierFor(studentModel, locateModel(o.student).dir, task, !isDistill ? (o.newHead ? 'new' : 'keep') : general ? 'general' : 'task')
+      ? classifierFor(
+          studentModel,
+          locateModel(o.student).dir,
+          task,
+          !isDistill ? (o.newHead ? 'new' : 'keep') : general ? 'general' : 'task',
+          studentStructure,
+        )
       : undefined;
   // (a head replaced by --new-head: the model's labels name its old classifier's outputs, read no more)
   const readConfig = existsSync(configFile) ? readJsonObject(configFile) : undefined;
   const configJson = readConfig && fresh === NEW_HEAD ? withoutLabels(readConfig) : readConfig;
   // (what --new-head replaces: a classifier, or another head, a pretraining graph's MLM and NSP)
-  const replaced = fresh === NEW_HEAD && studentModel ? studentClassifier(studentModel) : undefined;
+  const replaced = fresh === NEW_HEAD && studentModel ? studentClassifier(studentModel, studentStructure) : undefined;
   const { json: sourceConfig, config: modelConfig } = withStudentLabels(
     configJson ?? {},
     configFile,
@@ -935,7 +950,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // (let: dropped before training when no phase runs it, see below)
   let teacherModel = o.teacher ? loadModel(locateModel(o.teacher).onnx) : undefined;
   // (each graph's limits, not the graphs: a list of the models would keep the student model for the whole run)
-  const studentLimits = studentModel ? graphFacts(studentModel).limits : undefined;
+  const studentLimits = studentModel ? graphFacts(studentModel, studentStructure).limits : undefined;
   // (the teacher's structure, discovered once here for every use of it below; undefined where discovery does not read it)
   const teacherFacts = teacherModel ? graphFacts(teacherModel) : undefined;
   const teacherStructure = teacherFacts?.structure;
@@ -982,7 +997,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
     seed: settings.seed,
     ...(outputs !== undefined ? { numLabels: outputs } : {}),
     ...(fresh ? { newClassifier: true } : {}),
-    ...(studentModel ? { model: studentModel } : {}),
+    ...(studentModel ? { model: studentModel, ...(studentStructure ? { modelStructure: studentStructure } : {}) } : {}),
   });
   if (student.encoderOnly && !general) throw new Error('an encoder-only student trains by general distillation only');
   // a weight holding NaN or Infinity stays so through every update (a step's loss is NaN, or the end of the epoch finds
@@ -991,7 +1006,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   if (broken) {
     // (a BERT student's weight by its role, LayerNorms and biases too; a BiLSTM's names are its own. A model file's
     // weight by its name and index in that file: the rebuilt student names and lays out its weights anew)
-    const inFile = studentModel && student.kind === 'bert' ? nonFiniteWeight(studentModel, findBert(studentModel)) : undefined;
+    const inFile = studentModel && student.kind === 'bert' ? nonFiniteWeight(studentModel, studentStructure ?? findBert(studentModel)) : undefined;
     const role = inFile?.role ?? (student.kind === 'bert' ? weightRole(findBert(student.forward(false)), broken.name) : undefined);
     // (a student made from the teacher: the teacher's weight it was copied from, by the teacher file's name and index)
     const taken = !inFile && teacherModel && isStudentSpec(o.student) ? teacherRoleOf(o.student, broken.name, role) : undefined;
@@ -1001,7 +1016,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   }
   // a student model --optimize (or onnxruntime's optimizer) rewrote is trained as the plain graph: said, as its output
   // is not optimized, which would otherwise surface only as a slower benchmark
-  const optimized = studentModel && student.kind === 'bert' ? optimizedForm(studentModel) : undefined;
+  const optimized = studentModel && student.kind === 'bert' ? optimizedForm(studentModel, studentStructure) : undefined;
   if (optimized) {
     log(
       `note: ${locateModel(o.student).onnx} is optimized (${optimized}); training rebuilds the plain graph, so ${o.output} is not: optimize it again (compress ${o.output} --optimize -o …)`,
@@ -1018,7 +1033,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // the scores output's name), so it drops in where the original ran; a BiLSTM, which reads no token types or position
   // ids and is fed by its input names, declares those unread: see original-io.ts)
   // (the model is not held in a variable of its own: it would live as long as this function, through training)
-  const io = studentModel ? originalIo(studentModel) : teacherModel ? originalIo(teacherModel, teacherStructure) : undefined;
+  const io = studentModel ? originalIo(studentModel, studentStructure) : teacherModel ? originalIo(teacherModel, teacherStructure) : undefined;
   // The student holds its own copy of the student model's weights: the model read is not kept through training (its
   // weights once more: 1× of a 7× run)
   studentModel = undefined;

@@ -499,6 +499,8 @@ export interface StudentSource {
   newClassifier?: boolean;
   /** The student model, when the caller has read it already. */
   model?: Model;
+  /** `model`'s structure, when the caller has discovered it already (findBert of `model`). */
+  modelStructure?: BertStructure;
 }
 
 /** A head of a model with weights stored quantized (quantizedWeight: what, in words), which training cannot read. */
@@ -513,10 +515,11 @@ interface StoredQuantized {
  */
 export function studentClassifier(
   model: Model,
+  structure?: BertStructure,
 ): { kind: 'none' } | (({ kind: 'classifier'; numLabels: number } | { kind: 'other'; head: string; pooled: boolean }) & StoredQuantized) | undefined {
   let s: BertStructure;
   try {
-    s = findBert(model, { label: 'student' });
+    s = structure ?? findBert(model, { label: 'student' });
   } catch (e) {
     if (e instanceof NotBertError) return undefined;
     throw e;
@@ -653,19 +656,20 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
   // a bare encoder (a general-distilled student) is read with a classifier put on its pooler: a new one, or with no
   // outputs to size, a placeholder (trained encoder-only)
   // (so is a model of another head, a pretraining graph's MLM and NSP, given a new classifier: --new-head drops it)
-  const head = saved ? undefined : studentClassifier(model)?.kind;
+  const found = src.model ? src.modelStructure : undefined; // (the structure of the model given, not of one read here)
+  const head = saved ? undefined : studentClassifier(model, found)?.kind;
   const bare = head === 'none' || (head === 'other' && src.newClassifier === true && src.numLabels !== undefined);
   const keepBare = bare && src.numLabels === undefined;
   const fresh = !saved && src.numLabels !== undefined && (bare || src.newClassifier === true);
   // (one stored quantized: the rebuild's refusal, its first check, before a place for the classifier is looked for, so
   // that a quantized encoder without a pooler is refused as quantized, as a sweep's plan refuses it)
-  const stored = bare ? storedQuantizedRefusal(spec, findBert(model, { label: `student ${spec}` }), where.onnx) : undefined;
+  const stored = bare ? storedQuantizedRefusal(spec, found ?? findBert(model, { label: `student ${spec}` }), where.onnx) : undefined;
   if (stored) throw stored;
   const read = bare
     ? rebuilt(withClassifier(model, src.numLabels ?? PLACEHOLDER_LABELS, `student ${spec}`), spec)
     : saved
       ? undefined
-      : rebuilt(model, spec, where.onnx);
+      : rebuilt(model, spec, where.onnx, found);
   const canon = read && fresh ? newClassifier(read, src.numLabels!, src.seed) : read;
   const how = keepBare ? ', encoder only' : fresh ? ` with a new classifier (${src.numLabels} output${src.numLabels === 1 ? '' : 's'})` : '';
   const description = `canonical rebuild of ${spec}${how}`;
