@@ -203,7 +203,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
     );
   }
   // (a tokenizer the folder cannot be written with, refused before the passes run, which may take hours)
-  transformersJsTokenizerSource(tokenizerFolder(opts.tokenizerDir ?? sourceDir), sourceDir);
+  transformersJsTokenizerSource(opts.tokenizerDir ?? sourceDir, sourceDir, plan.structure.vocabSize, opts.input);
   return removingFoldersMadeOnFailure([opts.output], async () => {
     checkFolderOutput(opts.output, [...inputFiles(opts.input, []), ...sideFiles(sourceDir)], label);
     const staging = openStaging(opts.output);
@@ -688,8 +688,8 @@ function writeSideFiles(
   tokenizerGiven: string = from,
   externalData: readonly string[] = [],
 ): SideFiles {
-  // (a tokenizer file given names its folder, as training reads --tokenizer: vocab.json needs its merges.txt beside it)
-  const tokenizerFrom = tokenizerFolder(tokenizerGiven);
+  // (its tokenizer, or the refusal of one the folder cannot be written with, first)
+  const { tokenizerFrom, found } = transformersJsTokenizerSource(tokenizerGiven, from, structure.vocabSize, name);
   const configFile = join(from, 'config.json');
   const config = existsSync(configFile) ? readJsonObject(configFile) : {};
   const write = (file: string, json: unknown) => writeFileAtomic(join(dir, file), JSON.stringify(json, null, 2) + '\n');
@@ -707,7 +707,6 @@ function writeSideFiles(
   // (transformers.js reads only tokenizer.json's normalizer, added tokens and post-processor: the config's, and
   // tokenizers' ids and token types, are written into it; a folder of vocab.txt, vocab.json with merges.txt or a
   // SentencePiece model gets the tokenizer.json evaluation builds from them)
-  const found = transformersJsTokenizerSource(tokenizerFrom, from);
   const { json: tokenizer, config: tokenizerConfig } = found;
   // (a Metaspace that splits, a Punctuation of a behavior other than Contiguous, a Whitespace or Digits, whose words or
   // digits it read as ASCII ones, and a WhitespaceSplit or BertPreTokenizer behind no cleaning normalizer, which it split
@@ -724,9 +723,6 @@ function writeSideFiles(
   const forTransformersJs = specials.json;
   if (found.asRead && forTransformersJs === tokenizer) writeFileSync(join(dir, 'tokenizer.json'), readFileSync(found.file));
   else write('tokenizer.json', forTransformersJs);
-  // (transformers.js feeds the model the ids of the tokenizer's vocabulary: one past the word embedding's rows, a
-  // tokenizer of another model given with --tokenizer, fails in the model's Gather on the first text that uses them)
-  checkVocabularyRows(tokenizer, structure.vocabSize, tokenizerGiven === from ? tokenizerFrom : `--tokenizer ${tokenizerGiven}`, name);
   const maxLength = parseModelConfig(config, configFile).maxLength;
   // (the class transformers' AutoTokenizer loads the folder as, where its tokenizer_config.json names none: a
   // SentencePiece model's family's class, else config.json's tokenizer_class (the tokenizer folder's, else the model's,
@@ -780,12 +776,20 @@ function writeSideFiles(
 }
 
 /**
- * The tokenizer files of folder `tokenizerFrom` (the model folder `from`'s, or --tokenizer's) as --format transformers.js
- * writes them (folderTokenizerJson), or a one-line refusal of a folder it cannot write: no tokenizer there, or a
- * decoder Replace of an option group @huggingface/tokenizers cannot compile (evaluation, which never decodes, reads the
- * folder without it; transformers.js would fail to load it). compressToTransformersJs reads it before any pass runs.
+ * The tokenizer folder of `tokenizerGiven` (the model folder `from`, or --tokenizer's folder or file) and its files as
+ * --format transformers.js writes them (folderTokenizerJson), or a one-line refusal of one it cannot write: no tokenizer
+ * there, a decoder Replace of an option group @huggingface/tokenizers cannot compile (evaluation, which never decodes,
+ * reads the folder without it; transformers.js would fail to load it), or a vocabulary past the `rows` of the word
+ * embedding of the model `name` (checkVocabularyRows). compressToTransformersJs reads it before any pass runs.
  */
-function transformersJsTokenizerSource(tokenizerFrom: string, from: string): NonNullable<ReturnType<typeof folderTokenizerJson>> {
+function transformersJsTokenizerSource(
+  tokenizerGiven: string,
+  from: string,
+  rows: number,
+  name: string,
+): { tokenizerFrom: string; found: NonNullable<ReturnType<typeof folderTokenizerJson>> } {
+  // (a tokenizer file given names its folder, as training reads --tokenizer: vocab.json needs its merges.txt beside it)
+  const tokenizerFrom = tokenizerFolder(tokenizerGiven);
   const found = folderTokenizerJson(tokenizerFrom);
   if (!found)
     throw new SettingsError(
@@ -795,7 +799,10 @@ function transformersJsTokenizerSource(tokenizerFrom: string, from: string): Non
     throw new SettingsError(
       `--format transformers.js: ${found.file}: ${found.decoderProblem}, so transformers.js cannot load the tokenizer (compress eval reads it, as it never decodes): write the regex without that option group`,
     );
-  return found;
+  // (transformers.js feeds the model the ids of the tokenizer's vocabulary: one past the word embedding's rows, a
+  // tokenizer of another model given with --tokenizer, fails in the model's Gather on the first text that uses them)
+  checkVocabularyRows(found.json, rows, tokenizerGiven === from ? tokenizerFrom : `--tokenizer ${tokenizerGiven}`, name);
+  return { tokenizerFrom, found };
 }
 
 /** The tokenizer of the folder `dir` as evaluation loads it; undefined where it cannot (nothing to check of it). */

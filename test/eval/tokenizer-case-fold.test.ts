@@ -8,7 +8,7 @@
  * are refused in one line. Checked against the tokenizers 0.23.2 node binding: 'it'ſ' splits as it, 'ſ there.
  */
 import { join } from 'node:path';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import { env } from '@huggingface/transformers';
@@ -234,7 +234,7 @@ describe("option groups in a tokenizer.json decoder's Replace", () => {
     }
   }, 30_000);
 
-  it('of another option group: compress … --format transformers.js refuses the folder before any pass runs', async () => {
+  it('of another option group: compress … --format transformers.js refuses the folder before any pass runs (as one of no tokenizer, or of another vocabulary)', async () => {
     const hf = decoderFolder('decoder-compress', '(?m)x');
     const input = join(hf, 'model.onnx');
     saveModel(tinyBert(), input);
@@ -251,6 +251,12 @@ describe("option groups in a tokenizer.json decoder's Replace", () => {
     saveModel(tinyBert(), join(bare, 'model.onnx'));
     await expect(compressToTransformersJs({ input: join(bare, 'model.onnx'), output: out, steps })).rejects.toThrow(
       `${bare}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model; transformers.js needs the tokenizer (give its folder with --tokenizer)`,
+    );
+    expect(existsSync(out)).toBe(false);
+    // (and a vocabulary past the model's word embedding: 138 ids for its 128 rows)
+    writeFileSync(join(bare, 'vocab.txt'), [...SPECIALS, ...Array.from({ length: 133 }, (_, i) => `w${i}`)].join('\n'));
+    await expect(compressToTransformersJs({ input: join(bare, 'model.onnx'), output: out, steps })).rejects.toThrow(
+      `${bare}: its vocabulary has token ids up to 137, but ${join(bare, 'model.onnx')} has 128 rows in its word embedding: the tokenizer's vocabulary is not the model's`,
     );
     expect(existsSync(out)).toBe(false);
   }, 30_000);
