@@ -69,7 +69,6 @@ import { positionLimit } from '../bert/sample-inputs.ts';
 import { benchShapes, checkShapesFit, incomparable } from '../bench/inputs.ts';
 import {
   checkConfigLengthRoom,
-  checkEncodings,
   checkPairTypes,
   checkModelLengthRoom,
   chooseMaxLength,
