@@ -217,6 +217,9 @@ function withoutPlainGroups(body: string): string {
   }
 }
 
+/** A quantifier (and its lazy or possessive mark) at the start of a text. */
+const LEADING_QUANTIFIER = /^(?:[*+?]|\{\d*,?\d*\})[?+]?/;
+
 /** Why a `(?i:…)` group holding a group of another kind than those groupsFolded reads is refused. */
 const OTHER_GROUP = 'holds a class, escape, group or quantifier';
 
@@ -227,12 +230,20 @@ const OTHER_GROUP = 'holds a class, escape, group or quantifier';
  * or of i on or off, `(?i:…)`, `(?-i:…)`) as a plain group of its own body so written; or why not, in a few words
  * (another group: capturing, a look-around; a class, escape or quantifier).
  */
-function groupsFolded(body: string, insensitive: boolean, folded: (text: string) => string): { regex: string } | { problem: string } {
+function groupsFolded(body: string, insensitive: boolean, folded: (text: string) => string, checked = true): { regex: string } | { problem: string } {
   const atoms = regexAtoms(body).filter((a) => !a.inClass);
   let out = '';
   let from = 0; // (body before this index is written)
   const run = (end: number): string | undefined => {
-    const text = body.slice(from, end);
+    let text = body.slice(from, end);
+    if (!checked) {
+      // (unchecked, a quantifier after a group quantifies the group: written after it as it is)
+      const quantifier = LEADING_QUANTIFIER.exec(text)?.[0] ?? '';
+      out += quantifier;
+      text = text.slice(quantifier.length);
+      if (text !== '') out += insensitive ? folded(text) : text;
+      return undefined;
+    }
     if (text === '') return undefined;
     const problem = insensitive ? groupProblem(unwidened(text), ')') : NOT_PLAIN.test(text) ? OTHER_GROUP : undefined;
     if (problem === undefined) out += insensitive ? folded(text) : text;
@@ -251,7 +262,7 @@ function groupsFolded(body: string, insensitive: boolean, folded: (text: string)
     const end = m?.[3] === ':' ? closingParen(atoms, at) : -1;
     if (!m || end < 0) return { problem: OTHER_GROUP };
     const setting = caseSetting(m[1]!, m[2]);
-    const inner = groupsFolded(body.slice(at + m[0].length, end), setting === 'i' || (setting === '' && insensitive), folded);
+    const inner = groupsFolded(body.slice(at + m[0].length, end), setting === 'i' || (setting === '' && insensitive), folded, checked);
     if ('problem' in inner) return inner;
     out += `(?:${inner.regex})`;
     from = end + 1;
@@ -261,9 +272,10 @@ function groupsFolded(body: string, insensitive: boolean, folded: (text: string)
 }
 
 /**
- * `regex` (as withOptionGroups writes it) with each `(?i:…)` group that holds case-sensitive groups of plain text
- * written as its runs apart (sensitiveGroupRuns: `(?i:a(?-i:b))` as `(?:(?i:a)(?:b))`), its text as written, which
- * @huggingface/tokenizers compiles where it cannot compile a `(?-i:…)` within `(?i:…)`: a decoder's Replace, whose
+ * `regex` (as withOptionGroups writes it) with each `(?i:…)` group that holds option groups at any depth (case-sensitive
+ * ones, `(?i:a(?-i:b))` as Oniguruma reads `(?i)a(?-i)b`, and groups of i within them) written as its runs apart, each
+ * where case folding holds as `(?i:…)` (groupsFolded, unchecked: `(?:(?i:a)(?:b))`), its text as written, which
+ * @huggingface/tokenizers compiles where it cannot compile an option group within `(?i:…)`: a decoder's Replace, whose
  * `(?i:…)` is left to the library otherwise (the text decoded is no id). `regex` itself where it holds none.
  */
 export function withSensitiveGroupsApart(regex: string): string {
@@ -273,55 +285,17 @@ export function withSensitiveGroupsApart(regex: string): string {
   for (const { at, inClass } of atoms) {
     if (at < copied || inClass || !regex.startsWith('(?i:', at)) continue;
     const close = closingParen(atoms, at);
-    const alternatives = close < 0 ? undefined : sensitiveGroupRuns(regex.slice(at + 4, close));
-    if (!alternatives) continue;
-    out += `${regex.slice(copied, at)}${runsWritten(alternatives, (text) => `(?i:${text})`)}`;
+    const body = close < 0 ? '' : regex.slice(at + 4, close);
+    const optionGroups = regexAtoms(body).some(({ at: i, atom, inClass: within }) => {
+      const m = !within && atom === '(' ? OPTION_GROUP.exec(body.slice(i)) : null;
+      return m !== null && (m[1] !== '' || m[2] !== undefined);
+    });
+    const grouped = optionGroups ? groupsFolded(body, true, (text) => `(?i:${text})`, false) : undefined;
+    if (!grouped || 'problem' in grouped) continue;
+    out += `${regex.slice(copied, at)}(?:${grouped.regex})`;
     copied = close + 1;
   }
   return copied === 0 ? regex : out + regex.slice(copied);
-}
-
-/** sensitiveGroupRuns's `alternatives` as one group: each case-sensitive group as `(?:…)`, each run of text as `insensitive` writes it. */
-function runsWritten(alternatives: Array<Array<{ text: string; sensitive: boolean }>>, insensitive: (text: string) => string): string {
-  const written = alternatives.map((runs) => runs.map(({ text, sensitive }) => (sensitive ? `(?:${text})` : text === '' ? '' : insensitive(text))).join(''));
-  return `(?:${written.join('|')})`;
-}
-
-/**
- * A `(?i:…)` group's `body` that holds case-sensitive groups of plain text (`(?-i:…)`, or another option group turning
- * i off, as withOptionGroups leaves one within such a group) and no other group, as its alternatives (split at its
- * `|` outside them), each as its runs: text between the groups (case-insensitive) and each group's text (`sensitive`);
- * undefined where it holds no such group, or another group (for groupProblem to refuse).
- */
-function sensitiveGroupRuns(body: string): Array<Array<{ text: string; sensitive: boolean }>> | undefined {
-  const atoms = regexAtoms(body).filter((a) => !a.inClass);
-  const alternatives: Array<Array<{ text: string; sensitive: boolean }>> = [[]];
-  let from = 0;
-  let groups = 0;
-  const textTo = (end: number) => alternatives.at(-1)!.push({ text: body.slice(from, end), sensitive: false });
-  for (let i = 0; i < atoms.length; i++) {
-    const { at, atom } = atoms[i]!;
-    if (at < from) continue;
-    if (atom === '|') {
-      textTo(at);
-      alternatives.push([]);
-      from = at + 1;
-      continue;
-    }
-    if (atom === ')') return undefined;
-    if (atom !== '(') continue;
-    const m = OPTION_GROUP.exec(body.slice(at));
-    if (!m || m[3] !== ':' || caseSetting(m[1]!, m[2]) !== '-i') return undefined;
-    const end = closingParen(atoms, at);
-    const inner = end < 0 ? undefined : body.slice(at + m[0].length, end);
-    if (inner === undefined || NOT_PLAIN.test(inner)) return undefined;
-    textTo(at);
-    alternatives.at(-1)!.push({ text: inner, sensitive: true });
-    groups += 1;
-    from = end + 1;
-  }
-  textTo(body.length);
-  return groups === 0 ? undefined : alternatives;
 }
 
 /** Why a `(?i:…)` group of `body` is not read as Oniguruma reads it; undefined where it is. */

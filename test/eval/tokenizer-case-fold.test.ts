@@ -213,6 +213,16 @@ describe("option groups in a tokenizer.json decoder's Replace", () => {
     expect((folderTokenizerJson(sensitive)!.json.decoder as { decoders: Array<{ pattern: unknown }> }).decoders[0]!.pattern).toEqual({
       Regex: '(?:(?i:x)(?:k|s))',
     });
+    // (groups nested deeper, (?i) after (?-i), and a quantified one: apart at any depth, where the library refused the
+    // file ('Invalid group'); tokenizers reads it, the 0.23.2 binding's ids [CLS] it x [SEP])
+    for (const [i, [regex, written]] of [
+      ["(?i:k(?-i)(?i)'t)", "(?:(?i:k)(?:(?:(?i:'t))))"],
+      ['(?i:x(?-i:a(?i:\\d+))+y)', '(?:(?i:x)(?:a(?:(?i:\\d+)))+(?i:y))'],
+    ].entries()) {
+      const nested = decoderFolder(`decoder-nested-${i}`, regex!);
+      expect(loadTokenizer(nested).encode('it x', null, 16).ids).toEqual([2, id('it'), id('x'), 3]);
+      expect((folderTokenizerJson(nested)!.json.decoder as { decoders: Array<{ pattern: unknown }> }).decoders[0]!.pattern).toEqual({ Regex: written });
+    }
   });
 
   // (tokenizers reads them (the 0.23.2 binding: ids [CLS] it x [SEP]); evaluation never decodes, transformers.js cannot
