@@ -125,6 +125,11 @@ export interface HeadShapeConstant {
    * gives these readers their own copy.
    */
   readers: string[];
+  /**
+   * The inputs of each reader (by name) that read the number: a reader may read the same constant at another input
+   * for another number (a Concat reading one merged [8] as head count and head size), which keeps its value there.
+   */
+  readerInputs?: Record<string, number[]>;
 }
 
 export interface AttentionBlock {

@@ -11,6 +11,24 @@ import { keepColumns, keepEntries, keepRows } from './weights.ts';
 /** Which readers of a shared tensor belong to the part of the graph being rewritten. */
 export type ReaderFilter = (reader: Node) => boolean;
 
+/**
+ * Which inputs of a selected reader the edit is for (default: every input naming the tensor): a Concat may read one
+ * merged shape constant at two inputs for two numbers, and keeps the original at the other.
+ */
+export type InputFilter = (reader: Node, input: number) => boolean;
+
+const EVERY_INPUT: InputFilter = () => true;
+
+/** Whether a selected reader keeps reading `value` at an input the edit is not for. */
+function keepsOriginal(selected: readonly Node[], value: string, inputs: InputFilter): boolean {
+  return selected.some((r) => r.inputs.some((x, i) => x === value && !inputs(r, i)));
+}
+
+/** Points the selected readers' chosen inputs that read `value` at `copy`. */
+function rewire(selected: readonly Node[], value: string, copy: string, inputs: InputFilter): void {
+  for (const r of selected) r.inputs = r.inputs.map((x, i) => (x === value && inputs(r, i) ? copy : x));
+}
+
 const PASSTHROUGH = new Set(['Identity', 'Transpose', 'Cast', 'Reshape', 'Unsqueeze', 'Squeeze', 'DequantizeLinear']);
 
 /**
@@ -34,30 +52,31 @@ export function feedsInto(g: Graph, target: string): ReaderFilter {
 }
 
 /**
- * Replaces the value of initializer `name` as seen by the readers `mine` selects. If every reader is selected, the
- * initializer is replaced in place; otherwise the selected readers are rewired to a copy. Returns the name used.
+ * Replaces the value of initializer `name` as seen by the readers `mine` selects (at the `inputs` chosen). If every
+ * reader is selected at every input reading it, the initializer is replaced in place; otherwise the selected inputs
+ * are rewired to a copy. Returns the name used.
  * A filter that selects none of its readers is an internal error (replacing it for all of them changed layers the
  * edit was not for).
  */
-export function replaceInitializerFor(g: Graph, name: string, mine: ReaderFilter, tensor: Tensor): string {
+export function replaceInitializerFor(g: Graph, name: string, mine: ReaderFilter, tensor: Tensor, inputs = EVERY_INPUT): string {
   const readers = consumers(g).get(name) ?? [];
   const selected = readers.filter(mine);
   if (readers.length && !selected.length) throw new Error(unselected(`initializer '${name}'`, readers));
-  if (selected.length === readers.length) {
+  if (selected.length === readers.length && !keepsOriginal(selected, name, inputs)) {
     g.initializers.set(name, { ...tensor, name });
     return name;
   }
   const copy = uniqueName(g, `${name}_copy`);
   g.initializers.set(copy, { ...tensor, name: copy });
-  for (const r of selected) r.inputs = r.inputs.map((x) => (x === name ? copy : x));
+  rewire(selected, name, copy, inputs);
   return copy;
 }
 
 /**
- * Sets a Constant node's tensor as seen by the selected readers; a Constant read by other nodes too is duplicated
- * first. A filter that selects none of its readers is an internal error, as in replaceInitializerFor.
+ * Sets a Constant node's tensor as seen by the selected readers (at the `inputs` chosen); a Constant read by other
+ * nodes or inputs too is duplicated first. A filter that selects none of its readers is an internal error, as in replaceInitializerFor.
  */
-export function replaceConstantNodeFor(g: Graph, constantNode: string, select: ReaderFilter, tensor: Tensor): void {
+export function replaceConstantNodeFor(g: Graph, constantNode: string, select: ReaderFilter, tensor: Tensor, inputs = EVERY_INPUT): void {
   const node = g.nodes.find((n) => n.name === constantNode);
   if (!node) throw new Error(`Constant node '${constantNode}' not found`);
   const out = node.outputs[0];
@@ -66,7 +85,7 @@ export function replaceConstantNodeFor(g: Graph, constantNode: string, select: R
   if (readers.length && !mine.length) throw new Error(unselected(`Constant node '${constantNode}'`, readers));
   // (a Constant holds one value attribute: `value` replaces a value_ints / value_int form, as ONNX allows only one)
   const attributes = { ...withoutValueForms(node.attributes), value: { type: 'tensor' as const, value: tensor } };
-  if (mine.length === readers.length) {
+  if (mine.length === readers.length && !keepsOriginal(mine, out, inputs)) {
     node.attributes = attributes;
     return;
   }
@@ -78,7 +97,7 @@ export function replaceConstantNodeFor(g: Graph, constantNode: string, select: R
     attributes,
   };
   g.nodes.splice(g.nodes.indexOf(node) + 1, 0, copy);
-  for (const r of mine) r.inputs = r.inputs.map((x) => (x === out ? copyOut : x));
+  rewire(mine, out, copyOut, inputs);
 }
 
 /** A Constant node's attributes less its value forms (`value`, `value_ints`, `sparse_value`, …). */

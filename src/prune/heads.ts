@@ -16,7 +16,7 @@ import { constantNodeTensor } from '../onnx/constants.ts';
 import type { BertStructure, EncoderLayer, HeadShapeConstant } from '../bert/structure.ts';
 import { structureShape, type Pass, type PassContext, type PassResult, type PassShape } from '../pass/pass.ts';
 import { SettingsError } from '../errors.ts';
-import { keepLinearInputs, keepLinearOutputs, replaceConstantNodeFor, replaceInitializerFor, sliceEach, type ReaderFilter } from './edit.ts';
+import { keepLinearInputs, keepLinearOutputs, replaceConstantNodeFor, replaceInitializerFor, sliceEach, type InputFilter, type ReaderFilter } from './edit.ts';
 import { checkGroupsAgree, sharingGroups } from './sharing.ts';
 import { keepColumns, keepEntries, unitFeatures } from './weights.ts';
 import type { HeadImportance, HeadScores } from './head-importance.ts';
@@ -65,15 +65,17 @@ function setConstant(g: Graph, c: HeadShapeConstant, newValue: number): void {
   };
   const readers = new Set(c.readers);
   const filter: ReaderFilter = (r) => readers.has(r.name);
+  // (only the inputs that read this number: a Concat reading one merged [8] as head count and head size keeps the size)
+  const inputs: InputFilter = (r, i) => c.readerInputs?.[r.name]?.includes(i) ?? true;
   if (c.source === 'initializer') {
     const t = g.initializers.get(c.name);
     if (!t) throw new Error(`head-shape constant '${c.name}' not found`);
-    replaceInitializerFor(g, c.name, filter, rewrite(t));
+    replaceInitializerFor(g, c.name, filter, rewrite(t), inputs);
   } else {
     const node = g.nodes.find((n) => n.name === c.name);
     const t = node && constantNodeTensor(node); // (`value`, or value_ints / value_int as discovery read it)
     if (!t) throw new Error(`Constant node '${c.name}' not found`);
-    replaceConstantNodeFor(g, c.name, filter, rewrite(t));
+    replaceConstantNodeFor(g, c.name, filter, rewrite(t), inputs);
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { loadModel, readFloat32, type Model } from '../../src/onnx/index.ts';
+import { cloneModel, DataType, loadModel, pruneGraph, readFloat32, type Model } from '../../src/onnx/index.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { Tensor } from '../../src/runtime/session.ts';
 import { applyHeadPruning, parseHeadList, pruneHeadsPass, selectHeads } from '../../src/prune/heads.ts';
@@ -255,6 +255,45 @@ describe.skipIf(!hasFixtures)('loss-based importance needs a sequence classifier
       /^removed \d+ of \d+ heads by magnitude importance$/,
     );
   });
+});
+
+/**
+ * `model` with its equal one-element int64 constants merged into one each, as onnxsim and onnxoptimizer's
+ * eliminate_duplicate_initializer (initializers) or a constant-deduplicating exporter (Constant nodes) leave it: a
+ * head-splitting Concat then reads one constant twice where the head count equals the head size.
+ */
+function mergedShapeConstants(model: Model, as: 'initializer' | 'constant-node'): Model {
+  const m = cloneModel(model);
+  const g = m.graph;
+  const first = new Map<string, string>();
+  const rename = new Map<string, string>();
+  for (const n of g.nodes) {
+    const t = n.opType === 'Constant' && n.attributes.value?.type === 'tensor' ? n.attributes.value.value : undefined;
+    if (t?.dataType !== DataType.INT64 || t.dims.length !== 1 || t.dims[0] !== 1) continue;
+    const key = String(new BigInt64Array(t.data.slice().buffer)[0]);
+    const kept = first.get(key);
+    if (kept) rename.set(n.outputs[0]!, kept);
+    else {
+      first.set(key, n.outputs[0]!);
+      if (as === 'initializer') g.initializers.set(n.outputs[0]!, { ...t, name: n.outputs[0]! });
+    }
+  }
+  for (const n of g.nodes) n.inputs = n.inputs.map((x) => rename.get(x) ?? x);
+  if (as === 'initializer') g.nodes = g.nodes.filter((n) => !(n.opType === 'Constant' && g.initializers.has(n.outputs[0]!)));
+  pruneGraph(g);
+  return m;
+}
+
+describe('prune-heads: shape constants merged', () => {
+  for (const as of ['initializer', 'constant-node'] as const) {
+    it(`8 heads of width 8, one ${as} [8] read as both by each head-splitting Concat: only the head count changes`, async () => {
+      const model = mergedShapeConstants(tinyBert({ numLayers: 2, hiddenSize: 64, numHeads: 8 }, { std: 0.2 }), as);
+      const split = model.graph.nodes.find((n) => n.opType === 'Concat' && new Set(n.inputs).size < n.inputs.length);
+      expect(split, 'a Concat reads one constant twice').toBeDefined();
+      const { original, got } = await expectPruningEqualsMasking(model, { 0: [1, 3], 1: [0] });
+      expect(maxDiff(original, got)).toBeGreaterThan(1e-4);
+    });
+  }
 });
 
 describe('prune-heads: every head of a layer', () => {

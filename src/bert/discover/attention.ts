@@ -370,9 +370,12 @@ class ConstantCollector {
     const existing = this.items.get(key);
     if (existing) {
       if (!existing.readers.includes(e.ref.reader)) existing.readers.push(e.ref.reader);
+      const inputs = (existing.readerInputs![e.ref.reader] ??= []);
+      if (!inputs.includes(e.ref.input)) inputs.push(e.ref.input);
       return;
     }
-    this.items.set(key, { source: e.ref.source, name: e.ref.name, index: e.ref.index, meaning, value: e.value, readers: [e.ref.reader] });
+    const { source, name, index, reader, input } = e.ref;
+    this.items.set(key, { source, name, index, meaning, value: e.value, readers: [reader], readerInputs: { [reader]: [input] } });
   }
 
   list(): HeadShapeConstant[] {

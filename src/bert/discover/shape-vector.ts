@@ -16,6 +16,8 @@ export interface ShapeElementRef {
   index: number;
   /** Name of the node that reads the constant's value. */
   reader: string;
+  /** The reader's input that reads it (a Concat may read one merged constant at two inputs, for two numbers). */
+  input: number;
 }
 
 export interface ShapeElement {
@@ -39,17 +41,17 @@ const UNKNOWN: Resolved = { elems: [], complete: false };
  * time (batch, sequence) come back without a value.
  */
 export function shapeSuffix(ctx: GraphContext, value: string, reader: Node): ShapeElement[] {
-  return resolve(ctx, value, reader, 0).elems;
+  return resolve(ctx, value, reader, reader.inputs.indexOf(value), 0).elems;
 }
 
-function resolve(ctx: GraphContext, value: string, reader: Node, depth: number): Resolved {
+function resolve(ctx: GraphContext, value: string, reader: Node, input: number, depth: number): Resolved {
   if (depth > 16) return UNKNOWN;
   const c = ctx.constant(value);
   if (c) {
     const nums = ctx.constNumbers(value);
     if (!nums) return UNKNOWN;
     return {
-      elems: nums.map((v, index) => ({ value: v, ref: { source: c.source, name: c.name, index, reader: reader.name } })),
+      elems: nums.map((v, index) => ({ value: v, ref: { source: c.source, name: c.name, index, reader: reader.name, input } })),
       complete: true,
     };
   }
@@ -58,10 +60,10 @@ function resolve(ctx: GraphContext, value: string, reader: Node, depth: number):
   switch (p.opType) {
     case 'Cast':
     case 'Squeeze':
-      return resolve(ctx, p.inputs[0], p, depth + 1);
+      return resolve(ctx, p.inputs[0], p, 0, depth + 1);
     case 'Unsqueeze': {
       // Shape vectors are built from scalars: one element each.
-      const r = resolve(ctx, p.inputs[0], p, depth + 1);
+      const r = resolve(ctx, p.inputs[0], p, 0, depth + 1);
       return r.complete && r.elems.length === 1 ? r : { elems: [{}], complete: true };
     }
     case 'Gather': {
@@ -73,7 +75,7 @@ function resolve(ctx: GraphContext, value: string, reader: Node, depth: number):
     case 'Concat': {
       let elems: ShapeElement[] = [];
       for (let i = p.inputs.length - 1; i >= 0; i--) {
-        const r = resolve(ctx, p.inputs[i], p, depth + 1);
+        const r = resolve(ctx, p.inputs[i], p, i, depth + 1);
         elems = [...r.elems, ...elems];
         if (!r.complete) return { elems, complete: false };
       }
