@@ -202,8 +202,10 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
       `--format transformers.js: ${otherHeadLine(configFile, other)}; the folder's config.json would name it one, and transformers.js read its scores as a sequence classifier's`,
     );
   }
-  // (a tokenizer the folder cannot be written with, refused before the passes run, which may take hours)
+  // (a tokenizer the folder cannot be written with, and config.json's labels against the scores, which no pass
+  // changes, refused before the passes run, which may take hours: transformersJsConfig checks them where it writes it)
   transformersJsTokenizerSource(opts.tokenizerDir ?? sourceDir, sourceDir, plan.structure.vocabSize, opts.input);
+  if (existsSync(configFile)) checkConfigLabels(parseModelConfig(readJsonObject(configFile), configFile), scoresOutput(plan.model).width, opts.input);
   return removingFoldersMadeOnFailure([opts.output], async () => {
     checkFolderOutput(opts.output, [...inputFiles(opts.input, []), ...sideFiles(sourceDir)], label);
     const staging = openStaging(opts.output);

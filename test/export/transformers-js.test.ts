@@ -762,3 +762,23 @@ describe('--format transformers.js from a transformers.js folder', () => {
     expect((await pipelineScores(fp16, [sentence(0)])).loaded).toBe('fp16');
   }, 60_000);
 });
+
+describe('compress … --format transformers.js refuses a folder it cannot write before any pass runs', () => {
+  it("config.json's labels against the model's scores, which no pass changes: refused in one line, not after the passes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tjs-labels-early-'));
+    try {
+      const model = writeModelFolder(join(dir, 'model'), tinyBert());
+      const config = join(model, 'config.json');
+      writeFileSync(config, JSON.stringify({ model_type: 'bert', num_labels: 3, max_length: 16 }));
+      const output = join(dir, 'out');
+      // (a step that fails once it runs, on a model of 2 layers: the labels' refusal comes first)
+      const steps = [{ pass: 'drop-layers', settings: { layers: [7] } }];
+      await expect(compressToTransformersJs({ input: join(model, 'model.onnx'), output, steps })).rejects.toThrow(
+        `${config}: says 3 labels (its num_labels, as transformers reads it without an id2label), but ${join(model, 'model.onnx')} gives 2 scores per example: fix config.json`,
+      );
+      expect(existsSync(output)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
