@@ -40,6 +40,7 @@ import {
   typedValueText,
   UsageError,
 } from '../errors.ts';
+import { shellWord } from '../shell-word.ts';
 
 /** What the middleware reads of yargs' declared options (`getOptions()`). */
 export interface DeclaredOptions {
@@ -323,8 +324,9 @@ const gluedValueRead = (rest: string): boolean =>
  * 'x' or 'u', 't', or reads as a dotted flag name: `-j.5`) is refused: a number flag's as the flag given that value
  * (`-j/--jobs '0x10': expected an integer from 1 to 2^53 − 1`, as `--jobs 0x10` is), one whose value is a decimal
  * number yargs does not read so (`-j1E3`, `-j.5`)
- * or a string flag's (`-oout.onnx`) asked to be written apart; `-j=` and `-o=` are the flag given an empty value, as
- * `--jobs=` and `--output=` are.
+ * or a string flag's (`-oout.onnx`) asked to be written apart (the word and the value as a shell takes them, shellWord:
+ * `'-j3 ': write -j '3 '`, its blank shown); `-j=` and `-o=` are the flag given an empty value, as `--jobs=` and
+ * `--output=` are.
  */
 export function gluedFlagValues(argv: readonly string[]) {
   return (_args: Record<string, unknown>, y: Argv): void => {
@@ -342,12 +344,12 @@ export function gluedFlagValues(argv: readonly string[]) {
         if (!options.number.includes(key)) {
           if (typed === '') throw new UsageError(`${flag} '': an empty value; give one (see --help)`);
           throw new UsageError(
-            `${token}: write -${letter} ${typed} (glued to -${letter}, a value that starts with a letter, a digit, '_' or '.' is not read as its value)`,
+            `${shellWord(token)}: write -${letter} ${shellWord(typed)} (glued to -${letter}, a value that starts with a letter, a digit, '_' or '.' is not read as its value)`,
           );
         }
         if (isNumberText(typed))
           throw new UsageError(
-            `${token}: write -${letter} ${typed} (glued to -${letter}, only digits with a '.' or a lower-case 'e' within are read as its value)`,
+            `${shellWord(token)}: write -${letter} ${shellWord(typed)} (glued to -${letter}, only digits with a '.' or a lower-case 'e' within are read as its value)`,
           );
         const integer = integers[key];
         if (integer) checkIntegerValue(flag, Number.NaN, typed, integer);

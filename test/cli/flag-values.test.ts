@@ -214,6 +214,15 @@ describe('a one-letter string flag glued to its value (-oout.onnx)', () => {
         ['train', 'no-such.onnx', '--task', 'SST-2', '-o./m.onnx'],
         "-o./m.onnx: write -o ./m.onnx (glued to -o, a value that starts with a letter, a digit, '_' or '.' is not read as its value)",
       ],
+      // (a value holding a blank or a line break shown as a shell takes it, where it was shown bare: 'write -o my m.onnx')
+      [
+        ['train', 'no-such.onnx', '--task', 'SST-2', '-omy m.onnx'],
+        "'-omy m.onnx': write -o 'my m.onnx' (glued to -o, a value that starts with a letter, a digit, '_' or '.' is not read as its value)",
+      ],
+      [
+        ['train', 'no-such.onnx', '--task', 'SST-2', "-om'\n.onnx"],
+        "$'-om\\'\\n.onnx': write -o $'m\\'\\n.onnx' (glued to -o, a value that starts with a letter, a digit, '_' or '.' is not read as its value)",
+      ],
       [['no-such.onnx', '--prune-ffn', '0.5', '-o='], "-o/--output '': an empty value; give one (see --help)"],
       // (as --output= is)
       [['no-such.onnx', '--prune-ffn', '0.5', '--output='], "-o/--output '': an empty value; give one (see --help)"],
