@@ -53,8 +53,12 @@ export async function main(argv: string[]): Promise<number> {
       }) as never,
     )
     .fail((msg, e) => {
-      // (yargs builds the matched command's options into this same instance)
-      throw e ?? new UsageError(usageLine(msg, argv, declaredFlags(y), valueFlags(y), commandUsage(argv)));
+      if (e) throw e;
+      // a one-letter flag glued to a value that yargs split into flags, the last of which took the next word (`-j'3 '
+      // FILE`: the flags j, 3 and ' ' given FILE) is refused as itself, where yargs' check of positional arguments, run
+      // before the middleware, said 'missing <file>'; (yargs builds the matched command's options into this same instance)
+      gluedFlagValues(argv)({}, y as Argv);
+      throw new UsageError(usageLine(msg, argv, declaredFlags(y), valueFlags(y), commandUsage(argv)));
     })
     .help()
     .alias('help', 'h') // (no command has a flag -h)

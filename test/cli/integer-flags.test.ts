@@ -186,6 +186,15 @@ describe('a one-letter number flag glued to a value yargs splits into one-letter
       const r = await runMain([...line]);
       expect([line.join(' '), r.code, r.stderr]).toEqual([line.join(' '), 2, `compress: ${expected}\n`]);
     }
+    // (before the positional argument: yargs read '-j3 ' as the flags j, 3 and ' ', the last given the file, and said
+    // 'missing <file>' before any flag was checked)
+    for (const [line, expected] of [
+      [['sweep', '-j3 ', 'no-such.yaml'], "'-j3 ': write -j '3 ' (glued to -j, only digits with a '.' or a lower-case 'e' within are read as its value)"],
+      [['sweep', '-j.5 ', 'no-such.yaml'], "'-j.5 ': write -j '.5 ' (glued to -j, only digits with a '.' or a lower-case 'e' within are read as its value)"],
+    ] as const) {
+      const r = await runMain([...line]);
+      expect([line.join(' '), r.code, r.stderr]).toEqual([line.join(' '), 2, `compress: ${expected}\n`]);
+    }
     // (a value yargs reads glued runs on to the next check: the sweep file)
     const r = await runMain(['sweep', 'no-such.yaml', '-j2']);
     expect(r.stderr).not.toMatch(/jobs/);
