@@ -12,6 +12,9 @@ export const MAX_THREADS = 256;
 /** What a `--threads` takes: an integer from 0 (one per physical core) to MAX_THREADS. */
 export const THREADS_RANGE = { min: 0, max: MAX_THREADS, note: '(0: one per physical core)' } as const;
 
+/** eval's and bench's `--threads` help, whose flag has no default value to show: what leaving it out and 0 mean. */
+export const THREADS_HELP = 'onnxruntime intra-op threads (default and 0: one per physical core)';
+
 /**
  * What threads of sweep points run at once take (a sweep file's eval.threads, bench.threads and train / distill steps'
  * threads, compress worker's --threads): as THREADS_RANGE, 0 meaning the runner's default, the physical cores divided

@@ -4,7 +4,7 @@
  */
 import type { Argv } from 'yargs';
 import { integerProblem, numberOfText, UsageError } from '../../errors.ts';
-import { THREADS_RANGE } from '../../runtime/threads.ts';
+import { THREADS_HELP, THREADS_RANGE } from '../../runtime/threads.ts';
 import { integerFlags, numberFlags } from '../flag-values.ts';
 import { checkDtypeName } from '../../eval/model-files.ts';
 import {
@@ -72,7 +72,7 @@ export const benchCommand: CliCommand<BenchArgs> = {
           "a transformers.js folder's model file by dtype: fp32 (onnx/model.onnx), q8 (onnx/model_quantized.onnx), q4 (onnx/model_q4.onnx)… (default, and auto: config.json's transformers.js_config dtype, else fp32, as transformers.js loads it on the CPU)",
       })
       .option('baseline-dtype', { type: 'string', describe: '--dtype for the baseline' })
-      .option('threads', { type: 'number', describe: 'onnxruntime intra-op threads (default: one per physical core)' })
+      .option('threads', { type: 'number', describe: THREADS_HELP })
       .option('repeats', { type: 'number', default: DEFAULT_REPEATS, describe: 'timed runs per model and shape' })
       .option('warmup', { type: 'number', default: DEFAULT_WARMUP, describe: 'untimed runs per model and shape first' })
       .option('max-time', {

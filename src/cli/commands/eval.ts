@@ -8,7 +8,7 @@ import type { Argv } from 'yargs';
 import { checkOutputFile, checkOutputFolder, checkOutputKinds } from '../../destination.ts';
 import { UsageError } from '../../errors.ts';
 import { MAX_LENGTH_RANGE } from '../../eval/graph-checks.ts';
-import { THREADS_RANGE } from '../../runtime/threads.ts';
+import { THREADS_HELP, THREADS_RANGE } from '../../runtime/threads.ts';
 import { integerFlags } from '../flag-values.ts';
 import { inputFiles, realPathOf } from '../../export/destination.ts';
 import { defaultGlueDir } from '../../glue/glue-dir.ts';
@@ -56,7 +56,7 @@ export const evalCommand: CliCommand<EvalArgs> = {
         type: 'number',
         describe: "maximum tokens per example (default: config.json's max_length, else 128 or the tokenizer's smaller model_max_length)",
       })
-      .option('threads', { type: 'number', describe: 'onnxruntime intra-op threads (default: one per physical core)' })
+      .option('threads', { type: 'number', describe: THREADS_HELP })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON instead of a table' })
       .option('out', { type: 'string', describe: 'also write the JSON result to this file' })
       .option('submission', { type: 'string', describe: 'with --split test: write GLUE server submission files to this folder' })
