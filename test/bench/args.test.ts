@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { flagProblem, flagsOf, parseWhole, splitBenchArgs } from '../../bench/args.ts';
 import { BENCHMARKS } from '../../bench/suites.ts';
+import { glueSubset } from '../helpers/glue-paths.ts';
 import { TEACHERS, hasGlue, hasTeachers } from '../helpers/paths.ts';
 
 const ROOT = resolve(__dirname, '../..');
@@ -127,7 +129,11 @@ describe('npm run bench', () => {
 describe.skipIf(!hasTeachers || !hasGlue)('the eval-throughput benchmark (needs ../shared)', () => {
   it('gives ratios to the direct calls for the harness lines only, and prints the machine', () => {
     // ('direct onnxruntime-node … ratio median 1.000, best 1.000': the direct line was compared with itself)
-    const r = runBench('bench/eval-throughput.ts', ['--model', resolve(TEACHERS, 'sst2-L2H256'), '--rounds', '1', '--threads', '1'], 120_000);
+    // (on SST-2's first 64 dev examples, two batches: the lines are those of the whole dev set)
+    const glue = glueSubset(mkdtempSync(join(tmpdir(), 'bert-compress-eval-throughput-')), ['SST-2/dev.tsv'], 64);
+    const args = ['--model', resolve(TEACHERS, 'sst2-L2H256'), '--glue-dir', glue, '--rounds', '1', '--threads', '1'];
+    const r = runBench('bench/eval-throughput.ts', args, 120_000);
+    rmSync(dirname(glue), { recursive: true, force: true });
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines.find((l) => l.startsWith('direct onnxruntime-node'))).not.toContain('ratio');

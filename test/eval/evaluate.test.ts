@@ -1,6 +1,6 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError, ModelLoadError } from '../../src/errors.ts';
 import { evaluate, predictionsFromRows, type ProgressEvent } from '../../src/eval/evaluate.ts';
@@ -10,29 +10,13 @@ import { formatTable } from '../../src/eval/report.ts';
 import { loadSplit } from '../../src/glue/dataset.ts';
 import { MNLI_M, QNLI, RTE, STSB, SST2 } from '../../src/glue/tasks.ts';
 import { openSession } from '../../src/runtime/session.ts';
-import { FIXTURES_DIR, GLUE_DIR, TEACHERS_DIR, fixtureTokenizer, hasFixtures, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
+import { FIXTURES_DIR, GLUE_DIR, TEACHERS_DIR, fixtureTokenizer, glueSubset, hasFixtures, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
 import { WORDS, sentence, writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { SPECIALS, templateSequence, templateSpecial, tokenizerJson } from '../helpers/tokenizer-json.ts';
 
 const DISTILBERT = join(FIXTURES_DIR, 'distilbert-seqcls-tiny-torch110-op11.onnx');
 const XLMR = join(FIXTURES_DIR, 'xlmroberta-crossencoder-tiny-torch27-op14.onnx');
-
-/** A small GLUE folder in `dir`/glue: the header and first `rows` examples of each of `files` (as 'SST-2/dev.tsv'). */
-function glueSubset(dir: string, files: string[], rows: number): string {
-  const glue = join(dir, 'glue');
-  for (const file of files) {
-    mkdirSync(join(glue, dirname(file)), { recursive: true });
-    writeFileSync(
-      join(glue, file),
-      `${readFileSync(join(GLUE_DIR, file), 'utf8')
-        .split('\n')
-        .slice(0, rows + 1)
-        .join('\n')}\n`,
-    );
-  }
-  return glue;
-}
 
 describe('predictionsFromRows', () => {
   it('takes the argmax and maps it through id2label order (MNLI contradiction/entailment/neutral model)', () => {

@@ -1,6 +1,6 @@
 /** Where the shared GLUE data, teachers and fixtures are, and whether they are present (tests skip otherwise). */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 export const GLUE_DIR = resolve(process.env.GLUE_DIR ?? '../shared/glue');
 export const TEACHERS_DIR = resolve('../shared/teachers');
@@ -12,3 +12,19 @@ export const hasFixtures = existsSync(join(FIXTURES_DIR, 'tokenizers', 'distilbe
 
 /** A tokenizer folder among the shared fixtures. */
 export const fixtureTokenizer = (name: 'distilbert-base-uncased' | 'tiny-xlm-roberta-ce'): string => join(FIXTURES_DIR, 'tokenizers', name);
+
+/** A small GLUE folder in `dir`/glue: the header and first `rows` examples of each of `files` (as 'SST-2/dev.tsv'). */
+export function glueSubset(dir: string, files: string[], rows: number): string {
+  const glue = join(dir, 'glue');
+  for (const file of files) {
+    mkdirSync(join(glue, dirname(file)), { recursive: true });
+    writeFileSync(
+      join(glue, file),
+      `${readFileSync(join(GLUE_DIR, file), 'utf8')
+        .split('\n')
+        .slice(0, rows + 1)
+        .join('\n')}\n`,
+    );
+  }
+  return glue;
+}
