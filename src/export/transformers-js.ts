@@ -59,6 +59,7 @@ import {
   withPairTypesZero,
   returnsTokenTypes,
 } from '../eval/tokenizer.ts';
+import { sequenceLeaves } from '../eval/tokenizer-sequence.ts';
 import { shellWord } from '../shell-word.ts';
 import { someNames } from '../some-names.ts';
 import { sha256File, sha256FileSync, writeFileAtomic } from '../files.ts';
@@ -628,6 +629,8 @@ interface SideFiles {
   graphOnly: string[];
   fusesUnknowns: boolean;
   byteFallback: boolean;
+  /** Whether its tokenizer's normalizer holds a Precompiled, whose charsmap transformers.js does not read (precompiledNote). */
+  precompiled: boolean;
   subwordPrefix: boolean;
   specialIds: boolean;
   /** The contents of its tokenizer's added tokens marked single_word (singleWordTokens), said by singleWordNote. */
@@ -643,18 +646,19 @@ interface SideFiles {
 
 /**
  * What a transformers.js user should know about the exported `folder` of float model `model`, one line each:
- * singleScoreNote, and the warnings of its side files (writeSideFiles: fusedUnknownsNote, byteFallbackNote,
+ * singleScoreNote, and the warnings of its side files (writeSideFiles: fusedUnknownsNote, byteFallbackNote, precompiledNote,
  * subwordPrefixNote, specialIdsNote, singleWordNote, addedNormalizedNote, decoderFoldNote, brokenTemplateNote, pairTypeNote).
  */
 function folderNotes(
   model: Model,
   folder: string,
-  { fusesUnknowns, byteFallback, subwordPrefix, specialIds, singleWord, decoderFolds, brokenTemplates, addedNormalized, pairType }: SideFiles,
+  { fusesUnknowns, byteFallback, precompiled, subwordPrefix, specialIds, singleWord, decoderFolds, brokenTemplates, addedNormalized, pairType }: SideFiles,
 ): string[] {
   return [
     ...singleScoreNote(model, folder),
     ...(fusesUnknowns ? [fusedUnknownsNote(folder)] : []),
     ...(byteFallback ? [byteFallbackNote(folder)] : []),
+    ...(precompiled ? [precompiledNote(folder)] : []),
     ...(subwordPrefix ? [subwordPrefixNote(folder)] : []),
     ...(specialIds ? [specialIdsNote(folder)] : []),
     ...(singleWord.length ? [singleWordNote(folder, singleWord)] : []),
@@ -670,7 +674,8 @@ function folderNotes(
  * into `dir` from the source folder `from`; `model` is the float model (its shape, label count and position limit).
  * Returns what config.json cannot say of the model (its `graph_only`) and whether transformers.js can tokenize a text
  * otherwise than evaluation (`fusesUnknowns`: fusesUnknownsInTransformersJs, said by fusedUnknownsNote; `byteFallback`:
- * a Unigram of byte_fallback, unigramByteFallbackOf, said by byteFallbackNote; `subwordPrefix`: a BPE's
+ * a Unigram of byte_fallback, unigramByteFallbackOf, said by byteFallbackNote; `precompiled`: a Precompiled
+ * normalizer, said by precompiledNote; `subwordPrefix`: a BPE's
  * continuing_subword_prefix, bpeReadsSubwordPrefix, said by subwordPrefixNote; `specialIds`: a post-processor's
  * special token of other ids than its text's that withSpecialIdsTransformersJsReads could not write as texts of
  * them, said by specialIdsNote; `singleWord`, its added tokens
@@ -767,6 +772,7 @@ function writeSideFiles(
     graphOnly: (written[GRAPH_ONLY_KEY] as string[] | undefined) ?? [],
     fusesUnknowns: fusesUnknownsInTransformersJs(tokenizer),
     byteFallback: unigramByteFallbackOf(tokenizer),
+    precompiled: sequenceLeaves((tokenizer as { normalizer?: unknown }).normalizer, 'normalizers').some(({ leaf }) => leaf.type === 'Precompiled'),
     subwordPrefix: bpeReadsSubwordPrefix(tokenizer),
     specialIds: specials.unmatched,
     singleWord: singleWordTokens(tokenizer),
@@ -943,6 +949,14 @@ function fusedUnknownsNote(folder: string): string {
  */
 function byteFallbackNote(folder: string): string {
   return `warning: ${folder}: its tokenizer's Unigram model has byte_fallback, which transformers.js ignores: a piece its vocabulary lacks (é, an emoji) is the unknown token in transformers.js, where transformers and compress eval give the byte pieces of its UTF-8 bytes (<0xC3> <0xA9>)`;
+}
+
+/**
+ * The warning for a folder whose tokenizer's normalizer holds a Precompiled (a SentencePiece model's charsmap), which
+ * transformers.js applies as NFKC whatever the charsmap says, one line.
+ */
+function precompiledNote(folder: string): string {
+  return `warning: ${folder}: its tokenizer's Precompiled normalizer normalizes by its charsmap in transformers and compress eval, where transformers.js applies NFKC (and its own rules for spaces and control characters) whatever the charsmap says: a text the two normalize otherwise (a tab, 'ﬁ' or '①' under a charsmap that maps none of them; a few characters under sentencepiece's nmt_nfkc, which NFKC mostly follows) can get other ids in transformers.js`;
 }
 
 /**

@@ -302,6 +302,21 @@ describe('an XLM-R SentencePiece-only folder', () => {
     expect(() => checkVocabularyRows(dir, 12, 'the folder', 'model.onnx')).not.toThrow();
   });
 
+  it("warns in one line, where --format transformers.js writes a Precompiled normalizer, that transformers.js applies NFKC whatever its charsmap says (as it does: 'ａｂ' as ▁ab, where eval keeps it under a charsmap that maps nothing)", async () => {
+    const dir = sentencePieceFolder('tjs-charsmap', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES, { charsmap: identityCharsmap() }), {
+      model_type: 'xlm-roberta',
+    });
+    const { notes, theirs } = await exportToTransformersJs(dir);
+    expect(notes.filter((n) => n.includes('Precompiled'))).toEqual([
+      `warning: ${dir}-out: its tokenizer's Precompiled normalizer normalizes by its charsmap in transformers and compress eval, where transformers.js applies NFKC (and its own rules for spaces and control characters) whatever the charsmap says: a text the two normalize otherwise (a tab, 'ﬁ' or '①' under a charsmap that maps none of them; a few characters under sentencepiece's nmt_nfkc, which NFKC mostly follows) can get other ids in transformers.js`,
+    ]);
+    expect([...theirs('\uFF41\uFF42').input_ids.data].map(Number)).toEqual([0, 7, 2]);
+    expect(loadTokenizer(dir).encode('\uFF41\uFF42', null, 20).ids).toEqual([0, 4, 3, 2]);
+    // (a folder without a charsmap: no such warning)
+    const plain = sentencePieceFolder('tjs-no-charsmap', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES), { model_type: 'xlm-roberta' });
+    expect((await exportToTransformersJs(plain)).notes.filter((n) => n.includes('Precompiled'))).toEqual([]);
+  }, 30_000);
+
   it('is written as tokenizer.json by --format transformers.js', async () => {
     const out = sentencePieceFolder('tjs', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES), { model_type: 'xlm-roberta' });
     saveModel(tinyBert({ vocabSize: 12, numLayers: 1 }), join(out, 'model.onnx'));
