@@ -13,7 +13,7 @@ import { fileSystemError, checkFolderPath, checkOutputFile, checkOutputFolder, c
 import { errorLine, NonFiniteInputError, SettingsError } from '../errors.ts';
 import { threadShare } from '../runtime/threads.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
-import { memoizedSha256, planSweep, pointFolder, refreshedPlan, type SweepPoint } from './plan.ts';
+import { memoizedSha256, plannedModels, planSweep, pointFolder, refreshedPlan, type SweepPoint } from './plan.ts';
 import type { TrainingStop } from '../train/run.ts';
 import { PointInterrupted, type PointResult, type PointStage } from './point.ts';
 import { inProcessRunner, PointFailure, workerPool, type PointRunner } from './pool.ts';
@@ -190,11 +190,13 @@ export interface RefusedAgain {
  * input files by this tool version (`refusedBy`: a NonFiniteInputError, a model holding or computing NaN, whose files
  * the key hashes), with the refusal, by key: a rerun of the sweep, local or queued, fails them at once, where it ran
  * (or queued) each again to fail alike. One whose input is read now (this code reads it, or the files changed, which
- * is another point) runs as before.
+ * is another point) runs as before; so does one refused for its files whose models are read elsewhere now (the same
+ * bytes moved, or copied for another sweep: the failure's `plan`, SweepPoint as stored, names other paths), whose
+ * refusal names the files where they were: its run names them where they are.
  */
 export function failedAgain(
   todo: readonly SweepPoint[],
-  failures: ReadonlyArray<{ key: string; error: string; refusedBy?: string | null }>,
+  failures: ReadonlyArray<{ key: string; error: string; refusedBy?: string | null; plan?: unknown }>,
   refusal: StorePlan['refusal'],
 ): Map<string, RefusedAgain> {
   const out = new Map<string, RefusedAgain>();
@@ -205,10 +207,14 @@ export function failedAgain(
     if (before === undefined) continue;
     const now = refusedInput(p, refusal);
     if (now !== undefined) out.set(p.key, { refused: now });
-    else if (before.refusedBy === p.toolVersion) out.set(p.key, { refused: before.error, refusedBy: before.refusedBy });
+    else if (before.refusedBy === p.toolVersion && (before.plan === undefined || modelPaths(before.plan) === modelPaths(p)))
+      out.set(p.key, { refused: before.error, refusedBy: before.refusedBy });
   }
   return out;
 }
+
+/** The paths of the models a point's plan (stored, or planned now) reads, as one text (plannedModels). */
+const modelPaths = (plan: unknown): string => JSON.stringify(plannedModels(plan).map((m) => m.onnx));
 
 /**
  * The tool version that refused the input files of a point failing with `e` (a NonFiniteInputError, in this process or
@@ -356,6 +362,7 @@ export async function planAgainstStore(
   beforeOpen?.({ points, work });
   const store = SweepStore.open(opts.store);
   const refusal = tokenizerRefusals();
+  let refusedAgain = new Map<string, RefusedAgain>();
   try {
     const stored = storedPoints(
       store,
@@ -364,6 +371,8 @@ export async function planAgainstStore(
       opts,
       refusal,
       (previous) => {
+        // (before the plans are refreshed below: a failed point's stored plan names where it read its files, failedAgain)
+        refusedAgain = refusedAgainIn(store, points, previous, refusal);
         // this sweep's points, under its names: those stored by another sweep (one model named otherwise there) included
         try {
           store.addToSweep(points);
@@ -388,7 +397,9 @@ export async function planAgainstStore(
         }
       },
     );
-    return { spec, points, ...stored, hash, store, work, refusal, refusedAgain: refusedAgainIn(store, points, stored.previous, refusal) };
+    // (less those a stale point's result stands for)
+    for (const key of stored.previous.keys()) refusedAgain.delete(key);
+    return { spec, points, ...stored, hash, store, work, refusal, refusedAgain };
   } catch (e) {
     store.close();
     throw e;

@@ -574,13 +574,17 @@ export class SweepStore {
    * Those of `keys` that failed, each with its error and the tool version that refused its input (`refused_by`),
    * whatever sweep plans them now: a point a sweep's plan dropped (dropFromSweep: its file changed) and plans again (the
    * file restored) is the point that failed, as a run, which records the plan first (addToSweep), reads it, and as its
-   * dry run, which records none, must read it too (run.ts failedAgain).
+   * dry run, which records none, must read it too (run.ts failedAgain). `plan`: its stored plan (undefined where not
+   * JSON), which names where it read its files.
    */
-  failed(keys: readonly string[]): Array<{ key: string; error: string; refusedBy: string | null }> {
+  failed(keys: readonly string[]): Array<{ key: string; error: string; refusedBy: string | null; plan: unknown }> {
     const refusedBy = this.hasColumn('points', 'refused_by') ? 'refused_by' : 'NULL';
     return this.read(() => {
-      const get = this.db.prepare(`SELECT key, error, ${refusedBy} AS refusedBy FROM points WHERE key = ? AND status = 'failed'`);
-      return keys.flatMap((k) => (get.get(k) as { key: string; error: string; refusedBy: string | null } | undefined) ?? []);
+      const get = this.db.prepare(`SELECT key, error, ${refusedBy} AS refusedBy, point FROM points WHERE key = ? AND status = 'failed'`);
+      return keys.flatMap((k) => {
+        const row = get.get(k) as { key: string; error: string; refusedBy: string | null; point: string } | undefined;
+        return row ? [{ key: row.key, error: row.error, refusedBy: row.refusedBy, plan: parsedOrUndefined(row.point) }] : [];
+      });
     });
   }
 

@@ -117,4 +117,26 @@ pipelines:
     const again = await runSweep({ file, store, onEvent: (e) => events.push(e.type) });
     expect([again.failed.map((f) => f.error), events]).toEqual([[line], ['plan', 'failed']]);
   }, 180_000);
+
+  it('a point refused for its model whose bytes are now read at another path (a copy, a moved folder) runs again and names that path; then fails again unrun', async () => {
+    const lineOf = (path: string) =>
+      `${path}: the model computes 4 non-finite values (NaN or Infinity; the first NaN) at its output 'logits' on the check's sample inputs (batch 2 of 16 tokens), before any pass: fix or retrain it before compressing it`;
+    const store = join(t.root, 'copies.sqlite');
+    const sweepOf = (name: string) => {
+      cpSync(join(t.root, 'models', 'tiny-sst2'), join(t.root, 'models', name), { recursive: true });
+      return writeQuickSweep(t.root, name, `models:\n  - {path: models/${name}, tasks: [SST-2]}\ncalibration: false\npipelines: [baseline]\n`);
+    };
+    const first = sweepOf('first-copy');
+    const second = sweepOf('second-copy');
+    expect((await runSweep({ file: first, store })).failed.map((f) => f.error)).toEqual([lineOf(join(t.root, 'models', 'first-copy', 'model.onnx'))]);
+    expect((await planSweepFile({ file: second, store })).stored.refusedAgain.size).toBe(0);
+    for (const starts of [1, 0]) {
+      const events: string[] = [];
+      const run = await runSweep({ file: second, store, onEvent: (e) => events.push(e.type) });
+      expect([run.failed.map((f) => f.error), events.filter((e) => e === 'start').length]).toEqual([
+        [lineOf(join(t.root, 'models', 'second-copy', 'model.onnx'))],
+        starts,
+      ]);
+    }
+  }, 180_000);
 });
