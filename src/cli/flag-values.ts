@@ -360,6 +360,27 @@ export function gluedFlagValues(argv: readonly string[]) {
   };
 }
 
+/**
+ * The names of the flags typed in `argv` before `--` that the command, as `options` declares it, does not take (`bogus`
+ * for `--bogus`, `x` for `-x`; each letter of an undeclared `-xyz`), as yargs' strict check names them, in order; a
+ * negative number (`-1`, `-.5`) is no flag, `--no-json` is json's negation where json is a boolean. For the refusal
+ * of such a flag where yargs refused first the missing positional argument the flag took as its value (`compress eval
+ * --bogus MODEL`: 'missing <model>').
+ */
+export function undeclaredFlags(argv: readonly string[], options: DeclaredOptions): string[] {
+  const known = new Set(withCamelForms([...Object.keys(options.key), ...Object.values(options.alias).flat()]));
+  const booleans = new Set(withCamelForms(options.boolean.flatMap((b) => [b, ...(options.alias[b] ?? [])])));
+  const end = argv.includes('--') ? argv.indexOf('--') : argv.length;
+  const names = argv.slice(0, end).flatMap((t) => {
+    const long = /^--([^=]+)/s.exec(t)?.[1];
+    if (long !== undefined) return known.has(long) || (long.startsWith('no-') && booleans.has(long.slice(3))) ? [] : [long];
+    const short = /^-([^-\d.][^=]*)/s.exec(t)?.[1];
+    if (short === undefined || known.has(short[0]!)) return [];
+    return [...short].filter((c) => !known.has(c));
+  });
+  return [...new Set(names)];
+}
+
 /** The middleware: runs `checkFlagValues` with the options yargs declared for the command being run. */
 export function checkedFlagValues(argv: readonly string[], rules: FlagValueRules = {}) {
   return (args: Record<string, unknown>, y: Argv): void =>

@@ -9,7 +9,7 @@ import yargs, { type Argv } from 'yargs';
 import { isUserError, errorMessage, UsageError, withFlagTexts } from '../errors.ts';
 import { nearestFlag } from '../glue/registry.ts';
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
-import { checkedFlagValues, declaredOptions, gluedFlagValues, negatedBooleanValues } from './flag-values.ts';
+import { checkedFlagValues, declaredOptions, gluedFlagValues, negatedBooleanValues, undeclaredFlags } from './flag-values.ts';
 import { barePassFlagNames, passFlagNames } from './pass-flags.ts';
 import { type CliCommand, type GlobalFlags, missingFlag, quietOnClosedStdout } from './command.ts';
 import { commands } from './commands/index.ts';
@@ -58,7 +58,11 @@ export async function main(argv: string[]): Promise<number> {
       // FILE`: the flags j, 3 and ' ' given FILE) is refused as itself, where yargs' check of positional arguments, run
       // before the middleware, said 'missing <file>'; (yargs builds the matched command's options into this same instance)
       gluedFlagValues(argv)({}, y as Argv);
-      throw new UsageError(usageLine(msg, argv, declaredFlags(y), valueFlags(y), commandUsage(argv)));
+      // an unknown flag, which yargs gave the next word as its value (`compress eval --bogus MODEL`), is refused as
+      // unknown, where yargs' check of positional arguments, run before its strict check, said 'missing <model>'
+      const unknown = /^Not enough non-option arguments/.test(msg) ? undeclaredFlags(argv, declaredOptions(y)) : [];
+      const said = unknown.length > 0 ? `Unknown arguments: ${unknown.join(', ')}` : msg;
+      throw new UsageError(usageLine(said, argv, declaredFlags(y), valueFlags(y), commandUsage(argv)));
     })
     .help()
     .alias('help', 'h') // (no command has a flag -h)

@@ -123,6 +123,14 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
     ],
     ['eval with no model', () => ['eval', '--task', 'SST-2'], /^compress: missing <model> \(compress eval <model>; see --help\)$/m],
     ['compress with no model', () => ['--prune-ffn', '0.5', '-o', 'm.onnx'], /^compress: missing <model> \(compress <model>; see --help\)$/m],
+    // (an unknown flag before the positional argument, which yargs gave it as its value: said 'missing <model>')
+    ['eval --bogus MODEL', () => ['eval', '--bogus', tiny.dir, '--task', 'SST-2'], /^compress: unknown flag --bogus \(see --help\)$/m],
+    ['report -q STORE', () => ['report', '-q', join(tiny.dir, 'no-such.sqlite')], /^compress: unknown flag -q \(see --help\)$/m],
+    [
+      'compress --prunes-heads MODEL',
+      () => ['--prunes-heads', tiny.path, '-o', out()],
+      /^compress: unknown flag --prunes-heads \(did you mean --prune-heads\?\) \(see --help\)$/m,
+    ],
     ['worker with no --queue', () => ['worker'], /^compress: missing --queue \(see --help\)$/m],
     // (in the command's empty folder: no file of that name)
     ['a misspelt command (compress pases)', () => ['pases'], /^compress: unknown command 'pases' \(did you mean passes\?\) \(see --help\)$/m],
