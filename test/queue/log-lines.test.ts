@@ -5,13 +5,19 @@
  */
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { workerLogLine } from '../../src/cli/commands/worker.ts';
+import { workerLogLine, workerStoppedLine } from '../../src/cli/commands/worker.ts';
 import { connectionLog, connectionProblem, parseQueueUrl } from '../../src/queue/connection.ts';
 import { jobErrorLine, queuePointLine } from '../../src/queue/worker.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
 import { interruptedLine } from '../../src/train/run.ts';
 
 describe("a queue worker's log lines", () => {
+  it('closes with the points done here and the failed runs, one in the singular, where it said "1 points run here (1 failed runs)"', () => {
+    expect(workerStoppedLine(41, { ran: 1, failed: 1 })).toBe('worker 41: stopped after 1 point done here and 1 failed run');
+    expect(workerStoppedLine(41, { ran: 0, failed: 3 })).toBe('worker 41: stopped after 0 points done here and 3 failed runs');
+    expect(workerStoppedLine(41, { ran: 12, failed: 0 })).toBe('worker 41: stopped after 12 points done here and 0 failed runs');
+  });
+
   it('says the queue runs an interrupted point again, instead of "rerun the same command"', () => {
     const line = queuePointLine(interruptedLine(12, '/w/models/abc/train-0'));
     expect(line).toBe(

@@ -8,6 +8,7 @@
 import type { Argv } from 'yargs';
 import type { NumberRange } from '../../errors.ts';
 import { integerFlags, numberFlags } from '../flag-values.ts';
+import type { WorkerSummary } from '../../queue/index.ts';
 import { POOL_THREADS_RANGE } from '../../runtime/threads.ts';
 import { pointLine, pointName, type SweepPoint } from '../../sweep/index.ts';
 import { MAX_TIMER_MS } from '../../timers.ts';
@@ -30,6 +31,16 @@ const SHOWN_LOG =
 export function workerLogLine(e: { line: string; point?: SweepPoint }, verbose = false): string | undefined {
   if (!verbose && !SHOWN_LOG.test(e.line)) return undefined;
   return e.point ? `${e.point.key.slice(0, 12)} ${pointName(e.point)}: ${e.line}` : e.line;
+}
+
+/**
+ * The worker's closing line: the points it finished here (their results taken by the queue) and its failed runs (a
+ * point retried elsewhere counts one per run), each counted in the singular when one.
+ */
+export function workerStoppedLine(pid: number, summary: WorkerSummary): string {
+  const points = `${summary.ran} point${summary.ran === 1 ? '' : 's'}`;
+  const failed = `${summary.failed} failed run${summary.failed === 1 ? '' : 's'}`;
+  return `worker ${pid}: stopped after ${points} done here and ${failed}`;
 }
 
 /**
@@ -132,7 +143,7 @@ export const workerCommand: CliCommand<WorkerArgs> = {
       process.removeListener('SIGINT', stop);
       process.removeListener('SIGTERM', stop);
     }
-    err(`worker ${process.pid}: stopped after ${summary.ran} points run here (${summary.failed} failed runs)`);
+    err(workerStoppedLine(process.pid, summary));
     return 0;
   },
 };
