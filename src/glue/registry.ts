@@ -73,13 +73,19 @@ export function knownTaskNames(): string[] {
 }
 
 /**
+ * The refusal of a command line that names no task, one for every command taking `--task/--tasks` (eval, data
+ * download; the flags are one).
+ */
+export const NO_TASK_GIVEN = 'no task given: use --task NAME[,NAME…] or --tasks all';
+
+/**
  * Resolves the task list of `--task/--tasks`: names (each may be a group, or a comma-separated list) or `all`,
  * in registry order without duplicates. With `all`, only tasks that have `split` are returned; a named task
  * without that split is a SettingsError.
  */
 export function resolveTasks(names: readonly string[] | 'all', split: Split): TaskDefinition[] {
   const list = taskNameList(names);
-  if (list.length === 0) throw new SettingsError('no task given: use --task NAME or --tasks all');
+  if (list.length === 0) throw new SettingsError(NO_TASK_GIVEN);
   const chosen = new Set<TaskDefinition>();
   for (const n of list) {
     if (normalizeTaskName(n) === 'all') {

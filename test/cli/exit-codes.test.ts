@@ -99,6 +99,10 @@ describe('exit codes', () => {
     ],
     // data download's task names and --base-url, as eval's --tasks
     [['data', 'download', '--tasks', 'FOO', '--dir', join(root, 'glue')], /^compress: unknown task 'FOO'/],
+    // (no task: one refusal for both commands, which take --task and --tasks alike, where data download said
+    // 'use --tasks NAME[,NAME…]' and eval 'use --task NAME')
+    [['data', 'download', '--dir', join(root, 'glue')], /^compress: no task given: use --task NAME\[,NAME…\] or --tasks all$/],
+    [['eval', model], /^compress: no task given: use --task NAME\[,NAME…\] or --tasks all$/],
     [['data', 'download', '--tasks', 'SST-2', '--dir', join(root, 'glue'), '--base-url', 'notaurl'], /^compress: --base-url notaurl: not a URL/],
     // --threads as eval's
     [

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { UsageError } from '../../errors.ts';
 import { BASE_URL_ENV, checkBaseUrl, downloadGlue, downloadTaskNames, selectSources } from '../../glue/download/download.ts';
+import { NO_TASK_GIVEN } from '../../glue/registry.ts';
 import { checkFolderFlags, commandLineCheck, out, err, type CliCommand } from '../command.ts';
 
 export interface DataArgs {
@@ -38,7 +39,7 @@ export const dataCommand: CliCommand<DataArgs> = {
       .option('force', { type: 'boolean', default: false, describe: 'download tasks that are already present again' }) as unknown as Argv<DataArgs>,
   run: async (args) => {
     if (args.action !== 'download') throw new UsageError(`unknown data action '${String(args.action)}' (expected download)`);
-    if (!args.tasks || args.tasks.length === 0) throw new UsageError('no task given: use --tasks NAME[,NAME…] or --tasks all');
+    if (!args.tasks || args.tasks.length === 0) throw new UsageError(NO_TASK_GIVEN);
     // (the task names and --base-url's form are the command line's: their refusals usage mistakes)
     commandLineCheck(() => selectSources(args.tasks!));
     if (args['base-url'] !== undefined) commandLineCheck(() => checkBaseUrl(args['base-url']!));

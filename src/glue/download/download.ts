@@ -13,7 +13,7 @@ import { DataError, SettingsError } from '../../errors.ts';
 import { sha256File, writeFileAtomic } from '../../files.ts';
 import { withFileLock } from '../../file-lock.ts';
 import { onInterrupt } from '../../interrupt.ts';
-import { lookupTasks, normalizeTaskName, taskNameList } from '../registry.ts';
+import { lookupTasks, NO_TASK_GIVEN, normalizeTaskName, taskNameList } from '../registry.ts';
 import { GLUE_TASKS, type TaskDefinition } from '../tasks.ts';
 import { downloadVerified, type DownloadEvents } from './http-file.ts';
 import { formatMrpc } from './mrpc.ts';
@@ -48,7 +48,7 @@ export interface DownloadedTask {
 /** Picks the sources for task names; SettingsError (with suggestions) for unknown names. */
 export function selectSources(tasks: readonly string[] | 'all', sources: readonly TaskSource[] = GLUE_SOURCES): TaskSource[] {
   const names = taskNameList(tasks);
-  if (names.length === 0) throw new SettingsError('no task given: use --tasks NAME[,NAME…] or --tasks all');
+  if (names.length === 0) throw new SettingsError(NO_TASK_GIVEN);
   const chosen = new Set<TaskSource>();
   for (const name of names) {
     const key = normalizeTaskName(name);
