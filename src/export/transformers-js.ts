@@ -36,7 +36,7 @@ import { inputLimits } from '../bert/input-limits.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
 import { checkFolderOutputName, checkOutputFolder, fileSystemError, lineageSourcePath } from '../destination.ts';
 import { SettingsError, UsageError, fsReason, namingUserPaths } from '../errors.ts';
-import { checkConfigLabels, evalLength, namedOtherHead, otherHeadLine, scoresOutput } from '../eval/graph-checks.ts';
+import { checkConfigLabels, checkModelLengthRoom, evalLength, namedOtherHead, otherHeadLine, scoresOutput } from '../eval/graph-checks.ts';
 import { defaultMaxLength } from '../eval/evaluate.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
 import {
@@ -53,6 +53,7 @@ import {
   fusesUnknownsInTransformersJs,
   unigramByteFallbackOf,
   loadTokenizer,
+  tokenizerFromJson,
   withoutSlowOnlyOptions,
   withNormalizingTransformersJsReads,
   withSplitsTransformersJsReads,
@@ -203,9 +204,11 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
       `--format transformers.js: ${otherHeadLine(configFile, other)}; the folder's config.json would name it one, and transformers.js read its scores as a sequence classifier's`,
     );
   }
-  // (a tokenizer the folder cannot be written with, and config.json's labels against the scores, which no pass
-  // changes, refused before the passes run, which may take hours: transformersJsConfig checks them where it writes it)
-  transformersJsTokenizerSource(opts.tokenizerDir ?? sourceDir, sourceDir, plan.structure.vocabSize, opts.input);
+  // (a tokenizer the folder cannot be written with, a position table it leaves no room for text in, and config.json's
+  // labels against the scores, which no pass changes, refused before the passes run, which may take hours:
+  // transformersJsConfig checks the labels where it writes them)
+  const { found } = transformersJsTokenizerSource(opts.tokenizerDir ?? sourceDir, sourceDir, plan.structure.vocabSize, opts.input);
+  checkTableRoom(plan.model, plan.structure, found, opts.input);
   if (existsSync(configFile)) checkConfigLabels(parseModelConfig(readJsonObject(configFile), configFile), scoresOutput(plan.model).width, opts.input);
   return removingFoldersMadeOnFailure([opts.output], async () => {
     checkFolderOutput(opts.output, [...inputFiles(opts.input, []), ...sideFiles(sourceDir)], label);
@@ -324,6 +327,9 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
   const { fillMissing, notice } = checkpointSeeding(hfDir, opts); // a missing head seeded
   const built = buildFromHuggingFaceFolder(hfDir, fillMissing ? { fillMissing } : {});
   const plan = transformersJsGraph(built, hfDir);
+  // (a tokenizer the folder cannot be written with, or a position table it leaves no room for text in, refused before any work)
+  const { found } = transformersJsTokenizerSource(opts.tokenizerDir ?? hfDir, hfDir, plan.structure.vocabSize, hfDir);
+  checkTableRoom(plan.model, plan.structure, found, hfDir);
   const sources = readdirSync(hfDir).map((f) => join(hfDir, f));
   return removingFoldersMadeOnFailure([output], async () => {
     checkFolderOutput(output, sources.map(realPathOf), label);
@@ -753,14 +759,17 @@ function writeSideFiles(
     writeFileSync(join(dir, 'special_tokens_map.json'), readFileSync(join(tokenizerFrom, 'special_tokens_map.json')));
   // (the tokenizer written, as evaluation reads it, loaded once for the checks below; undefined where it cannot read it)
   const writtenTokenizer = loadedOrNone(dir);
-  if (typeof writtenConfig.model_max_length === 'number') {
-    const length = writtenConfig.model_max_length;
-    const whence =
-      modelMaxLengthOf(tokenizerConfig) === length
+  // (a length of the model's position table alone leaves room: checkTableRoom refused one that does not, before any work)
+  const length = typeof writtenConfig.model_max_length === 'number' ? writtenConfig.model_max_length : undefined;
+  const whence =
+    length === undefined
+      ? undefined
+      : modelMaxLengthOf(tokenizerConfig) === length
         ? `${join(tokenizerFrom, 'tokenizer_config.json')}'s model_max_length ${length}`
         : maxLength === length
           ? `${configFile}'s max_length ${length}`
-          : `the model's position table (${length} tokens)`;
+          : undefined;
+  if (length !== undefined && whence !== undefined) {
     // (the length compress eval takes of the folder where no --max-length is given: config.json's max_length first)
     const evalUses = evalLength(undefined, { maxLength }, inputLimits(model, structure), defaultMaxLength(modelMaxLengthOf(tokenizerConfig)));
     checkRoomForText(writtenTokenizer, length, whence, name, evalUses);
@@ -783,6 +792,9 @@ function writeSideFiles(
   };
 }
 
+/** transformersJsTokenizerSource's tokenizer folder and its files. */
+type TokenizerSource = { tokenizerFrom: string; found: NonNullable<ReturnType<typeof folderTokenizerJson>> };
+
 /**
  * The tokenizer folder of `tokenizerGiven` (the model folder `from`, or --tokenizer's folder or file) and its files as
  * --format transformers.js writes them (folderTokenizerJson), or a one-line refusal of one it cannot write: no tokenizer
@@ -790,12 +802,7 @@ function writeSideFiles(
  * reads the folder without it; transformers.js would fail to load it), or a vocabulary past the `rows` of the word
  * embedding of the model `name` (checkVocabularyRows). compressToTransformersJs reads it before any pass runs.
  */
-function transformersJsTokenizerSource(
-  tokenizerGiven: string,
-  from: string,
-  rows: number,
-  name: string,
-): { tokenizerFrom: string; found: NonNullable<ReturnType<typeof folderTokenizerJson>> } {
+function transformersJsTokenizerSource(tokenizerGiven: string, from: string, rows: number, name: string): TokenizerSource {
   // (a tokenizer file given names its folder, as training reads --tokenizer: vocab.json needs its merges.txt beside it)
   const tokenizerFrom = tokenizerFolder(tokenizerGiven);
   const found = folderTokenizerJson(tokenizerFrom);
@@ -811,6 +818,22 @@ function transformersJsTokenizerSource(
   // tokenizer of another model given with --tokenizer, fails in the model's Gather on the first text that uses them)
   checkVocabularyRows(found.json, rows, tokenizerGiven === from ? tokenizerFrom : `--tokenizer ${tokenizerGiven}`, name);
   return { tokenizerFrom, found };
+}
+
+/**
+ * Refuses, before any work, a model (`model` of `structure`, named `name`) whose position table leaves no room for
+ * text after the special tokens its tokenizer (`found`: transformersJsTokenizerSource's) adds to a single text, in compress eval's line
+ * (checkModelLengthRoom): the folder's model_max_length is capped at the table, and transformers.js truncates every
+ * text to it. A tokenizer evaluation cannot read is left to the folder's other checks.
+ */
+function checkTableRoom(model: Model, structure: BertStructure, found: TokenizerSource['found'], name: string): void {
+  let tokenizer: TextTokenizer;
+  try {
+    tokenizer = tokenizerFromJson(found.json, found.config, found.file, true, found.brokenTemplates);
+  } catch {
+    return;
+  }
+  checkModelLengthRoom(inputLimits(model, structure), tokenizer, false, name);
 }
 
 /** The tokenizer of the folder `dir` as evaluation loads it; undefined where it cannot (nothing to check of it). */
