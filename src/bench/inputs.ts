@@ -15,8 +15,9 @@ import type { BertStructure } from '../bert/structure.ts';
 import { NotBertError, SettingsError } from '../errors.ts';
 import { scoresOutput } from '../eval/graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
-import { dataTypeName } from '../onnx/dtype.ts';
-import { attrInt, type Model } from '../onnx/graph.ts';
+import { DataType, dataTypeName } from '../onnx/dtype.ts';
+import { attrInt, cloneModel, type Model } from '../onnx/graph.ts';
+import { float32Tensor, readFloat32 } from '../onnx/tensor.ts';
 import { modelInputs } from '../bert/model-inputs.ts';
 import { recurrentModelLstm } from '../pass/recurrent.ts';
 import type { Feeds } from '../runtime/session.ts';
@@ -53,11 +54,36 @@ export function benchSubject(path: string, fallback?: BertStructure): BenchSubje
     if (!(e instanceof NotBertError)) throw e;
     // (a BiLSTM student needs no model of its lineage, whose paths may not be found from here, or at all where only the student was copied)
     if (recurrentModelLstm(model)) return fallback ? { path, model, structure: fallback } : { path, model };
-    const borrowed = fallback ?? structureFromLineage(path);
+    const borrowed = castWeightsStructure(model, path) ?? fallback ?? structureFromLineage(path);
     if (!borrowed) {
       throw new SettingsError(`${path}: cannot find the encoder's inputs (${e.message}); give --baseline the model it was compressed from`);
     }
     return { path, model, structure: borrowed };
+  }
+}
+
+/**
+ * The structure of a model whose float16 weights a Cast to float32 reads before each product (float32 compute over
+ * float16 storage, which discovery refuses, as the passes cannot rewrite it), found in the same graph with those
+ * weights stored as float32 under the Casts' outputs: the same inputs, tables and sizes, all a benchmark reads of
+ * it. Undefined for a model with no such Cast, or whose graph discovery refuses even so.
+ */
+function castWeightsStructure(model: Model, path: string): BertStructure | undefined {
+  const g = model.graph;
+  const isCastWeight = (n: (typeof g.nodes)[number]) =>
+    n.opType === 'Cast' && attrInt(n, 'to') === DataType.FLOAT && g.initializers.get(n.inputs[0]!)?.dataType === DataType.FLOAT16;
+  if (!g.nodes.some(isCastWeight)) return undefined;
+  const stored32 = cloneModel(model);
+  for (const n of stored32.graph.nodes.filter(isCastWeight)) {
+    const t = stored32.graph.initializers.get(n.inputs[0]!)!;
+    stored32.graph.initializers.set(n.outputs[0]!, float32Tensor(n.outputs[0]!, t.dims, readFloat32(t)));
+  }
+  stored32.graph.nodes = stored32.graph.nodes.filter((n) => !isCastWeight(n));
+  try {
+    return findBert(stored32, { label: path });
+  } catch (e) {
+    if (e instanceof NotBertError) return undefined;
+    throw e;
   }
 }
 

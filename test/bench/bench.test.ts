@@ -11,6 +11,7 @@ import { defaultThreads } from '../../src/runtime/threads.ts';
 import { saveModel, totalInitializerBytes } from '../../src/onnx/save.ts';
 import { exportBilstm, parseBilstmSpec, randomBilstmWeights, resolveBilstmConfig } from '../../src/train/students/bilstm.ts';
 import { tableClassifier, tinyBert, writeTinyBert } from '../helpers/models.ts';
+import { castFloat16Weights } from '../helpers/float16.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
@@ -294,6 +295,24 @@ describe('bench of a graph discovery does not read, fed as its baseline is', () 
       await expect(run()).rejects.toThrow(refusal("the model's vocabulary has 100 tokens, the baseline's 128"));
       saveModel(tableClassifier(128, { typeRows: 2 }), model);
       expect((await run()).shapes).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('bench of float16 weights read through a Cast to float32 (float32 compute over float16 storage)', () => {
+  it('runs alone and as its own baseline, its default lengths capped at its position table, as a float32 model does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-cast-weights-'));
+    try {
+      const model = join(dir, 'model.onnx');
+      saveModel(castFloat16Weights(tinyBert({ maxPositions: 40 }, { seed: 3 })), model);
+      const quick = { batches: [1], repeats: 1, warmup: 0, threads: 1 };
+      expect(benchSubject(model).structure?.maxPositions).toBe(40);
+      const alone = await benchModels({ model, ...quick });
+      expect(alone.shapes.map((s) => s.seq)).toEqual([32, 40]);
+      const self = await benchModels({ model, baseline: model, seqs: [8], ...quick });
+      expect(self.shapes).toHaveLength(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
