@@ -111,29 +111,14 @@ export function nonFiniteText({ count, value, index }: { count: number; value: n
   return `${count} non-finite value${count === 1 ? '' : 's'} (NaN or Infinity; the first ${first})`;
 }
 
-/** The characters that show as nothing or end the line: control characters, soft hyphen, zero-width ones, line and paragraph separators, BOM. */
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028\u2029\u2060\ufeff]/g;
-
-/**
- * `text` with each character that shows as nothing or ends the line (INVISIBLE) written as a JSON string writes it
- * ('\n', '\t', '\u200b'): how a message shows text it quotes (valueText, shellWord), so that the refusal stays one line
- * and shows what was typed; blanks show as themselves inside the quotes ('3 '); `text` itself where it holds none.
- */
-export function visibleText(text: string): string {
-  return text.replace(INVISIBLE, (c) => {
-    const short = ({ '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' } as Record<string, string>)[c];
-    return short ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
-}
-
 /**
  * A value alone, as a message shows it in its place ('ratio 0.5', 'lr 0.001 (this run: 0.002)', 'num_hidden_layers: 2 → 1'):
- * text quoted ('scaled'; its invisible characters written as visibleText writes them: 'a\n'), a number as shownNumber writes it, true, false and null as they are, none for a missing one,
+ * text quoted ('scaled'; a control character in it escaped as oneLine escapes it, 'a\n': one line wherever the text goes), a number as shownNumber writes it, true, false and null as they are, none for a missing one,
  * anything else as JSON ([1,2], {"a":1}); where valueAndKind says what kind of value it is ('string "x"', 'number 3').
  */
 export function valueText(v: unknown): string {
   if (v === undefined) return 'none';
-  if (typeof v === 'string') return `'${visibleText(v)}'`;
+  if (typeof v === 'string') return `'${oneLine(v)}'`;
   if (typeof v === 'number') return shownNumber(v);
   if (typeof v === 'boolean' || v === null) return String(v);
   try {

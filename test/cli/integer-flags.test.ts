@@ -181,7 +181,7 @@ describe('a one-letter number flag glued to a value yargs splits into one-letter
       [['sweep', 'no-such.yaml', '-j3 '], "'-j3 ': write -j '3 ' (glued to -j, only digits with a '.' or a lower-case 'e' within are read as its value)"],
       // (a line break within a value written \n: the refusal one line)
       [['sweep', 'no-such.yaml', '--jobs', '3\nx'], "-j/--jobs '3\\nx': expected an integer from 1 to 2^53 − 1"],
-      [['sweep', 'no-such.yaml', '-j\t3x'], "-j/--jobs '\\t3x': expected an integer from 1 to 2^53 − 1"],
+      [['sweep', 'no-such.yaml', '-j\t3x'], "-j/--jobs '\\x093x': expected an integer from 1 to 2^53 − 1"],
     ] as const) {
       const r = await runMain([...line]);
       expect([line.join(' '), r.code, r.stderr]).toEqual([line.join(' '), 2, `compress: ${expected}\n`]);
