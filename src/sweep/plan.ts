@@ -1213,7 +1213,7 @@ function checkSteps(
       checkBertStudent(t, structureOf);
       checkStepTypes(t, t === training[0] ? onnx : undefined, spec.eval.maxLength, read, tokenizers);
       // (training is in step order; a later train step trains the student of the steps before it, whose position table is not read here)
-      checkStepLength(t, t === training[0] ? onnx : undefined, structureOf);
+      checkStepLength(t, t === training[0] ? onnx : undefined, structureOf, tokenizers);
       checkStudentLabels(t, read);
       sofar = trainedModel(t, sofar, read);
       checkLayerMatches(t, sofar, read);
@@ -2461,18 +2461,31 @@ function checkLayerMatches(t: PointTrainingStep, student: SoFar, read: ModelRead
 }
 
 /**
- * Throws training's SettingsError (chooseMaxLength's, naming the model) for a step's maxLength beyond the position
- * table of a model it runs at that length: its teacher (a distill step's, the point's model by default), a student
- * given as a model path, and `model`, the point's model a first train step without a student trains. A structure
- * not read here leaves the step to its point.
+ * Throws training's SettingsErrors of the position tables of the models a step runs at its length: its teacher (a
+ * distill step's, the point's model by default), a student given as a model path, and `model`, the point's model a
+ * first train step without a student trains. A table that leaves no room for text after the special tokens of the
+ * step's tokenizer (its teacher's folder's, else the model's it trains: trainingLabelSource), whatever the maxLength,
+ * first (each table, as training checks them all before the length), in training's line (checkModelLengthRoom: no
+ * maxLength mends it); then a maxLength beyond a table
+ * (chooseMaxLength's, naming the model). A structure or tokenizer not read here leaves the step to its point.
  */
-function checkStepLength(t: PointTrainingStep, model: string | undefined, read: (onnx: string) => BertStructure | undefined): void {
-  if (t.maxLength === undefined) return;
-  const runs = [t.teacher, studentOnnx(t), t.kind === 'train' && t.student === undefined ? model : undefined];
-  for (const onnx of runs) {
+function checkStepLength(
+  t: PointTrainingStep,
+  model: string | undefined,
+  read: (onnx: string) => BertStructure | undefined,
+  tokenizers: TokenizerReader,
+): void {
+  const trained = t.kind === 'train' && t.student === undefined ? model : undefined;
+  const runs = [t.teacher, studentOnnx(t), trained];
+  const from = t.teacher ?? studentOnnx(t) ?? trained;
+  const tokenizer = from === undefined ? undefined : tokenizers.tokenizer(locateModel(from).dir);
+  const pair = getTask(t.task).textColumns.length === 2;
+  const tables = runs.flatMap((onnx) => {
     const structure = onnx === undefined ? undefined : read(onnx);
-    if (structure) chooseMaxLength(t.maxLength, EMPTY_MODEL_CONFIG, { fixedSequence: null, maxSequence: positionLimit(structure) ?? null }, t.maxLength, onnx!);
-  }
+    return structure ? [[{ fixedSequence: null, maxSequence: positionLimit(structure) ?? null }, onnx!] as const] : [];
+  });
+  if (tokenizer) for (const [limits, onnx] of tables) checkModelLengthRoom(limits, tokenizer, pair, onnx);
+  if (t.maxLength !== undefined) for (const [limits, onnx] of tables) chooseMaxLength(t.maxLength, EMPTY_MODEL_CONFIG, limits, t.maxLength, onnx);
 }
 
 /**

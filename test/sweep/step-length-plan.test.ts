@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyBert } from '../helpers/models.ts';
+import { runTraining } from '../../src/train/run.ts';
 import { planRefusal } from './plan-refusal.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 
@@ -17,6 +18,7 @@ beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'step-length-plan-'));
   writeModelFolder(join(root, 'models', 'p24'), tinyBert({ maxPositions: 24 }, { seed: 1 }));
   writeModelFolder(join(root, 'models', 'p64'), tinyBert({ maxPositions: 64 }, { seed: 2 }));
+  writeModelFolder(join(root, 'models', 'p2'), tinyBert({ maxPositions: 2 }, { seed: 3 }));
   writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -52,5 +54,31 @@ describe("a sweep's plan checks a training step's maxLength against the position
       `${file()}: pipeline 'kd' on model 'p24', step 2 (train): ${onnx('p24')}: train.maxLength 32 is beyond the model's position table (24 tokens at most)`,
     );
     expect(await refusal('p64', [step('train', { maxLength: 32 })])).toBeUndefined();
+  });
+
+  // (where it said 'distill.maxLength 16 is beyond the model's position table (2 tokens at most)', then planned
+  // maxLength 2 (or none), which its point refused in training's line naming the table)
+  it("a teacher's or student model's table that leaves no room for text: training's line, whatever the maxLength", async () => {
+    const line = (step: string, model: string) =>
+      `${file()}: pipeline 'kd' on model 'p64', step 1 (${step}): ${onnx(model)}: the model's position table covers 2 tokens, which leaves no room for text after the 2 special tokens of a single text: no ${step}.maxLength mends that (a model needs 3 positions or more)`;
+    for (const maxLength of [{ maxLength: 16 }, { maxLength: 2 }, {}]) {
+      expect(await refusal('p64', [step('distill', { teacher: 'models/p2', student: 'bert:layers=1', ...maxLength })])).toBe(line('distill', 'p2'));
+      expect(await refusal('p64', [step('distill', { student: 'models/p2', ...maxLength })])).toBe(line('distill', 'p2'));
+    }
+    // (the point's own refusal, as training words it)
+    const run = runTraining({
+      task: 'SST-2',
+      teacher: onnx('p2'),
+      student: 'bert:layers=1',
+      glueDir: join(root, 'glue'),
+      output: join(root, 'out', 'model.onnx'),
+      settings: { epochs: 1, batchSize: 4, threads: 1 },
+      maxLength: 16,
+    });
+    await expect(run).rejects.toThrow(
+      line('distill', 'p2')
+        .replace(/^.*\(distill\): /, '')
+        .replace('distill.maxLength', '--max-length'),
+    );
   });
 });
