@@ -11,7 +11,7 @@ import { closeSync, createReadStream, openSync, readdirSync, readSync, renameSyn
 import { basename, dirname, join } from 'node:path';
 import { processAlive } from './processes.ts';
 import { pipeline } from 'node:stream/promises';
-import { type Document, isCollection, isMap, isNode, isScalar, parseDocument, type Tags, visit, type YAMLWarning } from 'yaml';
+import { type Document, isAlias, isCollection, isMap, isNode, isScalar, type Node, parseDocument, type Range, type Tags, visit, type YAMLWarning } from 'yaml';
 import { formatMB } from './units.ts';
 import { DataError, valueText } from './errors.ts';
 import { ensureFolder } from './folders.ts';
@@ -359,7 +359,31 @@ export function parseYamlText(text: string, opts: { merge?: boolean } = {}): unk
     throw new Error(
       coreTagProblem(doc, warning, text) ?? `${yamlLine(warning.message)} (bert-compress reads YAML 1.2's core schema, no other tags or directives)`,
     );
+  const key = collectionKeyProblem(doc, text);
+  if (key !== undefined) throw new Error(key);
   return doc.toJS();
+}
+
+/**
+ * The refusal of a mapping key that is a list or a mapping (`? [ratio] : 0.5`, `{[a]: 1}`, or an alias of one), which
+ * YAML allows and an object cannot hold: the parser turned it into text ('[ ratio ]') with a multi-line Node warning
+ * (Keys with collection values will be stringified …), and the setting was refused as that text; undefined where the
+ * document has none.
+ */
+function collectionKeyProblem(doc: Document, text: string): string | undefined {
+  let found: { node: Node; range: Range } | undefined;
+  visit(doc, {
+    Pair(_key, pair) {
+      const key = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
+      const range = isNode(pair.key) ? pair.key.range : undefined;
+      if (!isCollection(key) || !range) return undefined;
+      found = { node: key, range };
+      return visit.BREAK;
+    },
+  });
+  if (found === undefined) return undefined;
+  const before = text.slice(0, found.range[0]).split('\n');
+  return `a key that is ${isMap(found.node) ? 'a mapping' : 'a list'} at line ${before.length}, column ${before.at(-1)!.length + 1}: keys are names`;
 }
 
 /** What each tag of YAML 1.2's core schema takes, as parseYamlText reads it (decimalTags): the words of coreTagProblem. */

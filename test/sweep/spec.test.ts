@@ -432,6 +432,31 @@ describe('sweep file', () => {
     }
   });
 
+  it('refuses a mapping key that is a list or a mapping (or an alias of one) in one line naming where, where the parser warned in many lines (Keys with collection values will be stringified) and the text it made of it was refused', async () => {
+    const file = join(t.root, 'collection-keys.yaml');
+    const warnings: unknown[] = [];
+    const onWarning = (w: unknown) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      for (const [extra, what] of [
+        ['bench: {? [repeats] : 2}', 'a key that is a list at line 3, column 11'],
+        ['bench: {{repeats: 1}: 2}', 'a key that is a mapping at line 3, column 9'],
+        ['x-k: &k [repeats]\nbench: {*k : 2}', 'a key that is a list at line 4, column 9'],
+        ['bench:\n  ? - repeats\n  : 2', 'a key that is a list at line 4, column 5'],
+      ] as const) {
+        writeFileSync(file, `models: [{path: models/tiny-sst2, tasks: [sst2]}]\npipelines: [baseline]\n${extra}\n`);
+        expect(() => parseSweepFile(file), extra).toThrow(new SettingsError(`${file}: not valid YAML: ${what}: keys are names`));
+      }
+      // (an alias of a name is a name)
+      writeFileSync(file, 'x-k: &k repeats\nmodels: [{path: models/tiny-sst2, tasks: [sst2]}]\npipelines: [baseline]\nbench: {*k : 2}\n');
+      expect(parseSweepFile(file).bench.repeats).toBe(2);
+      await new Promise((r) => setImmediate(r)); // (process warnings are emitted on the next tick)
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('names unreadable and malformed files', () => {
     expect(() => parseSweepFile(join(t.root, 'nope.yaml'))).toThrow(/nope\.yaml: cannot read the sweep file: no such file/);
     expect(() => parseSweepFile(t.root)).toThrow(/^\S+: a folder, not a sweep file \(give the sweep's YAML file\)$/);
