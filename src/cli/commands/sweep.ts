@@ -174,11 +174,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       );
       return signals.exitCode();
     }
-    const others = summary.byOthers > 0 ? `, ${summary.byOthers} finished by another sweep` : '';
-    const timedAgain = summary.contended.recomputed.length > 0 ? ` (${summary.contended.recomputed.length} of them stored timed contended, timed again)` : '';
-    out(
-      `${summary.total} points: ${summary.alreadyDone} already in the store, ${summary.ran} run now${timedAgain}${others}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`,
-    );
+    out(localTotalLine(summary));
     // (a stale point recomputed with --rerun-stale that failed is the stale line's: a plain rerun keeps its stored
     // result rather than retry it, and one whose input the code running now refuses fails on every rerun)
     const stale = new Set(summary.stale.map((s) => s.point.key));
@@ -333,11 +329,28 @@ export function contendedLine(contended: SweepSummary['contended'], queued = fal
   return parts.join('; ');
 }
 
+/** A local sweep's closing line: where each of its points went. */
+export function localTotalLine(summary: Pick<SweepSummary, 'total' | 'alreadyDone' | 'ran' | 'byOthers' | 'contended' | 'failed' | 'seconds'>): string {
+  const others = summary.byOthers > 0 ? `, ${summary.byOthers} finished by another sweep` : '';
+  const timedAgain = summary.contended.recomputed.length > 0 ? ` (${summary.contended.recomputed.length} of them stored timed contended, timed again)` : '';
+  return `${counted(summary.total, 'point')}: ${summary.alreadyDone} already in the store, ${summary.ran} run now${timedAgain}${others}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`;
+}
+
+/** What a queued sweep that stopped collecting says of its points still queued and those it did not queue. */
+export function queuedLeftLines(summary: Pick<QueuedSweepSummary, 'left' | 'notQueued'>, again: string): string[] {
+  const lines: string[] = [];
+  if (summary.left > 0)
+    lines.push(`stopped: ${summary.left === 1 ? '1 point is' : `${summary.left} points are`} still queued and the workers go on; collect them with: ${again}`);
+  const n = summary.notQueued.length;
+  if (n > 0) lines.push(`${n === 1 ? '1 point was' : `${n} points were`} not queued: run without --follow to queue them`);
+  return lines;
+}
+
 /** A queued sweep's closing line: where each of its points went. */
 export function queuedTotalLine(summary: Pick<QueuedSweepSummary, 'total' | 'alreadyDone' | 'ran' | 'byOthers' | 'letGo' | 'failed' | 'seconds'>): string {
   const others = summary.byOthers > 0 ? `, ${summary.byOthers} stored by another coordinator` : '';
   const letGo = summary.letGo > 0 ? `, ${summary.letGo} let go (taken out by a later run of the edited sweep)` : '';
-  return `${summary.total} points: ${summary.alreadyDone} already in the store, ${summary.ran} collected from the queue now${others}${letGo}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`;
+  return `${counted(summary.total, 'point')}: ${summary.alreadyDone} already in the store, ${summary.ran} collected from the queue now${others}${letGo}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`;
 }
 
 /**
@@ -393,8 +406,7 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
   out(queuedTotalLine(summary));
   for (const line of failedLines(summary.failed, 'rerun without --follow to retry them')) err(line);
   const again = `compress sweep ${args.file} --queue ${queue} --store ${store} --follow`;
-  if (summary.left > 0) err(`stopped: ${summary.left} points are still queued and the workers go on; collect them with: ${again}`);
-  if (summary.notQueued.length > 0) err(`${summary.notQueued.length} points were not queued: run without --follow to queue them`);
+  for (const line of queuedLeftLines(summary, again)) err(line);
   if (summary.stale.length > 0) err(staleLine(summary.stale, false).line);
   const contended = contendedLine(summary.contended, true);
   if (contended) err(contended);

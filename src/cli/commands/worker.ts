@@ -10,7 +10,7 @@ import type { NumberRange } from '../../errors.ts';
 import { integerFlags, numberFlags } from '../flag-values.ts';
 import type { WorkerSummary } from '../../queue/index.ts';
 import { POOL_THREADS_RANGE } from '../../runtime/threads.ts';
-import { pointLine, pointName, type SweepPoint } from '../../sweep/index.ts';
+import { counted, pointLine, pointName, type SweepPoint } from '../../sweep/index.ts';
 import { MAX_TIMER_MS } from '../../timers.ts';
 import { INTERRUPTED_EXIT_CODE, checkFolderFlags, commandLineCheck, err, type CliCommand } from '../command.ts';
 
@@ -38,9 +38,7 @@ export function workerLogLine(e: { line: string; point?: SweepPoint }, verbose =
  * point retried elsewhere counts one per run), each counted in the singular when one.
  */
 export function workerStoppedLine(pid: number, summary: WorkerSummary): string {
-  const points = `${summary.ran} point${summary.ran === 1 ? '' : 's'}`;
-  const failed = `${summary.failed} failed run${summary.failed === 1 ? '' : 's'}`;
-  return `worker ${pid}: stopped after ${points} done here and ${failed}`;
+  return `worker ${pid}: stopped after ${counted(summary.ran, 'point')} done here and ${counted(summary.failed, 'failed run')}`;
 }
 
 /**

@@ -1,0 +1,32 @@
+/**
+ * A sweep's closing lines count its points as the other lines do (`1 point run now timed contended`): one point is
+ * "1 point", where they said "1 points: 1 already in the store, …" and "1 points are still queued".
+ */
+import { describe, expect, it } from 'vitest';
+import { localTotalLine, queuedLeftLines, queuedTotalLine } from '../../src/cli/commands/sweep.ts';
+import type { SweepPoint } from '../../src/sweep/plan.ts';
+
+const none = { kept: [], recomputed: [], again: [], first: [] };
+const point = {} as SweepPoint;
+
+describe("a sweep's closing lines", () => {
+  it('say 1 point, and N points otherwise', () => {
+    const one = { total: 1, alreadyDone: 1, ran: 0, byOthers: 0, failed: [], seconds: 0.5 };
+    expect(localTotalLine({ ...one, contended: none })).toBe('1 point: 1 already in the store, 0 run now, 0 failed (0.5 s)');
+    expect(localTotalLine({ ...one, total: 3, contended: none })).toBe('3 points: 1 already in the store, 0 run now, 0 failed (0.5 s)');
+    expect(queuedTotalLine({ ...one, letGo: 0 })).toBe('1 point: 1 already in the store, 0 collected from the queue now, 0 failed (0.5 s)');
+    expect(queuedTotalLine({ ...one, total: 2, letGo: 0 })).toBe('2 points: 1 already in the store, 0 collected from the queue now, 0 failed (0.5 s)');
+  });
+
+  it('of a queued sweep stopped while collecting: 1 point is still queued, 1 point was not queued', () => {
+    expect(queuedLeftLines({ left: 1, notQueued: [point] }, 'AGAIN')).toEqual([
+      'stopped: 1 point is still queued and the workers go on; collect them with: AGAIN',
+      '1 point was not queued: run without --follow to queue them',
+    ]);
+    expect(queuedLeftLines({ left: 2, notQueued: [point, point] }, 'AGAIN')).toEqual([
+      'stopped: 2 points are still queued and the workers go on; collect them with: AGAIN',
+      '2 points were not queued: run without --follow to queue them',
+    ]);
+    expect(queuedLeftLines({ left: 0, notQueued: [] }, 'AGAIN')).toEqual([]);
+  });
+});
