@@ -223,7 +223,10 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
       const typed = written.map((o) => o.typed ?? '');
       const count = Array.isArray(value) ? value.length : 1;
       // a "value" that is the next flag (`--optimize --optimize -o x`) was not given one
-      const shown = (typed.length >= count ? typed : (value as unknown[]).map(String)).map((v) => (v === '' || /^-[^\d.]/.test(v) ? 'without a value' : v));
+      // (each as a shell takes it, shellWord: a blank in one shown, '3 ')
+      const shown = (typed.length >= count ? typed : (value as unknown[]).map(String)).map((v) =>
+        v === '' || /^-[^\d.]/.test(v) ? 'without a value' : shellWord(v),
+      );
       throw new UsageError(`${flagName(key, aliases)} given ${shown.length} times (${shown.join(', ')}): give it once`);
     }
     if ((options.number.includes(key) || options.string.includes(key)) && !rules.bareAllowed?.has(key)) {

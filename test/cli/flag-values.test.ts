@@ -135,6 +135,9 @@ describe('values of the other flags and positional arguments', () => {
 
   it.each([
     [['report', 's.db', '-o', 'a', '-o', 'b'], '-o/--out given 2 times (a, b): give it once'],
+    // (a value with a blank quoted as a shell takes it, where '(3 , 2)' and '(a b, c)' hid where each ended)
+    [['report', 's.db', '-o', 'a b', '-o', 'c'], "-o/--out given 2 times ('a b', c): give it once"],
+    [['report', 's.db', '--seed', '3 ', '--seed', '2'], "--seed given 2 times ('3 ', 2): give it once"],
     [['report', 's.db', '--optimize', '--optimize', '-o', 'x'], '--optimize given 2 times (without a value, without a value): give it once'],
     [['report', 's.db', '--seed', 'abc'], "--seed 'abc': expected an integer from 0 to 2^53 − 1"],
     [['report', 's.db', '--seed', ''], "--seed '': expected an integer from 0 to 2^53 − 1"],
