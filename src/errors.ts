@@ -188,12 +188,12 @@ export function integerRuleProblem(n: unknown, min: number, rule: IntegerRule = 
 /**
  * The integer `text` writes where a setting's grammar, a spec or a list takes one (`groups:N`, `int8-group:G`,
  * `layer:K`, `entropy:BINS`, a student spec's sizes, each number of a head list, a layer map or a layer list), read as
- * every setting reads a number (isNumberText: '1e3', '32.0', blanks around it) and checked by integerProblem (or
+ * every integer typed is (integerOfText: '1e3', '32.0', blanks around it; not '1e-400') and checked by integerProblem (or
  * `rule`); a SettingsError `WHAT TEXT: expected an integer from MIN to 2^53 − 1` otherwise, TEXT as typedValueText
  * shows it (a number bare: 'layers 0', other text quoted: 'rank '1e'').
  */
 export function integerText(what: string, text: string, min: number, rule?: IntegerRule): number {
-  const n = numberOfText(text);
+  const n = integerOfText(text);
   const problem = integerRuleProblem(n, min, rule);
   if (problem !== undefined) throw new SettingsError(`${what} ${typedValueText(text.trim())}: ${problem}`);
   // (-0, which '-0' reads as, is 0)
@@ -201,11 +201,37 @@ export function integerText(what: string, text: string, min: number, rule?: Inte
 }
 
 /**
- * The number `text` writes in decimal (isNumberText: '1e3', '32.0', blanks around it), else NaN ('0x10', '', 'x'),
- * for integerProblem to judge: how integerText reads an integer, and bench's lists each size.
+ * The number `text` writes in decimal (isNumberText: '1e3', '32.0', blanks around it), else NaN ('0x10', '', 'x').
  */
 export function numberOfText(text: string): number {
   return isNumberText(text) ? Number(text) : Number.NaN;
+}
+
+const NUMBER_PARTS = /^\s*[+-]?(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?\s*$/i;
+
+/**
+ * The integer `text` writes in decimal (isNumberText: '1e3', '32.0', '1.5e1', blanks around it), judged by its digits,
+ * else NaN ('0x10', '1.5', and a fraction that reads as an integer: '1e-400' as 0, '3.0000000000000001' as 3), for
+ * integerProblem to judge: how every integer typed is read (an integer flag, integerText, bench's lists each size).
+ */
+export function integerOfText(text: string): number {
+  const parts = NUMBER_PARTS.exec(text);
+  if (!isNumberText(text) || !parts) return Number.NaN;
+  const digits = `${parts[1]}${parts[2] ?? ''}`;
+  const point = parts[1]!.length + Number(parts[3] ?? 0);
+  return /[1-9]/.test(digits.slice(Math.max(0, point))) ? Number.NaN : Number(text);
+}
+
+/** How a refusal says that a number typed reads as 0 (tooSmallToHold). */
+export const TOO_SMALL_TO_HOLD = 'too small for a number to hold (it reads as 0)';
+
+/**
+ * Whether `text` writes in decimal a number other than 0 that reads as 0, too small for a float64 to hold ('1e-400',
+ * '2e-325'): where every number typed that takes fractions (a flag, an environment variable) is refused
+ * (TOO_SMALL_TO_HOLD) rather than read as 0, which may mean a default (--threads 0, a hub timeout of 0).
+ */
+export function tooSmallToHold(text: string): boolean {
+  return isNumberText(text) && Number(text) === 0 && /[1-9]/.test(text.split(/e/i)[0]!);
 }
 
 /**
@@ -319,7 +345,7 @@ export function numberProblem(value: unknown, range: NumberRange): string | unde
 /**
  * Throws `error` (SettingsError, or UsageError where the CLI checks the flag) `--flag V: expected a number …`
  * (numberProblem; the range's note after it) unless `value` is a number in `range`: the check of every number flag
- * that takes fractions, `V` as typed on the command line (shownFlagValue: '--lr 0.0', '--lock-seconds 1e-400').
+ * that takes fractions, `V` as typed on the command line (shownFlagValue: '--lr 0.0', '--lock-seconds 0.0000000001').
  */
 export function checkNumberFlag(flag: string, value: number, range: NumberRange, o: { error?: new (message: string) => UserError } = {}): void {
   const problem = numberProblem(value, range);

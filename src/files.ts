@@ -13,7 +13,7 @@ import { processAlive } from './processes.ts';
 import { pipeline } from 'node:stream/promises';
 import { type Document, isAlias, isCollection, isMap, isNode, isScalar, type Node, parseDocument, type Range, type Tags, visit, type YAMLWarning } from 'yaml';
 import { formatMB } from './units.ts';
-import { DataError, valueText } from './errors.ts';
+import { DataError, TOO_SMALL_TO_HOLD, tooSmallToHold, valueText } from './errors.ts';
 import { ensureFolder } from './folders.ts';
 
 /** Random characters in a temporary name. */
@@ -361,6 +361,8 @@ export function parseYamlText(text: string, opts: { merge?: boolean } = {}): unk
     );
   const key = collectionKeyProblem(doc, text);
   if (key !== undefined) throw new Error(key);
+  const tiny = tooSmallNumberProblem(doc, text);
+  if (tiny !== undefined) throw new Error(tiny);
   return doc.toJS();
 }
 
@@ -382,8 +384,28 @@ function collectionKeyProblem(doc: Document, text: string): string | undefined {
     },
   });
   if (found === undefined) return undefined;
-  const before = text.slice(0, found.range[0]).split('\n');
-  return `a key that is ${isMap(found.node) ? 'a mapping' : 'a list'} at line ${before.length}, column ${before.at(-1)!.length + 1}: keys are names`;
+  return `a key that is ${isMap(found.node) ? 'a mapping' : 'a list'} ${placeInText(text, found.range[0])}: keys are names`;
+}
+
+/** 'at line L, column C' of the character at `offset` in `text` (lines and columns from 1), as a YAML refusal places what it refuses. */
+function placeInText(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `at line ${before.length}, column ${before.at(-1)!.length + 1}`;
+}
+
+/**
+ * The refusal of the first number a YAML document writes that is too small to hold (tooSmallToHold: `threads:
+ * 1e-400`, which the parser reads as 0, one per physical core, as a flag refuses `--threads 1e-400`): '1e-400 at line
+ * 3, column 10: too small for a number to hold (it reads as 0)'; undefined where it writes none.
+ */
+function tooSmallNumberProblem(doc: Document, text: string): string | undefined {
+  let problem: string | undefined;
+  visit(doc, (_key, n) => {
+    if (!isScalar(n) || n.value !== 0 || typeof n.source !== 'string' || !tooSmallToHold(n.source)) return;
+    problem = `${n.source.trim()}${n.range ? ` ${placeInText(text, n.range[0])}` : ''}: ${TOO_SMALL_TO_HOLD}`;
+    return visit.BREAK;
+  });
+  return problem;
 }
 
 /** What each tag of YAML 1.2's core schema takes, as parseYamlText reads it (decimalTags): the words of coreTagProblem. */

@@ -32,11 +32,14 @@ import {
   checkIntegerFlag,
   checkNumberFlag,
   type IntegerRange,
+  integerOfText,
   integerProblem,
   isNumberText,
   type NumberRange,
   noteFlagText,
   numberProblem,
+  TOO_SMALL_TO_HOLD,
+  tooSmallToHold,
   typedValueText,
   UsageError,
 } from '../errors.ts';
@@ -265,7 +268,8 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
  * `--epochs 1.5: …`, `--seed 9007199254740993: …`, not the 9007199254740992 yargs read).
  */
 function checkIntegerValue(flag: string, value: number, typed: string | undefined, range: IntegerRange): void {
-  if (typed !== undefined && !isNumberText(typed)) {
+  // (and a fraction that reads as an integer, judged by its digits: `--threads 1e-400` read as 0, one per physical core)
+  if (typed !== undefined && Number.isNaN(integerOfText(typed))) {
     const note = range.note === undefined ? '' : ` ${range.note}`;
     throw new UsageError(`${flag} ${typedValueText(typed)}: ${integerProblem(Number.NaN, range.min, range.max)}${note}`);
   }
@@ -277,11 +281,18 @@ function checkIntegerValue(flag: string, value: number, typed: string | undefine
  * Refuses the value of a number flag `flag` that takes fractions (as its refusals name it) unless it is a number in
  * `range`, in the one number wording (numberProblem), as checkIntegerValue an integer flag's: a text that writes no
  * decimal number ('0x10', '', 'Infinity') quoted (`--lr '0x10': expected a number greater than 0`), a number shown as
- * typed (checkNumberFlag: `--lr 0.0: …`, `--lock-seconds 1e-400: …`, not the 0 yargs read).
+ * typed (checkNumberFlag: `--lr 0.0: …`, `--lock-seconds 0.0000000001: …`, not the 0 and 1e-10 yargs read); one too small to hold,
+ * which yargs reads as 0, refused as such (tooSmallToHold: `--weight-decay 1e-400: too small for a number to hold (…)`).
  */
 function checkNumberValue(flag: string, value: number, typed: string | undefined, range: NumberRange): void {
   if (typed !== undefined && !isNumberText(typed)) {
     throw new UsageError(`${flag} ${typedValueText(typed)}: ${numberProblem(Number.NaN, range)}${range.note === undefined ? '' : ` ${range.note}`}`);
+  }
+  if (typed !== undefined && tooSmallToHold(typed)) {
+    // (`--weight-decay 1e-400` read as 0 unsaid; `--lr 1e-400: expected a number greater than 0` said what it was)
+    const problem = numberProblem(0, range);
+    const then = problem === undefined ? 'write 0 for 0' : `${problem}${range.note === undefined ? '' : ` ${range.note}`}`;
+    throw new UsageError(`${flag} ${typed.trim()}: ${TOO_SMALL_TO_HOLD}; ${then}`);
   }
   if (typed !== undefined) noteFlagText(flag, typed);
   checkNumberFlag(flag, value, range, { error: UsageError });

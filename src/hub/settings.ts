@@ -10,7 +10,17 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fsReason, type NumberRange, numberOfText, numberProblem, SettingsError, typedValueText, valueAndKind } from '../errors.ts';
+import {
+  fsReason,
+  type NumberRange,
+  numberOfText,
+  numberProblem,
+  SettingsError,
+  TOO_SMALL_TO_HOLD,
+  tooSmallToHold,
+  typedValueText,
+  valueAndKind,
+} from '../errors.ts';
 import { MAX_TIMER_MS } from '../timers.ts';
 
 /** The seconds a timeout variable takes (0: its default), in the one number wording: 'a number of seconds 0 or greater'. */
@@ -89,15 +99,15 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
  * A timeout variable's seconds in milliseconds (undefined, the default, when unset, empty or 0, as huggingface_hub's
  * `_as_int(…) or DEFAULT_…_TIMEOUT` reads it), at most MAX_TIMER_MS (a wait set past it, `HF_HUB_DOWNLOAD_TIMEOUT=99999999`
  * for "never give up", waits that long); a SettingsError when not a number of seconds written in decimal (numberOfText,
- * as every flag reads numbers: `0x10` is no 16 s), below 0, or too small for a number (`1e-400`, which reads as 0: not
- * the default unsaid); the value shown as every refused number is (typedValueText: `-3`, `1e-400` bare, `'0x10'` quoted).
+ * as every flag reads numbers: `0x10` is no 16 s), below 0, or too small for a number (tooSmallToHold: `1e-400`, which
+ * reads as 0: not the default unsaid); the value shown as every refused number is (typedValueText: `-3`, `1e-400` bare, `'0x10'` quoted).
  */
 function timeoutMs(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const text = env[name]?.trim();
   const seconds = numberOfText(text ?? '');
-  if (seconds === 0 && /[1-9]/.test(text!.split(/e/i)[0]!)) {
+  if (tooSmallToHold(text ?? '')) {
     // (a wait too short for a number to hold, `1e-400`: read as 0, it took the default 10 s unsaid)
-    throw new SettingsError(`${name} ${typedValueText(text)}: a number of seconds too small to hold (it reads as 0, the default): write 0 for the default`);
+    throw new SettingsError(`${name} ${typedValueText(text)}: ${TOO_SMALL_TO_HOLD}; write 0 for the default`);
   }
   if (!text || seconds === 0) return undefined;
   const problem = numberProblem(seconds, TIMEOUT_RANGE);

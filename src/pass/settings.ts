@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import {
+  integerOfText,
   integerProblem,
   integerRange,
   type IntegerRule,
@@ -264,6 +265,14 @@ function numberFromText(v: unknown): unknown {
 }
 
 /**
+ * Numeric text (a flag's value) as the integer it writes, NaN where it writes none (integerOfText: '1e-400', which
+ * reads as 0, is a fraction); anything else unchanged, for the schema to refuse.
+ */
+function integerFromText(v: unknown): unknown {
+  return typeof v === 'string' && isNumberText(v) ? integerOfText(v) : v;
+}
+
+/**
  * The text of a word or grammar value as every setting reads it (the convention of `--quantize`): spaces around it
  * and letter case do not matter, so ' Ablation ' reads as 'ablation'; anything but a string is left unchanged.
  */
@@ -313,7 +322,7 @@ export function integer(min: number, rule?: IntegerRule) {
     })
     // (the type `compress passes` and typedValueProblem read, which a custom check does not give the JSON Schema)
     .meta({ type: 'integer', minimum: min, ...(max < Number.MAX_SAFE_INTEGER ? { maximum: max } : {}) });
-  return z.preprocess(numberFromText, n);
+  return z.preprocess(integerFromText, n);
 }
 
 /** true or false (also 'true'/'false', 1/0 as text or number). */

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import yargs, { type Argv } from 'yargs';
 import { commands } from '../../src/cli/commands/index.ts';
 import { declaredIntegerFlags, declaredNumberFlags, declaredOptions } from '../../src/cli/flag-values.ts';
-import { integerRange, type NumberRange, numberProblem, numberRange } from '../../src/errors.ts';
+import { integerOfText, integerRange, type NumberRange, numberProblem, numberRange } from '../../src/errors.ts';
 import { runMain } from '../helpers/cli.ts';
 
 /** Each command's name, and a command line that runs it but for the flag under test (a model that is never read). */
@@ -71,6 +71,8 @@ describe('integer flags', () => {
           ['', `''`],
           ['Infinity', `'Infinity'`],
           [' 1.5', '1.5'],
+          // (a fraction that reads as an integer: 1e-400 as 0, which is --threads' one per physical core)
+          ['1e-400', '1e-400'],
           [String(range.min - 1), String(range.min - 1)],
         ]) {
           const r = await runMain([...LINES[command]!, `--${flag}=${value}`]);
@@ -78,6 +80,12 @@ describe('integer flags', () => {
         }
       }
     }
+  });
+
+  it('judges an integer typed by its digits: a fraction that reads as an integer is refused, an integer written with a fraction or an exponent taken', () => {
+    for (const text of ['1e3', ' 32.0 ', '1.5e1', '.5e1', '-0', '0.00e-400', '1e999']) expect([text, integerOfText(text)]).toEqual([text, Number(text)]);
+    for (const text of ['1e-400', '3.0000000000000001', '4503599627370495.5', '5e-1', '1.5', '0x10', ''])
+      expect([text, integerOfText(text)]).toEqual([text, Number.NaN]);
   });
 
   it('takes an integer written as any decimal number the flags read (1e1, 2.0, blanks), and says an integer is needed after a bare one', async () => {
@@ -100,6 +108,12 @@ describe('number flags that take fractions', () => {
           ['', `''`, `expected a ${words}`],
           ['abc', `'abc'`, `expected a ${words}`],
           ['1e400', '1e400', `expected a finite ${words}`],
+          // (a number too small to hold reads as 0: refused whether or not 0 is in the range)
+          [
+            '1e-400',
+            '1e-400',
+            `too small for a number to hold (it reads as 0); ${numberProblem(0, range) === undefined ? 'write 0 for 0' : `expected a ${words}`}`,
+          ],
           [` ${below}`, below, `expected a ${words}`],
         ]) {
           const r = await runMain([...LINES[command]!, `--${flag}=${value}`]);

@@ -158,7 +158,7 @@ describe('hubSettings', () => {
     // 0, -0 or 0.00e-400 is the default)
     for (const tiny of ['1e-400', '2e-325', '0.0001e-330']) {
       expect(() => hubSettings({ HF_HUB_ETAG_TIMEOUT: tiny })).toThrow(
-        new SettingsError(`HF_HUB_ETAG_TIMEOUT ${tiny}: a number of seconds too small to hold (it reads as 0, the default): write 0 for the default`),
+        new SettingsError(`HF_HUB_ETAG_TIMEOUT ${tiny}: too small for a number to hold (it reads as 0); write 0 for the default`),
       );
     }
     expect(hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: '-0', HF_HUB_ETAG_TIMEOUT: '0.00e-400' })).toMatchObject({

@@ -128,6 +128,15 @@ describe('parsing settings', () => {
     expect(byName('share-layers').check({})).toEqual({ share: 'all', from: 'mean' });
   });
 
+  it('reads an integer setting typed as text by its digits, as an integer flag: a fraction that reads as an integer (1e-400 as 0) is refused', () => {
+    const heads = byName('prune-heads');
+    expect(heads.check({ ratio: 0.4, minHeadsPerLayer: ' 1e0 ' }).minHeadsPerLayer).toBe(1);
+    for (const typed of ['1e-400', '1.0000000000000001'])
+      expect(refusal(() => heads.check({ ratio: 0.4, minHeadsPerLayer: typed }))).toBe(
+        `prune-heads: minHeadsPerLayer ${typed}: expected an integer from 0 to 2^53 − 1 (flag --min-heads-per-layer)`,
+      );
+  });
+
   it('canonical settings parse to themselves (lineage and sweep keys can be read back)', () => {
     const examples: Array<[string, Record<string, unknown>]> = [
       ...Object.entries(MINIMAL),

@@ -29,7 +29,7 @@ describe('compress worker: flag values', () => {
     [
       '--lock-seconds 1e-400 (0)',
       ['--lock-seconds', '1e-400'],
-      /^compress: --lock-seconds 1e-400: expected a number of seconds in \[1, 2147483\] \(about 24 days at most\)$/,
+      /^compress: --lock-seconds 1e-400: too small for a number to hold \(it reads as 0\); expected a number of seconds in \[1, 2147483\] \(about 24 days at most\)$/,
     ],
     [
       '--lock-seconds 0.0000000001',

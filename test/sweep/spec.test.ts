@@ -351,6 +351,21 @@ describe('sweep file', () => {
     expect([parseSweepFile(file).seed, parseSweepFile(file).bench.repeats]).toEqual([1000, 3]);
   });
 
+  it("refuses a number too small to hold (bench: {threads: 1e-400}), which YAML read as 0 (one per physical core's share) unsaid, as --threads 1e-400 is refused", () => {
+    const file = join(t.root, 'too-small.yaml');
+    for (const [extra, what] of [
+      ['bench: {threads: 1e-400}', '1e-400 at line 3, column 18'],
+      ['bench: {maxTime: 5, warmup: 2e-325}', '2e-325 at line 3, column 29'],
+      ['seed: !!float 0.1e-330', '0.1e-330 at line 3, column 15'],
+    ] as const) {
+      writeFileSync(file, `models: [{path: models/tiny-sst2, tasks: [sst2]}]\npipelines: [baseline]\n${extra}\n`);
+      expect(() => parseSweepFile(file), extra).toThrow(new SettingsError(`${file}: not valid YAML: ${what}: too small for a number to hold (it reads as 0)`));
+    }
+    // (0 written any way is 0)
+    writeFileSync(file, 'models: [{path: models/tiny-sst2, tasks: [sst2]}]\npipelines: [baseline]\nbench: {threads: 0.0e-400}\n');
+    expect(parseSweepFile(file).bench.threads).toBe(0);
+  });
+
   it('reads a file that says %YAML 1.1 as any other (where YAML 1.1 read 0b11 as 3, 1:30 as 90, 1_000 as 1000 and 017 as 15)', () => {
     const file = join(t.root, 'yaml11.yaml');
     const write = (extra: string) =>

@@ -3,7 +3,7 @@
  * parses flags into BenchOptions, calls the library's `benchModels` and prints the table (or JSON).
  */
 import type { Argv } from 'yargs';
-import { integerProblem, numberOfText, UsageError } from '../../errors.ts';
+import { integerOfText, integerProblem, UsageError } from '../../errors.ts';
 import { THREADS_HELP, THREADS_RANGE } from '../../runtime/threads.ts';
 import { integerFlags, numberFlags } from '../flag-values.ts';
 import { checkDtypeName } from '../../eval/model-files.ts';
@@ -40,14 +40,14 @@ interface BenchArgs {
 }
 
 /**
- * '1,8,32' (or repeated flags joined by yargs) → [1, 8, 32], each size read as every integer typed is (numberOfText:
- * '1e3', '3.0'; '0x10' and an empty one are none) and an integer from `min` (integerProblem), else a UsageError in the
+ * '1,8,32' (or repeated flags joined by yargs) → [1, 8, 32], each size read as every integer typed is (integerOfText:
+ * '1e3', '3.0'; '0x10', '1e-400' and an empty one are none) and an integer from `min` (integerProblem), else a UsageError in the
  * library's words, quoting the size as typed (sizeRefusal: '--seq 8,9007199254740993: 9007199254740993: …').
  */
 export function parseIntList(flag: string, value: string | number | Array<string | number>, min = 1): number[] {
   const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((s) => s.trim());
   return parts.map((p) => {
-    const n = numberOfText(p);
+    const n = integerOfText(p);
     const problem = integerProblem(n, min);
     if (problem !== undefined) throw new UsageError(sizeRefusal(flag, parts, p, problem));
     return n;
