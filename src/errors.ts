@@ -34,6 +34,16 @@ export class NonFiniteInputError extends ModelLoadError {
 }
 
 /**
+ * `e` as the refusal of a model the run made itself (a pass or training before the step that refused it, not a file
+ * read): a NonFiniteInputError as a plain ModelLoadError of the same line, which a sweep retries, since the files it read
+ * did not hold the NaN (runPipeline's steps after the first, a point's stage of passes after a training stage).
+ * Anything else as it is.
+ */
+export function madeModelRefusal(e: unknown): unknown {
+  return e instanceof NonFiniteInputError ? new ModelLoadError(e.message, { cause: e }) : e;
+}
+
+/**
  * `e` with each path `from` its message names (a staging folder's or a temporary file's, which the user never sees)
  * replaced by the path `to` the user gave (the output or input): the same error, its message changed in place; the
  * longest `from` first, so a file in a staged folder is named by its place in the user's folder.

@@ -13,7 +13,7 @@ import { pruneGraph } from '../onnx/analysis.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Pass, PassContext, PassResult, PassShape } from '../pass/pass.ts';
-import { ModelLoadError, SettingsError } from '../errors.ts';
+import { NonFiniteInputError, SettingsError } from '../errors.ts';
 import { balancedFactors, lowRankFactors, numericalRank, type LowRankFactors } from './low-rank.ts';
 import { factorizeGather, type FactorizedGather } from './rewrite.ts';
 import { FACTORIZE_EMBEDDINGS, type EmbeddingWeighting } from './settings.ts';
@@ -170,7 +170,7 @@ export function factorizeWordEmbedding(
   const bad = nonFiniteValues(w)?.first;
   if (bad !== undefined) {
     const row = Math.floor(bad / cols);
-    throw new ModelLoadError(
+    throw new NonFiniteInputError(
       `factorize-embeddings: row ${row} (token id ${row}) of the word embedding '${word.weight}' holds ${w[bad]} at column ${bad % cols}: the SVD would spread it to the factors of every row; fix or retrain the model before factorizing it`,
     );
   }

@@ -9,7 +9,7 @@ import { findBert } from '../bert/discover.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { ParsedStep, PassContext, PassReport, PassStep } from './pass.ts';
 import { getPass } from './registry.ts';
-import { SettingsError, valueAndKind, UserError } from '../errors.ts';
+import { SettingsError, valueAndKind, UserError, madeModelRefusal } from '../errors.ts';
 import { requireClassifier } from './measure.ts';
 import { checkModelArg } from '../library-args.ts';
 import { RECURRENT_MODEL, recurrentModelLstm, recurrentRefusal } from './recurrent.ts';
@@ -94,10 +94,15 @@ export async function runPipeline(model: Model, steps: readonly PassStep[], cont
   }
   // (said by the run whose steps it reuses, which ran the same steps)
   if (uneven && !start) context.warn?.(uneven);
-  for (const { step, options } of parsed.slice(start)) {
+  for (const [i, { step, options }] of parsed.entries()) {
+    if (i < start) continue;
     const pass = getPass(step.pass);
     context.log?.(`${pass.name}: running`);
-    const res = await pass.run(current, structure, options, context);
+    // (a model holding or computing NaN: a refusal of the input's files at the first step; after it, of a model an
+    // earlier step made, which a sweep retries)
+    const res = await pass.run(current, structure, options, context).catch((e: unknown) => {
+      throw i > 0 ? madeModelRefusal(e) : e;
+    });
     reports.push(res.report);
     context.log?.(`${pass.name}: ${res.report.summary}`);
     current = res.model;

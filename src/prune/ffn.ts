@@ -15,7 +15,7 @@ import { featureSquares } from './weights.ts';
 import { groupScores, sharingGroups } from './sharing.ts';
 import { feedForwardQuantization, refuseQuantized } from './float-weights.ts';
 import { PRUNE_FFN } from './settings.ts';
-import { ModelLoadError } from '../errors.ts';
+import { NonFiniteInputError } from '../errors.ts';
 
 export interface PruneFfnOptions {
   ratio: number;
@@ -48,7 +48,7 @@ export const pruneFfnPass: Pass<PruneFfnOptions> = {
     for (const [l, row] of scores.entries()) {
       const n = nonFiniteValues(row)?.first;
       if (n !== undefined)
-        throw new ModelLoadError(
+        throw new NonFiniteInputError(
           `prune-ffn: neuron ${n} of layer ${s.layers[l]!.index} scores ${row[n]}: its FFN weights hold NaN or Infinity; fix or retrain the model before pruning it`,
         );
     }

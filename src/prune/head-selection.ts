@@ -21,7 +21,7 @@ import { findBert } from '../bert/discover.ts';
 import type { PassContext } from '../pass/pass.ts';
 import { predictedTargets, requireCalibration, requireLabels } from '../pass/measure.ts';
 import { requireSequenceClassifier } from './head-gradient.ts';
-import { ModelLoadError, SettingsError } from '../errors.ts';
+import { NonFiniteInputError, SettingsError } from '../errors.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { LOSS_BASED, defaultSteps, type ImportanceTarget } from './settings.ts';
 import { headScores, normalizePerLayer, type HeadImportance, type HeadScores } from './head-importance.ts';
@@ -55,7 +55,9 @@ export function comparableScores(method: HeadImportance, scores: HeadScores): He
     const h = nonFiniteValues(row)?.first;
     if (h !== undefined) {
       const where = method === 'magnitude' ? 'its attention weights hold NaN or Infinity' : 'it computes NaN or Infinity on the calibration examples';
-      throw new ModelLoadError(`prune-heads: ${method} importance of layer ${l} head ${h} is ${row[h]}: ${where}; fix or retrain the model before pruning it`);
+      throw new NonFiniteInputError(
+        `prune-heads: ${method} importance of layer ${l} head ${h} is ${row[h]}: ${where}; fix or retrain the model before pruning it`,
+      );
     }
   }
   if (method !== 'gradient' && method !== 'magnitude') return scores.map((row) => row.slice());

@@ -401,10 +401,11 @@ function mixedSizes(original: Model, s: BertStructure, o: QuantizeOptions, targe
 /**
  * `loss` (the calibration loss of `model`: the float model, or a probe with some layers at 4 bits) where it is finite;
  * else refuses it in one line: a NaN or Infinity ranks no layer's sensitivity, so the bits would be chosen blindly.
+ * The float model's (`probe` false): the pass's input model's refusal (NonFiniteInputError); a probe's, the pass made it.
  */
-function requireFiniteLoss(o: QuantizeOptions, loss: number, model: string): number {
+function requireFiniteLoss(o: QuantizeOptions, loss: number, model: string, probe: boolean): number {
   if (Number.isFinite(loss)) return loss;
-  throw new ModelLoadError(
+  throw new (probe ? ModelLoadError : NonFiniteInputError)(
     `quantize ${modeName(o.mode)}: the calibration loss of ${model} is ${loss} (it computes NaN or Infinity on the calibration examples), which ranks no layer's sensitivity; fix or retrain the model before quantizing it`,
   );
 }
@@ -425,7 +426,7 @@ async function runMixed(original: Model, s: BertStructure, o: QuantizeOptions, c
       await runner.release();
     }
   };
-  const baseLoss = requireFiniteLoss(o, await measure(model), 'the float model');
+  const baseLoss = requireFiniteLoss(o, await measure(model), 'the float model', false);
   const sensitivity: number[] = [];
   for (const [u, group] of units.entries()) {
     const probe = applyPlan(
@@ -435,7 +436,7 @@ async function runMixed(original: Model, s: BertStructure, o: QuantizeOptions, c
       o,
     );
     const where = `the model with ${group.length === 1 ? 'layer' : 'layers'} ${group.join(', ')} at 4 bits`;
-    sensitivity.push(requireFiniteLoss(o, await measure(probe.model), where) - baseLoss);
+    sensitivity.push(requireFiniteLoss(o, await measure(probe.model), where, true) - baseLoss);
     ctx.log?.(`quantize mixed: ${group.length === 1 ? 'layer' : 'layers'} ${group.join(', ')} at 4 bits: loss +${sensitivity[u].toFixed(4)}`);
   }
   // (mixedSizes refused a budget below every layer at 4 bits)

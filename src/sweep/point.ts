@@ -38,6 +38,7 @@ import type { PointTrainingStep, SweepPoint } from './plan.ts';
 import { trainingSettingNames, trainingSummary } from './train-step.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, namingSettings } from './setting-names.ts';
 import { ensureFolder } from '../folders.ts';
+import { madeModelRefusal } from '../errors.ts';
 
 /** What a finished point measured. */
 export interface PointResult {
@@ -198,12 +199,16 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
               maxLength: point.eval.maxLength,
             })
           : undefined;
+        // (after a training stage, its input is a model the point made, not a file it read: a model computing NaN is
+        // refused as one, and retried by a rerun)
         const lineage = await compressFile({
           input,
           output,
           steps: stage.steps,
           context: { calibration, seed: point.seed, log },
           ...(given?.check ? { loaded: given.loaded, shared: { input: given.check } } : {}),
+        }).catch((e: unknown) => {
+          throw i > 0 ? madeModelRefusal(e) : e;
         });
         size = lineage.after;
         dataFile = lineage.output.dataFile;
