@@ -25,7 +25,7 @@ import { pauseUnlessAborted } from '../interrupt.ts';
 import { timedContended } from '../sweep/contention.ts';
 import type { PointResult } from '../sweep/point.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
-import { pointName, pointNames } from '../sweep/progress.ts';
+import { counted, pointName, pointNames } from '../sweep/progress.ts';
 import { failedPoint, planAgainstStore, type StorePlan, type SweepOptions, type SweepSummary } from '../sweep/run.ts';
 import { StoreWriteError } from '../sweep/store.ts';
 import { codeFingerprint } from '../version.ts';
@@ -72,8 +72,6 @@ const DEFAULT_RESCAN_MS = 5_000;
 const CALL_TIMEOUT_MS = 5_000;
 const DEFAULT_UNREACHABLE_MS = 60_000;
 
-const points_ = (n: number) => `${n} point${n === 1 ? '' : 's'}`;
-
 /** The states of a job no worker has started yet (or is running now): those an edited sweep takes out of the queue. */
 const WITHDRAWABLE = new Set(['waiting', 'delayed', 'prioritized', 'paused', 'waiting-children']);
 
@@ -94,6 +92,20 @@ async function closeWithin(closing: Promise<void>, ms = 5_000): Promise<void> {
 
 /** What a store that cannot take a collected point keeps besides the points stored (SweepStore's StoreWriteError). */
 const QUEUE_KEEPS = "and the queue keeps the workers' results";
+
+/** The refusal of a coordinator whose Redis has not answered for `seconds` (`why`), with the points its store keeps. */
+export function unreachableLine(queue: string, seconds: number, why: string, finished: number): string {
+  return `${queue}: no answer for ${seconds} s (${why}); the store keeps the ${counted(finished, 'point')} finished so far: run the same command again to go on`;
+}
+
+/** The refusal of `--follow` where none of the `pending` points of sweep `sweep` still to do is in the queue. */
+export function noneQueuedLine(queue: string, sweep: string, pending: number): string {
+  const which =
+    pending === 1
+      ? `the 1 point of sweep '${sweep}' still to do is not queued there: run without --follow to queue it`
+      : `none of the ${pending} points of sweep '${sweep}' still to do is queued there: run without --follow to queue them`;
+  return `${queue}: ${which}`;
+}
 
 /** Runs the coordinator: see the module comment. */
 export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSweepSummary> {
@@ -256,9 +268,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       if (why !== connection.problem) log(`queue ${address.display}: ${why}; waiting for it`);
       connection.problem = why;
       if (Date.now() - lastContact > unreachableMs) {
-        throw new QueueError(
-          `${address.display}: no answer for ${Math.round((Date.now() - lastContact) / 1000)} s (${why}); the store keeps the ${summary.ran + previous.size} points finished so far: run the same command again to go on`,
-        );
+        throw new QueueError(unreachableLine(address.display, Math.round((Date.now() - lastContact) / 1000), why, summary.ran + previous.size));
       }
     }
   };
@@ -377,19 +387,17 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       }
       if (summary.withdrawn > 0)
         log(
-          `took ${points_(summary.withdrawn)} out of the queue that an earlier run of sweep '${spec.name}' queued and its plan no longer holds (no worker had started them)`,
+          `took ${counted(summary.withdrawn, 'point')} out of the queue that an earlier run of sweep '${spec.name}' queued and its plan no longer holds (no worker had started them)`,
         );
     }
     if (opts.follow && pending.size > 0 && summary.alreadyQueued === 0 && !opts.signal?.aborted) {
-      throw new QueueError(
-        `${address.display}: none of the ${pending.size} points of sweep '${spec.name}' still to do is queued there: run without --follow to queue them`,
-      );
+      throw new QueueError(noneQueuedLine(address.display, spec.name, pending.size));
     }
     if (pending.size > 0) {
       log(
         opts.follow
-          ? `following ${points_(summary.alreadyQueued)} queued at ${address.display}`
-          : `queued ${points_(summary.added)} at ${address.display}${summary.alreadyQueued ? ` (and found ${summary.alreadyQueued} already there)` : ''}; start workers with: compress worker --queue ${address.display}`,
+          ? `following ${counted(summary.alreadyQueued, 'point')} queued at ${address.display}`
+          : `queued ${counted(summary.added, 'point')} at ${address.display}${summary.alreadyQueued ? ` (and found ${summary.alreadyQueued} already there)` : ''}; start workers with: compress worker --queue ${address.display}`,
       );
     }
     while (pending.size > 0 && !opts.signal?.aborted && !fatal) {
@@ -402,7 +410,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     }
     if (fatal) throw fatal;
     if (summary.notQueued.length > 0)
-      log(`${points_(summary.notQueued.length)} not in the queue (run without --follow to queue them): ${pointNames(summary.notQueued)}`);
+      log(`${counted(summary.notQueued.length, 'point')} not in the queue (run without --follow to queue them): ${pointNames(summary.notQueued)}`);
   } finally {
     summary.left = pending.size;
     await Promise.all([closeWithin(events.close()), closeWithin(queue.close())]);

@@ -1,9 +1,10 @@
 /**
  * A sweep's closing lines count its points as the other lines do (`1 point run now timed contended`): one point is
- * "1 point", where they said "1 points: 1 already in the store, …" and "1 points are still queued".
+ * "1 point", where they said "1 points: 1 already in the store, …" and "1 points are still queued"; a queued sweep's refusals say "the 1 point finished so far".
  */
 import { describe, expect, it } from 'vitest';
 import { localTotalLine, queuedLeftLines, queuedTotalLine } from '../../src/cli/commands/sweep.ts';
+import { noneQueuedLine, unreachableLine } from '../../src/queue/coordinator.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
 
 const none = { kept: [], recomputed: [], again: [], first: [] };
@@ -28,5 +29,18 @@ describe("a sweep's closing lines", () => {
       '2 points were not queued: run without --follow to queue them',
     ]);
     expect(queuedLeftLines({ left: 0, notQueued: [] }, 'AGAIN')).toEqual([]);
+  });
+
+  it("of a queued sweep refused (Redis gone, nothing to follow): the 1 point finished so far, the 1 point not queued, where they said '1 points'", () => {
+    expect(unreachableLine('redis://h:6379/0', 60, 'ECONNREFUSED', 1)).toBe(
+      'redis://h:6379/0: no answer for 60 s (ECONNREFUSED); the store keeps the 1 point finished so far: run the same command again to go on',
+    );
+    expect(unreachableLine('redis://h:6379/0', 60, 'ECONNREFUSED', 0)).toContain('the store keeps the 0 points finished so far');
+    expect(noneQueuedLine('redis://h:6379/0', 'uneven', 1)).toBe(
+      "redis://h:6379/0: the 1 point of sweep 'uneven' still to do is not queued there: run without --follow to queue it",
+    );
+    expect(noneQueuedLine('redis://h:6379/0', 'uneven', 2)).toBe(
+      "redis://h:6379/0: none of the 2 points of sweep 'uneven' still to do is queued there: run without --follow to queue them",
+    );
   });
 });
