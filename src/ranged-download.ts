@@ -10,7 +10,7 @@
  */
 import { closeSync, existsSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorMessage } from './errors.ts';
+import { errorMessage, SettingsError } from './errors.ts';
 
 /** How the caller words its errors (each a one-line error of its own class). */
 export interface RangedDownloadErrors {
@@ -207,4 +207,18 @@ export async function fetchRangeInto(
     closeSync(fd);
   }
   return { kind: 'written', appended, response };
+}
+
+/**
+ * Throws a SettingsError naming `label` (the flag or variable that gave it: '--base-url', 'GLUE_BASE_URL',
+ * 'HF_ENDPOINT') unless `url` is an http:// or https:// URL, the base every file is fetched from.
+ */
+export function checkHttpUrl(url: string, label: string): void {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    throw new SettingsError(`${label} ${url}: not a URL; give an http:// or https:// URL`);
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') throw new SettingsError(`${label} ${url}: only http:// and https:// URLs can be fetched`);
 }

@@ -21,6 +21,7 @@ import {
   typedValueText,
   valueAndKind,
 } from '../errors.ts';
+import { checkHttpUrl } from '../ranged-download.ts';
 import { MAX_TIMER_MS } from '../timers.ts';
 
 /** The seconds a timeout variable takes (0: its default), in the one number wording: 'a number of seconds 0 or greater'. */
@@ -77,6 +78,9 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
     cacheDir: nonEmpty(env.HF_HUB_CACHE) ?? nonEmpty(env.HUGGINGFACE_HUB_CACHE) ?? join(home, 'hub'),
     offline: envFlag(nonEmpty(env.HF_HUB_OFFLINE) ?? env.TRANSFORMERS_OFFLINE),
   };
+  // (a base no request could be sent to, where each request said 'cannot reach notaurl (ERR_INVALID_URL); check HF_ENDPOINT
+  // and the network'; offline, none is sent)
+  if (!settings.offline && nonEmpty(env.HF_ENDPOINT) !== undefined) checkHttpUrl(settings.endpoint, 'HF_ENDPOINT');
   settings.downloadTimeoutMs = waitOrDefaultMs(timeoutMs(env, 'HF_HUB_DOWNLOAD_TIMEOUT'));
   settings.etagTimeoutMs = waitOrDefaultMs(timeoutMs(env, 'HF_HUB_ETAG_TIMEOUT'));
   if (settings.offline) settings.offlineVariable = nonEmpty(env.HF_HUB_OFFLINE) !== undefined ? 'HF_HUB_OFFLINE' : 'TRANSFORMERS_OFFLINE';

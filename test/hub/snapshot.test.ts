@@ -131,6 +131,13 @@ describe('hubSettings', () => {
     expect(hubSettings({ HF_TOKEN_PATH: join(root, 'no-such-token') }).token).toBeUndefined();
   });
 
+  it("refuses an HF_ENDPOINT that is no http(s) URL as --base-url is refused, where each request said 'cannot reach notaurl (ERR_INVALID_URL); check HF_ENDPOINT and the network'; offline, none is sent", () => {
+    expect(() => hubSettings({ HF_ENDPOINT: 'notaurl' })).toThrow(new SettingsError('HF_ENDPOINT notaurl: not a URL; give an http:// or https:// URL'));
+    expect(() => hubSettings({ HF_ENDPOINT: 'ftp://h/' })).toThrow(new SettingsError('HF_ENDPOINT ftp://h: only http:// and https:// URLs can be fetched'));
+    expect(hubSettings({ HF_ENDPOINT: 'notaurl', HF_HUB_OFFLINE: '1' })).toMatchObject({ endpoint: 'notaurl', offline: true });
+    expect(hubSettings({ HF_ENDPOINT: 'https://mirror.example/hf/' }).endpoint).toBe('https://mirror.example/hf');
+  });
+
   it('reads the waits HF_HUB_DOWNLOAD_TIMEOUT and HF_HUB_ETAG_TIMEOUT in seconds (10 by default) and refuses one that is no positive number', () => {
     expect(hubSettings({})).toMatchObject({ downloadTimeoutMs: 10_000, etagTimeoutMs: 10_000 });
     expect(hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: '60', HF_HUB_ETAG_TIMEOUT: '0.5' })).toMatchObject({ downloadTimeoutMs: 60_000, etagTimeoutMs: 500 });

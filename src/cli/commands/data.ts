@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { UsageError } from '../../errors.ts';
-import { BASE_URL_ENV, checkBaseUrl, downloadGlue, downloadTaskNames, selectSources } from '../../glue/download/download.ts';
+import { BASE_URL_ENV, downloadGlue, downloadTaskNames, selectSources } from '../../glue/download/download.ts';
+import { checkHttpUrl } from '../../ranged-download.ts';
 import { NO_TASK_GIVEN } from '../../glue/registry.ts';
 import { checkFolderFlags, commandLineCheck, out, err, type CliCommand } from '../command.ts';
 
@@ -42,7 +43,7 @@ export const dataCommand: CliCommand<DataArgs> = {
     if (!args.tasks || args.tasks.length === 0) throw new UsageError(NO_TASK_GIVEN);
     // (the task names and --base-url's form are the command line's: their refusals usage mistakes)
     commandLineCheck(() => selectSources(args.tasks!));
-    if (args['base-url'] !== undefined) commandLineCheck(() => checkBaseUrl(args['base-url']!));
+    if (args['base-url'] !== undefined) commandLineCheck(() => checkHttpUrl(args['base-url']!, '--base-url'));
     checkFolderFlags({ '--dir': args.dir });
     const dir = args.dir ? resolve(args.dir) : defaultDownloadDir();
     const done = await downloadGlue({ tasks: args.tasks, dir, baseUrl: args['base-url'], force: args.force, log: (line) => err(line) });

@@ -13,6 +13,7 @@ import { DataError, SettingsError } from '../../errors.ts';
 import { sha256File, writeFileAtomic } from '../../files.ts';
 import { withFileLock } from '../../file-lock.ts';
 import { onInterrupt } from '../../interrupt.ts';
+import { checkHttpUrl } from '../../ranged-download.ts';
 import { lookupTasks, NO_TASK_GIVEN, normalizeTaskName, taskNameList } from '../registry.ts';
 import { GLUE_TASKS, type TaskDefinition } from '../tasks.ts';
 import { downloadVerified, type DownloadEvents } from './http-file.ts';
@@ -83,20 +84,6 @@ export function downloadTaskNames(sources: readonly TaskSource[] = GLUE_SOURCES)
   });
 }
 
-/**
- * Throws a one-line SettingsError unless `url` (a mirror base URL from `label`: --base-url or the environment
- * variable) is an http:// or https:// URL, the only kinds fetched.
- */
-export function checkBaseUrl(url: string, label = '--base-url'): void {
-  let protocol: string;
-  try {
-    protocol = new URL(url).protocol;
-  } catch {
-    throw new SettingsError(`${label} ${url}: not a URL; give an http:// or https:// URL`);
-  }
-  if (protocol !== 'http:' && protocol !== 'https:') throw new SettingsError(`${label} ${url}: only http:// and https:// URLs can be fetched`);
-}
-
 /** The URL to fetch a file from, honouring a mirror base URL. */
 export function fileUrl(file: RemoteFile, baseUrl: string | undefined): string {
   return baseUrl ? `${baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(file.name)}` : file.url;
@@ -107,7 +94,7 @@ export async function downloadGlue(opts: DownloadOptions): Promise<DownloadedTas
   const baseUrl = opts.baseUrl ?? (process.env[BASE_URL_ENV] || undefined);
   const log = opts.log ?? (() => {});
   const sources = selectSources(opts.tasks, opts.sources ?? GLUE_SOURCES);
-  if (baseUrl !== undefined) checkBaseUrl(baseUrl, opts.baseUrl !== undefined ? '--base-url' : BASE_URL_ENV);
+  if (baseUrl !== undefined) checkHttpUrl(baseUrl, opts.baseUrl !== undefined ? '--base-url' : BASE_URL_ENV);
   checkOutputFolder(opts.dir, `--dir ${opts.dir}`);
   const cache = join(opts.dir, '.downloads');
   if (existsSync(cache) && !statSync(cache).isDirectory()) {
