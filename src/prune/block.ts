@@ -35,32 +35,37 @@ export function nodesBetween(g: Graph, starts: readonly string[], end: string): 
 }
 
 /**
- * Rewrites the constants that give a Reshape inside `block` the width `from` (e.g. a keras Tensordot's
- * [-1, seq, 3072]), to `to`. Looks through Cast, Concat and Unsqueeze to initializers and Constant nodes (`value`,
- * `value_ints` or `value_int`); shared constants are copied for this block. Returns how many constants changed.
+ * Rewrites the constant that gives a Reshape inside `block` the width `from` as its last dimension (e.g. a keras
+ * Tensordot's [-1, seq, 3072] or [-1, 3072]), to `to`: only that last number, so a sequence length equal to the
+ * width (a static-shape export's [-1, 512, 512]) is kept. Looks through Cast, Unsqueeze and a Concat's last input to
+ * initializers and Constant nodes (`value`, `value_ints` or `value_int`); a constant shared with other readers or
+ * read at another input of the same one (equal constants merged, as onnxsim does) is copied for this input. Returns
+ * how many constants changed.
  */
 export function rewriteReshapeWidths(g: Graph, block: ReadonlySet<string>, from: number, to: number): number {
   const prod = producers(g);
   let changed = 0;
-  const visit = (value: string, reader: Node, depth: number) => {
+  const visit = (reader: Node, index: number, depth: number) => {
+    const value = reader.inputs[index]!;
     const init = g.initializers.get(value);
     const p = prod.get(value);
     const t = init ?? (p?.opType === 'Constant' && (p.domain === '' || p.domain === 'ai.onnx') ? constantNodeTensor(p) : undefined);
     if (t && (t.dataType === DataType.INT64 || t.dataType === DataType.INT32) && t.dims.length <= 1) {
       const vals = readNumbers(t);
-      if (!vals.includes(from)) return;
-      const next = vals.map((v) => (v === from ? to : v));
+      if (vals.at(-1) !== from) return;
+      const next = vals.map((v, i) => (i === vals.length - 1 ? to : v));
       const nt = t.dataType === DataType.INT32 ? int32Tensor(t.name, t.dims, next) : int64Tensor(t.name, t.dims, next);
       const only = (r: Node) => r === reader;
-      if (init) replaceInitializerFor(g, value, only, nt);
-      else replaceConstantNodeFor(g, p!.name, only, nt);
+      const here = (r: Node, i: number) => r === reader && i === index;
+      if (init) replaceInitializerFor(g, value, only, nt, here);
+      else replaceConstantNodeFor(g, p!.name, only, nt, here);
       changed++;
       return;
     }
-    if (p && depth > 0 && (p.opType === 'Concat' || p.opType === 'Cast' || p.opType === 'Unsqueeze')) {
-      for (const i of p.inputs) if (i) visit(i, p, depth - 1);
-    }
+    if (!p || depth === 0) return;
+    if (p.opType === 'Cast' || p.opType === 'Unsqueeze') visit(p, 0, depth - 1);
+    else if (p.opType === 'Concat' && p.inputs.length) visit(p, p.inputs.length - 1, depth - 1);
   };
-  for (const n of g.nodes) if (block.has(n.name) && n.opType === 'Reshape' && n.inputs[1]) visit(n.inputs[1], n, 4);
+  for (const n of g.nodes) if (block.has(n.name) && n.opType === 'Reshape' && n.inputs[1]) visit(n, 1, 4);
   return changed;
 }

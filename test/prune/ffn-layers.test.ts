@@ -4,12 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { cloneModel, float32Tensor, loadModel, readFloat32, type Model } from '../../src/onnx/index.ts';
+import { cloneModel, float32Tensor, int64Tensor, loadModel, readFloat32, type Model } from '../../src/onnx/index.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { pruneFfnPass, ffnNeuronScores } from '../../src/prune/ffn.ts';
 import { dropLayersPass, layersToDrop } from '../../src/prune/layers.ts';
 import { SettingsError } from '../../src/errors.ts';
-import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
+import { onnxNode, tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { encoderOnly } from '../../src/train/students/classifier.ts';
 import { buildBert, randomBertWeights } from '../../src/bert/build.ts';
 import { sampleFeeds, outputsOf, maxDiff, maxAbs } from '../helpers/run-model.ts';
@@ -37,6 +37,37 @@ function zeroNeurons(model: Model, keepPerLayer: Map<number, Set<number>>): Mode
       for (let j = 0; j < b.length; j++) if (!keep.has(j)) b[j] = 0;
       m.graph.initializers.set(lin.bias, float32Tensor(lin.bias, [b.length], b));
     }
+  }
+  return m;
+}
+
+/**
+ * `model` with each layer's FFN input projection a keras Tensordot of a static-shape export, Reshape(x → [-1, 32]) ·
+ * MatMul(W) · Reshape(→ [-1, 12, 12]) (sequence 12, FFN width 12), the second shape one constant (`folded`), or a Concat of [-1] and one [12] that every layer's Concat reads twice
+ * (`merged`, equal constants merged as onnxsim does).
+ */
+function withStaticFfnReshape(model: Model, form: 'folded' | 'merged'): Model {
+  const m = cloneModel(model);
+  const g = m.graph;
+  g.initializers.set('hidden_shape', int64Tensor('hidden_shape', [2], [-1, 32]));
+  if (form === 'folded') g.initializers.set('static_shape', int64Tensor('static_shape', [3], [-1, 12, 12]));
+  else {
+    g.initializers.set('minus_one', int64Tensor('minus_one', [1], [-1]));
+    g.initializers.set('twelve', int64Tensor('twelve', [1], [12]));
+  }
+  for (const l of findBert(model).layers) {
+    const mm = g.nodes.find((n) => n.name === l.ffn.in.node)!;
+    const [x, y] = [mm.inputs[0]!, mm.outputs[0]!];
+    mm.inputs[0] = `${x}_flat_${l.index}`;
+    mm.outputs[0] = `${y}_flat`;
+    const shape = form === 'folded' ? 'static_shape' : `ffn_${l.index}_shape`;
+    const added = [
+      onnxNode(`ffn_${l.index}_flatten`, 'Reshape', [x, 'hidden_shape'], [mm.inputs[0]]),
+      mm,
+      onnxNode(`ffn_${l.index}_unflatten`, 'Reshape', [`${y}_flat`, shape], [y]),
+    ];
+    if (form === 'merged') added.unshift(onnxNode(shape, 'Concat', ['minus_one', 'twelve', 'twelve'], [shape], { axis: { type: 'int', value: 0 } }));
+    g.nodes.splice(g.nodes.indexOf(mm), 1, ...added);
   }
   return m;
 }
@@ -73,6 +104,21 @@ describe('prune-ffn', () => {
     const want = await outputsOf(zeroNeurons(model, keptNeurons(model, 0.25)), feeds);
     expect(maxDiff(want, await outputsOf(res.model, feeds))).toBeLessThan(1e-5);
   });
+
+  for (const form of ['one constant [-1, 12, 12]', 'a Concat reading one merged [12] twice'] as const)
+    it(`rewrites only the FFN width of a static reshape whose sequence length equals it (${form}, as onnxsim leaves it)`, async () => {
+      // A static-shape export reshapes the FFN's product to [-1, seq, width]; at seq = width (12) the width constant
+      // was rewritten at both places (and a merged [12] read twice by one Concat twice over): onnxruntime then failed
+      const model = tinyBert({ intermediateSize: 12 }, { std: 0.2 });
+      const reshaped = withStaticFfnReshape(model, form === 'one constant [-1, 12, 12]' ? 'folded' : 'merged');
+      const o = pruneFfnPass.parse({ ratio: 0.5 });
+      const want = await pruneFfnPass.run(model, findBert(model), o, {});
+      const got = await pruneFfnPass.run(reshaped, findBert(reshaped), o, {});
+      expect(findBert(got.model).layers.map((l) => l.ffn.intermediateSize)).toEqual([6, 6]);
+      const feeds = sampleFeeds(model, findBert(model), 2, 12);
+      const expected = await outputsOf(want.model, feeds);
+      expect(maxDiff(await outputsOf(got.model, feeds), expected)).toBeLessThan(1e-5 * Math.max(1, maxAbs(expected)));
+    });
 
   it('refuses FFN weights holding NaN in one line, where the neurons were ranked by NaN', async () => {
     const model = cloneModel(tinyBert({}, { std: 0.2 }));
