@@ -1147,7 +1147,8 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // made, the teacher's scores computed and the first phase trains: a later phase's epochs were refused only once the
   // phases before it had run, any epochs only once the variants were made and cached)
   const trainExamples = augment > 0 ? augmentedSize(set, augment) : set.examples.length;
-  for (const phase of phases) checkStepCount(trainExamples, { epochs: phase.epochs, batchSize: settings.batchSize }, phase.epochsKey);
+  for (const phase of phases)
+    checkStepCount(trainExamples, { epochs: phase.epochs, batchSize: settings.batchSize }, phase.epochsKey, { file: set.file, variants: augment });
   let trainSet = set;
   if (augment > 0) {
     // (a teacher's word table holding NaN or Infinity, whose every row the neighbour search reads: refused before the

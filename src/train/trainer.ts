@@ -582,15 +582,29 @@ export async function train(job: TrainJob): Promise<TrainResult> {
 /**
  * Refuses, in one line naming the epochs' flag (--epochs; --intermediate-epochs where `epochsKey` says a phase runs
  * those), epochs whose optimizer steps over `examples` training examples are past 2^53 − 1, which no step counter holds
- * exactly (where the schedule refused them as its own 'totalSteps'). runTraining checks each phase so before any work.
+ * exactly (where the schedule refused them as its own 'totalSteps'); the steps counted exactly. `source`, where given,
+ * names the file the examples were read from and the augmented variants of each among them (`examples` counts both).
+ * runTraining checks each phase so before any work.
  */
-export function checkStepCount(examples: number, settings: Pick<TrainSettings, 'epochs' | 'batchSize'>, epochsKey?: string): void {
+export function checkStepCount(
+  examples: number,
+  settings: Pick<TrainSettings, 'epochs' | 'batchSize'>,
+  epochsKey?: string,
+  source?: { file: string; variants?: number },
+): void {
   const { epochs, batchSize } = settings;
-  const total = Math.ceil(examples / batchSize) * epochs;
-  if (Number.isSafeInteger(total)) return;
+  const batches = Math.ceil(examples / batchSize);
+  if (Number.isSafeInteger(batches * epochs)) return;
   const flag = epochsKey === 'intermediateEpochs' ? '--intermediate-epochs' : '--epochs';
+  const variants = source?.variants ?? 0;
+  const from =
+    source === undefined
+      ? ''
+      : variants > 0
+        ? ` (${examples / (1 + variants)} of ${source.file}, ${variants} augmented variant${variants === 1 ? '' : 's'} of each)`
+        : ` of ${source.file}`;
   throw new SettingsError(
-    `${flag} ${epochs}: ${examples} training example${examples === 1 ? '' : 's'} in batches of ${batchSize} make ${total} optimizer steps, past 2^53 − 1: give fewer epochs`,
+    `${flag} ${epochs}: ${examples} training example${examples === 1 ? '' : 's'}${from} in batches of ${batchSize} make ${BigInt(batches) * BigInt(epochs)} optimizer steps, past 2^53 − 1: give fewer epochs`,
   );
 }
 

@@ -1,7 +1,7 @@
 /**
  * Epochs whose optimizer steps are past 2^53 − 1 (no step counter holds them exactly) are refused in one line naming
- * --epochs and the steps they make, before any session opens, where the schedule refused them as its own internal
- * field ("schedule 'totalSteps': expected an integer from 1 to 2^53 − 1, …").
+ * --epochs, the train file and the steps they make (counted exactly), before any session opens, where the schedule
+ * refused them as its own internal field ("schedule 'totalSteps': expected an integer from 1 to 2^53 − 1, …").
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,9 @@ import { asyncRefusal } from '../helpers/refusal.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-step-count-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+// (the train file of distillRun `name`)
+const trainFile = (name: string) => join(work, `glue-${name}`, 'SST-2', 'train.tsv');
 
 // (a distillation of a 1-layer student from a tiny teacher on SST-2 of 8 examples, batches of 1: its folders under `name`)
 function distillRun(name: string, epochs: number, distill: Parameters<typeof runTraining>[0]['distill'], log?: (line: string) => void) {
@@ -45,7 +48,7 @@ describe('the optimizer steps of a run', () => {
     const epochs = Number.MAX_SAFE_INTEGER;
     const run = runTraining({ task: 'SST-2', student, glueDir, output, settings: { epochs, batchSize: 1, threads: 1, evalEachEpoch: false } });
     expect(await asyncRefusal(run)).toBe(
-      `--epochs ${epochs}: 16 training examples in batches of 1 make ${16 * epochs} optimizer steps, past 2^53 − 1: give fewer epochs`,
+      `--epochs ${epochs}: 16 training examples of ${join(glueDir, 'SST-2', 'train.tsv')} in batches of 1 make ${16n * BigInt(epochs)} optimizer steps, past 2^53 − 1: give fewer epochs`,
     );
     expect(existsSync(join(work, 'out'))).toBe(false);
   });
@@ -57,7 +60,7 @@ describe('the optimizer steps of a run', () => {
     const lines: string[] = [];
     const { run, cacheDir, output } = distillRun('two', epochs, { intermediate: 'tinybert', intermediateEpochs: 1 }, (l) => lines.push(l));
     expect(await asyncRefusal(run)).toBe(
-      `--epochs ${epochs}: 8 training examples in batches of 1 make ${8 * epochs} optimizer steps, past 2^53 − 1: give fewer epochs`,
+      `--epochs ${epochs}: 8 training examples of ${trainFile('two')} in batches of 1 make ${8n * BigInt(epochs)} optimizer steps, past 2^53 − 1: give fewer epochs`,
     );
     expect(lines.filter((l) => /^intermediate-layer distillation|teacher outputs/.test(l))).toEqual([]);
     expect(existsSync(output)).toBe(false);
@@ -70,7 +73,7 @@ describe('the optimizer steps of a run', () => {
     const epochs = Math.floor(Number.MAX_SAFE_INTEGER / 8);
     const { run, cacheDir, output } = distillRun('augment', epochs, { augment: 2 });
     expect(await asyncRefusal(run)).toBe(
-      `--epochs ${epochs}: 24 training examples in batches of 1 make ${24 * epochs} optimizer steps, past 2^53 − 1: give fewer epochs`,
+      `--epochs ${epochs}: 24 training examples (8 of ${trainFile('augment')}, 2 augmented variants of each) in batches of 1 make ${24n * BigInt(epochs)} optimizer steps, past 2^53 − 1: give fewer epochs`,
     );
     expect(existsSync(join(cacheDir, 'augment'))).toBe(false);
     expect(existsSync(output)).toBe(false);
