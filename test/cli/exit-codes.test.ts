@@ -260,7 +260,7 @@ describe('exit codes', () => {
     process.argv = [process.execPath, 'compress', model, '--prune-ffn', '0.5', '-o', join(folder, 'model.onnx')];
     const r = await runMain([model, '--prune-ffn', '0.5', '-o', join(folder, 'model.onnx')], { BERT_COMPRESS_ORT_LOG_LEVEL: 'verbose' });
     expect(r.stderr).toBe(
-      'compress: BERT_COMPRESS_ORT_LOG_LEVEL="verbose": expected 0 (verbose), 1 (info), 2 (warning), 3 (error) or 4 (fatal only, as when unset)\n',
+      "compress: BERT_COMPRESS_ORT_LOG_LEVEL 'verbose': expected 0 (verbose), 1 (info), 2 (warning), 3 (error) or 4 (fatal only, as when unset)\n",
     );
     expect([r.code, r.stdout, existsSync(folder)]).toEqual([1, '', false]);
   });
