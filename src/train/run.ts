@@ -273,10 +273,17 @@ export interface TrainLineage {
    * The settings as used. `epochs`: those of the phase whose model is written (`epochs` below): --epochs, but in the
    * general stage the --intermediate-epochs it runs when given (also in `distill.intermediateEpochs`); the
    * intermediate phase before a task stage's prediction phase runs `distill.intermediateEpochs` (see `phases`).
-   * `threads`: the onnxruntime threads the run that wrote the model used (--threads, or for 0 one per physical core:
-   * the count that was), which the model's bytes can depend on (test/runtime/matmul-threads.test.ts).
+   * `threads`: the onnxruntime threads the run's steps ran with (--threads, or for 0 one per physical core: the count
+   * that was), which the model's bytes can depend on (test/runtime/matmul-threads.test.ts); of a run resumed at
+   * another count, the last steps' (all of them in `trainedThreads`).
    */
   settings: TrainSettings;
+  /**
+   * Where the run's steps ran at more than one thread count (stopped, then resumed at another --threads, or on another
+   * machine's cores): the counts in the order the processes ran them, a count repeated by the next one once
+   * (TrainResult.threads, over the phases); absent otherwise.
+   */
+  trainedThreads?: number[];
   /** The distillation settings as used (no temperature where none applies; a regression task's loss is mse). */
   distill?: DistillAsUsed;
   loss: LossTerm[];
@@ -1208,6 +1215,8 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // (over the phases' steps, a resumed phase's counting those of the processes before it: TrainResult.seconds)
   let examplesTrained = 0;
   let trainingSeconds = 0;
+  // (the thread counts the phases' steps ran with, in order, a count repeated once: TrainResult.threads)
+  const ranThreads: number[] = [];
   for (const [i, phase] of phases.entries()) {
     if (phases.length > 1) log(`phase ${i + 1} of ${phases.length}: ${phase.name}`);
     let matches = phase.matches.length ? intermediatePlan(phase.matches, teacherModel!, current.forward(false), teacherStructure) : undefined;
@@ -1266,6 +1275,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
       log(interruptedLine(result.steps, workDir));
       return { interrupted: true, stopped: { checkpoint: true } };
     }
+    for (const n of result.threads) if (ranThreads.at(-1) !== n) ranThreads.push(n);
     if (matches?.terms.some(projects)) learned = learnedProjections(matches.terms, phase.matches, result.projections);
     phaseRecords.push({
       name: phase.name,
@@ -1345,7 +1355,8 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
       maxLength,
     },
     // (the general stage runs --intermediate-epochs in place of --epochs: the epochs that ran are recorded)
-    settings: { ...settings, epochs: phases[phases.length - 1].epochs, threads: threads ?? defaultThreads() },
+    settings: { ...settings, epochs: phases[phases.length - 1].epochs, threads: ranThreads.at(-1) ?? threads ?? defaultThreads() },
+    ...(new Set(ranThreads).size > 1 ? { trainedThreads: ranThreads } : {}),
     ...(distill ? { distill: asUsed(distill, task) } : {}),
     loss,
     phases: phaseRecords,

@@ -14,6 +14,7 @@ import { attrInt, type Model } from '../onnx/graph.ts';
 import { consumers } from '../onnx/analysis.ts';
 import { nonFiniteValues } from '../onnx/tensor.ts';
 import { openModelSession } from '../runtime/model-session.ts';
+import { defaultThreads } from '../runtime/threads.ts';
 import { Tensor, type Feeds, type Fetches, type Session } from '../runtime/session.ts';
 import { modelInputs } from '../bert/model-inputs.ts';
 import { scoreTask, type PreparedTask } from '../eval/evaluate.ts';
@@ -184,6 +185,12 @@ export interface TrainResult {
   interrupted: boolean;
   /** Step the run resumed from (0: fresh). */
   resumedFrom: number;
+  /**
+   * The onnxruntime threads the job's steps ran with (its --threads, 0 counted as one per physical core), in the order
+   * of the processes that ran them, a count repeated by the next process once: one count, unless it was resumed at another (a model's bytes can depend on it: test/
+   * runtime/matmul-threads.test.ts). A run resumed from a checkpoint written before counts were kept: this process's.
+   */
+  threads: number[];
 }
 
 type JobIdentity = Pick<TrainJob, 'student' | 'set' | 'loss' | 'settings' | 'intermediate' | 'teacher' | 'version'>;
@@ -560,6 +567,11 @@ interface ResumeState {
    */
   seconds?: number;
   epochSeconds?: number;
+  /**
+   * The onnxruntime threads of the processes that ran the job's steps up to this checkpoint, in order, a count
+   * repeated by the next process once (TrainResult.threads). Absent from checkpoints written before they were kept.
+   */
+  threads?: number[];
 }
 
 export async function train(job: TrainJob): Promise<TrainResult> {
@@ -673,6 +685,10 @@ async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> 
     log(`${job.workDir}: not resuming the checkpoints (step ${ckpt.step}) of a run ${differs}: starting over`);
   }
   const resumedFrom = step;
+  // (the counts of the processes before, and this one's once it has run a step)
+  const threadsBefore = state.threads ?? [];
+  const threadsNow = settings.threads || defaultThreads();
+  const threadsRan = () => (step > resumedFrom && threadsBefore.at(-1) !== threadsNow ? [...threadsBefore, threadsNow] : threadsBefore);
   // the time earlier processes spent, and the examples it is over (none, from a checkpoint that does not record it)
   const secondsBefore = state.seconds ?? 0;
   const examplesBefore = state.seconds === undefined ? 0 : state.examplesSeen;
@@ -686,6 +702,7 @@ async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> 
   const checkpoint = (epoch: number, ended = false) => {
     state.seconds = secondsNow();
     state.epochSeconds = ended ? 0 : epochSecondsNow();
+    state.threads = threadsRan();
     saveCheckpoint(job.workDir, { step, epoch, params, optimizer: optimizer.state(), extra: state });
   };
   let examplesThisRun = 0;
@@ -787,6 +804,7 @@ async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> 
     seconds,
     interrupted,
     resumedFrom,
+    threads: threadsRan().length ? threadsRan() : [threadsNow],
   };
 }
 
