@@ -79,22 +79,29 @@ export function charsmapNormalizer(base64: string, source: string): (text: strin
       `${source}: its Precompiled normalizer's precompiled_charsmap has a trie of ${units} units, which ends before the unit ${JSON.stringify(chunk)} reads, and ${JSON.stringify(text.slice(0, 60))} holds ${JSON.stringify(chunk)}: tokenizers fails on such a text (an index out of bounds in its trie)`,
     );
   };
-  /** The normalized text of the first key of the trie that starts `chunk`; undefined where none does (spm_precompiled's transform). */
+  /**
+   * The normalized text of the first key of the trie that starts `chunk`; undefined where none does (spm_precompiled's
+   * transform). Its walk goes on past that key, through every byte of `chunk` the trie holds, as tokenizers' walk
+   * (common_prefix_search, which finds them all) does, so that a trie cut short below it is refused as there.
+   */
   const transform = (chunk: string): string | undefined => {
     let pos = unitOffset(at(0, chunk));
+    let first: number | undefined;
     for (const c of Buffer.from(chunk)) {
       if (c === 0) break;
       pos ^= c;
       const unit = at(pos, chunk);
-      if (unitLabel(unit) !== c) return undefined;
+      if (unitLabel(unit) !== c) break;
       pos ^= unitOffset(unit);
+      // (each key's value unit read, as tokenizers reads them all)
       if (unitHasLeaf(unit)) {
-        const from = unitValue(at(pos, chunk));
-        const end = normalized.indexOf(0, from);
-        return normalized.subarray(from, end < 0 ? normalized.length : end).toString('utf8');
+        const value = unitValue(at(pos, chunk));
+        first ??= value;
       }
     }
-    return undefined;
+    if (first === undefined) return undefined;
+    const end = normalized.indexOf(0, first);
+    return normalized.subarray(first, end < 0 ? normalized.length : end).toString('utf8');
   };
   // (each grapheme's normalized text, kept: a dataset's texts hold few distinct ones)
   const seen = new Map<string, string>();

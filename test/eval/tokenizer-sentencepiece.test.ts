@@ -45,6 +45,25 @@ function sentencePieceFolder(name: string, model: string, bytes: Buffer, config:
   return dir;
 }
 
+/** A folder of a tokenizer.json of a Precompiled normalizer of `charsmap` (its bytes) alone and a Unigram of `vocab` (<unk> first). */
+function precompiledFolder(name: string, charsmap: Buffer, vocab: readonly string[]): string {
+  const dir = join(root, name);
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, 'tokenizer.json'),
+    JSON.stringify({
+      version: '1.0',
+      added_tokens: [],
+      normalizer: { type: 'Precompiled', precompiled_charsmap: charsmap.toString('base64') },
+      pre_tokenizer: null,
+      post_processor: null,
+      decoder: null,
+      model: { type: 'Unigram', unk_id: 0, vocab: vocab.map((p, i) => [p, i === 0 ? 0 : -1]) },
+    }),
+  );
+  return dir;
+}
+
 /**
  * The folder `dir` with a one-layer tiny BERT of 12 ids, written by --format transformers.js to `dir`-out: the export,
  * what was said, and its tokenizer as transformers.js' AutoTokenizer loads it.
@@ -251,6 +270,23 @@ describe('an XLM-R SentencePiece-only folder', () => {
       `${file}: its Precompiled normalizer's precompiled_charsmap has a trie of 512 units, which ends before the unit "\uFB01" reads, and "x\uFB01" holds "\uFB01": tokenizers fails on such a text (an index out of bounds in its trie)`,
     );
     expect(() => t.encode('ca', null, 16)).toThrow(/ends before the unit "a" reads, and "ca" holds "a"/);
+  });
+
+  // (tokenizers 0.23.2's node binding: 'e' and 'ae' read as E and aE; 'e' + U+0301 panics in spm_precompiled, index
+  // out of bounds, though its first key 'e' is found before the walk passes the trie's end)
+  it("refuses a grapheme whose walk of a Precompiled's trie passes the trie's end after a key that starts it, as tokenizers walks on through every byte", () => {
+    const full = Buffer.from(charsmapOf({ e: 'E', 'e\u0301': '\u00E9' }));
+    // (the blocks of the root, 'e' and U+0301's first byte kept, of 1280 units, and the normalized texts: the walk of
+    // U+0301's second byte passes the end)
+    const cut = Buffer.concat([Buffer.alloc(4), full.subarray(4, 4 + 768 * 4), full.subarray(4 + 1280 * 4)]);
+    cut.writeUInt32LE(768 * 4, 0);
+    const dir = precompiledFolder('precompiled-cut-after-key', cut, ['<unk>', 'a', 'E']);
+    const t = loadTokenizer(dir);
+    expect(t.encode('e', null, 16).ids).toEqual([2]);
+    expect(t.encode('ae', null, 16).ids).toEqual([1, 2]);
+    expect(() => t.encode('ae\u0301', null, 16)).toThrow(
+      `${join(dir, 'tokenizer.json')}: its Precompiled normalizer's precompiled_charsmap has a trie of 768 units, which ends before the unit "e\u0301" reads, and "ae\u0301" holds "e\u0301": tokenizers fails on such a text (an index out of bounds in its trie)`,
+    );
   });
 
   it("normalizes a tokenizer.json's Precompiled grapheme by grapheme, as tokenizers does", () => {
