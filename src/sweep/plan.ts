@@ -2,7 +2,7 @@
  * From a sweep spec to the list of points to run: models × pipelines, each with its key, resolved bench shapes
  * and output folder. Baselines come first, so every model's reference is measured before its variants.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DataError, SettingsError } from '../errors.ts';
@@ -15,7 +15,7 @@ import { DEFAULT_BATCH_SIZE, defaultMaxLength, prepareTask } from '../eval/evalu
 import { checkBatchFits } from '../eval/batching.ts';
 import { folderTokenizerJson, loadTokenizer, tokenizerMaxLength, type TextTokenizer } from '../eval/tokenizer.ts';
 import { tokenizerReadingVersion } from '../eval/tokenizer-reading.ts';
-import { splitFile } from '../glue/dataset.ts';
+import { loadSplit, splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import { anotherTasksLabels, ignoredLabelNames, ignoredLabelsNote, mapModelLabels } from '../eval/labels.ts';
@@ -51,7 +51,7 @@ import { machineLoadOff } from '../bench/machine-load.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { everyOtherLayers } from '../bert/config.ts';
 import { headRebuildRefusal } from '../bert/canonical.ts';
-import { DEFAULT_TRAIN_SETTINGS, type TrainSettings } from '../train/trainer.ts';
+import { checkStepCount, DEFAULT_TRAIN_SETTINGS, type TrainSettings } from '../train/trainer.ts';
 import { projectionsPath, readProjections } from '../train/projections.ts';
 import { loadWordVocab } from '../train/augment-words.ts';
 import { wordEmbeddingsRefusal } from '../train/students/bilstm-config.ts';
@@ -625,7 +625,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         data.calibration = await dataHash(file);
       }
       const training = p.training ? await planTraining(p, m, where.onnx, opts, dataHash, identity, local) : undefined;
-      checkSteps(spec, m, p, where.onnx, training ?? [], models, tokenizers, opts.log);
+      checkSteps(spec, m, p, where.onnx, training ?? [], models, tokenizers, opts.glueDir, opts.log);
       for (const t of training ?? []) {
         // (distill reads the teacher's labels and tokenizer, and a student model's labels; train a student model's)
         const read: NonNullable<PointData['training']>[string] = {};
@@ -1190,6 +1190,7 @@ function checkSteps(
   training: readonly PointTrainingStep[],
   read: ModelReader,
   tokenizers: TokenizerReader,
+  glueDir: string,
   warn?: (line: string) => void,
 ): void {
   const steps = new Map(training.map((t) => [t.index, t]));
@@ -1217,6 +1218,7 @@ function checkSteps(
       checkStudentLabels(t, read);
       sofar = trainedModel(t, sofar, read);
       checkLayerMatches(t, sofar, read);
+      checkStepCounts(t, glueDir);
     } catch (e) {
       throw stepRefusal(spec, m, p, i, e);
     }
@@ -2486,6 +2488,39 @@ function checkStepLength(
   });
   if (tokenizer) for (const [limits, onnx] of tables) checkModelLengthRoom(limits, tokenizer, pair, onnx);
   if (t.maxLength !== undefined) for (const [limits, onnx] of tables) chooseMaxLength(t.maxLength, EMPTY_MODEL_CONFIG, limits, t.maxLength, onnx);
+}
+
+/**
+ * Throws training's SettingsError (checkStepCount's) for a train or distill step whose epochs (and a distill step's
+ * intermediateEpochs, the epochs of its intermediate phase) make more optimizer steps than 2^53 − 1 over the
+ * examples it trains on: its task's train split as training reads it (rows of an empty label left out), at most
+ * maxExamples of them, each with its augment variants, where its point failed only once it ran (every rerun again).
+ * The split is read only where a bound the file's size gives (a row takes a byte or more) could be past it; one
+ * that cannot be read is left to the point.
+ */
+function checkStepCounts(t: PointTrainingStep, glueDir: string): void {
+  const batchSize = t.settings.batchSize ?? DEFAULT_TRAIN_SETTINGS.batchSize;
+  const phases = [
+    { epochs: t.settings.epochs ?? DEFAULT_TRAIN_SETTINGS.epochs },
+    ...(t.distill?.intermediateEpochs !== undefined ? [{ epochs: t.distill.intermediateEpochs, epochsKey: 'intermediateEpochs' }] : []),
+  ];
+  const variants = t.kind === 'distill' ? (t.distill?.augment ?? DEFAULT_DISTILL_SETTINGS.augment) : 0;
+  const most = (rows: number) => Math.min(rows, t.maxExamples ?? Number.POSITIVE_INFINITY) * (1 + variants);
+  const past = (examples: number) => phases.some((p) => !Number.isSafeInteger(Math.ceil(examples / batchSize) * p.epochs));
+  let bytes: number;
+  try {
+    bytes = statSync(t.data.file).size;
+  } catch {
+    return;
+  }
+  if (!past(most(bytes))) return;
+  let rows: number;
+  try {
+    rows = loadSplit(getTask(t.task), 'train', glueDir).examples.length;
+  } catch {
+    return;
+  }
+  for (const p of phases) checkStepCount(most(rows), { epochs: p.epochs, batchSize }, p.epochsKey, { file: t.data.file, variants });
 }
 
 /**

@@ -34,6 +34,7 @@ import type { PassStep } from '../pass/pass.ts';
 import { registerAllPasses } from '../passes.ts';
 import { runTraining, trainingLabelSource, type TrainingStop } from '../train/run.ts';
 import { nameTokenizerClassIn } from '../train/output-folder.ts';
+import { StepCountError } from '../train/trainer.ts';
 import type { PointTrainingStep, SweepPoint } from './plan.ts';
 import { trainingSettingNames, trainingSummary } from './train-step.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, namingSettings } from './setting-names.ts';
@@ -459,6 +460,7 @@ function stepModels(t: PointTrainingStep, input: string): { student: string; tea
 async function trainStep(point: SweepPoint, t: PointTrainingStep, input: string, output: string, opts: RunPointOptions, log: (line: string) => void) {
   // (0 in the sweep file, as unset: eval.threads, else the runner's share, POOL_THREADS_RANGE)
   const threads = t.settings.threads || point.eval.threads || opts.threads;
+  // (a refusal of the step's epochs over its file's examples, which its plan makes too, names the step, as the plan does)
   const result = await namingSettings(trainingSettingNames(t.kind), () =>
     runTraining({
       task: t.task,
@@ -477,7 +479,10 @@ async function trainStep(point: SweepPoint, t: PointTrainingStep, input: string,
       log,
       ...(opts.signal ? { signal: opts.signal } : {}),
     }),
-  );
+  ).catch((e: unknown) => {
+    if (e instanceof StepCountError) e.message = `step ${t.index + 1} (${t.kind}): ${e.message}`;
+    throw e;
+  });
   if (result.interrupted) {
     const where =
       result.stopped && 'recomputes' in result.stopped

@@ -591,12 +591,15 @@ export async function train(job: TrainJob): Promise<TrainResult> {
   return result;
 }
 
+/** checkStepCount's refusal: a sweep point names the step it is (where the epochs and the file are the step's). */
+export class StepCountError extends SettingsError {}
+
 /**
  * Refuses, in one line naming the epochs' flag (--epochs; --intermediate-epochs where `epochsKey` says a phase runs
  * those), epochs whose optimizer steps over `examples` training examples are past 2^53 − 1, which no step counter holds
  * exactly (where the schedule refused them as its own 'totalSteps'); the steps counted exactly. `source`, where given,
  * names the file the examples were read from and the augmented variants of each among them (`examples` counts both).
- * runTraining checks each phase so before any work.
+ * runTraining checks each phase so before any work, a sweep's plan each train and distill step.
  */
 export function checkStepCount(
   examples: number,
@@ -615,7 +618,7 @@ export function checkStepCount(
       : variants > 0
         ? ` (${examples / (1 + variants)} of ${source.file}, ${variants} augmented variant${variants === 1 ? '' : 's'} of each)`
         : ` of ${source.file}`;
-  throw new SettingsError(
+  throw new StepCountError(
     `${flag} ${epochs}: ${examples} training example${examples === 1 ? '' : 's'}${from} in batches of ${batchSize} make ${BigInt(batches) * BigInt(epochs)} optimizer steps, past 2^53 − 1: give fewer epochs`,
   );
 }
