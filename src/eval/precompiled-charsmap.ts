@@ -64,8 +64,9 @@ const GRAPHEMES = new Intl.Segmenter('en', { granularity: 'grapheme' });
  * Precompiled normalizer applies it (normalizers/precompiled.rs over spm_precompiled): each grapheme of fewer than 6
  * UTF-8 bytes replaced by the normalized text of the first (shortest) key of the trie that starts it, where one does,
  * else each of its characters so, where one starts it, or kept; where @huggingface/tokenizers applied NFKC (and its own
- * rules for spaces and controls) whatever the charsmap says. A text whose walk of the trie passes its end, which
- * tokenizers fails on (an index out of bounds), is refused in one line naming `source` (the tokenizer's file).
+ * rules for spaces and controls) whatever the charsmap says. A text whose walk of the trie passes its end, or holding
+ * a key whose text starts past the normalized texts or inside a character of them, which tokenizers fails on (an index
+ * out of bounds, a slice off a character's boundary), is refused in one line naming `source` (the tokenizer's file).
  */
 export function charsmapNormalizer(base64: string, source: string): (text: string) => string {
   const bytes = Buffer.from(base64, 'base64');
@@ -73,11 +74,14 @@ export function charsmapNormalizer(base64: string, source: string): (text: strin
   const array = Array.from({ length: units }, (_, i) => bytes.readUInt32LE(4 + 4 * i));
   const normalized = bytes.subarray(4 + 4 * units);
   let text = ''; // (the text being normalized, which a refusal names)
+  /** The one-line refusal of a text holding `chunk`, whose reading tokenizers fails on: `what` the charsmap holds, `why` it fails. */
+  const refused = (chunk: string, what: string, why: string): DataError =>
+    new DataError(
+      `${source}: its Precompiled normalizer's precompiled_charsmap ${what}, and ${JSON.stringify(text.slice(0, 60))} holds ${JSON.stringify(chunk)}: tokenizers fails on such a text (${why})`,
+    );
   const at = (pos: number, chunk: string): number => {
     if (pos < units) return array[pos]!;
-    throw new DataError(
-      `${source}: its Precompiled normalizer's precompiled_charsmap has a trie of ${units} units, which ends before the unit ${JSON.stringify(chunk)} reads, and ${JSON.stringify(text.slice(0, 60))} holds ${JSON.stringify(chunk)}: tokenizers fails on such a text (an index out of bounds in its trie)`,
-    );
+    throw refused(chunk, `has a trie of ${units} units, which ends before the unit ${JSON.stringify(chunk)} reads`, 'an index out of bounds in its trie');
   };
   /**
    * The normalized text of the first key of the trie that starts `chunk`; undefined where none does (spm_precompiled's
@@ -100,6 +104,14 @@ export function charsmapNormalizer(base64: string, source: string): (text: strin
       }
     }
     if (first === undefined) return undefined;
+    // (a key's text starts past the normalized texts' end or inside a character of them: spm_precompiled slices the
+    // normalized text there, which panics; the text itself is UTF-8, charsmapProblem's check)
+    if (first > normalized.length || (normalized[first]! & 0xc0) === 0x80)
+      throw refused(
+        chunk,
+        `maps ${JSON.stringify(chunk)} to byte ${first} of its normalized texts, ${first > normalized.length ? `past their ${normalized.length} bytes` : 'inside a character'}`,
+        `a byte index ${first > normalized.length ? 'out of bounds' : 'inside a character'} in its normalized texts`,
+      );
     const end = normalized.indexOf(0, first);
     return normalized.subarray(first, end < 0 ? normalized.length : end).toString('utf8');
   };

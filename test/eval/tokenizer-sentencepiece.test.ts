@@ -289,6 +289,31 @@ describe('an XLM-R SentencePiece-only folder', () => {
     );
   });
 
+  // (tokenizers 0.23.2's node binding: 'y' reads as z; 'axb' panics in spm_precompiled where x's text starts at byte 1
+  // ('start byte index 1 is not a char boundary') or 9 ('out of bounds for string of length 5'), and reads as ab at 5)
+  it("refuses a text holding a key whose text starts inside a character of a Precompiled's normalized texts or past their end, in one line naming the file and the text", () => {
+    // (normalized texts 'é' and 'z', 5 bytes with their NULs; x's value at the start of its block, units[512], as
+    // charsmapOf lays the trie out)
+    const withValue = (value: number) => {
+      const bytes = Buffer.from(charsmapOf({ x: '\u00E9', y: 'z' }));
+      bytes.writeUInt32LE(value, 4 + 512 * 4);
+      return bytes;
+    };
+    const file = (name: string) => join(root, name, 'tokenizer.json');
+    const vocab = ['<unk>', 'a', 'b', 'z'];
+    const inside = loadTokenizer(precompiledFolder('precompiled-value-inside', withValue(1), vocab));
+    expect(inside.encode('y', null, 16).ids).toEqual([3]);
+    expect(() => inside.encode('axb', null, 16)).toThrow(
+      `${file('precompiled-value-inside')}: its Precompiled normalizer's precompiled_charsmap maps "x" to byte 1 of its normalized texts, inside a character, and "axb" holds "x": tokenizers fails on such a text (a byte index inside a character in its normalized texts)`,
+    );
+    const past = loadTokenizer(precompiledFolder('precompiled-value-past', withValue(9), vocab));
+    expect(() => past.encode('axb', null, 16)).toThrow(
+      `${file('precompiled-value-past')}: its Precompiled normalizer's precompiled_charsmap maps "x" to byte 9 of its normalized texts, past their 5 bytes, and "axb" holds "x": tokenizers fails on such a text (a byte index out of bounds in its normalized texts)`,
+    );
+    // (at their end: an empty text, as tokenizers reads it)
+    expect(loadTokenizer(precompiledFolder('precompiled-value-end', withValue(5), vocab)).encode('axb', null, 16).ids).toEqual([1, 2]);
+  });
+
   it("normalizes a tokenizer.json's Precompiled grapheme by grapheme, as tokenizers does", () => {
     const vocab = ['<unk>', 'fi', '\uFB01', 'a', '\t', ' ', '\u2460', '1', '\u00E9', 'e', '\u0301', 'x', 'y', '\u{1F44D}'];
     const charsmap = charsmapOf({ '\uFB01': 'fi', '\u2460': '1', 'e\u0301': '\u00E9', '\t': ' ', X: 'x', Xy: 'y', '\u{1F3FD}': '', '\r': 'x' });
