@@ -4,7 +4,7 @@
  * → quantize runs end to end on the shared 2-layer SST-2 teacher (64 training examples, length 32) into one stored
  * row whose passes include the training, which a rerun reuses.
  */
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ import { parseSweep } from '../../src/sweep/spec.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
-import { GLUE_DIR, TEACHERS_DIR, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
+import { TEACHERS_DIR, glueSubset, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
 import { writeTinySst2, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 import { runMain } from '../helpers/cli.ts';
 
@@ -596,14 +596,8 @@ describe.skipIf(!haveTeacher)('a pipeline prune-ffn → distill → quantize (ne
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'train-steps-'));
     // A small GLUE folder: the first 200 SST-2 train rows and 64 dev rows, so that dev evaluations are quick.
-    mkdirSync(join(root, 'glue', 'SST-2'), { recursive: true });
-    for (const [split, rows] of [
-      ['train', 200],
-      ['dev', 64],
-    ] as const) {
-      const lines = readFileSync(join(GLUE_DIR, 'SST-2', `${split}.tsv`), 'utf8').split('\n');
-      writeFileSync(join(root, 'glue', 'SST-2', `${split}.tsv`), lines.slice(0, rows + 1).join('\n') + '\n');
-    }
+    glueSubset(root, ['SST-2/train.tsv'], 200);
+    glueSubset(root, ['SST-2/dev.tsv'], 64);
     file = join(root, 'kd.yaml');
     writeFileSync(
       file,
