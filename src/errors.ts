@@ -68,8 +68,10 @@ export class SettingsError extends UserError {
 
 /**
  * A mistake on the command line itself, seen before any file is read: an unknown command or flag, a flag's value that
- * is none of that flag's values, a missing argument, flags that do not go together. The CLI exits 2 (1 for every other
- * UserError, a fault in the files, models or data the command read).
+ * is none of that flag's values, a missing argument, flags that do not go together; or a value of an environment
+ * variable bert-compress reads that is none of its values (BERT_COMPRESS_ORT_LOG_LEVEL, BERT_COMPRESS_MACHINE_LOAD,
+ * HF_HUB_DOWNLOAD_TIMEOUT, GLUE_BASE_URL…: the user's setting, as a flag's value is). The CLI exits 2 (1 for every
+ * other UserError, a fault in the files, models or data the command read).
  */
 export class UsageError extends SettingsError {
   override name = 'UsageError';

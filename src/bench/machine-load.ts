@@ -20,7 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SettingsError, typedValueText } from '../errors.ts';
+import { typedValueText, UsageError } from '../errors.ts';
 import { cgroupCpuLimit, parseCpuList } from '../runtime/threads.ts';
 
 /**
@@ -32,7 +32,7 @@ export const MACHINE_LOAD_ENV = 'BERT_COMPRESS_MACHINE_LOAD';
 
 /**
  * Whether MACHINE_LOAD_ENV turns the check off: `off` does; unset, empty or `on` leave it on; any other value (0, false,
- * no, OFF…) is a one-line SettingsError saying what it takes (the value as typedValueText shows it: `0` bare, `'no'`
+ * no, OFF…) is a one-line UsageError (a bad value of the user's setting: exit 2) saying what it takes (the value as typedValueText shows it: `0` bare, `'no'`
  * quoted), where it left the check on without a word. Benchmarks and
  * sweep plans ask it before they run anything.
  */
@@ -40,7 +40,7 @@ export function machineLoadOff(env: Readonly<Record<string, string | undefined>>
   const value = env[MACHINE_LOAD_ENV];
   if (value === 'off') return true;
   if (value === undefined || value === '' || value === 'on') return false;
-  throw new SettingsError(`${MACHINE_LOAD_ENV} ${typedValueText(value)}: expected off (leave the machine's load unchecked) or on (check it, as when unset)`);
+  throw new UsageError(`${MACHINE_LOAD_ENV} ${typedValueText(value)}: expected off (leave the machine's load unchecked) or on (check it, as when unset)`);
 }
 
 /** From this average use of the CPUs by other programs while timing (in CPUs), a timing is contended. */

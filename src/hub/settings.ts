@@ -16,6 +16,7 @@ import {
   numberOfText,
   numberProblem,
   SettingsError,
+  UsageError,
   TOO_SMALL_TO_HOLD,
   tooSmallToHold,
   typedValueText,
@@ -102,7 +103,7 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
 /**
  * A timeout variable's seconds in milliseconds (undefined, the default, when unset, empty or 0, as huggingface_hub's
  * `_as_int(…) or DEFAULT_…_TIMEOUT` reads it), at most MAX_TIMER_MS (a wait set past it, `HF_HUB_DOWNLOAD_TIMEOUT=99999999`
- * for "never give up", waits that long); a SettingsError when not a number of seconds written in decimal (numberOfText,
+ * for "never give up", waits that long); a UsageError (the user's setting, as a flag's value: exit 2) when not a number of seconds written in decimal (numberOfText,
  * as every flag reads numbers: `0x10` is no 16 s), below 0, or too small for a number (tooSmallToHold: `1e-400`, which
  * reads as 0: not the default unsaid); the value shown as every refused number is (typedValueText: `-3`, `1e-400` bare, `'0x10'` quoted).
  */
@@ -111,11 +112,11 @@ function timeoutMs(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const seconds = numberOfText(text ?? '');
   if (tooSmallToHold(text ?? '')) {
     // (a wait too short for a number to hold, `1e-400`: read as 0, it took the default 10 s unsaid)
-    throw new SettingsError(`${name} ${typedValueText(text)}: ${TOO_SMALL_TO_HOLD}; write 0 for the default`);
+    throw new UsageError(`${name} ${typedValueText(text)}: ${TOO_SMALL_TO_HOLD}; write 0 for the default`);
   }
   if (!text || seconds === 0) return undefined;
   const problem = numberProblem(seconds, TIMEOUT_RANGE);
-  if (problem !== undefined) throw new SettingsError(`${name} ${typedValueText(text)}: ${problem} ${TIMEOUT_RANGE.note}`);
+  if (problem !== undefined) throw new UsageError(`${name} ${typedValueText(text)}: ${problem} ${TIMEOUT_RANGE.note}`);
   return Math.min(seconds * 1000, MAX_TIMER_MS);
 }
 

@@ -2,14 +2,14 @@
  * onnxruntime's own log level, read from the environment. Its own module, without onnxruntime, so that the CLI checks
  * it before a command starts, at no cost to start-up.
  */
-import { SettingsError, typedValueText } from '../errors.ts';
+import { typedValueText, UsageError } from '../errors.ts';
 
 /** Environment variable: onnxruntime's log severity, 0 (verbose) to 4 (fatal only, the default). */
 export const ORT_LOG_LEVEL_ENV = 'BERT_COMPRESS_ORT_LOG_LEVEL';
 
 /**
  * onnxruntime's own log level: fatal only (4) unless `BERT_COMPRESS_ORT_LOG_LEVEL` says 0 (verbose) to 3 (error); unset
- * or empty is 4. Any other value (`verbose`, `7`) is a one-line SettingsError saying what it takes (the value shown as
+ * or empty is 4. Any other value (`verbose`, `7`) is a one-line UsageError (a bad value of the user's setting: exit 2) saying what it takes (the value shown as
  * every refused value of an environment variable is: typedValueText, `7` bare, `'verbose'` quoted), where it left the
  * log fatal-only without a word. Its errors reach the caller as exceptions, which the commands turn into one line;
  * printed too, they came first as a red `[E:onnxruntime:…]` line with a source location.
@@ -18,5 +18,5 @@ export function ortLogLevel(env: Readonly<Record<string, string | undefined>> = 
   const v = env[ORT_LOG_LEVEL_ENV]?.trim();
   if (v === undefined || v === '') return 4;
   if (/^[0-4]$/.test(v)) return Number(v) as 0 | 1 | 2 | 3 | 4;
-  throw new SettingsError(`${ORT_LOG_LEVEL_ENV} ${typedValueText(v)}: expected 0 (verbose), 1 (info), 2 (warning), 3 (error) or 4 (fatal only, as when unset)`);
+  throw new UsageError(`${ORT_LOG_LEVEL_ENV} ${typedValueText(v)}: expected 0 (verbose), 1 (info), 2 (warning), 3 (error) or 4 (fatal only, as when unset)`);
 }

@@ -255,15 +255,35 @@ describe('exit codes', () => {
     expect(existsSync(dirname(store))).toBe(false);
   });
 
-  it('a BERT_COMPRESS_ORT_LOG_LEVEL other than 0-4 is refused in one line before any work, exit 1, where it was passed over', async () => {
+  it('a BERT_COMPRESS_ORT_LOG_LEVEL other than 0-4 is refused in one line before any work, exit 2 (a bad value of a setting), where it was passed over', async () => {
     const folder = join(root, 'log-level');
     process.argv = [process.execPath, 'compress', model, '--prune-ffn', '0.5', '-o', join(folder, 'model.onnx')];
     const r = await runMain([model, '--prune-ffn', '0.5', '-o', join(folder, 'model.onnx')], { BERT_COMPRESS_ORT_LOG_LEVEL: 'verbose' });
     expect(r.stderr).toBe(
       "compress: BERT_COMPRESS_ORT_LOG_LEVEL 'verbose': expected 0 (verbose), 1 (info), 2 (warning), 3 (error) or 4 (fatal only, as when unset)\n",
     );
-    expect([r.code, r.stdout, existsSync(folder)]).toEqual([1, '', false]);
+    expect([r.code, r.stdout, existsSync(folder)]).toEqual([2, '', false]);
   });
+
+  it.each([
+    ['BERT_COMPRESS_MACHINE_LOAD', 'no', () => ['bench', model], /^compress: BERT_COMPRESS_MACHINE_LOAD 'no': expected off /],
+    ['HF_HUB_DOWNLOAD_TIMEOUT', '-3', () => ['eval', 'hf:org/model', '--task', 'SST-2'], /^compress: HF_HUB_DOWNLOAD_TIMEOUT -3: /],
+    ['HF_ENDPOINT', 'notaurl', () => ['eval', 'hf:org/model', '--task', 'SST-2'], /^compress: HF_ENDPOINT notaurl: not a URL/],
+    [
+      'GLUE_BASE_URL',
+      'ftp://mirror',
+      () => ['data', 'download', '--tasks', 'SST-2', '--dir', join(root, 'env-glue')],
+      /^compress: GLUE_BASE_URL ftp:\/\/mirror: /,
+    ],
+  ])(
+    "a bad %s (%s) is a bad value of a setting, as a flag's is: one line, exit 2, where it exited 1 as a fault in what the command read",
+    async (name, value, args, message) => {
+      const r = await runMain(args(), { [name]: value, HF_HUB_OFFLINE: '', HF_HOME: join(root, 'env-hf') });
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect([r.code, r.stdout, existsSync(join(root, 'env-glue'))]).toEqual([2, '', false]);
+    },
+  );
 
   it.each([
     [['eval', join(root, 'absent.onnx'), '--task', 'SST-2'], /absent\.onnx: no such file or folder/],

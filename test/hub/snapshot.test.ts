@@ -18,7 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { SettingsError } from '../../src/errors.ts';
+import { UsageError } from '../../src/errors.ts';
 import { HubError, downloadSnapshot, hubSettings, parseHubRef, type SnapshotOptions } from '../../src/hub/index.ts';
 import { lockPath } from '../../src/hub/download.ts';
 import { serveHub, type HubServer } from '../helpers/hub-server.ts';
@@ -132,8 +132,8 @@ describe('hubSettings', () => {
   });
 
   it("refuses an HF_ENDPOINT that is no http(s) URL as --base-url is refused, where each request said 'cannot reach notaurl (ERR_INVALID_URL); check HF_ENDPOINT and the network'; offline, none is sent", () => {
-    expect(() => hubSettings({ HF_ENDPOINT: 'notaurl' })).toThrow(new SettingsError('HF_ENDPOINT notaurl: not a URL; give an http:// or https:// URL'));
-    expect(() => hubSettings({ HF_ENDPOINT: 'ftp://h/' })).toThrow(new SettingsError('HF_ENDPOINT ftp://h: only http:// and https:// URLs can be fetched'));
+    expect(() => hubSettings({ HF_ENDPOINT: 'notaurl' })).toThrow(new UsageError('HF_ENDPOINT notaurl: not a URL; give an http:// or https:// URL'));
+    expect(() => hubSettings({ HF_ENDPOINT: 'ftp://h/' })).toThrow(new UsageError('HF_ENDPOINT ftp://h: only http:// and https:// URLs can be fetched'));
     expect(hubSettings({ HF_ENDPOINT: 'notaurl', HF_HUB_OFFLINE: '1' })).toMatchObject({ endpoint: 'notaurl', offline: true });
     expect(hubSettings({ HF_ENDPOINT: 'https://mirror.example/hf/' }).endpoint).toBe('https://mirror.example/hf');
   });
@@ -158,14 +158,14 @@ describe('hubSettings', () => {
     ]) {
       // (the one number wording, where it said 'expected a number of seconds above 0', which 0 is not, though it reads)
       expect(() => hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: bad })).toThrow(
-        new SettingsError(`HF_HUB_DOWNLOAD_TIMEOUT ${shown}: expected a number of seconds 0 or greater (0: the default)`),
+        new UsageError(`HF_HUB_DOWNLOAD_TIMEOUT ${shown}: expected a number of seconds 0 or greater (0: the default)`),
       );
     }
     // a wait too small for a number to hold reads as 0: refused, where it took the default 10 s unsaid (0 written as
     // 0, -0 or 0.00e-400 is the default)
     for (const tiny of ['1e-400', '2e-325', '0.0001e-330']) {
       expect(() => hubSettings({ HF_HUB_ETAG_TIMEOUT: tiny })).toThrow(
-        new SettingsError(`HF_HUB_ETAG_TIMEOUT ${tiny}: too small for a number to hold (it reads as 0); write 0 for the default`),
+        new UsageError(`HF_HUB_ETAG_TIMEOUT ${tiny}: too small for a number to hold (it reads as 0); write 0 for the default`),
       );
     }
     expect(hubSettings({ HF_HUB_DOWNLOAD_TIMEOUT: '-0', HF_HUB_ETAG_TIMEOUT: '0.00e-400' })).toMatchObject({

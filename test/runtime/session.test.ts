@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeModel } from '../../src/onnx/save.ts';
 import { openSession, Tensor } from '../../src/runtime/session.ts';
 import { ortLogLevel } from '../../src/runtime/ort-log-level.ts';
-import { SettingsError } from '../../src/errors.ts';
+import { UsageError } from '../../src/errors.ts';
 import { batchFeeds, paddedBatch, tinyBert, tinyBertConfig } from '../helpers/models.ts';
 
 describe('Session.run', () => {
@@ -61,7 +61,7 @@ describe("onnxruntime's own log", () => {
       ['0x1', "'0x1'"],
     ]) {
       expect(() => ortLogLevel({ BERT_COMPRESS_ORT_LOG_LEVEL: bad })).toThrow(
-        new SettingsError(`BERT_COMPRESS_ORT_LOG_LEVEL ${shown}: expected 0 (verbose), 1 (info), 2 (warning), 3 (error) or 4 (fatal only, as when unset)`),
+        new UsageError(`BERT_COMPRESS_ORT_LOG_LEVEL ${shown}: expected 0 (verbose), 1 (info), 2 (warning), 3 (error) or 4 (fatal only, as when unset)`),
       );
     }
   });
