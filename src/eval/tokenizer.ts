@@ -547,8 +547,8 @@ function addedTokensProblem(list: unknown): string | undefined {
 }
 
 /**
- * What tokenizers refuses in a tokenizer.json's Metaspace (its pre-tokenizer or decoder, or one of their Sequence's), in
- * one line: `add_prefix_space` false with a `prepend_scheme` other than never, absent included (it reads as always;
+ * What tokenizers refuses in a tokenizer.json's Metaspace (its pre-tokenizer or decoder, or a part of their Sequences at
+ * any depth), in one line: `add_prefix_space` false with a `prepend_scheme` other than never, absent included (it reads as always;
  * pre_tokenizers/metaspace.rs: 'add_prefix_space does not match declared prepend_scheme'), which transformers fails to
  * load and @huggingface/tokenizers read as always, prepending ▁ to a text the file says not to; undefined for none.
  */
@@ -557,8 +557,8 @@ function metaspaceProblem(json: Record<string, unknown>): string | undefined {
     ['pre_tokenizer', 'pretokenizers'],
     ['decoder', 'decoders'],
   ] as const) {
-    const bad = sequenceParts(json[where], list)
-      .map(({ part }) => part)
+    const bad = sequenceLeaves(json[where], list)
+      .map(({ leaf }) => leaf)
       .find((m) => m.type === 'Metaspace' && m.add_prefix_space === false && (m.prepend_scheme ?? 'always') !== 'never');
     if (bad)
       return `its ${where}'s Metaspace says add_prefix_space false with prepend_scheme ${JSON.stringify(bad.prepend_scheme ?? 'always')}${bad.prepend_scheme === undefined ? ' (the default)' : ''}, which tokenizers refuses ('add_prefix_space does not match declared prepend_scheme'): write "prepend_scheme": "never" for no ▁ before the text`;
