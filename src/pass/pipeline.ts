@@ -14,7 +14,7 @@ import { requireClassifier } from './measure.ts';
 import { checkModelArg } from '../library-args.ts';
 import { RECURRENT_MODEL, recurrentModelLstm, recurrentRefusal } from './recurrent.ts';
 import { structureShape } from './pass.ts';
-import { RATIO_KEPT, ratioHeads, shareAfterRatio } from '../share/after-ratio.ts';
+import { type RatioSoFar, ratioSoFarAfter, shareAfterRatioSoFar } from '../share/after-ratio.ts';
 import { sharingGroups } from '../prune/sharing.ts';
 
 export interface PipelineResult {
@@ -120,24 +120,29 @@ export async function runPipeline(model: Model, steps: readonly PassStep[], cont
 
 /**
  * Refuses, before any pass runs, share-layers after prune-heads by ratio where no choice of the ratio's leaves the
- * layers of each group it joins as many heads (shareAfterRatio, the check a sweep's plan makes), where the pruning (an
- * ablation of hours) ran first and share-layers refused its result; gives the line saying the run fails unless the
- * scores leave them so, where only some choices do. Known from the input `s` where the ratio is the first step to
- * change heads and the steps between keep every layer, its heads and their sharing (RATIO_KEPT).
+ * layers of each group it joins as many heads (shareAfterRatio), where the pruning (an ablation of hours) ran first and
+ * share-layers refused its result; gives the line saying the run fails unless the scores leave them so, where only
+ * some choices do. The model so far followed from the input `s` through the steps as a sweep's plan follows it
+ * (ratioSoFarAfter, shareAfterRatioSoFar: a drop-layers step between, the heads pruned by list or the layers dropped
+ * before the ratio), so that compress and the plan say the same.
  */
 function checkShareAfterRatio(s: BertStructure, parsed: ReturnType<typeof parseSteps>): string | undefined {
-  let ratio: Parameters<typeof shareAfterRatio>[1] | undefined;
-  const heads = structureShape(s).heads;
+  let sofar: RatioSoFar = { heads: structureShape(s).heads, shared: sharingGroups(s, 'attention') };
+  let numLayers = s.numLayers;
   for (const [i, { step }] of parsed.entries()) {
     const settings = step.settings as Record<string, unknown>;
-    if (!ratio && step.pass === 'prune-heads' && typeof settings.ratio === 'number') {
-      const exact = ratioHeads(heads, sharingGroups(s, 'attention'), settings.ratio, settings.minHeadsPerLayer);
-      if (!exact) return undefined;
-      ratio = { step: i + 1, exact };
-    } else if (ratio && step.pass === 'share-layers') {
-      const uneven = shareAfterRatio(settings, ratio, heads, 'the run');
-      return uneven && `share-layers (step ${i + 1}): ${uneven}`;
-    } else if (!RATIO_KEPT.has(step.pass)) return undefined;
+    const uneven = step.pass === 'share-layers' ? shareAfterRatioSoFar(settings, sofar, 'the run') : undefined;
+    if (uneven) return `share-layers (step ${i + 1}): ${uneven}`;
+    // (settings as they act on the model, as the plan reads them; a step they do not fit is refused by its pass)
+    let on: ReturnType<ReturnType<typeof getPass>['onModel']>;
+    try {
+      on = getPass(step.pass).onModel(settings, { numLayers });
+    } catch {
+      return undefined;
+    }
+    if (!on.shape) return undefined;
+    sofar = ratioSoFarAfter(step.pass, on.settings, i, on.shape.numLayers, sofar);
+    numLayers = on.shape.numLayers;
   }
   return undefined;
 }

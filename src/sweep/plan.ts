@@ -84,7 +84,7 @@ import { parseHeadList } from '../prune/settings.ts';
 import { sharingGroups } from '../prune/sharing.ts';
 import { sharedLayerGroups } from '../bert/inspect.ts';
 import { layerGroups, parseShareSpec, parseSourceSpec } from '../share/spec.ts';
-import { RATIO_KEPT, type RatioHeads, ratioHeads, shareAfterRatio } from '../share/after-ratio.ts';
+import { type RatioSoFar, ratioSoFarAfter, shareAfterRatioSoFar } from '../share/after-ratio.ts';
 import {
   DEFAULT_DISTILL_SETTINGS,
   bilstmIntermediateRefusal,
@@ -1201,7 +1201,7 @@ function checkSteps(
     try {
       if (!t) {
         int4Refusal(s, sofar.int4Before);
-        const uneven = s.pass === 'share-layers' ? shareAfterRatioPlan(getPass(s.pass).check(s.settings), sofar) : undefined;
+        const uneven = s.pass === 'share-layers' ? shareAfterRatioSoFar(getPass(s.pass).check(s.settings), sofar, 'the point') : undefined;
         if (uneven) warn?.(`warning: ${spec.file}: pipeline '${p.label}' on model '${m.name}', step ${i + 1} (share-layers): ${uneven}`);
         sofar = afterPass(s, i, sofar);
         return;
@@ -1386,24 +1386,13 @@ function checkAugment(t: PointTrainingStep, read: ModelReader, tokenizers: Token
   if (vocabulary) throw vocabulary;
 }
 
-/** The model so far in a pipeline's steps, as the plan knows it: its depth, and the heads of each of its layers. */
-interface SoFar {
+/**
+ * The model so far in a pipeline's steps, as the plan knows it: its depth, and (RatioSoFar, followed by
+ * ratioSoFarAfter) the heads of each of its layers, or the most each has after prune-heads by ratio, the last prune by
+ * ratio, and its layers reading one copy of their attention weights, by group (PassShape.shared).
+ */
+interface SoFar extends RatioSoFar {
   layers: number | undefined;
-  /** By encoder layer, its heads (0: all pruned, no attention), where known: see headsAfter. */
-  heads: readonly number[] | undefined;
-  /**
-   * Where `heads` is not known, by encoder layer, the most heads it has, where known: its heads before a prune-heads
-   * step by ratio (which chooses its heads when it runs, and removes heads only): see headsAtMostAfter.
-   */
-  headsAtMost?: readonly number[];
-  /**
-   * Set with `headsAtMost` by a prune-heads step by ratio (the last one): its step (counted from 1), and where the
-   * heads and attention sharing of the model it pruned were known and the steps since kept every layer and its heads
-   * (RATIO_KEPT), `exact`: what the plan knows of the heads it leaves (RatioHeads).
-   */
-  ratioHeads?: { step: number; exact?: RatioHeads };
-  /** Its layers reading one copy of their attention weights, by group (PassShape.shared), where known: see sharedAfter. */
-  shared?: readonly number[][];
   /** Its widths (PassShape's hidden, ffn, attention and embedding), each where known: see widthsAfter. */
   widths?: Widths;
   /** The weights quantize targets stored float16, bfloat16 or float64 (PassShape.notFloat32 the first), where known: see notFloat32After. */
@@ -1947,9 +1936,10 @@ function encoderAfter(s: PassStep, index: number, sofar: SoFar, settings: Record
   if (sofar.layers === undefined) return { layers: undefined, heads: undefined, ...quantizedAll, ...leftByShape, ...followed, ...layersRead };
   try {
     const on = pass.onModel(settings, { numLayers: sofar.layers });
-    const heads = on.shape && sofar.heads ? headsAfter(s.pass, on.settings, sofar.heads) : undefined;
-    const headsAtMost = on.shape && heads === undefined ? headsAtMostAfter(s.pass, on.settings, sofar) : undefined;
-    const shared = on.shape && sofar.shared ? sharedAfter(s.pass, on.settings, on.shape.numLayers, sofar.shared, heads) : undefined;
+    // (its heads, attention sharing and the last prune-heads by ratio, as runPipeline follows them too: ratioSoFarAfter)
+    const { heads, headsAtMost, shared, ratioHeads } = on.shape
+      ? ratioSoFarAfter(s.pass, on.settings, index, on.shape.numLayers, sofar)
+      : ({ heads: undefined } as RatioSoFar);
     // (a followed step's widths are those of the model it leaves, as read here)
     const widths = !on.shape
       ? undefined
@@ -1970,7 +1960,7 @@ function encoderAfter(s: PassStep, index: number, sofar: SoFar, settings: Record
       layers: on.shape?.numLayers,
       heads,
       ...(headsAtMost ? { headsAtMost } : {}),
-      ...ratioHeadsAfter(s, index, on.settings, sofar, headsAtMost),
+      ...(ratioHeads ? { ratioHeads } : {}),
       ...(shared ? { shared } : {}),
       ...(sofar.partlyShared ? { partlyShared: sofar.partlyShared } : {}),
       ...(widths ? { widths } : {}),
@@ -2050,33 +2040,6 @@ function rewrittenModel(m: ReadModel, rewrite: (graph: Model, structure: BertStr
   }
 }
 
-/** The graph passes that leave every layer's heads as they were (share-layers: its groups' layers have the same heads, as checkShape asks). */
-const HEADS_KEPT: ReadonlySet<string> = new Set(['prune-ffn', 'factorize-embeddings', 'share-layers', 'quantize', 'optimize']);
-
-/**
- * The heads of each encoder layer after graph pass `pass` (its `settings` as they act on the model: onModel) on a
- * model whose layers have `heads`, where the plan knows them: prune-heads with its heads listed removes those;
- * drop-layers removes its layers; the others keep them (HEADS_KEPT). Undefined otherwise (prune-heads by ratio
- * chooses its heads when it runs; a list naming heads a layer lacks is refused before, by the pass's checkModel or
- * checkShape: afterPass). A list removing every head of the model leaves every layer without attention (0), as the pass
- * does.
- */
-function headsAfter(pass: string, settings: Record<string, unknown>, heads: readonly number[]): readonly number[] | undefined {
-  if (HEADS_KEPT.has(pass)) return heads;
-  if (pass === 'drop-layers') {
-    const drop = Array.isArray(settings.layers) ? (settings.layers as number[]) : [];
-    return heads.filter((_, i) => !drop.includes(i));
-  }
-  if (pass !== 'prune-heads' || typeof settings.heads !== 'string') return undefined;
-  const out = [...heads];
-  for (const [layer, removed] of Object.entries(parseHeadList(settings.heads))) {
-    const l = Number(layer);
-    if (!(l < out.length) || removed.some((h) => h >= out[l]!)) return undefined;
-    out[l] = out[l]! - removed.length;
-  }
-  return out;
-}
-
 /**
  * Refuses prune-heads' list `heads` on a model whose heads are known only at most (`atMost`: after prune-heads by
  * ratio, which chooses the heads it removes when it runs and numbers those it keeps anew), where the point would
@@ -2089,52 +2052,6 @@ function listedAfterRatio(heads: string, atMost: readonly number[]): void {
   throw new SettingsError(
     `prune-heads: it lists heads of layer ${layer} (${listed.join(', ')}) after prune-heads by ratio, which chooses the heads it removes when it runs and numbers those it keeps anew, so the plan cannot tell which heads layer ${layer} has there${most === undefined ? '' : ` (at most ${most})`}: list the heads before pruning by ratio, or prune by ratio alone`,
   );
-}
-
-/**
- * SoFar.ratioHeads after graph step `s` (at `index`, of `settings` as they act on the model) on the model so far
- * `sofar`, where its heads after are known at most (`headsAtMost`): set by prune-heads by ratio, with RatioHeads where
- * the heads and attention sharing of every layer were known before it; kept through the other steps, its RatioHeads
- * through RATIO_KEPT's only.
- */
-function ratioHeadsAfter(
-  s: PassStep,
-  index: number,
-  settings: Record<string, unknown>,
-  sofar: SoFar,
-  headsAtMost: readonly number[] | undefined,
-): Pick<SoFar, 'ratioHeads'> {
-  if (!headsAtMost) return {};
-  if (s.pass === 'prune-heads' && typeof settings.ratio === 'number') {
-    const { heads, shared: units } = sofar;
-    const exact = heads && units ? ratioHeads(heads, units, settings.ratio, settings.minHeadsPerLayer) : undefined;
-    return { ratioHeads: exact ? { step: index + 1, exact } : { step: index + 1 } };
-  }
-  const r = sofar.ratioHeads;
-  return !r ? {} : { ratioHeads: RATIO_KEPT.has(s.pass) ? r : { step: r.step } };
-}
-
-/**
- * share-layers of `settings` (checked) after prune-heads by ratio (SoFar.ratioHeads) on the model so far: shareAfterRatio's
- * refusal, or its warning that the point fails unless the scores choose so; undefined where no prune by ratio came
- * before, or the heads are known (a list pruned since).
- */
-function shareAfterRatioPlan(settings: Record<string, unknown>, sofar: SoFar): string | undefined {
-  const { ratioHeads: r, headsAtMost: most } = sofar;
-  if (!r || sofar.heads || !most) return undefined;
-  return shareAfterRatio(settings, r, most, 'the point');
-}
-
-/**
- * SoFar.headsAtMost after graph pass `pass` (its `settings` as they act on the model: onModel) on the model so far
- * `sofar`, where its heads after are not known: after prune-heads (by ratio, which removes heads only, or a list the plan
- * cannot apply to heads known at most), its heads before, known or at most; after another pass, headsAfter's of the
- * heads at most before; undefined where neither is known.
- */
-function headsAtMostAfter(pass: string, settings: Record<string, unknown>, sofar: SoFar): readonly number[] | undefined {
-  const before = sofar.heads ?? sofar.headsAtMost;
-  if (!before) return undefined;
-  return pass === 'prune-heads' ? before : sofar.headsAtMost && headsAfter(pass, settings, sofar.headsAtMost);
 }
 
 /**
@@ -2278,40 +2195,6 @@ function notFloat32After(
     for (const l of g) out[l] = { ...(attention ? { attention } : {}), ...(ffn ? { ffn } : {}) };
   }
   return { ...n, layers: out };
-}
-
-/**
- * The layers reading one copy of their attention weights, by group (PassShape.shared), after graph pass `pass` (its
- * `settings` as they act on the model: onModel) on a model of `shared`, where the plan knows them, leaving `numLayers`
- * layers of `heads` (headsAfter's): prune-ffn and factorize-embeddings keep them, and optimize (layers sharing Q, K and
- * V share their packed weight, or stay unfused together: optimize/attention.ts); prune-heads too, but for a layer
- * left without attention (a group of its own then: it reads no attention weight); drop-layers removes its layers,
- * numbering the others from 0; share-layers joins its groups (layerGroups) of layers with attention to them.
- * Undefined otherwise (quantize: what it stores of a shared weight is left to the point; heads not known).
- */
-function sharedAfter(
-  pass: string,
-  settings: Record<string, unknown>,
-  numLayers: number,
-  shared: readonly number[][],
-  heads: readonly number[] | undefined,
-): number[][] | undefined {
-  if (pass === 'prune-ffn' || pass === 'factorize-embeddings' || pass === 'optimize') return shared.map((g) => [...g]);
-  if (pass === 'drop-layers') {
-    const drop = Array.isArray(settings.layers) ? (settings.layers as number[]) : [];
-    return shared.map((g) => g.filter((l) => !drop.includes(l)).map((l) => l - drop.filter((d) => d < l).length)).filter((g) => g.length > 0);
-  }
-  if (!heads) return undefined;
-  const alone = (groups: readonly number[][]) => groups.flatMap((g) => (heads[g[0]!] === 0 ? g.map((l) => [l]) : [[...g]]));
-  if (pass === 'prune-heads') return alone(shared).sort((a, b) => a[0]! - b[0]!);
-  if (pass !== 'share-layers') return undefined;
-  const joined = layerGroups(numLayers, parseShareSpec(settings.share), parseSourceSpec(settings.from));
-  const parent = Array.from({ length: numLayers }, (_, i) => i);
-  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
-  for (const g of [...shared, ...alone(joined)]) for (const l of g.slice(1)) parent[find(l)] = find(g[0]!);
-  const groups = new Map<number, number[]>();
-  for (let l = 0; l < numLayers; l++) groups.set(find(l), [...(groups.get(find(l)) ?? []), l]);
-  return [...groups.values()].sort((a, b) => a[0]! - b[0]!);
 }
 
 /**

@@ -10,6 +10,8 @@ import { writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { planRefusal, writeTinyPlanFolder } from './plan-refusal.ts';
 import { compressFile } from '../../src/export/compress.ts';
+import { loadModel } from '../../src/onnx/load.ts';
+import { shareAfterRatioWarning } from '../../src/pass/pipeline.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
 
@@ -18,6 +20,7 @@ beforeAll(() => {
   // (tiny: 2 layers of 4 heads; tiny3: 3 layers of 3 heads)
   root = writeTinyPlanFolder('share-after-ratio-');
   writeModelFolder(join(root, 'models', 'tiny3'), tinyBert({ numLayers: 3, hiddenSize: 24, numHeads: 3, intermediateSize: 40 }));
+  writeModelFolder(join(root, 'models', 'tiny4'), tinyBert({ numLayers: 4, hiddenSize: 24, numHeads: 3, intermediateSize: 40 }));
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -82,5 +85,32 @@ describe('share-layers after prune-heads by ratio', () => {
     await compressFile({ input, output: join(root, 'out', 'even', 'model.onnx'), steps: even });
     // (groups of one layer each share nothing across layers)
     expect(await warnings('tiny', ratio({ ratio: 0.25 }, 'groups:2'))).toEqual([]);
+  });
+});
+
+// (where compress followed the heads through the passes that keep every layer and its heads alone: a drop-layers step
+// between prune-heads by ratio and share-layers, one before the ratio, or a second ratio, and compress said nothing
+// where the plan warned or refused)
+describe('compress and the plan follow the model alike', () => {
+  const ratioStep = (r: number) => ({ pass: 'prune-heads', settings: { ratio: r, importance: 'magnitude' } });
+  const drop = { pass: 'drop-layers', settings: { layers: [3] } };
+  const share = { pass: 'share-layers', settings: { share: 'all' } };
+  it.each([
+    ['drop-layers between', [ratioStep(0.25), drop, share], 'warns'],
+    ['drop-layers before the ratio, no even choice', [drop, ratioStep(0.25), share], 'refuses'],
+    ['drop-layers before the ratio, some even choices', [drop, ratioStep(0.34), share], 'warns'],
+    ['a second ratio', [ratioStep(0.25), ratioStep(0.25), share], 'warns'],
+  ])('%s: the plan and compress (shareAfterRatioWarning) say the same', async (_, steps, says) => {
+    const model = loadModel(join(root, 'models', 'tiny4', 'model.onnx'));
+    const asked = () => shareAfterRatioWarning(model, steps);
+    if (says === 'refuses') {
+      const planned = await planRefusal(root, 'h', ['tiny4'], 'p', steps);
+      expect(() => asked()).toThrow(planned!.replace(/^.*step 3 \(share-layers\): /, ''));
+    } else {
+      const warned = await warnings('tiny4', steps);
+      expect(warned).toHaveLength(1);
+      expect(warned[0]!.startsWith(`warning: ${join(root, 'w.yaml')}: pipeline 'p' on model 'tiny4', step 3 (share-layers): `)).toBe(true);
+      expect(asked()).toBe(warned[0]!.replace(/^.*step 3 \(share-layers\): /, 'share-layers (step 3): ').replace('the point fails', 'the run fails'));
+    }
   });
 });
