@@ -21,6 +21,8 @@ import {
   numberRange,
   SettingsError,
   shownNumber,
+  TOO_SMALL_TO_HOLD,
+  tooSmallToHold,
   typedValueText,
 } from '../errors.ts';
 
@@ -259,8 +261,13 @@ export function typedValueProblem(
 
 // ---- Field builders: each accepts what a sweep file (YAML) and a flag (a string) give, and says what it expects.
 
-/** Numeric text (a flag's value) as a number; anything else unchanged, for the schema to refuse. */
-function numberFromText(v: unknown): unknown {
+/**
+ * Numeric text (a flag's value) as a number; anything else unchanged, for the schema to refuse. Text of a number too
+ * small to hold (tooSmallToHold: `--prune-heads 1e-400`, which reads as 0, a ratio removing nothing) is refused as a
+ * number flag's is.
+ */
+function numberFromText(v: unknown, ctx: z.RefinementCtx): unknown {
+  if (typeof v === 'string' && tooSmallToHold(v)) ctx.addIssue({ code: 'custom', message: `${TOO_SMALL_TO_HOLD}; write 0 for 0`, input: v });
   return typeof v === 'string' && isNumberText(v) ? Number(v) : v;
 }
 

@@ -137,6 +137,16 @@ describe('parsing settings', () => {
       );
   });
 
+  it('refuses a fraction setting typed as a number too small to hold (1e-400, which reads as 0: a ratio removing nothing), as a number flag is', () => {
+    for (const pass of ['prune-heads', 'prune-ffn'])
+      for (const typed of ['1e-400', ' 2e-999 '])
+        expect(refusal(() => byName(pass).check({ ratio: typed }))).toBe(
+          `${pass}: ratio ${typed.trim()}: too small for a number to hold (it reads as 0); write 0 for 0 (flag --${pass})`,
+        );
+    // (0 written any way is 0)
+    expect(byName('prune-ffn').check({ ratio: '0.0e-400' }).ratio).toBe(0);
+  });
+
   it('canonical settings parse to themselves (lineage and sweep keys can be read back)', () => {
     const examples: Array<[string, Record<string, unknown>]> = [
       ...Object.entries(MINIMAL),
