@@ -5,7 +5,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
-import { DataError, SettingsError } from '../errors.ts';
+import { DataError, NotBertError, SettingsError } from '../errors.ts';
 import { fileStamps, memoizedSha256, stampsHold, type FileStamp } from '../files.ts';
 import { EMPTY_MODEL_CONFIG, floatFolderFile, readModelConfig, sideFilesRead } from '../eval/model-files.ts';
 import { locateModel, type ModelLocation } from '../onnx/locate.ts';
@@ -22,6 +22,7 @@ import { anotherTasksLabels, ignoredLabelNames, ignoredLabelsNote, mapModelLabel
 import { structureShape, type PassShape, type PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { recurrentModelLstm, recurrentRefusal } from '../pass/recurrent.ts';
+import { rewriteBlocker } from '../onnx/fidelity.ts';
 import { readsCalibrationLabels } from '../pass-declarations.ts';
 import { canonicalJson, currentVersions, pointKey, pointStudentKind, type PointVersions } from './key.ts';
 import type { StudentKind } from '../train/versions.ts';
@@ -44,6 +45,7 @@ import { GENERAL_STAGE_STUDENT, trainingSettingNames, type TrainingKind } from '
 import { loadModelShapes } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
 import { discovered, modelInputs } from '../bert/model-inputs.ts';
+import { findBert } from '../bert/discover.ts';
 import { encoderOnlyNote, isEncoderOnly, newHeadAdvice } from '../bert/classifier.ts';
 import { quantizedWeight, storedQuantized } from '../bert/stored-quantized.ts';
 import { quantizedFrom } from '../bench/lineage.ts';
@@ -832,10 +834,14 @@ interface ModelGraph {
   limits: InputLimits;
 }
 
-/** A model the plan reads: its graph (without its weights' values), and the structure discovery finds in it (undefined where it finds none: a Distilled BiLSTM). */
+/**
+ * A model the plan reads: its graph (without its weights' values), and the structure discovery finds in it (undefined
+ * where it finds none: a Distilled BiLSTM, or `notBert`, discovery's refusal of it).
+ */
 interface PlanModel {
   graph: Model;
   structure: BertStructure | undefined;
+  notBert?: NotBertError;
 }
 
 /** The model at an .onnx path as the plan reads it (PlanModel), read once per plan; undefined when it cannot be read (left to the points to report). */
@@ -905,9 +911,9 @@ function readModel(onnx: string): PlanModel | undefined {
     return undefined;
   }
   try {
-    return { graph, structure: discovered(graph) };
-  } catch {
-    return { graph, structure: undefined };
+    return { graph, structure: findBert(graph) };
+  } catch (e) {
+    return { graph, structure: undefined, ...(e instanceof NotBertError ? { notBert: e } : {}) };
   }
 }
 
@@ -1410,6 +1416,11 @@ interface SoFar extends RatioSoFar {
    */
   recurrent?: { read: { graph: Model; file: string } | undefined; int8?: boolean };
   /**
+   * Set on a model read here that discovery refuses (not a Distilled BiLSTM) and the passes could otherwise rewrite
+   * (rewriteBlocker): discovery's refusal, which a graph step on it fails with when its point runs (runPipeline).
+   */
+  notBert?: NotBertError;
+  /**
    * The encoder as read here (its graph, weights' dims and data types, and structure) while no step has changed it
    * since but those the plan follows (FOLLOWED: drop-layers, optimize, whose rewrite of it is here instead): each graph
    * step on it is asked whether it would refuse it (Pass.checkModel: weights stored quantized or in float16, which the
@@ -1806,7 +1817,8 @@ function modelSoFar(model: PlanModel | undefined, file: string, onnx: string): S
       read: { graph: model.graph, structure: model.structure, file, onnx },
     };
   }
-  return model && recurrentModelLstm(model.graph) ? { ...UNKNOWN, recurrent: { read: { graph: model.graph, file } } } : UNKNOWN;
+  if (model && recurrentModelLstm(model.graph)) return { ...UNKNOWN, recurrent: { read: { graph: model.graph, file } } };
+  return model?.notBert && !rewriteBlocker(model.graph) ? { ...UNKNOWN, notBert: model.notBert } : UNKNOWN;
 }
 
 /**
@@ -1846,6 +1858,8 @@ function afterPass(s: PassStep, index: number, sofar: SoFar): SoFar {
   // (the step's settings checked and its options worked out once, for every question below: the model read here's
   // checks, quantize's targets, drop-layers' rewrite, int4-block's mode)
   const settings = pass.check(s.settings);
+  // (a model discovery refuses: the point's pipeline refuses it after the steps' settings, before any pass runs)
+  if (sofar.notBert) throw sofar.notBert;
   const stepOptions = pass.options(settings);
   // (after a quantize step that stored every weight quantized: quantize's own refusal when the point runs, after its
   // settings, naming its mode)
@@ -2420,16 +2434,16 @@ function checkBertStudent(t: PointTrainingStep, read: (onnx: string) => BertStru
 }
 
 /**
- * A step's SettingsError or DataError `e` as the plan's refusal (of the same class): after the sweep file, the
- * pipeline, the model and step `index`, a training step's flags named as the sweep file names its settings
+ * A step's SettingsError, DataError or NotBertError `e` as the plan's refusal (of the same class): after the sweep
+ * file, the pipeline, the model and step `index`, a training step's flags named as the sweep file names its settings
  * (distill.layerMap), as the point would say it. Anything else is given back as it is.
  */
 function stepRefusal(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, index: number, e: unknown): unknown {
-  if (!(e instanceof SettingsError) && !(e instanceof DataError)) return e;
+  if (!(e instanceof SettingsError) && !(e instanceof DataError) && !(e instanceof NotBertError)) return e;
   const training = p.training?.[index];
   const message = training ? renameFlags(e.message, trainingSettingNames(training.kind)) : e.message;
   const line = `${spec.file}: pipeline '${p.label}' on model '${m.name}', step ${index + 1} (${p.steps[index]!.pass}): ${message}`;
-  return e instanceof DataError ? new DataError(line) : new SettingsError(line);
+  return e instanceof DataError ? new DataError(line) : e instanceof NotBertError ? new NotBertError(line) : new SettingsError(line);
 }
 
 /** Whether a graph step of the pipeline measures the model on calibration data (else it needs none). */
