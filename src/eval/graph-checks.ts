@@ -264,6 +264,15 @@ export function checkConfigLengthRoom(
 }
 
 /**
+ * Throws `tokenizer`'s refusal of `length` where it leaves no room for text after the special tokens of a single text
+ * (`pair` false) or a sentence pair (its line naming --max-length, and tokenizer_config.json's model_max_length where
+ * that gives it), as encoding the first example would: before any data is read.
+ */
+export function checkLengthRoom(tokenizer: Pick<TextTokenizer, 'encode'>, length: number, pair: boolean): void {
+  tokenizer.encode('', pair ? '' : null, length);
+}
+
+/**
  * Throws a DataError when the tokenizer produced a token id the word embedding has no row for (a vocab.txt larger
  * than the model's vocabulary) or a token type the token-type table lacks (pairs on a model with one segment).
  */

@@ -67,10 +67,10 @@ import { optimizeModel } from '../optimize/pass.ts';
 import { parseRewrites, type OptimizeOptions } from '../optimize/settings.ts';
 import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
 import { inputLimits, largestActivationBytes, type InputLimits } from '../bert/input-limits.ts';
-import { positionLimit } from '../bert/sample-inputs.ts';
 import { benchShapes, checkShapesFit, incomparable } from '../bench/inputs.ts';
 import {
   checkConfigLengthRoom,
+  checkLengthRoom,
   checkPairTypes,
   checkModelLengthRoom,
   chooseMaxLength,
@@ -97,6 +97,7 @@ import {
   unreadAugmentation,
 } from '../train/run.ts';
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
+import { trainingMaxLength, type SizedModel } from '../train/max-length.ts';
 import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
 import { tableWithoutGather } from '../quantize/apply.ts';
@@ -1134,8 +1135,8 @@ function checkRoomForText(
   // (config.json's max_length, where no eval.maxLength is given, named as such)
   if (single) checkConfigLengthRoom(asked, config, maxLength, tokenizer, false);
   if (pair) checkConfigLengthRoom(asked, config, maxLength, tokenizer, true);
-  if (single) tokenizer.encode('', null, maxLength);
-  if (pair) tokenizer.encode('', '', maxLength);
+  if (single) checkLengthRoom(tokenizer, maxLength, false);
+  if (pair) checkLengthRoom(tokenizer, maxLength, true);
 }
 
 /**
@@ -1220,7 +1221,7 @@ function checkSteps(
       checkBertStudent(t, structureOf);
       checkStepTypes(t, t === training[0] ? onnx : undefined, spec.eval.maxLength, read, tokenizers);
       // (training is in step order; a later train step trains the student of the steps before it, whose position table is not read here)
-      checkStepLength(t, t === training[0] ? onnx : undefined, structureOf, tokenizers);
+      checkStepLength(t, t === training[0] ? onnx : undefined, spec.eval.maxLength, read, tokenizers);
       checkStudentLabels(t, read);
       sofar = trainedModel(t, sofar, read);
       checkLayerMatches(t, sofar, read);
@@ -2360,31 +2361,33 @@ function checkLayerMatches(t: PointTrainingStep, student: SoFar, read: ModelRead
 }
 
 /**
- * Throws training's SettingsErrors of the position tables of the models a step runs at its length: its teacher (a
- * distill step's, the point's model by default), a student given as a model path, and `model`, the point's model a
- * first train step without a student trains. A table that leaves no room for text after the special tokens of the
- * step's tokenizer (its teacher's folder's, else the model's it trains: trainingLabelSource), whatever the maxLength,
- * first (each table, as training checks them all before the length), in training's line (checkModelLengthRoom: no
- * maxLength mends it); then a maxLength beyond a table
- * (chooseMaxLength's, naming the model). A structure or tokenizer not read here leaves the step to its point.
+ * Throws training's refusals of the length a step runs at (trainingMaxLength, the one check runTraining makes): the
+ * step's maxLength, else the sweep's eval.maxLength (`evalLength`: the point trains at it), else the trained model's
+ * config.json max_length (its teacher's folder's, else the model's it trains: trainingLabelSource), else 128 capped at
+ * the tokenizer's model_max_length, against the position tables of the models the step runs at that length: its
+ * teacher (a distill step's, the point's model by default or a named one), a student given as a model path, and
+ * `model`, the point's model a first train step without a student trains. A table that leaves no room for text after
+ * the special tokens of the step's tokenizer (that folder's) whatever the length (no maxLength mends it), a length
+ * beyond a table, a config.json max_length or any other length that leaves no room for text, each in training's line.
+ * A model not read here is left out (its point says what is wrong with it); without the step's tokenizer (a later
+ * train step's model, made by the steps before it, or one that cannot be read) the step is left to its point.
  */
 function checkStepLength(
   t: PointTrainingStep,
   model: string | undefined,
-  read: (onnx: string) => BertStructure | undefined,
+  evalLength: number | undefined,
+  read: ModelReader,
   tokenizers: TokenizerReader,
 ): void {
   const trained = t.kind === 'train' && t.student === undefined ? model : undefined;
-  const runs = [t.teacher, studentOnnx(t), trained];
   const from = t.teacher ?? studentOnnx(t) ?? trained;
   const tokenizer = from === undefined ? undefined : tokenizers.tokenizer(locateModel(from).dir);
-  const pair = getTask(t.task).textColumns.length === 2;
-  const tables = runs.flatMap((onnx) => {
-    const structure = onnx === undefined ? undefined : read(onnx);
-    return structure ? [[{ fixedSequence: null, maxSequence: positionLimit(structure) ?? null }, onnx!] as const] : [];
+  if (!tokenizer) return;
+  const sized = [t.teacher, studentOnnx(t), trained].flatMap((onnx): SizedModel[] => {
+    const graph = onnx === undefined ? undefined : read(onnx);
+    return graph?.structure ? [[inputLimits(graph.graph, graph.structure), onnx!]] : [];
   });
-  if (tokenizer) for (const [limits, onnx] of tables) checkModelLengthRoom(limits, tokenizer, pair, onnx);
-  if (t.maxLength !== undefined) for (const [limits, onnx] of tables) chooseMaxLength(t.maxLength, EMPTY_MODEL_CONFIG, limits, t.maxLength, onnx);
+  trainingMaxLength(t.maxLength ?? evalLength, readModelConfig(locateModel(from!).dir), sized, tokenizer, getTask(t.task).textColumns.length === 2);
 }
 
 /**
@@ -2441,7 +2444,9 @@ function checkBertStudent(t: PointTrainingStep, read: (onnx: string) => BertStru
 function stepRefusal(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, index: number, e: unknown): unknown {
   if (!(e instanceof SettingsError) && !(e instanceof DataError) && !(e instanceof NotBertError)) return e;
   const training = p.training?.[index];
-  const message = training ? renameFlags(e.message, trainingSettingNames(training.kind)) : e.message;
+  const message = training
+    ? renameFlags(e.message, trainingSettingNames(training.kind, training.maxLength === undefined && spec.eval.maxLength !== undefined))
+    : e.message;
   const line = `${spec.file}: pipeline '${p.label}' on model '${m.name}', step ${index + 1} (${p.steps[index]!.pass}): ${message}`;
   return e instanceof DataError ? new DataError(line) : e instanceof NotBertError ? new NotBertError(line) : new SettingsError(line);
 }

@@ -461,7 +461,7 @@ async function trainStep(point: SweepPoint, t: PointTrainingStep, input: string,
   // (0 in the sweep file, as unset: eval.threads, else the runner's share, POOL_THREADS_RANGE)
   const threads = t.settings.threads || point.eval.threads || opts.threads;
   // (a refusal of the step's epochs over its file's examples, which its plan makes too, names the step, as the plan does)
-  const result = await namingSettings(trainingSettingNames(t.kind), () =>
+  const result = await namingSettings(trainingSettingNames(t.kind, t.maxLength === undefined && point.eval.maxLength !== undefined), () =>
     runTraining({
       task: t.task,
       ...stepModels(t, input),

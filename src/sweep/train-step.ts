@@ -36,7 +36,7 @@ import { checkStudentSpec, isStudentSpec } from '../train/students/index.ts';
 import { parseLayerMap, parseMatches, repeatedLayerPair } from '../train/intermediate.ts';
 import { EMBEDDING_LR_EXPECTED, parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { POOL_THREADS_RANGE } from '../runtime/threads.ts';
-import { renameFlags } from './setting-names.ts';
+import { EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
 import { settingText, settingWord } from '../pass/settings.ts';
 
 export type TrainingKind = 'train' | 'distill';
@@ -215,9 +215,10 @@ const FLAG_TO_KEY: Record<string, string> = {
 
 /**
  * The sweep file's name of each flag of `compress train` / `compress distill` that a step of `kind` sets, for errors
- * raised while the step runs: '--teacher' → 'distill.teacher', '--max-examples' → 'distill.maxExamples'.
+ * raised while the step runs: '--teacher' → 'distill.teacher', '--max-examples' → 'distill.maxExamples'. A step that
+ * gives no maxLength runs at the sweep's eval.maxLength where that is given (`evalLength`): its --max-length is named so.
  */
-export function trainingSettingNames(kind: TrainingKind): Record<string, string> {
+export function trainingSettingNames(kind: TrainingKind, evalLength = false): Record<string, string> {
   const keys = trainingStepKeys(kind);
   const flags: Record<string, string> = {
     ...FLAG_TO_KEY,
@@ -228,7 +229,8 @@ export function trainingSettingNames(kind: TrainingKind): Record<string, string>
     '--max-length': 'maxLength',
     '--threads': 'threads',
   };
-  return Object.fromEntries(Object.entries(flags).flatMap(([flag, key]) => (keys.includes(key) ? [[flag, `${kind}.${key}`]] : [])));
+  const names = Object.fromEntries(Object.entries(flags).flatMap(([flag, key]) => (keys.includes(key) ? [[flag, `${kind}.${key}`]] : [])));
+  return evalLength ? { ...names, '--max-length': EVAL_SETTING_NAMES['--max-length']! } : names;
 }
 
 /** A message of the training library with its flags (`--alpha`) named as the sweep's settings keys (`alpha`). */

@@ -65,16 +65,14 @@ import {
   checkEncodings,
   checkPairTypes,
   checkMaxLength,
-  checkConfigLengthRoom,
-  checkModelLengthRoom,
-  chooseMaxLength,
   graphFacts,
   MAX_LENGTH_RANGE,
   namedOtherHead,
   otherHeadLine,
   type GraphFacts,
 } from '../eval/graph-checks.ts';
-import { defaultMaxLength, prepareTask } from '../eval/evaluate.ts';
+import { prepareTask } from '../eval/evaluate.ts';
+import { trainingMaxLength } from './max-length.ts';
 import { findBert } from '../bert/discover.ts';
 import { discovered } from '../bert/model-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
@@ -990,12 +988,8 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // given by path: checked here in one line, and a default (config's, else 128 capped at the tokenizer's model_max_length) is capped as evaluation caps it.
   // (config.json's max_length is the teacher's when distilling, named so where a student model's config.json gives the labels)
   const lengthConfig: ModelConfig = { ...modelConfig, file: readConfig ? configFile : null };
-  // (a table no --max-length fits text in: the model's, named so, before a length is asked of it)
-  for (const [limits, path] of sized) checkModelLengthRoom(limits, tokenizer, !general && task?.textColumns.length === 2, path);
-  let maxLength = o.maxLength ?? lengthConfig.maxLength ?? defaultMaxLength(tokenizer.modelMaxLength);
-  for (const [limits, path] of sized) maxLength = Math.min(maxLength, chooseMaxLength(o.maxLength, lengthConfig, limits, maxLength, path));
   // (general distillation, of a task or none, reads single texts)
-  checkConfigLengthRoom(o.maxLength, lengthConfig, maxLength, tokenizer, !general && task?.textColumns.length === 2);
+  const maxLength = trainingMaxLength(o.maxLength, lengthConfig, sized, tokenizer, !general && task?.textColumns.length === 2);
   const { student, folder } = makeStudent({
     spec: o.student,
     teacher: teacherModel,

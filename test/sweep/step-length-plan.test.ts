@@ -2,7 +2,9 @@
  * A train or distill step whose maxLength is beyond the position table of a model it runs at that length (its
  * teacher, the point's model by default or a named one; a student model; the model a first train step trains) is
  * refused by the sweep's plan, before any point runs, in the words its point would fail with; as eval.maxLength and
- * bench.seq are. A length every such table covers plans.
+ * bench.seq are. A length every such table covers plans. So is a length that leaves no room for text after the step's
+ * special tokens (maxLength 2 on SST-2, 3 on STS-B's pairs; a teacher's config.json max_length where no length is
+ * given), and the sweep's eval.maxLength, at which a step that gives none trains, named so.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +14,11 @@ import { tinyBert } from '../helpers/models.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { planRefusal } from './plan-refusal.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { SettingsError } from '../../src/errors.ts';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { parseSweep } from '../../src/sweep/spec.ts';
+import { namingSettings } from '../../src/sweep/setting-names.ts';
+import { trainingSettingNames } from '../../src/sweep/train-step.ts';
 
 let root: string;
 beforeAll(() => {
@@ -19,7 +26,11 @@ beforeAll(() => {
   writeModelFolder(join(root, 'models', 'p24'), tinyBert({ maxPositions: 24 }, { seed: 1 }));
   writeModelFolder(join(root, 'models', 'p64'), tinyBert({ maxPositions: 64 }, { seed: 2 }));
   writeModelFolder(join(root, 'models', 'p2'), tinyBert({ maxPositions: 2 }, { seed: 3 }));
+  writeModelFolder(join(root, 'models', 'sts'), tinyBert({ maxPositions: 24, numLabels: 1 }, { seed: 4 }), { regression: true });
+  writeModelFolder(join(root, 'models', 'c2'), tinyBert({ maxPositions: 24 }, { seed: 5 }), { maxLength: 2 });
+  writeModelFolder(join(root, 'models', 'c32'), tinyBert({ maxPositions: 24 }, { seed: 6 }), { maxLength: 32 });
   writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
+  writeGlueTask(join(root, 'glue'), 'STS-B', 8, ['train', 'dev']);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -80,5 +91,68 @@ describe("a sweep's plan checks a training step's maxLength against the position
         .replace(/^.*\(distill\): /, '')
         .replace('distill.maxLength', '--max-length'),
     );
+  });
+
+  // (the plan passed them, and every point failed when its training read the first example)
+  it("a maxLength that leaves no room for text after the special tokens: the tokenizer's line, as the point says it", async () => {
+    const line = (model: string, kind: string, length: number, specials: number) =>
+      `${file()}: pipeline 'kd' on model '${model}', step 1 (${kind}): ${kind}.maxLength ${length} leaves no room for text after ${specials} special tokens: give ${kind}.maxLength ${specials + 1} or more`;
+    expect(await refusal('p64', [step('distill', { student: 'bert:layers=1', maxLength: 2 })])).toBe(line('p64', 'distill', 2, 2));
+    expect(await refusal('p64', [step('train', { maxLength: 2 })])).toBe(line('p64', 'train', 2, 2));
+    expect(await refusal('p64', [step('train', { maxLength: 3 })])).toBeUndefined();
+    const sts = [{ folder: 'sts', tasks: ['STS-B'] }];
+    expect(await planRefusal(root, 'len', sts, 'kd', [step('train', { maxLength: 3 })])).toBe(line('sts', 'train', 3, 3));
+    expect(await planRefusal(root, 'len', sts, 'kd', [step('train', { maxLength: 4 })])).toBeUndefined();
+    // (the point's own refusal, in training's words)
+    const run = runTraining({
+      task: 'SST-2',
+      student: onnx('p64'),
+      glueDir: join(root, 'glue'),
+      output: join(root, 'out', 'model.onnx'),
+      settings: { epochs: 1, batchSize: 4, threads: 1 },
+      maxLength: 2,
+    });
+    await expect(run).rejects.toThrow(new SettingsError('--max-length 2 leaves no room for text after 2 special tokens: give --max-length 3 or more'));
+  });
+
+  it("a teacher's config.json max_length, where the step gives no maxLength: named as config.json, as training names it", async () => {
+    const config = (model: string) => join(root, 'models', model, 'config.json');
+    expect(await refusal('p64', [step('distill', { teacher: 'models/c2', student: 'bert:layers=1' })])).toBe(
+      `${file()}: pipeline 'kd' on model 'p64', step 1 (distill): ${config('c2')}: max_length 2 leaves no room for text after 2 special tokens: give distill.maxLength 3 or more`,
+    );
+    expect(await refusal('p64', [step('distill', { teacher: 'models/c32', student: 'bert:layers=1' })])).toBe(
+      `${file()}: pipeline 'kd' on model 'p64', step 1 (distill): ${onnx('c32')}: ${config('c32')}: max_length 32 is beyond the model's position table (24 tokens at most); give distill.maxLength 24 or less`,
+    );
+    // (a length given mends both)
+    expect(await refusal('p64', [step('distill', { teacher: 'models/c2', student: 'bert:layers=1', maxLength: 8 })])).toBeUndefined();
+    expect(await refusal('p64', [step('distill', { teacher: 'models/c32', student: 'bert:layers=1', maxLength: 8 })])).toBeUndefined();
+  });
+
+  it("the sweep's eval.maxLength, at which a step that gives no maxLength trains: checked, and named eval.maxLength", async () => {
+    const spec = (settings: Record<string, unknown>) =>
+      parseSweep(
+        {
+          name: 'len',
+          models: [{ path: 'models/p64', tasks: ['SST-2'] }],
+          calibration: false,
+          eval: { maxLength: 32 },
+          pipelines: [{ name: 'kd', steps: [step('distill', { student: 'bert:layers=1', teacher: 'models/p24', ...settings })] }],
+        },
+        file(),
+        'len.yaml',
+      );
+    const plan = (settings: Record<string, unknown>) => planSweep(spec(settings), { glueDir: join(root, 'glue'), workDir: join(root, 'work') });
+    await expect(plan({})).rejects.toThrow(
+      new SettingsError(
+        `${file()}: pipeline 'kd' on model 'p64', step 1 (distill): ${onnx('p24')}: eval.maxLength 32 is beyond the model's position table (24 tokens at most)`,
+      ),
+    );
+    expect(await plan({ maxLength: 24 })).toHaveLength(2);
+    // (the point names it so too: it runs the step at eval.maxLength)
+    const named = namingSettings(trainingSettingNames('distill', true), async () => {
+      throw new SettingsError("m.onnx: --max-length 32 is beyond the model's position table (24 tokens at most)");
+    });
+    await expect(named).rejects.toThrow("m.onnx: eval.maxLength 32 is beyond the model's position table (24 tokens at most)");
+    expect(trainingSettingNames('distill')['--max-length']).toBe('distill.maxLength');
   });
 });
