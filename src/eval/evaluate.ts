@@ -296,6 +296,11 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     skipped.sort((a, b) => order.indexOf(a.task) - order.indexOf(b.task));
     if (!tasks.length) throw new SettingsError(`no GLUE task can be scored on this model: ${skipped.map((s) => `${s.task}: ${s.reason}`).join('; ')}`);
   };
+  // the model before the data: a folder holding no ONNX model (a safetensors checkpoint to export first) is refused
+  // in its one line, not for a GLUE file it would never get to read
+  if (opts.dtype !== undefined && typeof opts.model !== 'string')
+    throw new SettingsError('--dtype picks a file of a model folder; the model given is not a path');
+  const location: RunModelLocation | null = typeof opts.model === 'string' ? locateRunModel(opts.model, opts.dtype) : null;
   const glueDir = opts.glueDir ?? defaultGlueDir();
   if (named && !existsSync(glueDir)) {
     // `all` with no GLUE folder: one short line, not one 'file not found' per task
@@ -311,9 +316,6 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     if (!named || named.has(task)) dataFound(task);
   });
 
-  if (opts.dtype !== undefined && typeof opts.model !== 'string')
-    throw new SettingsError('--dtype picks a file of a model folder; the model given is not a path');
-  const location: RunModelLocation | null = typeof opts.model === 'string' ? locateRunModel(opts.model, opts.dtype) : null;
   const modelConfig = resolveModelConfig(opts.modelConfig, location);
   const modelName = opts.modelName ?? (location ? location.onnx : '<in-memory model>');
   const tokenizerSource = opts.tokenizer ?? location?.dir;

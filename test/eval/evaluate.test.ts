@@ -52,10 +52,14 @@ describe('evaluate: argument checks', () => {
   it('suggests names for an unknown task', async () => {
     await expect(evaluate({ model: 'x.onnx', tasks: ['sst-3'], glueDir: GLUE_DIR })).rejects.toThrow(/Did you mean 'SST-2'/);
   });
-  it('names a missing GLUE file before loading the model', async () => {
+  it('names a missing GLUE file before loading the model (a model file there, bytes no ONNX reader takes: located, not read)', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'glue-'));
-    await expect(evaluate({ model: 'x.onnx', tasks: ['rte'], glueDir: empty })).rejects.toThrow(DataError);
-    await expect(evaluate({ model: 'x.onnx', tasks: ['rte'], glueDir: empty })).rejects.toThrow(/RTE\/dev\.tsv: file not found/);
+    const model = join(empty, 'x.onnx');
+    writeFileSync(model, 'not an onnx model');
+    await expect(evaluate({ model, tasks: ['rte'], glueDir: empty })).rejects.toThrow(DataError);
+    await expect(evaluate({ model, tasks: ['rte'], glueDir: empty })).rejects.toThrow(/RTE\/dev\.tsv: file not found/);
+    // (a path holding no model is the model's refusal, before the data: see 'the model before the data')
+    await expect(evaluate({ model: join(empty, 'absent.onnx'), tasks: ['rte'], glueDir: empty })).rejects.toThrow(ModelLoadError);
   });
   it.skipIf(!hasGlue)('reports a missing model (needs ../shared/glue)', async () => {
     await expect(evaluate({ model: '/nonexistent/model.onnx', tasks: ['rte'], glueDir: GLUE_DIR })).rejects.toThrow(ModelLoadError);
@@ -326,6 +330,28 @@ describe('evaluate: --tasks all on a model fine-tuned on one task, under a GLUE 
       await expect(evaluate({ model, tasks: ['all', 'CoLA'], glueDir: glue, threads: 1 })).rejects.toThrow(
         new DataError(`${join(glue, 'CoLA', 'dev.tsv')}: file not found (GLUE CoLA dev; set --glue-dir or GLUE_DIR)`),
       );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('evaluate: the model before the data', () => {
+  it("a folder holding a safetensors checkpoint and no ONNX model is refused in its one line ('export it first'), where a missing GLUE file came first", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eval-model-first-'));
+    try {
+      const model = join(dir, 'bert');
+      mkdirSync(model);
+      writeFileSync(join(model, 'config.json'), JSON.stringify({ model_type: 'bert', num_labels: 2 }));
+      writeFileSync(join(model, 'model.safetensors'), '');
+      const exportFirst = `${model}: folder has no model.onnx (nor onnx/model.onnx); it holds a safetensors checkpoint: export it to ONNX first (compress export ${model} -o OUT/model.onnx)`;
+      // (no GLUE folder at all, and one without the task's file; named tasks and `all`)
+      const glue = join(dir, 'glue');
+      mkdirSync(glue);
+      for (const tasks of [['SST-2'], ['all']]) {
+        await expect(evaluate({ model, tasks, glueDir: join(dir, 'absent') })).rejects.toThrow(new ModelLoadError(exportFirst));
+        await expect(evaluate({ model, tasks, glueDir: glue })).rejects.toThrow(new ModelLoadError(exportFirst));
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
