@@ -100,7 +100,7 @@ export function integerProblem(value: unknown, min: number, max: number = Number
 /**
  * A value with its kind, as every refusal shows what it got (`…, got string "x"`), where valueText writes a value alone
  * in its place: 'null', 'a list', 'string "x"', 'number 3' (shownNumber's words: 'number
- * 1e16 (past 2^53 − 1 …)', 'number Infinity (too large)'), 'boolean true', 'bigint 1'; nothing and an object as a file
+ * 1e16 (past 2^53 − 1 …)', 'number Infinity (infinite: …)'), 'boolean true', 'bigint 1'; nothing and an object as a file
  * a user writes holds them ('nothing', 'a mapping': a sweep or matches file, YAML or JSON) or as a library caller gives
  * them ('undefined', 'an object').
  */
@@ -164,12 +164,13 @@ export function checkIntegerOption(what: string, value: unknown, min: number, o:
 /**
  * A number read from a file a user writes (a sweep file, a matches file: YAML or JSON) as every message quotes it:
  * past 2^53 − 1 YAML and JSON read a whole number rounded (9007199254740993 as 9007199254740992), so the number
- * shown is not the one written and says why ('9007199254740992 (past 2^53 − 1 a number is not read exactly)'); one
- * past float64's range (1e400) reads as Infinity ('Infinity (too large)').
+ * shown is not the one written and says why ('9007199254740992 (past 2^53 − 1 a number is not read exactly)'); an
+ * infinity, written (YAML's .inf, -.inf) or read from a number past float64's range (1e400, -1e400), says it is one
+ * and where it may come from ('-Infinity (infinite: -.inf, or a number too large to hold)'), the same whatever its sign.
  */
 export function shownNumber(n: number): string {
   if (Number.isNaN(n)) return 'NaN';
-  if (!Number.isFinite(n)) return `${n} (too large)`;
+  if (!Number.isFinite(n)) return `${n} (infinite: ${n < 0 ? '-' : ''}.inf, or a number too large to hold)`;
   if (!Number.isSafeInteger(n) && Number.isInteger(n)) return `${n} (past 2^53 − 1 a number is not read exactly)`;
   return String(n);
 }

@@ -71,8 +71,14 @@ describe('one integer wording', () => {
       `pipelines[0].steps[0].settings.layerMap: the teacher layer ${note} of [9007199254740992, 1]: expected an integer from 0 to 2^53 − 1`,
     );
     expect(big('', '{pass: factorize-embeddings, settings: {rank: 1e400}}')).toBe(
-      'pipelines[0].steps[0].settings: factorize-embeddings: rank Infinity (too large): expected an integer from 1 to 2^53 − 1 (flag --factorize-embeddings)',
+      'pipelines[0].steps[0].settings: factorize-embeddings: rank Infinity (infinite: .inf, or a number too large to hold): expected an integer from 1 to 2^53 − 1 (flag --factorize-embeddings)',
     );
+    // (an infinity written as one, of either sign, is no number too large: it said '-Infinity (too large)' for -.inf)
+    expect(big('', '{pass: factorize-embeddings, settings: {rank: .inf}}')).toBe(
+      'pipelines[0].steps[0].settings: factorize-embeddings: rank Infinity (infinite: .inf, or a number too large to hold): expected an integer from 1 to 2^53 − 1 (flag --factorize-embeddings)',
+    );
+    expect(big('seed: -.inf')).toBe('seed: expected an integer from 0 to 2^53 − 1, got number -Infinity (infinite: -.inf, or a number too large to hold)');
+    expect(big('seed: -1e400')).toBe('seed: expected an integer from 0 to 2^53 − 1, got number -Infinity (infinite: -.inf, or a number too large to hold)');
   });
 
   it('refuses a whole number past 2^53 − 1 (1e16) naming the range it is outside, in every place an integer is typed', () => {
@@ -238,7 +244,7 @@ describe('one integer wording', () => {
       'string "x"',
       'number 1.5',
       'number 10000000000000000 (past 2^53 − 1 a number is not read exactly)',
-      'number Infinity (too large)',
+      'number Infinity (infinite: .inf, or a number too large to hold)',
       'boolean true',
       'bigint 1',
     ]);

@@ -388,9 +388,9 @@ describe('train / distill steps in a sweep file', () => {
       '--weight-decay Infinity: expected a finite number 0 or greater',
     );
     expect(checkSettings({ weightDecay: 0.01 }, undefined).settings.weightDecay).toBe(0.01);
-    // (a sweep file's .inf is refused as a number too large, before this check)
+    // (a sweep file's .inf is refused as an infinite number, before this check)
     expect(refusal(() => parse([distill({ weightDecay: Number.POSITIVE_INFINITY })]))).toMatch(
-      /weightDecay: expected a finite number 0 or greater, got number Infinity \(too large\)$/,
+      /weightDecay: expected a finite number 0 or greater, got number Infinity \(infinite: \.inf, or a number too large to hold\)$/,
     );
   });
 

@@ -136,7 +136,7 @@ describe('layer maps', () => {
   it("refuses a match file's infinite or NaN weight (YAML .inf, .nan) naming the file's entry, not as 'weight must be a non-negative number'", () => {
     const match = { teacherLayer: 1, studentLayer: 1, feature: 'hidden', loss: 'mse' };
     expect(refusal(() => parseMatches([match, { ...match, weight: Infinity }], 'm.yaml'))).toBe(
-      'm.yaml[1].weight: expected a finite number 0 or greater, got number Infinity (too large)',
+      'm.yaml[1].weight: expected a finite number 0 or greater, got number Infinity (infinite: .inf, or a number too large to hold)',
     );
     expect(refusal(() => parseMatches([{ ...match, weight: Number.NaN }], 'm.yaml'))).toBe('m.yaml[0].weight: expected a number 0 or greater, got number NaN');
     expect(refusal(() => parseMatches([{ ...match, weight: '2' }], 'm.yaml'))).toBe('m.yaml[0].weight: expected a number 0 or greater, got string "2"');
