@@ -9,7 +9,7 @@
  * 1e-4, 625 steps shift an entry near 1 by at most 0.06. 'scaled' then gives it ~30× the lr (×29.5 for the shared
  * SST-2 teachers); a model whose tables and matrices share one scale (BERT's N(0, 0.02) initialisation) gets ×~1.
  */
-import { numberOfText, numberRange, SettingsError, shownFlagValue, typedValueText } from '../errors.ts';
+import { numberOfText, numberRange, SettingsError, shownFlagValue, TOO_SMALL_TO_HOLD, tooSmallToHold, typedValueText } from '../errors.ts';
 import { settingText } from '../pass/settings.ts';
 import { sumOfSquares } from './optimizer.ts';
 
@@ -20,13 +20,15 @@ export const EMBEDDING_LR_EXPECTED = `expected a ${numberRange({ min: 0, above: 
 
 /**
  * `--embedding-lr` / `embeddingLr`: a number greater than 0 or 'scaled' (numbers may come as strings from the CLI). A
- * refused number is shown bare as typed (`--embedding-lr 0`, as `--lr 0`), other text quoted (`--embedding-lr 'fast'`).
+ * refused number is shown bare as typed (`--embedding-lr 0`, as `--lr 0`), other text quoted (`--embedding-lr 'fast'`);
+ * one too small to hold is refused saying so, as a number flag's is (tooSmallToHold: `--embedding-lr 1e-400`, which reads as 0).
  */
 export function parseEmbeddingLr(v: unknown): EmbeddingLr {
   if (settingText(v) === 'scaled') return 'scaled'; // read as every word value is: ' Scaled ' is scaled
   const n = typeof v === 'string' ? numberOfText(v) : v;
   if (typeof n === 'number' && Number.isFinite(n) && n > 0) return n;
-  throw new SettingsError(`--embedding-lr ${typedValueText(v)}: ${EMBEDDING_LR_EXPECTED}`);
+  const tiny = typeof v === 'string' && tooSmallToHold(v) ? `${TOO_SMALL_TO_HOLD}; ` : '';
+  throw new SettingsError(`--embedding-lr ${typedValueText(v)}: ${tiny}${EMBEDDING_LR_EXPECTED}`);
 }
 
 /**

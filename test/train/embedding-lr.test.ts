@@ -9,6 +9,7 @@ import { readFloat32 } from '../../src/onnx/tensor.ts';
 import type { Batch } from '../../src/train/data.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { refusal } from '../helpers/refusal.ts';
+import { SettingsError } from '../../src/errors.ts';
 
 describe('--embedding-lr', () => {
   it('parses a positive number (or its text) or scaled; refuses the rest in one line naming the flag', () => {
@@ -19,6 +20,10 @@ describe('--embedding-lr', () => {
     for (const bad of ['abc', '', '0', '-1', 'Infinity', '0x1', 0, Number.NaN, null, 'scale']) {
       expect(() => parseEmbeddingLr(bad)).toThrow(/^--embedding-lr .+: expected a number greater than 0 or 'scaled'$/);
     }
+    // (a number too small to hold reads as 0: refused saying so, as --lr 1e-400 is, not as if 1e-400 were not above 0)
+    expect(() => parseEmbeddingLr(' 1e-400')).toThrow(
+      new SettingsError("--embedding-lr 1e-400: too small for a number to hold (it reads as 0); expected a number greater than 0 or 'scaled'"),
+    );
   });
 
   it('a number whose ratio to --lr is not a finite number > 0 is refused in one line with the settings, naming both', () => {
