@@ -131,6 +131,10 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // and '①' kept by a charsmap that maps nothing): every such tokenizer's points go stale, though the nmt_nfkc charsmap
   // these models ship gives most texts what NFKC gave.
   { version: 27, changed: (t) => t.precompiledCharsmap },
+  // Stop 54: a Metaspace pre-tokenizer that splits in a Sequence within a Sequence splits its text before each ▁ and
+  // runs the model on each piece alone, as tokenizers does at any depth (version 3's change), where it was one
+  // pre-token: a piece holding ▁ matched across two words, unknown words side by side fused into one unknown token.
+  { version: 28, changed: (t) => t.nestedMetaspaceSplit },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */

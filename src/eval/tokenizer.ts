@@ -1293,17 +1293,6 @@ interface TokenizerModel {
   model?: { _call?: (tokens: string[]) => string[]; fuse_unk?: boolean };
 }
 
-/**
- * A tokenizer.json component (its `pre_tokenizer` or `decoder`) as its parts: a Sequence's own ones (under `list`:
- * `pretokenizers`, `decoders`) with their index, else the component itself with none (`{}` for an absent or null one).
- */
-function sequenceParts(component: unknown, list: string): Array<{ at: number | undefined; part: Record<string, unknown> }> {
-  const c = (component ?? {}) as Record<string, unknown>;
-  return c.type === 'Sequence' && Array.isArray(c[list])
-    ? (c[list] as unknown[]).map((p, i) => ({ at: i, part: (p ?? {}) as Record<string, unknown> }))
-    : [{ at: undefined, part: c }];
-}
-
 /** Whether a tokenizer.json normalizer normalizes at all: not none (absent, null) nor a Sequence of none at any depth. */
 function hasNormalizer(normalizer: unknown): boolean {
   return sequenceLeaves(normalizer, 'normalizers').some(({ leaf }) => leaf.type !== undefined);
@@ -1316,12 +1305,12 @@ function instanceAt(top: PreTokenizerInstance | null | undefined, path: readonly
 
 /**
  * A tokenizer.json object's Metaspace pre-tokenizers that split (`split` true or absent, as tokenizers reads it), the
- * pre-tokenizer itself or a part of its Sequence: each one's path (sequenceLeaves; [] for the pre-tokenizer
- * itself) and its replacement character.
+ * pre-tokenizer itself or a part of its Sequences at any depth: each one's path (sequenceLeaves; [] for the
+ * pre-tokenizer itself) and its replacement character.
  */
 function splittingMetaspaces(json: object): Array<{ path: number[]; replacement: string }> {
   return sequenceLeaves((json as { pre_tokenizer?: unknown }).pre_tokenizer, 'pretokenizers').flatMap(({ leaf: m, path }) => {
-    if (path.length > 1 || m.type !== 'Metaspace' || m.split === false) return [];
+    if (m.type !== 'Metaspace' || m.split === false) return [];
     return [{ path, replacement: typeof m.replacement === 'string' && m.replacement !== '' ? m.replacement : '▁' }];
   });
 }
@@ -2407,7 +2396,10 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * whose content a text normalized to was read without the ▁; `addedTextsShared`, an added token of normalized true
  * whose normalized text is another added token's content or normalized text (addedTextsShared), read as the first's id
  * or, for two normalized texts, now refused; `precompiledCharsmap`, its normalizer has a Precompiled, whose charsmap
- * now normalizes (charsmapNormalizer), where NFKC was applied. Undefined where the folder has no tokenizer this code reads.
+ * now normalizes (charsmapNormalizer), where NFKC was applied; `nestedMetaspaceSplit`, its pre-tokenizer has a
+ * Metaspace that splits in a Sequence within a Sequence, which splits since version 28 (splittingMetaspaces saw one
+ * level in; `metaspaceSplit` and `unknownsAcrossPreTokens` count them as they did). Undefined where the folder has no
+ * tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -2445,6 +2437,7 @@ export interface TokenizerTraits {
   metaspaceFirstAdded: boolean;
   addedTextsShared: boolean;
   precompiledCharsmap: boolean;
+  nestedMetaspaceSplit: boolean;
 }
 
 /**
@@ -2521,11 +2514,12 @@ function fusesUnknownsOfPreTokens(json: object): boolean {
 
 /**
  * Whether @huggingface/tokenizers, run as it is, could fuse unknown pieces of a tokenizer.json object's model across
- * pre-tokens (fusesUnknownsOfPreTokens) where no Metaspace of it splits (splitOnMetaspace's tokenizers ran their model
- * on each pre-token already): what modelPerPreToken changed.
+ * pre-tokens (fusesUnknownsOfPreTokens) where none of `metaspaces` (its Metaspaces that splitOnMetaspace splits on, as
+ * the caller counts them) is there (splitOnMetaspace's tokenizers ran their model on each pre-token already): what
+ * modelPerPreToken changed.
  */
-function fusesAcrossPreTokens(json: object): boolean {
-  return fusesUnknownsOfPreTokens(json) && splittingMetaspaces(json).length === 0;
+function fusesAcrossPreTokens(json: object, metaspaces: readonly unknown[]): boolean {
+  return fusesUnknownsOfPreTokens(json) && metaspaces.length === 0;
 }
 
 /**
@@ -2535,19 +2529,19 @@ function fusesAcrossPreTokens(json: object): boolean {
  * tokenizers and evaluation fuse them within one (modelPerPreToken): it fuses them (fusesUnknownsOfPreTokens), unless
  * every pre-token after the first starts with a Metaspace's replacement (▁) that is a piece of the model, which is then
  * no unknown piece: a pre-tokenizer that is one Metaspace that splits (each pre-token after the first starts with ▁),
- * or a Sequence ending in one that also prepends ▁ to every pre-token (prepend_scheme always).
+ * or a Sequence ending in one (its last part at any depth) that also prepends ▁ to every pre-token (prepend_scheme always).
  */
 export function fusesUnknownsInTransformersJs(json: object): boolean {
   if (!fusesUnknownsOfPreTokens(json)) return false;
   const pre = (json as ModelAndPreTokenizer).pre_tokenizer!;
   const metaspaces = splittingMetaspaces(json);
-  const list = sequenceParts(pre, 'pretokenizers').map(({ part }) => part as NonNullable<ModelAndPreTokenizer['pre_tokenizer']>);
-  const last = list.at(-1);
-  const always = (m: NonNullable<ModelAndPreTokenizer['pre_tokenizer']>) => (m.prepend_scheme ?? 'always') === 'always';
+  // (a Sequence's parts at any depth, in the order they run)
+  const leaves = sequenceLeaves(pre, 'pretokenizers');
+  const last = leaves.at(-1);
   const prefixed =
-    last?.type === 'Metaspace' &&
-    metaspaces.some(({ path }) => path.join() === (pre.type === 'Sequence' ? String(list.length - 1) : '')) &&
-    (list.length === 1 || always(last));
+    last?.leaf.type === 'Metaspace' &&
+    metaspaces.some(({ path }) => path.join() === last.path.join()) &&
+    (leaves.length === 1 || (last.leaf.prepend_scheme ?? 'always') === 'always');
   const replacement = metaspaces.at(-1)?.replacement;
   return !(prefixed && replacement !== undefined && modelVocabulary(json)?.has(replacement) === true);
 }
@@ -2758,12 +2752,17 @@ export function withSplitsTransformersJsReads(read: Record<string, unknown>, sou
   };
   const pre = json.pre_tokenizer as Record<string, unknown>;
   if (metaspaces[0]!.path.length === 0) return { ...json, pre_tokenizer: { type: 'Sequence', pretokenizers: rewrite(pre, metaspaces[0]!.replacement) } };
-  const list = pre.pretokenizers as Array<Record<string, unknown>>;
-  const pretokenizers = list.flatMap((p, i) => {
-    const found = metaspaces.find(({ path }) => path[0] === i);
-    return found ? rewrite(p, found.replacement) : [p];
-  });
-  return { ...json, pre_tokenizer: { ...pre, pretokenizers } };
+  // (a Sequence at `path` with each of its parts that is such a Metaspace as the two parts in its place, at any depth)
+  const within = (sequence: Record<string, unknown>, path: readonly number[]): Record<string, unknown> => {
+    const pretokenizers = (sequence.pretokenizers as Array<Record<string, unknown>>).flatMap((p, i) => {
+      const at = [...path, i].join();
+      const found = metaspaces.find((m) => m.path.join() === at);
+      if (found) return rewrite(p, found.replacement);
+      return metaspaces.some((m) => m.path.join().startsWith(`${at},`)) ? [within(p, [...path, i])] : [p];
+    });
+    return { ...sequence, pretokenizers };
+  };
+  return { ...json, pre_tokenizer: within(pre, []) };
 }
 
 /** The Chinese characters of CHINESE_RANGES past U+FFFF, as a regex character class written with the characters themselves (Oniguruma and JS read it alike). */
@@ -2877,6 +2876,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         metaspaceFirstAdded: false,
         addedTextsShared: false,
         precompiledCharsmap: false,
+        nestedMetaspaceSplit: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -2891,15 +2891,18 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
     const spm = SENTENCEPIECE_FILES.includes(basename(found.file)) ? basename(found.file) : undefined;
     const preTokenizers = sequenceLeaves((read as { pre_tokenizer?: unknown }).pre_tokenizer, 'pretokenizers');
     const folded = raw === undefined ? undefined : withOnigurumaCaseFolds(raw);
+    // (the Metaspaces that split, and those versions 3 and 4 saw split: the pre-tokenizer and its Sequence's own parts)
+    const metaspaces = splittingMetaspaces(read);
+    const ownMetaspaces = metaspaces.filter(({ path }) => path.length <= 1);
     return {
       addedTokens: ![...listed(raw), ...listed(read)].every(plain),
       pairTemplate: raw !== undefined && withTokenizersPostProcessor(raw) !== raw,
       albertDigitComma: spm === SENTENCEPIECE_FILE_OF.albert && [...model.keys()].some(nonDecimalDigitComma),
       otherSentencePiece: spm !== undefined && spm !== basename(sentencePieceFile(dir)!),
-      metaspaceSplit: splittingMetaspaces(read).some(({ replacement: r }) => !model.has(r) || [...model.keys()].some((t) => t.indexOf(r, 1) > 0)),
+      metaspaceSplit: ownMetaspaces.some(({ replacement: r }) => !model.has(r) || [...model.keys()].some((t) => t.indexOf(r, 1) > 0)),
       removeSpace: config.remove_space === true,
       lowercaseRemoveAccent: config.do_lowercase_and_remove_accent === true,
-      unknownsAcrossPreTokens: fusesAcrossPreTokens(read),
+      unknownsAcrossPreTokens: fusesAcrossPreTokens(read, ownMetaspaces),
       metaspaceFirst: firstMetaspaceMended(read),
       typesNotReturned: returnsTokenTypes(dir, config) === false && givesPairTypes(read),
       punctuationSplit: splitsPunctuation((read as { pre_tokenizer?: unknown }).pre_tokenizer),
@@ -2927,6 +2930,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       metaspaceFirstAdded: metaspaceFirstUnnormalizedAdded(read),
       addedTextsShared: addedTextsShared(read),
       precompiledCharsmap: sequenceLeaves((read as { normalizer?: unknown }).normalizer, 'normalizers').some(({ leaf }) => leaf.type === 'Precompiled'),
+      nestedMetaspaceSplit: metaspaces.length > ownMetaspaces.length,
     };
   } catch {
     return undefined;

@@ -800,6 +800,23 @@ describe('a Metaspace pre-tokenizer that splits (split true or absent, as tokeni
     expect(loadTokenizer(inside).encode('a b', null, 20).ids).toEqual([0, 5, 9, 2]);
   });
 
+  /** A folder of the tokenizer.json `from` reads as, its pre-tokenizer in a Sequence within a Sequence, beside a BERT config naming XLM-R's tokenizer. */
+  const nested = (name: string, from: string) => {
+    const json = sentencePieceFolderTokenizerJson(from, {}).json as Record<string, unknown>;
+    const dir = join(root, name);
+    mkdirSync(dir, { recursive: true });
+    const pre = { type: 'Sequence', pretokenizers: [{ type: 'Sequence', pretokenizers: [json.pre_tokenizer] }] };
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({ ...json, pre_tokenizer: pre }));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', tokenizer_class: 'XLMRobertaTokenizer' }));
+    return dir;
+  };
+
+  // (tokenizers 0.23.2's node binding gives these ids, as for the Metaspace alone)
+  it('splits where it sits in a Sequence within a Sequence, as tokenizers does at any depth, where the text was one pre-token', () => {
+    expect(loadTokenizer(nested('no-lone-nested', noLone)).encode('ü ü', null, 20).ids).toEqual([0, 3, 3, 2]);
+    expect(loadTokenizer(nested('inside-nested', inside)).encode('a b', null, 20).ids).toEqual([0, 5, 9, 2]);
+  });
+
   it("is one pre-token where the tokenizer.json's Metaspace says split: false; the older form (add_prefix_space, no split) splits", () => {
     const json = sentencePieceFolderTokenizerJson(inside, {}).json as Record<string, unknown>;
     const written = (name: string, preTokenizer: object) => {
@@ -872,6 +889,21 @@ describe('a Metaspace pre-tokenizer that splits (split true or absent, as tokeni
     }
     expect(ids('a b')).toEqual([0, 5, 9, 2]);
     // (a lone ▁ piece starts every word: transformers.js has no run of unknown pieces across words to fuse)
+    expect(notes).toEqual([]);
+  });
+
+  it('is written by --format transformers.js so in a Sequence within a Sequence too, with no word of fused unknowns where a lone ▁ piece starts every word', async () => {
+    const dir = nested('inside-nested-tjs', inside);
+    const { out, notes, theirs } = await exportToTransformersJs(dir);
+    const written = JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')) as { pre_tokenizer: { pretokenizers: Array<{ pretokenizers: object[] }> } };
+    expect(written.pre_tokenizer.pretokenizers[0]!.pretokenizers.map((p) => [(p as { type: string }).type, (p as { split?: boolean }).split])).toEqual([
+      ['Metaspace', false],
+      ['Split', undefined],
+    ]);
+    for (const text of ['a b', ' a  b ', 'ab a b\tb']) {
+      const ids = Array.from(theirs(text).input_ids.data as BigInt64Array, Number);
+      expect(ids).toEqual(loadTokenizer(dir).encode(text, null, 20).ids);
+    }
     expect(notes).toEqual([]);
   });
 

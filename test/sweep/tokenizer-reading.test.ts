@@ -307,6 +307,27 @@ describe('a tokenizer whose model fuses unknown pieces', () => {
   });
 });
 
+describe('a tokenizer with a Metaspace that splits in a Sequence within a Sequence', () => {
+  it('is at reading version 28 (it splits now, as tokenizers does at any depth: one a Sequence holds split since version 3); without version 28, what the earlier ones gave it (4: its unknowns fused across pre-tokens)', () => {
+    const unigram = {
+      type: 'Unigram',
+      unk_id: 0,
+      vocab: [
+        ['<unk>', 0],
+        ['▁a', -1],
+        ['a▁b', -1],
+      ],
+    };
+    const metaspace = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true };
+    const tokenizers = {
+      nested: { model: unigram, preTokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Sequence', pretokenizers: [metaspace] }] } },
+      'one-level': { model: unigram, preTokenizer: { type: 'Sequence', pretokenizers: [metaspace] } },
+    };
+    expect(readingVersions(tokenizers)).toEqual({ nested: 28, 'one-level': 3 });
+    expect(readingVersions(tokenizers, [28])).toEqual({ nested: 4, 'one-level': 3 });
+  });
+});
+
 describe('a tokenizer with a Metaspace of prepend_scheme first', () => {
   it("is at reading version 5 where the Metaspace follows another pre-tokenizer or a normalizer (its ▁ now before the text's first pre-token alone); 1 where it is alone", () => {
     const model = { type: 'BPE', unk_token: '<unk>', fuse_unk: false, vocab: { '<unk>': 0, '▁': 1, a: 2 }, merges: [] };
