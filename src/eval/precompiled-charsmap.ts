@@ -125,8 +125,19 @@ export function charsmapNormalizer(base64: string, source: string): (text: strin
     }
     return out;
   };
+  // (a text of ASCII characters that the charsmap keeps as they are, CR aside, which starts the grapheme CR LF: its
+  // own normalizing, its graphemes its characters; one whose walk fails is left to the text that holds it, refused there)
+  const kept = Array.from({ length: 0x80 }, (_, c) => String.fromCharCode(c)).filter((c) => {
+    try {
+      return c !== '\r' && (transform(c) ?? c) === c;
+    } catch {
+      return false;
+    }
+  });
+  const unchanged = new RegExp(`^[${kept.map((c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`).join('')}]*$`);
   return (given) => {
     text = given;
+    if (unchanged.test(text)) return text;
     let out = '';
     if (ASCII.test(text)) {
       // (an ASCII text's graphemes are its characters but CR LF, one grapheme: no segmenting, which costs ~100 µs a text)
