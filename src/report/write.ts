@@ -9,7 +9,17 @@ import { SettingsError, valueAndKind, UserError } from '../errors.ts';
 import { removeStaleTemporariesIn, sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
 import { someNames } from '../some-names.ts';
 import { PLAN_STORE_FILE, SweepStore, type StoredPoint } from '../sweep/store.ts';
-import { currentHashes, currentModelHashes, dataChange, findStale, refusedInput, storedPointNow, tokenizerRefusals } from '../sweep/stale.ts';
+import {
+  currentHashes,
+  changedModels,
+  currentModelHashes,
+  dataChange,
+  findStale,
+  refusalAgain,
+  refusedInput,
+  storedPointNow,
+  tokenizerRefusals,
+} from '../sweep/stale.ts';
 import { pointFamily, toolVersion } from '../sweep/key.ts';
 import { renderCharts } from './charts.ts';
 import { toHtml, type ReportCharts } from './html.ts';
@@ -71,12 +81,17 @@ export function loadReport(opts: ReportOptions): ReportData {
     // folders the code running now refuses, for the failed points, their stale results and the rows)
     const failedPlans = failed.length > 0 ? store.unfinishedPlans() : new Map<string, unknown>();
     const refusal = tokenizerRefusals();
+    // (each file and model hashed once for the report, whichever question reads it)
+    const hash = currentHashes();
+    const modelHash = currentModelHashes(hash);
     const refusedFailed = new Map<string, string>();
     for (const { key, error, refusedBy } of failed) {
-      // (a tokenizer folder the code running now refuses, or a refusal of the point's input files stored by this tool
-      // version, which a rerun fails again without running: sweep/run.ts failedAgain)
-      const why = refusedInput(failedPlans.get(key), refusal) ?? (refusedBy === toolVersion() ? error : undefined);
-      if (why !== undefined) refusedFailed.set(key, why);
+      // (what a rerun does with it, as the sweep decides (refusalAgain): fails it again unrun where the code running now
+      // refuses a tokenizer folder, or where this tool version refused its input files and its models are not changed at
+      // their paths since; a model since fixed is another point, run anew)
+      const plan = failedPlans.get(key);
+      const again = refusalAgain({ error, refusedBy }, plan, toolVersion(), () => changedModels(plan, modelHash).length === 0, refusal);
+      if (again !== undefined) refusedFailed.set(key, again.refused);
     }
     if (all.length === 0) {
       const list = (points: typeof failed, rerun: string) =>
@@ -102,9 +117,6 @@ export function loadReport(opts: ReportOptions): ReportData {
     }
     const { plans: readPlans, relocated } = relocatedPlans(store.finishedPlans(), opts.store);
     const plans = readPlans;
-    // (each file and model hashed once for the report, whichever question reads it)
-    const hash = currentHashes();
-    const modelHash = currentModelHashes(hash);
     const now = pointsNow(all, plans, modelHash);
     const shownOnce = opts.sweep === undefined ? oneRowPerPoint(all, now) : [];
     const hidden = new Set(shownOnce.map((s) => s.key));

@@ -20,7 +20,7 @@ import { inProcessRunner, PointFailure, workerPool, type PointRunner } from './p
 import { parseSweepFile, type SweepSpec } from './spec.ts';
 import { EmptyStoreError, StoreWriteError, SweepStore } from './store.ts';
 import { pointName } from './progress.ts';
-import { adoptStoredKeys, findStale, refusedInput, tokenizerRefusals, type StaleMatch } from './stale.ts';
+import { adoptStoredKeys, findStale, refusalAgain, refusedInput, tokenizerRefusals, type RefusedAgain, type StaleMatch } from './stale.ts';
 import { timedContended } from './contention.ts';
 import { checkOptions, checkStringOption } from '../library-args.ts';
 
@@ -174,17 +174,6 @@ export interface StorePlan {
 }
 
 /**
- * A point that failed before whose input the code running now refuses (or this tool version refused): the refusal, what it fails again with (stored
- * and shown as its error, as a run of it would fail), not the stored error of the run before, which may be another
- * fault (a full disk, an error of the code that ran it).
- */
-export interface RefusedAgain {
-  refused: string;
-  /** The tool version that refused its input files (SweepStore.fail's), stored again with the failure; none for a refusal judged now. */
-  refusedBy?: string;
-}
-
-/**
  * Of `todo` (the points still to do), those that failed before (`failures`: the store's, SweepStore.failures) and whose
  * input the code running now refuses (refusedInput; `refusal`: the run's memo), or whose failure was a refusal of its
  * input files by this tool version (`refusedBy`: a NonFiniteInputError, a model holding or computing NaN, whose files
@@ -205,10 +194,9 @@ export function failedAgain(
   for (const p of todo) {
     const before = failed.get(p.key);
     if (before === undefined) continue;
-    const now = refusedInput(p, refusal);
-    if (now !== undefined) out.set(p.key, { refused: now });
-    else if (before.refusedBy === p.toolVersion && (before.plan === undefined || modelPaths(before.plan) === modelPaths(p)))
-      out.set(p.key, { refused: before.error, refusedBy: before.refusedBy });
+    // (the same key: the same bytes; read at the paths its failure's plan names)
+    const again = refusalAgain(before, p, p.toolVersion, () => before.plan === undefined || modelPaths(before.plan) === modelPaths(p), refusal);
+    if (again !== undefined) out.set(p.key, again);
   }
   return out;
 }

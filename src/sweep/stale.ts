@@ -18,7 +18,15 @@ import { keptSha256Sync, stampsHold, type FileStamp } from '../files.ts';
 import { modelSha256Sync } from '../onnx/identity.ts';
 import { DataError } from '../errors.ts';
 import { folderTokenizerJson } from '../eval/tokenizer.ts';
-import { plannedDataFiles, plannedModels, plannedTokenizerFolders, pointTokenizerReading, storedStudentKind, type SweepPoint } from './plan.ts';
+import {
+  plannedDataFiles,
+  plannedModels,
+  plannedTokenizerFolders,
+  pointTokenizerReading,
+  storedStudentKind,
+  type PlannedModel,
+  type SweepPoint,
+} from './plan.ts';
 import type { PointResult } from './point.ts';
 import type { StoredPoint } from './store.ts';
 import { canonicalJson, currentVersions, pointFamily, pointKey, pointKeys, versionChange } from './key.ts';
@@ -314,6 +322,53 @@ export function refusedInput(plan: unknown, refusal: (dir: string) => string | u
 }
 
 /**
+ * A point that failed before whose input a rerun refuses again: the refusal, what it fails again with (stored and shown
+ * as its error, as a run of it would fail), not the stored error of the run before, which may be another fault (a full
+ * disk, an error of the code that ran it).
+ */
+export interface RefusedAgain {
+  refused: string;
+  /** The tool version that refused its input files (SweepStore.fail's), stored again with the failure; none for a refusal judged now. */
+  refusedBy?: string;
+}
+
+/**
+ * What a rerun of its sweep does with a point that failed before (`before`: its stored failure), one rule for the sweep
+ * (run.ts failedAgain: the points it plans) and its report (the failures a store holds): it fails the point again unrun
+ * with the refusal where the code running now refuses its input (refusedInput of `plan`: the point as planned now, or
+ * as stored; `refusal`: tokenizerRefusals), or where `before` was a refusal of its input files (a model holding or
+ * computing NaN) by the tool version running now (`version`, its refusedBy) and `modelsAsRefused()` says its models are
+ * read as that run read them (the sweep: the same key, the same paths; the report: no model changed at its path,
+ * changedModels); undefined where a rerun runs it (another point where the files changed, or read elsewhere).
+ */
+export function refusalAgain(
+  before: { error: string; refusedBy?: string | null },
+  plan: unknown,
+  version: string,
+  modelsAsRefused: () => boolean,
+  refusal: (dir: string) => string | undefined,
+): RefusedAgain | undefined {
+  const now = refusedInput(plan, refusal);
+  if (now !== undefined) return { refused: now };
+  if (before.refusedBy === version && modelsAsRefused()) return { refused: before.error, refusedBy: before.refusedBy };
+  return undefined;
+}
+
+/**
+ * The models the point stored under `plan` read (plannedModels: its model, a distill step's teacher, a student model
+ * path) whose files' stamps no longer hold and whose bytes now (`modelHash`: currentModelHashes) are not those the plan
+ * hashed; a model gone or that cannot be read is not compared (nothing says it changed: the store read on another
+ * machine). dataChange's models, and what refusalAgain's report caller asks of a refused point's models.
+ */
+export function changedModels(plan: unknown, modelHash: (onnx: string) => string | undefined): PlannedModel[] {
+  return plannedModels(plan).filter((m) => {
+    if (stampsHold(m.stamps)) return false; // (not written or replaced since it was hashed: not read again)
+    const now = modelHash(m.onnx);
+    return typeof now === 'string' && now !== m.sha256;
+  });
+}
+
+/**
  * A model's identity now (modelSha256), memoized by its .onnx path (each model hashed once however many points read
  * it, its files through `hash`); undefined when it cannot be read whole (gone, a missing external data file, no
  * permission): nothing says it changed.
@@ -352,12 +407,7 @@ export function dataChange(
   hash: (file: string) => string | null | undefined,
   modelHash: (onnx: string) => string | undefined = currentModelHashes(hash),
 ): string | undefined {
-  const changes: string[] = [];
-  for (const m of plannedModels(plan)) {
-    if (stampsHold(m.stamps)) continue; // (not written or replaced since it was hashed: not read again)
-    const now = modelHash(m.onnx);
-    if (typeof now === 'string' && now !== m.sha256) changes.push(`${m.onnx} (${m.what}) changed`);
-  }
+  const changes = changedModels(plan, modelHash).map((m) => `${m.onnx} (${m.what}) changed`);
   const stamped = (plan as Partial<SweepPoint> | null)?.dataStamps;
   const holding = new Set((Array.isArray(stamped) ? stamped : []).filter((s) => stampsHold([s])).map((s: FileStamp) => s.file));
   for (const f of plannedDataFiles(plan)) {

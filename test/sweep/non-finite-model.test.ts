@@ -13,6 +13,8 @@ import { findBert } from '../../src/bert/discover.ts';
 import { loadModel, readFloat32, saveModel } from '../../src/onnx/index.ts';
 import { float32Tensor } from '../../src/onnx/tensor.ts';
 import { planSweepFile, runSweep } from '../../src/sweep/run.ts';
+import { loadReport } from '../../src/report/write.ts';
+import { FAILED_REFUSED_INPUT } from '../../src/report/table.ts';
 import { writeQuickSweep, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
 let t: TinySweep;
@@ -138,5 +140,32 @@ pipelines:
         starts,
       ]);
     }
+  }, 180_000);
+
+  it("the report says what a rerun does with such a point, as the sweep decides: fails it again unrun while the model holds those bytes, runs it once the model was fixed (where it said 'a rerun fails at them too')", async () => {
+    const folder = join(t.root, 'models', 'reported');
+    cpSync(join(t.root, 'models', 'tiny-sst2'), folder, { recursive: true });
+    const file = writeQuickSweep(t.root, 'reported', 'models:\n  - {path: models/reported, tasks: [SST-2]}\ncalibration: false\npipelines: [baseline]\n');
+    const store = join(t.root, 'reported.sqlite');
+    const line = `${join(folder, 'model.onnx')}: the model computes 4 non-finite values (NaN or Infinity; the first NaN) at its output 'logits' on the check's sample inputs (batch 2 of 16 tokens), before any pass: fix or retrain it before compressing it`;
+    expect((await runSweep({ file, store })).failed.map((f) => f.error)).toEqual([line]);
+    const said = async () => {
+      const dry = await planSweepFile({ file, store });
+      let report = 'a report';
+      try {
+        loadReport({ store });
+      } catch (e) {
+        report = (e as Error).message;
+      }
+      return { failsAgain: dry.stored.refusedAgain.size, report };
+    };
+    const failsAgain = `${store}: no finished point; 1 failed (${FAILED_REFUSED_INPUT}): reported · baseline: ${line}`;
+    const retried = `${store}: no finished point; 1 failed (a rerun of the sweep retries them): reported · baseline: ${line}`;
+    expect(await said()).toEqual({ failsAgain: 1, report: failsAgain });
+    // (fixed, not rerun: the rerun plans another point, and runs it)
+    copyFileSync(finite, join(folder, 'model.onnx'));
+    expect(await said()).toEqual({ failsAgain: 0, report: retried });
+    copyFileSync(broken, join(folder, 'model.onnx'));
+    expect(await said()).toEqual({ failsAgain: 1, report: failsAgain });
   }, 180_000);
 });
