@@ -10,7 +10,7 @@
  */
 import { closeSync, existsSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorMessage, UsageError } from './errors.ts';
+import { errorMessage, typedValueText, UsageError } from './errors.ts';
 
 /** How the caller words its errors (each a one-line error of its own class). */
 export interface RangedDownloadErrors {
@@ -211,14 +211,15 @@ export async function fetchRangeInto(
 
 /**
  * Throws a UsageError (a bad value of the user's setting: exit 2) naming `label` (the flag or variable that gave it: '--base-url', 'GLUE_BASE_URL',
- * 'HF_ENDPOINT') unless `url` is an http:// or https:// URL, the base every file is fetched from.
+ * 'HF_ENDPOINT') unless `url` is an http:// or https:// URL, the base every file is fetched from; the value shown as
+ * every refused value of a flag or variable is (typedValueText: quoted, `--base-url 'http://a b': not a URL`).
  */
 export function checkHttpUrl(url: string, label: string): void {
   let protocol: string;
   try {
     protocol = new URL(url).protocol;
   } catch {
-    throw new UsageError(`${label} ${url}: not a URL; give an http:// or https:// URL`);
+    throw new UsageError(`${label} ${typedValueText(url)}: not a URL; give an http:// or https:// URL`);
   }
-  if (protocol !== 'http:' && protocol !== 'https:') throw new UsageError(`${label} ${url}: only http:// and https:// URLs can be fetched`);
+  if (protocol !== 'http:' && protocol !== 'https:') throw new UsageError(`${label} ${typedValueText(url)}: only http:// and https:// URLs can be fetched`);
 }

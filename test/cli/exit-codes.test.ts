@@ -103,7 +103,7 @@ describe('exit codes', () => {
     // 'use --tasks NAME[,NAME…]' and eval 'use --task NAME')
     [['data', 'download', '--dir', join(root, 'glue')], /^compress: no task given: use --task NAME\[,NAME…\] or --tasks all$/],
     [['eval', model], /^compress: no task given: use --task NAME\[,NAME…\] or --tasks all$/],
-    [['data', 'download', '--tasks', 'SST-2', '--dir', join(root, 'glue'), '--base-url', 'notaurl'], /^compress: --base-url notaurl: not a URL/],
+    [['data', 'download', '--tasks', 'SST-2', '--dir', join(root, 'glue'), '--base-url', 'notaurl'], /^compress: --base-url 'notaurl': not a URL/],
     // --threads as eval's
     [
       ['train', model, '--task', 'SST-2', '-o', out, '--threads', '-1'],
@@ -268,12 +268,12 @@ describe('exit codes', () => {
   it.each([
     ['BERT_COMPRESS_MACHINE_LOAD', 'no', () => ['bench', model], /^compress: BERT_COMPRESS_MACHINE_LOAD 'no': expected off /],
     ['HF_HUB_DOWNLOAD_TIMEOUT', '-3', () => ['eval', 'hf:org/model', '--task', 'SST-2'], /^compress: HF_HUB_DOWNLOAD_TIMEOUT -3: /],
-    ['HF_ENDPOINT', 'notaurl', () => ['eval', 'hf:org/model', '--task', 'SST-2'], /^compress: HF_ENDPOINT notaurl: not a URL/],
+    ['HF_ENDPOINT', 'notaurl', () => ['eval', 'hf:org/model', '--task', 'SST-2'], /^compress: HF_ENDPOINT 'notaurl': not a URL/],
     [
       'GLUE_BASE_URL',
       'ftp://mirror',
       () => ['data', 'download', '--tasks', 'SST-2', '--dir', join(root, 'env-glue')],
-      /^compress: GLUE_BASE_URL ftp:\/\/mirror: /,
+      /^compress: GLUE_BASE_URL 'ftp:\/\/mirror': /,
     ],
   ])(
     "a bad %s (%s) is a bad value of a setting, as a flag's is: one line, exit 2, where it exited 1 as a fault in what the command read",

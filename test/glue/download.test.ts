@@ -106,8 +106,10 @@ describe('downloadVerified', () => {
 
 describe('base URL', () => {
   it.each([
-    ['file:///x', /^--base-url file:\/\/\/x: only http:\/\/ and https:\/\/ URLs can be fetched$/],
-    ['notaurl', /^--base-url notaurl: not a URL; give an http:\/\/ or https:\/\/ URL$/],
+    // (the value quoted, as every refused value of a flag or variable is: a blank in it shown)
+    ['file:///x', /^--base-url 'file:\/\/\/x': only http:\/\/ and https:\/\/ URLs can be fetched$/],
+    ['notaurl', /^--base-url 'notaurl': not a URL; give an http:\/\/ or https:\/\/ URL$/],
+    ['http://mirror host/glue', /^--base-url 'http:\/\/mirror host\/glue': not a URL; give an http:\/\/ or https:\/\/ URL$/],
     ['ftp://host/glue', /only http:\/\/ and https:\/\/ URLs/],
   ])('%s is refused in one line before any folder is made', async (baseUrl, re) => {
     const dir = join(mkdtempSync(join(tmpdir(), 'glue-url-')), 'glue');
