@@ -30,15 +30,18 @@ import { labelValue } from './expand.ts';
 import { settingText, type ModelShape } from '../pass/settings.ts';
 import {
   bertStudentWidth,
+  checkSizedStudentFits,
   checkStudentVocabulary,
   checkTaskTeacher,
   EVERY_OTHER_REBUILDS,
   int8BilstmRefusal,
+  isStudentSpec,
   parseBertSpec,
   recurrentTeacherRefusal,
   storedQuantizedRefusal,
   studentSpecKind,
   studentSpecOn,
+  teacherShape,
 } from '../train/students/index.ts';
 import type { BenchSpec, CalibrationSpec, EvalSpec, ModelSpec, PipelineSpec, SweepSpec } from './spec.ts';
 import { GENERAL_STAGE_STUDENT, trainingSettingNames, type TrainingKind } from './train-step.ts';
@@ -1177,7 +1180,7 @@ function checkEvalBatch(
  * Refuses, before any point runs, a step of `p` on model `onnx` (its .onnx) that the point would refuse on what the
  * plan knows of the models it reads, in one walk through the pipeline's steps with the model so far (SoFar) followed
  * through them: a graph step on a Distilled BiLSTM that has no recurrent form or whose settings that form refuses
- * (afterPass); a distill step's augment on a teacher whose word embeddings or tokenizer it cannot use (checkAugment); a bert:… student whose width its heads do not divide (checkBertStudent), a model fed its teacher's tokenizer's
+ * (afterPass); a distill step's augment on a teacher whose word embeddings or tokenizer it cannot use (checkAugment); a bert:… student whose width its heads do not divide, or a bert:… or bilstm:… one too large for memory (checkSizedStudent), a model fed its teacher's tokenizer's
  * token types on a pair task that has fewer (checkStepTypes), a student model whose id2label cannot be read as the
  * task's labels (checkStudentLabels), a maxLength beyond the position
  * table of a model the step runs at that length (checkStepLength), and a distill step's intermediate-layer matches
@@ -1201,7 +1204,6 @@ function checkSteps(
   warn?: (line: string) => void,
 ): void {
   const steps = new Map(training.map((t) => [t.index, t]));
-  const structureOf = (file: string) => read(file)?.structure;
   let sofar = modelSoFar(read(onnx), onnx, onnx);
   p.steps.forEach((s, i) => {
     const t = steps.get(i);
@@ -1218,7 +1220,7 @@ function checkSteps(
       // (what no maxLength mends, before the lengths, as training checks it)
       checkStudentVocab(t, t === training[0] ? onnx : undefined, read);
       checkAugment(t, read, tokenizers);
-      checkBertStudent(t, structureOf);
+      checkSizedStudent(t, read);
       checkStepTypes(t, t === training[0] ? onnx : undefined, spec.eval.maxLength, read, tokenizers);
       // (training is in step order; a later train step trains the student of the steps before it, whose position table is not read here)
       checkStepLength(t, t === training[0] ? onnx : undefined, spec.eval.maxLength, read, tokenizers);
@@ -2424,16 +2426,22 @@ function checkStepCounts(t: PointTrainingStep, glueDir: string): void {
 }
 
 /**
- * Throws training's SettingsError for a bert:… student whose hidden width is not divisible by its heads
- * (bertStudentWidth, as the point builds it: `bert:hidden=160` takes hidden / 64 = 3 heads), where the plan knows the
- * width: the spec's, else its teacher's. A teacher not read here leaves a spec without hidden to its point.
+ * Throws training's SettingsErrors of a student made from sizes, as the point makes it: a bert:… student whose hidden
+ * width is not divisible by its heads (bertStudentWidth, as the point builds it: `bert:hidden=160` takes hidden / 64 = 3
+ * heads), where the plan knows the width: the spec's, else its teacher's; a bert:… or bilstm:… student whose float32
+ * weights alone would not fit in this machine's memory (checkSizedStudentFits: its sizes, its teacher's vocabulary and
+ * positions, the task's outputs). A teacher not read here leaves a spec without hidden, and the sizes, to its point.
  */
-function checkBertStudent(t: PointTrainingStep, read: (onnx: string) => BertStructure | undefined): void {
+function checkSizedStudent(t: PointTrainingStep, read: ModelReader): void {
   const student = t.student;
-  if (student === undefined || !student.startsWith('bert:')) return;
-  const given = parseBertSpec(student).hidden;
-  const hidden = given ?? (t.teacher === undefined ? undefined : read(t.teacher)?.hiddenSize);
-  if (hidden !== undefined) bertStudentWidth(student, hidden);
+  if (student === undefined || !isStudentSpec(student)) return;
+  const teacher = t.teacher === undefined ? undefined : read(t.teacher);
+  const given = student.startsWith('bert:') ? parseBertSpec(student).hidden : undefined;
+  const hidden = given ?? teacher?.structure?.hiddenSize;
+  if (student.startsWith('bert:') && hidden !== undefined) bertStudentWidth(student, hidden);
+  if (!teacher?.structure) return;
+  const task = getTask(t.task);
+  checkSizedStudentFits(student, teacherShape(teacher.graph, teacher.structure), task.regression ? 1 : task.labels.length);
 }
 
 /**

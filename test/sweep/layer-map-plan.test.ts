@@ -7,7 +7,8 @@
  * distill.layerMap with pairs that run. Where a depth is not known (a drop-layers the model refuses), the point says.
  * So is a bert:… student whose width (its own, else its teacher's) its heads do not divide, attention matched on a layer
  * whose heads were all pruned (the teacher's, a student model's or the model so far's before any graph pass), and a
- * saved Distilled BiLSTM student given by path with intermediate KD.
+ * saved Distilled BiLSTM student given by path with intermediate KD; and a bert:… or bilstm:… student whose weights
+ * alone would not fit in this machine's memory, in the point's line.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { planRefusal } from './plan-refusal.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { runMain } from '../helpers/cli.ts';
+import { runTraining } from '../../src/train/run.ts';
 
 let root: string;
 beforeAll(() => {
@@ -205,5 +207,32 @@ describe("a sweep's plan checks a bert:… student's heads on the width it knows
     );
     expect(await refusal(['l2'], [distill({ teacher: 'models/w160', student: 'bert:layers=1,heads=4' })])).toBeUndefined();
     expect(await refusal(['l2'], [distill({ student: 'bert:layers=1,heads=4' })])).toBeUndefined();
+  });
+});
+
+// (the plan passed them, and every point failed when it made its student)
+describe("a sweep's plan refuses a student made from sizes too large for this machine's memory", () => {
+  it.each(['bert:layers=64,hidden=16384,heads=16', 'bilstm:hidden=200000'])("%s: the point's line", async (student) => {
+    const point = await runTraining({
+      task: 'SST-2',
+      student,
+      teacher: join(root, 'models', 'l2'),
+      glueDir: join(root, 'glue'),
+      output: join(root, 'out', 'model.onnx'),
+      settings: { epochs: 1, batchSize: 4, threads: 1 },
+      maxLength: 16,
+    }).then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
+    expect(point).toMatch(/parameters would take .* as float32 weights alone, more than this machine's .* of memory; give smaller sizes$/);
+    expect(await refusal(['l2'], [distill({ student })])).toBe(`${file()}: pipeline 'kd' on model 'l2', step 1 (distill): ${point}`);
+    // (the sizes of a named teacher: its vocabulary, 128 rows, as the point's)
+    expect(await refusal(['w160'], [distill({ teacher: 'models/l2', student })])).toBe(`${file()}: pipeline 'kd' on model 'w160', step 1 (distill): ${point}`);
+  });
+
+  it('a student that fits plans', async () => {
+    expect(await refusal(['l2'], [distill({ student: 'bilstm:hidden=8' })])).toBeUndefined();
+    expect(await refusal(['l2'], [distill({ student: 'bert:layers=1,hidden=16,heads=2' })])).toBeUndefined();
   });
 });

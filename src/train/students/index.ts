@@ -408,6 +408,15 @@ export function bertStudentWidth(spec: string, teacherHidden: number): { hidden:
  * encoder-only: trained with a placeholder classifier no loss reads, written without it.
  */
 export function scratchStudent(t: TeacherShape, spec: string, seed: number, numLabels?: number): Student {
+  const { config, bare } = scratchConfig(t, spec, numLabels);
+  checkStudentFits(spec, countParameters(config));
+  const weights = randomBertWeights(config, { seed });
+  const description = `BERT ${config.numLayers}×${config.hiddenSize} (${config.numHeads} heads, FFN ${config.intermediateSize}) from scratch${bare ? ', encoder only' : ''}`;
+  return bertStudent({ config, weights }, description, { encoderOnly: bare });
+}
+
+/** The sizes of scratchStudent's BERT, and whether it is encoder-only (`bare`: no outputs to size its classifier by). */
+function scratchConfig(t: TeacherShape, spec: string, numLabels: number | undefined): { config: ExtendedBertConfig; bare: boolean } {
   const s = parseBertSpec(spec);
   const { hidden, heads } = bertStudentWidth(spec, t.hiddenSize);
   // no classifier to size (general distillation, no --task, a teacher without one): an encoder-only student
@@ -426,10 +435,23 @@ export function scratchStudent(t: TeacherShape, spec: string, seed: number, numL
     layerNormEps: t.layerNormEps,
     ...(t.zeroTokenTypes ? { zeroTokenTypes: true } : {}),
   };
-  checkStudentFits(spec, countParameters(config));
-  const weights = randomBertWeights(config, { seed });
-  const description = `BERT ${config.numLayers}×${hidden} (${heads} heads, FFN ${config.intermediateSize}) from scratch${bare ? ', encoder only' : ''}`;
-  return bertStudent({ config, weights }, description, { encoderOnly: bare });
+  return { config, bare };
+}
+
+/**
+ * Refuses a student made from sizes of a teacher of shape `t` (`spec` bert:… or bilstm:…, with `numLabels` outputs,
+ * else the teacher's) whose float32 weights alone would not fit in the machine's memory (checkStudentFits), as
+ * makeStudent does before it allocates them: what a sweep's plan checks before any point runs. Other specs pass.
+ */
+export function checkSizedStudentFits(spec: string, t: TeacherShape, numLabels: number | undefined): void {
+  if (spec.startsWith('bert:')) checkStudentFits(spec, countParameters(scratchConfig(t, spec, numLabels).config));
+  const labels = numLabels ?? t.numLabels;
+  if (spec.startsWith('bilstm:') && labels !== undefined) checkStudentFits(spec, bilstmParameterCount(bilstmConfigOf(spec, t, labels)));
+}
+
+/** The sizes of the bilstm:… student `spec` of a teacher of shape `t`, with `numLabels` outputs (and a length that sizes no weight). */
+function bilstmConfigOf(spec: string, t: Pick<TeacherShape, 'vocabSize'>, numLabels: number, maxLength = 1): BilstmConfig {
+  return resolveBilstmConfig(parseBilstmSpec(spec), { vocabSize: t.vocabSize, numLabels, maxLength });
 }
 
 /** The Distilled BiLSTM student. */
@@ -639,7 +661,7 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
     const shape = teacherShape(teacher(), src.teacherStructure);
     const numLabels = src.numLabels ?? shape.numLabels;
     if (numLabels === undefined) throw new SettingsError(`--student ${spec}: the teacher has no classifier; give --task so the student gets one`);
-    const config = resolveBilstmConfig(parseBilstmSpec(spec), { vocabSize: shape.vocabSize, numLabels, maxLength: src.maxLength });
+    const config = bilstmConfigOf(spec, shape, numLabels, src.maxLength);
     checkStudentFits(spec, bilstmParameterCount(config));
     // The teacher's table initialises the student's when their widths agree; a table that cannot be read as one
     // (quantized, factorized) is not copied: the student then starts from random embeddings, as with any other width.
