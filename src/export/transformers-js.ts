@@ -207,8 +207,8 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
   // (a tokenizer the folder cannot be written with, a position table it leaves no room for text in, and config.json's
   // labels against the scores, which no pass changes, refused before the passes run, which may take hours:
   // transformersJsConfig checks the labels where it writes them)
-  const { found } = transformersJsTokenizerSource(opts.tokenizerDir ?? sourceDir, sourceDir, plan.structure.vocabSize, opts.input);
-  checkTableRoom(plan.model, plan.structure, found, opts.input);
+  const tokenizerSource = transformersJsTokenizerSource(opts.tokenizerDir ?? sourceDir, sourceDir, plan.structure.vocabSize, opts.input);
+  checkTableRoom(plan.model, plan.structure, tokenizerSource.found, opts.input);
   if (existsSync(configFile)) checkConfigLabels(parseModelConfig(readJsonObject(configFile), configFile), scoresOutput(plan.model).width, opts.input);
   return removingFoldersMadeOnFailure([opts.output], async () => {
     checkFolderOutput(opts.output, [...inputFiles(opts.input, []), ...sideFiles(sourceDir)], label);
@@ -264,7 +264,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
       }
       const last = models[models.length - 1]!;
       const external = models.filter((m) => m.lineage.output.dataFile).map((m) => basename(m.file));
-      const sides = writeSideFiles(sourceDir, dir, fp32, last.dtype, opts.input, undefined, opts.tokenizerDir, external);
+      const sides = writeSideFiles(sourceDir, dir, fp32, last.dtype, opts.input, undefined, tokenizerSource, external);
       const config = { path: join(opts.output, 'config.json'), written: true, graphOnly: sides.graphOnly };
       const renamedInput = plan.model !== source ? await inputRecord(opts.input) : undefined;
       for (const m of models) finishLineage(m.lineage, dir, m.file, opts.output, plan.renamed, renamedInput, config);
@@ -328,8 +328,8 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
   const built = buildFromHuggingFaceFolder(hfDir, fillMissing ? { fillMissing } : {});
   const plan = transformersJsGraph(built, hfDir);
   // (a tokenizer the folder cannot be written with, or a position table it leaves no room for text in, refused before any work)
-  const { found } = transformersJsTokenizerSource(opts.tokenizerDir ?? hfDir, hfDir, plan.structure.vocabSize, hfDir);
-  checkTableRoom(plan.model, plan.structure, found, hfDir);
+  const tokenizerSource = transformersJsTokenizerSource(opts.tokenizerDir ?? hfDir, hfDir, plan.structure.vocabSize, hfDir);
+  checkTableRoom(plan.model, plan.structure, tokenizerSource.found, hfDir);
   const sources = readdirSync(hfDir).map((f) => join(hfDir, f));
   return removingFoldersMadeOnFailure([output], async () => {
     checkFolderOutput(output, sources.map(realPathOf), label);
@@ -340,8 +340,7 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
       const structure = findBert(plan.model);
       const fpFile = TRANSFORMERS_JS_MODEL_FILES.fp32;
       const saved = await saveRunnable(plan.model, structure, join(dir, fpFile), sources, { dataFile: externalDataName(fpFile) });
-      const tokenizer = opts.tokenizerDir ?? hfDir;
-      const sides = writeSideFiles(hfDir, dir, plan.model, 'fp32', hfDir, structure, tokenizer, saved.data ? [basename(fpFile)] : []);
+      const sides = writeSideFiles(hfDir, dir, plan.model, 'fp32', hfDir, structure, tokenizerSource, saved.data ? [basename(fpFile)] : []);
       // its lineage, as every model file of the folder has one: what makes the folder one compress wrote (notWritten),
       // replaced by the same export run again
       const size = modelSize(plan.model);
@@ -677,7 +676,8 @@ function folderNotes(
 
 /**
  * Writes config.json, tokenizer.json, tokenizer_config.json and special_tokens_map.json (when the source has it)
- * into `dir` from the source folder `from`; `model` is the float model (its shape, label count and position limit).
+ * into `dir` from the source folder `from` and its tokenizer (`source`: transformersJsTokenizerSource's, read once before
+ * any work and written as read then); `model` is the float model (its shape, label count and position limit).
  * Returns what config.json cannot say of the model (its `graph_only`) and whether transformers.js can tokenize a text
  * otherwise than evaluation (`fusesUnknowns`: fusesUnknownsInTransformersJs, said by fusedUnknownsNote; `byteFallback`:
  * a Unigram of byte_fallback, unigramByteFallbackOf, said by byteFallbackNote; `precompiled`: a Precompiled
@@ -698,11 +698,9 @@ function writeSideFiles(
   defaultDtype: TransformersJsDtype,
   name: string,
   structure: BertStructure = findBert(model),
-  tokenizerGiven: string = from,
+  { tokenizerFrom, found }: TokenizerSource,
   externalData: readonly string[] = [],
 ): SideFiles {
-  // (its tokenizer, or the refusal of one the folder cannot be written with, first)
-  const { tokenizerFrom, found } = transformersJsTokenizerSource(tokenizerGiven, from, structure.vocabSize, name);
   const configFile = join(from, 'config.json');
   const config = existsSync(configFile) ? readJsonObject(configFile) : {};
   const write = (file: string, json: unknown) => writeFileAtomic(join(dir, file), JSON.stringify(json, null, 2) + '\n');
@@ -800,7 +798,8 @@ type TokenizerSource = { tokenizerFrom: string; found: NonNullable<ReturnType<ty
  * --format transformers.js writes them (folderTokenizerJson), or a one-line refusal of one it cannot write: no tokenizer
  * there, a decoder Replace of an option group @huggingface/tokenizers cannot compile (evaluation, which never decodes,
  * reads the folder without it; transformers.js would fail to load it), or a vocabulary past the `rows` of the word
- * embedding of the model `name` (checkVocabularyRows). compressToTransformersJs reads it before any pass runs.
+ * embedding of the model `name` (checkVocabularyRows; no pass changes those rows). Read once, before any pass runs or
+ * anything is written, and handed to writeSideFiles.
  */
 function transformersJsTokenizerSource(tokenizerGiven: string, from: string, rows: number, name: string): TokenizerSource {
   // (a tokenizer file given names its folder, as training reads --tokenizer: vocab.json needs its merges.txt beside it)
