@@ -64,7 +64,7 @@ export type AttributeValue =
 export interface Node {
   name: string;
   opType: string;
-  /** '' (or 'ai.onnx') for the default domain, e.g. 'com.microsoft' for contrib ops. */
+  /** '' for the default domain (a file's 'ai.onnx', its other name, is read as ''), e.g. 'com.microsoft' for contrib ops. */
   domain: string;
   inputs: string[];
   outputs: string[];

@@ -296,7 +296,9 @@ function nodeFromProto(p: INodeProto, readExternal?: ExternalReader): Node {
   const n: Node = {
     name: p.name ?? '',
     opType: p.opType ?? '',
-    domain: p.domain ?? '',
+    // ('ai.onnx', the default domain's other name, which onnxruntime reads as '': one name for the code that reads
+    // ops, as the opset imports are read, opsetVersion)
+    domain: p.domain === 'ai.onnx' ? '' : (p.domain ?? ''),
     inputs: [...(p.input ?? [])],
     outputs: [...(p.output ?? [])],
     attributes,
