@@ -175,7 +175,8 @@ export function shownNumber(n: number): string {
   return String(n);
 }
 
-const NUMBER_TEXT = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?\s*$/i;
+/** A number written in decimal: its integer digits (1), its fraction's digits after digits (2) or alone (3), its exponent (4). */
+const NUMBER_TEXT = /^\s*[+-]?(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:e([+-]?\d+))?\s*$/i;
 
 /**
  * Whether `text` is a number written in decimal (`3`, `-0.5`, `.5`, `1e3`, blanks around it): what every flag taking a
@@ -220,19 +221,18 @@ export function numberOfText(text: string): number {
   return isNumberText(text) ? Number(text) : Number.NaN;
 }
 
-const NUMBER_PARTS = /^\s*[+-]?(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?\s*$/i;
-
 /**
  * The integer `text` writes in decimal (isNumberText: '1e3', '32.0', '1.5e1', blanks around it), judged by its digits,
  * else NaN ('0x10', '1.5', and a fraction that reads as an integer: '1e-400' as 0, '3.0000000000000001' as 3), for
  * integerProblem to judge: how every integer typed is read (an integer flag, integerText, bench's lists each size).
  */
 export function integerOfText(text: string): number {
-  const parts = NUMBER_PARTS.exec(text);
-  if (!isNumberText(text) || !parts) return Number.NaN;
-  const digits = `${parts[1]}${parts[2] ?? ''}`;
-  const point = parts[1]!.length + Number(parts[3] ?? 0);
-  return /[1-9]/.test(digits.slice(Math.max(0, point))) ? Number.NaN : Number(text);
+  const parts = NUMBER_TEXT.exec(text);
+  if (!parts) return Number.NaN;
+  const [, whole = '', afterDigits, alone, exponent = '0'] = parts;
+  // (the digits past the point once the exponent has moved it: any of them not 0 makes a fraction)
+  const point = whole.length + Number(exponent);
+  return /[1-9]/.test(`${whole}${afterDigits ?? alone ?? ''}`.slice(Math.max(0, point))) ? Number.NaN : Number(text);
 }
 
 /** How a refusal says that a number typed reads as 0 (tooSmallToHold). */
