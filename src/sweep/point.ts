@@ -460,6 +460,8 @@ function stepModels(t: PointTrainingStep, input: string): { student: string; tea
 async function trainStep(point: SweepPoint, t: PointTrainingStep, input: string, output: string, opts: RunPointOptions, log: (line: string) => void) {
   // (0 in the sweep file, as unset: eval.threads, else the runner's share, POOL_THREADS_RANGE)
   const threads = t.settings.threads || point.eval.threads || opts.threads;
+  // (the step as the sweep file and the plan's refusals count it: from 1, with its pass)
+  const step = `step ${t.index + 1} (${t.kind})`;
   // (a refusal of the step's epochs over its file's examples, which its plan makes too, names the step, as the plan does)
   const result = await namingSettings(trainingSettingNames(t.kind, t.maxLength === undefined && point.eval.maxLength !== undefined), () =>
     runTraining({
@@ -480,7 +482,7 @@ async function trainStep(point: SweepPoint, t: PointTrainingStep, input: string,
       ...(opts.signal ? { signal: opts.signal } : {}),
     }),
   ).catch((e: unknown) => {
-    if (e instanceof StepCountError) e.message = `step ${t.index + 1} (${t.kind}): ${e.message}`;
+    if (e instanceof StepCountError) e.message = `${step}: ${e.message}`;
     throw e;
   });
   if (result.interrupted) {
@@ -488,8 +490,8 @@ async function trainStep(point: SweepPoint, t: PointTrainingStep, input: string,
       result.stopped && 'recomputes' in result.stopped
         ? `before its first training step (no checkpoint: a rerun computes ${result.stopped.recomputes} again)`
         : 'with a checkpoint';
-    throw new PointInterrupted(`${t.kind} step ${t.index} stopped ${where}`, result.stopped);
+    throw new PointInterrupted(`${step} stopped ${where}`, result.stopped);
   }
-  if (!result.lineage) throw new Error(`${t.kind} step ${t.index} stopped before the end (its checkpoint is kept: rerun the sweep to resume)`);
+  if (!result.lineage) throw new Error(`${step} stopped before the end (its checkpoint is kept: rerun the sweep to resume)`);
   return result.lineage;
 }

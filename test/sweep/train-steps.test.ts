@@ -673,7 +673,7 @@ keepModels: true
       // (where the step stopped, as data for the closing line: from this process's step or, --jobs 2, the worker's)
       expect(first.stoppedTraining).toEqual([{ checkpoint: true }]);
       expect(seen.some((l) => /^interrupted at step \d+/.test(l))).toBe(true);
-      expect(seen.some((l) => /ffn50\+kd\+int8.*: distill step 1 stopped with a checkpoint/.test(l))).toBe(true);
+      expect(seen.some((l) => /ffn50\+kd\+int8.*: step 2 \(distill\) stopped with a checkpoint/.test(l))).toBe(true);
       const s = SweepStore.open(stopped, { readonly: true });
       expect(s.finished().map((r) => r.label)).toEqual(jobs === 1 ? ['baseline'] : expect.not.arrayContaining(['ffn50+kd+int8']));
       s.close();
@@ -714,9 +714,9 @@ keepModels: true
       },
     });
     expect(summary).toMatchObject({ interrupted: true, failed: [], stoppedTraining: [{ recomputes: "the teacher's outputs" }] });
-    const line = seen.find((l) => l.startsWith('teacher · ffn50+kd+int8: distill step'));
+    const line = seen.find((l) => l.startsWith('teacher · ffn50+kd+int8: step 2 (distill)'));
     expect(line).toBe(
-      "teacher · ffn50+kd+int8: distill step 1 stopped before its first training step (no checkpoint: a rerun computes the teacher's outputs again)",
+      "teacher · ffn50+kd+int8: step 2 (distill) stopped before its first training step (no checkpoint: a rerun computes the teacher's outputs again)",
     );
   });
 
