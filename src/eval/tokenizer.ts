@@ -1293,6 +1293,14 @@ interface TokenizerModel {
   model?: { _call?: (tokens: string[]) => string[]; fuse_unk?: boolean };
 }
 
+/**
+ * Whether a tokenizer.json object's normalizer holds a Precompiled (a Sequence's at any depth): a SentencePiece model's
+ * charsmap, by which eval normalizes (charsmapNormalizer) and transformers.js does not (it applies NFKC).
+ */
+export function normalizesByCharsmap(json: object): boolean {
+  return sequenceLeaves((json as { normalizer?: unknown }).normalizer, 'normalizers').some(({ leaf }) => leaf.type === 'Precompiled');
+}
+
 /** Whether a tokenizer.json normalizer normalizes at all: not none (absent, null) nor a Sequence of none at any depth. */
 function hasNormalizer(normalizer: unknown): boolean {
   return sequenceLeaves(normalizer, 'normalizers').some(({ leaf }) => leaf.type !== undefined);
@@ -2356,7 +2364,9 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * first character, where splitting can give other ids; `removeSpace`, its tokenizer_config.json says remove_space true
  * (which @huggingface/tokenizers applied, tokenizerFromJson); `lowercaseRemoveAccent`, it says
  * do_lowercase_and_remove_accent true (the same); `unknownsAcrossPreTokens`, its model fuses unknown pieces and
- * @huggingface/tokenizers fused them across pre-tokens (fusesAcrossPreTokens); `metaspaceFirst`, its pre-tokenizer has a
+ * @huggingface/tokenizers, run as it is, fused them across pre-tokens (fusesUnknownsOfPreTokens, where no Metaspace of
+ * the pre-tokenizer or its Sequence's own parts splits: splitOnMetaspace's tokenizers ran their model on each pre-token
+ * already), what modelPerPreToken changed; `metaspaceFirst`, its pre-tokenizer has a
  * Metaspace of prepend_scheme first after another pre-tokenizer or behind a normalizer (firstMetaspaceMended);
  * `typesNotReturned`, its post-processor gives a pair's tokens a type other than 0 (givesPairTypes) and the class
  * transformers loads it as returns no token types (returnsTokenTypes), which eval fed; `punctuationSplit`, its
@@ -2510,16 +2520,6 @@ function fusesUnknownsOfPreTokens(json: object): boolean {
   const fuses = model?.type === 'Unigram' || (model?.type === 'BPE' && model.fuse_unk === true);
   const onePreToken = pre === null || pre === undefined || (pre.type === 'Metaspace' && pre.split === false);
   return fuses && !onePreToken;
-}
-
-/**
- * Whether @huggingface/tokenizers, run as it is, could fuse unknown pieces of a tokenizer.json object's model across
- * pre-tokens (fusesUnknownsOfPreTokens) where none of `metaspaces` (its Metaspaces that splitOnMetaspace splits on, as
- * the caller counts them) is there (splitOnMetaspace's tokenizers ran their model on each pre-token already): what
- * modelPerPreToken changed.
- */
-function fusesAcrossPreTokens(json: object, metaspaces: readonly unknown[]): boolean {
-  return fusesUnknownsOfPreTokens(json) && metaspaces.length === 0;
 }
 
 /**
@@ -2902,7 +2902,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       metaspaceSplit: ownMetaspaces.some(({ replacement: r }) => !model.has(r) || [...model.keys()].some((t) => t.indexOf(r, 1) > 0)),
       removeSpace: config.remove_space === true,
       lowercaseRemoveAccent: config.do_lowercase_and_remove_accent === true,
-      unknownsAcrossPreTokens: fusesAcrossPreTokens(read, ownMetaspaces),
+      unknownsAcrossPreTokens: fusesUnknownsOfPreTokens(read) && ownMetaspaces.length === 0,
       metaspaceFirst: firstMetaspaceMended(read),
       typesNotReturned: returnsTokenTypes(dir, config) === false && givesPairTypes(read),
       punctuationSplit: splitsPunctuation((read as { pre_tokenizer?: unknown }).pre_tokenizer),
@@ -2929,7 +2929,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       unlistedAddedPieces: unlistedAddedPieces(read),
       metaspaceFirstAdded: metaspaceFirstUnnormalizedAdded(read),
       addedTextsShared: addedTextsShared(read),
-      precompiledCharsmap: sequenceLeaves((read as { normalizer?: unknown }).normalizer, 'normalizers').some(({ leaf }) => leaf.type === 'Precompiled'),
+      precompiledCharsmap: normalizesByCharsmap(read),
       nestedMetaspaceSplit: metaspaces.length > ownMetaspaces.length,
     };
   } catch {

@@ -53,6 +53,7 @@ import {
   fusesUnknownsInTransformersJs,
   unigramByteFallbackOf,
   loadTokenizer,
+  normalizesByCharsmap,
   tokenizerFromJson,
   withoutSlowOnlyOptions,
   withNormalizingTransformersJsReads,
@@ -60,7 +61,6 @@ import {
   withPairTypesZero,
   returnsTokenTypes,
 } from '../eval/tokenizer.ts';
-import { sequenceLeaves } from '../eval/tokenizer-sequence.ts';
 import { shellWord } from '../shell-word.ts';
 import { someNames } from '../some-names.ts';
 import { sha256File, sha256FileSync, writeFileAtomic } from '../files.ts';
@@ -779,7 +779,7 @@ function writeSideFiles(
     graphOnly: (written[GRAPH_ONLY_KEY] as string[] | undefined) ?? [],
     fusesUnknowns: fusesUnknownsInTransformersJs(tokenizer),
     byteFallback: unigramByteFallbackOf(tokenizer),
-    precompiled: sequenceLeaves((tokenizer as { normalizer?: unknown }).normalizer, 'normalizers').some(({ leaf }) => leaf.type === 'Precompiled'),
+    precompiled: normalizesByCharsmap(tokenizer),
     subwordPrefix: bpeReadsSubwordPrefix(tokenizer),
     specialIds: specials.unmatched,
     singleWord: singleWordTokens(tokenizer),
