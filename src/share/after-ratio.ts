@@ -10,7 +10,7 @@ import { parseHeadList } from '../prune/settings.ts';
 import { layerGroups, parseShareSpec, parseSourceSpec } from './spec.ts';
 
 /** The graph passes after which RatioHeads still holds: they keep every layer, its heads and their sharing. */
-export const RATIO_KEPT: ReadonlySet<string> = new Set(['prune-ffn', 'factorize-embeddings', 'quantize', 'optimize']);
+const RATIO_KEPT: ReadonlySet<string> = new Set(['prune-ffn', 'factorize-embeddings', 'quantize', 'optimize']);
 
 /**
  * What a prune-heads step by ratio leaves of a model's heads: it removes ratio × the heads (headsRemovedBy, of
@@ -30,7 +30,7 @@ export interface RatioHeads {
  * layer whose layers sharing attention weights are `units` (every layer in one, in order); undefined where the units
  * do not cover the layers once each.
  */
-export function ratioHeads(heads: readonly number[], units: readonly number[][], ratio: number, minHeadsPerLayer: unknown): RatioHeads | undefined {
+function ratioHeads(heads: readonly number[], units: readonly number[][], ratio: number, minHeadsPerLayer: unknown): RatioHeads | undefined {
   const covered = units.flat().sort((a, b) => a - b);
   if (covered.length !== heads.length || covered.some((l, i) => l !== i)) return undefined;
   const min = typeof minHeadsPerLayer === 'number' ? minHeadsPerLayer : 0;
@@ -49,7 +49,7 @@ export function ratioHeads(heads: readonly number[], units: readonly number[][],
  * choice does (each group's layers are pruned alike, sharing their attention weights, or the ratio has one choice of
  * counts), or no group joins layers.
  */
-export function shareAfterRatio(
+function shareAfterRatio(
   settings: Record<string, unknown>,
   ratio: { step: number; exact?: RatioHeads },
   most: readonly number[],
@@ -178,7 +178,7 @@ function headsAtMostAfter(pass: string, settings: Record<string, unknown>, sofar
 }
 
 /** The graph passes that leave every layer's heads as they were (share-layers: its groups' layers have the same heads, as checkShape asks). */
-export const HEADS_KEPT: ReadonlySet<string> = new Set(['prune-ffn', 'factorize-embeddings', 'share-layers', 'quantize', 'optimize']);
+const HEADS_KEPT: ReadonlySet<string> = new Set(['prune-ffn', 'factorize-embeddings', 'share-layers', 'quantize', 'optimize']);
 
 /**
  * The heads of each encoder layer after graph pass `pass` (its `settings` as they act on the model: onModel) on a
@@ -188,7 +188,7 @@ export const HEADS_KEPT: ReadonlySet<string> = new Set(['prune-ffn', 'factorize-
  * checkShape: afterPass). A list removing every head of the model leaves every layer without attention (0), as the pass
  * does.
  */
-export function headsAfter(pass: string, settings: Record<string, unknown>, heads: readonly number[]): readonly number[] | undefined {
+function headsAfter(pass: string, settings: Record<string, unknown>, heads: readonly number[]): readonly number[] | undefined {
   if (HEADS_KEPT.has(pass)) return heads;
   if (pass === 'drop-layers') {
     const drop = Array.isArray(settings.layers) ? (settings.layers as number[]) : [];
@@ -213,7 +213,7 @@ export function headsAfter(pass: string, settings: Record<string, unknown>, head
  * numbering the others from 0; share-layers joins its groups (layerGroups) of layers with attention to them.
  * Undefined otherwise (quantize: what it stores of a shared weight is left to the point; heads not known).
  */
-export function sharedAfter(
+function sharedAfter(
   pass: string,
   settings: Record<string, unknown>,
   numLayers: number,
