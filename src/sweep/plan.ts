@@ -43,7 +43,7 @@ import {
   studentSpecOn,
   teacherShape,
 } from '../train/students/index.ts';
-import type { BenchSpec, CalibrationSpec, EvalSpec, ModelSpec, PipelineSpec, SweepSpec } from './spec.ts';
+import { stepName, type BenchSpec, type CalibrationSpec, type EvalSpec, type ModelSpec, type PipelineSpec, type SweepSpec } from './spec.ts';
 import { GENERAL_STAGE_STUDENT, trainingSettingNames, type TrainingKind } from './train-step.ts';
 import { loadModelShapes } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
@@ -1211,7 +1211,7 @@ function checkSteps(
       if (!t) {
         int4Refusal(s, sofar.int4Before);
         const uneven = s.pass === 'share-layers' ? shareAfterRatioSoFar(getPass(s.pass).check(s.settings), sofar, 'the point') : undefined;
-        if (uneven) warn?.(`warning: ${spec.file}: pipeline '${p.label}' on model '${m.name}', step ${i + 1} (share-layers): ${uneven}`);
+        if (uneven) warn?.(`warning: ${spec.file}: pipeline '${p.label}' on model '${m.name}', ${stepName(i, 'share-layers')}: ${uneven}`);
         sofar = afterPass(s, i, sofar);
         return;
       }
@@ -1829,7 +1829,7 @@ function modelSoFar(model: PlanModel | undefined, file: string, onnx: string): S
  * file in the point's work folder when it runs), 'the output of step 1 (drop-layers) from FILE'.
  */
 function readName(read: NonNullable<SoFar['read']>): string {
-  return read.made ? `the output of step ${read.made.index + 1} (${read.made.pass}) from ${read.file}` : read.file;
+  return read.made ? `the output of ${stepName(read.made.index, read.made.pass)} from ${read.file}` : read.file;
 }
 
 /** The heads of each encoder layer of a discovered model (0 where it has no attention). */
@@ -2455,7 +2455,7 @@ function stepRefusal(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, index: numb
   const message = training
     ? renameFlags(e.message, trainingSettingNames(training.kind, training.maxLength === undefined && spec.eval.maxLength !== undefined))
     : e.message;
-  const line = `${spec.file}: pipeline '${p.label}' on model '${m.name}', step ${index + 1} (${p.steps[index]!.pass}): ${message}`;
+  const line = `${spec.file}: pipeline '${p.label}' on model '${m.name}', ${stepName(index, p.steps[index]!.pass)}: ${message}`;
   return e instanceof DataError ? new DataError(line) : e instanceof NotBertError ? new NotBertError(line) : new SettingsError(line);
 }
 

@@ -36,6 +36,7 @@ import { runTraining, trainingLabelSource, type TrainingStop } from '../train/ru
 import { nameTokenizerClassIn } from '../train/output-folder.ts';
 import { StepCountError } from '../train/trainer.ts';
 import type { PointTrainingStep, SweepPoint } from './plan.ts';
+import { stepName } from './spec.ts';
 import { trainingSettingNames, trainingSummary } from './train-step.ts';
 import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, namingSettings } from './setting-names.ts';
 import { ensureFolder } from '../folders.ts';
@@ -461,7 +462,7 @@ async function trainStep(point: SweepPoint, t: PointTrainingStep, input: string,
   // (0 in the sweep file, as unset: eval.threads, else the runner's share, POOL_THREADS_RANGE)
   const threads = t.settings.threads || point.eval.threads || opts.threads;
   // (the step as the sweep file and the plan's refusals count it: from 1, with its pass)
-  const step = `step ${t.index + 1} (${t.kind})`;
+  const step = stepName(t.index, t.kind);
   // (a refusal of the step's epochs over its file's examples, which its plan makes too, names the step, as the plan does)
   const result = await namingSettings(trainingSettingNames(t.kind, t.maxLength === undefined && point.eval.maxLength !== undefined), () =>
     runTraining({

@@ -157,6 +157,14 @@ export function parseSweepFile(file: string): SweepSpec {
   return parseSweep(raw, abs, file);
 }
 
+/**
+ * Step `index` (from 0) of a pipeline as a message names it, counted from 1 as its steps are written: 'step 2
+ * (distill)', in the plan's refusals and a point's lines alike.
+ */
+export function stepName(index: number, pass: string): string {
+  return `step ${index + 1} (${pass})`;
+}
+
 /** Top-level keys that start with this are ignored (docker-compose's extension fields): they hold YAML anchors. */
 const EXTENSION_PREFIX = 'x-';
 
