@@ -229,7 +229,7 @@ export function checkModelLengthRoom(
  * a length that cuts nothing, which only the tokenizer's refusal of every text of that kind fails (a template
  * tokenizers fails on: templateProblems).
  */
-function specialTokenCount(tokenizer: Pick<TextTokenizer, 'encode'>, pair: boolean): number {
+export function specialTokenCount(tokenizer: Pick<TextTokenizer, 'encode'>, pair: boolean): number {
   return tokenizer.encode('', pair ? '' : null, Number.MAX_SAFE_INTEGER).ids.length;
 }
 

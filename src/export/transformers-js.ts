@@ -36,7 +36,7 @@ import { inputLimits } from '../bert/input-limits.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
 import { checkFolderOutputName, checkOutputFolder, fileSystemError, lineageSourcePath } from '../destination.ts';
 import { SettingsError, UsageError, fsReason, namingUserPaths } from '../errors.ts';
-import { checkConfigLabels, checkModelLengthRoom, evalLength, namedOtherHead, otherHeadLine, scoresOutput } from '../eval/graph-checks.ts';
+import { checkConfigLabels, checkModelLengthRoom, evalLength, namedOtherHead, otherHeadLine, scoresOutput, specialTokenCount } from '../eval/graph-checks.ts';
 import { defaultMaxLength } from '../eval/evaluate.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
 import {
@@ -856,7 +856,7 @@ function checkRoomForText(tokenizer: TextTokenizer | undefined, length: number, 
   let specials: number;
   try {
     if (tokenizer === undefined) return;
-    specials = tokenizer.encode('', null, Number.MAX_SAFE_INTEGER).ids.length;
+    specials = specialTokenCount(tokenizer, false);
   } catch {
     return; // (a tokenizer evaluation cannot read or encode with: nothing to say of its length)
   }
