@@ -350,8 +350,7 @@ export function parseYamlText(text: string, opts: { merge?: boolean } = {}): unk
   const [error] = doc.errors;
   if (error?.code === 'MULTIPLE_DOCS') {
     // (the parser's words name its API: 'please use YAML.parseAllDocuments()')
-    const at = error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
-    throw new Error(`a second document${at}: the file holds one (a '---' or '...' line ends the first)`);
+    throw new Error(`a second document ${placeInText(text, error.pos[0])}: the file holds one (a '---' or '...' line ends the first)`);
   }
   if (error) throw new Error(yamlLine(error.message));
   const [warning] = doc.warnings;
@@ -387,7 +386,7 @@ function collectionKeyProblem(doc: Document, text: string): string | undefined {
   return `a key that is ${isMap(found.node) ? 'a mapping' : 'a list'} ${placeInText(text, found.range[0])}: keys are names`;
 }
 
-/** 'at line L, column C' of the character at `offset` in `text` (lines and columns from 1), as a YAML refusal places what it refuses. */
+/** 'at line L, column C' of the character at `offset` in `text` (lines and columns from 1, as the yaml parser counts them): where a YAML refusal places what it refuses. */
 function placeInText(text: string, offset: number): string {
   const before = text.slice(0, offset).split('\n');
   return `at line ${before.length}, column ${before.at(-1)!.length + 1}`;
@@ -439,8 +438,7 @@ function coreTagProblem(doc: Document, warning: YAMLWarning, text: string): stri
   });
   const written = text.slice(warning.pos[0], tagEnd);
   const on = isScalar(node) ? valueText(String(node.source)) : isCollection(node) ? `on ${isMap(node) ? 'a mapping' : 'a list'}` : 'on nothing';
-  const at = warning.linePos ? ` at line ${warning.linePos[0].line}, column ${warning.linePos[0].col}` : '';
-  return `${written} ${on}${at}: ${written} takes ${takes}`;
+  return `${written} ${on} ${placeInText(text, warning.pos[0])}: ${written} takes ${takes}`;
 }
 
 /** A yaml parser's error or warning message in one line: its first, less the ':' that introduces its code frame. */
