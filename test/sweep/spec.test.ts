@@ -127,7 +127,10 @@ describe('sweep file', () => {
     [{ name: '' }, /^tiny\.yaml: name: expected a non-empty string, got string ""$/],
     [{ name: 3 }, /^tiny\.yaml: name: expected a non-empty string, got number 3$/],
     // (YAML reads 1e400 as Infinity and .nan as NaN, which JSON would write as null)
-    [{ seed: Number.POSITIVE_INFINITY }, /^tiny\.yaml: seed: expected an integer from 0 to 2\^53 − 1, got number Infinity \(infinite: \.inf, or a number too large to hold\)$/],
+    [
+      { seed: Number.POSITIVE_INFINITY },
+      /^tiny\.yaml: seed: expected an integer from 0 to 2\^53 − 1, got number Infinity \(infinite: \.inf, or a number too large to hold\)$/,
+    ],
     [{ bench: { repeats: Number.NaN } }, /^tiny\.yaml: bench\.repeats: expected an integer from 1 to 2\^53 − 1, got number NaN$/],
     [{ bench: { shapes: [1] } }, /^tiny\.yaml: bench\.shapes: unknown field \(known: batch, seq, repeats, warmup, threads, maxTime\)/],
     [{ bench: { maxTime: 0 } }, /^tiny\.yaml: bench\.maxTime: expected a number of seconds greater than 0, got number 0$/],
