@@ -7,8 +7,12 @@ import { attrFloat, attrInt, attrInts, attrTensor, type Graph, type Model, type 
 import { DataType } from './dtype.ts';
 import { readNumbers } from './tensor.ts';
 
-/** The tensor a Constant node holds (`value`, or the scalar/list forms `value_float(s)` / `value_int(s)`). */
+/**
+ * The tensor a Constant node (of the default domain, which a file's 'ai.onnx' is read as) holds (`value`, or the
+ * scalar/list forms `value_float(s)` / `value_int(s)`); undefined for any other node.
+ */
 export function constantNodeTensor(node: Node): Tensor | undefined {
+  if (node.opType !== 'Constant' || node.domain !== '') return undefined;
   const t = attrTensor(node, 'value');
   if (t) return t;
   const f = attrFloat(node, 'value_float');
@@ -48,13 +52,13 @@ export function tensorNumbers(t: Tensor): number[] | undefined {
 }
 
 /**
- * The tensor of a value of `graph` that is an initializer or a Constant node's output (the ai.onnx domain's), by value
+ * The tensor of a value of `graph` that is an initializer or a Constant node's output (constantNodeTensor), by value
  * name; undefined for any other value.
  */
 export function constantTensors(graph: Graph): (value: string) => Tensor | undefined {
   const constants = new Map<string, Tensor>();
   for (const n of graph.nodes) {
-    const t = n.opType === 'Constant' && (n.domain === '' || n.domain === 'ai.onnx') ? constantNodeTensor(n) : undefined;
+    const t = constantNodeTensor(n);
     if (t && n.outputs[0]) constants.set(n.outputs[0], t);
   }
   return (value) => graph.initializers.get(value) ?? constants.get(value);

@@ -49,7 +49,7 @@ export function rewriteReshapeWidths(g: Graph, block: ReadonlySet<string>, from:
     const value = reader.inputs[index]!;
     const init = g.initializers.get(value);
     const p = prod.get(value);
-    const t = init ?? (p?.opType === 'Constant' && (p.domain === '' || p.domain === 'ai.onnx') ? constantNodeTensor(p) : undefined);
+    const t = init ?? (p && constantNodeTensor(p));
     if (t && (t.dataType === DataType.INT64 || t.dataType === DataType.INT32) && t.dims.length <= 1) {
       const vals = readNumbers(t);
       if (vals.at(-1) !== from) return;

@@ -184,7 +184,7 @@ interface Float16Counts {
  */
 function scalarOf(g: Graph, producer: ReadonlyMap<string, Node>, x: string): number | undefined {
   const c = producer.get(x);
-  const t = g.initializers.get(x) ?? (c?.opType === 'Constant' ? constantNodeTensor(c) : undefined);
+  const t = g.initializers.get(x) ?? (c && constantNodeTensor(c));
   return t?.dataType === DataType.FLOAT && t.dims.reduce((a, b) => a * b, 1) === 1 ? readFloat32(t)[0] : undefined;
 }
 

@@ -120,11 +120,8 @@ export class GraphContext {
     const init = this.initializer(value);
     if (init) return { tensor: init.tensor, source: 'initializer', name: init.name };
     const p = this.prod.get(this.sourceThroughIdentity(value));
-    if (p && p.opType === 'Constant' && p.domain === '') {
-      const t = constantNodeTensor(p);
-      if (t) return { tensor: t, source: 'constant-node', name: p.name };
-    }
-    return undefined;
+    const t = p && constantNodeTensor(p);
+    return t ? { tensor: t, source: 'constant-node', name: p!.name } : undefined;
   }
 
   /** True when the value is a constant, or a scalar folded from constants (see foldScalar). */

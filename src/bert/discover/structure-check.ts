@@ -71,7 +71,7 @@ export function structureProblems(model: Model, s: BertStructure): string[] {
       readValue = c.name;
     } else {
       const cn = nodes.get(c.name);
-      tensor = cn && cn.opType === 'Constant' ? constantNodeTensor(cn) : undefined;
+      tensor = cn && constantNodeTensor(cn);
       readValue = cn?.outputs[0] ?? '';
     }
     if (!tensor) {
