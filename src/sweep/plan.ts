@@ -1075,7 +1075,8 @@ function ignoredLabelsWarning(spec: SweepSpec, m: ModelSpec, config: ModelConfig
 
 /**
  * Refuses, before any point runs, an eval length, eval batch or bench shape that a sweep model cannot take: the
- * evaluation's maximum length beyond its position table and an eval.batchSize whose batch would not fit in memory (the
+ * evaluation's maximum length beyond its position table or leaving no room for text in its tasks' examples, or in its
+ * calibration task's, which its points' passes read at that length (a pair task calibrating a model of single texts) and an eval.batchSize whose batch would not fit in memory (the
  * model's baseline point evaluates it with these settings, as eval checks them: checkBatchFits), and a bench shape
  * beyond the table or whose activation would not fit in memory (every point of the model benchmarks it, as the
  * baseline of its variants), and a token-type table the tokenizer's pair template overruns on a pair task (checkPairTypes).
@@ -1097,11 +1098,14 @@ function checkShapes(
   try {
     const { limits } = read;
     const tokenizer = tokenizers.tokenizer(dir);
+    // (the texts read at the eval length: the model's tasks', and its calibration task's where a pipeline calibrates)
+    const calibrated = m.calibration && spec.pipelines.some((p) => runsOn(p, m) && measures(p)) ? [m.calibration.task] : [];
+    const texts = [...m.tasks, ...calibrated];
     // (a table no eval.maxLength fits text in: the model's, named so, before a length is asked of it)
     if (tokenizer)
-      for (const pair of new Set(m.tasks.map((name) => getTask(name).textColumns.length === 2))) checkModelLengthRoom(limits, tokenizer, pair, label);
+      for (const pair of new Set(texts.map((name) => getTask(name).textColumns.length === 2))) checkModelLengthRoom(limits, tokenizer, pair, label);
     const maxLength = chooseMaxLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(dir)), label);
-    checkRoomForText(m.tasks, tokenizer, maxLength, spec.eval.maxLength, config);
+    checkRoomForText(texts, tokenizer, maxLength, spec.eval.maxLength, config);
     checkEvalBatch(spec, m, read.structure, limits.fixedSequence ?? undefined, maxLength, dir, glueDir, label);
     if (tokenizer && m.tasks.some((name) => getTask(name).textColumns.length === 2)) checkPairTypes(tokenizer, maxLength, limits, onnx);
   } catch (e) {

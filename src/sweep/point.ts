@@ -38,7 +38,7 @@ import { StepCountError } from '../train/trainer.ts';
 import type { PointTrainingStep, SweepPoint } from './plan.ts';
 import { stepName } from './spec.ts';
 import { trainingSettingNames, trainingSummary } from './train-step.ts';
-import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, namingSettings } from './setting-names.ts';
+import { BENCH_SETTING_NAMES, CALIBRATION_SETTING_NAMES, EVAL_SETTING_NAMES, namingSettings } from './setting-names.ts';
 import { ensureFolder } from '../folders.ts';
 import { madeModelRefusal } from '../errors.ts';
 
@@ -192,14 +192,11 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
       for (const name of stageFileNames(output)) rmSync(join(dirname(output), name), { force: true });
       stageOf(stage.kind === 'passes' ? 'compress' : 'train');
       if (stage.kind === 'passes') {
-        const calibration = point.calibration
-          ? await loadCalibration({
-              model: input,
-              task: point.calibration.task,
-              examples: point.calibration.examples,
-              glueDir: point.glueDir,
-              maxLength: point.eval.maxLength,
-            })
+        const settings = point.calibration;
+        const calibration = settings
+          ? await namingSettings(CALIBRATION_SETTING_NAMES, () =>
+              loadCalibration({ model: input, task: settings.task, examples: settings.examples, glueDir: point.glueDir, maxLength: point.eval.maxLength }),
+            )
           : undefined;
         // (after a training stage, its input is a model the point made, not a file it read: a model computing NaN is
         // refused as one, and retried by a rerun)

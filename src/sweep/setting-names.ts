@@ -12,6 +12,16 @@ export const EVAL_SETTING_NAMES: Readonly<Record<string, string>> = {
   '--threads': 'eval.threads',
 };
 
+/**
+ * The sweep file's calibration settings, by the flag of `compress` that the calibration library names, and the eval
+ * length, at which a point's passes read their calibration examples.
+ */
+export const CALIBRATION_SETTING_NAMES: Readonly<Record<string, string>> = {
+  '--max-length': 'eval.maxLength',
+  '--calibrate': 'calibration.task',
+  '--calibration-examples': 'calibration.examples',
+};
+
 /** The sweep file's `bench` settings, by the flag of `compress bench` that the bench library names. */
 export const BENCH_SETTING_NAMES: Readonly<Record<string, string>> = {
   '--batch': 'bench.batch',

@@ -1,0 +1,71 @@
+/**
+ * A sweep model whose pipelines calibrate on a sentence-pair task (calibration.task STS-B on a model of SST-2's single
+ * texts) reads its calibration examples at eval.maxLength: a length that leaves no room for a pair's text after its
+ * three special tokens is refused by the plan, before any point runs, as the point's calibration would refuse it (each
+ * such point failed when its passes began); and the point names the sweep file's settings, not compress's flags.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SettingsError } from '../../src/errors.ts';
+import { loadCalibration } from '../../src/eval/calibration.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { CALIBRATION_SETTING_NAMES, namingSettings } from '../../src/sweep/setting-names.ts';
+import { parseSweep } from '../../src/sweep/spec.ts';
+import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'calibration-length-plan-'));
+  writeModelFolder(join(root, 'models', 'tiny'), tinyBert({}, { seed: 1 }));
+  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
+  writeGlueTask(join(root, 'glue'), 'STS-B', 8, ['train', 'dev']);
+  registerAllPasses();
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const file = () => join(root, 'cal.yaml');
+
+/** planSweep of the tiny SST-2 model calibrating on `task` at eval.maxLength `maxLength`, one pipeline of `steps`. */
+const plan = (task: string, maxLength: number, steps: unknown[]) =>
+  planSweep(
+    parseSweep(
+      {
+        name: 'cal',
+        models: [{ path: 'models/tiny', tasks: ['SST-2'], calibration: { task, examples: 4 } }],
+        eval: { maxLength },
+        pipelines: [{ name: 'q', steps }],
+      },
+      file(),
+      'cal.yaml',
+    ),
+    { glueDir: join(root, 'glue'), workDir: join(root, 'work') },
+  );
+
+const STATIC = [{ pass: 'quantize', settings: { mode: 'int8-static' } }];
+
+describe("a sweep's plan checks the eval length against its calibration task's texts", () => {
+  it('a pair calibration task at a length that leaves no room for its text: refused, as the point is', async () => {
+    await expect(plan('STS-B', 3, STATIC)).rejects.toThrow(
+      new SettingsError(`${file()}: eval.maxLength 3 leaves no room for text after 3 special tokens: give eval.maxLength 4 or more`),
+    );
+    expect(await plan('STS-B', 4, STATIC)).toHaveLength(2);
+    // (single texts at 3 have room; a pipeline that reads no calibration examples reads none at any length)
+    expect(await plan('SST-2', 3, STATIC)).toHaveLength(2);
+    expect(await plan('STS-B', 3, [{ pass: 'quantize', settings: { mode: 'int8' } }])).toHaveLength(2);
+  });
+
+  it("the point's calibration names eval.maxLength and the calibration settings", async () => {
+    const load = (task: string, maxLength: number, examples = 4) =>
+      namingSettings(CALIBRATION_SETTING_NAMES, () =>
+        loadCalibration({ model: join(root, 'models', 'tiny'), task, examples, glueDir: join(root, 'glue'), maxLength }),
+      );
+    await expect(load('STS-B', 3)).rejects.toThrow(
+      new SettingsError('eval.maxLength 3 leaves no room for text after 3 special tokens: give eval.maxLength 4 or more'),
+    );
+    await expect(load('AX', 16)).rejects.toThrow(/^calibration\.task AX: AX has no train split/);
+  });
+});
