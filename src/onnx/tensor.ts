@@ -124,12 +124,14 @@ export function nonFiniteValues(values: ArrayLike<number>): { count: number; fir
 }
 
 /**
- * Whether every one of `values` is finite, told from their sum in float64: a NaN or ±Infinity carries through a sum, and
- * float32 values cannot overflow it. Several times faster than testing each value (nonFiniteValues), for a check that
- * runs on every training step (an intermediate-KD teacher's features: teacher-features.ts), where all are finite but
- * for a model that is broken; it says false of any values holding one that is not, and nothing of which or how many.
+ * Whether every one of `values` is finite (or −Infinity, where `negativeInfinity`: attention scores a mask fills so),
+ * told from their sum in float64: a NaN or ±Infinity carries through a sum, +Infinity and −Infinity make NaN, and
+ * float32 values cannot overflow it; so the sum is finite exactly where all are, and finite or −Infinity exactly where
+ * each is finite or −Infinity. Several times faster than testing each value (nonFiniteValues), for a check that runs on
+ * every training step (an intermediate-KD teacher's features: teacher-features.ts), where all are finite but for a
+ * model that is broken; it says false of any values holding another, and nothing of which or how many.
  */
-export function float32AllFinite(values: Float32Array): boolean {
+export function float32AllFinite(values: Float32Array, negativeInfinity = false): boolean {
   // (four sums: independent additions, which the loop runs side by side)
   let a = 0;
   let b = 0;
@@ -143,7 +145,8 @@ export function float32AllFinite(values: Float32Array): boolean {
     d += values[i + 3]!;
   }
   for (let i = n; i < values.length; i++) a += values[i]!;
-  return Number.isFinite(a + b + c + d);
+  const sum = a + b + c + d;
+  return Number.isFinite(sum) || (negativeInfinity && sum === Number.NEGATIVE_INFINITY);
 }
 
 /**

@@ -285,8 +285,9 @@ function readFeatures(file: string, requests: readonly FeatureRequest[]): Feeds 
 function nonFiniteFeature(features: Feeds, requests: readonly FeatureRequest[]): { feature: string; count: number; value: number } | undefined {
   for (const r of requests) {
     const data = features[r.input]?.data as Float32Array | undefined;
-    // (all finite, as a model's features are but for a broken one: told at once, each value read below where not)
-    if (!data || float32AllFinite(data)) continue;
+    // (all finite, or attention scores' −Infinity, as a model's features are but for a broken one: told at once, each
+    // value read below where not)
+    if (!data || float32AllFinite(data, r.scores === true)) continue;
     let count = 0;
     let first = 0;
     // (an indexed loop: run on every batch, where an iterator's is several times slower)

@@ -32,4 +32,26 @@ describe('float32AllFinite', () => {
     // (+Infinity and −Infinity: NaN)
     expect(float32AllFinite(new Float32Array([Number.POSITIVE_INFINITY, 1, 1, 1, Number.NEGATIVE_INFINITY]))).toBe(false);
   });
+
+  it('with negativeInfinity (attention scores a mask fills with −Infinity), is true of finite values and −Infinity, false of NaN or +Infinity anywhere', () => {
+    const masked = new Float32Array(10).fill(2);
+    masked[1] = Number.NEGATIVE_INFINITY;
+    masked[9] = Number.NEGATIVE_INFINITY;
+    expect(float32AllFinite(masked, true)).toBe(true);
+    expect(float32AllFinite(masked)).toBe(false);
+    expect(float32AllFinite(new Float32Array(10).fill(-3.4e38), true)).toBe(true);
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      for (const at of [0, 1, 2, 3, 8, 9]) {
+        // (beside −Infinity in the same sum and in another: NaN, +Infinity or NaN)
+        const values = new Float32Array(10).fill(2);
+        values[at === 0 ? 4 : 0] = Number.NEGATIVE_INFINITY;
+        values[at === 1 ? 5 : 1] = Number.NEGATIVE_INFINITY;
+        values[at] = bad;
+        expect(float32AllFinite(values, true), `${bad} at ${at}`).toBe(false);
+        const alone = new Float32Array(10).fill(2);
+        alone[at] = bad;
+        expect(float32AllFinite(alone, true), `${bad} alone at ${at}`).toBe(false);
+      }
+    }
+  });
 });
