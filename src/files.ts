@@ -342,10 +342,13 @@ const decimalTags = (tags: Tags): Tags => [
  * know (`%YAML 1.3`) is refused, where the parser printed a multi-line Node warning and read the value as text (or as
  * a Date, a Buffer, a Set, which a setting then called 'a mapping'); a core tag on a value it does not take (`!!int
  * "0x10"`, `!!bool yes`) is refused saying what the tag takes (coreTagProblem). Throws an Error of one line (yamlLine: the
- * parser's first error, else its first warning saying what is not read, without the code frame it shows); a second
- * document is refused in words of the file, where the parser's named its API ('please use YAML.parseAllDocuments()').
+ * parser's first error, else its first warning saying what is not read, without the code frame it shows; its place
+ * counted without a BOM); a second document is refused in words of the file, where the parser's named its API ('please
+ * use YAML.parseAllDocuments()').
  */
-export function parseYamlText(text: string, opts: { merge?: boolean } = {}): unknown {
+export function parseYamlText(written: string, opts: { merge?: boolean } = {}): unknown {
+  // (without its BOM, which the parser skips but counts: each place on line 1 was a column past the character, as no editor shows it)
+  const text = withoutBom(written);
   const doc = parseDocument(text, { ...opts, schema: 'core', customTags: decimalTags, resolveKnownTags: false });
   const [error] = doc.errors;
   if (error?.code === 'MULTIPLE_DOCS') {

@@ -369,6 +369,25 @@ describe('sweep file', () => {
     expect(parseSweepFile(file).bench.threads).toBe(0);
   });
 
+  it('places a refusal on the first line of a file that starts with a BOM at the column an editor shows, where it counted the BOM (a column past)', () => {
+    const file = join(t.root, 'bom.yaml');
+    for (const [first, what] of [
+      ['seed: 1e-400', '1e-400 at line 1, column 7: too small for a number to hold (it reads as 0)'],
+      [
+        'seed: !!int "0x10"',
+        "!!int '0x10' at line 1, column 7: !!int takes an integer written in decimal digits (bert-compress reads no hexadecimal or octal)",
+      ],
+      ['seed: !!timestamp 2001-01-01', 'Unresolved tag: tag:yaml.org,2002:timestamp at line 1, column 7'],
+      ['x: {[a]: 1}', 'a key that is a list at line 1, column 5: keys are names'],
+      ['seed: 1\n  x: 2', 'Nested mappings are not allowed in compact mappings at line 1, column 7'],
+    ] as const) {
+      for (const bom of ['', '\ufeff']) {
+        writeFileSync(file, `${bom}${first}\nmodels: [{path: models/tiny-sst2, tasks: [sst2]}]\npipelines: [baseline]\n`);
+        expect(() => parseSweepFile(file), `${JSON.stringify(bom)} ${first}`).toThrow(`${file}: not valid YAML: ${what}`);
+      }
+    }
+  });
+
   it('reads a file that says %YAML 1.1 as any other (where YAML 1.1 read 0b11 as 3, 1:30 as 90, 1_000 as 1000 and 017 as 15)', () => {
     const file = join(t.root, 'yaml11.yaml');
     const write = (extra: string) =>
