@@ -8,45 +8,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
-import { onnxNode } from '../helpers/models.ts';
+import { tableClassifier } from '../helpers/models.ts';
 import { planRefusal } from './plan-refusal.ts';
 import { NotBertError } from '../../src/errors.ts';
-import { createModel, float32Tensor, type Model } from '../../src/onnx/index.ts';
-import { DataType } from '../../src/onnx/dtype.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 
-/** A bag-of-embeddings classifier (the mean of its ids' vectors, one product): it runs, and has no encoder to find. */
-function bagOfEmbeddings(): Model {
-  const [vocab, width] = [128, 8];
-  const values = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.7) / 2);
-  return createModel(
-    {
-      name: 'bag',
-      inputs: [
-        { name: 'input_ids', elemType: DataType.INT64, shape: ['batch', 'seq'] },
-        { name: 'attention_mask', elemType: DataType.INT64, shape: ['batch', 'seq'] },
-      ],
-      outputs: [{ name: 'logits', elemType: DataType.FLOAT, shape: ['batch', 2] }],
-      initializers: new Map([
-        ['table', float32Tensor('table', [vocab, width], values(vocab * width))],
-        ['w', float32Tensor('w', [width, 2], values(width * 2))],
-      ]),
-      nodes: [
-        onnxNode('lookup', 'Gather', ['table', 'input_ids'], ['vectors']),
-        onnxNode('mean', 'ReduceMean', ['vectors'], ['pooled'], { axes: { type: 'ints', value: [1] }, keepdims: { type: 'int', value: 0 } }),
-        onnxNode('scores', 'MatMul', ['pooled', 'w'], ['logits']),
-      ],
-      valueInfo: [],
-    },
-    [{ domain: '', version: 13 }],
-  );
-}
+/** A bag-of-embeddings classifier (the mean of its ids' rows, one product): it runs, and has no encoder to find. */
+const bag = tableClassifier(128);
 
 let root: string;
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'not-bert-plan-'));
-  writeModelFolder(join(root, 'models', 'bag'), bagOfEmbeddings());
+  writeModelFolder(join(root, 'models', 'bag'), bag);
   writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
   registerAllPasses();
 });
@@ -55,7 +29,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe("a sweep's plan on a model discovery refuses", () => {
   it("refuses its graph steps in the point's own line", async () => {
     const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }];
-    const point = await runPipeline(bagOfEmbeddings(), steps).then(
+    const point = await runPipeline(bag, steps).then(
       () => undefined,
       (e: Error) => e,
     );
