@@ -58,7 +58,7 @@ const RANDOM_OPS = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike',
 function randomNode(ctx: GraphContext, model: Model): string | undefined {
   const opset = opsetVersion(model);
   for (const n of model.graph.nodes) {
-    if (n.domain !== '' && n.domain !== 'ai.onnx') continue;
+    if (n.domain !== '') continue;
     if (RANDOM_OPS.has(n.opType)) return `${n.opType} node '${n.name}' draws random numbers`;
     if (n.opType === 'Dropout' && opset !== undefined && opset < 7 && attrInt(n, 'is_test', 0) === 0)
       return `Dropout node '${n.name}' drops values at random (opset ${opset}: its is_test is 0, training mode)`;

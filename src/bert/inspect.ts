@@ -185,7 +185,7 @@ function inputsProblem(model: Model, structure?: BertStructure): { inputsProblem
 export function inspectGraph(model: Model, label: string, notBert: string): GraphReport {
   const counts = new Map<string, number>();
   for (const n of model.graph.nodes) {
-    const op = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType;
+    const op = n.domain ? `${n.domain}.${n.opType}` : n.opType;
     counts.set(op, (counts.get(op) ?? 0) + 1);
   }
   const lstm = recurrentModelLstm(model);

@@ -39,7 +39,7 @@ function readsThroughIdentity(g: Graph, value: string, weight: string): boolean 
 export function gatherProblem(g: Graph, gatherName: string, weight: string): string | undefined {
   const gather = g.nodes.find((n) => n.name === gatherName);
   if (!gather) return `node '${gatherName}' not found`;
-  if (gather.opType !== 'Gather' || (gather.domain !== '' && gather.domain !== 'ai.onnx')) return `node '${gatherName}' is a ${gather.opType}, not a Gather`;
+  if (gather.opType !== 'Gather' || gather.domain !== '') return `node '${gatherName}' is a ${gather.opType}, not a Gather`;
   if (!readsThroughIdentity(g, gather.inputs[0], weight))
     return `Gather '${gatherName}' does not read the initializer '${weight}' (directly or through Identity)`;
   if ((attrInt(gather, 'axis', 0) ?? 0) !== 0) return `Gather '${gatherName}' gathers along axis ${attrInt(gather, 'axis')}, not rows`;

@@ -150,7 +150,7 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
       continue;
     }
     if (insideGelu.has(n)) throw new GradientError(`node ${nodeName(n)}: a gradient reached the inside of a GELU its last node differentiates`);
-    if (n.opType === 'Gather' && sparse.has(n.inputs[0]) && (n.domain === '' || n.domain === 'ai.onnx')) {
+    if (n.opType === 'Gather' && sparse.has(n.inputs[0]) && n.domain === '') {
       if ((n.attributes.axis?.type === 'int' ? n.attributes.axis.value : 0) !== 0) {
         throw new GradientError(`sparse parameter '${n.inputs[0]}' is gathered along an axis other than 0 by ${nodeName(n)}`);
       }
@@ -258,7 +258,7 @@ function subgraphsOf(n: Node): Graph[] {
 }
 
 function ruleFor(n: Node) {
-  if (n.domain !== '' && n.domain !== 'ai.onnx') throw new GradientError(`node ${nodeName(n)}: no gradient rule for ${n.domain} ${n.opType}`);
+  if (n.domain !== '') throw new GradientError(`node ${nodeName(n)}: no gradient rule for ${n.domain} ${n.opType}`);
   const rule = GRADIENT_RULES.get(n.opType);
   if (!rule) {
     const sub = subgraphsOf(n).length ? ' (a node with a subgraph, whose values reach the loss)' : '';

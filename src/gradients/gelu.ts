@@ -29,7 +29,7 @@ export interface ErfGelu {
   inner: ReadonlySet<Node>;
 }
 
-const isDefault = (n: Node) => n.domain === '' || n.domain === 'ai.onnx';
+const isDefault = (n: Node) => n.domain === '';
 
 /**
  * The value of a one-element float constant (an initializer or a Constant node, in any of its forms: constantTensors;

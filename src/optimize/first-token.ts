@@ -71,7 +71,7 @@ export function firstTokenOnly(oc: OptimizeContext): void {
   const qNode = oc.inputNode(a.q.node)!;
   const q = linearAt(view, qNode);
   if (!q || q.flatten || view.source(q.input) !== x) return skip(`the query projection '${qNode.name}' does not read the layer input directly`);
-  const isDefault = qNode.domain === '' || qNode.domain === 'ai.onnx';
+  const isDefault = qNode.domain === '';
   const direct =
     (isDefault && ['MatMul', 'Gemm'].includes(qNode.opType) && !a.q.quantization) ||
     (qNode.domain === MS_DOMAIN && ['DynamicQuantizeMatMul', 'MatMulNBits', 'FusedGemm'].includes(qNode.opType));

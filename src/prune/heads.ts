@@ -94,7 +94,7 @@ function removeAttentionBlock(g: Graph, layer: EncoderLayer): void {
   const addedHere = out.biasNode !== undefined || proj?.opType === 'Gemm' || proj?.opType === 'FusedGemm';
   const bias = out.bias && addedHere ? out.bias : undefined;
   const readers = consumers(g).get(out.output) ?? [];
-  const plainAdds = readers.length > 0 && readers.every((r) => r.opType === 'Add' && (r.domain === '' || r.domain === 'ai.onnx'));
+  const plainAdds = readers.length > 0 && readers.every((r) => r.opType === 'Add' && r.domain === '');
   const nodes: Node[] = [];
   let value: string;
   if (bias && plainAdds) {

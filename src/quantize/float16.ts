@@ -139,7 +139,7 @@ function elementTypes(g: Graph, outer: ReadonlyMap<string, number>): Map<string,
   for (const n of g.nodes) {
     const first = (ins: readonly string[]) => ins.map((i) => types.get(i)).find((t) => t !== undefined);
     let out: (number | undefined)[];
-    if (n.domain === '' || n.domain === 'ai.onnx') {
+    if (n.domain === '') {
       const a = n.attributes;
       if (n.opType === 'Constant') {
         const v = a.value;
@@ -196,7 +196,7 @@ function scalarOf(g: Graph, producer: ReadonlyMap<string, Node>, x: string): num
 function layerNormVariances(g: Graph): Node[][] {
   const producer = new Map<string, Node>();
   for (const n of g.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
-  const onnx = (n: Node | undefined, op: string): n is Node => n !== undefined && n.opType === op && (n.domain === '' || n.domain === 'ai.onnx');
+  const onnx = (n: Node | undefined, op: string): n is Node => n !== undefined && n.opType === op && n.domain === '';
   const readers = new Map<string, Node[]>();
   for (const n of g.nodes) for (const i of n.inputs) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
   const only = (x: string, op: string) => {
@@ -341,8 +341,7 @@ function convertGraph(
   const variances = layerNormVariances(graph).filter((chain) => chain.every((n) => n.inputs.every((i) => !i || types.has(i))));
   counts.layerNorms += variances.length;
   const statistics = new Set(variances.flat());
-  const kept = (n: Node) =>
-    statistics.has(n) || (FLOAT16_OP_BLOCK_LIST.has(n.opType) && (n.domain === '' || n.domain === 'ai.onnx' || n.domain === 'ai.onnx.ml'));
+  const kept = (n: Node) => statistics.has(n) || (FLOAT16_OP_BLOCK_LIST.has(n.opType) && (n.domain === '' || n.domain === 'ai.onnx.ml'));
   // a value a kept node writes is read in float32 by kept nodes (the float32 name here); others read its float16 copy
   const float32Name = new Map<string, string>();
   /** A kept node's float outputs (by their name in this graph) that no float16 copy is written for: gone from the graph. */
@@ -359,7 +358,7 @@ function convertGraph(
     if (!blocked) {
       n.attributes = Object.fromEntries(Object.entries(n.attributes).map(([k, a]) => [k, halfAttribute(a, counts, types, renamed)]));
     }
-    if (!blocked && (n.domain === '' || n.domain === 'ai.onnx')) {
+    if (!blocked && n.domain === '') {
       const to = n.attributes.to;
       if (n.opType === 'Cast' && to?.type === 'int' && to.value === DataType.FLOAT) n.attributes.to = { ...to, value: DataType.FLOAT16 };
       // ops making float32 of their own: a dtype attribute (RandomNormal, EyeLike…), ConstantOfShape's default value (a float32 0)

@@ -105,7 +105,7 @@ export function opsetRaiseBlocker(model: Model, to: number, lastAxisSoftmax: Rea
   const from = opsetVersion(model) ?? 0;
   const bad = new Set<string>();
   for (const n of model.graph.nodes) {
-    if (n.domain !== '' && n.domain !== 'ai.onnx') continue;
+    if (n.domain !== '') continue;
     if (UNCHANGED.has(n.opType) || CONVERTIBLE.has(n.opType)) continue;
     if (n.opType in UNCHANGED_SINCE && from >= UNCHANGED_SINCE[n.opType]) continue;
     if (SOFTMAX_LIKE.has(n.opType)) {
@@ -166,7 +166,7 @@ export function raiseOpset(edit: GraphEditor, to: number): OpsetRaise {
   const converted: string[] = [];
   if (from >= to) return { from, to: from, converted };
   for (const n of m.graph.nodes) {
-    if ((n.domain === '' || n.domain === 'ai.onnx') && convertNode(n, from, to, edit)) converted.push(n.name);
+    if (n.domain === '' && convertNode(n, from, to, edit)) converted.push(n.name);
   }
   if (imp) imp.version = to;
   else m.opsetImports.push({ domain: '', version: to });

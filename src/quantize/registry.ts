@@ -87,7 +87,7 @@ export type OpRegistry = Readonly<Record<string, OpQuantizer>>;
 
 /** The registry key of a node. */
 export function opKey(node: Node): string {
-  return node.domain && node.domain !== 'ai.onnx' ? `${node.domain}.${node.opType}` : node.opType;
+  return node.domain ? `${node.domain}.${node.opType}` : node.opType;
 }
 
 /** A short text for a scheme, e.g. 'int8 per-channel'. */

@@ -260,14 +260,7 @@ export function gatheredTables(model: Model, parameters: readonly string[]): str
     const readers = readersOf.get(p) ?? [];
     return (
       readers.length > 0 &&
-      readers.every(
-        (n) =>
-          n.opType === 'Gather' &&
-          (n.domain === '' || n.domain === 'ai.onnx') &&
-          n.inputs[0] === p &&
-          !n.inputs.slice(1).includes(p) &&
-          attrInt(n, 'axis', 0) === 0,
-      )
+      readers.every((n) => n.opType === 'Gather' && n.domain === '' && n.inputs[0] === p && !n.inputs.slice(1).includes(p) && attrInt(n, 'axis', 0) === 0)
     );
   });
 }

@@ -190,7 +190,7 @@ function evaluateActivation(ctx: GraphContext, nodes: readonly Node[]): number[]
   const constants = new Map<string, number>();
   const external = new Set<string>();
   for (const n of nodes) {
-    if (n.domain !== '' && n.domain !== 'ai.onnx') return undefined;
+    if (n.domain !== '') return undefined;
     if (!Object.hasOwn(ELEMENTWISE, n.opType)) return undefined;
     for (const i of n.inputs) {
       if (!i || produced.has(i) || constants.has(i) || external.has(i)) continue;

@@ -47,7 +47,7 @@ export interface Product {
   quantization?: Quantization;
 }
 
-const isDefault = (n: Node) => n.domain === '' || n.domain === 'ai.onnx';
+const isDefault = (n: Node) => n.domain === '';
 
 /** Ops that compute a projection's product. */
 export function isProductOp(n: Node): boolean {

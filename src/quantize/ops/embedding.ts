@@ -34,7 +34,7 @@ export const int8Gather: OpQuantizer = {
   check(node, target, scheme, ctx) {
     if (target.kind !== 'embedding') return 'not an embedding table';
     if (scheme.kind !== 'int8') return 'embedding tables are stored in int8 only';
-    if (node.opType !== 'Gather' || (node.domain !== '' && node.domain !== 'ai.onnx')) return `${node.opType} is not a Gather`;
+    if (node.opType !== 'Gather' || node.domain !== '') return `${node.opType} is not a Gather`;
     if ((attrInt(node, 'axis', 0) ?? 0) !== 0) return 'Gather on an axis other than 0';
     if (node.inputs[0] !== target.table.weight) return `the Gather does not read '${target.table.weight}' directly`;
     const t = ctx.edit.graph.initializers.get(target.table.weight);

@@ -33,7 +33,7 @@ export function readProjection(node: Node, target: Target, ctx: RewriteContext):
   if (!w) return `weight '${lin.weight}' is not an initializer`;
   if (w.dataType !== DataType.FLOAT) return `weight '${lin.weight}' is not float32`;
   if (w.dims.length !== 2) return `weight '${lin.weight}' is not 2-D`;
-  if (node.domain !== '' && node.domain !== 'ai.onnx') return `${node.domain} ${node.opType} is not rewritten`;
+  if (node.domain !== '') return `${node.domain} ${node.opType} is not rewritten`;
   if (node.opType === 'MatMul') {
     if (node.inputs.length !== 2) return 'MatMul with an unexpected input count';
     return { node, linear: lin, x: node.inputs[0], y: node.outputs[0], alpha: 1 };
@@ -75,7 +75,7 @@ export function fusableBias(p: Projection, ctx: RewriteContext): FusedBias | und
   };
   if (p.c) return p.c.beta === 1 && isBias(p.c.value) ? { bias: p.c.value, output: p.y } : undefined;
   const add = p.linear.biasNode ? ctx.edit.node(p.linear.biasNode) : undefined;
-  if (add?.opType !== 'Add' || (add.domain !== '' && add.domain !== 'ai.onnx') || add.inputs.length !== 2) return undefined;
+  if (add?.opType !== 'Add' || add.domain !== '' || add.inputs.length !== 2) return undefined;
   const at = add.inputs.indexOf(p.y);
   const bias = add.inputs[1 - at];
   if (at < 0 || !isBias(bias)) return undefined;
