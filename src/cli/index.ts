@@ -14,6 +14,7 @@ import { barePassFlagNames, passFlagNames } from './pass-flags.ts';
 import { type CliCommand, type GlobalFlags, missingFlag, quietOnClosedStdout } from './command.ts';
 import { commands } from './commands/index.ts';
 import { ortLogLevel } from '../runtime/ort-log-level.ts';
+import { shellWord } from '../shell-word.ts';
 
 const PASS_FLAGS = passFlagNames();
 const BARE_PASS_FLAGS = barePassFlagNames();
@@ -199,7 +200,8 @@ function valueFlags(parser: Argv<GlobalFlags>): string[] {
  * A yargs message as one line: `Invalid values:` followed by one `Argument: split, Given: "train", Choices: …` line
  * per argument becomes `split "train": expected one of "dev", "test"`; an unknown argument that is a flag's value
  * starting with '-' (`--layer-map -1:1`; `-o -x.onnx` after a flag of `valued`, those taking a value) says to write
- * `--layer-map=-1:1` (`-` alone: that no flag reads it as stdin or stdout); an unknown flag close to one of `known`
+ * `--layer-map=-1:1` (each as a shell takes it, shellWord: `'--layer-map=-1:1, 2:3'`; `-` alone: that no flag reads it
+ * as stdin or stdout); an unknown flag close to one of `known`
  * (the command's flags) asks whether that one was meant, and one followed by a value starting with '-' and a letter
  * (`--max-examples -Infinity`, which yargs reads as the one-letter flags I, n, f, …) is shown with it, another such
  * word as itself (`--json -Infinity`: unexpected argument '-Infinity'); a missing positional argument is named with `usage` (the
@@ -234,7 +236,9 @@ export function usageLine(msg: string, argv: readonly string[] = [], known: read
       return (/^--[^=]+$/.test(t) && /^-[\d.]/.test(next)) || (takesValue(t) && /^(-([^-]|$)|--[^=]*[^\w=-])/.test(next));
     });
     if (i >= 0 && argv[i + 1] === '-') return `${argv[i]} -: no flag takes '-' for stdin or stdout; write ${argv[i]}=- to give '-' itself`;
-    if (i >= 0) return `${argv[i]} ${argv[i + 1]}: a value starting with '-' is read as a flag; write ${argv[i]}=${argv[i + 1]}`;
+    // (as a glued flag's refusal shows them: a blank split what it asked for into two words)
+    if (i >= 0)
+      return `${shellWord(argv[i]!)} ${shellWord(argv[i + 1]!)}: a value starting with '-' is read as a flag; write ${shellWord(`${argv[i]}=${argv[i + 1]}`)}`;
     // yargs lists an unknown `--quantize-format` twice, as itself and camel-cased: once, as the user wrote it
     const names = msg
       .replace(/^Unknown arguments?:\s*/, '')

@@ -101,6 +101,17 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
       () => ['bench', tiny.path, '--seq', '-1,8'],
       /^compress: --seq -1,8: a value starting with '-' is read as a flag; write --seq=-1,8$/m,
     ],
+    // (a value holding a blank quoted as a shell takes it, where 'write --seq=-1, 8' made two words of it)
+    [
+      "a value starting with - and holding a blank (bench --seq '-1, 8')",
+      () => ['bench', tiny.path, '--seq', '-1, 8'],
+      /^compress: --seq '-1, 8': a value starting with '-' is read as a flag; write '--seq=-1, 8'$/m,
+    ],
+    [
+      "compress -o '-my model.onnx'",
+      () => [tiny.path, '--prune-ffn', '0.5', '-o', '-my model.onnx'],
+      /^compress: -o '-my model\.onnx': a value starting with '-' is read as a flag; write '-o=-my model\.onnx'$/m,
+    ],
     [
       'a value starting with - and a letter after a flag taking one (compress -o -x.onnx)',
       () => [tiny.path, '--prune-ffn', '0.5', '-o', '-x.onnx'],
