@@ -100,7 +100,7 @@ import {
   unreadAugmentation,
 } from '../train/run.ts';
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
-import { trainingMaxLength, type SizedModel } from '../train/max-length.ts';
+import { checkTrainingPairTypes, trainingMaxLength, type SizedModel } from '../train/max-length.ts';
 import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
 import { tableWithoutGather } from '../quantize/apply.ts';
@@ -1225,7 +1225,7 @@ function checkSteps(
       checkStudentVocab(t, t === training[0] ? onnx : undefined, read);
       checkAugment(t, read, tokenizers);
       checkSizedStudent(t, read);
-      checkStepTypes(t, t === training[0] ? onnx : undefined, spec.eval.maxLength, read, tokenizers);
+      checkStepTypes(t, t === training[0] ? onnx : undefined, read, tokenizers);
       // (training is in step order; a later train step trains the student of the steps before it, whose position table is not read here)
       checkStepLength(t, t === training[0] ? onnx : undefined, spec.eval.maxLength, read, tokenizers);
       checkStudentLabels(t, read);
@@ -1346,10 +1346,10 @@ function checkTeacher(t: PointTrainingStep, read: ModelReader): void {
  * step feeds its teacher's tokenizer's token types, on a sentence-pair task, that has fewer token types than that
  * tokenizer's pair template gives: the teacher, a student model given by path, and `model`, the point's model a first
  * distill step without a student trains (graph steps before it keep its token types). Each is named after its file
- * by the setting that gives it ('(distill.teacher)'). At `maxLength` where the step gives none (the eval length the
- * point trains at), else the tokenizer's default; a model or tokenizer not read here is left to the point.
+ * by the setting that gives it ('(distill.teacher)'). Checked as training checks them (checkTrainingPairTypes), before
+ * the step's length, whatever it is; a model or tokenizer not read here is left to the point.
  */
-function checkStepTypes(t: PointTrainingStep, model: string | undefined, evalLength: number | undefined, read: ModelReader, tokenizers: TokenizerReader): void {
+function checkStepTypes(t: PointTrainingStep, model: string | undefined, read: ModelReader, tokenizers: TokenizerReader): void {
   if (t.kind !== 'distill' || t.teacher === undefined || getTask(t.task).textColumns.length !== 2) return;
   const dir = locateModel(t.teacher).dir;
   const fed: Array<[string | undefined, string]> = [
@@ -1361,8 +1361,7 @@ function checkStepTypes(t: PointTrainingStep, model: string | undefined, evalLen
     const graph = onnx === undefined ? undefined : read(onnx);
     const tokenizer = graph?.structure ? tokenizers.tokenizer(dir) : undefined;
     if (!graph?.structure || !tokenizer) continue;
-    const length = t.maxLength ?? evalLength ?? defaultMaxLength(tokenizerMaxLength(dir));
-    checkPairTypes(tokenizer, length, inputLimits(graph.graph, graph.structure), `${onnx} (${who})`);
+    checkTrainingPairTypes(tokenizer, [[inputLimits(graph.graph, graph.structure), `${onnx} (${who})`]]);
   }
 }
 

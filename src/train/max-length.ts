@@ -3,7 +3,7 @@
  * examples at, checked as the run checks it before any data is read: one function for runTraining and a sweep's plan,
  * so that the plan refuses exactly the lengths its point would.
  */
-import { checkConfigLengthRoom, checkLengthRoom, checkModelLengthRoom, chooseMaxLength } from '../eval/graph-checks.ts';
+import { checkConfigLengthRoom, checkLengthRoom, checkModelLengthRoom, checkPairTypes, chooseMaxLength } from '../eval/graph-checks.ts';
 import { defaultMaxLength } from '../eval/evaluate.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import type { TextTokenizer } from '../eval/tokenizer.ts';
@@ -34,4 +34,15 @@ export function trainingMaxLength(
   checkConfigLengthRoom(asked, config, maxLength, tokenizer, pair);
   checkLengthRoom(tokenizer, maxLength, pair);
   return maxLength;
+}
+
+/**
+ * Throws the refusal (checkEncodings' DataError) of a model in `fed`, each with its input limits and its name, whose
+ * token types are fewer than `tokenizer`'s pair template gives: a sentence pair's types at a length that cuts nothing,
+ * so whatever length the run is asked for; checked by a run on a pair task before its length (trainingMaxLength), as
+ * by a sweep's plan, so that both refuse the same step in the same line. A tokenizer that cannot encode a pair is left
+ * to the data's encodings.
+ */
+export function checkTrainingPairTypes(tokenizer: Pick<TextTokenizer, 'encode' | 'source'>, fed: ReadonlyArray<readonly [InputLimits | null, string]>): void {
+  for (const [limits, model] of fed) checkPairTypes(tokenizer, Number.MAX_SAFE_INTEGER, limits, model);
 }

@@ -61,18 +61,9 @@ import { nonFiniteInitialParameter, type Student } from './student.ts';
 import { nonFiniteWeight, weightRole } from './weight-role.ts';
 import type { Model } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
-import {
-  checkEncodings,
-  checkPairTypes,
-  checkMaxLength,
-  graphFacts,
-  MAX_LENGTH_RANGE,
-  namedOtherHead,
-  otherHeadLine,
-  type GraphFacts,
-} from '../eval/graph-checks.ts';
+import { checkEncodings, checkMaxLength, graphFacts, MAX_LENGTH_RANGE, namedOtherHead, otherHeadLine, type GraphFacts } from '../eval/graph-checks.ts';
 import { prepareTask } from '../eval/evaluate.ts';
-import { trainingMaxLength } from './max-length.ts';
+import { checkTrainingPairTypes, trainingMaxLength } from './max-length.ts';
 import { findBert } from '../bert/discover.ts';
 import { discovered } from '../bert/model-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
@@ -981,9 +972,8 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
       teacher: tokenizerDir,
     });
   }
-  // (a sentence pair's token types past a model's token-type table, as evaluation checks them before any task: the
-  // types of one pair, at a length that cuts nothing; a tokenizer that cannot encode it is left to the data's encodings)
-  if (task && !general && task.textColumns.length === 2) for (const [limits, path] of sized) checkPairTypes(tokenizer, Number.MAX_SAFE_INTEGER, limits, path);
+  // (a sentence pair's token types past a model's token-type table, as evaluation checks them before any task)
+  if (task && !general && task.textColumns.length === 2) checkTrainingPairTypes(tokenizer, sized);
   // The length must fit the position tables of the teacher (its logits are computed at it) and of a student model
   // given by path: checked here in one line, and a default (config's, else 128 capped at the tokenizer's model_max_length) is capped as evaluation caps it.
   // (config.json's max_length is the teacher's when distilling, named so where a student model's config.json gives the labels)

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
+import { runTraining } from '../../src/train/run.ts';
 import { planRefusal } from './plan-refusal.ts';
 
 let root: string;
@@ -102,5 +103,30 @@ describe("a sweep's plan refuses a distill step's model of fewer token types tha
     expect(await refusal('flat', [distill({ student: 'bert:layers=1' })])).toBeUndefined();
     expect(await refusal('sst2', [distill({ teacher: 'models/sst2-one-type', student: 'bert:layers=1', logitLoss: 'ce' })], 'SST-2')).toBeUndefined();
     expect(await refusal('sst2-one-type', [distill({ student: 'models/sst2', logitLoss: 'ce' })], 'SST-2')).toBeUndefined();
+  });
+});
+
+// (the plan encoded its pair at the step's length and, at one with no room for a pair's text, refused the length,
+// where training checks a pair's types first, at a length that cuts nothing, and refused the token types)
+describe("a sweep's plan checks a step's token types before its length, at the length training checks them", () => {
+  it('a one-type teacher at a maxLength with no room for a pair: the token-type line, as training says it', async () => {
+    const line = template(vocab('one-type'), onnx('one-type'), 'distill.teacher');
+    for (const maxLength of [3, 2]) {
+      expect(await refusal('two-types', [distill({ teacher: 'models/one-type', student: 'bert:layers=1', maxLength })])).toBe(
+        `${file()}: pipeline 'kd' on model 'two-types', step 1 (distill): ${line}`,
+      );
+    }
+    // (the point's own refusal: training's line, which names the teacher by its file alone)
+    const run = runTraining({
+      task: 'STS-B',
+      teacher: onnx('one-type'),
+      student: 'bert:layers=1',
+      glueDir: join(root, 'glue'),
+      output: join(root, 'out', 'model.onnx'),
+      settings: { epochs: 1, batchSize: 4, threads: 1 },
+      distill: { logitLoss: 'mse' },
+      maxLength: 3,
+    });
+    await expect(run).rejects.toThrow(new DataError(line.replace(' (distill.teacher)', '')));
   });
 });
