@@ -19,6 +19,11 @@ export interface CliCommand<A = object> {
   builder: (y: Argv<GlobalFlags>) => Argv<A> | Promise<Argv<A>>;
   /** Runs the command; resolves to the process exit code. */
   run: (args: ArgumentsCamelCase<A & GlobalFlags>) => Promise<number>;
+  /**
+   * false for a command that never starts onnxruntime (report, passes, data): BERT_COMPRESS_ORT_LOG_LEVEL, which it
+   * never reads, is not checked for it (every other command refuses a value it cannot read before it runs).
+   */
+  runsOnnxruntime?: false;
 }
 
 /**

@@ -76,6 +76,9 @@ export async function main(argv: string[]): Promise<number> {
       builder: c.builder as any,
       handler: async (args: any) => {
         verbose = !!args.verbose;
+        // a BERT_COMPRESS_ORT_LOG_LEVEL it cannot read is refused before any work, not at the first session; --help,
+        // --version and a command that starts no onnxruntime session never read it
+        if (c.runsOnnxruntime !== false) ortLogLevel();
         code = await c.run(args);
       },
     });
@@ -89,7 +92,6 @@ export async function main(argv: string[]): Promise<number> {
     if (misspelt) throw new UsageError(misspelt);
     const afterDashes = wordsAfterDashes(argv);
     if (afterDashes) throw new UsageError(afterDashes);
-    ortLogLevel(); // a BERT_COMPRESS_ORT_LOG_LEVEL it cannot read is refused before any work, not at the first session
     await withFlagTexts(() => y.parseAsync());
     return code;
   } catch (e) {

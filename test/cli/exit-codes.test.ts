@@ -265,6 +265,19 @@ describe('exit codes', () => {
     expect([r.code, r.stdout, existsSync(folder)]).toEqual([2, '', false]);
   });
 
+  it('a BERT_COMPRESS_ORT_LOG_LEVEL it cannot read leaves --help and the commands that start no onnxruntime session alone, which never read it', async () => {
+    const env = { BERT_COMPRESS_ORT_LOG_LEVEL: 'verbose' };
+    const help = await runMain(['--help'], env);
+    expect([help.code, help.stderr]).toEqual([0, '']);
+    expect(help.stdout).toMatch(/^compress <command> \[options\]/);
+    const trainHelp = await runMain(['train', '--help'], env);
+    expect([trainHelp.code, trainHelp.stderr]).toEqual([0, '']);
+    const passes = await runMain(['passes'], env);
+    expect([passes.code, passes.stderr]).toEqual([0, '']);
+    const report = await runMain(['report', join(root, 'no-store.sqlite')], env);
+    expect([report.code, report.stderr]).toEqual([1, expect.stringMatching(/^compress: .*no-store\.sqlite.*\n$/)]);
+  });
+
   it.each([
     ['BERT_COMPRESS_MACHINE_LOAD', 'no', () => ['bench', model], /^compress: BERT_COMPRESS_MACHINE_LOAD 'no': expected off /],
     ['HF_HUB_DOWNLOAD_TIMEOUT', '-3', () => ['eval', 'hf:org/model', '--task', 'SST-2'], /^compress: HF_HUB_DOWNLOAD_TIMEOUT -3: /],

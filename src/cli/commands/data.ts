@@ -25,6 +25,7 @@ export function defaultDownloadDir(env: NodeJS.ProcessEnv = process.env): string
 
 export const dataCommand: CliCommand<DataArgs> = {
   command: 'data <action>',
+  runsOnnxruntime: false,
   describe: 'Manage GLUE data: `data download --tasks all` fetches the official files',
   builder: (y: Argv) =>
     y

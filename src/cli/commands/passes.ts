@@ -17,6 +17,7 @@ interface PassesArgs {
 
 export const passesCommand: CliCommand<PassesArgs> = {
   command: 'passes',
+  runsOnnxruntime: false,
   describe: 'List the compression passes: version, flags, and settings (type, default, description) for flags and sweep files',
   builder: (y: Argv) => y.option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as unknown as Argv<PassesArgs>,
   run: async (args) => {

@@ -37,6 +37,7 @@ export function parseFormats(values: readonly string[] | undefined): ReportForma
 
 export const reportCommand: CliCommand<ReportArgs> = {
   command: 'report <store>',
+  runsOnnxruntime: false,
   describe: 'Table (md, csv, json, html) and Pareto charts of every variant in a sweep store',
   builder: (y: Argv) =>
     y
