@@ -3,7 +3,7 @@
  * "1 point", where they said "1 points: 1 already in the store, …" and "1 points are still queued"; a queued sweep's refusals say "the 1 point finished so far".
  */
 import { describe, expect, it } from 'vitest';
-import { localTotalLine, queuedLeftLines, queuedTotalLine } from '../../src/cli/commands/sweep.ts';
+import { followCommand, localTotalLine, queuedLeftLines, queuedTotalLine } from '../../src/cli/commands/sweep.ts';
 import { noneQueuedLine, unreachableLine } from '../../src/queue/coordinator.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
 
@@ -29,6 +29,13 @@ describe("a sweep's closing lines", () => {
       '2 points were not queued: run without --follow to queue them',
     ]);
     expect(queuedLeftLines({ left: 0, notQueued: [] }, 'AGAIN')).toEqual([]);
+  });
+
+  it('give the command that collects the points still queued as a shell takes each word, where a blank in a path split it', () => {
+    expect(followCommand('my sweep.yaml', 'redis://h:6379/0', '/tmp/a b/s.sqlite')).toBe(
+      "compress sweep 'my sweep.yaml' --queue redis://h:6379/0 --store '/tmp/a b/s.sqlite' --follow",
+    );
+    expect(followCommand('s.yaml', 'redis://h:6379/0', 'out/s.sqlite')).toBe('compress sweep s.yaml --queue redis://h:6379/0 --store out/s.sqlite --follow');
   });
 
   it("of a queued sweep refused (Redis gone, nothing to follow): the 1 point finished so far, the 1 point not queued, where they said '1 points'", () => {

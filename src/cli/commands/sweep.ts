@@ -354,6 +354,14 @@ export function queuedTotalLine(summary: Pick<QueuedSweepSummary, 'total' | 'alr
 }
 
 /**
+ * The command that collects a queued sweep's points still queued: `compress sweep FILE --queue URL --store STORE
+ * --follow`, each word as a shell takes it (shellWord, as reportCommand writes its own: 'my sweep.yaml').
+ */
+export function followCommand(file: string, queue: string, store: string): string {
+  return `compress sweep ${shellWord(file)} --queue ${shellWord(queue)} --store ${shellWord(store)} --follow`;
+}
+
+/**
  * The report command to run next: `compress report STORE`, with `--sweep NAME` when the store holds other sweeps
  * too (so that the report shows this sweep's points only).
  */
@@ -405,7 +413,7 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
   }
   out(queuedTotalLine(summary));
   for (const line of failedLines(summary.failed, 'rerun without --follow to retry them')) err(line);
-  const again = `compress sweep ${args.file} --queue ${queue} --store ${store} --follow`;
+  const again = followCommand(args.file, queue, store);
   for (const line of queuedLeftLines(summary, again)) err(line);
   if (summary.stale.length > 0) err(staleLine(summary.stale, false).line);
   const contended = contendedLine(summary.contended, true);
