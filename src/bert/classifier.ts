@@ -6,6 +6,7 @@
  */
 import type { Model } from '../onnx/graph.ts';
 import type { BertStructure, HeadKind, TaskHead } from './structure.ts';
+import { shellWord } from '../shell-word.ts';
 
 /** How a user gives an encoder-only model its classifier. */
 export const GIVE_CLASSIFIER = 'compress distill --stage task';
@@ -57,9 +58,10 @@ export function encoderOnlyNote(model: Model): string {
  * quantizedFrom; else FLOAT_MODEL), quantized again after.
  */
 export function newHeadAdvice(task: string, path: string, quantized: string | undefined, sweep = false, floatModel?: string): string {
-  if (!quantized) return `give it ${task}'s classifier first (compress train ${path} --task ${task} --new-head -o OUT)${sweep ? ' and sweep that model' : ''}`;
+  if (!quantized)
+    return `give it ${task}'s classifier first (compress train ${shellWord(path)} --task ${task} --new-head -o OUT)${sweep ? ' and sweep that model' : ''}`;
   const to = floatModel ? `${floatModel}, the float model it was quantized from,` : 'the float model it was quantized from';
-  return `${quantized}, which training cannot read: give ${task}'s classifier to ${to} first (compress train ${floatModel ?? 'FLOAT_MODEL'} --task ${task} --new-head -o OUT), then quantize the result${sweep ? ' and sweep that' : ''}`;
+  return `${quantized}, which training cannot read: give ${task}'s classifier to ${to} first (compress train ${floatModel === undefined ? 'FLOAT_MODEL' : shellWord(floatModel)} --task ${task} --new-head -o OUT), then quantize the result${sweep ? ' and sweep that' : ''}`;
 }
 
 /**

@@ -9,6 +9,7 @@ import { existsSync, lstatSync, readdirSync, readlinkSync, type Stats, statSync 
 import { basename, dirname, join, resolve } from 'node:path';
 import { fsReason, ModelLoadError } from '../errors.ts';
 import { checkStringOption } from '../library-args.ts';
+import { shellWord } from '../shell-word.ts';
 
 /**
  * The SentencePiece models a Hugging Face repo may hold beside (or instead of) its tokenizer.json (XLM-R's and
@@ -97,7 +98,7 @@ export function locateModel(model: string): ModelLocation {
       ? `${model}: folder has no model.onnx and several .onnx files (${onnxFiles.join(', ')}): name one`
       : `${model}: folder has no model.onnx (nor onnx/model.onnx)${held}${
           checkpoint
-            ? `; it holds a safetensors checkpoint: export it to ONNX first (compress export ${model} -o OUT/model.onnx)`
+            ? `; it holds a safetensors checkpoint: export it to ONNX first (compress export ${shellWord(model)} -o OUT/model.onnx)`
             : unreadable.length
               ? `; it holds ${unreadable.join(', ')}, which bert-compress cannot read: save the model as safetensors (or ONNX) first`
               : ''
@@ -117,7 +118,7 @@ function otherModelFile(path: string): string | undefined {
   if (name === 'config.json') return `a model folder's config.json, ${notModel} (${dir})`;
   if (TOKENIZER_FILES.includes(name)) return `a tokenizer file, ${notModel} (${dir})`;
   if (name.endsWith('.safetensors') || name === 'model.safetensors.index.json')
-    return `a safetensors checkpoint, not an ONNX model: export it to ONNX first (compress export ${dir} -o OUT/model.onnx)`;
+    return `a safetensors checkpoint, not an ONNX model: export it to ONNX first (compress export ${shellWord(dir)} -o OUT/model.onnx)`;
   if (UNREADABLE_WEIGHT_FILES.includes(name) || UNREADABLE_SHARD.test(name))
     return 'a checkpoint bert-compress cannot read, not an ONNX model: save the model as safetensors (or ONNX) first';
   // (the lineage record compress writes beside each model it writes, model.onnx.json: destination.ts's lineagePath)

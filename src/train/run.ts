@@ -91,6 +91,7 @@ import { checkOptionalString, checkOptions, checkStringOption } from '../library
 import { projects, TEMPERATURE_RANGE, type LossTerm } from '../gradients/index.ts';
 import { carriedProjections, learnedProjections, projectionsPath, withCarried, writeProjections, type StoredProjection } from './projections.ts';
 import { ensureFolder, removingFoldersMadeOnFailure } from '../folders.ts';
+import { shellWord } from '../shell-word.ts';
 
 /** Distillation settings (TextBrewer's DistillationConfig for prediction-layer KD). */
 export interface DistillSettings {
@@ -1010,13 +1011,13 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   const optimized = studentModel && student.kind === 'bert' ? optimizedForm(studentModel, studentStructure) : undefined;
   if (optimized) {
     log(
-      `note: ${locateModel(o.student).onnx} is optimized (${optimized}); training rebuilds the plain graph, so ${o.output} is not: optimize it again (compress ${o.output} --optimize -o …)`,
+      `note: ${locateModel(o.student).onnx} is optimized (${optimized}); training rebuilds the plain graph, so ${o.output} is not: optimize it again (compress ${shellWord(o.output)} --optimize -o …)`,
     );
   }
   // (so is a float16 one: trained in float32 and written in float32, twice the bytes, which the user did not ask for)
   if (studentModel && student.kind === 'bert' && floatStorage(studentModel) === DataType.FLOAT16) {
     log(
-      `note: ${locateModel(o.student).onnx} stores its weights in float16; training computes in float32, so ${o.output} is float32: convert it again (compress ${o.output} --quantize float16 -o …)`,
+      `note: ${locateModel(o.student).onnx} stores its weights in float16; training computes in float32, so ${o.output} is float32: convert it again (compress ${shellWord(o.output)} --quantize float16 -o …)`,
     );
   }
   // (a student is trained through a graph of int64 inputs with dynamic axes: written with the inputs and outputs of the

@@ -66,6 +66,21 @@ describe('locateModel', () => {
     }
   });
 
+  it('names a folder (or its checkpoint file) holding a blank in the compress export command it gives as a shell takes it', () => {
+    const root = mkdtempSync(join(tmpdir(), 'locate-'));
+    try {
+      const dir = join(root, 'my model');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'model.safetensors'), '');
+      expect(() => locateModel(dir)).toThrow(`; it holds a safetensors checkpoint: export it to ONNX first (compress export '${dir}' -o OUT/model.onnx)`);
+      expect(() => locateModel(join(dir, 'model.safetensors'))).toThrow(
+        `a safetensors checkpoint, not an ONNX model: export it to ONNX first (compress export '${dir}' -o OUT/model.onnx)`,
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it("a model folder's other file given as MODEL (tokenizer.json, config.json, vocab.txt, model.safetensors, pytorch_model.bin, an .onnx file's external data or lineage record) is refused naming what it is and what to give, where it was decoded as ONNX ('protobuf decoding failed: invalid wire type 6')", () => {
     const dir = mkdtempSync(join(tmpdir(), 'locate-'));
     try {

@@ -2,7 +2,8 @@
  * A model --optimize rewrote (fused com.microsoft ops, a first-token last layer) is trained as its canonical rebuild,
  * the plain graph: `compress train` and `compress distill` say so, and that the output needs --optimize again, where
  * the trained model silently lost the optimization. A float16 model (quantize float16) is trained and written in
- * float32: said, with the command converting the output again. A plain model gets no such note.
+ * float32: said, with the command converting the output again (each path as a shell takes it). A plain model gets no
+ * such note.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,24 +30,25 @@ describe('training an optimized model', () => {
   it('notes that the output is the plain graph and needs --optimize again, or is float32 and needs float16 again; a plain model gets no note', async () => {
     const { model } = await runPipeline(tinyBert(), [{ pass: 'optimize', settings: { rewrites: 'all' } }]);
     const dir = writeModelFolder(join(work, 'optimized'), model);
-    const output = join(work, 'out', 'model.onnx');
+    // (its folder's name holds a blank: the command the note gives quotes it, as a shell takes it)
+    const output = join(work, 'out dir', 'model.onnx');
     const logs: string[] = [];
     await runTraining({ task: 'SST-2', student: dir, glueDir, output, settings, log: (line) => logs.push(line) });
     const notes = logs.filter((l) => l.startsWith('note:'));
     expect(notes).toHaveLength(1);
     expect(notes[0]).toMatch(
       new RegExp(
-        `^note: ${join(dir, 'model.onnx')} is optimized \\(com\\.microsoft [A-Za-z, ]*Attention[A-Za-z, ]*; a first-token last layer\\); training rebuilds the plain graph, so ${output} is not: optimize it again \\(compress ${output} --optimize -o …\\)$`,
+        `^note: ${join(dir, 'model.onnx')} is optimized \\(com\\.microsoft [A-Za-z, ]*Attention[A-Za-z, ]*; a first-token last layer\\); training rebuilds the plain graph, so ${output} is not: optimize it again \\(compress '${output}' --optimize -o …\\)$`,
       ),
     );
 
     const { model: half } = await runPipeline(tinyBert(), [{ pass: 'quantize', settings: { mode: 'float16' } }]);
     const halfDir = writeModelFolder(join(work, 'float16'), half);
-    const halfOutput = join(work, 'out-float16', 'model.onnx');
+    const halfOutput = join(work, 'out float16', 'model.onnx');
     const halfLogs: string[] = [];
     await runTraining({ task: 'SST-2', student: halfDir, glueDir, output: halfOutput, settings, log: (line) => halfLogs.push(line) });
     expect(halfLogs.filter((l) => l.startsWith('note:'))).toEqual([
-      `note: ${join(halfDir, 'model.onnx')} stores its weights in float16; training computes in float32, so ${halfOutput} is float32: convert it again (compress ${halfOutput} --quantize float16 -o …)`,
+      `note: ${join(halfDir, 'model.onnx')} stores its weights in float16; training computes in float32, so ${halfOutput} is float32: convert it again (compress '${halfOutput}' --quantize float16 -o …)`,
     ]);
     expect([...loadModel(halfOutput).graph.initializers.values()].every((t) => t.dataType === DataType.FLOAT)).toBe(true);
 
