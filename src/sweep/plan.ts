@@ -1327,13 +1327,16 @@ function checkBenchable(t: PointTrainingStep, model: string, read: ModelReader):
 }
 
 /**
- * Throws training's refusal of a distill step's teacher that is a Distilled BiLSTM (recurrentTeacherRefusal), or
- * whose classifier cannot teach the step's task (checkTaskTeacher: another width, none, another GLUE
- * task's labels), where the point failed when it ran.
+ * Throws training's refusal of a distill step's teacher that is a Distilled BiLSTM (recurrentTeacherRefusal), or that
+ * discovery refuses (not a BERT-family encoder: its NotBertError, named 'teacher'), or whose classifier cannot teach
+ * the step's task (checkTaskTeacher: another width, none, another GLUE task's labels), where the point failed when it
+ * ran.
  */
 function checkTeacher(t: PointTrainingStep, read: ModelReader): void {
   const teacher = t.teacher === undefined ? undefined : read(t.teacher);
   if (teacher && !teacher.structure && recurrentModelLstm(teacher.graph)) throw recurrentTeacherRefusal();
+  // (discovery's refusal, as training's teacherShape words it)
+  if (teacher?.notBert) findBert(teacher.graph, { label: 'teacher' });
   if (t.kind !== 'distill' || !teacher?.structure) return;
   const task = getTask(t.task);
   const dir = locateModel(t.teacher!).dir;
@@ -2225,7 +2228,8 @@ function notFloat32After(
  * longer the graph read here. Throws training's refusal of a model it cannot read, as the point would: a Distilled
  * BiLSTM stored in int8 (int8BilstmRefusal) or an encoder with weights stored quantized (int8, int4: the canonical
  * rebuild's storedQuantizedRefusal), as a student model, the model so far as read here that a step without a student
- * trains, or every-other's teacher, whose layers it rebuilds; a float student model without a classifier that
+ * trains, or every-other's teacher, whose layers it rebuilds; such a model that discovery refuses (SoFar.notBert: not
+ * a BERT-family encoder, nor a Distilled BiLSTM), in discovery's line; a float student model without a classifier that
  * has no pooler to put one on (noClassifierPlace); and a head the rebuild cannot read (headRebuildRefusal: a
  * BertForMaskedLM's or token classifier's, no pooler) where a distill step would not put a new classifier on a pooler. A quantized teacher of a bert:… or bilstm:… student is not
  * refused: training runs only its forward pass, which onnxruntime does on it.
@@ -2233,6 +2237,9 @@ function notFloat32After(
 function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): SoFar {
   const student = t.student;
   const trained = (model: SoFar): SoFar => {
+    // (a model discovery refuses, not a Distilled BiLSTM: training's rebuild refuses it in that line, each point on every
+    // rerun; a student made from its teacher is the teacher's, checkTeacher)
+    if (model.notBert) throw model.notBert;
     const held = model.recurrent?.read;
     if (held && recurrentModelLstm(held.graph)?.opType === 'DynamicQuantizeLSTM') throw int8BilstmRefusal(held.file, held.file);
     const stored = model.read && storedQuantizedRefusal(readName(model.read), model.read.structure, model.read.made ? undefined : model.read.onnx);
