@@ -80,8 +80,10 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
     offline: envFlag(nonEmpty(env.HF_HUB_OFFLINE) ?? env.TRANSFORMERS_OFFLINE),
   };
   // (a base no request could be sent to, where each request said 'cannot reach notaurl (ERR_INVALID_URL); check HF_ENDPOINT
-  // and the network'; offline, none is sent)
-  if (!settings.offline && nonEmpty(env.HF_ENDPOINT) !== undefined) checkHttpUrl(settings.endpoint, 'HF_ENDPOINT');
+  // and the network'; offline, none is sent; the value as typed, not the endpoint without its trailing slashes:
+  // 'https://' is no URL, and no 'https:' was given)
+  const endpoint = nonEmpty(env.HF_ENDPOINT);
+  if (!settings.offline && endpoint !== undefined) checkHttpUrl(endpoint, 'HF_ENDPOINT');
   settings.downloadTimeoutMs = waitOrDefaultMs(timeoutMs(env, 'HF_HUB_DOWNLOAD_TIMEOUT'));
   settings.etagTimeoutMs = waitOrDefaultMs(timeoutMs(env, 'HF_HUB_ETAG_TIMEOUT'));
   if (settings.offline) settings.offlineVariable = nonEmpty(env.HF_HUB_OFFLINE) !== undefined ? 'HF_HUB_OFFLINE' : 'TRANSFORMERS_OFFLINE';

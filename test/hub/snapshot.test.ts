@@ -133,7 +133,9 @@ describe('hubSettings', () => {
 
   it("refuses an HF_ENDPOINT that is no http(s) URL as --base-url is refused, where each request said 'cannot reach notaurl (ERR_INVALID_URL); check HF_ENDPOINT and the network'; offline, none is sent", () => {
     expect(() => hubSettings({ HF_ENDPOINT: 'notaurl' })).toThrow(new UsageError("HF_ENDPOINT 'notaurl': not a URL; give an http:// or https:// URL"));
-    expect(() => hubSettings({ HF_ENDPOINT: 'ftp://h/' })).toThrow(new UsageError("HF_ENDPOINT 'ftp://h': only http:// and https:// URLs can be fetched"));
+    expect(() => hubSettings({ HF_ENDPOINT: 'ftp://h/' })).toThrow(new UsageError("HF_ENDPOINT 'ftp://h/': only http:// and https:// URLs can be fetched"));
+    // (the value as typed, blanks trimmed, where the endpoint without its trailing slashes was shown: 'https:', 'ftp://h')
+    expect(() => hubSettings({ HF_ENDPOINT: ' https:// ' })).toThrow(new UsageError("HF_ENDPOINT 'https://': not a URL; give an http:// or https:// URL"));
     expect(hubSettings({ HF_ENDPOINT: 'notaurl', HF_HUB_OFFLINE: '1' })).toMatchObject({ endpoint: 'notaurl', offline: true });
     expect(hubSettings({ HF_ENDPOINT: 'https://mirror.example/hf/' }).endpoint).toBe('https://mirror.example/hf');
   });
