@@ -184,14 +184,6 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
       `--format transformers.js: ${opts.input}: ${what}, and the folder's onnx/model.onnx is its float model (dtype fp32): write the folder from the float model, whose --quantize writes both: compress ${shellWord(float)}${opts.steps.length ? ' …' : ''} --quantize ${mode} --format transformers.js -o ${shellWord(opts.output)}`,
     );
   }
-  // (a head the graph shows to be another's (a next-sentence-prediction or multiple-choice head, a span's scores):
-  // its config.json would be written naming a sequence classifier, as a seeded head's is)
-  const head = plan.structure.head;
-  if (head !== undefined && head.kind !== 'sequence-classification' && head.kind !== 'unknown') {
-    throw new SettingsError(
-      `--format transformers.js: ${opts.input}: the model has ${headInWords(head)}, not a sequence classifier; the folder's config.json would name it one, and transformers.js read its scores as a sequence classifier's`,
-    );
-  }
   // (a head config.json names as another's (BertForMultipleChoice) that the graph does not show to be a sequence
   // classifier: its config.json would be written naming one, as a seeded head's is)
   const configFile = join(sourceDir, 'config.json');
@@ -400,12 +392,22 @@ export function quantizedDtype(opTypes: ReadonlySet<string>): 'q8' | 'q4' {
  * `model` with its inputs and scores output named as transformers.js feeds and reads them (a copy when changed),
  * computing the position ids it takes as an input (transformers.js feeds none; withComputedPositions), and taking
  * int32 token inputs as the int64 ones transformers.js feeds, cast to int32 inside (withInt64Inputs).
- * A SettingsError for what transformers.js cannot feed: an input that is not token ids, mask or types, or a fixed
- * sequence length (it pads each batch to its longest text).
+ * A SettingsError for a head the graph shows to be another than a sequence classifier's (headInWords), and for what
+ * transformers.js cannot feed: an input that is not token ids, mask or types, or a fixed sequence length (it pads each
+ * batch to its longest text).
  */
 export function transformersJsGraph(source: Model, name: string): { model: Model; renamed: Record<string, string>; structure: BertStructure } {
-  // (transformers.js feeds no position ids: a graph that takes them as an input computes them, as it is fed them)
   const found = findBert(source);
+  // (a head the graph shows to be another's (a pretraining, next-sentence-prediction or multiple-choice head, a span's
+  // scores): its config.json would be written naming a sequence classifier, as a seeded head's is; said before its
+  // outputs are looked at as a classifier's, whose refusal (no [batch, labels] scores) would hide what it is)
+  const head = found.head;
+  if (head !== undefined && head.kind !== 'sequence-classification' && head.kind !== 'unknown') {
+    throw new SettingsError(
+      `--format transformers.js: ${name}: the model has ${headInWords(head)}, not a sequence classifier; the folder's config.json would name it one, and transformers.js read its scores as a sequence classifier's`,
+    );
+  }
+  // (transformers.js feeds no position ids: a graph that takes them as an input computes them, as it is fed them)
   let model = withComputedPositions(source, found, name);
   const structure = model === source ? found : findBert(model);
   const inputs = modelInputs(model, structure);

@@ -10,8 +10,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
-import { writeHeadFolder } from '../helpers/model-folder.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { writeHeadFolder, writePretrainingFolder } from '../helpers/model-folder.ts';
+import { hasFixtures } from '../helpers/paths.ts';
 
+registerAllPasses();
 const work = mkdtempSync(join(tmpdir(), 'bc-tjs-architectures-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -39,4 +42,24 @@ describe('--format transformers.js of a model whose config.json names another he
     await compressToTransformersJs({ input: join(dir, 'model.onnx'), output, steps: [] });
     expect(JSON.parse(readFileSync(join(output, 'config.json'), 'utf8')).architectures).toEqual(['BertForSequenceClassification']);
   });
+});
+
+describe('--format transformers.js of a graph that shows another head', () => {
+  it.skipIf(!hasFixtures)(
+    'a pretraining head (MLM + NSP, the shared toy checkpoint): refused naming it, where it said its MLM scores were not [batch, labels] (needs ../shared/fixtures/onnx)',
+    async () => {
+      const input = join(writePretrainingFolder(join(work, 'pretraining')), 'model.onnx');
+      for (const [steps, output] of [
+        [[], join(work, 'out-pretraining')],
+        [[{ pass: 'drop-layers', settings: { layers: '0' } }], join(work, 'out-pretraining-dropped')],
+      ] as const) {
+        await expect(compressToTransformersJs({ input, output, steps: [...steps] })).rejects.toThrow(
+          new SettingsError(
+            `--format transformers.js: ${input}: the model has a pretraining head (MLM + NSP), not a sequence classifier; the folder's config.json would name it one, and transformers.js read its scores as a sequence classifier's`,
+          ),
+        );
+        expect(existsSync(output)).toBe(false);
+      }
+    },
+  );
 });

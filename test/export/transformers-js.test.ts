@@ -609,7 +609,7 @@ describe('--format transformers.js of a model converted by --quantize float16 (f
 });
 
 describe.skipIf(!existsSync(join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.onnx')))('--format transformers.js refusals', () => {
-  it('a fixed sequence length and a model without [batch, labels] scores are refused in one line, nothing written', async () => {
+  it('a fixed sequence length and a pretraining head (MLM + NSP, its MLM scores not [batch, labels]) are refused in one line, nothing written', async () => {
     const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }];
     // (its int32 ids would be taken as int64; its length is fixed at 7)
     const keras = join(FIXTURES_DIR, 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx');
@@ -618,7 +618,9 @@ describe.skipIf(!existsSync(join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.o
       /the graph fixes the sequence length to 7; transformers\.js pads each batch to its longest text$/,
     );
     const mlm = join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.onnx');
-    expect(await refusalAsync(() => compressToTransformersJs({ input: mlm, output: out, steps }))).toMatch(/not \[batch, labels\] scores/);
+    expect(await refusalAsync(() => compressToTransformersJs({ input: mlm, output: out, steps }))).toMatch(
+      /: the model has a pretraining head \(MLM \+ NSP\), not a sequence classifier; /,
+    );
     expect(existsSync(out)).toBe(false);
   });
 
