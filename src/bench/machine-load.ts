@@ -21,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { typedValueText, UsageError } from '../errors.ts';
+import { environmentValue } from '../environment.ts';
 import { cgroupCpuLimit, parseCpuList } from '../runtime/threads.ts';
 
 /**
@@ -31,15 +32,16 @@ import { cgroupCpuLimit, parseCpuList } from '../runtime/threads.ts';
 export const MACHINE_LOAD_ENV = 'BERT_COMPRESS_MACHINE_LOAD';
 
 /**
- * Whether MACHINE_LOAD_ENV turns the check off: `off` does; unset, empty or `on` leave it on; any other value (0, false,
+ * Whether MACHINE_LOAD_ENV turns the check off: `off` does; unset, empty, blank or `on` leave it on (blanks around a
+ * value not part of it: environmentValue); any other value (0, false,
  * no, OFF…) is a one-line UsageError (a bad value of the user's setting: exit 2) saying what it takes (the value as typedValueText shows it: `0` bare, `'no'`
  * quoted), where it left the check on without a word. Benchmarks and
  * sweep plans ask it before they run anything.
  */
 export function machineLoadOff(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
-  const value = env[MACHINE_LOAD_ENV];
+  const value = environmentValue(env, MACHINE_LOAD_ENV);
   if (value === 'off') return true;
-  if (value === undefined || value === '' || value === 'on') return false;
+  if (value === undefined || value === 'on') return false;
   throw new UsageError(`${MACHINE_LOAD_ENV} ${typedValueText(value)}: expected off (leave the machine's load unchecked) or on (check it, as when unset)`);
 }
 

@@ -23,6 +23,7 @@ import {
   valueAndKind,
 } from '../errors.ts';
 import { checkHttpUrl } from '../ranged-download.ts';
+import { environmentValue } from '../environment.ts';
 import { MAX_TIMER_MS } from '../timers.ts';
 
 /** The seconds a timeout variable takes (0: its default), in the one number wording: 'a number of seconds 0 or greater'. */
@@ -72,28 +73,27 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
   if (typeof env !== 'object' || env === null || Array.isArray(env)) {
     throw new SettingsError(`hubSettings: env: expected the environment's variables (process.env), got ${valueAndKind(env)}`);
   }
-  const nonEmpty = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
-  const home = nonEmpty(env.HF_HOME) ?? join(nonEmpty(env.XDG_CACHE_HOME) ?? join(homedir(), '.cache'), 'huggingface');
+  const home = environmentValue(env, 'HF_HOME') ?? join(environmentValue(env, 'XDG_CACHE_HOME') ?? join(homedir(), '.cache'), 'huggingface');
   const settings: HubSettings = {
-    endpoint: (nonEmpty(env.HF_ENDPOINT) ?? DEFAULT_ENDPOINT).replace(/\/+$/, ''),
-    cacheDir: nonEmpty(env.HF_HUB_CACHE) ?? nonEmpty(env.HUGGINGFACE_HUB_CACHE) ?? join(home, 'hub'),
-    offline: envFlag(nonEmpty(env.HF_HUB_OFFLINE) ?? env.TRANSFORMERS_OFFLINE),
+    endpoint: (environmentValue(env, 'HF_ENDPOINT') ?? DEFAULT_ENDPOINT).replace(/\/+$/, ''),
+    cacheDir: environmentValue(env, 'HF_HUB_CACHE') ?? environmentValue(env, 'HUGGINGFACE_HUB_CACHE') ?? join(home, 'hub'),
+    offline: envFlag(environmentValue(env, 'HF_HUB_OFFLINE') ?? env.TRANSFORMERS_OFFLINE),
   };
   // (a base no request could be sent to, where each request said 'cannot reach notaurl (ERR_INVALID_URL); check HF_ENDPOINT
   // and the network'; offline, none is sent; the value as typed, not the endpoint without its trailing slashes:
   // 'https://' is no URL, and no 'https:' was given)
-  const endpoint = nonEmpty(env.HF_ENDPOINT);
+  const endpoint = environmentValue(env, 'HF_ENDPOINT');
   if (!settings.offline && endpoint !== undefined) checkHttpUrl(endpoint, 'HF_ENDPOINT');
   settings.downloadTimeoutMs = waitOrDefaultMs(timeoutMs(env, 'HF_HUB_DOWNLOAD_TIMEOUT'));
   settings.etagTimeoutMs = waitOrDefaultMs(timeoutMs(env, 'HF_HUB_ETAG_TIMEOUT'));
-  if (settings.offline) settings.offlineVariable = nonEmpty(env.HF_HUB_OFFLINE) !== undefined ? 'HF_HUB_OFFLINE' : 'TRANSFORMERS_OFFLINE';
-  const token = nonEmpty(env.HF_TOKEN) ?? nonEmpty(env.HUGGING_FACE_HUB_TOKEN);
+  if (settings.offline) settings.offlineVariable = environmentValue(env, 'HF_HUB_OFFLINE') !== undefined ? 'HF_HUB_OFFLINE' : 'TRANSFORMERS_OFFLINE';
+  const token = environmentValue(env, 'HF_TOKEN') ?? environmentValue(env, 'HUGGING_FACE_HUB_TOKEN');
   if (token) {
     settings.token = token;
     settings.tokenSource = env.HF_TOKEN?.trim() ? 'HF_TOKEN' : 'HUGGING_FACE_HUB_TOKEN';
   } else {
-    const file = nonEmpty(env.HF_TOKEN_PATH) ?? join(home, 'token');
-    const fromFile = readTokenFile(file, nonEmpty(env.HF_TOKEN_PATH) ? 'HF_TOKEN_PATH' : '$HF_HOME/token');
+    const file = environmentValue(env, 'HF_TOKEN_PATH') ?? join(home, 'token');
+    const fromFile = readTokenFile(file, environmentValue(env, 'HF_TOKEN_PATH') ? 'HF_TOKEN_PATH' : '$HF_HOME/token');
     if (fromFile) {
       settings.token = fromFile;
       settings.tokenSource = file;

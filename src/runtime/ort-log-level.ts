@@ -3,6 +3,7 @@
  * it before a command starts, at no cost to start-up.
  */
 import { typedValueText, UsageError } from '../errors.ts';
+import { environmentValue } from '../environment.ts';
 
 /** Environment variable: onnxruntime's log severity, 0 (verbose) to 4 (fatal only, the default). */
 export const ORT_LOG_LEVEL_ENV = 'BERT_COMPRESS_ORT_LOG_LEVEL';
@@ -15,8 +16,8 @@ export const ORT_LOG_LEVEL_ENV = 'BERT_COMPRESS_ORT_LOG_LEVEL';
  * printed too, they came first as a red `[E:onnxruntime:…]` line with a source location.
  */
 export function ortLogLevel(env: Readonly<Record<string, string | undefined>> = process.env): 0 | 1 | 2 | 3 | 4 {
-  const v = env[ORT_LOG_LEVEL_ENV]?.trim();
-  if (v === undefined || v === '') return 4;
+  const v = environmentValue(env, ORT_LOG_LEVEL_ENV);
+  if (v === undefined) return 4;
   if (/^[0-4]$/.test(v)) return Number(v) as 0 | 1 | 2 | 3 | 4;
   throw new UsageError(`${ORT_LOG_LEVEL_ENV} ${typedValueText(v)}: expected 0 (verbose), 1 (info), 2 (warning), 3 (error) or 4 (fatal only, as when unset)`);
 }

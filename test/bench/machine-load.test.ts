@@ -220,13 +220,15 @@ describe('$BERT_COMPRESS_MACHINE_LOAD', () => {
   it('is off, on, or unset; another value is refused in one line, by a benchmark before it loads anything', async () => {
     const off = (value?: string) => machineLoadOff(value === undefined ? {} : { [MACHINE_LOAD_ENV]: value });
     expect([off('off'), off('on'), off(''), off()]).toEqual([true, false, false, false]);
+    // (blanks around a value are not part of it, and a blank value is unset: the one rule of every variable read)
+    expect([off(' off '), off('on\t'), off(' ')]).toEqual([true, false, false]);
     // (the value shown as every refused value of an environment variable is: a number bare, other text quoted)
     for (const [value, shown] of [
       ['0', '0'],
       ['false', "'false'"],
       ['no', "'no'"],
       ['OFF', "'OFF'"],
-      [' off', "' off'"],
+      [' of f', "'of f'"],
     ]) {
       expect(() => off(value)).toThrow(`BERT_COMPRESS_MACHINE_LOAD ${shown}: expected off (leave the machine's load unchecked) or on`);
     }

@@ -4,7 +4,7 @@
  * pass's schema, a task name); a fault in what the command reads exits 1. `-h` is `--help`.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { commands } from '../../src/cli/commands/index.ts';
@@ -276,6 +276,22 @@ describe('exit codes', () => {
     expect([passes.code, passes.stderr]).toEqual([0, '']);
     const report = await runMain(['report', join(root, 'no-store.sqlite')], env);
     expect([report.code, report.stderr]).toEqual([1, expect.stringMatching(/^compress: .*no-store\.sqlite.*\n$/)]);
+  });
+
+  it('a blank GLUE_BASE_URL is unset, as a blank HF_ENDPOINT is, and blanks around it are not part of it', async () => {
+    // (a folder whose download cache is a file: refused once the base URL is read, before anything is fetched)
+    const dir = join(root, 'glue-cache-file');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, '.downloads'), '');
+    for (const value of [' ', ' ftp://mirror ']) {
+      const r = await runMain(['data', 'download', '--tasks', 'SST-2', '--dir', dir], { GLUE_BASE_URL: value });
+      // (' ': the official URLs, the command going on to its folder; ' ftp://mirror ': the URL refused as it is written)
+      expect(r.stderr, value).toMatch(
+        value === ' '
+          ? /^compress: --dir .*glue-cache-file: .*\.downloads \(the download cache\) is a file/
+          : /^compress: GLUE_BASE_URL 'ftp:\/\/mirror': only http/,
+      );
+    }
   });
 
   it.each([

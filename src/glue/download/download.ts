@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync,
 import { dirname, join, normalize, relative } from 'node:path';
 import { checkOutputFolder, ensureFolder, fileSystemError } from '../../destination.ts';
 import { DataError, SettingsError } from '../../errors.ts';
+import { environmentValue } from '../../environment.ts';
 import { sha256File, writeFileAtomic } from '../../files.ts';
 import { withFileLock } from '../../file-lock.ts';
 import { onInterrupt } from '../../interrupt.ts';
@@ -91,7 +92,7 @@ export function fileUrl(file: RemoteFile, baseUrl: string | undefined): string {
 
 /** Downloads and installs the chosen tasks into `dir`. */
 export async function downloadGlue(opts: DownloadOptions): Promise<DownloadedTask[]> {
-  const baseUrl = opts.baseUrl ?? (process.env[BASE_URL_ENV] || undefined);
+  const baseUrl = opts.baseUrl ?? environmentValue(process.env, BASE_URL_ENV);
   const log = opts.log ?? (() => {});
   const sources = selectSources(opts.tasks, opts.sources ?? GLUE_SOURCES);
   if (baseUrl !== undefined) checkHttpUrl(baseUrl, opts.baseUrl !== undefined ? '--base-url' : BASE_URL_ENV);
