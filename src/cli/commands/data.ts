@@ -42,9 +42,10 @@ export const dataCommand: CliCommand<DataArgs> = {
   run: async (args) => {
     if (args.action !== 'download') throw new UsageError(`unknown data action '${String(args.action)}' (expected download)`);
     if (!args.tasks || args.tasks.length === 0) throw new UsageError(NO_TASK_GIVEN);
-    // (the task names and --base-url's form are the command line's: their refusals usage mistakes)
+    // (the task names and --base-url's form are the command line's: their refusals usage mistakes; checkHttpUrl's a
+    // UsageError itself)
     commandLineCheck(() => selectSources(args.tasks!));
-    if (args['base-url'] !== undefined) commandLineCheck(() => checkHttpUrl(args['base-url']!, '--base-url'));
+    if (args['base-url'] !== undefined) checkHttpUrl(args['base-url'], '--base-url');
     checkFolderFlags({ '--dir': args.dir });
     const dir = args.dir ? resolve(args.dir) : defaultDownloadDir();
     const done = await downloadGlue({ tasks: args.tasks, dir, baseUrl: args['base-url'], force: args.force, log: (line) => err(line) });
