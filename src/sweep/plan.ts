@@ -1223,14 +1223,15 @@ function checkSteps(
       checkTeacherTokenizer(t, onnx);
       // (what no maxLength mends, before the lengths, as training checks it)
       checkStudentVocab(t, t === training[0] ? onnx : undefined, read);
-      checkAugment(t, read, tokenizers);
-      checkSizedStudent(t, read);
       checkStepTypes(t, t === training[0] ? onnx : undefined, read, tokenizers);
       // (training is in step order; a later train step trains the student of the steps before it, whose position table is not read here)
       checkStepLength(t, t === training[0] ? onnx : undefined, spec.eval.maxLength, read, tokenizers);
+      // (then, as training checks them once it has its length: the student it makes, its layer matches, its augmentation)
+      checkSizedStudent(t, read);
       checkStudentLabels(t, read);
       sofar = trainedModel(t, sofar, read);
       checkLayerMatches(t, sofar, read);
+      checkAugment(t, read, tokenizers);
       checkStepCounts(t, glueDir);
     } catch (e) {
       throw stepRefusal(spec, m, p, i, e);

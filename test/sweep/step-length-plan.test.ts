@@ -115,6 +115,29 @@ describe("a sweep's plan checks a training step's maxLength against the position
     await expect(run).rejects.toThrow(new SettingsError('--max-length 2 leaves no room for text after 2 special tokens: give --max-length 3 or more'));
   });
 
+  // (the plan refused the student's sizes first, which its point, refusing the length before it makes the student,
+  // reached only once the length was mended)
+  it('a length without room and a student whose sizes are refused: the length first, as training checks it', async () => {
+    const spec = 'bert:layers=1,heads=3';
+    expect(await refusal('p64', [step('distill', { student: spec, maxLength: 2 })])).toBe(
+      `${file()}: pipeline 'kd' on model 'p64', step 1 (distill): distill.maxLength 2 leaves no room for text after 2 special tokens: give distill.maxLength 3 or more`,
+    );
+    const run = runTraining({
+      task: 'SST-2',
+      teacher: onnx('p64'),
+      student: spec,
+      glueDir: join(root, 'glue'),
+      output: join(root, 'out', 'model.onnx'),
+      settings: { epochs: 1, batchSize: 4, threads: 1 },
+      maxLength: 2,
+    });
+    await expect(run).rejects.toThrow(new SettingsError('--max-length 2 leaves no room for text after 2 special tokens: give --max-length 3 or more'));
+    // (a length with room: the student's sizes, in training's line)
+    expect(await refusal('p64', [step('distill', { student: spec, maxLength: 8 })])).toBe(
+      `${file()}: pipeline 'kd' on model 'p64', step 1 (distill): student '${spec}': hidden 32 is not divisible by heads 3`,
+    );
+  });
+
   it("a teacher's config.json max_length, where the step gives no maxLength: named as config.json, as training names it", async () => {
     const config = (model: string) => join(root, 'models', model, 'config.json');
     expect(await refusal('p64', [step('distill', { teacher: 'models/c2', student: 'bert:layers=1' })])).toBe(
