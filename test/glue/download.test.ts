@@ -208,6 +208,22 @@ describe('downloadGlue against a local server', () => {
     expect(server.requests.map((r) => r.path)).toEqual(['RTE.zip']);
   });
 
+  it("reads a base URL with blanks around it (a .env file's trailing one) as the URL, where the blank went inside each file's URL ('http://127.0.0.1:9 /RTE.zip': cannot connect, ERR_INVALID_URL)", async () => {
+    const zip = buildZip([{ name: 'RTE/dev.tsv', data: 'x' }]);
+    server = await serveFiles({ 'RTE.zip': zip });
+    const sources: TaskSource[] = [
+      { folder: 'RTE', kind: 'zip', files: [{ name: 'RTE.zip', url: 'https://unused.invalid/RTE.zip', sha256: sha256(zip) }], marker: 'RTE/dev.tsv' },
+    ];
+    await downloadGlue({ tasks: ['rte'], dir: tmp(), baseUrl: `${server.baseUrl} `, sources });
+    process.env.GLUE_BASE_URL = ` ${server.baseUrl}/\t`;
+    try {
+      await downloadGlue({ tasks: ['rte'], dir: tmp(), sources });
+    } finally {
+      delete process.env.GLUE_BASE_URL;
+    }
+    expect(server.requests.map((r) => r.path)).toEqual(['RTE.zip', 'RTE.zip']);
+  });
+
   it.skipIf(!hasGlue)('installs MRPC and AX with the official checksums, resuming a dropped transfer (needs ../shared/glue)', async () => {
     const read = (p: string) => readFileSync(join(GLUE_DIR, p));
     server = await serveFiles({

@@ -92,10 +92,13 @@ export function fileUrl(file: RemoteFile, baseUrl: string | undefined): string {
 
 /** Downloads and installs the chosen tasks into `dir`. */
 export async function downloadGlue(opts: DownloadOptions): Promise<DownloadedTask[]> {
-  const baseUrl = opts.baseUrl ?? environmentValue(process.env, BASE_URL_ENV);
+  const given = opts.baseUrl ?? environmentValue(process.env, BASE_URL_ENV);
   const log = opts.log ?? (() => {});
   const sources = selectSources(opts.tasks, opts.sources ?? GLUE_SOURCES);
-  if (baseUrl !== undefined) checkHttpUrl(baseUrl, opts.baseUrl !== undefined ? '--base-url' : BASE_URL_ENV);
+  if (given !== undefined) checkHttpUrl(given, opts.baseUrl !== undefined ? '--base-url' : BASE_URL_ENV);
+  // (--base-url's blanks around it trimmed, as the check's URL parser trims them and environmentValue an environment
+  // variable's: a trailing one, which the check passed, went inside each file's URL, 'http://mirror /SST-2.zip')
+  const baseUrl = given?.trim();
   checkOutputFolder(opts.dir, `--dir ${opts.dir}`);
   const cache = join(opts.dir, '.downloads');
   if (existsSync(cache) && !statSync(cache).isDirectory()) {
