@@ -11,7 +11,7 @@
  * their Gathers looked up, with the looked-up ids, and the optimizer adds them into the touched rows only.
  */
 import type { Graph, Model, Node, ValueInfo } from '../onnx/graph.ts';
-import { cloneModel, opsetVersion } from '../onnx/graph.ts';
+import { cloneModel, domainName, opsetVersion } from '../onnx/graph.ts';
 import { DataType, dataTypeName, isFloatType } from '../onnx/dtype.ts';
 import { constantNumbers } from '../onnx/constants.ts';
 import type { Feeds } from '../runtime/session.ts';
@@ -230,7 +230,7 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
   });
   for (const p of sparse) if (!sparseGrads.some((s) => s.parameter === p)) unused.push(p);
   graph.outputs = outputs;
-  model.opsetImports = model.opsetImports.map((o) => (o.domain === '' || o.domain === 'ai.onnx' ? { ...o, version: opset } : o));
+  model.opsetImports = model.opsetImports.map((o) => (domainName(o.domain) === '' ? { ...o, version: opset } : o));
   if (model.irVersion < 8) model.irVersion = 8;
   return { model, loss: options.loss, keep: options.keep ?? [], dense, sparse: sparseOut, unused, parameterInfo };
 }

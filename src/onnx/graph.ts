@@ -106,10 +106,17 @@ export interface Model {
   unmodelled?: ProtoFields;
 }
 
+/**
+ * A domain by its one name: '' for the default domain, which a file or a library caller may also call 'ai.onnx' (a
+ * node's is read as '' at load; an opset import's is kept as written).
+ */
+export function domainName(domain: string): string {
+  return domain === 'ai.onnx' ? '' : domain;
+}
+
 /** The opset version imported for a domain ('' and 'ai.onnx' are the same), or undefined. */
 export function opsetVersion(model: Model, domain = ''): number | undefined {
-  const norm = (d: string) => (d === 'ai.onnx' ? '' : d);
-  return model.opsetImports.find((o) => norm(o.domain) === norm(domain))?.version;
+  return model.opsetImports.find((o) => domainName(o.domain) === domainName(domain))?.version;
 }
 
 /** A shallow copy of a graph whose node list, node objects, initializer map and value lists can be changed freely. */

@@ -1,5 +1,5 @@
 /** Structural checks of a graph: every input defined, nodes topologically sorted, opsets imported. */
-import { opsetVersion, type Graph, type Model, type Node } from './graph.ts';
+import { domainName, opsetVersion, type Graph, type Model, type Node } from './graph.ts';
 import { nodeReads, topoSort } from './analysis.ts';
 import { sparseInitializerNames } from './fidelity.ts';
 
@@ -7,19 +7,17 @@ import { sparseInitializerNames } from './fidelity.ts';
 export const MAX_DEFAULT_OPSET = 24;
 export const MIN_DEFAULT_OPSET = 7;
 
-const norm = (d: string) => (d === 'ai.onnx' ? '' : d);
-
 /** A problem with the model's opset imports, or undefined. */
 export function checkOpsets(model: Model): string | undefined {
   const version = opsetVersion(model);
   if (version === undefined) {
-    if (model.graph.nodes.some((n) => norm(n.domain) === '')) return 'the model imports no ai.onnx opset';
+    if (model.graph.nodes.some((n) => domainName(n.domain) === '')) return 'the model imports no ai.onnx opset';
     return undefined;
   }
   if (version > MAX_DEFAULT_OPSET) return `unknown opset ai.onnx ${version} (supported: ${MIN_DEFAULT_OPSET} to ${MAX_DEFAULT_OPSET})`;
   if (version < 1) return `invalid opset ai.onnx ${version}`;
-  const domains = new Set(model.opsetImports.map((o) => norm(o.domain)));
-  const missing = model.graph.nodes.find((n) => !domains.has(norm(n.domain)));
+  const domains = new Set(model.opsetImports.map((o) => domainName(o.domain)));
+  const missing = model.graph.nodes.find((n) => !domains.has(domainName(n.domain)));
   if (missing) return `node '${missing.name || missing.opType}' uses domain '${missing.domain}', which the model does not import`;
   return undefined;
 }

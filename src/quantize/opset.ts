@@ -6,7 +6,7 @@
  * to be unchanged makes the raise impossible: the caller reports it.
  */
 import type { Model, Node } from '../onnx/graph.ts';
-import { attrInt, attrInts, attrFloat, opsetVersion } from '../onnx/graph.ts';
+import { attrInt, attrInts, attrFloat, domainName, opsetVersion } from '../onnx/graph.ts';
 import { float32Tensor, int64Tensor } from '../onnx/tensor.ts';
 import type { GraphEditor } from './graph-edit.ts';
 
@@ -161,7 +161,7 @@ function convertNode(n: Node, from: number, to: number, edit: GraphEditor): bool
 /** Raises the default opset of the edited model to `to` (call opsetRaiseBlocker first). */
 export function raiseOpset(edit: GraphEditor, to: number): OpsetRaise {
   const m = edit.model;
-  const imp = m.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx');
+  const imp = m.opsetImports.find((o) => domainName(o.domain) === '');
   const from = imp?.version ?? 0;
   const converted: string[] = [];
   if (from >= to) return { from, to: from, converted };
