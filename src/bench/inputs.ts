@@ -47,7 +47,14 @@ export interface BenchSubject {
  * A SettingsError when none works.
  */
 export function benchSubject(path: string, fallback?: BertStructure): BenchSubject {
-  const model = loadModel(path);
+  return subjectOf(path, loadModel(path), fallback);
+}
+
+/**
+ * benchSubject of `model`, the model at `path` as read (with its weights' values, or without them as a sweep's plan
+ * reads it, which asks it of a model discovery refuses: its baseline point's benchmark finds its inputs so, or fails).
+ */
+export function subjectOf(path: string, model: Model, fallback?: BertStructure): BenchSubject {
   try {
     return { path, model, structure: findBert(model, { label: path }) };
   } catch (e) {

@@ -70,7 +70,7 @@ import { optimizeModel } from '../optimize/pass.ts';
 import { parseRewrites, type OptimizeOptions } from '../optimize/settings.ts';
 import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
 import { inputLimits, largestActivationBytes, type InputLimits } from '../bert/input-limits.ts';
-import { benchShapes, checkShapesFit, incomparable } from '../bench/inputs.ts';
+import { benchShapes, checkShapesFit, incomparable, subjectOf } from '../bench/inputs.ts';
 import {
   checkConfigLengthRoom,
   checkLengthRoom,
@@ -723,6 +723,8 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       if (p.steps.length > 0) point.outputDir = pointFolder(opts.workDir, point, point.key);
       points.push(point);
     }
+    // (its baseline point's benchmark, every sweep's, after the refusals of its pipelines' steps, which their points meet first)
+    if (model?.notBert && !recurrentModelLstm(model.graph)) checkBenchInputs(spec, where.onnx, model.graph);
   }
   return points.sort((a, b) => Number(b.steps.length === 0) - Number(a.steps.length === 0));
 }
@@ -1116,6 +1118,21 @@ function checkShapes(
   try {
     const subject = { path: label, model: read.graph, structure: read.structure };
     checkShapesFit(benchShapes(bench.batch, bench.seq, [subject]), [subject]);
+  } catch (e) {
+    if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, BENCH_SETTING_NAMES)}`);
+    throw e;
+  }
+}
+
+/**
+ * Throws the refusal of a sweep model discovery refuses (not a BERT-family encoder, nor a Distilled BiLSTM) whose
+ * inputs its baseline point's benchmark cannot find either (subjectOf: no float16 weights cast to float32 whose float32
+ * form discovery reads, no lineage naming a model it reads), where that point (a sweep's pipelines hold one always)
+ * failed once evaluated, on every rerun.
+ */
+function checkBenchInputs(spec: SweepSpec, onnx: string, graph: Model): void {
+  try {
+    subjectOf(onnx, graph);
   } catch (e) {
     if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, BENCH_SETTING_NAMES)}`);
     throw e;

@@ -2,7 +2,9 @@
  * A graph step on a sweep model that discovery refuses (not a BERT-family encoder, and not a Distilled BiLSTM) fails
  * at its point with discovery's line, each run again, where the plan knew it: the plan refuses it before any point
  * runs, in that line after the file, the pipeline, the model and the step. So does a train or distill step that trains
- * such a model, or distils from such a teacher, which the plan let through after d6e6fb54: in training's own line.
+ * such a model, or distils from such a teacher, which the plan let through after d6e6fb54: in training's own line. And
+ * its baseline point, which every sweep holds, evaluated and then failed at its benchmark, which finds no inputs of such
+ * a model: the plan refuses it in the benchmark's line.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,10 +12,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tableClassifier, tinyBert } from '../helpers/models.ts';
+import { castFloat16Weights } from '../helpers/float16.ts';
 import { planRefusal } from './plan-refusal.ts';
 import { NotBertError } from '../../src/errors.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
 import { registerAllPasses } from '../../src/passes.ts';
+import { benchSubject } from '../../src/bench/inputs.ts';
+import { SettingsError } from '../../src/errors.ts';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { parseSweep } from '../../src/sweep/spec.ts';
 import { runTraining, type TrainRunOptions } from '../../src/train/run.ts';
 
 /** A bag-of-embeddings classifier (the mean of its ids' rows, one product): it runs, and has no encoder to find. */
@@ -24,6 +31,8 @@ beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'not-bert-plan-'));
   writeModelFolder(join(root, 'models', 'bag'), bag);
   writeModelFolder(join(root, 'models', 'bert'), tinyBert());
+  // (float16 weights a Cast reads: discovery refuses the graph, a benchmark reads it as its float32 form)
+  writeModelFolder(join(root, 'models', 'cast'), castFloat16Weights(tinyBert()));
   writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
   registerAllPasses();
 });
@@ -78,5 +87,39 @@ describe("a sweep's plan on a model discovery refuses", () => {
     }
     // (a step training a BERT student from a BERT teacher plans, as it runs)
     expect(await planRefusal(root, 'b', ['bert'], 'p', [{ pass: 'train', settings: { epochs: 1 } }], NotBertError)).toBeUndefined();
+  });
+
+  it("refuses its baseline point, whose benchmark finds no inputs of it, in the benchmark's line", async () => {
+    const onnx = join(root, 'models', 'bag', 'model.onnx');
+    const point = (() => {
+      try {
+        benchSubject(onnx); // (what the point's benchmark reads it with)
+        return undefined;
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(point).toBeInstanceOf(SettingsError);
+    expect(point!.message).toMatch(/cannot find the encoder's inputs/);
+    const plan = (models: string) =>
+      planSweep(
+        parseSweep(
+          { name: 'b', models: [{ path: `models/${models}`, tasks: ['SST-2'] }], calibration: false, pipelines: ['baseline'] },
+          join(root, 'b.yaml'),
+          'b.yaml',
+        ),
+        {
+          glueDir: join(root, 'glue'),
+          workDir: join(root, 'work'),
+        },
+      ).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+    const refused = await plan('bag');
+    expect(refused).toBeInstanceOf(SettingsError);
+    expect(refused!.message).toBe(`${join(root, 'b.yaml')}: ${point!.message}`);
+    expect(await plan('bert')).toBeUndefined();
+    expect(await plan('cast')).toBeUndefined();
   });
 });
