@@ -34,7 +34,7 @@ import type { TrainSettings } from '../train/trainer.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { checkStudentSpec, isStudentSpec } from '../train/students/index.ts';
 import { parseLayerMap, parseMatches, repeatedLayerPair } from '../train/intermediate.ts';
-import { EMBEDDING_LR_EXPECTED, parseEmbeddingLr } from '../train/embedding-lr.ts';
+import { embeddingLrExpected, parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { POOL_THREADS_RANGE } from '../runtime/threads.ts';
 import { EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
 import { settingText, settingWord } from '../pass/settings.ts';
@@ -269,11 +269,11 @@ function typed(key: string, v: unknown, t: KeySpec): unknown {
       return parseData(key, v);
     case 'embeddingLr':
       // (a number is one in a sweep file, as lr's: the word 'scaled' is the one text it takes; its flag reads text)
-      if (typeof v === 'string' && settingText(v) !== 'scaled') fail(EMBEDDING_LR_EXPECTED);
+      if (typeof v === 'string' && settingText(v) !== 'scaled') fail(embeddingLrExpected(v));
       try {
         return parseEmbeddingLr(v);
       } catch {
-        return fail(EMBEDDING_LR_EXPECTED);
+        return fail(embeddingLrExpected(v));
       }
   }
 }

@@ -9,14 +9,21 @@
  * 1e-4, 625 steps shift an entry near 1 by at most 0.06. 'scaled' then gives it ~30× the lr (×29.5 for the shared
  * SST-2 teachers); a model whose tables and matrices share one scale (BERT's N(0, 0.02) initialisation) gets ×~1.
  */
-import { numberOfText, numberRange, SettingsError, shownFlagValue, TOO_SMALL_TO_HOLD, tooSmallToHold, typedValueText } from '../errors.ts';
+import { numberOfText, numberProblem, SettingsError, shownFlagValue, TOO_SMALL_TO_HOLD, tooSmallToHold, typedValueText } from '../errors.ts';
 import { settingText } from '../pass/settings.ts';
 import { sumOfSquares } from './optimizer.ts';
 
 export type EmbeddingLr = number | 'scaled';
 
-/** What `--embedding-lr` / `embeddingLr` takes, in the one number wording: 'expected a number greater than 0 or 'scaled''. */
-export const EMBEDDING_LR_EXPECTED = `expected a ${numberRange({ min: 0, above: true })} or 'scaled'`;
+/**
+ * What `--embedding-lr` / `embeddingLr` takes, said of the refused value `n` in the one number wording (numberProblem):
+ * 'expected a number greater than 0 or 'scaled'', of an infinite one (1e400, .inf) 'expected a finite number greater
+ * than 0 or 'scaled'', as --lr's refusal says.
+ */
+export function embeddingLrExpected(n: unknown): string {
+  const range = { min: 0, above: true };
+  return `${numberProblem(typeof n === 'number' ? n : Number.NaN, range) ?? numberProblem(Number.NaN, range)} or 'scaled'`;
+}
 
 /**
  * `--embedding-lr` / `embeddingLr`: a number greater than 0 or 'scaled' (numbers may come as strings from the CLI). A
@@ -28,7 +35,7 @@ export function parseEmbeddingLr(v: unknown): EmbeddingLr {
   const n = typeof v === 'string' ? numberOfText(v) : v;
   if (typeof n === 'number' && Number.isFinite(n) && n > 0) return n;
   const tiny = typeof v === 'string' && tooSmallToHold(v) ? `${TOO_SMALL_TO_HOLD}; ` : '';
-  throw new SettingsError(`--embedding-lr ${typedValueText(v)}: ${tiny}${EMBEDDING_LR_EXPECTED}`);
+  throw new SettingsError(`--embedding-lr ${typedValueText(v)}: ${tiny}${embeddingLrExpected(n)}`);
 }
 
 /**

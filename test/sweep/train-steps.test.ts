@@ -225,6 +225,11 @@ describe('train / distill steps in a sweep file', () => {
       /settings\.embeddingLr: expected a number greater than 0 or 'scaled', got number -1$/,
     ],
     // (a number given as text, as lr's is refused: the flag reads text, a sweep file types its numbers)
+    // (an infinite one, .inf or 1e400 in the file: not a finite number, as lr's refusal says, though it is greater than 0)
+    [
+      [{ name: 't', steps: [{ pass: 'train', settings: { embeddingLr: Number.POSITIVE_INFINITY } }] }],
+      /settings\.embeddingLr: expected a finite number greater than 0 or 'scaled', got number Infinity \(infinite/,
+    ],
     [[distill({ embeddingLr: '0.003' })], /settings\.embeddingLr: expected a number greater than 0 or 'scaled', got string "0\.003"$/],
     [
       [{ name: 't', steps: [{ pass: 'train', settings: { embeddingLr: ' 1e-3 ' } }] }],

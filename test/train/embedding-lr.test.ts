@@ -20,6 +20,12 @@ describe('--embedding-lr', () => {
     for (const bad of ['abc', '', '0', '-1', 'Infinity', '0x1', 0, Number.NaN, null, 'scale']) {
       expect(() => parseEmbeddingLr(bad)).toThrow(/^--embedding-lr .+: expected a number greater than 0 or 'scaled'$/);
     }
+    // (an infinite one is greater than 0: refused as not finite, as --lr 1e400 is)
+    for (const bad of ['1e400', ' 1e400', Number.POSITIVE_INFINITY]) {
+      expect(() => parseEmbeddingLr(bad)).toThrow(
+        /^--embedding-lr (1e400|Infinity \(infinite: \.inf, or a number too large to hold\)): expected a finite number greater than 0 or 'scaled'$/,
+      );
+    }
     // (a number too small to hold reads as 0: refused saying so, as --lr 1e-400 is, not as if 1e-400 were not above 0)
     expect(() => parseEmbeddingLr(' 1e-400')).toThrow(
       new SettingsError("--embedding-lr 1e-400: too small for a number to hold (it reads as 0); expected a number greater than 0 or 'scaled'"),
