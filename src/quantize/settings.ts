@@ -4,7 +4,7 @@
  * Impossible settings throw a SettingsError whose one-line message names the setting and its flag.
  */
 import { z } from 'zod';
-import { integerText, SettingsError } from '../errors.ts';
+import { integerText, isNumberText, SettingsError, TOO_SMALL_TO_HOLD, tooSmallToHold } from '../errors.ts';
 import { boolean, declarePass, grammar, integer, oneOf, settingText, type ClassifierNeed } from '../pass/settings.ts';
 import { ENTROPY_DEFAULT_BINS, ENTROPY_MAX_BINS, ENTROPY_QUANTIZED_BINS } from './entropy.ts';
 
@@ -72,11 +72,15 @@ export interface QuantizeOptions {
 /** The mode grammar, for messages. */
 export const MODE_SYNTAX = 'int8 | int8-static | int8-group:G | int4-block:B | mixed:BUDGET | float16';
 
-/** Parses "0.2", "20%" or "12mb" / "12MiB" into a budget. */
+/**
+ * Parses "0.2", "20%" or "12mb" / "12MiB" into a budget, its number read as every number a setting takes (isNumberText:
+ * '2.5e-1', '2.5e1%', '1.2e1mb', '3.'), one too small to hold ('1e-400', which reads as 0) refused saying so.
+ */
 export function parseBudget(spec: string): SizeBudget {
   const s = spec.trim().toLowerCase();
-  const m = /^(\d+(?:\.\d+)?|\.\d+)\s*(%|mb|mib|kb|kib|b)?$/.exec(s);
-  if (!m) throw new SettingsError(`the budget '${spec}' must be a fraction (0.25), a percentage (25%) or a size (12mb)`);
+  const m = /^(.*?)\s*(%|mb|mib|kb|kib|b)?$/.exec(s);
+  if (!m || !isNumberText(m[1]!)) throw new SettingsError(`the budget '${spec}' must be a fraction (0.25), a percentage (25%) or a size (12mb)`);
+  if (tooSmallToHold(m[1]!)) throw new SettingsError(`the budget ${spec.trim()}: ${TOO_SMALL_TO_HOLD}; it must be more than 0`);
   const v = Number(m[1]);
   const unit = m[2];
   if (!unit || unit === '%') {
