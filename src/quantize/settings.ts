@@ -174,8 +174,10 @@ export function parseRangeMethod(v: unknown): RangeMethod {
     if (settingText(s) === 'minmax') return { kind: 'minmax' };
     const m = /^percentile(?::\s*(.*))?$/i.exec(s);
     if (m) {
-      // any share of the values from 0 to 100, as onnxruntime's percentile calibration takes: below 50 the middle P%
-      const percentile = m[1] === undefined ? 99.999 : /^\d+(?:\.\d+)?$/.test(m[1]) ? Number(m[1]) : Number.NaN;
+      // any share of the values from 0 to 100, as onnxruntime's percentile calibration takes: below 50 the middle P%;
+      // its number read as every number a setting takes (isNumberText: '.5', '9.9999e1'), one too small to hold refused
+      if (m[1] !== undefined && tooSmallToHold(m[1])) throw new SettingsError(`the percentile ${m[1].trim()}: ${TOO_SMALL_TO_HOLD}; write 0 for 0`);
+      const percentile = m[1] === undefined ? 99.999 : isNumberText(m[1]) ? Number(m[1]) : Number.NaN;
       if (!(percentile >= 0 && percentile <= 100)) {
         throw new SettingsError(`the percentile must be a number from 0 to 100, the share of the values kept (got '${m[1]}')`);
       }

@@ -49,6 +49,13 @@ describe('quantize settings', () => {
     expect(parseRangeMethod('percentile:30')).toEqual({ kind: 'percentile', percentile: 30 });
     expect(parseRangeMethod('percentile:0')).toEqual({ kind: 'percentile', percentile: 0 });
     expect(parseRangeMethod('percentile:50')).toEqual({ kind: 'percentile', percentile: 50 });
+    // (its number read as every number a setting takes: an exponent, no digit before the point; too small to hold refused)
+    expect(parseRangeMethod('percentile:9.99e1')).toEqual({ kind: 'percentile', percentile: 99.9 });
+    expect(parseRangeMethod('percentile:.5')).toEqual({ kind: 'percentile', percentile: 0.5 });
+    expect(() => parseRangeMethod('percentile:1e-400')).toThrow(
+      new SettingsError('the percentile 1e-400: too small for a number to hold (it reads as 0); write 0 for 0'),
+    );
+    expect(() => parseRangeMethod('percentile:0x10')).toThrow("the percentile must be a number from 0 to 100, the share of the values kept (got '0x10')");
     expect(parseRangeMethod('entropy')).toEqual({ kind: 'entropy', bins: 128 });
     expect(parseRangeMethod('entropy:2048')).toEqual({ kind: 'entropy', bins: 2048 });
   });
