@@ -12,6 +12,7 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { environmentValue } from '../environment.ts';
 import { UNWRITTEN_LOCK_GRACE_MS, createLockFile, holdsLockFile, lockIsStale, readLockFile, takeOverStaleLock, type LockFileState } from '../file-lock.ts';
 import { pauseUnlessAborted } from '../interrupt.ts';
 import { describeMachineLoad, loadContended, type MachineLoad } from './machine-load.ts';
@@ -79,8 +80,8 @@ export function timingLockWaitLine(holder: number | undefined, waitSeconds: numb
 
 const POLL_MS = 200;
 
-export function defaultLockFile(): string {
-  return process.env[TIMING_LOCK_ENV] || join(tmpdir(), 'bert-compress-timing.lock');
+export function defaultLockFile(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return environmentValue(env, TIMING_LOCK_ENV) ?? join(tmpdir(), 'bert-compress-timing.lock');
 }
 
 /** (The lock file's format, staleness and take-over are file-lock.ts's: one mechanism for every lock.) */

@@ -7,6 +7,7 @@
 import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { environmentValue } from '../environment.ts';
 import { saveModel } from '../onnx/save.ts';
 import {
   checkNotInTransformersJsFolder,
@@ -335,9 +336,9 @@ export function stoppedBeforeTrainingLine(what: string): string {
 /** Where defaultCacheDir looks, as --help and the docs say it. */
 export const DEFAULT_CACHE_DIR_RULE = '$BERT_COMPRESS_CACHE, else $XDG_CACHE_HOME/bert-compress, else ~/.cache/bert-compress';
 
-/** The teacher-output and feature cache's folder: DEFAULT_CACHE_DIR_RULE. */
-export function defaultCacheDir(): string {
-  return process.env.BERT_COMPRESS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'bert-compress');
+/** The teacher-output and feature cache's folder: DEFAULT_CACHE_DIR_RULE (a blank variable unset: environmentValue). */
+export function defaultCacheDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return environmentValue(env, 'BERT_COMPRESS_CACHE') ?? join(environmentValue(env, 'XDG_CACHE_HOME') ?? join(homedir(), '.cache'), 'bert-compress');
 }
 
 /**

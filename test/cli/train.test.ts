@@ -8,7 +8,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { TOKENIZER_FILES, copyModelFiles } from '../../src/eval/model-files.ts';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -209,6 +209,11 @@ describe('compress train / distill: --help', () => {
     try {
       expect(defaultCacheDir()).toBe('/xdg/bert-compress');
       expect(defaultWorkerCacheDir()).toBe('/xdg/bert-compress/worker');
+      // (a blank variable is unset, as every variable bert-compress reads: BERT_COMPRESS_CACHE= is not the working
+      // folder, where the cache was written; blanks around a value are not part of it)
+      expect(defaultCacheDir({ BERT_COMPRESS_CACHE: '', XDG_CACHE_HOME: '/xdg' })).toBe('/xdg/bert-compress');
+      expect(defaultCacheDir({ BERT_COMPRESS_CACHE: ' ', XDG_CACHE_HOME: ' ' })).toBe(join(homedir(), '.cache', 'bert-compress'));
+      expect(defaultCacheDir({ BERT_COMPRESS_CACHE: ' /c ' })).toBe('/c');
     } finally {
       vi.unstubAllEnvs();
     }

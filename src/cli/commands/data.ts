@@ -3,6 +3,7 @@
  * files (resumable, sha256-checked) through the library's `downloadGlue`.
  */
 import { resolve } from 'node:path';
+import { environmentValue } from '../../environment.ts';
 import type { Argv } from 'yargs';
 import { UsageError } from '../../errors.ts';
 import { BASE_URL_ENV, downloadGlue, downloadTaskNames, selectSources } from '../../glue/download/download.ts';
@@ -20,7 +21,7 @@ export interface DataArgs {
 
 /** Where downloads go by default: $GLUE_DIR, else ./glue_data (the official script's default). */
 export function defaultDownloadDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.GLUE_DIR && env.GLUE_DIR.trim() !== '' ? env.GLUE_DIR : 'glue_data');
+  return resolve(environmentValue(env, 'GLUE_DIR') ?? 'glue_data');
 }
 
 export const dataCommand: CliCommand<DataArgs> = {

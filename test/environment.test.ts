@@ -1,0 +1,27 @@
+/**
+ * The one rule of the environment variables bert-compress reads (src/environment.ts): a blank value is unset, blanks
+ * around a value are not part of it; the folders and files they name follow it.
+ */
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultLockFile, TIMING_LOCK_ENV } from '../src/bench/timing-lock.ts';
+import { defaultDownloadDir } from '../src/cli/commands/data.ts';
+import { environmentValue } from '../src/environment.ts';
+import { defaultGlueDir } from '../src/glue/glue-dir.ts';
+
+describe('environment variables', () => {
+  it('a blank value is unset, and blanks around a value are not part of it', () => {
+    expect([environmentValue({}, 'X'), environmentValue({ X: '' }, 'X'), environmentValue({ X: ' \t' }, 'X')]).toEqual([undefined, undefined, undefined]);
+    expect(environmentValue({ X: ' a b ' }, 'X')).toBe('a b');
+  });
+
+  it('the timing lock and the GLUE folders they name follow the rule (a blank lock variable named a file " " in the working folder)', () => {
+    const lock = join(tmpdir(), 'bert-compress-timing.lock');
+    expect([defaultLockFile({}), defaultLockFile({ [TIMING_LOCK_ENV]: ' ' }), defaultLockFile({ [TIMING_LOCK_ENV]: ' /l ' })]).toEqual([lock, lock, '/l']);
+    expect(defaultGlueDir({ GLUE_DIR: ' /g ' }, '/w')).toBe('/g');
+    expect(defaultGlueDir({ GLUE_DIR: ' ' }, '/w')).toBe('/shared/glue');
+    expect(defaultDownloadDir({ GLUE_DIR: ' /g ' })).toBe('/g');
+    expect(defaultDownloadDir({ GLUE_DIR: '' })).toBe(resolve('glue_data'));
+  });
+});
