@@ -90,7 +90,7 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
   const token = environmentValue(env, 'HF_TOKEN') ?? environmentValue(env, 'HUGGING_FACE_HUB_TOKEN');
   if (token) {
     settings.token = token;
-    settings.tokenSource = env.HF_TOKEN?.trim() ? 'HF_TOKEN' : 'HUGGING_FACE_HUB_TOKEN';
+    settings.tokenSource = environmentValue(env, 'HF_TOKEN') !== undefined ? 'HF_TOKEN' : 'HUGGING_FACE_HUB_TOKEN';
   } else {
     const file = environmentValue(env, 'HF_TOKEN_PATH') ?? join(home, 'token');
     const fromFile = readTokenFile(file, environmentValue(env, 'HF_TOKEN_PATH') ? 'HF_TOKEN_PATH' : '$HF_HOME/token');
@@ -110,13 +110,14 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
  * reads as 0: not the default unsaid); the value shown as every refused number is (typedValueText: `-3`, `1e-400` bare, `'0x10'` quoted).
  */
 function timeoutMs(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const text = env[name]?.trim();
-  const seconds = numberOfText(text ?? '');
-  if (tooSmallToHold(text ?? '')) {
+  const text = environmentValue(env, name);
+  if (text === undefined) return undefined;
+  const seconds = numberOfText(text);
+  if (tooSmallToHold(text)) {
     // (a wait too short for a number to hold, `1e-400`: read as 0, it took the default 10 s unsaid)
     throw new UsageError(`${name} ${typedValueText(text)}: ${TOO_SMALL_TO_HOLD}; write 0 for the default`);
   }
-  if (!text || seconds === 0) return undefined;
+  if (seconds === 0) return undefined;
   const problem = numberProblem(seconds, TIMEOUT_RANGE);
   if (problem !== undefined) throw new UsageError(`${name} ${typedValueText(text)}: ${problem} ${TIMEOUT_RANGE.note}`);
   return Math.min(seconds * 1000, MAX_TIMER_MS);
