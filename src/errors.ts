@@ -124,13 +124,24 @@ export function nonFiniteText({ count, value, index }: { count: number; value: n
 }
 
 /**
+ * `text` single-quoted as a shell takes it, the one quoting of text in messages (refusals suggest commands to type):
+ * a quote in it as '\'' ('it'\''s'); a text holding a control character (a line break, a tab) in bash's $'…' quotes,
+ * those characters escaped as oneLine escapes them in every message ($'3\n', $'\x09x'), so the message stays one line.
+ */
+export function quotedText(text: string): string {
+  const quoted = text.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+  const escaped = oneLine(quoted);
+  return escaped === quoted ? `'${text.replace(/'/g, `'\\''`)}'` : `$'${escaped}'`;
+}
+
+/**
  * A value alone, as a message shows it in its place ('ratio 0.5', 'lr 0.001 (this run: 0.002)', 'num_hidden_layers: 2 → 1'):
- * text quoted ('scaled'; a control character in it escaped as oneLine escapes it, 'a\n': one line wherever the text goes), a number as shownNumber writes it, true, false and null as they are, none for a missing one,
+ * text quoted as a shell takes it (quotedText: 'scaled', 'it'\''s', $'a\n': one line wherever the text goes), a number as shownNumber writes it, true, false and null as they are, none for a missing one,
  * anything else as JSON ([1,2], {"a":1}); where valueAndKind says what kind of value it is ('string "x"', 'number 3').
  */
 export function valueText(v: unknown): string {
   if (v === undefined) return 'none';
-  if (typeof v === 'string') return `'${oneLine(v)}'`;
+  if (typeof v === 'string') return quotedText(v);
   if (typeof v === 'number') return shownNumber(v);
   if (typeof v === 'boolean' || v === null) return String(v);
   try {

@@ -193,9 +193,12 @@ describe('a one-letter number flag glued to a value yargs splits into one-letter
       [['sweep', 'no-such.yaml', '-j.x'], "-j/--jobs '.x': expected an integer from 1 to 2^53 − 1"],
       // (a blank the value ends with shown, quoted as a shell takes it, where it said '-j3 : write -j 3  (…)')
       [['sweep', 'no-such.yaml', '-j3 '], "'-j3 ': write -j '3 ' (glued to -j, only digits with a '.' or a lower-case 'e' within are read as its value)"],
-      // (a line break within a value written \n: the refusal one line)
-      [['sweep', 'no-such.yaml', '--jobs', '3\nx'], "-j/--jobs '3\\nx': expected an integer from 1 to 2^53 − 1"],
-      [['sweep', 'no-such.yaml', '-j\t3x'], "-j/--jobs '\\x093x': expected an integer from 1 to 2^53 − 1"],
+      // (a line break within a value written \n in bash's $'…', as a shell takes it: the refusal one line)
+      [['sweep', 'no-such.yaml', '--jobs', '3\nx'], "-j/--jobs $'3\\nx': expected an integer from 1 to 2^53 − 1"],
+      [['sweep', 'no-such.yaml', '-j\t3x'], "-j/--jobs $'\\x093x': expected an integer from 1 to 2^53 − 1"],
+      // (a quote within a value written as a shell takes it, as a flag given twice lists it, where it showed '3'x')
+      [['sweep', 'no-such.yaml', "--jobs=3'x"], "-j/--jobs '3'\\''x': expected an integer from 1 to 2^53 − 1"],
+      [['sweep', 'no-such.yaml', '--jobs', "3'x\n"], "-j/--jobs $'3\\'x\\n': expected an integer from 1 to 2^53 − 1"],
     ] as const) {
       const r = await runMain([...line]);
       expect([line.join(' '), r.code, r.stderr]).toEqual([line.join(' '), 2, `compress: ${expected}\n`]);

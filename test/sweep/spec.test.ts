@@ -458,10 +458,10 @@ describe('sweep file', () => {
       ['bench: !!seq {repeats: 2}', '!!seq on a mapping at line 3, column 8: !!seq takes a list'],
       ['bench: !!map\n  - 2', '!!map on a list at line 3, column 8: !!map takes a mapping'],
       ['name: !!str [a]', '!!str on a list at line 3, column 7: !!str takes text (no list or mapping)'],
-      // (a block scalar's line break shown as \n: the refusal stays one line)
+      // (a block scalar's line break shown as \n in bash's $'…', as a shell takes it: the refusal stays one line)
       [
         'seed: !!int |\n  12x',
-        "!!int '12x\\n' at line 3, column 7: !!int takes an integer written in decimal digits (bert-compress reads no hexadecimal or octal)",
+        "!!int $'12x\\n' at line 3, column 7: !!int takes an integer written in decimal digits (bert-compress reads no hexadecimal or octal)",
       ],
     ] as const) {
       writeFileSync(file, `models: [{path: models/tiny-sst2, tasks: [sst2]}]\npipelines: [baseline]\n${extra}\n`);
