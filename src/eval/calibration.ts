@@ -16,20 +16,11 @@ import { readModelConfig } from './model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { checkVocabularyRows, loadTokenizer, tokenizerFolder } from './tokenizer.ts';
 import { tokenBatch } from './batching.ts';
-import {
-  checkConfigLengthRoom,
-  checkEncodings,
-  checkMaxLength,
-  checkModelLengthRoom,
-  chooseMaxLength,
-  configLabelsProblem,
-  graphFacts,
-  namedOtherHead,
-  otherHeadLine,
-} from './graph-checks.ts';
+import { checkEncodings, checkMaxLength, configLabelsProblem, graphFacts, namedOtherHead, otherHeadLine } from './graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
 import { defaultMaxLength } from './evaluate.ts';
+import { runMaxLength } from './max-length.ts';
 import { checkOptions, checkStringOption } from '../library-args.ts';
 
 /** Calibration examples when none are asked for: the same on the command line and in a sweep file. */
@@ -104,9 +95,9 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   if (o.tokenizer !== undefined && limits) {
     checkVocabularyRows(tokenizerFolder(o.tokenizer), limits.vocabSize, `--tokenizer ${o.tokenizer}`, where.onnx);
   }
-  checkModelLengthRoom(limits, tokenizer, task.textColumns.length === 2, where.onnx);
-  const maxLength = chooseMaxLength(o.maxLength, config, limits, defaultMaxLength(tokenizer.modelMaxLength), where.onnx);
-  checkConfigLengthRoom(o.maxLength, config, maxLength, tokenizer, task.textColumns.length === 2);
+  // (a graph whose inputs fix the length is calibrated at it where nothing else gives one, as evaluation reads it)
+  const fallback = limits?.fixedSequence ?? defaultMaxLength(tokenizer.modelMaxLength);
+  const maxLength = runMaxLength(o.maxLength, config, [[limits, where.onnx]], tokenizer, task.textColumns.length === 2, fallback);
   // the scores per example: config.json's labels, else the graph's score width (a model folder without config.json)
   const width = config.numLabels ?? scoreWidth;
   const numOutputs = task.regression ? 1 : (width ?? task.labels.length);

@@ -100,7 +100,8 @@ import {
   unreadAugmentation,
 } from '../train/run.ts';
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
-import { checkTrainingPairTypes, trainingMaxLength, type SizedModel } from '../train/max-length.ts';
+import { checkTrainingPairTypes } from '../train/max-length.ts';
+import { runMaxLength, type SizedModel } from '../eval/max-length.ts';
 import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
 import { tableWithoutGather } from '../quantize/apply.ts';
@@ -2391,7 +2392,7 @@ function checkLayerMatches(t: PointTrainingStep, student: SoFar, read: ModelRead
 }
 
 /**
- * Throws training's refusals of the length a step runs at (trainingMaxLength, the one check runTraining makes): the
+ * Throws training's refusals of the length a step runs at (runMaxLength, the one check runTraining makes): the
  * step's maxLength, else the sweep's eval.maxLength (`evalLength`: the point trains at it), else the trained model's
  * config.json max_length (its teacher's folder's, else the model's it trains: trainingLabelSource), else 128 capped at
  * the tokenizer's model_max_length, against the position tables of the models the step runs at that length: its
@@ -2417,7 +2418,7 @@ function checkStepLength(
     const graph = onnx === undefined ? undefined : read(onnx);
     return graph?.structure ? [[inputLimits(graph.graph, graph.structure), onnx!]] : [];
   });
-  trainingMaxLength(t.maxLength ?? evalLength, readModelConfig(locateModel(from!).dir), sized, tokenizer, getTask(t.task).textColumns.length === 2);
+  runMaxLength(t.maxLength ?? evalLength, readModelConfig(locateModel(from!).dir), sized, tokenizer, getTask(t.task).textColumns.length === 2);
 }
 
 /**

@@ -64,7 +64,8 @@ import type { Model } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { checkEncodings, checkMaxLength, graphFacts, MAX_LENGTH_RANGE, namedOtherHead, otherHeadLine, type GraphFacts } from '../eval/graph-checks.ts';
 import { prepareTask } from '../eval/evaluate.ts';
-import { checkTrainingPairTypes, trainingMaxLength } from './max-length.ts';
+import { checkTrainingPairTypes } from './max-length.ts';
+import { runMaxLength } from '../eval/max-length.ts';
 import { findBert } from '../bert/discover.ts';
 import { discovered } from '../bert/model-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
@@ -981,7 +982,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // (config.json's max_length is the teacher's when distilling, named so where a student model's config.json gives the labels)
   const lengthConfig: ModelConfig = { ...modelConfig, file: readConfig ? configFile : null };
   // (general distillation, of a task or none, reads single texts)
-  const maxLength = trainingMaxLength(o.maxLength, lengthConfig, sized, tokenizer, !general && task?.textColumns.length === 2);
+  const maxLength = runMaxLength(o.maxLength, lengthConfig, sized, tokenizer, !general && task?.textColumns.length === 2);
   const { student, folder } = makeStudent({
     spec: o.student,
     teacher: teacherModel,
