@@ -206,6 +206,23 @@ describe.skipIf(!hasGlue || !hasTeachers)('loadCalibration (needs ../shared/glue
     }
   });
 
+  it('a model whose inputs fix the sequence longer than the default 128 is calibrated at that length, as evaluation reads it (a --max-length given still wins)', async () => {
+    const tiny = writeTinyBert({ vocabSize: 30522, maxPositions: 160 });
+    try {
+      const open = await loadCalibration({ model: tiny.path, task: 'SST-2', examples: 4, glueDir: GLUE_DIR, tokenizer: teacher });
+      expect(open.provenance?.maxLength).toBe(128);
+      for (const input of tiny.model.graph.inputs) input.shape = ['batch', 160];
+      saveModel(tiny.model, tiny.path);
+      const fixed = await loadCalibration({ model: tiny.path, task: 'SST-2', examples: 4, glueDir: GLUE_DIR, tokenizer: teacher });
+      expect(fixed.provenance?.maxLength).toBe(160);
+      expect(fixed.batches.map((b) => b.seq)).toEqual([160]);
+      const asked = await loadCalibration({ model: tiny.path, task: 'SST-2', examples: 4, glueDir: GLUE_DIR, tokenizer: teacher, maxLength: 24 });
+      expect(asked.provenance?.maxLength).toBe(24);
+    } finally {
+      tiny.cleanup();
+    }
+  });
+
   it('a task that has no train split at all (AX) is refused without sending the user to download one', async () => {
     await expect(loadCalibration({ model: teacher, task: 'AX', examples: 8, glueDir: GLUE_DIR })).rejects.toThrow(
       /^--calibrate AX: AX has no train split \(calibration never uses the dev examples a model is evaluated on\): calibrate on a task with one/,
