@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { configLabels, problemTypeProblem } from '../bert/config.ts';
 import { DataError, fsReason, integerProblem, SettingsError, valueAndKind, UsageError } from '../errors.ts';
-import { parseJsonText, writeFileAtomic } from '../files.ts';
+import { fileStamps, parseJsonText, writeFileAtomic } from '../files.ts';
 import { folderSideFilesDir, locateModel, MODEL_SIDE_FILES, type ModelLocation } from '../onnx/locate.ts';
 
 /** What evaluation reads from config.json; every field is optional there. */
@@ -73,6 +73,16 @@ export function copyModelFiles(fromDir: string, toDir: string, files: readonly s
       return true;
     })
     .map(([f]) => f);
+}
+
+/**
+ * A stamp of the side files (MODEL_SIDE_FILES) `dir` holds: which they are, each with its size, times and inode
+ * (fileStamps). An equal stamp later says none of them was written, replaced, added or removed since. Undefined where
+ * one changed within the last 2 s or is not a file (fileStamps gives none): then only reading them again tells.
+ */
+export function sideFilesStamp(dir: string): string | undefined {
+  const stamps = fileStamps(MODEL_SIDE_FILES.map((name) => join(dir, name)).filter((file) => existsSync(file)));
+  return stamps && JSON.stringify(stamps);
 }
 
 export const EMPTY_MODEL_CONFIG: ModelConfig = { file: null, id2label: null, numLabels: null, maxLength: null, problemType: null };

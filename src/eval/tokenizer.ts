@@ -18,7 +18,7 @@ import { regexAtoms } from './regex-atoms.ts';
 import { charsmapNormalizer } from './precompiled-charsmap.ts';
 import { mapSequenceLeaves, sequenceLeaves } from './tokenizer-sequence.ts';
 import { unicodeScriptsPieces } from './unicode-scripts.ts';
-import { readJsonObject } from './model-files.ts';
+import { readJsonObject, sideFilesStamp } from './model-files.ts';
 import { CLASSIFIER_ARCHITECTURES } from './output-config.ts';
 import { MODEL_SIDE_FILES, SENTENCEPIECE_FILES } from '../onnx/locate.ts';
 import { shellWord } from '../shell-word.ts';
@@ -92,6 +92,13 @@ export function loadTokenizer(path: string): TextTokenizer {
       throw new DataError(`${path}: a byte-level BPE vocabulary needs vocab.json and merges.txt side by side (give the folder holding both)`);
     return loadTokenizer(dir);
   }
+  const stamp = sideFilesStamp(dir);
+  const kept = loadedTokenizers.get(dir);
+  loadedTokenizers.delete(dir);
+  if (stamp !== undefined && kept?.stamp === stamp) {
+    loadedTokenizers.set(dir, kept);
+    return kept.tokenizer;
+  }
   const found = folderTokenizerJson(dir);
   if (!found)
     throw new DataError(
@@ -100,8 +107,23 @@ export function loadTokenizer(path: string): TextTokenizer {
   const { config } = found;
   const className = Object.hasOwn(found, 'autoClass') ? found.autoClass : autoTokenizerClass(dir, config);
   if (basename(found.file) === 'tokenizer.json') warnSlowOnlyClass(dir, className);
-  return tokenizerFromJson(found.json, config, found.file, returnsTokenTypes(dir, config, className) !== false, found.brokenTemplates);
+  const tokenizer = tokenizerFromJson(found.json, config, found.file, returnsTokenTypes(dir, config, className) !== false, found.brokenTemplates);
+  if (stamp !== undefined) {
+    loadedTokenizers.set(dir, { stamp, tokenizer });
+    if (loadedTokenizers.size > LOADED_TOKENIZERS) loadedTokenizers.delete(loadedTokenizers.keys().next().value!);
+  }
+  return tokenizer;
 }
+
+/** How many folders' tokenizers loadTokenizer keeps (the last read). */
+const LOADED_TOKENIZERS = 4;
+
+/**
+ * The tokenizers loadTokenizer read last, by folder (as given), each with its folder's side files' stamp then
+ * (sideFilesStamp: read again once one of them changed, or where they have no stamp), oldest first: a sweep's plan, its
+ * points' evaluations, calibrations and training read the input model's folder once, not ~50 ms each time.
+ */
+const loadedTokenizers = new Map<string, { stamp: string; tokenizer: TextTokenizer }>();
 
 /**
  * Tokenizer classes transformers has no fast (tokenizers) class of (tokenization_auto.py's TOKENIZER_MAPPING_NAMES: None

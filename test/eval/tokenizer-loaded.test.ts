@@ -1,0 +1,72 @@
+/**
+ * loadTokenizer keeps the tokenizers of the last few folders it read while their side files' stamps hold (a sweep
+ * reads its input model's folder for the plan, each point's evaluation, calibration and training): a folder whose
+ * file was rewritten, or that gained a file, is read again, as is one changed within the last 2 s (no stamp) and one
+ * pushed out by newer folders.
+ */
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { clockAhead } from '../sweep/tiny-sweep.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'bc-tokenizer-loaded-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => vi.useRealTimers());
+
+const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+
+/** Writes `file` with `text`, its times `s` seconds after 10 s ago (so that each write's times differ). */
+function write(file: string, text: string, s: number): void {
+  writeFileSync(file, text);
+  const at = new Date(Date.now() - 10_000 + s * 1000);
+  utimesSync(file, at, at);
+}
+
+/** A folder of a vocab.txt of the special tokens then `words`. */
+function vocabFolder(name: string, words: readonly string[]): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  write(join(dir, 'vocab.txt'), `${[...SPECIALS, ...words].join('\n')}\n`, 0);
+  return dir;
+}
+
+const ids = (dir: string, text: string) => loadTokenizer(dir).encode(text, null, 8).ids;
+
+describe('loadTokenizer of a folder read before', () => {
+  it('gives the tokenizer it read while the side files hold, and reads a rewritten or added file again', () => {
+    const dir = vocabFolder('rewritten', ['good', 'bad']);
+    clockAhead();
+    const first = loadTokenizer(dir);
+    expect(loadTokenizer(dir)).toBe(first);
+    expect(loadTokenizer(join(dir, 'vocab.txt'))).toBe(first);
+    expect(first.encode('good', null, 8).ids).toEqual([2, 5, 3]);
+
+    // the same size, other ids: read again
+    write(join(dir, 'vocab.txt'), `${[...SPECIALS, 'bad', 'good'].join('\n')}\n`, 1);
+    clockAhead();
+    expect(ids(dir, 'good')).toEqual([2, 6, 3]);
+    expect(loadTokenizer(dir)).toBe(loadTokenizer(dir));
+
+    // a tokenizer_config.json added (cased): read again
+    expect(ids(dir, 'Good')).toEqual([2, 6, 3]);
+    write(join(dir, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: false }), 2);
+    clockAhead();
+    expect(ids(dir, 'Good')).toEqual([2, 1, 3]);
+  });
+
+  it('reads a folder changed within the last 2 s each time', () => {
+    const dir = vocabFolder('just-written', ['good']);
+    writeFileSync(join(dir, 'vocab.txt'), `${[...SPECIALS, 'good'].join('\n')}\n`);
+    expect(loadTokenizer(dir)).not.toBe(loadTokenizer(dir));
+  });
+
+  it('keeps the last 4 folders read', () => {
+    const dirs = ['a', 'b', 'c', 'd', 'e'].map((name) => vocabFolder(`kept-${name}`, ['good']));
+    clockAhead();
+    const read = dirs.map((dir) => loadTokenizer(dir));
+    for (const i of [1, 2, 3, 4]) expect(loadTokenizer(dirs[i]!)).toBe(read[i]);
+    expect(loadTokenizer(dirs[0]!)).not.toBe(read[0]);
+  });
+});
