@@ -342,9 +342,11 @@ const decimalTags = (tags: Tags): Tags => [
  * know (`%YAML 1.3`) is refused, where the parser printed a multi-line Node warning and read the value as text (or as
  * a Date, a Buffer, a Set, which a setting then called 'a mapping'); a core tag on a value it does not take (`!!int
  * "0x10"`, `!!bool yes`) is refused saying what the tag takes (coreTagProblem). Throws an Error of one line (yamlLine: the
- * parser's first error, else its first warning saying what is not read, without the code frame it shows; its place
- * counted without a BOM); a second document is refused in words of the file, where the parser's named its API ('please
- * use YAML.parseAllDocuments()').
+ * parser's first error, 'not valid YAML: …', else its first warning saying what is not read, without the code frame it
+ * shows; its place counted without a BOM), which a caller puts after the file's name; only what the parser cannot read
+ * says 'not valid YAML': a refusal of valid YAML (a tag, a directive, a second document, a key that is a list, a number
+ * too small to hold) says what it refuses alone. A second document is refused in words of the file, where the parser's
+ * named its API ('please use YAML.parseAllDocuments()').
  */
 export function parseYamlText(written: string, opts: { merge?: boolean } = {}): unknown {
   // (without its BOM, which the parser skips but counts: each place on line 1 was a column past the character, as no editor shows it)
@@ -355,7 +357,7 @@ export function parseYamlText(written: string, opts: { merge?: boolean } = {}): 
     // (the parser's words name its API: 'please use YAML.parseAllDocuments()')
     throw new Error(`a second document ${placeInText(text, error.pos[0])}: the file holds one (a '---' or '...' line ends the first)`);
   }
-  if (error) throw new Error(yamlLine(error.message));
+  if (error) throw new Error(`not valid YAML: ${yamlLine(error.message)}`);
   const [warning] = doc.warnings;
   if (warning)
     throw new Error(

@@ -152,7 +152,7 @@ export function parseSweepFile(file: string): SweepSpec {
   try {
     raw = parseYamlText(text, { merge: true }); // `<<: *anchor` merge keys, to share settings between steps
   } catch (e) {
-    throw new SettingsError(`${file}: not valid YAML: ${errorLine(e)}`);
+    throw new SettingsError(`${file}: ${errorLine(e)}`); // (parseYamlText's line: 'not valid YAML: …' only where it is not)
   }
   return parseSweep(raw, abs, file);
 }

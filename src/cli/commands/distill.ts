@@ -30,7 +30,7 @@ export function readIntermediate(value: string): IntermediatePreset | Intermedia
   try {
     data = parseYamlText(readFileSync(value, 'utf8'));
   } catch (e) {
-    throw new SettingsError(`${value}: not JSON or YAML (${errorLine(e)})`);
+    throw new SettingsError(`${value}: ${errorLine(e)}`); // (parseYamlText's line: 'not valid YAML: …' only where it is not)
   }
   return parseMatches(data, value);
 }
