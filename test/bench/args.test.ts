@@ -5,8 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { flagProblem, flagsOf, parseWhole, splitBenchArgs } from '../../bench/args.ts';
 import { BENCHMARKS } from '../../bench/suites.ts';
-import { glueSubset } from '../helpers/glue-paths.ts';
-import { TEACHERS, hasGlue, hasTeachers } from '../helpers/paths.ts';
+import { glueSubset, TEACHERS, hasGlue, hasTeachers } from '../helpers/paths.ts';
 
 const ROOT = resolve(__dirname, '../..');
 

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   BERT_BASE,
@@ -12,8 +12,7 @@ import {
   type BertConfig,
 } from '../../src/bert/config.ts';
 import { SettingsError } from '../../src/errors.ts';
-
-const TEACHERS = fileURLToPath(new URL('../../../shared/teachers/', import.meta.url));
+import { TEACHERS, hasTeachers } from '../helpers/paths.ts';
 
 describe('BertConfig validation', () => {
   it('accepts bert-base and knows its size', () => {
@@ -195,10 +194,10 @@ describe('Hugging Face config.json', () => {
     expect(plain.id2label).toEqual({ 0: 'LABEL_0', 1: 'LABEL_1' });
   });
 
-  it.skipIf(!existsSync(TEACHERS))('reads the teachers’ config.json files (needs ../shared/teachers)', () => {
-    const sst2 = configFromHuggingFace(JSON.parse(readFileSync(`${TEACHERS}sst2-L4H256/config.json`, 'utf8')));
+  it.skipIf(!hasTeachers)('reads the teachers’ config.json files (needs ../shared/teachers)', () => {
+    const sst2 = configFromHuggingFace(JSON.parse(readFileSync(join(TEACHERS, 'sst2-L4H256', 'config.json'), 'utf8')));
     expect(sst2).toMatchObject({ numLayers: 4, hiddenSize: 256, numHeads: 4, intermediateSize: 1024, numLabels: 2, id2label: ['negative', 'positive'] });
-    const stsb = configFromHuggingFace(JSON.parse(readFileSync(`${TEACHERS}stsb-L4H256/config.json`, 'utf8')));
+    const stsb = configFromHuggingFace(JSON.parse(readFileSync(join(TEACHERS, 'stsb-L4H256', 'config.json'), 'utf8')));
     expect(stsb.numLabels).toBe(1);
   });
 });

@@ -4,8 +4,8 @@
  * (node for node, weight for weight, up to names) and the same logits.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { buildBert } from '../../src/bert/build.ts';
@@ -14,9 +14,10 @@ import { transpose2d } from '../../src/bert/build-graph.ts';
 import { configFromHuggingFace, type BertConfig } from '../../src/bert/config.ts';
 import { loadModel, readFloat32, type Attribute, type Model } from '../../src/onnx/index.ts';
 import { batchLogits, type TokenBatch } from '../helpers/models.ts';
+import { GLUE_DIR, TEACHERS, hasGlue, hasTeachers } from '../helpers/paths.ts';
 
-const TEACHER = fileURLToPath(new URL('../../../shared/teachers/sst2-L4H256/', import.meta.url));
-const SST2_DEV = fileURLToPath(new URL('../../../shared/glue/SST-2/dev.tsv', import.meta.url));
+const TEACHER = join(TEACHERS, 'sst2-L4H256');
+const SST2_DEV = join(GLUE_DIR, 'SST-2', 'dev.tsv');
 
 /** The teacher's parameters under Hugging Face names, Linear weights back in torch's [out, in] layout. */
 function teacherWeights(m: Model, c: BertConfig): Map<string, Float32Array> {
@@ -81,7 +82,10 @@ function nodeSignatures(m: Model): { nodes: string[]; outputs: string[] } {
 
 /** The first `n` SST-2 dev sentences that fit max_length, tokenized as the teacher was evaluated, and their rows. */
 function devBatch(n: number, maxLength: number): { batch: TokenBatch; rows: number[] } {
-  const tok = new Tokenizer(JSON.parse(readFileSync(`${TEACHER}tokenizer.json`, 'utf8')), JSON.parse(readFileSync(`${TEACHER}tokenizer_config.json`, 'utf8')));
+  const tok = new Tokenizer(
+    JSON.parse(readFileSync(join(TEACHER, 'tokenizer.json'), 'utf8')),
+    JSON.parse(readFileSync(join(TEACHER, 'tokenizer_config.json'), 'utf8')),
+  );
   const lines = readFileSync(SST2_DEV, 'utf8')
     .split('\n')
     .slice(1)
@@ -103,40 +107,43 @@ function devBatch(n: number, maxLength: number): { batch: TokenBatch; rows: numb
   };
 }
 
-describe.skipIf(!existsSync(TEACHER))('buildBert reproduces the torch-exported SST-2 teacher (needs ../shared/teachers/sst2-L4H256)', () => {
-  let teacher: Model;
-  let config: BertConfig;
-  let rebuilt: Model;
-  beforeAll(() => {
-    teacher = loadModel(`${TEACHER}model.onnx`);
-    config = configFromHuggingFace(JSON.parse(readFileSync(`${TEACHER}config.json`, 'utf8')));
-    rebuilt = buildBert(config, { kind: 'given', tensors: teacherWeights(teacher, config) }, { batchDim: 'batch', sequenceDim: 'seq' });
-  });
+describe.skipIf(!hasTeachers || !hasGlue)(
+  'buildBert reproduces the torch-exported SST-2 teacher (needs ../shared/teachers/sst2-L4H256 and GLUE SST-2 dev)',
+  () => {
+    let teacher: Model;
+    let config: BertConfig;
+    let rebuilt: Model;
+    beforeAll(() => {
+      teacher = loadModel(join(TEACHER, 'model.onnx'));
+      config = configFromHuggingFace(JSON.parse(readFileSync(join(TEACHER, 'config.json'), 'utf8')));
+      rebuilt = buildBert(config, { kind: 'given', tensors: teacherWeights(teacher, config) }, { batchDim: 'batch', sequenceDim: 'seq' });
+    });
 
-  it('writes the same graph: every node, constant and weight, up to names', () => {
-    expect(rebuilt.graph.nodes.length).toBe(teacher.graph.nodes.length);
-    expect(rebuilt.graph.initializers.size).toBe(teacher.graph.initializers.size);
-    const a = nodeSignatures(rebuilt);
-    const b = nodeSignatures(teacher);
-    expect(a.outputs).toEqual(b.outputs);
-    expect(a.nodes).toEqual(b.nodes);
-    expect(rebuilt.graph.inputs).toEqual(teacher.graph.inputs);
-    expect(rebuilt.graph.outputs).toEqual(teacher.graph.outputs);
-    expect(rebuilt.opsetImports).toEqual(teacher.opsetImports);
-    expect(rebuilt.irVersion).toBe(teacher.irVersion);
-  });
+    it('writes the same graph: every node, constant and weight, up to names', () => {
+      expect(rebuilt.graph.nodes.length).toBe(teacher.graph.nodes.length);
+      expect(rebuilt.graph.initializers.size).toBe(teacher.graph.initializers.size);
+      const a = nodeSignatures(rebuilt);
+      const b = nodeSignatures(teacher);
+      expect(a.outputs).toEqual(b.outputs);
+      expect(a.nodes).toEqual(b.nodes);
+      expect(rebuilt.graph.inputs).toEqual(teacher.graph.inputs);
+      expect(rebuilt.graph.outputs).toEqual(teacher.graph.outputs);
+      expect(rebuilt.opsetImports).toEqual(teacher.opsetImports);
+      expect(rebuilt.irVersion).toBe(teacher.irVersion);
+    });
 
-  it('gives the teacher’s logits on real SST-2 dev sentences (padded batch), within 1e-4', async () => {
-    const { batch, rows } = devBatch(8, config.maxPositions);
-    const got = (await batchLogits(rebuilt, batch)).rows;
-    const want = (await batchLogits(`${TEACHER}model.onnx`, batch)).rows;
-    const oracle = JSON.parse(readFileSync(`${TEACHER}dev_logits.json`, 'utf8')) as number[][];
-    for (let i = 0; i < rows.length; i++) {
-      for (let j = 0; j < 2; j++) {
-        expect(Math.abs(got[i][j] - want[i][j])).toBeLessThan(1e-4);
-        expect(Math.abs(got[i][j] - oracle[rows[i]][j])).toBeLessThan(1e-4);
+    it('gives the teacher’s logits on real SST-2 dev sentences (padded batch), within 1e-4', async () => {
+      const { batch, rows } = devBatch(8, config.maxPositions);
+      const got = (await batchLogits(rebuilt, batch)).rows;
+      const want = (await batchLogits(join(TEACHER, 'model.onnx'), batch)).rows;
+      const oracle = JSON.parse(readFileSync(join(TEACHER, 'dev_logits.json'), 'utf8')) as number[][];
+      for (let i = 0; i < rows.length; i++) {
+        for (let j = 0; j < 2; j++) {
+          expect(Math.abs(got[i][j] - want[i][j])).toBeLessThan(1e-4);
+          expect(Math.abs(got[i][j] - oracle[rows[i]][j])).toBeLessThan(1e-4);
+        }
       }
-    }
-    expect(new Set(got.map((r) => Math.sign(r[1] - r[0]))).size).toBe(2); // both classes occur
-  });
-});
+      expect(new Set(got.map((r) => Math.sign(r[1] - r[0]))).size).toBe(2); // both classes occur
+    });
+  },
+);

@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ctrlC } from '../../src/cli/training.ts';
 import { createTrainingProgress } from '../../src/cli/training-progress.ts';
 import { PassThrough } from 'node:stream';
-import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, TEACHERS, hasGlue } from '../helpers/paths.ts';
 import { tinyBert, writeTinyBert } from '../helpers/models.ts';
 import { WORDS, writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { runMain } from '../helpers/cli.ts';
@@ -23,7 +23,7 @@ import { formatMB } from '../../src/units.ts';
 import { trainingVersion } from '../../src/train/versions.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
-const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const TEACHER = join(TEACHERS, 'sst2-L2H256');
 const haveShared = hasGlue && existsSync(join(TEACHER, 'model.onnx'));
 
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-cli-train-'));

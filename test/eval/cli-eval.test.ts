@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { dataCommand, type DataArgs } from '../../src/cli/commands/data.ts';
 import { evalCommand, type EvalArgs } from '../../src/cli/commands/eval.ts';
-import { GLUE_DIR, TEACHERS_DIR, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, TEACHERS, hasGlue, hasTeachers } from '../helpers/paths.ts';
 import { serveFiles } from '../helpers/glue-server.ts';
 
 type RunArgs<A> = Parameters<typeof evalCommand.run>[0] & A;
@@ -31,7 +31,7 @@ beforeEach(() => {
 afterEach(() => vi.restoreAllMocks());
 
 describe.skipIf(!hasGlue || !hasTeachers)('eval command (needs ../shared/glue and ../shared/teachers)', () => {
-  const model = join(TEACHERS_DIR, 'sst2-L4H256');
+  const model = join(TEACHERS, 'sst2-L4H256');
 
   it('--json prints the report and --out writes the same JSON', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'eval-')), 'result.json');

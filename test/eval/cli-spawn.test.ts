@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { GLUE_DIR, TEACHERS_DIR, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, TEACHERS, hasGlue, hasTeachers } from '../helpers/paths.ts';
 
 const run = promisify(execFile);
 
@@ -19,7 +19,7 @@ async function compress(...args: string[]): Promise<{ code: number; stdout: stri
 
 describe.skipIf(!hasGlue || !hasTeachers)('compress eval (spawned) (needs ../shared/glue and ../shared/teachers)', () => {
   it('prints the JSON report and exits 0', async () => {
-    const r = await compress('eval', join(TEACHERS_DIR, 'sst2-L4H256'), '--task', 'sst2', '--json', '--threads', '1');
+    const r = await compress('eval', join(TEACHERS, 'sst2-L4H256'), '--task', 'sst2', '--json', '--threads', '1');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.tasks['SST-2'].examples).toBe(872);
@@ -28,7 +28,7 @@ describe.skipIf(!hasGlue || !hasTeachers)('compress eval (spawned) (needs ../sha
   });
 
   it('exits 2 (a usage mistake) with a one-line message for an unknown task', async () => {
-    const r = await compress('eval', join(TEACHERS_DIR, 'sst2-L4H256'), '--task', 'rtee');
+    const r = await compress('eval', join(TEACHERS, 'sst2-L4H256'), '--task', 'rtee');
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
       "compress: unknown task 'rtee'. Did you mean 'RTE'? Known tasks: CoLA, SST-2, MRPC, STS-B, QQP, MNLI-m, MNLI-mm, QNLI, RTE, WNLI, AX, MNLI, all\n",

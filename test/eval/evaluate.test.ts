@@ -10,13 +10,13 @@ import { formatTable } from '../../src/eval/report.ts';
 import { loadSplit } from '../../src/glue/dataset.ts';
 import { MNLI_M, QNLI, RTE, STSB, SST2 } from '../../src/glue/tasks.ts';
 import { openSession } from '../../src/runtime/session.ts';
-import { FIXTURES_DIR, GLUE_DIR, TEACHERS_DIR, fixtureTokenizer, glueSubset, hasFixtures, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
+import { FIXTURES, GLUE_DIR, TEACHERS, fixtureTokenizer, glueSubset, hasFixtures, hasGlue, hasTeachers } from '../helpers/paths.ts';
 import { WORDS, sentence, writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { SPECIALS, templateSequence, templateSpecial, tokenizerJson } from '../helpers/tokenizer-json.ts';
 
-const DISTILBERT = join(FIXTURES_DIR, 'distilbert-seqcls-tiny-torch110-op11.onnx');
-const XLMR = join(FIXTURES_DIR, 'xlmroberta-crossencoder-tiny-torch27-op14.onnx');
+const DISTILBERT = join(FIXTURES, 'distilbert-seqcls-tiny-torch110-op11.onnx');
+const XLMR = join(FIXTURES, 'xlmroberta-crossencoder-tiny-torch27-op14.onnx');
 
 describe('predictionsFromRows', () => {
   it('takes the argmax and maps it through id2label order (MNLI contradiction/entailment/neutral model)', () => {
@@ -72,7 +72,7 @@ describe('evaluate: argument checks', () => {
 describe.skipIf(!hasGlue || !hasTeachers)('evaluate: teacher model folders (needs ../shared/glue and ../shared/teachers)', () => {
   it('refuses a task the model cannot do, from config.json, before running', async () => {
     const start = performance.now();
-    await expect(evaluate({ model: join(TEACHERS_DIR, 'sst2-L4H256'), tasks: ['mnli'], glueDir: GLUE_DIR })).rejects.toThrow(
+    await expect(evaluate({ model: join(TEACHERS, 'sst2-L4H256'), tasks: ['mnli'], glueDir: GLUE_DIR })).rejects.toThrow(
       /MNLI-m has 3 labels \(entailment, neutral, contradiction\) but .*sst2-L4H256\/config\.json says 2 labels \(its id2label's size, as transformers reads it\)/,
     );
     expect(performance.now() - start).toBeLessThan(2000);
@@ -83,7 +83,7 @@ describe.skipIf(!hasGlue || !hasTeachers)('evaluate: teacher model folders (need
     // the first 200 test examples of SST-2 (7 batches, the last one partial), where the whole split (1821) took
     // most of this file's time
     const glue = glueSubset(dir, ['SST-2/test.tsv'], 200);
-    const result = await evaluate({ model: join(TEACHERS_DIR, 'sst2-L4H256'), tasks: ['SST-2'], split: 'test', glueDir: glue, submissionDir: dir });
+    const result = await evaluate({ model: join(TEACHERS, 'sst2-L4H256'), tasks: ['SST-2'], split: 'test', glueDir: glue, submissionDir: dir });
     expect(result.tasks[0]!.metrics).toEqual({});
     expect(result.glue.score).toBeNull();
     expect(result.submissionFiles).toEqual([join(dir, 'SST-2.tsv')]);
@@ -98,7 +98,7 @@ describe.skipIf(!hasGlue || !hasTeachers)('evaluate: teacher model folders (need
     // (the first 64 dev examples of each task, where SST-2's whole split took a third of this file's time)
     const devFiles = ['CoLA', 'SST-2', 'MRPC', 'STS-B', 'QQP', 'QNLI', 'RTE', 'WNLI'].map((task) => `${task}/dev.tsv`);
     const glue = glueSubset(mkdtempSync(join(tmpdir(), 'all-tasks-')), [...devFiles, 'MNLI/dev_matched.tsv', 'MNLI/dev_mismatched.tsv'], 64);
-    const result = await evaluate({ model: join(TEACHERS_DIR, 'sst2-L2H256'), tasks: ['all'], glueDir: glue });
+    const result = await evaluate({ model: join(TEACHERS, 'sst2-L2H256'), tasks: ['all'], glueDir: glue });
     expect(result.tasks.map((t) => t.task.name)).toEqual(['SST-2']);
     expect(result.glue.score).toBe(result.tasks[0]!.metrics.accuracy);
     const reasons = Object.fromEntries(result.skipped.map((s) => [s.task, s.reason]));
@@ -109,15 +109,13 @@ describe.skipIf(!hasGlue || !hasTeachers)('evaluate: teacher model folders (need
     expect(formatTable(result).join('\n')).toContain('skipped 9 tasks of all that this model cannot be scored on:\n  CoLA: ');
     // A task named is refused, not skipped, with `all` beside it too.
     for (const tasks of [['SST-2', 'CoLA'], ['all', 'CoLA'], ['all,CoLA']])
-      await expect(evaluate({ model: join(TEACHERS_DIR, 'sst2-L2H256'), tasks, glueDir: glue }), tasks.join(' ')).rejects.toThrow(
-        /does not name CoLA's labels/,
-      );
+      await expect(evaluate({ model: join(TEACHERS, 'sst2-L2H256'), tasks, glueDir: glue }), tasks.join(' ')).rejects.toThrow(/does not name CoLA's labels/);
   });
 
   it("--tasks all scores a model whose config.json names its finetuning_task on that task only, though its head fits others' labels", async () => {
     // an SST-2 model whose config.json names no classes (LABEL_0, LABEL_1), as run_glue writes it, with finetuning_task
     const dir = mkdtempSync(join(tmpdir(), 'finetuned-'));
-    const teacher = join(TEACHERS_DIR, 'sst2-L2H256');
+    const teacher = join(TEACHERS, 'sst2-L2H256');
     for (const f of ['model.onnx', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'])
       copyFileSync(join(teacher, f), join(dir, f));
     const config = JSON.parse(readFileSync(join(teacher, 'config.json'), 'utf8'));
@@ -147,7 +145,7 @@ describe.skipIf(!hasGlue || !hasTeachers)('evaluate: teacher model folders (need
 
   it('--tasks all without a GLUE folder says so in one short line', async () => {
     const missing = join(GLUE_DIR, 'no-such-folder');
-    await expect(evaluate({ model: join(TEACHERS_DIR, 'sst2-L2H256'), tasks: ['all'], glueDir: missing })).rejects.toThrow(
+    await expect(evaluate({ model: join(TEACHERS, 'sst2-L2H256'), tasks: ['all'], glueDir: missing })).rejects.toThrow(
       new RegExp(
         `^GLUE folder ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} not found: set --glue-dir or GLUE_DIR \\(compress data download fetches the data\\)$`,
       ),
@@ -155,7 +153,7 @@ describe.skipIf(!hasGlue || !hasTeachers)('evaluate: teacher model folders (need
   });
 
   it('refuses AX with a model that is not an MNLI model, advising to train on MNLI (AX has no train split)', async () => {
-    const refusal = evaluate({ model: join(TEACHERS_DIR, 'sst2-L4H256'), tasks: ['AX'], split: 'test', glueDir: GLUE_DIR });
+    const refusal = evaluate({ model: join(TEACHERS, 'sst2-L4H256'), tasks: ['AX'], split: 'test', glueDir: GLUE_DIR });
     await expect(refusal).rejects.toThrow(/AX needs an MNLI model/);
     await expect(refusal).rejects.toThrow(/its labels are SST-2's: give it MNLI-m's classifier first \(compress train \S+ --task MNLI-m --new-head -o OUT\)$/);
   });
@@ -191,7 +189,7 @@ describe.skipIf(!hasGlue || !hasFixtures)(
         ['bert-toy-pretraining-torch11-op12.onnx', 'pretraining'],
       ] as const) {
         await expect(
-          evaluate({ model: join(FIXTURES_DIR, file), tokenizer: fixtureTokenizer('distilbert-base-uncased'), tasks: ['SST-2'], glueDir: GLUE_DIR }),
+          evaluate({ model: join(FIXTURES, file), tokenizer: fixtureTokenizer('distilbert-base-uncased'), tasks: ['SST-2'], glueDir: GLUE_DIR }),
         ).rejects.toThrow(new RegExp(`${file.replace(/\./g, '\\.')}: a ${head} head; GLUE tasks need a sequence classifier`));
       }
     });
@@ -207,7 +205,7 @@ describe.skipIf(!hasGlue || !hasFixtures)(
     });
 
     it('feeds an int32 model (keras2onnx BERT, inputs in its own order) in int32', async () => {
-      const session = await openSession(join(FIXTURES_DIR, 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'));
+      const session = await openSession(join(FIXTURES, 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'));
       try {
         // This graph has a fixed sequence length of 7 and a 20-token vocabulary, so the ids are made up.
         const encodings = [0, 1, 2].map((k) => ({ ids: [1, 2 + k, 3, 4, 5, 6, 7], typeIds: [0, 0, 0, 0, 1, 1, 1] }));

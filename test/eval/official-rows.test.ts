@@ -12,7 +12,7 @@ import { toReport } from '../../src/eval/report.ts';
 import { loadSplit, officialRowsNote } from '../../src/glue/dataset.ts';
 import { GLUE_TASKS, SST2 } from '../../src/glue/tasks.ts';
 import { saveModel } from '../../src/onnx/index.ts';
-import { GLUE_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, hasGlue } from '../helpers/paths.ts';
 import { tinyBert } from '../helpers/models.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'official-rows-'));

@@ -11,7 +11,7 @@ import { predictRows } from '../../src/eval/predict.ts';
 import { loadTokenizer } from '../../src/eval/tokenizer.ts';
 import { getTask } from '../../src/glue/registry.ts';
 import { openSession } from '../../src/runtime/session.ts';
-import { GLUE_DIR, TEACHERS_DIR, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, TEACHERS, hasGlue, hasTeachers } from '../helpers/paths.ts';
 
 interface Oracle {
   task: string;
@@ -19,7 +19,7 @@ interface Oracle {
   max_len: number;
 }
 
-const teacher = (name: string) => join(TEACHERS_DIR, name);
+const teacher = (name: string) => join(TEACHERS, name);
 const oracle = (name: string): Oracle => JSON.parse(readFileSync(join(teacher(name), 'oracle.json'), 'utf8'));
 const devLogits = (name: string): number[][] => JSON.parse(readFileSync(join(teacher(name), 'dev_logits.json'), 'utf8'));
 

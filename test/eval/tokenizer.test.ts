@@ -18,7 +18,7 @@ import { exportToTransformersJs, transformersJsTokenizerConfig } from '../../src
 import { wordPieceTokenizerJson } from '../../src/eval/wordpiece-vocab.ts';
 import { loadSplit } from '../../src/glue/dataset.ts';
 import { MNLI_M, SST2 } from '../../src/glue/tasks.ts';
-import { GLUE_DIR, TEACHERS_DIR, fixtureTokenizer, hasFixtures, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, TEACHERS, fixtureTokenizer, hasFixtures, hasGlue, hasTeachers } from '../helpers/paths.ts';
 import { tokenizerFolder as tokenizerFolderOf } from '../helpers/tokenizer-json.ts';
 
 env.allowRemoteModels = false;
@@ -146,7 +146,7 @@ describe.skipIf(!hasFixtures || !hasGlue)(
 
 describe.skipIf(!hasTeachers)('tokenizer: teacher folders (needs ../shared/teachers)', () => {
   it('loads the teacher tokenizer.json (bert-base-uncased ids)', () => {
-    const t = loadTokenizer(join(TEACHERS_DIR, 'sst2-L4H256'));
+    const t = loadTokenizer(join(TEACHERS, 'sst2-L4H256'));
     expect(t.encode('hello world', null, 64).ids).toEqual([101, 7592, 2088, 102]);
   });
 });
@@ -169,7 +169,7 @@ describe.skipIf(!hasFixtures)('tokenizer: XLM-R (RoBERTa template, no token type
 });
 
 describe.skipIf(!hasTeachers)('tokenizer: vocabulary of a folder (needs ../shared/teachers/sst2-L2H256)', () => {
-  const teacher = join(TEACHERS_DIR, 'sst2-L2H256');
+  const teacher = join(TEACHERS, 'sst2-L2H256');
 
   it('reads the same vocabulary from tokenizer.json and vocab.txt, whatever the formatting; a swap is a difference', () => {
     const fromJson = readVocabulary(teacher)!;

@@ -24,7 +24,7 @@ import { factorizeWordEmbedding } from '../../src/factorize/embeddings.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { aHead } from '../../src/bert/classifier.ts';
 import type { HeadKind } from '../../src/bert/structure.ts';
-import { GLUE_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, hasGlue } from '../helpers/paths.ts';
 import { WORDS } from '../helpers/model-folder.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
 

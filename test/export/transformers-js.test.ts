@@ -33,7 +33,7 @@ import { cloneModel, loadModel } from '../../src/onnx/index.ts';
 import { saveModel } from '../../src/onnx/save.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { openSession } from '../../src/runtime/session.ts';
-import { FIXTURES_DIR, GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { FIXTURES, GLUE_DIR, TEACHERS, hasGlue } from '../helpers/paths.ts';
 import { WORDS, sentence, writeModelFolder } from '../helpers/model-folder.ts';
 import { perturbedWeights, tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { refusal } from '../helpers/refusal.ts';
@@ -44,7 +44,7 @@ import { DataType } from '../../src/onnx/dtype.ts';
 registerAllPasses();
 env.allowRemoteModels = false;
 
-const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const TEACHER = join(TEACHERS, 'sst2-L2H256');
 const TOLERANCE = 1e-5;
 const dir = mkdtempSync(join(tmpdir(), 'bc-tjs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -608,16 +608,16 @@ describe('--format transformers.js of a model converted by --quantize float16 (f
   });
 });
 
-describe.skipIf(!existsSync(join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.onnx')))('--format transformers.js refusals', () => {
+describe.skipIf(!existsSync(join(FIXTURES, 'bert-toy-pretraining-ort-fused.onnx')))('--format transformers.js refusals', () => {
   it('a fixed sequence length and a pretraining head (MLM + NSP, its MLM scores not [batch, labels]) are refused in one line, nothing written', async () => {
     const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }];
     // (its int32 ids would be taken as int64; its length is fixed at 7)
-    const keras = join(FIXTURES_DIR, 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx');
+    const keras = join(FIXTURES, 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx');
     const out = join(dir, 'refused');
     expect(await refusalAsync(() => compressToTransformersJs({ input: keras, output: out, steps }))).toMatch(
       /the graph fixes the sequence length to 7; transformers\.js pads each batch to its longest text$/,
     );
-    const mlm = join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.onnx');
+    const mlm = join(FIXTURES, 'bert-toy-pretraining-ort-fused.onnx');
     expect(await refusalAsync(() => compressToTransformersJs({ input: mlm, output: out, steps }))).toMatch(
       /: the model has a pretraining head \(MLM \+ NSP\), not a sequence classifier; /,
     );
@@ -625,8 +625,8 @@ describe.skipIf(!existsSync(join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.o
   });
 
   it('a bare .onnx without a tokenizer beside it: refused with the way out (--tokenizer), which then gives the folder its tokenizer', async () => {
-    const model = join(FIXTURES_DIR, 'distilbert-seqcls-tiny-torch110-op11.onnx');
-    const tokenizer = join(FIXTURES_DIR, 'tokenizers', 'distilbert-base-uncased');
+    const model = join(FIXTURES, 'distilbert-seqcls-tiny-torch110-op11.onnx');
+    const tokenizer = join(FIXTURES, 'tokenizers', 'distilbert-base-uncased');
     const steps = [{ pass: 'quantize', settings: { mode: 'int8' } }];
     expect(await refusalAsync(() => compressToTransformersJs({ input: model, output: join(dir, 'no-tokenizer'), steps }))).toMatch(
       /no tokenizer\.json, vocab\.txt, vocab\.json with merges\.txt or SentencePiece model; transformers\.js needs the tokenizer \(give its folder with --tokenizer\)$/,
@@ -641,10 +641,10 @@ describe.skipIf(!existsSync(join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.o
   });
 
   it("special tokens written as {content, lstrip, …} (special_tokens_map.json as transformers saves it) are written by name, which transformers.js loads, where it threw 'Unknown token: [object Object]'", async () => {
-    const model = join(FIXTURES_DIR, 'distilbert-seqcls-tiny-torch110-op11.onnx');
+    const model = join(FIXTURES, 'distilbert-seqcls-tiny-torch110-op11.onnx');
     const tokenizer = join(dir, 'dict-specials');
     mkdirSync(tokenizer, { recursive: true });
-    writeFileSync(join(tokenizer, 'vocab.txt'), readFileSync(join(FIXTURES_DIR, 'tokenizers', 'distilbert-base-uncased', 'vocab.txt')));
+    writeFileSync(join(tokenizer, 'vocab.txt'), readFileSync(join(FIXTURES, 'tokenizers', 'distilbert-base-uncased', 'vocab.txt')));
     const token = (content: string) => ({ content, lstrip: false, normalized: false, rstrip: false, single_word: false });
     const specials = { cls_token: '[CLS]', sep_token: '[SEP]', unk_token: token('[UNK]'), pad_token: token('[PAD]'), mask_token: token('[MASK]') };
     writeFileSync(join(tokenizer, 'special_tokens_map.json'), JSON.stringify({ ...specials, additional_special_tokens: [token('[unused1]')] }));
@@ -662,10 +662,10 @@ describe.skipIf(!existsSync(join(FIXTURES_DIR, 'bert-toy-pretraining-ort-fused.o
   });
 
   it("tokenizer.json's BertNormalizer is written as tokenizer_config.json says (do_lower_case false), which transformers.js alone would not read", async () => {
-    const model = join(FIXTURES_DIR, 'distilbert-seqcls-tiny-torch110-op11.onnx');
+    const model = join(FIXTURES, 'distilbert-seqcls-tiny-torch110-op11.onnx');
     const tokenizer = join(dir, 'cased-tokenizer');
     mkdirSync(tokenizer, { recursive: true });
-    writeFileSync(join(tokenizer, 'vocab.txt'), readFileSync(join(FIXTURES_DIR, 'tokenizers', 'distilbert-base-uncased', 'vocab.txt')));
+    writeFileSync(join(tokenizer, 'vocab.txt'), readFileSync(join(FIXTURES, 'tokenizers', 'distilbert-base-uncased', 'vocab.txt')));
     writeFileSync(join(tokenizer, 'tokenizer.json'), JSON.stringify(vocabTokenizerJson(join(tokenizer, 'vocab.txt'), {})));
     writeFileSync(join(tokenizer, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: false }));
     const out = join(dir, 'cased-tokenizer-out');

@@ -8,7 +8,7 @@ import { DataError, SettingsError } from '../../src/errors.ts';
 import { downloadGlue, fileUrl, selectSources } from '../../src/glue/download/download.ts';
 import { downloadVerified } from '../../src/glue/download/http-file.ts';
 import { GLUE_SOURCES, type TaskSource } from '../../src/glue/download/sources.ts';
-import { GLUE_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, hasGlue } from '../helpers/paths.ts';
 import { serveFiles, type FileServer } from '../helpers/glue-server.ts';
 import { buildZip } from '../helpers/glue-zip.ts';
 

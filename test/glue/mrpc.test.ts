@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatMrpc } from '../../src/glue/download/mrpc.ts';
 import { GLUE_SOURCES } from '../../src/glue/download/sources.ts';
-import { GLUE_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, hasGlue } from '../helpers/paths.ts';
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSplit } from '../../src/glue/dataset.ts';
 import { AX, GLUE_TASKS, MNLI_M, MNLI_MM, SST2, trainingTask, type TaskName } from '../../src/glue/tasks.ts';
-import { GLUE_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, hasGlue } from '../helpers/paths.ts';
 
 /** Rows per dev file (header excluded), from shared/glue/MANIFEST.md. */
 const MANIFEST_DEV_ROWS: Record<Exclude<TaskName, 'AX'>, number> = {

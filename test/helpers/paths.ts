@@ -1,11 +1,23 @@
-/** Where the shared, read-only test material lives, and whether it is there. */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+/**
+ * Where the shared, read-only test material lives, and whether it is there (tests that need it skip otherwise).
+ * `$SHARED_DIR`, else the `shared/` folder beside this checkout (`../shared` from the repository root, found from
+ * this file, so it does not depend on the working directory); GLUE data `$GLUE_DIR`, else `glue/` in it. A folder
+ * that is there counts as present: an incomplete one fails the tests that need what it lacks rather than skipping them.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const SHARED = resolve(process.env.SHARED_DIR ?? resolve(__dirname, '../../../shared'));
+/** An environment variable's value, unless it is unset or blank (as src/glue/glue-dir.ts reads GLUE_DIR). */
+const fromEnv = (name: string): string | undefined => {
+  const value = process.env[name];
+  return value !== undefined && value.trim() !== '' ? value : undefined;
+};
+
+export const SHARED = resolve(fromEnv('SHARED_DIR') ?? fileURLToPath(new URL('../../../shared', import.meta.url)));
 export const FIXTURES = resolve(SHARED, 'fixtures/onnx');
 export const TEACHERS = resolve(SHARED, 'teachers');
-export const GLUE_DIR = resolve(process.env.GLUE_DIR ?? resolve(SHARED, 'glue'));
+export const GLUE_DIR = resolve(fromEnv('GLUE_DIR') ?? resolve(SHARED, 'glue'));
 
 export const hasFixtures = existsSync(FIXTURES);
 export const hasTeachers = existsSync(TEACHERS);
@@ -22,3 +34,22 @@ export const FIXTURE_MODELS: ReadonlyArray<{ file: string; vocab: number; seq?: 
 ];
 
 export const fixture = (file: string) => resolve(FIXTURES, file);
+
+/** A tokenizer folder among the shared fixtures. */
+export const fixtureTokenizer = (name: 'distilbert-base-uncased' | 'tiny-xlm-roberta-ce'): string => join(FIXTURES, 'tokenizers', name);
+
+/** A small GLUE folder in `dir`/glue: the header and first `rows` examples of each of `files` (as 'SST-2/dev.tsv'). */
+export function glueSubset(dir: string, files: string[], rows: number): string {
+  const glue = join(dir, 'glue');
+  for (const file of files) {
+    mkdirSync(join(glue, dirname(file)), { recursive: true });
+    writeFileSync(
+      join(glue, file),
+      `${readFileSync(join(GLUE_DIR, file), 'utf8')
+        .split('\n')
+        .slice(0, rows + 1)
+        .join('\n')}\n`,
+    );
+  }
+  return glue;
+}

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DataType, loadModel, saveModel } from '../../src/onnx/index.ts';
 import { graphInterface } from '../../src/onnx/load.ts';
 import { ModelLoadError } from '../../src/errors.ts';
-import { FIXTURES_DIR, hasFixtures, TEACHERS_DIR } from '../helpers/glue-paths.ts';
+import { FIXTURES, hasFixtures, TEACHERS } from '../helpers/paths.ts';
 import { tinyBert } from '../helpers/models.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-graph-interface-'));
@@ -41,12 +41,12 @@ describe('graphInterface', () => {
 
   it.skipIf(!hasFixtures)('reads what loadModel reads of every exporter fixture and teacher', () => {
     const files = [
-      ...readdirSync(FIXTURES_DIR)
+      ...readdirSync(FIXTURES)
         .filter((f) => f.endsWith('.onnx'))
-        .map((f) => join(FIXTURES_DIR, f)),
-      ...readdirSync(TEACHERS_DIR)
+        .map((f) => join(FIXTURES, f)),
+      ...readdirSync(TEACHERS)
         .filter((t) => !t.includes('.'))
-        .map((t) => join(TEACHERS_DIR, t, 'model.onnx')),
+        .map((t) => join(TEACHERS, t, 'model.onnx')),
     ];
     expect(files.length).toBeGreaterThan(6);
     for (const file of files) expect(graphInterface(file), file).toEqual(declared(file));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadModel, saveModel } from '../../src/onnx/index.ts';
 import { graphOpTypes } from '../../src/onnx/load.ts';
-import { FIXTURES_DIR, hasFixtures } from '../helpers/glue-paths.ts';
+import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
 import { tinyBert } from '../helpers/models.ts';
 
 vi.mock('node:fs', async (importOriginal) => {
@@ -41,9 +41,9 @@ describe('graphOpTypes', () => {
   });
 
   it.skipIf(!hasFixtures)('reads what loadModel reads of every exporter fixture', () => {
-    const files = readdirSync(FIXTURES_DIR)
+    const files = readdirSync(FIXTURES)
       .filter((f) => f.endsWith('.onnx'))
-      .map((f) => join(FIXTURES_DIR, f));
+      .map((f) => join(FIXTURES, f));
     expect(files.length).toBeGreaterThan(4);
     for (const file of files) expect(graphOpTypes(file), file).toEqual(loaded(file));
   });

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { discovered } from '../../src/bert/model-inputs.ts';
 import { loadModel, saveModel, type Model } from '../../src/onnx/index.ts';
 import { loadModelShapes } from '../../src/onnx/load.ts';
-import { FIXTURES_DIR, hasFixtures } from '../helpers/glue-paths.ts';
+import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { writeExternalAttributeModel } from '../helpers/external-attributes.ts';
 
@@ -64,9 +64,9 @@ describe('loadModelShapes', () => {
   });
 
   it.skipIf(!hasFixtures)('reads what loadModel reads of every exporter fixture', () => {
-    const files = readdirSync(FIXTURES_DIR)
+    const files = readdirSync(FIXTURES)
       .filter((f) => f.endsWith('.onnx'))
-      .map((f) => join(FIXTURES_DIR, f));
+      .map((f) => join(FIXTURES, f));
     expect(files.length).toBeGreaterThan(4);
     for (const file of files) expect(read(loadModelShapes(file)), file).toEqual(read(loadModel(file)));
   });

@@ -7,7 +7,7 @@ import { fileStamps, stampsHold } from '../../src/files.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { pointKey } from '../../src/sweep/key.ts';
-import { GLUE_DIR, TEACHERS_DIR, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, TEACHERS, hasGlue, hasTeachers } from '../helpers/paths.ts';
 
 describe('model stamps', () => {
   it('are taken of a file not changed within the last 2 s, and hold until it is written or replaced', () => {
@@ -37,8 +37,8 @@ describe('model stamps', () => {
   it.skipIf(!hasGlue || !hasTeachers)("are in a sweep's plan for its model and a distill step's teacher, outside the point's key", async () => {
     const root = mkdtempSync(join(tmpdir(), 'stamps-plan-'));
     try {
-      const model = join(TEACHERS_DIR, 'sst2-L2H256');
-      const teacher = join(TEACHERS_DIR, 'sst2-L4H256');
+      const model = join(TEACHERS, 'sst2-L2H256');
+      const teacher = join(TEACHERS, 'sst2-L4H256');
       const spec = parseSweep(
         {
           models: [{ path: model, tasks: ['SST-2'] }],

@@ -19,7 +19,7 @@ import { parseSweep } from '../../src/sweep/spec.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
-import { TEACHERS_DIR, glueSubset, hasGlue, hasTeachers } from '../helpers/glue-paths.ts';
+import { TEACHERS, glueSubset, hasGlue, hasTeachers } from '../helpers/paths.ts';
 import { writeTinySst2, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 import { runMain } from '../helpers/cli.ts';
 
@@ -589,7 +589,7 @@ describe('point keys of train / distill steps', () => {
   });
 });
 
-const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const TEACHER = join(TEACHERS, 'sst2-L2H256');
 const haveTeacher = hasGlue && hasTeachers && existsSync(join(TEACHER, 'model.onnx'));
 
 describe.skipIf(!haveTeacher)('a pipeline prune-ffn → distill → quantize (needs ../shared/glue and ../shared/teachers/sst2-L2H256)', () => {

@@ -26,7 +26,7 @@ import { loadTrainingSet, type TrainingSet } from '../../src/train/data.ts';
 import { checkAugmentFits, withAugmented } from '../../src/train/augment-set.ts';
 import { refusal } from '../helpers/refusal.ts';
 import { teacherWordEmbeddings } from '../../src/train/students/bilstm-config.ts';
-import { FIXTURES_DIR, GLUE_DIR, TEACHERS_DIR, fixtureTokenizer, hasFixtures } from '../helpers/glue-paths.ts';
+import { FIXTURES, GLUE_DIR, TEACHERS, fixtureTokenizer, hasFixtures } from '../helpers/paths.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bert-compress-augment-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -358,7 +358,7 @@ describe.skipIf(!hasFixtures)('augmented variants as training examples (needs ..
 });
 
 /** The shared 2-layer SST-2 teacher, whose embeddings were trained from a normal(0, 0.02) start. */
-const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const TEACHER = join(TEACHERS, 'sst2-L2H256');
 const hasTeacher = existsSync(join(TEACHER, 'model.onnx')) && existsSync(join(GLUE_DIR, 'SST-2', 'dev.tsv'));
 
 describe.skipIf(!hasTeacher)('on the SST-2 teacher (needs ../shared/teachers/sst2-L2H256 and ../shared/glue)', () => {
@@ -402,7 +402,7 @@ describe.skipIf(!hasTeacher)('on the SST-2 teacher (needs ../shared/teachers/sst
   });
 });
 
-const MLM = join(FIXTURES_DIR, 'bert-toy-pretraining-torch11-op12.onnx');
+const MLM = join(FIXTURES, 'bert-toy-pretraining-torch11-op12.onnx');
 
 describe.skipIf(!existsSync(MLM))('MLM candidates (toy pretraining graph, 99-token vocabulary) (needs ../shared/fixtures/onnx)', () => {
   // [PAD] [UNK] [CLS] [SEP] [MASK], a ## piece, punctuation, then words w7…w98.

@@ -29,7 +29,7 @@ import {
 } from '../../src/train/students/bilstm.ts';
 import { Rng } from '../../src/bert/random.ts';
 import { appendLoss, buildGradientGraph } from '../../src/gradients/index.ts';
-import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, TEACHERS, hasGlue } from '../helpers/paths.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { quantizeModel, parseQuantizeSettings } from '../../src/quantize/index.ts';
@@ -40,7 +40,7 @@ import { initialParameters } from '../../src/train/student.ts';
 import { runTraining, type DistillSettings } from '../../src/train/run.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 
-const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const TEACHER = join(TEACHERS, 'sst2-L2H256');
 const hasTeacher = existsSync(join(TEACHER, 'model.onnx'));
 
 /** The ops the reverse-mode differentiator has rules for. */

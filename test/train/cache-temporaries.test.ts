@@ -12,9 +12,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { augmentCacheFile, writeAugmentCache } from '../../src/train/augment.ts';
 import { loadTrainingSet } from '../../src/train/data.ts';
 import { teacherCacheFile, teacherCacheKey, teacherLogits } from '../../src/train/teacher-cache.ts';
-import { GLUE_DIR, TEACHERS_DIR } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, TEACHERS } from '../helpers/paths.ts';
 
-const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const TEACHER = join(TEACHERS, 'sst2-L2H256');
 const ready = existsSync(join(GLUE_DIR, 'SST-2', 'dev.tsv')) && existsSync(join(TEACHER, 'model.onnx'));
 
 const tmp = mkdtempSync(join(tmpdir(), 'bert-compress-cache-temporaries-'));

@@ -7,10 +7,10 @@ import { loadTokenizer } from '../../src/eval/tokenizer.ts';
 import { getTask, loadSplit } from '../../src/glue/index.ts';
 import { loadTrainingSet, makeBatch, makeBatches } from '../../src/train/data.ts';
 import { shuffledOrder } from '../../src/train/random.ts';
-import { GLUE_DIR, TEACHERS_DIR } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, TEACHERS } from '../helpers/paths.ts';
 
-const SST2_TEACHER = join(TEACHERS_DIR, 'sst2-L4H256');
-const STSB_TEACHER = join(TEACHERS_DIR, 'stsb-L4H256');
+const SST2_TEACHER = join(TEACHERS, 'sst2-L4H256');
+const STSB_TEACHER = join(TEACHERS, 'stsb-L4H256');
 const ready =
   existsSync(join(GLUE_DIR, 'SST-2', 'train.tsv')) && existsSync(join(GLUE_DIR, 'STS-B', 'train.tsv')) && existsSync(join(SST2_TEACHER, 'tokenizer.json'));
 

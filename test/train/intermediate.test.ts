@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cloneModel, createModel, DataType, encodeModel, float32Tensor, loadModel, type Model } from '../../src/onnx/index.ts';
-import { fixture, hasFixtures } from '../helpers/paths.ts';
+import { fixture, hasFixtures, GLUE_DIR, TEACHERS, hasGlue } from '../helpers/paths.ts';
 import { openSession, Tensor } from '../../src/runtime/session.ts';
 import { appendLoss, type IntermediateTerm } from '../../src/gradients/losses.ts';
 import { DEFAULT_PKD_WEIGHT, layerPairs, parseLayerMap, parseMatches, presetMatches, checkMatch } from '../../src/train/intermediate.ts';
@@ -28,7 +28,6 @@ import { lcg } from '../helpers/feeds.ts';
 import type { Batch } from '../../src/train/data.ts';
 import type { Student } from '../../src/train/student.ts';
 import { runTraining } from '../../src/train/run.ts';
-import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
 
 /** A stepper training `student` on intermediate terms alone (no dropout, one thread). */
 function intermediateStepper(student: Student, plan: { terms: IntermediateTerm[] }, features: TeacherFeatures) {
@@ -772,7 +771,7 @@ describe('teacher features and the projection', () => {
   });
 });
 
-describe.skipIf(!hasGlue || !existsSync(join(TEACHERS_DIR, 'sst2-L2H256', 'model.onnx')))('matches refused before any work (needs ../shared)', () => {
+describe.skipIf(!hasGlue || !existsSync(join(TEACHERS, 'sst2-L2H256', 'model.onnx')))('matches refused before any work (needs ../shared)', () => {
   it('a match the models cannot serve is refused in one line before the data, the teacher logits or any folder', async () => {
     const work = mkdtempSync(join(tmpdir(), 'bc-match-refusal-'));
     try {
@@ -780,7 +779,7 @@ describe.skipIf(!hasGlue || !existsSync(join(TEACHERS_DIR, 'sst2-L2H256', 'model
       const cacheDir = join(work, 'cache');
       await expect(
         runTraining({
-          teacher: join(TEACHERS_DIR, 'sst2-L2H256'),
+          teacher: join(TEACHERS, 'sst2-L2H256'),
           student: 'bert:layers=1,hidden=16,heads=2,intermediate=32',
           task: 'SST-2',
           glueDir: GLUE_DIR,

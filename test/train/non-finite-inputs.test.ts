@@ -14,10 +14,10 @@ import { TOKENIZER_FILES, copyModelFiles } from '../../src/eval/model-files.ts';
 import { loadModel, readFloat32, saveModel } from '../../src/onnx/index.ts';
 import { float32Tensor } from '../../src/onnx/tensor.ts';
 import { runTraining } from '../../src/train/run.ts';
-import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, TEACHERS, hasGlue } from '../helpers/paths.ts';
 import { writeTinyBert } from '../helpers/models.ts';
 
-const SST2_TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const SST2_TEACHER = join(TEACHERS, 'sst2-L2H256');
 const haveShared = hasGlue && existsSync(join(SST2_TEACHER, 'model.onnx'));
 
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-non-finite-train-'));

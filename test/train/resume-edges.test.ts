@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../../src/onnx/load.ts';
 import { runTraining } from '../../src/train/run.ts';
-import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, TEACHERS, hasGlue } from '../helpers/paths.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert } from '../helpers/models.ts';
 
@@ -22,7 +22,7 @@ vi.mock('../../src/onnx/save.ts', async (original) => {
   return killableSave(await original<typeof import('../../src/onnx/save.ts')>(), killBeforeWrite);
 });
 
-const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const TEACHER = join(TEACHERS, 'sst2-L2H256');
 const haveShared = hasGlue && existsSync(join(TEACHER, 'model.onnx'));
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-resume-edges-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -14,10 +14,10 @@ import { loadModel } from '../../src/onnx/load.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { TRAINING_VERSIONS, trainingVersion } from '../../src/train/versions.ts';
-import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, TEACHERS, hasGlue } from '../helpers/paths.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
-const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const TEACHER = join(TEACHERS, 'sst2-L2H256');
 const haveShared = hasGlue && existsSync(join(TEACHER, 'model.onnx'));
 
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-resume-'));
@@ -233,7 +233,7 @@ describe.skipIf(!haveShared)('runTraining stopped after the last step of an epoc
 describe.skipIf(!haveShared)('runTraining on the checkpoints of another run (needs ../shared/glue and ../shared/teachers)', () => {
   const job = (teacher: string, lr: number): Parameters<typeof runTraining>[0] => ({
     task: 'SST-2',
-    teacher: join(TEACHERS_DIR, teacher),
+    teacher: join(TEACHERS, teacher),
     student: 'bert:layers=1,hidden=32,heads=2,intermediate=64',
     output: join(work, 'other-run', 'model.onnx'),
     glueDir: GLUE_DIR,

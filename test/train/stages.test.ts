@@ -14,9 +14,9 @@ import { getTask } from '../../src/glue/registry.ts';
 import { loadModel } from '../../src/onnx/load.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { DataError } from '../../src/errors.ts';
-import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, TEACHERS, hasGlue } from '../helpers/paths.ts';
 
-const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const TEACHER = join(TEACHERS, 'sst2-L2H256');
 const haveShared = hasGlue && existsSync(join(TEACHER, 'model.onnx'));
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-stages-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

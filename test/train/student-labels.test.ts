@@ -13,9 +13,9 @@ import { saveModel } from '../../src/onnx/save.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { float32Tensor, readFloat32 } from '../../src/onnx/tensor.ts';
 import { TOKENIZER_FILES, copyModelFiles } from '../../src/eval/model-files.ts';
-import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, TEACHERS, hasGlue } from '../helpers/paths.ts';
 
-const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const TEACHER = join(TEACHERS, 'sst2-L2H256');
 const haveShared = hasGlue && existsSync(join(TEACHER, 'model.onnx'));
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-student-labels-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

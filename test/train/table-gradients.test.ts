@@ -18,9 +18,9 @@ import { createStepper, DEFAULT_TRAIN_SETTINGS, gatheredTables } from '../../src
 import { scatterAddRows } from '../../src/train/optimizer.ts';
 import { initialParameters } from '../../src/train/student.ts';
 import { bitIdentical, lcg } from '../helpers/feeds.ts';
-import { TEACHERS_DIR } from '../helpers/glue-paths.ts';
+import { TEACHERS } from '../helpers/paths.ts';
 
-const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256', 'model.onnx');
+const TEACHER = join(TEACHERS, 'sst2-L2H256', 'model.onnx');
 
 /** ScatterND(zeros [rows, width], ids, updates, reduction 'add') as onnxruntime computes it with `threads`. */
 async function ortScatterAdd(rows: number, width: number, ids: BigInt64Array, updates: Float32Array, threads: number): Promise<Float32Array> {

@@ -8,11 +8,11 @@ import { loadTrainingSet, type TrainingSet } from '../../src/train/data.ts';
 import { teacherCacheFile, teacherCacheKey, teacherLogits } from '../../src/train/teacher-cache.ts';
 import { externalDataFiles } from '../../src/onnx/identity.ts';
 import { bitIdentical, maxAbsDiff } from '../helpers/feeds.ts';
-import { FIXTURES_DIR, GLUE_DIR, TEACHERS_DIR, fixtureTokenizer, hasFixtures } from '../helpers/glue-paths.ts';
+import { FIXTURES, GLUE_DIR, TEACHERS, fixtureTokenizer, hasFixtures } from '../helpers/paths.ts';
 import { tinyBert, withUnshapedOutputs } from '../helpers/models.ts';
 import { syntheticSst2Set } from '../helpers/synthetic-set.ts';
 
-const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const TEACHER = join(TEACHERS, 'sst2-L2H256');
 const ready = existsSync(join(GLUE_DIR, 'SST-2', 'dev.tsv')) && existsSync(join(TEACHER, 'model.onnx'));
 
 const tmp = mkdtempSync(join(tmpdir(), 'bert-compress-teacher-cache-'));
@@ -167,7 +167,7 @@ describe.skipIf(!hasFixtures || !existsSync(join(GLUE_DIR, 'SST-2', 'train.tsv')
     it('feeds a model without token_type_ids (DistilBERT)', async () => {
       const set = loadTrainingSet({ task: 'SST-2', glueDir: GLUE_DIR, tokenizer: fixtureTokenizer('distilbert-base-uncased'), maxLength: 32, maxExamples: 20 });
       const logits = await teacherLogits({
-        teacherPath: join(FIXTURES_DIR, 'distilbert-seqcls-tiny-torch110-op11.onnx'),
+        teacherPath: join(FIXTURES, 'distilbert-seqcls-tiny-torch110-op11.onnx'),
         set,
         cacheDir: join(tmp, 'distil'),
         batchSize: 8,
@@ -192,7 +192,7 @@ describe.skipIf(!hasFixtures || !existsSync(join(GLUE_DIR, 'SST-2', 'train.tsv')
         sha256: 'synthetic-int32',
       };
       const logits = await teacherLogits({
-        teacherPath: join(FIXTURES_DIR, 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'),
+        teacherPath: join(FIXTURES, 'bert-seqcls-mrpc-tiny-keras2onnx-op10.onnx'),
         set,
         cacheDir: join(tmp, 'int32'),
         batchSize: 2,

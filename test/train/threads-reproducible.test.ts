@@ -15,10 +15,10 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256FileSync } from '../../src/files.ts';
-import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, TEACHERS, hasGlue } from '../helpers/paths.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
-const TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
+const TEACHER = join(TEACHERS, 'sst2-L2H256');
 const haveShared = hasGlue && existsSync(join(TEACHER, 'model.onnx'));
 
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-threads-'));

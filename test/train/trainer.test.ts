@@ -16,12 +16,12 @@ import { evaluate } from '../../src/eval/evaluate.ts';
 import { predictRows } from '../../src/eval/predict.ts';
 import { readModelConfig } from '../../src/eval/model-files.ts';
 import { openSession } from '../../src/runtime/session.ts';
-import { GLUE_DIR, TEACHERS_DIR, hasGlue } from '../helpers/glue-paths.ts';
+import { GLUE_DIR, TEACHERS, hasGlue } from '../helpers/paths.ts';
 import { writeTinyBert } from '../helpers/models.ts';
 import { trainingVersion } from '../../src/train/versions.ts';
 
-const SST2_TEACHER = join(TEACHERS_DIR, 'sst2-L2H256');
-const STSB_TEACHER = join(TEACHERS_DIR, 'stsb-L4H256');
+const SST2_TEACHER = join(TEACHERS, 'sst2-L2H256');
+const STSB_TEACHER = join(TEACHERS, 'stsb-L4H256');
 const haveShared = hasGlue && existsSync(join(SST2_TEACHER, 'model.onnx')) && existsSync(join(STSB_TEACHER, 'model.onnx'));
 
 const work = mkdtempSync(join(tmpdir(), 'bert-compress-trainer-'));
