@@ -3,8 +3,11 @@
  * to type: a refused value (valueText, typedValueText) and a word of a suggested command (shellWord) alike.
  */
 import { describe, expect, it } from 'vitest';
+import { readIntermediate } from '../src/cli/commands/distill.ts';
 import { quotedText, typedValueText, valueText } from '../src/errors.ts';
 import { shellWord } from '../src/shell-word.ts';
+import { runMain } from './helpers/cli.ts';
+import { refusal } from './helpers/refusal.ts';
 
 describe('one quoting of text', () => {
   it("writes a quote within a refused value as a shell takes it ('it'\\''s'), where valueText showed 'it's'", () => {
@@ -28,5 +31,20 @@ describe('one quoting of text', () => {
     }
     expect(valueText('scaled')).toBe("'scaled'");
     expect(shellWord('scaled')).toBe('scaled');
+  });
+
+  it("quotes a word the command line refuses by the same rule, where it wrote 'WORD' (an unexpected argument, after '--' too; an empty value; --intermediate neither preset nor file)", async () => {
+    for (const [line, expected] of [
+      [['inspect', 'no-such.onnx', "it's"], "unexpected argument 'it'\\''s' (see --help)"],
+      [['inspect', 'no-such.onnx', '--', "a'b", 'c'], "unexpected arguments 'a'\\''b', 'c' after '--'"],
+      [['train', 'no-such.onnx', '--task', 'sst2', '-o', '\t'], "-o/--output $'\\x09': an empty value"],
+    ] as const) {
+      const r = await runMain([...line]);
+      expect([line.join(' '), r.code], line.join(' ')).toEqual([line.join(' '), 2]);
+      expect(r.stderr, line.join(' ')).toContain(`compress: ${expected}`);
+    }
+    expect(refusal(() => readIntermediate("no-such-'matches'.yaml"))).toBe(
+      "--intermediate 'no-such-'\\''matches'\\''.yaml': not a preset (tinybert, pkd-skip, pkd-last) nor a file",
+    );
   });
 });

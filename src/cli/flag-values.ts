@@ -42,6 +42,7 @@ import {
   tooSmallToHold,
   typedValueText,
   UsageError,
+  valueText,
 } from '../errors.ts';
 import { shellWord } from '../shell-word.ts';
 
@@ -255,7 +256,7 @@ export function checkFlagValues(args: Record<string, unknown>, options: Declared
       const end = argv.includes('--') ? argv.indexOf('--') : argv.length;
       if (!given && argv.slice(0, end).includes('-') && !argv.slice(0, end).includes(''))
         throw new UsageError(`${name} '-': no argument takes '-' for stdin or stdout; write ./- to give a file named '-' (see --help)`);
-      throw new UsageError(`${name} '${value}': an empty value; give one (see ${rules.helpFor?.(key) ?? '--help'})`);
+      throw new UsageError(`${name} ${valueText(value)}: an empty value; give one (see ${rules.helpFor?.(key) ?? '--help'})`);
     }
   }
 }
