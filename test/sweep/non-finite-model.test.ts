@@ -36,6 +36,17 @@ beforeAll(() => {
 });
 afterAll(() => t?.cleanup());
 
+/** compress's one line for the broken model read at `path`. */
+const refusal = (path: string) =>
+  `${path}: the model computes 4 non-finite values (NaN or Infinity; the first NaN) at its output 'logits' on the check's sample inputs (batch 2 of 16 tokens), before any pass: fix or retrain it before compressing it`;
+
+/** A copy of the broken model's folder as models/`name`, and a sweep file of its baseline: the folder and the file. */
+function brokenCopy(name: string): { folder: string; file: string } {
+  const folder = join(t.root, 'models', name);
+  cpSync(join(t.root, 'models', 'tiny-sst2'), folder, { recursive: true });
+  return { folder, file: writeQuickSweep(t.root, name, `models:\n  - {path: models/${name}, tasks: [SST-2]}\ncalibration: false\npipelines: [baseline]\n`) };
+}
+
 describe('a sweep model computing NaN', () => {
   it("fails each of its points (baseline, passes, a train step first) in compress's one line; a finite model's points run", async () => {
     const file = writeQuickSweep(
@@ -54,7 +65,7 @@ pipelines:
 `,
     );
     const summary = await runSweep({ file, store: join(t.root, 'nan.sqlite') });
-    const line = `${broken}: the model computes 4 non-finite values (NaN or Infinity; the first NaN) at its output 'logits' on the check's sample inputs (batch 2 of 16 tokens), before any pass: fix or retrain it before compressing it`;
+    const line = refusal(broken);
     expect(summary.failed.map((f) => [f.point.model.name, f.point.label, f.error])).toEqual([
       ['tiny-sst2', 'baseline', line],
       ['tiny-sst2', 'ffn', line],
@@ -77,7 +88,7 @@ pipelines:
 `,
     );
     const store = join(t.root, 'nan-again.sqlite');
-    const line = `${broken}: the model computes 4 non-finite values (NaN or Infinity; the first NaN) at its output 'logits' on the check's sample inputs (batch 2 of 16 tokens), before any pass: fix or retrain it before compressing it`;
+    const line = refusal(broken);
     // (run by a pool's workers: the refusal crosses the process as PointFailure.inputRefused)
     const first = await runSweep({ file, store, jobs: 2 });
     // (in the order the two workers finished them)
@@ -104,11 +115,9 @@ pipelines:
   }, 180_000);
 
   it("a dry run after the model was fixed, run and broken again says its points fail again unrun, as the run does (the fixed run's plan had dropped them)", async () => {
-    const folder = join(t.root, 'models', 'restored');
-    cpSync(join(t.root, 'models', 'tiny-sst2'), folder, { recursive: true });
-    const file = writeQuickSweep(t.root, 'restored', 'models:\n  - {path: models/restored, tasks: [SST-2]}\ncalibration: false\npipelines: [baseline]\n');
+    const { folder, file } = brokenCopy('restored');
     const store = join(t.root, 'restored.sqlite');
-    const line = `${join(folder, 'model.onnx')}: the model computes 4 non-finite values (NaN or Infinity; the first NaN) at its output 'logits' on the check's sample inputs (batch 2 of 16 tokens), before any pass: fix or retrain it before compressing it`;
+    const line = refusal(join(folder, 'model.onnx'));
     expect((await runSweep({ file, store })).failed.map((f) => f.error)).toEqual([line]);
     copyFileSync(finite, join(folder, 'model.onnx'));
     expect((await runSweep({ file, store })).failed).toEqual([]);
@@ -121,33 +130,25 @@ pipelines:
   }, 180_000);
 
   it('a point refused for its model whose bytes are now read at another path (a copy, a moved folder) runs again and names that path; then fails again unrun', async () => {
-    const lineOf = (path: string) =>
-      `${path}: the model computes 4 non-finite values (NaN or Infinity; the first NaN) at its output 'logits' on the check's sample inputs (batch 2 of 16 tokens), before any pass: fix or retrain it before compressing it`;
     const store = join(t.root, 'copies.sqlite');
-    const sweepOf = (name: string) => {
-      cpSync(join(t.root, 'models', 'tiny-sst2'), join(t.root, 'models', name), { recursive: true });
-      return writeQuickSweep(t.root, name, `models:\n  - {path: models/${name}, tasks: [SST-2]}\ncalibration: false\npipelines: [baseline]\n`);
-    };
-    const first = sweepOf('first-copy');
-    const second = sweepOf('second-copy');
-    expect((await runSweep({ file: first, store })).failed.map((f) => f.error)).toEqual([lineOf(join(t.root, 'models', 'first-copy', 'model.onnx'))]);
+    const first = brokenCopy('first-copy').file;
+    const second = brokenCopy('second-copy').file;
+    expect((await runSweep({ file: first, store })).failed.map((f) => f.error)).toEqual([refusal(join(t.root, 'models', 'first-copy', 'model.onnx'))]);
     expect((await planSweepFile({ file: second, store })).stored.refusedAgain.size).toBe(0);
     for (const starts of [1, 0]) {
       const events: string[] = [];
       const run = await runSweep({ file: second, store, onEvent: (e) => events.push(e.type) });
       expect([run.failed.map((f) => f.error), events.filter((e) => e === 'start').length]).toEqual([
-        [lineOf(join(t.root, 'models', 'second-copy', 'model.onnx'))],
+        [refusal(join(t.root, 'models', 'second-copy', 'model.onnx'))],
         starts,
       ]);
     }
   }, 180_000);
 
   it("the report says what a rerun does with such a point, as the sweep decides: fails it again unrun while the model holds those bytes, runs it once the model was fixed (where it said 'a rerun fails at them too')", async () => {
-    const folder = join(t.root, 'models', 'reported');
-    cpSync(join(t.root, 'models', 'tiny-sst2'), folder, { recursive: true });
-    const file = writeQuickSweep(t.root, 'reported', 'models:\n  - {path: models/reported, tasks: [SST-2]}\ncalibration: false\npipelines: [baseline]\n');
+    const { folder, file } = brokenCopy('reported');
     const store = join(t.root, 'reported.sqlite');
-    const line = `${join(folder, 'model.onnx')}: the model computes 4 non-finite values (NaN or Infinity; the first NaN) at its output 'logits' on the check's sample inputs (batch 2 of 16 tokens), before any pass: fix or retrain it before compressing it`;
+    const line = refusal(join(folder, 'model.onnx'));
     expect((await runSweep({ file, store })).failed.map((f) => f.error)).toEqual([line]);
     const said = async () => {
       const dry = await planSweepFile({ file, store });
