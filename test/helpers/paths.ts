@@ -1,23 +1,19 @@
 /**
  * Where the shared, read-only test material lives, and whether it is there (tests that need it skip otherwise).
  * `$SHARED_DIR`, else the `shared/` folder beside this checkout (`../shared` from the repository root, found from
- * this file, so it does not depend on the working directory); GLUE data `$GLUE_DIR`, else `glue/` in it. A folder
+ * this file, so it does not depend on the working directory); GLUE data `$GLUE_DIR`, else `glue/` in it (each variable
+ * read as bert-compress reads its own: environmentValue, a blank value unset, blanks around it not part of it). A folder
  * that is there counts as present: an incomplete one fails the tests that need what it lacks rather than skipping them.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { environmentValue } from '../../src/environment.ts';
 
-/** An environment variable's value, unless it is unset or blank (as src/glue/glue-dir.ts reads GLUE_DIR). */
-const fromEnv = (name: string): string | undefined => {
-  const value = process.env[name];
-  return value !== undefined && value.trim() !== '' ? value : undefined;
-};
-
-export const SHARED = resolve(fromEnv('SHARED_DIR') ?? fileURLToPath(new URL('../../../shared', import.meta.url)));
+export const SHARED = resolve(environmentValue(process.env, 'SHARED_DIR') ?? fileURLToPath(new URL('../../../shared', import.meta.url)));
 export const FIXTURES = resolve(SHARED, 'fixtures/onnx');
 export const TEACHERS = resolve(SHARED, 'teachers');
-export const GLUE_DIR = resolve(fromEnv('GLUE_DIR') ?? resolve(SHARED, 'glue'));
+export const GLUE_DIR = resolve(environmentValue(process.env, 'GLUE_DIR') ?? resolve(SHARED, 'glue'));
 
 export const hasFixtures = existsSync(FIXTURES);
 export const hasTeachers = existsSync(TEACHERS);
