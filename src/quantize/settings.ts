@@ -74,7 +74,8 @@ export const MODE_SYNTAX = 'int8 | int8-static | int8-group:G | int4-block:B | m
 
 /**
  * Parses "0.2", "20%" or "12mb" / "12MiB" into a budget, its number read as every number a setting takes (isNumberText:
- * '2.5e-1', '2.5e1%', '1.2e1mb', '3.'), one too small to hold ('1e-400', which reads as 0) refused saying so.
+ * '2.5e-1', '2.5e1%', '1.2e1mb', '3.'), one too small or too large to hold ('1e-400', which reads as 0; '1e400mb', as
+ * Infinity) refused saying so.
  */
 export function parseBudget(spec: string): SizeBudget {
   const s = spec.trim().toLowerCase();
@@ -82,6 +83,8 @@ export function parseBudget(spec: string): SizeBudget {
   if (!m || !isNumberText(m[1]!)) throw new SettingsError(`the budget '${spec}' must be a fraction (0.25), a percentage (25%) or a size (12mb)`);
   if (tooSmallToHold(m[1]!)) throw new SettingsError(`the budget ${spec.trim()}: ${TOO_SMALL_TO_HOLD}; it must be more than 0`);
   const v = Number(m[1]);
+  // (a number past float64's range reads as Infinity: no budget, and no text to write it back as)
+  if (!Number.isFinite(v)) throw new SettingsError(`the budget ${spec.trim()}: too large for a number to hold (it reads as Infinity)`);
   const unit = m[2];
   if (!unit || unit === '%') {
     const fraction = unit === '%' ? v / 100 : v;

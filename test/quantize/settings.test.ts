@@ -17,7 +17,7 @@ describe('quantize settings', () => {
     expect(parseBudget('25%')).toEqual({ kind: 'fraction', fraction: 0.25 });
   });
 
-  it("reads a budget's number as every setting reads one (an exponent, a trailing point), one too small to hold refused saying so", () => {
+  it("reads a budget's number as every setting reads one (an exponent, a trailing point), one too small or too large to hold refused saying so", () => {
     expect(parseBudget('2.5e-1')).toEqual({ kind: 'fraction', fraction: 0.25 });
     expect(parseBudget('2.5E1%')).toEqual({ kind: 'fraction', fraction: 0.25 });
     expect(parseBudget('1.2e1mb')).toEqual({ kind: 'bytes', bytes: 12_000_000 });
@@ -25,6 +25,10 @@ describe('quantize settings', () => {
     expect(parseBudget(' 12 MiB ')).toEqual({ kind: 'bytes', bytes: 12 * 1024 ** 2 });
     expect(() => parseBudget('1e-400')).toThrow(new SettingsError('the budget 1e-400: too small for a number to hold (it reads as 0); it must be more than 0'));
     expect(() => parseBudget('1e-400%')).toThrow(/^the budget 1e-400%: too small for a number to hold/);
+    // (past float64's range: Infinity bytes, which the setting's text would write as 'mixed:Infinityb')
+    expect(() => parseBudget('1e400mb')).toThrow(new SettingsError('the budget 1e400mb: too large for a number to hold (it reads as Infinity)'));
+    expect(() => parseBudget(`1${'0'.repeat(400)}b`)).toThrow(/: too large for a number to hold \(it reads as Infinity\)$/);
+    expect(() => parseBudget('1e400%')).toThrow(/^the budget 1e400%: too large for a number to hold/);
     for (const bad of ['0x10', '1e', 'mb', '', '1,5', '1__0%', 'Infinity']) {
       expect(() => parseBudget(bad), bad).toThrow(`the budget '${bad}' must be a fraction (0.25), a percentage (25%) or a size (12mb)`);
     }
