@@ -5,7 +5,7 @@
  */
 import Long from 'long';
 import { DataType, bytesPerElement, isKnownDataType, dataTypeName } from './dtype.ts';
-import type { Attribute, Dim, Graph, Model, Node, ProtoFields, Tensor, ValueInfo } from './graph.ts';
+import { domainName, type Attribute, type Dim, type Graph, type Model, type Node, type ProtoFields, type Tensor, type ValueInfo } from './graph.ts';
 import { numElements } from './tensor.ts';
 import { type ModelledSpec, unmodelledFields, withUnmodelled } from './fidelity.ts';
 import {
@@ -298,7 +298,7 @@ function nodeFromProto(p: INodeProto, readExternal?: ExternalReader): Node {
     opType: p.opType ?? '',
     // ('ai.onnx', the default domain's other name, which onnxruntime reads as '': one name for the code that reads
     // ops, as the opset imports are read, opsetVersion)
-    domain: p.domain === 'ai.onnx' ? '' : (p.domain ?? ''),
+    domain: domainName(p.domain ?? ''),
     inputs: [...(p.input ?? [])],
     outputs: [...(p.output ?? [])],
     attributes,
