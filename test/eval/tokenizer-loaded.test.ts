@@ -57,6 +57,9 @@ describe('loadTokenizer of a folder read before', () => {
   });
 
   it('reads a folder changed within the last 2 s each time', () => {
+    // (the clock held at the write, so that a slow machine cannot let 2 s pass before the loads)
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now());
     const dir = vocabFolder('just-written', ['good']);
     writeFileSync(join(dir, 'vocab.txt'), `${[...SPECIALS, 'good'].join('\n')}\n`);
     expect(loadTokenizer(dir)).not.toBe(loadTokenizer(dir));
