@@ -115,12 +115,14 @@ export function charsmapNormalizer(base64: string, source: string): (text: strin
     const end = normalized.indexOf(0, first);
     return normalized.subarray(first, end < 0 ? normalized.length : end).toString('utf8');
   };
-  // (each grapheme's normalized text, kept: a dataset's texts hold few distinct ones)
+  // (each grapheme's normalized text, kept: a dataset's texts hold few distinct ones; emptied at SEEN_GRAPHEMES, since
+  // loadTokenizer keeps a tokenizer for the process and a worker's texts may hold ever new combining sequences)
   const seen = new Map<string, string>();
   const grapheme = (g: string): string => {
     let out = seen.get(g);
     if (out === undefined) {
       out = (Buffer.byteLength(g) < 6 ? transform(g) : undefined) ?? [...g].map((c) => transform(c) ?? c).join('');
+      if (seen.size >= SEEN_GRAPHEMES) seen.clear();
       seen.set(g, out);
     }
     return out;
@@ -152,6 +154,9 @@ export function charsmapNormalizer(base64: string, source: string): (text: strin
     return out;
   };
 }
+
+/** How many graphemes' normalized texts a charsmap normalizer keeps (the characters of GLUE's dev and train files: 547). */
+const SEEN_GRAPHEMES = 1 << 16;
 
 /** A text of ASCII characters alone. */
 const ASCII = /^[\0-\x7f]*$/;
