@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
 import { describeMachine, machineInfo } from '../src/bench/index.ts';
 import { locateModel } from '../src/onnx/locate.ts';
+import { defaultGlueDir } from '../src/glue/glue-dir.ts';
 import { QUEUE_NAME, parseQueueUrl } from '../src/queue/connection.ts';
 import { runQueuedSweep } from '../src/queue/coordinator.ts';
 import { SweepStore } from '../src/sweep/store.ts';
@@ -27,7 +28,7 @@ checkFlags('queue');
 const N = wholeArg('--points', 12);
 const WORKERS = wholeListArg('--workers', '1,2,3');
 const MODEL = resolve(arg('--model', '../shared/teachers/sst2-L2H256'));
-const GLUE = resolve(process.env.GLUE_DIR ?? '../shared/glue');
+const GLUE = defaultGlueDir();
 const CLI = resolve('bin/compress.mjs');
 
 /** Starts a worker and resolves once it is connected and waiting for points. */
