@@ -124,6 +124,14 @@ export function nonFiniteText({ count, value, index }: { count: number; value: n
 }
 
 /**
+ * A count and its noun, the one plural of messages: '1 model', '2 models', `plural` where the noun's is not NOUNs
+ * ('1 batch', '2 batches').
+ */
+export function counted(n: number | bigint, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 || n === 1n ? noun : plural}`;
+}
+
+/**
  * `text` single-quoted as a shell takes it, the one quoting of text in messages (refusals suggest commands to type):
  * a quote in it as '\'' ('it'\''s'); a text holding a control character (a line break, a tab) in bash's $'…' quotes,
  * those characters escaped as oneLine escapes them in every message ($'3\n', $'\x09x'), so the message stays one line.

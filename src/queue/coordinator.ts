@@ -20,12 +20,12 @@
  */
 import { resolve } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
-import { QueueError, isUserError, type UserError } from '../errors.ts';
+import { QueueError, counted, isUserError, type UserError } from '../errors.ts';
 import { pauseUnlessAborted } from '../interrupt.ts';
 import { timedContended } from '../sweep/contention.ts';
 import type { PointResult } from '../sweep/point.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
-import { counted, pointName, pointNames } from '../sweep/progress.ts';
+import { pointName, pointNames } from '../sweep/progress.ts';
 import { failedPoint, planAgainstStore, type StorePlan, type SweepOptions, type SweepSummary } from '../sweep/run.ts';
 import { StoreWriteError } from '../sweep/store.ts';
 import { codeFingerprint } from '../version.ts';

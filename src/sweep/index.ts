@@ -26,7 +26,7 @@ export {
   type StorePlan,
 } from './run.ts';
 export { SweepStore, StoreWriteError, HEARTBEAT_STALE_MS, type StoredPoint, type PointStatus } from './store.ts';
-export { counted, createSweepProgress, planLine, BestTracker, pointLine, pointName, pointNames, stoppedTrainingNote, type SweepProgress } from './progress.ts';
+export { createSweepProgress, planLine, BestTracker, pointLine, pointName, pointNames, stoppedTrainingNote, type SweepProgress } from './progress.ts';
 export { canonicalJson, hashOf, toolVersion, pointKey, pointFamily, pointIdentity, currentVersions, type PointVersions } from './key.ts';
 export { findStale, staleChange, type StaleMatch } from './stale.ts';
 export { TRAINING_STEPS, isTrainingStep, parseTrainingStep, trainingStepKeys, type TrainingKind, type TrainingStepSpec } from './train-step.ts';

@@ -8,6 +8,7 @@ import type { SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
 import type { SweepEvent } from './run.ts';
 import { shareOfBaseline } from '../eval/glue-score.ts';
+import { counted } from '../errors.ts';
 import { someNames } from '../some-names.ts';
 import { formatMB } from '../units.ts';
 import { SHARED_MARK, timedContended } from './contention.ts';
@@ -103,9 +104,6 @@ export function pointLine(point: SweepPoint, r: PointResult, baseline: PointResu
   const shared = timedContended(r) ? SHARED_MARK : '';
   return `${pointName(point)}: ${glue}, ${size}, ×${r.speedup.toFixed(2)}${shared}, ${r.seconds.total.toFixed(1)} s`;
 }
-
-/** A count and its noun: '1 model', '2 models'. */
-export const counted = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /**
  * The plan's first words, as a run and `--dry-run` print them: 'sweep poster: 16 points (2 models × 8 pipelines)',

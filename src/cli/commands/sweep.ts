@@ -9,10 +9,9 @@
 import { shellWord } from '../../shell-word.ts';
 import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
-import { shownFlagValue, UsageError } from '../../errors.ts';
+import { counted, shownFlagValue, UsageError } from '../../errors.ts';
 import { integerFlags, numberFlags } from '../flag-values.ts';
 import {
-  counted,
   createSweepProgress,
   planLine,
   planSweepFile,

@@ -6,11 +6,11 @@
  * Logic lives in src/queue.
  */
 import type { Argv } from 'yargs';
-import type { NumberRange } from '../../errors.ts';
+import { counted, type NumberRange } from '../../errors.ts';
 import { integerFlags, numberFlags } from '../flag-values.ts';
 import type { WorkerSummary } from '../../queue/index.ts';
 import { POOL_THREADS_RANGE } from '../../runtime/threads.ts';
-import { counted, pointLine, pointName, type SweepPoint } from '../../sweep/index.ts';
+import { pointLine, pointName, type SweepPoint } from '../../sweep/index.ts';
 import { MAX_TIMER_MS } from '../../timers.ts';
 import { INTERRUPTED_EXIT_CODE, checkFolderFlags, commandLineCheck, err, type CliCommand } from '../command.ts';
 
