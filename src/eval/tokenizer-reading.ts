@@ -6,10 +6,10 @@
  * is the last version whose change touched it, 1 where none did: the reading of stores written before tokenizers had
  * versions, whose keys hold none.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { keptSha256Sync } from '../files.ts';
-import { MODEL_SIDE_FILES, sideFilesRead } from './model-files.ts';
+import { sideFilesRead, sideFilesStamp } from './model-files.ts';
 import { tokenizerTraits, type TokenizerTraits } from './tokenizer.ts';
 
 /** Each version after 1: whether its change gives a tokenizer of `traits` other ids or types (`pairs`: read on sentence pairs). */
@@ -137,7 +137,7 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   { version: 28, changed: (t) => t.nestedMetaspaceSplit },
 ];
 
-/** A folder's tokenizer as last read: its side files' stamps then, their sha256 by name, its traits. */
+/** A folder's tokenizer as last read: its side files' stamp then (sideFilesStamp), their sha256 by name, its traits. */
 interface ReadFolder {
   stamp: string;
   hashes: Record<string, string>;
@@ -147,20 +147,15 @@ interface ReadFolder {
 const folders = new Map<string, ReadFolder>();
 
 /**
- * `dir`'s tokenizer traits and side files' hashes, read again only where a side file's size, times or inode changed
- * (the hashes by keptSha256Sync: not again where this process hashed the file as it is, a sweep's plan for its key).
+ * `dir`'s tokenizer traits and side files' hashes, read again only where its side files' stamp changed or it has none
+ * (sideFilesStamp, loadTokenizer's rule: a file changed within the last 2 s is read each time, since a rewrite within
+ * the file system's time granularity keeps its size and times); the hashes by keptSha256Sync (not again where this
+ * process hashed the file as it is, a sweep's plan for its key).
  */
-function readFolder(dir: string): ReadFolder {
-  const stamp = MODEL_SIDE_FILES.map((name) => {
-    try {
-      const st = statSync(join(dir, name));
-      return `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
-    } catch {
-      return '-';
-    }
-  }).join(',');
+function readFolder(dir: string): Omit<ReadFolder, 'stamp'> {
+  const stamp = sideFilesStamp(dir);
   const held = folders.get(dir);
-  if (held?.stamp === stamp) return held;
+  if (stamp !== undefined && held?.stamp === stamp) return held;
   const hashes: Record<string, string> = {};
   for (const name of sideFilesRead((n) => existsSync(join(dir, n)))) {
     try {
@@ -169,8 +164,9 @@ function readFolder(dir: string): ReadFolder {
       // (none there, or unreadable: not held)
     }
   }
-  const read = { stamp, hashes, traits: tokenizerTraits(dir) };
-  folders.set(dir, read);
+  const read = { hashes, traits: tokenizerTraits(dir) };
+  if (stamp === undefined) folders.delete(dir);
+  else folders.set(dir, { stamp, ...read });
   return read;
 }
 
