@@ -9,7 +9,7 @@ import { findBert } from '../bert/discover.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { ParsedStep, PassContext, PassReport, PassStep } from './pass.ts';
 import { getPass } from './registry.ts';
-import { SettingsError, valueAndKind, UserError, madeModelRefusal } from '../errors.ts';
+import { SettingsError, quotedText, valueAndKind, UserError, madeModelRefusal } from '../errors.ts';
 import { requireClassifier } from './measure.ts';
 import { checkModelArg } from '../library-args.ts';
 import { RECURRENT_MODEL, recurrentModelLstm, recurrentRefusal } from './recurrent.ts';
@@ -109,7 +109,7 @@ export async function runPipeline(model: Model, steps: readonly PassStep[], cont
     try {
       structure = findBert(current);
     } catch (e) {
-      throw new UserError(`pass '${pass.name}' produced a graph that discovery no longer understands: ${(e as Error).message}`, { cause: e });
+      throw new UserError(`pass ${quotedText(pass.name)} produced a graph that discovery no longer understands: ${(e as Error).message}`, { cause: e });
     }
     if (prefix && !prefix.result && reports.length === prefix.length) {
       prefix.result = { steps: parsed.slice(0, prefix.length).map((p) => p.step), model: current, structure, reports: [...reports] };

@@ -1,11 +1,11 @@
 /** Passes register themselves here by name; the pipeline, CLI and sweep look them up. */
-import { SettingsError } from '../errors.ts';
+import { quotedText, SettingsError } from '../errors.ts';
 import type { Pass } from './pass.ts';
 
 const passes = new Map<string, Pass<unknown>>();
 
 export function registerPass<O>(pass: Pass<O>): void {
-  if (passes.has(pass.name)) throw new Error(`pass '${pass.name}' is registered twice`);
+  if (passes.has(pass.name)) throw new Error(`pass ${quotedText(pass.name)} is registered twice`);
   passes.set(pass.name, pass as Pass<unknown>);
 }
 
@@ -13,7 +13,7 @@ export function getPass(name: string): Pass<unknown> {
   const p = passes.get(name);
   if (!p) {
     const names = [...passes.keys()].sort();
-    throw new SettingsError(`unknown pass '${name}' (known: ${names.join(', ') || 'none'})`);
+    throw new SettingsError(`unknown pass ${quotedText(name)} (known: ${names.join(', ') || 'none'})`);
   }
   return p;
 }

@@ -24,6 +24,7 @@ import {
   TOO_SMALL_TO_HOLD,
   tooSmallToHold,
   typedValueText,
+  quotedText,
 } from '../errors.ts';
 
 /** A pass's settings schema: a strict zod object (unknown keys are refused). */
@@ -145,13 +146,14 @@ export interface PassSettings<O> {
 
 /** Checks a declaration's consistency (a bug otherwise) and adds the parsing derived from it. */
 export function declarePass<S extends SettingsSchema, O>(d: PassDeclaration<S, O>): PassSettings<O> {
-  if (!Number.isInteger(d.version) || d.version < 1) throw new Error(`pass '${d.name}': version must be a positive integer`);
+  if (!Number.isInteger(d.version) || d.version < 1) throw new Error(`pass ${quotedText(d.name)}: version must be a positive integer`);
   const keys = Object.keys(d.settings.shape);
   for (const f of [...d.flags.adds, ...d.flags.modifiers]) {
     for (const s of [f.setting, f.alternative?.setting])
-      if (s !== undefined && !keys.includes(s)) throw new Error(`pass '${d.name}': flag --${f.flag} fills unknown setting '${s}'`);
+      if (s !== undefined && !keys.includes(s)) throw new Error(`pass ${quotedText(d.name)}: flag --${f.flag} fills unknown setting ${quotedText(s)}`);
   }
-  for (const k of keys) if (!(d.settings.shape[k] as z.ZodType).description) throw new Error(`pass '${d.name}': setting '${k}' has no description`);
+  for (const k of keys)
+    if (!(d.settings.shape[k] as z.ZodType).description) throw new Error(`pass ${quotedText(d.name)}: setting ${quotedText(k)} has no description`);
   const check = (raw: Record<string, unknown>): Record<string, unknown> => {
     const r = d.settings.safeParse(raw);
     if (!r.success) throw new SettingsError(issueMessage(d, raw, r.error.issues));
@@ -172,7 +174,8 @@ export function declarePass<S extends SettingsSchema, O>(d: PassDeclaration<S, O
     seeded: (settings, runSeed) => (d.seeded ? (d.seeded(settings as z.output<S>, runSeed) as Record<string, unknown>) : settings),
     keyVersion: (settings, runSeed) => {
       const v = d.keyVersion?.(settings as z.output<S>, runSeed) ?? d.version;
-      if (!Number.isInteger(v) || v < 1 || v > d.version) throw new Error(`pass '${d.name}': keyVersion ${v} is not a version from 1 to ${d.version}`);
+      if (!Number.isInteger(v) || v < 1 || v > d.version)
+        throw new Error(`pass ${quotedText(d.name)}: keyVersion ${v} is not a version from 1 to ${d.version}`);
       return v;
     },
     needsClassifier: (settings) => d.needsClassifier?.(settings as z.output<S>),
@@ -210,7 +213,7 @@ function issueMessage(d: PassDeclaration<SettingsSchema, unknown>, raw: Record<s
   const unknown = issues.find((i) => i.code === 'unrecognized_keys');
   if (unknown) {
     const keys = unknown.keys;
-    return `${d.name}: unknown setting${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')} (known: ${Object.keys(d.settings.shape).join(', ')})`;
+    return `${d.name}: unknown setting${keys.length > 1 ? 's' : ''} ${keys.map(quotedText).join(', ')} (known: ${Object.keys(d.settings.shape).join(', ')})`;
   }
   const issue = issues[0]!;
   const key = issue.path[0];
@@ -381,7 +384,7 @@ function layerNumber(n: number): number {
  * sorted, for lists whose order a reader could take to mean something (the layers kept stay in the model's order).
  */
 export function layerList<const W extends string = never>(o: { word?: W; ascending?: boolean } = {}) {
-  const what = o.word ? `'${o.word}' or layer indices such as 0,2,4` : 'layer indices such as 1,3,5';
+  const what = o.word ? `${quotedText(o.word)} or layer indices such as 0,2,4` : 'layer indices such as 1,3,5';
   const toList = (v: unknown, ctx: z.RefinementCtx) => {
     if (typeof v === 'number') {
       // (one layer, a number a sweep file types: refused as a number setting is, its value shown once by the frame)

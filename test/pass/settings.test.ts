@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ALL_PASSES } from '../../src/passes.ts';
 import { PASS_DECLARATIONS } from '../../src/pass-declarations.ts';
 import { declarePass, fraction } from '../../src/pass/settings.ts';
+import { getPass } from '../../src/pass/registry.ts';
 import { describePass } from '../../src/pass/describe.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { pruneHeadsPass } from '../../src/prune/index.ts';
@@ -172,6 +173,17 @@ describe('parsing settings', () => {
         `${d.name}: unknown setting 'importanse' (known: ${Object.keys(d.settings.shape).join(', ')})`,
       );
     }
+  });
+
+  it("quotes an unknown key holding a quote or a line break as a shell takes it (quotedText), where it wrote 'it's' by hand", () => {
+    const heads = byName('prune-heads');
+    const known = Object.keys(heads.settings.shape).join(', ');
+    expect(refusal(() => heads.check({ ratio: 0.4, "it's": 1 }))).toBe(`prune-heads: unknown setting 'it'\\''s' (known: ${known})`);
+    expect(refusal(() => heads.check({ ratio: 0.4, 'a\nb': 1, c: 2 }))).toBe(`prune-heads: unknown settings $'a\\nb', 'c' (known: ${known})`);
+  });
+
+  it("quotes an unknown pass's name as a shell takes it", () => {
+    expect(refusal(() => getPass("prune'heads"))).toMatch(/^unknown pass 'prune'\\''heads' \(known: /);
   });
 
   it.each([
