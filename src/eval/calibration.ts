@@ -19,7 +19,6 @@ import { tokenBatch } from './batching.ts';
 import { checkEncodings, checkMaxLength, configLabelsProblem, graphFacts, namedOtherHead, otherHeadLine } from './graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
-import { defaultMaxLength } from './evaluate.ts';
 import { runMaxLength } from './max-length.ts';
 import { checkOptions, checkStringOption } from '../library-args.ts';
 
@@ -96,8 +95,7 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
     checkVocabularyRows(tokenizerFolder(o.tokenizer), limits.vocabSize, `--tokenizer ${o.tokenizer}`, where.onnx);
   }
   // (a graph whose inputs fix the length is calibrated at it where nothing else gives one, as evaluation reads it)
-  const fallback = limits?.fixedSequence ?? defaultMaxLength(tokenizer.modelMaxLength);
-  const maxLength = runMaxLength(o.maxLength, config, [[limits, where.onnx]], tokenizer, task.textColumns.length === 2, fallback);
+  const maxLength = runMaxLength(o.maxLength, config, [[limits, where.onnx]], tokenizer, task.textColumns.length === 2);
   // the scores per example: config.json's labels, else the graph's score width (a model folder without config.json)
   const width = config.numLabels ?? scoreWidth;
   const numOutputs = task.regression ? 1 : (width ?? task.labels.length);

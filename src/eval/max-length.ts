@@ -14,8 +14,9 @@ export type SizedModel = readonly [Pick<InputLimits, 'fixedSequence' | 'maxSeque
 
 /**
  * The length a run tokenizes at: `asked` (--max-length), else `config`'s max_length (the teacher's config.json, else
- * the trained model's), else `fallback` (128 capped at the tokenizer's model_max_length unless given: calibration gives
- * its graph's fixed length first, as evaluation reads it), capped at each of `sized`'s position tables. Refused, each in
+ * the trained model's), else the shortest length `sized`'s inputs fix (a static-shape export's, as evaluation reads
+ * it: evalLength), else 128 capped at the tokenizer's model_max_length, capped at each of `sized`'s position tables
+ * and fixed lengths. Refused, each in
  * its one line: a table that leaves no room for text after the special tokens of a single text (`pair` false) or a
  * sentence pair whatever the length (checkModelLengthRoom), a length beyond a table (chooseMaxLength), config.json's
  * max_length that leaves no room for text (checkConfigLengthRoom), and any other length that leaves none (the
@@ -27,11 +28,11 @@ export function runMaxLength(
   sized: readonly SizedModel[],
   tokenizer: Pick<TextTokenizer, 'encode' | 'modelMaxLength'>,
   pair: boolean,
-  fallback: number = defaultMaxLength(tokenizer.modelMaxLength),
 ): number {
   // (a table no --max-length fits text in: the model's, named so, before a length is asked of it)
   for (const [limits, path] of sized) checkModelLengthRoom(limits, tokenizer, pair, path);
-  let maxLength = asked ?? config.maxLength ?? fallback;
+  const fixed = Math.min(...sized.map(([limits]) => limits?.fixedSequence ?? Infinity));
+  let maxLength = asked ?? config.maxLength ?? (fixed < Infinity ? fixed : defaultMaxLength(tokenizer.modelMaxLength));
   for (const [limits, path] of sized) maxLength = Math.min(maxLength, chooseMaxLength(asked, config, limits, maxLength, path));
   checkConfigLengthRoom(asked, config, maxLength, tokenizer, pair);
   checkLengthRoom(tokenizer, maxLength, pair);

@@ -2394,8 +2394,8 @@ function checkLayerMatches(t: PointTrainingStep, student: SoFar, read: ModelRead
 /**
  * Throws training's refusals of the length a step runs at (runMaxLength, the one check runTraining makes): the
  * step's maxLength, else the sweep's eval.maxLength (`evalLength`: the point trains at it), else the trained model's
- * config.json max_length (its teacher's folder's, else the model's it trains: trainingLabelSource), else 128 capped at
- * the tokenizer's model_max_length, against the position tables of the models the step runs at that length: its
+ * config.json max_length (its teacher's folder's, else the model's it trains: trainingLabelSource), else the length
+ * those models' inputs fix, else 128 capped at the tokenizer's model_max_length, against the position tables of the models the step runs at that length: its
  * teacher (a distill step's, the point's model by default or a named one), a student given as a model path, and
  * `model`, the point's model a first train step without a student trains. A table that leaves no room for text after
  * the special tokens of the step's tokenizer (that folder's) whatever the length (no maxLength mends it), a length

@@ -197,7 +197,10 @@ export interface TrainRunOptions {
   distill?: Partial<DistillSettings>;
   /** Use the first N of a seeded permutation of the train split. */
   maxExamples?: number;
-  /** Default: the model's config.json max_length, else 128 (capped at tokenizer_config.json's model_max_length). */
+  /**
+   * Default: the model's config.json max_length, else the length the teacher's or the student model's inputs fix (a
+   * static-shape export's, as eval reads it), else 128 (capped at tokenizer_config.json's model_max_length).
+   */
   maxLength?: number;
   glueDir?: string;
   /**
@@ -978,7 +981,8 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // (a sentence pair's token types past a model's token-type table, as evaluation checks them before any task)
   if (task && !general && task.textColumns.length === 2) checkTrainingPairTypes(tokenizer, sized);
   // The length must fit the position tables of the teacher (its logits are computed at it) and of a student model
-  // given by path: checked here in one line, and a default (config's, else 128 capped at the tokenizer's model_max_length) is capped as evaluation caps it.
+  // given by path: checked here in one line, and a default (config's, else the length their inputs fix, else 128 capped at the
+  // tokenizer's model_max_length) is capped as evaluation caps it.
   // (config.json's max_length is the teacher's when distilling, named so where a student model's config.json gives the labels)
   const lengthConfig: ModelConfig = { ...modelConfig, file: readConfig ? configFile : null };
   // (general distillation, of a task or none, reads single texts)

@@ -6,7 +6,7 @@
  * export's int32 inputs, their names and order, and its scores output's name are kept too, where the model written
  * took int64 input_ids, attention_mask, token_type_ids and wrote logits.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -75,6 +75,26 @@ describe('training a model whose inputs fix the batch size and the sequence leng
     const dynamic = join(work, 'trained-dynamic', 'model.onnx');
     await runTraining({ task: 'SST-2', student: shapedModel('dynamic', 'batch', 'seq'), glueDir, output: dynamic, settings, log: () => {} });
     expect(shapes(loadModel(dynamic)).inputs.map(([, s]) => s)).toEqual(Array(3).fill(['batch_size', 'sequence_length']));
+  });
+});
+
+// (a graph whose inputs fix more than 128 tokens: trained at its length where nothing else gives one, as eval and
+// calibration read it, where training cut at 128 and wrote max_length 128 into a model its inputs fixed at 160, so a
+// sweep compared the model at 160 with what it made of it at 128)
+describe('training or distilling from a model whose inputs fix a length past 128', () => {
+  it.each([['train'], ['distill']])('%s runs at its length, as eval reads the model, and writes it as max_length', async (name) => {
+    const model = tinyBert({ maxPositions: 256 }, { std: 0.2 });
+    for (const input of model.graph.inputs) input.shape = ['batch', 160];
+    model.graph.outputs[0]!.shape = ['batch', 2];
+    const dir = writeModelFolder(join(work, `fixed-160-${name}`), model);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', num_labels: 2, id2label: { 0: 'negative', 1: 'positive' } }));
+    expect((await evaluate({ model: dir, tasks: ['SST-2'], glueDir, threads: 1 })).maxLength).toBe(160);
+    const output = join(work, `trained-fixed-160-${name}`, 'model.onnx');
+    const models = name === 'distill' ? { teacher: dir, student: 'bert:layers=1,hidden=16,heads=2,intermediate=32', distill: {} } : { student: dir };
+    const { lineage } = await runTraining({ task: 'SST-2', glueDir, output, cacheDir: join(work, 'cache'), settings, log: () => {}, ...models });
+    expect(lineage!.data.maxLength).toBe(160);
+    expect(JSON.parse(readFileSync(join(work, `trained-fixed-160-${name}`, 'config.json'), 'utf8')).max_length).toBe(160);
+    expect(shapes(loadModel(output)).inputs.map(([, s]) => s)).toEqual(Array(3).fill(['batch_size', 160]));
   });
 });
 
