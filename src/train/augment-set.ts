@@ -44,6 +44,8 @@ export interface AugmentSetOptions {
   n: number;
   seed: number;
   cacheDir: string;
+  /** onnxruntime intra-op threads of the neighbour search: the run's --threads (default: one per physical core). */
+  threads?: number;
   log?: (line: string) => void;
   /** Called after each block of the neighbour search (augment.ts); a throw stops it there, nothing cached. */
   onBlock?: (done: number, total: number) => void;
@@ -62,6 +64,7 @@ export async function withAugmented(set: TrainingSet, o: AugmentSetOptions): Pro
     n: o.n,
     seed: o.seed,
     cacheDir: o.cacheDir,
+    ...(o.threads !== undefined ? { threads: o.threads } : {}),
     ...(o.log ? { log: o.log } : {}),
     ...(o.onBlock ? { onBlock: o.onBlock } : {}),
   });

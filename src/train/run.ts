@@ -1164,6 +1164,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
         n: augment,
         seed: settings.seed,
         cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'augment'),
+        threads,
         log,
         ...(stopOnSignal ? { onBlock: stopOnSignal } : {}),
       }),
