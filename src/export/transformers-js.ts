@@ -700,7 +700,7 @@ function writeSideFiles(
   defaultDtype: TransformersJsDtype,
   name: string,
   structure: BertStructure = findBert(model),
-  { tokenizerFrom, found }: TokenizerSource,
+  { tokenizerFrom, found, written: tokenizerWritten }: TokenizerSource,
   externalData: readonly string[] = [],
 ): SideFiles {
   const configFile = join(from, 'config.json');
@@ -719,21 +719,9 @@ function writeSideFiles(
 
   // (transformers.js reads only tokenizer.json's normalizer, added tokens and post-processor: the config's, and
   // tokenizers' ids and token types, are written into it; a folder of vocab.txt, vocab.json with merges.txt or a
-  // SentencePiece model gets the tokenizer.json evaluation builds from them)
+  // SentencePiece model gets the tokenizer.json evaluation builds from them: transformersJsTokenizerSource's `written`)
   const { json: tokenizer, config: tokenizerConfig } = found;
-  // (a Metaspace that splits, a Punctuation of a behavior other than Contiguous, a Whitespace or Digits, whose words or
-  // digits it read as ASCII ones, and a WhitespaceSplit or BertPreTokenizer behind no cleaning normalizer, which it split
-  // on JS's \s, written so that transformers.js splits alike, withSplitsTransformersJsReads;
-  // a lower-casing normalizer and Chinese characters past U+FFFF, so that it normalizes alike,
-  // withNormalizingTransformersJsReads; a pair's tokens all of type 0 where model_input_names lack token_type_ids, as
-  // evaluation feeds them, withPairTypesZero: transformers.js reads no model_input_names, and its class (BERT's …)
-  // returned the template's types; a class of no types, its own)
-  const typesDropped = Array.isArray(tokenizerConfig.model_input_names) && returnsTokenTypes(tokenizerFrom, tokenizerConfig) === false;
-  const typed = typesDropped ? withPairTypesZero(tokenizer) : tokenizer;
-  // (a post-processor's special tokens whose ids are not their texts' written as texts transformers.js gives those
-  // ids, withSpecialIdsTransformersJsReads; `specialIds` where one has no such text)
-  const specials = withSpecialIdsTransformersJsReads(withSplitsTransformersJsReads(withNormalizingTransformersJsReads(typed, found.file), found.file));
-  const forTransformersJs = specials.json;
+  const forTransformersJs = tokenizerWritten.json;
   if (found.asRead && forTransformersJs === tokenizer) writeFileSync(join(dir, 'tokenizer.json'), readFileSync(found.file));
   else write('tokenizer.json', forTransformersJs);
   const maxLength = parseModelConfig(config, configFile).maxLength;
@@ -783,7 +771,7 @@ function writeSideFiles(
     byteFallback: unigramByteFallbackOf(tokenizer),
     precompiled: normalizesByCharsmap(tokenizer),
     subwordPrefix: bpeReadsSubwordPrefix(tokenizer),
-    specialIds: specials.unmatched,
+    specialIds: tokenizerWritten.unmatched,
     singleWord: singleWordTokens(tokenizer),
     decoderFolds: decoderFoldsOtherwise(tokenizer),
     brokenTemplates: found.brokenTemplates ?? {},
@@ -792,16 +780,24 @@ function writeSideFiles(
   };
 }
 
-/** transformersJsTokenizerSource's tokenizer folder and its files. */
-type TokenizerSource = { tokenizerFrom: string; found: NonNullable<ReturnType<typeof folderTokenizerJson>> };
+/**
+ * transformersJsTokenizerSource's tokenizer folder, its files and the tokenizer.json written of them for transformers.js
+ * (`written`: with `unmatched` where a post-processor's special token has no text of its ids).
+ */
+type TokenizerSource = {
+  tokenizerFrom: string;
+  found: NonNullable<ReturnType<typeof folderTokenizerJson>>;
+  written: ReturnType<typeof withSpecialIdsTransformersJsReads>;
+};
 
 /**
  * The tokenizer folder of `tokenizerGiven` (the model folder `from`, or --tokenizer's folder or file) and its files as
  * --format transformers.js writes them (folderTokenizerJson), or a one-line refusal of one it cannot write: no tokenizer
  * there, a decoder Replace of an option group @huggingface/tokenizers cannot compile (evaluation, which never decodes,
  * reads the folder without it; transformers.js would fail to load it), or a vocabulary past the `rows` of the word
- * embedding of the model `name` (checkVocabularyRows; no pass changes those rows). Read once, before any pass runs or
- * anything is written, and handed to writeSideFiles.
+ * embedding of the model `name` (checkVocabularyRows; no pass changes those rows); with the tokenizer.json written of
+ * them for transformers.js (`written`), whose own refusals (a ByteLevel normalizer: withNormalizingTransformersJsReads)
+ * come here too. Read once, before any pass runs or anything is written, and handed to writeSideFiles.
  */
 function transformersJsTokenizerSource(tokenizerGiven: string, from: string, rows: number, name: string): TokenizerSource {
   // (a tokenizer file given names its folder, as training reads --tokenizer: vocab.json needs its merges.txt beside it)
@@ -818,7 +814,20 @@ function transformersJsTokenizerSource(tokenizerGiven: string, from: string, row
   // (transformers.js feeds the model the ids of the tokenizer's vocabulary: one past the word embedding's rows, a
   // tokenizer of another model given with --tokenizer, fails in the model's Gather on the first text that uses them)
   checkVocabularyRows(found.json, rows, tokenizerGiven === from ? tokenizerFrom : `--tokenizer ${tokenizerGiven}`, name);
-  return { tokenizerFrom, found };
+  // (a Metaspace that splits, a Punctuation of a behavior other than Contiguous, a Whitespace or Digits, whose words or
+  // digits it read as ASCII ones, and a WhitespaceSplit or BertPreTokenizer behind no cleaning normalizer, which it split
+  // on JS's \s, written so that transformers.js splits alike, withSplitsTransformersJsReads;
+  // a lower-casing normalizer and Chinese characters past U+FFFF, so that it normalizes alike,
+  // withNormalizingTransformersJsReads (which refuses a ByteLevel normalizer); a pair's tokens all of type 0 where
+  // model_input_names lack token_type_ids, as evaluation feeds them, withPairTypesZero: transformers.js reads no
+  // model_input_names, and its class (BERT's …) returned the template's types; a class of no types, its own)
+  const { json, config } = found;
+  const typesDropped = Array.isArray(config.model_input_names) && returnsTokenTypes(tokenizerFrom, config) === false;
+  const typed = typesDropped ? withPairTypesZero(json) : json;
+  // (a post-processor's special tokens whose ids are not their texts' written as texts transformers.js gives those
+  // ids, withSpecialIdsTransformersJsReads; `specialIds` where one has no such text)
+  const written = withSpecialIdsTransformersJsReads(withSplitsTransformersJsReads(withNormalizingTransformersJsReads(typed, found.file), found.file));
+  return { tokenizerFrom, found, written };
 }
 
 /**

@@ -783,4 +783,22 @@ describe('compress … --format transformers.js refuses a folder it cannot write
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a tokenizer.json transformers.js cannot be written to read (a ByteLevel normalizer): refused in one line, not after the passes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tjs-byte-level-early-'));
+    try {
+      const model = writeModelFolder(join(dir, 'model'), tinyBert());
+      const tokenizer = { ...vocabTokenizerJson(join(model, 'vocab.txt'), {}), normalizer: { type: 'ByteLevel' } };
+      writeFileSync(join(model, 'tokenizer.json'), JSON.stringify(tokenizer));
+      const output = join(dir, 'out');
+      // (a step that fails once it runs, on a model of 2 layers: the tokenizer's refusal comes first)
+      const steps = [{ pass: 'drop-layers', settings: { layers: [7] } }];
+      await expect(compressToTransformersJs({ input: join(model, 'model.onnx'), output, steps })).rejects.toThrow(
+        /^[^\n]*tokenizer\.json: its normalizer's ByteLevel, which @huggingface\/tokenizers \(transformers\.js\) fails to load, [^\n]*: not exported$/,
+      );
+      expect(existsSync(output)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
