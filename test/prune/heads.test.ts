@@ -294,6 +294,15 @@ describe('prune-heads: shape constants merged', () => {
       const { original, got } = await expectPruningEqualsMasking(model, { 0: [1, 3], 1: [0] });
       expect(maxDiff(await original(), got)).toBeGreaterThan(1e-4);
     });
+    // (one layer: the [8] is read by that layer's Concats alone, each reading it at two inputs, so the edit copies it
+    // for the head-count inputs rather than change it in place for every reader)
+    it(`one layer, 8 heads of width 8, one ${as} [8] read by its Concats alone: the head size is kept`, async () => {
+      const model = mergedShapeConstants(tinyBert({ numLayers: 1, hiddenSize: 64, numHeads: 8 }, { std: 0.2 }), as);
+      const split = model.graph.nodes.find((n) => n.opType === 'Concat' && new Set(n.inputs).size < n.inputs.length);
+      expect(split, 'a Concat reads one constant twice').toBeDefined();
+      const { original, got } = await expectPruningEqualsMasking(model, { 0: [1, 3, 6] });
+      expect(maxDiff(await original(), got)).toBeGreaterThan(1e-4);
+    });
   }
 });
 
