@@ -2397,7 +2397,8 @@ function checkLayerMatches(t: PointTrainingStep, student: SoFar, read: ModelRead
  * config.json max_length (its teacher's folder's, else the model's it trains: trainingLabelSource), else the length
  * those models' inputs fix, else 128 capped at the tokenizer's model_max_length, against the position tables of the models the step runs at that length: its
  * teacher (a distill step's, the point's model by default or a named one), a student given as a model path, and
- * `model`, the point's model a first train step without a student trains. A table that leaves no room for text after
+ * `model`, the point's model a first train or distill step without a student trains (a distill step's student is then
+ * the model so far, fed the teacher's ids at that length, whatever teacher it names). A table that leaves no room for text after
  * the special tokens of the step's tokenizer (that folder's) whatever the length (no maxLength mends it), a length
  * beyond a table, a config.json max_length or any other length that leaves no room for text, each in training's line.
  * A model not read here is left out (its point says what is wrong with it); without the step's tokenizer (a later
@@ -2410,7 +2411,7 @@ function checkStepLength(
   read: ModelReader,
   tokenizers: TokenizerReader,
 ): void {
-  const trained = t.kind === 'train' && t.student === undefined ? model : undefined;
+  const trained = t.student === undefined ? model : undefined;
   const from = t.teacher ?? studentOnnx(t) ?? trained;
   const tokenizer = from === undefined ? undefined : tokenizers.tokenizer(locateModel(from).dir);
   if (!tokenizer) return;

@@ -60,6 +60,25 @@ describe("a sweep's plan checks a training step's maxLength against the position
     );
   });
 
+  // (where it planned the step, checking the named teacher's table alone, and every point failed when its training
+  // checked the model it trains)
+  it("a distill step with a named teacher and no student beyond the point's model, which it trains", async () => {
+    const line = `${file()}: pipeline 'kd' on model 'p24', step 1 (distill): ${onnx('p24')}: distill.maxLength 32 is beyond the model's position table (24 tokens at most)`;
+    expect(await refusal('p24', [step('distill', { teacher: 'models/p64', maxLength: 32 })])).toBe(line);
+    expect(await refusal('p24', [step('distill', { teacher: 'models/p64', maxLength: 24 })])).toBeUndefined();
+    // (the point's own refusal: its training trains the point's model, fed at that length)
+    const run = runTraining({
+      task: 'SST-2',
+      teacher: onnx('p64'),
+      student: onnx('p24'),
+      glueDir: join(root, 'glue'),
+      output: join(root, 'out-p24', 'model.onnx'),
+      settings: { epochs: 1, batchSize: 4, threads: 1 },
+      maxLength: 32,
+    });
+    await expect(run).rejects.toThrow(new SettingsError(line.replace(/^.*\(distill\): /, '').replace('distill.maxLength', '--max-length')));
+  });
+
   it('a train step beyond the model it trains, after graph steps too', async () => {
     expect(await refusal('p24', [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, step('train', { maxLength: 32 })])).toBe(
       `${file()}: pipeline 'kd' on model 'p24', step 2 (train): ${onnx('p24')}: train.maxLength 32 is beyond the model's position table (24 tokens at most)`,
