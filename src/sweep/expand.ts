@@ -2,7 +2,7 @@
  * Grid expansion, a pure function: every setting given as a list becomes an axis, and the grid is every
  * combination (the first axis varies slowest). A setting that is itself a list is written as a list of lists.
  */
-import { SettingsError } from '../errors.ts';
+import { quotedText, SettingsError } from '../errors.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { PipelineSpec } from './spec.ts';
 
@@ -77,7 +77,7 @@ function gridLabel(name: string | undefined, steps: readonly PassStep[], values:
       const axis = axes.find(
         (a) => a.name === key || `${steps[a.step]!.pass}.${a.key}` === key || (a.key === key && axes.filter((b) => b.key === key).length === 1),
       );
-      if (!axis) throw new SettingsError(`name '${name}': {${key}} is not a grid axis (axes: ${axes.map((a) => a.name).join(', ') || 'none'})`);
+      if (!axis) throw new SettingsError(`name ${quotedText(name)}: {${key}} is not a grid axis (axes: ${axes.map((a) => a.name).join(', ') || 'none'})`);
       return labelValue(values[axis.name]);
     });
   }

@@ -5,7 +5,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
-import { DataError, NotBertError, SettingsError } from '../errors.ts';
+import { counted, DataError, NotBertError, quotedText, SettingsError } from '../errors.ts';
 import { fileStamps, memoizedSha256, stampsHold, type FileStamp } from '../files.ts';
 import { EMPTY_MODEL_CONFIG, floatFolderFile, readModelConfig, sideFilesRead } from '../eval/model-files.ts';
 import { locateModel, type ModelLocation } from '../onnx/locate.ts';
@@ -627,7 +627,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         const { file } = splitFile(getTask(calibration.task), 'train', opts.glueDir);
         if (!existsSync(file))
           throw new DataError(
-            `${file}: file not found (GLUE ${calibration.task} train, the calibration data of '${p.label}' on ${m.name}; set glueDir, --glue-dir or GLUE_DIR, or name a task with a train split in calibration.task)`,
+            `${file}: file not found (GLUE ${calibration.task} train, the calibration data of ${quotedText(p.label)} on ${m.name}; set glueDir, --glue-dir or GLUE_DIR, or name a task with a train split in calibration.task)`,
           );
         data.calibration = await dataHash(file);
       }
@@ -691,7 +691,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         if (same.model.name !== m.name) {
           const other = spec.models.find((n) => n.name === same.model.name)!;
           throw new SettingsError(
-            `${spec.file}: ${modelLabel(spec, m)} is the same model as ${modelLabel(spec, other)} (the same file, sha256 ${sha256.slice(0, 12)}…, and tasks), so their '${p.label}' points are one; keep one of them`,
+            `${spec.file}: ${modelLabel(spec, m)} is the same model as ${modelLabel(spec, other)} (the same file, sha256 ${sha256.slice(0, 12)}…, and tasks), so their ${quotedText(p.label)} points are one; keep one of them`,
           );
         }
         // (a distill step naming this model as its teacher, or a first one as its student, is one with the default
@@ -704,12 +704,12 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         const naming = [same, point].filter((q) => ownRole(q).length > 0);
         if (naming.length === 1)
           throw new SettingsError(
-            `${spec.file}: pipelines '${same.label}' and '${p.label}' are the same point for model '${m.name}' ('${naming[0]!.label}' names '${m.name}' itself as its distill ${ownRole(naming[0]!).join(' and ')}, the default); keep one, or leave '${m.name}' out of one of them (its models:)`,
+            `${spec.file}: pipelines ${quotedText(same.label)} and ${quotedText(p.label)} are the same point for model ${quotedText(m.name)} (${quotedText(naming[0]!.label)} names ${quotedText(m.name)} itself as its distill ${ownRole(naming[0]!).join(' and ')}, the default); keep one, or leave ${quotedText(m.name)} out of one of them (its models:)`,
           );
         // (one point only as each step draws its seed: written otherwise, as seed: 1 and none)
         const seeds = pointKey(same, 'written') !== pointKey(point, 'written') ? `; ${SEED_RULE}` : '';
         throw new SettingsError(
-          `${spec.file}: pipelines '${same.label}' and '${p.label}' are the same point for model '${m.name}' (the same steps and settings${seeds}); keep one`,
+          `${spec.file}: pipelines ${quotedText(same.label)} and ${quotedText(p.label)} are the same point for model ${quotedText(m.name)} (the same steps and settings${seeds}); keep one`,
         );
       }
       const on = graph ? onModel(point, graph.structure, structureOf) : undefined;
@@ -717,7 +717,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       if (on && twin) {
         const notes = [...twin.notes, ...on.notes].join('; ');
         throw new SettingsError(
-          `${spec.file}: pipelines '${twin.point.label}' and '${p.label}' are the same point for model '${m.name}' (their steps build the same model from it: ${notes}); keep one, or leave '${m.name}' out of one of them (its models:)`,
+          `${spec.file}: pipelines ${quotedText(twin.point.label)} and ${quotedText(p.label)} are the same point for model ${quotedText(m.name)} (their steps build the same model from it: ${notes}); keep one, or leave ${quotedText(m.name)} out of one of them (its models:)`,
         );
       }
       if (on) alike.set(on.key, { point, notes: on.notes });
@@ -783,7 +783,7 @@ function onModel(
       const settings = pass.check(s.settings);
       const on = pass.onModel(settings, shape);
       if (canonicalJson(on.settings) !== canonicalJson(settings))
-        notes.push(`${s.pass} ${text(settings)} is ${text(on.settings)} on its ${shape.numLayers} layer${shape.numLayers === 1 ? '' : 's'}`);
+        notes.push(`${s.pass} ${text(settings)} is ${text(on.settings)} on its ${counted(shape.numLayers, 'layer')}`);
       shape = on.shape;
       return { ...s, settings: on.settings };
     });
@@ -829,7 +829,7 @@ function unreadAugmentationWarnings(spec: SweepSpec, log: (line: string) => void
     (p.training ?? []).forEach((t, i) => {
       if (t?.kind !== 'distill') return;
       const unread = unreadAugmentation({ ...DEFAULT_DISTILL_SETTINGS, ...t.distill, stage: 'task' }, 'settings');
-      if (unread) log(`warning: pipeline '${p.label}' steps[${i}]: distill ${unread}`);
+      if (unread) log(`warning: pipeline ${quotedText(p.label)} steps[${i}]: distill ${unread}`);
     });
   }
 }
@@ -926,7 +926,7 @@ function readModel(onnx: string): PlanModel | undefined {
 
 /** How the plan's refusals name a model of the sweep: `models[1] 'tiny'`, where the sweep file lists it. */
 function modelLabel(spec: SweepSpec, m: ModelSpec): string {
-  return `models[${spec.models.indexOf(m)}] '${m.name}'`;
+  return `models[${spec.models.indexOf(m)}] ${quotedText(m.name)}`;
 }
 
 /**
@@ -1233,7 +1233,7 @@ function checkSteps(
       if (!t) {
         int4Refusal(s, sofar.int4Before);
         const uneven = s.pass === 'share-layers' ? shareAfterRatioSoFar(getPass(s.pass).check(s.settings), sofar, 'the point') : undefined;
-        if (uneven) warn?.(`warning: ${spec.file}: pipeline '${p.label}' on model '${m.name}', ${stepName(i, 'share-layers')}: ${uneven}`);
+        if (uneven) warn?.(`warning: ${spec.file}: pipeline ${quotedText(p.label)} on model ${quotedText(m.name)}, ${stepName(i, 'share-layers')}: ${uneven}`);
         sofar = afterPass(s, i, sofar);
         return;
       }
@@ -2485,7 +2485,7 @@ function stepRefusal(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, index: numb
   const message = training
     ? renameFlags(e.message, trainingSettingNames(training.kind, training.maxLength === undefined && spec.eval.maxLength !== undefined))
     : e.message;
-  const line = `${spec.file}: pipeline '${p.label}' on model '${m.name}', ${stepName(index, p.steps[index]!.pass)}: ${message}`;
+  const line = `${spec.file}: pipeline ${quotedText(p.label)} on model ${quotedText(m.name)}, ${stepName(index, p.steps[index]!.pass)}: ${message}`;
   return e instanceof DataError ? new DataError(line) : e instanceof NotBertError ? new NotBertError(line) : new SettingsError(line);
 }
 
@@ -2524,7 +2524,7 @@ async function planTraining(
     const { file } = splitFile(task, 'train', opts.glueDir);
     if (!existsSync(file))
       throw new DataError(
-        `${file}: file not found (GLUE ${task.name} train, for the ${t.kind} step of '${p.label}' on ${m.name}; set glueDir, --glue-dir or GLUE_DIR)`,
+        `${file}: file not found (GLUE ${task.name} train, for the ${t.kind} step of ${quotedText(p.label)} on ${m.name}; set glueDir, --glue-dir or GLUE_DIR)`,
       );
     const data = { file, sha256: await hash(file) };
     const step: PointTrainingStep = { index, kind: t.kind, task: task.name, data, settings: t.settings };

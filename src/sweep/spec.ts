@@ -39,7 +39,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parseYamlText } from '../files.ts';
-import { SettingsError, UserError, errorLine, errorMessage, integerProblem, numberProblem, valueAndKind } from '../errors.ts';
+import { SettingsError, UserError, errorLine, errorMessage, integerProblem, numberProblem, quotedText, valueAndKind } from '../errors.ts';
 import { BENCH_RANGES, MAX_TIME_RANGE } from '../bench/run.ts';
 import { MAX_LENGTH_RANGE } from '../eval/graph-checks.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
@@ -182,7 +182,7 @@ export function parseSweep(raw: unknown, file: string, display = file): SweepSpe
     Object.fromEntries(Object.entries(doc).filter(([k]) => !k.startsWith(EXTENSION_PREFIX))),
     '',
     ['name', 'glueDir', 'models', 'pipelines', 'calibration', 'bench', 'eval', 'keepModels', 'seed'],
-    `; top-level keys starting with '${EXTENSION_PREFIX}' are ignored, to hold YAML anchors`,
+    `; top-level keys starting with ${quotedText(EXTENSION_PREFIX)} are ignored, to hold YAML anchors`,
   );
   const base = dirname(file);
   const calibration = parseCalibration(f, doc.calibration, 'calibration', { examples: DEFAULT_CALIBRATION_EXAMPLES });
@@ -212,7 +212,7 @@ export function parseSweep(raw: unknown, file: string, display = file): SweepSpe
         const pass = getPass(step.pass);
         const settings = pass.check(step.settings);
         if (pass.readsSeed(settings))
-          f.attempt(`seed (pipeline '${pipeline.label}', step ${i + 1}, ${step.pass})`, () => pass.check(pass.seeded(settings, spec.seed)));
+          f.attempt(`seed (pipeline ${quotedText(pipeline.label)}, step ${i + 1}, ${step.pass})`, () => pass.check(pass.seeded(settings, spec.seed)));
       });
     }
   }
@@ -287,7 +287,7 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
       out.push({ label: BASELINE, steps: [], values: {} });
       return;
     }
-    const o = f.object(p, at, `a pipeline ({name, steps} or {name, grid}) or '${BASELINE}'`);
+    const o = f.object(p, at, `a pipeline ({name, steps} or {name, grid}) or ${quotedText(BASELINE)}`);
     f.known(o, at, ['name', 'steps', 'grid', 'models']);
     if ((o.steps === undefined) === (o.grid === undefined)) f.fail(at, "give either 'steps' (a list pipeline) or 'grid' (expanded)");
     const kind = o.steps !== undefined ? 'steps' : 'grid';
@@ -321,7 +321,7 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
             if (off)
               f.fail(
                 `${where}.settings${grid}`,
-                `${pass.name} with these settings measures the model on calibration data, but model '${off.name}' has calibration: false`,
+                `${pass.name} with these settings measures the model on calibration data, but model ${quotedText(off.name)} has calibration: false`,
               );
           }
           return null;
@@ -504,7 +504,7 @@ function parsePipelineModels(f: Fields, raw: unknown, at: string, models: readon
   if (names.length === 0) f.fail(at, 'the list is empty');
   names.forEach((n, i) => {
     if (!models.some((m) => m.name === n))
-      f.fail(Array.isArray(raw) ? `${at}[${i}]` : at, `no model named '${n}' (models: ${models.map((m) => m.name).join(', ')})`);
+      f.fail(Array.isArray(raw) ? `${at}[${i}]` : at, `no model named ${quotedText(n)} (models: ${models.map((m) => m.name).join(', ')})`);
   });
   return [...new Set(names)];
 }
@@ -525,7 +525,7 @@ function checkTrainingTasks(f: Fields, pipeline: PipelineSpec, names: readonly s
         if (!defs.some((d) => d.splits.train?.path === trainFile)) {
           f.fail(
             `${at}[${j}].settings.task`,
-            `${t.task} is not a task of model '${m.name}' (${m.tasks.join(', ')}); the ${t.kind} step trains it for one of its tasks`,
+            `${t.task} is not a task of model ${quotedText(m.name)} (${m.tasks.join(', ')}); the ${t.kind} step trains it for one of its tasks`,
           );
         }
       } else if (defs.length > 1) {
@@ -536,10 +536,10 @@ function checkTrainingTasks(f: Fields, pipeline: PipelineSpec, names: readonly s
           : `: pick the one to ${t.kind} on with settings.task`;
         f.fail(
           `${at}[${j}].settings`,
-          `model '${m.name}' has several tasks (${m.tasks.join(', ')})${which} (or list this pipeline for other models with 'models')`,
+          `model ${quotedText(m.name)} has several tasks (${m.tasks.join(', ')})${which} (or list this pipeline for other models with 'models')`,
         );
       } else if (!defs[0]!.splits.train) {
-        f.fail(`${at}[${j}]`, `${defs[0]!.name} has no train split to ${t.kind} on (model '${m.name}')`);
+        f.fail(`${at}[${j}]`, `${defs[0]!.name} has no train split to ${t.kind} on (model ${quotedText(m.name)})`);
       } else {
         trained = defs[0]!;
       }
@@ -548,7 +548,7 @@ function checkTrainingTasks(f: Fields, pipeline: PipelineSpec, names: readonly s
           checkTaskSettings(trained, { ...DEFAULT_DISTILL_SETTINGS, ...t.distill });
         } catch (e) {
           if (!(e instanceof SettingsError)) throw e;
-          f.fail(`${at}[${j}].settings`, `model '${m.name}': ${settingKeys(e.message)}`);
+          f.fail(`${at}[${j}].settings`, `model ${quotedText(m.name)}: ${settingKeys(e.message)}`);
         }
       }
     }
@@ -654,7 +654,7 @@ class Fields {
     const what = LINE_BREAKS.includes(c) ? 'a line break' : 'a control character';
     this.fail(
       at,
-      `the name '${shown}'${from ? ` (from ${from})` : ''} holds ${what} (${code(c)}): a name must be one line of text${from ? ': give one with name:' : ''}`,
+      `the name ${quotedText(shown)}${from ? ` (from ${from})` : ''} holds ${what} (${code(c)}): a name must be one line of text${from ? ': give one with name:' : ''}`,
     );
   }
 
@@ -687,7 +687,7 @@ class Fields {
 
   unique(values: readonly string[], at: (i: number) => string, what: string): void {
     values.forEach((v, i) => {
-      if (values.indexOf(v) !== i) this.fail(at(i), `${what} '${v}' is used twice`);
+      if (values.indexOf(v) !== i) this.fail(at(i), `${what} ${quotedText(v)} is used twice`);
     });
   }
 }

@@ -27,7 +27,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { checkOutputFile } from '../destination.ts';
-import { FS_REASONS, UserError, errorLine, fsReason } from '../errors.ts';
+import { counted, FS_REASONS, UserError, errorLine, fsReason } from '../errors.ts';
 import { THIS_PROCESS, holderText, lockHolderRuns, parseHolder, type LockHolder } from '../file-lock.ts';
 import { identifyStore, markStore, storeError, tableColumns } from './store-format.ts';
 import { timedContended } from './contention.ts';
@@ -246,8 +246,6 @@ function writeError(path: string, e: unknown): unknown {
   return new StoreWriteError(path, writeFaultWhy(fault), { cause: e });
 }
 
-const points_ = (n: number) => `${n} point${n === 1 ? '' : 's'}`;
-
 /**
  * The store could not take a write (see the module comment): `path: cannot write to the store (SQLITE_FULL:
  * database or disk is full); run the same command again once the store can be written`. `keeping` says what the
@@ -262,7 +260,7 @@ export class StoreWriteError extends UserError {
     options?: { cause?: unknown },
     kept?: { points: number; also?: string },
   ) {
-    const keeps = kept ? `; it keeps the ${points_(kept.points)} finished so far${kept.also ? `, ${kept.also}` : ''}:` : ';';
+    const keeps = kept ? `; it keeps the ${counted(kept.points, 'point')} finished so far${kept.also ? `, ${kept.also}` : ''}:` : ';';
     super(`${path}: cannot write to the store (${why})${keeps} run the same command again once the store can be written`, options);
   }
 

@@ -18,7 +18,18 @@
  * general stage (stage, corpus) is not a sweep step. A step may not follow quantize (training reads float weights).
  */
 import { resolve } from 'node:path';
-import { type IntegerRange, integerProblem, type NumberRange, numberProblem, SettingsError, shownNumber, valueAndKind, UserError } from '../errors.ts';
+import {
+  counted,
+  type IntegerRange,
+  integerProblem,
+  type NumberRange,
+  numberProblem,
+  quotedText,
+  SettingsError,
+  shownNumber,
+  valueAndKind,
+  UserError,
+} from '../errors.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
@@ -332,7 +343,7 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
     if (!known.includes(k)) {
       const hint =
         kind === 'train' && (Object.hasOwn(DISTILL_KEYS, k) || (DISTILL_ONLY as readonly string[]).includes(k))
-          ? `'${k}' is a distill setting; `
+          ? `${quotedText(k)} is a distill setting; `
           : k === 'stage' || k === 'corpus'
             ? `the general stage (intermediate KD on a corpus) is not a sweep step: run compress distill --stage general first and give its output as ${GENERAL_STAGE_STUDENT}; `
             : kind === 'train' && k === 'newHead'
@@ -437,6 +448,6 @@ export function trainingSummary(
   const best = l.epochs.find((e) => e.epoch === l.bestEpoch);
   const dev = best?.score !== undefined && Number.isFinite(best.score) ? `, dev ${(best.score * 100).toFixed(2)}` : '';
   const student = studentGiven ? ` (student: ${l.student.description})` : '';
-  const steps = l.phases && l.phases.length > 1 ? l.phases.map((p) => `${p.name.split(' ')[0]} ${p.steps}`).join(' + ') : String(l.steps);
-  return `${steps} steps, best epoch ${l.bestEpoch} of ${l.epochs.length}${dev}${student}`;
+  const steps = l.phases && l.phases.length > 1 ? `${l.phases.map((p) => `${p.name.split(' ')[0]} ${p.steps}`).join(' + ')} steps` : counted(l.steps, 'step');
+  return `${steps}, best epoch ${l.bestEpoch} of ${l.epochs.length}${dev}${student}`;
 }

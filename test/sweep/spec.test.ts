@@ -98,6 +98,15 @@ describe('sweep file', () => {
     ],
     [{ pipelines: [{ name: 'h' }] }, /^tiny\.yaml: pipelines\[0\]: give either 'steps'/],
     [{ pipelines: ['baseline', 'baseline'] }, /pipeline label 'baseline' is used twice/],
+    // (a name holding a quote quoted as a shell takes it, quotedText: 'it'\''s', where '${x}' by hand wrote 'it's')
+    [
+      { pipelines: [1, 2].map(() => ({ name: "it's", steps: [{ pass: 'prune-heads', settings: { ratio: 0.4 } }] })) },
+      /^tiny\.yaml: pipelines: pipeline label 'it'\\''s' is used twice$/,
+    ],
+    [
+      { pipelines: [{ name: 'h', models: ["tiny'sst2"], steps: [{ pass: 'prune-heads', settings: { ratio: 0.4 } }] }] },
+      /^tiny\.yaml: pipelines\[0\]\.models\[0\]: no model named 'tiny'\\''sst2' \(models: tiny-sst2\)$/,
+    ],
     // (names on one line: progress lines, the store and the report show each on a line)
     [{ name: 'poster\nv2' }, /^tiny\.yaml: name: the name 'poster\\u000Av2' holds a line break \(U\+000A\): a name must be one line of text$/],
     [

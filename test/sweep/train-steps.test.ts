@@ -16,6 +16,7 @@ import { readIntermediate } from '../../src/cli/commands/distill.ts';
 import { checkSettings } from '../../src/train/run.ts';
 import { parseLayerMap } from '../../src/train/intermediate.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
+import { trainingSummary } from '../../src/sweep/train-step.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
@@ -728,5 +729,21 @@ keepModels: true
   it('a rerun reuses the stored point', async () => {
     const summary = await runSweep({ file, store });
     expect(summary).toMatchObject({ total: 2, alreadyDone: 2, ran: 0, failed: [] });
+  });
+});
+
+describe("a training step's summary line", () => {
+  const line = (steps: number, phases?: Array<{ name: string; steps: number }>) =>
+    trainingSummary({ steps, bestEpoch: 1, epochs: [{ epoch: 1, score: 0.5 }], student: { description: 's' }, phases }, false);
+
+  it("counts one step in the singular ('1 step'), where it said '1 steps'", () => {
+    expect(line(1)).toBe('1 step, best epoch 1 of 1, dev 50.00');
+    expect(line(4)).toBe('4 steps, best epoch 1 of 1, dev 50.00');
+    expect(
+      line(5, [
+        { name: 'intermediate-layer KD', steps: 2 },
+        { name: 'prediction-layer KD', steps: 3 },
+      ]),
+    ).toBe('intermediate-layer 2 + prediction-layer 3 steps, best epoch 1 of 1, dev 50.00');
   });
 });
