@@ -97,12 +97,31 @@ export function tryFileLock(lock: string): { holder?: LockHolder } | undefined {
 }
 
 /**
- * What the lock file `file` holds (`PID[ START]\n`); undefined when it is gone. Other errors reading it propagate.
+ * The error for a lock path that holds something other than a file (a folder, a device such as /dev/null, a pipe: a
+ * `$BERT_COMPRESS_TIMING_LOCK` naming one), which no lock reads, takes over or removes; undefined for a file or
+ * nothing. A symbolic link is judged by what it names.
+ */
+export function notLockFileError(file: string): Error | undefined {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(file);
+  } catch {
+    return undefined;
+  }
+  return st.isFile() ? undefined : new Error(`${file} is ${st.isDirectory() ? 'a folder' : 'not a file (a device, a pipe or a socket)'}, not a lock file`);
+}
+
+/**
+ * What the lock file `file` holds (`PID[ START]\n`); undefined when it is gone. A path holding something other than a
+ * file is an error (notLockFileError: never read, so never taken for a stale lock and removed); other errors reading
+ * it propagate.
  */
 export function readLockFile(file: string): LockFileState | undefined {
   let text: string;
   let ageMs: number;
   try {
+    const notLock = notLockFileError(file);
+    if (notLock) throw notLock;
     ageMs = Date.now() - statSync(file).mtimeMs;
     text = readFileSync(file, 'utf8');
   } catch (e) {
@@ -187,6 +206,9 @@ export function holdsLockFile(file: string): boolean {
  * it first.
  */
 export function takeOverStaleLock(file: string, stale: LockHolder | undefined): Error | undefined {
+  // (what is not a file is no lock, stale or not: moving a device such as /dev/null aside removes it)
+  const notLock = notLockFileError(file);
+  if (notLock) return notLock;
   const aside = `${file}.${process.pid}.stale`;
   try {
     renameSync(file, aside);

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { UNWRITTEN_LOCK_GRACE_MS, withFileLock } from '../src/file-lock.ts';
+import { readLockFile, takeOverStaleLock, UNWRITTEN_LOCK_GRACE_MS, withFileLock } from '../src/file-lock.ts';
 import { processStartTime } from '../src/processes.ts';
 
 /** The lock as this process writes it: its pid and, where it can be read, its start time. */
@@ -137,5 +137,18 @@ describe('withFileLock', () => {
       full.under = undefined;
     }
     expect(readdirSync(sub)).toEqual([]);
+  });
+});
+
+// (a device at the path, /dev/null as $BERT_COMPRESS_TIMING_LOCK, read as an old lock naming no holder, was moved
+// aside and removed as a stale lock: a root user's /dev/null gone; a folder was moved aside and left there)
+describe('a lock path that holds no file', () => {
+  it('is not read as a lock, nor taken over: an error naming what it is, and it stays', () => {
+    const sub = folder();
+    const path = join(sub, 'lock');
+    mkdirSync(path);
+    expect(() => readLockFile(path)).toThrow(`${path} is a folder, not a lock file`);
+    expect(takeOverStaleLock(path, undefined)?.message).toBe(`${path} is a folder, not a lock file`);
+    expect(readdirSync(sub)).toEqual(['lock']);
   });
 });

@@ -13,7 +13,16 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { environmentValue } from '../environment.ts';
-import { UNWRITTEN_LOCK_GRACE_MS, createLockFile, holdsLockFile, lockIsStale, readLockFile, takeOverStaleLock, type LockFileState } from '../file-lock.ts';
+import {
+  UNWRITTEN_LOCK_GRACE_MS,
+  createLockFile,
+  holdsLockFile,
+  lockIsStale,
+  notLockFileError,
+  readLockFile,
+  takeOverStaleLock,
+  type LockFileState,
+} from '../file-lock.ts';
 import { pauseUnlessAborted } from '../interrupt.ts';
 import { describeMachineLoad, loadContended, type MachineLoad } from './machine-load.ts';
 
@@ -126,6 +135,9 @@ export async function acquireTimingLock(opts: TimingLockOptions = {}): Promise<T
         },
       };
     }
+    // (a folder or a device at the lock's path is no lock another benchmark holds: not waited for, never removed)
+    const notLock = notLockFileError(file);
+    if (notLock) return { record: { exclusive: false, waitedSeconds: waited(), reason: notLock.message }, release: () => {} };
     const lock = readLock(file);
     const found = lock?.holder;
     const holder = found?.pid;

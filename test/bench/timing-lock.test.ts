@@ -162,3 +162,18 @@ describe('a stale timing lock', () => {
     expect(readdirSync(sub)).toEqual([]);
   });
 });
+
+// (a folder at the path, as $BERT_COMPRESS_TIMING_LOCK=/tmp names one, was taken for a lock another benchmark held and
+// waited for, the full 10 minutes; a device, /dev/null, read as an old empty lock, was moved aside and removed)
+describe('a timing lock path that holds no file', () => {
+  it('a folder: the benchmark times at once, not exclusive, saying why, and the folder stays', async () => {
+    const folder = join(dir, `folder-${n++}`);
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'kept'), 'x');
+    const lock = await acquireTimingLock({ file: folder, waitSeconds: 2 });
+    expect(lock.record).toMatchObject({ exclusive: false, reason: `${folder} is a folder, not a lock file` });
+    expect(lock.record.waitedSeconds).toBeLessThan(1);
+    lock.release();
+    expect(readdirSync(folder)).toEqual(['kept']);
+  });
+});
