@@ -69,7 +69,9 @@ function vocabFromLines(lines: Iterable<string>, file: string): Map<string, numb
 /** The tokenizer.json object for a WordPiece vocabulary. */
 export function wordPieceTokenizerJson(vocab: ReadonlyMap<string, number>, file: string, opts: WordPieceOptions): object {
   const special = opts.specialTokens ?? DEFAULT_BERT_SPECIAL_TOKENS;
-  for (const t of [special.unk, special.cls, special.sep]) {
+  // (an unknown token the vocabulary lacks is no refusal here: tokenizers builds such a model and fails only on a text
+  // holding a piece the vocabulary does not spell, as tokenizerFromJson does per text)
+  for (const t of [special.cls, special.sep]) {
     if (!vocab.has(t)) throw new DataError(`${file}: the vocabulary has no '${t}' token`);
   }
   const addedTokens = [special.pad, special.unk, special.cls, special.sep, special.mask]

@@ -19,6 +19,7 @@ import { wordPieceTokenizerJson } from '../../src/eval/wordpiece-vocab.ts';
 import { loadSplit } from '../../src/glue/dataset.ts';
 import { MNLI_M, SST2 } from '../../src/glue/tasks.ts';
 import { GLUE_DIR, TEACHERS, fixtureTokenizer, hasFixtures, hasGlue, hasTeachers } from '../helpers/paths.ts';
+import { refusal } from '../helpers/refusal.ts';
 import { tokenizerFolder as tokenizerFolderOf } from '../helpers/tokenizer-json.ts';
 
 env.allowRemoteModels = false;
@@ -202,6 +203,22 @@ describe('tokenizer: vocab.txt with a token on two lines', () => {
       writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'hello', 'world', 'hello', ''].join('\n'));
       expect(loadTokenizer(dir).encode('Hello world', null, 16).ids).toEqual([2, 7, 6, 3]);
       expect(readVocabulary(dir)!.vocab.get('hello')).toBe(7);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('tokenizer: vocab.txt without [UNK]', () => {
+  it("is read as transformers' fast tokenizer builds it (BertConverter): a text it spells gets its ids, one holding a piece it lacks is refused in one line as tokenizers fails on it, where the folder was refused whatever the text (the ids are tokenizers 0.23's)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'no-unk-vocab-'));
+    try {
+      writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[CLS]', '[SEP]', '[MASK]', 'hello', 'world', '##s', ''].join('\n'));
+      const tokenizer = loadTokenizer(dir);
+      expect(tokenizer.encode('Hello worlds', null, 16).ids).toEqual([1, 4, 5, 6, 2]);
+      const message = refusal(() => tokenizer.encode('hello there', null, 16), DataError);
+      expect(message).toContain(join(dir, 'vocab.txt'));
+      expect(message).toContain('"hello there" holds a piece the vocabulary lacks');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
