@@ -200,7 +200,7 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
   // labels against the scores, which no pass changes, refused before the passes run, which may take hours:
   // transformersJsConfig checks the labels where it writes them)
   const tokenizerSource = transformersJsTokenizerSource(opts.tokenizerDir ?? sourceDir, sourceDir, plan.structure.vocabSize, opts.input);
-  checkTableRoom(plan.model, plan.structure, tokenizerSource.found, opts.input);
+  checkLengthRoom(plan.model, plan.structure, tokenizerSource, sourceDir, opts.input);
   if (existsSync(configFile)) checkConfigLabels(parseModelConfig(readJsonObject(configFile), configFile), scoresOutput(plan.model).width, opts.input);
   return removingFoldersMadeOnFailure([opts.output], async () => {
     checkFolderOutput(opts.output, [...inputFiles(opts.input, []), ...sideFiles(sourceDir)], label);
@@ -321,7 +321,7 @@ export async function exportToTransformersJs(hfDir: string, output: string, opts
   const plan = transformersJsGraph(built, hfDir);
   // (a tokenizer the folder cannot be written with, or a position table it leaves no room for text in, refused before any work)
   const tokenizerSource = transformersJsTokenizerSource(opts.tokenizerDir ?? hfDir, hfDir, plan.structure.vocabSize, hfDir);
-  checkTableRoom(plan.model, plan.structure, tokenizerSource.found, hfDir);
+  checkLengthRoom(plan.model, plan.structure, tokenizerSource, hfDir, hfDir);
   const sources = readdirSync(hfDir).map((f) => join(hfDir, f));
   return removingFoldersMadeOnFailure([output], async () => {
     checkFolderOutput(output, sources.map(realPathOf), label);
@@ -747,21 +747,7 @@ function writeSideFiles(
     writeFileSync(join(dir, 'special_tokens_map.json'), readFileSync(join(tokenizerFrom, 'special_tokens_map.json')));
   // (the tokenizer written, as evaluation reads it, loaded once for the checks below; undefined where it cannot read it)
   const writtenTokenizer = loadedOrNone(dir);
-  // (a length of the model's position table alone leaves room: checkTableRoom refused one that does not, before any work)
-  const length = typeof writtenConfig.model_max_length === 'number' ? writtenConfig.model_max_length : undefined;
-  const whence =
-    length === undefined
-      ? undefined
-      : modelMaxLengthOf(tokenizerConfig) === length
-        ? `${join(tokenizerFrom, 'tokenizer_config.json')}'s model_max_length ${length}`
-        : maxLength === length
-          ? `${configFile}'s max_length ${length}`
-          : undefined;
-  if (length !== undefined && whence !== undefined) {
-    // (the length compress eval takes of the folder where no --max-length is given: config.json's max_length first)
-    const evalUses = evalLength(undefined, { maxLength }, inputLimits(model, structure), defaultMaxLength(modelMaxLengthOf(tokenizerConfig)));
-    checkRoomForText(writtenTokenizer, length, whence, name, evalUses);
-  }
+  // (its model_max_length leaves room for text: checkLengthRoom refused one that does not, before any work)
   const pairType = pairTypeBeyond(writtenTokenizer, inputLimits(model, structure).typeVocabSize);
   // (an added token of normalized false that transformers.js finds in a text its normalizer turns into it)
   const addedNormalized = addedFoundNormalized(forTransformersJs, writtenConfig, writtenTokenizer);
@@ -832,18 +818,38 @@ function transformersJsTokenizerSource(tokenizerGiven: string, from: string, row
 
 /**
  * Refuses, before any work, a model (`model` of `structure`, named `name`) whose position table leaves no room for
- * text after the special tokens its tokenizer (`found`: transformersJsTokenizerSource's) adds to a single text, in compress eval's line
- * (checkModelLengthRoom): the folder's model_max_length is capped at the table, and transformers.js truncates every
- * text to it. A tokenizer evaluation cannot read is left to the folder's other checks.
+ * text after the special tokens its tokenizer (`source`: transformersJsTokenizerSource's) adds to a single text, in compress eval's line
+ * (checkModelLengthRoom), and a folder whose model_max_length (transformersJsMaxLength: the tokenizer_config.json's,
+ * or the source folder `from`'s config.json max_length, where the smaller) leaves none (checkRoomForText):
+ * transformers.js truncates every text to it. No pass changes the table or those files. A tokenizer evaluation cannot
+ * read is left to the folder's other checks.
  */
-function checkTableRoom(model: Model, structure: BertStructure, found: TokenizerSource['found'], name: string): void {
+function checkLengthRoom(model: Model, structure: BertStructure, { found, tokenizerFrom }: TokenizerSource, from: string, name: string): void {
   let tokenizer: TextTokenizer;
   try {
     tokenizer = tokenizerFromJson(found.json, found.config, found.file, true, found.brokenTemplates);
   } catch {
     return;
   }
-  checkModelLengthRoom(inputLimits(model, structure), tokenizer, false, name);
+  const limits = inputLimits(model, structure);
+  checkModelLengthRoom(limits, tokenizer, false, name);
+  const configFile = join(from, 'config.json');
+  const maxLength = existsSync(configFile) ? parseModelConfig(readJsonObject(configFile), configFile).maxLength : null;
+  const ownLength = modelMaxLengthOf(found.config);
+  const length = transformersJsMaxLength(found.config, maxLength, limits.maxSequence);
+  // (a length of the model's position table alone leaves room: checkModelLengthRoom refused one that does not)
+  const whence =
+    length === undefined
+      ? undefined
+      : ownLength === length
+        ? `${join(tokenizerFrom, 'tokenizer_config.json')}'s model_max_length ${length}`
+        : maxLength === length
+          ? `${configFile}'s max_length ${length}`
+          : undefined;
+  if (length === undefined || whence === undefined) return;
+  // (the length compress eval takes of the folder where no --max-length is given: config.json's max_length first)
+  const evalUses = evalLength(undefined, { maxLength }, limits, defaultMaxLength(ownLength));
+  checkRoomForText(tokenizer, length, whence, name, evalUses);
 }
 
 /** The tokenizer of the folder `dir` as evaluation loads it; undefined where it cannot (nothing to check of it). */
@@ -860,16 +866,15 @@ function loadedOrNone(dir: string): TextTokenizer | undefined {
  * for text after a single text's special tokens: transformers.js truncates every text to it after adding them, so it
  * would classify each text as its special tokens alone. The line says whether compress eval refuses the source folder
  * too, by the length it takes of it where no --max-length is given (`evalUses`: config.json's max_length where it
- * has one, which a tokenizer_config.json's model_max_length does not cap). `tokenizer`: the folder's written
- * tokenizer (loadedOrNone).
+ * has one, which a tokenizer_config.json's model_max_length does not cap). `tokenizer`: the folder's tokenizer as
+ * evaluation reads it (checkLengthRoom's).
  */
-function checkRoomForText(tokenizer: TextTokenizer | undefined, length: number, whence: string, name: string, evalUses: number): void {
+function checkRoomForText(tokenizer: TextTokenizer, length: number, whence: string, name: string, evalUses: number): void {
   let specials: number;
   try {
-    if (tokenizer === undefined) return;
     specials = specialTokenCount(tokenizer, false);
   } catch {
-    return; // (a tokenizer evaluation cannot read or encode with: nothing to say of its length)
+    return; // (a tokenizer evaluation cannot encode with: nothing to say of its length)
   }
   const evalSays = evalUses <= specials ? 'compress eval refuses it too' : `compress eval cuts at ${evalUses} tokens instead`;
   if (length <= specials)
@@ -1069,12 +1074,21 @@ export function transformersJsTokenizerConfig(
       if (found) out[key] = found;
     }
   }
-  // (read as evaluation reads it: a whole number of ids, else none, as text, which evaluation ignores; one that leaves
-  // no room for text, 0 or below too, is refused by checkRoomForText)
-  const length = Math.min(modelMaxLengthOf(config) ?? Infinity, maxLength ?? Infinity, maxPositions ?? Infinity);
-  if (Number.isFinite(length)) out.model_max_length = length;
+  const length = transformersJsMaxLength(config, maxLength, maxPositions);
+  if (length !== undefined) out.model_max_length = length;
   else delete out.model_max_length;
   return out;
+}
+
+/**
+ * The model_max_length --format transformers.js writes (transformers.js's truncation length): the tokenizer_config.json
+ * `config`'s, read as evaluation reads it (a whole number of ids, else none), capped at config.json's max_length
+ * (`maxLength`, the length evaluation truncates to) and at the position table (`maxPositions`); undefined where none
+ * of them gives one. One that leaves no room for text, 0 or below too, is refused before any work (checkLengthRoom).
+ */
+function transformersJsMaxLength(config: TokenizerConfigJson, maxLength: number | null, maxPositions: number | null): number | undefined {
+  const length = Math.min(modelMaxLengthOf(config) ?? Infinity, maxLength ?? Infinity, maxPositions ?? Infinity);
+  return Number.isFinite(length) ? length : undefined;
 }
 
 /** The files under `dir`, relative, sorted. */

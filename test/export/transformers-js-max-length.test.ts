@@ -63,6 +63,27 @@ describe('--format transformers.js of a length that leaves no room for text', ()
     expect(evalLength(undefined, config, null, defaultMaxLength(loadTokenizer(hf).modelMaxLength))).toBe(16);
   });
 
+  // (no pass changes the files the length comes from: compress refuses it before the passes run, where it ran them all)
+  it.each([
+    ['tokenizer_config.json', { model_max_length: 1 }, {}, "tokenizer_config.json's model_max_length 1"],
+    ['config.json', {}, { max_length: 2 }, "config.json's max_length 2"],
+  ])('compress MODEL <passes> refuses one of %s before any pass runs', async (file, tokenizerConfig, config, whence) => {
+    const dir = writeModelFolder(join(root, `early-${file.replace('.json', '')}`), tinyBert());
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));
+    const configFile = join(dir, 'config.json');
+    writeFileSync(configFile, JSON.stringify({ ...JSON.parse(readFileSync(configFile, 'utf8')), ...config }));
+    const input = join(dir, 'model.onnx');
+    const out = `${dir}-out`;
+    // (a step that fails once it runs, on a model of 2 layers: the length's refusal comes first)
+    const steps = [{ pass: 'drop-layers', settings: { layers: [7] } }];
+    const lines: string[] = [];
+    await expect(compressToTransformersJs({ input, output: out, steps, context: { log: (l) => lines.push(l) } })).rejects.toThrow(
+      `${input}: ${join(dir, whence)} leaves no room for text after 2 special tokens, where transformers.js truncates every text to it (compress eval ${'max_length' in config ? 'refuses it too' : 'cuts at 16 tokens instead'}): give it 3 or more`,
+    );
+    expect(lines).toEqual([]);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('writes a length that leaves room (3: one token of text)', async () => {
     const hf = folder('model-max-3', { model_max_length: 3 });
     const out = join(root, 'model-max-3-out');
