@@ -1244,13 +1244,14 @@ function checkSteps(
       checkStepTypes(t, t === training[0] ? onnx : undefined, read, tokenizers);
       // (training is in step order; a later train step trains the student of the steps before it, whose position table is not read here)
       checkStepLength(t, t === training[0] ? onnx : undefined, spec.eval.maxLength, read, tokenizers);
-      // (then, as training checks them once it has its length: the student it makes, its layer matches, its augmentation)
+      // (then, as training checks them once it has its length: the student it makes, its layer matches, its steps, its augmentation)
       checkSizedStudent(t, read);
       checkStudentLabels(t, read);
       sofar = trainedModel(t, sofar, read);
       checkLayerMatches(t, sofar, read);
-      checkAugment(t, read, tokenizers);
+      // (its optimizer steps, which training counts before its augmentation begins)
       checkStepCounts(t, glueDir);
+      checkAugment(t, read, tokenizers);
     } catch (e) {
       throw stepRefusal(spec, m, p, i, e);
     }

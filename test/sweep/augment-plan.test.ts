@@ -18,6 +18,7 @@ import { registerAllPasses } from '../../src/passes.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
 import { loadWordVocab } from '../../src/train/augment-words.ts';
+import { runTraining } from '../../src/train/run.ts';
 
 vi.mock('../../src/eval/tokenizer.ts', async (importOriginal) => {
   const actual = await importOriginal<typeof import('../../src/eval/tokenizer.ts')>();
@@ -106,6 +107,28 @@ describe("a sweep's plan refuses augmentation on a teacher whose tokenizer has n
       `${file()}: pipeline 'kd' on model 'factorized', step 1 (distill): ${factorized}`,
     );
     expect(await refusal('factorized', [distill({ student: 'bert:layers=1' })])).toBeUndefined();
+  });
+
+  // (where the plan refused the teacher's word embeddings, and the point, counting its steps before its augmentation
+  // begins, the epochs: the plan's line is the run's)
+  it('a factorized teacher and epochs past 2^53 − 1 optimizer steps: the steps first, as training counts them before it augments', async () => {
+    const epochs = Number.MAX_SAFE_INTEGER;
+    const count = `16 training examples (8 of ${join(root, 'glue', 'SST-2', 'train.tsv')}, 1 augmented variant of each) in batches of 1 make ${16n * BigInt(epochs)} optimizer steps, past 2^53 − 1: give fewer epochs`;
+    expect(await refusal('factorized', [distill({ student: 'bert:layers=1', augment: 1, epochs, batchSize: 1 })])).toBe(
+      `${file()}: pipeline 'kd' on model 'factorized', step 1 (distill): distill.epochs ${epochs}: ${count}`,
+    );
+    const run = runTraining({
+      task: 'SST-2',
+      teacher: join(root, 'models', 'factorized', 'model.onnx'),
+      student: 'bert:layers=1',
+      glueDir: join(root, 'glue'),
+      cacheDir: join(root, 'cache'),
+      output: join(root, 'out', 'model.onnx'),
+      settings: { epochs, batchSize: 1, threads: 1 },
+      distill: { augment: 1 },
+      maxExamples: 8,
+    });
+    await expect(run).rejects.toThrow(`--epochs ${epochs}: ${count}`);
   });
 
   it('plans a WordPiece teacher with augment, and a BPE one without', async () => {
