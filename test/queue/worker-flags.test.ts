@@ -46,6 +46,17 @@ describe('compress worker: flag values', () => {
   });
 });
 
+// (the worker started and each point it took failed once compressed and evaluated, when its benchmark asked it)
+describe('compress worker: the environment its points benchmark in', () => {
+  it('BERT_COMPRESS_MACHINE_LOAD with a value it does not take: refused in one line before it connects', async () => {
+    const r = await runMain(['worker', '--queue', QUEUE], { BERT_COMPRESS_MACHINE_LOAD: 'no' });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      "compress: BERT_COMPRESS_MACHINE_LOAD 'no': expected off (leave the machine's load unchecked) or on (check it, as when unset)",
+    );
+  });
+});
+
 describe("compress worker --threads 0: the default, as a sweep file's bench.threads 0", () => {
   it('divides the physical cores among the points run at once, as without --threads', () => {
     const divided = (concurrency: number) => Math.max(1, Math.floor(defaultThreads() / concurrency));
