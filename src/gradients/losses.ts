@@ -161,9 +161,9 @@ class LossWriter extends GraphWriter {
     const perHead = this.op('Unsqueeze', [m, this.int64Vector([1])]);
     return this.op('Div', [this.op('ReduceSum', [this.op('Mul', [x, perHead])], all), this.op('Mul', [tokens, this.floatScalar(heads)])]);
   }
-  /** TinyBERT's score cleaning: masked entries (≤ −100) become 0. */
+  /** TinyBERT's score cleaning, where(att <= -1e2, 0, att): masked entries (≤ −100) become 0. */
   zeroMasked(x: string): string {
-    return this.op('Where', [this.op('Less', [x, this.floatScalar(-100)]), this.floatScalar(0), x]);
+    return this.op('Where', [this.op('LessOrEqual', [x, this.floatScalar(-100)]), this.floatScalar(0), x]);
   }
 }
 

@@ -325,6 +325,9 @@ describe('intermediate-layer losses against their references', () => {
         s[((1 * A + h) * S + q) * S + (S - 1)] += -3.4e38;
         tv[((1 * A + h) * S + q) * S + (S - 1)] += -10000;
       }
+    // a score of exactly −100 on each side, which TinyBERT's <= zeroes too
+    s[0] = -100;
+    tv[1] = -100;
     const o = await runTerms({
       p: s,
       dims: [B, A, S, S],
