@@ -968,7 +968,9 @@ export function tokenizerFromJson(
     padId,
     ...(unk ? { unk } : {}),
     modelMaxLength,
-    encode(textA, textB, maxLength) {
+    encode(givenA, givenB, maxLength) {
+      const textA = wellFormed(givenA);
+      const textB = givenB === null ? null : wellFormed(givenB);
       const problem = textB === null ? broken.single : broken.pair;
       if (problem) throw new DataError(`${source}: ${problem}`);
       const specials = textB === null ? specialsSingle : specialsPair;
@@ -1000,6 +1002,15 @@ export function tokenizerFromJson(
     },
   };
 }
+
+/**
+ * `text` with each lone surrogate (half of a UTF-16 pair without the other: a text cut inside an emoji) read as U+FFFD,
+ * as the tokenizers Node binding hands such a text to Rust (and as TextEncoder and Buffer write it in UTF-8, and a
+ * file's bytes that are no UTF-8 read), where the library read it as a character of its own: another id than tokenizers
+ * gives (a vocabulary's U+FFFD piece never found: a byte-fallback model's bytes EF BF BD, a word holding it one unknown
+ * token). String.prototype.toWellFormed (Node 20; not in this project's ES2022 lib): the text itself where it has none.
+ */
+const wellFormed = (text: string): string => (text as string & { toWellFormed(): string }).toWellFormed();
 
 /** A TemplateProcessing's special token's id as templateIdsAsTokenizers gives it: one of its `ids`. */
 interface SpecialPiece {
