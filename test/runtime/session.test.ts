@@ -52,6 +52,9 @@ describe("onnxruntime's own log", () => {
     expect(ortLogLevel({ BERT_COMPRESS_ORT_LOG_LEVEL: '' })).toBe(4);
     expect(ortLogLevel({ BERT_COMPRESS_ORT_LOG_LEVEL: '0' })).toBe(0);
     expect(ortLogLevel({ BERT_COMPRESS_ORT_LOG_LEVEL: ' 3 ' })).toBe(3);
+    // (an integer read as every integer typed is, --threads 3.0's: these were refused)
+    for (const three of ['3.0', '+3', '3e0', '03']) expect(ortLogLevel({ BERT_COMPRESS_ORT_LOG_LEVEL: three })).toBe(3);
+    expect(Object.is(ortLogLevel({ BERT_COMPRESS_ORT_LOG_LEVEL: '-0' }), 0)).toBe(true);
     // (the value shown as every refused value of an environment variable is, HF_HUB_ETAG_TIMEOUT's: a number bare, other text quoted)
     for (const [bad, shown] of [
       ['verbose', "'verbose'"],
@@ -59,6 +62,9 @@ describe("onnxruntime's own log", () => {
       [' -1 ', '-1'],
       ['0.5', '0.5'],
       ['0x1', "'0x1'"],
+      ['1e-400', '1e-400'],
+      ['4.5', '4.5'],
+      ['1_0', "'1_0'"],
     ]) {
       expect(() => ortLogLevel({ BERT_COMPRESS_ORT_LOG_LEVEL: bad })).toThrow(
         new UsageError(`BERT_COMPRESS_ORT_LOG_LEVEL ${shown}: expected 0 (verbose), 1 (info), 2 (warning), 3 (error) or 4 (fatal only, as when unset)`),
