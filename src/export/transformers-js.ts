@@ -36,7 +36,16 @@ import { inputLimits } from '../bert/input-limits.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
 import { checkFolderOutputName, checkOutputFolder, fileSystemError, lineageSourcePath } from '../destination.ts';
 import { SettingsError, UsageError, fsReason, namingUserPaths } from '../errors.ts';
-import { checkConfigLabels, checkModelLengthRoom, evalLength, namedOtherHead, otherHeadLine, scoresOutput, specialTokenCount } from '../eval/graph-checks.ts';
+import {
+  checkConfigLabels,
+  checkModelLengthRoom,
+  evalLength,
+  graphFacts,
+  namedOtherHead,
+  otherHeadLine,
+  scoresOutput,
+  specialTokenCount,
+} from '../eval/graph-checks.ts';
 import { defaultMaxLength } from '../eval/evaluate.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
 import {
@@ -201,7 +210,8 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
   // transformersJsConfig checks the labels where it writes them)
   const tokenizerSource = transformersJsTokenizerSource(opts.tokenizerDir ?? sourceDir, sourceDir, plan.structure.vocabSize, opts.input);
   checkLengthRoom(plan.model, plan.structure, tokenizerSource, sourceDir, opts.input);
-  if (existsSync(configFile)) checkConfigLabels(parseModelConfig(readJsonObject(configFile), configFile), scoresOutput(plan.model).width, opts.input);
+  if (existsSync(configFile))
+    checkConfigLabels(parseModelConfig(readJsonObject(configFile), configFile), graphFacts(plan.model, plan.structure).scoreWidth, opts.input);
   return removingFoldersMadeOnFailure([opts.output], async () => {
     checkFolderOutput(opts.output, [...inputFiles(opts.input, []), ...sideFiles(sourceDir)], label);
     const staging = openStaging(opts.output);
@@ -706,7 +716,17 @@ function writeSideFiles(
   const configFile = join(from, 'config.json');
   const config = existsSync(configFile) ? readJsonObject(configFile) : {};
   const write = (file: string, json: unknown) => writeFileAtomic(join(dir, file), JSON.stringify(json, null, 2) + '\n');
-  const written = transformersJsConfig(config, configFile, model, structure.family, defaultDtype, name, structure.head?.kind);
+  // (the label count as evaluation reads it: the classifier's where the scores output's shape does not say it)
+  const written = transformersJsConfig(
+    config,
+    configFile,
+    model,
+    structure.family,
+    defaultDtype,
+    name,
+    structure.head?.kind,
+    graphFacts(model, structure).scoreWidth,
+  );
   if (externalData.length) {
     // transformers.js fetches `onnx/<file>_data` beside each model file its config names here (and nothing otherwise)
     const current = written[TRANSFORMERS_JS_CONFIG];
@@ -1001,7 +1021,9 @@ function precompiledNote(folder: string): string {
  * The source's config.json for transformers.js: its shape fields read from `model` (src/eval/output-config.ts),
  * `model_type` filled in when absent (from the graph's family), the head's class and labels as transformers saves
  * them (headConfigFields: a plain export whose head was seeded names them the same way), and the folder's default
- * dtype in `transformers.js_config` (withDefaultDtype).
+ * dtype in `transformers.js_config` (withDefaultDtype). `width`: the model's scores per example, as evaluation reads
+ * them (graphFacts' scoreWidth: the scores output's declared width, else the discovered classifier's label count);
+ * default the declared width alone.
  */
 export function transformersJsConfig(
   config: Record<string, unknown>,
@@ -1011,9 +1033,9 @@ export function transformersJsConfig(
   defaultDtype: TransformersJsDtype,
   name: string,
   head?: HeadKind,
+  width: number | null = scoresOutput(model).width,
 ): Record<string, unknown> {
   const parsed = parseModelConfig(config, file);
-  const width = scoresOutput(model).width;
   checkConfigLabels(parsed, width, name);
   const out: Record<string, unknown> = outputModelConfig(config, model).config; // the shape fields from the graph
   out.model_type = typeof config.model_type === 'string' ? config.model_type : FAMILY_MODEL_TYPES[family];

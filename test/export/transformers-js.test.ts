@@ -765,6 +765,31 @@ describe('--format transformers.js from a transformers.js folder', () => {
   }, 60_000);
 });
 
+describe('--format transformers.js of a model whose scores output does not declare its label count', () => {
+  it("names as many labels as its classifier scores, as eval reads it (where it said 'cannot tell how many labels the model scores'), and checks config.json's against them before any pass runs", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tjs-dynamic-labels-'));
+    try {
+      const graph = tinyBert();
+      for (const o of graph.graph.outputs) o.shape = ['batch', 'labels'];
+      const model = writeModelFolder(join(dir, 'model'), graph);
+      const config = join(model, 'config.json');
+      writeFileSync(config, JSON.stringify({ model_type: 'bert', max_length: 16 }));
+      const output = join(dir, 'out');
+      await compressToTransformersJs({ input: join(model, 'model.onnx'), output, steps: [] });
+      expect(readJson(join(output, 'config.json')).id2label).toEqual({ 0: 'LABEL_0', 1: 'LABEL_1' });
+      // (a step that fails once it runs, on a model of 2 layers: the labels' refusal comes first)
+      writeFileSync(config, JSON.stringify({ model_type: 'bert', num_labels: 3, max_length: 16 }));
+      const steps = [{ pass: 'drop-layers', settings: { layers: [7] } }];
+      await expect(compressToTransformersJs({ input: join(model, 'model.onnx'), output: join(dir, 'out-3'), steps })).rejects.toThrow(
+        `${config}: says 3 labels (its num_labels, as transformers reads it without an id2label), but ${join(model, 'model.onnx')} gives 2 scores per example: fix config.json`,
+      );
+      expect(existsSync(join(dir, 'out-3'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('compress … --format transformers.js refuses a folder it cannot write before any pass runs', () => {
   it("config.json's labels against the model's scores, which no pass changes: refused in one line, not after the passes", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tjs-labels-early-'));
