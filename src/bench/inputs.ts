@@ -16,7 +16,7 @@ import { NotBertError, SettingsError } from '../errors.ts';
 import { scoresOutput } from '../eval/graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
-import { attrInt, cloneModel, type Model } from '../onnx/graph.ts';
+import { attrInt, cloneModel, type Model, type Tensor } from '../onnx/graph.ts';
 import { float32Tensor, readFloat32 } from '../onnx/tensor.ts';
 import { modelInputs } from '../bert/model-inputs.ts';
 import { recurrentModelLstm } from '../pass/recurrent.ts';
@@ -73,7 +73,9 @@ export function subjectOf(path: string, model: Model, fallback?: BertStructure):
  * The structure of a model whose float16 weights a Cast to float32 reads before each product (float32 compute over
  * float16 storage, which discovery refuses, as the passes cannot rewrite it), found in the same graph with those
  * weights stored as float32 under the Casts' outputs: the same inputs, tables and sizes, all a benchmark reads of
- * it. Undefined for a model with no such Cast, or whose graph discovery refuses even so.
+ * it. Each such weight's float32 values are made only where discovery reads them (castOnRead): discovery reads
+ * weights' dims, so a model's weights are neither copied nor, where it was read without them (loadModelShapes: a
+ * sweep's plan), read from its file. Undefined for a model with no such Cast, or whose graph discovery refuses even so.
  */
 function castWeightsStructure(model: Model, path: string): BertStructure | undefined {
   const g = model.graph;
@@ -82,8 +84,7 @@ function castWeightsStructure(model: Model, path: string): BertStructure | undef
   if (!g.nodes.some(isCastWeight)) return undefined;
   const stored32 = cloneModel(model);
   for (const n of stored32.graph.nodes.filter(isCastWeight)) {
-    const t = stored32.graph.initializers.get(n.inputs[0]!)!;
-    stored32.graph.initializers.set(n.outputs[0]!, float32Tensor(n.outputs[0]!, t.dims, readFloat32(t)));
+    stored32.graph.initializers.set(n.outputs[0]!, castOnRead(stored32.graph.initializers.get(n.inputs[0]!)!, n.outputs[0]!));
   }
   stored32.graph.nodes = stored32.graph.nodes.filter((n) => !isCastWeight(n));
   try {
@@ -92,6 +93,14 @@ function castWeightsStructure(model: Model, path: string): BertStructure | undef
     if (e instanceof NotBertError) return undefined;
     throw e;
   }
+}
+
+/** Float16 tensor `t` as a float32 tensor named `name`, its values converted the first time its data is read. */
+function castOnRead(t: Tensor, name: string): Tensor {
+  const out = { name, dataType: DataType.FLOAT, dims: [...t.dims] } as Tensor;
+  let data: Uint8Array | undefined;
+  Object.defineProperty(out, 'data', { enumerable: true, get: () => (data ??= float32Tensor(name, t.dims, readFloat32(t)).data) });
+  return out;
 }
 
 /**

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { benchModels, benchShapes, benchSubject, formatBench } from '../../src/bench/index.ts';
+import { subjectOf } from '../../src/bench/inputs.ts';
+import { DataType } from '../../src/onnx/dtype.ts';
 import { describeSessionMemory } from '../../src/bench/format.ts';
 import { geometricMean } from '../../src/bench/stats.ts';
 import { SettingsError, UserError } from '../../src/errors.ts';
@@ -316,6 +318,22 @@ describe('bench of float16 weights read through a Cast to float32 (float32 compu
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('finds its inputs without reading the float16 weights (a sweep plan reads a model without them; a large model has hundreds of MB)', () => {
+    const model = castFloat16Weights(tinyBert({ maxPositions: 40 }, { seed: 3 }));
+    const unread = new Set<string>();
+    for (const t of model.graph.initializers.values()) {
+      if (t.dataType !== DataType.FLOAT16) continue;
+      unread.add(t.name);
+      Object.defineProperty(t, 'data', {
+        get: () => {
+          throw new Error(`${t.name} read`);
+        },
+      });
+    }
+    expect(unread.size).toBeGreaterThan(10);
+    expect(subjectOf('model.onnx', model).structure?.maxPositions).toBe(40);
   });
 });
 
