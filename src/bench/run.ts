@@ -33,8 +33,16 @@ import { machineInfo, type MachineInfo } from './machine.ts';
 import { peakRss, resetPeakRss } from './memory.ts';
 import { sessionMemory } from './session-memory.ts';
 import { geometricMean, latencyStats, pairedSpeedup, type LatencyStats } from './stats.ts';
-import { BenchStopped, acquireTimingLock, timingWithLoad, type TimingContention, type TimingLock, type TimingLockOptions } from './timing-lock.ts';
-import { loadSnapshot, loadSnapshotAfter, machineLoadBetween, machineLoadOff, type MachineLoad } from './machine-load.ts';
+import {
+  BenchStopped,
+  acquireTimingLock,
+  checkBenchEnvironment,
+  timingWithLoad,
+  type TimingContention,
+  type TimingLock,
+  type TimingLockOptions,
+} from './timing-lock.ts';
+import { loadSnapshot, loadSnapshotAfter, machineLoadBetween, type MachineLoad } from './machine-load.ts';
 import { checkOptionalString, checkOptions, checkStringOption } from '../library-args.ts';
 
 export const DEFAULT_BATCHES: readonly number[] = [1, 8, 32];
@@ -333,7 +341,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   checkOptionalString('benchModels', 'baseline', opts.baseline, 'the baseline model path');
   const start = performance.now();
   const { batches, askedSeqs, repeats, warmup, threads, maxSeconds } = benchSettings(opts);
-  machineLoadOff(); // (a value it does not take is refused before anything loads, not at the timing)
+  checkBenchEnvironment(); // (a value it does not take is refused before anything loads, not at the timing)
 
   const scope = resetPeakRss() ? 'bench' : 'process';
   if (opts.baselineDtype !== undefined && opts.baseline === undefined) throw new UsageError('--baseline-dtype: no --baseline given');

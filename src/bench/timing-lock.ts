@@ -24,7 +24,8 @@ import {
   type LockFileState,
 } from '../file-lock.ts';
 import { pauseUnlessAborted } from '../interrupt.ts';
-import { describeMachineLoad, loadContended, type MachineLoad } from './machine-load.ts';
+import { describeMachineLoad, loadContended, machineLoadOff, type MachineLoad } from './machine-load.ts';
+import { UsageError } from '../errors.ts';
 
 /** Environment variable naming the lock file (default: `bert-compress-timing.lock` in the temporary folder). */
 export const TIMING_LOCK_ENV = 'BERT_COMPRESS_TIMING_LOCK';
@@ -89,8 +90,26 @@ export function timingLockWaitLine(holder: number | undefined, waitSeconds: numb
 
 const POLL_MS = 200;
 
+/**
+ * The timing lock file: $BERT_COMPRESS_TIMING_LOCK (environmentValue), else `bert-compress-timing.lock` in the temporary
+ * folder. A value naming what is not a file (a folder, a device: notLockFileError) is a one-line UsageError (a bad
+ * value of the user's setting: exit 2), where a folder was waited on as a lock another benchmark held.
+ */
 export function defaultLockFile(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  return environmentValue(env, TIMING_LOCK_ENV) ?? join(tmpdir(), 'bert-compress-timing.lock');
+  const given = environmentValue(env, TIMING_LOCK_ENV);
+  const notLock = given === undefined ? undefined : notLockFileError(given);
+  if (notLock) throw new UsageError(`${TIMING_LOCK_ENV}: ${notLock.message}; name a file (or unset it: a file in the temporary folder)`);
+  return given ?? join(tmpdir(), 'bert-compress-timing.lock');
+}
+
+/**
+ * Refuses the environment's benchmark settings it does not take, each in one line (a UsageError: exit 2):
+ * BERT_COMPRESS_MACHINE_LOAD (machineLoadOff) and BERT_COMPRESS_TIMING_LOCK (defaultLockFile). What a benchmark, a
+ * sweep's plan and a queue worker ask before they run anything, not a point's benchmark once compressed and evaluated.
+ */
+export function checkBenchEnvironment(env: Readonly<Record<string, string | undefined>> = process.env): void {
+  machineLoadOff(env);
+  defaultLockFile(env);
 }
 
 /** (The lock file's format, staleness and take-over are file-lock.ts's: one mechanism for every lock.) */

@@ -19,7 +19,7 @@
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { machineLoadOff } from '../bench/machine-load.ts';
+import { checkBenchEnvironment } from '../bench/timing-lock.ts';
 import { checkOutputFolder, folderLabel } from '../destination.ts';
 import { QueueError, errorLine } from '../errors.ts';
 import { threadShare } from '../runtime/threads.ts';
@@ -211,9 +211,9 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   checkRedisDriver();
   registerAllPasses(); // for the pass versions a point is checked against
   const address = parseQueueUrl(opts.queue);
-  // (every point it takes benchmarks, in a process of this environment: a value that setting does not take is refused
-  // here, as a sweep's plan refuses it, not by each point once compressed and evaluated)
-  machineLoadOff();
+  // (every point it takes benchmarks, in a process of this environment: a benchmark setting's value it does not take
+  // is refused here, as a sweep's plan refuses it, not by each point once compressed and evaluated)
+  checkBenchEnvironment();
   const emit = opts.onEvent ?? (() => {});
   const concurrency = opts.concurrency ?? 1;
   const threads = workerThreads(opts.threads, concurrency);

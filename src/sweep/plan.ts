@@ -52,7 +52,7 @@ import { findBert } from '../bert/discover.ts';
 import { encoderOnlyNote, isEncoderOnly, newHeadAdvice } from '../bert/classifier.ts';
 import { quantizedWeight, storedQuantized } from '../bert/stored-quantized.ts';
 import { quantizedFrom } from '../bench/lineage.ts';
-import { machineLoadOff } from '../bench/machine-load.ts';
+import { checkBenchEnvironment } from '../bench/timing-lock.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { everyOtherLayers } from '../bert/config.ts';
 import { headRebuildRefusal } from '../bert/canonical.ts';
@@ -574,7 +574,7 @@ function modelIdentity(hash: (file: string) => Promise<string>): ModelIdentity {
 
 /** Every point of the sweep, baselines first. Model hashes are computed here (one read of each model). */
 export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<SweepPoint[]> {
-  machineLoadOff(); // (every point benchmarks: a value it does not take is refused before any point runs)
+  checkBenchEnvironment(); // (every point benchmarks: a value it does not take is refused before any point runs)
   for (const m of spec.models) {
     for (const name of m.tasks) {
       const { file } = splitFile(getTask(name), 'dev', opts.glueDir);

@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { acquireTimingLock, UNWRITTEN_LOCK_GRACE_MS } from '../../src/bench/timing-lock.ts';
+import { acquireTimingLock, checkBenchEnvironment, UNWRITTEN_LOCK_GRACE_MS } from '../../src/bench/timing-lock.ts';
+import { UsageError } from '../../src/errors.ts';
 import { processStartTime } from '../../src/processes.ts';
 
 /** Renaming a file named `from` fails with EACCES, `times` times (then succeeds: a taker that retried without end). */
@@ -175,5 +176,18 @@ describe('a timing lock path that holds no file', () => {
     expect(lock.record.waitedSeconds).toBeLessThan(1);
     lock.release();
     expect(readdirSync(folder)).toEqual(['kept']);
+  });
+});
+
+describe('BERT_COMPRESS_TIMING_LOCK naming what is not a file', () => {
+  it('is refused in one line (exit 2) by the check a benchmark, a sweep plan and a worker make first; a file or none passes', () => {
+    const folder = join(dir, `env-folder-${n++}`);
+    mkdirSync(folder);
+    expect(() => checkBenchEnvironment({ BERT_COMPRESS_TIMING_LOCK: folder })).toThrow(
+      new UsageError(`BERT_COMPRESS_TIMING_LOCK: ${folder} is a folder, not a lock file; name a file (or unset it: a file in the temporary folder)`),
+    );
+    expect(() => checkBenchEnvironment({ BERT_COMPRESS_TIMING_LOCK: join(folder, 'lock') })).not.toThrow();
+    expect(() => checkBenchEnvironment({ BERT_COMPRESS_TIMING_LOCK: ' ' })).not.toThrow();
+    expect(() => checkBenchEnvironment({})).not.toThrow();
   });
 });

@@ -2,6 +2,9 @@
  * `compress worker` refuses flag values it could not work with in one line, before it connects (port 1: nothing
  * listens there), where it would otherwise start and fail every point it takes, or misbehave.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMain } from '../helpers/cli.ts';
 import { workerThreads } from '../../src/queue/worker.ts';
@@ -54,6 +57,20 @@ describe('compress worker: the environment its points benchmark in', () => {
     expect(r.stderr.trim()).toBe(
       "compress: BERT_COMPRESS_MACHINE_LOAD 'no': expected off (leave the machine's load unchecked) or on (check it, as when unset)",
     );
+  });
+
+  // (a folder was waited on by each point's benchmark as a lock another benchmark held, 10 minutes)
+  it('BERT_COMPRESS_TIMING_LOCK naming a folder: refused in one line before it connects', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'worker-lock-'));
+    try {
+      const r = await runMain(['worker', '--queue', QUEUE], { BERT_COMPRESS_TIMING_LOCK: folder });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trim()).toBe(
+        `compress: BERT_COMPRESS_TIMING_LOCK: ${folder} is a folder, not a lock file; name a file (or unset it: a file in the temporary folder)`,
+      );
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
 
