@@ -230,19 +230,15 @@ export function makeBatch(set: TrainingSet, indices: ArrayLike<number>): Batch {
   };
 }
 
-export interface BatchOptions {
-  /** Drop a last batch smaller than `batchSize` (default false, as the Trainer's `dataloader_drop_last`). */
-  dropLast?: boolean;
-}
-
-/** Cuts `order` (example indices, e.g. from `shuffledOrder`) into consecutive batches of `batchSize`. */
-export function makeBatches(set: TrainingSet, order: Int32Array, batchSize: number, opts: BatchOptions = {}): Batch[] {
+/**
+ * Batch `b` of `order` (example indices, e.g. from `shuffledOrder`) cut into consecutive batches of `batchSize`: the
+ * examples order[b × batchSize …], the last batch of the order shorter (as the Trainer's dataloader without
+ * `drop_last`). The training loop makes each as its step comes: an epoch's batches made at once were held through
+ * the epoch (SST-2's 67,349 examples: 66 MB of padded int64 ids, masks and types).
+ */
+export function epochBatch(set: TrainingSet, order: Int32Array, batchSize: number, b: number): Batch {
   if (!(Number.isSafeInteger(batchSize) && batchSize > 0)) throw new RangeError(`'batchSize' must be a positive integer, got ${batchSize}`);
-  const batches: Batch[] = [];
-  for (let start = 0; start < order.length; start += batchSize) {
-    const end = Math.min(start + batchSize, order.length);
-    if (end - start < batchSize && opts.dropLast) break;
-    batches.push(makeBatch(set, order.subarray(start, end)));
-  }
-  return batches;
+  const count = Math.ceil(order.length / batchSize);
+  if (!(Number.isSafeInteger(b) && b >= 0 && b < count)) throw new RangeError(`batch ${b} is outside the order's ${count} batches`);
+  return makeBatch(set, order.subarray(b * batchSize, Math.min((b + 1) * batchSize, order.length)));
 }

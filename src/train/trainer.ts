@@ -29,7 +29,7 @@ import { AdamW, accumulateRows, clipFactor, type RowGradients, type RowWorkspace
 import { lrAt, warmupStepsOf } from './schedule.ts';
 import { MaskBuffers } from './dropout.ts';
 import { shuffledOrder } from './random.ts';
-import { makeBatches, type Batch, type TrainingSet } from './data.ts';
+import { epochBatch, type Batch, type TrainingSet } from './data.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { initialParameters, weightMatrices, type Student } from './student.ts';
 import { embeddingLrScales, type EmbeddingLr } from './embedding-lr.ts';
@@ -707,9 +707,9 @@ async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> 
   for (let epoch = firstEpoch; epoch < settings.epochs && !interrupted; epoch++) {
     epochStart = performance.now();
     if (epoch > firstEpoch) epochSecondsBefore = 0;
-    const batches = makeBatches(set, shuffledOrder(set.examples.length, settings.seed, epoch), settings.batchSize);
-    for (let b = step - epoch * stepsPerEpoch; b < batches.length; b++) {
-      const batch = batches[b];
+    const order = shuffledOrder(set.examples.length, settings.seed, epoch);
+    for (let b = step - epoch * stepsPerEpoch; b < stepsPerEpoch; b++) {
+      const batch = epochBatch(set, order, settings.batchSize, b);
       const loss = await stepper.step(batch, step, lrAt(step, schedule));
       step++;
       state.lossSum += loss;
@@ -721,7 +721,7 @@ async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> 
         interrupted = true;
         break;
       }
-      if (settings.checkpointEvery > 0 && step % settings.checkpointEvery === 0 && b < batches.length - 1) checkpoint(epoch);
+      if (settings.checkpointEvery > 0 && step % settings.checkpointEvery === 0 && b < stepsPerEpoch - 1) checkpoint(epoch);
     }
     if (interrupted) {
       checkpoint(epoch);

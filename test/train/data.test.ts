@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
 import { loadTokenizer } from '../../src/eval/tokenizer.ts';
 import { getTask, loadSplit } from '../../src/glue/index.ts';
-import { loadTrainingSet, makeBatch, makeBatches } from '../../src/train/data.ts';
+import { epochBatch, loadTrainingSet, makeBatch } from '../../src/train/data.ts';
 import { shuffledOrder } from '../../src/train/random.ts';
 import { GLUE_DIR, TEACHERS } from '../helpers/paths.ts';
 
@@ -104,14 +104,14 @@ describe.skipIf(!ready)('loadTrainingSet (needs ../shared/glue and ../shared/tea
   });
 });
 
-describe.skipIf(!ready)('makeBatches (needs ../shared/glue and ../shared/teachers)', () => {
+describe.skipIf(!ready)('epochBatch (needs ../shared/glue and ../shared/teachers)', () => {
   const set = ready
     ? loadTrainingSet({ task: 'sst2', glueDir: GLUE_DIR, tokenizer: SST2_TEACHER, modelConfig: SST2_TEACHER, maxExamples: 70, seed: 3 })
     : undefined!;
 
   it('cuts an order into batches padded to their longest example', () => {
     const order = shuffledOrder(set.examples.length, 3, 0);
-    const batches = makeBatches(set, order, 32);
+    const batches = [0, 1, 2].map((b) => epochBatch(set, order, 32, b));
     expect(batches.map((b) => b.size)).toEqual([32, 32, 6]);
     expect(Array.from(batches.flatMap((b) => Array.from(b.indices)))).toEqual(Array.from(order));
     for (const b of batches) {
@@ -131,10 +131,11 @@ describe.skipIf(!ready)('makeBatches (needs ../shared/glue and ../shared/teacher
     }
   });
 
-  it('drops a short last batch on request and refuses bad sizes or indices', () => {
+  it('refuses bad sizes, batch numbers or indices', () => {
     const order = shuffledOrder(set.examples.length, 3, 1);
-    expect(makeBatches(set, order, 32, { dropLast: true }).map((b) => b.size)).toEqual([32, 32]);
-    expect(() => makeBatches(set, order, 0)).toThrow(RangeError);
+    expect(() => epochBatch(set, order, 0, 0)).toThrow(RangeError);
+    expect(() => epochBatch(set, order, 32, 3)).toThrow(/batch 3 is outside the order's 3 batches/);
+    expect(() => epochBatch(set, order, 32, -1)).toThrow(RangeError);
     expect(() => makeBatch(set, [70])).toThrow(/outside the set/);
     expect(() => makeBatch(set, [])).toThrow(RangeError);
   });
