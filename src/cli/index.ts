@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
-import { isUserError, errorMessage, UsageError, valueText, withFlagTexts } from '../errors.ts';
+import { isUserError, errorMessage, quotedText, UsageError, valueText, withFlagTexts } from '../errors.ts';
 import { nearestFlag } from '../glue/registry.ts';
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
 import { checkedFlagValues, declaredOptions, gluedFlagValues, negatedBooleanValues, undeclaredFlags } from './flag-values.ts';
@@ -145,7 +145,7 @@ function misspeltCommand(argv: readonly string[]): string | undefined {
   if (names.includes(first)) return undefined;
   const word = first.toLowerCase();
   const near = names.includes(word) ? word : nearestFlag(word, names);
-  if (near !== undefined) return `unknown command '${first}' (did you mean ${near}?) (see --help)`;
+  if (near !== undefined) return `unknown command ${quotedText(first)} (did you mean ${near}?) (see --help)`;
   // `compress evaluate MODEL`: a word far from every command (a word, not a path), then a file, folder or hf: model;
   // `compress frobnicate`: such a word alone (the default command would say 'no pass given' of it)
   const rest = argv.slice(argv.indexOf(first) + 1);
@@ -153,9 +153,9 @@ function misspeltCommand(argv: readonly string[]): string | undefined {
   const alone = rest.every((a) => GLOBAL_FLAG.test(a));
   // (alone, it may as well be a model path typed wrong: the line says there is no such file or folder either)
   const list = `(the commands: ${names.join(', ')}) (see --help)`;
-  if (/^[a-z][a-z0-9-]*$/i.test(first) && alone) return `unknown command '${first}', and no file or folder of that name ${list}`;
+  if (/^[a-z][a-z0-9-]*$/i.test(first) && alone) return `unknown command ${quotedText(first)}, and no file or folder of that name ${list}`;
   if (/^[a-z][a-z0-9-]*$/i.test(first) && next !== undefined && !next.startsWith('-') && (existsSync(next) || next.startsWith('hf:')))
-    return `unknown command '${first}' ${list}`;
+    return `unknown command ${quotedText(first)} ${list}`;
   return undefined;
 }
 

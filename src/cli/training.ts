@@ -374,10 +374,7 @@ export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
   /** `n` and `noun`, plural unless n is 1 ('1 step', '2 examples'). */
   const counted = (n: number, noun: string) => `${count(n)} ${noun}${n === 1 ? '' : 's'}`;
   // the epochs each phase ran (an intermediate phase runs --intermediate-epochs), and its steps
-  const epochs =
-    phases.length === 1
-      ? `${phases[0]!.epochs.length} epoch${phases[0]!.epochs.length === 1 ? '' : 's'}`
-      : `(${phases.map((p) => p.epochs.length).join(' + ')}) epochs`;
+  const epochs = phases.length === 1 ? counted(phases[0]!.epochs.length, 'epoch') : `(${phases.map((p) => p.epochs.length).join(' + ')}) epochs`;
   const augmented = l.data.augmented ? ` (${count(l.data.examples - l.data.augmented)} + ${count(l.data.augmented)} augmented)` : '';
   const perPhase = phases.length === 1 ? '' : ` (${phases.map((p) => `${count(p.steps)} ${p.name.split(' ')[0]!.replace(/-layer$/, '')}`).join(' + ')})`;
   const what = l.distill?.stage === 'general' ? `general distillation${l.task ? ` (classifier for ${l.task})` : ''}` : l.task;

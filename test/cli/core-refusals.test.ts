@@ -145,6 +145,8 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
     ['worker with no --queue', () => ['worker'], /^compress: missing --queue \(see --help\)$/m],
     // (in the command's empty folder: no file of that name)
     ['a misspelt command (compress pases)', () => ['pases'], /^compress: unknown command 'pases' \(did you mean passes\?\) \(see --help\)$/m],
+    // (quoted as a shell takes it, quotedText: where '${x}' by hand wrote 'swep'' and 'a\nb' broke the line's quotes)
+    ['a misspelt command holding a quote', () => ["swep'"], /^compress: unknown command 'swep'\\''' \(did you mean sweep\?\) \(see --help\)$/m],
     [
       'a misspelt command before a model (compress inspct MODEL)',
       () => ['inspct', tiny.path],

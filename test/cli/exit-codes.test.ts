@@ -378,4 +378,12 @@ describe('the calibration note', () => {
     expect(given.code, given.stderr).toBe(0);
     expect(given.stderr).toMatch(/^compress: --calibration-examples 100: SST-2's train split has 12 labelled examples; calibrating on those$/m);
   });
+
+  it("counts one labelled example in the singular ('has 1 labelled example'), where it said '1 labelled examples'", async () => {
+    const oneDir = join(root, 'glue-one');
+    writeGlueTask(oneDir, 'SST-2', 1, ['train']);
+    const r = await cli(model, '--quantize', 'int8-static', '--calibrate', 'SST-2', '--glue-dir', oneDir, '-o', join(root, 'cal-one', 'model.onnx'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^compress: the default \d+ calibration examples: SST-2's train split has 1 labelled example; calibrating on those$/m);
+  });
 });

@@ -4,7 +4,7 @@
  * declarations (see ../pass-flags.ts).
  */
 import type { Argv } from 'yargs';
-import { UsageError } from '../../errors.ts';
+import { counted, UsageError } from '../../errors.ts';
 import { MAX_LENGTH_RANGE } from '../../eval/graph-checks.ts';
 import { integerFlags } from '../flag-values.ts';
 import { compressFile, loadInput } from '../../export/compress.ts';
@@ -126,7 +126,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
       // (the flag named as given, or its default said as one: a user who never wrote the flag is not quoted)
       const asked =
         args['calibration-examples'] === undefined ? `the default ${used.requested} calibration examples` : `--calibration-examples ${used.requested}`;
-      err(`compress: ${asked}: ${used.task}'s train split has ${used.examples} labelled examples; calibrating on those`);
+      err(`compress: ${asked}: ${used.task}'s train split has ${counted(used.examples, 'labelled example')}; calibrating on those`);
     }
     const log = args.json || !process.stderr.isTTY ? undefined : (line: string) => err(line);
     const options = { input, output: args.output, steps, context: { calibration, log }, externalData: args['external-data'], modelDir: located.dir, loaded };

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { environmentValue } from '../../environment.ts';
 import type { Argv } from 'yargs';
-import { UsageError } from '../../errors.ts';
+import { counted, quotedText, UsageError } from '../../errors.ts';
 import { BASE_URL_ENV, downloadGlue, downloadTaskNames, selectSources } from '../../glue/download/download.ts';
 import { checkHttpUrl } from '../../ranged-download.ts';
 import { NO_TASK_GIVEN } from '../../glue/registry.ts';
@@ -41,7 +41,7 @@ export const dataCommand: CliCommand<DataArgs> = {
       .option('base-url', { type: 'string', describe: `fetch every file from URL/<name> instead of the official URLs (or set ${BASE_URL_ENV})` })
       .option('force', { type: 'boolean', default: false, describe: 'download tasks that are already present again' }) as unknown as Argv<DataArgs>,
   run: async (args) => {
-    if (args.action !== 'download') throw new UsageError(`unknown data action '${String(args.action)}' (expected download)`);
+    if (args.action !== 'download') throw new UsageError(`unknown data action ${quotedText(String(args.action))} (expected download)`);
     if (!args.tasks || args.tasks.length === 0) throw new UsageError(NO_TASK_GIVEN);
     // (the task names and --base-url's form are the command line's: their refusals usage mistakes; checkHttpUrl's a
     // UsageError itself)
@@ -51,7 +51,7 @@ export const dataCommand: CliCommand<DataArgs> = {
     const dir = args.dir ? resolve(args.dir) : defaultDownloadDir();
     const done = await downloadGlue({ tasks: args.tasks, dir, baseUrl: args['base-url'], force: args.force, log: (line) => err(line) });
     const installed = done.filter((d) => d.status === 'installed').length;
-    out(`GLUE data in ${dir}: ${installed} task${installed === 1 ? '' : 's'} installed, ${done.length - installed} already present`);
+    out(`GLUE data in ${dir}: ${counted(installed, 'task')} installed, ${done.length - installed} already present`);
     return 0;
   },
 };

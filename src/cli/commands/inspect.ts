@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { loadModel } from '../../onnx/load.ts';
 import { type GraphReport, inspectGraph, inspectModel, type InspectReport } from '../../bert/inspect.ts';
-import { NotBertError } from '../../errors.ts';
+import { NotBertError, quotedText } from '../../errors.ts';
 import { NO_LAYERS } from '../../bert/discover.ts';
 import { checkDtypeName, describeDtype, locateRunModel } from '../../eval/model-files.ts';
 import { out, type CliCommand } from '../command.ts';
@@ -38,7 +38,7 @@ function headerLines(r: GraphReport | InspectReport, exporter = ''): string[] {
     .join(', ');
   return [
     `${r.model}`,
-    `  ${exporter}producer '${r.producer}', IR ${r.irVersion}, opsets ${opsets}`,
+    `  ${exporter}producer ${quotedText(r.producer)}, IR ${r.irVersion}, opsets ${opsets}`,
     `  inputs  ${io(r.inputs)}`,
     `  outputs ${io(r.outputs)}`,
   ];
@@ -58,7 +58,7 @@ export function formatInspect(r: InspectReport): string {
     `  ${count(r.numLayers, 'layer')} × ${count(perLayer(r.layers.map((l) => l.numHeads)), 'head')}, hidden ${r.hiddenSize}, FFN ${perLayer(r.layers.map((l) => l.intermediateSize))}, vocab ${r.vocabSize}` +
       (r.maxPositions ? `, ${r.maxPositions} positions` : '') +
       (r.typeVocabSize ? `, ${count(r.typeVocabSize, 'token type')}` : '') +
-      (r.head ? `; head: ${r.head.kind} (${r.head.numLabels} output${r.head.numLabels === 1 ? '' : 's'})` : ''),
+      (r.head ? `; head: ${r.head.kind} (${count(r.head.numLabels, 'output')})` : ''),
     `  parameters ${num(r.params)}, weights ${formatMB(r.bytes)}${r.floatWeights ? ` (stored ${r.floatWeights})` : ''}`,
     ...compressedForm(r),
     ...(r.inputsProblem === undefined ? [] : [`  inputs: no command can run it: ${r.inputsProblem}`]),

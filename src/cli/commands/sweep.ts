@@ -168,9 +168,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       progress.stop();
     }
     if (summary.interrupted) {
-      err(
-        `compress: interrupted after ${summary.ran} point${summary.ran === 1 ? '' : 's'} run now; ${kept}${stoppedTrainingNote(summary.stoppedTraining ?? [])}`,
-      );
+      err(`compress: interrupted after ${counted(summary.ran, 'point')} run now; ${kept}${stoppedTrainingNote(summary.stoppedTraining ?? [])}`);
       return signals.exitCode();
     }
     out(localTotalLine(summary));
@@ -339,9 +337,11 @@ export function localTotalLine(summary: Pick<SweepSummary, 'total' | 'alreadyDon
 export function queuedLeftLines(summary: Pick<QueuedSweepSummary, 'left' | 'notQueued'>, again: string): string[] {
   const lines: string[] = [];
   if (summary.left > 0)
-    lines.push(`stopped: ${summary.left === 1 ? '1 point is' : `${summary.left} points are`} still queued and the workers go on; collect them with: ${again}`);
+    lines.push(
+      `stopped: ${counted(summary.left, 'point')} ${summary.left === 1 ? 'is' : 'are'} still queued and the workers go on; collect them with: ${again}`,
+    );
   const n = summary.notQueued.length;
-  if (n > 0) lines.push(`${n === 1 ? '1 point was' : `${n} points were`} not queued: run without --follow to queue them`);
+  if (n > 0) lines.push(`${counted(n, 'point')} ${n === 1 ? 'was' : 'were'} not queued: run without --follow to queue them`);
   return lines;
 }
 
