@@ -9,7 +9,7 @@ import { inputLimits, sequenceProblem, type InputLimits } from '../bert/input-li
 import { discovered, idsInputName, roleByName } from '../bert/model-inputs.ts';
 import { idTableRows } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
-import { checkIntegerFlag, DataError, SettingsError, shownFlagValue } from '../errors.ts';
+import { checkIntegerFlag, counted, DataError, SettingsError, shownFlagValue } from '../errors.ts';
 import type { Dim, Model } from '../onnx/graph.ts';
 import type { GraphInterface } from '../onnx/load.ts';
 import { labelCountSource } from './labels.ts';
@@ -220,7 +220,7 @@ export function checkModelLengthRoom(
       ? `the model's inputs are fixed to ${most} token${most === 1 ? '' : 's'}`
       : `the model's position table covers ${most} token${most === 1 ? '' : 's'}`;
   throw new SettingsError(
-    `${model}: ${holds}, which leaves no room for text after the ${specials} special tokens of ${pair ? 'a sentence pair' : 'a single text'}: no --max-length mends that (a model needs ${specials + 1} positions or more)`,
+    `${model}: ${holds}, which leaves no room for text after the ${counted(specials, 'special token')} of ${pair ? 'a sentence pair' : 'a single text'}: no --max-length mends that (a model needs ${specials + 1} positions or more)`,
   );
 }
 
@@ -259,7 +259,7 @@ export function checkConfigLengthRoom(
   const specials = specialTokenCount(tokenizer, pair);
   if (length > specials) return;
   throw new SettingsError(
-    `${config.file ?? 'config.json'}: max_length ${length} leaves no room for text after ${specials} special tokens${pair ? ' (a sentence pair)' : ''}: give --max-length ${specials + 1} or more`,
+    `${config.file ?? 'config.json'}: max_length ${length} leaves no room for text after ${counted(specials, 'special token')}${pair ? ' (a sentence pair)' : ''}: give --max-length ${specials + 1} or more`,
   );
 }
 

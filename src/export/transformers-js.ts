@@ -35,7 +35,7 @@ import { modelInputs, type InputRole } from '../bert/model-inputs.ts';
 import { inputLimits } from '../bert/input-limits.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
 import { checkFolderOutputName, checkOutputFolder, fileSystemError, lineageSourcePath } from '../destination.ts';
-import { SettingsError, UsageError, fsReason, namingUserPaths } from '../errors.ts';
+import { counted, SettingsError, UsageError, fsReason, namingUserPaths } from '../errors.ts';
 import {
   checkConfigLabels,
   checkModelLengthRoom,
@@ -899,7 +899,7 @@ function checkRoomForText(tokenizer: TextTokenizer, length: number, whence: stri
   const evalSays = evalUses <= specials ? 'compress eval refuses it too' : `compress eval cuts at ${evalUses} tokens instead`;
   if (length <= specials)
     throw new SettingsError(
-      `${name}: ${whence} leaves no room for text after ${specials} special tokens, where transformers.js truncates every text to it (${evalSays}): give it ${specials + 1} or more`,
+      `${name}: ${whence} leaves no room for text after ${counted(specials, 'special token')}, where transformers.js truncates every text to it (${evalSays}): give it ${specials + 1} or more`,
     );
 }
 

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCalibration } from '../../src/eval/calibration.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
+import { checkConfigLengthRoom, checkModelLengthRoom } from '../../src/eval/graph-checks.ts';
+import { EMPTY_MODEL_CONFIG } from '../../src/eval/model-files.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
 import { runTraining } from '../../src/train/run.ts';
@@ -65,6 +67,19 @@ describe('a position table that leaves no room for text', () => {
       `${file}: ${line(two, 2, 2, false)
         .replace(`${join(two, 'model.onnx')}:`, `models[0] 'rows-2':`)
         .replace('--max-length', 'eval.maxLength')}`,
+    );
+  });
+});
+
+describe('one special token', () => {
+  it("is counted as one in the refusals of a length that leaves no room for text (a template adding [SEP] alone, as T5's adds </s>)", () => {
+    const oneSpecial = { encode: () => ({ ids: [3], typeIds: [0], attentionMask: [1] }) };
+    expect(() => checkModelLengthRoom({ fixedSequence: null, maxSequence: 1 }, oneSpecial, false, 'm.onnx')).toThrow(
+      "m.onnx: the model's position table covers 1 token, which leaves no room for text after the 1 special token of a single text: no --max-length mends that (a model needs 2 positions or more)",
+    );
+    const config = { ...EMPTY_MODEL_CONFIG, file: 'config.json', maxLength: 1 };
+    expect(() => checkConfigLengthRoom(undefined, config, 1, oneSpecial, false)).toThrow(
+      'config.json: max_length 1 leaves no room for text after 1 special token: give --max-length 2 or more',
     );
   });
 });

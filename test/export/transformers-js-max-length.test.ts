@@ -17,7 +17,7 @@ import { parseModelConfig } from '../../src/eval/model-files.ts';
 import { loadTokenizer } from '../../src/eval/tokenizer.ts';
 import { writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
-import { SPECIALS, tokenizerFolder, tokenizerJson } from '../helpers/tokenizer-json.ts';
+import { SPECIALS, templateSequence, templateSpecial, tokenizerFolder, tokenizerJson } from '../helpers/tokenizer-json.ts';
 
 registerAllPasses();
 const root = mkdtempSync(join(tmpdir(), 'bc-tjs-max-length-'));
@@ -82,6 +82,24 @@ describe('--format transformers.js of a length that leaves no room for text', ()
     );
     expect(lines).toEqual([]);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it("counts one special token as one (a template adding [SEP] alone, as T5's adds </s>)", async () => {
+    const sep = templateSpecial('[SEP]', 0);
+    const tokenizer = {
+      ...tokenizerJson([...SPECIALS, 'a', 'b'], { pre_tokenizer: { type: 'Whitespace' } }),
+      post_processor: {
+        type: 'TemplateProcessing',
+        single: [templateSequence('A', 0), sep],
+        pair: [templateSequence('A', 0), sep, templateSequence('B', 0), sep],
+        special_tokens: { '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] } },
+      },
+    };
+    const hf = tokenizerFolder(root, 'one-special', tokenizer);
+    writeFileSync(join(hf, 'tokenizer_config.json'), JSON.stringify({ model_max_length: 1 }));
+    await expect(exportToTransformersJs(hf, `${hf}-out`)).rejects.toThrow(
+      `${hf}: ${join(hf, "tokenizer_config.json's model_max_length 1")} leaves no room for text after 1 special token, where transformers.js truncates every text to it (compress eval refuses it too): give it 2 or more`,
+    );
   });
 
   it('writes a length that leaves room (3: one token of text)', async () => {
