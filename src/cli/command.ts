@@ -48,6 +48,16 @@ export function tokenizerFlag(use: string) {
 }
 
 /**
+ * --max-length of the commands that feed examples to a model (eval, train, distill): the length where none is given,
+ * as evalLength and runMaxLength take it, said once for all of them.
+ */
+export const MAX_LENGTH_FLAG = {
+  type: 'number',
+  describe:
+    "maximum tokens per example (default: config.json's max_length, else the length the model's inputs fix, else 128 or the tokenizer's smaller model_max_length)",
+} as const;
+
+/**
  * The checks of a model command's -o `output` (compress, export) for its --format and --force, before any file is
  * read, each a usage mistake: an .onnx output's name (checkModelOutputName), --force with transformers.js
  * (checkForceFormat), a transformers.js -o named like an .onnx file (checkFormatOutput) or not a folder

@@ -18,7 +18,7 @@ import { getTask, singleTaskNames } from '../glue/registry.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
 import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
 import { METRIC_SHORT_NAMES, type MetricValues } from '../eval/metrics/metric.ts';
-import { FORCE_FLAG, commandLineCheck, listenForStop, missingFlag, out, err, tokenizerFlag } from './command.ts';
+import { FORCE_FLAG, MAX_LENGTH_FLAG, commandLineCheck, listenForStop, missingFlag, out, err, tokenizerFlag } from './command.ts';
 import { createTrainingProgress } from './training-progress.ts';
 import { formatMB } from '../units.ts';
 
@@ -108,10 +108,7 @@ export async function trainingFlags(y: Argv, tokenizerFrom: string): Promise<Arg
     .option('dropout', { type: 'number', default: d.dropout, describe: 'dropout probability (0: none)' })
     .option('seed', { type: 'number', default: d.seed, describe: 'seed of the data order, dropout, subset and new weights' })
     .option('max-examples', { type: 'number', describe: 'train on this many examples (a seeded subset; default all)' })
-    .option('max-length', {
-      type: 'number',
-      describe: "maximum tokens per example (default: config.json's max_length, else 128 or the tokenizer's smaller model_max_length)",
-    })
+    .option('max-length', MAX_LENGTH_FLAG)
     .option('checkpoint-every', {
       type: 'number',
       default: d.checkpointEvery,

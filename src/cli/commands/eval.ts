@@ -17,7 +17,7 @@ import { evaluate, evalSettings, type EvalSplit } from '../../eval/evaluate.ts';
 import { createProgressBar } from '../../eval/progress.ts';
 import { TOKENIZER_FILES, checkDtypeName, describeDtype, locateRunModel } from '../../eval/model-files.ts';
 import { formatTable, reportJson, toReport, writeReport } from '../../eval/report.ts';
-import { checkFolderFlags, commandLineCheck, out, outText, err, tokenizerFlag, type CliCommand } from '../command.ts';
+import { MAX_LENGTH_FLAG, checkFolderFlags, commandLineCheck, out, outText, err, tokenizerFlag, type CliCommand } from '../command.ts';
 import { checkTokenizerRef, localModel } from '../model-ref.ts';
 
 export interface EvalArgs {
@@ -52,10 +52,7 @@ export const evalCommand: CliCommand<EvalArgs> = {
       .option('glue-dir', { type: 'string', describe: 'GLUE data folder (default $GLUE_DIR, else ../shared/glue)' })
       .option('tokenizer', tokenizerFlag("for the data (default: the model's folder)"))
       .option('batch-size', { type: 'number', default: 32, describe: 'examples per batch' })
-      .option('max-length', {
-        type: 'number',
-        describe: "maximum tokens per example (default: config.json's max_length, else 128 or the tokenizer's smaller model_max_length)",
-      })
+      .option('max-length', MAX_LENGTH_FLAG)
       .option('threads', { type: 'number', describe: THREADS_HELP })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON instead of a table' })
       .option('out', { type: 'string', describe: 'also write the JSON result to this file' })
