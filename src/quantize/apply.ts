@@ -16,6 +16,7 @@ import { targetNode, targetWeight, type Target } from './targets.ts';
 import type { QuantizeOptions } from './settings.ts';
 import type { ActivationRange } from './calibrate.ts';
 import type { Storage } from './mixed.ts';
+import { quotedText } from '../errors.ts';
 
 export interface PlanResult {
   model: Model;
@@ -28,7 +29,7 @@ export interface PlanResult {
 export function tableWithoutGather(graph: Graph, table: string): string {
   const fused = graph.nodes.find((n) => n.opType === 'EmbedLayerNormalization' && n.inputs.includes(table));
   return fused
-    ? `the table is read by com.microsoft EmbedLayerNormalization '${fused.name}', which takes float tables (quantize before --optimize to store it int8)`
+    ? `the table is read by com.microsoft EmbedLayerNormalization ${quotedText(fused.name)}, which takes float tables (quantize before --optimize to store it int8)`
     : 'no Gather reads the table (folded or fused by the exporter)';
 }
 
@@ -121,7 +122,7 @@ function decide(
   if (a.format === 'float') return { reason: a.reason };
   const nodeName = targetNode(t);
   const node = nodeName ? edit.node(nodeName) : undefined;
-  if (!node) return { reason: nodeName ? `node '${nodeName}' not found` : tableWithoutGather(edit.graph, weight) };
+  if (!node) return { reason: nodeName ? `node ${quotedText(nodeName)} not found` : tableWithoutGather(edit.graph, weight) };
   const quantizer = REGISTRIES[a.format][opKey(node)];
   if (!quantizer) return { reason: `no ${a.format} quantizer for ${opKey(node)}`, node: node.name };
   const why = quantizer.check(node, t, a.scheme, ctx);
@@ -213,7 +214,7 @@ function readStoredTableWhole(t: Target, ctx: RewriteContext): void {
   }
   edit.insertBefore(readers[0], nodes);
   for (const r of readers) r.inputs = r.inputs.map((x) => (x === name ? whole : x));
-  const list = readers.map((r) => `${r.opType} '${r.name}'`).join(', ');
+  const list = readers.map((r) => `${r.opType} ${quotedText(r.name)}`).join(', ');
   ctx.notes.push(
     `${t.id}: ${list} ${readers.length === 1 ? 'reads' : 'read'} the whole table too (a tied decoder's product of the factorized table): ${readers.length === 1 ? 'it reads' : 'they read'} the int8 table dequantized, so the file stores it once`,
   );

@@ -10,7 +10,7 @@ import { attrInt, type Model, type Node } from '../onnx/graph.ts';
 import { RECURRENT_MODEL, recurrentModelLstm } from '../pass/recurrent.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { float32Tensor, int8Tensor, readFloat32 } from '../onnx/tensor.ts';
-import { SettingsError } from '../errors.ts';
+import { SettingsError, quotedText } from '../errors.ts';
 import type { Linear } from '../bert/structure.ts';
 import type { PassResult } from '../pass/pass.ts';
 import { applyPlan } from './apply.ts';
@@ -130,13 +130,15 @@ export function checkRecurrent(o: QuantizeOptions, model?: Model): void {
     );
   if (o.format !== 'contrib')
     throw new SettingsError(
-      `quantize ${modeName(o.mode)}: format '${o.format}': ${what}, and its LSTM's int8 form is com.microsoft DynamicQuantizeLSTM, which format standard rules out: leave out --quantize-format`,
+      `quantize ${modeName(o.mode)}: format ${quotedText(o.format)}: ${what}, and its LSTM's int8 form is com.microsoft DynamicQuantizeLSTM, which format standard rules out: leave out --quantize-format`,
     );
   if (!model || !lstm) return;
   const init = model.graph.initializers;
   const bad = [lstm.inputs[1], lstm.inputs[2]].find((n) => init.get(n)?.dataType !== DataType.FLOAT || init.get(n)?.dims.length !== 3);
   if (bad !== undefined)
-    throw new SettingsError(`quantize ${modeName(o.mode)}: ${what} whose LSTM weight '${bad}' is not a float32 [directions, 4·hidden, in] initializer`);
+    throw new SettingsError(
+      `quantize ${modeName(o.mode)}: ${what} whose LSTM weight ${quotedText(bad)} is not a float32 [directions, 4·hidden, in] initializer`,
+    );
   const layout = attrInt(lstm, 'layout', 0);
   if (layout !== 0)
     throw new SettingsError(

@@ -8,7 +8,7 @@
  * a batch of short sentences) compute values the model never uses, which would widen the min/max and, for
  * percentiles, make up most of the sample.
  */
-import { NonFiniteInputError, nonFiniteText } from '../errors.ts';
+import { NonFiniteInputError, nonFiniteText, counted, quotedText } from '../errors.ts';
 import type { Model } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
@@ -160,7 +160,7 @@ function requireFiniteActivations(collectors: ReadonlyMap<string, RangeCollector
     const bad = c.nonFiniteValues;
     if (!bad.count) continue;
     throw new NonFiniteInputError(
-      `quantize int8-static: the float model computes ${nonFiniteText({ count: bad.count, value: bad.first })} at '${value}' on the ${batches} calibration batch${batches === 1 ? '' : 'es'}: no activation range covers them; fix or retrain the model before quantizing it`,
+      `quantize int8-static: the float model computes ${nonFiniteText({ count: bad.count, value: bad.first })} at ${quotedText(value)} on the ${counted(batches, 'calibration batch', 'calibration batches')}: no activation range covers them; fix or retrain the model before quantizing it`,
     );
   }
 }

@@ -31,7 +31,7 @@ import { DataType } from '../onnx/dtype.ts';
 import { constantNodeTensor } from '../onnx/constants.ts';
 import { checkLength, floatToHalf, halfFromFloat32Bits, readFloat32 } from '../onnx/tensor.ts';
 import { modelSize } from '../onnx/size.ts';
-import { SettingsError } from '../errors.ts';
+import { SettingsError, counted, quotedText } from '../errors.ts';
 import type { PassReport } from '../pass/pass.ts';
 import { someNames } from '../some-names.ts';
 import { formatMB } from '../units.ts';
@@ -384,7 +384,7 @@ function convertGraph(
     const unknown = original.inputs.find((i) => i && !types.has(i));
     if (unknown !== undefined)
       throw new SettingsError(
-        `quantize float16: the ${n.opType} node '${n.name}' stays float32 in a float16 model (onnxconverter-common's op block list), and the type of its input '${unknown}' is not known here (no value_info declares it): convert the model with onnxconverter-common's convert_float_to_float16 instead`,
+        `quantize float16: the ${n.opType} node ${quotedText(n.name)} stays float32 in a float16 model (onnxconverter-common's op block list), and the type of its input ${quotedText(unknown)} is not known here (no value_info declares it): convert the model with onnxconverter-common's convert_float_to_float16 instead`,
       );
     const castsBefore = counts.casts;
     const castHere = new Map<string, string>();
@@ -464,13 +464,11 @@ export function convertToFloat16(model: Model, settings: Record<string, unknown>
   const summary =
     `float16: ${formatMB(before)} → ${formatMB(after)} (${(100 * ratio).toFixed(1)}%), ${counts.tensors} tensors stored float16, float32 inputs and outputs kept through Casts` +
     (counts.clamped
-      ? `, ${counts.clamped} value${counts.clamped === 1 ? '' : 's'} clamped to float16's range (±${FLOAT16_MAX_FINITE}, ±${FLOAT16_MIN_POSITIVE} as onnxconverter-common does)`
+      ? `, ${counted(counts.clamped, 'value')} clamped to float16's range (±${FLOAT16_MAX_FINITE}, ±${FLOAT16_MIN_POSITIVE} as onnxconverter-common does)`
       : '') +
-    (counts.blocked.length
-      ? `, ${counts.blocked.length} node${counts.blocked.length === 1 ? '' : 's'} kept float32 behind Casts (${someNames(counts.blocked, 3)})`
-      : '') +
+    (counts.blocked.length ? `, ${counted(counts.blocked.length, 'node')} kept float32 behind Casts (${someNames(counts.blocked, 3)})` : '') +
     (counts.layerNorms
-      ? `, the variance of ${counts.layerNorms} decomposed LayerNorm${counts.layerNorms === 1 ? '' : 's'} computed in float32 (square, ReduceMean, epsilon, Sqrt)`
+      ? `, the variance of ${counted(counts.layerNorms, 'decomposed LayerNorm')} computed in float32 (square, ReduceMean, epsilon, Sqrt)`
       : '');
   return {
     model: out,

@@ -12,6 +12,7 @@ import { DataType } from '../onnx/dtype.ts';
 import { readFloat32 } from '../onnx/tensor.ts';
 import type { Linear } from '../bert/structure.ts';
 import { transpose2d } from '../bert/build-graph.ts';
+import { quotedText } from '../errors.ts';
 
 export const MS_DOMAIN = 'com.microsoft';
 
@@ -75,21 +76,21 @@ export class GraphEditor {
   /** Replaces `old` by `nodes`, at its position in the node list. */
   replaceNode(old: Node, nodes: Node[]): void {
     const at = this.graph.nodes.indexOf(old);
-    if (at < 0) throw new Error(`node '${old.name}' is not in the graph`);
+    if (at < 0) throw new Error(`node ${quotedText(old.name)} is not in the graph`);
     this.graph.nodes.splice(at, 1, ...nodes);
   }
 
   /** Removes `node` from the node list. */
   removeNode(node: Node): void {
     const at = this.graph.nodes.indexOf(node);
-    if (at < 0) throw new Error(`node '${node.name}' is not in the graph`);
+    if (at < 0) throw new Error(`node ${quotedText(node.name)} is not in the graph`);
     this.graph.nodes.splice(at, 1);
   }
 
   /** Inserts `nodes` just before `before`. */
   insertBefore(before: Node, nodes: Node[]): void {
     const at = this.graph.nodes.indexOf(before);
-    if (at < 0) throw new Error(`node '${before.name}' is not in the graph`);
+    if (at < 0) throw new Error(`node ${quotedText(before.name)} is not in the graph`);
     this.graph.nodes.splice(at, 0, ...nodes);
   }
 
@@ -118,7 +119,7 @@ export function withoutTrailingEmpty(inputs: readonly string[]): string[] {
 export function finishEdit(edit: GraphEditor, label: string): Model {
   const g = edit.graph;
   const sorted = topoSort(g);
-  if (!sorted.ok) throw new Error(`${label}: the rewritten graph has a cycle at '${sorted.cycleAt.name}'`);
+  if (!sorted.ok) throw new Error(`${label}: the rewritten graph has a cycle at ${quotedText(sorted.cycleAt.name)}`);
   g.nodes = sorted.nodes;
   pruneGraph(g);
   const problems = validateModel(edit.model);

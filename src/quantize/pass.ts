@@ -15,7 +15,7 @@ import { someNames } from '../some-names.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { CalibrationSource, Pass, PassContext, PassResult, PassShape } from '../pass/pass.ts';
 import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels } from '../pass/measure.ts';
-import { ModelLoadError, NonFiniteInputError, SettingsError, nonFiniteText } from '../errors.ts';
+import { ModelLoadError, NonFiniteInputError, SettingsError, nonFiniteText, counted, quotedText } from '../errors.ts';
 import { nonFiniteFloat32 } from '../onnx/tensor.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { ALREADY, alreadyQuantized, applyPlan, keptByPlan, plannedBytes, storedBy, tableWithoutGather, type PlanResult } from './apply.ts';
@@ -107,7 +107,7 @@ function checkGroupSize(o: QuantizeOptions, size: number, projections: readonly 
       ? `the largest group size below it that divides every projection here: ${fits}`
       : `no group size above 1 divides every projection here: use ${perChannel}`;
   throw new SettingsError(
-    `quantize ${modeName(o.mode)}: the group size ${size} does not divide the ${bad.width} output${bad.width === 1 ? '' : 's'} of ${bad.id}${sure ? ` (${largest})` : ''}`,
+    `quantize ${modeName(o.mode)}: the group size ${size} does not divide the ${counted(bad.width!, 'output')} of ${bad.id}${sure ? ` (${largest})` : ''}`,
   );
 }
 
@@ -170,7 +170,7 @@ function planDynamic(targets: readonly Target[], s: BertStructure, o: QuantizeOp
     // (a projection outside the layers: checkGroupSize took those inside)
     if (g.kind === 'group' && widthOf(t) % g.size !== 0) {
       const width = widthOf(t);
-      notes.push(`${t.id}: ${g.size} does not divide its ${width} output${width === 1 ? '' : 's'}: quantized per channel`);
+      notes.push(`${t.id}: ${g.size} does not divide its ${counted(width, 'output')}: quantized per channel`);
       scheme = int8Channel(o);
     }
     plan.set(t.id, { format: 'integer', scheme });
@@ -319,7 +319,7 @@ function sharingUnits(targets: readonly Target[], s: BertStructure): number[][] 
       const other = owner.get(w);
       if (other !== undefined && other !== u)
         throw new SettingsError(
-          `quantize mixed: layers ${groups[other][0]} and ${g[0]} share the weight '${w}' but not all their weights; mixed precision gives each layer (or each group of layers sharing all their weights) one precision`,
+          `quantize mixed: layers ${groups[other][0]} and ${g[0]} share the weight ${quotedText(w)} but not all their weights; mixed precision gives each layer (or each group of layers sharing all their weights) one precision`,
         );
       owner.set(w, u);
     }
@@ -341,7 +341,7 @@ function requireMixedInput(
   const quantized = targets.filter((t) => alreadyQuantized(t, original.graph) !== undefined);
   if (quantized.length)
     throw new SettingsError(
-      `quantize ${modeName(o.mode)}: ${quantized.length} weight${quantized.length === 1 ? ' is' : 's are'} quantized already (${quantized[0].id}); mixed precision chooses the bits of every layer of a float model: quantize the float model instead`,
+      `quantize ${modeName(o.mode)}: ${counted(quantized.length, 'weight')} ${quantized.length === 1 ? 'is' : 'are'} quantized already (${quantized[0].id}); mixed precision chooses the bits of every layer of a float model: quantize the float model instead`,
     );
   requireClassifier(original, s, 'quantize', mixedNeed(modeName(o.mode)), calibration);
 }
@@ -513,7 +513,7 @@ function requireFiniteWeights(model: Model, targets: readonly Target[], stored: 
     const bad = nonFiniteFloat32(tensor);
     if (bad) {
       throw new NonFiniteInputError(
-        `quantize ${modeName(o.mode)}: weight '${targetWeight(t)}' (${t.id}) holds ${nonFiniteText({ count: bad.count, value: bad.value, index: bad.first })}: the float model computes with it already; fix or retrain the model before quantizing it`,
+        `quantize ${modeName(o.mode)}: weight ${quotedText(targetWeight(t))} (${t.id}) holds ${nonFiniteText({ count: bad.count, value: bad.value, index: bad.first })}: the float model computes with it already; fix or retrain the model before quantizing it`,
       );
     }
   }
@@ -565,9 +565,9 @@ export function notFloat32Targets(model: Model, s: BertStructure): NonNullable<P
 function notFloat32Refusal(o: QuantizeOptions, w: NonNullable<PassShape['notFloat32']>): SettingsError {
   const type = dataTypeName(w.dataType);
   if (o.mode.kind === 'float16' && w.dataType === DataType.FLOAT16)
-    return new SettingsError(`quantize float16: weight '${w.weight}' (${w.target}) is float16 already: the model is stored in float16`);
+    return new SettingsError(`quantize float16: weight ${quotedText(w.weight)} (${w.target}) is float16 already: the model is stored in float16`);
   return new SettingsError(
-    `quantize ${modeName(o.mode)}: weight '${w.weight}' (${w.target}) is ${type}, and quantize reads float32 weights: quantize the float32 model (the one converted to ${type}) instead`,
+    `quantize ${modeName(o.mode)}: weight ${quotedText(w.weight)} (${w.target}) is ${type}, and quantize reads float32 weights: quantize the float32 model (the one converted to ${type}) instead`,
   );
 }
 
@@ -614,7 +614,7 @@ export function quantizesNoWeight(o: QuantizeOptions, why: string): string {
 function requireFormatRead(o: QuantizeOptions, quantized: readonly TensorRecord[]): void {
   if (o.format === 'contrib' || quantized.some((r) => DYNAMIC_INT8_OPS.has(r.op))) return;
   throw new SettingsError(
-    `quantize ${modeName(o.mode)}: format '${o.format}': sets the dynamic int8 nodes, which this mode writes only for an MLM decoder reading the int8 word table, and it writes none in this model (flag --quantize-format)`,
+    `quantize ${modeName(o.mode)}: format ${quotedText(o.format)}: sets the dynamic int8 nodes, which this mode writes only for an MLM decoder reading the int8 word table, and it writes none in this model (flag --quantize-format)`,
   );
 }
 
@@ -640,7 +640,7 @@ function checkStorage(model: Model, s: BertStructure, o: QuantizeOptions): { tar
   const int8 = o.mode.kind === 'float16' ? stored.findIndex((r) => r !== undefined) : -1;
   if (int8 >= 0)
     throw new SettingsError(
-      `quantize float16: weight '${targetWeight(targets[int8]!)}' (${targets[int8]!.id}) is ${stored[int8]}; float16 converts a float32 model: convert the float32 model instead`,
+      `quantize float16: weight ${quotedText(targetWeight(targets[int8]!))} (${targets[int8]!.id}) is ${stored[int8]}; float16 converts a float32 model: convert the float32 model instead`,
     );
   return { targets, stored };
 }

@@ -13,6 +13,7 @@ import type { FloatRecord, TensorRecord } from './registry.ts';
 import { formatRangeMethod, modeName, type QuantizeOptions } from './settings.ts';
 import { someNames } from '../some-names.ts';
 import { formatMB } from '../units.ts';
+import { counted } from '../errors.ts';
 
 /** The settings as plain JSON (the mode as its string). */
 export function settingsRecord(o: QuantizeOptions): Record<string, unknown> {
@@ -70,7 +71,7 @@ function grownWhy(q: readonly TensorRecord[]): string {
   const table = r.op === 'Gather';
   const width = table ? r.dims[1] : r.dims[0];
   const perScale = / per-(row|channel)|group /.test(r.scheme)
-    ? `, a 4-byte scale for each ${table ? 'row' : 'output channel'} of ${width} value${width === 1 ? '' : 's'}; perChannel false, flag --per-tensor, stores one scale a tensor`
+    ? `, a 4-byte scale for each ${table ? 'row' : 'output channel'} of ${counted(width, 'value')}; perChannel false, flag --per-tensor, stores one scale a tensor`
     : '';
   const bytes = `${grown.length > 1 ? `${r.target} ` : ''}${r.bytesAfter} B against ${r.bytesBefore} B`;
   return `, ${grown.length} larger than in float (${someNames(

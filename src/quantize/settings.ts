@@ -4,7 +4,7 @@
  * Impossible settings throw a SettingsError whose one-line message names the setting and its flag.
  */
 import { z } from 'zod';
-import { integerText, isNumberText, SettingsError, TOO_SMALL_TO_HOLD, tooSmallToHold } from '../errors.ts';
+import { integerText, isNumberText, SettingsError, TOO_SMALL_TO_HOLD, tooSmallToHold, quotedText } from '../errors.ts';
 import { boolean, declarePass, grammar, integer, oneOf, settingText, type ClassifierNeed } from '../pass/settings.ts';
 import { ENTROPY_DEFAULT_BINS, ENTROPY_MAX_BINS, ENTROPY_QUANTIZED_BINS } from './entropy.ts';
 
@@ -80,7 +80,7 @@ export const MODE_SYNTAX = 'int8 | int8-static | int8-group:G | int4-block:B | m
 export function parseBudget(spec: string): SizeBudget {
   const s = spec.trim().toLowerCase();
   const m = /^(.*?)\s*(%|mb|mib|kb|kib|b)?$/.exec(s);
-  if (!m || !isNumberText(m[1]!)) throw new SettingsError(`the budget '${spec}' must be a fraction (0.25), a percentage (25%) or a size (12mb)`);
+  if (!m || !isNumberText(m[1]!)) throw new SettingsError(`the budget ${quotedText(spec)} must be a fraction (0.25), a percentage (25%) or a size (12mb)`);
   if (tooSmallToHold(m[1]!)) throw new SettingsError(`the budget ${spec.trim()}: ${TOO_SMALL_TO_HOLD}; it must be more than 0`);
   const v = Number(m[1]);
   // (a number past float64's range reads as Infinity: no budget, and no text to write it back as)
@@ -182,7 +182,7 @@ export function parseRangeMethod(v: unknown): RangeMethod {
       if (m[1] !== undefined && tooSmallToHold(m[1])) throw new SettingsError(`the percentile ${m[1].trim()}: ${TOO_SMALL_TO_HOLD}; write 0 for 0`);
       const percentile = m[1] === undefined ? 99.999 : isNumberText(m[1]) ? Number(m[1]) : Number.NaN;
       if (!(percentile >= 0 && percentile <= 100)) {
-        throw new SettingsError(`the percentile must be a number from 0 to 100, the share of the values kept (got '${m[1]}')`);
+        throw new SettingsError(`the percentile must be a number from 0 to 100, the share of the values kept (got ${quotedText(m[1])})`);
       }
       return { kind: 'percentile', percentile };
     }
@@ -210,7 +210,7 @@ export function formatRangeMethod(r: RangeMethod): string {
 
 /** What mixed precision needs of the model: a classifier, its layer sensitivity being a loss on the class scores. */
 export function mixedNeed(mode: string): ClassifierNeed {
-  return { what: `mode '${mode}'`, instead: 'quantize every layer alike (int8, int8-static, int4-block:B)' };
+  return { what: `mode ${quotedText(mode)}`, instead: 'quantize every layer alike (int8, int8-static, int4-block:B)' };
 }
 
 /** The quantize pass's settings. */

@@ -148,6 +148,10 @@ describe('quantize settings', () => {
     // a value is quoted as typed, not lowercased
     [{ mode: 'int8-group:Big' }, /the group size 'Big': expected an integer from 1 to 2\^53 − 1/],
     [{ mode: 'mixed:12MBX' }, /the budget '12MBX' must be a fraction/],
+    // (a value holding a quote or a line break quoted as a shell takes it, quotedText, as the frame quotes the mode)
+    [{ mode: "mixed:1'" }, /^quantize: mode 'mixed:1'\\''': the budget '1'\\''' must be a fraction \(0\.25\)/],
+    [{ mode: 'mixed:a\nb' }, /^quantize: mode \$'mixed:a\\nb': the budget \$'a\\nb' must be a fraction/],
+    [{ mode: 'int8-static', calibration: "percentile:9'9" }, /the share of the values kept \(got '9'\\''9'\) \(flag --calibration-method\)$/],
     [{ mode: 'int8-static', calibration: 'Entropy:Lots' }, /calibration 'Entropy:Lots': the entropy histogram bins 'Lots': expected an even integer/],
     [{ mode: 'int8', perchannel: true }, /unknown setting 'perchannel'/],
     [{ mode: 'int8', mixedBlockSize: 20 }, /16, 32, 64, 128 or 256/],

@@ -14,6 +14,7 @@ import { float32Tensor, int8Tensor, readFloat32 } from '../../onnx/tensor.ts';
 import { attr } from '../graph-edit.ts';
 import { int8Qmax, quantizeInt8 } from '../int8-weights.ts';
 import { schemeName, type OpQuantizer, type RewriteContext, type TensorRecord, type WeightScheme } from '../registry.ts';
+import { quotedText } from '../../errors.ts';
 
 /** The weight-cache key of an int8 table: its name, per row or per table, full or reduced range. */
 export function tableKey(name: string, perRow: boolean, reduceRange: boolean): string {
@@ -36,7 +37,7 @@ export const int8Gather: OpQuantizer = {
     if (scheme.kind !== 'int8') return 'embedding tables are stored in int8 only';
     if (node.opType !== 'Gather' || node.domain !== '') return `${node.opType} is not a Gather`;
     if ((attrInt(node, 'axis', 0) ?? 0) !== 0) return 'Gather on an axis other than 0';
-    if (node.inputs[0] !== target.table.weight) return `the Gather does not read '${target.table.weight}' directly`;
+    if (node.inputs[0] !== target.table.weight) return `the Gather does not read ${quotedText(target.table.weight)} directly`;
     const t = ctx.edit.graph.initializers.get(target.table.weight);
     if (t?.dims.length !== 2) return 'the table is not a 2-D initializer';
     if (t.dataType !== DataType.FLOAT) return 'the table is not float32';

@@ -11,6 +11,7 @@ import type { Linear } from '../../bert/structure.ts';
 import type { Target } from '../targets.ts';
 import type { RewriteContext } from '../registry.ts';
 import { weightInOut } from '../graph-edit.ts';
+import { quotedText } from '../../errors.ts';
 
 /** A MatMul or Gemm read as y = alpha · x·W (+ beta · C). */
 export interface Projection {
@@ -30,9 +31,9 @@ export function readProjection(node: Node, target: Target, ctx: RewriteContext):
   if (target.kind !== 'linear') return `not a projection target`;
   const lin = target.linear;
   const w = ctx.edit.graph.initializers.get(lin.weight);
-  if (!w) return `weight '${lin.weight}' is not an initializer`;
-  if (w.dataType !== DataType.FLOAT) return `weight '${lin.weight}' is not float32`;
-  if (w.dims.length !== 2) return `weight '${lin.weight}' is not 2-D`;
+  if (!w) return `weight ${quotedText(lin.weight)} is not an initializer`;
+  if (w.dataType !== DataType.FLOAT) return `weight ${quotedText(lin.weight)} is not float32`;
+  if (w.dims.length !== 2) return `weight ${quotedText(lin.weight)} is not 2-D`;
   if (node.domain !== '') return `${node.domain} ${node.opType} is not rewritten`;
   if (node.opType === 'MatMul') {
     if (node.inputs.length !== 2) return 'MatMul with an unexpected input count';
@@ -51,7 +52,7 @@ export function readProjection(node: Node, target: Target, ctx: RewriteContext):
 /** The weight as [in, out] float32 values. */
 export function projectionWeight(p: Projection, ctx: RewriteContext): Float32Array {
   const w = weightInOut(ctx.edit.graph, p.linear);
-  if (!w) throw new Error(`weight '${p.linear.weight}' vanished`);
+  if (!w) throw new Error(`weight ${quotedText(p.linear.weight)} vanished`);
   return w;
 }
 

@@ -14,6 +14,7 @@ import { activationQuantParams } from '../calibrate.ts';
 import { int8SchemeKey, schemeName, type OpQuantizer, type RewriteContext, type TensorRecord, type WeightScheme } from '../registry.ts';
 import { projectionWeight, readProjection, type Projection } from './projection.ts';
 import { tiedTable } from './tied-table.ts';
+import { quotedText } from '../../errors.ts';
 
 /** Opset needed for per-axis DequantizeLinear. */
 export const PER_AXIS_OPSET = 13;
@@ -105,7 +106,7 @@ export const qdqMatMul: OpQuantizer = {
     if (scheme.kind !== 'int8') return 'QDQ takes int8 weights only';
     const p = readProjection(node, target, ctx);
     if (typeof p === 'string') return p;
-    if (!ctx.ranges.has(p.x)) return `no calibrated range for its input '${p.x}'`;
+    if (!ctx.ranges.has(p.x)) return `no calibrated range for its input ${quotedText(p.x)}`;
     if (scheme.granularity.kind !== 'tensor' && ctx.edit.opset() < PER_AXIS_OPSET)
       return `per-channel DequantizeLinear needs opset ${PER_AXIS_OPSET} (the model has ${ctx.edit.opset()})`;
     if (ctx.edit.opset() < 10) return 'QuantizeLinear / DequantizeLinear need opset 10';
