@@ -7,6 +7,7 @@ import type { Graph, Node, Tensor } from '../onnx/graph.ts';
 import { consumers, producers, uniqueName } from '../onnx/analysis.ts';
 import type { Linear } from '../bert/structure.ts';
 import { keepColumns, keepEntries, keepRows } from './weights.ts';
+import { quotedText } from '../errors.ts';
 
 /** Which readers of a shared tensor belong to the part of the graph being rewritten. */
 export type ReaderFilter = (reader: Node) => boolean;
@@ -61,7 +62,7 @@ export function feedsInto(g: Graph, target: string): ReaderFilter {
 export function replaceInitializerFor(g: Graph, name: string, mine: ReaderFilter, tensor: Tensor, inputs = EVERY_INPUT): string {
   const readers = consumers(g).get(name) ?? [];
   const selected = readers.filter(mine);
-  if (readers.length && !selected.length) throw new Error(unselected(`initializer '${name}'`, readers));
+  if (readers.length && !selected.length) throw new Error(unselected(`initializer ${quotedText(name)}`, readers));
   if (selected.length === readers.length && !keepsOriginal(selected, name, inputs)) {
     g.initializers.set(name, { ...tensor, name });
     return name;
@@ -78,11 +79,11 @@ export function replaceInitializerFor(g: Graph, name: string, mine: ReaderFilter
  */
 export function replaceConstantNodeFor(g: Graph, constantNode: string, select: ReaderFilter, tensor: Tensor, inputs = EVERY_INPUT): void {
   const node = g.nodes.find((n) => n.name === constantNode);
-  if (!node) throw new Error(`Constant node '${constantNode}' not found`);
+  if (!node) throw new Error(`Constant node ${quotedText(constantNode)} not found`);
   const out = node.outputs[0];
   const readers = consumers(g).get(out) ?? [];
   const mine = readers.filter(select);
-  if (readers.length && !mine.length) throw new Error(unselected(`Constant node '${constantNode}'`, readers));
+  if (readers.length && !mine.length) throw new Error(unselected(`Constant node ${quotedText(constantNode)}`, readers));
   // (a Constant holds one value attribute: `value` replaces a value_ints / value_int form, as ONNX allows only one)
   const attributes = { ...withoutValueForms(node.attributes), value: { type: 'tensor' as const, value: tensor } };
   if (mine.length === readers.length && !keepsOriginal(mine, out, inputs)) {
@@ -107,7 +108,7 @@ function withoutValueForms(attributes: Node['attributes']): Node['attributes'] {
 
 /** The internal error of an edit whose reader filter selects none of the tensor's readers. */
 function unselected(what: string, readers: readonly Node[]): string {
-  return `internal error: editing ${what} for none of its readers (${readers.map((r) => `'${r.name}'`).join(', ')})`;
+  return `internal error: editing ${what} for none of its readers (${readers.map((r) => quotedText(r.name)).join(', ')})`;
 }
 
 /** A filter selecting the readers any of `filters` selects. */

@@ -29,7 +29,7 @@ import { rebuildCanonical } from '../bert/canonical.ts';
 import { appendLoss, buildGradientGraph, goldTargets, probeFeeds } from '../gradients/index.ts';
 import type { CalibrationBatch, CalibrationSource, PassContext } from '../pass/pass.ts';
 import { batchFeeds, requireCalibration, requireClassifier, requireLabels } from '../pass/measure.ts';
-import { SettingsError } from '../errors.ts';
+import { SettingsError, counted, quotedText } from '../errors.ts';
 import { importanceNeed } from './settings.ts';
 
 export interface GradientImportanceOptions {
@@ -59,7 +59,7 @@ export function withHeadGates(model: Model, s: BertStructure, rows: number): { m
     if (!matmul) throw new Error(`gradient importance: layer ${layer.index} has no probs·V MatMul after its Softmax`);
     const context = matmul.outputs[0];
     const name = headMaskName(layer.index);
-    if (g.initializers.has(name)) throw new Error(`gradient importance: the graph already has '${name}'`);
+    if (g.initializers.has(name)) throw new Error(`gradient importance: the graph already has ${quotedText(name)}`);
     g.initializers.set(name, float32Tensor(name, [rows, a.numHeads, 1, 1], new Float32Array(rows * a.numHeads).fill(1)));
     const gated = uniqueName(g, `${context}_head_gated`);
     for (const r of readers.get(context) ?? []) r.inputs = r.inputs.map((x) => (x === context ? gated : x));
@@ -185,9 +185,7 @@ export async function gradientScores(model: Model, s: BertStructure, ctx: PassCo
     } finally {
       await session.release();
     }
-    ctx.log?.(
-      `prune-heads: gradient importance of ${batches.length} batch${batches.length === 1 ? '' : 'es'} of ${rows === 1 && !perExample ? 'any size' : rows} done`,
-    );
+    ctx.log?.(`prune-heads: gradient importance of ${counted(batches.length, 'batch', 'batches')} of ${rows === 1 && !perExample ? 'any size' : rows} done`);
   }
   return sums.map((row) => Array.from(row, (v) => v / Math.max(1, count)));
 }

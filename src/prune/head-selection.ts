@@ -21,7 +21,7 @@ import { findBert } from '../bert/discover.ts';
 import type { PassContext } from '../pass/pass.ts';
 import { predictedTargets, requireCalibration, requireLabels } from '../pass/measure.ts';
 import { requireSequenceClassifier } from './head-gradient.ts';
-import { NonFiniteInputError, SettingsError } from '../errors.ts';
+import { NonFiniteInputError, SettingsError, quotedText } from '../errors.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { LOSS_BASED, defaultSteps, type ImportanceTarget } from './settings.ts';
 import { headScores, normalizePerLayer, type HeadImportance, type HeadScores } from './head-importance.ts';
@@ -121,7 +121,7 @@ export function requireFloat32Outputs(model: Model, s: BertStructure, o: HeadSel
     const what = `${o.importance} importance${predictions ? " against the model's predictions" : ''}`;
     const instead = o.importance === 'gradient' ? '--importance-target labels' : '--importance gradient or magnitude';
     throw new SettingsError(
-      `prune-heads: ${what} runs the model on float32 weights only, and '${w.name}' is ${dataTypeName(w.dataType)}: use ${instead}, or prune the float32 model`,
+      `prune-heads: ${what} runs the model on float32 weights only, and ${quotedText(w.name)} is ${dataTypeName(w.dataType)}: use ${instead}, or prune the float32 model`,
     );
   }
 }

@@ -15,7 +15,7 @@ import { consumers, pruneGraph, uniqueName } from '../onnx/analysis.ts';
 import { constantNodeTensor } from '../onnx/constants.ts';
 import type { BertStructure, EncoderLayer, HeadShapeConstant } from '../bert/structure.ts';
 import { structureShape, type Pass, type PassContext, type PassResult, type PassShape } from '../pass/pass.ts';
-import { SettingsError } from '../errors.ts';
+import { SettingsError, quotedText } from '../errors.ts';
 import { keepLinearInputs, keepLinearOutputs, replaceConstantNodeFor, replaceInitializerFor, sliceEach, type InputFilter, type ReaderFilter } from './edit.ts';
 import { checkGroupsAgree, sharingGroups } from './sharing.ts';
 import { keepColumns, keepEntries, unitFeatures } from './weights.ts';
@@ -69,12 +69,12 @@ function setConstant(g: Graph, c: HeadShapeConstant, newValue: number): void {
   const inputs: InputFilter = (r, i) => c.readerInputs?.[r.name]?.includes(i) ?? true;
   if (c.source === 'initializer') {
     const t = g.initializers.get(c.name);
-    if (!t) throw new Error(`head-shape constant '${c.name}' not found`);
+    if (!t) throw new Error(`head-shape constant ${quotedText(c.name)} not found`);
     replaceInitializerFor(g, c.name, filter, rewrite(t), inputs);
   } else {
     const node = g.nodes.find((n) => n.name === c.name);
     const t = node && constantNodeTensor(node); // (`value`, or value_ints / value_int as discovery read it)
-    if (!t) throw new Error(`Constant node '${c.name}' not found`);
+    if (!t) throw new Error(`Constant node ${quotedText(c.name)} not found`);
     replaceConstantNodeFor(g, c.name, filter, rewrite(t), inputs);
   }
 }

@@ -11,6 +11,7 @@ import { cloneModel, type Model, type ValueInfo } from '../onnx/graph.ts';
 import { pruneGraph } from '../onnx/analysis.ts';
 import { structureShape, type Pass, type PassResult } from '../pass/pass.ts';
 import { DROP_LAYERS, layerRange, layersToDrop } from './settings.ts';
+import { quotedText } from '../errors.ts';
 
 export { layerRange, layersToDrop };
 
@@ -51,9 +52,9 @@ export function dropLayers(model: Model, s: BertStructure, o: DropLayersOptions)
   }
   const source = (from: string) => {
     const layer = s.layers.find((l) => l.output === from);
-    return layer ? `layer ${layer.index}'s output` : from === s.layers[0].input ? 'the embeddings' : `'${from}'`;
+    return layer ? `layer ${layer.index}'s output` : from === s.layers[0].input ? 'the embeddings' : quotedText(from);
   };
-  const notes = repointed.map((r) => `; graph output '${r.output}' now gives ${source(r.from)}`).join('');
+  const notes = repointed.map((r) => `; graph output ${quotedText(r.output)} now gives ${source(r.from)}`).join('');
   return {
     model: m,
     report: {

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { everyOtherLayers } from '../bert/config.ts';
-import { integerProblem, integerText, SettingsError, shownNumber } from '../errors.ts';
+import { integerProblem, integerText, SettingsError, shownNumber, quotedText } from '../errors.ts';
 import { declarePass, fraction, grammar, integer, layerList, oneOf, type ClassifierNeed } from '../pass/settings.ts';
 import type { PruneHeadsOptions } from './heads.ts';
 import type { PruneFfnOptions } from './ffn.ts';
@@ -28,7 +28,7 @@ export function defaultImportanceTarget(importance: HeadImportance): ImportanceT
 /** What a loss-based importance needs of the model: a classifier (confidence reads attention probabilities only). */
 export function importanceNeed(importance: HeadImportance): ClassifierNeed | undefined {
   return LOSS_BASED.includes(importance)
-    ? { what: `importance '${importance}'`, instead: "use importance 'magnitude' (--importance magnitude) or 'confidence'" }
+    ? { what: `importance ${quotedText(importance)}`, instead: "use importance 'magnitude' (--importance magnitude) or 'confidence'" }
     : undefined;
 }
 

@@ -1,15 +1,16 @@
 /** Slicing weight tensors: keep some rows or columns of a matrix, some entries of a vector. Pure functions. */
 import type { Tensor } from '../onnx/graph.ts';
 import { floatTensorLike, readFloat32 } from '../onnx/tensor.ts';
+import { quotedText } from '../errors.ts';
 
 /** Keeps the listed rows of a [rows, cols] matrix. */
 export function keepRows(t: Tensor, rows: readonly number[], name = t.name): Tensor {
   const [r, c] = t.dims;
-  if (t.dims.length !== 2) throw new Error(`keepRows: '${t.name}' is not a matrix (dims [${t.dims}])`);
+  if (t.dims.length !== 2) throw new Error(`keepRows: ${quotedText(t.name)} is not a matrix (dims [${t.dims}])`);
   const src = readFloat32(t);
   const out = new Float32Array(rows.length * c);
   rows.forEach((row, i) => {
-    if (row < 0 || row >= r) throw new RangeError(`keepRows: row ${row} outside '${t.name}' (${r} rows)`);
+    if (row < 0 || row >= r) throw new RangeError(`keepRows: row ${row} outside ${quotedText(t.name)} (${r} rows)`);
     out.set(src.subarray(row * c, row * c + c), i * c);
   });
   return floatTensorLike(t, name, [rows.length, c], out);
@@ -18,10 +19,10 @@ export function keepRows(t: Tensor, rows: readonly number[], name = t.name): Ten
 /** Keeps the listed columns of a [rows, cols] matrix. */
 export function keepColumns(t: Tensor, cols: readonly number[], name = t.name): Tensor {
   const [r, c] = t.dims;
-  if (t.dims.length !== 2) throw new Error(`keepColumns: '${t.name}' is not a matrix (dims [${t.dims}])`);
+  if (t.dims.length !== 2) throw new Error(`keepColumns: ${quotedText(t.name)} is not a matrix (dims [${t.dims}])`);
   const src = readFloat32(t);
   const out = new Float32Array(r * cols.length);
-  for (const col of cols) if (col < 0 || col >= c) throw new RangeError(`keepColumns: column ${col} outside '${t.name}' (${c} columns)`);
+  for (const col of cols) if (col < 0 || col >= c) throw new RangeError(`keepColumns: column ${col} outside ${quotedText(t.name)} (${c} columns)`);
   for (let i = 0; i < r; i++) {
     const base = i * c;
     const o = i * cols.length;
@@ -32,9 +33,9 @@ export function keepColumns(t: Tensor, cols: readonly number[], name = t.name): 
 
 /** Keeps the listed entries of a vector. */
 export function keepEntries(t: Tensor, idx: readonly number[], name = t.name): Tensor {
-  if (t.dims.length !== 1) throw new Error(`keepEntries: '${t.name}' is not a vector (dims [${t.dims}])`);
+  if (t.dims.length !== 1) throw new Error(`keepEntries: ${quotedText(t.name)} is not a vector (dims [${t.dims}])`);
   const src = readFloat32(t);
-  for (const i of idx) if (i < 0 || i >= src.length) throw new RangeError(`keepEntries: entry ${i} outside '${t.name}' (${src.length} entries)`);
+  for (const i of idx) if (i < 0 || i >= src.length) throw new RangeError(`keepEntries: entry ${i} outside ${quotedText(t.name)} (${src.length} entries)`);
   return floatTensorLike(
     t,
     name,

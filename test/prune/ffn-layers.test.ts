@@ -211,6 +211,17 @@ describe('drop-layers', () => {
     expect(maxDiff(want, await outputsOf(model, feeds))).toBeGreaterThan(1e-4);
   });
 
+  it("quotes a kept graph output's name as a shell takes it (quotedText), where it wrote the name in plain quotes by hand", async () => {
+    const model = cloneModel(tinyBert({ numLayers: 2 }));
+    const from = findBert(model).layers[1].output;
+    const name = "layer's\nout";
+    for (const n of model.graph.nodes) n.outputs = n.outputs.map((o) => (o === from ? name : o));
+    for (const n of model.graph.nodes) n.inputs = n.inputs.map((i) => (i === from ? name : i));
+    model.graph.outputs.push({ name, elemType: 1 });
+    const res = await dropLayersPass.run(model, findBert(model), dropLayersPass.parse({ layers: '1' }), {});
+    expect(res.report.summary).toBe(`dropped layers 1; 1 of 2 left; graph output $'layer\\'s\\nout' now gives layer 0's output`);
+  });
+
   it('keeps every exported hidden state: a dropped one gives the kept layer below it, or the embeddings', async () => {
     const model = cloneModel(tinyBert({ numLayers: 3 }, { std: 0.2 }));
     const s = findBert(model);
