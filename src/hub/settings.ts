@@ -73,10 +73,11 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
   if (typeof env !== 'object' || env === null || Array.isArray(env)) {
     throw new SettingsError(`hubSettings: env: expected the environment's variables (process.env), got ${valueAndKind(env)}`);
   }
-  const home = environmentValue(env, 'HF_HOME') ?? join(environmentValue(env, 'XDG_CACHE_HOME') ?? join(homedir(), '.cache'), 'huggingface');
+  // (each folder and file as huggingface_hub reads it, `~` and `$NAME` expanded: expandedPath)
+  const home = expandedPath(environmentValue(env, 'HF_HOME') ?? join(environmentValue(env, 'XDG_CACHE_HOME') ?? join(homedir(), '.cache'), 'huggingface'), env);
   const settings: HubSettings = {
     endpoint: (environmentValue(env, 'HF_ENDPOINT') ?? DEFAULT_ENDPOINT).replace(/\/+$/, ''),
-    cacheDir: environmentValue(env, 'HF_HUB_CACHE') ?? environmentValue(env, 'HUGGINGFACE_HUB_CACHE') ?? join(home, 'hub'),
+    cacheDir: expandedPath(environmentValue(env, 'HF_HUB_CACHE') ?? environmentValue(env, 'HUGGINGFACE_HUB_CACHE') ?? join(home, 'hub'), env),
     offline: envFlag(environmentValue(env, 'HF_HUB_OFFLINE') ?? env.TRANSFORMERS_OFFLINE),
   };
   // (a base no request could be sent to, where each request said 'cannot reach notaurl (ERR_INVALID_URL); check HF_ENDPOINT
@@ -92,7 +93,7 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
     settings.token = token;
     settings.tokenSource = environmentValue(env, 'HF_TOKEN') !== undefined ? 'HF_TOKEN' : 'HUGGING_FACE_HUB_TOKEN';
   } else {
-    const file = environmentValue(env, 'HF_TOKEN_PATH') ?? join(home, 'token');
+    const file = expandedPath(environmentValue(env, 'HF_TOKEN_PATH') ?? join(home, 'token'), env);
     const fromFile = readTokenFile(file, environmentValue(env, 'HF_TOKEN_PATH') ? 'HF_TOKEN_PATH' : '$HF_HOME/token');
     if (fromFile) {
       settings.token = fromFile;
@@ -100,6 +101,23 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
     }
   }
   return settings;
+}
+
+/**
+ * A folder or file `path` an environment variable gives, as huggingface_hub reads HF_HOME, HF_HUB_CACHE and
+ * HF_TOKEN_PATH (os.path.expanduser, then os.path.expandvars): a leading `~` alone or before a `/` as the home folder
+ * (`env`'s HOME, else this user's), then each `$NAME` or `${NAME}` that `env` sets as its value, any other kept as
+ * written; where a value a shell did not expand (a Dockerfile's `ENV HF_HOME=~/hf`, a quoted `'~/hf'`) named a folder
+ * `~` in the working folder, another cache than huggingface_hub's. `~user` is kept as written.
+ */
+function expandedPath(path: string, env: NodeJS.ProcessEnv): string {
+  const userHome = (env.HOME ?? homedir()).replace(/\/+$/, '');
+  const expanded = /^~(?=\/|$)/.test(path) ? `${userHome}${path.slice(1)}` || '/' : path;
+  return expanded.replace(/\$([\p{L}\p{N}_]+|\{[^}]*\})/gu, (written, name: string) => {
+    const key = name.startsWith('{') ? name.slice(1, -1) : name;
+    const value = Object.hasOwn(env, key) ? env[key] : undefined;
+    return typeof value === 'string' ? value : written;
+  });
 }
 
 /**

@@ -131,6 +131,25 @@ describe('hubSettings', () => {
     expect(hubSettings({ HF_TOKEN_PATH: join(root, 'no-such-token') }).token).toBeUndefined();
   });
 
+  it('expands ~ and $NAME in HF_HOME, HF_HUB_CACHE and HF_TOKEN_PATH as huggingface_hub does (expanduser, then expandvars), where a folder ~ in the working folder was read', () => {
+    const user = mkdtempSync(join(root, 'user-'));
+    mkdirSync(join(user, 'hf'));
+    writeFileSync(join(user, 'hf', 'token'), 'hf_from_home\n');
+    expect(hubSettings({ HOME: user, HF_HOME: '~/hf' })).toMatchObject({ cacheDir: join(user, 'hf', 'hub'), token: 'hf_from_home' });
+    expect(hubSettings({ HOME: user, XDG_CACHE_HOME: '~/xdg' }).cacheDir).toBe(join(user, 'xdg', 'huggingface', 'hub'));
+    const braced = ['$', '{MODELS}'].join(''); // (Python's ${NAME}, written apart from a template's placeholder)
+    expect(hubSettings({ HOME: user, HF_HOME: '/h', HF_HUB_CACHE: `$DISK/${braced}/c`, DISK: '/d', MODELS: 'm' }).cacheDir).toBe('/d/m/c');
+    expect(hubSettings({ HOME: user, HF_HOME: '/h', HUGGINGFACE_HUB_CACHE: '~' }).cacheDir).toBe(user);
+    // (a variable not set, and ~ not at the start or of another user, kept as written, as Python keeps them)
+    expect(hubSettings({ HOME: user, HF_HOME: '/h', HF_HUB_CACHE: '/c/$UNSET/~/x' }).cacheDir).toBe('/c/$UNSET/~/x');
+    expect(hubSettings({ HOME: user, HF_HOME: '/h', HF_HUB_CACHE: '~nobody-here/x' }).cacheDir).toBe('~nobody-here/x');
+    writeFileSync(join(user, 'token-file'), 'hf_from_path\n');
+    expect(hubSettings({ HOME: user, HF_HOME: '/h', HF_TOKEN_PATH: '~/token-file' })).toMatchObject({
+      token: 'hf_from_path',
+      tokenSource: join(user, 'token-file'),
+    });
+  });
+
   it("refuses an HF_ENDPOINT that is no http(s) URL as --base-url is refused, where each request said 'cannot reach notaurl (ERR_INVALID_URL); check HF_ENDPOINT and the network'; offline, none is sent", () => {
     expect(() => hubSettings({ HF_ENDPOINT: 'notaurl' })).toThrow(new UsageError("HF_ENDPOINT 'notaurl': not a URL; give an http:// or https:// URL"));
     expect(() => hubSettings({ HF_ENDPOINT: 'ftp://h/' })).toThrow(new UsageError("HF_ENDPOINT 'ftp://h/': only http:// and https:// URLs can be fetched"));
