@@ -442,6 +442,8 @@ export const FS_REASONS: Readonly<Record<string, string>> = {
   ENOSPC: 'no space left on the device',
   EDQUOT: 'disk quota exceeded',
   EISDIR: 'is a folder',
+  // (not an errno of Linux: file-lock.ts's code for a lock path holding a device, a pipe or a socket)
+  EFTYPE: 'not a file (a device, a pipe or a socket)',
   ENOTDIR: 'a part of the path is not a folder',
   ENOENT: 'no such file or folder',
   EEXIST: 'already exists',

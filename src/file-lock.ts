@@ -108,7 +108,10 @@ export function notLockFileError(file: string): Error | undefined {
   } catch {
     return undefined;
   }
-  return st.isFile() ? undefined : new Error(`${file} is ${st.isDirectory() ? 'a folder' : 'not a file (a device, a pipe or a socket)'}, not a lock file`);
+  if (st.isFile()) return undefined;
+  // (coded as fs errors are, for a caller naming the lock by FS_REASONS: 'cannot write the lock …: is a folder')
+  const [code, what] = st.isDirectory() ? ['EISDIR', 'a folder'] : ['EFTYPE', 'not a file (a device, a pipe or a socket)'];
+  return Object.assign(new Error(`${file} is ${what}, not a lock file`), { code });
 }
 
 /**

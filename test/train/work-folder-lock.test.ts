@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { UserError } from '../../src/errors.ts';
 import { holderText } from '../../src/file-lock.ts';
 import { processStartTime } from '../../src/processes.ts';
 import { runTraining, type TrainRunOptions } from '../../src/train/run.ts';
@@ -76,5 +77,15 @@ describe("a training run's work folder", () => {
       full.under = undefined;
     }
     expect(existsSync(join(work, 'full'))).toBe(false);
+  });
+
+  // (a folder there was read as a lock, and the run failed with an internal error and its stack)
+  it('whose lock path is a folder: refused in one line naming the lock, the folder left as it was', async () => {
+    const workDir = join(work, 'folder', 'work');
+    mkdirSync(join(workDir, '.run.lock'), { recursive: true });
+    await expect(runTraining({ ...options, output: join(work, 'folder', 'model.onnx'), workDir })).rejects.toThrow(
+      new UserError(`-o ${join(work, 'folder', 'model.onnx')}: cannot write the lock ${join(workDir, '.run.lock')} of its work folder: is a folder`),
+    );
+    expect(readdirSync(workDir)).toEqual(['.run.lock']);
   });
 });
