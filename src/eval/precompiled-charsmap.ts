@@ -56,6 +56,33 @@ const unitHasLeaf = (unit: number): boolean => ((unit >>> 8) & 1) === 1;
 const unitLabel = (unit: number): number => (unit & ((1 << 31) | 0xff)) >>> 0;
 const unitValue = (unit: number): number => unit & 0x7fffffff;
 
+/**
+ * Whether a precompiled_charsmap (`base64`, one charsmapProblem finds nothing wrong with) maps no text: its trie holds
+ * no key, and no walk of a text through it passes its end (where tokenizers fails), so tokenizers' Precompiled keeps
+ * every text as it is, as no normalizer does. Every byte path the trie holds is walked (each of the 255 bytes but NUL
+ * below each node it reaches: more paths than UTF-8 texts take, so a trie one of them passes the end of is not taken).
+ */
+export function charsmapMapsNothing(base64: string): boolean {
+  const bytes = Buffer.from(base64, 'base64');
+  const units = Math.floor(bytes.readUInt32LE(0) / 4);
+  const unit = (pos: number): number => bytes.readUInt32LE(4 + 4 * pos);
+  const seen = new Set<number>();
+  const bases = [unitOffset(unit(0))];
+  for (let base = bases.pop(); base !== undefined; base = bases.pop()) {
+    if (seen.has(base)) continue;
+    seen.add(base);
+    for (let c = 1; c < 0x100; c++) {
+      const pos = base ^ c;
+      if (pos >= units) return false;
+      const u = unit(pos);
+      if (unitLabel(u) !== c) continue;
+      if (unitHasLeaf(u)) return false;
+      bases.push(pos ^ unitOffset(u));
+    }
+  }
+  return true;
+}
+
 /** A text's extended grapheme clusters, as unicode-segmentation's graphemes(true) gives them. */
 const GRAPHEMES = new Intl.Segmenter('en', { granularity: 'grapheme' });
 

@@ -15,7 +15,7 @@ import { cappedLength, truncateLongestFirst } from './truncation.ts';
 import { addedTokenProblem, mergedToken, shownJson, templateProblem, withPartsAsRead } from './tokenizer-fields.ts';
 import { onigurumaCaseFolds, withOptionGroups, withSensitiveGroupsApart } from './tokenizer-case-fold.ts';
 import { regexAtoms } from './regex-atoms.ts';
-import { charsmapNormalizer } from './precompiled-charsmap.ts';
+import { charsmapMapsNothing, charsmapNormalizer, charsmapProblem } from './precompiled-charsmap.ts';
 import { mapSequenceLeaves, sequenceLeaves } from './tokenizer-sequence.ts';
 import { unicodeScriptsPieces } from './unicode-scripts.ts';
 import { readJsonObject, sideFilesStamp } from './model-files.ts';
@@ -2828,7 +2828,9 @@ function isolatesSpacedChinese(pre: unknown): boolean {
  * each Chinese character past U+FFFF (ASTRAL_CHINESE_CLASS), which tokenizers' normalizer isolated already with spaces; and each Strip as Replaces of White_Space at the text's start
  * (`\\A\\s+`) or end (`\\s+\\z`), which Oniguruma and @huggingface/tokenizers (`\\s` as White_Space) read alike, where
  * it trimmed JS's whitespace. And each Nmt, which @huggingface/tokenizers does not know, as a Replace of
- * NMT_DROPPED_CLASS by nothing and one of NMT_SPACE_CLASS by a space, which tokenizers reads alike. `json` itself where
+ * NMT_DROPPED_CLASS by nothing and one of NMT_SPACE_CLASS by a space, which tokenizers reads alike. And each Precompiled
+ * whose charsmap maps no text (charsmapMapsNothing) as an empty Sequence, which both read as keeping the text, where
+ * @huggingface/tokenizers applies NFKC (and its rules for spaces and controls) to any Precompiled. `json` itself where
  * it has none of them. A ByteLevel normalizer, which the library does not know either, is a one-line SettingsError
  * naming `source`.
  */
@@ -2845,6 +2847,15 @@ export function withNormalizingTransformersJsReads(json: Record<string, unknown>
       throw new SettingsError(
         `${source}: its normalizer's ByteLevel, which @huggingface/tokenizers (transformers.js) fails to load, and which no normalizer it reads writes (each UTF-8 byte as a character of GPT-2's byte-level alphabet), so transformers.js cannot be written to normalize as tokenizers does: not exported`,
       );
+    // (a charsmap that maps no text: no normalizer, which transformers.js reads as tokenizers does, where it applies NFKC
+    // for a Precompiled whatever its charsmap says)
+    if (
+      p.type === 'Precompiled' &&
+      typeof p.precompiled_charsmap === 'string' &&
+      charsmapProblem(p.precompiled_charsmap) === undefined &&
+      charsmapMapsNothing(p.precompiled_charsmap)
+    )
+      return { type: 'Sequence', normalizers: [] };
     if (p.type === 'Nmt')
       return {
         type: 'Sequence',

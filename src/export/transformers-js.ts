@@ -775,7 +775,8 @@ function writeSideFiles(
     graphOnly: (written[GRAPH_ONLY_KEY] as string[] | undefined) ?? [],
     fusesUnknowns: fusesUnknownsInTransformersJs(tokenizer),
     byteFallback: unigramByteFallbackOf(tokenizer),
-    precompiled: normalizesByCharsmap(tokenizer),
+    // (one whose charsmap maps nothing is written as no normalizer: withNormalizingTransformersJsReads)
+    precompiled: normalizesByCharsmap(forTransformersJs),
     subwordPrefix: bpeReadsSubwordPrefix(tokenizer),
     specialIds: tokenizerWritten.unmatched,
     singleWord: singleWordTokens(tokenizer),

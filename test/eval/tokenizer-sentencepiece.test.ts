@@ -15,6 +15,7 @@ import { DataError } from '../../src/errors.ts';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { checkVocabularyRows, folderTokenizerJson, loadTokenizer, readConfig, sentencePieceFolderTokenizerJson } from '../../src/eval/tokenizer.ts';
 import { readSentencePieceModel, sentencePieceTokenizerJson } from '../../src/eval/sentencepiece-vocab.ts';
+import { charsmapMapsNothing } from '../../src/eval/precompiled-charsmap.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { compressToTransformersJs, transformersJsTokenizerConfig } from '../../src/export/transformers-js.ts';
 import { saveModel } from '../../src/onnx/index.ts';
@@ -363,10 +364,13 @@ describe('an XLM-R SentencePiece-only folder', () => {
     expect(() => checkVocabularyRows(dir, 12, 'the folder', 'model.onnx')).not.toThrow();
   });
 
-  it("warns in one line, where --format transformers.js writes a Precompiled normalizer, that transformers.js applies NFKC whatever its charsmap says (as it does: 'ａｂ' as ▁ab, where eval keeps it under a charsmap that maps nothing)", async () => {
-    const dir = sentencePieceFolder('tjs-charsmap', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES, { charsmap: identityCharsmap() }), {
-      model_type: 'xlm-roberta',
-    });
+  it("warns in one line, where --format transformers.js writes a Precompiled normalizer, that transformers.js applies NFKC whatever its charsmap says (as it does: 'ａｂ' as ▁ab, where eval keeps it under a charsmap that maps only 'ﬁ')", async () => {
+    const dir = sentencePieceFolder(
+      'tjs-charsmap',
+      'sentencepiece.bpe.model',
+      sentencePieceModelBytes(XLMR_PIECES, { charsmap: charsmapOf({ '\uFB01': 'fi' }) }),
+      { model_type: 'xlm-roberta' },
+    );
     const { notes, theirs } = await exportToTransformersJs(dir);
     expect(notes.filter((n) => n.includes('Precompiled'))).toEqual([
       `warning: ${dir}-out: its tokenizer's Precompiled normalizer normalizes by its charsmap in transformers and compress eval, where transformers.js applies NFKC (and its own rules for spaces and control characters) whatever the charsmap says: a text the two normalize otherwise (a tab, 'ﬁ' or '①' under a charsmap that maps none of them; a few characters under sentencepiece's nmt_nfkc, which NFKC mostly follows) can get other ids in transformers.js`,
@@ -376,6 +380,23 @@ describe('an XLM-R SentencePiece-only folder', () => {
     // (a folder without a charsmap: no such warning)
     const plain = sentencePieceFolder('tjs-no-charsmap', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES), { model_type: 'xlm-roberta' });
     expect((await exportToTransformersJs(plain)).notes.filter((n) => n.includes('Precompiled'))).toEqual([]);
+  }, 30_000);
+
+  // (transformers.js applied NFKC for it: 'ａｂ' as ▁ab, a tab as a space, where eval and tokenizers keep them)
+  it('writes a Precompiled whose charsmap maps nothing as no normalizer for --format transformers.js, which then gives the ids eval gives, unwarned', async () => {
+    const dir = sentencePieceFolder('tjs-identity', 'sentencepiece.bpe.model', sentencePieceModelBytes(XLMR_PIECES, { charsmap: identityCharsmap() }), {
+      model_type: 'xlm-roberta',
+    });
+    const { out, notes, theirs } = await exportToTransformersJs(dir);
+    expect(notes.filter((n) => n.includes('Precompiled'))).toEqual([]);
+    expect(JSON.stringify(JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8')).normalizer)).not.toContain('Precompiled');
+    for (const text of ['\uFF41\uFF42', 'a\tb', '\uFB01 ab', 'ab']) {
+      expect([...theirs(text).input_ids.data].map(Number)).toEqual(loadTokenizer(dir).encode(text, null, 20).ids);
+      expect(loadTokenizer(out).encode(text, null, 20).ids).toEqual(loadTokenizer(dir).encode(text, null, 20).ids);
+    }
+    expect(loadTokenizer(dir).encode('\uFF41\uFF42', null, 20).ids).toEqual([0, 4, 3, 2]);
+    expect(charsmapMapsNothing(Buffer.from(identityCharsmap()).toString('base64'))).toBe(true);
+    expect(charsmapMapsNothing(Buffer.from(charsmapOf({ '\uFB01': 'fi' })).toString('base64'))).toBe(false);
   }, 30_000);
 
   it('is written as tokenizer.json by --format transformers.js', async () => {
