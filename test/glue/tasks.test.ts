@@ -59,6 +59,25 @@ describe('task definitions', () => {
     expect(AX.modelTask).toBe('MNLI');
   });
 
+  it("names each task's classes in Hugging Face glue's ClassLabel order, where a model's LABEL_k outputs and a file's index labels point (WNLI: not_entailment first, unlike QNLI and RTE)", () => {
+    // (datasets' glue.py label_classes, label_column and text_features per config; a class index in a file ('1' in
+    // WNLI/dev.tsv) and a generic LABEL_k of a model fine-tuned on it are positions in this list)
+    const table = Object.fromEntries(GLUE_TASKS.map((t) => [t.name, [t.labels.join(' '), t.labelFormat, t.labelColumn, t.textColumns.join(' | ')]]));
+    expect(table).toEqual({
+      CoLA: ['unacceptable acceptable', 'index', 'label', 'sentence'],
+      'SST-2': ['negative positive', 'index', 'label', 'sentence'],
+      MRPC: ['not_equivalent equivalent', 'index', 'Quality', '#1 String | #2 String'],
+      'STS-B': ['', 'score', 'score', 'sentence1 | sentence2'],
+      QQP: ['not_duplicate duplicate', 'index', 'is_duplicate', 'question1 | question2'],
+      'MNLI-m': ['entailment neutral contradiction', 'name', 'gold_label', 'sentence1 | sentence2'],
+      'MNLI-mm': ['entailment neutral contradiction', 'name', 'gold_label', 'sentence1 | sentence2'],
+      QNLI: ['entailment not_entailment', 'name', 'label', 'question | sentence'],
+      RTE: ['entailment not_entailment', 'name', 'label', 'sentence1 | sentence2'],
+      WNLI: ['not_entailment entailment', 'index', 'label', 'sentence1 | sentence2'],
+      AX: ['entailment neutral contradiction', 'name', 'gold_label', 'sentence1 | sentence2'],
+    });
+  });
+
   it('uses the Hugging Face glue metrics per task', () => {
     const metrics = Object.fromEntries(GLUE_TASKS.map((t) => [t.name, t.metrics]));
     expect(metrics).toEqual({
