@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { DataError, SettingsError } from '../errors.ts';
+import { DataError, SettingsError, counted, quotedText } from '../errors.ts';
 import { columnIndex, readTsv, type TsvTable } from './tsv.ts';
 import { pythonFloat, pythonInt } from '../python-int.ts';
 import { someNames } from '../some-names.ts';
@@ -97,7 +97,7 @@ export function examplesFromTable(task: TaskDefinition, spec: SplitFile, table: 
 export function skippedRowsNote(dataset: GlueDataset): string | undefined {
   const lines = dataset.skipped;
   if (lines.length === 0) return undefined;
-  return `${dataset.task.name} ${dataset.split}: ${dataset.file}: ${lines.length} row${lines.length === 1 ? '' : 's'} with an empty label left out (line${lines.length === 1 ? '' : 's'} ${someNames(lines.map(String), 5)}), as Hugging Face's GLUE loader leaves them out`;
+  return `${dataset.task.name} ${dataset.split}: ${dataset.file}: ${counted(lines.length, 'row')} with an empty label left out (${lines.length === 1 ? 'line' : 'lines'} ${someNames(lines.map(String), 5)}), as Hugging Face's GLUE loader leaves them out`;
 }
 
 /** A function from a label field to a class index or score, throwing DataError (naming `where`) if malformed. */
@@ -108,7 +108,7 @@ function labelParser(task: TaskDefinition): (field: string, where: string) => nu
       // does, '1_0', '٣.٥', 'inf' and 'nan' included; infinity and not-a-number are outside the task's scores)
       return (field, where) => {
         const v = pythonFloat(field);
-        if (v === undefined) throw new DataError(`${where}: label '${field}' is not a number`);
+        if (v === undefined) throw new DataError(`${where}: label ${quotedText(field)} is not a number`);
         const range = task.scoreRange;
         if (range && !(v >= range[0] && v <= range[1]))
           throw new DataError(`${where}: label ${field} is outside ${task.name}'s scores [${range[0]}, ${range[1]}]`);
@@ -125,7 +125,7 @@ function labelParser(task: TaskDefinition): (field: string, where: string) => nu
           const indices = task.labels.map((_, i) => i).join(', ');
           const names = task.labels.join(', ');
           throw new DataError(
-            `${where}: label '${field}' is not one of ${task.labelFormat === 'index' ? `${indices} (or ${names})` : `${names} (or ${indices})`}`,
+            `${where}: label ${quotedText(field)} is not one of ${task.labelFormat === 'index' ? `${indices} (or ${names})` : `${names} (or ${indices})`}`,
           );
         }
         return v;

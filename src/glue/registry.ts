@@ -4,7 +4,7 @@
  * the requested split. An unknown name is a SettingsError with "did you mean" suggestions, as
  * lm-evaluation-harness does.
  */
-import { SettingsError, valueAndKind } from '../errors.ts';
+import { SettingsError, valueAndKind, quotedText } from '../errors.ts';
 import { GLUE_TASKS, MNLI_M, MNLI_MM, type Split, type TaskDefinition } from './tasks.ts';
 
 /** Names that stand for several tasks. */
@@ -38,7 +38,7 @@ export function getTask(name: string, split?: Split): TaskDefinition {
   const entry = TABLE.get(normalizeTaskName(name));
   if (!entry) throw unknownTask(name, known);
   if (entry.tasks.length !== 1) {
-    throw new SettingsError(`task '${name}' names ${entry.tasks.map((t) => t.name).join(' and ')}; give one of them`);
+    throw new SettingsError(`task ${quotedText(name)} names ${entry.tasks.map((t) => t.name).join(' and ')}; give one of them`);
   }
   const task = entry.tasks[0]!;
   if (split && !task.splits[split]) throw new SettingsError(`task ${task.name} has no ${split} split; give one of ${known.join(', ')}`);
@@ -63,8 +63,8 @@ export function lookupTasks(name: string, known: readonly string[] = [...knownTa
 /** The error for a name that is no task: the names of `known` it may be a misspelling of, and `known`. */
 function unknownTask(name: string, known: readonly string[]): SettingsError {
   const suggestions = suggestTaskNames(name).filter((s) => known.includes(s));
-  const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => `'${s}'`).join(' or ')}?` : '';
-  return new SettingsError(`unknown task '${name}'.${hint} Known tasks: ${known.join(', ')}`);
+  const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.map(quotedText).join(' or ')}?` : '';
+  return new SettingsError(`unknown task ${quotedText(name)}.${hint} Known tasks: ${known.join(', ')}`);
 }
 
 /** Display names of every task, and MNLI (both halves). */

@@ -7,7 +7,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
-import { DataError } from '../errors.ts';
+import { DataError, quotedText } from '../errors.ts';
 import { withoutBom } from '../files.ts';
 
 /** A parsed TSV file: column names and the rows, each with its 1-based line number in the file. */
@@ -124,7 +124,7 @@ export function decodeUtf8(bytes: Buffer, file: string): string {
 export function columnIndex(table: TsvTable, name: string): number {
   const i = table.columns.indexOf(name);
   if (i < 0) {
-    throw new DataError(`${table.file}:1: missing column '${name}' (the file has: ${table.columns.map((c) => `'${c}'`).join(', ')})`);
+    throw new DataError(`${table.file}:1: missing column ${quotedText(name)} (the file has: ${table.columns.map(quotedText).join(', ')})`);
   }
   return i;
 }

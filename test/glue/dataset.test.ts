@@ -34,8 +34,8 @@ describe('loadSplit errors', () => {
       ['_1', "'_1' is not one"],
       ['\ufeff1', "'\ufeff1' is not one"],
       // (int() takes U+001C to U+001F as ASCII, no whitespace, though str.isspace says they are)
-      ['1\x1c', "'1\\\\x1c' is not one"],
-      ['\x1f0', "'\\\\x1f0' is not one"],
+      ['1\x1c', "\\$'1\\\\x1c' is not one"],
+      ['\x1f0', "\\$'\\\\x1f0' is not one"],
       ['-1', "'-1' is not one"],
     ]) {
       const dir = glueWith('SST-2/dev.tsv', `sentence\tlabel\na\t${bad}\n`);
@@ -71,6 +71,13 @@ describe('loadSplit errors', () => {
     );
   });
 
+  it("quotes a label holding a quote or a control character as a shell takes it (quotedText: 'it'\\''s', $'3.8\\x1f'), where plain quotes showed 'it's'", () => {
+    const quote = glueWith('MNLI/dev_matched.tsv', "index\tsentence1\tsentence2\tgold_label\n0\ta\tb\tit's\n");
+    expect(() => loadSplit(MNLI_M, 'dev', quote)).toThrow(/dev_matched\.tsv:2: label 'it'\\''s' is not one of entailment, /);
+    const score = glueWith('STS-B/dev.tsv', "sentence1\tsentence2\tscore\na\tb\tfive'\n");
+    expect(() => loadSplit(STSB, 'dev', score)).toThrow(/STS-B\/dev\.tsv:2: label 'five'\\''' is not a number$/);
+  });
+
   it('rejects an unknown MNLI label name', () => {
     const dir = glueWith('MNLI/dev_matched.tsv', 'index\tsentence1\tsentence2\tgold_label\n0\ta\tb\tentails\n');
     expect(() => loadSplit(MNLI_M, 'dev', dir)).toThrow(/dev_matched\.tsv:2: label 'entails' is not one of entailment, neutral, contradiction \(or 0, 1, 2\)$/);
@@ -82,7 +89,7 @@ describe('loadSplit errors', () => {
     // (float() strips the whitespace int() strips: not U+001C to U+001F)
     expect(loadSplit(STSB, 'dev', glueWith('STS-B/dev.tsv', 'sentence1\tsentence2\tscore\na\tb\t 3.8\u00a0\n')).examples[0]!.label).toBeCloseTo(3.8);
     const separator = glueWith('STS-B/dev.tsv', 'sentence1\tsentence2\tscore\na\tb\t3.8\x1f\n');
-    expect(() => loadSplit(STSB, 'dev', separator)).toThrow(/STS-B\/dev\.tsv:2: label '3\.8\\x1f' is not a number/);
+    expect(() => loadSplit(STSB, 'dev', separator)).toThrow(/STS-B\/dev\.tsv:2: label \$'3\.8\\x1f' is not a number/);
   });
 
   it("reads an STS-B score as Hugging Face's GLUE loader does (numpy's float32(), Python's float() of the text: '1_0', Unicode digits, 'inf', 'nan'), where each was refused as no number; infinity and not-a-number are outside the scores", () => {

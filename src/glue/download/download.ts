@@ -9,7 +9,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { checkOutputFolder, ensureFolder, fileSystemError } from '../../destination.ts';
-import { DataError, SettingsError } from '../../errors.ts';
+import { DataError, SettingsError, counted, quotedText } from '../../errors.ts';
 import { environmentValue } from '../../environment.ts';
 import { sha256File, writeFileAtomic } from '../../files.ts';
 import { withFileLock } from '../../file-lock.ts';
@@ -62,7 +62,7 @@ export function selectSources(tasks: readonly string[] | 'all', sources: readonl
     const folders = direct ? [direct.folder] : lookupTasks(name, [...downloadTaskNames(sources), 'all']).map(sourceFolderOfTask);
     for (const folder of folders) {
       const s = sources.find((x) => x.folder === folder);
-      if (!s) throw new SettingsError(`no download source for task '${name}'`);
+      if (!s) throw new SettingsError(`no download source for task ${quotedText(name)}`);
       chosen.add(s);
     }
   }
@@ -146,7 +146,7 @@ async function downloadInto(
       }
       const files = await installStaged(source, fetched, opts.dir, cache);
       fetched.forEach((f) => rmSync(f, { force: true }));
-      log(`${source.folder}: installed ${files.length} file${files.length === 1 ? '' : 's'}`);
+      log(`${source.folder}: installed ${counted(files.length, 'file')}`);
       done.push({ folder: source.folder, status: 'installed', files });
     }
   } finally {

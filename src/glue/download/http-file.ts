@@ -8,7 +8,7 @@
  */
 import { existsSync, lstatSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DataError } from '../../errors.ts';
+import { DataError, counted, valueText } from '../../errors.ts';
 import { sha256File } from '../../files.ts';
 import { TRANSIENT_STATUSES, causeMessage, fetchRangeInto, fetchRetrying, fileSize, triesOf } from '../../ranged-download.ts';
 import { ensureFolder } from '../../folders.ts';
@@ -71,12 +71,10 @@ async function fetchInto(url: string, part: string, from: number, events: Downlo
       http: (response) =>
         new DataError(
           `${url}: HTTP ${response.status} ${response.statusText}${
-            TRANSIENT_STATUSES.has(response.status)
-              ? ` (${triesOf(response)} ${triesOf(response) === 1 ? 'try' : 'tries'}); the server is busy or failing, run again later`
-              : ''
+            TRANSIENT_STATUSES.has(response.status) ? ` (${counted(triesOf(response), 'try', 'tries')}); the server is busy or failing, run again later` : ''
           }`,
         ),
-      badRange: (start, range) => new DataError(`${url}: server answered a resume from byte ${start} with range '${range}'`),
+      badRange: (start, range) => new DataError(`${url}: server answered a resume from byte ${start} with range ${valueText(range)}`),
       empty: () => new DataError(`${url}: empty response`),
       interrupted: (bytes, cause) => new DataError(`${url}: download interrupted at ${bytes} bytes (${causeMessage(cause)}); run again to resume`, { cause }),
     },
