@@ -25,13 +25,19 @@ export interface RunCheck {
 }
 
 /**
- * Runs a model once on `inputs`; a UserError naming `label` (the path the user gave, where `model` is a staged copy),
- * never `model`'s path, if onnxruntime cannot load or run it.
+ * Runs a model once on `inputs`, at `threads` intra-op threads (0 or absent: one per physical core); a UserError naming
+ * `label` (the path the user gave, where `model` is a staged copy), never `model`'s path, if onnxruntime cannot load or
+ * run it.
  */
-export async function runSample(model: string | Uint8Array, inputs: readonly IdInput[], label: string): Promise<Record<string, Float32Array>> {
+export async function runSample(
+  model: string | Uint8Array,
+  inputs: readonly IdInput[],
+  label: string,
+  threads?: number,
+): Promise<Record<string, Float32Array>> {
   let session: Session;
   try {
-    session = await openSession(model, { graphOptimizationLevel: 'basic' });
+    session = await openSession(model, { graphOptimizationLevel: 'basic', threads: threads || undefined });
   } catch (e) {
     const said = ': onnxruntime cannot load the model: ';
     const message = e instanceof ModelLoadError ? e.message : '';

@@ -314,7 +314,7 @@ async function compressInto(opts: CompressOptions, model: Model, externalFiles: 
       ...(opts.dataFile ? { dataFile: opts.dataFile } : {}),
       ...(opts.externalDataThreshold !== undefined ? { autoThreshold: opts.externalDataThreshold } : {}),
     });
-    const outputs = await runSample(staged.model, original.inputs, opts.output);
+    const outputs = await runSample(staged.model, original.inputs, opts.output, opts.context?.threads);
     requireFiniteOutput(outputs, original.inputs, label);
     const check = compareRuns(original.outputs, outputs, original.inputs);
     const final = finalFiles(staged, opts.output);
@@ -354,7 +354,7 @@ async function compressInto(opts: CompressOptions, model: Model, externalFiles: 
 /** The input's side of the check (InputCheck): made here, or the one another run of the input made (opts.shared), once. */
 async function inputCheck(opts: CompressOptions, model: Model, structure: BertStructure | undefined): Promise<InputCheck> {
   if (opts.shared?.input) return opts.shared.input;
-  const made = await checkInput(opts.input, model, structure);
+  const made = await checkInput(opts.input, model, structure, opts.context?.threads);
   if (opts.shared) opts.shared.input = made;
   return made;
 }
@@ -364,10 +364,10 @@ async function inputCheck(opts: CompressOptions, model: Model, structure: BertSt
  * (default: discovery's, none for a graph it does not read: a Distilled BiLSTM's): its outputs on the check's sample
  * inputs and its lineage record. Refuses in one line a model computing NaN or Infinity there (requireFiniteInput).
  * A caller that checks the input before compressFile runs (a sweep point, before its first stage) hands the result
- * to it as `shared.input`.
+ * to it as `shared.input`. The sample runs at `threads` (PassContext.threads).
  */
-export async function checkInput(input: string, model: Model, structure: BertStructure | undefined = discovered(model)): Promise<InputCheck> {
-  return { ...(await checkInputRuns(input, model, structure)), record: await inputRecord(input) };
+export async function checkInput(input: string, model: Model, structure: BertStructure | undefined = discovered(model), threads?: number): Promise<InputCheck> {
+  return { ...(await checkInputRuns(input, model, structure, threads)), record: await inputRecord(input) };
 }
 
 /**
@@ -378,9 +378,10 @@ export async function checkInputRuns(
   input: string,
   model: Model,
   structure: BertStructure | undefined = discovered(model),
+  threads?: number,
 ): Promise<Omit<InputCheck, 'record'>> {
   const inputs = sampleInputs(model, structure, CHECK_SAMPLE);
-  const outputs = await runSample(input, inputs, input);
+  const outputs = await runSample(input, inputs, input, threads);
   requireFiniteInput(outputs, inputs, input);
   return { inputs, outputs };
 }

@@ -95,9 +95,18 @@ export class CalibrationRunner {
     readonly logits: string,
   ) {}
 
-  /** `extra`: inputs the model declares that the caller feeds (e.g. head masks: see loss). */
-  static async open(model: Model, structure: BertStructure, calibration: CalibrationSource, extra: readonly string[] = []): Promise<CalibrationRunner> {
-    const session = await openModelSession(model, { graphOptimizationLevel: 'all' });
+  /**
+   * `extra`: inputs the model declares that the caller feeds (e.g. head masks: see loss); `threads`: the session's
+   * intra-op threads (PassContext.threads; 0 or absent: one per physical core).
+   */
+  static async open(
+    model: Model,
+    structure: BertStructure,
+    calibration: CalibrationSource,
+    extra: readonly string[] = [],
+    threads?: number,
+  ): Promise<CalibrationRunner> {
+    const session = await openModelSession(model, { graphOptimizationLevel: 'all', threads: threads || undefined });
     const feeds = calibration.batches.map((b) => batchFeeds(model, structure, b, extra));
     const runner = new CalibrationRunner(session, feeds, calibration.batches, logitsOutput(model, structure));
     runner.source = calibration;
@@ -145,8 +154,8 @@ export class CalibrationRunner {
  * or the score it gives (regression), in place of the gold labels. A loss against these measures how far a changed
  * model strays from what this one computes, rather than how well it fits the calibration labels.
  */
-export async function predictedTargets(model: Model, structure: BertStructure, calibration: CalibrationSource): Promise<CalibrationSource> {
-  const runner = await CalibrationRunner.open(model, structure, calibration);
+export async function predictedTargets(model: Model, structure: BertStructure, calibration: CalibrationSource, threads?: number): Promise<CalibrationSource> {
+  const runner = await CalibrationRunner.open(model, structure, calibration, [], threads);
   const batches: CalibrationBatch[] = [];
   try {
     await runner.forEach([runner.logits], (out, b) => {

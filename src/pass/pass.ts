@@ -39,6 +39,11 @@ export interface PassContext {
   warn?: (line: string) => void;
   /** Random seed for passes with a random choice. */
   seed?: number;
+  /**
+   * onnxruntime intra-op threads of the sessions passes open to measure the model (importance, sensitivity,
+   * activation ranges); 0 or absent: one per physical core. compress's --threads, a sweep point's share.
+   */
+  threads?: number;
 }
 
 /** Tokenized examples with labels, produced by the GLUE layer and consumed by calibrating passes. */

@@ -158,7 +158,7 @@ export async function gradientScores(model: Model, s: BertStructure, ctx: PassCo
   }
   for (const [rows, batches] of bySize) {
     const { gg, masks, layers } = await graphFor(rows);
-    const session = await openModelSession(gg.model);
+    const session = await openModelSession(gg.model, { threads: ctx.threads || undefined });
     try {
       const ones = Object.fromEntries(
         masks.map((name) => {

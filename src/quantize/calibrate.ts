@@ -123,20 +123,21 @@ export async function addInPasses(collectors: readonly RangeCollector[], addAll:
   }
 }
 
-/** Ranges of `values` (float activations of the model) over the calibration batches. */
+/** Ranges of `values` (float activations of the model) over the calibration batches, its session at `threads` (PassContext.threads). */
 export async function collectRanges(
   model: Model,
   structure: BertStructure,
   calibration: CalibrationSource,
   values: readonly string[],
   method: RangeMethod,
+  threads?: number,
 ): Promise<Map<string, ActivationRange>> {
   const wanted = [...new Set(values)];
   const probe = cloneModel(model);
   const outputs = new Set(probe.graph.outputs.map((o) => o.name));
   for (const v of wanted) if (!outputs.has(v)) probe.graph.outputs.push({ name: v, elemType: DataType.FLOAT });
   const collectors = new Map(wanted.map((v) => [v, new RangeCollector(method)]));
-  const runner = await CalibrationRunner.open(probe, structure, calibration);
+  const runner = await CalibrationRunner.open(probe, structure, calibration, [], threads);
   try {
     await addInPasses([...collectors.values()], () =>
       runner.forEach(wanted, (out, batch) => {

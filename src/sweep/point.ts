@@ -72,7 +72,7 @@ export interface PointResult {
 
 export interface RunPointOptions {
   /**
-   * onnxruntime threads for eval, bench, train and distill where the sweep file sets none, or 0 (POOL_THREADS_RANGE:
+   * onnxruntime threads for compress steps, eval, bench, train and distill where the sweep file sets none, or 0 (POOL_THREADS_RANGE:
    * the runner's share of the physical cores; 0 here: one per physical core, the share of a runner of one point at once).
    */
   threads: number;
@@ -127,6 +127,10 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
   const stageOf = opts.onStage ?? (() => {});
+  // onnxruntime threads of the point's model check, its passes' sessions (PassContext.threads) and its evaluation: 0 in
+  // the sweep file, as unset, is the runner's share (POOL_THREADS_RANGE), as bench.threads 0; a train step's own
+  // threads go before them (trainStep)
+  const threads = point.eval.threads || opts.threads;
   let modelFile = point.model.onnx;
   let size: { params: number; bytes: number } | undefined;
   let dataFile: string | undefined;
@@ -172,7 +176,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
     let input = inputOf(first);
     // the point's model, read before its first stage runs (a model computing NaN refused before any work), handed to
     // that stage when it is passes (compressFile checks it so: not read, run or hashed again)
-    let read = first === 0 ? await readPointModel(point, stages[0]?.kind === 'passes') : undefined;
+    let read = first === 0 ? await readPointModel(point, stages[0]?.kind === 'passes', threads) : undefined;
     // (a first stage that trains: the check only ran the model, whose copy is not kept while it trains)
     if (!read?.check) read = undefined;
     for (const [i, stage] of stages.entries()) {
@@ -204,7 +208,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
           input,
           output,
           steps: stage.steps,
-          context: { calibration, seed: point.seed, log },
+          context: { calibration, seed: point.seed, log, threads },
           ...(given?.check ? { loaded: given.loaded, shared: { input: given.check } } : {}),
         }).catch((e: unknown) => {
           throw i > 0 ? madeModelRefusal(e) : e;
@@ -234,15 +238,13 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
       rmSync(projectionsPath(f), { force: true });
     }
   } else {
-    size = modelSize((await readPointModel(point, false)).loaded.model);
+    size = modelSize((await readPointModel(point, false, threads)).loaded.model);
   }
   const compressSeconds = since(t0);
   checkNotStopped(opts.signal);
 
   stageOf('eval');
   const t1 = performance.now();
-  // (0 in the sweep file, as unset: the runner's share, POOL_THREADS_RANGE, as bench.threads 0)
-  const threads = point.eval.threads || opts.threads;
   const evaluation = await namingSettings(EVAL_SETTING_NAMES, () =>
     evaluate({
       model: modelFile, // the file, not its folder: a model given as one .onnx of several in a folder
@@ -319,15 +321,15 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
  * check's sample inputs is refused in one line, as compress refuses it, before the point trains, evaluates or
  * benchmarks it (a baseline, a pipeline starting with a train or distill step), where only a stage of passes refused it.
  * `compresses`: its first stage is passes, which is handed the check whole (checkInput, with the lineage record that
- * hashes the file); else the check only runs the model (checkInputRuns: no lineage is written of it).
+ * hashes the file); else the check only runs the model (checkInputRuns: no lineage is written of it). At `threads`.
  */
-async function readPointModel(point: SweepPoint, compresses: boolean): Promise<{ loaded: LoadedModel; check?: InputCheck }> {
+async function readPointModel(point: SweepPoint, compresses: boolean, threads: number): Promise<{ loaded: LoadedModel; check?: InputCheck }> {
   const loaded = loadInput(point.model.onnx);
   if (!compresses) {
-    await checkInputRuns(point.model.onnx, loaded.model);
+    await checkInputRuns(point.model.onnx, loaded.model, undefined, threads);
     return { loaded };
   }
-  return { loaded, check: await checkInput(point.model.onnx, loaded.model) };
+  return { loaded, check: await checkInput(point.model.onnx, loaded.model, undefined, threads) };
 }
 
 type Stage = { kind: 'passes'; steps: PassStep[] } | { kind: 'train'; step: PointTrainingStep };

@@ -20,6 +20,7 @@ import { FORCE_FLAG, checkModelOutputFlags, commandLineCheck, missingFlag, out, 
 import { checkTokenizerRef, localModel } from '../model-ref.ts';
 import { cpuInfo } from '../../bench/machine.ts';
 import { reduceRangeNote } from '../reduce-range-note.ts';
+import { THREADS_RANGE } from '../../runtime/threads.ts';
 import { formatMB } from '../../units.ts';
 import { shellWord } from '../../shell-word.ts';
 
@@ -32,6 +33,7 @@ interface CompressArgs {
   tokenizer?: string;
   'max-length'?: number;
   'external-data'?: boolean;
+  threads?: number;
   format?: 'onnx' | 'transformers.js';
   json?: boolean;
   force?: boolean;
@@ -43,7 +45,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
   command: '$0 <model>',
   describe: 'Compress MODEL with the passes given as flags (applied in the order given) and write OUT',
   builder: (y: Argv) =>
-    withPassFlags(integerFlags(y, { 'calibration-examples': { min: 1 }, 'max-length': MAX_LENGTH_RANGE }))
+    withPassFlags(integerFlags(y, { 'calibration-examples': { min: 1 }, 'max-length': MAX_LENGTH_RANGE, threads: THREADS_RANGE }))
       .positional('model', { type: 'string', demandOption: true, describe: 'input ONNX model or model folder, or hf:org/name[@revision] from the hub' })
       .option('output', {
         alias: 'o',
@@ -63,6 +65,11 @@ export const compressCommand: CliCommand<CompressArgs> = {
       .option('tokenizer', tokenizerFlag("for calibration and for --format transformers.js (default: the model's folder)"))
       .option('max-length', { type: 'number', describe: 'calibration sequence length' })
       .option('external-data', { type: 'boolean', default: false, describe: 'store weights in OUT.data' })
+      .option('threads', {
+        type: 'number',
+        describe:
+          'onnxruntime intra-op threads of the runs that measure the model (importance, sensitivity, ranges) and check it (default and 0: one per physical core)',
+      })
       .option('format', {
         choices: ['onnx', 'transformers.js'] as const,
         default: 'onnx' as const,
@@ -129,7 +136,15 @@ export const compressCommand: CliCommand<CompressArgs> = {
       err(`compress: ${asked}: ${used.task}'s train split has ${counted(used.examples, 'labelled example')}; calibrating on those`);
     }
     const log = args.json || !process.stderr.isTTY ? undefined : (line: string) => err(line);
-    const options = { input, output: args.output, steps, context: { calibration, log }, externalData: args['external-data'], modelDir: located.dir, loaded };
+    const options = {
+      input,
+      output: args.output,
+      steps,
+      context: { calibration, log, threads: args.threads },
+      externalData: args['external-data'],
+      modelDir: located.dir,
+      loaded,
+    };
     const folder =
       args.format === 'transformers.js'
         ? await compressToTransformersJs({ ...options, ...(args.tokenizer ? { tokenizerDir: args.tokenizer } : {}) })

@@ -1,0 +1,81 @@
+/**
+ * The passes that measure the model (gradient, ablation and confidence head importance, against the model's own
+ * predictions too; quantize mixed's layer sensitivity; int8-static's activation ranges) and compress's check of its
+ * input and output open their onnxruntime sessions at PassContext.threads (compress --threads, a sweep point's share
+ * of the cores), where they opened them at one thread per physical core whatever the run's threads were (a sweep's
+ * compress steps under --jobs, or a worker's --concurrency, then took every core). The gradient builder's probe runs at
+ * 1 thread.
+ */
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { compressFile } from '../../src/export/compress.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { defaultThreads } from '../../src/runtime/threads.ts';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { runPoint } from '../../src/sweep/point.ts';
+import { parseSweep } from '../../src/sweep/spec.ts';
+import { syntheticCalibration } from '../helpers/calibration.ts';
+import { writeTinyBert } from '../helpers/models.ts';
+import { writeTinySweep } from '../sweep/tiny-sweep.ts';
+
+registerAllPasses();
+const tiny = writeTinyBert({ numLayers: 2 }, { std: 0.2 });
+const sweep = writeTinySweep({ rows: 8 });
+afterAll(() => {
+  tiny.cleanup();
+  sweep.cleanup();
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+// (a count that is neither the default nor the probe's)
+const THREADS = defaultThreads() + 1 === 1 ? 2 : defaultThreads() + 1;
+
+/** The intra-op thread counts of the onnxruntime sessions `work` opens (-1: none given). */
+async function sessionThreads(work: () => Promise<unknown>): Promise<number[]> {
+  const counts: number[] = [];
+  const create = ort.InferenceSession.create.bind(ort.InferenceSession) as (...a: unknown[]) => Promise<ort.InferenceSession>;
+  vi.spyOn(ort.InferenceSession, 'create').mockImplementation(((...args: unknown[]) => {
+    const options = args.find((a): a is ort.InferenceSession.SessionOptions => typeof a === 'object' && a !== null && 'intraOpNumThreads' in a);
+    counts.push(options?.intraOpNumThreads ?? -1);
+    return create(...args);
+  }) as typeof ort.InferenceSession.create);
+  await work();
+  return counts;
+}
+
+describe('compressFile with context.threads N', () => {
+  it.each([
+    ['prune-heads gradient', { pass: 'prune-heads', settings: { ratio: 0.25, importance: 'gradient', steps: 1 } }],
+    ['prune-heads ablation against the predictions', { pass: 'prune-heads', settings: { ratio: 0.25, importance: 'ablation', steps: 1 } }],
+    ['prune-heads confidence', { pass: 'prune-heads', settings: { ratio: 0.25, importance: 'confidence', steps: 1 } }],
+    ['quantize mixed', { pass: 'quantize', settings: { mode: 'mixed:0.5' } }],
+    ['quantize int8-static', { pass: 'quantize', settings: { mode: 'int8-static' } }],
+  ])('%s opens every session at N threads (the probe at 1)', async (name, step) => {
+    const calibration = syntheticCalibration([4, 3], 64, { classes: 2 });
+    const output = join(tiny.dir, name.replace(/ /g, '-'), 'model.onnx');
+    const counts = await sessionThreads(() => compressFile({ input: tiny.path, output, steps: [step], context: { calibration, threads: THREADS } }));
+    // (the input's and output's check, and the pass's own measuring)
+    expect(counts.filter((c) => c === THREADS).length).toBeGreaterThan(2);
+    expect(counts.filter((c) => c !== THREADS && c !== 1)).toEqual([]);
+  });
+});
+
+describe("a sweep point's compress step", () => {
+  it("opens its model check's, its passes' and its output check's sessions at the runner's threads", async () => {
+    const doc = {
+      models: [{ path: 'models/tiny-sst2', tasks: ['SST-2'] }],
+      pipelines: [{ name: 'gradient', steps: [{ pass: 'prune-heads', settings: { ratio: 0.25, importance: 'gradient', steps: 1 } }] }],
+      bench: { batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1 },
+      calibration: { task: 'SST-2', examples: 4 },
+    };
+    const points = await planSweep(parseSweep(doc, sweep.sweepFile, 'threads.yaml'), { glueDir: sweep.glueDir, workDir: join(sweep.root, 'work') });
+    const point = points.find((p) => p.label === 'gradient')!;
+    const counts = await sessionThreads(() => runPoint(point, { threads: THREADS }));
+    expect(counts.filter((c) => c === THREADS).length).toBeGreaterThan(3);
+    // (its benchmarks at bench.threads 1, the gradient probe at 1)
+    expect(counts.filter((c) => c !== THREADS && c !== 1)).toEqual([]);
+  });
+});
