@@ -75,11 +75,20 @@ export function loadReport(opts: ReportOptions): ReportData {
           `${opts.store}: no sweep '${opts.sweep}' in this store (${sweeps.length > 0 ? `its sweeps: ${someNames(sweeps, 4)}` : 'it holds no sweep'})`,
         );
     }
-    const all = store.finished(opts.sweep);
-    const failed = store.failures(opts.sweep);
-    // (the stored plans of the points without a result, read where some point failed, and one memo of the tokenizer
-    // folders the code running now refuses, for the failed points, their stale results and the rows)
-    const failedPlans = failed.length > 0 ? store.unfinishedPlans() : new Map<string, unknown>();
+    // (the store as of one moment, read in one transaction: a point a running sweep finishes or fails meanwhile is
+    // a row, a failure or not finished, not missing from all three; the stored plans of the points without a result
+    // are read where some point failed)
+    const { all, failed, failedPlans, finishedPlans, planned } = store.snapshot(() => {
+      const failed = store.failures(opts.sweep);
+      return {
+        all: store.finished(opts.sweep),
+        failed,
+        failedPlans: failed.length > 0 ? store.unfinishedPlans() : new Map<string, unknown>(),
+        finishedPlans: store.finishedPlans(),
+        planned: store.unfinished(opts.sweep),
+      };
+    });
+    // (one memo of the tokenizer folders the code running now refuses, for the failed points, their stale results and the rows)
     const refusal = tokenizerRefusals();
     // (each file and model hashed once for the report, whichever question reads it)
     const hash = currentHashes();
@@ -115,7 +124,7 @@ export function loadReport(opts: ReportOptions): ReportData {
           `${opts.store}: the stored result of ${p.model} · ${p.label} (sweep ${p.sweep}, key ${p.key.slice(0, 12)}) has ${why}: written by other code or edited; rerun its sweep into a new store`,
         );
     }
-    const { plans: readPlans, relocated } = relocatedPlans(store.finishedPlans(), opts.store);
+    const { plans: readPlans, relocated } = relocatedPlans(finishedPlans, opts.store);
     const plans = readPlans;
     const now = pointsNow(all, plans, modelHash);
     const shownOnce = opts.sweep === undefined ? oneRowPerPoint(all, now) : [];
@@ -140,8 +149,7 @@ export function loadReport(opts: ReportOptions): ReportData {
     // a planned point a row or a failure stands for (a stale result the sweep kept, under its older key; a point shown
     // once, as the row of the same point under its other key) is not missing
     const shown = new Set([...all.map((p) => `${p.sweep}\0${p.model}\0${p.label}`), ...failed.map((f) => `\0${f.model}\0${f.label}`)]);
-    const unfinished = store
-      .unfinished(opts.sweep)
+    const unfinished = planned
       .map((u) => (opts.sweep !== undefined ? { ...u, sweep: opts.sweep } : u))
       .filter((u) => !shown.has(`${u.sweep}\0${u.model}\0${u.label}`) && !shown.has(`\0${u.model}\0${u.label}`));
     if (unfinished.length > 0) data.unfinished = unfinished;

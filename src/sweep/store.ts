@@ -345,6 +345,15 @@ export class SweepStore {
   }
 
   /**
+   * Runs `run`, reads of the store, in one read transaction: they see the store as of one moment, where separate reads
+   * of a store another process writes meanwhile (a running sweep) could see a point neither finished in one and still
+   * planned in the next.
+   */
+  snapshot<T>(run: () => T): T {
+    return this.db.transaction(run)();
+  }
+
+  /**
    * The JSON text `text` of the point `row` stored, parsed: one that is not JSON (edited, or written by other code)
    * throws a one-line UserError naming the store and the point.
    */
