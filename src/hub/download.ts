@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { sha256File } from '../files.ts';
 import { withFileLock } from '../file-lock.ts';
 import { HubError } from './errors.ts';
+import { valueText } from '../errors.ts';
 import { causeMessage, fetchRangeInto, fileSize } from '../ranged-download.ts';
 import { type FetchLike, type RequestContext, bodyStall, hubFetch, hubHeaders, httpError } from './http.ts';
 import type { HubSettings } from './settings.ts';
@@ -129,7 +130,7 @@ async function fetchInto(url: string, part: string, from: number, expected: Blob
     (headers) => hubFetch(url, { headers: hubHeaders(settings, headers) }, settings, ctx, opts.fetchImpl, opts.log),
     {
       http: (res) => httpError(res, settings, ctx),
-      badRange: (start, range) => new HubError(`${where}: the server answered a resume from byte ${start} with '${range}'; run again`),
+      badRange: (start, range) => new HubError(`${where}: the server answered a resume from byte ${start} with ${valueText(range)}; run again`),
       empty: () => new HubError(`${where}: empty answer from ${settings.endpoint}`),
       interrupted: (bytes, cause) =>
         new Interrupted(`${where}: download interrupted at ${formatMB(bytes)} (${causeMessage(cause)}); run again to resume`, { cause }),

@@ -7,6 +7,7 @@
  */
 import { type StallWait, causeMessage, fetchRetrying, requestedWaitMs, triesOf } from '../ranged-download.ts';
 import { HubError } from './errors.ts';
+import { quotedText } from '../errors.ts';
 import { shortCommitHint } from './ref.ts';
 import { type HubSettings, waitOrDefaultMs } from './settings.ts';
 
@@ -123,9 +124,11 @@ export async function httpError(res: Response, settings: HubSettings, ctx: Reque
       );
     case 404:
       if (code === 'RevisionNotFound')
-        return new HubError(`${where}: no revision '${ctx.revision}' (branch, tag or commit) in ${ctx.repo}${shortCommitHint(ctx.revision)}`);
-      if (ctx.file || code === 'EntryNotFound') return new HubError(`${where}: no file '${ctx.file ?? '?'}' in ${ctx.repo} at ${ctx.revision}`);
-      return new HubError(`${where}: no such repo '${ctx.repo}' on ${settings.endpoint} (or no revision '${ctx.revision}'${shortCommitHint(ctx.revision)})`);
+        return new HubError(`${where}: no revision ${quotedText(ctx.revision)} (branch, tag or commit) in ${ctx.repo}${shortCommitHint(ctx.revision)}`);
+      if (ctx.file || code === 'EntryNotFound') return new HubError(`${where}: no file ${quotedText(ctx.file ?? '?')} in ${ctx.repo} at ${ctx.revision}`);
+      return new HubError(
+        `${where}: no such repo ${quotedText(ctx.repo)} on ${settings.endpoint} (or no revision ${quotedText(ctx.revision)}${shortCommitHint(ctx.revision)})`,
+      );
     case 429: {
       const wait = requestedWaitMs(res);
       return new HubError(

@@ -5,6 +5,7 @@
  * one-line error before any request.
  */
 import { HubError } from './errors.ts';
+import { quotedText } from '../errors.ts';
 
 /** The prefix that marks a model argument as a hub reference. */
 export const HUB_PREFIX = 'hf:';
@@ -43,7 +44,7 @@ export function isShortCommitHash(revision: string): boolean {
 
 /** What to say of a revision the hub or the cache does not know: for a short commit hash, to give it in full. */
 export function shortCommitHint(revision: string): string {
-  return isShortCommitHash(revision) ? `; if '${revision}' is a short commit hash, use the full 40-character commit hash` : '';
+  return isShortCommitHash(revision) ? `; if ${quotedText(revision)} is a short commit hash, use the full 40-character commit hash` : '';
 }
 
 /**
@@ -54,7 +55,7 @@ export function shortCommitHint(revision: string): string {
  */
 function revisionProblem(revision: string): string | undefined {
   const bad = /[\x00-\x20\x7f~^:?*[\\]/.exec(revision);
-  if (bad) return `cannot hold ${bad[0] === ' ' ? 'a space' : bad[0] < ' ' || bad[0] === '\x7f' ? 'a control character' : `'${bad[0]}'`}`;
+  if (bad) return `cannot hold ${bad[0] === ' ' ? 'a space' : bad[0] < ' ' || bad[0] === '\x7f' ? 'a control character' : quotedText(bad[0])}`;
   if (revision.includes('..')) return "cannot hold '..'";
   if (revision.includes('@{')) return "cannot hold '@{'";
   if (revision === '@') return "cannot be '@'";
@@ -76,15 +77,15 @@ export function parseHubRef(text: string): HubRef {
   };
   if (!repo) fail('no repo name');
   const parts = repo.split('/');
-  if (parts.length > 2) fail(`repo '${repo}' has more than one '/'`);
+  if (parts.length > 2) fail(`repo ${quotedText(repo)} has more than one '/'`);
   for (const p of parts) {
-    if (!NAME.test(p)) fail(`'${p}' is not a valid repo or organization name (letters, digits, '-', '_', '.'; at most 96)`);
-    if (p.includes('--') || p.includes('..')) fail(`'${p}' must not contain '--' or '..'`);
+    if (!NAME.test(p)) fail(`${quotedText(p)} is not a valid repo or organization name (letters, digits, '-', '_', '.'; at most 96)`);
+    if (p.includes('--') || p.includes('..')) fail(`${quotedText(p)} must not contain '--' or '..'`);
   }
   if (at >= 0) {
     if (!revision) fail("empty revision after '@'");
     const problem = revisionProblem(revision);
-    if (problem) fail(`'${revision}' is not a valid revision: a git branch or tag name ${problem}`);
+    if (problem) fail(`${quotedText(revision)} is not a valid revision: a git branch or tag name ${problem}`);
   }
   return { repo, revision, text };
 }

@@ -13,7 +13,7 @@ import { type RepoFile, fetchRepoInfo } from './api.ts';
 import { type RepoCache, cachedCommit, cachedCommitsStartingWith, linkBlob, repoCache, snapshotFiles, writeRef } from './cache.ts';
 import { type BlobExpectation, downloadBlob } from './download.ts';
 import { HubError } from './errors.ts';
-import { valueAndKind } from '../errors.ts';
+import { quotedText, valueAndKind } from '../errors.ts';
 import { ONNX_FILE, SAFETENSORS_INDEX, type WeightsKind, isSafeRepoPath, selectFiles, shardsOfIndex } from './files.ts';
 import { externalDataLocations } from '../onnx/identity.ts';
 import { type FetchLike, HubConnectionError, type RequestContext, hubFetch, hubHeaders, httpError } from './http.ts';
@@ -95,7 +95,7 @@ export function cachedSnapshot(
   const several = commit ? [] : cachedCommitsStartingWith(cache, ref.revision);
   if (several.length > 1) {
     throw new HubError(
-      `${ref.text}: the short commit hash '${ref.revision}' is ambiguous in the cache (${why}): snapshots ${someNames(several, 3)}; give more of it, or the full 40-character commit hash`,
+      `${ref.text}: the short commit hash ${quotedText(ref.revision)} is ambiguous in the cache (${why}): snapshots ${someNames(several, 3)}; give more of it, or the full 40-character commit hash`,
     );
   }
   if (!commit) throw new HubError(`${ref.text}: not in the cache (${why}): no ${join(cache.refs, ref.revision)}${shortCommitHint(ref.revision)}; ${hint}`);
@@ -263,7 +263,7 @@ function onnxDataFiles(onnxFile: string, label: string): string[] {
   return externalDataLocations(onnxFile).map((location) => {
     const path = posix.join(posix.dirname(ONNX_FILE), location);
     if (!path.startsWith(`${posix.dirname(ONNX_FILE)}/`) || !isSafeRepoPath(path))
-      throw new HubError(`${label}: ${ONNX_FILE} names external data '${location}', outside its folder`);
+      throw new HubError(`${label}: ${ONNX_FILE} names external data ${quotedText(location)}, outside its folder`);
     return path;
   });
 }

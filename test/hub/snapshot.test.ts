@@ -95,6 +95,15 @@ describe('parseHubRef', () => {
     expect(e!.message).toContain(ref);
     expect(e!.message).not.toContain('\n');
   });
+  it("quotes a repo name or revision holding a quote as a shell takes it (quotedText: 'it'\\''s'), where plain quotes showed 'it's'", () => {
+    const expected = '(expected hf:org/name[@revision], e.g. hf:google-bert/bert-base-uncased@main)';
+    expect(() => parseHubRef("hf:org/it's")).toThrow(
+      `hf:org/it's: 'it'\\''s' is not a valid repo or organization name (letters, digits, '-', '_', '.'; at most 96) ${expected}`,
+    );
+    expect(() => parseHubRef("hf:org/name@it's:x")).toThrow(
+      `hf:org/name@it's:x: 'it'\\''s:x' is not a valid revision: a git branch or tag name cannot hold ':' ${expected}`,
+    );
+  });
 });
 
 describe('hubSettings', () => {
