@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
-import { isUserError, errorMessage, quotedText, UsageError, valueText, withFlagTexts } from '../errors.ts';
+import { isUserError, errorMessage, quotedText, typedValueText, UsageError, valueText, withFlagTexts } from '../errors.ts';
 import { nearestFlag } from '../glue/registry.ts';
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
 import { checkedFlagValues, declaredOptions, gluedFlagValues, negatedBooleanValues, undeclaredFlags } from './flag-values.ts';
@@ -200,7 +200,7 @@ function valueFlags(parser: Argv<GlobalFlags>): string[] {
 
 /**
  * A yargs message as one line: `Invalid values:` followed by one `Argument: split, Given: "train", Choices: …` line
- * per argument becomes `split "train": expected one of "dev", "test"`; an unknown argument that is a flag's value
+ * per argument becomes `--split 'train': expected one of dev, test` (choiceLine); an unknown argument that is a flag's value
  * starting with '-' (`--layer-map -1:1`; `-o -x.onnx` after a flag of `valued`, those taking a value) says to write
  * `--layer-map=-1:1` (each as a shell takes it, shellWord: `'--layer-map=-1:1, 2:3'`; `-` alone: that no flag reads it
  * as stdin or stdout); an unknown flag close to one of `known`
@@ -293,6 +293,24 @@ export function usageLine(msg: string, argv: readonly string[] = [], known: read
     .map((l) => l.trim())
     .filter(Boolean);
   const choices = lines.map((l) => /^Argument: (.+?), Given: (.+?), Choices: (.+)$/.exec(l)).filter((m) => m !== null);
-  if (choices.length > 0) return choices.map(([, name, given, allowed]) => `${name} ${given}: expected one of ${allowed}`).join('; ');
+  if (choices.length > 0) return choices.map(([, name, given, allowed]) => choiceLine(name!, given!, allowed!, usage)).join('; ');
   return lines.join(' ');
+}
+
+/**
+ * yargs' `Argument: split, Given: "$HOME", Choices: "dev", "test"` as every other refused value reads: the flag as
+ * written (`--split`; a positional argument by its name, `action`), the value as a shell takes it (typedValueText:
+ * `'$HOME'`, which yargs' JSON quotes showed as `"$HOME"`, a text a shell expands), the choices bare.
+ */
+function choiceLine(name: string, given: string, allowed: string, usage: string): string {
+  const text = (t: string): string => {
+    try {
+      const v: unknown = JSON.parse(t);
+      return typeof v === 'string' ? v : t;
+    } catch {
+      return t;
+    }
+  };
+  const shown = usage.includes(`<${name}>`) ? name : name.length === 1 ? `-${name}` : `--${name}`;
+  return `${shown} ${typedValueText(text(given))}: expected one of ${allowed.split(/,\s*/).map(text).join(', ')}`;
 }

@@ -185,12 +185,17 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
       /^compress: --batch-size 1e16: expected an integer from 1 to 2\^53 − 1$/m,
     ],
     ['bench --threads 1000', () => ['bench', tiny.path, '--threads', '1000'], /--threads 1000: expected an integer from 0 to 256/],
-    ['eval --split train', () => ['eval', tiny.dir, '--task', 'SST-2', '--split', 'train'], /^compress: split "train": expected one of "dev", "test"$/m],
-    ['data foo', () => ['data', 'foo'], /^compress: action "foo": expected one of "download"$/m],
+    ['eval --split train', () => ['eval', tiny.dir, '--task', 'SST-2', '--split', 'train'], /^compress: --split 'train': expected one of dev, test$/m],
+    // (a choice refused is quoted as a shell takes it, as every refused value is: yargs' "$HOME" is a text a shell
+    // expands, and its "a\nb" a backslash)
+    ['eval --split $HOME', () => ['eval', tiny.dir, '--task', 'SST-2', '--split', '$HOME'], /^compress: --split '\$HOME': expected one of dev, test$/m],
+    ['eval --split a-newline-b', () => ['eval', tiny.dir, '--task', 'SST-2', '--split', 'a\nb'], /^compress: --split \$'a\\nb': expected one of dev, test$/m],
+    ['data foo', () => ['data', 'foo'], /^compress: action 'foo': expected one of download$/m],
+    ["data it's", () => ['data', "it's"], /^compress: action 'it'\\''s': expected one of download$/m],
     [
       'compress --format xml',
       () => [tiny.path, '--prune-ffn', '0.5', '--format', 'xml', '-o', out()],
-      /format "xml": expected one of "onnx", "transformers\.js"/,
+      /^compress: --format 'xml': expected one of onnx, transformers\.js$/m,
     ],
     ['data --dir ""', () => ['data', 'download', '--tasks', 'SST-2', '--dir', ''], /--dir '': an empty value/],
     // (in the command's empty folder: a file named noext would be left there)
