@@ -17,3 +17,11 @@ export function gigabytes(bytes: number): string {
   const gb = bytes / 1e9;
   return `${gb >= 10 ? Math.round(gb).toLocaleString('en-US') : gb.toPrecision(2)} GB`;
 }
+
+/**
+ * A metric or GLUE score (a fraction) ×100 with two decimals, as GLUE tables show them ('73.39'), one rule for every
+ * command; `missing` where it holds no value (undefined, null, NaN): each table's own placeholder ('-', 'n/a').
+ */
+export function times100(v: number | null | undefined, missing: string): string {
+  return v === null || v === undefined || Number.isNaN(v) ? missing : (100 * v).toFixed(2);
+}

@@ -1,7 +1,7 @@
 /** Byte counts in messages: one rule (src/units.ts), so a tiny model's size reads as more than '0.0 MB'. */
 import { describe, expect, it } from 'vitest';
 import { lfsPointerProblem } from '../src/files.ts';
-import { formatMB, gigabytes } from '../src/units.ts';
+import { formatMB, gigabytes, times100 } from '../src/units.ts';
 
 describe('formatMB', () => {
   it('gives one decimal from 1 MB up and three below', () => {
@@ -46,5 +46,20 @@ describe('gigabytes', () => {
     expect(gigabytes(3.3e12)).toBe('3,300 GB');
     expect(gigabytes(24.4e9)).toBe('24 GB');
     expect(gigabytes(0.523e9)).toBe('0.52 GB');
+  });
+});
+
+describe('times100', () => {
+  it('shows a metric or GLUE score ×100 with two decimals, every table alike', () => {
+    expect(times100(0.73394, '-')).toBe('73.39');
+    expect(times100(1, '-')).toBe('100.00');
+    expect(times100(0, '-')).toBe('0.00');
+    expect(times100(-0.05123, '-')).toBe('-5.12');
+  });
+
+  it("shows the caller's placeholder where no value is (undefined, null, NaN)", () => {
+    expect(times100(undefined, 'n/a')).toBe('n/a');
+    expect(times100(null, '-')).toBe('-');
+    expect(times100(Number.NaN, '-')).toBe('-');
   });
 });

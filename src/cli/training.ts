@@ -20,7 +20,7 @@ import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
 import { METRIC_SHORT_NAMES, type MetricValues } from '../eval/metrics/metric.ts';
 import { FORCE_FLAG, MAX_LENGTH_FLAG, commandLineCheck, listenForStop, missingFlag, out, err, tokenizerFlag } from './command.ts';
 import { createTrainingProgress } from './training-progress.ts';
-import { formatMB } from '../units.ts';
+import { formatMB, times100 } from '../units.ts';
 
 /** Flags of both commands. */
 export interface TrainingArgs {
@@ -353,8 +353,6 @@ export async function runTrainingCommand(
   return 0;
 }
 
-const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2));
-
 /** The bytes on disk of a written model: its .onnx and, when its weights are external, their data file. */
 export function outputBytes(output: TrainLineage['output']): number {
   return statSync(output.path).size + (output.dataFile ? statSync(output.dataFile).size : 0);
@@ -388,7 +386,9 @@ export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
   lines.push(
     '',
     // (no dev score: nothing chose among the epochs, the last one's model is written)
-    best?.score !== undefined ? `best epoch: ${l.bestEpoch} (dev ${l.task} ${pct(best.score)})` : `kept the last epoch (${l.bestEpoch}): no dev evaluation`,
+    best?.score !== undefined
+      ? `best epoch: ${l.bestEpoch} (dev ${l.task} ${times100(best.score, '-')})`
+      : `kept the last epoch (${l.bestEpoch}): no dev evaluation`,
     `wrote ${l.output.path}${l.output.dataFile ? ` with its weights in ${l.output.dataFile}` : ''} (${formatMB(fileBytes)}, ${l.after.params.toLocaleString('en')} parameters${l.output.encoderOnly ? '; encoder only, no classifier: outputs last_hidden_state, pooler_output' : ''}) and ${l.output.path}.json${besideModel(l)}`,
   );
   return lines;
@@ -413,7 +413,7 @@ function epochTable(epochs: readonly EpochRecord[], bestEpoch: number): string[]
   const rows = epochs.map((e) => [
     String(e.epoch),
     e.loss.toFixed(4),
-    ...metricNames.map((m) => pct(e.metrics?.[m])),
+    ...metricNames.map((m) => times100(e.metrics?.[m], '-')),
     e.seconds.toFixed(1),
     e.epoch === bestEpoch && epochs.length > 1 && e.score !== undefined ? 'best' : '',
   ]);

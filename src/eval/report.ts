@@ -6,6 +6,7 @@ import { removeStaleTemporaries, writeFileAtomic } from '../files.ts';
 import type { EvalResult } from './evaluate.ts';
 import { entryLabel, taskScore } from './glue-score.ts';
 import { METRIC_SHORT_NAMES, type MetricValues, type UndefinedMetrics } from './metrics/metric.ts';
+import { times100 } from '../units.ts';
 
 export interface TaskReport {
   metrics: MetricValues;
@@ -86,7 +87,7 @@ export function formatTable(result: EvalResult): string[] {
         : t.task.metrics
             .map((m) => {
               const why = t.undefinedMetrics?.[m];
-              return `${METRIC_SHORT_NAMES[m]} ${why !== undefined ? `undefined (${why})` : pct(t.metrics[m])}`;
+              return `${METRIC_SHORT_NAMES[m]} ${why !== undefined ? `undefined (${why})` : times100(t.metrics[m], 'n/a')}`;
             })
             .join(', ');
     return [t.task.name, String(t.examples), metrics, t.seconds.toFixed(1), t.seconds > 0 ? (t.examples / t.seconds).toFixed(0) : '-'];
@@ -104,7 +105,7 @@ export function formatTable(result: EvalResult): string[] {
     const wnli = g.includesWnli ? 'WNLI included' : ranWnli ? 'WNLI excluded' : 'WNLI not evaluated';
     out.push(
       '',
-      `GLUE score: ${pct(g.score)} over ${Object.keys(g.entries)
+      `GLUE score: ${times100(g.score, 'n/a')} over ${Object.keys(g.entries)
         .map((e) => entryLabel(g, e))
         .join(', ')} (${wnli})`,
     );
@@ -121,10 +122,6 @@ export function formatTable(result: EvalResult): string[] {
   }
   if (result.submissionFiles.length > 0) out.push(`submission files: ${result.submissionFiles.length} written`);
   return out;
-}
-
-function pct(v: number | undefined): string {
-  return v === undefined || Number.isNaN(v) ? 'n/a' : (v * 100).toFixed(2);
 }
 
 function round(v: number, digits: number): number {

@@ -7,6 +7,7 @@ import { describeLatencyShapes, type ReportData, type ReportRow } from './rows.t
 import { describeMachine } from '../bench/machine.ts';
 import { OVERLAPS, SHARED_MARK } from '../sweep/contention.ts';
 import type { TeacherSizePoint } from './teacher-size.ts';
+import { times100 } from '../units.ts';
 
 /** Marks a stale row's pipeline: computed by other code than the code running now, or on data since changed (see sweep/stale.ts). */
 export const STALE_MARK = '‡';
@@ -14,7 +15,6 @@ export const STALE_MARK = '‡';
 /** A row's pipeline as the table's cell and the charts' label show it: its label, marked ‡ when stale. */
 export const pipelineText = (r: ReportRow): string => `${r.label}${r.stale !== null ? STALE_MARK : ''}`;
 
-const x100 = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '-' : (100 * v).toFixed(2));
 /** `v` with `decimals` decimals, or, where those would give under two significant digits (0.0), two significant digits. */
 export const small = (v: number, decimals: number): string => (Math.abs(v) >= 10 ** (1 - decimals) || v === 0 ? v.toFixed(decimals) : v.toPrecision(2));
 /** '2.85M', or for a tiny model '37.4K' / '812' (not '0.00M'). */
@@ -24,7 +24,9 @@ const pct = (v: number | null): string => (v === null ? '-' : `${(100 * v).toFix
 /** 'acc 73.39', 'Pearson 17.35 / Spearman 17.80', or 'Pearson undefined (constant predictions) / …' with `why`. */
 export function formatMetrics(m: MetricValues | undefined, why: UndefinedMetrics = {}): string {
   if (!m) return '';
-  const parts = (Object.keys(m) as MetricName[]).map((k) => `${METRIC_SHORT_NAMES[k] ?? k} ${why[k] !== undefined ? `undefined (${why[k]})` : x100(m[k])}`);
+  const parts = (Object.keys(m) as MetricName[]).map(
+    (k) => `${METRIC_SHORT_NAMES[k] ?? k} ${why[k] !== undefined ? `undefined (${why[k]})` : times100(m[k], '-')}`,
+  );
   return parts.join(' / ') || '-';
 }
 
@@ -62,7 +64,7 @@ export function displayTable(data: ReportData): { header: string[]; rows: string
     Object.entries(r.tasks)
       .map(([t, m]) => `${t} ${formatMetrics(m, r.undefinedMetrics[t])}`)
       .join('; '),
-    r.glueUndefined !== null ? 'undefined' : x100(r.glue),
+    r.glueUndefined !== null ? 'undefined' : times100(r.glue, '-'),
     pct(r.glueOfOriginal),
     frontMark(r),
   ]);

@@ -10,7 +10,7 @@ import type { SweepEvent } from './run.ts';
 import { shareOfBaseline } from '../eval/glue-score.ts';
 import { counted } from '../errors.ts';
 import { someNames } from '../some-names.ts';
-import { formatMB } from '../units.ts';
+import { formatMB, times100 } from '../units.ts';
 import { SHARED_MARK, timedContended } from './contention.ts';
 import type { TrainingStop } from '../train/run.ts';
 
@@ -99,7 +99,7 @@ export function pointLine(point: SweepPoint, r: PointResult, baseline: PointResu
   const kept = shareOfBaseline(r.glue, base?.glue);
   const share = kept !== null ? ` (${pct(kept)})` : '';
   const undefinedWhy = r.eval.glueScoreUndefined;
-  const glue = score !== null ? `GLUE ${(100 * score).toFixed(2)}${share}` : undefinedWhy ? `GLUE undefined (${undefinedWhy})` : 'GLUE -';
+  const glue = score !== null ? `GLUE ${times100(score, '-')}${share}` : undefinedWhy ? `GLUE undefined (${undefinedWhy})` : 'GLUE -';
   const size = `${formatMB(r.bytes)}${base && point.steps.length > 0 ? ` (${pct(r.bytes / base.bytes)})` : ''}`;
   const shared = timedContended(r) ? SHARED_MARK : '';
   return `${pointName(point)}: ${glue}, ${size}, ×${r.speedup.toFixed(2)}${shared}, ${r.seconds.total.toFixed(1)} s`;

@@ -49,6 +49,7 @@ import { embeddingLrExpected, parseEmbeddingLr } from '../train/embedding-lr.ts'
 import { POOL_THREADS_RANGE } from '../runtime/threads.ts';
 import { EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
 import { settingText, settingWord } from '../pass/settings.ts';
+import { times100 } from '../units.ts';
 
 export type TrainingKind = 'train' | 'distill';
 
@@ -446,7 +447,7 @@ export function trainingSummary(
   studentGiven: boolean,
 ): string {
   const best = l.epochs.find((e) => e.epoch === l.bestEpoch);
-  const dev = best?.score !== undefined && Number.isFinite(best.score) ? `, dev ${(best.score * 100).toFixed(2)}` : '';
+  const dev = best?.score !== undefined && Number.isFinite(best.score) ? `, dev ${times100(best.score, '-')}` : '';
   const student = studentGiven ? ` (student: ${l.student.description})` : '';
   const steps = l.phases && l.phases.length > 1 ? `${l.phases.map((p) => `${p.name.split(' ')[0]} ${p.steps}`).join(' + ')} steps` : counted(l.steps, 'step');
   return `${steps}, best epoch ${l.bestEpoch} of ${l.epochs.length}${dev}${student}`;

@@ -23,6 +23,7 @@ import type { ModelConfig } from '../eval/model-files.ts';
 import { countMissingPredictions } from '../eval/metrics/index.ts';
 import type { MetricValues } from '../eval/metrics/metric.ts';
 import { SettingsError, valueText } from '../errors.ts';
+import { times100 } from '../units.ts';
 import { appendLoss, buildGradientGraph, goldTargets, LOSS_INPUTS, type GradientGraph, type IntermediateTerm, type LossTerm } from '../gradients/index.ts';
 import type { TeacherFeatures } from './teacher-features.ts';
 import { AdamW, accumulateRows, clipFactor, type RowGradients, type RowWorkspace } from './optimizer.ts';
@@ -755,9 +756,7 @@ async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> 
       }
       record.metrics = metrics;
       record.score = score;
-      const dev = Number.isNaN(score)
-        ? (undefinedWhy ?? `${prepared.dataset.task.name} undefined`)
-        : `${prepared.dataset.task.name} ${(score * 100).toFixed(2)}`;
+      const dev = Number.isNaN(score) ? (undefinedWhy ?? `${prepared.dataset.task.name} undefined`) : `${prepared.dataset.task.name} ${times100(score, '-')}`;
       log(`epoch ${epoch + 1}: loss ${record.loss.toFixed(4)}, dev ${dev}`);
       if (beatsBest(score, state.bestScore, state.bestEpoch)) {
         state.bestScore = Number.isNaN(score) ? null : score;
