@@ -13,7 +13,7 @@ import { pruneGraph } from '../onnx/analysis.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Pass, PassContext, PassResult, PassShape } from '../pass/pass.ts';
-import { NonFiniteInputError, SettingsError } from '../errors.ts';
+import { NonFiniteInputError, SettingsError, quotedText } from '../errors.ts';
 import { balancedFactors, lowRankFactors, numericalRank, type LowRankFactors } from './low-rank.ts';
 import { factorizeGather, type FactorizedGather } from './rewrite.ts';
 import { FACTORIZE_EMBEDDINGS, type EmbeddingWeighting } from './settings.ts';
@@ -67,14 +67,14 @@ export function checkFactorizable(model: Model, s: BertStructure, rank: number):
 /** The refusal of a word embedding factorized already: its `weight` [rows, rank] table then its `projection`. */
 function alreadyFactorized(f: { weight: string; projection: string; rank: number }): SettingsError {
   return new SettingsError(
-    `factorize-embeddings: the word embedding is already factorized ('${f.weight}' then the projection '${f.projection}', rank ${f.rank}); factorize the unfactorized model to the rank you want instead`,
+    `factorize-embeddings: the word embedding is already factorized (${quotedText(f.weight)} then the projection ${quotedText(f.projection)}, rank ${f.rank}); factorize the unfactorized model to the rank you want instead`,
   );
 }
 
 /** The refusal of a word embedding read by the fused EmbedLayerNormalization node `node`. */
 function fusedTable(node: string): SettingsError {
   return new SettingsError(
-    `factorize-embeddings: the word embedding is read by the fused EmbedLayerNormalization node '${node}'; factorize before --optimize all (its embed-layernorm rewrite fuses the table) or onnxruntime's transformer optimizer`,
+    `factorize-embeddings: the word embedding is read by the fused EmbedLayerNormalization node ${quotedText(node)}; factorize before --optimize all (its embed-layernorm rewrite fuses the table) or onnxruntime's transformer optimizer`,
   );
 }
 
@@ -123,10 +123,10 @@ function checkFactorizableTable(model: Model, s: BertStructure): [number, number
   if (mapping) throw mappedEmbeddings(mapping);
   if (word.projection) throw alreadyFactorized({ weight: word.weight, projection: word.projection.weight, rank: word.projection.inFeatures });
   const t = model.graph.initializers.get(word.weight);
-  if (!t) throw new SettingsError(`factorize-embeddings: word embedding '${word.weight}' is not an initializer`);
-  if (t.dims.length !== 2) throw new SettingsError(`factorize-embeddings: word embedding '${word.weight}' has dims [${t.dims}], not [vocab, hidden]`);
+  if (!t) throw new SettingsError(`factorize-embeddings: word embedding ${quotedText(word.weight)} is not an initializer`);
+  if (t.dims.length !== 2) throw new SettingsError(`factorize-embeddings: word embedding ${quotedText(word.weight)} has dims [${t.dims}], not [vocab, hidden]`);
   if (!isFloatType(t.dataType)) {
-    throw new SettingsError(`factorize-embeddings: word embedding '${word.weight}' is ${dataTypeName(t.dataType)}; factorize before quantizing`);
+    throw new SettingsError(`factorize-embeddings: word embedding ${quotedText(word.weight)} is ${dataTypeName(t.dataType)}; factorize before quantizing`);
   }
   return t.dims as [number, number];
 }
@@ -171,7 +171,7 @@ export function factorizeWordEmbedding(
   if (bad !== undefined) {
     const row = Math.floor(bad / cols);
     throw new NonFiniteInputError(
-      `factorize-embeddings: row ${row} (token id ${row}) of the word embedding '${word.weight}' holds ${w[bad]} at column ${bad % cols}: the SVD would spread it to the factors of every row; fix or retrain the model before factorizing it`,
+      `factorize-embeddings: row ${row} (token id ${row}) of the word embedding ${quotedText(word.weight)} holds ${w[bad]} at column ${bad % cols}: the SVD would spread it to the factors of every row; fix or retrain the model before factorizing it`,
     );
   }
   const start = performance.now();

@@ -7,7 +7,7 @@
 import type { Graph, Node, Tensor } from '../onnx/graph.ts';
 import { attrInt } from '../onnx/graph.ts';
 import { consumers, producers, removeDeadNodes, uniqueName } from '../onnx/analysis.ts';
-import { SettingsError } from '../errors.ts';
+import { SettingsError, quotedText } from '../errors.ts';
 
 /** What the rewrite did. */
 export interface FactorizedGather {
@@ -38,15 +38,15 @@ function readsThroughIdentity(g: Graph, value: string, weight: string): boolean 
 /** Why the Gather cannot be factorized, or undefined when it can. */
 export function gatherProblem(g: Graph, gatherName: string, weight: string): string | undefined {
   const gather = g.nodes.find((n) => n.name === gatherName);
-  if (!gather) return `node '${gatherName}' not found`;
-  if (gather.opType !== 'Gather' || gather.domain !== '') return `node '${gatherName}' is a ${gather.opType}, not a Gather`;
+  if (!gather) return `node ${quotedText(gatherName)} not found`;
+  if (gather.opType !== 'Gather' || gather.domain !== '') return `node ${quotedText(gatherName)} is a ${gather.opType}, not a Gather`;
   if (!readsThroughIdentity(g, gather.inputs[0], weight))
-    return `Gather '${gatherName}' does not read the initializer '${weight}' (directly or through Identity)`;
-  if ((attrInt(gather, 'axis', 0) ?? 0) !== 0) return `Gather '${gatherName}' gathers along axis ${attrInt(gather, 'axis')}, not rows`;
+    return `Gather ${quotedText(gatherName)} does not read the initializer ${quotedText(weight)} (directly or through Identity)`;
+  if ((attrInt(gather, 'axis', 0) ?? 0) !== 0) return `Gather ${quotedText(gatherName)} gathers along axis ${attrInt(gather, 'axis')}, not rows`;
   for (const r of consumers(g).get(weight) ?? []) {
-    if (!r.inputs.includes(weight)) return `'${weight}' is read inside a subgraph of '${r.name}'`;
+    if (!r.inputs.includes(weight)) return `${quotedText(weight)} is read inside a subgraph of ${quotedText(r.name)}`;
   }
-  if (g.outputs.some((o) => o.name === weight)) return `'${weight}' is a graph output`;
+  if (g.outputs.some((o) => o.name === weight)) return `${quotedText(weight)} is a graph output`;
   return undefined;
 }
 

@@ -138,6 +138,21 @@ describe('factorize-embeddings settings', () => {
     },
   );
 
+  it("quotes the word embedding's name as a shell takes it (quotedText), where plain quotes showed a quote or line break in it as it is", async () => {
+    const m = cloneModel(tinyBert());
+    const from = findBert(m).embeddings.word.weight;
+    const name = "word's\nemb";
+    const t = m.graph.initializers.get(from)!;
+    const w = Float32Array.from(readFloat32(t));
+    w[5 * 32 + 3] = Number.NaN;
+    m.graph.initializers.delete(from);
+    m.graph.initializers.set(name, float32Tensor(name, t.dims, w));
+    for (const n of m.graph.nodes) n.inputs = n.inputs.map((i) => (i === from ? name : i));
+    await expect(pass.run(m, findBert(m), { rank: 8 }, {})).rejects.toThrow(
+      /^factorize-embeddings: row 5 \(token id 5\) of the word embedding \$'word\\'s\\nemb' holds NaN at column 3: /,
+    );
+  });
+
   it('refuses embeddings fused into EmbedLayerNormalization', async () => {
     const m = tinyBert();
     const s = findBert(m);
