@@ -63,6 +63,16 @@ export function originalIo(original: Model, structure: BertStructure | undefined
 }
 
 /**
+ * The graph outputs of `original` beside its classifier's scores (an export's hidden states or attentions), which the
+ * model written does not have: training rebuilds the classifier, whose one output is its scores; none where the
+ * original has no scores output originalIo reads.
+ */
+export function outputsBesideScores(original: Model, structure?: BertStructure): string[] {
+  const { scores } = originalIo(original, structure);
+  return scores === null ? [] : original.graph.outputs.map((v) => v.name).filter((name) => name !== scores);
+}
+
+/**
  * `written` (the graph training built) with the inputs and outputs of the original (see the module comment); changed in
  * place. `fedByName`: `written` is a graph discovery does not read (a BiLSTM student).
  */

@@ -33,14 +33,17 @@ import type { TaskDefinition } from '../glue/tasks.ts';
 import {
   checkIntegerFlag,
   checkNumberFlag,
+  counted,
   FS_REASONS,
   type IntegerRange,
   NonFiniteInputError,
   nonFiniteText,
   type NumberRange,
+  quotedText,
   SettingsError,
   UserError,
 } from '../errors.ts';
+import { someNames } from '../some-names.ts';
 import { toolVersion } from '../version.ts';
 import { trainingVersion } from './versions.ts';
 import { loadTrainingSet, MAX_EXAMPLES_RANGE } from './data.ts';
@@ -88,7 +91,7 @@ import { checkOutputSideFiles, writeOutputSideFiles, type SideFilesRecord } from
 import { checkEmbeddingLrFactor, parseEmbeddingLr } from './embedding-lr.ts';
 import { checkThreads, defaultThreads, THREADS_RANGE } from '../runtime/threads.ts';
 import { tryFileLock } from '../file-lock.ts';
-import { originalIo, withOriginalIo } from './original-io.ts';
+import { originalIo, outputsBesideScores, withOriginalIo } from './original-io.ts';
 import { checkOptionalString, checkOptions, checkStringOption } from '../library-args.ts';
 import { projects, TEMPERATURE_RANGE, type LossTerm } from '../gradients/index.ts';
 import { carriedProjections, learnedProjections, projectionsPath, withCarried, writeProjections, type StoredProjection } from './projections.ts';
@@ -1018,6 +1021,13 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   if (optimized) {
     log(
       `note: ${locateModel(o.student).onnx} is optimized (${optimized}); training rebuilds the plain graph, so ${o.output} is not: optimize it again (compress ${shellWord(o.output)} --optimize -o …)`,
+    );
+  }
+  // (so are graph outputs beside its scores, an export's hidden states: the rebuild computes the classifier's scores alone)
+  const besideScores = studentModel && student.kind === 'bert' ? outputsBesideScores(studentModel, studentStructure) : [];
+  if (besideScores.length) {
+    log(
+      `note: ${locateModel(o.student).onnx} has ${counted(besideScores.length, 'graph output')} beside its scores (${someNames(besideScores.map(quotedText), 3)}); training rebuilds the classifier, whose one output is its scores, so ${o.output} has none of them`,
     );
   }
   // (so is a float16 one: trained in float32 and written in float32, twice the bytes, which the user did not ask for)

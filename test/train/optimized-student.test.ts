@@ -2,7 +2,8 @@
  * A model --optimize rewrote (fused com.microsoft ops, a first-token last layer) is trained as its canonical rebuild,
  * the plain graph: `compress train` and `compress distill` say so, and that the output needs --optimize again, where
  * the trained model silently lost the optimization. A float16 model (quantize float16) is trained and written in
- * float32: said, with the command converting the output again (each path as a shell takes it). A plain model gets no
+ * float32: said, with the command converting the output again (each path as a shell takes it). A model with graph
+ * outputs beside its scores (hidden states) is written with its scores alone: said, naming them. A plain model gets no
  * such note.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { runTraining } from '../../src/train/run.ts';
 import { loadModel } from '../../src/onnx/load.ts';
 import { DataType } from '../../src/onnx/dtype.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { findBert } from '../../src/bert/discover.ts';
 import { tinyBert } from '../helpers/models.ts';
 
 registerAllPasses();
@@ -56,5 +58,20 @@ describe('training an optimized model', () => {
     const plainLogs: string[] = [];
     await runTraining({ task: 'SST-2', student: plain, glueDir, output: join(work, 'out-plain', 'model.onnx'), settings, log: (line) => plainLogs.push(line) });
     expect(plainLogs.filter((l) => l.startsWith('note:'))).toEqual([]);
+  });
+
+  it("notes the graph outputs beside the scores (an export's hidden states) that the output, the rebuilt classifier, does not have, where they were dropped without a word", async () => {
+    const model = tinyBert();
+    const structure = findBert(model);
+    const hidden = [structure.embeddings.output, ...structure.layers.map((l) => l.output)];
+    for (const name of hidden) model.graph.outputs.push({ name, elemType: DataType.FLOAT, shape: ['batch', 'sequence', 32] });
+    const dir = writeModelFolder(join(work, 'hidden-states'), model);
+    const output = join(work, 'out-hidden', 'model.onnx');
+    const logs: string[] = [];
+    await runTraining({ task: 'SST-2', student: dir, glueDir, output, settings, log: (line) => logs.push(line) });
+    expect(logs.filter((l) => l.startsWith('note:'))).toEqual([
+      `note: ${join(dir, 'model.onnx')} has ${hidden.length} graph outputs beside its scores ('${hidden[0]}', '${hidden[1]}', '${hidden[2]}'); training rebuilds the classifier, whose one output is its scores, so ${output} has none of them`,
+    ]);
+    expect(loadModel(output).graph.outputs.map((v) => v.name)).toEqual(['logits']);
   });
 });
