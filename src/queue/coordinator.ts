@@ -134,7 +134,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   try {
     await waitConnected(events, address);
     connection.connected(queue);
-    plan = await planAgainstStore(opts);
+    plan = await planAgainstStore({ ...opts, queued: true });
   } catch (e) {
     await Promise.all([closeWithin(events.close()), closeWithin(queue.close())]);
     throw e;

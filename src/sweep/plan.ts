@@ -499,6 +499,12 @@ export interface PlanOptions {
   hash?: (file: string) => Promise<string>;
   /** Notes of hf: model downloads (one line each). */
   log?: (line: string) => void;
+  /**
+   * Bytes of memory the points run in, which the plan's memory checks judge against (the eval batch, the bench shapes,
+   * a student made from sizes): default this machine's (os.totalmem()). A queued sweep's plan gives Infinity: its
+   * points run on the workers' machines, whose memory the coordinator does not know, and each point checks it as it runs.
+   */
+  memory?: number;
 }
 
 /** Model paths and hf: references to local paths (each reference resolved once per plan: one commit for all its points). */
@@ -588,6 +594,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
   const identity = modelIdentity(hash);
   const models = modelReader();
   const tokenizers = tokenizerReader();
+  const memory = opts.memory ?? totalmem();
   const structureOf = (onnx: string) => models(onnx)?.structure;
   const { hash: dataHash, stamps: dataStamps } = stampedHashes(hash);
   for (const m of spec.models) {
@@ -613,7 +620,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       ...spec.bench,
       seq: spec.bench.seq ?? [evalLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(where.dir)))],
     };
-    checkShapes(spec, m, graph, config, bench, where, opts.glueDir, tokenizers);
+    checkShapes(spec, m, graph, config, bench, where, opts.glueDir, tokenizers, memory);
     if (opts.log) ignoredLabelsWarning(spec, m, config, opts.log);
     const dev: Record<string, string> = {};
     for (const name of m.tasks) dev[name] = await dataHash(splitFile(getTask(name), 'dev', opts.glueDir).file);
@@ -632,7 +639,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         data.calibration = await dataHash(file);
       }
       const training = p.training ? await planTraining(p, m, where.onnx, opts, dataHash, identity, local) : undefined;
-      checkSteps(spec, m, p, where.onnx, training ?? [], models, tokenizers, opts.glueDir, opts.log);
+      checkSteps(spec, m, p, where.onnx, training ?? [], models, tokenizers, opts.glueDir, memory, opts.log);
       for (const t of training ?? []) {
         // (distill reads the teacher's labels and tokenizer, and a student model's labels; train a student model's)
         const read: NonNullable<PointData['training']>[string] = {};
@@ -1095,6 +1102,7 @@ function checkShapes(
   { dir, onnx }: ModelLocation,
   glueDir: string,
   tokenizers: TokenizerReader,
+  memory: number,
 ): void {
   if (!read) return;
   const label = modelLabel(spec, m);
@@ -1109,7 +1117,7 @@ function checkShapes(
       for (const pair of new Set(texts.map((name) => getTask(name).textColumns.length === 2))) checkModelLengthRoom(limits, tokenizer, pair, label);
     const maxLength = chooseMaxLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(dir)), label);
     checkRoomForText(texts, tokenizer, maxLength, spec.eval.maxLength, config);
-    checkEvalBatch(spec, m, read.structure, limits.fixedSequence ?? undefined, maxLength, dir, glueDir, label);
+    checkEvalBatch(spec, m, read.structure, limits.fixedSequence ?? undefined, maxLength, dir, glueDir, label, memory);
     if (tokenizer && m.tasks.some((name) => getTask(name).textColumns.length === 2)) checkPairTypes(tokenizer, maxLength, limits, onnx);
   } catch (e) {
     if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, EVAL_SETTING_NAMES)}`);
@@ -1118,7 +1126,7 @@ function checkShapes(
   }
   try {
     const subject = { path: label, model: read.graph, structure: read.structure };
-    checkShapesFit(benchShapes(bench.batch, bench.seq, [subject]), [subject]);
+    checkShapesFit(benchShapes(bench.batch, bench.seq, [subject]), [subject], memory);
   } catch (e) {
     if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, BENCH_SETTING_NAMES)}`);
     throw e;
@@ -1180,9 +1188,9 @@ function checkEvalBatch(
   dir: string,
   glueDir: string,
   label: string,
+  memory: number,
 ): void {
   const batchSize = spec.eval.batchSize ?? DEFAULT_BATCH_SIZE;
-  const memory = totalmem();
   if (largestActivationBytes(structure, batchSize, padTo ?? maxLength) <= memory) return;
   let tokenizer: TextTokenizer | undefined;
   for (const name of m.tasks) {
@@ -1223,6 +1231,7 @@ function checkSteps(
   read: ModelReader,
   tokenizers: TokenizerReader,
   glueDir: string,
+  memory: number,
   warn?: (line: string) => void,
 ): void {
   const steps = new Map(training.map((t) => [t.index, t]));
@@ -1245,7 +1254,7 @@ function checkSteps(
       // (training is in step order; a later train step trains the student of the steps before it, whose position table is not read here)
       checkStepLength(t, t === training[0] ? onnx : undefined, spec.eval.maxLength, read, tokenizers);
       // (then, as training checks them once it has its length: the student it makes, its layer matches, its steps, its augmentation)
-      checkSizedStudent(t, read);
+      checkSizedStudent(t, read, memory);
       checkStudentLabels(t, read);
       sofar = trainedModel(t, sofar, read);
       checkLayerMatches(t, sofar, read);
@@ -2460,10 +2469,10 @@ function checkStepCounts(t: PointTrainingStep, glueDir: string): void {
  * Throws training's SettingsErrors of a student made from sizes, as the point makes it: a bert:… student whose hidden
  * width is not divisible by its heads (bertStudentWidth, as the point builds it: `bert:hidden=160` takes hidden / 64 = 3
  * heads), where the plan knows the width: the spec's, else its teacher's; a bert:… or bilstm:… student whose float32
- * weights alone would not fit in this machine's memory (checkSizedStudentFits: its sizes, its teacher's vocabulary and
+ * weights alone would not fit in `memory` (PlanOptions.memory; checkSizedStudentFits: its sizes, its teacher's vocabulary and
  * positions, the task's outputs). A teacher not read here leaves a spec without hidden, and the sizes, to its point.
  */
-function checkSizedStudent(t: PointTrainingStep, read: ModelReader): void {
+function checkSizedStudent(t: PointTrainingStep, read: ModelReader, memory: number): void {
   const student = t.student;
   if (student === undefined || !isStudentSpec(student)) return;
   const teacher = t.teacher === undefined ? undefined : read(t.teacher);
@@ -2472,7 +2481,7 @@ function checkSizedStudent(t: PointTrainingStep, read: ModelReader): void {
   if (student.startsWith('bert:') && hidden !== undefined) bertStudentWidth(student, hidden);
   if (!teacher?.structure) return;
   const task = getTask(t.task);
-  checkSizedStudentFits(student, teacherShape(teacher.graph, teacher.structure), task.regression ? 1 : task.labels.length);
+  checkSizedStudentFits(student, teacherShape(teacher.graph, teacher.structure), task.regression ? 1 : task.labels.length, memory);
 }
 
 /**

@@ -54,6 +54,11 @@ export interface SweepOptions {
   /** Notes of the plan, one line each: hf: models downloaded or found in the cache (default: none). */
   planLog?: (line: string) => void;
   /**
+   * The points are planned for a queue's workers (`compress sweep --queue`, its --dry-run too): the plan does not judge
+   * them against this machine's memory (PlanOptions.memory), which is not theirs; each point checks it as it runs.
+   */
+  queued?: boolean;
+  /**
    * Stops the sweep (Ctrl-C): no point starts after it, and the running points stop too (in this process, or in
    * each worker with `jobs` > 1), a train / distill step after its optimizer step with a checkpoint that the next run
    * resumes from. A stopped point is not recorded (the summary says `interrupted`); finished points stay stored.
@@ -248,7 +253,7 @@ function workFolder(opts: Pick<SweepOptions, 'workDir' | 'store'>): { dir: strin
  * run's, and `stored` says what the run would reuse (`previous`, `stale`, `contended`; empty without a store).
  */
 export async function planSweepFile(
-  opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'rerunStale' | 'rerunContended' | 'planLog'>,
+  opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'rerunStale' | 'rerunContended' | 'planLog' | 'queued'>,
 ): Promise<Pick<StorePlan, 'spec' | 'points' | 'hash' | 'work'> & { stored: Pick<StorePlan, 'previous' | 'stale' | 'contended' | 'refusedAgain'> }> {
   const planned = await planFile(opts);
   const stored = {
@@ -276,7 +281,7 @@ export async function planSweepFile(
 
 /** The sweep file parsed and planned (GLUE, work and cache folders resolved from `opts`); no store read. */
 async function planFile(
-  opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'planLog'>,
+  opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'planLog' | 'queued'>,
 ): Promise<Pick<StorePlan, 'spec' | 'points' | 'hash' | 'work'>> {
   const spec = parseSweepFile(opts.file);
   const glueDir = resolve(opts.glueDir ?? spec.glueDir ?? defaultGlueDir());
@@ -288,6 +293,7 @@ async function planFile(
     workDir: work.dir,
     cacheDir: resolve(opts.cacheDir ?? defaultCacheDir(opts.store)),
     ...(opts.planLog ? { log: opts.planLog } : {}),
+    ...(opts.queued ? { memory: Infinity } : {}),
   });
   // A work folder or store that cannot be one fails before the store is created (whether they take files: runSweep's
   // check before it opens the store, or a queue's workers').
@@ -343,7 +349,7 @@ function storedPoints(
  * (a check that fails leaves no store written), then opens the store.
  */
 export async function planAgainstStore(
-  opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'rerunStale' | 'rerunContended' | 'planLog'>,
+  opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'rerunStale' | 'rerunContended' | 'planLog' | 'queued'>,
   beforeOpen?: (planned: Pick<StorePlan, 'points' | 'work'>) => void,
 ): Promise<StorePlan> {
   const { spec, points, hash, work } = await planFile(opts);

@@ -4,6 +4,8 @@
  * after compressing and evaluating it. The sweep now refuses it in one line, naming the sweep file's setting and the
  * model, before any point runs and before the store is created. So is an eval.batchSize whose batch would not fit in
  * memory (as compress eval refuses its --batch-size), which failed every point naming the batch only as it evaluated.
+ * A queued sweep's plan (--queue, its --dry-run too) does not judge its points against the coordinator's memory: they
+ * run on the workers' machines, and each point checks what fits there as it runs.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +16,8 @@ import { SettingsError } from '../../src/errors.ts';
 import { loadModel } from '../../src/onnx/load.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
-import { runSweep } from '../../src/sweep/run.ts';
+import { planSweepFile, runSweep } from '../../src/sweep/run.ts';
+import { runMain } from '../helpers/cli.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 
 /** The machine's memory as the checks read it (node:os totalmem), set per test. */
@@ -111,6 +114,47 @@ describe('a sweep whose bench shape or eval length its models cannot take', () =
       );
       const fits = parseSweepFile(writeSweep('eval-batch-1', 'batch: [1], seq: [8]', ', batchSize: 1'));
       expect(await planSweep(fits, { glueDir: t.glueDir, workDir: join(t.root, 'w') })).toHaveLength(4);
+    } finally {
+      memory.bytes = undefined;
+    }
+  });
+
+  it("a queued sweep's plan does not judge its points against this machine's memory (the workers' is not known): the bench shape, the eval batch and a student made from sizes that a local plan refuses are planned", async () => {
+    const structure = discovered(loadModel(join(t.root, 'models', 'tiny-sst2', 'model.onnx')))!;
+    memory.bytes = largestActivationBytes(structure, 1, 16);
+    try {
+      const bench = writeSweep('queued-bench', 'batch: [1, 1000000000000], seq: [8]', ', batchSize: 1');
+      const batch = writeSweep('queued-batch', 'batch: [1], seq: [8]', ', batchSize: 100000');
+      const student = join(t.root, 'queued-student.yaml');
+      writeFileSync(
+        student,
+        `name: queued-student
+glueDir: glue
+models:
+  - {path: models/tiny-sst2, tasks: [SST-2]}
+calibration: false
+pipelines:
+  - baseline
+  - name: kd
+    steps: [{pass: distill, settings: {student: 'bert:layers=1', epochs: 1, batchSize: 4, maxLength: 16}}]
+bench: {batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1}
+eval: {threads: 1, batchSize: 1}
+`,
+      );
+      for (const [file, line] of [
+        [bench, /bench\.batch 1000000000000 bench\.seq 8: one activation of .* more than this machine's/],
+        [batch, /eval\.batchSize 100000: a batch of 8 SST-2 dev examples .* more than this machine's/],
+        [student, /student 'bert:layers=1': .* parameters would take .* more than this machine's/],
+      ] as const) {
+        const store = join(t.root, 'queued.sqlite');
+        await expect(planSweepFile({ file, store })).rejects.toThrow(line);
+        const { points } = await planSweepFile({ file, store, queued: true });
+        expect(points.length).toBeGreaterThan(1);
+      }
+      // (compress sweep --dry-run --queue plans as the queue would; without --queue, as a local run)
+      const dry = (queue: string[]) => runMain(['sweep', bench, '--store', join(t.root, 'dry.sqlite'), '--dry-run', ...queue]);
+      expect((await dry(['--queue', 'redis://127.0.0.1:1'])).code).toBe(0);
+      expect((await dry([])).stderr).toMatch(/bench\.batch 1000000000000 bench\.seq 8: one activation of .* more than this machine's/);
     } finally {
       memory.bytes = undefined;
     }

@@ -212,6 +212,7 @@ async function dryRun(args: SweepArgs, store: string): Promise<number> {
     rerunStale: args['rerun-stale'],
     rerunContended: args['rerun-contended'],
     planLog: note,
+    queued: args.queue !== undefined,
   });
   const { previous, stale, contended, refusedAgain } = stored;
   const staleKept = args['rerun-stale'] ? 0 : stale.size;

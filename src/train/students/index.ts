@@ -441,12 +441,13 @@ function scratchConfig(t: TeacherShape, spec: string, numLabels: number | undefi
 /**
  * Refuses a student made from sizes of a teacher of shape `t` (`spec` bert:… or bilstm:…, with `numLabels` outputs,
  * else the teacher's) whose float32 weights alone would not fit in the machine's memory (checkStudentFits), as
- * makeStudent does before it allocates them: what a sweep's plan checks before any point runs. Other specs pass.
+ * makeStudent does before it allocates them: what a sweep's plan checks before any point runs (`memoryBytes`: the memory
+ * its points run in). Other specs pass.
  */
-export function checkSizedStudentFits(spec: string, t: TeacherShape, numLabels: number | undefined): void {
-  if (spec.startsWith('bert:')) checkStudentFits(spec, countParameters(scratchConfig(t, spec, numLabels).config));
+export function checkSizedStudentFits(spec: string, t: TeacherShape, numLabels: number | undefined, memoryBytes: number = totalmem()): void {
+  if (spec.startsWith('bert:')) checkStudentFits(spec, countParameters(scratchConfig(t, spec, numLabels).config), memoryBytes);
   const labels = numLabels ?? t.numLabels;
-  if (spec.startsWith('bilstm:') && labels !== undefined) checkStudentFits(spec, bilstmParameterCount(bilstmConfigOf(spec, t, labels)));
+  if (spec.startsWith('bilstm:') && labels !== undefined) checkStudentFits(spec, bilstmParameterCount(bilstmConfigOf(spec, t, labels)), memoryBytes);
 }
 
 /** The sizes of the bilstm:… student `spec` of a teacher of shape `t`, with `numLabels` outputs (and a length that sizes no weight). */
