@@ -13,7 +13,7 @@ import { renamed, tensorBytes } from '../onnx/tensor.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { structureShape, type Pass, type PassResult, type PassShape } from '../pass/pass.ts';
-import { SettingsError } from '../errors.ts';
+import { SettingsError, counted, quotedText } from '../errors.ts';
 import { SHARE_LAYERS, formatShareSpec, formatSourceSpec, layerGroups, type ShareSpec, type SourceSpec } from './spec.ts';
 import { layerWeights, type LayerWeight } from './roles.ts';
 import { indexGraph, layerRegion, weightReaders } from './readers.ts';
@@ -71,7 +71,9 @@ export function checkGroupShapes(g: Graph, groups: readonly number[][], weights:
         const t = g.initializers.get(w.initializer);
         const u = g.initializers.get(other.initializer);
         if (!t || !u)
-          throw new SettingsError(`share-layers: ${w.role} of layer ${t ? ref : l} ('${t ? other.initializer : w.initializer}') is not an initializer`);
+          throw new SettingsError(
+            `share-layers: ${w.role} of layer ${t ? ref : l} (${quotedText(t ? other.initializer : w.initializer)}) is not an initializer`,
+          );
         if (!isFloatType(t.dataType))
           throw new SettingsError(`share-layers: ${w.role} of layer ${l} is ${dataTypeName(t.dataType)}; share layers before quantizing`);
         if (t.dims.join(',') !== u.dims.join(',') || t.dataType !== u.dataType || w.layout !== other.layout) {
@@ -128,9 +130,8 @@ export function checkGroupWidths(heads: readonly number[], groups: readonly numb
       const [a, b] = [heads[ref]!, heads[l]!];
       const [what, x, y, pruning] = a !== 0 && b !== 0 && a !== b ? ['attention head', a, b, 'heads'] : ['FFN neuron', ffn?.[ref], ffn?.[l], 'FFN neurons'];
       if (x === y) continue;
-      const counted = (n: number | undefined) => `${n} ${what}${n === 1 ? '' : 's'}`;
       throw new SettingsError(
-        `share-layers: layers ${ref} and ${l} cannot share weights: layer ${ref} has ${counted(x)} and layer ${l} has ${y} (pruned differently); ` +
+        `share-layers: layers ${ref} and ${l} cannot share weights: layer ${ref} has ${counted(x!, what)} and layer ${l} has ${y} (pruned differently); ` +
           `layers of a group must have the same shapes (choose groups that keep them apart, or prune ${pruning} alike)`,
       );
     }
@@ -218,7 +219,7 @@ export function shareLayers(model: Model, s: BertStructure, o: ShareLayersOption
     const lazyRegion = () => (region ??= layerRegion(ix, layer));
     return weights[l].map((w) => {
       const found = weightReaders(ix, w, lazyRegion);
-      if (!found.length) throw new Error(`share-layers: found no node of layer ${l} that reads ${w.role} '${w.initializer}'`);
+      if (!found.length) throw new Error(`share-layers: found no node of layer ${l} that reads ${w.role} ${quotedText(w.initializer)}`);
       return found;
     });
   });
@@ -228,7 +229,9 @@ export function shareLayers(model: Model, s: BertStructure, o: ShareLayersOption
     for (const r of perRole.flat()) {
       const seen = groupOf.get(r);
       if (seen !== undefined && seen !== gi) {
-        throw new SettingsError(`share-layers: node '${r.name}' feeds layers of groups ${seen} and ${gi}; it cannot read two different shared weights`);
+        throw new SettingsError(
+          `share-layers: node ${quotedText(r.name)} feeds layers of groups ${seen} and ${gi}; it cannot read two different shared weights`,
+        );
       }
       groupOf.set(r, gi);
     }
@@ -322,9 +325,9 @@ export const shareLayersPass: Pass<ShareLayersOptions> = {
     // before, maybe in fewer groups than asked): no weight was made, the model is as it was
     const already = details.sharedInitializers.every((names) => Object.values(names).every((n) => model.graph.initializers.has(n)));
     // (groups:N not dividing the layers: ALBERT's, of two sizes, '5 groups of 3, 2, 3, 2, 2')
-    const groupsText = `${details.groups.length} group${details.groups.length === 1 ? '' : 's'} of ${new Set(sizes).size === 1 ? sizes[0] : sizes.join(', ')}`;
+    const groupsText = `${counted(details.groups.length, 'group')} of ${new Set(sizes).size === 1 ? sizes[0] : sizes.join(', ')}`;
     const kept = details.keptAcrossGroups.length;
-    const keptText = `${kept} weight${kept === 1 ? '' : 's'} that layers of different groups already read as one copy stay${kept === 1 ? 's' : ''} shared (splitting would only copy ${kept === 1 ? 'it' : 'them'})`;
+    const keptText = `${counted(kept, 'weight')} that layers of different groups already read as one copy stay${kept === 1 ? 's' : ''} shared (splitting would only copy ${kept === 1 ? 'it' : 'them'})`;
     const summary = already
       ? `nothing to share: ${
           sizes.length === L

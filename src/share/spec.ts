@@ -3,7 +3,7 @@
  * (`from`), declared once (see src/pass/settings.ts), and the grouping of layers they imply. Pure functions.
  */
 import { z } from 'zod';
-import { integerText, SettingsError } from '../errors.ts';
+import { integerText, SettingsError, counted } from '../errors.ts';
 import { albertLayerGroup } from '../bert/albert-config.ts';
 import { declarePass, grammar, settingError, settingText } from '../pass/settings.ts';
 import type { ShareLayersOptions } from './layers.ts';
@@ -57,12 +57,7 @@ export function layerGroups(numLayers: number, share: ShareSpec, from: SourceSpe
   if (numLayers < 1) throw new SettingsError('share-layers: the model has no encoder layers');
   const count = share.kind === 'all' ? 1 : share.count;
   if (count > numLayers)
-    throw settingError(
-      SHARE_LAYERS,
-      'share',
-      formatShareSpec(share),
-      `${count} groups are more than the model's ${numLayers === 1 ? '1 layer' : `${numLayers} layers`}`,
-    );
+    throw settingError(SHARE_LAYERS, 'share', formatShareSpec(share), `${count} groups are more than the model's ${counted(numLayers, 'layer')}`);
   const groups = Array.from({ length: count }, (): number[] => []);
   for (let i = 0; i < numLayers; i++) groups[albertLayerGroup(i, numLayers, count)]!.push(i);
   const size = Math.min(...groups.map((g) => g.length));

@@ -12,6 +12,7 @@ import { lcg, maxAbsDiff } from '../helpers/feeds.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { FIXTURE_MODELS, TEACHERS, fixture, hasFixtures, hasTeachers } from '../helpers/paths.ts';
 import { runModel } from '../helpers/run-model.ts';
+import { meanTensor, squaredNormAndDistance } from '../../src/share/combine.ts';
 import { DataType } from '../../src/onnx/dtype.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
@@ -372,5 +373,14 @@ describe.skipIf(!hasTeachers)('share-layers on the SST-2 teacher (4 layers, hidd
     const { model: out } = await share(m, { share: 'groups:4', from: 'mean' });
     const [a, b] = [await runModel(m, { vocab: 30522, seq: 16 }), await runModel(out, { vocab: 30522, seq: 16 })];
     expect(maxAbsDiff(a.logits, b.logits)).toBeLessThan(1e-5);
+  });
+});
+
+describe("share-layers' messages", () => {
+  it("quote a weight's name as a shell takes it (quotedText), where plain quotes showed a quote in it as it is", () => {
+    const a = float32Tensor("layer's.weight", [2], new Float32Array([1, 2]));
+    const b = float32Tensor('other', [3], new Float32Array([1, 2, 3]));
+    expect(() => meanTensor([a, b], 'shared')).toThrow("meanTensor: 'other' has 3 elements, 'layer'\\''s.weight' 2");
+    expect(() => squaredNormAndDistance(a, b)).toThrow("'layer'\\''s.weight' and 'other' differ in size");
   });
 });
