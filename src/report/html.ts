@@ -3,6 +3,7 @@
  * the machine, the variant table and the charts (both Pareto charts, and the teacher-size chart when the report has
  * one) as inline SVG; the report data is embedded as JSON for reuse.
  */
+import { counted } from '../errors.ts';
 import type { ChartKind } from './charts.ts';
 import { describeLatencyShapes, type ReportData } from './rows.ts';
 import { type TeacherSizePoint, teacherSizePoints, teacherSizeTables } from './teacher-size.ts';
@@ -41,9 +42,8 @@ tr.baseline td { background: #fafaf0; } tr.stale td { color: #777; } tr.front td
 
 /** '8 rows (2 baselines, 6 variants)': the table's rows, of which the baselines are no variants. */
 function rowCount(data: ReportData): string {
-  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   const baselines = data.rows.filter((r) => r.isBaseline).length;
-  return `${count(data.rows.length, 'row')} (${count(baselines, 'baseline')}, ${count(data.rows.length - baselines, 'variant')})`;
+  return `${counted(data.rows.length, 'row')} (${counted(baselines, 'baseline')}, ${counted(data.rows.length - baselines, 'variant')})`;
 }
 
 /** The page. `charts` holds the SVG text of each chart. */

@@ -5,6 +5,7 @@
 import { METRIC_SHORT_NAMES, type MetricName, type MetricValues, type UndefinedMetrics } from '../eval/metrics/metric.ts';
 import { describeLatencyShapes, type ReportData, type ReportRow } from './rows.ts';
 import { describeMachine } from '../bench/machine.ts';
+import { counted } from '../errors.ts';
 import { OVERLAPS, SHARED_MARK } from '../sweep/contention.ts';
 import type { TeacherSizePoint } from './teacher-size.ts';
 import { times100 } from '../units.ts';
@@ -306,7 +307,7 @@ export function mdTable(header: readonly string[], rows: readonly (readonly stri
  */
 export function machinesLine(data: Pick<ReportData, 'machines'>): string | null {
   if (data.machines.length > 1) {
-    const each = data.machines.map((m) => `${describeMachine(m.machine)} (${m.rows} row${m.rows === 1 ? '' : 's'})`).join('; ');
+    const each = data.machines.map((m) => `${describeMachine(m.machine)} (${counted(m.rows, 'row')})`).join('; ');
     return `Machines: the rows were benchmarked on ${data.machines.length} machines or thread settings, so p50 ms compares only between rows of one (each speed-up was timed against its baseline on one): ${each}.`;
   }
   const only = data.machines[0]?.machine;

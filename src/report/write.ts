@@ -5,7 +5,7 @@
 import { existsSync, lstatSync, readFileSync, rmSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { checkOutputFiles, checkOutputFolder, fileSystemError } from '../destination.ts';
-import { SettingsError, valueAndKind, UserError } from '../errors.ts';
+import { quotedText, SettingsError, valueAndKind, UserError } from '../errors.ts';
 import { removeStaleTemporariesIn, sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
 import { someNames } from '../some-names.ts';
 import { PLAN_STORE_FILE, SweepStore, type StoredPoint } from '../sweep/store.ts';
@@ -72,7 +72,7 @@ export function loadReport(opts: ReportOptions): ReportData {
       const sweeps = store.sweeps();
       if (!sweeps.includes(opts.sweep))
         throw new SettingsError(
-          `${opts.store}: no sweep '${opts.sweep}' in this store (${sweeps.length > 0 ? `its sweeps: ${someNames(sweeps, 4)}` : 'it holds no sweep'})`,
+          `${opts.store}: no sweep ${quotedText(opts.sweep)} in this store (${sweeps.length > 0 ? `its sweeps: ${someNames(sweeps, 4)}` : 'it holds no sweep'})`,
         );
     }
     // (the store as of one moment, read in one transaction: a point a running sweep finishes or fails meanwhile is
@@ -115,7 +115,9 @@ export function loadReport(opts: ReportOptions): ReportData {
           FAILED_REFUSED_INPUT,
         ),
       ];
-      throw new SettingsError(`${opts.store}: no finished point${opts.sweep ? ` in sweep '${opts.sweep}'` : ''}${lists.map((l) => `; ${l}`).join('')}`);
+      throw new SettingsError(
+        `${opts.store}: no finished point${opts.sweep ? ` in sweep ${quotedText(opts.sweep)}` : ''}${lists.map((l) => `; ${l}`).join('')}`,
+      );
     }
     for (const p of all) {
       const why = unreadableResult(p);

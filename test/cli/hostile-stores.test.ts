@@ -284,6 +284,11 @@ describe('report --sweep naming no sweep of the store', () => {
     expect(loadReport({ store: good, sweep: 'test' }).rows).toHaveLength(1);
   });
 
+  it("quotes the sweep name as a shell takes it (quotedText), where it wrote 'NAME' by hand: a quote or a line break in it misquoted", () => {
+    expect(() => loadReport({ store: good, sweep: "it's" })).toThrow(`${good}: no sweep 'it'\\''s' in this store (its sweeps: test)`);
+    expect(() => loadReport({ store: good, sweep: 'a\nb' })).toThrow(`${good}: no sweep $'a\\nb' in this store (its sweeps: test)`);
+  });
+
   it('names the first four sweeps of a store of many and counts the rest, as every capped list (where it listed them all)', () => {
     const many = join(dir, 'many-sweeps.sqlite');
     const names = ['s1', 's2', 's3', 's4', 's5', 's6', 's7'];
