@@ -6,7 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { ConnectionOptions, QueueBase } from 'bullmq';
-import { QueueError, SettingsError, errorLine } from '../errors.ts';
+import { QueueError, SettingsError, errorLine, quotedText } from '../errors.ts';
 
 /** The BullMQ queue every coordinator adds sweep points to and every worker takes them from. */
 export const QUEUE_NAME = 'bert-compress-points';
@@ -25,18 +25,18 @@ export interface QueueAddress {
 
 /** Parses a `--queue` URL; a SettingsError naming it when it is not `redis://HOST[:PORT][/DB]`. */
 export function parseQueueUrl(text: string): QueueAddress {
-  const bad = (why: string) => new SettingsError(`--queue '${text}': ${why} (expected redis://HOST:PORT[/DB])`);
+  const bad = (why: string) => new SettingsError(`--queue ${quotedText(text)}: ${why} (expected redis://HOST:PORT[/DB])`);
   let url: URL;
   try {
     url = new URL(text);
   } catch {
     throw bad('not a URL');
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw bad(`unsupported scheme '${url.protocol.replace(/:$/, '')}'`);
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw bad(`unsupported scheme ${quotedText(url.protocol.replace(/:$/, ''))}`);
   if (!url.hostname) throw bad('no host');
   const port = url.port === '' ? 6379 : Number(url.port);
   const path = url.pathname.replace(/^\/+|\/+$/g, '');
-  if (path !== '' && !/^\d+$/.test(path)) throw bad(`database '${path}' is not a number`);
+  if (path !== '' && !/^\d+$/.test(path)) throw bad(`database ${quotedText(path)} is not a number`);
   if (url.search || url.hash) throw bad('query or fragment not supported');
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const db = path === '' ? 0 : Number(path);

@@ -20,7 +20,7 @@
  */
 import { resolve } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
-import { QueueError, counted, isUserError, type UserError } from '../errors.ts';
+import { QueueError, counted, isUserError, type UserError, quotedText } from '../errors.ts';
 import { pauseUnlessAborted } from '../interrupt.ts';
 import { timedContended } from '../sweep/contention.ts';
 import type { PointResult } from '../sweep/point.ts';
@@ -102,8 +102,8 @@ export function unreachableLine(queue: string, seconds: number, why: string, fin
 export function noneQueuedLine(queue: string, sweep: string, pending: number): string {
   const which =
     pending === 1
-      ? `the 1 point of sweep '${sweep}' still to do is not queued there: run without --follow to queue it`
-      : `none of the ${pending} points of sweep '${sweep}' still to do is queued there: run without --follow to queue them`;
+      ? `the 1 point of sweep ${quotedText(sweep)} still to do is not queued there: run without --follow to queue it`
+      : `none of the ${pending} points of sweep ${quotedText(sweep)} still to do is queued there: run without --follow to queue them`;
   return `${queue}: ${which}`;
 }
 
@@ -207,7 +207,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   const letGo = (point: SweepPoint, how: string): void => {
     pending.delete(point.key);
     summary.letGo++;
-    log(`${pointName(point)}: ${how} by a later run of sweep '${spec.name}', whose plan no longer holds it; not collected`);
+    log(`${pointName(point)}: ${how} by a later run of sweep ${quotedText(spec.name)}, whose plan no longer holds it; not collected`);
   };
 
   /**
@@ -387,7 +387,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       }
       if (summary.withdrawn > 0)
         log(
-          `took ${counted(summary.withdrawn, 'point')} out of the queue that an earlier run of sweep '${spec.name}' queued and its plan no longer holds (no worker had started them)`,
+          `took ${counted(summary.withdrawn, 'point')} out of the queue that an earlier run of sweep ${quotedText(spec.name)} queued and its plan no longer holds (no worker had started them)`,
         );
     }
     if (opts.follow && pending.size > 0 && summary.alreadyQueued === 0 && !opts.signal?.aborted) {

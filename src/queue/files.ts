@@ -22,7 +22,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, linkSync, renameSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { DataError, SettingsError, errorLine } from '../errors.ts';
+import { DataError, SettingsError, errorLine, quotedText } from '../errors.ts';
 import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { externalDataFiles } from '../onnx/identity.ts';
@@ -61,12 +61,12 @@ export function parsePathMapping(text: string): PathMapping {
   const i = text.indexOf('=');
   const from = i > 0 ? text.slice(0, i) : '';
   const to = i > 0 ? text.slice(i + 1) : '';
-  if (!from || !to) throw new SettingsError(`--path-map '${text}': expected FROM=TO (a coordinator folder = a folder or http(s) URL here)`);
-  if (!isAbsolute(from)) throw new SettingsError(`--path-map '${text}': FROM must be an absolute path (as the coordinator's points name it)`);
-  if (to.startsWith('hf:')) throw new SettingsError(`--path-map '${text}': hf: ids are not supported yet; map to an https:// URL or a folder`);
+  if (!from || !to) throw new SettingsError(`--path-map ${quotedText(text)}: expected FROM=TO (a coordinator folder = a folder or http(s) URL here)`);
+  if (!isAbsolute(from)) throw new SettingsError(`--path-map ${quotedText(text)}: FROM must be an absolute path (as the coordinator's points name it)`);
+  if (to.startsWith('hf:')) throw new SettingsError(`--path-map ${quotedText(text)}: hf: ids are not supported yet; map to an https:// URL or a folder`);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(to) && !/^https?:\/\//i.test(to))
-    throw new SettingsError(`--path-map '${text}': only http:// and https:// URLs can be fetched`);
-  if (!/^https?:\/\//i.test(to) && !isAbsolute(to)) throw new SettingsError(`--path-map '${text}': TO must be an absolute folder or an http(s) URL`);
+    throw new SettingsError(`--path-map ${quotedText(text)}: only http:// and https:// URLs can be fetched`);
+  if (!/^https?:\/\//i.test(to) && !isAbsolute(to)) throw new SettingsError(`--path-map ${quotedText(text)}: TO must be an absolute folder or an http(s) URL`);
   return { from: trimSlash(resolve(from)), to: /^https?:\/\//i.test(to) ? to.replace(/\/+$/, '') : trimSlash(resolve(to)) };
 }
 

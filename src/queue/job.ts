@@ -4,7 +4,7 @@
  * finished jobs stay in Redis are BullMQ job options, set here once for every coordinator.
  */
 import type { JobsOptions } from 'bullmq';
-import { UserError } from '../errors.ts';
+import { UserError, quotedText } from '../errors.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
 import type { FileTree } from './files.ts';
 
@@ -87,7 +87,7 @@ export const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
  */
 export function failedJobError(failedReason: string | undefined, attemptsMade: number): string {
   if (failedReason === STALLED_TOO_OFTEN) {
-    return `its worker was lost while running it ${ATTEMPTS} times (killed, out of memory, or cut off from Redis; BullMQ: '${STALLED_TOO_OFTEN}'): a rerun of the coordinator (the same command, without --follow) queues it again`;
+    return `its worker was lost while running it ${ATTEMPTS} times (killed, out of memory, or cut off from Redis; BullMQ: ${quotedText(STALLED_TOO_OFTEN)}): a rerun of the coordinator (the same command, without --follow) queues it again`;
   }
   return failedReason || `failed after ${attemptsMade} runs`;
 }

@@ -55,6 +55,12 @@ describe('--path-map FROM=TO', () => {
     expect(() => parsePathMapping(text)).toThrow(SettingsError);
     expect(() => parsePathMapping(text)).toThrow(why);
   });
+
+  it('quotes a value holding a quote or a line break as a shell takes it (quotedText), where plain quotes showed it as it is', () => {
+    expect(() => parsePathMapping("it's=/b")).toThrow("--path-map 'it'\\''s=/b': FROM must be an absolute path");
+    expect(() => parsePathMapping('/a=rel\native')).toThrow("--path-map $'/a=rel\\native': TO must be an absolute folder");
+    expect(() => parseQueueUrl("redis://queue.lab:6379/it's")).toThrow("--queue 'redis://queue.lab:6379/it'\\''s': database 'it'\\''s' is not a number");
+  });
 });
 
 describe('connection problems in the log', () => {
