@@ -26,7 +26,7 @@ import { threadShare } from '../runtime/threads.ts';
 import { codeFingerprint } from '../version.ts';
 import { PointFailure, WorkerNotStarted, workerPool } from '../sweep/pool.ts';
 import type { PointResult } from '../sweep/point.ts';
-import { pointTokenizerReading, type SweepPoint } from '../sweep/plan.ts';
+import { pointTokenizerReading, pointTrainingLength, type SweepPoint } from '../sweep/plan.ts';
 import { refusedInput, tokenizerRefusals } from '../sweep/stale.ts';
 import { registerAllPasses } from '../passes.ts';
 import { passNames } from '../pass/registry.ts';
@@ -142,16 +142,18 @@ export const GIVE_BACKS_TO_STOP = 3;
 
 /**
  * Refuses a point queued by other code than this worker's, saying what differs (versionChange): bert-compress's and
- * the steps' versions, a step this code does not have among them (a pass added since), and the tokenizers' reading
- * version `tokenizer` (by default the point's own: not compared).
+ * the steps' versions, a step this code does not have among them (a pass added since), the tokenizers' reading
+ * version `tokenizer` and the version of its training steps' default length `trainingLength` (by default the point's
+ * own: not compared).
  */
-function refuseOtherCode(point: SweepPoint, tokenizer = point.versions?.tokenizer): void {
+function refuseOtherCode(point: SweepPoint, tokenizer = point.versions?.tokenizer, trainingLength = point.versions?.trainingLength): void {
   const known = new Set(passNames());
   const here = currentVersions(
     point.steps.filter((s) => isTrainingStep(s.pass) || known.has(s.pass)),
     point.seed,
     tokenizer,
     pointStudentKind(point),
+    trainingLength,
   );
   if (!sameVersions(here, point.versions)) {
     // (older code's point: this worker is not the broken one; newer code's: it is)
@@ -301,10 +303,10 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     let local: SweepPoint | undefined;
     try {
       // bert-compress's and the steps' versions before the point's files are looked for (or fetched: another code's
-      // coordinator may list others), and its tokenizers' reading version from the files here, which hash as the coordinator's
+      // coordinator may list others), and its tokenizers' reading and training length versions from the files here, which hash as the coordinator's
       refuseOtherCode(point);
       local = await localizePoint(point, trees, files);
-      refuseOtherCode(point, pointTokenizerReading(local));
+      refuseOtherCode(point, pointTokenizerReading(local), pointTrainingLength(local));
       // (said once the queue takes the result: see 'completed' below)
       const result = await runner.run(local);
       givenBack = 0;

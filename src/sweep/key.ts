@@ -60,6 +60,12 @@ export interface PointVersions {
    * distill step's teacher's, a student model's), absent for 1 (tokenizers no change touched, and points stored before).
    */
   tokenizer?: number;
+  /**
+   * The version of the default length the point's train and distill steps train at (TRAINING_LENGTH_READINGS,
+   * src/train/versions.ts: the highest that touched one of its steps, plan.ts `pointTrainingLength`), absent for 1
+   * (steps no change of that default touched, and points stored before).
+   */
+  trainingLength?: number;
 }
 
 /**
@@ -67,13 +73,15 @@ export interface PointVersions {
  * its settings (PassDeclaration.keyVersion; the highest where the pass runs twice), its version where its settings no
  * longer parse; a train or distill step's version for the kind of model it trains (`student`: pointStudentKind), its
  * code's where that is not known (trainingVersion); `tokenizer`, the reading version of the point's tokenizers
- * (plan.ts `pointTokenizerReading`), kept where it is not 1.
+ * (plan.ts `pointTokenizerReading`), kept where it is not 1; `trainingLength`, the version of its training steps'
+ * default length (plan.ts `pointTrainingLength`), kept where it is not 1.
  */
 export function currentVersions(
   steps: SweepPoint['steps'],
   seed: number | undefined,
   tokenizer = UNRECORDED_TOKENIZER_READING,
   student?: StudentKind,
+  trainingLength = UNRECORDED_TRAINING_LENGTH,
 ): PointVersions {
   const passes: Record<string, number> = {};
   for (const s of steps) {
@@ -90,7 +98,12 @@ export function currentVersions(
     }
     passes[s.pass] = Math.max(passes[s.pass] ?? 0, v);
   }
-  return { tool: toolVersion(), passes, ...(tokenizer !== UNRECORDED_TOKENIZER_READING ? { tokenizer } : {}) };
+  return {
+    tool: toolVersion(),
+    passes,
+    ...(tokenizer !== UNRECORDED_TOKENIZER_READING ? { tokenizer } : {}),
+    ...(trainingLength !== UNRECORDED_TRAINING_LENGTH ? { trainingLength } : {}),
+  };
 }
 
 /**
@@ -228,16 +241,25 @@ const UNRECORDED_TRAINING_VERSION = 1;
 /** The tokenizer reading version where a point's versions name none (tokenizer-reading.ts): tokenizers read so since before versions. */
 const UNRECORDED_TOKENIZER_READING = 1;
 
+/** The training length version where a point's versions name none (TRAINING_LENGTH_READINGS): steps trained at that default since before versions. */
+const UNRECORDED_TRAINING_LENGTH = 1;
+
 /**
- * Versions as a point's key holds them: without a train or distill step's version 1 (UNRECORDED_TRAINING_VERSION)
- * nor a tokenizer reading version 1, so that a point trained by version 1 of tokenizers no reading change touched has
- * the key it had before steps and tokenizer readings had versions.
+ * Versions as a point's key holds them: without a train or distill step's version 1 (UNRECORDED_TRAINING_VERSION),
+ * a tokenizer reading version 1 nor a training length version 1, so that a point trained by version 1 of tokenizers no
+ * reading change touched, at a default length no change touched, has the key it had before steps, tokenizer readings
+ * and training lengths had versions.
  */
 function keyedVersions(v: PointVersions | undefined): PointVersions | undefined {
   if (v === undefined) return undefined;
   const passes = Object.fromEntries(Object.entries(v.passes).filter(([name, n]) => !(isTrainingStep(name) && n === UNRECORDED_TRAINING_VERSION)));
-  const { tokenizer, ...rest } = v;
-  return { ...rest, passes, ...(tokenizer !== undefined && tokenizer !== UNRECORDED_TOKENIZER_READING ? { tokenizer } : {}) };
+  const { tokenizer, trainingLength, ...rest } = v;
+  return {
+    ...rest,
+    passes,
+    ...(tokenizer !== undefined && tokenizer !== UNRECORDED_TOKENIZER_READING ? { tokenizer } : {}),
+    ...(trainingLength !== undefined && trainingLength !== UNRECORDED_TRAINING_LENGTH ? { trainingLength } : {}),
+  };
 }
 
 /** A point's key: its identity and the versions it was (or is to be) computed with. */
@@ -313,7 +335,7 @@ function compareToolVersions(a: string, b: string): number {
 
 /**
  * Whether the code that keyed `was` is older or newer than the code that keyed `now`: 'older' where every version that
- * differs (bert-compress's, a step's, the tokenizers' reading) is lower in `was` (a step `now` does not have: higher),
+ * differs (bert-compress's, a step's, the tokenizers' reading, the training length's) is lower in `was` (a step `now` does not have: higher),
  * 'newer' where every one is higher, 'same' where none differs, 'mixed' otherwise (another branch, a pre-release).
  */
 export function codeAge(was: PointVersions, now: PointVersions): 'older' | 'newer' | 'same' | 'mixed' {
@@ -326,6 +348,7 @@ export function codeAge(was: PointVersions, now: PointVersions): 'older' | 'newe
     signs.add(a === undefined ? -1 : b === undefined ? 1 : Math.sign(a - b));
   }
   signs.add(Math.sign((was.tokenizer ?? UNRECORDED_TOKENIZER_READING) - (now.tokenizer ?? UNRECORDED_TOKENIZER_READING)));
+  signs.add(Math.sign((was.trainingLength ?? UNRECORDED_TRAINING_LENGTH) - (now.trainingLength ?? UNRECORDED_TRAINING_LENGTH)));
   signs.delete(0);
   if (signs.size === 0) return 'same';
   if (signs.size > 1 || signs.has(Number.NaN)) return 'mixed';
@@ -346,6 +369,9 @@ export function versionChange(old: Partial<SweepPoint>, now: SweepPoint): string
   const tokenizerWas = was.tokenizer ?? UNRECORDED_TOKENIZER_READING;
   const tokenizerNow = now.versions.tokenizer ?? UNRECORDED_TOKENIZER_READING;
   if (tokenizerWas !== tokenizerNow) changes.push(`tokenizer reading v${tokenizerWas} → v${tokenizerNow}`);
+  const lengthWas = was.trainingLength ?? UNRECORDED_TRAINING_LENGTH;
+  const lengthNow = now.versions.trainingLength ?? UNRECORDED_TRAINING_LENGTH;
+  if (lengthWas !== lengthNow) changes.push(`training length v${lengthWas} → v${lengthNow}`);
   if (changes.length) return changes.join(', ');
   if (old.versions === undefined) return `a key without versions (bert-compress ${was.tool})`;
   return old.data === undefined ? 'a key without the hashes of its GLUE data, config and tokenizer files' : 'an earlier key format';

@@ -25,7 +25,7 @@ import { recurrentModelLstm, recurrentRefusal } from '../pass/recurrent.ts';
 import { rewriteBlocker } from '../onnx/fidelity.ts';
 import { readsCalibrationLabels } from '../pass-declarations.ts';
 import { canonicalJson, currentVersions, pointKey, pointStudentKind, type PointVersions } from './key.ts';
-import type { StudentKind } from '../train/versions.ts';
+import { trainingLengthVersion, type DefaultTrainingLength, type StudentKind } from '../train/versions.ts';
 import { labelValue } from './expand.ts';
 import { settingText, type ModelShape } from '../pass/settings.ts';
 import {
@@ -306,6 +306,67 @@ export function pointTokenizerReading(plan: unknown): number {
   let version = 1;
   for (const { dir, planned } of plannedTokenizerFolders(plan)) version = Math.max(version, tokenizerReadingVersion(dir, pairs, planned) ?? recorded);
   return version;
+}
+
+/** The length the inputs of a model fix (inputLimits' fixedSequence), by its sha256: a model's inputs are its bytes'. */
+const FIXED_BY_MODEL = new Map<string, number | undefined>();
+
+/**
+ * The version of the default length `plan`'s train and distill steps train at (TRAINING_LENGTH_READINGS), `plan` a
+ * stored point's plan (by any code) or one being planned: of each step that takes the default (no maxLength of its
+ * own, no eval.maxLength of the sweep, no max_length in the config.json it reads: its teacher's folder's, else its
+ * student model's, else, for a first step, the point's model's; a later step training the model so far reads the one
+ * the step before wrote, whose length is that step's), the shortest length the inputs of the models it runs at it fix
+ * (its teacher, a student model given by path, and for a step training the model so far the point's model, whose
+ * inputs passes and training keep) against the 128 capped at its tokenizer's model_max_length it took before. A model
+ * read only where it is the file the plan hashed: `modelHash` (stale.ts currentModelHashes) hashes it where its stamps
+ * no longer hold; without one the files are the plan's own (a plan being made, a worker's point, whose files hash as
+ * the coordinator's). A model or config that cannot be read now (gone, moved, changed since: the report says its data
+ * changed) counts as the plan's own recorded version.
+ */
+export function pointTrainingLength(plan: unknown, modelHash?: (onnx: string) => string | undefined): number {
+  const p = (plan ?? {}) as Partial<SweepPoint>;
+  const steps = Array.isArray(p.training?.steps) ? [...p.training.steps].sort((a, b) => a?.index - b?.index) : [];
+  const recorded = typeof p.versions?.trainingLength === 'number' ? p.versions.trainingLength : 1;
+  const evalLength = p.eval?.maxLength;
+  type Read = { onnx?: unknown; sha256?: unknown; stamps?: unknown } | undefined;
+  /** The length `m`'s inputs fix (undefined: none), or null where it cannot be told. */
+  const fixedOf = (m: Read): number | undefined | null => {
+    if (typeof m?.onnx !== 'string' || typeof m.sha256 !== 'string') return null;
+    if (!FIXED_BY_MODEL.has(m.sha256)) {
+      if (modelHash !== undefined && !stampsHold(m.stamps) && modelHash(m.onnx) !== m.sha256) return null;
+      const read = readModel(m.onnx);
+      if (!read) return null;
+      FIXED_BY_MODEL.set(m.sha256, read.structure ? (inputLimits(read.graph, read.structure).fixedSequence ?? undefined) : undefined);
+    }
+    return FIXED_BY_MODEL.get(m.sha256);
+  };
+  const defaults: DefaultTrainingLength[] = [];
+  try {
+    for (const [i, t] of steps.entries()) {
+      if (!t || typeof t !== 'object' || (t.maxLength ?? evalLength) !== undefined) continue;
+      const student: Read = t.studentSha256 !== undefined ? { onnx: studentOnnx(t), sha256: t.studentSha256, stamps: t.studentStamps } : undefined;
+      const from = t.teacher ?? (student?.onnx as string | undefined) ?? (i === 0 ? p.model?.onnx : undefined);
+      if (from === undefined) continue;
+      const dir = locateModel(from).dir;
+      if (readModelConfig(dir).maxLength !== null) continue;
+      const sized: Read[] = [
+        t.teacher !== undefined ? { onnx: t.teacher, sha256: t.teacherSha256, stamps: t.teacherStamps } : undefined,
+        student,
+        t.student === undefined ? p.model : undefined,
+      ];
+      let fixed: number | undefined;
+      for (const m of sized.filter((m) => m !== undefined)) {
+        const f = fixedOf(m);
+        if (f === null) return recorded;
+        if (f !== undefined) fixed = Math.min(fixed ?? f, f);
+      }
+      defaults.push({ fixed, before: defaultMaxLength(tokenizerMaxLength(dir)) });
+    }
+  } catch {
+    return recorded;
+  }
+  return trainingLengthVersion(defaults);
 }
 
 /**
@@ -690,7 +751,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       }
       const stamped = dataStamps(point);
       if (stamped.length > 0) point.dataStamps = stamped;
-      point.versions = currentVersions(p.steps, spec.seed, pointTokenizerReading(point), pointStudentKind(point));
+      point.versions = currentVersions(p.steps, spec.seed, pointTokenizerReading(point), pointStudentKind(point), pointTrainingLength(point));
       point.key = pointKey(point);
       const same = points.find((q) => q.key === point.key);
       if (same) {

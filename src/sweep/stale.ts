@@ -23,6 +23,7 @@ import {
   plannedModels,
   plannedTokenizerFolders,
   pointTokenizerReading,
+  pointTrainingLength,
   storedStudentKind,
   type PlannedModel,
   type SweepPoint,
@@ -146,14 +147,16 @@ interface PlannedNow {
 /**
  * A stored plan (by any code) as the code running now plans it (its versions, its key) and the keys a store may hold
  * it under (pointKeys: its key, and its key with the seeds as written); undefined when this code cannot read it.
- * `modelHash` (currentModelHashes) hashes the model a plan stored before student kinds were kept trained from.
+ * `modelHash` (currentModelHashes) hashes the model a plan stored before student kinds were kept trained from, and a
+ * model whose inputs fix its training steps' default length (pointTrainingLength) whose stamps no longer hold.
  */
 function plannedNow(plan: unknown, modelHash: (onnx: string) => string | undefined): PlannedNow | undefined {
   registerAllPasses(); // (a report reads a store without parsing a sweep file, which registers them)
   try {
     const p = plan as SweepPoint;
+    const trainingLength = pointTrainingLength(p, modelHash);
     const planned = (kind: StudentKind | undefined) => {
-      const versions = currentVersions(p.steps, p.seed, pointTokenizerReading(p), kind);
+      const versions = currentVersions(p.steps, p.seed, pointTokenizerReading(p), kind, trainingLength);
       const point: SweepPoint = { ...p, toolVersion: versions.tool, versions };
       if (kind !== undefined && point.training && point.training.studentKind === undefined) point.training = { ...point.training, studentKind: kind };
       const keys = pointKeys(point);

@@ -39,6 +39,40 @@ export function trainingVersion(step: TrainingStep, student?: StudentKind): numb
  */
 export const SHARED_TRAINING_VERSION = 2;
 
+/**
+ * A train or distill step that takes its default length (no maxLength in the step, no eval.maxLength in its sweep,
+ * no max_length in the config.json it reads), as a change of that default sees it: `fixed`, the shortest length the
+ * inputs of the models it runs at that length fix (a static-shape export's; undefined for none), and `before`, the
+ * length every such step took before version 2 of TRAINING_LENGTH_READINGS: 128 capped at the tokenizer's
+ * model_max_length.
+ */
+export interface DefaultTrainingLength {
+  fixed: number | undefined;
+  before: number;
+}
+
+/**
+ * Versions of the default length a train or distill step trains at, as the tokenizer readings'
+ * (src/eval/tokenizer-reading.ts): a change that gives the steps of some models another default adds a version here,
+ * with the steps it touched (`changed`), so that sweep points those steps trained at the older default are stale (a
+ * point's version, PointVersions.trainingLength: the last version whose change touched one of its steps, 1 where none
+ * did, as the keys of points stored before it hold none), while the points of other models keep their keys, which a
+ * bump of TRAINING_VERSIONS would not: it stales every point of a kind of student.
+ */
+export const TRAINING_LENGTH_READINGS: ReadonlyArray<{ version: number; changed: (step: DefaultTrainingLength) => boolean }> = [
+  // Stop 55 (d790addc): a step whose models' inputs fix a length trains at it, as eval and calibration read the model,
+  // where it cut at 128 (capped at model_max_length) and wrote that max_length into a model whose inputs it fixed
+  // longer: the points of a static-shape model of more than 128 tokens.
+  { version: 2, changed: (step) => step.fixed !== undefined && step.fixed > step.before },
+];
+
+/** The training length version of a point whose steps that take their default length are `steps` (TRAINING_LENGTH_READINGS). */
+export function trainingLengthVersion(steps: readonly DefaultTrainingLength[]): number {
+  let version = 1;
+  for (const r of TRAINING_LENGTH_READINGS) if (steps.some((step) => r.changed(step))) version = Math.max(version, r.version);
+  return version;
+}
+
 /** The kinds of student as messages name them. */
 export const STUDENT_KIND_NAMES: Readonly<Record<StudentKind, string>> = { bert: 'BERT', bilstm: 'Distilled BiLSTM' };
 

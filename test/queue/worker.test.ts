@@ -27,6 +27,7 @@ import { SweepStore } from '../../src/sweep/store.ts';
 import { codeFingerprint, toolVersion } from '../../src/version.ts';
 import { ownRedis, ownRedisSkipReason, redisSkipReason } from './redis.ts';
 import { tinyQueue } from './tiny-queue.ts';
+import { tinyBert } from '../helpers/models.ts';
 import { writeQuickSweep, writeXlmModel } from '../sweep/tiny-sweep.ts';
 
 /** This file's database on a shared Redis. */
@@ -541,6 +542,41 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
         if (e.type === 'finished' || e.type === 'failed') stop.abort();
       },
     });
+    expect(summary).toEqual({ ran: 1, failed: 0 });
+  }, 120_000);
+
+  it('runs a point of a static-shape model whose training length version it reads from its own files, where it refused it as queued by other code', async () => {
+    // a model whose inputs fix 160 tokens, its config.json without max_length: its train step trains at 160 (training
+    // length version 2), where code before d790addc cut at 128
+    const dir = join(q.t.root, 'models', 'tiny-160');
+    cpSync(join(q.t.root, 'models', 'tiny-sst2'), dir, { recursive: true });
+    const model = tinyBert({ maxPositions: 256 }, { seed: 3, std: 0.2 });
+    for (const input of model.graph.inputs) input.shape = ['batch', 160];
+    model.graph.outputs[0]!.shape = ['batch', 2];
+    saveModel(model, join(dir, 'model.onnx'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', num_labels: 2, id2label: { 0: 'negative', 1: 'positive' } }));
+    const file = join(q.t.root, 'fixed-160.yaml');
+    const train = '{epochs: 1, batchSize: 4, maxExamples: 4, evalEachEpoch: false, threads: 1}';
+    writeFileSync(
+      file,
+      `name: fixed-160\nglueDir: glue\nmodels: [{path: models/tiny-160, tasks: [SST-2]}]\ncalibration: false\npipelines: [{name: ft, steps: [{pass: train, settings: ${train}}]}]\nbench: {batch: [1], repeats: 1, warmup: 0, threads: 1}\neval: {threads: 1}\nkeepModels: false\n`,
+    );
+    const trained = (await planSweep(parseSweepFile(file), { glueDir: q.t.glueDir, workDir: join(q.t.root, 'out') })).find((p) => p.label === 'ft');
+    expect(trained!.versions.trainingLength).toBe(2);
+    await q.queue.add('fixed-160', { point: trained!, files: await pointFiles(trained!, sha256File) }, jobOptions(trained!.key, 10));
+    const stop = new AbortController();
+    const events: WorkerEvent[] = [];
+    const summary = await runQueueWorker({
+      queue: q.redis.url(DB),
+      cacheDir: join(q.t.root, 'worker'),
+      signal: stop.signal,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'finished' || e.type === 'failed' || e.type === 'given-back') stop.abort();
+      },
+    });
+    const ends = events.filter((e) => e.type === 'finished' || e.type === 'failed' || e.type === 'given-back');
+    expect(ends.map((e) => ('error' in e ? `${e.type}: ${e.error}` : e.type))).toEqual(['finished']);
     expect(summary).toEqual({ ran: 1, failed: 0 });
   }, 120_000);
 });
