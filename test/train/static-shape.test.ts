@@ -96,6 +96,36 @@ describe('training or distilling from a model whose inputs fix a length past 128
     expect(JSON.parse(readFileSync(join(work, `trained-fixed-160-${name}`, 'config.json'), 'utf8')).max_length).toBe(160);
     expect(shapes(loadModel(output)).inputs.map(([, s]) => s)).toEqual(Array(3).fill(['batch_size', 160]));
   });
+
+  it('does not resume at that length the checkpoints of a run at 128 (as the code before it ran such a model): refused, saying the data differ', async () => {
+    const model = tinyBert({ maxPositions: 256 }, { std: 0.2 });
+    for (const input of model.graph.inputs) input.shape = ['batch', 160];
+    model.graph.outputs[0]!.shape = ['batch', 2];
+    const dir = writeModelFolder(join(work, 'fixed-160-resume'), model);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert', num_labels: 2, id2label: { 0: 'negative', 1: 'positive' } }));
+    const output = join(work, 'trained-fixed-160-resume', 'model.onnx');
+    const run = { task: 'SST-2', glueDir, output, cacheDir: join(work, 'cache'), student: dir, log: () => {} };
+    const controller = new AbortController();
+    const older = { ...settings, epochs: 2, checkpointEvery: 1, evalEachEpoch: false };
+    // (the run the older code made of no --max-length: 128)
+    const stopped = await runTraining({
+      ...run,
+      settings: older,
+      maxLength: 128,
+      signal: controller.signal,
+      onStep: (s) => (s.step === 1 ? controller.abort() : undefined),
+    });
+    expect(stopped.interrupted).toBe(true);
+    const workDir = `${output}.train`;
+    await expect(runTraining({ ...run, settings: older })).rejects.toThrow(
+      `${workDir} holds the checkpoints (step 1) of a run with other training data (file, --max-examples, --max-length or augmentation): rerun with the settings it was started with to resume it, or remove ${workDir} to start over`,
+    );
+    // (given the length it ran at, it resumes)
+    const logs: string[] = [];
+    const resumed = await runTraining({ ...run, settings: older, maxLength: 128, log: (line) => logs.push(line) });
+    expect([resumed.lineage!.data.maxLength, resumed.interrupted]).toEqual([128, false]);
+    expect(logs).toContain('resuming from step 1 (epoch 1)');
+  });
 });
 
 describe('distilling from a static-shape teacher', () => {
