@@ -130,7 +130,11 @@ export function distillTeacher(row: ReportRow): string | null | undefined {
   return typeof t === 'string' && t.trim() !== '' ? t.trim() : null;
 }
 
-const taskSet = (r: ReportRow): string => Object.keys(r.tasks).join(', ');
+/**
+ * A row's tasks as a panel names them, in one order whatever order its sweep file listed them in ('CoLA, SST-2'): a
+ * teacher listed with [SST-2, CoLA] and its students' model with [CoLA, SST-2] are scored on one task set, one panel.
+ */
+const taskSet = (r: ReportRow): string => Object.keys(r.tasks).sort().join(', ');
 
 /**
  * Whether the student of a point's last distill step is made from the point's model (no `student` setting: the model

@@ -457,6 +457,31 @@ describe('teacher-size points', () => {
     expect(tables[0]!.rows).toEqual([['kd', '72.00 · 90.0% · 98.6% · n=1 · 0.50M', '70.00 · 95.9% · 95.9% · n=1 · 0.50M']]);
   });
 
+  it('draws teachers scored on one task set listed in other orders ([SST-2, CoLA], [CoLA, SST-2]) in one panel, where each order was a panel of its own', () => {
+    /** A point scored on SST-2 and CoLA (both at `glue`), its tasks listed in `order` as its sweep file listed them. */
+    const twoTasks = (f: FakePoint, i: number, order: string[]) => {
+      const p = fakePoint(f, i);
+      const metrics = { 'SST-2': { accuracy: f.glue! }, CoLA: { matthews_correlation: f.glue! } } as Record<string, Record<string, number>>;
+      p.tasks = order;
+      p.result.eval.tasks = Object.fromEntries(order.map((t) => [t, { metrics: metrics[t]!, examples: 100, seconds: 1 }]));
+      return p;
+    };
+    const [sstFirst, colaFirst] = [
+      ['SST-2', 'CoLA'],
+      ['CoLA', 'SST-2'],
+    ];
+    const data = buildReport([
+      twoTasks({ model: 'big', label: 'baseline', bytes: 44e6, glue: 0.7 }, 0, sstFirst!),
+      twoTasks({ model: 'big', label: 'every-other+kd', bytes: 30e6, glue: 0.63, steps: everyOther }, 1, sstFirst!),
+      twoTasks({ model: 'small', label: 'baseline', bytes: 20e6, glue: 0.6 }, 2, colaFirst!),
+      twoTasks({ model: 'small', label: 'every-other+kd', bytes: 10e6, glue: 0.42, steps: everyOther }, 3, colaFirst!),
+    ]);
+    const tables = teacherSizeTables(data);
+    expect(tables.map((t) => [t.caption.split(', GLUE')[0], ...t.header.slice(1)])).toEqual([['CoLA, SST-2', 'small (5.00M, 60.00)', 'big (11.00M, 70.00)']]);
+    // (each student's % of the largest teacher is of big, the largest of the one panel)
+    expect(tables[0]!.rows).toEqual([['every-other+kd', '42.00 · 70.0% · 60.0% · n=1 · 2.50M', '63.00 · 90.0% · 90.0% · n=1 · 7.50M']]);
+  });
+
   it("keeps a student of its own model evaluated at another max length (its distill step's maxLength), under its teacher as it is", () => {
     const list = teacherSizeList().filter((f) => f.label === 'baseline' || f.label === 'L1H128+kd');
     const points = list.map((f, i) => {
