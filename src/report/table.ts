@@ -99,14 +99,16 @@ export const SIZE_NOTE =
 /**
  * Which rows' GLUE score is undefined and why, and the rule; null when every row's is a number or absent. A task
  * with an undefined metric (a correlation of constant predictions) leaves the mean undefined: dropping the task, or
- * counting it as 0, would give a number that is not the GLUE score of the row's tasks.
+ * counting it as 0, would give a number that is not the GLUE score of the row's tasks. `teacherSize`: whether the
+ * report shows teacher-size tables, whose cells average runs by the same rule (said only then).
  */
-export function undefinedGlueNote(data: ReportData): string | null {
+export function undefinedGlueNote(data: ReportData, teacherSize = false): string | null {
   const rows = data.rows.filter((r) => r.glueUndefined !== null);
   if (rows.length === 0) return null;
   return (
     `GLUE undefined: ${rows.map((r) => `${r.group} · ${r.label} (${r.glueUndefined})`).join('; ')}. ` +
-    "A task whose metric is undefined leaves its row's GLUE score undefined: it is not dropped from the mean nor counted as 0."
+    "A task whose metric is undefined leaves its row's GLUE score undefined: it is not dropped from the mean nor counted as 0" +
+    (teacherSize ? '; a teacher-size cell one of whose runs is such a row is undefined too, not the mean of its other runs.' : '.')
   );
 }
 
@@ -410,7 +412,7 @@ export function tableNotes(data: ReportData, opts: { teacherSize: boolean; machi
   const texts = (...notes: Array<string | null>): TableNote[] => notes.filter((n): n is string => Boolean(n)).map((text) => ({ text }));
   return [
     ...texts(
-      undefinedGlueNote(data),
+      undefinedGlueNote(data, opts.teacherSize),
       glueAggregationNote(data),
       missingBaselineNote(data),
       zeroByteBaselineNote(data),

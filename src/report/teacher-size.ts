@@ -13,7 +13,8 @@
  * where it was evaluated at another max length and the table compares it with none, that model's baseline row as it
  * is): one teacher file scored on two data sets (a sweep rerun on another GLUE folder) is two teachers, named by their
  * fronts. A point whose teacher has no such baseline row in the report (or names no model of it, or several) is left
- * out, as is one without a GLUE score. That teacher row (studentTeachers) is also the one the table's teacher column
+ * out, as is one without a GLUE score (one whose score is undefined is a run of its cell, which it leaves undefined:
+ * see TeacherSizePoint.y). That teacher row (studentTeachers) is also the one the table's teacher column
  * and the Pareto charts' tooltips name (ReportRow.teacher).
  *
  * A line is one student recipe: the points' label, steps and tasks, less the distill step's `teacher` and any `seed`
@@ -45,12 +46,19 @@ export interface TeacherSizePoint {
   teacher: string;
   /** The teacher's parameters, in millions. */
   x: number;
-  /** GLUE score ×100: the student's, or the teacher's own for a teacher point. */
-  y: number;
+  /**
+   * GLUE score ×100: the student's (the mean of its runs), or the teacher's own for a teacher point. Null where it is
+   * undefined (ReportRow.glueUndefined: a correlation of constant predictions): a teacher's, or a run's of the student,
+   * which leaves the mean undefined as a task leaves a row's, neither a mean without that run nor one counting it as 0
+   * (`undefinedRuns` says how many); such a point is not drawn, and its table cell reads 'undefined'.
+   */
+  y: number | null;
   /** The point's own parameters, in millions (for a teacher point, x). */
   params: number;
   /** How many finished points (seeds, reruns of one recipe under one teacher) `y` averages (1 for a teacher point). */
   runs: number;
+  /** How many of those runs have an undefined GLUE score (y is null when any does). */
+  undefinedRuns: number;
   /** 'n=3' beside a student point when the chart's points average different numbers of runs or more than one; else ''. */
   runsLabel: string;
   /**
@@ -324,7 +332,8 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
   const recipes = new Map<string, Recipe>();
   const teachers = new Map<string, ReportRow>();
   for (const r of data.rows) {
-    if (r.isBaseline || r.glue === null || !Number.isFinite(r.glue) || r.missingTasks.length > 0) continue;
+    // (a run whose GLUE score is undefined is one of its cell's runs: it leaves the cell's mean undefined)
+    if (r.isBaseline || (r.glueUndefined === null && (r.glue === null || !Number.isFinite(r.glue))) || r.missingTasks.length > 0) continue;
     const teacher = teacherOf.get(r);
     if (!teacher) continue;
     const steps = recipeSteps(r);
@@ -359,16 +368,18 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
   const names = recipeNames(recipes);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const students: TeacherSizePoint[] = [...cells.values()].map(({ recipe, teacher, rows }) => {
-    const score = mean(rows.map((r) => r.glue!));
+    const undefinedRuns = rows.filter((r) => r.glueUndefined !== null).length;
+    const score = undefinedRuns > 0 ? null : mean(rows.map((r) => r.glue!));
     const ofTeacher = shareOfBaseline(score, teacher.glue);
     return {
       series: names.get(recipe)!,
       kind: 'student',
       teacher: teacherName.get(teacher)!,
       x: teacher.params / 1e6,
-      y: 100 * score,
+      y: score === null ? null : 100 * score,
       params: mean(rows.map((r) => r.params)) / 1e6,
       runs: rows.length,
+      undefinedRuns,
       runsLabel: '',
       ofTeacher: ofTeacher === null ? null : 100 * ofTeacher,
       ofLargestTeacher: null,
@@ -381,24 +392,26 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
   if (students.some((p) => p.runs > 1)) for (const p of students) p.runsLabel = `n=${p.runs}`;
 
   const teacherPoints: TeacherSizePoint[] = [...teachers.values()]
-    .filter((t) => t.glue !== null && Number.isFinite(t.glue))
+    .filter((t) => t.glueUndefined !== null || (t.glue !== null && Number.isFinite(t.glue)))
     .map((t) => ({
       series: TEACHER_SERIES,
       kind: 'teacher',
       teacher: teacherName.get(t)!,
       x: t.params / 1e6,
-      y: 100 * t.glue!,
+      y: t.glueUndefined !== null ? null : 100 * t.glue!,
       params: t.params / 1e6,
       runs: 1,
+      undefinedRuns: t.glueUndefined !== null ? 1 : 0,
       runsLabel: '',
-      ofTeacher: t.glue! > 0 ? 100 : null,
+      ofTeacher: t.glueUndefined === null && t.glue! > 0 ? 100 : null,
       ofLargestTeacher: null,
       largestTeacher: '',
       tasks: taskSet(t),
       order: -1,
     }));
-  for (const ref of teacherPoints) {
-    const panel = teacherPoints.filter((t) => t.tasks === ref.tasks);
+  const scored = teacherPoints.filter((t): t is TeacherSizePoint & { y: number } => t.y !== null);
+  for (const ref of scored) {
+    const panel = scored.filter((t) => t.tasks === ref.tasks);
     if (panel.some((t) => t.x > ref.x || (t.x === ref.x && (t.y > ref.y || (t.y === ref.y && t.teacher < ref.teacher))))) continue;
     for (const p of [...students, ...teacherPoints]) {
       const share = shareOfBaseline(p.y, ref.y);
@@ -421,14 +434,19 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
 }
 
 const pct = (v: number | null): string => (v === null ? '–' : `${v.toFixed(1)}%`);
+/** A point's score in the tables: '72.00', or 'undefined' (see TeacherSizePoint.y). */
+const scoreText = (p: TeacherSizePoint): string => (p.y === null ? 'undefined' : p.y.toFixed(2));
 
 /** One task panel of the chart as a table (see teacherSizeTables). */
 export interface TeacherSizeTable {
   /** 'SST-2, GLUE dev ×100: student score (mean of n runs) · % of its teacher · % of the largest teacher (NAME) · n runs · the student's parameters'. */
   caption: string;
-  /** 'student', then each teacher by size: 'NAME (9.59M, 81.08)' ('no score' for an unscored one). */
+  /** 'student', then each teacher by size: 'NAME (9.59M, 81.08)' ('no score' for an unscored one, 'undefined' for one whose GLUE score is). */
   header: string[];
-  /** Per student recipe: its name, then per teacher '72.00 · 88.8% · 98.1% · n=3 · 2.85M' ('' where it has no run). */
+  /**
+   * Per student recipe: its name, then per teacher '72.00 · 88.8% · 98.1% · n=3 · 2.85M' ('' where it has no run;
+   * 'undefined · – · – · n=3 · 2.85M' where a run's GLUE score is undefined).
+   */
   rows: string[][];
 }
 
@@ -441,23 +459,20 @@ export interface TeacherSizeTable {
 export function teacherSizeTables(data: ReportData, points: readonly TeacherSizePoint[] = teacherSizePoints(data)): TeacherSizeTable[] {
   return [...new Set(points.map((p) => p.tasks))].map((tasks) => {
     const panel = points.filter((p) => p.tasks === tasks);
-    const teachers = new Map<string, { x: number; score: number | null }>();
+    const teachers = new Map<string, { x: number; score: string }>();
     for (const p of [...panel].sort((a, b) => a.x - b.x || a.teacher.localeCompare(b.teacher)))
-      if (!teachers.has(p.teacher)) teachers.set(p.teacher, { x: p.x, score: null });
-    for (const p of panel) if (p.kind === 'teacher') teachers.get(p.teacher)!.score = p.y;
+      if (!teachers.has(p.teacher)) teachers.set(p.teacher, { x: p.x, score: 'no score' });
+    for (const p of panel) if (p.kind === 'teacher') teachers.get(p.teacher)!.score = scoreText(p);
     const students = panel.filter((p) => p.kind === 'student');
     const largest = panel.find((p) => p.largestTeacher !== '')?.largestTeacher;
     return {
       caption: `${tasks}, GLUE dev ×100: student score (mean of n runs) · % of its teacher · % of the largest teacher${largest ? ` (${largest})` : ''} · n runs · the student's parameters`,
-      header: [
-        'student',
-        ...[...teachers].map(([name, t]) => `${name} (${paramCount(Math.round(t.x * 1e6))}, ${t.score === null ? 'no score' : t.score.toFixed(2)})`),
-      ],
+      header: ['student', ...[...teachers].map(([name, t]) => `${name} (${paramCount(Math.round(t.x * 1e6))}, ${t.score})`)],
       rows: [...new Set(students.map((p) => p.series))].map((series) => [
         series,
         ...[...teachers.keys()].map((name) => {
           const p = students.find((q) => q.series === series && q.teacher === name);
-          return p ? `${p.y.toFixed(2)} · ${pct(p.ofTeacher)} · ${pct(p.ofLargestTeacher)} · n=${p.runs} · ${paramCount(Math.round(p.params * 1e6))}` : '';
+          return p ? `${scoreText(p)} · ${pct(p.ofTeacher)} · ${pct(p.ofLargestTeacher)} · n=${p.runs} · ${paramCount(Math.round(p.params * 1e6))}` : '';
         }),
       ]),
     };
@@ -497,6 +512,9 @@ export function teacherSizeSpec(
 ): TopLevelSpec | null {
   if (points.length === 0) return null;
   const series = [...new Set(points.filter((p) => p.kind === 'student').map((p) => p.series))];
+  // (a point whose score is undefined has no place on the y axis: named in the subtitle, in the tables as 'undefined')
+  const drawn = points.filter((p) => p.y !== null);
+  const undrawn = points.filter((p) => p.y === null);
   // three significant digits: with one teacher size in a task's panel, the axis would print it whole (9.591554); 16 px
   // clear at the scales' ends, for the labels of the points there (as the Pareto charts')
   const scale = { zero: false, nice: true, padding: 16 };
@@ -554,6 +572,15 @@ export function teacherSizeSpec(
     "x: the teacher's parameters (its baseline row); one line per student recipe, a point the mean of its runs (seeds)",
     "dashed: the teachers' own scores",
   ];
+  if (undrawn.length > 0)
+    subtitle.push(
+      ...listLines(
+        'not drawn, GLUE undefined',
+        undrawn.map((p) =>
+          p.kind === 'teacher' ? `${p.tasks} · teacher ${p.teacher}` : `${p.tasks} · ${p.series} under ${p.teacher} (${p.undefinedRuns} of ${p.runs} runs)`,
+        ),
+      ),
+    );
   if (unlabelled.length > 0)
     subtitle.push(
       ...listLines(
@@ -567,7 +594,7 @@ export function teacherSizeSpec(
     background: 'white',
     // the parameter counts as the tables write them ('37.4K', '2.85M'), not '0.04' (M) for a tiny model
     data: {
-      values: points.map((p) => ({
+      values: drawn.map((p) => ({
         ...p,
         teacherParams: paramCount(Math.round(p.x * 1e6)),
         studentParams: paramCount(Math.round(p.params * 1e6)),

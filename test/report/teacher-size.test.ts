@@ -32,7 +32,7 @@ function teacherSizeList(): FakePoint[] {
   ];
 }
 const dataOf = (list: FakePoint[]) => buildReport(list.map(fakePoint));
-const brief = (data: ReturnType<typeof dataOf>) => teacherSizePoints(data).map((p) => `${p.series} ${p.teacher} x=${p.x} y=${p.y.toFixed(1)} #${p.order}`);
+const brief = (data: ReturnType<typeof dataOf>) => teacherSizePoints(data).map((p) => `${p.series} ${p.teacher} x=${p.x} y=${p.y?.toFixed(1)} #${p.order}`);
 
 describe('teacher-size points', () => {
   it("puts each distilled student at its teacher's size, one line per pipeline sorted by x, and the teachers as their own series", () => {
@@ -143,7 +143,7 @@ describe('teacher-size points', () => {
   const studentLines = (list: FakePoint[]) =>
     teacherSizePoints(dataOf(list))
       .filter((q) => q.kind === 'student')
-      .map((q) => `${q.series} ${q.teacher} y=${q.y.toFixed(1)} n=${q.runs} params=${q.params}`);
+      .map((q) => `${q.series} ${q.teacher} y=${q.y?.toFixed(1)} n=${q.runs} params=${q.params}`);
 
   it('keeps the students of each input model on its own line where they name their teacher, not averaged as runs of one', () => {
     // two student models (each trained as it is: no student setting; of 2M and 1M parameters) distilled from each of two
@@ -255,7 +255,7 @@ describe('teacher-size points', () => {
       ...[0.7, 0.72, 0.74].map((glue, i) => ({ model: 'teacher-L2H256', label: `kd(seed=${i + 1})`, bytes: 2e6, glue, steps: kd({ seed: i + 1 }) })),
     ];
     const p = teacherSizePoints(dataOf(list)).filter((q) => q.kind === 'student');
-    expect(p.map((q) => `${q.series} ${q.teacher} y=${q.y.toFixed(1)} n=${q.runs} ${q.runsLabel} of=${q.ofTeacher!.toFixed(1)}`)).toEqual([
+    expect(p.map((q) => `${q.series} ${q.teacher} y=${q.y?.toFixed(1)} n=${q.runs} ${q.runsLabel} of=${q.ofTeacher!.toFixed(1)}`)).toEqual([
       'kd teacher-L2H256 y=72.0 n=3 n=3 of=88.8',
       'kd teacher-L4H256 y=70.0 n=1 n=1 of=95.4',
     ]);
@@ -278,7 +278,7 @@ describe('teacher-size points', () => {
     const students = (list: FakePoint[]) =>
       teacherSizePoints(dataOf([...teacherSizeList().filter((f) => f.label === 'baseline'), ...list]))
         .filter((q) => q.kind === 'student')
-        .map((q) => `${q.series} ${q.teacher} y=${q.y.toFixed(1)} n=${q.runs}`);
+        .map((q) => `${q.series} ${q.teacher} y=${q.y?.toFixed(1)} n=${q.runs}`);
     expect(
       students(
         seeds(
@@ -423,7 +423,7 @@ describe('teacher-size points', () => {
     const teacherName = (glue: number) => data.rows.find((r) => r.model === 'L4' && r.glue === glue)!.group;
     expect(teacherName(0.8)).not.toBe(teacherName(0.5));
     const named = (s: string) => s.replace(teacherName(0.8), 'L4/a').replace(teacherName(0.5), 'L4/b');
-    expect(teacherSizePoints(data).map((p) => named(`${p.series} ${p.teacher} y=${p.y.toFixed(1)} of=${p.ofTeacher?.toFixed(1)} n=${p.runs}`))).toEqual([
+    expect(teacherSizePoints(data).map((p) => named(`${p.series} ${p.teacher} y=${p.y?.toFixed(1)} of=${p.ofTeacher?.toFixed(1)} n=${p.runs}`))).toEqual([
       'kd L2 y=55.0 of=91.7 n=1',
       'kd L4/b y=42.5 of=85.0 n=2', // L4's own student on b and small's, distilled from L4, scored on b
       'kd L4/a y=70.0 of=87.5 n=1',
@@ -557,6 +557,55 @@ describe('teacher-size table (Markdown report)', () => {
       expect(text).toMatch(/Not on the Pareto fronts nor in the charts: teacher-L2H256 [^:]*· partial\+kd \(no STS-B score\)/);
       expect(text).not.toContain('nor the teacher-size tables');
     }
+  });
+
+  it("leaves a cell undefined where one of its runs' GLUE score is, as a row's is where a task's is: not the mean of the other runs (n=2), and draws it nowhere", async () => {
+    const why = 'STS-B: Pearson and Spearman undefined (constant predictions)';
+    const stsb = (f: FakePoint): FakePoint => ({
+      ...f,
+      task: 'STS-B',
+      metrics: f.glue === null ? { pearson: NaN, spearmanr: NaN } : { pearson: f.glue, spearmanr: f.glue },
+    });
+    const constant = (f: FakePoint, i: number) => {
+      const p = fakePoint(stsb(f), i);
+      p.result.eval.glueScoreUndefined = why;
+      return p;
+    };
+    const points = [
+      ...teacherSizeList()
+        .filter((f) => f.label === 'baseline')
+        .map((f, i) => fakePoint(stsb(f), i)),
+      ...[0.7, 0.72].map((glue, i) =>
+        fakePoint(stsb({ model: 'teacher-L2H256', label: `kd(seed=${i + 1})`, bytes: 2e6, glue, steps: kd({ seed: i + 1 }) }), 10 + i),
+      ),
+      constant({ model: 'teacher-L2H256', label: 'kd(seed=3)', bytes: 2e6, glue: null, steps: kd({ seed: 3 }) }, 12),
+      fakePoint(stsb({ model: 'teacher-L4H256', label: 'kd(seed=1)', bytes: 2e6, glue: 0.68, steps: kd({ seed: 1 }) }), 13),
+    ];
+    const data = buildReport(points);
+    const students = teacherSizePoints(data).filter((q) => q.kind === 'student');
+    expect(
+      students.map(
+        (q) =>
+          `${q.teacher} y=${q.y?.toFixed(1)} n=${q.runs} undefined=${q.undefinedRuns} of=${q.ofTeacher?.toFixed(1)} largest=${q.ofLargestTeacher?.toFixed(1)}`,
+      ),
+    ).toEqual(['teacher-L2H256 y=undefined n=3 undefined=1 of=undefined largest=undefined', 'teacher-L4H256 y=68.0 n=1 undefined=0 of=92.6 largest=92.6']);
+    const [table] = teacherSizeTables(data);
+    expect(table!.rows).toEqual([['kd', 'undefined · – · – · n=3 · 0.50M', '68.00 · 92.6% · 92.6% · n=1 · 0.50M']]);
+    const md = await renderReport(data, 'md', 'teacher-size.sqlite');
+    expect(md).toContain('a teacher-size cell one of whose runs is such a row is undefined too, not the mean of its other runs.');
+    // the chart: the cell is not drawn, and its subtitle names it
+    const spec = teacherSizeSpec(data) as unknown as { title: { subtitle: string[] }; data: { values: Array<{ teacher: string; kind: string }> } };
+    expect(spec.data.values.filter((v) => v.kind === 'student').map((v) => v.teacher)).toEqual(['teacher-L4H256']);
+    expect(spec.title.subtitle.join(' ')).toContain('not drawn, GLUE undefined: STS-B · kd under teacher-L2H256 (1 of 3 runs)');
+    expect(await renderTeacherSizeChart(data)).toContain('1 of 3 runs');
+    // a teacher whose GLUE score is undefined: 'undefined' in its column's header (not 'no score'), no share of it
+    const teacherUndefined = buildReport([
+      ...points.filter((p) => p.label !== 'baseline' || p.model !== 'teacher-L4H256'),
+      constant({ model: 'teacher-L4H256', label: 'baseline', bytes: 44e6, glue: null }, 14),
+    ]);
+    const [header] = teacherSizeTables(teacherUndefined).map((t) => t.header);
+    expect(header).toEqual(['student', 'teacher-L2H256 (10.00M, 81.10)', 'teacher-L4H256 (11.00M, undefined)']);
+    expect(teacherSizeTables(teacherUndefined)[0]!.rows[0]![2]).toBe('68.00 · – · 83.8% · n=1 · 0.50M');
   });
 
   it("names tiny teachers' sizes as the table's params column does (35.0K, 38.0K), where both read 0.04M", () => {
