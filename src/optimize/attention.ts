@@ -20,6 +20,7 @@ import { float32Tensor, int8Tensor, readFloat32, readNumbers } from '../onnx/ten
 import type { AttentionBlock, EncoderLayer, Linear } from '../bert/structure.ts';
 import { attr, weightInOut } from '../quantize/graph-edit.ts';
 import type { OptimizeContext } from './context.ts';
+import { quotedText } from '../errors.ts';
 
 /** The quantization forms whose int8 [in, out] weight QAttention can take as it is. */
 const DYNAMIC_INT8 = new Set(['dynamic-int8', 'matmul-integer', 'matmul-integer-to-float']);
@@ -65,12 +66,12 @@ function int8Parts(oc: OptimizeContext, lins: Linear[]): { weights: Int8Array[];
   for (const l of lins) {
     const q = l.quantization!;
     const w = g.initializers.get(l.weight);
-    if (!w || w.dataType !== DataType.INT8 || l.layout !== 'in_out') return `the ${q.kind} weight '${l.weight}' is not int8 [in, out]`;
+    if (!w || w.dataType !== DataType.INT8 || l.layout !== 'in_out') return `the ${q.kind} weight ${quotedText(l.weight)} is not int8 [in, out]`;
     const s = q.scale ? g.initializers.get(q.scale) : undefined;
     const sv = s && s.dataType === DataType.FLOAT ? readFloat32(s) : undefined;
-    if (!sv || (sv.length !== 1 && sv.length !== l.outFeatures)) return `the scale of '${l.weight}' is not one float or one per column`;
+    if (!sv || (sv.length !== 1 && sv.length !== l.outFeatures)) return `the scale of ${quotedText(l.weight)} is not one float or one per column`;
     const z: Tensor | undefined = q.zeroPoint ? g.initializers.get(q.zeroPoint) : undefined;
-    if (z && readNumbers(z).some((v) => v !== 0)) return `the weight '${l.weight}' has non-zero zero points`;
+    if (z && readNumbers(z).some((v) => v !== 0)) return `the weight ${quotedText(l.weight)} has non-zero zero points`;
     weights.push(new Int8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength));
     for (let c = 0; c < l.outFeatures; c++) scales.push(sv.length === 1 ? sv[0] : sv[c]);
   }
@@ -163,7 +164,7 @@ function plan(oc: OptimizeContext, l: EncoderLayer): Planned | string {
   const a = l.attention!;
   if (l.firstToken) return 'it queries the first token only (first-token), which the fused Attention cannot';
   const context = oc.projectionInput(a.output);
-  if (!context) return `the input of the output projection '${a.output.node}' is not found`;
+  if (!context) return `the input of the output projection ${quotedText(a.output.node)} is not found`;
   const problem = oc.producerProblem(context);
   if (problem) return problem;
   const parts = packParts(oc, a);

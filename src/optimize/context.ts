@@ -13,6 +13,7 @@ import { linearAt } from '../bert/discover/linear.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { attr, GraphEditor, MS_DOMAIN, withoutTrailingEmpty } from '../quantize/graph-edit.ts';
 import type { Rewrite } from './settings.ts';
+import { quotedText } from '../errors.ts';
 
 /** A block left as it was, and why. */
 export interface SkippedRewrite {
@@ -67,7 +68,7 @@ export class OptimizeContext {
   replaceProducer(value: string, opType: string, inputs: string[], attributes: Node['attributes'] = {}): Node {
     const { edit } = this;
     const old = edit.graph.nodes.find((n) => n.outputs.includes(value));
-    if (!old) throw new Error(`optimize: no node computes '${value}'`);
+    if (!old) throw new Error(`optimize: no node computes ${quotedText(value)}`);
     edit.importDomain(MS_DOMAIN);
     const node = edit.makeNode(opType, withoutTrailingEmpty(inputs), [value], attributes, MS_DOMAIN, `${old.name}/${opType}`);
     edit.replaceNode(old, [node]);
@@ -78,8 +79,10 @@ export class OptimizeContext {
   /** Why the producer of `value` cannot be replaced by one fused node (it computes other values too), or undefined. */
   producerProblem(value: string): string | undefined {
     const p = this.view.producer(value);
-    if (!p) return `no node computes '${value}'`;
-    return p.outputs.filter(Boolean).length === 1 ? undefined : `'${value}' comes from ${p.opType} '${p.name}', which computes other values too`;
+    if (!p) return `no node computes ${quotedText(value)}`;
+    return p.outputs.filter(Boolean).length === 1
+      ? undefined
+      : `${quotedText(value)} comes from ${p.opType} ${quotedText(p.name)}, which computes other values too`;
   }
 
   /** The value a projection multiplies (in front of any activation quantizer or keras flatten). */

@@ -18,6 +18,7 @@ import { firstTokenOf } from '../bert/discover/attention.ts';
 import { linearAt } from '../bert/discover/linear.ts';
 import { attr, MS_DOMAIN, withoutTrailingEmpty } from '../quantize/graph-edit.ts';
 import type { OptimizeContext } from './context.ts';
+import { quotedText } from '../errors.ts';
 
 /** True for a Gather of index 0 or a Slice [0:1] along the sequence axis (axis 1). */
 function selectsFirstToken(oc: OptimizeContext, n: Node): boolean {
@@ -48,7 +49,7 @@ function shapeProblem(oc: OptimizeContext, reshape: Node | undefined, queryNodes
       continue;
     }
     const of = view.producer(p.inputs[0]);
-    if (!of || !queryNodes.has(of)) return `the ${what} '${reshape.name}' takes its shape from '${p.inputs[0]}', not from the queries`;
+    if (!of || !queryNodes.has(of)) return `the ${what} ${quotedText(reshape.name)} takes its shape from ${quotedText(p.inputs[0])}, not from the queries`;
   }
   return undefined;
 }
@@ -64,13 +65,13 @@ export function firstTokenOnly(oc: OptimizeContext): void {
   if (!a) return skip('the last layer has no attention block');
   if (a.kind !== 'unfused' || !a.q) return skip('the last layer has a fused Attention, which queries every token');
   const x = view.source(l.input);
-  if (view.graph.outputs.some((o) => view.source(o.name) === view.source(l.output))) return skip(`its output '${l.output}' is a graph output`);
+  if (view.graph.outputs.some((o) => view.source(o.name) === view.source(l.output))) return skip(`its output ${quotedText(l.output)} is a graph output`);
   const readers = view.consumers(l.output);
   if (!readers.length || readers.some((r) => !selectsFirstToken(oc, r))) return skip('something other than a selection of the first token reads its output');
 
   const qNode = oc.inputNode(a.q.node)!;
   const q = linearAt(view, qNode);
-  if (!q || q.flatten || view.source(q.input) !== x) return skip(`the query projection '${qNode.name}' does not read the layer input directly`);
+  if (!q || q.flatten || view.source(q.input) !== x) return skip(`the query projection ${quotedText(qNode.name)} does not read the layer input directly`);
   const isDefault = qNode.domain === '';
   const direct =
     (isDefault && ['MatMul', 'Gemm'].includes(qNode.opType) && !a.q.quantization) ||

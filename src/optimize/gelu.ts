@@ -6,6 +6,7 @@
  */
 import type { EncoderLayer } from '../bert/structure.ts';
 import type { OptimizeContext } from './context.ts';
+import { quotedText } from '../errors.ts';
 
 const FUSED = new Set(['BiasGelu', 'FastGelu', 'Gelu']);
 
@@ -19,7 +20,7 @@ export function fuseGelus(oc: OptimizeContext, layers: readonly EncoderLayer[]):
     const out = oc.projectionInput(f.out);
     const producer = out ? oc.view.producer(out) : undefined;
     if (!out || !producer || !f.activationNodes.includes(producer.name)) {
-      oc.skip('gelu', where, `the second feed-forward projection '${f.out.node}' does not read the activation's output`);
+      oc.skip('gelu', where, `the second feed-forward projection ${quotedText(f.out.node)} does not read the activation's output`);
       continue;
     }
     const problem = oc.producerProblem(out);

@@ -5,7 +5,7 @@
  * too); a list names rewrites.
  */
 import { z } from 'zod';
-import { SettingsError } from '../errors.ts';
+import { SettingsError, quotedText } from '../errors.ts';
 import { declarePass, grammar, settingWord } from '../pass/settings.ts';
 
 /** The rewrites, in the order the pass applies them. */
@@ -41,7 +41,7 @@ export function parseRewrites(spec: string): Rewrite[] {
   // (each read as a setting's word: any letter case; an unknown one quoted as typed)
   const names = typed.map((n) => settingWord(n, REWRITES));
   const unknown = names.find((n) => !(REWRITES as readonly unknown[]).includes(n));
-  if (unknown !== undefined) throw new SettingsError(`unknown rewrite '${String(unknown)}' (expected ${SYNTAX})`);
+  if (unknown !== undefined) throw new SettingsError(`unknown rewrite ${quotedText(String(unknown))} (expected ${SYNTAX})`);
   return REWRITES.filter((r) => names.includes(r));
 }
 

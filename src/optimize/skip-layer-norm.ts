@@ -9,6 +9,7 @@
 import { attr } from '../quantize/graph-edit.ts';
 import type { EncoderLayer, LayerNorm, Linear } from '../bert/structure.ts';
 import type { OptimizeContext } from './context.ts';
+import { quotedText } from '../errors.ts';
 
 /** Fuses one residual Add + LayerNorm, or records why not. */
 function fuseOne(oc: OptimizeContext, where: string, norm: LayerNorm, branch: Linear, residual: string): void {
@@ -18,11 +19,15 @@ function fuseOne(oc: OptimizeContext, where: string, norm: LayerNorm, branch: Li
   const add = m && view.producerOf(m.input);
   const sources = add?.inputs.map((v) => view.source(v)) ?? [];
   if (!m || !add || add.opType !== 'Add' || add.domain !== '' || !sources.includes(view.source(branch.output)) || !sources.includes(view.source(residual))) {
-    oc.skip('skip-layernorm', where, `the LayerNorm producing '${norm.output}' does not normalize Add('${branch.output}', '${residual}')`);
+    oc.skip(
+      'skip-layernorm',
+      where,
+      `the LayerNorm producing ${quotedText(norm.output)} does not normalize Add(${quotedText(branch.output)}, ${quotedText(residual)})`,
+    );
     return;
   }
   if (view.readers(add.outputs[0]).some((n) => !norm.nodes.includes(n.name))) {
-    oc.skip('skip-layernorm', where, `the sum '${add.outputs[0]}' is read outside the LayerNorm`);
+    oc.skip('skip-layernorm', where, `the sum ${quotedText(add.outputs[0])} is read outside the LayerNorm`);
     return;
   }
   const problem = oc.producerProblem(norm.output);

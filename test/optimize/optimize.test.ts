@@ -57,6 +57,8 @@ describe('optimize settings', () => {
     // (a rewrite reads in any letter case, and an unknown one is quoted as typed)
     expect(OPTIMIZE.check({ rewrites: ' Attention,GELU' })).toEqual({ rewrites: 'attention,gelu' });
     expect(() => OPTIMIZE.parse({ rewrites: 'Attention,Fast' })).toThrow(/: unknown rewrite 'Fast' \(expected /);
+    // (quoted as a shell takes it, quotedText, where plain quotes showed 'it's' as it is)
+    expect(() => OPTIMIZE.parse({ rewrites: "gelu,it's" })).toThrow(/^optimize: rewrites 'gelu,it'\\''s': unknown rewrite 'it'\\''s' \(expected /);
     expect(() => OPTIMIZE.parse({ rewrites: ',' })).toThrow(/no rewrite is named/);
     expect(() => OPTIMIZE.parse({ rewrites: 'all', level: 2 })).toThrow(/^optimize: unknown setting 'level'/);
   });
