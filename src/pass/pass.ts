@@ -201,3 +201,11 @@ export interface PassStep {
 export interface ParsedStep extends PassStep {
   version: number;
 }
+
+/**
+ * Step `index` (from 0) of a pipeline as a message names it, counted from 1 as its steps are written: 'step 2
+ * (distill)', in compress's and a sweep plan's refusals and warnings, a point's lines and a stored plan's files alike.
+ */
+export function stepName(index: number, pass: string): string {
+  return `step ${index + 1} (${pass})`;
+}

@@ -13,7 +13,7 @@ import { SettingsError, quotedText, valueAndKind, UserError, madeModelRefusal } 
 import { requireClassifier } from './measure.ts';
 import { checkModelArg } from '../library-args.ts';
 import { RECURRENT_MODEL, recurrentModelLstm, recurrentRefusal } from './recurrent.ts';
-import { structureShape } from './pass.ts';
+import { stepName, structureShape } from './pass.ts';
 import { type RatioSoFar, ratioSoFarAfter, shareAfterRatioSoFar } from '../share/after-ratio.ts';
 import { sharingGroups } from '../prune/sharing.ts';
 
@@ -132,7 +132,7 @@ function checkShareAfterRatio(s: BertStructure, parsed: ReturnType<typeof parseS
   for (const [i, { step }] of parsed.entries()) {
     const settings = step.settings as Record<string, unknown>;
     const uneven = step.pass === 'share-layers' ? shareAfterRatioSoFar(settings, sofar, 'the run') : undefined;
-    if (uneven) return `share-layers (step ${i + 1}): ${uneven}`;
+    if (uneven) return `${stepName(i, 'share-layers')}: ${uneven}`;
     // (settings as they act on the model, as the plan reads them; a step they do not fit is refused by its pass)
     let on: ReturnType<ReturnType<typeof getPass>['onModel']>;
     try {

@@ -19,7 +19,7 @@ import { loadSplit, splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import { anotherTasksLabels, ignoredLabelNames, ignoredLabelsNote, mapModelLabels } from '../eval/labels.ts';
-import { structureShape, type PassShape, type PassStep } from '../pass/pass.ts';
+import { stepName, structureShape, type PassShape, type PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { recurrentModelLstm, recurrentRefusal } from '../pass/recurrent.ts';
 import { rewriteBlocker } from '../onnx/fidelity.ts';
@@ -43,7 +43,7 @@ import {
   studentSpecOn,
   teacherShape,
 } from '../train/students/index.ts';
-import { stepName, type BenchSpec, type CalibrationSpec, type EvalSpec, type ModelSpec, type PipelineSpec, type SweepSpec } from './spec.ts';
+import { type BenchSpec, type CalibrationSpec, type EvalSpec, type ModelSpec, type PipelineSpec, type SweepSpec } from './spec.ts';
 import { GENERAL_STAGE_STUDENT, trainingSettingNames, type TrainingKind } from './train-step.ts';
 import { loadModelShapes } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
@@ -218,7 +218,7 @@ async function sideFileHashes(dir: string, hash: (file: string) => Promise<strin
  */
 export interface PlannedFile {
   file: string;
-  /** What it is, in words: 'SST-2 dev', 'SST-2 train (calibration)', 'model folder', 'teacher folder (distill, pipeline step 1)'. */
+  /** What it is, in words: 'SST-2 dev', 'SST-2 train (calibration)', 'model folder', 'teacher folder of step 1 (distill)'. */
   what: string;
   /** Its sha256 when planned; undefined for a side file (config.json, a tokenizer file) its folder did not hold then. */
   sha256: string | undefined;
@@ -266,20 +266,20 @@ export function plannedDataFiles(plan: unknown): PlannedFile[] {
       const step = steps.find((t) => String(t?.index) === index);
       const { teacher, student } = record(read);
       const of = stepWords(step?.kind, index);
-      if (teacher !== undefined) sideFiles(located(step?.teacher)?.dir, teacher, `teacher folder (${of})`);
-      if (student !== undefined) sideFiles(located(step?.student)?.dir, student, `student folder (${of})`);
+      if (teacher !== undefined) sideFiles(located(step?.teacher)?.dir, teacher, `teacher folder of ${of}`);
+      if (student !== undefined) sideFiles(located(step?.student)?.dir, student, `student folder of ${of}`);
     }
     // (listed whether or not the student had one then: one there now, or gone, is a change)
     for (const t of steps) {
       const onnx = projectionsStudent(t, p.model?.onnx);
       const sha256 = record(record(data.training)[String(t?.index)]).projections;
       if (onnx !== undefined)
-        out.push({ file: projectionsPath(onnx), what: `student's projections (${stepWords(t.kind, t.index)})`, sha256: isHash(sha256) ? sha256 : undefined });
+        out.push({ file: projectionsPath(onnx), what: `student's projections of ${stepWords(t.kind, t.index)}`, sha256: isHash(sha256) ? sha256 : undefined });
     }
   }
   for (const t of steps) {
     if (typeof t?.data?.file === 'string' && isHash(t.data.sha256))
-      out.push({ file: t.data.file, what: `${t.task} train (${stepWords(t.kind, t.index)})`, sha256: t.data.sha256 });
+      out.push({ file: t.data.file, what: `${t.task} train of ${stepWords(t.kind, t.index)}`, sha256: t.data.sha256 });
   }
   return out;
 }
@@ -401,7 +401,7 @@ export function plannedTokenizerFolders(plan: unknown): Array<{ dir: string; pla
 export interface PlannedModel {
   /** Its .onnx file. */
   onnx: string;
-  /** What it is, in words: 'model', 'teacher (distill, pipeline step 1)', 'student (train, pipeline step 1)'. */
+  /** What it is, in words: 'model', 'teacher of step 1 (distill)', 'student of step 1 (train)'. */
   what: string;
   /** Its identity when planned (modelSha256). */
   sha256: string;
@@ -419,15 +419,15 @@ export function plannedModels(plan: unknown): PlannedModel[] {
   add(p.model?.onnx, 'model', p.model?.sha256, p.model?.stamps);
   for (const t of Array.isArray(p.training?.steps) ? p.training.steps : []) {
     const of = stepWords(t?.kind, t?.index);
-    if (t?.teacher !== undefined) add(t.teacher, `teacher (${of})`, t.teacherSha256, t.teacherStamps);
-    if (t?.studentSha256 !== undefined) add(located(t.student)?.onnx, `student (${of})`, t.studentSha256, t.studentStamps);
+    if (t?.teacher !== undefined) add(t.teacher, `teacher of ${of}`, t.teacherSha256, t.teacherStamps);
+    if (t?.studentSha256 !== undefined) add(located(t.student)?.onnx, `student of ${of}`, t.studentSha256, t.studentStamps);
   }
   return out;
 }
 
-/** A stored plan's training step in words, as PlannedFile.what says it: 'distill, pipeline step 2'. */
+/** A stored plan's training step (as read back: unchecked) as a message names it (stepName), as PlannedFile.what says it: 'step 2 (distill)'. */
 function stepWords(kind: unknown, index: unknown): string {
-  return `${kind ?? 'training'}, pipeline step ${Number(index) + 1}`;
+  return stepName(Number(index), typeof kind === 'string' ? kind : 'training');
 }
 
 /** The model at `path` (a plan's, as read back: unchecked) located, or undefined where it cannot be (gone: nothing to read again). */
@@ -897,7 +897,7 @@ function unreadAugmentationWarnings(spec: SweepSpec, log: (line: string) => void
     (p.training ?? []).forEach((t, i) => {
       if (t?.kind !== 'distill') return;
       const unread = unreadAugmentation({ ...DEFAULT_DISTILL_SETTINGS, ...t.distill, stage: 'task' }, 'settings');
-      if (unread) log(`warning: pipeline ${quotedText(p.label)} steps[${i}]: distill ${unread}`);
+      if (unread) log(`warning: pipeline ${quotedText(p.label)}, ${stepName(i, 'distill')}: ${unread}`);
     });
   }
 }

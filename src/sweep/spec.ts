@@ -47,7 +47,7 @@ import { locateModel } from '../onnx/locate.ts';
 import { lookupTasks } from '../glue/registry.ts';
 import { DEFAULT_CALIBRATION_EXAMPLES, calibrationTask } from '../eval/calibration.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
-import type { PassStep } from '../pass/pass.ts';
+import { stepName, type PassStep } from '../pass/pass.ts';
 import { getPass } from '../pass/registry.ts';
 import { typedValueProblem } from '../pass/settings.ts';
 import { POOL_THREADS_RANGE } from '../runtime/threads.ts';
@@ -157,14 +157,6 @@ export function parseSweepFile(file: string): SweepSpec {
   return parseSweep(raw, abs, file);
 }
 
-/**
- * Step `index` (from 0) of a pipeline as a message names it, counted from 1 as its steps are written: 'step 2
- * (distill)', in the plan's refusals and a point's lines alike.
- */
-export function stepName(index: number, pass: string): string {
-  return `step ${index + 1} (${pass})`;
-}
-
 /** Top-level keys that start with this are ignored (docker-compose's extension fields): they hold YAML anchors. */
 const EXTENSION_PREFIX = 'x-';
 
@@ -212,7 +204,7 @@ export function parseSweep(raw: unknown, file: string, display = file): SweepSpe
         const pass = getPass(step.pass);
         const settings = pass.check(step.settings);
         if (pass.readsSeed(settings))
-          f.attempt(`seed (pipeline ${quotedText(pipeline.label)}, step ${i + 1}, ${step.pass})`, () => pass.check(pass.seeded(settings, spec.seed)));
+          f.attempt(`seed of pipeline ${quotedText(pipeline.label)}, ${stepName(i, step.pass)}`, () => pass.check(pass.seeded(settings, spec.seed)));
       });
     }
   }

@@ -1465,7 +1465,7 @@ describe('report of a store', () => {
     expect(marks()).toEqual({
       baseline: null,
       int8: `data changed: ${train} (SST-2 train (calibration)) edited`,
-      tuned: `data changed: ${train} (SST-2 train (train, pipeline step 1)) edited`,
+      tuned: `data changed: ${train} (SST-2 train of step 1 (train)) edited`,
     });
 
     // the model folder's side files: config.json edited, vocab.txt removed, tokenizer.json added
@@ -1582,7 +1582,7 @@ describe('report of a store', () => {
     writeFileSync(onnx, 'model bytes, first version');
     writeFileSync(join(root, 'other.onnx'), 'other teacher');
     renameSync(join(root, 'other.onnx'), teacher);
-    const taught = `data changed: ${teacher} (teacher (distill, pipeline step 1)) changed`;
+    const taught = `data changed: ${teacher} (teacher of step 1 (distill)) changed`;
     for (const store of [stamped, unstamped]) expect(marks(store)).toEqual({ baseline: null, distilled: taught });
     const report = loadReport({ store: stamped });
     expect(toMarkdown(report)).toMatch(/^\| sst2 \| distilled‡ \|/m);

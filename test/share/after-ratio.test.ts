@@ -68,7 +68,7 @@ describe('compress: share-layers after prune-heads by ratio, before its calibrat
   // (2 layers of 4 heads, 0.75: 2 heads left, even only as one a layer)
   const two = writeModelFolder(join(work, 'l2h4'), tinyBert({}, { seed: 3 }));
   const warning =
-    'warning: share-layers (step 2): prune-heads by ratio before it (step 1) chooses the heads it removes when it runs, and the run fails unless it leaves the layers of each group share-layers joins (layers 0-1) as many heads, as layers sharing weights must: share layers before pruning heads, or list the heads to prune';
+    'warning: step 2 (share-layers): prune-heads by ratio before it (step 1) chooses the heads it removes when it runs, and the run fails unless it leaves the layers of each group share-layers joins (layers 0-1) as many heads, as layers sharing weights must: share layers before pruning heads, or list the heads to prune';
 
   it('refuses a ratio no choice of which leaves the layers even, writing nothing, with --calibrate named too', async () => {
     const output = join(work, 'out-none', 'model.onnx');

@@ -179,7 +179,7 @@ describe("a sweep's plan of a distill step with augment and alpha 1", () => {
     const lines: string[] = [];
     await planSweep(spec, { glueDir: join(root, 'glue'), workDir: join(root, 'work-alpha'), log: (l) => lines.push(l) });
     expect(lines.filter((l) => l.startsWith('warning:'))).toEqual([
-      "warning: pipeline 'labels' steps[0]: distill augment=2 with alpha=1: augmented examples have no gold label and alpha 1 gives the teacher no weight, so they add nothing to the loss but time (and dilute each batch's labelled rows); give alpha below 1 for the teacher's term to read them, or leave out augment",
+      "warning: pipeline 'labels', step 1 (distill): augment=2 with alpha=1: augmented examples have no gold label and alpha 1 gives the teacher no weight, so they add nothing to the loss but time (and dilute each batch's labelled rows); give alpha below 1 for the teacher's term to read them, or leave out augment",
     ]);
   });
 });

@@ -66,11 +66,11 @@ describe('a sweep folder moved', () => {
       ['baseline', `data changed: ${join(b, 'glue', 'SST-2', 'dev.tsv')} (SST-2 dev) edited`],
       [
         'kd',
-        `data changed: ${join(b, 'teacher', 'model.onnx')} (teacher (distill, pipeline step 1)) changed, ${join(b, 'glue', 'SST-2', 'dev.tsv')} (SST-2 dev) edited`,
+        `data changed: ${join(b, 'teacher', 'model.onnx')} (teacher of step 1 (distill)) changed, ${join(b, 'glue', 'SST-2', 'dev.tsv')} (SST-2 dev) edited`,
       ],
       [
         'kd-student',
-        `data changed: ${join(b, 'student', 'model.onnx')} (student (distill, pipeline step 1)) changed, ${join(b, 'glue', 'SST-2', 'dev.tsv')} (SST-2 dev) edited`,
+        `data changed: ${join(b, 'student', 'model.onnx')} (student of step 1 (distill)) changed, ${join(b, 'glue', 'SST-2', 'dev.tsv')} (SST-2 dev) edited`,
       ],
     ]);
 

@@ -93,9 +93,9 @@ describe("a distill step's student projections in a sweep", () => {
     try {
       const without = await plan('models/teacher', { student: 'models/gd' });
       expect(without.key).not.toBe(withFile.key);
-      expect(dataChange(withFile, currentHashes())).toBe(`data changed: ${sidecar} (student's projections (distill, pipeline step 1)) removed`);
+      expect(dataChange(withFile, currentHashes())).toBe(`data changed: ${sidecar} (student's projections of step 1 (distill)) removed`);
       cpSync(kept, sidecar);
-      expect(dataChange(without, currentHashes())).toBe(`data changed: ${sidecar} (student's projections (distill, pipeline step 1)) added`);
+      expect(dataChange(without, currentHashes())).toBe(`data changed: ${sidecar} (student's projections of step 1 (distill)) added`);
     } finally {
       cpSync(kept, sidecar);
     }

@@ -27,7 +27,7 @@ const parse = (seed: number, settings: Record<string, unknown>) =>
 describe("a sweep's seed", () => {
   it('is refused when a step drawing from it (random importance without its own seed) would refuse it', () => {
     expect(() => parse(2 ** 32, { ratio: 0.5, importance: 'random' })).toThrow(
-      /^s\.yaml: seed \(pipeline 'rh', step 1, prune-heads\): prune-heads: seed 4294967296: expected an integer from 0 to 4294967295/,
+      /^s\.yaml: seed of pipeline 'rh', step 1 \(prune-heads\): prune-heads: seed 4294967296: expected an integer from 0 to 4294967295/,
     );
     expect(parse(2 ** 32 - 1, { ratio: 0.5, importance: 'random' }).seed).toBe(2 ** 32 - 1);
     // a step with its own seed, or one that draws nothing, does not read the sweep's

@@ -109,8 +109,9 @@ describe('compress and the plan follow the model alike', () => {
     } else {
       const warned = await warnings('tiny4', steps);
       expect(warned).toHaveLength(1);
-      expect(warned[0]!.startsWith(`warning: ${join(root, 'w.yaml')}: pipeline 'p' on model 'tiny4', step 3 (share-layers): `)).toBe(true);
-      expect(asked()).toBe(warned[0]!.replace(/^.*step 3 \(share-layers\): /, 'share-layers (step 3): ').replace('the point fails', 'the run fails'));
+      // (compress's warning names the step as the plan's does: the plan's line is the file, the pipeline and the model, then compress's)
+      expect(warned[0]).toBe(`warning: ${join(root, 'w.yaml')}: pipeline 'p' on model 'tiny4', ${asked()!.replace('the run fails', 'the point fails')}`);
+      expect(asked()!.startsWith('step 3 (share-layers): ')).toBe(true);
     }
   });
 });

@@ -102,7 +102,7 @@ describe("a sweep's rerun", () => {
       ['kd', true, false],
       ['kd', true, true],
     ]);
-    const changed = `data changed: ${teacher()} (teacher (distill, pipeline step 1)) changed`;
+    const changed = `data changed: ${teacher()} (teacher of step 1 (distill)) changed`;
     expect(loadReport({ store }).rows.map((r) => [r.label, r.dataChange])).toEqual([
       ['baseline', null],
       ['kd', changed],
