@@ -17,6 +17,8 @@ export type StudentKind = Student['kind'];
  * kind: a bump takes one more than the highest in this table, so that a number names one training code (the keys of
  * SHARED_TRAINING_VERSION and before gave every kind the step's number). Starts at 1: the training code of the points
  * stored before steps had versions, whose keys hold none. 2: a Distilled BiLSTM's LSTM biases are not decayed (were).
+ * A changed default length that gives the steps of some models alone another length (those whose inputs fix one) is
+ * a version of TRAINING_LENGTH_READINGS instead, which stales only their points.
  */
 export const TRAINING_VERSIONS: Readonly<Record<TrainingStep, Readonly<Record<StudentKind, number>>>> = {
   train: { bert: 1, bilstm: 2 },
