@@ -132,6 +132,17 @@ export function listLines(heading: string, items: readonly string[], separator =
 }
 
 /**
+ * What a filled point is, in two subtitle lines (one would widen the chart past its panels), for an axis on which
+ * `x` is better ('small', 'fast'): a point is on the front when no other is better on one axis and as good on the
+ * other (paretoMask), so of two points of one size the better alone, where 'nothing else is both smaller and better'
+ * said both were.
+ */
+const frontRule = (x: 'small' | 'fast'): string[] => [
+  "filled: on the Pareto front of its model's variants in its sweep:",
+  `nothing else is ${x === 'small' ? 'smaller' : 'faster'} and as good or better, or as ${x} and better`,
+];
+
+/**
  * The Vega-Lite spec of one chart. `unlabelled`: the points whose labels the rendering could place nowhere without
  * overlapping another's (renderChart), named in the subtitle.
  */
@@ -139,11 +150,8 @@ export function chartSpec(data: ReportData, kind: ChartKind, unlabelled: readonl
   const { title, x } = AXES[kind];
   const subtitle =
     kind === 'latency' && data.rows.length > 0
-      ? [
-          `p50 at ${describeLatencyShapes(data.rows)}; a variant: its baseline's p50 ÷ its speed-up`,
-          "filled: on the Pareto front of its model's variants in its sweep (nothing else is both faster and better)",
-        ]
-      : ['weights: bytes of all initializers', "filled: on the Pareto front of its model's variants in its sweep (nothing else is both smaller and better)"];
+      ? [`p50 at ${describeLatencyShapes(data.rows)}; a variant: its baseline's p50 ÷ its speed-up`, ...frontRule('fast')]
+      : ['weights: bytes of all initializers', ...frontRule('small')];
   // a model with no scored point has no panel (and a chart of none only its title): say so, not leave it out unsaid
   const unscored = [...new Set(data.rows.map((r) => r.group))].filter(
     (g) => !data.rows.some((r) => r.group === g && r.glue !== null && r.missingTasks.length === 0),

@@ -100,7 +100,7 @@ ${body}
 </table></div>
 <p class="note">Scores ×100 on GLUE dev. size and % of original are against the baseline row of the same model. speed-up is the
 baseline's latency over the variant's, measured in the same run with interleaved repetitions (geometric mean over the bench
-shapes). p50 ms: as measured at the first bench shape (${escapeHtml(describeLatencyShapes(data.rows))}). A variant is on a front when no other variant of its model is both smaller (or faster) and better.</p>
+shapes). p50 ms: as measured at the first bench shape (${escapeHtml(describeLatencyShapes(data.rows))}). A row is on a front when no other row of its model in its sweep is smaller (faster) and as good or better, or as small (as fast) and better.</p>
 <p class="note">${escapeHtml(SIZE_NOTE)}</p>
 ${notes}<script type="application/json" id="report-data">${json}</script>
 </body>

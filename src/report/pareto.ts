@@ -1,6 +1,7 @@
 /**
  * Pareto fronts, pure functions. A point is on the front when no other point is at least as good on both axes and
- * better on one; for a compressed model that means: nothing else is both smaller (or faster) and more accurate.
+ * better on one; for a compressed model that means: nothing else is smaller (or faster) and as accurate or more, or as small
+ * (as fast) and more accurate.
  */
 
 export type Direction = 'min' | 'max';

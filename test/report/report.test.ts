@@ -857,6 +857,38 @@ describe('report rows', () => {
     expect(Number(/<svg[^>]* width="(\d+)"/.exec(svg)![1])).toBeLessThan(640);
   });
 
+  it('says what a front is as it is ranked: of two variants of one size (one speed) the better alone, where the charts and the page said nothing else was both smaller and better', async () => {
+    // heads-a and heads-b: one size, one speed, other scores; neither is smaller nor faster than the other
+    const tied = buildReport(
+      [
+        { model: 'm', label: 'baseline', bytes: 4e7, glue: 0.8 },
+        { model: 'm', label: 'heads-a', bytes: 3e7, glue: 0.7, speedup: 1.5 },
+        { model: 'm', label: 'heads-b', bytes: 3e7, glue: 0.75, speedup: 1.5 },
+      ].map(fakePoint),
+    );
+    const front = (kind: 'bytes' | 'latency') =>
+      chartPoints(tied, kind)
+        .filter((p) => p.front)
+        .map((p) => p.label);
+    expect([front('bytes'), front('latency')]).toEqual([
+      ['baseline', 'heads-b'],
+      ['baseline', 'heads-b'],
+    ]);
+    const subtitle = (kind: 'bytes' | 'latency') => (chartSpec(tied, kind) as unknown as { title: { subtitle: string[] } }).title.subtitle;
+    expect(subtitle('bytes')).toEqual([
+      'weights: bytes of all initializers',
+      "filled: on the Pareto front of its model's variants in its sweep:",
+      'nothing else is smaller and as good or better, or as small and better',
+    ]);
+    expect(subtitle('latency').slice(1)).toEqual([
+      "filled: on the Pareto front of its model's variants in its sweep:",
+      'nothing else is faster and as good or better, or as fast and better',
+    ]);
+    expect(await writtenHtml(tied, 'tied.sqlite')).toContain(
+      'A row is on a front when no other row of its model in its sweep is smaller (faster) and as good or better, or as small (as fast) and better.',
+    );
+  });
+
   it('marks stale points in both charts (a diamond labelled ‡, said in the subtitle), kept in their front as the sweep ranks them', async () => {
     const points = posterPoints();
     const key = (label: string) => points.find((p) => p.model === 'sst2' && p.label === label)!.key;
