@@ -62,6 +62,7 @@ import {
   fusesUnknownsInTransformersJs,
   unigramByteFallbackOf,
   loadTokenizer,
+  missingUnkToken,
   normalizesByCharsmap,
   tokenizerFromJson,
   withoutSlowOnlyOptions,
@@ -658,18 +659,33 @@ interface SideFiles {
   brokenTemplates: BrokenTemplates;
   /** Its added tokens of normalized false that transformers.js finds in other text (addedFoundNormalized), said by addedNormalizedNote. */
   addedNormalized: AddedFoundNormalized[];
+  /** Its tokenizer's model's unk_token where its vocabulary lacks it (missingUnkToken), said by missingUnkNote. */
+  missingUnk?: { type: string; unk: string };
   pairType?: { gives: number; has: number };
 }
 
 /**
  * What a transformers.js user should know about the exported `folder` of float model `model`, one line each:
  * singleScoreNote, and the warnings of its side files (writeSideFiles: fusedUnknownsNote, byteFallbackNote, precompiledNote,
- * subwordPrefixNote, specialIdsNote, singleWordNote, addedNormalizedNote, decoderFoldNote, brokenTemplateNote, pairTypeNote).
+ * subwordPrefixNote, specialIdsNote, singleWordNote, addedNormalizedNote, decoderFoldNote, brokenTemplateNote, missingUnkNote,
+ * pairTypeNote).
  */
 function folderNotes(
   model: Model,
   folder: string,
-  { fusesUnknowns, byteFallback, precompiled, subwordPrefix, specialIds, singleWord, decoderFolds, brokenTemplates, addedNormalized, pairType }: SideFiles,
+  {
+    fusesUnknowns,
+    byteFallback,
+    precompiled,
+    subwordPrefix,
+    specialIds,
+    singleWord,
+    decoderFolds,
+    brokenTemplates,
+    addedNormalized,
+    missingUnk,
+    pairType,
+  }: SideFiles,
 ): string[] {
   return [
     ...singleScoreNote(model, folder),
@@ -682,6 +698,7 @@ function folderNotes(
     ...(addedNormalized.length ? [addedNormalizedNote(folder, addedNormalized)] : []),
     ...(decoderFolds.length ? [decoderFoldNote(folder, decoderFolds)] : []),
     ...[brokenTemplates.single, brokenTemplates.pair].flatMap((problem) => (problem === undefined ? [] : [brokenTemplateNote(folder, problem)])),
+    ...(missingUnk ? [missingUnkNote(folder, missingUnk)] : []),
     ...(pairType ? [pairTypeNote(folder, pairType)] : []),
   ];
 }
@@ -771,6 +788,7 @@ function writeSideFiles(
   const pairType = pairTypeBeyond(writtenTokenizer, inputLimits(model, structure).typeVocabSize);
   // (an added token of normalized false that transformers.js finds in a text its normalizer turns into it)
   const addedNormalized = addedFoundNormalized(forTransformersJs, writtenConfig, writtenTokenizer);
+  const missingUnk = missingUnkToken(tokenizer);
   return {
     graphOnly: (written[GRAPH_ONLY_KEY] as string[] | undefined) ?? [],
     fusesUnknowns: fusesUnknownsInTransformersJs(tokenizer),
@@ -783,6 +801,7 @@ function writeSideFiles(
     decoderFolds: decoderFoldsOtherwise(tokenizer),
     brokenTemplates: found.brokenTemplates ?? {},
     addedNormalized,
+    ...(missingUnk ? { missingUnk } : {}),
     ...(pairType ? { pairType } : {}),
   };
 }
@@ -987,6 +1006,15 @@ function addedNormalizedNote(folder: string, found: readonly AddedFoundNormalize
   );
   const one = found.length === 1;
   return `warning: ${folder}: its tokenizer's added token${one ? '' : 's'} ${named} ${one ? 'is' : 'are'} normalized false, which transformers and compress eval find only in the text as written, where transformers.js also reads a text its normalizer turns into ${one ? "the token's" : "a token's"} content as the token and gives other ids there (classify such texts with compress eval)`;
+}
+
+/**
+ * The warning for a folder whose tokenizer's model lacks its unk_token in its vocabulary (missingUnkToken), one line:
+ * tokenizers fails on a text holding a piece the vocabulary lacks and compress eval refuses it, where transformers.js
+ * gives it no id or an added unknown token's.
+ */
+function missingUnkNote(folder: string, { type, unk }: { type: string; unk: string }): string {
+  return `warning: ${folder}: its tokenizer's ${type} model's unk_token ${JSON.stringify(unk)} is not in its vocabulary: transformers fails on a text holding a piece the vocabulary lacks and compress eval refuses it, where transformers.js reads it otherwise (no id, which it fails on with an error of its own, or the id of an added ${JSON.stringify(unk)}, which the model's word embedding may lack): classify with it only texts its vocabulary spells (or add ${JSON.stringify(unk)} to the vocabulary)`;
 }
 
 /** The warning for a folder whose model has no row for the token type its tokenizer gives a pair's second text, one line. */

@@ -223,6 +223,32 @@ describe('tokenizer: vocab.txt without [UNK]', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('is said in one line at --format transformers.js, which gives such a text no id or an added [UNK] past the vocabulary where transformers fails on it and eval refuses it; a folder with [UNK] gets no such line', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'no-unk-tjs-'));
+    try {
+      const warning = (out: string) =>
+        `warning: ${out}: its tokenizer's WordPiece model's unk_token "[UNK]" is not in its vocabulary: transformers fails on a text holding a piece the vocabulary lacks and compress eval refuses it, where transformers.js reads it otherwise (no id, which it fails on with an error of its own, or the id of an added "[UNK]", which the model's word embedding may lack): classify with it only texts its vocabulary spells (or add "[UNK]" to the vocabulary)`;
+      const vocab = ['[PAD]', '[CLS]', '[SEP]', '[MASK]', 'hello', 'world'];
+      for (const [name, withUnk] of [
+        ['no-unk', false],
+        ['with-unk', true],
+      ] as const) {
+        const hf = tokenizerFolderOf(root, name, {});
+        rmSync(join(hf, 'tokenizer.json'));
+        writeFileSync(join(hf, 'vocab.txt'), [...vocab, ...(withUnk ? ['[UNK]'] : []), ''].join('\n'));
+        const out = `${hf}-tjs`;
+        const { notes } = await exportToTransformersJs(hf, out);
+        expect(notes).toEqual(withUnk ? [] : [warning(out)]);
+        const theirs = await AutoTokenizer.from_pretrained(out);
+        const ids = Array.from(theirs('hello there').input_ids.data as BigInt64Array, Number);
+        // (transformers.js gives the word it cannot spell the id of the added [UNK], one past the vocabulary)
+        if (!withUnk) expect(ids).toEqual([1, 4, vocab.length, 2]);
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
 
 describe('tokenizer.json without special tokens', () => {
