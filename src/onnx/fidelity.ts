@@ -17,6 +17,7 @@
  */
 import type { Graph, Model, ProtoFields } from './graph.ts';
 import { type MessageField, type MessageType, Reader, SCHEMA_IR_VERSION, SCHEMA_ONNX_RELEASE, messageType } from './schema.ts';
+import { quotedText } from '../errors.ts';
 
 /**
  * Which fields of a message the IR models: `true` for a whole field, or, for a message-typed field whose own fields
@@ -110,12 +111,12 @@ function graphBlocker(g: Graph, where: string): string | undefined {
   }
   for (const n of g.nodes) {
     if (hasItems(n.unmodelled?.deviceConfigurations)) {
-      return `node '${n.name || n.opType}' has device_configurations (sharding specs of dimensions a rewrite changes); remove them first`;
+      return `node ${quotedText(n.name || n.opType)} has device_configurations (sharding specs of dimensions a rewrite changes); remove them first`;
     }
     for (const a of Object.values(n.attributes)) {
       const subs = a.type === 'graph' ? [a.value] : a.type === 'graphs' ? a.value : [];
       for (const sg of subs) {
-        const p = graphBlocker(sg, `a subgraph of '${n.name || n.opType}'`);
+        const p = graphBlocker(sg, `a subgraph of ${quotedText(n.name || n.opType)}`);
         if (p) return p;
       }
     }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, normalize, resolve } from 'node:path';
-import { ModelLoadError } from '../errors.ts';
+import { ModelLoadError, quotedText } from '../errors.ts';
 import { fileStamps, sha256Bytes, sha256File, sha256FileSync, type FileStamp } from '../files.ts';
 import { type IModelProto, onnx } from './proto.ts';
 import { messageType, type IGraphProto, type INodeProto, type ISparseTensorProto, type ITensorProto } from './schema.ts';
@@ -110,7 +110,7 @@ export function externalDataFiles(onnxPath: string): string[] {
   const files = new Set<string>();
   for (const { location, tensor } of externalDataEntries(onnxPath)) {
     const problem = externalLocationProblem(dir, location);
-    if (problem) throw new ModelLoadError(`${onnxPath}: tensor '${tensor}': ${problem}`);
+    if (problem) throw new ModelLoadError(`${onnxPath}: tensor ${quotedText(tensor)}: ${problem}`);
     files.add(resolve(dir, location));
   }
   return [...files].sort();

@@ -5,7 +5,7 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, normalize, resolve, sep } from 'node:path';
-import { ModelLoadError, errorLine } from '../errors.ts';
+import { ModelLoadError, errorLine, quotedText } from '../errors.ts';
 import { someNames } from '../some-names.ts';
 import { LFS_POINTER_MAX_BYTES, lfsPointerProblem } from '../files.ts';
 import type { Model, Tensor, ValueInfo } from './graph.ts';
@@ -48,13 +48,13 @@ function inHubCacheBlobs(realBase: string, real: string): boolean {
  */
 export function externalLocationProblem(baseDir: string, location: string): string | undefined {
   const rel = normalize(location);
-  if (isAbsolute(rel) || rel.startsWith('..' + sep) || rel === '..') return `external data location '${location}' leaves the model's folder`;
+  if (isAbsolute(rel) || rel.startsWith('..' + sep) || rel === '..') return `external data location ${quotedText(location)} leaves the model's folder`;
   const path = resolve(baseDir, rel);
   if (!existsSync(path)) return undefined;
   const realBase = realpathSync(baseDir);
   const real = realpathSync(path);
   if (!real.startsWith(realBase + sep) && !inHubCacheBlobs(realBase, real))
-    return `external data location '${location}' leads outside the model's folder (to ${real}) through a symbolic link`;
+    return `external data location ${quotedText(location)} leads outside the model's folder (to ${real}) through a symbolic link`;
   return undefined;
 }
 
@@ -69,10 +69,11 @@ function externalReader(baseDir: string, onFile?: (realPath: string) => void): {
     let f = fds.get(path);
     if (!f) {
       const problem = externalLocationProblem(baseDir, ref.location);
-      if (problem) throw new Error(`tensor '${tensorName}': ${problem}`);
-      if (!existsSync(path)) throw new Error(`tensor '${tensorName}': external data file '${ref.location}' is missing`);
+      if (problem) throw new Error(`tensor ${quotedText(tensorName)}: ${problem}`);
+      if (!existsSync(path)) throw new Error(`tensor ${quotedText(tensorName)}: external data file ${quotedText(ref.location)} is missing`);
       const real = realpathSync(path);
-      if (!statSync(real).isFile()) throw new Error(`tensor '${tensorName}': external data location '${ref.location}' is not a regular file`);
+      if (!statSync(real).isFile())
+        throw new Error(`tensor ${quotedText(tensorName)}: external data location ${quotedText(ref.location)} is not a regular file`);
       const fd = openSync(real, 'r');
       f = { fd, size: fstatSync(fd).size };
       fds.set(path, f);
@@ -80,18 +81,20 @@ function externalReader(baseDir: string, onFile?: (realPath: string) => void): {
         const head = Buffer.alloc(f.size);
         readSync(fd, head, 0, f.size, 0);
         const pointer = lfsPointerProblem(head);
-        if (pointer) throw new Error(`tensor '${tensorName}': external data file '${ref.location}' is ${pointer}`);
+        if (pointer) throw new Error(`tensor ${quotedText(tensorName)}: external data file ${quotedText(ref.location)} is ${pointer}`);
       }
       onFile?.(real);
     }
     if (ref.offset < 0 || ref.length < 0 || ref.offset + ref.length > f.size) {
-      throw new Error(`tensor '${tensorName}': external data [${ref.offset}, +${ref.length}) is outside '${ref.location}' (${f.size} bytes)`);
+      throw new Error(
+        `tensor ${quotedText(tensorName)}: external data [${ref.offset}, +${ref.length}) is outside ${quotedText(ref.location)} (${f.size} bytes)`,
+      );
     }
     const buf = Buffer.allocUnsafe(ref.length);
     let done = 0;
     while (done < ref.length) {
       const n = readSync(f.fd, buf, done, ref.length - done, ref.offset + done);
-      if (n <= 0) throw new Error(`tensor '${tensorName}': short read of '${ref.location}'`);
+      if (n <= 0) throw new Error(`tensor ${quotedText(tensorName)}: short read of ${quotedText(ref.location)}`);
       done += n;
     }
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);

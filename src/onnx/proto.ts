@@ -18,6 +18,7 @@ import {
   type ITensorProto,
   type IValueInfoProto,
 } from './schema.ts';
+import { quotedText } from '../errors.ts';
 
 export { onnx };
 export type { ITensorProto, IModelProto };
@@ -120,9 +121,9 @@ export function tensorFromProto(p: ITensorProto, readExternal?: ExternalReader):
   const t = keepUnmodelled<Tensor>({ name, dataType, dims, data: new Uint8Array(0) }, 'TensorProto', p);
   if (p.docString) t.docString = p.docString;
   if (!isKnownDataType(dataType) || dataType === DataType.UNDEFINED) {
-    throw new Error(`tensor '${name}' has unknown data type ${dataType}`);
+    throw new Error(`tensor ${quotedText(name)} has unknown data type ${dataType}`);
   }
-  if (p.segment) throw new Error(`tensor '${name}' is segmented (TensorProto.segment), which is not supported`);
+  if (p.segment) throw new Error(`tensor ${quotedText(name)} is segmented (TensorProto.segment), which is not supported`);
   if (dataType === DataType.STRING) {
     t.strings = (p.stringData ?? []).map((s) => new Uint8Array(s));
     return t;
@@ -130,8 +131,8 @@ export function tensorFromProto(p: ITensorProto, readExternal?: ExternalReader):
   if (p.dataLocation === EXTERNAL) {
     const kv: Record<string, string> = {};
     for (const e of p.externalData ?? []) kv[e.key ?? ''] = e.value ?? '';
-    if (!kv.location) throw new Error(`tensor '${name}' is external but names no location`);
-    if (!readExternal) throw new Error(`tensor '${name}' has external data, which needs the model's file path`);
+    if (!kv.location) throw new Error(`tensor ${quotedText(name)} is external but names no location`);
+    if (!readExternal) throw new Error(`tensor ${quotedText(name)} has external data, which needs the model's file path`);
     const want = Math.ceil(numElements(dims) * bytesPerElement(dataType));
     const length = kv.length !== undefined ? Number(kv.length) : want;
     t.data = readExternal({ location: kv.location, offset: Number(kv.offset ?? 0), length }, name);
@@ -170,7 +171,7 @@ export function tensorFromProto(p: ITensorProto, readExternal?: ExternalReader):
   }
   const want = Math.ceil(numElements(dims) * bytesPerElement(dataType));
   if (t.data.byteLength !== want) {
-    throw new Error(`tensor '${name}' holds ${t.data.byteLength} bytes but dims [${dims.join(', ')}] of ${dataTypeName(dataType)} need ${want}`);
+    throw new Error(`tensor ${quotedText(name)} holds ${t.data.byteLength} bytes but dims [${dims.join(', ')}] of ${dataTypeName(dataType)} need ${want}`);
   }
   return t;
 }

@@ -1,6 +1,7 @@
 /** Making tensors from typed arrays and reading their elements back, for every numeric ONNX type. */
 import { DataType, bytesPerElement, dataTypeName } from './dtype.ts';
 import type { Tensor } from './graph.ts';
+import { quotedText } from '../errors.ts';
 
 export function numElements(dims: readonly number[]): number {
   let n = 1;
@@ -41,7 +42,7 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
 export function checkLength(t: Tensor): void {
   const want = shapeBytes(t);
   if (t.data.byteLength !== want) {
-    throw new RangeError(`tensor '${t.name}': ${t.data.byteLength} bytes for dims [${t.dims}] of ${dataTypeName(t.dataType)} (want ${want})`);
+    throw new RangeError(`tensor ${quotedText(t.name)}: ${t.data.byteLength} bytes for dims [${t.dims}] of ${dataTypeName(t.dataType)} (want ${want})`);
   }
 }
 
@@ -154,7 +155,7 @@ export function float32AllFinite(values: Float32Array, negativeInfinity = false)
  */
 export function nonFiniteFloat32(t: Tensor): { count: number; first: number; infinite: boolean; value: number } | undefined {
   checkLength(t);
-  if (t.dataType !== DataType.FLOAT) throw new TypeError(`tensor '${t.name}': not float32 (${dataTypeName(t.dataType)})`);
+  if (t.dataType !== DataType.FLOAT) throw new TypeError(`tensor ${quotedText(t.name)}: not float32 (${dataTypeName(t.dataType)})`);
   const view = new DataView(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   let count = 0;
   let first = -1;
@@ -197,7 +198,7 @@ export function readNumbers(t: Tensor): number[] {
     case DataType.FLOAT16:
       return Array.from(new Uint16Array(buf(2)), halfToFloat);
     default:
-      throw new TypeError(`tensor '${t.name}': cannot read elements of type ${dataTypeName(t.dataType)}`);
+      throw new TypeError(`tensor ${quotedText(t.name)}: cannot read elements of type ${dataTypeName(t.dataType)}`);
   }
 }
 
@@ -255,7 +256,7 @@ export function floatTensorLike(like: Pick<Tensor, 'dataType'>, name: string, di
     case DataType.DOUBLE:
       return { name, dataType: DataType.DOUBLE, dims: [...dims], data: bytesOf(Float64Array.from(values)) };
     default:
-      throw new TypeError(`tensor '${name}': not a float type (${dataTypeName(like.dataType)})`);
+      throw new TypeError(`tensor ${quotedText(name)}: not a float type (${dataTypeName(like.dataType)})`);
   }
 }
 

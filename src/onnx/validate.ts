@@ -2,6 +2,7 @@
 import { domainName, opsetVersion, type Graph, type Model, type Node } from './graph.ts';
 import { nodeReads, topoSort } from './analysis.ts';
 import { sparseInitializerNames } from './fidelity.ts';
+import { quotedText } from '../errors.ts';
 
 /** The highest opset of the default domain that onnxruntime-node 1.30 (and this tool) understands. */
 export const MAX_DEFAULT_OPSET = 24;
@@ -18,7 +19,7 @@ export function checkOpsets(model: Model): string | undefined {
   if (version < 1) return `invalid opset ai.onnx ${version}`;
   const domains = new Set(model.opsetImports.map((o) => domainName(o.domain)));
   const missing = model.graph.nodes.find((n) => !domains.has(domainName(n.domain)));
-  if (missing) return `node '${missing.name || missing.opType}' uses domain '${missing.domain}', which the model does not import`;
+  if (missing) return `node ${quotedText(missing.name || missing.opType)} uses domain ${quotedText(missing.domain)}, which the model does not import`;
   return undefined;
 }
 
@@ -34,7 +35,7 @@ export function validateGraph(g: Graph, outerScope: ReadonlySet<string> = new Se
 
 /** The message for a cycle found by topoSort. */
 export function cycleProblem(n: Node): string {
-  return `the graph has a cycle through node '${n.name || n.opType}' (${n.opType})`;
+  return `the graph has a cycle through node ${quotedText(n.name || n.opType)} (${n.opType})`;
 }
 
 /**
@@ -51,22 +52,22 @@ export function definitionProblems(g: Graph, outerScope: ReadonlySet<string> = n
       if (!defined.has(r)) {
         problems.push(
           producedLater.has(r)
-            ? `node '${n.name || n.opType}' reads '${r}' before it is produced (nodes not topologically sorted)`
-            : `node '${n.name || n.opType}' (${n.opType}) reads '${r}', which nothing defines`,
+            ? `node ${quotedText(n.name || n.opType)} reads ${quotedText(r)} before it is produced (nodes not topologically sorted)`
+            : `node ${quotedText(n.name || n.opType)} (${n.opType}) reads ${quotedText(r)}, which nothing defines`,
         );
       }
     }
     for (const o of n.outputs) {
       if (!o) continue;
-      if (defined.has(o) && !g.inputs.some((v) => v.name === o)) problems.push(`value '${o}' is defined twice`);
+      if (defined.has(o) && !g.inputs.some((v) => v.name === o)) problems.push(`value ${quotedText(o)} is defined twice`);
       defined.add(o);
     }
     for (const a of Object.values(n.attributes)) {
       const subs = a.type === 'graph' ? [a.value] : a.type === 'graphs' ? a.value : [];
-      for (const sg of subs) problems.push(...validateGraph(sg, defined).map((p) => `in a subgraph of '${n.name || n.opType}': ${p}`));
+      for (const sg of subs) problems.push(...validateGraph(sg, defined).map((p) => `in a subgraph of ${quotedText(n.name || n.opType)}: ${p}`));
     }
   }
-  for (const o of g.outputs) if (!defined.has(o.name)) problems.push(`graph output '${o.name}' is never produced`);
+  for (const o of g.outputs) if (!defined.has(o.name)) problems.push(`graph output ${quotedText(o.name)} is never produced`);
   return problems;
 }
 

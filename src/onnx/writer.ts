@@ -7,6 +7,7 @@
 import type { Attribute, Node, Tensor } from './graph.ts';
 import { DataType } from './dtype.ts';
 import { float32Tensor, int64Tensor } from './tensor.ts';
+import { quotedText } from '../errors.ts';
 
 export class GraphWriter {
   readonly nodes: Node[] = [];
@@ -62,7 +63,7 @@ export class GraphWriter {
 
   /** A float32 initializer (a weight). */
   weight(name: string, dims: readonly number[], data: Float32Array): string {
-    if (this.initializers.has(name)) throw new Error(`initializer '${name}' added twice`);
+    if (this.initializers.has(name)) throw new Error(`initializer ${quotedText(name)} added twice`);
     this.initializers.set(name, float32Tensor(name, dims, data));
     return name;
   }

@@ -121,6 +121,15 @@ describe('graph analysis', () => {
     expect(p.some((x) => /output 'z' is never produced/.test(x))).toBe(true);
   });
 
+  it("quotes a value's name holding a quote or a line break as a shell takes it (quotedText), where plain quotes showed it as it is", () => {
+    const g = sample();
+    g.nodes[1].inputs = ['a', "it's"];
+    g.outputs.push({ name: 'z\n' });
+    const p = validateGraph(g);
+    expect(p.filter((x) => x.includes("reads 'it'\\''s', which nothing defines"))).toHaveLength(1);
+    expect(p).toContain("graph output $'z\\n' is never produced");
+  });
+
   it('checks node domains against opset imports', () => {
     const m: Model = createModel(sample(), [{ domain: '', version: 14 }]);
     m.graph.nodes[2].domain = 'com.microsoft';
