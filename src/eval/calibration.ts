@@ -16,7 +16,7 @@ import { readModelConfig } from './model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { checkVocabularyRows, loadTokenizer, tokenizerFolder } from './tokenizer.ts';
 import { tokenBatch } from './batching.ts';
-import { checkEncodings, checkMaxLength, configLabelsProblem, graphFacts, namedOtherHead, otherHeadLine } from './graph-checks.ts';
+import { checkEncodings, checkMaxLength, configLabelsProblem, graphFacts, lengthLimits, namedOtherHead, otherHeadLine } from './graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
 import { runMaxLength } from './max-length.ts';
@@ -85,7 +85,10 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   const tokenizer = loadTokenizer(o.tokenizer ?? where.dir);
   // The length, ids and token types must fit the graph: checked here, not by an onnxruntime error inside a pass.
   const graph = o.graph ?? loadModel(where.onnx);
-  const { limits, scoreWidth, fixedBatch } = graphFacts(graph);
+  const facts = graphFacts(graph);
+  const { limits, scoreWidth, fixedBatch } = facts;
+  // (the length its inputs fix, of a graph discovery does not read too: what evaluation chooses and pads to)
+  const sizes = lengthLimits(facts);
   // (config.json naming another head's class, which the graph does not show to be a sequence classifier: eval refuses
   // the model, and a pass that measures a loss on its class scores refuses it by this line)
   const other = config.file ? namedOtherHead(config.architectures, graph) : undefined;
@@ -95,7 +98,7 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
     checkVocabularyRows(tokenizerFolder(o.tokenizer), limits.vocabSize, `--tokenizer ${o.tokenizer}`, where.onnx);
   }
   // (a graph whose inputs fix the length is calibrated at it where nothing else gives one, as evaluation reads it)
-  const maxLength = runMaxLength(o.maxLength, config, [[limits, where.onnx]], tokenizer, task.textColumns.length === 2);
+  const maxLength = runMaxLength(o.maxLength, config, [[sizes, where.onnx]], tokenizer, task.textColumns.length === 2);
   // the scores per example: config.json's labels, else the graph's score width (a model folder without config.json)
   const width = config.numLabels ?? scoreWidth;
   const numOutputs = task.regression ? 1 : (width ?? task.labels.length);
@@ -144,7 +147,7 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
       enc,
       enc.map((_, i) => i),
       tokenizer.padId,
-      limits?.fixedSequence ?? 0,
+      sizes?.fixedSequence ?? 0,
     );
     batches.push({ ...rows, labels, regression: task.regression });
   }

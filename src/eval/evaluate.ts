@@ -32,6 +32,7 @@ import {
   checkModelLengthRoom,
   chooseMaxLength,
   graphFacts,
+  lengthLimits,
   namedOtherHead,
   otherHeadLine,
   outputsLine,
@@ -365,9 +366,9 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     throw new SettingsError(`${otherHeadLine(modelConfig.file ?? 'config.json', otherHead)}; GLUE tasks need one (one score per label, or one for regression)`);
   const tokenizer = typeof tokenizerSource === 'string' ? loadTokenizer(tokenizerSource) : tokenizerSource;
   // (a graph discovery does not read, a BiLSTM: only the length its inputs may fix)
-  const lengthLimits = facts.limits ?? (facts.fixedSequence !== null ? { fixedSequence: facts.fixedSequence, maxSequence: null } : null);
-  keep((task) => checkModelLengthRoom(lengthLimits, tokenizer, task.textColumns.length === 2, modelName));
-  const maxLength = chooseMaxLength(opts.maxLength, modelConfig, lengthLimits, defaultMaxLength(tokenizer.modelMaxLength), modelName);
+  const sizes = lengthLimits(facts);
+  keep((task) => checkModelLengthRoom(sizes, tokenizer, task.textColumns.length === 2, modelName));
+  const maxLength = chooseMaxLength(opts.maxLength, modelConfig, sizes, defaultMaxLength(tokenizer.modelMaxLength), modelName);
   // (a template tokenizers fails on refuses every text of its kind, whatever the length: a task of `all` is skipped)
   keep((task) => checkTextKind(tokenizer, task.textColumns.length === 2));
   keep((task) => checkConfigLengthRoom(opts.maxLength, modelConfig, maxLength, tokenizer, task.textColumns.length === 2));

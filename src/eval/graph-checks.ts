@@ -45,6 +45,15 @@ export function graphFacts(model: Model, found?: BertStructure): GraphFacts {
 }
 
 /**
+ * The limits a run's length is chosen and checked against and its batches padded to (evaluation's, calibration's):
+ * `facts.limits`, else, for a graph discovery does not read whose ids look up no table, the length its inputs fix
+ * alone (GraphFacts.fixedSequence); null where neither is known.
+ */
+export function lengthLimits(facts: Pick<GraphFacts, 'limits' | 'fixedSequence'>): Pick<InputLimits, 'fixedSequence' | 'maxSequence'> | null {
+  return facts.limits ?? (facts.fixedSequence !== null ? { fixedSequence: facts.fixedSequence, maxSequence: null } : null);
+}
+
+/**
  * The input limits of a graph discovery does not read (a Distilled BiLSTM: recurrentModelLstm, or any other ONNX
  * classifier): token ids below the rows of the tables it looks them up in (idTableRows: the float word table, or the
  * int8 one and its scales), token types likewise where its token types input (by exporter name) looks up a table, no
