@@ -1,14 +1,26 @@
 /**
  * `compress sweep --queue` says the plan's warning lines, as a local sweep and its --dry-run do (here: share-layers
  * after prune-heads by ratio, which fails unless the scores leave the layers as many heads), where the coordinator
- * planned without them and the lines were lost.
+ * planned without them and the lines were lost. Its plan does not judge the points by the coordinator's memory, which
+ * is not the workers' (an eval batch a local run refuses for this machine's memory is queued).
  */
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { largestActivationBytes } from '../../src/bert/input-limits.ts';
+import { discovered } from '../../src/bert/model-inputs.ts';
+import { loadModel } from '../../src/onnx/load.ts';
 import { runMain } from '../helpers/cli.ts';
 import { writeQuickSweep } from '../sweep/tiny-sweep.ts';
 import { redisSkipReason } from './redis.ts';
 import { tinyQueue } from './tiny-queue.ts';
+
+/** The machine's memory as the plan reads it (node:os totalmem), set per test. */
+const memory = vi.hoisted(() => ({ bytes: undefined as number | undefined }));
+vi.mock('node:os', async (original) => {
+  const os = await original<typeof import('node:os')>();
+  const totalmem = () => memory.bytes ?? os.totalmem();
+  return { ...os, totalmem, default: { ...os, totalmem } };
+});
 
 /** This file's database on a shared Redis. */
 const DB = 10;
@@ -35,5 +47,21 @@ pipelines:
     const r = await runMain(['sweep', file, '--store', join(q.t.root, 'queued.sqlite'), '--queue', q.redis.url(DB), '--follow']);
     expect(r.stderr.split('\n').filter((l) => l === warning)).toHaveLength(1);
     expect(r.stderr).toMatch(/none of the 2 points of sweep 'uneven' still to do is queued there: run without --follow to queue them/);
+  }, 60_000);
+
+  it("are not judged by the coordinator's memory: an eval batch too large for this machine is queued, which a local run refuses", async () => {
+    // (memory for one example of up to 16 tokens: the 8 SST-2 dev examples in one batch (eval.batchSize 32) do not fit)
+    memory.bytes = largestActivationBytes(discovered(loadModel(join(q.t.root, 'models', 'tiny-sst2', 'model.onnx')))!, 1, 16);
+    try {
+      const file = writeQuickSweep(q.t.root, 'memory', `models: [{path: models/tiny-sst2, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n`);
+      const local = await runMain(['sweep', file, '--store', join(q.t.root, 'local.sqlite'), '--dry-run']);
+      expect(local.code).not.toBe(0);
+      expect(local.stderr).toMatch(/eval\.batchSize 32: a batch of 8 SST-2 dev examples .* more than this machine's .* of memory/);
+      const r = await runMain(['sweep', file, '--store', join(q.t.root, 'memory.sqlite'), '--queue', q.redis.url(DB), '--follow']);
+      expect(r.stderr).not.toMatch(/of memory/);
+      expect(r.stderr).toMatch(/the 1 point of sweep 'memory' still to do is not queued there: run without --follow to queue it/);
+    } finally {
+      memory.bytes = undefined;
+    }
   }, 60_000);
 });
