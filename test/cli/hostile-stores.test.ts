@@ -272,6 +272,17 @@ describe('report arguments', () => {
     expect(() => parseFormats(['md,HTMLX'])).toThrow(/^--format HTMLX: expected one of md, csv, json, html$/);
   });
 
+  it("refuses a --format naming no format ('', ',') as an empty value, writing nothing, where it wrote the charts alone and removed an earlier report's tables", async () => {
+    expect(() => parseFormats([''])).toThrow(/^--format '': an empty value; give one \(see --help\)$/);
+    expect(() => parseFormats(['md', ' , '])).toThrow(/^--format ' , ': an empty value; give one \(see --help\)$/);
+    const outDir = join(dir, 'empty-format');
+    await run('report', good, '--out', outDir);
+    const before = readdirSync(outDir).sort();
+    expect(before).toContain('report.md');
+    expectOneLine(await run('report', good, '--format', '', '--out', outDir), /^compress: --format '': an empty value; give one \(see --help\)$/m, 2);
+    expect(readdirSync(outDir).sort()).toEqual(before);
+  });
+
   it('names a device given as --out and a folder given as the store', async () => {
     expectOneLine(await run('report', good, '--out', '/dev/null'), /^compress: --out \/dev\/null: \/dev\/null is a device, pipe or socket, not a folder$/m, 2);
     expect(() => loadReport({ store: dir })).toThrow(new RegExp(`^${dir}: a folder, not a sweep store \\(give the \\.sqlite file a sweep wrote\\)$`));

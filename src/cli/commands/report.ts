@@ -8,7 +8,7 @@
  * --force), and the Markdown report (report.md's text) is printed.
  */
 import type { Argv } from 'yargs';
-import { UsageError } from '../../errors.ts';
+import { UsageError, valueText } from '../../errors.ts';
 import { settingWord } from '../../pass/settings.ts';
 import { loadReport, renderReport, writeReportFiles, REPORT_FORMATS, type EarlierReportFile, type ReportFormat } from '../../report/index.ts';
 import { checkFolderFlags, out, outText, err, type CliCommand } from '../command.ts';
@@ -21,9 +21,17 @@ interface ReportArgs {
   force?: boolean;
 }
 
-/** '--format md,html' or repeated flags → the formats; a SettingsError for an unknown one. */
+/** '--format md,html' or repeated flags → the formats; a UsageError for an unknown one, or a value naming none. */
 export function parseFormats(values: readonly string[] | undefined): ReportFormat[] | undefined {
   if (!values || values.length === 0) return undefined;
+  // (a value naming no format, `--format ''` or `--format ,`: an empty value, as every flag's, where it asked for no
+  // table, and with --out wrote the charts alone and removed an earlier report's tables)
+  const empty = values.find((v) =>
+    String(v)
+      .split(',')
+      .every((s) => s.trim() === ''),
+  );
+  if (empty !== undefined) throw new UsageError(`--format ${valueText(String(empty))}: an empty value; give one (see --help)`);
   const typed = values
     .flatMap((v) => String(v).split(','))
     .map((s) => s.trim())
