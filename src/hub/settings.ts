@@ -108,12 +108,13 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
  * HF_TOKEN_PATH (os.path.expanduser, then os.path.expandvars): a leading `~` alone or before a `/` as the home folder
  * (`env`'s HOME, else this user's), then each `$NAME` or `${NAME}` that `env` sets as its value, any other kept as
  * written; where a value a shell did not expand (a Dockerfile's `ENV HF_HOME=~/hf`, a quoted `'~/hf'`) named a folder
- * `~` in the working folder, another cache than huggingface_hub's. `~user` is kept as written.
+ * `~` in the working folder, another cache than huggingface_hub's. `~user` is kept as written. A name is ASCII letters,
+ * digits and `_` (Python's `\w` under re.ASCII, as expandvars compiles it): `$DISKé` is `$DISK` and `é`.
  */
 function expandedPath(path: string, env: NodeJS.ProcessEnv): string {
   const userHome = (env.HOME ?? homedir()).replace(/\/+$/, '');
   const expanded = /^~(?=\/|$)/.test(path) ? `${userHome}${path.slice(1)}` || '/' : path;
-  return expanded.replace(/\$([\p{L}\p{N}_]+|\{[^}]*\})/gu, (written, name: string) => {
+  return expanded.replace(/\$(\w+|\{[^}]*\})/g, (written, name: string) => {
     const key = name.startsWith('{') ? name.slice(1, -1) : name;
     const value = Object.hasOwn(env, key) ? env[key] : undefined;
     return typeof value === 'string' ? value : written;

@@ -159,6 +159,14 @@ describe('hubSettings', () => {
     });
   });
 
+  it("reads a $NAME in HF_HOME and HF_HUB_CACHE as ASCII letters, digits and _ as Python's expandvars does (re.ASCII), where a letter such as é after it was read as part of the name", () => {
+    // (python3: os.environ DISK=/d, DISKé=/x: expandvars('$DISKé/hf') is '/dé/hf', expandvars('${DISKé}/hf') '/x/hf')
+    const env = { HOME: root, DISK: '/d', DISKé: '/x' };
+    expect(hubSettings({ ...env, HF_HOME: '$DISKé/hf' }).cacheDir).toBe('/dé/hf/hub');
+    expect(hubSettings({ ...env, HF_HUB_CACHE: ['$', '{DISKé}/c'].join('') }).cacheDir).toBe('/x/c');
+    expect(hubSettings({ ...env, é: '/e', HF_HUB_CACHE: '/c/$é/z' }).cacheDir).toBe('/c/$é/z');
+  });
+
   it("refuses an HF_ENDPOINT that is no http(s) URL as --base-url is refused, where each request said 'cannot reach notaurl (ERR_INVALID_URL); check HF_ENDPOINT and the network'; offline, none is sent", () => {
     expect(() => hubSettings({ HF_ENDPOINT: 'notaurl' })).toThrow(new UsageError("HF_ENDPOINT 'notaurl': not a URL; give an http:// or https:// URL"));
     expect(() => hubSettings({ HF_ENDPOINT: 'ftp://h/' })).toThrow(new UsageError("HF_ENDPOINT 'ftp://h/': only http:// and https:// URLs can be fetched"));
