@@ -5,7 +5,7 @@
  * layer runs, as AlbertTransformer picks it: int(i / (num_hidden_layers / num_hidden_groups)). ALBERT checkpoints
  * are thus already "compressed" in bert-compress's terms (factorized embedding, shared layers) and stay so.
  */
-import { SettingsError } from '../errors.ts';
+import { SettingsError, quotedText } from '../errors.ts';
 import { type ExtendedBertConfig, type Fail, type HfDefaults, bertKeys, hfInt, validateExtendedConfig } from './config.ts';
 
 /** Defaults of transformers' AlbertConfig (albert-xxlarge) for the BERT-layout keys a config.json may leave out. */
@@ -37,7 +37,7 @@ export function albertConfigFromHuggingFace(json: Record<string, unknown>, label
     throw new SettingsError(`${label}: ${msg}`);
   };
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('not a JSON object');
-  if (json.model_type !== undefined && json.model_type !== 'albert') fail(`model_type is '${String(json.model_type)}', not 'albert'`);
+  if (json.model_type !== undefined && json.model_type !== 'albert') fail(`model_type is ${quotedText(String(json.model_type))}, not 'albert'`);
   const embeddingSize = hfInt(json, 'embedding_size', 128, 1, fail);
   const groups = hfInt(json, 'num_hidden_groups', 1, 1, fail);
   const inner = hfInt(json, 'inner_group_num', 1, 1, fail);

@@ -6,6 +6,7 @@
  */
 import type { Attribute, Node, Tensor } from '../onnx/index.ts';
 import { float32Tensor, int64Tensor } from '../onnx/index.ts';
+import { quotedText } from '../errors.ts';
 
 /** Attribute shorthands. */
 export const attr = {
@@ -78,7 +79,7 @@ export class TorchStyleGraphWriter {
 
   /** A parameter initializer under its own (state-dict) name. */
   param(name: string, dims: readonly number[], data: Float32Array): string {
-    if (this.named.has(name)) throw new Error(`initializer '${name}' added twice`);
+    if (this.named.has(name)) throw new Error(`initializer ${quotedText(name)} added twice`);
     this.named.set(name, float32Tensor(name, dims, data));
     return name;
   }

@@ -6,7 +6,7 @@
  */
 import { existsSync, lstatSync, readFileSync, readlinkSync, type Stats, statSync } from 'node:fs';
 import { join, normalize, isAbsolute, sep } from 'node:path';
-import { DataError, errorLine, fsReason } from '../errors.ts';
+import { DataError, errorLine, fsReason, counted, quotedText } from '../errors.ts';
 import { someNames } from '../some-names.ts';
 import type { Model } from '../onnx/index.ts';
 import { UNREADABLE_WEIGHT_FILES } from '../onnx/locate.ts';
@@ -126,12 +126,12 @@ function checkIndexedTensors(dir: string, weightMap: Readonly<Record<string, str
   if (!lost.length) return;
   const [name, shard] = lost[0]!;
   const named = someNames(
-    lost.map(([n, s]) => `'${n}' in ${s}`),
+    lost.map(([n, s]) => `${quotedText(n)} in ${s}`),
     4,
   );
   throw new DataError(
     lost.length === 1
-      ? `${indexPath}: names tensor '${name}' in ${shard}, which holds no such tensor, nor does any other shard: is a shard from another save of the model?`
+      ? `${indexPath}: names tensor ${quotedText(name)} in ${shard}, which holds no such tensor, nor does any other shard: is a shard from another save of the model?`
       : `${indexPath}: names ${lost.length} tensors that no shard holds: ${named}: is a shard from another save of the model?`,
   );
 }
@@ -157,7 +157,7 @@ export function checkPyTorchFormat(file: string, metadata: Readonly<Record<strin
   const other = Object.hasOwn(OTHER_FORMATS, format) ? OTHER_FORMATS[format] : undefined;
   if (other) {
     throw new DataError(
-      `${file}: saved by ${other} (__metadata__ format '${metadata.format}'); bert-compress reads PyTorch safetensors (format 'pt'): load it in transformers' PyTorch class and save_pretrained it again`,
+      `${file}: saved by ${other} (__metadata__ format ${quotedText(metadata.format)}); bert-compress reads PyTorch safetensors (format 'pt'): load it in transformers' PyTorch class and save_pretrained it again`,
     );
   }
 }
@@ -193,7 +193,7 @@ export function loadHuggingFaceFolder(dir: string): HuggingFaceFolder {
     const read = readSafetensors(f);
     checkPyTorchFormat(f, read.metadata);
     for (const [name, t] of read.tensors) {
-      if (weights.has(name)) throw new DataError(`${f}: tensor '${name}' is also in another shard`);
+      if (weights.has(name)) throw new DataError(`${f}: tensor ${quotedText(name)} is also in another shard`);
       if (params.has(canonicalParamName(name, familyOf(config)))) checkParameter(f, name, t);
       if (name === TIED_DECODERS[familyOf(config)]) decoderFile = f;
       weights.set(name, t);
@@ -253,14 +253,14 @@ function checkLabelCount(
     // regression head's where config.json says num_labels 1, with nothing seeded to say so; a token classifier, which
     // transformers' AutoModelForSequenceClassification loads so too, has no pooler, which is seeded and said)
     if (other && (rows !== config.numLabels || other.name.endsWith('ForMultipleChoice'))) {
-      const labels = rows === config.numLabels ? '' : `, not config.json's ${config.numLabels} label${config.numLabels === 1 ? '' : 's'}`;
+      const labels = rows === config.numLabels ? '' : `, not config.json's ${counted(config.numLabels, 'label')}`;
       throw new DataError(
-        `${dir}: config.json's architectures names ${other.name}, ${other.head}, not a sequence classifier: its classifier '${name}' has ${rows} output${rows === 1 ? '' : 's'}${labels}`,
+        `${dir}: config.json's architectures names ${other.name}, ${other.head}, not a sequence classifier: its classifier ${quotedText(name)} has ${counted(rows, 'output')}${labels}`,
       );
     }
     if (rows === config.numLabels) continue;
     throw new DataError(
-      `${dir}: the checkpoint's classifier '${name}' has ${rows} output${rows === 1 ? '' : 's'} but config.json gives ${config.numLabels} label${config.numLabels === 1 ? '' : 's'} (the size of id2label, else num_labels, else 2); give config.json the classifier's ${rows} label${rows === 1 ? '' : 's'} (num_labels and id2label)`,
+      `${dir}: the checkpoint's classifier ${quotedText(name)} has ${counted(rows, 'output')} but config.json gives ${counted(config.numLabels, 'label')} (the size of id2label, else num_labels, else 2); give config.json the classifier's ${rows} label${rows === 1 ? '' : 's'} (num_labels and id2label)`,
     );
   }
 }
@@ -269,14 +269,14 @@ function checkLabelCount(
 function checkParameter(file: string, name: string, t: SafetensorsTensor): void {
   if (!FLOAT_DTYPES.has(t.dtype)) {
     throw new DataError(
-      `${file}: tensor '${name}' is stored as ${t.dtype}, not as floats (a quantized checkpoint, such as bitsandbytes' 8-bit?); bert-compress reads float weights (F32, F16, BF16): save the model unquantized`,
+      `${file}: tensor ${quotedText(name)} is stored as ${t.dtype}, not as floats (a quantized checkpoint, such as bitsandbytes' 8-bit?); bert-compress reads float weights (F32, F16, BF16): save the model unquantized`,
     );
   }
   const bad = nonFiniteValues(t.data);
   if (!bad) return;
   const hint = bad.infinite && t.dtype === 'F16' ? " (values past F16's range when it was saved?)" : '';
   throw new DataError(
-    `${file}: tensor '${name}' holds ${bad.count.toLocaleString('en')} NaN or infinite value${bad.count > 1 ? 's' : ''} (of ${t.data.length.toLocaleString('en')}): the checkpoint is broken${hint}`,
+    `${file}: tensor ${quotedText(name)} holds ${bad.count.toLocaleString('en')} NaN or infinite value${bad.count > 1 ? 's' : ''} (of ${t.data.length.toLocaleString('en')}): the checkpoint is broken${hint}`,
   );
 }
 
@@ -305,7 +305,7 @@ export function writeHuggingFaceFolder(dir: string, config: BertConfig, weights:
   const tensors = new Map(
     [...weights].map(([name, data]) => {
       const d = dims.get(name);
-      if (!d) throw new RangeError(`writeHuggingFaceFolder: '${name}' is not a parameter of this BERT`);
+      if (!d) throw new RangeError(`writeHuggingFaceFolder: ${quotedText(name)} is not a parameter of this BERT`);
       return [name, { dims: d, data }] as const;
     }),
   );

@@ -3,7 +3,7 @@
  * weights are [out, in]), how transformers initializes them, and where the builder gets their values: a seeded
  * PRNG, or arrays the caller gives (read from a safetensors file, or another model).
  */
-import { DataError } from '../errors.ts';
+import { DataError, quotedText } from '../errors.ts';
 import { someNames } from '../some-names.ts';
 import { type BertFamily, type ExtendedBertConfig, attentionHeadSize, familyOf, layerSizes } from './config.ts';
 import { Rng } from './random.ts';
@@ -310,22 +310,19 @@ export function resolveWeights(config: ExtendedBertConfig, source: WeightSource)
       continue;
     }
     const data = value instanceof Float32Array ? value : value.data;
-    if (!(data instanceof Float32Array)) throw new DataError(`${label}: '${key}' is not a Float32Array`);
+    if (!(data instanceof Float32Array)) throw new DataError(`${label}: ${quotedText(key)} is not a Float32Array`);
     if (!(value instanceof Float32Array) && !sameDims(value.dims, spec.dims)) {
-      throw new DataError(`${label}: '${key}' has shape [${value.dims.join(', ')}] but the config needs [${spec.dims.join(', ')}]`);
+      throw new DataError(`${label}: ${quotedText(key)} has shape [${value.dims.join(', ')}] but the config needs [${spec.dims.join(', ')}]`);
     }
     if (data.length !== product(spec.dims)) {
-      throw new DataError(`${label}: '${key}' has ${data.length} values but the config needs [${spec.dims.join(', ')}] = ${product(spec.dims)}`);
+      throw new DataError(`${label}: ${quotedText(key)} has ${data.length} values but the config needs [${spec.dims.join(', ')}] = ${product(spec.dims)}`);
     }
     given.set(name, data);
   }
   const missing = specs.filter((s) => !given.has(s.name)).map((s) => s.name);
   const fill = source.fillMissing;
   if (missing.length && !fill) {
-    const names = someNames(
-      missing.map((n) => `'${n}'`),
-      4,
-    );
+    const names = someNames(missing.map(quotedText), 4);
     throw new DataError(`${label}: ${missing.length === 1 ? `parameter ${names} is` : `parameters ${names} are`} missing`);
   }
   return {
@@ -337,7 +334,7 @@ export function resolveWeights(config: ExtendedBertConfig, source: WeightSource)
 
 function specOf(byName: Map<string, ParamSpec>, name: string): ParamSpec {
   const s = byName.get(name);
-  if (!s) throw new RangeError(`'${name}' is not a parameter of this BERT`);
+  if (!s) throw new RangeError(`${quotedText(name)} is not a parameter of this BERT`);
   return s;
 }
 

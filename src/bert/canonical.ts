@@ -19,7 +19,7 @@
 import { attrFloat, attrInt, attrInts, attrString, type Model, type Node, type Tensor } from '../onnx/graph.ts';
 import { DataType, isFloatType } from '../onnx/dtype.ts';
 import { numElements, readFloat32 } from '../onnx/tensor.ts';
-import { SettingsError } from '../errors.ts';
+import { SettingsError, quotedText } from '../errors.ts';
 import { BERT_BASE, type BertActivation, type BertFamily, type ExtendedBertConfig, type LayerSizes, looksUpTokenTypes } from './config.ts';
 import { buildBert, type BuildOptions } from './build.ts';
 import { transpose2d } from './build-graph.ts';
@@ -151,7 +151,7 @@ function layerActivation(s: BertStructure): BertActivation {
   const acts = new Set(s.layers.map((l) => l.ffn.activation));
   if (acts.size !== 1) refuse(`the layers use different FFN activations (${[...acts].join(', ')})`);
   const [act] = acts;
-  const named = act === 'other' ? 'activation (element-wise ops that compute no activation discovery names)' : `activation '${act}'`;
+  const named = act === 'other' ? 'activation (element-wise ops that compute no activation discovery names)' : `activation ${quotedText(act)}`;
   if (!ACTIVATIONS.includes(act)) refuse(`FFN ${named} is not one the builder writes (${ACTIVATIONS.join(', ')})`);
   return act as BertActivation;
 }
@@ -189,14 +189,14 @@ class WeightReader {
   /** A float initializer of `size` elements, as a fresh array. */
   floats(name: string, size: number): Float32Array {
     const t = this.tensor(name);
-    if (numElements(t.dims) !== size) refuse(`initializer '${name}' has shape [${t.dims.join(', ')}], expected ${size} values`);
+    if (numElements(t.dims) !== size) refuse(`initializer ${quotedText(name)} has shape [${t.dims.join(', ')}], expected ${size} values`);
     return readFloat32(t).slice();
   }
 
   tensor(name: string): Tensor {
     const t = this.model.graph.initializers.get(name);
-    if (!t) refuse(`initializer '${name}' not found`);
-    if (!isFloatType(t.dataType)) refuse(`initializer '${name}' is not a float tensor`);
+    if (!t) refuse(`initializer ${quotedText(name)} not found`);
+    if (!isFloatType(t.dataType)) refuse(`initializer ${quotedText(name)} is not a float tensor`);
     return t;
   }
 
@@ -234,14 +234,14 @@ function readEmbeddings(model: Model, s: BertStructure, reader: WeightReader, co
   const names = embeddingParamNames(s.family);
   if (e.fusedNode) {
     const node = model.graph.nodes.find((n) => n.name === e.fusedNode);
-    if (node?.inputs[8]) refuse(`EmbedLayerNormalization '${e.fusedNode}' reads explicit position ids`);
+    if (node?.inputs[8]) refuse(`EmbedLayerNormalization ${quotedText(e.fusedNode)} reads explicit position ids`);
   }
   const word = reader.tensor(e.word.weight);
   const width = word.dims[1];
   weights.set(names.word, reader.floats(e.word.weight, e.word.rows * width));
   if (e.word.projection) {
     const p = e.word.projection;
-    if (p.bias) refuse(`the word embedding projection has a bias ('${p.bias}'); the builder writes it without one`);
+    if (p.bias) refuse(`the word embedding projection has a bias (${quotedText(p.bias)}); the builder writes it without one`);
     if (p.inFeatures !== width || p.outFeatures !== h) refuse(`the word embedding projection is ${p.inFeatures}→${p.outFeatures}, not ${width}→${h}`);
     weights.set(names.projection, reader.linear(p).weight);
     config.embeddingSize = width;
@@ -250,7 +250,7 @@ function readEmbeddings(model: Model, s: BertStructure, reader: WeightReader, co
   }
   if (!e.position) refuse('the model has no position embeddings');
   const pos = reader.tensor(e.position.weight);
-  if (pos.dims.length === 3 && pos.dims[0] !== 1) refuse(`position embeddings '${e.position.weight}' have shape [${pos.dims.join(', ')}]`);
+  if (pos.dims.length === 3 && pos.dims[0] !== 1) refuse(`position embeddings ${quotedText(e.position.weight)} have shape [${pos.dims.join(', ')}]`);
   weights.set(names.position, reader.floats(e.position.weight, e.position.rows * h));
   config.maxPositions = e.position.rows;
   if (s.family !== 'distilbert') {
@@ -276,7 +276,7 @@ function readAlbertEmbeddings(s: BertStructure, reader: WeightReader, config: Ex
   const width = e.mapping.inFeatures;
   for (const t of [e.word, e.position, e.tokenType]) {
     const dims = reader.tensor(t.weight).dims;
-    if (dims.length !== 2 || dims[1] !== width) refuse(`embedding table '${t.weight}' has shape [${dims.join(', ')}], not [rows, ${width}]`);
+    if (dims.length !== 2 || dims[1] !== width) refuse(`embedding table ${quotedText(t.weight)} has shape [${dims.join(', ')}], not [rows, ${width}]`);
   }
   weights.set(names.word, reader.floats(e.word.weight, e.word.rows * width));
   weights.set(names.position, reader.floats(e.position.weight, e.position.rows * width));
@@ -345,7 +345,7 @@ function scaleTolerance(model: Model, queryWeight: string | undefined): number {
 function checkFusedAttention(model: Model, index: number, nodeName: string, headSize: number): void {
   const node = model.graph.nodes.find((n) => n.name === nodeName);
   if (!node) return;
-  const where = `layer ${index} Attention '${nodeName}'`;
+  const where = `layer ${index} Attention ${quotedText(nodeName)}`;
   if ((attrInt(node, 'unidirectional', 0) ?? 0) !== 0) refuse(`${where} is unidirectional`);
   const qkv = attrInts(node, 'qkv_hidden_sizes');
   if (qkv && new Set(qkv).size > 1) refuse(`${where} has unequal qkv_hidden_sizes [${qkv.join(', ')}]`);

@@ -4,7 +4,7 @@
  * [1, seq] (BERT), or RoBERTa's padding-aware positions padding_idx + cumsum(ids ≠ padding_idx) · (ids ≠ padding_idx)
  * (Hugging Face's create_position_ids_from_input_ids), what modelInputs feeds them. The input is removed.
  */
-import { SettingsError } from '../errors.ts';
+import { SettingsError, quotedText } from '../errors.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { cloneModel, graphValueNames, type Model, type Node } from '../onnx/graph.ts';
 import { int64Tensor } from '../onnx/tensor.ts';
@@ -17,7 +17,7 @@ export function withComputedPositions(model: Model, structure: BertStructure, na
   if (!input) return model;
   if (structure.opset < 11) {
     throw new SettingsError(
-      `${name}: input '${input}' gives the position ids, and computing them in a graph of opset ${structure.opset} (below 11: no Range, CumSum) is not supported`,
+      `${name}: input ${quotedText(input)} gives the position ids, and computing them in a graph of opset ${structure.opset} (below 11: no Range, CumSum) is not supported`,
     );
   }
   const m = cloneModel(model);

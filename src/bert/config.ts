@@ -3,7 +3,7 @@
  * `config.json` (the `BertConfig` of transformers). Every check throws a SettingsError whose one-line message names
  * the field (in the caller's vocabulary: `hiddenSize` for a BertConfig, `hidden_size` for a config.json).
  */
-import { integerProblem, type NumberRange, numberProblem, SettingsError, valueAndKind } from '../errors.ts';
+import { integerProblem, type NumberRange, numberProblem, SettingsError, valueAndKind, counted, quotedText } from '../errors.ts';
 import { pythonInt } from '../python-int.ts';
 import { jsonObjectKeys } from '../files.ts';
 import type { ModelFamily } from './structure.ts';
@@ -490,7 +490,7 @@ function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>,
   for (const [k, heads] of entries) {
     const g = pythonInt(k) ?? Number.NaN;
     if (!Number.isSafeInteger(g) || g < -groups || g >= groups)
-      fail(`pruned_heads key '${k}' is not a ${what} (0 to ${groups - 1}, or -${groups} to -1 from the last)`);
+      fail(`pruned_heads key ${quotedText(k)} is not a ${what} (0 to ${groups - 1}, or -${groups} to -1 from the last)`);
     byKey.set(g, [k, heads]);
   }
   // (each layer's heads listed so far, as written (transformers' attention.pruned_heads), its heads left, and its keys)
@@ -498,9 +498,9 @@ function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>,
   const n = config.numHeads;
   for (const [key, [k, heads]] of byKey) {
     const g = key < 0 ? key + groups : key;
-    if (!Array.isArray(heads)) fail(`pruned_heads['${k}'] must be a list of heads`);
+    if (!Array.isArray(heads)) fail(`pruned_heads[${quotedText(k)}] must be a list of heads`);
     for (const h of heads as unknown[])
-      if (!isInt(h, -n) || h >= n) fail(`pruned_heads['${k}']: expected a head of the ${n} (${countKey}), got ${valueAndKind(h, 'file')}`);
+      if (!isInt(h, -n) || h >= n) fail(`pruned_heads[${quotedText(k)}]: expected a head of the ${n} (${countKey}), got ${valueAndKind(h, 'file')}`);
     const layer = pruned.get(g) ?? { listed: new Set<number>(), left: n, keys: [] };
     const fresh = [...new Set(heads as number[])].filter((h) => !layer.listed.has(h));
     // (the row of the heads left each names: shifted down by the heads listed before that are less, a negative one
@@ -511,13 +511,14 @@ function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>,
       for (const p of layer.listed) if (p < h) index--;
       if (index < -layer.left || index >= layer.left)
         fail(
-          `pruned_heads['${k}']: head ${h} is past the ${layer.left} head${layer.left === 1 ? '' : 's'} ${what} ${g} has left after ${layer.keys.map((x) => `pruned_heads['${x}']`).join(' and ')} (transformers indexes it as head ${index} of those)`,
+          `pruned_heads[${quotedText(k)}]: head ${h} is past the ${counted(layer.left, 'head')} ${what} ${g} has left after ${layer.keys.map((x) => `pruned_heads[${quotedText(x)}]`).join(' and ')} (transformers indexes it as head ${index} of those)`,
         );
       const row = index < 0 ? index + layer.left : index;
       const other = rows.get(row);
       // (transformers counts the two as two pruned heads but removes one head's weights: the layer's head count
       // then disagrees with its weights, and the checkpoint does not load)
-      if (other !== undefined) fail(`pruned_heads['${k}']: ${other} and ${h} are the same head of the ${layer.left}, which transformers counts twice`);
+      if (other !== undefined)
+        fail(`pruned_heads[${quotedText(k)}]: ${other} and ${h} are the same head of the ${layer.left}, which transformers counts twice`);
       rows.set(row, h);
     }
     for (const h of fresh) layer.listed.add(h);
@@ -595,7 +596,7 @@ function label2idDisagreement(label2id: unknown, id2label: ReadonlyMap<number, s
     const id = typeof v === 'number' ? v : typeof v === 'string' ? pythonInt(v) : undefined;
     if (id === undefined || id2label.get(id) === name) continue;
     const given = id2label.get(id);
-    return `label2id gives '${name}' id ${id} but ${given === undefined ? `id2label has no ${id}` : `id2label[${id}] is '${given}'`}`;
+    return `label2id gives ${quotedText(name)} id ${id} but ${given === undefined ? `id2label has no ${id}` : `id2label[${id}] is ${quotedText(given)}`}`;
   }
   return undefined;
 }
@@ -611,8 +612,8 @@ export function configId2label(j: Record<string, unknown>, fail: Fail): Readonly
   const id2label = new Map<number, string>();
   for (const [k, v] of Object.entries(j.id2label as Record<string, unknown>)) {
     const id = pythonInt(k) ?? Number.NaN;
-    if (!Number.isSafeInteger(id) || id < 0) fail(`id2label key '${k}' is not a label id (a whole number from 0)`);
-    if (typeof v !== 'string') fail(`id2label['${k}'] must be a string`);
+    if (!Number.isSafeInteger(id) || id < 0) fail(`id2label key ${quotedText(k)} is not a label id (a whole number from 0)`);
+    if (typeof v !== 'string') fail(`id2label[${quotedText(k)}] must be a string`);
     id2label.set(id, v as string);
   }
   if (id2label.size === 0) {
@@ -628,7 +629,7 @@ function hfLabels(j: Record<string, unknown>, fail: Fail, label: string): Pick<B
   if (labels.id2label) {
     const names = Array.from({ length: labels.id2label.size }, (_, i) => labels.id2label!.get(i));
     const extra = [...labels.id2label.keys()].find((id) => id >= names.length);
-    if (extra !== undefined) fail(`id2label keys must be the label ids 0..${names.length - 1} (got '${extra}')`);
+    if (extra !== undefined) fail(`id2label keys must be the label ids 0..${names.length - 1} (got ${quotedText(String(extra))})`);
     out.id2label = names as string[];
   }
   if (j.problem_type !== undefined && j.problem_type !== null) out.problemType = j.problem_type as ProblemType;

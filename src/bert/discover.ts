@@ -31,6 +31,7 @@ import { matchHead } from './discover/head.ts';
 import { matchHeadlessLayer } from './discover/headless.ts';
 import { NormIndex } from './discover/layer-norm.ts';
 import { checkModelArg } from '../library-args.ts';
+import { quotedText } from '../errors.ts';
 
 export interface FindBertOptions {
   /** Names the model in error messages (default: the graph's name). */
@@ -59,11 +60,11 @@ function randomNode(ctx: GraphContext, model: Model): string | undefined {
   const opset = opsetVersion(model);
   for (const n of model.graph.nodes) {
     if (n.domain !== '') continue;
-    if (RANDOM_OPS.has(n.opType)) return `${n.opType} node '${n.name}' draws random numbers`;
+    if (RANDOM_OPS.has(n.opType)) return `${n.opType} node ${quotedText(n.name)} draws random numbers`;
     if (n.opType === 'Dropout' && opset !== undefined && opset < 7 && attrInt(n, 'is_test', 0) === 0)
-      return `Dropout node '${n.name}' drops values at random (opset ${opset}: its is_test is 0, training mode)`;
+      return `Dropout node ${quotedText(n.name)} drops values at random (opset ${opset}: its is_test is 0, training mode)`;
     if (n.opType === 'Dropout' && dropoutDraws(n, (v) => ctx.constNumbers(v)))
-      return `Dropout node '${n.name}' drops values at random (its training_mode is on, or not a constant false, and its ratio not a constant 0)`;
+      return `Dropout node ${quotedText(n.name)} drops values at random (its training_mode is on, or not a constant false, and its ratio not a constant 0)`;
   }
   return undefined;
 }
@@ -84,9 +85,9 @@ function multipleChoice(model: Model, head: TaskHead, ids: string): boolean {
 /** The BERT-family encoder in `model`, or a NotBertError saying what was not understood. */
 export function findBert(model: Model, options: FindBertOptions = {}): BertStructure {
   checkModelArg('findBert', model);
-  const ctx = new GraphContext(model, options.label ?? (model.graph.name ? `graph '${model.graph.name}'` : 'model'));
+  const ctx = new GraphContext(model, options.label ?? (model.graph.name ? `graph ${quotedText(model.graph.name)}` : 'model'));
   const unsupported = model.graph.nodes.find((n) => n.domain === 'com.microsoft' && UNSUPPORTED_CONTRIB.has(n.opType));
-  if (unsupported) ctx.refuse(`com.microsoft ${unsupported.opType} node '${unsupported.name}' is not supported`);
+  if (unsupported) ctx.refuse(`com.microsoft ${unsupported.opType} node ${quotedText(unsupported.name)} is not supported`);
   const random = randomNode(ctx, model);
   if (random)
     ctx.refuse(
@@ -102,7 +103,7 @@ export function findBert(model: Model, options: FindBertOptions = {}): BertStruc
   matchEmbeddingsMapping(ctx, emb, attention);
   const { layers, matches } = chainLayers(ctx, norms, emb.embeddings.output, attention);
   if (!layers.length) {
-    if (found.blocks.length) ctx.refuse(`no encoder layer reads the embeddings output '${emb.embeddings.output}'`);
+    if (found.blocks.length) ctx.refuse(`no encoder layer reads the embeddings output ${quotedText(emb.embeddings.output)}`);
     if (!found.bfloat16 && !encoderAfter(ctx, norms, emb.embeddings.output)) ctx.refuse(NO_LAYERS);
     ctx.refuse(found.why);
   }
@@ -159,7 +160,7 @@ function positionIdsFamily(ctx: GraphContext, model: Model, emb: EmbeddingsMatch
   if (powerOfTwo(rows)) return detectFamily(model, emb);
   if (powerOfTwo(rows - 2)) return 'roberta';
   return ctx.refuse(
-    `graph input '${input}' gives the position ids, and neither the parameter names nor the position table (${rows} rows) tell whether they are BERT's arange(seq) or RoBERTa's padding-aware positions`,
+    `graph input ${quotedText(input)} gives the position ids, and neither the parameter names nor the position table (${rows} rows) tell whether they are BERT's arange(seq) or RoBERTa's padding-aware positions`,
   );
 }
 
@@ -235,8 +236,8 @@ function chainLayers(ctx: GraphContext, norms: NormIndex, start: string, attenti
   const stray = attention.find((a) => !used.has(a));
   if (stray) {
     const i = layers.length;
-    const prev = i === 0 ? `the embeddings output '${start}'` : `the output '${layers[i - 1].output}' of layer ${i - 1}`;
-    ctx.refuse(`layer ${i} (attention at '${stray.anchor.name}') reads '${stray.input}', not ${prev}`);
+    const prev = i === 0 ? `the embeddings output ${quotedText(start)}` : `the output ${quotedText(layers[i - 1].output)} of layer ${i - 1}`;
+    ctx.refuse(`layer ${i} (attention at ${quotedText(stray.anchor.name)}) reads ${quotedText(stray.input)}, not ${prev}`);
   }
   return { layers, matches };
 }
@@ -259,9 +260,13 @@ function findAttentionBlocks(ctx: GraphContext): { blocks: AttentionMatch[]; why
   // a bfloat16 model's scales are not read, so its Softmaxes follow nothing known: say that instead
   const bf16 = blocks.length ? undefined : bfloat16Constant(ctx);
   if (bf16 !== undefined) {
-    return { blocks, why: `no attention blocks found: '${bf16}' is bfloat16, which is not supported; convert the model to float32 or float16`, bfloat16: true };
+    return {
+      blocks,
+      why: `no attention blocks found: ${quotedText(bf16)} is bfloat16, which is not supported; convert the model to float32 or float16`,
+      bfloat16: true,
+    };
   }
-  return { blocks, why: `no attention blocks found (Softmax '${anchors[0].name}' does not follow a Q·Kᵀ MatMul): not a BERT-family encoder` };
+  return { blocks, why: `no attention blocks found (Softmax ${quotedText(anchors[0].name)} does not follow a Q·Kᵀ MatMul): not a BERT-family encoder` };
 }
 
 /** The name of the first bfloat16 initializer or Constant node, if any. */

@@ -12,7 +12,7 @@
  * its declared element type (int64, or int32 for some TensorFlow exports). A graph that takes its position ids as an
  * input (`position_ids`) is fed arange(seq) in each row, or as one row when the input's batch dimension is 1.
  */
-import { NotBertError, SettingsError } from '../errors.ts';
+import { NotBertError, SettingsError, quotedText } from '../errors.ts';
 import { dataTypeName } from '../onnx/dtype.ts';
 import { liveValues } from '../onnx/analysis.ts';
 import type { Model, ValueInfo } from '../onnx/graph.ts';
@@ -75,7 +75,7 @@ function asFed(input: ModelInput, shape: readonly unknown[] | undefined): ModelI
   if (input.role !== 'positions' || shape?.[0] !== 1) return input;
   if (input.padding !== undefined) {
     throw new SettingsError(
-      `model input '${input.name}' takes one row of position ids (batch dimension 1), but RoBERTa's padding-aware positions differ from row to row`,
+      `model input ${quotedText(input.name)} takes one row of position ids (batch dimension 1), but RoBERTa's padding-aware positions differ from row to row`,
     );
   }
   return { ...input, oneRow: true };
@@ -84,7 +84,7 @@ function asFed(input: ModelInput, shape: readonly unknown[] | undefined): ModelI
 /** The declared element type as an id type; a SettingsError for anything else. */
 function idElementType(name: string, declared: string): IdElementType {
   if (declared !== 'int64' && declared !== 'int32') {
-    throw new SettingsError(`model input '${name}' has element type ${declared}; expected int64 or int32`);
+    throw new SettingsError(`model input ${quotedText(name)} has element type ${declared}; expected int64 or int32`);
   }
   return declared;
 }
@@ -174,8 +174,8 @@ function refuseUnfed(declared: readonly { name: string }[], read: ReadonlySet<st
   const feeds = 'bert-compress feeds only token ids, an attention mask, token types and position ids, one input each';
   throw new SettingsError(
     read.has(name)
-      ? `model input '${name}' is read by the graph, and ${feeds}: export a model that does not read '${name}'`
-      : `model input '${name}' is declared and never read (no output depends on it), and ${feeds}: export the model without '${name}'`,
+      ? `model input ${quotedText(name)} is read by the graph, and ${feeds}: export a model that does not read ${quotedText(name)}`
+      : `model input ${quotedText(name)} is declared and never read (no output depends on it), and ${feeds}: export the model without ${quotedText(name)}`,
   );
 }
 
@@ -222,7 +222,7 @@ function inputsByName(
       const unread = unreadPositions?.(v);
       if (unread) return unread;
       throw new SettingsError(
-        `model input '${name}' takes position ids, and without reading the graph as a BERT-family encoder nothing tells whether they are BERT's arange(seq) or RoBERTa's padding-aware positions`,
+        `model input ${quotedText(name)} takes position ids, and without reading the graph as a BERT-family encoder nothing tells whether they are BERT's arange(seq) or RoBERTa's padding-aware positions`,
       );
     }
     return { name, role, elementType: idElementType(name, typeOf(name)) };
@@ -231,7 +231,7 @@ function inputsByName(
 }
 
 function notFillable(name: string): SettingsError {
-  return new SettingsError(`model input '${name}' is not one the encoder reads as token ids, attention mask, token types or position ids`);
+  return new SettingsError(`model input ${quotedText(name)} is not one the encoder reads as token ids, attention mask, token types or position ids`);
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { DataError, errorLine, fsReason } from '../errors.ts';
+import { DataError, errorLine, fsReason, quotedText } from '../errors.ts';
 import { floatToHalf, halfToFloat } from '../onnx/index.ts';
 import { LFS_POINTER_MAX_BYTES, lfsPointerProblem, writeFileAtomic } from '../files.ts';
 
@@ -109,15 +109,15 @@ function parseHeader(src: ByteSource, label: string): { entries: Entry[]; metada
     if (name === '__metadata__') {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('__metadata__ must be an object of strings');
       const pairs = Object.entries(raw as Record<string, unknown>);
-      for (const [k, v] of pairs) if (typeof v !== 'string') fail(`__metadata__ value '${k}' is not a string`);
+      for (const [k, v] of pairs) if (typeof v !== 'string') fail(`__metadata__ value ${quotedText(k)} is not a string`);
       metadata = Object.fromEntries(pairs) as Record<string, string>;
       continue;
     }
-    const where = `tensor '${name}'`;
+    const where = `tensor ${quotedText(name)}`;
     if (typeof raw !== 'object' || raw === null) fail(`${where}: header entry is not an object`);
     const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
     if (typeof dtype !== 'string') fail(`${where}: no dtype`);
-    if (!Object.hasOwn(DTYPE_BYTES, dtype as string)) fail(`${where}: unsupported dtype '${String(dtype)}'`);
+    if (!Object.hasOwn(DTYPE_BYTES, dtype as string)) fail(`${where}: unsupported dtype ${quotedText(String(dtype))}`);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`${where}: shape must be a list of non-negative integers`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
       fail(`${where}: data_offsets must be [begin, end]`);
@@ -143,7 +143,7 @@ function checkLayout(entries: readonly Entry[], dataSize: number, fail: (msg: st
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let at = 0;
   let before: Entry | undefined;
-  const span = (e: Entry) => `tensor '${e.name}' (data_offsets [${e.begin}, ${e.end}])`;
+  const span = (e: Entry) => `tensor ${quotedText(e.name)} (data_offsets [${e.begin}, ${e.end}])`;
   for (const e of sorted) {
     if (e.begin < at && before) fail(`${span(e)} overlaps ${span(before)}: the header's offsets do not match the data`);
     if (e.begin > at) fail(`no tensor holds data bytes ${at} to ${e.begin} (${span(e)} begins after a gap): the header's offsets do not match the data`);
@@ -273,7 +273,7 @@ function floatToBf16(x: number, scratch: Float32Array, bits: Uint32Array): numbe
 function encodeTensor(name: string, t: SafetensorsInput): { dtype: string; bytes: Uint8Array } {
   const dtype = t.dtype ?? 'F32';
   const n = t.dims.reduce((a, b) => a * b, 1);
-  if (t.data.length !== n) throw new RangeError(`safetensors: tensor '${name}' has ${t.data.length} values for shape [${t.dims.join(', ')}]`);
+  if (t.data.length !== n) throw new RangeError(`safetensors: tensor ${quotedText(name)} has ${t.data.length} values for shape [${t.dims.join(', ')}]`);
   const values = t.data as ArrayLike<number | bigint>;
   const num = (i: number) => Number(values[i]);
   const asBytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

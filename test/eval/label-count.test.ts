@@ -122,6 +122,13 @@ describe("config.json's labels read by eval and by the Hugging Face folder build
     );
   });
 
+  it("quotes a label name holding a quote as a shell takes it (quotedText), where plain quotes showed 'it's'", () => {
+    const quoted = { id2label: { 0: "it's", 1: 'b' }, label2id: { "it's": 1, b: 0 } };
+    expect(stderrOf(() => parseModelConfig(quoted, 'q/config.json')).stderr).toBe(
+      "warning: q/config.json: label2id gives 'it'\\''s' id 1 but id2label[1] is 'b': reading id2label, as transformers' pipelines do (its run_glue maps a task's label names by label2id)\n",
+    );
+  });
+
   it('warns once of a label2id that disagrees with id2label, which it reads; an agreeing one says nothing', () => {
     const crossed = { id2label: two, label2id: { negative: 1, positive: 0 } };
     const read = stderrOf(() => parseModelConfig(crossed, 'x/config.json').id2label);

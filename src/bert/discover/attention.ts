@@ -23,6 +23,7 @@ import { linearProducing, linearsReading, type LinearMatch } from './linear.ts';
 import { castWeightBehind, quantizedActivation } from './product.ts';
 import { dataTypeName } from '../../onnx/dtype.ts';
 import { shapeSuffix, type ShapeElement } from './shape-vector.ts';
+import { quotedText } from '../../errors.ts';
 
 export interface AttentionMatch {
   block: AttentionBlock;
@@ -172,22 +173,26 @@ export class AttentionMatcher {
     const ctx: GraphContext = this.ctx;
     const scores = traceScores(ctx, softmax.inputs[0]);
     if (!scores) return undefined;
-    const where = `attention at Softmax '${softmax.name}'`;
+    const where = `attention at Softmax ${quotedText(softmax.name)}`;
     const qPath = traceHeadPath(ctx, scores.qk.inputs[0]);
     const kPath = traceHeadPath(ctx, scores.qk.inputs[1]);
     if (!qPath || !kPath) {
-      ctx.refuse(`${where}: the operands of Q·Kᵀ MatMul '${scores.qk.name}' do not come from Transposes of head-splitting Reshapes`);
+      ctx.refuse(`${where}: the operands of Q·Kᵀ MatMul ${quotedText(scores.qk.name)} do not come from Transposes of head-splitting Reshapes`);
     }
     // transB swaps K's last two axes inside the product
     if (scores.transB) kPath.perm = [kPath.perm[0]!, kPath.perm[1]!, kPath.perm[3]!, kPath.perm[2]!];
     if (!samePerm(qPath.perm, Q_PERM) || !samePerm(kPath.perm, K_PERM)) {
-      ctx.refuse(`${where}: Q·Kᵀ MatMul '${scores.qk.name}' has operand layouts [${qPath.perm}] and [${kPath.perm}], expected [${Q_PERM}] and [${K_PERM}]`);
+      ctx.refuse(
+        `${where}: Q·Kᵀ MatMul ${quotedText(scores.qk.name)} has operand layouts [${qPath.perm}] and [${kPath.perm}], expected [${Q_PERM}] and [${K_PERM}]`,
+      );
     }
     const context = ctx.consumers(softmax.outputs[0]).find((n) => n.opType === 'MatMul' && ctx.source(n.inputs[0]) === ctx.source(softmax.outputs[0]));
     if (!context) ctx.refuse(`${where}: the attention probabilities are not multiplied with V (no MatMul reads the Softmax)`);
     const vPath = traceHeadPath(ctx, context.inputs[1]);
     if (!vPath || !samePerm(vPath.perm, Q_PERM)) {
-      ctx.refuse(`${where}: the V operand of context MatMul '${context.name}' does not come from a Transpose [${Q_PERM}] of a head-splitting Reshape`);
+      ctx.refuse(
+        `${where}: the V operand of context MatMul ${quotedText(context.name)} does not come from a Transpose [${Q_PERM}] of a head-splitting Reshape`,
+      );
     }
 
     const q = this.headProjection(where, 'query', qPath);
@@ -202,7 +207,9 @@ export class AttentionMatcher {
       ['value', v],
     ] as const) {
       if (ctx.source(p.match.input) !== input) {
-        ctx.refuse(`${where}: the ${name} projection '${p.match.node.name}' reads '${p.match.input}', not the query's input '${q.match.input}'`);
+        ctx.refuse(
+          `${where}: the ${name} projection ${quotedText(p.match.node.name)} reads ${quotedText(p.match.input)}, not the query's input ${quotedText(q.match.input)}`,
+        );
       }
     }
     const width = q.match.linear.outFeatures;
@@ -244,7 +251,7 @@ export class AttentionMatcher {
   matchFused(node: Node): AttentionMatch {
     const ctx: GraphContext = this.ctx;
     const quantized = node.opType === 'QAttention';
-    const where = `fused ${node.opType} '${node.name}'`;
+    const where = `fused ${node.opType} ${quotedText(node.name)}`;
     const weight = ctx.initializer(node.inputs[1]);
     const bias = node.inputs[2] ? ctx.initializer(node.inputs[2]) : undefined;
     if (weight?.tensor.dims.length !== 2) ctx.refuse(`${where}: the packed QKV weight is not a 2-D initializer`);
@@ -299,10 +306,12 @@ export class AttentionMatcher {
       const cast = castWeightBehind(ctx, path.reshape.inputs[0]);
       if (cast) {
         ctx.refuse(
-          `${where}: the ${role} projection '${cast.product.name}' reads its weight '${cast.weight}' (${dataTypeName(cast.dataType)}) through Cast '${cast.cast.name}', and weights cast when the model runs are not supported: store them as float32, or convert the whole model to float16`,
+          `${where}: the ${role} projection ${quotedText(cast.product.name)} reads its weight ${quotedText(cast.weight)} (${dataTypeName(cast.dataType)}) through Cast ${quotedText(cast.cast.name)}, and weights cast when the model runs are not supported: store them as float32, or convert the whole model to float16`,
         );
       }
-      ctx.refuse(`${where}: the ${role} Reshape '${path.reshape.name}' does not read a dense projection (MatMul/Gemm with a constant weight, then a bias Add)`);
+      ctx.refuse(
+        `${where}: the ${role} Reshape ${quotedText(path.reshape.name)} does not read a dense projection (MatMul/Gemm with a constant weight, then a bias Add)`,
+      );
     }
     const shape = shapeSuffix(ctx, path.reshape.inputs[1], path.reshape);
     return { match, path, shape, heads: known(shape.at(-2)), headSize: known(shape.at(-1)) };
@@ -315,12 +324,12 @@ export class AttentionMatcher {
     let headSize: number | undefined;
     for (const p of ps) {
       if (p.match.linear.outFeatures !== width) {
-        ctx.refuse(`${where}: projections have different widths (${width} and ${p.match.linear.outFeatures} at '${p.match.node.name}')`);
+        ctx.refuse(`${where}: projections have different widths (${width} and ${p.match.linear.outFeatures} at ${quotedText(p.match.node.name)})`);
       }
       const h = p.heads ?? (p.headSize ? width / p.headSize : undefined);
       const d = p.headSize ?? (p.heads ? width / p.heads : undefined);
       if (h === undefined || d === undefined) continue;
-      if (h * d !== width) ctx.refuse(`${where}: Reshape '${p.path.reshape.name}' splits ${width} features into ${h} × ${d}`);
+      if (h * d !== width) ctx.refuse(`${where}: Reshape ${quotedText(p.path.reshape.name)} splits ${width} features into ${h} × ${d}`);
       if (heads !== undefined && (heads !== h || headSize !== d)) {
         ctx.refuse(`${where}: Q, K and V are split into different head shapes (${heads} × ${headSize} and ${h} × ${d})`);
       }
@@ -328,7 +337,7 @@ export class AttentionMatcher {
       headSize = d;
     }
     if (heads === undefined || headSize === undefined || !Number.isInteger(heads) || !Number.isInteger(headSize)) {
-      ctx.refuse(`${where}: cannot read the head count from the shapes of Reshapes ${ps.map((p) => `'${p.path.reshape.name}'`).join(', ')}`);
+      ctx.refuse(`${where}: cannot read the head count from the shapes of Reshapes ${ps.map((p) => quotedText(p.path.reshape.name)).join(', ')}`);
     }
     return { heads, headSize };
   }
@@ -353,7 +362,7 @@ export class AttentionMatcher {
       }
     }
     if (found.size !== 1) {
-      ctx.refuse(`${where}: expected one output projection after context MatMul '${context.name}', found ${found.size}`);
+      ctx.refuse(`${where}: expected one output projection after context MatMul ${quotedText(context.name)}, found ${found.size}`);
     }
     const m = [...found.values()][0];
     return { linear: m.linear, reshapes: reshapes.filter((r) => r !== m.flatten) };

@@ -18,6 +18,7 @@ import type { EmbeddingTable, Embeddings, EncoderInputs, Quantization } from '..
 import type { GraphContext } from './graph-context.ts';
 import type { NormIndex } from './layer-norm.ts';
 import { linearProducing, linearsReading } from './linear.ts';
+import { quotedText } from '../../errors.ts';
 
 export interface EmbeddingsMatch {
   embeddings: Embeddings;
@@ -171,7 +172,9 @@ function lookupOf(ctx: GraphContext, value: string): Lookup {
     factorized.table.projection = proj!.linear;
     return factorized;
   }
-  return ctx.refuse(`embeddings: summand '${value}' (${g ? `${g.opType} '${g.name}'` : 'no producer'}) is not a lookup in a constant table`);
+  return ctx.refuse(
+    `embeddings: summand ${quotedText(value)} (${g ? `${g.opType} ${quotedText(g.name)}` : 'no producer'}) is not a lookup in a constant table`,
+  );
 }
 
 /** True when `value` is rows looked up in a constant table (float or int8, possibly factorized). */
@@ -190,7 +193,8 @@ function gatherLookup(ctx: GraphContext, g: Node, value: string, quantization?: 
   const idsInput = directInput(ctx, g.inputs[1]);
   if (idsInput) return { table: entry, role: POSITION_NAME.test(idsInput) ? 'position' : 'ids', idsInput, cumsum: false, value };
   const { role, cumsum } = computedRole(ctx, g.inputs[1]);
-  if (!role) ctx.refuse(`embeddings: cannot tell what the indices of Gather '${g.name}' are (not a graph input, not positions, not constant token types)`);
+  if (!role)
+    ctx.refuse(`embeddings: cannot tell what the indices of Gather ${quotedText(g.name)} are (not a graph input, not positions, not constant token types)`);
   return { table: entry, role, cumsum, value };
 }
 
@@ -224,7 +228,7 @@ export function matchEmbeddings(ctx: GraphContext, norms: NormIndex, layerInput:
   const nm = norms.producing(layerInput);
   if (!nm) {
     ctx.refuse(
-      `embeddings: the first encoder layer reads '${layerInput}' (${p ? `${p.opType} '${p.name}'` : 'a graph input'}), not the output of an embeddings LayerNorm`,
+      `embeddings: the first encoder layer reads ${quotedText(layerInput)} (${p ? `${p.opType} ${quotedText(p.name)}` : 'a graph input'}), not the output of an embeddings LayerNorm`,
     );
   }
   const parts = [nm.input, ...(nm.skip !== undefined ? [nm.skip] : [])].flatMap((v) => summands(ctx, v));
@@ -279,7 +283,7 @@ export function matchEmbeddingsMapping(ctx: GraphContext, emb: EmbeddingsMatch, 
 
 /** com.microsoft EmbedLayerNormalization(input_ids, segment_ids, word, position, segment, γ, β, mask, position_ids). */
 function fusedEmbeddings(ctx: GraphContext, node: Node): EmbeddingsMatch {
-  const where = `EmbedLayerNormalization '${node.name}'`;
+  const where = `EmbedLayerNormalization ${quotedText(node.name)}`;
   const table = (i: number): EmbeddingTable | undefined => {
     const t = node.inputs[i] ? ctx.initializer(node.inputs[i]) : undefined;
     return t && t.tensor.dims.length === 2 ? { weight: t.name, rows: t.tensor.dims[0] } : undefined;

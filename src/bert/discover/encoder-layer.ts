@@ -12,6 +12,7 @@ import type { AttentionMatch } from './attention.ts';
 import { matchFeedForward } from './feed-forward.ts';
 import type { GraphContext } from './graph-context.ts';
 import type { NormIndex, NormMatch } from './layer-norm.ts';
+import { quotedText } from '../../errors.ts';
 
 /** The LayerNorm of `branch + residual`. */
 export function residualNorm(ctx: GraphContext, norms: NormIndex, branch: string, residual: string): NormMatch | undefined {
@@ -35,19 +36,19 @@ export function residualNorm(ctx: GraphContext, norms: NormIndex, branch: string
 
 /** The encoder layer built on attention block `att` (layer `index`). */
 export function matchEncoderLayer(ctx: GraphContext, norms: NormIndex, att: AttentionMatch, index: number): EncoderLayer {
-  const where = `layer ${index} (attention at '${att.anchor.name}')`;
+  const where = `layer ${index} (attention at ${quotedText(att.anchor.name)})`;
   const proj = att.block.output;
   const residual = att.firstToken ?? att.input;
   const attentionNorm = residualNorm(ctx, norms, proj.output, residual);
   if (!attentionNorm) {
     ctx.refuse(
-      `${where}: no residual Add + LayerNorm after the attention output projection '${proj.node}' (expected LayerNorm('${proj.output}' + '${residual}'))`,
+      `${where}: no residual Add + LayerNorm after the attention output projection ${quotedText(proj.node)} (expected LayerNorm(${quotedText(proj.output)} + ${quotedText(residual)}))`,
     );
   }
   const ff = matchFeedForward(ctx, where, attentionNorm.norm.output);
   const outputNorm = residualNorm(ctx, norms, ff.out.linear.output, attentionNorm.norm.output);
   if (!outputNorm) {
-    ctx.refuse(`${where}: no residual Add + LayerNorm after the feed-forward output projection '${ff.out.node.name}'`);
+    ctx.refuse(`${where}: no residual Add + LayerNorm after the feed-forward output projection ${quotedText(ff.out.node.name)}`);
   }
   return {
     index,

@@ -8,6 +8,7 @@ import { attrString, type Node } from '../../onnx/graph.ts';
 import type { Activation, FeedForward } from '../structure.ts';
 import type { GraphContext } from './graph-context.ts';
 import { linearsReading, type LinearMatch } from './linear.ts';
+import { quotedText } from '../../errors.ts';
 
 /**
  * Ops the search for the second projection does not walk through (they are not part of an activation): products,
@@ -54,7 +55,7 @@ export interface FeedForwardMatch {
 export function matchFeedForward(ctx: GraphContext, where: string, input: string): FeedForwardMatch {
   const ins = linearsReading(ctx, input);
   if (ins.length !== 1) {
-    ctx.refuse(`${where}: expected one feed-forward projection reading the attention LayerNorm output '${input}', found ${ins.length}`);
+    ctx.refuse(`${where}: expected one feed-forward projection reading the attention LayerNorm output ${quotedText(input)}, found ${ins.length}`);
   }
   const first = ins[0];
   const visited = new Set<Node>();
@@ -73,14 +74,14 @@ export function matchFeedForward(ctx: GraphContext, where: string, input: string
     }
   }
   if (outs.size !== 1) {
-    ctx.refuse(`${where}: expected one feed-forward output projection after '${first.node.name}' and its activation, found ${outs.size}`);
+    ctx.refuse(`${where}: expected one feed-forward output projection after ${quotedText(first.node.name)} and its activation, found ${outs.size}`);
   }
   const out = [...outs.values()][0];
   const nodes = upstreamWithin(ctx, out.input, visited).sort((a, b) => ctx.position(a) - ctx.position(b));
   const activation = classifyActivation(ctx, where, nodes);
   if (out.linear.inFeatures !== first.linear.outFeatures) {
     ctx.refuse(
-      `${where}: feed-forward projections '${first.node.name}' (→ ${first.linear.outFeatures}) and '${out.node.name}' (${out.linear.inFeatures} →) do not match`,
+      `${where}: feed-forward projections ${quotedText(first.node.name)} (→ ${first.linear.outFeatures}) and ${quotedText(out.node.name)} (${out.linear.inFeatures} →) do not match`,
     );
   }
   return {

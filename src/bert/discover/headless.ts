@@ -21,6 +21,7 @@ import { residualNorm } from './encoder-layer.ts';
 import { matchFeedForward } from './feed-forward.ts';
 import type { GraphContext } from './graph-context.ts';
 import type { NormIndex, NormMatch } from './layer-norm.ts';
+import { quotedText } from '../../errors.ts';
 
 /** The constant branch added to x in place of attention: its bias initializer, if any. */
 interface Replacement {
@@ -79,7 +80,7 @@ function attentionFreeNorm(ctx: GraphContext, norms: NormIndex, x: string): { no
     const own = sln?.inputs[4] ? biasVector(ctx, sln.inputs[4], normWidth(ctx, m)) : undefined;
     if (r.bias && own)
       ctx.refuse(
-        `layer without attention at SkipLayerNormalization '${sln!.name}': both '${r.bias}' and its bias input '${own}' are added in place of attention`,
+        `layer without attention at SkipLayerNormalization ${quotedText(sln!.name)}: both ${quotedText(r.bias)} and its bias input ${quotedText(own)} are added in place of attention`,
       );
     return { norm: m, bias: r.bias ?? own };
   }
@@ -115,10 +116,10 @@ export function matchHeadlessLayer(ctx: GraphContext, norms: NormIndex, x: strin
   }
   if (!found) return undefined;
   const attentionNorm = found.norm.norm;
-  const where = `layer ${index} (no attention; LayerNorm '${attentionNorm.nodes[attentionNorm.nodes.length - 1]}')`;
+  const where = `layer ${index} (no attention; LayerNorm ${quotedText(attentionNorm.nodes[attentionNorm.nodes.length - 1])})`;
   const ff = matchFeedForward(ctx, where, attentionNorm.output);
   const outputNorm = residualNorm(ctx, norms, ff.out.linear.output, attentionNorm.output);
-  if (!outputNorm) ctx.refuse(`${where}: no residual Add + LayerNorm after the feed-forward output projection '${ff.out.node.name}'`);
+  if (!outputNorm) ctx.refuse(`${where}: no residual Add + LayerNorm after the feed-forward output projection ${quotedText(ff.out.node.name)}`);
   const layer: EncoderLayer = {
     index,
     input: x,

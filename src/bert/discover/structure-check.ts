@@ -11,6 +11,7 @@ import { attrInt } from '../../onnx/graph.ts';
 import { numElements } from '../../onnx/tensor.ts';
 import type { AttentionBlock, BertStructure, HeadShapeConstant, LayerNorm, Linear, Quantization } from '../structure.ts';
 import { constantNodeTensor } from '../../onnx/constants.ts';
+import { quotedText } from '../../errors.ts';
 
 /** Problems found, empty when the structure is consistent with the model. */
 export function structureProblems(model: Model, s: BertStructure): string[] {
@@ -21,13 +22,13 @@ export function structureProblems(model: Model, s: BertStructure): string[] {
   for (const n of g.nodes) for (const o of n.outputs) if (o) values.add(o);
 
   const node = (name: string | undefined, what: string) => {
-    if (name !== undefined && !nodes.has(name)) problems.push(`${what}: no node '${name}'`);
+    if (name !== undefined && !nodes.has(name)) problems.push(`${what}: no node ${quotedText(name)}`);
   };
   const init = (name: string | undefined, what: string) => {
-    if (name !== undefined && !g.initializers.has(name)) problems.push(`${what}: no initializer '${name}'`);
+    if (name !== undefined && !g.initializers.has(name)) problems.push(`${what}: no initializer ${quotedText(name)}`);
   };
   const value = (name: string, what: string) => {
-    if (!values.has(name)) problems.push(`${what}: no value '${name}'`);
+    if (!values.has(name)) problems.push(`${what}: no value ${quotedText(name)}`);
   };
   const quantization = (q: Quantization | undefined, what: string) => {
     if (!q) return;
@@ -47,13 +48,15 @@ export function structureProblems(model: Model, s: BertStructure): string[] {
       const n = nodes.get(l.node);
       const [K, N] = n ? [attrInt(n, 'K'), attrInt(n, 'N')] : [l.inFeatures, l.outFeatures];
       if (l.layout !== 'out_in' || w.dims[0] !== l.outFeatures || K !== l.inFeatures || N !== l.outFeatures) {
-        problems.push(`${what}: MatMulNBits weight '${l.weight}' [${w.dims}] (K ${K}, N ${N}) does not match ${l.layout} ${l.inFeatures} → ${l.outFeatures}`);
+        problems.push(
+          `${what}: MatMulNBits weight ${quotedText(l.weight)} [${w.dims}] (K ${K}, N ${N}) does not match ${l.layout} ${l.inFeatures} → ${l.outFeatures}`,
+        );
       }
     } else if (w) {
       const [a, b] = w.dims;
       const [inF, outF] = l.layout === 'in_out' ? [a, b] : [b, a];
       if (w.dims.length !== 2 || inF !== l.inFeatures || outF !== l.outFeatures) {
-        problems.push(`${what}: weight '${l.weight}' [${w.dims}] does not match ${l.layout} ${l.inFeatures} → ${l.outFeatures}`);
+        problems.push(`${what}: weight ${quotedText(l.weight)} [${w.dims}] does not match ${l.layout} ${l.inFeatures} → ${l.outFeatures}`);
       }
     }
   };
@@ -75,16 +78,16 @@ export function structureProblems(model: Model, s: BertStructure): string[] {
       readValue = cn?.outputs[0] ?? '';
     }
     if (!tensor) {
-      problems.push(`${what}: no ${c.source} '${c.name}'`);
+      problems.push(`${what}: no ${c.source} ${quotedText(c.name)}`);
       return;
     }
     const v = readNumbers(tensor)[c.index];
-    if (v !== c.value) problems.push(`${what}: '${c.name}'[${c.index}] is ${v}, not ${c.value}`);
+    if (v !== c.value) problems.push(`${what}: ${quotedText(c.name)}[${c.index}] is ${v}, not ${c.value}`);
     for (const r of c.readers ?? []) {
       const rn = nodes.get(r);
-      if (!rn) problems.push(`${what}: no reader node '${r}'`);
+      if (!rn) problems.push(`${what}: no reader node ${quotedText(r)}`);
       else if (!rn.inputs.includes(readValue) && !readsThroughIdentity(rn.inputs, readValue)) {
-        problems.push(`${what}: node '${r}' does not read '${c.name}'`);
+        problems.push(`${what}: node ${quotedText(r)} does not read ${quotedText(c.name)}`);
       }
     }
   };
@@ -108,7 +111,7 @@ export function structureProblems(model: Model, s: BertStructure): string[] {
   node(e.fusedNode, 'embeddings');
   value(e.output, 'embeddings');
   for (const i of [s.inputs.inputIds, s.inputs.attentionMask, s.inputs.tokenTypeIds]) {
-    if (i !== undefined && !g.inputs.some((v) => v.name === i)) problems.push(`inputs: '${i}' is not a graph input`);
+    if (i !== undefined && !g.inputs.some((v) => v.name === i)) problems.push(`inputs: ${quotedText(i)} is not a graph input`);
   }
 
   const attentionProblems = (a: AttentionBlock, what: string) => {
@@ -143,16 +146,17 @@ export function structureProblems(model: Model, s: BertStructure): string[] {
     const a = layer.attention;
     if (layer.index !== i) problems.push(`${what}: index ${layer.index}`);
     const prev = i === 0 ? e.output : s.layers[i - 1].output;
-    if (layer.input !== prev) problems.push(`${what}: reads '${layer.input}', not '${prev}'`);
+    if (layer.input !== prev) problems.push(`${what}: reads ${quotedText(layer.input)}, not ${quotedText(prev)}`);
     value(layer.input, what);
     value(layer.output, what);
     if (a) {
-      if (layer.attentionBias !== undefined) problems.push(`${what}: has attention and an attention bias '${layer.attentionBias}'`);
+      if (layer.attentionBias !== undefined) problems.push(`${what}: has attention and an attention bias ${quotedText(layer.attentionBias)}`);
       attentionProblems(a, what);
     } else if (layer.attentionBias !== undefined) {
       init(layer.attentionBias, `${what} attention bias`);
       const b = g.initializers.get(layer.attentionBias);
-      if (b && numElements(b.dims) !== s.hiddenSize) problems.push(`${what}: attention bias '${layer.attentionBias}' [${b.dims}] is not ${s.hiddenSize} wide`);
+      if (b && numElements(b.dims) !== s.hiddenSize)
+        problems.push(`${what}: attention bias ${quotedText(layer.attentionBias)} [${b.dims}] is not ${s.hiddenSize} wide`);
     }
     norm(layer.attentionNorm, `${what} attention norm`);
     linear(layer.ffn.in, `${what} FFN in`);
@@ -167,7 +171,7 @@ export function structureProblems(model: Model, s: BertStructure): string[] {
   if (s.pooler) linear(s.pooler.dense, 'pooler');
   if (s.head) {
     s.head.linears.forEach((l, i) => linear(l, `head linear ${i}`));
-    for (const o of s.head.outputs) if (!g.outputs.some((v) => v.name === o)) problems.push(`head: '${o}' is not a graph output`);
+    for (const o of s.head.outputs) if (!g.outputs.some((v) => v.name === o)) problems.push(`head: ${quotedText(o)} is not a graph output`);
   }
   return problems;
 }
