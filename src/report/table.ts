@@ -114,12 +114,14 @@ export function undefinedGlueNote(data: ReportData, teacherSize = false): string
 
 /**
  * Why some rows have no '% of original' although scored: their baseline's GLUE score is 0 or below (a weak CoLA
- * model's Matthews correlation), of which no share means anything; null when no baseline scores so.
+ * model's Matthews correlation, a weak STS-B model's Pearson and Spearman), of which no share means anything; null
+ * when no baseline scores so.
  */
 export function nonPositiveBaselineNote(data: ReportData): string | null {
-  const models = data.rows.filter((r) => r.isBaseline && r.glue !== null && r.glue <= 0).map((r) => r.group);
+  const models = [...new Set(data.rows.filter((r) => r.isBaseline && r.glue !== null && r.glue <= 0).map((r) => r.group))];
   if (models.length === 0) return null;
-  return `% of original is - for ${[...new Set(models)].join(', ')}: its baseline's GLUE score is 0 or below (a Matthews correlation can be), of which no share means anything; compare the GLUE scores.`;
+  const [its, is] = models.length > 1 ? ["their baselines' GLUE scores", 'are'] : ["its baseline's GLUE score", 'is'];
+  return `% of original is - for ${models.join(', ')}: ${its} ${is} 0 or below (a correlation can be: CoLA's Matthews, STS-B's Pearson and Spearman), of which no share means anything; compare the GLUE scores.`;
 }
 
 /**

@@ -88,12 +88,20 @@ describe('report rows', () => {
       fakePoint({ model: 'cola', label: 'eo', bytes: 3e7, glue: 0.0392, task: 'CoLA', metrics: { matthews_correlation: 0.0392 } }, 2),
     ];
     const note =
-      "% of original is - for cola: its baseline's GLUE score is 0 or below (a Matthews correlation can be), of which no share means anything; compare the GLUE scores.";
+      "% of original is - for cola: its baseline's GLUE score is 0 or below (a correlation can be: CoLA's Matthews, STS-B's Pearson and Spearman), of which no share means anything; compare the GLUE scores.";
     const withCola = buildReport([...posterPoints(), ...cola]);
     expect(withCola.rows.find((r) => r.model === 'cola' && r.label === 'eo')!.glueOfOriginal).toBeNull();
     expect(toMarkdown(withCola).split('\n')).toContain(note);
     expect(toMarkdown(data)).not.toContain('% of original is -');
     expect(await writtenHtml(withCola, 'cola.sqlite')).toContain(escapeHtml(note));
+    // an STS-B baseline's negative Pearson and Spearman too, the models named together, where it named a Matthews correlation alone
+    const stsb = [
+      fakePoint({ model: 'weak-stsb', label: 'baseline', bytes: 4e7, glue: -0.04, task: 'STS-B', metrics: { pearson: -0.05, spearmanr: -0.03 } }, 3),
+      fakePoint({ model: 'weak-stsb', label: 'eo', bytes: 3e7, glue: 0.02, task: 'STS-B', metrics: { pearson: 0.01, spearmanr: 0.03 } }, 4),
+    ];
+    expect(toMarkdown(buildReport([...cola, ...stsb])).split('\n')).toContain(
+      "% of original is - for cola, weak-stsb: their baselines' GLUE scores are 0 or below (a correlation can be: CoLA's Matthews, STS-B's Pearson and Spearman), of which no share means anything; compare the GLUE scores.",
+    );
   });
 
   it('shows size - and says why for a model whose baseline has no initializers (0 bytes of weights), not NaN% or Infinity%', async () => {
