@@ -111,7 +111,12 @@ export function readModelFile(file: string): Buffer {
  * mark before the JSON (as some Windows editors save it) is skipped, not reported as an invisible unexpected token.
  */
 export function readJsonObject(file: string): Record<string, unknown> {
-  const text = readModelFile(file).toString('utf8');
+  return jsonObjectOf(readModelFile(file), file);
+}
+
+/** The JSON object of `bytes`, the bytes of `file` as read (readJsonObject, where the bytes themselves are kept). */
+export function jsonObjectOf(bytes: Buffer, file: string): Record<string, unknown> {
+  const text = bytes.toString('utf8');
   let value: unknown;
   try {
     value = parseJsonText(text);

@@ -18,7 +18,7 @@ import { regexAtoms } from './regex-atoms.ts';
 import { charsmapMapsNothing, charsmapNormalizer, charsmapProblem } from './precompiled-charsmap.ts';
 import { mapSequenceLeaves, sequenceLeaves } from './tokenizer-sequence.ts';
 import { unicodeScriptsPieces } from './unicode-scripts.ts';
-import { readJsonObject, sideFilesStamp } from './model-files.ts';
+import { jsonObjectOf, readJsonObject, readModelFile, sideFilesStamp } from './model-files.ts';
 import { CLASSIFIER_ARCHITECTURES } from './output-config.ts';
 import { MODEL_SIDE_FILES, SENTENCEPIECE_FILES } from '../onnx/locate.ts';
 import { shellWord } from '../shell-word.ts';
@@ -739,7 +739,8 @@ export function withConfigPrefixSpace(json: Record<string, unknown>, config: Tok
  * The tokenizer.json object of a model folder's tokenizer files as loadTokenizer reads them (tokenizer.json if present,
  * as its fast tokenizer reads it with the folder's config (fastTokenizerJson), else the one it builds from vocab.txt,
  * else from vocab.json with merges.txt, else from an ALBERT, XLM-R or CamemBERT SentencePiece model), with the file
- * read and `asRead` set where that is the folder's tokenizer.json unchanged, and `tokenizerClass` where the reading
+ * read and `asRead` set where that is the folder's tokenizer.json unchanged (`bytes`: that file's bytes as read, which
+ * --format transformers.js writes, the file its checks read), and `tokenizerClass` where the reading
  * chose the tokenizer's class (a SentencePiece model's family, by tokenizer_config.json's or config.json's
  * tokenizer_class or config.json's model_type); undefined when the folder has none of them; with the folder's
  * tokenizer config (`config`: readConfig's) and, where the reading looked it up (a tokenizer.json's), the class
@@ -751,6 +752,8 @@ export function folderTokenizerJson(dir: string):
       file: string;
       json: Record<string, unknown>;
       asRead: boolean;
+      /** The bytes of tokenizer.json as read, where `asRead`. */
+      bytes?: Buffer;
       tokenizerClass?: string;
       config: TokenizerConfigJson;
       autoClass?: string;
@@ -764,13 +767,15 @@ export function folderTokenizerJson(dir: string):
   const jsonFile = join(dir, 'tokenizer.json');
   const config = readConfig(dir);
   if (existsSync(jsonFile)) {
-    const read = readJsonObject(jsonFile);
+    const bytes = readModelFile(jsonFile);
+    const read = jsonObjectOf(bytes, jsonFile);
     const autoClass = autoTokenizerClass(dir, config);
     const { json, brokenTemplates, decoderProblem } = fastTokenizerJson(read, config, jsonFile, autoClass);
     return {
       file: jsonFile,
       json,
       asRead: json === read,
+      ...(json === read ? { bytes } : {}),
       config,
       autoClass,
       brokenTemplates,

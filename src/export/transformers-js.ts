@@ -759,7 +759,8 @@ function writeSideFiles(
   // SentencePiece model gets the tokenizer.json evaluation builds from them: transformersJsTokenizerSource's `written`)
   const { json: tokenizer, config: tokenizerConfig } = found;
   const forTransformersJs = tokenizerWritten.json;
-  if (found.asRead && forTransformersJs === tokenizer) writeFileSync(join(dir, 'tokenizer.json'), readFileSync(found.file));
+  // (its bytes as read before the passes, which the checks read: not the file as it is now, edited meanwhile)
+  if (found.bytes && forTransformersJs === tokenizer) writeFileSync(join(dir, 'tokenizer.json'), found.bytes);
   else write('tokenizer.json', forTransformersJs);
   const maxLength = parseModelConfig(config, configFile).maxLength;
   // (the class transformers' AutoTokenizer loads the folder as, where its tokenizer_config.json names none: a

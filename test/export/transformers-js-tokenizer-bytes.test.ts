@@ -1,0 +1,72 @@
+/**
+ * --format transformers.js writes the tokenizer.json its checks read before the passes (its bytes then), not the file
+ * as it is when the folder is written: a tokenizer.json edited while the passes ran (hours, for an ablation) is not
+ * written unchecked beside the model.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
+import { registerPass } from '../../src/pass/registry.ts';
+import { declarePass } from '../../src/pass/settings.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { writeModelFolder, WORDS } from '../helpers/model-folder.ts';
+import { tinyBert } from '../helpers/models.ts';
+import { SPECIALS, tokenizerJson, wordPieceModel } from '../helpers/tokenizer-json.ts';
+
+registerAllPasses();
+const root = mkdtempSync(join(tmpdir(), 'bc-tjs-tokenizer-bytes-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const source = writeModelFolder(join(root, 'in'), tinyBert());
+const vocab = [...SPECIALS, ...WORDS];
+const tokenizer = tokenizerJson(vocab, {
+  normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: false, strip_accents: false, lowercase: false },
+  pre_tokenizer: { type: 'BertPreTokenizer' },
+  model: wordPieceModel(vocab),
+});
+// (no lower-casing or Chinese characters, which the export rewrites for transformers.js; compact JSON: a tokenizer.json
+// written from its object would be indented, so the bytes tell a copy from a rewrite)
+const original = JSON.stringify(tokenizer);
+writeFileSync(join(source, 'tokenizer.json'), original);
+/** Another model's tokenizer: a word at id 500, past the tiny model's 128 rows, which the export refuses before the passes. */
+const wide = [...vocab, ...Array.from({ length: 500 - vocab.length }, (_, i) => `w${i}`), 'late'];
+const edited = JSON.stringify(tokenizerJson(wide, { pre_tokenizer: { type: 'BertPreTokenizer' }, model: wordPieceModel(wide) }));
+
+/** A pass that rewrites the source folder's tokenizer.json while it runs, and leaves the model as it is. */
+registerPass({
+  ...declarePass({
+    name: 'test-edit-tokenizer',
+    description: 'edits the tokenizer.json of the source folder',
+    version: 1,
+    settings: z.strictObject({}),
+    flags: { adds: [], modifiers: [] },
+    options: () => ({}),
+  }),
+  async run(model) {
+    writeFileSync(join(source, 'tokenizer.json'), edited);
+    return { model, report: { pass: 'test-edit-tokenizer', settings: {}, summary: 'edited the tokenizer' } };
+  },
+});
+
+describe('--format transformers.js and a tokenizer.json edited while the passes run', () => {
+  it('copies the tokenizer.json it read, byte for byte, where transformers.js reads it unchanged', async () => {
+    const out = join(root, 'plain');
+    await compressToTransformersJs({ input: join(source, 'model.onnx'), output: out, steps: [] });
+    expect(readFileSync(join(out, 'tokenizer.json'), 'utf8')).toBe(original);
+  });
+
+  it('writes the bytes its checks read before the passes, not the file edited since', async () => {
+    const out = join(root, 'edited');
+    writeFileSync(join(source, 'tokenizer.json'), original);
+    await compressToTransformersJs({ input: join(source, 'model.onnx'), output: out, steps: [{ pass: 'test-edit-tokenizer', settings: {} }] });
+    expect(readFileSync(join(source, 'tokenizer.json'), 'utf8')).toBe(edited);
+    expect(readFileSync(join(out, 'tokenizer.json'), 'utf8')).toBe(original);
+    // (the edited file, given before the passes, is refused: its ids pass the model's word embedding)
+    await expect(compressToTransformersJs({ input: join(source, 'model.onnx'), output: join(root, 'refused'), steps: [] })).rejects.toThrow(
+      /its vocabulary has token ids up to 500, but .* has 128 rows in its word embedding/,
+    );
+  });
+});
