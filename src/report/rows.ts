@@ -314,7 +314,7 @@ export function unreadableResult(p: Pick<StoredPoint, 'result'>): string | undef
   const r = p.result as Partial<StoredPoint['result']> | null | undefined;
   if (r === null || typeof r !== 'object') return 'no result object';
   const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
-  for (const k of ['params', 'bytes', 'speedup', 'latencyMs'] as const) if (!finite(r[k])) return `no ${k} (a finite number)`;
+  for (const k of ['params', 'bytes', 'fileBytes', 'speedup', 'latencyMs'] as const) if (!finite(r[k])) return `no ${k} (a finite number)`;
   if (r.glue !== null && !finite(r.glue)) return 'a glue score that is neither a number nor null';
   if (typeof r.eval?.tasks !== 'object' || r.eval.tasks === null) return 'no eval.tasks';
   const shape = Array.isArray(r.bench?.shapes) ? r.bench.shapes[0] : undefined;

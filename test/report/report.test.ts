@@ -1285,6 +1285,8 @@ describe('report of a store', () => {
     const cases: Array<[string, (r: Record<string, unknown> & { bench: { shapes: unknown[] } }) => void]> = [
       ['no benchmark (bench.shapes[0] with batch, seq and model.p50Ms)', (r) => (r.bench.shapes = [])],
       ['no speedup (a finite number)', (r) => (r.speedup = null)],
+      // (where the table showed file MB NaN and the CSV file_bytes 'undefined')
+      ['no fileBytes (a finite number)', (r) => delete r.fileBytes],
       ['no eval.tasks', (r) => delete r.eval],
     ];
     for (const [why, edit] of cases) {
