@@ -299,10 +299,12 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
  * A note for a model that gives one score (a regression head such as STS-B's, a cross-encoder): transformers.js'
  * text-classification pipeline applies softmax to the scores unless config.json's problem_type is
  * multi_label_classification, so it answers 1 for every text; the score is the logits of
- * AutoModelForSequenceClassification. None for a model of several scores or none (an encoder).
+ * AutoModelForSequenceClassification. None for a model of several scores or none (an encoder). Its scores per example
+ * as evaluation and the folder's config.json read them (graphFacts' scoreWidth: the classifier's, where the scores
+ * output's shape does not say it).
  */
 export function singleScoreNote(model: Model, folder: string): string[] {
-  if (scoresOutput(model).width !== 1 || model.graph.outputs.every((o) => o.name !== 'logits')) return [];
+  if (graphFacts(model).scoreWidth !== 1 || model.graph.outputs.every((o) => o.name !== 'logits')) return [];
   return [
     `note: ${folder} gives one score (a regression or cross-encoder head): transformers.js' pipeline('text-classification') applies softmax to it and answers 1 for every text; read the score as AutoModelForSequenceClassification's logits`,
   ];

@@ -47,4 +47,13 @@ describe('--format transformers.js of a model of one score', () => {
     });
     expect(two.notes).toEqual([]);
   });
+
+  it('notes it for a model whose scores output declares no label count (logits [batch, labels]), whose classifier gives one score as eval reads it, where it wrote the folder without a word', async () => {
+    const graph = tinyBert({ numLabels: 1 });
+    for (const o of graph.graph.outputs) o.shape = ['batch', 'labels'];
+    const regression = writeModelFolder(join(root, 'stsb-dynamic'), graph, { regression: true });
+    const res = await compressToTransformersJs({ input: join(regression, 'model.onnx'), output: join(root, 'stsb-dynamic-tjs'), steps: [] });
+    expect(res.notes).toHaveLength(1);
+    expect(res.notes[0]).toMatch(/gives one score .*answers 1 for every text/);
+  });
 });
