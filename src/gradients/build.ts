@@ -20,6 +20,7 @@ import { probeShapes } from './probe.ts';
 import { GRADIENT_RULES, ZERO_GRADIENT } from './rules/index.ts';
 import { erfGeluGradient, findErfGelus } from './gelu.ts';
 import { checkModelArg, checkOptions } from '../library-args.ts';
+import { quotedText } from '../errors.ts';
 
 export interface GradientGraphOptions {
   /** A scalar float value of the graph (usually a graph output). */
@@ -77,25 +78,27 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
   const params = new Set(options.parameters);
   if (params.size < options.parameters.length) {
     const twice = options.parameters.find((p, i) => options.parameters.indexOf(p) !== i);
-    throw new GradientError(`parameter '${twice}' is listed twice`);
+    throw new GradientError(`parameter ${quotedText(twice!)} is listed twice`);
   }
   const sparse = new Set(options.sparse ?? []);
   for (const p of params) {
     const t = g.initializers.get(p);
-    if (!t) throw new GradientError(`parameter '${p}' is not an initializer of the graph`);
-    if (!isFloatType(t.dataType)) throw new GradientError(`parameter '${p}' is not a float tensor`);
+    if (!t) throw new GradientError(`parameter ${quotedText(p)} is not an initializer of the graph`);
+    if (!isFloatType(t.dataType)) throw new GradientError(`parameter ${quotedText(p)} is not a float tensor`);
     if (!DIFFERENTIABLE.has(t.dataType))
-      throw new GradientError(`parameter '${p}' is ${dataTypeName(t.dataType)}: gradients are float32 or float64 only (convert the model to float32)`);
+      throw new GradientError(
+        `parameter ${quotedText(p)} is ${dataTypeName(t.dataType)}: gradients are float32 or float64 only (convert the model to float32)`,
+      );
   }
-  for (const p of sparse) if (!params.has(p)) throw new GradientError(`sparse parameter '${p}' is not among the parameters`);
+  for (const p of sparse) if (!params.has(p)) throw new GradientError(`sparse parameter ${quotedText(p)} is not among the parameters`);
 
   const { facts, ambiguous } = await probeShapes(forward, options.probeFeeds);
   const lossFacts = facts.get(options.loss);
-  if (!lossFacts) throw new GradientError(`loss '${options.loss}' is not a value of the graph`);
-  if (lossFacts.dims.length !== 0) throw new GradientError(`loss '${options.loss}' must be a scalar (it has dims [${lossFacts.dims.join(', ')}])`);
+  if (!lossFacts) throw new GradientError(`loss ${quotedText(options.loss)} is not a value of the graph`);
+  if (lossFacts.dims.length !== 0) throw new GradientError(`loss ${quotedText(options.loss)} must be a scalar (it has dims [${lossFacts.dims.join(', ')}])`);
   if (!DIFFERENTIABLE.has(lossFacts.dataType))
-    throw new GradientError(`loss '${options.loss}' must be a float32 or float64 value (it is ${dataTypeName(lossFacts.dataType)})`);
-  for (const v of options.keep ?? []) if (!facts.has(v)) throw new GradientError(`kept value '${v}' is not a value of the graph`);
+    throw new GradientError(`loss ${quotedText(options.loss)} must be a float32 or float64 value (it is ${dataTypeName(lossFacts.dataType)})`);
+  for (const v of options.keep ?? []) if (!facts.has(v)) throw new GradientError(`kept value ${quotedText(v)} is not a value of the graph`);
   const floatType = lossFacts.dataType;
   const isFloat = (v: string) => {
     const f = facts.get(v);
@@ -111,7 +114,7 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
     if (!reads.get(n)!.some((i) => i && varying.has(i))) continue;
     for (const o of n.outputs) if (o && isFloat(o)) varying.add(o);
   }
-  if (!varying.has(options.loss)) throw new GradientError(`loss '${options.loss}' does not depend on any parameter`);
+  if (!varying.has(options.loss)) throw new GradientError(`loss ${quotedText(options.loss)} does not depend on any parameter`);
 
   const opset = Math.max(nodeOpset, TRAINING_OPSET);
   const ctx = new GradContext(facts, floatType, opset, constantNumbers(forward), ambiguous);
@@ -152,7 +155,7 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
     if (insideGelu.has(n)) throw new GradientError(`node ${nodeName(n)}: a gradient reached the inside of a GELU its last node differentiates`);
     if (n.opType === 'Gather' && sparse.has(n.inputs[0]) && n.domain === '') {
       if ((n.attributes.axis?.type === 'int' ? n.attributes.axis.value : 0) !== 0) {
-        throw new GradientError(`sparse parameter '${n.inputs[0]}' is gathered along an axis other than 0 by ${nodeName(n)}`);
+        throw new GradientError(`sparse parameter ${quotedText(n.inputs[0])} is gathered along an axis other than 0 by ${nodeName(n)}`);
       }
       sparseGrads.push({ parameter: n.inputs[0], rows: dy[0]!, ids: rowIds(ctx, n.inputs[0], n.inputs[1]) });
       continue;
@@ -168,7 +171,7 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
   const paramGrads = new Map<string, string | undefined>();
   for (const p of options.parameters) {
     if (sparse.has(p)) {
-      if (contributions.get(p)?.length) throw new GradientError(`sparse parameter '${p}' is read by nodes other than Gather`);
+      if (contributions.get(p)?.length) throw new GradientError(`sparse parameter ${quotedText(p)} is read by nodes other than Gather`);
       continue;
     }
     paramGrads.set(p, total(p));

@@ -7,6 +7,7 @@ import type { Attribute, Node, Tensor } from '../onnx/graph.ts';
 import { GraphWriter } from '../onnx/writer.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import type { ValueFacts } from './probe.ts';
+import { quotedText } from '../errors.ts';
 
 /** Attribute shorthands for rules. */
 export const at = {
@@ -81,7 +82,7 @@ export class GradContext {
   /** The probe's facts of `value`; a GradientError when the probe did not see it. */
   facts(value: string): ValueFacts {
     const f = this.probe.get(value);
-    if (!f) this.fail(`no shape facts for value '${value}'`);
+    if (!f) this.fail(`no shape facts for value ${quotedText(value)}`);
     return f;
   }
 
@@ -204,7 +205,7 @@ export class GradContext {
 
 /** A node as error messages name it, quoted: its name, or (ONNX names are optional) the first value it writes. */
 export function nodeName(n: Node): string {
-  return n.name ? `'${n.name}'` : `(unnamed, writing '${n.outputs[0]}')`;
+  return n.name ? quotedText(n.name) : `(unnamed, writing ${quotedText(n.outputs[0])})`;
 }
 
 /** An axis attribute in [0, rank) (ONNX counts negative axes from the end). */

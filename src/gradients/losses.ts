@@ -16,7 +16,7 @@ import { GraphWriter } from '../onnx/writer.ts';
 import { Rng } from '../bert/random.ts';
 import { cloneModel, graphValueNames } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
-import { checkNumberFlag, type NumberRange, SettingsError } from '../errors.ts';
+import { checkNumberFlag, type NumberRange, SettingsError, quotedText } from '../errors.ts';
 import { Tensor, type Feeds } from '../runtime/session.ts';
 import { GradientError } from './context.ts';
 
@@ -248,13 +248,14 @@ export function appendLoss(
 ): LossGraph {
   if (!terms.length && !intermediate.length) throw new SettingsError('a loss needs at least one term');
   const values = graphValueNames(forward.graph);
-  if (!values.has(logits)) throw new GradientError(`logits '${logits}' is not a value of the graph, so no loss can read it`);
+  if (!values.has(logits)) throw new GradientError(`logits ${quotedText(logits)} is not a value of the graph, so no loss can read it`);
   for (const t of intermediate) {
-    if (!values.has(t.student)) throw new GradientError(`intermediate term ${t.label}: student value '${t.student}' is not a value of the graph`);
+    if (!values.has(t.student)) throw new GradientError(`intermediate term ${t.label}: student value ${quotedText(t.student)} is not a value of the graph`);
     if (t.mask !== undefined && !values.has(t.mask))
-      throw new GradientError(`intermediate term ${t.label}: attention mask '${t.mask}' is not a value of the graph`);
+      throw new GradientError(`intermediate term ${t.label}: attention mask ${quotedText(t.mask)} is not a value of the graph`);
   }
-  if (values.has(LOSS_OUTPUT)) throw new GradientError(`the graph already has a value named '${LOSS_OUTPUT}', the name of the loss output (rename it)`);
+  if (values.has(LOSS_OUTPUT))
+    throw new GradientError(`the graph already has a value named ${quotedText(LOSS_OUTPUT)}, the name of the loss output (rename it)`);
   const model = cloneModel(forward);
   const w = new LossWriter();
   const needed = new Set<string>();

@@ -8,7 +8,7 @@
 import type { Graph, Model, ValueInfo } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
-import { ortErrorLine } from '../errors.ts';
+import { ortErrorLine, quotedText } from '../errors.ts';
 import { openModelSession } from '../runtime/model-session.ts';
 import { Tensor, type Feeds } from '../runtime/session.ts';
 import { GradientError } from './context.ts';
@@ -43,7 +43,7 @@ export function probeFeeds(inputs: readonly ValueInfo[], fixed: Readonly<Record<
   const free = PROBE_SIZES.filter((n) => !Object.values(fixed).includes(n));
   const feeds: Feeds = {};
   for (const v of inputs) {
-    if (!v.shape) throw new GradientError(`gradient probe: input '${v.name}' has no shape (give probeFeeds)`);
+    if (!v.shape) throw new GradientError(`gradient probe: input ${quotedText(v.name)} has no shape (give probeFeeds)`);
     const dims = v.shape.map((d) => {
       if (typeof d === 'number') return d;
       const key = d ?? `?${v.name}`;
@@ -53,7 +53,7 @@ export function probeFeeds(inputs: readonly ValueInfo[], fixed: Readonly<Record<
     const t = filled(v.elemType, dims);
     if (!t) {
       throw new GradientError(
-        `gradient probe: input '${v.name}' is ${v.elemType === undefined ? 'not a tensor of known type' : dataTypeName(v.elemType)}, which the probe cannot fill (give probeFeeds)`,
+        `gradient probe: input ${quotedText(v.name)} is ${v.elemType === undefined ? 'not a tensor of known type' : dataTypeName(v.elemType)}, which the probe cannot fill (give probeFeeds)`,
       );
     }
     feeds[v.name] = t;

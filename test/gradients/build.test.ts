@@ -286,6 +286,11 @@ describe('gradient graph builder', () => {
       "parameter 'nope' is not an initializer of the graph",
     );
     expect(await errorOf(buildGradientGraph(base.model, { loss: 'nope', parameters: ['x'] }))).toBe("loss 'nope' is not a value of the graph");
+    // (a name holding a quote or a line break quoted as a shell takes it, quotedText, where plain quotes showed it as it is)
+    expect(await errorOf(buildGradientGraph(base.model, { loss: "it's", parameters: ['x'] }))).toBe("loss 'it'\\''s' is not a value of the graph");
+    expect(await errorOf(buildGradientGraph(base.model, { loss: base.loss, parameters: ['a\nb'] }))).toBe(
+      "parameter $'a\\nb' is not an initializer of the graph",
+    );
     // a parameter listed twice (it crashed with a TypeError) and a kept value that is no value (onnxruntime refused
     // the training graph later)
     expect(await errorOf(buildGradientGraph(base.model, { loss: base.loss, parameters: ['x', 'x'] }))).toBe("parameter 'x' is listed twice");
