@@ -169,6 +169,39 @@ export function typedValueText(v: unknown): string {
   return typeof v === 'string' && isNumberText(v) ? v.trim() : valueText(v);
 }
 
+/** How a choice's refusal words the choices: `or` (the other form the value may take) after them, `note` last. */
+export interface Choices {
+  or?: string;
+  note?: string;
+}
+
+/**
+ * `expected one of A, B` (`, or OTHER` where the value may also take another form: `or a list of matches`; the note
+ * after), then the value as a file or a library caller gives it (valueAndKind, `from` where it comes from: `, got
+ * string "kl"`, `got nothing`): the problem of a value outside a fixed list of choices where its frame names the
+ * place (a sweep file's `settings.logitLoss: …`), as integerProblem is an integer's; choiceRefusal words it whole.
+ */
+export function choiceProblem(value: unknown, choices: readonly (string | number)[], o: Choices & { from?: 'file' | 'code' } = {}): string {
+  return `${choicesExpected(choices, o)}, got ${valueAndKind(value, o.from)}`;
+}
+
+function choicesExpected(choices: readonly (string | number)[], o: Choices): string {
+  return `expected one of ${choices.join(', ')}${o.or ? `, or ${o.or}` : ''}${o.note ? ` ${o.note}` : ''}`;
+}
+
+/**
+ * The one refusal of a value outside a fixed list of choices, `name` as the caller names it (a flag, `--logit-loss`;
+ * an argument, `action`; a file's field, `config.json: model_type`; library code knows no flag: its caller passes the
+ * name). Typed text (a flag's value; `from` not given) in its place as a shell takes it (typedValueText), as a number
+ * flag's is (`--logit-loss 'kl': expected one of ce, mse`, `--split '$HOME': …`, `build opset 18: …`: a value of the
+ * choices' kind); a value a file or a library caller gives (`from`), or one of another kind, after the choices with its
+ * kind (choiceProblem: `model_type: expected one of bert, …, got string "gpt2"`), as every such value's refusal shows it.
+ */
+export function choiceRefusal(name: string, value: unknown, choices: readonly (string | number)[], o: Choices & { from?: 'file' | 'code' } = {}): string {
+  if (o.from === undefined && typeof value === typeof choices[0]) return `${name} ${typedValueText(value)}: ${choicesExpected(choices, o)}`;
+  return `${name}: ${choiceProblem(value, choices, o)}`;
+}
+
 /**
  * Throws a SettingsError `WHAT: expected an integer from MIN to MAX, got V` (integerProblem; V as valueAndKind shows it,
  * `from` where the value comes from: 'number 1.5', 'string "1"', 'a list', 'bigint 10'; 'nothing' and 'a mapping' in a

@@ -194,7 +194,7 @@ describe('one integer wording', () => {
     expect(refusal(() => pass('prune-heads').check({ heads: '0:1,,2' }))).toBe(
       "prune-heads: heads '0:1,,2': expected LAYER:HEAD,HEAD;LAYER:HEAD (e.g. 0:1,2;3:0) (flag --prune-heads)",
     );
-    expect(refusal(() => parseLayerMap('2:'))).toBe("--layer-map '2:': expected uniform, skip, last or teacher:student pairs like 3:1,6:2");
+    expect(refusal(() => parseLayerMap('2:'))).toBe("--layer-map '2:': expected one of uniform, skip, last, or teacher:student pairs like 3:1,6:2");
     // in a sweep file: the numbers its lists type
     expect(step('drop-layers', { layers: [1, 1e16] })).toBe(
       's.yaml: pipelines[0].steps[0].settings: drop-layers: layers [1,10000000000000000]: the layer 10000000000000000 (past 2^53 − 1 a number is not read exactly): expected an integer from 0 to 2^53 − 1 (flag --drop-layers)',

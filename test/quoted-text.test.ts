@@ -44,7 +44,7 @@ describe('one quoting of text', () => {
       expect(r.stderr, line.join(' ')).toContain(`compress: ${expected}`);
     }
     expect(refusal(() => readIntermediate("no-such-'matches'.yaml"))).toBe(
-      "--intermediate 'no-such-'\\''matches'\\''.yaml': not a preset (tinybert, pkd-skip, pkd-last) nor a file",
+      "--intermediate 'no-such-'\\''matches'\\''.yaml': expected one of tinybert, pkd-skip, pkd-last, or a JSON or YAML file of matches (no such file)",
     );
   });
 });

@@ -49,7 +49,7 @@
  */
 import type { Graph, Model, ValueInfo } from '../onnx/index.ts';
 import { DataType, createModel, int64Tensor } from '../onnx/index.ts';
-import { SettingsError } from '../errors.ts';
+import { SettingsError, choiceRefusal } from '../errors.ts';
 import {
   type BertFamily,
   type ExtendedBertConfig,
@@ -164,7 +164,7 @@ interface Ctx {
 function buildOpset(opts: BuildOptions): BuildOpset {
   const v = opts.opset ?? BUILD_OPSET;
   if (!(BUILD_OPSETS as readonly number[]).includes(v)) {
-    throw new SettingsError(`build opset ${v}: expected one of ${BUILD_OPSETS.join(', ')}`);
+    throw new SettingsError(choiceRefusal('build opset', v, BUILD_OPSETS));
   }
   return v as BuildOpset;
 }

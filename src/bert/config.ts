@@ -3,7 +3,7 @@
  * `config.json` (the `BertConfig` of transformers). Every check throws a SettingsError whose one-line message names
  * the field (in the caller's vocabulary: `hiddenSize` for a BertConfig, `hidden_size` for a config.json).
  */
-import { integerProblem, type NumberRange, numberProblem, SettingsError, valueAndKind, counted, quotedText } from '../errors.ts';
+import { choiceRefusal, counted, integerProblem, type NumberRange, numberProblem, quotedText, SettingsError, valueAndKind } from '../errors.ts';
 import { pythonInt } from '../python-int.ts';
 import { jsonObjectKeys } from '../files.ts';
 import type { ModelFamily } from './structure.ts';
@@ -104,13 +104,13 @@ function intProblem(name: string, v: unknown, min: number, max?: number): string
 }
 
 /**
- * `NAME must be one of regression, single_label_classification, multi_label_classification (got V)` unless `v` is one
+ * `NAME: expected one of regression, single_label_classification, multi_label_classification, got V` (choiceRefusal) unless `v` is one
  * of them, or absent (undefined or null, as transformers' PretrainedConfig takes None); undefined when it is. Every
  * other value is refused, as transformers refuses it ("problem_type was not understood").
  */
 export function problemTypeProblem(v: unknown, name = 'problem_type'): string | undefined {
   if (v === undefined || v === null || PROBLEM_TYPES.includes(v as ProblemType)) return undefined;
-  return `${name}: expected one of ${PROBLEM_TYPES.join(', ')}, got ${valueAndKind(v)}`;
+  return choiceRefusal(name, v, PROBLEM_TYPES, { from: 'code' });
 }
 
 /**
@@ -138,7 +138,7 @@ function checkConfig(c: BertConfig, where: string, names: FieldNames, relaxedHea
   if (!relaxedHeads && c.hiddenSize % c.numHeads !== 0) {
     fail(`${names.hiddenSize} (${c.hiddenSize}) is not divisible by ${names.numHeads} (${c.numHeads})`);
   }
-  if (!ACTIVATIONS.includes(c.activation)) fail(`${names.activation}: expected one of ${ACTIVATIONS.join(', ')}, got ${valueAndKind(c.activation)}`);
+  if (!ACTIVATIONS.includes(c.activation)) fail(choiceRefusal(names.activation, c.activation, ACTIVATIONS, { from: 'code' }));
   // (the one number wording: 'expected a number greater than 0')
   const eps = numberProblem(c.layerNormEps, LAYER_NORM_EPS_RANGE);
   if (eps !== undefined) fail(`${names.layerNormEps}: ${eps}, got ${valueAndKind(c.layerNormEps)}`);
@@ -281,7 +281,7 @@ const isInt = (v: unknown, min: number): v is number => typeof v === 'number' &&
 
 /** The checks of the extended fields (the BertConfig fields are checked first). */
 function checkExtensions(c: ExtendedBertConfig, fail: (msg: string) => never): void {
-  if (c.family !== undefined && !BERT_FAMILIES.includes(c.family)) fail(`family: expected one of ${BERT_FAMILIES.join(', ')}, got ${valueAndKind(c.family)}`);
+  if (c.family !== undefined && !BERT_FAMILIES.includes(c.family)) fail(choiceRefusal('family', c.family, BERT_FAMILIES, { from: 'code' }));
   const problem = (name: string, v: unknown, min: number, max?: number) => {
     const p = intProblem(name, v, min, max);
     if (p !== undefined) fail(p);
@@ -453,7 +453,7 @@ function familyConfig(j: Record<string, unknown>, fail: Fail, label: string): Ex
     case 'albert':
       return albertConfigFromHuggingFace(j, label);
     default:
-      return fail(`model_type: expected one of ${HF_MODEL_TYPES.join(', ')} (those supported), got ${valueAndKind(type, 'file')}`);
+      return fail(choiceRefusal('model_type', type, HF_MODEL_TYPES, { from: 'file', note: '(those supported)' }));
   }
 }
 
@@ -536,7 +536,7 @@ function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>,
 /** The activation a config.json names under `key`. */
 function hfActivation(value: unknown, key: string, fail: Fail): BertActivation {
   if (typeof value !== 'string' || !Object.hasOwn(HF_ACTIVATIONS, value)) {
-    fail(`${key}: expected one of ${Object.keys(HF_ACTIVATIONS).join(', ')}, got ${valueAndKind(value, 'file')}`);
+    fail(choiceRefusal(key, value, Object.keys(HF_ACTIVATIONS), { from: 'file' }));
   }
   return HF_ACTIVATIONS[value as string];
 }

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
-import { isUserError, errorMessage, quotedText, typedValueText, UsageError, valueText, withFlagTexts } from '../errors.ts';
+import { isUserError, errorMessage, quotedText, UsageError, valueText, withFlagTexts, choiceRefusal } from '../errors.ts';
 import { nearestFlag } from '../glue/registry.ts';
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
 import { checkedFlagValues, declaredOptions, gluedFlagValues, negatedBooleanValues, undeclaredFlags } from './flag-values.ts';
@@ -299,8 +299,8 @@ export function usageLine(msg: string, argv: readonly string[] = [], known: read
 
 /**
  * yargs' `Argument: split, Given: "$HOME", Choices: "dev", "test"` as every other refused value reads: the flag as
- * written (`--split`; a positional argument by its name, `action`), the value as a shell takes it (typedValueText:
- * `'$HOME'`, which yargs' JSON quotes showed as `"$HOME"`, a text a shell expands), the choices bare.
+ * written (`--split`; a positional argument by its name, `action`), then choiceRefusal's words: the value as a shell
+ * takes it (`'$HOME'`, which yargs' JSON quotes showed as `"$HOME"`, a text a shell expands), the choices bare.
  */
 function choiceLine(name: string, given: string, allowed: string, usage: string): string {
   const text = (t: string): string => {
@@ -312,5 +312,5 @@ function choiceLine(name: string, given: string, allowed: string, usage: string)
     }
   };
   const shown = usage.includes(`<${name}>`) ? name : name.length === 1 ? `-${name}` : `--${name}`;
-  return `${shown} ${typedValueText(text(given))}: expected one of ${allowed.split(/,\s*/).map(text).join(', ')}`;
+  return choiceRefusal(shown, text(given), allowed.split(/,\s*/).map(text));
 }

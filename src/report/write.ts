@@ -5,7 +5,7 @@
 import { existsSync, lstatSync, readFileSync, rmSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { checkOutputFiles, checkOutputFolder, fileSystemError } from '../destination.ts';
-import { quotedText, SettingsError, valueAndKind, UserError } from '../errors.ts';
+import { choiceRefusal, quotedText, SettingsError, valueAndKind, UserError } from '../errors.ts';
 import { removeStaleTemporariesIn, sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
 import { someNames } from '../some-names.ts';
 import { PLAN_STORE_FILE, SweepStore, type StoredPoint } from '../sweep/store.ts';
@@ -402,7 +402,7 @@ function checkReportData(fn: string, data: ReportData): void {
 export async function renderReport(data: ReportData, format: ReportFormat, source: string): Promise<string> {
   checkReportData('renderReport', data);
   if (!(REPORT_FORMATS as readonly unknown[]).includes(format))
-    throw new SettingsError(`renderReport: format: expected one of ${REPORT_FORMATS.join(', ')}, got ${valueAndKind(format)}`);
+    throw new SettingsError(choiceRefusal('renderReport: format', format, REPORT_FORMATS, { from: 'code' }));
   if (format === 'html')
     return toHtml(data, await allCharts(data), { title: `Compression report: ${basename(source)}`, source, generatedAt: new Date().toISOString() });
   return renderText(data, format, () => teacherSizePoints(data));

@@ -19,6 +19,7 @@
  */
 import { resolve } from 'node:path';
 import {
+  choiceProblem,
   counted,
   type IntegerRange,
   integerProblem,
@@ -44,7 +45,7 @@ import {
 import type { TrainSettings } from '../train/trainer.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { checkStudentSpec, isStudentSpec } from '../train/students/index.ts';
-import { parseLayerMap, parseMatches, repeatedLayerPair } from '../train/intermediate.ts';
+import { INTERMEDIATE_PRESETS, parseLayerMap, parseMatches, repeatedLayerPair } from '../train/intermediate.ts';
 import { embeddingLrExpected, parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { POOL_THREADS_RANGE } from '../runtime/threads.ts';
 import { EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
@@ -250,7 +251,7 @@ export function settingKeys(message: string): string {
   return renameFlags(message, FLAG_TO_KEY);
 }
 
-function typed(key: string, v: unknown, t: KeySpec): unknown {
+function typed(key: string, v: unknown, t: KeySpec & { word?: readonly string[] }): unknown {
   // (every refusal: its problem, then the value as the file gives it)
   const fail = (problem: string): never => {
     throw new StepSettingError(key, `${problem}, got ${valueAndKind(v, 'file')}`);
@@ -276,6 +277,8 @@ function typed(key: string, v: unknown, t: KeySpec): unknown {
       return v;
     case 'string':
       refuse(typeof v === 'string' && v.trim() !== '' ? undefined : 'expected a string');
+      // (a word outside its choices as the file's every value: 'expected one of ce, mse, got string "kl"')
+      if (t.word && !t.word.includes(v as string)) throw new StepSettingError(key, choiceProblem(v, t.word, { from: 'file' }));
       return v;
     case 'data':
       return parseData(key, v);
@@ -308,7 +311,11 @@ export function gridListHint(key: string, value: unknown): string | undefined {
 function parseData(key: string, v: unknown): unknown {
   try {
     if (key === 'intermediate') {
-      if (typeof v === 'string') return v; // a preset: checkSettings names the known ones
+      if (typeof v === 'string') {
+        if (!(INTERMEDIATE_PRESETS as readonly string[]).includes(v))
+          throw new StepSettingError(key, choiceProblem(v, INTERMEDIATE_PRESETS, { from: 'file', or: 'a list of matches' }));
+        return v;
+      }
       return parseMatches(v, 'intermediate');
     }
     if (typeof v === 'string') return parseLayerMap(v);

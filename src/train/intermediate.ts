@@ -16,7 +16,17 @@
  */
 import type { BertStructure } from '../bert/structure.ts';
 import type { Graph } from '../onnx/graph.ts';
-import { checkIntegerOption, checkNumberFlag, integerText, type NumberRange, numberProblem, SettingsError, valueAndKind } from '../errors.ts';
+import {
+  checkIntegerOption,
+  checkNumberFlag,
+  choiceRefusal,
+  integerText,
+  type NumberRange,
+  numberProblem,
+  quotedText,
+  SettingsError,
+  valueAndKind,
+} from '../errors.ts';
 
 /** The weights a match takes (a file's `weight`, a library caller's), in the one number wording: 'a number 0 or greater'. */
 const MATCH_WEIGHT_RANGE: NumberRange = { min: 0 };
@@ -136,8 +146,8 @@ export function presetMatches(
 /** Checks one match (layer ranges against the models, feature/loss fit); SettingsError naming the entry. */
 export function checkMatch(m: IntermediateMatch, i: number, teacherLayers: number, studentLayers: number): void {
   const where = `intermediate match ${i + 1}`;
-  if (!MATCH_FEATURES.includes(m.feature)) throw new SettingsError(`${where}: feature '${String(m.feature)}' is not one of ${MATCH_FEATURES.join(', ')}`);
-  if (!MATCH_LOSSES.includes(m.loss)) throw new SettingsError(`${where}: loss '${String(m.loss)}' is not one of ${MATCH_LOSSES.join(', ')}`);
+  if (!MATCH_FEATURES.includes(m.feature)) throw new SettingsError(choiceRefusal(`${where}: feature`, m.feature, MATCH_FEATURES, { from: 'code' }));
+  if (!MATCH_LOSSES.includes(m.loss)) throw new SettingsError(choiceRefusal(`${where}: loss`, m.loss, MATCH_LOSSES, { from: 'code' }));
   if (!(Number.isInteger(m.teacherLayer) && m.teacherLayer >= 0 && m.teacherLayer <= teacherLayers)) {
     throw new SettingsError(`${where}: teacher layer ${m.teacherLayer} is not in 0..${teacherLayers}`);
   }
@@ -232,9 +242,8 @@ export function parseMatches(value: unknown, label: string): IntermediateMatch[]
     };
     const feature = o.feature as MatchFeature;
     const loss = o.loss as MatchLoss;
-    if (!MATCH_FEATURES.includes(feature))
-      throw new SettingsError(`${where}.feature: expected one of ${MATCH_FEATURES.join(', ')}, got ${valueAndKind(o.feature, 'file')}`);
-    if (!MATCH_LOSSES.includes(loss)) throw new SettingsError(`${where}.loss: expected one of ${MATCH_LOSSES.join(', ')}, got ${valueAndKind(o.loss, 'file')}`);
+    if (!MATCH_FEATURES.includes(feature)) throw new SettingsError(choiceRefusal(`${where}.feature`, o.feature, MATCH_FEATURES, { from: 'file' }));
+    if (!MATCH_LOSSES.includes(loss)) throw new SettingsError(choiceRefusal(`${where}.loss`, o.loss, MATCH_LOSSES, { from: 'file' }));
     const weight = (o.weight === undefined ? 1 : o.weight) as number;
     // (YAML's .inf and .nan are numbers: refused here, naming the entry, as a finite weight is what the loss needs)
     const problem = numberProblem(weight, MATCH_WEIGHT_RANGE);
@@ -252,18 +261,19 @@ export function parseMatches(value: unknown, label: string): IntermediateMatch[]
 /** A layer map from text: uniform, skip, last, or explicit pairs 'T:S,T:S' (teacher:student). */
 export function parseLayerMap(text: string): LayerMapName | Array<[number, number]> {
   if (text === 'uniform' || text === 'skip' || text === 'last') return text;
+  const flag = `--layer-map ${quotedText(text)}`;
   const pairs = text
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean)
     .map((p): [number, number] => {
       const m = /^([^:]*\S[^:]*):([^:]*\S[^:]*)$/.exec(p);
-      if (!m) throw new SettingsError(`--layer-map '${text}': expected uniform, skip, last or teacher:student pairs like 3:1,6:2`);
-      return [integerText(`--layer-map '${text}': the teacher layer`, m[1]!, 0), integerText(`--layer-map '${text}': the student layer`, m[2]!, 0)];
+      if (!m) throw new SettingsError(choiceRefusal('--layer-map', text, LAYER_MAP_NAMES, { or: 'teacher:student pairs like 3:1,6:2' }));
+      return [integerText(`${flag}: the teacher layer`, m[1]!, 0), integerText(`${flag}: the student layer`, m[2]!, 0)];
     });
-  if (!pairs.length) throw new SettingsError(`--layer-map '${text}': no pairs`);
+  if (!pairs.length) throw new SettingsError(`${flag}: no pairs`);
   const twice = repeatedLayerPair(pairs);
-  if (twice) throw new SettingsError(`--layer-map '${text}': ${twice}`);
+  if (twice) throw new SettingsError(`${flag}: ${twice}`);
   return pairs;
 }
 

@@ -33,6 +33,7 @@ import type { TaskDefinition } from '../glue/tasks.ts';
 import {
   checkIntegerFlag,
   checkNumberFlag,
+  choiceRefusal,
   counted,
   FS_REASONS,
   type IntegerRange,
@@ -410,16 +411,19 @@ export function checkSettings(s: Partial<TrainSettings>, d: Partial<DistillSetti
   if (isPkdPreset(distill.intermediate) && distill.pkdWeight === undefined) distill.pkdWeight = DEFAULT_PKD_WEIGHT;
   checkNumberFlag('--alpha', distill.alpha, r.alpha);
   checkNumberFlag('--temperature', distill.temperature, r.temperature);
-  if (distill.logitLoss !== 'ce' && distill.logitLoss !== 'mse') throw new SettingsError(`--logit-loss must be ce or mse (got ${String(distill.logitLoss)})`);
-  if (distill.stage !== 'task' && distill.stage !== 'general') throw new SettingsError(`--stage must be task or general (got ${String(distill.stage)})`);
+  // (each word as the flag's value: a library caller's value of another kind after the choices with its kind)
+  if (!(DISTILL_WORDS.logitLoss as readonly unknown[]).includes(distill.logitLoss))
+    throw new SettingsError(choiceRefusal('--logit-loss', distill.logitLoss, DISTILL_WORDS.logitLoss));
+  if (!(DISTILL_WORDS.stage as readonly unknown[]).includes(distill.stage))
+    throw new SettingsError(choiceRefusal('--stage', distill.stage, DISTILL_WORDS.stage));
   if (typeof distill.intermediate === 'string' && !(INTERMEDIATE_PRESETS as readonly string[]).includes(distill.intermediate)) {
-    throw new SettingsError(`--intermediate must be one of ${INTERMEDIATE_PRESETS.join(', ')} or a list of matches (got '${distill.intermediate}')`);
+    throw new SettingsError(choiceRefusal('--intermediate', distill.intermediate, INTERMEDIATE_PRESETS, { or: 'a list of matches' }));
   }
   if (distill.stage === 'general' && !distill.intermediate) throw new SettingsError('--stage general distils intermediate layers only: give --intermediate');
   checkStageFlags(distill);
   checkIntegerFlag('--augment', distill.augment, i.augment.min);
-  if (distill.intermediatePhase !== undefined && distill.intermediatePhase !== 'first' && distill.intermediatePhase !== 'joint') {
-    throw new SettingsError(`--intermediate-phase must be first or joint (got ${String(distill.intermediatePhase)})`);
+  if (distill.intermediatePhase !== undefined && !(DISTILL_WORDS.intermediatePhase as readonly unknown[]).includes(distill.intermediatePhase)) {
+    throw new SettingsError(choiceRefusal('--intermediate-phase', distill.intermediatePhase, DISTILL_WORDS.intermediatePhase));
   }
   if (distill.pkdWeight !== undefined) checkNumberFlag('--pkd-weight', distill.pkdWeight, r.pkdWeight);
   if (distill.intermediateEpochs !== undefined) checkIntegerFlag('--intermediate-epochs', distill.intermediateEpochs, i.intermediateEpochs.min);

@@ -269,7 +269,10 @@ describe('report arguments', () => {
 
   it('reads a format in any letter case and quotes an unknown one as typed', () => {
     expect(parseFormats([' HTML,md', 'Md'])).toEqual(['html', 'md']);
-    expect(() => parseFormats(['md,HTMLX'])).toThrow(/^--format HTMLX: expected one of md, csv, json, html$/);
+    expect(() => parseFormats(['md,HTMLX'])).toThrow(/^--format 'HTMLX': expected one of md, csv, json, html$/);
+    // (as a shell takes it, as every refused value: bare, '$HOME' read as the shell's variable and "it's" broke the quotes)
+    expect(() => parseFormats(['$HOME'])).toThrow(/^--format '\$HOME': expected one of md, csv, json, html$/);
+    expect(() => parseFormats(["md,it's"])).toThrow(/^--format 'it'\\''s': expected one of md, csv, json, html$/);
   });
 
   it("refuses a --format naming no format ('', ',') as an empty value, writing nothing, where it wrote the charts alone and removed an earlier report's tables", async () => {

@@ -284,7 +284,8 @@ describe('compress train / distill: refusals before any work, one line each', ()
       (o: string) => distill(o, '--temperature', t),
       new RegExp(`--temperature ${t}: expected a number in \\[1e-19, 1e19\\] `),
     ]),
-    ['unknown logit loss', (o: string) => distill(o, '--logit-loss', 'kl'), /--logit-loss must be ce or mse \(got kl\)/],
+    ['unknown logit loss', (o: string) => distill(o, '--logit-loss', 'kl'), /--logit-loss 'kl': expected one of ce, mse$/m],
+    ['a logit loss with a space', (o: string) => distill(o, '--logit-loss', 'k l'), /--logit-loss 'k l': expected one of ce, mse$/m],
     [
       'unknown student spec',
       (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'tiny-bert', '--task', 'SST-2', '-o', o],

@@ -88,7 +88,7 @@ describe('train / distill steps in a sweep file', () => {
     [[distill({ epochs: 'two' })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.epochs: expected an integer from 1 to 2\^53 − 1, got string "two"$/],
     [[distill({ lr: 0 })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.lr: expected a number greater than 0, got number 0$/],
     [[distill({ alpha: 1.5 })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.alpha: expected a number in \[0, 1\], got number 1\.5$/],
-    [[distill({ logitLoss: 'kl' })], /settings\.logitLoss: must be ce or mse \(got kl\)$/],
+    [[distill({ logitLoss: 'kl' })], /settings\.logitLoss: expected one of ce, mse, got string "kl"$/],
     [[distill({ warmupRatio: 2 })], /settings\.warmupRatio: expected a number in \[0, 1\], got number 2$/],
     [[distill({ dropout: 1 })], /settings\.dropout: expected a number in \[0, 1\), got number 1$/],
     [[distill({ temperature: 0 })], /settings\.temperature: expected a number in \[1e-19, 1e19\] \(1\/T and T² are computed in float32\), got number 0$/],
@@ -191,18 +191,21 @@ describe('train / distill steps in a sweep file', () => {
     ],
     [
       [{ name: 'g', grid: [{ pass: 'distill', settings: { intermediate: ['tinybert', 'tiny'] } }] }],
-      /settings\.intermediate \(grid point 2: g\(intermediate=tiny\)\): must be one of tinybert, pkd-skip, pkd-last or a list of matches \(got 'tiny'\)$/,
+      /settings\.intermediate \(grid point 2: g\(intermediate=tiny\)\): expected one of tinybert, pkd-skip, pkd-last, or a list of matches, got string "tiny"$/,
     ],
     [
       [{ name: 'k', models: ['nope'], steps: [{ pass: 'train', settings: {} }] }],
       /^tiny\.yaml: pipelines\[0\]\.models\[0\]: no model named 'nope' \(models: tiny-sst2\)$/,
     ],
-    [[distill({ intermediate: 'tiny' })], /settings\.intermediate: must be one of tinybert, pkd-skip, pkd-last or a list of matches \(got 'tiny'\)$/],
+    [[distill({ intermediate: 'tiny' })], /settings\.intermediate: expected one of tinybert, pkd-skip, pkd-last, or a list of matches, got string "tiny"$/],
     [
       [distill({ intermediate: [{ teacherLayer: 1, studentLayer: 1, feature: 'hiden', loss: 'mse' }] })],
       /settings\.intermediate\[0\]\.feature: expected one of embeddings, hidden/,
     ],
-    [[distill({ intermediate: 'pkd-skip', layerMap: 'sideways' })], /settings\.layerMap: 'sideways': expected uniform, skip, last or teacher:student pairs/],
+    [
+      [distill({ intermediate: 'pkd-skip', layerMap: 'sideways' })],
+      /settings\.layerMap: 'sideways': expected one of uniform, skip, last, or teacher:student pairs/,
+    ],
     // a repeated pair, as --layer-map refuses it: in a string and in a list alike
     [
       [distill({ intermediate: 'pkd-skip', layerMap: '2:1,2:1' })],
@@ -371,21 +374,50 @@ describe('train / distill steps in a sweep file', () => {
     expect(flag === 'intermediate' ? readIntermediate(args.intermediate as string) : args[flag]).toEqual(canonical);
   });
 
-  // A value that is none of the words is refused quoting it as written, not lowercased ('toString', not 'tostring').
-  // [setting, flag, as written, the refusal]
-  const NOT_WORDS: Array<[string, string, string, RegExp]> = [
-    ['logitLoss', 'logit-loss', 'toString', /logit-?loss:? must be ce or mse \(got toString\)/i],
-    ['layerMap', 'layer-map', 'Uniformly', /'Uniformly': expected uniform, skip, last/],
-    ['intermediatePhase', 'intermediate-phase', 'Both', /intermediate-?phase:? must be first or joint \(got Both\)/i],
-    ['stage', 'stage', 'General Task', /--stage must be task or general \(got General Task\)/],
+  // A value that is none of the words is refused quoting it as written, not lowercased ('toString', not 'tostring'):
+  // the flag's value in its place as a shell takes it (choiceRefusal), the sweep file's after the choices with its
+  // kind, as the file's every refused value. [setting, flag, as written, the flag's refusal, the sweep's]
+  const NOT_WORDS: Array<[string, string, string, string, string | undefined]> = [
+    [
+      'logitLoss',
+      'logit-loss',
+      'toString',
+      "--logit-loss 'toString': expected one of ce, mse",
+      'settings.logitLoss: expected one of ce, mse, got string "toString"',
+    ],
+    [
+      'layerMap',
+      'layer-map',
+      'Uniformly',
+      "--layer-map 'Uniformly': expected one of uniform, skip, last, or teacher:student pairs like 3:1,6:2",
+      "settings.layerMap: 'Uniformly': expected one of uniform, skip, last, or teacher:student pairs like 3:1,6:2",
+    ],
+    [
+      'intermediatePhase',
+      'intermediate-phase',
+      "it's both",
+      "--intermediate-phase 'it'\\''s both': expected one of first, joint",
+      'settings.intermediatePhase: expected one of first, joint, got string "it\'s both"',
+    ],
+    ['stage', 'stage', 'General $Task', "--stage 'General $Task': expected one of task, general", undefined],
   ];
-  it.each(NOT_WORDS)('quotes distill %s (--%s) %j as written when refusing it', async (key, flag, written, message) => {
+  it.each(NOT_WORDS)('quotes distill %s (--%s) %j as written when refusing it', async (key, flag, written, flagMessage, sweepMessage) => {
     const needs = key === 'layerMap' || key === 'intermediatePhase' ? { intermediate: 'tinybert' as const } : {};
-    if (key !== 'stage') expect(refusal(() => parse([distill({ ...needs, [key]: written })]))).toMatch(message);
+    if (sweepMessage !== undefined) {
+      const line = refusal(() => parse([distill({ ...needs, [key]: written })]));
+      expect(line.slice(-sweepMessage.length)).toBe(sweepMessage);
+    }
     const args = (await distillFlags(yargs([]))).parseSync(['--teacher', 't', '--student', 's', `--${flag}`, written]);
     expect(args[flag]).toBe(written);
     const value = key === 'layerMap' ? () => parseLayerMap(written) : () => checkSettings({}, { ...needs, [key]: args[flag] });
-    expect(refusal(value)).toMatch(message);
+    expect(refusal(value)).toBe(flagMessage);
+  });
+
+  it('refuses a distill word a library caller gives of another kind after the choices with its kind', () => {
+    expect(refusal(() => checkSettings({}, { logitLoss: 2 as unknown as 'ce' }))).toBe('--logit-loss: expected one of ce, mse, got number 2');
+    expect(refusal(() => checkSettings({}, { intermediate: 'tinybert', intermediatePhase: null as unknown as 'joint' }))).toBe(
+      '--intermediate-phase: expected one of first, joint, got null',
+    );
   });
 
   it('refuses an infinite weight decay (--weight-decay 1e400, a library caller), which turned every weight non-finite at the first step', async () => {

@@ -8,7 +8,7 @@
  */
 import type { Argv } from 'yargs';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { errorLine, SettingsError, UsageError, valueText } from '../../errors.ts';
+import { choiceRefusal, errorLine, SettingsError, UsageError } from '../../errors.ts';
 import { parseYamlText } from '../../files.ts';
 import { settingText } from '../../pass/settings.ts';
 import { getTask } from '../../glue/registry.ts';
@@ -22,7 +22,8 @@ import type { DistillSettings } from '../../train/run.ts';
 export function readIntermediate(value: string): IntermediatePreset | IntermediateMatch[] {
   const preset = settingText(value) as string; // a preset reads as every word value does (' TinyBERT ' is tinybert)
   if ((INTERMEDIATE_PRESETS as readonly string[]).includes(preset)) return preset as IntermediatePreset;
-  if (!existsSync(value)) throw new SettingsError(`--intermediate ${valueText(value)}: not a preset (${INTERMEDIATE_PRESETS.join(', ')}) nor a file`);
+  if (!existsSync(value))
+    throw new SettingsError(choiceRefusal('--intermediate', value, INTERMEDIATE_PRESETS, { or: 'a JSON or YAML file of matches (no such file)' }));
   if (statSync(value).isDirectory()) {
     throw new SettingsError(`--intermediate ${value} is a folder: give a preset (${INTERMEDIATE_PRESETS.join(', ')}) or a JSON or YAML file of matches`);
   }

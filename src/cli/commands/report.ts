@@ -8,7 +8,7 @@
  * --force), and the Markdown report (report.md's text) is printed.
  */
 import type { Argv } from 'yargs';
-import { UsageError, valueText } from '../../errors.ts';
+import { choiceRefusal, UsageError, valueText } from '../../errors.ts';
 import { settingWord } from '../../pass/settings.ts';
 import { loadReport, renderReport, writeReportFiles, REPORT_FORMATS, type EarlierReportFile, type ReportFormat } from '../../report/index.ts';
 import { checkFolderFlags, out, outText, err, type CliCommand } from '../command.ts';
@@ -39,7 +39,7 @@ export function parseFormats(values: readonly string[] | undefined): ReportForma
   // (each read as a setting's word: any letter case, HTML is html; an unknown format quoted as typed)
   const formats = typed.map((f) => settingWord(f, REPORT_FORMATS));
   const unknown = formats.find((f) => !(REPORT_FORMATS as readonly unknown[]).includes(f));
-  if (unknown !== undefined) throw new UsageError(`--format ${String(unknown)}: expected one of ${REPORT_FORMATS.join(', ')}`);
+  if (unknown !== undefined) throw new UsageError(choiceRefusal('--format', unknown, REPORT_FORMATS));
   return [...new Set(formats)] as ReportFormat[];
 }
 
