@@ -25,3 +25,8 @@ export function gigabytes(bytes: number): string {
 export function times100(v: number | null | undefined, missing: string): string {
   return v === null || v === undefined || Number.isNaN(v) ? missing : (100 * v).toFixed(2);
 }
+
+/** A share (a fraction) as a percentage with one decimal ('38.2%'), one rule for every summary and table. */
+export function percent(share: number): string {
+  return `${(100 * share).toFixed(1)}%`;
+}

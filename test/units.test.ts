@@ -1,7 +1,7 @@
 /** Byte counts in messages: one rule (src/units.ts), so a tiny model's size reads as more than '0.0 MB'. */
 import { describe, expect, it } from 'vitest';
 import { lfsPointerProblem } from '../src/files.ts';
-import { formatMB, gigabytes, times100 } from '../src/units.ts';
+import { formatMB, gigabytes, percent, times100 } from '../src/units.ts';
 
 describe('formatMB', () => {
   it('gives one decimal from 1 MB up and three below', () => {
@@ -61,5 +61,14 @@ describe('times100', () => {
     expect(times100(undefined, 'n/a')).toBe('n/a');
     expect(times100(null, '-')).toBe('-');
     expect(times100(Number.NaN, '-')).toBe('-');
+  });
+});
+
+describe('percent', () => {
+  it('shows a share as a percentage with one decimal, every summary alike', () => {
+    expect(percent(0.38219)).toBe('38.2%');
+    expect(percent(1)).toBe('100.0%');
+    expect(percent(0)).toBe('0.0%');
+    expect(percent(1.275)).toBe('127.5%');
   });
 });

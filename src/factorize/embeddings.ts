@@ -19,7 +19,7 @@ import { factorizeGather, type FactorizedGather } from './rewrite.ts';
 import { FACTORIZE_EMBEDDINGS, type EmbeddingWeighting } from './settings.ts';
 import { requireCalibration } from '../pass/measure.ts';
 import type { CalibrationSource } from '../pass/pass.ts';
-import { formatMB } from '../units.ts';
+import { formatMB, percent } from '../units.ts';
 
 export interface FactorizeEmbeddingsOptions {
   /** Width E of the narrow table (1 ≤ rank < hidden). */
@@ -233,7 +233,7 @@ export const factorizeEmbeddingsPass: Pass<FactorizeEmbeddingsOptions> = {
       tiedReaders: rewrite.tiedReaders,
       svdSeconds,
     };
-    const share = ((100 * embeddingBytesAfter) / embeddingBytesBefore).toFixed(1);
+    const share = percent(embeddingBytesAfter / embeddingBytesBefore);
     return {
       model: out,
       report: {
@@ -241,7 +241,7 @@ export const factorizeEmbeddingsPass: Pass<FactorizeEmbeddingsOptions> = {
         settings: { rank: o.rank, ...(weighting !== 'uniform' ? { weighting } : {}) },
         summary:
           `word embedding ${factors.rows}×${factors.cols} → ${factors.rows}×${o.rank} · ${o.rank}×${factors.cols}: ` +
-          `${formatMB(embeddingBytesBefore)} → ${formatMB(embeddingBytesAfter)} (${share}%), relative error ${factors.relativeError.toFixed(4)}` +
+          `${formatMB(embeddingBytesBefore)} → ${formatMB(embeddingBytesAfter)} (${share}), relative error ${factors.relativeError.toFixed(4)}` +
           (counted ? ` (${factors.weightedRelativeError!.toFixed(4)} weighted by ${counted.tokens} calibration tokens, ${counted.distinct} distinct)` : '') +
           (rewrite.tiedReaders.length ? `; tied readers use the product: ${rewrite.tiedReaders.join(', ')}` : ''),
         details: { ...details },

@@ -34,7 +34,7 @@ import { modelSize } from '../onnx/size.ts';
 import { SettingsError, counted, quotedText } from '../errors.ts';
 import type { PassReport } from '../pass/pass.ts';
 import { someNames } from '../some-names.ts';
-import { formatMB } from '../units.ts';
+import { formatMB, percent } from '../units.ts';
 
 /** onnxconverter-common's DEFAULT_OP_BLOCK_LIST: ops kept float32 (behind Casts) in a float16 model. */
 export const FLOAT16_OP_BLOCK_LIST: ReadonlySet<string> = new Set([
@@ -462,7 +462,7 @@ export function convertToFloat16(model: Model, settings: Record<string, unknown>
   const after = modelSize(out).bytes;
   const ratio = before ? after / before : 1;
   const summary =
-    `float16: ${formatMB(before)} → ${formatMB(after)} (${(100 * ratio).toFixed(1)}%), ${counts.tensors} tensors stored float16, float32 inputs and outputs kept through Casts` +
+    `float16: ${formatMB(before)} → ${formatMB(after)} (${percent(ratio)}), ${counts.tensors} tensors stored float16, float32 inputs and outputs kept through Casts` +
     (counts.clamped
       ? `, ${counted(counts.clamped, 'value')} clamped to float16's range (±${FLOAT16_MAX_FINITE}, ±${FLOAT16_MIN_POSITIVE} as onnxconverter-common does)`
       : '') +

@@ -12,7 +12,7 @@ import { ALREADY, type PlanResult } from './apply.ts';
 import type { FloatRecord, TensorRecord } from './registry.ts';
 import { formatRangeMethod, modeName, type QuantizeOptions } from './settings.ts';
 import { someNames } from '../some-names.ts';
-import { formatMB } from '../units.ts';
+import { formatMB, percent } from '../units.ts';
 import { counted } from '../errors.ts';
 
 /** The settings as plain JSON (the mode as its string). */
@@ -101,7 +101,7 @@ export function quantizeReport(o: QuantizeOptions, input: Model, result: PlanRes
   const keptTensors = new Set(result.kept.map((k) => k.tensor));
   const already = result.kept.filter((k) => k.reason.startsWith(ALREADY)).length;
   const summary =
-    `${modeName(o.mode)}: ${formatMB(before)} → ${formatMB(after)} (${(100 * ratio).toFixed(1)}%)` +
+    `${modeName(o.mode)}: ${formatMB(before)} → ${formatMB(after)} (${percent(ratio)})` +
     (mixed ? ` within a budget of ${formatMB(mixed.budgetBytes)}, layers at ${mixed.bits.join(', ')} bits` : '') +
     `, ${distinct} tensors quantized` +
     (q.length > distinct ? ` (read by ${q.length} nodes: shared or tied weights are stored once)` : '') +

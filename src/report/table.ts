@@ -8,7 +8,7 @@ import { describeMachine } from '../bench/machine.ts';
 import { counted } from '../errors.ts';
 import { OVERLAPS, SHARED_MARK } from '../sweep/contention.ts';
 import type { TeacherSizePoint } from './teacher-size.ts';
-import { times100 } from '../units.ts';
+import { percent, times100 } from '../units.ts';
 
 /** Marks a stale row's pipeline: computed by other code than the code running now, or on data since changed (see sweep/stale.ts). */
 export const STALE_MARK = '‡';
@@ -20,7 +20,7 @@ export const pipelineText = (r: ReportRow): string => `${r.label}${r.stale !== n
 export const small = (v: number, decimals: number): string => (Math.abs(v) >= 10 ** (1 - decimals) || v === 0 ? v.toFixed(decimals) : v.toPrecision(2));
 /** '2.85M', or for a tiny model '37.4K' / '812' (not '0.00M'). */
 export const paramCount = (n: number): string => (n >= 1e5 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}K` : String(n));
-const pct = (v: number | null): string => (v === null ? '-' : `${(100 * v).toFixed(1)}%`);
+const pct = (v: number | null): string => (v === null ? '-' : percent(v));
 
 /** 'acc 73.39', 'Pearson 17.35 / Spearman 17.80', or 'Pearson undefined (constant predictions) / …' with `why`. */
 export function formatMetrics(m: MetricValues | undefined, why: UndefinedMetrics = {}): string {

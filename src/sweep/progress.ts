@@ -10,7 +10,7 @@ import type { SweepEvent } from './run.ts';
 import { shareOfBaseline } from '../eval/glue-score.ts';
 import { counted } from '../errors.ts';
 import { someNames } from '../some-names.ts';
-import { formatMB, times100 } from '../units.ts';
+import { formatMB, percent, times100 } from '../units.ts';
 import { SHARED_MARK, timedContended } from './contention.ts';
 import type { TrainingStop } from '../train/run.ts';
 
@@ -18,8 +18,6 @@ export interface SweepProgress {
   readonly listener: (event: SweepEvent) => void;
   stop(): void;
 }
-
-const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
 /**
  * The baseline a variant is compared with: its model's, evaluated at the same max length (a train or distill step's
@@ -50,7 +48,7 @@ export class BestTracker {
 
   /** 'sst2-L4H256 int8: 99.6% of GLUE at 11.4 MB', or '-'. */
   describe(): string {
-    return this.best ? `${this.best.point.model.name} ${this.best.point.label}: ${pct(this.best.kept)} of GLUE at ${formatMB(this.best.bytes)}` : '-';
+    return this.best ? `${this.best.point.model.name} ${this.best.point.label}: ${percent(this.best.kept)} of GLUE at ${formatMB(this.best.bytes)}` : '-';
   }
 }
 
@@ -97,10 +95,10 @@ export function pointLine(point: SweepPoint, r: PointResult, baseline: PointResu
   // (none scored: -; undefined, e.g. Pearson of constant STS-B predictions: says why, as the report does)
   const score = r.glue != null && Number.isFinite(r.glue) ? r.glue : null;
   const kept = shareOfBaseline(r.glue, base?.glue);
-  const share = kept !== null ? ` (${pct(kept)})` : '';
+  const share = kept !== null ? ` (${percent(kept)})` : '';
   const undefinedWhy = r.eval.glueScoreUndefined;
   const glue = score !== null ? `GLUE ${times100(score, '-')}${share}` : undefinedWhy ? `GLUE undefined (${undefinedWhy})` : 'GLUE -';
-  const size = `${formatMB(r.bytes)}${base && point.steps.length > 0 ? ` (${pct(r.bytes / base.bytes)})` : ''}`;
+  const size = `${formatMB(r.bytes)}${base && point.steps.length > 0 ? ` (${percent(r.bytes / base.bytes)})` : ''}`;
   const shared = timedContended(r) ? SHARED_MARK : '';
   return `${pointName(point)}: ${glue}, ${size}, ×${r.speedup.toFixed(2)}${shared}, ${r.seconds.total.toFixed(1)} s`;
 }

@@ -21,7 +21,7 @@ import { checkTokenizerRef, localModel } from '../model-ref.ts';
 import { cpuInfo } from '../../bench/machine.ts';
 import { reduceRangeNote } from '../reduce-range-note.ts';
 import { THREADS_RANGE } from '../../runtime/threads.ts';
-import { formatMB } from '../../units.ts';
+import { formatMB, percent } from '../../units.ts';
 import { shellWord } from '../../shell-word.ts';
 
 interface CompressArgs {
@@ -157,7 +157,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
     }
     for (const p of lineage.passes) out(`${p.report.pass}: ${p.report.summary}`);
     out(
-      `params ${lineage.before.params.toLocaleString('en')} -> ${lineage.after.params.toLocaleString('en')}, weights ${formatMB(lineage.before.bytes)} -> ${formatMB(lineage.after.bytes)} (${((100 * lineage.after.bytes) / lineage.before.bytes).toFixed(1)}%)`,
+      `params ${lineage.before.params.toLocaleString('en')} -> ${lineage.after.params.toLocaleString('en')}, weights ${formatMB(lineage.before.bytes)} -> ${formatMB(lineage.after.bytes)} (${percent(lineage.after.bytes / lineage.before.bytes)})`,
     );
     out(`check: onnxruntime runs it; max |output drift| ${lineage.check.drift.map((d) => `${d.output} ${d.maxAbsDiff.toExponential(2)}`).join(', ')}`);
     const config = lineage.config;
