@@ -477,6 +477,8 @@ export const FS_REASONS: Readonly<Record<string, string>> = {
   EISDIR: 'is a folder',
   // (not an errno of Linux: file-lock.ts's code for a lock path holding a device, a pipe or a socket)
   EFTYPE: 'not a file (a device, a pipe or a socket)',
+  // (nor this one: file-lock.ts's code for a lock path holding a symbolic link that names nothing)
+  EDANGLING: 'a symbolic link to nothing',
   ENOTDIR: 'a part of the path is not a folder',
   ENOENT: 'no such file or folder',
   EEXIST: 'already exists',

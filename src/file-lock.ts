@@ -8,7 +8,7 @@
  * once it is a few seconds old. Used where two runs would write the same partial file (a download resumed by both
  * at once corrupts it).
  */
-import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processStartTime, processStillRunning } from './processes.ts';
@@ -99,19 +99,38 @@ export function tryFileLock(lock: string): { holder?: LockHolder } | undefined {
 /**
  * The error for a lock path that holds something other than a file (a folder, a device such as /dev/null, a pipe: a
  * `$BERT_COMPRESS_TIMING_LOCK` naming one), which no lock reads, takes over or removes; undefined for a file or
- * nothing. A symbolic link is judged by what it names.
+ * nothing. A symbolic link is judged by what it names; one that names nothing (or a loop) is no lock either: a lock
+ * file cannot be created at its path (createFileWhole finds the name taken), and reading it found no lock, so a
+ * taker tried again without end (tryFileLock, a training run's work folder: at full CPU, never ending) and a benchmark
+ * waited the full wait for a holder that was none.
  */
 export function notLockFileError(file: string): Error | undefined {
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(file);
-  } catch {
-    return undefined;
+  } catch (e) {
+    return danglingLinkError(file, e);
   }
   if (st.isFile()) return undefined;
   // (coded as fs errors are, for a caller naming the lock by FS_REASONS: 'cannot write the lock …: is a folder')
   const [code, what] = st.isDirectory() ? ['EISDIR', 'a folder'] : ['EFTYPE', 'not a file (a device, a pipe or a socket)'];
   return Object.assign(new Error(`${file} is ${what}, not a lock file`), { code });
+}
+
+/**
+ * notLockFileError's error for a lock path `file` that stat failed on (`error`) where it is a symbolic link (naming
+ * nothing, or a loop: ELOOP); undefined where nothing is there.
+ */
+function danglingLinkError(file: string, error: unknown): Error | undefined {
+  let target: string;
+  try {
+    target = readlinkSync(file);
+  } catch {
+    return undefined; // (not a symbolic link: nothing there, or a path that cannot hold one)
+  }
+  const loop = (error as NodeJS.ErrnoException).code === 'ELOOP';
+  const what = loop ? `a symbolic link loop (to ${target})` : `a symbolic link to nothing (${target})`;
+  return Object.assign(new Error(`${file} is ${what}, not a lock file`), { code: loop ? 'ELOOP' : 'EDANGLING' });
 }
 
 /**

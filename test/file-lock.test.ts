@@ -5,11 +5,11 @@
  * disk leaves none behind.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { readLockFile, takeOverStaleLock, UNWRITTEN_LOCK_GRACE_MS, withFileLock } from '../src/file-lock.ts';
+import { readLockFile, takeOverStaleLock, tryFileLock, UNWRITTEN_LOCK_GRACE_MS, withFileLock } from '../src/file-lock.ts';
 import { processStartTime } from '../src/processes.ts';
 
 /** The lock as this process writes it: its pid and, where it can be read, its start time. */
@@ -150,5 +150,23 @@ describe('a lock path that holds no file', () => {
     expect(() => readLockFile(path)).toThrow(`${path} is a folder, not a lock file`);
     expect(takeOverStaleLock(path, undefined)?.message).toBe(`${path} is a folder, not a lock file`);
     expect(readdirSync(sub)).toEqual(['lock']);
+  });
+
+  // (a lock file cannot be created at a link's name, and reading it found no lock: tryFileLock tried again without
+  // end, at full CPU, a training run's work folder never started)
+  it('a symbolic link that names nothing, or a loop: an error naming it, never a lock taken or waited for, and the link stays', () => {
+    const sub = folder();
+    const dangling = join(sub, 'lock');
+    symlinkSync(join(sub, 'nowhere', 'x'), dangling);
+    const said = `${dangling} is a symbolic link to nothing (${join(sub, 'nowhere', 'x')}), not a lock file`;
+    expect(() => readLockFile(dangling)).toThrow(said);
+    expect(takeOverStaleLock(dangling, undefined)?.message).toBe(said);
+    expect(() => tryFileLock(dangling)).toThrow(expect.objectContaining({ message: said, code: 'EDANGLING' }));
+    const loop = join(sub, 'loop');
+    symlinkSync(loop, loop);
+    expect(() => tryFileLock(loop)).toThrow(
+      expect.objectContaining({ message: `${loop} is a symbolic link loop (to ${loop}), not a lock file`, code: 'ELOOP' }),
+    );
+    expect(readdirSync(sub).sort()).toEqual(['lock', 'loop']);
   });
 });

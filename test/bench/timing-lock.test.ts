@@ -4,7 +4,7 @@
  * folder) lets the benchmark time at once, recorded as not exclusive, instead of waiting for it in vain (or spinning:
  * it used to retry without end). Tests may run as root, where permissions do not stop a rename: it is made to fail.
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,6 +176,24 @@ describe('a timing lock path that holds no file', () => {
     expect(lock.record.waitedSeconds).toBeLessThan(1);
     lock.release();
     expect(readdirSync(folder)).toEqual(['kept']);
+  });
+});
+
+describe('a timing lock path that is a symbolic link to nothing', () => {
+  // (no lock can be created at its name and none was read there: waited for as a lock another benchmark held, the full wait)
+  it('the benchmark times at once, not exclusive, saying why; BERT_COMPRESS_TIMING_LOCK naming one is refused in one line', async () => {
+    const link = join(dir, `dangling-${n++}`);
+    const target = join(dir, `nowhere-${n++}`, 'lock');
+    symlinkSync(target, link);
+    const lock = await acquireTimingLock({ file: link, waitSeconds: 2 });
+    expect(lock.record).toMatchObject({ exclusive: false, reason: `${link} is a symbolic link to nothing (${target}), not a lock file` });
+    expect(lock.record.waitedSeconds).toBeLessThan(1);
+    lock.release();
+    expect(() => checkBenchEnvironment({ BERT_COMPRESS_TIMING_LOCK: link })).toThrow(
+      new UsageError(
+        `BERT_COMPRESS_TIMING_LOCK: ${link} is a symbolic link to nothing (${target}), not a lock file; name a file (or unset it: a file in the temporary folder)`,
+      ),
+    );
   });
 });
 

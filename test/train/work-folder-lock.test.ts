@@ -8,7 +8,7 @@
  * it, and the work folder the run made for it is removed again (it was left empty).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -85,6 +85,19 @@ describe("a training run's work folder", () => {
     mkdirSync(join(workDir, '.run.lock'), { recursive: true });
     await expect(runTraining({ ...options, output: join(work, 'folder', 'model.onnx'), workDir })).rejects.toThrow(
       new UserError(`-o ${join(work, 'folder', 'model.onnx')}: cannot write the lock ${join(workDir, '.run.lock')} of its work folder: is a folder`),
+    );
+    expect(readdirSync(workDir)).toEqual(['.run.lock']);
+  });
+
+  // (no lock file can be created at the link's name and none was read there: the run tried again without end, at full CPU)
+  it('whose lock path is a symbolic link to nothing: refused in one line naming the lock, the link left as it was', async () => {
+    const workDir = join(work, 'dangling', 'work');
+    mkdirSync(workDir, { recursive: true });
+    symlinkSync(join(work, 'dangling', 'nowhere'), join(workDir, '.run.lock'));
+    await expect(runTraining({ ...options, output: join(work, 'dangling', 'model.onnx'), workDir })).rejects.toThrow(
+      new UserError(
+        `-o ${join(work, 'dangling', 'model.onnx')}: cannot write the lock ${join(workDir, '.run.lock')} of its work folder: a symbolic link to nothing`,
+      ),
     );
     expect(readdirSync(workDir)).toEqual(['.run.lock']);
   });
