@@ -561,11 +561,13 @@ export interface PlanOptions {
   /** Notes of hf: model downloads (one line each). */
   log?: (line: string) => void;
   /**
-   * Bytes of memory the points run in, which the plan's memory checks judge against (the eval batch, the bench shapes,
-   * a student made from sizes): default this machine's (os.totalmem()). A queued sweep's plan gives Infinity: its
-   * points run on the workers' machines, whose memory the coordinator does not know, and each point checks it as it runs.
+   * The points run on a queue's workers (`compress sweep --queue`, its --dry-run too), not on this machine: the plan
+   * leaves to each point what only the machine that runs it knows, its memory (the eval batch, the bench shapes, a
+   * student made from sizes: each point checks it as it runs) and its benchmark settings' environment
+   * (checkBenchEnvironment: each worker checks its own before it connects), where a local plan judges both by this
+   * machine's (os.totalmem(), this process's environment).
    */
-  memory?: number;
+  queued?: boolean;
 }
 
 /** Model paths and hf: references to local paths (each reference resolved once per plan: one commit for all its points). */
@@ -641,7 +643,9 @@ function modelIdentity(hash: (file: string) => Promise<string>): ModelIdentity {
 
 /** Every point of the sweep, baselines first. Model hashes are computed here (one read of each model). */
 export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<SweepPoint[]> {
-  checkBenchEnvironment(); // (every point benchmarks: a value it does not take is refused before any point runs)
+  // (every point benchmarks: a value it does not take is refused before any point runs; a queued point's worker
+  // refuses its own, and the coordinator benchmarks nothing)
+  if (!opts.queued) checkBenchEnvironment();
   for (const m of spec.models) {
     for (const name of m.tasks) {
       const { file } = splitFile(getTask(name), 'dev', opts.glueDir);
@@ -655,7 +659,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
   const identity = modelIdentity(hash);
   const models = modelReader();
   const tokenizers = tokenizerReader();
-  const memory = opts.memory ?? totalmem();
+  const memory = opts.queued ? Infinity : totalmem();
   const structureOf = (onnx: string) => models(onnx)?.structure;
   const { hash: dataHash, stamps: dataStamps } = stampedHashes(hash);
   for (const m of spec.models) {
@@ -2530,7 +2534,7 @@ function checkStepCounts(t: PointTrainingStep, glueDir: string): void {
  * Throws training's SettingsErrors of a student made from sizes, as the point makes it: a bert:… student whose hidden
  * width is not divisible by its heads (bertStudentWidth, as the point builds it: `bert:hidden=160` takes hidden / 64 = 3
  * heads), where the plan knows the width: the spec's, else its teacher's; a bert:… or bilstm:… student whose float32
- * weights alone would not fit in `memory` (PlanOptions.memory; checkSizedStudentFits: its sizes, its teacher's vocabulary and
+ * weights alone would not fit in `memory` (this machine's, Infinity for a queued plan: PlanOptions.queued; checkSizedStudentFits: its sizes, its teacher's vocabulary and
  * positions, the task's outputs). A teacher not read here leaves a spec without hidden, and the sizes, to its point.
  */
 function checkSizedStudent(t: PointTrainingStep, read: ModelReader, memory: number): void {

@@ -55,7 +55,8 @@ export interface SweepOptions {
   planLog?: (line: string) => void;
   /**
    * The points are planned for a queue's workers (`compress sweep --queue`, its --dry-run too): the plan does not judge
-   * them against this machine's memory (PlanOptions.memory), which is not theirs; each point checks it as it runs.
+   * them against this machine's memory or benchmark environment (PlanOptions.queued), which are not theirs; each point
+   * checks its memory as it runs, each worker its environment before it connects.
    */
   queued?: boolean;
   /**
@@ -293,7 +294,7 @@ async function planFile(
     workDir: work.dir,
     cacheDir: resolve(opts.cacheDir ?? defaultCacheDir(opts.store)),
     ...(opts.planLog ? { log: opts.planLog } : {}),
-    ...(opts.queued ? { memory: Infinity } : {}),
+    ...(opts.queued ? { queued: true } : {}),
   });
   // A work folder or store that cannot be one fails before the store is created (whether they take files: runSweep's
   // check before it opens the store, or a queue's workers').
