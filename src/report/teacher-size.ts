@@ -1,7 +1,7 @@
 /**
  * The teacher-size chart: each distilled student's GLUE score against its teacher's size (parameters), one line per
  * student pipeline, and the teachers' own scores as a dashed reference line. Drawn when the report's distilled
- * points have at least two different teachers (e.g. examples/teacher-size.yaml: the same student pipelines
+ * points scored on one task set have at least two different teachers (e.g. examples/teacher-size.yaml: the same student pipelines
  * distilled from several teacher models). Vega-Lite, rendered to SVG like the Pareto charts.
  *
  * A point's teacher is the last `distill` step's: the file (by hash) its sweep resolved and trained from, as the
@@ -321,7 +321,7 @@ export function studentTeachers(data: ReportData): Map<ReportRow, ReportRow> {
 
 /**
  * The chart's points: per scored distilled row, a student point at its teacher's size; per teacher (and task set)
- * a teacher point. Empty (nothing to draw) unless the students have at least two different teachers. Sorted by
+ * a teacher point. Empty (nothing to draw) unless the students of some task set have at least two different teachers. Sorted by
  * series (students by label, then the teachers), then x.
  */
 export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
@@ -388,7 +388,11 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
       order: -1,
     };
   });
-  if (new Set([...teachers.values()].map((t) => t.modelSha256)).size < 2) return [];
+  // (teachers of one task set compare: a sweep distilling an SST-2 teacher and an STS-B one has a teacher per panel, no
+  // teacher size to read a student's score against)
+  const teacherFiles = new Map<string, Set<string>>();
+  for (const t of teachers.values()) teacherFiles.set(taskSet(t), (teacherFiles.get(taskSet(t)) ?? new Set()).add(t.modelSha256));
+  if (![...teacherFiles.values()].some((files) => files.size >= 2)) return [];
   if (students.some((p) => p.runs > 1)) for (const p of students) p.runsLabel = `n=${p.runs}`;
 
   const teacherPoints: TeacherSizePoint[] = [...teachers.values()]

@@ -76,6 +76,26 @@ describe('teacher-size points', () => {
     expect(teacherSizePoints(dataOf(teacherSizeList().filter((f) => !(f.model === 'teacher-L4H256' && f.label === 'baseline'))))).toEqual([]);
   });
 
+  it('is empty with two teachers of other tasks (an SST-2 and an STS-B teacher, each distilled): one teacher a panel has no size to compare, where it drew both', async () => {
+    const list: FakePoint[] = [
+      ...teacherSizeList().filter((f) => f.model === 'teacher-L2H256'),
+      { model: 'teacher-stsb', label: 'baseline', bytes: 38e6, glue: 0.8, task: 'STS-B', metrics: { pearson: 0.8, spearmanr: 0.8 } },
+      {
+        model: 'teacher-stsb',
+        label: 'every-other+kd',
+        bytes: 30e6,
+        glue: 0.75,
+        steps: everyOther,
+        task: 'STS-B',
+        metrics: { pearson: 0.75, spearmanr: 0.75 },
+      },
+    ];
+    const data = dataOf(list);
+    expect(teacherSizePoints(data)).toEqual([]);
+    expect(await renderTeacherSizeChart(data)).toBeNull();
+    expect(await renderReport(data, 'md', 'two-tasks.sqlite')).not.toContain('## Teacher size');
+  });
+
   it('takes a named teacher by model name, path or hash when it is a model of the report, and skips the point otherwise', () => {
     const list = [
       ...teacherSizeList().filter((f) => f.model === 'teacher-L2H256'),
