@@ -31,6 +31,7 @@ import type { Argv } from 'yargs';
 import {
   checkIntegerFlag,
   checkNumberFlag,
+  choiceRefusal,
   type IntegerRange,
   integerOfText,
   integerProblem,
@@ -109,15 +110,15 @@ export interface FlagValueRules {
   helpFor?: (key: string) => string;
 }
 
-const TRUE = new Set(['yes', 'true', '1']);
-const FALSE = new Set(['no', 'false', '0']);
+const TRUE = ['yes', 'true', '1'];
+const FALSE = ['no', 'false', '0'];
 
 /** 'yes' → true, 'no' → false (case-insensitive); a UsageError naming `flag` for anything else. */
 export function parseBooleanValue(flag: string, value: string): boolean {
   const v = value.trim().toLowerCase();
-  if (TRUE.has(v)) return true;
-  if (FALSE.has(v)) return false;
-  throw new UsageError(`${flag}=${value}: expected yes, true or 1, or no, false or 0`);
+  if (TRUE.includes(v)) return true;
+  if (FALSE.includes(v)) return false;
+  throw new UsageError(choiceRefusal(flag, value, [...TRUE, ...FALSE]));
 }
 
 const camel = (s: string) => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());

@@ -45,7 +45,7 @@ import {
 import type { TrainSettings } from '../train/trainer.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { checkStudentSpec, isStudentSpec } from '../train/students/index.ts';
-import { INTERMEDIATE_PRESETS, parseLayerMap, parseMatches, repeatedLayerPair } from '../train/intermediate.ts';
+import { INTERMEDIATE_PRESETS, LAYER_MAP_NAMES, parseLayerMap, parseMatches, repeatedLayerPair } from '../train/intermediate.ts';
 import { embeddingLrExpected, parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { POOL_THREADS_RANGE } from '../runtime/threads.ts';
 import { EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
@@ -332,7 +332,7 @@ function parseData(key: string, v: unknown): unknown {
       if (twice) throw new StepSettingError(key, twice);
       return pairs;
     }
-    throw new StepSettingError(key, `expected uniform, skip, last, 'T:S,T:S' or a list of [teacher, student] layer pairs, got ${valueAndKind(v, 'file')}`);
+    throw new StepSettingError(key, choiceProblem(v, LAYER_MAP_NAMES, { from: 'file', or: "'T:S,T:S' or a list of [teacher, student] layer pairs" }));
   } catch (e) {
     if (e instanceof StepSettingError || !(e instanceof UserError)) throw e;
     const m = /^intermediate((?:\[\d+\])?(?:\.\w+)?): (.*)$/.exec(e.message);

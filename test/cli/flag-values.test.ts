@@ -70,14 +70,19 @@ describe('boolean flag values', () => {
     expect(apply('--quantizeEmbeddings=yes')).toMatchObject({ 'quantize-embeddings': true, quantizeEmbeddings: true });
     expect(apply('--no-quantizeEmbeddings=no')).toMatchObject({ 'quantize-embeddings': true, quantizeEmbeddings: true });
     expect(apply('--quantizeEmbeddings=no')).toMatchObject({ 'quantize-embeddings': false, quantizeEmbeddings: false });
-    expect(() => apply('--quantizeEmbeddings=maybe')).toThrow(/^--quantizeEmbeddings=maybe: expected yes, true or 1, or no, false or 0$/);
+    expect(() => apply('--quantizeEmbeddings=maybe')).toThrow(/^--quantizeEmbeddings 'maybe': expected one of yes, true, 1, no, false, 0$/);
     const r = await runMain(['train', 'no-such.onnx', '--task', 'SST-2', '-o', 'no-such/o.onnx', '--newHead=maybe']);
-    expect([r.code, r.stderr]).toEqual([2, 'compress: --newHead=maybe: expected yes, true or 1, or no, false or 0\n']);
+    expect([r.code, r.stderr]).toEqual([2, "compress: --newHead 'maybe': expected one of yes, true, 1, no, false, 0\n"]);
+  });
+
+  it("quotes a refused value as a shell takes it, as every refused value, where '--json=$HOME' showed $HOME bare", () => {
+    expect(() => apply('--quantize-embeddings=$HOME')).toThrow(/^--quantize-embeddings '\$HOME': expected one of yes, true, 1, no, false, 0$/);
+    expect(() => apply("--quantize-embeddings=it's")).toThrow(/^--quantize-embeddings 'it'\\''s': expected one of yes, true, 1, no, false, 0$/);
   });
 
   it.each(['maybe', '', '2', 'y'])('--quantize-embeddings=%j is refused in one line', (value) => {
     expect(() => apply(`--quantize-embeddings=${value}`)).toThrow(SettingsError);
-    expect(() => apply(`--quantize-embeddings=${value}`)).toThrow(/^--quantize-embeddings=.*: expected yes, true or 1, or no, false or 0$/);
+    expect(() => apply(`--quantize-embeddings=${value}`)).toThrow(/^--quantize-embeddings .*: expected one of yes, true, 1, no, false, 0$/);
   });
 
   it("--no-json=no and --no-json=yes through the CLI, past yargs' strict check (which took no-json for an unknown flag)", async () => {
@@ -91,7 +96,7 @@ describe('boolean flag values', () => {
       expect(table.stdout).toMatch(/^.*model\.onnx$/m);
       expect(() => JSON.parse(table.stdout)).toThrow();
       const bad = await runMain(['inspect', tiny.path, '--no-json=maybe']);
-      expect([bad.code, bad.stderr]).toEqual([2, 'compress: --no-json=maybe: expected yes, true or 1, or no, false or 0\n']);
+      expect([bad.code, bad.stderr]).toEqual([2, "compress: --no-json 'maybe': expected one of yes, true, 1, no, false, 0\n"]);
       // (--noJson, which yargs reads as a flag noJson, not as --no-json: refused as --nojson is, where it was dropped unread)
       for (const typed of ['--noJson', '--noJson=yes']) {
         const camel = await runMain(['inspect', tiny.path, typed]);

@@ -163,7 +163,7 @@ describe('train / distill steps in a sweep file', () => {
           ],
         },
       ],
-      /^tiny\.yaml: pipelines\[0\]\.grid\[0\]\.settings\.layerMap \(grid point 1: g\(layerMap=\[2,1\]\)\): expected uniform, skip, last, 'T:S,T:S' or a list of \[teacher, student\] layer pairs, got a list; a grid makes each entry of a list its own point: give layerMap as a list of one list/,
+      /^tiny\.yaml: pipelines\[0\]\.grid\[0\]\.settings\.layerMap \(grid point 1: g\(layerMap=\[2,1\]\)\): expected one of uniform, skip, last, or 'T:S,T:S' or a list of \[teacher, student\] layer pairs, got a list; a grid makes each entry of a list its own point: give layerMap as a list of one list/,
     ],
     // (a grid's refusal of a whole list, or of a name, gives no such advice)
     [
