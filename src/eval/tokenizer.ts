@@ -1306,8 +1306,11 @@ const UTF8 = new TextEncoder();
 
 /** The byte pieces of `text`'s UTF-8 bytes, as tokenizers' byte fallback names them (é as <0xC3>, <0xA9>). */
 function bytePieces(text: string): string[] {
-  return Array.from(UTF8.encode(text), (b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+  return Array.from(UTF8.encode(text), bytePiece);
 }
+
+/** The byte piece of the byte `b`, as tokenizers' byte fallback names it (<0xC3>). */
+const bytePiece = (b: number): string => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
 
 /** `text` as a regex matching it literally, in escapes JS and Oniguruma read alike. */
 function regexLiteral(text: string): string {
@@ -2296,6 +2299,18 @@ export function missingUnkToken(json: object): { type: string; unk: string } | u
   const type = model?.type;
   if ((type !== 'WordLevel' && type !== 'WordPiece' && type !== 'BPE') || typeof model?.unk_token !== 'string') return undefined;
   return modelVocabulary(json)?.has(model.unk_token) === false ? { type, unk: model.unk_token } : undefined;
+}
+
+/**
+ * Whether a tokenizer.json object's model is a BPE of byte_fallback true whose vocabulary holds every byte piece
+ * (<0x00>…<0xFF>): a character it has no piece for is given as the pieces of its UTF-8 bytes, by tokenizers and by
+ * transformers.js alike, so no text needs its unknown token (one its vocabulary lacks, missingUnkToken, fails nothing).
+ */
+export function bytePiecesSpellAll(json: object): boolean {
+  const model = (json as { model?: { type?: unknown; byte_fallback?: unknown } | null }).model;
+  if (model?.type !== 'BPE' || model.byte_fallback !== true) return false;
+  const vocab = modelVocabulary(json);
+  return vocab !== undefined && Array.from({ length: 256 }, (_, b) => bytePiece(b)).every((piece) => vocab.has(piece));
 }
 
 /** tokenizer.json's model.unk_token, else [UNK] or <unk>, with its id; undefined when the vocabulary has none. */

@@ -63,6 +63,7 @@ import {
   unigramByteFallbackOf,
   loadTokenizer,
   missingUnkToken,
+  bytePiecesSpellAll,
   normalizesByCharsmap,
   tokenizerFromJson,
   withoutSlowOnlyOptions,
@@ -791,7 +792,8 @@ function writeSideFiles(
   const pairType = pairTypeBeyond(writtenTokenizer, inputLimits(model, structure).typeVocabSize);
   // (an added token of normalized false that transformers.js finds in a text its normalizer turns into it)
   const addedNormalized = addedFoundNormalized(forTransformersJs, writtenConfig, writtenTokenizer);
-  const missingUnk = missingUnkToken(tokenizer);
+  // (a BPE whose byte pieces spell every character needs no unknown token: tokenizers and transformers.js give the bytes)
+  const missingUnk = bytePiecesSpellAll(tokenizer) ? undefined : missingUnkToken(tokenizer);
   return {
     graphOnly: (written[GRAPH_ONLY_KEY] as string[] | undefined) ?? [],
     fusesUnknowns: fusesUnknownsInTransformersJs(tokenizer),

@@ -21,6 +21,9 @@ import { MNLI_M, SST2 } from '../../src/glue/tasks.ts';
 import { GLUE_DIR, TEACHERS, fixtureTokenizer, hasFixtures, hasGlue, hasTeachers } from '../helpers/paths.ts';
 import { refusal } from '../helpers/refusal.ts';
 import { tokenizerFolder as tokenizerFolderOf } from '../helpers/tokenizer-json.ts';
+import { writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
+import { randomBertWeights } from '../../src/bert/build-weights.ts';
+import { tinyBertConfig } from '../helpers/models.ts';
 
 env.allowRemoteModels = false;
 
@@ -244,6 +247,51 @@ describe('tokenizer: vocab.txt without [UNK]', () => {
         const ids = Array.from(theirs('hello there').input_ids.data as BigInt64Array, Number);
         // (transformers.js gives the word it cannot spell the id of the added [UNK], one past the vocabulary)
         if (!withUnk) expect(ids).toEqual([1, 4, vocab.length, 2]);
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
+describe('tokenizer: a byte-fallback BPE whose vocabulary lacks its unk_token', () => {
+  // (its byte pieces spell every character: tokenizers (the Rust binding 0.23.2 gives 'héllo x' these ids too),
+  // transformers.js and eval never need the unknown token, where the folder was warned that transformers fails on such
+  // a text; without byte_fallback the warning stands)
+  it('gets no missing-unk_token line at --format transformers.js when its vocabulary holds every byte piece, and transformers.js gives the ids eval gives', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'bpe-byte-unk-'));
+    try {
+      const vocab: Record<string, number> = {};
+      for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`] = b;
+      for (const piece of ['h', 'e', 'l', 'o', 'he', 'll', 'hell', 'hello', '[CLS]', '[SEP]', '[PAD]']) vocab[piece] = Object.keys(vocab).length;
+      const config = tinyBertConfig({ vocabSize: Object.keys(vocab).length });
+      for (const byteFallback of [true, false]) {
+        const hf = join(root, `byte-fallback-${byteFallback}`);
+        writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 5 }));
+        const model = {
+          type: 'BPE',
+          dropout: null,
+          unk_token: '<unk>',
+          fuse_unk: false,
+          byte_fallback: byteFallback,
+          vocab,
+          merges: ['h e', 'l l', 'he ll', 'hell o'],
+        };
+        const post_processor = { type: 'BertProcessing', sep: ['[SEP]', vocab['[SEP]']], cls: ['[CLS]', vocab['[CLS]']] };
+        const json = { version: '1.0', added_tokens: [], normalizer: null, pre_tokenizer: { type: 'WhitespaceSplit' }, post_processor, decoder: null, model };
+        writeFileSync(join(hf, 'tokenizer.json'), JSON.stringify(json));
+        const out = `${hf}-tjs`;
+        const { notes } = await exportToTransformersJs(hf, out);
+        const missingUnk = notes.filter((n) => n.includes('unk_token'));
+        if (!byteFallback) {
+          expect(missingUnk).toEqual([expect.stringContaining(`its tokenizer's BPE model's unk_token "<unk>" is not in its vocabulary`)]);
+          continue;
+        }
+        expect(missingUnk).toEqual([]);
+        const theirs = await AutoTokenizer.from_pretrained(out);
+        const ids = loadTokenizer(hf).encode('héllo x', null, 64).ids;
+        expect([...ids]).toEqual([vocab['[CLS]'], vocab.h, 0xc3, 0xa9, vocab.ll, vocab.o, 0x78, vocab['[SEP]']]);
+        expect(Array.from(theirs('héllo x').input_ids.data as BigInt64Array, Number)).toEqual([...ids]);
       }
     } finally {
       rmSync(root, { recursive: true, force: true });
