@@ -6,7 +6,7 @@
  * (--queue, its --dry-run too) refused the coordinator's value all the same, a point that would run refused.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { planSweepFile } from '../../src/sweep/run.ts';
 import { runMain } from '../helpers/cli.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
@@ -16,20 +16,9 @@ beforeAll(() => {
   t = writeTinySweep({ rows: 8 });
 });
 afterAll(() => t?.cleanup());
-
-/** `env` set for `work`, then put back. */
-async function withEnv<T>(env: Record<string, string>, work: () => Promise<T>): Promise<T> {
-  const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
-  Object.assign(process.env, env);
-  try {
-    return await work();
-  } finally {
-    for (const [k, v] of saved) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
 
 describe("a queued sweep's plan and the coordinator's benchmark environment", () => {
   const cases: Array<[string, () => Record<string, string>, RegExp]> = [
@@ -39,11 +28,10 @@ describe("a queued sweep's plan and the coordinator's benchmark environment", ()
 
   it.each(cases)('%s: a local plan refuses it, a queued plan plans the points', async (_, env, line) => {
     const store = join(t.root, 'env.sqlite');
-    await withEnv(env(), async () => {
-      await expect(planSweepFile({ file: t.sweepFile, store })).rejects.toThrow(line);
-      const { points } = await planSweepFile({ file: t.sweepFile, store, queued: true });
-      expect(points.length).toBeGreaterThan(1);
-    });
+    for (const [name, value] of Object.entries(env())) vi.stubEnv(name, value);
+    await expect(planSweepFile({ file: t.sweepFile, store })).rejects.toThrow(line);
+    const { points } = await planSweepFile({ file: t.sweepFile, store, queued: true });
+    expect(points.length).toBeGreaterThan(1);
   });
 
   it.each(cases)('%s: compress sweep --dry-run --queue plans the points (exit 0); without --queue, exit 2 in one line', async (_, env, line) => {
