@@ -8,7 +8,7 @@
  * declared) and an output of scores [batch, seq, vocab] (`prediction_scores` of a BertForPreTraining / BertForMaskedLM
  * export, else `logits`, else the only output, or the one named).
  */
-import { checkIntegerOption, ortErrorLine, SettingsError, UserError } from '../errors.ts';
+import { checkIntegerOption, ortErrorLine, SettingsError, UserError, quotedText } from '../errors.ts';
 import { buildFeeds } from '../eval/batching.ts';
 import { sessionInputs } from '../bert/model-inputs.ts';
 import { decodeModel, loadModel } from '../onnx/load.ts';
@@ -94,7 +94,7 @@ export async function mlmCandidates(
     const inputs = sessionInputs(session, () => (typeof model === 'string' ? loadModel(model) : decodeModel(model)));
     const output = opts.output ?? ['prediction_scores', 'logits'].find((n) => session.outputNames.includes(n)) ?? session.outputNames[0]!;
     if (!session.outputNames.includes(output)) {
-      throw new SettingsError(`MLM augmentation: the model has no output '${output}' (outputs: ${session.outputNames.join(', ')})`);
+      throw new SettingsError(`MLM augmentation: the model has no output ${quotedText(output)} (outputs: ${session.outputNames.join(', ')})`);
     }
     // Longest rows first, so a batch pads little; a batch's scores stay under the budget.
     const order = rows.map((_, i) => i).sort((a, b) => rows[b]!.enc.ids.length - rows[a]!.enc.ids.length || a - b);
@@ -117,7 +117,9 @@ export async function mlmCandidates(
       const scores = out[output]!;
       const dims = scores.dims;
       if (dims.length !== 3 || dims[0] !== batch.length || dims[1] !== seq) {
-        throw new SettingsError(`MLM augmentation: output '${output}' has shape [${dims.join(', ')}], expected [batch ${batch.length}, seq ${seq}, vocab]`);
+        throw new SettingsError(
+          `MLM augmentation: output ${quotedText(output)} has shape [${dims.join(', ')}], expected [batch ${batch.length}, seq ${seq}, vocab]`,
+        );
       }
       const width = dims[2]!;
       const data = scores.data as Float32Array;

@@ -11,7 +11,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { DataError, SettingsError } from '../errors.ts';
+import { DataError, SettingsError, quotedText } from '../errors.ts';
 import { readVocabFile } from '../eval/wordpiece-vocab.ts';
 import { readJsonObject } from '../eval/model-files.ts';
 import { isChineseChar, lowercaseEachChar, sentencePieceFile } from '../eval/tokenizer.ts';
@@ -77,7 +77,7 @@ export function loadWordVocab(path: string): WordVocab {
     }
     const tokens: string[] = [];
     for (const [t, id] of Object.entries(model.vocab as Record<string, unknown>)) {
-      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new DataError(`${tokenizerJson}: bad id ${String(id)} for token '${t}'`);
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new DataError(`${tokenizerJson}: bad id ${String(id)} for token ${quotedText(t)}`);
       tokens[id] = t;
     }
     for (let i = 0; i < tokens.length; i++) tokens[i] ??= `[missing${i}]`;

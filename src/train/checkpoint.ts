@@ -14,7 +14,7 @@ import { sha256Bytes, temporaryTarget } from '../files.ts';
 import { processAlive } from '../processes.ts';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError } from '../errors.ts';
+import { DataError, quotedText } from '../errors.ts';
 import { readSafetensors, writeSafetensors, type SafetensorsInput } from '../bert/safetensors.ts';
 import type { AdamWState } from './optimizer.ts';
 
@@ -161,7 +161,7 @@ export function readCheckpoint(path: string): Checkpoint {
   }
   const tensor = (name: string): Float32Array => {
     const t = file.tensors.get(name);
-    if (t?.dtype !== 'F32') return fail(`tensor '${name}' is missing or not F32`);
+    if (t?.dtype !== 'F32') return fail(`tensor ${quotedText(name)} is missing or not F32`);
     return t.data;
   };
   const params = new Map(meta.params.map((name) => [name, tensor(`param/${name}`)]));

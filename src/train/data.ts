@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Rng } from '../bert/random.ts';
-import { checkIntegerFlag, SettingsError } from '../errors.ts';
+import { checkIntegerFlag, SettingsError, quotedText } from '../errors.ts';
 import { tokenBatch } from '../eval/batching.ts';
 import { defaultMaxLength } from '../eval/evaluate.ts';
 import { checkMaxLength } from '../eval/graph-checks.ts';
@@ -89,7 +89,7 @@ export function taskOf(set: TrainingSet, what: string): TaskDefinition {
 export function loadTrainingSet(o: TrainingSetOptions): TrainingSet & { readonly task: TaskDefinition } {
   const task = typeof o.task === 'string' ? getTask(o.task) : o.task;
   const split = o.split ?? 'train';
-  if (split !== 'train' && split !== 'dev') throw new SettingsError(`cannot train on split '${String(split)}': use train or dev`);
+  if (split !== 'train' && split !== 'dev') throw new SettingsError(`cannot train on split ${quotedText(String(split))}: use train or dev`);
   const config = typeof o.modelConfig === 'string' ? readModelConfig(o.modelConfig) : (o.modelConfig ?? EMPTY_MODEL_CONFIG);
   const tokenizer = typeof o.tokenizer === 'string' ? loadTokenizer(o.tokenizer) : o.tokenizer;
   const maxLength = o.maxLength ?? config.maxLength ?? defaultMaxLength(tokenizer.modelMaxLength);

@@ -9,7 +9,7 @@
  * 1e-4, 625 steps shift an entry near 1 by at most 0.06. 'scaled' then gives it ~30× the lr (×29.5 for the shared
  * SST-2 teachers); a model whose tables and matrices share one scale (BERT's N(0, 0.02) initialisation) gets ×~1.
  */
-import { numberOfText, numberProblem, SettingsError, shownFlagValue, TOO_SMALL_TO_HOLD, tooSmallToHold, typedValueText } from '../errors.ts';
+import { numberOfText, numberProblem, SettingsError, shownFlagValue, TOO_SMALL_TO_HOLD, tooSmallToHold, typedValueText, quotedText } from '../errors.ts';
 import { settingText } from '../pass/settings.ts';
 import { sumOfSquares } from './optimizer.ts';
 
@@ -77,7 +77,7 @@ export function embeddingLrScales(
   }
   const value = (name: string): Float32Array => {
     const v = params.get(name);
-    if (!v) throw new RangeError(`'${name}' is not a parameter`);
+    if (!v) throw new RangeError(`${quotedText(name)} is not a parameter`);
     return v;
   };
   const reference = rms(matrices.map(value));

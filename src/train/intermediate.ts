@@ -68,7 +68,7 @@ export function layerPairs(map: LayerMapName | ReadonlyArray<readonly [number, n
   }
   if (m > n) {
     throw new SettingsError(
-      `layer map '${map as string}': the student (${m} layers) is deeper than the teacher (${n}): give teacher:student pairs with --layer-map (one teacher layer may feed several student layers)`,
+      `layer map ${quotedText(map as string)}: the student (${m} layers) is deeper than the teacher (${n}): give teacher:student pairs with --layer-map (one teacher layer may feed several student layers)`,
     );
   }
   switch (map) {
@@ -83,7 +83,7 @@ export function layerPairs(map: LayerMapName | ReadonlyArray<readonly [number, n
     case 'last':
       return Array.from({ length: m - 1 }, (_, j): [number, number] => [n - m + j + 1, j + 1]);
     default:
-      throw new SettingsError(`unknown layer map '${String(map)}' (use uniform, skip, last or [[teacher, student], …])`);
+      throw new SettingsError(`unknown layer map ${quotedText(String(map))} (use uniform, skip, last or [[teacher, student], …])`);
   }
 }
 
@@ -97,7 +97,7 @@ function notMultiple(map: 'uniform' | 'skip', n: number, m: number): SettingsErr
   const pairs = Array.from({ length: layers }, (_, i) => `${Math.round(((i + 1) * n) / m)}:${i + 1}`);
   const example = (map === 'uniform' ? ['0:0', ...pairs] : pairs).join(',');
   return new SettingsError(
-    `layer map '${map}': ${n} teacher layers are not a multiple of ${m} student layers: give teacher:student pairs with --layer-map, e.g. ${example}`,
+    `layer map ${quotedText(map)}: ${n} teacher layers are not a multiple of ${m} student layers: give teacher:student pairs with --layer-map, e.g. ${example}`,
   );
 }
 
@@ -157,7 +157,7 @@ export function checkMatch(m: IntermediateMatch, i: number, teacherLayers: numbe
   checkNumberFlag(`${where}: weight`, m.weight, MATCH_WEIGHT_RANGE);
   const attention = m.feature === 'attention' || m.feature === 'attention-scores';
   if (attention !== (m.loss === 'attention-mse' || m.loss === 'attention-kl')) {
-    throw new SettingsError(`${where}: loss '${m.loss}' does not fit feature '${m.feature}' (attention losses for attention features)`);
+    throw new SettingsError(`${where}: loss ${quotedText(m.loss)} does not fit feature ${quotedText(m.feature)} (attention losses for attention features)`);
   }
   if (m.loss === 'attention-kl' && m.feature !== 'attention') throw new SettingsError(`${where}: attention-kl compares probabilities: use feature 'attention'`);
   if (attention && (m.teacherLayer === 0 || m.studentLayer === 0)) throw new SettingsError(`${where}: layer 0 (the embeddings) has no attention`);
@@ -182,7 +182,7 @@ export function featureValue(s: BertStructure, graph: Graph, feature: MatchFeatu
   if (feature === 'hidden') return { value: l.output, width: s.hiddenSize };
   const a = l.attention!;
   const softmax = graph.nodes.find((n) => n.name === a.softmax);
-  if (!softmax) throw new SettingsError(`${label} layer ${layer}: Softmax node '${a.softmax}' not found`);
+  if (!softmax) throw new SettingsError(`${label} layer ${layer}: Softmax node ${quotedText(String(a.softmax))} not found`);
   return { value: feature === 'attention' ? softmax.outputs[0] : softmax.inputs[0], width: a.numHeads, heads: a.numHeads };
 }
 
@@ -232,7 +232,7 @@ export function parseMatches(value: unknown, label: string): IntermediateMatch[]
     const o = raw as Record<string, unknown>;
     const known = new Set(['teacherLayer', 'studentLayer', 'layer_T', 'layer_S', 'feature', 'loss', 'weight']);
     const unknown = Object.keys(o).find((k) => !known.has(k));
-    if (unknown) throw new SettingsError(`${where}: unknown key '${unknown}' (use teacherLayer, studentLayer, feature, loss, weight)`);
+    if (unknown) throw new SettingsError(`${where}: unknown key ${quotedText(unknown)} (use teacherLayer, studentLayer, feature, loss, weight)`);
     // (a layer as every integer a user types: checkIntegerOption, which refuses 1e16 and 2^53 + 1, read inexactly)
     // (its value after the range, not in brackets: a number past 2^53 − 1 says why in its own; shown as the file's
     // other values are: 'nothing', 'a mapping')

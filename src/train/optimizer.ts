@@ -16,6 +16,7 @@
  * exactly as a dense step moves it.
  */
 import { type Coefficients, hostedValues, type KernelName, type Moments, type UpdateKernel, updateKernel } from './adamw-kernel.ts';
+import { quotedText } from '../errors.ts';
 
 /** A reusable buffer for `accumulateRows`' summed rows. */
 export interface RowWorkspace {
@@ -116,11 +117,11 @@ export class AdamW {
     this.noDecay = opts.noDecay ?? defaultNoDecay;
     this.lrScale = new Map(opts.lrScale ?? []);
     for (const [name, f] of this.lrScale) {
-      if (!(Number.isFinite(f) && f > 0)) throw new RangeError(`lr factor of '${name}' must be a finite number > 0, got ${f}`);
+      if (!(Number.isFinite(f) && f > 0)) throw new RangeError(`lr factor of ${quotedText(name)} must be a finite number > 0, got ${f}`);
     }
     const lengths = [...params.values()].map((p) => p.length);
     const hostGradients = opts.host?.gradients ?? [];
-    for (const name of hostGradients) if (!params.has(name)) throw new RangeError(`'${name}' is not a parameter of this optimizer`);
+    for (const name of hostGradients) if (!params.has(name)) throw new RangeError(`${quotedText(name)} is not a parameter of this optimizer`);
     const hostValues = opts.host ? hostedValues([...lengths, ...hostGradients.map((n) => params.get(n)!.length)]) : 0;
     this.kernel = updateKernel(opts.kernel ?? 'wasm', lengths, hostValues);
     this.params = opts.host ? this.hostAll(params, hostGradients) : params;
@@ -193,7 +194,7 @@ export class AdamW {
     finiteNonNegative(gradScale, "'gradScale'");
     for (const [name, g] of grads) {
       const p = this.param(name);
-      if (g.length !== p.length) throw new RangeError(`gradient of '${name}' has ${g.length} values; the parameter has ${p.length}`);
+      if (g.length !== p.length) throw new RangeError(`gradient of ${quotedText(name)} has ${g.length} values; the parameter has ${p.length}`);
       const moments = this.momentsOf(name, p.length);
       this.kernel.dense(p, moments, g, this.coefficients(name, this.countStep(name), lr, gradScale));
     }
@@ -208,7 +209,7 @@ export class AdamW {
     finiteNonNegative(gradScale, "'gradScale'");
     const p = this.param(name);
     if (!(Number.isInteger(width) && width > 0 && p.length % width === 0)) {
-      throw new RangeError(`'width' ${width} does not divide '${name}' (${p.length} values) into rows`);
+      throw new RangeError(`'width' ${width} does not divide ${quotedText(name)} (${p.length} values) into rows`);
     }
     if (rowGrads.length !== rows.length * width) {
       throw new RangeError(`'rowGrads' has ${rowGrads.length} values; ${rows.length} rows × ${width} need ${rows.length * width}`);
@@ -217,8 +218,8 @@ export class AdamW {
     const seen = new Uint8Array(numRows);
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r];
-      if (!(Number.isInteger(row) && row >= 0 && row < numRows)) throw new RangeError(`row ${row} of '${name}' is outside [0, ${numRows})`);
-      if (seen[row]) throw new RangeError(`row ${row} of '${name}' is given twice: sum duplicates with accumulateRows first`);
+      if (!(Number.isInteger(row) && row >= 0 && row < numRows)) throw new RangeError(`row ${row} of ${quotedText(name)} is outside [0, ${numRows})`);
+      if (seen[row]) throw new RangeError(`row ${row} of ${quotedText(name)} is given twice: sum duplicates with accumulateRows first`);
       seen[row] = 1;
     }
     const moments = this.momentsOf(name, p.length);
@@ -244,17 +245,17 @@ export class AdamW {
    * parameter named in `state` must exist with the same length; parameters absent from it start fresh.
    */
   load(state: AdamWState): void {
-    if (state.format !== 'adamw/1') throw new RangeError(`optimizer state format '${String(state.format)}' is not 'adamw/1'`);
+    if (state.format !== 'adamw/1') throw new RangeError(`optimizer state format ${quotedText(String(state.format))} is not 'adamw/1'`);
     const loaded: Array<{ name: string; step: number; m: Float32Array; v: Float32Array }> = [];
     for (const [name, step] of Object.entries(state.steps)) {
       const p = this.param(name);
       const m = state.expAvg.get(name);
       const v = state.expAvgSq.get(name);
-      if (!m || !v) throw new RangeError(`optimizer state of '${name}' lacks its moments`);
+      if (!m || !v) throw new RangeError(`optimizer state of ${quotedText(name)} lacks its moments`);
       if (m.length !== p.length || v.length !== p.length) {
-        throw new RangeError(`optimizer state of '${name}' has ${m.length}/${v.length} values; the parameter has ${p.length}`);
+        throw new RangeError(`optimizer state of ${quotedText(name)} has ${m.length}/${v.length} values; the parameter has ${p.length}`);
       }
-      if (!(Number.isSafeInteger(step) && step >= 0)) throw new RangeError(`optimizer step of '${name}' is ${step}`);
+      if (!(Number.isSafeInteger(step) && step >= 0)) throw new RangeError(`optimizer step of ${quotedText(name)} is ${step}`);
       // Copied before any moments are reset: `state` may hold views of this optimizer's own moments.
       loaded.push({ name, step, m: m.slice(), v: v.slice() });
     }
@@ -269,7 +270,7 @@ export class AdamW {
 
   private param(name: string): Float32Array {
     const p = this.params.get(name);
-    if (!p) throw new RangeError(`'${name}' is not a parameter of this optimizer`);
+    if (!p) throw new RangeError(`${quotedText(name)} is not a parameter of this optimizer`);
     return p;
   }
 

@@ -22,7 +22,7 @@ import { attr } from '../bert/build-graph.ts';
 import { findBert } from '../bert/discover.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { discovered, modelInputs, roleByName, type ModelInput } from '../bert/model-inputs.ts';
-import { SettingsError } from '../errors.ts';
+import { SettingsError, quotedText } from '../errors.ts';
 import { pruneGraph, uniqueName } from '../onnx/analysis.ts';
 import { DataType } from '../onnx/dtype.ts';
 import type { Dim, Model, Node, ValueInfo } from '../onnx/graph.ts';
@@ -98,7 +98,9 @@ function withPositionsInput(written: Model, original: OriginalIo): void {
   const gather = g.nodes.find((n) => n.name === s.embeddings.position?.gather);
   const ids = g.inputs.find((v) => v.name === s.inputs.inputIds);
   if (!gather || !ids?.shape || ids.shape.length !== 2)
-    throw new SettingsError(`cannot give the model written a position ids input '${o.name}' as the original's (no position lookup reads computed positions)`);
+    throw new SettingsError(
+      `cannot give the model written a position ids input ${quotedText(o.name)} as the original's (no position lookup reads computed positions)`,
+    );
   const name = uniqueName(g, 'position_ids');
   gather.inputs[1] = name;
   g.inputs.push({ name, elemType: DataType.INT64, shape: [o.oneRow ? 1 : ids.shape[0]!, ids.shape[1]!] });

@@ -13,7 +13,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { lineagePath } from '../destination.ts';
-import { DataError } from '../errors.ts';
+import { DataError, quotedText } from '../errors.ts';
 import { readSafetensors, writeSafetensors } from '../bert/safetensors.ts';
 import { sha256Bytes } from '../files.ts';
 import { projectionName, projects, type IntermediateTerm } from '../gradients/index.ts';
@@ -80,7 +80,7 @@ export function readProjections(path: string): ProjectionsFile {
   if (!teacher || !student) fail('its metadata names no teacher or student');
   const projections = new Map<string, StoredProjection>();
   for (const [key, t] of file.tensors) {
-    if (t.dtype !== 'F32' || t.dims.length !== 2) fail(`'${key}' is not a float32 matrix`);
+    if (t.dtype !== 'F32' || t.dims.length !== 2) fail(`${quotedText(key)} is not a float32 matrix`);
     projections.set(key, { dims: [t.dims[0]!, t.dims[1]!], data: t.data });
   }
   if (checksum(projections) !== sha256) fail('checksum mismatch (bytes changed since it was written)');

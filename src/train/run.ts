@@ -729,7 +729,7 @@ export function classifierFor(
     }
     return undefined;
   }
-  if (own.numLabels !== outputs) return `its classifier has ${own.numLabels} output${own.numLabels === 1 ? '' : 's'}`;
+  if (own.numLabels !== outputs) return `its classifier has ${counted(own.numLabels, 'output')}`;
   if (mode === 'general') return undefined; // (the general stage reads no labels)
   return otherTaskLabels(json, file, task, own.numLabels);
 }
@@ -865,7 +865,7 @@ function nonFiniteStudentLine(
   spec: string,
   teacher: string | undefined,
 ): string {
-  const held = `weight '${bad.name}'${role === undefined ? '' : ` (${role})`} holds ${nonFiniteText(bad)}`;
+  const held = `weight ${quotedText(bad.name)}${role === undefined ? '' : ` (${role})`} holds ${nonFiniteText(bad)}`;
   if (teacher !== undefined && isStudentSpec(spec)) {
     return `--student ${spec}: its ${held}, taken from --teacher ${teacher}: fix or retrain the teacher before distilling from it`;
   }
@@ -885,7 +885,7 @@ function teacherRoleOf(spec: string, name: string, role: string | undefined): st
 
 /** The refusal of a student made from the teacher whose weight `bad` (the teacher's, by its name and role there) holds NaN or Infinity. */
 function nonFiniteTeacherWeightLine(bad: NonNullable<ReturnType<typeof nonFiniteWeight>>, spec: string, teacher: string): string {
-  return `--student ${spec}: it takes --teacher ${teacher}'s weight '${bad.name}' (${bad.role}), which holds ${nonFiniteText(bad)}: fix or retrain the teacher before distilling from it`;
+  return `--student ${spec}: it takes --teacher ${teacher}'s weight ${quotedText(bad.name)} (${bad.role}), which holds ${nonFiniteText(bad)}: fix or retrain the teacher before distilling from it`;
 }
 
 /** runTraining's work; `held`: the work folder's lock, once taken. */
@@ -1053,10 +1053,8 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   if (task && student.numLabels !== outputs) {
     // (compress train keeps a model's classifier unless asked: one of another width is another task's, which
     // --new-head replaces, as fine-tuning an MNLI checkpoint on RTE does)
-    const advice = isDistill ? '' : `: give --new-head to replace its classifier by a new one of ${outputs} output${outputs === 1 ? '' : 's'}`;
-    throw new SettingsError(
-      `${task.name} needs ${outputs} output${outputs === 1 ? '' : 's'}; the ${isDistill ? 'student' : 'model'} has ${student.numLabels}${advice}`,
-    );
+    const advice = isDistill ? '' : `: give --new-head to replace its classifier by a new one of ${counted(outputs!, 'output')}`;
+    throw new SettingsError(`${task.name} needs ${counted(outputs!, 'output')}; the ${isDistill ? 'student' : 'model'} has ${student.numLabels}${advice}`);
   }
   // the phases and their intermediate matches, checked against both models before any work (data, augmentation,
   // teacher logits): a match the models cannot serve is refused in one line here, not when its phase starts
@@ -1129,7 +1127,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // (said once the data and the folders are checked: a run refused for them initialises nothing)
   if (newClassifier) {
     const n = newClassifier.outputs;
-    const what = `a new one (${n} ${task!.regression ? 'output' : `label${n === 1 ? '' : 's'}`}) is initialised (seed ${settings.seed})`;
+    const what = `a new one (${task!.regression ? `${n} output` : counted(n, 'label')}) is initialised (seed ${settings.seed})`;
     log(
       fresh === NEW_HEAD
         ? `--new-head: the model's ${replaced?.kind === 'other' ? `${replaced.head} head is replaced by a classifier` : 'classifier is replaced'} for ${task!.name}: ${what}`
@@ -1168,7 +1166,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
     const table = nonFiniteWeight(teacherModel!, teacherStructure ?? findBert(teacherModel!), (r) => r === 'embeddings.word');
     if (table) {
       throw new NonFiniteInputError(
-        `${o.teacher}: its weight '${table.name}' (${table.role}) holds ${nonFiniteText(table)}, and --augment's neighbour search reads every row: fix or retrain the teacher before distilling from it`,
+        `${o.teacher}: its weight ${quotedText(table.name)} (${table.role}) holds ${nonFiniteText(table)}, and --augment's neighbour search reads every row: fix or retrain the teacher before distilling from it`,
       );
     }
     const augmented = await unlessStopped(AUGMENTED_EXAMPLES, () =>

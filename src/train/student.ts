@@ -7,6 +7,7 @@ import type { Model } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { float32Tensor, nonFiniteFloat32, readFloat32 } from '../onnx/tensor.ts';
+import { quotedText } from '../errors.ts';
 
 /** A dropout mask input: its name and dims, symbolic dims named 'batch' or 'sequence'. */
 export interface MaskInput {
@@ -104,7 +105,7 @@ export function withParameters(model: Model, params: ReadonlyMap<string, Float32
   const m = cloneModel(model);
   for (const [name, values] of params) {
     const t = m.graph.initializers.get(name);
-    if (!t) throw new RangeError(`parameter '${name}' is not an initializer of the student`);
+    if (!t) throw new RangeError(`parameter ${quotedText(name)} is not an initializer of the student`);
     m.graph.initializers.set(name, float32Tensor(name, t.dims, values));
   }
   return m;

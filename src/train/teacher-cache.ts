@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { basename, join } from 'node:path';
-import { NonFiniteInputError, SettingsError, nonFiniteText } from '../errors.ts';
+import { NonFiniteInputError, SettingsError, nonFiniteText, counted } from '../errors.ts';
 import { DEFAULT_BATCH_SIZE } from '../eval/evaluate.ts';
 import { mapModelLabels } from '../eval/labels.ts';
 import { readModelConfig } from '../eval/model-files.ts';
@@ -103,7 +103,7 @@ function requireFiniteLogits(logits: Float32Array, width: number, label: string)
   let examples = 0;
   for (let i = 0; i < rows; i++) if (nonFiniteValues(logits.subarray(i * width, (i + 1) * width))) examples++;
   throw new NonFiniteInputError(
-    `${label}: the teacher computes ${nonFiniteText({ count: bad.count, value: logits[bad.first]! })} in its scores on ${examples} of ${rows} training example${rows === 1 ? '' : 's'}: fix or retrain it before distilling from it`,
+    `${label}: the teacher computes ${nonFiniteText({ count: bad.count, value: logits[bad.first]! })} in its scores on ${examples} of ${counted(rows, 'training example')}: fix or retrain it before distilling from it`,
   );
 }
 

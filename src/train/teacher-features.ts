@@ -19,7 +19,7 @@ import { float32AllFinite } from '../onnx/tensor.ts';
 import { filledRows, modelInputs, tokenInputs, type ModelInput, type TokenBatch } from '../bert/model-inputs.ts';
 import { idFeeds, type IdInput } from '../runtime/feeds.ts';
 import { fixedBatchSize, fixedSequenceLength, oneChoiceEach } from '../bert/sample-inputs.ts';
-import { NonFiniteInputError, SettingsError, UserError, nonFiniteText, ortErrorLine } from '../errors.ts';
+import { NonFiniteInputError, SettingsError, UserError, nonFiniteText, ortErrorLine, quotedText } from '../errors.ts';
 import type { Batch } from './data.ts';
 import { checkMatch, featureValue, type IntermediateMatch } from './intermediate.ts';
 import type { IntermediateTerm } from '../gradients/index.ts';
@@ -180,7 +180,7 @@ export class TeacherFeatures {
     if (!bad) return;
     const where = step === undefined ? 'a batch' : `step ${step}`;
     throw new NonFiniteInputError(
-      `the teacher computes ${nonFiniteText(bad)} at '${bad.feature}' (the feature an intermediate-layer match reads) on the examples of ${where}: fix or retrain it before distilling from it`,
+      `the teacher computes ${nonFiniteText(bad)} at ${quotedText(bad.feature)} (the feature an intermediate-layer match reads) on the examples of ${where}: fix or retrain it before distilling from it`,
     );
   }
 

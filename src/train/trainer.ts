@@ -22,7 +22,7 @@ import { describeUndefinedMetrics, taskScore } from '../eval/glue-score.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import { countMissingPredictions } from '../eval/metrics/index.ts';
 import type { MetricValues } from '../eval/metrics/metric.ts';
-import { SettingsError, valueText } from '../errors.ts';
+import { SettingsError, valueText, counted, quotedText } from '../errors.ts';
 import { times100 } from '../units.ts';
 import { appendLoss, buildGradientGraph, goldTargets, LOSS_INPUTS, type GradientGraph, type IntermediateTerm, type LossTerm } from '../gradients/index.ts';
 import type { TeacherFeatures } from './teacher-features.ts';
@@ -610,10 +610,10 @@ export function checkStepCount(
     source === undefined
       ? ''
       : variants > 0
-        ? ` (${examples / (1 + variants)} of ${source.file}, ${variants} augmented variant${variants === 1 ? '' : 's'} of each)`
+        ? ` (${examples / (1 + variants)} of ${source.file}, ${counted(variants, 'augmented variant')} of each)`
         : ` of ${source.file}`;
   throw new StepCountError(
-    `${flag} ${epochs}: ${examples} training example${examples === 1 ? '' : 's'}${from} in batches of ${batchSize} make ${BigInt(batches) * BigInt(epochs)} optimizer steps, past 2^53 − 1: give fewer epochs`,
+    `${flag} ${epochs}: ${counted(examples, 'training example')}${from} in batches of ${batchSize} make ${BigInt(batches) * BigInt(epochs)} optimizer steps, past 2^53 − 1: give fewer epochs`,
   );
 }
 
@@ -661,7 +661,7 @@ async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> 
     // killed after the last epoch's end (its checkpoint written, the model not yet): nothing is left to train
     log(
       firstEpoch >= settings.epochs
-        ? `resuming from step ${step}: all ${settings.epochs} epoch${settings.epochs === 1 ? ' was' : 's were'} done, nothing is left to train`
+        ? `resuming from step ${step}: all ${counted(settings.epochs, 'epoch')} ${settings.epochs === 1 ? 'was' : 'were'} done, nothing is left to train`
         : `resuming from step ${step} (epoch ${firstEpoch + 1})`,
     );
   } else if (ckpt) {
@@ -732,7 +732,7 @@ async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> 
     // finite (a huge --lr without clipping): refused here, before they are evaluated, checkpointed or written
     const broken = nonFiniteParameter(params);
     if (broken !== undefined) {
-      throw new SettingsError(`training diverged at step ${step} ('${broken}' is no longer finite): lower --lr`);
+      throw new SettingsError(`training diverged at step ${step} (${quotedText(broken)} is no longer finite): lower --lr`);
     }
     const record: EpochRecord = { epoch: epoch + 1, loss: state.lossSum / Math.max(1, state.lossSteps), seconds: epochSecondsNow() };
     if (prepared && settings.evalEachEpoch) {

@@ -40,6 +40,8 @@ describe('student specs (bert:…, bilstm:…): one grammar, one wording', () =>
     // (a second '=' is no part of the number)
     [parseBertSpec, 'bert:layers=1=2', "student 'bert:layers=1=2': layers '1=2': expected an integer from 1 to 2^53 − 1"],
     [parseBertSpec, 'bert:depth=2', "student 'bert:depth=2': unknown setting 'depth=2' (expected layers=N, hidden=N, heads=N, intermediate=N)"],
+    // (a spec holding a quote quoted as a shell takes it, quotedText, where plain quotes showed 'dep'th=2')
+    [parseBertSpec, "bert:dep'th=2", "student 'bert:dep'\\''th=2': unknown setting 'dep'\\''th=2' (expected layers=N, hidden=N, heads=N, intermediate=N)"],
     [parseBilstmSpec, 'bilstm:hidden=8,depth=2', "student 'bilstm:hidden=8,depth=2': unknown setting 'depth=2' (expected hidden=N, embedding=N, mlp=N)"],
     [
       parseBertSpec,

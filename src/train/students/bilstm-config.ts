@@ -19,7 +19,7 @@
  * The LSTM cell (both directions): with z = x·W + h·R + b split into gates i, f, g, o of H units each,
  * c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c').
  */
-import { checkIntegerOption, SettingsError } from '../../errors.ts';
+import { checkIntegerOption, SettingsError, quotedText } from '../../errors.ts';
 import { parseStudentSpec } from './spec.ts';
 import { Rng } from '../../bert/random.ts';
 import { findBert } from '../../bert/discover.ts';
@@ -59,7 +59,7 @@ const SPEC_USAGE = 'bilstm:hidden=H[,embedding=E][,mlp=M]';
  */
 export function parseBilstmSpec(spec: string): Partial<BilstmConfig> {
   const { hidden, embedding, mlp } = parseStudentSpec(spec, 'bilstm', ['hidden', 'embedding', 'mlp'], SPEC_USAGE);
-  if (hidden === undefined) throw new SettingsError(`student '${spec}': needs hidden=H (e.g. bilstm:hidden=300)`);
+  if (hidden === undefined) throw new SettingsError(`student ${quotedText(spec)}: needs hidden=H (e.g. bilstm:hidden=300)`);
   return { hiddenSize: hidden, ...(embedding !== undefined && { embeddingSize: embedding }), ...(mlp !== undefined && { mlpSize: mlp }) };
 }
 
@@ -86,7 +86,7 @@ export function resolveBilstmConfig(sizes: Partial<BilstmConfig>, fixed: Pick<Bi
 export function checkBilstmConfig(config: BilstmConfig): void {
   for (const key of ['vocabSize', 'embeddingSize', 'hiddenSize', 'mlpSize', 'numLabels', 'maxLength'] as const) {
     const v = config[key];
-    checkIntegerOption(`BiLSTM student: '${key}'`, v, 1);
+    checkIntegerOption(`BiLSTM student: ${quotedText(key)}`, v, 1);
   }
 }
 
@@ -119,8 +119,8 @@ export function checkBilstmWeights(config: BilstmConfig, weights: ReadonlyMap<st
   for (const [name, dims] of bilstmWeightShapes(config)) {
     const w = weights.get(name);
     const want = dims.reduce((a, b) => a * b, 1);
-    if (!w) throw new SettingsError(`BiLSTM weights: '${name}' [${dims.join(', ')}] is missing`);
-    if (w.length !== want) throw new SettingsError(`BiLSTM weights: '${name}' has ${w.length} values, expected ${want} for [${dims.join(', ')}]`);
+    if (!w) throw new SettingsError(`BiLSTM weights: ${quotedText(name)} [${dims.join(', ')}] is missing`);
+    if (w.length !== want) throw new SettingsError(`BiLSTM weights: ${quotedText(name)} has ${w.length} values, expected ${want} for [${dims.join(', ')}]`);
   }
 }
 
@@ -150,7 +150,7 @@ export function randomBilstmWeights(config: BilstmConfig, seed: number, opts: Bi
 /** The weight `name` of randomBilstmWeights(config, seed, opts), alone (a new classifier: `mlp.2.*`). */
 export function randomBilstmParameter(config: BilstmConfig, name: string, seed: number, opts: BilstmInitOptions = {}): Float32Array {
   const dims = bilstmWeightShapes(config).get(name);
-  if (!dims) throw new Error(`randomBilstmParameter: no BiLSTM weight '${name}'`);
+  if (!dims) throw new Error(`randomBilstmParameter: no BiLSTM weight ${quotedText(name)}`);
   const w = new Float32Array(dims.reduce((a, b) => a * b, 1));
   const rng = new Rng(seed, `bilstm/${name}`);
   if (name === 'embedding.weight') {
@@ -192,9 +192,9 @@ export function readWordEmbeddings(teacher: Model): { vocabSize: number; width: 
  */
 export function wordEmbeddingsRefusal(teacher: Model, word: EmbeddingTable): string | undefined {
   if (word.quantization || word.projection) {
-    return `teacher word embeddings '${word.weight}' are ${word.quantization ? 'quantized' : 'factorized'}: use an uncompressed teacher`;
+    return `teacher word embeddings ${quotedText(word.weight)} are ${word.quantization ? 'quantized' : 'factorized'}: use an uncompressed teacher`;
   }
-  if (teacher.graph.initializers.get(word.weight)?.dims.length !== 2) return `teacher word embeddings '${word.weight}' is not a 2-D initializer`;
+  if (teacher.graph.initializers.get(word.weight)?.dims.length !== 2) return `teacher word embeddings ${quotedText(word.weight)} is not a 2-D initializer`;
   return undefined;
 }
 

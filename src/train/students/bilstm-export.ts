@@ -10,7 +10,7 @@ import { GraphWriter } from '../../onnx/writer.ts';
 import { attr } from '../../bert/build-graph.ts';
 import { DataType } from '../../onnx/dtype.ts';
 import { createModel, type Model } from '../../onnx/graph.ts';
-import { SettingsError } from '../../errors.ts';
+import { SettingsError, quotedText } from '../../errors.ts';
 import { readFloat32 } from '../../onnx/tensor.ts';
 import { BILSTM_DIRECTIONS, checkBilstmWeights, type BilstmConfig } from './bilstm-config.ts';
 import { BILSTM_OPSET, describeBilstm, floatMask3, floatValue, int64Input, maskedMaxPool, mlpHead } from './bilstm-graph.ts';
@@ -75,7 +75,7 @@ function isSavedBilstm(model: Model): boolean {
 export function importBilstm(
   model: Model,
   maxLength: number,
-  label = `graph '${model.graph.name}'`,
+  label = `graph ${quotedText(model.graph.name)}`,
 ): { config: BilstmConfig; weights: Map<string, Float32Array> } | undefined {
   if (!isSavedBilstm(model)) return undefined;
   const init = model.graph.initializers;

@@ -39,7 +39,7 @@ import {
   type ExtendedBertConfig,
 } from '../../bert/config.ts';
 import { locateModel } from '../../onnx/locate.ts';
-import { NotBertError, SettingsError } from '../../errors.ts';
+import { NotBertError, SettingsError, counted, quotedText } from '../../errors.ts';
 import { encoderOnly, isBareEncoder, newClassifier, pooledOutput, withClassifier } from './classifier.ts';
 import { readVocabulary, vocabularyDifference } from '../../eval/tokenizer.ts';
 import { TRAINING_OPSET } from '../../gradients/index.ts';
@@ -70,7 +70,7 @@ function maskInputs(dims: ReadonlyArray<{ name: string; dims: Array<number | str
     dims: m.dims.map((d) => {
       if (typeof d === 'number') return d;
       const s = SYMBOLS[d];
-      if (!s) throw new Error(`dropout mask '${m.name}': unknown dim '${d}'`);
+      if (!s) throw new Error(`dropout mask ${quotedText(m.name)}: unknown dim ${quotedText(d)}`);
       return s;
     }),
   }));
@@ -244,7 +244,7 @@ function everyOtherOf(teacher: Model, structure: BertStructure | undefined, numL
     : rebuilt(teacher, EVERY_OTHER_REBUILDS, undefined, s);
   const fresh = numLabels !== undefined && (headless || read.config.numLabels !== numLabels);
   if (!fresh) return everyOtherStudent(read, { encoderOnly: headless });
-  return everyOtherStudent(newClassifier(read, numLabels, seed), { note: `, with a new classifier (${numLabels} output${numLabels === 1 ? '' : 's'})` });
+  return everyOtherStudent(newClassifier(read, numLabels, seed), { note: `, with a new classifier (${counted(numLabels, 'output')})` });
 }
 
 const BERT_SPEC_KEYS = ['layers', 'hidden', 'heads', 'intermediate'] as const;
@@ -366,7 +366,7 @@ export function checkTaskTeacher(
   const outputs = head?.kind === 'sequence-classification' ? head.numLabels : undefined;
   if (outputs !== wanted) {
     const has = outputs ?? (head ? `no classifier but ${headInWords(head)}` : 'no classifier');
-    throw new SettingsError(`${task.name} needs ${wanted} output${wanted === 1 ? '' : 's'}; the teacher has ${has}`);
+    throw new SettingsError(`${task.name} needs ${counted(wanted, 'output')}; the teacher has ${has}`);
   }
   const other = anotherTasksLabels(task, id2label, wanted);
   if (other) {
@@ -396,7 +396,7 @@ export function bertStudentWidth(spec: string, teacherHidden: number): { hidden:
   if (hidden % heads !== 0) {
     const why =
       s.heads === undefined ? ` (the default for hidden ${hidden}: hidden / 64, rounded); give heads=A, e.g. heads=${nearestDivisor(hidden, heads)}` : '';
-    throw new SettingsError(`student '${spec}': hidden ${hidden} is not divisible by heads ${heads}${why}`);
+    throw new SettingsError(`student ${quotedText(spec)}: hidden ${hidden} is not divisible by heads ${heads}${why}`);
   }
   return { hidden, heads };
 }
@@ -590,7 +590,7 @@ export function checkStudentFits(spec: string, params: number, memoryBytes: numb
   const bytes = 4 * params;
   if (bytes <= memoryBytes) return;
   throw new SettingsError(
-    `student '${spec}': ${params.toLocaleString('en-US')} parameters would take ${gigabytes(bytes)} as float32 weights alone, more than this machine's ${gigabytes(memoryBytes)} of memory; give smaller sizes`,
+    `student ${quotedText(spec)}: ${params.toLocaleString('en-US')} parameters would take ${gigabytes(bytes)} as float32 weights alone, more than this machine's ${gigabytes(memoryBytes)} of memory; give smaller sizes`,
   );
 }
 
@@ -694,7 +694,7 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
       ? undefined
       : rebuilt(model, spec, where.onnx, found);
   const canon = read && fresh ? newClassifier(read, src.numLabels!, src.seed) : read;
-  const how = keepBare ? ', encoder only' : fresh ? ` with a new classifier (${src.numLabels} output${src.numLabels === 1 ? '' : 's'})` : '';
+  const how = keepBare ? ', encoder only' : fresh ? ` with a new classifier (${counted(src.numLabels!, 'output')})` : '';
   const description = `canonical rebuild of ${spec}${how}`;
   // (a saved BiLSTM given a new classifier: its last MLP layer seeded for numLabels outputs, as a new student's is)
   const bilstm = saved && src.newClassifier === true && src.numLabels !== undefined ? newBilstmClassifier(saved, src.numLabels, src.seed) : saved;

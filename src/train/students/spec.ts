@@ -5,14 +5,14 @@
  * each N an integer from 1, read as every setting reads one (integerText: '1e3' is 1000). The keys' case and spaces around the settings, keys and values are free; an empty
  * setting (a stray comma) is refused. Errors are one line, worded alike for every kind: `student 'SPEC': …`.
  */
-import { integerText, SettingsError } from '../../errors.ts';
+import { integerText, SettingsError, quotedText } from '../../errors.ts';
 
 /**
  * The sizes `spec` sets, by key (of `keys`), for a spec of `kind` (`usage` shows its form in the refusal of another
  * kind). A spec with no settings (`bert:`) sets none.
  */
 export function parseStudentSpec<K extends string>(spec: string, kind: string, keys: readonly K[], usage: string): Partial<Record<K, number>> {
-  const where = `student '${spec}'`;
+  const where = `student ${quotedText(spec)}`;
   const text = spec.trim();
   const colon = text.indexOf(':');
   const given = (colon < 0 ? text : text.slice(0, colon)).trim();
@@ -24,8 +24,8 @@ export function parseStudentSpec<K extends string>(spec: string, kind: string, k
     const eq = part.indexOf('=');
     const name = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
     const key = keys.find((k) => k === name);
-    if (key === undefined) throw new SettingsError(`${where}: unknown setting '${part.trim()}' (expected ${keys.map((k) => `${k}=N`).join(', ')})`);
-    if (out[key] !== undefined) throw new SettingsError(`${where}: '${key}' given twice`);
+    if (key === undefined) throw new SettingsError(`${where}: unknown setting ${quotedText(part.trim())} (expected ${keys.map((k) => `${k}=N`).join(', ')})`);
+    if (out[key] !== undefined) throw new SettingsError(`${where}: ${quotedText(key)} given twice`);
     const raw = eq < 0 ? '' : part.slice(eq + 1).trim();
     out[key] = integerText(`${where}: ${key}`, raw, 1);
   }
