@@ -186,7 +186,15 @@ export function choiceProblem(value: unknown, choices: readonly (string | number
 }
 
 function choicesExpected(choices: readonly (string | number)[], o: Choices): string {
-  return `expected one of ${choices.join(', ')}${o.or ? `, or ${o.or}` : ''}${o.note ? ` ${o.note}` : ''}`;
+  return `expected ${choiceWords(choices, o)}`;
+}
+
+/**
+ * The choices as every refusal of a value outside them words them, `one of A, B` (`, or OTHER`, then the note): what
+ * choiceRefusal expects, and a pass setting's (oneOf in src/pass/settings.ts, whose refusal its setting frames).
+ */
+export function choiceWords(choices: readonly (string | number)[], o: Choices = {}): string {
+  return `one of ${choices.join(', ')}${o.or ? `, or ${o.or}` : ''}${o.note ? ` ${o.note}` : ''}`;
 }
 
 /**

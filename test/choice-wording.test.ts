@@ -4,7 +4,7 @@
  * choices with its kind (`model_type: expected one of …, got string "gpt2"`), as every number's refusal words it.
  */
 import { describe, expect, it } from 'vitest';
-import { choiceProblem, choiceRefusal } from '../src/errors.ts';
+import { choiceProblem, choiceRefusal, choiceWords } from '../src/errors.ts';
 import { checkMatch } from '../src/train/intermediate.ts';
 import { checkSettings } from '../src/train/run.ts';
 import { refusal } from './helpers/refusal.ts';
@@ -25,6 +25,8 @@ describe('one wording of a value outside its choices', () => {
       "--intermediate 'tiny': expected one of tinybert, or a list of matches",
     );
     expect(choiceProblem('kl', ['ce', 'mse'], { from: 'file' })).toBe('expected one of ce, mse, got string "kl"');
+    // (the words alone, which a frame of its own uses: a pass setting's, a GLUE label's 'is not one of 0, 1 (or negative, positive)')
+    expect(choiceWords([0, 1], { note: '(or negative, positive)' })).toBe('one of 0, 1 (or negative, positive)');
   });
 
   it("words distill's words as every choice, where they read '--logit-loss must be ce or mse (got k l)' bare or hand-quoted", () => {

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { DataError, SettingsError, counted, quotedText } from '../errors.ts';
+import { choiceWords, counted, DataError, quotedText, SettingsError } from '../errors.ts';
 import { columnIndex, readTsv, type TsvTable } from './tsv.ts';
 import { pythonFloat, pythonInt } from '../python-int.ts';
 import { someNames } from '../some-names.ts';
@@ -122,11 +122,11 @@ function labelParser(task: TaskDefinition): (field: string, where: string) => nu
         const named = task.labels.indexOf(field);
         const v = named >= 0 ? named : pythonInt(field);
         if (v === undefined || !(v >= 0 && v < task.labels.length)) {
-          const indices = task.labels.map((_, i) => i).join(', ');
-          const names = task.labels.join(', ');
-          throw new DataError(
-            `${where}: label ${quotedText(field)} is not one of ${task.labelFormat === 'index' ? `${indices} (or ${names})` : `${names} (or ${indices})`}`,
-          );
+          // (a field as the file writes it, quoted as a shell takes it; the choices in the one words of choices)
+          const indices = task.labels.map((_, i) => i);
+          const names = task.labels;
+          const [first, other] = task.labelFormat === 'index' ? [indices, names] : [names, indices];
+          throw new DataError(`${where}: label ${quotedText(field)} is not ${choiceWords(first, { note: `(or ${other.join(', ')})` })}`);
         }
         return v;
       };

@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import {
+  choiceWords,
   integerOfText,
   integerProblem,
   integerRange,
@@ -346,7 +347,7 @@ export function boolean() {
 
 /** One of `values` (lowercase words, read as settingText reads them: ' Ablation ' is 'ablation'). */
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.preprocess(settingText, z.enum(values, { error: expected(`one of ${values.join(', ')}`) }));
+  return z.preprocess(settingText, z.enum(values, { error: expected(choiceWords(values)) }));
 }
 
 /**
