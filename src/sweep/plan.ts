@@ -80,6 +80,7 @@ import {
   evalLength,
   namedOtherHead,
   otherHeadLine,
+  graphFacts,
   scoresOutput,
 } from '../eval/graph-checks.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
@@ -1074,12 +1075,13 @@ function refuseOtherHeads(spec: SweepSpec, m: ModelSpec, read: ModelGraph | unde
 
 /**
  * Refuses a model of the sweep that cannot be scored on one of its tasks: the label count its config.json (else its
- * scores output) gives is not the task's, or its id2label cannot be read as the task's labels, as eval checks before
+ * scores, as eval reads them: graphFacts' scoreWidth, the classifier's where the scores output's shape does not say
+ * it) gives is not the task's, or its id2label cannot be read as the task's labels, as eval checks before
  * it runs. Every point evaluates its model on its tasks, its baseline too, so every point would fail. Said as eval
  * says it, after the file and the model; where the count differs, with the way to give it the task's classifier first.
  */
 function refuseUnscorableTasks(spec: SweepSpec, m: ModelSpec, model: PlanModel | undefined, config: ModelConfig, path: string, onnx?: string): void {
-  const width = model ? scoresOutput(model.graph).width : null;
+  const width = model ? (model.structure ? graphFacts(model.graph, model.structure).scoreWidth : scoresOutput(model.graph).width) : null;
   const count = config.numLabels ?? width;
   if (count === null) return;
   for (const name of m.tasks) {

@@ -18,6 +18,11 @@ beforeAll(() => {
   // the same classifier with a config.json naming no labels: its width is read from the graph's scores output
   const bare = writeModelFolder(join(root, 'models', 'bare'), tinyBert());
   writeFileSync(join(bare, 'config.json'), JSON.stringify({ model_type: 'bert', max_length: 16 }));
+  // the same, its scores output declaring no label count (logits [batch, labels]): eval reads the classifier's 2
+  const dynamic = tinyBert();
+  for (const o of dynamic.graph.outputs) o.shape = ['batch', 'labels'];
+  const undeclared = writeModelFolder(join(root, 'models', 'undeclared'), dynamic);
+  writeFileSync(join(undeclared, 'config.json'), JSON.stringify({ model_type: 'bert', max_length: 16 }));
   // two outputs both named LABEL_1: the width fits SST-2, the names do not
   const twice = writeModelFolder(join(root, 'models', 'twice'), tinyBert());
   writeFileSync(join(twice, 'config.json'), JSON.stringify({ model_type: 'bert', num_labels: 2, id2label: { 0: 'LABEL_1', 1: 'LABEL_1' }, max_length: 16 }));
@@ -46,6 +51,12 @@ describe("a sweep's plan checks that each model can be scored on its tasks", () 
     expect(await refusal('bare', ['STS-B'])).toMatch(
       /: models\[0\] 'bare': STS-B is a regression task: the model must have 1 output, it has 2; every point evaluates it on STS-B, its baseline too: give it STS-B's classifier first/,
     );
+    // by its classifier, as eval reads it, where neither config.json nor the scores output's shape says (planned, then
+    // refused at every point, the baseline first)
+    expect(await refusal('undeclared', ['STS-B'])).toMatch(
+      /: models\[0\] 'undeclared': STS-B is a regression task: the model must have 1 output, it has 2; every point evaluates it on STS-B, its baseline too: give it STS-B's classifier first/,
+    );
+    expect(await refusal('undeclared', ['SST-2'])).toBeUndefined();
   });
 
   it("refuses a classifier of the task's width whose labels are another GLUE task's, saying how to give it the task's classifier (as train does)", async () => {
