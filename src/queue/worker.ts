@@ -65,7 +65,10 @@ export interface QueueWorkerOptions {
    * rerun between half of this and 1¼ of this after it died (lockSettings).
    */
   lockMs?: number;
-  /** Aborting stops taking points; the call returns once the running ones have finished. */
+  /**
+   * Aborting stops taking points; the call returns once the running ones have finished and the queue took their
+   * results, or once it waited a lock (`lockMs`) for that after the last one finished (Redis out of reach: stoppedWithin).
+   */
   signal?: AbortSignal;
   onEvent?: (event: WorkerEvent) => void;
 }
@@ -135,6 +138,12 @@ export function jobErrorLine(e: unknown): string | undefined {
   if (refused)
     return `${pointTag((refused[1] ?? refused[2])!)}: the queue refused its result (the job is no longer this worker's: its lock expired while the worker paused or Redis was out of reach, or Redis lost the job); another run of the point gives its result, or gave it already`;
   return undefined;
+}
+
+/** The job id of a result (or failure, or give-back) the queue refused (RESULT_REFUSED), else undefined. */
+export function refusedJobId(e: unknown): string | undefined {
+  const refused = RESULT_REFUSED.exec(e instanceof Error ? e.message : String(e));
+  return refused ? (refused[1] ?? refused[2]) : undefined;
 }
 
 /** Points given back in a row (none run or failed between them) after which a worker stops: it is the broken one. */
@@ -208,6 +217,18 @@ export function workerThreads(threads: number | undefined, concurrency: number):
   return threads || threadShare(concurrency);
 }
 
+/** How often a stopping worker looks whether its running points have finished and the queue took their results. */
+const STOP_POLL_MS = 100;
+
+/**
+ * The line of a stopping worker about a point whose result (or failure) the queue had not taken `seconds` after the
+ * point finished here (Redis out of reach): the run is lost to the queue, which gives the point out again once its lock
+ * expires, and the stages this run kept are reused where it lands on a worker with the same --work-dir.
+ */
+export function untakenResultLine(key: string, seconds: number): string {
+  return `${pointTag(key)}: the queue did not take this run's outcome within ${seconds} s of its end (Redis out of reach); the queue gives the point out again once its lock expires, to continue from the stages this run finished where it lands on a worker with the same --work-dir`;
+}
+
 /** Runs a worker until `signal` aborts: see the module comment. */
 export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSummary> {
   checkRedisDriver();
@@ -255,6 +276,47 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
    * renewal fails every quarter of the lock until the point ends; a refused result is refused on completing, then on failing).
    */
   const jobLines = new Set<string>();
+  /** Points whose worker process runs now (runner.run). */
+  let computing = 0;
+  /**
+   * The points taken here (by job id) whose outcome the queue has not yet taken: a result ('completed'), a failure
+   * ('failed'), a give-back (moveToDelayed), or its refusal (jobErrorLine's refused result). A stopping worker waits
+   * for them, at most a lock once no point runs (stoppedWithin).
+   */
+  const untaken = new Map<string, SweepPoint>();
+  /** Set once the worker was told to stop (its signal, or giving back too many points): it takes no more points. */
+  let stopRequested = false;
+  /** Resolves once the worker is told to stop (requestStop). */
+  let stopAsked: () => void = () => {};
+  const stopRequest = new Promise<void>((res) => (stopAsked = res));
+  /**
+   * Tells the worker to stop: it takes no more points (BullMQ's pause, which waits for nothing; its close() would
+   * wait for the running points and then for its connections, which a Redis out of reach never ends: stoppedWithin).
+   */
+  const requestStop = (): void => {
+    if (stopRequested) return;
+    stopRequested = true;
+    void worker.pause(true).catch(() => {});
+    stopAsked();
+  };
+  /**
+   * Once told to stop: waits for the points running here to finish, then for the queue to take their outcomes, at
+   * most `waitMs` after the last one finished, and says which it did not take. A result waits for Redis for ever
+   * (BullMQ queues its command until Redis answers), and BullMQ's close() then waits for a connection that ioredis
+   * never ends while it reconnects (BullMQ #4656): the worker stops within a lock of its last point's end instead, a
+   * result not taken by then being one the queue refuses anyway once the point's lock has expired.
+   */
+  const stoppedWithin = async (waitMs: number): Promise<void> => {
+    let idleSince: number | undefined;
+    while (computing > 0 || untaken.size > 0) {
+      if (computing > 0) idleSince = undefined;
+      else if ((idleSince ??= Date.now()) + waitMs <= Date.now()) {
+        for (const key of untaken.keys()) files.log(untakenResultLine(key, Math.round(waitMs / 1000)));
+        return;
+      }
+      await new Promise((r) => setTimeout(r, STOP_POLL_MS));
+    }
+  };
   /** Points given back in a row; the last one's reason. */
   let givenBack = 0;
   let stopping: QueueError | undefined;
@@ -290,12 +352,20 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
       stopping = new QueueError(
         `this worker stopped after giving back ${givenBack} points in a row that it cannot run (the last: ${error}); their runs are not counted: mend this machine and start the worker again`,
       );
-      void worker.close().catch(() => {});
+      requestStop();
     }
+    untaken.delete(job.id!);
     throw new DelayedError(); // (BullMQ: the job was moved out of the active list by the processor)
   };
   const processor = async (job: Job<PointJob, PointResult>, token?: string): Promise<PointResult> => {
     const { point, files: trees } = job.data;
+    untaken.set(job.id!, point);
+    if (stopRequested) {
+      // (taken by a fetch already under way when the worker was told to stop: back to the queue at once, not run, not counted)
+      await worker.backend.moveToDelayed(job.id!, Date.now(), 0, token, { skipAttempt: true });
+      untaken.delete(job.id!);
+      throw new DelayedError();
+    }
     const attempt = job.attemptsMade + 1;
     for (const line of jobLines) if (line.startsWith(`${pointTag(point.key)}:`)) jobLines.delete(line);
     emit({ type: 'start', point, attempt });
@@ -308,7 +378,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
       local = await localizePoint(point, trees, files);
       refuseOtherCode(point, pointTokenizerReading(local), pointTrainingLength(local));
       // (said once the queue takes the result: see 'completed' below)
-      const result = await runner.run(local);
+      computing++;
+      const result = await runner.run(local).finally(() => computing--);
       givenBack = 0;
       return result;
     } catch (e) {
@@ -351,11 +422,13 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   // A point is done, and run here, once the queue took its result: one it refused (the job no longer this worker's) is
   // said by jobErrorLine, on 'error', and another run of the point gives the result.
   worker.on('completed', (job, result) => {
+    untaken.delete(job.id!);
     summary.ran++;
     emit({ type: 'finished', point: job.data.point, result });
   });
   // A point BullMQ fails for its lost workers (the last stall allowed) never reaches the processor: it is said here.
   worker.on('failed', (job, e) => {
+    if (job) untaken.delete(job.id!);
     if (!job || e.message !== STALLED_TOO_OFTEN) return; // a point's own failure: said by the processor
     summary.failed++;
     // its runs: those that failed (attemptsMade, less this failure, which ran nothing) and those whose worker was lost
@@ -365,6 +438,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   const connection = connectionLog(address, files.log);
   worker.on('error', (e) => {
     const line = jobErrorLine(e);
+    const refused = refusedJobId(e);
+    if (refused !== undefined) untaken.delete(refused);
     if (line === undefined) connection.onError(e);
     else if (!jobLines.has(line)) {
       jobLines.add(line);
@@ -376,11 +451,11 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     connection.connected(worker);
     emit({ type: 'ready', queue: address.display, concurrency, threads });
     const running = worker.run();
-    const stop = () => void worker.close().catch(() => {});
-    if (opts.signal?.aborted) stop();
-    opts.signal?.addEventListener('abort', stop, { once: true });
-    await running;
+    if (opts.signal?.aborted) requestStop();
+    opts.signal?.addEventListener('abort', requestStop, { once: true });
+    await Promise.race([running, stopRequest.then(() => stoppedWithin(lockMs))]);
   } finally {
+    // (by force: the points are done, or given up on; a graceful close waits for ever on a Redis out of reach)
     await worker.close(true).catch(() => {});
     await runner.close();
   }

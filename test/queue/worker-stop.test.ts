@@ -1,0 +1,91 @@
+/**
+ * A worker told to stop while its Redis is out of reach stops: with no point running, at once; with one running, once
+ * it finished and the queue had a lock's time to take its result, saying that the queue did not. BullMQ's close()
+ * waits for the running points and then for its connections, which ioredis never ends while it reconnects: the worker
+ * said 'stopping after the running points' and ran on for ever. Needs a redis-server of the test's own (it is stopped).
+ */
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sha256File } from '../../src/files.ts';
+import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
+import { pointFiles } from '../../src/queue/files.ts';
+import { jobOptions } from '../../src/queue/job.ts';
+import { runQueueWorker, untakenResultLine, type WorkerEvent, type WorkerSummary } from '../../src/queue/worker.ts';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { parseSweepFile } from '../../src/sweep/spec.ts';
+import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
+import { ownRedis, ownRedisSkipReason, type TestRedis } from './redis.ts';
+
+/** The call's summary, or 'still running' once `ms` have passed. */
+const within = <T>(p: Promise<T>, ms: number): Promise<T | 'still running'> =>
+  Promise.race([p, new Promise<'still running'>((res) => setTimeout(() => res('still running'), ms).unref())]);
+
+describe.skipIf(ownRedisSkipReason !== null)(
+  `a worker stopped while Redis is out of reach${ownRedisSkipReason ? ` (skipped: ${ownRedisSkipReason})` : ''}`,
+  () => {
+    let t: TinySweep;
+    let redis: TestRedis;
+    beforeAll(async () => {
+      t = writeTinySweep({ pipelines: ['baseline'] });
+      redis = await ownRedis();
+    });
+    afterEach(async () => {
+      await redis.kill();
+      await redis.start(); // (empty: no persistence)
+    });
+    afterAll(async () => {
+      await redis?.close();
+      t?.cleanup();
+    });
+
+    it('with no point running: stops at once', async () => {
+      const stop = new AbortController();
+      const events: WorkerEvent[] = [];
+      const running = runQueueWorker({
+        queue: redis.url(),
+        cacheDir: join(t.root, 'idle'),
+        signal: stop.signal,
+        onEvent: (e) => {
+          events.push(e);
+          if (e.type === 'ready') void redis.kill();
+          // (a while after: both its connections then wait to reconnect, which the first refusal does not make sure of)
+          if (e.type === 'log' && e.line.endsWith(': ECONNREFUSED')) setTimeout(() => stop.abort(), 2_000);
+        },
+      });
+      const summary = await within(running, 15_000);
+      expect(summary, JSON.stringify(events)).toEqual({ ran: 0, failed: 0 } satisfies WorkerSummary);
+    }, 30_000);
+
+    it("with a point running: stops once it finished and the queue had a lock's time to take its result, saying it did not", async () => {
+      const [point] = await planSweep(parseSweepFile(t.sweepFile), { glueDir: t.glueDir, workDir: join(t.root, 'out') });
+      const queue = new Queue(QUEUE_NAME, { connection: parseQueueUrl(redis.url()).connection });
+      try {
+        await queue.add('point', { point: point!, files: await pointFiles(point!, sha256File) }, jobOptions(point!.key, 10));
+      } finally {
+        await queue.close();
+      }
+      const stop = new AbortController();
+      const lines: string[] = [];
+      const events: WorkerEvent['type'][] = [];
+      const running = runQueueWorker({
+        queue: redis.url(),
+        cacheDir: join(t.root, 'busy'),
+        lockMs: 1_000,
+        signal: stop.signal,
+        onEvent: (e) => {
+          events.push(e.type);
+          if (e.type === 'log' && !e.point) lines.push(e.line);
+          if (e.type === 'start') void redis.kill().then(() => stop.abort());
+        },
+      });
+      const summary = await within(running, 25_000);
+      expect(summary, lines.join('\n')).toEqual({ ran: 0, failed: 0 } satisfies WorkerSummary);
+      expect(events).not.toContain('finished');
+      expect(lines).toContain(untakenResultLine(point!.key, 1));
+      expect(untakenResultLine(point!.key, 1)).toMatch(
+        /^point [0-9a-f]{12}: the queue did not take this run's outcome within 1 s of its end \(Redis out of reach\);/,
+      );
+    }, 40_000);
+  },
+);
