@@ -135,6 +135,12 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // runs the model on each piece alone, as tokenizers does at any depth (version 3's change), where it was one
   // pre-token: a piece holding ▁ matched across two words, unknown words side by side fused into one unknown token.
   { version: 28, changed: (t) => t.nestedMetaspaceSplit },
+  // Stop 55: a tokenizer.json's BertNormalizer loaded as BertTokenizer, DistilBertTokenizer or ElectraTokenizer (Fast or
+  // not; named by tokenizer_config.json or config.json, or config.json's model_type) takes the class's defaults for
+  // what tokenizer_config.json leaves out (do_lower_case true, strip_accents none, tokenize_chinese_chars true), as
+  // transformers' fast tokenizers rebuild it on loading, where the file's own settings were read: a cased tokenizer.json
+  // beside a config naming no do_lower_case (or no tokenizer_config.json) now lower-cases.
+  { version: 29, changed: (t) => t.configNormalizerDefaults },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamp then (sideFilesStamp), their sha256 by name, its traits. */

@@ -528,7 +528,7 @@ export function fastTokenizerJson(
     addedTokensProblem(read.added_tokens) ?? (typeof parts === 'string' ? parts : metaspaceProblem(read)) ?? (typeof folded === 'string' ? folded : undefined);
   if (problem || typeof folded === 'string') throw new DataError(`${file}: not a tokenizer we can load: ${problem}`);
   const configAdded = decoderAddedTokens(config, join(dirname(file), 'tokenizer_config.json')) ?? [];
-  const json = withConfigNormalizer(withConfigPrefixSpace(withTokenizersPostProcessor(withTokenizersDefaults(folded)), config, className), config);
+  const json = withConfigNormalizer(withConfigPrefixSpace(withTokenizersPostProcessor(withTokenizersDefaults(folded)), config, className), config, className);
   return {
     json: withAddedTokens(json, [], config, {}, configAdded) as Record<string, unknown>,
     brokenTemplates: templateProblems(folded),
@@ -625,21 +625,48 @@ export function withTokenizersPostProcessor(json: Record<string, unknown>): Reco
 }
 
 /**
- * A tokenizer.json whose BertNormalizer is set as tokenizer_config.json says where it says otherwise (do_lower_case,
- * strip_accents, tokenize_chinese_chars), as transformers' BERT-family fast tokenizers rebuild it on loading: a folder
- * whose tokenizer_config.json says do_lower_case false keeps case even when its tokenizer.json lower-cases. `json`
- * itself when they agree.
+ * The tokenizer classes (Fast or not) whose fast tokenizer transformers rebuilds a tokenizer.json's BertNormalizer of on
+ * loading, with the defaults their `__init__` gives what tokenizer_config.json leaves out: 4.x's BertTokenizerFast,
+ * DistilBertTokenizerFast and ElectraTokenizerFast (do_lower_case=True, strip_accents=None, tokenize_chinese_chars=True;
+ * all three set where any differs from the file's), 5.x's classes of those names (a BertNormalizer built of the same
+ * three, the file's normalizer unread).
  */
-export function withConfigNormalizer(json: Record<string, unknown>, config: TokenizerConfigJson): Record<string, unknown> {
+const CONFIG_NORMALIZER_CLASSES = new Set(['BertTokenizer', 'DistilBertTokenizer', 'ElectraTokenizer']);
+
+/**
+ * A tokenizer.json whose BertNormalizer is set as tokenizer_config.json says (do_lower_case, strip_accents,
+ * tokenize_chinese_chars) where the class AutoTokenizer loads the folder as (`className`: autoTokenizerClass's) rebuilds
+ * it on loading (CONFIG_NORMALIZER_CLASSES), a setting the config leaves out taking the class's default: a cased
+ * tokenizer.json beside a tokenizer_config.json naming no do_lower_case (or none at all, the class read from
+ * config.json's model_type) lower-cases, as transformers loads it. For another class, or none known, the config's
+ * settings where it gives them and the file's otherwise. `json` itself when they agree.
+ */
+export function withConfigNormalizer(json: Record<string, unknown>, config: TokenizerConfigJson, className: string | undefined): Record<string, unknown> {
   const norm = json.normalizer as Record<string, unknown> | null | undefined;
   if (norm?.type !== 'BertNormalizer') return json;
+  const rebuilt = CONFIG_NORMALIZER_CLASSES.has(className?.replace(/Fast$/, '') ?? '');
+  // (a setting the config gives, else the class's default where the class rebuilds the normalizer, else the file's)
+  const setting = (value: unknown, given: boolean, fileValue: unknown, classDefault: boolean | null) => (given ? value : rebuilt ? classDefault : fileValue);
   const wanted = {
-    lowercase: typeof config.do_lower_case === 'boolean' ? config.do_lower_case : norm.lowercase,
-    strip_accents: typeof config.strip_accents === 'boolean' || config.strip_accents === null ? config.strip_accents : norm.strip_accents,
-    handle_chinese_chars: typeof config.tokenize_chinese_chars === 'boolean' ? config.tokenize_chinese_chars : norm.handle_chinese_chars,
+    lowercase: setting(config.do_lower_case, typeof config.do_lower_case === 'boolean', norm.lowercase, true),
+    strip_accents: setting(config.strip_accents, typeof config.strip_accents === 'boolean' || config.strip_accents === null, norm.strip_accents, null),
+    handle_chinese_chars: setting(config.tokenize_chinese_chars, typeof config.tokenize_chinese_chars === 'boolean', norm.handle_chinese_chars, true),
   };
   const same = (Object.keys(wanted) as Array<keyof typeof wanted>).every((k) => (norm[k] ?? null) === (wanted[k] ?? null));
   return same ? json : { ...json, normalizer: { ...norm, ...wanted } };
+}
+
+/**
+ * Whether a tokenizer.json object's BertNormalizer normalizes otherwise under withConfigNormalizer for `className` than
+ * under the config's given settings alone (the reading before the class's defaults filled the rest): its lowercase,
+ * whether it strips accents (strip_accents, else lowercase, as tokenizers reads none) or its handle_chinese_chars.
+ */
+function normalizerDefaultsApplied(json: Record<string, unknown>, config: TokenizerConfigJson, className: string | undefined): boolean {
+  const effect = (read: Record<string, unknown>) => {
+    const n = read.normalizer as Record<string, unknown> | null | undefined;
+    return n?.type === 'BertNormalizer' ? [n.lowercase, n.strip_accents ?? n.lowercase, n.handle_chinese_chars].join() : '';
+  };
+  return effect(withConfigNormalizer(json, config, className)) !== effect(withConfigNormalizer(json, config, undefined));
 }
 
 /** The classes transformers builds a ByteLevel pre-tokenizer of tokenizer_config.json's add_prefix_space for (withConfigPrefixSpace). */
@@ -2461,8 +2488,10 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * or, for two normalized texts, now refused; `precompiledCharsmap`, its normalizer has a Precompiled, whose charsmap
  * now normalizes (charsmapNormalizer), where NFKC was applied; `nestedMetaspaceSplit`, its pre-tokenizer has a
  * Metaspace that splits in a Sequence within a Sequence, which splits since version 28 (splittingMetaspaces saw one
- * level in; `metaspaceSplit` and `unknownsAcrossPreTokens` count them as they did). Undefined where the folder has no
- * tokenizer this code reads.
+ * level in; `metaspaceSplit` and `unknownsAcrossPreTokens` count them as they did); `configNormalizerDefaults`, its
+ * BertNormalizer lower-cases, strips accents or splits Chinese characters otherwise since the class's defaults fill
+ * what tokenizer_config.json leaves out (withConfigNormalizer), where the file's settings were read. Undefined where
+ * the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -2501,6 +2530,7 @@ export interface TokenizerTraits {
   addedTextsShared: boolean;
   precompiledCharsmap: boolean;
   nestedMetaspaceSplit: boolean;
+  configNormalizerDefaults: boolean;
 }
 
 /**
@@ -2941,6 +2971,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         addedTextsShared: false,
         precompiledCharsmap: false,
         nestedMetaspaceSplit: false,
+        configNormalizerDefaults: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -2995,6 +3026,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       addedTextsShared: addedTextsShared(read),
       precompiledCharsmap: normalizesByCharsmap(read),
       nestedMetaspaceSplit: metaspaces.length > ownMetaspaces.length,
+      configNormalizerDefaults: raw !== undefined && normalizerDefaultsApplied(raw, config, found.autoClass),
     };
   } catch {
     return undefined;

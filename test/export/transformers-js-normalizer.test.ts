@@ -29,6 +29,21 @@ const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'ab', 'cd', '𠮶',
 const TEXTS = ['ΟΔΟΣ Σ', 'ab𠮶cd', 'ΟΔΟΣ中ab𠮶𠮶cd', 'οδος'];
 
 describe('--format transformers.js of a BertNormalizer', () => {
+  it("gives in transformers.js eval's ids for a cased BertNormalizer that a BERT class lower-cases (tokenizer_config.json naming no do_lower_case: accents stripped too), as transformers loads it", async () => {
+    const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'good', 'Good', 'cafe', 'café'];
+    // (tokenizerFolder's config.json says model_type bert, and the folder holds no tokenizer_config.json)
+    const { theirs, ours } = await exportedIds(
+      'bert-cased-file',
+      tokenizerJson(vocab, {
+        normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: false },
+        pre_tokenizer: { type: 'BertPreTokenizer' },
+        model: wordPieceModel(vocab),
+      }),
+    );
+    expect(ours('Good café')).toEqual([2, 5, 7, 3]);
+    expect(theirs('Good café')).toEqual(ours('Good café'));
+  }, 30_000);
+
   it("gives in transformers.js eval's ids for a capital sigma ending a word (σ, where toLowerCase gave ς) and a Chinese character past U+FFFF (a word of its own)", async () => {
     const { theirs, ours } = await exportedIds(
       'bert',

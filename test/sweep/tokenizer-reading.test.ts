@@ -816,6 +816,43 @@ describe("a tokenizer whose ByteLevel pre-tokenizer's add_prefix_space tokenizer
   });
 });
 
+describe("a tokenizer whose BertNormalizer takes its class's defaults for what tokenizer_config.json leaves out", () => {
+  it("is at reading version 29 where, loaded as BertTokenizer, DistilBertTokenizer or ElectraTokenizer, the defaults (do_lower_case true, strip_accents none, tokenize_chinese_chars true) normalize otherwise than the file (read as transformers rebuilds it, where the file's was read); 1 where they normalize alike, the config gives all three or no such class loads it", () => {
+    const bert = (lowercase: boolean, strip: boolean | null = null, chinese = true) => ({
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: chinese,
+      strip_accents: strip,
+      lowercase,
+    });
+    const preTokenizer = { type: 'BertPreTokenizer' };
+    const named = { tokenizer_class: 'BertTokenizer' };
+    const tokenizers = {
+      cased: { preTokenizer, normalizer: bert(false), config: named },
+      'distilbert-cased': { preTokenizer, normalizer: bert(false), config: { tokenizer_class: 'DistilBertTokenizerFast' } },
+      'keeps-accents': { preTokenizer, normalizer: bert(true, false), config: named },
+      'chinese-apart': { preTokenizer, normalizer: bert(true, null, false), config: { ...named, do_lower_case: true } },
+      uncased: { preTokenizer, normalizer: bert(true), config: named },
+      'strips-as-lowercase-does': { preTokenizer, normalizer: bert(true, true), config: named },
+      'config-cased': { preTokenizer, normalizer: bert(false), config: { ...named, do_lower_case: false } },
+      'no-class': { preTokenizer, normalizer: bert(false), config: {} },
+      'roberta-class': { preTokenizer, normalizer: bert(false), config: { tokenizer_class: 'RobertaTokenizer' } },
+    };
+    expect(readingVersions(tokenizers)).toEqual({
+      cased: 29,
+      'distilbert-cased': 29,
+      'keeps-accents': 29,
+      'chinese-apart': 29,
+      uncased: 1,
+      'strips-as-lowercase-does': 1,
+      'config-cased': 1,
+      'no-class': 1,
+      'roberta-class': 1,
+    });
+    expect(Object.values(readingVersions(tokenizers, [29]))).toEqual(Object.keys(tokenizers).map(() => 1));
+  });
+});
+
 describe('the reading versions', () => {
   it('are 2, 3, … in order, each once (two changes landed side by side gave 20 twice)', () => {
     expect(TOKENIZER_READINGS.map((r) => r.version)).toEqual(TOKENIZER_READINGS.map((_, i) => i + 2));

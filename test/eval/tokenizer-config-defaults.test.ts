@@ -1,0 +1,65 @@
+/**
+ * A tokenizer.json's BertNormalizer as transformers loads it for a BERT, DistilBERT or ELECTRA tokenizer class: its
+ * fast tokenizer's `__init__` takes do_lower_case, strip_accents and tokenize_chinese_chars from tokenizer_config.json,
+ * each defaulting (True, None, True) where the config leaves it out, and rebuilds the normalizer of all three where any
+ * differs from the file's (4.x tokenization_bert_fast.py and its copies; 5.x's BertTokenizer builds its BertNormalizer
+ * of the same three). So a cased tokenizer.json beside a config naming no do_lower_case (or with no
+ * tokenizer_config.json, the class read from config.json's model_type) lower-cases; another class, or none known,
+ * reads the file's settings where the config gives none.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { SPECIALS, tokenizerJson, wordPieceModel } from '../helpers/tokenizer-json.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'tokenizer-config-defaults-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+// (good 5, Good 6, cafe 7, café 8, 中 9, 文 10, 中文 11)
+const VOCAB = [...SPECIALS, 'good', 'Good', 'cafe', 'café', '中', '文', '中文'];
+/** A cased tokenizer.json: no lower-casing, no accents stripped, Chinese characters not split apart. */
+const CASED = tokenizerJson(VOCAB, {
+  normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: false, strip_accents: false, lowercase: false },
+  pre_tokenizer: { type: 'BertPreTokenizer' },
+  model: wordPieceModel(VOCAB),
+});
+const TEXT = 'Good café 中文';
+/** The ids of TEXT as the file's normalizer gives them, and as the class's defaults do (lower-cased, accents stripped, 中 文 apart). */
+const FILES = [2, 6, 8, 11, 3];
+const DEFAULTS = [2, 5, 7, 9, 10, 3];
+
+let n = 0;
+/** The ids of TEXT from a folder of CASED beside these tokenizer_config.json and config.json (none where undefined). */
+function ids(tokenizerConfig: object | undefined, modelConfig: object | undefined): number[] {
+  const dir = join(root, String(n++));
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(CASED));
+  if (tokenizerConfig) writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));
+  if (modelConfig) writeFileSync(join(dir, 'config.json'), JSON.stringify(modelConfig));
+  return [...loadTokenizer(dir).encode(TEXT, null, 16).ids];
+}
+
+describe("a cased tokenizer.json's BertNormalizer, tokenizer_config.json leaving its settings out", () => {
+  it('lower-cases, strips accents and splits Chinese characters for a BERT, DistilBERT or ELECTRA class (named, or by model_type with no tokenizer_config.json), as transformers loads it', () => {
+    expect(ids({ tokenizer_class: 'BertTokenizer' }, undefined)).toEqual(DEFAULTS);
+    expect(ids({ tokenizer_class: 'BertTokenizerFast' }, undefined)).toEqual(DEFAULTS);
+    expect(ids({}, { model_type: 'bert' })).toEqual(DEFAULTS);
+    for (const type of ['bert', 'distilbert', 'electra']) expect([type, ids(undefined, { model_type: type })]).toEqual([type, DEFAULTS]);
+    expect(ids(undefined, { model_type: 'roberta', tokenizer_class: 'ElectraTokenizer' })).toEqual(DEFAULTS);
+  });
+
+  it("sets all three as the config gives them and the class's defaults the rest, where one differs: do_lower_case false keeps case and accents (strip_accents none follows it) and splits Chinese characters", () => {
+    expect(ids({ tokenizer_class: 'BertTokenizer', do_lower_case: false }, undefined)).toEqual([2, 6, 8, 9, 10, 3]);
+    expect(ids({ do_lower_case: false, strip_accents: true }, { model_type: 'bert' })).toEqual([2, 6, 7, 9, 10, 3]);
+    expect(ids({ tokenizer_class: 'BertTokenizer', do_lower_case: false, strip_accents: false, tokenize_chinese_chars: false }, undefined)).toEqual(FILES);
+  });
+
+  it("is the file's where the class rebuilds no normalizer (PreTrainedTokenizerFast, RoBERTa's) or none is known (no class named, no model_type)", () => {
+    expect(ids({ tokenizer_class: 'PreTrainedTokenizerFast' }, undefined)).toEqual(FILES);
+    expect(ids(undefined, { model_type: 'roberta' })).toEqual(FILES);
+    expect(ids({}, undefined)).toEqual(FILES);
+    expect(ids(undefined, undefined)).toEqual(FILES);
+  });
+});
