@@ -112,9 +112,18 @@ export function notLockFileError(file: string): Error | undefined {
     return danglingLinkError(file, e);
   }
   if (st.isFile()) return undefined;
-  // (coded as fs errors are, for a caller naming the lock by FS_REASONS: 'cannot write the lock …: is a folder')
   const [code, what] = st.isDirectory() ? ['EISDIR', 'a folder'] : ['EFTYPE', 'not a file (a device, a pipe or a socket)'];
-  return Object.assign(new Error(`${file} is ${what}, not a lock file`), { code });
+  return lockPathError(file, what, code);
+}
+
+/**
+ * notLockFileError's error: `FILE is WHAT, not a lock file`, shaped as the fs error of creating the lock (its `code` in
+ * FS_REASONS, syscall open, `path`), so that a caller naming the lock by FS_REASONS says 'cannot write the lock …: is a
+ * folder' and the CLI (fileSystemError) 'cannot write FILE: is a folder', in one line, where a withFileLock caller (an
+ * output's lock, a download's) failed with an internal error and its stack.
+ */
+function lockPathError(file: string, what: string, code: string): Error {
+  return Object.assign(new Error(`${file} is ${what}, not a lock file`), { code, syscall: 'open', path: file });
 }
 
 /**
@@ -130,7 +139,7 @@ function danglingLinkError(file: string, error: unknown): Error | undefined {
   }
   const loop = (error as NodeJS.ErrnoException).code === 'ELOOP';
   const what = loop ? `a symbolic link loop (to ${target})` : `a symbolic link to nothing (${target})`;
-  return Object.assign(new Error(`${file} is ${what}, not a lock file`), { code: loop ? 'ELOOP' : 'EDANGLING' });
+  return lockPathError(file, what, loop ? 'ELOOP' : 'EDANGLING');
 }
 
 /**

@@ -1,6 +1,19 @@
 /** compressFile stages the output beside its destination, checks it there, then moves it into place. */
 import { describe, expect, it, afterAll } from 'vitest';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadModel, saveModel } from '../../src/onnx/index.ts';
@@ -14,6 +27,7 @@ import { registerAllPasses } from '../../src/passes.ts';
 import { tinyBert, writeTinyBert } from '../helpers/models.ts';
 import { writeModelFolder } from '../helpers/model-folder.ts';
 import { compressToTransformersJs } from '../../src/export/transformers-js.ts';
+import { runMain } from '../helpers/cli.ts';
 
 registerAllPasses();
 const tiny = writeTinyBert({ numLayers: 2 }, { std: 0.2 });
@@ -128,6 +142,25 @@ describe('compressFile beside another run writing the same output', () => {
       expect(lineage.output.sha256).toBe(await sha256File(out));
       expect(lines.filter((l) => l.includes('waiting'))).toEqual([]);
       expect(readdirSync(dir)).not.toContain(OUTPUT_LOCK);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an output folder whose lock path holds no lock file', () => {
+  // (a folder, or a symbolic link to nothing, at the lock's path: compress failed with an internal error and its stack, exit 70)
+  it.each([
+    ['a folder', (lock: string) => mkdirSync(lock), 'is a folder'],
+    ['a symbolic link to nothing', (lock: string) => symlinkSync(`${lock}-nowhere`, lock), 'a symbolic link to nothing'],
+  ])('%s: compress says so in one line, exit 1, and leaves it', async (_, make, reason) => {
+    const dir = mkdtempSync(join(tmpdir(), 'output-lock-path-'));
+    try {
+      const lock = join(dir, OUTPUT_LOCK);
+      make(lock);
+      const run = await runMain([tiny.path, '--prune-ffn', '0.5', '-o', join(dir, 'model.onnx')]);
+      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 1, stderr: `compress: cannot write ${lock}: ${reason}\n` });
+      expect(readdirSync(dir)).toEqual([OUTPUT_LOCK]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
