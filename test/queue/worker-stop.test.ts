@@ -15,6 +15,7 @@ import { runQueueWorker, untakenResultLine, type WorkerEvent, type WorkerSummary
 import { planSweep } from '../../src/sweep/plan.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
+import { compress, type CliProcess } from './cli-process.ts';
 import { ownRedis, ownRedisSkipReason, type TestRedis } from './redis.ts';
 
 /** The call's summary, or 'still running' once `ms` have passed. */
@@ -34,7 +35,9 @@ describe.skipIf(ownRedisSkipReason !== null)(
       await redis.kill();
       await redis.start(); // (empty: no persistence)
     });
+    const processes: CliProcess[] = [];
     afterAll(async () => {
+      for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
       await redis?.close();
       t?.cleanup();
     });
@@ -87,5 +90,27 @@ describe.skipIf(ownRedisSkipReason !== null)(
         /^point [0-9a-f]{12}: the queue did not take this run's outcome within 1 s of its end \(Redis out of reach\);/,
       );
     }, 40_000);
+
+    it.each([
+      ['SIGTERM', 143],
+      ['SIGINT', 130],
+    ] as const)(
+      'compress worker, by %s: one line, its closing line, exit %i (as every command stopped by a signal), where it exited 0',
+      async (signal, status) => {
+        const w = compress(['worker', '--queue', redis.url(), '--cache-dir', join(t.root, `cli-${signal}`)]);
+        processes.push(w);
+        await w.waitFor(/Ctrl-C to stop$/m);
+        await redis.kill();
+        await w.waitFor(/: ECONNREFUSED$/m);
+        await new Promise((r) => setTimeout(r, 2_000));
+        w.child.kill(signal);
+        const exit = await within(w.exited, 20_000);
+        expect(exit, w.output()).toEqual({ code: status, signal: null });
+        expect(w.output()).toMatch(
+          /^worker: stopping after the running points \(Ctrl-C again to quit at once\)\nworker \d+: stopped after 0 points done here and 0 failed runs\n$/m,
+        );
+      },
+      40_000,
+    );
   },
 );

@@ -12,7 +12,7 @@ import type { WorkerSummary } from '../../queue/index.ts';
 import { POOL_THREADS_RANGE } from '../../runtime/threads.ts';
 import { pointLine, pointName, type SweepPoint } from '../../sweep/index.ts';
 import { MAX_TIMER_MS } from '../../timers.ts';
-import { INTERRUPTED_EXIT_CODE, checkFolderFlags, commandLineCheck, err, type CliCommand } from '../command.ts';
+import { checkFolderFlags, commandLineCheck, err, listenForStop, type CliCommand } from '../command.ts';
 
 /**
  * The log lines shown without --verbose: connection problems, fetches, what becomes of a point whose lock expired or
@@ -92,17 +92,17 @@ export const workerCommand: CliCommand<WorkerArgs> = {
     const { runQueueWorker, parsePathMapping } = await import('../../queue/index.ts');
     const pathMap = commandLineCheck(() => (args['path-map'] ?? []).map(parsePathMapping));
     checkFolderFlags({ '--cache-dir': args['cache-dir'], '--work-dir': args['work-dir'] });
+    // Ctrl-C or SIGTERM: the first stops taking points and waits for the running ones, the second quits at once; exit
+    // 130 or 143 (as every command stopped by a signal)
     const controller = new AbortController();
-    const stop = () => {
+    const signals = listenForStop(() => {
       if (controller.signal.aborted) {
         err('worker: quit; its running points go back to the queue when their locks expire');
-        process.exit(INTERRUPTED_EXIT_CODE); // told twice to stop: its running points go back to the queue
+        process.exit(signals.exitCode()); // told twice to stop: its running points go back to the queue
       }
       err('worker: stopping after the running points (Ctrl-C again to quit at once)');
       controller.abort();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    });
     let summary;
     try {
       summary = await runQueueWorker({
@@ -138,10 +138,9 @@ export const workerCommand: CliCommand<WorkerArgs> = {
         },
       });
     } finally {
-      process.removeListener('SIGINT', stop);
-      process.removeListener('SIGTERM', stop);
+      signals.remove();
     }
     err(workerStoppedLine(process.pid, summary));
-    return 0;
+    return controller.signal.aborted ? signals.exitCode() : 0;
   },
 };
