@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { choiceProblem, choiceRefusal, choiceWords } from '../src/errors.ts';
-import { checkMatch } from '../src/train/intermediate.ts';
+import { checkMatch, layerPairs } from '../src/train/intermediate.ts';
+import { dataCommand } from '../src/cli/commands/data.ts';
+import { UsageError } from '../src/errors.ts';
 import { checkSettings } from '../src/train/run.ts';
 import { refusal } from './helpers/refusal.ts';
 
@@ -48,5 +50,17 @@ describe('one wording of a value outside its choices', () => {
     expect(refusal(() => checkMatch({ ...match, loss: 3 as unknown as 'mse' }, 0, 2, 2))).toMatch(
       /^intermediate match 1: loss: expected one of .*, got number 3$/,
     );
+  });
+
+  it("words a layer map a library caller gives outside its names with its kind, before the depths, where it said 'unknown layer map' or, for a student deeper than its teacher, judged the depths of a map that is none", () => {
+    const names = 'expected one of uniform, skip, last, or [[teacher, student], …]';
+    expect(refusal(() => layerPairs("it's" as 'uniform', 4, 2))).toBe(`layer map: ${names}, got string "it's"`);
+    expect(refusal(() => layerPairs('sideways' as 'uniform', 2, 4))).toBe(`layer map: ${names}, got string "sideways"`);
+    expect(refusal(() => layerPairs({} as 'uniform', 4, 2))).toBe(`layer map: ${names}, got an object`);
+  });
+
+  it("words compress data's action a caller of its run gives as yargs' choices are (choiceLine), where it said 'unknown data action'", async () => {
+    await expect(dataCommand.run({ action: "it's" } as never)).rejects.toThrow(UsageError);
+    await expect(dataCommand.run({ action: '$HOME' } as never)).rejects.toThrow(/^action '\$HOME': expected one of download$/);
   });
 });

@@ -66,6 +66,9 @@ export function layerPairs(map: LayerMapName | ReadonlyArray<readonly [number, n
     }
     return map.map(([t, s]) => [t, s]);
   }
+  // (a name first: a library caller's other value is none, whatever the depths)
+  if (!(LAYER_MAP_NAMES as readonly unknown[]).includes(map))
+    throw new SettingsError(choiceRefusal('layer map', map, LAYER_MAP_NAMES, { from: 'code', or: '[[teacher, student], …]' }));
   if (m > n) {
     throw new SettingsError(
       `layer map ${quotedText(map as string)}: the student (${m} layers) is deeper than the teacher (${n}): give teacher:student pairs with --layer-map (one teacher layer may feed several student layers)`,
@@ -82,9 +85,8 @@ export function layerPairs(map: LayerMapName | ReadonlyArray<readonly [number, n
     }
     case 'last':
       return Array.from({ length: m - 1 }, (_, j): [number, number] => [n - m + j + 1, j + 1]);
-    default:
-      throw new SettingsError(`unknown layer map ${quotedText(String(map))} (use uniform, skip, last or [[teacher, student], …])`);
   }
+  throw new Error(`internal error: layer map ${quotedText(String(map))}`);
 }
 
 /**

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { environmentValue } from '../../environment.ts';
 import type { Argv } from 'yargs';
-import { counted, quotedText, UsageError } from '../../errors.ts';
+import { choiceRefusal, counted, UsageError } from '../../errors.ts';
 import { BASE_URL_ENV, downloadGlue, downloadTaskNames, selectSources } from '../../glue/download/download.ts';
 import { checkHttpUrl } from '../../ranged-download.ts';
 import { NO_TASK_GIVEN } from '../../glue/registry.ts';
@@ -41,7 +41,8 @@ export const dataCommand: CliCommand<DataArgs> = {
       .option('base-url', { type: 'string', describe: `fetch every file from URL/<name> instead of the official URLs (or set ${BASE_URL_ENV})` })
       .option('force', { type: 'boolean', default: false, describe: 'download tasks that are already present again' }) as unknown as Argv<DataArgs>,
   run: async (args) => {
-    if (args.action !== 'download') throw new UsageError(`unknown data action ${quotedText(String(args.action))} (expected download)`);
+    // (yargs refuses it first, in the same words: choiceLine; a caller of run alike)
+    if (args.action !== 'download') throw new UsageError(choiceRefusal('action', args.action, ['download']));
     if (!args.tasks || args.tasks.length === 0) throw new UsageError(NO_TASK_GIVEN);
     // (the task names and --base-url's form are the command line's: their refusals usage mistakes; checkHttpUrl's a
     // UsageError itself)
