@@ -12,7 +12,7 @@ import { type InputLimits, inputLimits, largestActivationBytes, sequenceProblem 
 import { gigabytes } from '../units.ts';
 import { fixedBatchSize, fixedSequenceLength, idTableRows, sampleChoices, sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
-import { NotBertError, SettingsError } from '../errors.ts';
+import { NotBertError, SettingsError, counted, quotedText, valueText } from '../errors.ts';
 import { scoresOutput } from '../eval/graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
@@ -235,10 +235,10 @@ export function checkComparable(model: BenchSubject, baseline: BenchSubject): vo
 export function incomparable(model: BenchSubject, baseline: BenchSubject, scores = true): string | undefined {
   const theirs = declaredInputs(baseline.model);
   for (const [name, type] of declaredInputs(model.model)) {
-    if (!theirs.has(name)) return `the model reads input '${name}', which the baseline does not have (${[...theirs.keys()].join(', ')})`;
+    if (!theirs.has(name)) return `the model reads input ${quotedText(name)}, which the baseline does not have (${[...theirs.keys()].join(', ')})`;
     if (theirs.get(name) !== type) {
       const typeName = (t: number | undefined) => (t === undefined ? 'of no declared type' : dataTypeName(t));
-      return `input '${name}' is ${typeName(type)} in the model and ${typeName(theirs.get(name))} in the baseline`;
+      return `input ${quotedText(name)} is ${typeName(type)} in the model and ${typeName(theirs.get(name))} in the baseline`;
     }
   }
   // (a multiple-choice export is fed a row per choice of each example, sampleInputs: a batch of N examples runs N ×
@@ -252,7 +252,7 @@ export function incomparable(model: BenchSubject, baseline: BenchSubject, scores
   if (scores) {
     const a = scoresOutput(model.model);
     const b = scoresOutput(baseline.model);
-    if (a.name !== b.name) return `the model's scores output is '${a.name}', the baseline's '${b.name}'`;
+    if (a.name !== b.name) return `the model's scores output is ${valueText(a.name)}, the baseline's ${valueText(b.name)}`;
     if (a.width !== null && b.width !== null && a.width !== b.width) return `the model gives ${a.width} scores per example, the baseline ${b.width}`;
   }
   // (a model that borrowed the baseline's structure, a BiLSTM student, or one without any: the rows of its own table)
@@ -266,7 +266,7 @@ export function incomparable(model: BenchSubject, baseline: BenchSubject, scores
   if (borrowed && types !== undefined && declaredInputs(model.model).has(types)) {
     const rows = idTableRows(model.model, types);
     const fed = baseline.structure!.typeVocabSize ?? 1;
-    if (rows !== undefined && rows < fed) return `the model has ${rows} token type${rows === 1 ? '' : 's'}, the baseline ${fed}`;
+    if (rows !== undefined && rows < fed) return `the model has ${counted(rows, 'token type')}, the baseline ${fed}`;
   }
   return undefined;
 }

@@ -20,7 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { typedValueText, UsageError } from '../errors.ts';
+import { typedValueText, UsageError, counted } from '../errors.ts';
 import { environmentValue } from '../environment.ts';
 import { cgroupCpuLimit, parseCpuList } from '../runtime/threads.ts';
 
@@ -240,5 +240,5 @@ export function loadContended(load: MachineLoad | undefined): boolean {
 /** "other programs used 1.60 of 2 CPUs while timing" ("of 1 CPU" on a machine of one, "of 1.5 CPUs" by a quota). */
 export function describeMachineLoad(load: MachineLoad): string {
   const cpus = Number(load.cpus.toFixed(2));
-  return `other programs used ${load.otherCpus.toFixed(2)} of ${cpus} CPU${cpus === 1 ? '' : 's'} while timing`;
+  return `other programs used ${load.otherCpus.toFixed(2)} of ${counted(cpus, 'CPU')} while timing`;
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { defaultThreads, runtimeVersion } from '../runtime/session.ts';
+import { counted } from '../errors.ts';
 
 /** The instruction-set extensions that matter for onnxruntime's CPU kernels. */
 export interface CpuFlags {
@@ -85,6 +86,6 @@ export function machineInfo(threads = 0): MachineInfo {
 /** One line: 'Intel Xeon … (2 cores; avx2 avx512 vnni amx), onnxruntime 1.30.0, 1 thread'. */
 export function describeMachine(m: MachineInfo): string {
   const flags = (Object.keys(m.cpu.flags) as Array<keyof CpuFlags>).filter((f) => m.cpu.flags[f]);
-  const threads = m.threads > 0 ? `${m.threads} thread${m.threads === 1 ? '' : 's'}` : 'default threads';
+  const threads = m.threads > 0 ? counted(m.threads, 'thread') : 'default threads';
   return `${m.cpu.model} (${m.cpu.cores} cores; ${flags.join(' ') || 'no avx2/avx512/vnni/amx'}), onnxruntime ${m.onnxruntime}, ${threads}`;
 }

@@ -10,13 +10,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireTimingLock, benchModels, formatBench } from '../../src/bench/index.ts';
 import { checkRepeats } from '../../src/bench/run.ts';
-import { benchSubject, checkComparable, checkShapesFit } from '../../src/bench/inputs.ts';
+import { benchSubject, checkComparable, checkShapesFit, incomparable } from '../../src/bench/inputs.ts';
+import { cloneModel } from '../../src/onnx/index.ts';
 import { baselineRelation, sourceHashes } from '../../src/bench/lineage.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { sha256File } from '../../src/files.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { SettingsError } from '../../src/errors.ts';
-import { writeTinyBert } from '../helpers/models.ts';
+import { tinyBert, writeTinyBert } from '../helpers/models.ts';
 import { FIXTURES, TEACHERS, hasFixtures, hasTeachers } from '../helpers/paths.ts';
 import { runMain } from '../helpers/cli.ts';
 
@@ -194,5 +195,17 @@ describe('compress bench flags', () => {
     const r = await runMain(['bench', model.path, '--repeats', 'abc']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("compress: --repeats 'abc': expected an integer from 1 to 2^53 − 1\n");
+  });
+});
+
+describe("bench's baseline refusals", () => {
+  it("quote an input's name as a shell takes it (quotedText), where plain quotes showed a quote in it as it is", () => {
+    const baseline = tinyBert();
+    const model = cloneModel(baseline);
+    model.graph.inputs.push({ name: "it's", elemType: 7, shape: [1] });
+    const names = baseline.graph.inputs.filter((v) => !baseline.graph.initializers.has(v.name)).map((v) => v.name);
+    expect(incomparable({ path: 'm.onnx', model }, { path: 'b.onnx', model: baseline })).toBe(
+      `the model reads input 'it'\\''s', which the baseline does not have (${names.join(', ')})`,
+    );
   });
 });
