@@ -2,7 +2,7 @@
  * The teacher-size chart: each distilled student's GLUE score against its teacher's size (parameters), one line per
  * student pipeline, and the teachers' own scores as a dashed reference line. Drawn when the report's distilled
  * points scored on one task set have at least two different teachers (e.g. examples/teacher-size.yaml: the same student pipelines
- * distilled from several teacher models). Vega-Lite, rendered to SVG like the Pareto charts.
+ * distilled from several teacher models), a panel per such task set (one distilled from one teacher has none). Vega-Lite, rendered to SVG like the Pareto charts.
  *
  * A point's teacher is the last `distill` step's: the file (by hash) its sweep resolved and trained from, as the
  * stored plan says (`ReportRow.teacherSha256`), so that two teachers of one folder name in different places, or one
@@ -321,8 +321,8 @@ export function studentTeachers(data: ReportData): Map<ReportRow, ReportRow> {
 
 /**
  * The chart's points: per scored distilled row, a student point at its teacher's size; per teacher (and task set)
- * a teacher point. Empty (nothing to draw) unless the students of some task set have at least two different teachers. Sorted by
- * series (students by label, then the teachers), then x.
+ * a teacher point, of each task set whose students have at least two different teachers (teacher files) alone: empty
+ * (nothing to draw) where none has. Sorted by series (students by label, then the teachers), then x.
  */
 export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
   const teacherOf = studentTeachers(data);
@@ -367,7 +367,7 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
   }
   const names = recipeNames(recipes);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const students: TeacherSizePoint[] = [...cells.values()].map(({ recipe, teacher, rows }) => {
+  const cellPoints: TeacherSizePoint[] = [...cells.values()].map(({ recipe, teacher, rows }) => {
     const undefinedRuns = rows.filter((r) => r.glueUndefined !== null).length;
     const score = undefinedRuns > 0 ? null : mean(rows.map((r) => r.glue!));
     const ofTeacher = shareOfBaseline(score, teacher.glue);
@@ -388,15 +388,17 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
       order: -1,
     };
   });
-  // (teachers of one task set compare: a sweep distilling an SST-2 teacher and an STS-B one has a teacher per panel, no
-  // teacher size to read a student's score against)
+  // (teachers of one task set compare: a task set distilled from one teacher file, as an STS-B teacher's beside two
+  // SST-2 ones, has no teacher size to read a student's score against, and no panel or table)
   const teacherFiles = new Map<string, Set<string>>();
   for (const t of teachers.values()) teacherFiles.set(taskSet(t), (teacherFiles.get(taskSet(t)) ?? new Set()).add(t.modelSha256));
-  if (![...teacherFiles.values()].some((files) => files.size >= 2)) return [];
+  const compared = (tasks: string): boolean => (teacherFiles.get(tasks)?.size ?? 0) >= 2;
+  const students = cellPoints.filter((p) => compared(p.tasks));
+  if (students.length === 0) return [];
   if (students.some((p) => p.runs > 1)) for (const p of students) p.runsLabel = `n=${p.runs}`;
 
   const teacherPoints: TeacherSizePoint[] = [...teachers.values()]
-    .filter((t) => t.glueUndefined !== null || (t.glue !== null && Number.isFinite(t.glue)))
+    .filter((t) => compared(taskSet(t)) && (t.glueUndefined !== null || (t.glue !== null && Number.isFinite(t.glue))))
     .map((t) => ({
       series: TEACHER_SERIES,
       kind: 'teacher',

@@ -96,6 +96,31 @@ describe('teacher-size points', () => {
     expect(await renderReport(data, 'md', 'two-tasks.sqlite')).not.toContain('## Teacher size');
   });
 
+  it("draws no panel nor table for a task set distilled from one teacher beside one distilled from two (SST-2's two teachers, STS-B's one), where it drew STS-B's with one teacher", async () => {
+    const list: FakePoint[] = [
+      ...teacherSizeList(),
+      { model: 'teacher-stsb', label: 'baseline', bytes: 38e6, glue: 0.8, task: 'STS-B', metrics: { pearson: 0.8, spearmanr: 0.8 } },
+      {
+        model: 'teacher-stsb',
+        label: 'every-other+kd',
+        bytes: 30e6,
+        glue: 0.75,
+        steps: everyOther,
+        task: 'STS-B',
+        metrics: { pearson: 0.75, spearmanr: 0.75 },
+      },
+    ];
+    const data = dataOf(list);
+    const points = teacherSizePoints(data);
+    expect(points.length).toBeGreaterThan(0);
+    expect([...new Set(points.map((p) => p.tasks))]).toEqual(['SST-2']);
+    expect(points.map((p) => p.teacher)).not.toContain('teacher-stsb');
+    expect(teacherSizeTables(data).map((t) => t.caption.split(',')[0])).toEqual(['SST-2']);
+    const md = await renderReport(data, 'md', 'two-tasks.sqlite');
+    expect(md).toContain('## Teacher size');
+    expect(md.slice(md.indexOf('## Teacher size'))).not.toContain('teacher-stsb');
+  });
+
   it('takes a named teacher by model name, path or hash when it is a model of the report, and skips the point otherwise', () => {
     const list = [
       ...teacherSizeList().filter((f) => f.model === 'teacher-L2H256'),
@@ -731,10 +756,13 @@ describe('teacher-size chart', () => {
   });
 
   it("labels a task's axis with three significant digits when it has one teacher size (not 9.591554)", async () => {
+    // (two STS-B teachers of one size: a panel needs two teachers)
     const list: FakePoint[] = [
       ...teacherSizeList(),
-      { model: 'teacher-stsb', label: 'baseline', bytes: 38366216, glue: 0.8, task: 'STS-B' },
-      { model: 'teacher-stsb', label: 'every-other+kd', bytes: 30e6, glue: 0.75, steps: everyOther, task: 'STS-B' },
+      ...['teacher-stsb', 'teacher-stsb-b'].flatMap((model, i): FakePoint[] => [
+        { model, label: 'baseline', bytes: 38366216, glue: 0.8 - i / 100, task: 'STS-B' },
+        { model, label: 'every-other+kd', bytes: 30e6, glue: 0.75 - i / 100, steps: everyOther, task: 'STS-B' },
+      ]),
     ];
     const svg = (await renderTeacherSizeChart(dataOf(list)))!;
     expect(svg).toContain('>9.59</text>');
