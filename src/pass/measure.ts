@@ -4,13 +4,14 @@
  * training loss on a few calibration examples, never a GLUE metric.
  */
 import type { Model } from '../onnx/graph.ts';
-import { openModelSession } from '../runtime/model-session.ts';
+import { openModelSession, type ModelSessionOptions } from '../runtime/model-session.ts';
+import { defaultThreads } from '../runtime/threads.ts';
 import { floatValues, type Tensor, type Feeds, type Session } from '../runtime/session.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { modelInputs, tokenInputs } from '../bert/model-inputs.ts';
 import { fixedBatchSize, fixedSequenceLength, oneChoiceEach } from '../bert/sample-inputs.ts';
 import { idFeeds } from '../runtime/feeds.ts';
-import type { CalibrationBatch, CalibrationSource } from './pass.ts';
+import type { CalibrationBatch, CalibrationSource, PassContext } from './pass.ts';
 import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
 import { GIVE_CLASSIFIER, encoderOnlyNote, headInWords, isEncoderOnly } from '../bert/classifier.ts';
 import type { ClassifierNeed } from './settings.ts';
@@ -86,6 +87,20 @@ export function logitsOutput(model: Model, structure: BertStructure): string {
   return structure.head?.outputs[0] ?? model.graph.outputs[0].name;
 }
 
+/** What opening a session to measure the model reads of the pass's context: its threads, and whom to tell them. */
+export type MeasureThreads = Pick<PassContext, 'threads' | 'measuredAt'>;
+
+/**
+ * An onnxruntime session a pass opens to measure `model` (importance, sensitivity, activation ranges), at
+ * `at.threads` intra-op threads (0 or absent: one per physical core), the count told to `at.measuredAt` (the pass's
+ * report records it: PassReport.threads).
+ */
+export async function openMeasuringSession(model: Model, at: MeasureThreads, opts: Pick<ModelSessionOptions, 'graphOptimizationLevel'> = {}): Promise<Session> {
+  const session = await openModelSession(model, { ...opts, threads: at.threads || undefined });
+  at.measuredAt?.(at.threads || defaultThreads());
+  return session;
+}
+
 /** A session over an in-memory model, with the calibration batches' feeds ready. */
 export class CalibrationRunner {
   private constructor(
@@ -96,17 +111,17 @@ export class CalibrationRunner {
   ) {}
 
   /**
-   * `extra`: inputs the model declares that the caller feeds (e.g. head masks: see loss); `threads`: the session's
-   * intra-op threads (PassContext.threads; 0 or absent: one per physical core).
+   * `extra`: inputs the model declares that the caller feeds (e.g. head masks: see loss); `at`: the pass's context,
+   * whose threads the session takes (openMeasuringSession).
    */
   static async open(
     model: Model,
     structure: BertStructure,
     calibration: CalibrationSource,
     extra: readonly string[] = [],
-    threads?: number,
+    at: MeasureThreads = {},
   ): Promise<CalibrationRunner> {
-    const session = await openModelSession(model, { graphOptimizationLevel: 'all', threads: threads || undefined });
+    const session = await openMeasuringSession(model, at, { graphOptimizationLevel: 'all' });
     const feeds = calibration.batches.map((b) => batchFeeds(model, structure, b, extra));
     const runner = new CalibrationRunner(session, feeds, calibration.batches, logitsOutput(model, structure));
     runner.source = calibration;
@@ -154,8 +169,13 @@ export class CalibrationRunner {
  * or the score it gives (regression), in place of the gold labels. A loss against these measures how far a changed
  * model strays from what this one computes, rather than how well it fits the calibration labels.
  */
-export async function predictedTargets(model: Model, structure: BertStructure, calibration: CalibrationSource, threads?: number): Promise<CalibrationSource> {
-  const runner = await CalibrationRunner.open(model, structure, calibration, [], threads);
+export async function predictedTargets(
+  model: Model,
+  structure: BertStructure,
+  calibration: CalibrationSource,
+  at: MeasureThreads = {},
+): Promise<CalibrationSource> {
+  const runner = await CalibrationRunner.open(model, structure, calibration, [], at);
   const batches: CalibrationBatch[] = [];
   try {
     await runner.forEach([runner.logits], (out, b) => {

@@ -18,6 +18,16 @@ export interface PassReport {
   summary: string;
   /** Pass-specific numbers (scores, errors, per-layer counts). */
   details?: Record<string, unknown>;
+  /**
+   * The onnxruntime intra-op threads of the sessions the pass opened to measure the model (head importance, layer
+   * sensitivity, activation ranges): PassContext.threads, or for none or 0 one per physical core (the count that was),
+   * set by runPipeline, as a training run records its threads (train's OUT.json settings.threads): onnxruntime's
+   * float MatMul can round otherwise at another count (test/runtime/matmul-threads.test.ts, products of two inputs),
+   * and a score or range that did would choose otherwise on a near tie. (Not seen: head scores of 1-2 layer models
+   * 128-512 wide, whose sessions multiply by the model's own weights, were the same bits at 1 to 8 threads.) Absent
+   * where the pass opened none (magnitude, a list of heads, dynamic quantization).
+   */
+  threads?: number;
 }
 
 export interface PassResult {
@@ -44,6 +54,11 @@ export interface PassContext {
    * activation ranges); 0 or absent: one per physical core. compress's --threads, a sweep point's share.
    */
   threads?: number;
+  /**
+   * Told the count `threads` gave (one per physical core for none or 0) each time a pass opens such a session
+   * (openMeasuringSession): runPipeline records it in the pass's report (PassReport.threads).
+   */
+  measuredAt?: (threads: number) => void;
 }
 
 /** Tokenized examples with labels, produced by the GLUE layer and consumed by calibrating passes. */

@@ -100,10 +100,16 @@ export async function runPipeline(model: Model, steps: readonly PassStep[], cont
     context.log?.(`${pass.name}: running`);
     // (a model holding or computing NaN: a refusal of the input's files at the first step; after it, of a model an
     // earlier step made, which a sweep retries)
-    const res = await pass.run(current, structure, options, context).catch((e: unknown) => {
+    // (the threads of the sessions it opens to measure the model, recorded in its report: PassReport.threads)
+    let measured: number | undefined;
+    const measuredAt = (threads: number) => {
+      measured = threads;
+      context.measuredAt?.(threads);
+    };
+    const res = await pass.run(current, structure, options, { ...context, measuredAt }).catch((e: unknown) => {
       throw i > 0 ? madeModelRefusal(e) : e;
     });
-    reports.push(res.report);
+    reports.push(measured === undefined ? res.report : { ...res.report, threads: measured });
     context.log?.(`${pass.name}: ${res.report.summary}`);
     current = res.model;
     try {

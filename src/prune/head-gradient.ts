@@ -21,14 +21,13 @@ import type { Model } from '../onnx/graph.ts';
 import { cloneModel } from '../onnx/graph.ts';
 import { float32Tensor } from '../onnx/tensor.ts';
 import { consumers, uniqueName } from '../onnx/analysis.ts';
-import { openModelSession } from '../runtime/model-session.ts';
 import { Tensor, type Feeds } from '../runtime/session.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { findBert } from '../bert/discover.ts';
 import { rebuildCanonical } from '../bert/canonical.ts';
 import { appendLoss, buildGradientGraph, goldTargets, probeFeeds } from '../gradients/index.ts';
 import type { CalibrationBatch, CalibrationSource, PassContext } from '../pass/pass.ts';
-import { batchFeeds, requireCalibration, requireClassifier, requireLabels } from '../pass/measure.ts';
+import { batchFeeds, openMeasuringSession, requireCalibration, requireClassifier, requireLabels } from '../pass/measure.ts';
 import { SettingsError, counted, quotedText } from '../errors.ts';
 import { importanceNeed } from './settings.ts';
 
@@ -158,7 +157,7 @@ export async function gradientScores(model: Model, s: BertStructure, ctx: PassCo
   }
   for (const [rows, batches] of bySize) {
     const { gg, masks, layers } = await graphFor(rows);
-    const session = await openModelSession(gg.model, { threads: ctx.threads || undefined });
+    const session = await openMeasuringSession(gg.model, ctx);
     try {
       const ones = Object.fromEntries(
         masks.map((name) => {

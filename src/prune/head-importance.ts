@@ -99,7 +99,7 @@ export async function ablationScores(model: Model, s: BertStructure, ctx: PassCo
   const calibration = requireCalibration(ctx.calibration, 'prune-heads', 'ablation importance');
   checkCalibrationFits(calibration, s.head?.numLabels);
   const { model: masked, inputs, layers } = withHeadMasks(model, s);
-  const runner = await CalibrationRunner.open(masked, s, calibration, inputs, ctx.threads);
+  const runner = await CalibrationRunner.open(masked, s, calibration, inputs, ctx);
   const ones = layers.map((l) => new Float32Array(s.layers[l].attention!.numHeads * s.layers[l].attention!.headSize).fill(1));
   const feedsOf = (arrays: Float32Array[]) => Object.fromEntries(inputs.map((name, i) => [name, new Tensor('float32', arrays[i], [arrays[i].length])]));
   try {
@@ -131,7 +131,7 @@ export async function confidenceScores(model: Model, s: BertStructure, ctx: Pass
   const m = cloneModel(model);
   const probs = withAttention.map((l) => m.graph.nodes.find((n) => n.name === l.attention!.softmax)!.outputs[0]);
   for (const p of probs) if (!m.graph.outputs.some((o) => o.name === p)) m.graph.outputs.push({ name: p, elemType: DataType.FLOAT });
-  const runner = await CalibrationRunner.open(m, s, calibration, [], ctx.threads);
+  const runner = await CalibrationRunner.open(m, s, calibration, [], ctx);
   const sums = withAttention.map((l) => new Float64Array(l.attention!.numHeads));
   // query tokens per layer: a first-token last layer (optimize) attends from one token of each example, not every one
   const tokens = withAttention.map(() => 0);

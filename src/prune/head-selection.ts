@@ -149,7 +149,7 @@ export async function selectHeadsInSteps(
   if (o.target === 'labels' && ctx.calibration) requireLabels(ctx.calibration, 'prune-heads', `${o.importance} importance against the labels`);
   if (o.target === 'predictions' && LOSS_BASED.includes(o.importance)) {
     const calibration = requireCalibration(ctx.calibration, 'prune-heads', `${o.importance} importance`);
-    ctx = { ...ctx, calibration: await predictedTargets(model, s, calibration, ctx.threads) };
+    ctx = { ...ctx, calibration: await predictedTargets(model, s, calibration, ctx) };
   }
   const dropped = groups.map(() => [] as number[]);
   const record: HeadSelectionStep[] = [];

@@ -14,7 +14,7 @@ import { cloneModel } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { CalibrationBatch, CalibrationSource } from '../pass/pass.ts';
-import { CalibrationRunner } from '../pass/measure.ts';
+import { CalibrationRunner, type MeasureThreads } from '../pass/measure.ts';
 import type { RangeMethod } from './settings.ts';
 import { FLOAT32_TINY, roundHalfEven } from './rounding.ts';
 import { countValues, emptyHistogram, entropyRange, PERCENTILE_BINS, percentileRange, type EntropyHistogram } from './entropy.ts';
@@ -123,21 +123,21 @@ export async function addInPasses(collectors: readonly RangeCollector[], addAll:
   }
 }
 
-/** Ranges of `values` (float activations of the model) over the calibration batches, its session at `threads` (PassContext.threads). */
+/** Ranges of `values` (float activations of the model) over the calibration batches, its session at the pass's threads (`at`: openMeasuringSession). */
 export async function collectRanges(
   model: Model,
   structure: BertStructure,
   calibration: CalibrationSource,
   values: readonly string[],
   method: RangeMethod,
-  threads?: number,
+  at: MeasureThreads = {},
 ): Promise<Map<string, ActivationRange>> {
   const wanted = [...new Set(values)];
   const probe = cloneModel(model);
   const outputs = new Set(probe.graph.outputs.map((o) => o.name));
   for (const v of wanted) if (!outputs.has(v)) probe.graph.outputs.push({ name: v, elemType: DataType.FLOAT });
   const collectors = new Map(wanted.map((v) => [v, new RangeCollector(method)]));
-  const runner = await CalibrationRunner.open(probe, structure, calibration, [], threads);
+  const runner = await CalibrationRunner.open(probe, structure, calibration, [], at);
   try {
     await addInPasses([...collectors.values()], () =>
       runner.forEach(wanted, (out, batch) => {

@@ -283,7 +283,7 @@ async function runStatic(model: Model, s: BertStructure, o: QuantizeOptions, ctx
   let ranges = new Map<string, ActivationRange>(); // none when every projection is quantized already (only tables left)
   if (values.length) {
     ctx.log?.(`quantize: calibrating ${new Set(values).size} activation ranges on ${calibration.batches.length} batches`);
-    ranges = await collectRanges(model, s, calibration, values, o.calibration, ctx.threads);
+    ranges = await collectRanges(model, s, calibration, values, o.calibration, ctx);
   }
   const result = applyPlan(input, targets, planStatic(targets, o), o, ranges);
   requireQuantized(o, result);
@@ -419,7 +419,7 @@ async function runMixed(original: Model, s: BertStructure, o: QuantizeOptions, c
   const unitOf = new Map(units.flatMap((g, u) => g.map((l) => [l, u] as const)));
 
   const measure = async (m: Model) => {
-    const runner = await CalibrationRunner.open(m, s, calibration, [], ctx.threads);
+    const runner = await CalibrationRunner.open(m, s, calibration, [], ctx);
     try {
       return await runner.loss();
     } finally {

@@ -4,12 +4,15 @@
  * input and output open their onnxruntime sessions at PassContext.threads (compress --threads, a sweep point's share
  * of the cores), where they opened them at one thread per physical core whatever the run's threads were (a sweep's
  * compress steps under --jobs, or a worker's --concurrency, then took every core). The gradient builder's probe runs at
- * 1 thread.
+ * 1 thread. Each pass's report in the lineage records the count it measured at (PassReport.threads), as a training
+ * run's settings.threads, where it measured.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { compressFile } from '../../src/export/compress.ts';
+import type { PassStep } from '../../src/pass/pass.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { defaultThreads } from '../../src/runtime/threads.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
@@ -77,5 +80,35 @@ describe("a sweep point's compress step", () => {
     expect(counts.filter((c) => c === THREADS).length).toBeGreaterThan(3);
     // (its benchmarks at bench.threads 1, the gradient probe at 1)
     expect(counts.filter((c) => c !== THREADS && c !== 1)).toEqual([]);
+  });
+});
+
+describe("compress's lineage (OUT.json)", () => {
+  const calibration = () => syntheticCalibration([4, 3], 64, { classes: 2 });
+  const threadsOf = async (name: string, steps: PassStep[], threads?: number) => {
+    const output = join(tiny.dir, `lineage-${name}`, 'model.onnx');
+    const lineage = await compressFile({
+      input: tiny.path,
+      output,
+      steps,
+      context: { calibration: calibration(), ...(threads !== undefined ? { threads } : {}) },
+    });
+    const written = JSON.parse(readFileSync(`${output}.json`, 'utf8')) as { passes: Array<{ report: { threads?: number } }> };
+    expect(written.passes.map((p) => p.report.threads)).toEqual(lineage.passes.map((p) => p.report.threads));
+    return lineage.passes.map((p) => p.report.threads ?? null);
+  };
+  const gradient = { pass: 'prune-heads', settings: { ratio: 0.25, importance: 'gradient', steps: 1 } };
+  const magnitude = { pass: 'prune-heads', settings: { ratio: 0.25 } };
+
+  it('records the threads a pass measured the model at in its report, the count that was where none or 0 is given', async () => {
+    expect(await threadsOf('gradient', [gradient], THREADS)).toEqual([THREADS]);
+    expect(await threadsOf('ablation', [{ pass: 'prune-heads', settings: { ratio: 0.25, importance: 'ablation', steps: 1 } }], THREADS)).toEqual([THREADS]);
+    expect(await threadsOf('gradient-default', [gradient])).toEqual([defaultThreads()]);
+    expect(await threadsOf('gradient-0', [gradient], 0)).toEqual([defaultThreads()]);
+  });
+
+  it('records none for a pass that measured nothing (magnitude, dynamic quantization), and each measuring step its own', async () => {
+    expect(await threadsOf('magnitude-dynamic', [magnitude, { pass: 'quantize', settings: { mode: 'int8' } }], THREADS)).toEqual([null, null]);
+    expect(await threadsOf('magnitude-static', [magnitude, { pass: 'quantize', settings: { mode: 'int8-static' } }], THREADS)).toEqual([null, THREADS]);
   });
 });
