@@ -31,6 +31,9 @@ const tokenizer = tokenizerJson(vocab, {
 // written from its object would be indented, so the bytes tell a copy from a rewrite)
 const original = JSON.stringify(tokenizer);
 writeFileSync(join(source, 'tokenizer.json'), original);
+// (the BertNormalizer's settings named as its class reads them: without them transformers' BertTokenizerFast rebuilds
+// it of its defaults, lower-casing, and so does the export, which then writes the tokenizer.json it rebuilt)
+writeFileSync(join(source, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: false, strip_accents: false, tokenize_chinese_chars: false }));
 /** Another model's tokenizer: a word at id 500, past the tiny model's 128 rows, which the export refuses before the passes. */
 const wide = [...vocab, ...Array.from({ length: 500 - vocab.length }, (_, i) => `w${i}`), 'late'];
 const edited = JSON.stringify(tokenizerJson(wide, { pre_tokenizer: { type: 'BertPreTokenizer' }, model: wordPieceModel(wide) }));
