@@ -669,6 +669,20 @@ function normalizerDefaultsApplied(json: Record<string, unknown>, config: Tokeni
   return effect(withConfigNormalizer(json, config, className)) !== effect(withConfigNormalizer(json, config, undefined));
 }
 
+/**
+ * Whether the tokenizer.json object `json` of the folder `dir` lower-cases as loadTokenizer reads it: its
+ * BertNormalizer's lowercase as withConfigNormalizer sets it (tokenizer_config.json's do_lower_case, else the default of
+ * the class AutoTokenizer loads the folder as, else the file's); undefined where its normalizer is no BertNormalizer.
+ */
+export function bertNormalizerLowercase(dir: string, json: Record<string, unknown>): boolean | undefined {
+  const config = readConfig(dir);
+  const normalizer = withConfigNormalizer(json, config, autoTokenizerClass(dir, config)).normalizer as
+    | { type?: unknown; lowercase?: unknown }
+    | null
+    | undefined;
+  return normalizer?.type === 'BertNormalizer' && typeof normalizer.lowercase === 'boolean' ? normalizer.lowercase : undefined;
+}
+
 /** The classes transformers builds a ByteLevel pre-tokenizer of tokenizer_config.json's add_prefix_space for (withConfigPrefixSpace). */
 const PREFIX_SPACE_CLASSES = new Set(['RobertaTokenizer', 'GPT2Tokenizer']);
 

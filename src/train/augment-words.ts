@@ -14,7 +14,7 @@ import { basename, dirname, join } from 'node:path';
 import { DataError, SettingsError, quotedText } from '../errors.ts';
 import { readVocabFile } from '../eval/wordpiece-vocab.ts';
 import { readJsonObject } from '../eval/model-files.ts';
-import { isChineseChar, lowercaseEachChar, sentencePieceFile } from '../eval/tokenizer.ts';
+import { bertNormalizerLowercase, isChineseChar, lowercaseEachChar, sentencePieceFile } from '../eval/tokenizer.ts';
 import { SENTENCEPIECE_FILES } from '../onnx/locate.ts';
 
 /** A WordPiece vocabulary, as augmentation uses it. */
@@ -43,8 +43,7 @@ export function wordVocab(tokens: readonly string[], opts: { lowercase?: boolean
 
 /**
  * Loads the WordPiece vocabulary of a model or tokenizer folder, or of a vocab.txt / tokenizer.json path: vocab.txt
- * when present, else tokenizer.json's WordPiece `model.vocab`. Lower-casing comes from tokenizer_config.json's
- * `do_lower_case`, else tokenizer.json's `normalizer.lowercase`, else true.
+ * when present, else tokenizer.json's WordPiece `model.vocab`. Lower-casing as eval reads it (lowercaseSetting), else true.
  */
 export function loadWordVocab(path: string): WordVocab {
   if (!existsSync(path)) throw new DataError(`${path}: no such file or folder`);
@@ -87,7 +86,14 @@ export function loadWordVocab(path: string): WordVocab {
   throw new DataError(`${path}: no vocab.txt or tokenizer.json to read the vocabulary from`);
 }
 
+/**
+ * Whether the folder's words are lower-cased: as its tokenizer.json's BertNormalizer is read for eval
+ * (bertNormalizerLowercase: tokenizer_config.json's do_lower_case, else its class's default, else the file's), else
+ * tokenizer_config.json's do_lower_case, else tokenizer.json's normalizer's lowercase; undefined where none says.
+ */
 function lowercaseSetting(dir: string, json: Record<string, unknown> | null): boolean | undefined {
+  const read = json === null ? undefined : bertNormalizerLowercase(dir, json);
+  if (read !== undefined) return read;
   const config = join(dir, 'tokenizer_config.json');
   if (existsSync(config)) {
     const v = readJsonObject(config).do_lower_case;

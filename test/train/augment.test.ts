@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -492,5 +492,39 @@ describe('an --augment that cannot fit in memory', () => {
     await expect(withAugmented(set, o)).rejects.toThrow(/^--augment 1000000000: 10,000,000,000 variants of 10 examples would take at least 4,600 GB of memory/);
     expect(logs).toEqual([]);
     expect(existsSync(o.cacheDir)).toBe(false);
+  });
+});
+
+describe("augmentation's lower-casing of a folder's tokenizer.json", () => {
+  it("is the BertNormalizer's as eval reads it: a cased tokenizer.json of a BERT class whose tokenizer_config.json names no do_lower_case lower-cases (the class's default, as transformers loads it); do_lower_case false, or no class known, keeps case", () => {
+    const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'good', 'Good'];
+    const folder = (name: string, files: Record<string, object>) => {
+      const dir = join(tmp, name);
+      mkdirSync(dir);
+      const json = {
+        version: '1.0',
+        added_tokens: [],
+        normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: false },
+        pre_tokenizer: { type: 'BertPreTokenizer' },
+        post_processor: null,
+        decoder: null,
+        model: {
+          type: 'WordPiece',
+          unk_token: '[UNK]',
+          continuing_subword_prefix: '##',
+          max_input_chars_per_word: 100,
+          vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
+        },
+      };
+      for (const [file, content] of Object.entries({ 'tokenizer.json': json, ...files })) writeFileSync(join(dir, file), JSON.stringify(content));
+      // (what eval reads: 'Good' lower-cased to good 5, or kept as Good 6)
+      return { lowercase: loadWordVocab(dir).lowercase, evalIds: [...loadTokenizer(dir).encode('Good', null, 8).ids] };
+    };
+    expect(folder('bert-class', { 'config.json': { model_type: 'bert' } })).toEqual({ lowercase: true, evalIds: [5] });
+    expect(folder('config-cased', { 'config.json': { model_type: 'bert' }, 'tokenizer_config.json': { do_lower_case: false } })).toEqual({
+      lowercase: false,
+      evalIds: [6],
+    });
+    expect(folder('no-class', {})).toEqual({ lowercase: false, evalIds: [6] });
   });
 });
