@@ -47,15 +47,17 @@ export function tokenizerFlag(use: string) {
   } as const;
 }
 
+/** The length where no --max-length is given, as evalLength and runMaxLength take it (eval, training, calibration). */
+const MAX_LENGTH_DEFAULT = "(default: config.json's max_length, else the length the model's inputs fix, else 128 or the tokenizer's smaller model_max_length)";
+
 /**
  * --max-length of the commands that feed examples to a model (eval, train, distill): the length where none is given,
- * as evalLength and runMaxLength take it, said once for all of them.
+ * said once for all of them (and compress's calibration: COMPRESS_MAX_LENGTH_FLAG).
  */
-export const MAX_LENGTH_FLAG = {
-  type: 'number',
-  describe:
-    "maximum tokens per example (default: config.json's max_length, else the length the model's inputs fix, else 128 or the tokenizer's smaller model_max_length)",
-} as const;
+export const MAX_LENGTH_FLAG = { type: 'number', describe: `maximum tokens per example ${MAX_LENGTH_DEFAULT}` } as const;
+
+/** compress's --max-length: its --calibrate examples', cut by the same default as the other commands' examples. */
+export const COMPRESS_MAX_LENGTH_FLAG = { type: 'number', describe: `maximum tokens per calibration example ${MAX_LENGTH_DEFAULT}` } as const;
 
 /**
  * The checks of a model command's -o `output` (compress, export) for its --format and --force, before any file is

@@ -16,7 +16,17 @@ import { shareAfterRatioWarning } from '../../pass/pipeline.ts';
 import { checkCalibrationSettings, DEFAULT_CALIBRATION_EXAMPLES, loadCalibration } from '../../eval/calibration.ts';
 import { checkCalibrationFlag, passFlagList, stepsFromFlags, withPassFlags } from '../pass-flags.ts';
 import { readsCalibrationLabels } from '../../pass-declarations.ts';
-import { FORCE_FLAG, checkModelOutputFlags, commandLineCheck, missingFlag, out, err, tokenizerFlag, type CliCommand } from '../command.ts';
+import {
+  COMPRESS_MAX_LENGTH_FLAG,
+  FORCE_FLAG,
+  checkModelOutputFlags,
+  commandLineCheck,
+  missingFlag,
+  out,
+  err,
+  tokenizerFlag,
+  type CliCommand,
+} from '../command.ts';
 import { checkTokenizerRef, localModel } from '../model-ref.ts';
 import { cpuInfo } from '../../bench/machine.ts';
 import { reduceRangeNote } from '../reduce-range-note.ts';
@@ -63,7 +73,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
       })
       .option('glue-dir', { type: 'string', describe: 'GLUE data folder for calibration (default $GLUE_DIR or ../shared/glue)' })
       .option('tokenizer', tokenizerFlag("for calibration and for --format transformers.js (default: the model's folder)"))
-      .option('max-length', { type: 'number', describe: 'calibration sequence length' })
+      .option('max-length', COMPRESS_MAX_LENGTH_FLAG)
       .option('external-data', { type: 'boolean', default: false, describe: 'store weights in OUT.data' })
       .option('threads', {
         type: 'number',
