@@ -226,10 +226,12 @@ export function checkIntegerOption(what: string, value: unknown, min: number, o:
  * past 2^53 − 1 YAML and JSON read a whole number rounded (9007199254740993 as 9007199254740992), so the number
  * shown is not the one written and says why ('9007199254740992 (past 2^53 − 1 a number is not read exactly)'); an
  * infinity, written (YAML's .inf, -.inf) or read from a number past float64's range (1e400, -1e400), says it is one
- * and where it may come from ('-Infinity (infinite: -.inf, or a number too large to hold)'), the same whatever its sign.
+ * and where it may come from ('-Infinity (infinite: -.inf, or a number too large to hold)'), the same whatever its sign;
+ * -0 (YAML's and JSON's -0, a flag's `-0`) as -0, as a flag shows it typed, where String() wrote 0, a value the rule takes.
  */
 export function shownNumber(n: number): string {
   if (Number.isNaN(n)) return 'NaN';
+  if (Object.is(n, -0)) return '-0';
   if (!Number.isFinite(n)) return `${n} (infinite: ${n < 0 ? '-' : ''}.inf, or a number too large to hold)`;
   if (!Number.isSafeInteger(n) && Number.isInteger(n)) return `${n} (past 2^53 − 1 a number is not read exactly)`;
   return String(n);

@@ -95,6 +95,22 @@ describe('one integer wording', () => {
     expect(step('distill', { augment: 1e16 })).toBe(`s.yaml: pipelines[0].steps[0].settings.augment: expected an integer from 0 to 2^53 − 1, ${PAST}`);
   });
 
+  it("shows a sweep file's -0 as -0, as a flag shows it typed (where it said 'got number 0', a value the rule takes)", () => {
+    expect(step('train', { epochs: -0 })).toBe('s.yaml: pipelines[0].steps[0].settings.epochs: expected an integer from 1 to 2^53 − 1, got number -0');
+    expect(sweep({ bench: { repeats: -0 } })).toBe('s.yaml: bench.repeats: expected an integer from 1 to 2^53 − 1, got number -0');
+    // (as the file types it: YAML reads -0 as the number -0)
+    const file = join(root, 'minus-zero.yaml');
+    writeFileSync(
+      file,
+      'name: s\nmodels:\n  - {path: m, tasks: [SST-2]}\npipelines:\n  - name: p\n    steps:\n      - {pass: train, settings: {epochs: -0}}\n',
+    );
+    expect(refusal(() => parseSweepFile(file))).toMatch(
+      /: pipelines\[0\]\.steps\[0\]\.settings\.epochs: expected an integer from 1 to 2\^53 − 1, got number -0$/,
+    );
+    expect(valueAndKind(-0, 'file')).toBe('number -0');
+    expect(valueAndKind(0, 'file')).toBe('number 0');
+  });
+
   it("words a train or distill step's negative seed as the file's other integers (where it said 'seed: -1: expected …')", () => {
     for (const pass of ['train', 'distill'])
       expect(step(pass, { seed: -1 })).toBe('s.yaml: pipelines[0].steps[0].settings.seed: expected an integer from 0 to 2^53 − 1, got number -1');
