@@ -265,7 +265,7 @@ export async function planSweepFile(
   };
   let store: SweepStore;
   try {
-    store = SweepStore.open(opts.store, { readonly: true });
+    store = SweepStore.open(opts.store, { readonly: true, named: '--store' });
   } catch (e) {
     // (no file, or an empty one: the run would create the store)
     if (e instanceof EmptyStoreError || !existsSync(opts.store)) return { ...planned, stored };
@@ -355,7 +355,7 @@ export async function planAgainstStore(
 ): Promise<StorePlan> {
   const { spec, points, hash, work } = await planFile(opts);
   beforeOpen?.({ points, work });
-  const store = SweepStore.open(opts.store);
+  const store = SweepStore.open(opts.store, { named: '--store' });
   const refusal = tokenizerRefusals();
   let refusedAgain = new Map<string, RefusedAgain>();
   try {

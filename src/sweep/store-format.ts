@@ -48,14 +48,16 @@ function userTables(db: Database.Database): string[] {
 
 /**
  * What the database at `path` is; throws a one-line UserError when it is not a sweep store (see the module
- * comment). Reads only, in one read transaction: another sweep creating the store at the same moment marks it and
- * creates its tables in one transaction, and separate reads could see its mark missing and its tables there.
+ * comment), one that is another program's database saying to give another `named` (how the caller named the store:
+ * a sweep's '--store'; 'store' for compress report's STORE, loadReport's `store`). Reads only, in one read
+ * transaction: another sweep creating the store at the same moment marks it and creates its tables in one
+ * transaction, and separate reads could see its mark missing and its tables there.
  */
-export function identifyStore(db: Database.Database, path: string): StoreIdentity {
-  return db.transaction(() => identifyInSnapshot(db, path))();
+export function identifyStore(db: Database.Database, path: string, named = 'store'): StoreIdentity {
+  return db.transaction(() => identifyInSnapshot(db, path, named))();
 }
 
-function identifyInSnapshot(db: Database.Database, path: string): StoreIdentity {
+function identifyInSnapshot(db: Database.Database, path: string, named: string): StoreIdentity {
   const appId = db.pragma('application_id', { simple: true }) as number;
   const tables = userTables(db);
   if (appId === STORE_APPLICATION_ID) {
@@ -77,13 +79,13 @@ function identifyInSnapshot(db: Database.Database, path: string): StoreIdentity 
   }
   if (appId !== 0) {
     throw new UserError(
-      `${path}: a SQLite database of another program (application_id 0x${(appId >>> 0).toString(16)}), not a sweep store; give another --store`,
+      `${path}: a SQLite database of another program (application_id 0x${(appId >>> 0).toString(16)}), not a sweep store; give another ${named}`,
     );
   }
   if (tables.length === 0) return 'empty';
   const storeTables = STORE_TABLES.every((t) => tables.includes(t)) && tables.every((t) => STORE_TABLES.includes(t) || LATER_TABLES.includes(t));
   if (storeTables && hasStoreColumns(db)) return 'unmarked-store';
-  throw new UserError(`${path}: a SQLite database that is not a sweep store (its tables: ${tables.join(', ')}); give another --store`);
+  throw new UserError(`${path}: a SQLite database that is not a sweep store (its tables: ${tables.join(', ')}); give another ${named}`);
 }
 
 /** The names of the columns of `table` (none for a table the database lacks). */

@@ -163,13 +163,13 @@ export class EmptyStoreError extends UserError {
  * one line before anything is written to it (store-format.ts); SQLite errors (garbage file, read-only folder) are
  * one line too, and a store that cannot be written now (a full disk, an I/O error, locked) a StoreWriteError.
  */
-function openStoreDatabase(path: string, readonly: boolean): Database.Database {
+function openStoreDatabase(path: string, readonly: boolean, named: string | undefined): Database.Database {
   if (!readonly) checkOutputFile(path, `--store ${path}`);
   let db: Database.Database | undefined;
   try {
     const snapshot = readonly ? storeSnapshot(path) : undefined;
     db = snapshot ? new Database(snapshot, { readonly: true }) : new Database(path, { readonly, fileMustExist: readonly, timeout: BUSY_TIMEOUT_MS });
-    const identity = identifyStore(db, path);
+    const identity = identifyStore(db, path, named);
     if (readonly) {
       if (identity === 'empty') throw new EmptyStoreError(path);
       return db;
@@ -179,7 +179,7 @@ function openStoreDatabase(path: string, readonly: boolean): Database.Database {
     if (identity !== 'store') {
       opened
         .transaction(() => {
-          if (identifyStore(opened, path) !== 'store') markStore(opened);
+          if (identifyStore(opened, path, named) !== 'store') markStore(opened);
           opened.exec(SCHEMA);
         })
         .immediate();
@@ -324,8 +324,9 @@ export class SweepStore {
   private constructor(
     readonly path: string,
     readonly readonly: boolean,
+    named: string | undefined,
   ) {
-    this.db = openStoreDatabase(path, readonly);
+    this.db = openStoreDatabase(path, readonly, named);
     if (!readonly) {
       const st = statSync(path);
       this.file = { dev: st.dev, ino: st.ino };
@@ -378,9 +379,12 @@ export class SweepStore {
     }
   }
 
-  /** Opens (creating when writable) the store at `path`. */
-  static open(path: string, opts: { readonly?: boolean } = {}): SweepStore {
-    return new SweepStore(path, opts.readonly ?? false);
+  /**
+   * Opens (creating when writable) the store at `path`; `named`: how the caller named it, for the refusal of a database
+   * that is not a store ('give another --store'; default 'store': identifyStore).
+   */
+  static open(path: string, opts: { readonly?: boolean; named?: string } = {}): SweepStore {
+    return new SweepStore(path, opts.readonly ?? false, opts.named);
   }
 
   /**

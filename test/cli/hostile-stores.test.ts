@@ -89,6 +89,28 @@ describe('sweep stores that are not ours', () => {
     after.close();
   });
 
+  it("says to give another store as the command names it: a sweep's --store, report's STORE (a positional)", async () => {
+    const foreign = join(dir, 'foreign-named.sqlite');
+    const db = new Database(foreign);
+    db.exec('CREATE TABLE contacts (name TEXT)');
+    db.close();
+    const other = join(dir, 'other-app-named.sqlite');
+    const db2 = new Database(other);
+    db2.pragma('application_id = 1234');
+    db2.exec('CREATE TABLE points (key TEXT)');
+    db2.close();
+    for (const store of [foreign, other]) expectOneLine(await run('report', store), /not a sweep store[^;]*; give another store$/m);
+    const tiny = writeTinySweep({ rows: 8 });
+    try {
+      for (const store of [foreign, other]) {
+        expectOneLine(await run('sweep', tiny.sweepFile, '--store', store), /not a sweep store[^;]*; give another --store$/m);
+        expectOneLine(await run('sweep', tiny.sweepFile, '--store', store, '--dry-run'), /not a sweep store[^;]*; give another --store$/m);
+      }
+    } finally {
+      tiny.cleanup();
+    }
+  });
+
   it('marks a store written before the format marks when it is opened for writing', () => {
     const legacy = join(dir, 'legacy.sqlite');
     storeWithOnePoint(legacy);
