@@ -6,7 +6,7 @@
 import { floatValues, openSession, type Session } from '../runtime/session.ts';
 import { idFeeds, type IdInput } from '../runtime/feeds.ts';
 import { nonFiniteValues } from '../onnx/tensor.ts';
-import { ModelLoadError, NonFiniteInputError, UserError, nonFiniteText, ortErrorLine } from '../errors.ts';
+import { ModelLoadError, NonFiniteInputError, UserError, nonFiniteText, ortErrorLine, quotedText } from '../errors.ts';
 
 export interface OutputDrift {
   output: string;
@@ -101,7 +101,7 @@ export function requireFiniteInput(outputs: Record<string, Float32Array>, inputs
   const bad = nonFiniteOutput(outputs);
   if (!bad) return;
   throw new NonFiniteInputError(
-    `${label}: the model computes ${nonFiniteText(bad)} at its output '${bad.output}' on the check's sample inputs (${sampleText(inputs)}), before any pass: fix or retrain it before compressing it`,
+    `${label}: the model computes ${nonFiniteText(bad)} at its output ${quotedText(bad.output)} on the check's sample inputs (${sampleText(inputs)}), before any pass: fix or retrain it before compressing it`,
   );
 }
 
@@ -113,7 +113,7 @@ export function requireFiniteOutput(rewritten: Record<string, Float32Array>, inp
   const bad = nonFiniteOutput(rewritten);
   if (!bad) return;
   throw new UserError(
-    `${label}: the compressed model computes ${nonFiniteText(bad)} at its output '${bad.output}' on the check's sample inputs (${sampleText(inputs)}), where the input model computes finite values: the passes broke it; nothing written`,
+    `${label}: the compressed model computes ${nonFiniteText(bad)} at its output ${quotedText(bad.output)} on the check's sample inputs (${sampleText(inputs)}), where the input model computes finite values: the passes broke it; nothing written`,
   );
 }
 

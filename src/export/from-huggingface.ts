@@ -14,7 +14,7 @@ import { findBert } from '../bert/discover.ts';
 import { readSafetensorsHeader } from '../bert/safetensors.ts';
 import type { SavedFiles } from '../onnx/save.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
-import { DataError } from '../errors.ts';
+import { DataError, counted, quotedText } from '../errors.ts';
 import { parseJsonText, writeFileAtomic } from '../files.ts';
 import { copyModelSideFiles, saveRunnable } from './compress.ts';
 import { checkSideFiles, realPathOf, removeSideFiles } from './destination.ts';
@@ -119,7 +119,7 @@ export function checkpointSeeding(dir: string, opts: ExportOptions = {}): { fill
   const label = opts.label ?? dir;
   if (coverage?.foreign) {
     const { modelType, needs, has } = coverage.foreign;
-    const type = modelType ? `'${modelType}'` : "'bert' (config.json names none)";
+    const type = modelType ? quotedText(modelType) : "'bert' (config.json names none)";
     throw new DataError(
       `${label}: the checkpoint's tensors (${has.map((p) => `${p}.…`).join(', ')}) have none of the embeddings and encoder parameters of config.json's model_type ${type} (${needs}, …): is model_type right?`,
     );
@@ -130,7 +130,7 @@ export function checkpointSeeding(dir: string, opts: ExportOptions = {}): { fill
   const notice = seeded.length
     ? `${label}: the checkpoint has ${coverage?.lacks ?? 'no classification head'}: ${seeded.join(', ')} newly initialized (seed ${seed}); train or distil it before trusting its predictions`
     : opts.seedMissing !== undefined && missing.length
-      ? `${label}: the checkpoint lacks ${missing.length} parameter${missing.length > 1 ? 's' : ''}: ${someNames(missing, 4)} newly initialized (seed ${seed}); train or distil it before trusting its predictions`
+      ? `${label}: the checkpoint lacks ${counted(missing.length, 'parameter')}: ${someNames(missing, 4)} newly initialized (seed ${seed}); train or distil it before trusting its predictions`
       : opts.seedMissing !== undefined
         ? `${label}: no parameter missing; nothing seeded`
         : undefined;

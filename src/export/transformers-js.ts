@@ -35,7 +35,7 @@ import { modelInputs, type InputRole } from '../bert/model-inputs.ts';
 import { inputLimits } from '../bert/input-limits.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
 import { checkFolderOutputName, checkOutputFolder, fileSystemError, lineageSourcePath } from '../destination.ts';
-import { counted, SettingsError, UsageError, fsReason, namingUserPaths } from '../errors.ts';
+import { counted, SettingsError, UsageError, fsReason, namingUserPaths, quotedText } from '../errors.ts';
 import {
   checkConfigLabels,
   checkModelLengthRoom,
@@ -428,7 +428,7 @@ export function transformersJsGraph(source: Model, name: string): { model: Model
   const declared = model.graph.inputs.filter((v) => !model.graph.initializers.has(v.name)).map((v) => v.name);
   const other = declared.find((n) => !inputs.some((i) => i.name === n));
   if (other !== undefined) {
-    throw new SettingsError(`${name}: input '${other}' is not token ids, attention mask or token types; transformers.js feeds only those`);
+    throw new SettingsError(`${name}: input ${quotedText(other)} is not token ids, attention mask or token types; transformers.js feeds only those`);
   }
   const fixed = inputLimits(model, structure).fixedSequence;
   if (fixed !== null) {
@@ -447,7 +447,7 @@ export function transformersJsGraph(source: Model, name: string): { model: Model
     if (!outputs.includes(ENCODER_OUTPUT)) {
       if (hidden === undefined || !outputs.includes(hidden)) {
         throw new SettingsError(
-          `${name}: ${encoderOnlyNote(model)}, and none of its outputs is the last layer's hidden states; transformers.js's feature-extraction pipeline reads them from '${ENCODER_OUTPUT}'`,
+          `${name}: ${encoderOnlyNote(model)}, and none of its outputs is the last layer's hidden states; transformers.js's feature-extraction pipeline reads them from ${quotedText(ENCODER_OUTPUT)}`,
         );
       }
       renamed[hidden] = ENCODER_OUTPUT;
@@ -464,12 +464,13 @@ export function transformersJsGraph(source: Model, name: string): { model: Model
   if (readType === DataType.FLOAT16 || readType === DataType.BFLOAT16) {
     const type = dataTypeName(readType);
     throw new SettingsError(
-      `${name}: output '${read}' is ${type}, and transformers.js reads float32 ${isEncoderOnly(structure) ? 'hidden states' : 'logits'}: write the float32 model (the one converted to ${type}) instead`,
+      `${name}: output ${quotedText(read)} is ${type}, and transformers.js reads float32 ${isEncoderOnly(structure) ? 'hidden states' : 'logits'}: write the float32 model (the one converted to ${type}) instead`,
     );
   }
   const taken = new Set([...declared, ...outputs, ...model.graph.nodes.flatMap((n) => n.outputs)]);
   for (const [from, to] of Object.entries(renamed)) {
-    if (taken.has(to)) throw new SettingsError(`${name}: cannot rename '${from}' to '${to}' for transformers.js: the graph has a value '${to}'`);
+    if (taken.has(to))
+      throw new SettingsError(`${name}: cannot rename ${quotedText(from)} to ${quotedText(to)} for transformers.js: the graph has a value ${quotedText(to)}`);
   }
   if (!Object.keys(renamed).length) return { model, renamed, structure: found }; // (a copy where positions are computed or inputs cast)
   const copy = cloneModel(model);
@@ -493,7 +494,7 @@ function renameScores(model: Model, structure: BertStructure, name: string, rena
     const rank = model.graph.outputs.find((o) => o.name === scores)?.shape?.length;
     if (rank !== undefined && rank !== 2) {
       throw new SettingsError(
-        `${name}: no 'logits' output, and '${scores}' is not [batch, labels] scores; transformers.js reads the class scores from 'logits'`,
+        `${name}: no 'logits' output, and ${quotedText(scores)} is not [batch, labels] scores; transformers.js reads the class scores from 'logits'`,
       );
     }
     renamed[scores] = 'logits';
@@ -1024,7 +1025,7 @@ function missingUnkNote(folder: string, { type, unk }: { type: string; unk: stri
 
 /** The warning for a folder whose model has no row for the token type its tokenizer gives a pair's second text, one line. */
 function pairTypeNote(folder: string, { gives, has }: { gives: number; has: number }): string {
-  return `warning: ${folder}: its model has ${has} token type${has === 1 ? '' : 's'} (type_vocab_size ${has}) but its tokenizer gives a sentence pair's second text type ${gives}: transformers.js fails on a pair (text_pair) in the model's Gather; classify single texts with it (compress eval and train refuse pair tasks for it)`;
+  return `warning: ${folder}: its model has ${counted(has, 'token type')} (type_vocab_size ${has}) but its tokenizer gives a sentence pair's second text type ${gives}: transformers.js fails on a pair (text_pair) in the model's Gather; classify single texts with it (compress eval and train refuse pair tasks for it)`;
 }
 
 /**

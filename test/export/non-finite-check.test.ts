@@ -66,6 +66,12 @@ describe("compress's check of non-finite outputs", () => {
         "-o out.onnx: the compressed model computes 3 non-finite values (NaN or Infinity; the first NaN) at its output 'logits' on the check's sample inputs (batch 2 of 16 tokens), where the input model computes finite values: the passes broke it; nothing written",
       ),
     );
+    // an output's name as every refusal quotes a value (quotedText), where a hand '${x}' showed 'it's'
+    expect(() => requireFiniteOutput({ "it's": Float32Array.of(Number.NaN) }, inputs, '-o out.onnx')).toThrow(
+      new UserError(
+        "-o out.onnx: the compressed model computes 1 non-finite value (NaN or Infinity; the first NaN) at its output 'it'\\''s' on the check's sample inputs (batch 2 of 16 tokens), where the input model computes finite values: the passes broke it; nothing written",
+      ),
+    );
     expect(nonFiniteOutput({ a: Float32Array.of(1), b: Float32Array.of(2, Number.POSITIVE_INFINITY) })).toEqual({
       output: 'b',
       count: 1,
