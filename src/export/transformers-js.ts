@@ -21,7 +21,7 @@
  * The folder is built in a staging folder beside the output and renamed into place; an existing output must be an
  * empty folder.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { buildFromHuggingFaceFolder, checkpointWeightFiles } from '../bert/build-hf.ts';
 import { findBert } from '../bert/discover.ts';
@@ -47,7 +47,7 @@ import {
   specialTokenCount,
 } from '../eval/graph-checks.ts';
 import { defaultMaxLength } from '../eval/evaluate.ts';
-import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
+import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject, readModelFile } from '../eval/model-files.ts';
 import {
   checkVocabularyRows,
   folderTokenizerJson,
@@ -212,8 +212,8 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
   // transformersJsConfig checks the labels where it writes them)
   const tokenizerSource = transformersJsTokenizerSource(opts.tokenizerDir ?? sourceDir, sourceDir, plan.structure.vocabSize, opts.input);
   checkLengthRoom(plan.model, plan.structure, tokenizerSource, sourceDir, opts.input);
-  if (existsSync(configFile))
-    checkConfigLabels(parseModelConfig(readJsonObject(configFile), configFile), graphFacts(plan.model, plan.structure).scoreWidth, opts.input);
+  if (tokenizerSource.sourceConfig)
+    checkConfigLabels(parseModelConfig(tokenizerSource.sourceConfig, configFile), graphFacts(plan.model, plan.structure).scoreWidth, opts.input);
   return removingFoldersMadeOnFailure([opts.output], async () => {
     checkFolderOutput(opts.output, [...inputFiles(opts.input, []), ...sideFiles(sourceDir)], label);
     const staging = openStaging(opts.output);
@@ -731,11 +731,12 @@ function writeSideFiles(
   defaultDtype: TransformersJsDtype,
   name: string,
   structure: BertStructure = findBert(model),
-  { tokenizerFrom, found, written: tokenizerWritten }: TokenizerSource,
+  { tokenizerFrom, found, written: tokenizerWritten, sourceConfig, specialTokensMap }: TokenizerSource,
   externalData: readonly string[] = [],
 ): SideFiles {
   const configFile = join(from, 'config.json');
-  const config = existsSync(configFile) ? readJsonObject(configFile) : {};
+  // (config.json as read before the passes, which the checks read: not the file as it is now, edited meanwhile)
+  const config = sourceConfig ?? {};
   const write = (file: string, json: unknown) => writeFileAtomic(join(dir, file), JSON.stringify(json, null, 2) + '\n');
   // (the label count as evaluation reads it: the classifier's where the scores output's shape does not say it)
   const written = transformersJsConfig(
@@ -785,8 +786,7 @@ function writeSideFiles(
   const maxPositions = inputLimits(model, structure).maxSequence;
   const writtenConfig = transformersJsTokenizerConfig(tokenizerConfig, tokenizer, maxLength, maxPositions, tokenizerClass);
   write('tokenizer_config.json', writtenConfig);
-  if (existsSync(join(tokenizerFrom, 'special_tokens_map.json')))
-    writeFileSync(join(dir, 'special_tokens_map.json'), readFileSync(join(tokenizerFrom, 'special_tokens_map.json')));
+  if (specialTokensMap) writeFileSync(join(dir, 'special_tokens_map.json'), specialTokensMap);
   // (the tokenizer written, as evaluation reads it, loaded once for the checks below; undefined where it cannot read it)
   const writtenTokenizer = loadedOrNone(dir);
   // (its model_max_length leaves room for text: checkLengthRoom refused one that does not, before any work)
@@ -814,12 +814,16 @@ function writeSideFiles(
 
 /**
  * transformersJsTokenizerSource's tokenizer folder, its files and the tokenizer.json written of them for transformers.js
- * (`written`: with `unmatched` where a post-processor's special token has no text of its ids).
+ * (`written`: with `unmatched` where a post-processor's special token has no text of its ids), and the other files the
+ * folder is written from as they were read then: the model folder's config.json (`sourceConfig`, undefined where it
+ * has none) and the tokenizer folder's special_tokens_map.json (`specialTokensMap`, its bytes).
  */
 type TokenizerSource = {
   tokenizerFrom: string;
   found: NonNullable<ReturnType<typeof folderTokenizerJson>>;
   written: ReturnType<typeof withSpecialIdsTransformersJsReads>;
+  sourceConfig?: Record<string, unknown>;
+  specialTokensMap?: Buffer;
 };
 
 /**
@@ -829,7 +833,9 @@ type TokenizerSource = {
  * reads the folder without it; transformers.js would fail to load it), or a vocabulary past the `rows` of the word
  * embedding of the model `name` (checkVocabularyRows; no pass changes those rows); with the tokenizer.json written of
  * them for transformers.js (`written`), whose own refusals (a ByteLevel normalizer: withNormalizingTransformersJsReads)
- * come here too. Read once, before any pass runs or anything is written, and handed to writeSideFiles.
+ * come here too; with `from`'s config.json and the tokenizer folder's special_tokens_map.json. Read once, before any
+ * pass runs or anything is written, and handed to the checks and to writeSideFiles, which writes the folder from them
+ * (a file edited while the passes ran, hours for an ablation, is not written unchecked).
  */
 function transformersJsTokenizerSource(tokenizerGiven: string, from: string, rows: number, name: string): TokenizerSource {
   // (a tokenizer file given names its folder, as training reads --tokenizer: vocab.json needs its merges.txt beside it)
@@ -859,7 +865,15 @@ function transformersJsTokenizerSource(tokenizerGiven: string, from: string, row
   // (a post-processor's special tokens whose ids are not their texts' written as texts transformers.js gives those
   // ids, withSpecialIdsTransformersJsReads; `specialIds` where one has no such text)
   const written = withSpecialIdsTransformersJsReads(withSplitsTransformersJsReads(withNormalizingTransformersJsReads(typed, found.file), found.file));
-  return { tokenizerFrom, found, written };
+  const configFile = join(from, 'config.json');
+  const mapFile = join(tokenizerFrom, 'special_tokens_map.json');
+  return {
+    tokenizerFrom,
+    found,
+    written,
+    ...(existsSync(configFile) ? { sourceConfig: readJsonObject(configFile) } : {}),
+    ...(existsSync(mapFile) ? { specialTokensMap: readModelFile(mapFile) } : {}),
+  };
 }
 
 /**
@@ -870,7 +884,7 @@ function transformersJsTokenizerSource(tokenizerGiven: string, from: string, row
  * transformers.js truncates every text to it. No pass changes the table or those files. A tokenizer evaluation cannot
  * read is left to the folder's other checks.
  */
-function checkLengthRoom(model: Model, structure: BertStructure, { found, tokenizerFrom }: TokenizerSource, from: string, name: string): void {
+function checkLengthRoom(model: Model, structure: BertStructure, { found, tokenizerFrom, sourceConfig }: TokenizerSource, from: string, name: string): void {
   let tokenizer: TextTokenizer;
   try {
     tokenizer = tokenizerFromJson(found.json, found.config, found.file, true, found.brokenTemplates);
@@ -880,7 +894,7 @@ function checkLengthRoom(model: Model, structure: BertStructure, { found, tokeni
   const limits = inputLimits(model, structure);
   checkModelLengthRoom(limits, tokenizer, false, name);
   const configFile = join(from, 'config.json');
-  const maxLength = existsSync(configFile) ? parseModelConfig(readJsonObject(configFile), configFile).maxLength : null;
+  const maxLength = sourceConfig ? parseModelConfig(sourceConfig, configFile).maxLength : null;
   const ownLength = modelMaxLengthOf(found.config);
   const length = transformersJsMaxLength(found.config, maxLength, limits.maxSequence);
   // (a length of the model's position table alone leaves room: checkModelLengthRoom refused one that does not)

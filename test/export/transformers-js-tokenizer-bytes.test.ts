@@ -73,3 +73,45 @@ describe('--format transformers.js and a tokenizer.json edited while the passes 
     );
   });
 });
+
+/** A pass that rewrites the source folder's config.json (max_length 2) and special_tokens_map.json while it runs. */
+const sideSource = writeModelFolder(join(root, 'side-in'), tinyBert());
+writeFileSync(join(sideSource, 'config.json'), JSON.stringify({ ...readJson(join(sideSource, 'config.json')), max_length: 16 }));
+writeFileSync(join(sideSource, 'special_tokens_map.json'), JSON.stringify({ unk_token: '[UNK]', cls_token: '[CLS]', sep_token: '[SEP]' }));
+const sideOriginals = ['config.json', 'special_tokens_map.json'].map((f) => readFileSync(join(sideSource, f), 'utf8'));
+registerPass({
+  ...declarePass({
+    name: 'test-edit-side-files',
+    description: 'edits the config.json and special_tokens_map.json of the source folder',
+    version: 1,
+    settings: z.strictObject({}),
+    flags: { adds: [], modifiers: [] },
+    options: () => ({}),
+  }),
+  async run(model) {
+    writeFileSync(join(sideSource, 'config.json'), JSON.stringify({ ...readJson(join(sideSource, 'config.json')), max_length: 2 }));
+    writeFileSync(join(sideSource, 'special_tokens_map.json'), JSON.stringify({ unk_token: '[MASK]', cls_token: '[SEP]', sep_token: '[CLS]' }));
+    return { model, report: { pass: 'test-edit-side-files', settings: {}, summary: 'edited the side files' } };
+  },
+});
+
+function readJson(file: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+}
+
+describe('--format transformers.js and a config.json or special_tokens_map.json edited while the passes run', () => {
+  // (config.json's max_length 2 leaves no room for text, which the export refuses before the passes: written after
+  // them, it became the folder's model_max_length unchecked; special_tokens_map.json was copied as it was then)
+  it('writes the folder from the files as its checks read them before the passes, not as edited since', async () => {
+    const out = join(root, 'side-edited');
+    await compressToTransformersJs({ input: join(sideSource, 'model.onnx'), output: out, steps: [{ pass: 'test-edit-side-files', settings: {} }] });
+    expect(readJson(join(sideSource, 'config.json')).max_length).toBe(2);
+    expect(readJson(join(out, 'config.json')).max_length).toBe(16);
+    expect(readJson(join(out, 'tokenizer_config.json')).model_max_length).toBe(16);
+    expect(readFileSync(join(out, 'special_tokens_map.json'), 'utf8')).toBe(sideOriginals[1]);
+    // (the edited config.json, given before the passes, is refused)
+    await expect(compressToTransformersJs({ input: join(sideSource, 'model.onnx'), output: join(root, 'side-refused'), steps: [] })).rejects.toThrow(
+      /config\.json's max_length 2 leaves no room for text/,
+    );
+  });
+});
