@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { workerLogLine, workerStoppedLine } from '../../src/cli/commands/worker.ts';
+import { workerLogLine, workerReadyLine, workerStoppedLine } from '../../src/cli/commands/worker.ts';
 import { connectionLog, connectionProblem, parseQueueUrl } from '../../src/queue/connection.ts';
 import { jobErrorLine, queuePointLine } from '../../src/queue/worker.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
@@ -16,6 +16,13 @@ describe("a queue worker's log lines", () => {
     expect(workerStoppedLine(41, { ran: 1, failed: 1 })).toBe('worker 41: stopped after 1 point done here and 1 failed run');
     expect(workerStoppedLine(41, { ran: 0, failed: 3 })).toBe('worker 41: stopped after 0 points done here and 3 failed runs');
     expect(workerStoppedLine(41, { ran: 12, failed: 0 })).toBe('worker 41: stopped after 12 points done here and 0 failed runs');
+  });
+
+  it('opens with the points it runs at once and their threads, each counted, one in the singular', () => {
+    expect(workerReadyLine(41, { queue: 'redis://h:6379/0', concurrency: 1, threads: 1 })).toBe(
+      'worker 41 on redis://h:6379/0: 1 point at once, 1 thread each; Ctrl-C to stop',
+    );
+    expect(workerReadyLine(41, { queue: 'q', concurrency: 2, threads: 8 })).toBe('worker 41 on q: 2 points at once, 8 threads each; Ctrl-C to stop');
   });
 
   it('says the queue runs an interrupted point again, instead of "rerun the same command"', () => {

@@ -41,6 +41,11 @@ export function workerStoppedLine(pid: number, summary: WorkerSummary): string {
   return `worker ${pid}: stopped after ${counted(summary.ran, 'point')} done here and ${counted(summary.failed, 'failed run')}`;
 }
 
+/** The worker's first line: its queue, how many points it runs at once and their threads, each counted (counted). */
+export function workerReadyLine(pid: number, e: { queue: string; concurrency: number; threads: number }): string {
+  return `worker ${pid} on ${e.queue}: ${counted(e.concurrency, 'point')} at once, ${counted(e.threads, 'thread')} each; Ctrl-C to stop`;
+}
+
 /**
  * The seconds --lock-seconds takes: 1 at least, and at most the longest delay of a Node timer (2^31 − 1 ms) in whole
  * seconds (BullMQ waits a lock's length between its checks for lost workers: a Node timer, which fires after 1 ms
@@ -117,9 +122,7 @@ export const workerCommand: CliCommand<WorkerArgs> = {
         onEvent: (e) => {
           switch (e.type) {
             case 'ready':
-              return err(
-                `worker ${process.pid} on ${e.queue}: ${e.concurrency} point${e.concurrency > 1 ? 's' : ''} at once, ${e.threads} thread${e.threads > 1 ? 's' : ''} each; Ctrl-C to stop`,
-              );
+              return err(workerReadyLine(process.pid, e));
             case 'start':
               return err(`start ${e.point.key.slice(0, 12)} ${pointName(e.point)}${e.attempt > 1 ? ` (run ${e.attempt})` : ''}`);
             case 'finished':
