@@ -61,6 +61,8 @@ export interface QueuedSweepSummary extends SweepSummary {
   notQueued: SweepPoint[];
   /** Points still queued when the call was stopped (aborted). */
   left: number;
+  /** Why Redis was out of reach when the call stopped (connectionProblem: ECONNREFUSED …), if it was: `left` is what it last saw queued. */
+  unreachable?: string;
   /** Points an earlier run of the sweep queued that its plan no longer holds, taken out of the queue before any worker ran them. */
   withdrawn: number;
   /** Points this call waited for that a later run of the edited sweep took out of the queue or the sweep (its plan no longer holds them): let go, not collected. */
@@ -413,6 +415,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       log(`${counted(summary.notQueued.length, 'point')} not in the queue (run without --follow to queue them): ${pointNames(summary.notQueued)}`);
   } finally {
     summary.left = pending.size;
+    if (connection.problem) summary.unreachable = connection.problem;
     await Promise.all([closeWithin(events.close()), closeWithin(queue.close())]);
     try {
       summary.sweeps = store.sweeps();

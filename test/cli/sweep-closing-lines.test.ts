@@ -31,6 +31,16 @@ describe("a sweep's closing lines", () => {
     expect(queuedLeftLines({ left: 0, notQueued: [] }, 'AGAIN')).toEqual([]);
   });
 
+  it("of a queued sweep stopped while Redis was out of reach: its points were queued there, and the command that collects them or queues them again, where it said they were still queued and gave --follow's", () => {
+    expect(queuedLeftLines({ left: 2, notQueued: [], unreachable: 'ECONNREFUSED' }, 'AGAIN --follow', 'AGAIN')).toEqual([
+      'stopped with Redis out of reach (ECONNREFUSED): 2 points queued there are not collected (still queued unless Redis restarts without its data); once it answers, go on with: AGAIN',
+    ]);
+    expect(queuedLeftLines({ left: 1, notQueued: [], unreachable: 'ECONNREFUSED' }, 'AGAIN --follow', 'AGAIN')[0]).toMatch(
+      /: 1 point queued there is not collected /,
+    );
+    expect(followCommand('s.yaml', 'redis://h:6379/0', 'out/s.sqlite', false)).toBe('compress sweep s.yaml --queue redis://h:6379/0 --store out/s.sqlite');
+  });
+
   it('give the command that collects the points still queued as a shell takes each word, where a blank in a path split it', () => {
     expect(followCommand('my sweep.yaml', 'redis://h:6379/0', '/tmp/a b/s.sqlite')).toBe(
       "compress sweep 'my sweep.yaml' --queue redis://h:6379/0 --store '/tmp/a b/s.sqlite' --follow",

@@ -119,6 +119,25 @@ describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${own
     }
   }, 120_000);
 
+  it('stopped while Redis is out of reach: the summary says why, for the closing line not to say its points are still queued', async () => {
+    await redis.kill();
+    await redis.start();
+    const stop = new AbortController();
+    const running = runQueuedSweep({
+      file: t.sweepFile,
+      store: join(t.root, 'stopped.sqlite'),
+      queue: redis.url(),
+      signal: stop.signal,
+      onEvent: (e) => {
+        if (e.type !== 'log') return;
+        if (e.line.startsWith('queued')) void redis.kill();
+        else if (/^queue redis:\/\/127\.0\.0\.1:\d+\/0: ECONNREFUSED/.test(e.line)) stop.abort();
+      },
+    });
+    const summary = await running;
+    expect([summary.left, summary.unreachable]).toEqual([keys.length, 'ECONNREFUSED']);
+  }, 60_000);
+
   it('gone for good: the coordinator stops with one line, and the store keeps what it had', async () => {
     // An empty Redis (the first test left its results there, which would be collected at once).
     await redis.kill();

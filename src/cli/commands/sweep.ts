@@ -334,10 +334,19 @@ export function localTotalLine(summary: Pick<SweepSummary, 'total' | 'alreadyDon
   return `${counted(summary.total, 'point')}: ${summary.alreadyDone} already in the store, ${summary.ran} run now${timedAgain}${others}, ${summary.failed.length} failed (${summary.seconds.toFixed(1)} s)`;
 }
 
-/** What a queued sweep that stopped collecting says of its points still queued and those it did not queue. */
-export function queuedLeftLines(summary: Pick<QueuedSweepSummary, 'left' | 'notQueued'>, again: string): string[] {
+/**
+ * What a queued sweep that stopped collecting says of its points still queued (`again` collects them) and those it did
+ * not queue; stopped while Redis was out of reach (`unreachable`), that its points were queued there, which it cannot
+ * know still holds (a Redis restarted without its data lost them), and `rerun`, the command that collects them or
+ * queues them again, whichever Redis then holds.
+ */
+export function queuedLeftLines(summary: Pick<QueuedSweepSummary, 'left' | 'notQueued' | 'unreachable'>, again: string, rerun = again): string[] {
   const lines: string[] = [];
-  if (summary.left > 0)
+  if (summary.left > 0 && summary.unreachable !== undefined)
+    lines.push(
+      `stopped with Redis out of reach (${summary.unreachable}): ${counted(summary.left, 'point')} queued there ${summary.left === 1 ? 'is' : 'are'} not collected (still queued unless Redis restarts without its data); once it answers, go on with: ${rerun}`,
+    );
+  else if (summary.left > 0)
     lines.push(
       `stopped: ${counted(summary.left, 'point')} ${summary.left === 1 ? 'is' : 'are'} still queued and the workers go on; collect them with: ${again}`,
     );
@@ -355,10 +364,11 @@ export function queuedTotalLine(summary: Pick<QueuedSweepSummary, 'total' | 'alr
 
 /**
  * The command that collects a queued sweep's points still queued: `compress sweep FILE --queue URL --store STORE
- * --follow`, each word as a shell takes it (shellWord, as reportCommand writes its own: 'my sweep.yaml').
+ * --follow`, each word as a shell takes it (shellWord, as reportCommand writes its own: 'my sweep.yaml'); without
+ * `follow`, the one that also queues again those the queue no longer holds.
  */
-export function followCommand(file: string, queue: string, store: string): string {
-  return `compress sweep ${shellWord(file)} --queue ${shellWord(queue)} --store ${shellWord(store)} --follow`;
+export function followCommand(file: string, queue: string, store: string, follow = true): string {
+  return `compress sweep ${shellWord(file)} --queue ${shellWord(queue)} --store ${shellWord(store)}${follow ? ' --follow' : ''}`;
 }
 
 /**
@@ -414,7 +424,7 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
   out(queuedTotalLine(summary));
   for (const line of failedLines(summary.failed, 'rerun without --follow to retry them')) err(line);
   const again = followCommand(args.file, queue, store);
-  for (const line of queuedLeftLines(summary, again)) err(line);
+  for (const line of queuedLeftLines(summary, again, followCommand(args.file, queue, store, false))) err(line);
   if (summary.stale.length > 0) err(staleLine(summary.stale, false).line);
   const contended = contendedLine(summary.contended, true);
   if (contended) err(contended);
