@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { sha256Bytes } from '../files.ts';
-import { checkIntegerFlag, SettingsError } from '../errors.ts';
+import { checkIntegerFlag, counted, SettingsError } from '../errors.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { loadSplit, splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
@@ -130,7 +130,7 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   if (fixedBatch !== null) {
     if (examples.length < fixedBatch) {
       throw new SettingsError(
-        `--calibration-examples ${count}: ${where.onnx} fixes its batch at ${fixedBatch} rows, and ${task.name} gives ${examples.length} calibration example${examples.length === 1 ? '' : 's'}: calibrate on at least ${fixedBatch}`,
+        `--calibration-examples ${count}: ${where.onnx} fixes its batch at ${fixedBatch} rows, and ${task.name} gives ${counted(examples.length, 'calibration example')}: calibrate on at least ${fixedBatch}`,
       );
     }
     examples = examples.slice(0, examples.length - (examples.length % fixedBatch));

@@ -5,7 +5,7 @@
  * (`scoreTask`).
  */
 import { existsSync } from 'node:fs';
-import { checkIntegerFlag, DataError, SettingsError } from '../errors.ts';
+import { checkIntegerFlag, choiceRefusal, DataError, SettingsError, valueText } from '../errors.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
 import { loadSplit, officialRowsNote, skippedRowsNote, splitFile, splitNotFound, type GlueDataset } from '../glue/dataset.ts';
 import { lookupTasks, normalizeTaskName, resolveTasks, taskNameList } from '../glue/registry.ts';
@@ -254,7 +254,7 @@ export function evalSettings(opts: Pick<EvalOptions, 'split' | 'submissionDir' |
   tasks: TaskDefinition[];
 } {
   const split: EvalSplit = opts.split ?? 'dev';
-  if (split !== 'dev' && split !== 'test') throw new SettingsError(`split '${String(split)}' is not dev or test`);
+  if (split !== 'dev' && split !== 'test') throw new SettingsError(choiceRefusal('split', split, ['dev', 'test'], { from: 'code' }));
   if (opts.submissionDir !== undefined && split !== 'test') {
     throw new SettingsError('--submission writes GLUE server files from test predictions: add --split test');
   }
@@ -381,7 +381,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     keep((task) => {
       if (named!.has(task) || tuned.has(task.modelTask)) return;
       throw new SettingsError(
-        `${modelConfig.file}: finetuning_task '${modelConfig.finetuningTask}': the model was fine-tuned on ${[...tuned].join(', ')}, not ${task.modelTask} (name ${task.name} to score it anyway)`,
+        `${modelConfig.file}: finetuning_task ${valueText(modelConfig.finetuningTask)}: the model was fine-tuned on ${[...tuned].join(', ')}, not ${task.modelTask} (name ${task.name} to score it anyway)`,
       );
     });
   }

@@ -224,10 +224,7 @@ export function checkModelLengthRoom(
     return;
   }
   if (most > specials) return;
-  const holds =
-    fixed < table
-      ? `the model's inputs are fixed to ${most} token${most === 1 ? '' : 's'}`
-      : `the model's position table covers ${most} token${most === 1 ? '' : 's'}`;
+  const holds = fixed < table ? `the model's inputs are fixed to ${counted(most, 'token')}` : `the model's position table covers ${counted(most, 'token')}`;
   throw new SettingsError(
     `${model}: ${holds}, which leaves no room for text after the ${counted(specials, 'special token')} of ${pair ? 'a sentence pair' : 'a single text'}: no --max-length mends that (a model needs ${specials + 1} positions or more)`,
   );
@@ -305,7 +302,7 @@ export function checkEncodings(
   }
   if (limits.typeVocabSize !== null && maxType >= limits.typeVocabSize) {
     throw new DataError(
-      `${tokenizer} gives token type ${maxType}, but ${model} has ${limits.typeVocabSize} token type${limits.typeVocabSize === 1 ? '' : 's'}: the tokenizer's template is not the model's`,
+      `${tokenizer} gives token type ${maxType}, but ${model} has ${counted(limits.typeVocabSize, 'token type')}: the tokenizer's template is not the model's`,
     );
   }
 }
@@ -336,5 +333,5 @@ export function checkConfigLabels(config: ModelConfig, scoreWidth: number | null
 /** Why config.json's label count and the model's scores per example differ, in one line; undefined where they agree or either is unknown. */
 export function configLabelsProblem(config: ModelConfig, scoreWidth: number | null, model: string): string | undefined {
   if (config.numLabels === null || scoreWidth === null || config.numLabels === scoreWidth) return undefined;
-  return `${config.file}: says ${config.numLabels} label${config.numLabels === 1 ? '' : 's'} ${labelCountSource(config.id2label)}, but ${model} gives ${scoreWidth} score${scoreWidth === 1 ? '' : 's'} per example: fix config.json`;
+  return `${config.file}: says ${counted(config.numLabels, 'label')} ${labelCountSource(config.id2label)}, but ${model} gives ${counted(scoreWidth, 'score')} per example: fix config.json`;
 }

@@ -13,7 +13,7 @@
  * or LABEL_k naming another output than its own) or where one is another GLUE task's label (an MNLI model's
  * `entailment` for SST-2: a model of another task, not a naming of this one's classes).
  */
-import { SettingsError } from '../errors.ts';
+import { counted, SettingsError } from '../errors.ts';
 import { GLUE_TASKS, type TaskDefinition } from '../glue/tasks.ts';
 
 /**
@@ -73,13 +73,14 @@ export function labelCountSource(id2label: ReadonlyMap<number, string> | null): 
  * message blames the right file (its id2label too).
  */
 export function mapModelLabels(task: TaskDefinition, id2label: ReadonlyMap<number, string> | null, numOutputs: number, countedBy?: string): LabelMapping {
-  const s = numOutputs === 1 ? '' : 's';
-  const counted = countedBy ? `${countedBy} says ${numOutputs} label${s} ${labelCountSource(id2label)}` : `the model has ${numOutputs} output${s}`;
+  const count = countedBy
+    ? `${countedBy} says ${counted(numOutputs, 'label')} ${labelCountSource(id2label)}`
+    : `the model has ${counted(numOutputs, 'output')}`;
   if (task.regression) {
     if (numOutputs !== 1) {
       throw new SettingsError(
         countedBy
-          ? `${task.name} is a regression task (1 output) but ${counted}`
+          ? `${task.name} is a regression task (1 output) but ${count}`
           : `${task.name} is a regression task: the model must have 1 output, it has ${numOutputs}`,
       );
     }
@@ -88,7 +89,7 @@ export function mapModelLabels(task: TaskDefinition, id2label: ReadonlyMap<numbe
   const n = task.labels.length;
   if (numOutputs !== n) {
     throw new SettingsError(
-      `${task.name} has ${n} labels (${task.labels.join(', ')}) but ${counted}` +
+      `${task.name} has ${counted(n, 'label')} (${task.labels.join(', ')}) but ${count}` +
         (task.modelTask !== task.name ? ` (${task.name} needs ${withArticle(task.modelTask)} model)` : ''),
     );
   }

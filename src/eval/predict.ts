@@ -3,7 +3,7 @@
  * in the examples' original order.
  */
 import { filledRows, sessionInputs, type ModelInput } from '../bert/model-inputs.ts';
-import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
+import { SettingsError, UserError, ortErrorLine, quotedText } from '../errors.ts';
 import { floatValues, type Session, type Tensor } from '../runtime/session.ts';
 import { buildFeeds, planBatches } from './batching.ts';
 import type { TextEncoding } from './tokenizer.ts';
@@ -73,7 +73,7 @@ export async function predictRows(session: Session, encodings: readonly TextEnco
       width = w;
       values = new Float32Array(encodings.length * width);
     } else if (w !== width) {
-      throw new SettingsError(`model output '${output}' changed width between batches (${width} then ${w})`);
+      throw new SettingsError(`model output ${quotedText(output)} changed width between batches (${width} then ${w})`);
     }
     const data = floatValues(tensor);
     indices.forEach((example, r) => values.set(data.subarray(r * width, (r + 1) * width), example * width));
@@ -86,11 +86,11 @@ export async function predictRows(session: Session, encodings: readonly TextEnco
 /** Scores per example of an output shaped [batch, k], [batch] or [batch, 1], of float32 or float16 scores. */
 function rowWidth(tensor: Tensor, rows: number, name: string): number {
   if (tensor.type !== 'float32' && tensor.type !== 'float16') {
-    throw new SettingsError(`model output '${name}' is ${tensor.type}; expected float32 or float16 scores`);
+    throw new SettingsError(`model output ${quotedText(name)} is ${tensor.type}; expected float32 or float16 scores`);
   }
   const dims = tensor.dims;
   if (dims[0] !== rows || dims.length > 2) {
-    throw new SettingsError(`model output '${name}' has shape [${dims.join(', ')}]; expected [batch, labels] for a sequence classifier`);
+    throw new SettingsError(`model output ${quotedText(name)} has shape [${dims.join(', ')}]; expected [batch, labels] for a sequence classifier`);
   }
   return dims.length === 1 ? 1 : dims[1]!;
 }

@@ -2,6 +2,7 @@
  * Presenting results: the JSON report (`--json`, `--out`) with scores as fractions and metric keys as Hugging Face
  * `evaluate` names them, and the per-task table for the terminal, which shows scores ×100.
  */
+import { counted } from '../errors.ts';
 import { removeStaleTemporaries, writeFileAtomic } from '../files.ts';
 import type { EvalResult } from './evaluate.ts';
 import { entryLabel, taskScore } from './glue-score.ts';
@@ -117,7 +118,7 @@ export function formatTable(result: EvalResult): string[] {
     out.push('', wnliLeftOut ? 'GLUE score: - (WNLI excluded, no other task scored)' : `GLUE score: - (no labelled ${result.split} results)`);
   }
   if (result.skipped.length > 0) {
-    out.push(`skipped ${result.skipped.length} task${result.skipped.length === 1 ? '' : 's'} of all that this model cannot be scored on:`);
+    out.push(`skipped ${counted(result.skipped.length, 'task')} of all that this model cannot be scored on:`);
     for (const t of result.skipped) out.push(`  ${t.task}: ${t.reason}`);
   }
   if (result.submissionFiles.length > 0) out.push(`submission files: ${result.submissionFiles.length} written`);

@@ -4,7 +4,7 @@
  * BertPreTokenizer, WordPiece with `##` continuation and 100-character words, and the `[CLS] A [SEP] B [SEP]`
  * template with token types 0/1.
  */
-import { DataError, fsReason } from '../errors.ts';
+import { DataError, fsReason, quotedText } from '../errors.ts';
 import { READ_CHUNK_BYTES, readLines, withoutBom } from '../files.ts';
 
 /** The special tokens of a BERT vocabulary; defaults are bert-base's. */
@@ -72,7 +72,7 @@ export function wordPieceTokenizerJson(vocab: ReadonlyMap<string, number>, file:
   // (an unknown token the vocabulary lacks is no refusal here: tokenizers builds such a model and fails only on a text
   // holding a piece the vocabulary does not spell, as tokenizerFromJson does per text)
   for (const t of [special.cls, special.sep]) {
-    if (!vocab.has(t)) throw new DataError(`${file}: the vocabulary has no '${t}' token`);
+    if (!vocab.has(t)) throw new DataError(`${file}: the vocabulary has no ${quotedText(t)} token`);
   }
   const addedTokens = [special.pad, special.unk, special.cls, special.sep, special.mask]
     .filter((t) => vocab.has(t))

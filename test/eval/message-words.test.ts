@@ -1,0 +1,36 @@
+/**
+ * src/eval's refusals quote a value as every refused value is (quotedText, as a shell takes it; choiceRefusal for a
+ * value outside its choices) and count by counted: a vocabulary's special token holding a quote stays one pair of
+ * quotes a reader can paste, where a hand '${x}' showed '[it's]'; a split a library caller gives outside dev and test
+ * is refused in the words of every choice, with its kind.
+ */
+import { describe, expect, it } from 'vitest';
+import { DataError, SettingsError } from '../../src/errors.ts';
+import { evalSettings } from '../../src/eval/evaluate.ts';
+import { DEFAULT_BERT_SPECIAL_TOKENS, wordPieceTokenizerJson } from '../../src/eval/wordpiece-vocab.ts';
+import { configLabelsProblem } from '../../src/eval/graph-checks.ts';
+
+describe("src/eval's words", () => {
+  it.each([
+    ["[it's]", "'[it'\\''s]'"],
+    ['[a\nb]', "$'[a\\nb]'"],
+  ])('a special token %j the vocabulary lacks is quoted as a shell takes it', (cls, shown) => {
+    const vocab = new Map(['[PAD]', '[UNK]', '[SEP]', '[MASK]', 'a'].map((t, i) => [t, i]));
+    expect(() => wordPieceTokenizerJson(vocab, 'vocab.txt', { doLowerCase: true, specialTokens: { ...DEFAULT_BERT_SPECIAL_TOKENS, cls } })).toThrow(
+      new DataError(`vocab.txt: the vocabulary has no ${shown} token`),
+    );
+  });
+
+  it('a split outside dev and test, as a library caller gives it, is refused as every choice is (choiceRefusal)', () => {
+    expect(() => evalSettings({ split: 'train' as 'dev', tasks: ['SST-2'] })).toThrow(
+      new SettingsError('split: expected one of dev, test, got string "train"'),
+    );
+  });
+
+  it("config.json's label count and the model's scores are counted by counted", () => {
+    const config = { file: 'config.json', numLabels: 1, id2label: null } as Parameters<typeof configLabelsProblem>[0];
+    expect(configLabelsProblem(config, 3, 'm.onnx')).toBe(
+      'config.json: says 1 label (its num_labels, as transformers reads it without an id2label), but m.onnx gives 3 scores per example: fix config.json',
+    );
+  });
+});
