@@ -62,7 +62,7 @@ describe('compress sweep --queue: its failed points', () => {
     const r = await runMain(['sweep', file, '--store', join(t.root, 'queued.sqlite'), '--queue', 'redis://127.0.0.1:1']);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([
-      'failed (errors above; rerun without --follow to retry them): tiny-sst2 · baseline',
+      'failed (errors above; rerun without --follow to retry it): tiny-sst2 · baseline',
       'failed (errors above; the bert-compress running now refuses their input, so a rerun of the sweep fails at them too until it is given as the error asks): tiny-xlm · baseline',
     ]);
   });

@@ -84,7 +84,7 @@ describe('stale points', () => {
     ]);
     expect(storedKeys(store)).toContain('key-of-older-code');
     expect(staleLine(kept.stale, false).line).toBe(
-      `1 point stale: stored by other code (${change}) and kept, not recomputed: tiny-sst2 · heads; rerun with --rerun-stale to recompute them`,
+      `1 point stale: stored by other code (${change}) and kept, not recomputed: tiny-sst2 · heads; rerun with --rerun-stale to recompute it`,
     );
 
     // compress sweep --dry-run marks it as the run takes it, kept or (--rerun-stale) to recompute
@@ -114,7 +114,7 @@ describe('stale points', () => {
     expect(again).toMatchObject({ alreadyDone: 2, ran: 0, stale: [] });
   });
 
-  it('whose recompute (--rerun-stale) failed are named with the flag that retries them, not under "rerun to retry them": a plain rerun keeps them', async () => {
+  it('whose recompute (--rerun-stale) failed are named with the flag that retries them, not under "rerun to retry it": a plain rerun keeps them (one point: it, its stored result)', async () => {
     const store = join(t.root, 'stale-failed.sqlite');
     expect((await runSweep({ file, store })).ran).toBe(2);
     const now = PRUNE_HEADS.keyVersion(PRUNE_HEADS.check({ ratio: 0.5 }), undefined);
@@ -130,9 +130,9 @@ describe('stale points', () => {
     }
     expect(rerun.code).toBe(1);
     expect(rerun.stdout).toContain(', 1 failed (');
-    expect(rerun.stderr).not.toContain('rerun to retry them');
+    expect(rerun.stderr).not.toContain('rerun to retry');
     expect(rerun.stderr).toContain(
-      `1 point stale (${change}), failed (errors above; their stored results stand, still stale; rerun with --rerun-stale to retry them): tiny-sst2 · heads\n`,
+      `1 point stale (${change}), failed (errors above; its stored result stands, still stale; rerun with --rerun-stale to retry it): tiny-sst2 · heads\n`,
     );
     // (as it says: a plain rerun keeps the stored result, stale, and --rerun-stale computes it)
     const kept = await runSweep({ file, store });
@@ -144,6 +144,12 @@ describe('stale points', () => {
       `2 points stale (${change}), failed (errors above; their stored results stand, still stale): tiny-sst2 · heads, tiny-sst2 · xlm; ` +
         'no rerun recomputes tiny-sst2 · xlm, --rerun-stale neither: the bert-compress running now refuses its input (xlm: refused); ' +
         'rerun with --rerun-stale to retry tiny-sst2 · heads',
+    );
+    // (kept, not rerun: the one a rerun recomputes is 'the other', as the one kept point is 'it' above)
+    expect(staleLine([heads!, refused], false).line).toBe(
+      `2 points stale: stored by other code (${change}) and kept, not recomputed: tiny-sst2 · heads, tiny-sst2 · xlm; ` +
+        'no rerun recomputes tiny-sst2 · xlm, --rerun-stale neither: the bert-compress running now refuses its input (xlm: refused); ' +
+        'rerun with --rerun-stale to recompute the other',
     );
     expect(await runSweep({ file, store, rerunStale: true })).toMatchObject({ ran: 1, failed: [] });
   });

@@ -665,7 +665,7 @@ describe('a sweep point of an XLM folder of vocab.json and merges.txt (now refus
       // the closing lines say the recompute failed, not that the point was recomputed, and that no rerun recomputes it
       // (no line promises a rerun retries it)
       expect(rerun.stderr).toContain(
-        `1 point stale (tokenizer reading v10 → v5), failed (errors above; their stored results stand, still stale): tiny-xlm · baseline; no rerun recomputes tiny-xlm · baseline, --rerun-stale neither: the bert-compress running now refuses its input (${row!.refused})\n`,
+        `1 point stale (tokenizer reading v10 → v5), failed (errors above; its stored result stands, still stale): tiny-xlm · baseline; no rerun recomputes tiny-xlm · baseline, --rerun-stale neither: the bert-compress running now refuses its input (${row!.refused})\n`,
       );
       expect(rerun.stderr).not.toContain('rerun to retry');
       expect(rerun.stdout).toContain(', 1 failed (');

@@ -80,7 +80,7 @@ describe("a training step's version", () => {
     expect(kept).toMatchObject({ total: 3, alreadyDone: 2, ran: 0, failed: [] });
     expect(kept.stale.map((s) => [s.point.label, s.stored.map((o) => o.key), s.change])).toEqual([['kd', [before.get('kd')!.key], change]]);
     expect(staleLine(kept.stale, false).line).toBe(
-      `1 point stale: stored by other code (${change}) and kept, not recomputed: tiny-sst2 · kd; rerun with --rerun-stale to recompute them`,
+      `1 point stale: stored by other code (${change}) and kept, not recomputed: tiny-sst2 · kd; rerun with --rerun-stale to recompute it`,
     );
     expect(stored(store)).toEqual(before);
     const report = loadReport({ store });

@@ -177,7 +177,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
     const stale = new Set(summary.stale.map((s) => s.point.key));
     for (const line of failedLines(
       summary.failed.filter((f) => !stale.has(f.point.key)),
-      'rerun to retry them',
+      'rerun to retry',
     ))
       err(line);
     if (summary.stale.length > 0) {
@@ -242,18 +242,22 @@ async function dryRun(args: SweepArgs, store: string): Promise<number> {
 }
 
 /**
- * The failed points' closing lines: those a rerun retries (`retry`: how), and apart those whose input the code running
- * now refuses (`refused`: a tokenizer folder), at which every rerun fails until it is given as the refusal asks.
+ * The failed points' closing lines: those a rerun retries (`retry`: how, 'rerun to retry', followed by it or them), and
+ * apart those whose input the code running now refuses (`refused`: a tokenizer folder), at which every rerun fails until
+ * it is given as the refusal asks.
  */
 function failedLines(failed: SweepSummary['failed'], retry: string): string[] {
   const refused = failed.filter((f) => f.refused !== undefined);
   const retried = failed.filter((f) => f.refused === undefined);
   const names = (points: SweepSummary['failed']) => pointNames(points.map((f) => f.point));
   return [
-    ...(retried.length > 0 ? [`failed (errors above; ${retry}): ${names(retried)}`] : []),
+    ...(retried.length > 0 ? [`failed (errors above; ${retry} ${them(retried.length)}): ${names(retried)}`] : []),
     ...(refused.length > 0 ? [`failed (errors above; ${FAILED_REFUSED_INPUT}): ${names(refused)}`] : []),
   ];
 }
+
+/** The pronoun of `n` points in a closing line: it for one, them for more. */
+const them = (n: number): string => (n === 1 ? 'it' : 'them');
 
 /** The stale points whose input the code running now refuses (StaleMatch.refused): no rerun recomputes them, --rerun-stale fails at them. */
 const refusedNow = (stale: SweepSummary['stale']) => stale.filter((s) => s.refused !== undefined);
@@ -278,8 +282,8 @@ export function staleLine(stale: SweepSummary['stale'], rerun: boolean, failed: 
   if (!rerun) {
     const kept = `${n} stale: stored by other code (${changes}) and kept, not recomputed: ${pointNames(stale.map((s) => s.point))}`;
     const refused = refusedNow(stale);
-    if (refused.length === 0) return { line: `${kept}; rerun with --rerun-stale to recompute them`, standing: true };
-    const others = refused.length < stale.length ? '; rerun with --rerun-stale to recompute the others' : '';
+    if (refused.length === 0) return { line: `${kept}; rerun with --rerun-stale to recompute ${them(stale.length)}`, standing: true };
+    const others = refused.length < stale.length ? `; rerun with --rerun-stale to recompute the other${stale.length - refused.length === 1 ? '' : 's'}` : '';
     return { line: `${kept}; ${noRerunRecomputes(refused)}${others}`, standing: true };
   }
   const failedKeys = new Set(failed.map((f) => f.point.key));
@@ -288,10 +292,11 @@ export function staleLine(stale: SweepSummary['stale'], rerun: boolean, failed: 
   const refused = refusedNow(notDone);
   // (only --rerun-stale retries the others: a plain rerun keeps their stored results)
   const retry = notDone.filter((s) => s.refused === undefined).map((s) => s.point);
-  const allRetried = retry.length === notDone.length ? '; rerun with --rerun-stale to retry them' : '';
+  const allRetried = retry.length === notDone.length ? `; rerun with --rerun-stale to retry ${them(notDone.length)}` : '';
+  const stand = notDone.length === 1 ? 'its stored result stands' : 'their stored results stand';
   const parts = [
     ...(done.length > 0 ? [`recomputed: ${pointNames(done)}`] : []),
-    ...(notDone.length > 0 ? [`failed (errors above; their stored results stand, still stale${allRetried}): ${pointNames(notDone.map((s) => s.point))}`] : []),
+    ...(notDone.length > 0 ? [`failed (errors above; ${stand}, still stale${allRetried}): ${pointNames(notDone.map((s) => s.point))}`] : []),
     ...(refused.length > 0 ? [noRerunRecomputes(refused)] : []),
     ...(retry.length > 0 && allRetried === '' ? [`rerun with --rerun-stale to retry ${pointNames(retry)}`] : []),
   ];
@@ -422,7 +427,7 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
     signals.remove();
   }
   out(queuedTotalLine(summary));
-  for (const line of failedLines(summary.failed, 'rerun without --follow to retry them')) err(line);
+  for (const line of failedLines(summary.failed, 'rerun without --follow to retry')) err(line);
   const again = followCommand(args.file, queue, store);
   for (const line of queuedLeftLines(summary, again, followCommand(args.file, queue, store, false))) err(line);
   if (summary.stale.length > 0) err(staleLine(summary.stale, false).line);
