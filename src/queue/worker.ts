@@ -67,7 +67,8 @@ export interface QueueWorkerOptions {
   lockMs?: number;
   /**
    * Aborting stops taking points; the call returns once the running ones have finished and the queue took their
-   * results, or once it waited a lock (`lockMs`) for that after the last one finished (Redis out of reach: stoppedWithin).
+   * results, or once it waited a lock (`lockMs`, at most a minute: stopWaitMs) for that after the last one finished
+   * (Redis out of reach: stoppedWithin).
    */
   signal?: AbortSignal;
   onEvent?: (event: WorkerEvent) => void;
@@ -219,6 +220,18 @@ export function workerThreads(threads: number | undefined, concurrency: number):
 
 /** How often a stopping worker looks whether its running points have finished and the queue took their results. */
 const STOP_POLL_MS = 100;
+
+/** The longest a stopping worker waits for Redis to take its points' outcomes, whatever its lock (a coordinator waits as long for Redis). */
+export const STOP_WAIT_MAX_MS = 60_000;
+
+/**
+ * How long a stopping worker waits for the queue to take its points' outcomes once they finished (stoppedWithin): a
+ * lock (`lockMs`), after which the queue refuses them anyway, but at most STOP_WAIT_MAX_MS (a --lock-seconds of an
+ * hour, for points that long, made a stop with Redis out of reach take an hour).
+ */
+export function stopWaitMs(lockMs: number): number {
+  return Math.min(lockMs, STOP_WAIT_MAX_MS);
+}
 
 /**
  * The line of a stopping worker about a point whose result (or failure) the queue had not taken `seconds` after the
@@ -453,7 +466,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     const running = worker.run();
     if (opts.signal?.aborted) requestStop();
     opts.signal?.addEventListener('abort', requestStop, { once: true });
-    await Promise.race([running, stopRequest.then(() => stoppedWithin(lockMs))]);
+    await Promise.race([running, stopRequest.then(() => stoppedWithin(stopWaitMs(lockMs)))]);
   } finally {
     // (by force: the points are done, or given up on; a graceful close waits for ever on a Redis out of reach)
     await worker.close(true).catch(() => {});

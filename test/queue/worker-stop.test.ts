@@ -11,7 +11,7 @@ import { sha256File } from '../../src/files.ts';
 import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
 import { pointFiles } from '../../src/queue/files.ts';
 import { jobOptions } from '../../src/queue/job.ts';
-import { runQueueWorker, untakenResultLine, type WorkerEvent, type WorkerSummary } from '../../src/queue/worker.ts';
+import { STOP_WAIT_MAX_MS, runQueueWorker, stopWaitMs, untakenResultLine, type WorkerEvent, type WorkerSummary } from '../../src/queue/worker.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
@@ -90,6 +90,13 @@ describe.skipIf(ownRedisSkipReason !== null)(
         /^point [0-9a-f]{12}: the queue did not take this run's outcome within 1 s of its end \(Redis out of reach\);/,
       );
     }, 40_000);
+
+    it('waits for Redis a lock at most, and at most a minute whatever the lock (--lock-seconds 3600 made a stop wait an hour)', () => {
+      expect(stopWaitMs(1_000)).toBe(1_000);
+      expect(stopWaitMs(30_000)).toBe(30_000);
+      expect(stopWaitMs(3_600_000)).toBe(60_000);
+      expect(STOP_WAIT_MAX_MS).toBe(60_000);
+    });
 
     it.each([
       ['SIGTERM', 143],
