@@ -110,6 +110,38 @@ export function chartPoints(data: ReportData, kind: ChartKind): ChartPoint[] {
   return points;
 }
 
+/** The pixels a chart's scales keep clear at each end of a panel's points, for the labels there. */
+export const SCALE_PADDING = 16;
+
+/**
+ * A chart's x scale and the layer that pads it, for a quantity that cannot be negative (MB, ms, parameters): the x
+ * encoding `x` takes no padding of its own (its scale `{ zero: false, nice: true, padding: 0 }`), and a transparent
+ * rule per panel (`panel`: the field the panels are faceted by) spans SCALE_PADDING pixels past each end of the
+ * panel's points as vega's scale padding does, but from no less than 0: vega's padding, applied after the data's
+ * extent, reached past 0 and drew a −0.2 (ms, MB) tick in a panel whose smallest point was 0.04.
+ */
+export function nonNegativeX<X extends { field: string }>(x: X, panel: string, width: number): { x: X & { scale: object }; layer: object } {
+  const scaled = { ...x, scale: { zero: false, nice: true, padding: 0 } };
+  // (vega's padding on a linear scale: the extent widened by pad / (width − 2 pad) of itself at each end)
+  const share = SCALE_PADDING / (width - 2 * SCALE_PADDING);
+  const layer = {
+    transform: [
+      {
+        aggregate: [
+          { op: 'min', field: x.field, as: 'low' },
+          { op: 'max', field: x.field, as: 'high' },
+        ],
+        groupby: [panel],
+      },
+      { calculate: `max(0, datum.low - (datum.high - datum.low) * ${share})`, as: 'paddedLow' },
+      { calculate: `datum.high + (datum.high - datum.low) * ${share}`, as: 'paddedHigh' },
+    ],
+    mark: { type: 'rule', opacity: 0 },
+    encoding: { x: { ...scaled, field: 'paddedLow' }, x2: { field: 'paddedHigh' } },
+  };
+  return { x: scaled, layer };
+}
+
 /** The font size of a chart's subtitle (px; vega's default, 10, measured larger to be safe). */
 const SUBTITLE_SIZE = 12;
 /** A Pareto chart's or the teacher-size chart's note of the points whose labels fit nowhere (renderLabelled). */
@@ -182,10 +214,13 @@ export function chartSpec(data: ReportData, kind: ChartKind, unlabelled: readonl
   // at most six significant digits, trailing zeros trimmed: a panel of one point (or one x) has a one-value domain,
   // of which vega's own tick format printed '40.000000'
   const axis = { format: ',~r' };
-  const xEnc = { field: 'x', type: 'quantitative' as const, title: x, scale: { zero: false, nice: true, padding: 16 }, axis };
-  const yEnc = { field: 'y', type: 'quantitative' as const, title: 'GLUE score (dev, ×100)', scale: { zero: false, nice: true, padding: 16 }, axis };
+  // (sizes and latencies are never negative: the x axis is padded from 0 at the least, the y axis, a score that can be, by vega)
+  const padded = nonNegativeX({ field: 'x', type: 'quantitative' as const, title: x, axis }, 'model', PANEL_WIDTH);
+  const xEnc = padded.x;
+  const yEnc = { field: 'y', type: 'quantitative' as const, title: 'GLUE score (dev, ×100)', scale: { zero: false, nice: true, padding: SCALE_PADDING }, axis };
   const color = { field: 'model', type: 'nominal' as const, title: 'model' };
   const layer = [
+    padded.layer,
     {
       transform: [{ filter: 'datum.front' }],
       mark: { type: 'line', strokeWidth: 2, opacity: 0.7 },

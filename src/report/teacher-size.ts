@@ -27,7 +27,7 @@
  * teacher's and of the panel's largest teacher's (one reference for every student).
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { LABEL_LIMIT, LABELS, listLines, PANEL_HEADER, PANEL_WIDTH, renderLabelled, UNLABELLED_HEADING } from './charts.ts';
+import { LABEL_LIMIT, LABELS, listLines, nonNegativeX, PANEL_HEADER, PANEL_WIDTH, renderLabelled, SCALE_PADDING, UNLABELLED_HEADING } from './charts.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { ReportData, ReportRow } from './rows.ts';
 import { autoLabel, labelValue } from '../sweep/expand.ts';
@@ -523,8 +523,10 @@ export function teacherSizeSpec(
   const undrawn = points.filter((p) => p.y === null);
   // three significant digits: with one teacher size in a task's panel, the axis would print it whole (9.591554); 16 px
   // clear at the scales' ends, for the labels of the points there (as the Pareto charts')
-  const scale = { zero: false, nice: true, padding: 16 };
-  const xEnc = { field: 'x', type: 'quantitative' as const, title: 'teacher parameters (M)', scale, axis: { format: '.3~r' } };
+  // (parameters are never negative: the x axis padded from 0 at the least, nonNegativeX)
+  const scale = { zero: false, nice: true, padding: SCALE_PADDING };
+  const padded = nonNegativeX({ field: 'x', type: 'quantitative' as const, title: 'teacher parameters (M)', axis: { format: '.3~r' } }, 'tasks', PANEL_WIDTH);
+  const xEnc = padded.x;
   const yEnc = { field: 'y', type: 'quantitative' as const, title: 'GLUE score (dev, ×100)', scale, axis: { format: '.3~r' } };
   const color = {
     field: 'series',
@@ -534,6 +536,7 @@ export function teacherSizeSpec(
   };
   const order = { field: 'order', type: 'quantitative' as const };
   const layer = [
+    padded.layer,
     {
       transform: [{ filter: `datum.kind === 'student'` }],
       mark: { type: 'line', strokeWidth: 2, opacity: 0.8 },

@@ -818,6 +818,38 @@ describe('report rows', () => {
     for (const svg of [charts.bytes, charts.latency]) expect(texts(svg).filter((t) => /\.\d*0{3}$/.test(t!))).toEqual([]);
   });
 
+  it('draws no negative tick on the axis of sizes or latencies, where a point near 0 is padded from 0; a panel far from 0 keeps its padding', async () => {
+    const points = [
+      fakePoint({ model: 'tiny', label: 'baseline', bytes: 2e6, glue: 0.8, p50: 2 }, 0),
+      fakePoint({ model: 'tiny', label: 'int8', bytes: 0.05e6, glue: 0.79, p50: 0.04, speedup: 50 }, 1),
+      fakePoint({ model: 'large', label: 'baseline', bytes: 44e6, glue: 0.8, p50: 20 }, 2),
+      fakePoint({ model: 'large', label: 'heads', bytes: 40e6, glue: 0.78, p50: 17, speedup: 20 / 17 }, 3),
+    ];
+    const charts = await renderCharts(buildReport(points));
+    // (each panel's x ticks: the numbers right before its x axis title, in the panels' order: large, tiny)
+    const xTicks = (svg: string, title: string) =>
+      [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)]
+        .map((m) => m[1]!)
+        .join('|')
+        .split(`|${title}|`)
+        .slice(0, -1)
+        .map((before) => {
+          const texts = before.split('|');
+          let first = texts.length;
+          while (first > 0 && /^[−\d.,]+$/.test(texts[first - 1]!)) first--;
+          return texts.slice(first);
+        });
+    for (const [svg, title] of [
+      [charts.bytes, 'weights (MB)'],
+      [charts.latency, 'p50 latency (ms)'],
+    ] as const) {
+      const panels = xTicks(svg, title);
+      expect(panels.map((ticks) => ticks.filter((t) => t.startsWith('−')))).toEqual([[], []]);
+      // (the small model's axis starts at 0; the large one's short of its smallest point, not at 0)
+      expect(panels.map((ticks) => ticks.map((t) => Number(t.replace(/[−,]/g, ''))))).toEqual([expect.not.arrayContaining([0]), expect.arrayContaining([0])]);
+    }
+  });
+
   it('guards CSV text cells a spreadsheet would run as formulas with an apostrophe, never numbers', () => {
     const evil = fakePoint({ model: '=HYPERLINK("x")', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0);
     const variant = fakePoint({ model: '=HYPERLINK("x")', label: '-int8', bytes: 1e7, glue: -0.5, speedup: 2 }, 1);

@@ -675,6 +675,19 @@ describe('teacher-size table (Markdown report)', () => {
 });
 
 describe('teacher-size chart', () => {
+  it("draws no negative tick on its axis of teachers' parameters, a teacher near 0 padded from 0", async () => {
+    const list: FakePoint[] = [
+      { model: 'teacher-big', label: 'baseline', bytes: 40e6, glue: 0.8 },
+      { model: 'teacher-big', label: 'L1H128+kd', bytes: 0.2e6, glue: 0.7, steps: kd() },
+      { model: 'teacher-tiny', label: 'baseline', bytes: 0.4e6, glue: 0.6 },
+      { model: 'teacher-tiny', label: 'L1H128+kd', bytes: 0.2e6, glue: 0.55, steps: kd() },
+    ];
+    const texts = [...(await renderTeacherSizeChart(dataOf(list)))!.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
+    const xTicks = texts.slice(0, texts.indexOf('teacher parameters (M)'));
+    expect(xTicks).toContain('0');
+    expect(xTicks.filter((t) => t.startsWith('−'))).toEqual([]);
+  });
+
   it('renders to SVG with every series', async () => {
     const svg = (await renderTeacherSizeChart(dataOf(teacherSizeList())))!;
     expect(svg.startsWith('<svg')).toBe(true);
