@@ -125,10 +125,21 @@ export function nonFiniteText({ count, value, index }: { count: number; value: n
 
 /**
  * A count and its noun, the one plural of messages: '1 model', '2 models', `plural` where the noun's is not NOUNs
- * ('1 batch', '2 batches').
+ * ('1 batch', '2 batches'; `o` as a string, or `o.plural`); `o.grouped` writes the count's thousands apart as
+ * groupedDigits does ('12,345 examples'), for counts that run large (a summary's examples and steps, a tensor's values).
  */
-export function counted(n: number | bigint, noun: string, plural = `${noun}s`): string {
-  return `${n} ${n === 1 || n === 1n ? noun : plural}`;
+export function counted(n: number | bigint, noun: string, o: string | { plural?: string; grouped?: boolean } = {}): string {
+  const { plural = `${noun}s`, grouped = false } = typeof o === 'string' ? { plural: o } : o;
+  return `${grouped ? groupedDigits(n) : n} ${n === 1 || n === 1n ? noun : plural}`;
+}
+
+/**
+ * A whole number with its thousands set apart by commas, the one grouping of large numbers in messages ('12,345',
+ * '-1,000', '999'; a fraction's digits after the point as they are), the same under every locale (toLocaleString's grouping follows ICU's data for its locale).
+ */
+export function groupedDigits(n: number | bigint): string {
+  // (the digits before a point or an exponent alone: 1234.5678 as 1,234.5678, 1e+21 as it is)
+  return String(n).replace(/^-?\d+/, (whole) => whole.replace(/\B(?=(\d{3})+$)/g, ','));
 }
 
 /**

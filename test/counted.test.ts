@@ -1,6 +1,6 @@
 /** Every message counts things one way (counted, src/errors.ts): the noun in the singular for one, else its plural. */
 import { describe, expect, it } from 'vitest';
-import { counted } from '../src/errors.ts';
+import { counted, groupedDigits } from '../src/errors.ts';
 
 describe('counted', () => {
   it('writes one in the singular and every other count, 0 included, in the plural', () => {
@@ -14,5 +14,24 @@ describe('counted', () => {
   it("takes a noun's own plural where it is not NOUNs", () => {
     expect(counted(1, 'batch', 'batches')).toBe('1 batch');
     expect(counted(4, 'batch', 'batches')).toBe('4 batches');
+  });
+
+  it("groups a large count's thousands where asked (a training summary's examples and steps), by commas under every locale", () => {
+    expect(counted(12345, 'example', { grouped: true })).toBe('12,345 examples');
+    expect(counted(1, 'step', { grouped: true })).toBe('1 step');
+    expect(counted(1234567, 'batch', { plural: 'batches', grouped: true })).toBe('1,234,567 batches');
+    expect(counted(12345, 'example')).toBe('12345 examples');
+    expect(counted(2n ** 40n, 'value', { grouped: true })).toBe('1,099,511,627,776 values');
+  });
+});
+
+describe('groupedDigits', () => {
+  it('sets the thousands of a whole number apart by commas, a sign and a fraction kept', () => {
+    expect([0, 999, 1000, -1000, 123456, 9007199254740991].map(groupedDigits)).toEqual(['0', '999', '1,000', '-1,000', '123,456', '9,007,199,254,740,991']);
+    expect(groupedDigits(1234.5678)).toBe('1,234.5678');
+  });
+
+  it("gives what toLocaleString('en') gave for the counts messages group, whatever the process's locale", () => {
+    for (const n of [7, 4321, 110_000_000, 23_456_789]) expect(groupedDigits(n)).toBe(n.toLocaleString('en'));
   });
 });

@@ -14,6 +14,7 @@ import {
   integerProblem,
   integerRange,
   SettingsError,
+  groupedDigits,
   typedValueText,
   valueAndKind,
   UsageError,
@@ -221,7 +222,7 @@ export function checkRepeats(repeats: number, models: number, memoryBytes: numbe
   const most = Math.min(2 ** 32 - 1, Math.floor(memoryBytes / (8 * models)));
   if (repeats > most) {
     throw new SettingsError(
-      `--repeats ${repeats}: the latencies of that many runs could not be kept (at most ${most.toLocaleString('en-US')} with ${gigabytes(memoryBytes)} of memory); give a smaller --repeats`,
+      `--repeats ${repeats}: the latencies of that many runs could not be kept (at most ${groupedDigits(most)} with ${gigabytes(memoryBytes)} of memory); give a smaller --repeats`,
     );
   }
 }

@@ -6,7 +6,7 @@
  */
 import { existsSync, lstatSync, readFileSync, readlinkSync, type Stats, statSync } from 'node:fs';
 import { join, normalize, isAbsolute, sep } from 'node:path';
-import { DataError, errorLine, fsReason, counted, quotedText } from '../errors.ts';
+import { DataError, errorLine, fsReason, counted, groupedDigits, quotedText } from '../errors.ts';
 import { someNames } from '../some-names.ts';
 import type { Model } from '../onnx/index.ts';
 import { UNREADABLE_WEIGHT_FILES } from '../onnx/locate.ts';
@@ -276,7 +276,7 @@ function checkParameter(file: string, name: string, t: SafetensorsTensor): void 
   if (!bad) return;
   const hint = bad.infinite && t.dtype === 'F16' ? " (values past F16's range when it was saved?)" : '';
   throw new DataError(
-    `${file}: tensor ${quotedText(name)} holds ${bad.count.toLocaleString('en')} NaN or infinite value${bad.count > 1 ? 's' : ''} (of ${t.data.length.toLocaleString('en')}): the checkpoint is broken${hint}`,
+    `${file}: tensor ${quotedText(name)} holds ${counted(bad.count, 'NaN or infinite value', { grouped: true })} (of ${groupedDigits(t.data.length)}): the checkpoint is broken${hint}`,
   );
 }
 

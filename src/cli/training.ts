@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { checkModelOutputName, realPathOf } from '../export/destination.ts';
 import type { Argv } from 'yargs';
-import { SettingsError, UsageError } from '../errors.ts';
+import { counted, groupedDigits, SettingsError, UsageError } from '../errors.ts';
 import { settingWord } from '../pass/settings.ts';
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { locateModel } from '../onnx/locate.ts';
@@ -365,17 +365,16 @@ export function outputBytes(output: TrainLineage['output']): number {
 export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
   const phases = l.phases?.length ? l.phases : [{ name: '', steps: l.steps, epochs: l.epochs, bestEpoch: l.bestEpoch }];
   const teacher = l.teacher ? ` from ${l.teacher.path}` : '';
-  const count = (n: number) => n.toLocaleString('en');
-  /** `n` and `noun`, plural unless n is 1 ('1 step', '2 examples'). */
-  const counted = (n: number, noun: string) => `${count(n)} ${noun}${n === 1 ? '' : 's'}`;
   // the epochs each phase ran (an intermediate phase runs --intermediate-epochs), and its steps
-  const epochs = phases.length === 1 ? counted(phases[0]!.epochs.length, 'epoch') : `(${phases.map((p) => p.epochs.length).join(' + ')}) epochs`;
-  const augmented = l.data.augmented ? ` (${count(l.data.examples - l.data.augmented)} + ${count(l.data.augmented)} augmented)` : '';
-  const perPhase = phases.length === 1 ? '' : ` (${phases.map((p) => `${count(p.steps)} ${p.name.split(' ')[0]!.replace(/-layer$/, '')}`).join(' + ')})`;
+  const epochs =
+    phases.length === 1 ? counted(phases[0]!.epochs.length, 'epoch', { grouped: true }) : `(${phases.map((p) => p.epochs.length).join(' + ')}) epochs`;
+  const augmented = l.data.augmented ? ` (${groupedDigits(l.data.examples - l.data.augmented)} + ${groupedDigits(l.data.augmented)} augmented)` : '';
+  const perPhase =
+    phases.length === 1 ? '' : ` (${phases.map((p) => `${groupedDigits(p.steps)} ${p.name.split(' ')[0]!.replace(/-layer$/, '')}`).join(' + ')})`;
   const what = l.distill?.stage === 'general' ? `general distillation${l.task ? ` (classifier for ${l.task})` : ''}` : l.task;
   const lines = [
     `${l.kind} ${what}: ${l.student.description}${teacher}`,
-    `${counted(l.data.examples, 'example')}${augmented} × ${epochs} = ${counted(l.steps, 'step')}${perPhase}, ${l.examplesPerSecond.toFixed(0)} ex/s`,
+    `${counted(l.data.examples, 'example', { grouped: true })}${augmented} × ${epochs} = ${counted(l.steps, 'step', { grouped: true })}${perPhase}, ${l.examplesPerSecond.toFixed(0)} ex/s`,
   ];
   for (const [i, phase] of phases.entries()) {
     lines.push('');
@@ -389,7 +388,7 @@ export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
     best?.score !== undefined
       ? `best epoch: ${l.bestEpoch} (dev ${l.task} ${times100(best.score, '-')})`
       : `kept the last epoch (${l.bestEpoch}): no dev evaluation`,
-    `wrote ${l.output.path}${l.output.dataFile ? ` with its weights in ${l.output.dataFile}` : ''} (${formatMB(fileBytes)}, ${l.after.params.toLocaleString('en')} parameters${l.output.encoderOnly ? '; encoder only, no classifier: outputs last_hidden_state, pooler_output' : ''}) and ${l.output.path}.json${besideModel(l)}`,
+    `wrote ${l.output.path}${l.output.dataFile ? ` with its weights in ${l.output.dataFile}` : ''} (${formatMB(fileBytes)}, ${groupedDigits(l.after.params)} parameters${l.output.encoderOnly ? '; encoder only, no classifier: outputs last_hidden_state, pooler_output' : ''}) and ${l.output.path}.json${besideModel(l)}`,
   );
   return lines;
 }

@@ -8,7 +8,7 @@ import { largestActivationBytes } from '../bert/input-limits.ts';
 import { gigabytes } from '../units.ts';
 import { tokenFeeds, type ModelInput, type TokenBatch } from '../bert/model-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
-import { SettingsError } from '../errors.ts';
+import { groupedDigits, SettingsError } from '../errors.ts';
 import type { Feeds } from '../runtime/session.ts';
 import type { TextEncoding } from './tokenizer.ts';
 
@@ -34,7 +34,7 @@ export function checkBatchFits(
   const bytes = largestActivationBytes(structure, rows, seq);
   if (bytes > memoryBytes) {
     throw new SettingsError(
-      `--batch-size ${batchSize}: a batch of ${rows.toLocaleString('en-US')} ${labels.what} examples of up to ${seq} tokens would take ${gigabytes(bytes)} in one activation of ${labels.model}, more than this machine's ${gigabytes(memoryBytes)} of memory; give a smaller --batch-size`,
+      `--batch-size ${batchSize}: a batch of ${groupedDigits(rows)} ${labels.what} examples of up to ${seq} tokens would take ${gigabytes(bytes)} in one activation of ${labels.model}, more than this machine's ${gigabytes(memoryBytes)} of memory; give a smaller --batch-size`,
     );
   }
 }

@@ -13,7 +13,7 @@ import { pruneGraph } from '../onnx/analysis.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { Pass, PassContext, PassResult, PassShape } from '../pass/pass.ts';
-import { NonFiniteInputError, SettingsError, quotedText } from '../errors.ts';
+import { NonFiniteInputError, SettingsError, groupedDigits, quotedText } from '../errors.ts';
 import { balancedFactors, lowRankFactors, numericalRank, type LowRankFactors } from './low-rank.ts';
 import { factorizeGather, type FactorizedGather } from './rewrite.ts';
 import { FACTORIZE_EMBEDDINGS, type EmbeddingWeighting } from './settings.ts';
@@ -93,7 +93,7 @@ function checkRank(rank: number, rows: number, cols: number): void {
   if (rows * rank + rank * cols >= rows * cols) {
     const most = Math.ceil((rows * cols) / (rows + cols)) - 1;
     throw new SettingsError(
-      `factorize-embeddings: rank ${rank} would make the embedding larger (${rows}×${rank} + ${rank}×${cols} = ${(rows * rank + rank * cols).toLocaleString('en')} values against ${rows}×${cols} = ${(rows * cols).toLocaleString('en')}); the rank must be at most ${most} for this table`,
+      `factorize-embeddings: rank ${rank} would make the embedding larger (${rows}×${rank} + ${rank}×${cols} = ${groupedDigits(rows * rank + rank * cols)} values against ${rows}×${cols} = ${groupedDigits(rows * cols)}); the rank must be at most ${most} for this table`,
     );
   }
 }

@@ -6,7 +6,7 @@ import type { TrainingSet } from './data.ts';
 import { augmentedSet, augmentedTrainingSet, trainingTexts } from './augment.ts';
 import { teacherWordEmbeddings } from './students/bilstm.ts';
 import { gigabytes } from '../units.ts';
-import { SettingsError } from '../errors.ts';
+import { groupedDigits, SettingsError } from '../errors.ts';
 
 /**
  * A lower bound of the memory one variant takes while the set is built (its texts, its tokenized example, its cache
@@ -26,7 +26,7 @@ export function checkAugmentFits(set: TrainingSet, n: number, heapBytes = getHea
   const bytes = n * (set.examples.length * VARIANT_BYTES + tokens * VARIANT_BYTES_PER_TOKEN);
   if (bytes <= heapBytes) return;
   throw new SettingsError(
-    `--augment ${n}: ${count.toLocaleString('en-US')} variants of ${set.examples.length.toLocaleString('en-US')} examples would take at least ${gigabytes(bytes)} of memory, more than the ${gigabytes(heapBytes)} this process may use; give a smaller --augment or --max-examples`,
+    `--augment ${n}: ${groupedDigits(count)} variants of ${groupedDigits(set.examples.length)} examples would take at least ${gigabytes(bytes)} of memory, more than the ${gigabytes(heapBytes)} this process may use; give a smaller --augment or --max-examples`,
   );
 }
 

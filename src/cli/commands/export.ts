@@ -11,7 +11,7 @@ import { compressToTransformersJs, exportToTransformersJs } from '../../export/t
 import { loadInput } from '../../export/compress.ts';
 import { floatFolderFile } from '../../eval/model-files.ts';
 import { locateModel } from '../../onnx/locate.ts';
-import { counted, SettingsError, UsageError } from '../../errors.ts';
+import { counted, groupedDigits, SettingsError, UsageError } from '../../errors.ts';
 import { integerFlags } from '../flag-values.ts';
 import { FORCE_FLAG, checkModelOutputFlags, err, missingFlag, out, tokenizerFlag, type CliCommand } from '../command.ts';
 import { checkTokenizerRef, localCheckpoint } from '../model-ref.ts';
@@ -79,7 +79,7 @@ export const exportCommand: CliCommand<ExportArgs> = {
       force: args.force,
     });
     out(
-      `wrote ${r.saved.model}: ${counted(r.numLayers, 'layer')}, hidden ${r.hiddenSize}, ${r.size.params.toLocaleString('en')} parameters${r.wroteConfig ? `; wrote config.json ${r.seeded.length ? 'naming its seeded classifier' : 'naming the dtype the graph holds (float32)'}` : ''}${r.copied.length ? `; copied ${r.copied.join(', ')}` : ''}`,
+      `wrote ${r.saved.model}: ${counted(r.numLayers, 'layer')}, hidden ${r.hiddenSize}, ${groupedDigits(r.size.params)} parameters${r.wroteConfig ? `; wrote config.json ${r.seeded.length ? 'naming its seeded classifier' : 'naming the dtype the graph holds (float32)'}` : ''}${r.copied.length ? `; copied ${r.copied.join(', ')}` : ''}`,
     );
     return 0;
   },

@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { loadModel } from '../../onnx/load.ts';
 import { type GraphReport, inspectGraph, inspectModel, type InspectReport } from '../../bert/inspect.ts';
-import { NotBertError, quotedText } from '../../errors.ts';
+import { groupedDigits, NotBertError, quotedText } from '../../errors.ts';
 import { NO_LAYERS } from '../../bert/discover.ts';
 import { checkDtypeName, describeDtype, locateRunModel } from '../../eval/model-files.ts';
 import { out, type CliCommand } from '../command.ts';
@@ -15,7 +15,7 @@ interface InspectArgs {
   dtype?: string;
 }
 
-const num = (n: number) => n.toLocaleString('en');
+const num = groupedDigits;
 /** `n word`, with an s unless n is 1 ('1 head', '2 heads'). */
 const count = (n: number | string, word: string) => `${n} ${word}${n === 1 || n === '1' ? '' : 's'}`;
 const shape = (s: InspectReport['inputs'][number]['shape']) => (s ? `[${s.map((d) => d ?? '?').join(', ')}]` : '?');

@@ -39,7 +39,7 @@ import {
   type ExtendedBertConfig,
 } from '../../bert/config.ts';
 import { locateModel } from '../../onnx/locate.ts';
-import { NotBertError, SettingsError, counted, quotedText } from '../../errors.ts';
+import { NotBertError, SettingsError, counted, groupedDigits, quotedText } from '../../errors.ts';
 import { encoderOnly, isBareEncoder, newClassifier, pooledOutput, withClassifier } from './classifier.ts';
 import { readVocabulary, vocabularyDifference } from '../../eval/tokenizer.ts';
 import { TRAINING_OPSET } from '../../gradients/index.ts';
@@ -590,7 +590,7 @@ export function checkStudentFits(spec: string, params: number, memoryBytes: numb
   const bytes = 4 * params;
   if (bytes <= memoryBytes) return;
   throw new SettingsError(
-    `student ${quotedText(spec)}: ${params.toLocaleString('en-US')} parameters would take ${gigabytes(bytes)} as float32 weights alone, more than this machine's ${gigabytes(memoryBytes)} of memory; give smaller sizes`,
+    `student ${quotedText(spec)}: ${groupedDigits(params)} parameters would take ${gigabytes(bytes)} as float32 weights alone, more than this machine's ${gigabytes(memoryBytes)} of memory; give smaller sizes`,
   );
 }
 
