@@ -141,6 +141,10 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // transformers' fast tokenizers rebuild it on loading, where the file's own settings were read: a cased tokenizer.json
   // beside a config naming no do_lower_case (or no tokenizer_config.json) now lower-cases.
   { version: 29, changed: (t) => t.configNormalizerDefaults },
+  // Stop 55: a tokenizer.json's BertNormalizer loaded as PreTrainedTokenizerFast (tokenizer_class) is the file's, as
+  // transformers reads it (no model's class to rebuild it), where tokenizer_config.json's do_lower_case, strip_accents
+  // and tokenize_chinese_chars were applied to it.
+  { version: 30, changed: (t) => t.configNormalizerUnread },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamp then (sideFilesStamp), their sha256 by name, its traits. */

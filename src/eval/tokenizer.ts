@@ -634,17 +634,26 @@ export function withTokenizersPostProcessor(json: Record<string, unknown>): Reco
 const CONFIG_NORMALIZER_CLASSES = new Set(['BertTokenizer', 'DistilBertTokenizer', 'ElectraTokenizer']);
 
 /**
+ * The class (Fast or not) of no model that reads a tokenizer.json as it is, whatever tokenizer_config.json's
+ * do_lower_case, strip_accents or tokenize_chinese_chars say: 4.x's PreTrainedTokenizerFast sets no normalizer, 5.x's
+ * (TokenizersBackend) loads the file as its tokenizer.
+ */
+const FILE_NORMALIZER_CLASS = 'PreTrainedTokenizer';
+
+/**
  * A tokenizer.json whose BertNormalizer is set as tokenizer_config.json says (do_lower_case, strip_accents,
  * tokenize_chinese_chars) where the class AutoTokenizer loads the folder as (`className`: autoTokenizerClass's) rebuilds
  * it on loading (CONFIG_NORMALIZER_CLASSES), a setting the config leaves out taking the class's default: a cased
  * tokenizer.json beside a tokenizer_config.json naming no do_lower_case (or none at all, the class read from
- * config.json's model_type) lower-cases, as transformers loads it. For another class, or none known, the config's
- * settings where it gives them and the file's otherwise. `json` itself when they agree.
+ * config.json's model_type) lower-cases, as transformers loads it. PreTrainedTokenizerFast's (FILE_NORMALIZER_CLASS) is
+ * the file's. For another class, or none known, the config's settings where it gives them and the file's otherwise.
+ * `json` itself when they agree.
  */
 export function withConfigNormalizer(json: Record<string, unknown>, config: TokenizerConfigJson, className: string | undefined): Record<string, unknown> {
   const norm = json.normalizer as Record<string, unknown> | null | undefined;
-  if (norm?.type !== 'BertNormalizer') return json;
-  const rebuilt = CONFIG_NORMALIZER_CLASSES.has(className?.replace(/Fast$/, '') ?? '');
+  const name = className?.replace(/Fast$/, '') ?? '';
+  if (norm?.type !== 'BertNormalizer' || name === FILE_NORMALIZER_CLASS) return json;
+  const rebuilt = CONFIG_NORMALIZER_CLASSES.has(name);
   // (a setting the config gives, else the class's default where the class rebuilds the normalizer, else the file's)
   const setting = (value: unknown, given: boolean, fileValue: unknown, classDefault: boolean | null) => (given ? value : rebuilt ? classDefault : fileValue);
   const wanted = {
@@ -658,10 +667,10 @@ export function withConfigNormalizer(json: Record<string, unknown>, config: Toke
 
 /**
  * Whether a tokenizer.json object's BertNormalizer normalizes otherwise under withConfigNormalizer for `className` than
- * under the config's given settings alone (the reading before the class's defaults filled the rest): its lowercase,
- * whether it strips accents (strip_accents, else lowercase, as tokenizers reads none) or its handle_chinese_chars.
+ * under the config's given settings alone, whatever the class (the reading before stop 55): its lowercase, whether it
+ * strips accents (strip_accents, else lowercase, as tokenizers reads none) or its handle_chinese_chars.
  */
-function normalizerDefaultsApplied(json: Record<string, unknown>, config: TokenizerConfigJson, className: string | undefined): boolean {
+function normalizerReadOtherwise(json: Record<string, unknown>, config: TokenizerConfigJson, className: string | undefined): boolean {
   const effect = (read: Record<string, unknown>) => {
     const n = read.normalizer as Record<string, unknown> | null | undefined;
     return n?.type === 'BertNormalizer' ? [n.lowercase, n.strip_accents ?? n.lowercase, n.handle_chinese_chars].join() : '';
@@ -2504,8 +2513,10 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * Metaspace that splits in a Sequence within a Sequence, which splits since version 28 (splittingMetaspaces saw one
  * level in; `metaspaceSplit` and `unknownsAcrossPreTokens` count them as they did); `configNormalizerDefaults`, its
  * BertNormalizer lower-cases, strips accents or splits Chinese characters otherwise since the class's defaults fill
- * what tokenizer_config.json leaves out (withConfigNormalizer), where the file's settings were read. Undefined where
- * the folder has no tokenizer this code reads.
+ * what tokenizer_config.json leaves out (withConfigNormalizer), where the file's settings were read;
+ * `configNormalizerUnread`, it is loaded as PreTrainedTokenizerFast and its BertNormalizer is the file's since, where
+ * tokenizer_config.json's do_lower_case, strip_accents or tokenize_chinese_chars made it normalize otherwise. Undefined
+ * where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -2545,6 +2556,7 @@ export interface TokenizerTraits {
   precompiledCharsmap: boolean;
   nestedMetaspaceSplit: boolean;
   configNormalizerDefaults: boolean;
+  configNormalizerUnread: boolean;
 }
 
 /**
@@ -2986,6 +2998,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         precompiledCharsmap: false,
         nestedMetaspaceSplit: false,
         configNormalizerDefaults: false,
+        configNormalizerUnread: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -3002,6 +3015,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
     const folded = raw === undefined ? undefined : withOnigurumaCaseFolds(raw);
     // (the Metaspaces that split, and those versions 3 and 4 saw split: the pre-tokenizer and its Sequence's own parts)
     const metaspaces = splittingMetaspaces(read);
+    const fileNormalizerClass = found.autoClass?.replace(/Fast$/, '') === FILE_NORMALIZER_CLASS;
     const ownMetaspaces = metaspaces.filter(({ path }) => path.length <= 1);
     return {
       addedTokens: ![...listed(raw), ...listed(read)].every(plain),
@@ -3040,7 +3054,8 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       addedTextsShared: addedTextsShared(read),
       precompiledCharsmap: normalizesByCharsmap(read),
       nestedMetaspaceSplit: metaspaces.length > ownMetaspaces.length,
-      configNormalizerDefaults: raw !== undefined && normalizerDefaultsApplied(raw, config, found.autoClass),
+      configNormalizerDefaults: raw !== undefined && !fileNormalizerClass && normalizerReadOtherwise(raw, config, found.autoClass),
+      configNormalizerUnread: raw !== undefined && fileNormalizerClass && normalizerReadOtherwise(raw, config, found.autoClass),
     };
   } catch {
     return undefined;

@@ -58,6 +58,8 @@ describe("a cased tokenizer.json's BertNormalizer, tokenizer_config.json leaving
 
   it("is the file's where the class rebuilds no normalizer (PreTrainedTokenizerFast, RoBERTa's) or none is known (no class named, no model_type)", () => {
     expect(ids({ tokenizer_class: 'PreTrainedTokenizerFast' }, undefined)).toEqual(FILES);
+    // (PreTrainedTokenizerFast reads the file as it is whatever the config says: 4.x sets no normalizer, 5.x loads the file)
+    expect(ids({ tokenizer_class: 'PreTrainedTokenizerFast', do_lower_case: true, tokenize_chinese_chars: true }, { model_type: 'bert' })).toEqual(FILES);
     expect(ids(undefined, { model_type: 'roberta' })).toEqual(FILES);
     expect(ids({}, undefined)).toEqual(FILES);
     expect(ids(undefined, undefined)).toEqual(FILES);

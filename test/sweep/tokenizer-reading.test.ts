@@ -851,6 +851,20 @@ describe("a tokenizer whose BertNormalizer takes its class's defaults for what t
     });
     expect(Object.values(readingVersions(tokenizers, [29]))).toEqual(Object.keys(tokenizers).map(() => 1));
   });
+
+  it("is at reading version 30 where, loaded as PreTrainedTokenizerFast, the config's settings made it normalize otherwise than the file (the file's now, as transformers reads it); 1 where they normalize alike or the config names none", () => {
+    const bert = (lowercase: boolean) => ({ type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase });
+    const preTokenizer = { type: 'BertPreTokenizer' };
+    const fast = { tokenizer_class: 'PreTrainedTokenizerFast' };
+    const tokenizers = {
+      'config-uncased': { preTokenizer, normalizer: bert(false), config: { ...fast, do_lower_case: true } },
+      'config-cased': { preTokenizer, normalizer: bert(true), config: { ...fast, do_lower_case: false } },
+      'config-agrees': { preTokenizer, normalizer: bert(true), config: { ...fast, do_lower_case: true } },
+      'config-silent': { preTokenizer, normalizer: bert(false), config: fast },
+    };
+    expect(readingVersions(tokenizers)).toEqual({ 'config-uncased': 30, 'config-cased': 30, 'config-agrees': 1, 'config-silent': 1 });
+    expect(Object.values(readingVersions(tokenizers, [30]))).toEqual([1, 1, 1, 1]);
+  });
 });
 
 describe('the reading versions', () => {
