@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fsReason, namingUserPaths, UserError } from '../errors.ts';
+import { fsReason, namingUserPaths, quotedText, UserError } from '../errors.ts';
 import { writeFileAtomic } from '../files.ts';
 import { onInterrupt } from '../interrupt.ts';
 import type { Model } from '../onnx/graph.ts';
@@ -87,7 +87,7 @@ export async function openModelSession(model: Model, opts: ModelSessionOptions =
 function tempWriteError(e: unknown, parent: string, weightBytes: number, inlineLimit: number): unknown {
   if (typeof (e as NodeJS.ErrnoException | undefined)?.code !== 'string') return e;
   return new UserError(
-    `cannot write the model (${formatMB(weightBytes)} of weights, past the ${formatMB(inlineLimit)} onnxruntime is given in memory) to a temporary folder in '${parent}' for onnxruntime to open: ${fsReason(e)}; set TMPDIR to a writable folder with room for it`,
+    `cannot write the model (${formatMB(weightBytes)} of weights, past the ${formatMB(inlineLimit)} onnxruntime is given in memory) to a temporary folder in ${quotedText(parent)} for onnxruntime to open: ${fsReason(e)}; set TMPDIR to a writable folder with room for it`,
     { cause: e },
   );
 }

@@ -35,3 +35,18 @@ describe('openModelSession on a full disk', () => {
     expect(readdirSync(tmp()).filter((f) => f.startsWith('bert-compress-session-'))).toEqual([]);
   });
 });
+
+describe("openModelSession on a full disk whose temporary folder's name holds a quote", () => {
+  const tmp = ownTmpdir("model-session-full-it's-");
+
+  it('names the folder as every message quotes text (quotedText), one pair of quotes a shell takes', async () => {
+    const err = await openModelSession(tinyBert(), { threads: 1, inlineLimit: 0 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UserError);
+    const shown = `'${tmp().replace(/'/g, "'\\''")}'`;
+    expect((err as Error).message).toContain(`to a temporary folder in ${shown} for onnxruntime to open: no space left on the device; set TMPDIR`);
+    expect(shown).toContain("it'\\''s");
+  });
+});
