@@ -9,6 +9,10 @@ import { checkMatch, layerPairs } from '../src/train/intermediate.ts';
 import { dataCommand } from '../src/cli/commands/data.ts';
 import { UsageError } from '../src/errors.ts';
 import { checkSettings } from '../src/train/run.ts';
+import { readIntermediate } from '../src/cli/commands/distill.ts';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { refusal } from './helpers/refusal.ts';
 
 describe('one wording of a value outside its choices', () => {
@@ -62,5 +66,22 @@ describe('one wording of a value outside its choices', () => {
   it("words compress data's action a caller of its run gives as yargs' choices are (choiceLine), where it said 'unknown data action'", async () => {
     await expect(dataCommand.run({ action: "it's" } as never)).rejects.toThrow(UsageError);
     await expect(dataCommand.run({ action: '$HOME' } as never)).rejects.toThrow(/^action '\$HOME': expected one of download$/);
+  });
+
+  it("words --intermediate given a folder as a path that is no file, where it showed the path bare ('--intermediate /tmp/it's is a folder')", () => {
+    const root = mkdtempSync(join(tmpdir(), 'bc-choice-'));
+    try {
+      const folder = join(root, "it's $HOME");
+      mkdirSync(folder);
+      const shown = `'${folder.replace(/'/g, "'\\''")}'`;
+      expect(refusal(() => readIntermediate(folder))).toBe(
+        `--intermediate ${shown}: expected one of tinybert, pkd-skip, pkd-last, or a JSON or YAML file of matches (a folder)`,
+      );
+      expect(refusal(() => readIntermediate(join(root, 'none')))).toBe(
+        `--intermediate '${join(root, 'none')}': expected one of tinybert, pkd-skip, pkd-last, or a JSON or YAML file of matches (no such file)`,
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

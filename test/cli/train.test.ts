@@ -347,7 +347,7 @@ describe('compress train / distill: refusals before any work, one line each', ()
     [
       '--intermediate a folder',
       (o: string) => distill(o, '--intermediate', work),
-      /--intermediate \S+-cli-train-\S+ is a folder: give a preset \(tinybert, pkd-skip, pkd-last\) or a JSON or YAML file of matches$/m,
+      /--intermediate '\S+-cli-train-\S+': expected one of tinybert, pkd-skip, pkd-last, or a JSON or YAML file of matches \(a folder\)$/m,
       1,
     ],
     ['empty --layer-map', (o: string) => distill(o, '--intermediate', 'tinybert', '--layer-map='), /--layer-map '': an empty value/],

@@ -22,11 +22,10 @@ import type { DistillSettings } from '../../train/run.ts';
 export function readIntermediate(value: string): IntermediatePreset | IntermediateMatch[] {
   const preset = settingText(value) as string; // a preset reads as every word value does (' TinyBERT ' is tinybert)
   if ((INTERMEDIATE_PRESETS as readonly string[]).includes(preset)) return preset as IntermediatePreset;
-  if (!existsSync(value))
-    throw new SettingsError(choiceRefusal('--intermediate', value, INTERMEDIATE_PRESETS, { or: 'a JSON or YAML file of matches (no such file)' }));
-  if (statSync(value).isDirectory()) {
-    throw new SettingsError(`--intermediate ${value} is a folder: give a preset (${INTERMEDIATE_PRESETS.join(', ')}) or a JSON or YAML file of matches`);
-  }
+  // (a path that is no file, none or a folder, in the words of every choice: the path as a shell takes it)
+  const notFile = !existsSync(value) ? 'no such file' : statSync(value).isDirectory() ? 'a folder' : undefined;
+  if (notFile !== undefined)
+    throw new SettingsError(choiceRefusal('--intermediate', value, INTERMEDIATE_PRESETS, { or: `a JSON or YAML file of matches (${notFile})` }));
   let data: unknown;
   try {
     data = parseYamlText(readFileSync(value, 'utf8'));
