@@ -260,7 +260,7 @@ function checkLabelCount(
     }
     if (rows === config.numLabels) continue;
     throw new DataError(
-      `${dir}: the checkpoint's classifier ${quotedText(name)} has ${counted(rows, 'output')} but config.json gives ${counted(config.numLabels, 'label')} (the size of id2label, else num_labels, else 2); give config.json the classifier's ${rows} label${rows === 1 ? '' : 's'} (num_labels and id2label)`,
+      `${dir}: the checkpoint's classifier ${quotedText(name)} has ${counted(rows, 'output')} but config.json gives ${counted(config.numLabels, 'label')} (the size of id2label, else num_labels, else 2); give config.json the classifier's ${counted(rows, 'label')} (num_labels and id2label)`,
     );
   }
 }
