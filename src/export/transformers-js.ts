@@ -731,7 +731,7 @@ function writeSideFiles(
   defaultDtype: TransformersJsDtype,
   name: string,
   structure: BertStructure = findBert(model),
-  { tokenizerFrom, found, written: tokenizerWritten, sourceConfig, specialTokensMap }: TokenizerSource,
+  { found, written: tokenizerWritten, sourceConfig, tokenizerFolderConfig, specialTokensMap }: TokenizerSource,
   externalData: readonly string[] = [],
 ): SideFiles {
   const configFile = join(from, 'config.json');
@@ -774,14 +774,15 @@ function writeSideFiles(
   // a class of no family the project reads (BertJapaneseTokenizer, whose text it does not split as that class does) is
   // not named, since transformers.js reads one it lacks as its base class, which returns no token types)
   const readClasses = new Set(Object.values(CLASSIFIER_ARCHITECTURES).map((c) => c.replace(/ForSequenceClassification$/, 'Tokenizer')));
-  const namedClass = (file: string) => {
-    const named = existsSync(file) ? readJsonObject(file).tokenizer_class : undefined;
+  // (each config.json as read before the passes, as the checks read it)
+  const namedClass = (json: Record<string, unknown> | undefined) => {
+    const named = json?.tokenizer_class;
     return typeof named === 'string' && readClasses.has(named.replace(/Fast$/, '')) ? named : undefined;
   };
   const tokenizerClass =
     found.tokenizerClass ??
-    namedClass(join(tokenizerFrom, 'config.json')) ??
-    namedClass(configFile) ??
+    namedClass(tokenizerFolderConfig) ??
+    namedClass(sourceConfig) ??
     classifierArchitecture(String(written.model_type), structure.family).replace(/ForSequenceClassification$/, 'Tokenizer');
   const maxPositions = inputLimits(model, structure).maxSequence;
   const writtenConfig = transformersJsTokenizerConfig(tokenizerConfig, tokenizer, maxLength, maxPositions, tokenizerClass);
@@ -816,13 +817,15 @@ function writeSideFiles(
  * transformersJsTokenizerSource's tokenizer folder, its files and the tokenizer.json written of them for transformers.js
  * (`written`: with `unmatched` where a post-processor's special token has no text of its ids), and the other files the
  * folder is written from as they were read then: the model folder's config.json (`sourceConfig`, undefined where it
- * has none) and the tokenizer folder's special_tokens_map.json (`specialTokensMap`, its bytes).
+ * has none), the tokenizer folder's (`tokenizerFolderConfig`, read for its tokenizer_class) and special_tokens_map.json
+ * (`specialTokensMap`, its bytes).
  */
 type TokenizerSource = {
   tokenizerFrom: string;
   found: NonNullable<ReturnType<typeof folderTokenizerJson>>;
   written: ReturnType<typeof withSpecialIdsTransformersJsReads>;
   sourceConfig?: Record<string, unknown>;
+  tokenizerFolderConfig?: Record<string, unknown>;
   specialTokensMap?: Buffer;
 };
 
@@ -833,7 +836,7 @@ type TokenizerSource = {
  * reads the folder without it; transformers.js would fail to load it), or a vocabulary past the `rows` of the word
  * embedding of the model `name` (checkVocabularyRows; no pass changes those rows); with the tokenizer.json written of
  * them for transformers.js (`written`), whose own refusals (a ByteLevel normalizer: withNormalizingTransformersJsReads)
- * come here too; with `from`'s config.json and the tokenizer folder's special_tokens_map.json. Read once, before any
+ * come here too; with `from`'s and the tokenizer folder's config.json and its special_tokens_map.json. Read once, before any
  * pass runs or anything is written, and handed to the checks and to writeSideFiles, which writes the folder from them
  * (a file edited while the passes ran, hours for an ablation, is not written unchecked).
  */
@@ -865,13 +868,19 @@ function transformersJsTokenizerSource(tokenizerGiven: string, from: string, row
   // (a post-processor's special tokens whose ids are not their texts' written as texts transformers.js gives those
   // ids, withSpecialIdsTransformersJsReads; `specialIds` where one has no such text)
   const written = withSpecialIdsTransformersJsReads(withSplitsTransformersJsReads(withNormalizingTransformersJsReads(typed, found.file), found.file));
-  const configFile = join(from, 'config.json');
+  const configOf = (folder: string) => {
+    const file = join(folder, 'config.json');
+    return existsSync(file) ? readJsonObject(file) : undefined;
+  };
+  const sourceConfig = configOf(from);
+  const tokenizerFolderConfig = resolve(tokenizerFrom) === resolve(from) ? sourceConfig : configOf(tokenizerFrom);
   const mapFile = join(tokenizerFrom, 'special_tokens_map.json');
   return {
     tokenizerFrom,
     found,
     written,
-    ...(existsSync(configFile) ? { sourceConfig: readJsonObject(configFile) } : {}),
+    ...(sourceConfig ? { sourceConfig } : {}),
+    ...(tokenizerFolderConfig ? { tokenizerFolderConfig } : {}),
     ...(existsSync(mapFile) ? { specialTokensMap: readModelFile(mapFile) } : {}),
   };
 }

@@ -74,7 +74,7 @@ describe('--format transformers.js and a tokenizer.json edited while the passes 
   });
 });
 
-/** A pass that rewrites the source folder's config.json (max_length 2) and special_tokens_map.json while it runs. */
+/** A pass that rewrites the source folder's config.json (max_length 2, a tokenizer_class) and special_tokens_map.json while it runs. */
 const sideSource = writeModelFolder(join(root, 'side-in'), tinyBert());
 writeFileSync(join(sideSource, 'config.json'), JSON.stringify({ ...readJson(join(sideSource, 'config.json')), max_length: 16 }));
 writeFileSync(join(sideSource, 'special_tokens_map.json'), JSON.stringify({ unk_token: '[UNK]', cls_token: '[CLS]', sep_token: '[SEP]' }));
@@ -89,7 +89,10 @@ registerPass({
     options: () => ({}),
   }),
   async run(model) {
-    writeFileSync(join(sideSource, 'config.json'), JSON.stringify({ ...readJson(join(sideSource, 'config.json')), max_length: 2 }));
+    writeFileSync(
+      join(sideSource, 'config.json'),
+      JSON.stringify({ ...readJson(join(sideSource, 'config.json')), max_length: 2, tokenizer_class: 'ElectraTokenizer' }),
+    );
     writeFileSync(join(sideSource, 'special_tokens_map.json'), JSON.stringify({ unk_token: '[MASK]', cls_token: '[SEP]', sep_token: '[CLS]' }));
     return { model, report: { pass: 'test-edit-side-files', settings: {}, summary: 'edited the side files' } };
   },
@@ -107,7 +110,7 @@ describe('--format transformers.js and a config.json or special_tokens_map.json 
     await compressToTransformersJs({ input: join(sideSource, 'model.onnx'), output: out, steps: [{ pass: 'test-edit-side-files', settings: {} }] });
     expect(readJson(join(sideSource, 'config.json')).max_length).toBe(2);
     expect(readJson(join(out, 'config.json')).max_length).toBe(16);
-    expect(readJson(join(out, 'tokenizer_config.json')).model_max_length).toBe(16);
+    expect(readJson(join(out, 'tokenizer_config.json'))).toMatchObject({ model_max_length: 16, tokenizer_class: 'BertTokenizer' });
     expect(readFileSync(join(out, 'special_tokens_map.json'), 'utf8')).toBe(sideOriginals[1]);
     // (the edited config.json, given before the passes, is refused)
     await expect(compressToTransformersJs({ input: join(sideSource, 'model.onnx'), output: join(root, 'side-refused'), steps: [] })).rejects.toThrow(
