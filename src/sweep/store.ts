@@ -27,6 +27,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { checkOutputFile } from '../destination.ts';
+import { shellWord } from '../shell-word.ts';
 import { counted, FS_REASONS, UserError, errorLine, fsReason } from '../errors.ts';
 import { THIS_PROCESS, holderText, lockHolderRuns, parseHolder, type LockHolder } from '../file-lock.ts';
 import { identifyStore, markStore, storeError, tableColumns } from './store-format.ts';
@@ -154,7 +155,7 @@ function storeReadError(path: string, e: unknown): unknown {
 /** A read of a store that is an empty database (a file of 0 bytes included), which a sweep would make its store. */
 export class EmptyStoreError extends UserError {
   constructor(path: string) {
-    super(`${path}: an empty database, not a sweep store (run 'compress sweep FILE --store ${path}' first)`);
+    super(`${path}: an empty database, not a sweep store (run compress sweep FILE --store ${shellWord(path)} first)`);
   }
 }
 
