@@ -12,6 +12,7 @@ import { modelInputs } from './model-inputs.ts';
 import type { BertStructure, EncoderLayer, ExporterKind, ModelFamily, Activation, Quantization } from './structure.ts';
 import { summarize, type ModelSummary, type Size } from './summary.ts';
 import { checkModelArg } from '../library-args.ts';
+import { compareText } from '../text-order.ts';
 
 export interface IoInfo {
   name: string;
@@ -95,7 +96,7 @@ const formatOf = (q: Quantization | undefined) => (q ? `${q.kind}${q.bits !== 8 
 /** The distinct formats of some weights, in a fixed order (quantized kinds by name, then float), or 'float'. */
 export function weightFormats(qs: ReadonlyArray<Quantization | undefined>, present = qs.length): string {
   if (!present) return 'float';
-  const kinds = [...new Set(qs.map(formatOf))].sort((a, b) => Number(a === 'float') - Number(b === 'float') || a.localeCompare(b));
+  const kinds = [...new Set(qs.map(formatOf))].sort((a, b) => Number(a === 'float') - Number(b === 'float') || compareText(a, b));
   return kinds.join(' + ');
 }
 
@@ -192,7 +193,7 @@ export function inspectGraph(model: Model, label: string, notBert: string): Grap
   return {
     ...graphBasics(model, label),
     ...modelSize(model),
-    operators: Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
+    operators: Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || compareText(a[0], b[0]))),
     notBert,
     ...inputsProblem(model),
     ...(lstm ? { recurrent: lstm.opType } : {}),

@@ -35,6 +35,7 @@ import { projectionsPath } from '../train/projections.ts';
 import { formatMB } from '../units.ts';
 import { ensureFolder } from '../folders.ts';
 import { NotForThisWorker } from './job.ts';
+import { compareText } from '../text-order.ts';
 
 /** One file a point reads: its path inside its folder (with '/'), sha256 and size. */
 export interface ManifestFile {
@@ -125,7 +126,7 @@ export async function pointFiles(point: SweepPoint, hash: (file: string) => Prom
   const out: FileTree[] = [];
   for (const [root, files] of trees) {
     const entries: ManifestFile[] = [];
-    for (const [path, file] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [path, file] of [...files].sort(([a], [b]) => compareText(a, b))) {
       entries.push({ path, sha256: await hash(file), bytes: statSync(file).size });
     }
     out.push({ root, files: entries });

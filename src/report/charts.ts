@@ -262,6 +262,8 @@ export function chartSpec(data: ReportData, kind: ChartKind, unlabelled: readonl
       row: {
         field: 'model',
         type: 'nominal',
+        // (the panels in the table's order of models, compareText's: vega's own sorts by code units, 'Zeta' before 'alpha')
+        sort: [...new Set(points.map((p) => p.model))],
         title: null,
         header: PANEL_HEADER,
       },

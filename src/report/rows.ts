@@ -17,6 +17,7 @@ import { labelValue } from '../sweep/expand.ts';
 import { paretoMaskBy, type Objective } from './pareto.ts';
 import { canonicalJson, hashOf } from '../sweep/key.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
+import { compareText } from '../text-order.ts';
 
 /**
  * A stored point's identity (`modelPath`: the model's .onnx path as the sweep resolved it, to match a distill step's
@@ -467,7 +468,7 @@ export function buildReport(
     (r) => dataKey(reads.get(r.baselineKey ?? r.key)),
     (r) => maxLengths.get(r),
   );
-  rows.sort((a, b) => a.group.localeCompare(b.group) || Number(b.isBaseline) - Number(a.isBaseline) || a.label.localeCompare(b.label));
+  rows.sort((a, b) => compareText(a.group, b.group) || Number(b.isBaseline) - Number(a.isBaseline) || compareText(a.label, b.label));
   const group = (r: ReportRow) => groupOf.get(r)!;
   const fb = paretoMaskBy(rows, group, byGlueVsBytes);
   const fl = paretoMaskBy(rows, group, byGlueVsLatency);

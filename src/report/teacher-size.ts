@@ -34,6 +34,7 @@ import { autoLabel, labelValue } from '../sweep/expand.ts';
 import { shareOfBaseline } from '../eval/glue-score.ts';
 import { mdCell, mdTable, paramCount } from './table.ts';
 import { canonicalJson, hashOf } from '../sweep/key.ts';
+import { compareText } from '../text-order.ts';
 
 /** The series of the teachers themselves. */
 export const TEACHER_SERIES = 'teacher';
@@ -427,8 +428,8 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
     }
   }
   const points = [
-    ...students.sort((a, b) => a.series.localeCompare(b.series) || a.tasks.localeCompare(b.tasks) || a.x - b.x || a.teacher.localeCompare(b.teacher)),
-    ...teacherPoints.sort((a, b) => a.tasks.localeCompare(b.tasks) || a.x - b.x || a.teacher.localeCompare(b.teacher)),
+    ...students.sort((a, b) => compareText(a.series, b.series) || compareText(a.tasks, b.tasks) || a.x - b.x || compareText(a.teacher, b.teacher)),
+    ...teacherPoints.sort((a, b) => compareText(a.tasks, b.tasks) || a.x - b.x || compareText(a.teacher, b.teacher)),
   ];
   const lines = new Map<string, TeacherSizePoint[]>();
   for (const p of points) {
@@ -466,7 +467,7 @@ export function teacherSizeTables(data: ReportData, points: readonly TeacherSize
   return [...new Set(points.map((p) => p.tasks))].map((tasks) => {
     const panel = points.filter((p) => p.tasks === tasks);
     const teachers = new Map<string, { x: number; score: string }>();
-    for (const p of [...panel].sort((a, b) => a.x - b.x || a.teacher.localeCompare(b.teacher)))
+    for (const p of [...panel].sort((a, b) => a.x - b.x || compareText(a.teacher, b.teacher)))
       if (!teachers.has(p.teacher)) teachers.set(p.teacher, { x: p.x, score: 'no score' });
     for (const p of panel) if (p.kind === 'teacher') teachers.get(p.teacher)!.score = scoreText(p);
     const students = panel.filter((p) => p.kind === 'student');

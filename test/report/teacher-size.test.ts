@@ -39,7 +39,7 @@ describe('teacher-size points', () => {
     expect(brief(dataOf(teacherSizeList()))).toEqual([
       'every-other+kd teacher-L2H256 x=10 y=75.0 #0',
       'every-other+kd teacher-L4H256 x=11 y=70.0 #1',
-      'L1H128-labels teacher-L2H256 x=10 y=66.0 #0', // labels sort as the table's (localeCompare)
+      'L1H128-labels teacher-L2H256 x=10 y=66.0 #0', // labels sort as the table's (compareText)
       'L1H128+kd teacher-L2H256 x=10 y=72.0 #0',
       'L1H128+kd teacher-L4H256 x=11 y=68.0 #1',
       'teacher teacher-L2H256 x=10 y=81.1 #0',
