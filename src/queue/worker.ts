@@ -22,6 +22,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { checkBenchEnvironment } from '../bench/timing-lock.ts';
 import { checkOutputFolder, folderLabel } from '../destination.ts';
 import { QueueError, errorLine } from '../errors.ts';
+import { pauseUnlessAborted } from '../interrupt.ts';
 import { threadShare } from '../runtime/threads.ts';
 import { codeFingerprint } from '../version.ts';
 import { PointFailure, WorkerNotStarted, workerPool } from '../sweep/pool.ts';
@@ -136,9 +137,16 @@ export function jobErrorLine(e: unknown): string | undefined {
   if (renew)
     return `${pointTag(renew[1]!)}: its lock expired before this worker renewed it (the worker paused, or Redis out of reach or restarted, for longer than the lock): the queue gives the point to another worker and refuses this run's result`;
   const refused = RESULT_REFUSED.exec(message);
-  if (refused)
-    return `${pointTag((refused[1] ?? refused[2])!)}: the queue refused its result (the job is no longer this worker's: its lock expired while the worker paused or Redis was out of reach, or Redis lost the job); another run of the point gives its result, or gave it already`;
+  if (refused) return refusedResultLine((refused[1] ?? refused[2])!);
   return undefined;
+}
+
+/**
+ * What a worker says of a point whose result the queue refused (jobErrorLine; or, stopping, BullMQ's pause keeping the
+ * refusal to itself, a point whose outcome the queue took neither as a result nor as a failure: stoppedWithin).
+ */
+export function refusedResultLine(key: string): string {
+  return `${pointTag(key)}: the queue refused its result (the job is no longer this worker's: its lock expired while the worker paused or Redis was out of reach, or Redis lost the job); another run of the point gives its result, or gave it already`;
 }
 
 /** The job id of a result (or failure, or give-back) the queue refused (RESULT_REFUSED), else undefined. */
@@ -314,20 +322,22 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   };
   /**
    * Once told to stop: waits for the points running here to finish, then for the queue to take their outcomes, at
-   * most `waitMs` after the last one finished, and says which it did not take. A result waits for Redis for ever
-   * (BullMQ queues its command until Redis answers), and BullMQ's close() then waits for a connection that ioredis
-   * never ends while it reconnects (BullMQ #4656): the worker stops within a lock of its last point's end instead, a
-   * result not taken by then being one the queue refuses anyway once the point's lock has expired.
+   * most `waitMs` after the last one finished, and says which it did not take; returns early once `over` aborts
+   * (BullMQ's loop ended: every outcome taken or refused). A result waits for Redis for ever (BullMQ queues its
+   * command until Redis answers), and BullMQ's close() then waits for a connection that ioredis never ends while it
+   * reconnects (BullMQ #4656): the worker stops within a lock of its last point's end instead, a result not taken by
+   * then being one the queue refuses anyway once the point's lock has expired.
    */
-  const stoppedWithin = async (waitMs: number): Promise<void> => {
+  const stoppedWithin = async (waitMs: number, over: AbortSignal): Promise<void> => {
     let idleSince: number | undefined;
-    while (computing > 0 || untaken.size > 0) {
+    while ((computing > 0 || untaken.size > 0) && !over.aborted) {
       if (computing > 0) idleSince = undefined;
       else if ((idleSince ??= Date.now()) + waitMs <= Date.now()) {
         for (const key of untaken.keys()) files.log(untakenResultLine(key, Math.round(waitMs / 1000)));
+        untaken.clear();
         return;
       }
-      await new Promise((r) => setTimeout(r, STOP_POLL_MS));
+      await pauseUnlessAborted(STOP_POLL_MS, over);
     }
   };
   /** Points given back in a row; the last one's reason. */
@@ -466,7 +476,14 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     const running = worker.run();
     if (opts.signal?.aborted) requestStop();
     opts.signal?.addEventListener('abort', requestStop, { once: true });
-    await Promise.race([running, stopRequest.then(() => stoppedWithin(stopWaitMs(lockMs)))]);
+    const over = new AbortController();
+    try {
+      await Promise.race([running, stopRequest.then(() => stoppedWithin(stopWaitMs(lockMs), over.signal))]);
+    } finally {
+      over.abort();
+    }
+    // (BullMQ's loop ended: the outcomes of the points it ran are taken, or refused, which a paused BullMQ does not say)
+    for (const key of untaken.keys()) files.log(refusedResultLine(key));
   } finally {
     // (by force: the points are done, or given up on; a graceful close waits for ever on a Redis out of reach)
     await worker.close(true).catch(() => {});

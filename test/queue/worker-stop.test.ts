@@ -11,7 +11,15 @@ import { sha256File } from '../../src/files.ts';
 import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
 import { pointFiles } from '../../src/queue/files.ts';
 import { jobOptions } from '../../src/queue/job.ts';
-import { STOP_WAIT_MAX_MS, runQueueWorker, stopWaitMs, untakenResultLine, type WorkerEvent, type WorkerSummary } from '../../src/queue/worker.ts';
+import {
+  STOP_WAIT_MAX_MS,
+  refusedResultLine,
+  runQueueWorker,
+  stopWaitMs,
+  untakenResultLine,
+  type WorkerEvent,
+  type WorkerSummary,
+} from '../../src/queue/worker.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
@@ -89,6 +97,36 @@ describe.skipIf(ownRedisSkipReason !== null)(
       expect(untakenResultLine(point!.key, 1)).toMatch(
         /^point [0-9a-f]{12}: the queue did not take this run's outcome within 1 s of its end \(Redis out of reach\);/,
       );
+    }, 40_000);
+
+    it("with a point running and Redis back without its data: says the queue refused the point's result as it finished, and stops then, where it said nothing and, a lock later, that Redis was out of reach", async () => {
+      const [point] = await planSweep(parseSweepFile(t.sweepFile), { glueDir: t.glueDir, workDir: join(t.root, 'out') });
+      const queue = new Queue(QUEUE_NAME, { connection: parseQueueUrl(redis.url()).connection });
+      try {
+        await queue.add('point', { point: point!, files: await pointFiles(point!, sha256File) }, jobOptions(point!.key, 10));
+      } finally {
+        await queue.close();
+      }
+      const stop = new AbortController();
+      const lines: string[] = [];
+      let back: Promise<void> = Promise.resolve();
+      const running = runQueueWorker({
+        queue: redis.url(),
+        cacheDir: join(t.root, 'restarted'),
+        lockMs: 20_000,
+        signal: stop.signal,
+        onEvent: (e) => {
+          if (e.type === 'log' && !e.point) lines.push(e.line);
+          if (e.type === 'start') back = redis.kill().then(() => (stop.abort(), redis.start()));
+        },
+      });
+      const summary = await within(running, 18_000); // (less than the lock)
+      await back;
+      expect(summary, lines.join('\n')).toEqual({ ran: 0, failed: 0 } satisfies WorkerSummary);
+      await new Promise((r) => setTimeout(r, 500)); // (nothing said after the call returned)
+      // (and maybe that its lock was not renewed: Redis lost it too)
+      expect(lines).toContain(refusedResultLine(point!.key));
+      expect(lines).not.toContain(untakenResultLine(point!.key, 20));
     }, 40_000);
 
     it('waits for Redis a lock at most, and at most a minute whatever the lock (--lock-seconds 3600 made a stop wait an hour)', () => {
