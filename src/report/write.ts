@@ -8,7 +8,7 @@ import { checkOutputFiles, checkOutputFolder, fileSystemError } from '../destina
 import { choiceRefusal, quotedText, SettingsError, valueAndKind, UserError } from '../errors.ts';
 import { removeStaleTemporariesIn, sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
 import { someNames } from '../some-names.ts';
-import { PLAN_STORE_FILE, SweepStore, type StoredPoint } from '../sweep/store.ts';
+import { PLAN_STORE_FILE, SweepStore, sweepFirst, type StoredPoint } from '../sweep/store.ts';
 import {
   currentHashes,
   changedModels,
@@ -64,7 +64,7 @@ export interface ReportOptions {
 export function loadReport(opts: ReportOptions): ReportData {
   checkOptions('loadReport', opts, '{store, sweep?}');
   checkStringOption('loadReport', 'store', opts.store, 'the sweep store (.sqlite)');
-  if (!existsSync(opts.store)) throw new SettingsError(`${opts.store}: no such store (run 'compress sweep FILE --store ${opts.store}' first)`);
+  if (!existsSync(opts.store)) throw new SettingsError(`${opts.store}: no such store (${sweepFirst(opts.store)})`);
   if (statSync(opts.store).isDirectory()) throw new SettingsError(`${opts.store}: a folder, not a sweep store (give the .sqlite file a sweep wrote)`);
   const store = SweepStore.open(opts.store, { readonly: true });
   try {

@@ -152,10 +152,18 @@ function storeReadError(path: string, e: unknown): unknown {
   return e;
 }
 
+/**
+ * What to run to make the store at `path` (no such file, or an empty database): the command as a shell takes it,
+ * the path one word (shellWord: 'my store.sqlite' quoted), as every suggested command is written.
+ */
+export function sweepFirst(path: string): string {
+  return `run compress sweep FILE --store ${shellWord(path)} first`;
+}
+
 /** A read of a store that is an empty database (a file of 0 bytes included), which a sweep would make its store. */
 export class EmptyStoreError extends UserError {
   constructor(path: string) {
-    super(`${path}: an empty database, not a sweep store (run compress sweep FILE --store ${shellWord(path)} first)`);
+    super(`${path}: an empty database, not a sweep store (${sweepFirst(path)})`);
   }
 }
 

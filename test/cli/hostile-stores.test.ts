@@ -111,6 +111,14 @@ describe('sweep stores that are not ours', () => {
     }
   });
 
+  it("says the command that makes a missing store with its path as a shell takes it (as an empty one's: test/sweep/empty-store.test.ts), where it wrote the path bare inside quotes ('… --store my it's.sqlite')", async () => {
+    const missing = join(dir, "no store of it's");
+    expectOneLine(
+      await run('report', missing),
+      new RegExp(`^compress: ${missing}: no such store \\(run compress sweep FILE --store '${dir}/no store of it'\\\\''s' first\\)$`, 'm'),
+    );
+  });
+
   it('marks a store written before the format marks when it is opened for writing', () => {
     const legacy = join(dir, 'legacy.sqlite');
     storeWithOnePoint(legacy);
