@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { loadModel } from '../../onnx/load.ts';
 import { type GraphReport, inspectGraph, inspectModel, type InspectReport } from '../../bert/inspect.ts';
-import { groupedDigits, NotBertError, quotedText } from '../../errors.ts';
+import { counted, groupedDigits, NotBertError, quotedText } from '../../errors.ts';
 import { NO_LAYERS } from '../../bert/discover.ts';
 import { checkDtypeName, describeDtype, locateRunModel } from '../../eval/model-files.ts';
 import { out, type CliCommand } from '../command.ts';
@@ -16,8 +16,6 @@ interface InspectArgs {
 }
 
 const num = groupedDigits;
-/** `n word`, with an s unless n is 1 ('1 head', '2 heads'). */
-const count = (n: number | string, word: string) => `${n} ${word}${n === 1 || n === '1' ? '' : 's'}`;
 const shape = (s: InspectReport['inputs'][number]['shape']) => (s ? `[${s.map((d) => d ?? '?').join(', ')}]` : '?');
 
 /** The compressed forms the model already has: a factorized embedding, shared layers. */
@@ -26,7 +24,7 @@ function compressedForm(r: InspectReport): string[] {
   if (r.embeddingSize !== null) lines.push(`  factorized embedding: width ${r.embeddingSize}, projected to ${r.hiddenSize}`);
   const groups = new Set(r.layerGroups).size;
   if (groups < r.layerGroups.length)
-    lines.push(`  shared layers: ${r.layerGroups.length} layers read ${count(groups, 'weight group')} [${r.layerGroups.join(', ')}]`);
+    lines.push(`  shared layers: ${r.layerGroups.length} layers read ${counted(groups, 'weight group')} [${r.layerGroups.join(', ')}]`);
   return lines;
 }
 
@@ -52,13 +50,22 @@ function perLayer(counts: readonly number[]): string {
   return lo === hi ? String(lo) : `${lo}–${hi}`;
 }
 
+/** perLayer's counts with `noun`, counted ('1 head', '12 heads', '1–5 heads'). */
+function perLayerCounted(counts: readonly number[], noun: string): string {
+  const lo = Math.min(...counts);
+  return counts.length > 0 && counts.every((c) => c === lo) ? counted(lo, noun) : `${perLayer(counts)} ${noun}s`;
+}
+
 export function formatInspect(r: InspectReport): string {
   const lines = [
     ...headerLines(r, `exporter ${r.exporter} (${r.family}), `),
-    `  ${count(r.numLayers, 'layer')} × ${count(perLayer(r.layers.map((l) => l.numHeads)), 'head')}, hidden ${r.hiddenSize}, FFN ${perLayer(r.layers.map((l) => l.intermediateSize))}, vocab ${r.vocabSize}` +
+    `  ${counted(r.numLayers, 'layer')} × ${perLayerCounted(
+      r.layers.map((l) => l.numHeads),
+      'head',
+    )}, hidden ${r.hiddenSize}, FFN ${perLayer(r.layers.map((l) => l.intermediateSize))}, vocab ${r.vocabSize}` +
       (r.maxPositions ? `, ${r.maxPositions} positions` : '') +
-      (r.typeVocabSize ? `, ${count(r.typeVocabSize, 'token type')}` : '') +
-      (r.head ? `; head: ${r.head.kind} (${count(r.head.numLabels, 'output')})` : ''),
+      (r.typeVocabSize ? `, ${counted(r.typeVocabSize, 'token type')}` : '') +
+      (r.head ? `; head: ${r.head.kind} (${counted(r.head.numLabels, 'output')})` : ''),
     `  parameters ${num(r.params)}, weights ${formatMB(r.bytes)}${r.floatWeights ? ` (stored ${r.floatWeights})` : ''}`,
     ...compressedForm(r),
     ...(r.inputsProblem === undefined ? [] : [`  inputs: no command can run it: ${r.inputsProblem}`]),
@@ -77,7 +84,7 @@ export function formatInspect(r: InspectReport): string {
       l.attention,
       l.attentionKind === 'none'
         ? 'no attention (all heads pruned)'
-        : `${count(l.numHeads, 'head')} × ${l.headSize}${l.attentionKind === 'fused' ? ' (fused)' : ''}`,
+        : `${counted(l.numHeads, 'head')} × ${l.headSize}${l.attentionKind === 'fused' ? ' (fused)' : ''}`,
     );
     row(`layer ${l.index} ffn`, l.ffn, `${l.intermediateSize} ${l.activation}`);
   }
