@@ -10,7 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tokenizersLibrary from '@huggingface/tokenizers';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { DataError, SettingsError } from '../errors.ts';
+import { DataError, SettingsError, choiceRefusal } from '../errors.ts';
 import { cappedLength, truncateLongestFirst } from './truncation.ts';
 import { addedTokenProblem, mergedToken, shownJson, templateProblem, withPartsAsRead } from './tokenizer-fields.ts';
 import { onigurumaCaseFolds, withOptionGroups, withSensitiveGroupsApart } from './tokenizer-case-fold.ts';
@@ -528,7 +528,12 @@ export function fastTokenizerJson(
     addedTokensProblem(read.added_tokens) ?? (typeof parts === 'string' ? parts : metaspaceProblem(read)) ?? (typeof folded === 'string' ? folded : undefined);
   if (problem || typeof folded === 'string') throw new DataError(`${file}: not a tokenizer we can load: ${problem}`);
   const configAdded = decoderAddedTokens(config, join(dirname(file), 'tokenizer_config.json')) ?? [];
-  const json = withConfigNormalizer(withConfigPrefixSpace(withTokenizersPostProcessor(withTokenizersDefaults(folded)), config, className), config, className);
+  const json = withConfigNormalizer(
+    withConfigPrefixSpace(withTokenizersPostProcessor(withTokenizersDefaults(folded)), config, className),
+    config,
+    className,
+    join(dirname(file), 'tokenizer_config.json'),
+  );
   return {
     json: withAddedTokens(json, [], config, {}, configAdded) as Record<string, unknown>,
     brokenTemplates: templateProblems(folded),
@@ -645,24 +650,65 @@ const FILE_NORMALIZER_CLASS = 'PreTrainedTokenizer';
  * tokenize_chinese_chars) where the class AutoTokenizer loads the folder as (`className`: autoTokenizerClass's) rebuilds
  * it on loading (CONFIG_NORMALIZER_CLASSES), a setting the config leaves out taking the class's default: a cased
  * tokenizer.json beside a tokenizer_config.json naming no do_lower_case (or none at all, the class read from
- * config.json's model_type) lower-cases, as transformers loads it. PreTrainedTokenizerFast's (FILE_NORMALIZER_CLASS) is
- * the file's. For another class, or none known, the config's settings where it gives them and the file's otherwise.
- * `json` itself when they agree.
+ * config.json's model_type) lower-cases, as transformers loads it. As 4.x's check compares them by Python's `==`
+ * (pythonEqual: 1 is true, 0 false), a config value of another kind that equals the file's, all three equal, leaves the
+ * file's normalizer as it is; one that does not is a DataError naming `configFile` (the tokenizer_config.json), where
+ * transformers fails to build a BertNormalizer of it (a string "false", null, 0 beside a lower-casing file).
+ * PreTrainedTokenizerFast's (FILE_NORMALIZER_CLASS) is the file's. For another class, or none known, the config's
+ * settings where it gives them true or false (strip_accents null too) and the file's otherwise. `json` itself when
+ * they agree.
  */
-export function withConfigNormalizer(json: Record<string, unknown>, config: TokenizerConfigJson, className: string | undefined): Record<string, unknown> {
+export function withConfigNormalizer(
+  json: Record<string, unknown>,
+  config: TokenizerConfigJson,
+  className: string | undefined,
+  configFile = 'tokenizer_config.json',
+): Record<string, unknown> {
   const norm = json.normalizer as Record<string, unknown> | null | undefined;
   const name = className?.replace(/Fast$/, '') ?? '';
   if (norm?.type !== 'BertNormalizer' || name === FILE_NORMALIZER_CLASS) return json;
   const rebuilt = CONFIG_NORMALIZER_CLASSES.has(name);
-  // (a setting the config gives, else the class's default where the class rebuilds the normalizer, else the file's)
-  const setting = (value: unknown, given: boolean, fileValue: unknown, classDefault: boolean | null) => (given ? value : rebuilt ? classDefault : fileValue);
+  if (rebuilt) {
+    const given = (value: unknown, classDefault: boolean | null) => (value === undefined ? classDefault : value);
+    const wanted = {
+      lowercase: given(config.do_lower_case, true),
+      strip_accents: given(config.strip_accents, null),
+      handle_chinese_chars: given(config.tokenize_chinese_chars, true),
+    };
+    if (BERT_NORMALIZER_SETTINGS.every(([field]) => pythonEqual(norm[field], wanted[field]))) return json;
+    for (const [field, setting] of BERT_NORMALIZER_SETTINGS) {
+      const value = wanted[field];
+      const choices = field === 'strip_accents' ? ['true', 'false', 'null'] : ['true', 'false'];
+      if (typeof value !== 'boolean' && !(field === 'strip_accents' && value === null))
+        throw new DataError(
+          choiceRefusal(`${configFile}: ${setting}`, value, choices, { from: 'file', note: `(transformers' ${name}Fast builds its BertNormalizer of it)` }),
+        );
+    }
+    return { ...json, normalizer: { ...norm, ...wanted } };
+  }
   const wanted = {
-    lowercase: setting(config.do_lower_case, typeof config.do_lower_case === 'boolean', norm.lowercase, true),
-    strip_accents: setting(config.strip_accents, typeof config.strip_accents === 'boolean' || config.strip_accents === null, norm.strip_accents, null),
-    handle_chinese_chars: setting(config.tokenize_chinese_chars, typeof config.tokenize_chinese_chars === 'boolean', norm.handle_chinese_chars, true),
+    lowercase: typeof config.do_lower_case === 'boolean' ? config.do_lower_case : norm.lowercase,
+    strip_accents: typeof config.strip_accents === 'boolean' || config.strip_accents === null ? config.strip_accents : norm.strip_accents,
+    handle_chinese_chars: typeof config.tokenize_chinese_chars === 'boolean' ? config.tokenize_chinese_chars : norm.handle_chinese_chars,
   };
-  const same = (Object.keys(wanted) as Array<keyof typeof wanted>).every((k) => (norm[k] ?? null) === (wanted[k] ?? null));
+  const same = BERT_NORMALIZER_SETTINGS.every(([field]) => (norm[field] ?? null) === (wanted[field] ?? null));
   return same ? json : { ...json, normalizer: { ...norm, ...wanted } };
+}
+
+/** A BertNormalizer's fields that tokenizer_config.json sets, each with the setting that names it there. */
+const BERT_NORMALIZER_SETTINGS = [
+  ['lowercase', 'do_lower_case'],
+  ['strip_accents', 'strip_accents'],
+  ['handle_chinese_chars', 'tokenize_chinese_chars'],
+] as const;
+
+/**
+ * Whether Python's `==` takes a JSON value read from tokenizer_config.json (`a`) for a BertNormalizer field's (`b`), as
+ * 4.x's fast BERT tokenizers compare them: booleans and numbers by value (True == 1, False == 0.0), null only null.
+ */
+function pythonEqual(a: unknown, b: unknown): boolean {
+  const numeric = (v: unknown) => typeof v === 'boolean' || typeof v === 'number';
+  return numeric(a) && numeric(b) ? Number(a) === Number(b) : (a ?? null) === (b ?? null);
 }
 
 /**
@@ -685,7 +731,7 @@ function normalizerReadOtherwise(json: Record<string, unknown>, config: Tokenize
  */
 export function bertNormalizerLowercase(dir: string, json: Record<string, unknown>): boolean | undefined {
   const config = readConfig(dir);
-  const normalizer = withConfigNormalizer(json, config, autoTokenizerClass(dir, config)).normalizer as
+  const normalizer = withConfigNormalizer(json, config, autoTokenizerClass(dir, config), join(dir, 'tokenizer_config.json')).normalizer as
     | { type?: unknown; lowercase?: unknown }
     | null
     | undefined;

@@ -65,3 +65,39 @@ describe("a cased tokenizer.json's BertNormalizer, tokenizer_config.json leaving
     expect(ids(undefined, undefined)).toEqual(FILES);
   });
 });
+
+describe('a tokenizer_config.json setting of a BERT class that is not true or false (strip_accents null too)', () => {
+  /** A folder of CASED with its lowercase, strip_accents and handle_chinese_chars set to `file`'s, beside `tokenizerConfig`. */
+  function folder(tokenizerConfig: object, file: { lowercase: boolean; strip_accents: boolean | null; handle_chinese_chars: boolean }): string {
+    const dir = join(root, String(n++));
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({ ...CASED, normalizer: { ...(CASED.normalizer as object), ...file } }));
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'BertTokenizer', ...tokenizerConfig }));
+    return dir;
+  }
+  const cased = { lowercase: false, strip_accents: false, handle_chinese_chars: false };
+  const lowerCasing = { lowercase: true, strip_accents: null, handle_chinese_chars: true };
+
+  it('is refused in one line naming the file where transformers rebuilds the normalizer of it, which it cannot (4.x: the value differs from the file\'s by Python\'s ==; a string "false" never equals, null never a boolean)', () => {
+    for (const [config, file, setting, got] of [
+      [{ do_lower_case: 'false' }, cased, 'do_lower_case', 'string "false"'],
+      [{ do_lower_case: 'false' }, lowerCasing, 'do_lower_case', 'string "false"'],
+      [{ do_lower_case: null }, lowerCasing, 'do_lower_case', 'null'],
+      [{ do_lower_case: 0 }, lowerCasing, 'do_lower_case', 'number 0'],
+      [{ do_lower_case: false, strip_accents: 'no', tokenize_chinese_chars: false }, cased, 'strip_accents', 'string "no"'],
+      [{ tokenize_chinese_chars: [] }, lowerCasing, 'tokenize_chinese_chars', 'a list'],
+    ] as const) {
+      const dir = folder(config, file);
+      const choices = setting === 'strip_accents' ? 'true, false, null' : 'true, false';
+      expect(() => loadTokenizer(dir)).toThrow(
+        `${join(dir, 'tokenizer_config.json')}: ${setting}: expected one of ${choices} (transformers' BertTokenizerFast builds its BertNormalizer of it), got ${got}`,
+      );
+    }
+  });
+
+  it("leaves the file's normalizer where a number equals the file's setting by Python's == (0 == False, 1 == True) and the others agree, as 4.x then rebuilds nothing", () => {
+    const read = (dir: string) => [...loadTokenizer(dir).encode(TEXT, null, 16).ids];
+    expect(read(folder({ do_lower_case: 0, strip_accents: false, tokenize_chinese_chars: 0 }, cased))).toEqual(FILES);
+    expect(read(folder({ do_lower_case: 1, tokenize_chinese_chars: 1.0 }, lowerCasing))).toEqual(DEFAULTS);
+  });
+});
