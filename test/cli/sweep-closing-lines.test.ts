@@ -3,7 +3,7 @@
  * "1 point", where they said "1 points: 1 already in the store, …" and "1 points are still queued"; a queued sweep's refusals say "the 1 point finished so far".
  */
 import { describe, expect, it } from 'vitest';
-import { followCommand, localTotalLine, queuedLeftLines, queuedTotalLine } from '../../src/cli/commands/sweep.ts';
+import { contendedLine, followCommand, localTotalLine, queuedLeftLines, queuedTotalLine } from '../../src/cli/commands/sweep.ts';
 import { noneQueuedLine, unreachableLine } from '../../src/queue/coordinator.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
 
@@ -19,16 +19,25 @@ describe("a sweep's closing lines", () => {
     expect(queuedTotalLine({ ...one, total: 2, letGo: 0 })).toBe('2 points: 1 already in the store, 0 collected from the queue now, 0 failed (0.5 s)');
   });
 
-  it('of a queued sweep stopped while collecting: 1 point is still queued, 1 point was not queued', () => {
+  it("of a queued sweep stopped while collecting: 1 point is still queued ('collect it'), 1 point was not queued ('queue it'), where one point was 'them'", () => {
     expect(queuedLeftLines({ left: 1, notQueued: [point] }, 'AGAIN')).toEqual([
-      'stopped: 1 point is still queued and the workers go on; collect them with: AGAIN',
-      '1 point was not queued: run without --follow to queue them',
+      'stopped: 1 point is still queued and the workers go on; collect it with: AGAIN',
+      '1 point was not queued: run without --follow to queue it',
     ]);
     expect(queuedLeftLines({ left: 2, notQueued: [point, point] }, 'AGAIN')).toEqual([
       'stopped: 2 points are still queued and the workers go on; collect them with: AGAIN',
       '2 points were not queued: run without --follow to queue them',
     ]);
     expect(queuedLeftLines({ left: 0, notQueued: [] }, 'AGAIN')).toEqual([]);
+  });
+
+  it("of points timed contended: how to time one alone ('it'), or two ('them'), where one was 'them'", () => {
+    const named = (label: string) => ({ model: { name: 'm' }, label }) as SweepPoint;
+    const none = { kept: [], recomputed: [], again: [], first: [] };
+    expect(contendedLine({ ...none, kept: [named('a')] })).toMatch(/: m · a; rerun with --jobs 1 --rerun-contended, nothing else running, to time it alone$/);
+    expect(contendedLine({ ...none, first: [named('a')] })).toMatch(/, to time it alone$/);
+    expect(contendedLine({ ...none, kept: [named('a')], first: [named('b')] })).toMatch(/, to time them alone$/);
+    expect(contendedLine({ ...none, kept: [named('a'), named('b')] })).toMatch(/, to time them alone$/);
   });
 
   it("of a queued sweep stopped while Redis was out of reach: its points were queued there, and the command that collects them or queues them again, where it said they were still queued and gave --follow's", () => {

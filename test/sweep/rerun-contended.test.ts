@@ -87,11 +87,11 @@ describe('contended points', () => {
     expect(kept).toMatchObject({ total: 2, alreadyDone: 2, ran: 0, failed: [] });
     expect(kept.contended.kept.map((p) => p.label)).toEqual(['ffn']);
     expect(contendedLine(kept.contended)).toBe(
-      '1 point timed contended (the machine was shared while benchmarking, † in the report) and kept, not recomputed: tiny-sst2 · ffn; rerun with --jobs 1 --rerun-contended, nothing else running, to time them alone',
+      '1 point timed contended (the machine was shared while benchmarking, † in the report) and kept, not recomputed: tiny-sst2 · ffn; rerun with --jobs 1 --rerun-contended, nothing else running, to time it alone',
     );
     // a queued sweep's line (--queue refuses --rerun-contended): a local run of the sweep times them again
     expect(contendedLine(kept.contended, true)).toBe(
-      '1 point timed contended (the machine was shared while benchmarking, † in the report) and kept, not recomputed: tiny-sst2 · ffn; rerun as a local sweep (without --queue) with --jobs 1 --rerun-contended, nothing else running, to time them alone',
+      '1 point timed contended (the machine was shared while benchmarking, † in the report) and kept, not recomputed: tiny-sst2 · ffn; rerun as a local sweep (without --queue) with --jobs 1 --rerun-contended, nothing else running, to time it alone',
     );
     expect(stored(store).find((p) => p.label === 'ffn')).toEqual(before);
 
@@ -134,7 +134,7 @@ describe('contended points', () => {
     expect(rerun.failed.map((f) => f.point.label)).toEqual(['ffn']);
     expect(rerun.contended.kept.map((p) => p.label)).toEqual(['ffn']);
     expect(contendedLine(rerun.contended)).toBe(
-      '1 point timed contended (the machine was shared while benchmarking, † in the report) and kept, not recomputed: tiny-sst2 · ffn; rerun with --jobs 1 --rerun-contended, nothing else running, to time them alone',
+      '1 point timed contended (the machine was shared while benchmarking, † in the report) and kept, not recomputed: tiny-sst2 · ffn; rerun with --jobs 1 --rerun-contended, nothing else running, to time it alone',
     );
     expect(stored(store).find((p) => p.label === 'ffn')).toEqual(before);
     // recomputed and timed contended again: their lines of this run (pointLine) mark them † as the report does; kept
@@ -144,7 +144,7 @@ describe('contended points', () => {
     );
     // with another recomputed: both said
     expect(contendedLine({ ...rerun.contended, recomputed: rerun.contended.kept })).toMatch(
-      /^1 point timed contended, recomputed: tiny-sst2 · ffn; 1 point timed contended \(.*\) and kept, not recomputed: tiny-sst2 · ffn; rerun with --jobs 1 --rerun-contended, nothing else running, to time them alone$/,
+      /^1 point timed contended, recomputed: tiny-sst2 · ffn; 1 point timed contended \(.*\) and kept, not recomputed: tiny-sst2 · ffn; rerun with --jobs 1 --rerun-contended, nothing else running, to time it alone$/,
     );
   });
 

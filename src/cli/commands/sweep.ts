@@ -327,7 +327,7 @@ export function contendedLine(contended: SweepSummary['contended'], queued = fal
   }
   if (parts.length === 0) return undefined;
   const rerun = `rerun${queued ? ' as a local sweep (without --queue)' : ''} with --jobs 1 --rerun-contended, nothing else running`;
-  if (kept.length > 0 || first.length > 0) parts.push(`${rerun}, to time them alone`);
+  if (kept.length > 0 || first.length > 0) parts.push(`${rerun}, to time ${them(kept.length + first.length)} alone`);
   else if (again.length > 0) parts.push(rerun);
   return parts.join('; ');
 }
@@ -353,10 +353,10 @@ export function queuedLeftLines(summary: Pick<QueuedSweepSummary, 'left' | 'notQ
     );
   else if (summary.left > 0)
     lines.push(
-      `stopped: ${counted(summary.left, 'point')} ${summary.left === 1 ? 'is' : 'are'} still queued and the workers go on; collect them with: ${again}`,
+      `stopped: ${counted(summary.left, 'point')} ${summary.left === 1 ? 'is' : 'are'} still queued and the workers go on; collect ${them(summary.left)} with: ${again}`,
     );
   const n = summary.notQueued.length;
-  if (n > 0) lines.push(`${counted(n, 'point')} ${n === 1 ? 'was' : 'were'} not queued: run without --follow to queue them`);
+  if (n > 0) lines.push(`${counted(n, 'point')} ${n === 1 ? 'was' : 'were'} not queued: run without --follow to queue ${them(n)}`);
   return lines;
 }
 
