@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { configLabels, problemTypeProblem } from '../bert/config.ts';
-import { DataError, fsReason, integerProblem, SettingsError, valueAndKind, UsageError } from '../errors.ts';
+import { choiceRefusal, DataError, fsReason, integerProblem, SettingsError, valueAndKind, UsageError } from '../errors.ts';
 import { fileStamps, parseJsonText, writeFileAtomic } from '../files.ts';
 import { folderSideFilesDir, locateModel, MODEL_SIDE_FILES, type ModelLocation } from '../onnx/locate.ts';
 
@@ -192,11 +192,12 @@ const AUTO_DTYPE = 'auto';
 
 /**
  * Refuses a dtype transformers.js does not know (fp32, q8, q4…, or auto), named by `flag`, as a usage mistake (a
- * UsageError, exit 2): what locateRunModel checks first, and the CLI before it downloads an hf: model.
+ * UsageError, exit 2) in the words of every choice (choiceRefusal: the value as a shell takes it, `--dtype 'q 8'`):
+ * what locateRunModel checks first, and the CLI before it downloads an hf: model.
  */
 export function checkDtypeName(dtype: string | undefined, flag = '--dtype'): void {
   if (dtype !== undefined && dtype !== AUTO_DTYPE && !Object.hasOwn(TRANSFORMERS_JS_DTYPE_SUFFIXES, dtype)) {
-    throw new UsageError(`${flag} ${dtype}: not a transformers.js dtype (${[...Object.keys(TRANSFORMERS_JS_DTYPE_SUFFIXES), AUTO_DTYPE].join(', ')})`);
+    throw new UsageError(choiceRefusal(flag, dtype, [...Object.keys(TRANSFORMERS_JS_DTYPE_SUFFIXES), AUTO_DTYPE], { note: '(the dtypes of transformers.js)' }));
   }
 }
 

@@ -87,9 +87,13 @@ describe('locateRunModel', () => {
       /config\.json's transformers\.js_config dtype q4 is onnx\/model_q4\.onnx, which the folder lacks \(it has onnx\/model\.onnx \(--dtype fp32\), onnx\/model_quantized\.onnx \(--dtype q8\)\); pick one with --dtype$/,
     );
     expect(() => locateRunModel(dir, 'int8')).toThrow(/--dtype int8 is onnx\/model_int8\.onnx, which the folder lacks/);
-    expect(() => locateRunModel(dir, 'q7')).toThrow(/--dtype q7: not a transformers\.js dtype/);
+    expect(() => locateRunModel(dir, 'q7')).toThrow(/^--dtype 'q7': expected one of fp32, fp16, .*, auto \(the dtypes of transformers\.js\)$/);
+    // in the words of every choice, the value as a shell takes it, where it showed it bare ('--dtype q 8: not a
+    // transformers.js dtype (…)', a value that pastes as two words)
+    expect(() => locateRunModel(dir, 'q 8')).toThrow(/^--dtype 'q 8': expected one of fp32, /);
+    expect(() => locateRunModel(dir, "it's", '--baseline-dtype')).toThrow(/^--baseline-dtype 'it'\\''s': expected one of fp32, /);
     // names of Object.prototype are no dtypes either, from the flag or from config.json
-    expect(() => locateRunModel(dir, 'constructor')).toThrow(/--dtype constructor: not a transformers\.js dtype/);
+    expect(() => locateRunModel(dir, 'constructor')).toThrow(/^--dtype 'constructor': expected one of /);
     expect(locateRunModel(folder({ dtype: 'toString' })).transformersJs).toEqual({ dtype: 'fp32', from: 'default' });
     const plain = writeModelFolder(join(root, 'plain'), tinyBert());
     expect(locateRunModel(plain)).toEqual({ onnx: join(plain, 'model.onnx'), dir: plain });
