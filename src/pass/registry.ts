@@ -1,5 +1,5 @@
 /** Passes register themselves here by name; the pipeline, CLI and sweep look them up. */
-import { quotedText, SettingsError } from '../errors.ts';
+import { choiceRefusal, quotedText, SettingsError } from '../errors.ts';
 import type { Pass } from './pass.ts';
 
 const passes = new Map<string, Pass<unknown>>();
@@ -11,11 +11,11 @@ export function registerPass<O>(pass: Pass<O>): void {
 
 export function getPass(name: string): Pass<unknown> {
   const p = passes.get(name);
-  if (!p) {
-    const names = [...passes.keys()].sort();
-    throw new SettingsError(`unknown pass ${quotedText(name)} (known: ${names.join(', ') || 'none'})`);
-  }
-  return p;
+  if (p) return p;
+  // (none registered: src/passes.ts's registerAllPasses, which the package's entry calls, was not run)
+  if (passes.size === 0) throw new SettingsError(`pass ${quotedText(name)}: no pass is registered (registerAllPasses)`);
+  // (the words of every value outside its choices, its kind after them: a library caller gives it)
+  throw new SettingsError(choiceRefusal('pass', name, passNames(), { from: 'code' }));
 }
 
 export function passNames(): string[] {

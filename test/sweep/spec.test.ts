@@ -66,7 +66,7 @@ describe('sweep file', () => {
   it.each([
     [
       { pipelines: [{ name: 'q', steps: [{ pass: 'quantise', settings: { mode: 'int8' } }] }] },
-      /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.pass: unknown pass 'quantise' \(known: .*prune-heads/,
+      /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.pass: expected one of .*prune-heads, .*, train, distill, got string "quantise"$/,
     ],
     [
       { pipelines: [{ name: 'h', steps: [{ pass: 'prune-heads', settings: { ratio: 1.5 } }] }] },
@@ -586,7 +586,7 @@ describe('sweep file', () => {
     const r = await runMain(['sweep', bad, '--store', join(t.root, 'x.sqlite')]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/^compress: .*bad-pass\.yaml: pipelines\[0\]\.steps\[0\]\.pass: unknown pass 'distil' \(known: /),
+      expect.stringMatching(/^compress: .*bad-pass\.yaml: pipelines\[0\]\.steps\[0\]\.pass: expected one of .*, got string "distil"$/),
     ]);
   });
 });

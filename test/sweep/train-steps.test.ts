@@ -280,7 +280,7 @@ describe('train / distill steps in a sweep file', () => {
     ],
     [
       [{ name: 'q', steps: [{ pass: 'distil', settings: {} }] }],
-      /pipelines\[0\]\.steps\[0\]\.pass: unknown pass 'distil' \(known: .*; and the training steps train, distill\)$/,
+      /pipelines\[0\]\.steps\[0\]\.pass: expected one of .*, quantize, share-layers, train, distill, got string "distil"$/,
     ],
   ])('refuses %j with one line naming the field', (pipelines, message) => {
     expect(refusal(() => parse(pipelines))).toMatch(message);
