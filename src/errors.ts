@@ -120,7 +120,7 @@ export function valueAndKind(v: unknown, from: 'file' | 'code' = 'code'): string
  */
 export function nonFiniteText({ count, value, index }: { count: number; value: number; index?: number }): string {
   const first = index === undefined ? String(value) : `at index ${index}, ${value}`;
-  return `${count} non-finite value${count === 1 ? '' : 's'} (NaN or Infinity; the first ${first})`;
+  return `${counted(count, 'non-finite value')} (NaN or Infinity; the first ${first})`;
 }
 
 /**
