@@ -305,6 +305,15 @@ describe('report arguments', () => {
     expect(() => parseFormats(["md,it's"])).toThrow(/^--format 'it'\\''s': expected one of md, csv, json, html$/);
   });
 
+  it('refuses --force without --out, which it read nowhere (the report is printed), as --follow without --queue', async () => {
+    expectOneLine(
+      await run('report', good, '--force'),
+      /^compress: --force: writes over report files and charts in the --out folder, and this run prints the report; give --out DIR too, or drop it$/m,
+      2,
+    );
+    expect((await run('report', good, '--no-force')).code).toBe(0);
+  });
+
   it("refuses a --format naming no format ('', ',') as an empty value, writing nothing, where it wrote the charts alone and removed an earlier report's tables", async () => {
     expect(() => parseFormats([''])).toThrow(/^--format '': an empty value; give one \(see --help\)$/);
     expect(() => parseFormats(['md', ' , '])).toThrow(/^--format ' , ': an empty value; give one \(see --help\)$/);

@@ -69,6 +69,9 @@ export const reportCommand: CliCommand<ReportArgs> = {
     const formats = parseFormats(args.format);
     if (args.out === undefined && formats && formats.length > 1)
       throw new UsageError(`--format ${formats.join(',')}: one format at a time on stdout; give --out DIR to write several`);
+    // (--force is read by --out's writing alone: without it, printed, it went unread)
+    if (args.out === undefined && args.force)
+      throw new UsageError('--force: writes over report files and charts in the --out folder, and this run prints the report; give --out DIR too, or drop it');
     checkFolderFlags({ '--out': args.out });
     const data = loadReport({ store: args.store, sweep: args.sweep });
     if (args.out === undefined) {
