@@ -71,6 +71,7 @@ import {
   withSplitsTransformersJsReads,
   withPairTypesZero,
   returnsTokenTypes,
+  withConfigNormalizer,
 } from '../eval/tokenizer.ts';
 import { shellWord } from '../shell-word.ts';
 import { someNames } from '../some-names.ts';
@@ -1120,7 +1121,9 @@ function withDefaultDtype(out: Record<string, unknown>, defaultDtype: Transforme
  * `max_length` (the length evaluation truncates to) and at the position table, and `tokenizer_class` `tokenizerClass`
  * (the class transformers' AutoTokenizer loads: a SentencePiece model's family's, else config.json's tokenizer_class,
  * else the class of config.json's model_type) when the source's tokenizer_config.json names none: transformers.js picks the class from there alone, and its base class, without one, returns no token_type_ids,
- * so the model read a sentence pair's second segment as token type 0.
+ * so the model read a sentence pair's second segment as token type 0. And `do_lower_case`, `strip_accents` and
+ * `tokenize_chinese_chars` as `tokenizer`'s BertNormalizer has them (writtenNormalizerSettings) where the folder
+ * written would otherwise be read with another one.
  */
 export function transformersJsTokenizerConfig(
   config: TokenizerConfigJson,
@@ -1157,7 +1160,27 @@ export function transformersJsTokenizerConfig(
   const length = transformersJsMaxLength(config, maxLength, maxPositions);
   if (length !== undefined) out.model_max_length = length;
   else delete out.model_max_length;
-  return out;
+  return { ...out, ...writtenNormalizerSettings(tokenizer, out) };
+}
+
+/**
+ * The do_lower_case, strip_accents and tokenize_chinese_chars that the tokenizer_config.json written (`out`) must say
+ * for the folder's tokenizer.json BertNormalizer (`tokenizer`'s: as evaluation read the source) to be read as it is
+ * (transformers' BERT-family fast tokenizers rebuild it of them, withConfigNormalizer): its own three where `out`'s
+ * class or settings would read it otherwise (a source of a class that rebuilds none, BertJapaneseTokenizer named in
+ * config.json or none known, written as the model type's BertTokenizer, which lower-cases a cased file); none where
+ * they read it as it is, or its normalizer is no BertNormalizer.
+ */
+function writtenNormalizerSettings(tokenizer: Record<string, unknown>, out: Record<string, unknown>): Record<string, unknown> {
+  const norm = tokenizer.normalizer as Record<string, unknown> | null | undefined;
+  if (norm?.type !== 'BertNormalizer') return {};
+  const className = typeof out.tokenizer_class === 'string' ? out.tokenizer_class : undefined;
+  try {
+    if (withConfigNormalizer(tokenizer, out as TokenizerConfigJson, className) === tokenizer) return {};
+  } catch {
+    // (settings of the source's that the class written cannot build a normalizer of: written as the file's)
+  }
+  return { do_lower_case: norm.lowercase, strip_accents: norm.strip_accents ?? null, tokenize_chinese_chars: norm.handle_chinese_chars };
 }
 
 /**

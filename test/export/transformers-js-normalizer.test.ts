@@ -7,12 +7,12 @@
  * normalizer, which it does not know (written as Replaces); a ByteLevel normalizer, which it does not know either, is
  * refused.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { env } from '@huggingface/transformers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { byteLevelNormalized, tokenizerFromJson, withNormalizingTransformersJsReads } from '../../src/eval/tokenizer.ts';
+import { byteLevelNormalized, loadTokenizer, tokenizerFromJson, withNormalizingTransformersJsReads } from '../../src/eval/tokenizer.ts';
 import { exportToTransformersJs } from '../../src/export/transformers-js.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { exportedIds as idsOfExport, tokenizerFolder, tokenizerJson, wordPieceModel } from '../helpers/tokenizer-json.ts';
@@ -42,6 +42,32 @@ describe('--format transformers.js of a BertNormalizer', () => {
     );
     expect(ours('Good café')).toEqual([2, 5, 7, 3]);
     expect(theirs('Good café')).toEqual(ours('Good café'));
+  }, 30_000);
+
+  it("is read again (by eval, as transformers reads it) as eval read its source, a cased BertNormalizer of a class that rebuilds none written as the model type's BertTokenizer: tokenizer_config.json says the file's do_lower_case, strip_accents and tokenize_chinese_chars", async () => {
+    const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'good', 'Good', 'cafe', 'café'];
+    const hf = tokenizerFolder(
+      root,
+      'bert-cased-japanese-class',
+      tokenizerJson(vocab, {
+        normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: false },
+        pre_tokenizer: { type: 'BertPreTokenizer' },
+        model: wordPieceModel(vocab),
+      }),
+    );
+    // (config.json names a class of no family the project reads, which rebuilds no normalizer: the file's is read)
+    const config = JSON.parse(readFileSync(join(hf, 'config.json'), 'utf8'));
+    writeFileSync(join(hf, 'config.json'), JSON.stringify({ ...config, tokenizer_class: 'BertJapaneseTokenizer' }));
+    const { out, theirs, ours } = await idsOfExport(hf);
+    expect(ours('Good café')).toEqual([2, 6, 8, 3]);
+    expect(theirs('Good café')).toEqual(ours('Good café'));
+    expect([...loadTokenizer(out).encode('Good café', null, 16).ids]).toEqual(ours('Good café'));
+    expect(JSON.parse(readFileSync(join(out, 'tokenizer_config.json'), 'utf8'))).toMatchObject({
+      tokenizer_class: 'BertTokenizer',
+      do_lower_case: false,
+      strip_accents: null,
+      tokenize_chinese_chars: true,
+    });
   }, 30_000);
 
   it("gives in transformers.js eval's ids for a capital sigma ending a word (σ, where toLowerCase gave ς) and a Chinese character past U+FFFF (a word of its own)", async () => {
