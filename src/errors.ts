@@ -133,6 +133,11 @@ export function counted(n: number | bigint, noun: string, o: string | { plural?:
   return `${grouped ? groupedDigits(n) : n} ${n === 1 || n === 1n ? noun : plural}`;
 }
 
+/** The pronoun of `n` things in a message, beside counted: 'it' for one, 'them' for more ('rerun to retry it'). */
+export function them(n: number): string {
+  return n === 1 ? 'it' : 'them';
+}
+
 /**
  * A whole number with its thousands set apart by commas, the one grouping of large numbers in messages ('12,345',
  * '-1,000', '999'; a fraction's digits after the point as they are), the same under every locale (toLocaleString's grouping follows ICU's data for its locale).

@@ -1,6 +1,6 @@
 /** Every message counts things one way (counted, src/errors.ts): the noun in the singular for one, else its plural. */
 import { describe, expect, it } from 'vitest';
-import { counted, groupedDigits } from '../src/errors.ts';
+import { counted, groupedDigits, them } from '../src/errors.ts';
 
 describe('counted', () => {
   it('writes one in the singular and every other count, 0 included, in the plural', () => {
@@ -33,5 +33,12 @@ describe('groupedDigits', () => {
 
   it("gives what toLocaleString('en') gave for the counts messages group, whatever the process's locale", () => {
     for (const n of [7, 4321, 110_000_000, 23_456_789]) expect(groupedDigits(n)).toBe(n.toLocaleString('en'));
+  });
+});
+
+describe('them', () => {
+  it("names one thing 'it' and more 'them', beside counted", () => {
+    expect(them(1)).toBe('it');
+    expect(them(2)).toBe('them');
   });
 });

@@ -5,7 +5,7 @@
 import { METRIC_SHORT_NAMES, type MetricName, type MetricValues, type UndefinedMetrics } from '../eval/metrics/metric.ts';
 import { describeLatencyShapes, type ReportData, type ReportRow } from './rows.ts';
 import { describeMachine } from '../bench/machine.ts';
-import { counted } from '../errors.ts';
+import { counted, them } from '../errors.ts';
 import { OVERLAPS, SHARED_MARK } from '../sweep/contention.ts';
 import type { TeacherSizePoint } from './teacher-size.ts';
 import { percent, times100 } from '../units.ts';
@@ -475,7 +475,7 @@ export function unfinishedNote(data: Pick<ReportData, 'unfinished'>): string | n
   if (list.length === 0) return null;
   const sweeps = new Set(list.map((u) => u.sweep)).size;
   const names = list.map((u) => `${u.model} · ${u.label}${sweeps > 1 ? ` (sweep ${u.sweep})` : ''}`).join(', ');
-  return `Not finished (not in the table: not run yet, running, or stopped): ${names}. A rerun of the sweep runs ${list.length > 1 ? 'them' : 'it'}.`;
+  return `Not finished (not in the table: not run yet, running, or stopped): ${names}. A rerun of the sweep runs ${them(list.length)}.`;
 }
 
 /**

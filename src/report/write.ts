@@ -5,7 +5,7 @@
 import { existsSync, lstatSync, readFileSync, rmSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { checkOutputFiles, checkOutputFolder, fileSystemError } from '../destination.ts';
-import { choiceRefusal, quotedText, SettingsError, valueAndKind, UserError } from '../errors.ts';
+import { choiceRefusal, quotedText, SettingsError, them, valueAndKind, UserError } from '../errors.ts';
 import { removeStaleTemporariesIn, sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
 import { someNames } from '../some-names.ts';
 import { PLAN_STORE_FILE, SweepStore, sweepFirst, type StoredPoint } from '../sweep/store.ts';
@@ -582,7 +582,7 @@ export async function writeReportFiles(
     }
     if (edited.length > 0)
       throw new UserError(
-        `${label}: would write over ${edited.join(', ')}; move ${edited.length > 1 ? 'them' : 'it'} away, give another folder, or pass --force to write over ${edited.length > 1 ? 'them' : 'it'}`,
+        `${label}: would write over ${edited.join(', ')}; move ${them(edited.length)} away, give another folder, or pass --force to write over ${them(edited.length)}`,
       );
   }
   // the files of the report's names left from an earlier report (or the user) that this one does not rewrite: each

@@ -9,7 +9,7 @@
 import { shellWord } from '../../shell-word.ts';
 import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
-import { counted, shownFlagValue, UsageError } from '../../errors.ts';
+import { counted, shownFlagValue, them, UsageError } from '../../errors.ts';
 import { integerFlags, numberFlags } from '../flag-values.ts';
 import {
   createSweepProgress,
@@ -255,9 +255,6 @@ function failedLines(failed: SweepSummary['failed'], retry: string): string[] {
     ...(refused.length > 0 ? [`failed (errors above; ${FAILED_REFUSED_INPUT}): ${names(refused)}`] : []),
   ];
 }
-
-/** The pronoun of `n` points in a closing line: it for one, them for more. */
-const them = (n: number): string => (n === 1 ? 'it' : 'them');
 
 /** The stale points whose input the code running now refuses (StaleMatch.refused): no rerun recomputes them, --rerun-stale fails at them. */
 const refusedNow = (stale: SweepSummary['stale']) => stale.filter((s) => s.refused !== undefined);
