@@ -177,7 +177,9 @@ function autoTokenizerClass(dir: string, config: TokenizerConfigJson): string | 
  * The tokenizer_class a config.json (`modelConfig`) written beside a copy of `dir`'s tokenizer files must name for
  * AutoTokenizer (and this reader) to load them as `dir`'s class: `dir`'s where neither its tokenizer_config.json nor
  * `modelConfig` names one and `modelConfig`'s model_type gives another (a bert: or bilstm: student of an ALBERT,
- * XLM-R, RoBERTa or DistilBERT teacher); undefined where nothing need be named.
+ * XLM-R, RoBERTa or DistilBERT teacher); where `dir` has no class known, PreTrainedTokenizerFast where the model_type's
+ * class would read its tokenizer.json's BertNormalizer otherwise (rebuilt of the class's defaults: a cased file
+ * lower-cased) and PreTrainedTokenizerFast (the file's) reads it as `dir` is read; undefined where nothing need be named.
  */
 export function tokenizerClassToName(dir: string, modelConfig: Record<string, unknown>): string | undefined {
   const config = readConfig(dir);
@@ -185,7 +187,16 @@ export function tokenizerClassToName(dir: string, modelConfig: Record<string, un
   const own = autoTokenizerClass(dir, config);
   const modelType = modelConfig.model_type;
   const given = typeof modelType === 'string' && Object.hasOwn(MODEL_TYPE_TOKENIZERS, modelType) ? MODEL_TYPE_TOKENIZERS[modelType] : undefined;
-  return own !== given ? own : undefined;
+  if (own !== undefined || given === undefined) return own !== given ? own : undefined;
+  // (no class known for `dir`, whose tokenizer.json's BertNormalizer is read with the config's settings else the
+  // file's; a class `given` rebuilds it of its defaults (a cased file lower-cased): PreTrainedTokenizerFast, which reads
+  // the file's, names the reading where it is the same)
+  const file = join(dir, 'tokenizer.json');
+  if (!existsSync(file)) return undefined;
+  const json = readJsonObject(file);
+  const read = normalizerEffect(json, config, undefined);
+  if (normalizerEffect(json, config, given) === read) return undefined;
+  return normalizerEffect(json, config, FILE_NORMALIZER_CLASS_NAME) === read ? FILE_NORMALIZER_CLASS_NAME : undefined;
 }
 
 /**
@@ -645,6 +656,9 @@ const CONFIG_NORMALIZER_CLASSES = new Set(['BertTokenizer', 'DistilBertTokenizer
  */
 const FILE_NORMALIZER_CLASS = 'PreTrainedTokenizer';
 
+/** FILE_NORMALIZER_CLASS as a tokenizer_class names it. */
+const FILE_NORMALIZER_CLASS_NAME = `${FILE_NORMALIZER_CLASS}Fast`;
+
 /**
  * A tokenizer.json whose BertNormalizer is set as tokenizer_config.json says (do_lower_case, strip_accents,
  * tokenize_chinese_chars) where the class AutoTokenizer loads the folder as (`className`: autoTokenizerClass's) rebuilds
@@ -717,11 +731,23 @@ function pythonEqual(a: unknown, b: unknown): boolean {
  * strips accents (strip_accents, else lowercase, as tokenizers reads none) or its handle_chinese_chars.
  */
 function normalizerReadOtherwise(json: Record<string, unknown>, config: TokenizerConfigJson, className: string | undefined): boolean {
-  const effect = (read: Record<string, unknown>) => {
-    const n = read.normalizer as Record<string, unknown> | null | undefined;
-    return n?.type === 'BertNormalizer' ? [n.lowercase, n.strip_accents ?? n.lowercase, n.handle_chinese_chars].join() : '';
-  };
-  return effect(withConfigNormalizer(json, config, className)) !== effect(withConfigNormalizer(json, config, undefined));
+  return normalizerEffect(json, config, className) !== normalizerEffect(json, config, undefined);
+}
+
+/**
+ * What a tokenizer.json object's BertNormalizer does as withConfigNormalizer reads it for `className`: its lowercase,
+ * whether it strips accents (strip_accents, else lowercase, as tokenizers reads none) and its handle_chinese_chars, as
+ * one text ('' for another normalizer; 'refused' where the config's settings are refused for that class).
+ */
+function normalizerEffect(json: Record<string, unknown>, config: TokenizerConfigJson, className: string | undefined): string {
+  let read: Record<string, unknown>;
+  try {
+    read = withConfigNormalizer(json, config, className);
+  } catch {
+    return 'refused';
+  }
+  const n = read.normalizer as Record<string, unknown> | null | undefined;
+  return n?.type === 'BertNormalizer' ? [n.lowercase, n.strip_accents ?? n.lowercase, n.handle_chinese_chars].join() : '';
 }
 
 /**
