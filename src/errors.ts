@@ -505,6 +505,8 @@ export const FS_REASONS: Readonly<Record<string, string>> = {
   EFTYPE: 'not a file (a device, a pipe or a socket)',
   // (nor this one: file-lock.ts's code for a lock path holding a symbolic link that names nothing)
   EDANGLING: 'a symbolic link to nothing',
+  // (nor this one: file-lock.ts's code for a lock path holding a symbolic link, which no lock is made through)
+  ESYMLINK: 'a symbolic link',
   ENOTDIR: 'a part of the path is not a folder',
   ENOENT: 'no such file or folder',
   EEXIST: 'already exists',

@@ -8,7 +8,7 @@
  * once it is a few seconds old. Used where two runs would write the same partial file (a download resumed by both
  * at once corrupts it).
  */
-import { closeSync, linkSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, lstatSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processStartTime, processStillRunning } from './processes.ts';
@@ -102,7 +102,10 @@ export function tryFileLock(lock: string): { holder?: LockHolder } | undefined {
  * nothing. A symbolic link is judged by what it names; one that names nothing (or a loop) is no lock either: a lock
  * file cannot be created at its path (createFileWhole finds the name taken), and reading it found no lock, so a
  * taker tried again without end (tryFileLock, a training run's work folder: at full CPU, never ending) and a benchmark
- * waited the full wait for a holder that was none.
+ * waited the full wait for a holder that was none. One that names a file is no lock either: a lock is created at its
+ * own name, never through a link (createFileWhole finds the name taken), so no process could hold it; its file was
+ * read as the lock, and once that read as stale (a pid gone, or text naming none: a link to a user's own file) the
+ * link was moved aside and removed as a stale lock, the user's link gone.
  */
 export function notLockFileError(file: string): Error | undefined {
   let st: ReturnType<typeof statSync>;
@@ -111,9 +114,19 @@ export function notLockFileError(file: string): Error | undefined {
   } catch (e) {
     return danglingLinkError(file, e);
   }
+  if (isSymbolicLink(file)) return lockPathError(file, `a symbolic link (to ${readlinkSync(file)})`, 'ESYMLINK');
   if (st.isFile()) return undefined;
   const [code, what] = st.isDirectory() ? ['EISDIR', 'a folder'] : ['EFTYPE', 'not a file (a device, a pipe or a socket)'];
   return lockPathError(file, what, code);
+}
+
+/** Whether `file` is a symbolic link (false when nothing is there). */
+function isSymbolicLink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /**

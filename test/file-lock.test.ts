@@ -169,4 +169,28 @@ describe('a lock path that holds no file', () => {
     );
     expect(readdirSync(sub).sort()).toEqual(['lock', 'loop']);
   });
+
+  // (no lock can be made through a link: its file was read as the lock, and once stale (a pid gone, or a file naming
+  // none: a user's own file) the link was moved aside and removed, the user's link gone; a live holder's was waited on)
+  it('a symbolic link that names a file: an error naming it, never a lock taken over or waited for, the link and its file as they were', () => {
+    const sub = folder();
+    for (const [name, text] of [
+      ['gone', '999999999\n'],
+      ['notes', 'my notes\n'],
+      ['mine', ME],
+    ] as const) {
+      const target = join(sub, `${name}.txt`);
+      writeFileSync(target, text);
+      utimesSync(target, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+      const link = join(sub, `${name}.lock`);
+      symlinkSync(target, link);
+      const said = `${link} is a symbolic link (to ${target}), not a lock file`;
+      expect(() => readLockFile(link)).toThrow(said);
+      expect(takeOverStaleLock(link, undefined)?.message).toBe(said);
+      expect(() => tryFileLock(link)).toThrow(expect.objectContaining({ message: said, code: 'ESYMLINK' }));
+      expect(readFileSync(link, 'utf8')).toBe(text);
+      expect(readFileSync(target, 'utf8')).toBe(text);
+    }
+    expect(readdirSync(sub).sort()).toEqual(['gone.lock', 'gone.txt', 'mine.lock', 'mine.txt', 'notes.lock', 'notes.txt']);
+  });
 });

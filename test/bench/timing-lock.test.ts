@@ -205,6 +205,14 @@ describe('BERT_COMPRESS_TIMING_LOCK naming what is not a file', () => {
       new UsageError(`BERT_COMPRESS_TIMING_LOCK: ${folder} is a folder, not a lock file; name a file (or unset it: a file in the temporary folder)`),
     );
     expect(() => checkBenchEnvironment({ BERT_COMPRESS_TIMING_LOCK: join(folder, 'lock') })).not.toThrow();
+    // (a link to a file: no benchmark could make its lock there, and the first that read it stale removed the link)
+    writeFileSync(join(folder, 'shared.lock'), '');
+    symlinkSync(join(folder, 'shared.lock'), join(folder, 'link.lock'));
+    expect(() => checkBenchEnvironment({ BERT_COMPRESS_TIMING_LOCK: join(folder, 'link.lock') })).toThrow(
+      new UsageError(
+        `BERT_COMPRESS_TIMING_LOCK: ${join(folder, 'link.lock')} is a symbolic link (to ${join(folder, 'shared.lock')}), not a lock file; name a file (or unset it: a file in the temporary folder)`,
+      ),
+    );
     expect(() => checkBenchEnvironment({ BERT_COMPRESS_TIMING_LOCK: ' ' })).not.toThrow();
     expect(() => checkBenchEnvironment({})).not.toThrow();
   });
