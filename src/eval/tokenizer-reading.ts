@@ -145,6 +145,10 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // transformers reads it (no model's class to rebuild it), where tokenizer_config.json's do_lower_case, strip_accents
   // and tokenize_chinese_chars were applied to it.
   { version: 30, changed: (t) => t.configNormalizerUnread },
+  // Stop 55: the same as version 29 for a tokenizer loaded as MobileBertTokenizer, SqueezeBertTokenizer,
+  // FunnelTokenizer, LayoutLMTokenizer or ConvBertTokenizer (Fast or not), whose 4.x fast tokenizers rebuild the
+  // BertNormalizer as BertTokenizerFast does, where the config's settings were read over the file's.
+  { version: 31, changed: (t) => t.configNormalizerLaterClasses },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamp then (sideFilesStamp), their sha256 by name, its traits. */

@@ -650,6 +650,13 @@ export function withTokenizersPostProcessor(json: Record<string, unknown>): Reco
 const CONFIG_NORMALIZER_CLASSES = new Set(['BertTokenizer', 'DistilBertTokenizer', 'ElectraTokenizer']);
 
 /**
+ * The other classes of CONFIG_NORMALIZER_CLASSES' kind, read so since reading version 31: 4.x's MobileBertTokenizerFast,
+ * SqueezeBertTokenizerFast, FunnelTokenizerFast and LayoutLMTokenizerFast (copies of BertTokenizerFast's `__init__`)
+ * and ConvBertTokenizerFast (a BertTokenizerFast), whose defaults are the same three.
+ */
+const LATER_CONFIG_NORMALIZER_CLASSES = new Set(['MobileBertTokenizer', 'SqueezeBertTokenizer', 'FunnelTokenizer', 'LayoutLMTokenizer', 'ConvBertTokenizer']);
+
+/**
  * The class (Fast or not) of no model that reads a tokenizer.json as it is, whatever tokenizer_config.json's
  * do_lower_case, strip_accents or tokenize_chinese_chars say: 4.x's PreTrainedTokenizerFast sets no normalizer, 5.x's
  * (TokenizersBackend) loads the file as its tokenizer.
@@ -662,7 +669,7 @@ const FILE_NORMALIZER_CLASS_NAME = `${FILE_NORMALIZER_CLASS}Fast`;
 /**
  * A tokenizer.json whose BertNormalizer is set as tokenizer_config.json says (do_lower_case, strip_accents,
  * tokenize_chinese_chars) where the class AutoTokenizer loads the folder as (`className`: autoTokenizerClass's) rebuilds
- * it on loading (CONFIG_NORMALIZER_CLASSES), a setting the config leaves out taking the class's default: a cased
+ * it on loading (CONFIG_NORMALIZER_CLASSES, LATER_CONFIG_NORMALIZER_CLASSES), a setting the config leaves out taking the class's default: a cased
  * tokenizer.json beside a tokenizer_config.json naming no do_lower_case (or none at all, the class read from
  * config.json's model_type) lower-cases, as transformers loads it. As 4.x's check compares them by Python's `==`
  * (pythonEqual: 1 is true, 0 false), a config value of another kind that equals the file's, all three equal, leaves the
@@ -681,7 +688,7 @@ export function withConfigNormalizer(
   const norm = json.normalizer as Record<string, unknown> | null | undefined;
   const name = className?.replace(/Fast$/, '') ?? '';
   if (norm?.type !== 'BertNormalizer' || name === FILE_NORMALIZER_CLASS) return json;
-  const rebuilt = CONFIG_NORMALIZER_CLASSES.has(name);
+  const rebuilt = CONFIG_NORMALIZER_CLASSES.has(name) || LATER_CONFIG_NORMALIZER_CLASSES.has(name);
   if (rebuilt) {
     const given = (value: unknown, classDefault: boolean | null) => (value === undefined ? classDefault : value);
     const wanted = {
@@ -2587,8 +2594,10 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * BertNormalizer lower-cases, strips accents or splits Chinese characters otherwise since the class's defaults fill
  * what tokenizer_config.json leaves out (withConfigNormalizer), where the file's settings were read;
  * `configNormalizerUnread`, it is loaded as PreTrainedTokenizerFast and its BertNormalizer is the file's since, where
- * tokenizer_config.json's do_lower_case, strip_accents or tokenize_chinese_chars made it normalize otherwise. Undefined
- * where the folder has no tokenizer this code reads.
+ * tokenizer_config.json's do_lower_case, strip_accents or tokenize_chinese_chars made it normalize otherwise;
+ * `configNormalizerLaterClasses`, as `configNormalizerDefaults` for a class of LATER_CONFIG_NORMALIZER_CLASSES
+ * (MobileBERT's, SqueezeBERT's, Funnel's, LayoutLM's, ConvBERT's), read so since version 31 (`configNormalizerDefaults`
+ * false for them). Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -2629,6 +2638,7 @@ export interface TokenizerTraits {
   nestedMetaspaceSplit: boolean;
   configNormalizerDefaults: boolean;
   configNormalizerUnread: boolean;
+  configNormalizerLaterClasses: boolean;
 }
 
 /**
@@ -3071,6 +3081,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         nestedMetaspaceSplit: false,
         configNormalizerDefaults: false,
         configNormalizerUnread: false,
+        configNormalizerLaterClasses: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -3088,6 +3099,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
     // (the Metaspaces that split, and those versions 3 and 4 saw split: the pre-tokenizer and its Sequence's own parts)
     const metaspaces = splittingMetaspaces(read);
     const fileNormalizerClass = found.autoClass?.replace(/Fast$/, '') === FILE_NORMALIZER_CLASS;
+    const laterNormalizerClass = LATER_CONFIG_NORMALIZER_CLASSES.has(found.autoClass?.replace(/Fast$/, '') ?? '');
     const ownMetaspaces = metaspaces.filter(({ path }) => path.length <= 1);
     return {
       addedTokens: ![...listed(raw), ...listed(read)].every(plain),
@@ -3126,7 +3138,8 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       addedTextsShared: addedTextsShared(read),
       precompiledCharsmap: normalizesByCharsmap(read),
       nestedMetaspaceSplit: metaspaces.length > ownMetaspaces.length,
-      configNormalizerDefaults: raw !== undefined && !fileNormalizerClass && normalizerReadOtherwise(raw, config, found.autoClass),
+      configNormalizerDefaults: raw !== undefined && !fileNormalizerClass && !laterNormalizerClass && normalizerReadOtherwise(raw, config, found.autoClass),
+      configNormalizerLaterClasses: raw !== undefined && laterNormalizerClass && normalizerReadOtherwise(raw, config, found.autoClass),
       configNormalizerUnread: raw !== undefined && fileNormalizerClass && normalizerReadOtherwise(raw, config, found.autoClass),
     };
   } catch {

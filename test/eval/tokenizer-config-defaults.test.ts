@@ -50,6 +50,14 @@ describe("a cased tokenizer.json's BertNormalizer, tokenizer_config.json leaving
     expect(ids(undefined, { model_type: 'roberta', tokenizer_class: 'ElectraTokenizer' })).toEqual(DEFAULTS);
   });
 
+  it("does so for the classes whose 4.x fast tokenizers copy BertTokenizerFast's (MobileBERT's, SqueezeBERT's, Funnel's, LayoutLM's) or are one (ConvBERT's)", () => {
+    for (const name of ['MobileBertTokenizer', 'SqueezeBertTokenizerFast', 'FunnelTokenizer', 'LayoutLMTokenizerFast', 'ConvBertTokenizer'])
+      expect([name, ids({ tokenizer_class: name }, undefined)]).toEqual([name, DEFAULTS]);
+    expect(ids({ tokenizer_class: 'MobileBertTokenizer', do_lower_case: false, strip_accents: false, tokenize_chinese_chars: false }, undefined)).toEqual(
+      FILES,
+    );
+  });
+
   it("sets all three as the config gives them and the class's defaults the rest, where one differs: do_lower_case false keeps case and accents (strip_accents none follows it) and splits Chinese characters", () => {
     expect(ids({ tokenizer_class: 'BertTokenizer', do_lower_case: false }, undefined)).toEqual([2, 6, 8, 9, 10, 3]);
     expect(ids({ do_lower_case: false, strip_accents: true }, { model_type: 'bert' })).toEqual([2, 6, 7, 9, 10, 3]);

@@ -867,6 +867,32 @@ describe("a tokenizer whose BertNormalizer takes its class's defaults for what t
   });
 });
 
+describe("a tokenizer of MobileBERT's, SqueezeBERT's, Funnel's, LayoutLM's or ConvBERT's class whose BertNormalizer takes the class's defaults", () => {
+  it("is at reading version 31 where, loaded as such a class, the defaults normalize otherwise than the file (read as transformers rebuilds it, where the file's was read), not 29; 1 where they normalize alike", () => {
+    const bert = (lowercase: boolean) => ({ type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase });
+    const preTokenizer = { type: 'BertPreTokenizer' };
+    const tokenizers = {
+      mobilebert: { preTokenizer, normalizer: bert(false), config: { tokenizer_class: 'MobileBertTokenizer' } },
+      squeezebert: { preTokenizer, normalizer: bert(false), config: { tokenizer_class: 'SqueezeBertTokenizerFast' } },
+      funnel: { preTokenizer, normalizer: bert(false), config: { tokenizer_class: 'FunnelTokenizer' } },
+      layoutlm: { preTokenizer, normalizer: bert(false), config: { tokenizer_class: 'LayoutLMTokenizer' } },
+      convbert: { preTokenizer, normalizer: bert(false), config: { tokenizer_class: 'ConvBertTokenizer' } },
+      'mobilebert-uncased': { preTokenizer, normalizer: bert(true), config: { tokenizer_class: 'MobileBertTokenizer' } },
+      'mobilebert-config-cased': { preTokenizer, normalizer: bert(false), config: { tokenizer_class: 'MobileBertTokenizer', do_lower_case: false } },
+    };
+    expect(readingVersions(tokenizers)).toEqual({
+      mobilebert: 31,
+      squeezebert: 31,
+      funnel: 31,
+      layoutlm: 31,
+      convbert: 31,
+      'mobilebert-uncased': 1,
+      'mobilebert-config-cased': 1,
+    });
+    expect(Object.values(readingVersions(tokenizers, [31]))).toEqual(Object.keys(tokenizers).map(() => 1));
+  });
+});
+
 describe('the reading versions', () => {
   it('are 2, 3, … in order, each once (two changes landed side by side gave 20 twice)', () => {
     expect(TOKENIZER_READINGS.map((r) => r.version)).toEqual(TOKENIZER_READINGS.map((_, i) => i + 2));
