@@ -73,11 +73,15 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
   if (typeof env !== 'object' || env === null || Array.isArray(env)) {
     throw new SettingsError(`hubSettings: env: expected the environment's variables (process.env), got ${valueAndKind(env)}`);
   }
-  // (each folder and file as huggingface_hub reads it, `~` and `$NAME` expanded: expandedPath)
-  const home = expandedPath(environmentValue(env, 'HF_HOME') ?? join(environmentValue(env, 'XDG_CACHE_HOME') ?? join(homedir(), '.cache'), 'huggingface'), env);
+  // (each folder and file as huggingface_hub reads it, `~` and `$NAME` expanded: expandedPath; joined as it joins them:
+  // pythonJoin)
+  const home = expandedPath(
+    environmentValue(env, 'HF_HOME') ?? pythonJoin(environmentValue(env, 'XDG_CACHE_HOME') ?? join(homedir(), '.cache'), 'huggingface'),
+    env,
+  );
   const settings: HubSettings = {
     endpoint: (environmentValue(env, 'HF_ENDPOINT') ?? DEFAULT_ENDPOINT).replace(/\/+$/, ''),
-    cacheDir: expandedPath(environmentValue(env, 'HF_HUB_CACHE') ?? environmentValue(env, 'HUGGINGFACE_HUB_CACHE') ?? join(home, 'hub'), env),
+    cacheDir: expandedPath(environmentValue(env, 'HF_HUB_CACHE') ?? environmentValue(env, 'HUGGINGFACE_HUB_CACHE') ?? pythonJoin(home, 'hub'), env),
     offline: envFlag(environmentValue(env, 'HF_HUB_OFFLINE') ?? env.TRANSFORMERS_OFFLINE),
   };
   // (a base no request could be sent to, where each request said 'cannot reach notaurl (ERR_INVALID_URL); check HF_ENDPOINT
@@ -93,7 +97,7 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
     settings.token = token;
     settings.tokenSource = environmentValue(env, 'HF_TOKEN') !== undefined ? 'HF_TOKEN' : 'HUGGING_FACE_HUB_TOKEN';
   } else {
-    const file = expandedPath(environmentValue(env, 'HF_TOKEN_PATH') ?? join(home, 'token'), env);
+    const file = expandedPath(environmentValue(env, 'HF_TOKEN_PATH') ?? pythonJoin(home, 'token'), env);
     const fromFile = readTokenFile(file, environmentValue(env, 'HF_TOKEN_PATH') ? 'HF_TOKEN_PATH' : '$HF_HOME/token');
     if (fromFile) {
       settings.token = fromFile;
@@ -101,6 +105,16 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
     }
   }
   return settings;
+}
+
+/**
+ * The folder `folder` (a variable's value, maybe with a `~` or `$NAME` still to expand) and `name` in it, joined as
+ * huggingface_hub joins them (Python's os.path.join on POSIX: a `/` between them, nothing normalized), where path.join
+ * normalized the value before it was expanded: XDG_CACHE_HOME='~/../cache' or '$DISK/../cache' lost its `~/..` or
+ * `$DISK/..` and named 'cache/huggingface', a folder in the working folder.
+ */
+function pythonJoin(folder: string, name: string): string {
+  return folder === '' || folder.endsWith('/') ? `${folder}${name}` : `${folder}/${name}`;
 }
 
 /**

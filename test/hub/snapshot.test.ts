@@ -146,6 +146,11 @@ describe('hubSettings', () => {
     writeFileSync(join(user, 'hf', 'token'), 'hf_from_home\n');
     expect(hubSettings({ HOME: user, HF_HOME: '~/hf' })).toMatchObject({ cacheDir: join(user, 'hf', 'hub'), token: 'hf_from_home' });
     expect(hubSettings({ HOME: user, XDG_CACHE_HOME: '~/xdg' }).cacheDir).toBe(join(user, 'xdg', 'huggingface', 'hub'));
+    // (joined as Python joins them, before the expansion: path.join took '~/..' and '$DISK/..' for nothing, and named
+    // 'cache/huggingface/hub' in the working folder)
+    expect(hubSettings({ HOME: user, XDG_CACHE_HOME: '~/../cache' }).cacheDir).toBe(`${user}/../cache/huggingface/hub`);
+    expect(hubSettings({ HOME: user, XDG_CACHE_HOME: '$DISK/../cache', DISK: '/d/e' }).cacheDir).toBe('/d/e/../cache/huggingface/hub');
+    expect(hubSettings({ HOME: user, HF_HOME: '$DISK/..', DISK: '/d/e', HF_TOKEN: 'x' }).cacheDir).toBe('/d/e/../hub');
     const braced = ['$', '{MODELS}'].join(''); // (Python's ${NAME}, written apart from a template's placeholder)
     expect(hubSettings({ HOME: user, HF_HOME: '/h', HF_HUB_CACHE: `$DISK/${braced}/c`, DISK: '/d', MODELS: 'm' }).cacheDir).toBe('/d/m/c');
     expect(hubSettings({ HOME: user, HF_HOME: '/h', HUGGINGFACE_HUB_CACHE: '~' }).cacheDir).toBe(user);
