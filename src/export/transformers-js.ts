@@ -1137,7 +1137,7 @@ export function transformersJsTokenizerConfig(
   // ALBERT text ending in a space one id shorter than evaluation's; do_lowercase_and_remove_accent lower-cased a cased
   // tokenizer's text)
   const out: Record<string, unknown> = withoutSlowOnlyOptions(config);
-  if (typeof out.tokenizer_class !== 'string') out.tokenizer_class = tokenizerClass;
+  if (typeof out.tokenizer_class !== 'string' || typesLostAsBaseClass(config, out.tokenizer_class, tokenizerClass)) out.tokenizer_class = tokenizerClass;
   // (special tokens by name: transformers.js reads one written as an object only with __type 'AddedToken' and throws
   // 'Unknown token: [object Object]' on another, such as special_tokens_map.json's {content, lstrip, …}, where
   // transformers saves them; their flags are in tokenizer.json's added tokens)
@@ -1161,6 +1161,19 @@ export function transformersJsTokenizerConfig(
   if (length !== undefined) out.model_max_length = length;
   else delete out.model_max_length;
   return { ...out, ...writtenNormalizerSettings(tokenizer, out) };
+}
+
+/**
+ * Whether a source's tokenizer_class `named` is PreTrainedTokenizerFast (or PreTrainedTokenizer), which transformers.js
+ * reads as its base class, returning no token_type_ids, where evaluation (as transformers' PreTrainedTokenizerFast)
+ * gives a pair's second text the template's type (`config`'s model_input_names naming them, or none) and the class of
+ * the model's type (`modelTypeClass`: BERT's, ELECTRA's, ALBERT's) returns them in transformers.js: that class is
+ * written instead, so that transformers.js feeds the model eval's types (it fed zeros).
+ */
+function typesLostAsBaseClass(config: TokenizerConfigJson, named: string, modelTypeClass: string): boolean {
+  return (
+    named.replace(/Fast$/, '') === 'PreTrainedTokenizer' && returnsTokenTypes('', config, named) !== false && returnsTokenTypes('', {}, modelTypeClass) === true
+  );
 }
 
 /**

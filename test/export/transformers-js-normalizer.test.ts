@@ -10,7 +10,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { env } from '@huggingface/transformers';
+import { AutoTokenizer, env } from '@huggingface/transformers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { byteLevelNormalized, loadTokenizer, tokenizerFromJson, withNormalizingTransformersJsReads } from '../../src/eval/tokenizer.ts';
 import { exportToTransformersJs } from '../../src/export/transformers-js.ts';
@@ -68,6 +68,30 @@ describe('--format transformers.js of a BertNormalizer', () => {
       strip_accents: null,
       tokenize_chinese_chars: true,
     });
+  }, 30_000);
+
+  it("gives in transformers.js eval's token types of a pair for a tokenizer named PreTrainedTokenizerFast, which transformers.js reads as its base class returning none: the model type's class is written, the file's normalizer kept", async () => {
+    const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'good', 'Good', 'cafe', 'café'];
+    const hf = tokenizerFolder(
+      root,
+      'bert-pretrained-fast',
+      tokenizerJson(vocab, {
+        normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: false },
+        pre_tokenizer: { type: 'BertPreTokenizer' },
+        model: wordPieceModel(vocab),
+      }),
+    );
+    writeFileSync(join(hf, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'PreTrainedTokenizerFast' }));
+    const out = `${hf}-tjs`;
+    await exportToTransformersJs(hf, out);
+    const theirs = await AutoTokenizer.from_pretrained(out);
+    const pair = theirs('Good', { text_pair: 'café' });
+    const ours = loadTokenizer(hf).encode('Good', 'café', 16);
+    expect(Array.from(pair.input_ids.data as BigInt64Array, Number)).toEqual([...ours.ids]);
+    expect(Array.from((pair.token_type_ids?.data ?? []) as BigInt64Array, Number)).toEqual([0, 0, 0, 1, 1]);
+    expect([...ours.typeIds]).toEqual([0, 0, 0, 1, 1]);
+    // (read again as its source: the cased file's normalizer, which BertTokenizer would rebuild, named in tokenizer_config.json)
+    expect([...loadTokenizer(out).encode('Good', 'café', 16).ids]).toEqual([...ours.ids]);
   }, 30_000);
 
   it("gives in transformers.js eval's ids for a capital sigma ending a word (σ, where toLowerCase gave ς) and a Chinese character past U+FFFF (a word of its own)", async () => {
