@@ -1137,7 +1137,7 @@ export function transformersJsTokenizerConfig(
   // ALBERT text ending in a space one id shorter than evaluation's; do_lowercase_and_remove_accent lower-cased a cased
   // tokenizer's text)
   const out: Record<string, unknown> = withoutSlowOnlyOptions(config);
-  if (typeof out.tokenizer_class !== 'string' || typesLostAsBaseClass(config, out.tokenizer_class, tokenizerClass)) out.tokenizer_class = tokenizerClass;
+  if (typeof out.tokenizer_class !== 'string' || typesLostInTransformersJs(config, out.tokenizer_class, tokenizerClass)) out.tokenizer_class = tokenizerClass;
   // (special tokens by name: transformers.js reads one written as an object only with __type 'AddedToken' and throws
   // 'Unknown token: [object Object]' on another, such as special_tokens_map.json's {content, lstrip, …}, where
   // transformers saves them; their flags are in tokenizer.json's added tokens)
@@ -1164,15 +1164,39 @@ export function transformersJsTokenizerConfig(
 }
 
 /**
- * Whether a source's tokenizer_class `named` is PreTrainedTokenizerFast (or PreTrainedTokenizer), which transformers.js
- * reads as its base class, returning no token_type_ids, where evaluation (as transformers' PreTrainedTokenizerFast)
- * gives a pair's second text the template's type (`config`'s model_input_names naming them, or none) and the class of
- * the model's type (`modelTypeClass`: BERT's, ELECTRA's, ALBERT's) returns them in transformers.js: that class is
- * written instead, so that transformers.js feeds the model eval's types (it fed zeros).
+ * The tokenizer classes transformers.js (3.x, 4.x) returns token_type_ids of (their `return_token_type_ids = true`);
+ * it reads a class it lacks (FunnelTokenizer, LayoutLMTokenizer, BertJapaneseTokenizer …) as its base class,
+ * PreTrainedTokenizer, which returns none.
  */
-function typesLostAsBaseClass(config: TokenizerConfigJson, named: string, modelTypeClass: string): boolean {
+const TRANSFORMERS_JS_TYPED_CLASSES = new Set([
+  'AlbertTokenizer',
+  'BertTokenizer',
+  'ConvBertTokenizer',
+  'DebertaV2Tokenizer',
+  'DebertaTokenizer',
+  'ElectraTokenizer',
+  'HerbertTokenizer',
+  'MobileBertTokenizer',
+  'RoFormerTokenizer',
+  'SqueezeBertTokenizer',
+  'XLMTokenizer',
+]);
+
+/**
+ * Whether a source's tokenizer_class `named`, of no family the project reads (PreTrainedTokenizerFast, FunnelTokenizer,
+ * LayoutLMTokenizer …), is one transformers.js returns no token_type_ids of (TRANSFORMERS_JS_TYPED_CLASSES) where
+ * evaluation (as transformers) gives a pair's second text the template's type (`config`'s model_input_names naming
+ * them, or none) and the class of the model's type (`modelTypeClass`: BERT's, ELECTRA's, ALBERT's) returns them in
+ * transformers.js: that class is written instead, so that transformers.js feeds the model eval's types (it fed zeros).
+ */
+function typesLostInTransformersJs(config: TokenizerConfigJson, named: string, modelTypeClass: string): boolean {
+  const name = named.replace(/Fast$/, '');
+  const projectClasses = Object.values(CLASSIFIER_ARCHITECTURES).map((c) => c.replace(/ForSequenceClassification$/, 'Tokenizer'));
   return (
-    named.replace(/Fast$/, '') === 'PreTrainedTokenizer' && returnsTokenTypes('', config, named) !== false && returnsTokenTypes('', {}, modelTypeClass) === true
+    !projectClasses.includes(name) &&
+    !TRANSFORMERS_JS_TYPED_CLASSES.has(name) &&
+    returnsTokenTypes('', config, named) !== false &&
+    returnsTokenTypes('', {}, modelTypeClass) === true
   );
 }
 

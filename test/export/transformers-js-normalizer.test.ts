@@ -70,29 +70,36 @@ describe('--format transformers.js of a BertNormalizer', () => {
     });
   }, 30_000);
 
-  it("gives in transformers.js eval's token types of a pair for a tokenizer named PreTrainedTokenizerFast, which transformers.js reads as its base class returning none: the model type's class is written, the file's normalizer kept", async () => {
-    const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'good', 'Good', 'cafe', 'café'];
-    const hf = tokenizerFolder(
-      root,
-      'bert-pretrained-fast',
-      tokenizerJson(vocab, {
-        normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: false },
-        pre_tokenizer: { type: 'BertPreTokenizer' },
-        model: wordPieceModel(vocab),
-      }),
-    );
-    writeFileSync(join(hf, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'PreTrainedTokenizerFast' }));
-    const out = `${hf}-tjs`;
-    await exportToTransformersJs(hf, out);
-    const theirs = await AutoTokenizer.from_pretrained(out);
-    const pair = theirs('Good', { text_pair: 'café' });
-    const ours = loadTokenizer(hf).encode('Good', 'café', 16);
-    expect(Array.from(pair.input_ids.data as BigInt64Array, Number)).toEqual([...ours.ids]);
-    expect(Array.from((pair.token_type_ids?.data ?? []) as BigInt64Array, Number)).toEqual([0, 0, 0, 1, 1]);
-    expect([...ours.typeIds]).toEqual([0, 0, 0, 1, 1]);
-    // (read again as its source: the cased file's normalizer, which BertTokenizer would rebuild, named in tokenizer_config.json)
-    expect([...loadTokenizer(out).encode('Good', 'café', 16).ids]).toEqual([...ours.ids]);
-  }, 30_000);
+  it.each([
+    ['PreTrainedTokenizerFast', [2, 6, 3, 8, 3]],
+    ['FunnelTokenizer', [2, 5, 3, 7, 3]],
+  ])(
+    "gives in transformers.js eval's ids and token types of a pair for a tokenizer named %s, which transformers.js reads as its base class returning no types: the model type's class is written, the normalizer as eval read it",
+    async (named, ids) => {
+      const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'good', 'Good', 'cafe', 'café'];
+      const hf = tokenizerFolder(
+        root,
+        `bert-named-${named}`,
+        tokenizerJson(vocab, {
+          normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: false },
+          pre_tokenizer: { type: 'BertPreTokenizer' },
+          model: wordPieceModel(vocab),
+        }),
+      );
+      writeFileSync(join(hf, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: named }));
+      const out = `${hf}-tjs`;
+      await exportToTransformersJs(hf, out);
+      const theirs = await AutoTokenizer.from_pretrained(out);
+      const pair = theirs('Good', { text_pair: 'café' });
+      const ours = loadTokenizer(hf).encode('Good', 'café', 16);
+      expect(Array.from(pair.input_ids.data as BigInt64Array, Number)).toEqual([...ours.ids]);
+      expect(Array.from((pair.token_type_ids?.data ?? []) as BigInt64Array, Number)).toEqual([0, 0, 0, 1, 1]);
+      expect([[...ours.ids], [...ours.typeIds]]).toEqual([ids, [0, 0, 0, 1, 1]]);
+      // (read again as its source: PreTrainedTokenizerFast's cased file normalizer, which BertTokenizer would rebuild, named in tokenizer_config.json)
+      expect([...loadTokenizer(out).encode('Good', 'café', 16).ids]).toEqual([...ours.ids]);
+    },
+    30_000,
+  );
 
   it("gives in transformers.js eval's ids for a capital sigma ending a word (σ, where toLowerCase gave ς) and a Chinese character past U+FFFF (a word of its own)", async () => {
     const { theirs, ours } = await exportedIds(
