@@ -260,10 +260,11 @@ export function staleBaselineNote(data: ReportData): string | null {
   const stale = new Set(data.rows.filter((r) => r.codeChange !== null && r.refused === undefined).map((r) => r.key));
   const rows = data.rows.filter((r) => r.baselineKey !== null && r.baselineKey !== r.key && stale.has(r.baselineKey));
   if (rows.length === 0) return null;
+  const baselines = new Set(rows.map((r) => r.baselineKey)).size;
   return (
     `${STALE_MARK} Compared with a stale baseline: ${rows.map((r) => `${r.group} · ${pipelineText(r)}`).join(', ')}: ` +
     'their size, % of original and the latency their front ranks are against a baseline row computed by other code (marked ‡); ' +
-    'compress sweep FILE --rerun-stale recomputes it.'
+    `compress sweep FILE --rerun-stale recomputes ${them(baselines)}.`
   );
 }
 

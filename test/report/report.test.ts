@@ -1308,6 +1308,23 @@ describe('report of a store', () => {
     expect(toMarkdown(current)).not.toContain('Compared with a stale baseline');
   });
 
+  it('names the stale baselines the note asks to recompute by their number: them for two', () => {
+    const old = (p: StoredPoint) => (p.label === 'baseline' ? { tool: '0.0.1', passes: {} } : currentVersions(p.steps, undefined));
+    const int8 = [{ pass: 'quantize', settings: { mode: 'int8' } }];
+    const points = [
+      fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8, p50: 10 }, 0),
+      fakePoint({ model: 'sst2', label: 'int8', bytes: 1e7, glue: 0.79, speedup: 2, steps: int8 }, 1),
+      fakePoint({ model: 'qnli', label: 'baseline', bytes: 4e7, glue: 0.85, p50: 10 }, 2),
+      fakePoint({ model: 'qnli', label: 'int8', bytes: 1e7, glue: 0.84, speedup: 2, steps: int8 }, 3),
+    ];
+    const path = join(mkdtempSync(join(tmpdir(), 'report-store-')), 'store.sqlite');
+    storePoints(path, points, old);
+    const note = toMarkdown(loadReport({ store: path }))
+      .split('\n')
+      .find((l) => l.startsWith('‡ Compared with a stale baseline'));
+    expect(note).toMatch(/^‡ Compared with a stale baseline: qnli · int8, sst2 · int8: .*; compress sweep FILE --rerun-stale recomputes them\.$/);
+  });
+
   it('refuses a stored result without what the report reads (a benchmark, a speed-up), in one line naming the point', () => {
     const good = [
       fakePoint({ model: 'sst2', label: 'baseline', bytes: 4e7, glue: 0.8 }, 0),
