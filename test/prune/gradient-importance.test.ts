@@ -172,8 +172,8 @@ describe.skipIf(!hasTeachers || !hasGlue)('head importance on the SST-2 teacher 
   });
 
   it('ablation beats the mean of three random choices at 40%', async () => {
-    const { model, s, accuracy, calibration, mean } = await setup();
-    const ablation = await accuracy(selectHeads(normalizePerLayer(await headScores('ablation', model, s, { calibration })), 0.4));
+    const { model, s, accuracy, calibration, mean, threads } = await setup();
+    const ablation = await accuracy(selectHeads(normalizePerLayer(await headScores('ablation', model, s, { calibration, threads })), 0.4));
     expect(ablation).toBeGreaterThan(mean);
   });
 
