@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { checkModelOutputName, realPathOf } from '../export/destination.ts';
 import type { Argv } from 'yargs';
-import { counted, groupedDigits, SettingsError, UsageError } from '../errors.ts';
+import { choiceRefusal, counted, groupedDigits, SettingsError, UsageError } from '../errors.ts';
 import { settingWord } from '../pass/settings.ts';
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { locateModel } from '../onnx/locate.ts';
@@ -126,8 +126,11 @@ export async function trainingFlags(y: Argv, tokenizerFrom: string): Promise<Arg
     .option('json', { type: 'boolean', default: false, describe: 'print the lineage record (OUT.json) as JSON instead of the summary' });
 }
 
-/** The --student forms other than a model path, as --help and the refusal of an unknown one name them. */
-const STUDENT_FORMS = 'every-other, bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H[,embedding=E][,mlp=M]';
+/** The --student forms other than a model path and every-other, as --help and the refusal of an unknown one name them. */
+const SIZED_STUDENT_FORMS = 'bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H[,embedding=E][,mlp=M]';
+
+/** The --student forms other than a model path, as --help names them. */
+const STUDENT_FORMS = `every-other, ${SIZED_STUDENT_FORMS}`;
 
 /** Adds the distillation flags, defaulting to the library's DEFAULT_DISTILL_SETTINGS. */
 export async function distillFlags(y: Argv): Promise<Argv> {
@@ -273,7 +276,8 @@ export async function checkStudentSpec(spec: string): Promise<void> {
   else if (!existsSync(spec)) {
     // (a spec written as a path, with a folder or an .onnx name, is a missing model, not a mistyped form)
     if (/[\\/]|\.onnx$/i.test(spec)) throw new SettingsError(`--student ${spec}: no such file or folder`);
-    throw new SettingsError(`--student ${spec}: not a model path, ${STUDENT_FORMS}`);
+    // (in the words of every choice, the value as a shell takes it: '--student ever-other: not a model path, …' showed it bare)
+    throw new SettingsError(choiceRefusal('--student', spec, ['every-other'], { or: `a model path, ${SIZED_STUDENT_FORMS}` }));
   }
 }
 

@@ -289,7 +289,13 @@ describe('compress train / distill: refusals before any work, one line each', ()
     [
       'unknown student spec',
       (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'tiny-bert', '--task', 'SST-2', '-o', o],
-      /--student tiny-bert: not a model path, every-other, bert:/,
+      /--student 'tiny-bert': expected one of every-other, or a model path, bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:/,
+      1,
+    ],
+    [
+      'a student spec holding a space and a quote',
+      (o: string) => ['distill', '--teacher', tiny.dir, '--student', "it's every other", '--task', 'SST-2', '-o', o],
+      /--student 'it'\\''s every other': expected one of every-other, or a model path, /,
       1,
     ],
     [
