@@ -76,6 +76,12 @@ export interface TeacherSizePoint {
   ofLargestTeacher: number | null;
   /** That reference teacher's model name ('' when none). */
   largestTeacher: string;
+  /**
+   * True where a teacher of the panel with more parameters than that reference has no GLUE score (undefined, or none):
+   * the reference is then the largest scored teacher, not the largest, and the tables and tooltips say so (absent
+   * otherwise, as from reports written before it).
+   */
+  largestScoredOnly?: true;
   /** The tasks scored ('SST-2'): scores of different tasks do not compare, so each task set is its own panel. */
   tasks: string;
   /** Position along its line (by x), for drawing it. */
@@ -420,11 +426,14 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
   for (const ref of scored) {
     const panel = scored.filter((t) => t.tasks === ref.tasks);
     if (panel.some((t) => t.x > ref.x || (t.x === ref.x && (t.y > ref.y || (t.y === ref.y && t.teacher < ref.teacher))))) continue;
+    // (a bigger teacher of the panel unscored: its students' points give its size, a teacher point or none its score)
+    const scoredOnly = [...students, ...teacherPoints].some((p) => p.tasks === ref.tasks && p.x > ref.x);
     for (const p of [...students, ...teacherPoints]) {
       const share = shareOfBaseline(p.y, ref.y);
       if (p.tasks !== ref.tasks || share === null) continue;
       p.ofLargestTeacher = 100 * share;
       p.largestTeacher = ref.teacher;
+      if (scoredOnly) p.largestScoredOnly = true;
     }
   }
   const points = [
@@ -439,6 +448,9 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
   for (const line of lines.values()) line.forEach((p, i) => (p.order = i));
   return points;
 }
+
+/** The reference of a point's ofLargestTeacher in words: 'largest teacher', or 'largest scored teacher' where a bigger one has no score. */
+const largestWords = (p: TeacherSizePoint | undefined): string => (p?.largestScoredOnly ? 'largest scored teacher' : 'largest teacher');
 
 const pct = (v: number | null): string => (v === null ? '–' : `${v.toFixed(1)}%`);
 /** A point's score in the tables: '72.00', or 'undefined' (see TeacherSizePoint.y). */
@@ -471,9 +483,9 @@ export function teacherSizeTables(data: ReportData, points: readonly TeacherSize
       if (!teachers.has(p.teacher)) teachers.set(p.teacher, { x: p.x, score: 'no score' });
     for (const p of panel) if (p.kind === 'teacher') teachers.get(p.teacher)!.score = scoreText(p);
     const students = panel.filter((p) => p.kind === 'student');
-    const largest = panel.find((p) => p.largestTeacher !== '')?.largestTeacher;
+    const largest = panel.find((p) => p.largestTeacher !== '');
     return {
-      caption: `${tasks}, GLUE dev ×100: student score (mean of n runs) · % of its teacher · % of the largest teacher${largest ? ` (${largest})` : ''} · n runs · the student's parameters`,
+      caption: `${tasks}, GLUE dev ×100: student score (mean of n runs) · % of its teacher · % of the ${largestWords(largest)}${largest ? ` (${largest.largestTeacher})` : ''} · n runs · the student's parameters`,
       header: ['student', ...[...teachers].map(([name, t]) => `${name} (${paramCount(Math.round(t.x * 1e6))}, ${t.score})`)],
       rows: [...new Set(students.map((p) => p.series))].map((series) => [
         series,
@@ -606,6 +618,8 @@ export function teacherSizeSpec(
     data: {
       values: drawn.map((p) => ({
         ...p,
+        // (the tooltip's 'largest teacher' names the reference: one a bigger unscored teacher is not, as such)
+        largestTeacher: p.largestScoredOnly ? `${p.largestTeacher} (the ${largestWords(p)})` : p.largestTeacher,
         teacherParams: paramCount(Math.round(p.x * 1e6)),
         studentParams: paramCount(Math.round(p.params * 1e6)),
         label: labelOf(p),

@@ -651,6 +651,17 @@ describe('teacher-size table (Markdown report)', () => {
     const [header] = teacherSizeTables(teacherUndefined).map((t) => t.header);
     expect(header).toEqual(['student', 'teacher-L2H256 (10.00M, 81.10)', 'teacher-L4H256 (11.00M, undefined)']);
     expect(teacherSizeTables(teacherUndefined)[0]!.rows[0]![2]).toBe('68.00 · – · 83.8% · n=1 · 0.50M');
+    // its cells' % is of the largest teacher that has a score, and the caption and tooltips say so, where the caption
+    // called L2H256 the largest beside the bigger L4H256's column
+    expect(teacherSizeTables(teacherUndefined)[0]!.caption).toBe(
+      "STS-B, GLUE dev ×100: student score (mean of n runs) · % of its teacher · % of the largest scored teacher (teacher-L2H256) · n runs · the student's parameters",
+    );
+    const references = (d: typeof data) =>
+      new Set((teacherSizeSpec(d) as unknown as { data: { values: Array<{ largestTeacher: string }> } }).data.values.map((v) => v.largestTeacher));
+    expect(references(teacherUndefined)).toEqual(new Set(['teacher-L2H256 (the largest scored teacher)']));
+    // a scored largest teacher keeps the words 'the largest teacher'
+    expect(teacherSizeTables(data)[0]!.caption).toContain('% of the largest teacher (teacher-L4H256) ·');
+    expect(references(data)).toEqual(new Set(['teacher-L4H256']));
   });
 
   it("names tiny teachers' sizes as the table's params column does (35.0K, 38.0K), where both read 0.04M", () => {
