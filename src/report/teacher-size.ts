@@ -35,6 +35,7 @@ import { shareOfBaseline } from '../eval/glue-score.ts';
 import { mdCell, mdTable, paramCount } from './table.ts';
 import { canonicalJson, hashOf } from '../sweep/key.ts';
 import { compareText } from '../text-order.ts';
+import { percent } from '../units.ts';
 
 /** The series of the teachers themselves. */
 export const TEACHER_SERIES = 'teacher';
@@ -452,7 +453,8 @@ export function teacherSizePoints(data: ReportData): TeacherSizePoint[] {
 /** The reference of a point's ofLargestTeacher in words: 'largest teacher', or 'largest scored teacher' where a bigger one has no score. */
 const largestWords = (p: TeacherSizePoint | undefined): string => (p?.largestScoredOnly ? 'largest scored teacher' : 'largest teacher');
 
-const pct = (v: number | null): string => (v === null ? '–' : `${v.toFixed(1)}%`);
+/** A point's share (ofTeacher, ofLargestTeacher: already ×100) in the tables, by the one percentage rule ('98.1%'), '–' for none. */
+const pct = (v: number | null): string => (v === null ? '–' : percent(v / 100));
 /** A point's score in the tables: '72.00', or 'undefined' (see TeacherSizePoint.y). */
 const scoreText = (p: TeacherSizePoint): string => (p.y === null ? 'undefined' : p.y.toFixed(2));
 
