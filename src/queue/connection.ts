@@ -122,12 +122,23 @@ const WRONGPASS = /^WRONGPASS\b/;
 const HOPELESS = /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH)/;
 
 /**
- * Waits until a BullMQ queue, worker or queue-events object has connected; a QueueError naming the URL and the
- * reason at once when the server refuses or does not exist, or after `timeoutMs` when it does not answer.
+ * A stop (Ctrl-C, SIGTERM: `signal`) while waitConnected waited for a server that had not answered yet: the command
+ * stops there, nothing queued or taken, and exits as every command so stopped (130 or 143), where it waited out the
+ * connect timeout (10 s a connection) and then failed as if the server were down.
  */
-export async function waitConnected(target: QueueBase, address: QueueAddress, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
+export class StoppedConnecting extends QueueError {
+  override name = 'StoppedConnecting';
+}
+
+/**
+ * Waits until a BullMQ queue, worker or queue-events object has connected; a QueueError naming the URL and the
+ * reason at once when the server refuses or does not exist, or after `timeoutMs` when it does not answer; a
+ * StoppedConnecting at once when `signal` aborts first (or has aborted).
+ */
+export async function waitConnected(target: QueueBase, address: QueueAddress, timeoutMs = CONNECT_TIMEOUT_MS, signal?: AbortSignal): Promise<void> {
   let last: unknown;
   let fail: (e: Error) => void = () => {};
+  const stopped = () => fail(new StoppedConnecting(`${address.display}: stopped before it answered; nothing queued or taken`));
   const onError = (e: unknown) => {
     last = e;
     const problem = connectionProblem(e);
@@ -155,6 +166,8 @@ export async function waitConnected(target: QueueBase, address: QueueAddress, ti
             ),
           timeoutMs,
         );
+        if (signal?.aborted) stopped();
+        signal?.addEventListener('abort', stopped);
       }),
     ]);
   } catch (e) {
@@ -162,6 +175,7 @@ export async function waitConnected(target: QueueBase, address: QueueAddress, ti
     throw new QueueError(`${address.display}: cannot connect (${connectionProblem(last ?? e)})`, { cause: e });
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener('abort', stopped);
     target.off('error' as never, onError as never);
   }
 }

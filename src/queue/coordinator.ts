@@ -124,7 +124,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   const queue = new Queue<PointJob, PointResult>(QUEUE_NAME, { connection: address.connection });
   queue.on('error', connection.onError);
   try {
-    await waitConnected(queue, address);
+    await waitConnected(queue, address, undefined, opts.signal);
   } catch (e) {
     await closeWithin(queue.close());
     throw e;
@@ -134,7 +134,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   events.on('error', connection.onError);
   let plan: StorePlan;
   try {
-    await waitConnected(events, address);
+    await waitConnected(events, address, undefined, opts.signal);
     connection.connected(queue);
     plan = await planAgainstStore({ ...opts, queued: true });
   } catch (e) {

@@ -34,7 +34,7 @@ import { passNames } from '../pass/registry.ts';
 import { isTrainingStep } from '../sweep/train-step.ts';
 import { defaultCacheDir } from '../train/run.ts';
 import { codeAge, currentVersions, pointStudentKind, sameVersions, versionChange } from '../sweep/key.ts';
-import { QUEUE_NAME, checkRedisDriver, connectionLog, parseQueueUrl, waitConnected } from './connection.ts';
+import { QUEUE_NAME, StoppedConnecting, checkRedisDriver, connectionLog, parseQueueUrl, waitConnected } from './connection.ts';
 import { localizePoint, type PathMapping } from './files.ts';
 import {
   ATTEMPTS,
@@ -470,7 +470,12 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     }
   });
   try {
-    await waitConnected(worker, address);
+    try {
+      await waitConnected(worker, address, undefined, opts.signal);
+    } catch (e) {
+      if (e instanceof StoppedConnecting) return summary; // (told to stop before Redis answered: nothing taken)
+      throw e;
+    }
     connection.connected(worker);
     emit({ type: 'ready', queue: address.display, concurrency, threads });
     const running = worker.run();

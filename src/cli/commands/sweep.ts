@@ -394,7 +394,7 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
     throw new UsageError(
       `-j/--jobs ${shownFlagValue('-j/--jobs', args.jobs)}: points of a queued sweep run on workers; give each 'compress worker' --concurrency instead`,
     );
-  const { runQueuedSweep, parseQueueUrl } = await import('../../queue/index.ts');
+  const { runQueuedSweep, parseQueueUrl, StoppedConnecting } = await import('../../queue/index.ts');
   const queue = parseQueueUrl(args.queue!).display;
   const progress = createSweepProgress(process.stderr);
   const onEvent = (e: SweepEvent) => (e.type === 'log' ? note(e.line) : progress.listener(e));
@@ -419,6 +419,11 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
       planLog: note, // (the plan's warnings, as a local sweep's; hf: models of the sweep file)
       signal: controller.signal,
     });
+  } catch (e) {
+    // (stopped before Redis answered: nothing planned against the store or queued, a stop as any other)
+    if (!(e instanceof StoppedConnecting)) throw e;
+    err(`compress: ${e.message}`);
+    return signals.exitCode();
   } finally {
     progress.stop();
     signals.remove();

@@ -1,0 +1,111 @@
+/**
+ * A worker or a queued sweep's coordinator told to stop (Ctrl-C, SIGTERM) while its Redis had not answered yet (a
+ * server that takes the connection and says nothing: a firewall, a wrong port of another service) stops at once, in
+ * one line, exit 130 or 143, nothing queued, taken or stored. They waited out the connect timeout (10 s a connection,
+ * the coordinator two) and then failed as if the server were down: 'no answer within 10 s', exit 1. Needs no
+ * redis-server: a TCP server of the test's own that never answers.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StoppedConnecting } from '../../src/queue/connection.ts';
+import { runQueuedSweep } from '../../src/queue/coordinator.ts';
+import { runQueueWorker, type WorkerSummary } from '../../src/queue/worker.ts';
+import { compress, type CliProcess } from './cli-process.ts';
+
+/** The call's outcome, or 'still waiting' once `ms` have passed. */
+const within = <T>(p: Promise<T>, ms: number): Promise<T | 'still waiting'> =>
+  Promise.race([p, new Promise<'still waiting'>((res) => setTimeout(() => res('still waiting'), ms).unref())]);
+
+/** A TCP server on a free port that takes connections and never answers; `connected` resolves at its first. */
+async function silentServer(): Promise<{ url: string; connected: Promise<void>; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let connected: () => void = () => {};
+  const first = new Promise<void>((res) => (connected = res));
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    connected();
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const address = server.address();
+  return {
+    url: `redis://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+    connected: first,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((res) => server.close(() => res()));
+    },
+  };
+}
+
+describe('a worker or coordinator stopped while Redis has not answered', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bc-stop-connecting-'));
+  const sweepFile = join(dir, 'sweep.yaml'); // (never read: the coordinator connects first)
+  writeFileSync(sweepFile, 'name: s\n');
+  const servers: Array<{ close(): Promise<void> }> = [];
+  const processes: CliProcess[] = [];
+  /** A silent server of the test's own (a connection another test's client retries is not its). */
+  const ownServer = async () => {
+    const s = await silentServer();
+    servers.push(s);
+    return s;
+  };
+  afterAll(async () => {
+    for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    for (const s of servers) await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runQueueWorker: returns at once, nothing taken', async () => {
+    const { url, connected } = await ownServer();
+    const stop = new AbortController();
+    void connected.then(() => stop.abort());
+    const summary = await within(runQueueWorker({ queue: url, cacheDir: join(dir, 'cache'), signal: stop.signal }), 5_000);
+    expect(summary).toEqual({ ran: 0, failed: 0 } satisfies WorkerSummary);
+  }, 20_000);
+
+  it('runQueuedSweep: refuses at once with StoppedConnecting, no store made', async () => {
+    const { url, connected } = await ownServer();
+    const stop = new AbortController();
+    void connected.then(() => stop.abort());
+    const store = join(dir, 'library.sqlite');
+    const outcome = await within(
+      runQueuedSweep({ file: sweepFile, store, queue: url, signal: stop.signal }).catch((e: unknown) => e),
+      5_000,
+    );
+    expect(outcome).toBeInstanceOf(StoppedConnecting);
+    expect((outcome as Error).message).toBe(`${url}: stopped before it answered; nothing queued or taken`);
+    expect(existsSync(store)).toBe(false);
+  }, 20_000);
+
+  it.each([
+    ['worker', 'SIGTERM', 143],
+    ['sweep', 'SIGINT', 130],
+  ] as const)(
+    'compress %s stopped by %s: exits %i at once in one line',
+    async (command, signal, status) => {
+      const { url, connected } = await ownServer();
+      const store = join(dir, `${command}.sqlite`);
+      const args =
+        command === 'worker' ? ['worker', '--queue', url, '--cache-dir', join(dir, 'cli-cache')] : ['sweep', sweepFile, '--queue', url, '--store', store];
+      const c = compress(args);
+      processes.push(c);
+      await connected; // (its signal handlers are set by then: the command connects once they are)
+      const at = Date.now();
+      c.child.kill(signal);
+      const { code } = await c.exited;
+      expect(code, c.output()).toBe(status);
+      expect(Date.now() - at).toBeLessThan(8_000); // (where it waited out a 10 s connect timeout)
+      expect(c.output()).not.toMatch(/no answer within/);
+      if (command === 'sweep') {
+        expect(c.output().trim()).toBe(`compress: ${url}: stopped before it answered; nothing queued or taken`);
+        expect(existsSync(store)).toBe(false);
+      } else expect(c.output()).toMatch(/worker \d+: stopped after 0 points done here and 0 failed runs/);
+    },
+    30_000,
+  );
+});
