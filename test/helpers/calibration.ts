@@ -22,3 +22,41 @@ export function syntheticCalibration(sizes: number[], vocab: number, labels: { c
   });
   return { task: 'synthetic', batches };
 }
+
+/**
+ * The same examples as `source`, batched by length (shortest first, `batchSize` a batch) and each batch cut to its
+ * longest example: a model scores each example as before (its padding is masked), with less padding to run. For
+ * tests that run a calibration many times (ablation: once per head); right-padded batches only.
+ */
+export function byLength(source: CalibrationSource, batchSize = 32): CalibrationSource {
+  const rows: Array<{ ids: bigint[]; types: bigint[]; length: number; label: number; regression: boolean }> = [];
+  for (const b of source.batches) {
+    for (let i = 0; i < b.batch; i++) {
+      const mask = b.attentionMask.subarray(i * b.seq, (i + 1) * b.seq);
+      const length = mask.indexOf(0n) === -1 ? b.seq : mask.indexOf(0n);
+      if (mask.subarray(length).some((m) => m !== 0n)) throw new Error('byLength: a batch that is not right-padded');
+      const cut = (a: BigInt64Array) => [...a.subarray(i * b.seq, i * b.seq + length)];
+      rows.push({ ids: cut(b.inputIds), types: cut(b.tokenTypeIds), length, label: b.labels[i]!, regression: b.regression });
+    }
+  }
+  rows.sort((a, b) => a.length - b.length);
+  // (padding by the source's own pad id)
+  const first = source.batches.find((b) => b.attentionMask.includes(0n));
+  const pad = first ? first.inputIds[first.attentionMask.indexOf(0n)]! : 0n;
+  const batches: CalibrationBatch[] = [];
+  for (let start = 0; start < rows.length; start += batchSize) {
+    const chunk = rows.slice(start, start + batchSize);
+    const seq = chunk[chunk.length - 1]!.length;
+    const padded = (row: bigint[], fill: bigint) => [...row, ...Array<bigint>(seq - row.length).fill(fill)];
+    batches.push({
+      inputIds: BigInt64Array.from(chunk.flatMap((r) => padded(r.ids, pad))),
+      attentionMask: BigInt64Array.from(chunk.flatMap((r) => padded(Array<bigint>(r.length).fill(1n), 0n))),
+      tokenTypeIds: BigInt64Array.from(chunk.flatMap((r) => padded(r.types, 0n))),
+      batch: chunk.length,
+      seq,
+      labels: Float32Array.from(chunk, (r) => r.label),
+      regression: chunk[0]!.regression,
+    });
+  }
+  return { ...source, batches };
+}
