@@ -149,6 +149,11 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // FunnelTokenizer, LayoutLMTokenizer or ConvBertTokenizer (Fast or not), whose 4.x fast tokenizers rebuild the
   // BertNormalizer as BertTokenizerFast does, where the config's settings were read over the file's.
   { version: 31, changed: (t) => t.configNormalizerLaterClasses },
+  // Stop 55: a folder naming no tokenizer class whose config.json's model_type loads one of those classes or
+  // BertTokenizerFast in transformers 4.x (ernie, megatron-bert, nezha, mobilebert, squeezebert, funnel, layoutlm,
+  // convbert …: LATER_MODEL_TYPE_TOKENIZERS) has its BertNormalizer rebuilt of the class's defaults too, where no class
+  // was known for it (the config's settings, else the file's).
+  { version: 32, changed: (t) => t.configNormalizerModelTypes },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamp then (sideFilesStamp), their sha256 by name, its traits. */

@@ -161,16 +161,47 @@ const MODEL_TYPE_TOKENIZERS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * The other model_types whose class AutoTokenizer loads (4.x's tokenization_auto.py TOKENIZER_MAPPING_NAMES) rebuilds a
+ * tokenizer.json's BertNormalizer (CONFIG_NORMALIZER_CLASSES, LATER_CONFIG_NORMALIZER_CLASSES): BertTokenizerFast's
+ * BERT-architecture and multimodal types, and MobileBERT's, SqueezeBERT's, Funnel's, LayoutLM's and ConvBERT's own;
+ * read so since reading version 32 (a folder naming no class was read with the config's settings, else the file's).
+ */
+const LATER_MODEL_TYPE_TOKENIZERS: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(
+    ['align', 'bark', 'blip', 'bros', 'chinese_clip', 'ernie', 'git', 'grounding-dino', 'megatron-bert', 'nezha', 'qdqbert', 'tvp', 'vilt', 'visual_bert'].map(
+      (type) => [type, 'BertTokenizer'],
+    ),
+  ),
+  mobilebert: 'MobileBertTokenizer',
+  squeezebert: 'SqueezeBertTokenizer',
+  funnel: 'FunnelTokenizer',
+  layoutlm: 'LayoutLMTokenizer',
+  convbert: 'ConvBertTokenizer',
+};
+
+/** The class a config.json's model_type loads (MODEL_TYPE_TOKENIZERS, else LATER_MODEL_TYPE_TOKENIZERS); undefined for none known. */
+function modelTypeTokenizer(modelType: unknown): string | undefined {
+  if (typeof modelType !== 'string') return undefined;
+  if (Object.hasOwn(MODEL_TYPE_TOKENIZERS, modelType)) return MODEL_TYPE_TOKENIZERS[modelType];
+  return Object.hasOwn(LATER_MODEL_TYPE_TOKENIZERS, modelType) ? LATER_MODEL_TYPE_TOKENIZERS[modelType] : undefined;
+}
+
+/**
  * The tokenizer class transformers' AutoTokenizer loads `dir` as (`config`: its tokenizer_config.json, readConfig's):
  * tokenizer_config.json's tokenizer_class, else config.json's, else the class of config.json's model_type
  * (MODEL_TYPE_TOKENIZERS); undefined where none is named or known.
  */
 function autoTokenizerClass(dir: string, config: TokenizerConfigJson): string | undefined {
+  const { named, modelType } = classNaming(dir, config);
+  return named ?? modelTypeTokenizer(modelType);
+}
+
+/** The tokenizer_class `dir`'s tokenizer_config.json (`config`) or config.json names (the first), and config.json's model_type. */
+function classNaming(dir: string, config: TokenizerConfigJson): { named?: string; modelType: unknown } {
   const modelConfigFile = join(dir, 'config.json');
   const modelConfig = existsSync(modelConfigFile) ? readJsonObject(modelConfigFile) : {};
   const named = [config.tokenizer_class, modelConfig.tokenizer_class].find((c): c is string => typeof c === 'string' && c !== '');
-  const modelType = modelConfig.model_type;
-  return named ?? (typeof modelType === 'string' && Object.hasOwn(MODEL_TYPE_TOKENIZERS, modelType) ? MODEL_TYPE_TOKENIZERS[modelType] : undefined);
+  return { ...(named === undefined ? {} : { named }), modelType: modelConfig.model_type };
 }
 
 /**
@@ -186,7 +217,7 @@ export function tokenizerClassToName(dir: string, modelConfig: Record<string, un
   if (typeof config.tokenizer_class === 'string' || typeof modelConfig.tokenizer_class === 'string') return undefined;
   const own = autoTokenizerClass(dir, config);
   const modelType = modelConfig.model_type;
-  const given = typeof modelType === 'string' && Object.hasOwn(MODEL_TYPE_TOKENIZERS, modelType) ? MODEL_TYPE_TOKENIZERS[modelType] : undefined;
+  const given = modelTypeTokenizer(modelType);
   if (own !== undefined || given === undefined) return own !== given ? own : undefined;
   // (no class known for `dir`, whose tokenizer.json's BertNormalizer is read with the config's settings else the
   // file's; a class `given` rebuilds it of its defaults (a cased file lower-cased): PreTrainedTokenizerFast, which reads
@@ -2597,7 +2628,10 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * tokenizer_config.json's do_lower_case, strip_accents or tokenize_chinese_chars made it normalize otherwise;
  * `configNormalizerLaterClasses`, as `configNormalizerDefaults` for a class of LATER_CONFIG_NORMALIZER_CLASSES
  * (MobileBERT's, SqueezeBERT's, Funnel's, LayoutLM's, ConvBERT's), read so since version 31 (`configNormalizerDefaults`
- * false for them). Undefined where the folder has no tokenizer this code reads.
+ * false for them); `configNormalizerModelTypes`, likewise for a folder naming no class whose config.json's model_type
+ * loads one of those classes or BERT's (LATER_MODEL_TYPE_TOKENIZERS: ernie, megatron-bert, mobilebert …), read as that
+ * class since version 32 (as no class known before; `configNormalizerDefaults` and `configNormalizerLaterClasses` false
+ * for them). Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -2639,6 +2673,7 @@ export interface TokenizerTraits {
   configNormalizerDefaults: boolean;
   configNormalizerUnread: boolean;
   configNormalizerLaterClasses: boolean;
+  configNormalizerModelTypes: boolean;
 }
 
 /**
@@ -3082,6 +3117,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         configNormalizerDefaults: false,
         configNormalizerUnread: false,
         configNormalizerLaterClasses: false,
+        configNormalizerModelTypes: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -3100,6 +3136,9 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
     const metaspaces = splittingMetaspaces(read);
     const fileNormalizerClass = found.autoClass?.replace(/Fast$/, '') === FILE_NORMALIZER_CLASS;
     const laterNormalizerClass = LATER_CONFIG_NORMALIZER_CLASSES.has(found.autoClass?.replace(/Fast$/, '') ?? '');
+    // (a class read from config.json's model_type since version 32: LATER_MODEL_TYPE_TOKENIZERS)
+    const naming = classNaming(dir, config);
+    const laterModelType = naming.named === undefined && typeof naming.modelType === 'string' && Object.hasOwn(LATER_MODEL_TYPE_TOKENIZERS, naming.modelType);
     const ownMetaspaces = metaspaces.filter(({ path }) => path.length <= 1);
     return {
       addedTokens: ![...listed(raw), ...listed(read)].every(plain),
@@ -3138,9 +3177,11 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       addedTextsShared: addedTextsShared(read),
       precompiledCharsmap: normalizesByCharsmap(read),
       nestedMetaspaceSplit: metaspaces.length > ownMetaspaces.length,
-      configNormalizerDefaults: raw !== undefined && !fileNormalizerClass && !laterNormalizerClass && normalizerReadOtherwise(raw, config, found.autoClass),
-      configNormalizerLaterClasses: raw !== undefined && laterNormalizerClass && normalizerReadOtherwise(raw, config, found.autoClass),
+      configNormalizerDefaults:
+        raw !== undefined && !fileNormalizerClass && !laterNormalizerClass && !laterModelType && normalizerReadOtherwise(raw, config, found.autoClass),
+      configNormalizerLaterClasses: raw !== undefined && laterNormalizerClass && !laterModelType && normalizerReadOtherwise(raw, config, found.autoClass),
       configNormalizerUnread: raw !== undefined && fileNormalizerClass && normalizerReadOtherwise(raw, config, found.autoClass),
+      configNormalizerModelTypes: raw !== undefined && laterModelType && normalizerReadOtherwise(raw, config, found.autoClass),
     };
   } catch {
     return undefined;

@@ -58,6 +58,15 @@ describe("a cased tokenizer.json's BertNormalizer, tokenizer_config.json leaving
     );
   });
 
+  it("does so for a folder naming no class whose config.json's model_type loads BertTokenizerFast or one of those classes in transformers 4.x (ERNIE's, Megatron-BERT's, MobileBERT's, Funnel's …); a class named is read as named", () => {
+    for (const type of ['ernie', 'megatron-bert', 'nezha', 'mobilebert', 'squeezebert', 'funnel', 'layoutlm', 'convbert'])
+      expect([type, ids(undefined, { model_type: type })]).toEqual([type, DEFAULTS]);
+    expect(ids({}, { model_type: 'mobilebert' })).toEqual(DEFAULTS);
+    expect(ids({ do_lower_case: false, strip_accents: false, tokenize_chinese_chars: false }, { model_type: 'ernie' })).toEqual(FILES);
+    expect(ids({ tokenizer_class: 'BertJapaneseTokenizer' }, { model_type: 'mobilebert' })).toEqual(FILES);
+    expect(ids(undefined, { model_type: 'gpt2' })).toEqual(FILES);
+  });
+
   it("sets all three as the config gives them and the class's defaults the rest, where one differs: do_lower_case false keeps case and accents (strip_accents none follows it) and splits Chinese characters", () => {
     expect(ids({ tokenizer_class: 'BertTokenizer', do_lower_case: false }, undefined)).toEqual([2, 6, 8, 9, 10, 3]);
     expect(ids({ do_lower_case: false, strip_accents: true }, { model_type: 'bert' })).toEqual([2, 6, 7, 9, 10, 3]);

@@ -249,16 +249,20 @@ const WORD_LEVEL = { type: 'WordLevel', unk_token: '<unk>', vocab: { '<unk>': 0,
  * folder of that name of a temporary root.
  */
 function readingVersions(
-  tokenizers: Record<string, { model?: object; preTokenizer: object | null; normalizer?: object | null; config?: object; added?: object[] }>,
+  tokenizers: Record<
+    string,
+    { model?: object; preTokenizer: object | null; normalizer?: object | null; config?: object; modelConfig?: object; added?: object[] }
+  >,
   leftOut: readonly number[] = [],
 ): Record<string, number | undefined> {
   const root = mkdtempSync(join(tmpdir(), 'tokenizer-json-reading-'));
   try {
     return Object.fromEntries(
-      Object.entries(tokenizers).map(([name, { model = WORD_LEVEL, preTokenizer, normalizer = null, config, added = [] }]) => {
+      Object.entries(tokenizers).map(([name, { model = WORD_LEVEL, preTokenizer, normalizer = null, config, modelConfig, added = [] }]) => {
         const dir = join(root, name);
         mkdirSync(dir);
         if (config) writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config));
+        if (modelConfig) writeFileSync(join(dir, 'config.json'), JSON.stringify(modelConfig));
         const json = { version: '1.0', added_tokens: added, normalizer, pre_tokenizer: preTokenizer, post_processor: null, decoder: null, model };
         writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
         return [name, readingVersionApart(dir, false, leftOut)];
@@ -890,6 +894,42 @@ describe("a tokenizer of MobileBERT's, SqueezeBERT's, Funnel's, LayoutLM's or Co
       'mobilebert-config-cased': 1,
     });
     expect(Object.values(readingVersions(tokenizers, [31]))).toEqual(Object.keys(tokenizers).map(() => 1));
+  });
+});
+
+describe("a tokenizer naming no class whose config.json's model_type loads BertTokenizerFast or MobileBERT's, SqueezeBERT's, Funnel's, LayoutLM's or ConvBERT's class in transformers 4.x", () => {
+  it("is at reading version 32 where that class's defaults normalize otherwise than the file (read as transformers rebuilds it, where no class was known and the file's was read); 1 where they normalize alike or a class is named; bert's own model_type stays at 29", () => {
+    const bert = (lowercase: boolean) => ({ type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase });
+    const preTokenizer = { type: 'BertPreTokenizer' };
+    const cased = (model_type: string, config?: object) => ({
+      preTokenizer,
+      normalizer: bert(false),
+      modelConfig: { model_type },
+      ...(config ? { config } : {}),
+    });
+    const tokenizers = {
+      ernie: cased('ernie'),
+      'megatron-bert': cased('megatron-bert'),
+      mobilebert: cased('mobilebert'),
+      funnel: cased('funnel', {}),
+      'mobilebert-uncased': { preTokenizer, normalizer: bert(true), modelConfig: { model_type: 'mobilebert' } },
+      'mobilebert-config-cased': cased('mobilebert', { do_lower_case: false }),
+      'mobilebert-class-named': cased('mobilebert', { tokenizer_class: 'BertJapaneseTokenizer' }),
+      bert: cased('bert'),
+      gpt2: cased('gpt2'),
+    };
+    expect(readingVersions(tokenizers)).toEqual({
+      ernie: 32,
+      'megatron-bert': 32,
+      mobilebert: 32,
+      funnel: 32,
+      'mobilebert-uncased': 1,
+      'mobilebert-config-cased': 1,
+      'mobilebert-class-named': 1,
+      bert: 29,
+      gpt2: 1,
+    });
+    expect(readingVersions(tokenizers, [32])).toMatchObject({ ernie: 1, mobilebert: 1, funnel: 1, bert: 29 });
   });
 });
 
