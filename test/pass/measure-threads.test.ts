@@ -9,7 +9,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { compressFile } from '../../src/export/compress.ts';
 import type { PassStep } from '../../src/pass/pass.ts';
@@ -20,6 +19,7 @@ import { runPoint } from '../../src/sweep/point.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
 import { syntheticCalibration } from '../helpers/calibration.ts';
 import { writeTinyBert } from '../helpers/models.ts';
+import { otherThreads, sessionThreads } from '../helpers/session-threads.ts';
 import { writeTinySweep } from '../sweep/tiny-sweep.ts';
 
 registerAllPasses();
@@ -33,21 +33,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-// (a count that is neither the default nor the probe's)
-const THREADS = defaultThreads() + 1 === 1 ? 2 : defaultThreads() + 1;
-
-/** The intra-op thread counts of the onnxruntime sessions `work` opens (-1: none given). */
-async function sessionThreads(work: () => Promise<unknown>): Promise<number[]> {
-  const counts: number[] = [];
-  const create = ort.InferenceSession.create.bind(ort.InferenceSession) as (...a: unknown[]) => Promise<ort.InferenceSession>;
-  vi.spyOn(ort.InferenceSession, 'create').mockImplementation(((...args: unknown[]) => {
-    const options = args.find((a): a is ort.InferenceSession.SessionOptions => typeof a === 'object' && a !== null && 'intraOpNumThreads' in a);
-    counts.push(options?.intraOpNumThreads ?? -1);
-    return create(...args);
-  }) as typeof ort.InferenceSession.create);
-  await work();
-  return counts;
-}
+const THREADS = otherThreads();
 
 describe('compressFile with context.threads N', () => {
   it.each([
@@ -59,7 +45,7 @@ describe('compressFile with context.threads N', () => {
   ])('%s opens every session at N threads (the probe at 1)', async (name, step) => {
     const calibration = syntheticCalibration([4, 3], 64, { classes: 2 });
     const output = join(tiny.dir, name.replace(/ /g, '-'), 'model.onnx');
-    const counts = await sessionThreads(() => compressFile({ input: tiny.path, output, steps: [step], context: { calibration, threads: THREADS } }));
+    const { counts } = await sessionThreads(() => compressFile({ input: tiny.path, output, steps: [step], context: { calibration, threads: THREADS } }));
     // (the input's and output's check, and the pass's own measuring)
     expect(counts.filter((c) => c === THREADS).length).toBeGreaterThan(2);
     expect(counts.filter((c) => c !== THREADS && c !== 1)).toEqual([]);
@@ -76,7 +62,7 @@ describe("a sweep point's compress step", () => {
     };
     const points = await planSweep(parseSweep(doc, sweep.sweepFile, 'threads.yaml'), { glueDir: sweep.glueDir, workDir: join(sweep.root, 'work') });
     const point = points.find((p) => p.label === 'gradient')!;
-    const counts = await sessionThreads(() => runPoint(point, { threads: THREADS }));
+    const { counts } = await sessionThreads(() => runPoint(point, { threads: THREADS }));
     expect(counts.filter((c) => c === THREADS).length).toBeGreaterThan(3);
     // (its benchmarks at bench.threads 1, the gradient probe at 1)
     expect(counts.filter((c) => c !== THREADS && c !== 1)).toEqual([]);

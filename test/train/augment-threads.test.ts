@@ -5,9 +5,8 @@
  * runner's share of the cores, `--jobs`, a worker's `--concurrency`, then ran it on all of them). The gradient
  * builder's probe runs at 1 thread.
  */
-import * as ort from 'onnxruntime-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { defaultThreads } from '../../src/runtime/threads.ts';
+import { otherThreads, sessionThreads } from '../helpers/session-threads.ts';
 import { tinyDistill } from '../helpers/tiny-distill.ts';
 
 const run = tinyDistill('bert-compress-augment-threads-');
@@ -18,17 +17,12 @@ afterEach(() => {
 
 describe('distill --augment --threads N', () => {
   it('opens every onnxruntime session at N threads (the probe at 1), the neighbour search included', async () => {
-    // (a count that is neither the default nor the probe's)
-    const threads = defaultThreads() + 1 === 1 ? 2 : defaultThreads() + 1;
-    const counts: number[] = [];
-    const create = ort.InferenceSession.create.bind(ort.InferenceSession) as (...a: unknown[]) => Promise<ort.InferenceSession>;
-    vi.spyOn(ort.InferenceSession, 'create').mockImplementation(((...args: unknown[]) => {
-      const options = args.find((a): a is ort.InferenceSession.SessionOptions => typeof a === 'object' && a !== null && 'intraOpNumThreads' in a);
-      counts.push(options?.intraOpNumThreads ?? -1);
-      return create(...args);
-    }) as typeof ort.InferenceSession.create);
+    const threads = otherThreads();
     const logs: string[] = [];
-    const { lineage } = await run.distill('augmented', { augment: 1, intermediate: 'tinybert' }, { threads, log: (l) => logs.push(l) });
+    const { counts, result } = await sessionThreads(() =>
+      run.distill('augmented', { augment: 1, intermediate: 'tinybert' }, { threads, log: (l) => logs.push(l) }),
+    );
+    const { lineage } = result;
     expect(logs.some((l) => l.startsWith('augmented 8 examples × 1'))).toBe(true);
     expect(lineage!.settings.threads).toBe(threads);
     expect(counts.length).toBeGreaterThan(2);
