@@ -61,6 +61,11 @@ export interface QueuedSweepSummary extends SweepSummary {
   notQueued: SweepPoint[];
   /** Points still queued when the call was stopped (aborted). */
   left: number;
+  /**
+   * Points still to collect that the call neither queued nor found queued, stopped first (aborted while it planned or
+   * queued): the same command queues them.
+   */
+  unqueued: number;
   /** Why Redis was out of reach when the call stopped (connectionProblem: ECONNREFUSED …), if it was: `left` is what it last saw queued. */
   unreachable?: string;
   /** Points an earlier run of the sweep queued that its plan no longer holds, taken out of the queue before any worker ran them. */
@@ -160,10 +165,13 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     left: 0,
     withdrawn: 0,
     letGo: 0,
+    unqueued: 0,
   };
 
   /** Points still to collect, by key. */
   const pending = new Map(points.filter((p) => !previous.has(p.key)).map((p) => [p.key, p]));
+  /** Points of `pending` not queued by this call nor found in the queue yet (a stop may come first: summary.unqueued). */
+  const unqueued = new Set(pending.keys());
   const started = new Set<string>();
   /** Per key, the failed runs already reported. */
   const reportedRuns = new Map<string, number>();
@@ -342,6 +350,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
           await add(point);
           summary.added++;
         } else summary.alreadyQueued++;
+        unqueued.delete(point.key);
       } catch (e) {
         if (isUserError(e)) throw e; // a file of the point (pointFiles)
         throw new QueueError(`${address.display}: ${connectionProblem(e)} while queueing the points; nothing is lost: run the same command again`, {
@@ -395,7 +404,8 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     if (opts.follow && pending.size > 0 && summary.alreadyQueued === 0 && !opts.signal?.aborted) {
       throw new QueueError(noneQueuedLine(address.display, spec.name, pending.size));
     }
-    if (pending.size > 0) {
+    // (nothing queued or found, stopped first: the closing lines say so)
+    if (pending.size > 0 && !(opts.signal?.aborted && summary.added + summary.alreadyQueued === 0)) {
       log(
         opts.follow
           ? `following ${counted(summary.alreadyQueued, 'point')} queued at ${address.display}`
@@ -414,7 +424,9 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     if (summary.notQueued.length > 0)
       log(`${counted(summary.notQueued.length, 'point')} not in the queue (run without --follow to queue them): ${pointNames(summary.notQueued)}`);
   } finally {
-    summary.left = pending.size;
+    // (what the stop left unqueued is not 'still queued': a rescan would have queued it again, or found it not queued)
+    summary.unqueued = [...pending.keys()].filter((k) => unqueued.has(k)).length;
+    summary.left = pending.size - summary.unqueued;
     if (connection.problem) summary.unreachable = connection.problem;
     await Promise.all([closeWithin(events.close()), closeWithin(queue.close())]);
     try {

@@ -48,6 +48,7 @@ describe('compress sweep --queue: its failed points', () => {
     left: 0,
     withdrawn: 0,
     letGo: 0,
+    unqueued: 0,
   });
 
   it("names a failed point whose input the code running now refuses apart, where it said 'rerun without --follow to retry them' of it", async () => {

@@ -342,7 +342,11 @@ export function localTotalLine(summary: Pick<SweepSummary, 'total' | 'alreadyDon
  * know still holds (a Redis restarted without its data lost them), and `rerun`, the command that collects them or
  * queues them again, whichever Redis then holds.
  */
-export function queuedLeftLines(summary: Pick<QueuedSweepSummary, 'left' | 'notQueued' | 'unreachable'>, again: string, rerun = again): string[] {
+export function queuedLeftLines(
+  summary: Pick<QueuedSweepSummary, 'left' | 'notQueued' | 'unreachable'> & Partial<Pick<QueuedSweepSummary, 'unqueued'>>,
+  again: string,
+  rerun = again,
+): string[] {
   const lines: string[] = [];
   if (summary.left > 0 && summary.unreachable !== undefined)
     lines.push(
@@ -352,6 +356,8 @@ export function queuedLeftLines(summary: Pick<QueuedSweepSummary, 'left' | 'notQ
     lines.push(
       `stopped: ${counted(summary.left, 'point')} ${summary.left === 1 ? 'is' : 'are'} still queued and the workers go on; collect ${them(summary.left)} with: ${again}`,
     );
+  const unqueued = summary.unqueued ?? 0;
+  if (unqueued > 0) lines.push(`stopped before queueing ${counted(unqueued, 'point')}; queue ${them(unqueued)} with: ${rerun}`);
   const n = summary.notQueued.length;
   if (n > 0) lines.push(`${counted(n, 'point')} ${n === 1 ? 'was' : 'were'} not queued: run without --follow to queue ${them(n)}`);
   return lines;
@@ -436,6 +442,6 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
   const contended = contendedLine(summary.contended, true);
   if (contended) err(contended);
   out(`store: ${summary.store} (next: ${reportCommand(store, summary)})`);
-  if (summary.left > 0) return signals.exitCode();
+  if (summary.left > 0 || summary.unqueued > 0) return signals.exitCode();
   return summary.failed.length > 0 || summary.notQueued.length > 0 ? 1 : 0;
 }
