@@ -19,6 +19,7 @@ import { staleLine } from '../../src/cli/commands/sweep.ts';
 import { loadReport } from '../../src/report/write.ts';
 import { FAILED_INPUT_REFUSED_NOTE, FAILED_NOTE, FAILED_REFUSED_INPUT, FAILED_REFUSED_NOTE, mdLine, toMarkdown } from '../../src/report/table.ts';
 import { runMain } from '../helpers/cli.ts';
+import { storedPoints } from '../helpers/stored-points.ts';
 import { hasTeachers, TEACHERS } from '../helpers/paths.ts';
 import { identityCharsmap } from '../helpers/sentencepiece-model.ts';
 import { writeQuickSweep, writeTinySweep, writeXlmModel, type TinySweep } from './tiny-sweep.ts';
@@ -506,28 +507,12 @@ pipelines:
   });
   afterAll(() => t?.cleanup());
 
-  /** The stored points' versions and keys, by model and label. */
-  function stored(store: string): Map<string, { key: string; versions: SweepPoint['versions'] }> {
-    const db = new Database(store, { readonly: true });
-    try {
-      const rows = db.prepare('SELECT p.key, p.point FROM points p JOIN results r ON r.key = p.key').all() as Array<{ key: string; point: string }>;
-      return new Map(
-        rows.map((r) => {
-          const point = JSON.parse(r.point) as SweepPoint;
-          return [`${point.model.name} · ${point.label}`, { key: r.key, versions: point.versions }];
-        }),
-      );
-    } finally {
-      db.close();
-    }
-  }
-
   it("is stale in a store the older reading wrote (kept, reported, recomputed with --rerun-stale); an ordinary tokenizer's points keep their keys", async () => {
     const store = join(t.root, 'older.sqlite');
     // the code before the reading changed: no tokenizer's reading had changed
     readings.splice(0, readings.length);
     expect(await runSweep({ file, store })).toMatchObject({ total: 4, ran: 4, failed: [] });
-    const before = stored(store);
+    const before = storedPoints(store);
     for (const v of before.values()) expect(v.versions.tokenizer).toBeUndefined();
     readings.splice(0, readings.length, ...released);
 
@@ -542,7 +527,7 @@ pipelines:
       line: `2 points stale: stored by other code (${change}) and kept, not recomputed: tiny-added · baseline, tiny-added · ffn; rerun with --rerun-stale to recompute them`,
       standing: true,
     });
-    expect(stored(store)).toEqual(before);
+    expect(storedPoints(store)).toEqual(before);
     expect(loadReport({ store }).rows.map((r) => [r.model, r.label, r.stale])).toEqual([
       ['tiny-added', 'baseline', change],
       ['tiny-added', 'ffn', change],
@@ -558,7 +543,7 @@ pipelines:
       line: `2 points stale (${change}), recomputed: tiny-added · baseline, tiny-added · ffn`,
       standing: false,
     });
-    const after = stored(store);
+    const after = storedPoints(store);
     for (const label of ['tiny-added · baseline', 'tiny-added · ffn']) {
       expect(after.get(label)!.versions.tokenizer).toBe(2);
       expect(after.get(label)!.key).not.toBe(before.get(label)!.key);

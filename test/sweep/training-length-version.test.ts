@@ -9,7 +9,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseSweep } from '../../src/sweep/spec.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
@@ -21,6 +20,7 @@ import { loadReport } from '../../src/report/write.ts';
 import { TRAINING_LENGTH_READINGS } from '../../src/train/versions.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
+import { storedPoints } from '../helpers/stored-points.ts';
 
 const CONFIG = { model_type: 'bert', num_labels: 2, id2label: { 0: 'negative', 1: 'positive' } };
 
@@ -111,20 +111,7 @@ describe("a sweep point's training length version", () => {
     const file = join(root, 'run.yaml');
     writeFileSync(file, JSON.stringify(sweep('run', [{ name: 'ft', steps: [{ pass: 'train', settings: TRAIN }] }])));
     const store = join(root, 'run.sqlite');
-    const stored = () => {
-      const db = new Database(store, { readonly: true });
-      try {
-        const rows = db.prepare('SELECT p.key, p.point FROM points p JOIN results r ON r.key = p.key').all() as Array<{ key: string; point: string }>;
-        return new Map(
-          rows.map((r) => {
-            const point = JSON.parse(r.point) as SweepPoint;
-            return [`${point.model.name} · ${point.label}`, { key: r.key, versions: point.versions }];
-          }),
-        );
-      } finally {
-        db.close();
-      }
-    };
+    const stored = () => storedPoints(store);
     // the code before the default changed: no step's default length had a version
     readings.splice(0, readings.length);
     expect(await runSweep({ file, store })).toMatchObject({ total: 4, ran: 4, failed: [] });
