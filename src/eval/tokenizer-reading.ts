@@ -149,11 +149,12 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // FunnelTokenizer, LayoutLMTokenizer or ConvBertTokenizer (Fast or not), whose 4.x fast tokenizers rebuild the
   // BertNormalizer as BertTokenizerFast does, where the config's settings were read over the file's.
   { version: 31, changed: (t) => t.configNormalizerLaterClasses },
-  // Stop 55: a folder naming no tokenizer class whose config.json's model_type loads one of those classes or
-  // BertTokenizerFast in transformers 4.x (ernie, megatron-bert, nezha, mobilebert, squeezebert, funnel, layoutlm,
-  // convbert …: LATER_MODEL_TYPE_TOKENIZERS) has its BertNormalizer rebuilt of the class's defaults too, where no class
-  // was known for it (the config's settings, else the file's).
-  { version: 32, changed: (t) => t.configNormalizerModelTypes },
+  // Stop 55: the same for a tokenizer loaded as a DPR tokenizer, RealmTokenizer or LxmertTokenizer
+  // (BertTokenizerFasts, or copies of its __init__, in transformers 4.x), and for a folder naming no tokenizer class
+  // whose config.json's model_type loads one of those classes, the classes above or BertTokenizerFast (ernie,
+  // megatron-bert, nezha, mobilebert, squeezebert, funnel, layoutlm, convbert, dpr …: LATER_MODEL_TYPE_TOKENIZERS),
+  // read before with the config's settings, else the file's, as no class known.
+  { version: 32, changed: (t) => t.configNormalizerMoreClasses },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamp then (sideFilesStamp), their sha256 by name, its traits. */

@@ -163,8 +163,8 @@ const MODEL_TYPE_TOKENIZERS: Readonly<Record<string, string>> = {
 /**
  * The other model_types whose class AutoTokenizer loads (4.x's tokenization_auto.py TOKENIZER_MAPPING_NAMES) rebuilds a
  * tokenizer.json's BertNormalizer (CONFIG_NORMALIZER_CLASSES, LATER_CONFIG_NORMALIZER_CLASSES): BertTokenizerFast's
- * BERT-architecture and multimodal types, and MobileBERT's, SqueezeBERT's, Funnel's, LayoutLM's and ConvBERT's own;
- * read so since reading version 32 (a folder naming no class was read with the config's settings, else the file's).
+ * BERT-architecture and multimodal types, MobileBERT's, SqueezeBERT's, Funnel's, LayoutLM's and ConvBERT's own, and
+ * those of ADDED_CONFIG_NORMALIZER_CLASSES; read so since reading version 32 (a folder naming no class was read with the config's settings, else the file's).
  */
 const LATER_MODEL_TYPE_TOKENIZERS: Readonly<Record<string, string>> = {
   ...Object.fromEntries(
@@ -177,6 +177,9 @@ const LATER_MODEL_TYPE_TOKENIZERS: Readonly<Record<string, string>> = {
   funnel: 'FunnelTokenizer',
   layoutlm: 'LayoutLMTokenizer',
   convbert: 'ConvBertTokenizer',
+  dpr: 'DPRQuestionEncoderTokenizer',
+  realm: 'RealmTokenizer',
+  lxmert: 'LxmertTokenizer',
 };
 
 /** The class a config.json's model_type loads (MODEL_TYPE_TOKENIZERS, else LATER_MODEL_TYPE_TOKENIZERS); undefined for none known. */
@@ -688,6 +691,20 @@ const CONFIG_NORMALIZER_CLASSES = new Set(['BertTokenizer', 'DistilBertTokenizer
 const LATER_CONFIG_NORMALIZER_CLASSES = new Set(['MobileBertTokenizer', 'SqueezeBertTokenizer', 'FunnelTokenizer', 'LayoutLMTokenizer', 'ConvBertTokenizer']);
 
 /**
+ * The other classes of CONFIG_NORMALIZER_CLASSES' kind, read so since reading version 32: 4.x's DPR tokenizers
+ * (DPRQuestionEncoderTokenizerFast, DPRContextEncoderTokenizerFast, DPRReaderTokenizerFast: BertTokenizerFasts),
+ * RealmTokenizerFast and LxmertTokenizerFast (copies of BertTokenizerFast's `__init__`), whose defaults are the same
+ * three.
+ */
+const ADDED_CONFIG_NORMALIZER_CLASSES = new Set([
+  'DPRQuestionEncoderTokenizer',
+  'DPRContextEncoderTokenizer',
+  'DPRReaderTokenizer',
+  'RealmTokenizer',
+  'LxmertTokenizer',
+]);
+
+/**
  * The class (Fast or not) of no model that reads a tokenizer.json as it is, whatever tokenizer_config.json's
  * do_lower_case, strip_accents or tokenize_chinese_chars say: 4.x's PreTrainedTokenizerFast sets no normalizer, 5.x's
  * (TokenizersBackend) loads the file as its tokenizer.
@@ -700,7 +717,7 @@ const FILE_NORMALIZER_CLASS_NAME = `${FILE_NORMALIZER_CLASS}Fast`;
 /**
  * A tokenizer.json whose BertNormalizer is set as tokenizer_config.json says (do_lower_case, strip_accents,
  * tokenize_chinese_chars) where the class AutoTokenizer loads the folder as (`className`: autoTokenizerClass's) rebuilds
- * it on loading (CONFIG_NORMALIZER_CLASSES, LATER_CONFIG_NORMALIZER_CLASSES), a setting the config leaves out taking the class's default: a cased
+ * it on loading (CONFIG_NORMALIZER_CLASSES, LATER_CONFIG_NORMALIZER_CLASSES, ADDED_CONFIG_NORMALIZER_CLASSES), a setting the config leaves out taking the class's default: a cased
  * tokenizer.json beside a tokenizer_config.json naming no do_lower_case (or none at all, the class read from
  * config.json's model_type) lower-cases, as transformers loads it. As 4.x's check compares them by Python's `==`
  * (pythonEqual: 1 is true, 0 false), a config value of another kind that equals the file's, all three equal, leaves the
@@ -719,7 +736,7 @@ export function withConfigNormalizer(
   const norm = json.normalizer as Record<string, unknown> | null | undefined;
   const name = className?.replace(/Fast$/, '') ?? '';
   if (norm?.type !== 'BertNormalizer' || name === FILE_NORMALIZER_CLASS) return json;
-  const rebuilt = CONFIG_NORMALIZER_CLASSES.has(name) || LATER_CONFIG_NORMALIZER_CLASSES.has(name);
+  const rebuilt = CONFIG_NORMALIZER_CLASSES.has(name) || LATER_CONFIG_NORMALIZER_CLASSES.has(name) || ADDED_CONFIG_NORMALIZER_CLASSES.has(name);
   if (rebuilt) {
     const given = (value: unknown, classDefault: boolean | null) => (value === undefined ? classDefault : value);
     const wanted = {
@@ -2628,9 +2645,10 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * tokenizer_config.json's do_lower_case, strip_accents or tokenize_chinese_chars made it normalize otherwise;
  * `configNormalizerLaterClasses`, as `configNormalizerDefaults` for a class of LATER_CONFIG_NORMALIZER_CLASSES
  * (MobileBERT's, SqueezeBERT's, Funnel's, LayoutLM's, ConvBERT's), read so since version 31 (`configNormalizerDefaults`
- * false for them); `configNormalizerModelTypes`, likewise for a folder naming no class whose config.json's model_type
- * loads one of those classes or BERT's (LATER_MODEL_TYPE_TOKENIZERS: ernie, megatron-bert, mobilebert …), read as that
- * class since version 32 (as no class known before; `configNormalizerDefaults` and `configNormalizerLaterClasses` false
+ * false for them); `configNormalizerMoreClasses`, likewise for a tokenizer loaded as a class of
+ * ADDED_CONFIG_NORMALIZER_CLASSES (DPR's, REALM's, LXMERT's), or by a folder naming no class whose
+ * config.json's model_type loads one of those classes or BERT's (LATER_MODEL_TYPE_TOKENIZERS: ernie, megatron-bert,
+ * mobilebert …), read as that class since version 32 (as no class known before; `configNormalizerDefaults` and `configNormalizerLaterClasses` false
  * for them). Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
@@ -2673,7 +2691,7 @@ export interface TokenizerTraits {
   configNormalizerDefaults: boolean;
   configNormalizerUnread: boolean;
   configNormalizerLaterClasses: boolean;
-  configNormalizerModelTypes: boolean;
+  configNormalizerMoreClasses: boolean;
 }
 
 /**
@@ -3117,7 +3135,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         configNormalizerDefaults: false,
         configNormalizerUnread: false,
         configNormalizerLaterClasses: false,
-        configNormalizerModelTypes: false,
+        configNormalizerMoreClasses: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -3136,9 +3154,12 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
     const metaspaces = splittingMetaspaces(read);
     const fileNormalizerClass = found.autoClass?.replace(/Fast$/, '') === FILE_NORMALIZER_CLASS;
     const laterNormalizerClass = LATER_CONFIG_NORMALIZER_CLASSES.has(found.autoClass?.replace(/Fast$/, '') ?? '');
-    // (a class read from config.json's model_type since version 32: LATER_MODEL_TYPE_TOKENIZERS)
+    // (a class rebuilding the normalizer since version 32: ADDED_CONFIG_NORMALIZER_CLASSES, or one read from config.json's
+    // model_type, LATER_MODEL_TYPE_TOKENIZERS)
     const naming = classNaming(dir, config);
-    const laterModelType = naming.named === undefined && typeof naming.modelType === 'string' && Object.hasOwn(LATER_MODEL_TYPE_TOKENIZERS, naming.modelType);
+    const moreClasses =
+      ADDED_CONFIG_NORMALIZER_CLASSES.has(found.autoClass?.replace(/Fast$/, '') ?? '') ||
+      (naming.named === undefined && typeof naming.modelType === 'string' && Object.hasOwn(LATER_MODEL_TYPE_TOKENIZERS, naming.modelType));
     const ownMetaspaces = metaspaces.filter(({ path }) => path.length <= 1);
     return {
       addedTokens: ![...listed(raw), ...listed(read)].every(plain),
@@ -3178,10 +3199,10 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       precompiledCharsmap: normalizesByCharsmap(read),
       nestedMetaspaceSplit: metaspaces.length > ownMetaspaces.length,
       configNormalizerDefaults:
-        raw !== undefined && !fileNormalizerClass && !laterNormalizerClass && !laterModelType && normalizerReadOtherwise(raw, config, found.autoClass),
-      configNormalizerLaterClasses: raw !== undefined && laterNormalizerClass && !laterModelType && normalizerReadOtherwise(raw, config, found.autoClass),
+        raw !== undefined && !fileNormalizerClass && !laterNormalizerClass && !moreClasses && normalizerReadOtherwise(raw, config, found.autoClass),
+      configNormalizerLaterClasses: raw !== undefined && laterNormalizerClass && !moreClasses && normalizerReadOtherwise(raw, config, found.autoClass),
       configNormalizerUnread: raw !== undefined && fileNormalizerClass && normalizerReadOtherwise(raw, config, found.autoClass),
-      configNormalizerModelTypes: raw !== undefined && laterModelType && normalizerReadOtherwise(raw, config, found.autoClass),
+      configNormalizerMoreClasses: raw !== undefined && moreClasses && normalizerReadOtherwise(raw, config, found.autoClass),
     };
   } catch {
     return undefined;

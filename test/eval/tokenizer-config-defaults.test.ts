@@ -67,6 +67,13 @@ describe("a cased tokenizer.json's BertNormalizer, tokenizer_config.json leaving
     expect(ids(undefined, { model_type: 'gpt2' })).toEqual(FILES);
   });
 
+  it("does so for 4.x's DPR tokenizers (BertTokenizerFasts) and REALM's and LXMERT's (copies of its __init__), named or by model_type", () => {
+    for (const name of ['DPRQuestionEncoderTokenizer', 'DPRContextEncoderTokenizerFast', 'DPRReaderTokenizer', 'RealmTokenizer', 'LxmertTokenizerFast'])
+      expect([name, ids({ tokenizer_class: name }, undefined)]).toEqual([name, DEFAULTS]);
+    for (const type of ['dpr', 'realm', 'lxmert']) expect([type, ids(undefined, { model_type: type })]).toEqual([type, DEFAULTS]);
+    expect(ids({ tokenizer_class: 'DPRReaderTokenizer', do_lower_case: false, strip_accents: false, tokenize_chinese_chars: false }, undefined)).toEqual(FILES);
+  });
+
   it("sets all three as the config gives them and the class's defaults the rest, where one differs: do_lower_case false keeps case and accents (strip_accents none follows it) and splits Chinese characters", () => {
     expect(ids({ tokenizer_class: 'BertTokenizer', do_lower_case: false }, undefined)).toEqual([2, 6, 8, 9, 10, 3]);
     expect(ids({ do_lower_case: false, strip_accents: true }, { model_type: 'bert' })).toEqual([2, 6, 7, 9, 10, 3]);

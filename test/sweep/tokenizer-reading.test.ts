@@ -882,7 +882,7 @@ describe("a tokenizer of MobileBERT's, SqueezeBERT's, Funnel's, LayoutLM's or Co
   });
 });
 
-describe("a tokenizer naming no class whose config.json's model_type loads BertTokenizerFast or MobileBERT's, SqueezeBERT's, Funnel's, LayoutLM's or ConvBERT's class in transformers 4.x", () => {
+describe("a tokenizer of a DPR, REALM or LXMERT class, or naming no class whose config.json's model_type loads BertTokenizerFast, one of those or MobileBERT's, SqueezeBERT's, Funnel's, LayoutLM's or ConvBERT's class in transformers 4.x", () => {
   it("is at reading version 32 where that class's defaults normalize otherwise than the file (read as transformers rebuilds it, where no class was known and the file's was read); 1 where they normalize alike or a class is named; bert's own model_type stays at 29", () => {
     const bert = (lowercase: boolean) => ({ type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase });
     const preTokenizer = { type: 'BertPreTokenizer' };
@@ -902,6 +902,9 @@ describe("a tokenizer naming no class whose config.json's model_type loads BertT
       'mobilebert-class-named': cased('mobilebert', { tokenizer_class: 'BertJapaneseTokenizer' }),
       bert: cased('bert'),
       gpt2: cased('gpt2'),
+      dpr: cased('dpr'),
+      'dpr-class': { preTokenizer, normalizer: bert(false), config: { tokenizer_class: 'DPRContextEncoderTokenizerFast' } },
+      'lxmert-class-uncased': { preTokenizer, normalizer: bert(true), config: { tokenizer_class: 'LxmertTokenizer' } },
     };
     expect(readingVersions(tokenizers)).toEqual({
       ernie: 32,
@@ -913,8 +916,11 @@ describe("a tokenizer naming no class whose config.json's model_type loads BertT
       'mobilebert-class-named': 1,
       bert: 29,
       gpt2: 1,
+      dpr: 32,
+      'dpr-class': 32,
+      'lxmert-class-uncased': 1,
     });
-    expect(readingVersions(tokenizers, [32])).toMatchObject({ ernie: 1, mobilebert: 1, funnel: 1, bert: 29 });
+    expect(readingVersions(tokenizers, [32])).toMatchObject({ ernie: 1, mobilebert: 1, funnel: 1, bert: 29, dpr: 1, 'dpr-class': 1 });
   });
 });
 
