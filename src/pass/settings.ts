@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import {
+  choiceProblem,
   choiceWords,
   integerOfText,
   integerProblem,
@@ -26,6 +27,7 @@ import {
   tooSmallToHold,
   typedValueText,
   quotedText,
+  valueAndKind,
 } from '../errors.ts';
 
 /** A pass's settings schema: a strict zod object (unknown keys are refused). */
@@ -226,8 +228,8 @@ function issueMessage(d: PassDeclaration<SettingsSchema, unknown>, raw: Record<s
   return settingMessage({ name, flags: d.flags }, key, raw[key], issue.message);
 }
 
-/** A setting's input JSON Schema, as far as typedValueProblem reads it. */
-type InputSchema = { type?: string; anyOf?: InputSchema[]; items?: InputSchema };
+/** A setting's input JSON Schema, as far as fileValueProblem reads it. */
+type InputSchema = { type?: string; anyOf?: InputSchema[]; items?: InputSchema; enum?: string[] };
 
 /** The types of input schema `s` and its alternatives ('integer', 'array', …; empty: any). */
 function inputTypes(s: InputSchema): string[] {
@@ -236,21 +238,26 @@ function inputTypes(s: InputSchema): string[] {
 
 /**
  * Why `value`, given for setting `key` of `pass` in a file that types its values (a sweep file, YAML or JSON), is
- * refused there though the setting's parse reads it, as it reads a flag's text: text for a number, an integer or a
- * boolean ('0.5' for a ratio, 'true'), a number for a boolean (1), text in a list of integers (layers: ['1', '3'];
- * the text '1,3' is the list's own form, as the flag's, and a number the list of that one). `expected`: the
- * setting's own words ('expected a number in [0, 1)', as it refuses a value of no type it reads); `index`: in a list,
- * the item's. Undefined for any other value (the setting's parse judges it), or a `key` that is not a setting (the
- * pass's check refuses it).
+ * refused there, in the words of every value a file gives: the setting's expectation, then the value with its kind
+ * (valueAndKind: `expected a number in [0, 1), got string "0.5"`), as a train step's settings and the sweep's own
+ * fields are refused. Two faults are judged here: a value outside a word setting's choices (oneOf: importance
+ * 'gr ad', or a number, null, a list; choiceProblem's words: `expected one of ablation, …, random, got string "gr
+ * ad"`, where the flag's refusal frames the value as typed: `prune-heads: importance 'gr ad': … (flag
+ * --importance)`); and a value of another type that the setting's parse would read, as it reads a flag's text: text
+ * for a number, an integer or a boolean ('0.5' for a ratio, 'true'), a number for a boolean (1), text in a list of
+ * integers (layers: ['1', '3']; the text '1,3' is the list's own form, as the flag's, and a number the list of that
+ * one). `index`: in a list, the item's. Undefined for any other value (the setting's parse judges it), or a `key`
+ * that is not a setting (the pass's check refuses it).
  */
-export function typedValueProblem(
-  pass: Pick<PassSettings<unknown>, 'settings'>,
-  key: string,
-  value: unknown,
-): { expected: string; index?: number } | undefined {
+export function fileValueProblem(pass: Pick<PassSettings<unknown>, 'settings'>, key: string, value: unknown): { problem: string; index?: number } | undefined {
   const field = pass.settings.shape[key] as z.ZodType | undefined;
   if (field === undefined) return undefined;
   const schema = z.toJSONSchema(field, { io: 'input', unrepresentable: 'any' }) as InputSchema;
+  // (undefined, which no file holds, a library caller's setting left out: the setting's default, as its parse reads it)
+  if (schema.enum && value !== undefined) {
+    const words = schema.enum;
+    return words.includes(settingWord(value, words) as string) ? undefined : { problem: choiceProblem(value, words, { from: 'file' }) };
+  }
   const types = inputTypes(schema);
   const scalar = types.length > 0 && types.every((t) => t === 'number' || t === 'integer' || t === 'boolean');
   const items = (schema.anyOf ?? [schema]).flatMap((s) => (s.type === 'array' && s.items ? inputTypes(s.items) : []));
@@ -260,7 +267,9 @@ export function typedValueProblem(
   if (!read) return undefined;
   // (the setting's words for a value of no type it reads: null, which no field takes)
   const expected = field.safeParse(null).error?.issues[0]?.message ?? `expected ${types.join(' or ')}`;
-  return index >= 0 ? { expected, index } : { expected };
+  const given = index >= 0 ? (value as unknown[])[index] : value;
+  const problem = `${expected}, got ${valueAndKind(given, 'file')}`;
+  return index >= 0 ? { problem, index } : { problem };
 }
 
 // ---- Field builders: each accepts what a sweep file (YAML) and a flag (a string) give, and says what it expects.
@@ -331,7 +340,7 @@ export function integer(min: number, rule?: IntegerRule) {
       const p = integerRuleProblem(ctx.value, min, rule);
       if (p !== undefined) ctx.issues.push({ code: 'custom', message: p, input: ctx.value });
     })
-    // (the type `compress passes` and typedValueProblem read, which a custom check does not give the JSON Schema)
+    // (the type `compress passes` and fileValueProblem read, which a custom check does not give the JSON Schema)
     .meta({ type: 'integer', minimum: min, ...(max < Number.MAX_SAFE_INTEGER ? { maximum: max } : {}) });
   return z.preprocess(integerFromText, n);
 }

@@ -4,7 +4,8 @@
  * refused when the file is read, in one line naming the step and the setting, in the setting's own words, as a train
  * step's settings and the sweep's own fields are; the pass read it as the number. What a setting's own form is in a
  * file stays: a layer list as text ('1,3', YAML's `layers: 1,3`) or one number, heads as text or a mapping. The flags,
- * whose values are text, read them as before.
+ * whose values are text, read them as before. A word setting's value outside its choices (importance 'gr ad') is
+ * refused in the same words, the value after the choices with its kind, as a train step's logitLoss.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,6 +73,29 @@ describe("a sweep file's pass settings of another type than the setting's", () =
     );
   });
 
+  // A word setting's value outside its choices is refused as a train step's is (choiceProblem): the value after the
+  // choices with its kind, where the pass's refusal framed it as a flag's typed text ("settings: prune-heads: importance
+  // 'gr ad': expected one of … (flag --importance)"); the flag keeps that form (test/pass/settings.test.ts).
+  it("refuses a word setting's value outside its choices after the choices, with its kind", () => {
+    const importance = 'expected one of ablation, gradient, confidence, magnitude, random';
+    expect(refusal('prune-heads', { ratio: 0.25, importance: 'gr ad' })).toBe(`${at('importance')}${importance}, got string "gr ad"`);
+    expect(refusal('prune-heads', { ratio: 0.25, importance: "it's" })).toBe(`${at('importance')}${importance}, got string "it's"`);
+    expect(refusal('prune-heads', { ratio: 0.25, importance: 3 })).toBe(`${at('importance')}${importance}, got number 3`);
+    expect(refusal('prune-heads', { ratio: 0.25, importance: null })).toBe(`${at('importance')}${importance}, got null`);
+    expect(refusal('prune-heads', { ratio: 0.25, importance: ['magnitude'] })).toBe(`${at('importance')}${importance}, got a list`);
+    expect(refusal('prune-heads', { ratio: 0.25, importance: 'gradient', target: 'gold' })).toBe(
+      `${at('target')}expected one of predictions, labels, got string "gold"`,
+    );
+    expect(refusal('quantize', { mode: 'int8', format: 'qoperator' })).toBe(`${at('format')}expected one of contrib, standard, got string "qoperator"`);
+    expect(refusal('factorize-embeddings', { rank: 8, weighting: '$HOME' })).toBe(`${at('weighting')}expected one of uniform, tokens, got string "$HOME"`);
+  });
+
+  it('reads a word setting as every setting reads words, letter case and spaces around it aside', () => {
+    expect(refusal('prune-heads', { ratio: 0.25, importance: ' Ablation ', target: 'LABELS' })).toBeUndefined();
+    expect(refusal('quantize', { mode: 'int8', format: 'Standard' })).toBeUndefined();
+    expect(refusal('factorize-embeddings', { rank: 8, weighting: 'tokens' })).toBeUndefined();
+  });
+
   it("says the grid point of a grid's value", () => {
     const doc = {
       name: 's',
@@ -80,6 +104,13 @@ describe("a sweep file's pass settings of another type than the setting's", () =
     };
     expect(() => parseSweep(doc, join(root, 's.yaml'), 's.yaml')).toThrow(
       's.yaml: pipelines[0].grid[0].settings.ratio (grid point 2: g(ratio=0.5)): expected a number in [0, 1), got string "0.5"',
+    );
+    const words = {
+      ...doc,
+      pipelines: [{ name: 'g', grid: [{ pass: 'prune-heads', settings: { ratio: 0.25, importance: ['magnitude', 'Gr ad'] } }] }],
+    };
+    expect(() => parseSweep(words, join(root, 's.yaml'), 's.yaml')).toThrow(
+      's.yaml: pipelines[0].grid[0].settings.importance (grid point 2: g(importance=Gr ad)): expected one of ablation, gradient, confidence, magnitude, random, got string "Gr ad"',
     );
   });
 
