@@ -20,7 +20,7 @@ import {
   type WorkerEvent,
   type WorkerSummary,
 } from '../../src/queue/worker.ts';
-import { planSweep } from '../../src/sweep/plan.ts';
+import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
 import { compress, type CliProcess } from './cli-process.ts';
@@ -49,6 +49,17 @@ describe.skipIf(ownRedisSkipReason !== null)(
       await redis?.close();
       t?.cleanup();
     });
+    /** The sweep's first point, planned and queued as a coordinator queues it. */
+    async function queueFirstPoint(): Promise<SweepPoint> {
+      const [point] = await planSweep(parseSweepFile(t.sweepFile), { glueDir: t.glueDir, workDir: join(t.root, 'out') });
+      const queue = new Queue(QUEUE_NAME, { connection: parseQueueUrl(redis.url()).connection });
+      try {
+        await queue.add('point', { point: point!, files: await pointFiles(point!, sha256File) }, jobOptions(point!.key, 10));
+      } finally {
+        await queue.close();
+      }
+      return point!;
+    }
 
     it('with no point running: stops at once', async () => {
       const stop = new AbortController();
@@ -69,13 +80,7 @@ describe.skipIf(ownRedisSkipReason !== null)(
     }, 30_000);
 
     it("with a point running: stops once it finished and the queue had a lock's time to take its result, saying it did not", async () => {
-      const [point] = await planSweep(parseSweepFile(t.sweepFile), { glueDir: t.glueDir, workDir: join(t.root, 'out') });
-      const queue = new Queue(QUEUE_NAME, { connection: parseQueueUrl(redis.url()).connection });
-      try {
-        await queue.add('point', { point: point!, files: await pointFiles(point!, sha256File) }, jobOptions(point!.key, 10));
-      } finally {
-        await queue.close();
-      }
+      const point = await queueFirstPoint();
       const stop = new AbortController();
       const lines: string[] = [];
       const events: WorkerEvent['type'][] = [];
@@ -93,20 +98,14 @@ describe.skipIf(ownRedisSkipReason !== null)(
       const summary = await within(running, 25_000);
       expect(summary, lines.join('\n')).toEqual({ ran: 0, failed: 0 } satisfies WorkerSummary);
       expect(events).not.toContain('finished');
-      expect(lines).toContain(untakenResultLine(point!.key, 1));
-      expect(untakenResultLine(point!.key, 1)).toMatch(
+      expect(lines).toContain(untakenResultLine(point.key, 1));
+      expect(untakenResultLine(point.key, 1)).toMatch(
         /^point [0-9a-f]{12}: the queue did not take this run's outcome within 1 s of its end \(Redis out of reach\);/,
       );
     }, 40_000);
 
     it("with a point running and Redis back without its data: says the queue refused the point's result as it finished, and stops then, where it said nothing and, a lock later, that Redis was out of reach", async () => {
-      const [point] = await planSweep(parseSweepFile(t.sweepFile), { glueDir: t.glueDir, workDir: join(t.root, 'out') });
-      const queue = new Queue(QUEUE_NAME, { connection: parseQueueUrl(redis.url()).connection });
-      try {
-        await queue.add('point', { point: point!, files: await pointFiles(point!, sha256File) }, jobOptions(point!.key, 10));
-      } finally {
-        await queue.close();
-      }
+      const point = await queueFirstPoint();
       const stop = new AbortController();
       const lines: string[] = [];
       let back: Promise<void> = Promise.resolve();
@@ -125,8 +124,8 @@ describe.skipIf(ownRedisSkipReason !== null)(
       expect(summary, lines.join('\n')).toEqual({ ran: 0, failed: 0 } satisfies WorkerSummary);
       await new Promise((r) => setTimeout(r, 500)); // (nothing said after the call returned)
       // (and maybe that its lock was not renewed: Redis lost it too)
-      expect(lines).toContain(refusedResultLine(point!.key));
-      expect(lines).not.toContain(untakenResultLine(point!.key, 20));
+      expect(lines).toContain(refusedResultLine(point.key));
+      expect(lines).not.toContain(untakenResultLine(point.key, 20));
     }, 40_000);
 
     it('waits for Redis a lock at most, and at most a minute whatever the lock (--lock-seconds 3600 made a stop wait an hour)', () => {
