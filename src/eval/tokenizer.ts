@@ -745,14 +745,7 @@ export function withConfigNormalizer(
       handle_chinese_chars: given(config.tokenize_chinese_chars, true),
     };
     if (BERT_NORMALIZER_SETTINGS.every(([field]) => pythonEqual(norm[field], wanted[field]))) return json;
-    for (const [field, setting] of BERT_NORMALIZER_SETTINGS) {
-      const value = wanted[field];
-      const choices = field === 'strip_accents' ? ['true', 'false', 'null'] : ['true', 'false'];
-      if (typeof value !== 'boolean' && !(field === 'strip_accents' && value === null))
-        throw new DataError(
-          choiceRefusal(`${configFile}: ${setting}`, value, choices, { from: 'file', note: `(transformers' ${name}Fast builds its BertNormalizer of it)` }),
-        );
-    }
+    for (const [field, setting] of BERT_NORMALIZER_SETTINGS) checkNormalizerSetting(setting, wanted[field], configFile, `transformers' ${name}Fast`);
     return { ...json, normalizer: { ...norm, ...wanted } };
   }
   const wanted = {
@@ -762,6 +755,17 @@ export function withConfigNormalizer(
   };
   const same = BERT_NORMALIZER_SETTINGS.every(([field]) => (norm[field] ?? null) === (wanted[field] ?? null));
   return same ? json : { ...json, normalizer: { ...norm, ...wanted } };
+}
+
+/**
+ * Throws the one-line DataError naming `configFile` (a tokenizer_config.json) for its `setting` (one of
+ * BERT_NORMALIZER_SETTINGS') whose `value` (the class's default where the config leaves it out) is not true or false
+ * (strip_accents null too), which `builder` passes to tokenizers' BertNormalizer, which fails on it.
+ */
+function checkNormalizerSetting(setting: string, value: unknown, configFile: string, builder: string): void {
+  if (typeof value === 'boolean' || (setting === 'strip_accents' && value === null)) return;
+  const choices = setting === 'strip_accents' ? ['true', 'false', 'null'] : ['true', 'false'];
+  throw new DataError(choiceRefusal(`${configFile}: ${setting}`, value, choices, { from: 'file', note: `(${builder} builds its BertNormalizer of it)` }));
 }
 
 /** A BertNormalizer's fields that tokenizer_config.json sets, each with the setting that names it there. */
@@ -1038,14 +1042,22 @@ export function vocabularyDifference(a: ReadonlyMap<string, number>, b: Readonly
 
 /**
  * The WordPiece tokenizer.json object for a vocab.txt, cased or uncased per the folder's tokenizer_config.json
- * (`config`, as `readConfig` gives it): what `loadTokenizer` uses when a folder has no tokenizer.json.
+ * (`config`, as `readConfig` gives it): what `loadTokenizer` uses when a folder has no tokenizer.json. Its
+ * do_lower_case, strip_accents and tokenize_chinese_chars (True, None, True where left out) build the BertNormalizer,
+ * as transformers' fast tokenizer converts the slow one's: a value other than true or false (strip_accents null too),
+ * on which transformers fails to build it, is a one-line DataError (checkNormalizerSetting).
  */
 export function vocabTokenizerJson(vocabFile: string, config: TokenizerConfigJson): object {
+  const setting = (name: 'do_lower_case' | 'strip_accents' | 'tokenize_chinese_chars', classDefault: boolean | null) => {
+    const value = config[name] === undefined ? classDefault : config[name];
+    checkNormalizerSetting(name, value, join(dirname(vocabFile), 'tokenizer_config.json'), "transformers' fast tokenizer of vocab.txt");
+    return value as boolean | null;
+  };
   const vocab = readVocabFile(vocabFile);
   const json = wordPieceTokenizerJson(vocab, vocabFile, {
-    doLowerCase: config.do_lower_case ?? true,
-    stripAccents: config.strip_accents ?? null,
-    tokenizeChineseChars: config.tokenize_chinese_chars ?? true,
+    doLowerCase: setting('do_lower_case', true) as boolean,
+    stripAccents: setting('strip_accents', null),
+    tokenizeChineseChars: setting('tokenize_chinese_chars', true) as boolean,
     specialTokens: bertSpecialTokens(config),
   });
   const named = bertSpecialTokens(config);

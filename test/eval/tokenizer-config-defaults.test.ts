@@ -124,4 +124,30 @@ describe('a tokenizer_config.json setting of a BERT class that is not true or fa
     expect(read(folder({ do_lower_case: 0, strip_accents: false, tokenize_chinese_chars: 0 }, cased))).toEqual(FILES);
     expect(read(folder({ do_lower_case: 1, tokenize_chinese_chars: 1.0 }, lowerCasing))).toEqual(DEFAULTS);
   });
+
+  it('is refused in one line for a folder of vocab.txt alone too, whose BertNormalizer transformers builds of the setting as it converts the slow tokenizer (which fails on it; a string "false" was read as lower-casing); true, false and none read as before', () => {
+    const vocabFolder = (tokenizerConfig: object) => {
+      const dir = join(root, String(n++));
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'vocab.txt'), `${VOCAB.join('\n')}\n`);
+      writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'BertTokenizer', ...tokenizerConfig }));
+      return dir;
+    };
+    for (const [config, setting, got] of [
+      [{ do_lower_case: 'false' }, 'do_lower_case', 'string "false"'],
+      [{ do_lower_case: null }, 'do_lower_case', 'null'],
+      [{ do_lower_case: 0 }, 'do_lower_case', 'number 0'],
+      [{ strip_accents: 'no' }, 'strip_accents', 'string "no"'],
+      [{ tokenize_chinese_chars: 1 }, 'tokenize_chinese_chars', 'number 1'],
+    ] as const) {
+      const dir = vocabFolder(config);
+      const choices = setting === 'strip_accents' ? 'true, false, null' : 'true, false';
+      expect(() => loadTokenizer(dir)).toThrow(
+        `${join(dir, 'tokenizer_config.json')}: ${setting}: expected one of ${choices} (transformers' fast tokenizer of vocab.txt builds its BertNormalizer of it), got ${got}`,
+      );
+    }
+    const read = (dir: string) => [...loadTokenizer(dir).encode(TEXT, null, 16).ids];
+    expect(read(vocabFolder({}))).toEqual(DEFAULTS);
+    expect(read(vocabFolder({ do_lower_case: false, strip_accents: null, tokenize_chinese_chars: false }))).toEqual(FILES);
+  });
 });
