@@ -372,11 +372,11 @@ describe('the calibration note', () => {
   it('names the default number of examples as the default where --calibration-examples was not given, and the flag where it was', async () => {
     const implicit = await calibrate();
     expect(implicit.code, implicit.stderr).toBe(0);
-    expect(implicit.stderr).toMatch(/^compress: the default \d+ calibration examples: SST-2's train split has 12 labelled examples; calibrating on those$/m);
+    expect(implicit.stderr).toMatch(/^warning: the default \d+ calibration examples: SST-2's train split has 12 labelled examples; calibrating on those$/m);
     expect(implicit.stderr).not.toMatch(/--calibration-examples/);
     const given = await calibrate('--calibration-examples', '100');
     expect(given.code, given.stderr).toBe(0);
-    expect(given.stderr).toMatch(/^compress: --calibration-examples 100: SST-2's train split has 12 labelled examples; calibrating on those$/m);
+    expect(given.stderr).toMatch(/^warning: --calibration-examples 100: SST-2's train split has 12 labelled examples; calibrating on those$/m);
   });
 
   it("counts one labelled example in the singular ('has 1 labelled example'), where it said '1 labelled examples'", async () => {
@@ -384,6 +384,38 @@ describe('the calibration note', () => {
     writeGlueTask(oneDir, 'SST-2', 1, ['train']);
     const r = await cli(model, '--quantize', 'int8-static', '--calibrate', 'SST-2', '--glue-dir', oneDir, '-o', join(root, 'cal-one', 'model.onnx'));
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/^compress: the default \d+ calibration examples: SST-2's train split has 1 labelled example; calibrating on those$/m);
+    expect(r.stderr).toMatch(/^warning: the default \d+ calibration examples: SST-2's train split has 1 labelled example; calibrating on those$/m);
+  });
+});
+
+// A line compress writes on a run that ends well (exit 0, the model written) is a warning, as every command writes
+// one ('warning: …'), not 'compress: …', the form of the line a failed run ends with.
+describe("compress's warnings on a config.json it keeps", () => {
+  const describing = (stderr: string) => stderr.split('\n').find((line) => line.includes('still describes it'));
+
+  it("says the input's config.json, kept beside an output written into the input's folder, in a warning", async () => {
+    const dir = writeModelFolder(join(root, 'own'), tinyBert({}, { std: 0.2 }));
+    const r = await cli(dir, '--drop-layers', '1', '-o', join(dir, 'small.onnx'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(dir, 'small.onnx'))).toBe(true);
+    expect(describing(r.stderr)).toMatch(
+      new RegExp(
+        `^warning: ${join(dir, 'config.json')} is the input's and still describes it \\(.*num_hidden_layers: none → 1.*\\); write into another folder for a config\\.json of this model$`,
+      ),
+    );
+    expect(r.stderr).not.toMatch(/^compress: /m);
+  });
+
+  it('says a config.json written for another model beside the output in a warning', async () => {
+    const dir = join(root, 'siblings');
+    const a = await cli(model, '--drop-layers', '1', '-o', join(dir, 'a.onnx'));
+    expect(a.code, a.stderr).toBe(0);
+    const r = await cli(model, '--prune-ffn', '0.5', '-o', join(dir, 'b.onnx'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(dir, 'b.onnx'))).toBe(true);
+    expect(describing(r.stderr)).toBe(
+      `warning: ${join(dir, 'config.json')} was written for a.onnx beside it and still describes it (num_hidden_layers: 1 → 2, intermediate_size: 64 → 32); write into another folder for a config.json of this model, or pass --force to write it over`,
+    );
+    expect(r.stderr).not.toMatch(/^compress: /m);
   });
 });

@@ -143,7 +143,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
       // (the flag named as given, or its default said as one: a user who never wrote the flag is not quoted)
       const asked =
         args['calibration-examples'] === undefined ? `the default ${used.requested} calibration examples` : `--calibration-examples ${used.requested}`;
-      err(`compress: ${asked}: ${used.task}'s train split has ${counted(used.examples, 'labelled example')}; calibrating on those`);
+      err(`warning: ${asked}: ${used.task}'s train split has ${counted(used.examples, 'labelled example')}; calibrating on those`);
     }
     const log = args.json || !process.stderr.isTTY ? undefined : (line: string) => err(line);
     const options = {
@@ -186,8 +186,8 @@ export const compressCommand: CliCommand<CompressArgs> = {
     if (config?.stale?.length)
       err(
         config.of
-          ? `compress: ${config.path} was written for ${config.of} beside it and still describes it (${config.stale.join(', ')}); write into another folder for a config.json of this model, or pass --force to write it over`
-          : `compress: ${config.path} is the input's and still describes it (${config.stale.join(', ')}); write into another folder for a config.json of this model`,
+          ? `warning: ${config.path} was written for ${config.of} beside it and still describes it (${config.stale.join(', ')}); write into another folder for a config.json of this model, or pass --force to write it over`
+          : `warning: ${config.path} is the input's and still describes it (${config.stale.join(', ')}); write into another folder for a config.json of this model`,
       );
     const note = reduceRangeNote(steps, cpuInfo().flags);
     if (note) err(note);
