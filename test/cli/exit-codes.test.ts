@@ -31,7 +31,7 @@ describe('exit codes', () => {
   it.each([
     [['eval', model, '--task', 'SST-2', '--threads'], /^compress: --threads: an integer is needed after it$/],
     [['train', model, '--task', 'SST-2', '--epochs', 'x', '-o', out], /^compress: --epochs 'x': expected an integer from 1 to 2\^53 − 1$/],
-    [['inspect', model, '--json=maybe'], /^compress: --json=maybe: expected yes/],
+    [['inspect', model, '--json=maybe'], /^compress: --json 'maybe': expected one of yes, true, 1, no, false, 0$/],
     [[model, '--prune-heads', 'abc', '-o', out], /^compress: prune-heads: ratio 'abc': expected a number in \[0, 1\) \(flag --prune-heads\)$/],
     [[model, '--importance', 'ablation', '-o', out], /^compress: --importance sets prune-heads's importance, but no --prune-heads is given$/],
     // a flag the command needs, left out: one wording, as yargs' 'missing --queue (see --help)'
