@@ -67,6 +67,14 @@ export class SettingsError extends UserError {
 }
 
 /**
+ * Settings refused because what they ask would not fit in this machine's memory (an eval batch, a bench shape, a
+ * student made from sizes): another machine, with more, may take them (a queue's worker gives such a point back).
+ */
+export class MemoryRefusal extends SettingsError {
+  override name = 'MemoryRefusal';
+}
+
+/**
  * A mistake on the command line itself, seen before any file is read: an unknown command or flag, a flag's value that
  * is none of that flag's values, a missing argument, flags that do not go together; or a value of an environment
  * variable bert-compress reads that is none of its values (BERT_COMPRESS_ORT_LOG_LEVEL, BERT_COMPRESS_MACHINE_LOAD,

@@ -12,7 +12,7 @@ import { type InputLimits, inputLimits, largestActivationBytes, sequenceProblem 
 import { gigabytes } from '../units.ts';
 import { fixedBatchSize, fixedSequenceLength, idTableRows, sampleChoices, sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
-import { NotBertError, SettingsError, counted, quotedText, valueText } from '../errors.ts';
+import { MemoryRefusal, NotBertError, SettingsError, counted, quotedText, valueText } from '../errors.ts';
 import { scoresOutput } from '../eval/graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
@@ -200,7 +200,7 @@ export function checkShapesFit(shapes: readonly Shape[], subjects: readonly Benc
         ? largestActivationBytes(subject.structure, shape.batch * (fedChoices(subject) ?? 1), shape.seq)
         : recurrentActivationBytes(subject.model, shape.batch, shape.seq);
       if (largest > memoryBytes) {
-        throw new SettingsError(
+        throw new MemoryRefusal(
           `--batch ${shape.batch} --seq ${shape.seq}: one activation of ${subject.path} would take ${gigabytes(largest)}, more than this machine's ${gigabytes(memoryBytes)} of memory; give a smaller --batch or --seq`,
         );
       }

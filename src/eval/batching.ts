@@ -8,7 +8,7 @@ import { largestActivationBytes } from '../bert/input-limits.ts';
 import { gigabytes } from '../units.ts';
 import { tokenFeeds, type ModelInput, type TokenBatch } from '../bert/model-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
-import { groupedDigits, SettingsError } from '../errors.ts';
+import { groupedDigits, MemoryRefusal } from '../errors.ts';
 import type { Feeds } from '../runtime/session.ts';
 import type { TextEncoding } from './tokenizer.ts';
 
@@ -33,7 +33,7 @@ export function checkBatchFits(
   if (padTo === undefined) for (let i = 0; i < lengths.length; i++) seq = Math.max(seq, lengths[i]!);
   const bytes = largestActivationBytes(structure, rows, seq);
   if (bytes > memoryBytes) {
-    throw new SettingsError(
+    throw new MemoryRefusal(
       `--batch-size ${batchSize}: a batch of ${groupedDigits(rows)} ${labels.what} examples of up to ${seq} tokens would take ${gigabytes(bytes)} in one activation of ${labels.model}, more than this machine's ${gigabytes(memoryBytes)} of memory; give a smaller --batch-size`,
     );
   }

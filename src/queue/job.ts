@@ -31,14 +31,15 @@ export interface PointJob {
 /**
  * Whose failure a give-back is (worker.ts): 'worker', this worker's own (its code older than the point's), which counts
  * towards its stopping and not towards the point's GIVE_BACKS_PER_POINT; 'point', the point's (queued by older code
- * than this worker's: an older coordinator's, during an upgrade), the other way round; 'either', both (its files not
+ * than this worker's: an older coordinator's, during an upgrade; or asking more memory than this worker's machine has,
+ * which a larger one may hold), the other way round; 'either', both (its files not
  * found here: not here only, or gone for every worker).
  */
 export type GiveBackFault = 'worker' | 'point' | 'either';
 
 /**
  * Why this worker cannot run a point that another worker may run (queued by other code, its files not found here or
- * not fetched), so the point is given back to the queue without counting a run (worker.ts); `fault` says whose it is.
+ * not fetched; a point too large for its memory is given back so too: worker.ts), so the point is given back to the queue without counting a run (worker.ts); `fault` says whose it is.
  */
 export class NotForThisWorker extends UserError {
   override name = 'NotForThisWorker';

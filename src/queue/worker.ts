@@ -9,7 +9,9 @@
  * here or not fetched, no worker process started for it: EAGAIN, ENOMEM) is given back to the queue instead, its
  * runs not counted, and a worker that gives back GIVE_BACKS_TO_STOP points in a row stops, saying why: a broken
  * worker does not use up the points' runs. Points queued by older code than this worker's (an older coordinator's,
- * during an upgrade) are not counted in that row: this worker is not the broken one. A point given back
+ * during an upgrade) are not counted in that row: this worker is not the broken one; nor are points asking more memory
+ * than this machine has (an eval batch, a bench shape, a student made from sizes: MemoryRefusal, checked before the
+ * point runs as a local plan checks it, or at a stage), which a worker with more may run. A point given back
  * GIVE_BACKS_PER_POINT times (job.ts; but for this worker's own failures, which say nothing of the point: no process
  * started, this worker's code older than the point's) fails, with the last reason. A worker that dies (SIGKILL, power cut) stops renewing its locks, and
  * once a lock expires (`lockMs`) the stalled-job check of any live worker (4 times a lock: lockSettings) puts the job back in the queue for another worker. Its late
@@ -284,6 +286,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   // (the terminal's Ctrl-C stops taking points, and the running ones finish: it must not reach the workers)
   const runner = workerPool(concurrency, threads, (line, point) => emit({ type: 'log', line: queuePointLine(line), point }), undefined, {
     ownProcessGroup: true,
+    // (the coordinator's plan left the points' memory to the machine that runs them: each checks this one's first)
+    checkMemory: true,
     // (a point that succeeds there is stored as any other: only this line says the copy changed under the worker)
     onCode: (ran) => {
       if (changedSaid || ran === undefined || code === undefined || ran === code) return;
@@ -410,6 +414,9 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
       // (a worker process that could not be started ran nothing of the point: this machine's failure too)
       if (e instanceof NotForThisWorker || e instanceof WorkerNotStarted)
         return await giveBack(job, token, error, e instanceof NotForThisWorker ? e.fault : 'worker');
+      // (a point asking more memory than this machine has, before it ran or at a stage: another worker's may hold it,
+      // and this worker, which runs the points that fit, is not the broken one)
+      if (e instanceof PointFailure && e.tooLarge) return await giveBack(job, token, error, 'point');
       givenBack = 0;
       summary.failed++;
       // (a failure in a worker process: of the code that process started with, which a `git pull` since this worker

@@ -5,7 +5,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
-import { counted, DataError, NotBertError, quotedText, SettingsError } from '../errors.ts';
+import { counted, DataError, MemoryRefusal, NotBertError, quotedText, SettingsError } from '../errors.ts';
 import { fileStamps, memoizedSha256, stampsHold, type FileStamp } from '../files.ts';
 import { EMPTY_MODEL_CONFIG, floatFolderFile, readModelConfig, sideFilesRead } from '../eval/model-files.ts';
 import { locateModel, type ModelLocation } from '../onnx/locate.ts';
@@ -1247,8 +1247,8 @@ function checkRoomForText(
  * Data or a tokenizer that cannot be read here is left to the points to report.
  */
 function checkEvalBatch(
-  spec: SweepSpec,
-  m: ModelSpec,
+  { eval: { batchSize: asked } }: Pick<SweepSpec, 'eval'>,
+  { tasks }: Pick<ModelSpec, 'tasks'>,
   structure: BertStructure,
   padTo: number | undefined,
   maxLength: number,
@@ -1257,10 +1257,10 @@ function checkEvalBatch(
   label: string,
   memory: number,
 ): void {
-  const batchSize = spec.eval.batchSize ?? DEFAULT_BATCH_SIZE;
+  const batchSize = asked ?? DEFAULT_BATCH_SIZE;
   if (largestActivationBytes(structure, batchSize, padTo ?? maxLength) <= memory) return;
   let tokenizer: TextTokenizer | undefined;
-  for (const name of m.tasks) {
+  for (const name of tasks) {
     const task = getTask(name);
     let lengths: number[];
     try {
@@ -1271,6 +1271,41 @@ function checkEvalBatch(
     }
     checkBatchFits(structure, batchSize, lengths, padTo, { what: `${task.name} dev`, model: label }, memory);
   }
+}
+
+/**
+ * Throws the MemoryRefusal a point's stages would throw on this machine (`memory`: its memory) where the plan's memory
+ * rules tell it before the point runs, by the same checks a local plan makes of its model and steps: its baseline
+ * evaluation's batch (checkEvalBatch; a variant evaluates the model its steps make, which its evaluation checks), the
+ * bench shapes of its model, which every point times (its own, or as its variants' baseline: checkShapesFit), and a
+ * student its training steps make from sizes (checkSizedStudent). For a queued point, whose plan left these to the
+ * machine that runs it (PlanOptions.queued): its worker gives it back to the queue for one with more memory, not
+ * failing it once compressed and evaluated. Every other refusal (and a model or tokenizer that cannot be read here) is
+ * left to the point's stages, which say it as they do.
+ */
+export function checkPointMemory(point: SweepPoint, memory: number = totalmem()): void {
+  const onlyMemory = (names: Readonly<Record<string, string>>, check: () => void): void => {
+    try {
+      check();
+    } catch (e) {
+      if (e instanceof MemoryRefusal) throw Object.assign(e, { message: renameFlags(e.message, names) });
+    }
+  };
+  const read = modelReader();
+  const model = read(point.model.onnx);
+  const structure = model?.structure;
+  if (model && structure) {
+    const { dir, onnx } = point.model;
+    const limits = inputLimits(model.graph, structure);
+    if (point.outputDir === null)
+      onlyMemory(EVAL_SETTING_NAMES, () => {
+        const maxLength = chooseMaxLength(point.eval.maxLength, readModelConfig(dir), limits, defaultMaxLength(tokenizerMaxLength(dir)), onnx);
+        checkEvalBatch(point, point, structure, limits.fixedSequence ?? undefined, maxLength, dir, point.glueDir, onnx, memory);
+      });
+    const subject = { path: onnx, model: model.graph, structure };
+    onlyMemory(BENCH_SETTING_NAMES, () => checkShapesFit(benchShapes(point.bench.batch, point.bench.seq, [subject]), [subject], memory));
+  }
+  for (const t of point.training?.steps ?? []) onlyMemory({}, () => checkSizedStudent(t, read, memory));
 }
 
 /**

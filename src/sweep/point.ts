@@ -35,7 +35,7 @@ import { registerAllPasses } from '../passes.ts';
 import { runTraining, trainingLabelSource, type TrainingStop } from '../train/run.ts';
 import { nameTokenizerClassIn } from '../train/output-folder.ts';
 import { StepCountError } from '../train/trainer.ts';
-import type { PointTrainingStep, SweepPoint } from './plan.ts';
+import { checkPointMemory, type PointTrainingStep, type SweepPoint } from './plan.ts';
 import { trainingSettingNames, trainingSummary } from './train-step.ts';
 import { BENCH_SETTING_NAMES, CALIBRATION_SETTING_NAMES, EVAL_SETTING_NAMES, namingSettings } from './setting-names.ts';
 import { ensureFolder } from '../folders.ts';
@@ -88,6 +88,11 @@ export interface RunPointOptions {
    * null once the benchmark has ended: a pool of workers tells from it whether a benchmark ran alone (contention.ts).
    */
   onStage?: (stage: PointStage | null) => void;
+  /**
+   * Before any stage, refuse what the plan's memory rules refuse on this machine (checkPointMemory: a MemoryRefusal):
+   * for a queued point, whose plan on the coordinator left its memory to the machine that runs it.
+   */
+  checkMemory?: boolean;
 }
 
 /** The stages of a point, as RunPointOptions.onStage reports them. */
@@ -123,6 +128,7 @@ const since = (t: number): number => (performance.now() - t) / 1000;
 /** Runs one point: see the module comment. */
 export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promise<PointResult> {
   registerAllPasses();
+  if (opts.checkMemory) checkPointMemory(point);
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
   const stageOf = opts.onStage ?? (() => {});

@@ -20,7 +20,7 @@ export interface PointRunner {
 }
 
 /** Parent → worker: a point to run, or the request to stop the running one as `--jobs 1` stops it (Ctrl-C). */
-export type WorkerRequest = { type: 'run'; point: SweepPoint; threads: number } | { type: 'stop' };
+export type WorkerRequest = { type: 'run'; point: SweepPoint; threads: number; checkMemory?: boolean } | { type: 'stop' };
 
 /** Worker → parent. */
 export type WorkerReply =
@@ -31,8 +31,11 @@ export type WorkerReply =
   | { type: 'stage'; key: string; stage: PointStage | null }
   | { type: 'done'; key: string; result: PointResult }
   | { type: 'interrupted'; key: string; message: string; training?: TrainingStop }
-  /** `inputRefused`: the point's error is a NonFiniteInputError (PointFailure.inputRefused). */
-  | { type: 'failed'; key: string; error: string; inputRefused?: true };
+  /**
+   * `inputRefused`: the point's error is a NonFiniteInputError (PointFailure.inputRefused); `tooLarge`: a MemoryRefusal
+   * (PointFailure.tooLarge).
+   */
+  | { type: 'failed'; key: string; error: string; inputRefused?: true; tooLarge?: true };
 
 /** Receives a point's own log lines, with the point they are of (several run at once in a pool). */
 export type PointLog = (line: string, point: SweepPoint) => void;
@@ -71,7 +74,8 @@ export function inProcessRunner(threads: number, log?: PointLog, signal?: AbortS
 /**
  * The failure of a point in a worker, carrying the worker's one-line message and, where the pool asked for it
  * (WorkerPoolOptions.onCode), the fingerprint of the code that worker process started with (`runCode`);
- * `inputRefused` where the worker's error was a NonFiniteInputError (a refusal of the point's input files).
+ * `inputRefused` where the worker's error was a NonFiniteInputError (a refusal of the point's input files), `tooLarge`
+ * where it was a MemoryRefusal (what the point asks would not fit in that machine's memory).
  */
 export class PointFailure extends Error {
   override name = 'PointFailure';
@@ -79,6 +83,7 @@ export class PointFailure extends Error {
     message: string,
     readonly runCode?: string,
     readonly inputRefused = false,
+    readonly tooLarge = false,
   ) {
     super(message);
   }
@@ -126,6 +131,8 @@ export interface WorkerPoolOptions {
    * newer code.
    */
   onCode?: (code: string | undefined) => void;
+  /** Each point checks first what this machine's memory cannot take (RunPointOptions.checkMemory): a queue worker's. */
+  checkMemory?: boolean;
 }
 
 /**
@@ -192,7 +199,7 @@ export function workerPool(size: number, threads: number, log?: PointLog, signal
           cleanup();
           if (reply.type === 'done') resolve(markContended(reply.result, stages.takeCompany(slot.id)));
           else if (reply.type === 'interrupted') reject(new PointInterrupted(reply.message, reply.training));
-          else reject(new PointFailure(reply.error, slot.code, reply.inputRefused === true));
+          else reject(new PointFailure(reply.error, slot.code, reply.inputRefused === true, reply.tooLarge === true));
         };
         const onExit = (code: number | null, signal: string | null) => {
           cleanup();
@@ -212,7 +219,7 @@ export function workerPool(size: number, threads: number, log?: PointLog, signal
         slot.child.on('message', onMessage);
         slot.child.on('exit', onExit);
         try {
-          slot.child.send({ type: 'run', point, threads } satisfies WorkerRequest);
+          slot.child.send({ type: 'run', point, threads, ...(opts.checkMemory ? { checkMemory: true } : {}) } satisfies WorkerRequest);
           if (signal?.aborted) slot.child.send({ type: 'stop' } satisfies WorkerRequest, () => {});
         } catch (e) {
           cleanup();

@@ -5,7 +5,7 @@
  * then losing) points; asked to stop (Ctrl-C in the parent), it stops the running point as `--jobs 1` does.
  */
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
-import { errorLine, NonFiniteInputError } from '../errors.ts';
+import { errorLine, MemoryRefusal, NonFiniteInputError } from '../errors.ts';
 import { sendToParent } from '../processes.ts';
 import { codeFingerprint } from '../version.ts';
 import { PointInterrupted, runPoint } from './point.ts';
@@ -34,13 +34,20 @@ process.on('message', (req: WorkerRequest) => {
     log: (line) => send({ type: 'log', key, line }),
     signal: controller.signal,
     onStage: (stage) => send({ type: 'stage', key, stage }),
+    ...(req.checkMemory ? { checkMemory: true } : {}),
   })
     .then((result) => send({ type: 'done', key, result }))
     .catch((e: unknown) =>
       send(
         e instanceof PointInterrupted
           ? { type: 'interrupted', key, message: e.message, ...(e.training ? { training: e.training } : {}) }
-          : { type: 'failed', key, error: errorLine(fileSystemError(e) ?? e), ...(e instanceof NonFiniteInputError ? { inputRefused: true as const } : {}) },
+          : {
+              type: 'failed',
+              key,
+              error: errorLine(fileSystemError(e) ?? e),
+              ...(e instanceof NonFiniteInputError ? { inputRefused: true as const } : {}),
+              ...(e instanceof MemoryRefusal ? { tooLarge: true as const } : {}),
+            },
       ),
     )
     // the folders this point created in its own folder: empty ones (a point that failed before writing) go, and are

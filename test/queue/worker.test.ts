@@ -145,6 +145,45 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     await job.remove();
   }, 120_000);
 
+  it('gives back a point asking more memory than this machine has before running it, without stopping for it, and runs the points that fit; given back 5 times, it fails naming the memory, where it was compressed and evaluated, then failed at its benchmark 3 times', async () => {
+    // (a bench shape a queued plan leaves to the workers' memory, as a local plan refuses it on this machine)
+    const large = [0, 1, 2].map((i): SweepPoint => ({ ...point, key: `${point.key}-large${i}`, bench: { ...point.bench, batch: [1e12] } }));
+    const fits: SweepPoint = { ...point, key: `${point.key}-fits` };
+    for (const p of [...large, fits]) await q.queue.add('memory', { point: p, files: await pointFiles(p, sha256File) }, jobOptions(p.key, 10));
+    const events: WorkerEvent[] = [];
+    const stop = new AbortController();
+    // (a worker that stopped would throw here: this one, which runs the points that fit, goes on until aborted)
+    const summary = await runQueueWorker({
+      queue: q.redis.url(DB),
+      cacheDir: join(q.t.root, 'worker'),
+      workDir: join(q.t.root, 'worker-models'),
+      signal: stop.signal,
+      onEvent: (e) => {
+        events.push(e);
+        if (events.filter((x) => x.type === 'failed').length >= large.length && events.some((x) => x.type === 'finished')) stop.abort();
+      },
+    });
+    expect(summary).toEqual({ ran: 1, failed: large.length });
+    const memory =
+      /^bench\.batch 1000000000000 bench\.seq 8: one activation of \S+model\.onnx would take [\d.,]+ GB, more than this machine's [\d.,]+ GB of memory; give a smaller bench\.batch or bench\.seq$/;
+    const backs = events.filter((e) => e.type === 'given-back') as Extract<WorkerEvent, { type: 'given-back' }>[];
+    expect(backs).toHaveLength(large.length * (GIVE_BACKS_PER_POINT - 1));
+    for (const b of backs) expect(b.error).toMatch(memory);
+    // (refused before any stage: nothing compressed, evaluated or timed)
+    expect(events.some((e) => e.type === 'log' && e.point !== undefined && e.point.key !== fits.key)).toBe(false);
+    for (const p of large) {
+      const job = (await q.queue.getJob(p.key))!;
+      expect([await job.getState(), job.attemptsMade]).toEqual(['failed', 1]);
+      const [head, last] = job.failedReason.split(' (the last: ');
+      expect(head).toBe(`given back by the workers that took it ${GIVE_BACKS_PER_POINT} times, none of which could run it`);
+      expect(last!.replace(/\); a rerun of the coordinator \(the same command, without --follow\) queues it again$/, '')).toMatch(memory);
+      await job.remove();
+    }
+    const done = (await q.queue.getJob(fits.key))!;
+    expect(await done.getState()).toBe('completed');
+    await done.remove();
+  }, 120_000);
+
   it("gives back a point for which it cannot start a worker process, without counting its runs, where such a worker used up the point's runs", async () => {
     const unrun: SweepPoint = { ...point, key: `${point.key}-unstarted` };
     await q.queue.add('unstarted', { point: unrun, files: await pointFiles(unrun, sha256File) }, jobOptions(unrun.key, 10));

@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { largestActivationBytes } from '../../src/bert/input-limits.ts';
 import { discovered } from '../../src/bert/model-inputs.ts';
-import { SettingsError } from '../../src/errors.ts';
+import { MemoryRefusal, SettingsError } from '../../src/errors.ts';
 import { loadModel } from '../../src/onnx/load.ts';
-import { planSweep } from '../../src/sweep/plan.ts';
+import { checkPointMemory, planSweep } from '../../src/sweep/plan.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { planSweepFile, runSweep } from '../../src/sweep/run.ts';
 import { runMain } from '../helpers/cli.ts';
@@ -155,6 +155,68 @@ eval: {threads: 1, batchSize: 1}
       const dry = (queue: string[]) => runMain(['sweep', bench, '--store', join(t.root, 'dry.sqlite'), '--dry-run', ...queue]);
       expect((await dry(['--queue', 'redis://127.0.0.1:1'])).code).toBe(0);
       expect((await dry([])).stderr).toMatch(/bench\.batch 1000000000000 bench\.seq 8: one activation of .* more than this machine's/);
+    } finally {
+      memory.bytes = undefined;
+    }
+  });
+
+  it("a queued point refuses, before it runs, what its plan left to the worker's memory, by the local plan's rules (checkPointMemory: a MemoryRefusal, as its stage words it), where it failed only at that stage, once compressed and evaluated", async () => {
+    const structure = discovered(loadModel(join(t.root, 'models', 'tiny-sst2', 'model.onnx')))!;
+    memory.bytes = largestActivationBytes(structure, 1, 16);
+    try {
+      const bench = writeSweep('point-bench', 'batch: [1, 1000000000000], seq: [8]', ', batchSize: 1');
+      const batch = writeSweep('point-batch', 'batch: [1], seq: [8]', ', batchSize: 100000');
+      const student = join(t.root, 'point-student.yaml');
+      writeFileSync(
+        student,
+        `name: point-student
+glueDir: glue
+models:
+  - {path: models/tiny-sst2, tasks: [SST-2]}
+calibration: false
+pipelines:
+  - baseline
+  - name: kd
+    steps: [{pass: distill, settings: {student: 'bert:layers=1', epochs: 1, batchSize: 4, maxLength: 16}}]
+bench: {batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1}
+eval: {threads: 1, batchSize: 1}
+`,
+      );
+      const refusal = (p: Parameters<typeof checkPointMemory>[0], bytes?: number): unknown => {
+        try {
+          checkPointMemory(p, bytes);
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      };
+      const planned = async (file: string) => (await planSweepFile({ file, store: join(t.root, 'point.sqlite'), queued: true })).points;
+      // every point times the model's bench shapes (its own, or as its variants' baseline)
+      for (const p of await planned(bench)) {
+        const e = refusal(p);
+        expect(e).toBeInstanceOf(MemoryRefusal);
+        expect((e as Error).message).toMatch(/^bench\.batch 1000000000000 bench\.seq 8: one activation of .* more than this machine's/);
+        expect(refusal(p, Infinity)).toBeUndefined();
+      }
+      // the eval batch of the model itself: its baseline's (a variant evaluates the model its steps make)
+      const evals = await planned(batch);
+      for (const p of evals) {
+        const e = refusal(p);
+        if (p.outputDir !== null) expect(e).toBeUndefined();
+        else expect((e as Error).message).toMatch(/^eval\.batchSize 100000: a batch of 8 (SST-2|STS-B) dev examples .* more than this machine's/);
+      }
+      expect(evals.filter((p) => p.outputDir === null).map((p) => refusal(p))).toEqual([expect.any(MemoryRefusal), expect.any(MemoryRefusal)]);
+      // a student its training makes from sizes: the distill point's
+      const students = await planned(student);
+      expect(
+        students.map((p) => [
+          p.label,
+          ((e) => e instanceof MemoryRefusal && /^student 'bert:layers=1': .* more than this machine's/.test(e.message))(refusal(p)),
+        ]),
+      ).toEqual([
+        ['baseline', false],
+        ['kd', true],
+      ]);
     } finally {
       memory.bytes = undefined;
     }

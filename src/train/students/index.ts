@@ -39,7 +39,7 @@ import {
   type ExtendedBertConfig,
 } from '../../bert/config.ts';
 import { locateModel } from '../../onnx/locate.ts';
-import { NotBertError, SettingsError, counted, groupedDigits, quotedText } from '../../errors.ts';
+import { MemoryRefusal, NotBertError, SettingsError, counted, groupedDigits, quotedText } from '../../errors.ts';
 import { encoderOnly, isBareEncoder, newClassifier, pooledOutput, withClassifier } from './classifier.ts';
 import { readVocabulary, vocabularyDifference } from '../../eval/tokenizer.ts';
 import { TRAINING_OPSET } from '../../gradients/index.ts';
@@ -589,7 +589,7 @@ function checkSameVocabulary(studentDir: string, teacherDir: string): void {
 export function checkStudentFits(spec: string, params: number, memoryBytes: number = totalmem()): void {
   const bytes = 4 * params;
   if (bytes <= memoryBytes) return;
-  throw new SettingsError(
+  throw new MemoryRefusal(
     `student ${quotedText(spec)}: ${groupedDigits(params)} parameters would take ${gigabytes(bytes)} as float32 weights alone, more than this machine's ${gigabytes(memoryBytes)} of memory; give smaller sizes`,
   );
 }
