@@ -149,7 +149,7 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // FunnelTokenizer, LayoutLMTokenizer or ConvBertTokenizer (Fast or not), whose 4.x fast tokenizers rebuild the
   // BertNormalizer as BertTokenizerFast does, where the config's settings were read over the file's.
   { version: 31, changed: (t) => t.configNormalizerLaterClasses },
-  // Stop 55: the same for a tokenizer loaded as a DPR tokenizer, RealmTokenizer or LxmertTokenizer
+  // Stop 55: the same for a tokenizer loaded as a DPR tokenizer, RealmTokenizer, LxmertTokenizer or RetriBertTokenizer
   // (BertTokenizerFasts, or copies of its __init__, in transformers 4.x), and for a folder naming no tokenizer class
   // whose config.json's model_type loads one of those classes, the classes above or BertTokenizerFast (ernie,
   // megatron-bert, nezha, mobilebert, squeezebert, funnel, layoutlm, convbert, dpr …: LATER_MODEL_TYPE_TOKENIZERS),

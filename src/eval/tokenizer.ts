@@ -180,6 +180,7 @@ const LATER_MODEL_TYPE_TOKENIZERS: Readonly<Record<string, string>> = {
   dpr: 'DPRQuestionEncoderTokenizer',
   realm: 'RealmTokenizer',
   lxmert: 'LxmertTokenizer',
+  retribert: 'RetriBertTokenizer',
 };
 
 /** The class a config.json's model_type loads (MODEL_TYPE_TOKENIZERS, else LATER_MODEL_TYPE_TOKENIZERS); undefined for none known. */
@@ -693,8 +694,8 @@ const LATER_CONFIG_NORMALIZER_CLASSES = new Set(['MobileBertTokenizer', 'Squeeze
 /**
  * The other classes of CONFIG_NORMALIZER_CLASSES' kind, read so since reading version 32: 4.x's DPR tokenizers
  * (DPRQuestionEncoderTokenizerFast, DPRContextEncoderTokenizerFast, DPRReaderTokenizerFast: BertTokenizerFasts),
- * RealmTokenizerFast and LxmertTokenizerFast (copies of BertTokenizerFast's `__init__`), whose defaults are the same
- * three.
+ * RealmTokenizerFast, LxmertTokenizerFast and RetriBertTokenizerFast (copies of BertTokenizerFast's `__init__`; the
+ * last a subclass of it before it moved to models/deprecated), whose defaults are the same three.
  */
 const ADDED_CONFIG_NORMALIZER_CLASSES = new Set([
   'DPRQuestionEncoderTokenizer',
@@ -702,6 +703,7 @@ const ADDED_CONFIG_NORMALIZER_CLASSES = new Set([
   'DPRReaderTokenizer',
   'RealmTokenizer',
   'LxmertTokenizer',
+  'RetriBertTokenizer',
 ]);
 
 /**

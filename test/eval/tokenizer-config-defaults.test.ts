@@ -74,6 +74,14 @@ describe("a cased tokenizer.json's BertNormalizer, tokenizer_config.json leaving
     expect(ids({ tokenizer_class: 'DPRReaderTokenizer', do_lower_case: false, strip_accents: false, tokenize_chinese_chars: false }, undefined)).toEqual(FILES);
   });
 
+  it("does so for 4.x's RetriBertTokenizerFast (a copy of BertTokenizerFast's __init__ in models/deprecated), named or by model_type retribert", () => {
+    for (const name of ['RetriBertTokenizer', 'RetriBertTokenizerFast']) expect([name, ids({ tokenizer_class: name }, undefined)]).toEqual([name, DEFAULTS]);
+    expect(ids(undefined, { model_type: 'retribert' })).toEqual(DEFAULTS);
+    expect(ids({ tokenizer_class: 'RetriBertTokenizerFast', do_lower_case: false, strip_accents: false, tokenize_chinese_chars: false }, undefined)).toEqual(
+      FILES,
+    );
+  });
+
   it("sets all three as the config gives them and the class's defaults the rest, where one differs: do_lower_case false keeps case and accents (strip_accents none follows it) and splits Chinese characters", () => {
     expect(ids({ tokenizer_class: 'BertTokenizer', do_lower_case: false }, undefined)).toEqual([2, 6, 8, 9, 10, 3]);
     expect(ids({ do_lower_case: false, strip_accents: true }, { model_type: 'bert' })).toEqual([2, 6, 7, 9, 10, 3]);

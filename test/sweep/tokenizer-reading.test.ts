@@ -882,7 +882,7 @@ describe("a tokenizer of MobileBERT's, SqueezeBERT's, Funnel's, LayoutLM's or Co
   });
 });
 
-describe("a tokenizer of a DPR, REALM or LXMERT class, or naming no class whose config.json's model_type loads BertTokenizerFast, one of those or MobileBERT's, SqueezeBERT's, Funnel's, LayoutLM's or ConvBERT's class in transformers 4.x", () => {
+describe("a tokenizer of a DPR, REALM, LXMERT or RetriBERT class, or naming no class whose config.json's model_type loads BertTokenizerFast, one of those or MobileBERT's, SqueezeBERT's, Funnel's, LayoutLM's or ConvBERT's class in transformers 4.x", () => {
   it("is at reading version 32 where that class's defaults normalize otherwise than the file (read as transformers rebuilds it, where no class was known and the file's was read); 1 where they normalize alike or a class is named; bert's own model_type stays at 29", () => {
     const bert = (lowercase: boolean) => ({ type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase });
     const preTokenizer = { type: 'BertPreTokenizer' };
@@ -905,6 +905,8 @@ describe("a tokenizer of a DPR, REALM or LXMERT class, or naming no class whose 
       dpr: cased('dpr'),
       'dpr-class': { preTokenizer, normalizer: bert(false), config: { tokenizer_class: 'DPRContextEncoderTokenizerFast' } },
       'lxmert-class-uncased': { preTokenizer, normalizer: bert(true), config: { tokenizer_class: 'LxmertTokenizer' } },
+      retribert: cased('retribert'),
+      'retribert-class': { preTokenizer, normalizer: bert(false), config: { tokenizer_class: 'RetriBertTokenizerFast' } },
     };
     expect(readingVersions(tokenizers)).toEqual({
       ernie: 32,
@@ -919,8 +921,19 @@ describe("a tokenizer of a DPR, REALM or LXMERT class, or naming no class whose 
       dpr: 32,
       'dpr-class': 32,
       'lxmert-class-uncased': 1,
+      retribert: 32,
+      'retribert-class': 32,
     });
-    expect(readingVersions(tokenizers, [32])).toMatchObject({ ernie: 1, mobilebert: 1, funnel: 1, bert: 29, dpr: 1, 'dpr-class': 1 });
+    expect(readingVersions(tokenizers, [32])).toMatchObject({
+      ernie: 1,
+      mobilebert: 1,
+      funnel: 1,
+      bert: 29,
+      dpr: 1,
+      'dpr-class': 1,
+      retribert: 1,
+      'retribert-class': 1,
+    });
   });
 });
 
