@@ -151,8 +151,20 @@ export function them(n: number): string {
  * '-1,000', '999'; a fraction's digits after the point as they are), the same under every locale (toLocaleString's grouping follows ICU's data for its locale).
  */
 export function groupedDigits(n: number | bigint): string {
-  // (the digits before a point or an exponent alone: 1234.5678 as 1,234.5678, 1e+21 as it is)
-  return String(n).replace(/^-?\d+/, (whole) => whole.replace(/\B(?=(\d{3})+$)/g, ','));
+  // (the digits before a point alone: 1234.5678 as 1,234.5678)
+  return wholeDigits(n).replace(/^-?\d+/, (whole) => whole.replace(/\B(?=(\d{3})+$)/g, ','));
+}
+
+/**
+ * `n` as String writes it, but a number of 21 digits or more (1e+21, which String writes with an exponent: a count of a
+ * student's parameters from huge sizes) in its digits, those String gives followed by zeros ('1000000000000000000000').
+ */
+function wholeDigits(n: number | bigint): string {
+  const text = String(n);
+  const m = /^(-?)(\d)(?:\.(\d+))?e\+(\d+)$/.exec(text);
+  if (!m) return text;
+  const fraction = m[3] ?? '';
+  return `${m[1]}${m[2]}${fraction}${'0'.repeat(Number(m[4]) - fraction.length)}`;
 }
 
 /**

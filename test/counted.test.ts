@@ -29,6 +29,12 @@ describe('groupedDigits', () => {
   it('sets the thousands of a whole number apart by commas, a sign and a fraction kept', () => {
     expect([0, 999, 1000, -1000, 123456, 9007199254740991].map(groupedDigits)).toEqual(['0', '999', '1,000', '-1,000', '123,456', '9,007,199,254,740,991']);
     expect(groupedDigits(1234.5678)).toBe('1,234.5678');
+    // (a number String writes with an exponent, 1e+21 and up: its digits, grouped, as toLocaleString grouped them)
+    expect([1e21, -2.5e30, 1.3000000000460002e23].map(groupedDigits)).toEqual([
+      '1,000,000,000,000,000,000,000',
+      '-2,500,000,000,000,000,000,000,000,000,000',
+      '130,000,000,004,600,020,000,000',
+    ]);
   });
 
   it("gives what toLocaleString('en') gave for the counts messages group, whatever the process's locale", () => {
