@@ -45,7 +45,7 @@ import {
 import type { TrainSettings } from '../train/trainer.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { checkStudentSpec, isStudentSpec } from '../train/students/index.ts';
-import { INTERMEDIATE_PRESETS, LAYER_MAP_NAMES, parseLayerMap, parseMatches, repeatedLayerPair } from '../train/intermediate.ts';
+import { INTERMEDIATE_PRESETS, isLayerMapForm, LAYER_MAP_NAMES, parseLayerMap, parseMatches, repeatedLayerPair } from '../train/intermediate.ts';
 import { embeddingLrExpected, parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { POOL_THREADS_RANGE } from '../runtime/threads.ts';
 import { EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
@@ -307,6 +307,9 @@ export function gridListHint(key: string, value: unknown): string | undefined {
   return `a grid makes each entry of a list its own point: give ${key} as a list of one list ([[…]]) for one point of that list, or use steps`;
 }
 
+/** The forms a sweep file's layerMap takes besides its names, as its refusal words them. */
+const LAYER_MAP_FILE_FORMS = "'T:S,T:S' or a list of [teacher, student] layer pairs";
+
 /** `intermediate` and `layerMap`, which take a name or a list. */
 function parseData(key: string, v: unknown): unknown {
   try {
@@ -318,6 +321,10 @@ function parseData(key: string, v: unknown): unknown {
       }
       return parseMatches(v, 'intermediate');
     }
+    // (text of no layer map's form, a value outside its choices: refused as a file's every such value, after the
+    // choices with its kind, where parseLayerMap frames a flag's typed text)
+    if (typeof v === 'string' && !isLayerMapForm(v))
+      throw new StepSettingError(key, choiceProblem(v, LAYER_MAP_NAMES, { from: 'file', or: LAYER_MAP_FILE_FORMS }));
     if (typeof v === 'string') return parseLayerMap(v);
     if (Array.isArray(v) && v.length > 0 && v.every((p) => Array.isArray(p) && p.length === 2 && p.every((n) => typeof n === 'number'))) {
       const pairs = v.map((p) => [p[0], p[1]] as [number, number]);
@@ -332,7 +339,7 @@ function parseData(key: string, v: unknown): unknown {
       if (twice) throw new StepSettingError(key, twice);
       return pairs;
     }
-    throw new StepSettingError(key, choiceProblem(v, LAYER_MAP_NAMES, { from: 'file', or: "'T:S,T:S' or a list of [teacher, student] layer pairs" }));
+    throw new StepSettingError(key, choiceProblem(v, LAYER_MAP_NAMES, { from: 'file', or: LAYER_MAP_FILE_FORMS }));
   } catch (e) {
     if (e instanceof StepSettingError || !(e instanceof UserError)) throw e;
     const m = /^intermediate((?:\[\d+\])?(?:\.\w+)?): (.*)$/.exec(e.message);

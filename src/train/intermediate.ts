@@ -260,17 +260,33 @@ export function parseMatches(value: unknown, label: string): IntermediateMatch[]
   });
 }
 
+/** One teacher:student pair of a layer map's text ('3:1'; each side judged as an integer by parseLayerMap). */
+const LAYER_PAIR_TEXT = /^([^:]*\S[^:]*):([^:]*\S[^:]*)$/;
+
+/**
+ * Whether `text` takes a layer map's form (a name, or 'T:S,T:S' pairs, whose layers parseLayerMap then judges):
+ * text of neither is a value outside the layer map's choices, refused as one.
+ */
+export function isLayerMapForm(text: string): boolean {
+  if ((LAYER_MAP_NAMES as readonly string[]).includes(text)) return true;
+  return text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .every((p) => LAYER_PAIR_TEXT.test(p));
+}
+
 /** A layer map from text: uniform, skip, last, or explicit pairs 'T:S,T:S' (teacher:student). */
 export function parseLayerMap(text: string): LayerMapName | Array<[number, number]> {
   if (text === 'uniform' || text === 'skip' || text === 'last') return text;
+  if (!isLayerMapForm(text)) throw new SettingsError(choiceRefusal('--layer-map', text, LAYER_MAP_NAMES, { or: 'teacher:student pairs like 3:1,6:2' }));
   const flag = `--layer-map ${quotedText(text)}`;
   const pairs = text
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean)
     .map((p): [number, number] => {
-      const m = /^([^:]*\S[^:]*):([^:]*\S[^:]*)$/.exec(p);
-      if (!m) throw new SettingsError(choiceRefusal('--layer-map', text, LAYER_MAP_NAMES, { or: 'teacher:student pairs like 3:1,6:2' }));
+      const m = LAYER_PAIR_TEXT.exec(p)!;
       return [integerText(`${flag}: the teacher layer`, m[1]!, 0), integerText(`${flag}: the student layer`, m[2]!, 0)];
     });
   if (!pairs.length) throw new SettingsError(`${flag}: no pairs`);

@@ -204,7 +204,11 @@ describe('train / distill steps in a sweep file', () => {
     ],
     [
       [distill({ intermediate: 'pkd-skip', layerMap: 'sideways' })],
-      /settings\.layerMap: 'sideways': expected one of uniform, skip, last, or teacher:student pairs/,
+      /settings\.layerMap: expected one of uniform, skip, last, or 'T:S,T:S' or a list of \[teacher, student\] layer pairs, got string "sideways"$/,
+    ],
+    [
+      [distill({ intermediate: 'pkd-skip', layerMap: "3:1,it's" })],
+      /settings\.layerMap: expected one of uniform, skip, last, or 'T:S,T:S' or a list of \[teacher, student\] layer pairs, got string "3:1,it's"$/,
     ],
     // a repeated pair, as --layer-map refuses it: in a string and in a list alike
     [
@@ -390,7 +394,7 @@ describe('train / distill steps in a sweep file', () => {
       'layer-map',
       'Uniformly',
       "--layer-map 'Uniformly': expected one of uniform, skip, last, or teacher:student pairs like 3:1,6:2",
-      "settings.layerMap: 'Uniformly': expected one of uniform, skip, last, or teacher:student pairs like 3:1,6:2",
+      'settings.layerMap: expected one of uniform, skip, last, or \'T:S,T:S\' or a list of [teacher, student] layer pairs, got string "Uniformly"',
     ],
     [
       'intermediatePhase',
