@@ -10,5 +10,5 @@ import { fullRangeInt8Products } from '../quantize/settings.ts';
 /** The note for `steps` on a CPU with `flags`, or undefined (no int8 product, reduceRange given, VNNI, or not x86). */
 export function reduceRangeNote(steps: readonly PassStep[], flags: CpuFlags): string | undefined {
   if (!int8Saturates(flags) || !fullRangeInt8Products(steps)) return undefined;
-  return "warning: this CPU has no AVX-512 VNNI / AVX-VNNI: onnxruntime's int8 products can saturate here with full-range int8 weights; for CPUs like it, add --quantize-reduce-range (7-bit weights, onnxruntime's reduce_range)";
+  return "note: this CPU has no AVX-512 VNNI / AVX-VNNI: onnxruntime's int8 products can saturate here with full-range int8 weights; for CPUs like it, add --quantize-reduce-range (7-bit weights, onnxruntime's reduce_range)";
 }

@@ -18,7 +18,7 @@ describe('the reduce-range note', () => {
     (settings) => {
       const note = reduceRangeNote(quantize(settings), AVX2);
       expect(note).toBe(
-        "warning: this CPU has no AVX-512 VNNI / AVX-VNNI: onnxruntime's int8 products can saturate here with full-range int8 weights; for CPUs like it, add --quantize-reduce-range (7-bit weights, onnxruntime's reduce_range)",
+        "note: this CPU has no AVX-512 VNNI / AVX-VNNI: onnxruntime's int8 products can saturate here with full-range int8 weights; for CPUs like it, add --quantize-reduce-range (7-bit weights, onnxruntime's reduce_range)",
       );
     },
   );
