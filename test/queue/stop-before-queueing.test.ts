@@ -37,6 +37,26 @@ describe.skipIf(redisSkipReason !== null)(`a coordinator stopped before it queue
     expect(queuedLeftLines(summary, 'AGAIN --follow', 'AGAIN')).toEqual(['stopped before queueing 2 points; queue them with: AGAIN']);
   }, 60_000);
 
+  it('says a --follow run stopped first, which queues nothing, as not found yet, and the command that goes on following them', async () => {
+    const stop = new AbortController();
+    const summary = await runQueuedSweep({
+      file: q.t.sweepFile,
+      store: join(q.t.root, 'stopped-follow.sqlite'),
+      queue: q.redis.url(DB),
+      glueDir: q.t.glueDir,
+      follow: true,
+      signal: stop.signal,
+      onEvent: (e) => (e.type === 'plan' ? stop.abort() : undefined),
+    });
+    expect({ left: summary.left, unqueued: summary.unqueued, notQueued: summary.notQueued.length }).toEqual({ left: 0, unqueued: 2, notQueued: 0 });
+    expect(queuedLeftLines(summary, 'AGAIN --follow', 'AGAIN', true)).toEqual([
+      'stopped before finding 2 points in the queue; follow them with: AGAIN --follow',
+    ]);
+    expect(queuedLeftLines({ left: 0, notQueued: [], unqueued: 1 }, 'AGAIN --follow', 'AGAIN', true)).toEqual([
+      'stopped before finding 1 point in the queue; follow it with: AGAIN --follow',
+    ]);
+  }, 60_000);
+
   it('says one point as one', () => {
     expect(queuedLeftLines({ left: 0, notQueued: [], unqueued: 1 }, 'AGAIN --follow', 'AGAIN')).toEqual([
       'stopped before queueing 1 point; queue it with: AGAIN',

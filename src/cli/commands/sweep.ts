@@ -340,12 +340,14 @@ export function localTotalLine(summary: Pick<SweepSummary, 'total' | 'alreadyDon
  * What a queued sweep that stopped collecting says of its points still queued (`again` collects them) and those it did
  * not queue; stopped while Redis was out of reach (`unreachable`), that its points were queued there, which it cannot
  * know still holds (a Redis restarted without its data lost them), and `rerun`, the command that collects them or
- * queues them again, whichever Redis then holds.
+ * queues them again, whichever Redis then holds; stopped before it queued some (`unqueued`), `rerun` queues them, or
+ * for a `follow` run, which queues nothing, `again` goes on following them.
  */
 export function queuedLeftLines(
   summary: Pick<QueuedSweepSummary, 'left' | 'notQueued' | 'unreachable'> & Partial<Pick<QueuedSweepSummary, 'unqueued'>>,
   again: string,
   rerun = again,
+  follow = false,
 ): string[] {
   const lines: string[] = [];
   if (summary.left > 0 && summary.unreachable !== undefined)
@@ -357,7 +359,15 @@ export function queuedLeftLines(
       `stopped: ${counted(summary.left, 'point')} ${summary.left === 1 ? 'is' : 'are'} still queued and the workers go on; collect ${them(summary.left)} with: ${again}`,
     );
   const unqueued = summary.unqueued ?? 0;
-  if (unqueued > 0) lines.push(`stopped before queueing ${counted(unqueued, 'point')}; queue ${them(unqueued)} with: ${rerun}`);
+  // (a --follow run queues nothing: stopped before it found them queued, it says so and the command that goes on
+  // following, which also says those it then finds not queued; 'queue them', the command without --follow, retried
+  // what had failed, where the user only meant to collect)
+  if (unqueued > 0)
+    lines.push(
+      follow
+        ? `stopped before finding ${counted(unqueued, 'point')} in the queue; follow ${them(unqueued)} with: ${again}`
+        : `stopped before queueing ${counted(unqueued, 'point')}; queue ${them(unqueued)} with: ${rerun}`,
+    );
   const n = summary.notQueued.length;
   if (n > 0) lines.push(`${counted(n, 'point')} ${n === 1 ? 'was' : 'were'} not queued: run without --follow to queue ${them(n)}`);
   return lines;
@@ -437,7 +447,7 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
   out(queuedTotalLine(summary));
   for (const line of failedLines(summary.failed, 'rerun without --follow to retry')) err(line);
   const again = followCommand(args.file, queue, store);
-  for (const line of queuedLeftLines(summary, again, followCommand(args.file, queue, store, false))) err(line);
+  for (const line of queuedLeftLines(summary, again, followCommand(args.file, queue, store, false), args.follow)) err(line);
   if (summary.stale.length > 0) err(staleLine(summary.stale, false).line);
   const contended = contendedLine(summary.contended, true);
   if (contended) err(contended);
