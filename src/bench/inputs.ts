@@ -12,7 +12,7 @@ import { type InputLimits, inputLimits, largestActivationBytes, sequenceProblem 
 import { gigabytes } from '../units.ts';
 import { fixedBatchSize, fixedSequenceLength, idTableRows, sampleChoices, sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
-import { MemoryRefusal, NotBertError, SettingsError, counted, quotedText, valueText } from '../errors.ts';
+import { MemoryRefusal, NotBertError, SettingsError, counted, groupedDigits, quotedText, valueText } from '../errors.ts';
 import { scoresOutput } from '../eval/graph-checks.ts';
 import { loadModel } from '../onnx/load.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
@@ -205,6 +205,29 @@ export function checkShapesFit(shapes: readonly Shape[], subjects: readonly Benc
         );
       }
     }
+  }
+}
+
+/** The most elements a JavaScript array holds: the latencies of more runs cannot be kept on any machine. */
+const MOST_ARRAY_ELEMENTS = 2 ** 32 - 1;
+
+/**
+ * Throws when the latencies of `repeats` runs (a float64 each, per model timed: `models`) could not be held: beyond a
+ * JavaScript array's length (2^32 − 1), a SettingsError, for no machine can; beyond `memoryBytes` (the machine's
+ * memory), a MemoryRefusal, which a machine with more may run (a queue's worker gives such a point back). Such a run
+ * cannot finish, and would hold the machine-wide timing lock until it failed (`--repeats 1e12`).
+ */
+export function checkRepeats(repeats: number, models: number, memoryBytes: number = totalmem()): void {
+  if (repeats > MOST_ARRAY_ELEMENTS) {
+    throw new SettingsError(
+      `--repeats ${repeats}: the latencies of that many runs could not be kept (at most ${groupedDigits(MOST_ARRAY_ELEMENTS)}, a JavaScript array's length); give a smaller --repeats`,
+    );
+  }
+  const most = Math.floor(memoryBytes / (8 * models));
+  if (repeats > most) {
+    throw new MemoryRefusal(
+      `--repeats ${repeats}: the latencies of that many runs could not be kept (at most ${groupedDigits(most)} with ${gigabytes(memoryBytes)} of memory); give a smaller --repeats`,
+    );
   }
 }
 

@@ -6,7 +6,6 @@
  * and measures what other programs used of the CPUs meanwhile (machine-load.ts), marking the timing contended from a quarter of a CPU.
  * A baseline must be comparable (same inputs, scores and vocabulary: see checkComparable).
  */
-import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import {
   checkIntegerFlag,
@@ -14,7 +13,6 @@ import {
   integerProblem,
   integerRange,
   SettingsError,
-  groupedDigits,
   typedValueText,
   valueAndKind,
   UsageError,
@@ -27,8 +25,18 @@ import { MAX_LENGTH_RANGE } from '../eval/graph-checks.ts';
 import { totalInitializerBytes } from '../onnx/save.ts';
 import { checkThreads, openSession, type Feeds, type Session } from '../runtime/session.ts';
 import { sampleChoices } from '../bert/sample-inputs.ts';
-import { benchFeeds, benchSubject, checkComparable, checkShapesFit, fixedDims, shapesWith, subjectLimits, type BenchSubject, type Shape } from './inputs.ts';
-import { gigabytes } from '../units.ts';
+import {
+  benchFeeds,
+  benchSubject,
+  checkComparable,
+  checkRepeats,
+  checkShapesFit,
+  fixedDims,
+  shapesWith,
+  subjectLimits,
+  type BenchSubject,
+  type Shape,
+} from './inputs.ts';
 import { baselineRelation, type BaselineRelation } from './lineage.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
 import { peakRss, resetPeakRss } from './memory.ts';
@@ -211,20 +219,6 @@ function checkIntegerList(name: string, values: readonly number[], min: number):
 export function sizeRefusal(flag: string, sizes: readonly string[], size: string | number, problem: string): string {
   const shown = typedValueText(size);
   return sizes.length === 1 ? `--${flag} ${shown}: ${problem}` : `--${flag} ${sizes.join(',')}: ${shown}: ${problem}`;
-}
-
-/**
- * Throws a SettingsError when the latencies of `repeats` runs (a float64 each, per model timed) could not be held:
- * beyond a JavaScript array's length (2^32 − 1), or beyond `memoryBytes` (the machine's memory). Such a run cannot
- * finish, and would hold the machine-wide timing lock until it failed (`--repeats 1e12`).
- */
-export function checkRepeats(repeats: number, models: number, memoryBytes: number = totalmem()): void {
-  const most = Math.min(2 ** 32 - 1, Math.floor(memoryBytes / (8 * models)));
-  if (repeats > most) {
-    throw new SettingsError(
-      `--repeats ${repeats}: the latencies of that many runs could not be kept (at most ${groupedDigits(most)} with ${gigabytes(memoryBytes)} of memory); give a smaller --repeats`,
-    );
-  }
 }
 
 /**

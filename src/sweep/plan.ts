@@ -70,7 +70,7 @@ import { optimizeModel } from '../optimize/pass.ts';
 import { parseRewrites, type OptimizeOptions } from '../optimize/settings.ts';
 import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
 import { inputLimits, largestActivationBytes, type InputLimits } from '../bert/input-limits.ts';
-import { benchShapes, checkShapesFit, incomparable, subjectOf } from '../bench/inputs.ts';
+import { benchShapes, checkRepeats, checkShapesFit, incomparable, subjectOf } from '../bench/inputs.ts';
 import {
   checkConfigLengthRoom,
   checkLengthRoom,
@@ -1278,7 +1278,8 @@ function checkEvalBatch(
  * rules tell it before the point runs, by the same checks a local plan makes of its model and steps: its baseline
  * evaluation's batch (checkEvalBatch; a variant evaluates the model its steps make, which its evaluation checks), the
  * bench shapes of its model, which every point times (its own, or as its variants' baseline: checkShapesFit), and a
- * student its training steps make from sizes (checkSizedStudent). For a queued point, whose plan left these to the
+ * student its training steps make from sizes (checkSizedStudent); and, as its bench checks them as it starts, the
+ * latencies of bench.repeats runs (checkRepeats). For a queued point, whose plan left these to the
  * machine that runs it (PlanOptions.queued): its worker gives it back to the queue for one with more memory, not
  * failing it once compressed and evaluated. Every other refusal (and a model or tokenizer that cannot be read here) is
  * left to the point's stages, which say it as they do.
@@ -1305,6 +1306,8 @@ export function checkPointMemory(point: SweepPoint, memory: number = totalmem())
     const subject = { path: onnx, model: model.graph, structure };
     onlyMemory(BENCH_SETTING_NAMES, () => checkShapesFit(benchShapes(point.bench.batch, point.bench.seq, [subject]), [subject], memory));
   }
+  // (the latencies its bench keeps: of its model, and of a variant's baseline timed beside it)
+  onlyMemory(BENCH_SETTING_NAMES, () => checkRepeats(point.bench.repeats, point.outputDir !== null ? 2 : 1, memory));
   for (const t of point.training?.steps ?? []) onlyMemory({}, () => checkSizedStudent(t, read, memory));
 }
 

@@ -7,7 +7,7 @@
  * A queued sweep's plan (--queue, its --dry-run too) does not judge its points against the coordinator's memory: they
  * run on the workers' machines, and each point checks what fits there as it runs.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { largestActivationBytes } from '../../src/bert/input-limits.ts';
@@ -196,6 +196,15 @@ eval: {threads: 1, batchSize: 1}
         const e = refusal(p);
         expect(e).toBeInstanceOf(MemoryRefusal);
         expect((e as Error).message).toMatch(/^bench\.batch 1000000000000 bench\.seq 8: one activation of .* more than this machine's/);
+        expect(refusal(p, Infinity)).toBeUndefined();
+      }
+      // the latencies bench.repeats runs keep: of the model, and of a variant's baseline timed beside it
+      const repeats = writeSweep('point-repeats', 'batch: [1], seq: [8]', ', batchSize: 1');
+      writeFileSync(repeats, readFileSync(repeats, 'utf8').replace('repeats: 1,', 'repeats: 1000000000,'));
+      for (const p of await planned(repeats)) {
+        const e = refusal(p);
+        expect(e).toBeInstanceOf(MemoryRefusal);
+        expect((e as Error).message).toMatch(/^bench\.repeats 1000000000: the latencies of that many runs could not be kept \(at most [\d,]+ with /);
         expect(refusal(p, Infinity)).toBeUndefined();
       }
       // the eval batch of the model itself: its baseline's (a variant evaluates the model its steps make)
