@@ -123,8 +123,9 @@ const HOPELESS = /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH)/;
 
 /**
  * A stop (Ctrl-C, SIGTERM: `signal`) while waitConnected waited for a server that had not answered yet: the command
- * stops there, nothing queued or taken, and exits as every command so stopped (130 or 143), where it waited out the
- * connect timeout (10 s a connection) and then failed as if the server were down.
+ * stops there, and exits as every command so stopped (130 or 143), where it waited out the connect timeout (10 s a
+ * connection) and then failed as if the server were down. Its message is the coordinator's line (`compress sweep
+ * --queue`: nothing planned against the store or queued); a worker, which took nothing, stops without it.
  */
 export class StoppedConnecting extends QueueError {
   override name = 'StoppedConnecting';
@@ -138,7 +139,7 @@ export class StoppedConnecting extends QueueError {
 export async function waitConnected(target: QueueBase, address: QueueAddress, timeoutMs = CONNECT_TIMEOUT_MS, signal?: AbortSignal): Promise<void> {
   let last: unknown;
   let fail: (e: Error) => void = () => {};
-  const stopped = () => fail(new StoppedConnecting(`${address.display}: stopped before it answered; nothing queued or taken`));
+  const stopped = () => fail(new StoppedConnecting(`${address.display}: stopped before it answered; nothing planned or queued`));
   const onError = (e: unknown) => {
     last = e;
     const problem = connectionProblem(e);

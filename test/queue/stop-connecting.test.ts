@@ -78,7 +78,7 @@ describe('a worker or coordinator stopped while Redis has not answered', () => {
       5_000,
     );
     expect(outcome).toBeInstanceOf(StoppedConnecting);
-    expect((outcome as Error).message).toBe(`${url}: stopped before it answered; nothing queued or taken`);
+    expect((outcome as Error).message).toBe(`${url}: stopped before it answered; nothing planned or queued`);
     expect(existsSync(store)).toBe(false);
   }, 20_000);
 
@@ -102,7 +102,7 @@ describe('a worker or coordinator stopped while Redis has not answered', () => {
       expect(Date.now() - at).toBeLessThan(8_000); // (where it waited out a 10 s connect timeout)
       expect(c.output()).not.toMatch(/no answer within/);
       if (command === 'sweep') {
-        expect(c.output().trim()).toBe(`compress: ${url}: stopped before it answered; nothing queued or taken`);
+        expect(c.output().trim()).toBe(`compress: ${url}: stopped before it answered; nothing planned or queued`);
         expect(existsSync(store)).toBe(false);
       } else expect(c.output()).toMatch(/worker \d+: stopped after 0 points done here and 0 failed runs/);
     },
