@@ -137,13 +137,27 @@ export function nonFiniteText({ count, value, index }: { count: number; value: n
  * groupedDigits does ('12,345 examples'), for counts that run large (a summary's examples and steps, a tensor's values).
  */
 export function counted(n: number | bigint, noun: string, o: string | { plural?: string; grouped?: boolean } = {}): string {
-  const { plural = `${noun}s`, grouped = false } = typeof o === 'string' ? { plural: o } : o;
-  return `${grouped ? groupedDigits(n) : n} ${n === 1 || n === 1n ? noun : plural}`;
+  const { plural: many = `${noun}s`, grouped = false } = typeof o === 'string' ? { plural: o } : o;
+  return `${grouped ? groupedDigits(n) : n} ${plural(n, noun, many)}`;
+}
+
+/**
+ * The word of `n` things where a message does not show the count (counted's rule, without the number): `one` for one,
+ * else `many`, by default ONEs ('the table' or 'the tables': plural(n, 'table')); a verb's form too, its own `many`
+ * given (plural(n, 'folds', 'fold')).
+ */
+export function plural(n: number | bigint, one: string, many = `${one}s`): string {
+  return n === 1 || n === 1n ? one : many;
+}
+
+/** The verb 'to be' of `n` things in a message, beside counted: 'is' for one, 'are' for more ('2 points are queued'). */
+export function isAre(n: number): string {
+  return plural(n, 'is', 'are');
 }
 
 /** The pronoun of `n` things in a message, beside counted: 'it' for one, 'them' for more ('rerun to retry it'). */
 export function them(n: number): string {
-  return n === 1 ? 'it' : 'them';
+  return plural(n, 'it', 'them');
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Every message counts things one way (counted, src/errors.ts): the noun in the singular for one, else its plural. */
 import { describe, expect, it } from 'vitest';
-import { counted, groupedDigits, them } from '../src/errors.ts';
+import { counted, groupedDigits, isAre, plural, them } from '../src/errors.ts';
 
 describe('counted', () => {
   it('writes one in the singular and every other count, 0 included, in the plural', () => {
@@ -46,5 +46,21 @@ describe('them', () => {
   it("names one thing 'it' and more 'them', beside counted", () => {
     expect(them(1)).toBe('it');
     expect(them(2)).toBe('them');
+  });
+});
+
+describe('plural and isAre', () => {
+  it("give counted's word without the count: the noun's own plural, a verb's form, 'is' or 'are'", () => {
+    expect([plural(1, 'table'), plural(2, 'table'), plural(0, 'table')]).toEqual(['table', 'tables', 'tables']);
+    expect([plural(1, 'batch', 'batches'), plural(3, 'batch', 'batches'), plural(1n, 'weight'), plural(2n, 'weight')]).toEqual([
+      'batch',
+      'batches',
+      'weight',
+      'weights',
+    ]);
+    expect([plural(1, 'folds', 'fold'), plural(2, 'folds', 'fold')]).toEqual(['folds', 'fold']);
+    expect([isAre(1), isAre(2), isAre(0)]).toEqual(['is', 'are', 'are']);
+    // (counted's noun is plural's: one rule)
+    for (const n of [0, 1, 2]) expect(counted(n, 'batch', 'batches')).toBe(`${n} ${plural(n, 'batch', 'batches')}`);
   });
 });

@@ -35,7 +35,7 @@ import { modelInputs, type InputRole } from '../bert/model-inputs.ts';
 import { inputLimits } from '../bert/input-limits.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
 import { checkFolderOutputName, checkOutputFolder, fileSystemError, lineageSourcePath } from '../destination.ts';
-import { counted, SettingsError, UsageError, fsReason, namingUserPaths, quotedText } from '../errors.ts';
+import { counted, isAre, plural, SettingsError, UsageError, fsReason, namingUserPaths, quotedText } from '../errors.ts';
 import {
   checkConfigLabels,
   checkModelLengthRoom,
@@ -1005,7 +1005,7 @@ function decoderFoldNote(folder: string, regexes: readonly string[]): string {
     regexes.map((r) => JSON.stringify(r)),
     3,
   );
-  return `warning: ${folder}: its tokenizer's decoder Replace${regexes.length === 1 ? '' : 's'} of ${named} fold${regexes.length === 1 ? 's' : ''} case in (?i:…), where transformers.js folds ASCII letters alone and tokenizers' Oniguruma folds past them (é with É, ſ with s, ß with ss): ids are alike, but transformers.js's decode() may give other text than transformers' (write the group's cases out, as [éÉ])`;
+  return `warning: ${folder}: its tokenizer's decoder ${plural(regexes.length, 'Replace')} of ${named} ${plural(regexes.length, 'folds', 'fold')} case in (?i:…), where transformers.js folds ASCII letters alone and tokenizers' Oniguruma folds past them (é with É, ſ with s, ß with ss): ids are alike, but transformers.js's decode() may give other text than transformers' (write the group's cases out, as [éÉ])`;
 }
 
 /** The warning for a folder whose tokenizer has added tokens marked single_word (`tokens`, their contents), which transformers.js ignores, one line. */
@@ -1014,7 +1014,7 @@ function singleWordNote(folder: string, tokens: readonly string[]): string {
     tokens.map((t) => JSON.stringify(t)),
     4,
   );
-  return `warning: ${folder}: its tokenizer's added token${tokens.length === 1 ? '' : 's'} ${named} ${tokens.length === 1 ? 'is' : 'are'} single_word, which transformers.js ignores where transformers and compress eval read it: transformers.js also finds such a token inside a word and gives other ids there (classify with compress eval, or give a tokenizer without single_word)`;
+  return `warning: ${folder}: its tokenizer's added ${plural(tokens.length, 'token')} ${named} ${isAre(tokens.length)} single_word, which transformers.js ignores where transformers and compress eval read it: transformers.js also finds such a token inside a word and gives other ids there (classify with compress eval, or give a tokenizer without single_word)`;
 }
 
 /**
@@ -1035,7 +1035,7 @@ function addedNormalizedNote(folder: string, found: readonly AddedFoundNormalize
     3,
   );
   const one = found.length === 1;
-  return `warning: ${folder}: its tokenizer's added token${one ? '' : 's'} ${named} ${one ? 'is' : 'are'} normalized false, which transformers and compress eval find only in the text as written, where transformers.js also reads a text its normalizer turns into ${one ? "the token's" : "a token's"} content as the token and gives other ids there (classify such texts with compress eval)`;
+  return `warning: ${folder}: its tokenizer's added ${plural(found.length, 'token')} ${named} ${isAre(found.length)} normalized false, which transformers and compress eval find only in the text as written, where transformers.js also reads a text its normalizer turns into ${one ? "the token's" : "a token's"} content as the token and gives other ids there (classify such texts with compress eval)`;
 }
 
 /**

@@ -26,6 +26,7 @@ import {
   TOO_SMALL_TO_HOLD,
   tooSmallToHold,
   typedValueText,
+  plural,
   quotedText,
   valueAndKind,
 } from '../errors.ts';
@@ -216,7 +217,7 @@ function issueMessage(d: PassDeclaration<SettingsSchema, unknown>, raw: Record<s
   const unknown = issues.find((i) => i.code === 'unrecognized_keys');
   if (unknown) {
     const keys = unknown.keys;
-    return `${d.name}: unknown setting${keys.length > 1 ? 's' : ''} ${keys.map(quotedText).join(', ')} (known: ${Object.keys(d.settings.shape).join(', ')})`;
+    return `${d.name}: unknown ${plural(keys.length, 'setting')} ${keys.map(quotedText).join(', ')} (known: ${Object.keys(d.settings.shape).join(', ')})`;
   }
   const issue = issues[0]!;
   const key = issue.path[0];

@@ -15,7 +15,7 @@ import { someNames } from '../some-names.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { CalibrationSource, Pass, PassContext, PassResult, PassShape } from '../pass/pass.ts';
 import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels } from '../pass/measure.ts';
-import { ModelLoadError, NonFiniteInputError, SettingsError, nonFiniteText, counted, quotedText } from '../errors.ts';
+import { ModelLoadError, NonFiniteInputError, SettingsError, nonFiniteText, counted, isAre, quotedText } from '../errors.ts';
 import { nonFiniteFloat32 } from '../onnx/tensor.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { ALREADY, alreadyQuantized, applyPlan, keptByPlan, plannedBytes, storedBy, tableWithoutGather, type PlanResult } from './apply.ts';
@@ -341,7 +341,7 @@ function requireMixedInput(
   const quantized = targets.filter((t) => alreadyQuantized(t, original.graph) !== undefined);
   if (quantized.length)
     throw new SettingsError(
-      `quantize ${modeName(o.mode)}: ${counted(quantized.length, 'weight')} ${quantized.length === 1 ? 'is' : 'are'} quantized already (${quantized[0].id}); mixed precision chooses the bits of every layer of a float model: quantize the float model instead`,
+      `quantize ${modeName(o.mode)}: ${counted(quantized.length, 'weight')} ${isAre(quantized.length)} quantized already (${quantized[0].id}); mixed precision chooses the bits of every layer of a float model: quantize the float model instead`,
     );
   requireClassifier(original, s, 'quantize', mixedNeed(modeName(o.mode)), calibration);
 }

@@ -13,7 +13,7 @@ import { renamed, tensorBytes } from '../onnx/tensor.ts';
 import { modelSize } from '../onnx/size.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { structureShape, type Pass, type PassResult, type PassShape } from '../pass/pass.ts';
-import { SettingsError, counted, quotedText, them } from '../errors.ts';
+import { SettingsError, counted, plural, quotedText, them } from '../errors.ts';
 import { SHARE_LAYERS, formatShareSpec, formatSourceSpec, layerGroups, type ShareSpec, type SourceSpec } from './spec.ts';
 import { layerWeights, type LayerWeight } from './roles.ts';
 import { indexGraph, layerRegion, weightReaders } from './readers.ts';
@@ -327,7 +327,7 @@ export const shareLayersPass: Pass<ShareLayersOptions> = {
     // (groups:N not dividing the layers: ALBERT's, of two sizes, '5 groups of 3, 2, 3, 2, 2')
     const groupsText = `${counted(details.groups.length, 'group')} of ${new Set(sizes).size === 1 ? sizes[0] : sizes.join(', ')}`;
     const kept = details.keptAcrossGroups.length;
-    const keptText = `${counted(kept, 'weight')} that layers of different groups already read as one copy stay${kept === 1 ? 's' : ''} shared (splitting would only copy ${them(kept)})`;
+    const keptText = `${counted(kept, 'weight')} that layers of different groups already read as one copy ${plural(kept, 'stays', 'stay')} shared (splitting would only copy ${them(kept)})`;
     const summary = already
       ? `nothing to share: ${
           sizes.length === L

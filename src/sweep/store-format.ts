@@ -6,7 +6,7 @@
  * newer format, a store whose tables were dropped) is refused with one line, and nothing is written to it.
  */
 import type Database from 'better-sqlite3';
-import { UserError } from '../errors.ts';
+import { plural, UserError } from '../errors.ts';
 
 /** 'BCSW' (bert-compress sweep), in the SQLite header's application_id field. */
 export const STORE_APPLICATION_ID = 0x42435357;
@@ -72,7 +72,7 @@ function identifyInSnapshot(db: Database.Database, path: string, named: string):
     const missing = STORE_TABLES.filter((t) => !tables.includes(t));
     if (missing.length > 0) {
       throw new UserError(
-        `${path}: a sweep store without its ${missing.join(' and ')} table${missing.length > 1 ? 's' : ''} (damaged or edited); not a usable sweep store`,
+        `${path}: a sweep store without its ${missing.join(' and ')} ${plural(missing.length, 'table')} (damaged or edited); not a usable sweep store`,
       );
     }
     return 'store';

@@ -9,7 +9,7 @@
 import { shellWord } from '../../shell-word.ts';
 import { basename, extname, join } from 'node:path';
 import type { Argv } from 'yargs';
-import { counted, shownFlagValue, them, UsageError } from '../../errors.ts';
+import { counted, isAre, plural, shownFlagValue, them, UsageError } from '../../errors.ts';
 import { integerFlags, numberFlags } from '../flag-values.ts';
 import {
   createSweepProgress,
@@ -280,7 +280,7 @@ export function staleLine(stale: SweepSummary['stale'], rerun: boolean, failed: 
     const kept = `${n} stale: stored by other code (${changes}) and kept, not recomputed: ${pointNames(stale.map((s) => s.point))}`;
     const refused = refusedNow(stale);
     if (refused.length === 0) return { line: `${kept}; rerun with --rerun-stale to recompute ${them(stale.length)}`, standing: true };
-    const others = refused.length < stale.length ? `; rerun with --rerun-stale to recompute the other${stale.length - refused.length === 1 ? '' : 's'}` : '';
+    const others = refused.length < stale.length ? `; rerun with --rerun-stale to recompute the ${plural(stale.length - refused.length, 'other')}` : '';
     return { line: `${kept}; ${noRerunRecomputes(refused)}${others}`, standing: true };
   }
   const failedKeys = new Set(failed.map((f) => f.point.key));
@@ -352,11 +352,11 @@ export function queuedLeftLines(
   const lines: string[] = [];
   if (summary.left > 0 && summary.unreachable !== undefined)
     lines.push(
-      `stopped with Redis out of reach (${summary.unreachable}): ${counted(summary.left, 'point')} queued there ${summary.left === 1 ? 'is' : 'are'} not collected (still queued unless Redis restarts without its data); once it answers, go on with: ${rerun}`,
+      `stopped with Redis out of reach (${summary.unreachable}): ${counted(summary.left, 'point')} queued there ${isAre(summary.left)} not collected (still queued unless Redis restarts without its data); once it answers, go on with: ${rerun}`,
     );
   else if (summary.left > 0)
     lines.push(
-      `stopped: ${counted(summary.left, 'point')} ${summary.left === 1 ? 'is' : 'are'} still queued and the workers go on; collect ${them(summary.left)} with: ${again}`,
+      `stopped: ${counted(summary.left, 'point')} ${isAre(summary.left)} still queued and the workers go on; collect ${them(summary.left)} with: ${again}`,
     );
   const unqueued = summary.unqueued ?? 0;
   // (a --follow run queues nothing: stopped before it found them queued, it says so and the command that goes on
