@@ -1156,7 +1156,7 @@ function ignoredLabelsWarning(spec: SweepSpec, m: ModelSpec, config: ModelConfig
  * calibration task's, which its points' passes read at that length (a pair task calibrating a model of single texts) and an eval.batchSize whose batch would not fit in memory (the
  * model's baseline point evaluates it with these settings, as eval checks them: checkBatchFits), and a bench shape
  * beyond the table or whose activation would not fit in memory (every point of the model benchmarks it, as the
- * baseline of its variants), and a token-type table the tokenizer's pair template overruns on a pair task (checkPairTypes).
+ * baseline of its variants), bench.repeats whose latencies could not be kept (checkRepeats), and a token-type table the tokenizer's pair template overruns on a pair task (checkPairTypes).
  * Each point would otherwise fail the same way after compressing (and evaluating) it.
  * Named as the sweep file names them (`bench.seq`, `eval.maxLength`). A graph that cannot be read is left to the points.
  */
@@ -1194,6 +1194,9 @@ function checkShapes(
   try {
     const subject = { path: label, model: read.graph, structure: read.structure };
     checkShapesFit(benchShapes(bench.batch, bench.seq, [subject]), [subject], memory);
+    // (the latencies bench.repeats runs keep: a variant times its baseline beside it; beyond an array's length on any
+    // machine, a queued plan's too)
+    checkRepeats(bench.repeats, spec.pipelines.some((p) => runsOn(p, m) && p.steps.length > 0) ? 2 : 1, memory);
   } catch (e) {
     if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, BENCH_SETTING_NAMES)}`);
     throw e;
@@ -1278,8 +1281,8 @@ function checkEvalBatch(
  * rules tell it before the point runs, by the same checks a local plan makes of its model and steps: its baseline
  * evaluation's batch (checkEvalBatch; a variant evaluates the model its steps make, which its evaluation checks), the
  * bench shapes of its model, which every point times (its own, or as its variants' baseline: checkShapesFit), and a
- * student its training steps make from sizes (checkSizedStudent); and, as its bench checks them as it starts, the
- * latencies of bench.repeats runs (checkRepeats). For a queued point, whose plan left these to the
+ * student its training steps make from sizes (checkSizedStudent), and the latencies of its bench.repeats runs
+ * (checkRepeats). For a queued point, whose plan left these to the
  * machine that runs it (PlanOptions.queued): its worker gives it back to the queue for one with more memory, not
  * failing it once compressed and evaluated. Every other refusal (and a model or tokenizer that cannot be read here) is
  * left to the point's stages, which say it as they do.

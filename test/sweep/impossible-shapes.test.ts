@@ -84,6 +84,38 @@ describe('a sweep whose bench shape or eval length its models cannot take', () =
     );
   });
 
+  it('bench.repeats whose latencies could not be kept: refused the same way, the memory part left to a queued point', async () => {
+    const withRepeats = (name: string, repeats: string): string => {
+      const file = writeSweep(name, 'batch: [1], seq: [8]', ', batchSize: 1');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('repeats: 1,', `repeats: ${repeats},`));
+      return file;
+    };
+    // beyond a JavaScript array's length: no machine keeps them, a queued plan refuses it too
+    const endless = withRepeats('repeats-array', '1000000000000');
+    await refused(
+      'repeats-array',
+      endless,
+      `${endless}: bench.repeats 1000000000000: the latencies of that many runs could not be kept (at most 4,294,967,295, a JavaScript array's length); give a smaller bench.repeats`,
+    );
+    await expect(planSweepFile({ file: endless, store: join(t.root, 'repeats-q.sqlite'), queued: true })).rejects.toThrow(
+      /bench\.repeats 1000000000000: .*a JavaScript array's length/,
+    );
+    // beyond this machine's memory (a variant's baseline timed beside it): refused here, left to a queued point's worker
+    const structure = discovered(loadModel(join(t.root, 'models', 'tiny-sst2', 'model.onnx')))!;
+    memory.bytes = largestActivationBytes(structure, 1, 16);
+    try {
+      const large = withRepeats('repeats-memory', '1000000000');
+      await refused(
+        'repeats-memory',
+        large,
+        /: bench\.repeats 1000000000: the latencies of that many runs could not be kept \(at most [\d,]+ with [\d.,]+ (GB|MB|kB|KB) of memory\); give a smaller bench\.repeats$/,
+      );
+      expect((await planSweepFile({ file: large, store: join(t.root, 'repeats-q2.sqlite'), queued: true })).points.length).toBeGreaterThan(0);
+    } finally {
+      memory.bytes = undefined;
+    }
+  });
+
   it('eval.maxLength beyond the position table: refused the same way', async () => {
     const file = writeSweep('eval', 'batch: [1], seq: [8]', ', maxLength: 100');
     await refused('eval', file, `${file}: models[0] 'tiny-sst2': eval.maxLength 100 is beyond the model's position table (64 tokens at most)`);
