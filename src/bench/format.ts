@@ -6,6 +6,7 @@ import { describeContention } from './timing-lock.ts';
 import { describeMachineLoad } from './machine-load.ts';
 import type { BenchResult, MemoryUse } from './run.ts';
 import { formatMB } from '../units.ts';
+import { groupedDigits } from '../errors.ts';
 
 /** Lines of the table for `compress bench` (latencies in ms, throughput in examples/s). */
 export function formatBench(r: BenchResult): string[] {
@@ -46,6 +47,10 @@ export function formatBench(r: BenchResult): string[] {
   out.push(
     `runs: ${budget ? 'at most ' : ''}${r.repeats} timed per model and shape after ${budget ? 'at most ' : ''}${r.warmup} warm-up${withBase ? ', interleaved with the baseline' : ''}${r.spinning === false ? ' (onnxruntime threads not spin-waiting, so neither session slows the other)' : ''}${budgetNote}`,
   );
+  if (r.keptRuns)
+    out.push(
+      `note: a shape's runs stopped at ${groupedDigits(r.keptRuns.most)}, the most whose latencies can be kept (${r.keptRuns.bound}), before --repeats ${r.repeats} or its share of --max-time`,
+    );
   const mem: string[] = [];
   if (r.memory.model) mem.push(`model session ${describeSessionMemory(r.memory.model)}`);
   if (r.memory.baseline) mem.push(`baseline session ${describeSessionMemory(r.memory.baseline)}`);

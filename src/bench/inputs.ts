@@ -212,23 +212,35 @@ export function checkShapesFit(shapes: readonly Shape[], subjects: readonly Benc
 const MOST_ARRAY_ELEMENTS = 2 ** 32 - 1;
 
 /**
- * Throws when the latencies of `repeats` runs (a float64 each, per model timed: `models`) could not be held: beyond a
- * JavaScript array's length (2^32 − 1), a SettingsError, for no machine can; beyond `memoryBytes` (the machine's
- * memory), a MemoryRefusal, which a machine with more may run (a queue's worker gives such a point back). Such a run
- * cannot finish, and would hold the machine-wide timing lock until it failed (`--repeats 1e12`).
+ * The most runs whose latencies (a float64 each, per model timed: `models`) can be kept, and what bounds them, in
+ * words: a JavaScript array's length (2^32 − 1), which no machine passes, or `memoryBytes` (the machine's memory).
  */
-export function checkRepeats(repeats: number, models: number, memoryBytes: number = totalmem()): void {
-  if (repeats > MOST_ARRAY_ELEMENTS) {
-    throw new SettingsError(
-      `--repeats ${repeats}: the latencies of that many runs could not be kept (at most ${groupedDigits(MOST_ARRAY_ELEMENTS)}, a JavaScript array's length); give a smaller --repeats`,
-    );
-  }
-  const most = Math.floor(memoryBytes / (8 * models));
-  if (repeats > most) {
-    throw new MemoryRefusal(
-      `--repeats ${repeats}: the latencies of that many runs could not be kept (at most ${groupedDigits(most)} with ${gigabytes(memoryBytes)} of memory); give a smaller --repeats`,
-    );
-  }
+export function keptRepeats(models: number, memoryBytes: number = totalmem()): { most: number; bound: string; memory: boolean } {
+  const inMemory = Math.floor(memoryBytes / (8 * models));
+  return inMemory < MOST_ARRAY_ELEMENTS
+    ? { most: inMemory, bound: `with ${gigabytes(memoryBytes)} of memory`, memory: true }
+    : { most: MOST_ARRAY_ELEMENTS, bound: "a JavaScript array's length", memory: false };
+}
+
+/**
+ * Throws when the latencies of `repeats` runs (a float64 each, per model timed: `models`) could not be held and no
+ * time budget (`maxSeconds`, --max-time) stops the runs before: beyond a JavaScript array's length (2^32 − 1), a
+ * SettingsError, for no machine can; beyond `memoryBytes` (the machine's memory), a MemoryRefusal, which a machine
+ * with more may run (a queue's worker gives such a point back). Such a run cannot finish, and would hold the
+ * machine-wide timing lock until it failed (`--repeats 1e12`). With a budget, `repeats` is a ceiling: the timing
+ * stops at the most runs it can keep (keptRepeats), saying so (BenchResult.keptRuns).
+ */
+export function checkRepeats(
+  { repeats, maxSeconds }: { repeats: number; maxSeconds: number | undefined },
+  models: number,
+  memoryBytes: number = totalmem(),
+): void {
+  if (maxSeconds !== undefined) return;
+  const refusal = (most: number, bound: string): string =>
+    `--repeats ${repeats}: the latencies of that many runs could not be kept (at most ${groupedDigits(most)}${bound}); give a smaller --repeats, or a --max-time`;
+  if (repeats > MOST_ARRAY_ELEMENTS) throw new SettingsError(refusal(MOST_ARRAY_ELEMENTS, ", a JavaScript array's length"));
+  const { most, memory } = keptRepeats(models, memoryBytes);
+  if (memory && repeats > most) throw new MemoryRefusal(refusal(most, ` with ${gigabytes(memoryBytes)} of memory`));
 }
 
 /** The encoder inputs a graph declares (initializers listed as inputs left out), by name, with their element type. */

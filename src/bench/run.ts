@@ -31,6 +31,7 @@ import {
   checkComparable,
   checkRepeats,
   checkShapesFit,
+  keptRepeats,
   fixedDims,
   shapesWith,
   subjectLimits,
@@ -85,7 +86,10 @@ export interface BenchOptions {
    * baseline's p50 is timed as its variants' are.
    */
   spinning?: boolean;
-  /** Timed runs per model and shape (default 20). */
+  /**
+   * Timed runs per model and shape (default 20). With maxSeconds a ceiling: more than the latencies this machine can
+   * keep (keptRepeats) are not refused, the runs stop there (BenchResult.keptRuns) if the budget is not spent first.
+   */
   repeats?: number;
   /** Untimed runs per model and shape before timing (default 3). */
   warmup?: number;
@@ -165,6 +169,11 @@ export interface BenchResult {
   warmup: number;
   /** The time budget given (BenchOptions.maxSeconds); absent without one. */
   maxSeconds?: number;
+  /**
+   * Where a shape's timed runs stopped at the most whose latencies can be kept (keptRepeats: `most`, bounded by
+   * `bound`, in words), before `repeats` and its share of the time budget: absent when none did.
+   */
+  keptRuns?: { most: number; bound: string };
   /**
    * A multiple-choice export's choices per example, as its sample inputs feed them (sampleChoices): a shape's batch is
    * of examples, each run feeding batch × choices rows, and the throughput counts examples. Absent for other models.
@@ -347,7 +356,10 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   if (baselineSubject) checkComparable(subject, baselineSubject);
   const relation = baselineSubject ? await baselineRelation(subject.path, baselineSubject.path) : undefined;
   const subjects = baselineSubject ? [subject, baselineSubject] : [subject];
-  checkRepeats(repeats, subjects.length);
+  checkRepeats({ repeats, maxSeconds }, subjects.length);
+  // (with --max-time, repeats is a ceiling: the runs stop at the most whose latencies can be kept)
+  const kept = keptRepeats(subjects.length);
+  const rounds = Math.min(repeats, kept.most);
   const seqs = askedSeqs ?? defaultSeqs(subjects);
   const dims = fixedDims(subjects);
   const shapes = shapesWith(batches, seqs, dims);
@@ -377,6 +389,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
   }
   let memory: { model?: MemoryUse; baseline?: MemoryUse } = {};
   let load: MachineLoad | undefined;
+  let keptRuns: BenchResult['keptRuns'];
   try {
     // under the timing lock: the measuring processes load and run the models too
     if (opts.sessionMemory) {
@@ -400,7 +413,8 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
         if (b) await b.run(feedsB[i]!);
         if (deadline !== undefined && performance.now() >= deadline) break; // (--warmup 1e9 would not end)
       }
-      const { timesA, timesB } = await timedRounds(a, feedsA[i]!, b, feedsB[i], repeats, opts.signal, deadline);
+      const { timesA, timesB } = await timedRounds(a, feedsA[i]!, b, feedsB[i], rounds, opts.signal, deadline);
+      if (rounds < repeats && timesA.length === rounds) keptRuns = { most: kept.most, bound: kept.bound };
       const result: ShapeResult = { ...shape, model: latencyStats(timesA, shape.batch) };
       if (b) {
         result.baseline = latencyStats(timesB, shape.batch);
@@ -426,6 +440,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
     repeats,
     warmup,
     ...(maxSeconds !== undefined ? { maxSeconds } : {}),
+    ...(keptRuns ? { keptRuns } : {}),
     ...(choices !== undefined ? { choices } : {}),
     ...(fixed ? { fixed } : {}),
     shapes: results,

@@ -1196,7 +1196,7 @@ function checkShapes(
     checkShapesFit(benchShapes(bench.batch, bench.seq, [subject]), [subject], memory);
     // (the latencies bench.repeats runs keep: a variant times its baseline beside it; beyond an array's length on any
     // machine, a queued plan's too)
-    checkRepeats(bench.repeats, spec.pipelines.some((p) => runsOn(p, m) && p.steps.length > 0) ? 2 : 1, memory);
+    checkRepeats({ repeats: bench.repeats, maxSeconds: bench.maxTime }, spec.pipelines.some((p) => runsOn(p, m) && p.steps.length > 0) ? 2 : 1, memory);
   } catch (e) {
     if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, BENCH_SETTING_NAMES)}`);
     throw e;
@@ -1310,7 +1310,9 @@ export function checkPointMemory(point: SweepPoint, memory: number = totalmem())
     onlyMemory(BENCH_SETTING_NAMES, () => checkShapesFit(benchShapes(point.bench.batch, point.bench.seq, [subject]), [subject], memory));
   }
   // (the latencies its bench keeps: of its model, and of a variant's baseline timed beside it)
-  onlyMemory(BENCH_SETTING_NAMES, () => checkRepeats(point.bench.repeats, point.outputDir !== null ? 2 : 1, memory));
+  onlyMemory(BENCH_SETTING_NAMES, () =>
+    checkRepeats({ repeats: point.bench.repeats, maxSeconds: point.bench.maxTime }, point.outputDir !== null ? 2 : 1, memory),
+  );
   for (const t of point.training?.steps ?? []) onlyMemory({}, () => checkSizedStudent(t, read, memory));
 }
 

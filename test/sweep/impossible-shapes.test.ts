@@ -95,7 +95,7 @@ describe('a sweep whose bench shape or eval length its models cannot take', () =
     await refused(
       'repeats-array',
       endless,
-      `${endless}: bench.repeats 1000000000000: the latencies of that many runs could not be kept (at most 4,294,967,295, a JavaScript array's length); give a smaller bench.repeats`,
+      `${endless}: bench.repeats 1000000000000: the latencies of that many runs could not be kept (at most 4,294,967,295, a JavaScript array's length); give a smaller bench.repeats, or a bench.maxTime`,
     );
     await expect(planSweepFile({ file: endless, store: join(t.root, 'repeats-q.sqlite'), queued: true })).rejects.toThrow(
       /bench\.repeats 1000000000000: .*a JavaScript array's length/,
@@ -108,9 +108,26 @@ describe('a sweep whose bench shape or eval length its models cannot take', () =
       await refused(
         'repeats-memory',
         large,
-        /: bench\.repeats 1000000000: the latencies of that many runs could not be kept \(at most [\d,]+ with [\d.,]+ (GB|MB|kB|KB) of memory\); give a smaller bench\.repeats$/,
+        /: bench\.repeats 1000000000: the latencies of that many runs could not be kept \(at most [\d,]+ with [\d.,]+ (GB|MB|kB|KB) of memory\); give a smaller bench\.repeats, or a bench\.maxTime$/,
       );
       expect((await planSweepFile({ file: large, store: join(t.root, 'repeats-q2.sqlite'), queued: true })).points.length).toBeGreaterThan(0);
+    } finally {
+      memory.bytes = undefined;
+    }
+  });
+
+  it('bench.repeats with a bench.maxTime is a ceiling: planned, locally and queued, and left to the worker, whatever the memory', async () => {
+    const structure = discovered(loadModel(join(t.root, 'models', 'tiny-sst2', 'model.onnx')))!;
+    memory.bytes = largestActivationBytes(structure, 1, 16);
+    try {
+      for (const repeats of ['1000000000000', '1000000000']) {
+        const file = writeSweep(`ceiling-${repeats}`, 'batch: [1], seq: [8], maxTime: 1', ', batchSize: 1');
+        writeFileSync(file, readFileSync(file, 'utf8').replace('repeats: 1,', `repeats: ${repeats},`));
+        const local = await planSweepFile({ file, store: join(t.root, `ceiling-${repeats}.sqlite`) });
+        expect(local.points.length).toBeGreaterThan(0);
+        const queued = await planSweepFile({ file, store: join(t.root, `ceiling-q-${repeats}.sqlite`), queued: true });
+        for (const p of queued.points) expect(() => checkPointMemory(p)).not.toThrow();
+      }
     } finally {
       memory.bytes = undefined;
     }
