@@ -172,9 +172,9 @@ describe('core commands refuse bad input in one line, writing nothing', () => {
     [
       'compress --quantize-embeddings=maybe',
       () => [tiny.path, '--quantize', 'int8', '--quantize-embeddings=maybe', '-o', out()],
-      /--quantize-embeddings=maybe: expected yes/,
+      /--quantize-embeddings 'maybe': expected one of yes, true, 1, no, false, 0$/m,
     ],
-    ['compress --json=2', () => [tiny.path, '--prune-ffn', '0.5', '--json=2', '-o', out()], /--json=2: expected yes/],
+    ['compress --json=2', () => [tiny.path, '--prune-ffn', '0.5', '--json=2', '-o', out()], /--json 2: expected one of yes, true, 1, no, false, 0$/m],
     ['eval --threads -3', () => ['eval', tiny.dir, '--task', 'SST-2', '--threads', '-3'], /--threads -3: expected an integer from 0 to 256/],
     ['eval --threads 1.5', () => ['eval', tiny.dir, '--task', 'SST-2', '--threads', '1.5'], /--threads 1\.5: expected an integer from 0 to 256/],
     ['eval --threads 1000', () => ['eval', tiny.dir, '--task', 'SST-2', '--threads', '1000'], /--threads 1000: expected an integer from 0 to 256/],
