@@ -168,16 +168,14 @@ describe('a sweep whose bench shape or eval length its models cannot take', () =
     }
   });
 
-  it("a queued sweep's plan does not judge its points against this machine's memory (the workers' is not known): the bench shape, the eval batch and a student made from sizes that a local plan refuses are planned", async () => {
-    const structure = discovered(loadModel(join(t.root, 'models', 'tiny-sst2', 'model.onnx')))!;
-    memory.bytes = largestActivationBytes(structure, 1, 16);
-    try {
-      const bench = writeSweep('queued-bench', 'batch: [1, 1000000000000], seq: [8]', ', batchSize: 1');
-      const batch = writeSweep('queued-batch', 'batch: [1], seq: [8]', ', batchSize: 100000');
-      const student = join(t.root, 'queued-student.yaml');
-      writeFileSync(
-        student,
-        `name: queued-student
+  /** Three sweep files a machine of the mocked memory cannot run: a bench shape, an eval batch, a student made from sizes. */
+  function memorySweeps(prefix: string): { bench: string; batch: string; student: string } {
+    const bench = writeSweep(`${prefix}-bench`, 'batch: [1, 1000000000000], seq: [8]', ', batchSize: 1');
+    const batch = writeSweep(`${prefix}-batch`, 'batch: [1], seq: [8]', ', batchSize: 100000');
+    const student = join(t.root, `${prefix}-student.yaml`);
+    writeFileSync(
+      student,
+      `name: ${prefix}-student
 glueDir: glue
 models:
   - {path: models/tiny-sst2, tasks: [SST-2]}
@@ -189,7 +187,15 @@ pipelines:
 bench: {batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1}
 eval: {threads: 1, batchSize: 1}
 `,
-      );
+    );
+    return { bench, batch, student };
+  }
+
+  it("a queued sweep's plan does not judge its points against this machine's memory (the workers' is not known): the bench shape, the eval batch and a student made from sizes that a local plan refuses are planned", async () => {
+    const structure = discovered(loadModel(join(t.root, 'models', 'tiny-sst2', 'model.onnx')))!;
+    memory.bytes = largestActivationBytes(structure, 1, 16);
+    try {
+      const { bench, batch, student } = memorySweeps('queued');
       for (const [file, line] of [
         [bench, /bench\.batch 1000000000000 bench\.seq 8: one activation of .* more than this machine's/],
         [batch, /eval\.batchSize 100000: a batch of 8 SST-2 dev examples .* more than this machine's/],
@@ -213,24 +219,7 @@ eval: {threads: 1, batchSize: 1}
     const structure = discovered(loadModel(join(t.root, 'models', 'tiny-sst2', 'model.onnx')))!;
     memory.bytes = largestActivationBytes(structure, 1, 16);
     try {
-      const bench = writeSweep('point-bench', 'batch: [1, 1000000000000], seq: [8]', ', batchSize: 1');
-      const batch = writeSweep('point-batch', 'batch: [1], seq: [8]', ', batchSize: 100000');
-      const student = join(t.root, 'point-student.yaml');
-      writeFileSync(
-        student,
-        `name: point-student
-glueDir: glue
-models:
-  - {path: models/tiny-sst2, tasks: [SST-2]}
-calibration: false
-pipelines:
-  - baseline
-  - name: kd
-    steps: [{pass: distill, settings: {student: 'bert:layers=1', epochs: 1, batchSize: 4, maxLength: 16}}]
-bench: {batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1}
-eval: {threads: 1, batchSize: 1}
-`,
-      );
+      const { bench, batch, student } = memorySweeps('point');
       const refusal = (p: Parameters<typeof checkPointMemory>[0], bytes?: number): unknown => {
         try {
           checkPointMemory(p, bytes);
