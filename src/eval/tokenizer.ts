@@ -162,9 +162,9 @@ const MODEL_TYPE_TOKENIZERS: Readonly<Record<string, string>> = {
 
 /**
  * The other model_types whose class AutoTokenizer loads (4.x's tokenization_auto.py TOKENIZER_MAPPING_NAMES) rebuilds a
- * tokenizer.json's BertNormalizer (CONFIG_NORMALIZER_CLASSES, LATER_CONFIG_NORMALIZER_CLASSES): BertTokenizerFast's
+ * tokenizer.json's BertNormalizer (CONFIG_NORMALIZER_CLASSES): BertTokenizerFast's
  * BERT-architecture and multimodal types, MobileBERT's, SqueezeBERT's, Funnel's, LayoutLM's and ConvBERT's own, and
- * those of ADDED_CONFIG_NORMALIZER_CLASSES; read so since reading version 32 (a folder naming no class was read with the config's settings, else the file's).
+ * those of CONFIG_NORMALIZER_CLASSES' version 32; read so since reading version 32 (a folder naming no class was read with the config's settings, else the file's).
  */
 const LATER_MODEL_TYPE_TOKENIZERS: Readonly<Record<string, string>> = {
   ...Object.fromEntries(
@@ -677,33 +677,31 @@ export function withTokenizersPostProcessor(json: Record<string, unknown>): Reco
 
 /**
  * The tokenizer classes (Fast or not) whose fast tokenizer transformers rebuilds a tokenizer.json's BertNormalizer of on
- * loading, with the defaults their `__init__` gives what tokenizer_config.json leaves out: 4.x's BertTokenizerFast,
- * DistilBertTokenizerFast and ElectraTokenizerFast (do_lower_case=True, strip_accents=None, tokenize_chinese_chars=True;
- * all three set where any differs from the file's), 5.x's classes of those names (a BertNormalizer built of the same
- * three, the file's normalizer unread).
+ * loading, with the defaults their `__init__` gives what tokenizer_config.json leaves out (do_lower_case=True,
+ * strip_accents=None, tokenize_chinese_chars=True; all three set where any differs from the file's), each with the
+ * tokenizer reading version since which its folders are read so (src/eval/tokenizer-reading.ts): 29, 4.x's
+ * BertTokenizerFast, DistilBertTokenizerFast and ElectraTokenizerFast, 5.x's classes of those names (a BertNormalizer
+ * built of the same three, the file's normalizer unread); 31, 4.x's MobileBertTokenizerFast, SqueezeBertTokenizerFast,
+ * FunnelTokenizerFast and LayoutLMTokenizerFast (copies of BertTokenizerFast's `__init__`) and ConvBertTokenizerFast (a
+ * BertTokenizerFast); 32, 4.x's DPR tokenizers (DPRQuestionEncoderTokenizerFast, DPRContextEncoderTokenizerFast,
+ * DPRReaderTokenizerFast: BertTokenizerFasts), RealmTokenizerFast, LxmertTokenizerFast and RetriBertTokenizerFast
+ * (copies of BertTokenizerFast's `__init__`; the last a subclass of it before it moved to models/deprecated).
  */
-const CONFIG_NORMALIZER_CLASSES = new Set(['BertTokenizer', 'DistilBertTokenizer', 'ElectraTokenizer']);
-
-/**
- * The other classes of CONFIG_NORMALIZER_CLASSES' kind, read so since reading version 31: 4.x's MobileBertTokenizerFast,
- * SqueezeBertTokenizerFast, FunnelTokenizerFast and LayoutLMTokenizerFast (copies of BertTokenizerFast's `__init__`)
- * and ConvBertTokenizerFast (a BertTokenizerFast), whose defaults are the same three.
- */
-const LATER_CONFIG_NORMALIZER_CLASSES = new Set(['MobileBertTokenizer', 'SqueezeBertTokenizer', 'FunnelTokenizer', 'LayoutLMTokenizer', 'ConvBertTokenizer']);
-
-/**
- * The other classes of CONFIG_NORMALIZER_CLASSES' kind, read so since reading version 32: 4.x's DPR tokenizers
- * (DPRQuestionEncoderTokenizerFast, DPRContextEncoderTokenizerFast, DPRReaderTokenizerFast: BertTokenizerFasts),
- * RealmTokenizerFast, LxmertTokenizerFast and RetriBertTokenizerFast (copies of BertTokenizerFast's `__init__`; the
- * last a subclass of it before it moved to models/deprecated), whose defaults are the same three.
- */
-const ADDED_CONFIG_NORMALIZER_CLASSES = new Set([
-  'DPRQuestionEncoderTokenizer',
-  'DPRContextEncoderTokenizer',
-  'DPRReaderTokenizer',
-  'RealmTokenizer',
-  'LxmertTokenizer',
-  'RetriBertTokenizer',
+const CONFIG_NORMALIZER_CLASSES: ReadonlyMap<string, 29 | 31 | 32> = new Map([
+  ['BertTokenizer', 29],
+  ['DistilBertTokenizer', 29],
+  ['ElectraTokenizer', 29],
+  ['MobileBertTokenizer', 31],
+  ['SqueezeBertTokenizer', 31],
+  ['FunnelTokenizer', 31],
+  ['LayoutLMTokenizer', 31],
+  ['ConvBertTokenizer', 31],
+  ['DPRQuestionEncoderTokenizer', 32],
+  ['DPRContextEncoderTokenizer', 32],
+  ['DPRReaderTokenizer', 32],
+  ['RealmTokenizer', 32],
+  ['LxmertTokenizer', 32],
+  ['RetriBertTokenizer', 32],
 ]);
 
 /**
@@ -719,7 +717,7 @@ const FILE_NORMALIZER_CLASS_NAME = `${FILE_NORMALIZER_CLASS}Fast`;
 /**
  * A tokenizer.json whose BertNormalizer is set as tokenizer_config.json says (do_lower_case, strip_accents,
  * tokenize_chinese_chars) where the class AutoTokenizer loads the folder as (`className`: autoTokenizerClass's) rebuilds
- * it on loading (CONFIG_NORMALIZER_CLASSES, LATER_CONFIG_NORMALIZER_CLASSES, ADDED_CONFIG_NORMALIZER_CLASSES), a setting the config leaves out taking the class's default: a cased
+ * it on loading (CONFIG_NORMALIZER_CLASSES), a setting the config leaves out taking the class's default: a cased
  * tokenizer.json beside a tokenizer_config.json naming no do_lower_case (or none at all, the class read from
  * config.json's model_type) lower-cases, as transformers loads it. As 4.x's check compares them by Python's `==`
  * (pythonEqual: 1 is true, 0 false), a config value of another kind that equals the file's, all three equal, leaves the
@@ -738,8 +736,7 @@ export function withConfigNormalizer(
   const norm = json.normalizer as Record<string, unknown> | null | undefined;
   const name = className?.replace(/Fast$/, '') ?? '';
   if (norm?.type !== 'BertNormalizer' || name === FILE_NORMALIZER_CLASS) return json;
-  const rebuilt = CONFIG_NORMALIZER_CLASSES.has(name) || LATER_CONFIG_NORMALIZER_CLASSES.has(name) || ADDED_CONFIG_NORMALIZER_CLASSES.has(name);
-  if (rebuilt) {
+  if (CONFIG_NORMALIZER_CLASSES.has(name)) {
     const given = (value: unknown, classDefault: boolean | null) => (value === undefined ? classDefault : value);
     const wanted = {
       lowercase: given(config.do_lower_case, true),
@@ -2657,10 +2654,10 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * what tokenizer_config.json leaves out (withConfigNormalizer), where the file's settings were read;
  * `configNormalizerUnread`, it is loaded as PreTrainedTokenizerFast and its BertNormalizer is the file's since, where
  * tokenizer_config.json's do_lower_case, strip_accents or tokenize_chinese_chars made it normalize otherwise;
- * `configNormalizerLaterClasses`, as `configNormalizerDefaults` for a class of LATER_CONFIG_NORMALIZER_CLASSES
+ * `configNormalizerLaterClasses`, as `configNormalizerDefaults` for a class of CONFIG_NORMALIZER_CLASSES' version 31
  * (MobileBERT's, SqueezeBERT's, Funnel's, LayoutLM's, ConvBERT's), read so since version 31 (`configNormalizerDefaults`
  * false for them); `configNormalizerMoreClasses`, likewise for a tokenizer loaded as a class of
- * ADDED_CONFIG_NORMALIZER_CLASSES (DPR's, REALM's, LXMERT's), or by a folder naming no class whose
+ * CONFIG_NORMALIZER_CLASSES' version 32 (DPR's, REALM's, LXMERT's, RetriBERT's), or by a folder naming no class whose
  * config.json's model_type loads one of those classes or BERT's (LATER_MODEL_TYPE_TOKENIZERS: ernie, megatron-bert,
  * mobilebert …), read as that class since version 32 (as no class known before; `configNormalizerDefaults` and `configNormalizerLaterClasses` false
  * for them). Undefined where the folder has no tokenizer this code reads.
@@ -3166,13 +3163,14 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
     const folded = raw === undefined ? undefined : withOnigurumaCaseFolds(raw);
     // (the Metaspaces that split, and those versions 3 and 4 saw split: the pre-tokenizer and its Sequence's own parts)
     const metaspaces = splittingMetaspaces(read);
-    const fileNormalizerClass = found.autoClass?.replace(/Fast$/, '') === FILE_NORMALIZER_CLASS;
-    const laterNormalizerClass = LATER_CONFIG_NORMALIZER_CLASSES.has(found.autoClass?.replace(/Fast$/, '') ?? '');
-    // (a class rebuilding the normalizer since version 32: ADDED_CONFIG_NORMALIZER_CLASSES, or one read from config.json's
-    // model_type, LATER_MODEL_TYPE_TOKENIZERS)
+    const autoClass = found.autoClass?.replace(/Fast$/, '') ?? '';
+    const fileNormalizerClass = autoClass === FILE_NORMALIZER_CLASS;
+    const laterNormalizerClass = CONFIG_NORMALIZER_CLASSES.get(autoClass) === 31;
+    // (a class rebuilding the normalizer since version 32, or one read from config.json's model_type,
+    // LATER_MODEL_TYPE_TOKENIZERS)
     const naming = classNaming(dir, config);
     const moreClasses =
-      ADDED_CONFIG_NORMALIZER_CLASSES.has(found.autoClass?.replace(/Fast$/, '') ?? '') ||
+      CONFIG_NORMALIZER_CLASSES.get(autoClass) === 32 ||
       (naming.named === undefined && typeof naming.modelType === 'string' && Object.hasOwn(LATER_MODEL_TYPE_TOKENIZERS, naming.modelType));
     const ownMetaspaces = metaspaces.filter(({ path }) => path.length <= 1);
     return {
