@@ -3,7 +3,7 @@
  * weights are [out, in]), how transformers initializes them, and where the builder gets their values: a seeded
  * PRNG, or arrays the caller gives (read from a safetensors file, or another model).
  */
-import { DataError, quotedText } from '../errors.ts';
+import { DataError, isAre, plural, quotedText } from '../errors.ts';
 import { someNames } from '../some-names.ts';
 import { type BertFamily, type ExtendedBertConfig, attentionHeadSize, familyOf, layerSizes } from './config.ts';
 import { Rng } from './random.ts';
@@ -323,7 +323,7 @@ export function resolveWeights(config: ExtendedBertConfig, source: WeightSource)
   const fill = source.fillMissing;
   if (missing.length && !fill) {
     const names = someNames(missing.map(quotedText), 4);
-    throw new DataError(`${label}: ${missing.length === 1 ? `parameter ${names} is` : `parameters ${names} are`} missing`);
+    throw new DataError(`${label}: ${plural(missing.length, 'parameter')} ${names} ${isAre(missing.length)} missing`);
   }
   return {
     get: (name) => given.get(name) ?? randomParameter(specOf(byName, name), fill!),

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
-import { isUserError, errorMessage, quotedText, UsageError, valueText, withFlagTexts, choiceRefusal } from '../errors.ts';
+import { isUserError, errorMessage, quotedText, UsageError, valueText, withFlagTexts, choiceRefusal, plural } from '../errors.ts';
 import { nearestFlag } from '../glue/registry.ts';
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
 import { checkedFlagValues, declaredOptions, gluedFlagValues, negatedBooleanValues, undeclaredFlags } from './flag-values.ts';
@@ -167,7 +167,7 @@ function misspeltCommand(argv: readonly string[]): string | undefined {
 function wordsAfterDashes(argv: readonly string[]): string | undefined {
   const words = argv.slice(argv.indexOf('--') + 1);
   if (!argv.includes('--') || words.length === 0) return undefined;
-  return `unexpected ${words.length === 1 ? 'argument' : 'arguments'} ${words.map(valueText).join(', ')} after '--': no command reads words after it; give them before '--' (a path starting with '-' as ./-x.onnx) (see --help)`;
+  return `unexpected ${plural(words.length, 'argument')} ${words.map(valueText).join(', ')} after '--': no command reads words after it; give them before '--' (a path starting with '-' as ./-x.onnx) (see --help)`;
 }
 
 /** The usage of the command `argv` runs, as its module declares it (`eval <model>`; the default command `<model>`). */
@@ -283,8 +283,8 @@ export function usageLine(msg: string, argv: readonly string[] = [], known: read
     const words = [...unflagged.filter((n) => !letters.has(n)), ...clusters];
     return (
       [
-        ...(flags.length ? [`unknown ${flags.length === 1 ? 'flag' : 'flags'} ${flags.map(withSuggestion).join(', ')}`] : []),
-        ...(words.length ? [`unexpected ${words.length === 1 ? 'argument' : 'arguments'} ${words.map(valueText).join(', ')}`] : []),
+        ...(flags.length ? [`unknown ${plural(flags.length, 'flag')} ${flags.map(withSuggestion).join(', ')}`] : []),
+        ...(words.length ? [`unexpected ${plural(words.length, 'argument')} ${words.map(valueText).join(', ')}`] : []),
       ].join('; ') + ' (see --help)'
     );
   }

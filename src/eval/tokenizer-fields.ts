@@ -14,6 +14,7 @@
 
 import { charsmapProblem } from './precompiled-charsmap.ts';
 import { sequenceLeaves } from './tokenizer-sequence.ts';
+import { counted } from '../errors.ts';
 
 /** What a field takes, as tokenizers' serde reads it. */
 type FieldKind =
@@ -476,7 +477,7 @@ function unigramUnkProblem(p: Record<string, unknown>, where: string): string | 
       ? `${where} (Unigram): vocab: empty, where its unk_id ${p.unk_id} needs a piece (tokenizers refuses it: EmptyVocabulary)`
       : `${where} (Unigram): vocab: empty, and no unk_id (tokenizers reads it, but fails on every text holding a character: 'Encountered an unknown token but \`unk_id\` is missing')`;
   if (typeof p.unk_id !== 'number' || p.unk_id < pieces) return undefined;
-  return `${where} (Unigram): unk_id: ${p.unk_id} is no index of its vocabulary of ${pieces} piece${pieces === 1 ? '' : 's'} (tokenizers refuses it: UnkIdNotInVocabulary)`;
+  return `${where} (Unigram): unk_id: ${p.unk_id} is no index of its vocabulary of ${counted(pieces, 'piece')} (tokenizers refuses it: UnkIdNotInVocabulary)`;
 }
 
 /**

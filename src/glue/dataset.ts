@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { choiceWords, counted, DataError, quotedText, SettingsError } from '../errors.ts';
+import { choiceWords, counted, plural, DataError, quotedText, SettingsError } from '../errors.ts';
 import { columnIndex, readTsv, type TsvTable } from './tsv.ts';
 import { pythonFloat, pythonInt } from '../python-int.ts';
 import { someNames } from '../some-names.ts';
@@ -97,7 +97,7 @@ export function examplesFromTable(task: TaskDefinition, spec: SplitFile, table: 
 export function skippedRowsNote(dataset: GlueDataset): string | undefined {
   const lines = dataset.skipped;
   if (lines.length === 0) return undefined;
-  return `${dataset.task.name} ${dataset.split}: ${dataset.file}: ${counted(lines.length, 'row')} with an empty label left out (${lines.length === 1 ? 'line' : 'lines'} ${someNames(lines.map(String), 5)}), as Hugging Face's GLUE loader leaves them out`;
+  return `${dataset.task.name} ${dataset.split}: ${dataset.file}: ${counted(lines.length, 'row')} with an empty label left out (${plural(lines.length, 'line')} ${someNames(lines.map(String), 5)}), as Hugging Face's GLUE loader leaves them out`;
 }
 
 /** A function from a label field to a class index or score, throwing DataError (naming `where`) if malformed. */

@@ -16,7 +16,7 @@ import { targetNode, targetWeight, type Target } from './targets.ts';
 import type { QuantizeOptions } from './settings.ts';
 import type { ActivationRange } from './calibrate.ts';
 import type { Storage } from './mixed.ts';
-import { quotedText } from '../errors.ts';
+import { plural, quotedText } from '../errors.ts';
 
 export interface PlanResult {
   model: Model;
@@ -216,7 +216,7 @@ function readStoredTableWhole(t: Target, ctx: RewriteContext): void {
   for (const r of readers) r.inputs = r.inputs.map((x) => (x === name ? whole : x));
   const list = readers.map((r) => `${r.opType} ${quotedText(r.name)}`).join(', ');
   ctx.notes.push(
-    `${t.id}: ${list} ${readers.length === 1 ? 'reads' : 'read'} the whole table too (a tied decoder's product of the factorized table): ${readers.length === 1 ? 'it reads' : 'they read'} the int8 table dequantized, so the file stores it once`,
+    `${t.id}: ${list} ${plural(readers.length, 'reads', 'read')} the whole table too (a tied decoder's product of the factorized table): ${plural(readers.length, 'it reads', 'they read')} the int8 table dequantized, so the file stores it once`,
   );
 }
 

@@ -15,7 +15,7 @@ import { someNames } from '../some-names.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { CalibrationSource, Pass, PassContext, PassResult, PassShape } from '../pass/pass.ts';
 import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels } from '../pass/measure.ts';
-import { ModelLoadError, NonFiniteInputError, SettingsError, nonFiniteText, counted, isAre, quotedText } from '../errors.ts';
+import { ModelLoadError, NonFiniteInputError, SettingsError, nonFiniteText, counted, isAre, plural, quotedText } from '../errors.ts';
 import { nonFiniteFloat32 } from '../onnx/tensor.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { ALREADY, alreadyQuantized, applyPlan, keptByPlan, plannedBytes, storedBy, tableWithoutGather, type PlanResult } from './apply.ts';
@@ -435,9 +435,9 @@ async function runMixed(original: Model, s: BertStructure, o: QuantizeOptions, c
       planMixed(targets, o, (layer) => (layer !== undefined && group.includes(layer) ? 4 : undefined)),
       o,
     );
-    const where = `the model with ${group.length === 1 ? 'layer' : 'layers'} ${group.join(', ')} at 4 bits`;
+    const where = `the model with ${plural(group.length, 'layer')} ${group.join(', ')} at 4 bits`;
     sensitivity.push(requireFiniteLoss(o, await measure(probe.model), where, true) - baseLoss);
-    ctx.log?.(`quantize mixed: ${group.length === 1 ? 'layer' : 'layers'} ${group.join(', ')} at 4 bits: loss +${sensitivity[u].toFixed(4)}`);
+    ctx.log?.(`quantize mixed: ${plural(group.length, 'layer')} ${group.join(', ')} at 4 bits: loss +${sensitivity[u].toFixed(4)}`);
   }
   // (mixedSizes refused a budget below every layer at 4 bits)
   const alloc = allocateBits(sensitivity, costs, fixed, budget)!;

@@ -5,7 +5,7 @@
 import { METRIC_SHORT_NAMES, type MetricName, type MetricValues, type UndefinedMetrics } from '../eval/metrics/metric.ts';
 import { describeLatencyShapes, type ReportData, type ReportRow } from './rows.ts';
 import { describeMachine } from '../bench/machine.ts';
-import { counted, them } from '../errors.ts';
+import { counted, plural, them } from '../errors.ts';
 import { OVERLAPS, SHARED_MARK } from '../sweep/contention.ts';
 import type { TeacherSizePoint } from './teacher-size.ts';
 import { percent, times100 } from '../units.ts';
@@ -329,7 +329,7 @@ export function int8MachinesNote(data: Pick<ReportData, 'rows'>): string | null 
   if (saturated.length === 0 || !data.rows.some((r) => r.int8Saturated === false)) return null;
   const rows = saturated.map((r) => `${r.group} · ${r.label}`).join(', ');
   return (
-    `Int8 scores by CPU: ${rows} ${saturated.length === 1 ? 'was' : 'were'} scored on a CPU without AVX-512 VNNI / AVX-VNNI, whose int8 kernels ` +
+    `Int8 scores by CPU: ${rows} ${plural(saturated.length, 'was', 'were')} scored on a CPU without AVX-512 VNNI / AVX-VNNI, whose int8 kernels ` +
     'can saturate full-range int8 products, and other int8 rows on CPUs without that limit (see the machines): these scores may differ from what the same points score there. ' +
     'Quantize with reduceRange: true (7-bit weights) for int8 scores that do not depend on the CPU.'
   );

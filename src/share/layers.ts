@@ -108,7 +108,7 @@ export function checkGroupAttention(heads: readonly number[], groups: readonly n
     const without = group.filter((l) => heads[l] === 0);
     const withIt = group.filter((l) => heads[l] !== 0);
     if (without.length && withIt.length) {
-      const list = (ls: number[]) => `${ls.length === 1 ? 'layer' : 'layers'} ${ls.join(', ')}`;
+      const list = (ls: number[]) => `${plural(ls.length, 'layer')} ${ls.join(', ')}`;
       throw new SettingsError(
         `share-layers: group ${gi} mixes ${list(without)} without attention (every head pruned) and ${list(withIt)} with attention; ` +
           'layers of a group must have the same structure (choose groups that keep them apart, or prune heads alike)',

@@ -22,7 +22,7 @@ import { describeUndefinedMetrics, taskScore } from '../eval/glue-score.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import { countMissingPredictions } from '../eval/metrics/index.ts';
 import type { MetricValues } from '../eval/metrics/metric.ts';
-import { SettingsError, valueText, counted, quotedText } from '../errors.ts';
+import { SettingsError, valueText, counted, plural, quotedText } from '../errors.ts';
 import { times100 } from '../units.ts';
 import { appendLoss, buildGradientGraph, goldTargets, LOSS_INPUTS, type GradientGraph, type IntermediateTerm, type LossTerm } from '../gradients/index.ts';
 import type { TeacherFeatures } from './teacher-features.ts';
@@ -661,7 +661,7 @@ async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> 
     // killed after the last epoch's end (its checkpoint written, the model not yet): nothing is left to train
     log(
       firstEpoch >= settings.epochs
-        ? `resuming from step ${step}: all ${counted(settings.epochs, 'epoch')} ${settings.epochs === 1 ? 'was' : 'were'} done, nothing is left to train`
+        ? `resuming from step ${step}: all ${counted(settings.epochs, 'epoch')} ${plural(settings.epochs, 'was', 'were')} done, nothing is left to train`
         : `resuming from step ${step} (epoch ${firstEpoch + 1})`,
     );
   } else if (ckpt) {

@@ -369,7 +369,7 @@ export function queuedLeftLines(
         : `stopped before queueing ${counted(unqueued, 'point')}; queue ${them(unqueued)} with: ${rerun}`,
     );
   const n = summary.notQueued.length;
-  if (n > 0) lines.push(`${counted(n, 'point')} ${n === 1 ? 'was' : 'were'} not queued: run without --follow to queue ${them(n)}`);
+  if (n > 0) lines.push(`${counted(n, 'point')} ${plural(n, 'was', 'were')} not queued: run without --follow to queue ${them(n)}`);
   return lines;
 }
 
