@@ -211,15 +211,18 @@ export function checkShapesFit(shapes: readonly Shape[], subjects: readonly Benc
 /** The most elements a JavaScript array holds: the latencies of more runs cannot be kept on any machine. */
 const MOST_ARRAY_ELEMENTS = 2 ** 32 - 1;
 
+/** What bounds the runs kept at MOST_ARRAY_ELEMENTS, in words. */
+const ARRAY_BOUND = "a JavaScript array's length";
+
 /**
  * The most runs whose latencies (a float64 each, per model timed: `models`) can be kept, and what bounds them, in
  * words: a JavaScript array's length (2^32 − 1), which no machine passes, or `memoryBytes` (the machine's memory).
  */
-export function keptRepeats(models: number, memoryBytes: number = totalmem()): { most: number; bound: string; memory: boolean } {
+export function keptRepeats(models: number, memoryBytes: number = totalmem()): { most: number; bound: string } {
   const inMemory = Math.floor(memoryBytes / (8 * models));
   return inMemory < MOST_ARRAY_ELEMENTS
-    ? { most: inMemory, bound: `with ${gigabytes(memoryBytes)} of memory`, memory: true }
-    : { most: MOST_ARRAY_ELEMENTS, bound: "a JavaScript array's length", memory: false };
+    ? { most: inMemory, bound: `with ${gigabytes(memoryBytes)} of memory` }
+    : { most: MOST_ARRAY_ELEMENTS, bound: ARRAY_BOUND };
 }
 
 /**
@@ -238,9 +241,10 @@ export function checkRepeats(
   if (maxSeconds !== undefined) return;
   const refusal = (most: number, bound: string): string =>
     `--repeats ${repeats}: the latencies of that many runs could not be kept (at most ${groupedDigits(most)}${bound}); give a smaller --repeats, or a --max-time`;
-  if (repeats > MOST_ARRAY_ELEMENTS) throw new SettingsError(refusal(MOST_ARRAY_ELEMENTS, ", a JavaScript array's length"));
-  const { most, memory } = keptRepeats(models, memoryBytes);
-  if (memory && repeats > most) throw new MemoryRefusal(refusal(most, ` with ${gigabytes(memoryBytes)} of memory`));
+  if (repeats > MOST_ARRAY_ELEMENTS) throw new SettingsError(refusal(MOST_ARRAY_ELEMENTS, `, ${ARRAY_BOUND}`));
+  // (within an array's length, only memory bounds them: keptRepeats' words for it)
+  const kept = keptRepeats(models, memoryBytes);
+  if (repeats > kept.most) throw new MemoryRefusal(refusal(kept.most, ` ${kept.bound}`));
 }
 
 /** The encoder inputs a graph declares (initializers listed as inputs left out), by name, with their element type. */

@@ -414,7 +414,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
         if (deadline !== undefined && performance.now() >= deadline) break; // (--warmup 1e9 would not end)
       }
       const { timesA, timesB } = await timedRounds(a, feedsA[i]!, b, feedsB[i], rounds, opts.signal, deadline);
-      if (rounds < repeats && timesA.length === rounds) keptRuns = { most: kept.most, bound: kept.bound };
+      if (rounds < repeats && timesA.length === rounds) keptRuns = kept;
       const result: ShapeResult = { ...shape, model: latencyStats(timesA, shape.batch) };
       if (b) {
         result.baseline = latencyStats(timesB, shape.batch);

@@ -37,8 +37,8 @@ describe('--repeats with --max-time is a ceiling', () => {
   });
 
   it('the most runs kept: by memory where it holds fewer than an array, else by the array', () => {
-    expect(keptRepeats(2, 16_000)).toMatchObject({ most: 1000, memory: true });
-    expect(keptRepeats(1, 1e15)).toEqual({ most: 2 ** 32 - 1, bound: "a JavaScript array's length", memory: false });
+    expect(keptRepeats(2, 16_000)).toMatchObject({ most: 1000, bound: expect.stringMatching(/^with .* of memory$/) });
+    expect(keptRepeats(1, 1e15)).toEqual({ most: 2 ** 32 - 1, bound: "a JavaScript array's length" });
   });
 
   it('compress bench --repeats 5e9 --max-time runs (it was refused as beyond an array) and stops on its time', async () => {
