@@ -124,8 +124,9 @@ const HOPELESS = /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH)/;
 /**
  * A stop (Ctrl-C, SIGTERM: `signal`) while waitConnected waited for a server that had not answered yet: the command
  * stops there, and exits as every command so stopped (130 or 143), where it waited out the connect timeout (10 s a
- * connection) and then failed as if the server were down. Its message is the coordinator's line (`compress sweep
- * --queue`: nothing planned against the store or queued); a worker, which took nothing, stops without it.
+ * connection) and then failed as if the server were down. Its message says where it stopped alone; what was left undone
+ * is its caller's to say (`compress sweep --queue`: nothing planned or queued; a worker, which took nothing, stops
+ * without a line).
  */
 export class StoppedConnecting extends QueueError {
   override name = 'StoppedConnecting';
@@ -139,7 +140,7 @@ export class StoppedConnecting extends QueueError {
 export async function waitConnected(target: QueueBase, address: QueueAddress, timeoutMs = CONNECT_TIMEOUT_MS, signal?: AbortSignal): Promise<void> {
   let last: unknown;
   let fail: (e: Error) => void = () => {};
-  const stopped = () => fail(new StoppedConnecting(`${address.display}: stopped before it answered; nothing planned or queued`));
+  const stopped = () => fail(new StoppedConnecting(`${address.display}: stopped before it answered`));
   const onError = (e: unknown) => {
     last = e;
     const problem = connectionProblem(e);

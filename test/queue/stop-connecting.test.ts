@@ -78,7 +78,7 @@ describe('a worker or coordinator stopped while Redis has not answered', () => {
       5_000,
     );
     expect(outcome).toBeInstanceOf(StoppedConnecting);
-    expect((outcome as Error).message).toBe(`${url}: stopped before it answered; nothing planned or queued`);
+    expect((outcome as Error).message).toBe(`${url}: stopped before it answered`);
     expect(existsSync(store)).toBe(false);
   }, 20_000);
 

@@ -438,7 +438,7 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
   } catch (e) {
     // (stopped before Redis answered: nothing planned against the store or queued, a stop as any other)
     if (!(e instanceof StoppedConnecting)) throw e;
-    err(`compress: ${e.message}`);
+    err(`compress: ${e.message}; nothing planned or queued`);
     return signals.exitCode();
   } finally {
     progress.stop();
