@@ -31,6 +31,11 @@ function teacherSizeList(): FakePoint[] {
     { model: 'teacher-L2H256', label: 'unscored+kd', bytes: 2e6, glue: null, steps: kd() },
   ];
 }
+/** One STS-B teacher and its every-other student (a task set with one teacher). */
+const stsbTeacher: FakePoint[] = [
+  { model: 'teacher-stsb', label: 'baseline', bytes: 38e6, glue: 0.8, task: 'STS-B', metrics: { pearson: 0.8, spearmanr: 0.8 } },
+  { model: 'teacher-stsb', label: 'every-other+kd', bytes: 30e6, glue: 0.75, steps: everyOther, task: 'STS-B', metrics: { pearson: 0.75, spearmanr: 0.75 } },
+];
 const dataOf = (list: FakePoint[]) => buildReport(list.map(fakePoint));
 const brief = (data: ReturnType<typeof dataOf>) => teacherSizePoints(data).map((p) => `${p.series} ${p.teacher} x=${p.x} y=${p.y?.toFixed(1)} #${p.order}`);
 
@@ -77,19 +82,7 @@ describe('teacher-size points', () => {
   });
 
   it('is empty with two teachers of other tasks (an SST-2 and an STS-B teacher, each distilled): one teacher a panel has no size to compare, where it drew both', async () => {
-    const list: FakePoint[] = [
-      ...teacherSizeList().filter((f) => f.model === 'teacher-L2H256'),
-      { model: 'teacher-stsb', label: 'baseline', bytes: 38e6, glue: 0.8, task: 'STS-B', metrics: { pearson: 0.8, spearmanr: 0.8 } },
-      {
-        model: 'teacher-stsb',
-        label: 'every-other+kd',
-        bytes: 30e6,
-        glue: 0.75,
-        steps: everyOther,
-        task: 'STS-B',
-        metrics: { pearson: 0.75, spearmanr: 0.75 },
-      },
-    ];
+    const list: FakePoint[] = [...teacherSizeList().filter((f) => f.model === 'teacher-L2H256'), ...stsbTeacher];
     const data = dataOf(list);
     expect(teacherSizePoints(data)).toEqual([]);
     expect(await renderTeacherSizeChart(data)).toBeNull();
@@ -97,19 +90,7 @@ describe('teacher-size points', () => {
   });
 
   it("draws no panel nor table for a task set distilled from one teacher beside one distilled from two (SST-2's two teachers, STS-B's one), where it drew STS-B's with one teacher", async () => {
-    const list: FakePoint[] = [
-      ...teacherSizeList(),
-      { model: 'teacher-stsb', label: 'baseline', bytes: 38e6, glue: 0.8, task: 'STS-B', metrics: { pearson: 0.8, spearmanr: 0.8 } },
-      {
-        model: 'teacher-stsb',
-        label: 'every-other+kd',
-        bytes: 30e6,
-        glue: 0.75,
-        steps: everyOther,
-        task: 'STS-B',
-        metrics: { pearson: 0.75, spearmanr: 0.75 },
-      },
-    ];
+    const list: FakePoint[] = [...teacherSizeList(), ...stsbTeacher];
     const data = dataOf(list);
     const points = teacherSizePoints(data);
     expect(points.length).toBeGreaterThan(0);
