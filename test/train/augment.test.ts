@@ -25,6 +25,7 @@ import { basicTokens, isWordToken, loadWordVocab, matchCase, normalizeWord, word
 import { loadTrainingSet, type TrainingSet } from '../../src/train/data.ts';
 import { checkAugmentFits, withAugmented } from '../../src/train/augment-set.ts';
 import { refusal } from '../helpers/refusal.ts';
+import { wordPieceModel } from '../helpers/tokenizer-json.ts';
 import { teacherWordEmbeddings } from '../../src/train/students/bilstm-config.ts';
 import { FIXTURES, GLUE_DIR, TEACHERS, fixtureTokenizer, hasFixtures } from '../helpers/paths.ts';
 
@@ -508,13 +509,7 @@ describe("augmentation's lower-casing of a folder's tokenizer.json", () => {
         pre_tokenizer: { type: 'BertPreTokenizer' },
         post_processor: null,
         decoder: null,
-        model: {
-          type: 'WordPiece',
-          unk_token: '[UNK]',
-          continuing_subword_prefix: '##',
-          max_input_chars_per_word: 100,
-          vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
-        },
+        model: wordPieceModel(vocab),
       };
       for (const [file, content] of Object.entries({ 'tokenizer.json': json, ...files })) writeFileSync(join(dir, file), JSON.stringify(content));
       // (what eval reads: 'Good' lower-cased to good 5, or kept as Good 6)
