@@ -10,7 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tokenizersLibrary from '@huggingface/tokenizers';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { DataError, SettingsError, choiceRefusal } from '../errors.ts';
+import { DataError, SettingsError, choiceRefusal, counted } from '../errors.ts';
 import { cappedLength, truncateLongestFirst } from './truncation.ts';
 import { addedTokenProblem, mergedToken, shownJson, templateProblem, withPartsAsRead } from './tokenizer-fields.ts';
 import { onigurumaCaseFolds, withOptionGroups, withSensitiveGroupsApart } from './tokenizer-case-fold.ts';
@@ -1172,14 +1172,14 @@ export function tokenizerFromJson(
         const fromConfig =
           maxLength === modelMaxLength ? ` (or, where none is given, ${join(dirname(source), 'tokenizer_config.json')}'s model_max_length ${maxLength})` : '';
         throw new SettingsError(
-          `--max-length ${maxLength}${fromConfig} leaves no room for text after ${specials} special tokens: give --max-length ${specials + 1} or more`,
+          `--max-length ${maxLength}${fromConfig} leaves no room for text after ${counted(specials, 'special token')}: give --max-length ${specials + 1} or more`,
         );
       }
       // (a pair compared by its texts' lengths as tokenizers counts them where it truncates, cappedLength; a single
       // text's split ends are read only where its model can fail, below)
       const [a, b] =
         textB === null ? [modelMayFail ? splitsOf(textA) : { tokens: tokensOf(textA), ends: [], failed: [] }, null] : [splitsOf(textA), splitsOf(textB)];
-      const counted = b ? ([cappedLength(a.ends, a.tokens.length, maxLength), cappedLength(b.ends, b.tokens.length, maxLength)] as const) : undefined;
+      const lengths = b ? ([cappedLength(a.ends, a.tokens.length, maxLength), cappedLength(b.ends, b.tokens.length, maxLength)] as const) : undefined;
       // (tokenizers tokenizes each text up to its early exit, cappedLength, before it truncates: a split the model fails
       // on there, or a piece it lacks, fails though truncation drops it; one past it is never tokenized)
       for (const t of b ? [a, b] : [a]) {
@@ -1188,7 +1188,7 @@ export function tokenizerFromJson(
         if (failed) throw failed.error;
         if (missingUnk !== undefined && t.tokens.slice(0, reached).some((p) => pieceId(p) === undefined)) unknownId(textA, textB);
       }
-      const [ta, tb] = truncateLongestFirst<Piece>(a.tokens, b?.tokens ?? null, maxLength - specials, counted);
+      const [ta, tb] = truncateLongestFirst<Piece>(a.tokens, b?.tokens ?? null, maxLength - specials, lengths);
       const out = template(ta, tb);
       const ids = out.tokens.map((t) => (typeof t !== 'string' && 'specialId' in t ? t.specialId : (pieceId(t) ?? unknownId(textA, textB))));
       return { ids, typeIds: (tokenTypes ? out.token_type_ids : undefined) ?? new Array<number>(ids.length).fill(0) };

@@ -101,6 +101,31 @@ describe("tokenizer_config.json's model_max_length", () => {
     }
   });
 
+  // (a template adding one special token, as T5's adds </s>: counted as one, as every refusal of a length counts them)
+  it('counts a single special token as one where it leaves no room for text', () => {
+    const dir = join(root, 'one-special');
+    mkdirSync(dir);
+    const sep = { SpecialToken: { id: '[SEP]', type_id: 0 } };
+    const json = {
+      ...tokenizerJson([...SPECIALS, 'a'], { pre_tokenizer: { type: 'WhitespaceSplit' } }),
+      post_processor: {
+        type: 'TemplateProcessing',
+        single: [{ Sequence: { id: 'A', type_id: 0 } }, sep],
+        pair: [{ Sequence: { id: 'A', type_id: 0 } }, sep, { Sequence: { id: 'B', type_id: 0 } }, sep],
+        special_tokens: { '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] } },
+      },
+    };
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+    writeFileSync(join(dir, 'tokenizer_config.json'), '{"model_max_length": 1}');
+    const t = loadTokenizer(dir);
+    expect(() => t.encode('a', null, defaultMaxLength(t.modelMaxLength))).toThrow(
+      new SettingsError(
+        `--max-length 1 (or, where none is given, ${join(dir, 'tokenizer_config.json')}'s model_max_length 1) leaves no room for text after 1 special token: give --max-length 2 or more`,
+      ),
+    );
+    expect(t.encode('a', null, 2).ids).toEqual([5, 3]);
+  });
+
   it("caps no length where it is transformers' VERY_LARGE_INTEGER (int(1e30), no limit)", () => {
     const t = loadTokenizer(folder('huge', '1000000000000000019884624838656'));
     expect(defaultMaxLength(t.modelMaxLength)).toBe(128);
