@@ -609,6 +609,11 @@ describe('codeAge: which of two codes keyed a point first', () => {
     expect(codeAge(v('0.1.0', { 'prune-future': 1 }), v('0.1.0'))).toBe('newer'); // (a step the other code does not have)
     expect(codeAge(v('0.1.0', { train: 1 }), v('0.1.0'))).toBe('same'); // (training version 1 written or not)
     expect(codeAge(v('0.1.0', {}, 2), v('0.1.0'))).toBe('newer'); // (the tokenizers' reading)
+    // (the training steps' default length: TRAINING_LENGTH_READINGS, version 1 written or not)
+    expect(codeAge({ ...v('0.1.0'), trainingLength: 2 }, v('0.1.0'))).toBe('newer');
+    expect(codeAge(v('0.1.0'), { ...v('0.1.0'), trainingLength: 2 })).toBe('older');
+    expect(codeAge({ ...v('0.1.0'), trainingLength: 1 }, v('0.1.0'))).toBe('same');
+    expect(codeAge({ ...v('0.1.0', { 'prune-heads': 2 }), trainingLength: 1 }, { ...v('0.1.0', { 'prune-heads': 1 }), trainingLength: 2 })).toBe('mixed');
     expect(codeAge(v('0.2.0', { 'prune-heads': 1 }), v('0.1.0', { 'prune-heads': 2 }))).toBe('mixed');
     expect(codeAge(v('my-build'), v('0.1.0'))).toBe('mixed');
   });
