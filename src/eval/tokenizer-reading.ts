@@ -155,6 +155,11 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // megatron-bert, nezha, mobilebert, squeezebert, funnel, layoutlm, convbert, dpr …: LATER_MODEL_TYPE_TOKENIZERS),
   // read before with the config's settings, else the file's, as no class known.
   { version: 32, changed: (t) => t.configNormalizerMoreClasses },
+  // Stop 56: a pair's tokens are all of type 0 where the tokenizer is loaded as DPRReaderTokenizer or
+  // RetriBertTokenizer (Fast or not, named or by config.json's model_type retribert), whose model_input_names in
+  // transformers 4.x lack token_type_ids (their models take none), as transformers feeds the model, where the
+  // template's were fed (a BERT template's second text type 1).
+  { version: 33, changed: (t, pairs) => pairs && t.typesNotReturnedLaterClasses },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamp then (sideFilesStamp), their sha256 by name, its traits. */

@@ -235,10 +235,18 @@ export function tokenizerClassToName(dir: string, modelConfig: Record<string, un
 }
 
 /**
- * The tokenizer classes of the families the project reads, by whether they return token types: transformers' default
- * model_input_names (input_ids, token_type_ids, attention_mask) for BERT's, ELECTRA's and ALBERT's, and none
- * (input_ids, attention_mask) for RoBERTa's, XLM-R's, CamemBERT's and DistilBERT's, as transformers.js's classes
- * (return_token_type_ids true for the first three alone).
+ * The tokenizer classes of no family the project reads whose model_input_names in transformers 4.x are input_ids and
+ * attention_mask alone (DPRReaderTokenizer and RetriBertTokenizer, Fast or not: their models take no token types), so
+ * that a pair's tokens are all of type 0, as the model computes without them; read so since tokenizer reading version
+ * 33 (src/eval/tokenizer-reading.ts), where the template's types were fed (a BERT template's second text type 1).
+ */
+const LATER_TYPELESS_CLASSES: readonly string[] = ['DPRReaderTokenizer', 'RetriBertTokenizer'];
+
+/**
+ * The tokenizer classes known here by whether they return token types: transformers' default model_input_names
+ * (input_ids, token_type_ids, attention_mask) for BERT's, ELECTRA's and ALBERT's, and none (input_ids, attention_mask)
+ * for RoBERTa's, XLM-R's, CamemBERT's and DistilBERT's, as transformers.js's classes (return_token_type_ids true for
+ * the first three alone), and for LATER_TYPELESS_CLASSES.
  */
 const RETURNS_TOKEN_TYPES: Readonly<Record<string, boolean>> = {
   BertTokenizer: true,
@@ -248,6 +256,7 @@ const RETURNS_TOKEN_TYPES: Readonly<Record<string, boolean>> = {
   XLMRobertaTokenizer: false,
   CamembertTokenizer: false,
   DistilBertTokenizer: false,
+  ...Object.fromEntries(LATER_TYPELESS_CLASSES.map((name) => [name, false])),
 };
 
 /**
@@ -2660,7 +2669,9 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * CONFIG_NORMALIZER_CLASSES' version 32 (DPR's, REALM's, LXMERT's, RetriBERT's), or by a folder naming no class whose
  * config.json's model_type loads one of those classes or BERT's (LATER_MODEL_TYPE_TOKENIZERS: ernie, megatron-bert,
  * mobilebert …), read as that class since version 32 (as no class known before; `configNormalizerDefaults` and `configNormalizerLaterClasses` false
- * for them). Undefined where the folder has no tokenizer this code reads.
+ * for them); `typesNotReturnedLaterClasses`, as `typesNotReturned` for a class of LATER_TYPELESS_CLASSES (DPRReader's,
+ * RetriBERT's) whose tokenizer_config.json lists no model_input_names, whose pairs were fed the template's types until
+ * version 33 (`typesNotReturned` false for them). Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -2703,6 +2714,7 @@ export interface TokenizerTraits {
   configNormalizerUnread: boolean;
   configNormalizerLaterClasses: boolean;
   configNormalizerMoreClasses: boolean;
+  typesNotReturnedLaterClasses: boolean;
 }
 
 /**
@@ -3147,6 +3159,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         configNormalizerUnread: false,
         configNormalizerLaterClasses: false,
         configNormalizerMoreClasses: false,
+        typesNotReturnedLaterClasses: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -3173,6 +3186,9 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       CONFIG_NORMALIZER_CLASSES.get(autoClass) === 32 ||
       (naming.named === undefined && typeof naming.modelType === 'string' && Object.hasOwn(LATER_MODEL_TYPE_TOKENIZERS, naming.modelType));
     const ownMetaspaces = metaspaces.filter(({ path }) => path.length <= 1);
+    // (a class returning no token types since version 33, its model_input_names not listed)
+    const laterTypeless =
+      !Array.isArray(config.model_input_names) && LATER_TYPELESS_CLASSES.includes(autoTokenizerClass(dir, config)?.replace(/Fast$/, '') ?? '');
     return {
       addedTokens: ![...listed(raw), ...listed(read)].every(plain),
       pairTemplate: raw !== undefined && withTokenizersPostProcessor(raw) !== raw,
@@ -3183,7 +3199,8 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       lowercaseRemoveAccent: config.do_lowercase_and_remove_accent === true,
       unknownsAcrossPreTokens: fusesUnknownsOfPreTokens(read) && ownMetaspaces.length === 0,
       metaspaceFirst: firstMetaspaceMended(read),
-      typesNotReturned: returnsTokenTypes(dir, config) === false && givesPairTypes(read),
+      typesNotReturned: returnsTokenTypes(dir, config) === false && !laterTypeless && givesPairTypes(read),
+      typesNotReturnedLaterClasses: laterTypeless && givesPairTypes(read),
       punctuationSplit: splitsPunctuation((read as { pre_tokenizer?: unknown }).pre_tokenizer),
       slowOnlyBpe: false,
       wordOrDigitSplit: preTokenizers.some(({ leaf }) => leaf.type === 'Whitespace' || leaf.type === 'Digits'),

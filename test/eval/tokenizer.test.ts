@@ -702,6 +702,23 @@ describe('token types of a tokenizer whose class returns none', () => {
       expect(types(dir)).toEqual([0, 0, 0, 0, 0]);
   });
 
+  it("are all 0 for a DPRReaderTokenizer or RetriBertTokenizer (Fast or not, named or by model_type retribert), whose model_input_names in transformers 4.x are input_ids and attention_mask (their models take no token types), where the template's second text type 1 was fed; DPR's encoders' classes return the template's", () => {
+    for (const dir of [
+      folder({ tokenizer_class: 'DPRReaderTokenizer' }),
+      folder({ tokenizer_class: 'DPRReaderTokenizerFast' }),
+      folder({ tokenizer_class: 'RetriBertTokenizerFast' }),
+      folder({}, { model_type: 'retribert' }),
+    ])
+      expect(types(dir)).toEqual([0, 0, 0, 0, 0]);
+    for (const dir of [
+      folder({ tokenizer_class: 'DPRQuestionEncoderTokenizerFast' }),
+      folder({ tokenizer_class: 'DPRContextEncoderTokenizer' }),
+      folder({}, { model_type: 'dpr' }),
+      folder({ tokenizer_class: 'RetriBertTokenizer', model_input_names: ['input_ids', 'token_type_ids', 'attention_mask'] }),
+    ])
+      expect(types(dir)).toEqual([0, 0, 0, 1, 1]);
+  });
+
   it("are the template's where the class returns them or is not one known here", () => {
     for (const dir of [
       folder({ tokenizer_class: 'BertTokenizer' }),

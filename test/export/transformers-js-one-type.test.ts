@@ -68,6 +68,26 @@ describe('--format transformers.js of a model of one token type', () => {
     expect([...(encoded.token_type_ids?.data ?? [])].every((t) => Number(t) === 0)).toBe(true);
   }, 30_000);
 
+  it.each(['RetriBertTokenizerFast', 'DPRReaderTokenizer'])(
+    "a tokenizer named %s (model_input_names without token_type_ids in transformers 4.x): transformers.js gives a pair eval's ids and no type but 0, as eval feeds them, where it gave the template's (the second text type 1)",
+    async (named) => {
+      const config = tinyBertConfig();
+      const hf = join(root, `typeless-${named}`);
+      writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 5, std: 0.5 }));
+      writeFileSync(join(hf, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS].join('\n') + '\n');
+      writeFileSync(join(hf, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: named }));
+      const out = join(root, `typeless-${named}-tjs`);
+      await exportToTransformersJs(hf, out);
+      const tokenizer = await AutoTokenizer.from_pretrained(out);
+      const encoded = tokenizer(sentence(2), { text_pair: sentence(3) });
+      const ours = loadTokenizer(hf).encode(sentence(2), sentence(3), 64);
+      expect([...encoded.input_ids.data].map(Number)).toEqual(ours.ids);
+      expect(ours.typeIds.every((t) => t === 0)).toBe(true);
+      expect([...(encoded.token_type_ids?.data ?? [])].every((t) => Number(t) === 0)).toBe(true);
+    },
+    30_000,
+  );
+
   it("a tokenizer.json whose BertProcessing sits in a Sequence within a Sequence (tokenizers applies it alike), its class returning no token types: the file written gives a pair's tokens type 0, as at one level, where the nested one kept type 1", async () => {
     const config = tinyBertConfig();
     const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS];

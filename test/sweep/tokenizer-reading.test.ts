@@ -937,6 +937,37 @@ describe("a tokenizer of a DPR, REALM, LXMERT or RetriBERT class, or naming no c
   });
 });
 
+describe('a tokenizer loaded as DPRReaderTokenizer or RetriBertTokenizer', () => {
+  it("is at reading version 33 on pairs where its template gave the second text type 1 (now 0, as transformers feeds no token types); 1 on single texts, for the DPR encoders' classes, and where model_input_names are listed", () => {
+    const root = mkdtempSync(join(tmpdir(), 'types-later-reading-'));
+    try {
+      const folder = (name: string, tokenizerConfig: object, modelConfig?: object) => {
+        const dir = join(root, name);
+        mkdirSync(dir);
+        writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a'].join('\n') + '\n');
+        writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));
+        if (modelConfig) writeFileSync(join(dir, 'config.json'), JSON.stringify(modelConfig));
+        return dir;
+      };
+      const reader = folder('reader', { tokenizer_class: 'DPRReaderTokenizerFast' });
+      const retribert = folder('retribert', {}, { model_type: 'retribert' });
+      const question = folder('question', { tokenizer_class: 'DPRQuestionEncoderTokenizer' });
+      const listed = folder('listed', { tokenizer_class: 'RetriBertTokenizer', model_input_names: ['input_ids', 'attention_mask'] });
+      const versions = (dir: string) => [readingVersionApartFromPairs(dir, true), readingVersionApartFromPairs(dir, false)];
+      expect([reader, retribert, question, listed].map(versions)).toEqual([
+        [33, 1],
+        [33, 1],
+        [1, 1],
+        // (model_input_names without token_type_ids read so since version 5)
+        [5, 1],
+      ]);
+      expect(readingVersionApartFromPairs(reader, true, [33])).toBe(1);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the reading versions', () => {
   it('are 2, 3, … in order, each once (two changes landed side by side gave 20 twice)', () => {
     expect(TOKENIZER_READINGS.map((r) => r.version)).toEqual(TOKENIZER_READINGS.map((_, i) => i + 2));
