@@ -138,9 +138,8 @@ export function jobErrorLine(e: unknown): string | undefined {
   const renew = LOCK_NOT_RENEWED.exec(message);
   if (renew)
     return `${pointTag(renew[1]!)}: its lock expired before this worker renewed it (the worker paused, or Redis out of reach or restarted, for longer than the lock): the queue gives the point to another worker and refuses this run's result`;
-  const refused = RESULT_REFUSED.exec(message);
-  if (refused) return refusedResultLine((refused[1] ?? refused[2])!);
-  return undefined;
+  const refused = refusedJobId(e);
+  return refused === undefined ? undefined : refusedResultLine(refused);
 }
 
 /**
