@@ -148,5 +148,5 @@ export function officialRowsNote(dataset: GlueDataset): string | undefined {
   const guess = split !== 'train' && train !== undefined && found === train ? ' (the train file?)' : '';
   const consequence =
     split === 'test' ? ': the GLUE server takes no submission of a different length' : `, so its scores do not compare with published GLUE ${split} scores`;
-  return `${task.name} ${split}: ${file} has ${found} examples where GLUE's has ${expected}${guess}${consequence}`;
+  return `${task.name} ${split}: ${file} has ${counted(found, 'example')} where GLUE's has ${expected}${guess}${consequence}`;
 }

@@ -32,6 +32,11 @@ describe('officialRowsNote', () => {
     expect(officialRowsNote(loadSplit(SST2, 'test', glue))).toBe(
       `SST-2 test: ${join(glue, 'SST-2', 'test.tsv')} has 100 examples where GLUE's has 1821: the GLUE server takes no submission of a different length`,
     );
+    // (a file of one example, a smoke test's: counted as one, as every count in messages)
+    writeFileSync(join(glue, 'SST-2', 'dev.tsv'), rows(1, true));
+    expect(officialRowsNote(loadSplit(SST2, 'dev', glue))).toBe(
+      `SST-2 dev: ${join(glue, 'SST-2', 'dev.tsv')} has 1 example where GLUE's has 872, so its scores do not compare with published GLUE dev scores`,
+    );
   });
 
   it.skipIf(!hasGlue)('says nothing for any file of the GLUE release in ../shared/glue', () => {
