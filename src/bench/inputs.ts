@@ -292,7 +292,7 @@ export function incomparable(model: BenchSubject, baseline: BenchSubject, scores
     const a = scoresOutput(model.model);
     const b = scoresOutput(baseline.model);
     if (a.name !== b.name) return `the model's scores output is ${valueText(a.name)}, the baseline's ${valueText(b.name)}`;
-    if (a.width !== null && b.width !== null && a.width !== b.width) return `the model gives ${a.width} scores per example, the baseline ${b.width}`;
+    if (a.width !== null && b.width !== null && a.width !== b.width) return `the model gives ${counted(a.width, 'score')} per example, the baseline ${b.width}`;
   }
   // (a model that borrowed the baseline's structure, a BiLSTM student, or one without any: the rows of its own table)
   const borrowed = !model.structure || model.structure === baseline.structure;

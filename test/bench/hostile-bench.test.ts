@@ -42,6 +42,13 @@ describe('bench --baseline must be comparable', () => {
     await expect(benchModels({ model: model.path, baseline: otherVocab.path, ...quick })).rejects.toThrow(
       /the model's vocabulary has 128 tokens, the baseline's 96/,
     );
+    // (a regression head's one score against a classifier's two: counted as one)
+    const oneScore = writeTinyBert({ numLabels: 1 }, { seed: 1 });
+    try {
+      expect(incomparable(benchSubject(oneScore.path), benchSubject(baseline.path))).toBe('the model gives 1 score per example, the baseline 2');
+    } finally {
+      oneScore.cleanup();
+    }
   });
 
   it('warns when the lineage files show the baseline is not a model the subject was made from (or the two are swapped)', async () => {
