@@ -21,11 +21,23 @@ export interface PointJob {
   /** Times workers gave the point back, not counting runs (worker.ts); absent for none. */
   giveBacks?: number;
   /**
+   * The workers (by name) that gave the point back asking more memory than their machines have (MemoryRefusal), the
+   * last one's reason, and the times one of them took it again and left it in the queue unrun (worker.ts); absent for none.
+   */
+  tooLarge?: TooLarge;
+  /**
    * Set by the worker whose run failed at a refusal of the point's input files (a model holding or computing NaN:
    * PointFailure.inputRefused) by the coordinator's code on the coordinator's files: every run fails alike, so the
    * coordinator stores the failure as that refusal (SweepStore.fail's `refusedBy`) and its rerun fails it again unrun.
    */
   inputRefused?: true;
+}
+
+/** A point's memory give-backs (PointJob.tooLarge). */
+export interface TooLarge {
+  workers: string[];
+  error: string;
+  retakes: number;
 }
 
 /**

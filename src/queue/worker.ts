@@ -13,7 +13,10 @@
  * than this machine has (an eval batch, a bench shape, a student made from sizes: MemoryRefusal, checked before the
  * point runs as a local plan checks it, or at a stage), which a worker with more may run. A point given back
  * GIVE_BACKS_PER_POINT times (job.ts; but for this worker's own failures, which say nothing of the point: no process
- * started, this worker's code older than the point's) fails, with the last reason. A worker that dies (SIGKILL, power cut) stops renewing its locks, and
+ * started, this worker's code older than the point's) fails, with the last reason. A point given back for memory
+ * records the worker (PointJob.tooLarge), which leaves it in the queue unrun whenever it takes it again (BullMQ gives a
+ * job to whichever worker asks first), for a larger worker that is busy or not yet started; it fails once taken
+ * GIVE_BACKS_PER_POINT times while every worker connected to the queue (connectedWorkers) has given it back for memory. A worker that dies (SIGKILL, power cut) stops renewing its locks, and
  * once a lock expires (`lockMs`) the stalled-job check of any live worker (4 times a lock: lockSettings) puts the job back in the queue for another worker. Its late
  * result, if any, is refused by BullMQ (the lock is gone), and the store keeps one row per key, so a point is
  * never counted twice.
@@ -23,7 +26,7 @@ import { join, resolve } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { checkBenchEnvironment } from '../bench/timing-lock.ts';
 import { checkOutputFolder, folderLabel } from '../destination.ts';
-import { QueueError, errorLine } from '../errors.ts';
+import { QueueError, counted, errorLine } from '../errors.ts';
 import { pauseUnlessAborted } from '../interrupt.ts';
 import { threadShare } from '../runtime/threads.ts';
 import { codeFingerprint } from '../version.ts';
@@ -45,6 +48,7 @@ import {
   type GiveBackFault,
   NotForThisWorker,
   STALLED_TOO_OFTEN,
+  type TooLarge,
   failedJobError,
   type GivenBack,
   type PointJob,
@@ -154,6 +158,35 @@ export function refusedResultLine(key: string): string {
 export function refusedJobId(e: unknown): string | undefined {
   const refused = RESULT_REFUSED.exec(e instanceof Error ? e.message : String(e));
   return refused ? (refused[1] ?? refused[2]) : undefined;
+}
+
+/**
+ * The names of the BullMQ workers of queue `clientName` (QueueBase.clientName: `bull:` and the queue's name in base64)
+ * on database `db` in Redis's CLIENT LIST text `list`: BullMQ names each worker's blocking connection `CLIENTNAME:w:NAME`
+ * (its `name` option); the queue of the same name on another database is another queue.
+ */
+export function connectedWorkerNames(list: string, clientName: string, db: number): Set<string> {
+  const names = new Set<string>();
+  const prefix = `${clientName}:w:`;
+  for (const line of list.split(/\r?\n/)) {
+    const fields = new Map(line.split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const));
+    const client = fields.get('name');
+    if (client?.startsWith(prefix) && fields.get('db') === String(db)) names.add(client.slice(prefix.length));
+  }
+  return names;
+}
+
+/**
+ * The failure of a point given back for memory by every worker connected to the queue (`workers` of them, the last
+ * refusal `error`): no worker there can run it.
+ */
+export function tooLargeFailure(workers: number, error: string): string {
+  return `no worker connected to the queue has memory enough for it: ${counted(workers, 'worker')} gave it back (the last: ${error}); a rerun of the coordinator (the same command, without --follow) queues it again, for a worker with more memory`;
+}
+
+/** The failure of a point given back `times` times by the workers that took it (the last for `error`). */
+function givenBackFailure(times: number, error: string): string {
+  return `given back by the workers that took it ${times} times, none of which could run it (the last: ${error}); a rerun of the coordinator (the same command, without --follow) queues it again`;
 }
 
 /** Points given back in a row (none run or failed between them) after which a worker stops: it is the broken one. */
@@ -347,29 +380,70 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
   let givenBack = 0;
   let stopping: QueueError | undefined;
   /**
-   * Gives the job back to the queue (delayed by its retry delay, so that other workers take it first), not counting
-   * a run; stops the worker once it has given back GIVE_BACKS_TO_STOP points in a row.
+   * The names of the workers connected to the queue now (connectedWorkerNames), or undefined where Redis does not say
+   * (CLIENT LIST refused, as some hosted Redis refuse it, or this worker not among them: its connection's name not set).
    */
-  const giveBack = async (job: Job<PointJob, PointResult>, token: string | undefined, error: string, fault: GiveBackFault): Promise<never> => {
+  const connectedWorkers = async (): Promise<Set<string> | undefined> => {
+    try {
+      const lists = await worker.backend.getClientList();
+      const names = connectedWorkerNames(lists.join('\n'), worker.backend.clientName(), address.db);
+      return names.has(name) ? names : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  /**
+   * Gives the job back to the queue (delayed by its retry delay, so that other workers take it first), not counting
+   * a run; stops the worker once it has given back GIVE_BACKS_TO_STOP points in a row. `memory`: given back asking more
+   * memory than this machine has ('refused': the worker is recorded in PointJob.tooLarge), or taken again by a worker
+   * that did so ('retaken': left unrun, and said by no line, this worker's refusal said already); such a point fails
+   * once taken GIVE_BACKS_PER_POINT times while no worker connected to the queue is one that has not refused it.
+   */
+  const giveBack = async (
+    job: Job<PointJob, PointResult>,
+    token: string | undefined,
+    error: string,
+    fault: GiveBackFault,
+    memory?: 'refused' | 'retaken',
+  ): Promise<never> => {
     const backoff = job.opts.backoff;
     const delayMs = typeof backoff === 'object' ? (backoff.delay ?? DEFAULT_RETRY_DELAY_MS) : DEFAULT_RETRY_DELAY_MS;
-    // (a give-back of this worker's own fault says nothing of the point: not counted)
-    const counted = fault !== 'worker';
-    const times = (job.data.giveBacks ?? 0) + 1;
-    if (counted && times >= GIVE_BACKS_PER_POINT) {
+    // (a give-back of this worker's own fault says nothing of the point, nor does a retake of a point it refused: not counted)
+    const counted = fault !== 'worker' && memory !== 'retaken';
+    const giveBacks = (job.data.giveBacks ?? 0) + (counted ? 1 : 0);
+    const before = job.data.tooLarge;
+    const tooLarge: TooLarge | undefined =
+      memory === 'refused'
+        ? { workers: [...new Set([...(before?.workers ?? []), name])], error, retakes: before?.retakes ?? 0 }
+        : memory === 'retaken' && before
+          ? { ...before, retakes: before.retakes + 1 }
+          : before;
+    const times = giveBacks + (memory && tooLarge ? tooLarge.retakes : 0);
+    let failure: string | undefined;
+    if (memory && tooLarge && times >= GIVE_BACKS_PER_POINT) {
+      // (a larger worker connected, maybe busy, runs it once it takes it; where Redis does not say, the count decides)
+      const live = await connectedWorkers();
+      if (live === undefined) failure = givenBackFailure(times, tooLarge.error);
+      else if ([...live].every((w) => tooLarge.workers.includes(w))) failure = tooLargeFailure(tooLarge.workers.length, tooLarge.error);
+    } else if (!memory && counted && times >= GIVE_BACKS_PER_POINT) failure = givenBackFailure(times, error);
+    if (failure !== undefined) {
       // (no worker ran it in as many tries: the point's failure, stored as the coordinator stores any other)
       givenBack = 0;
       summary.failed++;
-      const failure = `given back by the workers that took it ${times} times, none of which could run it (the last: ${error}); a rerun of the coordinator (the same command, without --follow) queues it again`;
       emit({ type: 'failed', point: job.data.point, attempt: job.attemptsMade + 1, error: failure });
       throw new UnrecoverableError(failure);
     }
     // the count and the move in one step, which Redis makes only while the point is still this worker's (its lock): a
     // move refused (the lock lost, and the stalled-job check puts the point back or another worker has it) counts nothing
+    const data: PointJob = { ...job.data, giveBacks, ...(tooLarge ? { tooLarge } : {}) };
     await worker.backend.moveToDelayed(job.id!, Date.now(), delayMs, token, {
       skipAttempt: true,
-      fieldsToUpdate: counted ? { data: JSON.stringify({ ...job.data, giveBacks: times } satisfies PointJob) } : undefined,
+      fieldsToUpdate: counted || memory ? { data: JSON.stringify(data) } : undefined,
     });
+    if (memory === 'retaken') {
+      untaken.delete(job.id!);
+      throw new DelayedError();
+    }
     // (for the coordinator to say: best effort, the point is back in the queue either way)
     await job.updateProgress({ givenBack: { worker: name, error } } satisfies GivenBack).catch(() => {});
     emit({ type: 'given-back', point: job.data.point, error, delayMs });
@@ -392,6 +466,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
       untaken.delete(job.id!);
       throw new DelayedError();
     }
+    // (a point this worker gave back for memory: left in the queue for a larger worker, not run again here)
+    if (job.data.tooLarge?.workers.includes(name)) return await giveBack(job, token, job.data.tooLarge.error, 'point', 'retaken');
     const attempt = job.attemptsMade + 1;
     for (const line of jobLines) if (line.startsWith(`${pointTag(point.key)}:`)) jobLines.delete(line);
     emit({ type: 'start', point, attempt });
@@ -415,7 +491,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
         return await giveBack(job, token, error, e instanceof NotForThisWorker ? e.fault : 'worker');
       // (a point asking more memory than this machine has, before it ran or at a stage: another worker's may hold it,
       // and this worker, which runs the points that fit, is not the broken one)
-      if (e instanceof PointFailure && e.tooLarge) return await giveBack(job, token, error, 'point');
+      if (e instanceof PointFailure && e.tooLarge) return await giveBack(job, token, error, 'point', 'refused');
       givenBack = 0;
       summary.failed++;
       // (a failure in a worker process: of the code that process started with, which a `git pull` since this worker

@@ -16,7 +16,7 @@ import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
 import { QueueError } from '../../src/errors.ts';
 import { GIVE_BACKS_PER_POINT, jobOptions } from '../../src/queue/job.ts';
-import { GIVE_BACKS_TO_STOP, runQueueWorker, type WorkerEvent, type WorkerSummary } from '../../src/queue/worker.ts';
+import { GIVE_BACKS_TO_STOP, connectedWorkerNames, runQueueWorker, type WorkerEvent, type WorkerSummary } from '../../src/queue/worker.ts';
 import { sha256File } from '../../src/files.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { loadModel, readFloat32, saveModel } from '../../src/onnx/index.ts';
@@ -145,7 +145,7 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     await job.remove();
   }, 120_000);
 
-  it('gives back a point asking more memory than this machine has before running it, without stopping for it, and runs the points that fit; given back 5 times, it fails naming the memory, where it was compressed and evaluated, then failed at its benchmark 3 times', async () => {
+  it('gives back a point asking more memory than this machine has before running it, without stopping for it, and runs the points that fit; it does not run it again, and fails it naming the memory once taken 5 times with no other worker connected, where it was compressed and evaluated, then failed at its benchmark 3 times', async () => {
     // (a bench shape a queued plan leaves to the workers' memory, as a local plan refuses it on this machine)
     const large = [0, 1, 2].map((i): SweepPoint => ({ ...point, key: `${point.key}-large${i}`, bench: { ...point.bench, batch: [1e12] } }));
     const fits: SweepPoint = { ...point, key: `${point.key}-fits` };
@@ -167,21 +167,88 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     const memory =
       /^bench\.batch 1000000000000 bench\.seq 8: one activation of \S+model\.onnx would take [\d.,]+ GB, more than this machine's [\d.,]+ GB of memory; give a smaller bench\.batch or bench\.seq$/;
     const backs = events.filter((e) => e.type === 'given-back') as Extract<WorkerEvent, { type: 'given-back' }>[];
-    expect(backs).toHaveLength(large.length * (GIVE_BACKS_PER_POINT - 1));
+    expect(backs.map((b) => b.point.key)).toEqual(expect.arrayContaining(large.map((p) => p.key)));
+    expect(backs).toHaveLength(large.length);
     for (const b of backs) expect(b.error).toMatch(memory);
+    // (each started once: taken again, it is left in the queue unrun)
+    expect(events.filter((e) => e.type === 'start' && e.point.key !== fits.key)).toHaveLength(large.length);
     // (refused before any stage: nothing compressed, evaluated or timed)
     expect(events.some((e) => e.type === 'log' && e.point !== undefined && e.point.key !== fits.key)).toBe(false);
     for (const p of large) {
       const job = (await q.queue.getJob(p.key))!;
-      expect([await job.getState(), job.attemptsMade]).toEqual(['failed', 1]);
+      expect([await job.getState(), job.attemptsMade, job.data.tooLarge?.workers]).toEqual(['failed', 1, [`${hostname()}:${process.pid}`]]);
       const [head, last] = job.failedReason.split(' (the last: ');
-      expect(head).toBe(`given back by the workers that took it ${GIVE_BACKS_PER_POINT} times, none of which could run it`);
-      expect(last!.replace(/\); a rerun of the coordinator \(the same command, without --follow\) queues it again$/, '')).toMatch(memory);
+      expect(head).toBe('no worker connected to the queue has memory enough for it: 1 worker gave it back');
+      expect(
+        last!.replace(/\); a rerun of the coordinator \(the same command, without --follow\) queues it again, for a worker with more memory$/, ''),
+      ).toMatch(memory);
       await job.remove();
     }
     const done = (await q.queue.getJob(fits.key))!;
     expect(await done.getState()).toBe('completed');
     await done.remove();
+  }, 120_000);
+
+  /**
+   * Queues a point too large for this machine's memory and runs a worker here beside `larger`, a worker of another
+   * name connected to the queue and not taking points (a larger machine's, busy), until `then` (called once the point
+   * was taken here more than GIVE_BACKS_PER_POINT times, or failed) has settled and the point has failed or completed.
+   */
+  const besideLarger = async (key: string, then: (larger: Worker) => Promise<void>) => {
+    const big: SweepPoint = { ...point, key: `${point.key}-${key}`, bench: { ...point.bench, batch: [1e12] } };
+    await q.queue.add('memory', { point: big, files: await pointFiles(big, sha256File) }, jobOptions(big.key, 10));
+    const ranThere: string[] = [];
+    const larger = new Worker(
+      QUEUE_NAME,
+      async (job) => {
+        ranThere.push(job.id!);
+        return {};
+      },
+      { connection: parseQueueUrl(q.redis.url(DB)).connection, autorun: false, name: 'larger-machine:1' },
+    );
+    await larger.waitUntilReady();
+    const events: WorkerEvent[] = [];
+    const stop = new AbortController();
+    const worker = runQueueWorker({ queue: q.redis.url(DB), cacheDir: join(q.t.root, 'worker'), signal: stop.signal, onEvent: (e) => events.push(e) });
+    try {
+      let job = (await q.queue.getJob(big.key))!;
+      const deadline = Date.now() + 60_000;
+      while ((job.data.tooLarge?.retakes ?? 0) < GIVE_BACKS_PER_POINT && !(await job.isFailed()) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+        job = (await q.queue.getJob(big.key))!;
+      }
+      const waited = await job.getState();
+      await then(larger);
+      while (!['failed', 'completed'].includes(await job.getState()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      job = (await q.queue.getJob(big.key))!;
+      return { job, waited, events, ranThere, state: await job.getState() };
+    } finally {
+      stop.abort();
+      await worker;
+      await larger.close(true);
+    }
+  };
+
+  it('leaves a point it gave back for memory in the queue, unrun, while a worker it has not been given back by is connected (a larger one, busy), which then runs it, where the small worker failed it once it had taken it 5 times', async () => {
+    const r = await besideLarger('larger', async (larger) => void larger.run());
+    expect(r.waited).not.toBe('failed');
+    expect([r.state, r.ranThere]).toEqual(['completed', [r.job.id]]);
+    expect(r.events.filter((e) => e.type === 'start')).toHaveLength(1);
+    expect(r.events.filter((e) => e.type === 'given-back')).toHaveLength(1);
+    expect(r.events.some((e) => e.type === 'failed')).toBe(false);
+    await r.job.remove();
+  }, 120_000);
+
+  it('fails a point it gave back for memory once the other worker connected has gone, having never taken it', async () => {
+    const r = await besideLarger('gone', (larger) => larger.close(true));
+    expect(r.waited).not.toBe('failed');
+    expect(r.state).toBe('failed');
+    expect(r.ranThere).toEqual([]);
+    expect(r.job.failedReason).toMatch(
+      /^no worker connected to the queue has memory enough for it: 1 worker gave it back \(the last: bench\.batch 1000000000000 /,
+    );
+    expect(r.events.filter((e) => e.type === 'failed').map((e) => (e as { error: string }).error)).toEqual([r.job.failedReason]);
+    await r.job.remove();
   }, 120_000);
 
   it("gives back a point for which it cannot start a worker process, without counting its runs, where such a worker used up the point's runs", async () => {
@@ -663,5 +730,22 @@ describe('compress worker: folders checked before it connects', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('connectedWorkerNames', () => {
+  it("names the workers of the queue on its database alone, from Redis's CLIENT LIST", () => {
+    const base = 'bull:YmVydC1jb21wcmVzcy1wb2ludHM=';
+    const list = [
+      `id=3 addr=127.0.0.1:5 laddr=127.0.0.1:6379 fd=8 name=${base}:w:small:12 age=1 idle=0 flags=b db=2 sub=0 cmd=bzpopmin`,
+      `id=4 addr=127.0.0.1:6 laddr=127.0.0.1:6379 fd=9 name=${base}:w:large:7 age=1 idle=0 flags=b db=2 sub=0 cmd=bzpopmin`,
+      `id=5 addr=127.0.0.1:7 laddr=127.0.0.1:6379 fd=10 name=${base}:w:other-db:1 age=1 idle=0 flags=b db=3 sub=0 cmd=bzpopmin`,
+      `id=6 addr=127.0.0.1:8 laddr=127.0.0.1:6379 fd=11 name=${base} age=1 idle=0 flags=N db=2 sub=0 cmd=evalsha`,
+      `id=7 addr=127.0.0.1:9 laddr=127.0.0.1:6379 fd=12 name=bull:b3RoZXI=:w:another-queue:1 age=1 idle=0 flags=b db=2 sub=0 cmd=bzpopmin`,
+      `id=8 addr=127.0.0.1:10 laddr=127.0.0.1:6379 fd=13 name= age=1 idle=0 flags=N db=2 sub=0 cmd=client|list`,
+      '',
+    ].join('\r\n');
+    expect([...connectedWorkerNames(list, base, 2)]).toEqual(['small:12', 'large:7']);
+    expect([...connectedWorkerNames(list, base, 3)]).toEqual(['other-db:1']);
   });
 });
