@@ -9,7 +9,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
 import {
   fsReason,
   type NumberRange,
@@ -74,9 +73,10 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
     throw new SettingsError(`hubSettings: env: expected the environment's variables (process.env), got ${valueAndKind(env)}`);
   }
   // (each folder and file as huggingface_hub reads it, `~` and `$NAME` expanded: expandedPath; joined as it joins them:
-  // pythonJoin)
+  // pythonJoin; the default cache in `~` as expanduser reads it, `env`'s HOME: an empty HOME is the root folder, where
+  // the home folder Node gives for it, '', named a folder .cache in the working folder)
   const home = expandedPath(
-    environmentValue(env, 'HF_HOME') ?? pythonJoin(environmentValue(env, 'XDG_CACHE_HOME') ?? join(homedir(), '.cache'), 'huggingface'),
+    environmentValue(env, 'HF_HOME') ?? pythonJoin(environmentValue(env, 'XDG_CACHE_HOME') ?? pythonJoin(expandedPath('~', env), '.cache'), 'huggingface'),
     env,
   );
   const settings: HubSettings = {

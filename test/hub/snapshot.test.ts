@@ -146,6 +146,11 @@ describe('hubSettings', () => {
     writeFileSync(join(user, 'hf', 'token'), 'hf_from_home\n');
     expect(hubSettings({ HOME: user, HF_HOME: '~/hf' })).toMatchObject({ cacheDir: join(user, 'hf', 'hub'), token: 'hf_from_home' });
     expect(hubSettings({ HOME: user, XDG_CACHE_HOME: '~/xdg' }).cacheDir).toBe(join(user, 'xdg', 'huggingface', 'hub'));
+    // (the default cache in ~ as expanduser reads it, the environment's HOME: an empty one is the root folder, as
+    // python3 reads it (HOME= python3: os.path.join(os.path.expanduser('~'), '.cache') is '/.cache'), where the home
+    // folder Node gives for it, '', named '.cache/huggingface/hub' in the working folder)
+    expect(hubSettings({ HOME: user }).cacheDir).toBe(join(user, '.cache', 'huggingface', 'hub'));
+    expect(hubSettings({ HOME: '' }).cacheDir).toBe('/.cache/huggingface/hub');
     // (joined as Python joins them, before the expansion: path.join took '~/..' and '$DISK/..' for nothing, and named
     // 'cache/huggingface/hub' in the working folder)
     expect(hubSettings({ HOME: user, XDG_CACHE_HOME: '~/../cache' }).cacheDir).toBe(`${user}/../cache/huggingface/hub`);
