@@ -6,7 +6,7 @@
  * --rerun-stale, while the points of a dynamic-shape model (the shared teachers'), or of a step given its length, keep
  * their keys and results: no bump of TRAINING_VERSIONS, which would stale every BERT training point.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +104,37 @@ describe("a sweep point's training length version", () => {
         expect(was.key, name).toBe(p.key);
         expect(staleChange(was.plan, was.key), name).toBeUndefined();
       }
+    }
+  });
+
+  it("leaves a step of a static-shape model its key where the sweep's eval.maxLength or the model's config.json max_length gives its length", async () => {
+    // (the same export of 160 tokens, its config.json naming the length it was trained at)
+    const dir = join(root, 'models', 'fixed-160-config');
+    cpSync(join(root, 'models', 'fixed-160'), dir, { recursive: true });
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...CONFIG, max_length: 160 }));
+    const pipelines = [
+      { name: 'ft', steps: [{ pass: 'train', settings: TRAIN }] },
+      { name: 'kd', steps: [{ pass: 'distill', settings: { ...TRAIN, student: 'bert:layers=1,hidden=16,heads=2,intermediate=32' } }] },
+    ];
+    const planned = async (doc: Record<string, unknown>) =>
+      (await planSweep(parseSweep(doc, join(root, 'given.yaml'), 'given.yaml'), { glueDir: join(root, 'glue'), workDir: join(root, 'work') })).filter(
+        (p) => p.training !== undefined,
+      );
+    const byEval = await planned({
+      ...sweep('by-eval', pipelines),
+      models: [{ path: 'models/fixed-160', tasks: ['SST-2'] }],
+      eval: { threads: 1, maxLength: 160 },
+    });
+    const byConfig = await planned({ ...sweep('by-config', pipelines), models: [{ path: 'models/fixed-160-config', tasks: ['SST-2'] }] });
+    expect([...byEval, ...byConfig].map((p) => `${p.model.name} · ${p.label}`)).toEqual([
+      'fixed-160 · ft',
+      'fixed-160 · kd',
+      'fixed-160-config · ft',
+      'fixed-160-config · kd',
+    ]);
+    for (const p of [...byEval, ...byConfig]) {
+      expect(p.versions, `${p.model.name} · ${p.label}`).not.toHaveProperty('trainingLength');
+      expect(older(p).key, `${p.model.name} · ${p.label}`).toBe(p.key);
     }
   });
 
