@@ -160,6 +160,11 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // transformers 4.x lack token_type_ids (their models take none), as transformers feeds the model, where the
   // template's were fed (a BERT template's second text type 1).
   { version: 33, changed: (t, pairs) => pairs && t.typesNotReturnedLaterClasses },
+  // Stop 56: an ALBERT SentencePiece model read (no tokenizer.json) takes tokenizer_config.json's do_lower_case and
+  // keep_accents by Python's truthiness, as transformers' AlbertConverter does (a null, 0, '' or [] do_lower_case keeps
+  // case; a "false" or 1 keep_accents keeps accents), where a value other than true or false was read as
+  // do_lower_case true and keep_accents false.
+  { version: 34, changed: (t) => t.albertSettingsTruthiness },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamp then (sideFilesStamp), their sha256 by name, its traits. */

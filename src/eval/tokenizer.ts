@@ -280,6 +280,27 @@ export function sentencePieceFile(dir: string): string | undefined {
 }
 
 /**
+ * An ALBERT SentencePiece model's do_lower_case and keep_accents (AlbertTokenizer's, True and False where
+ * tokenizer_config.json (`config`) leaves them out) as transformers' AlbertConverter reads them: by Python's truthiness
+ * (pythonTruthy: null, 0, '' and [] false; "false", 1 and [0] true), as its `if do_lower_case` and `if not keep_accents`
+ * take any value, where a value other than true or false was read as do_lower_case true and keep_accents false (since
+ * tokenizer reading version 34).
+ */
+function albertSettings(config: TokenizerConfigJson): { doLowerCase: boolean; keepAccents: boolean } {
+  return { doLowerCase: config.do_lower_case === undefined || pythonTruthy(config.do_lower_case), keepAccents: pythonTruthy(config.keep_accents) };
+}
+
+/** Whether Python's `bool` takes a JSON value read from a config for true: false for null (None), false, 0, '', [] and {}. */
+function pythonTruthy(value: unknown): boolean {
+  if (value === null || value === undefined) return false;
+  if (typeof value === 'string') return value.length > 0;
+  if (typeof value === 'number') return value !== 0;
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === 'object') return Object.keys(value).length > 0;
+  return value === true;
+}
+
+/**
  * The tokenizer.json object for the SentencePiece model of an ALBERT, XLM-R or CamemBERT folder (`dir`), per its
  * tokenizer_config.json (`config`: tokenizer_class, ALBERT's do_lower_case and keep_accents, the special tokens) and
  * config.json (tokenizer_class, model_type): what transformers' converter writes (sentencepiece-vocab.ts), with the
@@ -302,13 +323,7 @@ export function sentencePieceFolderTokenizerJson(dir: string, config: TokenizerC
     throw new DataError(
       `${sentencePieceFile(dir) ?? dir}: ${SENTENCEPIECE_FAMILY_NAMES[family]} tokenizer reads ${basename(file)}, which the folder lacks: not read (give a folder with its ${basename(file)} or tokenizer.json with --tokenizer)`,
     );
-  const json = sentencePieceTokenizerJson(
-    readSentencePieceModel(file),
-    file,
-    family,
-    { doLowerCase: typeof config.do_lower_case === 'boolean' ? config.do_lower_case : true, keepAccents: config.keep_accents === true },
-    sentencePieceNote(dir),
-  );
+  const json = sentencePieceTokenizerJson(readSentencePieceModel(file), file, family, albertSettings(config), sentencePieceNote(dir));
   // (the slow tokenizers wrap a mask token named by a string as AddedToken(…, lstrip=True, rstrip=False,
   // normalized=False): the fast one takes those fields, for a mask token among the model's pieces too, as tokenizers'
   // add_tokens replaces an added token's fields)
@@ -2671,7 +2686,10 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * mobilebert …), read as that class since version 32 (as no class known before; `configNormalizerDefaults` and `configNormalizerLaterClasses` false
  * for them); `typesNotReturnedLaterClasses`, as `typesNotReturned` for a class of LATER_TYPELESS_CLASSES (DPRReader's,
  * RetriBERT's) whose tokenizer_config.json lists no model_input_names, whose pairs were fed the template's types until
- * version 33 (`typesNotReturned` false for them). Undefined where the folder has no tokenizer this code reads.
+ * version 33 (`typesNotReturned` false for them); `albertSettingsTruthiness`, it is an ALBERT SentencePiece model read
+ * whose tokenizer_config.json's do_lower_case or keep_accents, of a value other than true or false, Python's truthiness
+ * reads otherwise than it was read (albertSettingsReadOtherwise: a null do_lower_case keeps case, where it lower-cased).
+ * Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -2715,6 +2733,7 @@ export interface TokenizerTraits {
   configNormalizerLaterClasses: boolean;
   configNormalizerMoreClasses: boolean;
   typesNotReturnedLaterClasses: boolean;
+  albertSettingsTruthiness: boolean;
 }
 
 /**
@@ -3107,6 +3126,15 @@ export function withNormalizingTransformersJsReads(json: Record<string, unknown>
   return normalizer === json.normalizer && preTokenizer === pre ? json : { ...json, normalizer, pre_tokenizer: preTokenizer };
 }
 
+/**
+ * Whether albertSettings reads `config`'s do_lower_case or keep_accents otherwise than before tokenizer reading version
+ * 34 (a value other than true or false as do_lower_case true and keep_accents false).
+ */
+function albertSettingsReadOtherwise(config: TokenizerConfigJson): boolean {
+  const now = albertSettings(config);
+  return now.doLowerCase !== (typeof config.do_lower_case === 'boolean' ? config.do_lower_case : true) || now.keepAccents !== (config.keep_accents === true);
+}
+
 /** Whether tokenizers reads the `part` of `raw` (a tokenizer.json's object) otherwise than as it is written (withPartsAsRead). */
 function partRetyped(raw: Record<string, unknown>, part: 'post_processor' | 'model'): boolean {
   const read = withPartsAsRead(raw);
@@ -3160,6 +3188,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         configNormalizerLaterClasses: false,
         configNormalizerMoreClasses: false,
         typesNotReturnedLaterClasses: false,
+        albertSettingsTruthiness: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -3193,6 +3222,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       addedTokens: ![...listed(raw), ...listed(read)].every(plain),
       pairTemplate: raw !== undefined && withTokenizersPostProcessor(raw) !== raw,
       albertDigitComma: spm === SENTENCEPIECE_FILE_OF.albert && [...model.keys()].some(nonDecimalDigitComma),
+      albertSettingsTruthiness: spm === SENTENCEPIECE_FILE_OF.albert && albertSettingsReadOtherwise(config),
       otherSentencePiece: spm !== undefined && spm !== basename(sentencePieceFile(dir)!),
       metaspaceSplit: ownMetaspaces.some(({ replacement: r }) => !model.has(r) || [...model.keys()].some((t) => t.indexOf(r, 1) > 0)),
       removeSpace: config.remove_space === true,

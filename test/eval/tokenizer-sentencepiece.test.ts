@@ -638,6 +638,34 @@ describe('an ALBERT SentencePiece-only folder', () => {
     // unknowns: unigram/model.rs, fuse_unk true)
     expect(loadTokenizer(dir).encode('Hello world', null, 20).ids).toEqual([2, 5, 1, 7, 3]);
   });
+
+  it("reads a do_lower_case or keep_accents other than true or false by Python's truthiness, as transformers' AlbertConverter does (`if do_lower_case`, `if not keep_accents`): a null, 0, '' or [] do_lower_case keeps case and a \"false\" or 1 keep_accents keeps accents, where they lower-cased and stripped accents", () => {
+    const ids = (name: string, settings: object, text: string) =>
+      loadTokenizer(sentencePieceFolder(name, 'spiece.model', bytes, {}, { tokenizer_class: 'AlbertTokenizer', ...settings })).encode(text, null, 20).ids;
+    // ('Hello' lower-cased is ▁hello (6), cased no piece: ▁ (5) and one unknown (1); 'héllo' with its accent stripped ▁hello)
+    const [lowered, cased] = [
+      ids('albert-lower-true', { do_lower_case: true }, 'Hello world'),
+      ids('albert-lower-false', { do_lower_case: false }, 'Hello world'),
+    ];
+    const [stripped, kept] = [
+      ids('albert-accents-false', { keep_accents: false }, 'héllo world'),
+      ids('albert-accents-true', { keep_accents: true }, 'héllo world'),
+    ];
+    expect([lowered, cased, stripped, kept]).toEqual([
+      [2, 6, 7, 3],
+      [2, 5, 1, 7, 3],
+      [2, 6, 7, 3],
+      [2, 5, 1, 7, 3],
+    ]);
+    const cases: Array<[string, object, readonly number[]]> = [
+      ...[null, 0, '', []].map((v): [string, object, readonly number[]] => ['Hello world', { do_lower_case: v }, cased]),
+      ...['false', 1, [0]].map((v): [string, object, readonly number[]] => ['Hello world', { do_lower_case: v }, lowered]),
+      ...['false', 1, 'yes'].map((v): [string, object, readonly number[]] => ['héllo world', { keep_accents: v }, kept]),
+      ...[null, 0, ''].map((v): [string, object, readonly number[]] => ['héllo world', { keep_accents: v }, stripped]),
+    ];
+    for (const [i, [text, settings, expected]] of cases.entries())
+      expect([settings, ids(`albert-truthiness-${i}`, settings, text)]).toEqual([settings, expected]);
+  });
 });
 
 describe('a folder holding both SentencePiece models', () => {

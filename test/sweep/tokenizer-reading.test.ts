@@ -21,7 +21,7 @@ import { FAILED_INPUT_REFUSED_NOTE, FAILED_NOTE, FAILED_REFUSED_INPUT, FAILED_RE
 import { runMain } from '../helpers/cli.ts';
 import { storedPoints } from '../helpers/stored-points.ts';
 import { hasTeachers, TEACHERS } from '../helpers/paths.ts';
-import { identityCharsmap } from '../helpers/sentencepiece-model.ts';
+import { ALBERT_SPECIAL_PIECES, identityCharsmap, sentencePieceModelBytes } from '../helpers/sentencepiece-model.ts';
 import { writeQuickSweep, writeTinySweep, writeXlmModel, type TinySweep } from './tiny-sweep.ts';
 import { PAIR_TRUNCATION_READING, PRECOMPILED_READING, readingVersionApart, readingVersionApartFromPairs } from '../helpers/tokenizer-readings.ts';
 
@@ -962,6 +962,51 @@ describe('a tokenizer loaded as DPRReaderTokenizer or RetriBertTokenizer', () =>
         [5, 1],
       ]);
       expect(readingVersionApartFromPairs(reader, true, [33])).toBe(1);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("an ALBERT SentencePiece model whose tokenizer_config.json's do_lower_case or keep_accents is neither true nor false", () => {
+  it('is at reading version 34 where Python\'s truthiness reads it otherwise than before (a null do_lower_case keeps case, a "false" keep_accents keeps accents); 1 where it reads alike ("false" or 1 do_lower_case, null keep_accents) or the setting is true or false', () => {
+    const root = mkdtempSync(join(tmpdir(), 'albert-truthiness-reading-'));
+    try {
+      const model = sentencePieceModelBytes([...ALBERT_SPECIAL_PIECES, { piece: '▁', score: -2 }, { piece: '▁hello', score: -1 }], { unkId: 1 });
+      const folder = (name: string, settings: object) => {
+        const dir = join(root, name);
+        mkdirSync(dir);
+        writeFileSync(join(dir, 'spiece.model'), model);
+        writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'AlbertTokenizer', ...settings }));
+        return dir;
+      };
+      const versions = Object.fromEntries(
+        Object.entries({
+          'lower-null': { do_lower_case: null },
+          'lower-zero': { do_lower_case: 0 },
+          'lower-empty-list': { do_lower_case: [] },
+          'accents-string-false': { keep_accents: 'false' },
+          'accents-one': { keep_accents: 1 },
+          'lower-string-false': { do_lower_case: 'false' },
+          'lower-one': { do_lower_case: 1 },
+          'accents-null': { keep_accents: null },
+          'lower-false': { do_lower_case: false },
+          plain: {},
+        }).map(([name, settings]) => [name, readingVersionApart(folder(name, settings), false, [PRECOMPILED_READING])]),
+      );
+      expect(versions).toEqual({
+        'lower-null': 34,
+        'lower-zero': 34,
+        'lower-empty-list': 34,
+        'accents-string-false': 34,
+        'accents-one': 34,
+        'lower-string-false': 1,
+        'lower-one': 1,
+        'accents-null': 1,
+        'lower-false': 1,
+        plain: 1,
+      });
+      expect(readingVersionApart(join(root, 'lower-null'), false, [PRECOMPILED_READING, 34])).toBe(1);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
