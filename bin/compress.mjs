@@ -14,6 +14,9 @@ if (argv.length === 1 && argv[0] === '--version') {
     (await import('./tsx-cache.mjs')).settleTsxCache(); // (a TMPDIR tsx cannot cache in: without its cache)
     (await import('tsx/esm/api')).register();
   }
-  const { main } = await import(checkout ? sources.href : '../dist/cli/index.js');
+  const { main, endsOnReturn } = await import(checkout ? sources.href : '../dist/cli/index.js');
   process.exitCode = await main(argv);
+  // (a command whose libraries leave timers behind once its work is done, BullMQ's and ioredis's with Redis out of
+  // reach: the process ends once its output is written, not seconds after its last line)
+  if (endsOnReturn()) process.stderr.write('', () => process.stdout.write('', () => process.exit()));
 }

@@ -152,6 +152,25 @@ export function listenForStop(stop: (how: 'Ctrl-C' | 'SIGTERM') => void): { exit
   };
 }
 
+/** Set by abandonLeftovers. */
+let leftoversAbandoned = false;
+
+/**
+ * Said by a command whose libraries may keep the event loop alive for a while once its work is done, with nothing of
+ * its own left: `compress worker` and `compress sweep --queue` with Redis out of reach or silent, where BullMQ's forced
+ * close leaves its blocking fetch to a watchdog (up to 6 s) and ioredis waits 2 s to destroy a socket it closed;
+ * bin/compress.mjs ends the process once main has returned and its output is written (endsOnReturn), where it exited
+ * seconds after its last line. Main's in-process callers (the tests) are not ended.
+ */
+export function abandonLeftovers(): void {
+  leftoversAbandoned = true;
+}
+
+/** Whether the command run abandoned its libraries' leftovers (abandonLeftovers): bin/compress.mjs then ends the process. */
+export function endsOnReturn(): boolean {
+  return leftoversAbandoned;
+}
+
 /** Set once the reader of stdout has gone (`compress … | head -1`): output is dropped from then on. */
 let stdoutClosed = false;
 

@@ -30,6 +30,8 @@ function runsPasses(argv: readonly string[]): boolean {
   return !commandNamed(argv.find((a) => !a.startsWith('-')));
 }
 
+export { endsOnReturn } from './command.ts';
+
 export async function main(argv: string[]): Promise<number> {
   quietOnClosedStdout(); // `compress … | head -1`: a quiet end, not an EPIPE stack trace
   let code = 0;

@@ -86,7 +86,7 @@ describe('a worker or coordinator stopped while Redis has not answered', () => {
     ['worker', 'SIGTERM', 143],
     ['sweep', 'SIGINT', 130],
   ] as const)(
-    'compress %s stopped by %s: exits %i at once in one line',
+    "compress %s stopped by %s: exits %i at once in one line, and at its last line, where it exited 2 s after it (ioredis's wait to destroy the socket the server never closed)",
     async (command, signal, status) => {
       const { url, connected } = await ownServer();
       const store = join(dir, `${command}.sqlite`);
@@ -96,10 +96,12 @@ describe('a worker or coordinator stopped while Redis has not answered', () => {
       processes.push(c);
       await connected; // (its signal handlers are set by then: the command connects once they are)
       const at = Date.now();
+      const last = c.waitFor(command === 'worker' ? /failed runs\n/ : /nothing planned or queued\n/).then(() => Date.now());
       c.child.kill(signal);
       const { code } = await c.exited;
       expect(code, c.output()).toBe(status);
       expect(Date.now() - at).toBeLessThan(8_000); // (where it waited out a 10 s connect timeout)
+      expect(Date.now() - (await last)).toBeLessThan(1_500);
       expect(c.output()).not.toMatch(/no answer within/);
       if (command === 'sweep') {
         expect(c.output().trim()).toBe(`compress: ${url}: stopped before it answered; nothing planned or queued`);

@@ -24,7 +24,7 @@ import {
   type SweepEvent,
   type SweepSummary,
 } from '../../sweep/index.ts';
-import { checkFolderFlags, commandLineCheck, listenForStop, out, err, type CliCommand } from '../command.ts';
+import { abandonLeftovers, checkFolderFlags, commandLineCheck, listenForStop, out, err, type CliCommand } from '../command.ts';
 import { checkOutputKinds } from '../../destination.ts';
 import { ctrlC } from '../training.ts';
 import type { QueuedSweepSummary } from '../../queue/index.ts';
@@ -422,6 +422,7 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
     controller.abort();
   });
   let summary;
+  abandonLeftovers(); // (BullMQ's and ioredis's timers once its work is done: the process ends with its last line)
   try {
     summary = await runQueuedSweep({
       file: args.file,

@@ -12,7 +12,7 @@ import type { WorkerSummary } from '../../queue/index.ts';
 import { POOL_THREADS_RANGE } from '../../runtime/threads.ts';
 import { pointLine, pointName, type SweepPoint } from '../../sweep/index.ts';
 import { MAX_TIMER_MS } from '../../timers.ts';
-import { checkFolderFlags, commandLineCheck, err, listenForStop, type CliCommand } from '../command.ts';
+import { abandonLeftovers, checkFolderFlags, commandLineCheck, err, listenForStop, type CliCommand } from '../command.ts';
 
 /**
  * The log lines shown without --verbose: connection problems, fetches, what becomes of a point whose lock expired or
@@ -109,6 +109,7 @@ export const workerCommand: CliCommand<WorkerArgs> = {
       controller.abort();
     });
     let summary;
+    abandonLeftovers(); // (BullMQ's and ioredis's timers once its work is done: the process ends with its last line)
     try {
       summary = await runQueueWorker({
         queue: args.queue,
