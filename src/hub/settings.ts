@@ -14,6 +14,7 @@ import {
   type NumberRange,
   numberOfText,
   numberProblem,
+  quotedText,
   SettingsError,
   UsageError,
   TOO_SMALL_TO_HOLD,
@@ -75,13 +76,21 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
   // (each folder and file as huggingface_hub reads it, `~` and `$NAME` expanded: expandedPath; joined as it joins them:
   // pythonJoin; the default cache in `~` as expanduser reads it, `env`'s HOME: an empty HOME is the root folder, where
   // the home folder Node gives for it, '', named a folder .cache in the working folder)
+  // (each with the variable it comes from, for a refusal: givenBy)
+  const homeFrom = givenBy(env, ['HF_HOME', 'XDG_CACHE_HOME'], 'HOME');
   const home = expandedPath(
-    environmentValue(env, 'HF_HOME') ?? pythonJoin(environmentValue(env, 'XDG_CACHE_HOME') ?? pythonJoin(expandedPath('~', env), '.cache'), 'huggingface'),
+    environmentValue(env, 'HF_HOME') ??
+      pythonJoin(environmentValue(env, 'XDG_CACHE_HOME') ?? pythonJoin(expandedPath('~', env, 'HOME'), '.cache'), 'huggingface'),
     env,
+    homeFrom,
   );
   const settings: HubSettings = {
     endpoint: (environmentValue(env, 'HF_ENDPOINT') ?? DEFAULT_ENDPOINT).replace(/\/+$/, ''),
-    cacheDir: expandedPath(environmentValue(env, 'HF_HUB_CACHE') ?? environmentValue(env, 'HUGGINGFACE_HUB_CACHE') ?? pythonJoin(home, 'hub'), env),
+    cacheDir: expandedPath(
+      environmentValue(env, 'HF_HUB_CACHE') ?? environmentValue(env, 'HUGGINGFACE_HUB_CACHE') ?? pythonJoin(home, 'hub'),
+      env,
+      givenBy(env, ['HF_HUB_CACHE', 'HUGGINGFACE_HUB_CACHE'], homeFrom),
+    ),
     offline: envFlag(environmentValue(env, 'HF_HUB_OFFLINE') ?? env.TRANSFORMERS_OFFLINE),
   };
   // (a base no request could be sent to, where each request said 'cannot reach notaurl (ERR_INVALID_URL); check HF_ENDPOINT
@@ -97,7 +106,7 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env): HubSettings {
     settings.token = token;
     settings.tokenSource = environmentValue(env, 'HF_TOKEN') !== undefined ? 'HF_TOKEN' : 'HUGGING_FACE_HUB_TOKEN';
   } else {
-    const file = expandedPath(environmentValue(env, 'HF_TOKEN_PATH') ?? pythonJoin(home, 'token'), env);
+    const file = expandedPath(environmentValue(env, 'HF_TOKEN_PATH') ?? pythonJoin(home, 'token'), env, givenBy(env, ['HF_TOKEN_PATH'], homeFrom));
     const fromFile = readTokenFile(file, environmentValue(env, 'HF_TOKEN_PATH') ? 'HF_TOKEN_PATH' : '$HF_HOME/token');
     if (fromFile) {
       settings.token = fromFile;
@@ -117,22 +126,59 @@ function pythonJoin(folder: string, name: string): string {
   return folder === '' || folder.endsWith('/') ? `${folder}${name}` : `${folder}/${name}`;
 }
 
+/** The first of `names` that `env` sets (environmentValue), else `otherwise`: the variable a hub folder's value comes from. */
+function givenBy(env: NodeJS.ProcessEnv, names: readonly string[], otherwise: string): string {
+  return names.find((name) => environmentValue(env, name) !== undefined) ?? otherwise;
+}
+
 /**
  * A folder or file `path` an environment variable gives, as huggingface_hub reads HF_HOME, HF_HUB_CACHE and
  * HF_TOKEN_PATH (os.path.expanduser, then os.path.expandvars): a leading `~` alone or before a `/` as the home folder
- * (`env`'s HOME, else this user's), then each `$NAME` or `${NAME}` that `env` sets as its value, any other kept as
- * written; where a value a shell did not expand (a Dockerfile's `ENV HF_HOME=~/hf`, a quoted `'~/hf'`) named a folder
- * `~` in the working folder, another cache than huggingface_hub's. `~user` is kept as written. A name is ASCII letters,
- * digits and `_` (Python's `\w` under re.ASCII, as expandvars compiles it): `$DISKé` is `$DISK` and `é`.
+ * (`env`'s HOME, else this user's), a leading `~user` as that user's (userHome: the system's user list, where it was
+ * kept as written, a folder `~user` in the working folder), then each `$NAME` or `${NAME}` that `env` sets as its
+ * value, any other kept as written; where a value a shell did not expand (a Dockerfile's `ENV HF_HOME=~/hf`, a quoted
+ * `'~/hf'`) named a folder `~` in the working folder, another cache than huggingface_hub's. A name is ASCII letters,
+ * digits and `_` (Python's `\w` under re.ASCII, as expandvars compiles it): `$DISKé` is `$DISK` and `é`. `variable`
+ * names where `path` comes from, for userHome's refusal.
  */
-function expandedPath(path: string, env: NodeJS.ProcessEnv): string {
-  const userHome = (env.HOME ?? homedir()).replace(/\/+$/, '');
-  const expanded = /^~(?=\/|$)/.test(path) ? `${userHome}${path.slice(1)}` || '/' : path;
+function expandedPath(path: string, env: NodeJS.ProcessEnv, variable: string): string {
+  const tilde = /^~([^/]*)/.exec(path);
+  let expanded = path;
+  if (tilde) {
+    const user = tilde[1]!;
+    const home = user === '' ? (env.HOME ?? homedir()) : userHome(user, path, variable);
+    expanded = `${home.replace(/\/+$/, '')}${path.slice(tilde[0].length)}` || '/';
+  }
   return expanded.replace(/\$(\w+|\{[^}]*\})/g, (written, name: string) => {
     const key = name.startsWith('{') ? name.slice(1, -1) : name;
     const value = Object.hasOwn(env, key) ? env[key] : undefined;
     return typeof value === 'string' ? value : written;
   });
+}
+
+/** The system's list of users, whose entries name each user's home folder (passwd(5)). */
+const PASSWD_FILE = '/etc/passwd';
+
+/**
+ * The home folder of `user`, as Python's expanduser reads `~user` (pwd.getpwnam): its PASSWD_FILE entry's, the first
+ * that names it (Node has no getpwnam). A user it does not list (one only a directory service knows, whose home
+ * huggingface_hub reads, or none, where it keeps `~user` as a folder in the working folder) is a one-line UsageError
+ * naming `variable` and its `path`, where that folder was read unsaid.
+ */
+function userHome(user: string, path: string, variable: string): string {
+  let listed: string;
+  try {
+    listed = readFileSync(PASSWD_FILE, 'utf8');
+  } catch {
+    listed = '';
+  }
+  for (const line of listed.split('\n')) {
+    const fields = line.split(':');
+    if (fields[0] === user && fields.length >= 7) return fields[5]!;
+  }
+  throw new UsageError(
+    `${quotedText(path)} (${variable}): ${PASSWD_FILE} lists no user ${quotedText(user)}, so the home folder huggingface_hub reads for ~${user} is unknown here; write the folder's path`,
+  );
 }
 
 /**

@@ -15,13 +15,25 @@ import {
   truncateSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../../src/errors.ts';
 import { HubError, downloadSnapshot, hubSettings, parseHubRef, type SnapshotOptions } from '../../src/hub/index.ts';
 import { lockPath } from '../../src/hub/download.ts';
 import { serveHub, type HubServer } from '../helpers/hub-server.ts';
+
+/** Whether this process's user is one /etc/passwd lists (os.userInfo throws for a user id no entry names). */
+function listedUser(): boolean {
+  try {
+    const { username } = userInfo();
+    return readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .some((line) => line.split(':')[0] === username);
+  } catch {
+    return false;
+  }
+}
 import { sharded, tinyCheckpoint } from './repo-files.ts';
 import { formatMB } from '../../src/units.ts';
 import { retryAfterMs } from '../../src/ranged-download.ts';
@@ -159,15 +171,44 @@ describe('hubSettings', () => {
     const braced = ['$', '{MODELS}'].join(''); // (Python's ${NAME}, written apart from a template's placeholder)
     expect(hubSettings({ HOME: user, HF_HOME: '/h', HF_HUB_CACHE: `$DISK/${braced}/c`, DISK: '/d', MODELS: 'm' }).cacheDir).toBe('/d/m/c');
     expect(hubSettings({ HOME: user, HF_HOME: '/h', HUGGINGFACE_HUB_CACHE: '~' }).cacheDir).toBe(user);
-    // (a variable not set, and ~ not at the start or of another user, kept as written, as Python keeps them)
+    // (a variable not set, and ~ not at the start, kept as written, as Python keeps them)
     expect(hubSettings({ HOME: user, HF_HOME: '/h', HF_HUB_CACHE: '/c/$UNSET/~/x' }).cacheDir).toBe('/c/$UNSET/~/x');
-    expect(hubSettings({ HOME: user, HF_HOME: '/h', HF_HUB_CACHE: '~nobody-here/x' }).cacheDir).toBe('~nobody-here/x');
     writeFileSync(join(user, 'token-file'), 'hf_from_path\n');
     expect(hubSettings({ HOME: user, HF_HOME: '/h', HF_TOKEN_PATH: '~/token-file' })).toMatchObject({
       token: 'hf_from_path',
       tokenSource: join(user, 'token-file'),
     });
   });
+
+  it.skipIf(!listedUser())(
+    "reads a leading ~user as that user's home folder, as Python's expanduser (getpwnam) does, from /etc/passwd, where a folder '~user' in the working folder was read; a user it does not list is refused in one line naming the variable",
+    () => {
+      // (this process's user and home as getpwuid gives them, os.userInfo: another reading than the file's)
+      const { username, homedir } = userInfo();
+      const home = homedir.replace(/\/+$/, '');
+      const other = mkdtempSync(join(root, 'other-home-'));
+      expect(hubSettings({ HOME: other, HF_HOME: '/h', HF_HUB_CACHE: `~${username}/x` }).cacheDir).toBe(`${home}/x`);
+      expect(hubSettings({ HOME: other, HF_HOME: `~${username}`, HF_TOKEN: 't' }).cacheDir).toBe(`${home}/hub`);
+      expect(hubSettings({ HOME: other, XDG_CACHE_HOME: `~${username}/c`, HF_TOKEN: 't' }).cacheDir).toBe(`${home}/c/huggingface/hub`);
+      // (a $NAME after the ~ is no user name: expanduser runs first, as in Python)
+      expect(() => hubSettings({ HOME: other, HF_HOME: '/h', HF_HUB_CACHE: '~$ME/x', ME: username })).toThrow(
+        new UsageError(
+          "'~$ME/x' (HF_HUB_CACHE): /etc/passwd lists no user '$ME', so the home folder huggingface_hub reads for ~$ME is unknown here; write the folder's path",
+        ),
+      );
+      for (const [env, variable, value] of [
+        [{ HF_HOME: '/h', HF_HUB_CACHE: '~nobody-here/x' }, 'HF_HUB_CACHE', '~nobody-here/x'],
+        [{ HF_HOME: '~nobody-here' }, 'HF_HOME', '~nobody-here'],
+        [{ XDG_CACHE_HOME: '~nobody-here/c' }, 'XDG_CACHE_HOME', '~nobody-here/c/huggingface'],
+        [{ HF_HOME: '/h', HF_TOKEN_PATH: '~nobody-here/token' }, 'HF_TOKEN_PATH', '~nobody-here/token'],
+      ] as const)
+        expect(() => hubSettings({ HOME: other, ...env })).toThrow(
+          new UsageError(
+            `'${value}' (${variable}): /etc/passwd lists no user 'nobody-here', so the home folder huggingface_hub reads for ~nobody-here is unknown here; write the folder's path`,
+          ),
+        );
+    },
+  );
 
   it("reads a $NAME in HF_HOME and HF_HUB_CACHE as ASCII letters, digits and _ as Python's expandvars does (re.ASCII), where a letter such as é after it was read as part of the name", () => {
     // (python3: os.environ DISK=/d, DISKé=/x: expandvars('$DISKé/hf') is '/dé/hf', expandvars('${DISKé}/hf') '/x/hf')
