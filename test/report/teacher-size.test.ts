@@ -645,6 +645,24 @@ describe('teacher-size table (Markdown report)', () => {
     expect(references(data)).toEqual(new Set(['teacher-L4H256']));
   });
 
+  it('calls the reference the largest scored teacher where a bigger teacher has no GLUE score at all (no teacher point, its students give its size)', () => {
+    const list: FakePoint[] = [
+      { model: 'teacher-L2H256', label: 'baseline', bytes: 40e6, glue: 0.811 },
+      { model: 'teacher-L2H256', label: 'kd(seed=1)', bytes: 2e6, glue: 0.7, steps: kd({ seed: 1 }) },
+      { model: 'unscored-big', label: 'baseline', bytes: 48e6, glue: null },
+      { model: 'unscored-big', label: 'kd(seed=1)', bytes: 2e6, glue: 0.72, steps: kd({ seed: 1 }) },
+    ];
+    const data = dataOf(list);
+    expect(teacherSizePoints(data).map((p) => `${p.kind} ${p.teacher} ${p.largestScoredOnly ?? false}`)).toEqual([
+      'student teacher-L2H256 true',
+      'student unscored-big true',
+      'teacher teacher-L2H256 true',
+    ]);
+    const [table] = teacherSizeTables(data);
+    expect(table!.caption).toContain('% of the largest scored teacher (teacher-L2H256) ·');
+    expect(table!.header).toEqual(['student', 'teacher-L2H256 (10.00M, 81.10)', 'unscored-big (12.00M, no score)']);
+  });
+
   it("names tiny teachers' sizes as the table's params column does (35.0K, 38.0K), where both read 0.04M", () => {
     const tiny = teacherSizeList()
       .filter((f) => f.label === 'baseline' || f.label === 'L1H128+kd')
