@@ -418,6 +418,13 @@ describe('special tokens the tokenizer config names that tokenizer.json does not
     const dir = folder('slow-no-mask', { 'vocab.txt': WORDPIECE.replace('[MASK]\n', '') }); // 7 tokens: hello 4, new 5
     expect(loadTokenizer(dir).encode('hello [MASK] new', null, 16).ids).toEqual([2, 4, 7, 5, 3]);
   });
+
+  it("give a vocab.txt without [UNK], [PAD] and [MASK] each past the vocabulary in transformers' order (unk, sep, pad, cls, mask: [UNK] 5, [PAD] 6, [MASK] 7, the pad id 6), from its count of distinct tokens where a token is on two lines (len(vocab), tokenizers' get_vocab_size: [UNK] then shares the last line's id), as the tokenizers 0.23.2 binding gives them after add_special_tokens", () => {
+    const spare = folder('slow-no-unk-pad-mask', { 'vocab.txt': ['[CLS]', '[SEP]', 'hello', 'new', '##tok'].join('\n') + '\n' });
+    expect([loadTokenizer(spare).encode('hello [UNK] [MASK] new', null, 16).ids, loadTokenizer(spare).padId]).toEqual([[0, 2, 5, 7, 3, 1], 6]);
+    const twice = folder('slow-no-unk-pad-mask-twice', { 'vocab.txt': ['[CLS]', '[SEP]', 'hello', 'new', 'hello', '##tok'].join('\n') + '\n' });
+    expect([loadTokenizer(twice).encode('hello [MASK] new [UNK] newtok', null, 16).ids, loadTokenizer(twice).padId]).toEqual([[0, 4, 7, 3, 5, 3, 5, 1], 6]);
+  });
 });
 
 // transformers' fast tokenizer passes every entry of tokenizer_config.json's added_tokens_decoder, by id, to add_tokens
