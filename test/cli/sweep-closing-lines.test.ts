@@ -47,6 +47,11 @@ describe("a sweep's closing lines", () => {
     expect(queuedLeftLines({ left: 1, notQueued: [], unreachable: 'ECONNREFUSED' }, 'AGAIN --follow', 'AGAIN')[0]).toMatch(
       /: 1 point queued there is not collected /,
     );
+    // a --follow run goes on following (the command without --follow would queue afresh the points that had failed,
+    // where the user only meant to collect; --follow says those Redis lost as not queued)
+    expect(queuedLeftLines({ left: 2, notQueued: [], unreachable: 'ECONNREFUSED' }, 'AGAIN --follow', 'AGAIN', true)).toEqual([
+      'stopped with Redis out of reach (ECONNREFUSED): 2 points queued there are not collected (still queued unless Redis restarts without its data); once it answers, go on with: AGAIN --follow',
+    ]);
     expect(followCommand('s.yaml', 'redis://h:6379/0', 'out/s.sqlite', false)).toBe('compress sweep s.yaml --queue redis://h:6379/0 --store out/s.sqlite');
   });
 

@@ -340,8 +340,10 @@ export function localTotalLine(summary: Pick<SweepSummary, 'total' | 'alreadyDon
  * What a queued sweep that stopped collecting says of its points still queued (`again` collects them) and those it did
  * not queue; stopped while Redis was out of reach (`unreachable`), that its points were queued there, which it cannot
  * know still holds (a Redis restarted without its data lost them), and `rerun`, the command that collects them or
- * queues them again, whichever Redis then holds; stopped before it queued some (`unqueued`), `rerun` queues them, or
- * for a `follow` run, which queues nothing, `again` goes on following them.
+ * queues them again, whichever Redis then holds, or for a `follow` run `again`, which goes on following them and says
+ * those it then finds not queued; stopped before it queued some (`unqueued`), `rerun` queues them, or for a `follow`
+ * run, which queues nothing, `again` goes on following them. (A --follow run is not told `rerun`, the command without
+ * --follow: it queues afresh the points that had failed, where the user only meant to collect.)
  */
 export function queuedLeftLines(
   summary: Pick<QueuedSweepSummary, 'left' | 'notQueued' | 'unreachable'> & Partial<Pick<QueuedSweepSummary, 'unqueued'>>,
@@ -352,7 +354,7 @@ export function queuedLeftLines(
   const lines: string[] = [];
   if (summary.left > 0 && summary.unreachable !== undefined)
     lines.push(
-      `stopped with Redis out of reach (${summary.unreachable}): ${counted(summary.left, 'point')} queued there ${isAre(summary.left)} not collected (still queued unless Redis restarts without its data); once it answers, go on with: ${rerun}`,
+      `stopped with Redis out of reach (${summary.unreachable}): ${counted(summary.left, 'point')} queued there ${isAre(summary.left)} not collected (still queued unless Redis restarts without its data); once it answers, go on with: ${follow ? again : rerun}`,
     );
   else if (summary.left > 0)
     lines.push(
