@@ -146,19 +146,32 @@ function recurrentActivationBytes(model: Model, batch: number, seq: number): num
   return 4 * batch * seq * Math.max(8 * hidden, width, 2);
 }
 
+/** The sizes of `dim` the subjects' graphs fix, in the subjects' order, duplicates removed (none where all are dynamic). */
+function fixedSizesOf(subjects: readonly BenchSubject[], dim: 'batch' | 'seq'): number[] {
+  const sizes = subjects.map((s) => (dim === 'seq' ? fixedSequenceLength(s.model, fedBy(s)) : fixedBatchSize(s.model, fedBy(s))));
+  return [...new Set(sizes.filter((v) => v !== undefined))];
+}
+
+/**
+ * Why the subjects cannot be timed at one shape, or undefined where they can: two of them fix different batch sizes or
+ * sequence lengths ('the models fix different seq sizes (160, 64)').
+ */
+export function fixedDimsConflict(subjects: readonly BenchSubject[]): string | undefined {
+  for (const dim of ['batch', 'seq'] as const) {
+    const sizes = fixedSizesOf(subjects, dim);
+    if (sizes.length > 1) return `the models fix different ${dim} sizes (${sizes.join(', ')})`;
+  }
+  return undefined;
+}
+
 /**
  * The batch size and sequence length the subjects' graphs fix (undefined where dynamic); two subjects that fix
- * different sizes cannot be compared: a SettingsError.
+ * different sizes cannot be compared: a SettingsError (fixedDimsConflict).
  */
 export function fixedDims(subjects: readonly BenchSubject[]): { batch: number | undefined; seq: number | undefined } {
-  const fixed = (dim: 'batch' | 'seq'): number | undefined => {
-    const sizes = new Set(
-      subjects.map((s) => (dim === 'seq' ? fixedSequenceLength(s.model, fedBy(s)) : fixedBatchSize(s.model, fedBy(s)))).filter((v) => v !== undefined),
-    );
-    if (sizes.size > 1) throw new SettingsError(`the models fix different ${dim} sizes (${[...sizes].join(', ')}): they cannot be compared`);
-    return [...sizes][0];
-  };
-  return { batch: fixed('batch'), seq: fixed('seq') };
+  const conflict = fixedDimsConflict(subjects);
+  if (conflict) throw new SettingsError(`${conflict}: they cannot be compared`);
+  return { batch: fixedSizesOf(subjects, 'batch')[0], seq: fixedSizesOf(subjects, 'seq')[0] };
 }
 
 /**

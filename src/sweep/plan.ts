@@ -70,7 +70,7 @@ import { optimizeModel } from '../optimize/pass.ts';
 import { parseRewrites, type OptimizeOptions } from '../optimize/settings.ts';
 import { RANDOM_IMPORTANCE_SEED } from '../prune/settings.ts';
 import { inputLimits, largestActivationBytes, type InputLimits } from '../bert/input-limits.ts';
-import { benchShapes, checkRepeats, checkShapesFit, incomparable, subjectOf } from '../bench/inputs.ts';
+import { type BenchSubject, benchShapes, checkRepeats, checkShapesFit, fixedDimsConflict, incomparable, subjectOf } from '../bench/inputs.ts';
 import {
   checkConfigLengthRoom,
   checkLengthRoom,
@@ -1446,19 +1446,18 @@ function studentOrigin(t: PointTrainingStep): { onnx: string; setting: string } 
  * Throws a SettingsError for a distill step whose trained student cannot be benchmarked against `model`, the point's
  * model, which every point's bench compares it with (--baseline): its inputs, written as the model it takes them from
  * reads them (studentOrigin), are inputs `model` does not have or of other element types, or its vocabulary is
- * another size (bench's incomparable; a bilstm:… student's too, whose table is its teacher's size), where the point
- * failed when it benchmarked the model it had trained. A model not read here is left to the point.
+ * another size (bench's incomparable; a bilstm:… student's too, whose table is its teacher's size), or its inputs fix
+ * another batch size or sequence length than `model`'s (fixedDimsConflict; training keeps a student's fixed inputs),
+ * where the point failed when it benchmarked the model it had trained. A model not read here is left to the point.
  */
 function checkBenchable(t: PointTrainingStep, model: string, read: ModelReader): void {
   const origin = studentOrigin(t)!;
   const from = read(origin.onnx);
   const to = read(model);
   if (origin.onnx === model || !from || !to) return;
-  const why = incomparable(
-    { path: origin.onnx, model: from.graph, ...(from.structure ? { structure: from.structure } : {}) },
-    { path: model, model: to.graph, ...(to.structure ? { structure: to.structure } : {}) },
-    false,
-  );
+  const student: BenchSubject = { path: origin.onnx, model: from.graph, ...(from.structure ? { structure: from.structure } : {}) };
+  const baseline: BenchSubject = { path: model, model: to.graph, ...(to.structure ? { structure: to.structure } : {}) };
+  const why = incomparable(student, baseline, false) ?? fixedDimsConflict([student, baseline]);
   if (why)
     throw new SettingsError(
       `the student it trains takes its inputs and vocabulary from ${origin.onnx} (${origin.setting}), and each point benchmarks it with ${model} as its baseline, and bench compares no such models: ${why}`,

@@ -4,7 +4,9 @@
  * that gives the student its inputs and vocabulary: a student model given by path reading an input the point's model
  * does not have (written with the student's inputs), or a bert:… student of a named teacher of another vocabulary,
  * where the point failed after training, when it benchmarked the student. A student of the point's inputs, a bert:…
- * student of the point's model and a BiLSTM of it plan. (A BiLSTM of another vocabulary is refused too: bench feeds
+ * student of the point's model and a BiLSTM of it plan. A student whose inputs fix another sequence length than the point
+ * model's (static-shape exports: training keeps a student's fixed inputs) is refused too, where the point failed
+ * after training, in bench's 'the models fix different seq sizes'. (A BiLSTM of another vocabulary is refused too: bench feeds
  * it the point's model's ids, beyond its word table.)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,15 +29,25 @@ beforeAll(() => {
   renameValue(renamed.graph, 'attention_mask', 'input_mask');
   writeModelFolder(join(root, 'models', 'input-mask'), renamed);
   writeModelFolder(join(root, 'models', 'rows'), tinyBert({ vocabSize: 100 }, { seed: 4 }));
+  // (static-shape exports fixing 64 and 160 tokens: training keeps a student's fixed inputs)
+  for (const [length, seed] of [
+    [64, 5],
+    [160, 6],
+  ] as const) {
+    const fixed = tinyBert({ maxPositions: 256 }, { seed });
+    for (const input of fixed.graph.inputs) input.shape = ['batch', length];
+    writeModelFolder(join(root, 'models', `fixed-${length}`), fixed);
+  }
   writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const KD = { epochs: 1, batchSize: 4, maxExamples: 8, maxLength: 16 };
-const refusal = (settings: Record<string, unknown>) => planRefusal(root, 'bench', ['point'], 'kd', [{ pass: 'distill', settings: { ...KD, ...settings } }]);
+const refusal = (settings: Record<string, unknown>, point = 'point') =>
+  planRefusal(root, 'bench', [point], 'kd', [{ pass: 'distill', settings: { ...KD, ...settings } }]);
 const onnx = (name: string) => join(root, 'models', name, 'model.onnx');
-const line = (from: string, setting: string, why: string) =>
-  `${join(root, 'bench.yaml')}: pipeline 'kd' on model 'point', step 1 (distill): the student it trains takes its inputs and vocabulary from ${onnx(from)} (${setting}), and each point benchmarks it with ${onnx('point')} as its baseline, and bench compares no such models: ${why}`;
+const line = (from: string, setting: string, why: string, point = 'point') =>
+  `${join(root, 'bench.yaml')}: pipeline 'kd' on model '${point}', step 1 (distill): the student it trains takes its inputs and vocabulary from ${onnx(from)} (${setting}), and each point benchmarks it with ${onnx(point)} as its baseline, and bench compares no such models: ${why}`;
 
 describe("a sweep's plan refuses a distill step whose student cannot be benchmarked against the point's model", () => {
   it('a student model given by path that reads an input the point model does not have', async () => {
@@ -54,6 +66,22 @@ describe("a sweep's plan refuses a distill step whose student cannot be benchmar
     expect(await refusal({ student: 'bilstm:hidden=8,embedding=8', teacher: 'models/rows' })).toBe(
       line('rows', 'distill.teacher', "the model's vocabulary has 100 tokens, the baseline's 128"),
     );
+  });
+
+  it("a student whose inputs fix another length than the point model's: a student model given by path, every-other of a named teacher", async () => {
+    expect(await refusal({ student: 'models/fixed-160' }, 'fixed-64')).toBe(
+      line('fixed-160', 'distill.student', 'the models fix different seq sizes (160, 64)', 'fixed-64'),
+    );
+    expect(await refusal({ student: 'every-other', teacher: 'models/fixed-64' }, 'fixed-160')).toBe(
+      line('fixed-64', 'distill.teacher', 'the models fix different seq sizes (64, 160)', 'fixed-160'),
+    );
+  });
+
+  it('plans a student of the length the point model fixes, or of none', async () => {
+    expect(await refusal({ student: 'models/fixed-64' }, 'fixed-64')).toBeUndefined();
+    expect(await refusal({ student: 'models/point' }, 'fixed-64')).toBeUndefined();
+    expect(await refusal({ student: 'models/fixed-160' })).toBeUndefined();
+    expect(await refusal({ student: 'every-other', teacher: 'models/fixed-160' }, 'fixed-160')).toBeUndefined();
   });
 
   it("plans a student of the point's inputs, a bert:… or bilstm:… student of its model", async () => {
