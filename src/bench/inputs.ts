@@ -221,27 +221,29 @@ export function checkShapesFit(shapes: readonly Shape[], subjects: readonly Benc
   }
 }
 
-/** The most elements a JavaScript array holds: the latencies of more runs cannot be kept on any machine. */
-const MOST_ARRAY_ELEMENTS = 2 ** 32 - 1;
+/**
+ * The longest Float64Array Node.js 20 makes (later versions make longer ones): the statistics sort a copy of a shape's
+ * latencies in one (shapeStats), so that the latencies of more runs cannot be kept on any machine.
+ */
+const MOST_SORTED = 2 ** 32;
 
-/** What bounds the runs kept at MOST_ARRAY_ELEMENTS, in words. */
-const ARRAY_BOUND = "a JavaScript array's length";
+/** What bounds the runs kept at MOST_SORTED, in words. */
+const SORTED_BOUND = 'the longest Float64Array Node.js 20 makes, which the statistics sort';
 
 /**
- * The most runs whose latencies (a float64 each, per model timed: `models`) can be kept, and what bounds them, in
- * words: a JavaScript array's length (2^32 − 1), which no machine passes, or `memoryBytes` (the machine's memory).
+ * The most runs whose latencies can be kept, and what bounds them, in words: a float64 each per model timed
+ * (`models`), off the V8 heap (Latencies), and one more for the working copy the statistics sort (shapeStats), in
+ * `memoryBytes` (the machine's memory); or the longest Float64Array (MOST_SORTED), whatever the memory.
  */
 export function keptRepeats(models: number, memoryBytes: number = totalmem()): { most: number; bound: string } {
-  const inMemory = Math.floor(memoryBytes / (8 * models));
-  return inMemory < MOST_ARRAY_ELEMENTS
-    ? { most: inMemory, bound: `with ${gigabytes(memoryBytes)} of memory` }
-    : { most: MOST_ARRAY_ELEMENTS, bound: ARRAY_BOUND };
+  const inMemory = Math.floor(memoryBytes / (8 * (models + 1)));
+  return inMemory < MOST_SORTED ? { most: inMemory, bound: `with ${gigabytes(memoryBytes)} of memory` } : { most: MOST_SORTED, bound: SORTED_BOUND };
 }
 
 /**
- * Throws when the latencies of `repeats` runs (a float64 each, per model timed: `models`) could not be held and no
- * time budget (`maxSeconds`, --max-time) stops the runs before: beyond a JavaScript array's length (2^32 − 1), a
- * SettingsError, for no machine can; beyond `memoryBytes` (the machine's memory), a MemoryRefusal, which a machine
+ * Throws when the latencies of `repeats` runs (keptRepeats' arithmetic) could not be held and no time budget
+ * (`maxSeconds`, --max-time) stops the runs before: beyond the longest Float64Array (MOST_SORTED), a SettingsError,
+ * for no machine can; beyond `memoryBytes` (the machine's memory), a MemoryRefusal, which a machine
  * with more may run (a queue's worker gives such a point back). Such a run cannot finish, and would hold the
  * machine-wide timing lock until it failed (`--repeats 1e12`). With a budget, `repeats` is a ceiling: the timing
  * stops at the most runs it can keep (keptRepeats), saying so (BenchResult.keptRuns).
@@ -254,8 +256,8 @@ export function checkRepeats(
   if (maxSeconds !== undefined) return;
   const refusal = (most: number, bound: string): string =>
     `--repeats ${repeats}: the latencies of that many runs could not be kept (at most ${groupedDigits(most)}${bound}); give a smaller --repeats, or a --max-time`;
-  if (repeats > MOST_ARRAY_ELEMENTS) throw new SettingsError(refusal(MOST_ARRAY_ELEMENTS, `, ${ARRAY_BOUND}`));
-  // (within an array's length, only memory bounds them: keptRepeats' words for it)
+  if (repeats > MOST_SORTED) throw new SettingsError(refusal(MOST_SORTED, `, ${SORTED_BOUND}`));
+  // (within the longest Float64Array, only memory bounds them: keptRepeats' words for it)
   const kept = keptRepeats(models, memoryBytes);
   if (repeats > kept.most) throw new MemoryRefusal(refusal(kept.most, ` ${kept.bound}`));
 }

@@ -42,6 +42,7 @@ import { baselineRelation, type BaselineRelation } from './lineage.ts';
 import { machineInfo, type MachineInfo } from './machine.ts';
 import { peakRss, resetPeakRss } from './memory.ts';
 import { sessionMemory } from './session-memory.ts';
+import { Latencies } from './latencies.ts';
 import { geometricMean, latencyStats, pairedSpeedup, type LatencyStats } from './stats.ts';
 import {
   BenchStopped,
@@ -262,8 +263,8 @@ function checkNotStopped(signal: AbortSignal | undefined, when: string): void {
 /**
  * Times `repeats` rounds of `a` (and `b`): round r runs both once, `a` first in even rounds and `b` first in odd
  * ones (A B, B A, A B…), so that neither side always runs right after the other or always first. Returns each
- * side's times in round order, so that times[r] of both are a pair. Throws BenchStopped before a round once
- * `signal` aborts. With a `deadline` (a performance.now() time), stops after the first round that ends past it.
+ * side's times in round order (off the V8 heap: Latencies), so that times.at(r) of both are a pair. Throws
+ * BenchStopped before a round once `signal` aborts. With a `deadline` (a performance.now() time), stops after the first round that ends past it.
  */
 export async function timedRounds(
   a: Pick<Session, 'run'>,
@@ -273,9 +274,9 @@ export async function timedRounds(
   repeats: number,
   signal?: AbortSignal,
   deadline?: number,
-): Promise<{ timesA: number[]; timesB: number[] }> {
-  const timesA: number[] = [];
-  const timesB: number[] = [];
+): Promise<{ timesA: Latencies; timesB: Latencies }> {
+  const timesA = new Latencies();
+  const timesB = new Latencies();
   for (let r = 0; r < repeats; r++) {
     checkNotStopped(signal, 'while timing');
     if (b && r % 2 === 1) timesB.push(await timeRun(b, feedsB!));
@@ -284,6 +285,21 @@ export async function timedRounds(
     if (deadline !== undefined && performance.now() >= deadline) break;
   }
   return { timesA, timesB };
+}
+
+/**
+ * A shape's statistics from the model's latencies (and the baseline's, paired by round: timedRounds), all computed in
+ * one working Float64Array as long as the runs, so that the latencies kept and that one copy are all the memory they
+ * take (8 bytes a run per model, and 8 more: keptRepeats' arithmetic).
+ */
+export function shapeStats(shape: Shape, timesA: Latencies, timesB: Latencies | undefined): ShapeResult {
+  const work = new Float64Array(Math.max(timesA.length, timesB?.length ?? 0));
+  const result: ShapeResult = { ...shape, model: latencyStats(timesA, shape.batch, work) };
+  if (timesB) {
+    result.baseline = latencyStats(timesB, shape.batch, work);
+    result.speedup = pairedSpeedup(timesA, timesB, work);
+  }
+  return result;
 }
 
 /** The dimensions the subjects' graphs fix (`dims`, fixedDims) where other sizes were asked (BenchResult.fixed), or undefined. */
@@ -415,11 +431,7 @@ export async function benchModels(opts: BenchOptions): Promise<BenchResult> {
       }
       const { timesA, timesB } = await timedRounds(a, feedsA[i]!, b, feedsB[i], rounds, opts.signal, deadline);
       if (rounds < repeats && timesA.length === rounds) keptRuns = kept;
-      const result: ShapeResult = { ...shape, model: latencyStats(timesA, shape.batch) };
-      if (b) {
-        result.baseline = latencyStats(timesB, shape.batch);
-        result.speedup = pairedSpeedup(timesA, timesB);
-      }
+      const result = shapeStats(shape, timesA, b ? timesB : undefined);
       results.push(result);
       opts.onShape?.(result, i, shapes.length);
     }

@@ -90,15 +90,15 @@ describe('a sweep whose bench shape or eval length its models cannot take', () =
       writeFileSync(file, readFileSync(file, 'utf8').replace('repeats: 1,', `repeats: ${repeats},`));
       return file;
     };
-    // beyond a JavaScript array's length: no machine keeps them, a queued plan refuses it too
+    // beyond the longest Float64Array (the statistics sort a copy in one): no machine keeps them, a queued plan refuses it too
     const endless = withRepeats('repeats-array', '1000000000000');
     await refused(
       'repeats-array',
       endless,
-      `${endless}: bench.repeats 1000000000000: the latencies of that many runs could not be kept (at most 4,294,967,295, a JavaScript array's length); give a smaller bench.repeats, or a bench.maxTime`,
+      `${endless}: bench.repeats 1000000000000: the latencies of that many runs could not be kept (at most 4,294,967,296, the longest Float64Array Node.js 20 makes, which the statistics sort); give a smaller bench.repeats, or a bench.maxTime`,
     );
     await expect(planSweepFile({ file: endless, store: join(t.root, 'repeats-q.sqlite'), queued: true })).rejects.toThrow(
-      /bench\.repeats 1000000000000: .*a JavaScript array's length/,
+      /bench\.repeats 1000000000000: .*the longest Float64Array Node\.js 20 makes/,
     );
     // beyond this machine's memory (a variant's baseline timed beside it): refused here, left to a queued point's worker
     const structure = discovered(loadModel(join(t.root, 'models', 'tiny-sst2', 'model.onnx')))!;
