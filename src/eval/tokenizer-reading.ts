@@ -165,6 +165,10 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // case; a "false" or 1 keep_accents keeps accents), where a value other than true or false was read as
   // do_lower_case true and keep_accents false.
   { version: 34, changed: (t) => t.albertSettingsTruthiness },
+  // Stop 56: a folder of vocab.txt alone loaded as FunnelTokenizer (named, or by config.json's model_type funnel) gives
+  // [CLS] token type 2, as transformers' FunnelConverter writes its template (`{cls}:2`) and the slow FunnelTokenizer's
+  // cls_token_type_id gives it, where it was type 0 (BertConverter's template): single texts and pairs.
+  { version: 35, changed: (t) => t.funnelClsType },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamp then (sideFilesStamp), their sha256 by name, its traits. */

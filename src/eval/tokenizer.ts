@@ -1082,6 +1082,7 @@ export function vocabTokenizerJson(vocabFile: string, config: TokenizerConfigJso
     stripAccents: setting('strip_accents', null),
     tokenizeChineseChars: setting('tokenize_chinese_chars', true) as boolean,
     specialTokens: bertSpecialTokens(config),
+    clsTypeId: vocabClsType(dirname(vocabFile), config),
   });
   const named = bertSpecialTokens(config);
   return withAddedTokens(json, slowAddedTokens(dirname(vocabFile), config), config, {
@@ -1092,6 +1093,19 @@ export function vocabTokenizerJson(vocabFile: string, config: TokenizerConfigJso
     mask_token: named.mask,
   });
 }
+
+/**
+ * The token type of [CLS] in a vocab.txt folder's templates as transformers' converter of the class AutoTokenizer loads
+ * it as (autoTokenizerClass) writes it: 2 for FunnelTokenizer (FunnelConverter, `{cls}:2`: the Funnel Transformer's
+ * classifier token type, as its slow tokenizer's cls_token_type_id), else 0 (BertConverter's); since tokenizer reading
+ * version 35, where every class's was 0.
+ */
+function vocabClsType(dir: string, config: TokenizerConfigJson): number {
+  return autoTokenizerClass(dir, config)?.replace(/Fast$/, '') === FUNNEL_CLASS ? 2 : 0;
+}
+
+/** The class whose converter gives [CLS] its own token type (vocabClsType). */
+const FUNNEL_CLASS = 'FunnelTokenizer';
 
 /**
  * The options of a tokenizer_config.json that only transformers' slow (Python) tokenizers read and that
@@ -2688,8 +2702,9 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * RetriBERT's) whose tokenizer_config.json lists no model_input_names, whose pairs were fed the template's types until
  * version 33 (`typesNotReturned` false for them); `albertSettingsTruthiness`, it is an ALBERT SentencePiece model read
  * whose tokenizer_config.json's do_lower_case or keep_accents, of a value other than true or false, Python's truthiness
- * reads otherwise than it was read (albertSettingsReadOtherwise: a null do_lower_case keeps case, where it lower-cased).
- * Undefined where the folder has no tokenizer this code reads.
+ * reads otherwise than it was read (albertSettingsReadOtherwise: a null do_lower_case keeps case, where it lower-cased);
+ * `funnelClsType`, it is a folder of vocab.txt alone loaded as FunnelTokenizer, whose [CLS] is type 2 since version 35
+ * (vocabClsType), where it was 0. Undefined where the folder has no tokenizer this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -2734,6 +2749,7 @@ export interface TokenizerTraits {
   configNormalizerMoreClasses: boolean;
   typesNotReturnedLaterClasses: boolean;
   albertSettingsTruthiness: boolean;
+  funnelClsType: boolean;
 }
 
 /**
@@ -3189,6 +3205,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         configNormalizerMoreClasses: false,
         typesNotReturnedLaterClasses: false,
         albertSettingsTruthiness: false,
+        funnelClsType: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -3223,6 +3240,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       pairTemplate: raw !== undefined && withTokenizersPostProcessor(raw) !== raw,
       albertDigitComma: spm === SENTENCEPIECE_FILE_OF.albert && [...model.keys()].some(nonDecimalDigitComma),
       albertSettingsTruthiness: spm === SENTENCEPIECE_FILE_OF.albert && albertSettingsReadOtherwise(config),
+      funnelClsType: basename(found.file) === 'vocab.txt' && vocabClsType(dir, config) !== 0,
       otherSentencePiece: spm !== undefined && spm !== basename(sentencePieceFile(dir)!),
       metaspaceSplit: ownMetaspaces.some(({ replacement: r }) => !model.has(r) || [...model.keys()].some((t) => t.indexOf(r, 1) > 0)),
       removeSpace: config.remove_space === true,

@@ -30,6 +30,8 @@ export interface WordPieceOptions {
   stripAccents?: boolean | null;
   tokenizeChineseChars?: boolean;
   specialTokens?: BertSpecialTokens;
+  /** The token type of [CLS] in both templates (0 where absent; 2 for Funnel's, as FunnelConverter writes it). */
+  clsTypeId?: number;
 }
 
 /**
@@ -80,6 +82,7 @@ export function wordPieceTokenizerJson(vocab: ReadonlyMap<string, number>, file:
     .sort((a, b) => a.id - b.id);
   const cls = { id: special.cls, ids: [vocab.get(special.cls)!], tokens: [special.cls] };
   const sep = { id: special.sep, ids: [vocab.get(special.sep)!], tokens: [special.sep] };
+  const clsType = opts.clsTypeId ?? 0;
   return {
     version: '1.0',
     truncation: null,
@@ -95,9 +98,13 @@ export function wordPieceTokenizerJson(vocab: ReadonlyMap<string, number>, file:
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: {
       type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: special.cls, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: special.sep, type_id: 0 } }],
+      single: [
+        { SpecialToken: { id: special.cls, type_id: clsType } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: special.sep, type_id: 0 } },
+      ],
       pair: [
-        { SpecialToken: { id: special.cls, type_id: 0 } },
+        { SpecialToken: { id: special.cls, type_id: clsType } },
         { Sequence: { id: 'A', type_id: 0 } },
         { SpecialToken: { id: special.sep, type_id: 0 } },
         { Sequence: { id: 'B', type_id: 1 } },

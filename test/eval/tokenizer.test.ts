@@ -12,6 +12,7 @@ import {
   readVocabulary,
   tokenizerFolder,
   tokenizerFromJson,
+  vocabTokenizerJson,
   vocabularyDifference,
 } from '../../src/eval/tokenizer.ts';
 import { exportToTransformersJs, transformersJsTokenizerConfig } from '../../src/export/transformers-js.ts';
@@ -717,6 +718,26 @@ describe('token types of a tokenizer whose class returns none', () => {
       folder({ tokenizer_class: 'RetriBertTokenizer', model_input_names: ['input_ids', 'token_type_ids', 'attention_mask'] }),
     ])
       expect(types(dir)).toEqual([0, 0, 0, 1, 1]);
+  });
+
+  it("give [CLS] type 2 in a folder of vocab.txt alone loaded as FunnelTokenizer (named, Fast or not, or by model_type funnel), as transformers' FunnelConverter writes its template (`{cls}:2`), where it was type 0; a Funnel tokenizer.json's own template, and other classes' vocab.txt, keep [CLS] type 0", () => {
+    const funnelTypes = (dir: string) => [loadTokenizer(dir).encode('a', null, 16).typeIds, types(dir)];
+    for (const dir of [
+      folder({ tokenizer_class: 'FunnelTokenizer' }),
+      folder({ tokenizer_class: 'FunnelTokenizerFast' }),
+      folder({}, { model_type: 'funnel' }),
+    ])
+      expect(funnelTypes(dir)).toEqual([
+        [2, 0, 0],
+        [2, 0, 0, 1, 1],
+      ]);
+    const withJson = folder({ tokenizer_class: 'FunnelTokenizer' });
+    writeFileSync(join(withJson, 'tokenizer.json'), JSON.stringify(vocabTokenizerJson(join(withJson, 'vocab.txt'), { tokenizer_class: 'BertTokenizer' })));
+    for (const dir of [withJson, folder({ tokenizer_class: 'BertTokenizer' }, { model_type: 'funnel' })])
+      expect(funnelTypes(dir)).toEqual([
+        [0, 0, 0],
+        [0, 0, 0, 1, 1],
+      ]);
   });
 
   it("are the template's where the class returns them or is not one known here", () => {

@@ -88,6 +88,23 @@ describe('--format transformers.js of a model of one token type', () => {
     30_000,
   );
 
+  it("a folder of vocab.txt alone named FunnelTokenizer (a model of three token types): transformers.js gives a single text and a pair eval's ids and types, [CLS] type 2 as FunnelConverter writes it", async () => {
+    const config = tinyBertConfig({ typeVocabSize: 3 });
+    const hf = join(root, 'funnel-vocab');
+    writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 5, std: 0.5 }));
+    writeFileSync(join(hf, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS].join('\n') + '\n');
+    writeFileSync(join(hf, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'FunnelTokenizer' }));
+    const out = join(root, 'funnel-vocab-tjs');
+    await exportToTransformersJs(hf, out);
+    const tokenizer = await AutoTokenizer.from_pretrained(out);
+    for (const pair of [null, sentence(3)]) {
+      const encoded = tokenizer(sentence(2), pair === null ? {} : { text_pair: pair });
+      const ours = loadTokenizer(hf).encode(sentence(2), pair, 64);
+      expect(ours.typeIds[0]).toBe(2);
+      expect([[...encoded.input_ids.data].map(Number), [...encoded.token_type_ids!.data].map(Number)]).toEqual([ours.ids, ours.typeIds]);
+    }
+  }, 30_000);
+
   it("a tokenizer.json whose BertProcessing sits in a Sequence within a Sequence (tokenizers applies it alike), its class returning no token types: the file written gives a pair's tokens type 0, as at one level, where the nested one kept type 1", async () => {
     const config = tinyBertConfig();
     const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS];

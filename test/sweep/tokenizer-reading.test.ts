@@ -1013,6 +1013,38 @@ describe("an ALBERT SentencePiece model whose tokenizer_config.json's do_lower_c
   });
 });
 
+describe('a folder of vocab.txt alone loaded as FunnelTokenizer', () => {
+  it('is at reading version 35, single texts and pairs ([CLS] type 2, as FunnelConverter writes it, where it was 0); 1 with a tokenizer.json (its own template) or another class', () => {
+    const root = mkdtempSync(join(tmpdir(), 'funnel-reading-'));
+    try {
+      const folder = (name: string, tokenizerConfig: object | undefined, modelConfig: object | undefined, json = false) => {
+        const dir = join(root, name);
+        mkdirSync(dir);
+        writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a'].join('\n') + '\n');
+        if (tokenizerConfig) writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));
+        if (modelConfig) writeFileSync(join(dir, 'config.json'), JSON.stringify(modelConfig));
+        if (json) writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(vocabTokenizerJson(join(dir, 'vocab.txt'), {})));
+        return dir;
+      };
+      const dirs = [
+        folder('named', { tokenizer_class: 'FunnelTokenizerFast' }, undefined),
+        folder('model-type', undefined, { model_type: 'funnel' }),
+        folder('with-json', { tokenizer_class: 'FunnelTokenizer' }, undefined, true),
+        folder('bert', { tokenizer_class: 'BertTokenizer' }, { model_type: 'funnel' }),
+      ];
+      expect(dirs.map((dir) => [readingVersionApartFromPairs(dir, false), readingVersionApartFromPairs(dir, true)])).toEqual([
+        [35, 35],
+        [35, 35],
+        [1, 1],
+        [1, 1],
+      ]);
+      expect(readingVersionApartFromPairs(dirs[1]!, true, [35])).toBe(1);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the reading versions', () => {
   it('are 2, 3, … in order, each once (two changes landed side by side gave 20 twice)', () => {
     expect(TOKENIZER_READINGS.map((r) => r.version)).toEqual(TOKENIZER_READINGS.map((_, i) => i + 2));
