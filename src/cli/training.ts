@@ -390,7 +390,7 @@ export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
     '',
     // (no dev score: nothing chose among the epochs, the last one's model is written)
     best?.score !== undefined
-      ? `best epoch: ${l.bestEpoch} (dev ${l.task} ${times100(best.score, '-')})`
+      ? `best epoch: ${l.bestEpoch} (dev ${l.task} ${times100(best.score, '-')}${scoreMeaning(best)})`
       : `kept the last epoch (${l.bestEpoch}): no dev evaluation`,
     `wrote ${l.output.path}${l.output.dataFile ? ` with its weights in ${l.output.dataFile}` : ''} (${formatMB(fileBytes)}, ${groupedDigits(l.after.params)} parameters${l.output.encoderOnly ? '; encoder only, no classifier: outputs last_hidden_state, pooler_output' : ''}) and ${l.output.path}.json${besideModel(l)}`,
   );
@@ -407,6 +407,15 @@ function besideModel(l: TrainLineage): string {
   // (the projections a distill run from this model starts from, whichever its teacher: the task stage after the general one)
   const projections = l.output.projections ? [`${basename(l.output.projections)}: the projections to the teacher's width it learned`] : [];
   return ` (and beside them: ${[`${side.config} of this model`, ...tokenizer, ...projections].join('; ')})`;
+}
+
+/**
+ * What an epoch's dev score is where the task has several metrics (the task's GLUE score, which picks the best
+ * epoch): ', the mean of acc and F1' (MRPC, QQP), ', the mean of Pearson and Spearman' (STS-B); '' for one metric.
+ */
+function scoreMeaning(e: EpochRecord): string {
+  const names = Object.keys(e.metrics ?? {}) as Array<keyof MetricValues>;
+  return names.length > 1 ? `, the mean of ${names.map((m) => METRIC_SHORT_NAMES[m] ?? m).join(' and ')}` : '';
 }
 
 /** Epoch, mean training loss, each dev metric ×100, seconds; the best epoch marked when there are several. */

@@ -1,7 +1,9 @@
 /**
  * The last line of `compress train` / `distill`: a model saved with its weights in an external data file (one past
  * protobuf's 2 GiB) is said with that file and their size together, where the line named the .onnx alone and gave
- * its size (the graph: 0.5 MB of a 2.2 GB model). Its counts line says one example and one step in the singular.
+ * its size (the graph: 0.5 MB of a 2.2 GB model). Its counts line says one example and one step in the singular. The
+ * best epoch's line says what its dev score is where the task has two metrics (MRPC: the mean of acc and F1, which
+ * the table shows apart), where it gave a number found in no column.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,11 +16,12 @@ import { formatMB } from '../../src/units.ts';
 const dir = mkdtempSync(join(tmpdir(), 'train-summary-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function lineage(output: TrainLineage['output'], examples = 8, steps = 2): TrainLineage {
-  const epochs = [{ epoch: 1, loss: 0.5, seconds: 1, metrics: { accuracy: 0.5 }, score: 0.5 }];
+function lineage(output: TrainLineage['output'], examples = 8, steps = 2, task = 'SST-2', metrics: Record<string, number> = { accuracy: 0.5 }): TrainLineage {
+  const values = Object.values(metrics);
+  const epochs = [{ epoch: 1, loss: 0.5, seconds: 1, metrics, score: values.reduce((a, b) => a + b, 0) / values.length }];
   return {
     kind: 'train',
-    task: 'SST-2',
+    task,
     student: { spec: 'x', description: 'canonical rebuild of x' },
     data: { file: 'train.tsv', sha256: '', examples, maxLength: 16 },
     steps,
@@ -55,5 +58,13 @@ describe('the summary line of a trained model', () => {
     const output = { path: join(dir, 'inline.onnx'), sha256: '' };
     expect(formatSummary(lineage(output, 1, 1), 5000)[1]).toBe('1 example × 1 epoch = 1 step, 1 ex/s');
     expect(formatSummary(lineage(output, 1_000, 2), 5000)[1]).toBe('1,000 examples × 1 epoch = 2 steps, 1 ex/s');
+  });
+
+  it("says what the best epoch's dev score is where the task has two metrics (was 'dev MRPC 80.00' beside acc and F1 columns)", () => {
+    const output = { path: join(dir, 'inline.onnx'), sha256: '' };
+    const best = (task: string, metrics: Record<string, number>) => formatSummary(lineage(output, 8, 2, task, metrics), 5000).at(-2);
+    expect(best('MRPC', { accuracy: 0.75, f1: 0.85 })).toBe('best epoch: 1 (dev MRPC 80.00, the mean of acc and F1)');
+    expect(best('STS-B', { pearson: 0.5, spearmanr: 0.4 })).toBe('best epoch: 1 (dev STS-B 45.00, the mean of Pearson and Spearman)');
+    expect(best('SST-2', { accuracy: 0.5 })).toBe('best epoch: 1 (dev SST-2 50.00)');
   });
 });
