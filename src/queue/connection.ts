@@ -23,6 +23,19 @@ export interface QueueAddress {
   connection: ConnectionOptions;
 }
 
+/**
+ * The longest a queue connection waits between two tries to reconnect to a Redis out of reach. BullMQ's default waits
+ * e^n ms before the nth try, at least 1 s and at most 20 s: a Redis back after 40 s was seen up to 20 s later, so a
+ * coordinator gave up at its 60 s without an answer though Redis had answered for 20 s, and a worker's running point
+ * lost its lock to a shorter outage than its lock.
+ */
+export const RECONNECT_MAX_MS = 2_000;
+
+/** ioredis's wait before its `times`th try to reconnect: BullMQ's (e^times ms, at least 1 s), at most RECONNECT_MAX_MS. */
+export function reconnectDelayMs(times: number): number {
+  return Math.min(Math.max(Math.exp(times), 1_000), RECONNECT_MAX_MS);
+}
+
 /** Parses a `--queue` URL; a SettingsError naming it when it is not `redis://HOST[:PORT][/DB]`. */
 export function parseQueueUrl(text: string): QueueAddress {
   const bad = (why: string) => new SettingsError(`--queue ${quotedText(text)}: ${why} (expected redis://HOST:PORT[/DB])`);
@@ -44,6 +57,7 @@ export function parseQueueUrl(text: string): QueueAddress {
     host,
     port,
     db,
+    retryStrategy: reconnectDelayMs,
     ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
     ...(url.protocol === 'rediss:' ? { tls: { servername: host } } : {}),

@@ -2,19 +2,35 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
-import { connectionLog, parseQueueUrl } from '../../src/queue/connection.ts';
+import { RECONNECT_MAX_MS, connectionLog, parseQueueUrl, reconnectDelayMs } from '../../src/queue/connection.ts';
 import { parsePathMapping } from '../../src/queue/files.ts';
 
 describe('--queue URL', () => {
   it('reads host, port and database, defaulting to 6379 and 0', () => {
-    expect(parseQueueUrl('redis://10.1.2.3:6380/4').connection).toEqual({ host: '10.1.2.3', port: 6380, db: 4 });
-    expect(parseQueueUrl('redis://queue.lab').connection).toEqual({ host: 'queue.lab', port: 6379, db: 0 });
-    expect(parseQueueUrl('redis://[::1]:7000/').connection).toEqual({ host: '::1', port: 7000, db: 0 });
+    expect(parseQueueUrl('redis://10.1.2.3:6380/4').connection).toEqual({ host: '10.1.2.3', port: 6380, db: 4, retryStrategy: reconnectDelayMs });
+    expect(parseQueueUrl('redis://queue.lab').connection).toEqual({ host: 'queue.lab', port: 6379, db: 0, retryStrategy: reconnectDelayMs });
+    expect(parseQueueUrl('redis://[::1]:7000/').connection).toEqual({ host: '::1', port: 7000, db: 0, retryStrategy: reconnectDelayMs });
+  });
+
+  it("tries to reconnect to a Redis out of reach every 2 s at most, where BullMQ's default waited up to 20 s between tries (e^n ms)", () => {
+    const delays = Array.from({ length: 100 }, (_, i) => reconnectDelayMs(i + 1));
+    expect(delays.slice(0, 6)).toEqual(Array(6).fill(1_000)); // (BullMQ's first tries, at least 1 s apart)
+    expect(Math.max(...delays)).toBe(RECONNECT_MAX_MS);
+    expect(RECONNECT_MAX_MS).toBe(2_000);
+    expect(parseQueueUrl('redis://queue.lab').connection).toHaveProperty('retryStrategy', reconnectDelayMs);
   });
 
   it('passes credentials and TLS on, and masks the password in messages', () => {
     const a = parseQueueUrl('rediss://alice:s%3Acret@queue.lab:6390/2');
-    expect(a.connection).toEqual({ host: 'queue.lab', port: 6390, db: 2, username: 'alice', password: 's:cret', tls: { servername: 'queue.lab' } });
+    expect(a.connection).toEqual({
+      host: 'queue.lab',
+      port: 6390,
+      db: 2,
+      retryStrategy: reconnectDelayMs,
+      username: 'alice',
+      password: 's:cret',
+      tls: { servername: 'queue.lab' },
+    });
     expect(a.display).toBe('rediss://alice:***@queue.lab:6390/2');
     expect(a.display).not.toContain('cret');
   });

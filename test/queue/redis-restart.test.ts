@@ -6,8 +6,10 @@
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueError } from '../../src/errors.ts';
+import { QUEUE_NAME, connectionLog, parseQueueUrl, waitConnected } from '../../src/queue/connection.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
@@ -167,3 +169,31 @@ describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${own
     expect(results(store)).toEqual([]);
   }, 120_000);
 });
+
+describe.skipIf(ownRedisSkipReason !== null)(
+  `a queue connection whose Redis is back after 12 s${ownRedisSkipReason ? ` (skipped: ${ownRedisSkipReason})` : ''}`,
+  () => {
+    it("is connected again within 2 s of its return, where BullMQ's reconnection delays (e^n ms, up to 20 s) saw it 6 s later", async () => {
+      const redis = await ownRedis();
+      const address = parseQueueUrl(redis.url());
+      const queue = new Queue(QUEUE_NAME, { connection: address.connection });
+      const lines: string[] = [];
+      const connection = connectionLog(address, (line) => lines.push(line));
+      queue.on('error', connection.onError);
+      try {
+        await waitConnected(queue, address);
+        connection.connected(queue);
+        await redis.kill();
+        await new Promise((r) => setTimeout(r, 12_000));
+        await redis.start();
+        const back = Date.now();
+        while (!lines.some((l) => l.endsWith(': connected again')) && Date.now() - back < 15_000) await new Promise((r) => setTimeout(r, 20));
+        expect(lines.at(-1), lines.join('\n')).toBe(`queue ${address.display}: connected again`);
+        expect(Date.now() - back).toBeLessThan(4_000);
+      } finally {
+        await queue.close().catch(() => {});
+        await redis.close();
+      }
+    }, 40_000);
+  },
+);
