@@ -43,7 +43,7 @@ import {
   studentSpecOn,
   teacherShape,
 } from '../train/students/index.ts';
-import { type BenchSpec, type CalibrationSpec, type EvalSpec, type ModelSpec, type PipelineSpec, type SweepSpec } from './spec.ts';
+import type { BenchSpec, CalibrationSpec, EvalSpec, ModelSpec, PipelineSpec, SweepSpec } from './spec.ts';
 import { GENERAL_STAGE_STUDENT, trainingSettingNames, type TrainingKind } from './train-step.ts';
 import { loadModelShapes } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
