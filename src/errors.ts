@@ -450,7 +450,7 @@ export function numberRange(range: NumberRange): string {
 const bound = (n: number) => (Math.abs(n) >= 1e15 ? n.toExponential().replace('e+', 'e') : String(n));
 
 /** Whether `value` is a finite number in `range`. */
-export function inNumberRange(value: unknown, range: NumberRange): value is number {
+function inNumberRange(value: unknown, range: NumberRange): value is number {
   if (typeof value !== 'number' || !Number.isFinite(value)) return false;
   if (range.above ? !(value > range.min) : !(value >= range.min)) return false;
   return range.max === undefined || (range.below ? value < range.max : value <= range.max);
