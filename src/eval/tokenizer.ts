@@ -390,8 +390,19 @@ export function bpeFiles(dir: string): { vocab: string; merges: string } | undef
   return existsSync(vocab) && existsSync(merges) ? { vocab, merges } : undefined;
 }
 
-/** The tokenizer.json object for a folder's vocab.json and merges.txt, per its tokenizer_config.json (`config`). */
+/**
+ * The tokenizer.json object for a folder's vocab.json and merges.txt, per its tokenizer_config.json (`config`). An
+ * add_prefix_space there other than true or false is a one-line DataError naming the file, as transformers' converter
+ * (RobertaConverter, GPT2Converter) builds tokenizers' ByteLevel pre-tokenizer of it, which takes a bool alone and fails.
+ */
 export function bpeTokenizerJson(files: { vocab: string; merges: string }, config: TokenizerConfigJson): object {
+  if (config.add_prefix_space !== undefined && typeof config.add_prefix_space !== 'boolean')
+    throw new DataError(
+      choiceRefusal(`${join(dirname(files.vocab), 'tokenizer_config.json')}: add_prefix_space`, config.add_prefix_space, ['true', 'false'], {
+        from: 'file',
+        note: "(transformers' converter builds its ByteLevel pre-tokenizer of it)",
+      }),
+    );
   const d = DEFAULT_BPE_SPECIAL_TOKENS;
   const named = {
     bos: tokenName(config.bos_token) ?? d.bos,
@@ -597,6 +608,7 @@ export function fastTokenizerJson(
   const problem =
     addedTokensProblem(read.added_tokens) ?? (typeof parts === 'string' ? parts : metaspaceProblem(read)) ?? (typeof folded === 'string' ? folded : undefined);
   if (problem || typeof folded === 'string') throw new DataError(`${file}: not a tokenizer we can load: ${problem}`);
+  checkProcessorSettings(folded, config, className, join(dirname(file), 'tokenizer_config.json'));
   const configAdded = decoderAddedTokens(config, join(dirname(file), 'tokenizer_config.json')) ?? [];
   const json = withConfigNormalizer(
     withConfigPrefixSpace(withTokenizersPostProcessor(withTokenizersDefaults(folded)), config, className),
@@ -844,6 +856,32 @@ export function bertNormalizerLowercase(dir: string, json: Record<string, unknow
     | null
     | undefined;
   return normalizer?.type === 'BertNormalizer' && typeof normalizer.lowercase === 'boolean' ? normalizer.lowercase : undefined;
+}
+
+/**
+ * Throws a one-line DataError naming `configFile` (the tokenizer_config.json) where the folder is loaded as
+ * RobertaTokenizer (`className`, Fast or not) and the config's add_prefix_space or trim_offsets (false and true where
+ * left out, RobertaTokenizerFast's defaults) is not true or false and not equal by Python's `==` (pythonEqual) to its
+ * RobertaProcessing's or ByteLevel post-processor's (`json`'s, as read; tokenizers' default true where the file
+ * leaves it out): transformers 4.x's RobertaTokenizerFast then rebuilds that post-processor of the value, which
+ * tokenizers takes as a bool alone, and fails to load the folder. A true or false there moves offsets only.
+ */
+function checkProcessorSettings(json: Record<string, unknown>, config: TokenizerConfigJson, className: string | undefined, configFile: string): void {
+  const post = json.post_processor as Record<string, unknown> | null | undefined;
+  if (className?.replace(/Fast$/, '') !== 'RobertaTokenizer' || (post?.type !== 'RobertaProcessing' && post?.type !== 'ByteLevel')) return;
+  for (const [setting, classDefault] of [
+    ['add_prefix_space', false],
+    ['trim_offsets', true],
+  ] as const) {
+    const value = config[setting] === undefined ? classDefault : config[setting];
+    if (typeof value === 'boolean' || pythonEqual(post[setting] ?? true, value)) continue;
+    throw new DataError(
+      choiceRefusal(`${configFile}: ${setting}`, value, ['true', 'false'], {
+        from: 'file',
+        note: `(transformers' RobertaTokenizerFast builds its ${post.type} post-processor of it)`,
+      }),
+    );
+  }
 }
 
 /** The classes transformers builds a ByteLevel pre-tokenizer of tokenizer_config.json's add_prefix_space for (withConfigPrefixSpace). */

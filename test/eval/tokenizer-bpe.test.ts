@@ -16,6 +16,8 @@ import { saveModel } from '../../src/onnx/index.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { FIXTURES, GLUE_DIR, hasFixtures, hasGlue } from '../helpers/paths.ts';
+import { refusal } from '../helpers/refusal.ts';
+import { DataError } from '../../src/errors.ts';
 
 registerAllPasses();
 const root = mkdtempSync(join(tmpdir(), 'bc-bpe-'));
@@ -145,6 +147,58 @@ describe('a tokenizer.json with RobertaProcessing (roberta-base)', () => {
 // joins the two encodings when the post-processor adds nothing: none (PostProcessor::default_process) or ByteLevel's,
 // ByteLevelBPETokenizer's, which only trims offsets (pre_tokenizers/byte_level.rs, process_encodings). After a ByteLevel
 // post-processor @huggingface/tokenizers (and transformers.js) dropped the second text; after none it gave it type 0.
+describe("a RoBERTa folder whose tokenizer_config.json's add_prefix_space or trim_offsets is neither true nor false", () => {
+  const roberta = { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0], trim_offsets: true, add_prefix_space: false };
+  /** A tokenizer.json folder of `post` loaded as RobertaTokenizerFast with `settings` in its tokenizer_config.json. */
+  const fast = (name: string, post: object, settings: object) => {
+    const dir = withPostProcessor(name, post);
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'RobertaTokenizerFast', ...settings }));
+    return dir;
+  };
+
+  it("is refused in one line naming the file where Python's == takes it for no value of the post-processor's, as transformers' RobertaTokenizerFast rebuilds its post-processor of it and tokenizers fails on a value that is no bool; where it was read with the file's", () => {
+    const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+    for (const [i, [post, settings, shown]] of (
+      [
+        [
+          roberta,
+          { add_prefix_space: 'true' },
+          'add_prefix_space: expected one of true, false (transformers\' RobertaTokenizerFast builds its RobertaProcessing post-processor of it), got string "true"',
+        ],
+        [
+          roberta,
+          { add_prefix_space: null },
+          "add_prefix_space: expected one of true, false (transformers' RobertaTokenizerFast builds its RobertaProcessing post-processor of it), got null",
+        ],
+        [
+          roberta,
+          { trim_offsets: 'false' },
+          'trim_offsets: expected one of true, false (transformers\' RobertaTokenizerFast builds its RobertaProcessing post-processor of it), got string "false"',
+        ],
+        [
+          byteLevel,
+          { trim_offsets: 0 },
+          "trim_offsets: expected one of true, false (transformers' RobertaTokenizerFast builds its ByteLevel post-processor of it), got number 0",
+        ],
+      ] as const
+    ).entries()) {
+      const dir = fast(`roberta-odd-${i}`, post, settings);
+      const message = refusal(() => loadTokenizer(dir), DataError);
+      expect(message).toContain(`${join(dir, 'tokenizer_config.json')}: ${shown}`);
+    }
+    // (equal by Python's ==: 0 for false, 1 for true, no rebuild; a true or false moves offsets only)
+    for (const [i, settings] of [{ add_prefix_space: 0 }, { trim_offsets: 1 }, { trim_offsets: false }].entries())
+      expect(loadTokenizer(fast(`roberta-equal-${i}`, roberta, settings)).encode('ab', 'b', 16).ids).toEqual([0, 7, 2, 2, 5, 2]);
+  });
+
+  it("is refused in one line for vocab.json and merges.txt (transformers' converter builds a ByteLevel pre-tokenizer of add_prefix_space, which takes a bool alone), where a value other than true was read as false", () => {
+    for (const [i, value] of ['true', 1, null].entries()) {
+      const dir = slowFolder(`slow-odd-prefix-${i}`, TINY, ['a b', 'Ġ a'], { add_prefix_space: value });
+      expect(refusal(() => loadTokenizer(dir), DataError)).toContain(`${join(dir, 'tokenizer_config.json')}: add_prefix_space: expected one of true, false`);
+    }
+  });
+});
+
 describe('a tokenizer.json whose post-processor adds no special tokens', () => {
   it('gives a pair both texts, the second of type 1, with a ByteLevel post-processor, none, or a ByteLevel in a Sequence', () => {
     const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
