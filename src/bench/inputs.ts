@@ -13,7 +13,8 @@ import { gigabytes } from '../units.ts';
 import { fixedBatchSize, fixedSequenceLength, idTableRows, sampleChoices, sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import { MemoryRefusal, NotBertError, SettingsError, counted, groupedDigits, quotedText, valueText } from '../errors.ts';
-import { scoresOutput } from '../eval/graph-checks.ts';
+import { outputsLine, scoresOutput } from '../eval/graph-checks.ts';
+import { encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
 import { loadModel } from '../onnx/load.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { attrInt, cloneModel, type Model, type Tensor } from '../onnx/graph.ts';
@@ -306,7 +307,7 @@ export function incomparable(model: BenchSubject, baseline: BenchSubject, scores
   if (scores) {
     const a = scoresOutput(model.model);
     const b = scoresOutput(baseline.model);
-    if (a.name !== b.name) return `the model's scores output is ${valueText(a.name)}, the baseline's ${valueText(b.name)}`;
+    if (a.name !== b.name) return scoresDifference(model, a.name, baseline, b.name);
     if (a.width !== null && b.width !== null && a.width !== b.width) return `the model gives ${counted(a.width, 'score')} per example, the baseline ${b.width}`;
   }
   // (a model that borrowed the baseline's structure, a BiLSTM student, or one without any: the rows of its own table)
@@ -323,6 +324,20 @@ export function incomparable(model: BenchSubject, baseline: BenchSubject, scores
     if (rows !== undefined && rows < fed) return `the model has ${counted(rows, 'token type')}, the baseline ${fed}`;
   }
   return undefined;
+}
+
+/**
+ * How a model's scores output (`mine`, scoresOutput's name) differs from its baseline's (`theirs`): both names, or,
+ * where one of them gives no scores (null), what it gives instead: an encoder-only model's outputs (encoderOnlyNote),
+ * else the outputs it has.
+ */
+function scoresDifference(model: BenchSubject, mine: string | null, baseline: BenchSubject, theirs: string | null): string {
+  if (mine !== null && theirs !== null) return `the model's scores output is ${valueText(mine)}, the baseline's ${valueText(theirs)}`;
+  const none = (s: BenchSubject) =>
+    s.structure && isEncoderOnly(s.structure) ? `is ${encoderOnlyNote(s.model)}` : `gives no class scores (outputs ${outputsLine(s.model)})`;
+  return mine === null
+    ? `the model ${none(model)}, the baseline gives class scores (${valueText(theirs)})`
+    : `the model gives class scores (${valueText(mine)}), the baseline ${none(baseline)}`;
 }
 
 /** The rows a subject is fed per example: a multiple-choice export's choices (sampleChoices), undefined for one row. */

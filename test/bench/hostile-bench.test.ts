@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireTimingLock, benchModels, formatBench } from '../../src/bench/index.ts';
 import { benchSubject, checkComparable, checkRepeats, checkShapesFit, incomparable } from '../../src/bench/inputs.ts';
-import { cloneModel } from '../../src/onnx/index.ts';
+import { cloneModel, saveModel } from '../../src/onnx/index.ts';
+import { encoderOnly } from '../../src/train/students/classifier.ts';
 import { baselineRelation, sourceHashes } from '../../src/bench/lineage.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { sha256File } from '../../src/files.ts';
@@ -48,6 +49,27 @@ describe('bench --baseline must be comparable', () => {
       expect(incomparable(benchSubject(oneScore.path), benchSubject(baseline.path))).toBe('the model gives 1 score per example, the baseline 2');
     } finally {
       oneScore.cleanup();
+    }
+  });
+
+  it("refuses an encoder-only model against a classifier (either way round) in one line saying what the encoder-only one outputs, where it said the scores output 'is null'", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-encoder-only-'));
+    try {
+      const encoder = join(dir, 'model.onnx');
+      saveModel(encoderOnly(tinyBert({}, { seed: 1 })), encoder);
+      const refusal = (m: string, b: string, why: string) =>
+        `--baseline ${b} is not comparable with ${m}: ${why}; a speed-up compares a model with the one it was compressed or distilled from`;
+      const note = 'encoder-only (outputs last_hidden_state, pooler_output; no classifier)';
+      expect(() => checkComparable(benchSubject(encoder), benchSubject(baseline.path))).toThrow(
+        new SettingsError(refusal(encoder, baseline.path, `the model is ${note}, the baseline gives class scores ('logits')`)),
+      );
+      expect(() => checkComparable(benchSubject(baseline.path), benchSubject(encoder))).toThrow(
+        new SettingsError(refusal(baseline.path, encoder, `the model gives class scores ('logits'), the baseline is ${note}`)),
+      );
+      // (two encoder-only models compare)
+      expect(incomparable(benchSubject(encoder), benchSubject(encoder))).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
