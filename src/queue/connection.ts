@@ -88,6 +88,16 @@ export function connectionProblem(e: unknown): string {
   return errorLine(e);
 }
 
+/**
+ * Whether `e` is ioredis's refusal of the commands it held while reconnecting, at every 21st try (maxRetriesPerRequest,
+ * 20, of a connection that does not block): no new problem, the connection's own (ECONNREFUSED …) goes on, where its
+ * line ('Reached the max retries per request limit (which is 20). Refer to "maxRetriesPerRequest" option for
+ * details.') came between two ECONNREFUSED ones, every 40 s of an outage.
+ */
+export function isRetriesGivenUp(e: unknown): boolean {
+  return e instanceof Error && e.name === 'MaxRetriesPerRequestError';
+}
+
 /** Logs the connection problems of BullMQ objects once each until they change: see `connectionLog`. */
 export interface ConnectionLog {
   /** The last problem seen; '' when connected. */
@@ -109,6 +119,7 @@ export function connectionLog(address: QueueAddress, log: (line: string) => void
   const state: ConnectionLog = {
     problem: '',
     onError: (e) => {
+      if (isRetriesGivenUp(e) && state.problem) return;
       const problem = connectionProblem(e);
       if (problem !== state.problem && live) log(`queue ${address.display}: ${problem}`);
       state.problem = problem;

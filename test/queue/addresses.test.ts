@@ -1,8 +1,9 @@
 /** `--queue` URLs and `--path-map` flags: what is accepted, and the one-line refusals. */
 import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
-import { RECONNECT_MAX_MS, connectionLog, parseQueueUrl, reconnectDelayMs } from '../../src/queue/connection.ts';
+import { RECONNECT_MAX_MS, connectionLog, isRetriesGivenUp, parseQueueUrl, reconnectDelayMs } from '../../src/queue/connection.ts';
 import { parsePathMapping } from '../../src/queue/files.ts';
 
 describe('--queue URL', () => {
@@ -80,6 +81,20 @@ describe('--path-map FROM=TO', () => {
 });
 
 describe('connection problems in the log', () => {
+  it("says nothing of the commands ioredis gives up on while it reconnects (every 21st try), where its 'Reached the max retries per request limit' line came between two ECONNREFUSED ones", () => {
+    const lines: string[] = [];
+    const c = connectionLog(parseQueueUrl('redis://queue.lab:6390'), (line) => lines.push(line));
+    const backend = new EventEmitter();
+    c.connected({ backend } as unknown as Parameters<typeof c.connected>[0]);
+    const { MaxRetriesPerRequestError } = createRequire(import.meta.url)('ioredis/built/errors') as { MaxRetriesPerRequestError: new (n: number) => Error };
+    c.onError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+    c.onError(new MaxRetriesPerRequestError(20));
+    c.onError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+    expect(lines).toEqual(['queue redis://queue.lab:6390: ECONNREFUSED']);
+    expect(c.problem).toBe('ECONNREFUSED');
+    expect(isRetriesGivenUp(new MaxRetriesPerRequestError(20))).toBe(true);
+  });
+
   it('logs each problem once until it changes, and the return, only after the first connection', () => {
     const lines: string[] = [];
     const c = connectionLog(parseQueueUrl('redis://queue.lab:6390'), (line) => lines.push(line));
