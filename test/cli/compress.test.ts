@@ -4,6 +4,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 
 import { join } from 'node:path';
 import { writeTinyBert } from '../helpers/models.ts';
 import { PRUNE_FFN, PRUNE_HEADS } from '../../src/prune/settings.ts';
+import { groupedDigits } from '../../src/errors.ts';
 import { formatMB } from '../../src/units.ts';
 import { runMain } from '../helpers/cli.ts';
 
@@ -30,8 +31,12 @@ describe('compress MODEL [passes] -o OUT', () => {
       { pass: 'prune-ffn', version: PRUNE_FFN.version, settings: PRUNE_FFN.check({ ratio: 0.25 }) },
     ]);
     expect(lineage.after.params).toBeLessThan(lineage.before.params);
-    // the weights in formatMB's digits, as the passes' summaries above them say sizes (where it printed two decimals)
-    expect(r.stdout).toContain(`, weights ${formatMB(lineage.before.bytes)} -> ${formatMB(lineage.after.bytes)} (`);
+    // the weights in formatMB's digits, as the passes' summaries above them say sizes (where it printed two decimals),
+    // with their arrow (where it wrote '->' beside the passes' '→')
+    expect(r.stdout).toContain(
+      `params ${groupedDigits(lineage.before.params)} → ${groupedDigits(lineage.after.params)}, weights ${formatMB(lineage.before.bytes)} → ${formatMB(lineage.after.bytes)} (`,
+    );
+    expect(r.stdout).not.toContain(' -> ');
     expect(lineage.input.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(existsSync(join(outDir, 'config.json'))).toBe(true);
     const inspected = await run('inspect', out, '--json');

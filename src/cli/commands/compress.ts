@@ -167,7 +167,7 @@ export const compressCommand: CliCommand<CompressArgs> = {
     }
     for (const p of lineage.passes) out(`${p.report.pass}: ${p.report.summary}`);
     out(
-      `params ${groupedDigits(lineage.before.params)} -> ${groupedDigits(lineage.after.params)}, weights ${formatMB(lineage.before.bytes)} -> ${formatMB(lineage.after.bytes)} (${percent(lineage.after.bytes / lineage.before.bytes)})`,
+      `params ${groupedDigits(lineage.before.params)} → ${groupedDigits(lineage.after.params)}, weights ${formatMB(lineage.before.bytes)} → ${formatMB(lineage.after.bytes)} (${percent(lineage.after.bytes / lineage.before.bytes)})`,
     );
     out(`check: onnxruntime runs it; max |output drift| ${lineage.check.drift.map((d) => `${d.output} ${d.maxAbsDiff.toExponential(2)}`).join(', ')}`);
     const config = lineage.config;
