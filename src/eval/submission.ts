@@ -18,6 +18,11 @@ export interface TaskPredictions {
   readonly predictions: ArrayLike<number>;
 }
 
+/** Where the submission file of `task` goes in `dir`: `<dir>/<task>.tsv`, the name the GLUE server takes. */
+export function submissionFile(dir: string, task: TaskDefinition): string {
+  return join(dir, `${task.name}.tsv`);
+}
+
 /** One prediction as the GLUE server expects it for this task. */
 export function formatPrediction(task: TaskDefinition, prediction: number): string {
   switch (task.labelFormat) {
@@ -55,7 +60,7 @@ export function writeSubmission(dir: string, results: readonly TaskPredictions[]
     }
   }
   return results.map((r) => {
-    const file = join(dir, `${r.task.name}.tsv`);
+    const file = submissionFile(dir, r.task);
     writeFileAtomic(file, submissionText(r));
     return file;
   });

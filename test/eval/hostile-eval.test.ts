@@ -4,7 +4,7 @@
  * graph's length, config.json's label count, and a dev file without examples. A fixed-length graph is fed
  * batches padded to its length, and a graph that fixes the batch size batches of that size.
  */
-import { cpSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { evalCommand, type EvalArgs } from '../../src/cli/commands/eval.ts';
@@ -190,5 +190,36 @@ describe('compress eval --out', () => {
     const out = join(dir, 'eval.json');
     expect(await evalRun(dir, out)).toBe(0);
     expect(JSON.parse(readFileSync(out, 'utf8')).tasks['SST-2'].examples).toBe(24);
+  });
+
+  it('refuses a report named as a submission file --submission writes (the report, written last, would replace the predictions)', async () => {
+    // a GLUE folder with an SST-2 test file: the dev sentences, unlabelled
+    const glue = join(tiny.root, `glue-test-${n++}`);
+    cpSync(tiny.glueDir, glue, { recursive: true });
+    const dev = readFileSync(join(glue, 'SST-2', 'dev.tsv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1);
+    writeFileSync(join(glue, 'SST-2', 'test.tsv'), ['index\tsentence', ...dev.map((l, i) => `${i}\t${l.split('\t')[0]}`)].join('\n') + '\n');
+    const submission = join(tiny.root, `submission-${n++}`);
+    const test = { split: 'test', 'glue-dir': glue, submission } as Partial<EvalArgs>;
+    // (by real path: through a link to the submission folder too)
+    const link = join(tiny.root, `submission-link-${n++}`);
+    mkdirSync(submission);
+    symlinkSync(submission, link);
+    for (const out of [join(submission, 'SST-2.tsv'), join(link, 'SST-2.tsv')]) {
+      await expect(evalRun(MODEL, out, test)).rejects.toThrow(SettingsError);
+      await expect(evalRun(MODEL, out, test)).rejects.toThrow(
+        /^--out \S+SST-2\.tsv: \S+ is the SST-2 file --submission \S+ writes \(\S+\); the report would replace it: give --out another name$/,
+      );
+      expect(existsSync(join(submission, 'SST-2.tsv'))).toBe(false);
+    }
+    // another name in the folder: both written, the submission as the GLUE server takes it
+    const out = join(submission, 'eval.json');
+    expect(await evalRun(MODEL, out, test)).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8')).submissionFiles).toEqual([join(submission, 'SST-2.tsv')]);
+    const lines = readFileSync(join(submission, 'SST-2.tsv'), 'utf8').trimEnd().split('\n');
+    expect(lines[0]).toBe('index\tprediction');
+    expect(lines).toHaveLength(dev.length + 1);
   });
 });

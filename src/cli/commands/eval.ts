@@ -14,6 +14,8 @@ import { inputFiles, realPathOf } from '../../export/destination.ts';
 import { defaultGlueDir } from '../../glue/glue-dir.ts';
 import { externalDataFiles } from '../../onnx/identity.ts';
 import { evaluate, evalSettings, type EvalSplit } from '../../eval/evaluate.ts';
+import { submissionFile } from '../../eval/submission.ts';
+import type { TaskDefinition } from '../../glue/tasks.ts';
 import { createProgressBar } from '../../eval/progress.ts';
 import { TOKENIZER_FILES, checkDtypeName, describeDtype, locateRunModel } from '../../eval/model-files.ts';
 import { formatTable, reportJson, toReport, writeReport } from '../../eval/report.ts';
@@ -70,10 +72,13 @@ export const evalCommand: CliCommand<EvalArgs> = {
   run: async (args) => {
     const { tasks = [], split = 'dev', submission, threads } = args;
     checkTokenizerRef(args.tokenizer);
-    commandLineCheck(() => evalSettings({ tasks, split, submissionDir: submission, batchSize: args['batch-size'], threads, maxLength: args['max-length'] }));
+    const settings = commandLineCheck(() =>
+      evalSettings({ tasks, split, submissionDir: submission, batchSize: args['batch-size'], threads, maxLength: args['max-length'] }),
+    );
     if (args.out) commandLineCheck(() => checkOutputKinds([args.out!], `--out ${args.out}`));
     if (args.split === 'test') checkFolderFlags({ '--submission': args.submission });
     if (args.out) checkOutputFile(args.out, `--out ${args.out}`);
+    if (args.out && submission !== undefined) checkNotASubmissionFile(args.out, submission, settings.tasks);
     if (args.submission && args.split === 'test') checkOutputFolder(args.submission, `--submission ${args.submission}`);
     checkDtypeName(args.dtype); // (before an hf: model's download)
     const model = await localModel(args.model);
@@ -109,6 +114,21 @@ export const evalCommand: CliCommand<EvalArgs> = {
     return 0;
   },
 };
+
+/**
+ * Refuses `--out` when it is, by real path, a submission file `--submission DIR` writes for one of `tasks`
+ * (`--out DIR/SST-2.tsv`): the report, written last, would replace the predictions the submission's line says were
+ * written.
+ */
+function checkNotASubmissionFile(out: string, dir: string, tasks: readonly TaskDefinition[]): void {
+  const target = realPathOf(out);
+  const task = tasks.find((t) => realPathOf(submissionFile(dir, t)) === target);
+  if (task) {
+    throw new UsageError(
+      `--out ${out}: ${out} is the ${task.name} file --submission ${dir} writes (${target}); the report would replace it: give --out another name`,
+    );
+  }
+}
 
 /**
  * Refuses `--out` when it is a file the evaluation reads, by real path: the model (its .onnx file, external data,
