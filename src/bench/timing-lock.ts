@@ -11,7 +11,7 @@
  */
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { environmentValue } from '../environment.ts';
 import {
   UNWRITTEN_LOCK_GRACE_MS,
@@ -26,6 +26,7 @@ import {
 import { pauseUnlessAborted } from '../interrupt.ts';
 import { describeMachineLoad, loadContended, machineLoadOff, type MachineLoad } from './machine-load.ts';
 import { UsageError } from '../errors.ts';
+import { kindOf } from '../folders.ts';
 
 /** Environment variable naming the lock file (default: `bert-compress-timing.lock` in the temporary folder). */
 export const TIMING_LOCK_ENV = 'BERT_COMPRESS_TIMING_LOCK';
@@ -92,14 +93,23 @@ const POLL_MS = 200;
 
 /**
  * The timing lock file: $BERT_COMPRESS_TIMING_LOCK (environmentValue), else `bert-compress-timing.lock` in the temporary
- * folder. A value naming what is not a file (a folder, a device: notLockFileError) is a one-line UsageError (a bad
- * value of the user's setting: exit 2), where a folder was waited on as a lock another benchmark held.
+ * folder. A value naming what is not a file (a folder, a device: notLockFileError), or a file in no folder (its folder
+ * missing, or a file), is a one-line UsageError (a bad value of the user's setting: exit 2), where a folder was waited
+ * on as a lock another benchmark held, and a lock that could not be created timed every benchmark without it.
  */
 export function defaultLockFile(env: Readonly<Record<string, string | undefined>> = process.env): string {
   const given = environmentValue(env, TIMING_LOCK_ENV);
-  const notLock = given === undefined ? undefined : notLockFileError(given);
-  if (notLock) throw new UsageError(`${TIMING_LOCK_ENV}: ${notLock.message}; name a file (or unset it: a file in the temporary folder)`);
-  return given ?? join(tmpdir(), 'bert-compress-timing.lock');
+  if (given === undefined) return join(tmpdir(), 'bert-compress-timing.lock');
+  const refuse = (why: string) => new UsageError(`${TIMING_LOCK_ENV}: ${why}; name a file (or unset it: a file in the temporary folder)`);
+  const notLock = notLockFileError(given);
+  if (notLock) throw refuse(notLock.message);
+  // (no lock file can be made in no folder: every benchmark timed without the lock, each saying so in a warning
+  // naming the file's temporary name and Node's error, where a typo in the variable is the user's to mend)
+  const folder = dirname(resolve(given));
+  const kind = kindOf(folder);
+  if (kind !== 'folder')
+    throw refuse(`${given} is in no folder (${folder} ${kind === null ? 'does not exist' : `is ${kind === 'file' ? 'a file' : 'a device, pipe or socket'}`})`);
+  return given;
 }
 
 /**

@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { acquireTimingLock, checkBenchEnvironment, UNWRITTEN_LOCK_GRACE_MS } from '../../src/bench/timing-lock.ts';
 import { UsageError } from '../../src/errors.ts';
@@ -215,5 +215,22 @@ describe('BERT_COMPRESS_TIMING_LOCK naming what is not a file', () => {
     );
     expect(() => checkBenchEnvironment({ BERT_COMPRESS_TIMING_LOCK: ' ' })).not.toThrow();
     expect(() => checkBenchEnvironment({})).not.toThrow();
+  });
+
+  // (no lock file can be made there: every benchmark timed without the lock, each warning with Node's error on the
+  // lock's temporary name, 'ENOENT: no such file or directory, open '/x/lock.123.tmp'')
+  it('is refused in one line where it names a file in no folder: a missing folder, a file, a `~` no shell expanded', () => {
+    const folder = join(dir, `env-in-no-folder-${n++}`);
+    mkdirSync(folder);
+    const refusal = (lock: string, why: string) =>
+      new UsageError(`BERT_COMPRESS_TIMING_LOCK: ${lock} is in no folder (${why}); name a file (or unset it: a file in the temporary folder)`);
+    const missing = join(folder, 'no-such', 'dir', 'timing.lock');
+    expect(() => checkBenchEnvironment({ BERT_COMPRESS_TIMING_LOCK: missing })).toThrow(refusal(missing, `${dirname(missing)} does not exist`));
+    writeFileSync(join(folder, 'a-file'), '');
+    const underFile = join(folder, 'a-file', 'timing.lock');
+    expect(() => checkBenchEnvironment({ BERT_COMPRESS_TIMING_LOCK: underFile })).toThrow(refusal(underFile, `${join(folder, 'a-file')} is a file`));
+    expect(() => checkBenchEnvironment({ BERT_COMPRESS_TIMING_LOCK: '~/timing.lock' })).toThrow(refusal('~/timing.lock', `${resolve('~')} does not exist`));
+    expect(() => checkBenchEnvironment({ BERT_COMPRESS_TIMING_LOCK: join(folder, 'timing.lock') })).not.toThrow();
+    expect(existsSync(join(folder, 'no-such'))).toBe(false);
   });
 });

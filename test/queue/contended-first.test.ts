@@ -23,8 +23,9 @@ describe.skipIf(redisSkipReason !== null)(`a queued sweep timed contended${redis
   });
 
   it('closes with the points its workers timed contended and says to time them alone locally', async () => {
-    // (the workers' point processes inherit it: a lock in a folder that is a file cannot be created)
-    process.env[TIMING_LOCK_ENV] = join(q.t.sweepFile, 'timing.lock');
+    // (the workers' point processes inherit it: a lock of a name longer than the file system takes cannot be created;
+    // one in no folder is refused before anything runs)
+    process.env[TIMING_LOCK_ENV] = join(q.t.root, 'x'.repeat(300));
     const stop = new AbortController();
     const worker = runQueueWorker({ queue: q.redis.url(DB), cacheDir: join(q.t.root, 'worker'), signal: stop.signal });
     try {

@@ -216,8 +216,9 @@ describe('compress sweep', () => {
 
   it('closes a first run whose points were timed contended with the line saying to time them again alone', async () => {
     const store = join(t.root, 'first-contended.sqlite');
-    // a timing lock that cannot be created (its folder is a file): every benchmark times without it, contended
-    process.env[TIMING_LOCK_ENV] = join(file, 'timing.lock');
+    // a timing lock that cannot be created (a name longer than the file system takes): every benchmark times without
+    // it, contended (a lock in no folder is refused before the sweep runs)
+    process.env[TIMING_LOCK_ENV] = join(t.root, 'x'.repeat(300));
     try {
       const first = await runMain(['sweep', file, '--store', store]);
       expect(first.code).toBe(0);
