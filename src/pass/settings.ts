@@ -4,7 +4,9 @@
  * sweep file's step and of the command line (the same parse, so a pipeline means the same thing in both), the
  * canonical settings that lineage records and sweep keys hash (defaults applied, unknown keys refused), the flags'
  * help and `compress passes`. Every refusal is one line that names the pass, the setting (the sweep-file key) and
- * its flag, e.g. `prune-heads: ratio 1.5: expected a number in [0, 1) (flag --prune-heads)`.
+ * its flag, e.g. `prune-heads: ratio 1.5: expected a number in [0, 1) (flag --prune-heads)`; a sweep file's step is
+ * refused in a file's words, at the setting (fileSettingsProblem: `settings.ratio: expected a number in [0, 1), got
+ * number 1.5`).
  *
  * This module and the declarations (e.g. src/prune/settings.ts) import no model code, so the CLI can build its
  * flags without loading onnxruntime.
@@ -238,6 +240,41 @@ function inputTypes(s: InputSchema): string[] {
 }
 
 /**
+ * The first fault of a pass step's `raw` settings as a sweep file (YAML or JSON, which type their values) words it, in
+ * the words of every value a file gives, as a train step's settings and the sweep's own fields are refused: `field`
+ * (the setting, `[i]` after it for an item of a list; none for a fault of the settings together) and the problem, the
+ * pass's own words without the flag's frame (`prune-ffn: ratio 1.5: … (flag --prune-ffn)`, which `check` gives a flag's
+ * value). A value of another type the parse would read or a word outside its choices first (fileValueProblem); then
+ * the parse's first issue: an unknown setting (`unknown prune-heads setting (known: …)`, the first, as a train step's);
+ * a problem that is the setting's expectation of its value (`expected …`) followed by the value with its kind
+ * (`expected a number in [0, 1), got number 1.5`, `expected 'all' or 'groups:N' …, got string "sideways"`); any
+ * other problem (a fault inside a text's grammar, a rule between settings) after the text quoted where the value is
+ * text (`'groups:0': the number of groups 0: expected …`, as a train step's layerMap `'2:x': …`), alone otherwise
+ * (`only importance random uses a seed (importance is magnitude)`, `layer 1 is given twice`). Undefined where the
+ * settings pass `check`.
+ */
+export function fileSettingsProblem(
+  pass: Pick<PassSettings<unknown>, 'name' | 'settings'>,
+  raw: Record<string, unknown>,
+): { field?: string; problem: string } | undefined {
+  for (const [key, value] of Object.entries(raw)) {
+    const found = fileValueProblem(pass, key, value);
+    if (found) return { field: `${key}${found.index === undefined ? '' : `[${found.index}]`}`, problem: found.problem };
+  }
+  const r = pass.settings.safeParse(raw);
+  if (r.success) return undefined;
+  const unknown = r.error.issues.find((i) => i.code === 'unrecognized_keys');
+  if (unknown) return { field: unknown.keys[0], problem: `unknown ${pass.name} setting (known: ${Object.keys(pass.settings.shape).join(', ')})` };
+  const issue = r.error.issues[0]!;
+  const key = issue.path[0];
+  if (typeof key !== 'string') return { problem: issue.message };
+  const value = raw[key];
+  if (value === undefined) return { field: key, problem: issue.message };
+  if (issue.message.startsWith('expected ')) return { field: key, problem: `${issue.message}, got ${valueAndKind(value, 'file')}` };
+  return { field: key, problem: typeof value === 'string' ? `${quotedText(value)}: ${issue.message}` : issue.message };
+}
+
+/**
  * Why `value`, given for setting `key` of `pass` in a file that types its values (a sweep file, YAML or JSON), is
  * refused there, in the words of every value a file gives: the setting's expectation, then the value with its kind
  * (valueAndKind: `expected a number in [0, 1), got string "0.5"`), as a train step's settings and the sweep's own
@@ -250,7 +287,7 @@ function inputTypes(s: InputSchema): string[] {
  * one). `index`: in a list, the item's. Undefined for any other value (the setting's parse judges it), or a `key`
  * that is not a setting (the pass's check refuses it).
  */
-export function fileValueProblem(pass: Pick<PassSettings<unknown>, 'settings'>, key: string, value: unknown): { problem: string; index?: number } | undefined {
+function fileValueProblem(pass: Pick<PassSettings<unknown>, 'settings'>, key: string, value: unknown): { problem: string; index?: number } | undefined {
   const field = pass.settings.shape[key] as z.ZodType | undefined;
   if (field === undefined) return undefined;
   const schema = z.toJSONSchema(field, { io: 'input', unrepresentable: 'any' }) as InputSchema;

@@ -49,7 +49,7 @@ import { DEFAULT_CALIBRATION_EXAMPLES, calibrationTask } from '../eval/calibrati
 import type { TaskDefinition } from '../glue/tasks.ts';
 import { stepName, type PassStep } from '../pass/pass.ts';
 import { getPass, passNames } from '../pass/registry.ts';
-import { fileValueProblem } from '../pass/settings.ts';
+import { fileSettingsProblem } from '../pass/settings.ts';
 import { POOL_THREADS_RANGE } from '../runtime/threads.ts';
 import { registerAllPasses } from '../passes.ts';
 import { modeName, parseMode, type QuantizeMode } from '../quantize/settings.ts';
@@ -296,15 +296,10 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
         const where = `${at}.${kind}[${j}]`;
         if (!isTrainingStep(step.pass)) {
           const pass = getPass(step.pass);
-          // (a number or a boolean is one in a sweep file, as a train step's and the sweep's: the pass reads text for its
-          // flag; a word outside its choices is refused with its kind, as a train step's: the pass frames a flag's value)
-          for (const [key, value] of Object.entries(step.settings)) {
-            const found = fileValueProblem(pass, key, value);
-            if (!found) continue;
-            const item = found.index === undefined ? '' : `[${found.index}]`;
-            f.fail(`${where}.settings.${key}${item}${grid}`, found.problem);
-          }
-          const settings = f.attempt(`${where}${grid}.settings`, () => pass.check(step.settings));
+          // (refused in a file's words, as a train step's settings: the pass's check frames a flag's value)
+          const found = fileSettingsProblem(pass, step.settings);
+          if (found) f.fail(`${where}.settings${found.field === undefined ? '' : `.${found.field}`}${grid}`, found.problem);
+          const settings = pass.check(step.settings);
           if (pass.needsCalibration(settings)) {
             const off = models.find((m) => m.calibration === null && (!only || only.includes(m.name)));
             if (off)

@@ -5,7 +5,10 @@
  * step's settings and the sweep's own fields are; the pass read it as the number. What a setting's own form is in a
  * file stays: a layer list as text ('1,3', YAML's `layers: 1,3`) or one number, heads as text or a mapping. The flags,
  * whose values are text, read them as before. A word setting's value outside its choices (importance 'gr ad') is
- * refused in the same words, the value after the choices with its kind, as a train step's logitLoss.
+ * refused in the same words, the value after the choices with its kind, as a train step's logitLoss. Every other fault
+ * of a pass step's settings too (a number out of its range, a text of a small grammar: share, mode, heads…, a rule
+ * between settings, an unknown setting) is worded as a file's, naming the setting in the place, not in the frame of a
+ * flag's refusal ('settings: share-layers: share 'none': … (flag --share-layers)'), which the flags keep.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -145,6 +148,71 @@ describe("a sweep file's pass settings of another type than the setting's", () =
     expect(() => parseSweepFile(write('quoted', "{ratio: '0.5'}"))).toThrow(
       /quoted\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.ratio: expected a number in \[0, 1\), got string "0\.5"$/,
     );
+  });
+
+  // Every other fault of a pass step's settings is worded in a file's form too (fileSettingsProblem), where it kept the
+  // pass's flag frame: 'settings: prune-ffn: ratio 1.5: expected a number in [0, 1) (flag --prune-ffn)'.
+  it("words a value outside a setting's range after the expectation, with its kind", () => {
+    expect(refusal('prune-ffn', { ratio: 1.5 })).toBe(`${at('ratio')}expected a number in [0, 1), got number 1.5`);
+    expect(refusal('prune-heads', { ratio: -0 })).toBeUndefined();
+    expect(refusal('factorize-embeddings', { rank: 0 })).toBe(`${at('rank')}expected an integer from 1 to 2^53 − 1, got number 0`);
+    expect(refusal('drop-layers', { keep: -1 })).toBe(`${at('keep')}expected an integer from 0 to 2^53 − 1, got number -1`);
+  });
+
+  it("words a small grammar's text (share, from, mode, calibration, heads, rewrites) in the file's form", () => {
+    const share = "expected 'all' or 'groups:N' with N ≥ 1 groups of consecutive layers";
+    // text of none of the grammar's forms: after the expectation with its kind, as a word outside its choices
+    expect(refusal('share-layers', { share: 'sideways' })).toBe(`${at('share')}${share}, got string "sideways"`);
+    expect(refusal('share-layers', { share: "it's" })).toBe(`${at('share')}${share}, got string "it's"`);
+    expect(refusal('share-layers', { share: 'all', from: 'median' })).toBe(
+      `${at('from')}expected 'mean' or 'layer:K' (K: the source layer's position within each group, from 0), got string "median"`,
+    );
+    expect(refusal('quantize', { mode: 'int8', calibration: 'kl' })).toBe(
+      `${at('calibration')}expected 'minmax', 'percentile[:P]' or 'entropy[:BINS]', got string "kl"`,
+    );
+    expect(refusal('prune-heads', { heads: 'x' })).toBe(`${at('heads')}expected LAYER:HEAD,HEAD;LAYER:HEAD (e.g. 0:1,2;3:0), got string "x"`);
+    // a value of another kind than text
+    expect(refusal('share-layers', { share: 3 })).toBe(`${at('share')}expected a string (all | groups:N), got number 3`);
+    expect(refusal('share-layers', { share: null })).toBe(`${at('share')}expected a string (all | groups:N), got null`);
+    expect(refusal('quantize', { mode: ['int8'] })).toBe(
+      `${at('mode')}expected a string (int8 | int8-static | int8-group:G | int4-block:B | mixed:BUDGET | float16), got a list`,
+    );
+    expect(refusal('optimize', { rewrites: 3 })).toMatch(/^s\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.rewrites: expected a string \(.*\), got number 3$/);
+    // a fault inside the text's form: the text quoted, then the fault, as a train step's layerMap '2:x'
+    expect(refusal('share-layers', { share: 'groups:0' })).toBe(`${at('share')}'groups:0': the number of groups 0: expected an integer from 1 to 2^53 − 1`);
+    expect(refusal('share-layers', { share: 'all', from: 'layer:x' })).toBe(
+      `${at('from')}'layer:x': the source layer's position 'x': expected an integer from 0 to 2^53 − 1`,
+    );
+    expect(refusal('quantize', { mode: 'int4-block:33' })).toBe(
+      `${at('mode')}'int4-block:33': the block size 33: expected 16, 32, 64, 128 or 256, the sizes onnxruntime's MatMulNBits takes`,
+    );
+    expect(refusal('quantize', { mode: 'mixed:150%' })).toBe(`${at('mode')}'mixed:150%': the budget fraction 150% must be in (0, 1]`);
+    expect(refusal('prune-heads', { heads: '0:x' })).toBe(`${at('heads')}'0:x': layer 0's head 'x': expected an integer from 0 to 2^53 − 1`);
+    expect(refusal('drop-layers', { layers: '1,x' })).toBe(`${at('layers')}'1,x': the layer 'x': expected an integer from 0 to 2^53 − 1`);
+    // a list or a mapping: the fault names its item
+    expect(refusal('drop-layers', { layers: [1, 1] })).toBe(`${at('layers')}layer 1 is given twice`);
+    expect(refusal('prune-heads', { heads: { 0: [1, 1.5] } })).toBe(`${at('heads')}layer 0's head 1.5: expected an integer from 0 to 2^53 − 1`);
+  });
+
+  it('names the setting a rule between settings refuses, and an unknown setting, in the place', () => {
+    expect(refusal('prune-heads', { ratio: 0.25, seed: 3 })).toBe(`${at('seed')}only importance random uses a seed (importance is magnitude)`);
+    expect(refusal('quantize', { mode: 'int8', calibration: 'entropy' })).toBe(
+      `${at('calibration')}'entropy': sets the activation ranges of int8-static only; mode int8 takes none`,
+    );
+    expect(refusal('quantize', { mode: 'int8-static', symmetric: false })).toBe(
+      `${at('symmetric')}applies to 4-bit weights (int4-block:B, mixed:BUDGET); mode int8-static stores none`,
+    );
+    expect(refusal('quantize', {})).toBe(`${at('mode')}a mode is required (int8 | int8-static | int8-group:G | int4-block:B | mixed:BUDGET | float16)`);
+    expect(refusal('prune-heads', { ratio: 0.25, importanse: 'random', b: 1 })).toBe(
+      `${at('importanse')}unknown prune-heads setting (known: ratio, heads, importance, minHeadsPerLayer, steps, target, seed)`,
+    );
+  });
+
+  it('leaves the flags their frame', () => {
+    expect(() => getPass('share-layers').check({ share: 'sideways' })).toThrow(
+      "share-layers: share 'sideways': expected 'all' or 'groups:N' with N ≥ 1 groups of consecutive layers (flag --share-layers)",
+    );
+    expect(() => getPass('prune-ffn').check({ ratio: 1.5 })).toThrow('prune-ffn: ratio 1.5: expected a number in [0, 1) (flag --prune-ffn)');
   });
 
   it('leaves the flags, whose values are text, reading them as numbers and booleans', () => {
