@@ -29,7 +29,7 @@ import { pointName, pointNames } from '../sweep/progress.ts';
 import { failedPoint, planAgainstStore, type StorePlan, type SweepOptions, type SweepSummary } from '../sweep/run.ts';
 import { StoreWriteError } from '../sweep/store.ts';
 import { codeFingerprint } from '../version.ts';
-import { QUEUE_NAME, checkRedisDriver, connectionLog, connectionProblem, isRetriesGivenUp, parseQueueUrl, waitConnected } from './connection.ts';
+import { QUEUE_NAME, checkRedisDriver, connectionLog, connectionProblem, parseQueueUrl, waitConnected } from './connection.ts';
 import { pointFiles } from './files.ts';
 import { ATTEMPTS, STALLED_TOO_OFTEN, failedJobError, givenBackOf, jobOptions, type PointJob } from './job.ts';
 
@@ -274,8 +274,9 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       }
     } catch (e) {
       if (isUserError(e)) throw e; // the store (removed while the sweep ran), a file of a point queued again: no Redis problem
-      // (commands ioredis gave up on while it reconnects: the connection's problem goes on)
-      const why = isRetriesGivenUp(e) && connection.problem ? connection.problem : connectionProblem(e);
+      // (a look that failed while the connection has a problem failed of it: its own timeout, or ioredis giving up on the
+      // commands it held, is no other problem)
+      const why = connection.problem || connectionProblem(e);
       if (why !== connection.problem) log(`queue ${address.display}: ${why}; waiting for it`);
       connection.problem = why;
       if (Date.now() - lastContact > unreachableMs) {

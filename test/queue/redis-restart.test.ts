@@ -140,6 +140,30 @@ describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${own
     expect([summary.left, summary.unreachable]).toEqual([keys.length, 'ECONNREFUSED']);
   }, 60_000);
 
+  it("out of reach: the coordinator says the problem once, where its own looks' timeout ('no answer within 5 s; waiting for it') and the problem took turns every few seconds", async () => {
+    await redis.kill();
+    await redis.start();
+    const lines: string[] = [];
+    const stop = new AbortController();
+    await runQueuedSweep({
+      file: t.sweepFile,
+      store: join(t.root, 'once.sqlite'),
+      queue: redis.url(),
+      rescanMs: 200,
+      signal: stop.signal,
+      onEvent: (e) => {
+        if (e.type !== 'log') return;
+        lines.push(e.line);
+        // (a look waits 5 s for its answer: two of them and a try to reconnect after it)
+        if (e.line.startsWith('queued')) void redis.kill().then(() => setTimeout(() => stop.abort(), 9_000));
+      },
+    });
+    expect(
+      lines.filter((l) => l.startsWith('queue ')),
+      lines.join('\n'),
+    ).toEqual([`queue ${redis.url()}: ECONNREFUSED`]);
+  }, 60_000);
+
   it('gone for good: the coordinator stops with one line, and the store keeps what it had', async () => {
     // An empty Redis (the first test left its results there, which would be collected at once).
     await redis.kill();
