@@ -25,7 +25,7 @@ import {
 } from '../file-lock.ts';
 import { pauseUnlessAborted } from '../interrupt.ts';
 import { describeMachineLoad, loadContended, machineLoadOff, type MachineLoad } from './machine-load.ts';
-import { UsageError } from '../errors.ts';
+import { fsReason, UsageError } from '../errors.ts';
 import { kindOf } from '../folders.ts';
 
 /** Environment variable naming the lock file (default: `bert-compress-timing.lock` in the temporary folder). */
@@ -150,7 +150,8 @@ export async function acquireTimingLock(opts: TimingLockOptions = {}): Promise<T
     try {
       created = createLockFile(file);
     } catch (e) {
-      return { record: { exclusive: false, waitedSeconds: waited(), reason: `cannot create ${file}: ${(e as Error).message}` }, release: () => {} };
+      // (in words, as every file error: Node's message names the lock's temporary file, 'open '/x/lock.123.tmp'')
+      return { record: { exclusive: false, waitedSeconds: waited(), reason: `cannot create ${file}: ${fsReason(e)}` }, release: () => {} };
     }
     if (created) {
       return {
