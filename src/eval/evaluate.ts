@@ -41,7 +41,7 @@ import {
 import type { Model } from '../onnx/graph.ts';
 import { predictRows, type OutputRows } from './predict.ts';
 import { checkBatchFits } from './batching.ts';
-import { writeSubmission } from './submission.ts';
+import { checkSubmissionFiles, writeSubmission } from './submission.ts';
 import { loadTokenizer, unknownTokensNote, type TextEncoding, type TextTokenizer } from './tokenizer.ts';
 import { checkOptions } from '../library-args.ts';
 
@@ -393,6 +393,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   });
 
   keep(dataFound);
+  if (opts.submissionDir !== undefined) checkSubmissionFiles(opts.submissionDir, tasks);
 
   const ownSession = isSession(opts.model) ? null : await openSession(location ? location.onnx : (opts.model as Uint8Array), { threads: opts.threads });
   const session = ownSession ?? (opts.model as Session);

@@ -6,8 +6,9 @@
  * server takes no score outside it; the metrics are computed on the model's own scores).
  */
 import { join } from 'node:path';
-import { UserError } from '../errors.ts';
-import { writeFileAtomic } from '../files.ts';
+import { SettingsError, UserError } from '../errors.ts';
+import { writeFilesAtomic } from '../files.ts';
+import { kindOf } from '../folders.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import { countMissingPredictions } from './metrics/index.ts';
 
@@ -21,6 +22,21 @@ export interface TaskPredictions {
 /** Where the submission file of `task` goes in `dir`: `<dir>/<task>.tsv`, the name the GLUE server takes. */
 export function submissionFile(dir: string, task: TaskDefinition): string {
   return join(dir, `${task.name}.tsv`);
+}
+
+/**
+ * Refuses, before any work, a submission folder where a task's file cannot be written: `<dir>/<task>.tsv` is a folder,
+ * or not a regular file (a device, pipe or socket). Found only when writing, after every task was run, it lost the run.
+ */
+export function checkSubmissionFiles(dir: string, tasks: readonly TaskDefinition[]): void {
+  for (const task of tasks) {
+    const file = submissionFile(dir, task);
+    const kind = kindOf(file, `--submission ${dir}`);
+    if (kind === 'folder' || kind === 'special') {
+      const what = kind === 'folder' ? 'a folder' : 'not a regular file (a device, pipe or socket)';
+      throw new SettingsError(`--submission ${dir}: ${file}, the file of the ${task.name} predictions, is ${what}; remove it or give another folder`);
+    }
+  }
 }
 
 /** One prediction as the GLUE server expects it for this task. */
@@ -45,7 +61,7 @@ export function submissionText(p: TaskPredictions): string {
 }
 
 /**
- * Writes `<dir>/<task>.tsv` for each task, atomically; returns the paths written. A task with an example the model gave
+ * Writes `<dir>/<task>.tsv` for each task, atomically and as one; returns the paths written. A task with an example the model gave
  * non-finite scores for (a NaN prediction) is a UserError before any file is written: the server takes no 'NaN' row,
  * and any label put in its place would be made up.
  */
@@ -59,9 +75,8 @@ export function writeSubmission(dir: string, results: readonly TaskPredictions[]
       );
     }
   }
-  return results.map((r) => {
-    const file = submissionFile(dir, r.task);
-    writeFileAtomic(file, submissionText(r));
-    return file;
-  });
+  // (as one: a file that cannot be written leaves the others as they were)
+  const files = results.map((r) => [submissionFile(dir, r.task), submissionText(r)] as const);
+  writeFilesAtomic(files);
+  return files.map(([file]) => file);
 }

@@ -4,7 +4,7 @@
  * graph's length, config.json's label count, and a dev file without examples. A fixed-length graph is fed
  * batches padded to its length, and a graph that fixes the batch size batches of that size.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { evalCommand, type EvalArgs } from '../../src/cli/commands/eval.ts';
@@ -147,6 +147,18 @@ describe('evaluate: checks against the graph', () => {
   });
 });
 
+/** A copy of the tiny GLUE folder with an SST-2 test file: the dev sentences, unlabelled, in GLUE's test layout. */
+function glueWithTest(): { glue: string; rows: number } {
+  const glue = join(tiny.root, `glue-test-${n++}`);
+  cpSync(tiny.glueDir, glue, { recursive: true });
+  const dev = readFileSync(join(glue, 'SST-2', 'dev.tsv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1);
+  writeFileSync(join(glue, 'SST-2', 'test.tsv'), ['index\tsentence', ...dev.map((l, i) => `${i}\t${l.split('\t')[0]}`)].join('\n') + '\n');
+  return { glue, rows: dev.length };
+}
+
 describe('compress eval --out', () => {
   const evalRun = (model: string, out: string, extra: Partial<EvalArgs> = {}) =>
     evalCommand.run({
@@ -193,14 +205,7 @@ describe('compress eval --out', () => {
   });
 
   it('refuses a report named as a submission file --submission writes (the report, written last, would replace the predictions)', async () => {
-    // a GLUE folder with an SST-2 test file: the dev sentences, unlabelled
-    const glue = join(tiny.root, `glue-test-${n++}`);
-    cpSync(tiny.glueDir, glue, { recursive: true });
-    const dev = readFileSync(join(glue, 'SST-2', 'dev.tsv'), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1);
-    writeFileSync(join(glue, 'SST-2', 'test.tsv'), ['index\tsentence', ...dev.map((l, i) => `${i}\t${l.split('\t')[0]}`)].join('\n') + '\n');
+    const { glue, rows } = glueWithTest();
     const submission = join(tiny.root, `submission-${n++}`);
     const test = { split: 'test', 'glue-dir': glue, submission } as Partial<EvalArgs>;
     // (by real path: through a link to the submission folder too)
@@ -220,6 +225,33 @@ describe('compress eval --out', () => {
     expect(JSON.parse(readFileSync(out, 'utf8')).submissionFiles).toEqual([join(submission, 'SST-2.tsv')]);
     const lines = readFileSync(join(submission, 'SST-2.tsv'), 'utf8').trimEnd().split('\n');
     expect(lines[0]).toBe('index\tprediction');
-    expect(lines).toHaveLength(dev.length + 1);
+    expect(lines).toHaveLength(rows + 1);
+  });
+
+  it('refuses, before any work, a --submission folder where a task file is a folder (the run was lost when writing)', async () => {
+    const { glue, rows } = glueWithTest();
+    const submission = join(tiny.root, `submission-${n++}`);
+    mkdirSync(join(submission, 'SST-2.tsv'), { recursive: true });
+    const progress: number[] = [];
+    const test = { split: 'test', 'glue-dir': glue, submission } as Partial<EvalArgs>;
+    const pattern = /^--submission \S+: \S+SST-2\.tsv, the file of the SST-2 predictions, is a folder; remove it or give another folder$/;
+    await expect(evalRun(MODEL, join(tiny.root, `report-${n++}.json`), test)).rejects.toThrow(pattern);
+    await expect(
+      evaluate({
+        model: MODEL,
+        tasks: ['SST-2'],
+        split: 'test',
+        glueDir: glue,
+        submissionDir: submission,
+        threads: 1,
+        onProgress: (e) => progress.push(e.done),
+      }),
+    ).rejects.toThrow(SettingsError);
+    expect(progress).toEqual([]);
+    // the folder gone, the file is written
+    rmSync(join(submission, 'SST-2.tsv'), { recursive: true });
+    const result = await evaluate({ model: MODEL, tasks: ['SST-2'], split: 'test', glueDir: glue, submissionDir: submission, threads: 1 });
+    expect(result.submissionFiles).toEqual([join(submission, 'SST-2.tsv')]);
+    expect(readFileSync(join(submission, 'SST-2.tsv'), 'utf8').trimEnd().split('\n')).toHaveLength(rows + 1);
   });
 });
