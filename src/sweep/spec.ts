@@ -239,7 +239,7 @@ function parseModel(f: Fields, raw: unknown, at: string, base: string, calibrati
 function sweptTask(task: TaskDefinition): string {
   if (!task.splits.dev) {
     throw new SettingsError(
-      `task ${task.name} has no dev split (it has: ${Object.keys(task.splits).join(', ')}); a sweep scores its points on dev (predict ${task.name} with compress eval --split test)`,
+      `task ${task.name} has no dev split (it has: ${Object.keys(task.splits).join(', ')}); a sweep scores its points on dev (predict ${task.name} with compress eval --split test --submission DIR)`,
     );
   }
   return task.name;

@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, write
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { evalCommand, type EvalArgs } from '../../src/cli/commands/eval.ts';
-import { DataError, SettingsError } from '../../src/errors.ts';
+import { DataError, SettingsError, UsageError } from '../../src/errors.ts';
 import { loadCalibration } from '../../src/eval/calibration.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { loadModel, saveModel } from '../../src/onnx/index.ts';
@@ -226,6 +226,17 @@ describe('compress eval --out', () => {
     const lines = readFileSync(join(submission, 'SST-2.tsv'), 'utf8').trimEnd().split('\n');
     expect(lines[0]).toBe('index\tprediction');
     expect(lines).toHaveLength(rows + 1);
+  });
+
+  it('refuses --split test without --submission: the predictions, all a test run gives, would be written nowhere', async () => {
+    const { glue } = glueWithTest();
+    const report = join(tiny.root, `report-${n++}.json`);
+    const run = evalRun(MODEL, report, { split: 'test', 'glue-dir': glue } as Partial<EvalArgs>);
+    await expect(run).rejects.toThrow(UsageError);
+    await expect(run).rejects.toThrow(
+      /^--split test predicts the unlabelled test examples, which only --submission DIR writes \(GLUE server files; there is nothing to score\): add --submission DIR$/,
+    );
+    expect(existsSync(report)).toBe(false);
   });
 
   it('refuses, before any work, a --submission folder where a task file is a folder (the run was lost when writing)', async () => {

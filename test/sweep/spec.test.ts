@@ -127,7 +127,7 @@ describe('sweep file', () => {
     // (AX beside MNLI, as an MNLI model is used for it: refused where it is named, not as a second task to train on)
     [
       { models: [{ path: 'models/tiny-sst2', tasks: ['MNLI', 'AX'] }], pipelines: [{ name: 'kd', steps: [{ pass: 'distill', settings: { epochs: 1 } }] }] },
-      /^tiny\.yaml: models\[0\]\.tasks\[1\]: task AX has no dev split \(it has: test\); a sweep scores its points on dev \(predict AX with compress eval --split test\)$/,
+      /^tiny\.yaml: models\[0\]\.tasks\[1\]: task AX has no dev split \(it has: test\); a sweep scores its points on dev \(predict AX with compress eval --split test --submission DIR\)$/,
     ],
     [{ models: [] }, /^tiny\.yaml: models: the list is empty/],
     [{ bench: { batch: [1, 0] } }, /^tiny\.yaml: bench\.batch\[1\]: expected an integer from 1 to 2\^53 − 1, got number 0/],

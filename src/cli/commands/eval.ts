@@ -38,6 +38,10 @@ export interface EvalArgs {
   dtype?: string;
 }
 
+/** The refusal of `--split test` without `--submission`: a run that would compute the predictions and write them nowhere. */
+export const TEST_WITHOUT_SUBMISSION =
+  '--split test predicts the unlabelled test examples, which only --submission DIR writes (GLUE server files; there is nothing to score): add --submission DIR';
+
 export const evalCommand: CliCommand<EvalArgs> = {
   command: 'eval <model>',
   describe: 'Evaluate MODEL (an .onnx file or Hugging Face model folder) on GLUE tasks',
@@ -50,7 +54,12 @@ export const evalCommand: CliCommand<EvalArgs> = {
         array: true,
         describe: "GLUE task(s): CoLA, SST-2, MRPC, STS-B, QQP, MNLI (-m/-mm), QNLI, RTE, WNLI, AX, or 'all'; comma-separated or repeated",
       })
-      .option('split', { type: 'string', choices: ['dev', 'test'], default: 'dev', describe: 'dev (scored) or test (predictions only)' })
+      .option('split', {
+        type: 'string',
+        choices: ['dev', 'test'],
+        default: 'dev',
+        describe: 'dev (scored) or test (predictions only, written by --submission)',
+      })
       .option('glue-dir', { type: 'string', describe: 'GLUE data folder (default $GLUE_DIR, else ../shared/glue)' })
       .option('tokenizer', tokenizerFlag("for the data (default: the model's folder)"))
       .option('batch-size', { type: 'number', default: 32, describe: 'examples per batch' })
@@ -75,6 +84,8 @@ export const evalCommand: CliCommand<EvalArgs> = {
     const settings = commandLineCheck(() =>
       evalSettings({ tasks, split, submissionDir: submission, batchSize: args['batch-size'], threads, maxLength: args['max-length'] }),
     );
+    // (the test split has no labels: its predictions, which only the submission files hold, are all a run gives)
+    if (settings.split === 'test' && submission === undefined) throw new UsageError(TEST_WITHOUT_SUBMISSION);
     if (args.out) commandLineCheck(() => checkOutputKinds([args.out!], `--out ${args.out}`));
     if (args.split === 'test') checkFolderFlags({ '--submission': args.submission });
     if (args.out) checkOutputFile(args.out, `--out ${args.out}`);
