@@ -351,6 +351,9 @@ export function benchSettings(opts: Pick<BenchOptions, 'batches' | 'seqs' | 'rep
   checkThreads(threads);
   const maxSeconds = opts.maxSeconds;
   if (maxSeconds !== undefined) checkNumberFlag('--max-time', maxSeconds, MAX_TIME_RANGE);
+  // (runs whose latencies no machine could keep, whatever the models: a bad value, refused before any model is read;
+  // the machine's memory is judged once the models are known, in benchModels)
+  checkRepeats({ repeats, maxSeconds }, 1, Infinity);
   return { batches, askedSeqs, repeats, warmup, threads, maxSeconds };
 }
 

@@ -232,6 +232,18 @@ describe('compress bench flags', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("compress: --repeats 'abc': expected an integer from 1 to 2^53 − 1\n");
   });
+
+  it('refuses a --repeats no machine keeps the latencies of as a bad value (exit 2), before the model is read', async () => {
+    // (beyond the longest Float64Array, whatever the memory: it exited 1 after loading the model)
+    const r = await runMain(['bench', join(tmpdir(), 'no-such-model.onnx'), '--repeats', '5e9']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'compress: --repeats 5000000000: the latencies of that many runs could not be kept (at most 4,294,967,296, the longest Float64Array Node.js 20 makes, which the statistics sort); give a smaller --repeats, or a --max-time\n',
+    );
+    // with --max-time it is a ceiling, not refused at the command line
+    const timed = await runMain(['bench', join(tmpdir(), 'no-such-model.onnx'), '--repeats', '5e9', '--max-time', '1']);
+    expect(timed.code).toBe(1);
+  });
 });
 
 describe("bench's baseline refusals", () => {
