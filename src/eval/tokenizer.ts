@@ -741,6 +741,26 @@ const CONFIG_NORMALIZER_CLASSES: ReadonlyMap<string, 29 | 31 | 32> = new Map([
 ]);
 
 /**
+ * A BertNormalizer that changes no text, in tokenizers and transformers.js alike: no cleaning, no spaces round Chinese
+ * characters, no accents stripped, no lower-casing.
+ */
+const UNCHANGING_BERT_NORMALIZER = { type: 'BertNormalizer', clean_text: false, handle_chinese_chars: false, strip_accents: false, lowercase: false };
+
+/**
+ * `json` (a tokenizer.json object) as a folder naming the class `className` in its tokenizer_config.json must hold it
+ * for transformers 4.x to load it: the fast tokenizers of the classes that rebuild a BertNormalizer
+ * (CONFIG_NORMALIZER_CLASSES) read the state of the file's normalizer first (`json.loads(self.backend_tokenizer.
+ * normalizer.__getstate__())`) and fail on a file with none ('the JSON object must be str, bytes or bytearray, not
+ * NoneType'), so one without a normalizer gets UNCHANGING_BERT_NORMALIZER, which reads every text as none does (the
+ * folder's tokenizer_config.json must say its settings for the class to keep it: withConfigNormalizer). `json` itself
+ * where it has a normalizer or the class reads none.
+ */
+export function withNormalizerClassLoads(json: Record<string, unknown>, className: string | undefined): Record<string, unknown> {
+  if ((json.normalizer ?? null) !== null || !CONFIG_NORMALIZER_CLASSES.has(className?.replace(/Fast$/, '') ?? '')) return json;
+  return { ...json, normalizer: { ...UNCHANGING_BERT_NORMALIZER } };
+}
+
+/**
  * The class (Fast or not) of no model that reads a tokenizer.json as it is, whatever tokenizer_config.json's
  * do_lower_case, strip_accents or tokenize_chinese_chars say: 4.x's PreTrainedTokenizerFast sets no normalizer, 5.x's
  * (TokenizersBackend) loads the file as its tokenizer.

@@ -72,6 +72,7 @@ import {
   withPairTypesZero,
   returnsTokenTypes,
   withConfigNormalizer,
+  withNormalizerClassLoads,
 } from '../eval/tokenizer.ts';
 import { shellWord } from '../shell-word.ts';
 import { someNames } from '../some-names.ts';
@@ -764,10 +765,6 @@ function writeSideFiles(
   // tokenizers' ids and token types, are written into it; a folder of vocab.txt, vocab.json with merges.txt or a
   // SentencePiece model gets the tokenizer.json evaluation builds from them: transformersJsTokenizerSource's `written`)
   const { json: tokenizer, config: tokenizerConfig } = found;
-  const forTransformersJs = tokenizerWritten.json;
-  // (its bytes as read before the passes, which the checks read: not the file as it is now, edited meanwhile)
-  if (found.bytes && forTransformersJs === tokenizer) writeFileSync(join(dir, 'tokenizer.json'), found.bytes);
-  else write('tokenizer.json', forTransformersJs);
   const maxLength = parseModelConfig(config, configFile).maxLength;
   // (the class transformers' AutoTokenizer loads the folder as, where its tokenizer_config.json names none: a
   // SentencePiece model's family's class, else config.json's tokenizer_class (the tokenizer folder's, else the model's,
@@ -787,6 +784,11 @@ function writeSideFiles(
     classifierArchitecture(String(written.model_type), structure.family).replace(/ForSequenceClassification$/, 'Tokenizer');
   const maxPositions = inputLimits(model, structure).maxSequence;
   const writtenConfig = transformersJsTokenizerConfig(tokenizerConfig, tokenizer, maxLength, maxPositions, tokenizerClass);
+  // (with a normalizer where the class written reads one on loading in transformers: withNormalizerClassLoads)
+  const forTransformersJs = withNormalizerClassLoads(tokenizerWritten.json, String(writtenConfig.tokenizer_class));
+  // (its bytes as read before the passes, which the checks read: not the file as it is now, edited meanwhile)
+  if (found.bytes && forTransformersJs === tokenizer) writeFileSync(join(dir, 'tokenizer.json'), found.bytes);
+  else write('tokenizer.json', forTransformersJs);
   write('tokenizer_config.json', writtenConfig);
   if (specialTokensMap) writeFileSync(join(dir, 'special_tokens_map.json'), specialTokensMap);
   // (the tokenizer written, as evaluation reads it, loaded once for the checks below; undefined where it cannot read it)
@@ -1160,7 +1162,7 @@ export function transformersJsTokenizerConfig(
   const length = transformersJsMaxLength(config, maxLength, maxPositions);
   if (length !== undefined) out.model_max_length = length;
   else delete out.model_max_length;
-  return { ...out, ...writtenNormalizerSettings(tokenizer, out) };
+  return { ...out, ...writtenNormalizerSettings(withNormalizerClassLoads(tokenizer, String(out.tokenizer_class)), out) };
 }
 
 /**
