@@ -135,8 +135,12 @@ function readLock(file: string): LockFileState | undefined {
 }
 
 /**
- * Takes the machine-wide timing lock, waiting for a live holder up to `waitSeconds`. Throws only when `signal`
- * aborts (BenchStopped, holding nothing); a lock it cannot take is recorded, not thrown.
+ * Takes the machine-wide timing lock, waiting for a live holder up to `waitSeconds`. Throws when `signal` aborts
+ * (BenchStopped, holding nothing), and, where no `file` is given, when $BERT_COMPRESS_TIMING_LOCK names what is no
+ * file (defaultLockFile's UsageError: a folder put at its path since the run's start was checked, checkBenchEnvironment,
+ * fails the benchmark in that line, a sweep's point with it, which its next run does again). A lock it cannot take
+ * otherwise (busy past the wait, a `file` that is a folder, one it cannot create or whose stale holder's it cannot
+ * remove) is recorded, not thrown.
  */
 export async function acquireTimingLock(opts: TimingLockOptions = {}): Promise<TimingLock> {
   const file = opts.file ?? defaultLockFile();

@@ -32,7 +32,10 @@ import { loadContended } from '../bench/machine-load.ts';
 import { THIS_PROCESS, holderText, lockHolderRuns, parseHolder, type LockHolder } from '../file-lock.ts';
 import type { PointResult, PointStage } from './point.ts';
 
-/** The folder where the runners of points on this machine publish their stages: beside the timing lock file. */
+/**
+ * The folder where the runners of points on this machine publish their stages: beside the timing lock file (a
+ * UsageError where $BERT_COMPRESS_TIMING_LOCK names what is no file: defaultLockFile).
+ */
 export function machineStageBoard(): string {
   return `${defaultLockFile()}.stages`;
 }
