@@ -4,7 +4,7 @@
  * Impossible settings throw a SettingsError whose one-line message names the setting and its flag.
  */
 import { z } from 'zod';
-import { integerText, isNumberText, SettingsError, TOO_SMALL_TO_HOLD, tooSmallToHold, quotedText } from '../errors.ts';
+import { integerText, isNumberText, numberProblem, SettingsError, TOO_SMALL_TO_HOLD, tooSmallToHold, typedValueText, quotedText } from '../errors.ts';
 import { boolean, declarePass, grammar, integer, oneOf, settingText, type ClassifierNeed } from '../pass/settings.ts';
 import { ENTROPY_DEFAULT_BINS, ENTROPY_MAX_BINS, ENTROPY_QUANTIZED_BINS } from './entropy.ts';
 
@@ -75,25 +75,27 @@ export const MODE_SYNTAX = 'int8 | int8-static | int8-group:G | int4-block:B | m
 /**
  * Parses "0.2", "20%" or "12mb" / "12MiB" into a budget, its number read as every number a setting takes (isNumberText:
  * '2.5e-1', '2.5e1%', '1.2e1mb', '3.'), one too small or too large to hold ('1e-400', which reads as 0; '1e400mb', as
- * Infinity) refused saying so.
+ * Infinity) refused saying so. A refusal shows the budget as every value typed where a number goes is shown
+ * (typedValueText: a number bare, `the budget 1.5: …`; other text quoted, `the budget '150%': …`), then what it expected.
  */
 export function parseBudget(spec: string): SizeBudget {
   const s = spec.trim().toLowerCase();
+  const refuse = (problem: string) => new SettingsError(`the budget ${typedValueText(spec.trim())}: ${problem}`);
   const m = /^(.*?)\s*(%|mb|mib|kb|kib|b)?$/.exec(s);
-  if (!m || !isNumberText(m[1]!)) throw new SettingsError(`the budget ${quotedText(spec)} must be a fraction (0.25), a percentage (25%) or a size (12mb)`);
-  if (tooSmallToHold(m[1]!)) throw new SettingsError(`the budget ${spec.trim()}: ${TOO_SMALL_TO_HOLD}; it must be more than 0`);
+  if (!m || !isNumberText(m[1]!)) throw refuse('expected a fraction (0.25), a percentage (25%) or a size (12mb)');
+  if (tooSmallToHold(m[1]!)) throw refuse(`${TOO_SMALL_TO_HOLD}; it must be more than 0`);
   const v = Number(m[1]);
   // (a number past float64's range reads as Infinity: no budget, and no text to write it back as)
-  if (!Number.isFinite(v)) throw new SettingsError(`the budget ${spec.trim()}: too large for a number to hold (it reads as Infinity)`);
+  if (!Number.isFinite(v)) throw refuse('too large for a number to hold (it reads as Infinity)');
   const unit = m[2];
   if (!unit || unit === '%') {
     const fraction = unit === '%' ? v / 100 : v;
-    if (!(fraction > 0 && fraction <= 1)) throw new SettingsError(`the budget fraction ${spec} must be in (0, 1]`);
+    if (!(fraction > 0 && fraction <= 1)) throw refuse(unit === '%' ? 'expected a percentage in (0, 100]' : 'expected a fraction in (0, 1]');
     return { kind: 'fraction', fraction };
   }
   const scale = BUDGET_UNITS[unit as keyof typeof BUDGET_UNITS];
   const bytes = Math.round(v * scale);
-  if (!(bytes > 0)) throw new SettingsError(`the budget ${spec} must be more than 0 bytes`);
+  if (!(bytes > 0)) throw refuse('expected a size of 1 byte or more');
   return { kind: 'bytes', bytes };
 }
 
@@ -167,6 +169,9 @@ const ENTROPY_BINS_RULE = {
   what: `an even integer from ${ENTROPY_QUANTIZED_BINS} (the quantized bins) to ${ENTROPY_MAX_BINS}`,
 };
 
+/** The percentiles percentile calibration takes: any share of the values, as onnxruntime's. */
+const PERCENTILE_RANGE = { min: 0, max: 100, note: '(the share of the values kept)' } as const;
+
 /** Parses "minmax", "percentile" / "percentile:99.99" or "entropy" / "entropy:2048". */
 export function parseRangeMethod(v: unknown): RangeMethod {
   if (v === undefined || v === null) return { kind: 'minmax' };
@@ -181,9 +186,9 @@ export function parseRangeMethod(v: unknown): RangeMethod {
       // its number read as every number a setting takes (isNumberText: '.5', '9.9999e1'), one too small to hold refused
       if (m[1] !== undefined && tooSmallToHold(m[1])) throw new SettingsError(`the percentile ${m[1].trim()}: ${TOO_SMALL_TO_HOLD}; write 0 for 0`);
       const percentile = m[1] === undefined ? 99.999 : isNumberText(m[1]) ? Number(m[1]) : Number.NaN;
-      if (!(percentile >= 0 && percentile <= 100)) {
-        throw new SettingsError(`the percentile must be a number from 0 to 100, the share of the values kept (got ${quotedText(m[1])})`);
-      }
+      // (shown as every value typed where a number goes: typedValueText, '100.5' bare, '0x10' quoted)
+      const problem = numberProblem(percentile, PERCENTILE_RANGE);
+      if (problem !== undefined) throw new SettingsError(`the percentile ${typedValueText(m[1]!.trim())}: ${problem} ${PERCENTILE_RANGE.note}`);
       return { kind: 'percentile', percentile };
     }
     const e = /^entropy(?::\s*(.*))?$/i.exec(s);

@@ -24,13 +24,21 @@ describe('quantize settings', () => {
     expect(parseBudget('1.')).toEqual({ kind: 'fraction', fraction: 1 });
     expect(parseBudget(' 12 MiB ')).toEqual({ kind: 'bytes', bytes: 12 * 1024 ** 2 });
     expect(() => parseBudget('1e-400')).toThrow(new SettingsError('the budget 1e-400: too small for a number to hold (it reads as 0); it must be more than 0'));
-    expect(() => parseBudget('1e-400%')).toThrow(/^the budget 1e-400%: too small for a number to hold/);
+    expect(() => parseBudget('1e-400%')).toThrow(/^the budget '1e-400%': too small for a number to hold/);
     // (past float64's range: Infinity bytes, which the setting's text would write as 'mixed:Infinityb')
-    expect(() => parseBudget('1e400mb')).toThrow(new SettingsError('the budget 1e400mb: too large for a number to hold (it reads as Infinity)'));
+    expect(() => parseBudget('1e400mb')).toThrow(new SettingsError("the budget '1e400mb': too large for a number to hold (it reads as Infinity)"));
     expect(() => parseBudget(`1${'0'.repeat(400)}b`)).toThrow(/: too large for a number to hold \(it reads as Infinity\)$/);
-    expect(() => parseBudget('1e400%')).toThrow(/^the budget 1e400%: too large for a number to hold/);
+    expect(() => parseBudget('1e400%')).toThrow(/^the budget '1e400%': too large for a number to hold/);
+    // (shown as every value typed where a number goes is, typedValueText: a number bare, other text quoted, then what
+    // it expected; it said 'the budget fraction 150% must be in (0, 1]' with the text bare)
+    expect(() => parseBudget('150%')).toThrow(new SettingsError("the budget '150%': expected a percentage in (0, 100]"));
+    expect(() => parseBudget(' 1.5 ')).toThrow(new SettingsError('the budget 1.5: expected a fraction in (0, 1]'));
+    expect(() => parseBudget('-0')).toThrow(new SettingsError('the budget -0: expected a fraction in (0, 1]'));
+    expect(() => parseBudget('0.1b')).toThrow(new SettingsError("the budget '0.1b': expected a size of 1 byte or more"));
     for (const bad of ['0x10', '1e', 'mb', '', '1,5', '1__0%', 'Infinity']) {
-      expect(() => parseBudget(bad), bad).toThrow(`the budget '${bad}' must be a fraction (0.25), a percentage (25%) or a size (12mb)`);
+      expect(() => parseBudget(bad), bad).toThrow(
+        `the budget ${bad === '' ? "''" : `'${bad}'`}: expected a fraction (0.25), a percentage (25%) or a size (12mb)`,
+      );
     }
   });
 
@@ -59,7 +67,13 @@ describe('quantize settings', () => {
     expect(() => parseRangeMethod('percentile:1e-400')).toThrow(
       new SettingsError('the percentile 1e-400: too small for a number to hold (it reads as 0); write 0 for 0'),
     );
-    expect(() => parseRangeMethod('percentile:0x10')).toThrow("the percentile must be a number from 0 to 100, the share of the values kept (got '0x10')");
+    expect(() => parseRangeMethod('percentile:1e400')).toThrow(
+      new SettingsError('the percentile 1e400: expected a finite number in [0, 100] (the share of the values kept)'),
+    );
+    expect(() => parseRangeMethod('percentile: 100.5')).toThrow(
+      new SettingsError('the percentile 100.5: expected a number in [0, 100] (the share of the values kept)'),
+    );
+    expect(() => parseRangeMethod('percentile:0x10')).toThrow("the percentile '0x10': expected a number in [0, 100] (the share of the values kept)");
     expect(parseRangeMethod('entropy')).toEqual({ kind: 'entropy', bins: 128 });
     expect(parseRangeMethod('entropy:2048')).toEqual({ kind: 'entropy', bins: 2048 });
   });
@@ -135,9 +149,12 @@ describe('quantize settings', () => {
     [{ mode: 'int8', perChannel: 'maybe' }, /perChannel 'maybe': expected true or false \(flag --per-tensor\)/],
     [{ mode: 'int8', format: 'qoperator' }, /format/],
     [{ mode: 'int8', calibration: 'kl' }, /calibration 'kl': expected 'minmax', 'percentile\[:P\]' or 'entropy\[:BINS\]' \(flag --calibration-method\)/],
-    [{ mode: 'int8-static', calibration: 'percentile:100.5' }, /the percentile must be a number from 0 to 100, the share of the values kept \(got '100\.5'\)/],
-    [{ mode: 'int8-static', calibration: 'percentile:-5' }, /the percentile must be a number from 0 to 100, the share of the values kept \(got '-5'\)/],
-    [{ mode: 'int8-static', calibration: 'percentile:most' }, /the percentile must be a number from 0 to 100, the share of the values kept \(got 'most'\)/],
+    [
+      { mode: 'int8-static', calibration: 'percentile:100.5' },
+      /the percentile 100\.5: expected a number in \[0, 100\] \(the share of the values kept\) \(flag --calibration-method\)$/,
+    ],
+    [{ mode: 'int8-static', calibration: 'percentile:-5' }, /the percentile -5: expected a number in \[0, 100\] \(the share of the values kept\)/],
+    [{ mode: 'int8-static', calibration: 'percentile:most' }, /the percentile 'most': expected a number in \[0, 100\] \(the share of the values kept\)/],
     [
       { mode: 'int8', calibration: 'entropy:100' },
       /calibration 'entropy:100': the entropy histogram bins 100: expected an even integer from 128 \(the quantized bins\) to 2048 \(flag --calibration-method\)$/,
@@ -147,11 +164,14 @@ describe('quantize settings', () => {
     [{ mode: 'int8', calibration: 'entropy:lots' }, /entropy histogram bins/],
     // a value is quoted as typed, not lowercased
     [{ mode: 'int8-group:Big' }, /the group size 'Big': expected an integer from 1 to 2\^53 − 1/],
-    [{ mode: 'mixed:12MBX' }, /the budget '12MBX' must be a fraction/],
+    [{ mode: 'mixed:12MBX' }, /the budget '12MBX': expected a fraction/],
     // (a value holding a quote or a line break quoted as a shell takes it, quotedText, as the frame quotes the mode)
-    [{ mode: "mixed:1'" }, /^quantize: mode 'mixed:1'\\''': the budget '1'\\''' must be a fraction \(0\.25\)/],
-    [{ mode: 'mixed:a\nb' }, /^quantize: mode \$'mixed:a\\nb': the budget \$'a\\nb' must be a fraction/],
-    [{ mode: 'int8-static', calibration: "percentile:9'9" }, /the share of the values kept \(got '9'\\''9'\) \(flag --calibration-method\)$/],
+    [{ mode: "mixed:1'" }, /^quantize: mode 'mixed:1'\\''': the budget '1'\\''': expected a fraction \(0\.25\)/],
+    [{ mode: 'mixed:a\nb' }, /^quantize: mode \$'mixed:a\\nb': the budget \$'a\\nb': expected a fraction/],
+    [
+      { mode: 'int8-static', calibration: "percentile:9'9" },
+      /the percentile '9'\\''9': expected a number in \[0, 100\] \(the share of the values kept\) \(flag --calibration-method\)$/,
+    ],
     [{ mode: 'int8-static', calibration: 'Entropy:Lots' }, /calibration 'Entropy:Lots': the entropy histogram bins 'Lots': expected an even integer/],
     [{ mode: 'int8', perchannel: true }, /unknown setting 'perchannel'/],
     [{ mode: 'int8', mixedBlockSize: 20 }, /16, 32, 64, 128 or 256/],

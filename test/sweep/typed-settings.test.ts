@@ -186,7 +186,7 @@ describe("a sweep file's pass settings of another type than the setting's", () =
     expect(refusal('quantize', { mode: 'int4-block:33' })).toBe(
       `${at('mode')}'int4-block:33': the block size 33: expected 16, 32, 64, 128 or 256, the sizes onnxruntime's MatMulNBits takes`,
     );
-    expect(refusal('quantize', { mode: 'mixed:150%' })).toBe(`${at('mode')}'mixed:150%': the budget fraction 150% must be in (0, 1]`);
+    expect(refusal('quantize', { mode: 'mixed:150%' })).toBe(`${at('mode')}'mixed:150%': the budget '150%': expected a percentage in (0, 100]`);
     expect(refusal('prune-heads', { heads: '0:x' })).toBe(`${at('heads')}'0:x': layer 0's head 'x': expected an integer from 0 to 2^53 − 1`);
     expect(refusal('drop-layers', { layers: '1,x' })).toBe(`${at('layers')}'1,x': the layer 'x': expected an integer from 0 to 2^53 − 1`);
     // a list or a mapping: the fault names its item
