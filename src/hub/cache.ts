@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync,
 import { dirname, join, relative } from 'node:path';
 import { writeFileAtomic } from '../files.ts';
 import { isCommitHash, isShortCommitHash, repoFolderName } from './ref.ts';
-import { ensureFolder } from '../folders.ts';
+import { ensureFolder, fileSystemError } from '../folders.ts';
 
 /** The folders of one repo in the cache. */
 export interface RepoCache {
@@ -32,11 +32,8 @@ export function repoCache(cacheDir: string, repo: string): RepoCache {
  */
 export function cachedCommit(cache: RepoCache, revision: string): string | undefined {
   if (isCommitHash(revision)) return revision;
-  const file = join(cache.refs, revision);
-  if (existsSync(file)) {
-    const commit = readFileSync(file, 'utf8').trim();
-    return isCommitHash(commit) ? commit : undefined;
-  }
+  const commit = readRef(join(cache.refs, revision));
+  if (commit !== undefined) return isCommitHash(commit) ? commit : undefined;
   const matches = cachedCommitsStartingWith(cache, revision);
   return matches.length === 1 ? matches[0] : undefined;
 }
@@ -54,8 +51,22 @@ export function cachedCommitsStartingWith(cache: RepoCache, prefix: string): str
 export function writeRef(cache: RepoCache, revision: string, commit: string): void {
   if (revision === commit) return;
   const file = join(cache.refs, revision);
-  if (existsSync(file) && readFileSync(file, 'utf8').trim() === commit) return;
+  if (readRef(file) === commit) return;
   writeFileAtomic(file, commit);
+}
+
+/**
+ * The text of the ref file `file` (`refs/<revision>`), trimmed; undefined when there is none. One that cannot be read
+ * (a folder there) is a one-line error naming it, where the message named no file ('cannot read: is a folder').
+ */
+function readRef(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw fileSystemError(e, file) ?? e;
+  }
 }
 
 /** Puts `blob` at `target` (a snapshot path): a relative symlink as huggingface_hub makes, else a copy. */

@@ -312,6 +312,17 @@ describe('downloadSnapshot', () => {
     expect(e.message).not.toContain('\n');
   });
 
+  it("a folder where the cache's refs/<revision> file belongs is refused in one line naming it, online and offline, where the line named no file ('cannot read: is a folder')", async () => {
+    const e = env();
+    const ref = join(e.HF_HOME!, 'hub', 'models--org--tiny', 'refs', 'main');
+    mkdirSync(ref, { recursive: true });
+    for (const offline of [{}, { HF_HUB_OFFLINE: '1' }]) {
+      const error = await errorOf(downloadSnapshot('hf:org/tiny', { env: { ...e, ...offline } }));
+      expect(error.message).toBe(`cannot read ${ref}: is a folder`);
+    }
+    expect(readdirSync(ref)).toEqual([]);
+  });
+
   it('offline through the older TRANSFORMERS_OFFLINE names that variable, not HF_HUB_OFFLINE', async () => {
     const e = await errorOf(downloadSnapshot('hf:org/tiny@v1', { env: env({ TRANSFORMERS_OFFLINE: '1' }) }));
     expect(e).toBeInstanceOf(HubError);
