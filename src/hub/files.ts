@@ -10,9 +10,12 @@ import { HubError } from './errors.ts';
 /** The tokenizer files downloaded: a model folder's (its SentencePiece model among them). */
 export { TOKENIZER_FILES };
 
+export const CONFIG_FILE = 'config.json';
 export const ONNX_FILE = 'onnx/model.onnx';
 export const SAFETENSORS_FILE = 'model.safetensors';
 export const SAFETENSORS_INDEX = 'model.safetensors.index.json';
+/** The weight files a repo is read through (selectFiles), in the order it prefers them with an ONNX export first. */
+export const WEIGHT_FILES: readonly string[] = [ONNX_FILE, SAFETENSORS_FILE, SAFETENSORS_INDEX];
 
 /** The weights a repo is used through. */
 export type WeightsKind = 'onnx' | 'safetensors' | 'sharded';
@@ -30,8 +33,8 @@ export interface FileSelection {
  */
 export function selectFiles(available: readonly string[], label: string, prefer: 'onnx' | 'safetensors' = 'onnx'): FileSelection {
   const has = new Set(available);
-  if (!has.has('config.json')) throw new HubError(`${label}: the repo has no config.json`);
-  const files = ['config.json', ...TOKENIZER_FILES.filter((f) => has.has(f))];
+  if (!has.has(CONFIG_FILE)) throw new HubError(`${label}: the repo has no ${CONFIG_FILE}`);
+  const files = [CONFIG_FILE, ...TOKENIZER_FILES.filter((f) => has.has(f))];
   const hasCheckpoint = has.has(SAFETENSORS_FILE) || has.has(SAFETENSORS_INDEX);
   if (has.has(ONNX_FILE) && prefer === 'safetensors' && !hasCheckpoint) {
     throw new HubError(

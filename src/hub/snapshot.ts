@@ -14,7 +14,8 @@ import { type RepoCache, cachedCommit, cachedCommitsStartingWith, linkBlob, repo
 import { type BlobExpectation, downloadBlob } from './download.ts';
 import { HubError } from './errors.ts';
 import { quotedText, valueAndKind } from '../errors.ts';
-import { ONNX_FILE, SAFETENSORS_INDEX, type WeightsKind, isSafeRepoPath, selectFiles, shardsOfIndex } from './files.ts';
+import { CONFIG_FILE, ONNX_FILE, SAFETENSORS_INDEX, WEIGHT_FILES, type WeightsKind, isSafeRepoPath, selectFiles, shardsOfIndex } from './files.ts';
+import { UNREADABLE_WEIGHT_FILES } from '../onnx/locate.ts';
 import { externalDataLocations } from '../onnx/identity.ts';
 import { type FetchLike, HubConnectionError, type RequestContext, hubFetch, hubHeaders, httpError } from './http.ts';
 import { type HubRef, parseHubRef, shortCommitHint } from './ref.ts';
@@ -103,6 +104,11 @@ export function cachedSnapshot(
   if (!existsSync(dir)) throw new HubError(`${ref.text}: not in the cache (${why}): no snapshot ${dir}; ${hint}`);
   const present = snapshotFiles(dir);
   const label = `${ref.text}: cached snapshot ${dir}`;
+  // (a file the snapshot lacks is the cache's gap, not the repo's: a Python hf_hub_download of one file, a link whose
+  // blob was removed; where selectFiles said 'the repo has no config.json', which the repo may well have)
+  const lacks = (what: string) => new HubError(`${label} lacks ${what} (${why}); ${hint}`);
+  if (!present.includes(CONFIG_FILE)) throw lacks(CONFIG_FILE);
+  if (!present.some((f) => WEIGHT_FILES.includes(f) || UNREADABLE_WEIGHT_FILES.includes(f))) throw lacks(`its weights (${WEIGHT_FILES.join(', ')})`);
   const selection = selectFiles(present, label, prefer);
   const files = [...selection.files];
   if (selection.weights === 'sharded') {

@@ -323,6 +323,23 @@ describe('downloadSnapshot', () => {
     expect(readdirSync(ref)).toEqual([]);
   });
 
+  it("offline, a cached snapshot lacking config.json or the weights (one file downloaded by Python's hf_hub_download, a removed blob) says the cache lacks it, where it said the repo has none", async () => {
+    const e = env();
+    const s = await downloadSnapshot('hf:org/tiny', { env: e });
+    const offline = { ...e, HF_HUB_OFFLINE: '1' };
+    const lacks = (what: string) =>
+      `hf:org/tiny: cached snapshot ${s.dir} lacks ${what} (HF_HUB_OFFLINE is set); run once without HF_HUB_OFFLINE to download it`;
+    rmSync(join(s.dir, 'model.safetensors'));
+    expect((await errorOf(downloadSnapshot('hf:org/tiny', { env: offline }))).message).toBe(
+      lacks('its weights (onnx/model.onnx, model.safetensors, model.safetensors.index.json)'),
+    );
+    rmSync(join(s.dir, 'config.json'));
+    expect((await errorOf(downloadSnapshot('hf:org/tiny', { env: offline }))).message).toBe(lacks('config.json'));
+    // (online, the files it lacks are downloaded again)
+    expect((await downloadSnapshot('hf:org/tiny', { env: e })).files).toEqual(s.files);
+    expect(existsSync(join(s.dir, 'config.json')) && existsSync(join(s.dir, 'model.safetensors'))).toBe(true);
+  });
+
   it('offline through the older TRANSFORMERS_OFFLINE names that variable, not HF_HUB_OFFLINE', async () => {
     const e = await errorOf(downloadSnapshot('hf:org/tiny@v1', { env: env({ TRANSFORMERS_OFFLINE: '1' }) }));
     expect(e).toBeInstanceOf(HubError);
