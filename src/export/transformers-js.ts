@@ -299,6 +299,19 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
 }
 
 /**
+ * A note for a model whose graph fixes its batch size (a static-shape export at [1, seq]): transformers.js' pipeline
+ * runs a list of texts as one batch of that many rows, which onnxruntime refuses ("Got invalid dimensions for input")
+ * unless the list holds as many texts as the graph fixes. None where the batch size is dynamic.
+ */
+export function fixedBatchNote(model: Model, folder: string): string[] {
+  const rows = graphFacts(model).fixedBatch;
+  if (rows === null) return [];
+  return [
+    `note: ${folder}'s model fixes its batch size at ${rows}: transformers.js runs a list of texts as one batch, which onnxruntime refuses unless it holds ${counted(rows, 'text')}; call its pipeline with ${rows === 1 ? 'one text at a time' : `${rows} texts at a time`}`,
+  ];
+}
+
+/**
  * A note for a model that gives one score (a regression head such as STS-B's, a cross-encoder): transformers.js'
  * text-classification pipeline applies softmax to the scores unless config.json's problem_type is
  * multi_label_classification, so it answers 1 for every text; the score is the logits of
@@ -695,6 +708,7 @@ function folderNotes(
 ): string[] {
   return [
     ...singleScoreNote(model, folder),
+    ...fixedBatchNote(model, folder),
     ...(fusesUnknowns ? [fusedUnknownsNote(folder)] : []),
     ...(byteFallback ? [byteFallbackNote(folder)] : []),
     ...(precompiled ? [precompiledNote(folder)] : []),
