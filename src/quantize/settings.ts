@@ -4,7 +4,17 @@
  * Impossible settings throw a SettingsError whose one-line message names the setting and its flag.
  */
 import { z } from 'zod';
-import { integerText, isNumberText, numberProblem, SettingsError, TOO_SMALL_TO_HOLD, tooSmallToHold, typedValueText, quotedText } from '../errors.ts';
+import {
+  choiceWords,
+  integerText,
+  isNumberText,
+  numberProblem,
+  SettingsError,
+  TOO_SMALL_TO_HOLD,
+  tooSmallToHold,
+  typedValueText,
+  quotedText,
+} from '../errors.ts';
 import { boolean, declarePass, grammar, integer, oneOf, settingText, type ClassifierNeed } from '../pass/settings.ts';
 import { ENTROPY_DEFAULT_BINS, ENTROPY_MAX_BINS, ENTROPY_QUANTIZED_BINS } from './entropy.ts';
 
@@ -73,6 +83,12 @@ export interface QuantizeOptions {
 export const MODE_SYNTAX = 'int8 | int8-static | int8-group:G | int4-block:B | mixed:BUDGET | float16';
 
 /**
+ * The refusal of a mode of none of the grammar's forms, as every value outside a list of choices is refused
+ * (choiceWords: `expected one of int8, …, float16`; a sweep file's after it with its kind, `got string "int9"`).
+ */
+const UNKNOWN_MODE = `expected ${choiceWords(MODE_SYNTAX.split(' | '))}`;
+
+/**
  * Parses "0.2", "20%" or "12mb" / "12MiB" into a budget, its number read as every number a setting takes (isNumberText:
  * '2.5e-1', '2.5e1%', '1.2e1mb', '3.'), one too small or too large to hold ('1e-400', which reads as 0; '1e400mb', as
  * Infinity) refused saying so. A refusal shows the budget as every value typed where a number goes is shown
@@ -133,7 +149,7 @@ export function parseMode(spec: unknown): QuantizeMode {
   if (typeof spec !== 'string' || !spec.trim()) throw new SettingsError(`a mode is required (${MODE_SYNTAX})`);
   const s = spec.trim();
   const [head, arg, ...rest] = s.split(':');
-  if (rest.length) throw new SettingsError(`unknown mode (${MODE_SYNTAX})`);
+  if (rest.length) throw new SettingsError(UNKNOWN_MODE);
   switch (head.toLowerCase()) {
     case 'int8':
       if (arg !== undefined) break;
@@ -156,7 +172,7 @@ export function parseMode(spec: unknown): QuantizeMode {
     case 'int4':
       throw new SettingsError('4-bit weights are block-wise: use int4-block:B (e.g. int4-block:32)');
   }
-  throw new SettingsError(`unknown mode (${MODE_SYNTAX})`);
+  throw new SettingsError(UNKNOWN_MODE);
 }
 
 /** The range-method grammar, for messages. */

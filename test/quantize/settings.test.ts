@@ -131,7 +131,9 @@ describe('quantize settings', () => {
 
   it.each([
     [{}, /a mode is required/],
-    [{ mode: 'int16' }, /unknown mode/],
+    // (as every value outside a list of choices, choiceWords; it said 'unknown mode (int8 | int8-static | …)')
+    [{ mode: 'int16' }, /^quantize: mode 'int16': expected one of int8, int8-static, int8-group:G, int4-block:B, mixed:BUDGET, float16 \(flag --quantize\)$/],
+    [{ mode: 'int8:3' }, /^quantize: mode 'int8:3': expected one of int8, int8-static, /],
     [{ mode: 'int4' }, /int4-block:B/],
     [{ mode: 'int8-group' }, /group size/],
     [{ mode: 'int8-group:0' }, /the group size 0: expected an integer from 1 to 2\^53 − 1/],

@@ -170,6 +170,9 @@ describe("a sweep file's pass settings of another type than the setting's", () =
     expect(refusal('quantize', { mode: 'int8', calibration: 'kl' })).toBe(
       `${at('calibration')}expected 'minmax', 'percentile[:P]' or 'entropy[:BINS]', got string "kl"`,
     );
+    expect(refusal('quantize', { mode: 'int9' })).toBe(
+      `${at('mode')}expected one of int8, int8-static, int8-group:G, int4-block:B, mixed:BUDGET, float16, got string "int9"`,
+    );
     expect(refusal('prune-heads', { heads: 'x' })).toBe(`${at('heads')}expected LAYER:HEAD,HEAD;LAYER:HEAD (e.g. 0:1,2;3:0), got string "x"`);
     // a value of another kind than text
     expect(refusal('share-layers', { share: 3 })).toBe(`${at('share')}expected a string (all | groups:N), got number 3`);
