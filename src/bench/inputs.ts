@@ -197,7 +197,16 @@ export function shapesWith(batches: readonly number[], seqs: readonly number[], 
 }
 
 /**
- * Throws a SettingsError when a shape's sequence length is beyond a subject's position table, or when one of its
+ * The longest typed array Node.js 20 makes, of any element type (later versions make longer ones): a benchmark's
+ * inputs (sampleInputs: one of batch × rows × seq ids per input) and the copy of a shape's latencies the statistics
+ * sort (shapeStats) must each fit in one.
+ */
+const LONGEST_TYPED_ARRAY = 2 ** 32;
+
+/**
+ * Throws a SettingsError when a shape's sequence length is beyond a subject's position table, or when its inputs
+ * would hold more ids each than the longest typed array (LONGEST_TYPED_ARRAY), which no machine makes whatever its
+ * memory (a queued plan, which leaves memory to its workers, refuses it too), and a MemoryRefusal when one of its
  * activations alone (FFN units, attention scores or hidden states, float32, for the whole batch: of a multiple-choice
  * export, its rows of every choice) would not fit in
  * `memoryBytes` (the machine's memory): such a run cannot finish, and building its inputs would first exhaust the
@@ -210,8 +219,13 @@ export function checkShapesFit(shapes: readonly Shape[], subjects: readonly Benc
       const problem = sequenceProblem(shape.seq, limits, `--seq ${shape.seq}`);
       if (problem) throw new SettingsError(`${subject.path}: ${problem}`);
       // (a multiple-choice export's batch is of examples, a row per choice each: sampleInputs)
+      const rows = shape.batch * (fedChoices(subject) ?? 1);
+      if (rows * shape.seq > LONGEST_TYPED_ARRAY)
+        throw new SettingsError(
+          `--batch ${shape.batch} --seq ${shape.seq}: the inputs of ${subject.path} would hold ${groupedDigits(rows * shape.seq)} ids each, more than the longest typed array Node.js 20 makes (${groupedDigits(LONGEST_TYPED_ARRAY)}), on any machine; give a smaller --batch or --seq`,
+        );
       const largest = subject.structure
-        ? largestActivationBytes(subject.structure, shape.batch * (fedChoices(subject) ?? 1), shape.seq)
+        ? largestActivationBytes(subject.structure, rows, shape.seq)
         : recurrentActivationBytes(subject.model, shape.batch, shape.seq);
       if (largest > memoryBytes) {
         throw new MemoryRefusal(
@@ -223,10 +237,10 @@ export function checkShapesFit(shapes: readonly Shape[], subjects: readonly Benc
 }
 
 /**
- * The longest Float64Array Node.js 20 makes (later versions make longer ones): the statistics sort a copy of a shape's
- * latencies in one (shapeStats), so that the latencies of more runs cannot be kept on any machine.
+ * The longest Float64Array Node.js 20 makes (LONGEST_TYPED_ARRAY): the statistics sort a copy of a shape's latencies in
+ * one (shapeStats), so that the latencies of more runs cannot be kept on any machine.
  */
-const MOST_SORTED = 2 ** 32;
+const MOST_SORTED = LONGEST_TYPED_ARRAY;
 
 /** What bounds the runs kept at MOST_SORTED, in words. */
 const SORTED_BOUND = 'the longest Float64Array Node.js 20 makes, which the statistics sort';

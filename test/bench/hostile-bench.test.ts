@@ -143,9 +143,11 @@ describe('bench --baseline must be comparable', () => {
   });
 
   it('refuses, before building any input, a shape one of whose activations alone is larger than the memory', async () => {
-    // (a --batch of 100000000 ran until killed, building its inputs)
-    await expect(benchModels({ model: model.path, ...quick, batches: [1, 1e12] })).rejects.toThrow(
-      /^--batch 1000000000000 --seq 8: one activation of .*model\.onnx would take [\d,]+ GB, more than this machine's [\d.,]+ GB of memory; give a smaller --batch or --seq$/,
+    // (a --batch of 100000000 ran until killed, building its inputs; 2^29 × 8 ids fit in a typed array, its FFN activation 1.1 TB)
+    const large = benchModels({ model: model.path, ...quick, batches: [1, 2 ** 29] });
+    await expect(large).rejects.toThrow(MemoryRefusal);
+    await expect(large).rejects.toThrow(
+      /^--batch 536870912 --seq 8: one activation of .*model\.onnx would take [\d,]+ GB, more than this machine's [\d.,]+ GB of memory; give a smaller --batch or --seq$/,
     );
     const subject = benchSubject(model.path);
     const { intermediateSize } = subject.structure!;
@@ -153,6 +155,17 @@ describe('bench --baseline must be comparable', () => {
     const edge = 32 * intermediateSize * 4;
     expect(() => checkShapesFit([{ batch: 4, seq: 8 }], [subject], edge)).not.toThrow();
     expect(() => checkShapesFit([{ batch: 4, seq: 8 }], [subject], edge - 1)).toThrow(SettingsError);
+  });
+
+  it('refuses a shape whose inputs hold more ids each than the longest typed array (2^32), whatever the memory: a SettingsError, no MemoryRefusal', async () => {
+    const huge = benchModels({ model: model.path, ...quick, batches: [1, 1e12] });
+    await expect(huge).rejects.toThrow(
+      /^--batch 1000000000000 --seq 8: the inputs of .*model\.onnx would hold 8,000,000,000,000 ids each, more than the longest typed array Node\.js 20 makes \(4,294,967,296\), on any machine; give a smaller --batch or --seq$/,
+    );
+    await expect(huge).rejects.not.toThrow(MemoryRefusal);
+    const subject = benchSubject(model.path);
+    expect(() => checkShapesFit([{ batch: 2 ** 29, seq: 8 }], [subject], Infinity)).not.toThrow();
+    expect(() => checkShapesFit([{ batch: 2 ** 29 + 1, seq: 8 }], [subject], Infinity)).toThrow(/would hold 4,294,967,304 ids each/);
   });
 
   it('refuses, before taking the timing lock, --repeats whose latencies could not be kept (it ran for ever holding the lock)', async () => {

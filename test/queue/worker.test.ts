@@ -147,7 +147,7 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
 
   it('gives back a point asking more memory than this machine has before running it, without stopping for it, and runs the points that fit; it does not run it again, and fails it naming the memory once taken 5 times with no other worker connected, where it was compressed and evaluated, then failed at its benchmark 3 times', async () => {
     // (a bench shape a queued plan leaves to the workers' memory, as a local plan refuses it on this machine)
-    const large = [0, 1, 2].map((i): SweepPoint => ({ ...point, key: `${point.key}-large${i}`, bench: { ...point.bench, batch: [1e12] } }));
+    const large = [0, 1, 2].map((i): SweepPoint => ({ ...point, key: `${point.key}-large${i}`, bench: { ...point.bench, batch: [2 ** 29] } }));
     const fits: SweepPoint = { ...point, key: `${point.key}-fits` };
     for (const p of [...large, fits]) await q.queue.add('memory', { point: p, files: await pointFiles(p, sha256File) }, jobOptions(p.key, 10));
     const events: WorkerEvent[] = [];
@@ -165,7 +165,7 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     });
     expect(summary).toEqual({ ran: 1, failed: large.length });
     const memory =
-      /^bench\.batch 1000000000000 bench\.seq 8: one activation of \S+model\.onnx would take [\d.,]+ GB, more than this machine's [\d.,]+ GB of memory; give a smaller bench\.batch or bench\.seq$/;
+      /^bench\.batch 536870912 bench\.seq 8: one activation of \S+model\.onnx would take [\d.,]+ GB, more than this machine's [\d.,]+ GB of memory; give a smaller bench\.batch or bench\.seq$/;
     const backs = events.filter((e) => e.type === 'given-back') as Extract<WorkerEvent, { type: 'given-back' }>[];
     expect(backs.map((b) => b.point.key)).toEqual(expect.arrayContaining(large.map((p) => p.key)));
     expect(backs).toHaveLength(large.length);
@@ -195,7 +195,7 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
    * was taken here more than GIVE_BACKS_PER_POINT times, or failed) has settled and the point has failed or completed.
    */
   const besideLarger = async (key: string, then: (larger: Worker) => Promise<void>) => {
-    const big: SweepPoint = { ...point, key: `${point.key}-${key}`, bench: { ...point.bench, batch: [1e12] } };
+    const big: SweepPoint = { ...point, key: `${point.key}-${key}`, bench: { ...point.bench, batch: [2 ** 29] } };
     await q.queue.add('memory', { point: big, files: await pointFiles(big, sha256File) }, jobOptions(big.key, 10));
     const ranThere: string[] = [];
     const larger = new Worker(
@@ -244,9 +244,7 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     expect(r.waited).not.toBe('failed');
     expect(r.state).toBe('failed');
     expect(r.ranThere).toEqual([]);
-    expect(r.job.failedReason).toMatch(
-      /^no worker connected to the queue has memory enough for it: 1 worker gave it back \(the last: bench\.batch 1000000000000 /,
-    );
+    expect(r.job.failedReason).toMatch(/^no worker connected to the queue has memory enough for it: 1 worker gave it back \(the last: bench\.batch 536870912 /);
     expect(r.events.filter((e) => e.type === 'failed').map((e) => (e as { error: string }).error)).toEqual([r.job.failedReason]);
     await r.job.remove();
   }, 120_000);

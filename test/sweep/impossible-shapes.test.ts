@@ -74,14 +74,27 @@ describe('a sweep whose bench shape or eval length its models cannot take', () =
   });
 
   it('a bench.batch × bench.seq whose activation would not fit in memory: refused the same way', async () => {
-    const file = writeSweep('memory', 'batch: [1, 1000000000000], seq: [8]');
+    // (2^29 × 8 ids: within the longest typed array, its FFN activation 1.1 TB)
+    const file = writeSweep('memory', 'batch: [1, 536870912], seq: [8]');
     await refused(
       'memory',
       file,
       new RegExp(
-        `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: bench\\.batch 1000000000000 bench\\.seq 8: one activation of models\\[0\\] 'tiny-sst2' would take [\\d,]+ GB, more than this machine's [\\d.,]+ GB of memory; give a smaller bench\\.batch or bench\\.seq$`,
+        `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: bench\\.batch 536870912 bench\\.seq 8: one activation of models\\[0\\] 'tiny-sst2' would take [\\d,]+ GB, more than this machine's [\\d.,]+ GB of memory; give a smaller bench\\.batch or bench\\.seq$`,
       ),
     );
+  });
+
+  it('a bench.batch × bench.seq whose inputs no typed array holds (more than 2^32 ids): refused on any machine, by a queued plan too, and no MemoryRefusal a worker would give back', async () => {
+    const file = writeSweep('ids', 'batch: [1, 100000000], seq: [64]');
+    const line = `${file}: bench.batch 100000000 bench.seq 64: the inputs of models[0] 'tiny-sst2' would hold 6,400,000,000 ids each, more than the longest typed array Node.js 20 makes (4,294,967,296), on any machine; give a smaller bench.batch or bench.seq`;
+    await refused('ids', file, line);
+    const queued = planSweepFile({ file, store: join(t.root, 'ids-q.sqlite'), queued: true });
+    await expect(queued).rejects.toThrow(line);
+    await expect(queued).rejects.not.toThrow(MemoryRefusal);
+    // (2^32 ids, the longest typed array, are planned by a queued plan: left to the workers' memory)
+    const edge = writeSweep('ids-edge', 'batch: [1, 67108864], seq: [64]');
+    expect((await planSweepFile({ file: edge, store: join(t.root, 'ids-edge.sqlite'), queued: true })).points.length).toBeGreaterThan(0);
   });
 
   it('bench.repeats whose latencies could not be kept: refused the same way, the memory part left to a queued point', async () => {
@@ -170,7 +183,7 @@ describe('a sweep whose bench shape or eval length its models cannot take', () =
 
   /** Three sweep files a machine of the mocked memory cannot run: a bench shape, an eval batch, a student made from sizes. */
   function memorySweeps(prefix: string): { bench: string; batch: string; student: string } {
-    const bench = writeSweep(`${prefix}-bench`, 'batch: [1, 1000000000000], seq: [8]', ', batchSize: 1');
+    const bench = writeSweep(`${prefix}-bench`, 'batch: [1, 536870912], seq: [8]', ', batchSize: 1');
     const batch = writeSweep(`${prefix}-batch`, 'batch: [1], seq: [8]', ', batchSize: 100000');
     const student = join(t.root, `${prefix}-student.yaml`);
     writeFileSync(
@@ -197,7 +210,7 @@ eval: {threads: 1, batchSize: 1}
     try {
       const { bench, batch, student } = memorySweeps('queued');
       for (const [file, line] of [
-        [bench, /bench\.batch 1000000000000 bench\.seq 8: one activation of .* more than this machine's/],
+        [bench, /bench\.batch 536870912 bench\.seq 8: one activation of .* more than this machine's/],
         [batch, /eval\.batchSize 100000: a batch of 8 SST-2 dev examples .* more than this machine's/],
         [student, /student 'bert:layers=1': .* parameters would take .* more than this machine's/],
       ] as const) {
@@ -209,7 +222,7 @@ eval: {threads: 1, batchSize: 1}
       // (compress sweep --dry-run --queue plans as the queue would; without --queue, as a local run)
       const dry = (queue: string[]) => runMain(['sweep', bench, '--store', join(t.root, 'dry.sqlite'), '--dry-run', ...queue]);
       expect((await dry(['--queue', 'redis://127.0.0.1:1'])).code).toBe(0);
-      expect((await dry([])).stderr).toMatch(/bench\.batch 1000000000000 bench\.seq 8: one activation of .* more than this machine's/);
+      expect((await dry([])).stderr).toMatch(/bench\.batch 536870912 bench\.seq 8: one activation of .* more than this machine's/);
     } finally {
       memory.bytes = undefined;
     }
@@ -233,7 +246,7 @@ eval: {threads: 1, batchSize: 1}
       for (const p of await planned(bench)) {
         const e = refusal(p);
         expect(e).toBeInstanceOf(MemoryRefusal);
-        expect((e as Error).message).toMatch(/^bench\.batch 1000000000000 bench\.seq 8: one activation of .* more than this machine's/);
+        expect((e as Error).message).toMatch(/^bench\.batch 536870912 bench\.seq 8: one activation of .* more than this machine's/);
         expect(refusal(p, Infinity)).toBeUndefined();
       }
       // the latencies bench.repeats runs keep: of the model, and of a variant's baseline timed beside it
