@@ -1182,7 +1182,7 @@ function checkShapes(
     // (a table no eval.maxLength fits text in: the model's, named so, before a length is asked of it)
     if (tokenizer)
       for (const pair of new Set(texts.map((name) => getTask(name).textColumns.length === 2))) checkModelLengthRoom(limits, tokenizer, pair, label);
-    const maxLength = chooseMaxLength(spec.eval.maxLength, config, limits, defaultMaxLength(tokenizerMaxLength(dir)), label);
+    const maxLength = sweepEvalLength(spec.eval.maxLength, config, limits, dir, label);
     checkRoomForText(texts, tokenizer, maxLength, spec.eval.maxLength, config);
     checkEvalBatch(spec, m, read.structure, limits.fixedSequence ?? undefined, maxLength, dir, glueDir, label, memory);
     if (tokenizer && m.tasks.some((name) => getTask(name).textColumns.length === 2)) checkPairTypes(tokenizer, maxLength, limits, onnx);
@@ -1216,6 +1216,16 @@ function checkBenchInputs(spec: SweepSpec, onnx: string, graph: Model): void {
     if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, BENCH_SETTING_NAMES)}`);
     throw e;
   }
+}
+
+/**
+ * The length the evaluation of a sweep model in `dir` (its config.json `config`, its graph's `limits`) runs at, as
+ * compress eval chooses it (chooseMaxLength): eval.maxLength (`asked`), else config.json's max_length, else 128 capped
+ * at its tokenizer's model_max_length (defaultMaxLength); a SettingsError naming the model (`label`) where its position
+ * table or fixed length does not take it.
+ */
+function sweepEvalLength(asked: number | undefined, config: ModelConfig, limits: InputLimits, dir: string, label: string): number {
+  return chooseMaxLength(asked, config, limits, defaultMaxLength(tokenizerMaxLength(dir)), label);
 }
 
 /**
@@ -1303,7 +1313,7 @@ export function checkPointMemory(point: SweepPoint, memory: number = totalmem())
     const limits = inputLimits(model.graph, structure);
     if (point.outputDir === null)
       onlyMemory(EVAL_SETTING_NAMES, () => {
-        const maxLength = chooseMaxLength(point.eval.maxLength, readModelConfig(dir), limits, defaultMaxLength(tokenizerMaxLength(dir)), onnx);
+        const maxLength = sweepEvalLength(point.eval.maxLength, readModelConfig(dir), limits, dir, onnx);
         checkEvalBatch(point, point, structure, limits.fixedSequence ?? undefined, maxLength, dir, point.glueDir, onnx, memory);
       });
     const subject = { path: onnx, model: model.graph, structure };
