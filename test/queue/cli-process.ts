@@ -1,6 +1,9 @@
 /** `compress` as a child process for the queue tests: its output as it comes, waits for a line, its exit. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const CLI = resolve('bin/compress.mjs');
 
@@ -11,10 +14,39 @@ export interface CliProcess {
   /** Resolves with the first match of `re` in the output after character `from` (default 0), within `ms`. */
   waitFor(re: RegExp, opts?: { from?: number; ms?: number }): Promise<RegExpMatchArray>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /**
+   * With `exitProbe`, once exited: what still kept the process's event loop alive as it exited
+   * (process.getActiveResourcesInfo() at its 'exit' event), less its stdio pipes: empty for a process that ended of
+   * itself, with nothing left to run; its libraries' timers and sockets for one ended by process.exit() before they
+   * settled.
+   */
+  leftAtExit(): string[];
 }
 
-export function compress(args: string[]): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** What every process holds open to its last moment: its stdio pipes (or terminals) and their pending writes. */
+const STDIO_RESOURCES = new Set(['PipeWrap', 'TTYWrap', 'ShutdownWrap', 'SimpleShutdownWrap', 'WriteWrap']);
+
+/** A module preloaded (node --import) that writes, at the process's 'exit', its active resources to $EXIT_PROBE_FILE. */
+const EXIT_PROBE = `import { writeFileSync } from 'node:fs';
+const file = process.env.EXIT_PROBE_FILE;
+process.on('exit', () => writeFileSync(file, JSON.stringify(process.getActiveResourcesInfo())));
+`;
+
+/**
+ * `compress ARGS` as a child process; `exitProbe`: the process is started with a module that records what was still
+ * pending in it as it exited (leftAtExit), with no test hook in the sources.
+ */
+export function compress(args: string[], opts: { exitProbe?: boolean } = {}): CliProcess {
+  let probeFile: string | undefined;
+  let env: NodeJS.ProcessEnv = process.env;
+  if (opts.exitProbe) {
+    const dir = mkdtempSync(join(tmpdir(), 'bc-exit-probe-'));
+    const probe = join(dir, 'probe.mjs');
+    writeFileSync(probe, EXIT_PROBE);
+    probeFile = join(dir, 'left.json');
+    env = { ...env, EXIT_PROBE_FILE: probeFile, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(probe).href}`.trim() };
+  }
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let text = '';
   const waiters = new Set<() => void>();
   const onData = (d: Buffer) => {
@@ -33,6 +65,10 @@ export function compress(args: string[]): CliProcess {
     child,
     output: () => text,
     exited,
+    leftAtExit: () => {
+      if (!probeFile) throw new Error('leftAtExit: compress was started without exitProbe');
+      return (JSON.parse(readFileSync(probeFile, 'utf8')) as string[]).filter((r) => !STDIO_RESOURCES.has(r));
+    },
     waitFor(re, opts = {}) {
       const from = opts.from ?? 0;
       const ms = opts.ms ?? 60_000;
