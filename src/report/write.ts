@@ -8,7 +8,7 @@ import { checkOutputFiles, checkOutputFolder, fileSystemError } from '../destina
 import { choiceRefusal, quotedText, SettingsError, them, valueAndKind, UserError } from '../errors.ts';
 import { removeStaleTemporariesIn, sha256Bytes, sha256File, writeFilesAtomic } from '../files.ts';
 import { someNames } from '../some-names.ts';
-import { PLAN_STORE_FILE, SweepStore, sweepFirst, type StoredPoint } from '../sweep/store.ts';
+import { PLAN_STORE_FILE, SweepStore, storedPointText, sweepFirst, type StoredPoint } from '../sweep/store.ts';
 import {
   currentHashes,
   changedModels,
@@ -123,7 +123,7 @@ export function loadReport(opts: ReportOptions): ReportData {
       const why = unreadableResult(p);
       if (why)
         throw new SettingsError(
-          `${opts.store}: the stored result of ${p.model} · ${p.label} (sweep ${p.sweep}, key ${p.key.slice(0, 12)}) has ${why}: written by other code or edited; rerun its sweep into a new store`,
+          `${opts.store}: the stored result of ${storedPointText(p)} has ${why}: written by other code or edited; rerun its sweep into a new store`,
         );
     }
     const { plans: readPlans, relocated } = relocatedPlans(finishedPlans, opts.store);

@@ -294,6 +294,16 @@ interface ClaimRow {
 }
 
 /**
+ * A stored point in a store's one-line refusals: `MODEL · LABEL (sweep NAME, key KEY)` (its first 12 hex digits; the
+ * sweep where the row names it), or `point KEY` for a row without its names.
+ */
+export function storedPointText(p: { key: string; model?: string; label?: string; sweep?: string }): string {
+  const key = `key ${p.key.slice(0, 12)}`;
+  if (p.model === undefined) return `point ${p.key.slice(0, 12)}`;
+  return `${p.model} · ${p.label} (${p.sweep !== undefined ? `sweep ${p.sweep}, ` : ''}${key})`;
+}
+
+/**
  * The process that holds a claim: its pid, with its start time when the claim recorded it. A holder naming another
  * pid than the row's was left by an earlier claim (the row claimed since by older code, which does not set it): the
  * pid alone then.
@@ -367,13 +377,12 @@ export class SweepStore {
    * The JSON text `text` of the point `row` stored, parsed: one that is not JSON (edited, or written by other code)
    * throws a one-line UserError naming the store and the point.
    */
-  private parsed<T>(text: string, what: string, row: { key: string; model?: string; label?: string }): T {
+  private parsed<T>(text: string, what: string, row: { key: string; model?: string; label?: string; sweep?: string }): T {
     try {
       return JSON.parse(text) as T;
     } catch (e) {
-      const point = row.model !== undefined ? `${row.model} · ${row.label} (key ${row.key.slice(0, 12)})` : `point ${row.key.slice(0, 12)}`;
       throw new UserError(
-        `${this.path}: the stored ${what} of ${point} is not valid JSON (${errorLine(e)}): written by other code or edited; rerun its sweep into a new store`,
+        `${this.path}: the stored ${what} of ${storedPointText(row)} is not valid JSON (${errorLine(e)}): written by other code or edited; rerun its sweep into a new store`,
         { cause: e },
       );
     }

@@ -212,7 +212,7 @@ describe('stores damaged or edited after a sweep wrote them', () => {
     );
     expectOneLine(
       await run('report', badJson),
-      /bad-json\.sqlite: the stored result of sst2 · p3 \(key [0-9a-f]{12}\) is not valid JSON \(.*\): written by other code or edited; rerun its sweep into a new store$/m,
+      /bad-json\.sqlite: the stored result of sst2 · p3 \(sweep [^,]+, key [0-9a-f]{12}\) is not valid JSON \(.*\): written by other code or edited; rerun its sweep into a new store$/m,
     );
     expect(() => SweepStore.open(badJson).finished()).toThrow(/the stored result of sst2 · p3/);
   });
