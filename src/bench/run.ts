@@ -13,6 +13,7 @@ import {
   integerProblem,
   integerRange,
   SettingsError,
+  quotedText,
   typedValueText,
   valueAndKind,
   UsageError,
@@ -207,7 +208,7 @@ export interface BenchResult {
 
 /**
  * `values` (--batch's or --seq's sizes), each an integer from `min` (integerProblem), else a SettingsError in one line
- * naming the flag and the value refused (sizeRefusal: '--batch 1,0: 0: expected an integer from 1 to 2^53 − 1').
+ * naming the flag and the value refused (sizeRefusal: '--batch '1,0': the batch size 0: expected an integer from 1 to 2^53 − 1').
  */
 function checkIntegerList(name: string, values: readonly number[], min: number): number[] {
   // (the library's batches and seqs, whose types a JavaScript caller can miss: batches: '1,8')
@@ -220,15 +221,20 @@ function checkIntegerList(name: string, values: readonly number[], min: number):
   return [...values];
 }
 
+/** What one size of --batch's or --seq's list is, as a list's refusal names it. */
+const SIZE_WORDS: Readonly<Record<string, string>> = { batch: 'the batch size', seq: 'the sequence length' };
+
 /**
  * The refusal of `size` of --batch's or --seq's `sizes` (as typed on the command line, or a library caller's numbers),
  * in the words of every integer flag: a size alone as the flag's value ('--batch 1e16: expected an integer from 1 to
- * 2^53 − 1'), one of a list named after it ('--seq 8,0x10: '0x10': expected …'); a number bare, other text quoted
- * ('0x10', an empty one as ''), as `--repeats '0x10'` shows it (typedValueText).
+ * 2^53 − 1'), one of a list named after the list as a layer list's is ('--seq '8,0x10': the sequence length '0x10':
+ * expected …'); a size, and the list, as typedValueText shows typed text: a number bare, other text quoted ('0x10', an
+ * empty one as '', a list as '8,16'), as `--repeats '0x10'` shows it.
  */
 export function sizeRefusal(flag: string, sizes: readonly string[], size: string | number, problem: string): string {
   const shown = typedValueText(size);
-  return sizes.length === 1 ? `--${flag} ${shown}: ${problem}` : `--${flag} ${sizes.join(',')}: ${shown}: ${problem}`;
+  if (sizes.length === 1) return `--${flag} ${shown}: ${problem}`;
+  return `--${flag} ${quotedText(sizes.join(','))}: ${SIZE_WORDS[flag] ?? 'the size'} ${shown}: ${problem}`;
 }
 
 /**

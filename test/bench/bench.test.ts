@@ -398,7 +398,7 @@ describe('compress bench', () => {
     expect(json.speedup).toBeCloseTo(geometricMean(json.shapes.map((s: { speedup: number }) => s.speedup)), 12);
     const bad = await runMain(['bench', b.dir, '--batch', '1,x']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe("compress: --batch 1,x: 'x': expected an integer from 1 to 2^53 − 1\n");
+    expect(bad.stderr).toBe("compress: --batch '1,x': the batch size 'x': expected an integer from 1 to 2^53 − 1\n");
   });
 });
 

@@ -42,7 +42,7 @@ interface BenchArgs {
 /**
  * '1,8,32' (or repeated flags joined by yargs) → [1, 8, 32], each size read as every integer typed is (integerOfText:
  * '1e3', '3.0'; '0x10', '1e-400' and an empty one are none) and an integer from `min` (integerProblem), else a UsageError in the
- * library's words, quoting the size as typed (sizeRefusal: '--seq 8,9007199254740993: 9007199254740993: …').
+ * library's words, quoting the size as typed (sizeRefusal: '--seq '8,9007199254740993': the sequence length 9007199254740993: …').
  */
 export function parseIntList(flag: string, value: string | number | Array<string | number>, min = 1): number[] {
   const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((s) => s.trim());
