@@ -26,7 +26,7 @@ import {
   checkConfigLabels,
   checkConfigLengthRoom,
   checkEncodings,
-  checkPairTypes,
+  checkTemplateTypes,
   checkTextKind,
   checkMaxLength,
   checkModelLengthRoom,
@@ -386,11 +386,10 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     });
   }
 
-  // a sentence pair on a model of fewer token types than the tokenizer's pair template gives (one token type under a
-  // BERT template): refused before any task is scored, as its encodings would be (one pair encoded: its types alone)
-  keep((task) => {
-    if (task.textColumns.length === 2) checkPairTypes(tokenizer, maxLength, facts.limits, modelName);
-  });
+  // a model of fewer token types than the tokenizer's template gives a task's texts (one token type under a BERT
+  // template's pair, two under a Funnel tokenizer's [CLS] of type 2): refused before any task is scored, as its
+  // encodings would be (one pair or text encoded: its types alone)
+  keep((task) => checkTemplateTypes(tokenizer, maxLength, facts.limits, modelName, task.textColumns.length === 2));
 
   keep(dataFound);
   if (opts.submissionDir !== undefined) checkSubmissionFiles(opts.submissionDir, tasks);

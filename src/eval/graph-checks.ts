@@ -309,15 +309,22 @@ export function checkEncodings(
 
 /**
  * Throws checkEncodings' DataError where a model named `model` (its `limits`) has fewer token types than `tokenizer`'s
- * pair template gives (one type under a BERT template): one pair encoded at `maxLength`, its types alone (the ids of
- * two words say nothing of a data set's). A tokenizer that cannot encode here is left to the data's encodings. The one
- * check of a pair's types before any data is read: eval's, training's and a sweep's plan's.
+ * template gives a sentence pair (`pair` true: one type under a BERT template) or a single text (`pair` false: a
+ * Funnel tokenizer's [CLS], type 2): one pair or text encoded at `maxLength`, its types alone (the ids of two words say
+ * nothing of a data set's). A tokenizer that cannot encode here is left to the data's encodings. The one check of a
+ * text's types before any data is read: eval's, training's and a sweep's plan's.
  */
-export function checkPairTypes(tokenizer: Pick<TextTokenizer, 'encode' | 'source'>, maxLength: number, limits: InputLimits | null, model: string): void {
+export function checkTemplateTypes(
+  tokenizer: Pick<TextTokenizer, 'encode' | 'source'>,
+  maxLength: number,
+  limits: InputLimits | null,
+  model: string,
+  pair: boolean,
+): void {
   if (!limits || limits.typeVocabSize === null) return;
   let typeIds: readonly number[];
   try {
-    typeIds = tokenizer.encode('a', 'b', maxLength).typeIds;
+    typeIds = tokenizer.encode('a', pair ? 'b' : null, maxLength).typeIds;
   } catch {
     return;
   }

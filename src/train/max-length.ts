@@ -2,7 +2,7 @@
  * The check of a sentence pair's token types a training run (compress train / distill, a sweep's train or distill
  * step) makes before its length (runMaxLength, src/eval/max-length.ts): one function for runTraining and a sweep's plan.
  */
-import { checkPairTypes } from '../eval/graph-checks.ts';
+import { checkTemplateTypes } from '../eval/graph-checks.ts';
 import type { TextTokenizer } from '../eval/tokenizer.ts';
 import type { InputLimits } from '../bert/input-limits.ts';
 
@@ -14,5 +14,5 @@ import type { InputLimits } from '../bert/input-limits.ts';
  * to the data's encodings.
  */
 export function checkTrainingPairTypes(tokenizer: Pick<TextTokenizer, 'encode' | 'source'>, fed: ReadonlyArray<readonly [InputLimits | null, string]>): void {
-  for (const [limits, model] of fed) checkPairTypes(tokenizer, Number.MAX_SAFE_INTEGER, limits, model);
+  for (const [limits, model] of fed) checkTemplateTypes(tokenizer, Number.MAX_SAFE_INTEGER, limits, model, true);
 }

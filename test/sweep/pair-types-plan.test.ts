@@ -2,9 +2,11 @@
  * A sweep model of one token type (type_vocab_size 1, a token_type_ids input) whose tokenizer's pair template gives
  * type 1 is refused by the sweep's plan on a sentence-pair task, before any point runs, in eval's words
  * (checkEncodings), where every point failed when it evaluated it. On a single-sentence task it plans, as does a
- * model of two token types on the pair task.
+ * model of two token types on the pair task. A single sentence's own types are checked alike: a folder read as
+ * FunnelTokenizer gives [CLS] type 2 (transformers' FunnelConverter), past a model of two token types on SST-2, where
+ * the plan passed and every point failed when it evaluated it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +21,13 @@ beforeAll(() => {
   writeModelFolder(join(root, 'models', 'one-type'), tinyBert({ typeVocabSize: 1, numLabels: 1 }, { seed: 1 }), { regression: true });
   writeModelFolder(join(root, 'models', 'one-type-sst2'), tinyBert({ typeVocabSize: 1 }, { seed: 2 }));
   writeModelFolder(join(root, 'models', 'two-types'), tinyBert({ numLabels: 1 }, { seed: 3 }), { regression: true });
+  for (const [name, typeVocabSize] of [
+    ['funnel-two-types', 2],
+    ['funnel-three-types', 3],
+  ] as const) {
+    writeModelFolder(join(root, 'models', name), tinyBert({ typeVocabSize }, { seed: 4 }));
+    writeFileSync(join(root, 'models', name, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'FunnelTokenizer' }));
+  }
   writeGlueTask(join(root, 'glue'), 'STS-B', 8, ['dev']);
   writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['dev']);
 });
@@ -38,5 +47,14 @@ describe("a sweep's plan refuses a pair task on a model of fewer token types tha
   it('plans type_vocab_size 1 on a single-sentence task, and two token types on STS-B', async () => {
     expect(await refusal('one-type-sst2', 'SST-2')).toBeUndefined();
     expect(await refusal('two-types', 'STS-B')).toBeUndefined();
+  });
+});
+
+describe("a sweep's plan refuses a single-sentence task on a model of fewer token types than its tokenizer gives a text", () => {
+  it("a Funnel tokenizer's [CLS] (type 2) on a model of two token types: refused on SST-2; three token types plan", async () => {
+    expect(await refusal('funnel-two-types', 'SST-2')).toBe(
+      `${join(root, 'types.yaml')}: models[0] 'funnel-two-types': ${join(root, 'models', 'funnel-two-types', 'vocab.txt')} gives token type 2, but ${join(root, 'models', 'funnel-two-types', 'model.onnx')} has 2 token types: the tokenizer's template is not the model's`,
+    );
+    expect(await refusal('funnel-three-types', 'SST-2')).toBeUndefined();
   });
 });
