@@ -39,6 +39,7 @@ import { counted, isAre, plural, SettingsError, UsageError, fsReason, namingUser
 import {
   checkConfigLabels,
   checkModelLengthRoom,
+  checkTemplateTypes,
   evalLength,
   graphFacts,
   namedOtherHead,
@@ -907,8 +908,10 @@ function transformersJsTokenizerSource(tokenizerGiven: string, from: string, row
  * text after the special tokens its tokenizer (`source`: transformersJsTokenizerSource's) adds to a single text, in compress eval's line
  * (checkModelLengthRoom), and a folder whose model_max_length (transformersJsMaxLength: the tokenizer_config.json's,
  * or the source folder `from`'s config.json max_length, where the smaller) leaves none (checkRoomForText):
- * transformers.js truncates every text to it. No pass changes the table or those files. A tokenizer evaluation cannot
- * read is left to the folder's other checks.
+ * transformers.js truncates every text to it; and a model whose token-type table lacks the type the tokenizer gives a
+ * single text (a Funnel tokenizer's [CLS], type 2, on a model of two token types), in eval's line (checkTemplateTypes),
+ * where the folder was written with a warning that a pair's type failed, though transformers.js fails on every text. No
+ * pass changes the tables or those files. A tokenizer evaluation cannot read is left to the folder's other checks.
  */
 function checkLengthRoom(model: Model, structure: BertStructure, { found, tokenizerFrom, sourceConfig }: TokenizerSource, from: string, name: string): void {
   let tokenizer: TextTokenizer;
@@ -919,6 +922,7 @@ function checkLengthRoom(model: Model, structure: BertStructure, { found, tokeni
   }
   const limits = inputLimits(model, structure);
   checkModelLengthRoom(limits, tokenizer, false, name);
+  checkTemplateTypes(tokenizer, Number.MAX_SAFE_INTEGER, limits, name, false);
   const configFile = join(from, 'config.json');
   const maxLength = sourceConfig ? parseModelConfig(sourceConfig, configFile).maxLength : null;
   const ownLength = modelMaxLengthOf(found.config);

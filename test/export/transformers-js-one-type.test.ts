@@ -4,7 +4,7 @@
  * result (and `compress` / `export --format transformers.js`) warns in one line; single texts classify.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoModelForSequenceClassification, AutoTokenizer, env } from '@huggingface/transformers';
@@ -104,6 +104,24 @@ describe('--format transformers.js of a model of one token type', () => {
       expect([[...encoded.input_ids.data].map(Number), [...encoded.token_type_ids!.data].map(Number)]).toEqual([ours.ids, ours.typeIds]);
     }
   }, 30_000);
+
+  it("a folder named FunnelTokenizer on a model of two token types: refused before anything is written in eval's line ([CLS] type 2 fails every text in transformers.js), where it was written with a warning that a pair failed", async () => {
+    const config = tinyBertConfig({ typeVocabSize: 2 });
+    const hf = join(root, 'funnel-two-types');
+    writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 5, std: 0.5 }));
+    writeFileSync(join(hf, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...WORDS].join('\n') + '\n');
+    writeFileSync(join(hf, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'FunnelTokenizer' }));
+    const line = `${join(hf, 'vocab.txt')} gives token type 2, but ${hf} has 2 token types: the tokenizer's template is not the model's`;
+    const out = join(root, 'funnel-two-types-tjs');
+    await expect(exportToTransformersJs(hf, out)).rejects.toMatchObject({ message: line });
+    expect(existsSync(out)).toBe(false);
+    const onnx = writeModelFolder(join(root, 'two-types-onnx'), tinyBert());
+    writeFileSync(join(onnx, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'FunnelTokenizer' }));
+    await expect(compressToTransformersJs({ input: join(onnx, 'model.onnx'), output: join(root, 'two-types-onnx-tjs'), steps: [] })).rejects.toThrow(
+      /gives token type 2, but \S+model\.onnx has 2 token types: the tokenizer's template is not the model's$/,
+    );
+    expect(existsSync(join(root, 'two-types-onnx-tjs'))).toBe(false);
+  });
 
   it("a tokenizer.json whose BertProcessing sits in a Sequence within a Sequence (tokenizers applies it alike), its class returning no token types: the file written gives a pair's tokens type 0, as at one level, where the nested one kept type 1", async () => {
     const config = tinyBertConfig();
