@@ -21,6 +21,7 @@
  * result, if any, is refused by BullMQ (the lock is gone), and the store keeps one row per key, so a point is
  * never counted twice.
  */
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
@@ -82,7 +83,8 @@ export interface QueueWorkerOptions {
 }
 
 export type WorkerEvent =
-  | { type: 'ready'; queue: string; concurrency: number; threads: number }
+  /** Connected; `name`: this worker's (workerName), as the coordinator's lines and a failed point's error name it. */
+  | { type: 'ready'; queue: string; concurrency: number; threads: number; name: string }
   | { type: 'start'; point: SweepPoint; attempt: number }
   /** A point's result, taken by the queue (one it refused is said by a 'log' line instead). */
   | { type: 'finished'; point: SweepPoint; result: PointResult }
@@ -187,6 +189,17 @@ export function tooLargeFailure(workers: number, error: string): string {
 /** The failure of a point given back `times` times by the workers that took it (the last for `error`). */
 function givenBackFailure(times: number, error: string): string {
   return `given back by the workers that took it ${times} times, none of which could run it (the last: ${error}); a rerun of the coordinator (the same command, without --follow) queues it again`;
+}
+
+/**
+ * A name for a worker starting now, its own: the machine's hostname and the process's id, which two workers may share
+ * (in containers: pid 1 in each, a hostname given by --hostname or a replica's template; two workers run by one
+ * process), and a random suffix. It identifies the worker to BullMQ (its connection's client name, which
+ * connectedWorkerNames reads) and in a point's record of the workers that gave it back for memory (PointJob.tooLarge),
+ * and names it in the coordinator's lines and a failed point's error.
+ */
+export function workerName(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
 
 /** Points given back in a row (none run or failed between them) after which a worker stops: it is the broken one. */
@@ -312,7 +325,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
    */
   const code = codeFingerprint();
   /** This worker as BullMQ and the coordinator's lines name it. */
-  const name = `${hostname()}:${process.pid}`;
+  const name = workerName();
   const summary: WorkerSummary = { ran: 0, failed: 0 };
   let changedSaid = false;
   // (the terminal's Ctrl-C stops taking points, and the running ones finish: it must not reach the workers)
@@ -559,7 +572,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
       throw e;
     }
     connection.connected(worker);
-    emit({ type: 'ready', queue: address.display, concurrency, threads });
+    emit({ type: 'ready', queue: address.display, concurrency, threads, name });
     const running = worker.run();
     if (opts.signal?.aborted) requestStop();
     opts.signal?.addEventListener('abort', requestStop, { once: true });

@@ -30,6 +30,12 @@ import { tinyQueue } from './tiny-queue.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { writeQuickSweep, writeXlmModel } from '../sweep/tiny-sweep.ts';
 
+/** `text` as a regular expression matching it alone. */
+const escaped = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The name of a worker run by this process (workerName): its hostname, its pid and a random suffix. */
+const ownName = new RegExp(`^${escaped(hostname())}:${process.pid}:[0-9a-f]{6}$`);
+
 /** This file's database on a shared Redis. */
 const DB = 2;
 
@@ -176,7 +182,7 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     expect(events.some((e) => e.type === 'log' && e.point !== undefined && e.point.key !== fits.key)).toBe(false);
     for (const p of large) {
       const job = (await q.queue.getJob(p.key))!;
-      expect([await job.getState(), job.attemptsMade, job.data.tooLarge?.workers]).toEqual(['failed', 1, [`${hostname()}:${process.pid}`]]);
+      expect([await job.getState(), job.attemptsMade, job.data.tooLarge?.workers]).toEqual(['failed', 1, [expect.stringMatching(ownName)]]);
       const [head, last] = job.failedReason.split(' (the last: ');
       expect(head).toBe('no worker connected to the queue has memory enough for it: 1 worker gave it back');
       expect(
@@ -249,6 +255,48 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     await r.job.remove();
   }, 120_000);
 
+  it("counts apart each worker that gave a point back for memory, though two share a hostname and a process id (pid 1 in two containers; here two workers in one process), where the second took the first's refusal for its own, left the point unrun, and failed it as given back by 1 worker", async () => {
+    const big: SweepPoint = { ...point, key: `${point.key}-same-pid`, bench: { ...point.bench, batch: [2 ** 29] } };
+    const stop = new AbortController();
+    const events: WorkerEvent[][] = [[], []];
+    const names: string[] = [];
+    let ready: () => void = () => {};
+    const bothReady = new Promise<void>((res) => (ready = res));
+    const workers = events.map((list, i) =>
+      runQueueWorker({
+        queue: q.redis.url(DB),
+        cacheDir: join(q.t.root, `same-pid-${i}`),
+        signal: stop.signal,
+        onEvent: (e) => {
+          list.push(e);
+          if (e.type === 'ready' && names.push(e.name) === 2) ready();
+        },
+      }),
+    );
+    try {
+      await bothReady;
+      await q.queue.add('memory', { point: big, files: await pointFiles(big, sha256File) }, jobOptions(big.key, 10));
+      let job = (await q.queue.getJob(big.key))!;
+      const deadline = Date.now() + 60_000;
+      while (!(await job.isFailed()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      job = (await q.queue.getJob(big.key))!;
+      expect(job.failedReason).toMatch(
+        /^no worker connected to the queue has memory enough for it: 2 workers gave it back \(the last: bench\.batch 536870912 /,
+      );
+      // (each tried it once, and gave it back once; taken again, it was left unrun)
+      for (const list of events) {
+        expect(list.filter((e) => e.type === 'start')).toHaveLength(1);
+        expect(list.filter((e) => e.type === 'given-back')).toHaveLength(1);
+      }
+      expect(names[0]).not.toBe(names[1]);
+      for (const name of names) expect(name).toMatch(ownName);
+      await job.remove();
+    } finally {
+      stop.abort();
+      await Promise.all(workers);
+    }
+  }, 120_000);
+
   it("gives back a point for which it cannot start a worker process, without counting its runs, where such a worker used up the point's runs", async () => {
     const unrun: SweepPoint = { ...point, key: `${point.key}-unstarted` };
     await q.queue.add('unstarted', { point: unrun, files: await pointFiles(unrun, sha256File) }, jobOptions(unrun.key, 10));
@@ -274,7 +322,9 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
   it('gives back a point whose coordinator then says so, naming the worker and why, where it said nothing', async () => {
     const file = writeQuickSweep(q.t.root, 'given-back', 'models: [{path: models/tiny-sst2, tasks: [SST-2]}]\ncalibration: false\npipelines: [baseline]\n');
     const why = 'cannot start a worker process: spawn /nonexistent/node ENOENT';
-    const said = `tiny-sst2 · baseline: worker ${hostname()}:${process.pid} gave it back (${why}); queued again for another worker, its run not counted`;
+    const said = new RegExp(
+      `^tiny-sst2 · baseline: worker ${ownName.source.slice(1, -1)} gave it back \\(${escaped(why)}\\); queued again for another worker, its run not counted$`,
+    );
     const stop = new AbortController();
     const lines: string[] = [];
     let worker: Promise<unknown> | undefined;
@@ -296,7 +346,7 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
               (x: unknown) => x,
             );
           }
-          if (lines.filter((l) => l === said).length === GIVE_BACKS_TO_STOP) stop.abort();
+          if (lines.filter((l) => said.test(l)).length === GIVE_BACKS_TO_STOP) stop.abort();
         },
       });
       expect(await worker).toBeInstanceOf(QueueError);
@@ -304,7 +354,10 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
       unstartable.on = false;
       await q.queue.obliterate({ force: true });
     }
-    expect(lines.filter((l) => l.includes('gave it back'))).toEqual(Array(GIVE_BACKS_TO_STOP).fill(said));
+    const backs = lines.filter((l) => l.includes('gave it back'));
+    expect(backs).toHaveLength(GIVE_BACKS_TO_STOP);
+    for (const l of backs) expect(l).toMatch(said);
+    expect(new Set(backs).size).toBe(1); // (one worker, one name)
   }, 120_000);
 
   /** The error of the first run of `queued` (with `files`) by a worker here: its failure's, or why it gave it back. */
@@ -401,9 +454,11 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
       return job.failedReason;
     };
     const same = await failure('same-copy', codeFingerprint()!);
-    expect(same).toMatch(new RegExp(`^worker ${hostname()}:${process.pid}: \\S+: (?!.*copy)`));
-    expect(await failure('other-copy', 'b'.repeat(64))).toBe(
-      `${same} (this worker's copy of bert-compress differs from the coordinator's, though their versions are the same: give this machine the coordinator's copy and start the worker again)`,
+    expect(same).toMatch(new RegExp(`^worker ${ownName.source.slice(1, -1)}: \\S+: (?!.*copy)`));
+    // (each worker its own name: the same failure but for it)
+    const unnamed = (f: string) => f.replace(/^worker \S+: /, 'worker NAME: ');
+    expect(unnamed(await failure('other-copy', 'b'.repeat(64)))).toBe(
+      `${unnamed(same)} (this worker's copy of bert-compress differs from the coordinator's, though their versions are the same: give this machine the coordinator's copy and start the worker again)`,
     );
   }, 60_000);
 
