@@ -107,21 +107,25 @@ export function checkPathLength(path: string, label: string, what: 'file' | 'fol
  * Refuses any of `paths` that is too long to be written atomically (checkPathLength: its temporary name would pass
  * NAME_MAX or PATH_MAX), exists and is not a regular file (a folder, device, pipe or socket), or lies under a file
  * (checkFolderPath); creates nothing. A SettingsError: the name given is wrong, which a command line checks as its
- * usage mistake (commandLineCheck).
+ * usage mistake (commandLineCheck). `advice` ends the refusal of a file that is not a regular one: where the names
+ * are the command's own in a folder given (a submission's `<task>.tsv`), what to do instead of giving another name.
  */
-export function checkOutputKinds(paths: readonly string[], label: string): void {
+export function checkOutputKinds(paths: readonly string[], label: string, advice = 'give a file name'): void {
   for (const path of paths) {
     checkPathLength(path, label, 'file');
     checkFolderPath(dirname(path), label);
     const kind = kindOf(path);
-    if (kind === 'folder') throw new SettingsError(`${label}: ${path} is a folder; give a file name`);
-    if (kind === 'special') throw new SettingsError(`${label}: ${path} is not a regular file (a device, pipe or socket); give a file name`);
+    if (kind === 'folder') throw new SettingsError(`${label}: ${path} is a folder; ${advice}`);
+    if (kind === 'special') throw new SettingsError(`${label}: ${path} is not a regular file (a device, pipe or socket); ${advice}`);
   }
 }
 
-/** `checkOutputFile` for several files: each one's type is checked, then each distinct folder once (one probe). */
-export function checkOutputFiles(paths: readonly string[], label: string): void {
-  checkOutputKinds(paths, label);
+/**
+ * `checkOutputFile` for several files (`advice` as checkOutputKinds'): each one's type is checked, then each distinct
+ * folder once (one probe).
+ */
+export function checkOutputFiles(paths: readonly string[], label: string, advice?: string): void {
+  checkOutputKinds(paths, label, advice);
   for (const dir of new Set(paths.map((p) => dirname(resolve(p))))) checkOutputFolder(dir, label);
 }
 

@@ -6,9 +6,9 @@
  * server takes no score outside it; the metrics are computed on the model's own scores).
  */
 import { join } from 'node:path';
-import { SettingsError, UserError } from '../errors.ts';
+import { checkOutputFiles } from '../destination.ts';
+import { UserError } from '../errors.ts';
 import { writeFilesAtomic } from '../files.ts';
-import { kindOf } from '../folders.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import { countMissingPredictions } from './metrics/index.ts';
 
@@ -25,18 +25,17 @@ export function submissionFile(dir: string, task: TaskDefinition): string {
 }
 
 /**
- * Refuses, before any work, a submission folder where a task's file cannot be written: `<dir>/<task>.tsv` is a folder,
- * or not a regular file (a device, pipe or socket). Found only when writing, after every task was run, it lost the run.
+ * Refuses, before any work, a submission folder where a task's file cannot be written, as every output's
+ * (checkOutputFiles): `<dir>/<task>.tsv` a folder or not a regular file (a device, pipe or socket), `dir` under a
+ * file, a folder that takes no new files (created when missing), a path too long. Found only when writing, after every
+ * task was run, it lost the run.
  */
 export function checkSubmissionFiles(dir: string, tasks: readonly TaskDefinition[]): void {
-  for (const task of tasks) {
-    const file = submissionFile(dir, task);
-    const kind = kindOf(file, `--submission ${dir}`);
-    if (kind === 'folder' || kind === 'special') {
-      const what = kind === 'folder' ? 'a folder' : 'not a regular file (a device, pipe or socket)';
-      throw new SettingsError(`--submission ${dir}: ${file}, the file of the ${task.name} predictions, is ${what}; remove it or give another folder`);
-    }
-  }
+  checkOutputFiles(
+    tasks.map((task) => submissionFile(dir, task)),
+    `--submission ${dir}`,
+    'remove it or give another folder',
+  );
 }
 
 /** One prediction as the GLUE server expects it for this task. */

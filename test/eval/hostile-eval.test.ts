@@ -245,7 +245,7 @@ describe('compress eval --out', () => {
     mkdirSync(join(submission, 'SST-2.tsv'), { recursive: true });
     const progress: number[] = [];
     const test = { split: 'test', 'glue-dir': glue, submission } as Partial<EvalArgs>;
-    const pattern = /^--submission \S+: \S+SST-2\.tsv, the file of the SST-2 predictions, is a folder; remove it or give another folder$/;
+    const pattern = /^--submission \S+: \S+SST-2\.tsv is a folder; remove it or give another folder$/;
     await expect(evalRun(MODEL, join(tiny.root, `report-${n++}.json`), test)).rejects.toThrow(pattern);
     await expect(
       evaluate({
@@ -264,5 +264,17 @@ describe('compress eval --out', () => {
     const result = await evaluate({ model: MODEL, tasks: ['SST-2'], split: 'test', glueDir: glue, submissionDir: submission, threads: 1 });
     expect(result.submissionFiles).toEqual([join(submission, 'SST-2.tsv')]);
     expect(readFileSync(join(submission, 'SST-2.tsv'), 'utf8').trimEnd().split('\n')).toHaveLength(rows + 1);
+  });
+
+  it("refuses, before any work, evaluate's submission folder under a file (checked as every output's folder is)", async () => {
+    const { glue } = glueWithTest();
+    const file = join(tiny.root, `not-a-folder-${n++}`);
+    writeFileSync(file, 'x');
+    const submissionDir = join(file, 'submission');
+    const progress: number[] = [];
+    const run = evaluate({ model: MODEL, tasks: ['SST-2'], split: 'test', glueDir: glue, submissionDir, threads: 1, onProgress: (e) => progress.push(e.done) });
+    await expect(run).rejects.toThrow(SettingsError);
+    await expect(run).rejects.toThrow(new RegExp(`^--submission ${submissionDir}: ${file} is a file, not a folder$`));
+    expect(progress).toEqual([]);
   });
 });
