@@ -1490,7 +1490,7 @@ function checkTeacher(t: PointTrainingStep, read: ModelReader): void {
   const task = getTask(t.task);
   const dir = locateModel(t.teacher!).dir;
   const config = task.regression ? EMPTY_MODEL_CONFIG : readModelConfig(dir);
-  checkTaskTeacher(task, teacher.structure.head, config.id2label, t.teacher!, config.file ?? join(dir, 'config.json'));
+  checkTaskTeacher(task, teacher.structure.head, config.id2label, t.teacher!, config.file ?? join(dir, 'config.json'), teacher.graph, teacher.structure);
 }
 
 /**

@@ -32,9 +32,13 @@ export const BENCH_SETTING_NAMES: Readonly<Record<string, string>> = {
   '--max-time': 'bench.maxTime',
 };
 
-/** `message` with each flag of `names` ('--teacher') replaced by its setting ('distill.teacher'); other text as it is. */
+/**
+ * `message` with each flag of `names` ('--teacher') replaced by its setting ('distill.teacher'); other text as it is,
+ * and a command it gives to run, in parentheses ('(compress train X --task SST-2 --new-head -o OUT)'), whose flags
+ * are the command's.
+ */
 export function renameFlags(message: string, names: Readonly<Record<string, string>>): string {
-  return message.replace(/(?<![\w-])--[a-z][a-z0-9-]*/g, (flag) => names[flag] ?? flag);
+  return message.replace(/\(compress [^()]*\)|(?<![\w-])--[a-z][a-z0-9-]*/g, (found) => (found.startsWith('(') ? found : (names[found] ?? found)));
 }
 
 /** Runs `stage`; a UserError it throws leaves with its flags renamed as `names` says (same class, same cause). */

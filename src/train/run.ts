@@ -976,7 +976,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
     const other = namedOtherHead(readConfig?.architectures, teacherModel);
     if (other) throw new SettingsError(`--teacher ${o.teacher}: ${otherHeadLine(configFile, other)}; distillation reads a teacher's class scores`);
     const teacherLabels = !task.regression && configJson ? parseModelConfig(configJson, configFile).id2label : null;
-    checkTaskTeacher(task, teacherShape(teacherModel, teacherStructure).head, teacherLabels, o.teacher!, configFile);
+    checkTaskTeacher(task, teacherShape(teacherModel, teacherStructure).head, teacherLabels, o.teacher!, configFile, teacherModel, teacherStructure);
   }
   // (a student model fed the teacher's token ids: the same rows, and tokenizer files beside it of the same vocabulary)
   if (teacherModel && studentLimits) {

@@ -30,6 +30,13 @@ describe('setting names in errors of sweep points', () => {
     );
   });
 
+  it('leaves the flags of a command the error gives to run, in parentheses, as the command takes them', () => {
+    const names = trainingSettingNames('distill');
+    expect(renameFlags('--teacher t: give it (compress train t --task SST-2 --new-head -o OUT) and --task (--task x)', names)).toBe(
+      'distill.teacher t: give it (compress train t --task SST-2 --new-head -o OUT) and distill.task (distill.task x)',
+    );
+  });
+
   it('keeps the error class and renames only user errors', async () => {
     const thrown = namingSettings(EVAL_SETTING_NAMES, async () => {
       throw new SettingsError('--max-length 1 leaves no room for text after 2 special tokens');

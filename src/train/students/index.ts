@@ -26,7 +26,7 @@ import { anotherTasksLabels } from '../../eval/labels.ts';
 import type { TaskDefinition } from '../../glue/tasks.ts';
 import { RECURRENT_MODEL, recurrentModelLstm } from '../../pass/recurrent.ts';
 import type { BertStructure, TaskHead } from '../../bert/structure.ts';
-import { headInWords } from '../../bert/classifier.ts';
+import { encoderOnlyNote, headInWords, newHeadAdvice } from '../../bert/classifier.ts';
 import {
   attentionHeadSize,
   configId2label,
@@ -40,7 +40,7 @@ import {
 } from '../../bert/config.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { MemoryRefusal, NotBertError, SettingsError, counted, groupedDigits, quotedText } from '../../errors.ts';
-import { encoderOnly, isBareEncoder, newClassifier, pooledOutput, withClassifier } from './classifier.ts';
+import { encoderOnly, isBareEncoder, newClassifier, noClassifierPlace, pooledOutput, withClassifier } from './classifier.ts';
 import { readVocabulary, vocabularyDifference } from '../../eval/tokenizer.ts';
 import { TRAINING_OPSET } from '../../gradients/index.ts';
 import { parseStudentSpec } from './spec.ts';
@@ -350,7 +350,8 @@ export function teacherShape(teacher: Model, structure?: BertStructure): Teacher
 
 /**
  * Refuses, in one line, a task-stage teacher that cannot teach `task`: its classifier (`head`: the teacher's, any kind)
- * of another width, or none (encoder-only, or another kind of head, named: a pretraining or a multiple-choice head);
+ * of another width, or none (encoder-only, in eval's words for such a model: encoderOnlyTeacherRefusal, of `model`
+ * and its `structure` where the caller has it; or another kind of head, named: a pretraining or a multiple-choice head);
  * or of the task's width with another GLUE task's labels (`id2label`, read from `file`: an SST-2 teacher for MRPC, not
  * 'fix id2label', whose LABEL_0… would distil its SST-2 outputs as MRPC's). Labels that fit no task are left to the
  * label check. `teacher`: the teacher as the user named it.
@@ -361,11 +362,14 @@ export function checkTaskTeacher(
   id2label: ReadonlyMap<number, string> | null,
   teacher: string,
   file: string,
+  model: Model,
+  structure?: BertStructure,
 ): void {
   const wanted = task.regression ? 1 : task.labels.length;
   const outputs = head?.kind === 'sequence-classification' ? head.numLabels : undefined;
+  if (!head) throw encoderOnlyTeacherRefusal(task, teacher, model, structure);
   if (outputs !== wanted) {
-    const has = outputs ?? (head ? `no classifier but ${headInWords(head)}` : 'no classifier');
+    const has = outputs ?? `no classifier but ${headInWords(head)}`;
     throw new SettingsError(`${task.name} needs ${counted(wanted, 'output')}; the teacher has ${has}`);
   }
   const other = anotherTasksLabels(task, id2label, wanted);
@@ -374,6 +378,22 @@ export function checkTaskTeacher(
       `--teacher ${teacher}: its labels (${file}: ${[...id2label!.values()].join(', ')}) are ${other}, not ${task.name}'s: distil ${task.name} from a teacher fine-tuned on it`,
     );
   }
+}
+
+/**
+ * checkTaskTeacher's refusal of an encoder-only teacher `model` (at `teacher`, as the user named it; `structure`: its
+ * findBert, where the caller has it) for the task stage of `task`, in eval's words for such a model (its path, what it
+ * outputs, what needs a classifier, the way to give it one): a classifier given by compress train --new-head where it
+ * has a pooler to put it on (newHeadAdvice), and general distillation, which such a teacher teaches as it is.
+ */
+function encoderOnlyTeacherRefusal(task: TaskDefinition, teacher: string, model: Model, structure?: BertStructure): SettingsError {
+  const s = structure ?? findBert(model, { label: 'teacher' });
+  const quantized = quantizedWeight(s);
+  const general = 'a teacher without one teaches general distillation alone (--stage general)';
+  const way = noClassifierPlace(model, s, 'it')
+    ? `it has no pooler to put one on, and ${general}`
+    : `${newHeadAdvice(task.name, teacher, quantized, false, quantized === undefined ? undefined : quantizedFrom(locateModel(teacher).onnx))} and distil from that; ${general}`;
+  return new SettingsError(`--teacher ${teacher}: ${encoderOnlyNote(model)}: distillation reads a teacher's class scores; ${way}`);
 }
 
 /** The divisor of `n` nearest to `target` (the larger of two as near). */
