@@ -157,7 +157,12 @@ export function ensureFolder(dir: string, label = dir): void {
   }
 }
 
+/** What a path that is no folder is, by its kind (kindOf): 'a file', or 'a device, pipe or socket'. */
+export function notFolderKind(kind: 'file' | 'special'): string {
+  return kind === 'file' ? 'a file' : 'a device, pipe or socket';
+}
+
 /** Why `abs`, a part of the folder path `label` names, cannot be a folder. */
 export function notAFolder(label: string, abs: string, kind: 'file' | 'special'): string {
-  return `${label}: ${abs} is ${kind === 'file' ? 'a file' : 'a device, pipe or socket'}, not a folder`;
+  return `${label}: ${abs} is ${notFolderKind(kind)}, not a folder`;
 }

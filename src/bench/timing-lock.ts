@@ -26,7 +26,7 @@ import {
 import { pauseUnlessAborted } from '../interrupt.ts';
 import { describeMachineLoad, loadContended, machineLoadOff, type MachineLoad } from './machine-load.ts';
 import { fsReason, UsageError } from '../errors.ts';
-import { kindOf } from '../folders.ts';
+import { kindOf, notFolderKind } from '../folders.ts';
 
 /** Environment variable naming the lock file (default: `bert-compress-timing.lock` in the temporary folder). */
 export const TIMING_LOCK_ENV = 'BERT_COMPRESS_TIMING_LOCK';
@@ -107,8 +107,7 @@ export function defaultLockFile(env: Readonly<Record<string, string | undefined>
   // naming the file's temporary name and Node's error, where a typo in the variable is the user's to mend)
   const folder = dirname(resolve(given));
   const kind = kindOf(folder);
-  if (kind !== 'folder')
-    throw refuse(`${given} is in no folder (${folder} ${kind === null ? 'does not exist' : `is ${kind === 'file' ? 'a file' : 'a device, pipe or socket'}`})`);
+  if (kind !== 'folder') throw refuse(`${given} is in no folder (${folder} ${kind === null ? 'does not exist' : `is ${notFolderKind(kind)}`})`);
   return given;
 }
 
