@@ -388,10 +388,13 @@ export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
   const best = l.epochs.find((e) => e.epoch === l.bestEpoch);
   lines.push(
     '',
-    // (no dev score: nothing chose among the epochs, the last one's model is written)
-    best?.score !== undefined
-      ? `best epoch: ${l.bestEpoch} (dev ${l.task} ${times100(best.score, '-')}${scoreMeaning(best)})`
-      : `kept the last epoch (${l.bestEpoch}): no dev evaluation`,
+    // (no dev score: nothing chose among the epochs, the last one's model is written; no defined one, as every epoch's
+    // Pearson of constant STS-B references: nothing chose either, the first is kept: beatsBest)
+    best?.score === undefined
+      ? `kept the last epoch (${l.bestEpoch}): no dev evaluation`
+      : Number.isNaN(best.score)
+        ? `kept epoch ${l.bestEpoch}: no epoch has a defined dev ${l.task} score${undefinedMetrics(best)}`
+        : `best epoch: ${l.bestEpoch} (dev ${l.task} ${times100(best.score, '-')}${scoreMeaning(best)})`,
     `wrote ${l.output.path}${l.output.dataFile ? ` with its weights in ${l.output.dataFile}` : ''} (${formatMB(fileBytes)}, ${groupedDigits(l.after.params)} parameters${l.output.encoderOnly ? '; encoder only, no classifier: outputs last_hidden_state, pooler_output' : ''}) and ${l.output.path}.json${besideModel(l)}`,
   );
   return lines;
@@ -418,7 +421,15 @@ function scoreMeaning(e: EpochRecord): string {
   return names.length > 1 ? `, the mean of ${names.map((m) => METRIC_SHORT_NAMES[m] ?? m).join(' and ')}` : '';
 }
 
-/** Epoch, mean training loss, each dev metric ×100, seconds; the best epoch marked when there are several. */
+/** The metrics of an epoch whose dev score is undefined that are: ' (Pearson and Spearman undefined)'; '' where none is named. */
+function undefinedMetrics(e: EpochRecord): string {
+  const names = Object.entries(e.metrics ?? {})
+    .filter(([, v]) => Number.isNaN(v))
+    .map(([m]) => METRIC_SHORT_NAMES[m as keyof MetricValues] ?? m);
+  return names.length > 0 ? ` (${names.join(' and ')} undefined)` : '';
+}
+
+/** Epoch, mean training loss, each dev metric ×100, seconds; the best epoch marked when there are several ('kept' where no epoch's score is defined). */
 function epochTable(epochs: readonly EpochRecord[], bestEpoch: number): string[] {
   const metricNames = [...new Set(epochs.flatMap((e) => Object.keys(e.metrics ?? {})))] as Array<keyof MetricValues>;
   const header = ['epoch', 'train loss', ...metricNames.map((m) => `dev ${METRIC_SHORT_NAMES[m] ?? m}`), 'seconds', ''];
@@ -427,7 +438,8 @@ function epochTable(epochs: readonly EpochRecord[], bestEpoch: number): string[]
     e.loss.toFixed(4),
     ...metricNames.map((m) => times100(e.metrics?.[m], '-')),
     e.seconds.toFixed(1),
-    e.epoch === bestEpoch && epochs.length > 1 && e.score !== undefined ? 'best' : '',
+    // (an epoch kept where no epoch's score is defined was chosen by none: beatsBest keeps the first)
+    e.epoch === bestEpoch && epochs.length > 1 && e.score !== undefined ? (Number.isNaN(e.score) ? 'kept' : 'best') : '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>

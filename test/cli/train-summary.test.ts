@@ -67,4 +67,21 @@ describe('the summary line of a trained model', () => {
     expect(best('STS-B', { pearson: 0.5, spearmanr: 0.4 })).toBe('best epoch: 1 (dev STS-B 45.00, the mean of Pearson and Spearman)');
     expect(best('SST-2', { accuracy: 0.5 })).toBe('best epoch: 1 (dev SST-2 50.00)');
   });
+
+  it("says no epoch was chosen where no epoch's dev score is defined (was 'best epoch: 1 (dev STS-B -, the mean of Pearson and Spearman)')", () => {
+    const output = { path: join(dir, 'inline.onnx'), sha256: '' };
+    const kept = (task: string, metrics: Record<string, number>) => formatSummary(lineage(output, 8, 2, task, metrics), 5000).at(-2);
+    expect(kept('STS-B', { pearson: Number.NaN, spearmanr: Number.NaN })).toBe(
+      'kept epoch 1: no epoch has a defined dev STS-B score (Pearson and Spearman undefined)',
+    );
+    expect(kept('CoLA', { matthews_correlation: Number.NaN })).toBe('kept epoch 1: no epoch has a defined dev CoLA score (MCC undefined)');
+    // (the table marks it kept, not best; one of a defined score, best)
+    const table = (score: number) => {
+      const l = lineage(output, 8, 2, 'STS-B', { pearson: score, spearmanr: score });
+      const epochs = [l.epochs[0]!, { ...l.epochs[0]!, epoch: 2 }];
+      return formatSummary({ ...l, epochs } as TrainLineage, 5000).filter((line) => /^ +[12] /.test(line));
+    };
+    expect(table(Number.NaN).map((line) => line.split(/ +/).at(-1))).toEqual(['kept', '1.0']);
+    expect(table(0.5).map((line) => line.split(/ +/).at(-1))).toEqual(['best', '1.0']);
+  });
 });
