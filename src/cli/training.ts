@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { checkModelOutputName, realPathOf } from '../export/destination.ts';
 import type { Argv } from 'yargs';
-import { choiceRefusal, counted, groupedDigits, SettingsError, UsageError } from '../errors.ts';
+import { choiceRefusal, counted, groupedDigits, quotedText, SettingsError, UsageError } from '../errors.ts';
 import { settingWord } from '../pass/settings.ts';
 import { parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { locateModel } from '../onnx/locate.ts';
@@ -272,7 +272,8 @@ export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string 
 export async function checkStudentSpec(spec: string): Promise<void> {
   const students = await import('../train/students/index.ts');
   // (a spec's form is the command line's: its refusal a usage mistake)
-  if (students.isStudentSpec(spec)) commandLineCheck(() => students.checkStudentSpec(spec));
+  // (named as the flag's other refusals name it: '--student 'bert:layers=x': …', as '--student 'ever-other': …')
+  if (students.isStudentSpec(spec)) commandLineCheck(() => students.checkStudentSpec(spec, `--student ${quotedText(spec)}`));
   else if (!existsSync(spec)) {
     // (a spec written as a path, with a folder or an .onnx name, is a missing model, not a mistyped form)
     if (/[\\/]|\.onnx$/i.test(spec)) throw new SettingsError(`--student ${spec}: no such file or folder`);

@@ -420,7 +420,8 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
         `a student replaces the model so far, so this must be the pipeline's first step (or drop 'student' to ${kind} the output of the steps before it)`,
       );
     try {
-      checkStudentSpec(spec);
+      // (the value alone before its fault, the place naming the setting: 'settings.student: 'bert:layers=x': …', as layerMap's)
+      checkStudentSpec(spec, quotedText(spec));
     } catch (e) {
       throw new StepSettingError('student', (e as Error).message);
     }

@@ -79,23 +79,24 @@ describe('exit codes', () => {
       ['distill', '--teacher', model, '--student', 'every-other', '--task', 'SST-2', '-o', join(root, 'noext')],
       /^compress: -o \S+noext: give a file name ending/,
     ],
-    // a --student spec's form (every-other, bert:…, bilstm:…), as a pass flag's value
+    // a --student spec's form (every-other, bert:…, bilstm:…), as a pass flag's value, named by the flag as its other
+    // refusals ('--student 'ever-other': …'), where it said "student 'bert:layerz=1': …"
     [
       ['distill', '--teacher', model, '--student', 'bert:layerz=1', '--task', 'SST-2', '-o', out],
-      /^compress: student 'bert:layerz=1': unknown setting 'layerz=1'/,
+      /^compress: --student 'bert:layerz=1': unknown setting 'layerz=1'/,
     ],
     [
       ['distill', '--teacher', model, '--student', 'bilstm:hidden=0', '--task', 'SST-2', '-o', out],
-      /^compress: student 'bilstm:hidden=0': hidden 0: expected an integer from 1 to 2\^53 − 1$/,
+      /^compress: --student 'bilstm:hidden=0': hidden 0: expected an integer from 1 to 2\^53 − 1$/,
     ],
     // a bert:… spec's heads that do not divide the hidden width it gives (its own, or its default heads')
     [
       ['distill', '--teacher', model, '--student', 'bert:layers=1,hidden=30,heads=4', '--task', 'SST-2', '-o', out],
-      /^compress: student 'bert:layers=1,hidden=30,heads=4': hidden 30 is not divisible by heads 4$/,
+      /^compress: --student 'bert:layers=1,hidden=30,heads=4': hidden 30 is not divisible by heads 4$/,
     ],
     [
       ['distill', '--teacher', model, '--student', 'bert:hidden=200', '--task', 'SST-2', '-o', out],
-      /^compress: student 'bert:hidden=200': hidden 200 is not divisible by heads 3 \(the default for hidden 200: hidden \/ 64, rounded\); give heads=A, e\.g\. heads=4$/,
+      /^compress: --student 'bert:hidden=200': hidden 200 is not divisible by heads 3 \(the default for hidden 200: hidden \/ 64, rounded\); give heads=A, e\.g\. heads=4$/,
     ],
     // data download's task names and --base-url, as eval's --tasks
     [['data', 'download', '--tasks', 'FOO', '--dir', join(root, 'glue')], /^compress: unknown task 'FOO'/],

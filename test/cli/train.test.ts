@@ -307,12 +307,12 @@ describe('compress train / distill: refusals before any work, one line each', ()
     [
       'bad bert: key',
       (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'bert:depth=2', '--task', 'SST-2', '-o', o],
-      /student 'bert:depth=2': unknown setting 'depth=2' \(expected layers=N, hidden=N, heads=N, intermediate=N\)/,
+      /^compress: --student 'bert:depth=2': unknown setting 'depth=2' \(expected layers=N, hidden=N, heads=N, intermediate=N\)/,
     ],
     [
       'bert: key given twice',
       (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'bert:layers=1,layers=2,hidden=32,heads=2,intermediate=64', '--task', 'SST-2', '-o', o],
-      /student 'bert:layers=1,layers=2,hidden=32,heads=2,intermediate=64': 'layers' given twice/,
+      /^compress: --student 'bert:layers=1,layers=2,hidden=32,heads=2,intermediate=64': 'layers' given twice/,
     ],
     [
       'bilstm: key given twice',

@@ -20,7 +20,7 @@
  * c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c').
  */
 import { checkIntegerOption, SettingsError, quotedText } from '../../errors.ts';
-import { parseStudentSpec } from './spec.ts';
+import { parseStudentSpec, studentFrame } from './spec.ts';
 import { Rng } from '../../bert/random.ts';
 import { findBert } from '../../bert/discover.ts';
 import type { Model } from '../../onnx/graph.ts';
@@ -59,7 +59,7 @@ const SPEC_USAGE = 'bilstm:hidden=H[,embedding=E][,mlp=M]';
  */
 export function parseBilstmSpec(spec: string): Partial<BilstmConfig> {
   const { hidden, embedding, mlp } = parseStudentSpec(spec, 'bilstm', ['hidden', 'embedding', 'mlp'], SPEC_USAGE);
-  if (hidden === undefined) throw new SettingsError(`student ${quotedText(spec)}: needs hidden=H (e.g. bilstm:hidden=300)`);
+  if (hidden === undefined) throw new SettingsError(`${studentFrame(spec)}: needs hidden=H (e.g. bilstm:hidden=300)`);
   return { hiddenSize: hidden, ...(embedding !== undefined && { embeddingSize: embedding }), ...(mlp !== undefined && { mlpSize: mlp }) };
 }
 

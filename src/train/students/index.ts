@@ -43,7 +43,7 @@ import { MemoryRefusal, NotBertError, SettingsError, counted, groupedDigits, quo
 import { encoderOnly, isBareEncoder, newClassifier, noClassifierPlace, pooledOutput, withClassifier } from './classifier.ts';
 import { readVocabulary, vocabularyDifference } from '../../eval/tokenizer.ts';
 import { TRAINING_OPSET } from '../../gradients/index.ts';
-import { parseStudentSpec } from './spec.ts';
+import { parseStudentSpec, studentFrame } from './spec.ts';
 import { adoptParameters, withParameters, type MaskInput, type Student } from '../student.ts';
 import {
   bilstmConfigJson,
@@ -416,7 +416,7 @@ export function bertStudentWidth(spec: string, teacherHidden: number): { hidden:
   if (hidden % heads !== 0) {
     const why =
       s.heads === undefined ? ` (the default for hidden ${hidden}: hidden / 64, rounded); give heads=A, e.g. heads=${nearestDivisor(hidden, heads)}` : '';
-    throw new SettingsError(`student ${quotedText(spec)}: hidden ${hidden} is not divisible by heads ${heads}${why}`);
+    throw new SettingsError(`${studentFrame(spec)}: hidden ${hidden} is not divisible by heads ${heads}${why}`);
   }
   return { hidden, heads };
 }
@@ -514,12 +514,21 @@ export function isStudentSpec(spec: string): boolean {
 /**
  * Checks the form of a bert:… or bilstm:… spec before any model is read (SettingsError naming the spec), a bert:…
  * spec's heads against the hidden width it gives (the teacher's width, where it gives none, is checked once read).
+ * `frame` names the spec before the fault as the caller names it (default studentFrame's `student 'bert:…'`; the
+ * command line `--student 'bert:…'`, as its other refusals of the flag; a sweep file the value alone, its place
+ * naming the setting).
  */
-export function checkStudentSpec(spec: string): void {
-  if (spec.startsWith('bert:')) {
-    const { hidden } = parseBertSpec(spec);
-    if (hidden !== undefined) bertStudentWidth(spec, hidden);
-  } else if (spec.startsWith('bilstm:')) parseBilstmSpec(spec);
+export function checkStudentSpec(spec: string, frame = studentFrame(spec)): void {
+  try {
+    if (spec.startsWith('bert:')) {
+      const { hidden } = parseBertSpec(spec);
+      if (hidden !== undefined) bertStudentWidth(spec, hidden);
+    } else if (spec.startsWith('bilstm:')) parseBilstmSpec(spec);
+  } catch (e) {
+    const own = `${studentFrame(spec)}: `;
+    if (!(e instanceof SettingsError) || !e.message.startsWith(own)) throw e;
+    throw new SettingsError(`${frame}: ${e.message.slice(own.length)}`, { cause: e });
+  }
 }
 
 export interface StudentSource {
@@ -610,7 +619,7 @@ export function checkStudentFits(spec: string, params: number, memoryBytes: numb
   const bytes = 4 * params;
   if (bytes <= memoryBytes) return;
   throw new MemoryRefusal(
-    `student ${quotedText(spec)}: ${groupedDigits(params)} parameters would take ${gigabytes(bytes)} as float32 weights alone, more than this machine's ${gigabytes(memoryBytes)} of memory; give smaller sizes`,
+    `${studentFrame(spec)}: ${groupedDigits(params)} parameters would take ${gigabytes(bytes)} as float32 weights alone, more than this machine's ${gigabytes(memoryBytes)} of memory; give smaller sizes`,
   );
 }
 

@@ -8,11 +8,19 @@
 import { integerText, SettingsError, quotedText } from '../../errors.ts';
 
 /**
+ * How a message names student `spec` in library code, before its fault (`student 'bert:layers=x'`); a caller that names
+ * the spec otherwise (a flag, a sweep file's setting) gives its own frame to checkStudentSpec.
+ */
+export function studentFrame(spec: string): string {
+  return `student ${quotedText(spec)}`;
+}
+
+/**
  * The sizes `spec` sets, by key (of `keys`), for a spec of `kind` (`usage` shows its form in the refusal of another
  * kind). A spec with no settings (`bert:`) sets none.
  */
 export function parseStudentSpec<K extends string>(spec: string, kind: string, keys: readonly K[], usage: string): Partial<Record<K, number>> {
-  const where = `student ${quotedText(spec)}`;
+  const where = studentFrame(spec);
   const text = spec.trim();
   const colon = text.indexOf(':');
   const given = (colon < 0 ? text : text.slice(0, colon)).trim();
