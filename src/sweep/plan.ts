@@ -764,7 +764,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         if (same.model.name !== m.name) {
           const other = spec.models.find((n) => n.name === same.model.name)!;
           throw new SettingsError(
-            `${spec.file}: ${modelLabel(spec, m)} is the same model as ${modelLabel(spec, other)} (the same file, sha256 ${sha256.slice(0, 12)}…, and tasks), so their ${quotedText(p.label)} points are one; keep one of them`,
+            `${spec.display}: ${modelLabel(spec, m)} is the same model as ${modelLabel(spec, other)} (the same file, sha256 ${sha256.slice(0, 12)}…, and tasks), so their ${quotedText(p.label)} points are one; keep one of them`,
           );
         }
         // (a distill step naming this model as its teacher, or a first one as its student, is one with the default
@@ -777,12 +777,12 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         const naming = [same, point].filter((q) => ownRole(q).length > 0);
         if (naming.length === 1)
           throw new SettingsError(
-            `${spec.file}: pipelines ${quotedText(same.label)} and ${quotedText(p.label)} are the same point for model ${quotedText(m.name)} (${quotedText(naming[0]!.label)} names ${quotedText(m.name)} itself as its distill ${ownRole(naming[0]!).join(' and ')}, the default); keep one, or leave ${quotedText(m.name)} out of one of them (its models:)`,
+            `${spec.display}: pipelines ${quotedText(same.label)} and ${quotedText(p.label)} are the same point for model ${quotedText(m.name)} (${quotedText(naming[0]!.label)} names ${quotedText(m.name)} itself as its distill ${ownRole(naming[0]!).join(' and ')}, the default); keep one, or leave ${quotedText(m.name)} out of one of them (its models:)`,
           );
         // (one point only as each step draws its seed: written otherwise, as seed: 1 and none)
         const seeds = pointKey(same, 'written') !== pointKey(point, 'written') ? `; ${SEED_RULE}` : '';
         throw new SettingsError(
-          `${spec.file}: pipelines ${quotedText(same.label)} and ${quotedText(p.label)} are the same point for model ${quotedText(m.name)} (the same steps and settings${seeds}); keep one`,
+          `${spec.display}: pipelines ${quotedText(same.label)} and ${quotedText(p.label)} are the same point for model ${quotedText(m.name)} (the same steps and settings${seeds}); keep one`,
         );
       }
       const on = graph ? onModel(point, graph.structure, structureOf) : undefined;
@@ -790,7 +790,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
       if (on && twin) {
         const notes = [...twin.notes, ...on.notes].join('; ');
         throw new SettingsError(
-          `${spec.file}: pipelines ${quotedText(twin.point.label)} and ${quotedText(p.label)} are the same point for model ${quotedText(m.name)} (their steps build the same model from it: ${notes}); keep one, or leave ${quotedText(m.name)} out of one of them (its models:)`,
+          `${spec.display}: pipelines ${quotedText(twin.point.label)} and ${quotedText(p.label)} are the same point for model ${quotedText(m.name)} (their steps build the same model from it: ${notes}); keep one, or leave ${quotedText(m.name)} out of one of them (its models:)`,
         );
       }
       if (on) alike.set(on.key, { point, notes: on.notes });
@@ -1011,7 +1011,7 @@ function modelLabel(spec: SweepSpec, m: ModelSpec): string {
 function refuseNoTokenizer(spec: SweepSpec, m: ModelSpec, dir: string): void {
   if (holdsNoTokenizer(dir))
     throw new DataError(
-      `${spec.file}: ${modelLabel(spec, m)}: its folder ${dir} has no tokenizer (${TOKENIZER_FILES}), which its points' GLUE eval reads (its baseline's, and every point's whose steps keep the model's files): put the model's tokenizer files beside it`,
+      `${spec.display}: ${modelLabel(spec, m)}: its folder ${dir} has no tokenizer (${TOKENIZER_FILES}), which its points' GLUE eval reads (its baseline's, and every point's whose steps keep the model's files): put the model's tokenizer files beside it`,
     );
 }
 
@@ -1042,7 +1042,7 @@ function refuseEncoderOnly(spec: SweepSpec, m: ModelSpec, read: ModelGraph | und
   // (one without a pooler is refused as a distill step's student too, in training's words: no way to give it one)
   const place = noClassifierPlace(read.graph, read.structure, 'it');
   throw new SettingsError(
-    `${spec.file}: ${modelLabel(spec, m)} is ${encoderOnlyNote(read.graph)}: a sweep's model needs a classifier (every point evaluates it)${place ? `, and ${place.message}` : `; give it as ${GENERAL_STAGE_STUDENT}`}`,
+    `${spec.display}: ${modelLabel(spec, m)} is ${encoderOnlyNote(read.graph)}: a sweep's model needs a classifier (every point evaluates it)${place ? `, and ${place.message}` : `; give it as ${GENERAL_STAGE_STUDENT}`}`,
   );
 }
 
@@ -1060,7 +1060,7 @@ function refuseOtherHeads(spec: SweepSpec, m: ModelSpec, read: ModelGraph | unde
     // (a pretraining or multiple-choice head is on a pooler, where train --new-head puts the task's classifier)
     const advice = head === 'pretraining' || head === 'multiple-choice' ? `: ${newHeadAdvice(task, path, quantizedWeight(read!.structure), true)}` : '';
     throw new SettingsError(
-      `${spec.file}: ${modelLabel(spec, m)}: a ${head} head; GLUE tasks need a sequence classifier (one score per label, or one for regression); every point evaluates it, its baseline too${advice}`,
+      `${spec.display}: ${modelLabel(spec, m)}: a ${head} head; GLUE tasks need a sequence classifier (one score per label, or one for regression); every point evaluates it, its baseline too${advice}`,
     );
   }
   // (config.json naming another head's class, BertForMultipleChoice, that the graph does not show to be a sequence
@@ -1068,7 +1068,7 @@ function refuseOtherHeads(spec: SweepSpec, m: ModelSpec, read: ModelGraph | unde
   const other = config.file ? namedOtherHead(config.architectures, read?.graph, read?.structure) : undefined;
   if (other) {
     throw new SettingsError(
-      `${spec.file}: ${modelLabel(spec, m)}: ${otherHeadLine(config.file!, other)}; GLUE tasks need one (one score per label, or one for regression); every point evaluates it, its baseline too`,
+      `${spec.display}: ${modelLabel(spec, m)}: ${otherHeadLine(config.file!, other)}; GLUE tasks need one (one score per label, or one for regression); every point evaluates it, its baseline too`,
     );
   }
 }
@@ -1098,7 +1098,7 @@ function refuseUnscorableTasks(spec: SweepSpec, m: ModelSpec, model: PlanModel |
         count === wanted && !other
           ? ''
           : `; ${other ? `its labels are ${other}: ` : ''}every point evaluates it on ${task.name}, its baseline too: ${newHeadAdvice(task.name, path, quantized, true, quantized && onnx !== undefined ? quantizedFrom(onnx) : undefined)}`;
-      throw new SettingsError(`${spec.file}: ${modelLabel(spec, m)}: ${e.message}${advice}`);
+      throw new SettingsError(`${spec.display}: ${modelLabel(spec, m)}: ${e.message}${advice}`);
     }
   }
 }
@@ -1114,7 +1114,7 @@ function refuseUnfedInputs(spec: SweepSpec, m: ModelSpec, read: ModelGraph | und
   try {
     modelInputs(read.graph, read.structure);
   } catch (e) {
-    if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${modelLabel(spec, m)}: ${e.message}`);
+    if (e instanceof SettingsError) throw new SettingsError(`${spec.display}: ${modelLabel(spec, m)}: ${e.message}`);
     throw e;
   }
 }
@@ -1188,8 +1188,8 @@ function checkShapes(
     if (tokenizer)
       for (const pair of new Set(m.tasks.map((name) => getTask(name).textColumns.length === 2))) checkTemplateTypes(tokenizer, maxLength, limits, onnx, pair);
   } catch (e) {
-    if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, EVAL_SETTING_NAMES)}`);
-    if (e instanceof DataError) throw new DataError(`${spec.file}: ${label}: ${e.message}`);
+    if (e instanceof SettingsError) throw new SettingsError(`${spec.display}: ${renameFlags(e.message, EVAL_SETTING_NAMES)}`);
+    if (e instanceof DataError) throw new DataError(`${spec.display}: ${label}: ${e.message}`);
     throw e;
   }
   try {
@@ -1199,7 +1199,7 @@ function checkShapes(
     // machine, a queued plan's too)
     checkRepeats({ repeats: bench.repeats, maxSeconds: bench.maxTime }, spec.pipelines.some((p) => runsOn(p, m) && p.steps.length > 0) ? 2 : 1, memory);
   } catch (e) {
-    if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, BENCH_SETTING_NAMES)}`);
+    if (e instanceof SettingsError) throw new SettingsError(`${spec.display}: ${renameFlags(e.message, BENCH_SETTING_NAMES)}`);
     throw e;
   }
 }
@@ -1214,7 +1214,7 @@ function checkBenchInputs(spec: SweepSpec, onnx: string, graph: Model): void {
   try {
     subjectOf(onnx, graph);
   } catch (e) {
-    if (e instanceof SettingsError) throw new SettingsError(`${spec.file}: ${renameFlags(e.message, BENCH_SETTING_NAMES)}`);
+    if (e instanceof SettingsError) throw new SettingsError(`${spec.display}: ${renameFlags(e.message, BENCH_SETTING_NAMES)}`);
     throw e;
   }
 }
@@ -1363,7 +1363,8 @@ function checkSteps(
       if (!t) {
         int4Refusal(s, sofar.int4Before);
         const uneven = s.pass === 'share-layers' ? shareAfterRatioSoFar(getPass(s.pass).check(s.settings), sofar, 'the point') : undefined;
-        if (uneven) warn?.(`warning: ${spec.file}: pipeline ${quotedText(p.label)} on model ${quotedText(m.name)}, ${stepName(i, 'share-layers')}: ${uneven}`);
+        if (uneven)
+          warn?.(`warning: ${spec.display}: pipeline ${quotedText(p.label)} on model ${quotedText(m.name)}, ${stepName(i, 'share-layers')}: ${uneven}`);
         sofar = afterPass(s, i, sofar);
         return;
       }
@@ -2615,7 +2616,7 @@ function stepRefusal(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, index: numb
   const message = training
     ? renameFlags(e.message, trainingSettingNames(training.kind, training.maxLength === undefined && spec.eval.maxLength !== undefined))
     : e.message;
-  const line = `${spec.file}: pipeline ${quotedText(p.label)} on model ${quotedText(m.name)}, ${stepName(index, p.steps[index]!.pass)}: ${message}`;
+  const line = `${spec.display}: pipeline ${quotedText(p.label)} on model ${quotedText(m.name)}, ${stepName(index, p.steps[index]!.pass)}: ${message}`;
   return e instanceof DataError ? new DataError(line) : e instanceof NotBertError ? new NotBertError(line) : new SettingsError(line);
 }
 

@@ -123,6 +123,8 @@ export interface EvalSpec {
 export interface SweepSpec {
   /** Absolute path of the sweep file. */
   file: string;
+  /** The sweep file's path as given (the command line's), which every refusal and warning of the file names. */
+  display: string;
   name: string;
   /** Absolute GLUE folder, when the file names one. */
   glueDir?: string;
@@ -186,6 +188,7 @@ export function parseSweep(raw: unknown, file: string, display = file): SweepSpe
   );
   const spec: SweepSpec = {
     file,
+    display,
     name: doc.name === undefined ? f.oneLine(basename(file, extname(file)), 'name', 'the file name') : f.oneLine(f.string(doc.name, 'name'), 'name'),
     models,
     pipelines: parsePipelines(f, doc.pipelines, base, models),

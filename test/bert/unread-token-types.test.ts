@@ -270,7 +270,7 @@ describe('a graph that declares an input of another name it never reads (special
       'stm.yaml',
     );
     await expect(planSweep(spec, { glueDir, workDir: join(work, 'special-tokens-mask-sweep') })).rejects.toThrow(
-      `${file}: models[0] 'special-tokens-mask': ${refusal}`,
+      `stm.yaml: models[0] 'special-tokens-mask': ${refusal}`,
     );
   });
 

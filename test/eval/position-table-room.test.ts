@@ -64,7 +64,7 @@ describe('a position table that leaves no room for text', () => {
       'rows.yaml',
     );
     expect(await asyncRefusal(planSweep(spec, { glueDir, workDir: join(work, 'work') }))).toBe(
-      `${file}: ${line(two, 2, 2, false)
+      `rows.yaml: ${line(two, 2, 2, false)
         .replace(`${join(two, 'model.onnx')}:`, `models[0] 'rows-2':`)
         .replace('--max-length', 'eval.maxLength')}`,
     );

@@ -50,7 +50,7 @@ const STATIC = [{ pass: 'quantize', settings: { mode: 'int8-static' } }];
 describe("a sweep's plan checks the eval length against its calibration task's texts", () => {
   it('a pair calibration task at a length that leaves no room for its text: refused, as the point is', async () => {
     await expect(plan('STS-B', 3, STATIC)).rejects.toThrow(
-      new SettingsError(`${file()}: eval.maxLength 3 leaves no room for text after 3 special tokens: give eval.maxLength 4 or more`),
+      new SettingsError(`cal.yaml: eval.maxLength 3 leaves no room for text after 3 special tokens: give eval.maxLength 4 or more`),
     );
     expect(await plan('STS-B', 4, STATIC)).toHaveLength(2);
     // (single texts at 3 have room; a pipeline that reads no calibration examples reads none at any length)

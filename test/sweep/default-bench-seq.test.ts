@@ -48,9 +48,7 @@ describe('a sweep without bench.seq on a model whose position table is shorter t
   });
 
   it('a bench.seq written beyond the table is refused as before', async () => {
-    await expect(plan({ seq: [32] })).rejects.toThrow(
-      `${join(root, 'seq.yaml')}: models[0] 'p24': bench.seq 32 is beyond the model's position table (24 tokens at most)`,
-    );
+    await expect(plan({ seq: [32] })).rejects.toThrow(`seq.yaml: models[0] 'p24': bench.seq 32 is beyond the model's position table (24 tokens at most)`);
   });
 });
 
@@ -78,7 +76,7 @@ describe("a sweep on a model whose tokenizer_config.json's model_max_length leav
   ])('(%s: %i, %s) is refused up front, naming the file and eval.maxLength', async (name, length, task, labels, specials) => {
     const dir = model(name, length, labels);
     await expect(plan({}, { path: `models/${name}`, tasks: [task] })).rejects.toThrow(
-      `${join(root, 'seq.yaml')}: eval.maxLength ${length} (or, where none is given, ${join(dir, 'tokenizer_config.json')}'s model_max_length ${length}) leaves no room for text after ${specials} special tokens: give eval.maxLength ${specials + 1} or more`,
+      `seq.yaml: eval.maxLength ${length} (or, where none is given, ${join(dir, 'tokenizer_config.json')}'s model_max_length ${length}) leaves no room for text after ${specials} special tokens: give eval.maxLength ${specials + 1} or more`,
     );
   });
 
@@ -96,7 +94,7 @@ describe("a sweep on a model whose config.json's max_length leaves no room for t
   ])('(%s: %i, %s) is refused up front, naming config.json', async (name, length, task, labels, specials, pair) => {
     const dir = writeModelFolder(join(root, 'models', name), tinyBert({ numLabels: labels }, { seed: 1 }), { regression: labels === 1, maxLength: length });
     await expect(plan({}, { path: `models/${name}`, tasks: [task] })).rejects.toThrow(
-      `${join(root, 'seq.yaml')}: ${join(dir, 'config.json')}: max_length ${length} leaves no room for text after ${specials} special tokens${pair}: give eval.maxLength ${specials + 1} or more`,
+      `seq.yaml: ${join(dir, 'config.json')}: max_length ${length} leaves no room for text after ${specials} special tokens${pair}: give eval.maxLength ${specials + 1} or more`,
     );
   });
 });

@@ -113,6 +113,6 @@ pipelines:
 
   it('planSweep refuses it too (the queue coordinator plans the same way)', async () => {
     const spec = parseSweep({ models: [{ path: 'models/general', tasks: ['SST-2'] }], pipelines: ['baseline'] }, t.sweepFile, 'g.yaml');
-    await expect(planSweep(spec, { glueDir: t.glueDir, workDir: join(t.root, 'w') })).rejects.toThrow(/tiny\.yaml: models\[0\] 'general' is encoder-only/);
+    await expect(planSweep(spec, { glueDir: t.glueDir, workDir: join(t.root, 'w') })).rejects.toThrow(/^g\.yaml: models\[0\] 'general' is encoder-only/);
   });
 });

@@ -20,6 +20,7 @@ import { encodeModel, loadModel, saveModel } from '../../src/onnx/index.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
 import { sha256File } from '../../src/files.ts';
 import { writeTinySst2, writeTinySweep, type TinySweep } from './tiny-sweep.ts';
+import { runMain } from '../helpers/cli.ts';
 
 let t: TinySweep;
 beforeAll(() => {
@@ -92,14 +93,34 @@ describe('point keys', () => {
 
   it('two pipelines that make the same point are refused in one line naming both', async () => {
     await expect(plan([heads({ ratio: 0.5 }), heads({ ratio: 0.4 }), heads({ ratio: 0.5, importance: 'magnitude' })])).rejects.toThrow(
-      /^\S*tiny\.yaml: pipelines 'p0' and 'p2' are the same point for model 'tiny-sst2' \(the same steps and settings\); keep one$/,
+      /^keys\.yaml: pipelines 'p0' and 'p2' are the same point for model 'tiny-sst2' \(the same steps and settings\); keep one$/,
     );
+  });
+
+  it('name the sweep file as the command line gives it, as the refusals of its fields do, where they named its absolute path', async () => {
+    writeFileSync(
+      join(t.root, 'dup.yaml'),
+      `glueDir: glue
+models: [{path: models/tiny-sst2, tasks: [SST-2]}]
+pipelines:
+  - {name: a, steps: [{pass: quantize, settings: {mode: int8}}]}
+  - {name: b, steps: [{pass: quantize, settings: {mode: int8}}]}
+`,
+    );
+    const r = await runMain(['sweep', 'dup.yaml', '--dry-run'], {}, t.root);
+    expect([r.code, r.stderr]).toEqual([
+      1,
+      "compress: dup.yaml: pipelines 'a' and 'b' are the same point for model 'tiny-sst2' (the same steps and settings); keep one\n",
+    ]);
+    // (a field's refusal, at parsing, the same way)
+    writeFileSync(join(t.root, 'dup.yaml'), 'models: 3\n');
+    expect((await runMain(['sweep', 'dup.yaml', '--dry-run'], {}, t.root)).stderr).toMatch(/^compress: dup\.yaml: models: /);
   });
 
   it('two pipelines that are one point only as their steps draw their seeds are refused saying how a step draws it', async () => {
     const train = (settings: Record<string, unknown>) => [{ pass: 'train', settings: { epochs: 1, maxExamples: 8, ...settings } }];
     const refusal = (a: string, b: string) =>
-      `tiny.yaml: pipelines '${a}' and '${b}' are the same point for model 'tiny-sst2' (the same steps and settings; a step draws with its own seed, else the sweep's, else its default: 1 for train and distill, 0 for random importance); keep one`;
+      `keys.yaml: pipelines '${a}' and '${b}' are the same point for model 'tiny-sst2' (the same steps and settings; a step draws with its own seed, else the sweep's, else its default: 1 for train and distill, 0 for random importance); keep one`;
     await expect(plan([train({}), train({ seed: 2 }), train({ seed: 1 })])).rejects.toThrow(refusal('p0', 'p2'));
     await expect(plan([train({}), train({ seed: 7 })], { seed: 7 })).rejects.toThrow(refusal('p0', 'p1'));
     await expect(plan([heads({ ratio: 0.4, importance: 'random' }), heads({ ratio: 0.4, importance: 'random', seed: 0 })])).rejects.toThrow(
@@ -107,7 +128,7 @@ describe('point keys', () => {
     );
     // (written alike: the same steps and settings, as before)
     await expect(plan([train({ seed: 3 }), train({ seed: 3, epochs: 1 })])).rejects.toThrow(
-      "tiny.yaml: pipelines 'p0' and 'p1' are the same point for model 'tiny-sst2' (the same steps and settings); keep one",
+      "keys.yaml: pipelines 'p0' and 'p1' are the same point for model 'tiny-sst2' (the same steps and settings); keep one",
     );
   });
 
@@ -131,7 +152,7 @@ describe('point keys', () => {
     ];
     for (const [pipelines, why] of cases) {
       await expect(plan(pipelines), why).rejects.toThrow(
-        `tiny.yaml: pipelines 'p0' and 'p1' are the same point for model 'tiny-sst2' (their steps build the same model from it: ${why}); keep one, or leave 'tiny-sst2' out of one of them (its models:)`,
+        `keys.yaml: pipelines 'p0' and 'p1' are the same point for model 'tiny-sst2' (their steps build the same model from it: ${why}); keep one, or leave 'tiny-sst2' out of one of them (its models:)`,
       );
       // each alone: its own key, as before (a key is computed without the model)
       const [a, b] = await Promise.all(pipelines.map(async (steps) => (await plan([steps]))[1]!.key));
@@ -157,7 +178,7 @@ describe('point keys', () => {
       { pass: 'distill', settings: { student: 'bert:layers=1,hidden=32', epochs: 1, maxExamples: 4, ...settings } },
     ];
     const refusal = (model: string, why: string) =>
-      `tiny.yaml: pipelines 'p0' and 'p1' are the same point for model '${model}' (their steps build the same model from it: ${why}); keep one, or leave '${model}' out of one of them (its models:)`;
+      `keys.yaml: pipelines 'p0' and 'p1' are the same point for model '${model}' (their steps build the same model from it: ${why}); keep one, or leave '${model}' out of one of them (its models:)`;
     const cases: Array<[Array<Record<string, unknown>>, string]> = [
       [[{ logitLoss: 'mse' }, { logitLoss: 'mse', temperature: 3 }], 'distill temperature=3 is unused with logitLoss=mse'],
       [
@@ -205,7 +226,7 @@ describe('point keys', () => {
       pipelines: ['baseline'],
     };
     await expect(planSweep(parseSweep(doc, t.sweepFile, 'keys.yaml'), { glueDir: t.glueDir, workDir: join(t.root, 'work') })).rejects.toThrow(
-      /^\S*tiny\.yaml: models\[1\] 'again' is the same model as models\[0\] 'tiny-sst2' \(the same file, sha256 [0-9a-f]{12}…, and tasks\), so their 'baseline' points are one; keep one of them$/,
+      /^keys\.yaml: models\[1\] 'again' is the same model as models\[0\] 'tiny-sst2' \(the same file, sha256 [0-9a-f]{12}…, and tasks\), so their 'baseline' points are one; keep one of them$/,
     );
   });
 
@@ -407,7 +428,7 @@ describe('point keys', () => {
     expect(await key({ teacher: 'models/tiny-sst2-seed3' })).not.toBe(own);
     // (both in one sweep: one point, refused as such, saying why and that on other models they differ)
     await expect(plan([distill({}), distill({ teacher: 'models/tiny-sst2' })])).rejects.toThrow(
-      "tiny.yaml: pipelines 'p0' and 'p1' are the same point for model 'tiny-sst2' ('p1' names 'tiny-sst2' itself as its distill teacher, the default); keep one, or leave 'tiny-sst2' out of one of them (its models:)",
+      "keys.yaml: pipelines 'p0' and 'p1' are the same point for model 'tiny-sst2' ('p1' names 'tiny-sst2' itself as its distill teacher, the default); keep one, or leave 'tiny-sst2' out of one of them (its models:)",
     );
   });
 
@@ -429,7 +450,7 @@ describe('point keys', () => {
     expect((await planned({ student: 'models/tiny-sst2-student3' })).key).not.toBe(own.key);
     // (both in one sweep: one point, refused as such, saying why and that on other models they differ)
     await expect(plan([distill({}), distill({ student: 'models/tiny-sst2' })])).rejects.toThrow(
-      "tiny.yaml: pipelines 'p0' and 'p1' are the same point for model 'tiny-sst2' ('p1' names 'tiny-sst2' itself as its distill student, the default); keep one, or leave 'tiny-sst2' out of one of them (its models:)",
+      "keys.yaml: pipelines 'p0' and 'p1' are the same point for model 'tiny-sst2' ('p1' names 'tiny-sst2' itself as its distill student, the default); keep one, or leave 'tiny-sst2' out of one of them (its models:)",
     );
   });
 

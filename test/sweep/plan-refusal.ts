@@ -14,7 +14,7 @@ import { parseSweep } from '../../src/sweep/spec.ts';
 
 /**
  * The one line planSweep refuses a sweep with (its message, checked to be a `kind`: a SettingsError unless given), or
- * undefined when it plans: the sweep `name`, its file `root`/`name`.yaml, of the model folders `models` (under
+ * undefined when it plans: the sweep `name`, its file `root`/`name`.yaml (its lines name it so, as a path given whole), of the model folders `models` (under
  * `root`/models, each on SST-2, or on the `tasks` given with its folder's name) and one pipeline `pipeline` of `steps`,
  * GLUE data from `root`/glue.
  */
@@ -34,7 +34,6 @@ export async function planRefusal(
       pipelines: [{ name: pipeline, steps }],
     },
     join(root, `${name}.yaml`),
-    `${name}.yaml`,
   );
   try {
     await planSweep(spec, { glueDir: join(root, 'glue'), workDir: join(root, 'work') });

@@ -104,7 +104,7 @@ describe("a distill step's student projections in a sweep", () => {
   it('damaged, or a folder in their place, are refused by the plan naming the step, as the step would refuse them, where every point failed when it ran', async () => {
     const kept = join(root, 'whole.safetensors');
     cpSync(sidecar, kept);
-    const step = `${join(root, 'projections.yaml')}: pipeline 'tiny' on model 'teacher', step 1 (distill): ${sidecar}`;
+    const step = `projections.yaml: pipeline 'tiny' on model 'teacher', step 1 (distill): ${sidecar}`;
     try {
       truncateSync(sidecar, 100);
       await expect(plan('models/teacher', { student: 'models/gd' })).rejects.toThrow(

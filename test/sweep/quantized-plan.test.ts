@@ -197,7 +197,7 @@ describe('a quantize step after one that stored every weight quantized', () => {
   it('is refused by the plan where the first left no weight float on the model read (int8-static, int4-block on an unfused model), in quantize words', async () => {
     for (const first of ['int8-static', 'int4-block:16']) {
       expect(await plan('tiny', twice(first)), first).toBe(
-        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'tiny', step 2 (quantize): quantize int8: every weight is already quantized (by quantize ${first} before it): quantize the float model instead`,
+        `q.yaml: pipeline 'p' on model 'tiny', step 2 (quantize): quantize int8: every weight is already quantized (by quantize ${first} before it): quantize the float model instead`,
       );
     }
     // int8-static stores the word table int8 on any model: factorize-embeddings after it is refused in the sweep file
@@ -215,7 +215,7 @@ describe('a quantize step after one that stored every weight quantized', () => {
       const output = join(fusedRoot, 'out', `q-${between.pass}-q`, 'model.onnx');
       await expect(compressFile({ input, output, steps }), between.pass).rejects.toThrow(/^quantize int8: every weight is already quantized/);
       expect(await plan('tiny', steps), between.pass).toBe(
-        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'tiny', step 3 (quantize): quantize int8: every weight is already quantized (by quantize int4-block:16 before it): quantize the float model instead`,
+        `q.yaml: pipeline 'p' on model 'tiny', step 3 (quantize): quantize int8: every weight is already quantized (by quantize int4-block:16 before it): quantize the float model instead`,
       );
     }
   });
@@ -239,7 +239,7 @@ describe('a quantize step after one that stored every weight quantized', () => {
         ),
       );
       expect(await plan('tiny', steps)).toBe(
-        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'tiny', step ${steps.length} (quantize): quantize ${second}: quantizes no weight of this model, which it would write unchanged (embeddings.word, embeddings.position, embeddings.token_type: kept float by the setting embeddings: false, flag --no-quantize-embeddings; every other weight: already quantized (by quantize ${first} before it))`,
+        `q.yaml: pipeline 'p' on model 'tiny', step ${steps.length} (quantize): quantize ${second}: quantizes no weight of this model, which it would write unchanged (embeddings.word, embeddings.position, embeddings.token_type: kept float by the setting embeddings: false, flag --no-quantize-embeddings; every other weight: already quantized (by quantize ${first} before it))`,
       );
     }
   });
@@ -272,7 +272,7 @@ describe('a quantize step after one that stored every weight quantized', () => {
         new RegExp(`^quantize ${second.mode}: quantizes no weight of this model, which it would write unchanged \\(.*layer0\\.attention\\.qkv`),
       );
       expect(await plan('fused', steps)).toBe(
-        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'fused', step ${steps.length} (quantize): quantize ${second.mode}: quantizes no weight of this model, which it would write unchanged (${between[0]?.pass === 'drop-layers' ? 'layer0.attention.qkv' : 'layer0.attention.qkv, layer1.attention.qkv'}: ${fusedKept(second.mode)}${tables}; every other weight: already quantized (by quantize ${first.mode} before it))`,
+        `q.yaml: pipeline 'p' on model 'fused', step ${steps.length} (quantize): quantize ${second.mode}: quantizes no weight of this model, which it would write unchanged (${between[0]?.pass === 'drop-layers' ? 'layer0.attention.qkv' : 'layer0.attention.qkv, layer1.attention.qkv'}: ${fusedKept(second.mode)}${tables}; every other weight: already quantized (by quantize ${first.mode} before it))`,
       );
     }
   });
@@ -288,7 +288,7 @@ describe('a quantize step after one that stored every weight quantized', () => {
       expect(await point('fusedall', steps)).toMatch(/the table is read by com\.microsoft EmbedLayerNormalization/);
       const attention = fused ? `layer0.attention.qkv: ${fusedKept(second)}; ` : '';
       expect(await plan('fusedall', steps)).toBe(
-        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'fusedall', step 2 (quantize): quantize ${second}: quantizes no weight of this model, which it would write unchanged (${attention}${elnTables}; every other weight: already quantized (by quantize ${first.mode} before it))`,
+        `q.yaml: pipeline 'p' on model 'fusedall', step 2 (quantize): quantize ${second}: quantizes no weight of this model, which it would write unchanged (${attention}${elnTables}; every other weight: already quantized (by quantize ${first.mode} before it))`,
       );
     }
   });
@@ -301,7 +301,7 @@ describe('a quantize step after one that stored every weight quantized', () => {
       const steps = [step('quantize', { mode: first, embeddings: false }), step('optimize', { rewrites }), step('quantize', { mode: second })];
       expect(await point('tiny', steps)).toMatch(/the table is read by com\.microsoft EmbedLayerNormalization/);
       expect(await plan('tiny', steps)).toBe(
-        `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'tiny', step 3 (quantize): quantize ${second}: quantizes no weight of this model, which it would write unchanged (${elnTables}; every other weight: already quantized (by quantize ${first} before it))`,
+        `q.yaml: pipeline 'p' on model 'tiny', step 3 (quantize): quantize ${second}: quantizes no weight of this model, which it would write unchanged (${elnTables}; every other weight: already quantized (by quantize ${first} before it))`,
       );
     }
     // (optimize leaving the embeddings unfused: the second quantizes the tables)
@@ -321,7 +321,7 @@ describe('a quantize step after one that stored every weight quantized', () => {
       /^quantize int4-block:16: quantizes no weight of this model, which it would write unchanged \(.*layer0\.attention\.qkv: MatMulNBits/,
     );
     expect(await plan('fusedall', steps)).toBe(
-      `${join(fusedRoot, 'q.yaml')}: pipeline 'p' on model 'fusedall', step 3 (quantize): quantize int4-block:16: quantizes no weight of this model, which it would write unchanged (layer0.attention.qkv: ${fusedKept('int4-block:16')}; ${elnTables}; every other weight: already quantized (by quantize int8-static before it))`,
+      `q.yaml: pipeline 'p' on model 'fusedall', step 3 (quantize): quantize int4-block:16: quantizes no weight of this model, which it would write unchanged (layer0.attention.qkv: ${fusedKept('int4-block:16')}; ${elnTables}; every other weight: already quantized (by quantize int8-static before it))`,
     );
     // (int8 stores the fused Attention kept as QAttention: planned, and the point runs)
     const int8 = [step('quantize', { mode: 'int8-static' }), step('drop-layers', { keep: '0' }), step('quantize', { mode: 'int8' })];
@@ -425,7 +425,7 @@ describe('a quantize step that would quantize no weight of the model read', () =
         () => undefined,
         (e: Error) => (expect(e).toBeInstanceOf(SettingsError), e.message),
       );
-    expect(await plan(mode)).toBe(`${join(noneRoot, 'mixed.yaml')}: pipeline 'p' on model 'tiny', step 1 (quantize): ${point}`);
+    expect(await plan(mode)).toBe(`mixed.yaml: pipeline 'p' on model 'tiny', step 1 (quantize): ${point}`);
     expect(await plan('mixed:0.6')).toBeUndefined();
   });
 });

@@ -65,7 +65,7 @@ describe('share-layers after prune-heads by ratio', () => {
     // (8 heads, 6 removed: 1 and 1 left, or 2 and 0, which share-layers refuses)
     const steps = ratio({ ratio: 0.75 });
     expect(await warnings('tiny', steps)).toEqual([
-      `warning: ${join(root, 'w.yaml')}: pipeline 'p' on model 'tiny', step 2 (share-layers): prune-heads by ratio before it (step 1) chooses the heads it removes when it runs, and the point fails unless it leaves the layers of each group share-layers joins (layers 0-1) as many heads, as layers sharing weights must: share layers before pruning heads, or list the heads to prune`,
+      `warning: w.yaml: pipeline 'p' on model 'tiny', step 2 (share-layers): prune-heads by ratio before it (step 1) chooses the heads it removes when it runs, and the point fails unless it leaves the layers of each group share-layers joins (layers 0-1) as many heads, as layers sharing weights must: share layers before pruning heads, or list the heads to prune`,
     ]);
     // (the plan cannot tell the heads after drop-layers, which drops heads it cannot tell of: a warning, not a refusal)
     const dropped = [
@@ -110,7 +110,7 @@ describe('compress and the plan follow the model alike', () => {
       const warned = await warnings('tiny4', steps);
       expect(warned).toHaveLength(1);
       // (compress's warning names the step as the plan's does: the plan's line is the file, the pipeline and the model, then compress's)
-      expect(warned[0]).toBe(`warning: ${join(root, 'w.yaml')}: pipeline 'p' on model 'tiny4', ${asked()!.replace('the run fails', 'the point fails')}`);
+      expect(warned[0]).toBe(`warning: w.yaml: pipeline 'p' on model 'tiny4', ${asked()!.replace('the run fails', 'the point fails')}`);
       expect(asked()!.startsWith('step 3 (share-layers): ')).toBe(true);
     }
   });

@@ -186,7 +186,7 @@ describe("a sweep's plan checks a training step's maxLength against the position
     const plan = (settings: Record<string, unknown>) => planSweep(spec(settings), { glueDir: join(root, 'glue'), workDir: join(root, 'work') });
     await expect(plan({})).rejects.toThrow(
       new SettingsError(
-        `${file()}: pipeline 'kd' on model 'p64', step 1 (distill): ${onnx('p24')}: eval.maxLength 32 is beyond the model's position table (24 tokens at most)`,
+        `len.yaml: pipeline 'kd' on model 'p64', step 1 (distill): ${onnx('p24')}: eval.maxLength 32 is beyond the model's position table (24 tokens at most)`,
       ),
     );
     expect(await plan({ maxLength: 24 })).toHaveLength(2);
