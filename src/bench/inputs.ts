@@ -19,7 +19,7 @@ import { loadModel } from '../onnx/load.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { attrInt, cloneModel, type Model, type Tensor } from '../onnx/graph.ts';
 import { float32Tensor, readFloat32 } from '../onnx/tensor.ts';
-import { modelInputs } from '../bert/model-inputs.ts';
+import { type InputRole, type ModelInput, modelInputs } from '../bert/model-inputs.ts';
 import { recurrentModelLstm } from '../pass/recurrent.ts';
 import type { Feeds } from '../runtime/session.ts';
 import { idFeeds } from '../runtime/feeds.ts';
@@ -295,21 +295,17 @@ export function checkComparable(model: BenchSubject, baseline: BenchSubject): vo
 
 /**
  * Why `baseline` is not a model `model` can be compared with, or undefined where it is: a speed-up compares a model
- * with the one it was compressed or distilled from, which reads the same inputs (the model may read fewer, as a
- * BiLSTM student reads no token types), is fed as many rows per example (a multiple-choice export a row per choice:
+ * with the one it was compressed or distilled from, which reads the same inputs, by role where each is fed by its own
+ * names (inputsDifference: the model may read fewer, as a BiLSTM student reads no token types), is fed as many rows per example (a multiple-choice export a row per choice:
  * fedChoices), gives the same scores per example (not asked where `scores` is false: a
  * sweep's plan asks the rest of the model a trained student takes its inputs and vocabulary from, whose classifier
  * training replaces), and looks up the same vocabulary.
  */
 export function incomparable(model: BenchSubject, baseline: BenchSubject, scores = true): string | undefined {
-  const theirs = declaredInputs(baseline.model);
-  for (const [name, type] of declaredInputs(model.model)) {
-    if (!theirs.has(name)) return `the model reads input ${quotedText(name)}, which the baseline does not have (${[...theirs.keys()].join(', ')})`;
-    if (theirs.get(name) !== type) {
-      const typeName = (t: number | undefined) => (t === undefined ? 'of no declared type' : dataTypeName(t));
-      return `input ${quotedText(name)} is ${typeName(type)} in the model and ${typeName(theirs.get(name))} in the baseline`;
-    }
-  }
+  // (a model that borrowed the baseline's structure, a BiLSTM student, or one without any: fed by the baseline's names)
+  const borrowed = !model.structure || model.structure === baseline.structure;
+  const inputs = inputsDifference(model, baseline, borrowed);
+  if (inputs !== undefined) return inputs;
   // (a multiple-choice export is fed a row per choice of each example, sampleInputs: a batch of N examples runs N ×
   // choices rows in it, N in a model of one row per example, which would time as that many times faster)
   const [mine, theirsFed] = [fedChoices(model), fedChoices(baseline)];
@@ -324,8 +320,7 @@ export function incomparable(model: BenchSubject, baseline: BenchSubject, scores
     if (a.name !== b.name) return scoresDifference(model, a.name, baseline, b.name);
     if (a.width !== null && b.width !== null && a.width !== b.width) return `the model gives ${counted(a.width, 'score')} per example, the baseline ${b.width}`;
   }
-  // (a model that borrowed the baseline's structure, a BiLSTM student, or one without any: the rows of its own table)
-  const borrowed = !model.structure || model.structure === baseline.structure;
+  // (a model that borrowed the baseline's structure: the rows of its own table)
   const modelVocab = borrowed ? tableRows(model) : model.structure!.vocabSize;
   const baselineVocab = baseline.structure?.vocabSize ?? tableRows(baseline);
   if (modelVocab !== undefined && baselineVocab !== undefined && modelVocab !== baselineVocab)
@@ -336,6 +331,60 @@ export function incomparable(model: BenchSubject, baseline: BenchSubject, scores
     const rows = idTableRows(model.model, types);
     const fed = baseline.structure!.typeVocabSize ?? 1;
     if (rows !== undefined && rows < fed) return `the model has ${counted(rows, 'token type')}, the baseline ${fed}`;
+  }
+  return undefined;
+}
+
+/** Each input role in words, as a model reads it. */
+const ROLE_WORDS: Readonly<Record<InputRole, string>> = {
+  ids: 'token ids',
+  mask: 'an attention mask',
+  types: 'token types',
+  positions: 'position ids',
+};
+
+/**
+ * How the inputs `model` is fed differ from those of `baseline`, or undefined where each of the model's inputs has
+ * one in the baseline (it may read fewer, as a BiLSTM student reads no token types) of the same element type. A model
+ * fed by its own structure (not `borrowed`) is compared by role, as each is fed by its own names (a student exported
+ * with 'ids' or keras' 'input_mask'); one fed by the baseline's structure, or whose inputs modelInputs does not tell
+ * apart (an input of no role), by name (namesDifference).
+ */
+function inputsDifference(model: BenchSubject, baseline: BenchSubject, borrowed: boolean): string | undefined {
+  const mine = borrowed ? undefined : fedInputs(model);
+  const theirs = mine && fedInputs(baseline);
+  if (!mine || !theirs) return namesDifference(model, baseline);
+  for (const input of mine) {
+    const other = theirs.find((i) => i.role === input.role);
+    if (!other)
+      return `the model reads ${ROLE_WORDS[input.role]} (input ${quotedText(input.name)}), which the baseline does not (its inputs: ${theirs.map((i) => i.name).join(', ')})`;
+    if (other.elementType !== input.elementType) {
+      const theirName = other.name === input.name ? '' : ` (${quotedText(other.name)})`;
+      return `input ${quotedText(input.name)} is ${input.elementType} in the model and ${other.elementType} in the baseline${theirName}`;
+    }
+  }
+  return undefined;
+}
+
+/** The inputs a subject is fed (modelInputs of its structure), or undefined where one of them has no role. */
+function fedInputs(s: BenchSubject): readonly ModelInput[] | undefined {
+  try {
+    return modelInputs(s.model, s.structure);
+  } catch (e) {
+    if (e instanceof SettingsError) return undefined;
+    throw e;
+  }
+}
+
+/** How the declared inputs of `model` differ from those of `baseline` by name and element type, or undefined. */
+function namesDifference(model: BenchSubject, baseline: BenchSubject): string | undefined {
+  const theirs = declaredInputs(baseline.model);
+  for (const [name, type] of declaredInputs(model.model)) {
+    if (!theirs.has(name)) return `the model reads input ${quotedText(name)}, which the baseline does not have (${[...theirs.keys()].join(', ')})`;
+    if (theirs.get(name) !== type) {
+      const typeName = (t: number | undefined) => (t === undefined ? 'of no declared type' : dataTypeName(t));
+      return `input ${quotedText(name)} is ${typeName(type)} in the model and ${typeName(theirs.get(name))} in the baseline`;
+    }
   }
   return undefined;
 }

@@ -10,14 +10,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireTimingLock, benchModels, formatBench } from '../../src/bench/index.ts';
 import { benchSubject, checkComparable, checkRepeats, checkShapesFit, incomparable } from '../../src/bench/inputs.ts';
-import { cloneModel, saveModel } from '../../src/onnx/index.ts';
+import { cloneModel, renameValue, saveModel } from '../../src/onnx/index.ts';
 import { encoderOnly } from '../../src/train/students/classifier.ts';
 import { baselineRelation, sourceHashes } from '../../src/bench/lineage.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { sha256File } from '../../src/files.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { MemoryRefusal, SettingsError } from '../../src/errors.ts';
-import { tinyBert, writeTinyBert } from '../helpers/models.ts';
+import { tinyBert, tinyBertConfig, writeTinyBert } from '../helpers/models.ts';
+import { buildBert } from '../../src/bert/build.ts';
 import { FIXTURES, TEACHERS, hasFixtures, hasTeachers } from '../helpers/paths.ts';
 import { runMain } from '../helpers/cli.ts';
 
@@ -268,5 +269,31 @@ describe("bench's baseline refusals", () => {
     expect(incomparable({ path: 'm.onnx', model }, { path: 'b.onnx', model: baseline })).toBe(
       `the model reads input 'it'\\''s', which the baseline does not have (${names.join(', ')})`,
     );
+  });
+});
+
+describe("bench of a model whose inputs have other names than its baseline's", () => {
+  it('compares the inputs by role, as each model is fed by its own names (a student exported with ids, input_mask, segment_ids)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-renamed-'));
+    try {
+      const renamed = cloneModel(tinyBert({ numLayers: 1 }, { seed: 3 }));
+      for (const [from, to] of [
+        ['input_ids', 'ids'],
+        ['attention_mask', 'input_mask'],
+        ['token_type_ids', 'segment_ids'],
+      ] as const)
+        renameValue(renamed.graph, from, to);
+      saveModel(renamed, join(dir, 'renamed.onnx'));
+      const r = await benchModels({ model: join(dir, 'renamed.onnx'), baseline: baseline.path, ...quick });
+      expect(r.shapes).toHaveLength(1);
+      // (a role the baseline is not fed: token types beside a baseline that computes them)
+      const noTypes = buildBert({ ...tinyBertConfig(), zeroTokenTypes: true }, { kind: 'random', seed: 1 });
+      saveModel(noTypes, join(dir, 'no-types.onnx'));
+      expect(incomparable(benchSubject(join(dir, 'renamed.onnx')), benchSubject(join(dir, 'no-types.onnx')))).toBe(
+        "the model reads token types (input 'segment_ids'), which the baseline does not (its inputs: input_ids, attention_mask)",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
