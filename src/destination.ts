@@ -9,7 +9,7 @@
 import { closeSync, existsSync, openSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { FS_REASONS, SettingsError, UserError } from './errors.ts';
-import { ensureFolder, kindOf, NO_NEW_ENTRIES, notAFolder } from './folders.ts';
+import { ensureFolder, kindOf, missingLinkLine, missingLinkTarget, NO_NEW_ENTRIES, notAFolder } from './folders.ts';
 import { TEMPORARY_SUFFIX_BYTES } from './files.ts';
 import { dataPathFor } from './onnx/save.ts';
 import { MODEL_SIDE_FILES } from './onnx/locate.ts';
@@ -42,6 +42,9 @@ export function checkFolderOutputName(output: string, label = `-o ${output}`): v
   checkFolderPath(dirname(resolve(output)), label);
   if (existsSync(output) && !statSync(output).isDirectory())
     throw new SettingsError(`${label}: ${output} is a file; with --format transformers.js, -o is the folder to write`);
+  // (a link to a missing folder: the folder, written in a staging folder beside it, could not be moved onto it)
+  const target = missingLinkTarget(output);
+  if (target !== undefined) throw new SettingsError(missingLinkLine(label, resolve(output), target));
 }
 
 /** Creates and removes a file in `dir`: the only test of writability that holds for root and read-only mounts. */

@@ -1,11 +1,12 @@
 /**
  * Creating folders. Missing folders are made one level at a time: `mkdirSync(…, { recursive: true })` never returns
  * for a path under /proc (or a link into it), spinning in one synchronous call that not even SIGTERM ends. A part of
- * the path that is a file, a link loop, or a folder that takes no new entries is a one-line UserError naming it. Every
+ * the path that is a file, a link loop, a link to nothing, or a folder that takes no new entries is a one-line UserError
+ * naming it. Every
  * folder of bert-compress is made here (ensureFolder); the folders a failed command made are removed again when
  * still empty (removeCreatedFolders).
  */
-import { mkdirSync, rmdirSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, readlinkSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { FS_REASONS, UserError } from './errors.ts';
 import { onInterrupt } from './interrupt.ts';
@@ -29,6 +30,25 @@ export function kindOf(path: string, label?: string): 'file' | 'folder' | 'speci
     if (code === 'ENOENT' || code === 'ENOTDIR') return null; // ENOTDIR: a parent is a file, which ensureFolder names
     throw fileSystemError(e, path, label) ?? e;
   }
+}
+
+/**
+ * Where `path` links to when it is a symbolic link to nothing (its target missing: a folder on a disk not mounted, a
+ * link made before its folder), else undefined: mkdir fails on it ('already exists') and a folder moved onto it ('a
+ * part of the path is not a folder'), where the link is what a user sees.
+ */
+export function missingLinkTarget(path: string): string | undefined {
+  try {
+    if (!lstatSync(path).isSymbolicLink() || kindOf(path) !== null) return undefined;
+    return readlinkSync(path);
+  } catch {
+    return undefined; // (nothing there, or a link loop: kindOf names it)
+  }
+}
+
+/** Why `abs`, a part of the path `label` names, a link to `target` that is missing (missingLinkTarget), cannot be written into. */
+export function missingLinkLine(label: string, abs: string, target: string): string {
+  return `${label}: ${abs} is a link to ${target}, which does not exist; create it or give another path`;
 }
 
 /**
@@ -136,6 +156,8 @@ export function ensureFolder(dir: string, label = dir): void {
     const kind = kindOf(abs, label);
     if (kind === 'folder') return;
     if (kind !== null) throw new UserError(notAFolder(label, abs, kind));
+    const target = missingLinkTarget(abs);
+    if (target !== undefined) throw new UserError(missingLinkLine(label, abs, target));
     const parent = dirname(abs);
     if (parent !== abs) ensureFolder(parent, label);
     try {

@@ -130,3 +130,27 @@ pipelines:
     }
   });
 });
+
+describe('a link to a missing folder is named so, before any work', () => {
+  it("ensureFolder (every output folder: eval's --submission, train's -o): the link and its target, where it said 'already exists'", async () => {
+    const { ensureFolder } = await import('../src/folders.ts');
+    const link = join(dir, 'to-nothing');
+    symlinkSync(join(dir, 'missing-folder'), link);
+    const line = `--submission ${link}: ${link} is a link to ${join(dir, 'missing-folder')}, which does not exist; create it or give another path`;
+    expect(() => ensureFolder(link, `--submission ${link}`)).toThrow(line);
+    // (a part of the path: named alike)
+    expect(() => ensureFolder(join(link, 'sub'), `--submission ${link}`)).toThrow(line);
+    expect(existsSync(join(dir, 'missing-folder'))).toBe(false);
+  });
+
+  it("checkFolderOutputName (--format transformers.js's -o): refused before the passes, where the finished folder failed to move onto it ('a part of the path is not a folder')", async () => {
+    const { checkFolderOutputName } = await import('../src/destination.ts');
+    const link = join(dir, 'tjs-to-nothing');
+    symlinkSync('missing-tjs', link);
+    expect(() => checkFolderOutputName(link)).toThrow(`-o ${link}: ${link} is a link to missing-tjs, which does not exist; create it or give another path`);
+    // a link to a folder there is written through
+    mkdirSync(join(dir, 'present-tjs'));
+    symlinkSync('present-tjs', join(dir, 'tjs-to-folder'));
+    expect(() => checkFolderOutputName(join(dir, 'tjs-to-folder'))).not.toThrow();
+  });
+});
