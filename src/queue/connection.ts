@@ -102,6 +102,11 @@ export function isRetriesGivenUp(e: unknown): boolean {
 export interface ConnectionLog {
   /** The last problem seen; '' when connected. */
   problem: string;
+  /**
+   * When Redis last answered the connection's own handshake (Date.now()): at connected, and at each 'ready' after a
+   * reconnection; 0 before connected. A caller judging how long Redis has not answered counts from it at the latest.
+   */
+  answeredAt: number;
   /** For their 'error' events. */
   onError(e: unknown): void;
   /**
@@ -118,6 +123,7 @@ export function connectionLog(address: QueueAddress, log: (line: string) => void
   let live = false;
   const state: ConnectionLog = {
     problem: '',
+    answeredAt: 0,
     onError: (e) => {
       if (isRetriesGivenUp(e) && state.problem) return;
       const problem = connectionProblem(e);
@@ -127,9 +133,11 @@ export function connectionLog(address: QueueAddress, log: (line: string) => void
     connected: (target) => {
       live = true;
       state.problem = '';
+      state.answeredAt = Date.now();
       (target.backend as unknown as Pick<EventEmitter, 'on'>).on('ready', () => {
         if (state.problem) log(`queue ${address.display}: connected again`);
         state.problem = '';
+        state.answeredAt = Date.now();
       });
     },
   };

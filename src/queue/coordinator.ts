@@ -263,8 +263,13 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     }
   };
 
+  /** When a look last had Redis's answer (a reconnection's handshake counts too: connection.answeredAt). */
   let lastContact = Date.now();
-  /** Looks at every pending point; a QueueError once Redis has not answered for `unreachableMs`. */
+  /**
+   * Looks at every pending point; a QueueError once Redis has not answered for `unreachableMs`, counted from its last
+   * answer to a look or to the connection's handshake: a look that fails just after 'connected again' (its command sent
+   * in the outage) is no minute without an answer, where it gave up saying 'no answer for 62 s'.
+   */
   const rescan = async (): Promise<void> => {
     try {
       for (const point of [...pending.values()]) {
@@ -279,9 +284,8 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       const why = connection.problem || connectionProblem(e);
       if (why !== connection.problem) log(`queue ${address.display}: ${why}; waiting for it`);
       connection.problem = why;
-      if (Date.now() - lastContact > unreachableMs) {
-        throw new QueueError(unreachableLine(address.display, Math.round((Date.now() - lastContact) / 1000), why, summary.ran + previous.size));
-      }
+      const silentMs = Date.now() - Math.max(lastContact, connection.answeredAt);
+      if (silentMs > unreachableMs) throw new QueueError(unreachableLine(address.display, Math.round(silentMs / 1000), why, summary.ran + previous.size));
     }
   };
 

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueError } from '../../src/errors.ts';
 import { QUEUE_NAME, connectionLog, parseQueueUrl, waitConnected } from '../../src/queue/connection.ts';
@@ -162,6 +163,58 @@ describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${own
       lines.filter((l) => l.startsWith('queue ')),
       lines.join('\n'),
     ).toEqual([`queue ${redis.url()}: ECONNREFUSED`]);
+  }, 60_000);
+
+  it("back after an outage: a look that fails soon after 'connected again' is no silence counted from before the outage, where the coordinator gave up saying 'no answer for 17 s'", async () => {
+    await redis.kill();
+    await redis.start();
+    const lines: string[] = [];
+    const stop = new AbortController();
+    let queuedAt = 0;
+    let outage: Promise<void> = Promise.resolve();
+    const waiting = `queue ${redis.url()}: no answer within 5 s; waiting for it`;
+    // (its looks once every 12 s, the first as the points are queued: Redis is gone 0.5 s after it, back 9 s after it;
+    // writes, and with them the second look, wait from then on for 10 s, which times out 17 s after the first: 6-8 s
+    // after the connection came back, less than the 12 s allowed, but more since the first look's answer)
+    const running = runQueuedSweep({
+      file: t.sweepFile,
+      store: join(t.root, 'back.sqlite'),
+      queue: redis.url(),
+      unreachableMs: 12_000,
+      rescanMs: 12_000,
+      signal: stop.signal,
+      onEvent: (e) => {
+        if (e.type !== 'log') return;
+        lines.push(e.line);
+        if (e.line.startsWith('queued')) {
+          queuedAt = Date.now();
+          const at = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, queuedAt + ms - Date.now())));
+          outage = (async () => {
+            await at(500);
+            await redis.kill();
+            await at(9_000);
+            await redis.start();
+            const client = new Redis(redis.url());
+            try {
+              await client.call('CLIENT', 'PAUSE', '10000', 'WRITE');
+            } finally {
+              client.disconnect();
+            }
+          })();
+        }
+        if (e.line === waiting) setTimeout(() => stop.abort(), 200);
+      },
+    }).then(
+      () => null,
+      (x: unknown) => x,
+    );
+    const error = await running;
+    await outage;
+    expect(error, lines.join('\n')).toBeNull();
+    expect(
+      lines.filter((l) => l.startsWith('queue ')),
+      lines.join('\n'),
+    ).toEqual([`queue ${redis.url()}: ECONNREFUSED`, `queue ${redis.url()}: connected again`, waiting]);
   }, 60_000);
 
   it('gone for good: the coordinator stops with one line, and the store keeps what it had', async () => {
