@@ -72,13 +72,13 @@ export async function teacherLogits(o: TeacherLogitsOptions): Promise<Float32Arr
     const read = readCache(file, key, count);
     if (typeof read === 'string') o.log?.(`${file}: ${read}; recomputing`);
     else {
-      o.log?.(`teacher outputs on ${count} examples (cached): read from ${file}`);
+      o.log?.(`teacher outputs on ${counted(count, 'example')} (cached): read from ${file}`);
       rows = read;
     }
   }
   const computed = !rows;
   if (!rows) {
-    o.log?.(`teacher outputs on ${count} examples: computing (not in the cache)`);
+    o.log?.(`teacher outputs on ${counted(count, 'example')}: computing (not in the cache)`);
     rows = await runTeacher(where.onnx, o);
   }
   const logits = reorder(rows.values, rows.width, teacherColumns(teacherConfig.id2label, rows.width, o.set), o.set.numLabels);

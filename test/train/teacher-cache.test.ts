@@ -145,6 +145,20 @@ describe('a teacher exported with static shapes', () => {
   });
 });
 
+describe("teacherLogits' lines", () => {
+  it('count one example as one, computed and cached alike', async () => {
+    const set = syntheticSst2Set([5], 'synthetic-one');
+    const teacherPath = join(tmp, 'one-example.onnx');
+    saveModel(tinyBert({}, { std: 0.2 }), teacherPath);
+    const cacheDir = join(tmp, 'one-example');
+    const logs: string[] = [];
+    await teacherLogits({ teacherPath, set, cacheDir, batchSize: 8, log: (l) => logs.push(l) });
+    await teacherLogits({ teacherPath, set, cacheDir, batchSize: 8, log: (l) => logs.push(l) });
+    expect(logs[0]).toBe('teacher outputs on 1 example: computing (not in the cache)');
+    expect(logs.at(-1)).toMatch(/^teacher outputs on 1 example \(cached\): read from /);
+  });
+});
+
 describe('a teacher whose outputs declare no shapes and have generic names ([output_0: hidden states, output_1: logits])', () => {
   it("gives the logits of the output discovery finds its classifier writing, as evaluation reads them, where it read output_0's hidden states and was refused", async () => {
     const set = syntheticSst2Set([5, 9, 12], 'synthetic-unshaped');

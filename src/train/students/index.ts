@@ -431,7 +431,7 @@ export function scratchStudent(t: TeacherShape, spec: string, seed: number, numL
   const { config, bare } = scratchConfig(t, spec, numLabels);
   checkStudentFits(spec, countParameters(config));
   const weights = randomBertWeights(config, { seed });
-  const description = `BERT ${config.numLayers}×${config.hiddenSize} (${config.numHeads} heads, FFN ${config.intermediateSize}) from scratch${bare ? ', encoder only' : ''}`;
+  const description = `BERT ${config.numLayers}×${config.hiddenSize} (${counted(config.numHeads, 'head')}, FFN ${config.intermediateSize}) from scratch${bare ? ', encoder only' : ''}`;
   return bertStudent({ config, weights }, description, { encoderOnly: bare });
 }
 
