@@ -166,7 +166,11 @@ export const PRUNE_HEADS = declarePass({
     .strict()
     .superRefine((s, ctx) => {
       if ((s.ratio === undefined) === (s.heads === undefined)) {
-        ctx.addIssue({ code: 'custom', message: 'give either ratio (--prune-heads 0.4) or heads (--prune-heads "0:1,2;3:0"), not both or neither' });
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            "give either ratio (the share of the heads to remove, e.g. 0.4) or heads (the heads to remove, e.g. '0:1,2;3:0'), not both or neither (flag --prune-heads gives one)",
+        });
       } else if (s.heads !== undefined && s.importance !== 'magnitude') {
         ctx.addIssue({ code: 'custom', path: ['importance'], message: 'ranks heads for a ratio only; here the heads are listed' });
       } else if (s.heads !== undefined && s.minHeadsPerLayer !== 0) {
@@ -247,7 +251,8 @@ export const DROP_LAYERS = declarePass({
       if ((s.layers === undefined) === (s.keep === undefined)) {
         ctx.addIssue({
           code: 'custom',
-          message: 'give either layers to remove (--drop-layers 1,3) or layers to keep (--keep-layers every-other), not both or neither',
+          message:
+            'give either layers (the layers to remove, e.g. 1,3; flag --drop-layers) or keep (the layers to keep, e.g. every-other; flag --keep-layers), not both or neither',
         });
       }
     }),

@@ -211,6 +211,20 @@ describe("a sweep file's pass settings of another type than the setting's", () =
     );
   });
 
+  // (a rule between two settings names both by their keys, a file's words, and the flags that give them, where it named
+  // the flags alone: 'give either ratio (--prune-heads 0.4) or heads (--prune-heads "0:1,2;3:0"), …')
+  it('names the settings of a rule between two of them, and their flags', () => {
+    expect(refusal('prune-heads', { ratio: 0.25, heads: '0:1' })).toBe(
+      "s.yaml: pipelines[0].steps[0].settings: give either ratio (the share of the heads to remove, e.g. 0.4) or heads (the heads to remove, e.g. '0:1,2;3:0'), not both or neither (flag --prune-heads gives one)",
+    );
+    expect(refusal('drop-layers', {})).toBe(
+      's.yaml: pipelines[0].steps[0].settings: give either layers (the layers to remove, e.g. 1,3; flag --drop-layers) or keep (the layers to keep, e.g. every-other; flag --keep-layers), not both or neither',
+    );
+    expect(() => getPass('drop-layers').check({ layers: '1', keep: 'every-other' })).toThrow(
+      /^drop-layers: give either layers \(the layers to remove, e\.g\. 1,3; flag --drop-layers\) or keep /,
+    );
+  });
+
   it('leaves the flags their frame', () => {
     expect(() => getPass('share-layers').check({ share: 'sideways' })).toThrow(
       "share-layers: share 'sideways': expected 'all' or 'groups:N' with N ≥ 1 groups of consecutive layers (flag --share-layers)",
