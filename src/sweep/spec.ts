@@ -206,8 +206,9 @@ export function parseSweep(raw: unknown, file: string, display = file): SweepSpe
         if (pipeline.training?.[i]) return;
         const pass = getPass(step.pass);
         const settings = pass.check(step.settings);
-        if (pass.readsSeed(settings))
-          f.attempt(`seed of pipeline ${quotedText(pipeline.label)}, ${stepName(i, step.pass)}`, () => pass.check(pass.seeded(settings, spec.seed)));
+        // (in a file's words, as the step's own seed: 'seed: expected an integer from 0 to 4294967295, got number …')
+        const found = pass.readsSeed(settings) ? fileSettingsProblem(pass, pass.seeded(settings, spec.seed)) : undefined;
+        if (found) f.fail('seed', `${found.problem} (pipeline ${quotedText(pipeline.label)}, ${stepName(i, step.pass)} draws its seed from it)`);
       });
     }
   }

@@ -27,7 +27,9 @@ const parse = (seed: number, settings: Record<string, unknown>) =>
 describe("a sweep's seed", () => {
   it('is refused when a step drawing from it (random importance without its own seed) would refuse it', () => {
     expect(() => parse(2 ** 32, { ratio: 0.5, importance: 'random' })).toThrow(
-      /^s\.yaml: seed of pipeline 'rh', step 1 \(prune-heads\): prune-heads: seed 4294967296: expected an integer from 0 to 4294967295/,
+      // (in a file's words, as a step's own seed, where it said "seed of pipeline 'rh', step 1 (prune-heads): prune-heads:
+      // seed 4294967296: … (flag --seed)", a flag's frame)
+      "s.yaml: seed: expected an integer from 0 to 4294967295, got number 4294967296 (pipeline 'rh', step 1 (prune-heads) draws its seed from it)",
     );
     expect(parse(2 ** 32 - 1, { ratio: 0.5, importance: 'random' }).seed).toBe(2 ** 32 - 1);
     // a step with its own seed, or one that draws nothing, does not read the sweep's
