@@ -181,8 +181,9 @@ async function fetchBlob(url: string, blob: string, f: ManifestFile, log?: (line
   if (existsSync(blob)) return;
   let pending = fetching.get(blob);
   if (!pending) {
-    // Downloaded under a name of this process's own, then renamed: workers sharing a cache never mix their parts.
-    const mine = `${blob}.${process.pid}`;
+    // Downloaded under a name of this call's own (the pid and random characters: two workers in containers share pid
+    // 1), then renamed: workers sharing a cache never mix their parts.
+    const mine = temporaryPathFor(blob);
     pending = (async () => {
       log?.(`fetching ${url} (${formatMB(f.bytes)})`);
       await downloadVerified(url, mine, { sha256: f.sha256, bytes: f.bytes });

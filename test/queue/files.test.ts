@@ -6,7 +6,7 @@
 import { cpSync, readFileSync, renameSync, writeFileSync, existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DataError } from '../../src/errors.ts';
 import { NotForThisWorker } from '../../src/queue/job.ts';
 import { sha256File } from '../../src/files.ts';
@@ -165,6 +165,17 @@ describe("a queued point's files on a worker", () => {
       expect(server.requests.length).toBe(fetched);
       const result = await runPoint(local, { threads: 1 });
       expect(measured(result)).toEqual(measured(reference));
+    });
+
+    it('two workers of one process id sharing a cache (pid 1 in two containers; here two copies of the module in one process) fetch the same files at once, each whole, where both wrote the same part file', async () => {
+      vi.resetModules();
+      const one = await import('../../src/queue/files.ts');
+      vi.resetModules();
+      const two = await import('../../src/queue/files.ts');
+      expect(one.localizePoint).not.toBe(two.localizePoint);
+      const shared = files({ cacheDir: join(scratch, 'shared-cache'), pathMap: [{ from: t.root, to: server.baseUrl }] });
+      const [a, b] = await Promise.all([one.localizePoint(point, trees, shared), two.localizePoint(point, trees, shared)]);
+      for (const local of [a, b]) expect(await sha256File(local.model.onnx)).toBe(trees[0]!.files.find((f) => f.path.endsWith('model.onnx'))!.sha256);
     });
 
     it("a fetched file whose sha256 differs is refused with one line naming the mapping and not kept, as the point's failure, as at the coordinator's own path, where it was given back", async () => {
