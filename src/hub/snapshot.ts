@@ -14,7 +14,17 @@ import { type RepoCache, cachedCommit, cachedCommitsStartingWith, linkBlob, repo
 import { type BlobExpectation, downloadBlob } from './download.ts';
 import { HubError } from './errors.ts';
 import { quotedText, valueAndKind } from '../errors.ts';
-import { CONFIG_FILE, ONNX_FILE, SAFETENSORS_INDEX, WEIGHT_FILES, type WeightsKind, isSafeRepoPath, selectFiles, shardsOfIndex } from './files.ts';
+import {
+  CONFIG_FILE,
+  ONNX_FILE,
+  SAFETENSORS_FILE,
+  SAFETENSORS_INDEX,
+  WEIGHT_FILES,
+  type WeightsKind,
+  isSafeRepoPath,
+  selectFiles,
+  shardsOfIndex,
+} from './files.ts';
 import { UNREADABLE_WEIGHT_FILES } from '../onnx/locate.ts';
 import { externalDataLocations } from '../onnx/identity.ts';
 import { type FetchLike, HubConnectionError, type RequestContext, hubFetch, hubHeaders, httpError } from './http.ts';
@@ -108,7 +118,18 @@ export function cachedSnapshot(
   // blob was removed; where selectFiles said 'the repo has no config.json', which the repo may well have)
   const lacks = (what: string) => new HubError(`${label} lacks ${what} (${why}); ${hint}`);
   if (!present.includes(CONFIG_FILE)) throw lacks(CONFIG_FILE);
-  if (!present.some((f) => WEIGHT_FILES.includes(f) || UNREADABLE_WEIGHT_FILES.includes(f))) throw lacks(`its weights (${WEIGHT_FILES.join(', ')})`);
+  // (weights the snapshot holds but this use does not read, an ONNX export where `compress export` reads the checkpoint
+  // or a pickle, may be all that was downloaded of a repo that has the others: said as the cache's gap too)
+  const wanted = prefer === 'safetensors' ? [SAFETENSORS_FILE, SAFETENSORS_INDEX] : WEIGHT_FILES;
+  if (!present.some((f) => wanted.includes(f))) {
+    const held = present.filter((f) => WEIGHT_FILES.includes(f) || UNREADABLE_WEIGHT_FILES.includes(f));
+    const holds = held.includes(ONNX_FILE)
+      ? `; it holds ${ONNX_FILE}, which compress, eval and inspect read as it is`
+      : held.length > 0
+        ? `; it holds ${held.join(', ')}, which bert-compress does not read`
+        : '';
+    throw lacks(`${prefer === 'safetensors' ? 'the checkpoint to export' : 'its weights'} (${wanted.join(', ')}${holds})`);
+  }
   const selection = selectFiles(present, label, prefer);
   const files = [...selection.files];
   if (selection.weights === 'sharded') {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBert } from '../../src/bert/build.ts';
 import { findBert } from '../../src/bert/discover.ts';
-import { exportedModelDir, resolveModelRef, resolveModelSource } from '../../src/export/model-ref.ts';
+import { downloadCheckpoint, exportedModelDir, resolveModelRef, resolveModelSource } from '../../src/export/model-ref.ts';
 import { encodeModel, loadModel, saveModel } from '../../src/onnx/index.ts';
 import { locateModel } from '../../src/onnx/locate.ts';
 import { serveHub, type HubServer } from '../helpers/hub-server.ts';
@@ -73,6 +73,18 @@ describe('resolveModelRef', () => {
     expect(existsSync(join(r.path, 'model.safetensors'))).toBe(false);
     expect(existsSync(join(r.path, 'vocab.txt'))).toBe(true);
     expect(await driftFromDirect(r.path)).toBe(0);
+  });
+
+  it("offline, export's checkpoint of an ONNX repo cached by compress or eval (its ONNX export alone downloaded) is said to be the cache's gap, where it said the repo has no model.safetensors", async () => {
+    const e = env();
+    const r = await resolveModelSource('hf:org/onnx', { env: e });
+    let error: Error | undefined;
+    await downloadCheckpoint('hf:org/onnx', { env: { ...e, HF_HUB_OFFLINE: '1' } }).catch((x: Error) => (error = x));
+    expect(error?.message).toBe(
+      `hf:org/onnx: cached snapshot ${r.path} lacks the checkpoint to export (model.safetensors, model.safetensors.index.json; it holds onnx/model.onnx, which compress, eval and inspect read as it is) (HF_HUB_OFFLINE is set); run once without HF_HUB_OFFLINE to download it`,
+    );
+    // (online, it is downloaded beside the ONNX export)
+    expect((await downloadCheckpoint('hf:org/onnx', { env: e })).weights).toBe('safetensors');
   });
 
   it("reads an ONNX repo whose weights are in onnx/model.onnx_data, a link to the cache's blobs", async () => {

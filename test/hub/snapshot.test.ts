@@ -333,6 +333,12 @@ describe('downloadSnapshot', () => {
     expect((await errorOf(downloadSnapshot('hf:org/tiny', { env: offline }))).message).toBe(
       lacks('its weights (onnx/model.onnx, model.safetensors, model.safetensors.index.json)'),
     );
+    // (weights it cannot read, a pickle fetched by Python, are no sign of what the repo has)
+    writeFileSync(join(s.dir, 'pytorch_model.bin'), 'pickle');
+    expect((await errorOf(downloadSnapshot('hf:org/tiny', { env: offline }))).message).toBe(
+      lacks('its weights (onnx/model.onnx, model.safetensors, model.safetensors.index.json; it holds pytorch_model.bin, which bert-compress does not read)'),
+    );
+    rmSync(join(s.dir, 'pytorch_model.bin'));
     rmSync(join(s.dir, 'config.json'));
     expect((await errorOf(downloadSnapshot('hf:org/tiny', { env: offline }))).message).toBe(lacks('config.json'));
     // (online, the files it lacks are downloaded again)
