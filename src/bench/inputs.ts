@@ -5,7 +5,7 @@
  * (the teacher, whose tokenizer and vocabulary a student reads): the graph inputs are the same.
  */
 import { totalmem } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { findBert } from '../bert/discover.ts';
 import { lineageWalk, memoizedSha256Sync, type SourceRecord } from './lineage.ts';
 import { type InputLimits, inputLimits, largestActivationBytes, sequenceProblem } from '../bert/input-limits.ts';
@@ -20,6 +20,7 @@ import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { attrInt, cloneModel, type Model, type Tensor } from '../onnx/graph.ts';
 import { float32Tensor, readFloat32 } from '../onnx/tensor.ts';
 import { type InputRole, type ModelInput, modelInputs } from '../bert/model-inputs.ts';
+import { tableRowsProblem } from '../eval/vocabulary-rows.ts';
 import { recurrentModelLstm } from '../pass/recurrent.ts';
 import type { Feeds } from '../runtime/session.ts';
 import { idFeeds } from '../runtime/feeds.ts';
@@ -323,8 +324,21 @@ export function incomparable(model: BenchSubject, baseline: BenchSubject, scores
   // (a model that borrowed the baseline's structure: the rows of its own table)
   const modelVocab = borrowed ? tableRows(model) : model.structure!.vocabSize;
   const baselineVocab = baseline.structure?.vocabSize ?? tableRows(baseline);
-  if (modelVocab !== undefined && baselineVocab !== undefined && modelVocab !== baselineVocab)
-    return `the model's vocabulary has ${modelVocab} tokens, the baseline's ${baselineVocab}`;
+  // (other rows each holding every id the tokenizers beside them give are fed below their own rows: benchFeeds)
+  const rows =
+    modelVocab === undefined || baselineVocab === undefined
+      ? undefined
+      : tableRowsProblem(
+          [
+            { who: 'the model', rows: modelVocab },
+            { who: 'the baseline', rows: baselineVocab },
+          ],
+          [dirname(baseline.path), dirname(model.path)],
+        );
+  if (rows) {
+    const differ = `the model's vocabulary has ${modelVocab} tokens, the baseline's ${baselineVocab}`;
+    return rows.past === undefined ? differ : `${differ}, and ${rows.past}`;
+  }
   // (such a model is fed the token types of the baseline's structure: below the rows of its own token-type table)
   const types = baseline.structure?.inputs.tokenTypeIds;
   if (borrowed && types !== undefined && declaredInputs(model.model).has(types)) {
@@ -414,7 +428,13 @@ function tableRows(s: BenchSubject): number | undefined {
   return ids === undefined ? undefined : idTableRows(s.model, ids);
 }
 
-/** The subject's inputs at `shape` as onnxruntime tensors (deterministic: the same seed gives the same ids). */
+/**
+ * The subject's inputs at `shape` as onnxruntime tensors (deterministic: the same seed gives the same ids), its ids
+ * below the rows of its own word table where the structure it borrowed (its baseline's) has more.
+ */
 export function benchFeeds(subject: BenchSubject, shape: Shape, seed = 12345): Feeds {
-  return idFeeds(sampleInputs(subject.model, subject.structure, { ...shape, seed }));
+  const s = subject.structure;
+  const rows = s && tableRows(subject);
+  const structure = s && rows !== undefined && rows < s.vocabSize ? { ...s, vocabSize: rows } : s;
+  return idFeeds(sampleInputs(subject.model, structure, { ...shape, seed }));
 }

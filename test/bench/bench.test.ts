@@ -17,6 +17,7 @@ import { castFloat16Weights } from '../helpers/float16.ts';
 import { compressFile } from '../../src/export/compress.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { FIXTURES, hasFixtures } from '../helpers/paths.ts';
+import { writeModelFolder } from '../helpers/model-folder.ts';
 import { runMain } from '../helpers/cli.ts';
 
 const a = writeTinyBert({}, { seed: 1 });
@@ -274,6 +275,33 @@ describe("bench of a BiLSTM student whose word table is not its baseline's vocab
       const config = resolveBilstmConfig(parseBilstmSpec('bilstm:hidden=8,embedding=8'), { vocabSize: 128, numLabels: 2, maxLength: 16 });
       saveModel(exportBilstm(config, randomBilstmWeights(config, 1)), float);
       expect((await benchModels({ model: float, baseline, batches: [1], seqs: [8], repeats: 1, warmup: 0, threads: 1 })).shapes).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("bench of a model whose word table has other rows than its baseline's, beside their tokenizer", () => {
+  it('compares them where each holds every id of the tokenizer (a teacher padded past its vocabulary), a BiLSTM fed below its own rows; refuses, naming the table, one that does not', async () => {
+    registerAllPasses();
+    const dir = mkdtempSync(join(tmpdir(), 'bench-padded-'));
+    try {
+      // (vocab.txt beside each: 23 tokens)
+      const baseline = join(writeModelFolder(join(dir, 'teacher'), tinyBert({}, { seed: 1 })), 'model.onnx'); // (128 rows)
+      const bert = join(writeModelFolder(join(dir, 'bert-100'), tinyBert({ vocabSize: 100, numLayers: 1 }, { seed: 2 })), 'model.onnx');
+      const bilstm = (vocabSize: number) => {
+        const config = resolveBilstmConfig(parseBilstmSpec('bilstm:hidden=8,embedding=8'), { vocabSize, numLabels: 2, maxLength: 16 });
+        return join(writeModelFolder(join(dir, `bilstm-${vocabSize}`), exportBilstm(config, randomBilstmWeights(config, 1))), 'model.onnx');
+      };
+      const quick = { batches: [2], seqs: [16], repeats: 1, warmup: 0, threads: 1 };
+      for (const model of [bert, bilstm(100)]) expect((await benchModels({ model, baseline, ...quick })).shapes).toHaveLength(1);
+      expect((await benchModels({ model: baseline, baseline: bert, ...quick })).shapes).toHaveLength(1);
+      const short = bilstm(12);
+      await expect(benchModels({ model: short, baseline, ...quick })).rejects.toThrow(
+        new SettingsError(
+          `--baseline ${baseline} is not comparable with ${short}: the model's vocabulary has 12 tokens, the baseline's 128, and ${join(dir, 'teacher', 'vocab.txt')} gives token ids up to 22, past the model's 12 rows; a speed-up compares a model with the one it was compressed or distilled from`,
+        ),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -10,7 +10,7 @@
  * after training, in bench's 'the models fix different seq sizes'. (A BiLSTM of another vocabulary is refused too: bench feeds
  * it the point's model's ids, beyond its word table.)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +30,14 @@ beforeAll(() => {
   const renamed = cloneModel(tinyBert({ numLayers: 1 }, { seed: 3 }));
   renameValue(renamed.graph, 'attention_mask', 'input_mask');
   writeModelFolder(join(root, 'models', 'input-mask'), renamed);
-  writeModelFolder(join(root, 'models', 'rows'), tinyBert({ vocabSize: 100 }, { seed: 4 }));
+  // (a teacher of a vocabulary of 150 tokens, past the point model's 128 rows)
+  const rows = writeModelFolder(join(root, 'models', 'rows'), tinyBert({ vocabSize: 150 }, { seed: 4 }));
+  writeFileSync(
+    join(rows, 'vocab.txt'),
+    [...readFileSync(join(rows, 'vocab.txt'), 'utf8').trim().split('\n'), ...Array.from({ length: 127 }, (_, i) => `w${i}`)].join('\n') + '\n',
+  );
+  // (a teacher padded past the point model's vocabulary: 100 rows holding the 23 ids of the same vocab.txt)
+  writeModelFolder(join(root, 'models', 'padded'), tinyBert({ vocabSize: 100 }, { seed: 9 }));
   // (a point model that computes its token types, a student that reads them)
   writeModelFolder(join(root, 'models', 'no-types-point'), buildBert({ ...tinyBertConfig(), zeroTokenTypes: true }, { kind: 'random', seed: 7 }));
   writeModelFolder(join(root, 'models', 'no-types'), tinyBert({ numLayers: 1 }, { seed: 8 }));
@@ -72,13 +79,21 @@ describe("a sweep's plan refuses a distill step whose student cannot be benchmar
 
   it('a bert:… student of a named teacher of another vocabulary', async () => {
     expect(await refusal({ student: 'bert:layers=1', teacher: 'models/rows' })).toBe(
-      line('rows', 'distill.teacher', "the model's vocabulary has 100 tokens, the baseline's 128"),
+      line(
+        'rows',
+        'distill.teacher',
+        `the model's vocabulary has 150 tokens, the baseline's 128, and ${join(root, 'models', 'rows', 'vocab.txt')} gives token ids up to 149, past the baseline's 128 rows`,
+      ),
     );
   });
 
   it("a bilstm:… student of a named teacher of another vocabulary (its word table is the teacher's size)", async () => {
     expect(await refusal({ student: 'bilstm:hidden=8,embedding=8', teacher: 'models/rows' })).toBe(
-      line('rows', 'distill.teacher', "the model's vocabulary has 100 tokens, the baseline's 128"),
+      line(
+        'rows',
+        'distill.teacher',
+        `the model's vocabulary has 150 tokens, the baseline's 128, and ${join(root, 'models', 'rows', 'vocab.txt')} gives token ids up to 149, past the baseline's 128 rows`,
+      ),
     );
   });
 
@@ -96,6 +111,11 @@ describe("a sweep's plan refuses a distill step whose student cannot be benchmar
     expect(await refusal({ student: 'models/point' }, 'fixed-64')).toBeUndefined();
     expect(await refusal({ student: 'models/fixed-160' })).toBeUndefined();
     expect(await refusal({ student: 'every-other', teacher: 'models/fixed-160' }, 'fixed-160')).toBeUndefined();
+  });
+
+  it('plans a bert:… or bilstm:… student of a teacher of other rows that hold every id of the tokenizers (a teacher padded past its vocabulary)', async () => {
+    expect(await refusal({ student: 'bert:layers=1', teacher: 'models/padded' })).toBeUndefined();
+    expect(await refusal({ student: 'bilstm:hidden=8,embedding=8', teacher: 'models/padded' })).toBeUndefined();
   });
 
   it("plans a student of the point's inputs, a bert:… or bilstm:… student of its model", async () => {

@@ -7,7 +7,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { findBert } from '../../src/bert/discover.ts';
 import { DataError } from '../../src/errors.ts';
+import { loadModel } from '../../src/onnx/load.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { exportBilstm } from '../../src/train/students/bilstm-export.ts';
 import { randomBilstmWeights, resolveBilstmConfig } from '../../src/train/students/bilstm-config.ts';
@@ -82,9 +84,10 @@ describe('the dev split, read before any work', () => {
 describe('a student model of another vocabulary than the teacher, whose position table is shorter than the length', () => {
   // (the teacher's config.json max_length 32 is beyond the student's 16 positions: a length no --max-length helps)
   const teacher = writeModelFolder(join(work, 'teacher-32'), tinyBert(), { maxLength: 32 });
-  const fewer = writeModelFolder(join(work, 'student-64-words'), tinyBert({ vocabSize: 64, maxPositions: 16 }, { seed: 3 }));
-  const bilstmConfig = resolveBilstmConfig({ hiddenSize: 4, embeddingSize: 4, mlpSize: 4 }, { vocabSize: 64, numLabels: 2, maxLength: 8 });
-  const bilstm = join(work, 'bilstm-64-words');
+  // (12 rows: fewer than the 23 ids of the teacher's vocab.txt)
+  const fewer = writeModelFolder(join(work, 'student-12-words'), tinyBert({ vocabSize: 12, maxPositions: 16 }, { seed: 3 }));
+  const bilstmConfig = resolveBilstmConfig({ hiddenSize: 4, embeddingSize: 4, mlpSize: 4 }, { vocabSize: 12, numLabels: 2, maxLength: 8 });
+  const bilstm = join(work, 'bilstm-12-words');
   writeModelFolder(bilstm, exportBilstm(bilstmConfig, randomBilstmWeights(bilstmConfig, 1)));
 
   it('distill refuses the vocabulary first, not the length a --max-length would mend and then the vocabulary', async () => {
@@ -92,7 +95,9 @@ describe('a student model of another vocabulary than the teacher, whose position
     for (const student of [fewer, bilstm]) {
       const output = join(work, 'out-first', 'model.onnx');
       await expect(runTraining({ task: 'SST-2', teacher, student, glueDir, cacheDir, output, settings })).rejects.toThrow(
-        /^student vocabulary \(64\) differs from the teacher's \(128\): distillation needs the same tokenizer$/,
+        new RegExp(
+          `^student vocabulary \\(12\\) differs from the teacher's \\(128\\), and ${join(teacher, 'vocab.txt')} gives token ids up to 22, past the student's 12 rows: distillation feeds both the tokenizer's ids$`,
+        ),
       );
       expect(existsSync(join(work, 'out-first'))).toBe(false);
     }
@@ -126,5 +131,22 @@ describe('a student model of one token type, whose position table is shorter tha
     );
     expect(existsSync(join(work, 'out-pairs'))).toBe(false);
     expect(existsSync(cacheDir)).toBe(false);
+  });
+});
+
+describe("a student model of other rows than the teacher's, each holding every id of the tokenizer", () => {
+  // (a teacher padded past its vocabulary, as bert-base's 30522 tokens in 30528 rows: transformers and TextBrewer
+  // distil it to a 30522-row student; here 128 and 100 rows, the vocab.txt's 23 ids)
+  const padded = writeModelFolder(join(work, 'student-100-rows'), tinyBert({ vocabSize: 100, numLayers: 1 }, { seed: 4 }));
+
+  it('distill takes it, either way round, and writes the student of its own rows', async () => {
+    for (const [teacher, student, rows] of [
+      [fits, padded, 100],
+      [padded, fits, 128],
+    ] as const) {
+      const output = join(work, 'out-padded', `${rows}`, 'model.onnx');
+      await runTraining({ task: 'SST-2', teacher, student, glueDir, cacheDir: join(work, 'cache-padded'), output, settings });
+      expect(findBert(loadModel(output)).vocabSize).toBe(rows);
+    }
   });
 });

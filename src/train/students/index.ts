@@ -42,6 +42,7 @@ import { locateModel } from '../../onnx/locate.ts';
 import { MemoryRefusal, NotBertError, SettingsError, counted, groupedDigits, quotedText } from '../../errors.ts';
 import { encoderOnly, isBareEncoder, newClassifier, noClassifierPlace, pooledOutput, withClassifier } from './classifier.ts';
 import { readVocabulary, vocabularyDifference } from '../../eval/tokenizer.ts';
+import { tableRowsProblem } from '../../eval/vocabulary-rows.ts';
 import { TRAINING_OPSET } from '../../gradients/index.ts';
 import { parseStudentSpec, studentFrame } from './spec.ts';
 import { adoptParameters, withParameters, type MaskInput, type Student } from '../student.ts';
@@ -587,13 +588,26 @@ export function studentClassifier(
 }
 
 /**
- * A student model of `own` word-embedding rows distilled from a teacher of `teacherVocab`: the same size, and where
- * the folders are given (`dirs`), a student folder with tokenizer files holds the teacher's vocabulary; else a
- * one-line SettingsError (distillation feeds both the teacher's token ids). Also a sweep's plan's check.
+ * A student model of `own` word-embedding rows distilled from a teacher of `teacherVocab`: the same size, or, where
+ * the folders are given (`dirs`: the teacher's, its tokenizer's, and the student's), each holding every token id their
+ * tokenizer gives (tableRowsProblem: a teacher padded to 30528 rows beside a 30522-row student of bert-base's
+ * tokenizer); and a student folder with tokenizer files holds the teacher's vocabulary; else a one-line SettingsError
+ * (distillation feeds both the teacher's token ids), naming the tables too small for them. Also a sweep's plan's check.
  */
 export function checkStudentVocabulary(teacherVocab: number, own: number, dirs?: { student: string; teacher: string }): void {
-  if (teacherVocab !== own)
-    throw new SettingsError(`student vocabulary (${own}) differs from the teacher's (${teacherVocab}): distillation needs the same tokenizer`);
+  const tables = [
+    { who: 'the student', rows: own },
+    { who: 'the teacher', rows: teacherVocab },
+  ];
+  const problem = tableRowsProblem(tables, dirs ? [dirs.teacher, dirs.student] : []);
+  if (problem) {
+    const differ = `student vocabulary (${own}) differs from the teacher's (${teacherVocab})`;
+    throw new SettingsError(
+      problem.past === undefined
+        ? `${differ}: distillation needs the same tokenizer`
+        : `${differ}, and ${problem.past}: distillation feeds both the tokenizer's ids`,
+    );
+  }
   if (dirs) checkSameVocabulary(dirs.student, dirs.teacher);
 }
 
