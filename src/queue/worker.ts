@@ -80,6 +80,8 @@ export interface QueueWorkerOptions {
    */
   signal?: AbortSignal;
   onEvent?: (event: WorkerEvent) => void;
+  /** This worker's name, its own (default: workerName()): `compress worker` makes it, to say it in its own lines. */
+  name?: string;
 }
 
 export type WorkerEvent =
@@ -325,7 +327,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
    */
   const code = codeFingerprint();
   /** This worker as BullMQ and the coordinator's lines name it. */
-  const name = workerName();
+  const name = opts.name ?? workerName();
   const summary: WorkerSummary = { ran: 0, failed: 0 };
   let changedSaid = false;
   // (the terminal's Ctrl-C stops taking points, and the running ones finish: it must not reach the workers)

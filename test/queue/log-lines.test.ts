@@ -13,16 +13,18 @@ import { interruptedLine } from '../../src/train/run.ts';
 
 describe("a queue worker's log lines", () => {
   it('closes with the points done here and the failed runs, one in the singular, where it said "1 points run here (1 failed runs)"', () => {
-    expect(workerStoppedLine(41, { ran: 1, failed: 1 })).toBe('worker 41: stopped after 1 point done here and 1 failed run');
-    expect(workerStoppedLine(41, { ran: 0, failed: 3 })).toBe('worker 41: stopped after 0 points done here and 3 failed runs');
-    expect(workerStoppedLine(41, { ran: 12, failed: 0 })).toBe('worker 41: stopped after 12 points done here and 0 failed runs');
+    expect(workerStoppedLine('gpu-1:41:0a1b2c', { ran: 1, failed: 1 })).toBe('worker gpu-1:41:0a1b2c: stopped after 1 point done here and 1 failed run');
+    expect(workerStoppedLine('gpu-1:41:0a1b2c', { ran: 0, failed: 3 })).toBe('worker gpu-1:41:0a1b2c: stopped after 0 points done here and 3 failed runs');
+    expect(workerStoppedLine('gpu-1:41:0a1b2c', { ran: 12, failed: 0 })).toBe('worker gpu-1:41:0a1b2c: stopped after 12 points done here and 0 failed runs');
   });
 
   it('opens with the points it runs at once and their threads, each counted, one in the singular', () => {
-    expect(workerReadyLine(41, { queue: 'redis://h:6379/0', concurrency: 1, threads: 1 })).toBe(
-      'worker 41 on redis://h:6379/0: 1 point at once, 1 thread each; Ctrl-C to stop',
+    expect(workerReadyLine('gpu-1:41:0a1b2c', { queue: 'redis://h:6379/0', concurrency: 1, threads: 1 })).toBe(
+      'worker gpu-1:41:0a1b2c on redis://h:6379/0: 1 point at once, 1 thread each; Ctrl-C to stop',
     );
-    expect(workerReadyLine(41, { queue: 'q', concurrency: 2, threads: 8 })).toBe('worker 41 on q: 2 points at once, 8 threads each; Ctrl-C to stop');
+    expect(workerReadyLine('gpu-1:41:0a1b2c', { queue: 'q', concurrency: 2, threads: 8 })).toBe(
+      'worker gpu-1:41:0a1b2c on q: 2 points at once, 8 threads each; Ctrl-C to stop',
+    );
   });
 
   it('says the queue runs an interrupted point again, instead of "rerun the same command"', () => {

@@ -118,7 +118,7 @@ describe('a worker or coordinator stopped while Redis has not answered', () => {
       if (command === 'sweep') {
         expect(c.output().trim()).toBe(`compress: ${url}: stopped before it answered; nothing planned or queued`);
         expect(existsSync(store)).toBe(false);
-      } else expect(c.output()).toMatch(/worker \d+: stopped after 0 points done here and 0 failed runs/);
+      } else expect(c.output()).toMatch(/^worker \S+:\d+:[0-9a-f]{6}: stopped after 0 points done here and 0 failed runs$/m);
     },
     30_000,
   );

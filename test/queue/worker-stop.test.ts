@@ -139,7 +139,7 @@ describe.skipIf(ownRedisSkipReason !== null)(
       ['SIGTERM', 143],
       ['SIGINT', 130],
     ] as const)(
-      "compress worker, by %s: one line, its closing line, exit %i (as every command stopped by a signal), where it exited 0, and at its closing line, ended with BullMQ's and ioredis's timers still pending, where it exited once they fired, 2-6 s after it (BullMQ's fetch left to its watchdog, ioredis's reconnection)",
+      "compress worker, by %s: one line, its closing line naming it as its first line and the coordinator do (hostname:pid:suffix, where it said its pid alone), exit %i (as every command stopped by a signal), where it exited 0, and at its closing line, ended with BullMQ's and ioredis's timers still pending, where it exited once they fired, 2-6 s after it (BullMQ's fetch left to its watchdog, ioredis's reconnection)",
       async (signal, status) => {
         const w = compress(['worker', '--queue', redis.url(), '--cache-dir', join(t.root, `cli-${signal}`)], { exitProbe: true });
         processes.push(w);
@@ -153,9 +153,13 @@ describe.skipIf(ownRedisSkipReason !== null)(
         // (ended by bin/compress.mjs once main returned, its libraries' timers pending; a process left to end of
         // itself ends only once they have fired, with nothing pending: no timing)
         expect(w.leftAtExit()).toContain('Timeout');
-        expect(w.output()).toMatch(
-          /^worker: stopping after the running points \(Ctrl-C again to quit at once\)\nworker \d+: stopped after 0 points done here and 0 failed runs\n$/m,
+        // (its lines name it as the coordinator's lines and a failed point's error do: hostname:pid:suffix, its own)
+        const name = /^worker (\S+:\d+:[0-9a-f]{6}) on /m.exec(w.output())?.[1];
+        expect(name, w.output()).toBeDefined();
+        expect(w.output()).toContain(
+          `\nworker: stopping after the running points (Ctrl-C again to quit at once)\nworker ${name}: stopped after 0 points done here and 0 failed runs\n`,
         );
+        expect(w.output().endsWith(`worker ${name}: stopped after 0 points done here and 0 failed runs\n`)).toBe(true);
       },
       40_000,
     );

@@ -37,13 +37,13 @@ export function workerLogLine(e: { line: string; point?: SweepPoint }, verbose =
  * The worker's closing line: the points it finished here (their results taken by the queue) and its failed runs (a
  * point retried elsewhere counts one per run), each counted in the singular when one.
  */
-export function workerStoppedLine(pid: number, summary: WorkerSummary): string {
-  return `worker ${pid}: stopped after ${counted(summary.ran, 'point')} done here and ${counted(summary.failed, 'failed run')}`;
+export function workerStoppedLine(name: string, summary: WorkerSummary): string {
+  return `worker ${name}: stopped after ${counted(summary.ran, 'point')} done here and ${counted(summary.failed, 'failed run')}`;
 }
 
 /** The worker's first line: its queue, how many points it runs at once and their threads, each counted (counted). */
-export function workerReadyLine(pid: number, e: { queue: string; concurrency: number; threads: number }): string {
-  return `worker ${pid} on ${e.queue}: ${counted(e.concurrency, 'point')} at once, ${counted(e.threads, 'thread')} each; Ctrl-C to stop`;
+export function workerReadyLine(name: string, e: { queue: string; concurrency: number; threads: number }): string {
+  return `worker ${name} on ${e.queue}: ${counted(e.concurrency, 'point')} at once, ${counted(e.threads, 'thread')} each; Ctrl-C to stop`;
 }
 
 /**
@@ -94,7 +94,7 @@ export const workerCommand: CliCommand<WorkerArgs> = {
         describe: "a job's lock; a dead worker's point is rerun elsewhere once it expires, within 1¼ times this after it died",
       }) as unknown as Argv<WorkerArgs>,
   run: async (args) => {
-    const { runQueueWorker, parsePathMapping } = await import('../../queue/index.ts');
+    const { runQueueWorker, parsePathMapping, workerName } = await import('../../queue/index.ts');
     const pathMap = commandLineCheck(() => (args['path-map'] ?? []).map(parsePathMapping));
     checkFolderFlags({ '--cache-dir': args['cache-dir'], '--work-dir': args['work-dir'] });
     // Ctrl-C or SIGTERM: the first stops taking points and waits for the running ones, the second quits at once; exit
@@ -109,6 +109,8 @@ export const workerCommand: CliCommand<WorkerArgs> = {
       controller.abort();
     });
     let summary;
+    // (as the coordinator's lines and a failed point's error name this worker)
+    const name = workerName();
     abandonLeftovers(); // (BullMQ's and ioredis's timers once its work is done: the process ends with its last line)
     try {
       summary = await runQueueWorker({
@@ -120,10 +122,11 @@ export const workerCommand: CliCommand<WorkerArgs> = {
         pathMap,
         lockMs: args['lock-seconds'] * 1000,
         signal: controller.signal,
+        name,
         onEvent: (e) => {
           switch (e.type) {
             case 'ready':
-              return err(workerReadyLine(process.pid, e));
+              return err(workerReadyLine(name, e));
             case 'start':
               return err(`start ${e.point.key.slice(0, 12)} ${pointName(e.point)}${e.attempt > 1 ? ` (run ${e.attempt})` : ''}`);
             case 'finished':
@@ -144,7 +147,7 @@ export const workerCommand: CliCommand<WorkerArgs> = {
     } finally {
       signals.remove();
     }
-    err(workerStoppedLine(process.pid, summary));
+    err(workerStoppedLine(name, summary));
     return controller.signal.aborted ? signals.exitCode() : 0;
   },
 };
