@@ -11,8 +11,11 @@
  * 1.9e-6 for every form). Float and int4 files (4-bit weights, float activations) get FLOAT, 1e-5. Forms that quantize
  * activations (dynamic int8 at run time, int8-static by calibrated ranges, mixed) get INT8, 1e-4: a rounding
  * difference before a quantizer can move one activation by a whole step, and onnxruntime-node's u8s8 kernels differ
- * by CPU (VNNI here; AVX2 without it sums in saturating 16-bit pairs). The int8 and fp32 files of one model differ
- * by more than 10× the tolerance, so a wrong file or a wrong kernel does not pass.
+ * by CPU (VNNI here; AVX2 without it sums in saturating 16-bit pairs). float16 files (model_fp16.onnx) get FLOAT16,
+ * 2e-4: the two builds round some float16 products one float16 step apart (a query projection's 14699 against 14700
+ * in float16 bits), which moves this model's logits by at most 7.9e-5 (the SST-2 teacher's by 2.4e-7); its float16
+ * and fp32 files differ by 2.4e-3 to 3.5e-3. The quantized and fp32 files of one model differ by more than 10× the
+ * tolerance, so a wrong file or a wrong kernel does not pass.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -69,6 +72,8 @@ async function webLogits(file: string | Uint8Array, b: TokenBatch, externalData?
 const FLOAT = 1e-5;
 /** Forms that quantize activations (dynamic int8 at run time, int8-static by calibrated ranges): see above. */
 const INT8 = 1e-4;
+/** float16 files (quantize float16: float16 weights and activations, float32 inputs and logits): see above. */
+const FLOAT16 = 2e-4;
 
 /**
  * Each export: its name, the steps `compress` runs, the ONNX files it writes, the ops its last file must hold (so
@@ -126,6 +131,20 @@ const FORMS: Array<{ name: string; steps: PassStep[]; files: string[]; ops?: str
     files: ['model.onnx', 'model_quantized.onnx'],
     ops: ['QAttention', 'SkipLayerNormalization', 'MatMulIntegerToFloat'],
     tolerance: INT8,
+  },
+  { name: 'float16', steps: [quantize({ mode: 'float16' })], files: ['model.onnx', 'model_fp16.onnx'], tolerance: FLOAT16 },
+  {
+    name: '--share-layers all + float16',
+    steps: [{ pass: 'share-layers', settings: { share: 'all' } }, quantize({ mode: 'float16' })],
+    files: ['model.onnx', 'model_fp16.onnx'],
+    tolerance: FLOAT16,
+  },
+  {
+    name: '--optimize all + float16',
+    steps: [{ pass: 'optimize', settings: { rewrites: 'all' } }, quantize({ mode: 'float16' })],
+    files: ['model.onnx', 'model_fp16.onnx'],
+    ops: ['Attention', 'SkipLayerNormalization'],
+    tolerance: FLOAT16,
   },
   {
     name: '--prune-ffn 0.5 --drop-layers 1',
