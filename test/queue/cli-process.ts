@@ -26,10 +26,14 @@ export interface CliProcess {
 /** What every process holds open to its last moment: its stdio pipes (or terminals) and their pending writes. */
 const STDIO_RESOURCES = new Set(['PipeWrap', 'TTYWrap', 'ShutdownWrap', 'SimpleShutdownWrap', 'WriteWrap']);
 
-/** A module preloaded (node --import) that writes, at the process's 'exit', its active resources to $EXIT_PROBE_FILE. */
+/**
+ * A module preloaded (node --import) that writes, at the process's 'exit', its active resources to $EXIT_PROBE_FILE;
+ * in the process started alone, not in those it starts (a worker's pool processes: NODE_OPTIONS loads it there too).
+ */
 const EXIT_PROBE = `import { writeFileSync } from 'node:fs';
 const file = process.env.EXIT_PROBE_FILE;
-process.on('exit', () => writeFileSync(file, JSON.stringify(process.getActiveResourcesInfo())));
+delete process.env.EXIT_PROBE_FILE;
+if (file) process.on('exit', () => writeFileSync(file, JSON.stringify(process.getActiveResourcesInfo())));
 `;
 
 /**
