@@ -20,8 +20,8 @@ import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
 import { Queue } from 'bullmq';
 import { runMain } from '../helpers/cli.ts';
 
-/** This file's database on a shared Redis (test/queue's files use 1–6). */
-const DB = 7;
+/** This file's database on a shared Redis, its own (test/queue/databases.test.ts). */
+const DB = 8;
 
 let t: TinySweep;
 beforeAll(() => {
