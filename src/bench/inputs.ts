@@ -12,7 +12,7 @@ import { type InputLimits, inputLimits, largestActivationBytes, sequenceProblem 
 import { gigabytes } from '../units.ts';
 import { fixedBatchSize, fixedSequenceLength, idTableRows, sampleChoices, sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
-import { MemoryRefusal, NotBertError, SettingsError, counted, groupedDigits, quotedText, valueText } from '../errors.ts';
+import { MemoryRefusal, NotBertError, SettingsError, counted, groupedDigits, quotedText, shownFlagValue, valueText } from '../errors.ts';
 import { outputsLine, scoresOutput } from '../eval/graph-checks.ts';
 import { encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
 import { loadModel } from '../onnx/load.ts';
@@ -271,7 +271,7 @@ export function checkRepeats(
 ): void {
   if (maxSeconds !== undefined) return;
   const refusal = (most: number, bound: string): string =>
-    `--repeats ${repeats}: the latencies of that many runs could not be kept (at most ${groupedDigits(most)}${bound}); give a smaller --repeats, or a --max-time`;
+    `--repeats ${shownFlagValue('--repeats', repeats)}: the latencies of that many runs could not be kept (at most ${groupedDigits(most)}${bound}); give a smaller --repeats, or a --max-time`;
   if (repeats > MOST_SORTED) throw new SettingsError(refusal(MOST_SORTED, `, ${SORTED_BOUND}`));
   // (within the longest Float64Array, only memory bounds them: keptRepeats' words for it)
   const kept = keptRepeats(models, memoryBytes);

@@ -252,8 +252,11 @@ describe('compress bench flags', () => {
     const r = await runMain(['bench', join(tmpdir(), 'no-such-model.onnx'), '--repeats', '5e9']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'compress: --repeats 5000000000: the latencies of that many runs could not be kept (at most 4,294,967,296, the longest Float64Array Node.js 20 makes, which the statistics sort); give a smaller --repeats, or a --max-time\n',
+      'compress: --repeats 5e9: the latencies of that many runs could not be kept (at most 4,294,967,296, the longest Float64Array Node.js 20 makes, which the statistics sort); give a smaller --repeats, or a --max-time\n',
     );
+    // (the value as typed, as every refusal of a number flag shows it: '--repeats 1e308: expected an integer …')
+    const plain = await runMain(['bench', join(tmpdir(), 'no-such-model.onnx'), '--repeats', ' 4294967297 ']);
+    expect(plain.stderr).toMatch(/^compress: --repeats 4294967297: the latencies of that many runs could not be kept /);
     // with --max-time it is a ceiling, not refused at the command line
     const timed = await runMain(['bench', join(tmpdir(), 'no-such-model.onnx'), '--repeats', '5e9', '--max-time', '1']);
     expect(timed.code).toBe(1);
