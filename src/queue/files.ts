@@ -177,17 +177,25 @@ async function localProblem(dir: string, tree: FileTree): Promise<{ text: string
 /** Fetches of one blob in flight in this process, so two jobs needing the same file download it once. */
 const fetching = new Map<string, Promise<void>>();
 
+/**
+ * The name this process downloads each blob under until it has it: its own (temporaryPathFor: the pid and random
+ * characters, as two workers in containers share pid 1), made once, so that the next run of a point whose fetch was
+ * cut short resumes the part it left ("run again to resume") where a new name fetched it from byte 0 beside it.
+ */
+const downloadNames = new Map<string, string>();
+
 async function fetchBlob(url: string, blob: string, f: ManifestFile, log?: (line: string) => void): Promise<void> {
   if (existsSync(blob)) return;
   let pending = fetching.get(blob);
   if (!pending) {
-    // Downloaded under a name of this call's own (the pid and random characters: two workers in containers share pid
-    // 1), then renamed: workers sharing a cache never mix their parts.
-    const mine = temporaryPathFor(blob);
+    // Downloaded under this process's own name, then renamed: workers sharing a cache never mix their parts.
+    const mine = downloadNames.get(blob) ?? temporaryPathFor(blob);
+    downloadNames.set(blob, mine);
     pending = (async () => {
       log?.(`fetching ${url} (${formatMB(f.bytes)})`);
       await downloadVerified(url, mine, { sha256: f.sha256, bytes: f.bytes });
       renameSync(mine, blob);
+      downloadNames.delete(blob);
     })().finally(() => fetching.delete(blob));
     fetching.set(blob, pending);
   }

@@ -3,7 +3,7 @@
  * `--path-map`, or fetched over HTTP into its cache and verified by sha256, and the point then runs to the same
  * result as on the coordinator. Wrong or missing files fail with one line.
  */
-import { cpSync, readFileSync, renameSync, writeFileSync, existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -176,6 +176,22 @@ describe("a queued point's files on a worker", () => {
       const shared = files({ cacheDir: join(scratch, 'shared-cache'), pathMap: [{ from: t.root, to: server.baseUrl }] });
       const [a, b] = await Promise.all([one.localizePoint(point, trees, shared), two.localizePoint(point, trees, shared)]);
       for (const local of [a, b]) expect(await sha256File(local.model.onnx)).toBe(trees[0]!.files.find((f) => f.path.endsWith('model.onnx'))!.sha256);
+    });
+
+    it("a fetch cut short is resumed from its bytes by the point's next run in this worker, leaving no part behind", async () => {
+      const cacheDir = join(scratch, 'cache-cut');
+      const onnx = trees.find((tree) => tree.root === point.model.dir)!.files.find((f) => f.path === 'model.onnx')!;
+      const name = 'models/tiny-sst2/model.onnx';
+      const cutAt = Math.floor(onnx.bytes / 2);
+      server.cutNext(name, cutAt);
+      const map = { cacheDir, pathMap: [{ from: t.root, to: server.baseUrl }] };
+      await expect(localizePoint(point, trees, files(map))).rejects.toThrow(/download interrupted at \d+ bytes/);
+      const before = server.requests.length;
+      const local = await localizePoint(point, trees, files(map));
+      expect(await sha256File(local.model.onnx)).toBe(onnx.sha256);
+      // (the retry asked for the bytes it lacked, where it fetched the file from byte 0 under a new name)
+      expect(server.requests.slice(before).find((r) => r.path === name)?.range).toBe(`bytes=${cutAt}-`);
+      expect(readdirSync(join(cacheDir, 'blobs')).filter((f) => /\.(tmp|part)$/.test(f))).toEqual([]);
     });
 
     it("a fetched file whose sha256 differs is refused with one line naming the mapping and not kept, as the point's failure, as at the coordinator's own path, where it was given back", async () => {
