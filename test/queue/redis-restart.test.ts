@@ -10,7 +10,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueError } from '../../src/errors.ts';
-import { QUEUE_NAME, connectionLog, parseQueueUrl, waitConnected } from '../../src/queue/connection.ts';
+import { QUEUE_NAME, RECONNECT_MAX_MS, connectionLog, parseQueueUrl, waitConnected } from '../../src/queue/connection.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
@@ -250,7 +250,7 @@ describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${own
 describe.skipIf(ownRedisSkipReason !== null)(
   `a queue connection whose Redis is back after 12 s${ownRedisSkipReason ? ` (skipped: ${ownRedisSkipReason})` : ''}`,
   () => {
-    it("is connected again within 2 s of its return, where BullMQ's reconnection delays (e^n ms, up to 20 s) saw it 6 s later", async () => {
+    it("tries to reconnect at most 2 s apart, so is connected again within 2 s of its return, where BullMQ's reconnection delays (e^n ms, up to 20 s) saw it 6 s later", async () => {
       const redis = await ownRedis();
       const address = parseQueueUrl(redis.url());
       const queue = new Queue(QUEUE_NAME, { connection: address.connection });
@@ -260,13 +260,19 @@ describe.skipIf(ownRedisSkipReason !== null)(
       try {
         await waitConnected(queue, address);
         connection.connected(queue);
+        // (each wait before a try, as ioredis says it: the mechanism, where a bound on the time from the return to the
+        // line was one a loaded machine could break with no fault)
+        const delays: number[] = [];
+        (await queue.getBackend().client).on('reconnecting', (ms: number) => delays.push(ms));
         await redis.kill();
         await new Promise((r) => setTimeout(r, 12_000));
         await redis.start();
         const back = Date.now();
         while (!lines.some((l) => l.endsWith(': connected again')) && Date.now() - back < 15_000) await new Promise((r) => setTimeout(r, 20));
         expect(lines.at(-1), lines.join('\n')).toBe(`queue ${address.display}: connected again`);
-        expect(Date.now() - back).toBeLessThan(4_000);
+        // (12 s out of reach: a try every 1 to 2 s, where BullMQ's waits were 3 s from the 8th try, then 8 s)
+        expect(delays.length).toBeGreaterThan(0);
+        expect(Math.max(...delays), delays.join(', ')).toBeLessThanOrEqual(RECONNECT_MAX_MS);
       } finally {
         await queue.close().catch(() => {});
         await redis.close();
