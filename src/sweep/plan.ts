@@ -101,7 +101,7 @@ import {
   unreadAugmentation,
 } from '../train/run.ts';
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
-import { checkTrainingPairTypes } from '../train/max-length.ts';
+import { checkTrainingTemplateTypes } from '../train/max-length.ts';
 import { runMaxLength, type SizedModel } from '../eval/max-length.ts';
 import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
@@ -1332,7 +1332,7 @@ export function checkPointMemory(point: SweepPoint, memory: number = totalmem())
  * plan knows of the models it reads, in one walk through the pipeline's steps with the model so far (SoFar) followed
  * through them: a graph step on a Distilled BiLSTM that has no recurrent form or whose settings that form refuses
  * (afterPass); a distill step's augment on a teacher whose word embeddings or tokenizer it cannot use (checkAugment); a bert:… student whose width its heads do not divide, or a bert:… or bilstm:… one too large for memory (checkSizedStudent), a model fed its teacher's tokenizer's
- * token types on a pair task that has fewer (checkStepTypes), a student model whose id2label cannot be read as the
+ * token types that has fewer than its template gives the task's texts (checkStepTypes), a student model whose id2label cannot be read as the
  * task's labels (checkStudentLabels), a maxLength beyond the position
  * table of a model the step runs at that length (checkStepLength), and a distill step's intermediate-layer matches
  * that do not fit the teacher's and student's depths or layers, or a student that has no layers to match
@@ -1496,14 +1496,16 @@ function checkTeacher(t: PointTrainingStep, read: ModelReader): void {
 
 /**
  * Throws training's refusal (checkEncodings' DataError, as the point checks its training set) of a model a distill
- * step feeds its teacher's tokenizer's token types, on a sentence-pair task, that has fewer token types than that
- * tokenizer's pair template gives: the teacher, a student model given by path, and `model`, the point's model a first
- * distill step without a student trains (graph steps before it keep its token types). Each is named after its file
- * by the setting that gives it ('(distill.teacher)'). Checked as training checks them (checkTrainingPairTypes), before
- * the step's length, whatever it is; a model or tokenizer not read here is left to the point.
+ * step feeds its teacher's tokenizer's token types that has fewer token types than that tokenizer's template gives
+ * the task's texts (a sentence pair's second sentence, a Funnel tokenizer's [CLS] of type 2): the teacher, a student
+ * model given by path, and `model`, the point's model a first distill step without a student trains (graph steps
+ * before it keep its token types). Each is named after its file by the setting that gives it ('(distill.teacher)').
+ * Checked as training checks them (checkTrainingTemplateTypes), before the step's length, whatever it is; a model or
+ * tokenizer not read here is left to the point.
  */
 function checkStepTypes(t: PointTrainingStep, model: string | undefined, read: ModelReader, tokenizers: TokenizerReader): void {
-  if (t.kind !== 'distill' || t.teacher === undefined || getTask(t.task).textColumns.length !== 2) return;
+  if (t.kind !== 'distill' || t.teacher === undefined) return;
+  const pair = getTask(t.task).textColumns.length === 2;
   const dir = locateModel(t.teacher).dir;
   const fed: Array<[string | undefined, string]> = [
     [t.teacher, '--teacher'],
@@ -1514,7 +1516,7 @@ function checkStepTypes(t: PointTrainingStep, model: string | undefined, read: M
     const graph = onnx === undefined ? undefined : read(onnx);
     const tokenizer = graph?.structure ? tokenizers.tokenizer(dir) : undefined;
     if (!graph?.structure || !tokenizer) continue;
-    checkTrainingPairTypes(tokenizer, [[inputLimits(graph.graph, graph.structure), `${onnx} (${who})`]]);
+    checkTrainingTemplateTypes(tokenizer, [[inputLimits(graph.graph, graph.structure), `${onnx} (${who})`]], pair);
   }
 }
 

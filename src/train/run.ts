@@ -68,7 +68,7 @@ import type { Model } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { checkEncodings, checkMaxLength, graphFacts, MAX_LENGTH_RANGE, namedOtherHead, otherHeadLine, type GraphFacts } from '../eval/graph-checks.ts';
 import { prepareTask } from '../eval/evaluate.ts';
-import { checkTrainingPairTypes } from './max-length.ts';
+import { checkTrainingTemplateTypes } from './max-length.ts';
 import { runMaxLength } from '../eval/max-length.ts';
 import { findBert } from '../bert/discover.ts';
 import { discovered } from '../bert/model-inputs.ts';
@@ -985,15 +985,17 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
       teacher: tokenizerDir,
     });
   }
-  // (a sentence pair's token types past a model's token-type table, as evaluation checks them before any task)
-  if (task && !general && task.textColumns.length === 2) checkTrainingPairTypes(tokenizer, sized);
+  // (general distillation, of a task or none, reads single texts)
+  const pairs = !general && task?.textColumns.length === 2;
+  // (a text's token types past a model's token-type table, a sentence pair's or a single text's (a Funnel tokenizer's
+  // [CLS], type 2), as evaluation checks them before any task)
+  checkTrainingTemplateTypes(tokenizer, sized, pairs);
   // The length must fit the position tables of the teacher (its logits are computed at it) and of a student model
   // given by path: checked here in one line, and a default (config's, else the length their inputs fix, else 128 capped at the
   // tokenizer's model_max_length) is capped as evaluation caps it.
   // (config.json's max_length is the teacher's when distilling, named so where a student model's config.json gives the labels)
   const lengthConfig: ModelConfig = { ...modelConfig, file: readConfig ? configFile : null };
-  // (general distillation, of a task or none, reads single texts)
-  const maxLength = runMaxLength(o.maxLength, lengthConfig, sized, tokenizer, !general && task?.textColumns.length === 2);
+  const maxLength = runMaxLength(o.maxLength, lengthConfig, sized, tokenizer, pairs);
   const { student, folder } = makeStudent({
     spec: o.student,
     teacher: teacherModel,

@@ -3,7 +3,9 @@
  * model given by path and to the model so far it trains: one of those of fewer token types than that tokenizer's
  * pair template gives is refused by the sweep's plan, before any point runs, in training's words (checkEncodings),
  * naming the step and the setting that gives the model, where --dry-run listed the point and it failed when its
- * training set was checked. Models of two token types plan, as does a one-type model on a single-sentence task.
+ * training set was checked. Models of two token types plan, as does a one-type model on a single-sentence task. A
+ * single text's types are checked alike: a teacher read as FunnelTokenizer gives [CLS] type 2, past a student model of
+ * two token types on SST-2.
  */
 import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,6 +56,9 @@ beforeAll(() => {
   );
   writeModelFolder(join(root, 'models', 'sst2-one-type'), tinyBert({ typeVocabSize: 1, numLayers: 1 }, { seed: 5 }));
   writeModelFolder(join(root, 'models', 'sst2'), tinyBert({ numLayers: 1 }, { seed: 6 }));
+  // (a folder read as FunnelTokenizer gives a single text's [CLS] type 2: a teacher of three token types)
+  writeModelFolder(join(root, 'models', 'funnel'), tinyBert({ numLayers: 1, typeVocabSize: 3 }, { seed: 7 }));
+  writeFileSync(join(root, 'models', 'funnel', 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'FunnelTokenizer' }));
   writeGlueTask(join(root, 'glue'), 'STS-B', 8, ['train', 'dev']);
   writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
 });
@@ -103,6 +108,17 @@ describe("a sweep's plan refuses a distill step's model of fewer token types tha
     expect(await refusal('flat', [distill({ student: 'bert:layers=1' })])).toBeUndefined();
     expect(await refusal('sst2', [distill({ teacher: 'models/sst2-one-type', student: 'bert:layers=1', logitLoss: 'ce' })], 'SST-2')).toBeUndefined();
     expect(await refusal('sst2-one-type', [distill({ student: 'models/sst2', logitLoss: 'ce' })], 'SST-2')).toBeUndefined();
+  });
+});
+
+// (the step's check read pair tasks alone: a student fed a Funnel tokenizer's [CLS] of type 2 on SST-2 planned, and
+// the point failed when training checked it)
+describe("a sweep's plan refuses a distill step's model of fewer token types than its teacher's tokenizer gives a single text", () => {
+  it('a student model of two token types taught by a teacher whose Funnel tokenizer gives [CLS] type 2, on SST-2; three plan', async () => {
+    expect(await refusal('funnel', [distill({ student: 'models/sst2', logitLoss: 'ce' })], 'SST-2')).toBe(
+      `${file()}: pipeline 'kd' on model 'funnel', step 1 (distill): ${vocab('funnel')} gives token type 2, but ${onnx('sst2')} (distill.student) has 2 token types: the tokenizer's template is not the model's`,
+    );
+    expect(await refusal('funnel', [distill({ student: 'bert:layers=1', logitLoss: 'ce' })], 'SST-2')).toBeUndefined();
   });
 });
 

@@ -134,6 +134,34 @@ describe('a student model of one token type, whose position table is shorter tha
   });
 });
 
+// (a run checked a pair's token types alone before its length: a single text's, a Funnel tokenizer's [CLS] of type 2,
+// came after the length's refusal, from the data's encodings)
+describe("a model of two token types fed a Funnel tokenizer's [CLS] (type 2), whose position table is shorter than the length, on SST-2", () => {
+  const line = (tokenizer: string, model: string) =>
+    new DataError(
+      `${join(tokenizer, 'vocab.txt')} gives token type 2, but ${join(model, 'model.onnx')} has 2 token types: the tokenizer's template is not the model's`,
+    );
+
+  it('train refuses the token types first, not the length a --max-length would mend and then the types', async () => {
+    const model = writeModelFolder(join(work, 'funnel-two-types'), tinyBert({ maxPositions: 16 }, { seed: 5 }), { maxLength: 32 });
+    writeFileSync(join(model, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'FunnelTokenizer' }));
+    const output = join(work, 'out-funnel-train', 'model.onnx');
+    await expect(runTraining({ task: 'SST-2', student: model, glueDir, output, settings })).rejects.toThrow(line(model, model));
+    expect(existsSync(join(work, 'out-funnel-train'))).toBe(false);
+  });
+
+  it("distill refuses a student model's token types first, of a teacher of three", async () => {
+    const teacher = writeModelFolder(join(work, 'funnel-teacher'), tinyBert({ typeVocabSize: 3 }), { maxLength: 32 });
+    writeFileSync(join(teacher, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'FunnelTokenizer' }));
+    const student = writeModelFolder(join(work, 'funnel-student'), tinyBert({ maxPositions: 16 }, { seed: 3 }));
+    const output = join(work, 'out-funnel-distill', 'model.onnx');
+    const cacheDir = join(work, 'cache-funnel');
+    await expect(runTraining({ task: 'SST-2', teacher, student, glueDir, cacheDir, output, settings })).rejects.toThrow(line(teacher, student));
+    expect(existsSync(join(work, 'out-funnel-distill'))).toBe(false);
+    expect(existsSync(cacheDir)).toBe(false);
+  });
+});
+
 describe("a student model of other rows than the teacher's, each holding every id of the tokenizer", () => {
   // (a teacher padded past its vocabulary, as bert-base's 30522 tokens in 30528 rows: transformers and TextBrewer
   // distil it to a 30522-row student; here 128 and 100 rows, the vocab.txt's 23 ids)
