@@ -33,12 +33,18 @@ export const BENCH_SETTING_NAMES: Readonly<Record<string, string>> = {
 };
 
 /**
+ * A flag, or a command a message gives to run, in parentheses ('(compress train X --task SST-2 --new-head -o OUT)'),
+ * its words as shellWord writes them: a path with parentheses or quotes is quoted ('…', $'…', an escaped quote
+ * between), so its parentheses do not end the command.
+ */
+const FLAG_OR_COMMAND = /\(compress (?:\\.|\$'(?:[^'\\]|\\.)*'|'[^']*'|[^()'\\])*\)|(?<![\w-])--[a-z][a-z0-9-]*/g;
+
+/**
  * `message` with each flag of `names` ('--teacher') replaced by its setting ('distill.teacher'); other text as it is,
- * and a command it gives to run, in parentheses ('(compress train X --task SST-2 --new-head -o OUT)'), whose flags
- * are the command's.
+ * and a command it gives to run (FLAG_OR_COMMAND), whose flags are the command's.
  */
 export function renameFlags(message: string, names: Readonly<Record<string, string>>): string {
-  return message.replace(/\(compress [^()]*\)|(?<![\w-])--[a-z][a-z0-9-]*/g, (found) => (found.startsWith('(') ? found : (names[found] ?? found)));
+  return message.replace(FLAG_OR_COMMAND, (found) => (found.startsWith('(') ? found : (names[found] ?? found)));
 }
 
 /** Runs `stage`; a UserError it throws leaves with its flags renamed as `names` says (same class, same cause). */

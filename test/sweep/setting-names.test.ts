@@ -6,6 +6,7 @@ import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
+import { shellWord } from '../../src/shell-word.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { EVAL_SETTING_NAMES, namingSettings, renameFlags } from '../../src/sweep/setting-names.ts';
 import { trainingSettingNames } from '../../src/sweep/train-step.ts';
@@ -35,6 +36,14 @@ describe('setting names in errors of sweep points', () => {
     expect(renameFlags('--teacher t: give it (compress train t --task SST-2 --new-head -o OUT) and --task (--task x)', names)).toBe(
       'distill.teacher t: give it (compress train t --task SST-2 --new-head -o OUT) and distill.task (distill.task x)',
     );
+  });
+
+  it('leaves such a command whole where its words are quoted for the shell (a path with parentheses, a quote, a line break)', () => {
+    const names = trainingSettingNames('distill');
+    for (const path of ['/m/bert (v2)/model.onnx', "/m/it's (old)/model.onnx", '/m/a\nb (c)/model.onnx']) {
+      const command = `(compress train ${shellWord(path)} --task SST-2 --new-head -o OUT)`;
+      expect(renameFlags(`--teacher t: give it ${command}; --task x`, names)).toBe(`distill.teacher t: give it ${command}; distill.task x`);
+    }
   });
 
   it('keeps the error class and renames only user errors', async () => {
