@@ -23,6 +23,7 @@ import { loadModel, readFloat32, saveModel } from '../../src/onnx/index.ts';
 import { float32Tensor } from '../../src/onnx/tensor.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
+import type { SweepEvent } from '../../src/sweep/run.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
 import { codeFingerprint, toolVersion } from '../../src/version.ts';
 import { ownRedis, ownRedisSkipReason, redisSkipReason } from './redis.ts';
@@ -360,6 +361,19 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     expect(new Set(backs).size).toBe(1); // (one worker, one name)
   }, 120_000);
 
+  /**
+   * A coordinator's signal and event listener that stop it once it queued a point (which no worker here would run, so
+   * it would wait for ever): a rerun that must queue nothing ends of itself, one that queues a point stops at once,
+   * however slowly a loaded machine plans, where a 10 s bound could stop a slow rerun before it finished.
+   */
+  const stopOnceQueued = () => {
+    const queued = new AbortController();
+    const onEvent = (e: SweepEvent) => {
+      if (e.type === 'log' && e.line.startsWith('queued')) queued.abort();
+    };
+    return { signal: queued.signal, onEvent };
+  };
+
   /** The error of the first run of `queued` (with `files`) by a worker here: its failure's, or why it gave it back. */
   const firstRunError = async (queued: SweepPoint, files: FileTree[]): Promise<string> => {
     await q.queue.add('other', { point: queued, files }, jobOptions(queued.key, 10));
@@ -626,12 +640,17 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     expect(first.failed[0]!.error).not.toBe(refused);
     const lines: string[] = [];
     const failedLines: string[] = [];
+    const rerun = stopOnceQueued();
     const again = await runQueuedSweep({
       file,
       store,
       queue: q.redis.url(DB),
-      signal: AbortSignal.timeout(10_000),
-      onEvent: (e) => (e.type === 'log' ? lines.push(e.line) : e.type === 'failed' ? failedLines.push(e.error) : undefined),
+      signal: rerun.signal,
+      onEvent: (e) => {
+        rerun.onEvent(e);
+        if (e.type === 'log') lines.push(e.line);
+        if (e.type === 'failed') failedLines.push(e.error);
+      },
     });
     expect(again).toMatchObject({ added: 0, alreadyQueued: 0, left: 0, failed: [{ error: refused, refused }] });
     expect(failedLines).toEqual([refused]);
@@ -679,7 +698,8 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     const job = (await q.queue.getJob(key))!;
     expect([await job.getState(), job.attemptsMade, job.data.inputRefused]).toEqual(['failed', 1, true]);
     // the rerun (no worker runs now): not queued again, failed again with the stored refusal
-    const again = await runQueuedSweep({ file, store, queue: q.redis.url(DB), signal: AbortSignal.timeout(10_000) });
+    const rerun = stopOnceQueued();
+    const again = await runQueuedSweep({ file, store, queue: q.redis.url(DB), ...rerun });
     expect(again).toMatchObject({ added: 0, alreadyQueued: 0, left: 0, failed: [{ error: first.failed[0]!.error, refused: first.failed[0]!.error }] });
     await job.remove();
   }, 60_000);
