@@ -10,7 +10,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { UnrecoverableError, Worker } from 'bullmq';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { pointFiles, type FileTree } from '../../src/queue/files.ts';
 import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
@@ -52,6 +52,11 @@ vi.mock('node:child_process', async (original) => {
 describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` (skipped: ${redisSkipReason})` : ''}`, () => {
   const q = tinyQueue(DB);
   let point: SweepPoint;
+  // (each test leaves the queue empty; one that fails may leave points queued, which the next test's worker would take
+  // first, failing that test too: the queue is emptied after each)
+  afterEach(async () => {
+    await q.queue.obliterate({ force: true });
+  });
   beforeAll(async () => {
     const points = await planSweep(parseSweepFile(q.t.sweepFile), { glueDir: q.t.glueDir, workDir: join(q.t.root, 'out') });
     point = points.find((p) => p.label === 'heads-0.5')!;
