@@ -17,10 +17,10 @@ import { MODEL_SIDE_FILES } from './onnx/locate.ts';
 export { ensureFolder, fileSystemError, removeCreatedFolders } from './folders.ts';
 
 /**
- * Refuses `dir` when it, or the nearest part of its path that exists, is not a folder (the message `ensureFolder`
- * would give); creates nothing. A SettingsError: the name given is wrong, which a command line checks as its usage
- * mistake (commandLineCheck), where a folder that takes no new files is the machine's (checkOutputFolder). For checks
- * made before other files are written (a sweep's store, a folder flag).
+ * Refuses `dir` when it, or the nearest part of its path that exists, is not a folder, or when a part of it is a link
+ * to a missing folder (the messages `ensureFolder` would give); creates nothing. A SettingsError: the name given is
+ * wrong, which a command line checks as its usage mistake (commandLineCheck), where a folder that takes no new files is
+ * the machine's (checkOutputFolder). For checks made before other files are written (a sweep's store, a folder flag).
  */
 export function checkFolderPath(dir: string, label = dir): void {
   checkPathLength(dir, label);
@@ -28,23 +28,22 @@ export function checkFolderPath(dir: string, label = dir): void {
     const kind = kindOf(abs);
     if (kind === 'folder') return;
     if (kind !== null) throw new SettingsError(notAFolder(label, abs, kind));
+    const target = missingLinkTarget(abs);
+    if (target !== undefined) throw new SettingsError(missingLinkLine(label, abs, target));
     if (dirname(abs) === abs) return;
   }
 }
 
 /**
- * The name a command line gives a transformers.js folder (`-o DIR`), checked before anything is read: not too long
- * (checkPathLength), not a file (nor a device), nor under one (checkFolderPath). A SettingsError, as
+ * The name a command line gives a transformers.js folder (`-o DIR`), checked before anything is read: not a file (nor
+ * a device), and a folder name checkFolderPath takes: not too long, nor under a file, nor a link to a missing folder
+ * (the folder, written in a staging folder beside it, could not be moved onto it). A SettingsError, as
  * export/destination.ts' checkModelOutputName's for an .onnx output.
  */
 export function checkFolderOutputName(output: string, label = `-o ${output}`): void {
-  checkPathLength(output, label);
-  checkFolderPath(dirname(resolve(output)), label);
   if (existsSync(output) && !statSync(output).isDirectory())
     throw new SettingsError(`${label}: ${output} is a file; with --format transformers.js, -o is the folder to write`);
-  // (a link to a missing folder: the folder, written in a staging folder beside it, could not be moved onto it)
-  const target = missingLinkTarget(output);
-  if (target !== undefined) throw new SettingsError(missingLinkLine(label, resolve(output), target));
+  checkFolderPath(output, label);
 }
 
 /** Creates and removes a file in `dir`: the only test of writability that holds for root and read-only mounts. */

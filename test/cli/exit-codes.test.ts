@@ -4,7 +4,7 @@
  * pass's schema, a task name); a fault in what the command reads exits 1. `-h` is `--help`.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { commands } from '../../src/cli/commands/index.ts';
@@ -188,6 +188,34 @@ describe('exit codes', () => {
     const r = await cli(...args);
     expect(r.stderr).toMatch(new RegExp(`^compress: ${flag} \\S+: \\S+a-file is a file, not a folder\n$`));
     expect([r.code, r.stdout]).toEqual([2, '']);
+  });
+
+  // a folder the command line names that is a link to a missing folder (a disk not mounted), or lies under one: the
+  // name given, as a file there is, where ensureFolder named it only once the command created its folders (exit 1)
+  const dangling = join(root, 'to-nothing');
+  symlinkSync(join(root, 'missing-folder'), dangling);
+  const beyond = join(dangling, 'sub');
+  it.each([
+    [['sweep', join(root, 'sweep.yaml'), '--work-dir', dangling], '--work-dir'],
+    [['sweep', join(root, 'sweep.yaml'), '--store', join(beyond, 's.sqlite')], '--store'],
+    [['report', join(root, 'absent.sqlite'), '--out', dangling], '--out'],
+    [['worker', '--queue', 'redis://127.0.0.1:1/0', '--cache-dir', beyond], '--cache-dir'],
+    [['distill', '--teacher', model, '--student', 'every-other', '--task', 'SST-2', '-o', out, '--cache-dir', dangling], '--cache-dir'],
+    [['eval', model, '--task', 'SST-2', '--out', join(dangling, 'r.json')], '--out'],
+    [['eval', model, '--task', 'SST-2', '--split', 'test', '--submission', dangling], '--submission'],
+    [['eval', model, '--task', 'SST-2', '--split', 'test', '--submission', beyond], '--submission'],
+    [['data', 'download', '--tasks', 'SST-2', '--dir', dangling], '--dir'],
+    [[model, '--prune-ffn', '0.5', '-o', join(dangling, 'model.onnx')], '-o'],
+    [[model, '--prune-ffn', '0.5', '--format', 'transformers.js', '-o', dangling], '-o'],
+    [['export', model, '--format', 'transformers.js', '-o', join(beyond, 'web')], '-o'],
+    [['train', model, '--task', 'SST-2', '-o', join(dangling, 'model.onnx')], '-o'],
+  ])('a link to a missing folder where a folder is wanted, or a path under one, is a usage mistake, exit 2: %j', async (args, flag) => {
+    const r = await cli(...args);
+    expect(r.stderr).toBe(
+      `compress: ${flag} ${args[args.indexOf(flag) + 1]}: ${dangling} is a link to ${join(root, 'missing-folder')}, which does not exist; create it or give another path\n`,
+    );
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(existsSync(join(root, 'missing-folder'))).toBe(false);
   });
 
   // a name the file system would refuse as too long (a name over NAME_MAX bytes, a path over PATH_MAX), named by its flag
