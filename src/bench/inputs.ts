@@ -12,7 +12,7 @@ import { type InputLimits, inputLimits, largestActivationBytes, sequenceProblem 
 import { gigabytes } from '../units.ts';
 import { fixedBatchSize, fixedSequenceLength, idTableRows, sampleChoices, sampleInputs } from '../bert/sample-inputs.ts';
 import type { BertStructure } from '../bert/structure.ts';
-import { MemoryRefusal, NotBertError, SettingsError, counted, groupedDigits, quotedText, shownFlagValue, valueText } from '../errors.ts';
+import { MemoryRefusal, NotBertError, SettingsError, UsageError, counted, groupedDigits, quotedText, shownFlagValue, valueText } from '../errors.ts';
 import { outputsLine, scoresOutput } from '../eval/graph-checks.ts';
 import { encoderOnlyNote, isEncoderOnly } from '../bert/classifier.ts';
 import { loadModel } from '../onnx/load.ts';
@@ -205,13 +205,14 @@ export function shapesWith(batches: readonly number[], seqs: readonly number[], 
 const LONGEST_TYPED_ARRAY = 2 ** 32;
 
 /**
- * Throws a SettingsError when a shape's sequence length is beyond a subject's position table, or when its inputs
- * would hold more ids each than the longest typed array (LONGEST_TYPED_ARRAY), which no machine makes whatever its
- * memory (a queued plan, which leaves memory to its workers, refuses it too), and a MemoryRefusal when one of its
- * activations alone (FFN units, attention scores or hidden states, float32, for the whole batch: of a multiple-choice
- * export, its rows of every choice) would not fit in
- * `memoryBytes` (the machine's memory): such a run cannot finish, and building its inputs would first exhaust the
- * memory (`--batch 100000000` ran until killed).
+ * Throws a SettingsError when a shape's sequence length is beyond a subject's position table; a UsageError (a bad
+ * --batch or --seq value: exit 2, as a --repeats whose latencies no machine keeps) when its inputs would hold more ids
+ * each than the longest typed array (LONGEST_TYPED_ARRAY), which no machine makes whatever its memory (a queued plan,
+ * which leaves memory to its workers, refuses it too; a sweep's plan names it as its file's setting, exit 1 as every
+ * refusal of a sweep file's values); and a MemoryRefusal when one of its activations alone (FFN units, attention
+ * scores or hidden states, float32, for the whole batch: of a multiple-choice export, its rows of every choice) would
+ * not fit in `memoryBytes` (the machine's memory): such a run cannot finish, and building its inputs would first
+ * exhaust the memory (`--batch 100000000` ran until killed).
  */
 export function checkShapesFit(shapes: readonly Shape[], subjects: readonly BenchSubject[], memoryBytes: number = totalmem()): void {
   for (const subject of subjects) {
@@ -222,7 +223,7 @@ export function checkShapesFit(shapes: readonly Shape[], subjects: readonly Benc
       // (a multiple-choice export's batch is of examples, a row per choice each: sampleInputs)
       const rows = shape.batch * (fedChoices(subject) ?? 1);
       if (rows * shape.seq > LONGEST_TYPED_ARRAY)
-        throw new SettingsError(
+        throw new UsageError(
           `--batch ${shape.batch} --seq ${shape.seq}: the inputs of ${subject.path} would hold ${groupedDigits(rows * shape.seq)} ids each, more than the longest typed array Node.js 20 makes (${groupedDigits(LONGEST_TYPED_ARRAY)}), on any machine; give a smaller --batch or --seq`,
         );
       const largest = subject.structure

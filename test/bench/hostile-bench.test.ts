@@ -169,6 +169,17 @@ describe('bench --baseline must be comparable', () => {
     expect(() => checkShapesFit([{ batch: 2 ** 29 + 1, seq: 8 }], [subject], Infinity)).toThrow(/would hold 4,294,967,304 ids each/);
   });
 
+  it("compress bench exits 2 on such a shape (a --batch or --seq value no machine runs, as a --repeats no machine keeps the latencies of), where it exited 1; a --seq past the model's position table, the model's limit, exits 1", async () => {
+    const huge = await runMain(['bench', model.path, '--batch', '1,100000000', '--seq', '64']);
+    expect(huge.stderr).toMatch(
+      /^compress: --batch 100000000 --seq 64: the inputs of .*model\.onnx would hold 6,400,000,000 ids each, more than the longest typed array Node\.js 20 makes \(4,294,967,296\), on any machine; give a smaller --batch or --seq\n$/,
+    );
+    expect([huge.code, huge.stdout]).toEqual([2, '']);
+    const beyond = await runMain(['bench', model.path, '--batch', '1', '--seq', '65']);
+    expect(beyond.stderr).toMatch(/^compress: .*model\.onnx: --seq 65 is beyond the model's position table \(64 tokens at most\)/);
+    expect([beyond.code, beyond.stdout]).toEqual([1, '']);
+  });
+
   it('refuses, before taking the timing lock, --repeats whose latencies could not be kept (it ran for ever holding the lock)', async () => {
     await expect(benchModels({ model: model.path, ...quick, repeats: 1e12 })).rejects.toThrow(
       /^--repeats 1000000000000: the latencies of that many runs could not be kept \(at most 4,294,967,296, the longest Float64Array Node\.js 20 makes, which the statistics sort\); give a smaller --repeats, or a --max-time$/,

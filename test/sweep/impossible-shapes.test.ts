@@ -92,6 +92,9 @@ describe('a sweep whose bench shape or eval length its models cannot take', () =
     const queued = planSweepFile({ file, store: join(t.root, 'ids-q.sqlite'), queued: true });
     await expect(queued).rejects.toThrow(line);
     await expect(queued).rejects.not.toThrow(MemoryRefusal);
+    // (a sweep file's value: exit 1, as every refusal of a sweep file's values, where compress bench's --batch exits 2)
+    const dry = await runMain(['sweep', file, '--dry-run', '--store', join(t.root, 'ids-dry.sqlite')]);
+    expect([dry.code, dry.stdout, dry.stderr]).toEqual([1, '', `compress: ${line}\n`]);
     // (2^32 ids, the longest typed array, are planned by a queued plan: left to the workers' memory)
     const edge = writeSweep('ids-edge', 'batch: [1, 67108864], seq: [64]');
     expect((await planSweepFile({ file: edge, store: join(t.root, 'ids-edge.sqlite'), queued: true })).points.length).toBeGreaterThan(0);
