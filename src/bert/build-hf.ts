@@ -202,6 +202,12 @@ export function loadHuggingFaceFolder(dir: string): HuggingFaceFolder {
   if (weightMap) checkIndexedTensors(dir, weightMap, new Set(weights.keys()));
   checkLabelCount(dir, config, weights, otherHeadClass((json as Record<string, unknown>).architectures));
   const tied = tiedWordTable(weights.keys(), familyOf(config));
+  if (tied && (json as Record<string, unknown>).tie_word_embeddings === false) {
+    // (untied, the decoder is its own matrix: safetensors keeps both, so the word table is missing, not saved under the decoder's name)
+    throw new DataError(
+      `${dir}: the checkpoint has no word table (${embeddingParamNames(familyOf(config)).word}), only the masked-LM decoder ${quotedText(tied)}, which config.json's tie_word_embeddings false says is not the word table: is a tensor missing?`,
+    );
+  }
   if (tied) {
     checkParameter(decoderFile, tied, weights.get(tied)!);
     weights.set(embeddingParamNames(familyOf(config)).word, weights.get(tied)!);

@@ -273,6 +273,20 @@ describe('base-model checkpoints and other heads', () => {
     });
   }
 
+  it("a decoder without the word table is not taken for it when config.json's tie_word_embeddings is false (untied, both are saved)", () => {
+    const { json, config, weights } = built('roberta');
+    const rename = (k: string) => (k === 'roberta.embeddings.word_embeddings.weight' ? 'lm_head.decoder.weight' : k);
+    const untied = writeRenamed({ ...json, tie_word_embeddings: false }, config, weights, rename);
+    expect(dataRefusal(() => loadHuggingFaceFolder(untied))).toBe(
+      `${untied}: the checkpoint has no word table (roberta.embeddings.word_embeddings.weight), only the masked-LM decoder 'lm_head.decoder.weight', which config.json's tie_word_embeddings false says is not the word table: is a tensor missing?`,
+    );
+    // tied (true, or left out: transformers' default), the decoder is the word table
+    const tied = writeRenamed({ ...json, tie_word_embeddings: true }, config, weights, rename);
+    expect(loadHuggingFaceFolder(tied).weights.get('roberta.embeddings.word_embeddings.weight')?.data).toEqual(
+      weights.get('roberta.embeddings.word_embeddings.weight'),
+    );
+  });
+
   it('export: a base checkpoint gets its head seeded (seed 0) with a notice, as hf: references do; --seed-missing picks the seed', async () => {
     const { json, config, weights } = built('electra E<H');
     const dir = writeRenamed(json, { ...config }, weights, (k) => (k.startsWith('classifier.') ? undefined : k.replace(/^electra\./, '')));
