@@ -63,14 +63,42 @@ export function removeStaleTemporariesIn(dir: string, target?: string | readonly
   }
   for (const entry of entries) {
     const t = temporaryTarget(entry);
-    if (!t || (targets !== undefined && !targets.has(t.target)) || processAlive(t.pid)) continue;
+    if (!t || (targets !== undefined && !targets.has(t.target))) continue;
     const file = join(dir, entry);
     try {
-      if (Date.now() - statSync(file).mtimeMs > STALE_TEMPORARY_MS) rmSync(file, { force: true });
+      if (leftByGoneWriter(file, t.pid)) rmSync(file, { force: true });
     } catch {
       // gone already, or not ours to remove
     }
   }
+}
+
+/** Whether the temporary `file`, written by process `pid`, was left by a writer that is gone (removeStaleTemporaries' rule). */
+function leftByGoneWriter(file: string, pid: number): boolean {
+  if (processAlive(pid)) return false;
+  try {
+    return Date.now() - statSync(file).mtimeMs > STALE_TEMPORARY_MS;
+  } catch {
+    return false; // (gone already)
+  }
+}
+
+/**
+ * The files in `dir` that writers now gone left of `target` (removeStaleTemporaries' rule): temporaries
+ * (temporaryPathFor) with `suffix` after their name (a download's part: '.part'), as paths.
+ */
+export function goneWritersTemporaries(dir: string, target: string, suffix = ''): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return entries.flatMap((entry) => {
+    const t = entry.endsWith(suffix) ? temporaryTarget(entry.slice(0, entry.length - suffix.length)) : undefined;
+    const file = join(dir, entry);
+    return t?.target === target && leftByGoneWriter(file, t.pid) ? [file] : [];
+  });
 }
 
 /**

@@ -20,13 +20,13 @@
  * untouched: equal files give equal results wherever they are read from.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, linkSync, renameSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DataError, SettingsError, errorLine, quotedText } from '../errors.ts';
 import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { externalDataFiles } from '../onnx/identity.ts';
-import { fileStamps, sha256File, stampsHold, temporaryPathFor, type FileStamp } from '../files.ts';
+import { fileStamps, goneWritersTemporaries, sha256File, stampsHold, temporaryPathFor, type FileStamp } from '../files.ts';
 import { splitFile } from '../glue/dataset.ts';
 import { ChecksumMismatch, downloadVerified } from '../glue/download/http-file.ts';
 import { getTask } from '../glue/registry.ts';
@@ -184,18 +184,40 @@ const fetching = new Map<string, Promise<void>>();
  */
 const downloadNames = new Map<string, string>();
 
+/**
+ * Takes over, as the part of this process's download `mine`, the largest part of `blob` a worker now gone left (killed
+ * while fetching it: goneWritersTemporaries), so the fetch resumes it (downloadVerified fetches from byte 0 where its
+ * bytes do not check out); other such parts are removed. A part another worker took over first is left to it.
+ */
+function takeOverPart(blob: string, mine: string): void {
+  const parts = goneWritersTemporaries(dirname(blob), basename(blob), '.part')
+    .map((path) => ({ path, bytes: statSync(path, { throwIfNoEntry: false })?.size ?? -1 }))
+    .sort((a, b) => b.bytes - a.bytes);
+  for (const [i, part] of parts.entries()) {
+    try {
+      if (i === 0) renameSync(part.path, `${mine}.part`);
+      else rmSync(part.path, { force: true });
+    } catch {
+      // (taken over or removed by another worker first)
+    }
+  }
+}
+
 async function fetchBlob(url: string, blob: string, f: ManifestFile, log?: (line: string) => void): Promise<void> {
   if (existsSync(blob)) return;
   let pending = fetching.get(blob);
   if (!pending) {
     // Downloaded under this process's own name, then renamed: workers sharing a cache never mix their parts.
     const mine = downloadNames.get(blob) ?? temporaryPathFor(blob);
+    if (!downloadNames.has(blob)) takeOverPart(blob, mine);
     downloadNames.set(blob, mine);
     pending = (async () => {
       log?.(`fetching ${url} (${formatMB(f.bytes)})`);
       await downloadVerified(url, mine, { sha256: f.sha256, bytes: f.bytes });
       renameSync(mine, blob);
       downloadNames.delete(blob);
+      // (parts of it that gone workers left since, or too recently to be taken for theirs: not needed now)
+      for (const part of goneWritersTemporaries(dirname(blob), basename(blob), '.part')) rmSync(part, { force: true });
     })().finally(() => fetching.delete(blob));
     fetching.set(blob, pending);
   }

@@ -3,9 +3,10 @@
  * `--path-map`, or fetched over HTTP into its cache and verified by sha256, and the point then runs to the same
  * result as on the coordinator. Wrong or missing files fail with one line.
  */
-import { cpSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DataError } from '../../src/errors.ts';
 import { NotForThisWorker } from '../../src/queue/job.ts';
@@ -190,6 +191,27 @@ describe("a queued point's files on a worker", () => {
       const local = await localizePoint(point, trees, files(map));
       expect(await sha256File(local.model.onnx)).toBe(onnx.sha256);
       // (the retry asked for the bytes it lacked, where it fetched the file from byte 0 under a new name)
+      expect(server.requests.slice(before).find((r) => r.path === name)?.range).toBe(`bytes=${cutAt}-`);
+      expect(readdirSync(join(cacheDir, 'blobs')).filter((f) => /\.(tmp|part)$/.test(f))).toEqual([]);
+    });
+
+    it('a part a worker killed while fetching left is resumed by the next worker sharing the cache, leaving no part behind', async () => {
+      const cacheDir = join(scratch, 'cache-killed');
+      const onnx = trees.find((tree) => tree.root === point.model.dir)!.files.find((f) => f.path === 'model.onnx')!;
+      const name = 'models/tiny-sst2/model.onnx';
+      const cutAt = Math.floor(onnx.bytes / 2);
+      // (the killed worker's part, and a smaller one of another, both written a while ago: the larger is resumed)
+      const blob = join(cacheDir, 'blobs', onnx.sha256);
+      const modelBytes = readFileSync(join(moved, name));
+      mkdirSync(dirname(blob), { recursive: true });
+      const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+      const parts = [`${blob}.${dead}.abcd1234.tmp.part`, `${blob}.${dead}.efgh5678.tmp.part`];
+      writeFileSync(parts[0]!, modelBytes.subarray(0, cutAt));
+      writeFileSync(parts[1]!, modelBytes.subarray(0, 10));
+      for (const part of parts) utimesSync(part, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+      const before = server.requests.length;
+      const local = await localizePoint(point, trees, files({ cacheDir, pathMap: [{ from: t.root, to: server.baseUrl }] }));
+      expect(await sha256File(local.model.onnx)).toBe(onnx.sha256);
       expect(server.requests.slice(before).find((r) => r.path === name)?.range).toBe(`bytes=${cutAt}-`);
       expect(readdirSync(join(cacheDir, 'blobs')).filter((f) => /\.(tmp|part)$/.test(f))).toEqual([]);
     });
