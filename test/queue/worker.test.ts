@@ -52,10 +52,13 @@ vi.mock('node:child_process', async (original) => {
 describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` (skipped: ${redisSkipReason})` : ''}`, () => {
   const q = tinyQueue(DB);
   let point: SweepPoint;
-  // (each test leaves the queue empty; one that fails may leave points queued, which the next test's worker would take
-  // first, failing that test too: the queue is emptied after each)
-  afterEach(async () => {
+  // (each test leaves no point to run: one that fails may leave points queued, which the next test's worker would take
+  // first, failing that test too: the queue is emptied after each; a test that passes but left points to run fails
+  // itself, the fault the next test caught before)
+  afterEach(async ({ task }) => {
+    const left = await q.queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'waiting-children');
     await q.queue.obliterate({ force: true });
+    if (task.result?.state !== 'fail') expect(Object.entries(left).filter(([, n]) => n > 0)).toEqual([]);
   });
   beforeAll(async () => {
     const points = await planSweep(parseSweepFile(q.t.sweepFile), { glueDir: q.t.glueDir, workDir: join(q.t.root, 'out') });
