@@ -54,7 +54,14 @@ export type WeightSource =
 export const DEFAULT_INIT_STD = 0.02;
 
 /** The state-dict prefix of the encoder of each family. */
-const FAMILY_PREFIX: Record<BertFamily, string> = { bert: 'bert', distilbert: 'distilbert', roberta: 'roberta', electra: 'electra', albert: 'albert' };
+/** Each family's module prefix of its parameter names (`bert.embeddings.…`). */
+export const FAMILY_PREFIX: Readonly<Record<BertFamily, string>> = {
+  bert: 'bert',
+  distilbert: 'distilbert',
+  roberta: 'roberta',
+  electra: 'electra',
+  albert: 'albert',
+};
 
 /**
  * Hugging Face names (without `.weight` / `.bias`) of one encoder layer's parameters, by role. For DistilBERT the

@@ -8,8 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { buildFromHuggingFaceFolder, checkPyTorchFormat, checkpointWeightFiles, tiedWordTable } from '../bert/build-hf.ts';
-import { bertParameters, canonicalParamName, embeddingParamNames, headParamNames } from '../bert/build-weights.ts';
-import { configFromHuggingFace, familyOf } from '../bert/config.ts';
+import { FAMILY_PREFIX, bertParameters, canonicalParamName, embeddingParamNames, headParamNames } from '../bert/build-weights.ts';
+import { type BertFamily, configFromHuggingFace, familyOf } from '../bert/config.ts';
 import { findBert } from '../bert/discover.ts';
 import { readSafetensorsHeader } from '../bert/safetensors.ts';
 import type { SavedFiles } from '../onnx/save.ts';
@@ -66,7 +66,7 @@ interface Coverage {
   /** What the checkpoint lacks when `head` is set, for the notice (default: 'no classification head'). */
   lacks?: string;
   /** The checkpoint has none of the embeddings' and encoder's parameters: another family's tensors (checkpointSeeding refuses it). */
-  foreign?: { modelType?: string; needs: string; has: string[] };
+  foreign?: { modelType?: string; needs: string; has: string[]; prefix?: { part: string; key: string } };
 }
 
 /**
@@ -78,6 +78,7 @@ function checkpointCoverage(dir: string): Coverage | undefined {
   let config: ReturnType<typeof configFromHuggingFace>;
   let json: Record<string, unknown>;
   let names: Set<string>;
+  let keys: string[];
   try {
     const text = readFileSync(join(dir, 'config.json'), 'utf8');
     json = parseJsonText(text) as Record<string, unknown>;
@@ -85,7 +86,7 @@ function checkpointCoverage(dir: string): Coverage | undefined {
     // the files the build reads (not every .safetensors of the folder: an adapter's would hide a missing head)
     const files = checkpointWeightFiles(dir);
     for (const f of files) checkPyTorchFormat(f); // the build refuses another framework's files
-    const keys = files.flatMap((f) => readSafetensorsHeader(f).map((t) => t.name));
+    keys = files.flatMap((f) => readSafetensorsHeader(f).map((t) => t.name));
     names = new Set(keys.map((k) => canonicalParamName(k, familyOf(config))));
     if (tiedWordTable(keys, familyOf(config))) names.add(embeddingParamNames(familyOf(config)).word); // read as the word table
   } catch {
@@ -102,8 +103,22 @@ function checkpointCoverage(dir: string): Coverage | undefined {
   if (names.size && body.every((n) => !names.has(n))) {
     const has = [...new Set([...names].map((n) => n.split('.')[0]))].slice(0, 3);
     coverage.foreign = { modelType: typeof json.model_type === 'string' ? json.model_type : undefined, needs: body[0], has };
+    const prefix = wrapperPrefix(keys, familyOf(config), new Set(body));
+    if (prefix !== undefined) coverage.foreign.prefix = prefix;
   }
   return coverage;
+}
+
+/**
+ * The first name part that every key carries (`model.` of a wrapper module's state dict: `model.bert.embeddings.…`)
+ * and a key that is a parameter of `body` without it; undefined when there is no such part.
+ */
+function wrapperPrefix(keys: readonly string[], family: BertFamily, body: ReadonlySet<string>): { part: string; key: string } | undefined {
+  const part = keys[0]?.split('.')[0];
+  // (a family's own prefix, `roberta.` under model_type bert, is another family's checkpoint: checkpointSeeding says so)
+  if (part === undefined || Object.values(FAMILY_PREFIX).includes(part) || !keys.every((k) => k.startsWith(`${part}.`))) return undefined;
+  const key = keys.find((k) => body.has(canonicalParamName(k.slice(part.length + 1), family)));
+  return key === undefined ? undefined : { part, key };
 }
 
 /**
@@ -118,7 +133,12 @@ export function checkpointSeeding(dir: string, opts: ExportOptions = {}): { fill
   const coverage = checkpointCoverage(dir);
   const label = opts.label ?? dir;
   if (coverage?.foreign) {
-    const { modelType, needs, has } = coverage.foreign;
+    const { modelType, needs, has, prefix } = coverage.foreign;
+    if (prefix !== undefined) {
+      throw new DataError(
+        `${label}: every tensor name of the checkpoint starts with ${quotedText(`${prefix.part}.`)} before the model's own (${prefix.key}, …): saved from a wrapper module? save the inner model with save_pretrained, or rename its tensors without the prefix`,
+      );
+    }
     const type = modelType ? quotedText(modelType) : "'bert' (config.json names none)";
     throw new DataError(
       `${label}: the checkpoint's tensors (${has.map((p) => `${p}.…`).join(', ')}) have none of the embeddings and encoder parameters of config.json's model_type ${type} (${needs}, …): is model_type right?`,

@@ -380,6 +380,28 @@ describe('base-model checkpoints and other heads', () => {
     expect(checkpointSeeding(dir).seeded).toEqual(seeded);
   });
 
+  it("export: tensor names under a wrapper module's prefix ('model.bert.…') are refused naming the prefix, not the model_type; a family's own prefix is still taken for another family", async () => {
+    const { json, config, weights } = built('roberta');
+    const out = join(mkdtempSync(join(root, 'export-wrapped-')), 'model.onnx');
+    const wrapped = writeRenamed(json, config, weights, (k) => `model.${k}`);
+    for (const seedMissing of [undefined, 3])
+      await expect(exportHuggingFaceFolder(wrapped, out, { seedMissing, label: 'x' })).rejects.toThrow(
+        new DataError(
+          "x: every tensor name of the checkpoint starts with 'model.' before the model's own (model.roberta.embeddings.word_embeddings.weight, …): saved from a wrapper module? save the inner model with save_pretrained, or rename its tensors without the prefix",
+        ),
+      );
+    // a wrapped base model (RobertaModel: bare keys) too
+    const wrappedBase = writeRenamed(json, config, weights, (k) => (k.startsWith('classifier.') ? undefined : `module.${k.replace(/^roberta\./, '')}`));
+    await expect(exportHuggingFaceFolder(wrappedBase, out, { label: 'x' })).rejects.toThrow(
+      /^x: every tensor name of the checkpoint starts with 'module\.' before the model's own \(module\.embeddings\./,
+    );
+    expect(existsSync(out)).toBe(false);
+    // RobertaModel's keys (all 'roberta.…') under model_type bert: another family's, not a wrapper's
+    const { model_type: _, ...untyped } = json;
+    const base = writeRenamed({ ...untyped, model_type: 'bert' }, config, weights, (k) => (k.startsWith('classifier.') ? undefined : k));
+    await expect(exportHuggingFaceFolder(base, out, { label: 'x' })).rejects.toThrow(/is model_type right\?$/);
+  });
+
   it("export: another family's tensors under config.json's model_type are refused in one line, --seed-missing or not; a seeded encoder parameter is named", async () => {
     const { json, config, weights } = built('roberta');
     const { model_type: _, ...untyped } = json;
