@@ -639,8 +639,12 @@ function hfLabels(j: Record<string, unknown>, fail: Fail, label: string): Pick<B
 /** The BERT-layout keys (BERT, RoBERTa / XLM-R, ELECTRA) with `defaults` for those left out, checked. */
 export function bertKeys(j: Record<string, unknown>, fail: Fail, label: string, defaults: Readonly<HfDefaults>): BertConfig {
   const pet = j.position_embedding_type;
-  if (pet !== undefined && pet !== null && pet !== 'absolute')
-    fail(`position_embedding_type: expected 'absolute' (the one supported), got ${valueAndKind(pet, 'file')}`);
+  // (null is not the default: transformers' embeddings add positions only where it is 'absolute', so null adds none)
+  if (pet === null)
+    fail(
+      "position_embedding_type: null, with which transformers adds no position embeddings (only 'absolute' adds them, the one supported): give 'absolute' or leave the key out",
+    );
+  if (pet !== undefined && pet !== 'absolute') fail(`position_embedding_type: expected 'absolute' (the one supported), got ${valueAndKind(pet, 'file')}`);
   if (j.is_decoder === true) fail('is_decoder is true: only BERT encoders are supported');
 
   const get = <K extends keyof HfDefaults>(k: K): unknown => (j[k] === undefined || j[k] === null ? defaults[k] : j[k]);

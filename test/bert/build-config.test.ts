@@ -125,6 +125,14 @@ describe('Hugging Face config.json', () => {
     expect(() => configFromHuggingFace({ position_embedding_type: 'relative_key' })).toThrow(
       'config.json: position_embedding_type: expected \'absolute\' (the one supported), got string "relative_key"',
     );
+    // null is not left out: transformers' BertEmbeddings adds position embeddings only for 'absolute' (none for null)
+    for (const model_type of ['bert', 'roberta', 'electra', 'albert'])
+      expect(() => configFromHuggingFace({ model_type, position_embedding_type: null })).toThrow(
+        new SettingsError(
+          "config.json: position_embedding_type: null, with which transformers adds no position embeddings (only 'absolute' adds them, the one supported): give 'absolute' or leave the key out",
+        ),
+      );
+    expect(configFromHuggingFace({ position_embedding_type: 'absolute' })).toEqual(configFromHuggingFace({}));
     expect(() => configFromHuggingFace({ id2label: { 0: 'a', 2: 'b' } })).toThrow("id2label keys must be the label ids 0..1 (got '2')");
     expect(() => configFromHuggingFace([1, 2])).toThrow('config.json: not a JSON object');
   });
