@@ -275,7 +275,7 @@ function checkLabelCount(
 function checkParameter(file: string, name: string, t: SafetensorsTensor): void {
   if (!FLOAT_DTYPES.has(t.dtype)) {
     throw new DataError(
-      `${file}: tensor ${quotedText(name)} is stored as ${t.dtype}, not as floats (a quantized checkpoint, such as bitsandbytes' 8-bit?); bert-compress reads float weights (F32, F16, BF16): save the model unquantized`,
+      `${file}: tensor ${quotedText(name)} is stored as ${t.dtype}, not as floats (a quantized checkpoint, such as bitsandbytes' 8-bit?); bert-compress reads float weights (${[...FLOAT_DTYPES].join(', ')}): save the model unquantized`,
     );
   }
   const bad = nonFiniteValues(t.data);

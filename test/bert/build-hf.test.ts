@@ -279,7 +279,7 @@ describe('Hugging Face folders', () => {
     writeSafetensors(join(dir, 'model.safetensors'), tensors);
     expect(() => buildFromHuggingFaceFolder(dir)).toThrow(
       new DataError(
-        `${join(dir, 'model.safetensors')}: tensor '${query}' is stored as I32, not as floats (a quantized checkpoint, such as bitsandbytes' 8-bit?); bert-compress reads float weights (F32, F16, BF16): save the model unquantized`,
+        `${join(dir, 'model.safetensors')}: tensor '${query}' is stored as I32, not as floats (a quantized checkpoint, such as bitsandbytes' 8-bit?); bert-compress reads float weights (F64, F32, F16, BF16): save the model unquantized`,
       ),
     );
   });
