@@ -35,9 +35,11 @@ export const BENCH_SETTING_NAMES: Readonly<Record<string, string>> = {
 /**
  * A flag, or a command a message gives to run, in parentheses ('(compress train X --task SST-2 --new-head -o OUT)'),
  * its words as shellWord writes them: a path with parentheses or quotes is quoted ('…', $'…', an escaped quote
- * between), so its parentheses do not end the command.
+ * between), so its parentheses do not end the command. Each text reads one way only (a '$' before a quote opens
+ * $'…'), so a message whose '(compress' is never closed is read in a time linear in its length, where a '$' read
+ * alone or as $'…' made it exponential in the $'…' words it held.
  */
-const FLAG_OR_COMMAND = /\(compress (?:\\.|\$'(?:[^'\\]|\\.)*'|'[^']*'|[^()'\\])*\)|(?<![\w-])--[a-z][a-z0-9-]*/g;
+const FLAG_OR_COMMAND = /\(compress (?:\\.|\$'(?:[^'\\]|\\.)*'|'[^']*'|\$(?!')|[^()'\\$])*\)|(?<![\w-])--[a-z][a-z0-9-]*/g;
 
 /**
  * `message` with each flag of `names` ('--teacher') replaced by its setting ('distill.teacher'); other text as it is,

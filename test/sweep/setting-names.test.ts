@@ -46,6 +46,14 @@ describe('setting names in errors of sweep points', () => {
     }
   });
 
+  it("renames the flags of a message whose '(compress' is never closed, read in one pass whatever its $'…' words", () => {
+    const names = trainingSettingNames('distill');
+    // (30 such words took 2^30 readings, over a minute, where a '$' read alone or opening $'…' were two ways of each:
+    // past this test's 10 s, which one reading takes a millionth of)
+    const words = "$'a\\tb' ".repeat(30);
+    expect(renameFlags(`--teacher t: see (compress train ${words}--task x`, names)).toBe(`distill.teacher t: see (compress train ${words}distill.task x`);
+  }, 10_000);
+
   it('keeps the error class and renames only user errors', async () => {
     const thrown = namingSettings(EVAL_SETTING_NAMES, async () => {
       throw new SettingsError('--max-length 1 leaves no room for text after 2 special tokens');
