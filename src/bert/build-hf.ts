@@ -4,7 +4,7 @@
  * torch-exporter graph. Pickled checkpoints (`pytorch_model.bin`) cannot be read without Python and are refused
  * with a message that says so.
  */
-import { existsSync, lstatSync, readFileSync, readlinkSync, type Stats, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, type Stats, statSync } from 'node:fs';
 import { join, normalize, isAbsolute, sep } from 'node:path';
 import { DataError, errorLine, fsReason, counted, groupedDigits, quotedText } from '../errors.ts';
 import { someNames } from '../some-names.ts';
@@ -87,6 +87,13 @@ function checkpointShards(dir: string): { files: string[]; weightMap?: Record<st
     const weightMap = readWeightMap(indexPath);
     return { files: [...new Set(Object.values(weightMap))].map((s) => join(dir, s)), weightMap };
   }
+  // (shards saved without their index, or the index not copied: which tensor is in which shard is the index's to say)
+  const shards = listedFiles(dir).filter((f) => SHARD_NAME.test(f));
+  if (shards.length) {
+    throw new DataError(
+      `${dir}: has the shards ${someNames(shards, 4)} but not their index model.safetensors.index.json (nor model.safetensors): copy the index beside them`,
+    );
+  }
   for (const pickled of UNREADABLE_WEIGHT_FILES) {
     if (existsSync(join(dir, pickled))) {
       throw new DataError(
@@ -98,6 +105,18 @@ function checkpointShards(dir: string): { files: string[]; weightMap?: Record<st
   throw new DataError(
     `${dir}: no model.safetensors (nor model.safetensors.index.json)${onnx ? `; it holds an ONNX model (${onnx}): give the folder to compress, eval or inspect as it is` : ''}`,
   );
+}
+
+/** The name transformers' save_pretrained gives a safetensors shard (model-00001-of-00002.safetensors). */
+const SHARD_NAME = /^model-\d+-of-\d+\.safetensors$/;
+
+/** The names in folder `dir`, sorted; none where it cannot be listed (the caller's refusal says what is missing). */
+function listedFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
 }
 
 /** The weight_map of a safetensors index (tensor name → shard file), its shards checked to be paths inside the folder. */

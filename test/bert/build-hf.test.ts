@@ -320,6 +320,15 @@ describe('Hugging Face folders', () => {
     expect(() => loadHuggingFaceFolder(dir)).toThrow(`${join(dir, 'config.json')}: hidden_size (32) is not divisible by num_attention_heads (5)`);
     writeConfig(dir);
     expect(() => loadHuggingFaceFolder(dir)).toThrow(`${dir}: no model.safetensors (nor model.safetensors.index.json)`);
+    // shards without their index: named, and the index said to be what is missing
+    const shard = (i: number) => `model-0000${i}-of-00002.safetensors`;
+    for (const i of [2, 1]) writeSafetensors(join(dir, shard(i)), new Map([['bert.pooler.dense.bias', { dims: [32], data: new Float32Array(32) }]]));
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(
+      new DataError(
+        `${dir}: has the shards ${shard(1)}, ${shard(2)} but not their index model.safetensors.index.json (nor model.safetensors): copy the index beside them`,
+      ),
+    );
+    for (const i of [1, 2]) rmSync(join(dir, shard(i)));
     mkdirSync(join(dir, 'onnx'));
     writeFileSync(join(dir, 'onnx', 'model.onnx'), 'onnx');
     expect(() => loadHuggingFaceFolder(dir)).toThrow(
