@@ -14,7 +14,7 @@ import { findBert } from '../bert/discover.ts';
 import { readSafetensorsHeader } from '../bert/safetensors.ts';
 import type { SavedFiles } from '../onnx/save.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
-import { DataError, counted, quotedText } from '../errors.ts';
+import { DataError, counted, isAre, plural, quotedText } from '../errors.ts';
 import { parseJsonText, writeFileAtomic } from '../files.ts';
 import { copyModelSideFiles, saveRunnable } from './compress.ts';
 import { checkSideFiles, realPathOf, removeSideFiles } from './destination.ts';
@@ -67,6 +67,8 @@ interface Coverage {
   lacks?: string;
   /** The checkpoint has none of the embeddings' and encoder's parameters: another family's tensors (checkpointSeeding refuses it). */
   foreign?: { modelType?: string; needs: string; has: string[]; prefix?: { part: string; key: string } };
+  /** The checkpoint's encoder layers past config.json's num_hidden_layers (their tensors not used), ascending; absent for none. */
+  pastLayers?: { layers: number[]; tensors: number; numLayers: number };
 }
 
 /**
@@ -99,6 +101,8 @@ function checkpointCoverage(dir: string): Coverage | undefined {
   const coverage: Coverage = { missing, head: missing.length && missing.every(isHead) ? missing : [] };
   // a token-classification or question-answering checkpoint's classifier comes without BERT's pooler
   if (coverage.head.length && !missing.some((n) => n.startsWith(`${head.last}.`))) coverage.lacks = `no ${head.first} before its classifier`;
+  const past = pastLayerTensors(names, params, config.numLayers);
+  if (past.tensors) coverage.pastLayers = { ...past, numLayers: config.numLayers };
   const body = params.filter((n) => !isHead(n));
   if (names.size && body.every((n) => !names.has(n))) {
     const has = [...new Set([...names].map((n) => n.split('.')[0]))].slice(0, 3);
@@ -107,6 +111,23 @@ function checkpointCoverage(dir: string): Coverage | undefined {
     if (prefix !== undefined) coverage.foreign.prefix = prefix;
   }
   return coverage;
+}
+
+/**
+ * The encoder layers numbered past `numLayers` that the (canonical) tensor names that are no parameter hold
+ * (`bert.encoder.layer.6.…` of a 6-layer config.json), and how many such tensors: the build leaves them unread.
+ */
+function pastLayerTensors(names: ReadonlySet<string>, params: readonly string[], numLayers: number): { layers: number[]; tensors: number } {
+  const known = new Set(params);
+  const layers = new Set<number>();
+  let tensors = 0;
+  for (const n of names) {
+    const i = Number(/^[a-z_]+\.(?:encoder|transformer)\.layer\.(\d+)\./.exec(n)?.[1] ?? Number.NaN);
+    if (known.has(n) || !(i >= numLayers)) continue;
+    layers.add(i);
+    tensors++;
+  }
+  return { layers: [...layers].sort((a, b) => a - b), tensors };
 }
 
 /**
@@ -142,6 +163,13 @@ export function checkpointSeeding(dir: string, opts: ExportOptions = {}): { fill
     const type = modelType ? quotedText(modelType) : "'bert' (config.json names none)";
     throw new DataError(
       `${label}: the checkpoint's tensors (${has.map((p) => `${p}.…`).join(', ')}) have none of the embeddings and encoder parameters of config.json's model_type ${type} (${needs}, …): is model_type right?`,
+    );
+  }
+  if (coverage?.pastLayers) {
+    // (transformers loads such a checkpoint saying "Some weights of the model checkpoint … were not used")
+    const { layers, tensors, numLayers } = coverage.pastLayers;
+    opts.log?.(
+      `warning: ${label}: the checkpoint's encoder ${plural(layers.length, 'layer')} ${someNames(layers.map(String), 4)} (${counted(tensors, 'tensor')}) ${isAre(layers.length)} past config.json's num_hidden_layers ${numLayers}: not used`,
     );
   }
   const seeded = coverage?.head ?? [];

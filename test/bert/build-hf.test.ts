@@ -395,3 +395,25 @@ describe('export of a float16 checkpoint', () => {
     expect([kept.wroteConfig, kept.copied.includes('config.json')]).toEqual([false, true]);
   });
 });
+
+describe('export of a checkpoint with layers past num_hidden_layers', () => {
+  it("warns once, naming the layers it leaves unread (transformers' 'weights … not used'), and exports config.json's layers", async () => {
+    const { exportHuggingFaceFolder } = await import('../../src/export/from-huggingface.ts');
+    const dir = freshDir();
+    writeHuggingFaceFolder(dir, config, weights); // (its config.json, of every layer, replaced below)
+    writeConfig(dir, { ...configToHuggingFace(config), num_hidden_layers: config.numLayers - 1 });
+    const last = config.numLayers - 1;
+    const pastTensors = [...weights.keys()].filter((k) => k.startsWith(`bert.encoder.layer.${last}.`)).length;
+    const lines: string[] = [];
+    const r = await exportHuggingFaceFolder(dir, join(freshDir(), 'model.onnx'), { log: (l) => lines.push(l) });
+    expect(r.numLayers).toBe(last);
+    expect(lines).toEqual([
+      `warning: ${dir}: the checkpoint's encoder layer ${last} (${pastTensors} tensors) is past config.json's num_hidden_layers ${last}: not used`,
+    ]);
+    // every layer read: no warning
+    writeConfig(dir);
+    lines.length = 0;
+    await exportHuggingFaceFolder(dir, join(freshDir(), 'model.onnx'), { log: (l) => lines.push(l) });
+    expect(lines).toEqual([]);
+  });
+});
