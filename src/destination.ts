@@ -9,7 +9,7 @@
 import { closeSync, existsSync, openSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { FS_REASONS, SettingsError, UserError } from './errors.ts';
-import { ensureFolder, kindOf, missingLinkLine, missingLinkTarget, NO_NEW_ENTRIES, notAFolder } from './folders.ts';
+import { ensureFolder, folderPartProblem, kindOf, NO_NEW_ENTRIES } from './folders.ts';
 import { TEMPORARY_SUFFIX_BYTES } from './files.ts';
 import { dataPathFor } from './onnx/save.ts';
 import { MODEL_SIDE_FILES } from './onnx/locate.ts';
@@ -27,9 +27,8 @@ export function checkFolderPath(dir: string, label = dir): void {
   for (let abs = resolve(dir); ; abs = dirname(abs)) {
     const kind = kindOf(abs);
     if (kind === 'folder') return;
-    if (kind !== null) throw new SettingsError(notAFolder(label, abs, kind));
-    const target = missingLinkTarget(abs);
-    if (target !== undefined) throw new SettingsError(missingLinkLine(label, abs, target));
+    const problem = folderPartProblem(label, abs, kind);
+    if (problem !== undefined) throw new SettingsError(problem);
     if (dirname(abs) === abs) return;
   }
 }

@@ -37,7 +37,7 @@ export function kindOf(path: string, label?: string): 'file' | 'folder' | 'speci
  * link made before its folder), else undefined: mkdir fails on it ('already exists') and a folder moved onto it ('a
  * part of the path is not a folder'), where the link is what a user sees.
  */
-export function missingLinkTarget(path: string): string | undefined {
+function missingLinkTarget(path: string): string | undefined {
   try {
     if (!lstatSync(path).isSymbolicLink() || kindOf(path) !== null) return undefined;
     return readlinkSync(path);
@@ -47,7 +47,7 @@ export function missingLinkTarget(path: string): string | undefined {
 }
 
 /** Why `abs`, a part of the path `label` names, a link to `target` that is missing (missingLinkTarget), cannot be written into. */
-export function missingLinkLine(label: string, abs: string, target: string): string {
+function missingLinkLine(label: string, abs: string, target: string): string {
   return `${label}: ${abs} is a link to ${target}, which does not exist; create it or give another path`;
 }
 
@@ -155,9 +155,8 @@ export function ensureFolder(dir: string, label = dir): void {
   for (let attempt = 0; ; attempt++) {
     const kind = kindOf(abs, label);
     if (kind === 'folder') return;
-    if (kind !== null) throw new UserError(notAFolder(label, abs, kind));
-    const target = missingLinkTarget(abs);
-    if (target !== undefined) throw new UserError(missingLinkLine(label, abs, target));
+    const problem = folderPartProblem(label, abs, kind);
+    if (problem !== undefined) throw new UserError(problem);
     const parent = dirname(abs);
     if (parent !== abs) ensureFolder(parent, label);
     try {
@@ -185,6 +184,18 @@ export function notFolderKind(kind: 'file' | 'special'): string {
 }
 
 /** Why `abs`, a part of the folder path `label` names, cannot be a folder. */
-export function notAFolder(label: string, abs: string, kind: 'file' | 'special'): string {
+function notAFolder(label: string, abs: string, kind: 'file' | 'special'): string {
   return `${label}: ${abs} is ${notFolderKind(kind)}, not a folder`;
+}
+
+/**
+ * Why `abs`, a part of the folder path `label` names that is no folder (`kind`: kindOf's), cannot become one: it is a
+ * file, device, pipe or socket, or a link to a missing folder (mkdir fails on it); undefined when nothing is there
+ * (a folder to create). The one rule of ensureFolder, which creates the folders, and destination.ts' checkFolderPath,
+ * which checks a name before any work.
+ */
+export function folderPartProblem(label: string, abs: string, kind: 'file' | 'special' | null): string | undefined {
+  if (kind !== null) return notAFolder(label, abs, kind);
+  const target = missingLinkTarget(abs);
+  return target === undefined ? undefined : missingLinkLine(label, abs, target);
 }
