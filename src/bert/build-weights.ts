@@ -53,7 +53,6 @@ export type WeightSource =
 /** Default transformers initializer_range. */
 export const DEFAULT_INIT_STD = 0.02;
 
-/** The state-dict prefix of the encoder of each family. */
 /** Each family's module prefix of its parameter names (`bert.embeddings.…`). */
 export const FAMILY_PREFIX: Readonly<Record<BertFamily, string>> = {
   bert: 'bert',
