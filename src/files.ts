@@ -54,19 +54,9 @@ export function removeStaleTemporaries(path: string): void {
  * folder's side files (config.json, the tokenizer's, the lineage).
  */
 export function removeStaleTemporariesIn(dir: string, target?: string | readonly string[]): void {
-  const targets = target === undefined ? undefined : new Set(typeof target === 'string' ? [target] : target);
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    const t = temporaryTarget(entry);
-    if (!t || (targets !== undefined && !targets.has(t.target))) continue;
-    const file = join(dir, entry);
+  for (const file of goneWritersTemporaries(dir, target)) {
     try {
-      if (leftByGoneWriter(file, t.pid)) rmSync(file, { force: true });
+      rmSync(file, { force: true });
     } catch {
       // gone already, or not ours to remove
     }
@@ -84,10 +74,12 @@ function leftByGoneWriter(file: string, pid: number): boolean {
 }
 
 /**
- * The files in `dir` that writers now gone left of `target` (removeStaleTemporaries' rule): temporaries
- * (temporaryPathFor) with `suffix` after their name (a download's part: '.part'), as paths.
+ * The files in `dir` that writers now gone left (removeStaleTemporaries' rule): temporaries (temporaryPathFor) of any
+ * file or, with `target`, of that file name (or those names) only, with `suffix` after their name (a download's part:
+ * '.part'), as paths; none where `dir` cannot be listed.
  */
-export function goneWritersTemporaries(dir: string, target: string, suffix = ''): string[] {
+export function goneWritersTemporaries(dir: string, target?: string | readonly string[], suffix = ''): string[] {
+  const targets = target === undefined ? undefined : new Set(typeof target === 'string' ? [target] : target);
   let entries: string[];
   try {
     entries = readdirSync(dir);
@@ -96,8 +88,9 @@ export function goneWritersTemporaries(dir: string, target: string, suffix = '')
   }
   return entries.flatMap((entry) => {
     const t = entry.endsWith(suffix) ? temporaryTarget(entry.slice(0, entry.length - suffix.length)) : undefined;
+    if (!t || (targets !== undefined && !targets.has(t.target))) return [];
     const file = join(dir, entry);
-    return t?.target === target && leftByGoneWriter(file, t.pid) ? [file] : [];
+    return leftByGoneWriter(file, t.pid) ? [file] : [];
   });
 }
 
