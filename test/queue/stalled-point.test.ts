@@ -20,7 +20,7 @@ import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
 import { pointName } from '../../src/sweep/progress.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
 import { redisSkipReason } from './redis.ts';
-import { tinyQueue } from './tiny-queue.ts';
+import { stopOnceQueued, tinyQueue } from './tiny-queue.ts';
 
 /** This file's database on a shared Redis. */
 const DB = 11;
@@ -80,14 +80,7 @@ describe.skipIf(redisSkipReason !== null)(`a point whose worker is lost in every
 
     // The rerun it names (stopped once it has queued the points) queues it again: waiting, with the runs BullMQ counts
     // (its stalls among them) set back, so that it gets its 3 runs again
-    const stop = new AbortController();
-    await runQueuedSweep({
-      file: q.t.sweepFile,
-      store,
-      queue: q.redis.url(DB),
-      signal: stop.signal,
-      onEvent: (e) => (e.type === 'log' && e.line.startsWith('queued') ? stop.abort() : undefined),
-    });
+    await runQueuedSweep({ file: q.t.sweepFile, store, queue: q.redis.url(DB), ...stopOnceQueued() });
     const again = (await q.queue.getJob(point.key))!;
     expect(await again.getState()).toBe('waiting');
     expect([again.attemptsMade, again.stalledCounter, again.failedReason ?? null]).toEqual([0, 0, null]);

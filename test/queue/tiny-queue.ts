@@ -6,6 +6,7 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll } from 'vitest';
 import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
+import type { SweepEvent } from '../../src/sweep/run.ts';
 import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
 import { anyRedis, type TestRedis } from './redis.ts';
 
@@ -32,4 +33,18 @@ export function tinyQueue(db: number, sweep: Parameters<typeof writeTinySweep>[0
     q.t?.cleanup();
   });
   return q as TinyQueue;
+}
+
+/**
+ * A coordinator's signal and event listener (runQueuedSweep's `signal` and `onEvent`) that stop it once it queued a
+ * point (which no worker would run, so it would wait for ever): a rerun that must queue nothing ends of itself, one
+ * that queues a point stops at once, however slowly a loaded machine plans, where a fixed bound could stop a slow
+ * rerun before it finished.
+ */
+export function stopOnceQueued(): { signal: AbortSignal; onEvent: (e: SweepEvent) => void } {
+  const queued = new AbortController();
+  const onEvent = (e: SweepEvent) => {
+    if (e.type === 'log' && e.line.startsWith('queued')) queued.abort();
+  };
+  return { signal: queued.signal, onEvent };
 }

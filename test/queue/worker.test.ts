@@ -23,11 +23,10 @@ import { loadModel, readFloat32, saveModel } from '../../src/onnx/index.ts';
 import { float32Tensor } from '../../src/onnx/tensor.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
-import type { SweepEvent } from '../../src/sweep/run.ts';
 import { SweepStore } from '../../src/sweep/store.ts';
 import { codeFingerprint, toolVersion } from '../../src/version.ts';
 import { ownRedis, ownRedisSkipReason, redisSkipReason } from './redis.ts';
-import { tinyQueue } from './tiny-queue.ts';
+import { stopOnceQueued, tinyQueue } from './tiny-queue.ts';
 import { tinyBert } from '../helpers/models.ts';
 import { writeQuickSweep, writeXlmModel } from '../sweep/tiny-sweep.ts';
 
@@ -368,19 +367,6 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     for (const l of backs) expect(l).toMatch(said);
     expect(new Set(backs).size).toBe(1); // (one worker, one name)
   }, 120_000);
-
-  /**
-   * A coordinator's signal and event listener that stop it once it queued a point (which no worker here would run, so
-   * it would wait for ever): a rerun that must queue nothing ends of itself, one that queues a point stops at once,
-   * however slowly a loaded machine plans, where a 10 s bound could stop a slow rerun before it finished.
-   */
-  const stopOnceQueued = () => {
-    const queued = new AbortController();
-    const onEvent = (e: SweepEvent) => {
-      if (e.type === 'log' && e.line.startsWith('queued')) queued.abort();
-    };
-    return { signal: queued.signal, onEvent };
-  };
 
   /** The error of the first run of `queued` (with `files`) by a worker here: its failure's, or why it gave it back. */
   const firstRunError = async (queued: SweepPoint, files: FileTree[]): Promise<string> => {
