@@ -120,7 +120,7 @@ describe.skipIf(redisSkipReason !== null)(`queue workers on one machine${redisSk
 
   it("two workers, and a sweep beside a worker: a point benchmarked while another process's point trained is stored as contended", async () => {
     const w1 = worker('--verbose', '--cache-dir', join(t.root, 'worker-1'));
-    const pid = Number((await w1.waitFor(/worker (\d+) on /))[1]);
+    const pid = Number((await w1.waitFor(/worker \S+:(\d+):[0-9a-f]+ on /))[1]);
     await add(longTrain);
     await w1.waitFor(/epoch 1: loss/, { ms: 120_000 });
 
