@@ -291,11 +291,14 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
       expect(job.failedReason).toMatch(
         /^no worker connected to the queue has memory enough for it: 2 workers gave it back \(the last: bench\.batch 536870912 /,
       );
-      // (each tried it once, and gave it back once; taken again, it was left unrun)
+      // (each tried it once and refused it once — given back, or, where its refusal was the last the point needed,
+      // failed; which one depends on how often the first retook it before the second took it —; taken again, it was
+      // left unrun)
       for (const list of events) {
         expect(list.filter((e) => e.type === 'start')).toHaveLength(1);
-        expect(list.filter((e) => e.type === 'given-back')).toHaveLength(1);
+        expect(list.filter((e) => e.type === 'given-back').length).toBeLessThanOrEqual(1);
       }
+      expect(events.flat().filter((e) => e.type === 'failed')).toHaveLength(1);
       expect(names[0]).not.toBe(names[1]);
       for (const name of names) expect(name).toMatch(ownName);
       await job.remove();
