@@ -166,6 +166,11 @@ export function abandonLeftovers(): void {
   leftoversAbandoned = true;
 }
 
+/** Called by main as each command starts: what a command run before it in this process (a test's) abandoned is not its. */
+export function forgetLeftovers(): void {
+  leftoversAbandoned = false;
+}
+
 /** Whether the command run abandoned its libraries' leftovers (abandonLeftovers): bin/compress.mjs then ends the process. */
 export function endsOnReturn(): boolean {
   return leftoversAbandoned;

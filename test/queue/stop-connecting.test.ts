@@ -85,12 +85,15 @@ describe('a worker or coordinator stopped while Redis has not answered', () => {
     expect(existsSync(store)).toBe(false);
   }, 20_000);
 
-  it("main run in-process: a queue command leaves its libraries' leftovers for bin/compress.mjs to end (endsOnReturn), another command does not, and main returns to its caller either way", async () => {
+  it("main run in-process: a queue command leaves its libraries' leftovers for bin/compress.mjs to end (endsOnReturn), another command does not (run after it too), and main returns to its caller either way", async () => {
     expect((await runMain(['report', join(dir, 'none.sqlite')])).code).not.toBe(0);
     expect(endsOnReturn()).toBe(false);
     const refused = await runMain(['worker', '--queue', `redis://127.0.0.1:${await freePort()}`, '--cache-dir', join(dir, 'in-process')]);
     expect([refused.code, refused.stderr]).toEqual([1, expect.stringMatching(/ECONNREFUSED/)]);
     expect(endsOnReturn()).toBe(true);
+    // (the next command in the same process is judged alone: the worker's leftovers were not its)
+    expect((await runMain(['report', join(dir, 'none.sqlite')])).code).not.toBe(0);
+    expect(endsOnReturn()).toBe(false);
   }, 20_000);
 
   it.each([
