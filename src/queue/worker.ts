@@ -424,8 +424,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     const backoff = job.opts.backoff;
     const delayMs = typeof backoff === 'object' ? (backoff.delay ?? DEFAULT_RETRY_DELAY_MS) : DEFAULT_RETRY_DELAY_MS;
     // (a give-back of this worker's own fault says nothing of the point, nor does a retake of a point it refused: not counted)
-    const counted = fault !== 'worker' && memory !== 'retaken';
-    const giveBacks = (job.data.giveBacks ?? 0) + (counted ? 1 : 0);
+    const countsGiveBack = fault !== 'worker' && memory !== 'retaken';
+    const giveBacks = (job.data.giveBacks ?? 0) + (countsGiveBack ? 1 : 0);
     const before = job.data.tooLarge;
     const tooLarge: TooLarge | undefined =
       memory === 'refused'
@@ -440,7 +440,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
       const live = await connectedWorkers();
       if (live === undefined) failure = givenBackFailure(times, tooLarge.error);
       else if ([...live].every((w) => tooLarge.workers.includes(w))) failure = tooLargeFailure(tooLarge.workers.length, tooLarge.error);
-    } else if (!memory && counted && times >= GIVE_BACKS_PER_POINT) failure = givenBackFailure(times, error);
+    } else if (!memory && countsGiveBack && times >= GIVE_BACKS_PER_POINT) failure = givenBackFailure(times, error);
     if (failure !== undefined) {
       // (no worker ran it in as many tries: the point's failure, stored as the coordinator stores any other)
       givenBack = 0;
@@ -453,7 +453,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     const data: PointJob = { ...job.data, giveBacks, ...(tooLarge ? { tooLarge } : {}) };
     await worker.backend.moveToDelayed(job.id!, Date.now(), delayMs, token, {
       skipAttempt: true,
-      fieldsToUpdate: counted || memory ? { data: JSON.stringify(data) } : undefined,
+      fieldsToUpdate: countsGiveBack || memory ? { data: JSON.stringify(data) } : undefined,
     });
     if (memory === 'retaken') {
       untaken.delete(job.id!);
