@@ -169,6 +169,9 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // [CLS] token type 2, as transformers' FunnelConverter writes its template (`{cls}:2`) and the slow FunnelTokenizer's
   // cls_token_type_id gives it, where it was type 0 (BertConverter's template): single texts and pairs.
   { version: 35, changed: (t) => t.funnelClsType },
+  // Stop 57: a vocab.txt read ends a line at a lone '\r' too, as transformers' load_vocab reads the file (readlines() in
+  // Python's universal newlines mode), where the '\r' was part of its token: every later token had another id.
+  { version: 36, changed: (t) => t.vocabLoneCarriageReturn },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamp then (sideFilesStamp), their sha256 by name, its traits. */

@@ -22,7 +22,7 @@ import { jsonObjectOf, readJsonObject, readModelFile, sideFilesStamp } from './m
 import { CLASSIFIER_ARCHITECTURES } from './output-config.ts';
 import { MODEL_SIDE_FILES, SENTENCEPIECE_FILES } from '../onnx/locate.ts';
 import { shellWord } from '../shell-word.ts';
-import { DEFAULT_BERT_SPECIAL_TOKENS, readVocabFile, wordPieceTokenizerJson, type BertSpecialTokens } from './wordpiece-vocab.ts';
+import { DEFAULT_BERT_SPECIAL_TOKENS, readVocabFile, splitsAtLoneCarriageReturn, wordPieceTokenizerJson, type BertSpecialTokens } from './wordpiece-vocab.ts';
 import { byteLevelBpeTokenizerJson, DEFAULT_BPE_SPECIAL_TOKENS } from './bpe-vocab.ts';
 import {
   CAMEMBERT_ADDITIONAL_SPECIAL_TOKENS,
@@ -2762,7 +2762,9 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * whose tokenizer_config.json's do_lower_case or keep_accents, of a value other than true or false, Python's truthiness
  * reads otherwise than it was read (albertSettingsReadOtherwise: a null do_lower_case keeps case, where it lower-cased);
  * `funnelClsType`, it is a folder of vocab.txt alone loaded as FunnelTokenizer, whose [CLS] is type 2 since version 35
- * (vocabClsType), where it was 0. Undefined where the folder has no tokenizer this code reads.
+ * (vocabClsType), where it was 0; `vocabLoneCarriageReturn`, it is a vocab.txt read whose lone '\r' ends a line since
+ * version 36 (splitsAtLoneCarriageReturn), where it was part of a token. Undefined where the folder has no tokenizer
+ * this code reads.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -2808,6 +2810,7 @@ export interface TokenizerTraits {
   typesNotReturnedLaterClasses: boolean;
   albertSettingsTruthiness: boolean;
   funnelClsType: boolean;
+  vocabLoneCarriageReturn: boolean;
 }
 
 /**
@@ -3264,6 +3267,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         typesNotReturnedLaterClasses: false,
         albertSettingsTruthiness: false,
         funnelClsType: false,
+        vocabLoneCarriageReturn: false,
       };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
@@ -3299,6 +3303,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       albertDigitComma: spm === SENTENCEPIECE_FILE_OF.albert && [...model.keys()].some(nonDecimalDigitComma),
       albertSettingsTruthiness: spm === SENTENCEPIECE_FILE_OF.albert && albertSettingsReadOtherwise(config),
       funnelClsType: basename(found.file) === 'vocab.txt' && vocabClsType(dir, config) !== 0,
+      vocabLoneCarriageReturn: basename(found.file) === 'vocab.txt' && splitsAtLoneCarriageReturn(found.file),
       otherSentencePiece: spm !== undefined && spm !== basename(sentencePieceFile(dir)!),
       metaspaceSplit: ownMetaspaces.some(({ replacement: r }) => !model.has(r) || [...model.keys()].some((t) => t.indexOf(r, 1) > 0)),
       removeSpace: config.remove_space === true,

@@ -35,8 +35,10 @@ export interface WordPieceOptions {
 }
 
 /**
- * Reads vocab.txt: one token per line, the id is the 0-based line number (as transformers' `load_vocab`). Line ends
- * may be CRLF; a UTF-8 byte-order mark before the first token (a file saved on Windows) is no part of it, so that
+ * Reads vocab.txt: one token per line, the id is the 0-based line number (as transformers' `load_vocab`). A line ends
+ * at '\n', '\r\n' or a lone '\r', as the file's `readlines()` in Python's universal newlines mode splits it (a lone
+ * '\r' inside a line was read as part of its token, giving every later token another id than transformers', since
+ * tokenizer reading version 36); a UTF-8 byte-order mark before the first token (a file saved on Windows) is no part of it, so that
  * `[PAD]` keeps its id 0 and the vocabulary equals the same one in tokenizer.json. The file is read line by line
  * (`readLines`, `chunkBytes` at a time), never held as one string; a file that cannot be read is a one-line
  * DataError.
@@ -59,13 +61,33 @@ function vocabFromLines(lines: Iterable<string>, file: string): Map<string, numb
   const vocab = new Map<string, number>();
   let i = 0;
   for (const line of lines) {
-    const text = i === 0 ? withoutBom(line) : line;
-    const token = text.endsWith('\r') ? text.slice(0, -1) : text;
-    vocab.set(token, i);
-    i++;
+    for (const token of universalLines(i === 0 ? withoutBom(line) : line)) {
+      vocab.set(token, i);
+      i++;
+    }
   }
   if (vocab.size === 0) throw new DataError(`${file}: empty vocabulary`);
   return vocab;
+}
+
+/**
+ * The lines of `line` (a line of the file without its '\n') as Python's universal newlines mode reads them: split at
+ * each '\r', a '\r' ending it being the '\r' of a '\r\n' (or the file's last line end), no line of its own.
+ */
+function universalLines(line: string): string[] {
+  if (!line.includes('\r')) return [line];
+  const lines = line.split('\r');
+  if (line.endsWith('\r')) lines.pop();
+  return lines;
+}
+
+/**
+ * Whether vocab.txt `file` holds a lone '\r' (one that ends no '\r\n'), at which readVocabFile ends a line since
+ * tokenizer reading version 36, where it was read as part of a token.
+ */
+export function splitsAtLoneCarriageReturn(file: string): boolean {
+  for (const line of readLines(file)) if ((line.endsWith('\r') ? line.slice(0, -1) : line).includes('\r')) return true;
+  return false;
 }
 
 /** The tokenizer.json object for a WordPiece vocabulary. */

@@ -213,6 +213,30 @@ describe('tokenizer: vocab.txt with a token on two lines', () => {
   });
 });
 
+describe('tokenizer: vocab.txt with a lone carriage return', () => {
+  it("ends a line at a lone '\\r' (and at '\\r\\n' once), as transformers' load_vocab reads it (readlines() in Python's universal newlines mode: ids 5 hello, 6 world, 7 '', 8 film), where the '\\r' was part of a token and every later token had another id", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cr-vocab-'));
+    try {
+      writeFileSync(join(dir, 'vocab.txt'), '[PAD]\n[UNK]\r\n[CLS]\n[SEP]\n[MASK]\nhello\rworld\r\r\nfilm\r');
+      const vocab = readVocabulary(dir)!.vocab;
+      expect([...vocab]).toEqual([
+        ['[PAD]', 0],
+        ['[UNK]', 1],
+        ['[CLS]', 2],
+        ['[SEP]', 3],
+        ['[MASK]', 4],
+        ['hello', 5],
+        ['world', 6],
+        ['', 7],
+        ['film', 8],
+      ]);
+      expect(loadTokenizer(dir).encode('Hello world film', null, 16).ids).toEqual([2, 5, 6, 8, 3]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('tokenizer: vocab.txt without [UNK]', () => {
   it("is read as transformers' fast tokenizer builds it (BertConverter): a text it spells gets its ids, one holding a piece it lacks is refused in one line as tokenizers fails on it, where the folder was refused whatever the text (the ids are tokenizers 0.23's)", () => {
     const dir = mkdtempSync(join(tmpdir(), 'no-unk-vocab-'));

@@ -1045,6 +1045,35 @@ describe('a folder of vocab.txt alone loaded as FunnelTokenizer', () => {
   });
 });
 
+describe("a vocab.txt with a lone '\\r'", () => {
+  it("is at reading version 36 (the '\\r' ends a line, as transformers' load_vocab reads it, where it was part of a token); 1 with '\\r\\n' ends alone or beside a tokenizer.json", () => {
+    const root = mkdtempSync(join(tmpdir(), 'cr-reading-'));
+    try {
+      const folder = (name: string, vocab: string, json = false) => {
+        const dir = join(root, name);
+        mkdirSync(dir);
+        writeFileSync(join(dir, 'vocab.txt'), vocab);
+        if (json) writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(vocabTokenizerJson(join(dir, 'vocab.txt'), {})));
+        return dir;
+      };
+      const dirs = [
+        folder('lone', '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\na\rb\n'),
+        folder('doubled', '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\na\r\r\n'),
+        folder('crlf', '[PAD]\r\n[UNK]\r\n[CLS]\r\n[SEP]\r\n[MASK]\r\na\r'),
+        folder('with-json', '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\na\rb\n', true),
+      ];
+      expect(dirs.map((dir) => [readingVersionApartFromPairs(dir, false), readingVersionApartFromPairs(dir, true)])).toEqual([
+        [36, 36],
+        [36, 36],
+        [1, 1],
+        [1, 1],
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the reading versions', () => {
   it('are 2, 3, … in order, each once (two changes landed side by side gave 20 twice)', () => {
     expect(TOKENIZER_READINGS.map((r) => r.version)).toEqual(TOKENIZER_READINGS.map((_, i) => i + 2));
