@@ -265,6 +265,8 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
 
   /** When a look last had Redis's answer (a reconnection's handshake counts too: connection.answeredAt). */
   let lastContact = Date.now();
+  /** Whether a look failed since the last rescan whose looks all had Redis's answer. */
+  let lookFailed = false;
   /**
    * Looks at every pending point; a QueueError once Redis has not answered for `unreachableMs`, counted from its last
    * answer to a look or to the connection's handshake: a look that fails just after 'connected again' (its command sent
@@ -277,7 +279,16 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
         await check(point);
         lastContact = Date.now();
       }
+      // (Redis answers every look again after a look of its failed: a problem still held is over, though the connection,
+      // which a Redis too busy or paused to answer (CLIENT PAUSE) never lost, says no 'connected again'; kept, it was the
+      // closing line's 'stopped with Redis out of reach' and the reason given for a later look's failure)
+      if (lookFailed && connection.problem) {
+        log(`queue ${address.display}: answering again`);
+        connection.problem = '';
+      }
+      lookFailed = false;
     } catch (e) {
+      lookFailed = true;
       if (isUserError(e)) throw e; // the store (removed while the sweep ran), a file of a point queued again: no Redis problem
       // (a look that failed while the connection has a problem failed of it: its own timeout, or ioredis giving up on the
       // commands it held, is no other problem)

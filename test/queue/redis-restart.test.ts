@@ -217,6 +217,43 @@ describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${own
     ).toEqual([`queue ${redis.url()}: ECONNREFUSED`, `queue ${redis.url()}: connected again`, waiting]);
   }, 60_000);
 
+  it("paused past a look's 5 s (CLIENT PAUSE), then answering again: the coordinator says so, and stopped then, does not say Redis is out of reach, where the look's timeout stayed its problem", async () => {
+    await redis.kill();
+    await redis.start();
+    const lines: string[] = [];
+    const stop = new AbortController();
+    const waiting = `queue ${redis.url()}: no answer within 5 s; waiting for it`;
+    const answering = `queue ${redis.url()}: answering again`;
+    let paused: Promise<unknown> = Promise.resolve();
+    let pausedAt = 0;
+    const summary = await runQueuedSweep({
+      file: t.sweepFile,
+      store: join(t.root, 'paused.sqlite'),
+      queue: redis.url(),
+      rescanMs: 200,
+      signal: stop.signal,
+      onEvent: (e) => {
+        if (e.type !== 'log') return;
+        lines.push(e.line);
+        if (e.line.startsWith('queued')) {
+          // (every other client's commands wait 7 s, its connections kept: a look times out at 5 s, a later one is answered)
+          const client = new Redis(redis.url());
+          pausedAt = Date.now();
+          paused = client.call('CLIENT', 'PAUSE', '7000', 'ALL').finally(() => client.disconnect());
+        }
+        // (stopped once it says Redis answers again, or 3 s after the pause ended, looks made every 0.2 s)
+        if (e.line === waiting) setTimeout(() => stop.abort(), Math.max(0, pausedAt + 10_000 - Date.now()));
+        if (e.line === answering) stop.abort();
+      },
+    });
+    await paused;
+    expect(
+      lines.filter((l) => l.startsWith('queue ')),
+      lines.join('\n'),
+    ).toEqual([waiting, answering]);
+    expect([summary.left, summary.unreachable]).toEqual([keys.length, undefined]);
+  }, 60_000);
+
   it('gone for good: the coordinator stops with one line, and the store keeps what it had', async () => {
     // An empty Redis (the first test left its results there, which would be collected at once).
     await redis.kill();
