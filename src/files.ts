@@ -63,9 +63,13 @@ export function removeStaleTemporariesIn(dir: string, target?: string | readonly
   }
 }
 
-/** Whether the temporary `file`, written by process `pid`, was left by a writer that is gone (removeStaleTemporaries' rule). */
-function leftByGoneWriter(file: string, pid: number): boolean {
-  if (processAlive(pid)) return false;
+/**
+ * Whether the temporary `file`, written by process `pid`, was left by a writer that is gone (removeStaleTemporaries'
+ * rule); `othersOfMyPid`: the temporary, of this process's pid, is not one this process made, so that pid being alive
+ * says nothing of its writer (goneWritersTemporaries' `made`).
+ */
+function leftByGoneWriter(file: string, pid: number, othersOfMyPid = false): boolean {
+  if (!othersOfMyPid && processAlive(pid)) return false;
   try {
     return Date.now() - statSync(file).mtimeMs > STALE_TEMPORARY_MS;
   } catch {
@@ -76,9 +80,13 @@ function leftByGoneWriter(file: string, pid: number): boolean {
 /**
  * The files in `dir` that writers now gone left (removeStaleTemporaries' rule): temporaries (temporaryPathFor) of any
  * file or, with `target`, of that file name (or those names) only, with `suffix` after their name (a download's part:
- * '.part'), as paths; none where `dir` cannot be listed.
+ * '.part'), as paths; none where `dir` cannot be listed. `made`: every such temporary (path) this process made and has
+ * not finished with, where its caller keeps them all: one of this process's pid not among them is another process's of
+ * the same pid (in another pid namespace: each container's first process is pid 1; or an earlier process given the
+ * pid), whose writer this process being alive says nothing of, so that it is judged by its time unwritten alone, as
+ * another host's is.
  */
-export function goneWritersTemporaries(dir: string, target?: string | readonly string[], suffix = ''): string[] {
+export function goneWritersTemporaries(dir: string, target?: string | readonly string[], suffix = '', made?: ReadonlySet<string>): string[] {
   const targets = target === undefined ? undefined : new Set(typeof target === 'string' ? [target] : target);
   let entries: string[];
   try {
@@ -90,7 +98,8 @@ export function goneWritersTemporaries(dir: string, target?: string | readonly s
     const t = entry.endsWith(suffix) ? temporaryTarget(entry.slice(0, entry.length - suffix.length)) : undefined;
     if (!t || (targets !== undefined && !targets.has(t.target))) return [];
     const file = join(dir, entry);
-    return leftByGoneWriter(file, t.pid) ? [file] : [];
+    if (made?.has(file)) return [];
+    return leftByGoneWriter(file, t.pid, made !== undefined && t.pid === process.pid) ? [file] : [];
   });
 }
 

@@ -185,12 +185,22 @@ const fetching = new Map<string, Promise<void>>();
 const downloadNames = new Map<string, string>();
 
 /**
+ * The parts of `blob` in its folder that workers now gone left (goneWritersTemporaries), this process's own download
+ * names told it, so that one of a worker of the same pid (pid 1 in each of two containers sharing the cache) is judged
+ * by its time unwritten, where that pid being alive (this process's own) kept a dead worker's part for ever.
+ */
+function goneWorkersParts(blob: string): string[] {
+  const made = new Set([...downloadNames.values()].map((name) => `${name}.part`));
+  return goneWritersTemporaries(dirname(blob), basename(blob), '.part', made);
+}
+
+/**
  * Takes over, as the part of this process's download `mine`, the largest part of `blob` a worker now gone left (killed
- * while fetching it: goneWritersTemporaries), so the fetch resumes it (downloadVerified fetches from byte 0 where its
+ * while fetching it: goneWorkersParts), so the fetch resumes it (downloadVerified fetches from byte 0 where its
  * bytes do not check out); other such parts are removed. A part another worker took over first is left to it.
  */
 function takeOverPart(blob: string, mine: string): void {
-  const parts = goneWritersTemporaries(dirname(blob), basename(blob), '.part')
+  const parts = goneWorkersParts(blob)
     .map((path) => ({ path, bytes: statSync(path, { throwIfNoEntry: false })?.size ?? -1 }))
     .sort((a, b) => b.bytes - a.bytes);
   for (const [i, part] of parts.entries()) {
@@ -217,7 +227,7 @@ async function fetchBlob(url: string, blob: string, f: ManifestFile, log?: (line
       renameSync(mine, blob);
       downloadNames.delete(blob);
       // (parts of it that gone workers left since, or too recently to be taken for theirs: not needed now)
-      for (const part of goneWritersTemporaries(dirname(blob), basename(blob), '.part')) rmSync(part, { force: true });
+      for (const part of goneWorkersParts(blob)) rmSync(part, { force: true });
     })().finally(() => fetching.delete(blob));
     fetching.set(blob, pending);
   }

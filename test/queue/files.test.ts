@@ -216,6 +216,36 @@ describe("a queued point's files on a worker", () => {
       expect(readdirSync(join(cacheDir, 'blobs')).filter((f) => /\.(tmp|part)$/.test(f))).toEqual([]);
     });
 
+    it("a part a worker of this worker's own pid left (pid 1 in each of two containers sharing the cache; or an earlier process given the pid) is resumed once unwritten a while, where this pid being alive kept it for ever; a fresh one is left to its writer", async () => {
+      const cacheDir = join(scratch, 'cache-same-pid');
+      const onnx = trees.find((tree) => tree.root === point.model.dir)!.files.find((f) => f.path === 'model.onnx')!;
+      const name = 'models/tiny-sst2/model.onnx';
+      const cutAt = Math.floor(onnx.bytes / 2);
+      const blob = join(cacheDir, 'blobs', onnx.sha256);
+      const modelBytes = readFileSync(join(moved, name));
+      mkdirSync(dirname(blob), { recursive: true });
+      // (another container's pid-1 worker, writing now: its part is not this worker's to take)
+      const live = `${blob}.${process.pid}.live0000.tmp.part`;
+      writeFileSync(live, modelBytes.subarray(0, 10));
+      const map = { cacheDir, pathMap: [{ from: t.root, to: server.baseUrl }] };
+      let before = server.requests.length;
+      await localizePoint(point, trees, files(map));
+      expect(server.requests.slice(before).find((r) => r.path === name)?.range).toBeUndefined();
+      expect(existsSync(live)).toBe(true);
+      // (one killed while fetching, unwritten for an hour: resumed from its bytes)
+      rmSync(join(cacheDir, 'blobs', onnx.sha256));
+      rmSync(join(cacheDir, 'trees'), { recursive: true });
+      rmSync(live);
+      const dead = `${blob}.${process.pid}.dead0000.tmp.part`;
+      writeFileSync(dead, modelBytes.subarray(0, cutAt));
+      utimesSync(dead, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+      before = server.requests.length;
+      const local = await localizePoint(point, trees, files(map));
+      expect(await sha256File(local.model.onnx)).toBe(onnx.sha256);
+      expect(server.requests.slice(before).find((r) => r.path === name)?.range).toBe(`bytes=${cutAt}-`);
+      expect(readdirSync(join(cacheDir, 'blobs')).filter((f) => /\.(tmp|part)$/.test(f))).toEqual([]);
+    });
+
     it("a fetched file whose sha256 differs is refused with one line naming the mapping and not kept, as the point's failure, as at the coordinator's own path, where it was given back", async () => {
       const cacheDir = join(scratch, 'cache-corrupt');
       const model = trees.find((tree) => tree.root === point.model.dir)!;
