@@ -3,7 +3,7 @@
  * `config.json` (the `BertConfig` of transformers). Every check throws a SettingsError whose one-line message names
  * the field (in the caller's vocabulary: `hiddenSize` for a BertConfig, `hidden_size` for a config.json).
  */
-import { choiceRefusal, counted, integerProblem, type NumberRange, numberProblem, quotedText, SettingsError, valueAndKind } from '../errors.ts';
+import { choiceRefusal, counted, integerProblem, type NumberRange, numberProblem, quotedText, SettingsError, valueAndKind, valueText } from '../errors.ts';
 import { pythonInt } from '../python-int.ts';
 import { jsonObjectKeys } from '../files.ts';
 import type { ModelFamily } from './structure.ts';
@@ -647,7 +647,7 @@ export function bertKeys(j: Record<string, unknown>, fail: Fail, label: string, 
   if (pet !== undefined && pet !== 'absolute') fail(`position_embedding_type: expected 'absolute' (the one supported), got ${valueAndKind(pet, 'file')}`);
   if (j.is_decoder === true) fail('is_decoder is true: only BERT encoders are supported');
 
-  const get = <K extends keyof HfDefaults>(k: K): unknown => (j[k] === undefined || j[k] === null ? defaults[k] : j[k]);
+  const get = <K extends keyof HfDefaults>(k: K): unknown => hfValue(j, k, defaults[k], fail);
   const activation = hfActivation(get('hidden_act'), 'hidden_act', fail);
   const labels = hfLabels(j, fail, label);
   const config: BertConfig = {
@@ -670,7 +670,7 @@ export function bertKeys(j: Record<string, unknown>, fail: Fail, label: string, 
 
 /** DistilBertConfig: dim, n_layers, n_heads, hidden_dim, activation; LayerNorm eps 1e-12; no token types. */
 function distilbertConfig(j: Record<string, unknown>, fail: Fail, label: string): ExtendedBertConfig {
-  const get = <K extends keyof typeof DISTILBERT_DEFAULTS>(k: K): unknown => (j[k] === undefined || j[k] === null ? DISTILBERT_DEFAULTS[k] : j[k]);
+  const get = <K extends keyof typeof DISTILBERT_DEFAULTS>(k: K): unknown => hfValue(j, k, DISTILBERT_DEFAULTS[k], fail);
   const activation = hfActivation(get('activation'), 'activation', fail);
   const config: ExtendedBertConfig = {
     numLayers: get('n_layers') as number,
@@ -689,9 +689,22 @@ function distilbertConfig(j: Record<string, unknown>, fail: Fail, label: string)
   return validateExtendedConfig(config);
 }
 
-/** `key` of a config.json as an integer ≥ `min` (0 or 1), `fallback` when left out. */
+/**
+ * `key` of a config.json, `fallback` (the default of transformers' config class) when left out; null refused through
+ * `fail` naming the key: transformers' config classes keep a null (None) as the value, not the default, and the model
+ * then fails to build or run (ACT2FN[None], nn.LayerNorm's eps None, nn.Linear of None features).
+ */
+function hfValue(j: Record<string, unknown>, key: string, fallback: unknown, fail: Fail): unknown {
+  if (j[key] === null)
+    fail(
+      `${key}: null, which transformers keeps as None, not as its default (${valueText(fallback)}), and then fails to build or run the model: give a value or leave the key out`,
+    );
+  return j[key] === undefined ? fallback : j[key];
+}
+
+/** `key` of a config.json as an integer ≥ `min` (0 or 1), `fallback` when left out (null refused: hfValue). */
 export function hfInt(j: Record<string, unknown>, key: string, fallback: number, min: number, fail: Fail): number {
-  const v = j[key] === undefined || j[key] === null ? fallback : j[key];
+  const v = hfValue(j, key, fallback, fail);
   const problem = intProblem(key, v, min);
   if (problem !== undefined) fail(problem);
   return v as number;

@@ -133,6 +133,26 @@ describe('Hugging Face config.json', () => {
         ),
       );
     expect(configFromHuggingFace({ position_embedding_type: 'absolute' })).toEqual(configFromHuggingFace({}));
+    // a null size, activation or epsilon is not left out either: transformers' config keeps None, and the model then
+    // fails (ACT2FN[None], LayerNorm's eps None, nn.Embedding of None rows): refused naming the key, not read as the default
+    const nulls: Array<[Record<string, unknown>, string, string]> = [
+      [{}, 'hidden_act', "'gelu'"],
+      [{}, 'layer_norm_eps', '1e-12'],
+      [{}, 'num_hidden_layers', '12'],
+      [{ model_type: 'albert' }, 'hidden_act', "'gelu_new'"],
+      [{ model_type: 'albert' }, 'embedding_size', '128'],
+      [{ model_type: 'distilbert' }, 'activation', "'gelu'"],
+      [{ model_type: 'distilbert' }, 'dim', '768'],
+      [{ model_type: 'roberta' }, 'pad_token_id', '1'],
+      [{ model_type: 'roberta' }, 'vocab_size', '50265'],
+      [{ model_type: 'electra' }, 'embedding_size', '128'],
+    ];
+    for (const [json, key, fallback] of nulls)
+      expect(() => configFromHuggingFace({ ...json, [key]: null })).toThrow(
+        new SettingsError(
+          `config.json: ${key}: null, which transformers keeps as None, not as its default (${fallback}), and then fails to build or run the model: give a value or leave the key out`,
+        ),
+      );
     expect(() => configFromHuggingFace({ id2label: { 0: 'a', 2: 'b' } })).toThrow("id2label keys must be the label ids 0..1 (got '2')");
     expect(() => configFromHuggingFace([1, 2])).toThrow('config.json: not a JSON object');
   });
