@@ -22,7 +22,8 @@ export interface PointJob {
   giveBacks?: number;
   /**
    * The workers (by name) that gave the point back asking more memory than their machines have (MemoryRefusal), the
-   * last one's reason, and the times one of them took it again and left it in the queue unrun (worker.ts); absent for none.
+   * reason of the one with the most memory, and the times one of them took it again and left it in the queue unrun
+   * (worker.ts); absent for none.
    */
   tooLarge?: TooLarge;
   /**
@@ -36,8 +37,29 @@ export interface PointJob {
 /** A point's memory give-backs (PointJob.tooLarge). */
 export interface TooLarge {
   workers: string[];
+  /** The refusal of the machine with the most memory among the workers' (the last of those with as much). */
   error: string;
+  /** That machine's memory in bytes (os.totalmem, which the refusal compared with); absent where an older worker wrote `error`. */
+  memory?: number;
   retakes: number;
+}
+
+/**
+ * A point's memory give-backs (`before`) once worker `worker`, on a machine of `memory` bytes, gave it back for `error`:
+ * the worker added, and the reason kept that of the machine with the most memory, the one a failure names (the others
+ * refused it for less), where a smaller worker's later refusal replaced it.
+ */
+export function addMemoryRefusal(before: TooLarge | undefined, worker: string, error: string, memory: number): TooLarge {
+  const workers = [...new Set([...(before?.workers ?? []), worker])];
+  const retakes = before?.retakes ?? 0;
+  return before?.memory !== undefined && before.memory > memory
+    ? { workers, error: before.error, memory: before.memory, retakes }
+    : { workers, error, memory, retakes };
+}
+
+/** What a failure calls the refusal it names (TooLarge.error) of `workers` workers that gave a point back for memory. */
+export function memoryRefusalLabel(workers: number): string {
+  return workers > 1 ? 'the one with the most memory' : 'the last';
 }
 
 /**

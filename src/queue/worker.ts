@@ -16,13 +16,14 @@
  * started, this worker's code older than the point's) fails, with the last reason. A point given back for memory
  * records the worker (PointJob.tooLarge), which leaves it in the queue unrun whenever it takes it again (BullMQ gives a
  * job to whichever worker asks first), for a larger worker that is busy or not yet started; it fails once taken
- * GIVE_BACKS_PER_POINT times while every worker connected to the queue (connectedWorkers) has given it back for memory. A worker that dies (SIGKILL, power cut) stops renewing its locks, and
+ * GIVE_BACKS_PER_POINT times while every worker connected to the queue (connectedWorkers) has given it back for memory,
+ * naming the refusal of the one with the most memory (addMemoryRefusal). A worker that dies (SIGKILL, power cut) stops renewing its locks, and
  * once a lock expires (`lockMs`) the stalled-job check of any live worker (4 times a lock: lockSettings) puts the job back in the queue for another worker. Its late
  * result, if any, is refused by BullMQ (the lock is gone), and the store keeps one row per key, so a point is
  * never counted twice.
  */
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { hostname, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { checkBenchEnvironment } from '../bench/timing-lock.ts';
@@ -50,7 +51,9 @@ import {
   NotForThisWorker,
   STALLED_TOO_OFTEN,
   type TooLarge,
+  addMemoryRefusal,
   failedJobError,
+  memoryRefusalLabel,
   type GivenBack,
   type PointJob,
 } from './job.ts';
@@ -181,16 +184,19 @@ export function connectedWorkerNames(list: string, clientName: string, db: numbe
 }
 
 /**
- * The failure of a point given back for memory by every worker connected to the queue (`workers` of them, the last
- * refusal `error`): no worker there can run it.
+ * The failure of a point given back for memory by every worker connected to the queue (`workers` of them, the refusal
+ * of the one with the most memory `error`: TooLarge): no worker there can run it.
  */
 export function tooLargeFailure(workers: number, error: string): string {
-  return `no worker connected to the queue has memory enough for it: ${counted(workers, 'worker')} gave it back (the last: ${error}); a rerun of the coordinator (the same command, without --follow) queues it again, for a worker with more memory`;
+  return `no worker connected to the queue has memory enough for it: ${counted(workers, 'worker')} gave it back (${memoryRefusalLabel(workers)}: ${error}); a rerun of the coordinator (the same command, without --follow) queues it again, for a worker with more memory`;
 }
 
-/** The failure of a point given back `times` times by the workers that took it (the last for `error`). */
-function givenBackFailure(times: number, error: string): string {
-  return `given back by the workers that took it ${times} times, none of which could run it (the last: ${error}); a rerun of the coordinator (the same command, without --follow) queues it again`;
+/**
+ * The failure of a point given back `times` times by the workers that took it, for `error`: the last reason, or where
+ * `which` says so, another (memoryRefusalLabel).
+ */
+function givenBackFailure(times: number, error: string, which = 'the last'): string {
+  return `given back by the workers that took it ${times} times, none of which could run it (${which}: ${error}); a rerun of the coordinator (the same command, without --follow) queues it again`;
 }
 
 /**
@@ -429,7 +435,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     const before = job.data.tooLarge;
     const tooLarge: TooLarge | undefined =
       memory === 'refused'
-        ? { workers: [...new Set([...(before?.workers ?? []), name])], error, retakes: before?.retakes ?? 0 }
+        ? addMemoryRefusal(before, name, error, totalmem())
         : memory === 'retaken' && before
           ? { ...before, retakes: before.retakes + 1 }
           : before;
@@ -438,7 +444,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     if (memory && tooLarge && times >= GIVE_BACKS_PER_POINT) {
       // (a larger worker connected, maybe busy, runs it once it takes it; where Redis does not say, the count decides)
       const live = await connectedWorkers();
-      if (live === undefined) failure = givenBackFailure(times, tooLarge.error);
+      if (live === undefined) failure = givenBackFailure(times, tooLarge.error, memoryRefusalLabel(tooLarge.workers.length));
       else if ([...live].every((w) => tooLarge.workers.includes(w))) failure = tooLargeFailure(tooLarge.workers.length, tooLarge.error);
     } else if (!memory && countsGiveBack && times >= GIVE_BACKS_PER_POINT) failure = givenBackFailure(times, error);
     if (failure !== undefined) {

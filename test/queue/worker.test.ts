@@ -6,7 +6,7 @@
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname, tmpdir } from 'node:os';
+import { hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { UnrecoverableError, Worker } from 'bullmq';
@@ -289,7 +289,7 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
       while (!(await job.isFailed()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       job = (await q.queue.getJob(big.key))!;
       expect(job.failedReason).toMatch(
-        /^no worker connected to the queue has memory enough for it: 2 workers gave it back \(the last: bench\.batch 536870912 /,
+        /^no worker connected to the queue has memory enough for it: 2 workers gave it back \(the one with the most memory: bench\.batch 536870912 /,
       );
       // (each tried it once and refused it once — given back, or, where its refusal was the last the point needed,
       // failed; which one depends on how often the first retook it before the second took it —; taken again, it was
@@ -305,6 +305,38 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     } finally {
       stop.abort();
       await Promise.all(workers);
+    }
+  }, 120_000);
+
+  it("fails a point too large for every worker connected naming the refusal of the worker with the most memory, where it named the last refusal (a smaller machine's)", async () => {
+    const big: SweepPoint = { ...point, key: `${point.key}-largest`, bench: { ...point.bench, batch: [2 ** 29] } };
+    // (a worker of twice this machine's memory refused it before, and has gone; the point's give-backs all but used up)
+    const larger = { workers: ['larger-machine:1:abcdef'], error: "the larger machine's refusal", memory: 2 * totalmem(), retakes: 0 };
+    const files = await pointFiles(big, sha256File);
+    await q.queue.add('memory', { point: big, files, giveBacks: GIVE_BACKS_PER_POINT - 1, tooLarge: larger }, jobOptions(big.key, 10));
+    const stop = new AbortController();
+    const events: WorkerEvent[] = [];
+    const worker = runQueueWorker({
+      queue: q.redis.url(DB),
+      cacheDir: join(q.t.root, 'worker'),
+      signal: stop.signal,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'failed') stop.abort();
+      },
+    });
+    try {
+      await worker;
+      const job = (await q.queue.getJob(big.key))!;
+      expect(await job.getState()).toBe('failed');
+      expect(job.failedReason).toBe(
+        "no worker connected to the queue has memory enough for it: 2 workers gave it back (the one with the most memory: the larger machine's refusal); a rerun of the coordinator (the same command, without --follow) queues it again, for a worker with more memory",
+      );
+      expect(events.filter((e) => e.type === 'start')).toHaveLength(1);
+      await job.remove();
+    } finally {
+      stop.abort();
+      await worker;
     }
   }, 120_000);
 
