@@ -277,8 +277,10 @@ export async function checkStudentSpec(spec: string): Promise<void> {
   else if (!existsSync(spec)) {
     // (a spec written as a path, with a folder or an .onnx name, is a missing model, not a mistyped form)
     if (/[\\/]|\.onnx$/i.test(spec)) throw new SettingsError(`--student ${spec}: no such file or folder`);
-    // (in the words of every choice, the value as a shell takes it: '--student ever-other: not a model path, …' showed it bare)
-    throw new SettingsError(choiceRefusal('--student', spec, ['every-other'], { or: `a model path, ${SIZED_STUDENT_FORMS}` }));
+    // (in the words of every choice, the value as a shell takes it: '--student ever-other: not a model path, …' showed it bare;
+    // a usage mistake, as a bert:… spec's form is: README's exit 2 for a --student spec's form, where it exited 1 as a
+    // file that could not be read)
+    throw new UsageError(choiceRefusal('--student', spec, ['every-other'], { or: `a model path, ${SIZED_STUDENT_FORMS}` }));
   }
 }
 

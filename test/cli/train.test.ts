@@ -290,13 +290,17 @@ describe('compress train / distill: refusals before any work, one line each', ()
       'unknown student spec',
       (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'tiny-bert', '--task', 'SST-2', '-o', o],
       /--student 'tiny-bert': expected one of every-other, or a model path, bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:/,
-      1,
+    ],
+    // (a usage mistake, exit 2, as README lists a --student spec's form, where a typo of every-other exited 1)
+    [
+      'a typo of every-other',
+      (o: string) => ['distill', '--teacher', tiny.dir, '--student', 'ever-other', '--task', 'SST-2', '-o', o],
+      /^compress: --student 'ever-other': expected one of every-other, or a model path, bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H\[,embedding=E\]\[,mlp=M\]$/m,
     ],
     [
       'a student spec holding a space and a quote',
       (o: string) => ['distill', '--teacher', tiny.dir, '--student', "it's every other", '--task', 'SST-2', '-o', o],
       /--student 'it'\\''s every other': expected one of every-other, or a model path, /,
-      1,
     ],
     [
       'missing student path',
