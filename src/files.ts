@@ -13,7 +13,7 @@ import { processAlive } from './processes.ts';
 import { pipeline } from 'node:stream/promises';
 import { type Document, isAlias, isCollection, isMap, isNode, isScalar, type Node, parseDocument, type Range, type Tags, visit, type YAMLWarning } from 'yaml';
 import { formatMB } from './units.ts';
-import { DataError, TOO_SMALL_TO_HOLD, tooSmallToHold, valueText } from './errors.ts';
+import { NotUtf8Error, TOO_SMALL_TO_HOLD, tooSmallToHold, valueText } from './errors.ts';
 import { ensureFolder } from './folders.ts';
 
 /** Random characters in a temporary name. */
@@ -184,7 +184,7 @@ export function* readLines(path: string, chunkBytes = READ_CHUNK_BYTES, opts: Re
   let lineNumber = 0;
   const text = (line: Buffer): string => {
     lineNumber++;
-    if (opts.strictUtf8 && !isUtf8(line)) throw new DataError(`${path}:${lineNumber}: not valid UTF-8 text`);
+    if (opts.strictUtf8 && !isUtf8(line)) throw new NotUtf8Error(`${path}:${lineNumber}: not valid UTF-8 text`);
     return line.toString('utf8');
   };
   try {
@@ -208,6 +208,42 @@ export function* readLines(path: string, chunkBytes = READ_CHUNK_BYTES, opts: Re
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * `bytes` (the bytes of `file`) as UTF-8 text; a one-line NotUtf8Error naming the file and the byte offset of the
+ * first byte that is no part of a UTF-8 character, where the default decoding reads U+FFFD (as transformers and
+ * tokenizers fail to read such a file: Python's UnicodeDecodeError, Rust's 'stream did not contain valid UTF-8').
+ */
+export function utf8Text(bytes: Buffer, file: string): string {
+  if (!isUtf8(bytes)) {
+    const at = invalidUtf8Offset(bytes);
+    const shown = [...bytes.subarray(at, at + 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw new NotUtf8Error(`${file}: not valid UTF-8 text (at byte offset ${at}: ${shown})`);
+  }
+  return bytes.toString('utf8');
+}
+
+/** The offset of the first byte of `bytes` that starts no well-formed UTF-8 character (Unicode's table 3-7), -1 for none. */
+function invalidUtf8Offset(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const lead = bytes[i]!;
+    if (lead < 0x80) {
+      i++;
+      continue;
+    }
+    const trail = lead >= 0xc2 && lead <= 0xdf ? 1 : lead >= 0xe0 && lead <= 0xef ? 2 : lead >= 0xf0 && lead <= 0xf4 ? 3 : 0;
+    if (trail === 0) return i;
+    const low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
+    const high = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf;
+    for (let k = 1; k <= trail; k++) {
+      const b = bytes[i + k];
+      if (b === undefined || b < (k === 1 ? low : 0x80) || b > (k === 1 ? high : 0xbf)) return i;
+    }
+    i += trail + 1;
+  }
+  return -1;
 }
 
 /** The sha256 of a file's bytes, hex (read as a stream: any size). */

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { DataError, fsReason } from '../errors.ts';
-import { withoutBom } from '../files.ts';
+import { utf8Text, withoutBom } from '../files.ts';
 
 /** The special tokens of a RoBERTa-style vocabulary; defaults are roberta-base's. */
 export interface BpeSpecialTokens {
@@ -31,8 +31,9 @@ export const DEFAULT_BPE_SPECIAL_TOKENS: BpeSpecialTokens = {
 
 function readText(file: string): string {
   try {
-    return withoutBom(readFileSync(file, 'utf8'));
+    return withoutBom(utf8Text(readFileSync(file), file));
   } catch (e) {
+    if (e instanceof DataError) throw e;
     throw new DataError(`${file}: cannot read it (${fsReason(e)})`, { cause: e });
   }
 }

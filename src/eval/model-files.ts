@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { configLabels, problemTypeProblem } from '../bert/config.ts';
 import { choiceRefusal, DataError, fsReason, integerProblem, SettingsError, valueAndKind, UsageError } from '../errors.ts';
-import { fileStamps, parseJsonText, writeFileAtomic } from '../files.ts';
+import { fileStamps, parseJsonText, utf8Text, writeFileAtomic } from '../files.ts';
 import { folderSideFilesDir, locateModel, MODEL_SIDE_FILES, type ModelLocation } from '../onnx/locate.ts';
 
 /** What evaluation reads from config.json; every field is optional there. */
@@ -114,9 +114,13 @@ export function readJsonObject(file: string): Record<string, unknown> {
   return jsonObjectOf(readModelFile(file), file);
 }
 
-/** The JSON object of `bytes`, the bytes of `file` as read (readJsonObject, where the bytes themselves are kept). */
+/**
+ * The JSON object of `bytes`, the bytes of `file` as read (readJsonObject, where the bytes themselves are kept); bytes
+ * that are not UTF-8 are a one-line NotUtf8Error naming the byte offset (utf8Text: transformers and tokenizers fail to
+ * read such a file), where they were read as U+FFFD.
+ */
 export function jsonObjectOf(bytes: Buffer, file: string): Record<string, unknown> {
-  const text = bytes.toString('utf8');
+  const text = utf8Text(bytes, file);
   let value: unknown;
   try {
     value = parseJsonText(text);

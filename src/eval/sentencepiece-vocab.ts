@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs/light.js';
 import type * as Protobuf from 'protobufjs/light.js';
-import { DataError, fsReason } from '../errors.ts';
+import { DataError, fsReason, NotUtf8Error } from '../errors.ts';
 import { charsmapProblem } from './precompiled-charsmap.ts';
 
 /** The fields of sentencepiece_model.proto that the conversion reads (field numbers as there). */
@@ -28,7 +28,7 @@ const SPM_DESCRIPTOR = {
           },
           nested: {
             SentencePiece: {
-              fields: { piece: { type: 'string', id: 1 }, score: { type: 'float', id: 2 }, type: { type: 'int32', id: 3, options: { default: 1 } } },
+              fields: { piece: { type: 'bytes', id: 1 }, score: { type: 'float', id: 2 }, type: { type: 'int32', id: 3, options: { default: 1 } } },
             },
           },
         },
@@ -84,7 +84,7 @@ export function readSentencePieceModel(file: string): SentencePieceModel {
   } catch (e) {
     throw new DataError(`${file}: not a SentencePiece model (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
-  const pieces = m.pieces as Array<{ piece: string; score: number; type: number }>;
+  const pieces = piecesAsText(m.pieces as Array<{ piece: Uint8Array; score: number; type: number }>, file);
   if (pieces.length === 0) throw new DataError(`${file}: not a SentencePiece model (it has no pieces)`);
   const refused = invalidPieces(pieces, (m.trainerSpec as { byteFallback?: boolean } | null)?.byteFallback === true);
   if (refused) throw new DataError(`${file}: a SentencePiece model that SentencePiece refuses to load (${refused}): not read`);
@@ -101,6 +101,25 @@ export function readSentencePieceModel(file: string): SentencePieceModel {
     unkId: trainer.unkId,
     precompiledCharsmap: normalizer.precompiledCharsmap,
   };
+}
+
+/** Decodes a piece's bytes, refusing those that are not UTF-8. */
+const PIECE_TEXT = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * `pieces` with their text: a piece whose bytes are not UTF-8 is a one-line NotUtf8Error naming its id, as
+ * transformers fails on it (the slow tokenizer's vocabulary and its converter read every piece as Python text: a
+ * UnicodeDecodeError), where it was read with U+FFFD (since tokenizer reading version 37).
+ */
+function piecesAsText(pieces: ReadonlyArray<{ piece: Uint8Array; score: number; type: number }>, file: string): SentencePiece[] {
+  return pieces.map((p, id) => {
+    try {
+      return { piece: PIECE_TEXT.decode(p.piece), score: p.score, type: p.type };
+    } catch (e) {
+      const shown = `${[...p.piece.subarray(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join(' ')}${p.piece.length > 16 ? ' …' : ''}`;
+      throw new NotUtf8Error(`${file}: its piece ${id} (bytes ${shown}) is not valid UTF-8 text, which transformers fails to read`, { cause: e });
+    }
+  });
 }
 
 /**

@@ -172,6 +172,11 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // Stop 57: a vocab.txt read ends a line at a lone '\r' too, as transformers' load_vocab reads the file (readlines() in
   // Python's universal newlines mode), where the '\r' was part of its token: every later token had another id.
   { version: 36, changed: (t) => t.vocabLoneCarriageReturn },
+  // Stop 57: a folder whose tokenizer files (tokenizer.json, vocab.txt, vocab.json, merges.txt, a SentencePiece model's
+  // pieces, tokenizer_config.json, special_tokens_map.json, config.json) hold bytes that are not UTF-8 is refused in one
+  // line, as transformers fails to read them, where those bytes were read as U+FFFD: its points are stale (recomputed
+  // with --rerun-stale, which fails saying which file and where).
+  { version: 37, changed: (t) => t.notUtf8 },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamp then (sideFilesStamp), their sha256 by name, its traits. */

@@ -10,7 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tokenizersLibrary from '@huggingface/tokenizers';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { DataError, SettingsError, choiceRefusal, counted } from '../errors.ts';
+import { DataError, NotUtf8Error, SettingsError, choiceRefusal, counted } from '../errors.ts';
 import { cappedLength, truncateLongestFirst } from './truncation.ts';
 import { addedTokenProblem, mergedToken, shownJson, templateProblem, withPartsAsRead } from './tokenizer-fields.ts';
 import { onigurumaCaseFolds, withOptionGroups, withSensitiveGroupsApart } from './tokenizer-case-fold.ts';
@@ -2763,8 +2763,9 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * reads otherwise than it was read (albertSettingsReadOtherwise: a null do_lower_case keeps case, where it lower-cased);
  * `funnelClsType`, it is a folder of vocab.txt alone loaded as FunnelTokenizer, whose [CLS] is type 2 since version 35
  * (vocabClsType), where it was 0; `vocabLoneCarriageReturn`, it is a vocab.txt read whose lone '\r' ends a line since
- * version 36 (splitsAtLoneCarriageReturn), where it was part of a token. Undefined where the folder has no tokenizer
- * this code reads.
+ * version 36 (splitsAtLoneCarriageReturn), where it was part of a token; `notUtf8`, its tokenizer files hold bytes that
+ * are not UTF-8 (a NotUtf8Error), refused since version 37 (as transformers fails to read them), where they were read as
+ * U+FFFD. Undefined where the folder has no tokenizer this code reads, or fails to read it otherwise.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -2811,6 +2812,7 @@ export interface TokenizerTraits {
   albertSettingsTruthiness: boolean;
   funnelClsType: boolean;
   vocabLoneCarriageReturn: boolean;
+  notUtf8: boolean;
 }
 
 /**
@@ -3218,57 +3220,60 @@ function partRetyped(raw: Record<string, unknown>, part: 'post_processor' | 'mod
   return typeof read !== 'string' && read[part] !== raw[part];
 }
 
+/** The traits of a folder none of whose changes touched it (tokenizerTraits' start for one it cannot read as a whole). */
+const NO_TRAITS: TokenizerTraits = {
+  addedTokens: false,
+  pairTemplate: false,
+  albertDigitComma: false,
+  otherSentencePiece: false,
+  metaspaceSplit: false,
+  removeSpace: false,
+  lowercaseRemoveAccent: false,
+  unknownsAcrossPreTokens: false,
+  metaspaceFirst: false,
+  typesNotReturned: false,
+  punctuationSplit: false,
+  slowOnlyBpe: false,
+  wordOrDigitSplit: false,
+  unicodeWhitespaceSplit: false,
+  wordEscapeOutsideClass: false,
+  whiteSpaceStrip: false,
+  splitBehavior: false,
+  byteLevelRegex: false,
+  configPrefixSpace: false,
+  caseFoldWidened: false,
+  caseFoldKelvin: false,
+  fixedLength: false,
+  processorRetyped: false,
+  modelRetyped: false,
+  unigramByteFallback: false,
+  subwordPrefixBpe: false,
+  specialIds: { single: false, pair: false },
+  singleTemplateA: { single: false, pair: false },
+  addedTokensRenormalized: false,
+  unkTokenMissing: false,
+  addedPiecesApart: false,
+  unlistedAddedPieces: false,
+  metaspaceFirstAdded: false,
+  addedTextsShared: false,
+  precompiledCharsmap: false,
+  nestedMetaspaceSplit: false,
+  configNormalizerDefaults: false,
+  configNormalizerUnread: false,
+  configNormalizerLaterClasses: false,
+  configNormalizerMoreClasses: false,
+  typesNotReturnedLaterClasses: false,
+  albertSettingsTruthiness: false,
+  funnelClsType: false,
+  vocabLoneCarriageReturn: false,
+  notUtf8: false,
+};
+
 /** The TokenizerTraits of the tokenizer in `dir` as loadTokenizer reads it; undefined where it has none this code reads. */
 export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
   try {
     const config = readConfig(dir);
-    if (slowOnlyBpeClass(dir, config) !== undefined)
-      return {
-        addedTokens: false,
-        pairTemplate: false,
-        albertDigitComma: false,
-        otherSentencePiece: false,
-        metaspaceSplit: false,
-        removeSpace: false,
-        lowercaseRemoveAccent: false,
-        unknownsAcrossPreTokens: false,
-        metaspaceFirst: false,
-        typesNotReturned: false,
-        punctuationSplit: false,
-        slowOnlyBpe: true,
-        wordOrDigitSplit: false,
-        unicodeWhitespaceSplit: false,
-        wordEscapeOutsideClass: false,
-        whiteSpaceStrip: false,
-        splitBehavior: false,
-        byteLevelRegex: false,
-        configPrefixSpace: false,
-        caseFoldWidened: false,
-        caseFoldKelvin: false,
-        fixedLength: false,
-        processorRetyped: false,
-        modelRetyped: false,
-        unigramByteFallback: false,
-        subwordPrefixBpe: false,
-        specialIds: { single: false, pair: false },
-        singleTemplateA: { single: false, pair: false },
-        addedTokensRenormalized: false,
-        unkTokenMissing: false,
-        addedPiecesApart: false,
-        unlistedAddedPieces: false,
-        metaspaceFirstAdded: false,
-        addedTextsShared: false,
-        precompiledCharsmap: false,
-        nestedMetaspaceSplit: false,
-        configNormalizerDefaults: false,
-        configNormalizerUnread: false,
-        configNormalizerLaterClasses: false,
-        configNormalizerMoreClasses: false,
-        typesNotReturnedLaterClasses: false,
-        albertSettingsTruthiness: false,
-        funnelClsType: false,
-        vocabLoneCarriageReturn: false,
-      };
+    if (slowOnlyBpeClass(dir, config) !== undefined) return { ...NO_TRAITS, slowOnlyBpe: true };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
     const read = found.json;
@@ -3304,6 +3309,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       albertSettingsTruthiness: spm === SENTENCEPIECE_FILE_OF.albert && albertSettingsReadOtherwise(config),
       funnelClsType: basename(found.file) === 'vocab.txt' && vocabClsType(dir, config) !== 0,
       vocabLoneCarriageReturn: basename(found.file) === 'vocab.txt' && splitsAtLoneCarriageReturn(found.file),
+      notUtf8: false,
       otherSentencePiece: spm !== undefined && spm !== basename(sentencePieceFile(dir)!),
       metaspaceSplit: ownMetaspaces.some(({ replacement: r }) => !model.has(r) || [...model.keys()].some((t) => t.indexOf(r, 1) > 0)),
       removeSpace: config.remove_space === true,
@@ -3344,7 +3350,8 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       configNormalizerUnread: raw !== undefined && fileNormalizerClass && normalizerReadOtherwise(raw, config, found.autoClass),
       configNormalizerMoreClasses: raw !== undefined && moreClasses && normalizerReadOtherwise(raw, config, found.autoClass),
     };
-  } catch {
-    return undefined;
+  } catch (e) {
+    // (a folder whose tokenizer files hold bytes that are not UTF-8, refused since version 37, where it was read)
+    return e instanceof NotUtf8Error ? { ...NO_TRAITS, notUtf8: true } : undefined;
   }
 }

@@ -36,16 +36,17 @@ export interface WordPieceOptions {
 
 /**
  * Reads vocab.txt: one token per line, the id is the 0-based line number (as transformers' `load_vocab`). A line ends
- * at '\n', '\r\n' or a lone '\r', as the file's `readlines()` in Python's universal newlines mode splits it (a lone
- * '\r' inside a line was read as part of its token, giving every later token another id than transformers', since
- * tokenizer reading version 36); a UTF-8 byte-order mark before the first token (a file saved on Windows) is no part of it, so that
+ * at '\n', '\r\n' or a lone '\r', as the file's `readlines()` in Python's universal newlines mode splits it (since
+ * tokenizer reading version 36; a lone '\r' was part of its token, every later token taking another id than
+ * transformers'); a UTF-8 byte-order mark before the first token (a file saved on Windows) is no part of it, so that
  * `[PAD]` keeps its id 0 and the vocabulary equals the same one in tokenizer.json. The file is read line by line
  * (`readLines`, `chunkBytes` at a time), never held as one string; a file that cannot be read is a one-line
- * DataError.
+ * DataError, one whose line is not UTF-8 a NotUtf8Error naming the line (transformers' load_vocab fails on it with a
+ * UnicodeDecodeError; since reading version 37, where its bytes were read as U+FFFD).
  */
 export function readVocabFile(file: string, chunkBytes = READ_CHUNK_BYTES): Map<string, number> {
   try {
-    return vocabFromLines(readLines(file, chunkBytes), file);
+    return vocabFromLines(readLines(file, chunkBytes, { strictUtf8: true }), file);
   } catch (e) {
     if (e instanceof DataError) throw e;
     throw new DataError(`${file}: cannot read it: ${fsReason(e)}`, { cause: e });
