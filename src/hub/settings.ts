@@ -25,6 +25,7 @@ import {
 import { checkHttpUrl } from '../ranged-download.ts';
 import { environmentValue } from '../environment.ts';
 import { MAX_TIMER_MS } from '../timers.ts';
+import { PASSWD_FILE, userHomeFolder } from './user-home.ts';
 
 /** The seconds a timeout variable takes (0: its default), in the one number wording: 'a number of seconds 0 or greater'. */
 const TIMEOUT_RANGE: NumberRange = { min: 0, unit: 'seconds', note: '(0: the default)' };
@@ -156,26 +157,15 @@ function expandedPath(path: string, env: NodeJS.ProcessEnv, variable: string): s
   });
 }
 
-/** The system's list of users, whose entries name each user's home folder (passwd(5)). */
-const PASSWD_FILE = '/etc/passwd';
-
 /**
- * The home folder of `user`, as Python's expanduser reads `~user` (pwd.getpwnam): its PASSWD_FILE entry's, the first
- * that names it (Node has no getpwnam). A user it does not list (one only a directory service knows, whose home
- * huggingface_hub reads, or none, where it keeps `~user` as a folder in the working folder) is a one-line UsageError
- * naming `variable` and its `path`, where that folder was read unsaid.
+ * The home folder of `user`, as Python's expanduser reads `~user` (pwd.getpwnam): userHomeFolder's. A user it does
+ * not find (one only a directory service knows, whose home huggingface_hub reads, or none, where it keeps `~user` as a
+ * folder in the working folder) is a one-line UsageError naming `variable` and its `path`, where that folder was read
+ * unsaid.
  */
 function userHome(user: string, path: string, variable: string): string {
-  let listed: string;
-  try {
-    listed = readFileSync(PASSWD_FILE, 'utf8');
-  } catch {
-    listed = '';
-  }
-  for (const line of listed.split('\n')) {
-    const fields = line.split(':');
-    if (fields[0] === user && fields.length >= 7) return fields[5]!;
-  }
+  const home = userHomeFolder(user);
+  if (home !== undefined) return home;
   throw new UsageError(
     `${quotedText(path)} (${variable}): ${PASSWD_FILE} lists no user ${quotedText(user)}, so the home folder huggingface_hub reads for ~${user} is unknown here; write the folder's path`,
   );
