@@ -158,16 +158,16 @@ function expandedPath(path: string, env: NodeJS.ProcessEnv, variable: string): s
 }
 
 /**
- * The home folder of `user`, as Python's expanduser reads `~user` (pwd.getpwnam): userHomeFolder's. A user it does
- * not find (one only a directory service knows, whose home huggingface_hub reads, or none, where it keeps `~user` as a
- * folder in the working folder) is a one-line UsageError naming `variable` and its `path`, where that folder was read
- * unsaid.
+ * The home folder of `user`, as Python's expanduser reads `~user` (pwd.getpwnam): userHomeFolder's (/etc/passwd, else
+ * the system's user database: a directory service's users). A user none of them knows (where huggingface_hub keeps
+ * `~user` as a folder in the working folder) is a one-line UsageError naming `variable` and its `path`, where that
+ * folder was read unsaid.
  */
 function userHome(user: string, path: string, variable: string): string {
   const home = userHomeFolder(user);
   if (home !== undefined) return home;
   throw new UsageError(
-    `${quotedText(path)} (${variable}): ${PASSWD_FILE} lists no user ${quotedText(user)}, so the home folder huggingface_hub reads for ~${user} is unknown here; write the folder's path`,
+    `${quotedText(path)} (${variable}): no user ${quotedText(user)} is known here (${PASSWD_FILE}, getent passwd), so the home folder huggingface_hub reads for ~${user} is unknown; write the folder's path`,
   );
 }
 
