@@ -361,6 +361,22 @@ describe('compress train / distill: refusals before any work, one line each', ()
       1,
     ],
     ['empty --layer-map', (o: string) => distill(o, '--intermediate', 'tinybert', '--layer-map='), /--layer-map '': an empty value/],
+    // (usage mistakes, exit 2, as every training setting's bad value, where they exited 1)
+    [
+      '--layer-map of no layer map form',
+      (o: string) => distill(o, '--intermediate', 'tinybert', '--layer-map', 'sideways'),
+      /^compress: --layer-map 'sideways': expected one of uniform, skip, last, or teacher:student pairs like 3:1,6:2$/m,
+    ],
+    [
+      '--layer-map with a layer that is no integer',
+      (o: string) => distill(o, '--intermediate', 'tinybert', '--layer-map', '1:x'),
+      /^compress: --layer-map '1:x': the student layer 'x': expected an integer from 0 to 2\^53 − 1$/m,
+    ],
+    [
+      '--layer-map with a pair twice',
+      (o: string) => distill(o, '--intermediate', 'tinybert', '--layer-map', '1:1,1:1'),
+      /^compress: --layer-map '1:1,1:1': the pair 1:1 is listed twice \(its terms would count twice\)$/m,
+    ],
     [
       '--intermediate-phase without --intermediate',
       (o: string) => distill(o, '--intermediate-phase', 'joint'),

@@ -89,7 +89,8 @@ export const distillCommand: CliCommand<DistillArgs> = {
         logitLoss: args['logit-loss'] as 'ce' | 'mse' | undefined,
         stage: args.stage as 'task' | 'general',
         ...(args.intermediate ? { intermediate: readIntermediate(args.intermediate) } : {}),
-        ...(args['layer-map'] !== undefined ? { layerMap: parseLayerMap(args['layer-map']) } : {}),
+        // (its form a usage mistake, exit 2, as every training setting's bad value)
+        ...(args['layer-map'] !== undefined ? { layerMap: commandLineCheck(() => parseLayerMap(args['layer-map']!)) } : {}),
         ...(args['pkd-weight'] !== undefined ? { pkdWeight: args['pkd-weight'] } : {}),
         ...(args['intermediate-epochs'] !== undefined ? { intermediateEpochs: args['intermediate-epochs'] } : {}),
         ...(args['intermediate-phase'] !== undefined ? { intermediatePhase: args['intermediate-phase'] as 'first' | 'joint' } : {}),
