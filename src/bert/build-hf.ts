@@ -15,14 +15,18 @@ import { parseJsonText, writeFileAtomic } from '../files.ts';
 import { type BertConfig, type BertFamily, configFromHuggingFace, configToHuggingFace, type ExtendedBertConfig, familyOf } from './config.ts';
 import { buildBert, type BuildOptions } from './build.ts';
 import { otherHeadClass } from './classifier.ts';
-import { bertParameters, canonicalParamName, embeddingParamNames, headParamNames, type RandomInit } from './build-weights.ts';
+import { bertParameters, canonicalParamName, embeddingParamNames, headParamNames, type RandomInit, sinusoidalPositionTable } from './build-weights.ts';
 import { readSafetensors, readSafetensorsMetadata, writeSafetensors, type SafetensorsTensor } from './safetensors.ts';
 import { ensureFolder } from '../folders.ts';
 
 export interface HuggingFaceFolder {
   /** The config of the folder's model_type (BERT, DistilBERT, RoBERTa / XLM-R, ELECTRA, ALBERT: see configFromHuggingFace). */
   config: ExtendedBertConfig;
-  /** Every tensor of the checkpoint by its name, as float32 (shape and stored dtype kept); a tied MLM decoder saved in place of the word table also under the word table's name. */
+  /**
+   * Every tensor of the checkpoint by its name, as float32 (shape and stored dtype kept); a tied MLM decoder saved in
+   * place of the word table also under the word table's name; a DistilBERT's sinusoidal position table the checkpoint
+   * lacks, computed (sinusoidalPositions).
+   */
   weights: Map<string, SafetensorsTensor>;
   /** The safetensors files read. */
   files: string[];
@@ -231,7 +235,26 @@ export function loadHuggingFaceFolder(dir: string): HuggingFaceFolder {
     checkParameter(decoderFile, tied, weights.get(tied)!);
     weights.set(embeddingParamNames(familyOf(config)).word, weights.get(tied)!);
   }
+  const sinusoids = sinusoidalPositions(json as Record<string, unknown>, config, weights.keys());
+  if (sinusoids) {
+    const dims = [config.maxPositions, config.hiddenSize];
+    weights.set(sinusoids, { dtype: 'F32', dims, data: sinusoidalPositionTable(config.maxPositions, config.hiddenSize) });
+  }
   return { config, weights, files };
+}
+
+/**
+ * The name of the position table a DistilBERT checkpoint (`keys`: its tensor names) lacks where config.json (`json`,
+ * read into `config`) says `sinusoidal_pos_embds: true`: transformers fills it with fixed sinusoids
+ * (create_sinusoidal_embeddings: sinusoidalPositionTable) whatever the seed, so the build computes it too rather than
+ * refusing or seeding it. Undefined otherwise: a table the checkpoint holds is read as saved, as transformers loads it.
+ */
+export function sinusoidalPositions(json: Record<string, unknown>, config: ExtendedBertConfig, keys: Iterable<string>): string | undefined {
+  const family = familyOf(config);
+  if (family !== 'distilbert' || json.sinusoidal_pos_embds !== true) return undefined;
+  const name = embeddingParamNames(family).position;
+  for (const k of keys) if (canonicalParamName(k, family) === name) return undefined;
+  return name;
 }
 
 /** The masked-LM decoder each family ties to its word table (transformers' _tied_weights_keys). */

@@ -248,6 +248,23 @@ export function randomParameter(spec: ParamSpec, init: RandomInit): Float32Array
   return out;
 }
 
+/**
+ * The fixed position table of a DistilBERT whose config.json says `sinusoidal_pos_embds: true`, [nPos, dim] row-major,
+ * as transformers' create_sinusoidal_embeddings fills it: angle pos / 10000^(2·⌊j/2⌋/dim) in float64, its sine in
+ * the even columns and its cosine in the odd ones, each rounded to float32.
+ */
+export function sinusoidalPositionTable(nPos: number, dim: number): Float32Array {
+  const out = new Float32Array(nPos * dim);
+  for (let j = 0; j < dim; j++) {
+    const rate = 10000 ** ((2 * Math.floor(j / 2)) / dim);
+    for (let pos = 0; pos < nPos; pos++) {
+      const angle = pos / rate;
+      out[pos * dim + j] = j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
+    }
+  }
+  return out;
+}
+
 /** All parameters of `config`, seeded (HF names, torch layout). 110M values for BERT-base: about a second. */
 export function randomBertWeights(config: ExtendedBertConfig, init: RandomInit): Map<string, Float32Array> {
   return new Map(bertParameters(config).map((s) => [s.name, randomParameter(s, init)]));

@@ -672,6 +672,11 @@ export function bertKeys(j: Record<string, unknown>, fail: Fail, label: string, 
 function distilbertConfig(j: Record<string, unknown>, fail: Fail, label: string): ExtendedBertConfig {
   const get = <K extends keyof typeof DISTILBERT_DEFAULTS>(k: K): unknown => hfValue(j, k, DISTILBERT_DEFAULTS[k], fail);
   const activation = hfActivation(get('activation'), 'activation', fail);
+  // (true: fixed sinusoids where the checkpoint has no position table, build-hf.ts sinusoidalPositions; text such as
+  // "false", which Python reads as true, refused)
+  const sinusoids = j.sinusoidal_pos_embds;
+  if (sinusoids !== undefined && sinusoids !== null && typeof sinusoids !== 'boolean')
+    fail(`sinusoidal_pos_embds: expected true or false, got ${valueAndKind(sinusoids, 'file')}`);
   const config: ExtendedBertConfig = {
     numLayers: get('n_layers') as number,
     hiddenSize: get('dim') as number,

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { buildFromHuggingFaceFolder, checkPyTorchFormat, checkpointWeightFiles, tiedWordTable } from '../bert/build-hf.ts';
+import { buildFromHuggingFaceFolder, checkPyTorchFormat, checkpointWeightFiles, sinusoidalPositions, tiedWordTable } from '../bert/build-hf.ts';
 import { FAMILY_PREFIX, bertParameters, canonicalParamName, embeddingParamNames, headParamNames } from '../bert/build-weights.ts';
 import { type BertFamily, configFromHuggingFace, familyOf } from '../bert/config.ts';
 import { findBert } from '../bert/discover.ts';
@@ -91,6 +91,8 @@ function checkpointCoverage(dir: string): Coverage | undefined {
     keys = files.flatMap((f) => readSafetensorsHeader(f).map((t) => t.name));
     names = new Set(keys.map((k) => canonicalParamName(k, familyOf(config))));
     if (tiedWordTable(keys, familyOf(config))) names.add(embeddingParamNames(familyOf(config)).word); // read as the word table
+    const sinusoids = sinusoidalPositions(json, config, keys); // computed as transformers computes it, not seeded
+    if (sinusoids) names.add(sinusoids);
   } catch {
     return undefined;
   }

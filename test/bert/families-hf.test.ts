@@ -485,6 +485,62 @@ describe('base-model checkpoints and other heads', () => {
       /has pytorch_model\.bin\.index\.json but no model\.safetensors; bert-compress reads only safetensors/,
     );
   });
+
+  describe("DistilBERT's sinusoidal_pos_embds", () => {
+    const POSITION = 'distilbert.embeddings.position_embeddings.weight';
+    /** transformers' create_sinusoidal_embeddings, written out: sin in even columns, cos in odd, of pos / 10000^(2⌊j/2⌋/dim). */
+    const sinusoids = (rows: number, dim: number) =>
+      Float32Array.from({ length: rows * dim }, (_, i) => {
+        const [pos, j] = [Math.floor(i / dim), i % dim];
+        const angle = pos / 10000 ** ((2 * Math.floor(j / 2)) / dim);
+        return j % 2 ? Math.cos(angle) : Math.sin(angle);
+      });
+    const json = { ...FAMILY_JSONS.distilbert, sinusoidal_pos_embds: true };
+    const config = configFromHuggingFace(json);
+    const weights = perturbedWeights(config, 11);
+    const table = sinusoids(config.maxPositions, config.hiddenSize);
+
+    it('a checkpoint without the position table gets the sinusoids transformers fills it with, not a refusal or seeded values', async () => {
+      expect([...table.subarray(0, 4)]).toEqual([0, 1, 0, 1]); // (position 0: sin 0, cos 0)
+      expect(table[config.hiddenSize]).toBe(Math.fround(Math.sin(1)));
+      const dir = writeRenamed(json, config, weights, (k) => (k === POSITION ? undefined : k));
+      const model = buildFromHuggingFaceFolder(dir);
+      expect(Buffer.from(model.graph.initializers.get(POSITION)!.data).equals(Buffer.from(table.buffer))).toBe(true);
+      const batch = familyBatch(json);
+      const all = (k: string) => (k === POSITION ? table : weights.get(k)!);
+      expect(maxRowDiff(await familyLogits(model, batch), referenceFamilyLogits(json, all, batch))).toBeLessThan(1e-4);
+      // (false, or left out: the table is learned, and a checkpoint without it lacks a parameter)
+      const learned = writeRenamed({ ...json, sinusoidal_pos_embds: false }, config, weights, (k) => (k === POSITION ? undefined : k));
+      expect(dataRefusal(() => buildFromHuggingFaceFolder(learned))).toBe(`${learned}: parameter '${POSITION}' is missing`);
+    });
+
+    it('a table the checkpoint holds is read as saved, as transformers loads it', () => {
+      const dir = writeRenamed(json, config, weights, (k) => k);
+      expect(loadHuggingFaceFolder(dir).weights.get(POSITION)!.data).toEqual(weights.get(POSITION));
+    });
+
+    it('export of a DistilBertModel without positions: only the head is seeded (notice and --seed-missing alike); the positions are the sinusoids', async () => {
+      const bare = writeRenamed(json, config, weights, (k) => (/^(pre_)?classifier\./.test(k) || k === POSITION ? undefined : k.replace(/^distilbert\./, '')));
+      const head = ['pre_classifier.weight', 'pre_classifier.bias', 'classifier.weight', 'classifier.bias'];
+      for (const seedMissing of [undefined, 7]) {
+        const lines: string[] = [];
+        const out = join(mkdtempSync(join(root, 'export-sinusoids-')), 'model.onnx');
+        const r = await exportHuggingFaceFolder(bare, out, { seedMissing, label: 'd', log: (l) => lines.push(l) });
+        expect(r.seeded).toEqual(head);
+        expect(lines).toEqual([
+          `d: the checkpoint has no classification head: ${head.join(', ')} newly initialized (seed ${seedMissing ?? HEAD_SEED}); train or distil it before trusting its predictions`,
+        ]);
+        expect(Buffer.from(loadModel(out).graph.initializers.get(POSITION)!.data).equals(Buffer.from(table.buffer))).toBe(true);
+      }
+    });
+
+    it('a value other than true or false is refused in one line (Python reads "false" as true)', () => {
+      expect(() => configFromHuggingFace({ ...json, sinusoidal_pos_embds: 'false' })).toThrow(
+        new SettingsError('config.json: sinusoidal_pos_embds: expected true or false, got string "false"'),
+      );
+      expect(configFromHuggingFace({ ...json, sinusoidal_pos_embds: null })).toEqual(config);
+    });
+  });
 });
 
 describe('discovery and the canonical rebuild of the built graphs', () => {
