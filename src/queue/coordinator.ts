@@ -173,6 +173,11 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   /** Points of `pending` not queued by this call nor found in the queue yet (a stop may come first: summary.unqueued). */
   const unqueued = new Set(pending.keys());
   const started = new Set<string>();
+  /**
+   * Per key, the worker that took the point last as this call saw it active (BullMQ's processedBy; '' where the worker
+   * gave no name): a stall names it, where the job's own processedBy is the next taker's once one took it.
+   */
+  const holders = new Map<string, string>();
   /** Per key, the failed runs already reported. */
   const reportedRuns = new Map<string, number>();
 
@@ -222,9 +227,10 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
 
   /**
    * Looks at one point's job and acts on what it finds; `removed`, on the queue's word that it was removed: a job not
-   * there is then let go where a later run of the edited sweep dropped the point, and left to the rescan otherwise.
+   * there is then let go where a later run of the edited sweep dropped the point, and left to the rescan otherwise;
+   * `taken`, on its word that a worker took it: the worker holding it is looked up again (holders).
    */
-  const check = async (point: SweepPoint, removed = false): Promise<void> => {
+  const check = async (point: SweepPoint, removed = false, taken = false): Promise<void> => {
     if (!pending.has(point.key)) return;
     const state = await withTimeout(queue.getJobState(point.key), CALL_TIMEOUT_MS);
     if (!pending.has(point.key)) return; // collected meanwhile (an event and a rescan at once)
@@ -243,6 +249,10 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       log(`${pointName(point)}: no longer in the queue (Redis restarted without its data?): queued again`);
       await add(point);
       return;
+    }
+    if (state === 'active' && (taken || !holders.has(point.key))) {
+      const job = await withTimeout(queue.getJob(point.key), CALL_TIMEOUT_MS);
+      if (job) holders.set(point.key, job.processedBy ?? '');
     }
     if (state === 'active' && !started.has(point.key)) {
       started.add(point.key);
@@ -303,10 +313,10 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   let wake: () => void = () => {};
   /** A UserError met while checking a point on a queue event (the store removed meanwhile, or not writable): it ends the call at once. */
   let fatal: UserError | undefined;
-  const onJobEvent = (jobId: string, removed = false) => {
+  const onJobEvent = (jobId: string, removed = false, taken = false) => {
     const point = pending.get(jobId);
     if (point)
-      void check(point, removed).then(
+      void check(point, removed, taken).then(
         () => (pending.size === 0 ? wake() : undefined),
         (e: unknown) => {
           // A Redis problem is the next rescan's to see and report.
@@ -316,7 +326,8 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
         },
       );
   };
-  for (const name of ['completed', 'failed', 'delayed', 'active'] as const) events.on(name, ({ jobId }: { jobId: string }) => onJobEvent(jobId));
+  for (const name of ['completed', 'failed', 'delayed', 'active'] as const)
+    events.on(name, ({ jobId }: { jobId: string }) => onJobEvent(jobId, false, name === 'active'));
   // (a point removed from the queue: one a later run of the edited sweep dropped is let go now; the rescan queues again
   // one that vanished otherwise, where a failed point queued afresh, removed and added at once, is back meanwhile)
   events.on('removed', ({ jobId }) => onJobEvent(jobId, true));
@@ -329,7 +340,9 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   events.on('stalled', ({ jobId }) => {
     const point = pending.get(jobId);
     if (!point) return;
-    const lost = `${pointName(point)}: its worker stopped renewing the lock (killed, or cut off)`;
+    // (the worker seen holding it: the job's processedBy may be the next taker's by the time it is read)
+    const holder = holders.get(jobId);
+    const lost = `${pointName(point)}: its worker${holder ? ` ${holder}` : ''} stopped renewing the lock (killed, or cut off)`;
     // the last stall BullMQ allows fails the point (deferred to the next worker that takes it) rather than requeueing it
     void withTimeout(queue.getJob(jobId), CALL_TIMEOUT_MS).then(
       (job) =>

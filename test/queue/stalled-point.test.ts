@@ -32,6 +32,8 @@ describe.skipIf(redisSkipReason !== null)(`a point whose worker is lost in every
     const points = await planSweep(parseSweepFile(q.t.sweepFile), { glueDir: q.t.glueDir, workDir: join(q.t.root, 'out') });
     point = points.find((p) => p.label === 'heads-0.5')!;
   });
+  /** The name of the lost worker (BullMQ's processedBy of the jobs it takes), as a worker's own (workerName). */
+  const LOST = 'lost-machine:1:abcdef';
   /** A worker that takes a job and never renews its lock, whose first stall fails the job (a stall limit of 0). */
   const lostWorker = () =>
     new Worker(QUEUE_NAME, null, {
@@ -40,6 +42,7 @@ describe.skipIf(redisSkipReason !== null)(`a point whose worker is lost in every
       lockDuration: 200,
       stalledInterval: 200,
       maxStalledCount: 0,
+      name: LOST,
     });
 
   it("is stored as failed saying its worker was lost and that a rerun queues it again, not in BullMQ's words; the rerun queues it afresh", async () => {
@@ -91,8 +94,9 @@ describe.skipIf(redisSkipReason !== null)(`a point whose worker is lost in every
     await q.queue.add('lost', { point, files: await pointFiles(point, sha256File) }, jobOptions(point.key, 10));
     const lost = lostWorker(); // (its stall is the last one allowed)
     const lines: string[] = [];
-    let following: () => void = () => {};
-    const followed = new Promise<void>((res) => (following = res));
+    // (the coordinator says a point started once it has looked at the job running, and at the worker that holds it)
+    let seenRunning: () => void = () => {};
+    const seen = new Promise<void>((res) => (seenRunning = res));
     let coordinator: Promise<unknown> | undefined;
     try {
       expect((await lost.getNextJob('lost-worker'))?.id).toBe(point.key);
@@ -102,12 +106,11 @@ describe.skipIf(redisSkipReason !== null)(`a point whose worker is lost in every
         queue: q.redis.url(DB),
         follow: true,
         onEvent: (e) => {
-          if (e.type !== 'log') return;
-          lines.push(e.line);
-          if (e.line.startsWith('following')) following();
+          if (e.type === 'start') seenRunning();
+          if (e.type === 'log') lines.push(e.line);
         },
       });
-      await followed;
+      await seen;
       await lost.startStalledCheckTimer();
       const deadline = Date.now() + 30_000;
       while (!lines.some((l) => l.includes('stopped renewing the lock')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -131,7 +134,7 @@ describe.skipIf(redisSkipReason !== null)(`a point whose worker is lost in every
     const said =
       "its worker was lost while running it 3 times (killed, out of memory, or cut off from Redis; BullMQ: 'job stalled more than allowable limit'): a rerun of the coordinator (the same command, without --follow) queues it again";
     expect(lines.filter((l) => l.includes('stopped renewing the lock'))).toEqual([
-      `${pointName(point)}: its worker stopped renewing the lock (killed, or cut off): failed, ${said}`,
+      `${pointName(point)}: its worker ${LOST} stopped renewing the lock (killed, or cut off): failed, ${said}`,
     ]);
     expect(events.filter((e) => e.type === 'failed').map((e) => [(e as { point: SweepPoint }).point.key, (e as { error: string }).error])).toEqual([
       [point.key, said],
