@@ -325,7 +325,8 @@ function parseData(key: string, v: unknown): unknown {
     // choices with its kind, where parseLayerMap frames a flag's typed text)
     if (typeof v === 'string' && !isLayerMapForm(v))
       throw new StepSettingError(key, choiceProblem(v, LAYER_MAP_NAMES, { from: 'file', or: LAYER_MAP_FILE_FORMS }));
-    if (typeof v === 'string') return parseLayerMap(v);
+    // (the text alone before its fault, the place naming the setting: 'settings.layerMap: '2:x': …')
+    if (typeof v === 'string') return parseLayerMap(v, quotedText(v));
     if (Array.isArray(v) && v.length > 0 && v.every((p) => Array.isArray(p) && p.length === 2 && p.every((n) => typeof n === 'number'))) {
       const pairs = v.map((p) => [p[0], p[1]] as [number, number]);
       // (each layer an integer as every integer a user types: [1.5, 1] is refused naming the teacher layer)
@@ -344,7 +345,7 @@ function parseData(key: string, v: unknown): unknown {
     if (e instanceof StepSettingError || !(e instanceof UserError)) throw e;
     const m = /^intermediate((?:\[\d+\])?(?:\.\w+)?): (.*)$/.exec(e.message);
     if (m) throw new StepSettingError(`intermediate${m[1]}`, m[2]!);
-    throw new StepSettingError(key, e.message.replace(/^--layer-map /, ''));
+    throw new StepSettingError(key, e.message);
   }
 }
 

@@ -20,11 +20,13 @@ import {
   checkIntegerOption,
   checkNumberFlag,
   choiceRefusal,
+  choiceWords,
   integerText,
   type NumberRange,
   numberProblem,
   quotedText,
   SettingsError,
+  typedValueText,
   valueAndKind,
 } from '../errors.ts';
 
@@ -276,22 +278,27 @@ export function isLayerMapForm(text: string): boolean {
     .every((p) => LAYER_PAIR_TEXT.test(p));
 }
 
-/** A layer map from text: uniform, skip, last, or explicit pairs 'T:S,T:S' (teacher:student). */
-export function parseLayerMap(text: string): LayerMapName | Array<[number, number]> {
+/**
+ * A layer map from text: uniform, skip, last, or explicit pairs 'T:S,T:S' (teacher:student); a SettingsError otherwise,
+ * `frame` naming the text before its fault as the caller names it, as checkStudentSpec's frame (library code names no
+ * flag): default `layer map 'TEXT'` (typedValueText: text that reads as a number bare, as a value outside a list of
+ * choices is shown); the command line `--layer-map 'TEXT'`, as its other refusals of the flag; a sweep file the text
+ * alone, its place naming the setting.
+ */
+export function parseLayerMap(text: string, frame = `layer map ${typedValueText(text)}`): LayerMapName | Array<[number, number]> {
   if (text === 'uniform' || text === 'skip' || text === 'last') return text;
-  if (!isLayerMapForm(text)) throw new SettingsError(choiceRefusal('--layer-map', text, LAYER_MAP_NAMES, { or: 'teacher:student pairs like 3:1,6:2' }));
-  const flag = `--layer-map ${quotedText(text)}`;
+  if (!isLayerMapForm(text)) throw new SettingsError(`${frame}: expected ${choiceWords(LAYER_MAP_NAMES, { or: 'teacher:student pairs like 3:1,6:2' })}`);
   const pairs = text
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean)
     .map((p): [number, number] => {
       const m = LAYER_PAIR_TEXT.exec(p)!;
-      return [integerText(`${flag}: the teacher layer`, m[1]!, 0), integerText(`${flag}: the student layer`, m[2]!, 0)];
+      return [integerText(`${frame}: the teacher layer`, m[1]!, 0), integerText(`${frame}: the student layer`, m[2]!, 0)];
     });
-  if (!pairs.length) throw new SettingsError(`${flag}: no pairs`);
+  if (!pairs.length) throw new SettingsError(`${frame}: no pairs`);
   const twice = repeatedLayerPair(pairs);
-  if (twice) throw new SettingsError(`${flag}: ${twice}`);
+  if (twice) throw new SettingsError(`${frame}: ${twice}`);
   return pairs;
 }
 

@@ -12,9 +12,8 @@ import yargs from 'yargs';
 import { SettingsError } from '../../src/errors.ts';
 import { distillFlags } from '../../src/cli/training.ts';
 import { parseEmbeddingLr } from '../../src/train/embedding-lr.ts';
-import { readIntermediate } from '../../src/cli/commands/distill.ts';
+import { readIntermediate, readLayerMap } from '../../src/cli/commands/distill.ts';
 import { checkSettings } from '../../src/train/run.ts';
-import { parseLayerMap } from '../../src/train/intermediate.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
 import { trainingSummary } from '../../src/sweep/train-step.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
@@ -410,7 +409,7 @@ describe('train / distill steps in a sweep file', () => {
     }
     const args = (await distillFlags(yargs([]))).parseSync(['--teacher', 't', '--student', 's', `--${flag}`, written]);
     expect(args[flag]).toBe(written);
-    const value = key === 'layerMap' ? () => parseLayerMap(written) : () => checkSettings({}, { ...needs, [key]: args[flag] });
+    const value = key === 'layerMap' ? () => readLayerMap(written) : () => checkSettings({}, { ...needs, [key]: args[flag] });
     expect(refusal(value)).toBe(flagMessage);
   });
 

@@ -810,7 +810,17 @@ describe('parseLayerMap', () => {
   });
 
   it('refuses a pair listed twice, whose terms would count twice', () => {
-    expect(() => parseLayerMap('2:1,4:2,2:1')).toThrow(/^--layer-map '2:1,4:2,2:1': the pair 2:1 is listed twice/);
+    expect(() => parseLayerMap('2:1,4:2,2:1')).toThrow(/^layer map '2:1,4:2,2:1': the pair 2:1 is listed twice/);
     expect(() => parseLayerMap('2:1,4:1')).not.toThrow();
+  });
+
+  // (library code names no flag: the command line's refusals name --layer-map, its caller's frame; a library caller's
+  // the layer map, as layerPairs names it, where each said '--layer-map …')
+  it("names the text as its caller does, a library caller's as a layer map", () => {
+    expect(() => parseLayerMap('sideways')).toThrow(/^layer map 'sideways': expected one of uniform, skip, last, or teacher:student pairs like 3:1,6:2$/);
+    expect(() => parseLayerMap('3')).toThrow(/^layer map 3: expected one of uniform, skip, last, /);
+    expect(() => parseLayerMap('1:x')).toThrow(/^layer map '1:x': the student layer 'x': expected an integer from 0 to 2\^53 − 1$/);
+    expect(() => parseLayerMap('1:x', 'the map')).toThrow(/^the map: the student layer 'x': /);
+    expect(() => parseLayerMap('x', 'the map')).toThrow(/^the map: expected one of uniform, /);
   });
 });

@@ -8,11 +8,18 @@
  */
 import type { Argv } from 'yargs';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { choiceRefusal, errorLine, SettingsError, UsageError } from '../../errors.ts';
+import { choiceRefusal, errorLine, SettingsError, typedValueText, UsageError } from '../../errors.ts';
 import { parseYamlText } from '../../files.ts';
 import { settingText } from '../../pass/settings.ts';
 import { getTask } from '../../glue/registry.ts';
-import { INTERMEDIATE_PRESETS, parseLayerMap, parseMatches, type IntermediateMatch, type IntermediatePreset } from '../../train/intermediate.ts';
+import {
+  INTERMEDIATE_PRESETS,
+  type LayerMapName,
+  parseLayerMap,
+  parseMatches,
+  type IntermediateMatch,
+  type IntermediatePreset,
+} from '../../train/intermediate.ts';
 import { checkFolderFlags, commandLineCheck, missingFlag, type CliCommand } from '../command.ts';
 import { checkModelRefs, localModel } from '../model-ref.ts';
 import { checkStudentSpec, checkTrainingArgs, distillFlags, loadTrainingLibrary, runTrainingCommand, type DistillArgs } from '../training.ts';
@@ -33,6 +40,14 @@ export function readIntermediate(value: string): IntermediatePreset | Intermedia
     throw new SettingsError(`${value}: ${errorLine(e)}`); // (parseYamlText's line: 'not valid YAML: …' only where it is not)
   }
   return parseMatches(data, value);
+}
+
+/**
+ * --layer-map's value (parseLayerMap), refused naming the flag (`--layer-map '1:x': the student layer 'x': …`) as a
+ * usage mistake (exit 2), as every training setting's bad value.
+ */
+export function readLayerMap(value: string): LayerMapName | Array<[number, number]> {
+  return commandLineCheck(() => parseLayerMap(value, `--layer-map ${typedValueText(value)}`));
 }
 
 /**
@@ -89,8 +104,7 @@ export const distillCommand: CliCommand<DistillArgs> = {
         logitLoss: args['logit-loss'] as 'ce' | 'mse' | undefined,
         stage: args.stage as 'task' | 'general',
         ...(args.intermediate ? { intermediate: readIntermediate(args.intermediate) } : {}),
-        // (its form a usage mistake, exit 2, as every training setting's bad value)
-        ...(args['layer-map'] !== undefined ? { layerMap: commandLineCheck(() => parseLayerMap(args['layer-map']!)) } : {}),
+        ...(args['layer-map'] !== undefined ? { layerMap: readLayerMap(args['layer-map']) } : {}),
         ...(args['pkd-weight'] !== undefined ? { pkdWeight: args['pkd-weight'] } : {}),
         ...(args['intermediate-epochs'] !== undefined ? { intermediateEpochs: args['intermediate-epochs'] } : {}),
         ...(args['intermediate-phase'] !== undefined ? { intermediatePhase: args['intermediate-phase'] as 'first' | 'joint' } : {}),
