@@ -1156,7 +1156,7 @@ function ignoredLabelsWarning(spec: SweepSpec, m: ModelSpec, config: ModelConfig
  * calibration task's, which its points' passes read at that length (a pair task calibrating a model of single texts) and an eval.batchSize whose batch would not fit in memory (the
  * model's baseline point evaluates it with these settings, as eval checks them: checkBatchFits), and a bench shape
  * beyond the table or whose activation would not fit in memory (every point of the model benchmarks it, as the
- * baseline of its variants), bench.repeats whose latencies could not be kept (checkRepeats), and a token-type table the tokenizer's template overruns on a task's texts (checkTemplateTypes: a pair, or a Funnel tokenizer's [CLS] of type 2).
+ * baseline of its variants), bench.repeats whose latencies could not be kept (checkRepeats), and a token-type table the tokenizer's template overruns on a task's texts or its calibration task's (checkTemplateTypes: a pair, or a Funnel tokenizer's [CLS] of type 2).
  * Each point would otherwise fail the same way after compressing (and evaluating) it.
  * Named as the sweep file names them (`bench.seq`, `eval.maxLength`). A graph that cannot be read is left to the points.
  */
@@ -1185,8 +1185,9 @@ function checkShapes(
     const maxLength = sweepEvalLength(spec.eval.maxLength, config, limits, dir, label);
     checkRoomForText(texts, tokenizer, maxLength, spec.eval.maxLength, config);
     checkEvalBatch(spec, m, read.structure, limits.fixedSequence ?? undefined, maxLength, dir, glueDir, label, memory);
+    // (the calibration task's texts too, which its points' passes feed the model: a pair calibrating a model of single texts)
     if (tokenizer)
-      for (const pair of new Set(m.tasks.map((name) => getTask(name).textColumns.length === 2))) checkTemplateTypes(tokenizer, maxLength, limits, onnx, pair);
+      for (const pair of new Set(texts.map((name) => getTask(name).textColumns.length === 2))) checkTemplateTypes(tokenizer, maxLength, limits, onnx, pair);
   } catch (e) {
     if (e instanceof SettingsError) throw new SettingsError(`${spec.display}: ${renameFlags(e.message, EVAL_SETTING_NAMES)}`);
     if (e instanceof DataError) throw new DataError(`${spec.display}: ${label}: ${e.message}`);

@@ -13,6 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyBert } from '../helpers/models.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { DataError } from '../../src/errors.ts';
+import { registerAllPasses } from '../../src/passes.ts';
+import { planSweep } from '../../src/sweep/plan.ts';
+import { parseSweep } from '../../src/sweep/spec.ts';
 import { planRefusal } from './plan-refusal.ts';
 
 let root: string;
@@ -28,8 +31,8 @@ beforeAll(() => {
     writeModelFolder(join(root, 'models', name), tinyBert({ typeVocabSize }, { seed: 4 }));
     writeFileSync(join(root, 'models', name, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'FunnelTokenizer' }));
   }
-  writeGlueTask(join(root, 'glue'), 'STS-B', 8, ['dev']);
-  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['dev']);
+  writeGlueTask(join(root, 'glue'), 'STS-B', 8, ['train', 'dev']);
+  writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -56,5 +59,35 @@ describe("a sweep's plan refuses a single-sentence task on a model of fewer toke
       `${join(root, 'types.yaml')}: models[0] 'funnel-two-types': ${join(root, 'models', 'funnel-two-types', 'vocab.txt')} gives token type 2, but ${join(root, 'models', 'funnel-two-types', 'model.onnx')} has 2 token types: the tokenizer's template is not the model's`,
     );
     expect(await refusal('funnel-three-types', 'SST-2')).toBeUndefined();
+  });
+});
+
+describe("a sweep's plan refuses a calibration task whose texts get more token types than the model has", () => {
+  /** The line the plan refuses the one-type SST-2 model with, calibrated on `task` by an int8-static step; undefined where it plans. */
+  const calibrated = async (task: string): Promise<string | undefined> => {
+    registerAllPasses();
+    const spec = parseSweep(
+      {
+        name: 'calibrated',
+        models: [{ path: 'models/one-type-sst2', tasks: ['SST-2'] }],
+        calibration: { task, examples: 8 },
+        pipelines: [{ name: 'static', steps: [{ pass: 'quantize', settings: { mode: 'int8-static' } }] }],
+      },
+      join(root, 'calibrated.yaml'),
+    );
+    try {
+      await planSweep(spec, { glueDir: join(root, 'glue'), workDir: join(root, 'work') });
+      return undefined;
+    } catch (e) {
+      expect(e).toBeInstanceOf(DataError);
+      return (e as Error).message;
+    }
+  };
+
+  it("type_vocab_size 1 on SST-2 calibrated on STS-B (pairs): refused in eval's words, where the plan passed and every calibrating point failed in them; on SST-2 it plans", async () => {
+    expect(await calibrated('STS-B')).toBe(
+      `${join(root, 'calibrated.yaml')}: models[0] 'one-type-sst2': ${join(root, 'models', 'one-type-sst2', 'vocab.txt')} gives token type 1, but ${join(root, 'models', 'one-type-sst2', 'model.onnx')} has 1 token type: the tokenizer's template is not the model's`,
+    );
+    expect(await calibrated('SST-2')).toBeUndefined();
   });
 });
