@@ -177,6 +177,11 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // line, as transformers fails to read them, where those bytes were read as U+FFFD: its points are stale (recomputed
   // with --rerun-stale, which fails saying which file and where).
   { version: 37, changed: (t) => t.notUtf8 },
+  // Stop 57: a tokenizer loaded as MPNetTokenizer (Fast or not; named, or by config.json's model_type mpnet) is read as
+  // transformers reads it: a vocab.txt as MPNetConverter writes it (a pair's texts split by two separators, MPNet's
+  // special tokens <s>, </s>, <pad>, <mask> for those tokenizer_config.json leaves out, the mask token taking the spaces
+  // before it), and no token types (its model_input_names: every token type 0), where it was read as BERT's.
+  { version: 38, changed: (t, pairs) => t.mpnetClass.single || (pairs && t.mpnetClass.pair) },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamp then (sideFilesStamp), their sha256 by name, its traits. */

@@ -183,11 +183,25 @@ const LATER_MODEL_TYPE_TOKENIZERS: Readonly<Record<string, string>> = {
   retribert: 'RetriBertTokenizer',
 };
 
-/** The class a config.json's model_type loads (MODEL_TYPE_TOKENIZERS, else LATER_MODEL_TYPE_TOKENIZERS); undefined for none known. */
+/**
+ * MPNet's tokenizer class (Fast or not; AutoTokenizer's for model_type mpnet): a vocab.txt read as MPNetConverter
+ * writes it (MPNet's special tokens, two separators between a pair's texts) and no token types returned (its
+ * model_input_names), since tokenizer reading version 38, where it was read as an unknown class (BERT's).
+ */
+const MPNET_CLASS = 'MPNetTokenizer';
+
+/** The other model_types whose tokenizer class is read as transformers reads it: MPNet's (MPNET_CLASS). */
+const OTHER_MODEL_TYPE_TOKENIZERS: Readonly<Record<string, string>> = { mpnet: MPNET_CLASS };
+
+/**
+ * The class a config.json's model_type loads (MODEL_TYPE_TOKENIZERS, else LATER_MODEL_TYPE_TOKENIZERS, else
+ * OTHER_MODEL_TYPE_TOKENIZERS); undefined for none known.
+ */
 function modelTypeTokenizer(modelType: unknown): string | undefined {
   if (typeof modelType !== 'string') return undefined;
-  if (Object.hasOwn(MODEL_TYPE_TOKENIZERS, modelType)) return MODEL_TYPE_TOKENIZERS[modelType];
-  return Object.hasOwn(LATER_MODEL_TYPE_TOKENIZERS, modelType) ? LATER_MODEL_TYPE_TOKENIZERS[modelType] : undefined;
+  for (const types of [MODEL_TYPE_TOKENIZERS, LATER_MODEL_TYPE_TOKENIZERS, OTHER_MODEL_TYPE_TOKENIZERS])
+    if (Object.hasOwn(types, modelType)) return types[modelType];
+  return undefined;
 }
 
 /**
@@ -257,6 +271,7 @@ const RETURNS_TOKEN_TYPES: Readonly<Record<string, boolean>> = {
   CamembertTokenizer: false,
   DistilBertTokenizer: false,
   ...Object.fromEntries(LATER_TYPELESS_CLASSES.map((name) => [name, false])),
+  [MPNET_CLASS]: false,
 };
 
 /**
@@ -1135,14 +1150,16 @@ export function vocabTokenizerJson(vocabFile: string, config: TokenizerConfigJso
     return value as boolean | null;
   };
   const vocab = readVocabFile(vocabFile);
+  const mpnet = autoTokenizerClass(dirname(vocabFile), config)?.replace(/Fast$/, '') === MPNET_CLASS;
+  const named = bertSpecialTokens(config, mpnet ? MPNET_SPECIAL_TOKENS : DEFAULT_BERT_SPECIAL_TOKENS);
   const json = wordPieceTokenizerJson(vocab, vocabFile, {
     doLowerCase: setting('do_lower_case', true) as boolean,
     stripAccents: setting('strip_accents', null),
     tokenizeChineseChars: setting('tokenize_chinese_chars', true) as boolean,
-    specialTokens: bertSpecialTokens(config),
+    specialTokens: named,
     clsTypeId: vocabClsType(dirname(vocabFile), config),
+    mpnet,
   });
-  const named = bertSpecialTokens(config);
   return withAddedTokens(json, slowAddedTokens(dirname(vocabFile), config), config, {
     unk_token: named.unk,
     sep_token: named.sep,
@@ -1164,6 +1181,15 @@ function vocabClsType(dir: string, config: TokenizerConfigJson): number {
 
 /** The class whose converter gives [CLS] its own token type (vocabClsType). */
 const FUNNEL_CLASS = 'FunnelTokenizer';
+
+/** MPNetTokenizer's special tokens where tokenizer_config.json names none (its `__init__`'s defaults). */
+const MPNET_SPECIAL_TOKENS: BertSpecialTokens = { unk: '[UNK]', cls: '<s>', sep: '</s>', pad: '<pad>', mask: '<mask>' };
+
+/** Whether MPNet's special tokens for what `config` leaves out differ from BERT's, which a vocab.txt of MPNet's class was read with before version 38. */
+function mpnetSpecialsOtherwise(config: TokenizerConfigJson): boolean {
+  const [mpnet, bert] = [bertSpecialTokens(config, MPNET_SPECIAL_TOKENS), bertSpecialTokens(config)];
+  return (Object.keys(mpnet) as Array<keyof BertSpecialTokens>).some((key) => mpnet[key] !== bert[key]);
+}
 
 /**
  * The options of a tokenizer_config.json that only transformers' slow (Python) tokenizers read and that
@@ -2648,8 +2674,8 @@ function additionalSpecialTokens(config: TokenizerConfigJson): string[] {
   return Array.isArray(list) ? list.map(tokenName).filter((t): t is string => t !== undefined) : [];
 }
 
-function bertSpecialTokens(config: TokenizerConfigJson): BertSpecialTokens {
-  const d = DEFAULT_BERT_SPECIAL_TOKENS;
+/** The special tokens tokenizer_config.json names (with special_tokens_map.json's), the class's defaults `d` for the others. */
+function bertSpecialTokens(config: TokenizerConfigJson, d: BertSpecialTokens = DEFAULT_BERT_SPECIAL_TOKENS): BertSpecialTokens {
   return {
     unk: tokenName(config.unk_token) ?? d.unk,
     cls: tokenName(config.cls_token) ?? d.cls,
@@ -2765,7 +2791,12 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * (vocabClsType), where it was 0; `vocabLoneCarriageReturn`, it is a vocab.txt read whose lone '\r' ends a line since
  * version 36 (splitsAtLoneCarriageReturn), where it was part of a token; `notUtf8`, its tokenizer files hold bytes that
  * are not UTF-8 (a NotUtf8Error), refused since version 37 (as transformers fails to read them), where they were read as
- * U+FFFD. Undefined where the folder has no tokenizer this code reads, or fails to read it otherwise.
+ * U+FFFD; `mpnetClass`, on single texts and on pairs, it is loaded as MPNetTokenizer (named, or by config.json's model_type
+ * mpnet), read as transformers reads it since version 38: a vocab.txt's pairs (two separators between the texts, types
+ * 0) and single texts where MPNet's special tokens differ from BERT's for what tokenizer_config.json leaves out
+ * (mpnetSpecialsOtherwise; the mask token's lstrip changes no id behind a BertPreTokenizer); a tokenizer.json's
+ * pairs where its template gives types other than 0 and the config lists no model_input_names (all 0 now).
+ * Undefined where the folder has no tokenizer this code reads, or fails to read it otherwise.
  */
 export interface TokenizerTraits {
   addedTokens: boolean;
@@ -2813,6 +2844,7 @@ export interface TokenizerTraits {
   funnelClsType: boolean;
   vocabLoneCarriageReturn: boolean;
   notUtf8: boolean;
+  mpnetClass: { single: boolean; pair: boolean };
 }
 
 /**
@@ -3267,6 +3299,7 @@ const NO_TRAITS: TokenizerTraits = {
   funnelClsType: false,
   vocabLoneCarriageReturn: false,
   notUtf8: false,
+  mpnetClass: { single: false, pair: false },
 };
 
 /** The TokenizerTraits of the tokenizer in `dir` as loadTokenizer reads it; undefined where it has none this code reads. */
@@ -3302,13 +3335,16 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
     // (a class returning no token types since version 33, its model_input_names not listed)
     const laterTypeless =
       !Array.isArray(config.model_input_names) && LATER_TYPELESS_CLASSES.includes(autoTokenizerClass(dir, config)?.replace(/Fast$/, '') ?? '');
+    // (a tokenizer loaded as MPNetTokenizer, read as transformers reads it since version 38)
+    const mpnet = autoTokenizerClass(dir, config)?.replace(/Fast$/, '') === MPNET_CLASS;
+    const vocabTxt = basename(found.file) === 'vocab.txt';
     return {
       addedTokens: ![...listed(raw), ...listed(read)].every(plain),
       pairTemplate: raw !== undefined && withTokenizersPostProcessor(raw) !== raw,
       albertDigitComma: spm === SENTENCEPIECE_FILE_OF.albert && [...model.keys()].some(nonDecimalDigitComma),
       albertSettingsTruthiness: spm === SENTENCEPIECE_FILE_OF.albert && albertSettingsReadOtherwise(config),
-      funnelClsType: basename(found.file) === 'vocab.txt' && vocabClsType(dir, config) !== 0,
-      vocabLoneCarriageReturn: basename(found.file) === 'vocab.txt' && splitsAtLoneCarriageReturn(found.file),
+      funnelClsType: vocabTxt && vocabClsType(dir, config) !== 0,
+      vocabLoneCarriageReturn: vocabTxt && splitsAtLoneCarriageReturn(found.file),
       notUtf8: false,
       otherSentencePiece: spm !== undefined && spm !== basename(sentencePieceFile(dir)!),
       metaspaceSplit: ownMetaspaces.some(({ replacement: r }) => !model.has(r) || [...model.keys()].some((t) => t.indexOf(r, 1) > 0)),
@@ -3316,7 +3352,11 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       lowercaseRemoveAccent: config.do_lowercase_and_remove_accent === true,
       unknownsAcrossPreTokens: fusesUnknownsOfPreTokens(read) && ownMetaspaces.length === 0,
       metaspaceFirst: firstMetaspaceMended(read),
-      typesNotReturned: returnsTokenTypes(dir, config) === false && !laterTypeless && givesPairTypes(read),
+      typesNotReturned: returnsTokenTypes(dir, config) === false && !laterTypeless && !mpnet && givesPairTypes(read),
+      mpnetClass: {
+        single: mpnet && vocabTxt && mpnetSpecialsOtherwise(config),
+        pair: mpnet && (vocabTxt || (!Array.isArray(config.model_input_names) && givesPairTypes(read))),
+      },
       typesNotReturnedLaterClasses: laterTypeless && givesPairTypes(read),
       punctuationSplit: splitsPunctuation((read as { pre_tokenizer?: unknown }).pre_tokenizer),
       slowOnlyBpe: false,

@@ -32,6 +32,11 @@ export interface WordPieceOptions {
   specialTokens?: BertSpecialTokens;
   /** The token type of [CLS] in both templates (0 where absent; 2 for Funnel's, as FunnelConverter writes it). */
   clsTypeId?: number;
+  /**
+   * MPNet's template and mask (MPNetConverter's): a pair's first text followed by two separators (`{cls}:0 $A:0
+   * {sep}:0 {sep}:0 $B:1 {sep}:1`), and the mask token an added token that takes the spaces before it (lstrip).
+   */
+  mpnet?: boolean;
 }
 
 /**
@@ -101,7 +106,15 @@ export function wordPieceTokenizerJson(vocab: ReadonlyMap<string, number>, file:
   }
   const addedTokens = [special.pad, special.unk, special.cls, special.sep, special.mask]
     .filter((t) => vocab.has(t))
-    .map((t) => ({ id: vocab.get(t)!, content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }))
+    .map((t) => ({
+      id: vocab.get(t)!,
+      content: t,
+      single_word: false,
+      lstrip: opts.mpnet === true && t === special.mask,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    }))
     .sort((a, b) => a.id - b.id);
   const cls = { id: special.cls, ids: [vocab.get(special.cls)!], tokens: [special.cls] };
   const sep = { id: special.sep, ids: [vocab.get(special.sep)!], tokens: [special.sep] };
@@ -130,6 +143,7 @@ export function wordPieceTokenizerJson(vocab: ReadonlyMap<string, number>, file:
         { SpecialToken: { id: special.cls, type_id: clsType } },
         { Sequence: { id: 'A', type_id: 0 } },
         { SpecialToken: { id: special.sep, type_id: 0 } },
+        ...(opts.mpnet ? [{ SpecialToken: { id: special.sep, type_id: 0 } }] : []),
         { Sequence: { id: 'B', type_id: 1 } },
         { SpecialToken: { id: special.sep, type_id: 1 } },
       ],

@@ -770,11 +770,52 @@ describe('token types of a tokenizer whose class returns none', () => {
       folder({}, { model_type: 'bert' }),
       folder({ tokenizer_class: 'ElectraTokenizerFast' }, { model_type: 'distilbert' }),
       folder({ tokenizer_class: 'DistilBertTokenizer', model_input_names: ['input_ids', 'token_type_ids', 'attention_mask'] }),
-      folder({ tokenizer_class: 'MPNetTokenizer' }),
       folder({}, { model_type: 'constructor' }),
       folder({}),
     ])
       expect(types(dir)).toEqual([0, 0, 0, 1, 1]);
+  });
+});
+
+describe('a tokenizer loaded as MPNetTokenizer', () => {
+  // (microsoft/mpnet-base's layout: <s> <pad> </s> <unk> first, BERT's vocabulary after, <mask> last)
+  const VOCAB = ['<s>', '<pad>', '</s>', '<unk>', '[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', 'b', '<', '>', 'mask', '<mask>'];
+  const folder = (tokenizerConfig: object | undefined, modelConfig?: object, json?: (dir: string) => object) => {
+    const dir = mkdtempSync(join(tmpdir(), 'mpnet-'));
+    writeFileSync(join(dir, 'vocab.txt'), `${VOCAB.join('\n')}\n`);
+    if (tokenizerConfig) writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));
+    if (modelConfig) writeFileSync(join(dir, 'config.json'), JSON.stringify(modelConfig));
+    if (json) writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json(dir)));
+    return dir;
+  };
+  const encoded = (dir: string) => {
+    const tokenizer = loadTokenizer(dir);
+    const pair = tokenizer.encode('a', 'B', 16);
+    return { pair: pair.ids, types: pair.typeIds, single: tokenizer.encode('A <mask>', null, 16).ids };
+  };
+
+  it("reads a folder of vocab.txt alone as transformers' MPNetConverter writes it (named, Fast or not, or by config.json's model_type mpnet): <s> A </s></s> B </s>, MPNet's special tokens where tokenizer_config.json names none, every token type 0 (its model_input_names), where it was read as BERT's ([CLS] A [SEP] B [SEP], types 1 for B)", () => {
+    const hubConfig = { tokenizer_class: 'MPNetTokenizer', cls_token: '<s>', sep_token: '</s>', unk_token: '[UNK]', pad_token: '<pad>', mask_token: '<mask>' };
+    for (const dir of [
+      folder({ tokenizer_class: 'MPNetTokenizer' }),
+      folder({ tokenizer_class: 'MPNetTokenizerFast' }),
+      folder(undefined, { model_type: 'mpnet' }),
+      folder(hubConfig),
+    ])
+      expect(encoded(dir)).toEqual({ pair: [0, 9, 2, 2, 10, 2], types: [0, 0, 0, 0, 0, 0], single: [0, 9, 14, 2] });
+    // (a BERT class's folder of the same vocabulary, as before)
+    expect(encoded(folder({ tokenizer_class: 'BertTokenizer' }))).toEqual({ pair: [6, 9, 7, 10, 7], types: [0, 0, 0, 1, 1], single: [6, 9, 11, 13, 12, 7] });
+  });
+
+  it("reads a tokenizer.json's own template, every token type 0 unless tokenizer_config.json's model_input_names lists token_type_ids", () => {
+    const withJson = (config: object) =>
+      folder(config, undefined, (dir) => vocabTokenizerJson(join(dir, 'vocab.txt'), { tokenizer_class: 'BertTokenizer', cls_token: '<s>', sep_token: '</s>' }));
+    expect(encoded(withJson({ tokenizer_class: 'MPNetTokenizerFast' }))).toEqual({
+      pair: [0, 9, 2, 10, 2],
+      types: [0, 0, 0, 0, 0],
+      single: [0, 9, 11, 13, 12, 2],
+    });
+    expect(encoded(withJson({ tokenizer_class: 'MPNetTokenizerFast', model_input_names: ['input_ids', 'token_type_ids'] })).types).toEqual([0, 0, 0, 1, 1]);
   });
 });
 

@@ -1074,6 +1074,43 @@ describe("a vocab.txt with a lone '\\r'", () => {
   });
 });
 
+describe('a tokenizer loaded as MPNetTokenizer', () => {
+  it("is at reading version 38 on pairs (a vocab.txt's two separators and types 0; a tokenizer.json's types 0) and on single texts where MPNet's special tokens differ from BERT's for what tokenizer_config.json leaves out; 1 otherwise", () => {
+    const root = mkdtempSync(join(tmpdir(), 'mpnet-reading-'));
+    try {
+      const folder = (name: string, tokenizerConfig: object | undefined, modelConfig: object | undefined, json = false) => {
+        const dir = join(root, name);
+        mkdirSync(dir);
+        writeFileSync(join(dir, 'vocab.txt'), ['<s>', '<pad>', '</s>', '<unk>', '[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', '<mask>'].join('\n') + '\n');
+        if (tokenizerConfig) writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));
+        if (modelConfig) writeFileSync(join(dir, 'config.json'), JSON.stringify(modelConfig));
+        if (json)
+          writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(vocabTokenizerJson(join(dir, 'vocab.txt'), { cls_token: '<s>', sep_token: '</s>' })));
+        return dir;
+      };
+      const named = { cls_token: '<s>', sep_token: '</s>', pad_token: '<pad>', mask_token: '<mask>' };
+      const dirs = [
+        folder('named', { tokenizer_class: 'MPNetTokenizer' }, undefined),
+        folder('model-type', undefined, { model_type: 'mpnet' }),
+        folder('specials-named', { tokenizer_class: 'MPNetTokenizerFast', ...named }, undefined),
+        folder('with-json', { tokenizer_class: 'MPNetTokenizer' }, undefined, true),
+        folder('with-json-types', { tokenizer_class: 'MPNetTokenizer', model_input_names: ['input_ids', 'token_type_ids'] }, undefined, true),
+        folder('bert', { tokenizer_class: 'BertTokenizer' }, { model_type: 'mpnet' }),
+      ];
+      expect(dirs.map((dir) => [readingVersionApartFromPairs(dir, false), readingVersionApartFromPairs(dir, true)])).toEqual([
+        [38, 38],
+        [38, 38],
+        [1, 38],
+        [1, 38],
+        [1, 1],
+        [1, 1],
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the reading versions', () => {
   it('are 2, 3, … in order, each once (two changes landed side by side gave 20 twice)', () => {
     expect(TOKENIZER_READINGS.map((r) => r.version)).toEqual(TOKENIZER_READINGS.map((_, i) => i + 2));
