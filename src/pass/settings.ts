@@ -22,6 +22,8 @@ import {
   integerRuleProblem,
   integerText,
   isNumberText,
+  type NumberRange,
+  numberProblem,
   numberRange,
   SettingsError,
   shownNumber,
@@ -352,16 +354,16 @@ function expected(what: string, missing = `missing; expected ${what}`) {
   return (issue: { input?: unknown }) => (issue.input === undefined ? missing : `expected ${what}`);
 }
 
-/** A number in [0, 1), in the one number wording (numberRange: 'a number in [0, 1)'). */
+/**
+ * A number in [0, 1), in the one number wording (numberProblem: 'expected a number in [0, 1)'; an infinite one, `1e400`
+ * typed or `.inf` in a file, 'expected a finite number in [0, 1)', as every number flag's refusal says it).
+ */
 export function fraction() {
-  const what = `a ${numberRange({ min: 0, max: 1, below: true })}`;
-  return z.preprocess(
-    numberFromText,
-    z
-      .number({ error: expected(what) })
-      .min(0, { error: `expected ${what}` })
-      .lt(1, { error: `expected ${what}` }),
-  );
+  const range: NumberRange = { min: 0, max: 1, below: true };
+  const what = `a ${numberRange(range)}`;
+  const error = (issue: { input?: unknown }) =>
+    issue.input === undefined ? `missing; expected ${what}` : (numberProblem(issue.input, range) ?? `expected ${what}`);
+  return z.preprocess(numberFromText, z.number({ error }).min(0, { error }).lt(1, { error }));
 }
 
 /**

@@ -197,6 +197,16 @@ describe('parsing settings', () => {
     ['prune-ffn', { ratio: '1.5' }, 'prune-ffn: ratio 1.5: expected a number in [0, 1) (flag --prune-ffn)'],
     ['prune-ffn', { ratio: ' 1e3 ' }, 'prune-ffn: ratio 1e3: expected a number in [0, 1) (flag --prune-ffn)'],
     ['prune-ffn', { ratio: '0x10' }, "prune-ffn: ratio '0x10': expected a number in [0, 1) (flag --prune-ffn)"],
+    // a number too large to hold (which reads as Infinity) said to be infinite, as every number flag's refusal says it
+    // (--lr 1e400: 'expected a finite number greater than 0'), where a ratio said 'expected a number in [0, 1)'
+    ['prune-heads', { ratio: '1e400' }, 'prune-heads: ratio 1e400: expected a finite number in [0, 1) (flag --prune-heads)'],
+    ['prune-ffn', { ratio: '-1e400' }, 'prune-ffn: ratio -1e400: expected a finite number in [0, 1) (flag --prune-ffn)'],
+    [
+      'prune-ffn',
+      { ratio: Number.POSITIVE_INFINITY },
+      'prune-ffn: ratio Infinity (infinite: .inf, or a number too large to hold): expected a finite number in [0, 1) (flag --prune-ffn)',
+    ],
+    ['prune-ffn', { ratio: 'NaN' }, "prune-ffn: ratio 'NaN': expected a number in [0, 1) (flag --prune-ffn)"],
     [
       'quantize',
       { mode: 'int8', mixedBlockSize: '64' },

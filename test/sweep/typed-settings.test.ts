@@ -154,6 +154,10 @@ describe("a sweep file's pass settings of another type than the setting's", () =
   // pass's flag frame: 'settings: prune-ffn: ratio 1.5: expected a number in [0, 1) (flag --prune-ffn)'.
   it("words a value outside a setting's range after the expectation, with its kind", () => {
     expect(refusal('prune-ffn', { ratio: 1.5 })).toBe(`${at('ratio')}expected a number in [0, 1), got number 1.5`);
+    // (an infinite one, YAML's .inf, said to be one, as every number's refusal says it)
+    expect(refusal('prune-ffn', { ratio: Number.POSITIVE_INFINITY })).toBe(
+      `${at('ratio')}expected a finite number in [0, 1), got number Infinity (infinite: .inf, or a number too large to hold)`,
+    );
     expect(refusal('prune-heads', { ratio: -0 })).toBeUndefined();
     expect(refusal('factorize-embeddings', { rank: 0 })).toBe(`${at('rank')}expected an integer from 1 to 2^53 − 1, got number 0`);
     expect(refusal('drop-layers', { keep: -1 })).toBe(`${at('keep')}expected an integer from 0 to 2^53 − 1, got number -1`);
