@@ -133,15 +133,21 @@ function pastLayerTensors(names: ReadonlySet<string>, params: readonly string[],
 }
 
 /**
- * The first name part that every key carries (`model.` of a wrapper module's state dict: `model.bert.embeddings.…`)
- * and a key that is a parameter of `body` without it; undefined when there is no such part.
+ * The leading name parts that every key carries (`model.` of a wrapper module's state dict: `model.bert.embeddings.…`;
+ * two wrappers' `module._orig_mod.`, DDP around torch.compile) and a key that is a parameter of `body` without them;
+ * undefined when there are no such parts. A family's own prefix is no wrapper's: it ends the parts looked at.
  */
 function wrapperPrefix(keys: readonly string[], family: BertFamily, body: ReadonlySet<string>): { part: string; key: string } | undefined {
-  const part = keys[0]?.split('.')[0];
-  // (a family's own prefix, `roberta.` under model_type bert, is another family's checkpoint: checkpointSeeding says so)
-  if (part === undefined || Object.values(FAMILY_PREFIX).includes(part) || !keys.every((k) => k.startsWith(`${part}.`))) return undefined;
-  const key = keys.find((k) => body.has(canonicalParamName(k.slice(part.length + 1), family)));
-  return key === undefined ? undefined : { part, key };
+  const parts = keys[0]?.split('.') ?? [];
+  for (let n = 1; n < parts.length; n++) {
+    // (a family's own prefix, `roberta.` under model_type bert, is another family's checkpoint: checkpointSeeding says so)
+    if (Object.values(FAMILY_PREFIX).includes(parts[n - 1]!)) return undefined;
+    const part = parts.slice(0, n).join('.');
+    if (!keys.every((k) => k.startsWith(`${part}.`))) return undefined;
+    const key = keys.find((k) => body.has(canonicalParamName(k.slice(part.length + 1), family)));
+    if (key !== undefined) return { part, key };
+  }
+  return undefined;
 }
 
 /**

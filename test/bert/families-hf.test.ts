@@ -395,6 +395,15 @@ describe('base-model checkpoints and other heads', () => {
     await expect(exportHuggingFaceFolder(wrappedBase, out, { label: 'x' })).rejects.toThrow(
       /^x: every tensor name of the checkpoint starts with 'module\.' before the model's own \(module\.embeddings\./,
     );
+    // two wrappers' prefixes (DDP around torch.compile: 'module._orig_mod.'; a Lightning module under DDP: 'module.model.')
+    for (const prefix of ['module._orig_mod.', 'module.model.']) {
+      const twice = writeRenamed(json, config, weights, (k) => `${prefix}${k}`);
+      await expect(exportHuggingFaceFolder(twice, out, { label: 'x' })).rejects.toThrow(
+        new DataError(
+          `x: every tensor name of the checkpoint starts with '${prefix}' before the model's own (${prefix}roberta.embeddings.word_embeddings.weight, …): saved from a wrapper module? save the inner model with save_pretrained, or rename its tensors without the prefix`,
+        ),
+      );
+    }
     expect(existsSync(out)).toBe(false);
     // RobertaModel's keys (all 'roberta.…') under model_type bert: another family's, not a wrapper's
     const { model_type: _, ...untyped } = json;
