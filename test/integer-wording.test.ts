@@ -14,6 +14,7 @@ import { PASS_DECLARATIONS } from '../src/pass-declarations.ts';
 import { registerAllPasses } from '../src/passes.ts';
 import { parseSweep, parseSweepFile } from '../src/sweep/spec.ts';
 import { parseLayerMap, parseMatches } from '../src/train/intermediate.ts';
+import { readLayerMap } from '../src/cli/commands/distill.ts';
 import { augmentExamples } from '../src/train/augment.ts';
 import { lrAt } from '../src/train/schedule.ts';
 import { checkBilstmConfig } from '../src/train/students/bilstm-config.ts';
@@ -195,10 +196,10 @@ describe('one integer wording', () => {
     expect(refusal(() => pass('prune-heads').check({ heads: '0x10:1' }))).toBe(
       "prune-heads: heads '0x10:1': the layer '0x10': expected an integer from 0 to 2^53 − 1 (flag --prune-heads)",
     );
-    expect(refusal(() => parseLayerMap('9007199254740993:1'))).toBe(
+    expect(refusal(() => readLayerMap('9007199254740993:1'))).toBe(
       "--layer-map '9007199254740993:1': the teacher layer 9007199254740993: expected an integer from 0 to 2^53 − 1",
     );
-    expect(refusal(() => parseLayerMap('2:-1'))).toBe("--layer-map '2:-1': the student layer -1: expected an integer from 0 to 2^53 − 1");
+    expect(refusal(() => readLayerMap('2:-1'))).toBe("--layer-map '2:-1': the student layer -1: expected an integer from 0 to 2^53 − 1");
     expect(refusal(() => drop('1,0x10'))).toBe("drop-layers: layers '1,0x10': the layer '0x10': expected an integer from 0 to 2^53 − 1 (flag --drop-layers)");
     expect(refusal(() => pass('drop-layers').check({ keep: '0,1.5' }))).toBe(
       "drop-layers: keep '0,1.5': the layer 1.5: expected an integer from 0 to 2^53 − 1 (flag --keep-layers)",
@@ -208,7 +209,7 @@ describe('one integer wording', () => {
     expect(refusal(() => pass('prune-heads').check({ heads: '0:1,,2' }))).toBe(
       "prune-heads: heads '0:1,,2': expected LAYER:HEAD,HEAD;LAYER:HEAD (e.g. 0:1,2;3:0) (flag --prune-heads)",
     );
-    expect(refusal(() => parseLayerMap('2:'))).toBe("--layer-map '2:': expected one of uniform, skip, last, or teacher:student pairs like 3:1,6:2");
+    expect(refusal(() => readLayerMap('2:'))).toBe("--layer-map '2:': expected one of uniform, skip, last, or teacher:student pairs like 3:1,6:2");
     // in a sweep file: the numbers its lists type
     expect(step('drop-layers', { layers: [1, 1e16] })).toBe(
       's.yaml: pipelines[0].steps[0].settings.layers: the layer 10000000000000000 (past 2^53 − 1 a number is not read exactly): expected an integer from 0 to 2^53 − 1',
