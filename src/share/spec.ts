@@ -18,23 +18,24 @@ export type ShareSpec = { kind: 'all' } | { kind: 'groups'; count: number };
 export type SourceSpec = { kind: 'mean' } | { kind: 'layer'; index: number };
 
 /**
- * Parses 'all' or 'groups:N' (N ≥ 1), as every setting is read (settingText: ' Groups: 2 ' is 'groups:2'). One group
- * is every layer in it, on any model: 'groups:1' reads as 'all' (one setting, so one sweep point).
+ * Parses 'all' or 'groups:N' (N ≥ 1), as every setting is read (settingText: ' Groups: 2 ' is 'groups:2'; a message
+ * quotes N as typed, 'NaN', not 'nan', as parseRangeMethod's). One group is every layer in it, on any model:
+ * 'groups:1' reads as 'all' (one setting, so one sweep point).
  */
 export function parseShareSpec(raw: unknown): ShareSpec {
-  const s = String(settingText(raw ?? 'all'));
-  if (s === 'all') return { kind: 'all' };
-  const m = /^groups:(.*)$/.exec(s);
+  const s = String(raw ?? 'all').trim();
+  if (settingText(s) === 'all') return { kind: 'all' };
+  const m = /^groups:(.*)$/i.exec(s);
   if (!m) throw new SettingsError("expected 'all' or 'groups:N' with N ≥ 1 groups of consecutive layers");
   const count = integerText('the number of groups', m[1]!, 1);
   return count === 1 ? { kind: 'all' } : { kind: 'groups', count };
 }
 
-/** Parses 'mean' or 'layer:K' (K ≥ 0, the position of the source layer within each group). */
+/** Parses 'mean' or 'layer:K' (K ≥ 0, the position of the source layer within each group), as parseShareSpec its text. */
 export function parseSourceSpec(raw: unknown): SourceSpec {
-  const s = String(settingText(raw ?? 'mean'));
-  if (s === 'mean') return { kind: 'mean' };
-  const m = /^layer:(.*)$/.exec(s);
+  const s = String(raw ?? 'mean').trim();
+  if (settingText(s) === 'mean') return { kind: 'mean' };
+  const m = /^layer:(.*)$/i.exec(s);
   if (!m) throw new SettingsError("expected 'mean' or 'layer:K' (K: the source layer's position within each group, from 0)");
   return { kind: 'layer', index: integerText("the source layer's position", m[1]!, 0) };
 }

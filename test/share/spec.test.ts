@@ -27,6 +27,17 @@ describe('share-layers settings', () => {
     expect(parseShareSpec('groups:9007199254740991')).toEqual({ kind: 'groups', count: 9007199254740991 });
   });
 
+  // (read as every setting is, letter case and spaces not mattering; quoted as typed, where 'groups:NaN' said 'nan')
+  it('reads the words in any letter case and quotes a number that is none as typed', () => {
+    expect(parseShareSpec(' Groups: 2 ')).toEqual({ kind: 'groups', count: 2 });
+    expect(parseShareSpec('ALL')).toEqual({ kind: 'all' });
+    expect(parseSourceSpec(' Layer:1')).toEqual({ kind: 'layer', index: 1 });
+    expect(parseSourceSpec('Mean ')).toEqual({ kind: 'mean' });
+    expect(() => parseShareSpec('groups:NaN')).toThrow(/^the number of groups 'NaN': expected an integer from 1 to 2\^53 − 1$/);
+    expect(() => parseShareSpec('GROUPS:0X10')).toThrow(/^the number of groups '0X10': /);
+    expect(() => parseSourceSpec('layer:Inf')).toThrow(/^the source layer's position 'Inf': expected an integer from 0 to 2\^53 − 1$/);
+  });
+
   it('groups are consecutive runs of equal size', () => {
     expect(layerGroups(4, { kind: 'all' })).toEqual([[0, 1, 2, 3]]);
     expect(layerGroups(6, { kind: 'groups', count: 3 })).toEqual([
