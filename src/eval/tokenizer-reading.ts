@@ -182,6 +182,10 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // special tokens <s>, </s>, <pad>, <mask> for those tokenizer_config.json leaves out, the mask token taking the spaces
   // before it), and no token types (its model_input_names: every token type 0), where it was read as BERT's.
   { version: 38, changed: (t, pairs) => t.mpnetClass.single || (pairs && t.mpnetClass.pair) },
+  // Stop 57: a tokenizer.json's BertNormalizer loaded as MPNetTokenizer takes do_lower_case (true) and strip_accents
+  // (none) of the class's defaults where tokenizer_config.json leaves them out, as 4.x's MPNetTokenizerFast rebuilds it
+  // (its tokenize_chinese_chars unread: the file's kept), where the config's settings, else the file's, were read.
+  { version: 39, changed: (t) => t.configNormalizerMpnet },
 ];
 
 /** A folder's tokenizer as last read: its side files' stamp then (sideFilesStamp), their sha256 by name, its traits. */

@@ -736,9 +736,11 @@ export function withTokenizersPostProcessor(json: Record<string, unknown>): Reco
  * FunnelTokenizerFast and LayoutLMTokenizerFast (copies of BertTokenizerFast's `__init__`) and ConvBertTokenizerFast (a
  * BertTokenizerFast); 32, 4.x's DPR tokenizers (DPRQuestionEncoderTokenizerFast, DPRContextEncoderTokenizerFast,
  * DPRReaderTokenizerFast: BertTokenizerFasts), RealmTokenizerFast, LxmertTokenizerFast and RetriBertTokenizerFast
- * (copies of BertTokenizerFast's `__init__`; the last a subclass of it before it moved to models/deprecated).
+ * (copies of BertTokenizerFast's `__init__`; the last a subclass of it before it moved to models/deprecated); 38, 4.x's
+ * MPNetTokenizerFast, which compares and sets do_lower_case and strip_accents alone (MPNET_NORMALIZER_SETTINGS: the
+ * file's handle_chinese_chars kept).
  */
-const CONFIG_NORMALIZER_CLASSES: ReadonlyMap<string, 29 | 31 | 32> = new Map([
+const CONFIG_NORMALIZER_CLASSES: ReadonlyMap<string, 29 | 31 | 32 | 38> = new Map([
   ['BertTokenizer', 29],
   ['DistilBertTokenizer', 29],
   ['ElectraTokenizer', 29],
@@ -753,6 +755,7 @@ const CONFIG_NORMALIZER_CLASSES: ReadonlyMap<string, 29 | 31 | 32> = new Map([
   ['RealmTokenizer', 32],
   ['LxmertTokenizer', 32],
   ['RetriBertTokenizer', 32],
+  [MPNET_CLASS, 38],
 ]);
 
 /**
@@ -809,14 +812,15 @@ export function withConfigNormalizer(
   if (norm?.type !== 'BertNormalizer' || name === FILE_NORMALIZER_CLASS) return json;
   if (CONFIG_NORMALIZER_CLASSES.has(name)) {
     const given = (value: unknown, classDefault: boolean | null) => (value === undefined ? classDefault : value);
-    const wanted = {
+    const defaults = {
       lowercase: given(config.do_lower_case, true),
       strip_accents: given(config.strip_accents, null),
       handle_chinese_chars: given(config.tokenize_chinese_chars, true),
     };
-    if (BERT_NORMALIZER_SETTINGS.every(([field]) => pythonEqual(norm[field], wanted[field]))) return json;
-    for (const [field, setting] of BERT_NORMALIZER_SETTINGS) checkNormalizerSetting(setting, wanted[field], configFile, `transformers' ${name}Fast`);
-    return { ...json, normalizer: { ...norm, ...wanted } };
+    const settings = name === MPNET_CLASS ? MPNET_NORMALIZER_SETTINGS : BERT_NORMALIZER_SETTINGS;
+    if (settings.every(([field]) => pythonEqual(norm[field], defaults[field]))) return json;
+    for (const [field, setting] of settings) checkNormalizerSetting(setting, defaults[field], configFile, `transformers' ${name}Fast`);
+    return { ...json, normalizer: { ...norm, ...Object.fromEntries(settings.map(([field]) => [field, defaults[field]])) } };
   }
   const wanted = {
     lowercase: typeof config.do_lower_case === 'boolean' ? config.do_lower_case : norm.lowercase,
@@ -844,6 +848,9 @@ const BERT_NORMALIZER_SETTINGS = [
   ['strip_accents', 'strip_accents'],
   ['handle_chinese_chars', 'tokenize_chinese_chars'],
 ] as const;
+
+/** The BertNormalizer settings MPNetTokenizerFast (4.x) compares with the file's and sets: BERT_NORMALIZER_SETTINGS but tokenize_chinese_chars. */
+const MPNET_NORMALIZER_SETTINGS = BERT_NORMALIZER_SETTINGS.filter(([field]) => field !== 'handle_chinese_chars');
 
 /**
  * Whether Python's `==` takes a JSON value read from tokenizer_config.json (`a`) for a BertNormalizer field's (`b`), as
@@ -2796,6 +2803,10 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * 0) and single texts where MPNet's special tokens differ from BERT's for what tokenizer_config.json leaves out
  * (mpnetSpecialsOtherwise; the mask token's lstrip changes no id behind a BertPreTokenizer); a tokenizer.json's
  * pairs where its template gives types other than 0 and the config lists no model_input_names (all 0 now).
+ * `configNormalizerMpnet`, it is a tokenizer.json loaded as MPNetTokenizer whose BertNormalizer is read otherwise as
+ * 4.x's MPNetTokenizerFast rebuilds it (do_lower_case and strip_accents of the class's defaults where
+ * tokenizer_config.json leaves them out: CONFIG_NORMALIZER_CLASSES' 38) than by the config's settings else the file's,
+ * as it was read before version 39 (`configNormalizerDefaults` false for it).
  * Undefined where the folder has no tokenizer this code reads, or fails to read it otherwise.
  */
 export interface TokenizerTraits {
@@ -2845,6 +2856,7 @@ export interface TokenizerTraits {
   vocabLoneCarriageReturn: boolean;
   notUtf8: boolean;
   mpnetClass: { single: boolean; pair: boolean };
+  configNormalizerMpnet: boolean;
 }
 
 /**
@@ -3300,6 +3312,7 @@ const NO_TRAITS: TokenizerTraits = {
   vocabLoneCarriageReturn: false,
   notUtf8: false,
   mpnetClass: { single: false, pair: false },
+  configNormalizerMpnet: false,
 };
 
 /** The TokenizerTraits of the tokenizer in `dir` as loadTokenizer reads it; undefined where it has none this code reads. */
@@ -3325,6 +3338,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
     const autoClass = found.autoClass?.replace(/Fast$/, '') ?? '';
     const fileNormalizerClass = autoClass === FILE_NORMALIZER_CLASS;
     const laterNormalizerClass = CONFIG_NORMALIZER_CLASSES.get(autoClass) === 31;
+    const mpnetNormalizerClass = CONFIG_NORMALIZER_CLASSES.get(autoClass) === 38;
     // (a class rebuilding the normalizer since version 32, or one read from config.json's model_type,
     // LATER_MODEL_TYPE_TOKENIZERS)
     const naming = classNaming(dir, config);
@@ -3385,7 +3399,13 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       precompiledCharsmap: normalizesByCharsmap(read),
       nestedMetaspaceSplit: metaspaces.length > ownMetaspaces.length,
       configNormalizerDefaults:
-        raw !== undefined && !fileNormalizerClass && !laterNormalizerClass && !moreClasses && normalizerReadOtherwise(raw, config, found.autoClass),
+        raw !== undefined &&
+        !fileNormalizerClass &&
+        !laterNormalizerClass &&
+        !mpnetNormalizerClass &&
+        !moreClasses &&
+        normalizerReadOtherwise(raw, config, found.autoClass),
+      configNormalizerMpnet: raw !== undefined && mpnetNormalizerClass && normalizerReadOtherwise(raw, config, found.autoClass),
       configNormalizerLaterClasses: raw !== undefined && laterNormalizerClass && !moreClasses && normalizerReadOtherwise(raw, config, found.autoClass),
       configNormalizerUnread: raw !== undefined && fileNormalizerClass && normalizerReadOtherwise(raw, config, found.autoClass),
       configNormalizerMoreClasses: raw !== undefined && moreClasses && normalizerReadOtherwise(raw, config, found.autoClass),

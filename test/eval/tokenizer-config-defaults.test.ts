@@ -88,6 +88,19 @@ describe("a cased tokenizer.json's BertNormalizer, tokenizer_config.json leaving
     expect(ids({ tokenizer_class: 'BertTokenizer', do_lower_case: false, strip_accents: false, tokenize_chinese_chars: false }, undefined)).toEqual(FILES);
   });
 
+  it("lower-cases and strips accents for MPNet's class (named, Fast or not, or by model_type mpnet), as 4.x's MPNetTokenizerFast rebuilds it of do_lower_case and strip_accents alone: the file's handle_chinese_chars kept whatever the config says, nothing rebuilt where those two agree with the file's", () => {
+    const MPNET = [2, 5, 7, 11, 3];
+    for (const [config, model] of [
+      [{ tokenizer_class: 'MPNetTokenizer' }, undefined],
+      [{ tokenizer_class: 'MPNetTokenizerFast' }, undefined],
+      [undefined, { model_type: 'mpnet' }],
+    ] as const)
+      expect(ids(config, model)).toEqual(MPNET);
+    expect(ids({ tokenizer_class: 'MPNetTokenizer', tokenize_chinese_chars: true }, undefined)).toEqual(MPNET);
+    expect(ids({ tokenizer_class: 'MPNetTokenizer', do_lower_case: false, strip_accents: false, tokenize_chinese_chars: true }, undefined)).toEqual(FILES);
+    expect(ids({ tokenizer_class: 'MPNetTokenizer', do_lower_case: false }, undefined)).toEqual([2, 6, 8, 11, 3]);
+  });
+
   it("is the file's where the class rebuilds no normalizer (PreTrainedTokenizerFast, RoBERTa's) or none is known (no class named, no model_type)", () => {
     expect(ids({ tokenizer_class: 'PreTrainedTokenizerFast' }, undefined)).toEqual(FILES);
     // (PreTrainedTokenizerFast reads the file as it is whatever the config says: 4.x sets no normalizer, 5.x loads the file)

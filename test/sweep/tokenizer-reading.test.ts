@@ -854,6 +854,29 @@ describe("a tokenizer whose BertNormalizer takes its class's defaults for what t
     expect(readingVersions(tokenizers)).toEqual({ 'config-uncased': 30, 'config-cased': 30, 'config-agrees': 1, 'config-silent': 1 });
     expect(Object.values(readingVersions(tokenizers, [30]))).toEqual([1, 1, 1, 1]);
   });
+
+  it("is at reading version 39 where, loaded as MPNetTokenizer, do_lower_case and strip_accents of the class's defaults normalize otherwise than the file, or the config's tokenize_chinese_chars was read (4.x's MPNetTokenizerFast rebuilds those two alone); 1 where they agree", () => {
+    const bert = (lowercase: boolean, chinese = true) => ({
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: chinese,
+      strip_accents: null,
+      lowercase,
+    });
+    const preTokenizer = { type: 'BertPreTokenizer' };
+    const mpnet = { tokenizer_class: 'MPNetTokenizerFast' };
+    const tokenizers = {
+      cased: { preTokenizer, normalizer: bert(false), config: mpnet },
+      // (the config's tokenize_chinese_chars was read; MPNetTokenizerFast keeps the file's)
+      'chinese-unread': { preTokenizer, normalizer: bert(false), config: { ...mpnet, do_lower_case: true, tokenize_chinese_chars: false } },
+      'config-uncased': { preTokenizer, normalizer: bert(false), config: { ...mpnet, do_lower_case: true } },
+      uncased: { preTokenizer, normalizer: bert(true), config: mpnet },
+      'chinese-apart': { preTokenizer, normalizer: bert(true, false), config: mpnet },
+      'config-cased': { preTokenizer, normalizer: bert(false), config: { ...mpnet, do_lower_case: false } },
+    };
+    expect(readingVersions(tokenizers)).toEqual({ cased: 39, 'chinese-unread': 39, 'config-uncased': 1, uncased: 1, 'chinese-apart': 1, 'config-cased': 1 });
+    expect(Object.values(readingVersions(tokenizers, [39]))).toEqual([1, 1, 1, 1, 1, 1]);
+  });
 });
 
 describe("a tokenizer of MobileBERT's, SqueezeBERT's, Funnel's, LayoutLM's or ConvBERT's class whose BertNormalizer takes the class's defaults", () => {
