@@ -68,6 +68,16 @@ export function checkCalibrationSettings(o: Pick<CalibrationOptions, 'task' | 'e
   return { task, count };
 }
 
+/**
+ * Why `examples` calibration examples of `task` (`count` asked, --calibration-examples) cannot calibrate `onnx`, whose
+ * inputs fix its batch at `fixedBatch` rows (a batch of exactly that many: fewer make none); undefined where they can.
+ * loadCalibration's refusal, and a sweep's plan's before any point calibrates.
+ */
+export function fewerThanBatch(count: number, examples: number, fixedBatch: number, onnx: string, task: string): string | undefined {
+  if (examples >= fixedBatch) return undefined;
+  return `--calibration-examples ${count}: ${onnx} fixes its batch at ${fixedBatch} rows, and ${task} gives ${counted(examples, 'calibration example')}: calibrate on at least ${fixedBatch}`;
+}
+
 export async function loadCalibration(o: CalibrationOptions): Promise<CalibrationSource> {
   checkOptions('loadCalibration', o, '{model, task, …}');
   checkStringOption('loadCalibration', 'model', o.model, 'the model path');
@@ -128,11 +138,8 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   // A graph whose inputs fix the batch size runs batches of exactly that many rows: whole batches of it, no remainder.
   const batchSize = fixedBatch ?? o.batchSize ?? 32;
   if (fixedBatch !== null) {
-    if (examples.length < fixedBatch) {
-      throw new SettingsError(
-        `--calibration-examples ${count}: ${where.onnx} fixes its batch at ${fixedBatch} rows, and ${task.name} gives ${counted(examples.length, 'calibration example')}: calibrate on at least ${fixedBatch}`,
-      );
-    }
+    const few = fewerThanBatch(count, examples.length, fixedBatch, where.onnx, task.name);
+    if (few !== undefined) throw new SettingsError(few);
     examples = examples.slice(0, examples.length - (examples.length % fixedBatch));
   }
   const batches: CalibrationBatch[] = [];

@@ -84,7 +84,8 @@ import {
   scoresOutput,
 } from '../eval/graph-checks.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
-import { BENCH_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
+import { BENCH_SETTING_NAMES, CALIBRATION_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
+import { fewerThanBatch } from '../eval/calibration.ts';
 import { checkFeature, checkMatch, noAttentionLeft, presetMatches } from '../train/intermediate.ts';
 import { parseHeadList } from '../prune/settings.ts';
 import { sharingGroups } from '../prune/sharing.ts';
@@ -1156,7 +1157,7 @@ function ignoredLabelsWarning(spec: SweepSpec, m: ModelSpec, config: ModelConfig
  * calibration task's, which its points' passes read at that length (a pair task calibrating a model of single texts) and an eval.batchSize whose batch would not fit in memory (the
  * model's baseline point evaluates it with these settings, as eval checks them: checkBatchFits), and a bench shape
  * beyond the table or whose activation would not fit in memory (every point of the model benchmarks it, as the
- * baseline of its variants), bench.repeats whose latencies could not be kept (checkRepeats), and a token-type table the tokenizer's template overruns on a task's texts or its calibration task's (checkTemplateTypes: a pair, or a Funnel tokenizer's [CLS] of type 2).
+ * baseline of its variants), bench.repeats whose latencies could not be kept (checkRepeats), a token-type table the tokenizer's template overruns on a task's texts or its calibration task's (checkTemplateTypes: a pair, or a Funnel tokenizer's [CLS] of type 2), and calibration.examples fewer than the batch the graph fixes (fewerThanBatch).
  * Each point would otherwise fail the same way after compressing (and evaluating) it.
  * Named as the sweep file names them (`bench.seq`, `eval.maxLength`). A graph that cannot be read is left to the points.
  */
@@ -1179,6 +1180,14 @@ function checkShapes(
     // (the texts read at the eval length: the model's tasks', and its calibration task's where a pipeline calibrates)
     const calibrated = m.calibration && spec.pipelines.some((p) => runsOn(p, m) && measures(p)) ? [m.calibration.task] : [];
     const texts = [...m.tasks, ...calibrated];
+    // (a graph that fixes its batch calibrates on whole batches of it: fewer examples make none, and every point that
+    // calibrates failed so; a train split of fewer labelled rows than calibration.examples is left to the points)
+    const fixedBatch = graphFacts(read.graph, read.structure).fixedBatch;
+    const few =
+      m.calibration && calibrated.length > 0 && fixedBatch !== null
+        ? fewerThanBatch(m.calibration.examples, m.calibration.examples, fixedBatch, onnx, m.calibration.task)
+        : undefined;
+    if (few !== undefined) throw new SettingsError(renameFlags(few, CALIBRATION_SETTING_NAMES));
     // (a table no eval.maxLength fits text in: the model's, named so, before a length is asked of it)
     if (tokenizer)
       for (const pair of new Set(texts.map((name) => getTask(name).textColumns.length === 2))) checkModelLengthRoom(limits, tokenizer, pair, label);

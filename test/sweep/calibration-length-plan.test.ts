@@ -21,6 +21,10 @@ let root: string;
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'calibration-length-plan-'));
   writeModelFolder(join(root, 'models', 'tiny'), tinyBert({}, { seed: 1 }));
+  // (inputs that fix the batch at 3 rows, as a keras or fixed-shape export's)
+  const fixed = tinyBert({}, { seed: 2 });
+  for (const input of fixed.graph.inputs) input.shape = [3, 16];
+  writeModelFolder(join(root, 'models', 'batch-3'), fixed);
   writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
   writeGlueTask(join(root, 'glue'), 'STS-B', 8, ['train', 'dev']);
   registerAllPasses();
@@ -67,5 +71,36 @@ describe("a sweep's plan checks the eval length against its calibration task's t
       new SettingsError('eval.maxLength 3 leaves no room for text after 3 special tokens: give eval.maxLength 4 or more'),
     );
     await expect(load('AX', 16)).rejects.toThrow(/^calibration\.task AX: AX has no train split/);
+  });
+});
+
+describe("a sweep's plan checks calibration.examples against the batch a model's inputs fix", () => {
+  /** planSweep of the batch-3 SST-2 model calibrating on `examples` SST-2 examples, one pipeline of `steps`. */
+  const fixedPlan = (examples: number, steps: unknown[]) =>
+    planSweep(
+      parseSweep(
+        {
+          name: 'cal',
+          models: [{ path: 'models/batch-3', tasks: ['SST-2'], calibration: { examples } }],
+          bench: { batch: [3], seq: [16] },
+          eval: { batchSize: 3 },
+          pipelines: [{ name: 'q', steps }],
+        },
+        file(),
+        'cal.yaml',
+      ),
+      { glueDir: join(root, 'glue'), workDir: join(root, 'work') },
+    );
+
+  it("fewer examples than one batch: refused in the point's calibration words, where every calibrating point failed so; a batch or more, or no calibration, plans", async () => {
+    const onnx = join(root, 'models', 'batch-3', 'model.onnx');
+    const few = 'calibration.examples 2: MODEL fixes its batch at 3 rows, and SST-2 gives 2 calibration examples: calibrate on at least 3';
+    await expect(fixedPlan(2, STATIC)).rejects.toThrow(new SettingsError(`cal.yaml: ${few.replace('MODEL', onnx)}`));
+    // (the point's own refusal, which the plan's repeats)
+    await expect(
+      namingSettings(CALIBRATION_SETTING_NAMES, () => loadCalibration({ model: onnx, task: 'SST-2', examples: 2, glueDir: join(root, 'glue') })),
+    ).rejects.toThrow(new SettingsError(few.replace('MODEL', onnx)));
+    expect(await fixedPlan(3, STATIC)).toHaveLength(2);
+    expect(await fixedPlan(2, [{ pass: 'quantize', settings: { mode: 'int8' } }])).toHaveLength(2);
   });
 });
