@@ -410,6 +410,11 @@ const DISTILBERT_NAMES: FieldNames = {
   activation: 'activation',
 };
 
+/** The config.json key of `field` in a config of `family` (DistilBertConfig's own names: n_layers, dim, …). */
+export function configJsonKey(family: BertFamily, field: keyof BertConfig): string {
+  return (family === 'distilbert' ? DISTILBERT_NAMES : HF_NAMES)[field];
+}
+
 /** The `model_type` values configFromHuggingFace reads. */
 export const HF_MODEL_TYPES = ['bert', 'distilbert', 'roberta', 'xlm-roberta', 'camembert', 'electra', 'albert'] as const;
 
@@ -486,7 +491,7 @@ function withPrunedHeads(config: ExtendedBertConfig, j: Record<string, unknown>,
   // (transformers reads the keys as int(key) into a dict, where a later key of the same number wins, and indexes its
   // layers by each as Python indexes a list: -1 the last; a key from the end and its index prune one layer's heads)
   const byKey = new Map<number, [string, unknown]>();
-  const countKey = familyOf(config) === 'distilbert' ? DISTILBERT_NAMES.numHeads : 'num_attention_heads'; // (config.json's key of the head count)
+  const countKey = configJsonKey(familyOf(config), 'numHeads');
   for (const [k, heads] of entries) {
     const g = pythonInt(k) ?? Number.NaN;
     if (!Number.isSafeInteger(g) || g < -groups || g >= groups)

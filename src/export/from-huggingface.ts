@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { buildFromHuggingFaceFolder, checkPyTorchFormat, checkpointWeightFiles, sinusoidalPositions, tiedWordTable } from '../bert/build-hf.ts';
 import { FAMILY_PREFIX, bertParameters, canonicalParamName, embeddingParamNames, headParamNames } from '../bert/build-weights.ts';
-import { type BertFamily, configFromHuggingFace, familyOf } from '../bert/config.ts';
+import { type BertFamily, configFromHuggingFace, configJsonKey, familyOf } from '../bert/config.ts';
 import { findBert } from '../bert/discover.ts';
 import { readSafetensorsHeader } from '../bert/safetensors.ts';
 import type { SavedFiles } from '../onnx/save.ts';
@@ -67,8 +67,8 @@ interface Coverage {
   lacks?: string;
   /** The checkpoint has none of the embeddings' and encoder's parameters: another family's tensors (checkpointSeeding refuses it). */
   foreign?: { modelType?: string; needs: string; has: string[]; prefix?: { part: string; key: string } };
-  /** The checkpoint's encoder layers past config.json's num_hidden_layers (their tensors not used), ascending; absent for none. */
-  pastLayers?: { layers: number[]; tensors: number; numLayers: number };
+  /** The checkpoint's encoder layers past config.json's layer count (its `key`: num_hidden_layers, DistilBERT's n_layers; their tensors not used), ascending; absent for none. */
+  pastLayers?: { layers: number[]; tensors: number; numLayers: number; key: string };
 }
 
 /**
@@ -104,7 +104,7 @@ function checkpointCoverage(dir: string): Coverage | undefined {
   // a token-classification or question-answering checkpoint's classifier comes without BERT's pooler
   if (coverage.head.length && !missing.some((n) => n.startsWith(`${head.last}.`))) coverage.lacks = `no ${head.first} before its classifier`;
   const past = pastLayerTensors(names, params, config.numLayers);
-  if (past.tensors) coverage.pastLayers = { ...past, numLayers: config.numLayers };
+  if (past.tensors) coverage.pastLayers = { ...past, numLayers: config.numLayers, key: configJsonKey(familyOf(config), 'numLayers') };
   const body = params.filter((n) => !isHead(n));
   if (names.size && body.every((n) => !names.has(n))) {
     const has = [...new Set([...names].map((n) => n.split('.')[0]))].slice(0, 3);
@@ -175,9 +175,9 @@ export function checkpointSeeding(dir: string, opts: ExportOptions = {}): { fill
   }
   if (coverage?.pastLayers) {
     // (transformers loads such a checkpoint saying "Some weights of the model checkpoint … were not used")
-    const { layers, tensors, numLayers } = coverage.pastLayers;
+    const { layers, tensors, numLayers, key } = coverage.pastLayers;
     opts.log?.(
-      `warning: ${label}: the checkpoint's encoder ${plural(layers.length, 'layer')} ${someNames(layers.map(String), 4)} (${counted(tensors, 'tensor')}) ${isAre(layers.length)} past config.json's num_hidden_layers ${numLayers}: not used`,
+      `warning: ${label}: the checkpoint's encoder ${plural(layers.length, 'layer')} ${someNames(layers.map(String), 4)} (${counted(tensors, 'tensor')}) ${isAre(layers.length)} past config.json's ${key} ${numLayers}: not used`,
     );
   }
   const seeded = coverage?.head ?? [];

@@ -473,6 +473,14 @@ describe('base-model checkpoints and other heads', () => {
     expect(readdirSync(dir).sort()).toEqual(['config.json', 'model.onnx', 'model.safetensors']);
   });
 
+  it("export: a DistilBERT checkpoint's layers past config.json's n_layers are warned of by that key (DistilBertConfig's, not num_hidden_layers)", async () => {
+    const { json, config, weights } = built('distilbert');
+    const dir = writeRenamed({ ...json, n_layers: 1 }, config, weights, (k) => k);
+    const lines: string[] = [];
+    await exportHuggingFaceFolder(dir, join(mkdtempSync(join(root, 'export-past-')), 'model.onnx'), { label: 'x', log: (l) => lines.push(l) });
+    expect(lines).toEqual(["warning: x: the checkpoint's encoder layer 1 (16 tensors) is past config.json's n_layers 1: not used"]);
+  });
+
   it('a missing encoder parameter is a one-line error naming it', () => {
     const { json, config, weights } = built('electra E<H');
     const dir = writeRenamed(json, config, weights, (k) => (k === 'electra.embeddings_project.bias' ? undefined : k));
