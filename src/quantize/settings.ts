@@ -101,8 +101,8 @@ export function parseBudget(spec: string): SizeBudget {
   if (!m || !isNumberText(m[1]!)) throw refuse('expected a fraction (0.25), a percentage (25%) or a size (12mb)');
   if (tooSmallToHold(m[1]!)) throw refuse(`${TOO_SMALL_TO_HOLD}; it must be more than 0`);
   const v = Number(m[1]);
-  // (a number past float64's range reads as Infinity: no budget, and no text to write it back as)
-  if (!Number.isFinite(v)) throw refuse('too large for a number to hold (it reads as Infinity)');
+  // (a number past float64's range reads as Infinity, or -Infinity: no budget, and no text to write it back as)
+  if (!Number.isFinite(v)) throw refuse(`too large for a number to hold (it reads as ${v})`);
   const unit = m[2];
   if (!unit || unit === '%') {
     const fraction = unit === '%' ? v / 100 : v;

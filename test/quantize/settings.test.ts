@@ -28,6 +28,8 @@ describe('quantize settings', () => {
     // (past float64's range: Infinity bytes, which the setting's text would write as 'mixed:Infinityb')
     expect(() => parseBudget('1e400mb')).toThrow(new SettingsError("the budget '1e400mb': too large for a number to hold (it reads as Infinity)"));
     expect(() => parseBudget(`1${'0'.repeat(400)}b`)).toThrow(/: too large for a number to hold \(it reads as Infinity\)$/);
+    // (a negative one reads as -Infinity, where the line said Infinity)
+    expect(() => parseBudget('-1e400')).toThrow(new SettingsError('the budget -1e400: too large for a number to hold (it reads as -Infinity)'));
     expect(() => parseBudget('1e400%')).toThrow(/^the budget '1e400%': too large for a number to hold/);
     // (shown as every value typed where a number goes is, typedValueText: a number bare, other text quoted, then what
     // it expected; it said 'the budget fraction 150% must be in (0, 1]' with the text bare)
