@@ -13,14 +13,37 @@ import { findBert } from '../../src/bert/discover.ts';
 import { removeDeadNodes } from '../../src/onnx/analysis.ts';
 import { cloneModel } from '../../src/onnx/graph.ts';
 import { runTraining } from '../../src/train/run.ts';
-import { encoderOnly } from '../../src/train/students/classifier.ts';
+import { encoderOnly, noClassifierPlace } from '../../src/train/students/classifier.ts';
+import type { DistillSettings } from '../../src/train/run.ts';
+import { buildBert } from '../../src/bert/build.ts';
+import { renameValue, type Model } from '../../src/onnx/index.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
-import { tinyBert } from '../helpers/models.ts';
+import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { planRefusal } from '../sweep/plan-refusal.ts';
 
 let root: string;
 let pooled: string;
 let bare: string;
+let roberta: string;
+
+/**
+ * A RoBERTa encoder with its pooler, as torch exports RobertaModel (last_hidden_state, pooler_output): a RoBERTa
+ * classifier cut after its dense + tanh, which is RobertaPooler's computation on the first token.
+ */
+function robertaModel(): Model {
+  const config = { ...tinyBertConfig({ typeVocabSize: 1, layerNormEps: 1e-5 }), family: 'roberta' as const, padTokenId: 1 };
+  const m = cloneModel(buildBert(config, { kind: 'random', seed: 4 }));
+  const tanh = m.graph.nodes.find((n) => n.opType === 'Tanh')!;
+  m.graph.outputs = [
+    { name: findBert(m).layers.at(-1)!.output, elemType: 1 },
+    { name: tanh.outputs[0], elemType: 1 },
+  ];
+  removeDeadNodes(m.graph);
+  renameValue(m.graph, m.graph.outputs[0].name, 'last_hidden_state');
+  renameValue(m.graph, m.graph.outputs[1].name, 'pooler_output');
+  return m;
+}
+
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'encoder-only-teacher-'));
   writeModelFolder(join(root, 'models', 'point'), tinyBert({}, { seed: 1 }));
@@ -30,24 +53,25 @@ beforeAll(() => {
   hidden.graph.outputs = [{ name: findBert(hidden).layers.at(-1)!.output, elemType: 1 }];
   removeDeadNodes(hidden.graph);
   bare = writeModelFolder(join(root, 'models', 'hidden'), hidden);
+  roberta = writeModelFolder(join(root, 'models', 'roberta'), robertaModel());
   writeGlueTask(join(root, 'glue'), 'SST-2', 8, ['train', 'dev']);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const GENERAL = 'a teacher without one teaches general distillation alone (--stage general)';
 
-async function trainingRefusal(teacher: string): Promise<string> {
+async function trainingRefusal(teacher: string, student = 'bert:layers=1', distill: Partial<DistillSettings> = {}): Promise<string> {
   const output = join(root, 'out', 'model.onnx');
   try {
     await runTraining({
       task: 'SST-2',
       teacher,
-      student: 'bert:layers=1',
+      student,
       glueDir: join(root, 'glue'),
       cacheDir: join(root, 'cache'),
       output,
       settings: { epochs: 1, batchSize: 4, threads: 1 },
-      distill: {},
+      distill,
     });
   } catch (e) {
     expect(existsSync(join(root, 'out'))).toBe(false);
@@ -68,6 +92,22 @@ describe('distill --task from an encoder-only teacher', () => {
       new RegExp(
         `^--teacher ${bare}: encoder-only \\(outputs \\S+; no classifier\\): distillation reads a teacher's class scores; it has no pooler to put one on, and a teacher without one teaches general distillation alone \\(--stage general\\)$`,
       ),
+    );
+  });
+
+  it("a RoBERTa encoder with RobertaModel's pooler: read as encoder-only with a pooler (not a classifier of hidden-size outputs), the pooler named as one no RoBERTa classifier reads, not as missing", async () => {
+    const s = findBert(robertaModel());
+    expect([s.family, s.pooler?.activation, s.head]).toEqual(['roberta', 'tanh', undefined]);
+    const unread =
+      "its pooler (dense + tanh on the first token) is RobertaModel's, which no RoBERTa classifier reads (RobertaForSequenceClassification's head has a dense + tanh of its own)";
+    expect(await trainingRefusal(roberta)).toBe(
+      `--teacher ${roberta}: encoder-only (outputs last_hidden_state, pooler_output; no classifier): distillation reads a teacher's class scores; ${unread}, and ${GENERAL}`,
+    );
+    expect(await trainingRefusal(roberta, 'every-other', { stage: 'general', intermediate: 'tinybert' })).toBe(
+      `--student every-other: the teacher has no classifier, and ${unread}; give a student from scratch (bert:layers=L,hidden=H,…) or a student model`,
+    );
+    expect(noClassifierPlace(robertaModel(), s, 'student x')?.message).toBe(
+      `student x has no classifier, and ${unread}: give a BERT or ALBERT encoder with its pooler, or a sequence classifier`,
     );
   });
 

@@ -5,7 +5,8 @@
  * - BERT's (and ALBERT's) pooler is the first projection on a pooled path when a Tanh follows it (or a FusedGemm has a Tanh
  *   activation). DistilBERT (pre_classifier + ReLU), RoBERTa (dense + Tanh + out_proj) and ELECTRA (dense + GELU +
  *   out_proj) heads have no pooler:
- *   for those families every projection belongs to the head.
+ *   for those families every projection belongs to the head; but RoBERTa's encoder (RobertaModel) has a pooler, a
+ *   dense + Tanh on the first token with no projection after it on any output, read as its pooler (no head).
  * - Head kinds: pooled outputs only → sequence classification; token-level outputs split from one 2-wide
  *   projection → question answering; other token-level outputs → token classification; a token-level projection
  *   to the vocabulary beside a pooled output → pretraining (MLM + NSP); pooled outputs only whose last projection's
@@ -80,6 +81,15 @@ export function matchHead(ctx: GraphContext, family: ModelFamily, encoderOutput:
   if (family === 'bert' || family === 'albert') {
     const candidate = paths.find((p) => p.pooled)?.linears[0];
     if (candidate && followedByTanh(ctx, candidate)) {
+      pooler = { dense: candidate.linear, activation: 'tanh' };
+      poolerNode = candidate.node;
+    }
+  } else if (family === 'roberta') {
+    // (RobertaModel's pooler, pooler_output: one dense + Tanh on the first token and nothing after it, where a RoBERTa
+    // classifier's dense + Tanh is followed by its out_proj; not read as a classifier of hidden-size outputs)
+    const candidate = paths[0]?.linears[0];
+    const alone = paths.every((p) => p.pooled && p.linears.length === 1 && p.linears[0].node === candidate?.node);
+    if (candidate && alone && followedByTanh(ctx, candidate)) {
       pooler = { dense: candidate.linear, activation: 'tanh' };
       poolerNode = candidate.node;
     }

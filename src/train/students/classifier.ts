@@ -72,10 +72,21 @@ export function isBareEncoder(s: BertStructure): boolean {
  */
 export function noClassifierPlace(model: Model, s: BertStructure, label: string): SettingsError | undefined {
   if (pooledOutput(model, s) && (s.family === 'bert' || s.family === 'albert')) return undefined;
-  return new SettingsError(
-    `${label} has no classifier and no pooler (dense + tanh on the first token) to put a new one on: give a BERT or ALBERT encoder with its pooler, or a sequence classifier`,
-  );
+  const has = unreadPooler(model, s) ? `, and ${UNREAD_POOLER}` : ' and no pooler (dense + tanh on the first token) to put a new one on';
+  return new SettingsError(`${label} has no classifier${has}: give a BERT or ALBERT encoder with its pooler, or a sequence classifier`);
 }
+
+/**
+ * Whether a model (`s`: its structure) has a tanh pooler that no classifier of its family reads: RobertaModel's
+ * pooler_output (discover/head.ts), where RobertaForSequenceClassification's head has a dense + tanh of its own.
+ */
+export function unreadPooler(model: Model, s: BertStructure): boolean {
+  return pooledOutput(model, s) !== undefined && s.family !== 'bert' && s.family !== 'albert';
+}
+
+/** What a refusal says of a pooler that no classifier reads (unreadPooler). */
+export const UNREAD_POOLER =
+  "its pooler (dense + tanh on the first token) is RobertaModel's, which no RoBERTa classifier reads (RobertaForSequenceClassification's head has a dense + tanh of its own)";
 
 /**
  * A bare encoder (no head) with a classifier Gemm of `numLabels` outputs (zero weights: `newClassifier` sets them)

@@ -40,7 +40,7 @@ import {
 } from '../../bert/config.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { MemoryRefusal, NotBertError, SettingsError, counted, groupedDigits, quotedText } from '../../errors.ts';
-import { encoderOnly, isBareEncoder, newClassifier, noClassifierPlace, pooledOutput, withClassifier } from './classifier.ts';
+import { encoderOnly, isBareEncoder, newClassifier, noClassifierPlace, pooledOutput, UNREAD_POOLER, unreadPooler, withClassifier } from './classifier.ts';
 import { readVocabulary, vocabularyDifference } from '../../eval/tokenizer.ts';
 import { tableRowsProblem } from '../../eval/vocabulary-rows.ts';
 import { TRAINING_OPSET } from '../../gradients/index.ts';
@@ -236,8 +236,9 @@ function everyOtherOf(teacher: Model, structure: BertStructure | undefined, numL
   const headless = teacherShape(teacher, structure).numLabels === undefined;
   const s = structure ?? findBert(teacher, { label: 'teacher' });
   if (headless && !(s.pooler?.activation === 'tanh' && (s.family === 'bert' || s.family === 'albert'))) {
+    const has = unreadPooler(teacher, s) ? `, and ${UNREAD_POOLER}` : ' and no pooler (dense + tanh on the first token) for the student to keep';
     throw new SettingsError(
-      '--student every-other: the teacher has no classifier and no pooler (dense + tanh on the first token) for the student to keep; give a student from scratch (bert:layers=L,hidden=H,…) or a student model',
+      `--student every-other: the teacher has no classifier${has}; give a student from scratch (bert:layers=L,hidden=H,…) or a student model`,
     );
   }
   const read = headless
@@ -392,7 +393,7 @@ function encoderOnlyTeacherRefusal(task: TaskDefinition, teacher: string, model:
   const quantized = quantizedWeight(s);
   const general = 'a teacher without one teaches general distillation alone (--stage general)';
   const way = noClassifierPlace(model, s, 'it')
-    ? `it has no pooler to put one on, and ${general}`
+    ? `${unreadPooler(model, s) ? UNREAD_POOLER : 'it has no pooler to put one on'}, and ${general}`
     : `${newHeadAdvice(task.name, teacher, quantized, false, quantized === undefined ? undefined : quantizedFrom(locateModel(teacher).onnx))} and distil from that; ${general}`;
   return new SettingsError(`--teacher ${teacher}: ${encoderOnlyNote(model)}: distillation reads a teacher's class scores; ${way}`);
 }
