@@ -100,9 +100,18 @@ export function splitsAtLoneCarriageReturn(file: string): boolean {
 export function wordPieceTokenizerJson(vocab: ReadonlyMap<string, number>, file: string, opts: WordPieceOptions): object {
   const special = opts.specialTokens ?? DEFAULT_BERT_SPECIAL_TOKENS;
   // (an unknown token the vocabulary lacks is no refusal here: tokenizers builds such a model and fails only on a text
-  // holding a piece the vocabulary does not spell, as tokenizerFromJson does per text)
-  for (const t of [special.cls, special.sep]) {
-    if (!vocab.has(t)) throw new DataError(`${file}: the vocabulary has no ${quotedText(t)} token`);
+  // holding a piece the vocabulary does not spell, as tokenizerFromJson does per text. A missing [CLS] or [SEP] is:
+  // every input holds them, and transformers adds each as a new token after the vocabulary (PreTrainedTokenizer's
+  // _add_tokens: id len(vocab) and on), an id the model never trained, past its word embedding's rows where they are
+  // the vocabulary's, on which torch fails; a vocabulary without them is not the model's)
+  for (const [t, role] of [
+    [special.cls, 'which starts every input'],
+    [special.sep, 'which ends every text'],
+  ] as const) {
+    if (!vocab.has(t))
+      throw new DataError(
+        `${file}: the vocabulary has no ${quotedText(t)} token, ${role}: transformers would add it as a new token after the vocabulary, whose row the model's word embedding never trained (or lacks): give the model's own vocab.txt, or name its tokens in tokenizer_config.json (cls_token, sep_token)`,
+      );
   }
   const addedTokens = [special.pad, special.unk, special.cls, special.sep, special.mask]
     .filter((t) => vocab.has(t))

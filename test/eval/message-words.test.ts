@@ -17,7 +17,18 @@ describe("src/eval's words", () => {
   ])('a special token %j the vocabulary lacks is quoted as a shell takes it', (cls, shown) => {
     const vocab = new Map(['[PAD]', '[UNK]', '[SEP]', '[MASK]', 'a'].map((t, i) => [t, i]));
     expect(() => wordPieceTokenizerJson(vocab, 'vocab.txt', { doLowerCase: true, specialTokens: { ...DEFAULT_BERT_SPECIAL_TOKENS, cls } })).toThrow(
-      new DataError(`vocab.txt: the vocabulary has no ${shown} token`),
+      new DataError(
+        `vocab.txt: the vocabulary has no ${shown} token, which starts every input: transformers would add it as a new token after the vocabulary, whose row the model's word embedding never trained (or lacks): give the model's own vocab.txt, or name its tokens in tokenizer_config.json (cls_token, sep_token)`,
+      ),
+    );
+  });
+
+  it('a vocab.txt without [CLS] or [SEP] is refused saying why (transformers adds it after the vocabulary: a row the model never trained) and what to give, where it named the token alone', () => {
+    const vocab = new Map(['[PAD]', '[UNK]', '[CLS]', '[MASK]', 'a'].map((t, i) => [t, i]));
+    expect(() => wordPieceTokenizerJson(vocab, 'vocab.txt', { doLowerCase: true })).toThrow(
+      new DataError(
+        `vocab.txt: the vocabulary has no '[SEP]' token, which ends every text: transformers would add it as a new token after the vocabulary, whose row the model's word embedding never trained (or lacks): give the model's own vocab.txt, or name its tokens in tokenizer_config.json (cls_token, sep_token)`,
+      ),
     );
   });
 
