@@ -209,13 +209,16 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
           : undefined;
         // (after a training stage, its input is a model the point made, not a file it read: a model computing NaN is
         // refused as one, and retried by a rerun)
-        const lineage = await compressFile({
-          input,
-          output,
-          steps: stage.steps,
-          context: { calibration, seed: point.seed, log, threads },
-          ...(given?.check ? { loaded: given.loaded, shared: { input: given.check } } : {}),
-        }).catch((e: unknown) => {
+        // (a pass's refusal of its calibration named as the sweep file names it: 'needs calibration.task STS-B's labels')
+        const lineage = await namingSettings(CALIBRATION_SETTING_NAMES, () =>
+          compressFile({
+            input,
+            output,
+            steps: stage.steps,
+            context: { calibration, seed: point.seed, log, threads },
+            ...(given?.check ? { loaded: given.loaded, shared: { input: given.check } } : {}),
+          }),
+        ).catch((e: unknown) => {
           throw i > 0 ? madeModelRefusal(e) : e;
         });
         size = lineage.after;

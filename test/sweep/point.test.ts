@@ -62,6 +62,23 @@ describe('runPoint', () => {
     }
   });
 
+  it("a pass refusing the calibration's labels names the sweep file's calibration.task, where it named compress's --calibrate", async () => {
+    const doc = {
+      models: [{ path: 'models/tiny-sst2', tasks: ['SST-2'] }],
+      pipelines: [{ name: 'gradient', steps: [{ pass: 'prune-heads', settings: { ratio: 0.5, importance: 'gradient' } }] }],
+      bench: { batch: [1], seq: [8], repeats: 1, warmup: 0, threads: 1 },
+      calibration: { task: 'SST-2', examples: 4 },
+    };
+    const points = await planSweep(parseSweep(doc, t.sweepFile, 'labels.yaml'), { glueDir: t.glueDir, workDir: join(t.root, 'work-labels') });
+    const point = points.find((p) => p.label === 'gradient')!;
+    // (an SST-2 classifier measured against STS-B's regression labels: the point as a queued plan of older code, or
+    // one whose labels only its run reads, gives it to a worker)
+    const stsb = { ...point, calibration: { ...point.calibration!, task: 'STS-B' } };
+    await expect(runPoint(stsb, { threads: 1 })).rejects.toThrow(
+      "prune-heads: gradient importance against the labels needs calibration.task STS-B's labels: STS-B is scored by regression and the model gives 2 scores",
+    );
+  });
+
   it("counts a baseline model's external data in its file bytes (the .onnx alone holds no weights)", async () => {
     const external = join(t.root, 'models', 'external');
     mkdirSync(external);
