@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { buildFromHuggingFaceFolder, checkPyTorchFormat, checkpointWeightFiles, sinusoidalPositions, tiedWordTable } from '../bert/build-hf.ts';
 import { FAMILY_PREFIX, bertParameters, canonicalParamName, embeddingParamNames, headParamNames } from '../bert/build-weights.ts';
-import { type BertFamily, configFromHuggingFace, configJsonKey, familyOf } from '../bert/config.ts';
+import { type BertFamily, type ExtendedBertConfig, configFromHuggingFace, configJsonKey, familyOf } from '../bert/config.ts';
 import { findBert } from '../bert/discover.ts';
 import { readSafetensorsHeader } from '../bert/safetensors.ts';
 import type { SavedFiles } from '../onnx/save.ts';
@@ -68,7 +68,7 @@ interface Coverage {
   /** The checkpoint has none of the embeddings' and encoder's parameters: another family's tensors (checkpointSeeding refuses it). */
   foreign?: { modelType?: string; needs: string; has: string[]; prefix?: { part: string; key: string } };
   /** The checkpoint's encoder layers past config.json's layer count (its `key`: num_hidden_layers, DistilBERT's n_layers; their tensors not used), ascending; absent for none. */
-  pastLayers?: { layers: number[]; tensors: number; numLayers: number; key: string };
+  pastLayers?: PastLayers;
 }
 
 /**
@@ -103,8 +103,8 @@ function checkpointCoverage(dir: string): Coverage | undefined {
   const coverage: Coverage = { missing, head: missing.length && missing.every(isHead) ? missing : [] };
   // a token-classification or question-answering checkpoint's classifier comes without BERT's pooler
   if (coverage.head.length && !missing.some((n) => n.startsWith(`${head.last}.`))) coverage.lacks = `no ${head.first} before its classifier`;
-  const past = pastLayerTensors(names, params, config.numLayers);
-  if (past.tensors) coverage.pastLayers = { ...past, numLayers: config.numLayers, key: configJsonKey(familyOf(config), 'numLayers') };
+  const past = pastLayerTensors(names, params, config);
+  if (past.tensors) coverage.pastLayers = past;
   const body = params.filter((n) => !isHead(n));
   if (names.size && body.every((n) => !names.has(n))) {
     const has = [...new Set([...names].map((n) => n.split('.')[0]))].slice(0, 3);
@@ -116,20 +116,40 @@ function checkpointCoverage(dir: string): Coverage | undefined {
 }
 
 /**
- * The encoder layers numbered past `numLayers` that the (canonical) tensor names that are no parameter hold
- * (`bert.encoder.layer.6.…` of a 6-layer config.json), and how many such tensors: the build leaves them unread.
+ * The checkpoint's encoder layers (an ALBERT checkpoint's layer groups) numbered past config.json's count of them (`count`,
+ * read from its `key`: num_hidden_layers, DistilBERT's n_layers, ALBERT's num_hidden_groups), and how many tensors they
+ * hold; `what` they are, in words.
  */
-function pastLayerTensors(names: ReadonlySet<string>, params: readonly string[], numLayers: number): { layers: number[]; tensors: number } {
+interface PastLayers {
+  layers: number[];
+  tensors: number;
+  count: number;
+  key: string;
+  what: 'layer' | 'layer group';
+}
+
+/**
+ * The encoder layers of `config` (PastLayers) that the (canonical) tensor names that are no parameter hold
+ * (`bert.encoder.layer.6.…` of a 6-layer config.json, `albert.encoder.albert_layer_groups.1.…` of one group), and how
+ * many such tensors: the build leaves them unread, as transformers does ("Some weights … were not used").
+ */
+function pastLayerTensors(names: ReadonlySet<string>, params: readonly string[], config: ExtendedBertConfig): PastLayers {
+  const family = familyOf(config);
+  const albert = family === 'albert';
+  // (an ALBERT of no layers: transformers builds its groups all the same, and loads their tensors)
+  const count = albert ? (config.layerGroups ? Math.max(...config.layerGroups) + 1 : Number.POSITIVE_INFINITY) : config.numLayers;
+  const numbered = albert ? /^albert\.encoder\.albert_layer_groups\.(\d+)\./ : /^[a-z_]+\.(?:encoder|transformer)\.layer\.(\d+)\./;
   const known = new Set(params);
   const layers = new Set<number>();
   let tensors = 0;
   for (const n of names) {
-    const i = Number(/^[a-z_]+\.(?:encoder|transformer)\.layer\.(\d+)\./.exec(n)?.[1] ?? Number.NaN);
-    if (known.has(n) || !(i >= numLayers)) continue;
+    const i = Number(numbered.exec(n)?.[1] ?? Number.NaN);
+    if (known.has(n) || !(i >= count)) continue;
     layers.add(i);
     tensors++;
   }
-  return { layers: [...layers].sort((a, b) => a - b), tensors };
+  const key = albert ? 'num_hidden_groups' : configJsonKey(family, 'numLayers');
+  return { layers: [...layers].sort((a, b) => a - b), tensors, count, key, what: albert ? 'layer group' : 'layer' };
 }
 
 /**
@@ -175,9 +195,9 @@ export function checkpointSeeding(dir: string, opts: ExportOptions = {}): { fill
   }
   if (coverage?.pastLayers) {
     // (transformers loads such a checkpoint saying "Some weights of the model checkpoint … were not used")
-    const { layers, tensors, numLayers, key } = coverage.pastLayers;
+    const { layers, tensors, count, key, what } = coverage.pastLayers;
     opts.log?.(
-      `warning: ${label}: the checkpoint's encoder ${plural(layers.length, 'layer')} ${someNames(layers.map(String), 4)} (${counted(tensors, 'tensor')}) ${isAre(layers.length)} past config.json's ${key} ${numLayers}: not used`,
+      `warning: ${label}: the checkpoint's encoder ${plural(layers.length, what)} ${someNames(layers.map(String), 4)} (${counted(tensors, 'tensor')}) ${isAre(layers.length)} past config.json's ${key} ${count}: not used`,
     );
   }
   const seeded = coverage?.head ?? [];

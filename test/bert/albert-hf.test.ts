@@ -228,6 +228,14 @@ describe('ALBERT as a compressed model', () => {
     const ref = referenceAlbertLogits(json, (k) => weights.get(k)!, batch);
     expect(maxRowDiff((await batchLogits(out, batch)).rows, ref)).toBeLessThan(1e-4);
   });
+
+  it("export warns of the checkpoint's layer groups past config.json's num_hidden_groups (left unread, as transformers leaves them), as of a BERT's layers past num_hidden_layers", async () => {
+    const dir = writeFolder(albertJson(1), config, weights); // (the weights of 2 groups)
+    const lines: string[] = [];
+    const r = await exportHuggingFaceFolder(dir, join(freshDir(), 'model.onnx'), { log: (l) => lines.push(l) });
+    expect(r.numLayers).toBe(4);
+    expect(lines).toEqual([`warning: ${dir}: the checkpoint's encoder layer group 1 (16 tensors) is past config.json's num_hidden_groups 1: not used`]);
+  });
 });
 
 describe('compress export and inspect (CLI)', () => {
