@@ -21,6 +21,7 @@ import { METRIC_SHORT_NAMES, type MetricValues } from '../eval/metrics/metric.ts
 import { FORCE_FLAG, MAX_LENGTH_FLAG, commandLineCheck, listenForStop, missingFlag, out, err, tokenizerFlag } from './command.ts';
 import { createTrainingProgress } from './training-progress.ts';
 import { formatMB, times100 } from '../units.ts';
+import { devScoreText, undefinedScoreText } from '../train/dev-score-words.ts';
 
 /** Flags of both commands. */
 export interface TrainingArgs {
@@ -396,8 +397,8 @@ export function formatSummary(l: TrainLineage, fileBytes: number): string[] {
     best?.score === undefined
       ? `kept the last epoch (${l.bestEpoch}): no dev evaluation`
       : Number.isNaN(best.score)
-        ? `kept epoch ${l.bestEpoch}: no epoch has a defined dev ${l.task} score${undefinedMetrics(best)}`
-        : `best epoch: ${l.bestEpoch} (dev ${l.task} ${times100(best.score, '-')}${scoreMeaning(best)})`,
+        ? `kept epoch ${l.bestEpoch}: ${undefinedScoreText(l.task, best)}`
+        : `best epoch: ${l.bestEpoch} (${devScoreText(l.task, best)})`,
     `wrote ${l.output.path}${l.output.dataFile ? ` with its weights in ${l.output.dataFile}` : ''} (${formatMB(fileBytes)}, ${groupedDigits(l.after.params)} parameters${l.output.encoderOnly ? '; encoder only, no classifier: outputs last_hidden_state, pooler_output' : ''}) and ${l.output.path}.json${besideModel(l)}`,
   );
   return lines;
@@ -413,23 +414,6 @@ function besideModel(l: TrainLineage): string {
   // (the projections a distill run from this model starts from, whichever its teacher: the task stage after the general one)
   const projections = l.output.projections ? [`${basename(l.output.projections)}: the projections to the teacher's width it learned`] : [];
   return ` (and beside them: ${[`${side.config} of this model`, ...tokenizer, ...projections].join('; ')})`;
-}
-
-/**
- * What an epoch's dev score is where the task has several metrics (the task's GLUE score, which picks the best
- * epoch): ', the mean of acc and F1' (MRPC, QQP), ', the mean of Pearson and Spearman' (STS-B); '' for one metric.
- */
-function scoreMeaning(e: EpochRecord): string {
-  const names = Object.keys(e.metrics ?? {}) as Array<keyof MetricValues>;
-  return names.length > 1 ? `, the mean of ${names.map((m) => METRIC_SHORT_NAMES[m] ?? m).join(' and ')}` : '';
-}
-
-/** The metrics of an epoch whose dev score is undefined that are: ' (Pearson and Spearman undefined)'; '' where none is named. */
-function undefinedMetrics(e: EpochRecord): string {
-  const names = Object.entries(e.metrics ?? {})
-    .filter(([, v]) => Number.isNaN(v))
-    .map(([m]) => METRIC_SHORT_NAMES[m as keyof MetricValues] ?? m);
-  return names.length > 0 ? ` (${names.join(' and ')} undefined)` : '';
 }
 
 /** Epoch, mean training loss, each dev metric ×100, seconds; the best epoch marked when there are several ('kept' where no epoch's score is defined). */

@@ -42,7 +42,7 @@ import {
   checkSettings,
   type DistillSettings,
 } from '../train/run.ts';
-import type { TrainSettings } from '../train/trainer.ts';
+import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { checkStudentSpec, isStudentSpec } from '../train/students/index.ts';
 import { INTERMEDIATE_PRESETS, isLayerMapForm, LAYER_MAP_NAMES, parseLayerMap, parseMatches, repeatedLayerPair } from '../train/intermediate.ts';
@@ -50,7 +50,7 @@ import { embeddingLrExpected, parseEmbeddingLr } from '../train/embedding-lr.ts'
 import { POOL_THREADS_RANGE } from '../runtime/threads.ts';
 import { EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
 import { settingText, settingWord } from '../pass/settings.ts';
-import { times100 } from '../units.ts';
+import { devScoreText, undefinedScoreText } from '../train/dev-score-words.ts';
 
 export type TrainingKind = 'train' | 'distill';
 
@@ -451,20 +451,33 @@ export function oneTrainingTask(tasks: readonly TaskDefinition[]): boolean {
   return tasks.every((t) => t.splits.train?.path === tasks[0]?.splits.train?.path);
 }
 
-/** One line for a finished training step: '625 steps, best epoch 1 of 1, dev 72.90' (phases: 'intermediate-layer 300 + prediction-layer 625 steps, …'). */
+/**
+ * One line for a finished training step, its dev score worded as `train`'s summary words it (devScoreText): '625 steps,
+ * best epoch 1 of 1, dev SST-2 72.90' ('…, dev MRPC 80.00, the mean of acc and F1'; phases: 'intermediate-layer 300 +
+ * prediction-layer 625 steps, …'); 'kept epoch 1 of 3: no epoch has a defined dev STS-B score (Pearson and Spearman
+ * undefined)' where none chose among the epochs. A point's stored line (PointResult.passes), which no key holds: a
+ * point stored before keeps its line.
+ */
 export function trainingSummary(
   l: {
     steps: number;
     bestEpoch: number;
-    epochs: ReadonlyArray<{ epoch: number; score?: number }>;
+    task?: string;
+    epochs: ReadonlyArray<Pick<EpochRecord, 'epoch' | 'score' | 'metrics'>>;
     student: { description: string };
     phases?: ReadonlyArray<{ name: string; steps: number }>;
   },
   studentGiven: boolean,
 ): string {
   const best = l.epochs.find((e) => e.epoch === l.bestEpoch);
-  const dev = best?.score !== undefined && Number.isFinite(best.score) ? `, dev ${times100(best.score, '-')}` : '';
+  const epoch = `${l.bestEpoch} of ${l.epochs.length}`;
+  const kept =
+    best?.score === undefined
+      ? `best epoch ${epoch}`
+      : Number.isNaN(best.score)
+        ? `kept epoch ${epoch}: ${undefinedScoreText(l.task, best)}`
+        : `best epoch ${epoch}, ${devScoreText(l.task, best)}`;
   const student = studentGiven ? ` (student: ${l.student.description})` : '';
   const steps = l.phases && l.phases.length > 1 ? `${l.phases.map((p) => `${p.name.split(' ')[0]} ${p.steps}`).join(' + ')} steps` : counted(l.steps, 'step');
-  return `${steps}, best epoch ${l.bestEpoch} of ${l.epochs.length}${dev}${student}`;
+  return `${steps}, ${kept}${student}`;
 }

@@ -672,7 +672,7 @@ keepModels: true
     expect(kd.steps.map((st) => st.pass)).toEqual(['prune-ffn', 'distill', 'quantize']);
     const r = kd.result;
     expect(r.passes.map((p) => p.pass)).toEqual(['prune-ffn', 'distill', 'quantize']);
-    expect(r.passes[1]!.summary).toMatch(/^4 steps, best epoch 1 of 1, dev \d+\.\d\d$/);
+    expect(r.passes[1]!.summary).toMatch(/^4 steps, best epoch 1 of 1, dev SST-2 \d+\.\d\d$/);
     expect(r.bytes).toBeLessThan(base.result.bytes / 3); // FFN halved, then int8
     expect(r.glue).toBeGreaterThan(0.3);
     expect(r.seconds.train).toBeGreaterThan(0);
@@ -766,16 +766,40 @@ keepModels: true
 
 describe("a training step's summary line", () => {
   const line = (steps: number, phases?: Array<{ name: string; steps: number }>) =>
-    trainingSummary({ steps, bestEpoch: 1, epochs: [{ epoch: 1, score: 0.5 }], student: { description: 's' }, phases }, false);
+    trainingSummary(
+      { steps, bestEpoch: 1, task: 'SST-2', epochs: [{ epoch: 1, score: 0.5, metrics: { accuracy: 0.5 } }], student: { description: 's' }, phases },
+      false,
+    );
 
   it("counts one step in the singular ('1 step'), where it said '1 steps'", () => {
-    expect(line(1)).toBe('1 step, best epoch 1 of 1, dev 50.00');
-    expect(line(4)).toBe('4 steps, best epoch 1 of 1, dev 50.00');
+    expect(line(1)).toBe('1 step, best epoch 1 of 1, dev SST-2 50.00');
+    expect(line(4)).toBe('4 steps, best epoch 1 of 1, dev SST-2 50.00');
     expect(
       line(5, [
         { name: 'intermediate-layer KD', steps: 2 },
         { name: 'prediction-layer KD', steps: 3 },
       ]),
-    ).toBe('intermediate-layer 2 + prediction-layer 3 steps, best epoch 1 of 1, dev 50.00');
+    ).toBe('intermediate-layer 2 + prediction-layer 3 steps, best epoch 1 of 1, dev SST-2 50.00');
+  });
+
+  // (the score named as train's summary names it, where the line said 'dev 80.00' of no metric, and 'best epoch' of
+  // an epoch that no score chose)
+  it("names the task and what its score is, as train's summary line does", () => {
+    const epochs = [
+      { epoch: 1, score: 0.7, metrics: { accuracy: 0.7, f1: 0.7 } },
+      { epoch: 2, score: 0.8, metrics: { accuracy: 0.75, f1: 0.85 } },
+    ];
+    const student = { description: 'bert:layers=2' };
+    expect(trainingSummary({ steps: 10, bestEpoch: 2, task: 'MRPC', epochs, student }, true)).toBe(
+      '10 steps, best epoch 2 of 2, dev MRPC 80.00, the mean of acc and F1 (student: bert:layers=2)',
+    );
+    const constant = [1, 2].map((epoch) => ({ epoch, score: Number.NaN, metrics: { pearson: Number.NaN, spearmanr: Number.NaN } }));
+    expect(trainingSummary({ steps: 10, bestEpoch: 1, task: 'STS-B', epochs: constant, student }, false)).toBe(
+      '10 steps, kept epoch 1 of 2: no epoch has a defined dev STS-B score (Pearson and Spearman undefined)',
+    );
+    // (no dev evaluation: nothing to name)
+    expect(trainingSummary({ steps: 10, bestEpoch: 2, task: 'MRPC', epochs: [{ epoch: 1 }, { epoch: 2 }], student }, false)).toBe(
+      '10 steps, best epoch 2 of 2',
+    );
   });
 });
