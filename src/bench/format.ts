@@ -43,7 +43,12 @@ export function formatBench(r: BenchResult): string[] {
   const out = [named, ...choices, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ''];
   // (what other programs used while timing, marked or not: unknown off Linux)
   out.push(`machine: ${describeMachine(r.machine)}${r.timing?.load ? `; ${describeMachineLoad(r.timing.load)}` : ''}`);
-  const budgetNote = budget ? `; --max-time ${r.maxSeconds} s: a shape's runs stopped once its share was spent (runs column)` : '';
+  // (a shape whose runs fell short of --repeats, or of the most whose latencies can be kept, stopped on its share of the time)
+  const ceiling = r.keptRuns?.most ?? r.repeats;
+  const timedOut = r.shapes.some((s) => s.model.runs < ceiling);
+  const budgetNote = budget
+    ? `; --max-time ${r.maxSeconds} s: ${timedOut ? "a shape's runs stopped once its share was spent (runs column)" : "no shape's runs stopped for it"}`
+    : '';
   out.push(
     `runs: ${budget ? 'at most ' : ''}${r.repeats} timed per model and shape after ${budget ? 'at most ' : ''}${r.warmup} warm-up${withBase ? ', interleaved with the baseline' : ''}${r.spinning === false ? ' (onnxruntime threads not spin-waiting, so neither session slows the other)' : ''}${budgetNote}`,
   );

@@ -42,6 +42,14 @@ describe('--repeats with --max-time is a ceiling', () => {
     expect(keptRepeats(1, 1e15)).toEqual({ most: 2 ** 32, bound: 'the longest Float64Array Node.js 20 makes, which the statistics sort' });
   });
 
+  it("--max-time whose share no shape spent: the runs line says no shape's runs stopped for it, where it said they stopped once its share was spent", async () => {
+    const r = await benchModels({ model: model.path, ...quick, repeats: 3, maxSeconds: 600, timingLock: timingLock() });
+    expect(r.shapes.map((s) => s.model.runs)).toEqual([3]);
+    expect(formatBench(r).filter((l) => l.startsWith('runs: '))).toEqual([
+      "runs: at most 3 timed per model and shape after at most 0 warm-up; --max-time 600 s: no shape's runs stopped for it",
+    ]);
+  });
+
   it('compress bench --repeats 5e9 --max-time runs (it was refused as beyond any array) and stops on its time', async () => {
     const r = await benchModels({ model: model.path, ...quick, repeats: 5e9, maxSeconds: 0.05, timingLock: timingLock() });
     expect(r.repeats).toBe(5e9);
@@ -64,6 +72,10 @@ describe('--repeats with --max-time is a ceiling', () => {
       const note = formatBench(r).filter((l) => l.includes('the most whose latencies can be kept'));
       expect(note).toEqual([
         `note: a shape's runs stopped at ${most.toLocaleString('en')}, the most whose latencies can be kept (${keptRepeats(1).bound}), before --repeats ${repeats} or its share of --max-time`,
+      ]);
+      // (stopped at the most kept, not on its time: the runs line does not say the share was spent)
+      expect(formatBench(r).filter((l) => l.startsWith('runs: '))).toEqual([
+        `runs: at most ${repeats} timed per model and shape after at most 0 warm-up; --max-time 600 s: no shape's runs stopped for it`,
       ]);
     } finally {
       memory.bytes = undefined;
