@@ -12,7 +12,7 @@ import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import type { CalibrationBatch, CalibrationSource } from '../pass/pass.ts';
 import { ignoredLabelsNote, mapModelLabels } from './labels.ts';
-import { readModelConfig } from './model-files.ts';
+import { readModelConfig, type ModelConfig } from './model-files.ts';
 import { locateModel } from '../onnx/locate.ts';
 import { checkVocabularyRows, loadTokenizer, tokenizerFolder } from './tokenizer.ts';
 import { tokenBatch } from './batching.ts';
@@ -78,6 +78,39 @@ export function fewerThanBatch(count: number, examples: number, fixedBatch: numb
   return `--calibration-examples ${count}: ${onnx} fixes its batch at ${fixedBatch} rows, and ${task} gives ${counted(examples, 'calibration example')}: calibrate on at least ${fixedBatch}`;
 }
 
+/**
+ * How the labels of calibration task `task` map to the outputs of model `onnx` (its config.json `config`, the graph's
+ * score width `scoreWidth`), for the passes that measure a loss against them: `labelToOutput` and a note on the
+ * labels config.json names that the task lacks (`labelsNote`), or why they cannot be read (`unlabelled`: config.json's
+ * label count against the scores, a regression task on a model of several scores, labels of another task).
+ * loadCalibration's reading, and a sweep's plan's for its steps that read the labels.
+ */
+export function calibrationLabels(
+  task: TaskDefinition,
+  config: ModelConfig,
+  scoreWidth: number | null,
+  onnx: string,
+): { unlabelled?: string; labelToOutput: Map<string | number, number>; labelsNote?: string } {
+  // the scores per example: config.json's labels, else the graph's score width (a model folder without config.json)
+  const width = config.numLabels ?? scoreWidth;
+  const numOutputs = task.regression ? 1 : (width ?? task.labels.length);
+  // (config.json's label count against the graph's scores, as eval checks them: a label past the scores would make
+  // every loss NaN, which the passes would blame on the model)
+  const labelCount = configLabelsProblem(config, scoreWidth, onnx);
+  if (labelCount !== undefined) return { unlabelled: labelCount, labelToOutput: new Map() };
+  if (task.regression && width !== null && width > 1)
+    return { unlabelled: `${task.name} is scored by regression and the model gives ${width} scores`, labelToOutput: new Map() };
+  try {
+    const mapping = mapModelLabels(task, config.id2label, numOutputs);
+    const labelToOutput = new Map<string | number, number>(mapping.outputToLabel.map((label, output) => [label, output]));
+    if (!mapping.ignored?.length) return { labelToOutput };
+    return { labelToOutput, labelsNote: ignoredLabelsNote([task], config.file ?? 'config.json', mapping.ignored) };
+  } catch (e) {
+    if (!(e instanceof SettingsError)) throw e;
+    return { unlabelled: e.message, labelToOutput: new Map() };
+  }
+}
+
 export async function loadCalibration(o: CalibrationOptions): Promise<CalibrationSource> {
   checkOptions('loadCalibration', o, '{model, task, …}');
   checkStringOption('loadCalibration', 'model', o.model, 'the model path');
@@ -109,30 +142,8 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   }
   // (a graph whose inputs fix the length is calibrated at it where nothing else gives one, as evaluation reads it)
   const maxLength = runMaxLength(o.maxLength, config, [[sizes, where.onnx]], tokenizer, task.textColumns.length === 2);
-  // the scores per example: config.json's labels, else the graph's score width (a model folder without config.json)
-  const width = config.numLabels ?? scoreWidth;
-  const numOutputs = task.regression ? 1 : (width ?? task.labels.length);
   // Labels only matter to the passes that measure a loss against them; the others calibrate on any task's text.
-  let unlabelled: string | undefined;
-  let labelToOutput = new Map<string | number, number>();
-  let labelsNote: string | undefined;
-  // (config.json's label count against the graph's scores, as eval checks them: a label past the scores would make
-  // every loss NaN, which the passes would blame on the model)
-  const labelCount = configLabelsProblem(config, scoreWidth, where.onnx);
-  if (labelCount !== undefined) {
-    unlabelled = labelCount;
-  } else if (task.regression && width !== null && width > 1) {
-    unlabelled = `${task.name} is scored by regression and the model gives ${width} scores`;
-  } else {
-    try {
-      const mapping = mapModelLabels(task, config.id2label, numOutputs);
-      labelToOutput = new Map(mapping.outputToLabel.map((label, output) => [label, output]));
-      if (mapping.ignored?.length) labelsNote = ignoredLabelsNote([task], config.file ?? 'config.json', mapping.ignored);
-    } catch (e) {
-      if (!(e instanceof SettingsError)) throw e;
-      unlabelled = e.message;
-    }
-  }
+  const { unlabelled, labelToOutput, labelsNote } = calibrationLabels(task, config, scoreWidth, where.onnx);
   let examples = data.examples.filter((e) => e.label !== null).slice(0, count);
   if (!examples.length) throw new SettingsError(`--calibrate ${task.name}: the train split has no labelled examples`);
   // A graph whose inputs fix the batch size runs batches of exactly that many rows: whole batches of it, no remainder.

@@ -85,7 +85,7 @@ import {
 } from '../eval/graph-checks.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import { BENCH_SETTING_NAMES, CALIBRATION_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
-import { fewerThanBatch } from '../eval/calibration.ts';
+import { calibrationLabels, fewerThanBatch } from '../eval/calibration.ts';
 import { checkFeature, checkMatch, noAttentionLeft, presetMatches } from '../train/intermediate.ts';
 import { parseHeadList } from '../prune/settings.ts';
 import { sharingGroups } from '../prune/sharing.ts';
@@ -704,6 +704,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
             `${file}: file not found (GLUE ${calibration.task} train, the calibration data of ${quotedText(p.label)} on ${m.name}; set glueDir, --glue-dir or GLUE_DIR, or name a task with a train split in calibration.task)`,
           );
         data.calibration = await dataHash(file);
+        checkCalibrationLabels(spec, m, p, calibration.task, model, config, where.onnx);
       }
       const training = p.training ? await planTraining(p, m, where.onnx, opts, dataHash, identity, local) : undefined;
       checkSteps(spec, m, p, where.onnx, training ?? [], models, tokenizers, opts.glueDir, memory, opts.log);
@@ -1149,6 +1150,36 @@ function ignoredLabelsWarning(spec: SweepSpec, m: ModelSpec, config: ModelConfig
   if (!spec.pipelines.some((p) => runsOn(p, m) && measures(p) && readsCalibrationLabels(graphSteps(p)))) return;
   const names = ignored(calibration);
   if (names) log(`warning: ${m.name}: calibration ${ignoredLabelsNote([calibration], config.file ?? 'config.json', names)}`);
+}
+
+/**
+ * Throws a SettingsError for the first step of `p` that measures the model against the labels of its calibration task
+ * `task` (PassSettings.readsLabels: gradient importance, mixed precision) where they cannot be read as the model's
+ * outputs (calibrationLabels' unlabelled: STS-B's regression scores on a 2-class model, another task's labels),
+ * after the file, the pipeline, the model and the step: every such point failed when its pass began. A step after a
+ * training step (which may give the model another classifier), or a model not read here, is left to the point.
+ */
+function checkCalibrationLabels(
+  spec: SweepSpec,
+  m: ModelSpec,
+  p: PipelineSpec,
+  task: string,
+  model: PlanModel | undefined,
+  config: ModelConfig,
+  onnx: string,
+): void {
+  if (!model?.structure) return;
+  const first = p.steps.findIndex((s, i) => p.training?.[i] || readsCalibrationLabels([s]));
+  if (first < 0 || p.training?.[first]) return;
+  const { unlabelled } = calibrationLabels(getTask(task), config, graphFacts(model.graph, model.structure).scoreWidth, onnx);
+  if (unlabelled !== undefined)
+    throw stepRefusal(
+      spec,
+      m,
+      p,
+      first,
+      new SettingsError(`measures the model against the labels of calibration.task ${task}, which cannot be read as its outputs: ${unlabelled}`),
+    );
 }
 
 /**

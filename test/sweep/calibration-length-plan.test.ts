@@ -104,3 +104,17 @@ describe("a sweep's plan checks calibration.examples against the batch a model's
     expect(await fixedPlan(2, [{ pass: 'quantize', settings: { mode: 'int8' } }])).toHaveLength(2);
   });
 });
+
+describe("a sweep's plan checks the calibration labels a step measures the model against", () => {
+  const gradient = (target?: string) => [{ pass: 'prune-heads', settings: { ratio: 0.5, importance: 'gradient', ...(target ? { target } : {}) } }];
+
+  it("STS-B's regression scores for an SST-2 classifier's gradient importance: refused naming the step, where every such point failed when its pass began; SST-2's labels, or the model's own predictions, plan", async () => {
+    await expect(plan('STS-B', 16, gradient())).rejects.toThrow(
+      new SettingsError(
+        "cal.yaml: pipeline 'q' on model 'tiny', step 1 (prune-heads): measures the model against the labels of calibration.task STS-B, which cannot be read as its outputs: STS-B is scored by regression and the model gives 2 scores",
+      ),
+    );
+    expect(await plan('SST-2', 16, gradient())).toHaveLength(2);
+    expect(await plan('STS-B', 16, gradient('predictions'))).toHaveLength(2);
+  });
+});
