@@ -21,6 +21,7 @@ import { METRIC_SHORT_NAMES, type MetricValues } from '../eval/metrics/metric.ts
 import { FORCE_FLAG, MAX_LENGTH_FLAG, commandLineCheck, listenForStop, missingFlag, out, err, tokenizerFlag } from './command.ts';
 import { createTrainingProgress } from './training-progress.ts';
 import { formatMB, times100 } from '../units.ts';
+import { SIZED_STUDENT_FORMS, writtenAsPath } from '../train/students/spec.ts';
 import { devScoreText, undefinedScoreText } from '../train/dev-score-words.ts';
 
 /** Flags of both commands. */
@@ -126,9 +127,6 @@ export async function trainingFlags(y: Argv, tokenizerFrom: string): Promise<Arg
     .option('force', FORCE_FLAG)
     .option('json', { type: 'boolean', default: false, describe: 'print the lineage record (OUT.json) as JSON instead of the summary' });
 }
-
-/** The --student forms other than a model path and every-other, as --help and the refusal of an unknown one name them. */
-const SIZED_STUDENT_FORMS = 'bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H[,embedding=E][,mlp=M]';
 
 /** The --student forms other than a model path, as --help names them. */
 const STUDENT_FORMS = `every-other, ${SIZED_STUDENT_FORMS}`;
@@ -277,7 +275,7 @@ export async function checkStudentSpec(spec: string): Promise<void> {
   if (students.isStudentSpec(spec)) commandLineCheck(() => students.checkStudentSpec(spec, `--student ${quotedText(spec)}`));
   else if (!existsSync(spec)) {
     // (a spec written as a path, with a folder or an .onnx name, is a missing model, not a mistyped form)
-    if (/[\\/]|\.onnx$/i.test(spec)) throw new SettingsError(`--student ${spec}: no such file or folder`);
+    if (writtenAsPath(spec)) throw new SettingsError(`--student ${spec}: no such file or folder`);
     // (in the words of every choice, the value as a shell takes it: '--student ever-other: not a model path, …' showed it bare;
     // a usage mistake, as a bert:… spec's form is: README's exit 2 for a --student spec's form, where it exited 1 as a
     // file that could not be read)

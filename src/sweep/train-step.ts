@@ -17,6 +17,7 @@
  * first step). Paths resolve against the sweep file's folder. Ranges are the library's (`checkSettings`). The
  * general stage (stage, corpus) is not a sweep step. A step may not follow quantize (training reads float weights).
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   choiceProblem,
@@ -45,6 +46,7 @@ import {
 import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
 import { isHubRef, parseHubRef } from '../hub/index.ts';
 import { checkStudentSpec, isStudentSpec } from '../train/students/index.ts';
+import { SIZED_STUDENT_FORMS, writtenAsPath } from '../train/students/spec.ts';
 import { INTERMEDIATE_PRESETS, isLayerMapForm, LAYER_MAP_NAMES, parseLayerMap, parseMatches, repeatedLayerPair } from '../train/intermediate.ts';
 import { embeddingLrExpected, parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { POOL_THREADS_RANGE } from '../runtime/threads.ts';
@@ -433,6 +435,10 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
         throw new StepSettingError('', settingKeys(bilstmIntermediateRefusal({ stage: 'task' }).message));
     } else {
       const path = isHubRef(spec) ? spec : resolve(base, spec);
+      // (neither a form nor an existing model, and not written as a path: a value outside the forms, refused as the
+      // command line refuses it, in a file's words, where it was said to be a missing model)
+      if (!isHubRef(spec) && !existsSync(path) && !writtenAsPath(spec))
+        throw new StepSettingError('student', choiceProblem(spec, ['every-other'], { from: 'file', or: `a model path, ${SIZED_STUDENT_FORMS}` }));
       try {
         if (isHubRef(path)) parseHubRef(path);
         else locateModel(path);

@@ -106,6 +106,12 @@ describe('train / distill steps in a sweep file', () => {
       [distill({ student: 'models/nothing-here' })],
       /settings\.student: .*no such file or folder \(a student is every-other, bert:…, bilstm:… or a model path\)$/,
     ],
+    // (text of no form and not written as a path, a typo of every-other: outside the forms, as --student refuses it, in
+    // a file's words, where it was said to be a missing model in the sweep file's folder)
+    [
+      [distill({ student: 'ever-other' })],
+      /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.student: expected one of every-other, or a model path, bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H\[,embedding=E\]\[,mlp=M\], got string "ever-other"$/,
+    ],
     [[distill({ task: 'sst-3' })], /settings\.task: unknown task 'sst-3'\. Did you mean 'SST-2'/],
     [[distill({ task: 'MRPC' })], /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.task: MRPC is not a task of model 'tiny-sst2'/],
     [

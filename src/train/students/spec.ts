@@ -8,6 +8,21 @@
 import { integerText, SettingsError, quotedText } from '../../errors.ts';
 
 /**
+ * The student forms other than a model path and every-other, as --help, the command line's refusal of a student of
+ * none of the forms and a sweep file's name them.
+ */
+export const SIZED_STUDENT_FORMS = 'bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H[,embedding=E][,mlp=M]';
+
+/**
+ * Whether a student that is neither a spec nor an existing model is written as a path (a folder in it, an .onnx name):
+ * a missing model, said to be missing, where other text (`ever-other`) is a value outside the forms, refused listing
+ * them (SIZED_STUDENT_FORMS), on the command line and in a sweep file alike.
+ */
+export function writtenAsPath(spec: string): boolean {
+  return /[\\/]|\.onnx$/i.test(spec);
+}
+
+/**
  * How a message names student `spec` in library code, before its fault (`student 'bert:layers=x'`); a caller that names
  * the spec otherwise (a flag, a sweep file's setting) gives its own frame to checkStudentSpec.
  */
