@@ -140,9 +140,10 @@ function givenBy(env: NodeJS.ProcessEnv, names: readonly string[], otherwise: st
  * value, any other kept as written; where a value a shell did not expand (a Dockerfile's `ENV HF_HOME=~/hf`, a quoted
  * `'~/hf'`) named a folder `~` in the working folder, another cache than huggingface_hub's. A name is ASCII letters,
  * digits and `_` (Python's `\w` under re.ASCII, as expandvars compiles it): `$DISKé` is `$DISK` and `é`. `variable`
- * names where `path` comes from, for userHome's refusal.
+ * names where `path` comes from, for userHome's refusal. bert-compress's own cache variables are read so too
+ * (defaultCacheDir: XDG_CACHE_HOME is one value for both caches).
  */
-function expandedPath(path: string, env: NodeJS.ProcessEnv, variable: string): string {
+export function expandedPath(path: string, env: NodeJS.ProcessEnv, variable: string): string {
   const tilde = /^~([^/]*)/.exec(path);
   let expanded = path;
   if (tilde) {

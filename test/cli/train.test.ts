@@ -214,6 +214,12 @@ describe('compress train / distill: --help', () => {
       expect(defaultCacheDir({ BERT_COMPRESS_CACHE: '', XDG_CACHE_HOME: '/xdg' })).toBe('/xdg/bert-compress');
       expect(defaultCacheDir({ BERT_COMPRESS_CACHE: ' ', XDG_CACHE_HOME: ' ' })).toBe(join(homedir(), '.cache', 'bert-compress'));
       expect(defaultCacheDir({ BERT_COMPRESS_CACHE: ' /c ' })).toBe('/c');
+      // (a `~` or `$NAME` no shell expanded, `ENV XDG_CACHE_HOME=~/.cache`: the home folder's, as the hub cache reads the
+      // same variable, where a folder `~` was made in the working folder)
+      expect(defaultCacheDir({ HOME: '/h', XDG_CACHE_HOME: '~/.cache' })).toBe('/h/.cache/bert-compress');
+      expect(defaultCacheDir({ HOME: '/h', BERT_COMPRESS_CACHE: '~/bc' })).toBe('/h/bc');
+      expect(defaultCacheDir({ HOME: '/h', XDG_CACHE_HOME: '$DISK/c', DISK: '/d' })).toBe('/d/c/bert-compress');
+      expect(() => defaultCacheDir({ XDG_CACHE_HOME: '~nobody-here/c' })).toThrow(/^'~nobody-here\/c' \(XDG_CACHE_HOME\): no user 'nobody-here' is known here/);
     } finally {
       vi.unstubAllEnvs();
     }
