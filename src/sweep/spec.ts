@@ -222,6 +222,10 @@ function parseModel(f: Fields, raw: unknown, at: string, base: string, calibrati
   // An hf:org/name[@revision] reference stays as written; the plan downloads it (and records its commit).
   const path = isHubRef(given) ? f.attempt(`${at}.path`, () => parseHubRef(given)).text : resolve(base, given);
   if (!isHubRef(path)) f.attempt(`${at}.path`, () => locateModel(path));
+  // (a model written as its path alone names no tasks, which every model needs: said in the form the file gave it)
+  if (typeof raw === 'string') {
+    f.fail(at, `a path alone (${valueAndKind(raw, 'file')}) names no GLUE tasks: write {path: …, tasks: [SST-2]}, with the tasks its points are scored on`);
+  }
   const tasks = f
     .list(m.tasks, `${at}.tasks`)
     .flatMap((t, i) => f.attempt(`${at}.tasks[${i}]`, () => lookupTasks(f.string(t, `${at}.tasks[${i}]`)).map(sweptTask)));

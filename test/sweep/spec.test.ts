@@ -124,6 +124,13 @@ describe('sweep file', () => {
     [{ models: [{ path: 'models/none', tasks: ['SST-2'] }] }, /^tiny\.yaml: models\[0\]\.path: .*no such file or folder/],
     [{ models: [{ path: 'models/tiny-sst2', tasks: ['sst-3'] }] }, /^tiny\.yaml: models\[0\]\.tasks\[0\]: unknown task 'sst-3'\. Did you mean 'SST-2'/],
     [{ models: [{ path: 'models/tiny-sst2' }] }, /^tiny\.yaml: models\[0\]\.tasks: missing/],
+    // (a model written as its path alone: what it lacks, in the file's form, where it said 'models[0].tasks: missing'
+    // of a mapping the file does not hold)
+    [
+      { models: ['models/tiny-sst2'] },
+      /^tiny\.yaml: models\[0\]: a path alone \(string "models\/tiny-sst2"\) names no GLUE tasks: write \{path: …, tasks: \[SST-2\]\}, with the tasks its points are scored on$/,
+    ],
+    [{ models: ['models/none'] }, /^tiny\.yaml: models\[0\]\.path: .*no such file or folder/],
     // (AX beside MNLI, as an MNLI model is used for it: refused where it is named, not as a second task to train on)
     [
       { models: [{ path: 'models/tiny-sst2', tasks: ['MNLI', 'AX'] }], pipelines: [{ name: 'kd', steps: [{ pass: 'distill', settings: { epochs: 1 } }] }] },
