@@ -280,7 +280,8 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   /**
    * Looks at every pending point; a QueueError once Redis has not answered for `unreachableMs`, counted from its last
    * answer to a look or to the connection's handshake: a look that fails just after 'connected again' (its command sent
-   * in the outage) is no minute without an answer, where it gave up saying 'no answer for 62 s'.
+   * in the outage) is no minute without an answer, where it gave up saying 'no answer for 62 s'. A look that fails once
+   * the call was told to stop ends it as stopped, where past `unreachableMs` it threw the refusal (exit 1, not 130).
    */
   const rescan = async (): Promise<void> => {
     try {
@@ -305,6 +306,8 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       const why = connection.problem || connectionProblem(e);
       if (why !== connection.problem) log(`queue ${address.display}: ${why}; waiting for it`);
       connection.problem = why;
+      // (told to stop while the look waited: a stop with Redis out of reach, as any other, not a refusal of Redis's silence)
+      if (opts.signal?.aborted) return;
       const silentMs = Date.now() - Math.max(lastContact, connection.answeredAt);
       if (silentMs > unreachableMs) throw new QueueError(unreachableLine(address.display, Math.round(silentMs / 1000), why, summary.ran + previous.size));
     }

@@ -141,6 +141,28 @@ describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${own
     expect([summary.left, summary.unreachable]).toEqual([keys.length, 'ECONNREFUSED']);
   }, 60_000);
 
+  it("stopped while a look waits for a Redis out of reach past its unreachableMs: it stops as stopped, where the look's failure then ended it as Redis's silence (a QueueError, exit 1 for a Ctrl-C)", async () => {
+    await redis.kill();
+    await redis.start();
+    const stop = new AbortController();
+    const running = runQueuedSweep({
+      file: t.sweepFile,
+      store: join(t.root, 'stopped-silent.sqlite'),
+      queue: redis.url(),
+      // (a look starts 0.2 s after Redis went away and waits 5 s for its answer, past the 1 s bound: told to stop meanwhile)
+      unreachableMs: 1_000,
+      rescanMs: 200,
+      signal: stop.signal,
+      onEvent: (e) => {
+        if (e.type !== 'log') return;
+        if (e.line.startsWith('queued')) void redis.kill();
+        else if (/^queue redis:\/\/127\.0\.0\.1:\d+\/0: ECONNREFUSED/.test(e.line)) stop.abort();
+      },
+    });
+    const summary = await running;
+    expect([summary.left, summary.unreachable]).toEqual([keys.length, 'ECONNREFUSED']);
+  }, 60_000);
+
   it("out of reach: the coordinator says the problem once, where its own looks' timeout ('no answer within 5 s; waiting for it') and the problem took turns every few seconds", async () => {
     await redis.kill();
     await redis.start();
