@@ -565,7 +565,8 @@ function warnLabelsOnce(file: string, what: string): void {
  * later key of the same id wins), each name a string; its size is the label count, a `num_labels` that differs
  * (whatever it holds: `"2"`, 0) overwritten, with one warning line on stderr (once per process: warnLabelsOnce). An empty id2label is
  * refused (transformers reads it as no labels, a classifier of no outputs), and so is a num_labels that is not a
- * positive integer without one (transformers fails on `"2"` and builds no classifier for 0). Without either, the count
+ * positive integer without one (transformers fails on `"2"` and on null, and builds no classifier for 0); with one, num_labels
+ * null is ignored, as transformers pops it. Without either, the count
  * is null (2 by transformers' default: the caller's). The model's own classifier (graph output or weights) is checked
  * against the count by its readers. A `label2id` that disagrees with id2label is warned of (so too): id2label
  * is read. `fail` throws the reader's one-line error.
@@ -574,7 +575,9 @@ export function configLabels(j: Record<string, unknown>, file: string, fail: Fai
   const n = j.num_labels;
   const id2label = configId2label(j, fail);
   if (id2label === null) {
-    if (n === undefined || n === null) return { id2label: null, numLabels: null };
+    if (n === undefined) return { id2label: null, numLabels: null };
+    // (null without id2label: transformers' num_labels setter fails on range(None), refused naming the key: hfValue)
+    hfValue(j, 'num_labels', 2, fail);
     const problem = intProblem('num_labels', n, 1);
     if (problem !== undefined) fail(problem);
     return { id2label: null, numLabels: n as number };

@@ -146,6 +146,9 @@ describe('Hugging Face config.json', () => {
       [{ model_type: 'roberta' }, 'pad_token_id', '1'],
       [{ model_type: 'roberta' }, 'vocab_size', '50265'],
       [{ model_type: 'electra' }, 'embedding_size', '128'],
+      // (no id2label: transformers' num_labels setter runs range(None))
+      [{}, 'num_labels', '2'],
+      [{ model_type: 'roberta' }, 'num_labels', '2'],
     ];
     for (const [json, key, fallback] of nulls)
       expect(() => configFromHuggingFace({ ...json, [key]: null })).toThrow(
@@ -153,6 +156,8 @@ describe('Hugging Face config.json', () => {
           `config.json: ${key}: null, which transformers keeps as None, not as its default (${fallback}), and then fails to build or run the model: give a value or leave the key out`,
         ),
       );
+    // beside an id2label, transformers pops num_labels unread: null stays accepted, the labels id2label's
+    expect(configFromHuggingFace({ num_labels: null, id2label: { 0: 'a', 1: 'b', 2: 'c' } }).numLabels).toBe(3);
     expect(() => configFromHuggingFace({ id2label: { 0: 'a', 2: 'b' } })).toThrow("id2label keys must be the label ids 0..1 (got '2')");
     expect(() => configFromHuggingFace([1, 2])).toThrow('config.json: not a JSON object');
   });
