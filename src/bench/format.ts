@@ -50,7 +50,7 @@ export function formatBench(r: BenchResult): string[] {
     ? `; --max-time ${r.maxSeconds} s: ${timedOut ? "a shape's runs stopped once its share was spent (runs column)" : "no shape's runs stopped for it"}`
     : '';
   out.push(
-    `runs: ${budget ? 'at most ' : ''}${r.repeats} timed per model and shape after ${budget ? 'at most ' : ''}${r.warmup} warm-up${withBase ? ', interleaved with the baseline' : ''}${r.spinning === false ? ' (onnxruntime threads not spin-waiting, so neither session slows the other)' : ''}${budgetNote}`,
+    `runs: ${budget ? 'at most ' : ''}${groupedDigits(r.repeats)} timed per model and shape after ${budget ? 'at most ' : ''}${groupedDigits(r.warmup)} warm-up${withBase ? ', interleaved with the baseline' : ''}${r.spinning === false ? ' (onnxruntime threads not spin-waiting, so neither session slows the other)' : ''}${budgetNote}`,
   );
   if (r.keptRuns)
     out.push(

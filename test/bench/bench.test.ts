@@ -379,7 +379,7 @@ describe('bench --max-time', () => {
     expect(text[1]).toMatch(/^batch {2}seq {2}runs {2}p50 ms/);
     expect(text[3]).toMatch(/^ +1 +8 +1 +\d/);
     expect(text.join('\n')).toMatch(
-      /^runs: at most 1000 timed per model and shape after at most 1000000000 warm-up, .*; --max-time 1e-9 s: a shape's runs stopped once its share was spent \(runs column\)$/m,
+      /^runs: at most 1,000 timed per model and shape after at most 1,000,000,000 warm-up, .*; --max-time 1e-9 s: a shape's runs stopped once its share was spent \(runs column\)$/m,
     );
     // without a budget: no runs column, no note
     const plain = formatBench({ ...r, maxSeconds: undefined });
