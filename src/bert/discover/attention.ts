@@ -6,6 +6,8 @@
  *
  * The matcher walks back from the Softmax through Div / Mul / Add / Where to the Q·Kᵀ MatMul, through the
  * Transposes (and any scaling of Q or K) to the head-splitting Reshapes, and on to the Q, K and V projections;
+ * a scaling of Q or K may be computed from the head size the graph reads off a head's shape (torch's
+ * scaled_dot_product_attention without a scale multiplies Q and Kᵀ by Sqrt(1 / Sqrt(Cast(Slice(Shape(Q), -1)))));
  * then forward from the context MatMul through Transposes and Reshapes to the output projection. The head count and
  * head size come from the split Reshape's target shape; every constant holding the head count or the attention width
  * is recorded (HeadShapeConstant), with the nodes of this layer that read it.
@@ -62,7 +64,76 @@ interface HeadPath {
   reshape: Node;
   /** Composite permutation of the Transposes on the way (output dim i = Reshape output dim perm[i]). */
   perm: number[];
+  /** The operand is the head's values divided by scale · headSize^headSizePower. */
   scale: number;
+  headSizePower: number;
+  /** The values whose shape's last axis gave the head size in the scaling (see headSizeScalar). */
+  sizeOf: string[];
+}
+
+/** A number computed from constants and the last axis of some values' shapes: c · (that axis)^e. */
+interface HeadSizeScalar {
+  c: number;
+  e: number;
+  sizeOf: string[];
+}
+
+/** The last axis of `value`'s shape as the graph reads it: Slice(Shape(x), [-1], [end]) or Gather(Shape(x), -1). */
+function lastAxisOf(ctx: GraphContext, p: Node): string | undefined {
+  const shape = ctx.producerOf(p.inputs[0]);
+  if (shape?.domain !== '' || shape.opType !== 'Shape' || shape.attributes.start !== undefined || shape.attributes.end !== undefined) return undefined;
+  const one = (v: string | undefined) => {
+    const xs = v ? ctx.constNumbers(v) : undefined;
+    return xs?.length === 1 ? xs[0] : undefined;
+  };
+  if (p.opType === 'Gather') return (attrInt(p, 'axis') ?? 0) === 0 && one(p.inputs[1]) === -1 ? shape.inputs[0] : undefined;
+  if (p.opType !== 'Slice' || p.inputs.length < 3) return undefined;
+  const end = one(p.inputs[2]);
+  const axes = p.inputs[3] ? one(p.inputs[3]) : 0;
+  const steps = p.inputs[4] ? one(p.inputs[4]) : 1;
+  return one(p.inputs[1]) === -1 && end !== undefined && end >= 2 ** 31 - 1 && axes === 0 && steps === 1 ? shape.inputs[0] : undefined;
+}
+
+/**
+ * A scalar computed from constants and the last axis of values' shapes through Sqrt / Reciprocal / Cast / Div / Mul
+ * (torch's scaled_dot_product_attention without a scale: 1 / Sqrt(Cast(Slice(Shape(query), -1)))); undefined for
+ * anything else.
+ */
+function headSizeScalar(ctx: GraphContext, value: string, depth = 0): HeadSizeScalar | undefined {
+  const c = ctx.foldScalar(value);
+  if (c !== undefined) return { c, e: 0, sizeOf: [] };
+  const p = ctx.producerOf(value);
+  if (depth > 8 || p?.domain !== '') return undefined;
+  const a = () => headSizeScalar(ctx, p.inputs[0], depth + 1);
+  const b = () => headSizeScalar(ctx, p.inputs[1], depth + 1);
+  switch (p.opType) {
+    case 'Slice':
+    case 'Gather': {
+      const x = lastAxisOf(ctx, p);
+      return x === undefined ? undefined : { c: 1, e: 1, sizeOf: [x] };
+    }
+    case 'Cast':
+      return a();
+    case 'Sqrt': {
+      const x = a();
+      return x && { c: Math.sqrt(x.c), e: x.e / 2, sizeOf: x.sizeOf };
+    }
+    case 'Reciprocal': {
+      const x = a();
+      return x && { c: 1 / x.c, e: -x.e, sizeOf: x.sizeOf };
+    }
+    case 'Div':
+    case 'Mul': {
+      const x = a();
+      const y = x && b();
+      if (!x || !y) return undefined;
+      return p.opType === 'Div'
+        ? { c: x.c / y.c, e: x.e - y.e, sizeOf: [...x.sizeOf, ...y.sizeOf] }
+        : { c: x.c * y.c, e: x.e + y.e, sizeOf: [...x.sizeOf, ...y.sizeOf] };
+    }
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -126,11 +197,13 @@ export function traceScores(ctx: GraphContext, value: string, depth = 0): Scores
 function traceHeadPath(ctx: GraphContext, value: string): HeadPath | undefined {
   let perm = [0, 1, 2, 3];
   let scale = 1;
+  let headSizePower = 0;
+  const sizeOf: string[] = [];
   let v = value;
   for (let i = 0; i < 10; i++) {
     const p = ctx.producerOf(v);
     if (p?.domain !== '') return undefined;
-    if (p.opType === 'Reshape') return { reshape: p, perm, scale };
+    if (p.opType === 'Reshape') return { reshape: p, perm, scale, headSizePower, sizeOf };
     if (p.opType === 'Transpose') {
       const pp = attrInts(p, 'perm');
       if (pp?.length !== 4) return undefined;
@@ -139,11 +212,13 @@ function traceHeadPath(ctx: GraphContext, value: string): HeadPath | undefined {
     } else if (p.opType === 'Cast') {
       v = p.inputs[0];
     } else if (p.opType === 'Div' || p.opType === 'Mul') {
-      const scalarAt = [0, 1].find((j) => ctx.foldScalar(p.inputs[j]) !== undefined);
-      if (scalarAt === undefined) return undefined;
-      const c = ctx.foldScalar(p.inputs[scalarAt])!;
-      if (p.opType === 'Div' && scalarAt !== 1) return undefined;
+      const scalars = [0, 1].map((j) => headSizeScalar(ctx, p.inputs[j]));
+      const scalarAt = scalars.findIndex((x) => x !== undefined);
+      if (scalarAt < 0 || (p.opType === 'Div' && scalarAt !== 1)) return undefined;
+      const { c, e, sizeOf: of } = scalars[scalarAt]!;
       scale = p.opType === 'Div' ? scale * c : scale / c;
+      headSizePower = p.opType === 'Div' ? headSizePower + e : headSizePower - e;
+      sizeOf.push(...of);
       v = p.inputs[1 - scalarAt];
     } else {
       return undefined;
@@ -214,6 +289,7 @@ export class AttentionMatcher {
     }
     const width = q.match.linear.outFeatures;
     const { heads, headSize } = this.headGeometry(where, [q, k, v], width);
+    this.checkHeadSizeReads(where, [qPath, kPath, vPath]);
 
     const out = this.outputProjection(where, context);
     const constants = new ConstantCollector();
@@ -236,7 +312,7 @@ export class AttentionMatcher {
         output: out.linear,
         softmax: softmax.name,
         headShapeConstants: constants.list(),
-        scale: scores.scale * qPath.scale * kPath.scale,
+        scale: scores.scale * qPath.scale * kPath.scale * headSize ** (qPath.headSizePower + kPath.headSizePower),
       },
       input,
       anchor: softmax,
@@ -315,6 +391,22 @@ export class AttentionMatcher {
     }
     const shape = shapeSuffix(ctx, path.reshape.inputs[1], path.reshape);
     return { match, path, shape, heads: known(shape.at(-2)), headSize: known(shape.at(-1)) };
+  }
+
+  /**
+   * A scaling of Q or K computed from a shape's last axis reads the head size only when the shape is that of Q, K or V
+   * split into heads, head size last (a Transpose that keeps the last axis, as torch's Shape(query) does).
+   */
+  private checkHeadSizeReads(where: string, paths: HeadPath[]): void {
+    const reshapes = paths.map((p) => p.reshape);
+    for (const value of paths.flatMap((p) => p.sizeOf)) {
+      const t = traceHeadPath(this.ctx, value);
+      if (!t || !reshapes.includes(t.reshape) || t.perm[3] !== 3) {
+        this.ctx.refuse(
+          `${where}: Q or K is scaled by a number read off the shape of ${quotedText(value)}, which is not Q, K or V split into heads with the head size last`,
+        );
+      }
+    }
   }
 
   /** Head count and size, agreed by the Q, K and V Reshapes and the projection width. */

@@ -1,0 +1,88 @@
+/**
+ * Attention as torch exports scaled_dot_product_attention (transformers' SDPA attention): no division of the scores;
+ * Q and Kᵀ are each multiplied by Sqrt(scale) before their MatMul, where the scale is 1 / Sqrt(Cast(Slice(Shape(Q),
+ * [-1], [INT64_MAX]))) when no scale was passed (transformers 4.41–4.47), or a constant when one was.
+ */
+import { describe, expect, it } from 'vitest';
+import { rebuildCanonical } from '../../src/bert/canonical.ts';
+import { findBert } from '../../src/bert/discover.ts';
+import { NotBertError } from '../../src/errors.ts';
+import { cloneModel, DataType, type Model } from '../../src/onnx/index.ts';
+import { float32Tensor, int64Tensor } from '../../src/onnx/tensor.ts';
+import { batchLogits, maxRowDiff, onnxNode, paddedBatch, tinyBert } from '../helpers/models.ts';
+
+/** Q heads 6 wide: a scale read as sqrt(8) (the tiny default) or as 1 would show. */
+const CONFIG = { hiddenSize: 24, numHeads: 4, intermediateSize: 32 };
+
+/**
+ * `model` with each layer's Div of the scores replaced by torch's SDPA scaling of Q and Kᵀ: the scale from the shape
+ * of `shapeOf` ('q': Q split into heads, as torch writes; 'kT': Kᵀ, whose last axis is the sequence), or a constant.
+ */
+function sdpaScaled(model: Model, scale: 'q' | 'kT' | 'constant'): Model {
+  const m = cloneModel(model);
+  const g = m.graph;
+  g.initializers.set('sdpa_start', int64Tensor('sdpa_start', [1], [-1]));
+  g.initializers.set('sdpa_end', int64Tensor('sdpa_end', [1], [9223372036854775807n]));
+  g.initializers.set('sdpa_one', float32Tensor('sdpa_one', [1], [1]));
+  g.initializers.set('sdpa_scale', float32Tensor('sdpa_scale', [], [1 / Math.sqrt(CONFIG.hiddenSize / CONFIG.numHeads)]));
+  const softmaxes = g.nodes.filter((n) => n.opType === 'Softmax');
+  expect(softmaxes).toHaveLength(2);
+  for (const [l, softmax] of softmaxes.entries()) {
+    const add = g.nodes.find((n) => n.outputs[0] === softmax.inputs[0])!;
+    const div = g.nodes.find((n) => n.opType === 'Div' && n.outputs[0] === add.inputs[0])!;
+    const qk = g.nodes.find((n) => n.opType === 'MatMul' && n.outputs[0] === div.inputs[0])!;
+    const [q, kT] = qk.inputs;
+    const p = `sdpa${l}`;
+    const nodes = [];
+    let s = 'sdpa_scale';
+    if (scale !== 'constant') {
+      nodes.push(
+        onnxNode(`${p}/Shape`, 'Shape', [scale === 'q' ? q : kT], [`${p}/shape`]),
+        onnxNode(`${p}/Slice`, 'Slice', [`${p}/shape`, 'sdpa_start', 'sdpa_end'], [`${p}/last`]),
+        onnxNode(`${p}/Cast`, 'Cast', [`${p}/last`], [`${p}/lastf`], { to: { type: 'int', value: DataType.FLOAT } }),
+        onnxNode(`${p}/Sqrt`, 'Sqrt', [`${p}/lastf`], [`${p}/root`]),
+        onnxNode(`${p}/Div`, 'Div', ['sdpa_one', `${p}/root`], [`${p}/scale`]),
+      );
+      s = `${p}/scale`;
+    }
+    nodes.push(
+      onnxNode(`${p}/Sqrt_1`, 'Sqrt', [s], [`${p}/factor`]),
+      onnxNode(`${p}/Mul`, 'Mul', [q, `${p}/factor`], [`${p}/q`]),
+      onnxNode(`${p}/Mul_1`, 'Mul', [kT, `${p}/factor`], [`${p}/k`]),
+    );
+    qk.inputs = [`${p}/q`, `${p}/k`];
+    add.inputs[0] = qk.outputs[0];
+    g.nodes.splice(g.nodes.indexOf(div), 1);
+    g.nodes.splice(g.nodes.indexOf(qk), 0, ...nodes);
+  }
+  return m;
+}
+
+describe('attention scaled as torch exports scaled_dot_product_attention', () => {
+  const model = tinyBert(CONFIG, { seed: 4 });
+  const batch = paddedBatch([7, 4, 1, 6], 128);
+
+  for (const scale of ['q', 'constant'] as const) {
+    it(`reads the scale ${scale === 'q' ? "off Q's shape" : 'as a constant'} as sqrt(head size), and rebuilds the same logits`, async () => {
+      const sdpa = sdpaScaled(model, scale);
+      const expected = (await batchLogits(model, batch)).rows;
+      expect(maxRowDiff((await batchLogits(sdpa, batch)).rows, expected)).toBeLessThan(1e-5);
+      const s = findBert(sdpa);
+      expect(s.layers.map((l) => [l.attention?.numHeads, l.attention?.headSize])).toEqual([
+        [4, 6],
+        [4, 6],
+      ]);
+      for (const l of s.layers) expect(l.attention?.scale).toBeCloseTo(Math.sqrt(6), 5);
+      // the canonical rebuild (what training differentiates) computes the same logits
+      expect(maxRowDiff((await batchLogits(rebuildCanonical(sdpa), batch)).rows, expected)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('refuses a scale read off the shape of Kᵀ (its last axis is the sequence) in one line', () => {
+    const sdpa = sdpaScaled(model, 'kT');
+    expect(() => findBert(sdpa, { label: 'm.onnx' })).toThrow(NotBertError);
+    expect(() => findBert(sdpa, { label: 'm.onnx' })).toThrow(
+      /^m\.onnx: attention at Softmax '[^']+': Q or K is scaled by a number read off the shape of '[^']+', which is not Q, K or V split into heads with the head size last$/,
+    );
+  });
+});
