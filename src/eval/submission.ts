@@ -5,10 +5,10 @@
  * for MNLI, QNLI, RTE and AX, and a score with three decimals for STS-B, clipped to the task's range [0, 5] (the
  * server takes no score outside it; the metrics are computed on the model's own scores).
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { checkOutputFiles } from '../destination.ts';
 import { UserError } from '../errors.ts';
-import { writeFilesAtomic } from '../files.ts';
+import { removeStaleTemporariesIn, writeFilesAtomic } from '../files.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import { countMissingPredictions } from './metrics/index.ts';
 
@@ -60,7 +60,8 @@ export function submissionText(p: TaskPredictions): string {
 }
 
 /**
- * Writes `<dir>/<task>.tsv` for each task, atomically and as one; returns the paths written. A task with an example the model gave
+ * Writes `<dir>/<task>.tsv` for each task, atomically and as one (removing the temporaries of those files a killed
+ * earlier run left); returns the paths written. A task with an example the model gave
  * non-finite scores for (a NaN prediction) is a UserError before any file is written: the server takes no 'NaN' row,
  * and any label put in its place would be made up.
  */
@@ -76,6 +77,12 @@ export function writeSubmission(dir: string, results: readonly TaskPredictions[]
   }
   // (as one: a file that cannot be written leaves the others as they were)
   const files = results.map((r) => [submissionFile(dir, r.task), submissionText(r)] as const);
+  // what an earlier run killed while writing them left beside them (`SST-2.tsv.PID.RANDOM.tmp`), which a folder zipped
+  // for the server would carry
+  removeStaleTemporariesIn(
+    dir,
+    files.map(([file]) => basename(file)),
+  );
   writeFilesAtomic(files);
   return files.map(([file]) => file);
 }
