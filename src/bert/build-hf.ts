@@ -9,7 +9,7 @@ import { join, normalize, isAbsolute, sep } from 'node:path';
 import { DataError, errorLine, fsReason, counted, groupedDigits, quotedText } from '../errors.ts';
 import { someNames } from '../some-names.ts';
 import type { Model } from '../onnx/index.ts';
-import { UNREADABLE_WEIGHT_FILES } from '../onnx/locate.ts';
+import { unreadableWeightFiles } from '../onnx/locate.ts';
 import { nonFiniteValues } from '../onnx/tensor.ts';
 import { parseJsonText, writeFileAtomic } from '../files.ts';
 import { type BertConfig, type BertFamily, configFromHuggingFace, configToHuggingFace, type ExtendedBertConfig, familyOf } from './config.ts';
@@ -98,12 +98,11 @@ function checkpointShards(dir: string): { files: string[]; weightMap?: Record<st
       `${dir}: has the shards ${someNames(shards, 4)} but not their index model.safetensors.index.json (nor model.safetensors): copy the index beside them`,
     );
   }
-  for (const pickled of UNREADABLE_WEIGHT_FILES) {
-    if (existsSync(join(dir, pickled))) {
-      throw new DataError(
-        `${dir}: has ${pickled} but no model.safetensors; bert-compress reads only safetensors (convert the checkpoint to safetensors first)`,
-      );
-    }
+  const pickled = unreadableWeightFiles(listedFiles(dir));
+  if (pickled.length) {
+    throw new DataError(
+      `${dir}: has ${someNames(pickled, 4)} but no model.safetensors; bert-compress reads only safetensors (convert the checkpoint to safetensors first)`,
+    );
   }
   const onnx = ['model.onnx', join('onnx', 'model.onnx')].find((f) => existsSync(join(dir, f)));
   throw new DataError(

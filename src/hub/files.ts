@@ -4,7 +4,8 @@
  * else `model.safetensors.index.json` (its shards are added once it is read). A repo with only pickled or other
  * framework weights is refused.
  */
-import { TOKENIZER_FILES, UNREADABLE_WEIGHT_FILES } from '../onnx/locate.ts';
+import { TOKENIZER_FILES, unreadableWeightFiles } from '../onnx/locate.ts';
+import { someNames } from '../some-names.ts';
 import { HubError } from './errors.ts';
 
 /** The tokenizer files downloaded: a model folder's (its SentencePiece model among them). */
@@ -48,10 +49,10 @@ export function selectFiles(available: readonly string[], label: string, prefer:
   }
   if (has.has(SAFETENSORS_FILE)) return { files: [...files, SAFETENSORS_FILE], weights: 'safetensors' };
   if (has.has(SAFETENSORS_INDEX)) return { files: [...files, SAFETENSORS_INDEX], weights: 'sharded' };
-  const other = UNREADABLE_WEIGHT_FILES.find((f) => has.has(f));
+  const other = unreadableWeightFiles(available);
   throw new HubError(
-    other
-      ? `${label}: the repo has ${other} but no model.safetensors (nor onnx/model.onnx); bert-compress reads only safetensors or ONNX weights`
+    other.length
+      ? `${label}: the repo has ${someNames(other, 4)} but no model.safetensors (nor onnx/model.onnx); bert-compress reads only safetensors or ONNX weights`
       : `${label}: the repo has no model.safetensors, model.safetensors.index.json nor onnx/model.onnx`,
   );
 }

@@ -25,7 +25,7 @@ import {
   selectFiles,
   shardsOfIndex,
 } from './files.ts';
-import { UNREADABLE_WEIGHT_FILES } from '../onnx/locate.ts';
+import { unreadableWeightFiles } from '../onnx/locate.ts';
 import { externalDataLocations } from '../onnx/identity.ts';
 import { type FetchLike, HubConnectionError, type RequestContext, hubFetch, hubHeaders, httpError } from './http.ts';
 import { type HubRef, parseHubRef, shortCommitHint } from './ref.ts';
@@ -122,11 +122,12 @@ export function cachedSnapshot(
   // or a pickle, may be all that was downloaded of a repo that has the others: said as the cache's gap too)
   const wanted = prefer === 'safetensors' ? [SAFETENSORS_FILE, SAFETENSORS_INDEX] : WEIGHT_FILES;
   if (!present.some((f) => wanted.includes(f))) {
-    const held = present.filter((f) => WEIGHT_FILES.includes(f) || UNREADABLE_WEIGHT_FILES.includes(f));
-    const holds = held.includes(ONNX_FILE)
+    // (pickled, TensorFlow or Flax weights and their shards: unreadableWeightFiles, as the repo's refusal lists them)
+    const unreadable = unreadableWeightFiles(present);
+    const holds = present.includes(ONNX_FILE)
       ? `; it holds ${ONNX_FILE}, which compress, eval and inspect read as it is`
-      : held.length > 0
-        ? `; it holds ${held.join(', ')}, which bert-compress does not read`
+      : unreadable.length > 0
+        ? `; it holds ${someNames(unreadable, 4)}, which bert-compress cannot read`
         : '';
     throw lacks(`${prefer === 'safetensors' ? 'the checkpoint to export' : 'its weights'} (${wanted.join(', ')}${holds})`);
   }

@@ -10,6 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fsReason, ModelLoadError } from '../errors.ts';
 import { checkStringOption } from '../library-args.ts';
 import { shellWord } from '../shell-word.ts';
+import { someNames } from '../some-names.ts';
 
 /**
  * The SentencePiece models a Hugging Face repo may hold beside (or instead of) its tokenizer.json (XLM-R's and
@@ -56,6 +57,15 @@ export const UNREADABLE_WEIGHT_FILES: readonly string[] = [
 /** A shard of a checkpoint of UNREADABLE_WEIGHT_FILES, as transformers names them: pytorch_model-00001-of-00002.bin. */
 const UNREADABLE_SHARD = /^(pytorch_model-\d+-of-\d+\.bin|tf_model-\d+-of-\d+\.h5|flax_model-\d+-of-\d+\.msgpack)$/;
 
+/**
+ * The names among `names` (a folder's or a repo's files) of weights bert-compress cannot read: UNREADABLE_WEIGHT_FILES
+ * (whole files and shard indexes, in that list's order) then their shards (UNREADABLE_SHARD, in the order given), as
+ * every refusal of a model lacking readable weights lists them.
+ */
+export function unreadableWeightFiles(names: readonly string[]): string[] {
+  return [...UNREADABLE_WEIGHT_FILES.filter((name) => names.includes(name)), ...names.filter((name) => UNREADABLE_SHARD.test(name))];
+}
+
 export interface ModelLocation {
   /** Path of the .onnx file. */
   readonly onnx: string;
@@ -85,7 +95,7 @@ export function locateModel(model: string): ModelLocation {
   const onnxFiles = files.filter((f) => f.endsWith('.onnx'));
   if (onnxFiles.length === 1) return { onnx: join(model, onnxFiles[0]), dir: model };
   const checkpoint = files.some((f) => f.endsWith('.safetensors') || f === 'model.safetensors.index.json');
-  const unreadable = files.filter((f) => UNREADABLE_WEIGHT_FILES.includes(f));
+  const unreadable = unreadableWeightFiles(files.sort());
   const inOnnx = onnxFolderModels(model);
   const held =
     inOnnx.length === 1
@@ -100,7 +110,7 @@ export function locateModel(model: string): ModelLocation {
           checkpoint
             ? `; it holds a safetensors checkpoint: export it to ONNX first (compress export ${shellWord(model)} -o OUT/model.onnx)`
             : unreadable.length
-              ? `; it holds ${unreadable.join(', ')}, which bert-compress cannot read: save the model as safetensors (or ONNX) first`
+              ? `; it holds ${someNames(unreadable, 4)}, which bert-compress cannot read: save the model as safetensors (or ONNX) first`
               : ''
         }`,
   );
@@ -119,7 +129,7 @@ function otherModelFile(path: string): string | undefined {
   if (TOKENIZER_FILES.includes(name)) return `a tokenizer file, ${notModel} (${dir})`;
   if (name.endsWith('.safetensors') || name === 'model.safetensors.index.json')
     return `a safetensors checkpoint, not an ONNX model: export it to ONNX first (compress export ${shellWord(dir)} -o OUT/model.onnx)`;
-  if (UNREADABLE_WEIGHT_FILES.includes(name) || UNREADABLE_SHARD.test(name))
+  if (unreadableWeightFiles([name]).length)
     return 'a checkpoint bert-compress cannot read, not an ONNX model: save the model as safetensors (or ONNX) first';
   // (the lineage record compress writes beside each model it writes, model.onnx.json: destination.ts's lineagePath)
   const recorded = /^(.+\.onnx)\.json$/.exec(name)?.[1];

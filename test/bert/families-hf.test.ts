@@ -499,7 +499,12 @@ describe('base-model checkpoints and other heads', () => {
     writeFileSync(join(sharded, 'pytorch_model.bin.index.json'), '{"weight_map": {}}');
     writeFileSync(join(sharded, 'pytorch_model-00001-of-00001.bin'), 'pickle');
     expect(dataRefusal(() => loadHuggingFaceFolder(sharded))).toMatch(
-      /has pytorch_model\.bin\.index\.json but no model\.safetensors; bert-compress reads only safetensors/,
+      /has pytorch_model\.bin\.index\.json, pytorch_model-00001-of-00001\.bin but no model\.safetensors; bert-compress reads only safetensors/,
+    );
+    // (the shards alone, saved without their index: named, where the folder was said to hold no weights)
+    rmSync(join(sharded, 'pytorch_model.bin.index.json'));
+    expect(dataRefusal(() => loadHuggingFaceFolder(sharded))).toMatch(
+      /has pytorch_model-00001-of-00001\.bin but no model\.safetensors; bert-compress reads only safetensors/,
     );
   });
 

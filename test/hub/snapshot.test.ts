@@ -63,6 +63,11 @@ beforeAll(async () => {
   hub.addCommit('org/sharded', sharded(ckpt));
   hub.addCommit('org/private', ckpt.files, { token: 'hf_secret' });
   hub.addCommit('org/pickled', { 'config.json': ckpt.files['config.json']!, 'pytorch_model.bin': Buffer.from('pickle') });
+  hub.addCommit('org/pickled-shards', {
+    'config.json': ckpt.files['config.json']!,
+    'pytorch_model-00001-of-00002.bin': Buffer.from('pickle'),
+    'pytorch_model-00002-of-00002.bin': Buffer.from('pickle'),
+  });
   hub.addCommit('bare', ckpt.files);
   hub.addCommit('org/gated', ckpt.files, { gated: true });
   hub.addCommit('org/mirror', ckpt.files, { namesOnly: true });
@@ -334,9 +339,17 @@ describe('downloadSnapshot', () => {
     // (weights it cannot read, a pickle fetched by Python, are no sign of what the repo has)
     writeFileSync(join(s.dir, 'pytorch_model.bin'), 'pickle');
     expect((await errorOf(downloadSnapshot('hf:org/tiny', { env: offline }))).message).toBe(
-      lacks('its weights (onnx/model.onnx, model.safetensors, model.safetensors.index.json; it holds pytorch_model.bin, which bert-compress does not read)'),
+      lacks('its weights (onnx/model.onnx, model.safetensors, model.safetensors.index.json; it holds pytorch_model.bin, which bert-compress cannot read)'),
     );
     rmSync(join(s.dir, 'pytorch_model.bin'));
+    // (a pickled checkpoint's shards, saved without their index: named too, as the repo's refusal names them)
+    for (const i of [1, 2]) writeFileSync(join(s.dir, `pytorch_model-0000${i}-of-00002.bin`), 'pickle');
+    expect((await errorOf(downloadSnapshot('hf:org/tiny', { env: offline }))).message).toBe(
+      lacks(
+        'its weights (onnx/model.onnx, model.safetensors, model.safetensors.index.json; it holds pytorch_model-00001-of-00002.bin, pytorch_model-00002-of-00002.bin, which bert-compress cannot read)',
+      ),
+    );
+    for (const i of [1, 2]) rmSync(join(s.dir, `pytorch_model-0000${i}-of-00002.bin`));
     rmSync(join(s.dir, 'config.json'));
     expect((await errorOf(downloadSnapshot('hf:org/tiny', { env: offline }))).message).toBe(lacks('config.json'));
     // (online, the files it lacks are downloaded again)
@@ -792,6 +805,10 @@ describe('downloadSnapshot', () => {
     const err = await errorOf(downloadSnapshot('hf:org/pickled', { env: env() }));
     expect(err.message).toBe(
       'hf:org/pickled: the repo has pytorch_model.bin but no model.safetensors (nor onnx/model.onnx); bert-compress reads only safetensors or ONNX weights',
+    );
+    // (its shards alone, without their index: named, where the repo was said to have no weights)
+    expect((await errorOf(downloadSnapshot('hf:org/pickled-shards', { env: env() }))).message).toBe(
+      'hf:org/pickled-shards: the repo has pytorch_model-00001-of-00002.bin, pytorch_model-00002-of-00002.bin but no model.safetensors (nor onnx/model.onnx); bert-compress reads only safetensors or ONNX weights',
     );
   });
 

@@ -54,7 +54,14 @@ describe('locateModel', () => {
       for (const f of ['tf_model-00001-of-00002.h5', 'tf_model-00002-of-00002.h5', 'tf_model.h5.index.json']) writeFileSync(join(dir, f), '');
       expect(() => locateModel(dir)).toThrow(
         new ModelLoadError(
-          `${dir}: folder has no model.onnx (nor onnx/model.onnx); it holds tf_model.h5.index.json, which bert-compress cannot read: save the model as safetensors (or ONNX) first`,
+          `${dir}: folder has no model.onnx (nor onnx/model.onnx); it holds tf_model.h5.index.json, tf_model-00001-of-00002.h5, tf_model-00002-of-00002.h5, which bert-compress cannot read: save the model as safetensors (or ONNX) first`,
+        ),
+      );
+      // (the shards alone, saved without their index: named, where the folder was said to hold nothing)
+      rmSync(join(dir, 'tf_model.h5.index.json'));
+      expect(() => locateModel(dir)).toThrow(
+        new ModelLoadError(
+          `${dir}: folder has no model.onnx (nor onnx/model.onnx); it holds tf_model-00001-of-00002.h5, tf_model-00002-of-00002.h5, which bert-compress cannot read: save the model as safetensors (or ONNX) first`,
         ),
       );
       writeFileSync(join(dir, 'model.safetensors'), '');
