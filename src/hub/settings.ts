@@ -168,7 +168,7 @@ function userHome(user: string, path: string, variable: string): string {
   const home = userHomeFolder(user);
   if (home !== undefined) return home;
   throw new UsageError(
-    `${quotedText(path)} (${variable}): no user ${quotedText(user)} is known here (${PASSWD_FILE}, getent passwd), so the home folder huggingface_hub reads for ~${user} is unknown; write the folder's path`,
+    `${quotedText(path)} (${variable}): no user ${quotedText(user)} is known here (${PASSWD_FILE}, getent passwd), so the home folder ~${user} names is unknown; write the folder's path`,
   );
 }
 

@@ -21,6 +21,7 @@ import { WORDS, writeGlueTask, writeModelFolder } from '../helpers/model-folder.
 import { runMain } from '../helpers/cli.ts';
 import { formatMB } from '../../src/units.ts';
 import { trainingVersion } from '../../src/train/versions.ts';
+import { UsageError } from '../../src/errors.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
 const TEACHER = join(TEACHERS, 'sst2-L2H256');
@@ -220,6 +221,12 @@ describe('compress train / distill: --help', () => {
       expect(defaultCacheDir({ HOME: '/h', BERT_COMPRESS_CACHE: '~/bc' })).toBe('/h/bc');
       expect(defaultCacheDir({ HOME: '/h', XDG_CACHE_HOME: '$DISK/c', DISK: '/d' })).toBe('/d/c/bert-compress');
       expect(() => defaultCacheDir({ XDG_CACHE_HOME: '~nobody-here/c' })).toThrow(/^'~nobody-here\/c' \(XDG_CACHE_HOME\): no user 'nobody-here' is known here/);
+      // (bert-compress's own variable, which huggingface_hub never reads: the refusal names no reader)
+      expect(() => defaultCacheDir({ BERT_COMPRESS_CACHE: '~nobody-here' })).toThrow(
+        new UsageError(
+          "'~nobody-here' (BERT_COMPRESS_CACHE): no user 'nobody-here' is known here (/etc/passwd, getent passwd), so the home folder ~nobody-here names is unknown; write the folder's path",
+        ),
+      );
     } finally {
       vi.unstubAllEnvs();
     }

@@ -196,7 +196,7 @@ describe('hubSettings', () => {
       // (a $NAME after the ~ is no user name: expanduser runs first, as in Python)
       expect(() => hubSettings({ HOME: other, HF_HOME: '/h', HF_HUB_CACHE: '~$ME/x', ME: username })).toThrow(
         new UsageError(
-          "'~$ME/x' (HF_HUB_CACHE): no user '$ME' is known here (/etc/passwd, getent passwd), so the home folder huggingface_hub reads for ~$ME is unknown; write the folder's path",
+          "'~$ME/x' (HF_HUB_CACHE): no user '$ME' is known here (/etc/passwd, getent passwd), so the home folder ~$ME names is unknown; write the folder's path",
         ),
       );
       for (const [env, variable, value] of [
@@ -207,7 +207,7 @@ describe('hubSettings', () => {
       ] as const)
         expect(() => hubSettings({ HOME: other, ...env })).toThrow(
           new UsageError(
-            `'${value}' (${variable}): no user 'nobody-here' is known here (/etc/passwd, getent passwd), so the home folder huggingface_hub reads for ~nobody-here is unknown; write the folder's path`,
+            `'${value}' (${variable}): no user 'nobody-here' is known here (/etc/passwd, getent passwd), so the home folder ~nobody-here names is unknown; write the folder's path`,
           ),
         );
     },
