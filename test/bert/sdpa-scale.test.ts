@@ -1,7 +1,8 @@
 /**
  * Attention as torch exports scaled_dot_product_attention (transformers' SDPA attention): no division of the scores;
  * Q and Kᵀ are each multiplied by Sqrt(scale) before their MatMul, where the scale is 1 / Sqrt(Cast(Slice(Shape(Q),
- * [-1], [INT64_MAX]))) when no scale was passed (transformers 4.41–4.47), or a constant when one was.
+ * [-1], [INT64_MAX]))) when no scale was passed (transformers 4.41–4.47), or a constant when one was; onnxruntime's
+ * optimizer (any level) saves Shape(Q) as Gather(Shape(Q before its Transpose), perm).
  */
 import { describe, expect, it } from 'vitest';
 import { rebuildCanonical } from '../../src/bert/canonical.ts';
@@ -15,15 +16,17 @@ import { batchLogits, maxRowDiff, onnxNode, paddedBatch, tinyBert } from '../hel
 const CONFIG = { hiddenSize: 24, numHeads: 4, intermediateSize: 32 };
 
 /**
- * `model` with each layer's Div of the scores replaced by torch's SDPA scaling of Q and Kᵀ: the scale from the shape
- * of `shapeOf` ('q': Q split into heads, as torch writes; 'kT': Kᵀ, whose last axis is the sequence), or a constant.
+ * `model` with each layer's Div of the scores replaced by torch's SDPA scaling of Q and Kᵀ: the scale from the last
+ * axis of the shape of Q split into heads ('q', as torch writes; 'q-gathered', as onnxruntime's optimizer saves it),
+ * of Kᵀ ('kT', whose last axis is the sequence), or a constant.
  */
-function sdpaScaled(model: Model, scale: 'q' | 'kT' | 'constant'): Model {
+function sdpaScaled(model: Model, scale: 'q' | 'q-gathered' | 'kT' | 'constant'): Model {
   const m = cloneModel(model);
   const g = m.graph;
   g.initializers.set('sdpa_start', int64Tensor('sdpa_start', [1], [-1]));
   g.initializers.set('sdpa_end', int64Tensor('sdpa_end', [1], [9223372036854775807n]));
   g.initializers.set('sdpa_one', float32Tensor('sdpa_one', [1], [1]));
+  g.initializers.set('sdpa_perm', int64Tensor('sdpa_perm', [4], [0, 2, 1, 3]));
   g.initializers.set('sdpa_scale', float32Tensor('sdpa_scale', [], [1 / Math.sqrt(CONFIG.hiddenSize / CONFIG.numHeads)]));
   const softmaxes = g.nodes.filter((n) => n.opType === 'Softmax');
   expect(softmaxes).toHaveLength(2);
@@ -35,9 +38,16 @@ function sdpaScaled(model: Model, scale: 'q' | 'kT' | 'constant'): Model {
     const p = `sdpa${l}`;
     const nodes = [];
     let s = 'sdpa_scale';
+    if (scale === 'q-gathered') {
+      const transpose = g.nodes.find((n) => n.outputs[0] === q)!;
+      expect(transpose.opType).toBe('Transpose');
+      nodes.push(onnxNode(`${p}/Shape_0`, 'Shape', [transpose.inputs[0]], [`${p}/split_shape`]));
+      nodes.push(onnxNode(`${p}/Gather`, 'Gather', [`${p}/split_shape`, 'sdpa_perm'], [`${p}/shape`], { axis: { type: 'int', value: 0 } }));
+    } else if (scale !== 'constant') {
+      nodes.push(onnxNode(`${p}/Shape`, 'Shape', [scale === 'q' ? q : kT], [`${p}/shape`]));
+    }
     if (scale !== 'constant') {
       nodes.push(
-        onnxNode(`${p}/Shape`, 'Shape', [scale === 'q' ? q : kT], [`${p}/shape`]),
         onnxNode(`${p}/Slice`, 'Slice', [`${p}/shape`, 'sdpa_start', 'sdpa_end'], [`${p}/last`]),
         onnxNode(`${p}/Cast`, 'Cast', [`${p}/last`], [`${p}/lastf`], { to: { type: 'int', value: DataType.FLOAT } }),
         onnxNode(`${p}/Sqrt`, 'Sqrt', [`${p}/lastf`], [`${p}/root`]),
@@ -62,8 +72,8 @@ describe('attention scaled as torch exports scaled_dot_product_attention', () =>
   const model = tinyBert(CONFIG, { seed: 4 });
   const batch = paddedBatch([7, 4, 1, 6], 128);
 
-  for (const scale of ['q', 'constant'] as const) {
-    it(`reads the scale ${scale === 'q' ? "off Q's shape" : 'as a constant'} as sqrt(head size), and rebuilds the same logits`, async () => {
+  for (const scale of ['q', 'q-gathered', 'constant'] as const) {
+    it(`reads the scale (${scale}) as sqrt(head size), and rebuilds the same logits`, async () => {
       const sdpa = sdpaScaled(model, scale);
       const expected = (await batchLogits(model, batch)).rows;
       expect(maxRowDiff((await batchLogits(sdpa, batch)).rows, expected)).toBeLessThan(1e-5);
@@ -82,7 +92,7 @@ describe('attention scaled as torch exports scaled_dot_product_attention', () =>
     const sdpa = sdpaScaled(model, 'kT');
     expect(() => findBert(sdpa, { label: 'm.onnx' })).toThrow(NotBertError);
     expect(() => findBert(sdpa, { label: 'm.onnx' })).toThrow(
-      /^m\.onnx: attention at Softmax '[^']+': Q or K is scaled by a number read off the shape of '[^']+', which is not Q, K or V split into heads with the head size last$/,
+      /^m\.onnx: attention at Softmax '[^']+': Q or K is scaled by a number read off the shape of '[^']+', which is not the head size of Q, K or V$/,
     );
   });
 });

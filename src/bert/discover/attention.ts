@@ -67,35 +67,56 @@ interface HeadPath {
   /** The operand is the head's values divided by scale · headSize^headSizePower. */
   scale: number;
   headSizePower: number;
-  /** The values whose shape's last axis gave the head size in the scaling (see headSizeScalar). */
-  sizeOf: string[];
+  /** The shape axes that gave the head size in the scaling (see headSizeScalar). */
+  sizeOf: ShapeAxis[];
 }
 
-/** A number computed from constants and the last axis of some values' shapes: c · (that axis)^e. */
+/** A number computed from constants and axes of some values' shapes (taken to be the head size): c · (head size)^e. */
 interface HeadSizeScalar {
   c: number;
   e: number;
-  sizeOf: string[];
+  sizeOf: ShapeAxis[];
 }
 
-/** The last axis of `value`'s shape as the graph reads it: Slice(Shape(x), [-1], [end]) or Gather(Shape(x), -1). */
-function lastAxisOf(ctx: GraphContext, p: Node): string | undefined {
-  const shape = ctx.producerOf(p.inputs[0]);
-  if (shape?.domain !== '' || shape.opType !== 'Shape' || shape.attributes.start !== undefined || shape.attributes.end !== undefined) return undefined;
+/** Axis `axis` of `value`'s shape (counted from the end when negative). */
+interface ShapeAxis {
+  value: string;
+  axis: number;
+}
+
+/**
+ * The axis element `index` of the shape vector `vector` is: Shape(x), or a Gather of constant indices of one
+ * (onnxruntime's optimizer reads Shape(Transpose(x)) as Gather(Shape(x), perm)); undefined for anything else.
+ */
+function shapeVectorAxis(ctx: GraphContext, vector: string, index: number, depth = 0): ShapeAxis | undefined {
+  const p = ctx.producerOf(vector);
+  if (depth > 4 || p?.domain !== '') return undefined;
+  if (p.opType === 'Shape') return p.attributes.start === undefined && p.attributes.end === undefined ? { value: p.inputs[0], axis: index } : undefined;
+  if (p.opType !== 'Gather' || (attrInt(p, 'axis') ?? 0) !== 0 || ctx.constant(p.inputs[1])?.tensor.dims.length !== 1) return undefined;
+  const indices = ctx.constNumbers(p.inputs[1])!;
+  const i = index < 0 ? indices.length + index : index;
+  return i >= 0 && i < indices.length ? shapeVectorAxis(ctx, p.inputs[0], indices[i]!, depth + 1) : undefined;
+}
+
+/** The one element of a shape vector that a Slice ([-1, end) or [i, i + 1)) or a Gather (one index) reads. */
+function shapeElement(ctx: GraphContext, p: Node): ShapeAxis | undefined {
   const one = (v: string | undefined) => {
     const xs = v ? ctx.constNumbers(v) : undefined;
     return xs?.length === 1 ? xs[0] : undefined;
   };
-  if (p.opType === 'Gather') return (attrInt(p, 'axis') ?? 0) === 0 && one(p.inputs[1]) === -1 ? shape.inputs[0] : undefined;
+  if (p.opType === 'Gather') {
+    const index = one(p.inputs[1]);
+    return (attrInt(p, 'axis') ?? 0) === 0 && index !== undefined ? shapeVectorAxis(ctx, p.inputs[0], index) : undefined;
+  }
   if (p.opType !== 'Slice' || p.inputs.length < 3) return undefined;
-  const end = one(p.inputs[2]);
-  const axes = p.inputs[3] ? one(p.inputs[3]) : 0;
-  const steps = p.inputs[4] ? one(p.inputs[4]) : 1;
-  return one(p.inputs[1]) === -1 && end !== undefined && end >= 2 ** 31 - 1 && axes === 0 && steps === 1 ? shape.inputs[0] : undefined;
+  const [start, end] = [one(p.inputs[1]), one(p.inputs[2])];
+  if ((p.inputs[3] && one(p.inputs[3]) !== 0) || (p.inputs[4] && one(p.inputs[4]) !== 1) || start === undefined || end === undefined) return undefined;
+  const single = start === -1 ? end >= 2 ** 31 - 1 : end === start + 1;
+  return single ? shapeVectorAxis(ctx, p.inputs[0], start) : undefined;
 }
 
 /**
- * A scalar computed from constants and the last axis of values' shapes through Sqrt / Reciprocal / Cast / Div / Mul
+ * A scalar computed from constants and an axis of values' shapes (see shapeElement) through Sqrt / Reciprocal / Cast / Div / Mul
  * (torch's scaled_dot_product_attention without a scale: 1 / Sqrt(Cast(Slice(Shape(query), -1)))); undefined for
  * anything else.
  */
@@ -109,7 +130,7 @@ function headSizeScalar(ctx: GraphContext, value: string, depth = 0): HeadSizeSc
   switch (p.opType) {
     case 'Slice':
     case 'Gather': {
-      const x = lastAxisOf(ctx, p);
+      const x = shapeElement(ctx, p);
       return x === undefined ? undefined : { c: 1, e: 1, sizeOf: [x] };
     }
     case 'Cast':
@@ -198,7 +219,7 @@ function traceHeadPath(ctx: GraphContext, value: string): HeadPath | undefined {
   let perm = [0, 1, 2, 3];
   let scale = 1;
   let headSizePower = 0;
-  const sizeOf: string[] = [];
+  const sizeOf: ShapeAxis[] = [];
   let v = value;
   for (let i = 0; i < 10; i++) {
     const p = ctx.producerOf(v);
@@ -394,17 +415,15 @@ export class AttentionMatcher {
   }
 
   /**
-   * A scaling of Q or K computed from a shape's last axis reads the head size only when the shape is that of Q, K or V
-   * split into heads, head size last (a Transpose that keeps the last axis, as torch's Shape(query) does).
+   * A scaling of Q or K computed from an axis of a shape reads the head size only when the shape is that of Q, K or V
+   * split into heads and the axis is the head size's (torch's Shape(query)[-1]).
    */
   private checkHeadSizeReads(where: string, paths: HeadPath[]): void {
     const reshapes = paths.map((p) => p.reshape);
-    for (const value of paths.flatMap((p) => p.sizeOf)) {
+    for (const { value, axis } of paths.flatMap((p) => p.sizeOf)) {
       const t = traceHeadPath(this.ctx, value);
-      if (!t || !reshapes.includes(t.reshape) || t.perm[3] !== 3) {
-        this.ctx.refuse(
-          `${where}: Q or K is scaled by a number read off the shape of ${quotedText(value)}, which is not Q, K or V split into heads with the head size last`,
-        );
+      if (!t || !reshapes.includes(t.reshape) || t.perm[axis < 0 ? 4 + axis : axis] !== 3) {
+        this.ctx.refuse(`${where}: Q or K is scaled by a number read off the shape of ${quotedText(value)}, which is not the head size of Q, K or V`);
       }
     }
   }
