@@ -154,18 +154,25 @@ function pastLayerTensors(names: ReadonlySet<string>, params: readonly string[],
 
 /**
  * The leading name parts that every key carries (`model.` of a wrapper module's state dict: `model.bert.embeddings.…`;
- * two wrappers' `module._orig_mod.`, DDP around torch.compile) and a key that is a parameter of `body` without them;
- * undefined when there are no such parts. A family's own prefix is no wrapper's: it ends the parts looked at.
+ * two wrappers' `module._orig_mod.`, DDP around torch.compile; a wrapper's attribute named as a family, `bert.` of a
+ * Lightning module's `self.bert`: `bert.bert.embeddings.…`) and a key that is a parameter of `body` without them;
+ * undefined when there are no such parts. A family's own prefix is a wrapper's only where the family's own prefix
+ * follows it: `roberta.embeddings.…` under model_type bert is another family's checkpoint (checkpointSeeding says so),
+ * not a bare BertModel's keys under a wrapper.
  */
 function wrapperPrefix(keys: readonly string[], family: BertFamily, body: ReadonlySet<string>): { part: string; key: string } | undefined {
   const parts = keys[0]?.split('.') ?? [];
+  const own = `${FAMILY_PREFIX[family]}.`;
   for (let n = 1; n < parts.length; n++) {
-    // (a family's own prefix, `roberta.` under model_type bert, is another family's checkpoint: checkpointSeeding says so)
-    if (Object.values(FAMILY_PREFIX).includes(parts[n - 1]!)) return undefined;
     const part = parts.slice(0, n).join('.');
     if (!keys.every((k) => k.startsWith(`${part}.`))) return undefined;
-    const key = keys.find((k) => body.has(canonicalParamName(k.slice(part.length + 1), family)));
+    const familyNamed = Object.values(FAMILY_PREFIX).includes(parts[n - 1]!);
+    const key = keys.find((k) => {
+      const inner = k.slice(part.length + 1);
+      return (!familyNamed || inner.startsWith(own)) && body.has(canonicalParamName(inner, family));
+    });
     if (key !== undefined) return { part, key };
+    if (familyNamed) return undefined;
   }
   return undefined;
 }

@@ -395,8 +395,9 @@ describe('base-model checkpoints and other heads', () => {
     await expect(exportHuggingFaceFolder(wrappedBase, out, { label: 'x' })).rejects.toThrow(
       /^x: every tensor name of the checkpoint starts with 'module\.' before the model's own \(module\.embeddings\./,
     );
-    // two wrappers' prefixes (DDP around torch.compile: 'module._orig_mod.'; a Lightning module under DDP: 'module.model.')
-    for (const prefix of ['module._orig_mod.', 'module.model.']) {
+    // two wrappers' prefixes (DDP around torch.compile: 'module._orig_mod.'; a Lightning module under DDP: 'module.model.'),
+    // and a wrapper's attribute named as the family (a Lightning module's self.roberta: 'roberta.roberta.…')
+    for (const prefix of ['module._orig_mod.', 'module.model.', 'roberta.']) {
       const twice = writeRenamed(json, config, weights, (k) => `${prefix}${k}`);
       await expect(exportHuggingFaceFolder(twice, out, { label: 'x' })).rejects.toThrow(
         new DataError(
