@@ -1027,7 +1027,7 @@ export function withConfigPrefixSpace(json: Record<string, unknown>, config: Tok
  * --format transformers.js writes, the file its checks read), and `tokenizerClass` where the reading
  * chose the tokenizer's class (a SentencePiece model's family, by tokenizer_config.json's or config.json's
  * tokenizer_class or config.json's model_type); undefined when the folder has none of them; with the folder's
- * tokenizer config (`config`: readConfig's) and, where the reading looked it up (a tokenizer.json's), the class
+ * tokenizer config (`config`: readConfig's) and, where the reading looked it up (a tokenizer.json's, a vocab.txt's), the class
  * AutoTokenizer loads the folder as (`autoClass`: autoTokenizerClass's), so that loadTokenizer reads neither again.
  * The one reading of a folder's tokenizer files that the vocabulary checks and --format transformers.js share.
  */
@@ -1069,7 +1069,10 @@ export function folderTokenizerJson(dir: string):
   }
   const built = (file: string, json: object) => ({ file, json: json as Record<string, unknown>, asRead: false, config });
   const vocabFile = join(dir, 'vocab.txt');
-  if (existsSync(vocabFile)) return built(vocabFile, vocabTokenizerJson(vocabFile, config));
+  if (existsSync(vocabFile)) {
+    const autoClass = autoTokenizerClass(dir, config);
+    return { ...built(vocabFile, vocabTokenizerJson(vocabFile, config, autoClass)), autoClass };
+  }
   const slowOnly = slowOnlyBpeClass(dir, config);
   if (slowOnly !== undefined)
     throw new DataError(
@@ -1148,23 +1151,28 @@ export function vocabularyDifference(a: ReadonlyMap<string, number>, b: Readonly
  * (`config`, as `readConfig` gives it): what `loadTokenizer` uses when a folder has no tokenizer.json. Its
  * do_lower_case, strip_accents and tokenize_chinese_chars (True, None, True where left out) build the BertNormalizer,
  * as transformers' fast tokenizer converts the slow one's: a value other than true or false (strip_accents null too),
- * on which transformers fails to build it, is a one-line DataError (checkNormalizerSetting).
+ * on which transformers fails to build it, is a one-line DataError (checkNormalizerSetting). `autoClass`: the class
+ * AutoTokenizer loads the folder as (autoTokenizerClass's, which its caller may have looked up: config.json read once).
  */
-export function vocabTokenizerJson(vocabFile: string, config: TokenizerConfigJson): object {
+export function vocabTokenizerJson(
+  vocabFile: string,
+  config: TokenizerConfigJson,
+  autoClass: string | undefined = autoTokenizerClass(dirname(vocabFile), config),
+): object {
   const setting = (name: 'do_lower_case' | 'strip_accents' | 'tokenize_chinese_chars', classDefault: boolean | null) => {
     const value = config[name] === undefined ? classDefault : config[name];
     checkNormalizerSetting(name, value, join(dirname(vocabFile), 'tokenizer_config.json'), "transformers' fast tokenizer of vocab.txt");
     return value as boolean | null;
   };
   const vocab = readVocabFile(vocabFile);
-  const mpnet = autoTokenizerClass(dirname(vocabFile), config)?.replace(/Fast$/, '') === MPNET_CLASS;
+  const mpnet = autoClass?.replace(/Fast$/, '') === MPNET_CLASS;
   const named = bertSpecialTokens(config, mpnet ? MPNET_SPECIAL_TOKENS : DEFAULT_BERT_SPECIAL_TOKENS);
   const json = wordPieceTokenizerJson(vocab, vocabFile, {
     doLowerCase: setting('do_lower_case', true) as boolean,
     stripAccents: setting('strip_accents', null),
     tokenizeChineseChars: setting('tokenize_chinese_chars', true) as boolean,
     specialTokens: named,
-    clsTypeId: vocabClsType(dirname(vocabFile), config),
+    clsTypeId: vocabClsType(autoClass),
     mpnet,
   });
   return withAddedTokens(json, slowAddedTokens(dirname(vocabFile), config), config, {
@@ -1178,12 +1186,12 @@ export function vocabTokenizerJson(vocabFile: string, config: TokenizerConfigJso
 
 /**
  * The token type of [CLS] in a vocab.txt folder's templates as transformers' converter of the class AutoTokenizer loads
- * it as (autoTokenizerClass) writes it: 2 for FunnelTokenizer (FunnelConverter, `{cls}:2`: the Funnel Transformer's
+ * it as (`autoClass`: autoTokenizerClass's) writes it: 2 for FunnelTokenizer (FunnelConverter, `{cls}:2`: the Funnel Transformer's
  * classifier token type, as its slow tokenizer's cls_token_type_id), else 0 (BertConverter's); since tokenizer reading
  * version 35, where every class's was 0.
  */
-function vocabClsType(dir: string, config: TokenizerConfigJson): number {
-  return autoTokenizerClass(dir, config)?.replace(/Fast$/, '') === FUNNEL_CLASS ? 2 : 0;
+function vocabClsType(autoClass: string | undefined): number {
+  return autoClass?.replace(/Fast$/, '') === FUNNEL_CLASS ? 2 : 0;
 }
 
 /** The class whose converter gives [CLS] its own token type (vocabClsType). */
@@ -3335,29 +3343,30 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
     const folded = raw === undefined ? undefined : withOnigurumaCaseFolds(raw);
     // (the Metaspaces that split, and those versions 3 and 4 saw split: the pre-tokenizer and its Sequence's own parts)
     const metaspaces = splittingMetaspaces(read);
-    const autoClass = found.autoClass?.replace(/Fast$/, '') ?? '';
-    const fileNormalizerClass = autoClass === FILE_NORMALIZER_CLASS;
-    const laterNormalizerClass = CONFIG_NORMALIZER_CLASSES.get(autoClass) === 31;
-    const mpnetNormalizerClass = CONFIG_NORMALIZER_CLASSES.get(autoClass) === 38;
+    // (the class AutoTokenizer loads the folder as, looked up once: the reading's where it looked it up)
+    const loadedClass = Object.hasOwn(found, 'autoClass') ? found.autoClass : autoTokenizerClass(dir, config);
+    const loaded = loadedClass?.replace(/Fast$/, '') ?? '';
+    const fileNormalizerClass = loaded === FILE_NORMALIZER_CLASS;
+    const laterNormalizerClass = CONFIG_NORMALIZER_CLASSES.get(loaded) === 31;
+    const mpnetNormalizerClass = CONFIG_NORMALIZER_CLASSES.get(loaded) === 38;
     // (a class rebuilding the normalizer since version 32, or one read from config.json's model_type,
     // LATER_MODEL_TYPE_TOKENIZERS)
     const naming = classNaming(dir, config);
     const moreClasses =
-      CONFIG_NORMALIZER_CLASSES.get(autoClass) === 32 ||
+      CONFIG_NORMALIZER_CLASSES.get(loaded) === 32 ||
       (naming.named === undefined && typeof naming.modelType === 'string' && Object.hasOwn(LATER_MODEL_TYPE_TOKENIZERS, naming.modelType));
     const ownMetaspaces = metaspaces.filter(({ path }) => path.length <= 1);
     // (a class returning no token types since version 33, its model_input_names not listed)
-    const laterTypeless =
-      !Array.isArray(config.model_input_names) && LATER_TYPELESS_CLASSES.includes(autoTokenizerClass(dir, config)?.replace(/Fast$/, '') ?? '');
+    const laterTypeless = !Array.isArray(config.model_input_names) && LATER_TYPELESS_CLASSES.includes(loaded);
     // (a tokenizer loaded as MPNetTokenizer, read as transformers reads it since version 38)
-    const mpnet = autoTokenizerClass(dir, config)?.replace(/Fast$/, '') === MPNET_CLASS;
+    const mpnet = loaded === MPNET_CLASS;
     const vocabTxt = basename(found.file) === 'vocab.txt';
     return {
       addedTokens: ![...listed(raw), ...listed(read)].every(plain),
       pairTemplate: raw !== undefined && withTokenizersPostProcessor(raw) !== raw,
       albertDigitComma: spm === SENTENCEPIECE_FILE_OF.albert && [...model.keys()].some(nonDecimalDigitComma),
       albertSettingsTruthiness: spm === SENTENCEPIECE_FILE_OF.albert && albertSettingsReadOtherwise(config),
-      funnelClsType: vocabTxt && vocabClsType(dir, config) !== 0,
+      funnelClsType: vocabTxt && vocabClsType(loadedClass) !== 0,
       vocabLoneCarriageReturn: vocabTxt && splitsAtLoneCarriageReturn(found.file),
       notUtf8: false,
       otherSentencePiece: spm !== undefined && spm !== basename(sentencePieceFile(dir)!),
@@ -3366,7 +3375,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       lowercaseRemoveAccent: config.do_lowercase_and_remove_accent === true,
       unknownsAcrossPreTokens: fusesUnknownsOfPreTokens(read) && ownMetaspaces.length === 0,
       metaspaceFirst: firstMetaspaceMended(read),
-      typesNotReturned: returnsTokenTypes(dir, config) === false && !laterTypeless && !mpnet && givesPairTypes(read),
+      typesNotReturned: returnsTokenTypes(dir, config, loadedClass) === false && !laterTypeless && !mpnet && givesPairTypes(read),
       mpnetClass: {
         single: mpnet && vocabTxt && mpnetSpecialsOtherwise(config),
         pair: mpnet && (vocabTxt || (!Array.isArray(config.model_input_names) && givesPairTypes(read))),
@@ -3380,7 +3389,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       whiteSpaceStrip: stripsBeforePrecompiled(read),
       splitBehavior: preTokenizers.some(({ leaf }) => leaf.type === 'Split' && splitReadOtherwise(leaf)),
       byteLevelRegex: preTokenizers.some(({ leaf }) => leaf.type === 'ByteLevel' && leaf.use_regex !== false),
-      configPrefixSpace: raw !== undefined && withConfigPrefixSpace(raw, config, autoTokenizerClass(dir, config)) !== raw,
+      configPrefixSpace: raw !== undefined && withConfigPrefixSpace(raw, config, loadedClass) !== raw,
       caseFoldWidened: raw !== undefined && folded !== raw,
       caseFoldKelvin: raw !== undefined && typeof folded !== 'string' && kelvinSigns(folded!) > kelvinSigns(raw),
       fixedLength: preTokenizers.some(({ leaf }) => leaf.type === 'FixedLength'),
@@ -3404,11 +3413,11 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
         !laterNormalizerClass &&
         !mpnetNormalizerClass &&
         !moreClasses &&
-        normalizerReadOtherwise(raw, config, found.autoClass),
-      configNormalizerMpnet: raw !== undefined && mpnetNormalizerClass && normalizerReadOtherwise(raw, config, found.autoClass),
-      configNormalizerLaterClasses: raw !== undefined && laterNormalizerClass && !moreClasses && normalizerReadOtherwise(raw, config, found.autoClass),
-      configNormalizerUnread: raw !== undefined && fileNormalizerClass && normalizerReadOtherwise(raw, config, found.autoClass),
-      configNormalizerMoreClasses: raw !== undefined && moreClasses && normalizerReadOtherwise(raw, config, found.autoClass),
+        normalizerReadOtherwise(raw, config, loadedClass),
+      configNormalizerMpnet: raw !== undefined && mpnetNormalizerClass && normalizerReadOtherwise(raw, config, loadedClass),
+      configNormalizerLaterClasses: raw !== undefined && laterNormalizerClass && !moreClasses && normalizerReadOtherwise(raw, config, loadedClass),
+      configNormalizerUnread: raw !== undefined && fileNormalizerClass && normalizerReadOtherwise(raw, config, loadedClass),
+      configNormalizerMoreClasses: raw !== undefined && moreClasses && normalizerReadOtherwise(raw, config, loadedClass),
     };
   } catch (e) {
     // (a folder whose tokenizer files hold bytes that are not UTF-8, refused since version 37, where it was read)
