@@ -129,8 +129,7 @@ function otherModelFile(path: string): string | undefined {
   if (TOKENIZER_FILES.includes(name)) return `a tokenizer file, ${notModel} (${dir})`;
   if (name.endsWith('.safetensors') || name === 'model.safetensors.index.json')
     return `a safetensors checkpoint, not an ONNX model: export it to ONNX first (compress export ${shellWord(dir)} -o OUT/model.onnx)`;
-  if (unreadableWeightFiles([name]).length)
-    return 'a checkpoint bert-compress cannot read, not an ONNX model: save the model as safetensors (or ONNX) first';
+  if (unreadableWeightFiles([name]).length) return 'a checkpoint bert-compress cannot read, not an ONNX model: save the model as safetensors (or ONNX) first';
   // (the lineage record compress writes beside each model it writes, model.onnx.json: destination.ts's lineagePath)
   const recorded = /^(.+\.onnx)\.json$/.exec(name)?.[1];
   if (recorded !== undefined) return `the lineage record of ${recorded} (what compress wrote it from), not an ONNX model: give ${join(dir, recorded)}`;
