@@ -52,6 +52,49 @@ export function encoderOnlyNote(model: Model): string {
 }
 
 /**
+ * The value the pooler's activation writes (its Tanh's output, or the output of onnxruntime's FusedGemm that applies
+ * the Tanh itself), or undefined when the model has no tanh pooler.
+ */
+export function pooledOutput(model: Model, s: BertStructure): string | undefined {
+  const dense = s.pooler?.dense;
+  if (!dense || s.pooler!.activation !== 'tanh') return undefined;
+  if (model.graph.nodes.find((n) => n.outputs[0] === dense.output)?.opType === 'FusedGemm') return dense.output;
+  return model.graph.nodes.find((n) => n.opType === 'Tanh' && n.inputs[0] === dense.output)?.outputs[0];
+}
+
+/**
+ * Whether a model (`s`: its structure) has a place for a new classifier, where training puts one (withClassifier,
+ * src/train/students: GIVE_CLASSIFIER, --new-head): the tanh pooler of a BERT or ALBERT, whose classifiers read it.
+ * The other families' classifiers read no pooler (RoBERTa's and ELECTRA's heads have a dense + tanh of their own,
+ * DistilBERT's its pre_classifier): none is put on them. Reads the graph alone.
+ */
+export function hasClassifierPlace(model: Model, s: BertStructure): boolean {
+  return pooledOutput(model, s) !== undefined && (s.family === 'bert' || s.family === 'albert');
+}
+
+/**
+ * Whether a model (`s`: its structure) has a tanh pooler that no classifier of its family reads: RobertaModel's
+ * pooler_output (discover/head.ts), where RobertaForSequenceClassification's head has a dense + tanh of its own.
+ */
+export function unreadPooler(model: Model, s: BertStructure): boolean {
+  return pooledOutput(model, s) !== undefined && !hasClassifierPlace(model, s);
+}
+
+/** What a refusal says of a pooler that no classifier reads (unreadPooler). */
+export const UNREAD_POOLER =
+  "its pooler (dense + tanh on the first token) is RobertaModel's, which no RoBERTa classifier reads (RobertaForSequenceClassification's head has a dense + tanh of its own)";
+
+/**
+ * What a refusal of an encoder-only model (`s`: its structure) that needs a classifier says where GIVE_CLASSIFIER
+ * cannot give it one (no place for it: hasClassifierPlace): why, and what to give instead; undefined where it can.
+ */
+export function noClassifierWay(model: Model, s: BertStructure): string | undefined {
+  if (hasClassifierPlace(model, s)) return undefined;
+  const why = unreadPooler(model, s) ? UNREAD_POOLER : 'it has no pooler (dense + tanh on the first token) to put one on';
+  return `${why}, so ${GIVE_CLASSIFIER} cannot give it one: give a sequence classifier`;
+}
+
+/**
  * A refusal's way to give the model at `path` the classifier of `task`: `compress train --new-head`; `sweep`: then
  * sweep that model. A model stored quantized (`quantized`: storedQuantized, in words), which training cannot read:
  * said, and the command is the float model's it was quantized from (`floatModel`, where its lineage names the file:

@@ -19,7 +19,7 @@ import { EMPTY_MODEL_CONFIG, locateRunModel, readModelConfig, type ModelConfig, 
 import type { ModelLocation } from '../onnx/locate.ts';
 import { decodeModel, loadModel } from '../onnx/load.ts';
 import { sessionInputs, type ModelInput } from '../bert/model-inputs.ts';
-import { GIVE_CLASSIFIER, encoderOnlyNote, isEncoderOnly, newHeadAdvice } from '../bert/classifier.ts';
+import { GIVE_CLASSIFIER, encoderOnlyNote, isEncoderOnly, newHeadAdvice, noClassifierWay } from '../bert/classifier.ts';
 import { storedQuantized } from '../bert/stored-quantized.ts';
 import { quantizedFrom } from '../bench/lineage.ts';
 import {
@@ -329,7 +329,8 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   const facts: GraphFacts = readGraph ? graphFacts(readGraph()) : { limits: null, scoreWidth: null, fixedBatch: null, fixedSequence: null };
   // A model without a classifier: one line for every task (not a reason per task from its config.json or its shape).
   if (facts.structure && isEncoderOnly(facts.structure)) {
-    throw new SettingsError(`${modelName}: ${encoderOnlyNote(readGraph!())}: eval needs a classifier; ${GIVE_CLASSIFIER} gives it one`);
+    const way = noClassifierWay(readGraph!(), facts.structure) ?? `${GIVE_CLASSIFIER} gives it one`;
+    throw new SettingsError(`${modelName}: ${encoderOnlyNote(readGraph!())}: eval needs a classifier; ${way}`);
   }
   // A graph none of whose outputs can hold scores (hidden states and pooler output only, under other names)
   if (facts.scoresName === null) {

@@ -13,7 +13,7 @@ import { fixedBatchSize, fixedSequenceLength, oneChoiceEach } from '../bert/samp
 import { idFeeds } from '../runtime/feeds.ts';
 import type { CalibrationBatch, CalibrationSource, PassContext } from './pass.ts';
 import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
-import { GIVE_CLASSIFIER, encoderOnlyNote, headInWords, isEncoderOnly } from '../bert/classifier.ts';
+import { GIVE_CLASSIFIER, encoderOnlyNote, headInWords, isEncoderOnly, noClassifierWay } from '../bert/classifier.ts';
 import type { ClassifierNeed } from './settings.ts';
 
 export function requireCalibration(c: CalibrationSource | undefined, pass: string, what: string): CalibrationSource {
@@ -69,7 +69,7 @@ export function batchLoss(logits: Float32Array, b: CalibrationBatch): number {
 export function requireClassifier(model: Model, structure: BertStructure, pass: string, need: ClassifierNeed, calibration?: CalibrationSource): void {
   if (isEncoderOnly(structure)) {
     throw new SettingsError(
-      `${pass}: the model is ${encoderOnlyNote(model)}: ${need.what} needs a classifier (it measures a loss on the class scores); give it one with ${GIVE_CLASSIFIER}, or ${need.instead}`,
+      `${pass}: the model is ${encoderOnlyNote(model)}: ${need.what} needs a classifier (it measures a loss on the class scores); ${noClassifierWay(model, structure) ?? `give it one with ${GIVE_CLASSIFIER}`}, or ${need.instead}`,
     );
   }
   const head = structure.head!;

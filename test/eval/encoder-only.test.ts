@@ -8,10 +8,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildBert } from '../../src/bert/build.ts';
+import { findBert } from '../../src/bert/discover.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
 import { SettingsError } from '../../src/errors.ts';
+import { removeDeadNodes } from '../../src/onnx/analysis.ts';
+import { cloneModel, type Model } from '../../src/onnx/graph.ts';
+import { renameValue } from '../../src/onnx/index.ts';
 import { encoderOnly } from '../../src/train/students/classifier.ts';
-import { tinyBert } from '../helpers/models.ts';
+import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'bc-eval-encoder-only-'));
@@ -25,9 +30,9 @@ writeGlueTask(glueDir, 'STS-B', 6);
 
 const LINE = `${join(dir, 'model.onnx')}: encoder-only (outputs last_hidden_state, pooler_output; no classifier): eval needs a classifier; compress distill --stage task gives it one`;
 
-async function refusal(tasks: string[], glue = glueDir): Promise<string> {
+async function refusal(tasks: string[], glue = glueDir, model = dir): Promise<string> {
   try {
-    await evaluate({ model: dir, tasks, glueDir: glue });
+    await evaluate({ model, tasks, glueDir: glue });
   } catch (e) {
     expect(e).toBeInstanceOf(SettingsError);
     return (e as Error).message;
@@ -54,5 +59,37 @@ describe('eval of an encoder-only model', () => {
     } finally {
       writeFileSync(config, JSON.stringify({ model_type: 'bert', architectures: ['BertModel'], max_length: 16 }));
     }
+  });
+
+  /** `m` cut to `outputs` (values of its graph), renamed as transformers' base model names them. */
+  const cut = (m: Model, outputs: Array<[value: string, name: string]>): Model => {
+    const out = cloneModel(m);
+    out.graph.outputs = outputs.map(([name]) => ({ name, elemType: 1 }));
+    removeDeadNodes(out.graph);
+    for (const [value, name] of outputs) renameValue(out.graph, value, name);
+    return out;
+  };
+
+  it("a model no classifier can be put on (no pooler, or RobertaModel's): why, and no command that would refuse it", async () => {
+    // (compress distill --stage task, which the line named, refuses both: no pooler for a new classifier to read)
+    const bert = tinyBert({}, { seed: 3 });
+    const hidden = writeModelFolder(join(work, 'hidden'), cut(bert, [[findBert(bert).layers.at(-1)!.output, 'last_hidden_state']]));
+    writeFileSync(join(hidden, 'config.json'), JSON.stringify({ model_type: 'bert', architectures: ['BertModel'], max_length: 16 }));
+    expect(await refusal(['SST-2'], glueDir, hidden)).toBe(
+      `${join(hidden, 'model.onnx')}: encoder-only (outputs last_hidden_state; no classifier): eval needs a classifier; it has no pooler (dense + tanh on the first token) to put one on, so compress distill --stage task cannot give it one: give a sequence classifier`,
+    );
+    // RobertaModel with its pooler: a RoBERTa classifier cut after its dense + tanh (RobertaPooler's computation)
+    const config = { ...tinyBertConfig({ typeVocabSize: 1, layerNormEps: 1e-5 }), family: 'roberta' as const, padTokenId: 1 };
+    const roberta = buildBert(config, { kind: 'random', seed: 4 });
+    const tanh = roberta.graph.nodes.find((n) => n.opType === 'Tanh')!.outputs[0]!;
+    const pooled = cut(roberta, [
+      [findBert(roberta).layers.at(-1)!.output, 'last_hidden_state'],
+      [tanh, 'pooler_output'],
+    ]);
+    const robertaDir = writeModelFolder(join(work, 'roberta'), pooled);
+    writeFileSync(join(robertaDir, 'config.json'), JSON.stringify({ model_type: 'roberta', architectures: ['RobertaModel'], max_length: 16 }));
+    expect(await refusal(['all'], glueDir, robertaDir)).toBe(
+      `${join(robertaDir, 'model.onnx')}: encoder-only (outputs last_hidden_state, pooler_output; no classifier): eval needs a classifier; its pooler (dense + tanh on the first token) is RobertaModel's, which no RoBERTa classifier reads (RobertaForSequenceClassification's head has a dense + tanh of its own), so compress distill --stage task cannot give it one: give a sequence classifier`,
+    );
   });
 });

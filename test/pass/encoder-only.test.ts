@@ -7,6 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
+import { removeDeadNodes } from '../../src/onnx/analysis.ts';
+import { cloneModel } from '../../src/onnx/graph.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
 import { getPass } from '../../src/pass/registry.ts';
@@ -56,6 +58,17 @@ describe('passes on an encoder-only model', () => {
   it('quantize mixed is refused the same way', async () => {
     expect(await refusal([{ pass: 'quantize', settings: { mode: 'mixed:0.5' } }])).toBe(
       `quantize: ${ENCODER_ONLY}: mode 'mixed:0.5' needs a classifier (it measures a loss on the class scores); give it one with compress distill --stage task, or quantize every layer alike (int8, int8-static, int4-block:B)`,
+    );
+  });
+
+  it('an encoder without a pooler, which compress distill --stage task cannot give a classifier, is told why, not to run it', async () => {
+    const hidden = cloneModel(bare);
+    hidden.graph.outputs = [hidden.graph.outputs[0]!];
+    removeDeadNodes(hidden.graph);
+    await expect(runPipeline(hidden, [{ pass: 'quantize', settings: { mode: 'mixed:0.5' } }], context)).rejects.toThrow(
+      new SettingsError(
+        "quantize: the model is encoder-only (outputs last_hidden_state; no classifier): mode 'mixed:0.5' needs a classifier (it measures a loss on the class scores); it has no pooler (dense + tanh on the first token) to put one on, so compress distill --stage task cannot give it one: give a sequence classifier, or quantize every layer alike (int8, int8-static, int4-block:B)",
+      ),
     );
   });
 

@@ -18,23 +18,13 @@ import { removeDeadNodes, removeUnusedInitializers, renameValue } from '../../on
 import { attr } from '../../bert/build-graph.ts';
 import { bertParameters, headParamNames, randomParameter } from '../../bert/build-weights.ts';
 import type { CanonicalBert } from '../../bert/canonical.ts';
+import { hasClassifierPlace, pooledOutput, UNREAD_POOLER, unreadPooler } from '../../bert/classifier.ts';
 import { findBert } from '../../bert/discover.ts';
 import type { BertStructure } from '../../bert/structure.ts';
 import { SettingsError } from '../../errors.ts';
 
 /** The outputs of an encoder-only model, as transformers' BertModel names them. */
 export const ENCODER_OUTPUTS = ['last_hidden_state', 'pooler_output'] as const;
-
-/**
- * The value the pooler's activation writes (its Tanh's output, or the output of onnxruntime's FusedGemm that applies
- * the Tanh itself), or undefined when the model has no tanh pooler.
- */
-export function pooledOutput(model: Model, s: BertStructure): string | undefined {
-  const dense = s.pooler?.dense;
-  if (!dense || s.pooler!.activation !== 'tanh') return undefined;
-  if (model.graph.nodes.find((n) => n.outputs[0] === dense.output)?.opType === 'FusedGemm') return dense.output;
-  return model.graph.nodes.find((n) => n.opType === 'Tanh' && n.inputs[0] === dense.output)?.outputs[0];
-}
 
 /**
  * `model` (a BERT with a pooler; its classifier, if any, dropped) as transformers' BertModel: outputs
@@ -71,22 +61,10 @@ export function isBareEncoder(s: BertStructure): boolean {
  * the graph alone (a sweep's plan asks it of a student read without weight values).
  */
 export function noClassifierPlace(model: Model, s: BertStructure, label: string): SettingsError | undefined {
-  if (pooledOutput(model, s) && (s.family === 'bert' || s.family === 'albert')) return undefined;
+  if (hasClassifierPlace(model, s)) return undefined;
   const has = unreadPooler(model, s) ? `, and ${UNREAD_POOLER}` : ' and no pooler (dense + tanh on the first token) to put a new one on';
   return new SettingsError(`${label} has no classifier${has}: give a BERT or ALBERT encoder with its pooler, or a sequence classifier`);
 }
-
-/**
- * Whether a model (`s`: its structure) has a tanh pooler that no classifier of its family reads: RobertaModel's
- * pooler_output (discover/head.ts), where RobertaForSequenceClassification's head has a dense + tanh of its own.
- */
-export function unreadPooler(model: Model, s: BertStructure): boolean {
-  return pooledOutput(model, s) !== undefined && s.family !== 'bert' && s.family !== 'albert';
-}
-
-/** What a refusal says of a pooler that no classifier reads (unreadPooler). */
-export const UNREAD_POOLER =
-  "its pooler (dense + tanh on the first token) is RobertaModel's, which no RoBERTa classifier reads (RobertaForSequenceClassification's head has a dense + tanh of its own)";
 
 /**
  * A bare encoder (no head) with a classifier Gemm of `numLabels` outputs (zero weights: `newClassifier` sets them)

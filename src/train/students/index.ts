@@ -26,7 +26,7 @@ import { anotherTasksLabels } from '../../eval/labels.ts';
 import type { TaskDefinition } from '../../glue/tasks.ts';
 import { RECURRENT_MODEL, recurrentModelLstm } from '../../pass/recurrent.ts';
 import type { BertStructure, TaskHead } from '../../bert/structure.ts';
-import { encoderOnlyNote, headInWords, newHeadAdvice } from '../../bert/classifier.ts';
+import { encoderOnlyNote, hasClassifierPlace, headInWords, newHeadAdvice, UNREAD_POOLER, unreadPooler } from '../../bert/classifier.ts';
 import {
   attentionHeadSize,
   configId2label,
@@ -40,7 +40,7 @@ import {
 } from '../../bert/config.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { MemoryRefusal, NotBertError, SettingsError, counted, groupedDigits, quotedText } from '../../errors.ts';
-import { encoderOnly, isBareEncoder, newClassifier, noClassifierPlace, pooledOutput, UNREAD_POOLER, unreadPooler, withClassifier } from './classifier.ts';
+import { encoderOnly, isBareEncoder, newClassifier, noClassifierPlace, withClassifier } from './classifier.ts';
 import { readVocabulary, vocabularyDifference } from '../../eval/tokenizer.ts';
 import { tableRowsProblem } from '../../eval/vocabulary-rows.ts';
 import { TRAINING_OPSET } from '../../gradients/index.ts';
@@ -235,7 +235,7 @@ export function everyOtherStudent(teacher: CanonicalBert, opts: { encoderOnly?: 
 function everyOtherOf(teacher: Model, structure: BertStructure | undefined, numLabels: number | undefined, seed: number): Student {
   const headless = teacherShape(teacher, structure).numLabels === undefined;
   const s = structure ?? findBert(teacher, { label: 'teacher' });
-  if (headless && !(s.pooler?.activation === 'tanh' && (s.family === 'bert' || s.family === 'albert'))) {
+  if (headless && !hasClassifierPlace(teacher, s)) {
     const has = unreadPooler(teacher, s) ? `, and ${UNREAD_POOLER}` : ' and no pooler (dense + tanh on the first token) for the student to keep';
     throw new SettingsError(
       `--student every-other: the teacher has no classifier${has}; give a student from scratch (bert:layers=L,hidden=H,…) or a student model`,
@@ -583,9 +583,7 @@ export function studentClassifier(
   const stored = quantized ? { quantized } : {};
   if (s.head?.kind === 'sequence-classification') return { kind: 'classifier', numLabels: s.head.numLabels, ...stored };
   // (pooled: a tanh pooler a new classifier goes on, withClassifier)
-  return s.head
-    ? { kind: 'other', head: s.head.kind, pooled: pooledOutput(model, s) !== undefined && (s.family === 'bert' || s.family === 'albert'), ...stored }
-    : undefined;
+  return s.head ? { kind: 'other', head: s.head.kind, pooled: hasClassifierPlace(model, s), ...stored } : undefined;
 }
 
 /**
