@@ -218,10 +218,14 @@ export function* readLines(path: string, chunkBytes = READ_CHUNK_BYTES, opts: Re
 export function utf8Text(bytes: Buffer, file: string): string {
   if (!isUtf8(bytes)) {
     const at = invalidUtf8Offset(bytes);
-    const shown = [...bytes.subarray(at, at + 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
-    throw new NotUtf8Error(`${file}: not valid UTF-8 text (at byte offset ${at}: ${shown})`);
+    throw new NotUtf8Error(`${file}: not valid UTF-8 text (at byte offset ${at}: ${hexBytes(bytes.subarray(at, at + 4))})`);
   }
   return bytes.toString('utf8');
+}
+
+/** `bytes` as two hex digits each, split by spaces ('c3 28'), as the refusals of text that is not UTF-8 show them (NotUtf8Error). */
+export function hexBytes(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
 /** The offset of the first byte of `bytes` that starts no well-formed UTF-8 character (Unicode's table 3-7), -1 for none. */

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs/light.js';
 import type * as Protobuf from 'protobufjs/light.js';
 import { DataError, fsReason, NotUtf8Error } from '../errors.ts';
+import { hexBytes } from '../files.ts';
 import { charsmapProblem } from './precompiled-charsmap.ts';
 
 /** The fields of sentencepiece_model.proto that the conversion reads (field numbers as there). */
@@ -116,7 +117,7 @@ function piecesAsText(pieces: ReadonlyArray<{ piece: Uint8Array; score: number; 
     try {
       return { piece: PIECE_TEXT.decode(p.piece), score: p.score, type: p.type };
     } catch (e) {
-      const shown = `${[...p.piece.subarray(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join(' ')}${p.piece.length > 16 ? ' …' : ''}`;
+      const shown = `${hexBytes(p.piece.subarray(0, 16))}${p.piece.length > 16 ? ' …' : ''}`;
       throw new NotUtf8Error(`${file}: its piece ${id} (bytes ${shown}) is not valid UTF-8 text, which transformers fails to read`, { cause: e });
     }
   });
