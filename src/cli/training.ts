@@ -305,18 +305,28 @@ export function ctrlC(on: {
   };
 }
 
-/** Runs the library with Ctrl-C handling and prints the result; resolves to the exit code. */
+/**
+ * The run's settings from the flags, their values, ranges and combinations checked with the distillation settings and
+ * the feature cache's bytes the command gives (`given`): the command line's alone, a refusal a usage mistake (exit 2,
+ * nothing on stdout). Each command calls it before it reads or downloads a model: a typo is refused before an hf:
+ * model's download.
+ */
+export async function checkedSettings(a: TrainingArgs, given: Pick<TrainRunOptions, 'distill' | 'featureCacheBytes'> = {}): Promise<Partial<TrainSettings>> {
+  const lib = await loadTrainingLibrary();
+  const settings = commandLineCheck(() => settingsOf(a));
+  commandLineCheck(() => lib.checkSettings(settings, given.distill));
+  commandLineCheck(() => lib.checkFeatureCacheBytes(given.featureCacheBytes));
+  return settings;
+}
+
+/** Runs the library with Ctrl-C handling and prints the result; resolves to the exit code. `settings`: checkedSettings'. */
 export async function runTrainingCommand(
   a: TrainingArgs,
+  settings: Partial<TrainSettings>,
   options: Omit<TrainRunOptions, 'output' | 'task' | 'signal' | 'log' | 'onStep' | 'settings'>,
 ): Promise<number> {
   const lib = await loadTrainingLibrary();
   const output = a.output!;
-  // (the settings' values, ranges and combinations are the command line's alone: a refusal is a usage mistake, exit 2,
-  // with nothing on stdout)
-  const settings = commandLineCheck(() => settingsOf(a));
-  commandLineCheck(() => lib.checkSettings(settings, options.distill));
-  commandLineCheck(() => lib.checkFeatureCacheBytes(options.featureCacheBytes));
   // (a transformers.js folder as teacher or student: its float onnx/model.onnx, whichever dtype its config.json names)
   for (const path of [options.teacher, options.student]) {
     const onnx = path && existsSync(path) ? locateModel(path).onnx : undefined;

@@ -108,6 +108,29 @@ describe('compress export with hf: models', () => {
   });
 });
 
+describe('train and distill with hf: models', () => {
+  // (each a mistake of a flag the model need not be read for: refused in one line, exit 2, before any request to the hub)
+  it.each([
+    [['distill', '--teacher', 'hf:org/tiny', '--student', 'ever-other'], "--student 'ever-other': expected one of every-other, or a model path, "],
+    [['distill', '--teacher', 'hf:org/tiny', '--student', 'bert:layers=x'], "--student 'bert:layers=x': layers 'x': expected an integer from 1"],
+    [['distill', '--teacher', 'hf:org/tiny', '--student', 'bert:hidden=30,heads=4'], "--student 'bert:hidden=30,heads=4': hidden 30 is not divisible"],
+    [['distill', '--teacher', 'hf:org/tiny', '--student', 'every-other', '--alpha', '1', '--temperature', '2'], '--temperature applies to'],
+    [['distill', '--teacher', 'hf:org/tiny', '--student', 'every-other', '--intermediate', 'tinybert', '--layer-map', '1:x'], "--layer-map '1:x': "],
+    [['distill', '--teacher', 'hf:org/tiny', '--student', 'every-other', '--pkd-weight', '0.5'], '--pkd-weight applies with --intermediate'],
+    [['distill', '--teacher', 'hf:org/tiny', '--student', 'every-other', '--logit-loss', 'kl'], "--logit-loss 'kl': expected one of ce, mse"],
+    [['distill', '--teacher', 'hf:org/tiny', '--student', 'every-other', '--embedding-lr', 'x'], "--embedding-lr 'x': "],
+    [['train', 'hf:org/tiny', '--embedding-lr', 'x'], "--embedding-lr 'x': "],
+  ])('refuse %j before any download', async (args, line) => {
+    const before = hub.requests.length;
+    const hfHome = join(root, 'hf-refused');
+    const r = await compress([...args, '--task', 'SST-2', '--glue-dir', glueDir, '-o', join(root, 'refused', 'm.onnx')], { HF_HOME: hfHome });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringContaining(`compress: ${line}`)]);
+    expect(hub.requests.length).toBe(before);
+    expect(existsSync(hfHome)).toBe(false);
+  });
+});
+
 describe('sweep files with hf: models', () => {
   it('resolve the reference, key points by its commit, resume, and see @main move', async () => {
     process.env.HF_HOME = join(root, 'hf-sweep');

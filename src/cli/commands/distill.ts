@@ -22,8 +22,12 @@ import {
 } from '../../train/intermediate.ts';
 import { checkFolderFlags, commandLineCheck, missingFlag, type CliCommand } from '../command.ts';
 import { checkModelRefs, localModel } from '../model-ref.ts';
-import { checkStudentSpec, checkTrainingArgs, distillFlags, loadTrainingLibrary, runTrainingCommand, type DistillArgs } from '../training.ts';
-import type { DistillSettings } from '../../train/run.ts';
+import { checkedSettings, checkStudentSpec, checkTrainingArgs, distillFlags, loadTrainingLibrary, runTrainingCommand, type DistillArgs } from '../training.ts';
+import type { DistillSettings, TrainRunOptions } from '../../train/run.ts';
+import { isHubRef } from '../../hub/ref.ts';
+
+/** The distillation settings a run is given (TrainRunOptions.distill). */
+type DistillOptions = NonNullable<TrainRunOptions['distill']>;
 
 /** --intermediate: a preset name, or a JSON/YAML file holding a list of matches. */
 export function readIntermediate(value: string): IntermediatePreset | IntermediateMatch[] {
@@ -90,33 +94,37 @@ export const distillCommand: CliCommand<DistillArgs> = {
     checkTrainingArgs(args, [], general); // the flags, before any download
     checkFolderFlags({ '--cache-dir': args['cache-dir'] });
     checkModelRefs(args.teacher, args.student);
+    // (every flag the teacher need not be read for, before an hf: model's download: the student's form, the settings)
+    if (!isHubRef(args.student)) await checkStudentSpec(args.student); // (an hf: student is a model path once downloaded)
+    await checkTemperature(args);
+    const distill: DistillOptions = {
+      alpha: args.alpha,
+      temperature: args.temperature,
+      logitLoss: args['logit-loss'] as 'ce' | 'mse' | undefined,
+      stage: args.stage as 'task' | 'general',
+      ...(args.intermediate ? { intermediate: readIntermediate(args.intermediate) } : {}),
+      ...(args['layer-map'] !== undefined ? { layerMap: readLayerMap(args['layer-map']) } : {}),
+      ...(args['pkd-weight'] !== undefined ? { pkdWeight: args['pkd-weight'] } : {}),
+      ...(args['intermediate-epochs'] !== undefined ? { intermediateEpochs: args['intermediate-epochs'] } : {}),
+      ...(args['intermediate-phase'] !== undefined ? { intermediatePhase: args['intermediate-phase'] as 'first' | 'joint' } : {}),
+      augment: args.augment,
+      ...(args.corpus ? { corpus: args.corpus } : {}),
+    };
+    const featureCacheBytes = args['feature-cache-mb'] * 2 ** 20;
+    const settings = await checkedSettings(args, { distill, featureCacheBytes });
     const teacher = await localModel(args.teacher);
     const student = await localModel(args.student); // a spec (every-other, bert:…) stays as it is
     checkTrainingArgs(args, [teacher, student], general);
-    await checkStudentSpec(student);
-    await checkTemperature(args);
-    return runTrainingCommand(args, {
+    return runTrainingCommand(args, settings, {
       teacher,
       student,
-      distill: {
-        alpha: args.alpha,
-        temperature: args.temperature,
-        logitLoss: args['logit-loss'] as 'ce' | 'mse' | undefined,
-        stage: args.stage as 'task' | 'general',
-        ...(args.intermediate ? { intermediate: readIntermediate(args.intermediate) } : {}),
-        ...(args['layer-map'] !== undefined ? { layerMap: readLayerMap(args['layer-map']) } : {}),
-        ...(args['pkd-weight'] !== undefined ? { pkdWeight: args['pkd-weight'] } : {}),
-        ...(args['intermediate-epochs'] !== undefined ? { intermediateEpochs: args['intermediate-epochs'] } : {}),
-        ...(args['intermediate-phase'] !== undefined ? { intermediatePhase: args['intermediate-phase'] as 'first' | 'joint' } : {}),
-        augment: args.augment,
-        ...(args.corpus ? { corpus: args.corpus } : {}),
-      },
+      distill,
       maxExamples: args['max-examples'],
       maxLength: args['max-length'],
       glueDir: args['glue-dir'],
       tokenizer: args.tokenizer,
       cacheDir: args['cache-dir'],
-      featureCacheBytes: args['feature-cache-mb'] * 2 ** 20,
+      featureCacheBytes,
     });
   },
 };

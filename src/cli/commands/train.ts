@@ -6,7 +6,7 @@
 import type { Argv } from 'yargs';
 import type { CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
-import { checkTrainingArgs, runTrainingCommand, trainingFlags, type TrainingArgs } from '../training.ts';
+import { checkedSettings, checkTrainingArgs, runTrainingCommand, trainingFlags, type TrainingArgs } from '../training.ts';
 
 interface TrainArgs extends TrainingArgs {
   model: string;
@@ -34,9 +34,10 @@ export const trainCommand: CliCommand<TrainArgs> = {
     }) as unknown as Argv<TrainArgs>,
   run: async (args) => {
     checkTrainingArgs(args, []); // the flags, before any download
+    const settings = await checkedSettings(args);
     const model = await localModel(args.model);
     checkTrainingArgs(args, [model]);
-    return runTrainingCommand(args, {
+    return runTrainingCommand(args, settings, {
       student: model,
       maxExamples: args['max-examples'],
       maxLength: args['max-length'],
