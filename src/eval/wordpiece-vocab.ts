@@ -89,10 +89,10 @@ function universalLines(line: string): string[] {
 
 /**
  * Whether vocab.txt `file` holds a lone '\r' (one that ends no '\r\n'), at which readVocabFile ends a line since
- * tokenizer reading version 36, where it was read as part of a token.
+ * tokenizer reading version 36 (universalLines: one rule for both), where it was read as part of a token.
  */
 export function splitsAtLoneCarriageReturn(file: string): boolean {
-  for (const line of readLines(file)) if ((line.endsWith('\r') ? line.slice(0, -1) : line).includes('\r')) return true;
+  for (const line of readLines(file)) if (universalLines(line).length > 1) return true;
   return false;
 }
 
