@@ -210,6 +210,14 @@ export function workerName(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
 
+/**
+ * The least delay before a worker takes again a point it gave back for memory once the point waits for a larger worker
+ * connected to the queue (taken GIVE_BACKS_PER_POINT times): the coordinator's retry delay may be 0 (--retry-delay 0),
+ * with which the worker took it again and again at once while the larger one was busy, thousands of times a second,
+ * a core and Redis kept busy for as long as the larger worker's point ran.
+ */
+export const WAITING_RETAKE_MS = 1000;
+
 /** Points given back in a row (none run or failed between them) after which a worker stops: it is the broken one. */
 export const GIVE_BACKS_TO_STOP = 3;
 
@@ -457,7 +465,9 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     // the count and the move in one step, which Redis makes only while the point is still this worker's (its lock): a
     // move refused (the lock lost, and the stalled-job check puts the point back or another worker has it) counts nothing
     const data: PointJob = { ...job.data, giveBacks, ...(tooLarge ? { tooLarge } : {}) };
-    await worker.backend.moveToDelayed(job.id!, Date.now(), delayMs, token, {
+    // (a point left for a larger worker, busy: retaken here no more often than WAITING_RETAKE_MS, whatever --retry-delay)
+    const waitMs = memory === 'retaken' && times >= GIVE_BACKS_PER_POINT ? Math.max(delayMs, WAITING_RETAKE_MS) : delayMs;
+    await worker.backend.moveToDelayed(job.id!, Date.now(), waitMs, token, {
       skipAttempt: true,
       fieldsToUpdate: countsGiveBack || memory ? { data: JSON.stringify(data) } : undefined,
     });

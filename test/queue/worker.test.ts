@@ -16,7 +16,7 @@ import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
 import { QueueError } from '../../src/errors.ts';
 import { GIVE_BACKS_PER_POINT, jobOptions } from '../../src/queue/job.ts';
-import { GIVE_BACKS_TO_STOP, connectedWorkerNames, runQueueWorker, type WorkerEvent, type WorkerSummary } from '../../src/queue/worker.ts';
+import { GIVE_BACKS_TO_STOP, WAITING_RETAKE_MS, connectedWorkerNames, runQueueWorker, type WorkerEvent, type WorkerSummary } from '../../src/queue/worker.ts';
 import { sha256File } from '../../src/files.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { loadModel, readFloat32, saveModel } from '../../src/onnx/index.ts';
@@ -208,9 +208,9 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
    * name connected to the queue and not taking points (a larger machine's, busy), until `then` (called once the point
    * was taken here more than GIVE_BACKS_PER_POINT times, or failed) has settled and the point has failed or completed.
    */
-  const besideLarger = async (key: string, then: (larger: Worker) => Promise<void>) => {
+  const besideLarger = async (key: string, then: (larger: Worker) => Promise<void>, retryDelayMs = 10) => {
     const big: SweepPoint = { ...point, key: `${point.key}-${key}`, bench: { ...point.bench, batch: [2 ** 29] } };
-    await q.queue.add('memory', { point: big, files: await pointFiles(big, sha256File) }, jobOptions(big.key, 10));
+    await q.queue.add('memory', { point: big, files: await pointFiles(big, sha256File) }, jobOptions(big.key, retryDelayMs));
     const ranThere: string[] = [];
     const larger = new Worker(
       QUEUE_NAME,
@@ -250,6 +250,26 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
     expect(r.events.filter((e) => e.type === 'start')).toHaveLength(1);
     expect(r.events.filter((e) => e.type === 'given-back')).toHaveLength(1);
     expect(r.events.some((e) => e.type === 'failed')).toBe(false);
+    await r.job.remove();
+  }, 120_000);
+
+  it('takes a point it left for a larger worker again no more than once a second, whatever the retry delay (--retry-delay 0 retook it thousands of times a second while the larger one was busy)', async () => {
+    let during = 0;
+    const r = await besideLarger(
+      'retry-0',
+      async (larger) => {
+        const retakes = async () => (await q.queue.getJob(`${point.key}-retry-0`))!.data.tooLarge!.retakes;
+        const before = await retakes();
+        await new Promise((res) => setTimeout(res, 2500));
+        during = (await retakes()) - before;
+        await larger.close(true);
+      },
+      0,
+    );
+    expect(r.waited).not.toBe('failed');
+    // (at most one retake a WAITING_RETAKE_MS in the 2.5 s, and one under way as they began)
+    expect(during).toBeLessThanOrEqual(Math.ceil(2500 / WAITING_RETAKE_MS) + 1);
+    expect(r.state).toBe('failed');
     await r.job.remove();
   }, 120_000);
 
