@@ -1,7 +1,11 @@
 /**
  * How bert-compress reads the environment variables it takes (BERT_COMPRESS_ORT_LOG_LEVEL, BERT_COMPRESS_MACHINE_LOAD,
- * GLUE_BASE_URL, the hub's HF_* variables): one rule for all of them.
+ * GLUE_BASE_URL, the hub's HF_* variables): one rule for all of them; and how a folder one gives is expanded
+ * (expandedPath: a `~`, `~user` or `$NAME` a shell did not expand).
  */
+import { homedir } from 'node:os';
+import { quotedText, UsageError } from './errors.ts';
+import { PASSWD_FILE, userHomeFolder } from './user-home.ts';
 
 /**
  * The value of the environment variable `name` in `env` without the blanks around it; undefined where it is unset,
@@ -10,4 +14,44 @@
 export function environmentValue(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
   const value = env[name]?.trim();
   return value ? value : undefined;
+}
+
+/**
+ * A folder or file `path` an environment variable gives, as huggingface_hub reads HF_HOME, HF_HUB_CACHE and
+ * HF_TOKEN_PATH (os.path.expanduser, then os.path.expandvars): a leading `~` alone or before a `/` as the home folder
+ * (`env`'s HOME, else this user's), a leading `~user` as that user's (userHome: the system's user list, where it was
+ * kept as written, a folder `~user` in the working folder), then each `$NAME` or `${NAME}` that `env` sets as its
+ * value, any other kept as written; where a value a shell did not expand (a Dockerfile's `ENV HF_HOME=~/hf`, a quoted
+ * `'~/hf'`) named a folder `~` in the working folder, another cache than huggingface_hub's. A name is ASCII letters,
+ * digits and `_` (Python's `\w` under re.ASCII, as expandvars compiles it): `$DISKé` is `$DISK` and `é`. `variable`
+ * names where `path` comes from, for userHome's refusal. The hub's folder variables (src/hub/settings.ts) and
+ * bert-compress's own cache variables (defaultCacheDir: XDG_CACHE_HOME is one value for both caches) are read so.
+ */
+export function expandedPath(path: string, env: NodeJS.ProcessEnv, variable: string): string {
+  const tilde = /^~([^/]*)/.exec(path);
+  let expanded = path;
+  if (tilde) {
+    const user = tilde[1]!;
+    const home = user === '' ? (env.HOME ?? homedir()) : userHome(user, path, variable);
+    expanded = `${home.replace(/\/+$/, '')}${path.slice(tilde[0].length)}` || '/';
+  }
+  return expanded.replace(/\$(\w+|\{[^}]*\})/g, (written, name: string) => {
+    const key = name.startsWith('{') ? name.slice(1, -1) : name;
+    const value = Object.hasOwn(env, key) ? env[key] : undefined;
+    return typeof value === 'string' ? value : written;
+  });
+}
+
+/**
+ * The home folder of `user`, as Python's expanduser reads `~user` (pwd.getpwnam): userHomeFolder's (/etc/passwd, else
+ * the system's user database: a directory service's users). A user none of them knows (where huggingface_hub keeps
+ * `~user` as a folder in the working folder) is a one-line UsageError naming `variable` and its `path`, where that
+ * folder was read unsaid.
+ */
+function userHome(user: string, path: string, variable: string): string {
+  const home = userHomeFolder(user);
+  if (home !== undefined) return home;
+  throw new UsageError(
+    `${quotedText(path)} (${variable}): no user ${quotedText(user)} is known here (${PASSWD_FILE}, getent passwd), so the home folder ~${user} names is unknown; write the folder's path`,
+  );
 }

@@ -8,13 +8,11 @@
  * HEAD), 10 s each by default (also when 0).
  */
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import {
   fsReason,
   type NumberRange,
   numberOfText,
   numberProblem,
-  quotedText,
   SettingsError,
   UsageError,
   TOO_SMALL_TO_HOLD,
@@ -23,9 +21,8 @@ import {
   valueAndKind,
 } from '../errors.ts';
 import { checkHttpUrl } from '../ranged-download.ts';
-import { environmentValue } from '../environment.ts';
+import { environmentValue, expandedPath } from '../environment.ts';
 import { MAX_TIMER_MS } from '../timers.ts';
-import { PASSWD_FILE, userHomeFolder } from './user-home.ts';
 
 /** The seconds a timeout variable takes (0: its default), in the one number wording: 'a number of seconds 0 or greater'. */
 const TIMEOUT_RANGE: NumberRange = { min: 0, unit: 'seconds', note: '(0: the default)' };
@@ -130,46 +127,6 @@ function pythonJoin(folder: string, name: string): string {
 /** The first of `names` that `env` sets (environmentValue), else `otherwise`: the variable a hub folder's value comes from. */
 function givenBy(env: NodeJS.ProcessEnv, names: readonly string[], otherwise: string): string {
   return names.find((name) => environmentValue(env, name) !== undefined) ?? otherwise;
-}
-
-/**
- * A folder or file `path` an environment variable gives, as huggingface_hub reads HF_HOME, HF_HUB_CACHE and
- * HF_TOKEN_PATH (os.path.expanduser, then os.path.expandvars): a leading `~` alone or before a `/` as the home folder
- * (`env`'s HOME, else this user's), a leading `~user` as that user's (userHome: the system's user list, where it was
- * kept as written, a folder `~user` in the working folder), then each `$NAME` or `${NAME}` that `env` sets as its
- * value, any other kept as written; where a value a shell did not expand (a Dockerfile's `ENV HF_HOME=~/hf`, a quoted
- * `'~/hf'`) named a folder `~` in the working folder, another cache than huggingface_hub's. A name is ASCII letters,
- * digits and `_` (Python's `\w` under re.ASCII, as expandvars compiles it): `$DISKé` is `$DISK` and `é`. `variable`
- * names where `path` comes from, for userHome's refusal. bert-compress's own cache variables are read so too
- * (defaultCacheDir: XDG_CACHE_HOME is one value for both caches).
- */
-export function expandedPath(path: string, env: NodeJS.ProcessEnv, variable: string): string {
-  const tilde = /^~([^/]*)/.exec(path);
-  let expanded = path;
-  if (tilde) {
-    const user = tilde[1]!;
-    const home = user === '' ? (env.HOME ?? homedir()) : userHome(user, path, variable);
-    expanded = `${home.replace(/\/+$/, '')}${path.slice(tilde[0].length)}` || '/';
-  }
-  return expanded.replace(/\$(\w+|\{[^}]*\})/g, (written, name: string) => {
-    const key = name.startsWith('{') ? name.slice(1, -1) : name;
-    const value = Object.hasOwn(env, key) ? env[key] : undefined;
-    return typeof value === 'string' ? value : written;
-  });
-}
-
-/**
- * The home folder of `user`, as Python's expanduser reads `~user` (pwd.getpwnam): userHomeFolder's (/etc/passwd, else
- * the system's user database: a directory service's users). A user none of them knows (where huggingface_hub keeps
- * `~user` as a folder in the working folder) is a one-line UsageError naming `variable` and its `path`, where that
- * folder was read unsaid.
- */
-function userHome(user: string, path: string, variable: string): string {
-  const home = userHomeFolder(user);
-  if (home !== undefined) return home;
-  throw new UsageError(
-    `${quotedText(path)} (${variable}): no user ${quotedText(user)} is known here (${PASSWD_FILE}, getent passwd), so the home folder ~${user} names is unknown; write the folder's path`,
-  );
 }
 
 /**

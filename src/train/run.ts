@@ -7,8 +7,7 @@
 import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { environmentValue } from '../environment.ts';
-import { expandedPath } from '../hub/settings.ts';
+import { environmentValue, expandedPath } from '../environment.ts';
 import { saveModel } from '../onnx/save.ts';
 import {
   checkNotInTransformersJsFolder,

@@ -1,7 +1,8 @@
 /**
  * The home folder of the user a path's leading `~user` names, as Python's os.path.expanduser reads it (pwd.getpwnam:
  * the system's user database, /etc/passwd and whatever directory service the name service switch adds, LDAP or SSSD,
- * where a cluster's users are listed), for the hub's folder variables (settings.ts). Node has no getpwnam.
+ * where a cluster's users are listed), for the folder variables a path is read from (expandedPath, src/environment.ts: the
+ * hub's and bert-compress's own cache). Node has no getpwnam.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { userHomeFolder } from '../../src/hub/user-home.ts';
+import { userHomeFolder } from '../src/user-home.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'bc-user-home-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
