@@ -15,7 +15,7 @@ import { readSafetensorsHeader } from '../bert/safetensors.ts';
 import type { SavedFiles } from '../onnx/save.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { DataError, counted, isAre, plural, quotedText } from '../errors.ts';
-import { parseJsonText, writeFileAtomic } from '../files.ts';
+import { parseJsonText, removeStaleTemporariesIn, writeFileAtomic } from '../files.ts';
 import { copyModelSideFiles, saveRunnable } from './compress.ts';
 import { checkSideFiles, realPathOf, removeSideFiles } from './destination.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
@@ -256,6 +256,9 @@ export async function exportHuggingFaceFolder(dir: string, output: string, opts:
   const wroteConfig = Boolean(config && !inPlace);
   if (config && !inPlace) writeFileAtomic(join(outDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   const copied = copyModelSideFiles(dir, dirname(output));
+  // what a run killed while writing config.json or a tokenizer file left beside them, as compress removes them (the
+  // model's own is written in the staging folder, which openStaging's removeStaleStaging clears)
+  removeStaleTemporariesIn(dirname(output), MODEL_SIDE_FILES);
   if (notice) opts.log?.(notice);
   if (config && inPlace) {
     const head = seeded.length ? Object.keys(config).filter((k) => HEAD_FIELDS.includes(k)) : [];

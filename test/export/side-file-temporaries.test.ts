@@ -1,5 +1,5 @@
 /**
- * A `compress`, `train` or `distill` killed (SIGKILL, out of memory) while it writes config.json or copies a tokenizer
+ * A `compress`, `export`, `train` or `distill` killed (SIGKILL, out of memory) while it writes config.json or copies a tokenizer
  * file beside its model leaves that file's temporary (`tokenizer.json.<pid>.<random>.tmp`, a tokenizer's size) in
  * the output folder. The rerun that writes the folder again removes what the dead writer left, as it does for the
  * model and its external data (saveModel), instead of the folder keeping the temporaries of every killed run.
@@ -8,10 +8,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
+import { randomBertWeights } from '../../src/bert/build-weights.ts';
 import { compressFile } from '../../src/export/compress.ts';
+import { exportHuggingFaceFolder } from '../../src/export/from-huggingface.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { writeOutputSideFiles } from '../../src/train/output-folder.ts';
-import { writeTinyBert } from '../helpers/models.ts';
+import { tinyBertConfig, writeTinyBert } from '../helpers/models.ts';
 
 registerAllPasses();
 const tiny = writeTinyBert({ numLayers: 1 }, { std: 0.2 });
@@ -41,6 +44,18 @@ describe('an output folder written again after a run killed while writing its si
     deadWritersTemporaries(out, ['config.json', 'vocab.txt', 'tokenizer_config.json']);
     await compressFile({ input: tiny.path, output: join(out, 'model.onnx'), steps: [{ pass: 'prune-ffn', settings: { ratio: 0.25 } }] });
     expect(readdirSync(out)).toEqual(expect.arrayContaining(['model.onnx', 'config.json', 'vocab.txt', 'tokenizer_config.json']));
+    expect(temporaries(out)).toEqual([]);
+  });
+
+  it('export of a checkpoint folder removes the dead writer’s temporaries of config.json and the tokenizer files', async () => {
+    const checkpoint = join(tiny.dir, 'checkpoint');
+    const config = tinyBertConfig();
+    writeHuggingFaceFolder(checkpoint, config, randomBertWeights(config, { seed: 1 }));
+    writeFileSync(join(checkpoint, 'vocab.txt'), '[PAD]\n[UNK]\n[CLS]\n[SEP]\nfilm\n');
+    const out = join(tiny.dir, 'export-out');
+    deadWritersTemporaries(out, ['config.json', 'vocab.txt']);
+    await exportHuggingFaceFolder(checkpoint, join(out, 'model.onnx'));
+    expect(readdirSync(out)).toEqual(expect.arrayContaining(['model.onnx', 'config.json', 'vocab.txt']));
     expect(temporaries(out)).toEqual([]);
   });
 
