@@ -339,7 +339,7 @@ export interface FolderBuildOptions extends BuildOptions {
 export function buildFromHuggingFaceFolder(dir: string, opts: FolderBuildOptions = {}): Model {
   const { config, weights } = loadHuggingFaceFolder(dir);
   const { fillMissing, ...buildOpts } = opts;
-  return buildBert(config, { kind: 'given', tensors: weights, fillMissing, label: dir }, buildOpts);
+  return buildBert(config, { kind: 'given', tensors: weights, fillMissing, label: dir, configFile: 'config.json' }, buildOpts);
 }
 
 /**

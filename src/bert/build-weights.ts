@@ -5,7 +5,7 @@
  */
 import { DataError, isAre, plural, quotedText } from '../errors.ts';
 import { someNames } from '../some-names.ts';
-import { type BertFamily, type ExtendedBertConfig, attentionHeadSize, familyOf, layerSizes } from './config.ts';
+import { type BertFamily, type ExtendedBertConfig, attentionHeadSize, configJsonKey, familyOf, layerSizes } from './config.ts';
 import { Rng } from './random.ts';
 
 /** How transformers' `_init_weights` fills a parameter. */
@@ -18,6 +18,16 @@ export interface ParamSpec {
   init: ParamInit;
   /** 'embedding' tables: the padding row transformers zeroes (default 0; RoBERTa's padding_idx). */
   paddingIdx?: number;
+  /** The config field each dimension is, where it is one field's (a word table's rows: vocabSize), as a misshapen tensor's refusal names it. */
+  sizedBy?: readonly (SizeField | undefined)[];
+}
+
+/** The config fields a parameter's dimension may be (sizedBy): each one config.json key of the family's. */
+export type SizeField = 'vocabSize' | 'maxPositions' | 'typeVocabSize' | 'hiddenSize' | 'intermediateSize' | 'embeddingSize';
+
+/** The config.json key of a size field (configJsonKey's, DistilBERT's own names among them; embedding_size for ALBERT's and ELECTRA's). */
+function sizeKey(family: BertFamily, field: SizeField): string {
+  return field === 'embeddingSize' ? 'embedding_size' : configJsonKey(family, field);
 }
 
 /** A parameter's values: a flat row-major array, optionally with its shape (checked against the config). */
@@ -48,6 +58,8 @@ export type WeightSource =
       fillMissing?: RandomInit;
       /** What errors name the tensors' source by (default 'weights'; a Hugging Face folder's path). */
       label?: string;
+      /** The file the config was read from (a Hugging Face folder's config.json): a misshapen tensor's refusal names its key of the size. */
+      configFile?: string;
     };
 
 /** Default transformers initializer_range. */
@@ -154,23 +166,31 @@ export function bertParameters(c: ExtendedBertConfig): ParamSpec[] {
   const h = c.hiddenSize;
   const family = familyOf(c);
   const specs: ParamSpec[] = [];
-  const linear = (name: string, out: number, inp: number) => {
-    specs.push({ name: `${name}.weight`, dims: [out, inp], init: 'normal' });
-    specs.push({ name: `${name}.bias`, dims: [out], init: 'zeros' });
+  const linear = (name: string, out: number, inp: number, by: Sizes = ['hiddenSize', 'hiddenSize']) => {
+    specs.push({ name: `${name}.weight`, dims: [out, inp], init: 'normal', sizedBy: by });
+    specs.push({ name: `${name}.bias`, dims: [out], init: 'zeros', sizedBy: [by[0]] });
   };
-  const norm = (name: string, width = h) => {
-    specs.push({ name: `${name}.weight`, dims: [width], init: 'ones' });
-    specs.push({ name: `${name}.bias`, dims: [width], init: 'zeros' });
+  const norm = (name: string, width = h, by: SizeField = 'hiddenSize') => {
+    specs.push({ name: `${name}.weight`, dims: [width], init: 'ones', sizedBy: [by] });
+    specs.push({ name: `${name}.bias`, dims: [width], init: 'zeros', sizedBy: [by] });
   };
   const emb = embeddingParamNames(family);
   if (family === 'albert' || (family === 'electra' && c.embeddingSize !== undefined)) albertEmbeddingParameters(c, specs, linear, norm);
   else {
     // RoBERTa's word and position tables both have padding_idx = pad_token_id.
     const pad = family === 'roberta' ? { paddingIdx: c.padTokenId ?? 1 } : {};
-    specs.push({ name: emb.word, dims: [c.vocabSize, c.embeddingSize ?? h], init: 'embedding', ...pad });
-    if (c.embeddingSize !== undefined) specs.push({ name: emb.projection, dims: [h, c.embeddingSize], init: 'normal' });
-    specs.push({ name: emb.position, dims: [c.maxPositions, h], init: family === 'roberta' ? 'embedding' : 'normal', ...pad });
-    if (family !== 'distilbert') specs.push({ name: emb.tokenType, dims: [c.typeVocabSize, h], init: 'normal' });
+    const width: SizeField = c.embeddingSize === undefined ? 'hiddenSize' : 'embeddingSize';
+    specs.push({ name: emb.word, dims: [c.vocabSize, c.embeddingSize ?? h], init: 'embedding', ...pad, sizedBy: ['vocabSize', width] });
+    if (c.embeddingSize !== undefined)
+      specs.push({ name: emb.projection, dims: [h, c.embeddingSize], init: 'normal', sizedBy: ['hiddenSize', 'embeddingSize'] });
+    specs.push({
+      name: emb.position,
+      dims: [c.maxPositions, h],
+      init: family === 'roberta' ? 'embedding' : 'normal',
+      ...pad,
+      sizedBy: ['maxPositions', 'hiddenSize'],
+    });
+    if (family !== 'distilbert') specs.push({ name: emb.tokenType, dims: [c.typeVocabSize, h], init: 'normal', sizedBy: ['typeVocabSize', 'hiddenSize'] });
     norm(emb.norm);
   }
   const hs = attentionHeadSize(c);
@@ -182,22 +202,26 @@ export function bertParameters(c: ExtendedBertConfig): ParamSpec[] {
     const n = layerParamNames(group, family);
     const { numHeads, intermediateSize } = layerSizes(c, i);
     const width = numHeads * hs;
+    // (heads pruned, or a head size of its own: the width is no one key's)
+    const wide = numHeads === c.numHeads && width === h ? 'hiddenSize' : undefined;
     if (numHeads > 0) {
-      linear(n.query, width, h);
-      linear(n.key, width, h);
-      linear(n.value, width, h);
-      linear(n.attentionOutput, h, width);
+      linear(n.query, width, h, [wide, 'hiddenSize']);
+      linear(n.key, width, h, [wide, 'hiddenSize']);
+      linear(n.value, width, h, [wide, 'hiddenSize']);
+      linear(n.attentionOutput, h, width, ['hiddenSize', wide]);
     } else {
-      specs.push({ name: `${n.attentionOutput}.bias`, dims: [h], init: 'zeros' });
+      specs.push({ name: `${n.attentionOutput}.bias`, dims: [h], init: 'zeros', sizedBy: ['hiddenSize'] });
     }
     norm(n.attentionNorm);
-    linear(n.intermediate, intermediateSize, h);
-    linear(n.output, h, intermediateSize);
+    // (a layer's own FFN width, pruned: no key's)
+    const ffn = intermediateSize === c.intermediateSize ? 'intermediateSize' : undefined;
+    linear(n.intermediate, intermediateSize, h, [ffn, 'hiddenSize']);
+    linear(n.output, h, intermediateSize, ['hiddenSize', ffn]);
     norm(n.outputNorm);
   }
   const head = headParamNames(family);
   linear(head.first, h, h);
-  linear(head.last, c.numLabels, h);
+  linear(head.last, c.numLabels, h, [undefined, 'hiddenSize']);
   return specs;
 }
 
@@ -209,18 +233,22 @@ export function bertParameters(c: ExtendedBertConfig): ParamSpec[] {
 function albertEmbeddingParameters(
   c: ExtendedBertConfig,
   specs: ParamSpec[],
-  linear: (name: string, out: number, inp: number) => void,
-  norm: (name: string, width: number) => void,
+  linear: (name: string, out: number, inp: number, by: Sizes) => void,
+  norm: (name: string, width: number, by: SizeField) => void,
 ): void {
   const e = c.embeddingSize ?? c.hiddenSize;
+  const by: SizeField = c.embeddingSize === undefined ? 'hiddenSize' : 'embeddingSize';
   // ELECTRA (embeddingSize set) has the same layout: `electra.embeddings.*` E-wide, then `electra.embeddings_project`.
   const emb = embeddingParamNames(familyOf(c));
-  specs.push({ name: emb.word, dims: [c.vocabSize, e], init: 'embedding' });
-  specs.push({ name: emb.position, dims: [c.maxPositions, e], init: 'normal' });
-  specs.push({ name: emb.tokenType, dims: [c.typeVocabSize, e], init: 'normal' });
-  norm(emb.norm, e);
-  linear(emb.mapping, c.hiddenSize, e);
+  specs.push({ name: emb.word, dims: [c.vocabSize, e], init: 'embedding', sizedBy: ['vocabSize', by] });
+  specs.push({ name: emb.position, dims: [c.maxPositions, e], init: 'normal', sizedBy: ['maxPositions', by] });
+  specs.push({ name: emb.tokenType, dims: [c.typeVocabSize, e], init: 'normal', sizedBy: ['typeVocabSize', by] });
+  norm(emb.norm, e, by);
+  linear(emb.mapping, c.hiddenSize, e, ['hiddenSize', by]);
 }
+
+/** The size fields of a Linear's [out, in] dimensions (sizedBy). */
+type Sizes = readonly [SizeField | undefined, SizeField | undefined];
 
 function product(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
@@ -335,7 +363,8 @@ export function resolveWeights(config: ExtendedBertConfig, source: WeightSource)
     const data = value instanceof Float32Array ? value : value.data;
     if (!(data instanceof Float32Array)) throw new DataError(`${label}: ${quotedText(key)} is not a Float32Array`);
     if (!(value instanceof Float32Array) && !sameDims(value.dims, spec.dims)) {
-      throw new DataError(`${label}: ${quotedText(key)} has shape [${value.dims.join(', ')}] but the config needs [${spec.dims.join(', ')}]`);
+      const keys = source.configFile === undefined ? '' : sizeKeys(spec, value.dims, familyOf(config), source.configFile);
+      throw new DataError(`${label}: ${quotedText(key)} has shape [${value.dims.join(', ')}] but the config needs [${spec.dims.join(', ')}]${keys}`);
     }
     if (data.length !== product(spec.dims)) {
       throw new DataError(`${label}: ${quotedText(key)} has ${data.length} values but the config needs [${spec.dims.join(', ')}] = ${product(spec.dims)}`);
@@ -359,6 +388,20 @@ function specOf(byName: Map<string, ParamSpec>, name: string): ParamSpec {
   const s = byName.get(name);
   if (!s) throw new RangeError(`${quotedText(name)} is not a parameter of this BERT`);
   return s;
+}
+
+/**
+ * ' (config.json's vocab_size 100)': the keys of `file` (the config's) that size the dimensions of `spec` that
+ * `dims` (the tensor's, of the same rank) does not match, each with its value; '' where none is one key's (pruned
+ * heads, another rank).
+ */
+function sizeKeys(spec: ParamSpec, dims: readonly number[], family: BertFamily, file: string): string {
+  if (dims.length !== spec.dims.length) return '';
+  const keys = spec.dims.flatMap((d, i) => {
+    const field = spec.sizedBy?.[i];
+    return d === dims[i] || field === undefined ? [] : [`${sizeKey(family, field)} ${d}`];
+  });
+  return keys.length ? ` (${file}'s ${[...new Set(keys)].join(', ')})` : '';
 }
 
 function sameDims(a: readonly number[], b: readonly number[]): boolean {

@@ -99,7 +99,33 @@ describe('Hugging Face folders', () => {
     const tensors = new Map([...weights].map(([k, v]) => [k, { dims: dims.get(k)!, data: v }]));
     tensors.set('bert.pooler.dense.weight', { dims: [32, 16], data: new Float32Array(512) });
     writeSafetensors(join(dir, 'model.safetensors'), tensors);
-    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(new DataError(`${dir}: 'bert.pooler.dense.weight' has shape [32, 16] but the config needs [32, 32]`));
+    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(
+      new DataError(`${dir}: 'bert.pooler.dense.weight' has shape [32, 16] but the config needs [32, 32] (config.json's hidden_size 32)`),
+    );
+  });
+
+  it("a tensor of the wrong shape names config.json's keys of the sizes it misses, each with its value", () => {
+    const cases: Array<[name: string, dims: number[], keys: string]> = [
+      ['bert.embeddings.word_embeddings.weight', [140, 32], 'vocab_size 128'],
+      ['bert.embeddings.position_embeddings.weight', [512, 32], 'max_position_embeddings 64'],
+      ['bert.embeddings.token_type_embeddings.weight', [1, 32], 'type_vocab_size 2'],
+      ['bert.encoder.layer.1.intermediate.dense.weight', [37, 32], 'intermediate_size 64'],
+      ['bert.encoder.layer.0.output.dense.bias', [16], 'hidden_size 32'],
+      // (both sizes missed, one key: said once)
+      ['bert.encoder.layer.0.attention.self.query.weight', [16, 16], 'hidden_size 32'],
+      ['bert.encoder.layer.0.output.dense.weight', [16, 37], 'hidden_size 32, intermediate_size 64'],
+    ];
+    for (const [name, shape, keys] of cases) {
+      const dir = freshDir();
+      writeConfig(dir);
+      const tensors = new Map([...weights].map(([k, v]) => [k, { dims: dims.get(k)!, data: v }]));
+      tensors.set(name, { dims: shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
+      writeSafetensors(join(dir, 'model.safetensors'), tensors);
+      const needs = dims.get(name)!.join(', ');
+      expect(() => buildFromHuggingFaceFolder(dir)).toThrow(
+        new DataError(`${dir}: '${name}' has shape [${shape.join(', ')}] but the config needs [${needs}] (config.json's ${keys})`),
+      );
+    }
   });
 
   it("a classifier with another label count than config.json's is refused in config.json's terms", () => {

@@ -490,6 +490,15 @@ describe('base-model checkpoints and other heads', () => {
     expect(dataRefusal(() => buildFromHuggingFaceFolder(strict))).toBe(`${strict}: parameter 'electra.encoder.layer.1.output.dense.weight' is missing`);
   });
 
+  it("a misshapen tensor names DistilBERT's own config.json keys of the sizes it misses (dim, hidden_dim)", () => {
+    const { json, config, weights } = built('distilbert');
+    const lin1 = 'distilbert.transformer.layer.0.ffn.lin1.weight';
+    const dir = writeRenamed(json, config, weights, (k) => (k === lin1 ? undefined : k), { [lin1]: mat(48, 16) });
+    expect(dataRefusal(() => buildFromHuggingFaceFolder(dir))).toBe(
+      `${dir}: '${lin1}' has shape [48, 16] but the config needs [64, 32] (config.json's hidden_dim 64, dim 32)`,
+    );
+  });
+
   it('pytorch_model.bin alone is refused naming safetensors', () => {
     const dir = mkdtempSync(join(root, 'pickle-'));
     writeFileSync(join(dir, 'config.json'), JSON.stringify(FAMILY_JSONS['electra E<H']));
