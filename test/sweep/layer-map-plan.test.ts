@@ -199,11 +199,11 @@ describe("a sweep's plan checks a bert:… student's heads on the width it knows
   it("a width its heads do not divide, its teacher's, is refused as the point would refuse it", async () => {
     // (the width of the point's model, 32)
     expect(await refusal(['l2'], [distill({ student: 'bert:layers=1,heads=5' })])).toBe(
-      `${file()}: pipeline 'kd' on model 'l2', step 1 (distill): student 'bert:layers=1,heads=5': hidden 32 is not divisible by heads 5`,
+      `${file()}: pipeline 'kd' on model 'l2', step 1 (distill): student 'bert:layers=1,heads=5': hidden 32 (the teacher's: the spec gives no hidden=H) is not divisible by heads 5; give heads=A dividing 32, e.g. heads=4, or hidden=H divisible by 5, e.g. hidden=30`,
     );
     // (a named teacher's width, 160, whose default heads are 3)
     expect(await refusal(['l2'], [distill({ teacher: 'models/w160', student: 'bert:layers=1' })])).toBe(
-      `${file()}: pipeline 'kd' on model 'l2', step 1 (distill): student 'bert:layers=1': hidden 160 is not divisible by heads 3 (the default for hidden 160: hidden / 64, rounded); give heads=A, e.g. heads=4`,
+      `${file()}: pipeline 'kd' on model 'l2', step 1 (distill): student 'bert:layers=1': hidden 160 (the teacher's: the spec gives no hidden=H) is not divisible by heads 3 (the default for hidden 160: hidden / 64, rounded); give heads=A, e.g. heads=4`,
     );
     expect(await refusal(['l2'], [distill({ teacher: 'models/w160', student: 'bert:layers=1,heads=4' })])).toBeUndefined();
     expect(await refusal(['l2'], [distill({ student: 'bert:layers=1,heads=4' })])).toBeUndefined();

@@ -153,7 +153,7 @@ describe("a sweep's plan checks a training step's maxLength against the position
     await expect(run).rejects.toThrow(new SettingsError('--max-length 2 leaves no room for text after 2 special tokens: give --max-length 3 or more'));
     // (a length with room: the student's sizes, in training's line)
     expect(await refusal('p64', [step('distill', { student: spec, maxLength: 8 })])).toBe(
-      `${file()}: pipeline 'kd' on model 'p64', step 1 (distill): student '${spec}': hidden 32 is not divisible by heads 3`,
+      `${file()}: pipeline 'kd' on model 'p64', step 1 (distill): student '${spec}': hidden 32 (the teacher's: the spec gives no hidden=H) is not divisible by heads 3; give heads=A dividing 32, e.g. heads=4, or hidden=H divisible by 3, e.g. hidden=33`,
     );
   });
 

@@ -65,6 +65,26 @@ describe('bert:… students with sizes left out', () => {
     );
   });
 
+  it("the teacher's width, taken where the spec gives no hidden=, is named as the teacher's, with a heads=A and a hidden=H that divide", () => {
+    expect(() => scratchStudent(teacher, 'bert:heads=5', 1)).toThrow(
+      new SettingsError(
+        "student 'bert:heads=5': hidden 32 (the teacher's: the spec gives no hidden=H) is not divisible by heads 5; give heads=A dividing 32, e.g. heads=4, or hidden=H divisible by 5, e.g. hidden=30",
+      ),
+    );
+    // (the nearer of the two: 768 / 5 = 153.6 heads of width 5 make 770)
+    const wide = teacherShape(tinyBert({ numLayers: 1, hiddenSize: 768, numHeads: 12, intermediateSize: 64 }));
+    expect(() => scratchStudent(wide, 'bert:layers=1,heads=5', 1)).toThrow(
+      /: hidden 768 \(the teacher's: the spec gives no hidden=H\) is not divisible by heads 5; give heads=A dividing 768, e\.g\. heads=6, or hidden=H divisible by 5, e\.g\. hidden=770$/,
+    );
+    // (the teacher's width with its default heads: 160 / 64 rounded is 3)
+    const w160 = teacherShape(tinyBert({ numLayers: 1, hiddenSize: 160, numHeads: 4, intermediateSize: 64 }));
+    expect(() => scratchStudent(w160, 'bert:layers=1', 1)).toThrow(
+      new SettingsError(
+        "student 'bert:layers=1': hidden 160 (the teacher's: the spec gives no hidden=H) is not divisible by heads 3 (the default for hidden 160: hidden / 64, rounded); give heads=A, e.g. heads=4",
+      ),
+    );
+  });
+
   it("of a teacher of another family: a BERT's config.json, not the teacher's model_type and sizes", () => {
     const labels = { id2label: { 0: 'negative', 1: 'positive' }, label2id: { negative: 0, positive: 1 }, max_length: 64, pad_token_id: 0 };
     const distilbert = { ...FAMILY_JSONS.distilbert, ...labels };

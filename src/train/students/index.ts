@@ -408,17 +408,24 @@ function nearestDivisor(n: number, target: number): number {
 /**
  * The hidden width and heads of the bert:… student `spec` of a teacher `teacherHidden` wide (hidden: the spec's, else
  * the teacher's; heads: the spec's, else hidden / 64 rounded); a SettingsError naming the spec where the width is not
- * divisible by the heads (the default, which the user never wrote, named with heads to give instead). What
- * scratchStudent builds, and what a sweep's plan checks before any point runs.
+ * divisible by the heads, each number the user never wrote said where it comes from (the teacher's width, the default
+ * heads) with what to give instead: heads=A dividing the width, or, beside heads the spec gives, hidden=H they divide.
+ * What scratchStudent builds, and what a sweep's plan checks before any point runs.
  */
 export function bertStudentWidth(spec: string, teacherHidden: number): { hidden: number; heads: number } {
   const s = parseBertSpec(spec);
   const hidden = s.hidden ?? teacherHidden;
   const heads = s.heads ?? defaultHeads(hidden);
   if (hidden % heads !== 0) {
+    const width = s.hidden === undefined ? `hidden ${hidden} (the teacher's: the spec gives no hidden=H)` : `hidden ${hidden}`;
+    const divisor = nearestDivisor(hidden, heads);
     const why =
-      s.heads === undefined ? ` (the default for hidden ${hidden}: hidden / 64, rounded); give heads=A, e.g. heads=${nearestDivisor(hidden, heads)}` : '';
-    throw new SettingsError(`${studentFrame(spec)}: hidden ${hidden} is not divisible by heads ${heads}${why}`);
+      s.heads === undefined
+        ? ` (the default for hidden ${hidden}: hidden / 64, rounded); give heads=A, e.g. heads=${divisor}`
+        : s.hidden === undefined
+          ? `; give heads=A dividing ${hidden}, e.g. heads=${divisor}, or hidden=H divisible by ${heads}, e.g. hidden=${Math.max(1, Math.round(hidden / heads)) * heads}`
+          : '';
+    throw new SettingsError(`${studentFrame(spec)}: ${width} is not divisible by heads ${heads}${why}`);
   }
   return { hidden, heads };
 }
