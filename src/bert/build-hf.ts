@@ -6,12 +6,12 @@
  */
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, type Stats, statSync } from 'node:fs';
 import { join, normalize, isAbsolute, sep } from 'node:path';
-import { DataError, errorLine, fsReason, counted, groupedDigits, quotedText } from '../errors.ts';
+import { DataError, errorLine, fsReason, counted, groupedDigits, NotUtf8Error, quotedText } from '../errors.ts';
 import { someNames } from '../some-names.ts';
 import type { Model } from '../onnx/index.ts';
 import { unreadableWeightFiles } from '../onnx/locate.ts';
 import { nonFiniteValues } from '../onnx/tensor.ts';
-import { parseJsonText, writeFileAtomic } from '../files.ts';
+import { parseJsonText, utf8Text, writeFileAtomic } from '../files.ts';
 import { type BertConfig, type BertFamily, configFromHuggingFace, configToHuggingFace, type ExtendedBertConfig, familyOf } from './config.ts';
 import { buildBert, type BuildOptions } from './build.ts';
 import { otherHeadClass } from './classifier.ts';
@@ -36,14 +36,21 @@ function readJson(path: string, what: string): unknown {
   return readJsonAndText(path, what).json;
 }
 
-/** readJson's JSON and the file's text (configFromHuggingFace reads pruned_heads' keys in the text's order). */
+/**
+ * readJson's JSON and the file's text (configFromHuggingFace reads pruned_heads' keys in the text's order); bytes that
+ * are not UTF-8 are a one-line NotUtf8Error naming the byte offset (utf8Text), as transformers fails to read such a
+ * config.json or index (json.load: UnicodeDecodeError) and a model folder's config.json is refused (readJsonObject),
+ * where they were read as U+FFFD (an id2label name in Latin-1 exported as 'caf\ufffd').
+ */
 function readJsonAndText(path: string, what: string): { json: unknown; text: string } {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
     throw new DataError(`${path}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
   }
+  // (bytes that are not UTF-8: transformers' json.load fails on them, where they were read as U+FFFD: utf8Text)
+  const text = utf8Text(bytes, path);
   try {
     return { json: parseJsonText(text), text };
   } catch (e) {
@@ -53,15 +60,17 @@ function readJsonAndText(path: string, what: string): { json: unknown; text: str
 
 /**
  * The config of a Hugging Face config.json (SettingsError when bert-compress cannot build it, DataError when it is
- * not JSON), checked as loadHuggingFaceFolder checks it; `label` names it in errors.
+ * not JSON, NotUtf8Error when it is not UTF-8 text: readJsonAndText), checked as loadHuggingFaceFolder checks it;
+ * `label` names it in errors.
  */
 export function readHuggingFaceConfig(path: string, label = path): ExtendedBertConfig {
   let json: unknown;
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = utf8Text(readFileSync(path), label);
     json = parseJsonText(text);
   } catch (e) {
+    if (e instanceof NotUtf8Error) throw e;
     throw new DataError(`${label}: ${(e as NodeJS.ErrnoException).code ? `cannot read it: ${fsReason(e)}` : `not valid JSON (${errorLine(e)})`}`, { cause: e });
   }
   return configFromHuggingFace(json, label, text);

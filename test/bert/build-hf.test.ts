@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -6,7 +6,7 @@ import { buildBert, randomBertWeights, bertParameters } from '../../src/bert/bui
 import { buildFromHuggingFaceFolder, loadHuggingFaceFolder, readHuggingFaceConfig, writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
 import { configToHuggingFace } from '../../src/bert/config.ts';
 import { type SafetensorsInput, writeSafetensors } from '../../src/bert/safetensors.ts';
-import { DataError, SettingsError } from '../../src/errors.ts';
+import { DataError, NotUtf8Error, SettingsError } from '../../src/errors.ts';
 import { encodeModel, type Model } from '../../src/onnx/index.ts';
 import { batchLogits, maxRowDiff, paddedBatch, tinyBertConfig } from '../helpers/models.ts';
 
@@ -341,6 +341,19 @@ describe('Hugging Face folders', () => {
     expect(() => loadHuggingFaceFolder(dir)).toThrow(new DataError(`${dir}: no config.json`));
     writeFileSync(join(dir, 'config.json'), '{"hidden_size": ');
     expect(() => loadHuggingFaceFolder(dir)).toThrow(`${join(dir, 'config.json')}: not valid JSON`);
+    // (bytes that are not UTF-8, a label name saved in Latin-1: transformers' json.load fails on them, as a model
+    // folder's config.json is refused; they were read as U+FFFD, the label exported as 'caf\ufffd')
+    const latin1 = Buffer.from(JSON.stringify({ ...configToHuggingFace(config), id2label: { 0: 'caf\u00e9', 1: 'neu', 2: 'pos' } }), 'latin1');
+    const offset = latin1.indexOf(0xe9);
+    writeFileSync(join(dir, 'config.json'), latin1);
+    for (const read of [() => loadHuggingFaceFolder(dir), () => readHuggingFaceConfig(join(dir, 'config.json'), 'hf:org/m (config.json)')])
+      expect(read).toThrow(NotUtf8Error);
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(
+      new DataError(`${join(dir, 'config.json')}: not valid UTF-8 text (at byte offset ${offset}: e9 22 2c 22)`),
+    );
+    expect(() => readHuggingFaceConfig(join(dir, 'config.json'), 'hf:org/m (config.json)')).toThrow(
+      new DataError(`hf:org/m (config.json): not valid UTF-8 text (at byte offset ${offset}: e9 22 2c 22)`),
+    );
     writeConfig(dir, { ...configToHuggingFace(config), num_attention_heads: 5 });
     expect(() => loadHuggingFaceFolder(dir)).toThrow(SettingsError);
     expect(() => loadHuggingFaceFolder(dir)).toThrow(`${join(dir, 'config.json')}: hidden_size (32) is not divisible by num_attention_heads (5)`);
@@ -419,6 +432,23 @@ describe('export of a float16 checkpoint', () => {
     const copied = freshDir();
     const kept = await exportHuggingFaceFolder(f32, join(copied, 'model.onnx'));
     expect([kept.wroteConfig, kept.copied.includes('config.json')]).toEqual([false, true]);
+  });
+});
+
+describe('a checkpoint whose config.json is not UTF-8 text', () => {
+  it("is refused naming the byte offset (load and export, nothing written), as transformers' json.load fails on it and a model folder's config.json is refused, where an id2label name in Latin-1 was read as U+FFFD", async () => {
+    const { exportHuggingFaceFolder } = await import('../../src/export/from-huggingface.ts');
+    const dir = freshDir();
+    writeHuggingFaceFolder(dir, config, weights);
+    const latin1 = Buffer.from(JSON.stringify({ ...configToHuggingFace(config), id2label: { 0: 'caf\u00e9', 1: 'neu', 2: 'pos' } }), 'latin1');
+    writeFileSync(join(dir, 'config.json'), latin1);
+    const refusal = new DataError(`${join(dir, 'config.json')}: not valid UTF-8 text (at byte offset ${latin1.indexOf(0xe9)}: e9 22 2c 22)`);
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(NotUtf8Error);
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(refusal);
+    const out = join(freshDir(), 'out');
+    const lines: string[] = [];
+    await expect(exportHuggingFaceFolder(dir, join(out, 'model.onnx'), { log: (l) => lines.push(l) })).rejects.toThrow(refusal);
+    expect([existsSync(out), lines]).toEqual([false, []]);
   });
 });
 
