@@ -12,6 +12,7 @@ import { lineagePath, refuseForeignSideFiles } from '../destination.ts';
 import { MODEL_SIDE_FILES, TOKENIZER_FILES, copyModelFiles, readJsonObject, readModelFiles } from '../eval/model-files.ts';
 import { tokenizerClassToName } from '../eval/tokenizer.ts';
 import { removeStaleTemporariesIn, writeFileAtomic } from '../files.ts';
+import { projectionsPath } from './projections.ts';
 
 /** What was written beside a trained model (recorded in its lineage, said by the CLI). */
 export interface SideFilesRecord {
@@ -74,8 +75,9 @@ export function writeOutputSideFiles(output: string, config: Record<string, unkn
   for (const name of TOKENIZER_FILES) {
     if (!existsSync(join(tokenizerDir, name))) rmSync(join(folder, name), { force: true });
   }
-  // what a run killed while writing these (or the lineage) left beside them, as saveModel removes the model's
-  removeStaleTemporariesIn(folder, ['config.json', ...TOKENIZER_FILES, basename(lineagePath(output))]);
+  // what a run killed while writing these (or the lineage, or a distill's learned projections) left beside them, as
+  // saveModel removes the model's
+  removeStaleTemporariesIn(folder, ['config.json', ...TOKENIZER_FILES, basename(lineagePath(output)), basename(projectionsPath(output))]);
   return { folder, config: 'config.json', tokenizer: { from: tokenizerDir, files: TOKENIZER_FILES.filter((f) => existsSync(join(folder, f))) } };
 }
 

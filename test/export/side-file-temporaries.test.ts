@@ -61,7 +61,8 @@ describe('an output folder written again after a run killed while writing its si
 
   it('a trained model’s side files (train, distill): the dead writer’s temporaries are removed, a live one’s kept', () => {
     const out = join(tiny.dir, 'train-out');
-    deadWritersTemporaries(out, ['config.json', 'vocab.txt', 'tokenizer.json', 'model.onnx.json']);
+    // (and the projections a distill learned, model.onnx.projections.safetensors, written after them)
+    deadWritersTemporaries(out, ['config.json', 'vocab.txt', 'tokenizer.json', 'model.onnx.json', 'model.onnx.projections.safetensors']);
     // (this process's own: a writer still running, never taken for a dead one's)
     const live = join(out, `vocab.txt.${process.pid}.l1ve0000.tmp`);
     writeFileSync(live, 'being written');
