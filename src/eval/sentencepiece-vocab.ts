@@ -16,8 +16,11 @@ import { DataError, fsReason, NotUtf8Error } from '../errors.ts';
 import { hexBytes } from '../files.ts';
 import { charsmapProblem } from './precompiled-charsmap.ts';
 
-/** The fields of sentencepiece_model.proto that the conversion reads (field numbers as there). */
-const SPM_DESCRIPTOR = {
+/**
+ * The fields of sentencepiece_model.proto that the conversion reads (field numbers as there), a piece's text read as
+ * `pieceType`: a string (Node's UTF-8 decoding, U+FFFD for bytes that are not UTF-8) or its bytes.
+ */
+const spmDescriptor = (pieceType: 'string' | 'bytes') => ({
   nested: {
     sentencepiece: {
       nested: {
@@ -29,7 +32,7 @@ const SPM_DESCRIPTOR = {
           },
           nested: {
             SentencePiece: {
-              fields: { piece: { type: 'bytes', id: 1 }, score: { type: 'float', id: 2 }, type: { type: 'int32', id: 3, options: { default: 1 } } },
+              fields: { piece: { type: pieceType, id: 1 }, score: { type: 'float', id: 2 }, type: { type: 'int32', id: 3, options: { default: 1 } } },
             },
           },
         },
@@ -44,9 +47,12 @@ const SPM_DESCRIPTOR = {
       },
     },
   },
-};
+});
 
-const ModelProto = protobuf.Root.fromJSON(SPM_DESCRIPTOR as Protobuf.INamespace).lookupType('sentencepiece.ModelProto');
+const modelProto = (pieceType: 'string' | 'bytes') =>
+  protobuf.Root.fromJSON(spmDescriptor(pieceType) as Protobuf.INamespace).lookupType('sentencepiece.ModelProto');
+const ModelProto = modelProto('string');
+const ModelProtoBytes = modelProto('bytes');
 
 /** SentencePiece's piece types (ModelProto.SentencePiece.Type; NORMAL 1, UNUSED 5). */
 const UNKNOWN = 2;
@@ -85,7 +91,8 @@ export function readSentencePieceModel(file: string): SentencePieceModel {
   } catch (e) {
     throw new DataError(`${file}: not a SentencePiece model (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
-  const pieces = piecesAsText(m.pieces as Array<{ piece: Uint8Array; score: number; type: number }>, file);
+  const pieces = m.pieces as SentencePiece[];
+  refuseNotUtf8Pieces(pieces, bytes, file);
   if (pieces.length === 0) throw new DataError(`${file}: not a SentencePiece model (it has no pieces)`);
   const refused = invalidPieces(pieces, (m.trainerSpec as { byteFallback?: boolean } | null)?.byteFallback === true);
   if (refused) throw new DataError(`${file}: a SentencePiece model that SentencePiece refuses to load (${refused}): not read`);
@@ -108,14 +115,18 @@ export function readSentencePieceModel(file: string): SentencePieceModel {
 const PIECE_TEXT = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
- * `pieces` with their text: a piece whose bytes are not UTF-8 is a one-line NotUtf8Error naming its id, as
- * transformers fails on it (the slow tokenizer's vocabulary and its converter read every piece as Python text: a
- * UnicodeDecodeError), where it was read with U+FFFD (since tokenizer reading version 37).
+ * Refuses `pieces` (decoded from the model's `bytes` with U+FFFD for bytes that are not UTF-8) where a piece's bytes
+ * are not UTF-8: a one-line NotUtf8Error naming its id, as transformers fails on it (the slow tokenizer's vocabulary
+ * and its converter read every piece as Python text: a UnicodeDecodeError), where it was read with U+FFFD (since
+ * tokenizer reading version 37). Only a model with a U+FFFD in some piece (one not UTF-8, or a valid U+FFFD) is decoded
+ * again with each piece's bytes to find out: a decoder call per piece of a model of 250,000 would cost a fifth of a second.
  */
-function piecesAsText(pieces: ReadonlyArray<{ piece: Uint8Array; score: number; type: number }>, file: string): SentencePiece[] {
-  return pieces.map((p, id) => {
+function refuseNotUtf8Pieces(pieces: readonly SentencePiece[], bytes: Buffer, file: string): void {
+  if (!pieces.some((p) => p.piece.includes('\uFFFD'))) return;
+  const raw = (ModelProtoBytes.toObject(ModelProtoBytes.decode(bytes), { defaults: true }) as { pieces: Array<{ piece: Uint8Array }> }).pieces;
+  raw.forEach((p, id) => {
     try {
-      return { piece: PIECE_TEXT.decode(p.piece), score: p.score, type: p.type };
+      PIECE_TEXT.decode(p.piece);
     } catch (e) {
       const shown = `${hexBytes(p.piece.subarray(0, 16))}${p.piece.length > 16 ? ' …' : ''}`;
       throw new NotUtf8Error(`${file}: its piece ${id} (bytes ${shown}) is not valid UTF-8 text, which transformers fails to read`, { cause: e });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataError, NotUtf8Error } from '../../src/errors.ts';
+import { readSentencePieceModel } from '../../src/eval/sentencepiece-vocab.ts';
 import { loadTokenizer, vocabTokenizerJson } from '../../src/eval/tokenizer.ts';
 import { utf8Text } from '../../src/files.ts';
 import { ALBERT_SPECIAL_PIECES, sentencePieceModelBytes } from '../helpers/sentencepiece-model.ts';
@@ -90,6 +91,14 @@ describe('tokenizer files holding bytes that are not UTF-8', () => {
       expect(message, name).toContain(words);
       expect(() => loadTokenizer(dir), name).toThrow(NotUtf8Error);
     }
+  });
+
+  it("keep a SentencePiece model's UTF-8 pieces as they are: a piece holding U+FFFD itself (ef bf bd) or a BOM is read, and beside it a piece not UTF-8 is refused by its id", () => {
+    const pieces = [...ALBERT_SPECIAL_PIECES, { piece: '\u2581\ufffd', score: -1 }, { piece: '\ufeff\u2581caf\u00e9', score: -2 }];
+    const valid = folder('spiece-fffd', { 'spiece.model': sentencePieceModelBytes(pieces) });
+    expect(readSentencePieceModel(join(valid, 'spiece.model')).pieces.map((p) => p.piece)).toEqual(pieces.map((p) => p.piece));
+    const mixed = folder('spiece-fffd-bad', { 'spiece.model': spoiled(sentencePieceModelBytes(pieces)) });
+    expect(refusal(() => readSentencePieceModel(join(mixed, 'spiece.model')), NotUtf8Error)).toContain('its piece 6 (bytes ef bb bf e2 96 81 63 61 66 ff fe)');
   });
 
   it('are at reading version 37 (refused, where they were read), single texts and pairs; the same files in UTF-8 keep version 1', () => {
