@@ -104,7 +104,7 @@ import {
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 import { checkTrainingTemplateTypes } from '../train/max-length.ts';
 import { runMaxLength, type SizedModel } from '../eval/max-length.ts';
-import { isBareEncoder, noClassifierPlace } from '../train/students/classifier.ts';
+import { noClassifierPlace } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
 import { tableWithoutGather } from '../quantize/apply.ts';
 import { keptAllLine, notFloat32Targets, plannedFloat, plannedKept } from '../quantize/pass.ts';
@@ -2441,7 +2441,7 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
     const place =
       model.read &&
       student !== undefined &&
-      isBareEncoder(model.read.structure) &&
+      isEncoderOnly(model.read.structure) &&
       noClassifierPlace(model.read.graph, model.read.structure, `student ${student}`);
     if (place) throw place;
     // (a head the rebuild reads: a classifier, or another head without a pooler, where a distill step would put a new
@@ -2460,7 +2460,7 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
     // (a classifier put on the pooler of a model without one, or in place of another head: the trained model's
     // projections outside the layers are the pooler and that classifier, on the encoder's width)
     const read = model.read?.structure;
-    const newHead = read !== undefined && (isBareEncoder(read) || Boolean(pooled));
+    const newHead = read !== undefined && (isEncoderOnly(read) || Boolean(pooled));
     const outside =
       newHead && kept.outside && read ? [...kept.outside.filter((p) => p.id === 'pooler'), { id: 'head.0', input: read.hiddenSize }] : kept.outside;
     const widths = model.widths && {

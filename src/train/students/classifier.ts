@@ -50,11 +50,6 @@ export function encoderOnly(model: Model): Model {
   return m;
 }
 
-/** Whether a discovered model is a bare encoder: no task head of any kind. */
-export function isBareEncoder(s: BertStructure): boolean {
-  return s.head === undefined;
-}
-
 /**
  * withClassifier's refusal of a bare encoder `model` (`s`: its structure) that has no place for a classifier: no tanh
  * pooler (or not a BERT or ALBERT, whose classifiers read one), naming it `label`; undefined where it has one. Reads

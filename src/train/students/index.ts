@@ -26,7 +26,7 @@ import { anotherTasksLabels } from '../../eval/labels.ts';
 import type { TaskDefinition } from '../../glue/tasks.ts';
 import { RECURRENT_MODEL, recurrentModelLstm } from '../../pass/recurrent.ts';
 import type { BertStructure, TaskHead } from '../../bert/structure.ts';
-import { encoderOnlyNote, hasClassifierPlace, headInWords, newHeadAdvice, UNREAD_POOLER, unreadPooler } from '../../bert/classifier.ts';
+import { encoderOnlyNote, hasClassifierPlace, headInWords, isEncoderOnly, newHeadAdvice, UNREAD_POOLER, unreadPooler } from '../../bert/classifier.ts';
 import {
   attentionHeadSize,
   configId2label,
@@ -40,7 +40,7 @@ import {
 } from '../../bert/config.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { MemoryRefusal, NotBertError, SettingsError, counted, groupedDigits, quotedText } from '../../errors.ts';
-import { encoderOnly, isBareEncoder, newClassifier, noClassifierPlace, withClassifier } from './classifier.ts';
+import { encoderOnly, newClassifier, noClassifierPlace, withClassifier } from './classifier.ts';
 import { readVocabulary, vocabularyDifference } from '../../eval/tokenizer.ts';
 import { tableRowsProblem } from '../../eval/vocabulary-rows.ts';
 import { TRAINING_OPSET } from '../../gradients/index.ts';
@@ -585,7 +585,7 @@ export function studentClassifier(
     if (e instanceof NotBertError) return undefined;
     throw e;
   }
-  if (isBareEncoder(s)) return { kind: 'none' };
+  if (isEncoderOnly(s)) return { kind: 'none' };
   const quantized = quantizedWeight(s);
   const stored = quantized ? { quantized } : {};
   if (s.head?.kind === 'sequence-classification') return { kind: 'classifier', numLabels: s.head.numLabels, ...stored };
