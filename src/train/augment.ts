@@ -45,7 +45,7 @@ import { checkIntegerOption, SettingsError } from '../errors.ts';
 import { loadTokenizer, type TextTokenizer } from '../eval/tokenizer.ts';
 import { examplesFromTable } from '../glue/dataset.ts';
 import { readTsv } from '../glue/tsv.ts';
-import { READ_CHUNK_BYTES, readLines, removeStaleTemporaries, writeFileAtomic } from '../files.ts';
+import { READ_CHUNK_BYTES, readLines, removeStaleTemporaries, removeStaleTemporariesIn, writeFileAtomic } from '../files.ts';
 import { EmbeddingNeighbours, checkEmbeddings, type WordEmbeddings } from './augment-neighbours.ts';
 import { mlmCandidates, type MlmOptions, type MlmQuery } from './augment-mlm.ts';
 import { basicTokens, loadWordVocab, matchCase, normalizeWord, wordPieceIds, wordTokenMask, wordVocab, type WordVocab } from './augment-words.ts';
@@ -265,7 +265,8 @@ export interface AugmentedSet {
 /**
  * `augmentExamples`, computed once and stored as JSON lines (a header `{format, key, count}`, then one example per
  * line) in `cacheDir/augmented-KEY.jsonl`, written atomically; a later call with the same inputs reads the file.
- * A file that is truncated or written for another key is recomputed. The file is written piece by piece and read
+ * A file that is truncated or written for another key is recomputed. The temporaries that runs killed while writing
+ * a cache file in `cacheDir` left are removed. The file is written piece by piece and read
  * line by line: never one string, so any size of file works (past V8's ~512M characters of a string).
  */
 export async function augmentedSet(options: AugmentedSetOptions): Promise<AugmentedSet> {
@@ -273,6 +274,9 @@ export async function augmentedSet(options: AugmentedSetOptions): Promise<Augmen
   const key = augmentCacheKey(o);
   const file = augmentCacheFile(o.cacheDir, key);
   const count = o.examples.length * o.n;
+  // (once per call: what runs killed while writing any cache file here left, a file of other settings, or one another
+  // run wrote meanwhile, which this run then reads and never writes)
+  removeStaleTemporariesIn(o.cacheDir);
   if (existsSync(file)) {
     const read = readAugmentCache(file, key, count);
     if (typeof read !== 'string') {

@@ -23,7 +23,7 @@ import { locateModel } from '../onnx/locate.ts';
 import { predictRows } from '../eval/predict.ts';
 import { graphFacts, interfaceFacts } from '../eval/graph-checks.ts';
 import { externalDataFiles } from '../onnx/identity.ts';
-import { removeStaleTemporaries, sha256Bytes, sha256File, writeFileAtomic } from '../files.ts';
+import { removeStaleTemporariesIn, sha256Bytes, sha256File, writeFileAtomic } from '../files.ts';
 import { openSession } from '../runtime/session.ts';
 import { graphInterface, loadModel } from '../onnx/load.ts';
 import { nonFiniteValues } from '../onnx/tensor.ts';
@@ -67,6 +67,9 @@ export async function teacherLogits(o: TeacherLogitsOptions): Promise<Float32Arr
   const key = await teacherCacheKey(where.onnx, o.set, o.hashFile);
   const file = teacherCacheFile(o.cacheDir, key);
   const count = o.set.examples.length;
+  // (once per call: what runs killed while writing any cache file here left, a file of another teacher or data, or one
+  // another run wrote meanwhile, which this run then reads and never writes)
+  removeStaleTemporariesIn(o.cacheDir);
   let rows: { values: Float32Array; width: number } | undefined;
   if (existsSync(file)) {
     const read = readCache(file, key, count);
@@ -86,7 +89,6 @@ export async function teacherLogits(o: TeacherLogitsOptions): Promise<Float32Arr
   requireFiniteLogits(logits, o.set.numLabels, o.teacherPath);
   if (computed) {
     writeFileAtomic(file, encodeCache(key, count, rows.width, rows.values));
-    removeStaleTemporaries(file); // what a run killed while writing this file left
     o.log?.(`teacher outputs computed and cached in ${file}`);
   }
   return logits;

@@ -2,14 +2,17 @@
  * A distill killed (SIGKILL, out of memory) while it writes a cache file, the teacher's logits or the augmented
  * examples (seconds for a large task), leaves the file's temporary in the cache folder. The rerun of that command
  * writes the same cache file: it removes what a dead writer left for that file, as a model's writer does, instead
- * of the cache folder keeping a copy of the file's bytes for each killed run.
+ * of the cache folder keeping a copy of the file's bytes for each killed run. A run that reads the cache removes
+ * what dead writers left of any file there too: the killed run's rerun may use other settings (another cache file),
+ * or another run (a sweep's other worker) may have written the file meanwhile, which the rerun then only reads.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { augmentCacheFile, writeAugmentCache } from '../../src/train/augment.ts';
+import { augmentCacheFile, augmentedSet, writeAugmentCache } from '../../src/train/augment.ts';
+import { wordVocab } from '../../src/train/augment-words.ts';
 import { loadTrainingSet } from '../../src/train/data.ts';
 import { teacherCacheFile, teacherCacheKey, teacherLogits } from '../../src/train/teacher-cache.ts';
 import { GLUE_DIR, TEACHERS } from '../helpers/paths.ts';
@@ -48,5 +51,36 @@ describe('cache files written again after a killed write', () => {
     writeAugmentCache(file, 'k'.repeat(64), [{ source: 0, textA: 'a fine film' }]);
     expect(existsSync(file)).toBe(true);
     expect(existsSync(left)).toBe(false);
+  });
+
+  it.skipIf(!ready)("the teacher's logits read from the cache: dead writers' temporaries of its files are removed (needs ../shared)", async () => {
+    const cacheDir = join(tmp, 'logits-read');
+    const set = loadTrainingSet({ task: 'SST-2', split: 'dev', glueDir: GLUE_DIR, tokenizer: TEACHER, modelConfig: TEACHER, maxExamples: 8 });
+    const o = { teacherPath: TEACHER, set, cacheDir, batchSize: 8, threads: 1 };
+    await teacherLogits(o);
+    const file = teacherCacheFile(cacheDir, await teacherCacheKey(join(TEACHER, 'model.onnx'), set));
+    const left = [deadWritersTemporary(file), deadWritersTemporary(teacherCacheFile(cacheDir, 'f'.repeat(64)))];
+    const lines: string[] = [];
+    await teacherLogits({ ...o, log: (l: string) => lines.push(l) });
+    expect(lines.join('\n')).toMatch(/\(cached\)/);
+    expect(left.filter((f) => existsSync(f))).toEqual([]);
+  });
+
+  it('the augmented examples read from the cache: dead writers’ temporaries of its files are removed', async () => {
+    const cacheDir = join(tmp, 'augment-read');
+    const o = {
+      examples: [{ textA: 'a fine film' }],
+      tokenizer: wordVocab(['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'a', 'fine', 'film', 'good']),
+      embeddings: { vocabSize: 8, width: 2, data: Float32Array.from({ length: 16 }, (_, i) => Math.sin(i + 1)) },
+      n: 2,
+      seed: 1,
+      threads: 1,
+      cacheDir,
+    };
+    const first = await augmentedSet(o);
+    const left = [deadWritersTemporary(first.file), deadWritersTemporary(augmentCacheFile(cacheDir, 'f'.repeat(64)))];
+    const again = await augmentedSet(o);
+    expect(again.cached).toBe(true);
+    expect(left.filter((f) => existsSync(f))).toEqual([]);
   });
 });
