@@ -2,7 +2,7 @@
  * Matching LayerNorms: the LayerNormalization op (ai.onnx ≥ 17, or the contrib op ORT writes), com.microsoft
  * SkipLayerNormalization (residual add + LayerNorm), and the two decompositions exporters emit:
  * - torch: m = ReduceMean(x); d = x − m; v = ReduceMean(d² | d·d); y = d / Sqrt(v + ε) · γ + β
- *   (older exporters compute x − m twice);
+ *   (older exporters compute x − m twice; others multiply d by Reciprocal(Sqrt(v + ε)) or 1 / Sqrt(v + ε));
  * - keras2onnx (`batchnorm` names): r = Reciprocal(Sqrt(v + ε)); g = r·γ; y = x·g + (β − m·g).
  * A pattern's `nodes` are its compute nodes (not the Constant nodes holding 2 or ε).
  */
@@ -86,7 +86,26 @@ function unique(nodes: Node[]): string[] {
   return [...new Set(nodes.map((n) => n.name))];
 }
 
-/** The torch decomposition ending in `fin` (the Add of β). */
+/**
+ * d / Sqrt(v + ε), or d times 1 / Sqrt(v + ε) (see inverseStd): [its nodes from the Add of ε on, d, v, ε].
+ */
+function dividedByStd(ctx: GraphContext, value: string): [Node[], string, string, number] | undefined {
+  const div = op(ctx, value, 'Div');
+  if (div) {
+    const sqrt = op(ctx, div.inputs[1], 'Sqrt');
+    const addEps = sqrt && op(ctx, sqrt.inputs[0], 'Add');
+    const ve = addEps && varianceAndEpsilon(ctx, addEps);
+    return sqrt && addEps && ve ? [[addEps, sqrt, div], div.inputs[0], ve[0], ve[1]] : undefined;
+  }
+  const mul = op(ctx, value, 'Mul');
+  for (const [d, r] of mul ? orders(mul) : []) {
+    const inv = inverseStd(ctx, r);
+    if (inv) return [[...inv[0].reverse(), mul!], d, inv[1], inv[2]];
+  }
+  return undefined;
+}
+
+/** The torch decomposition ending in `fin` (the Add of β); its division may be a product with 1 / Sqrt(v + ε). */
 function matchTorchPattern(ctx: GraphContext, fin: Node): NormMatch | undefined {
   for (const [mulOut, betaIn] of orders(fin)) {
     const beta = floatParam(ctx, betaIn);
@@ -94,23 +113,21 @@ function matchTorchPattern(ctx: GraphContext, fin: Node): NormMatch | undefined 
     if (!beta || !mul) continue;
     for (const [divOut, gammaIn] of orders(mul)) {
       const gamma = floatParam(ctx, gammaIn);
-      const div = gamma ? op(ctx, divOut, 'Div') : undefined;
-      if (!gamma || !div) continue;
-      const sqrt = op(ctx, div.inputs[1], 'Sqrt');
-      const addEps = sqrt && op(ctx, sqrt.inputs[0], 'Add');
-      const ve = addEps && varianceAndEpsilon(ctx, addEps);
-      const sq = ve && meanOfSquare(ctx, ve[0]);
-      const num = centered(ctx, div.inputs[0], false);
+      const std = gamma ? dividedByStd(ctx, divOut) : undefined;
+      if (!gamma || !std) continue;
+      const [stdNodes, deviation, variance, epsilon] = std;
+      const sq = meanOfSquare(ctx, variance);
+      const num = centered(ctx, deviation, false);
       const den = sq && centered(ctx, sq[2], false);
-      if (!sqrt || !addEps || !ve || !sq || !num || !den) continue;
+      if (!sq || !num || !den) continue;
       if (ctx.source(num[2]) !== ctx.source(den[2])) continue;
       return {
         norm: {
           kind: 'pattern',
-          nodes: unique([num[1], num[0], den[0], sq[1], sq[0], addEps, sqrt, div, mul, fin]),
+          nodes: unique([num[1], num[0], den[0], sq[1], sq[0], ...stdNodes, mul, fin]),
           scale: gamma,
           bias: beta,
-          epsilon: ve[1],
+          epsilon,
           output: fin.outputs[0],
         },
         input: num[2],
