@@ -26,7 +26,7 @@ import { checkInput, checkInputRuns, compressFile, loadInput, type InputCheck, t
 import { lineagePath } from '../destination.ts';
 import { projectionsPath } from '../train/projections.ts';
 import { MODEL_SIDE_FILES } from '../eval/model-files.ts';
-import { sha256File, writeFileAtomic } from '../files.ts';
+import { removeStaleTemporaries, sha256File, writeFileAtomic } from '../files.ts';
 import { externalDataFiles } from '../onnx/identity.ts';
 import { dataPathFor } from '../onnx/save.ts';
 import { modelSize } from '../onnx/size.ts';
@@ -396,6 +396,7 @@ async function recordStage(point: SweepPoint, stage: number, stages: number, out
     passes: done.passes,
   };
   writeFileAtomic(stageRecordPath(output), `${JSON.stringify(record, null, 2)}\n`);
+  removeStaleTemporaries(stageRecordPath(output)); // what a run killed while writing the record left beside it
 }
 
 /**

@@ -2,9 +2,11 @@
  * A sweep point killed after its train step wrote the trained model but before the stage was recorded (while its
  * files are hashed for the record: seconds for a large model): the rerun must not train again from scratch. The step's
  * checkpoints stay until the stage is recorded, so the rerun resumes from the last one ("all epochs were done") and
- * writes the same model. The kill is modelled by the record's write failing, as the process dying there leaves it.
+ * writes the same model. The kill is modelled by the record's write failing, as the process dying there leaves it
+ * (its temporary too, which the rerun's record removes).
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
@@ -18,7 +20,13 @@ vi.mock('../../src/files.ts', async (importOriginal) => {
   return {
     ...orig,
     writeFileAtomic: (...[path, data]: Parameters<typeof orig.writeFileAtomic>) => {
-      if (killAtRecord.on && path.endsWith('.sweep-stage.json')) throw new Error('killed before the stage was recorded');
+      if (killAtRecord.on && path.endsWith('.sweep-stage.json')) {
+        // (killed while writing it: its temporary stays, of a process that is gone, unwritten for an hour)
+        const left = `${path}.${spawnSync(process.execPath, ['-e', '']).pid}.k1ll3d00.tmp`;
+        writeFileSync(left, '{"key": ');
+        utimesSync(left, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+        throw new Error('killed before the stage was recorded');
+      }
       return orig.writeFileAtomic(path, data);
     },
   };
@@ -71,5 +79,7 @@ describe('a sweep point killed between its train step and the stage record', () 
     const { createHash } = await import('node:crypto');
     expect(lineage.output.sha256).toBe(createHash('sha256').update(first).digest('hex'));
     expect(readdirSync(dir).filter((f) => f.startsWith('train-'))).toEqual([]);
+    // (the killed write's temporary of the record is removed when the stage is recorded)
+    expect(readdirSync(join(dir, 'stage-1')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   }, 120_000);
 });
