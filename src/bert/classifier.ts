@@ -73,16 +73,16 @@ export function hasClassifierPlace(model: Model, s: BertStructure): boolean {
 }
 
 /**
- * Whether a model (`s`: its structure) has a tanh pooler that no classifier of its family reads: RobertaModel's
- * pooler_output (discover/head.ts), where RobertaForSequenceClassification's head has a dense + tanh of its own.
+ * Why a model (`s`: its structure) that hasClassifierPlace says has no place for a new classifier has none, as every
+ * refusal of such a model (eval's, the passes', training's of a student or teacher) words it: a tanh pooler that no
+ * classifier of its family reads (RobertaModel's pooler_output, discover/head.ts, where RobertaForSequenceClassification's
+ * head has a dense + tanh of its own), else no pooler to put one on.
  */
-export function unreadPooler(model: Model, s: BertStructure): boolean {
-  return pooledOutput(model, s) !== undefined && !hasClassifierPlace(model, s);
+export function noClassifierPlaceReason(model: Model, s: BertStructure): string {
+  return pooledOutput(model, s) !== undefined
+    ? "its pooler (dense + tanh on the first token) is RobertaModel's, which no RoBERTa classifier reads (RobertaForSequenceClassification's head has a dense + tanh of its own)"
+    : 'it has no pooler (dense + tanh on the first token) to put one on';
 }
-
-/** What a refusal says of a pooler that no classifier reads (unreadPooler). */
-export const UNREAD_POOLER =
-  "its pooler (dense + tanh on the first token) is RobertaModel's, which no RoBERTa classifier reads (RobertaForSequenceClassification's head has a dense + tanh of its own)";
 
 /**
  * What a refusal of an encoder-only model (`s`: its structure) that needs a classifier says where GIVE_CLASSIFIER
@@ -90,8 +90,7 @@ export const UNREAD_POOLER =
  */
 export function noClassifierWay(model: Model, s: BertStructure): string | undefined {
   if (hasClassifierPlace(model, s)) return undefined;
-  const why = unreadPooler(model, s) ? UNREAD_POOLER : 'it has no pooler (dense + tanh on the first token) to put one on';
-  return `${why}, so ${GIVE_CLASSIFIER} cannot give it one: give a sequence classifier`;
+  return `${noClassifierPlaceReason(model, s)}, so ${GIVE_CLASSIFIER} cannot give it one: give a sequence classifier`;
 }
 
 /**

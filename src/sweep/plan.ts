@@ -49,7 +49,7 @@ import { loadModelShapes } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
 import { discovered, modelInputs } from '../bert/model-inputs.ts';
 import { findBert } from '../bert/discover.ts';
-import { encoderOnlyNote, isEncoderOnly, newHeadAdvice } from '../bert/classifier.ts';
+import { encoderOnlyNote, hasClassifierPlace, isEncoderOnly, newHeadAdvice } from '../bert/classifier.ts';
 import { quantizedWeight, storedQuantized } from '../bert/stored-quantized.ts';
 import { quantizedFrom } from '../bench/lineage.ts';
 import { checkBenchEnvironment } from '../bench/timing-lock.ts';
@@ -104,7 +104,7 @@ import {
 import { savedBilstmOutputs } from '../train/students/bilstm.ts';
 import { checkTrainingTemplateTypes } from '../train/max-length.ts';
 import { runMaxLength, type SizedModel } from '../eval/max-length.ts';
-import { noClassifierPlace } from '../train/students/classifier.ts';
+import { noClassifierPlace, noClassifierPlaceWords } from '../train/students/classifier.ts';
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
 import { tableWithoutGather } from '../quantize/apply.ts';
 import { keptAllLine, notFloat32Targets, plannedFloat, plannedKept } from '../quantize/pass.ts';
@@ -1042,9 +1042,11 @@ function holdsNoTokenizer(dir: string): boolean {
 function refuseEncoderOnly(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined): void {
   if (!read || !isEncoderOnly(read.structure)) return;
   // (one without a pooler is refused as a distill step's student too, in training's words: no way to give it one)
-  const place = noClassifierPlace(read.graph, read.structure, 'it');
+  const way = hasClassifierPlace(read.graph, read.structure)
+    ? `; give it as ${GENERAL_STAGE_STUDENT}`
+    : `, and ${noClassifierPlaceWords(read.graph, read.structure)}`;
   throw new SettingsError(
-    `${spec.display}: ${modelLabel(spec, m)} is ${encoderOnlyNote(read.graph)}: a sweep's model needs a classifier (every point evaluates it)${place ? `, and ${place.message}` : `; give it as ${GENERAL_STAGE_STUDENT}`}`,
+    `${spec.display}: ${modelLabel(spec, m)} is ${encoderOnlyNote(read.graph)}: a sweep's model needs a classifier (every point evaluates it)${way}`,
   );
 }
 

@@ -114,14 +114,14 @@ describe('a student model without a classifier or a pooler to put one on', () =>
   });
 
   it('in float: refused by the plan in the words training refuses it with, where the point failed when it ran', async () => {
-    const words = `student ${model('bare')} has no classifier and no pooler (dense + tanh on the first token) to put a new one on: give a BERT or ALBERT encoder with its pooler, or a sequence classifier`;
+    const words = `student ${model('bare')} has no classifier, and it has no pooler (dense + tanh on the first token) to put one on: give a BERT or ALBERT encoder with its pooler, or a sequence classifier`;
     expect(student(model('bare'))).toThrow(words);
     expect(await on('tiny', [train('distill', { student: model('bare') })])).toBe(`${at('tiny', 'distill')}${words}`);
   });
 
   it("as a sweep's model: refused without the advice to give it as a distill step's student, which training refuses", async () => {
     expect(await on('bare', [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }])).toBe(
-      `${join(root, 'q.yaml')}: models[0] 'bare' is encoder-only (outputs last_hidden_state; no classifier): a sweep's model needs a classifier (every point evaluates it), and it has no classifier and no pooler (dense + tanh on the first token) to put a new one on: give a BERT or ALBERT encoder with its pooler, or a sequence classifier`,
+      `${join(root, 'q.yaml')}: models[0] 'bare' is encoder-only (outputs last_hidden_state; no classifier): a sweep's model needs a classifier (every point evaluates it), and it has no pooler (dense + tanh on the first token) to put one on: give a BERT or ALBERT encoder with its pooler, or a sequence classifier`,
     );
   });
 });

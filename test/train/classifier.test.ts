@@ -143,7 +143,7 @@ describe('classifier surgery', () => {
     m.graph.outputs = [{ name: s.layers.at(-1)!.output, elemType: 1 }];
     removeDeadNodes(m.graph);
     expect(() => withClassifier(m, 3, 'student x')).toThrow(
-      /^student x has no classifier and no pooler \(dense \+ tanh on the first token\) to put a new one on/,
+      /^student x has no classifier, and it has no pooler \(dense \+ tanh on the first token\) to put one on: give a BERT or ALBERT encoder with its pooler, or a sequence classifier$/,
     );
   });
 });
@@ -424,7 +424,7 @@ describe('the general stage with --task, misspelt labels in the task stage, ever
     removeUnusedInitializers(m.graph);
     const teacher = folder('poolerless-teacher', m, { model_type: 'bert' });
     await expect(general('every-other-poolerless', teacher, 'every-other')).rejects.toThrow(
-      /^--student every-other: the teacher has no classifier and no pooler .*; give a student from scratch \(bert:layers=L,hidden=H,…\) or a student model$/,
+      /^--student every-other: the teacher has no classifier, and it has no pooler \(dense \+ tanh on the first token\) to put one on; give a student from scratch \(bert:layers=L,hidden=H,…\) or a student model$/,
     );
     expect(existsSync(join(work, 'every-other-poolerless'))).toBe(false);
   });

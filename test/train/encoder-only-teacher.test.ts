@@ -90,7 +90,7 @@ describe('distill --task from an encoder-only teacher', () => {
   it('one without a pooler: says it has no place for a classifier', async () => {
     expect(await trainingRefusal(bare)).toMatch(
       new RegExp(
-        `^--teacher ${bare}: encoder-only \\(outputs \\S+; no classifier\\): distillation reads a teacher's class scores; it has no pooler to put one on, and a teacher without one teaches general distillation alone \\(--stage general\\)$`,
+        `^--teacher ${bare}: encoder-only \\(outputs \\S+; no classifier\\): distillation reads a teacher's class scores; it has no pooler \\(dense \\+ tanh on the first token\\) to put one on, and a teacher without one teaches general distillation alone \\(--stage general\\)$`,
       ),
     );
   });

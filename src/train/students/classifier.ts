@@ -18,7 +18,7 @@ import { removeDeadNodes, removeUnusedInitializers, renameValue } from '../../on
 import { attr } from '../../bert/build-graph.ts';
 import { bertParameters, headParamNames, randomParameter } from '../../bert/build-weights.ts';
 import type { CanonicalBert } from '../../bert/canonical.ts';
-import { hasClassifierPlace, pooledOutput, UNREAD_POOLER, unreadPooler } from '../../bert/classifier.ts';
+import { hasClassifierPlace, noClassifierPlaceReason, pooledOutput } from '../../bert/classifier.ts';
 import { findBert } from '../../bert/discover.ts';
 import type { BertStructure } from '../../bert/structure.ts';
 import { SettingsError } from '../../errors.ts';
@@ -57,8 +57,15 @@ export function encoderOnly(model: Model): Model {
  */
 export function noClassifierPlace(model: Model, s: BertStructure, label: string): SettingsError | undefined {
   if (hasClassifierPlace(model, s)) return undefined;
-  const has = unreadPooler(model, s) ? `, and ${UNREAD_POOLER}` : ' and no pooler (dense + tanh on the first token) to put a new one on';
-  return new SettingsError(`${label} has no classifier${has}: give a BERT or ALBERT encoder with its pooler, or a sequence classifier`);
+  return new SettingsError(`${label} has no classifier, and ${noClassifierPlaceWords(model, s)}`);
+}
+
+/**
+ * Why a bare encoder (`s`: its structure) with no place for a classifier (hasClassifierPlace) has none, and what to give
+ * instead: noClassifierPlace's words after the model's name, and a sweep model's refusal's (refuseEncoderOnly).
+ */
+export function noClassifierPlaceWords(model: Model, s: BertStructure): string {
+  return `${noClassifierPlaceReason(model, s)}: give a BERT or ALBERT encoder with its pooler, or a sequence classifier`;
 }
 
 /**

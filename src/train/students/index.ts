@@ -26,7 +26,7 @@ import { anotherTasksLabels } from '../../eval/labels.ts';
 import type { TaskDefinition } from '../../glue/tasks.ts';
 import { RECURRENT_MODEL, recurrentModelLstm } from '../../pass/recurrent.ts';
 import type { BertStructure, TaskHead } from '../../bert/structure.ts';
-import { encoderOnlyNote, hasClassifierPlace, headInWords, isEncoderOnly, newHeadAdvice, UNREAD_POOLER, unreadPooler } from '../../bert/classifier.ts';
+import { encoderOnlyNote, hasClassifierPlace, headInWords, isEncoderOnly, newHeadAdvice, noClassifierPlaceReason } from '../../bert/classifier.ts';
 import {
   attentionHeadSize,
   configId2label,
@@ -236,9 +236,8 @@ function everyOtherOf(teacher: Model, structure: BertStructure | undefined, numL
   const headless = teacherShape(teacher, structure).numLabels === undefined;
   const s = structure ?? findBert(teacher, { label: 'teacher' });
   if (headless && !hasClassifierPlace(teacher, s)) {
-    const has = unreadPooler(teacher, s) ? `, and ${UNREAD_POOLER}` : ' and no pooler (dense + tanh on the first token) for the student to keep';
     throw new SettingsError(
-      `--student every-other: the teacher has no classifier${has}; give a student from scratch (bert:layers=L,hidden=H,…) or a student model`,
+      `--student every-other: the teacher has no classifier, and ${noClassifierPlaceReason(teacher, s)}; give a student from scratch (bert:layers=L,hidden=H,…) or a student model`,
     );
   }
   const read = headless
@@ -393,7 +392,7 @@ function encoderOnlyTeacherRefusal(task: TaskDefinition, teacher: string, model:
   const quantized = quantizedWeight(s);
   const general = 'a teacher without one teaches general distillation alone (--stage general)';
   const way = noClassifierPlace(model, s, 'it')
-    ? `${unreadPooler(model, s) ? UNREAD_POOLER : 'it has no pooler to put one on'}, and ${general}`
+    ? `${noClassifierPlaceReason(model, s)}, and ${general}`
     : `${newHeadAdvice(task.name, teacher, quantized, false, quantized === undefined ? undefined : quantizedFrom(locateModel(teacher).onnx))} and distil from that; ${general}`;
   return new SettingsError(`--teacher ${teacher}: ${encoderOnlyNote(model)}: distillation reads a teacher's class scores; ${way}`);
 }
