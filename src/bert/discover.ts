@@ -250,7 +250,13 @@ function findAttentionBlocks(ctx: GraphContext): { blocks: AttentionMatch[]; why
   const anchors = ctx.graph.nodes.filter(
     (n) => (n.domain === '' && n.opType === 'Softmax') || (n.domain === 'com.microsoft' && (n.opType === 'Attention' || n.opType === 'QAttention')),
   );
-  if (!anchors.length) return { blocks: [], why: 'no attention blocks found (no Softmax or Attention node): not a BERT-family encoder' };
+  if (!anchors.length) {
+    const onnxAttention = ctx.graph.nodes.find((n) => n.domain === '' && n.opType === 'Attention');
+    const why = onnxAttention
+      ? `no attention blocks found: ${quotedText(onnxAttention.name)} is ONNX's Attention op (opset 23), which is not read; export at opset 22 or lower (the attention as MatMul and Softmax nodes)`
+      : 'no attention blocks found (no Softmax or Attention node): not a BERT-family encoder';
+    return { blocks: [], why };
+  }
   const matcher = new AttentionMatcher(ctx);
   const blocks: AttentionMatch[] = [];
   for (const a of anchors) {
