@@ -79,6 +79,11 @@ describe('exit codes', () => {
       ['distill', '--teacher', model, '--student', 'every-other', '--task', 'SST-2', '-o', join(root, 'noext')],
       /^compress: -o \S+noext: give a file name ending/,
     ],
+    // --intermediate written as no file (a mistyped preset), as --student's value outside its forms: a usage mistake
+    [
+      ['distill', '--teacher', model, '--student', 'every-other', '--intermediate', 'tinybrt', '--task', 'SST-2', '-o', out],
+      /^compress: --intermediate 'tinybrt': expected one of tinybert, pkd-skip, pkd-last, or a JSON or YAML file of matches \(no such file\)/,
+    ],
     // a --student spec's form (every-other, bert:…, bilstm:…), as a pass flag's value, named by the flag as its other
     // refusals ('--student 'ever-other': …'), where it said "student 'bert:layerz=1': …"
     [
@@ -346,6 +351,15 @@ describe('exit codes', () => {
   it.each([
     [['eval', join(root, 'absent.onnx'), '--task', 'SST-2'], /absent\.onnx: no such file or folder/],
     [['inspect', join(root, 'absent.onnx')], /absent\.onnx/],
+    // (a file of matches written as one, missing: what the command could not read)
+    [
+      ['distill', '--teacher', model, '--student', 'every-other', '--intermediate', join(root, 'matches.yaml'), '--task', 'SST-2', '-o', out],
+      /--intermediate '\S+matches\.yaml': expected one of tinybert, pkd-skip, pkd-last, or a JSON or YAML file of matches \(no such file\)/,
+    ],
+    [
+      ['distill', '--teacher', model, '--student', 'every-other', '--intermediate', 'matches.JSON', '--task', 'SST-2', '-o', out],
+      /--intermediate 'matches\.JSON': .* \(no such file\)/,
+    ],
   ])('a fault in what the command reads exits 1: %j', async (args, message) => {
     const r = await cli(...args);
     expect(r.stderr).toMatch(message);

@@ -24,10 +24,14 @@ import { checkFolderFlags, commandLineCheck, missingFlag, type CliCommand } from
 import { checkModelRefs, localModel } from '../model-ref.ts';
 import { checkedSettings, checkStudentSpec, checkTrainingArgs, distillFlags, loadTrainingLibrary, runTrainingCommand, type DistillArgs } from '../training.ts';
 import type { DistillSettings, TrainRunOptions } from '../../train/run.ts';
+import { writtenAsPath } from '../../train/students/spec.ts';
 import { isHubRef } from '../../hub/ref.ts';
 
 /** The distillation settings a run is given (TrainRunOptions.distill). */
 type DistillOptions = NonNullable<TrainRunOptions['distill']>;
+
+/** The names a --intermediate file of matches is written with: a value of none of them, nor a folder in it, is a mistyped preset. */
+const MATCHES_FILE_EXTENSIONS = ['.json', '.yaml', '.yml'];
 
 /** --intermediate: a preset name, or a JSON/YAML file holding a list of matches. */
 export function readIntermediate(value: string): IntermediatePreset | IntermediateMatch[] {
@@ -35,8 +39,12 @@ export function readIntermediate(value: string): IntermediatePreset | Intermedia
   if ((INTERMEDIATE_PRESETS as readonly string[]).includes(preset)) return preset as IntermediatePreset;
   // (a path that is no file, none or a folder, in the words of every choice: the path as a shell takes it)
   const notFile = !existsSync(value) ? 'no such file' : statSync(value).isDirectory() ? 'a folder' : undefined;
-  if (notFile !== undefined)
-    throw new SettingsError(choiceRefusal('--intermediate', value, INTERMEDIATE_PRESETS, { or: `a JSON or YAML file of matches (${notFile})` }));
+  if (notFile !== undefined) {
+    const line = choiceRefusal('--intermediate', value, INTERMEDIATE_PRESETS, { or: `a JSON or YAML file of matches (${notFile})` });
+    // (a value written as no file, a mistyped preset, is a usage mistake, exit 2, as --student's: a file's path, one
+    // missing or a folder, is what the command could not read)
+    throw notFile === 'no such file' && !writtenAsPath(value, MATCHES_FILE_EXTENSIONS) ? new UsageError(line) : new SettingsError(line);
+  }
   let data: unknown;
   try {
     data = parseYamlText(readFileSync(value, 'utf8'));

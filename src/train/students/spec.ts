@@ -14,12 +14,13 @@ import { integerText, SettingsError, quotedText } from '../../errors.ts';
 export const SIZED_STUDENT_FORMS = 'bert:layers=L,hidden=H,heads=A,intermediate=I or bilstm:hidden=H[,embedding=E][,mlp=M]';
 
 /**
- * Whether a student that is neither a spec nor an existing model is written as a path (a folder in it, an .onnx name):
- * a missing model, said to be missing, where other text (`ever-other`) is a value outside the forms, refused listing
- * them (SIZED_STUDENT_FORMS), on the command line and in a sweep file alike.
+ * Whether a value that is neither a word of its flag or setting nor an existing file is written as a path (a folder in
+ * it, a name ending in one of `extensions`, as a student's .onnx model, --intermediate's .json or .yaml file): a missing
+ * file, said to be missing, where other text (`ever-other`, `tinybrt`) is a value outside the forms, refused listing them
+ * (SIZED_STUDENT_FORMS, INTERMEDIATE_PRESETS), on the command line and in a sweep file alike.
  */
-export function writtenAsPath(spec: string): boolean {
-  return /[\\/]|\.onnx$/i.test(spec);
+export function writtenAsPath(spec: string, extensions: readonly string[] = ['.onnx']): boolean {
+  return /[\\/]/.test(spec) || extensions.some((e) => spec.toLowerCase().endsWith(e));
 }
 
 /**
