@@ -6,7 +6,7 @@
  */
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, type Stats, statSync } from 'node:fs';
 import { join, normalize, isAbsolute, sep } from 'node:path';
-import { DataError, errorLine, fsReason, counted, groupedDigits, NotUtf8Error, quotedText } from '../errors.ts';
+import { DataError, errorLine, fsReason, counted, groupedDigits, quotedText } from '../errors.ts';
 import { someNames } from '../some-names.ts';
 import type { Model } from '../onnx/index.ts';
 import { unreadableWeightFiles } from '../onnx/locate.ts';
@@ -32,47 +32,40 @@ export interface HuggingFaceFolder {
   files: string[];
 }
 
-function readJson(path: string, what: string): unknown {
-  return readJsonAndText(path, what).json;
+function readJson(path: string): unknown {
+  return readJsonAndText(path).json;
 }
 
 /**
- * readJson's JSON and the file's text (configFromHuggingFace reads pruned_heads' keys in the text's order); bytes that
- * are not UTF-8 are a one-line NotUtf8Error naming the byte offset (utf8Text), as transformers fails to read such a
- * config.json or index (json.load: UnicodeDecodeError) and a model folder's config.json is refused (readJsonObject),
- * where they were read as U+FFFD (an id2label name in Latin-1 exported as 'caf\ufffd').
+ * readJson's JSON and the file's text (configFromHuggingFace reads pruned_heads' keys in the text's order), named
+ * `label` in its refusals: one that cannot be read `LABEL: cannot read it: WHY` (fsReason), as the folder and its
+ * safetensors files are; bytes that are not UTF-8 a one-line NotUtf8Error naming the byte offset (utf8Text), as
+ * transformers fails to read such a config.json or index (json.load: UnicodeDecodeError) and a model folder's
+ * config.json is refused (readJsonObject), where they were read as U+FFFD (an id2label name in Latin-1 exported as
+ * 'caf\ufffd'); text that is not JSON `LABEL: not valid JSON (…)`.
  */
-function readJsonAndText(path: string, what: string): { json: unknown; text: string } {
+function readJsonAndText(path: string, label = path): { json: unknown; text: string } {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new DataError(`${path}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
+    throw new DataError(`${label}: cannot read it: ${fsReason(e)}`, { cause: e });
   }
-  // (bytes that are not UTF-8: transformers' json.load fails on them, where they were read as U+FFFD: utf8Text)
-  const text = utf8Text(bytes, path);
+  const text = utf8Text(bytes, label);
   try {
     return { json: parseJsonText(text), text };
   } catch (e) {
-    throw new DataError(`${path}: not valid JSON (${errorLine(e)})`, { cause: e });
+    throw new DataError(`${label}: not valid JSON (${errorLine(e)})`, { cause: e });
   }
 }
 
 /**
- * The config of a Hugging Face config.json (SettingsError when bert-compress cannot build it, DataError when it is
- * not JSON, NotUtf8Error when it is not UTF-8 text: readJsonAndText), checked as loadHuggingFaceFolder checks it;
- * `label` names it in errors.
+ * The config of a Hugging Face config.json (SettingsError when bert-compress cannot build it, DataError when it cannot
+ * be read or is not JSON, NotUtf8Error when it is not UTF-8 text: readJsonAndText), checked as loadHuggingFaceFolder
+ * checks it; `label` names it in errors.
  */
 export function readHuggingFaceConfig(path: string, label = path): ExtendedBertConfig {
-  let json: unknown;
-  let text: string;
-  try {
-    text = utf8Text(readFileSync(path), label);
-    json = parseJsonText(text);
-  } catch (e) {
-    if (e instanceof NotUtf8Error) throw e;
-    throw new DataError(`${label}: ${(e as NodeJS.ErrnoException).code ? `cannot read it: ${fsReason(e)}` : `not valid JSON (${errorLine(e)})`}`, { cause: e });
-  }
+  const { json, text } = readJsonAndText(path, label);
   return configFromHuggingFace(json, label, text);
 }
 
@@ -133,7 +126,7 @@ function listedFiles(dir: string): string[] {
 
 /** The weight_map of a safetensors index (tensor name → shard file), its shards checked to be paths inside the folder. */
 function readWeightMap(indexPath: string): Record<string, string> {
-  const index = readJson(indexPath, 'the safetensors index') as { weight_map?: unknown };
+  const index = readJson(indexPath) as { weight_map?: unknown };
   const map = index?.weight_map;
   if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new DataError(`${indexPath}: no weight_map object`);
   for (const s of new Set(Object.values(map as Record<string, unknown>))) {
@@ -214,7 +207,7 @@ export function loadHuggingFaceFolder(dir: string): HuggingFaceFolder {
   if (!stat.isDirectory()) throw new DataError(`${dir}: not a folder (a Hugging Face model folder holds config.json and model.safetensors)`);
   const configPath = join(dir, 'config.json');
   if (!statOrAbsent(configPath)) throw new DataError(`${dir}: no config.json`);
-  const { json, text } = readJsonAndText(configPath, 'config.json');
+  const { json, text } = readJsonAndText(configPath);
   const config = configFromHuggingFace(json, configPath, text);
   const { files, weightMap } = checkpointShards(dir);
   const weights = new Map<string, SafetensorsTensor>();

@@ -2,11 +2,11 @@
  * A Hugging Face folder, its config.json or its model.safetensors that cannot be read (permission denied, simulated:
  * root reads anything) is one line naming the path and why, not 'no such folder' or 'no config.json'.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { loadHuggingFaceFolder, writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
+import { loadHuggingFaceFolder, readHuggingFaceConfig, writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
 import { randomBertWeights } from '../../src/bert/build-weights.ts';
 import { DataError } from '../../src/errors.ts';
 import { tinyBertConfig } from '../helpers/models.ts';
@@ -51,5 +51,22 @@ describe('Hugging Face folders that cannot be read', () => {
       expect(() => loadHuggingFaceFolder(dir)).toThrow(new DataError(`${path}: ${why}`));
     }
     locked.clear();
+  });
+
+  it("config.json or the safetensors index a folder: 'cannot read it: is a folder', as any file that cannot be read, where it said 'cannot read config.json (EISDIR)'", () => {
+    const config = tinyBertConfig();
+    const dir = join(root, 'folders');
+    writeHuggingFaceFolder(dir, config, randomBertWeights(config, { seed: 1 }));
+    rmSync(join(dir, 'config.json'));
+    mkdirSync(join(dir, 'config.json'));
+    expect(() => loadHuggingFaceFolder(dir)).toThrow(new DataError(`${join(dir, 'config.json')}: cannot read it: is a folder`));
+    expect(() => readHuggingFaceConfig(join(dir, 'config.json'), 'hf:org/name (config.json)')).toThrow(
+      new DataError('hf:org/name (config.json): cannot read it: is a folder'),
+    );
+    const sharded = join(root, 'sharded');
+    writeHuggingFaceFolder(sharded, config, randomBertWeights(config, { seed: 1 }));
+    rmSync(join(sharded, 'model.safetensors'));
+    mkdirSync(join(sharded, 'model.safetensors.index.json'));
+    expect(() => loadHuggingFaceFolder(sharded)).toThrow(new DataError(`${join(sharded, 'model.safetensors.index.json')}: cannot read it: is a folder`));
   });
 });
