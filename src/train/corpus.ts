@@ -62,10 +62,18 @@ export function readCorpusChoice(
   return { texts, rows };
 }
 
-/** Calls `each` with every text of a corpus file in order; one-line DataErrors for a missing, unreadable or empty file. */
-function eachCorpusText(path: string, chunkBytes: number, each: (t: CorpusText) => void): void {
+/**
+ * Refuses a corpus path that names no file (none, or a folder) in one line (DataError), as reading it would: what the
+ * CLI checks before any download, and each read of the file first.
+ */
+export function checkCorpusPath(path: string): void {
   if (!existsSync(path)) throw new DataError(`${path}: corpus file not found`);
   if (statSync(path).isDirectory()) throw new DataError(`${path}: a folder, not a corpus file (one sentence, or a tab-separated pair, per line)`);
+}
+
+/** Calls `each` with every text of a corpus file in order; one-line DataErrors for a missing, unreadable or empty file. */
+function eachCorpusText(path: string, chunkBytes: number, each: (t: CorpusText) => void): void {
+  checkCorpusPath(path);
   let any = false;
   // (strict: a compressed or binary file given as the corpus is refused, not trained on as replacement characters)
   const lines = readLines(path, chunkBytes, { strictUtf8: true }); // (opens the file at the first next())

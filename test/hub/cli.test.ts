@@ -120,11 +120,23 @@ describe('train and distill with hf: models', () => {
     [['distill', '--teacher', 'hf:org/tiny', '--student', 'every-other', '--logit-loss', 'kl'], "--logit-loss 'kl': expected one of ce, mse"],
     [['distill', '--teacher', 'hf:org/tiny', '--student', 'every-other', '--embedding-lr', 'x'], "--embedding-lr 'x': "],
     [['train', 'hf:org/tiny', '--embedding-lr', 'x'], "--embedding-lr 'x': "],
-  ])('refuse %j before any download', async (args, line) => {
+    // (a file the run reads, not found: exit 1, as when the model is local)
+    [
+      ['distill', '--teacher', 'hf:org/tiny', '--student', 'every-other', '--stage', 'general', '--intermediate', 'tinybert', '--corpus', 'none.txt'],
+      'none.txt: corpus file not found',
+      1,
+    ],
+    [
+      ['distill', '--teacher', 'hf:org/tiny', '--student', 'every-other', '--stage', 'general', '--intermediate', 'tinybert', '--corpus', '.'],
+      '.: a folder, not a corpus file',
+      1,
+    ],
+  ])('refuse %j before any download', async (args, line, code = 2) => {
     const before = hub.requests.length;
     const hfHome = join(root, 'hf-refused');
-    const r = await compress([...args, '--task', 'SST-2', '--glue-dir', glueDir, '-o', join(root, 'refused', 'm.onnx')], { HF_HOME: hfHome });
-    expect(r.code, r.stderr).toBe(2);
+    const task = args.includes('general') ? [] : ['--task', 'SST-2'];
+    const r = await compress([...args, ...task, '--glue-dir', glueDir, '-o', join(root, 'refused', 'm.onnx')], { HF_HOME: hfHome });
+    expect(r.code, r.stderr).toBe(code);
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringContaining(`compress: ${line}`)]);
     expect(hub.requests.length).toBe(before);
     expect(existsSync(hfHome)).toBe(false);

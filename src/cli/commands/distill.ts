@@ -102,7 +102,8 @@ export const distillCommand: CliCommand<DistillArgs> = {
     checkTrainingArgs(args, [], general); // the flags, before any download
     checkFolderFlags({ '--cache-dir': args['cache-dir'] });
     checkModelRefs(args.teacher, args.student);
-    // (every flag the teacher need not be read for, before an hf: model's download: the student's form, the settings)
+    // (every flag the teacher need not be read for, before an hf: model's download: the student's form, the settings,
+    // the corpus file)
     if (!isHubRef(args.student)) await checkStudentSpec(args.student); // (an hf: student is a model path once downloaded)
     await checkTemperature(args);
     const distill: DistillOptions = {
@@ -120,6 +121,7 @@ export const distillCommand: CliCommand<DistillArgs> = {
     };
     const featureCacheBytes = args['feature-cache-mb'] * 2 ** 20;
     const settings = await checkedSettings(args, { distill, featureCacheBytes });
+    if (general && args.corpus !== undefined) (await import('../../train/corpus.ts')).checkCorpusPath(args.corpus);
     const teacher = await localModel(args.teacher);
     const student = await localModel(args.student); // a spec (every-other, bert:…) stays as it is
     checkTrainingArgs(args, [teacher, student], general);
