@@ -85,6 +85,30 @@ export function sideFilesStamp(dir: string): string | undefined {
   return stamps && JSON.stringify(stamps);
 }
 
+/**
+ * A keeper of what is read from folders' side files: `keep(dir, read)` gives what `read` gave for `dir` while the
+ * folder's side files' stamp holds (sideFilesStamp: read again once one of them changed, or where they have no stamp),
+ * for the last `size` folders (oldest pushed out first); what `read` throws is thrown each time, not kept.
+ */
+export function sideFilesKeeper<T>(size: number): (dir: string, read: () => T) => T {
+  const kept = new Map<string, { stamp: string; value: T }>();
+  return (dir, read) => {
+    const stamp = sideFilesStamp(dir);
+    const held = kept.get(dir);
+    kept.delete(dir);
+    if (stamp !== undefined && held?.stamp === stamp) {
+      kept.set(dir, held);
+      return held.value;
+    }
+    const value = read();
+    if (stamp !== undefined) {
+      kept.set(dir, { stamp, value });
+      if (kept.size > size) kept.delete(kept.keys().next().value!);
+    }
+    return value;
+  };
+}
+
 export const EMPTY_MODEL_CONFIG: ModelConfig = { file: null, id2label: null, numLabels: null, maxLength: null, problemType: null };
 
 /** Reads config.json from a folder (or a config.json path); an absent file gives EMPTY_MODEL_CONFIG. */

@@ -18,7 +18,7 @@ import { regexAtoms } from './regex-atoms.ts';
 import { charsmapMapsNothing, charsmapNormalizer, charsmapProblem } from './precompiled-charsmap.ts';
 import { mapSequenceLeaves, sequenceLeaves } from './tokenizer-sequence.ts';
 import { unicodeScriptsPieces } from './unicode-scripts.ts';
-import { jsonObjectOf, readJsonObject, readModelFile, sideFilesStamp } from './model-files.ts';
+import { jsonObjectOf, readJsonObject, readModelFile, sideFilesKeeper } from './model-files.ts';
 import { CLASSIFIER_ARCHITECTURES } from './output-config.ts';
 import { MODEL_SIDE_FILES, SENTENCEPIECE_FILES } from '../onnx/locate.ts';
 import { shellWord } from '../shell-word.ts';
@@ -92,38 +92,28 @@ export function loadTokenizer(path: string): TextTokenizer {
       throw new DataError(`${path}: a byte-level BPE vocabulary needs vocab.json and merges.txt side by side (give the folder holding both)`);
     return loadTokenizer(dir);
   }
-  const stamp = sideFilesStamp(dir);
-  const kept = loadedTokenizers.get(dir);
-  loadedTokenizers.delete(dir);
-  if (stamp !== undefined && kept?.stamp === stamp) {
-    loadedTokenizers.set(dir, kept);
-    return kept.tokenizer;
-  }
-  const found = folderTokenizerJson(dir);
-  if (!found)
-    throw new DataError(
-      `${path}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model (give the tokenizer folder with --tokenizer)`,
-    );
-  const { config } = found;
-  const className = Object.hasOwn(found, 'autoClass') ? found.autoClass : autoTokenizerClass(dir, config);
-  if (basename(found.file) === 'tokenizer.json') warnSlowOnlyClass(dir, className);
-  const tokenizer = tokenizerFromJson(found.json, config, found.file, returnsTokenTypes(dir, config, className) !== false, found.brokenTemplates);
-  if (stamp !== undefined) {
-    loadedTokenizers.set(dir, { stamp, tokenizer });
-    if (loadedTokenizers.size > LOADED_TOKENIZERS) loadedTokenizers.delete(loadedTokenizers.keys().next().value!);
-  }
-  return tokenizer;
+  return loadedTokenizers(dir, () => {
+    const found = folderTokenizerJson(dir);
+    if (!found)
+      throw new DataError(
+        `${path}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model (give the tokenizer folder with --tokenizer)`,
+      );
+    const { config } = found;
+    const className = Object.hasOwn(found, 'autoClass') ? found.autoClass : autoTokenizerClass(dir, config);
+    if (basename(found.file) === 'tokenizer.json') warnSlowOnlyClass(dir, className);
+    return tokenizerFromJson(found.json, config, found.file, returnsTokenTypes(dir, config, className) !== false, found.brokenTemplates);
+  });
 }
 
-/** How many folders' tokenizers loadTokenizer keeps (the last read). */
+/** How many folders' tokenizers (and vocabularies) are kept (the last read). */
 const LOADED_TOKENIZERS = 4;
 
 /**
- * The tokenizers loadTokenizer read last, by folder (as given), each with its folder's side files' stamp then
- * (sideFilesStamp: read again once one of them changed, or where they have no stamp), oldest first: a sweep's plan, its
- * points' evaluations, calibrations and training read the input model's folder once, not ~50 ms each time.
+ * The tokenizers loadTokenizer read last, by folder (as given), while the folder's side files' stamp holds
+ * (sideFilesKeeper): a sweep's plan, its points' evaluations, calibrations and training read the input model's folder
+ * once, not ~50 ms each time.
  */
-const loadedTokenizers = new Map<string, { stamp: string; tokenizer: TextTokenizer }>();
+const loadedTokenizers = sideFilesKeeper<TextTokenizer>(LOADED_TOKENIZERS);
 
 /**
  * Tokenizer classes transformers has no fast (tokenizers) class of (tokenization_auto.py's TOKENIZER_MAPPING_NAMES: None
@@ -1127,17 +1117,36 @@ export function checkVocabularyRows(tokenizer: object | string, rows: number, wh
  * added tokens), with the file read; undefined when the folder has none of them. Two folders tokenize alike only if
  * these agree, whatever the files' formatting.
  */
-export function readVocabulary(dir: string): { file: string; vocab: Map<string, number> } | undefined {
-  const found = folderTokenizerJson(dir);
-  if (!found) return undefined;
-  const json = found.json as { model?: { vocab?: unknown }; added_tokens?: Array<{ id?: unknown; content?: unknown }> };
+export function readVocabulary(dir: string): FolderVocabulary | undefined {
+  return readVocabularies(dir, () => {
+    const found = folderTokenizerJson(dir);
+    return found && { file: found.file, vocab: folderVocabulary(found.json) };
+  });
+}
+
+/** A folder's vocabulary as readVocabulary gives it: the file read, and token → id. */
+export interface FolderVocabulary {
+  readonly file: string;
+  readonly vocab: ReadonlyMap<string, number>;
+}
+
+/**
+ * The vocabularies readVocabulary read last, by folder, kept as loadedTokenizers keeps tokenizers: a sweep's plan
+ * compares each distilled point's student and teacher vocabularies, where it read and parsed both folders' tokenizer
+ * files for each point.
+ */
+const readVocabularies = sideFilesKeeper<FolderVocabulary | undefined>(LOADED_TOKENIZERS);
+
+/** The model vocabulary and the added tokens of a tokenizer.json object (`json`), token → id. */
+function folderVocabulary(json: { model?: { vocab?: unknown }; added_tokens?: Array<{ id?: unknown; content?: unknown }> }): Map<string, number> {
   const vocab = new Map<string, number>(modelVocabulary(json));
   for (const t of json.added_tokens ?? []) if (typeof t.content === 'string' && typeof t.id === 'number') vocab.set(t.content, t.id);
-  return { file: found.file, vocab };
+  return vocab;
 }
 
 /** The first difference between two vocabularies ('token "x": id 3 against 5'), or undefined when they are equal. */
 export function vocabularyDifference(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): string | undefined {
+  if (a === b) return undefined;
   if (a.size !== b.size) return `${a.size} tokens against ${b.size}`;
   for (const [token, id] of a) {
     const other = b.get(token);

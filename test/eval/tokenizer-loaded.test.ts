@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { loadTokenizer } from '../../src/eval/tokenizer.ts';
+import { loadTokenizer, readVocabulary } from '../../src/eval/tokenizer.ts';
 import { clockAhead } from '../sweep/tiny-sweep.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'bc-tokenizer-loaded-'));
@@ -71,5 +71,16 @@ describe('loadTokenizer of a folder read before', () => {
     const read = dirs.map((dir) => loadTokenizer(dir));
     for (const i of [1, 2, 3, 4]) expect(loadTokenizer(dirs[i]!)).toBe(read[i]);
     expect(loadTokenizer(dirs[0]!)).not.toBe(read[0]);
+  });
+
+  it("keeps readVocabulary's vocabulary alike (a sweep's plan reads a distilled point's teacher and student for each point), read again once a file is rewritten", () => {
+    const dir = vocabFolder('vocabulary', ['good', 'bad']);
+    clockAhead();
+    const first = readVocabulary(dir)!;
+    expect(readVocabulary(dir)).toBe(first);
+    expect(first.vocab.get('good')).toBe(5);
+    write(join(dir, 'vocab.txt'), `${[...SPECIALS, 'bad', 'good'].join('\n')}\n`, 1);
+    clockAhead();
+    expect(readVocabulary(dir)!.vocab.get('good')).toBe(6);
   });
 });
