@@ -88,6 +88,12 @@ export function findBert(model: Model, options: FindBertOptions = {}): BertStruc
   const ctx = new GraphContext(model, options.label ?? (model.graph.name ? `graph ${quotedText(model.graph.name)}` : 'model'));
   const unsupported = model.graph.nodes.find((n) => n.domain === 'com.microsoft' && UNSUPPORTED_CONTRIB.has(n.opType));
   if (unsupported) ctx.refuse(`com.microsoft ${unsupported.opType} node ${quotedText(unsupported.name)} is not supported`);
+  const onnxAttention = model.graph.nodes.find((n) => n.domain === '' && n.opType === 'Attention');
+  if (onnxAttention) {
+    ctx.refuse(
+      `Attention node ${quotedText(onnxAttention.name)} (ONNX's Attention op, opset 23) is not supported: export at opset 22 or lower (the attention as MatMul and Softmax nodes)`,
+    );
+  }
   const random = randomNode(ctx, model);
   if (random)
     ctx.refuse(
@@ -250,13 +256,7 @@ function findAttentionBlocks(ctx: GraphContext): { blocks: AttentionMatch[]; why
   const anchors = ctx.graph.nodes.filter(
     (n) => (n.domain === '' && n.opType === 'Softmax') || (n.domain === 'com.microsoft' && (n.opType === 'Attention' || n.opType === 'QAttention')),
   );
-  if (!anchors.length) {
-    const onnxAttention = ctx.graph.nodes.find((n) => n.domain === '' && n.opType === 'Attention');
-    const why = onnxAttention
-      ? `no attention blocks found: ${quotedText(onnxAttention.name)} is ONNX's Attention op (opset 23), which is not read; export at opset 22 or lower (the attention as MatMul and Softmax nodes)`
-      : 'no attention blocks found (no Softmax or Attention node): not a BERT-family encoder';
-    return { blocks: [], why };
-  }
+  if (!anchors.length) return { blocks: [], why: 'no attention blocks found (no Softmax or Attention node): not a BERT-family encoder' };
   const matcher = new AttentionMatcher(ctx);
   const blocks: AttentionMatch[] = [];
   for (const a of anchors) {

@@ -1,6 +1,7 @@
 /**
  * ONNX's own Attention op (ai.onnx, opset 23: torch's exporter writes scaled_dot_product_attention as one at opset
- * ≥ 23) is not read: the refusal names the node and what to do, where it said the graph had no Attention node.
+ * ≥ 23) is not read: the refusal names the node and what to do, as com.microsoft attention ops discovery does not read are
+ * refused (where it said the graph had no Attention node).
  */
 import { describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
@@ -36,7 +37,7 @@ describe("ONNX's Attention op", () => {
     expect(m.graph.nodes.filter((n) => n.opType === 'Attention')).toHaveLength(2);
     expect(() => findBert(m, { label: 'm.onnx' })).toThrow(NotBertError);
     expect(() => findBert(m, { label: 'm.onnx' })).toThrow(
-      /^m\.onnx: no attention blocks found: 'attention0\/Attention' is ONNX's Attention op \(opset 23\), which is not read; export at opset 22 or lower \(the attention as MatMul and Softmax nodes\)$/,
+      /^m\.onnx: Attention node 'attention0\/Attention' \(ONNX's Attention op, opset 23\) is not supported: export at opset 22 or lower \(the attention as MatMul and Softmax nodes\)$/,
     );
   });
 });
