@@ -106,3 +106,14 @@ export async function anyRedis(): Promise<TestRedis> {
     close: async () => {},
   };
 }
+
+/**
+ * `lines` (a coordinator's or a worker's) but an ECONNRESET said just before an ECONNREFUSED (the next `queue …` line):
+ * a Redis stopped while a command it had not read yet was on its way (a look sent as it shut down) resets that
+ * connection (ECONNRESET), and then refuses each reconnection (ECONNREFUSED), a race a loaded machine's timing wins now
+ * and then; either way one outage, which the refusal names from then on.
+ */
+export function withoutResetBeforeRefused(lines: readonly string[]): string[] {
+  const nextQueueLine = (i: number) => lines.slice(i + 1).find((l) => l.startsWith('queue '));
+  return lines.filter((l, i) => !(l.startsWith('queue ') && l.endsWith(': ECONNRESET') && nextQueueLine(i)?.endsWith(': ECONNREFUSED')));
+}
