@@ -1060,8 +1060,8 @@ export function folderTokenizerJson(dir: string):
   const built = (file: string, json: object) => ({ file, json: json as Record<string, unknown>, asRead: false, config });
   const vocabFile = join(dir, 'vocab.txt');
   if (existsSync(vocabFile)) {
-    const autoClass = autoTokenizerClass(dir, config);
-    return { ...built(vocabFile, vocabTokenizerJson(vocabFile, config, autoClass)), autoClass };
+    const { json, autoClass } = vocabFolderTokenizerJson(vocabFile, config);
+    return { ...built(vocabFile, json), autoClass };
   }
   const slowOnly = slowOnlyBpeClass(dir, config);
   if (slowOnly !== undefined)
@@ -1160,20 +1160,24 @@ export function vocabularyDifference(a: ReadonlyMap<string, number>, b: Readonly
  * (`config`, as `readConfig` gives it): what `loadTokenizer` uses when a folder has no tokenizer.json. Its
  * do_lower_case, strip_accents and tokenize_chinese_chars (True, None, True where left out) build the BertNormalizer,
  * as transformers' fast tokenizer converts the slow one's: a value other than true or false (strip_accents null too),
- * on which transformers fails to build it, is a one-line DataError (checkNormalizerSetting). `autoClass`: the class
- * AutoTokenizer loads the folder as (autoTokenizerClass's, which its caller may have looked up: config.json read once).
+ * on which transformers fails to build it, is a one-line DataError (checkNormalizerSetting).
  */
-export function vocabTokenizerJson(
-  vocabFile: string,
-  config: TokenizerConfigJson,
-  autoClass: string | undefined = autoTokenizerClass(dirname(vocabFile), config),
-): object {
+export function vocabTokenizerJson(vocabFile: string, config: TokenizerConfigJson): object {
+  return vocabFolderTokenizerJson(vocabFile, config).json;
+}
+
+/**
+ * vocabTokenizerJson's object, and the class AutoTokenizer loads the folder as (`autoClass`: autoTokenizerClass's,
+ * looked up after the vocabulary is read), which folderTokenizerJson gives on so that config.json is read once.
+ */
+function vocabFolderTokenizerJson(vocabFile: string, config: TokenizerConfigJson): { json: object; autoClass: string | undefined } {
   const setting = (name: 'do_lower_case' | 'strip_accents' | 'tokenize_chinese_chars', classDefault: boolean | null) => {
     const value = config[name] === undefined ? classDefault : config[name];
     checkNormalizerSetting(name, value, join(dirname(vocabFile), 'tokenizer_config.json'), "transformers' fast tokenizer of vocab.txt");
     return value as boolean | null;
   };
   const vocab = readVocabFile(vocabFile);
+  const autoClass = autoTokenizerClass(dirname(vocabFile), config);
   const mpnet = autoClass?.replace(/Fast$/, '') === MPNET_CLASS;
   const named = bertSpecialTokens(config, mpnet ? MPNET_SPECIAL_TOKENS : DEFAULT_BERT_SPECIAL_TOKENS);
   const json = wordPieceTokenizerJson(vocab, vocabFile, {
@@ -1184,13 +1188,14 @@ export function vocabTokenizerJson(
     clsTypeId: vocabClsType(autoClass),
     mpnet,
   });
-  return withAddedTokens(json, slowAddedTokens(dirname(vocabFile), config), config, {
+  const added = withAddedTokens(json, slowAddedTokens(dirname(vocabFile), config), config, {
     unk_token: named.unk,
     sep_token: named.sep,
     pad_token: named.pad,
     cls_token: named.cls,
     mask_token: named.mask,
   });
+  return { json: added, autoClass };
 }
 
 /**

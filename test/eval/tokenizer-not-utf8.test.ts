@@ -112,6 +112,12 @@ describe('tokenizer files holding bytes that are not UTF-8', () => {
     ]);
     expect(loadTokenizer(good).encode('Hello hello', null, 8).ids).toEqual([2, 5, 5, 3]);
   });
+
+  it("a vocab.txt not UTF-8 beside a config.json that is not JSON: vocab.txt is read first and refused, at reading version 37, where bb48529f looked the folder's class up in config.json first (its refusal, and no traits)", () => {
+    const dir = folder('vocab-first', { 'vocab.txt': spoiled(vocabText), 'config.json': '{"model_type": ' });
+    expect(refusal(() => loadTokenizer(dir), NotUtf8Error)).toBe(`${join(dir, 'vocab.txt')}:7: not valid UTF-8 text`);
+    expect([readingVersionApartFromPairs(dir, false), readingVersionApartFromPairs(dir, true)]).toEqual([37, 37]);
+  });
 });
 
 describe('utf8Text', () => {
