@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { keptSha256Sync } from '../files.ts';
-import { sideFilesRead, sideFilesStamp } from './model-files.ts';
+import { sideFilesKeeper, sideFilesRead } from './model-files.ts';
 import { tokenizerTraits, type TokenizerTraits } from './tokenizer.ts';
 
 /** Each version after 1: whether its change gives a tokenizer of `traits` other ids or types (`pairs`: read on sentence pairs). */
@@ -188,14 +188,14 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   { version: 39, changed: (t) => t.configNormalizerMpnet },
 ];
 
-/** A folder's tokenizer as last read: its side files' stamp then (sideFilesStamp), their sha256 by name, its traits. */
+/** A folder's tokenizer as last read: its side files' sha256 by name, its traits. */
 interface ReadFolder {
-  stamp: string;
   hashes: Record<string, string>;
   traits: TokenizerTraits | undefined;
 }
 
-const folders = new Map<string, ReadFolder>();
+/** The folders read, each kept while its side files' stamp holds (sideFilesKeeper, loadTokenizer's: every folder read). */
+const folders = sideFilesKeeper<ReadFolder>(Number.POSITIVE_INFINITY);
 
 /**
  * `dir`'s tokenizer traits and side files' hashes, read again only where its side files' stamp changed or it has none
@@ -203,22 +203,18 @@ const folders = new Map<string, ReadFolder>();
  * the file system's time granularity keeps its size and times); the hashes by keptSha256Sync (not again where this
  * process hashed the file as it is, a sweep's plan for its key).
  */
-function readFolder(dir: string): Omit<ReadFolder, 'stamp'> {
-  const stamp = sideFilesStamp(dir);
-  const held = folders.get(dir);
-  if (stamp !== undefined && held?.stamp === stamp) return held;
-  const hashes: Record<string, string> = {};
-  for (const name of sideFilesRead((n) => existsSync(join(dir, n)))) {
-    try {
-      hashes[name] = keptSha256Sync(join(dir, name));
-    } catch {
-      // (none there, or unreadable: not held)
+function readFolder(dir: string): ReadFolder {
+  return folders(dir, () => {
+    const hashes: Record<string, string> = {};
+    for (const name of sideFilesRead((n) => existsSync(join(dir, n)))) {
+      try {
+        hashes[name] = keptSha256Sync(join(dir, name));
+      } catch {
+        // (none there, or unreadable: not held)
+      }
     }
-  }
-  const read = { hashes, traits: tokenizerTraits(dir) };
-  if (stamp === undefined) folders.delete(dir);
-  else folders.set(dir, { stamp, ...read });
-  return read;
+    return { hashes, traits: tokenizerTraits(dir) };
+  });
 }
 
 /**
