@@ -22,7 +22,7 @@ import { describeUndefinedMetrics, taskScore } from '../eval/glue-score.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
 import { countMissingPredictions } from '../eval/metrics/index.ts';
 import type { MetricValues } from '../eval/metrics/metric.ts';
-import { SettingsError, valueText, counted, plural, quotedText } from '../errors.ts';
+import { DataError, SettingsError, valueText, counted, plural, quotedText } from '../errors.ts';
 import { times100 } from '../units.ts';
 import { appendLoss, buildGradientGraph, goldTargets, LOSS_INPUTS, type GradientGraph, type IntermediateTerm, type LossTerm } from '../gradients/index.ts';
 import type { TeacherFeatures } from './teacher-features.ts';
@@ -31,7 +31,7 @@ import { lrAt, warmupStepsOf } from './schedule.ts';
 import { MaskBuffers } from './dropout.ts';
 import { shuffledOrder } from './random.ts';
 import { epochBatch, type Batch, type TrainingSet } from './data.ts';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { initialParameters, weightMatrices, type Student } from './student.ts';
 import { embeddingLrScales, type EmbeddingLr } from './embedding-lr.ts';
 import type { KernelName } from './adamw-kernel.ts';
@@ -657,7 +657,7 @@ async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> 
     // evaluation, its record, the best epoch) has not run yet, though the step count is the next epoch's start
     firstEpoch = Math.floor(step / stepsPerEpoch);
     if (ckpt.epoch === firstEpoch - 1 && step === firstEpoch * stepsPerEpoch) firstEpoch = ckpt.epoch;
-    bestWritten = readBest(job.workDir, key) !== undefined;
+    bestWritten = settings.evalEachEpoch && prepared !== undefined && resumedBest(job.workDir, key, state, ckpt, stepsPerEpoch, params, optimizer);
     // killed after the last epoch's end (its checkpoint written, the model not yet): nothing is left to train
     log(
       firstEpoch >= settings.epochs
@@ -735,6 +735,7 @@ async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> 
       throw new SettingsError(`training diverged at step ${step} (${quotedText(broken)} is no longer finite): lower --lr`);
     }
     const record: EpochRecord = { epoch: epoch + 1, loss: state.lossSum / Math.max(1, state.lossSteps), seconds: epochSecondsNow() };
+    let newBest = false;
     if (prepared && settings.evalEachEpoch) {
       let evaluated: Awaited<ReturnType<typeof evaluateDev>>;
       try {
@@ -761,8 +762,7 @@ async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> 
       if (beatsBest(score, state.bestScore, state.bestEpoch)) {
         state.bestScore = Number.isNaN(score) ? null : score;
         state.bestEpoch = epoch + 1;
-        writeBest(job.workDir, key, epoch + 1, params, optimizer);
-        bestWritten = true;
+        newBest = true;
       }
     } else {
       // (an epoch without a dev score: general distillation, a task stage's intermediate phase; said too, so that a
@@ -774,12 +774,19 @@ async function trainWith(job: TrainJob, stepper: Stepper): Promise<TrainResult> 
     state.lossSum = 0;
     state.lossSteps = 0;
     checkpoint(epoch + 1, true);
+    // (after the checkpoint that names it the best epoch: a run killed between the two writes finds the best epoch's
+    // parameters in that checkpoint (resumedBest), where one killed after writing best/ first replayed the epoch, which
+    // at other --threads may score otherwise, and wrote best/'s parameters under another epoch's name)
+    if (newBest) {
+      writeBest(job.workDir, key, epoch + 1, params, optimizer);
+      bestWritten = true;
+    }
     // stopped while the epoch ended (its last dev batch): its checkpoint is written, so no step of the next one runs
     if (job.signal?.aborted && epoch + 1 < settings.epochs) interrupted = true;
   }
   await stepper.release();
   const seconds = secondsNow();
-  const best = bestWritten && settings.evalEachEpoch && prepared ? readBest(job.workDir, key) : undefined;
+  const best = bestWritten && settings.evalEachEpoch && prepared ? readBest(job.workDir, key, state.bestEpoch) : undefined;
   if (bestWritten && settings.evalEachEpoch && prepared && !best)
     throw new Error(`the best epoch's parameters in ${join(job.workDir, 'best')} cannot be read back`);
   const trained = studentOnly(student, best ?? params);
@@ -844,7 +851,36 @@ function writeBest(dir: string, key: string, epoch: number, params: ReadonlyMap<
   saveCheckpoint(join(dir, 'best'), { step: 0, epoch, params, optimizer: settings, extra: { key } }, { keep: 1 });
 }
 
-function readBest(dir: string, key: string): Map<string, Float32Array> | undefined {
+/** The parameters in `best/` where they are this job's (`key`) of epoch `epoch`. */
+function readBest(dir: string, key: string, epoch: number): Map<string, Float32Array> | undefined {
   const c = loadCheckpoint(join(dir, 'best'));
-  return c && (c.extra as { key?: string } | undefined)?.key === key ? new Map(c.params) : undefined;
+  return c && c.epoch === epoch && (c.extra as { key?: string } | undefined)?.key === key ? new Map(c.params) : undefined;
+}
+
+/**
+ * Whether `best/` holds the parameters of the best epoch a resumed checkpoint names (`state.bestEpoch`, a scored
+ * one): written there from the checkpoint's parameters (`params`, loaded from `ckpt`) where the checkpoint is that
+ * epoch's end (the run was killed after writing it, before best/). A scored best epoch found in neither is refused:
+ * its parameters are gone (a run of an earlier bert-compress killed after writing best/ for an epoch it had not
+ * checkpointed), and a rerun would write another epoch's parameters under its name.
+ */
+function resumedBest(
+  dir: string,
+  key: string,
+  state: ResumeState,
+  ckpt: Checkpoint,
+  stepsPerEpoch: number,
+  params: ReadonlyMap<string, Float32Array>,
+  optimizer: AdamW,
+): boolean {
+  const epoch = state.bestEpoch;
+  if (epoch === 0 || state.epochs[epoch - 1]?.score === undefined) return false;
+  if (readBest(dir, key, epoch) !== undefined) return true;
+  if (ckpt.epoch === epoch && ckpt.step === epoch * stepsPerEpoch) {
+    writeBest(dir, key, epoch, params, optimizer);
+    return true;
+  }
+  throw new DataError(
+    `${join(dir, 'best')} does not hold the parameters of epoch ${epoch}, the best epoch its checkpoints name (left so by a run killed between writing the two): remove ${dir} to start over`,
+  );
 }
