@@ -111,13 +111,14 @@ export function goneWritersTemporaries(dir: string, target?: string | readonly s
 export type FileData = string | Uint8Array | Iterable<Uint8Array>;
 
 /**
- * Writes `data` to a fresh temporary beside `path` (its folder created if needed, one level at a time: ensureFolder)
- * and returns the temporary's path.
+ * Writes `data` to a fresh temporary beside `path`, or named after and beside `temporaryFor` (AtomicWriteOptions),
+ * the folders created if needed (one level at a time: ensureFolder), and returns the temporary's path.
  */
-function writeTemporary(path: string, data: FileData): string {
+function writeTemporary(path: string, data: FileData, temporaryFor = path): string {
   ensureFolder(dirname(path), path);
+  if (temporaryFor !== path) ensureFolder(dirname(temporaryFor), temporaryFor);
   const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
-  const tmp = temporaryPathFor(path);
+  const tmp = temporaryPathFor(temporaryFor);
   try {
     const fd = openSync(tmp, 'w');
     try {
@@ -138,22 +139,32 @@ function writeTemporary(path: string, data: FileData): string {
   }
 }
 
+export interface AtomicWriteOptions {
+  /**
+   * The path whose name the temporary takes and beside which it is written, on the target's filesystem, where not
+   * beside the target (the default): a folder whose every file a reader takes for one of its own (huggingface_hub's
+   * `refs/`, each file a branch's ref), which a killed write's temporary would join.
+   */
+  temporaryFor?: string;
+}
+
 /**
  * Writes `data` (text as UTF-8, bytes, or byte chunks in order, see FileData) to `path` atomically, creating its
  * folder if needed. An iterable that throws leaves no target and no temporary, as a failed write does.
  */
-export function writeFileAtomic(path: string, data: FileData): void {
-  writeFilesAtomic([[path, data]]);
+export function writeFileAtomic(path: string, data: FileData, opts: AtomicWriteOptions = {}): void {
+  writeFilesAtomic([[path, data, opts.temporaryFor]]);
 }
 
 /**
  * Writes several files as one: every temporary first, then the renames, so a failure while writing (a full disk)
- * leaves every target as it was and no temporary behind.
+ * leaves every target as it was and no temporary behind. Each file's third element: its AtomicWriteOptions'
+ * `temporaryFor`.
  */
-export function writeFilesAtomic(files: ReadonlyArray<readonly [string, FileData]>): void {
+export function writeFilesAtomic(files: ReadonlyArray<readonly [path: string, data: FileData, temporaryFor?: string]>): void {
   const written: Array<[tmp: string, path: string]> = [];
   try {
-    for (const [path, data] of files) written.push([writeTemporary(path, data), path]);
+    for (const [path, data, temporaryFor] of files) written.push([writeTemporary(path, data, temporaryFor), path]);
     for (const [tmp, path] of written) renameSync(tmp, path);
   } catch (e) {
     for (const [tmp] of written) rmSync(tmp, { force: true });

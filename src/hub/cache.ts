@@ -6,7 +6,7 @@
  */
 import { copyFileSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { writeFileAtomic } from '../files.ts';
+import { removeStaleTemporaries, writeFileAtomic } from '../files.ts';
 import { isCommitHash, isShortCommitHash, repoFolderName } from './ref.ts';
 import { ensureFolder, fileSystemError } from '../folders.ts';
 
@@ -47,12 +47,21 @@ export function cachedCommitsStartingWith(cache: RepoCache, prefix: string): str
     .sort();
 }
 
-/** Records that `revision` (a branch or tag) points to `commit`; nothing for a commit hash. */
+/**
+ * Records that `revision` (a branch or tag) points to `commit`; nothing for a commit hash. The file is written
+ * through a temporary in the repo's folder, not in `refs/`, where huggingface_hub's scan_cache_dir (`hf cache ls`,
+ * `huggingface-cli scan-cache`) reads every file as a ref: a write killed there left a ref named
+ * `main.PID.RANDOM.tmp`, or an empty one, for which it calls the repo corrupted (a ref to a missing commit). The
+ * temporaries of writers that are gone are removed, in the repo's folder and those earlier versions left in `refs/`.
+ */
 export function writeRef(cache: RepoCache, revision: string, commit: string): void {
   if (revision === commit) return;
   const file = join(cache.refs, revision);
+  const temporaryFor = join(cache.root, `refs--${revision.replaceAll('/', '--')}`);
+  removeStaleTemporaries(temporaryFor);
+  removeStaleTemporaries(file);
   if (readRef(file) === commit) return;
-  writeFileAtomic(file, commit);
+  writeFileAtomic(file, commit, { temporaryFor });
 }
 
 /**
