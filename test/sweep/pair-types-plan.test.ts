@@ -14,8 +14,6 @@ import { tinyBert } from '../helpers/models.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { DataError } from '../../src/errors.ts';
 import { registerAllPasses } from '../../src/passes.ts';
-import { planSweep } from '../../src/sweep/plan.ts';
-import { parseSweep } from '../../src/sweep/spec.ts';
 import { planRefusal } from './plan-refusal.ts';
 
 let root: string;
@@ -64,24 +62,17 @@ describe("a sweep's plan refuses a single-sentence task on a model of fewer toke
 
 describe("a sweep's plan refuses a calibration task whose texts get more token types than the model has", () => {
   /** The line the plan refuses the one-type SST-2 model with, calibrated on `task` by an int8-static step; undefined where it plans. */
-  const calibrated = async (task: string): Promise<string | undefined> => {
+  const calibrated = (task: string): Promise<string | undefined> => {
     registerAllPasses();
-    const spec = parseSweep(
-      {
-        name: 'calibrated',
-        models: [{ path: 'models/one-type-sst2', tasks: ['SST-2'] }],
-        calibration: { task, examples: 8 },
-        pipelines: [{ name: 'static', steps: [{ pass: 'quantize', settings: { mode: 'int8-static' } }] }],
-      },
-      join(root, 'calibrated.yaml'),
+    return planRefusal(
+      root,
+      'calibrated',
+      [{ folder: 'one-type-sst2', tasks: ['SST-2'] }],
+      'static',
+      [{ pass: 'quantize', settings: { mode: 'int8-static' } }],
+      DataError,
+      { task, examples: 8 },
     );
-    try {
-      await planSweep(spec, { glueDir: join(root, 'glue'), workDir: join(root, 'work') });
-      return undefined;
-    } catch (e) {
-      expect(e).toBeInstanceOf(DataError);
-      return (e as Error).message;
-    }
   };
 
   it("type_vocab_size 1 on SST-2 calibrated on STS-B (pairs): refused in eval's words, where the plan passed and every calibrating point failed in them; on SST-2 it plans", async () => {

@@ -16,7 +16,7 @@ import { parseSweep } from '../../src/sweep/spec.ts';
  * The one line planSweep refuses a sweep with (its message, checked to be a `kind`: a SettingsError unless given), or
  * undefined when it plans: the sweep `name`, its file `root`/`name`.yaml (its lines name it so, as a path given whole), of the model folders `models` (under
  * `root`/models, each on SST-2, or on the `tasks` given with its folder's name) and one pipeline `pipeline` of `steps`,
- * GLUE data from `root`/glue.
+ * GLUE data from `root`/glue, its `calibration` setting (none unless given).
  */
 export async function planRefusal(
   root: string,
@@ -25,12 +25,13 @@ export async function planRefusal(
   pipeline: string,
   steps: unknown[],
   kind: abstract new (...args: never[]) => Error = SettingsError,
+  calibration: unknown = false,
 ): Promise<string | undefined> {
   const spec = parseSweep(
     {
       name,
       models: models.map((m) => (typeof m === 'string' ? { path: `models/${m}`, tasks: ['SST-2'] } : { path: `models/${m.folder}`, tasks: m.tasks })),
-      calibration: false,
+      calibration,
       pipelines: [{ name: pipeline, steps }],
     },
     join(root, `${name}.yaml`),
