@@ -67,8 +67,8 @@ interface Coverage {
   lacks?: string;
   /** The checkpoint has none of the embeddings' and encoder's parameters: another family's tensors (checkpointSeeding refuses it). */
   foreign?: { modelType?: string; needs: string; has: string[]; prefix?: { part: string; key: string } };
-  /** The checkpoint's encoder layers past config.json's layer count (its `key`: num_hidden_layers, DistilBERT's n_layers; their tensors not used), ascending; absent for none. */
-  pastLayers?: PastLayers;
+  /** The checkpoint's encoder layers past config.json's layer count (its `key`: num_hidden_layers, DistilBERT's n_layers, ALBERT's num_hidden_groups and inner_group_num; their tensors not used), ascending; absent for none. */
+  pastLayers?: PastLayers[];
 }
 
 /**
@@ -104,7 +104,7 @@ function checkpointCoverage(dir: string): Coverage | undefined {
   // a token-classification or question-answering checkpoint's classifier comes without BERT's pooler
   if (coverage.head.length && !missing.some((n) => n.startsWith(`${head.last}.`))) coverage.lacks = `no ${head.first} before its classifier`;
   const past = pastLayerTensors(names, params, config);
-  if (past.tensors) coverage.pastLayers = past;
+  if (past.length) coverage.pastLayers = past;
   const body = params.filter((n) => !isHead(n));
   if (names.size && body.every((n) => !names.has(n))) {
     const has = [...new Set([...names].map((n) => n.split('.')[0]))].slice(0, 3);
@@ -116,40 +116,54 @@ function checkpointCoverage(dir: string): Coverage | undefined {
 }
 
 /**
- * The checkpoint's encoder layers (an ALBERT checkpoint's layer groups) numbered past config.json's count of them (`count`,
- * read from its `key`: num_hidden_layers, DistilBERT's n_layers, ALBERT's num_hidden_groups), and how many tensors they
- * hold; `what` they are, in words.
+ * The checkpoint's encoder layers (an ALBERT checkpoint's layer groups, or inner layers of a group) numbered past
+ * config.json's count of them (`count`, read from its `key`: num_hidden_layers, DistilBERT's n_layers, ALBERT's
+ * num_hidden_groups or inner_group_num), and how many tensors they hold; `what` they are, in words; `groups`: the layer
+ * groups that hold such inner layers.
  */
 interface PastLayers {
   layers: number[];
   tensors: number;
   count: number;
   key: string;
-  what: 'layer' | 'layer group';
+  what: 'layer' | 'layer group' | 'inner layer';
+  groups?: number[];
 }
 
 /**
  * The encoder layers of `config` (PastLayers) that the (canonical) tensor names that are no parameter hold
- * (`bert.encoder.layer.6.…` of a 6-layer config.json, `albert.encoder.albert_layer_groups.1.…` of one group), and how
- * many such tensors: the build leaves them unread, as transformers does ("Some weights … were not used").
+ * (`bert.encoder.layer.6.…` of a 6-layer config.json, `albert.encoder.albert_layer_groups.1.…` of one group,
+ * `albert.encoder.albert_layer_groups.0.albert_layers.1.…` of inner_group_num 1), and how many such tensors: the build
+ * leaves them unread, as transformers does ("Some weights … were not used"). Only the kinds that some tensor holds.
  */
-function pastLayerTensors(names: ReadonlySet<string>, params: readonly string[], config: ExtendedBertConfig): PastLayers {
+function pastLayerTensors(names: ReadonlySet<string>, params: readonly string[], config: ExtendedBertConfig): PastLayers[] {
   const family = familyOf(config);
-  const albert = family === 'albert';
-  // (an ALBERT of no layers: transformers builds its groups all the same, and loads their tensors)
-  const count = albert ? (config.layerGroups ? Math.max(...config.layerGroups) + 1 : Number.POSITIVE_INFINITY) : config.numLayers;
-  const numbered = albert ? /^albert\.encoder\.albert_layer_groups\.(\d+)\./ : /^[a-z_]+\.(?:encoder|transformer)\.layer\.(\d+)\./;
   const known = new Set(params);
-  const layers = new Set<number>();
-  let tensors = 0;
-  for (const n of names) {
-    const i = Number(numbered.exec(n)?.[1] ?? Number.NaN);
-    if (known.has(n) || !(i >= count)) continue;
-    layers.add(i);
-    tensors++;
-  }
-  const key = albert ? 'num_hidden_groups' : configJsonKey(family, 'numLayers');
-  return { layers: [...layers].sort((a, b) => a - b), tensors, count, key, what: albert ? 'layer group' : 'layer' };
+  const unknown = [...names].filter((n) => !known.has(n));
+  const past = (what: PastLayers['what'], key: string, count: number, numbered: RegExp, groupsBelow?: number): PastLayers => {
+    const layers = new Set<number>();
+    const groups = new Set<number>();
+    let tensors = 0;
+    for (const n of unknown) {
+      const m = numbered.exec(n);
+      const i = Number(m?.[groupsBelow === undefined ? 1 : 2] ?? Number.NaN);
+      if (!(i >= count) || (groupsBelow !== undefined && !(Number(m?.[1]) < groupsBelow))) continue;
+      layers.add(i);
+      if (groupsBelow !== undefined) groups.add(Number(m?.[1]));
+      tensors++;
+    }
+    const ascending = (s: Set<number>) => [...s].sort((a, b) => a - b);
+    return { layers: ascending(layers), tensors, count, key, what, ...(groupsBelow === undefined ? {} : { groups: ascending(groups) }) };
+  };
+  if (family !== 'albert')
+    return [past('layer', configJsonKey(family, 'numLayers'), config.numLayers, /^[a-z_]+\.(?:encoder|transformer)\.layer\.(\d+)\./)].filter((p) => p.tensors);
+  // (an ALBERT of no layers: transformers builds its groups all the same, and loads their tensors)
+  const groupCount = config.layerGroups ? Math.max(...config.layerGroups) + 1 : Number.POSITIVE_INFINITY;
+  return [
+    past('layer group', 'num_hidden_groups', groupCount, /^albert\.encoder\.albert_layer_groups\.(\d+)\./),
+    // (inner_group_num is 1: albertConfigFromHuggingFace refuses any other; an inner layer of a group past the groups is counted with its group)
+    past('inner layer', 'inner_group_num', 1, /^albert\.encoder\.albert_layer_groups\.(\d+)\.albert_layers\.(\d+)\./, groupCount),
+  ].filter((p) => p.tensors);
 }
 
 /**
@@ -200,11 +214,11 @@ export function checkpointSeeding(dir: string, opts: ExportOptions = {}): { fill
       `${label}: the checkpoint's tensors (${has.map((p) => `${p}.…`).join(', ')}) have none of the embeddings and encoder parameters of config.json's model_type ${type} (${needs}, …): is model_type right?`,
     );
   }
-  if (coverage?.pastLayers) {
+  for (const { layers, tensors, count, key, what, groups } of coverage?.pastLayers ?? []) {
     // (transformers loads such a checkpoint saying "Some weights of the model checkpoint … were not used")
-    const { layers, tensors, count, key, what } = coverage.pastLayers;
+    const of = groups ? ` of ${plural(groups.length, 'layer group')} ${someNames(groups.map(String), 4)}` : '';
     opts.log?.(
-      `warning: ${label}: the checkpoint's encoder ${plural(layers.length, what)} ${someNames(layers.map(String), 4)} (${counted(tensors, 'tensor')}) ${isAre(layers.length)} past config.json's ${key} ${count}: not used`,
+      `warning: ${label}: the checkpoint's encoder ${plural(layers.length, what)} ${someNames(layers.map(String), 4)}${of} (${counted(tensors, 'tensor')}) ${isAre(layers.length)} past config.json's ${key} ${count}: not used`,
     );
   }
   const seeded = coverage?.head ?? [];

@@ -236,6 +236,35 @@ describe('ALBERT as a compressed model', () => {
     expect(r.numLayers).toBe(4);
     expect(lines).toEqual([`warning: ${dir}: the checkpoint's encoder layer group 1 (16 tensors) is past config.json's num_hidden_groups 1: not used`]);
   });
+
+  it("export warns of a layer group's inner layers past config.json's inner_group_num (left unread, as transformers leaves them), in the groups' words", async () => {
+    // (the second group's weights saved as the first group's second inner layer)
+    const inner = (k: string) => k.replace('albert_layer_groups.1.albert_layers.0.', 'albert_layer_groups.0.albert_layers.1.');
+    const dir = writeFolder(albertJson(1), config, weights, inner);
+    const lines: string[] = [];
+    const r = await exportHuggingFaceFolder(dir, join(freshDir(), 'model.onnx'), { log: (l) => lines.push(l) });
+    expect(r.numLayers).toBe(4);
+    expect(lines).toEqual([
+      `warning: ${dir}: the checkpoint's encoder inner layer 1 of layer group 0 (16 tensors) is past config.json's inner_group_num 1: not used`,
+    ]);
+    // past groups and past inner layers: a line each; an inner layer of a past group is counted with its group
+    const both = (k: string) => k.replace('albert_layer_groups.1.albert_layers.0.', 'albert_layer_groups.1.albert_layers.1.');
+    const dir2 = writeFolder(
+      albertJson(1),
+      config,
+      new Map([
+        ...weights,
+        ...[...weights].filter(([k]) => k.includes('groups.0.')).map(([k, v]) => [k.replace('albert_layers.0.', 'albert_layers.2.'), v] as const),
+      ]),
+      both,
+    );
+    const lines2: string[] = [];
+    await exportHuggingFaceFolder(dir2, join(freshDir(), 'model.onnx'), { log: (l) => lines2.push(l) });
+    expect(lines2).toEqual([
+      `warning: ${dir2}: the checkpoint's encoder layer group 1 (16 tensors) is past config.json's num_hidden_groups 1: not used`,
+      `warning: ${dir2}: the checkpoint's encoder inner layer 2 of layer group 0 (16 tensors) is past config.json's inner_group_num 1: not used`,
+    ]);
+  });
 });
 
 describe('compress export and inspect (CLI)', () => {
