@@ -255,20 +255,24 @@ describe.skipIf(redisSkipReason !== null)(`compress worker${redisSkipReason ? ` 
 
   it('takes a point it left for a larger worker again no more than once a second, whatever the retry delay (--retry-delay 0 retook it thousands of times a second while the larger one was busy)', async () => {
     let during = 0;
+    let watchedMs = 0;
     const r = await besideLarger(
       'retry-0',
       async (larger) => {
         const retakes = async () => (await q.queue.getJob(`${point.key}-retry-0`))!.data.tooLarge!.retakes;
         const before = await retakes();
+        const from = Date.now();
         await new Promise((res) => setTimeout(res, 2500));
         during = (await retakes()) - before;
+        // (the time watched, which a loaded machine makes longer than the 2.5 s asked)
+        watchedMs = Date.now() - from;
         await larger.close(true);
       },
       0,
     );
     expect(r.waited).not.toBe('failed');
-    // (at most one retake a WAITING_RETAKE_MS in the 2.5 s, and one under way as they began)
-    expect(during).toBeLessThanOrEqual(Math.ceil(2500 / WAITING_RETAKE_MS) + 1);
+    // (at most one retake a WAITING_RETAKE_MS in the time watched, and one under way as it began)
+    expect(during, `${during} retakes in ${watchedMs} ms`).toBeLessThanOrEqual(Math.ceil(watchedMs / WAITING_RETAKE_MS) + 1);
     expect(r.state).toBe('failed');
     await r.job.remove();
   }, 120_000);
