@@ -25,7 +25,7 @@ export function environmentValue(env: Readonly<Record<string, string | undefined
  * `'~/hf'`) named a folder `~` in the working folder, another cache than huggingface_hub's. A name is ASCII letters,
  * digits and `_` (Python's `\w` under re.ASCII, as expandvars compiles it): `$DISKé` is `$DISK` and `é`. `variable`
  * names where `path` comes from, for userHome's refusal. The hub's folder variables (src/hub/settings.ts) and
- * bert-compress's own cache variables (defaultCacheDir: XDG_CACHE_HOME is one value for both caches) are read so.
+ * bert-compress's own (environmentPath: XDG_CACHE_HOME is one value for both caches) are read so.
  */
 export function expandedPath(path: string, env: NodeJS.ProcessEnv, variable: string): string {
   const tilde = /^~([^/]*)/.exec(path);
@@ -40,6 +40,16 @@ export function expandedPath(path: string, env: NodeJS.ProcessEnv, variable: str
     const value = Object.hasOwn(env, key) ? env[key] : undefined;
     return typeof value === 'string' ? value : written;
   });
+}
+
+/**
+ * The folder or file the environment variable `name` gives (environmentValue: undefined where unset or blank), a `~`,
+ * `~user` or `$NAME` a shell did not expand expanded as huggingface_hub expands its own (expandedPath): bert-compress's
+ * own folder variables (BERT_COMPRESS_CACHE, XDG_CACHE_HOME, GLUE_DIR) are read so.
+ */
+export function environmentPath(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = environmentValue(env, name);
+  return value === undefined ? undefined : expandedPath(value, env, name);
 }
 
 /**

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultLockFile, TIMING_LOCK_ENV } from '../src/bench/timing-lock.ts';
 import { defaultDownloadDir } from '../src/cli/commands/data.ts';
 import { environmentValue } from '../src/environment.ts';
+import { UsageError } from '../src/errors.ts';
 import { defaultGlueDir } from '../src/glue/glue-dir.ts';
 
 describe('environment variables', () => {
@@ -23,5 +24,19 @@ describe('environment variables', () => {
     expect(defaultGlueDir({ GLUE_DIR: ' ' }, '/w')).toBe('/shared/glue');
     expect(defaultDownloadDir({ GLUE_DIR: ' /g ' })).toBe('/g');
     expect(defaultDownloadDir({ GLUE_DIR: '' })).toBe(resolve('glue_data'));
+  });
+
+  it("GLUE_DIR's `~`, `~user` and `$NAME` a shell did not expand are expanded, as the cache variables' are (a quoted GLUE_DIR='~/glue' made data download a folder '~' in the working folder)", () => {
+    const env = { GLUE_DIR: '~/glue', HOME: '/h' };
+    expect([defaultGlueDir(env, '/w'), defaultDownloadDir(env)]).toEqual(['/h/glue', '/h/glue']);
+    const vars = { GLUE_DIR: '$DATA/glue', DATA: '/d' };
+    expect([defaultGlueDir(vars, '/w'), defaultDownloadDir(vars)]).toEqual(['/d/glue', '/d/glue']);
+    const unknown = { GLUE_DIR: '~nosuchuser57b/glue' };
+    for (const read of [() => defaultGlueDir(unknown, '/w'), () => defaultDownloadDir(unknown)])
+      expect(read).toThrow(
+        new UsageError(
+          "'~nosuchuser57b/glue' (GLUE_DIR): no user 'nosuchuser57b' is known here (/etc/passwd, getent passwd), so the home folder ~nosuchuser57b names is unknown; write the folder's path",
+        ),
+      );
   });
 });

@@ -7,7 +7,7 @@
 import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { environmentValue, expandedPath } from '../environment.ts';
+import { environmentPath } from '../environment.ts';
 import { saveModel } from '../onnx/save.ts';
 import {
   checkNotInTransformersJsFolder,
@@ -344,15 +344,11 @@ export function stoppedBeforeTrainingLine(what: string): string {
 /** Where defaultCacheDir looks, as --help and the docs say it. */
 export const DEFAULT_CACHE_DIR_RULE = '$BERT_COMPRESS_CACHE, else $XDG_CACHE_HOME/bert-compress, else ~/.cache/bert-compress';
 
-/** The teacher-output and feature cache's folder: DEFAULT_CACHE_DIR_RULE (a blank variable unset: environmentValue; a leading `~` or `~user` and `$NAME` expanded as huggingface_hub expands them: expandedPath). */
+/** The teacher-output and feature cache's folder: DEFAULT_CACHE_DIR_RULE (a blank variable unset: environmentValue; a leading `~` or `~user` and `$NAME` expanded as huggingface_hub expands them: environmentPath). */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   // (a `~` or `$NAME` a shell did not expand, a Dockerfile's `ENV XDG_CACHE_HOME=~/.cache`, read as the hub cache reads
   // it: it named a folder `~` in the working folder, where the hub's cache of the same variable was the home folder's)
-  const read = (name: string): string | undefined => {
-    const value = environmentValue(env, name);
-    return value === undefined ? undefined : expandedPath(value, env, name);
-  };
-  return read('BERT_COMPRESS_CACHE') ?? join(read('XDG_CACHE_HOME') ?? join(homedir(), '.cache'), 'bert-compress');
+  return environmentPath(env, 'BERT_COMPRESS_CACHE') ?? join(environmentPath(env, 'XDG_CACHE_HOME') ?? join(homedir(), '.cache'), 'bert-compress');
 }
 
 /**

@@ -3,7 +3,7 @@
  * files (resumable, sha256-checked) through the library's `downloadGlue`.
  */
 import { resolve } from 'node:path';
-import { environmentValue } from '../../environment.ts';
+import { environmentPath } from '../../environment.ts';
 import type { Argv } from 'yargs';
 import { choiceRefusal, counted, UsageError } from '../../errors.ts';
 import { BASE_URL_ENV, downloadGlue, downloadTaskNames, selectSources } from '../../glue/download/download.ts';
@@ -19,9 +19,9 @@ export interface DataArgs {
   force?: boolean;
 }
 
-/** Where downloads go by default: $GLUE_DIR, else ./glue_data (the official script's default). */
+/** Where downloads go by default: $GLUE_DIR (expanded as defaultGlueDir reads it), else ./glue_data (the official script's default). */
 export function defaultDownloadDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(environmentValue(env, 'GLUE_DIR') ?? 'glue_data');
+  return resolve(environmentPath(env, 'GLUE_DIR') ?? 'glue_data');
 }
 
 export const dataCommand: CliCommand<DataArgs> = {
