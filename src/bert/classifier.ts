@@ -7,6 +7,7 @@
 import type { Model } from '../onnx/graph.ts';
 import type { BertStructure, HeadKind, TaskHead } from './structure.ts';
 import { shellWord } from '../shell-word.ts';
+import { quantizedWeight } from './stored-quantized.ts';
 
 /** How a user gives an encoder-only model its classifier. */
 export const GIVE_CLASSIFIER = 'compress distill --stage task';
@@ -86,11 +87,17 @@ export function noClassifierPlaceReason(model: Model, s: BertStructure): string 
 
 /**
  * What a refusal of an encoder-only model (`s`: its structure) that needs a classifier says where GIVE_CLASSIFIER
- * cannot give it one (no place for it: hasClassifierPlace): why, and what to give instead; undefined where it can.
+ * cannot give it one: why, and what to give instead; undefined where it can. It cannot where the model has no place
+ * for one (hasClassifierPlace), nor where a weight is stored quantized (quantizedWeight: training, which refuses to
+ * rebuild such a model, gives the float model it was quantized from the classifier: `floatModel`, where its lineage
+ * names the file).
  */
-export function noClassifierWay(model: Model, s: BertStructure): string | undefined {
-  if (hasClassifierPlace(model, s)) return undefined;
-  return `${noClassifierPlaceReason(model, s)}, so ${GIVE_CLASSIFIER} cannot give it one: give a sequence classifier`;
+export function noClassifierWay(model: Model, s: BertStructure, floatModel?: string): string | undefined {
+  if (!hasClassifierPlace(model, s)) return `${noClassifierPlaceReason(model, s)}, so ${GIVE_CLASSIFIER} cannot give it one: give a sequence classifier`;
+  const quantized = quantizedWeight(s);
+  if (quantized === undefined) return undefined;
+  const to = floatModel ? `${floatModel}, the float model it was quantized from,` : 'the float model it was quantized from';
+  return `${quantized}, which training cannot read, so ${GIVE_CLASSIFIER} cannot give it one: give one to ${to} first (${GIVE_CLASSIFIER}), then quantize the result`;
 }
 
 /**

@@ -329,7 +329,8 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   const facts: GraphFacts = readGraph ? graphFacts(readGraph()) : { limits: null, scoreWidth: null, fixedBatch: null, fixedSequence: null };
   // A model without a classifier: one line for every task (not a reason per task from its config.json or its shape).
   if (facts.structure && isEncoderOnly(facts.structure)) {
-    const way = noClassifierWay(readGraph!(), facts.structure) ?? `${GIVE_CLASSIFIER} gives it one`;
+    const float = location && storedQuantized(readGraph!(), facts.structure) ? quantizedFrom(location.onnx) : undefined;
+    const way = noClassifierWay(readGraph!(), facts.structure, float) ?? `${GIVE_CLASSIFIER} gives it one`;
     throw new SettingsError(`${modelName}: ${encoderOnlyNote(readGraph!())}: eval needs a classifier; ${way}`);
   }
   // A graph none of whose outputs can hold scores (hidden states and pooler output only, under other names)

@@ -49,7 +49,7 @@ import { loadModelShapes } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
 import { discovered, modelInputs } from '../bert/model-inputs.ts';
 import { findBert } from '../bert/discover.ts';
-import { encoderOnlyNote, hasClassifierPlace, isEncoderOnly, newHeadAdvice } from '../bert/classifier.ts';
+import { encoderOnlyNote, hasClassifierPlace, isEncoderOnly, newHeadAdvice, noClassifierWay } from '../bert/classifier.ts';
 import { quantizedWeight, storedQuantized } from '../bert/stored-quantized.ts';
 import { quantizedFrom } from '../bench/lineage.ts';
 import { checkBenchEnvironment } from '../bench/timing-lock.ts';
@@ -674,7 +674,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     const graph = model?.structure ? { graph: model.graph, structure: model.structure, limits: inputLimits(model.graph, model.structure) } : undefined;
     /** This model's points by their key on it (`onModel`), with what their steps are on it. */
     const alike = new Map<string, { point: SweepPoint; notes: string[] }>();
-    refuseEncoderOnly(spec, m, graph);
+    refuseEncoderOnly(spec, m, graph, where.onnx);
     refuseUnfedInputs(spec, m, graph);
     const { sha256, stamps } = await identity(where.onnx);
     const config = readModelConfig(where.dir);
@@ -1039,12 +1039,16 @@ function holdsNoTokenizer(dir: string): boolean {
  * alone) is refused in training's words (noClassifierPlace), as it would be as a student. A graph that cannot be read
  * here is left to the points to report.
  */
-function refuseEncoderOnly(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined): void {
+function refuseEncoderOnly(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined, onnx: string): void {
   if (!read || !isEncoderOnly(read.structure)) return;
-  // (one without a pooler is refused as a distill step's student too, in training's words: no way to give it one)
-  const way = hasClassifierPlace(read.graph, read.structure)
-    ? `; give it as ${GENERAL_STAGE_STUDENT}`
-    : `, and ${noClassifierPlaceWords(read.graph, read.structure)}`;
+  // (one without a pooler is refused as a distill step's student too, in training's words: no way to give it one; one
+  // stored quantized, which training cannot read, is told to give the float model it was quantized from a classifier)
+  const quantized = storedQuantized(read.graph, read.structure) ? noClassifierWay(read.graph, read.structure, quantizedFrom(onnx)) : undefined;
+  const way = !hasClassifierPlace(read.graph, read.structure)
+    ? `, and ${noClassifierPlaceWords(read.graph, read.structure)}`
+    : quantized
+      ? `; ${quantized}`
+      : `; give it as ${GENERAL_STAGE_STUDENT}`;
   throw new SettingsError(
     `${spec.display}: ${modelLabel(spec, m)} is ${encoderOnlyNote(read.graph)}: a sweep's model needs a classifier (every point evaluates it)${way}`,
   );

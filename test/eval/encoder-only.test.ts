@@ -11,6 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildBert } from '../../src/bert/build.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { registerAllPasses } from '../../src/passes.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { removeDeadNodes } from '../../src/onnx/analysis.ts';
 import { cloneModel, type Model } from '../../src/onnx/graph.ts';
@@ -19,6 +21,7 @@ import { encoderOnly } from '../../src/train/students/classifier.ts';
 import { tinyBert, tinyBertConfig } from '../helpers/models.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 
+registerAllPasses();
 const work = mkdtempSync(join(tmpdir(), 'bc-eval-encoder-only-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -69,6 +72,15 @@ describe('eval of an encoder-only model', () => {
     for (const [value, name] of outputs) renameValue(out.graph, value, name);
     return out;
   };
+
+  it('a BERT encoder with its pooler stored quantized, which training cannot read: the way through names the float model it was quantized from', async () => {
+    // (compress distill --stage task refuses it as a student: 'canonical rebuild: the word embedding is stored quantized')
+    const quantizedDir = join(work, 'quantized');
+    await compressFile({ input: join(dir, 'model.onnx'), output: join(quantizedDir, 'model.onnx'), steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] });
+    expect(await refusal(['SST-2'], glueDir, quantizedDir)).toBe(
+      `${join(quantizedDir, 'model.onnx')}: encoder-only (outputs last_hidden_state, pooler_output; no classifier): eval needs a classifier; the word embedding is stored quantized (gather-scale), which training cannot read, so compress distill --stage task cannot give it one: give one to ${join(dir, 'model.onnx')}, the float model it was quantized from, first (compress distill --stage task), then quantize the result`,
+    );
+  });
 
   it("a model no classifier can be put on (no pooler, or RobertaModel's): why, and no command that would refuse it", async () => {
     // (compress distill --stage task, which the line named, refuses both: no pooler for a new classifier to read)

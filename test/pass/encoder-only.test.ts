@@ -72,6 +72,15 @@ describe('passes on an encoder-only model', () => {
     );
   });
 
+  it('an encoder with its pooler stored quantized, which training cannot read, is told to give the float model its classifier', async () => {
+    const quantized = (await runPipeline(bare, [{ pass: 'quantize', settings: { mode: 'int8' } }], context)).model;
+    await expect(runPipeline(quantized, [{ pass: 'prune-heads', settings: { ratio: 0.5, importance: 'ablation' } }], context)).rejects.toThrow(
+      new SettingsError(
+        `prune-heads: ${ENCODER_ONLY}: importance 'ablation' needs a classifier (it measures a loss on the class scores); the word embedding is stored quantized (gather-scale), which training cannot read, so compress distill --stage task cannot give it one: give one to the float model it was quantized from first (compress distill --stage task), then quantize the result, or use importance 'magnitude' (--importance magnitude) or 'confidence'`,
+      ),
+    );
+  });
+
   it('the passes refuse it when run directly too (not only through a pipeline)', async () => {
     const s = findBert(bare);
     for (const [name, raw] of [

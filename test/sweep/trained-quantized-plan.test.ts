@@ -125,3 +125,20 @@ describe('a student model without a classifier or a pooler to put one on', () =>
     );
   });
 });
+
+describe('an encoder with its pooler stored quantized, as a sweep model', () => {
+  it("is refused without the advice to give it as a distill step's student, which training refuses: the float model it was quantized from is to get the classifier", async () => {
+    const float = join(model('pooled'), 'model.onnx');
+    mkdirSync(model('pooled'), { recursive: true });
+    saveModel(encoderOnly(tinyBert({}, { seed: 9 })), float);
+    copyFileSync(join(model('tiny'), 'vocab.txt'), join(model('pooled'), 'vocab.txt'));
+    await compressFile({ input: float, output: join(model('pooled-int8'), 'model.onnx'), steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] });
+    // (as a distill step's student, training refuses it: the canonical rebuild reads no weight stored quantized)
+    expect(await on('tiny', [train('distill', { student: model('pooled-int8') })])).toBe(
+      `${at('tiny', 'distill')}${model('pooled-int8')}: ${rebuildFrom(float)}`,
+    );
+    expect(await on('pooled-int8', [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }])).toBe(
+      `${join(root, 'q.yaml')}: models[0] 'pooled-int8' is encoder-only (outputs last_hidden_state, pooler_output; no classifier): a sweep's model needs a classifier (every point evaluates it); the word embedding is stored quantized (gather-scale), which training cannot read, so compress distill --stage task cannot give it one: give one to ${float}, the float model it was quantized from, first (compress distill --stage task), then quantize the result`,
+    );
+  });
+});
