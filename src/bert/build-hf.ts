@@ -323,6 +323,11 @@ function checkParameter(file: string, name: string, t: SafetensorsTensor): void 
   }
   const bad = nonFiniteValues(t.data);
   if (!bad) return;
+  // (an F64 value past float32's range is infinite only as read: the file holds it finite)
+  if (t.pastFloat32 !== undefined && t.pastFloat32.count === bad.count)
+    throw new DataError(
+      `${file}: tensor ${quotedText(name)} holds ${counted(t.pastFloat32.count, 'F64 value', { grouped: true })} past float32's range (of ${groupedDigits(t.data.length)}; the first ${t.pastFloat32.first}, where float32 ends at ±3.4028235e+38): bert-compress builds float32 graphs, in which ${t.pastFloat32.count === 1 ? 'it' : 'they'} would be infinite; save the weights in float32's range`,
+    );
   const hint = bad.infinite && t.dtype === 'F16' ? " (values past F16's range when it was saved?)" : '';
   throw new DataError(
     `${file}: tensor ${quotedText(name)} holds ${counted(bad.count, 'NaN or infinite value', { grouped: true })} (of ${groupedDigits(t.data.length)}): the checkpoint is broken${hint}`,

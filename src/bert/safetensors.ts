@@ -37,6 +37,11 @@ export interface SafetensorsTensor {
   dtype: SafetensorsDtype;
   dims: number[];
   data: Float32Array;
+  /**
+   * An F64 tensor's finite values past float32's range, infinite in `data` (how many, and the first as stored): a
+   * reader refusing `data`'s infinite values says so of them, not that the file holds infinities. Absent where none.
+   */
+  pastFloat32?: { count: number; first: number };
 }
 
 export interface SafetensorsFile {
@@ -50,7 +55,7 @@ export interface SafetensorsFile {
 export interface SafetensorsInput {
   dims: readonly number[];
   data: Float32Array | Float64Array | readonly number[] | BigInt64Array;
-  dtype?: 'F32' | 'F16' | 'BF16' | 'I64' | 'I32';
+  dtype?: 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32';
 }
 
 /** Header entry of one tensor, checked. */
@@ -153,6 +158,17 @@ function checkLayout(entries: readonly Entry[], dataSize: number, fail: (msg: st
   if (at < dataSize) fail(`the data section has ${dataSize} bytes but its tensors end at byte ${at}: the header's offsets do not match the data`);
 }
 
+/** The finite values of `stored` (an F64 tensor) that are infinite as float32 (`data`), where any are. */
+function pastFloat32(stored: Float64Array, data: Float32Array): SafetensorsTensor['pastFloat32'] {
+  let count = 0;
+  let first = 0;
+  for (let i = 0; i < stored.length; i++) {
+    if (Number.isFinite(data[i]!) || !Number.isFinite(stored[i]!)) continue;
+    if (count++ === 0) first = stored[i]!;
+  }
+  return count > 0 ? { count, first } : undefined;
+}
+
 /** Stored bytes of one tensor to float32. */
 function toFloat32(bytes: Uint8Array, dtype: SafetensorsDtype, n: number): Float32Array {
   const buf = bytes.buffer as ArrayBuffer;
@@ -203,7 +219,9 @@ function readAll(src: ByteSource, label: string): SafetensorsFile {
     const n = e.dims.reduce((a, b) => a * b, 1);
     const bytes = new Uint8Array(e.end - e.begin);
     src.read(dataStart + e.begin, bytes);
-    tensors.set(e.name, { dtype: e.dtype, dims: e.dims, data: toFloat32(bytes, e.dtype, n) });
+    const data = toFloat32(bytes, e.dtype, n);
+    const past = e.dtype === 'F64' ? pastFloat32(new Float64Array(bytes.buffer, bytes.byteOffset, n), data) : undefined;
+    tensors.set(e.name, { dtype: e.dtype, dims: e.dims, data, ...(past ? { pastFloat32: past } : {}) });
   }
   return { tensors, metadata };
 }
@@ -280,6 +298,8 @@ function encodeTensor(name: string, t: SafetensorsInput): { dtype: string; bytes
   switch (dtype) {
     case 'F32':
       return { dtype, bytes: asBytes(t.data instanceof Float32Array ? t.data : Float32Array.from({ length: n }, (_, i) => num(i))) };
+    case 'F64':
+      return { dtype, bytes: asBytes(Float64Array.from({ length: n }, (_, i) => num(i))) };
     case 'F16': {
       const h = new Uint16Array(n);
       for (let i = 0; i < n; i++) h[i] = floatToHalf(num(i));

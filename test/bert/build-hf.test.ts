@@ -335,6 +335,31 @@ describe('Hugging Face folders', () => {
     );
   });
 
+  it("an F64 value past float32's range is refused as such, not as an infinity the file does not hold", () => {
+    const dir = freshDir();
+    writeConfig(dir);
+    const tensors = new Map<string, SafetensorsInput>([...weights].map(([k, v]) => [k, { dims: dims.get(k)!, data: v, dtype: 'F64' as const }]));
+    writeSafetensors(join(dir, 'model.safetensors'), tensors);
+    expect(() => buildFromHuggingFaceFolder(dir)).not.toThrow(); // (F64 within float32's range: read)
+    const bias = 'bert.encoder.layer.0.output.dense.bias';
+    const data = Float64Array.from(weights.get(bias)!);
+    data[3] = 1e300;
+    data[5] = -1e300;
+    tensors.set(bias, { dims: dims.get(bias)!, data, dtype: 'F64' });
+    writeSafetensors(join(dir, 'model.safetensors'), tensors);
+    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(
+      new DataError(
+        `${join(dir, 'model.safetensors')}: tensor '${bias}' holds 2 F64 values past float32's range (of 32; the first 1e+300, where float32 ends at ±3.4028235e+38): bert-compress builds float32 graphs, in which they would be infinite; save the weights in float32's range`,
+      ),
+    );
+    // (an infinity the F64 file holds: broken, as in any other type)
+    data[5] = Number.POSITIVE_INFINITY;
+    writeSafetensors(join(dir, 'model.safetensors'), tensors);
+    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(
+      new DataError(`${join(dir, 'model.safetensors')}: tensor '${bias}' holds 2 NaN or infinite values (of 32): the checkpoint is broken`),
+    );
+  });
+
   it('says what is wrong with a folder', () => {
     const dir = freshDir();
     expect(() => loadHuggingFaceFolder(join(root, 'absent'))).toThrow(`${join(root, 'absent')}: no such folder`);
