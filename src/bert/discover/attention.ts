@@ -69,6 +69,8 @@ interface HeadPath {
   headSizePower: number;
   /** The shape axes that gave the head size in the scaling (see headSizeScalar). */
   sizeOf: ShapeAxis[];
+  /** The Div / Mul nodes of that scaling, nearest the MatMul first. */
+  scalings: Node[];
 }
 
 /** A number computed from constants and axes of some values' shapes (taken to be the head size): c · (head size)^e. */
@@ -220,11 +222,12 @@ function traceHeadPath(ctx: GraphContext, value: string): HeadPath | undefined {
   let scale = 1;
   let headSizePower = 0;
   const sizeOf: ShapeAxis[] = [];
+  const scalings: Node[] = [];
   let v = value;
   for (let i = 0; i < 10; i++) {
     const p = ctx.producerOf(v);
     if (p?.domain !== '') return undefined;
-    if (p.opType === 'Reshape') return { reshape: p, perm, scale, headSizePower, sizeOf };
+    if (p.opType === 'Reshape') return { reshape: p, perm, scale, headSizePower, sizeOf, scalings };
     if (p.opType === 'Transpose') {
       const pp = attrInts(p, 'perm');
       if (pp?.length !== 4) return undefined;
@@ -240,6 +243,7 @@ function traceHeadPath(ctx: GraphContext, value: string): HeadPath | undefined {
       scale = p.opType === 'Div' ? scale * c : scale / c;
       headSizePower = p.opType === 'Div' ? headSizePower + e : headSizePower - e;
       sizeOf.push(...of);
+      scalings.push(p);
       v = p.inputs[1 - scalarAt];
     } else {
       return undefined;
@@ -288,6 +292,13 @@ export class AttentionMatcher {
     if (!vPath || !samePerm(vPath.perm, Q_PERM)) {
       ctx.refuse(
         `${where}: the V operand of context MatMul ${quotedText(context.name)} does not come from a Transpose [${Q_PERM}] of a head-splitting Reshape`,
+      );
+    }
+    // Q's and K's scalings are the attention scale; one of V is no part of an attention block (the canonical rebuild
+    // and the fused rewrite would compute the block without it).
+    if (vPath.scale !== 1 || vPath.headSizePower !== 0) {
+      ctx.refuse(
+        `${where}: the V operand of context MatMul ${quotedText(context.name)} is scaled (by ${vPath.scalings[0]!.opType} ${quotedText(vPath.scalings[0]!.name)}), which no attention block reads`,
       );
     }
 
