@@ -21,7 +21,7 @@ import { attrInt, cloneModel, type Model, type Tensor } from '../onnx/graph.ts';
 import { float32Tensor, readFloat32 } from '../onnx/tensor.ts';
 import { type InputRole, type ModelInput, modelInputs } from '../bert/model-inputs.ts';
 import { tableRowsProblem } from '../eval/vocabulary-rows.ts';
-import { recurrentModelLstm } from '../pass/recurrent.ts';
+import { recurrentModelLstm } from '../bert/recurrent.ts';
 import type { Feeds } from '../runtime/session.ts';
 import { idFeeds } from '../runtime/feeds.ts';
 

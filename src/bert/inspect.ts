@@ -7,7 +7,7 @@ import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { floatStorage, modelSize } from '../onnx/size.ts';
 import { SettingsError } from '../errors.ts';
 import { findBert } from './discover.ts';
-import { recurrentModelLstm } from '../pass/recurrent.ts';
+import { recurrentModelLstm } from './recurrent.ts';
 import { modelInputs } from './model-inputs.ts';
 import type { BertStructure, EncoderLayer, ExporterKind, ModelFamily, Activation, Quantization } from './structure.ts';
 import { summarize, type ModelSummary, type Size } from './summary.ts';

@@ -125,7 +125,7 @@ export function sampleBatch(
 /**
  * The model's encoder inputs filled with `sampleBatch`, each of the rank the graph declares it (a multiple-choice
  * export's [batch, choices, sequence]: its rows a choice each). Without a structure (a recurrent model:
- * src/pass/recurrent.ts) the inputs are read by name, and the ids stay below the rows of the word table (a Gather's
+ * src/bert/recurrent.ts) the inputs are read by name, and the ids stay below the rows of the word table (a Gather's
  * 2-D initializer).
  */
 export function sampleInputs(model: Model, structure: BertStructure | undefined, opts: SampleOptions = {}): IdInput[] {

@@ -5,7 +5,7 @@
  * from and quantize the result.
  */
 import type { Model } from '../onnx/graph.ts';
-import { recurrentModelLstm } from '../pass/recurrent.ts';
+import { recurrentModelLstm } from './recurrent.ts';
 import type { BertStructure, Linear, Quantization } from './structure.ts';
 
 /**

@@ -27,7 +27,7 @@ import { buildFromHuggingFaceFolder, checkpointWeightFiles } from '../bert/build
 import { findBert } from '../bert/discover.ts';
 import { quantizedWeight } from '../bert/stored-quantized.ts';
 import { quantizedFrom, quantizedWith } from '../bench/lineage.ts';
-import { RECURRENT_MODEL, recurrentModelLstm } from '../pass/recurrent.ts';
+import { RECURRENT_MODEL, recurrentModelLstm } from '../bert/recurrent.ts';
 import { encoderOnlyNote, headInWords, isEncoderOnly } from '../bert/classifier.ts';
 import { withComputedPositions } from '../bert/computed-positions.ts';
 import { withInt64Inputs } from '../bert/int64-inputs.ts';

@@ -7,7 +7,7 @@
  * mode int8 applies: the other modes have no form for the LSTM here.
  */
 import { attrInt, type Model, type Node } from '../onnx/graph.ts';
-import { RECURRENT_MODEL, recurrentModelLstm } from '../pass/recurrent.ts';
+import { RECURRENT_MODEL, recurrentModelLstm } from '../bert/recurrent.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { float32Tensor, int8Tensor, readFloat32 } from '../onnx/tensor.ts';
 import { SettingsError, quotedText } from '../errors.ts';

@@ -96,7 +96,7 @@ export function formatInspect(r: InspectReport): string {
 }
 
 /**
- * What the passes do with a recurrent model (src/pass/recurrent.ts recurrentModelLstm: one LSTM, no attention): a
+ * What the passes do with a recurrent model (src/bert/recurrent.ts recurrentModelLstm: one LSTM, no attention): a
  * float one takes quantize int8, an int8 one (DynamicQuantizeLSTM) none; '' for any other graph.
  */
 function recurrentNote(r: GraphReport): string {

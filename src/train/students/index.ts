@@ -24,7 +24,7 @@ import { findBert } from '../../bert/discover.ts';
 import { quantizedWeight } from '../../bert/stored-quantized.ts';
 import { anotherTasksLabels } from '../../eval/labels.ts';
 import type { TaskDefinition } from '../../glue/tasks.ts';
-import { RECURRENT_MODEL, recurrentModelLstm } from '../../pass/recurrent.ts';
+import { RECURRENT_MODEL, recurrentModelLstm } from '../../bert/recurrent.ts';
 import type { BertStructure, TaskHead } from '../../bert/structure.ts';
 import { encoderOnlyNote, hasClassifierPlace, headInWords, isEncoderOnly, newHeadAdvice, noClassifierPlaceReason } from '../../bert/classifier.ts';
 import {
