@@ -43,14 +43,15 @@ export function formatBench(r: BenchResult): string[] {
   const out = [named, ...choices, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ''];
   // (what other programs used while timing, marked or not: unknown off Linux)
   out.push(`machine: ${describeMachine(r.machine)}${r.timing?.load ? `; ${describeMachineLoad(r.timing.load)}` : ''}`);
-  // (a shape whose runs fell short of --repeats, or of the most whose latencies can be kept, stopped on its share of the time)
+  // (a shape whose runs fell short of --repeats, or of the most whose latencies can be kept, stopped on its share of the time;
+  // --warmup 0 is no warm-up, not 'at most 0')
   const ceiling = r.keptRuns?.most ?? r.repeats;
   const timedOut = r.shapes.some((s) => s.model.runs < ceiling);
   const budgetNote = budget
     ? `; --max-time ${r.maxSeconds} s: ${timedOut ? "a shape's runs stopped once its share was spent (runs column)" : "no shape's runs stopped for it"}`
     : '';
   out.push(
-    `runs: ${budget ? 'at most ' : ''}${groupedDigits(r.repeats)} timed per model and shape after ${budget ? 'at most ' : ''}${groupedDigits(r.warmup)} warm-up${withBase ? ', interleaved with the baseline' : ''}${r.spinning === false ? ' (onnxruntime threads not spin-waiting, so neither session slows the other)' : ''}${budgetNote}`,
+    `runs: ${budget ? 'at most ' : ''}${groupedDigits(r.repeats)} timed per model and shape after ${r.warmup === 0 ? 'no' : `${budget ? 'at most ' : ''}${groupedDigits(r.warmup)}`} warm-up${withBase ? ', interleaved with the baseline' : ''}${r.spinning === false ? ' (onnxruntime threads not spin-waiting, so neither session slows the other)' : ''}${budgetNote}`,
   );
   if (r.keptRuns)
     out.push(
