@@ -379,11 +379,17 @@ export function noteFlagText(flag: string, text: string): void {
 
 /**
  * `value` of `flag` as a refusal quotes it: as typed on the command line being run where it reads as `value`
- * ('1e16', '9007199254740993', '-0', blanks trimmed), else the number.
+ * ('1e16', '9007199254740993', '-0', blanks trimmed; of a list flag's comma-separated text, `--batch 1e8,2`, the
+ * element that reads as it), else the number.
  */
 export function shownFlagValue(flag: string, value: number): string {
-  const typed = flagTexts.getStore()?.get(flag)?.trim();
-  return typed !== undefined && isNumberText(typed) && Number(typed) === value ? typed : String(value);
+  const typed = flagTexts.getStore()?.get(flag);
+  return (
+    typed
+      ?.split(',')
+      .map((part) => part.trim())
+      .find((part) => isNumberText(part) && Number(part) === value) ?? String(value)
+  );
 }
 
 /**

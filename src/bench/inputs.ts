@@ -218,20 +218,22 @@ export function checkShapesFit(shapes: readonly Shape[], subjects: readonly Benc
   for (const subject of subjects) {
     const limits = subjectLimits(subject);
     for (const shape of shapes) {
-      const problem = sequenceProblem(shape.seq, limits, `--seq ${shape.seq}`);
+      // (each size as typed on the command line: --batch 1e8, not 100000000)
+      const sizes = `--batch ${shownFlagValue('--batch', shape.batch)} --seq ${shownFlagValue('--seq', shape.seq)}`;
+      const problem = sequenceProblem(shape.seq, limits, `--seq ${shownFlagValue('--seq', shape.seq)}`);
       if (problem) throw new SettingsError(`${subject.path}: ${problem}`);
       // (a multiple-choice export's batch is of examples, a row per choice each: sampleInputs)
       const rows = shape.batch * (fedChoices(subject) ?? 1);
       if (rows * shape.seq > LONGEST_TYPED_ARRAY)
         throw new UsageError(
-          `--batch ${shape.batch} --seq ${shape.seq}: the inputs of ${subject.path} would hold ${groupedDigits(rows * shape.seq)} ids each, more than the longest typed array Node.js 20 makes (${groupedDigits(LONGEST_TYPED_ARRAY)}), on any machine; give a smaller --batch or --seq`,
+          `${sizes}: the inputs of ${subject.path} would hold ${groupedDigits(rows * shape.seq)} ids each, more than the longest typed array Node.js 20 makes (${groupedDigits(LONGEST_TYPED_ARRAY)}), on any machine; give a smaller --batch or --seq`,
         );
       const largest = subject.structure
         ? largestActivationBytes(subject.structure, rows, shape.seq)
         : recurrentActivationBytes(subject.model, shape.batch, shape.seq);
       if (largest > memoryBytes) {
         throw new MemoryRefusal(
-          `--batch ${shape.batch} --seq ${shape.seq}: one activation of ${subject.path} would take ${gigabytes(largest)}, more than this machine's ${gigabytes(memoryBytes)} of memory; give a smaller --batch or --seq`,
+          `${sizes}: one activation of ${subject.path} would take ${gigabytes(largest)}, more than this machine's ${gigabytes(memoryBytes)} of memory; give a smaller --batch or --seq`,
         );
       }
     }

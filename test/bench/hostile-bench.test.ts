@@ -180,6 +180,15 @@ describe('bench --baseline must be comparable', () => {
     expect([beyond.code, beyond.stdout]).toEqual([1, '']);
   });
 
+  it('quotes each size of a refused shape as typed, as --repeats is (--batch 1e8, not 100000000)', async () => {
+    const huge = await runMain(['bench', model.path, '--batch', '1, 1e8', '--seq', '6.4e1']);
+    expect(huge.stderr).toMatch(/^compress: --batch 1e8 --seq 6\.4e1: the inputs of .*model\.onnx would hold 6,400,000,000 ids each, /);
+    expect(huge.code).toBe(2);
+    const beyond = await runMain(['bench', model.path, '--batch', '1', '--seq', '8,6.5e1']);
+    expect(beyond.stderr).toMatch(/^compress: .*model\.onnx: --seq 6\.5e1 is beyond the model's position table \(64 tokens at most\)/);
+    expect(beyond.code).toBe(1);
+  });
+
   it('refuses, before taking the timing lock, --repeats whose latencies could not be kept (it ran for ever holding the lock)', async () => {
     await expect(benchModels({ model: model.path, ...quick, repeats: 1e12 })).rejects.toThrow(
       /^--repeats 1000000000000: the latencies of that many runs could not be kept \(at most 4,294,967,296, the longest Float64Array Node\.js 20 makes, which the statistics sort\); give a smaller --repeats, or a --max-time$/,

@@ -3,7 +3,7 @@
  * parses flags into BenchOptions, calls the library's `benchModels` and prints the table (or JSON).
  */
 import type { Argv } from 'yargs';
-import { integerOfText, integerProblem, UsageError } from '../../errors.ts';
+import { integerOfText, integerProblem, noteFlagText, UsageError } from '../../errors.ts';
 import { THREADS_HELP, THREADS_RANGE } from '../../runtime/threads.ts';
 import { integerFlags, numberFlags } from '../flag-values.ts';
 import { checkDtypeName } from '../../eval/model-files.ts';
@@ -46,6 +46,7 @@ interface BenchArgs {
  */
 export function parseIntList(flag: string, value: string | number | Array<string | number>, min = 1): number[] {
   const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((s) => s.trim());
+  noteFlagText(`--${flag}`, parts.join(',')); // (the sizes as typed, for a refusal of a shape to quote: shownFlagValue)
   return parts.map((p) => {
     const n = integerOfText(p);
     const problem = integerProblem(n, min);
