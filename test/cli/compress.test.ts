@@ -46,6 +46,19 @@ describe('compress MODEL [passes] -o OUT', () => {
     expect(inspect.params).toBe(lineage.after.params);
   });
 
+  it("says what config.json cannot say of the output as a note on stderr, as compress's other end-of-run lines, not among its results on stdout", async () => {
+    const shared = writeTinyBert({ numLayers: 2 }, { std: 0.2 });
+    try {
+      writeFileSync(join(shared.dir, 'config.json'), JSON.stringify({ model_type: 'bert', id2label: { 0: 'negative', 1: 'positive' } }));
+      const r = await run(shared.path, '--share-layers', 'groups:1', '-o', join(shared.dir, 'out', 'shared.onnx'));
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).not.toContain('cannot say');
+      expect(r.stderr).toMatch(/^note: \S+config\.json cannot say \(the graph does\): layers share weights .*$/m);
+    } finally {
+      shared.cleanup();
+    }
+  });
+
   it('inspect --json has the top-level fields machines read', async () => {
     const r = await run('inspect', tiny.path, '--json');
     expect(r.code).toBe(0);

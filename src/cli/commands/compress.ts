@@ -181,7 +181,8 @@ export const compressCommand: CliCommand<CompressArgs> = {
         ? `wrote ${folder.folder}: ${folder.files.join(', ')}`
         : `wrote ${lineage.output.path}${lineage.output.dataFile ? `, its weights ${lineage.output.dataFile}` : ''} and ${lineage.output.path}.json${copied}`,
     );
-    if (config?.graphOnly.length) out(`${config.path} cannot say (the graph does): ${config.graphOnly.join('; ')}`);
+    // (a note, as the end-of-run lines below: stdout holds what was done)
+    if (config?.graphOnly.length) err(`note: ${config.path} cannot say (the graph does): ${config.graphOnly.join('; ')}`);
     for (const line of folder?.notes ?? []) err(line);
     if (config?.stale?.length)
       err(
