@@ -20,7 +20,7 @@ const CONFIG = { hiddenSize: 24, numHeads: 4, intermediateSize: 32 };
  * axis of the shape of Q split into heads ('q', as torch writes; 'q-gathered', as onnxruntime's optimizer saves it),
  * of Kᵀ ('kT', whose last axis is the sequence), or a constant.
  */
-function sdpaScaled(model: Model, scale: 'q' | 'q-gathered' | 'kT' | 'constant'): Model {
+function sdpaScaled(model: Model, scale: 'q' | 'q-gathered' | 'q-truncated' | 'kT' | 'constant'): Model {
   const m = cloneModel(model);
   const g = m.graph;
   g.initializers.set('sdpa_start', int64Tensor('sdpa_start', [1], [-1]));
@@ -44,15 +44,22 @@ function sdpaScaled(model: Model, scale: 'q' | 'q-gathered' | 'kT' | 'constant')
       nodes.push(onnxNode(`${p}/Shape_0`, 'Shape', [transpose.inputs[0]], [`${p}/split_shape`]));
       nodes.push(onnxNode(`${p}/Gather`, 'Gather', [`${p}/split_shape`, 'sdpa_perm'], [`${p}/shape`], { axis: { type: 'int', value: 0 } }));
     } else if (scale !== 'constant') {
-      nodes.push(onnxNode(`${p}/Shape`, 'Shape', [scale === 'q' ? q : kT], [`${p}/shape`]));
+      nodes.push(onnxNode(`${p}/Shape`, 'Shape', [scale === 'kT' ? kT : q], [`${p}/shape`]));
     }
     if (scale !== 'constant') {
       nodes.push(
         onnxNode(`${p}/Slice`, 'Slice', [`${p}/shape`, 'sdpa_start', 'sdpa_end'], [`${p}/last`]),
         onnxNode(`${p}/Cast`, 'Cast', [`${p}/last`], [`${p}/lastf`], { to: { type: 'int', value: DataType.FLOAT } }),
         onnxNode(`${p}/Sqrt`, 'Sqrt', [`${p}/lastf`], [`${p}/root`]),
-        onnxNode(`${p}/Div`, 'Div', ['sdpa_one', `${p}/root`], [`${p}/scale`]),
       );
+      // ('q-truncated': the root cast to an integer and back, sqrt(6) computed as 2)
+      if (scale === 'q-truncated') {
+        nodes.push(
+          onnxNode(`${p}/Cast_int`, 'Cast', [`${p}/root`], [`${p}/root_int`], { to: { type: 'int', value: DataType.INT64 } }),
+          onnxNode(`${p}/Cast_float`, 'Cast', [`${p}/root_int`], [`${p}/root_whole`], { to: { type: 'int', value: DataType.FLOAT } }),
+        );
+      }
+      nodes.push(onnxNode(`${p}/Div`, 'Div', ['sdpa_one', scale === 'q-truncated' ? `${p}/root_whole` : `${p}/root`], [`${p}/scale`]));
       s = `${p}/scale`;
     }
     nodes.push(
@@ -87,6 +94,12 @@ describe('attention scaled as torch exports scaled_dot_product_attention', () =>
       expect(maxRowDiff((await batchLogits(rebuildCanonical(sdpa), batch)).rows, expected)).toBeLessThan(1e-5);
     });
   }
+
+  it('refuses a scale whose root of the head size is cast to an integer (sqrt(6) truncated to 2: no power of the head size)', () => {
+    const sdpa = sdpaScaled(model, 'q-truncated');
+    expect(() => findBert(sdpa, { label: 'm.onnx' })).toThrow(NotBertError);
+    expect(() => findBert(sdpa, { label: 'm.onnx' })).toThrow(/^m\.onnx: attention at Softmax '[^']+': the operands of Q·Kᵀ MatMul '[^']+' do not come from/);
+  });
 
   it('refuses a scale read off the shape of Kᵀ (its last axis is the sequence) in one line', () => {
     const sdpa = sdpaScaled(model, 'kT');

@@ -23,7 +23,7 @@ import type { AttentionBlock, HeadShapeConstant, Linear } from '../structure.ts'
 import type { GraphContext } from './graph-context.ts';
 import { linearProducing, linearsReading, type LinearMatch } from './linear.ts';
 import { castWeightBehind, quantizedActivation } from './product.ts';
-import { dataTypeName } from '../../onnx/dtype.ts';
+import { dataTypeName, isFloatType } from '../../onnx/dtype.ts';
 import { shapeSuffix, type ShapeElement } from './shape-vector.ts';
 import { quotedText } from '../../errors.ts';
 
@@ -118,7 +118,8 @@ function shapeElement(ctx: GraphContext, p: Node): ShapeAxis | undefined {
 }
 
 /**
- * A scalar computed from constants and an axis of values' shapes (see shapeElement) through Sqrt / Reciprocal / Cast / Div / Mul
+ * A scalar computed from constants and an axis of values' shapes (see shapeElement) through Sqrt / Reciprocal / Cast (to an
+ * integer type, of a whole number only) / Div / Mul
  * (torch's scaled_dot_product_attention without a scale: 1 / Sqrt(Cast(Slice(Shape(query), -1)))); undefined for
  * anything else.
  */
@@ -135,8 +136,13 @@ function headSizeScalar(ctx: GraphContext, value: string, depth = 0): HeadSizeSc
       const x = shapeElement(ctx, p);
       return x === undefined ? undefined : { c: 1, e: 1, sizeOf: [x] };
     }
-    case 'Cast':
-      return a();
+    case 'Cast': {
+      // (to an integer type, only a whole number, such as the head size itself: one cast so, a root truncated, is no c · (head size)^e)
+      const x = a();
+      const to = attrInt(p, 'to');
+      const whole = x !== undefined && Number.isInteger(x.c) && Number.isInteger(x.e) && x.e >= 0;
+      return to !== undefined && (isFloatType(to) || whole) ? x : undefined;
+    }
     case 'Sqrt': {
       const x = a();
       return x && { c: Math.sqrt(x.c), e: x.e / 2, sizeOf: x.sizeOf };
