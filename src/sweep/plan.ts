@@ -2454,7 +2454,7 @@ function trainedModel(t: PointTrainingStep, sofar: SoFar, read: ModelReader): So
     // (a head the rebuild reads: a classifier, or another head without a pooler, where a distill step would put a new
     // classifier in its place; a train step refuses another head on a pooler, naming --new-head, when it runs)
     const head = model.read?.structure.head;
-    const pooled = head && head.kind !== 'sequence-classification' && !noClassifierPlace(model.read!.graph, model.read!.structure, '');
+    const pooled = head && head.kind !== 'sequence-classification' && hasClassifierPlace(model.read!.graph, model.read!.structure);
     const rebuilt = head && !pooled && headRebuildRefusal(model.read!.structure);
     if (rebuilt) throw new SettingsError(`${readName(model.read!)}: ${rebuilt}`);
     if (model.recurrent) return { ...model, recurrent: { read: undefined } };

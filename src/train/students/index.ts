@@ -40,7 +40,7 @@ import {
 } from '../../bert/config.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { MemoryRefusal, NotBertError, SettingsError, counted, groupedDigits, quotedText } from '../../errors.ts';
-import { encoderOnly, newClassifier, noClassifierPlace, withClassifier } from './classifier.ts';
+import { encoderOnly, newClassifier, withClassifier } from './classifier.ts';
 import { readVocabulary, vocabularyDifference } from '../../eval/tokenizer.ts';
 import { tableRowsProblem } from '../../eval/vocabulary-rows.ts';
 import { TRAINING_OPSET } from '../../gradients/index.ts';
@@ -391,7 +391,7 @@ function encoderOnlyTeacherRefusal(task: TaskDefinition, teacher: string, model:
   const s = structure ?? findBert(model, { label: 'teacher' });
   const quantized = quantizedWeight(s);
   const general = 'a teacher without one teaches general distillation alone (--stage general)';
-  const way = noClassifierPlace(model, s, 'it')
+  const way = !hasClassifierPlace(model, s)
     ? `${noClassifierPlaceReason(model, s)}, and ${general}`
     : `${newHeadAdvice(task.name, teacher, quantized, false, quantized === undefined ? undefined : quantizedFrom(locateModel(teacher).onnx))} and distil from that; ${general}`;
   return new SettingsError(`--teacher ${teacher}: ${encoderOnlyNote(model)}: distillation reads a teacher's class scores; ${way}`);
