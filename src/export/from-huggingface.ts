@@ -224,12 +224,14 @@ export function checkpointSeeding(dir: string, opts: ExportOptions = {}): { fill
   const seeded = coverage?.head ?? [];
   const seed = opts.seedMissing ?? HEAD_SEED;
   const missing = coverage?.missing ?? [];
+  // (prefixed as the library's other lines to a log: a warning where weights were made up or a file misdescribes the
+  // model, a note where nothing was; transformers warns of newly initialized weights likewise)
   const notice = seeded.length
-    ? `${label}: the checkpoint has ${coverage?.lacks ?? 'no classification head'}: ${seeded.join(', ')} newly initialized (seed ${seed}); train or distil it before trusting its predictions`
+    ? `warning: ${label}: the checkpoint has ${coverage?.lacks ?? 'no classification head'}: ${seeded.join(', ')} newly initialized (seed ${seed}); train or distil it before trusting its predictions`
     : opts.seedMissing !== undefined && missing.length
-      ? `${label}: the checkpoint lacks ${counted(missing.length, 'parameter')}: ${someNames(missing, 4)} newly initialized (seed ${seed}); train or distil it before trusting its predictions`
+      ? `warning: ${label}: the checkpoint lacks ${counted(missing.length, 'parameter')}: ${someNames(missing, 4)} newly initialized (seed ${seed}); train or distil it before trusting its predictions`
       : opts.seedMissing !== undefined
-        ? `${label}: no parameter missing; nothing seeded`
+        ? `note: ${label}: no parameter missing; nothing seeded`
         : undefined;
   if (opts.seedMissing !== undefined) return { fillMissing: { seed }, seeded, notice };
   if (!seeded.length) return { seeded };
@@ -281,7 +283,7 @@ export async function exportHuggingFaceFolder(dir: string, output: string, opts:
       ...(head.length ? [`name the seeded classifier (${head.join(', ')})`] : []),
       ...(dtype.length ? [`give the graph's dtype (${dtype.join(', ')})`] : []),
     ];
-    opts.log?.(`${label}: config.json beside it is the checkpoint's and does not ${says.join(' or ')}; export to another folder for one that does`);
+    opts.log?.(`warning: ${label}: config.json beside it is the checkpoint's and does not ${says.join(' or ')}; export to another folder for one that does`);
   }
   return { saved, size: modelSize(model), copied, wroteConfig, numLayers: s.numLayers, hiddenSize: s.hiddenSize, seeded };
 }

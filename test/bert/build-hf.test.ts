@@ -448,7 +448,7 @@ describe('export of a float16 checkpoint', () => {
     expect((await exportHuggingFaceFolder(dir, join(dir, 'model.onnx'), { log: (l) => lines.push(l) })).wroteConfig).toBe(false);
     expect(readFileSync(join(dir, 'config.json')).equals(before)).toBe(true);
     expect(lines).toEqual([
-      `-o ${join(dir, 'model.onnx')}: config.json beside it is the checkpoint's and does not give the graph's dtype (torch_dtype float32, dtype float32); export to another folder for one that does`,
+      `warning: -o ${join(dir, 'model.onnx')}: config.json beside it is the checkpoint's and does not give the graph's dtype (torch_dtype float32, dtype float32); export to another folder for one that does`,
     ]);
     // a float32 checkpoint's config.json naming float32 is copied as it is
     const f32 = freshDir();

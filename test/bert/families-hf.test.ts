@@ -296,7 +296,7 @@ describe('base-model checkpoints and other heads', () => {
     const seeded = ['classifier.dense.weight', 'classifier.dense.bias', 'classifier.out_proj.weight', 'classifier.out_proj.bias'];
     expect(r.seeded).toEqual(seeded);
     expect(lines).toEqual([
-      `base: the checkpoint has no classification head: ${seeded.join(', ')} newly initialized (seed ${HEAD_SEED}); train or distil it before trusting its predictions`,
+      `warning: base: the checkpoint has no classification head: ${seeded.join(', ')} newly initialized (seed ${HEAD_SEED}); train or distil it before trusting its predictions`,
     ]);
     const same = buildFromHuggingFaceFolder(dir, { fillMissing: { seed: HEAD_SEED } });
     const written = loadModel(out);
@@ -305,7 +305,7 @@ describe('base-model checkpoints and other heads', () => {
     expect(checkpointSeeding(dir, { seedMissing: 7, label: 'base' })).toEqual({
       fillMissing: { seed: 7 },
       seeded,
-      notice: `base: the checkpoint has no classification head: ${seeded.join(', ')} newly initialized (seed 7); train or distil it before trusting its predictions`,
+      notice: `warning: base: the checkpoint has no classification head: ${seeded.join(', ')} newly initialized (seed 7); train or distil it before trusting its predictions`,
     });
     // a checkpoint missing encoder weights is not a base model: nothing seeded, the build names the first one
     const strict = writeRenamed(json, config, weights, (k) => (k === 'electra.encoder.layer.1.output.dense.weight' ? undefined : k));
@@ -354,7 +354,7 @@ describe('base-model checkpoints and other heads', () => {
     expect((await exportHuggingFaceFolder(dir, join(dir, 'model.onnx'), { label: 'base', log: (l) => lines.push(l) })).wroteConfig).toBe(false);
     expect(readFileSync(join(dir, 'config.json')).equals(before)).toBe(true);
     expect(lines[1]).toBe(
-      `-o ${join(dir, 'model.onnx')}: config.json beside it is the checkpoint's and does not name the seeded classifier (architectures, id2label, label2id); export to another folder for one that does`,
+      `warning: -o ${join(dir, 'model.onnx')}: config.json beside it is the checkpoint's and does not name the seeded classifier (architectures, id2label, label2id); export to another folder for one that does`,
     );
     // a checkpoint with its classifier: its config.json copied as it is
     const whole = writeRenamed(configToHuggingFace(config), config, perturbedWeights(config, 4), (k) => k);
@@ -429,7 +429,7 @@ describe('base-model checkpoints and other heads', () => {
     const lines: string[] = [];
     await exportHuggingFaceFolder(lacking, out, { seedMissing: 3, label: 'x', log: (l) => lines.push(l) });
     expect(lines).toEqual([
-      'x: the checkpoint lacks 1 parameter: roberta.encoder.layer.1.output.dense.weight newly initialized (seed 3); train or distil it before trusting its predictions',
+      'warning: x: the checkpoint lacks 1 parameter: roberta.encoder.layer.1.output.dense.weight newly initialized (seed 3); train or distil it before trusting its predictions',
     ]);
   });
 
@@ -441,7 +441,7 @@ describe('base-model checkpoints and other heads', () => {
     const r = await exportHuggingFaceFolder(dir, join(mkdtempSync(join(root, 'export-pooler-')), 'model.onnx'), { label: 'ner', log: (l) => lines.push(l) });
     expect(r.seeded).toEqual(['bert.pooler.dense.weight', 'bert.pooler.dense.bias']);
     expect(lines).toEqual([
-      'ner: the checkpoint has no bert.pooler.dense before its classifier: bert.pooler.dense.weight, bert.pooler.dense.bias newly initialized (seed 0); train or distil it before trusting its predictions',
+      'warning: ner: the checkpoint has no bert.pooler.dense before its classifier: bert.pooler.dense.weight, bert.pooler.dense.bias newly initialized (seed 0); train or distil it before trusting its predictions',
     ]);
   });
 
@@ -560,7 +560,7 @@ describe('base-model checkpoints and other heads', () => {
         const r = await exportHuggingFaceFolder(bare, out, { seedMissing, label: 'd', log: (l) => lines.push(l) });
         expect(r.seeded).toEqual(head);
         expect(lines).toEqual([
-          `d: the checkpoint has no classification head: ${head.join(', ')} newly initialized (seed ${seedMissing ?? HEAD_SEED}); train or distil it before trusting its predictions`,
+          `warning: d: the checkpoint has no classification head: ${head.join(', ')} newly initialized (seed ${seedMissing ?? HEAD_SEED}); train or distil it before trusting its predictions`,
         ]);
         expect(Buffer.from(loadModel(out).graph.initializers.get(POSITION)!.data).equals(Buffer.from(table.buffer))).toBe(true);
       }

@@ -54,7 +54,7 @@ describe('compress export', () => {
     ]) {
       const r = await runMain(['export', hf, '--format', format!, '--seed-missing', '3', '-o', out!]);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr.trim().split('\n'), format).toEqual([`${hf}: no parameter missing; nothing seeded`]);
+      expect(r.stderr.trim().split('\n'), format).toEqual([`note: ${hf}: no parameter missing; nothing seeded`]);
     }
   });
 

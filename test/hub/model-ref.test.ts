@@ -138,7 +138,7 @@ describe('resolveModelRef', () => {
     const lines: string[] = [];
     const path = await resolveModelRef('hf:org/base', { env: env(), log: (l) => lines.push(l) });
     expect(lines.filter((l) => l.includes('newly initialized'))).toEqual([
-      'hf:org/base: the checkpoint has no classification head: classifier.weight, classifier.bias newly initialized (seed 0); train or distil it before trusting its predictions',
+      'warning: hf:org/base: the checkpoint has no classification head: classifier.weight, classifier.bias newly initialized (seed 0); train or distil it before trusting its predictions',
     ]);
     // The checkpoint's encoder with the classifier seeded (seed 0) as the builder's fillMissing does: the same logits.
     const headless = new Map([...ckpt.weights].filter(([name]) => !name.startsWith('classifier.')));
