@@ -20,7 +20,7 @@ import { attrFloat, attrInt, attrInts, attrString, type Model, type Node, type T
 import { DataType, isFloatType } from '../onnx/dtype.ts';
 import { numElements, readFloat32 } from '../onnx/tensor.ts';
 import { SettingsError, quotedText } from '../errors.ts';
-import { BERT_BASE, type BertActivation, type BertFamily, type ExtendedBertConfig, type LayerSizes, looksUpTokenTypes } from './config.ts';
+import { BERT_BASE, type BertActivation, type BertFamily, type ExtendedBertConfig, type LayerSizes, classifiesPooled, looksUpTokenTypes } from './config.ts';
 import { buildBert, type BuildOptions } from './build.ts';
 import { transpose2d } from './build-graph.ts';
 import { embeddingParamNames, headParamNames, layerParamNames } from './build-weights.ts';
@@ -132,7 +132,7 @@ export function headRebuildRefusal(s: BertStructure): string | undefined {
   if (head.kind === 'pretraining') return refusal(`the model has ${aPretrainingHead(head)}: only sequence classifiers are rebuilt`);
   if (head.kind !== 'sequence-classification') return refusal(`the model has ${aHead(head.kind)}: only sequence classifiers are rebuilt`);
   if (head.outputs.length !== 1) return refusal(`the head writes ${head.outputs.length} outputs; expected one (the logits)`);
-  const pooled = s.family === 'bert' || s.family === 'albert';
+  const pooled = classifiesPooled(s.family);
   const expected = pooled ? 1 : 2;
   if (pooled && !s.pooler) return refusal(`the ${s.family === 'bert' ? 'BERT' : 'ALBERT'} classifier has no pooler (dense + tanh on the first token)`);
   if (head.linears.length !== expected)
@@ -491,7 +491,7 @@ function activationBetween(model: Model, first: Linear, second: Linear): string 
 function readHead(model: Model, s: BertStructure, reader: WeightReader, weights: Map<string, Float32Array>): void {
   const names = headParamNames(s.family);
   const head = s.head!;
-  if (s.family === 'bert' || s.family === 'albert') {
+  if (classifiesPooled(s.family)) {
     if (s.pooler!.activation !== 'tanh') refuse(`the pooler activation is ${s.pooler!.activation}, not tanh`);
     setLinear(weights, reader, names.first, s.pooler!.dense);
     setLinear(weights, reader, names.last, head.linears[0]);

@@ -6,6 +6,7 @@
  */
 import type { Model } from '../onnx/graph.ts';
 import type { BertStructure, HeadKind, TaskHead } from './structure.ts';
+import { classifiesPooled } from './config.ts';
 import { shellWord } from '../shell-word.ts';
 import { quantizedWeight } from './stored-quantized.ts';
 
@@ -70,7 +71,7 @@ export function pooledOutput(model: Model, s: BertStructure): string | undefined
  * DistilBERT's its pre_classifier): none is put on them. Reads the graph alone.
  */
 export function hasClassifierPlace(model: Model, s: BertStructure): boolean {
-  return pooledOutput(model, s) !== undefined && (s.family === 'bert' || s.family === 'albert');
+  return pooledOutput(model, s) !== undefined && classifiesPooled(s.family);
 }
 
 /**

@@ -249,6 +249,16 @@ export function looksUpTokenTypes(family: BertFamily): boolean {
   return family === 'bert' || family === 'albert' || family === 'electra';
 }
 
+/**
+ * Whether the family's sequence classifier reads a pooler (BERT's and ALBERT's: a dense + tanh on the first token, then
+ * the classifier), as discovery reads its head, the canonical rebuild rebuilds it and training puts a new classifier on
+ * it (hasClassifierPlace); the other families' heads have a projection of their own (RoBERTa's and ELECTRA's dense,
+ * DistilBERT's pre_classifier).
+ */
+export function classifiesPooled(family: BertFamily): boolean {
+  return family === 'bert' || family === 'albert';
+}
+
 /** The layout family (default 'bert'). */
 export function familyOf(c: ExtendedBertConfig): BertFamily {
   return c.family ?? 'bert';

@@ -15,6 +15,7 @@
  */
 import { attrInts, attrString, type Node } from '../../onnx/graph.ts';
 import type { HeadKind, ModelFamily, Pooler, TaskHead } from '../structure.ts';
+import { classifiesPooled } from '../config.ts';
 import type { GraphContext } from './graph-context.ts';
 import { linearAt, type LinearMatch } from './linear.ts';
 
@@ -78,7 +79,7 @@ export function matchHead(ctx: GraphContext, family: ModelFamily, encoderOutput:
 
   let pooler: Pooler | undefined;
   let poolerNode: Node | undefined;
-  if (family === 'bert' || family === 'albert') {
+  if (classifiesPooled(family)) {
     const candidate = paths.find((p) => p.pooled)?.linears[0];
     if (candidate && followedByTanh(ctx, candidate)) {
       pooler = { dense: candidate.linear, activation: 'tanh' };
