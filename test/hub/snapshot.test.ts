@@ -18,7 +18,7 @@ import {
 import { tmpdir, userInfo } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { UsageError } from '../../src/errors.ts';
+import { NotUtf8Error, UsageError } from '../../src/errors.ts';
 import { HubError, downloadSnapshot, hubSettings, parseHubRef, type SnapshotOptions } from '../../src/hub/index.ts';
 import { lockPath } from '../../src/hub/download.ts';
 import { serveHub, type HubServer } from '../helpers/hub-server.ts';
@@ -799,6 +799,18 @@ describe('downloadSnapshot', () => {
     for (const f of s.files) expect(existsSync(join(s.dir, f))).toBe(true);
     const o = await downloadSnapshot('hf:org/sharded', { env: { ...e, HF_HUB_OFFLINE: 'on' } } satisfies SnapshotOptions);
     expect(o.files).toEqual(s.files);
+  });
+
+  it('refuses a safetensors index that is not UTF-8 in one line naming the byte offset before any shard is downloaded, where the shards were downloaded and only the build refused it', async () => {
+    const files = sharded(ckpt);
+    const index = files['model.safetensors.index.json']!.toString('utf8').replace('"metadata":{}', '"metadata":{"note":"caf\u00e9"}');
+    files['model.safetensors.index.json'] = Buffer.from(index, 'latin1');
+    hub.addCommit('org/latin1-index', files);
+    const err = await errorOf(downloadSnapshot('hf:org/latin1-index', { env: env() }));
+    expect(err).toBeInstanceOf(NotUtf8Error);
+    expect(err.message).toMatch(/^hf:org\/latin1-index \(model\.safetensors\.index\.json\): \S+: not valid UTF-8 text \(at byte offset \d+: e9 22 7d 2c\)$/);
+    const shardRequests = hub.requests.filter((r) => r.path.includes('/org/latin1-index/') && r.file?.endsWith('-of-00002.safetensors'));
+    expect(shardRequests).toEqual([]);
   });
 
   it('refuses a repo with only pytorch_model.bin, naming safetensors', async () => {
