@@ -45,7 +45,7 @@ import { checkIntegerOption, SettingsError } from '../errors.ts';
 import { loadTokenizer, type TextTokenizer } from '../eval/tokenizer.ts';
 import { examplesFromTable } from '../glue/dataset.ts';
 import { readTsv } from '../glue/tsv.ts';
-import { READ_CHUNK_BYTES, readLines, removeStaleTemporaries, removeStaleTemporariesIn, writeFileAtomic } from '../files.ts';
+import { READ_CHUNK_BYTES, readLines, removeStaleTemporariesIn, writeFileAtomic } from '../files.ts';
 import { EmbeddingNeighbours, checkEmbeddings, type WordEmbeddings } from './augment-neighbours.ts';
 import { mlmCandidates, type MlmOptions, type MlmQuery } from './augment-mlm.ts';
 import { basicTokens, loadWordVocab, matchCase, normalizeWord, wordPieceIds, wordTokenMask, wordVocab, type WordVocab } from './augment-words.ts';
@@ -354,12 +354,11 @@ export function* augmentCacheChunks(
 }
 
 /**
- * Writes the cache file of `key` atomically, piece by piece (`augmentCacheChunks`), then removes the temporaries of
- * this file that a run killed while writing it left.
+ * Writes the cache file of `key` atomically, piece by piece (`augmentCacheChunks`); what runs killed while writing it
+ * left, augmentedSet removed before (removeStaleTemporariesIn over the cache folder).
  */
 export function writeAugmentCache(file: string, key: string, examples: readonly AugmentedExample[], chunkChars = CACHE_CHUNK_CHARS): void {
   writeFileAtomic(file, augmentCacheChunks(key, examples, chunkChars));
-  removeStaleTemporaries(file);
 }
 
 /** The examples of a cache file (read line by line, `chunkBytes` at a time), or why it cannot be used. */

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { augmentCacheFile, augmentedSet, writeAugmentCache } from '../../src/train/augment.ts';
+import { augmentCacheFile, augmentedSet } from '../../src/train/augment.ts';
 import { wordVocab } from '../../src/train/augment-words.ts';
 import { loadTrainingSet } from '../../src/train/data.ts';
 import { teacherCacheFile, teacherCacheKey, teacherLogits } from '../../src/train/teacher-cache.ts';
@@ -34,6 +34,19 @@ function deadWritersTemporary(file: string): string {
   return left;
 }
 
+/** augmentedSet's options for a tiny set, cached in `cacheDir`. */
+function augmentOptions(cacheDir: string) {
+  return {
+    examples: [{ textA: 'a fine film' }],
+    tokenizer: wordVocab(['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'a', 'fine', 'film', 'good']),
+    embeddings: { vocabSize: 8, width: 2, data: Float32Array.from({ length: 16 }, (_, i) => Math.sin(i + 1)) },
+    n: 2,
+    seed: 1,
+    threads: 1,
+    cacheDir,
+  };
+}
+
 describe('cache files written again after a killed write', () => {
   it.skipIf(!ready)("the teacher's logits: the dead writer's temporary is removed (needs ../shared)", async () => {
     const cacheDir = join(tmp, 'logits');
@@ -45,10 +58,12 @@ describe('cache files written again after a killed write', () => {
     expect(existsSync(left)).toBe(false);
   });
 
-  it('the augmented examples: the dead writer’s temporary is removed', () => {
-    const file = augmentCacheFile(join(tmp, 'augment'), 'k'.repeat(64));
+  it('the augmented examples: the dead writer’s temporary is removed', async () => {
+    const o = augmentOptions(join(tmp, 'augment'));
+    const { file } = await augmentedSet(o);
+    rmSync(file);
     const left = deadWritersTemporary(file);
-    writeAugmentCache(file, 'k'.repeat(64), [{ source: 0, textA: 'a fine film' }]);
+    expect((await augmentedSet(o)).cached).toBe(false);
     expect(existsSync(file)).toBe(true);
     expect(existsSync(left)).toBe(false);
   });
@@ -68,15 +83,7 @@ describe('cache files written again after a killed write', () => {
 
   it('the augmented examples read from the cache: dead writers’ temporaries of its files are removed', async () => {
     const cacheDir = join(tmp, 'augment-read');
-    const o = {
-      examples: [{ textA: 'a fine film' }],
-      tokenizer: wordVocab(['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'a', 'fine', 'film', 'good']),
-      embeddings: { vocabSize: 8, width: 2, data: Float32Array.from({ length: 16 }, (_, i) => Math.sin(i + 1)) },
-      n: 2,
-      seed: 1,
-      threads: 1,
-      cacheDir,
-    };
+    const o = augmentOptions(cacheDir);
     const first = await augmentedSet(o);
     const left = [deadWritersTemporary(first.file), deadWritersTemporary(augmentCacheFile(cacheDir, 'f'.repeat(64)))];
     const again = await augmentedSet(o);
