@@ -6,7 +6,7 @@
  * - keras2onnx (`batchnorm` names): r = Reciprocal(Sqrt(v + ε)); g = r·γ; y = x·g + (β − m·g).
  * A pattern's `nodes` are its compute nodes (not the Constant nodes holding 2 or ε).
  */
-import { attrFloat, type Node } from '../../onnx/graph.ts';
+import { attrFloat, attrInt, attrInts, type Node } from '../../onnx/graph.ts';
 import { DataType, isFloatType } from '../../onnx/dtype.ts';
 import type { LayerNorm } from '../structure.ts';
 import type { GraphContext } from './graph-context.ts';
@@ -42,6 +42,19 @@ function op(ctx: GraphContext, value: string, type: string): Node | undefined {
   return p && p.domain === '' && p.opType === type ? p : undefined;
 }
 
+/**
+ * The ReduceMean making `value` (through Casts, as op) where it averages over one axis that may be the last, keeping it:
+ * -1, or an axis counted from the front past the batch's (the rank is not known here: a [batch, sequence, hidden]
+ * graph's 2); undefined for a mean over other axes (-2: the sequence; several; all, where no axes are given), which no
+ * LayerNorm takes.
+ */
+function lastAxisMean(ctx: GraphContext, value: string): Node | undefined {
+  const rm = op(ctx, value, 'ReduceMean');
+  if (!rm) return undefined;
+  const axes = rm.inputs[1] ? ctx.constNumbers(rm.inputs[1]) : attrInts(rm, 'axes');
+  return axes?.length === 1 && (axes[0] === -1 || axes[0]! >= 1) && attrInt(rm, 'keepdims', 1) === 1 ? rm : undefined;
+}
+
 /** Both operand orders of a binary node. */
 function orders(n: Node): Array<[string, string]> {
   return [
@@ -61,7 +74,7 @@ function varianceAndEpsilon(ctx: GraphContext, add: Node): [string, number] | un
 
 /** ReduceMean(d²) or ReduceMean(d·d): [the ReduceMean, the square node, d]. */
 function meanOfSquare(ctx: GraphContext, value: string): [Node, Node, string] | undefined {
-  const rm = op(ctx, value, 'ReduceMean');
+  const rm = lastAxisMean(ctx, value);
   if (!rm) return undefined;
   const pow = op(ctx, rm.inputs[0], 'Pow');
   if (pow && ctx.foldScalar(pow.inputs[1]) === 2) return [rm, pow, pow.inputs[0]];
@@ -76,7 +89,7 @@ function centered(ctx: GraphContext, value: string, eitherOrder: boolean): [Node
   if (!sub) return undefined;
   const pairs = eitherOrder ? orders(sub) : [[sub.inputs[0], sub.inputs[1]] as [string, string]];
   for (const [x, m] of pairs) {
-    const rm = op(ctx, m, 'ReduceMean');
+    const rm = lastAxisMean(ctx, m);
     if (rm && ctx.source(rm.inputs[0]) === ctx.source(x)) return [sub, rm, x];
   }
   return undefined;
@@ -169,7 +182,7 @@ function matchKerasPattern(ctx: GraphContext, fin: Node): NormMatch | undefined 
       const g = op(ctx, gOut, 'Mul');
       if (!g) continue;
       const mean = meanTimesG.inputs.find((v) => ctx.source(v) !== ctx.source(gOut));
-      const rm = mean && op(ctx, mean, 'ReduceMean');
+      const rm = mean && lastAxisMean(ctx, mean);
       if (!mean || !rm || ctx.source(rm.inputs[0]) !== ctx.source(x)) continue;
       for (const [rOut, gammaIn] of orders(g)) {
         const gamma = floatParam(ctx, gammaIn);
