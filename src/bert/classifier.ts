@@ -87,31 +87,40 @@ export function noClassifierPlaceReason(model: Model, s: BertStructure): string 
 }
 
 /**
+ * The float model a model stored quantized was quantized from, where its lineage names the file (the caller's
+ * quantizedFrom of its file, src/bench/lineage.ts, which reads the lineage and may hash the float model): asked only of
+ * a model stored quantized, as the refusals below say it.
+ */
+export type FloatModel = () => string | undefined;
+
+/**
  * What a refusal of an encoder-only model (`s`: its structure) that needs a classifier says where GIVE_CLASSIFIER
  * cannot give it one: why, and what to give instead; undefined where it can. It cannot where the model has no place
  * for one (hasClassifierPlace), nor where a weight is stored quantized (quantizedWeight: training, which refuses to
- * rebuild such a model, gives the float model it was quantized from the classifier: `floatModel`, where its lineage
+ * rebuild such a model, gives the float model it was quantized from the classifier: FloatModel's, where its lineage
  * names the file).
  */
-export function noClassifierWay(model: Model, s: BertStructure, floatModel?: string): string | undefined {
+export function noClassifierWay(model: Model, s: BertStructure, floatModel?: FloatModel): string | undefined {
   if (!hasClassifierPlace(model, s)) return `${noClassifierPlaceReason(model, s)}, so ${GIVE_CLASSIFIER} cannot give it one: give a sequence classifier`;
   const quantized = quantizedWeight(s);
   if (quantized === undefined) return undefined;
-  const to = floatModel ? `${floatModel}, the float model it was quantized from,` : 'the float model it was quantized from';
+  const float = floatModel?.();
+  const to = float ? `${float}, the float model it was quantized from,` : 'the float model it was quantized from';
   return `${quantized}, which training cannot read, so ${GIVE_CLASSIFIER} cannot give it one: give one to ${to} first (${GIVE_CLASSIFIER}), then quantize the result`;
 }
 
 /**
  * A refusal's way to give the model at `path` the classifier of `task`: `compress train --new-head`; `sweep`: then
  * sweep that model. A model stored quantized (`quantized`: storedQuantized, in words), which training cannot read:
- * said, and the command is the float model's it was quantized from (`floatModel`, where its lineage names the file:
- * quantizedFrom; else FLOAT_MODEL), quantized again after.
+ * said, and the command is the float model's it was quantized from (`floatModel`'s, where its lineage names the file;
+ * else FLOAT_MODEL), quantized again after.
  */
-export function newHeadAdvice(task: string, path: string, quantized: string | undefined, sweep = false, floatModel?: string): string {
+export function newHeadAdvice(task: string, path: string, quantized: string | undefined, sweep = false, floatModel?: FloatModel): string {
   if (!quantized)
     return `give it ${task}'s classifier first (compress train ${shellWord(path)} --task ${task} --new-head -o OUT)${sweep ? ' and sweep that model' : ''}`;
-  const to = floatModel ? `${floatModel}, the float model it was quantized from,` : 'the float model it was quantized from';
-  return `${quantized}, which training cannot read: give ${task}'s classifier to ${to} first (compress train ${floatModel === undefined ? 'FLOAT_MODEL' : shellWord(floatModel)} --task ${task} --new-head -o OUT), then quantize the result${sweep ? ' and sweep that' : ''}`;
+  const float = floatModel?.();
+  const to = float ? `${float}, the float model it was quantized from,` : 'the float model it was quantized from';
+  return `${quantized}, which training cannot read: give ${task}'s classifier to ${to} first (compress train ${float === undefined ? 'FLOAT_MODEL' : shellWord(float)} --task ${task} --new-head -o OUT), then quantize the result${sweep ? ' and sweep that' : ''}`;
 }
 
 /**

@@ -329,8 +329,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   const facts: GraphFacts = readGraph ? graphFacts(readGraph()) : { limits: null, scoreWidth: null, fixedBatch: null, fixedSequence: null };
   // A model without a classifier: one line for every task (not a reason per task from its config.json or its shape).
   if (facts.structure && isEncoderOnly(facts.structure)) {
-    const float = location && storedQuantized(readGraph!(), facts.structure) ? quantizedFrom(location.onnx) : undefined;
-    const way = noClassifierWay(readGraph!(), facts.structure, float) ?? `${GIVE_CLASSIFIER} gives it one`;
+    const way = noClassifierWay(readGraph!(), facts.structure, location ? () => quantizedFrom(location.onnx) : undefined) ?? `${GIVE_CLASSIFIER} gives it one`;
     throw new SettingsError(`${modelName}: ${encoderOnlyNote(readGraph!())}: eval needs a classifier; ${way}`);
   }
   // A graph none of whose outputs can hold scores (hidden states and pooler output only, under other names)
@@ -352,7 +351,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
         if (!other) throw e;
         const quantized = readGraph && storedQuantized(readGraph(), facts.structure);
         throw new SettingsError(
-          `${(e as Error).message}; its labels are ${other}: ${newHeadAdvice(trainingTask(task).name, location?.dir ?? 'MODEL', quantized, false, quantized && location ? quantizedFrom(location.onnx) : undefined)}`,
+          `${(e as Error).message}; its labels are ${other}: ${newHeadAdvice(trainingTask(task).name, location?.dir ?? 'MODEL', quantized, false, location ? () => quantizedFrom(location.onnx) : undefined)}`,
         );
       }
     });

@@ -1044,12 +1044,9 @@ function refuseEncoderOnly(spec: SweepSpec, m: ModelSpec, read: ModelGraph | und
   if (!read || !isEncoderOnly(read.structure)) return;
   // (one without a pooler is refused as a distill step's student too, in training's words: no way to give it one; one
   // stored quantized, which training cannot read, is told to give the float model it was quantized from a classifier)
-  const quantized = storedQuantized(read.graph, read.structure) ? noClassifierWay(read.graph, read.structure, quantizedFrom(onnx)) : undefined;
-  const way = !hasClassifierPlace(read.graph, read.structure)
-    ? `, and ${noClassifierPlaceWords(read.graph, read.structure)}`
-    : quantized
-      ? `; ${quantized}`
-      : `; give it as ${GENERAL_STAGE_STUDENT}`;
+  const way = hasClassifierPlace(read.graph, read.structure)
+    ? `; ${noClassifierWay(read.graph, read.structure, () => quantizedFrom(onnx)) ?? `give it as ${GENERAL_STAGE_STUDENT}`}`
+    : `, and ${noClassifierPlaceWords(read.graph, read.structure)}`;
   throw new SettingsError(
     `${spec.display}: ${modelLabel(spec, m)} is ${encoderOnlyNote(read.graph)}: a sweep's model needs a classifier (every point evaluates it)${way}`,
   );
@@ -1106,7 +1103,7 @@ function refuseUnscorableTasks(spec: SweepSpec, m: ModelSpec, model: PlanModel |
       const advice =
         count === wanted && !other
           ? ''
-          : `; ${other ? `its labels are ${other}: ` : ''}every point evaluates it on ${task.name}, its baseline too: ${newHeadAdvice(task.name, path, quantized, true, quantized && onnx !== undefined ? quantizedFrom(onnx) : undefined)}`;
+          : `; ${other ? `its labels are ${other}: ` : ''}every point evaluates it on ${task.name}, its baseline too: ${newHeadAdvice(task.name, path, quantized, true, onnx === undefined ? undefined : () => quantizedFrom(onnx))}`;
       throw new SettingsError(`${spec.display}: ${modelLabel(spec, m)}: ${e.message}${advice}`);
     }
   }

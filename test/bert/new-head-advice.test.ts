@@ -10,7 +10,7 @@ describe('newHeadAdvice', () => {
     expect(newHeadAdvice('SST-2', 'hf:org/model', undefined, true)).toBe(
       "give it SST-2's classifier first (compress train hf:org/model --task SST-2 --new-head -o OUT) and sweep that model",
     );
-    expect(newHeadAdvice('RTE', '/m/q', 'stored int8', false, '/m/float model/model.onnx')).toBe(
+    expect(newHeadAdvice('RTE', '/m/q', 'stored int8', false, () => '/m/float model/model.onnx')).toBe(
       "stored int8, which training cannot read: give RTE's classifier to /m/float model/model.onnx, the float model it was quantized from, first (compress train '/m/float model/model.onnx' --task RTE --new-head -o OUT), then quantize the result",
     );
     expect(newHeadAdvice('RTE', '/m/q', 'stored int8')).toContain('(compress train FLOAT_MODEL --task RTE --new-head -o OUT)');

@@ -393,7 +393,7 @@ function encoderOnlyTeacherRefusal(task: TaskDefinition, teacher: string, model:
   const general = 'a teacher without one teaches general distillation alone (--stage general)';
   const way = !hasClassifierPlace(model, s)
     ? `${noClassifierPlaceReason(model, s)}, and ${general}`
-    : `${newHeadAdvice(task.name, teacher, quantized, false, quantized === undefined ? undefined : quantizedFrom(locateModel(teacher).onnx))} and distil from that; ${general}`;
+    : `${newHeadAdvice(task.name, teacher, quantized, false, () => quantizedFrom(locateModel(teacher).onnx))} and distil from that; ${general}`;
   return new SettingsError(`--teacher ${teacher}: ${encoderOnlyNote(model)}: distillation reads a teacher's class scores; ${way}`);
 }
 
