@@ -39,7 +39,7 @@ import { refusedInput, tokenizerRefusals } from '../sweep/stale.ts';
 import { registerAllPasses } from '../passes.ts';
 import { passNames } from '../pass/registry.ts';
 import { isTrainingStep } from '../sweep/train-step.ts';
-import { defaultCacheDir } from '../train/run.ts';
+import { userCacheDir } from '../train/run.ts';
 import { codeAge, currentVersions, pointStudentKind, sameVersions, versionChange } from '../sweep/key.ts';
 import { QUEUE_NAME, StoppedConnecting, checkRedisDriver, connectionLog, parseQueueUrl, waitConnected } from './connection.ts';
 import { localizePoint, type PathMapping } from './files.ts';
@@ -105,11 +105,11 @@ export interface WorkerSummary {
 }
 
 /**
- * The default cache of a worker: `worker` in training's default cache (defaultCacheDir): `$BERT_COMPRESS_CACHE/worker`,
+ * The default cache of a worker: `worker` in training's default cache (userCacheDir): `$BERT_COMPRESS_CACHE/worker`,
  * else `$XDG_CACHE_HOME/bert-compress/worker`, else `~/.cache/bert-compress/worker`.
  */
 export function defaultWorkerCacheDir(): string {
-  return join(defaultCacheDir(), 'worker');
+  return join(userCacheDir(), 'worker');
 }
 
 const INTERRUPTED = /^interrupted at step (\d+); rerun the same command to resume from (.+)$/;

@@ -141,7 +141,7 @@ export function defaultWorkDir(store: string): string {
   return resolve(store).replace(/\.(sqlite3?|db)$/i, '') + '-models';
 }
 
-/** The default teacher-logits cache of a store's distill steps: `out/poster.sqlite` → `out/poster-cache`. */
+/** The default teacher-logits cache of a store's distill steps: `out/poster.sqlite` → `out/poster-cache` (not the user's cache: train's userCacheDir). */
 export function defaultCacheDir(store: string): string {
   return resolve(store).replace(/\.(sqlite3?|db)$/i, '') + '-cache';
 }

@@ -341,11 +341,11 @@ export function stoppedBeforeTrainingLine(what: string): string {
   return `interrupted while ${what} were computed, before any training step: a rerun computes them again`;
 }
 
-/** Where defaultCacheDir looks, as --help and the docs say it. */
+/** Where userCacheDir looks, as --help and the docs say it. */
 export const DEFAULT_CACHE_DIR_RULE = '$BERT_COMPRESS_CACHE, else $XDG_CACHE_HOME/bert-compress, else ~/.cache/bert-compress';
 
-/** The teacher-output and feature cache's folder: DEFAULT_CACHE_DIR_RULE (a blank variable unset: environmentValue; a leading `~` or `~user` and `$NAME` expanded as huggingface_hub expands them: environmentPath). */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+/** The user's cache folder of teacher outputs, features and augmented sets (a sweep's store has its own: sweep's defaultCacheDir): DEFAULT_CACHE_DIR_RULE (a blank variable unset: environmentValue; a leading `~` or `~user` and `$NAME` expanded as huggingface_hub expands them: environmentPath). */
+export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   // (a `~` or `$NAME` a shell did not expand, a Dockerfile's `ENV XDG_CACHE_HOME=~/.cache`, read as the hub cache reads
   // it: it named a folder `~` in the working folder, where the hub's cache of the same variable was the home folder's)
   return environmentPath(env, 'BERT_COMPRESS_CACHE') ?? join(environmentPath(env, 'XDG_CACHE_HOME') ?? join(homedir(), '.cache'), 'bert-compress');
@@ -1123,7 +1123,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // cache folder of a distillation and the output folder are created (when missing) and must take files (checked
   // one level at a time: Node's recursive mkdir spins for ever under /proc)
   if (o.teacher) {
-    const cacheRoot = o.cacheDir ?? defaultCacheDir();
+    const cacheRoot = o.cacheDir ?? userCacheDir();
     checkOutputFolder(cacheRoot, folderLabel('--cache-dir', o.cacheDir, 'cache folder', cacheRoot));
   }
   checkOutputFolder(outDir, label);
@@ -1179,7 +1179,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
         tokenizer,
         n: augment,
         seed: settings.seed,
-        cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'augment'),
+        cacheDir: join(o.cacheDir ?? userCacheDir(), 'augment'),
         threads,
         log,
         ...(stopOnSignal ? { onBlock: stopOnSignal } : {}),
@@ -1196,7 +1196,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
       teacherLogits({
         teacherPath,
         set: trainSet,
-        cacheDir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-logits'),
+        cacheDir: join(o.cacheDir ?? userCacheDir(), 'teacher-logits'),
         threads,
         log,
         hashFile: hash,
@@ -1249,7 +1249,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
           teacherModel!,
           matches.requests,
           threads,
-          cacheBytes > 0 ? { dir: join(o.cacheDir ?? defaultCacheDir(), 'teacher-features'), budgetBytes: cacheBytes, log } : undefined,
+          cacheBytes > 0 ? { dir: join(o.cacheDir ?? userCacheDir(), 'teacher-features'), budgetBytes: cacheBytes, log } : undefined,
           teacherStructure,
         )
       : undefined;

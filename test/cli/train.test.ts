@@ -202,27 +202,27 @@ describe('compress train / distill: --help', () => {
       /\(default \$BERT_COMPRESS_CACHE\/worker, else \$XDG_CACHE_HOME\/bert-compress\/worker, else ~\/\.cache\/bert-compress\/worker\)/,
     );
     // what the help says is what the code does
-    const { defaultCacheDir } = await import('../../src/train/run.ts');
+    const { userCacheDir } = await import('../../src/train/run.ts');
     const { defaultWorkerCacheDir } = await import('../../src/queue/worker.ts');
     vi.stubEnv('BERT_COMPRESS_CACHE', '');
     delete process.env.BERT_COMPRESS_CACHE;
     vi.stubEnv('XDG_CACHE_HOME', '/xdg');
     try {
-      expect(defaultCacheDir()).toBe('/xdg/bert-compress');
+      expect(userCacheDir()).toBe('/xdg/bert-compress');
       expect(defaultWorkerCacheDir()).toBe('/xdg/bert-compress/worker');
       // (a blank variable is unset, as every variable bert-compress reads: BERT_COMPRESS_CACHE= is not the working
       // folder, where the cache was written; blanks around a value are not part of it)
-      expect(defaultCacheDir({ BERT_COMPRESS_CACHE: '', XDG_CACHE_HOME: '/xdg' })).toBe('/xdg/bert-compress');
-      expect(defaultCacheDir({ BERT_COMPRESS_CACHE: ' ', XDG_CACHE_HOME: ' ' })).toBe(join(homedir(), '.cache', 'bert-compress'));
-      expect(defaultCacheDir({ BERT_COMPRESS_CACHE: ' /c ' })).toBe('/c');
+      expect(userCacheDir({ BERT_COMPRESS_CACHE: '', XDG_CACHE_HOME: '/xdg' })).toBe('/xdg/bert-compress');
+      expect(userCacheDir({ BERT_COMPRESS_CACHE: ' ', XDG_CACHE_HOME: ' ' })).toBe(join(homedir(), '.cache', 'bert-compress'));
+      expect(userCacheDir({ BERT_COMPRESS_CACHE: ' /c ' })).toBe('/c');
       // (a `~` or `$NAME` no shell expanded, `ENV XDG_CACHE_HOME=~/.cache`: the home folder's, as the hub cache reads the
       // same variable, where a folder `~` was made in the working folder)
-      expect(defaultCacheDir({ HOME: '/h', XDG_CACHE_HOME: '~/.cache' })).toBe('/h/.cache/bert-compress');
-      expect(defaultCacheDir({ HOME: '/h', BERT_COMPRESS_CACHE: '~/bc' })).toBe('/h/bc');
-      expect(defaultCacheDir({ HOME: '/h', XDG_CACHE_HOME: '$DISK/c', DISK: '/d' })).toBe('/d/c/bert-compress');
-      expect(() => defaultCacheDir({ XDG_CACHE_HOME: '~nobody-here/c' })).toThrow(/^'~nobody-here\/c' \(XDG_CACHE_HOME\): no user 'nobody-here' is known here/);
+      expect(userCacheDir({ HOME: '/h', XDG_CACHE_HOME: '~/.cache' })).toBe('/h/.cache/bert-compress');
+      expect(userCacheDir({ HOME: '/h', BERT_COMPRESS_CACHE: '~/bc' })).toBe('/h/bc');
+      expect(userCacheDir({ HOME: '/h', XDG_CACHE_HOME: '$DISK/c', DISK: '/d' })).toBe('/d/c/bert-compress');
+      expect(() => userCacheDir({ XDG_CACHE_HOME: '~nobody-here/c' })).toThrow(/^'~nobody-here\/c' \(XDG_CACHE_HOME\): no user 'nobody-here' is known here/);
       // (bert-compress's own variable, which huggingface_hub never reads: the refusal names no reader)
-      expect(() => defaultCacheDir({ BERT_COMPRESS_CACHE: '~nobody-here' })).toThrow(
+      expect(() => userCacheDir({ BERT_COMPRESS_CACHE: '~nobody-here' })).toThrow(
         new UsageError(
           "'~nobody-here' (BERT_COMPRESS_CACHE): no user 'nobody-here' is known here (/etc/passwd, getent passwd), so the home folder ~nobody-here names is unknown; write the folder's path",
         ),
