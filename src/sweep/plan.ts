@@ -679,7 +679,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
     refuseUnfedInputs(spec, m, graph);
     const { sha256, stamps } = await identity(where.onnx);
     const config = readModelConfig(where.dir);
-    refuseOtherHeads(spec, m, graph, source.path, config);
+    refuseOtherHeads(spec, m, graph, source.path, config, where.onnx);
     refuseUnscorableTasks(spec, m, model, config, source.path, where.onnx);
     refuseNoTokenizer(spec, m, where.dir);
     // (by default the length the baseline is evaluated at: a default capped at the position table, as eval caps it)
@@ -1057,14 +1057,18 @@ function refuseEncoderOnly(spec: SweepSpec, m: ModelSpec, read: ModelGraph | und
  * a question-answering or token-classification head, or one config.json's architectures names as another's that the
  * graph does not show to be a sequence classifier) in eval's words: every point evaluates its model, the baseline
  * too, so every point would fail. A pretraining checkpoint or a multiple-choice export, with the way to give it a
- * classifier first.
+ * classifier first (one stored quantized: to the float model its file `onnx` was quantized from, named where its
+ * lineage tells it, as eval's and the other refusals of the plan name it).
  */
-function refuseOtherHeads(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined, path: string, config: ModelConfig): void {
+function refuseOtherHeads(spec: SweepSpec, m: ModelSpec, read: ModelGraph | undefined, path: string, config: ModelConfig, onnx: string): void {
   const head = read?.structure.head?.kind;
   if (head && head !== 'sequence-classification' && head !== 'unknown') {
     const task = m.tasks[0] ?? 'TASK';
     // (a pretraining or multiple-choice head is on a pooler, where train --new-head puts the task's classifier)
-    const advice = head === 'pretraining' || head === 'multiple-choice' ? `: ${newHeadAdvice(task, path, quantizedWeight(read!.structure), true)}` : '';
+    const advice =
+      head === 'pretraining' || head === 'multiple-choice'
+        ? `: ${newHeadAdvice(task, path, quantizedWeight(read!.structure), true, () => quantizedFrom(onnx))}`
+        : '';
     throw new SettingsError(
       `${spec.display}: ${modelLabel(spec, m)}: a ${head} head; GLUE tasks need a sequence classifier (one score per label, or one for regression); every point evaluates it, its baseline too${advice}`,
     );

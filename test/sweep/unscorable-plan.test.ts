@@ -10,6 +10,8 @@ import { writeGlueTask, writeModelFolder, writePretrainingFolder } from '../help
 import { hasFixtures } from '../helpers/paths.ts';
 import { multipleChoiceExport, tinyBert } from '../helpers/models.ts';
 import { planRefusal } from './plan-refusal.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { registerAllPasses } from '../../src/passes.ts';
 
 let root: string;
 beforeAll(() => {
@@ -81,6 +83,19 @@ describe("a sweep's plan checks that each model can be scored on its tasks", () 
     const dir = join(root, 'models', 'choice');
     expect(await refusal('choice', ['STS-B'])).toBe(
       `${join(root, 'u.yaml')}: models[0] 'choice': a multiple-choice head; GLUE tasks need a sequence classifier (one score per label, or one for regression); every point evaluates it, its baseline too: give it STS-B's classifier first (compress train ${dir} --task STS-B --new-head -o OUT) and sweep that model`,
+    );
+  });
+
+  it('refuses a multiple-choice export stored quantized naming the float model its lineage names, where it said FLOAT_MODEL', async () => {
+    const float = join(root, 'models', 'choice', 'model.onnx');
+    registerAllPasses();
+    await compressFile({ input: float, output: join(root, 'models', 'choice-int8', 'model.onnx'), steps: [{ pass: 'quantize', settings: { mode: 'int8' } }] });
+    const line = await refusal('choice-int8', ['STS-B']);
+    expect(line).toMatch(
+      /: models\[0\] 'choice-int8': a multiple-choice head; .* is stored quantized \([a-z-]+\), which training cannot read: give STS-B's classifier to /,
+    );
+    expect(line).toContain(
+      `to ${float}, the float model it was quantized from, first (compress train ${float} --task STS-B --new-head -o OUT), then quantize the result and sweep that`,
     );
   });
 
