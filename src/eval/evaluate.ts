@@ -265,6 +265,39 @@ export function evalSettings(opts: Pick<EvalOptions, 'split' | 'submissionDir' |
   return { split, batchSize, tasks: resolveTasks(opts.tasks, split) };
 }
 
+/**
+ * The tasks `tasks` names: with `all`, the tasks also named beside it (refused, never skipped); undefined without
+ * `all` (every task is named).
+ */
+function namedTasks(tasks: EvalOptions['tasks'], split: EvalSplit): Set<TaskDefinition> | undefined {
+  const names = taskNameList(tasks);
+  const isAll = (n: string) => normalizeTaskName(n) === 'all';
+  const explicit = names.filter((n) => !isAll(n));
+  return names.some(isAll) ? new Set(explicit.length ? resolveTasks(explicit, split) : []) : undefined;
+}
+
+/**
+ * The GLUE data evaluate refuses to go without, checked before it reads the model (and by `compress eval` before an
+ * `hf:` model's download): every named task's split file (without `all`, every task's), and with `all` the GLUE
+ * folder (one short line, not one 'file not found' per task); a DataError naming the first missing one. The tasks
+ * of `all` not named are checked later, skipped when their file is absent.
+ */
+export function checkNamedTaskData(opts: Pick<EvalOptions, 'tasks' | 'split' | 'glueDir'>): void {
+  const split: EvalSplit = opts.split ?? 'dev';
+  const named = namedTasks(opts.tasks, split);
+  const glueDir = opts.glueDir ?? defaultGlueDir();
+  if (named && !existsSync(glueDir)) {
+    throw new DataError(`GLUE folder ${glueDir} not found: set --glue-dir or GLUE_DIR (compress data download fetches the data)`);
+  }
+  for (const task of resolveTasks(opts.tasks, split)) if (!named || named.has(task)) checkSplitFile(task, split, glueDir);
+}
+
+/** A DataError when the GLUE folder lacks `task`'s `split` file (splitNotFound). */
+function checkSplitFile(task: TaskDefinition, split: EvalSplit, glueDir: string): void {
+  const { file } = splitFile(task, split, glueDir);
+  if (!existsSync(file)) throw splitNotFound(task, split, file);
+}
+
 /** Evaluates a model on GLUE tasks: see EvalOptions. */
 export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   checkOptions('evaluate', opts, '{model, tasks, …}');
@@ -274,11 +307,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   let tasks = settings.tasks;
   // `all` asks for every task this model can be scored on: a task it cannot (its data absent, its labels not the
   // model's) is skipped with the reason; a task named is refused instead.
-  const names = taskNameList(opts.tasks);
-  const isAll = (n: string) => normalizeTaskName(n) === 'all';
-  const explicit = names.filter((n) => !isAll(n));
-  /** With `all`: the tasks also named (refused, never skipped); undefined without `all` (every task is named). */
-  const named = names.some(isAll) ? new Set(explicit.length ? resolveTasks(explicit, split) : []) : undefined;
+  const named = namedTasks(opts.tasks, split);
   const skipped: SkippedTask[] = [];
   const order: readonly string[] = tasks.map((t) => t.name);
   /** The tasks for which `check` does not throw; with `all`, the others are skipped with its message. */
@@ -303,19 +332,10 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     throw new SettingsError('--dtype picks a file of a model folder; the model given is not a path');
   const location: RunModelLocation | null = typeof opts.model === 'string' ? locateRunModel(opts.model, opts.dtype) : null;
   const glueDir = opts.glueDir ?? defaultGlueDir();
-  if (named && !existsSync(glueDir)) {
-    // `all` with no GLUE folder: one short line, not one 'file not found' per task
-    throw new DataError(`GLUE folder ${glueDir} not found: set --glue-dir or GLUE_DIR (compress data download fetches the data)`);
-  }
-  const dataFound = (task: TaskDefinition) => {
-    const { file } = splitFile(task, split, glueDir);
-    if (!existsSync(file)) throw splitNotFound(task, split, file);
-  };
+  const dataFound = (task: TaskDefinition) => checkSplitFile(task, split, glueDir);
   // a task named: its data before any work; the other tasks of `all` once the model's reasons to skip them are
   // said (a model fine-tuned on SST-2 skips CoLA for that, not for a GLUE folder without CoLA)
-  keep((task) => {
-    if (!named || named.has(task)) dataFound(task);
-  });
+  checkNamedTaskData(opts);
 
   const modelConfig = resolveModelConfig(opts.modelConfig, location);
   const modelName = opts.modelName ?? (location ? location.onnx : '<in-memory model>');

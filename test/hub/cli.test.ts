@@ -143,6 +143,22 @@ describe('train and distill with hf: models', () => {
   });
 });
 
+describe('eval with hf: models', () => {
+  it.each([
+    [['--task', 'CoLA', '--glue-dir', glueDir], `${join(glueDir, 'CoLA', 'dev.tsv')}: file not found (GLUE CoLA dev; set --glue-dir or GLUE_DIR)`],
+    [['--task', 'all,CoLA', '--glue-dir', glueDir], `${join(glueDir, 'CoLA', 'dev.tsv')}: file not found (GLUE CoLA dev; set --glue-dir or GLUE_DIR)`],
+    [['--task', 'all', '--glue-dir', join(root, 'no-glue')], `GLUE folder ${join(root, 'no-glue')} not found: set --glue-dir or GLUE_DIR`],
+  ])('refuses GLUE data %j that is missing before any download, where the model was downloaded first', async (flags, line) => {
+    const before = hub.requests.length;
+    const hfHome = join(root, 'hf-no-data');
+    const r = await compress(['eval', 'hf:org/tiny', ...flags], { HF_HOME: hfHome });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringContaining(`compress: ${line}`)]);
+    expect(hub.requests.length).toBe(before);
+    expect(existsSync(hfHome)).toBe(false);
+  });
+});
+
 describe('sweep files with hf: models', () => {
   it('resolve the reference, key points by its commit, resume, and see @main move', async () => {
     process.env.HF_HOME = join(root, 'hf-sweep');

@@ -13,7 +13,8 @@ import { integerFlags } from '../flag-values.ts';
 import { inputFiles, realPathOf } from '../../export/destination.ts';
 import { defaultGlueDir } from '../../glue/glue-dir.ts';
 import { externalDataFiles } from '../../onnx/identity.ts';
-import { evaluate, evalSettings, type EvalSplit } from '../../eval/evaluate.ts';
+import { checkNamedTaskData, evaluate, evalSettings, type EvalSplit } from '../../eval/evaluate.ts';
+import { isHubRef } from '../../hub/ref.ts';
 import { submissionFile } from '../../eval/submission.ts';
 import type { TaskDefinition } from '../../glue/tasks.ts';
 import { createProgressBar } from '../../eval/progress.ts';
@@ -92,6 +93,8 @@ export const evalCommand: CliCommand<EvalArgs> = {
     if (args.out && submission !== undefined) checkNotASubmissionFile(args.out, submission, settings.tasks);
     if (args.submission && args.split === 'test') checkOutputFolder(args.submission, `--submission ${args.submission}`);
     checkDtypeName(args.dtype); // (before an hf: model's download)
+    // (the GLUE data too: a local model's own refusal comes first, as evaluate reads the model before the data)
+    if (isHubRef(args.model)) checkNamedTaskData({ tasks, split: settings.split, glueDir: args['glue-dir'] });
     const model = await localModel(args.model);
     if (args.out) checkNotAnInput(args.out, model, args);
     const progress = createProgressBar(process.stderr);
