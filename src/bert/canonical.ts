@@ -24,7 +24,7 @@ import { BERT_BASE, type BertActivation, type BertFamily, type ExtendedBertConfi
 import { buildBert, type BuildOptions } from './build.ts';
 import { transpose2d } from './build-graph.ts';
 import { embeddingParamNames, headParamNames, layerParamNames } from './build-weights.ts';
-import { aHead, aPretrainingHead } from './classifier.ts';
+import { aHead, aPretrainingHead, type FloatModel } from './classifier.ts';
 import { findBert } from './discover.ts';
 import { classifyActivation } from './discover/feed-forward.ts';
 import { GraphContext } from './discover/graph-context.ts';
@@ -103,14 +103,14 @@ export function rebuildCanonical(model: Model, opts: RebuildOptions = {}): Model
  * Why the rebuild refuses `s`, a model with a weight stored quantized (its first: quantizedWeight), in its words
  * ('canonical rebuild: the word embedding is stored quantized (gather-scale); train before quantizing …'), the first
  * thing canonicalBert checks: a sweep's plan says it of a model it read without weight values; undefined for a float
- * model. `float`: the float model it was quantized from, named where its lineage tells it (quantizedFrom).
+ * model. `floatModel`: the float model it was quantized from, named where its lineage tells it (FloatModel: asked only
+ * of a model stored quantized).
  */
-export function quantizedRebuildRefusal(s: BertStructure, float?: string): string | undefined {
+export function quantizedRebuildRefusal(s: BertStructure, floatModel?: FloatModel): string | undefined {
   const stored = quantizedWeight(s);
-  return (
-    stored &&
-    `canonical rebuild: ${stored}; train before quantizing (${float ? `train the float model it was quantized from, ${float}` : 'rebuild the float model'})`
-  );
+  if (stored === undefined) return undefined;
+  const float = floatModel?.();
+  return `canonical rebuild: ${stored}; train before quantizing (${float ? `train the float model it was quantized from, ${float}` : 'rebuild the float model'})`;
 }
 
 /** Refuses a model with any weight stored quantized. */

@@ -652,8 +652,7 @@ export const EVERY_OTHER_REBUILDS = "--student every-other copies the teacher's 
  * from where its lineage tells it (quantizedFrom).
  */
 export function storedQuantizedRefusal(who: string, s: BertStructure, onnx?: string): SettingsError | undefined {
-  if (quantizedRebuildRefusal(s) === undefined) return undefined;
-  const refusal = quantizedRebuildRefusal(s, onnx === undefined ? undefined : quantizedFrom(onnx));
+  const refusal = quantizedRebuildRefusal(s, onnx === undefined ? undefined : () => quantizedFrom(onnx));
   return refusal === undefined ? undefined : new SettingsError(`${who}: ${refusal}`);
 }
 
@@ -665,7 +664,7 @@ export function storedQuantizedRefusal(who: string, s: BertStructure, onnx?: str
 function rebuilt(model: Model, who: string, onnx?: string, structure?: BertStructure): CanonicalBert {
   try {
     const s = structure ?? findBert(model);
-    const stored = quantizedRebuildRefusal(s) && quantizedRebuildRefusal(s, onnx === undefined ? undefined : quantizedFrom(onnx));
+    const stored = quantizedRebuildRefusal(s, onnx === undefined ? undefined : () => quantizedFrom(onnx));
     if (stored) throw new SettingsError(stored);
     return canonicalBert(model, s);
   } catch (e) {
