@@ -15,6 +15,9 @@ import { floatFolderFile } from '../eval/model-files.ts';
 import { integerFlags, numberFlags } from './flag-values.ts';
 import { checkTokenizerRef } from './model-ref.ts';
 import { getTask, singleTaskNames } from '../glue/registry.ts';
+import { checkSplitFound } from '../glue/dataset.ts';
+import { defaultGlueDir } from '../glue/glue-dir.ts';
+import { isHubRef } from '../hub/ref.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
 import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
 import { METRIC_SHORT_NAMES, type MetricValues } from '../eval/metrics/metric.ts';
@@ -261,6 +264,18 @@ export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string 
       );
     }
   }
+}
+
+/**
+ * The GLUE files a task's run reads, its train and dev splits (checkSplitFound: a stat each), checked before an `hf:`
+ * model among `refs` is downloaded: a missing one refused in its line (exit 1), not after the download. A local
+ * model's own refusal comes first, as the library reads the model before the data; the general stage reads no split.
+ */
+export function checkTaskDataBeforeDownload(a: TrainingArgs, refs: ReadonlyArray<string | undefined>, general = false): void {
+  if (!a.task || general || !refs.some((r) => r !== undefined && isHubRef(r))) return;
+  const task = getTask(a.task, 'train');
+  const glueDir = a['glue-dir'] ?? defaultGlueDir();
+  for (const split of ['train', 'dev'] as const) checkSplitFound(task, split, glueDir);
 }
 
 /**

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { checkIntegerFlag, choiceRefusal, DataError, SettingsError, valueText } from '../errors.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
-import { loadSplit, officialRowsNote, skippedRowsNote, splitFile, splitNotFound, type GlueDataset } from '../glue/dataset.ts';
+import { loadSplit, officialRowsNote, skippedRowsNote, checkSplitFound, type GlueDataset } from '../glue/dataset.ts';
 import { lookupTasks, normalizeTaskName, resolveTasks, taskNameList } from '../glue/registry.ts';
 import { trainingTask, type Split, type TaskDefinition } from '../glue/tasks.ts';
 import { checkThreads, openSession, type Session } from '../runtime/session.ts';
@@ -289,13 +289,7 @@ export function checkNamedTaskData(opts: Pick<EvalOptions, 'tasks' | 'split' | '
   if (named && !existsSync(glueDir)) {
     throw new DataError(`GLUE folder ${glueDir} not found: set --glue-dir or GLUE_DIR (compress data download fetches the data)`);
   }
-  for (const task of resolveTasks(opts.tasks, split)) if (!named || named.has(task)) checkSplitFile(task, split, glueDir);
-}
-
-/** A DataError when the GLUE folder lacks `task`'s `split` file (splitNotFound). */
-function checkSplitFile(task: TaskDefinition, split: EvalSplit, glueDir: string): void {
-  const { file } = splitFile(task, split, glueDir);
-  if (!existsSync(file)) throw splitNotFound(task, split, file);
+  for (const task of resolveTasks(opts.tasks, split)) if (!named || named.has(task)) checkSplitFound(task, split, glueDir);
 }
 
 /** Evaluates a model on GLUE tasks: see EvalOptions. */
@@ -332,7 +326,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     throw new SettingsError('--dtype picks a file of a model folder; the model given is not a path');
   const location: RunModelLocation | null = typeof opts.model === 'string' ? locateRunModel(opts.model, opts.dtype) : null;
   const glueDir = opts.glueDir ?? defaultGlueDir();
-  const dataFound = (task: TaskDefinition) => checkSplitFile(task, split, glueDir);
+  const dataFound = (task: TaskDefinition) => checkSplitFound(task, split, glueDir);
   // a task named: its data before any work; the other tasks of `all` once the model's reasons to skip them are
   // said (a model fine-tuned on SST-2 skips CoLA for that, not for a GLUE folder without CoLA)
   checkNamedTaskData(opts);

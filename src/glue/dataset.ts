@@ -47,13 +47,19 @@ export function splitNotFound(task: TaskDefinition, split: Split, file: string):
   return new DataError(`${file}: file not found (GLUE ${task.name} ${split}; set --glue-dir or GLUE_DIR)`);
 }
 
+/** splitFile, or splitNotFound when the GLUE folder lacks it: a stat, before any work that reads the data (loadSplit). */
+export function checkSplitFound(task: TaskDefinition, split: Split, glueDir: string): { spec: SplitFile; file: string } {
+  const found = splitFile(task, split, glueDir);
+  if (!existsSync(found.file)) throw splitNotFound(task, split, found.file);
+  return found;
+}
+
 /**
  * Reads a task's split from the GLUE folder. A missing file (splitNotFound), malformed files and files without
  * examples are DataErrors naming the file (and line).
  */
 export function loadSplit(task: TaskDefinition, split: Split, glueDir: string): GlueDataset {
-  const { spec, file } = splitFile(task, split, glueDir);
-  if (!existsSync(file)) throw splitNotFound(task, split, file);
+  const { spec, file } = checkSplitFound(task, split, glueDir);
   const table = readTsv(file, spec.headerlessColumns ? { headerlessColumns: spec.headerlessColumns } : {});
   if (table.rows.length === 0) throw new DataError(`${file}: no examples${table.hasHeader ? ' (only a header line)' : ''}`);
   const { examples, skipped } = examplesFromTable(task, spec, table);

@@ -143,6 +143,29 @@ describe('train and distill with hf: models', () => {
   });
 });
 
+describe('train and distill with hf: models and GLUE data missing', () => {
+  const onlyTrain = join(root, 'glue-no-dev');
+  beforeAll(() => writeGlueTask(onlyTrain, 'SST-2', 12, ['train']));
+  it.each([
+    [['train', 'hf:org/tiny', '--task', 'CoLA'], () => join(glueDir, 'CoLA', 'train.tsv'), 'CoLA train'],
+    [['distill', '--teacher', 'hf:org/tiny', '--student', 'every-other', '--task', 'CoLA'], () => join(glueDir, 'CoLA', 'train.tsv'), 'CoLA train'],
+    [
+      ['distill', '--teacher', 'hf:org/tiny', '--student', 'every-other', '--task', 'SST-2', '--glue-dir', onlyTrain],
+      () => join(onlyTrain, 'SST-2', 'dev.tsv'),
+      'SST-2 dev',
+    ],
+  ])('refuse %j before any download, where the model was downloaded first', async (args, file, what) => {
+    const before = hub.requests.length;
+    const hfHome = join(root, 'hf-no-train-data');
+    const dir = args.includes('--glue-dir') ? [] : ['--glue-dir', glueDir];
+    const r = await compress([...args, ...dir, '-o', join(root, 'refused', 'm.onnx')], { HF_HOME: hfHome });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([`compress: ${file()}: file not found (GLUE ${what}; set --glue-dir or GLUE_DIR)`]);
+    expect(hub.requests.length).toBe(before);
+    expect(existsSync(hfHome)).toBe(false);
+  });
+});
+
 describe('eval with hf: models', () => {
   it.each([
     [['--task', 'CoLA', '--glue-dir', glueDir], `${join(glueDir, 'CoLA', 'dev.tsv')}: file not found (GLUE CoLA dev; set --glue-dir or GLUE_DIR)`],

@@ -22,7 +22,16 @@ import {
 } from '../../train/intermediate.ts';
 import { checkFolderFlags, commandLineCheck, missingFlag, type CliCommand } from '../command.ts';
 import { checkModelRefs, localModel } from '../model-ref.ts';
-import { checkedSettings, checkStudentSpec, checkTrainingArgs, distillFlags, loadTrainingLibrary, runTrainingCommand, type DistillArgs } from '../training.ts';
+import {
+  checkedSettings,
+  checkStudentSpec,
+  checkTaskDataBeforeDownload,
+  checkTrainingArgs,
+  distillFlags,
+  loadTrainingLibrary,
+  runTrainingCommand,
+  type DistillArgs,
+} from '../training.ts';
 import type { DistillSettings, TrainRunOptions } from '../../train/run.ts';
 import { writtenAsPath } from '../../train/students/spec.ts';
 import { isHubRef } from '../../hub/ref.ts';
@@ -122,6 +131,7 @@ export const distillCommand: CliCommand<DistillArgs> = {
     const featureCacheBytes = args['feature-cache-mb'] * 2 ** 20;
     const settings = await checkedSettings(args, { distill, featureCacheBytes });
     if (general && args.corpus !== undefined) (await import('../../train/corpus.ts')).checkCorpusPath(args.corpus);
+    checkTaskDataBeforeDownload(args, [args.teacher, args.student], general);
     const teacher = await localModel(args.teacher);
     const student = await localModel(args.student); // a spec (every-other, bert:…) stays as it is
     checkTrainingArgs(args, [teacher, student], general);

@@ -6,7 +6,7 @@
 import type { Argv } from 'yargs';
 import type { CliCommand } from '../command.ts';
 import { localModel } from '../model-ref.ts';
-import { checkedSettings, checkTrainingArgs, runTrainingCommand, trainingFlags, type TrainingArgs } from '../training.ts';
+import { checkedSettings, checkTaskDataBeforeDownload, checkTrainingArgs, runTrainingCommand, trainingFlags, type TrainingArgs } from '../training.ts';
 
 interface TrainArgs extends TrainingArgs {
   model: string;
@@ -35,6 +35,7 @@ export const trainCommand: CliCommand<TrainArgs> = {
   run: async (args) => {
     checkTrainingArgs(args, []); // the flags, before any download
     const settings = await checkedSettings(args);
+    checkTaskDataBeforeDownload(args, [args.model]);
     const model = await localModel(args.model);
     checkTrainingArgs(args, [model]);
     return runTrainingCommand(args, settings, {
