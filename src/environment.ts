@@ -45,7 +45,7 @@ export function expandedPath(path: string, env: NodeJS.ProcessEnv, variable: str
 /**
  * The folder or file the environment variable `name` gives (environmentValue: undefined where unset or blank), a `~`,
  * `~user` or `$NAME` a shell did not expand expanded as huggingface_hub expands its own (expandedPath): bert-compress's
- * own folder variables (BERT_COMPRESS_CACHE, XDG_CACHE_HOME, GLUE_DIR) are read so.
+ * own folder variables (BERT_COMPRESS_CACHE, XDG_CACHE_HOME, GLUE_DIR, BERT_COMPRESS_TIMING_LOCK) are read so.
  */
 export function environmentPath(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = environmentValue(env, name);

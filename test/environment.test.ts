@@ -39,4 +39,10 @@ describe('environment variables', () => {
         ),
       );
   });
+
+  it("BERT_COMPRESS_TIMING_LOCK's `~` and `$NAME` a shell did not expand are expanded, as GLUE_DIR's and the caches' are (a quoted '~/t.lock' was refused as in no folder: './~' does not exist)", () => {
+    const home = tmpdir();
+    expect(defaultLockFile({ [TIMING_LOCK_ENV]: '~/t.lock', HOME: home })).toBe(join(home, 't.lock'));
+    expect(defaultLockFile({ [TIMING_LOCK_ENV]: '$LOCKS/t.lock', LOCKS: home })).toBe(join(home, 't.lock'));
+  });
 });

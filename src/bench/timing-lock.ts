@@ -12,7 +12,7 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { environmentValue } from '../environment.ts';
+import { environmentPath } from '../environment.ts';
 import {
   UNWRITTEN_LOCK_GRACE_MS,
   createLockFile,
@@ -92,13 +92,14 @@ export function timingLockWaitLine(holder: number | undefined, waitSeconds: numb
 const POLL_MS = 200;
 
 /**
- * The timing lock file: $BERT_COMPRESS_TIMING_LOCK (environmentValue), else `bert-compress-timing.lock` in the temporary
- * folder. A value naming what is not a file (a folder, a device: notLockFileError), or a file in no folder (its folder
+ * The timing lock file: $BERT_COMPRESS_TIMING_LOCK (environmentPath: a `~`, `~user` or `$NAME` a shell did not expand,
+ * expanded, as bert-compress's other folder variables are), else `bert-compress-timing.lock` in the temporary folder.
+ * A value naming what is not a file (a folder, a device: notLockFileError), or a file in no folder (its folder
  * missing, or a file), is a one-line UsageError (a bad value of the user's setting: exit 2), where a folder was waited
  * on as a lock another benchmark held, and a lock that could not be created timed every benchmark without it.
  */
 export function defaultLockFile(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  const given = environmentValue(env, TIMING_LOCK_ENV);
+  const given = environmentPath(env, TIMING_LOCK_ENV);
   if (given === undefined) return join(tmpdir(), 'bert-compress-timing.lock');
   const refuse = (why: string) => new UsageError(`${TIMING_LOCK_ENV}: ${why}; name a file (or unset it: a file in the temporary folder)`);
   const notLock = notLockFileError(given);

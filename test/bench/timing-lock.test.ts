@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { acquireTimingLock, checkBenchEnvironment, UNWRITTEN_LOCK_GRACE_MS } from '../../src/bench/timing-lock.ts';
 import { UsageError } from '../../src/errors.ts';
@@ -219,7 +219,7 @@ describe('BERT_COMPRESS_TIMING_LOCK naming what is not a file', () => {
 
   // (no lock file can be made there: every benchmark timed without the lock, each warning with Node's error on the
   // lock's temporary name, 'ENOENT: no such file or directory, open '/x/lock.123.tmp'')
-  it('is refused in one line where it names a file in no folder: a missing folder, a file, a `~` no shell expanded', () => {
+  it("is refused in one line where it names a file in no folder: a missing folder, a file, one under a `~` no shell expanded (expanded, as GLUE_DIR's)", () => {
     const folder = join(dir, `env-in-no-folder-${n++}`);
     mkdirSync(folder);
     const refusal = (lock: string, why: string) =>
@@ -229,7 +229,12 @@ describe('BERT_COMPRESS_TIMING_LOCK naming what is not a file', () => {
     writeFileSync(join(folder, 'a-file'), '');
     const underFile = join(folder, 'a-file', 'timing.lock');
     expect(() => checkBenchEnvironment({ BERT_COMPRESS_TIMING_LOCK: underFile })).toThrow(refusal(underFile, `${join(folder, 'a-file')} is a file`));
-    expect(() => checkBenchEnvironment({ BERT_COMPRESS_TIMING_LOCK: '~/timing.lock' })).toThrow(refusal('~/timing.lock', `${resolve('~')} does not exist`));
+    // (a `~` is the home folder, as in BERT_COMPRESS_CACHE and GLUE_DIR, where it was read as a folder '~' in the working folder)
+    const home = join(folder, 'no-such', 'timing.lock');
+    expect(() => checkBenchEnvironment({ BERT_COMPRESS_TIMING_LOCK: '~/no-such/timing.lock', HOME: folder })).toThrow(
+      refusal(home, `${dirname(home)} does not exist`),
+    );
+    expect(() => checkBenchEnvironment({ BERT_COMPRESS_TIMING_LOCK: '~/timing.lock', HOME: folder })).not.toThrow();
     expect(() => checkBenchEnvironment({ BERT_COMPRESS_TIMING_LOCK: join(folder, 'timing.lock') })).not.toThrow();
     expect(existsSync(join(folder, 'no-such'))).toBe(false);
   });
