@@ -492,7 +492,9 @@ export class DataError extends UserError {
  * A text file refused for bytes that are not UTF-8 (readLines' strictUtf8, utf8Text), where the default decoding reads
  * U+FFFD: the tokenizer reading versions mark a folder whose tokenizer files hold such bytes (tokenizerTraits).
  */
-export class NotUtf8Error extends DataError {}
+export class NotUtf8Error extends DataError {
+  override name = 'NotUtf8Error';
+}
 
 /** The sweep queue (Redis, BullMQ) cannot be used: a bad `redis://` URL, a server that does not answer, a missing driver. */
 export class QueueError extends UserError {
