@@ -374,10 +374,10 @@ describe('Hugging Face folders', () => {
     for (const read of [() => loadHuggingFaceFolder(dir), () => readHuggingFaceConfig(join(dir, 'config.json'), 'hf:org/m (config.json)')])
       expect(read).toThrow(NotUtf8Error);
     expect(() => loadHuggingFaceFolder(dir)).toThrow(
-      new DataError(`${join(dir, 'config.json')}: not valid UTF-8 text (at byte offset ${offset}: e9 22 2c 22)`),
+      new NotUtf8Error(`${join(dir, 'config.json')}: not valid UTF-8 text (at byte offset ${offset}: e9 22 2c 22)`),
     );
     expect(() => readHuggingFaceConfig(join(dir, 'config.json'), 'hf:org/m (config.json)')).toThrow(
-      new DataError(`hf:org/m (config.json): not valid UTF-8 text (at byte offset ${offset}: e9 22 2c 22)`),
+      new NotUtf8Error(`hf:org/m (config.json): not valid UTF-8 text (at byte offset ${offset}: e9 22 2c 22)`),
     );
     writeConfig(dir, { ...configToHuggingFace(config), num_attention_heads: 5 });
     expect(() => loadHuggingFaceFolder(dir)).toThrow(SettingsError);
@@ -467,7 +467,7 @@ describe('a checkpoint whose config.json is not UTF-8 text', () => {
     writeHuggingFaceFolder(dir, config, weights);
     const latin1 = Buffer.from(JSON.stringify({ ...configToHuggingFace(config), id2label: { 0: 'caf\u00e9', 1: 'neu', 2: 'pos' } }), 'latin1');
     writeFileSync(join(dir, 'config.json'), latin1);
-    const refusal = new DataError(`${join(dir, 'config.json')}: not valid UTF-8 text (at byte offset ${latin1.indexOf(0xe9)}: e9 22 2c 22)`);
+    const refusal = new NotUtf8Error(`${join(dir, 'config.json')}: not valid UTF-8 text (at byte offset ${latin1.indexOf(0xe9)}: e9 22 2c 22)`);
     expect(() => loadHuggingFaceFolder(dir)).toThrow(NotUtf8Error);
     expect(() => loadHuggingFaceFolder(dir)).toThrow(refusal);
     const out = join(freshDir(), 'out');

@@ -26,7 +26,7 @@ vi.mock('node:fs', async (original) => {
 });
 
 const { corpusSet, readCorpusChoice, readCorpusFile } = await import('../../src/train/corpus.ts');
-const { DataError } = await import('../../src/errors.ts');
+const { NotUtf8Error } = await import('../../src/errors.ts');
 const { loadTokenizer } = await import('../../src/eval/tokenizer.ts');
 const { readVocabFile } = await import('../../src/eval/wordpiece-vocab.ts');
 const { loadWordVocab } = await import('../../src/train/augment-words.ts');
@@ -81,9 +81,9 @@ describe('corpus files, read line by line', () => {
     // (gzip's magic bytes, then a byte that starts no UTF-8 character, on the third line)
     writeFileSync(file, Buffer.concat([Buffer.from('first line\nsecond é line\n'), Buffer.from([0x1f, 0x8b, 0x08, 0xff, 0x0a]), Buffer.from('last\n')]));
     for (const chunkBytes of [1, 3, 4096]) {
-      expect(() => readCorpusFile(file, chunkBytes), `chunks of ${chunkBytes}`).toThrow(new DataError(`${file}:3: not valid UTF-8 text`));
+      expect(() => readCorpusFile(file, chunkBytes), `chunks of ${chunkBytes}`).toThrow(new NotUtf8Error(`${file}:3: not valid UTF-8 text`));
     }
-    expect(() => readCorpusChoice(file, 1, 1)).toThrow(new DataError(`${file}:3: not valid UTF-8 text`));
+    expect(() => readCorpusChoice(file, 1, 1)).toThrow(new NotUtf8Error(`${file}:3: not valid UTF-8 text`));
   });
 });
 
