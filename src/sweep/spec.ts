@@ -218,10 +218,13 @@ export function parseSweep(raw: unknown, file: string, display = file): SweepSpe
 function parseModel(f: Fields, raw: unknown, at: string, base: string, calibration: Partial<CalibrationSpec> | null): ModelSpec {
   const m = typeof raw === 'string' ? { path: raw } : f.object(raw, at);
   f.known(m, at, ['path', 'name', 'tasks', 'calibration']);
-  const given = f.string(m.path, `${at}.path`);
+  // (where the file wrote the path alone, `models: [teacher]`, its faults are placed at the item, models[0], not at a
+  // `path` key the file does not hold)
+  const pathAt = typeof raw === 'string' ? at : `${at}.path`;
+  const given = f.string(m.path, pathAt);
   // An hf:org/name[@revision] reference stays as written; the plan downloads it (and records its commit).
-  const path = isHubRef(given) ? f.attempt(`${at}.path`, () => parseHubRef(given)).text : resolve(base, given);
-  if (!isHubRef(path)) f.attempt(`${at}.path`, () => locateModel(path));
+  const path = isHubRef(given) ? f.attempt(pathAt, () => parseHubRef(given)).text : resolve(base, given);
+  if (!isHubRef(path)) f.attempt(pathAt, () => locateModel(path));
   // (a model written as its path alone names no tasks, which every model needs: said in the form the file gave it)
   if (typeof raw === 'string') {
     f.fail(at, `a path alone (${valueAndKind(raw, 'file')}) names no GLUE tasks: write {path: …, tasks: [SST-2]}, with the tasks its points are scored on`);
@@ -231,7 +234,7 @@ function parseModel(f: Fields, raw: unknown, at: string, base: string, calibrati
     .flatMap((t, i) => f.attempt(`${at}.tasks[${i}]`, () => lookupTasks(f.string(t, `${at}.tasks[${i}]`)).map(sweptTask)));
   const own = m.calibration === undefined ? calibration : parseCalibration(f, m.calibration, `${at}.calibration`, calibration ?? {});
   const spec: ModelSpec = {
-    name: m.name === undefined ? f.oneLine(defaultModelName(path), `${at}.path`, 'its path') : f.oneLine(f.string(m.name, `${at}.name`), `${at}.name`),
+    name: m.name === undefined ? f.oneLine(defaultModelName(path), pathAt, 'its path') : f.oneLine(f.string(m.name, `${at}.name`), `${at}.name`),
     path,
     tasks: [...new Set(tasks)],
     calibration: own ? { task: own.task ?? tasks[0]!, examples: own.examples ?? DEFAULT_CALIBRATION_EXAMPLES } : null,

@@ -130,7 +130,9 @@ describe('sweep file', () => {
       { models: ['models/tiny-sst2'] },
       /^tiny\.yaml: models\[0\]: a path alone \(string "models\/tiny-sst2"\) names no GLUE tasks: write \{path: …, tasks: \[SST-2\]\}, with the tasks its points are scored on$/,
     ],
-    [{ models: ['models/none'] }, /^tiny\.yaml: models\[0\]\.path: .*no such file or folder/],
+    // (placed at the item the file wrote, not at a `path` key it does not hold)
+    [{ models: ['models/none'] }, /^tiny\.yaml: models\[0\]: .*no such file or folder/],
+    [{ models: ['hf:org/x@'] }, /^tiny\.yaml: models\[0\]: hf:org\/x@: empty revision after '@'/],
     // (AX beside MNLI, as an MNLI model is used for it: refused where it is named, not as a second task to train on)
     [
       { models: [{ path: 'models/tiny-sst2', tasks: ['MNLI', 'AX'] }], pipelines: [{ name: 'kd', steps: [{ pass: 'distill', settings: { epochs: 1 } }] }] },
