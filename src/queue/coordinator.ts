@@ -174,8 +174,10 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   const unqueued = new Set(pending.keys());
   const started = new Set<string>();
   /**
-   * Per key, the worker that took the point last as this call saw it active (BullMQ's processedBy; '' where the worker
-   * gave no name): a stall names it, where the job's own processedBy is the next taker's once one took it.
+   * Per key, the worker holding the point as this call last saw it active (BullMQ's processedBy; '' where the worker
+   * gave no name), looked up at each look that finds it active, and forgotten once the point stalled or was collected:
+   * a stall names it, where the job's own processedBy is the next taker's once one took it. (Looked up on the 'active'
+   * event alone, a take whose event was missed, or whose look failed, left the previous holder, which the next stall named.)
    */
   const holders = new Map<string, string>();
   /** Per key, the failed runs already reported. */
@@ -205,6 +207,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       throw e; // (the store removed or replaced meanwhile: one line too)
     }
     pending.delete(point.key);
+    holders.delete(point.key);
     if (skipped) {
       summary.byOthers++;
       emit({ type: 'skipped', point });
@@ -221,6 +224,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   /** Lets go a point a later run of the edited sweep took out of the sweep (its plan no longer holds it): not collected. */
   const letGo = (point: SweepPoint, how: string): void => {
     pending.delete(point.key);
+    holders.delete(point.key);
     summary.letGo++;
     log(`${pointName(point)}: ${how} by a later run of sweep ${quotedText(spec.name)}, whose plan no longer holds it; not collected`);
   };
@@ -228,9 +232,9 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   /**
    * Looks at one point's job and acts on what it finds; `removed`, on the queue's word that it was removed: a job not
    * there is then let go where a later run of the edited sweep dropped the point, and left to the rescan otherwise;
-   * `taken`, on its word that a worker took it: the worker holding it is looked up again (holders).
+   * a point found active has the worker holding it looked up again (holders).
    */
-  const check = async (point: SweepPoint, removed = false, taken = false): Promise<void> => {
+  const check = async (point: SweepPoint, removed = false): Promise<void> => {
     if (!pending.has(point.key)) return;
     const state = await withTimeout(queue.getJobState(point.key), CALL_TIMEOUT_MS);
     if (!pending.has(point.key)) return; // collected meanwhile (an event and a rescan at once)
@@ -250,9 +254,9 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       await add(point);
       return;
     }
-    if (state === 'active' && (taken || !holders.has(point.key))) {
+    if (state === 'active') {
       const job = await withTimeout(queue.getJob(point.key), CALL_TIMEOUT_MS);
-      if (job) holders.set(point.key, job.processedBy ?? '');
+      if (job && pending.has(point.key)) holders.set(point.key, job.processedBy ?? '');
     }
     if (state === 'active' && !started.has(point.key)) {
       started.add(point.key);
@@ -316,10 +320,10 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   let wake: () => void = () => {};
   /** A UserError met while checking a point on a queue event (the store removed meanwhile, or not writable): it ends the call at once. */
   let fatal: UserError | undefined;
-  const onJobEvent = (jobId: string, removed = false, taken = false) => {
+  const onJobEvent = (jobId: string, removed = false) => {
     const point = pending.get(jobId);
     if (point)
-      void check(point, removed, taken).then(
+      void check(point, removed).then(
         () => (pending.size === 0 ? wake() : undefined),
         (e: unknown) => {
           // A Redis problem is the next rescan's to see and report.
@@ -329,8 +333,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
         },
       );
   };
-  for (const name of ['completed', 'failed', 'delayed', 'active'] as const)
-    events.on(name, ({ jobId }: { jobId: string }) => onJobEvent(jobId, false, name === 'active'));
+  for (const name of ['completed', 'failed', 'delayed', 'active'] as const) events.on(name, ({ jobId }: { jobId: string }) => onJobEvent(jobId));
   // (a point removed from the queue: one a later run of the edited sweep dropped is let go now; the rescan queues again
   // one that vanished otherwise, where a failed point queued afresh, removed and added at once, is back meanwhile)
   events.on('removed', ({ jobId }) => onJobEvent(jobId, true));
@@ -345,6 +348,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     if (!point) return;
     // (the worker seen holding it: the job's processedBy may be the next taker's by the time it is read)
     const holder = holders.get(jobId);
+    holders.delete(jobId); // (it holds the point no longer: the next taker is looked up as it is seen)
     const lost = `${pointName(point)}: its worker${holder ? ` ${holder}` : ''} stopped renewing the lock (killed, or cut off)`;
     // the last stall BullMQ allows fails the point (deferred to the next worker that takes it) rather than requeueing it
     void withTimeout(queue.getJob(jobId), CALL_TIMEOUT_MS).then(

@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
 import { runQueuedSweep } from '../../src/queue/coordinator.ts';
@@ -142,5 +143,71 @@ describe.skipIf(redisSkipReason !== null)(`a point whose worker is lost in every
     expect(events.filter((e) => e.type === 'failed').map((e) => (e as { attempt: number }).attempt)).toEqual([1]); // its one lost run
     expect(events.some((e) => e.type === 'start')).toBe(false); // never run: failed as BullMQ hands it over
     expect(summary).toEqual({ ran: 0, failed: 1 });
+  }, 120_000);
+
+  it("names the worker that held it at its stall where the coordinator missed that worker's taking it (its 'active' event lost, or its look failed), where it named the worker of the stall before", async () => {
+    await q.queue.obliterate({ force: true });
+    await q.queue.add('lost', { point, files: await pointFiles(point, sha256File) }, jobOptions(point.key, 10));
+    /** A worker that takes the job and never renews its lock; its stall checks allow 2 stalls (the job is queued again). */
+    const taker = (name: string) =>
+      new Worker(QUEUE_NAME, null, {
+        connection: parseQueueUrl(q.redis.url(DB)).connection,
+        autorun: false,
+        lockDuration: 200,
+        stalledInterval: 200,
+        maxStalledCount: 2,
+        name,
+      });
+    const redis = new Redis(q.redis.url(DB));
+    const lines: string[] = [];
+    const stop = new AbortController();
+    let seenRunning: () => void = () => {};
+    const seen = new Promise<void>((res) => (seenRunning = res));
+    const waitLine = async (count: number) => {
+      const deadline = Date.now() + 30_000;
+      while (lines.filter((l) => l.includes('stopped renewing the lock')).length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    };
+    const first = taker('first-machine:1:aaaaaa');
+    const second = taker('second-machine:2:bbbbbb');
+    let coordinator: Promise<unknown> | undefined;
+    try {
+      expect((await first.getNextJob('first'))?.id).toBe(point.key);
+      coordinator = runQueuedSweep({
+        file: q.t.sweepFile,
+        store: join(q.t.root, 'missed-take.sqlite'),
+        queue: q.redis.url(DB),
+        follow: true,
+        rescanMs: 200,
+        signal: stop.signal,
+        onEvent: (e) => {
+          if (e.type === 'start') seenRunning();
+          if (e.type === 'log') lines.push(e.line);
+        },
+      });
+      await seen;
+      await first.startStalledCheckTimer();
+      await waitLine(1);
+      await first.close(true);
+      // the coordinator's queue events cut off (ioredis reconnects a second later) while the second worker takes the
+      // point, and the events of that time gone from the stream (trimmed, as a long outage of a large sweep trims them)
+      const list = (await redis.client('LIST')) as string;
+      const reader = list.split('\n').find((l) => / db=11 /.test(l) && / cmd=xread\b/.test(l));
+      expect(reader, list).toBeDefined();
+      await redis.client('KILL', 'ID', /\bid=(\d+)/.exec(reader!)![1]!);
+      expect((await second.getNextJob('second'))?.id).toBe(point.key);
+      await redis.xtrim(q.queue.keys.events, 'MAXLEN', 0);
+      await new Promise((r) => setTimeout(r, 2_000)); // (the coordinator's looks, every 200 ms, find it running)
+      await second.startStalledCheckTimer();
+      await waitLine(2);
+    } finally {
+      stop.abort();
+      await Promise.all([first.close(true), second.close(true)]);
+      await coordinator;
+      redis.disconnect();
+    }
+    expect(lines.filter((l) => l.includes('stopped renewing the lock'))).toEqual([
+      `${pointName(point)}: its worker first-machine:1:aaaaaa stopped renewing the lock (killed, or cut off): queued again for another worker`,
+      `${pointName(point)}: its worker second-machine:2:bbbbbb stopped renewing the lock (killed, or cut off): queued again for another worker`,
+    ]);
   }, 120_000);
 });
