@@ -179,7 +179,10 @@ export function bertParameters(c: ExtendedBertConfig): ParamSpec[] {
   else {
     // RoBERTa's word and position tables both have padding_idx = pad_token_id.
     const pad = family === 'roberta' ? { paddingIdx: c.padTokenId ?? 1 } : {};
-    const width: SizeField = c.embeddingSize === undefined ? 'hiddenSize' : 'embeddingSize';
+    // (an ELECTRA whose embedding_size is its hidden_size has no projection, but its tables and LayerNorm are still
+    // sized by embedding_size, the one key ElectraEmbeddings reads: a misshapen one names it, not hidden_size)
+    const tables: SizeField = family === 'electra' ? 'embeddingSize' : 'hiddenSize';
+    const width: SizeField = c.embeddingSize === undefined ? tables : 'embeddingSize';
     specs.push({ name: emb.word, dims: [c.vocabSize, c.embeddingSize ?? h], init: 'embedding', ...pad, sizedBy: ['vocabSize', width] });
     if (c.embeddingSize !== undefined)
       specs.push({ name: emb.projection, dims: [h, c.embeddingSize], init: 'normal', sizedBy: ['hiddenSize', 'embeddingSize'] });
@@ -188,10 +191,10 @@ export function bertParameters(c: ExtendedBertConfig): ParamSpec[] {
       dims: [c.maxPositions, h],
       init: family === 'roberta' ? 'embedding' : 'normal',
       ...pad,
-      sizedBy: ['maxPositions', 'hiddenSize'],
+      sizedBy: ['maxPositions', tables],
     });
-    if (family !== 'distilbert') specs.push({ name: emb.tokenType, dims: [c.typeVocabSize, h], init: 'normal', sizedBy: ['typeVocabSize', 'hiddenSize'] });
-    norm(emb.norm);
+    if (family !== 'distilbert') specs.push({ name: emb.tokenType, dims: [c.typeVocabSize, h], init: 'normal', sizedBy: ['typeVocabSize', tables] });
+    norm(emb.norm, h, tables);
   }
   const hs = attentionHeadSize(c);
   const seen = new Set<number>();

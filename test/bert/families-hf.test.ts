@@ -499,6 +499,25 @@ describe('base-model checkpoints and other heads', () => {
     );
   });
 
+  it('a misshapen embeddings tensor of an ELECTRA whose embedding_size is its hidden_size names embedding_size, the key ElectraEmbeddings is sized by', () => {
+    const { json, config, weights } = built('electra E=H');
+    const cases: Array<[name: string, dims: number[], needs: string, keys: string]> = [
+      ['electra.embeddings.word_embeddings.weight', [128, 16], '128, 32', 'embedding_size 32'],
+      ['electra.embeddings.position_embeddings.weight', [64, 16], '64, 32', 'embedding_size 32'],
+      ['electra.embeddings.token_type_embeddings.weight', [2, 16], '2, 32', 'embedding_size 32'],
+      ['electra.embeddings.LayerNorm.weight', [16], '32', 'embedding_size 32'],
+      // (the encoder's are hidden_size's)
+      ['electra.encoder.layer.0.output.dense.bias', [16], '32', 'hidden_size 32'],
+    ];
+    for (const [name, dims, needs, keys] of cases) {
+      const given = dims.length === 1 ? vec(dims[0]!) : mat(dims[0]!, dims[1]!);
+      const dir = writeRenamed(json, config, weights, (k) => (k === name ? undefined : k), { [name]: given });
+      expect(dataRefusal(() => buildFromHuggingFaceFolder(dir))).toBe(
+        `${dir}: '${name}' has shape [${dims.join(', ')}] but the config needs [${needs}] (config.json's ${keys})`,
+      );
+    }
+  });
+
   it('pytorch_model.bin alone is refused naming safetensors', () => {
     const dir = mkdtempSync(join(root, 'pickle-'));
     writeFileSync(join(dir, 'config.json'), JSON.stringify(FAMILY_JSONS['electra E<H']));
