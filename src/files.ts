@@ -13,7 +13,7 @@ import { processAlive } from './processes.ts';
 import { pipeline } from 'node:stream/promises';
 import { type Document, isAlias, isCollection, isMap, isNode, isScalar, type Node, parseDocument, type Range, type Tags, visit, type YAMLWarning } from 'yaml';
 import { formatMB } from './units.ts';
-import { NotUtf8Error, TOO_SMALL_TO_HOLD, tooSmallToHold, valueText } from './errors.ts';
+import { DataError, NotUtf8Error, oneLine, TOO_SMALL_TO_HOLD, tooSmallToHold, valueText } from './errors.ts';
 import { ensureFolder } from './folders.ts';
 
 /** Random characters in a temporary name. */
@@ -533,6 +533,42 @@ const yamlLine = (message: string): string => message.split('\n')[0]!.replace(/:
 /** JSON.parse of `text` without its byte-order mark (see withoutBom); throws what JSON.parse throws. */
 export function parseJsonText(text: string): unknown {
   return JSON.parse(withoutBom(text));
+}
+
+/**
+ * The JSON of a file's `bytes`, with its text, as every reader of a Hugging Face JSON file reads it (config.json, the
+ * tokenizer files, a safetensors index, local or downloaded): UTF-8 text (utf8Text: other bytes a one-line NotUtf8Error
+ * naming `file` and the byte offset, as transformers and tokenizers fail to read them) without a byte-order mark
+ * (parseJsonText); text that is not JSON refused by the error `notJson` makes of the parser's reason (jsonSyntaxReason),
+ * by default a DataError `FILE: not valid JSON (REASON)`.
+ */
+export function utf8Json(
+  bytes: Buffer,
+  file: string,
+  notJson: (reason: string, cause: unknown) => Error = (reason, cause) => new DataError(`${file}: not valid JSON (${reason})`, { cause }),
+): { json: unknown; text: string } {
+  const text = utf8Text(bytes, file);
+  try {
+    return { json: parseJsonText(text), text };
+  } catch (e) {
+    throw notJson(jsonSyntaxReason(e, text), e);
+  }
+}
+
+/**
+ * Why JSON.parse refused `text` (`e`, what it threw), in one line: its place as the line and column of the text
+ * ('Expected ',' or '}' after property value at line 3, column 5'), where V8 gave a character offset ('in JSON at
+ * position 57', which no editor shows); V8's quote of the text around an unexpected token kept (its line breaks
+ * escaped), without its ' is not valid JSON', which the refusal says.
+ */
+export function jsonSyntaxReason(e: unknown, text: string): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const at = /^(.*) in JSON at position (\d+)(?: \(line \d+ column \d+\))?$/s.exec(message);
+  if (at) {
+    const before = withoutBom(text).slice(0, Number(at[2])).split('\n');
+    return oneLine(`${at[1]} at line ${before.length}, column ${before.at(-1)!.length + 1}`);
+  }
+  return oneLine(message.replace(/ is not valid JSON$/, ''));
 }
 
 /** A JSON string at the sticky regex's lastIndex (jsonObjectKeys). */

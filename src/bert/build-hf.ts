@@ -6,12 +6,12 @@
  */
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, type Stats, statSync } from 'node:fs';
 import { join, normalize, isAbsolute, sep } from 'node:path';
-import { DataError, errorLine, fsReason, counted, groupedDigits, quotedText } from '../errors.ts';
+import { DataError, fsReason, counted, groupedDigits, quotedText } from '../errors.ts';
 import { someNames } from '../some-names.ts';
 import type { Model } from '../onnx/index.ts';
 import { unreadableWeightFiles } from '../onnx/locate.ts';
 import { nonFiniteValues } from '../onnx/tensor.ts';
-import { parseJsonText, utf8Text, writeFileAtomic } from '../files.ts';
+import { utf8Json, writeFileAtomic } from '../files.ts';
 import { type BertConfig, type BertFamily, configFromHuggingFace, configToHuggingFace, type ExtendedBertConfig, familyOf } from './config.ts';
 import { buildBert, type BuildOptions } from './build.ts';
 import { otherHeadClass } from './classifier.ts';
@@ -42,7 +42,7 @@ function readJson(path: string): unknown {
  * safetensors files are; bytes that are not UTF-8 a one-line NotUtf8Error naming the byte offset (utf8Text), as
  * transformers fails to read such a config.json or index (json.load: UnicodeDecodeError) and a model folder's
  * config.json is refused (readJsonObject), where they were read as U+FFFD (an id2label name in Latin-1 exported as
- * 'caf\ufffd'); text that is not JSON `LABEL: not valid JSON (…)`.
+ * 'caf\ufffd'); text that is not JSON `LABEL: not valid JSON (…)` (utf8Json, as every Hugging Face JSON file is read).
  */
 function readJsonAndText(path: string, label = path): { json: unknown; text: string } {
   let bytes: Buffer;
@@ -51,12 +51,7 @@ function readJsonAndText(path: string, label = path): { json: unknown; text: str
   } catch (e) {
     throw new DataError(`${label}: cannot read it: ${fsReason(e)}`, { cause: e });
   }
-  const text = utf8Text(bytes, label);
-  try {
-    return { json: parseJsonText(text), text };
-  } catch (e) {
-    throw new DataError(`${label}: not valid JSON (${errorLine(e)})`, { cause: e });
-  }
+  return utf8Json(bytes, label);
 }
 
 /**

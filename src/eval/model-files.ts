@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { configLabels, problemTypeProblem } from '../bert/config.ts';
 import { choiceRefusal, DataError, fsReason, integerProblem, SettingsError, valueAndKind, UsageError } from '../errors.ts';
-import { fileStamps, parseJsonText, utf8Text, writeFileAtomic } from '../files.ts';
+import { fileStamps, utf8Json, writeFileAtomic } from '../files.ts';
 import { folderSideFilesDir, locateModel, MODEL_SIDE_FILES, type ModelLocation } from '../onnx/locate.ts';
 
 /** What evaluation reads from config.json; every field is optional there. */
@@ -139,18 +139,13 @@ export function readJsonObject(file: string): Record<string, unknown> {
 }
 
 /**
- * The JSON object of `bytes`, the bytes of `file` as read (readJsonObject, where the bytes themselves are kept); bytes
- * that are not UTF-8 are a one-line NotUtf8Error naming the byte offset (utf8Text: transformers and tokenizers fail to
- * read such a file), where they were read as U+FFFD.
+ * The JSON object of `bytes`, the bytes of `file` as read (readJsonObject, where the bytes themselves are kept), read as
+ * every Hugging Face JSON file is (utf8Json): bytes that are not UTF-8 are a one-line NotUtf8Error naming the byte offset
+ * (transformers and tokenizers fail to read such a file), where they were read as U+FFFD; text that is not JSON `FILE:
+ * not valid JSON (REASON)`, as the checkpoint build refuses it.
  */
 export function jsonObjectOf(bytes: Buffer, file: string): Record<string, unknown> {
-  const text = utf8Text(bytes, file);
-  let value: unknown;
-  try {
-    value = parseJsonText(text);
-  } catch (e) {
-    throw new DataError(`${file}: not valid JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-  }
+  const value = utf8Json(bytes, file).json;
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new DataError(`${file}: expected a JSON object`);
   return value as Record<string, unknown>;
 }

@@ -15,7 +15,7 @@ import { readSafetensorsHeader } from '../bert/safetensors.ts';
 import type { SavedFiles } from '../onnx/save.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { DataError, counted, isAre, plural, quotedText } from '../errors.ts';
-import { parseJsonText, removeStaleTemporariesIn, utf8Text, writeFileAtomic } from '../files.ts';
+import { removeStaleTemporariesIn, utf8Json, writeFileAtomic } from '../files.ts';
 import { copyModelSideFiles, saveRunnable } from './compress.ts';
 import { checkSideFiles, realPathOf, removeSideFiles } from './destination.ts';
 import { MODEL_SIDE_FILES, parseModelConfig, readJsonObject } from '../eval/model-files.ts';
@@ -82,8 +82,9 @@ function checkpointCoverage(dir: string): Coverage | undefined {
   let names: Set<string>;
   let keys: string[];
   try {
-    const text = utf8Text(readFileSync(join(dir, 'config.json')), join(dir, 'config.json')); // (not UTF-8: the build's refusal)
-    json = parseJsonText(text) as Record<string, unknown>;
+    const read = utf8Json(readFileSync(join(dir, 'config.json')), join(dir, 'config.json')); // (not UTF-8, not JSON: the build's refusal)
+    const text = read.text;
+    json = read.json as Record<string, unknown>;
     config = configFromHuggingFace(json, join(dir, 'config.json'), text);
     // the files the build reads (not every .safetensors of the folder: an adapter's would hide a missing head)
     const files = checkpointWeightFiles(dir);

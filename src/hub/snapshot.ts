@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { parseJsonText, utf8Text } from '../files.ts';
+import { utf8Json } from '../files.ts';
 import { type RepoFile, fetchRepoInfo } from './api.ts';
 import { type RepoCache, cachedCommit, cachedCommitsStartingWith, linkBlob, repoCache, snapshotFiles, writeRef } from './cache.ts';
 import { type BlobExpectation, downloadBlob } from './download.ts';
@@ -279,12 +279,7 @@ async function headOfFile(url: string, settings: HubSettings, ctx: RequestContex
  * the byte offset (utf8Text), as the build refuses such an index, before the shards it names are downloaded.
  */
 function readJson(path: string, label: string): unknown {
-  const text = utf8Text(readFileSync(path), `${label}: ${path}`);
-  try {
-    return parseJsonText(text);
-  } catch (e) {
-    throw new HubError(`${label}: ${path} is not valid JSON (${(e as Error).message.split('\n')[0]})`, { cause: e });
-  }
+  return utf8Json(readFileSync(path), `${label}: ${path}`, (reason, cause) => new HubError(`${label}: ${path} is not valid JSON (${reason})`, { cause })).json;
 }
 
 /**
