@@ -184,11 +184,14 @@ export function connectedWorkerNames(list: string, clientName: string, db: numbe
 }
 
 /**
- * The failure of a point given back for memory by every worker connected to the queue (`workers` of them, the refusal
- * of the one with the most memory `error`: TooLarge): no worker there can run it.
+ * The failure of a point given back for memory by every worker connected to the queue (`connected` of them) and by
+ * `gone` workers no longer connected (stopped, or restarted under a new name), the refusal of the one with the most
+ * memory of them all `error` (TooLarge): no worker there can run it. (Counted together, a worker restarted after its
+ * refusal made '2 workers gave it back' of one machine's worker, where no second worker was connected.)
  */
-export function tooLargeFailure(workers: number, error: string): string {
-  return `no worker connected to the queue has memory enough for it: ${counted(workers, 'worker')} gave it back (${memoryRefusalLabel(workers)}: ${error}); a rerun of the coordinator (the same command, without --follow) queues it again, for a worker with more memory`;
+export function tooLargeFailure(connected: number, gone: number, error: string): string {
+  const others = gone > 0 ? `, as did ${counted(gone, 'worker')} no longer connected` : '';
+  return `no worker connected to the queue has memory enough for it: ${counted(connected, 'worker')} gave it back${others} (${memoryRefusalLabel(connected + gone)}: ${error}); a rerun of the coordinator (the same command, without --follow) queues it again, for a worker with more memory`;
 }
 
 /**
@@ -453,7 +456,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
       // (a larger worker connected, maybe busy, runs it once it takes it; where Redis does not say, the count decides)
       const live = await connectedWorkers();
       if (live === undefined) failure = givenBackFailure(times, tooLarge.error, memoryRefusalLabel(tooLarge.workers.length));
-      else if ([...live].every((w) => tooLarge.workers.includes(w))) failure = tooLargeFailure(tooLarge.workers.length, tooLarge.error);
+      else if ([...live].every((w) => tooLarge.workers.includes(w))) failure = tooLargeFailure(live.size, tooLarge.workers.length - live.size, tooLarge.error);
     } else if (!memory && countsGiveBack && times >= GIVE_BACKS_PER_POINT) failure = givenBackFailure(times, error);
     if (failure !== undefined) {
       // (no worker ran it in as many tries: the point's failure, stored as the coordinator stores any other)
