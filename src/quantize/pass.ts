@@ -15,7 +15,7 @@ import { someNames } from '../some-names.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { CalibrationSource, Pass, PassContext, PassResult, PassShape } from '../pass/pass.ts';
 import { CalibrationRunner, requireCalibration, requireClassifier, requireLabels } from '../pass/measure.ts';
-import { ModelLoadError, NonFiniteInputError, SettingsError, nonFiniteText, counted, isAre, plural, quotedText } from '../errors.ts';
+import { ModelLoadError, NonFiniteInputError, SettingsError, nonFiniteText, counted, groupedDigits, isAre, plural, quotedText } from '../errors.ts';
 import { nonFiniteFloat32 } from '../onnx/tensor.ts';
 import { DataType, dataTypeName } from '../onnx/dtype.ts';
 import { ALREADY, alreadyQuantized, applyPlan, keptByPlan, plannedBytes, storedBy, tableWithoutGather, type PlanResult } from './apply.ts';
@@ -27,7 +27,7 @@ import { PER_AXIS_OPSET } from './ops/qdq-matmul.ts';
 import type { Assignment, TensorRecord, WeightScheme } from './registry.ts';
 import { quantizeReport, settingsRecord } from './report.ts';
 import { convertToFloat16 } from './float16.ts';
-import { BLOCK_SIZES, QUANTIZE, int8Granularity, mixedNeed, modeName, type QuantizeOptions } from './settings.ts';
+import { BLOCK_SIZES, QUANTIZE, int8Granularity, mixedNeed, modeName, type QuantizeOptions, type SizeBudget } from './settings.ts';
 import { int4StoresLess } from './int4-blocks.ts';
 import { quantizationTargets, targetNode, targetWeight, type Target } from './targets.ts';
 import { checkRecurrent, quantizeRecurrent } from './bilstm.ts';
@@ -392,10 +392,23 @@ function mixedSizes(original: Model, s: BertStructure, o: QuantizeOptions, targe
     const floatWeight = targets.find((t) => t.kind !== 'embedding' && t.layer !== undefined && stored[4].get(t.id)?.stored === 'float');
     const layerFloat = floatWeight ? `, ${floatWeight.id} float: ${stored[4].get(floatWeight.id)!.reason}` : '';
     throw new SettingsError(
-      `quantize ${modeName(o.mode)}: the budget of ${budget} bytes is below the smallest this model reaches (${least} bytes: every layer 4-bit${layerFloat}${tables})`,
+      `quantize ${modeName(o.mode)}: ${budgetText(o.mode.budget, budget, fp32Bytes)} is below the smallest this model reaches (${groupedDigits(least)} bytes: every layer 4-bit${layerFloat}${tables})`,
     );
   }
   return { model, raised, units, costs, budget, fixed };
+}
+
+/**
+ * Mixed's budget, `bytes` on this model, as a refusal says it: a fraction as the share of the float weights' bytes it
+ * is ('the budget, 1% of the float weights' 38,366,216 bytes (383,662 bytes),'), which the mode's name writes as a
+ * fraction (mixed:0.01) whether it was typed so or as a percentage (mixed:1%); a size as its bytes ('the budget of
+ * 1,000,000 bytes', which mixed:1000kb is named by as mixed:1mb).
+ */
+function budgetText(given: SizeBudget, bytes: number, fp32Bytes: number): string {
+  if (given.kind === 'bytes') return `the budget of ${groupedDigits(bytes)} bytes`;
+  // (a percentage read back as a fraction is off in its last digits: 1.1% is 0.011000000000000001)
+  const share = Number((given.fraction * 100).toPrecision(12));
+  return `the budget, ${share}% of the float weights' ${groupedDigits(fp32Bytes)} bytes (${groupedDigits(bytes)} bytes),`;
 }
 
 /**

@@ -121,14 +121,25 @@ describe('mixed precision', () => {
     expect(d.bytesAfter).toBeLessThanOrEqual(d.budgetBytes);
     expect(q.graph.nodes.filter((n) => n.opType === 'Attention')).toHaveLength(3);
     await expect(quantize(m, fs, { mode: 'mixed:0.3', attention: false }, cal)).rejects.toThrow(
-      /below the smallest this model reaches \(\d+ bytes: every layer 4-bit, layer0\.attention\.qkv float: fused Attention quantization is off \(attention: false\), embeddings int8\)$/,
+      /below the smallest this model reaches \([\d,]+ bytes: every layer 4-bit, layer0\.attention\.qkv float: fused Attention quantization is off \(attention: false\), embeddings int8\)$/,
     );
   });
 
   it('refuses a budget below what 4 bits everywhere reach', async () => {
     await expect(quantize(model, s, { mode: 'mixed:0.05' }, calibration)).rejects.toThrow(SettingsError);
+    // (a share of the float weights said as the share it is, whether typed as a fraction or a percentage, which the
+    // mode's name writes as a fraction, 1.1% as 0.011000000000000001; a size as its bytes, 1000b named as 1kb)
+    const fp32 = modelSize(model).bytes;
+    await expect(quantize(model, s, { mode: 'mixed:1.1%' }, calibration)).rejects.toThrow(
+      new RegExp(
+        `^quantize mixed:0\\.011000000000000001: the budget, 1\\.1% of the float weights' ${fp32.toLocaleString('en-US')} bytes \\(${Math.floor(0.011000000000000001 * fp32).toLocaleString('en-US')} bytes\\), is below the smallest this model reaches \\([\\d,]+ bytes: every layer 4-bit, embeddings int8\\)$`,
+      ),
+    );
+    await expect(quantize(model, s, { mode: 'mixed:1000b' }, calibration)).rejects.toThrow(
+      /^quantize mixed:1kb: the budget of 1,000 bytes is below the smallest this model reaches \([\d,]+ bytes: every layer 4-bit, embeddings int8\)$/,
+    );
     await expect(quantize(model, s, { mode: 'mixed:1kb' }, calibration)).rejects.toThrow(
-      /below the smallest this model reaches \(\d+ bytes: every layer 4-bit, embeddings int8\)$/,
+      /below the smallest this model reaches \([\d,]+ bytes: every layer 4-bit, embeddings int8\)$/,
     );
   });
 
@@ -136,7 +147,7 @@ describe('mixed precision', () => {
     const m = optimizeModel(model, s, { rewrites: new Set(['embed-layernorm']) }).model;
     expect(m.graph.nodes.filter((n) => n.opType === 'EmbedLayerNormalization')).toHaveLength(1);
     await expect(quantize(m, findBert(m), { mode: 'mixed:1kb' }, calibration)).rejects.toThrow(
-      /below the smallest this model reaches \(\d+ bytes: every layer 4-bit, embeddings float: the table is read by com\.microsoft EmbedLayerNormalization '[^']+', which takes float tables \(quantize before --optimize to store it int8\)\)$/,
+      /below the smallest this model reaches \([\d,]+ bytes: every layer 4-bit, embeddings float: the table is read by com\.microsoft EmbedLayerNormalization '[^']+', which takes float tables \(quantize before --optimize to store it int8\)\)$/,
     );
   });
 });

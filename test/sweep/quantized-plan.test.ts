@@ -406,7 +406,7 @@ describe('a quantize step that would quantize no weight of the model read', () =
       () => 'ran',
       (e: Error) => e.message,
     );
-    expect(point).toMatch(/ bytes is below the smallest this model reaches \(\d+ bytes: every layer 4-bit/);
+    expect(point).toMatch(/ bytes\), is below the smallest this model reaches \([\d,]+ bytes: every layer 4-bit/);
     // (mixed measures on calibration data, which planRefusal's sweeps leave out)
     const plan = (budget: string) =>
       planSweep(
