@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { DataError, fsReason } from '../errors.ts';
 import { utf8Text, withoutBom } from '../files.ts';
+import { checkTemplateTokens } from './wordpiece-vocab.ts';
 
 /** The special tokens of a RoBERTa-style vocabulary; defaults are roberta-base's. */
 export interface BpeSpecialTokens {
@@ -76,7 +77,7 @@ export function byteLevelBpeTokenizerJson(vocabFile: string, mergesFile: string,
   const s = opts.specialTokens ?? DEFAULT_BPE_SPECIAL_TOKENS;
   const addPrefixSpace = opts.addPrefixSpace ?? false;
   const specials = [...new Set([s.bos, s.pad, s.eos, s.unk, s.cls, s.sep, s.mask])].filter((t) => vocab.has(t));
-  for (const t of [s.cls, s.sep]) if (!vocab.has(t)) throw new DataError(`${vocabFile}: no ${t} token (the template's ${t === s.cls ? 'cls' : 'sep'} token)`);
+  checkTemplateTokens(vocab, vocabFile, s);
   const special = (id: string) => ({ SpecialToken: { id, type_id: 0 } });
   const sequence = (id: 'A' | 'B') => ({ Sequence: { id, type_id: 0 } });
   return {

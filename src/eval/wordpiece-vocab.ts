@@ -4,6 +4,7 @@
  * BertPreTokenizer, WordPiece with `##` continuation and 100-character words, and the `[CLS] A [SEP] B [SEP]`
  * template with token types 0/1.
  */
+import { basename } from 'node:path';
 import { DataError, fsReason, quotedText } from '../errors.ts';
 import { READ_CHUNK_BYTES, readLines, withoutBom } from '../files.ts';
 
@@ -96,23 +97,32 @@ export function splitsAtLoneCarriageReturn(file: string): boolean {
   return false;
 }
 
-/** The tokenizer.json object for a WordPiece vocabulary. */
-export function wordPieceTokenizerJson(vocab: ReadonlyMap<string, number>, file: string, opts: WordPieceOptions): object {
-  const special = opts.specialTokens ?? DEFAULT_BERT_SPECIAL_TOKENS;
-  // (an unknown token the vocabulary lacks is no refusal here: tokenizers builds such a model and fails only on a text
-  // holding a piece the vocabulary does not spell, as tokenizerFromJson does per text. A missing [CLS] or [SEP] is:
-  // every input holds them, and transformers adds each as a new token after the vocabulary (PreTrainedTokenizer's
-  // _add_tokens: id len(vocab) and on), an id the model never trained, past its word embedding's rows where they are
-  // the vocabulary's, on which torch fails; a vocabulary without them is not the model's)
+/**
+ * Refuses a vocabulary (`vocab`, read from `file`: vocab.txt, or a byte-level BPE's vocab.json) that lacks the
+ * template's `cls` or `sep` token, in one line saying why and what to give. Every input holds them, and transformers
+ * adds each as a new token after the vocabulary (PreTrainedTokenizer's _add_tokens: id len(vocab) and on), an id the
+ * model never trained, past its word embedding's rows where they are the vocabulary's, on which torch fails; a
+ * vocabulary without them is not the model's. The one refusal of both vocabularies' readers (wordPieceTokenizerJson,
+ * byteLevelBpeTokenizerJson).
+ */
+export function checkTemplateTokens(vocab: ReadonlyMap<string, number>, file: string, special: { readonly cls: string; readonly sep: string }): void {
   for (const [t, role] of [
     [special.cls, 'which starts every input'],
     [special.sep, 'which ends every text'],
   ] as const) {
     if (!vocab.has(t))
       throw new DataError(
-        `${file}: the vocabulary has no ${quotedText(t)} token, ${role}: transformers would add it as a new token after the vocabulary, whose row the model's word embedding never trained (or lacks): give the model's own vocab.txt, or name its tokens in tokenizer_config.json (cls_token, sep_token)`,
+        `${file}: the vocabulary has no ${quotedText(t)} token, ${role}: transformers would add it as a new token after the vocabulary, whose row the model's word embedding never trained (or lacks): give the model's own ${basename(file)}, or name its tokens in tokenizer_config.json (cls_token, sep_token)`,
       );
   }
+}
+
+/** The tokenizer.json object for a WordPiece vocabulary. */
+export function wordPieceTokenizerJson(vocab: ReadonlyMap<string, number>, file: string, opts: WordPieceOptions): object {
+  const special = opts.specialTokens ?? DEFAULT_BERT_SPECIAL_TOKENS;
+  // (an unknown token the vocabulary lacks is no refusal here: tokenizers builds such a model and fails only on a text
+  // holding a piece the vocabulary does not spell, as tokenizerFromJson does per text)
+  checkTemplateTokens(vocab, file, special);
   const addedTokens = [special.pad, special.unk, special.cls, special.sep, special.mask]
     .filter((t) => vocab.has(t))
     .map((t) => ({
