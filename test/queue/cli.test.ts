@@ -18,13 +18,26 @@ describe('compress sweep --queue / compress worker: bad input', () => {
   });
   afterAll(() => t?.cleanup());
 
-  it('each is refused with one line, exit 1, and no store written', async () => {
+  it('each is refused with one line, exit 1 (exit 2: a usage mistake), and no store written', async () => {
     const store = (name: string) => join(t.root, `${name}.sqlite`);
     const cases: Array<{ name: string; args: string[]; message: RegExp; code?: number }> = [
       {
         name: 'scheme',
         args: ['sweep', t.sweepFile, '--store', store('scheme'), '--queue', 'http://queue.lab:6379'],
         message: /^compress: --queue 'http:\/\/queue\.lab:6379': unsupported scheme 'http' \(expected redis:\/\/HOST:PORT\[\/DB\]\)$/,
+        code: 2, // (a --queue that is no redis:// URL: a usage mistake, as --base-url's)
+      },
+      {
+        name: 'scheme-dry-run',
+        args: ['sweep', t.sweepFile, '--store', store('scheme-dry-run'), '--queue', 'redis://queue.lab/x', '--dry-run'],
+        message: /^compress: --queue 'redis:\/\/queue\.lab\/x': database 'x' is not a number \(expected redis:\/\/HOST:PORT\[\/DB\]\)$/,
+        code: 2,
+      },
+      {
+        name: 'worker-scheme',
+        args: ['worker', '--queue', 'localhost:6379'],
+        message: /^compress: --queue 'localhost:6379': unsupported scheme 'localhost' \(expected redis:\/\/HOST:PORT\[\/DB\]\)$/,
+        code: 2,
       },
       {
         name: 'refused',

@@ -119,6 +119,11 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       throw new UsageError('--rerun-contended: not available with --queue yet; time contended points again with a local sweep (--jobs 1)');
     if (args.queue === undefined && args.follow) throw new UsageError('--follow: follows a queued sweep; give --queue redis://HOST:PORT too');
     if (args.queue === undefined && args['rerun-contended'] && args.jobs > 1) throw new UsageError(RERUN_CONTENDED_JOBS);
+    // (a --queue that is no redis:// URL: the command line's mistake, as worker's and --base-url's are)
+    if (args.queue !== undefined) {
+      const { parseQueueUrl } = await import('../../queue/index.ts');
+      commandLineCheck(() => parseQueueUrl(args.queue!));
+    }
     if (args['dry-run']) return dryRun(args, store);
     if (args.queue !== undefined) return queuedSweep(args, store);
     const progress = createSweepProgress(process.stderr);

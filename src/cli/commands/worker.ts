@@ -94,7 +94,8 @@ export const workerCommand: CliCommand<WorkerArgs> = {
         describe: "a job's lock; a dead worker's point is rerun elsewhere once it expires, within 1¼ times this after it died",
       }) as unknown as Argv<WorkerArgs>,
   run: async (args) => {
-    const { runQueueWorker, parsePathMapping, workerName } = await import('../../queue/index.ts');
+    const { runQueueWorker, parsePathMapping, parseQueueUrl, workerName } = await import('../../queue/index.ts');
+    commandLineCheck(() => parseQueueUrl(args.queue)); // (a --queue that is no redis:// URL: a usage mistake, exit 2)
     const pathMap = commandLineCheck(() => (args['path-map'] ?? []).map(parsePathMapping));
     checkFolderFlags({ '--cache-dir': args['cache-dir'], '--work-dir': args['work-dir'] });
     // Ctrl-C or SIGTERM: the first stops taking points and waits for the running ones, the second quits at once; exit
