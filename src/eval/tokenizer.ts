@@ -1019,9 +1019,24 @@ export function withConfigPrefixSpace(json: Record<string, unknown>, config: Tok
  * tokenizer_class or config.json's model_type); undefined when the folder has none of them; with the folder's
  * tokenizer config (`config`: readConfig's) and, where the reading looked it up (a tokenizer.json's, a vocab.txt's), the class
  * AutoTokenizer loads the folder as (`autoClass`: autoTokenizerClass's), so that loadTokenizer reads neither again.
- * The one reading of a folder's tokenizer files that the vocabulary checks and --format transformers.js share.
+ * The one reading of a folder's tokenizer files that the vocabulary checks and --format transformers.js share, kept for
+ * the last folders read while their side files' stamp holds (sideFilesKeeper, as loadTokenizer keeps tokenizers): a
+ * sweep's plan asks it of each folder for its check that the folder holds a tokenizer, its tokenizer reading version,
+ * its tokenizer and its vocabulary, each of which read and parsed the folder's tokenizer.json again. What it gives is
+ * shared: not to be changed.
  */
-export function folderTokenizerJson(dir: string):
+export function folderTokenizerJson(dir: string): FolderTokenizerJson | undefined {
+  return tokenizerFolders(dir, () => readFolderTokenizerJson(dir));
+}
+
+/** The tokenizer.json objects folderTokenizerJson read last, by folder (as loadedTokenizers keeps tokenizers). */
+const tokenizerFolders = sideFilesKeeper<FolderTokenizerJson | undefined>(LOADED_TOKENIZERS);
+
+/** A folder's tokenizer files read (folderTokenizerJson). */
+type FolderTokenizerJson = NonNullable<ReturnType<typeof readFolderTokenizerJson>>;
+
+/** folderTokenizerJson's reading, done anew. */
+function readFolderTokenizerJson(dir: string):
   | {
       file: string;
       json: Record<string, unknown>;

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { loadTokenizer, readVocabulary } from '../../src/eval/tokenizer.ts';
+import { folderTokenizerJson, loadTokenizer, readVocabulary } from '../../src/eval/tokenizer.ts';
 import { clockAhead } from '../sweep/tiny-sweep.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'bc-tokenizer-loaded-'));
@@ -82,5 +82,35 @@ describe('loadTokenizer of a folder read before', () => {
     write(join(dir, 'vocab.txt'), `${[...SPECIALS, 'bad', 'good'].join('\n')}\n`, 1);
     clockAhead();
     expect(readVocabulary(dir)!.vocab.get('good')).toBe(6);
+  });
+
+  it("reads a folder's tokenizer.json once for its tokenizer, its vocabulary and folderTokenizerJson's other askers (a sweep's plan asked four times), again once it is rewritten", () => {
+    const dir = join(root, 'tokenizer-json');
+    mkdirSync(dir, { recursive: true });
+    const json = (words: readonly string[]) =>
+      JSON.stringify({
+        version: '1.0',
+        normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+        pre_tokenizer: { type: 'BertPreTokenizer' },
+        model: {
+          type: 'WordPiece',
+          unk_token: '[UNK]',
+          continuing_subword_prefix: '##',
+          max_input_chars_per_word: 100,
+          vocab: Object.fromEntries([...SPECIALS, ...words].map((t, i) => [t, i])),
+        },
+      });
+    write(join(dir, 'tokenizer.json'), json(['good', 'bad']), 0);
+    clockAhead();
+    const first = folderTokenizerJson(dir)!;
+    expect(folderTokenizerJson(dir)).toBe(first);
+    readVocabulary(dir);
+    loadTokenizer(dir);
+    expect(folderTokenizerJson(dir)).toBe(first);
+    write(join(dir, 'tokenizer.json'), json(['bad', 'good']), 1);
+    clockAhead();
+    const again = folderTokenizerJson(dir)!;
+    expect(again).not.toBe(first);
+    expect((again.json.model as { vocab: Record<string, number> }).vocab.good).toBe(6);
   });
 });
