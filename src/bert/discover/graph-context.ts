@@ -5,9 +5,10 @@
  * Every matcher refuses through `refuse`, which throws a NotBertError whose one-line message starts with the label.
  */
 import { NotBertError } from '../../errors.ts';
-import { opsetVersion, type Graph, type Model, type Node, type Tensor } from '../../onnx/graph.ts';
+import { attrInt, opsetVersion, type Graph, type Model, type Node, type Tensor } from '../../onnx/graph.ts';
 import { consumers, producers } from '../../onnx/analysis.ts';
 import { constantNodeTensor, tensorNumbers } from '../../onnx/constants.ts';
+import { DataType, isFloatType } from '../../onnx/dtype.ts';
 
 /** A constant tensor and where it lives: an initializer, or the `value` of a Constant node (by node name). */
 export interface ConstRef {
@@ -138,39 +139,50 @@ export class GraphContext {
   /**
    * A single number computed from constants: a one-element constant, or Sqrt / Reciprocal / Cast / Neg of one, or
    * a Div / Mul of two (keras writes the attention scale as Sqrt(Cast(head size))). Undefined when not constant.
+   * Computed as onnxruntime does for the values' element types (see foldNumber).
    */
-  foldScalar(value: string, depth = 0): number | undefined {
+  foldScalar(value: string): number | undefined {
+    return this.foldNumber(value)?.value;
+  }
+
+  /**
+   * foldScalar's number, and whether it is of an integer type (a constant's element type; a Cast's `to`; else its
+   * first operand's): a Cast to an integer type truncates (a float cast to int64 and back: 2.45 → 2) and a Div of
+   * integers too, as onnxruntime computes them.
+   */
+  foldNumber(value: string, depth = 0): { value: number; integer: boolean } | undefined {
     if (depth > 8 || !value) return undefined;
-    const nums = this.constNumbers(value);
-    if (nums) return nums.length === 1 ? nums[0] : undefined;
+    const c = this.constant(value);
+    if (c) {
+      const nums = tensorNumbers(c.tensor);
+      return nums?.length === 1 ? { value: nums[0]!, integer: !isFloatType(c.tensor.dataType) } : undefined;
+    }
     const p = this.producerOf(value);
     if (p?.domain !== '') return undefined;
-    const a = () => this.foldScalar(p.inputs[0], depth + 1);
-    const b = () => this.foldScalar(p.inputs[1], depth + 1);
+    const x = this.foldNumber(p.inputs[0], depth + 1);
+    if (!x) return undefined;
+    const y = () => this.foldNumber(p.inputs[1], depth + 1)?.value;
+    const same = (v: number | undefined) => (v === undefined ? undefined : { value: x.integer ? Math.trunc(v) : v, integer: x.integer });
     switch (p.opType) {
-      case 'Sqrt': {
-        const x = a();
-        return x === undefined ? undefined : Math.sqrt(x);
+      case 'Sqrt':
+        return same(Math.sqrt(x.value));
+      case 'Reciprocal':
+        return same(1 / x.value);
+      case 'Neg':
+        return same(-x.value);
+      case 'Cast': {
+        const to = attrInt(p, 'to');
+        if (to === undefined) return undefined;
+        if (to === DataType.BOOL) return { value: x.value !== 0 ? 1 : 0, integer: true };
+        return isFloatType(to) ? { value: x.value, integer: false } : { value: Math.trunc(x.value), integer: true };
       }
-      case 'Reciprocal': {
-        const x = a();
-        return x === undefined ? undefined : 1 / x;
-      }
-      case 'Neg': {
-        const x = a();
-        return x === undefined ? undefined : -x;
-      }
-      case 'Cast':
-        return a();
       case 'Div': {
-        const x = a(),
-          y = b();
-        return x === undefined || y === undefined ? undefined : x / y;
+        const d = y();
+        return d === undefined || (x.integer && d === 0) ? undefined : same(x.value / d);
       }
       case 'Mul': {
-        const x = a(),
-          y = b();
-        return x === undefined || y === undefined ? undefined : x * y;
+        const m = y();
+        return m === undefined ? undefined : same(x.value * m);
       }
       default:
         return undefined;
