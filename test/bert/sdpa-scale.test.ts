@@ -2,7 +2,8 @@
  * Attention as torch exports scaled_dot_product_attention (transformers' SDPA attention): no division of the scores;
  * Q and Kᵀ are each multiplied by Sqrt(scale) before their MatMul, where the scale is 1 / Sqrt(Cast(Slice(Shape(Q),
  * [-1], [INT64_MAX]))) when no scale was passed (transformers 4.41–4.47), or a constant when one was; onnxruntime's
- * optimizer (any level) saves Shape(Q) as Gather(Shape(Q before its Transpose), perm).
+ * optimizer (any level) saves Shape(Q) as Gather(Shape(Q before its Transpose), perm). The factor may also be a Pow of
+ * the head size (torch's head size ** -0.25), read when the base is a float (of an int64 base onnxruntime truncates it).
  */
 import { describe, expect, it } from 'vitest';
 import { rebuildCanonical } from '../../src/bert/canonical.ts';
@@ -20,7 +21,7 @@ const CONFIG = { hiddenSize: 24, numHeads: 4, intermediateSize: 32 };
  * axis of the shape of Q split into heads ('q', as torch writes; 'q-gathered', as onnxruntime's optimizer saves it),
  * of Kᵀ ('kT', whose last axis is the sequence), or a constant.
  */
-function sdpaScaled(model: Model, scale: 'q' | 'q-gathered' | 'q-truncated' | 'kT' | 'constant'): Model {
+function sdpaScaled(model: Model, scale: 'q' | 'q-gathered' | 'q-truncated' | 'kT' | 'constant' | 'q-pow' | 'q-pow-int' | 'constant-pow'): Model {
   const m = cloneModel(model);
   const g = m.graph;
   g.initializers.set('sdpa_start', int64Tensor('sdpa_start', [1], [-1]));
@@ -28,6 +29,8 @@ function sdpaScaled(model: Model, scale: 'q' | 'q-gathered' | 'q-truncated' | 'k
   g.initializers.set('sdpa_one', float32Tensor('sdpa_one', [1], [1]));
   g.initializers.set('sdpa_perm', int64Tensor('sdpa_perm', [4], [0, 2, 1, 3]));
   g.initializers.set('sdpa_scale', float32Tensor('sdpa_scale', [], [1 / Math.sqrt(CONFIG.hiddenSize / CONFIG.numHeads)]));
+  g.initializers.set('sdpa_quarter', float32Tensor('sdpa_quarter', [], [-0.25]));
+  g.initializers.set('sdpa_six', float32Tensor('sdpa_six', [], [CONFIG.hiddenSize / CONFIG.numHeads]));
   const softmaxes = g.nodes.filter((n) => n.opType === 'Softmax');
   expect(softmaxes).toHaveLength(2);
   for (const [l, softmax] of softmaxes.entries()) {
@@ -38,7 +41,29 @@ function sdpaScaled(model: Model, scale: 'q' | 'q-gathered' | 'q-truncated' | 'k
     const p = `sdpa${l}`;
     const nodes = [];
     let s = 'sdpa_scale';
-    if (scale === 'q-gathered') {
+    if (scale === 'q-pow' || scale === 'q-pow-int' || scale === 'constant-pow') {
+      // (each of Q and Kᵀ multiplied by (head size) ** -0.25: of the head size cast to float, of the int64 head size
+      // (onnxruntime truncates 6 ** -0.25 to 0), or of a constant 6)
+      const float = { to: { type: 'int' as const, value: DataType.FLOAT } };
+      if (scale === 'constant-pow') nodes.push(onnxNode(`${p}/Pow`, 'Pow', ['sdpa_six', 'sdpa_quarter'], [`${p}/factor`]));
+      else {
+        nodes.push(
+          onnxNode(`${p}/Shape`, 'Shape', [q], [`${p}/shape`]),
+          onnxNode(`${p}/Slice`, 'Slice', [`${p}/shape`, 'sdpa_start', 'sdpa_end'], [`${p}/last`]),
+        );
+        if (scale === 'q-pow') {
+          nodes.push(
+            onnxNode(`${p}/Cast`, 'Cast', [`${p}/last`], [`${p}/lastf`], float),
+            onnxNode(`${p}/Pow`, 'Pow', [`${p}/lastf`, 'sdpa_quarter'], [`${p}/factor`]),
+          );
+        } else {
+          nodes.push(
+            onnxNode(`${p}/Pow`, 'Pow', [`${p}/last`, 'sdpa_quarter'], [`${p}/power`]),
+            onnxNode(`${p}/Cast`, 'Cast', [`${p}/power`], [`${p}/factor`], float),
+          );
+        }
+      }
+    } else if (scale === 'q-gathered') {
       const transpose = g.nodes.find((n) => n.outputs[0] === q)!;
       expect(transpose.opType).toBe('Transpose');
       nodes.push(onnxNode(`${p}/Shape_0`, 'Shape', [transpose.inputs[0]], [`${p}/split_shape`]));
@@ -46,7 +71,7 @@ function sdpaScaled(model: Model, scale: 'q' | 'q-gathered' | 'q-truncated' | 'k
     } else if (scale !== 'constant') {
       nodes.push(onnxNode(`${p}/Shape`, 'Shape', [scale === 'kT' ? kT : q], [`${p}/shape`]));
     }
-    if (scale !== 'constant') {
+    if (scale !== 'constant' && !scale.endsWith('pow') && scale !== 'q-pow-int') {
       nodes.push(
         onnxNode(`${p}/Slice`, 'Slice', [`${p}/shape`, 'sdpa_start', 'sdpa_end'], [`${p}/last`]),
         onnxNode(`${p}/Cast`, 'Cast', [`${p}/last`], [`${p}/lastf`], { to: { type: 'int', value: DataType.FLOAT } }),
@@ -62,11 +87,8 @@ function sdpaScaled(model: Model, scale: 'q' | 'q-gathered' | 'q-truncated' | 'k
       nodes.push(onnxNode(`${p}/Div`, 'Div', ['sdpa_one', scale === 'q-truncated' ? `${p}/root_whole` : `${p}/root`], [`${p}/scale`]));
       s = `${p}/scale`;
     }
-    nodes.push(
-      onnxNode(`${p}/Sqrt_1`, 'Sqrt', [s], [`${p}/factor`]),
-      onnxNode(`${p}/Mul`, 'Mul', [q, `${p}/factor`], [`${p}/q`]),
-      onnxNode(`${p}/Mul_1`, 'Mul', [kT, `${p}/factor`], [`${p}/k`]),
-    );
+    if (!nodes.some((n) => n.outputs[0] === `${p}/factor`)) nodes.push(onnxNode(`${p}/Sqrt_1`, 'Sqrt', [s], [`${p}/factor`]));
+    nodes.push(onnxNode(`${p}/Mul`, 'Mul', [q, `${p}/factor`], [`${p}/q`]), onnxNode(`${p}/Mul_1`, 'Mul', [kT, `${p}/factor`], [`${p}/k`]));
     qk.inputs = [`${p}/q`, `${p}/k`];
     add.inputs[0] = qk.outputs[0];
     g.nodes.splice(g.nodes.indexOf(div), 1);
@@ -81,7 +103,7 @@ describe('attention scaled as torch exports scaled_dot_product_attention', () =>
   const model = tinyBert(CONFIG, { seed: 4, std: 0.2 });
   const batch = paddedBatch([7, 4, 1, 6], 128);
 
-  for (const scale of ['q', 'q-gathered', 'constant'] as const) {
+  for (const scale of ['q', 'q-gathered', 'constant', 'q-pow', 'constant-pow'] as const) {
     it(`reads the scale (${scale}) as sqrt(head size), and rebuilds the same logits`, async () => {
       const sdpa = sdpaScaled(model, scale);
       const expected = (await batchLogits(model, batch)).rows;
@@ -100,6 +122,14 @@ describe('attention scaled as torch exports scaled_dot_product_attention', () =>
   it('refuses a scale whose root of the head size is cast to an integer (sqrt(6) truncated to 2: no power of the head size)', async () => {
     const sdpa = sdpaScaled(model, 'q-truncated');
     // (the graph computes other logits than the model's sqrt(6): a scale read as sqrt(6) would rebuild the model's)
+    const expected = (await batchLogits(model, batch)).rows;
+    expect(maxRowDiff((await batchLogits(sdpa, batch)).rows, expected)).toBeGreaterThan(1e-2);
+    expect(() => findBert(sdpa, { label: 'm.onnx' })).toThrow(NotBertError);
+    expect(() => findBert(sdpa, { label: 'm.onnx' })).toThrow(/^m\.onnx: attention at Softmax '[^']+': the operands of Q·Kᵀ MatMul '[^']+' do not come from/);
+  });
+
+  it('refuses a scale of Q and Kᵀ by the int64 head size ** -0.25 (onnxruntime truncates it to 0) in one line', async () => {
+    const sdpa = sdpaScaled(model, 'q-pow-int');
     const expected = (await batchLogits(model, batch)).rows;
     expect(maxRowDiff((await batchLogits(sdpa, batch)).rows, expected)).toBeGreaterThan(1e-2);
     expect(() => findBert(sdpa, { label: 'm.onnx' })).toThrow(NotBertError);

@@ -78,6 +78,8 @@ interface HeadSizeScalar {
   c: number;
   e: number;
   sizeOf: ShapeAxis[];
+  /** Of an integer type (a shape's element, an integer constant, a Cast to one): a Pow of it truncates. */
+  integer?: boolean;
 }
 
 /** Axis `axis` of `value`'s shape (counted from the end when negative). */
@@ -119,13 +121,13 @@ function shapeElement(ctx: GraphContext, p: Node): ShapeAxis | undefined {
 
 /**
  * A scalar computed from constants and an axis of values' shapes (see shapeElement) through Sqrt / Reciprocal / Cast (to an
- * integer type, of a whole number only) / Div / Mul
+ * integer type, of a whole number only) / Div / Mul / Pow (by a constant exponent)
  * (torch's scaled_dot_product_attention without a scale: 1 / Sqrt(Cast(Slice(Shape(query), -1)))); undefined for
  * anything else.
  */
 function headSizeScalar(ctx: GraphContext, value: string, depth = 0): HeadSizeScalar | undefined {
-  const c = ctx.foldScalar(value);
-  if (c !== undefined) return { c, e: 0, sizeOf: [] };
+  const c = ctx.foldNumber(value);
+  if (c !== undefined) return { c: c.value, e: 0, sizeOf: [], integer: c.integer };
   const p = ctx.producerOf(value);
   if (depth > 8 || p?.domain !== '') return undefined;
   const a = () => headSizeScalar(ctx, p.inputs[0], depth + 1);
@@ -134,14 +136,23 @@ function headSizeScalar(ctx: GraphContext, value: string, depth = 0): HeadSizeSc
     case 'Slice':
     case 'Gather': {
       const x = shapeElement(ctx, p);
-      return x === undefined ? undefined : { c: 1, e: 1, sizeOf: [x] };
+      return x === undefined ? undefined : { c: 1, e: 1, sizeOf: [x], integer: true };
     }
     case 'Cast': {
       // (to an integer type, only a whole number, such as the head size itself: one cast so, a root truncated, is no c · (head size)^e)
       const x = a();
       const to = attrInt(p, 'to');
       const whole = x !== undefined && Number.isInteger(x.c) && Number.isInteger(x.e) && x.e >= 0;
-      return to !== undefined && (isFloatType(to) || whole) ? x : undefined;
+      return x !== undefined && to !== undefined && (isFloatType(to) || whole) ? { ...x, integer: !isFloatType(to) } : undefined;
+    }
+    case 'Pow': {
+      // (by a constant exponent: torch's head size ** -0.5, Pow(Cast(Slice(Shape(Q), -1)), -0.5); of an integer base only
+      // a whole power, as onnxruntime truncates one of an integer type: Pow(int64 6, -0.5) is 0)
+      const x = a();
+      const k = x && ctx.foldScalar(p.inputs[1]);
+      if (!x || k === undefined || !Number.isFinite(k)) return undefined;
+      if (x.integer && !(Number.isInteger(k) && k >= 0)) return undefined;
+      return { c: x.c ** k, e: x.e * k, sizeOf: x.sizeOf, integer: x.integer };
     }
     case 'Sqrt': {
       const x = a();

@@ -138,7 +138,8 @@ export class GraphContext {
 
   /**
    * A single number computed from constants: a one-element constant, or Sqrt / Reciprocal / Cast / Neg of one, or
-   * a Div / Mul of two (keras writes the attention scale as Sqrt(Cast(head size))). Undefined when not constant.
+   * a Div / Mul / Pow of two (keras writes the attention scale as Sqrt(Cast(head size)), torch a head size ** -0.5 as
+   * Pow(head size, -0.5)). Undefined when not constant.
    * Computed as onnxruntime does for the values' element types (see foldNumber).
    */
   foldScalar(value: string): number | undefined {
@@ -183,6 +184,10 @@ export class GraphContext {
       case 'Mul': {
         const m = y();
         return m === undefined ? undefined : same(x.value * m);
+      }
+      case 'Pow': {
+        const k = y();
+        return k === undefined ? undefined : same(x.value ** k);
       }
       default:
         return undefined;
