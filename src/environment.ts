@@ -43,6 +43,24 @@ export function expandedPath(path: string, env: NodeJS.ProcessEnv, variable: str
 }
 
 /**
+ * A command-line word whose leading `~` or `~user` no shell expanded, read as bash reads an unquoted one: a quoted
+ * path (`-o "~/my models/m.onnx"`, quoted for its space) or a flag's value after `=` (`--out=~/report`, where bash
+ * expands no tilde) named a folder `~` in the working folder, which a command made and wrote into. A `~` alone or
+ * before a `/` is `env`'s HOME (else this user's home folder), a `~user` that user's (userHomeFolder); a word whose
+ * `~user` no user database knows, or `~+`, `~-` and `~N` (the shell's folder stack), is kept as written, as bash
+ * keeps it.
+ */
+export function shellTildeWord(word: string, env: NodeJS.ProcessEnv): string {
+  const tilde = /^~([^/]*)/.exec(word);
+  if (!tilde) return word;
+  const user = tilde[1]!;
+  if (user !== '' && !/^[\w.][\w.-]*\$?$/.test(user)) return word;
+  const home = user === '' ? (env.HOME ?? homedir()) : userHomeFolder(user);
+  if (home === undefined) return word;
+  return `${home.replace(/\/+$/, '')}${word.slice(tilde[0].length)}` || '/';
+}
+
+/**
  * The folder or file the environment variable `name` gives (environmentValue: undefined where unset or blank), a `~`,
  * `~user` or `$NAME` a shell did not expand expanded as huggingface_hub expands its own (expandedPath): bert-compress's
  * own folder variables (BERT_COMPRESS_CACHE, XDG_CACHE_HOME, GLUE_DIR, BERT_COMPRESS_TIMING_LOCK) are read so.

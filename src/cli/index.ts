@@ -15,6 +15,7 @@ import { type CliCommand, type GlobalFlags, forgetLeftovers, missingFlag, quietO
 import { commands } from './commands/index.ts';
 import { ortLogLevel } from '../runtime/ort-log-level.ts';
 import { shellWord } from '../shell-word.ts';
+import { shellTildeWord } from '../environment.ts';
 
 const PASS_FLAGS = passFlagNames();
 const BARE_PASS_FLAGS = barePassFlagNames();
@@ -32,7 +33,8 @@ function runsPasses(argv: readonly string[]): boolean {
 
 export { endsOnReturn } from './command.ts';
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(words: string[]): Promise<number> {
+  const argv = shellTildeWords(words); // (a quoted "~/my models/m.onnx", an --out=~/report: the home folder, as the shell's ~)
   quietOnClosedStdout(); // `compress … | head -1`: a quiet end, not an EPIPE stack trace
   forgetLeftovers(); // (endsOnReturn speaks of this command alone)
   let code = 0;
@@ -113,6 +115,19 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
     return 70;
   }
+}
+
+/**
+ * `words` with a leading `~` or `~user` that no shell expanded read as the shell reads an unquoted one (shellTildeWord):
+ * of an argument or a flag's value (a quoted "~/my models/m.onnx"), or of a `--flag=VALUE` word's value
+ * (`--glue-dir=~/glue`, `-o=~/m.onnx`: bash expands no ~ there), where each named a folder `~` in the working folder.
+ */
+function shellTildeWords(words: readonly string[]): string[] {
+  return words.map((word) => {
+    const glued = /^(--?[^=]+=)(~.*)$/s.exec(word);
+    if (glued) return glued[1]! + shellTildeWord(glued[2]!, process.env);
+    return word.startsWith('~') ? shellTildeWord(word, process.env) : word;
+  });
 }
 
 /** The part of yargs' internals that withoutHelpCache reaches (yargs 18: not in its typings). */
