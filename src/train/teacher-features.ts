@@ -137,7 +137,9 @@ export class TeacherFeatures {
     const m = cloneModel(teacher);
     m.graph.outputs = requests.map((r) => ({ name: r.value }));
     let teacherKey = '';
-    const session = await openModelSession(m, { threads, onSerialized: (parts) => (teacherKey = cache ? sha256Bytes(parts) : '') });
+    // Its runs take turns with the training graph's, one each step: threads that spin-wait after a run (onnxruntime's
+    // default, ~20–35 ms of a core) would take a core from the training graph's threads as it starts.
+    const session = await openModelSession(m, { threads, spinning: false, onSerialized: (parts) => (teacherKey = cache ? sha256Bytes(parts) : '') });
     const fixedSeq = fixedSequenceLength(teacher, structure);
     const fixedRows = fixedBatchSize(teacher, structure);
     return new TeacherFeatures(session, modelInputs(teacher, structure), requests, cache ? { ...cache, teacherKey } : undefined, fixedSeq, fixedRows, fed);
