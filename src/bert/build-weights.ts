@@ -378,7 +378,8 @@ export function resolveWeights(config: ExtendedBertConfig, source: WeightSource)
   const fill = source.fillMissing;
   if (missing.length && !fill) {
     const names = someNames(missing.map(quotedText), 4);
-    throw new DataError(`${label}: ${plural(missing.length, 'parameter')} ${names} ${isAre(missing.length)} missing`);
+    const short = source.configFile === undefined ? '' : shortOfLayers(config, specs, new Set(missing), source.configFile);
+    throw new DataError(`${label}: ${plural(missing.length, 'parameter')} ${names} ${isAre(missing.length)} missing${short}`);
   }
   return {
     get: (name) => given.get(name) ?? randomParameter(specOf(byName, name), fill!),
@@ -405,6 +406,44 @@ function sizeKeys(spec: ParamSpec, dims: readonly number[], family: BertFamily, 
     return d === dims[i] || field === undefined ? [] : [`${sizeKey(family, field)} ${d}`];
   });
   return keys.length ? ` (${file}'s ${[...new Set(keys)].join(', ')})` : '';
+}
+
+/** The name prefix of encoder layer (ALBERT: layer group) `i`'s parameters, `bert.encoder.layer.3.`. */
+function layerPrefix(i: number, family: BertFamily): string {
+  if (family === 'distilbert') return `distilbert.transformer.layer.${i}.`;
+  if (family === 'albert') return `albert.encoder.albert_layer_groups.${i}.`;
+  return `${FAMILY_PREFIX[family]}.encoder.layer.${i}.`;
+}
+
+/**
+ * ': the checkpoint has encoder layers 0 to 5 only, where config.json's num_hidden_layers is 12' where the parameters
+ * `missing` (of `specs`, the config's) are every parameter of the last layers (ALBERT: layer groups) and none of the
+ * first, and the checkpoint has some (a 6-layer model's weights under a 12-layer model's config.json, which
+ * transformers loads with the missing layers newly initialized): the count to mend is config.json's key of it (`file`:
+ * DistilBERT's n_layers, ALBERT's num_hidden_groups), not the tensors; '' otherwise.
+ */
+function shortOfLayers(config: ExtendedBertConfig, specs: readonly ParamSpec[], missing: ReadonlySet<string>, file: string): string {
+  const family = familyOf(config);
+  const count = config.layerGroups ? Math.max(...config.layerGroups) + 1 : config.numLayers;
+  const layerOf = (name: string) => {
+    for (let i = 0; i < count; i++) if (name.startsWith(layerPrefix(i, family))) return i;
+    return undefined;
+  };
+  const held = new Set<number>();
+  const lacking = new Set<number>();
+  for (const s of specs) {
+    const i = layerOf(s.name);
+    if (i !== undefined) (missing.has(s.name) ? lacking : held).add(i);
+  }
+  if (!lacking.size) return '';
+  const first = Math.min(...lacking);
+  // (each layer from the first lacking one wholly missing, each before it whole)
+  const whole = (i: number) => (i < first ? !lacking.has(i) : !held.has(i));
+  if (first === 0 || !Array.from({ length: count }, (_, i) => i).every(whole)) return '';
+  const what = family === 'albert' ? 'layer group' : 'encoder layer';
+  const key = family === 'albert' ? 'num_hidden_groups' : configJsonKey(family, 'numLayers');
+  const has = first === 1 ? `${what} 0` : `${plural(first, what)} 0 to ${first - 1}`;
+  return `: the checkpoint has ${has} only, where ${file}'s ${key} is ${count}`;
 }
 
 function sameDims(a: readonly number[], b: readonly number[]): boolean {

@@ -170,6 +170,13 @@ describe('ALBERT checkpoints', () => {
       ),
     );
   });
+
+  it("a checkpoint lacking its last layer groups names config.json's num_hidden_groups", () => {
+    const json = albertJson(2);
+    const config = albertConfigFromHuggingFace(json, 'config.json');
+    const dir = writeFolder(json, config, randomBertWeights(config, { seed: 1 }), (k) => (k.includes('groups.1.') ? undefined : k));
+    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(/ are missing: the checkpoint has layer group 0 only, where config\.json's num_hidden_groups is 2$/);
+  });
 });
 
 describe('ALBERT as a compressed model', () => {

@@ -499,6 +499,22 @@ describe('base-model checkpoints and other heads', () => {
     );
   });
 
+  it("a checkpoint lacking its last encoder layers names config.json's layer count in the family's own key (DistilBERT's n_layers)", () => {
+    for (const [name, key] of [
+      ['distilbert', 'n_layers'],
+      ['roberta', 'num_hidden_layers'],
+    ] as const) {
+      const { json, config, weights } = built(name);
+      const dir = writeRenamed(json, config, weights, (k) => (/\.layer\.1\./.test(k) ? undefined : k));
+      expect(dataRefusal(() => buildFromHuggingFaceFolder(dir))).toMatch(
+        new RegExp(`^${dir}: parameters .* \\(12 more\\) are missing: the checkpoint has encoder layer 0 only, where config\\.json's ${key} is 2$`),
+      );
+      // (a layer partly missing is no layer count's)
+      const part = writeRenamed(json, config, weights, (k) => (/\.layer\.1\..*(query|q_lin)\./.test(k) ? undefined : k));
+      expect(dataRefusal(() => buildFromHuggingFaceFolder(part))).toMatch(/ are missing$/);
+    }
+  });
+
   it('a misshapen embeddings tensor of an ELECTRA whose embedding_size is its hidden_size names embedding_size, the key ElectraEmbeddings is sized by', () => {
     const { json, config, weights } = built('electra E=H');
     const cases: Array<[name: string, dims: number[], needs: string, keys: string]> = [
