@@ -14,7 +14,7 @@ export {
   type TransformersJsCompressOptions,
   type TransformersJsFolder,
 } from './export/transformers-js.ts';
-export { loadCalibration, DEFAULT_CALIBRATION_EXAMPLES, type CalibrationOptions } from './eval/calibration.ts';
+export { loadCalibration, DEFAULT_CALIBRATION_EXAMPLES, type CalibrationOptions } from './eval/index.ts';
 export { exportHuggingFaceFolder } from './export/from-huggingface.ts';
 export { resolveModelRef, resolveModelSource, type ModelRefOptions, type ResolvedModelRef } from './export/model-ref.ts';
 export { downloadSnapshot, hubSettings, parseHubRef, isHubRef, HubError, type HubRef, type HubSettings, type Snapshot } from './hub/index.ts';

@@ -1,6 +1,8 @@
 /** Public API of benchmarking: `benchModels` and what it records. */
+import { benchModels as benchModelsNamingFlags, type BenchOptions, type BenchResult } from './run.ts';
+import { namingSettings } from '../flag-names.ts';
+
 export {
-  benchModels,
   benchSettings,
   MAX_TIME_RANGE,
   BENCH_RANGES,
@@ -52,3 +54,24 @@ export {
   type LoadSnapshot,
   type MachineLoad,
 } from './machine-load.ts';
+
+/** benchModels' options by the flags of `compress bench` its refusals name (src/flag-names.ts). */
+export const BENCH_OPTION_NAMES: Readonly<Record<string, string>> = {
+  '--batch': 'batches',
+  '--seq': 'seqs',
+  '--repeats': 'repeats',
+  '--warmup': 'warmup',
+  '--max-time': 'maxSeconds',
+  '--threads': 'threads',
+  '--baseline': 'baseline',
+  '--baseline-dtype': 'baselineDtype',
+  '--dtype': 'dtype',
+};
+
+/**
+ * Latencies of a model, against its baseline (see benchModels in ./run.ts, which `compress bench` runs): its refusals
+ * name the options given (`seqs 1000 is beyond the model's position table`), not the command's flags (`--seq 1000`).
+ */
+export function benchModels(opts: BenchOptions): Promise<BenchResult> {
+  return namingSettings(BENCH_OPTION_NAMES, () => benchModelsNamingFlags(opts));
+}

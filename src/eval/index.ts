@@ -1,6 +1,10 @@
 /** Public API of GLUE evaluation: `evaluate` for a model and task list, plus the steps a sweep reuses. */
+import { evaluate as evaluateNamingFlags, type EvalOptions, type EvalResult } from './evaluate.ts';
+import { loadCalibration as loadCalibrationNamingFlags, type CalibrationOptions } from './calibration.ts';
+import type { CalibrationSource } from '../pass/pass.ts';
+import { namingSettings } from '../flag-names.ts';
+
 export {
-  evaluate,
   prepareTask,
   scoreTask,
   predictionsFromRows,
@@ -15,7 +19,47 @@ export {
   type ScoreOptions,
   type TaskResult,
 } from './evaluate.ts';
-export { loadCalibration, DEFAULT_CALIBRATION_EXAMPLES, type CalibrationOptions } from './calibration.ts';
+export { DEFAULT_CALIBRATION_EXAMPLES, type CalibrationOptions } from './calibration.ts';
+
+/** evaluate's options by the flags of `compress eval` its refusals name (src/flag-names.ts). */
+export const EVAL_OPTION_NAMES: Readonly<Record<string, string>> = {
+  '--max-length': 'maxLength',
+  '--batch-size': 'batchSize',
+  '--threads': 'threads',
+  '--dtype': 'dtype',
+  // ('give the tokenizer folder with the tokenizer option')
+  '--tokenizer': 'the tokenizer option',
+  '--glue-dir': 'glueDir',
+  '--split': 'split',
+  '--submission': 'submissionDir',
+};
+
+/** loadCalibration's options by the flags of `compress` its refusals name. */
+export const CALIBRATION_OPTION_NAMES: Readonly<Record<string, string>> = {
+  '--calibrate': 'task',
+  '--calibration-examples': 'examples',
+  '--max-length': 'maxLength',
+  '--batch-size': 'batchSize',
+  // ('give the tokenizer folder with the tokenizer option')
+  '--tokenizer': 'the tokenizer option',
+  '--glue-dir': 'glueDir',
+};
+
+/**
+ * GLUE scores of a model (see evaluate in ./evaluate.ts, which `compress eval` runs): its refusals name the options
+ * given (`maxLength 1000 is beyond the model's position table`), not the command's flags (`--max-length 1000`).
+ */
+export function evaluate(opts: EvalOptions): Promise<EvalResult> {
+  return namingSettings(EVAL_OPTION_NAMES, () => evaluateNamingFlags(opts));
+}
+
+/**
+ * Calibration examples of a task for a model (see loadCalibration in ./calibration.ts, which `--calibrate` runs):
+ * its refusals name the options given (`examples 0: expected an integer from 1 …`), not the command's flags.
+ */
+export function loadCalibration(o: CalibrationOptions): Promise<CalibrationSource> {
+  return namingSettings(CALIBRATION_OPTION_NAMES, () => loadCalibrationNamingFlags(o));
+}
 export { glueScore, taskScore, type GlueScore, type ScoredTask } from './glue-score.ts';
 export { mapModelLabels, type LabelMapping } from './labels.ts';
 export { METRICS, computeTaskMetrics, type Metric, type MetricName, type MetricValues } from './metrics/index.ts';

@@ -18,7 +18,9 @@
  */
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { BenchStopped, benchModels, timingLockWaitLine, type BenchResult } from '../bench/index.ts';
+import { BenchStopped, timingLockWaitLine, type BenchResult } from '../bench/index.ts';
+// (benchModels of ./run.ts, whose refusals name the flags, which namingSettings renames: the package's names its options)
+import { benchModels } from '../bench/run.ts';
 import { loadCalibration } from '../eval/calibration.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { toReport, type EvalReport } from '../eval/report.ts';

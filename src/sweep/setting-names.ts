@@ -3,7 +3,7 @@
  * `eval.maxLength`), not the flags of the commands whose libraries raised them (`--teacher`, `--max-length`): the
  * libraries name flags, as the CLI shows them, and a point's stage renames them on the way out.
  */
-import { isUserError } from '../errors.ts';
+export { namingSettings, renameFlags } from '../flag-names.ts';
 
 /** The sweep file's `eval` settings, by the flag of `compress eval` that the evaluation library names. */
 export const EVAL_SETTING_NAMES: Readonly<Record<string, string>> = {
@@ -31,30 +31,3 @@ export const BENCH_SETTING_NAMES: Readonly<Record<string, string>> = {
   '--threads': 'bench.threads',
   '--max-time': 'bench.maxTime',
 };
-
-/**
- * A flag, or a command a message gives to run, in parentheses ('(compress train X --task SST-2 --new-head -o OUT)'),
- * its words as shellWord writes them: a path with parentheses or quotes is quoted ('…', $'…', an escaped quote
- * between), so its parentheses do not end the command. Each text reads one way only (a '$' before a quote opens
- * $'…'), so a message whose '(compress' is never closed is read in a time linear in its length, where a '$' read
- * alone or as $'…' made it exponential in the $'…' words it held.
- */
-const FLAG_OR_COMMAND = /\(compress (?:\\.|\$'(?:[^'\\]|\\.)*'|'[^']*'|\$(?!')|[^()'\\$])*\)|(?<![\w-])--[a-z][a-z0-9-]*/g;
-
-/**
- * `message` with each flag of `names` ('--teacher') replaced by its setting ('distill.teacher'); other text as it is,
- * and a command it gives to run (FLAG_OR_COMMAND), whose flags are the command's.
- */
-export function renameFlags(message: string, names: Readonly<Record<string, string>>): string {
-  return message.replace(FLAG_OR_COMMAND, (found) => (found.startsWith('(') ? found : (names[found] ?? found)));
-}
-
-/** Runs `stage`; a UserError it throws leaves with its flags renamed as `names` says (same class, same cause). */
-export async function namingSettings<T>(names: Readonly<Record<string, string>>, stage: () => Promise<T>): Promise<T> {
-  try {
-    return await stage();
-  } catch (e) {
-    if (isUserError(e)) e.message = renameFlags(e.message, names);
-    throw e;
-  }
-}

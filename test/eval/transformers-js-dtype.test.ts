@@ -152,6 +152,6 @@ describe('eval and bench on a transformers.js folder', () => {
     expect(r.baselineDtype).toEqual({ dtype: 'fp32', from: 'flag' });
     const auto = await benchModels({ ...common, model: dir, dtype: 'auto', baseline: dir, baselineDtype: 'auto' });
     expect([auto.model, auto.baseline]).toEqual([join(dir, 'onnx', 'model_quantized.onnx'), join(dir, 'onnx', 'model_quantized.onnx')]);
-    await expect(benchModels({ ...common, model: dir, baselineDtype: 'fp32' })).rejects.toThrow(/--baseline-dtype: no --baseline given/);
+    await expect(benchModels({ ...common, model: dir, baselineDtype: 'fp32' })).rejects.toThrow(/^baselineDtype: no baseline given/);
   });
 });

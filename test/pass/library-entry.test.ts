@@ -16,9 +16,11 @@ import {
   loadModel,
   runPipeline,
   SettingsError,
+  UserError,
 } from '../../src/index.ts';
 import * as root from '../../src/index.ts';
-import { loadCalibration as loadCalibrationFromEval } from '../../src/eval/index.ts';
+import { EVAL_OPTION_NAMES, loadCalibration as loadCalibrationFromEval } from '../../src/eval/index.ts';
+import { renameFlags } from '../../src/flag-names.ts';
 import { ALL_PASSES, passNames } from '../../src/pass/index.ts';
 import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBert, writeTinyBert } from '../helpers/models.ts';
@@ -120,13 +122,46 @@ describe('the library entry points', () => {
     );
     await refused(
       () => benchModels({ model: tiny.path, batches: loose('1,8'), seqs: [8] }),
-      '--batch: expected a list, each an integer from 1 to 2^53 − 1, got string "1,8"',
+      'batches: expected a list, each an integer from 1 to 2^53 − 1, got string "1,8"',
     );
     await refused(() => runPipeline(tiny.model, loose(undefined)), 'steps: expected a list of {pass, settings}, got undefined');
     await refused(() => runPipeline(tiny.model, loose(['prune-ffn'])), 'steps[0]: expected {pass, settings}, got string "prune-ffn"');
     await refused(
       () => compressFile({ input: tiny.path, output: join(tiny.dir, 'refused', 'model.onnx'), steps: loose(undefined) }),
       'steps: expected a list of {pass, settings}, got undefined',
+    );
+  });
+
+  it('evaluate, loadCalibration and benchModels name the options a library caller gives, not the flags of the commands that run them', async () => {
+    const refusal = (run: () => Promise<unknown>) =>
+      run().then(
+        () => 'ran',
+        (e: Error) => (expect(e).toBeInstanceOf(UserError), e.message),
+      );
+    // (the tiny model's position table has 64 rows)
+    const folder = writeModelFolder(join(tiny.dir, 'named'), tiny.model);
+    expect(await refusal(() => root.evaluate({ model: folder, tasks: ['SST-2'], maxLength: 65 }))).toBe(
+      `${join(folder, 'model.onnx')}: maxLength 65 is beyond the model's position table (64 tokens at most)`,
+    );
+    expect(await refusal(() => root.evaluate({ model: tiny.path, tasks: ['SST-2'] }))).toBe(
+      `${tiny.dir}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model (give the tokenizer folder with the tokenizer option)`,
+    );
+    expect(await refusal(() => root.evaluate({ model: tiny.path, tasks: ['SST-2'], threads: 1e6 }))).toMatch(
+      /^threads 1000000: expected an integer from 0 to /,
+    );
+    expect(await refusal(() => root.loadCalibration({ model: tiny.path, task: 'SST-2', examples: 0 }))).toBe(
+      'examples 0: expected an integer from 1 to 2^53 − 1',
+    );
+    expect(await refusal(() => loadCalibrationFromEval({ model: folder, task: 'SST-2', maxLength: 65 }))).toBe(
+      `${join(folder, 'model.onnx')}: maxLength 65 is beyond the model's position table (64 tokens at most)`,
+    );
+    expect(await refusal(() => root.benchModels({ model: tiny.path, seqs: [65], batches: [1] }))).toBe(
+      `${tiny.path}: seqs 65 is beyond the model's position table (64 tokens at most)`,
+    );
+    expect(await refusal(() => root.benchModels({ model: tiny.path, baselineDtype: 'fp32' }))).toBe('baselineDtype: no baseline given');
+    // (a command it gives to run keeps its flags)
+    expect(renameFlags('task AX: predict it with (compress eval --split test --submission DIR)', EVAL_OPTION_NAMES)).toBe(
+      'task AX: predict it with (compress eval --split test --submission DIR)',
     );
   });
 

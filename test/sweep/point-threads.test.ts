@@ -16,8 +16,8 @@ vi.mock('../../src/eval/evaluate.ts', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../src/eval/evaluate.ts')>();
   return { ...real, evaluate: (o: { threads?: number }) => (seen.eval!.push(o.threads), real.evaluate(o as never)) };
 });
-vi.mock('../../src/bench/index.ts', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../src/bench/index.ts')>();
+vi.mock('../../src/bench/run.ts', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/bench/run.ts')>();
   return { ...real, benchModels: (o: { threads?: number }) => (seen.bench!.push(o.threads), real.benchModels(o as never)) };
 });
 vi.mock('../../src/train/run.ts', async (importOriginal) => {

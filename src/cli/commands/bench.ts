@@ -7,9 +7,10 @@ import { integerOfText, integerProblem, noteFlagText, UsageError } from '../../e
 import { THREADS_HELP, THREADS_RANGE } from '../../runtime/threads.ts';
 import { integerFlags, numberFlags } from '../flag-values.ts';
 import { checkDtypeName } from '../../eval/model-files.ts';
+// (benchModels of ./run.ts, whose refusals name the flags; the package's names its options)
+import { benchModels } from '../../bench/run.ts';
 import {
   BenchStopped,
-  benchModels,
   benchSettings,
   MAX_TIME_RANGE,
   BENCH_RANGES,
