@@ -9,6 +9,7 @@ import { attrInt, opsetVersion, type Graph, type Model, type Node, type Tensor }
 import { consumers, producers } from '../../onnx/analysis.ts';
 import { constantNodeTensor, tensorNumbers } from '../../onnx/constants.ts';
 import { DataType, isFloatType } from '../../onnx/dtype.ts';
+import { valueRanks } from './value-ranks.ts';
 
 /** A constant tensor and where it lives: an initializer, or the `value` of a Constant node (by node name). */
 export interface ConstRef {
@@ -29,6 +30,7 @@ export class GraphContext {
   private readonly cons: Map<string, Node[]>;
   private readonly order: Map<Node, number>;
   private readonly graphInputs: Set<string>;
+  private ranks: Map<string, number> | undefined;
 
   constructor(model: Model, label: string) {
     this.model = model;
@@ -235,6 +237,12 @@ export class GraphContext {
       if (p) out.add(p);
     }
     return out;
+  }
+
+  /** The rank of a value where it follows from the graph's declared shapes (valueRanks), else undefined. */
+  rank(value: string): number | undefined {
+    this.ranks ??= valueRanks(this.graph);
+    return this.ranks.get(value);
   }
 
   /** The opset of a domain ('' for ai.onnx). */

@@ -43,16 +43,18 @@ function op(ctx: GraphContext, value: string, type: string): Node | undefined {
 }
 
 /**
- * The ReduceMean making `value` (through Casts, as op) where it averages over one axis that may be the last, keeping it:
- * -1, or an axis counted from the front past the batch's (the rank is not known here: a [batch, sequence, hidden]
- * graph's 2); undefined for a mean over other axes (-2: the sequence; several; all, where no axes are given), which no
- * LayerNorm takes.
+ * The ReduceMean making `value` (through Casts, as op) where it averages over the last axis, keeping it: -1, or the
+ * rank less one where the rank of its input follows from the graph's shapes (GraphContext.rank: a [batch, sequence,
+ * hidden] graph's 2), else an axis counted from the front past the batch's; undefined for a mean over other axes (-2
+ * or 1: the sequence; several; all, where no axes are given), which no LayerNorm takes.
  */
 function lastAxisMean(ctx: GraphContext, value: string): Node | undefined {
   const rm = op(ctx, value, 'ReduceMean');
   if (!rm) return undefined;
   const axes = rm.inputs[1] ? ctx.constNumbers(rm.inputs[1]) : attrInts(rm, 'axes');
-  return axes?.length === 1 && (axes[0] === -1 || axes[0]! >= 1) && attrInt(rm, 'keepdims', 1) === 1 ? rm : undefined;
+  if (axes?.length !== 1 || attrInt(rm, 'keepdims', 1) !== 1) return undefined;
+  const rank = ctx.rank(rm.inputs[0]);
+  return axes[0] === -1 || (rank !== undefined ? axes[0] === rank - 1 : axes[0]! >= 1) ? rm : undefined;
 }
 
 /** Both operand orders of a binary node. */
