@@ -3,7 +3,7 @@
  * weights are [out, in]), how transformers initializes them, and where the builder gets their values: a seeded
  * PRNG, or arrays the caller gives (read from a safetensors file, or another model).
  */
-import { DataError, isAre, plural, quotedText } from '../errors.ts';
+import { DataError, counted, isAre, plural, quotedText } from '../errors.ts';
 import { someNames } from '../some-names.ts';
 import { type BertFamily, type ExtendedBertConfig, attentionHeadSize, configJsonKey, familyOf, layerSizes } from './config.ts';
 import { Rng } from './random.ts';
@@ -22,12 +22,17 @@ export interface ParamSpec {
   sizedBy?: readonly (SizeField | undefined)[];
 }
 
-/** The config fields a parameter's dimension may be (sizedBy): each one config.json key of the family's. */
-export type SizeField = 'vocabSize' | 'maxPositions' | 'typeVocabSize' | 'hiddenSize' | 'intermediateSize' | 'embeddingSize';
+/**
+ * The config fields a parameter's dimension may be (sizedBy): each one config.json key of the family's;
+ * 'attentionWidth', a layer's Q, K and V width where no head of it is pruned: hidden_size's, or the heads less those
+ * pruned (sizeKeys).
+ */
+export type SizeField = 'vocabSize' | 'maxPositions' | 'typeVocabSize' | 'hiddenSize' | 'intermediateSize' | 'embeddingSize' | 'attentionWidth';
 
 /** The config.json key of a size field (configJsonKey's, DistilBERT's own names among them; embedding_size for ALBERT's and ELECTRA's). */
 function sizeKey(family: BertFamily, field: SizeField): string {
-  return field === 'embeddingSize' ? 'embedding_size' : configJsonKey(family, field);
+  if (field === 'embeddingSize') return 'embedding_size';
+  return configJsonKey(family, field === 'attentionWidth' ? 'hiddenSize' : field);
 }
 
 /** A parameter's values: a flat row-major array, optionally with its shape (checked against the config). */
@@ -206,7 +211,7 @@ export function bertParameters(c: ExtendedBertConfig): ParamSpec[] {
     const { numHeads, intermediateSize } = layerSizes(c, i);
     const width = numHeads * hs;
     // (heads pruned, or a head size of its own: the width is no one key's)
-    const wide = numHeads === c.numHeads && width === h ? 'hiddenSize' : undefined;
+    const wide = numHeads === c.numHeads && width === h ? 'attentionWidth' : undefined;
     if (numHeads > 0) {
       linear(n.query, width, h, [wide, 'hiddenSize']);
       linear(n.key, width, h, [wide, 'hiddenSize']);
@@ -366,7 +371,7 @@ export function resolveWeights(config: ExtendedBertConfig, source: WeightSource)
     const data = value instanceof Float32Array ? value : value.data;
     if (!(data instanceof Float32Array)) throw new DataError(`${label}: ${quotedText(key)} is not a Float32Array`);
     if (!(value instanceof Float32Array) && !sameDims(value.dims, spec.dims)) {
-      const keys = source.configFile === undefined ? '' : sizeKeys(spec, value.dims, familyOf(config), source.configFile);
+      const keys = source.configFile === undefined ? '' : sizeKeys(spec, value.dims, config, source.configFile);
       throw new DataError(`${label}: ${quotedText(key)} has shape [${value.dims.join(', ')}] but the config needs [${spec.dims.join(', ')}]${keys}`);
     }
     if (data.length !== product(spec.dims)) {
@@ -397,13 +402,25 @@ function specOf(byName: Map<string, ParamSpec>, name: string): ParamSpec {
 /**
  * ' (config.json's vocab_size 100)': the keys of `file` (the config's) that size the dimensions of `spec` that
  * `dims` (the tensor's, of the same rank) does not match, each with its value; '' where none is one key's (pruned
- * heads, another rank).
+ * heads, another rank). An attention width of whole heads, fewer than the config's, is heads pruned without
+ * pruned_heads saying so (transformers' prune_heads writes it; other pruners may not): said so, beside hidden_size
+ * where the tensor does not show that to be right (a bias).
  */
-function sizeKeys(spec: ParamSpec, dims: readonly number[], family: BertFamily, file: string): string {
+function sizeKeys(spec: ParamSpec, dims: readonly number[], config: ExtendedBertConfig, file: string): string {
   if (dims.length !== spec.dims.length) return '';
+  const family = familyOf(config);
   const keys = spec.dims.flatMap((d, i) => {
     const field = spec.sizedBy?.[i];
-    return d === dims[i] || field === undefined ? [] : [`${sizeKey(family, field)} ${d}`];
+    if (d === dims[i] || field === undefined) return [];
+    const key = `${sizeKey(family, field)} ${d}`;
+    const hs = attentionHeadSize(config);
+    const g = dims[i]!;
+    if (field !== 'attentionWidth' || g % hs !== 0 || g >= d || g === 0) return [key];
+    // (the tensor's hidden_size dimensions: wrong too, the width is hidden_size's; right, it is not)
+    const hidden = spec.dims.flatMap((e, j) => (spec.sizedBy?.[j] === 'hiddenSize' ? [e === dims[j]] : []));
+    if (hidden.includes(false)) return [key];
+    const heads = `${configJsonKey(family, 'numHeads')} ${config.numHeads} less pruned_heads (${g} is ${counted(g / hs, 'head')} of ${hs})`;
+    return [hidden.length ? heads : `${key}, or ${heads}`];
   });
   return keys.length ? ` (${file}'s ${[...new Set(keys)].join(', ')})` : '';
 }

@@ -114,6 +114,12 @@ describe('Hugging Face folders', () => {
       // (both sizes missed, one key: said once)
       ['bert.encoder.layer.0.attention.self.query.weight', [16, 16], 'hidden_size 32'],
       ['bert.encoder.layer.0.output.dense.weight', [16, 37], 'hidden_size 32, intermediate_size 64'],
+      // (whole heads fewer than num_attention_heads': pruned without pruned_heads, where hidden_size is right by
+      // the tensor's other dimension, or may be by a bias's)
+      ['bert.encoder.layer.0.attention.self.query.weight', [24, 32], 'num_attention_heads 4 less pruned_heads (24 is 3 heads of 8)'],
+      ['bert.encoder.layer.1.attention.output.dense.weight', [32, 8], 'num_attention_heads 4 less pruned_heads (8 is 1 head of 8)'],
+      ['bert.encoder.layer.0.attention.self.key.bias', [16], 'hidden_size 32, or num_attention_heads 4 less pruned_heads (16 is 2 heads of 8)'],
+      ['bert.encoder.layer.0.attention.self.value.weight', [20, 32], 'hidden_size 32'],
     ];
     for (const [name, shape, keys] of cases) {
       const dir = freshDir();

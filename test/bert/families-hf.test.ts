@@ -497,6 +497,11 @@ describe('base-model checkpoints and other heads', () => {
     expect(dataRefusal(() => buildFromHuggingFaceFolder(dir))).toBe(
       `${dir}: '${lin1}' has shape [48, 16] but the config needs [64, 32] (config.json's hidden_dim 64, dim 32)`,
     );
+    const q = 'distilbert.transformer.layer.1.attention.q_lin.weight';
+    const pruned = writeRenamed(json, config, weights, (k) => (k === q ? undefined : k), { [q]: mat(24, 32) });
+    expect(dataRefusal(() => buildFromHuggingFaceFolder(pruned))).toBe(
+      `${pruned}: '${q}' has shape [24, 32] but the config needs [32, 32] (config.json's n_heads 4 less pruned_heads (24 is 3 heads of 8))`,
+    );
   });
 
   it("a checkpoint lacking its last encoder layers names config.json's layer count in the family's own key (DistilBERT's n_layers)", () => {
