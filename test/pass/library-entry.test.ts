@@ -132,7 +132,7 @@ describe('the library entry points', () => {
     );
   });
 
-  it('evaluate, loadCalibration and benchModels name the options a library caller gives, not the flags of the commands that run them', async () => {
+  it('evaluate, loadCalibration, benchModels and runTraining name the options a library caller gives, not the flags of the commands that run them', async () => {
     const refusal = (run: () => Promise<unknown>) =>
       run().then(
         () => 'ran',
@@ -159,6 +159,16 @@ describe('the library entry points', () => {
       `${tiny.path}: seqs 65 is beyond the model's position table (64 tokens at most)`,
     );
     expect(await refusal(() => root.benchModels({ model: tiny.path, baselineDtype: 'fp32' }))).toBe('baselineDtype: no baseline given');
+    const out = join(tiny.dir, 'trained', 'model.onnx');
+    expect(await refusal(() => root.runTraining({ task: 'SST-2', student: tiny.path, output: out, settings: { lr: -1 } }))).toBe(
+      'settings.lr -1: expected a number greater than 0',
+    );
+    expect(
+      await refusal(() => root.runTraining({ task: 'SST-2', student: 'every-other', teacher: tiny.path, output: out, distill: { alpha: 2 } as never })),
+    ).toBe('distill.alpha 2: expected a number in [0, 1]');
+    expect(await refusal(() => root.runTraining({ task: 'SST-2', student: folder, output: out, maxExamples: 0 }))).toBe(
+      'maxExamples 0: expected an integer from 1 to 2^53 − 1',
+    );
     // (a command it gives to run keeps its flags)
     expect(renameFlags('task AX: predict it with (compress eval --split test --submission DIR)', EVAL_OPTION_NAMES)).toBe(
       'task AX: predict it with (compress eval --split test --submission DIR)',
