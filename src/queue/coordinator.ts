@@ -19,7 +19,7 @@
  * gave back (one it cannot run though another worker may: worker.ts) is said, naming the worker and why.
  */
 import { resolve } from 'node:path';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue, QueueEvents, type QueueBase } from 'bullmq';
 import { QueueError, counted, isUserError, type UserError, quotedText } from '../errors.ts';
 import { pauseUnlessAborted } from '../interrupt.ts';
 import { timedContended } from '../sweep/contention.ts';
@@ -92,9 +92,27 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   );
 }
 
-/** Waits for a BullMQ close, at most a few seconds (a connection lost for good may never confirm it). */
-async function closeWithin(closing: Promise<void>, ms = 5_000): Promise<void> {
-  await withTimeout(closing, ms).catch(() => {});
+/**
+ * Closes a BullMQ queue or queue-events object: gracefully, waiting at most `ms`, where Redis answers; where it is out
+ * of reach (`unreachable`), or the close is not confirmed by then, its connection is dropped (disconnect), which stops
+ * ioredis's tries to reconnect. (Left to a close that waited for a Redis out of reach, its QUIT waited through 20 tries
+ * to reconnect, 40 s, in which the call had returned, 5 s after it was told to stop, and each try's refusal was written
+ * to stderr as '[ioredis] Unhandled error event: Error: connect ECONNREFUSED' with its stack, keeping a library
+ * caller's process alive for as long.)
+ */
+async function closeQueue(target: Pick<QueueBase, 'close' | 'disconnect'>, unreachable: boolean, ms = 5_000): Promise<void> {
+  // (closing: BullMQ's loops, a queue-events object's reading, end; their commands held for Redis are dropped below)
+  const closing = target.close().catch(() => {});
+  if (
+    !unreachable &&
+    (await withTimeout(closing, ms).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return;
+  // (the drop is made at once; its confirmation, the client's 'end', never comes from a client waiting to reconnect)
+  await withTimeout(target.disconnect(), 100).catch(() => {});
 }
 
 /** What a store that cannot take a collected point keeps besides the points stored (SweepStore's StoreWriteError). */
@@ -131,7 +149,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   try {
     await waitConnected(queue, address, undefined, opts.signal);
   } catch (e) {
-    await closeWithin(queue.close());
+    await closeQueue(queue, true); // (no answer, or told to stop first)
     throw e;
   }
   // Created once Redis answers: BullMQ's QueueEvents cannot be closed before its first connection.
@@ -143,7 +161,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     connection.connected(queue);
     plan = await planAgainstStore({ ...opts, queued: true });
   } catch (e) {
-    await Promise.all([closeWithin(events.close()), closeWithin(queue.close())]);
+    await Promise.all([closeQueue(events, connection.problem !== ''), closeQueue(queue, connection.problem !== '')]);
     throw e;
   }
   const { spec, points, previous, stale, contended, hash, store, refusal, refusedAgain } = plan;
@@ -465,7 +483,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     summary.unqueued = [...pending.keys()].filter((k) => unqueued.has(k)).length;
     summary.left = pending.size - summary.unqueued;
     if (connection.problem) summary.unreachable = connection.problem;
-    await Promise.all([closeWithin(events.close()), closeWithin(queue.close())]);
+    await Promise.all([closeQueue(events, summary.unreachable !== undefined), closeQueue(queue, summary.unreachable !== undefined)]);
     try {
       summary.sweeps = store.sweeps();
     } finally {

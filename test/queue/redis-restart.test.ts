@@ -4,6 +4,7 @@
  * rows it had before the restart untouched. Gone for good, the coordinator stops with one line, and the store keeps
  * what it had. Both need a redis-server of the test's own (it is stopped).
  */
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Queue } from 'bullmq';
@@ -139,6 +140,40 @@ describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${own
     });
     const summary = await running;
     expect([summary.left, summary.unreachable]).toEqual([keys.length, 'ECONNREFUSED']);
+  }, 60_000);
+
+  it("stopped while Redis is out of reach: once the call returned, its connections no longer try Redis, where a close waiting for Redis left one trying every 2 s for 40 s, each refusal written to stderr as '[ioredis] Unhandled error event' with its stack, and a library caller's process alive as long", async () => {
+    await redis.kill();
+    await redis.start();
+    const stop = new AbortController();
+    const summary = await runQueuedSweep({
+      file: t.sweepFile,
+      store: join(t.root, 'stopped-dropped.sqlite'),
+      queue: redis.url(),
+      // (a look every 0.2 s: one waits for Redis when the call is told to stop, its command held by ioredis, which held
+      // the close's QUIT behind it)
+      rescanMs: 200,
+      signal: stop.signal,
+      onEvent: (e) => {
+        if (e.type !== 'log') return;
+        if (e.line.startsWith('queued')) void redis.kill();
+        else if (/^queue redis:\/\/127\.0\.0\.1:\d+\/0: ECONNREFUSED/.test(e.line)) setTimeout(() => stop.abort(), 1_000);
+      },
+    });
+    expect(summary.unreachable).toBe('ECONNREFUSED');
+    // (a listener of the test's on Redis's port counts the connections tried there)
+    let tries = 0;
+    const server = createServer((socket) => {
+      tries++;
+      socket.destroy();
+    });
+    await new Promise<void>((res) => server.listen(Number(new URL(redis.url()).port), '127.0.0.1', res));
+    try {
+      await new Promise((r) => setTimeout(r, 5_000));
+    } finally {
+      await new Promise<void>((res) => server.close(() => res()));
+    }
+    expect(tries).toBe(0);
   }, 60_000);
 
   it("stopped while a look waits for a Redis out of reach past its unreachableMs: it stops as stopped, where the look's failure then ended it as Redis's silence (a QueueError, exit 1 for a Ctrl-C)", async () => {
