@@ -364,6 +364,8 @@ const HF_ACTIVATIONS: Record<string, BertActivation> = {
   gelu_new: 'gelu_tanh',
   gelu_pytorch_tanh: 'gelu_tanh',
   gelu_fast: 'gelu_tanh',
+  // AccurateGELUActivation: 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))), gelu_new's formula.
+  gelu_accurate: 'gelu_tanh',
   relu: 'relu',
 };
 

@@ -98,17 +98,20 @@ describe('Hugging Face config.json', () => {
     const act = (hidden_act: string) => configFromHuggingFace({ hidden_act }).activation;
     expect(act('gelu')).toBe('gelu');
     expect(act('gelu_pytorch_tanh')).toBe('gelu_tanh');
+    // transformers' AccurateGELUActivation computes gelu_new's formula (0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))))
+    expect(act('gelu_accurate')).toBe('gelu_tanh');
+    expect(configFromHuggingFace({ model_type: 'distilbert', activation: 'gelu_accurate' }).activation).toBe('gelu_tanh');
     expect(act('relu')).toBe('relu');
     expect(() => act('silu')).toThrow(
-      'config.json: hidden_act: expected one of gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, got string "silu"',
+      'config.json: hidden_act: expected one of gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, gelu_accurate, relu, got string "silu"',
     );
     // names of Object.prototype are no activations (they read as a function: "got function Object() { [native code] }")
     for (const name of ['constructor', 'toString'])
       expect(() => act(name)).toThrow(
-        `config.json: hidden_act: expected one of gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, got string "${name}"`,
+        `config.json: hidden_act: expected one of gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, gelu_accurate, relu, got string "${name}"`,
       );
     expect(() => configFromHuggingFace({ model_type: 'distilbert', activation: 'constructor' })).toThrow(
-      'config.json: activation: expected one of gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, got string "constructor"',
+      'config.json: activation: expected one of gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, gelu_accurate, relu, got string "constructor"',
     );
   });
 
