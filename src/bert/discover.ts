@@ -18,7 +18,8 @@
  * int8 embedding tables: discover/product.ts). Anything else is refused with a NotBertError naming the pattern not
  * understood. Names are used only as hints (the family, which of two id inputs holds token types).
  */
-import { attrInt, type Model, type Node, opsetVersion } from '../onnx/graph.ts';
+import { attrInt, domainName, type Model, type Node, opsetVersion } from '../onnx/graph.ts';
+import type { IFunctionProto } from '../onnx/schema.ts';
 import { dropoutDraws } from '../onnx/analysis.ts';
 import { DataType } from '../onnx/dtype.ts';
 import type { BertStructure, EncoderInputs, EncoderLayer, ModelFamily, TaskHead } from './structure.ts';
@@ -69,6 +70,15 @@ function randomNode(ctx: GraphContext, model: Model): string | undefined {
   return undefined;
 }
 
+/** The first node of `model`'s graph that calls one of its local functions (ModelProto.functions), if any. */
+function localFunctionCall(model: Model): { node: string; fn: string } | undefined {
+  const functions = model.unmodelled?.functions as IFunctionProto[] | undefined;
+  if (!Array.isArray(functions) || !functions.length) return undefined;
+  const names = new Set(functions.map((f) => `${domainName(f.domain ?? '')}\u0000${f.name ?? ''}`));
+  const n = model.graph.nodes.find((n) => names.has(`${n.domain}\u0000${n.opType}`));
+  return n && { node: n.name || n.opType, fn: n.domain ? `${n.domain}.${n.opType}` : n.opType };
+}
+
 /**
  * Whether `head`, a one-score pooled head (a sequence classifier's by its shape), is a multiple-choice export's: the
  * token ids input `ids` declared [batch, choices, sequence] and its scores not [batch, 1], as transformers'
@@ -92,6 +102,12 @@ export function findBert(model: Model, options: FindBertOptions = {}): BertStruc
   if (onnxAttention) {
     ctx.refuse(
       `Attention node ${quotedText(onnxAttention.name)} (ONNX's Attention op, opset 23) is not supported: export at opset 22 or lower (the attention as MatMul and Softmax nodes)`,
+    );
+  }
+  const call = localFunctionCall(model);
+  if (call) {
+    ctx.refuse(
+      `node ${quotedText(call.node)} calls the model's local function ${quotedText(call.fn)} (as torch's dynamo exporter writes modules), which discovery does not read: inline the functions first (in Python: onnx.save(onnx.inliner.inline_local_functions(onnx.load(path)), path))`,
     );
   }
   const random = randomNode(ctx, model);
