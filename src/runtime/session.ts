@@ -16,11 +16,14 @@ export interface RuntimeOptions {
   /** onnxruntime graph optimization level; default 'all'. */
   graphOptimizationLevel?: GraphOptimizationLevel;
   /**
-   * Whether the intra-op threads spin-wait for work after a run (onnxruntime's default, true). Off for sessions
-   * timed against each other in alternation: a pool still spinning after its run slows the other session's next
-   * run (a 4×256 forward pass at batch 1 × 64, 2 threads: ~7 ms against ~2.5 alone).
+   * Whether the intra-op threads spin-wait for work (onnxruntime's default, true): between a run's operators, and
+   * after the run (~20–35 ms of a core after a 2×256 forward pass, 2 threads). Off for sessions timed against each
+   * other in alternation: a pool still spinning after its run slows the other session's next run (a 4×256 forward
+   * pass at batch 1 × 64, 2 threads: ~7 ms against ~2.5 alone). 'during runs': between a run's operators only, the
+   * threads stopping as the run returns (onnxruntime's session.force_spinning_stop), for a session whose runs take
+   * turns with other work (the training graph's with the optimizer's update and an intermediate-KD teacher's run).
    */
-  spinning?: boolean;
+  spinning?: boolean | 'during runs';
 }
 
 export { checkThreads, defaultThreads, MAX_THREADS } from './threads.ts';
@@ -50,6 +53,7 @@ export function sessionOptions(opts: RuntimeOptions = {}): ort.InferenceSession.
   o.interOpNumThreads = 1;
   o.logSeverityLevel = ortLogLevel();
   if (opts.spinning === false) o.extra = { session: { intra_op: { allow_spinning: '0' } } };
+  else if (opts.spinning === 'during runs') o.extra = { session: { force_spinning_stop: '1' } };
   return o;
 }
 

@@ -400,7 +400,9 @@ export async function createStepper(
   for (const [name, view] of optimizer.parameters) params.set(name, view);
   const tableGrads = new Map(summedTables.map((name) => [name, optimizer.gradientBuffer(name)] as const));
   // (opened once what can be refused is done, the learning rates and the optimizer: the caller releases it from here on)
-  const session: Session = await openModelSession(gg.model, { threads: settings.threads || undefined });
+  // (its threads stop spin-waiting as each run returns: they would take a core from the update and the feeds that
+  // follow, and from an intermediate-KD teacher's run)
+  const session: Session = await openModelSession(gg.model, { threads: settings.threads || undefined, spinning: 'during runs' });
   const inputNames = new Set(session.inputNames);
   /** Every output; each dense gradient written by onnxruntime into its buffer. */
   const fetches: Fetches = Object.fromEntries(session.outputNames.map((name) => [name, null]));

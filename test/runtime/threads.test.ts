@@ -136,6 +136,7 @@ describe('sessions without spin-waiting threads', () => {
     const { openSession, sessionOptions, Tensor } = await import('../../src/runtime/session.ts');
     const config = (o: Parameters<typeof sessionOptions>[0]) => (sessionOptions(o) as { extra?: unknown }).extra;
     expect(config({ spinning: false })).toEqual({ session: { intra_op: { allow_spinning: '0' } } });
+    expect(config({ spinning: 'during runs' })).toEqual({ session: { force_spinning_stop: '1' } });
     expect(config({ spinning: true })).toBeUndefined();
     expect(config({})).toBeUndefined();
     expect(sessionOptions({}).intraOpNumThreads).toBe(defaultThreads());
@@ -149,13 +150,14 @@ describe('sessions without spin-waiting threads', () => {
         token_type_ids: new Tensor('int64', new BigInt64Array(4), [1, 4]),
       };
       const outputs = [];
-      for (const spinning of [true, false]) {
+      for (const spinning of [true, false, 'during runs'] as const) {
         const s = await openSession(m.path, { threads: 2, spinning });
         const inputs = Object.fromEntries(Object.entries(feeds).filter(([k]) => s.inputNames.includes(k)));
         outputs.push([...((await s.run(inputs))[s.outputNames[0]!]!.data as Float32Array)]);
         await s.release();
       }
       expect(outputs[1]).toEqual(outputs[0]);
+      expect(outputs[2]).toEqual(outputs[0]);
     } finally {
       m.cleanup();
     }
