@@ -29,6 +29,14 @@ export function pythonStrip(text: string): string {
   return text.replace(STR_SPACE, '');
 }
 
+/** A run of str.isspace's characters (U+001C to U+001F too). */
+const STR_SPACE_RUN = new RegExp(`[${SPACE}\\x1c-\\x1f]+`);
+
+/** Python's `text.split()`: the words between runs of str.isspace's whitespace, none empty (not U+FEFF, U+180E or U+200B). */
+export function pythonSplit(text: string): string[] {
+  return text.split(STR_SPACE_RUN).filter((word) => word !== '');
+}
+
 /** `text` without the whitespace Python's int() and float() take from either end (PYTHON_SPACE). */
 function withoutPythonSpace(text: string): string {
   return text.replace(PYTHON_SPACE, '');

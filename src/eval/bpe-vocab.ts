@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { DataError, fsReason } from '../errors.ts';
 import { utf8Text, withoutBom } from '../files.ts';
+import { pythonSplit } from '../python-int.ts';
 import { checkTemplateTokens } from './wordpiece-vocab.ts';
 
 /** The special tokens of a RoBERTa-style vocabulary; defaults are roberta-base's. */
@@ -30,9 +31,10 @@ export const DEFAULT_BPE_SPECIAL_TOKENS: BpeSpecialTokens = {
   sep: '</s>',
 };
 
-function readText(file: string): string {
+/** `file`'s UTF-8 text, a BOM kept. */
+function fileText(file: string): string {
   try {
-    return withoutBom(utf8Text(readFileSync(file), file));
+    return utf8Text(readFileSync(file), file);
   } catch (e) {
     if (e instanceof DataError) throw e;
     throw new DataError(`${file}: cannot read it (${fsReason(e)})`, { cause: e });
@@ -43,7 +45,7 @@ function readText(file: string): string {
 function readBpeVocab(file: string): Map<string, number> {
   let json: unknown;
   try {
-    json = JSON.parse(readText(file));
+    json = JSON.parse(withoutBom(fileText(file)));
   } catch (e) {
     if (e instanceof DataError) throw e;
     throw new DataError(`${file}: not JSON (${e instanceof Error ? e.message : String(e)})`, { cause: e });
@@ -58,11 +60,87 @@ function readBpeVocab(file: string): Map<string, number> {
   return vocab;
 }
 
-/** merges.txt: one merge per line ('Ġ t'), after an optional '#version' line. */
-export function readBpeMerges(file: string): string[] {
-  return readText(file)
+/** A merge of merges.txt: its two tokens (no whitespace in either: written "a b" in tokenizer.json), and the line of the file (from 1) that holds it. */
+export interface BpeMerge {
+  pair: [string, string];
+  line: number;
+}
+
+/**
+ * merges.txt's lines as transformers 4.x's RobertaTokenizer and GPT2Tokenizer read them, `read().split("\n")[1:-1]` of
+ * the file opened in text mode: split where Python's universal newlines end a line ('\r\n', a lone '\r', '\n'), the
+ * first line dropped whatever it holds (most files' '#version: 0.2'), the last too (empty after a final newline; where
+ * the file ends in none, its last merge).
+ */
+function mergesLines(file: string): string[] {
+  return fileText(file)
+    .split(/\r\n|\r|\n/)
+    .slice(1, -1);
+}
+
+/**
+ * merges.txt's merges as transformers 4.x reads them (mergesLines): each line read as `tuple(line.split())` (its words
+ * between Python's whitespace), a merge listed twice keeping its first place (RobertaConverter and GPT2Converter give
+ * tokenizers `list(bpe_ranks.keys())`, a dict's keys in the order first set). A line that is not two words (an empty
+ * one, as two newlines at the file's end leave) is a one-line DataError naming it, as tokenizers' BPE takes only merges
+ * of two tokens and transformers fails to load such a file.
+ */
+export function readBpeMerges(file: string): BpeMerge[] {
+  const merges = new Map<string, BpeMerge>();
+  for (const [i, text] of mergesLines(file).entries()) {
+    const line = i + 2;
+    const words = pythonSplit(text);
+    if (words.length !== 2)
+      throw new DataError(
+        `${file}: line ${line} ${words.length === 0 ? (text === '' ? 'is empty' : 'is blank') : `(${JSON.stringify(text)}) holds ${words.length} tokens`}, where transformers reads each line between the first and the last as a merge of two tokens and fails to load the file (tokenizers' BPE takes merges of two tokens alone): remove the line or write it as two tokens`,
+      );
+    const key = JSON.stringify(words);
+    if (!merges.has(key)) merges.set(key, { pair: [words[0]!, words[1]!], line });
+  }
+  return [...merges.values()];
+}
+
+/**
+ * Throws a one-line DataError for a merge of `merges` (from `file`) whose tokens or whose merged token `vocab` lacks,
+ * as tokenizers' BpeBuilder refuses it ('Token `x` out of vocabulary') and transformers fails to load the folder.
+ */
+function checkMergesInVocab(merges: readonly BpeMerge[], vocab: ReadonlyMap<string, number>, file: string, vocabFile: string): void {
+  for (const { pair, line } of merges) {
+    const missing = [pair[0], pair[1], pair[0] + pair[1]].find((t) => !vocab.has(t));
+    if (missing !== undefined)
+      throw new DataError(
+        `${file}: line ${line}'s merge ${JSON.stringify(`${pair[0]} ${pair[1]}`)} ${missing === pair[0] + pair[1] ? 'makes' : 'holds'} ${JSON.stringify(missing)}, which ${vocabFile} lacks: transformers fails to load the folder (tokenizers: 'Token \`${missing}\` out of vocabulary'); add it to the vocabulary or remove the merge`,
+      );
+  }
+}
+
+/**
+ * How transformers 4.x reads `file`'s merges (readBpeMerges, checked against `vocabFile`'s vocabulary) beside how
+ * compress read them before tokenizer reading version 40 (its non-empty lines split at '\n', a '\r' before it dropped,
+ * a first line of '#version' left out; each merge taken by @huggingface/tokenizers as its text's split(' ', 2), a merge
+ * listed twice ranked at its last place): 'refused' where transformers fails to load them, 'otherwise' where the merges
+ * or their order differ, 'same' where they agree. A vocab.json that cannot be read throws its own DataError.
+ */
+export function mergesReading(file: string, vocabFile: string): 'same' | 'otherwise' | 'refused' {
+  const vocab = readBpeVocab(vocabFile);
+  const text = fileText(file);
+  let now: string[];
+  try {
+    const merges = readBpeMerges(file);
+    checkMergesInVocab(merges, vocab, file, vocabFile);
+    now = merges.map((m) => JSON.stringify(m.pair));
+  } catch (e) {
+    if (e instanceof DataError) return 'refused';
+    throw e;
+  }
+  const before = new Map<string, number>();
+  for (const [i, line] of withoutBom(text)
     .split(/\r?\n/)
-    .filter((line, i) => line !== '' && !(i === 0 && line.startsWith('#version')));
+    .filter((l, j) => l !== '' && !(j === 0 && l.startsWith('#version')))
+    .entries())
+    before.set(JSON.stringify(line.split(' ', 2)), i);
+  const ranked = [...before.entries()].sort((a, b) => a[1] - b[1]).map(([key]) => key);
+  return ranked.length === now.length && ranked.every((key, i) => key === now[i]) ? 'same' : 'otherwise';
 }
 
 export interface ByteLevelBpeOptions {
@@ -74,6 +152,7 @@ export interface ByteLevelBpeOptions {
 export function byteLevelBpeTokenizerJson(vocabFile: string, mergesFile: string, opts: ByteLevelBpeOptions = {}): object {
   const vocab = readBpeVocab(vocabFile);
   const merges = readBpeMerges(mergesFile);
+  checkMergesInVocab(merges, vocab, mergesFile, vocabFile);
   const s = opts.specialTokens ?? DEFAULT_BPE_SPECIAL_TOKENS;
   const addPrefixSpace = opts.addPrefixSpace ?? false;
   const specials = [...new Set([s.bos, s.pad, s.eos, s.unk, s.cls, s.sep, s.mask])].filter((t) => vocab.has(t));
@@ -105,7 +184,7 @@ export function byteLevelBpeTokenizerJson(vocabFile: string, mergesFile: string,
       fuse_unk: false,
       byte_fallback: false,
       vocab: Object.fromEntries(vocab),
-      merges,
+      merges: merges.map((m) => m.pair.join(' ')),
     },
   };
 }

@@ -186,6 +186,13 @@ export const TOKENIZER_READINGS: ReadonlyArray<{ version: number; changed: (trai
   // (none) of the class's defaults where tokenizer_config.json leaves them out, as 4.x's MPNetTokenizerFast rebuilds it
   // (its tokenize_chinese_chars unread: the file's kept), where the config's settings, else the file's, were read.
   { version: 39, changed: (t) => t.configNormalizerMpnet },
+  // Stop 58: a folder of vocab.json and merges.txt (no tokenizer.json) reads merges.txt as transformers 4.x's
+  // RobertaTokenizer and GPT2Tokenizer do (`read().split("\n")[1:-1]` in universal newlines mode, each line's
+  // `split()`, a merge listed twice at its first place, as RobertaConverter builds the BPE): the first line dropped
+  // whatever it holds, the last where no newline ends the file, a lone '\r' ending a line, words split at any of
+  // Python's whitespace; a line that is not two tokens (an empty one) or a merge of tokens vocab.json lacks is refused,
+  // as transformers fails to load it, where it was skipped or read: its points are stale.
+  { version: 40, changed: (t) => t.bpeMerges },
 ];
 
 /** A folder's tokenizer as last read: its side files' sha256 by name, its traits. */

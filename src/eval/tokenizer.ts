@@ -23,7 +23,7 @@ import { CLASSIFIER_ARCHITECTURES } from './output-config.ts';
 import { MODEL_SIDE_FILES, SENTENCEPIECE_FILES } from '../onnx/locate.ts';
 import { shellWord } from '../shell-word.ts';
 import { DEFAULT_BERT_SPECIAL_TOKENS, readVocabFile, splitsAtLoneCarriageReturn, wordPieceTokenizerJson, type BertSpecialTokens } from './wordpiece-vocab.ts';
-import { byteLevelBpeTokenizerJson, DEFAULT_BPE_SPECIAL_TOKENS } from './bpe-vocab.ts';
+import { byteLevelBpeTokenizerJson, DEFAULT_BPE_SPECIAL_TOKENS, mergesReading } from './bpe-vocab.ts';
 import {
   CAMEMBERT_ADDITIONAL_SPECIAL_TOKENS,
   nonDecimalDigitComma,
@@ -2843,7 +2843,10 @@ export function readConfig(dir: string): TokenizerConfigJson {
  * `configNormalizerMpnet`, it is a tokenizer.json loaded as MPNetTokenizer whose BertNormalizer is read otherwise as
  * 4.x's MPNetTokenizerFast rebuilds it (do_lower_case and strip_accents of the class's defaults where
  * tokenizer_config.json leaves them out: CONFIG_NORMALIZER_CLASSES' 38) than by the config's settings else the file's,
- * as it was read before version 39 (`configNormalizerDefaults` false for it).
+ * as it was read before version 39 (`configNormalizerDefaults` false for it). `bpeMerges`, it is a folder of vocab.json
+ * and merges.txt whose merges transformers 4.x reads otherwise, or fails to load (mergesReading), than compress read
+ * them before version 40 (its first line dropped only where '#version', its last merge read where no newline ends it,
+ * a lone '\r' within a line, an empty line skipped).
  * Undefined where the folder has no tokenizer this code reads, or fails to read it otherwise.
  */
 export interface TokenizerTraits {
@@ -2894,6 +2897,7 @@ export interface TokenizerTraits {
   notUtf8: boolean;
   mpnetClass: { single: boolean; pair: boolean };
   configNormalizerMpnet: boolean;
+  bpeMerges: boolean;
 }
 
 /**
@@ -3350,6 +3354,7 @@ const NO_TRAITS: TokenizerTraits = {
   notUtf8: false,
   mpnetClass: { single: false, pair: false },
   configNormalizerMpnet: false,
+  bpeMerges: false,
 };
 
 /** The TokenizerTraits of the tokenizer in `dir` as loadTokenizer reads it; undefined where it has none this code reads. */
@@ -3357,6 +3362,10 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
   try {
     const config = readConfig(dir);
     if (slowOnlyBpeClass(dir, config) !== undefined) return { ...NO_TRAITS, slowOnlyBpe: true };
+    // (a folder read from vocab.json and merges.txt: its merges as transformers reads them since version 40, or refused)
+    const bpe = existsSync(join(dir, 'tokenizer.json')) || existsSync(join(dir, 'vocab.txt')) ? undefined : bpeFiles(dir);
+    const merges = bpe && mergesReading(bpe.merges, bpe.vocab);
+    if (merges === 'refused') return { ...NO_TRAITS, bpeMerges: true };
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
     const read = found.json;
@@ -3398,6 +3407,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
       funnelClsType: vocabTxt && vocabClsType(loadedClass) !== 0,
       vocabLoneCarriageReturn: vocabTxt && splitsAtLoneCarriageReturn(found.file),
       notUtf8: false,
+      bpeMerges: merges === 'otherwise',
       otherSentencePiece: spm !== undefined && spm !== basename(sentencePieceFile(dir)!),
       metaspaceSplit: ownMetaspaces.some(({ replacement: r }) => !model.has(r) || [...model.keys()].some((t) => t.indexOf(r, 1) > 0)),
       removeSpace: config.remove_space === true,

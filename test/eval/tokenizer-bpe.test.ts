@@ -230,3 +230,53 @@ describe('TinyBERT augmentation on vocab.json + merges.txt', () => {
     );
   });
 });
+
+// transformers 4.x's RobertaTokenizer (and GPT2Tokenizer) reads merges.txt as `open(merges_file,
+// encoding="utf-8").read().split("\n")[1:-1]`, each line's `tuple(merge.split())`, and RobertaConverter builds the fast
+// tokenizer's BPE of `list(bpe_ranks.keys())`; tokenizers' BPE takes merges of two tokens of the vocabulary alone.
+describe('merges.txt read as transformers 4.x reads it', () => {
+  /** A folder with `vocab` and merges.txt written as `merges` (its bytes, no header or newline added). */
+  function mergesFolder(name: string, merges: string, vocab: Record<string, number> = TINY): string {
+    const dir = join(root, name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'vocab.json'), JSON.stringify(vocab));
+    writeFileSync(join(dir, 'merges.txt'), merges);
+    return dir;
+  }
+  const ids = (dir: string, text: string) => loadTokenizer(dir).encode(text, null, 16).ids;
+
+  it('drops the first line whatever it holds (a merge where the file has no #version line)', () => {
+    expect(ids(mergesFolder('m-no-header', 'a b\nĠ a\n'), 'ab a')).toEqual([0, 4, 5, 8, 2]);
+    expect(ids(mergesFolder('m-header', '#version: 0.2\na b\nĠ a\n'), 'ab a')).toEqual([0, 7, 8, 2]);
+  });
+
+  it('drops the last line where no newline ends the file (its last merge)', () => {
+    expect(ids(mergesFolder('m-no-end', '#version: 0.2\na b\nĠ a'), 'ab a')).toEqual([0, 7, 6, 4, 2]);
+  });
+
+  it("ends a line at '\\r\\n' and at a lone '\\r' (universal newlines), and splits a merge at any of Python's whitespace", () => {
+    expect(ids(mergesFolder('m-crlf', '#version: 0.2\r\na b\r\nĠ a\r\n'), 'ab a')).toEqual([0, 7, 8, 2]);
+    expect(ids(mergesFolder('m-lone-cr', '#version: 0.2\ra b\rĠ a\r'), 'ab a')).toEqual([0, 7, 8, 2]);
+    expect(ids(mergesFolder('m-tab', '#version: 0.2\na\tb\n Ġ\u00a0 a \n'), 'ab a')).toEqual([0, 7, 8, 2]);
+  });
+
+  it('ranks a merge listed twice at its first place', () => {
+    const vocab = { ...TINY, c: 10, bc: 11 };
+    expect(ids(mergesFolder('m-twice', '#version: 0.2\nb c\na b\nb c\n', vocab), 'abc')).toEqual([0, 4, 11, 2]);
+  });
+
+  it('refuses in one line a line that is not a merge of two tokens (an empty one, two newlines at the end) or a merge of tokens vocab.json lacks, as transformers fails to load them', () => {
+    const refused = (name: string, merges: string) => refusal(() => loadTokenizer(mergesFolder(name, merges)), DataError);
+    const empty = join(root, 'm-empty', 'merges.txt');
+    expect(refused('m-empty', '#version: 0.2\na b\n\nĠ a\n')).toBe(
+      `${empty}: line 3 is empty, where transformers reads each line between the first and the last as a merge of two tokens and fails to load the file (tokenizers' BPE takes merges of two tokens alone): remove the line or write it as two tokens`,
+    );
+    expect(refused('m-two-ends', '#version: 0.2\na b\nĠ a\n\n')).toMatch(/merges\.txt: line 4 is empty, where transformers/);
+    expect(refused('m-blank', '#version: 0.2\na b\n \t\nĠ a\n')).toMatch(/merges\.txt: line 3 is blank, where/);
+    expect(refused('m-three', '#version: 0.2\na b Ġ\nĠ a\n')).toMatch(/merges\.txt: line 2 \("a b Ġ"\) holds 3 tokens, where/);
+    expect(refused('m-unknown', '#version: 0.2\na b\na Ġ\n')).toBe(
+      `${join(root, 'm-unknown', 'merges.txt')}: line 3's merge "a Ġ" makes "aĠ", which ${join(root, 'm-unknown', 'vocab.json')} lacks: transformers fails to load the folder (tokenizers: 'Token \`aĠ\` out of vocabulary'); add it to the vocabulary or remove the merge`,
+    );
+    expect(refused('m-unknown-part', '#version: 0.2\nx b\n')).toMatch(/line 2's merge "x b" holds "x", which .*vocab\.json lacks/);
+  });
+});

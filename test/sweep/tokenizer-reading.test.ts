@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TOKENIZER_READINGS, tokenizerReadingVersion } from '../../src/eval/tokenizer-reading.ts';
-import { loadTokenizer, vocabTokenizerJson } from '../../src/eval/tokenizer.ts';
+import { bpeFiles, bpeTokenizerJson, loadTokenizer, vocabTokenizerJson } from '../../src/eval/tokenizer.ts';
 import { runSweep } from '../../src/sweep/run.ts';
 import { pointKey } from '../../src/sweep/key.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
@@ -1091,6 +1091,37 @@ describe("a vocab.txt with a lone '\\r'", () => {
         [1, 1],
         [1, 1],
       ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a folder of vocab.json and merges.txt', () => {
+  it("is at reading version 40 where transformers 4.x reads its merges.txt otherwise (no #version line, no final newline, a lone '\\r', a merge listed twice) or fails to load it (an empty line); below 40 where they agree", () => {
+    const root = mkdtempSync(join(tmpdir(), 'merges-reading-'));
+    try {
+      const vocab = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3, a: 4, b: 5, Ġ: 6, ab: 7, Ġa: 8, '<mask>': 9 };
+      const folder = (name: string, merges: string, json = false) => {
+        const dir = join(root, name);
+        mkdirSync(dir);
+        writeFileSync(join(dir, 'vocab.json'), JSON.stringify(vocab));
+        writeFileSync(join(dir, 'merges.txt'), merges);
+        if (json) writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(bpeTokenizerJson(bpeFiles(join(root, 'plain'))!, {})));
+        return dir;
+      };
+      const dirs = {
+        plain: folder('plain', '#version: 0.2\na b\nĠ a\n'),
+        crlf: folder('crlf', '#version: 0.2\r\na b\r\nĠ a\r\n'),
+        'no-header': folder('no-header', 'a b\nĠ a\n'),
+        'no-end': folder('no-end', '#version: 0.2\na b\nĠ a'),
+        'lone-cr': folder('lone-cr', '#version: 0.2\ra b\rĠ a\r'),
+        twice: folder('twice', '#version: 0.2\nĠ a\na b\nĠ a\n'),
+        empty: folder('empty', '#version: 0.2\na b\n\nĠ a\n'),
+        'with-json': folder('with-json', 'a b\nĠ a', true),
+      };
+      const versions = Object.fromEntries(Object.entries(dirs).map(([name, dir]) => [name, readingVersionApartFromPairs(dir, false)]));
+      expect(versions).toEqual({ plain: 10, crlf: 10, 'no-header': 40, 'no-end': 40, 'lone-cr': 40, twice: 40, empty: 40, 'with-json': 10 });
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
