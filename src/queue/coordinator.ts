@@ -85,11 +85,25 @@ const WITHDRAWABLE = new Set(['waiting', 'delayed', 'prioritized', 'paused', 'wa
 /** BullMQ's refusal to remove a job a worker holds (removeJob: 'could not be removed because it is locked by another worker'). */
 const isLockedJob = (e: unknown): boolean => e instanceof Error && / is locked by another worker\b/.test(e.message);
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+/** A look given up on because the call was told to stop (withTimeout's `signal`): no Redis problem. */
+class LookStopped extends Error {}
+
+/** `p`, rejected once `ms` have passed without it settling, or at once (LookStopped) once `signal` aborts. */
+function withTimeout<T>(p: Promise<T>, ms: number, signal?: AbortSignal): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms)))]).finally(
-    () => clearTimeout(timer),
-  );
+  let onAbort: () => void = () => {};
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+      onAbort = () => reject(new LookStopped('stopped'));
+      if (signal?.aborted) onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+  ]).finally(() => {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  });
 }
 
 /**
@@ -254,7 +268,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
    */
   const check = async (point: SweepPoint, removed = false): Promise<void> => {
     if (!pending.has(point.key)) return;
-    const state = await withTimeout(queue.getJobState(point.key), CALL_TIMEOUT_MS);
+    const state = await withTimeout(queue.getJobState(point.key), CALL_TIMEOUT_MS, opts.signal);
     if (!pending.has(point.key)) return; // collected meanwhile (an event and a rescan at once)
     if (state === 'unknown') {
       if (!store.holds(spec.name, point.key)) {
@@ -273,7 +287,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       return;
     }
     if (state === 'active') {
-      const job = await withTimeout(queue.getJob(point.key), CALL_TIMEOUT_MS);
+      const job = await withTimeout(queue.getJob(point.key), CALL_TIMEOUT_MS, opts.signal);
       if (job && pending.has(point.key)) holders.set(point.key, job.processedBy ?? '');
     }
     if (state === 'active' && !started.has(point.key)) {
@@ -281,7 +295,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       emit({ type: 'start', point });
     }
     if (state !== 'completed' && state !== 'failed' && state !== 'delayed') return;
-    const job = await withTimeout(queue.getJob(point.key), CALL_TIMEOUT_MS);
+    const job = await withTimeout(queue.getJob(point.key), CALL_TIMEOUT_MS, opts.signal);
     if (!job || !pending.has(point.key)) return;
     // (a run a worker had started when a later run of the edited sweep dropped the point: its result is no longer the sweep's)
     if (state !== 'delayed' && !store.holds(spec.name, point.key)) return letGo(point, 'taken out of the sweep');
@@ -321,6 +335,8 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       }
       lookFailed = false;
     } catch (e) {
+      // (told to stop while a look waited for Redis: the stop is not held up by the look's wait, up to CALL_TIMEOUT_MS)
+      if (e instanceof LookStopped) return;
       lookFailed = true;
       if (isUserError(e)) throw e; // the store (removed while the sweep ran), a file of a point queued again: no Redis problem
       // (a look that failed while the connection has a problem failed of it: its own timeout, or ioredis giving up on the

@@ -176,6 +176,33 @@ describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${own
     expect(tries).toBe(0);
   }, 60_000);
 
+  it("stopped while a look waits for a Redis out of reach: returns at once, where it waited for the look's own bound, up to 5 s (a Ctrl-C of compress sweep --queue so held up)", async () => {
+    await redis.kill();
+    await redis.start();
+    const stop = new AbortController();
+    let stoppedAt = 0;
+    const summary = await runQueuedSweep({
+      file: t.sweepFile,
+      store: join(t.root, 'stopped-looking.sqlite'),
+      queue: redis.url(),
+      // (a look every 0.2 s, each waiting up to 5 s for Redis: one waits when the call is told to stop, 0.3 s later)
+      rescanMs: 200,
+      signal: stop.signal,
+      onEvent: (e) => {
+        if (e.type !== 'log') return;
+        if (e.line.startsWith('queued')) void redis.kill();
+        else if (/^queue redis:\/\/127\.0\.0\.1:\d+\/0: ECONNREFUSED/.test(e.line))
+          setTimeout(() => {
+            stoppedAt = Date.now();
+            stop.abort();
+          }, 300);
+      },
+    });
+    const took = Date.now() - stoppedAt;
+    expect([summary.left, summary.unreachable]).toEqual([keys.length, 'ECONNREFUSED']);
+    expect(took, `${took} ms`).toBeLessThan(2_000);
+  }, 60_000);
+
   it("stopped while a look waits for a Redis out of reach past its unreachableMs: it stops as stopped, where the look's failure then ended it as Redis's silence (a QueueError, exit 1 for a Ctrl-C)", async () => {
     await redis.kill();
     await redis.start();
