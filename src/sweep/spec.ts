@@ -66,6 +66,7 @@ import {
   type TrainingStepSpec,
 } from './train-step.ts';
 import { DEFAULT_DISTILL_SETTINGS, checkTaskSettings } from '../train/run.ts';
+import { sweepFilePath } from './file-path.ts';
 
 export interface CalibrationSpec {
   /** GLUE task whose train split calibrates (default: the model's first task). */
@@ -196,7 +197,7 @@ export function parseSweep(raw: unknown, file: string, display = file): SweepSpe
     eval: parseEval(f, doc.eval),
     keepModels: doc.keepModels === undefined ? true : f.boolean(doc.keepModels, 'keepModels'),
   };
-  if (doc.glueDir !== undefined) spec.glueDir = resolve(base, f.string(doc.glueDir, 'glueDir'));
+  if (doc.glueDir !== undefined) spec.glueDir = sweepFilePath(base, f.string(doc.glueDir, 'glueDir'));
   if (doc.seed !== undefined) spec.seed = f.int(doc.seed, 'seed', 0);
   // (a pass step drawing from the sweep's seed takes it as its own: one it refuses, as random importance refuses a
   // seed of 2^32 or more, refuses the file, where every point of the pipeline failed when it ran)
@@ -223,7 +224,7 @@ function parseModel(f: Fields, raw: unknown, at: string, base: string, calibrati
   const pathAt = typeof raw === 'string' ? at : `${at}.path`;
   const given = f.string(m.path, pathAt);
   // An hf:org/name[@revision] reference stays as written; the plan downloads it (and records its commit).
-  const path = isHubRef(given) ? f.attempt(pathAt, () => parseHubRef(given)).text : resolve(base, given);
+  const path = isHubRef(given) ? f.attempt(pathAt, () => parseHubRef(given)).text : sweepFilePath(base, given);
   if (!isHubRef(path)) f.attempt(pathAt, () => locateModel(path));
   // (a model written as its path alone names no tasks, which every model needs: said in the form the file gave it)
   if (typeof raw === 'string') {

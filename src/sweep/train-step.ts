@@ -18,7 +18,6 @@
  * general stage (stage, corpus) is not a sweep step. A step may not follow quantize (training reads float weights).
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import {
   choiceProblem,
   counted,
@@ -51,6 +50,7 @@ import { INTERMEDIATE_PRESETS, isLayerMapForm, LAYER_MAP_NAMES, parseLayerMap, p
 import { embeddingLrExpected, parseEmbeddingLr } from '../train/embedding-lr.ts';
 import { POOL_THREADS_RANGE } from '../runtime/threads.ts';
 import { EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
+import { sweepFilePath } from './file-path.ts';
 import { settingText, settingWord } from '../pass/settings.ts';
 import { devScoreText, undefinedScoreText } from '../train/dev-score-words.ts';
 
@@ -406,7 +406,7 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
   }
   if (raw.teacher !== undefined) {
     const given = typed('teacher', raw.teacher, { kind: 'string' }) as string;
-    const teacher = isHubRef(given) ? given : resolve(base, given); // hf:org/name[@revision]: resolved by the plan
+    const teacher = isHubRef(given) ? given : sweepFilePath(base, given); // hf:org/name[@revision]: resolved by the plan
     try {
       if (isHubRef(teacher)) parseHubRef(teacher);
       else locateModel(teacher);
@@ -434,7 +434,7 @@ export function parseTrainingStep(kind: TrainingKind, raw: Record<string, unknow
       if (spec.startsWith('bilstm:') && out.distill?.intermediate !== undefined)
         throw new StepSettingError('', settingKeys(bilstmIntermediateRefusal({ stage: 'task' }).message));
     } else {
-      const path = isHubRef(spec) ? spec : resolve(base, spec);
+      const path = isHubRef(spec) ? spec : sweepFilePath(base, spec);
       // (neither a form nor an existing model, and not written as a path: a value outside the forms, refused as the
       // command line refuses it, in a file's words, where it was said to be a missing model)
       if (!isHubRef(spec) && !existsSync(path) && !writtenAsPath(spec))
