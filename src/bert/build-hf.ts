@@ -311,6 +311,12 @@ function checkLabelCount(
 
 /** Refuses a parameter stored as integers (quantized) or holding NaN or infinite values (the logits would be NaN). */
 function checkParameter(file: string, name: string, t: SafetensorsTensor): void {
+  if (t.dtype.startsWith('F8_')) {
+    // (transformers reads such a weight with its scales, under config.json's quantization_config; unscaled, its values are not the weight's)
+    throw new DataError(
+      `${file}: tensor ${quotedText(name)} is stored as ${t.dtype}, an 8-bit float (an FP8-quantized checkpoint, whose weights are read with their scales?); bert-compress reads float weights (${[...FLOAT_DTYPES].join(', ')}): save the model unquantized`,
+    );
+  }
   if (!FLOAT_DTYPES.has(t.dtype)) {
     throw new DataError(
       `${file}: tensor ${quotedText(name)} is stored as ${t.dtype}, not as floats (a quantized checkpoint, such as bitsandbytes' 8-bit?); bert-compress reads float weights (${[...FLOAT_DTYPES].join(', ')}): save the model unquantized`,

@@ -10,14 +10,37 @@ import { DataError, errorLine, fsReason, quotedText } from '../errors.ts';
 import { floatToHalf, halfToFloat } from '../onnx/index.ts';
 import { LFS_POINTER_MAX_BYTES, lfsPointerProblem, writeFileAtomic } from '../files.ts';
 
-/** Element types of the safetensors format that bert-compress reads (and, F32/F16/BF16/I64/I32, writes). */
-export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL';
+/**
+ * Element types of the safetensors format that bert-compress reads (and, F32/F16/BF16/I64/I32, writes). The 8-bit
+ * floats (torch's float8_e4m3fn, float8_e5m2, float8_e8m0fnu) are read as the values they store, unscaled: a file
+ * may hold them beside the weights (an FP8 scale, an unused head), and a model's reader refuses a weight of theirs.
+ */
+export type SafetensorsDtype =
+  | 'F64'
+  | 'F32'
+  | 'F16'
+  | 'BF16'
+  | 'F8_E4M3'
+  | 'F8_E5M2'
+  | 'F8_E8M0'
+  | 'I64'
+  | 'I32'
+  | 'I16'
+  | 'I8'
+  | 'U64'
+  | 'U32'
+  | 'U16'
+  | 'U8'
+  | 'BOOL';
 
 const DTYPE_BYTES: Record<SafetensorsDtype, number> = {
   F64: 8,
   F32: 4,
   F16: 2,
   BF16: 2,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  F8_E8M0: 1,
   I64: 8,
   I32: 4,
   I16: 2,
@@ -169,6 +192,15 @@ function pastFloat32(stored: Float64Array, data: Float32Array): SafetensorsTenso
   return count > 0 ? { count, first } : undefined;
 }
 
+/** An F8_E4M3 byte (torch's float8_e4m3fn: bias 7, subnormals, no infinities, S.1111.111 NaN) as a number. */
+function e4m3ToFloat(b: number): number {
+  const sign = b & 0x80 ? -1 : 1;
+  const exponent = (b >> 3) & 0xf;
+  const mantissa = b & 7;
+  if (exponent === 0xf && mantissa === 7) return Number.NaN;
+  return exponent === 0 ? sign * 2 ** -6 * (mantissa / 8) : sign * 2 ** (exponent - 7) * (1 + mantissa / 8);
+}
+
 /** Stored bytes of one tensor to float32. */
 function toFloat32(bytes: Uint8Array, dtype: SafetensorsDtype, n: number): Float32Array {
   const buf = bytes.buffer as ArrayBuffer;
@@ -191,6 +223,14 @@ function toFloat32(bytes: Uint8Array, dtype: SafetensorsDtype, n: number): Float
       for (let i = 0; i < n; i++) bits[i] = h[i] << 16;
       return out;
     }
+    case 'F8_E4M3':
+      return Float32Array.from(new Uint8Array(buf, off, n), e4m3ToFloat);
+    case 'F8_E5M2':
+      // (F16's high byte: 1 sign, 5 exponent, 2 mantissa bits, infinities and NaNs as F16's)
+      return Float32Array.from(new Uint8Array(buf, off, n), (b) => halfToFloat(b << 8));
+    case 'F8_E8M0':
+      // (an exponent alone, 2^(b − 127); 0xff is NaN)
+      return Float32Array.from(new Uint8Array(buf, off, n), (b) => (b === 0xff ? Number.NaN : 2 ** (b - 127)));
     case 'I64':
       return Float32Array.from(new BigInt64Array(buf, off, n), Number);
     case 'U64':

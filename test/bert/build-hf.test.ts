@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { buildBert, randomBertWeights, bertParameters } from '../../src/bert/build.ts';
 import { buildFromHuggingFaceFolder, loadHuggingFaceFolder, readHuggingFaceConfig, writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
 import { configToHuggingFace } from '../../src/bert/config.ts';
-import { type SafetensorsInput, writeSafetensors } from '../../src/bert/safetensors.ts';
+import { type SafetensorsInput, encodeSafetensors, writeSafetensors } from '../../src/bert/safetensors.ts';
 import { DataError, NotUtf8Error, SettingsError } from '../../src/errors.ts';
 import { encodeModel, type Model } from '../../src/onnx/index.ts';
 import { batchLogits, maxRowDiff, paddedBatch, tinyBertConfig } from '../helpers/models.ts';
@@ -312,6 +312,38 @@ describe('Hugging Face folders', () => {
     expect(() => buildFromHuggingFaceFolder(dir)).toThrow(
       new DataError(
         `${join(dir, 'model.safetensors')}: tensor '${query}' is stored as I32, not as floats (a quantized checkpoint, such as bitsandbytes' 8-bit?); bert-compress reads float weights (F64, F32, F16, BF16): save the model unquantized`,
+      ),
+    );
+  });
+
+  it('an 8-bit float tensor the model does not use (an FP8 scale, an unused head) is read past; a parameter stored so is refused in one line naming it', () => {
+    // safetensors' writer writes no 8-bit floats: the file's tensors, then one more entry appended by hand
+    const withRaw = (tensors: Map<string, SafetensorsInput>, extra: { name: string; dtype: string; dims: readonly number[]; bytes: number[] }) => {
+      const [, json, ...data] = encodeSafetensors(tensors);
+      const header = JSON.parse(new TextDecoder().decode(json));
+      const end = data.reduce((a, c) => a + c.byteLength, 0);
+      header[extra.name] = { dtype: extra.dtype, shape: extra.dims, data_offsets: [end, end + extra.bytes.length] };
+      const text = new TextEncoder().encode(JSON.stringify(header));
+      const len = new Uint8Array(8);
+      new DataView(len.buffer).setBigUint64(0, BigInt(text.byteLength), true);
+      return Buffer.concat([len, text, ...data, Uint8Array.from(extra.bytes)]);
+    };
+    const dir = freshDir();
+    writeConfig(dir);
+    const tensors = new Map<string, SafetensorsInput>([...weights].map(([k, v]) => [k, { dims: dims.get(k)!, data: v }]));
+    for (const dtype of ['F8_E4M3', 'F8_E5M2', 'F8_E8M0']) {
+      writeFileSync(
+        join(dir, 'model.safetensors'),
+        withRaw(tensors, { name: 'cls.predictions.transform.dense.weight_scale', dtype, dims: [2], bytes: [0x38, 0x40] }),
+      );
+      expect(same(buildFromHuggingFaceFolder(dir), buildBert(config, { kind: 'random', seed: 4 }))).toBe(true);
+    }
+    const query = 'bert.encoder.layer.1.attention.self.query.weight';
+    const rest = new Map([...tensors].filter(([k]) => k !== query));
+    writeFileSync(join(dir, 'model.safetensors'), withRaw(rest, { name: query, dtype: 'F8_E4M3', dims: dims.get(query)!, bytes: Array(32 * 32).fill(0x38) }));
+    expect(() => buildFromHuggingFaceFolder(dir)).toThrow(
+      new DataError(
+        `${join(dir, 'model.safetensors')}: tensor '${query}' is stored as F8_E4M3, an 8-bit float (an FP8-quantized checkpoint, whose weights are read with their scales?); bert-compress reads float weights (F64, F32, F16, BF16): save the model unquantized`,
       ),
     );
   });

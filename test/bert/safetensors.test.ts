@@ -54,6 +54,34 @@ describe('safetensors format', () => {
     expect(f.tensors.get('e')!.data.length).toBe(0);
   });
 
+  it("reads the 8-bit floats (torch's float8_e4m3fn, float8_e5m2, float8_e8m0fnu) as the values they store", () => {
+    // E4M3: 1 (0x38), −448 the largest (0xfe), 2^-9 the least subnormal (0x01), 0.875·2^-6 (0x07), NaN (0x7f), −0 (0x80)
+    // E5M2: 1 (0x3c), 57344 the largest (0x7b), −∞ (0xfc), NaN (0x7e), 2^-16 subnormal (0x01)
+    // E8M0: 1 (127), 2^-127 (0), 2^127 (254), NaN (255)
+    const e4m3 = [0x38, 0xfe, 0x01, 0x07, 0x7f, 0x80];
+    const e5m2 = [0x3c, 0x7b, 0xfc, 0x7e, 0x01];
+    const e8m0 = [127, 0, 254, 255];
+    const header = JSON.stringify({
+      a: { dtype: 'F8_E4M3', shape: [2, 3], data_offsets: [0, 6] },
+      b: { dtype: 'F8_E5M2', shape: [5], data_offsets: [6, 11] },
+      c: { dtype: 'F8_E8M0', shape: [4], data_offsets: [11, 15] },
+      d: { dtype: 'F32', shape: [1], data_offsets: [15, 19] },
+    });
+    const f = decodeSafetensors(handMade(header, [...e4m3, ...e5m2, ...e8m0, ...new Uint8Array(new Float32Array([2.5]).buffer)]));
+    expect(f.tensors.get('a')).toMatchObject({ dtype: 'F8_E4M3', dims: [2, 3] });
+    expect(Array.from(f.tensors.get('a')!.data)).toEqual([1, -448, 2 ** -9, 0.875 * 2 ** -6, Number.NaN, -0]);
+    expect(Array.from(f.tensors.get('b')!.data)).toEqual([1, 57344, Number.NEGATIVE_INFINITY, Number.NaN, 2 ** -16]);
+    expect(Array.from(f.tensors.get('c')!.data)).toEqual([1, 2 ** -127, 2 ** 127, Number.NaN]);
+    expect(f.tensors.get('d')!.data).toEqual(new Float32Array([2.5]));
+    // every E4M3 byte: the float8_e4m3fn value (sign, 4 exponent bits of bias 7, 3 mantissa bits; S.1111.111 alone NaN)
+    const all = decodeSafetensors(handMade(JSON.stringify({ e: { dtype: 'F8_E4M3', shape: [256], data_offsets: [0, 256] } }), [...Array(256).keys()]));
+    const values = Array.from(all.tensors.get('e')!.data);
+    expect(values.filter(Number.isNaN).length).toBe(2);
+    expect(Math.max(...values.filter((v) => !Number.isNaN(v)))).toBe(448);
+    expect(values[0x40]).toBe(2); // 0.1000.000
+    expect(values[0xb4]).toBe(-0.75); // 1.0110.100: −2^-1 · 1.5
+  });
+
   it('writes the layout it reads: u64 LE length, space-padded JSON, data at the offsets', () => {
     const bytes = concat(encodeSafetensors({ w: { dims: [3], data: new Float32Array([1, 2, 3]) } }, { format: 'pt' }));
     const len = Number(new DataView(bytes.buffer).getBigUint64(0, true));
