@@ -18,6 +18,7 @@ import { regexAtoms } from './regex-atoms.ts';
 import { charsmapMapsNothing, charsmapNormalizer, charsmapProblem } from './precompiled-charsmap.ts';
 import { mapSequenceLeaves, sequenceLeaves } from './tokenizer-sequence.ts';
 import { unicodeScriptsPieces } from './unicode-scripts.ts';
+import { UNICODE8_NONSPACING_MARK, UNICODE8_OTHER, UNICODE8_PUNCTUATION, UNICODE9_MARK } from './unicode-categories-table.ts';
 import { jsonObjectOf, readJsonObject, readModelFile, sideFilesKeeper } from './model-files.ts';
 import { CLASSIFIER_ARCHITECTURES } from './output-config.ts';
 import { MODEL_SIDE_FILES, SENTENCEPIECE_FILES } from '../onnx/locate.ts';
@@ -1613,6 +1614,7 @@ function normalizeAsTokenizers(tokenizer: Tokenizer, json: object, source = 'tok
     for (const part of n.config?.type === 'Sequence' ? (n.normalizers ?? []) : []) mend(part);
     const c = n.config;
     if (c?.type === 'Lowercase') n.normalize = lowercaseEachChar;
+    if (c?.type === 'StripAccents') n.normalize = (text) => text.replace(COMBINING_MARKS, '');
     if (c?.type === 'Strip') {
       const [left, right] = [c.strip_left === true, c.strip_right === true];
       n.normalize = (text) => {
@@ -1620,12 +1622,11 @@ function normalizeAsTokenizers(tokenizer: Tokenizer, json: object, source = 'tok
         return right ? t.replace(TRAILING_WHITE_SPACE, '') : t;
       };
     }
-    if (c?.type !== 'BertNormalizer' || !n.clean_text || !n.strip_accents) return;
-    const [clean, strip] = [n.clean_text.bind(n), n.strip_accents.bind(n)];
+    if (c?.type !== 'BertNormalizer') return;
     n.normalize = (text) => {
-      let t = c.clean_text ? clean(text) : text;
+      let t = c.clean_text ? bertCleanText(text) : text;
       if (c.handle_chinese_chars) t = t.replace(CHINESE_CHARS, ' $& ');
-      if (c.strip_accents ?? c.lowercase) t = strip(t);
+      if (c.strip_accents ?? c.lowercase) t = t.normalize('NFD').replace(NONSPACING_MARKS, '');
       return c.lowercase ? lowercaseEachChar(t) : t;
     };
   };
@@ -1639,6 +1640,39 @@ function normalizeAsTokenizers(tokenizer: Tokenizer, json: object, source = 'tok
       instance.normalize = charsmapNormalizer(leaf.precompiled_charsmap, source);
   }
 }
+
+/**
+ * `text` as tokenizers' BertNormalizer cleans it (normalizers/bert.rs do_clean_text): U+0000, U+FFFD and its `is_other`
+ * characters (Cc, Cf and Co of the unicode_categories crate's tables, Unicode 8.0: UNICODE8_OTHER) but tab, line feed
+ * and carriage return dropped, each White_Space character (char::is_whitespace) made a space. @huggingface/tokenizers
+ * read Node's later Unicode, so a format character assigned since 8.0 (U+0890, U+08E2, U+110CD, the Egyptian
+ * hieroglyph format controls) was dropped where tokenizers keeps it.
+ */
+function bertCleanText(text: string): string {
+  return text.replace(CLEANED_CHARS, (ch) => (ch === '\t' || ch === '\n' || ch === '\r' || !DROPPED_CHAR.test(ch) ? ' ' : ''));
+}
+
+/** What bertCleanText drops: U+0000, U+FFFD, Unicode 8.0's Cc, Cf and Co (and a lone surrogate, as the library did). */
+const DROPPED_CLASS = `\\u{0}\\u{FFFD}${UNICODE8_OTHER}\\p{Cs}`;
+const DROPPED_CHAR = new RegExp(`^[${DROPPED_CLASS}]$`, 'u');
+
+/** What bertCleanText drops or makes a space (White_Space but those it drops: U+000B, U+000C, U+0085 …). */
+const CLEANED_CHARS = new RegExp(`[${DROPPED_CLASS}\\p{White_Space}]`, 'gu');
+
+/**
+ * The characters tokenizers' BertNormalizer drops as accents after NFD (normalizers/bert.rs do_strip_accents:
+ * `is_mark_nonspacing`, Mn of the unicode_categories crate's tables, Unicode 8.0), where @huggingface/tokenizers'
+ * `\p{Mn}` read Node's later Unicode (U+09FE, U+0AFA, the Arabic marks U+0898–U+089F, U+08CA–U+08E1 … dropped where
+ * tokenizers keeps them).
+ */
+const NONSPACING_MARKS = new RegExp(`[${UNICODE8_NONSPACING_MARK}]`, 'gu');
+
+/**
+ * The characters tokenizers' StripAccents normalizer drops (normalizers/strip.rs: `is_combining_mark` of the
+ * unicode-normalization-alignments crate's tables, Mn, Mc and Me of Unicode 9.0), where @huggingface/tokenizers'
+ * `\p{M}` read Node's later Unicode (U+0D00, U+09FE, U+1AC0 … dropped where tokenizers keeps them).
+ */
+const COMBINING_MARKS = new RegExp(`[${UNICODE9_MARK}]`, 'gu');
 
 /** The characters tokenizers' Nmt normalizer drops and those it makes a space (normalizers/unicode.rs do_nmt), as regex classes Oniguruma and JS read alike. */
 const NMT_DROPPED_CLASS = '[\\u0001-\\u0008\\u000B\\u000E-\\u001F\\u007F\\u008F\\u009F]';
@@ -1748,13 +1782,25 @@ const PUNCTUATION_CLASS = '\\p{P}\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\
 const PUNCTUATION_PIECE = new RegExp(`[${PUNCTUATION_CLASS}]`, 'gu');
 
 /**
+ * PUNCTUATION_CLASS as tokenizers reads it: its `is_punctuation` takes the P categories of the unicode_categories
+ * crate's tables, Unicode 8.0 (UNICODE8_PUNCTUATION), where JS's `\p{P}` reads Node's later Unicode: a punctuation
+ * mark assigned since 8.0 (U+061D, U+2E43–U+2E5D, U+1B7D …) splits no word in tokenizers. The class eval reads
+ * (TOKENIZERS_PUNCTUATION_PIECE, TOKENIZERS_BERT_PIECES); PUNCTUATION_CLASS is what a written tokenizer.json says, for
+ * transformers.js, which reads `\p{P}` (as its own BertPreTokenizer does).
+ */
+const TOKENIZERS_PUNCTUATION_CLASS = `${UNICODE8_PUNCTUATION}\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007E`;
+
+/** A punctuation character as tokenizers' Punctuation pre-tokenizer reads it (TOKENIZERS_PUNCTUATION_CLASS). */
+const TOKENIZERS_PUNCTUATION_PIECE = new RegExp(`[${TOKENIZERS_PUNCTUATION_CLASS}]`, 'gu');
+
+/**
  * `text` split as tokenizers' Punctuation pre-tokenizer of `behavior` splits it (pre_tokenizers/punctuation.rs: each
  * punctuation character a match of its own, split by splitPieces): Removed drops each, Isolated keeps each alone (the
  * default), MergedWithPrevious joins one to the piece before it unless that is a match, MergedWithNext to the piece
  * after it unless that is a match, Contiguous joins a run of them into one piece.
  */
 export function punctuationPieces(text: string, behavior: string): string[] {
-  return splitPieces(text, PUNCTUATION_PIECE, behavior, false);
+  return splitPieces(text, TOKENIZERS_PUNCTUATION_PIECE, behavior, false);
 }
 
 /**
@@ -1829,7 +1875,7 @@ function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
     if (typeof instance?.pre_tokenize_text !== 'function') continue;
     if (leaf.type === 'Whitespace') instance.pre_tokenize_text = (text) => text.match(WHITESPACE_PIECES) ?? [];
     if (leaf.type === 'WhitespaceSplit' && unicodeWhitespace) instance.pre_tokenize_text = (text) => text.match(WHITESPACE_SPLIT_PIECES) ?? [];
-    if (leaf.type === 'BertPreTokenizer' && unicodeWhitespace) instance.pre_tokenize_text = (text) => text.match(BERT_PRE_TOKENIZER_PIECES) ?? [];
+    if (leaf.type === 'BertPreTokenizer') instance.pre_tokenize_text = (text) => text.match(TOKENIZERS_BERT_PIECES) ?? [];
     if (leaf.type === 'Digits') {
       const pieces = new RegExp(`${digitsRegex(leaf)}|\\P{N}+`, 'gu');
       instance.pre_tokenize_text = (text) => text.match(pieces) ?? [];
@@ -2557,6 +2603,12 @@ const WHITESPACE_PIECES = new RegExp(`[${WORD_CLASS}]+|[^${WORD_CLASS}\\p{White_
  */
 const WHITESPACE_SPLIT_PIECES = /\P{White_Space}+/gu;
 const BERT_PRE_TOKENIZER_PIECES = new RegExp(`[^\\p{White_Space}${PUNCTUATION_CLASS}]+|[${PUNCTUATION_CLASS}]`, 'gu');
+
+/**
+ * BERT_PRE_TOKENIZER_PIECES of tokenizers' punctuation (TOKENIZERS_PUNCTUATION_CLASS, Unicode 8.0's): how eval splits
+ * at a BertPreTokenizer, where @huggingface/tokenizers' split at JS's `\s` and `\p{P}`.
+ */
+const TOKENIZERS_BERT_PIECES = new RegExp(`[^\\p{White_Space}${TOKENIZERS_PUNCTUATION_CLASS}]+|[${TOKENIZERS_PUNCTUATION_CLASS}]`, 'gu');
 
 /** tokenizers' ByteLevel pre-tokenizer's regex (pre_tokenizers/byte_level.rs RE, GPT-2's), as Oniguruma reads it: `\s` is White_Space. */
 const BYTE_LEVEL_REGEX = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
