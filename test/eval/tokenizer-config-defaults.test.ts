@@ -171,4 +171,25 @@ describe('a tokenizer_config.json setting of a BERT class that is not true or fa
     expect(read(vocabFolder({}))).toEqual(DEFAULTS);
     expect(read(vocabFolder({ do_lower_case: false, strip_accents: null, tokenize_chinese_chars: false }))).toEqual(FILES);
   });
+
+  it("reads MPNet's class as 4.x's MPNetTokenizerFast does: do_lower_case 1 beside a lower-casing file (1 == True) rebuilds nothing; 0, \"true\" or 1 beside a cased file is refused, as tokenizers' BertNormalizer takes no number or string; its tokenize_chinese_chars is never read", () => {
+    const mpnet = (tokenizerConfig: object, file: typeof cased) => {
+      const dir = folder({}, file);
+      writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'MPNetTokenizer', ...tokenizerConfig }));
+      return dir;
+    };
+    const read = (dir: string) => [...loadTokenizer(dir).encode(TEXT, null, 16).ids];
+    expect(read(mpnet({ do_lower_case: 1 }, lowerCasing))).toEqual(DEFAULTS);
+    expect(read(mpnet({ do_lower_case: false, strip_accents: false, tokenize_chinese_chars: 'no' }, cased))).toEqual(FILES);
+    for (const [config, file, got] of [
+      [{ do_lower_case: 0 }, lowerCasing, 'number 0'],
+      [{ do_lower_case: 'true' }, lowerCasing, 'string "true"'],
+      [{ do_lower_case: 1 }, cased, 'number 1'],
+    ] as const) {
+      const dir = mpnet(config, file);
+      expect(() => loadTokenizer(dir)).toThrow(
+        `${join(dir, 'tokenizer_config.json')}: do_lower_case: expected one of true, false (transformers' MPNetTokenizerFast builds its BertNormalizer of it), got ${got}`,
+      );
+    }
+  });
 });
