@@ -558,12 +558,13 @@ export function utf8Json(
 /**
  * Why JSON.parse refused `text` (`e`, what it threw), in one line: its place as the line and column of the text
  * ('Expected ',' or '}' after property value at line 3, column 5'), where V8 gave a character offset ('in JSON at
- * position 57', which no editor shows); V8's quote of the text around an unexpected token kept (its line breaks
+ * position 57', which no editor shows; 'after JSON at position 57' for text after the JSON, two objects one after the
+ * other); V8's quote of the text around an unexpected token kept (its line breaks
  * escaped), without its ' is not valid JSON', which the refusal says.
  */
 export function jsonSyntaxReason(e: unknown, text: string): string {
   const message = e instanceof Error ? e.message : String(e);
-  const at = /^(.*) in JSON at position (\d+)(?: \(line \d+ column \d+\))?$/s.exec(message);
+  const at = /^(.*?)(?: in JSON)? at position (\d+)(?: \(line \d+ column \d+\))?$/s.exec(message);
   if (at) {
     const before = withoutBom(text).slice(0, Number(at[2])).split('\n');
     return oneLine(`${at[1]} at line ${before.length}, column ${before.at(-1)!.length + 1}`);

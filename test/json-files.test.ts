@@ -35,6 +35,8 @@ describe('a JSON file that is not JSON', () => {
     // (counted without a byte-order mark, as an editor shows the text)
     ['bom', '\ufeff{\n  "a": 1,\n}\n', 'not valid JSON (Expected double-quoted property name at line 3, column 1)'],
     ['truncated', '{"a": ', 'not valid JSON (Unexpected end of JSON input)'],
+    // (text after the JSON, such as a second object pasted below the first: V8 gives 'after JSON at position 11')
+    ['text-after', '{\n  "a": 1\n}\n{\n  "b": 2\n}\n', 'not valid JSON (Unexpected non-whitespace character after JSON at line 4, column 1)'],
     // (V8's quote of the text around the token kept, its line breaks escaped, without its own 'is not valid JSON')
     ['token', '{\n  "a": x\n}', 'not valid JSON (Unexpected token \'x\', "{\\n  "a": x\\n}")'],
   ])('%s: is refused alike by eval and by the checkpoint build, in one line', (name, text, words) => {
