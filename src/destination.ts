@@ -132,12 +132,13 @@ export function checkOutputFiles(paths: readonly string[], label: string, advice
 
 /**
  * Refuses a model output (`-o OUT`) whose name does not end in .onnx (any case): `-o out` (a folder meant, or the
- * extension forgotten) would otherwise be written as a file named `out`, which nothing would read as a model.
+ * extension forgotten) would otherwise be written as a file named `out`, which nothing would read as a model; and a
+ * folder, named like a model file (`-o runs/x.onnx`, a folder) or not.
  */
 export function checkOnnxName(output: string, label = `-o ${output}`): void {
   const kind = kindOf(output);
   // (a device or pipe: checkOutputKinds names it as such)
-  if (/\.onnx$/i.test(output) || kind === 'special') return;
+  if ((/\.onnx$/i.test(output) && kind !== 'folder') || kind === 'special') return;
   const bare = output.replace(/[\\/]+$/, '');
   const folder = kind === 'folder';
   const example = folder || bare !== output ? `${bare}/model.onnx` : `${bare}.onnx`;

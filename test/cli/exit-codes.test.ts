@@ -16,6 +16,8 @@ const root = mkdtempSync(join(tmpdir(), 'bc-exit-codes-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const model = writeModelFolder(join(root, 'model'), tinyBert({}, { std: 0.2 }));
 const out = join(root, 'out', 'model.onnx');
+const onnxFolder = join(root, 'folder', 'x.onnx'); // (a folder named like a model file)
+mkdirSync(onnxFolder, { recursive: true });
 writeFileSync(join(root, 'sweep.yaml'), `models: [${JSON.stringify(model)}]\npipelines:\n  base: []\n`);
 
 // (compress reads its pass flags' order from process.argv)
@@ -71,6 +73,15 @@ describe('exit codes', () => {
     // -o's name, seen before any file is read, as --format transformers.js's -o file.onnx is
     [[model, '--prune-ffn', '0.5', '-o', join(root, 'noext')], /^compress: -o \S+noext: give a file name ending in \.onnx/],
     [[model, '--prune-ffn', '0.5', '-o', root], /^compress: -o \S+: \S+ is a folder; give a file name ending in \.onnx/],
+    // (a folder named like a model file: as any folder, where compress exited 1 and export named the parent's side files)
+    [
+      [model, '--prune-ffn', '0.5', '-o', onnxFolder],
+      /^compress: -o \S+x\.onnx: \S+x\.onnx is a folder; give a file name ending in \.onnx \(e\.g\. \S+x\.onnx\/model\.onnx\)$/,
+    ],
+    [
+      ['export', model, '-o', onnxFolder],
+      /^compress: -o \S+x\.onnx: \S+x\.onnx is a folder; give a file name ending in \.onnx \(e\.g\. \S+x\.onnx\/model\.onnx\)$/,
+    ],
     [[model, '--prune-ffn', '0.5', '-o', join(root, 'out', 'config.json')], /^compress: -o \S+config\.json: the output would be named config\.json/],
     [['export', model, '-o', join(root, 'noext')], /^compress: -o \S+noext: give a file name ending in \.onnx/],
     [['train', model, '--task', 'SST-2', '-o', join(root, 'noext')], /^compress: -o \S+noext: give a file name ending in \.onnx/],
