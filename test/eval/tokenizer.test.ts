@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -25,6 +25,7 @@ import { tokenizerFolder as tokenizerFolderOf } from '../helpers/tokenizer-json.
 import { writeHuggingFaceFolder } from '../../src/bert/build-hf.ts';
 import { randomBertWeights } from '../../src/bert/build-weights.ts';
 import { tinyBertConfig } from '../helpers/models.ts';
+import { checkStudentVocabulary } from '../../src/train/students/index.ts';
 
 env.allowRemoteModels = false;
 
@@ -197,6 +198,26 @@ describe.skipIf(!hasTeachers)('tokenizer: vocabulary of a folder (needs ../share
     expect(vocabularyDifference(swapped, fromJson.vocab)).toBe(`token ${JSON.stringify(lines[100])}: id 100 against 101`);
     rmSync(dir, { recursive: true, force: true });
     expect(readVocabulary(dir)).toBeUndefined();
+  });
+});
+
+describe('tokenizer: vocabulary of a folder whose tokenizer.json loadTokenizer refuses', () => {
+  it("is refused with loadTokenizer's line (a tokenizer.json of {}), where it was read as empty and distillation's check said '0 tokens against 7' before the real refusal", () => {
+    const root = mkdtempSync(join(tmpdir(), 'refused-vocab-'));
+    try {
+      const teacher = join(root, 'teacher');
+      const student = join(root, 'student');
+      for (const dir of [teacher, student]) mkdirSync(dir);
+      writeFileSync(join(teacher, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'hello', 'world', ''].join('\n'));
+      writeFileSync(join(student, 'tokenizer.json'), '{}');
+      const line = `${join(student, 'tokenizer.json')}: not a tokenizer we can load: Tokenizer must contain a "model" property`;
+      expect(refusal(() => loadTokenizer(student), DataError)).toBe(line);
+      expect(refusal(() => readVocabulary(student), DataError)).toBe(line);
+      expect(refusal(() => checkStudentVocabulary(7, 7, { student, teacher }), DataError)).toBe(line);
+      expect(readVocabulary(teacher)?.vocab.size).toBe(7);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
