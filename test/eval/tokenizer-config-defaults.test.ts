@@ -173,7 +173,7 @@ describe('a tokenizer_config.json setting of a BERT class that is not true or fa
   });
 
   it("reads MPNet's class as 4.x's MPNetTokenizerFast does: do_lower_case 1 beside a lower-casing file (1 == True) rebuilds nothing; 0, \"true\" or 1 beside a cased file is refused, as tokenizers' BertNormalizer takes no number or string; its tokenize_chinese_chars is never read", () => {
-    const mpnet = (tokenizerConfig: object, file: typeof cased) => {
+    const mpnet = (tokenizerConfig: object, file: { lowercase: boolean; strip_accents: boolean | null; handle_chinese_chars: boolean }) => {
       const dir = folder({}, file);
       writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'MPNetTokenizer', ...tokenizerConfig }));
       return dir;
