@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { DataError, fsReason } from '../errors.ts';
-import { utf8Text, withoutBom } from '../files.ts';
+import { utf8Json, utf8Text, withoutBom } from '../files.ts';
 import { pythonSplit } from '../python-int.ts';
 import { checkTemplateTokens } from './wordpiece-vocab.ts';
 
@@ -31,25 +31,26 @@ export const DEFAULT_BPE_SPECIAL_TOKENS: BpeSpecialTokens = {
   sep: '</s>',
 };
 
-/** `file`'s UTF-8 text, a BOM kept. */
-function fileText(file: string): string {
+/** `file`'s bytes; a one-line DataError where it cannot be read. */
+function fileBytes(file: string): Buffer {
   try {
-    return utf8Text(readFileSync(file), file);
+    return readFileSync(file);
   } catch (e) {
-    if (e instanceof DataError) throw e;
     throw new DataError(`${file}: cannot read it (${fsReason(e)})`, { cause: e });
   }
 }
 
-/** vocab.json: token → id. A one-line DataError for a file that is not such an object. */
+/** `file`'s UTF-8 text, a BOM kept. */
+function fileText(file: string): string {
+  return utf8Text(fileBytes(file), file);
+}
+
+/**
+ * vocab.json: token → id, read as every Hugging Face JSON file is (utf8Json: text that is not JSON refused at its line
+ * and column). A one-line DataError for a file that is not such an object.
+ */
 function readBpeVocab(file: string): Map<string, number> {
-  let json: unknown;
-  try {
-    json = JSON.parse(withoutBom(fileText(file)));
-  } catch (e) {
-    if (e instanceof DataError) throw e;
-    throw new DataError(`${file}: not JSON (${e instanceof Error ? e.message : String(e)})`, { cause: e });
-  }
+  const { json } = utf8Json(fileBytes(file), file);
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new DataError(`${file}: not a JSON object of token ids`);
   const vocab = new Map<string, number>();
   for (const [token, id] of Object.entries(json as Record<string, unknown>)) {

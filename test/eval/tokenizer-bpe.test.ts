@@ -280,3 +280,15 @@ describe('merges.txt read as transformers 4.x reads it', () => {
     expect(refused('m-unknown-part', '#version: 0.2\nx b\n')).toMatch(/line 2's merge "x b" holds "x", which .*vocab\.json lacks/);
   });
 });
+
+describe('a vocab.json that is not JSON', () => {
+  it("is refused at its line and column, as every other Hugging Face JSON file is, where V8's character offset was quoted", () => {
+    const dir = join(root, 'vocab-not-json');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'vocab.json'), '{"<s>": 0,\n "a": 1,\n}\n');
+    writeFileSync(join(dir, 'merges.txt'), '#version: 0.2\n');
+    expect(refusal(() => loadTokenizer(dir), DataError)).toBe(
+      `${join(dir, 'vocab.json')}: not valid JSON (Expected double-quoted property name at line 3, column 1)`,
+    );
+  });
+});
