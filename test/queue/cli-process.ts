@@ -21,19 +21,25 @@ export interface CliProcess {
    * settled.
    */
   leftAtExit(): string[];
+  /**
+   * With `exitProbe`, once exited: when it exited (Date.now() at its 'exit' event, by its own clock: the machine's),
+   * before the process was torn down and the test saw it end, which a loaded machine can make take seconds more.
+   */
+  exitedAt(): number;
 }
 
 /** What every process holds open to its last moment: its stdio pipes (or terminals) and their pending writes. */
 const STDIO_RESOURCES = new Set(['PipeWrap', 'TTYWrap', 'ShutdownWrap', 'SimpleShutdownWrap', 'WriteWrap']);
 
 /**
- * A module preloaded (node --import) that writes, at the process's 'exit', its active resources to $EXIT_PROBE_FILE;
- * in the process started alone, not in those it starts (a worker's pool processes: NODE_OPTIONS loads it there too).
+ * A module preloaded (node --import) that writes, at the process's 'exit', the time and its active resources to
+ * $EXIT_PROBE_FILE; in the process started alone, not in those it starts (a worker's pool processes: NODE_OPTIONS
+ * loads it there too).
  */
 const EXIT_PROBE = `import { writeFileSync } from 'node:fs';
 const file = process.env.EXIT_PROBE_FILE;
 delete process.env.EXIT_PROBE_FILE;
-if (file) process.on('exit', () => writeFileSync(file, JSON.stringify(process.getActiveResourcesInfo())));
+if (file) process.on('exit', () => writeFileSync(file, JSON.stringify({ at: Date.now(), left: process.getActiveResourcesInfo() })));
 `;
 
 /**
@@ -50,6 +56,11 @@ export function compress(args: string[], opts: { exitProbe?: boolean } = {}): Cl
     probeFile = join(dir, 'left.json');
     env = { ...env, EXIT_PROBE_FILE: probeFile, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(probe).href}`.trim() };
   }
+  /** What the exit probe wrote as the process exited. */
+  const probed = (what: string): { at: number; left: string[] } => {
+    if (!probeFile) throw new Error(`${what}: compress was started without exitProbe`);
+    return JSON.parse(readFileSync(probeFile, 'utf8'));
+  };
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let text = '';
   const waiters = new Set<() => void>();
@@ -69,10 +80,8 @@ export function compress(args: string[], opts: { exitProbe?: boolean } = {}): Cl
     child,
     output: () => text,
     exited,
-    leftAtExit: () => {
-      if (!probeFile) throw new Error('leftAtExit: compress was started without exitProbe');
-      return (JSON.parse(readFileSync(probeFile, 'utf8')) as string[]).filter((r) => !STDIO_RESOURCES.has(r));
-    },
+    leftAtExit: () => probed('leftAtExit').left.filter((r) => !STDIO_RESOURCES.has(r)),
+    exitedAt: () => probed('exitedAt').at,
     waitFor(re, opts = {}) {
       const from = opts.from ?? 0;
       const ms = opts.ms ?? 60_000;
