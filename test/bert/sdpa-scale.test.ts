@@ -97,6 +97,33 @@ function sdpaScaled(model: Model, scale: 'q' | 'q-gathered' | 'q-truncated' | 'k
   return m;
 }
 
+/**
+ * `model` with each layer's Div of the scores replaced by a product with (head size) ** -0.5, read off the shape of Q
+ * split into heads (torch's scores * q.size(-1) ** -0.5: Pow(Cast(Slice(Shape(q), -1)), -0.5)) or of Kᵀ (whose last
+ * axis is the sequence).
+ */
+function scoresScaled(model: Model, of: 'q' | 'kT'): Model {
+  const m = cloneModel(model);
+  const g = m.graph;
+  g.initializers.set('sdpa_start', int64Tensor('sdpa_start', [1], [-1]));
+  g.initializers.set('sdpa_end', int64Tensor('sdpa_end', [1], [9223372036854775807n]));
+  g.initializers.set('sdpa_half', float32Tensor('sdpa_half', [], [-0.5]));
+  for (const [l, div] of g.nodes.filter((n) => n.opType === 'Div' && g.nodes.some((a) => a.opType === 'Add' && a.inputs[0] === n.outputs[0])).entries()) {
+    const qk = g.nodes.find((n) => n.opType === 'MatMul' && n.outputs[0] === div.inputs[0])!;
+    const p = `scores${l}`;
+    const nodes = [
+      onnxNode(`${p}/Shape`, 'Shape', [of === 'q' ? qk.inputs[0] : qk.inputs[1]], [`${p}/shape`]),
+      onnxNode(`${p}/Slice`, 'Slice', [`${p}/shape`, 'sdpa_start', 'sdpa_end'], [`${p}/last`]),
+      onnxNode(`${p}/Cast`, 'Cast', [`${p}/last`], [`${p}/lastf`], { to: { type: 'int', value: DataType.FLOAT } }),
+      onnxNode(`${p}/Pow`, 'Pow', [`${p}/lastf`, 'sdpa_half'], [`${p}/factor`]),
+    ];
+    div.opType = 'Mul';
+    div.inputs[1] = `${p}/factor`;
+    g.nodes.splice(g.nodes.indexOf(div), 0, ...nodes);
+  }
+  return m;
+}
+
 describe('attention scaled as torch exports scaled_dot_product_attention', () => {
   // (weights of std 0.2: at transformers' 0.02 the scores are so small that any scale gives the logits within 1e-6,
   // and the rebuilt logits could not show a scale misread; here sqrt(8) for sqrt(6) moves them by 0.04)
@@ -134,6 +161,20 @@ describe('attention scaled as torch exports scaled_dot_product_attention', () =>
     expect(maxRowDiff((await batchLogits(sdpa, batch)).rows, expected)).toBeGreaterThan(1e-2);
     expect(() => findBert(sdpa, { label: 'm.onnx' })).toThrow(NotBertError);
     expect(() => findBert(sdpa, { label: 'm.onnx' })).toThrow(/^m\.onnx: attention at Softmax '[^']+': the operands of Q·Kᵀ MatMul '[^']+' do not come from/);
+  });
+
+  it('reads scores multiplied by the head size ** -0.5 read off the shape of Q, and rebuilds the same logits', async () => {
+    const scaled = scoresScaled(model, 'q');
+    const expected = (await batchLogits(model, batch)).rows;
+    expect(maxRowDiff((await batchLogits(scaled, batch)).rows, expected)).toBeLessThan(1e-5);
+    for (const l of findBert(scaled).layers) expect(l.attention?.scale).toBeCloseTo(Math.sqrt(6), 5);
+    expect(maxRowDiff((await batchLogits(rebuildCanonical(scaled), batch)).rows, expected)).toBeLessThan(1e-5);
+  });
+
+  it('refuses scores multiplied by a power read off the shape of Kᵀ (its last axis is the sequence) in one line', () => {
+    expect(() => findBert(scoresScaled(model, 'kT'), { label: 'm.onnx' })).toThrow(
+      /^m\.onnx: attention at Softmax '[^']+': the scores are scaled by a number read off the shape of '[^']+', which is not the head size of Q, K or V$/,
+    );
   });
 
   it('refuses a scale read off the shape of Kᵀ (its last axis is the sequence) in one line', () => {

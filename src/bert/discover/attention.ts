@@ -40,8 +40,11 @@ export interface AttentionMatch {
 /** Result of walking back from Softmax to the Q·Kᵀ MatMul. */
 interface ScoresTrace {
   qk: Node;
-  /** The scores are divided by this on the way. */
+  /** The scores are divided by scale · headSize^headSizePower on the way. */
   scale: number;
+  headSizePower?: number;
+  /** The shape axes that gave the head size in that scaling (see headSizeScalar). */
+  sizeOf?: ShapeAxis[];
   /** The product transposes K's last two axes (a FusedMatMul with transB 1). */
   transB?: boolean;
 }
@@ -207,19 +210,21 @@ export function traceScores(ctx: GraphContext, value: string, depth = 0): Scores
       return ctx.isConstantValue(p.inputs[0]) || ctx.isConstantValue(p.inputs[1]) ? undefined : { qk: p, scale: 1 };
     case 'Cast':
       return traceScores(ctx, p.inputs[0], depth + 1);
-    case 'Div': {
-      const c = ctx.foldScalar(p.inputs[1]);
-      const r = c === undefined ? undefined : traceScores(ctx, p.inputs[0], depth + 1);
-      return r && { ...r, scale: r.scale * c! };
-    }
+    case 'Div':
     case 'Mul': {
-      for (const [x, s] of [
-        [p.inputs[0], p.inputs[1]],
-        [p.inputs[1], p.inputs[0]],
-      ]) {
-        const c = ctx.foldScalar(s);
-        const r = c === undefined ? undefined : traceScores(ctx, x, depth + 1);
-        if (r) return { ...r, scale: r.scale / c! };
+      // (by a constant, or a power of the head size read off a shape: torch's scores * q.size(-1) ** -0.5)
+      const orders = p.opType === 'Div' ? [[p.inputs[0], p.inputs[1]]] : [p.inputs, [p.inputs[1], p.inputs[0]]];
+      for (const [x, s] of orders) {
+        const c = headSizeScalar(ctx, s!);
+        const r = c === undefined ? undefined : traceScores(ctx, x!, depth + 1);
+        if (!r || !c) continue;
+        const sign = p.opType === 'Div' ? 1 : -1;
+        return {
+          ...r,
+          scale: p.opType === 'Div' ? r.scale * c.c : r.scale / c.c,
+          headSizePower: (r.headSizePower ?? 0) + sign * c.e,
+          sizeOf: [...(r.sizeOf ?? []), ...c.sizeOf],
+        };
       }
       return undefined;
     }
@@ -338,7 +343,7 @@ export class AttentionMatcher {
     }
     const width = q.match.linear.outFeatures;
     const { heads, headSize } = this.headGeometry(where, [q, k, v], width);
-    this.checkHeadSizeReads(where, [qPath, kPath, vPath]);
+    this.checkHeadSizeReads(where, [qPath, kPath, vPath], scores.sizeOf ?? []);
 
     const out = this.outputProjection(where, context);
     const constants = new ConstantCollector();
@@ -361,7 +366,7 @@ export class AttentionMatcher {
         output: out.linear,
         softmax: softmax.name,
         headShapeConstants: constants.list(),
-        scale: scores.scale * qPath.scale * kPath.scale * headSize ** (qPath.headSizePower + kPath.headSizePower),
+        scale: scores.scale * qPath.scale * kPath.scale * headSize ** ((scores.headSizePower ?? 0) + qPath.headSizePower + kPath.headSizePower),
       },
       input,
       anchor: softmax,
@@ -443,15 +448,16 @@ export class AttentionMatcher {
   }
 
   /**
-   * A scaling of Q or K computed from an axis of a shape reads the head size only when the shape is that of Q, K or V
+   * A scaling of Q, K or the scores computed from an axis of a shape reads the head size only when the shape is that of Q, K or V
    * split into heads and the axis is the head size's (torch's Shape(query)[-1]).
    */
-  private checkHeadSizeReads(where: string, paths: HeadPath[]): void {
+  private checkHeadSizeReads(where: string, paths: HeadPath[], scoresSizeOf: ShapeAxis[]): void {
     const reshapes = paths.map((p) => p.reshape);
-    for (const { value, axis } of paths.flatMap((p) => p.sizeOf)) {
+    const reads = [...paths.flatMap((p) => p.sizeOf.map((a) => ({ ...a, what: 'Q or K is' }))), ...scoresSizeOf.map((a) => ({ ...a, what: 'the scores are' }))];
+    for (const { value, axis, what } of reads) {
       const t = traceHeadPath(this.ctx, value);
       if (!t || !reshapes.includes(t.reshape) || t.perm[axis < 0 ? 4 + axis : axis] !== 3) {
-        this.ctx.refuse(`${where}: Q or K is scaled by a number read off the shape of ${quotedText(value)}, which is not the head size of Q, K or V`);
+        this.ctx.refuse(`${where}: ${what} scaled by a number read off the shape of ${quotedText(value)}, which is not the head size of Q, K or V`);
       }
     }
   }
