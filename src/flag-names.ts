@@ -8,16 +8,16 @@
 import { isUserError } from './errors.ts';
 
 /**
- * A flag, or a command a message gives to run, in parentheses ('(compress train X --task SST-2 --new-head -o OUT)'),
- * its words as shellWord writes them: a path with parentheses or quotes is quoted ('…', $'…', an escaped quote
+ * A flag (a long one, `--max-length`, or a letter, `-o`), or a command a message gives to run, in parentheses
+ * ('(compress train X --task SST-2 --new-head -o OUT)'), its words as shellWord writes them: a path with parentheses or quotes is quoted ('…', $'…', an escaped quote
  * between), so its parentheses do not end the command. Each text reads one way only (a '$' before a quote opens
  * $'…'), so a message whose '(compress' is never closed is read in a time linear in its length, where a '$' read
  * alone or as $'…' made it exponential in the $'…' words it held.
  */
-const FLAG_OR_COMMAND = /\(compress (?:\\.|\$'(?:[^'\\]|\\.)*'|'[^']*'|\$(?!')|[^()'\\$])*\)|(?<![\w-])--[a-z][a-z0-9-]*/g;
+const FLAG_OR_COMMAND = /\(compress (?:\\.|\$'(?:[^'\\]|\\.)*'|'[^']*'|\$(?!')|[^()'\\$])*\)|(?<![\w-])--[a-z][a-z0-9-]*|(?<![\w-])-[a-z](?![\w-])/g;
 
 /**
- * `message` with each flag of `names` ('--teacher') replaced by its setting ('distill.teacher'); other text as it is,
+ * `message` with each flag of `names` ('--teacher', '-o') replaced by its setting ('distill.teacher'); other text as it is,
  * and a command it gives to run (FLAG_OR_COMMAND), whose flags are the command's.
  */
 export function renameFlags(message: string, names: Readonly<Record<string, string>>): string {

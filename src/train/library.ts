@@ -15,6 +15,8 @@ import { runTraining as runTrainingNamingFlags, type TrainRunOptions, type Train
 export const TRAINING_OPTION_NAMES: Readonly<Record<string, string>> = {
   '--task': 'task',
   '--student': 'student',
+  // (`-o OUT`: its refusals of the output, '-o OUT: OUT is a folder; give a file name', 'give another -o')
+  '-o': 'output',
   '--teacher': 'teacher',
   '--new-head': 'newHead',
   '--force': 'force',

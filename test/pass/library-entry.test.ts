@@ -4,7 +4,7 @@
  * nothing that registers the passes itself (each test file runs in a module graph of its own).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   benchModels,
@@ -169,6 +169,12 @@ describe('the library entry points', () => {
     expect(await refusal(() => root.runTraining({ task: 'SST-2', student: folder, output: out, maxExamples: 0 }))).toBe(
       'maxExamples 0: expected an integer from 1 to 2^53 − 1',
     );
+    // (its output named as the option, where it was `-o OUT` of compress train and distill)
+    const folderOut = join(tiny.dir, 'a-folder.onnx');
+    mkdirSync(folderOut, { recursive: true });
+    const outputRefusal = await refusal(() => root.runTraining({ task: 'SST-2', student: tiny.path, output: folderOut }));
+    expect(outputRefusal.startsWith(`output ${folderOut}: `), outputRefusal).toBe(true);
+    expect(outputRefusal).not.toMatch(/(^|\s)-o\b/);
     // (a command it gives to run keeps its flags)
     expect(renameFlags('task AX: predict it with (compress eval --split test --submission DIR)', EVAL_OPTION_NAMES)).toBe(
       'task AX: predict it with (compress eval --split test --submission DIR)',
