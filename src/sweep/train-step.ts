@@ -53,6 +53,7 @@ import { EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
 import { sweepFilePath } from './file-path.ts';
 import { settingText, settingWord } from '../pass/settings.ts';
 import { devScoreText, undefinedScoreText } from '../train/dev-score-words.ts';
+import { DISTILL_SETTING_FLAGS, TRAIN_SETTING_FLAGS } from '../train/library.ts';
 
 export type TrainingKind = 'train' | 'distill';
 
@@ -205,28 +206,15 @@ export function trainingStepSettings(kind: TrainingKind): Array<{ key: string; f
   });
 }
 
-/** checkSettings names its flags; the sweep names the settings keys. */
-const FLAG_TO_KEY: Record<string, string> = {
-  '--epochs': 'epochs',
-  '--batch-size': 'batchSize',
-  '--lr': 'lr',
-  '--embedding-lr': 'embeddingLr',
-  '--weight-decay': 'weightDecay',
-  '--warmup': 'warmupRatio',
-  '--clip': 'maxGradNorm',
-  '--dropout': 'dropout',
-  '--seed': 'seed',
-  '--checkpoint-every': 'checkpointEvery',
-  '--alpha': 'alpha',
-  '--temperature': 'temperature',
-  '--logit-loss': 'logitLoss',
-  '--intermediate': 'intermediate',
-  '--layer-map': 'layerMap',
-  '--pkd-weight': 'pkdWeight',
-  '--intermediate-epochs': 'intermediateEpochs',
-  '--intermediate-phase': 'intermediatePhase',
-  '--augment': 'augment',
-};
+/**
+ * checkSettings names its flags; the sweep names the settings keys: flag → key of runTraining's (TRAIN_SETTING_FLAGS,
+ * DISTILL_SETTING_FLAGS) that a step takes (not the general stage's, stage and corpus).
+ */
+const FLAG_TO_KEY: Record<string, string> = Object.fromEntries(
+  Object.entries({ ...TRAIN_SETTING_FLAGS, ...DISTILL_SETTING_FLAGS }).flatMap(([key, flag]) =>
+    flag !== undefined && (Object.hasOwn(TRAIN_KEYS, key) || Object.hasOwn(DISTILL_KEYS, key)) ? [[flag, key]] : [],
+  ),
+);
 
 /**
  * The sweep file's name of each flag of `compress train` / `compress distill` that a step of `kind` sets, for errors

@@ -5,7 +5,46 @@
  * (src/flag-names.ts). `compress train`, `distill` and sweep points run runTraining of ./run.ts.
  */
 import { namingSettings } from '../flag-names.ts';
-import { runTraining as runTrainingNamingFlags, type TrainRunOptions, type TrainRunResult } from './run.ts';
+import { runTraining as runTrainingNamingFlags, type DistillSettings, type TrainRunOptions, type TrainRunResult } from './run.ts';
+import type { TrainSettings } from './trainer.ts';
+
+/**
+ * The flag of `compress train` / `distill` that sets each TrainSettings key as it is (not sparseEmbeddings, whose
+ * --dense-embeddings is its opposite): the words of runTraining's refusals (checkSettings names the flags) by option.
+ */
+export const TRAIN_SETTING_FLAGS: Readonly<Partial<Record<keyof TrainSettings, string>>> = {
+  epochs: '--epochs',
+  batchSize: '--batch-size',
+  lr: '--lr',
+  embeddingLr: '--embedding-lr',
+  weightDecay: '--weight-decay',
+  warmupRatio: '--warmup',
+  maxGradNorm: '--clip',
+  dropout: '--dropout',
+  seed: '--seed',
+  checkpointEvery: '--checkpoint-every',
+  threads: '--threads',
+};
+
+/** The flag of `compress distill` that sets each DistillSettings key (TRAIN_SETTING_FLAGS' twin for distill). */
+export const DISTILL_SETTING_FLAGS: Readonly<Record<keyof DistillSettings, string>> = {
+  alpha: '--alpha',
+  temperature: '--temperature',
+  logitLoss: '--logit-loss',
+  stage: '--stage',
+  intermediate: '--intermediate',
+  layerMap: '--layer-map',
+  pkdWeight: '--pkd-weight',
+  intermediateEpochs: '--intermediate-epochs',
+  intermediatePhase: '--intermediate-phase',
+  augment: '--augment',
+  corpus: '--corpus',
+};
+
+/** `flags` (an option key → its flag) as flag → `prefix` and key. */
+function namesOf(flags: Readonly<Record<string, string | undefined>>, prefix: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(flags).flatMap(([key, flag]) => (flag === undefined ? [] : [[flag, `${prefix}${key}`]])));
+}
 
 /**
  * runTraining's options by the flags of `compress train` / `distill` its refusals name: the flags that set an option
@@ -26,40 +65,8 @@ export const TRAINING_OPTION_NAMES: Readonly<Record<string, string>> = {
   '--tokenizer': 'the tokenizer option',
   '--cache-dir': 'cacheDir',
   '--work-dir': 'workDir',
-  ...Object.fromEntries(
-    (
-      [
-        ['epochs', 'epochs'],
-        ['batch-size', 'batchSize'],
-        ['lr', 'lr'],
-        ['embedding-lr', 'embeddingLr'],
-        ['weight-decay', 'weightDecay'],
-        ['warmup', 'warmupRatio'],
-        ['clip', 'maxGradNorm'],
-        ['dropout', 'dropout'],
-        ['seed', 'seed'],
-        ['checkpoint-every', 'checkpointEvery'],
-        ['threads', 'threads'],
-      ] as const
-    ).map(([flag, key]) => [`--${flag}`, `settings.${key}`]),
-  ),
-  ...Object.fromEntries(
-    (
-      [
-        ['alpha', 'alpha'],
-        ['temperature', 'temperature'],
-        ['logit-loss', 'logitLoss'],
-        ['stage', 'stage'],
-        ['intermediate', 'intermediate'],
-        ['layer-map', 'layerMap'],
-        ['pkd-weight', 'pkdWeight'],
-        ['intermediate-epochs', 'intermediateEpochs'],
-        ['intermediate-phase', 'intermediatePhase'],
-        ['augment', 'augment'],
-        ['corpus', 'corpus'],
-      ] as const
-    ).map(([flag, key]) => [`--${flag}`, `distill.${key}`]),
-  ),
+  ...namesOf(TRAIN_SETTING_FLAGS, 'settings.'),
+  ...namesOf(DISTILL_SETTING_FLAGS, 'distill.'),
 };
 
 /** Fine-tunes or distils a model (see runTraining in ./run.ts), its refusals naming the options given (TRAINING_OPTION_NAMES). */
