@@ -76,7 +76,7 @@ export interface QueuedSweepSummary extends SweepSummary {
 
 const DEFAULT_RESCAN_MS = 5_000;
 /** The longest one look at a job may take before Redis counts as unreachable for it. */
-const CALL_TIMEOUT_MS = 5_000;
+export const CALL_TIMEOUT_MS = 5_000;
 const DEFAULT_UNREACHABLE_MS = 60_000;
 
 /** The states of a job no worker has started yet (or is running now): those an edited sweep takes out of the queue. */
