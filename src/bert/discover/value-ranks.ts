@@ -53,7 +53,9 @@ export function valueRanks(graph: Graph): Map<string, number> {
   for (const v of [...graph.inputs, ...graph.valueInfo, ...graph.outputs]) if (v.shape) ranks.set(v.name, v.shape.length);
   for (const [name, t] of graph.initializers) {
     ranks.set(name, t.dims.length);
-    if (t.dims.length <= 1 && t.data.byteLength <= 64) constants.set(name, [...readInts(t.dataType, t.data)]);
+    // only integer vectors are shapes or axes: a float initializer's data is never read (a sweep's plan reads a model
+    // without its weights; float16 weights are decoded on first read)
+    if (isShapeVector(t)) constants.set(name, [...readInts(t.dataType, t.data)]);
   }
   const count = (v: string | undefined) => (v ? constants.get(v)?.length : undefined);
   for (const n of graph.nodes) {
@@ -63,7 +65,7 @@ export function valueRanks(graph: Graph): Map<string, number> {
       const t = constantNodeTensor(n);
       if (t) {
         ranks.set(out, t.dims.length);
-        if (t.dims.length <= 1 && t.data.byteLength <= 64) constants.set(out, [...readInts(t.dataType, t.data)]);
+        if (isShapeVector(t)) constants.set(out, [...readInts(t.dataType, t.data)]);
       }
       continue;
     }
@@ -73,7 +75,13 @@ export function valueRanks(graph: Graph): Map<string, number> {
   return ranks;
 }
 
-/** Elements of a small int64 or int32 tensor (other types: none, so that counts of their elements are not read). */
+/** A tensor of at most 8 integers in one dimension (INT64 or INT32): a shape or axes, whose values the ranks use. */
+function isShapeVector(t: { dims: readonly number[]; dataType: number; data: Uint8Array }): boolean {
+  if (t.dims.length > 1 || (t.dataType !== DataType.INT64 && t.dataType !== DataType.INT32)) return false;
+  return t.data.byteLength <= 64;
+}
+
+/** Elements of a small int64 or int32 tensor. */
 function* readInts(dataType: number, data: Uint8Array): Iterable<number> {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   if (dataType === DataType.INT64) for (let i = 0; i + 8 <= data.byteLength; i += 8) yield Number(view.getBigInt64(i, true));
