@@ -3,7 +3,7 @@
  * and the files (`siblings[].rfilename`, with `size`, the git `blobId` and for LFS files `lfs.{sha256,size}`).
  */
 import { HubError } from './errors.ts';
-import { parseJsonText } from '../files.ts';
+import { jsonSyntaxReason, parseJsonText } from '../files.ts';
 import { bodyTextWithin, causeMessage } from '../ranged-download.ts';
 import { type FetchLike, HubConnectionError, NETWORK_ADVICE, bodyStall, hubFetch, hubHeaders, httpError } from './http.ts';
 import { type HubRef, isCommitHash } from './ref.ts';
@@ -52,7 +52,8 @@ export async function fetchRepoInfo(ref: HubRef, settings: HubSettings, fetchImp
   try {
     json = parseJsonText(text);
   } catch (e) {
-    throw new HubError(`${ref.text}: the hub's answer for ${ref.repo}@${ref.revision} is not JSON (${(e as Error).message.split('\n')[0]})`, { cause: e });
+    // (the parser's reason as every JSON file's, jsonSyntaxReason: its place as a line and column, its quote whole)
+    throw new HubError(`${ref.text}: the hub's answer for ${ref.repo}@${ref.revision} is not JSON (${jsonSyntaxReason(e, text)})`, { cause: e });
   }
   return parseRepoInfo(json, ref.text);
 }
