@@ -80,13 +80,23 @@ export const FAMILY_PREFIX: Readonly<Record<BertFamily, string>> = {
 };
 
 /**
+ * The name prefix of encoder layer (ALBERT: layer group) `i`'s parameters, `bert.encoder.layer.3.` (layerParamNames,
+ * shortOfLayers).
+ */
+function layerPrefix(i: number, family: BertFamily): string {
+  if (family === 'distilbert') return `distilbert.transformer.layer.${i}.`;
+  if (family === 'albert') return `albert.encoder.albert_layer_groups.${i}.`;
+  return `${FAMILY_PREFIX[family]}.encoder.layer.${i}.`;
+}
+
+/**
  * Hugging Face names (without `.weight` / `.bias`) of one encoder layer's parameters, by role. For DistilBERT the
  * roles map to `distilbert.transformer.layer.<i>.attention.{q,k,v,out}_lin`, `sa_layer_norm`, `ffn.lin1`, `ffn.lin2`
  * and `output_layer_norm`.
  */
 export function layerParamNames(i: number, family: BertFamily = 'bert') {
   if (family === 'distilbert') {
-    const p = `distilbert.transformer.layer.${i}.`;
+    const p = layerPrefix(i, family);
     return {
       query: `${p}attention.q_lin`,
       key: `${p}attention.k_lin`,
@@ -100,7 +110,7 @@ export function layerParamNames(i: number, family: BertFamily = 'bert') {
   }
   if (family === 'albert') {
     // Layer group i's only layer (inner_group_num 1).
-    const p = `albert.encoder.albert_layer_groups.${i}.albert_layers.0.`;
+    const p = `${layerPrefix(i, family)}albert_layers.0.`;
     return {
       query: `${p}attention.query`,
       key: `${p}attention.key`,
@@ -112,7 +122,7 @@ export function layerParamNames(i: number, family: BertFamily = 'bert') {
       outputNorm: `${p}full_layer_layer_norm`,
     };
   }
-  const p = `${FAMILY_PREFIX[family]}.encoder.layer.${i}.`;
+  const p = layerPrefix(i, family);
   return {
     query: `${p}attention.self.query`,
     key: `${p}attention.self.key`,
@@ -423,13 +433,6 @@ function sizeKeys(spec: ParamSpec, dims: readonly number[], config: ExtendedBert
     return [hidden.length ? heads : `${key}, or ${heads}`];
   });
   return keys.length ? ` (${file}'s ${[...new Set(keys)].join(', ')})` : '';
-}
-
-/** The name prefix of encoder layer (ALBERT: layer group) `i`'s parameters, `bert.encoder.layer.3.`. */
-function layerPrefix(i: number, family: BertFamily): string {
-  if (family === 'distilbert') return `distilbert.transformer.layer.${i}.`;
-  if (family === 'albert') return `albert.encoder.albert_layer_groups.${i}.`;
-  return `${FAMILY_PREFIX[family]}.encoder.layer.${i}.`;
 }
 
 /**
