@@ -15,6 +15,7 @@ import { DataError, SettingsError, quotedText } from '../errors.ts';
 import { readVocabFile } from '../eval/wordpiece-vocab.ts';
 import { readJsonObject } from '../eval/model-files.ts';
 import { bertNormalizerLowercase, isChineseChar, lowercaseEachChar, sentencePieceFile } from '../eval/tokenizer.ts';
+import { UNICODE8_NONSPACING_MARK, UNICODE8_OTHER, UNICODE8_PUNCTUATION } from '../eval/unicode-categories-table.ts';
 import { SENTENCEPIECE_FILES } from '../onnx/locate.ts';
 
 /** A WordPiece vocabulary, as augmentation uses it. */
@@ -113,15 +114,21 @@ export interface BasicToken {
 }
 
 const ASCII_PUNCT = /[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/;
-const UNICODE_PUNCT = /\p{P}/u;
+/**
+ * Unicode's punctuation as tokenizers' BertPreTokenizer reads it (the unicode_categories crate's P categories, Unicode
+ * 8.0), as eval's tokenizer does (3cf1dfe8): a mark assigned since (U+061D, U+2E43) splits no word.
+ */
+const UNICODE_PUNCT = new RegExp(`[${UNICODE8_PUNCTUATION}]`, 'u');
 /** Whitespace as tokenizers' BertNormalizer and BertPreTokenizer read it (char::is_whitespace: White_Space). */
 const WHITESPACE = /\p{White_Space}/u;
 /**
- * What tokenizers' BertNormalizer drops from the text (clean_text: NUL, U+FFFD and control characters, its is_control:
- * the C categories, but \t, \n and \r, which are whitespace), before it reads whitespace: U+FEFF or U+0085 inside a
- * word leaves one word.
+ * What tokenizers' BertNormalizer drops from the text (clean_text: NUL, U+FFFD and control characters, its is_other:
+ * Cc, Cf and Co of Unicode 8.0's tables, as eval's tokenizer reads them, and a lone surrogate; but \t, \n and \r,
+ * which are whitespace), before it reads whitespace: U+FEFF or U+0085 inside a word leaves one word.
  */
-const DROPPED = /(?![\t\n\r])[\ufffd\p{Cc}\p{Cf}\p{Co}\p{Cs}]/u;
+const DROPPED = new RegExp(`(?![\\t\\n\\r])[\\ufffd${UNICODE8_OTHER}\\p{Cs}]`, 'u');
+/** The accents an uncased vocabulary's BertNormalizer strips after NFD: Unicode 8.0's nonspacing marks, as eval's tokenizer. */
+const NONSPACING_MARKS = new RegExp(`[${UNICODE8_NONSPACING_MARK}]`, 'gu');
 const DROPPED_ALL = new RegExp(DROPPED.source, 'gu');
 
 function isPunct(ch: string): boolean {
@@ -166,7 +173,7 @@ export function basicTokens(text: string): BasicToken[] {
  */
 export function normalizeWord(word: string, lowercase: boolean): string {
   const clean = word.replace(DROPPED_ALL, '');
-  return lowercase ? lowercaseEachChar(clean.normalize('NFD').replace(/\p{Mn}/gu, '')) : clean;
+  return lowercase ? lowercaseEachChar(clean.normalize('NFD').replace(NONSPACING_MARKS, '')) : clean;
 }
 
 const SPECIAL = /^\[[^\]]*\]$/;
