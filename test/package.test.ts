@@ -65,6 +65,91 @@ function builtFromSources(pkg: string): boolean {
   );
 }
 
+/** What a declaration file declares or re-exports under `name`: a function, a class, a constant or a type, generic or not. */
+interface Declared {
+  kind: 'function' | 'class' | 'const' | 'type';
+  generic: boolean;
+}
+
+/** Where `name` is declared, following `export … from`, `export * from` and `import … from` in the .d.ts `file`. */
+function declaredIn(file: string, name: string, seen = new Set<string>()): Declared | undefined {
+  if (seen.has(`${file}#${name}`) || !existsSync(file)) return undefined;
+  seen.add(`${file}#${name}`);
+  const text = readFileSync(file, 'utf8');
+  const target = (specifier: string) => resolve(dirname(file), specifier.replace(/\.js$/, '.d.ts'));
+  const own = new RegExp(`^export (?:declare )?(?:abstract )?(function|class|const|interface|type|enum) ${name}\\b(\\s*<)?`, 'm').exec(text);
+  if (own) return { kind: own[1] === 'interface' ? 'type' : own[1] === 'enum' ? 'class' : (own[1] as Declared['kind']), generic: !!own[2] };
+  for (const m of text.matchAll(/\b(?:export|import)\s+(?:type\s+)?\{([^}]*)\}\s*from\s*['"](\.[^'"]+)['"]/g)) {
+    for (const part of m[1]!.split(',')) {
+      const [from, as] = part
+        .trim()
+        .replace(/^type\s+/, '')
+        .split(/\s+as\s+/);
+      if ((as ?? from)?.trim() === name) return declaredIn(target(m[2]!), from!.trim(), seen);
+    }
+  }
+  for (const m of text.matchAll(/\bexport\s+(?:type\s+)?\*\s+from\s*['"](\.[^'"]+)['"]/g)) {
+    const found = declaredIn(target(m[1]!), name, seen);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** The names a .d.ts entry point exports (its own declarations, export lists and `export *`'s). */
+function exportedNames(file: string, seen = new Set<string>()): string[] {
+  if (seen.has(file)) return [];
+  seen.add(file);
+  const text = readFileSync(file, 'utf8');
+  const names = [...text.matchAll(/^export (?:declare )?(?:abstract )?(?:function|class|const|interface|type|enum) (\w+)/gm)].map((m) => m[1]!);
+  for (const m of text.matchAll(/\bexport\s+(?:type\s+)?\{([^}]*)\}/g)) {
+    for (const part of m[1]!.split(',')) {
+      const name = part
+        .trim()
+        .replace(/^type\s+/, '')
+        .split(/\s+as\s+/)
+        .pop()
+        ?.trim();
+      if (name) names.push(name);
+    }
+  }
+  for (const m of text.matchAll(/\bexport\s+(?:type\s+)?\*\s+from\s*['"](\.[^'"]+)['"]/g))
+    names.push(...exportedNames(resolve(dirname(file), m[1]!.replace(/\.js$/, '.d.ts')), seen));
+  return [...new Set(names)];
+}
+
+/**
+ * A consumer module whose exports have, as types TypeScript must write into its declarations, the result and
+ * parameters of every exported function, the constructor parameters and the public members of every exported class,
+ * the type of every exported constant and the properties of every exported type that takes no type parameters, of
+ * every entry point: a type among them that no entry point exports cannot be named there (TS2883).
+ */
+function typeProbe(): string {
+  const lines = [
+    'declare function v<T>(): T;',
+    'type Result<F> = F extends (...a: any) => infer R ? R : never;',
+    'type Params<F> = F extends (...a: infer P) => any ? P : never;',
+    'type Made<C> = C extends abstract new (...a: infer P) => any ? P : never;',
+  ];
+  Object.entries(PACKAGE.exports)
+    .filter(([k]) => k !== './package.json')
+    .forEach(([key, entry], i) => {
+      const types = join(installed, (entry as { types: string }).types);
+      const ns = `m${i}`;
+      lines.push(`import * as ${ns} from 'bert-compress${key.slice(1)}';`);
+      for (const name of exportedNames(types)) {
+        const d = declaredIn(types, name);
+        if (!d) throw new Error(`${key}: ${name} is exported but its declaration was not found`);
+        const x = `${ns}.${name}`;
+        const probe = `export const ${ns}_${name}`;
+        if (d.kind === 'function') lines.push(`${probe}_r = v<Result<typeof ${x}>>();`, `${probe}_p = v<Params<typeof ${x}>>();`);
+        else if (d.kind === 'class') lines.push(`${probe}_c = v<Made<typeof ${x}>>();`, `${probe}_i = v<{ [K in keyof ${x}]: ${x}[K] }>();`);
+        else if (d.kind === 'const') lines.push(`${probe}_v = ${x};`);
+        else if (!d.generic) lines.push(`${probe}_t = v<{ [K in keyof ${x}]-?: ${x}[K] }>();`);
+      }
+    });
+  return `${lines.join('\n')}\n`;
+}
+
 beforeAll(() => {
   const pkg = join(root, 'pkg');
   for (const f of PACK_SOURCES) cpSync(join(REPO, f), join(pkg, f), { recursive: true });
@@ -235,6 +320,38 @@ describe('installed into an empty folder', () => {
     const json = JSON.parse(readFileSync(join(dir, 'report', 'report.json'), 'utf8')) as { rows: unknown[]; failed: unknown[] };
     expect(json.failed).toEqual([]);
     expect(json.rows).toHaveLength(2);
+  });
+
+  it('exports from its entry points every type their exports name (a consumer writing declarations can name them)', () => {
+    const dir = join(app, 'probe');
+    mkdirSync(dir, { recursive: true });
+    const probe = typeProbe();
+    writeFileSync(join(dir, 'probe.ts'), probe);
+    expect(probe).toMatch(/m0_evaluate_p = /);
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          strict: true,
+          declaration: true,
+          emitDeclarationOnly: true,
+          outDir: 'out',
+          skipLibCheck: true,
+          types: ['node'],
+        },
+        files: ['probe.ts'],
+      }),
+    );
+    const tsc = run(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], dir);
+    // (zod's own types, which a settings schema is, name zod's internal ones: not this package's to export)
+    const errors = (tsc.stdout + tsc.stderr)
+      .split('\n')
+      .filter((l) => /error TS/.test(l) && !/from '[^']*node_modules\/zod\//.test(l))
+      .map((l) => l.replace(/^probe\.ts\(\d+,\d+\): /, '').replace(/ This is likely not portable.*$/, ''));
+    expect(errors).toEqual([]);
   });
 
   it('every library entry point imports, and type-checks from a TypeScript consumer (strict, NodeNext)', () => {

@@ -2,6 +2,9 @@
 import { benchModels as benchModelsNamingFlags, type BenchOptions, type BenchResult } from './run.ts';
 import { namingSettings } from '../flag-names.ts';
 
+export type { NumberRange } from '../errors.ts';
+export type { Feeds } from '../runtime/session.ts';
+
 export {
   benchSettings,
   MAX_TIME_RANGE,
@@ -13,12 +16,13 @@ export {
   DEFAULT_WARMUP,
   type BenchOptions,
   type BenchResult,
+  type FixedSize,
   type ShapeResult,
   type MemoryUse,
 } from './run.ts';
 export { benchShapes, benchFeeds, benchSubject, checkComparable, type Shape, type BenchSubject } from './inputs.ts';
 export { cpuInfo, machineInfo, parseCpuInfo, describeMachine, type CpuFlags, type CpuInfo, type MachineInfo } from './machine.ts';
-export { latencyStats, quantile, median, pairedSpeedup, geometricMean, type LatencyStats } from './stats.ts';
+export { latencyStats, quantile, median, pairedSpeedup, geometricMean, type LatencyStats, type Samples } from './stats.ts';
 export { formatBench } from './format.ts';
 export { baselineRelation, describeRelation, sourceHashes, type BaselineRelation } from './lineage.ts';
 export { peakRss, resetPeakRss } from './memory.ts';

@@ -17,8 +17,12 @@ export {
   type ProgressEvent,
   type ProgressListener,
   type ScoreOptions,
+  type SkippedTask,
   type TaskResult,
 } from './evaluate.ts';
+// (the task and examples prepareTask and scoreTask take)
+export type { LabelFormat, Split, SplitFile, TaskDefinition, TaskName } from '../glue/tasks.ts';
+export type { GlueDataset, GlueExample } from '../glue/dataset.ts';
 export { DEFAULT_CALIBRATION_EXAMPLES, type CalibrationOptions } from './calibration.ts';
 
 /** evaluate's options by the flags of `compress eval` its refusals name (src/flag-names.ts). */
@@ -65,8 +69,8 @@ export { mapModelLabels, type LabelMapping } from './labels.ts';
 export { METRICS, computeTaskMetrics, type Metric, type MetricName, type MetricValues } from './metrics/index.ts';
 export { readModelConfig, type ModelConfig } from './model-files.ts';
 export { toReport, reportJson, writeReport, formatTable, type EvalReport, type TaskReport } from './report.ts';
-export { predictRows, type OutputRows } from './predict.ts';
-export { writeSubmission, submissionText } from './submission.ts';
+export { predictRows, type OutputRows, type PredictOptions } from './predict.ts';
+export { writeSubmission, submissionText, type TaskPredictions } from './submission.ts';
 export { loadTokenizer, type TextTokenizer, type TextEncoding } from './tokenizer.ts';
 // (EvalOptions.model takes an opened session)
-export { openSession, type RuntimeOptions, type Session } from '../runtime/session.ts';
+export { openSession, type Feeds, type Fetches, type GraphOptimizationLevel, type RuntimeOptions, type Session } from '../runtime/session.ts';

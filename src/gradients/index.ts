@@ -11,7 +11,9 @@ export {
   type GradientGraphOptions,
   type SparseGradient,
 } from './build.ts';
-export { GradientError, type GradientRule } from './context.ts';
+export { GradientError, type GradContext, type GradientRule } from './context.ts';
+export type { NumberRange } from '../errors.ts';
+export type { Feeds } from '../runtime/session.ts';
 export { GRADIENT_RULES, ZERO_GRADIENT } from './rules/index.ts';
 export { probeValues, probeFeeds, type ValueFacts } from './probe.ts';
 export {

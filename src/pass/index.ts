@@ -6,11 +6,22 @@
 import { registerAllPasses } from '../passes.ts';
 
 export { ALL_PASSES, registerAllPasses } from '../passes.ts';
-export { runPipeline, parseSteps, type PipelineResult } from './pipeline.ts';
+export { runPipeline, parseSteps, type PipelineResult, type SharedPrefix } from './pipeline.ts';
 export { registerPass, getPass, passNames } from './registry.ts';
-export type { CalibrationBatch, CalibrationSource, ParsedStep, Pass, PassContext, PassReport, PassResult, PassShape, PassStep } from './pass.ts';
-export { declarePass, settingError, type PassDeclaration, type PassFlag, type PassFlags, type PassSettings } from './settings.ts';
-export { describePass, formatPasses, type PassDescription } from './describe.ts';
+export type {
+  CalibrationBatch,
+  CalibrationProvenance,
+  CalibrationSource,
+  ParsedStep,
+  Pass,
+  PassContext,
+  PassReport,
+  PassResult,
+  PassShape,
+  PassStep,
+} from './pass.ts';
+export { declarePass, settingError, type PassDeclaration, type PassFlag, type PassFlags, type PassSettings, type SettingsSchema } from './settings.ts';
+export { describePass, formatPasses, type FlagDescription, type PassDescription, type SettingDescription } from './describe.ts';
 export { PASS_DECLARATIONS } from '../pass-declarations.ts';
 
 registerAllPasses();

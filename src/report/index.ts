@@ -1,6 +1,17 @@
 /** Public API of reports: rows from a store, Pareto fronts, the table formats, the Pareto and teacher-size charts and the HTML page. */
 export { dominates, paretoMask, paretoFront, paretoMaskBy, type Objective, type Direction } from './pareto.ts';
-export { buildReport, dataRead, describeSteps, type DataRead, type ReportRow, type ReportData } from './rows.ts';
+export {
+  buildReport,
+  dataRead,
+  describeSteps,
+  type DataRead,
+  type FailedPoint,
+  type RelocatedStore,
+  type ReportRow,
+  type ReportData,
+  type ShownOncePoint,
+  type UnfinishedPoint,
+} from './rows.ts';
 export { toMarkdown, toCsv, toJson, displayTable, formatMetrics } from './table.ts';
 export { chartSpec, chartPoints, renderSvg, renderCharts, type ChartKind, type ChartPoint } from './charts.ts';
 export {

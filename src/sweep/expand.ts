@@ -6,7 +6,7 @@ import { quotedText, SettingsError } from '../errors.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { PipelineSpec } from './spec.ts';
 
-interface Axis {
+export interface Axis {
   /** 'ratio', or 'prune-heads.ratio' when two steps have a setting of that name. */
   name: string;
   step: number;
