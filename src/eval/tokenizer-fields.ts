@@ -523,10 +523,15 @@ function precompiledProblem(charsmap: string, where: string): string | undefined
  * first type of its untagged reading that takes its type field and whose fields read (a normalizer of no type holding
  * strip_left and strip_right as a Strip, a post-processor holding sep and cls as a BertProcessing), its Sequences'
  * parts so too (readAs). What keeps tokenizers from reading it, in one line: its type's first field tokenizers refuses
- * where its type is one of tokenizers' own names, else that none of its types reads it. A part that is no object, as it is.
+ * where its type is one of tokenizers' own names, else that none of its types reads it; a part that is no object (null
+ * read as none where `nullable`: a tokenizer.json's normalizer, pre-tokenizer, post-processor or decoder, which
+ * tokenizers reads as an Option, not its model or a Sequence's part), where the library failed on its JavaScript
+ * ("Cannot read properties of null (reading 'type')", "Unknown Normalizer type: undefined"). An absent part as it is.
  */
-function partAsRead(part: unknown, list: keyof typeof PART_FIELDS, where: string): { read: unknown } | { problem: string } {
-  if (part === null || typeof part !== 'object' || Array.isArray(part)) return { read: part };
+function partAsRead(part: unknown, list: keyof typeof PART_FIELDS, where: string, nullable = false): { read: unknown } | { problem: string } {
+  if (part === undefined || (part === null && nullable)) return { read: part };
+  if (part === null || typeof part !== 'object' || Array.isArray(part))
+    return { problem: `${where}: expected an object${nullable ? ' or null' : ''}, got ${shownJson(part)}` };
   const p = part as Record<string, unknown>;
   const reading = READINGS[list];
   const tagged = typeof p.type === 'string' && reading.tagged && Object.hasOwn(reading.tagged, p.type) ? reading.tagged[p.type] : undefined;
@@ -599,7 +604,7 @@ export function withPartsAsRead(json: Record<string, unknown>): Record<string, u
   }
   let read = json;
   for (const [key, list] of parts) {
-    const r = partAsRead(json[key], list, key);
+    const r = partAsRead(json[key], list, key, key !== 'model');
     if ('problem' in r) return r.problem;
     if (r.read !== json[key]) read = { ...read, [key]: r.read };
   }

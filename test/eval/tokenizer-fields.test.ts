@@ -244,6 +244,16 @@ describe('tokenizer.json fields tokenizers refuses', () => {
       { post_processor: { type: 'Roberta', sep: ['[SEP]', 3] } },
       `post_processor: type "Roberta" is none of tokenizers' post-processors, and tokenizers reads its fields as none of RobertaProcessing, BertProcessing or TemplateProcessing`,
     ],
+    // (a part that is no object: tokenizers reads a null normalizer, pre-tokenizer, post-processor or decoder as none, but
+    // no null model or Sequence part; where the library said "Cannot read properties of null (reading 'type')" or
+    // "Unknown Normalizer type: undefined")
+    [{ model: null }, 'model: expected an object, got null'],
+    [{ model: 'WordPiece' }, 'model: expected an object, got "WordPiece"'],
+    [{ normalizer: 'Lowercase' }, 'normalizer: expected an object or null, got "Lowercase"'],
+    [{ pre_tokenizer: [] }, 'pre_tokenizer: expected an object or null, got []'],
+    [{ post_processor: 3 }, 'post_processor: expected an object or null, got 3'],
+    [{ decoder: true }, 'decoder: expected an object or null, got true'],
+    [{ normalizer: { type: 'Sequence', normalizers: [null] } }, 'normalizer.normalizers[0]: expected an object, got null'],
   ])('%j is refused in one line naming the field', (parts, why) => {
     const dir = folder(parts);
     const file = join(dir, 'tokenizer.json');
