@@ -6,10 +6,10 @@
  * never returns for a path under /proc. A write that fails anyway is a one-line UserError (`fileSystemError`), not a
  * stack trace.
  */
-import { closeSync, existsSync, openSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { FS_REASONS, SettingsError, UserError } from './errors.ts';
-import { ensureFolder, folderPartProblem, kindOf, NO_NEW_ENTRIES } from './folders.ts';
+import { ensureFolder, folderPartProblem, folderRefusal, kindOf, NO_NEW_ENTRIES } from './folders.ts';
 import { TEMPORARY_SUFFIX_BYTES } from './files.ts';
 import { dataPathFor } from './onnx/save.ts';
 import { MODEL_SIDE_FILES } from './onnx/locate.ts';
@@ -64,6 +64,26 @@ function probeWritable(dir: string, label: string): void {
 export function checkOutputFolder(dir: string, label = dir): void {
   ensureFolder(dir, label);
   probeWritable(resolve(dir), label);
+}
+
+/**
+ * Refuses `dir` as checkOutputFolder would, in its words, and leaves nothing made: a folder that exists is probed with a
+ * file (removed); of one that is missing, the first folder ensureFolder would make is made and removed. For a dry run,
+ * which refuses what the run would (a folder the user may not write) and creates nothing.
+ */
+export function checkOutputFolderUnmade(dir: string, label = dir): void {
+  const abs = resolve(dir);
+  let first = abs;
+  while (kindOf(dirname(first)) === null && dirname(first) !== first) first = dirname(first);
+  if (kindOf(first) === 'folder') return probeWritable(first, label);
+  // (a part that is a file or a link to a missing folder: checkFolderPath's refusal)
+  checkFolderPath(dir, label);
+  try {
+    mkdirSync(first);
+  } catch (e) {
+    throw folderRefusal(e, first, label);
+  }
+  rmdirSync(first);
 }
 
 /**

@@ -170,12 +170,17 @@ export function ensureFolder(dir: string, label = dir): void {
       if (code === 'EEXIST' && kindOf(abs) === 'folder') return;
       // (the parent removed since it was made or found: made again; a folder that takes no new entries fails each time)
       if (code === 'ENOENT' && parent !== abs && attempt < VANISHED_PARENT_RETRIES) continue;
-      if (code === 'ENOENT' && parent !== abs && kindOf(parent) === 'folder') {
-        throw new UserError(`${label}: cannot create folder ${abs}: ${parent} ${NO_NEW_ENTRIES}`, { cause: e });
-      }
-      throw fileSystemError(e, abs, label) ?? e;
+      throw folderRefusal(e, abs, label);
     }
   }
+}
+
+/** ensureFolder's refusal of mkdir's error `e` at `abs` (a path `label` names), in one line where it is the file system's. */
+export function folderRefusal(e: unknown, abs: string, label: string): unknown {
+  const parent = dirname(abs);
+  if ((e as NodeJS.ErrnoException).code === 'ENOENT' && parent !== abs && kindOf(parent) === 'folder')
+    return new UserError(`${label}: cannot create folder ${abs}: ${parent} ${NO_NEW_ENTRIES}`, { cause: e });
+  return fileSystemError(e, abs, label) ?? e;
 }
 
 /** What a path that is no folder is, by its kind (kindOf): 'a file', or 'a device, pipe or socket'. */

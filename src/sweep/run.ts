@@ -9,7 +9,15 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileSystemError, checkFolderPath, checkOutputFile, checkOutputFolder, checkOutputKinds, folderLabel } from '../destination.ts';
+import {
+  fileSystemError,
+  checkFolderPath,
+  checkOutputFile,
+  checkOutputFolder,
+  checkOutputFolderUnmade,
+  checkOutputKinds,
+  folderLabel,
+} from '../destination.ts';
 import { errorLine, NonFiniteInputError, SettingsError } from '../errors.ts';
 import { threadShare } from '../runtime/threads.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
@@ -257,6 +265,12 @@ export async function planSweepFile(
   opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'rerunStale' | 'rerunContended' | 'planLog' | 'queued'>,
 ): Promise<Pick<StorePlan, 'spec' | 'points' | 'hash' | 'work'> & { stored: Pick<StorePlan, 'previous' | 'stale' | 'contended' | 'refusedAgain'> }> {
   const planned = await planFile(opts);
+  // (a folder the user may not write, refused as the run refuses it and in its order, none made: the store's, which
+  // the run opens to write, queued or not; the work folder, which a local run checks where it is given or a point
+  // writes into it, runSweep's, and a queue's workers check for themselves)
+  checkOutputFolderUnmade(dirname(resolve(opts.store)), `--store ${opts.store}`);
+  if (!opts.queued && (opts.workDir !== undefined || planned.points.some((p) => p.outputDir !== null)))
+    checkOutputFolderUnmade(planned.work.dir, planned.work.label);
   const stored = {
     previous: new Map<string, PointResult>(),
     stale: new Map<string, StaleMatch>(),

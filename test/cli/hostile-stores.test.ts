@@ -133,6 +133,41 @@ describe('sweep stores that are not ours', () => {
     marked.close();
   });
 
+  // (root writes any folder: run as nobody then, over a sweep it may read; the dry run exited 0 and the run then
+  // refused the folder with exit 1)
+  it.each([
+    ['the store in it', ['s.sqlite'], [], /--store .*locked-store\/s\.sqlite: cannot write files in .*locked-store: permission denied$/m],
+    [
+      'a store folder to make in it',
+      ['new', 's.sqlite'],
+      [],
+      /--store .*locked-store\/new\/s\.sqlite: cannot create folder .*locked-store\/new: permission denied$/m,
+    ],
+    ['--work-dir in it', null, ['work'], /--work-dir .*locked-store\/work: cannot create folder .*locked-store\/work: permission denied$/m],
+  ] as const)('sweep --dry-run refuses a folder the user may not write (%s) as the run does, and makes nothing', (_, store, work, re) => {
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const tiny = writeTinySweep({ rows: 8, pipelines: ['baseline', 'ffn'] });
+    const locked = join(tiny.root, 'locked-store');
+    const open = join(tiny.root, 'open-store');
+    try {
+      chmodSync(tiny.root, 0o755);
+      mkdirSync(locked);
+      chmodSync(locked, 0o555);
+      mkdirSync(open);
+      chmodSync(open, 0o777);
+      const flags = ['--store', store ? join(locked, ...store) : join(open, 's.sqlite'), ...(work.length ? ['--work-dir', join(locked, ...work)] : [])];
+      const real = spawned(['sweep', tiny.sweepFile, ...flags], asUser);
+      expectOneLine(real, re);
+      const dry = spawned(['sweep', tiny.sweepFile, ...flags, '--dry-run'], asUser);
+      expectOneLine(dry, re);
+      expect(dry.stderr).toBe(real.stderr);
+      expect([...readdirSync(locked), ...readdirSync(open)]).toEqual([]);
+    } finally {
+      chmodSync(locked, 0o755);
+      tiny.cleanup();
+    }
+  });
+
   it('sweep --store in a folder that refuses files fails in one line before running any point', () => {
     const tiny = writeTinySweep({ rows: 8 });
     try {
