@@ -1543,7 +1543,7 @@ export function specialIdsRead(json: object): { single: boolean; pair: boolean }
   return found;
 }
 
-/** A normalizer of a Tokenizer as normalizeAsTokenizers mends it: its tokenizer.json object, a Sequence's parts, a BertNormalizer's steps. */
+/** A normalizer of a Tokenizer as normalizeAsTokenizers mends it: its tokenizer.json object, a Sequence's parts. */
 interface NormalizerInstance {
   config?: {
     type?: unknown;
@@ -1556,8 +1556,6 @@ interface NormalizerInstance {
   };
   normalize(text: string): string;
   normalizers?: Array<NormalizerInstance | null>;
-  clean_text?: (text: string) => string;
-  strip_accents?: (text: string) => string;
 }
 
 /**
