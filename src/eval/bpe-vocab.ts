@@ -73,27 +73,25 @@ export interface BpeMerge {
  * first line dropped whatever it holds (most files' '#version: 0.2'), the last too (empty after a final newline; where
  * the file ends in none, its last merge).
  */
-function mergesLines(file: string): string[] {
-  return fileText(file)
-    .split(/\r\n|\r|\n/)
-    .slice(1, -1);
+function mergesLines(text: string): string[] {
+  return text.split(/\r\n|\r|\n/).slice(1, -1);
 }
 
 /**
- * merges.txt's merges as transformers 4.x reads them (mergesLines): each line read as `tuple(line.split())` (its words
- * between Python's whitespace), a merge listed twice keeping its first place (RobertaConverter and GPT2Converter give
- * tokenizers `list(bpe_ranks.keys())`, a dict's keys in the order first set). A line that is not two words (an empty
- * one, as two newlines at the file's end leave) is a one-line DataError naming it, as tokenizers' BPE takes only merges
- * of two tokens and transformers fails to load such a file.
+ * merges.txt's merges (`file`, whose text is `text`) as transformers 4.x reads them (mergesLines): each line read as
+ * `tuple(line.split())` (its words between Python's whitespace), a merge listed twice keeping its first place
+ * (RobertaConverter and GPT2Converter give tokenizers `list(bpe_ranks.keys())`, a dict's keys in the order first set).
+ * A line that is not two words (an empty one, as two newlines at the file's end leave) is a one-line DataError naming
+ * it, as tokenizers' BPE takes only merges of two tokens and transformers fails to load such a file.
  */
-export function readBpeMerges(file: string): BpeMerge[] {
+export function readBpeMerges(file: string, text = fileText(file)): BpeMerge[] {
   const merges = new Map<string, BpeMerge>();
-  for (const [i, text] of mergesLines(file).entries()) {
+  for (const [i, written] of mergesLines(text).entries()) {
     const line = i + 2;
-    const words = pythonSplit(text);
+    const words = pythonSplit(written);
     if (words.length !== 2)
       throw new DataError(
-        `${file}: line ${line} ${words.length === 0 ? (text === '' ? 'is empty' : 'is blank') : `(${JSON.stringify(text)}) holds ${words.length} tokens`}, where transformers reads each line between the first and the last as a merge of two tokens and fails to load the file (tokenizers' BPE takes merges of two tokens alone): remove the line or write it as two tokens`,
+        `${file}: line ${line} ${words.length === 0 ? (written === '' ? 'is empty' : 'is blank') : `(${JSON.stringify(written)}) holds ${words.length} tokens`}, where transformers reads each line between the first and the last as a merge of two tokens and fails to load the file (tokenizers' BPE takes merges of two tokens alone): remove the line or write it as two tokens`,
       );
     const key = JSON.stringify(words);
     if (!merges.has(key)) merges.set(key, { pair: [words[0]!, words[1]!], line });
@@ -127,7 +125,7 @@ export function mergesReading(file: string, vocabFile: string): 'same' | 'otherw
   const text = fileText(file);
   let now: string[];
   try {
-    const merges = readBpeMerges(file);
+    const merges = readBpeMerges(file, text);
     checkMergesInVocab(merges, vocab, file, vocabFile);
     now = merges.map((m) => JSON.stringify(m.pair));
   } catch (e) {
