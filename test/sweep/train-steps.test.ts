@@ -630,8 +630,14 @@ describe('point keys of train / distill steps', () => {
 
 const TEACHER = join(TEACHERS, 'sst2-L2H256');
 const haveTeacher = hasGlue && hasTeachers && existsSync(join(TEACHER, 'model.onnx'));
+/**
+ * The limit of a test that runs the pipeline's sweep on the shared teacher once (its baseline point and its trained
+ * one, or up to a stop): a guard against a hang, nothing is timed. The first test ran 23 s at load 17 on 2 cores, and
+ * 146 s in the mid-session CI of session 58 (two workers beside 8 other test runs), past vitest's 120 s.
+ */
+const SWEEP_TEST = { timeout: 300_000 };
 
-describe.skipIf(!haveTeacher)('a pipeline prune-ffn → distill → quantize (needs ../shared/glue and ../shared/teachers/sst2-L2H256)', () => {
+describe.skipIf(!haveTeacher)('a pipeline prune-ffn → distill → quantize (needs ../shared/glue and ../shared/teachers/sst2-L2H256)', SWEEP_TEST, () => {
   let root: string;
   let file: string;
   let store: string;
@@ -736,12 +742,12 @@ keepModels: true
       const reference = join(root, 'kd-models', 'teacher', readdirSync(join(root, 'kd-models', 'teacher')).find((d) => d.startsWith('ffn50'))!);
       expect(readFileSync(join(dir, 'model.onnx')).equals(readFileSync(join(reference, 'model.onnx')))).toBe(true);
     },
-    // Twice the default limit: the work is two sweeps of the pipeline on the shared teacher (a stopped one and its
+    // Twice the other tests' limit: the work is two sweeps of the pipeline on the shared teacher (a stopped one and its
     // rerun, which ends in the quantized model compared byte for byte), 1.6 times the first test's; --jobs 2 adds
     // forked workers, each loading the sources through tsx (the two ran 36 s and 99 s where the first test ran 23 s,
-    // at load 17 on 2 cores). A tiny model would race: its steps are so quick that a worker could finish its training
-    // before the stop reaches it.
-    240_000,
+    // at load 17 on 2 cores, and both past 240 s in the mid-session CI of session 58). A tiny model would race: its
+    // steps are so quick that a worker could finish its training before the stop reaches it.
+    2 * SWEEP_TEST.timeout,
   );
 
   it("stopped (Ctrl-C) while the teacher's outputs are computed: the point's line says its step stopped before its first training step, with no checkpoint", async () => {
