@@ -102,21 +102,42 @@ function sdpaScaled(model: Model, scale: 'q' | 'q-gathered' | 'q-truncated' | 'k
  * split into heads (torch's scores * q.size(-1) ** -0.5: Pow(Cast(Slice(Shape(q), -1)), -0.5)) or of Kᵀ (whose last
  * axis is the sequence).
  */
-function scoresScaled(model: Model, of: 'q' | 'kT'): Model {
+function scoresScaled(model: Model, of: 'q' | 'kT' | 'q-int-div' | 'q-int-mul'): Model {
   const m = cloneModel(model);
   const g = m.graph;
   g.initializers.set('sdpa_start', int64Tensor('sdpa_start', [1], [-1]));
   g.initializers.set('sdpa_end', int64Tensor('sdpa_end', [1], [9223372036854775807n]));
   g.initializers.set('sdpa_half', float32Tensor('sdpa_half', [], [-0.5]));
+  g.initializers.set('sdpa_int_one', int64Tensor('sdpa_int_one', [], [1]));
+  g.initializers.set('sdpa_int_four', int64Tensor('sdpa_int_four', [], [4]));
   for (const [l, div] of g.nodes.filter((n) => n.opType === 'Div' && g.nodes.some((a) => a.opType === 'Add' && a.inputs[0] === n.outputs[0])).entries()) {
     const qk = g.nodes.find((n) => n.opType === 'MatMul' && n.outputs[0] === div.inputs[0])!;
     const p = `scores${l}`;
+    const float = { to: { type: 'int' as const, value: DataType.FLOAT } };
     const nodes = [
-      onnxNode(`${p}/Shape`, 'Shape', [of === 'q' ? qk.inputs[0] : qk.inputs[1]], [`${p}/shape`]),
+      onnxNode(`${p}/Shape`, 'Shape', [of === 'kT' ? qk.inputs[1] : qk.inputs[0]], [`${p}/shape`]),
       onnxNode(`${p}/Slice`, 'Slice', [`${p}/shape`, 'sdpa_start', 'sdpa_end'], [`${p}/last`]),
-      onnxNode(`${p}/Cast`, 'Cast', [`${p}/last`], [`${p}/lastf`], { to: { type: 'int', value: DataType.FLOAT } }),
-      onnxNode(`${p}/Pow`, 'Pow', [`${p}/lastf`, 'sdpa_half'], [`${p}/factor`]),
     ];
+    if (of === 'q-int-div') {
+      // (the int64 head size // 4, cast to float: onnxruntime's integer Div gives 1 for 6, not 1.5)
+      nodes.push(
+        onnxNode(`${p}/Div`, 'Div', [`${p}/last`, 'sdpa_int_four'], [`${p}/quarter`]),
+        onnxNode(`${p}/Cast`, 'Cast', [`${p}/quarter`], [`${p}/lastf`], float),
+        onnxNode(`${p}/Pow`, 'Pow', [`${p}/lastf`, 'sdpa_half'], [`${p}/factor`]),
+      );
+    } else if (of === 'q-int-mul') {
+      // (a Pow of the int64 head size * 1: onnxruntime truncates 6 ** -0.5 to 0)
+      nodes.push(
+        onnxNode(`${p}/Mul`, 'Mul', [`${p}/last`, 'sdpa_int_one'], [`${p}/same`]),
+        onnxNode(`${p}/Pow`, 'Pow', [`${p}/same`, 'sdpa_half'], [`${p}/power`]),
+        onnxNode(`${p}/Cast`, 'Cast', [`${p}/power`], [`${p}/factor`], float),
+      );
+    } else {
+      nodes.push(
+        onnxNode(`${p}/Cast`, 'Cast', [`${p}/last`], [`${p}/lastf`], float),
+        onnxNode(`${p}/Pow`, 'Pow', [`${p}/lastf`, 'sdpa_half'], [`${p}/factor`]),
+      );
+    }
     div.opType = 'Mul';
     div.inputs[1] = `${p}/factor`;
     g.nodes.splice(g.nodes.indexOf(div), 0, ...nodes);
@@ -170,6 +191,18 @@ describe('attention scaled as torch exports scaled_dot_product_attention', () =>
     for (const l of findBert(scaled).layers) expect(l.attention?.scale).toBeCloseTo(Math.sqrt(6), 5);
     expect(maxRowDiff((await batchLogits(rebuildCanonical(scaled), batch)).rows, expected)).toBeLessThan(1e-5);
   });
+
+  for (const of of ['q-int-div', 'q-int-mul'] as const) {
+    it(`refuses scores multiplied by a power of an integer quotient or product of the head size (${of}: onnxruntime truncates it) in one line`, async () => {
+      const scaled = scoresScaled(model, of);
+      // (the graph computes other logits than the model's: a scale read as a power of the head size would rebuild the model's)
+      expect(maxRowDiff((await batchLogits(scaled, batch)).rows, (await batchLogits(model, batch)).rows)).toBeGreaterThan(1e-2);
+      expect(() => findBert(scaled, { label: 'm.onnx' })).toThrow(NotBertError);
+      expect(() => findBert(scaled, { label: 'm.onnx' })).toThrow(
+        /^m\.onnx: no attention blocks found \(Softmax '[^']+' does not follow a Q·Kᵀ MatMul\): not a BERT-family encoder$/,
+      );
+    });
+  }
 
   it('refuses scores multiplied by a power read off the shape of Kᵀ (its last axis is the sequence) in one line', () => {
     expect(() => findBert(scoresScaled(model, 'kT'), { label: 'm.onnx' })).toThrow(

@@ -170,9 +170,13 @@ function headSizeScalar(ctx: GraphContext, value: string, depth = 0): HeadSizeSc
       const x = a();
       const y = x && b();
       if (!x || !y) return undefined;
+      // (of two integers, a product stays one (a Pow of it truncates), and onnxruntime's Div truncates: head size // 4 is
+      // 1 for heads 6 wide, no c · (head size)^e, unless the divisor is 1)
+      const integer = x.integer === true && y.integer === true;
+      if (p.opType === 'Div' && integer && !(y.e === 0 && y.c === 1)) return undefined;
       return p.opType === 'Div'
-        ? { c: x.c / y.c, e: x.e - y.e, sizeOf: [...x.sizeOf, ...y.sizeOf] }
-        : { c: x.c * y.c, e: x.e + y.e, sizeOf: [...x.sizeOf, ...y.sizeOf] };
+        ? { c: x.c / y.c, e: x.e - y.e, sizeOf: [...x.sizeOf, ...y.sizeOf], integer }
+        : { c: x.c * y.c, e: x.e + y.e, sizeOf: [...x.sizeOf, ...y.sizeOf], integer };
     }
     default:
       return undefined;
