@@ -397,6 +397,14 @@ export function bpeFiles(dir: string): { vocab: string; merges: string } | undef
 }
 
 /**
+ * The BPE files (bpeFiles) `dir`'s tokenizer is read from: where it holds no tokenizer.json or vocab.txt, which
+ * folderTokenizerJson reads first; undefined otherwise.
+ */
+function bpeFilesRead(dir: string): { vocab: string; merges: string } | undefined {
+  return existsSync(join(dir, 'tokenizer.json')) || existsSync(join(dir, 'vocab.txt')) ? undefined : bpeFiles(dir);
+}
+
+/**
  * The tokenizer.json object for a folder's vocab.json and merges.txt, per its tokenizer_config.json (`config`). An
  * add_prefix_space there other than true or false is a one-line DataError naming the file, as transformers' converter
  * (RobertaConverter, GPT2Converter) builds tokenizers' ByteLevel pre-tokenizer of it, which takes a bool alone and fails.
@@ -1097,7 +1105,7 @@ function readFolderTokenizerJson(dir: string):
  * BPE, as it read them before); undefined otherwise.
  */
 function slowOnlyBpeClass(dir: string, config: TokenizerConfigJson): string | undefined {
-  if (existsSync(join(dir, 'tokenizer.json')) || existsSync(join(dir, 'vocab.txt')) || !bpeFiles(dir)) return undefined;
+  if (!bpeFilesRead(dir)) return undefined;
   const named = autoTokenizerClass(dir, config);
   return isSlowOnlyClass(named) ? named : undefined;
 }
@@ -3417,7 +3425,7 @@ export function tokenizerTraits(dir: string): TokenizerTraits | undefined {
     const config = readConfig(dir);
     if (slowOnlyBpeClass(dir, config) !== undefined) return { ...NO_TRAITS, slowOnlyBpe: true };
     // (a folder read from vocab.json and merges.txt: its merges as transformers reads them since version 40, or refused)
-    const bpe = existsSync(join(dir, 'tokenizer.json')) || existsSync(join(dir, 'vocab.txt')) ? undefined : bpeFiles(dir);
+    const bpe = bpeFilesRead(dir);
     const merges = bpe && mergesReading(bpe.merges, bpe.vocab);
     if (merges === 'refused') return { ...NO_TRAITS, bpeMerges: true };
     const found = folderTokenizerJson(dir);
