@@ -4,6 +4,7 @@
  * (or the length a keras export fixes), the token ids and types a tokenizer produced against the embedding tables,
  * and config.json's label count against the scores output's width.
  */
+import { dirname, join } from 'node:path';
 import { otherHeadClass } from '../bert/classifier.ts';
 import { inputLimits, sequenceProblem, type InputLimits } from '../bert/input-limits.ts';
 import { discovered, idsInputName, roleByName } from '../bert/model-inputs.ts';
@@ -249,23 +250,29 @@ export function checkTextKind(tokenizer: Pick<TextTokenizer, 'encode'>, pair: bo
 }
 
 /**
- * Refuses, naming config.json, a config.json `max_length` (the length read where no --max-length is asked: `asked`
- * undefined) that leaves no room for text after the special tokens `tokenizer` adds to a single text (`pair` false)
- * or a sentence pair, where tokenizing the first example named a --max-length never given. Other lengths are left to
- * the tokenizer's refusal, which names --max-length (and tokenizer_config.json's model_max_length where it gives it).
+ * Refuses, naming the file and key, a config.json `max_length`, else a tokenizer_config.json `model_max_length` (the
+ * length read where no --max-length is asked: `asked` undefined) that leaves no room for text after the special
+ * tokens `tokenizer` adds to a single text (`pair` false) or a sentence pair, where tokenizing the first example named
+ * a --max-length never given. Other lengths are left to the tokenizer's refusal, which names --max-length.
  */
 export function checkConfigLengthRoom(
   asked: number | undefined,
   config: Pick<ModelConfig, 'maxLength' | 'file'>,
   length: number,
-  tokenizer: Pick<TextTokenizer, 'encode'>,
+  tokenizer: Pick<TextTokenizer, 'encode'> & Partial<Pick<TextTokenizer, 'modelMaxLength' | 'source'>>,
   pair: boolean,
 ): void {
-  if (asked !== undefined || config.maxLength === null || config.maxLength !== length) return;
+  if (asked !== undefined) return;
+  const fromConfig = config.maxLength !== null && config.maxLength === length;
+  const fromTokenizer = !fromConfig && config.maxLength === null && tokenizer.source !== undefined && tokenizer.modelMaxLength === length;
+  if (!fromConfig && !fromTokenizer) return;
   const specials = specialTokenCount(tokenizer, pair);
   if (length > specials) return;
+  const key = fromConfig
+    ? `${config.file ?? 'config.json'}: max_length ${length}`
+    : `${join(dirname(tokenizer.source!), 'tokenizer_config.json')}: model_max_length ${length}`;
   throw new SettingsError(
-    `${config.file ?? 'config.json'}: max_length ${length} leaves no room for text after ${counted(specials, 'special token')}${pair ? ' (a sentence pair)' : ''}: give --max-length ${specials + 1} or more`,
+    `${key} leaves no room for text after ${counted(specials, 'special token')}${pair ? ' (a sentence pair)' : ''}: give --max-length ${specials + 1} or more${fromConfig ? '' : ', or fix model_max_length'}`,
   );
 }
 

@@ -76,7 +76,7 @@ describe("a sweep on a model whose tokenizer_config.json's model_max_length leav
   ])('(%s: %i, %s) is refused up front, naming the file and eval.maxLength', async (name, length, task, labels, specials) => {
     const dir = model(name, length, labels);
     await expect(plan({}, { path: `models/${name}`, tasks: [task] })).rejects.toThrow(
-      `seq.yaml: eval.maxLength ${length} (or, where none is given, ${join(dir, 'tokenizer_config.json')}'s model_max_length ${length}) leaves no room for text after ${specials} special tokens: give eval.maxLength ${specials + 1} or more`,
+      `seq.yaml: ${join(dir, 'tokenizer_config.json')}: model_max_length ${length} leaves no room for text after ${specials} special tokens${specials === 3 ? ' (a sentence pair)' : ''}: give eval.maxLength ${specials + 1} or more, or fix model_max_length`,
     );
   });
 

@@ -46,7 +46,7 @@ describe("runTraining without maxLength, under tokenizer_config.json's model_max
     const output = join(work, `out-tokenizer-${length}`, 'model.onnx');
     await expect(runTraining({ task: 'SST-2', student: dir, glueDir, output, settings })).rejects.toThrow(
       new SettingsError(
-        `--max-length ${length} (or, where none is given, ${join(dir, 'tokenizer_config.json')}'s model_max_length ${length}) leaves no room for text after 2 special tokens: give --max-length 3 or more`,
+        `${join(dir, 'tokenizer_config.json')}: model_max_length ${length} leaves no room for text after 2 special tokens: give --max-length 3 or more, or fix model_max_length`,
       ),
     );
     expect(existsSync(join(work, `out-tokenizer-${length}`))).toBe(false);
