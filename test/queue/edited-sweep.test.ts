@@ -111,7 +111,9 @@ describe.skipIf(redisSkipReason !== null)(`an edited sweep queued again${redisSk
       file: q.t.sweepFile,
       store,
       queue: q.redis.url(DB),
-      signal: AbortSignal.any([stop.signal, AbortSignal.timeout(20_000)]), // (past its rescans, every 5 s)
+      // (a guard, past its rescans every 5 s, not to wait for ever; 20 s, a loaded machine's plans of the sweep, the
+      // first and the edited one's, could spend before its rescans let the points go)
+      signal: AbortSignal.any([stop.signal, AbortSignal.timeout(90_000)]),
       onEvent: (e) => {
         if (e.type !== 'log') return;
         lines.push(e.line);
@@ -155,7 +157,7 @@ describe.skipIf(redisSkipReason !== null)(`an edited sweep queued again${redisSk
       file: q.t.sweepFile,
       store,
       queue: q.redis.url(DB),
-      signal: AbortSignal.any([stop.signal, AbortSignal.timeout(20_000)]),
+      signal: AbortSignal.any([stop.signal, AbortSignal.timeout(90_000)]), // (a guard, as above)
       onEvent: (e) => {
         if (e.type === 'finished') stop.abort();
         if (e.type !== 'log') return;
