@@ -14,7 +14,7 @@ import { basename, dirname, join } from 'node:path';
 import { DataError, SettingsError, quotedText } from '../errors.ts';
 import { readVocabFile } from '../eval/wordpiece-vocab.ts';
 import { readJsonObject } from '../eval/model-files.ts';
-import { bertNormalizerLowercase, isChineseChar, lowercaseEachChar, sentencePieceFile } from '../eval/tokenizer.ts';
+import { bertNormalizerLowercase, folderTokenizerJson, isChineseChar, lowercaseEachChar, sentencePieceFile } from '../eval/tokenizer.ts';
 import { UNICODE8_NONSPACING_MARK, UNICODE8_OTHER, UNICODE8_PUNCTUATION } from '../eval/unicode-categories-table.ts';
 import { SENTENCEPIECE_FILES } from '../onnx/locate.ts';
 
@@ -43,6 +43,16 @@ export function wordVocab(tokens: readonly string[], opts: { lowercase?: boolean
 }
 
 /**
+ * The object of the tokenizer.json file `file` as parsed: a folder's tokenizer.json through the reading eval, training
+ * and a sweep's plan share (folderTokenizerJson, kept while the folder's files are unchanged), so that augmentation
+ * parses it no more; a file of another name read here.
+ */
+function tokenizerJsonObject(file: string): Record<string, unknown> {
+  const parsed = basename(file) === 'tokenizer.json' ? folderTokenizerJson(dirname(file))?.parsed : undefined;
+  return parsed ?? readJsonObject(file);
+}
+
+/**
  * Loads the WordPiece vocabulary of a model or tokenizer folder, or of a vocab.txt / tokenizer.json path: vocab.txt
  * when present, else tokenizer.json's WordPiece `model.vocab`. Lower-casing as eval reads it (lowercaseSetting), else true.
  */
@@ -60,7 +70,7 @@ export function loadWordVocab(path: string): WordVocab {
     ? SENTENCEPIECE_FILES.includes(basename(path)) && path
     : !existsSync(vocabTxt!) && !existsSync(tokenizerJson!) && sentencePieceFile(dir);
   if (sentencePiece) throw new SettingsError(`${sentencePiece}: augmentation needs a WordPiece vocabulary (${basename(sentencePiece)} is a SentencePiece one)`);
-  const json = tokenizerJson && existsSync(tokenizerJson) ? readJsonObject(tokenizerJson) : null;
+  const json = tokenizerJson && existsSync(tokenizerJson) ? tokenizerJsonObject(tokenizerJson) : null;
   let lowercase = lowercaseSetting(dir, json);
   if (vocabTxt && existsSync(vocabTxt)) {
     const map = readVocabFile(vocabTxt);

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadTokenizer } from '../../src/eval/tokenizer.ts';
 import { tokenizeTexts } from '../../src/train/data.ts';
 import { loadModel } from '../../src/onnx/load.ts';
@@ -25,7 +25,8 @@ import { basicTokens, isWordToken, loadWordVocab, matchCase, normalizeWord, word
 import { loadTrainingSet, type TrainingSet } from '../../src/train/data.ts';
 import { checkAugmentFits, withAugmented } from '../../src/train/augment-set.ts';
 import { refusal } from '../helpers/refusal.ts';
-import { wordPieceModel } from '../helpers/tokenizer-json.ts';
+import { SPECIALS, tokenizerJson, wordPieceModel } from '../helpers/tokenizer-json.ts';
+import { clockAhead } from '../sweep/tiny-sweep.ts';
 import { teacherWordEmbeddings } from '../../src/train/students/bilstm-config.ts';
 import { FIXTURES, GLUE_DIR, TEACHERS, fixtureTokenizer, hasFixtures } from '../helpers/paths.ts';
 
@@ -521,5 +522,33 @@ describe("augmentation's lower-casing of a folder's tokenizer.json", () => {
       evalIds: [6],
     });
     expect(folder('no-class', {})).toEqual({ lowercase: false, evalIds: [6] });
+  });
+});
+
+// (loadWordVocab parsed the folder's tokenizer.json itself, once more beside the reading eval and training share)
+describe("loadWordVocab and a folder's tokenizer.json", () => {
+  it('parses it once for the tokenizer and the augmentation words, reading its lower-casing as eval does', () => {
+    const dir = join(tmp, 'one-parse');
+    mkdirSync(dir);
+    const vocab = [...SPECIALS, 'Good', 'bad'];
+    const json = tokenizerJson(vocab, {
+      model: wordPieceModel(vocab),
+      normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: false },
+      pre_tokenizer: { type: 'BertPreTokenizer' },
+    });
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+    clockAhead();
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const ids = loadTokenizer(dir).encode('Good bad', null, 8).ids;
+      const words = loadWordVocab(dir);
+      expect(parse.mock.calls.filter(([text]) => typeof text === 'string' && text.includes('"WordPiece"'))).toHaveLength(1);
+      expect(words.lowercase).toBe(false);
+      expect(words.source).toBe(join(dir, 'tokenizer.json'));
+      expect(wordPieceIds(words, 'Good', 1)).toEqual([ids[1]]);
+    } finally {
+      parse.mockRestore();
+      vi.useRealTimers();
+    }
   });
 });
