@@ -3,7 +3,7 @@
  * Constant nodes) through the ops an encoder is made of: one pass over the (topologically sorted) nodes. A value whose
  * rank does not follow (an op not listed here, an input of unknown rank) has none: callers then decide without it.
  */
-import { attrInt, attrInts, type Graph, type Node } from '../../onnx/graph.ts';
+import { attrInt, attrInts, type Graph, type Node, type Tensor } from '../../onnx/graph.ts';
 import { constantNodeTensor } from '../../onnx/constants.ts';
 import { DataType } from '../../onnx/dtype.ts';
 
@@ -49,43 +49,31 @@ const REDUCE = new Set(['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'Re
 /** The rank of every value of `graph` whose rank follows from its declared shapes (see the module comment). */
 export function valueRanks(graph: Graph): Map<string, number> {
   const ranks = new Map<string, number>();
-  const constants = new Map<string, number[]>();
-  for (const v of [...graph.inputs, ...graph.valueInfo, ...graph.outputs]) if (v.shape) ranks.set(v.name, v.shape.length);
-  for (const [name, t] of graph.initializers) {
+  /**
+   * The element count of each integer vector (or scalar) constant, a Reshape's or Expand's shape, a Squeeze's axes: of
+   * its dims, its data never read (a sweep's plan reads a model without its weights; float16 weights are decoded on
+   * first read).
+   */
+  const counts = new Map<string, number>();
+  const constant = (name: string, t: Tensor) => {
     ranks.set(name, t.dims.length);
-    // only integer vectors are shapes or axes: a float initializer's data is never read (a sweep's plan reads a model
-    // without its weights; float16 weights are decoded on first read)
-    if (isShapeVector(t)) constants.set(name, [...readInts(t.dataType, t.data)]);
-  }
-  const count = (v: string | undefined) => (v ? constants.get(v)?.length : undefined);
+    if (t.dims.length <= 1 && (t.dataType === DataType.INT64 || t.dataType === DataType.INT32)) counts.set(name, t.dims[0] ?? 1);
+  };
+  for (const v of [...graph.inputs, ...graph.valueInfo, ...graph.outputs]) if (v.shape) ranks.set(v.name, v.shape.length);
+  for (const [name, t] of graph.initializers) constant(name, t);
+  const count = (v: string | undefined) => (v ? counts.get(v) : undefined);
   for (const n of graph.nodes) {
     const out = n.outputs[0];
     if (!out || ranks.has(out)) continue;
     if (n.opType === 'Constant' && n.domain === '') {
       const t = constantNodeTensor(n);
-      if (t) {
-        ranks.set(out, t.dims.length);
-        if (isShapeVector(t)) constants.set(out, [...readInts(t.dataType, t.data)]);
-      }
+      if (t) constant(out, t);
       continue;
     }
     const r = outputRank(n, (v) => ranks.get(v), count);
     if (r !== undefined && r >= 0) ranks.set(out, r);
   }
   return ranks;
-}
-
-/** A tensor of at most 8 integers in one dimension (INT64 or INT32): a shape or axes, whose values the ranks use. */
-function isShapeVector(t: { dims: readonly number[]; dataType: number; data: Uint8Array }): boolean {
-  if (t.dims.length > 1 || (t.dataType !== DataType.INT64 && t.dataType !== DataType.INT32)) return false;
-  return t.data.byteLength <= 64;
-}
-
-/** Elements of a small int64 or int32 tensor. */
-function* readInts(dataType: number, data: Uint8Array): Iterable<number> {
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  if (dataType === DataType.INT64) for (let i = 0; i + 8 <= data.byteLength; i += 8) yield Number(view.getBigInt64(i, true));
-  else if (dataType === DataType.INT32) for (let i = 0; i + 4 <= data.byteLength; i += 4) yield view.getInt32(i, true);
 }
 
 /** The rank of `n`'s first output from its inputs' ranks, or undefined. `count`: the element count of a constant vector. */
