@@ -409,7 +409,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
         continue;
       }
       try {
-        const state = await withTimeout(queue.getJobState(point.key), CALL_TIMEOUT_MS);
+        const state = await withTimeout(queue.getJobState(point.key), CALL_TIMEOUT_MS, opts.signal);
         if (state === 'unknown') {
           if (opts.follow) continue; // the first rescan counts it as not queued
           await add(point);
@@ -423,6 +423,8 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
         } else summary.alreadyQueued++;
         unqueued.delete(point.key);
       } catch (e) {
+        // (told to stop while the look waited for Redis: stopped at once, as a rescan's look is, not a refusal of Redis 5 s later)
+        if (e instanceof LookStopped) break;
         if (isUserError(e)) throw e; // a file of the point (pointFiles)
         throw new QueueError(`${address.display}: ${connectionProblem(e)} while queueing the points; nothing is lost: run the same command again`, {
           cause: e,

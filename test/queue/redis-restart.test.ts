@@ -215,6 +215,36 @@ describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${own
     }
   }, 60_000);
 
+  it("stopped while queueing, as a look waits for a Redis that does not answer: returns at once as stopped, where it waited for the look's own bound (5 s) and then refused Redis ('… while queueing the points', exit 1 for a Ctrl-C)", async () => {
+    await redis.kill();
+    await redis.start();
+    const stop = new AbortController();
+    let stoppedAt = 0;
+    // (the first look, queueing the first point, never answered, as a Redis gone silent: the call told to stop as it begins)
+    const looks = vi.spyOn(Queue.prototype, 'getJobState').mockImplementation(() => {
+      if (!stop.signal.aborted) {
+        stoppedAt = Date.now();
+        stop.abort();
+      }
+      return new Promise<never>(() => {});
+    });
+    try {
+      const summary = await runQueuedSweep({
+        file: t.sweepFile,
+        store: join(t.root, 'stopped-queueing.sqlite'),
+        queue: redis.url(),
+        signal: stop.signal,
+      });
+      const took = Date.now() - stoppedAt;
+      expect(stoppedAt).toBeGreaterThan(0);
+      expect(looks).toHaveBeenCalledTimes(1);
+      expect([summary.added, summary.left, summary.unqueued]).toEqual([0, 0, keys.length]);
+      expect(took, `${took} ms`).toBeLessThan(CALL_TIMEOUT_MS);
+    } finally {
+      looks.mockRestore();
+    }
+  }, 60_000);
+
   it("stopped while a look waits for a Redis out of reach past its unreachableMs: it stops as stopped, where the look's failure then ended it as Redis's silence (a QueueError, exit 1 for a Ctrl-C)", async () => {
     await redis.kill();
     await redis.start();
