@@ -85,7 +85,8 @@ import {
   scoresOutput,
 } from '../eval/graph-checks.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
-import { BENCH_SETTING_NAMES, CALIBRATION_SETTING_NAMES, EVAL_SETTING_NAMES, renameFlags } from './setting-names.ts';
+import { BENCH_SETTING_NAMES, CALIBRATION_SETTING_NAMES, EVAL_SETTING_NAMES } from './setting-names.ts';
+import { renameFlags } from '../flag-names.ts';
 import { calibrationLabels, fewerThanBatch } from '../eval/calibration.ts';
 import { checkFeature, checkMatch, noAttentionLeft, presetMatches } from '../train/intermediate.ts';
 import { parseHeadList } from '../prune/settings.ts';

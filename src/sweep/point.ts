@@ -39,7 +39,8 @@ import { nameTokenizerClassIn } from '../train/output-folder.ts';
 import { StepCountError } from '../train/trainer.ts';
 import { checkPointMemory, type PointTrainingStep, type SweepPoint } from './plan.ts';
 import { trainingSettingNames, trainingSummary } from './train-step.ts';
-import { BENCH_SETTING_NAMES, CALIBRATION_SETTING_NAMES, EVAL_SETTING_NAMES, namingSettings } from './setting-names.ts';
+import { BENCH_SETTING_NAMES, CALIBRATION_SETTING_NAMES, EVAL_SETTING_NAMES } from './setting-names.ts';
+import { namingSettings } from '../flag-names.ts';
 import { ensureFolder } from '../folders.ts';
 import { madeModelRefusal } from '../errors.ts';
 

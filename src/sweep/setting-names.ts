@@ -1,9 +1,9 @@
 /**
  * Errors raised while a sweep point runs name the settings as the sweep file writes them (`distill.teacher`,
  * `eval.maxLength`), not the flags of the commands whose libraries raised them (`--teacher`, `--max-length`): the
- * libraries name flags, as the CLI shows them, and a point's stage renames them on the way out.
+ * libraries name flags, as the CLI shows them, and a point's stage renames them on the way out (namingSettings,
+ * renameFlags of src/flag-names.ts, with these tables).
  */
-export { namingSettings, renameFlags } from '../flag-names.ts';
 
 /** The sweep file's `eval` settings, by the flag of `compress eval` that the evaluation library names. */
 export const EVAL_SETTING_NAMES: Readonly<Record<string, string>> = {

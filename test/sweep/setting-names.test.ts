@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
 import { shellWord } from '../../src/shell-word.ts';
 import { runSweep } from '../../src/sweep/run.ts';
-import { EVAL_SETTING_NAMES, namingSettings, renameFlags } from '../../src/sweep/setting-names.ts';
+import { EVAL_SETTING_NAMES } from '../../src/sweep/setting-names.ts';
+import { namingSettings, renameFlags } from '../../src/flag-names.ts';
 import { trainingSettingNames } from '../../src/sweep/train-step.ts';
 import { writeTinySweep, type TinySweep } from './tiny-sweep.ts';
 

@@ -17,7 +17,7 @@ import { writeGlueTask, writeModelFolder } from '../helpers/model-folder.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { parseSweep } from '../../src/sweep/spec.ts';
-import { namingSettings } from '../../src/sweep/setting-names.ts';
+import { namingSettings } from '../../src/flag-names.ts';
 import { trainingSettingNames } from '../../src/sweep/train-step.ts';
 
 let root: string;
