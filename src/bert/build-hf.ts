@@ -6,7 +6,7 @@
  */
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, type Stats, statSync } from 'node:fs';
 import { join, normalize, isAbsolute, sep } from 'node:path';
-import { DataError, fsReason, counted, groupedDigits, quotedText } from '../errors.ts';
+import { DataError, fsReason, counted, groupedDigits, quotedText, valueText } from '../errors.ts';
 import { someNames } from '../some-names.ts';
 import type { Model } from '../onnx/index.ts';
 import { unreadableWeightFiles } from '../onnx/locate.ts';
@@ -127,7 +127,7 @@ function readWeightMap(indexPath: string): Record<string, string> {
   for (const s of new Set(Object.values(map as Record<string, unknown>))) {
     const rel = typeof s === 'string' ? normalize(s) : '';
     if (!rel || isAbsolute(rel) || rel.startsWith('..' + sep) || rel === '..') {
-      throw new DataError(`${indexPath}: weight_map names an invalid shard ${JSON.stringify(s)}`);
+      throw new DataError(`${indexPath}: weight_map names an invalid shard ${valueText(s)}`);
     }
   }
   return map as Record<string, string>;

@@ -5,7 +5,7 @@
  * over the vocabulary and merges, and the `<s> A </s></s> B </s>` template (token types all 0, as RoBERTa's).
  */
 import { readFileSync } from 'node:fs';
-import { DataError, fsReason } from '../errors.ts';
+import { DataError, fsReason, quotedText, valueText } from '../errors.ts';
 import { utf8Json, utf8Text, withoutBom } from '../files.ts';
 import { pythonSplit } from '../python-int.ts';
 import { checkTemplateTokens } from './wordpiece-vocab.ts';
@@ -55,7 +55,7 @@ function readBpeVocab(file: string): Map<string, number> {
   const vocab = new Map<string, number>();
   for (const [token, id] of Object.entries(json as Record<string, unknown>)) {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0)
-      throw new DataError(`${file}: token ${JSON.stringify(token)} has id ${JSON.stringify(id)}, not a whole number ≥ 0`);
+      throw new DataError(`${file}: token ${quotedText(token)} has id ${valueText(id)}, not a whole number ≥ 0`);
     vocab.set(token, id);
   }
   return vocab;
@@ -91,7 +91,7 @@ export function readBpeMerges(file: string, text = fileText(file)): BpeMerge[] {
     const words = pythonSplit(written);
     if (words.length !== 2)
       throw new DataError(
-        `${file}: line ${line} ${words.length === 0 ? (written === '' ? 'is empty' : 'is blank') : `(${JSON.stringify(written)}) holds ${words.length} tokens`}, where transformers reads each line between the first and the last as a merge of two tokens and fails to load the file (tokenizers' BPE takes merges of two tokens alone): remove the line or write it as two tokens`,
+        `${file}: line ${line} ${words.length === 0 ? (written === '' ? 'is empty' : 'is blank') : `(${quotedText(written)}) holds ${words.length} tokens`}, where transformers reads each line between the first and the last as a merge of two tokens and fails to load the file (tokenizers' BPE takes merges of two tokens alone): remove the line or write it as two tokens`,
       );
     const key = JSON.stringify(words);
     if (!merges.has(key)) merges.set(key, { pair: [words[0]!, words[1]!], line });
@@ -108,7 +108,7 @@ function checkMergesInVocab(merges: readonly BpeMerge[], vocab: ReadonlyMap<stri
     const missing = [pair[0], pair[1], pair[0] + pair[1]].find((t) => !vocab.has(t));
     if (missing !== undefined)
       throw new DataError(
-        `${file}: line ${line}'s merge ${JSON.stringify(`${pair[0]} ${pair[1]}`)} ${missing === pair[0] + pair[1] ? 'makes' : 'holds'} ${JSON.stringify(missing)}, which ${vocabFile} lacks: transformers fails to load the folder (tokenizers: 'Token \`${missing}\` out of vocabulary'); add it to the vocabulary or remove the merge`,
+        `${file}: line ${line}'s merge ${quotedText(`${pair[0]} ${pair[1]}`)} ${missing === pair[0] + pair[1] ? 'makes' : 'holds'} ${quotedText(missing)}, which ${vocabFile} lacks: transformers fails to load the folder (tokenizers: 'Token \`${missing}\` out of vocabulary'); add it to the vocabulary or remove the merge`,
       );
   }
 }

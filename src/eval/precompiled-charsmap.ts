@@ -4,7 +4,7 @@
  * @huggingface/tokenizers never reads it (it applies NFKC).
  */
 
-import { DataError } from '../errors.ts';
+import { DataError, quotedText } from '../errors.ts';
 
 /** Whether base64 text `s` decodes as tokenizers' base64 decoder reads it (padding optional, no trailing bits, no spaces). */
 function decodesAsBase64(s: string): boolean {
@@ -32,7 +32,7 @@ const FIRST_BYTES = [...Array.from({ length: 0x7f }, (_, i) => i + 1), ...Array.
  * that ends before the unit a character's first byte reads (every text holding such a character); undefined for none.
  */
 export function charsmapProblem(base64: string): string | undefined {
-  if (!decodesAsBase64(base64)) return `not base64 as tokenizers decodes it (${JSON.stringify(base64.slice(0, 20))}) (tokenizers refuses it)`;
+  if (!decodesAsBase64(base64)) return `not base64 as tokenizers decodes it (${quotedText(base64.slice(0, 20))}) (tokenizers refuses it)`;
   const bytes = Buffer.from(base64, 'base64');
   const cannot = '(tokenizers refuses it: Cannot parse precompiled_charsmap)';
   if (bytes.length < 4) return `${bytes.length} bytes, fewer than the 4 of its trie's size ${cannot}`;
@@ -48,7 +48,7 @@ export function charsmapProblem(base64: string): string | undefined {
   const past = FIRST_BYTES.find((c) => (base ^ c) >= units);
   if (past === undefined) return undefined;
   const hex = `0x${past.toString(16).toUpperCase().padStart(2, '0')}`;
-  return `its trie of ${units} units ends before the unit a character's first byte ${hex}${past < 0x80 ? ` (${JSON.stringify(String.fromCharCode(past))})` : ''} reads (tokenizers reads it, then fails on every text holding such a character)`;
+  return `its trie of ${units} units ends before the unit a character's first byte ${hex}${past < 0x80 ? ` (${quotedText(String.fromCharCode(past))})` : ''} reads (tokenizers reads it, then fails on every text holding such a character)`;
 }
 
 /** Whether a double-array unit has a leaf below it, its label, its value (spm_precompiled's ArrayUnitTrait). */
@@ -104,11 +104,11 @@ export function charsmapNormalizer(base64: string, source: string): (text: strin
   /** The one-line refusal of a text holding `chunk`, whose reading tokenizers fails on: `what` the charsmap holds, `why` it fails. */
   const refused = (chunk: string, what: string, why: string): DataError =>
     new DataError(
-      `${source}: its Precompiled normalizer's precompiled_charsmap ${what}, and ${JSON.stringify(text.slice(0, 60))} holds ${JSON.stringify(chunk)}: tokenizers fails on such a text (${why})`,
+      `${source}: its Precompiled normalizer's precompiled_charsmap ${what}, and ${quotedText(text.slice(0, 60))} holds ${quotedText(chunk)}: tokenizers fails on such a text (${why})`,
     );
   const at = (pos: number, chunk: string): number => {
     if (pos < units) return array[pos]!;
-    throw refused(chunk, `has a trie of ${units} units, which ends before the unit ${JSON.stringify(chunk)} reads`, 'an index out of bounds in its trie');
+    throw refused(chunk, `has a trie of ${units} units, which ends before the unit ${quotedText(chunk)} reads`, 'an index out of bounds in its trie');
   };
   /**
    * The normalized text of the first key of the trie that starts `chunk`; undefined where none does (spm_precompiled's
@@ -136,7 +136,7 @@ export function charsmapNormalizer(base64: string, source: string): (text: strin
     if (first > normalized.length || (normalized[first]! & 0xc0) === 0x80)
       throw refused(
         chunk,
-        `maps ${JSON.stringify(chunk)} to byte ${first} of its normalized texts, ${first > normalized.length ? `past their ${normalized.length} bytes` : 'inside a character'}`,
+        `maps ${quotedText(chunk)} to byte ${first} of its normalized texts, ${first > normalized.length ? `past their ${normalized.length} bytes` : 'inside a character'}`,
         `a byte index ${first > normalized.length ? 'out of bounds' : 'inside a character'} in its normalized texts`,
       );
     const end = normalized.indexOf(0, first);

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs/light.js';
 import type * as Protobuf from 'protobufjs/light.js';
-import { DataError, fsReason, NotUtf8Error } from '../errors.ts';
+import { DataError, fsReason, NotUtf8Error, quotedText } from '../errors.ts';
 import { hexBytes } from '../files.ts';
 import { charsmapProblem } from './precompiled-charsmap.ts';
 
@@ -149,15 +149,15 @@ function invalidPieces(pieces: ReadonlyArray<{ piece: string; type: number }>, b
   for (const [id, p] of pieces.entries()) {
     if (p.piece === '') return `its piece ${id} is empty`;
     const set = p.type === UNKNOWN || p.type === CONTROL || p.type === BYTE ? defined.reserved : defined.normal;
-    if (set.has(p.piece)) return `its piece ${JSON.stringify(p.piece)} is listed twice, the second time as id ${id}`;
+    if (set.has(p.piece)) return `its piece ${quotedText(p.piece)} is listed twice, the second time as id ${id}`;
     set.add(p.piece);
     if (p.type === UNKNOWN) {
       if (unknown !== undefined) return `it has two unknown pieces, ids ${unknown} and ${id}`;
       unknown = id;
     }
     if (p.type === BYTE) {
-      if (!byteFallback) return `its byte piece ${JSON.stringify(p.piece)} though its trainer_spec.byte_fallback is false`;
-      if (!/^<0x[0-9A-F]{2}>$/.test(p.piece)) return `its byte piece ${JSON.stringify(p.piece)} is not one of <0x00>…<0xFF>`;
+      if (!byteFallback) return `its byte piece ${quotedText(p.piece)} though its trainer_spec.byte_fallback is false`;
+      if (!/^<0x[0-9A-F]{2}>$/.test(p.piece)) return `its byte piece ${quotedText(p.piece)} is not one of <0x00>…<0xFF>`;
       bytes.add(p.piece);
     }
   }

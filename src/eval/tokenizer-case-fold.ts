@@ -12,6 +12,7 @@
  * another option group (`(?m)`, `(?x)`, …) is refused in one line.
  */
 
+import { quotedText } from '../errors.ts';
 import { regexAtoms } from './regex-atoms.ts';
 
 /** The characters of a group that make it other than plain text (classes, escapes, groups, quantifiers, anchors, dot). */
@@ -302,7 +303,7 @@ export function withSensitiveGroupsApart(regex: string): string {
 function groupProblem(body: string, closing: string | undefined): string | undefined {
   if (closing === undefined || NOT_PLAIN.test(body)) return 'holds a class, escape, group or quantifier';
   const foreign = [...body].find((ch) => ch.codePointAt(0)! > 0x7f);
-  if (foreign !== undefined) return `holds ${JSON.stringify(foreign)}, not ASCII`;
+  if (foreign !== undefined) return `holds ${quotedText(foreign)}, not ASCII`;
   const pair = body
     .toLowerCase()
     .split('|')

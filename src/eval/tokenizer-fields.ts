@@ -14,7 +14,7 @@
 
 import { charsmapProblem } from './precompiled-charsmap.ts';
 import { sequenceLeaves } from './tokenizer-sequence.ts';
-import { counted } from '../errors.ts';
+import { counted, quotedText } from '../errors.ts';
 
 /** What a field takes, as tokenizers' serde reads it. */
 type FieldKind =
@@ -506,7 +506,7 @@ function bpeMergesProblem(p: Record<string, unknown>, where: string): string | u
     const made = mergedToken(a, b, prefix);
     const lacked = [a, b, made].find((t) => t === undefined || !Object.hasOwn(vocab, t));
     if (lacked !== undefined || made === undefined)
-      return `${where} (BPE): merges[${i}]: ${lacked === a || lacked === b ? `${JSON.stringify(lacked)} is not in its vocab` : `${JSON.stringify(a)} and ${JSON.stringify(b)} make ${made === undefined ? 'no token' : `${JSON.stringify(made)}, which its vocab lacks`}`} (tokenizers refuses the file)`;
+      return `${where} (BPE): merges[${i}]: ${lacked === a || lacked === b ? `${quotedText(lacked!)} is not in its vocab` : `${quotedText(a!)} and ${quotedText(b)} make ${made === undefined ? 'no token' : `${quotedText(made)}, which its vocab lacks`}`} (tokenizers refuses the file)`;
   }
   return undefined;
 }
@@ -537,7 +537,7 @@ function partAsRead(part: unknown, list: keyof typeof PART_FIELDS, where: string
   const tagged = typeof p.type === 'string' && reading.tagged && Object.hasOwn(reading.tagged, p.type) ? reading.tagged[p.type] : undefined;
   if (tagged !== undefined) {
     const strict = reading.untagged.find(([t]) => t === tagged)?.[1] === 'own';
-    if (strict && tagged !== p.type) return { problem: `${where} (${tagged}): type: expected ${JSON.stringify(tagged)}, got ${JSON.stringify(p.type)}` };
+    if (strict && tagged !== p.type) return { problem: `${where} (${tagged}): type: expected ${shownJson(tagged)}, got ${shownJson(p.type)}` };
     return readAs(p, list, tagged, where);
   }
   const takers = reading.untagged.filter(([t, takes]) => takesType(takes, t, p.type)).map(([t]) => t);
@@ -573,7 +573,7 @@ export function templateProblem(p: Record<string, unknown>, template: 'single' |
       return `${where} (TemplateProcessing): single: a Sequence B, which a single text has none of, so tokenizers fails on every single text (sentence pairs read)`;
     const id = piece.SpecialToken?.id;
     if (id !== undefined && !Object.hasOwn(known, id))
-      return `${where} (TemplateProcessing): ${template}: the special token ${JSON.stringify(id)} is not in special_tokens, so tokenizers fails on every ${texts} (${template === 'single' ? 'sentence pairs' : 'single texts'} read)`;
+      return `${where} (TemplateProcessing): ${template}: the special token ${quotedText(id)} is not in special_tokens, so tokenizers fails on every ${texts} (${template === 'single' ? 'sentence pairs' : 'single texts'} read)`;
   }
   return undefined;
 }

@@ -10,7 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tokenizersLibrary from '@huggingface/tokenizers';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { DataError, NotUtf8Error, SettingsError, choiceRefusal, counted } from '../errors.ts';
+import { DataError, NotUtf8Error, SettingsError, choiceRefusal, counted, quotedText, valueText } from '../errors.ts';
 import { cappedLength, truncateLongestFirst } from './truncation.ts';
 import { addedTokenProblem, mergedToken, shownJson, templateProblem, withPartsAsRead } from './tokenizer-fields.ts';
 import { onigurumaCaseFolds, withOptionGroups, withSensitiveGroupsApart } from './tokenizer-case-fold.ts';
@@ -463,7 +463,7 @@ function decoderAddedTokens(config: TokenizerConfigJson, configFile: string): Ad
     const id = Number(key);
     const t = (v && typeof v === 'object' ? v : {}) as Record<string, unknown>;
     if (!/^\d+$/.test(key) || typeof t.content !== 'string')
-      throw new DataError(`${configFile}: added_tokens_decoder entry ${JSON.stringify(key)} is not a token id with a "content" string`);
+      throw new DataError(`${configFile}: added_tokens_decoder entry ${quotedText(key)} is not a token id with a "content" string`);
     const special = t.special === true;
     const flag = (name: string, otherwise: boolean) => (typeof t[name] === 'boolean' ? (t[name] as boolean) : otherwise);
     return {
@@ -501,7 +501,7 @@ export function slowAddedTokens(dir: string, config: TokenizerConfigJson): Added
   );
   return Object.entries(json).map(([content, id]) => {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0)
-      throw new DataError(`${file}: token ${JSON.stringify(content)} has id ${JSON.stringify(id)}, not a whole number ≥ 0`);
+      throw new DataError(`${file}: token ${quotedText(content)} has id ${valueText(id)}, not a whole number ≥ 0`);
     const special = specials.has(content);
     return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: !special, special };
   });
@@ -684,7 +684,7 @@ function metaspaceProblem(json: Record<string, unknown>): string | undefined {
       .map(({ leaf }) => leaf)
       .find((m) => m.type === 'Metaspace' && m.add_prefix_space === false && (m.prepend_scheme ?? 'always') !== 'never');
     if (bad)
-      return `its ${where}'s Metaspace says add_prefix_space false with prepend_scheme ${JSON.stringify(bad.prepend_scheme ?? 'always')}${bad.prepend_scheme === undefined ? ' (the default)' : ''}, which tokenizers refuses ('add_prefix_space does not match declared prepend_scheme'): write "prepend_scheme": "never" for no ▁ before the text`;
+      return `its ${where}'s Metaspace says add_prefix_space false with prepend_scheme ${valueText(bad.prepend_scheme ?? 'always')}${bad.prepend_scheme === undefined ? ' (the default)' : ''}, which tokenizers refuses ('add_prefix_space does not match declared prepend_scheme'): write "prepend_scheme": "never" for no ▁ before the text`;
   }
   return undefined;
 }
@@ -948,7 +948,7 @@ function withOnigurumaCaseFolds(json: Record<string, unknown>): Record<string, u
     const pattern = leaf.pattern as { Regex?: unknown } | undefined;
     if (problem !== undefined || leaf.type !== type || typeof pattern?.Regex !== 'string') return leaf;
     const folded = onigurumaCaseFolds(pattern.Regex);
-    if ('problem' in folded) problem = `its ${part}'s ${type} of ${JSON.stringify(pattern)}: ${folded.problem}`;
+    if ('problem' in folded) problem = `its ${part}'s ${type} of ${valueText(pattern)}: ${folded.problem}`;
     return 'regex' in folded && folded.regex !== pattern.Regex ? { ...leaf, pattern: { Regex: folded.regex } } : leaf;
   };
   const pre = mapSequenceLeaves(json.pre_tokenizer, 'pretokenizers', fold('pre_tokenizer', 'Split'));
@@ -974,7 +974,7 @@ export function decoderOptionProblem(json: object): string | undefined {
     const regex = (leaf.pattern as { Regex?: unknown } | undefined)?.Regex;
     if (leaf.type !== 'Replace' || typeof regex !== 'string') continue;
     const read = withOptionGroups(regex);
-    if ('problem' in read) return `its decoder's Replace of ${JSON.stringify({ Regex: regex })}: ${read.problem}`;
+    if ('problem' in read) return `its decoder's Replace of ${valueText({ Regex: regex })}: ${read.problem}`;
   }
   return undefined;
 }
@@ -1172,13 +1172,13 @@ function folderVocabulary(json: { model?: { vocab?: unknown }; added_tokens?: Ar
   return vocab;
 }
 
-/** The first difference between two vocabularies ('token "x": id 3 against 5'), or undefined when they are equal. */
+/** The first difference between two vocabularies (token 'x': id 3 against 5), or undefined when they are equal. */
 export function vocabularyDifference(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): string | undefined {
   if (a === b) return undefined;
   if (a.size !== b.size) return `${a.size} tokens against ${b.size}`;
   for (const [token, id] of a) {
     const other = b.get(token);
-    if (other !== id) return `token ${JSON.stringify(token)}: id ${id} against ${other ?? 'none'}`;
+    if (other !== id) return `token ${quotedText(token)}: id ${id} against ${other ?? 'none'}`;
   }
   return undefined;
 }
@@ -1318,9 +1318,9 @@ export function tokenizerFromJson(
   const unknownId = (textA: string, textB: string | null): number => {
     if (missingUnk === undefined) return unkId;
     const { type, unk } = missingUnk;
-    const text = JSON.stringify((textB === null ? textA : `${textA} / ${textB}`).slice(0, 60));
+    const text = quotedText((textB === null ? textA : `${textA} / ${textB}`).slice(0, 60));
     throw new DataError(
-      `${source}: its ${type} model's unk_token ${JSON.stringify(unk)} is not in its vocabulary, and ${text} holds a piece the vocabulary lacks: tokenizers fails on such a text (${type === 'BPE' ? `'Unk token \`${unk}\` not found in the vocabulary'` : `'${type} error: Missing [UNK] token from the vocabulary', whatever its unk_token`}); add ${JSON.stringify(unk)} to the model's vocabulary`,
+      `${source}: its ${type} model's unk_token ${quotedText(unk)} is not in its vocabulary, and ${text} holds a piece the vocabulary lacks: tokenizers fails on such a text (${type === 'BPE' ? `'Unk token \`${unk}\` not found in the vocabulary'` : `'${type} error: Missing [UNK] token from the vocabulary', whatever its unk_token`}); add ${quotedText(unk)} to the model's vocabulary`,
     );
   };
   /** A piece's id: an added token's text's, else the model's (a ModelPiece the model's); undefined where neither lists it. */
@@ -1948,7 +1948,7 @@ function normalizedAddedTokensAsTokenizers(tokenizer: Tokenizer): string | undef
     if (text === undefined) continue;
     const other = normalizedTokens.get(text);
     if (other !== undefined)
-      return `its added tokens ${JSON.stringify(other.content)} and ${JSON.stringify(token.content)} are both of normalized true and normalized to ${JSON.stringify(text)}, which tokenizers finds as one or the other from run to run (its order of them is a hash map's): remove one, or give one normalized false`;
+      return `its added tokens ${quotedText(other.content)} and ${quotedText(token.content)} are both of normalized true and normalized to ${quotedText(text)}, which tokenizers finds as one or the other from run to run (its order of them is a hash map's): remove one, or give one normalized false`;
     // (another token's content keeps its own id: tokenizers finds it in the text as written, this one in the normalized
     // text, which addedTokensByStage gives as this one's id)
     if (!map.has(text)) map.set(text, token);
@@ -2526,7 +2526,7 @@ function unigramWithoutUnk(tokenizer: Tokenizer, json: object, source: string): 
       const char = refused(token);
       if (char !== undefined)
         throw new DataError(
-          `${source}: its Unigram model has no unk_id, and ${JSON.stringify(char)} (in ${JSON.stringify(token.slice(0, 40))}) is no piece of its vocabulary alone: tokenizers fails on such a text ('Encountered an unknown token but \`unk_id\` is missing'); give the model an unk_id`,
+          `${source}: its Unigram model has no unk_id, and ${quotedText(char)} (in ${quotedText(token.slice(0, 40))}) is no piece of its vocabulary alone: tokenizers fails on such a text ('Encountered an unknown token but \`unk_id\` is missing'); give the model an unk_id`,
         );
     }
     return call(tokens);
@@ -3134,7 +3134,7 @@ function splitTransformersJsReads(p: Record<string, unknown>, source: string): R
   const regex = typeof pattern.Regex === 'string' ? withoutCaptures(pattern.Regex) : escaped;
   const refuse = (why: string) =>
     new SettingsError(
-      `${source}: its pre_tokenizer's Split of ${JSON.stringify(p.pattern)}, ${behavior}${invert ? ', inverted' : ''}, ${why}, so transformers.js cannot be written to split as tokenizers does: not exported`,
+      `${source}: its pre_tokenizer's Split of ${valueText(p.pattern)}, ${behavior}${invert ? ', inverted' : ''}, ${why}, so transformers.js cannot be written to split as tokenizers does: not exported`,
     );
   if (!SPLIT_BEHAVIORS.includes(behavior) || (regex === undefined && escaped === undefined && typeof pattern.Regex !== 'string')) return p;
   if (regex === undefined) throw refuse('has a backreference');

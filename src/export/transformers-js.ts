@@ -1022,7 +1022,7 @@ function singleWordTokens(json: object): string[] {
  */
 function decoderFoldNote(folder: string, regexes: readonly string[]): string {
   const named = someNames(
-    regexes.map((r) => JSON.stringify(r)),
+    regexes.map((r) => quotedText(r)),
     3,
   );
   return `warning: ${folder}: its tokenizer's decoder ${plural(regexes.length, 'Replace')} of ${named} ${plural(regexes.length, 'folds', 'fold')} case in (?i:…), where transformers.js folds ASCII letters alone and tokenizers' Oniguruma folds past them (é with É, ſ with s, ß with ss): ids are alike, but transformers.js's decode() may give other text than transformers' (write the group's cases out, as [éÉ])`;
@@ -1031,7 +1031,7 @@ function decoderFoldNote(folder: string, regexes: readonly string[]): string {
 /** The warning for a folder whose tokenizer has added tokens marked single_word (`tokens`, their contents), which transformers.js ignores, one line. */
 function singleWordNote(folder: string, tokens: readonly string[]): string {
   const named = someNames(
-    tokens.map((t) => JSON.stringify(t)),
+    tokens.map((t) => quotedText(t)),
     4,
   );
   return `warning: ${folder}: its tokenizer's added ${plural(tokens.length, 'token')} ${named} ${isAre(tokens.length)} single_word, which transformers.js ignores where transformers and compress eval read it: transformers.js also finds such a token inside a word and gives other ids there (classify with compress eval, or give a tokenizer without single_word)`;
@@ -1051,7 +1051,7 @@ function brokenTemplateNote(folder: string, problem: string): string {
  */
 function addedNormalizedNote(folder: string, found: readonly AddedFoundNormalized[]): string {
   const named = someNames(
-    found.map(({ token, text }) => `${JSON.stringify(token)} (in ${JSON.stringify(text)})`),
+    found.map(({ token, text }) => `${quotedText(token)} (in ${quotedText(text)})`),
     3,
   );
   const one = found.length === 1;
@@ -1064,7 +1064,7 @@ function addedNormalizedNote(folder: string, found: readonly AddedFoundNormalize
  * gives it no id or an added unknown token's.
  */
 function missingUnkNote(folder: string, { type, unk }: { type: string; unk: string }): string {
-  return `warning: ${folder}: its tokenizer's ${type} model's unk_token ${JSON.stringify(unk)} is not in its vocabulary: transformers fails on a text holding a piece the vocabulary lacks and compress eval refuses it, where transformers.js reads it otherwise (no id, which it fails on with an error of its own, or the id of an added ${JSON.stringify(unk)}, which the model's word embedding may lack): classify with it only texts its vocabulary spells (or add ${JSON.stringify(unk)} to the vocabulary)`;
+  return `warning: ${folder}: its tokenizer's ${type} model's unk_token ${quotedText(unk)} is not in its vocabulary: transformers fails on a text holding a piece the vocabulary lacks and compress eval refuses it, where transformers.js reads it otherwise (no id, which it fails on with an error of its own, or the id of an added ${quotedText(unk)}, which the model's word embedding may lack): classify with it only texts its vocabulary spells (or add ${quotedText(unk)} to the vocabulary)`;
 }
 
 /** The warning for a folder whose model has no row for the token type its tokenizer gives a pair's second text, one line. */

@@ -6,6 +6,7 @@
  */
 import { TOKENIZER_FILES, unreadableWeightFiles } from '../onnx/locate.ts';
 import { someNames } from '../some-names.ts';
+import { valueText } from '../errors.ts';
 import { HubError } from './errors.ts';
 
 /** The tokenizer files downloaded: a model folder's (its SentencePiece model among them). */
@@ -63,7 +64,7 @@ export function shardsOfIndex(json: unknown, label: string): string[] {
   if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new HubError(`${label}: ${SAFETENSORS_INDEX} has no weight_map object`);
   const shards = [...new Set(Object.values(map as Record<string, unknown>))];
   for (const s of shards) {
-    if (typeof s !== 'string' || !isSafeRepoPath(s)) throw new HubError(`${label}: ${SAFETENSORS_INDEX} names an invalid shard ${JSON.stringify(s)}`);
+    if (typeof s !== 'string' || !isSafeRepoPath(s)) throw new HubError(`${label}: ${SAFETENSORS_INDEX} names an invalid shard ${valueText(s)}`);
   }
   return shards as string[];
 }

@@ -14,7 +14,7 @@ import { sha256Bytes, temporaryTarget } from '../files.ts';
 import { processAlive } from '../processes.ts';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError, quotedText } from '../errors.ts';
+import { DataError, quotedText, valueText } from '../errors.ts';
 import { readSafetensors, writeSafetensors, type SafetensorsInput } from '../bert/safetensors.ts';
 import type { AdamWState } from './optimizer.ts';
 
@@ -137,7 +137,7 @@ export function readCheckpoint(path: string): Checkpoint {
   const fail = (why: string): never => {
     throw new DataError(`${path}: ${why}`);
   };
-  if (file.metadata.format !== FORMAT) fail(`not a bert-compress checkpoint (format ${JSON.stringify(file.metadata.format ?? null)})`);
+  if (file.metadata.format !== FORMAT) fail(`not a bert-compress checkpoint (format ${valueText(file.metadata.format)})`);
   let meta: CheckpointMeta;
   try {
     meta = JSON.parse(file.metadata.checkpoint ?? '') as CheckpointMeta;

@@ -13,7 +13,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { lineagePath } from '../destination.ts';
-import { DataError, quotedText } from '../errors.ts';
+import { DataError, quotedText, valueText } from '../errors.ts';
 import { readSafetensors, writeSafetensors } from '../bert/safetensors.ts';
 import { sha256Bytes } from '../files.ts';
 import { projectionName, projects, type IntermediateTerm } from '../gradients/index.ts';
@@ -76,7 +76,7 @@ export function readProjections(path: string): ProjectionsFile {
     throw new DataError(`${path}: ${why}; ${hint}`);
   };
   const { format, teacher, student, sha256 } = file.metadata;
-  if (format !== FORMAT) fail(`not a projections file of bert-compress (format ${JSON.stringify(format ?? null)})`);
+  if (format !== FORMAT) fail(`not a projections file of bert-compress (format ${valueText(format)})`);
   if (!teacher || !student) fail('its metadata names no teacher or student');
   const projections = new Map<string, StoredProjection>();
   for (const [key, t] of file.tensors) {

@@ -77,7 +77,7 @@ describe('added_tokens.json beside vocab.json + merges.txt', () => {
 
   it('is a one-line error naming added_tokens.json for an id that is not a whole number', () => {
     const dir = folder('bpe-bad', { 'vocab.json': BPE_VOCAB, 'merges.txt': MERGES, 'added_tokens.json': { '<new>': 'ten' } });
-    expect(() => loadTokenizer(dir)).toThrow(/added_tokens\.json: token "<new>" has id "ten", not a whole number ≥ 0/);
+    expect(() => loadTokenizer(dir)).toThrow(/added_tokens\.json: token '<new>' has id 'ten', not a whole number ≥ 0/);
   });
 
   it('is copied beside a compressed model, whose folder then tokenizes as the input', async () => {
@@ -319,7 +319,7 @@ describe('an added token not split out of the text', () => {
     const vocab = Object.fromEntries(['[PAD]', '[CLS]', '[SEP]', '[MASK]', 'hello'].map((t, i) => [t, i]));
     const json = { ...withAdded({ content: 'tok', normalized: false, single_word: false }), model: { ...model, vocab } };
     const dir = folder(`missing-unk-added-${type}`, { 'tokenizer.json': json });
-    expect(() => loadTokenizer(dir).encode('xyz', null, 16)).toThrow(`its ${type} model's unk_token "[UNK]" is not in its vocabulary, and "xyz" holds a piece`);
+    expect(() => loadTokenizer(dir).encode('xyz', null, 16)).toThrow(`its ${type} model's unk_token '[UNK]' is not in its vocabulary, and 'xyz' holds a piece`);
   });
 });
 
@@ -368,7 +368,7 @@ describe('an added token whose normalized text is another added token', () => {
   it('of normalized true too is refused in one line naming both, as tokenizers gives either from run to run', () => {
     const dir = folder('normalized-texts-shared', { 'tokenizer.json': twoTokens(true) });
     expect(() => loadTokenizer(dir)).toThrow(
-      /^\S+tokenizer\.json: its added tokens "NewTok" and "newtok" are both of normalized true and normalized to "newtok", which tokenizers finds as one or the other from run to run \(its order of them is a hash map's\): remove one, or give one normalized false$/,
+      /^\S+tokenizer\.json: its added tokens 'NewTok' and 'newtok' are both of normalized true and normalized to 'newtok', which tokenizers finds as one or the other from run to run \(its order of them is a hash map's\): remove one, or give one normalized false$/,
     );
     expect(tokenizerReadingVersion(dir, false)).toBe(26);
   });
@@ -480,7 +480,7 @@ describe("tokenizer_config.json's added_tokens_decoder beside a tokenizer.json",
 
   it('is a one-line error naming tokenizer_config.json for an entry without a content string', () => {
     const dir = folder('fast-decoder-bad', { 'tokenizer.json': bare(), 'tokenizer_config.json': { added_tokens_decoder: { '8': { special: true } } } });
-    expect(() => loadTokenizer(dir)).toThrow(/tokenizer_config\.json: added_tokens_decoder entry "8" is not a token id with a "content" string/);
+    expect(() => loadTokenizer(dir)).toThrow(/tokenizer_config\.json: added_tokens_decoder entry '8' is not a token id with a "content" string/);
   });
 });
 

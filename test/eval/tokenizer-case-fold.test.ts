@@ -75,7 +75,7 @@ describe('(?i:…) in a tokenizer.json regex', () => {
   });
 
   it.each([
-    ['(?i:é)', '(?i:é) holds "é", not ASCII'],
+    ['(?i:é)', "(?i:é) holds 'é', not ASCII"],
     ['x|(?i:[a-z]+)', '(?i:[a-z]+) holds a class, escape, group or quantifier'],
     // (the group quoted whole, to its own closing parenthesis, past the groups within it)
     ['x|(?i:a(b)c)', '(?i:a(b)c) holds a class, escape, group or quantifier'],
@@ -278,7 +278,7 @@ describe("option groups in a tokenizer.json decoder's Replace", () => {
     expect(loadTokenizer(hf).encode('it x', null, 16).ids).toEqual([2, id('it'), id('x'), 3]);
     const { notes } = await exportToTransformersJs(hf, `${hf}-tjs`);
     expect(notes).toEqual([
-      `warning: ${hf}-tjs: its tokenizer's decoder Replace of "(?i:é)|s" folds case in (?i:…), where transformers.js folds ASCII letters alone and tokenizers' Oniguruma folds past them (é with É, ſ with s, ß with ss): ids are alike, but transformers.js's decode() may give other text than transformers' (write the group's cases out, as [éÉ])`,
+      `warning: ${hf}-tjs: its tokenizer's decoder Replace of '(?i:é)|s' folds case in (?i:…), where transformers.js folds ASCII letters alone and tokenizers' Oniguruma folds past them (é with É, ſ with s, ß with ss): ids are alike, but transformers.js's decode() may give other text than transformers' (write the group's cases out, as [éÉ])`,
     ]);
     expect((await exportToTransformersJs(decoderFolder('decoder-fold-s', '(?i:as)'), join(root, 'decoder-fold-s-tjs'))).notes).toHaveLength(1);
     expect((await exportToTransformersJs(decoderFolder('decoder-fold-ascii', '(?i:ab)|(?i)x'), join(root, 'decoder-fold-ascii-tjs'))).notes).toEqual([]);

@@ -186,9 +186,9 @@ describe('tokenizer.json fields tokenizers refuses', () => {
     // tokenizers 0.23.2 node binding)
     [
       { model: { type: 'BPE', vocab: { a: 0, b: 1 }, merges: [['a', 'b']] } },
-      'model (BPE): merges[0]: "a" and "b" make "ab", which its vocab lacks (tokenizers refuses the file)',
+      "model (BPE): merges[0]: 'a' and 'b' make 'ab', which its vocab lacks (tokenizers refuses the file)",
     ],
-    [{ model: { type: 'BPE', vocab: { a: 0, ab: 1 }, merges: ['a b'] } }, 'model (BPE): merges[0]: "b" is not in its vocab (tokenizers refuses the file)'],
+    [{ model: { type: 'BPE', vocab: { a: 0, ab: 1 }, merges: ['a b'] } }, "model (BPE): merges[0]: 'b' is not in its vocab (tokenizers refuses the file)"],
     [{ model: { type: 'BPE', vocab: { a: 0, b: 1, ab: 2 }, merges: ['a  b'] } }, 'model (BPE): merges[0]: expected two tokens split by one space, got "a  b"'],
     [
       { model: { type: 'BPE', vocab: { a: 0, b: 1, ab: 2 }, merges: [['a', 'b'], ['a']] } },
@@ -268,15 +268,15 @@ describe('tokenizer.json fields tokenizers refuses', () => {
   it.each([
     ['no byte', '', `0 bytes, fewer than the 4 of its trie's size ${CANNOT}`],
     ['2 bytes', 'AQI=', `2 bytes, fewer than the 4 of its trie's size ${CANNOT}`],
-    ['no base64', '!!!!', 'not base64 as tokenizers decodes it ("!!!!") (tokenizers refuses it)'],
-    ['a character past the padding', `${charsmap(CHARSMAP)}A`, `not base64 as tokenizers decodes it ("AAQAAAAAAAAAAAAAAAAA") (tokenizers refuses it)`],
+    ['no base64', '!!!!', "not base64 as tokenizers decodes it ('!!!!') (tokenizers refuses it)"],
+    ['a character past the padding', `${charsmap(CHARSMAP)}A`, `not base64 as tokenizers decodes it ('AAQAAAAAAAAAAAAAAAAA') (tokenizers refuses it)`],
     ['a trie cut short', charsmap(CHARSMAP.slice(0, -4)), `its trie's size is 1024 bytes, but 1020 follow it ${CANNOT}`],
     ['normalized text not UTF-8', charsmap([...CHARSMAP, 0xff]), `the normalized text after its trie is not UTF-8 ${CANNOT}`],
     ['a trie of no unit', charsmap(trieOf(0)), 'its trie holds no unit (tokenizers reads it, then fails on every text)'],
     [
       'a trie of 97 units',
       charsmap(trieOf(0x61)),
-      `its trie of 97 units ends before the unit a character's first byte 0x61 ("a") reads (tokenizers reads it, then fails on every text holding such a character)`,
+      `its trie of 97 units ends before the unit a character's first byte 0x61 ('a') reads (tokenizers reads it, then fails on every text holding such a character)`,
     ],
   ])('a Precompiled of %s is refused in one line, in a Sequence too', (_, map, why) => {
     for (const [normalizer, at] of [
@@ -396,13 +396,13 @@ describe('tokenizer.json fields tokenizers refuses', () => {
       'pair',
       [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
       [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-      'post_processor (TemplateProcessing): pair: the special token "[CLS]" is not in special_tokens, so tokenizers fails on every sentence pair (single texts read)',
+      "post_processor (TemplateProcessing): pair: the special token '[CLS]' is not in special_tokens, so tokenizers fails on every sentence pair (single texts read)",
     ],
     [
       'single',
       [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
       [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-      'post_processor (TemplateProcessing): single: the special token "[CLS]" is not in special_tokens, so tokenizers fails on every single text (sentence pairs read)',
+      "post_processor (TemplateProcessing): single: the special token '[CLS]' is not in special_tokens, so tokenizers fails on every single text (sentence pairs read)",
     ],
     [
       'single',
@@ -439,13 +439,13 @@ describe('tokenizer.json fields tokenizers refuses', () => {
         'broken-pair',
         [a, sep],
         [cls, a, b],
-        'pair: the special token "[CLS]" is not in special_tokens, so tokenizers fails on every sentence pair (single texts read)',
+        "pair: the special token '[CLS]' is not in special_tokens, so tokenizers fails on every sentence pair (single texts read)",
       ],
       [
         'broken-single',
         [cls, a],
         [a, sep, b],
-        'single: the special token "[CLS]" is not in special_tokens, so tokenizers fails on every single text (sentence pairs read)',
+        "single: the special token '[CLS]' is not in special_tokens, so tokenizers fails on every single text (sentence pairs read)",
       ],
       ['whole', [a, sep], [a, sep, b], undefined],
     ] as const) {

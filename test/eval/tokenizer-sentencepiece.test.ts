@@ -268,9 +268,9 @@ describe('an XLM-R SentencePiece-only folder', () => {
     const t = loadTokenizer(dir);
     expect(t.encode('c', null, 16).ids).toEqual([0]);
     expect(() => t.encode('x\uFB01', null, 16)).toThrow(
-      `${file}: its Precompiled normalizer's precompiled_charsmap has a trie of 512 units, which ends before the unit "\uFB01" reads, and "x\uFB01" holds "\uFB01": tokenizers fails on such a text (an index out of bounds in its trie)`,
+      `${file}: its Precompiled normalizer's precompiled_charsmap has a trie of 512 units, which ends before the unit '\uFB01' reads, and 'x\uFB01' holds '\uFB01': tokenizers fails on such a text (an index out of bounds in its trie)`,
     );
-    expect(() => t.encode('ca', null, 16)).toThrow(/ends before the unit "a" reads, and "ca" holds "a"/);
+    expect(() => t.encode('ca', null, 16)).toThrow(/ends before the unit 'a' reads, and 'ca' holds 'a'/);
   });
 
   // (tokenizers 0.23.2's node binding: 'e' and 'ae' read as E and aE; 'e' + U+0301 panics in spm_precompiled, index
@@ -286,7 +286,7 @@ describe('an XLM-R SentencePiece-only folder', () => {
     expect(t.encode('e', null, 16).ids).toEqual([2]);
     expect(t.encode('ae', null, 16).ids).toEqual([1, 2]);
     expect(() => t.encode('ae\u0301', null, 16)).toThrow(
-      `${join(dir, 'tokenizer.json')}: its Precompiled normalizer's precompiled_charsmap has a trie of 768 units, which ends before the unit "e\u0301" reads, and "ae\u0301" holds "e\u0301": tokenizers fails on such a text (an index out of bounds in its trie)`,
+      `${join(dir, 'tokenizer.json')}: its Precompiled normalizer's precompiled_charsmap has a trie of 768 units, which ends before the unit 'e\u0301' reads, and 'ae\u0301' holds 'e\u0301': tokenizers fails on such a text (an index out of bounds in its trie)`,
     );
   });
 
@@ -305,11 +305,11 @@ describe('an XLM-R SentencePiece-only folder', () => {
     const inside = loadTokenizer(precompiledFolder('precompiled-value-inside', withValue(1), vocab));
     expect(inside.encode('y', null, 16).ids).toEqual([3]);
     expect(() => inside.encode('axb', null, 16)).toThrow(
-      `${file('precompiled-value-inside')}: its Precompiled normalizer's precompiled_charsmap maps "x" to byte 1 of its normalized texts, inside a character, and "axb" holds "x": tokenizers fails on such a text (a byte index inside a character in its normalized texts)`,
+      `${file('precompiled-value-inside')}: its Precompiled normalizer's precompiled_charsmap maps 'x' to byte 1 of its normalized texts, inside a character, and 'axb' holds 'x': tokenizers fails on such a text (a byte index inside a character in its normalized texts)`,
     );
     const past = loadTokenizer(precompiledFolder('precompiled-value-past', withValue(9), vocab));
     expect(() => past.encode('axb', null, 16)).toThrow(
-      `${file('precompiled-value-past')}: its Precompiled normalizer's precompiled_charsmap maps "x" to byte 9 of its normalized texts, past their 5 bytes, and "axb" holds "x": tokenizers fails on such a text (a byte index out of bounds in its normalized texts)`,
+      `${file('precompiled-value-past')}: its Precompiled normalizer's precompiled_charsmap maps 'x' to byte 9 of its normalized texts, past their 5 bytes, and 'axb' holds 'x': tokenizers fails on such a text (a byte index out of bounds in its normalized texts)`,
     );
     // (at their end: an empty text, as tokenizers reads it)
     expect(loadTokenizer(precompiledFolder('precompiled-value-end', withValue(5), vocab)).encode('axb', null, 16).ids).toEqual([1, 2]);
@@ -765,9 +765,9 @@ describe('a SentencePiece model not read', () => {
     const prefix = 'sentencepiece.bpe.model: a SentencePiece model that SentencePiece refuses to load';
     expect(refused('spm-empty', [...XLMR_PIECES, { piece: '', score: -1 }])).toThrow(`${prefix} (its piece 10 is empty): not read`);
     expect(refused('spm-twice', [...XLMR_PIECES, { piece: '▁a', score: -9 }])).toThrow(
-      `${prefix} (its piece "▁a" is listed twice, the second time as id 10): not read`,
+      `${prefix} (its piece '▁a' is listed twice, the second time as id 10): not read`,
     );
-    expect(refused('spm-twice-user', [...XLMR_PIECES, { piece: '<tag>', score: 0, type: 4 }])).toThrow(`${prefix} (its piece "<tag>" is listed twice`);
+    expect(refused('spm-twice-user', [...XLMR_PIECES, { piece: '<tag>', score: 0, type: 4 }])).toThrow(`${prefix} (its piece '<tag>' is listed twice`);
     expect(refused('spm-two-unk', [...XLMR_PIECES, { piece: '<unk2>', score: 0, type: 2 }])).toThrow(
       `${prefix} (it has two unknown pieces, ids 0 and 10): not read`,
     );
@@ -780,13 +780,13 @@ describe('a SentencePiece model not read', () => {
       return () => loadTokenizer(dir);
     };
     expect(withBytes('spm-bytes-off', [...XLMR_PIECES, ...bytePieces], false)).toThrow(
-      `${prefix} (its byte piece "<0x00>" though its trainer_spec.byte_fallback is false): not read`,
+      `${prefix} (its byte piece '<0x00>' though its trainer_spec.byte_fallback is false): not read`,
     );
     expect(withBytes('spm-bytes-255', [...XLMR_PIECES, ...bytePieces.slice(1)], true)).toThrow(
       `${prefix} (its trainer_spec.byte_fallback is true, but it has 255 of the 256 byte pieces): not read`,
     );
     expect(withBytes('spm-bytes-odd', [...XLMR_PIECES, ...bytePieces, { piece: '<0xab>', score: 0, type: 6 }], true)).toThrow(
-      `${prefix} (its byte piece "<0xab>" is not one of <0x00>…<0xFF>): not read`,
+      `${prefix} (its byte piece '<0xab>' is not one of <0x00>…<0xFF>): not read`,
     );
     // (a control piece may spell a normal one: SentencePiece keeps them apart)
     expect(refused('spm-control-normal', [...XLMR_PIECES, { piece: '<s>', score: -5 }])).not.toThrow();
@@ -896,11 +896,11 @@ describe('a Metaspace pre-tokenizer that splits (split true or absent, as tokeni
     };
     const legacy = { type: 'Metaspace', replacement: '▁', add_prefix_space: false };
     for (const [dir, shown] of [
-      [written('no-prefix-default', legacy), '"always" (the default)'],
-      [written('no-prefix-first', { ...legacy, prepend_scheme: 'first' }), '"first"'],
-      [written('no-prefix-decoder', legacy, 'decoder'), '"always" (the default)'],
-      [written('no-prefix-nested', legacy, 'pre_tokenizer', 2), '"always" (the default)'],
-      [written('no-prefix-decoder-nested', { ...legacy, prepend_scheme: 'first' }, 'decoder', 3), '"first"'],
+      [written('no-prefix-default', legacy), "'always' (the default)"],
+      [written('no-prefix-first', { ...legacy, prepend_scheme: 'first' }), "'first'"],
+      [written('no-prefix-decoder', legacy, 'decoder'), "'always' (the default)"],
+      [written('no-prefix-nested', legacy, 'pre_tokenizer', 2), "'always' (the default)"],
+      [written('no-prefix-decoder-nested', { ...legacy, prepend_scheme: 'first' }, 'decoder', 3), "'first'"],
     ] as const) {
       expect(() => loadTokenizer(dir)).toThrow(DataError);
       expect(() => loadTokenizer(dir)).toThrow(

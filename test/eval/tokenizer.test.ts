@@ -195,7 +195,7 @@ describe.skipIf(!hasTeachers)('tokenizer: vocabulary of a folder (needs ../share
     writeFileSync(join(dir, 'vocab.txt'), lines.join('\n'));
     const swapped = readVocabulary(dir)!.vocab;
     expect(swapped.size).toBe(fromJson.vocab.size);
-    expect(vocabularyDifference(swapped, fromJson.vocab)).toBe(`token ${JSON.stringify(lines[100])}: id 100 against 101`);
+    expect(vocabularyDifference(swapped, fromJson.vocab)).toBe(`token '${lines[100]}': id 100 against 101`);
     rmSync(dir, { recursive: true, force: true });
     expect(readVocabulary(dir)).toBeUndefined();
   });
@@ -267,7 +267,7 @@ describe('tokenizer: vocab.txt without [UNK]', () => {
       expect(tokenizer.encode('Hello worlds', null, 16).ids).toEqual([1, 4, 5, 6, 2]);
       const message = refusal(() => tokenizer.encode('hello there', null, 16), DataError);
       expect(message).toContain(join(dir, 'vocab.txt'));
-      expect(message).toContain('"hello there" holds a piece the vocabulary lacks');
+      expect(message).toContain("'hello there' holds a piece the vocabulary lacks");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -277,7 +277,7 @@ describe('tokenizer: vocab.txt without [UNK]', () => {
     const root = mkdtempSync(join(tmpdir(), 'no-unk-tjs-'));
     try {
       const warning = (out: string) =>
-        `warning: ${out}: its tokenizer's WordPiece model's unk_token "[UNK]" is not in its vocabulary: transformers fails on a text holding a piece the vocabulary lacks and compress eval refuses it, where transformers.js reads it otherwise (no id, which it fails on with an error of its own, or the id of an added "[UNK]", which the model's word embedding may lack): classify with it only texts its vocabulary spells (or add "[UNK]" to the vocabulary)`;
+        `warning: ${out}: its tokenizer's WordPiece model's unk_token '[UNK]' is not in its vocabulary: transformers fails on a text holding a piece the vocabulary lacks and compress eval refuses it, where transformers.js reads it otherwise (no id, which it fails on with an error of its own, or the id of an added '[UNK]', which the model's word embedding may lack): classify with it only texts its vocabulary spells (or add '[UNK]' to the vocabulary)`;
       const vocab = ['[PAD]', '[CLS]', '[SEP]', '[MASK]', 'hello', 'world'];
       for (const [name, withUnk] of [
         ['no-unk', false],
@@ -330,7 +330,7 @@ describe('tokenizer: a byte-fallback BPE whose vocabulary lacks its unk_token', 
         const { notes } = await exportToTransformersJs(hf, out);
         const missingUnk = notes.filter((n) => n.includes('unk_token'));
         if (!byteFallback) {
-          expect(missingUnk).toEqual([expect.stringContaining(`its tokenizer's BPE model's unk_token "<unk>" is not in its vocabulary`)]);
+          expect(missingUnk).toEqual([expect.stringContaining(`its tokenizer's BPE model's unk_token '<unk>' is not in its vocabulary`)]);
           continue;
         }
         expect(missingUnk).toEqual([]);
@@ -518,7 +518,7 @@ describe('a Unigram model of no unk_id (null or none)', () => {
   });
   const refusal = (char: string, word: string) =>
     new DataError(
-      `tokenizer.json: its Unigram model has no unk_id, and ${JSON.stringify(char)} (in ${JSON.stringify(word)}) is no piece of its vocabulary alone: tokenizers fails on such a text ('Encountered an unknown token but \`unk_id\` is missing'); give the model an unk_id`,
+      `tokenizer.json: its Unigram model has no unk_id, and '${char}' (in '${word}') is no piece of its vocabulary alone: tokenizers fails on such a text ('Encountered an unknown token but \`unk_id\` is missing'); give the model an unk_id`,
     );
 
   // (each checked against the tokenizers 0.23.2 node binding, and 240 random vocabularies and texts alike)

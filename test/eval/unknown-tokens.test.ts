@@ -77,10 +77,10 @@ describe('a model whose unk_token its vocabulary lacks', () => {
     expect(t.encode('a b', 'b', 16).ids).toEqual([1, 3, 4, 2, 4, 2]);
     expect(() => t.encode('a z', null, 16)).toThrow(
       new DataError(
-        `${join(dir, 'tokenizer.json')}: its ${type} model's unk_token "[UNK]" is not in its vocabulary, and "a z" holds a piece the vocabulary lacks: tokenizers fails on such a text (${says}); add "[UNK]" to the model's vocabulary`,
+        `${join(dir, 'tokenizer.json')}: its ${type} model's unk_token '[UNK]' is not in its vocabulary, and 'a z' holds a piece the vocabulary lacks: tokenizers fails on such a text (${says}); add '[UNK]' to the model's vocabulary`,
       ),
     );
-    expect(() => t.encode('a', 'b z', 16)).toThrow(/"a \/ b z" holds a piece the vocabulary lacks/);
+    expect(() => t.encode('a', 'b z', 16)).toThrow(/'a \/ b z' holds a piece the vocabulary lacks/);
   });
   // (tokenizers 0.23.2's node binding, a WordLevel of unk_token <nope>: 'WordLevel error: Missing [UNK] token from the
   // vocabulary', its one wording, which the refusal quoted as 'Missing <nope> token from the vocabulary')
@@ -94,7 +94,7 @@ describe('a model whose unk_token its vocabulary lacks', () => {
     json.post_processor = { type: 'BertProcessing', sep: ['[SEP]', 2], cls: ['[CLS]', 1] };
     writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
     expect(() => loadTokenizer(dir).encode('a z', null, 16)).toThrow(
-      `unk_token "<nope>" is not in its vocabulary, and "a z" holds a piece the vocabulary lacks: tokenizers fails on such a text ('WordLevel error: Missing [UNK] token from the vocabulary', whatever its unk_token); add "<nope>" to the model's vocabulary`,
+      `unk_token '<nope>' is not in its vocabulary, and 'a z' holds a piece the vocabulary lacks: tokenizers fails on such a text ('WordLevel error: Missing [UNK] token from the vocabulary', whatever its unk_token); add '<nope>' to the model's vocabulary`,
     );
   });
   // (tokenizers tokenizes a text's splits until they hold --max-length tokens, special tokens counted, and truncates

@@ -44,12 +44,12 @@ describe('--format transformers.js of an added token of normalized false', () =>
     expect(lower.ours('TOK')).toEqual([2, 1, 3]);
     expect(lower.theirs('tok a')).toEqual(lower.ours('tok a'));
     expect(lower.notes).toEqual([
-      `warning: ${lower.out}: its tokenizer's added token "tok" (in "TOK") is normalized false, which transformers and compress eval find only in the text as written, where transformers.js also reads a text its normalizer turns into the token's content as the token and gives other ids there (classify such texts with compress eval)`,
+      `warning: ${lower.out}: its tokenizer's added token 'tok' (in 'TOK') is normalized false, which transformers and compress eval find only in the text as written, where transformers.js also reads a text its normalizer turns into the token's content as the token and gives other ids there (classify such texts with compress eval)`,
     ]);
     const nfkc = await exported({ type: 'NFKC' }, '<s>', false);
     expect(nfkc.theirs('＜ｓ＞')).not.toEqual(nfkc.ours('＜ｓ＞'));
     expect(nfkc.notes).toHaveLength(1);
-    expect(nfkc.notes[0]).toContain(`"<s>" (in "＜ｓ＞")`);
+    expect(nfkc.notes[0]).toContain(`'<s>' (in '＜ｓ＞')`);
   });
 
   it('says nothing where both find it alike: normalized true, no normalizer, or none turning another text into it', async () => {

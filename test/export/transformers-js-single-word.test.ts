@@ -38,7 +38,7 @@ describe('--format transformers.js of a tokenizer with an added token marked sin
     expect(theirs('ab abab')).toEqual([2, 7, 7, 7, 3]);
     const { notes } = await exportToTransformersJs(hf, `${out}-again`);
     expect(notes).toEqual([
-      `warning: ${out}-again: its tokenizer's added token "ab" is single_word, which transformers.js ignores where transformers and compress eval read it: transformers.js also finds such a token inside a word and gives other ids there (classify with compress eval, or give a tokenizer without single_word)`,
+      `warning: ${out}-again: its tokenizer's added token 'ab' is single_word, which transformers.js ignores where transformers and compress eval read it: transformers.js also finds such a token inside a word and gives other ids there (classify with compress eval, or give a tokenizer without single_word)`,
     ]);
   }, 30_000);
 
