@@ -446,8 +446,8 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       }
       try {
         for (const key of store.droppedKeys(spec.name, points)) {
-          const job = await withTimeout(queue.getJob(key), CALL_TIMEOUT_MS);
-          if (!job || !WITHDRAWABLE.has(await withTimeout(job.getState(), CALL_TIMEOUT_MS))) continue;
+          const job = await withTimeout(queue.getJob(key), CALL_TIMEOUT_MS, opts.signal);
+          if (!job || !WITHDRAWABLE.has(await withTimeout(job.getState(), CALL_TIMEOUT_MS, opts.signal))) continue;
           // (a worker may take it meanwhile: BullMQ then refuses to remove it, and it runs)
           if (
             await job.remove().then(
@@ -459,13 +459,15 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
         }
       } catch (e) {
         if (isUserError(e)) throw e; // (the store, removed meanwhile)
-        throw new QueueError(`${address.display}: ${connectionProblem(e)} while queueing the points; nothing is lost: run the same command again`, {
-          cause: e,
-        });
+        // (told to stop while a look waited for Redis: stopped at once, those not taken out yet left for the next run)
+        if (!(e instanceof LookStopped))
+          throw new QueueError(`${address.display}: ${connectionProblem(e)} while queueing the points; nothing is lost: run the same command again`, {
+            cause: e,
+          });
       }
       try {
         // (once out of the queue: a run stopped before finds them again)
-        store.dequeuedDropped(spec.name);
+        if (!opts.signal?.aborted) store.dequeuedDropped(spec.name);
       } catch (e) {
         forget(e);
       }

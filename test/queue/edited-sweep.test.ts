@@ -7,11 +7,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'bullmq';
-import { describe, expect, it } from 'vitest';
+import { Queue, Worker } from 'bullmq';
+import { describe, expect, it, vi } from 'vitest';
 import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
 import { queuedTotalLine } from '../../src/cli/commands/sweep.ts';
-import { runQueuedSweep } from '../../src/queue/coordinator.ts';
+import { CALL_TIMEOUT_MS, runQueuedSweep } from '../../src/queue/coordinator.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { runSweep } from '../../src/sweep/run.ts';
@@ -45,6 +45,41 @@ describe.skipIf(redisSkipReason !== null)(`an edited sweep queued again${redisSk
   const queued = async () => new Set((await q.queue.getJobs(['waiting', 'delayed', 'active', 'prioritized'])).map((j) => j.id!));
   const plannedKeys = async () =>
     new Set((await planSweep(parseSweepFile(q.t.sweepFile), { glueDir: q.t.glueDir, workDir: join(q.t.root, 'out') })).map((p) => p.key));
+
+  it("stopped while a look at a point to take out waits for a Redis that does not answer: returns at once as stopped, and the next run takes them out, where it waited for the look's own bound (5 s) and then refused Redis", async () => {
+    const original = readFileSync(q.t.sweepFile, 'utf8');
+    const store = join(q.t.root, 'stopped-withdrawing.sqlite');
+    try {
+      await queueSweep(store);
+      writeFileSync(q.t.sweepFile, original.replace(/ {2}- name: drop-1\n.*\n.*\n/, ''));
+      const stop = new AbortController();
+      let stoppedAt = 0;
+      // (the look at the first point to take out never answered, as a Redis gone silent: the call told to stop as it begins)
+      const looks = vi.spyOn(Queue.prototype, 'getJob').mockImplementation(() => {
+        if (!stop.signal.aborted) {
+          stoppedAt = Date.now();
+          stop.abort();
+        }
+        return new Promise<never>(() => {});
+      });
+      try {
+        const summary = await runQueuedSweep({ file: q.t.sweepFile, store, queue: q.redis.url(DB), signal: stop.signal });
+        const took = Date.now() - stoppedAt;
+        expect(stoppedAt).toBeGreaterThan(0);
+        expect(summary.withdrawn).toBe(0);
+        expect(took, `${took} ms`).toBeLessThan(CALL_TIMEOUT_MS);
+      } finally {
+        looks.mockRestore();
+      }
+      // (those not taken out are the next run's to take out: not marked taken out)
+      expect(await queueSweep(store)).toContain(
+        "took 2 points out of the queue that an earlier run of sweep 'tiny' queued and its plan no longer holds (no worker had started them)",
+      );
+    } finally {
+      writeFileSync(q.t.sweepFile, original);
+      await q.queue.obliterate({ force: true });
+    }
+  }, 120_000);
 
   it('takes out the points its plan no longer holds that no worker started, and leaves a started one running', async () => {
     const store = join(q.t.root, 'edited.sqlite');
