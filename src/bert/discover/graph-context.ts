@@ -19,6 +19,9 @@ export interface ConstRef {
   name: string;
 }
 
+/** The ops foldNumber computes a scalar through. */
+const FOLDED_OPS = new Set(['Sqrt', 'Reciprocal', 'Neg', 'Cast', 'Div', 'Mul', 'Pow']);
+
 /** Ops that pass a value through unchanged at inference time. */
 const PASS_THROUGH = new Set(['Identity', 'Dropout']);
 
@@ -157,11 +160,14 @@ export class GraphContext {
     if (depth > 8 || !value) return undefined;
     const c = this.constant(value);
     if (c) {
+      // (a constant of more elements is no scalar: its data, an embedding table's maybe, is not decoded to count them)
+      if (c.tensor.dims.some((d) => d !== 1)) return undefined;
       const nums = tensorNumbers(c.tensor);
       return nums?.length === 1 ? { value: nums[0]!, integer: !isFloatType(c.tensor.dataType) } : undefined;
     }
     const p = this.producerOf(value);
-    if (p?.domain !== '') return undefined;
+    // (only back through the ops folded below: not through a Gather or an Add to whatever constant lies behind them)
+    if (p?.domain !== '' || !FOLDED_OPS.has(p.opType)) return undefined;
     const x = this.foldNumber(p.inputs[0], depth + 1);
     if (!x) return undefined;
     const y = () => this.foldNumber(p.inputs[1], depth + 1)?.value;
