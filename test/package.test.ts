@@ -25,6 +25,7 @@ const PACKAGE = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as 
   version: string;
   dependencies: Record<string, string>;
   exports: Record<string, unknown>;
+  typesVersions?: Record<string, Record<string, string[]>>;
   engines: { node: string };
   scripts: Record<string, string>;
 };
@@ -189,6 +190,7 @@ describe('the packed tarball', () => {
       if (typeof entry !== 'object' || entry === null) continue;
       for (const target of Object.values(entry as Record<string, string>)) expect(files).toContain(target.replace(/^\.\//, ''));
     }
+    for (const [targets] of Object.values(PACKAGE.typesVersions?.['*'] ?? {})) expect(files).toContain(targets!.replace(/^\.\//, ''));
     const stray = files.filter(
       (f) => !(f.startsWith('dist/') || /^examples\/[\w.-]+\.yaml$/.test(f) || ['bin/compress.mjs', 'package.json', 'README.md', 'LICENSE'].includes(f)),
     );
@@ -220,6 +222,16 @@ describe('the packed tarball', () => {
 describe('package.json', () => {
   it('builds dist/ before `npm pack` packs it (the build this test packs, or reuses where it is fresh)', () => {
     expect(PACKAGE.scripts.prepack).toBe('npm run build');
+  });
+
+  it("maps each subpath's declarations for TypeScript's older `node` (node10) resolution too, which reads no `exports`", () => {
+    // (TypeScript 5's default for `module: commonjs`: without typesVersions, `import … from 'bert-compress/onnx'` there
+    // is TS2307 "Cannot find module 'bert-compress/onnx' or its corresponding type declarations", though Node runs it)
+    const subpaths = Object.entries(PACKAGE.exports)
+      .filter(([k, v]) => k !== '.' && typeof v === 'object' && v !== null && 'types' in v)
+      .map(([k, v]) => [k.slice(2), [(v as { types: string }).types]]);
+    expect(subpaths.length).toBeGreaterThan(5);
+    expect(PACKAGE.typesVersions).toEqual({ '*': Object.fromEntries(subpaths) });
   });
 
   it('admits only the Node versions every production dependency supports (no EBADENGINE warning on install)', () => {
