@@ -227,11 +227,20 @@ export function* readLines(path: string, chunkBytes = READ_CHUNK_BYTES, opts: Re
  * tokenizers fail to read such a file: Python's UnicodeDecodeError, Rust's 'stream did not contain valid UTF-8').
  */
 export function utf8Text(bytes: Buffer, file: string): string {
-  if (!isUtf8(bytes)) {
-    const at = invalidUtf8Offset(bytes);
-    throw new NotUtf8Error(`${file}: not valid UTF-8 text (at byte offset ${at}: ${hexBytes(bytes.subarray(at, at + 4))})`);
-  }
+  const place = notUtf8Place(bytes);
+  if (place !== undefined) throw new NotUtf8Error(`${file}: not valid UTF-8 text (${place})`);
   return bytes.toString('utf8');
+}
+
+/**
+ * Where `bytes` stop being UTF-8, as every refusal of text that is not UTF-8 says it ('at byte offset 12: c3 28 61'):
+ * the offset of the first byte that is no part of a UTF-8 character, counted from `start` (the bytes' place in their
+ * file: a safetensors header's 8), and the bytes from it; undefined where they are UTF-8 text.
+ */
+export function notUtf8Place(bytes: Uint8Array, start = 0): string | undefined {
+  if (isUtf8(bytes)) return undefined;
+  const at = invalidUtf8Offset(bytes);
+  return `at byte offset ${start + at}: ${hexBytes(bytes.subarray(at, at + 4))}`;
 }
 
 /** `bytes` as two hex digits each, split by spaces ('c3 28'), as the refusals of text that is not UTF-8 show them (NotUtf8Error). */

@@ -6,9 +6,9 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { DataError, errorLine, fsReason, quotedText } from '../errors.ts';
+import { DataError, fsReason, quotedText } from '../errors.ts';
 import { floatToHalf, halfToFloat } from '../onnx/index.ts';
-import { LFS_POINTER_MAX_BYTES, lfsPointerProblem, writeFileAtomic } from '../files.ts';
+import { LFS_POINTER_MAX_BYTES, jsonSyntaxReason, lfsPointerProblem, notUtf8Place, writeFileAtomic } from '../files.ts';
 
 /**
  * Element types of the safetensors format that bert-compress reads (and, F32/F16/BF16/I64/I32, writes). The 8-bit
@@ -121,11 +121,15 @@ function parseHeader(src: ByteSource, label: string): { entries: Entry[]; metada
   if (8 + headerLen > src.size) fail(`truncated safetensors file: the header needs ${headerLen} bytes but only ${src.size - 8} follow`);
   const headerBytes = new Uint8Array(headerLen);
   src.read(8, headerBytes);
+  // (as the safetensors library reads it: UTF-8 text, a byte-order mark refused as serde_json refuses it)
+  const place = notUtf8Place(headerBytes, 8);
+  if (place !== undefined) fail(`safetensors header is not valid UTF-8 text (${place})`);
+  const text = Buffer.from(headerBytes.buffer, headerBytes.byteOffset, headerBytes.byteLength).toString('utf8');
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
+    json = JSON.parse(text);
   } catch (e) {
-    fail(`safetensors header is not valid JSON (${errorLine(e)})`);
+    fail(`safetensors header is not valid JSON (${jsonSyntaxReason(e, text)})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('safetensors header is not a JSON object');
   const dataStart = 8 + headerLen;

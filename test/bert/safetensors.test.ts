@@ -151,8 +151,27 @@ describe('safetensors errors', () => {
     fails(good.subarray(0, good.byteLength - 1), "truncated safetensors file: tensor 'w' ends at data byte 16 but the data section has 15");
   });
 
+  // (where it said 'safetensors header is not valid JSON (Unexpected token 'x', "{"w": x}" is not valid JSON)', the
+  // parser's place as a character offset, and 'The encoded data was not valid for encoding utf-8' as a JSON fault)
+  it("refuses a header that is not JSON or not UTF-8 in the words of every JSON file's refusal: the parser's reason once, its line and column, the offset of a byte no UTF-8 character starts", () => {
+    const exactly = (bytes: Uint8Array, message: string) =>
+      expect(() => decodeSafetensors(bytes, 'm.safetensors')).toThrow(new DataError(`m.safetensors: ${message}`));
+    exactly(handMade('{"w": x}', []), 'safetensors header is not valid JSON (Unexpected token \'x\', "{"w": x}")');
+    exactly(
+      handMade('{"w": {"dtype": "F32"} "v": 1}', []),
+      "safetensors header is not valid JSON (Expected ',' or '}' after property value at line 1, column 24)",
+    );
+    const latin1 = handMade('{"w": "xx"}', []);
+    latin1[8 + 7] = 0xe9;
+    exactly(latin1, 'safetensors header is not valid UTF-8 text (at byte offset 15: e9 78 22 7d)');
+    // (a byte-order mark, which the safetensors library's serde_json refuses: the header is no UTF-8 JSON text with one)
+    expect(() => decodeSafetensors(handMade('\ufeff{}', []), 'm.safetensors')).toThrow(
+      /^m\.safetensors: safetensors header is not valid JSON \(Unexpected token/,
+    );
+  });
+
   it('refuses bad headers', () => {
-    fails(handMade('{"w": ', []), 'safetensors header is not valid JSON');
+    fails(handMade('{"w": ', []), 'safetensors header is not valid JSON (Unexpected end of JSON input)');
     fails(handMade('[1, 2]', []), 'safetensors header is not a JSON object');
     fails(handMade('{"w": {"dtype": "Q4", "shape": [1], "data_offsets": [0, 1]}}', [0]), "tensor 'w': unsupported dtype 'Q4'");
     // Names of Object.prototype are no dtypes either (they read as a size of NaN bytes before).
