@@ -587,11 +587,11 @@ describe('compress train / distill: refusals before any work, one line each', ()
         [['train', TEACHER, '--task', 'SST-2', '--max-length', '513'], /--max-length 513 is beyond the model's position table \(512 tokens at most\)$/m],
         [
           ['distill', '--teacher', TEACHER, '--student', swappedVocabulary('vocab.txt'), '--task', 'SST-2'],
-          /student vocabulary \(.*vocab\.txt\) differs from the teacher.s \(.*tokenizer\.json\): token "(the|of)": id 199[67] against 199[67]; distillation needs the same tokenizer$/m,
+          /student vocabulary \(.*vocab\.txt\) differs from the teacher.s \(.*tokenizer\.json\): token '(the|of)': id 199[67] against 199[67]; distillation needs the same tokenizer$/m,
         ],
         [
           ['distill', '--teacher', TEACHER, '--student', swappedVocabulary('tokenizer.json'), '--task', 'SST-2'],
-          /student vocabulary \(.*tokenizer\.json\) differs from the teacher.s \(.*tokenizer\.json\): token "(the|of)": id 199[67] against 199[67]; distillation needs the same tokenizer$/m,
+          /student vocabulary \(.*tokenizer\.json\) differs from the teacher.s \(.*tokenizer\.json\): token '(the|of)': id 199[67] against 199[67]; distillation needs the same tokenizer$/m,
         ],
       ];
       const refusalCache = join(work, 'refusal-cache');

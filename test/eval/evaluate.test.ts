@@ -287,7 +287,7 @@ describe('evaluate: a tokenizer whose single or pair template tokenizers fails o
         mkdirSync(join(glue, 'RTE'));
         const rows = Array.from({ length: 8 }, (_, i) => `${i}\t${sentence(i)}\t${sentence(i + 1)}\t${i % 2 ? 'entailment' : 'not_entailment'}`);
         writeFileSync(join(glue, 'RTE', 'dev.tsv'), ['index\tsentence1\tsentence2\tlabel', ...rows].join('\n') + '\n');
-        const refusal = `${tokenizer}: post_processor (TemplateProcessing): ${broken}: the special token "[X]" is not in special_tokens, so tokenizers fails on every ${texts}`;
+        const refusal = `${tokenizer}: post_processor (TemplateProcessing): ${broken}: the special token '[X]' is not in special_tokens, so tokenizers fails on every ${texts}`;
         // (config.json's max_length, or a --max-length: the same skip)
         for (const maxLength of [undefined, 16]) {
           const result = await evaluate({ model, tasks: ['all'], glueDir: glue, threads: 1, maxLength });
