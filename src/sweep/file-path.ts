@@ -1,5 +1,5 @@
 /**
- * How a sweep file's paths are read (models[].path, glueDir, a train or distill step's teacher and student): relative
+ * How a sweep file's paths are read (models[].path, glueDir, a distill step's teacher and student): relative
  * to the file's folder, a leading `~` or `~user` the home folder's, as the shell reads an unquoted one (shellTildeWord),
  * where `path: ~/models/m.onnx` named a folder `~` beside the file ('/sweeps/~/models/m.onnx: no such file or folder').
  */
