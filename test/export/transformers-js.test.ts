@@ -245,7 +245,7 @@ describe.skipIf(!hasGlue || !existsSync(join(TEACHER, 'model.onnx')))('--format 
 
   it('refuses a non-empty or file destination before any work, leaving it as it was', async () => {
     // (in a folder of its own: what another test's compress left beside its output is not this refusal's)
-    const parent = join(dir, 'refused');
+    const parent = join(dir, 'refused-destination');
     const full = join(parent, 'full');
     mkdirSync(full, { recursive: true });
     writeFileSync(join(full, 'keep.txt'), 'x');
