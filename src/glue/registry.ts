@@ -4,7 +4,7 @@
  * the requested split. An unknown name is a SettingsError with "did you mean" suggestions, as
  * lm-evaluation-harness does.
  */
-import { SettingsError, valueAndKind, quotedText } from '../errors.ts';
+import { SettingsError, valueAndKind, valueText, quotedText } from '../errors.ts';
 import { GLUE_TASKS, MNLI_M, MNLI_MM, type Split, type TaskDefinition } from './tasks.ts';
 
 /** Names that stand for several tasks. */
@@ -79,13 +79,21 @@ export function knownTaskNames(): string[] {
 export const NO_TASK_GIVEN = 'no task given: use --task NAME[,NAME…] or --tasks all';
 
 /**
+ * The refusal of a task list that names no task (`[]`, `['']`, `[' , ']`) given to the library's evaluate, in the
+ * words of its option `tasks` (taskNameList's refusals): the command line refuses its own first (NO_TASK_GIVEN).
+ */
+export function noTaskListed(names: readonly string[] | 'all'): string {
+  return `tasks: expected a list of GLUE task names (e.g. ['SST-2']) or 'all', got ${valueText(names)}, which names none`;
+}
+
+/**
  * Resolves the task list of `--task/--tasks`: names (each may be a group, or a comma-separated list) or `all`,
  * in registry order without duplicates. With `all`, only tasks that have `split` are returned; a named task
  * without that split is a SettingsError.
  */
 export function resolveTasks(names: readonly string[] | 'all', split: Split): TaskDefinition[] {
   const list = taskNameList(names);
-  if (list.length === 0) throw new SettingsError(NO_TASK_GIVEN);
+  if (list.length === 0) throw new SettingsError(noTaskListed(names));
   const chosen = new Set<TaskDefinition>();
   for (const n of list) {
     if (normalizeTaskName(n) === 'all') {

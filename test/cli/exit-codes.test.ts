@@ -120,6 +120,7 @@ describe('exit codes', () => {
     // 'use --tasks NAME[,NAME…]' and eval 'use --task NAME')
     [['data', 'download', '--dir', join(root, 'glue')], /^compress: no task given: use --task NAME\[,NAME…\] or --tasks all$/],
     [['eval', model], /^compress: no task given: use --task NAME\[,NAME…\] or --tasks all$/],
+    [['eval', model, '--task', ','], /^compress: no task given: use --task NAME\[,NAME…\] or --tasks all$/],
     [['data', 'download', '--tasks', 'SST-2', '--dir', join(root, 'glue'), '--base-url', 'notaurl'], /^compress: --base-url 'notaurl': not a URL/],
     // --threads as eval's
     [

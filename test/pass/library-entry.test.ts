@@ -149,6 +149,13 @@ describe('the library entry points', () => {
     expect(await refusal(() => root.evaluate({ model: tiny.path, tasks: ['SST-2'], threads: 1e6 }))).toMatch(
       /^threads 1000000: expected an integer from 0 to /,
     );
+    // (a list that names no task: the option's words, where the command line's 'use --task NAME[,NAME…] or --tasks all')
+    expect(await refusal(() => root.evaluate({ model: folder, tasks: [] }))).toBe(
+      `tasks: expected a list of GLUE task names (e.g. ['SST-2']) or 'all', got [], which names none`,
+    );
+    expect(await refusal(() => root.evaluate({ model: folder, tasks: [' , '] }))).toBe(
+      `tasks: expected a list of GLUE task names (e.g. ['SST-2']) or 'all', got [" , "], which names none`,
+    );
     expect(await refusal(() => root.loadCalibration({ model: tiny.path, task: 'SST-2', examples: 0 }))).toBe(
       'examples 0: expected an integer from 1 to 2^53 − 1',
     );

@@ -17,6 +17,7 @@ import { checkNamedTaskData, evaluate, evalSettings, type EvalSplit } from '../.
 import { isHubRef } from '../../hub/ref.ts';
 import { submissionFile } from '../../eval/submission.ts';
 import type { TaskDefinition } from '../../glue/tasks.ts';
+import { NO_TASK_GIVEN, taskNameList } from '../../glue/registry.ts';
 import { createProgressBar } from '../../eval/progress.ts';
 import { TOKENIZER_FILES, checkDtypeName, describeDtype, locateRunModel } from '../../eval/model-files.ts';
 import { formatTable, reportJson, toReport, writeReport } from '../../eval/report.ts';
@@ -82,6 +83,8 @@ export const evalCommand: CliCommand<EvalArgs> = {
   run: async (args) => {
     const { tasks = [], split = 'dev', submission, threads } = args;
     checkTokenizerRef(args.tokenizer);
+    // (the command line's words for no task; the library's evaluate names its option, tasks)
+    if (taskNameList(tasks).length === 0) throw new UsageError(NO_TASK_GIVEN);
     const settings = commandLineCheck(() =>
       evalSettings({ tasks, split, submissionDir: submission, batchSize: args['batch-size'], threads, maxLength: args['max-length'] }),
     );
