@@ -385,7 +385,7 @@ export const TRAINING_INTEGER_RANGES = {
   augment: { min: 0 },
 } as const satisfies Record<string, IntegerRange>;
 
-/** The megabytes --feature-cache-mb takes (TrainRunOptions.featureCacheBytes in MB). */
+/** The megabytes --feature-cache-mb takes (TrainRunOptions.featureCacheBytes in MB), and the bytes featureCacheBytes takes: from 0. */
 export const FEATURE_CACHE_MB_RANGE: NumberRange = { min: 0 };
 
 /** Settings with defaults, each checked (one-line SettingsError naming the flag). */
@@ -780,9 +780,14 @@ function optimizedForm(model: Model, structure = findBert(model)): string | unde
   return parts.length ? parts.join('; ') : undefined;
 }
 
-/** Refuses a feature cache size (TrainRunOptions.featureCacheBytes) below 0 or not finite, in --feature-cache-mb's words. */
+/**
+ * Refuses a feature cache size (TrainRunOptions.featureCacheBytes) below 0 or not finite, naming the option in its
+ * bytes ('featureCacheBytes -1: expected a number 0 or greater'), where it named --feature-cache-mb, a flag the library
+ * caller cannot pass, with the bytes in megabytes ('--feature-cache-mb -9.5367431640625e-7'). The command line refuses
+ * its --feature-cache-mb first, in its megabytes (FEATURE_CACHE_MB_RANGE, the flags' middleware).
+ */
 export function checkFeatureCacheBytes(bytes: number | undefined): void {
-  checkNumberFlag('--feature-cache-mb', (bytes ?? 0) / 2 ** 20, FEATURE_CACHE_MB_RANGE);
+  checkNumberFlag('featureCacheBytes', bytes ?? 0, FEATURE_CACHE_MB_RANGE);
 }
 
 /** A run's work folder: the one its caller gave (workDir), else OUTPUT.train beside its output. */

@@ -176,6 +176,10 @@ describe('the library entry points', () => {
     expect(await refusal(() => root.runTraining({ task: 'SST-2', student: folder, output: out, maxExamples: 0 }))).toBe(
       'maxExamples 0: expected an integer from 1 to 2^53 − 1',
     );
+    // (its feature cache in the bytes given, where it was --feature-cache-mb -9.5367431640625e-7)
+    expect(await refusal(() => root.runTraining({ task: 'SST-2', student: folder, output: out, featureCacheBytes: -1 }))).toBe(
+      'featureCacheBytes -1: expected a number 0 or greater',
+    );
     // (its output named as the option, where it was `-o OUT` of compress train and distill)
     const folderOut = join(tiny.dir, 'a-folder.onnx');
     mkdirSync(folderOut, { recursive: true });
