@@ -4,7 +4,9 @@
  * tokenizers' BertNormalizer drops `is_other` characters (Cc, Cf, Co) with clean_text and `is_mark_nonspacing` ones
  * (Mn) when stripping accents; its BertPreTokenizer and Punctuation pre-tokenizer split at `is_punctuation` ones (Pc,
  * Pd, Ps, Pe, Pi, Pf, Po) and ASCII punctuation. unicode-normalization-alignments gives Unicode 9.0's marks (Mn, Mc,
- * Me), which its StripAccents normalizer drops (`is_combining_mark`). From the General_Category lists of the
+ * Me), which its StripAccents normalizer drops (`is_combining_mark`), and Unicode 9.0's decompositions, combining
+ * classes and compositions for its NFD, NFKD, NFC and NFKC (and a BertNormalizer's NFD): the code points unassigned
+ * in 9.0 are those its tables know nothing of (src/eval/unicode-normalization.ts). From the General_Category lists of the
  * unicode-8.0.0 and unicode-9.0.0 npm packages (Unicode's data, installed side by side anywhere):
  *
  *   node bin/run-ts.mjs scripts/make-unicode-categories.ts PATH/TO/node_modules
@@ -26,6 +28,7 @@ export const UNICODE_SETS = {
     ['Connector_Punctuation', 'Dash_Punctuation', 'Open_Punctuation', 'Close_Punctuation', 'Initial_Punctuation', 'Final_Punctuation', 'Other_Punctuation'],
   ],
   UNICODE9_MARK: ['unicode-9.0.0', ['Nonspacing_Mark', 'Spacing_Mark', 'Enclosing_Mark']],
+  UNICODE9_UNASSIGNED: ['unicode-9.0.0', ['Unassigned']],
 } as const;
 
 /** `codePoints` (any order, repeats allowed) as a regex class body of merged ranges, `\u{…}` escaped. */

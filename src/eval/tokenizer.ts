@@ -19,6 +19,7 @@ import { charsmapMapsNothing, charsmapNormalizer, charsmapProblem } from './prec
 import { mapSequenceLeaves, sequenceLeaves } from './tokenizer-sequence.ts';
 import { unicodeScriptsPieces } from './unicode-scripts.ts';
 import { UNICODE8_NONSPACING_MARK, UNICODE8_OTHER, UNICODE8_PUNCTUATION, UNICODE9_MARK } from './unicode-categories-table.ts';
+import { normalizedAsTokenizers } from './unicode-normalization.ts';
 import { jsonObjectOf, readJsonObject, readModelFile, sideFilesKeeper } from './model-files.ts';
 import { CLASSIFIER_ARCHITECTURES } from './output-config.ts';
 import { MODEL_SIDE_FILES, SENTENCEPIECE_FILES } from '../onnx/locate.ts';
@@ -1614,6 +1615,9 @@ const TRAILING_WHITE_SPACE = /\p{White_Space}+$/u;
  * ending a word became 'ς' where tokenizers gives 'σ' ('ΟΔΟΣ' as ο ##δ ##ος, where tokenizers gives ο ##δ ##ο ##σ).
  * And its Strips strip White_Space (LEADING_WHITE_SPACE, TRAILING_WHITE_SPACE), where @huggingface/tokenizers trimmed with JS's trim, so a text ending
  * in U+FEFF (QQP's dev set has one) lost it, which tokenizers keeps (DeBERTa-v3's unknown token), and U+0085 stayed.
+ * And its NFC, NFD, NFKC and NFKD (and a BertNormalizer's NFD before stripping accents) normalize by Unicode 9.0's
+ * tables as tokenizers' crate does (normalizedAsTokenizers), where @huggingface/tokenizers read Node's later Unicode,
+ * so NFKD made U+A7F2 a C that tokenizers keeps.
  * And its Nmts and ByteLevels (`json`'s, given to the library as empty Sequences, withLibraryStandIns) normalize by
  * nmtNormalized and byteLevelNormalized, and its Precompileds by their charsmaps (charsmapNormalizer, its refusals
  * naming `source`), where @huggingface/tokenizers applied NFKC whatever the charsmap says.
@@ -1625,6 +1629,10 @@ function normalizeAsTokenizers(tokenizer: Tokenizer, json: object, source = 'tok
     const c = n.config;
     if (c?.type === 'Lowercase') n.normalize = lowercaseEachChar;
     if (c?.type === 'StripAccents') n.normalize = (text) => text.replace(COMBINING_MARKS, '');
+    if (c?.type === 'NFC' || c?.type === 'NFD' || c?.type === 'NFKC' || c?.type === 'NFKD') {
+      const form = c.type;
+      n.normalize = (text) => normalizedAsTokenizers(text, form);
+    }
     if (c?.type === 'Strip') {
       const [left, right] = [c.strip_left === true, c.strip_right === true];
       n.normalize = (text) => {
@@ -1636,7 +1644,7 @@ function normalizeAsTokenizers(tokenizer: Tokenizer, json: object, source = 'tok
     n.normalize = (text) => {
       let t = c.clean_text ? bertCleanText(text) : text;
       if (c.handle_chinese_chars) t = t.replace(CHINESE_CHARS, ' $& ');
-      if (c.strip_accents ?? c.lowercase) t = t.normalize('NFD').replace(NONSPACING_MARKS, '');
+      if (c.strip_accents ?? c.lowercase) t = normalizedAsTokenizers(t, 'NFD').replace(NONSPACING_MARKS, '');
       return c.lowercase ? lowercaseEachChar(t) : t;
     };
   };

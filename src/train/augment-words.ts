@@ -16,6 +16,7 @@ import { readVocabFile } from '../eval/wordpiece-vocab.ts';
 import { readJsonObject } from '../eval/model-files.ts';
 import { bertNormalizerLowercase, folderTokenizerJson, isChineseChar, lowercaseEachChar, sentencePieceFile } from '../eval/tokenizer.ts';
 import { UNICODE8_NONSPACING_MARK, UNICODE8_OTHER, UNICODE8_PUNCTUATION } from '../eval/unicode-categories-table.ts';
+import { normalizedAsTokenizers } from '../eval/unicode-normalization.ts';
 import { SENTENCEPIECE_FILES } from '../onnx/locate.ts';
 
 /** A WordPiece vocabulary, as augmentation uses it. */
@@ -183,7 +184,7 @@ export function basicTokens(text: string): BasicToken[] {
  */
 export function normalizeWord(word: string, lowercase: boolean): string {
   const clean = word.replace(DROPPED_ALL, '');
-  return lowercase ? lowercaseEachChar(clean.normalize('NFD').replace(NONSPACING_MARKS, '')) : clean;
+  return lowercase ? lowercaseEachChar(normalizedAsTokenizers(clean, 'NFD').replace(NONSPACING_MARKS, '')) : clean;
 }
 
 const SPECIAL = /^\[[^\]]*\]$/;
