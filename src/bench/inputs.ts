@@ -4,6 +4,7 @@
  * structure of its baseline, or of the model its lineage sidecar says it was compressed, trained or distilled from
  * (the teacher, whose tokenizer and vocabulary a student reads): the graph inputs are the same.
  */
+import { inlineLocalFunctions } from '../onnx/inline.ts';
 import { totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { findBert } from '../bert/discover.ts';
@@ -49,7 +50,7 @@ export interface BenchSubject {
  * A SettingsError when none works.
  */
 export function benchSubject(path: string, fallback?: BertStructure): BenchSubject {
-  return subjectOf(path, loadModel(path), fallback);
+  return subjectOf(path, inlineLocalFunctions(loadModel(path)), fallback);
 }
 
 /**
@@ -119,7 +120,7 @@ function structureFromLineage(path: string): BertStructure | undefined {
     const parent = named ? lineage.follow(named, file) : undefined;
     if (!parent) return undefined;
     try {
-      return findBert(loadModel(parent), { label: parent });
+      return findBert(inlineLocalFunctions(loadModel(parent)), { label: parent });
     } catch (e) {
       if (!(e instanceof NotBertError)) throw e;
     }

@@ -107,7 +107,7 @@ export function findBert(model: Model, options: FindBertOptions = {}): BertStruc
   const call = localFunctionCall(model);
   if (call) {
     ctx.refuse(
-      `node ${quotedText(call.node)} calls the model's local function ${quotedText(call.fn)} (as torch's dynamo exporter writes modules), which discovery does not read: inline the functions first (in Python: onnx.save(onnx.inliner.inline_local_functions(onnx.load(path)), path))`,
+      `node ${quotedText(call.node)} calls the model's local function ${quotedText(call.fn)} (as torch's dynamo exporter writes modules), which discovery does not read: inline the functions first, with inlineLocalFunctions(model) (bert-compress/onnx), as the commands and runPipeline do`,
     );
   }
   const random = randomNode(ctx, model);

@@ -3,6 +3,7 @@
  * first N examples of a GLUE task's train split, tokenized with the
  * model's tokenizer, with labels mapped to the model's output order.
  */
+import { inlineLocalFunctions } from '../onnx/inline.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { sha256Bytes } from '../files.ts';
 import { checkIntegerFlag, counted, SettingsError } from '../errors.ts';
@@ -127,7 +128,7 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   const config = readModelConfig(where.dir);
   const tokenizer = loadTokenizer(o.tokenizer ?? where.dir);
   // The length, ids and token types must fit the graph: checked here, not by an onnxruntime error inside a pass.
-  const graph = o.graph ?? loadModel(where.onnx);
+  const graph = o.graph ?? inlineLocalFunctions(loadModel(where.onnx));
   const facts = graphFacts(graph);
   const { limits, scoreWidth, fixedBatch } = facts;
   // (the length its inputs fix, of a graph discovery does not read too: what evaluation chooses and pads to)

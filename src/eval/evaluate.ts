@@ -4,6 +4,7 @@
  * score. The steps are separate so a sweep can tokenize a task once (`prepareTask`) and score many models on it
  * (`scoreTask`).
  */
+import { inlineLocalFunctions } from '../onnx/inline.ts';
 import { existsSync } from 'node:fs';
 import { checkIntegerFlag, choiceRefusal, DataError, SettingsError, valueText } from '../errors.ts';
 import { defaultGlueDir } from '../glue/glue-dir.ts';
@@ -339,7 +340,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   }
   const bytes = opts.model instanceof Uint8Array ? opts.model : undefined;
   let graph: Model | undefined;
-  const readGraph = location || bytes ? () => (graph ??= location ? loadModel(location.onnx) : decodeModel(bytes!)) : undefined;
+  const readGraph = location || bytes ? () => (graph ??= inlineLocalFunctions(location ? loadModel(location.onnx) : decodeModel(bytes!))) : undefined;
   const facts: GraphFacts = readGraph ? graphFacts(readGraph()) : { limits: null, scoreWidth: null, fixedBatch: null, fixedSequence: null };
   // A model without a classifier: one line for every task (not a reason per task from its config.json or its shape).
   if (facts.structure && isEncoderOnly(facts.structure)) {

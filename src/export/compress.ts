@@ -3,6 +3,7 @@
  * pipeline, check that onnxruntime runs the result, then write the model and its lineage sidecar (`OUT.json`)
  * atomically, holding the output folder's lock (withOutputLock) while they and config.json are put in place.
  */
+import { inlineLocalFunctions } from '../onnx/inline.ts';
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -137,7 +138,8 @@ export interface LoadedModel {
 /** Loads an input model, noting its external data files (which an output may not overwrite). */
 export function loadInput(path: string): LoadedModel {
   const externalFiles: string[] = [];
-  const model = loadModel(path, { onExternalFile: (f) => externalFiles.push(f) });
+  // (its local functions inlined, as the passes read it: see inlineLocalFunctions)
+  const model = inlineLocalFunctions(loadModel(path, { onExternalFile: (f) => externalFiles.push(f) }));
   return { model, externalFiles };
 }
 

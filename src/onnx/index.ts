@@ -5,6 +5,7 @@ export * from './tensor.ts';
 export * from './analysis.ts';
 export * from './validate.ts';
 export { loadModel, decodeModel, type LoadOptions } from './load.ts';
+export { inlineLocalFunctions, callsLocalFunctions } from './inline.ts';
 export { locateModel, type ModelLocation } from './locate.ts';
 export { saveModel, encodeModel, EXTERNAL_DATA_AUTO_THRESHOLD, type SaveOptions, type SavedFiles } from './save.ts';
 export * from './size.ts';

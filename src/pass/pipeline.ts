@@ -6,6 +6,7 @@ import type { Model } from '../onnx/graph.ts';
 import { modelSize, type ModelSize } from '../onnx/size.ts';
 import { rewriteBlocker } from '../onnx/fidelity.ts';
 import { findBert } from '../bert/discover.ts';
+import { inlineLocalFunctions } from '../onnx/inline.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { ParsedStep, PassContext, PassReport, PassStep } from './pass.ts';
 import { getPass } from './registry.ts';
@@ -58,8 +59,10 @@ export interface SharedPrefix {
 
 const sameSteps = (a: readonly ParsedStep[], b: readonly ParsedStep[]) => JSON.stringify(a) === JSON.stringify(b);
 
-export async function runPipeline(model: Model, steps: readonly PassStep[], context: PassContext = {}, prefix?: SharedPrefix): Promise<PipelineResult> {
-  checkModelArg('runPipeline', model);
+export async function runPipeline(input: Model, steps: readonly PassStep[], context: PassContext = {}, prefix?: SharedPrefix): Promise<PipelineResult> {
+  checkModelArg('runPipeline', input);
+  // (a model calling its local functions (torch's dynamo exporter's): the passes read and write it inlined, a plain graph)
+  const model = inlineLocalFunctions(input);
   const parsed = parseSteps(steps);
   const blocker = parsed.length ? rewriteBlocker(model) : undefined;
   if (blocker) throw new UserError(`cannot rewrite this model faithfully: ${blocker}`);
@@ -166,7 +169,7 @@ export function shareAfterRatioWarning(model: Model, steps: readonly PassStep[])
   if (!parsed.some(({ step }) => step.pass === 'share-layers') || recurrentModelLstm(model)) return undefined;
   let s: BertStructure;
   try {
-    s = findBert(model);
+    s = findBert(inlineLocalFunctions(model));
   } catch {
     return undefined; // (runPipeline says why)
   }

@@ -2,6 +2,7 @@
  * From a sweep spec to the list of points to run: models × pipelines, each with its key, resolved bench shapes
  * and output folder. Baselines come first, so every model's reference is measured before its variants.
  */
+import { inlineLocalFunctions } from '../onnx/inline.ts';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -990,7 +991,7 @@ function tokenizerReader(): TokenizerReader {
 function readModel(onnx: string): PlanModel | undefined {
   let graph: Model;
   try {
-    graph = loadModelShapes(onnx);
+    graph = inlineLocalFunctions(loadModelShapes(onnx));
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@
  * and the best student written as a model folder (model, config.json, tokenizer files) with a lineage sidecar
  * `OUT.json` recording the settings, the data hash, steps and the dev metric of each epoch.
  */
+import { inlineLocalFunctions } from '../onnx/inline.ts';
 import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -937,7 +938,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   checkOutputSideFiles(o.output, tokenizerDir, workFolder(o), label, o.force);
   // a student model (read once here): a new classifier when it has none for the task (classifierFor)
   // (let: dropped once the student is made from it, see below)
-  let studentModel = !isDistill || !isStudentSpec(o.student) ? loadModel(locateModel(o.student).onnx) : undefined;
+  let studentModel = !isDistill || !isStudentSpec(o.student) ? inlineLocalFunctions(loadModel(locateModel(o.student).onnx)) : undefined;
   // (its structure, discovered once here for every use of it below; undefined where discovery does not read it)
   const studentStructure = studentModel ? discovered(studentModel) : undefined;
   const outputs = task ? (task.regression ? 1 : task.labels.length) : undefined;
@@ -964,7 +965,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   );
   const tokenizer = loadTokenizer(tokenizerDir);
   // (let: dropped before training when no phase runs it, see below)
-  let teacherModel = o.teacher ? loadModel(locateModel(o.teacher).onnx) : undefined;
+  let teacherModel = o.teacher ? inlineLocalFunctions(loadModel(locateModel(o.teacher).onnx)) : undefined;
   // (each graph's limits, not the graphs: a list of the models would keep the student model for the whole run)
   const studentLimits = studentModel ? graphFacts(studentModel, studentStructure).limits : undefined;
   // (the teacher's structure, discovered once here for every use of it below; undefined where discovery does not read it)

@@ -11,6 +11,7 @@
  * Layout (little-endian): 8 bytes "BCTLOGIT", u32 header length H, H bytes of JSON
  * `{format, key, count, width, payloadSha256}`, zero padding to a multiple of 4, then count × width float32.
  */
+import { inlineLocalFunctions } from '../onnx/inline.ts';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
@@ -137,7 +138,7 @@ async function runTeacher(onnxPath: string, o: TeacherLogitsOptions): Promise<{ 
     const io = fedByNames(session) ? graphInterface(onnxPath) : undefined;
     const declared = io && interfaceFacts(io);
     const interfaceOnly = declared && (io!.outputs.length === 1 || declared.scoresName === 'logits' || declared.scoreWidth !== null) ? declared : undefined;
-    let graph: Model | undefined = interfaceOnly ? undefined : loadModel(onnxPath);
+    let graph: Model | undefined = interfaceOnly ? undefined : inlineLocalFunctions(loadModel(onnxPath));
     const facts = interfaceOnly ?? graphFacts(graph!);
     const padTo = facts.fixedSequence ?? undefined;
     const batchRows = facts.fixedBatch ?? undefined;

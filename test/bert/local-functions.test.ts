@@ -1,12 +1,19 @@
 /**
  * Models that call model-local functions (ModelProto.functions, as torch's dynamo exporter and onnxscript write them:
- * one per module or aten op) hide their ops from discovery inside the functions: such a model is refused in one line
- * that names the call and says how to inline the functions (loading keeps them, and the calls, as written).
+ * one per module or aten op) hide their ops from discovery inside the functions: loading keeps them, and the calls,
+ * as written; inlineLocalFunctions replaces the calls by the functions' nodes, as the commands and runPipeline do
+ * before discovery reads the model (so a model they write is a plain graph), and findBert given such a model as it is
+ * refuses it in one line that names the call and says how to inline the functions.
  */
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { findBert } from '../../src/bert/discover.ts';
-import { NotBertError } from '../../src/errors.ts';
-import { cloneModel, decodeModel, type Model } from '../../src/onnx/index.ts';
+import { NotBertError, UserError } from '../../src/errors.ts';
+import { compressFile } from '../../src/export/compress.ts';
+import { callsLocalFunctions, cloneModel, decodeModel, inlineLocalFunctions, loadModel, saveModel, type Model } from '../../src/onnx/index.ts';
+import { runPipeline } from '../../src/pass/index.ts';
 import { encodeModel } from '../../src/onnx/save.ts';
 import type { IFunctionProto } from '../../src/onnx/schema.ts';
 import { batchLogits, maxRowDiff, paddedBatch, tinyBert } from '../helpers/models.ts';
@@ -70,9 +77,9 @@ describe('models calling local functions', () => {
   const model = tinyBert({}, { seed: 6, std: 0.2 });
   const opset = model.opsetImports.find((o) => o.domain === '')!.version;
   const line =
-    "m: node '/layer_norm_0' calls the model's local function 'pkg.test.LayerNorm' (as torch's dynamo exporter writes modules), which discovery does not read: inline the functions first (in Python: onnx.save(onnx.inliner.inline_local_functions(onnx.load(path)), path))";
+    "m: node '/layer_norm_0' calls the model's local function 'pkg.test.LayerNorm' (as torch's dynamo exporter writes modules), which discovery does not read: inline the functions first, with inlineLocalFunctions(model) (bert-compress/onnx), as the commands and runPipeline do";
 
-  it('are refused in one line naming the call and the function, read from a file or built in memory', async () => {
+  it('are refused by findBert as they are, in one line naming the call and the function, read from a file or built in memory', async () => {
     const called = withLayerNormCalls(model, layerNormFunction(opset));
     // (a valid model: onnxruntime runs it, with the tiny BERT's logits)
     const batch = paddedBatch([7, 4, 1, 6], 32);
@@ -85,5 +92,114 @@ describe('models calling local functions', () => {
     const m = cloneModel(model);
     m.unmodelled = { functions: [layerNormFunction(opset)] };
     expect(findBert(m).numLayers).toBe(2);
+  });
+});
+
+/** A function Norm of (x, scale, bias) calling LayerNorm (a call inside a function) with its own ε, by default 1e-12. */
+function outerFunction(opset: number): IFunctionProto {
+  return {
+    name: 'Norm',
+    domain: 'pkg.outer',
+    input: ['x', 'scale', 'bias'],
+    output: ['y'],
+    attribute: [],
+    attributeProto: [{ name: 'epsilon', type: T.FLOAT, f: 1e-12 }],
+    opsetImport: [
+      { domain: '', version: opset },
+      { domain: 'pkg.test', version: 1 },
+    ],
+    node: [
+      { opType: 'Identity', input: ['x'], output: ['x1'] },
+      {
+        name: 'inner',
+        opType: 'LayerNorm',
+        domain: 'pkg.test',
+        input: ['x1', 'scale', 'bias'],
+        output: ['y'],
+        attribute: [{ name: 'epsilon', type: T.FLOAT, refAttrName: 'epsilon' }],
+      },
+    ],
+  };
+}
+
+describe('inlineLocalFunctions', () => {
+  const model = tinyBert({}, { seed: 6, std: 0.2 });
+  const opset = model.opsetImports.find((o) => o.domain === '')!.version;
+  const batch = paddedBatch([7, 4, 1, 6], 32);
+  const ln = layerNormFunction(opset);
+  const unused = { ...layerNormFunction(opset), name: 'Unused' };
+
+  it('gives a plain graph discovery reads, with the same outputs, the functions called dropped and the others kept', async () => {
+    const called = withLayerNormCalls(model, ln);
+    called.unmodelled = { functions: [ln, unused] };
+    expect(callsLocalFunctions(called)).toBe(true);
+    const plain = inlineLocalFunctions(called);
+    expect(callsLocalFunctions(plain)).toBe(false);
+    expect(called.unmodelled?.functions).toEqual([ln, unused]); // (the model given is not changed)
+    expect((plain.unmodelled!.functions as IFunctionProto[]).map((f) => f.name)).toEqual(['Unused']);
+    expect(plain.graph.nodes.some((n) => n.domain === 'pkg.test')).toBe(false);
+    expect(plain.graph.nodes.map((n) => n.name)).toContain('/layer_norm_0/Add_9');
+    // (ε from the call's attribute, through ref_attr_name)
+    const eps = plain.graph.nodes.find((n) => n.name === '/layer_norm_0/Constant_4')!;
+    expect(eps.attributes.value_float).toEqual({ type: 'float', value: 1e-12 });
+    const s = findBert(plain);
+    expect([s.numLayers, s.numHeads, s.hiddenSize]).toEqual([2, 4, 32]);
+    expect(findBert(decodeModel(encodeModel(plain))).numLayers).toBe(2);
+    expect(maxRowDiff((await batchLogits(plain, batch)).rows, (await batchLogits(model, batch)).rows)).toBeLessThan(1e-5);
+    // a model calling none is given back as it is
+    expect(inlineLocalFunctions(model)).toBe(model);
+  });
+
+  it('inlines a call inside a function, an attribute the function defaults, and drops the domains only functions named', async () => {
+    const called = withLayerNormCalls(model, ln);
+    for (const n of called.graph.nodes) {
+      if (n.domain !== 'pkg.test') continue;
+      n.domain = 'pkg.outer';
+      n.opType = 'Norm';
+      n.attributes = {};
+    }
+    called.opsetImports.push({ domain: 'pkg.outer', version: 1 });
+    called.unmodelled = { functions: [outerFunction(opset), ln] };
+    const batchRows = (await batchLogits(model, batch)).rows;
+    expect(maxRowDiff((await batchLogits(called, batch)).rows, batchRows)).toBeLessThan(1e-5);
+    const plain = inlineLocalFunctions(called);
+    expect(plain.unmodelled?.functions).toBeUndefined();
+    expect(plain.opsetImports.map((o) => o.domain)).toEqual(model.opsetImports.map((o) => o.domain));
+    expect(plain.graph.nodes.map((n) => n.name)).toContain('/layer_norm_0/inner/Add_9');
+    expect(findBert(plain).numLayers).toBe(2);
+    expect(maxRowDiff((await batchLogits(plain, batch)).rows, batchRows)).toBeLessThan(1e-5);
+  });
+
+  it('refuses a function of another opset version than the model, in one line', () => {
+    const called = withLayerNormCalls(model, { ...ln, opsetImport: [{ domain: '', version: opset - 1 }] });
+    expect(() => inlineLocalFunctions(called)).toThrow(
+      new UserError(
+        `the model's local function 'pkg.test.LayerNorm' imports opset ${opset - 1} of 'ai.onnx' where the model imports opset ${opset}: its ops cannot be inlined into the graph as they are (onnx.inliner.inline_local_functions with convert_version in Python)`,
+      ),
+    );
+  });
+
+  it('lets the passes run on such a model as on its plain graph, and compressFile write a plain graph', async () => {
+    const called = withLayerNormCalls(model, ln);
+    for (const steps of [[{ pass: 'prune-heads', settings: { ratio: 0.5 } }], [{ pass: 'quantize', settings: { mode: 'int8' } }]]) {
+      const a = await runPipeline(called, steps);
+      const b = await runPipeline(model, steps);
+      expect(callsLocalFunctions(a.model)).toBe(false);
+      expect(a.model.unmodelled?.functions).toBeUndefined();
+      expect(a.structure.numHeads).toBe(b.structure.numHeads);
+      expect(maxRowDiff((await batchLogits(a.model, batch)).rows, (await batchLogits(b.model, batch)).rows)).toBeLessThan(1e-5);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'local-functions-compress-'));
+    try {
+      saveModel(called, join(dir, 'model.onnx'));
+      await compressFile({ input: join(dir, 'model.onnx'), output: join(dir, 'out.onnx'), steps: [{ pass: 'prune-heads', settings: { ratio: 0.5 } }] });
+      const out = loadModel(join(dir, 'out.onnx'));
+      expect(out.unmodelled?.functions).toBeUndefined();
+      expect(findBert(out).layers.map((l) => l.attention?.numHeads)).toEqual([2, 2]);
+      // (loading keeps the input's calls as written)
+      expect(callsLocalFunctions(loadModel(join(dir, 'model.onnx')))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

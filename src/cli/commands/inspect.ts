@@ -1,4 +1,5 @@
 /** `compress inspect MODEL [--json]`: what the model is and where its parameters and bytes are. */
+import { inlineLocalFunctions } from '../../onnx/inline.ts';
 import type { Argv } from 'yargs';
 import { loadModel } from '../../onnx/load.ts';
 import { type GraphReport, inspectGraph, inspectModel, type InspectReport } from '../../bert/inspect.ts';
@@ -138,7 +139,7 @@ export const inspectCommand: CliCommand<InspectArgs> = {
     checkDtypeName(args.dtype); // (before an hf: model's download)
     const where = locateRunModel(await localModel(args.model), args.dtype);
     if (!args.json && where.transformersJs) out(`inspected ${where.onnx}${describeDtype(where)}`);
-    const model = loadModel(where.onnx);
+    const model = inlineLocalFunctions(loadModel(where.onnx));
     let report: InspectReport | GraphReport;
     try {
       report = inspectModel(model, where.onnx);

@@ -11,6 +11,7 @@
  * - `bilstm:hidden=H[,embedding=E][,mlp=M]`: the Distilled BiLSTM (bilstm.ts), word embedding from the teacher's when the
  *   widths match.
  */
+import { inlineLocalFunctions } from '../../onnx/inline.ts';
 import type { StudentKind } from '../versions.ts';
 import { quantizedFrom } from '../../bench/lineage.ts';
 import { totalmem } from 'node:os';
@@ -719,7 +720,7 @@ export function makeStudent(src: StudentSource): { student: Student; folder?: st
     return { student: bilstmStudent(config, weights) };
   }
   const where = locateModel(spec);
-  const model = src.model ?? loadModel(where.onnx);
+  const model = src.model ?? inlineLocalFunctions(loadModel(where.onnx));
   // A Distilled BiLSTM this tool wrote trains further as one; anything else is rebuilt as a canonical BERT.
   const saved = importBilstm(model, src.maxLength, where.onnx);
   if (!saved && recurrentModelLstm(model)?.opType === 'DynamicQuantizeLSTM') throw int8BilstmRefusal(spec, where.onnx);

@@ -1,0 +1,236 @@
+/**
+ * Inlining a model's local functions (ModelProto.functions): torch's dynamo exporter (torch.onnx.export(dynamo=True))
+ * and onnxscript write a module or an aten op as a function the graph calls, which hides the ops inside it from
+ * whatever reads the graph by its nodes (discovery, the passes). inlineLocalFunctions replaces each call by the
+ * function's nodes, as onnx.inliner.inline_local_functions does: the values and nodes inside get names of their own
+ * (the call's name and a slash before the function's names), a function's inputs and outputs become the call's, an
+ * attribute the function takes from the call (ref_attr_name) gets the call's value (or the function's default), and a
+ * call inside a function is inlined in turn. Loading keeps the functions and the calls as written (load → save loses
+ * nothing); what reads and rewrites a model's structure inlines them first (the passes' input, the commands' models),
+ * so a model it writes is a plain graph. The functions the graph called are dropped with the calls; one nothing calls
+ * is kept as written.
+ */
+import { UserError, quotedText } from '../errors.ts';
+import { ensureUniqueNodeNames } from './analysis.ts';
+import { type Attribute, domainName, type Graph, type Model, type Node } from './graph.ts';
+import { graphFromProto } from './proto.ts';
+import type { IAttributeProto, IFunctionProto } from './schema.ts';
+
+/** A local function, read once: its nodes and default attributes as the IR has them. */
+interface LocalFunction {
+  proto: IFunctionProto;
+  label: string;
+  nodes: Node[];
+  defaults: Record<string, Attribute>;
+}
+
+const functionKey = (domain: string, name: string, overload: string) => `${domainName(domain)}\u0000${name}\u0000${overload}`;
+
+/** The overload a call names (NodeProto.overload, kept in `unmodelled`), or ''. */
+function callOverload(n: Node): string {
+  const o = n.unmodelled?.overload;
+  return typeof o === 'string' ? o : '';
+}
+
+/** The model's local functions by (domain, name, overload); empty when it has none. */
+function localFunctions(model: Model): Map<string, IFunctionProto> {
+  const functions = model.unmodelled?.functions as IFunctionProto[] | undefined;
+  const byKey = new Map<string, IFunctionProto>();
+  if (!Array.isArray(functions)) return byKey;
+  for (const f of functions) byKey.set(functionKey(f.domain ?? '', f.name ?? '', f.overload ?? ''), f);
+  return byKey;
+}
+
+/** Every node of `g`, its subgraphs' included. */
+function* allNodes(g: Graph): Generator<Node> {
+  for (const n of g.nodes) {
+    yield n;
+    for (const a of Object.values(n.attributes)) {
+      if (a.type === 'graph') yield* allNodes(a.value);
+      else if (a.type === 'graphs') for (const s of a.value) yield* allNodes(s);
+    }
+  }
+}
+
+/** Whether `model`'s graph (or a subgraph of it) calls one of its local functions. */
+export function callsLocalFunctions(model: Model): boolean {
+  const functions = localFunctions(model);
+  if (!functions.size) return false;
+  for (const n of allNodes(model.graph)) if (functions.has(functionKey(n.domain, n.opType, callOverload(n)))) return true;
+  return false;
+}
+
+/**
+ * `model` with every call of its local functions (in its graph and subgraphs, and in the functions called) replaced by
+ * the function's nodes; `model` itself when it calls none. The tensors are shared; `model` is not changed. Refused
+ * (UserError) where a function imports another version of an opset than the model does (its ops would mean another
+ * thing in the model's), or calls itself.
+ */
+export function inlineLocalFunctions(model: Model): Model {
+  if (!callsLocalFunctions(model)) return model;
+  const protos = localFunctions(model);
+  const read = new Map<IFunctionProto, LocalFunction>();
+  const called = new Set<IFunctionProto>();
+  const opsets = model.opsetImports.map((o) => ({ ...o }));
+  const taken = new Set<string>();
+  const noteNames = (g: Graph) => {
+    for (const v of [...g.inputs, ...g.outputs, ...g.valueInfo]) taken.add(v.name);
+    for (const k of g.initializers.keys()) taken.add(k);
+    for (const n of allNodes(g)) for (const o of n.outputs) taken.add(o);
+  };
+  noteNames(model.graph);
+
+  const functionOf = (f: IFunctionProto): LocalFunction => {
+    let fn = read.get(f);
+    if (fn) return fn;
+    const label = `${f.domain ? `${f.domain}.` : ''}${f.name ?? ''}${f.overload ? `:${f.overload}` : ''}`;
+    for (const imp of f.opsetImport ?? []) {
+      const domain = imp.domain ?? '';
+      const version = Number(imp.version ?? 0);
+      const own = opsets.find((o) => domainName(o.domain) === domainName(domain));
+      if (!own) opsets.push({ domain, version });
+      else if (own.version !== version) {
+        throw new UserError(
+          `the model's local function ${quotedText(label)} imports opset ${version} of ${quotedText(domainName(domain) || 'ai.onnx')} where the model imports opset ${own.version}: its ops cannot be inlined into the graph as they are (onnx.inliner.inline_local_functions with convert_version in Python)`,
+        );
+      }
+    }
+    const defaults = graphFromProto({
+      node: [{ opType: 'Defaults', attribute: (f.attributeProto ?? []) as IAttributeProto[] }],
+    }).nodes[0]!.attributes;
+    fn = { proto: f, label, nodes: graphFromProto({ node: f.node ?? [] }).nodes, defaults };
+    read.set(f, fn);
+    return fn;
+  };
+
+  /** A fresh prefix for the values and nodes of call `call`: its name (made unique among the prefixes) and a slash. */
+  const prefixes = new Set<string>();
+  const prefixOf = (call: Node): string => {
+    const base = call.name || call.opType;
+    let prefix = `${base}/`;
+    for (let i = 1; prefixes.has(prefix); i++) prefix = `${base}_${i}/`;
+    prefixes.add(prefix);
+    return prefix;
+  };
+
+  /** The nodes that stand for `call` of `fn`. */
+  const expand = (call: Node, fn: LocalFunction, stack: readonly LocalFunction[]): Node[] => {
+    if (stack.includes(fn)) throw new UserError(`the model's local function ${quotedText(fn.label)} calls itself, which ONNX does not allow`);
+    const prefix = prefixOf(call);
+    const names = new Map<string, string>();
+    const inputs = fn.proto.input ?? [];
+    const outputs = fn.proto.output ?? [];
+    for (const [i, name] of inputs.entries()) names.set(name, call.inputs[i] ?? '');
+    const rename = (name: string): string => {
+      if (!name) return name;
+      let to = names.get(name);
+      if (to === undefined) {
+        to = `${prefix}${name}`;
+        for (let i = 1; taken.has(to); i++) to = `${prefix}${name}_${i}`;
+        names.set(name, to);
+        taken.add(to);
+      }
+      return to;
+    };
+    const produced = new Set<string>();
+    for (const n of fn.nodes) for (const o of n.outputs) if (o) produced.add(o);
+    for (const [i, name] of outputs.entries()) {
+      const to = call.outputs[i];
+      if (to && produced.has(name) && !names.has(name)) names.set(name, to);
+    }
+    const body: Node[] = fn.nodes.map((n, i) => {
+      const attributes: Record<string, Attribute> = {};
+      for (const [key, a] of Object.entries(n.attributes)) {
+        const ref = a.unmodelled?.refAttrName;
+        if (typeof ref !== 'string' || !ref) {
+          attributes[key] = renameSubgraphs(a, rename);
+          continue;
+        }
+        const given = call.attributes[ref] ?? fn.defaults[ref];
+        if (!given) continue; // (neither the call nor the function gives it: the op's default)
+        const { unmodelled: _, ...value } = given;
+        attributes[key] = renameSubgraphs(value as Attribute, rename);
+      }
+      const node: Node = {
+        ...n,
+        name: `${prefix}${n.name || `${n.opType}_${i}`}`,
+        inputs: n.inputs.map(rename),
+        outputs: n.outputs.map(rename),
+        attributes,
+      };
+      return node;
+    });
+    // (an output the function passes on from an input, or leaves unwritten: the call's output by an Identity)
+    for (const [i, name] of outputs.entries()) {
+      const to = call.outputs[i];
+      if (!to || produced.has(name)) continue;
+      body.push({ name: `${prefix}${name}_output`, opType: 'Identity', domain: '', inputs: [names.get(name) ?? ''], outputs: [to], attributes: {} });
+    }
+    return inlineNodes(body, [...stack, fn]);
+  };
+
+  /** `nodes` with the calls among them (and in their subgraphs) expanded. */
+  const inlineNodes = (nodes: readonly Node[], stack: readonly LocalFunction[]): Node[] => {
+    const out: Node[] = [];
+    for (const n of nodes) {
+      const f = protos.get(functionKey(n.domain, n.opType, callOverload(n)));
+      if (f) {
+        called.add(f);
+        out.push(...expand(n, functionOf(f), stack));
+        continue;
+      }
+      const attributes = Object.fromEntries(Object.entries(n.attributes).map(([k, a]) => [k, inlineSubgraphs(a, stack)]));
+      out.push({ ...n, attributes });
+    }
+    return out;
+  };
+
+  const inlineGraph = (g: Graph, stack: readonly LocalFunction[]): Graph => {
+    const graph = { ...g, nodes: inlineNodes(g.nodes, stack) };
+    ensureUniqueNodeNames(graph);
+    return graph;
+  };
+  const inlineSubgraphs = (a: Attribute, stack: readonly LocalFunction[]): Attribute => {
+    if (a.type === 'graph') return { ...a, value: inlineGraph(a.value, stack) };
+    if (a.type === 'graphs') return { ...a, value: a.value.map((g) => inlineGraph(g, stack)) };
+    return a;
+  };
+
+  const graph = inlineGraph(model.graph, []);
+  const kept = [...protos.values()].filter((f) => !called.has(f));
+  const unmodelled: Record<string, unknown> = { ...model.unmodelled };
+  if (kept.length) unmodelled.functions = kept;
+  else delete unmodelled.functions;
+  // (the domains only the inlined functions had: no node and no function kept names them now)
+  const used = new Set([...allNodes(graph)].map((n) => n.domain));
+  for (const f of kept) {
+    used.add(domainName(f.domain ?? ''));
+    for (const n of f.node ?? []) used.add(domainName(n.domain ?? ''));
+  }
+  const inlinedDomains = new Set([...called].map((f) => domainName(f.domain ?? '')));
+  const opsetImports = opsets.filter((o) => used.has(domainName(o.domain)) || !inlinedDomains.has(domainName(o.domain)));
+  const inlined: Model = { ...model, opsetImports, metadataProps: { ...model.metadataProps }, graph };
+  if (Object.keys(unmodelled).length) inlined.unmodelled = unmodelled;
+  else delete inlined.unmodelled;
+  return inlined;
+}
+
+/** `a` with the names its subgraphs read and write renamed by `rename` (a function's body: every name is its own). */
+function renameSubgraphs(a: Attribute, rename: (name: string) => string): Attribute {
+  const graph = (g: Graph): Graph => ({
+    ...g,
+    nodes: g.nodes.map((n) => ({
+      ...n,
+      inputs: n.inputs.map(rename),
+      outputs: n.outputs.map(rename),
+      attributes: Object.fromEntries(Object.entries(n.attributes).map(([k, x]) => [k, renameSubgraphs(x, rename)])),
+    })),
+    inputs: g.inputs.map((v) => ({ ...v, name: rename(v.name) })),
+    outputs: g.outputs.map((v) => ({ ...v, name: rename(v.name) })),
+    valueInfo: g.valueInfo.map((v) => ({ ...v, name: rename(v.name) })),
+    initializers: new Map([...g.initializers].map(([k, t]) => [rename(k), { ...t, name: rename(k) }])),
+  });
+  if (a.type === 'graph') return { ...a, value: graph(a.value) };
+  if (a.type === 'graphs') return { ...a, value: a.value.map(graph) };
+  return a;
+}
