@@ -581,17 +581,18 @@ export function jsonSyntaxReason(e: unknown, text: string): string {
   return oneLine(message.replace(/ is not valid JSON$/, ''));
 }
 
-/** A JSON string at the sticky regex's lastIndex (jsonObjectKeys). */
+/** A JSON string at the sticky regex's lastIndex (jsonScanner). */
 const JSON_STRING = /"[^"\\]*(?:\\.[^"\\]*)*"/y;
 
+/** A number's text in JSON at the sticky regex's lastIndex (jsonScanner). */
+const JSON_NUMBER = /-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/y;
+
 /**
- * The keys, in the file's order, of the object that JSON `text`'s top-level object holds under `key` (its last `key`,
- * as JSON.parse and Python's json read a repeated key), each once at its first place (as JSON.parse and Python's dict
- * keep a repeated key); undefined where the text is no object, has no `key` or holds no object under it. JSON.parse
- * puts an object's integer keys ('1') before its others ('-1', '01'), where Python's json keeps the file's order:
- * this is the order a Python reader of the file sees. `text` is JSON that parseJsonText reads (not checked again).
+ * Steps through JSON `text` that parseJsonText reads (not checked again), a BOM skipped: `members` reads the members
+ * of the object at the scanner's place, calling `visit` with each one's key at its value; `skipValue` and `number` (the
+ * text of the number there, else undefined, the place left) read a value.
  */
-export function jsonObjectKeys(text: string, key: string): string[] | undefined {
+function jsonScanner(text: string) {
   const s = withoutBom(text);
   let i = 0;
   const space = () => {
@@ -621,7 +622,10 @@ export function jsonObjectKeys(text: string, key: string): string[] | undefined 
       } while (depth > 0 && i < s.length);
     } else while (i < s.length && !/[\s,\]}]/.test(s[i]!)) i++; // a number, true, false or null
   };
-  // (the members of the object at i: `visit` reads each one's value, from after its ':')
+  const number = (): string | undefined => {
+    JSON_NUMBER.lastIndex = i;
+    return JSON_NUMBER.exec(s)?.[0];
+  };
   const members = (visit: (k: string) => void) => {
     i++; // '{'
     space();
@@ -637,22 +641,56 @@ export function jsonObjectKeys(text: string, key: string): string[] | undefined 
       if (s[i++] !== ',') return; // '}'
     }
   };
-  space();
-  if (s[i] !== '{') return undefined;
+  /** Whether the value at the scanner's place (whitespace skipped) starts with `c`. */
+  const at = (c: string): boolean => {
+    space();
+    return s[i] === c;
+  };
+  return { at, members, number, skipValue };
+}
+
+/**
+ * The keys, in the file's order, of the object that JSON `text`'s top-level object holds under `key` (its last `key`,
+ * as JSON.parse and Python's json read a repeated key), each once at its first place (as JSON.parse and Python's dict
+ * keep a repeated key); undefined where the text is no object, has no `key` or holds no object under it. JSON.parse
+ * puts an object's integer keys ('1') before its others ('-1', '01'), where Python's json keeps the file's order:
+ * this is the order a Python reader of the file sees. `text` is JSON that parseJsonText reads (not checked again).
+ */
+export function jsonObjectKeys(text: string, key: string): string[] | undefined {
+  const scan = jsonScanner(text);
+  if (!scan.at('{')) return undefined;
   let found: string[] | undefined;
-  members((k) => {
-    if (k !== key || s[i] !== '{') {
+  scan.members((k) => {
+    if (k !== key || !scan.at('{')) {
       if (k === key) found = undefined;
-      return skipValue();
+      return scan.skipValue();
     }
     const keys: string[] = [];
-    members((inner) => {
+    scan.members((inner) => {
       keys.push(inner);
-      skipValue();
+      scan.skipValue();
     });
     found = [...new Set(keys)];
   });
   return found;
+}
+
+/**
+ * The numbers JSON `text`'s top-level object holds, each as written ('1.0', '1e0', '7'), by key (a repeated key's
+ * last, as JSON.parse and Python's json read it): what JSON.parse's numbers hide, Python's json reading '1.0' as a
+ * float where '1' is an int. Empty where the text is no object. `text` is JSON that parseJsonText reads.
+ */
+export function jsonTopLevelNumbers(text: string): Map<string, string> {
+  const scan = jsonScanner(text);
+  const numbers = new Map<string, string>();
+  if (!scan.at('{')) return numbers;
+  scan.members((k) => {
+    const written = scan.number();
+    if (written === undefined) numbers.delete(k);
+    else numbers.set(k, written);
+    scan.skipValue();
+  });
+  return numbers;
 }
 
 /** How a Git LFS pointer file starts (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md). */

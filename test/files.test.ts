@@ -16,9 +16,17 @@ vi.mock('node:fs', async (original) => {
   return { ...fs, default: { ...fs, writeSync }, writeSync };
 });
 
-const { jsonObjectKeys, readLines, READ_CHUNK_BYTES, removeStaleTemporaries, sha256File, sha256FileSync, writeFileAtomic, writeFilesAtomic } = await import(
-  '../src/files.ts'
-);
+const {
+  jsonObjectKeys,
+  jsonTopLevelNumbers,
+  readLines,
+  READ_CHUNK_BYTES,
+  removeStaleTemporaries,
+  sha256File,
+  sha256FileSync,
+  writeFileAtomic,
+  writeFilesAtomic,
+} = await import('../src/files.ts');
 const { saveModel } = await import('../src/onnx/save.ts');
 const { tinyBert } = await import('./helpers/models.ts');
 
@@ -174,6 +182,21 @@ describe('jsonObjectKeys', () => {
     expect(jsonObjectKeys('{"j": {"k": {"a": 1}}}', 'k')).toBeUndefined();
     expect(jsonObjectKeys('[{"k": {"a": 1}}]', 'k')).toBeUndefined();
     expect(jsonObjectKeys('{"\\u006b": {"a": 1}}', 'k')).toEqual(['a']);
+  });
+});
+
+describe('jsonTopLevelNumbers', () => {
+  it("gives the top-level object's numbers as written (JSON.parse reads 1.0 as 1), a repeated key's last, and none of other values", () => {
+    expect(JSON.parse('{"a": 1.0}')).toEqual({ a: 1 });
+    const text = '\ufeff {"a": 1.0, "b": [2.0], "c": -0, "d": 1E+2, "\\"e: 3.0": "4.0", "f": {"g": 5.0}, "h": 7, "h": 7.5, "i": 1, "i": null}';
+    expect([...jsonTopLevelNumbers(text)]).toEqual([
+      ['a', '1.0'],
+      ['c', '-0'],
+      ['d', '1E+2'],
+      ['h', '7.5'],
+    ]);
+    expect(jsonTopLevelNumbers('[1.0]').size).toBe(0);
+    expect(jsonTopLevelNumbers('{}').size).toBe(0);
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { DataError, fsReason, quotedText, valueText } from '../errors.ts';
-import { utf8Json, utf8Text, withoutBom } from '../files.ts';
+import { jsonTopLevelNumbers, utf8Json, utf8Text, withoutBom } from '../files.ts';
 import { pythonSplit } from '../python-int.ts';
 import { checkTemplateTokens } from './wordpiece-vocab.ts';
 
@@ -45,12 +45,18 @@ function fileText(file: string): string {
   return utf8Text(fileBytes(file), file);
 }
 
+/** Where a JSON text may hold a number with a fraction or exponent after a key (a cheap look before jsonTopLevelNumbers). */
+const MAYBE_FLOAT_VALUE = /:\s*-?\d+[.eE]/;
+
 /**
  * vocab.json: token → id, read as every Hugging Face JSON file is (utf8Json: text that is not JSON refused at its line
- * and column). A one-line DataError for a file that is not such an object.
+ * and column). A one-line DataError for a file that is not such an object, or whose id is not a whole number ≥ 0 or
+ * is written with a fraction or exponent (1.0, 1e0): transformers' RobertaTokenizer and GPT2Tokenizer json.load it
+ * (1.0 a float) and their converters give the dict to tokenizers' BPE, whose vocabulary takes integers alone
+ * ('float' object cannot be interpreted as an integer), so transformers fails to load the folder.
  */
 function readBpeVocab(file: string): Map<string, number> {
-  const { json } = utf8Json(fileBytes(file), file);
+  const { json, text } = utf8Json(fileBytes(file), file);
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new DataError(`${file}: not a JSON object of token ids`);
   const vocab = new Map<string, number>();
   for (const [token, id] of Object.entries(json as Record<string, unknown>)) {
@@ -58,6 +64,12 @@ function readBpeVocab(file: string): Map<string, number> {
       throw new DataError(`${file}: token ${quotedText(token)} has id ${valueText(id)}, not a whole number ≥ 0`);
     vocab.set(token, id);
   }
+  if (MAYBE_FLOAT_VALUE.test(text))
+    for (const [token, written] of jsonTopLevelNumbers(text))
+      if (/[.eE]/.test(written))
+        throw new DataError(
+          `${file}: token ${quotedText(token)} has id ${written}, a float to Python's json, where transformers gives vocab.json's ids to tokenizers' BPE, which takes integers alone, and fails to load the folder ('float' object cannot be interpreted as an integer): write it as ${vocab.get(token)}`,
+        );
   return vocab;
 }
 

@@ -292,3 +292,25 @@ describe('a vocab.json that is not JSON', () => {
     );
   });
 });
+
+describe('a vocab.json whose id is written with a fraction or exponent (1.0, 1e0)', () => {
+  it("is refused in one line, as transformers gives Python's float to tokenizers' BPE and fails to load the folder, where JSON.parse's 1 was read", () => {
+    const folder = (name: string, vocab: string) => {
+      const dir = join(root, name);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'vocab.json'), vocab);
+      writeFileSync(join(dir, 'merges.txt'), '#version: 0.2\na b\n');
+      return dir;
+    };
+    const vocab = (a: string) => `{"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "a": ${a}, "b": 5, "ab": 7, "x: 1.0": 8}`;
+    const fraction = folder('vocab-float', vocab('4.0'));
+    expect(refusal(() => loadTokenizer(fraction), DataError)).toBe(
+      `${join(fraction, 'vocab.json')}: token 'a' has id 4.0, a float to Python's json, where transformers gives vocab.json's ids to tokenizers' BPE, which takes integers alone, and fails to load the folder ('float' object cannot be interpreted as an integer): write it as 4`,
+    );
+    expect(refusal(() => loadTokenizer(folder('vocab-exponent', vocab('4e0'))), DataError)).toMatch(
+      /token 'a' has id 4e0, a float to Python's json, .*: write it as 4$/,
+    );
+    // (a token's text that looks like a float id is no id)
+    expect(loadTokenizer(folder('vocab-int', vocab('4'))).encode('ab', null, 8).ids).toEqual([0, 7, 2]);
+  });
+});
