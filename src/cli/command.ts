@@ -176,36 +176,37 @@ export function endsOnReturn(): boolean {
   return leftoversAbandoned;
 }
 
-/** Set once the reader of stdout has gone (`compress … | head -1`): output is dropped from then on. */
-let stdoutClosed = false;
+/** The streams whose reader has gone (`compress … | head -1`, `compress sweep … 2>&1 | head`): output to them is dropped from then on. */
+const closedOutputs = new Set<NodeJS.WriteStream>();
 
 /**
- * Makes a reader that closes `stream` early (EPIPE) a quiet end: the rest of the output is dropped and the command
- * finishes its work, instead of an unhandled 'error' event's stack trace. Other stream errors are thrown.
+ * Makes a reader that closes stdout or stderr early (EPIPE) a quiet end: the rest of that stream's output is dropped
+ * and the command finishes its work, instead of an unhandled 'error' event (on stderr it ended a sweep at its next
+ * progress line, exit 1, the point it was running left unfinished). Other stream errors are thrown.
  */
-export function quietOnClosedStdout(stream: NodeJS.WriteStream = process.stdout): void {
-  if (!stream.listeners('error').includes(onStdoutError)) stream.on('error', onStdoutError);
+export function quietOnClosedOutput(streams: readonly NodeJS.WriteStream[] = [process.stdout, process.stderr]): void {
+  for (const stream of streams) if (!stream.listeners('error').includes(onOutputError)) stream.on('error', onOutputError);
 }
 
-function onStdoutError(e: NodeJS.ErrnoException): void {
-  if (e.code === 'EPIPE' || (stdoutClosed && e.code === 'ERR_STREAM_DESTROYED')) {
-    stdoutClosed = true;
+function onOutputError(this: NodeJS.WriteStream, e: NodeJS.ErrnoException): void {
+  if (e.code === 'EPIPE' || (closedOutputs.has(this) && e.code === 'ERR_STREAM_DESTROYED')) {
+    closedOutputs.add(this);
     return;
   }
   throw e;
 }
 
-/** Writes a line to stdout (nothing once its reader has gone: see quietOnClosedStdout). */
+/** Writes a line to stdout (nothing once its reader has gone: see quietOnClosedOutput). */
 export function out(line = ''): void {
   outText(`${line}\n`);
 }
 
 /** Writes `text` to stdout as it is (a rendered report, JSON ending in its own newline). */
 export function outText(text: string): void {
-  if (!stdoutClosed) process.stdout.write(text);
+  if (!closedOutputs.has(process.stdout)) process.stdout.write(text);
 }
 
-/** Writes a line to stderr. */
+/** Writes a line to stderr (nothing once its reader has gone: see quietOnClosedOutput). */
 export function err(line: string): void {
-  process.stderr.write(line + '\n');
+  if (!closedOutputs.has(process.stderr)) process.stderr.write(line + '\n');
 }

@@ -11,7 +11,7 @@ import { nearestFlag } from '../glue/registry.ts';
 import { fileSystemError, removeCreatedFolders } from '../destination.ts';
 import { checkedFlagValues, declaredOptions, gluedFlagValues, negatedBooleanValues, undeclaredFlags } from './flag-values.ts';
 import { barePassFlagNames, passFlagNames } from './pass-flags.ts';
-import { type CliCommand, type GlobalFlags, forgetLeftovers, missingFlag, quietOnClosedStdout } from './command.ts';
+import { type CliCommand, type GlobalFlags, forgetLeftovers, missingFlag, quietOnClosedOutput } from './command.ts';
 import { commands } from './commands/index.ts';
 import { ortLogLevel } from '../runtime/ort-log-level.ts';
 import { shellWord } from '../shell-word.ts';
@@ -35,7 +35,7 @@ export { endsOnReturn } from './command.ts';
 
 export async function main(words: string[]): Promise<number> {
   const argv = shellTildeWords(words); // (a quoted "~/my models/m.onnx", an --out=~/report: the home folder, as the shell's ~)
-  quietOnClosedStdout(); // `compress … | head -1`: a quiet end, not an EPIPE stack trace
+  quietOnClosedOutput(); // `compress … | head -1`, `… 2>&1 | head`: a quiet end, not an EPIPE stack trace
   forgetLeftovers(); // (endsOnReturn speaks of this command alone)
   let code = 0;
   let verbose = argv.includes('--verbose');

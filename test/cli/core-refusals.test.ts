@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeTinyBert } from '../helpers/models.ts';
 import { runMain } from '../helpers/cli.ts';
+import { SweepStore } from '../../src/sweep/store.ts';
+import { writeTinySweep } from '../sweep/tiny-sweep.ts';
 
 const BIN = resolve(__dirname, '../../bin/compress.mjs');
 const tiny = writeTinyBert({ numLayers: 2 }, { std: 0.2 });
@@ -262,4 +264,25 @@ describe('a reader that closes stdout early', () => {
     expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /);
     expect(r.status, r.stderr).toBe(0);
   });
+});
+
+describe('a reader that closes stderr early', () => {
+  it('compress sweep … 2>&1 | true: every point runs, exit 0 (an EPIPE on a progress line ended the sweep, exit 1)', () => {
+    const t = writeTinySweep({ rows: 12, pipelines: ['baseline', 'drop-1'] }); // 4 points
+    try {
+      const store = join(t.root, 'piped.sqlite');
+      const quoted = [BIN, 'sweep', t.sweepFile, '--store', store, '--jobs', '1'].map((a) => `'${a}'`).join(' ');
+      const r = spawnSync('bash', ['-c', `'${process.execPath}' ${quoted} 2>&1 | true; exit \${PIPESTATUS[0]}`], { encoding: 'utf8', timeout: 300_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const s = SweepStore.open(store, { readonly: true });
+      try {
+        expect(s.finished()).toHaveLength(t.points);
+        expect(s.unfinished()).toEqual([]);
+      } finally {
+        s.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  }, 300_000);
 });
