@@ -516,9 +516,14 @@ export function fineTunedModelTasks(config: Pick<ModelConfig, 'finetuningTask'>)
   }
 }
 
-/** The given config (parsed, or a path to read), else config.json beside the model, else an empty config. */
+/**
+ * The given config (parsed, or a path to read), else config.json beside the model, else an empty config. A path given
+ * that names nothing (a typo) is refused, where it was read as an empty config: the scores' labels then mapped by the
+ * task's order, not the model's id2label, with no word said.
+ */
 function resolveModelConfig(given: EvalOptions['modelConfig'], location: ModelLocation | null): ModelConfig {
   if (typeof given === 'object') return given;
+  if (given !== undefined && !existsSync(given)) throw new DataError(`modelConfig ${given}: no such file or folder`);
   if (given !== undefined) return readModelConfig(given);
   return location ? readModelConfig(location.dir) : EMPTY_MODEL_CONFIG;
 }

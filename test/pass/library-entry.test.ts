@@ -149,6 +149,10 @@ describe('the library entry points', () => {
     expect(await refusal(() => root.evaluate({ model: tiny.path, tasks: ['SST-2'], threads: 1e6 }))).toMatch(
       /^threads 1000000: expected an integer from 0 to /,
     );
+    // (a modelConfig path that names nothing, a typo: refused, where it was read as an empty config and the scores'
+    // labels mapped by the task's order, not the model's id2label)
+    const typo = join(tiny.dir, 'conifg.json');
+    expect(await refusal(() => root.evaluate({ model: folder, tasks: ['SST-2'], modelConfig: typo }))).toBe(`modelConfig ${typo}: no such file or folder`);
     // (a list that names no task: the option's words, where the command line's 'use --task NAME[,NAME…] or --tasks all')
     expect(await refusal(() => root.evaluate({ model: folder, tasks: [] }))).toBe(
       `tasks: expected a list of GLUE task names (e.g. ['SST-2']) or 'all', got [], which names none`,
