@@ -215,8 +215,16 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   /** Per key, the failed runs already reported. */
   const reportedRuns = new Map<string, number>();
 
+  /**
+   * Queues one point, its files listed first (hashed: as long as the files take, no Redis wait). The add waits for
+   * Redis's answer at most CALL_TIMEOUT_MS, as a look does, and ends at once on a stop (LookStopped): a Redis that keeps
+   * the connection but holds writes (CLIENT PAUSE WRITE, as a failover pauses them; a busy or stuck Redis) left the
+   * coordinator queueing its points silent for as long, and deaf to Ctrl-C. (A late answer adds the job all the same:
+   * its id is the point key, and a later look finds it queued.)
+   */
   const add = async (point: SweepPoint): Promise<void> => {
-    await queue.add(pointName(point), { point, files: await pointFiles(point, hash), code }, jobOptions(point.key, opts.retryDelayMs));
+    const files = await pointFiles(point, hash);
+    await withTimeout(queue.add(pointName(point), { point, files, code }, jobOptions(point.key, opts.retryDelayMs)), CALL_TIMEOUT_MS, opts.signal);
   };
 
   /**
@@ -417,7 +425,8 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
         } else if (state === 'failed' && !opts.follow) {
           // queued afresh, not retried: BullMQ's retry keeps the job's count of lost workers (its stalls), so one more
           // lost worker would fail it again, where the point is given its 3 runs again as a new point is
-          await (await queue.getJob(point.key))?.remove();
+          const failed = await withTimeout(queue.getJob(point.key), CALL_TIMEOUT_MS, opts.signal);
+          if (failed) await withTimeout(failed.remove(), CALL_TIMEOUT_MS, opts.signal);
           await add(point);
           summary.added++;
         } else summary.alreadyQueued++;
@@ -450,9 +459,13 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
           if (!job || !WITHDRAWABLE.has(await withTimeout(job.getState(), CALL_TIMEOUT_MS, opts.signal))) continue;
           // (a worker may take it meanwhile: BullMQ then refuses to remove it, and it runs)
           if (
-            await job.remove().then(
-              () => true,
-              (e: unknown) => (isLockedJob(e) ? false : Promise.reject(e)),
+            await withTimeout(
+              job.remove().then(
+                () => true,
+                (e: unknown) => (isLockedJob(e) ? false : Promise.reject(e)),
+              ),
+              CALL_TIMEOUT_MS,
+              opts.signal,
             )
           )
             summary.withdrawn++;

@@ -18,6 +18,7 @@ import { planSweep } from '../../src/sweep/plan.ts';
 import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
 import { compress, type CliProcess } from './cli-process.ts';
 import { ownRedis, ownRedisSkipReason, withoutResetBeforeRefused, type TestRedis } from './redis.ts';
+import { stopOnceQueued } from './tiny-queue.ts';
 
 function results(path: string): Array<{ key: string; finished_at: string }> {
   try {
@@ -244,6 +245,82 @@ describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${own
       looks.mockRestore();
     }
   }, 60_000);
+
+  /**
+   * Spies on the coordinator's adds: before the first is sent, Redis holds every write for `ms` (CLIENT PAUSE WRITE, as a
+   * failover pauses them), and `then` runs; `unpause` ends the pause.
+   */
+  const writesHeldAtFirstAdd = (ms: number, then: () => void = () => {}) => {
+    let pausedAt = 0;
+    const add = Queue.prototype.add;
+    const spy = vi.spyOn(Queue.prototype, 'add').mockImplementation(async function (this: Queue, ...args) {
+      if (pausedAt === 0) {
+        pausedAt = Date.now();
+        const client = new Redis(redis.url());
+        try {
+          await client.call('CLIENT', 'PAUSE', String(ms), 'WRITE');
+        } finally {
+          client.disconnect();
+        }
+        then();
+      }
+      return add.apply(this, args);
+    });
+    const unpause = async () => {
+      spy.mockRestore();
+      const client = new Redis(redis.url());
+      try {
+        await client.call('CLIENT', 'UNPAUSE');
+      } finally {
+        client.disconnect();
+      }
+    };
+    return { pausedAt: () => pausedAt, unpause };
+  };
+
+  it("holding writes (CLIENT PAUSE WRITE) as the coordinator queues its first point: it refuses Redis in one line once the add waited a look's bound (5 s), where it waited silently for as long as Redis held them", async () => {
+    await redis.kill();
+    await redis.start();
+    const held = writesHeldAtFirstAdd(60_000);
+    try {
+      const error = await runQueuedSweep({
+        file: t.sweepFile,
+        store: join(t.root, 'writes-held.sqlite'),
+        queue: redis.url(),
+        ...stopOnceQueued(),
+      }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(held.pausedAt()).toBeGreaterThan(0);
+      expect(error).toBeInstanceOf(QueueError);
+      expect((error as Error).message).toBe(
+        `${redis.url()}: no answer within ${CALL_TIMEOUT_MS / 1000} s while queueing the points; nothing is lost: run the same command again`,
+      );
+    } finally {
+      await held.unpause();
+    }
+  }, 120_000);
+
+  it('stopped while an add waits for a Redis holding writes (CLIENT PAUSE WRITE): returns as stopped before Redis answers, where a Ctrl-C waited for as long as Redis held them', async () => {
+    await redis.kill();
+    await redis.start();
+    const stop = new AbortController();
+    const held = writesHeldAtFirstAdd(60_000, () => stop.abort());
+    try {
+      const summary = await runQueuedSweep({
+        file: t.sweepFile,
+        store: join(t.root, 'writes-held-stopped.sqlite'),
+        queue: redis.url(),
+        signal: stop.signal,
+      });
+      // (returned before the pause ended: its add given up at the stop, its close not waiting for Redis's answer)
+      expect(Date.now() - held.pausedAt()).toBeLessThan(60_000);
+      expect([summary.added, summary.left, summary.unqueued]).toEqual([0, 0, keys.length]);
+    } finally {
+      await held.unpause();
+    }
+  }, 120_000);
 
   it("stopped while a look waits for a Redis out of reach past its unreachableMs: it stops as stopped, where the look's failure then ended it as Redis's silence (a QueueError, exit 1 for a Ctrl-C)", async () => {
     await redis.kill();
