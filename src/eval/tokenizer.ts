@@ -1140,15 +1140,17 @@ export function checkVocabularyRows(tokenizer: object | string, rows: number, wh
  * The vocabulary (token → id) of a model folder's tokenizer files, read as loadTokenizer reads them (tokenizer.json if
  * present, else the one it builds from vocab.txt, else from vocab.json with merges.txt, else from a SentencePiece model: the model's vocabulary and the
  * added tokens), with the file read; undefined when the folder has none of them. Two folders tokenize alike only if
- * these agree, whatever the files' formatting. A tokenizer loadTokenizer refuses (a tokenizer.json of `{}`, of no
- * model) is refused with its DataError, where its vocabulary was read (empty: distillation's check said '0 tokens
- * against 30522' before the real refusal).
+ * these agree, whatever the files' formatting. Files loadTokenizer refuses as it reads them (folderTokenizerJson: a
+ * part of no type tokenizers knows, a model of no vocab, an added token of no id) are refused with its DataError, and
+ * a tokenizer.json of no model (`{}`) too, with loadTokenizer's line, where its vocabulary was read (empty:
+ * distillation's check said '0 tokens against 30522' before the real refusal); the tokenizer is not built (30–100 ms
+ * of CPU), so a refusal of how it reads text (added tokens normalized to one text) is left to its load.
  */
 export function readVocabulary(dir: string): FolderVocabulary | undefined {
   return readVocabularies(dir, () => {
     const found = folderTokenizerJson(dir);
     if (found === undefined) return undefined;
-    loadTokenizer(dir);
+    if (modelVocabulary(found.json) === undefined) loadTokenizer(dir);
     return { file: found.file, vocab: folderVocabulary(found.json) };
   });
 }

@@ -219,6 +219,34 @@ describe('tokenizer: vocabulary of a folder whose tokenizer.json loadTokenizer r
       rmSync(root, { recursive: true, force: true });
     }
   });
+
+  it('is read without building the tokenizer (30–100 ms of CPU) where only how it reads text is refused (two added tokens normalized to one text), a refusal left to its load', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'unbuilt-vocab-'));
+    try {
+      const added = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
+      const model = { type: 'WordLevel', unk_token: '[UNK]', vocab: { '[UNK]': 0, a: 1, b: 2 } };
+      const json = {
+        version: '1.0',
+        added_tokens: [added(3, 'X'), added(4, 'x')],
+        normalizer: { type: 'Lowercase' },
+        pre_tokenizer: null,
+        post_processor: null,
+        decoder: null,
+        model,
+      };
+      writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+      expect(refusal(() => loadTokenizer(dir), DataError)).toMatch(/its added tokens 'X' and 'x' are both of normalized true and normalized to 'x'/);
+      expect([...readVocabulary(dir)!.vocab]).toEqual([
+        ['[UNK]', 0],
+        ['a', 1],
+        ['b', 2],
+        ['X', 3],
+        ['x', 4],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('tokenizer: vocab.txt with a token on two lines', () => {
