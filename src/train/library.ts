@@ -4,6 +4,7 @@
  * `compress train` and `distill` (`--lr -1`, `give --new-head`), as a sweep's train step names its file's settings
  * (src/flag-names.ts). `compress train`, `distill` and sweep points run runTraining of ./run.ts.
  */
+import { SettingsError } from '../errors.ts';
 import { namingSettings } from '../flag-names.ts';
 import { runTraining as runTrainingNamingFlags, type DistillSettings, type TrainRunOptions, type TrainRunResult } from './run.ts';
 import type { TrainSettings } from './trainer.ts';
@@ -69,7 +70,15 @@ export const TRAINING_OPTION_NAMES: Readonly<Record<string, string>> = {
   ...namesOf(DISTILL_SETTING_FLAGS, 'distill.'),
 };
 
-/** Fine-tunes or distils a model (see runTraining in ./run.ts), its refusals naming the options given (TRAINING_OPTION_NAMES). */
+/**
+ * Fine-tunes or distils a model (see runTraining in ./run.ts), its refusals naming the options given
+ * (TRAINING_OPTION_NAMES). Distillation settings without a teacher are refused: the run fine-tuned on the labels alone,
+ * its `distill` unread, with no word said (`compress distill` needs --teacher; a sweep's distill step always has one).
+ */
 export function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
-  return namingSettings(TRAINING_OPTION_NAMES, () => runTrainingNamingFlags(o));
+  return namingSettings(TRAINING_OPTION_NAMES, async () => {
+    if (o !== null && typeof o === 'object' && o.distill !== undefined && o.teacher === undefined)
+      throw new SettingsError('distill: given without teacher; give teacher, the model to distil from (or leave distill out to fine-tune on the labels)');
+    return runTrainingNamingFlags(o);
+  });
 }

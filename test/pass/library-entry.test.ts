@@ -180,6 +180,10 @@ describe('the library entry points', () => {
     expect(await refusal(() => root.runTraining({ task: 'SST-2', student: folder, output: out, maxExamples: 0 }))).toBe(
       'maxExamples 0: expected an integer from 1 to 2^53 − 1',
     );
+    // (distillation settings without a teacher, where it fine-tuned on the labels, distill unread)
+    expect(await refusal(() => root.runTraining({ task: 'SST-2', student: folder, output: out, distill: { alpha: 0.5 } }))).toBe(
+      'distill: given without teacher; give teacher, the model to distil from (or leave distill out to fine-tune on the labels)',
+    );
     // (its feature cache in the bytes given, where it was --feature-cache-mb -9.5367431640625e-7)
     expect(await refusal(() => root.runTraining({ task: 'SST-2', student: folder, output: out, featureCacheBytes: -1 }))).toBe(
       'featureCacheBytes -1: expected a number 0 or greater',
