@@ -53,7 +53,7 @@ import { fileSettingsProblem } from '../pass/settings.ts';
 import { POOL_THREADS_RANGE } from '../runtime/threads.ts';
 import { registerAllPasses } from '../passes.ts';
 import { modeName, parseMode, type QuantizeMode } from '../quantize/settings.ts';
-import { BASELINE, autoLabel, expandPipeline } from './expand.ts';
+import { BASELINE, autoLabel, expandPipeline, labelValue } from './expand.ts';
 import {
   StepSettingError,
   TRAINING_STEPS,
@@ -285,10 +285,13 @@ function parseCalibration(f: Fields, raw: unknown, at: string, inherited: Partia
 function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly ModelSpec[]): PipelineSpec[] {
   registerAllPasses();
   const out: PipelineSpec[] = [];
+  // (each pipeline's place in the file, by out's index: where a label clash is refused; the baseline the sweep adds has none)
+  const places: Array<{ at: string; named: boolean } | undefined> = [];
   f.list(raw, 'pipelines').forEach((p, i) => {
     const at = `pipelines[${i}]`;
     if (p === BASELINE) {
       out.push({ label: BASELINE, steps: [], values: {} });
+      places.push({ at, named: false });
       return;
     }
     const o = f.object(p, at, `a pipeline ({name, steps} or {name, grid}) or ${quotedText(BASELINE)}`);
@@ -298,8 +301,10 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
     const steps = f.list(o[kind], `${at}.${kind}`).map((s, j) => parseStep(f, s, `${at}.${kind}[${j}]`));
     const name = o.name === undefined ? undefined : f.string(o.name, `${at}.name`);
     const only = o.models === undefined ? undefined : parsePipelineModels(f, o.models, `${at}.models`, models);
+    if (kind === 'grid') checkGridValues(f, steps, at);
     const expanded: PipelineSpec[] =
       kind === 'steps' ? [{ label: name ?? autoLabel(steps), steps, values: {} }] : f.attempt(at, () => expandPipeline(steps, name));
+    if (kind === 'grid' && name !== undefined) checkGridLabels(f, expanded, name, `${at}.name`);
     for (const [k, pipeline] of expanded.entries()) {
       if (name !== undefined) f.oneLine(pipeline.label, `${at}.name`);
       else f.oneLine(pipeline.label, `${at}.${kind}`, 'its settings');
@@ -346,14 +351,56 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
       if (only) pipeline.models = only;
     }
     out.push(...expanded);
+    places.push(...expanded.map(() => ({ at, named: name !== undefined })));
   });
-  if (!out.some((p) => p.steps.length === 0)) out.unshift({ label: BASELINE, steps: [], values: {} });
-  f.unique(
-    out.map((p) => p.label),
-    () => 'pipelines',
-    'pipeline label',
-  );
+  if (!out.some((p) => p.steps.length === 0)) {
+    out.unshift({ label: BASELINE, steps: [], values: {} });
+    places.unshift(undefined);
+  }
+  out.forEach((p, j) => {
+    const i = out.findIndex((q) => q.label === p.label);
+    if (i === j) return;
+    const [first, again] = [places[i], places[j]!];
+    const at = again.named ? `${again.at}.name` : again.at;
+    if (p.label === BASELINE && p.steps.length > 0)
+      f.fail(at, `${quotedText(BASELINE)} names the pipeline without passes, which every sweep has (added where not listed): give this one another name`);
+    f.fail(at, `pipeline label ${quotedText(p.label)} is used twice${first && first.at !== again.at ? ` (${first.at} has it too)` : ''}`);
+  });
   return out;
+}
+
+/**
+ * A grid's lists of values, refused where one would give no point (an empty list) or the same point twice (a value
+ * listed twice), each at its setting.
+ */
+function checkGridValues(f: Fields, steps: readonly PassStep[], at: string): void {
+  steps.forEach((step, j) => {
+    for (const [key, values] of Object.entries(step.settings)) {
+      if (!Array.isArray(values)) continue;
+      const where = `${at}.grid[${j}].settings.${key}`;
+      if (values.length === 0) f.fail(where, 'the list of values is empty');
+      const seen = values.map((v) => JSON.stringify(v));
+      seen.forEach((v, k) => {
+        if (seen.indexOf(v) !== k) f.fail(where, `${labelValue(values[k])} is listed twice: the grid would run its points twice`);
+      });
+    }
+  });
+}
+
+/**
+ * A grid's `name` with {axis} placeholders, refused where it leaves out an axis that varies: two grid points would
+ * share a label (and the first such clash says which axes to name).
+ */
+function checkGridLabels(f: Fields, expanded: readonly PipelineSpec[], name: string, at: string): void {
+  expanded.forEach((p, j) => {
+    const i = expanded.findIndex((q) => q.label === p.label);
+    if (i === j) return;
+    const left = Object.keys(p.values).filter((axis) => JSON.stringify(p.values[axis]) !== JSON.stringify(expanded[i]!.values[axis]));
+    f.fail(
+      at,
+      `${quotedText(name)} gives grid points ${i + 1} and ${j + 1} the same label ${quotedText(p.label)}: name every axis that varies (${left.map((a) => `{${a}}`).join(', ')})`,
+    );
+  });
 }
 
 /** A step that cannot follow an earlier one: what it is, that step, why, and the order to give instead. */

@@ -101,7 +101,33 @@ describe('sweep file', () => {
     // (a name holding a quote quoted as a shell takes it, quotedText: 'it'\''s', where '${x}' by hand wrote 'it's')
     [
       { pipelines: [1, 2].map(() => ({ name: "it's", steps: [{ pass: 'prune-heads', settings: { ratio: 0.4 } }] })) },
-      /^tiny\.yaml: pipelines: pipeline label 'it'\\''s' is used twice$/,
+      /^tiny\.yaml: pipelines\[1\]\.name: pipeline label 'it'\\''s' is used twice \(pipelines\[0\] has it too\)$/,
+    ],
+    // (a label clash refused where the file gives it: it named 'pipelines', and labels the file never wrote)
+    [
+      { pipelines: [{ name: 'h', grid: [{ pass: 'prune-heads', settings: { ratio: [] } }] }] },
+      /^tiny\.yaml: pipelines\[0\]\.grid\[0\]\.settings\.ratio: the list of values is empty$/,
+    ],
+    [
+      { pipelines: [{ name: 'h', grid: [{ pass: 'prune-heads', settings: { ratio: [0.4, 0.2, 0.4] } }] }] },
+      /^tiny\.yaml: pipelines\[0\]\.grid\[0\]\.settings\.ratio: 0\.4 is listed twice: the grid would run its points twice$/,
+    ],
+    [
+      { pipelines: [{ name: 'h-{ratio}', grid: [{ pass: 'prune-heads', settings: { ratio: [0.2, 0.4], importance: ['magnitude', 'random'] } }] }] },
+      /^tiny\.yaml: pipelines\[0\]\.name: 'h-\{ratio\}' gives grid points 1 and 2 the same label 'h-0\.2': name every axis that varies \(\{importance\}\)$/,
+    ],
+    [
+      {
+        pipelines: [
+          { name: 'h-{ratio}', grid: [{ pass: 'prune-heads', settings: { ratio: [0.2, 0.4] } }] },
+          { name: 'h-0.4', steps: [{ pass: 'prune-ffn', settings: { ratio: 0.4 } }] },
+        ],
+      },
+      /^tiny\.yaml: pipelines\[1\]\.name: pipeline label 'h-0\.4' is used twice \(pipelines\[0\] has it too\)$/,
+    ],
+    [
+      { pipelines: [{ name: 'baseline', steps: [{ pass: 'prune-heads', settings: { ratio: 0.4 } }] }] },
+      /^tiny\.yaml: pipelines\[0\]\.name: 'baseline' names the pipeline without passes, which every sweep has \(added where not listed\): give this one another name$/,
     ],
     [
       { pipelines: [{ name: 'h', models: ["tiny'sst2"], steps: [{ pass: 'prune-heads', settings: { ratio: 0.4 } }] }] },
