@@ -5,7 +5,7 @@
  * over the vocabulary and merges, and the `<s> A </s></s> B </s>` template (token types all 0, as RoBERTa's).
  */
 import { readFileSync } from 'node:fs';
-import { DataError, fsReason, quotedText, valueText } from '../errors.ts';
+import { counted, DataError, fsReason, quotedText, valueText } from '../errors.ts';
 import { jsonTopLevelNumbers, utf8Json, utf8Text, withoutBom } from '../files.ts';
 import { pythonSplit } from '../python-int.ts';
 import { checkTemplateTokens } from './wordpiece-vocab.ts';
@@ -103,7 +103,7 @@ export function readBpeMerges(file: string, text = fileText(file)): BpeMerge[] {
     const words = pythonSplit(written);
     if (words.length !== 2)
       throw new DataError(
-        `${file}: line ${line} ${words.length === 0 ? (written === '' ? 'is empty' : 'is blank') : `(${quotedText(written)}) holds ${words.length} tokens`}, where transformers reads each line between the first and the last as a merge of two tokens and fails to load the file (tokenizers' BPE takes merges of two tokens alone): remove the line or write it as two tokens`,
+        `${file}: line ${line} ${words.length === 0 ? (written === '' ? 'is empty' : 'is blank') : `(${quotedText(written)}) holds ${counted(words.length, 'token')}`}, where transformers reads each line between the first and the last as a merge of two tokens and fails to load the file (tokenizers' BPE takes merges of two tokens alone): remove the line or write it as two tokens`,
       );
     const key = JSON.stringify(words);
     if (!merges.has(key)) merges.set(key, { pair: [words[0]!, words[1]!], line });

@@ -274,6 +274,8 @@ describe('merges.txt read as transformers 4.x reads it', () => {
     expect(refused('m-two-ends', '#version: 0.2\na b\nĠ a\n\n')).toMatch(/merges\.txt: line 4 is empty, where transformers/);
     expect(refused('m-blank', '#version: 0.2\na b\n \t\nĠ a\n')).toMatch(/merges\.txt: line 3 is blank, where/);
     expect(refused('m-three', '#version: 0.2\na b Ġ\nĠ a\n')).toMatch(/merges\.txt: line 2 \('a b Ġ'\) holds 3 tokens, where/);
+    // (one token in the singular, where it said 'holds 1 tokens')
+    expect(refused('m-one', '#version: 0.2\nab\nĠ a\n')).toMatch(/merges\.txt: line 2 \('ab'\) holds 1 token, where/);
     expect(refused('m-unknown', '#version: 0.2\na b\na Ġ\n')).toBe(
       `${join(root, 'm-unknown', 'merges.txt')}: line 3's merge 'a Ġ' makes 'aĠ', which ${join(root, 'm-unknown', 'vocab.json')} lacks: transformers fails to load the folder (tokenizers: 'Token \`aĠ\` out of vocabulary'); add it to the vocabulary or remove the merge`,
     );
