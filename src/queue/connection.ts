@@ -103,8 +103,11 @@ export interface ConnectionLog {
   /** The last problem seen; '' when connected. */
   problem: string;
   /**
-   * When Redis last answered the connection's own handshake (Date.now()): at connected, and at each 'ready' after a
-   * reconnection; 0 before connected. A caller judging how long Redis has not answered counts from it at the latest.
+   * When Redis last answered (Date.now()): the connection's own handshake, at connected and at each 'ready' after a
+   * reconnection, and any command of the caller's that it marks answered here (the coordinator's looks, adds and
+   * removals); 0 before connected. A caller judging how long Redis has not answered counts from it: the one clock of
+   * the contact (a coordinator's own clock of its looks beside it, set before it queued its points, counted a queueing
+   * longer than its `unreachableMs` as Redis's silence).
    */
   answeredAt: number;
   /** For their 'error' events. */

@@ -216,6 +216,17 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   const reportedRuns = new Map<string, number>();
 
   /**
+   * Redis's answer to one of this call's commands (a look at a job, an add, a removal), waited for at most
+   * CALL_TIMEOUT_MS, and no longer once the call is told to stop (LookStopped). Each answer is a contact with Redis, as
+   * the connection's handshake is: connection.answeredAt, from which a rescan counts Redis's silence.
+   */
+  const answered = <T>(command: Promise<T>): Promise<T> =>
+    withTimeout(command, CALL_TIMEOUT_MS, opts.signal).then((answer) => {
+      connection.answeredAt = Date.now();
+      return answer;
+    });
+
+  /**
    * Queues one point, its files listed first (hashed: as long as the files take, no Redis wait). The add waits for
    * Redis's answer at most CALL_TIMEOUT_MS, as a look does, and ends at once on a stop (LookStopped): a Redis that keeps
    * the connection but holds writes (CLIENT PAUSE WRITE, as a failover pauses them; a busy or stuck Redis) left the
@@ -224,7 +235,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
    */
   const add = async (point: SweepPoint): Promise<void> => {
     const files = await pointFiles(point, hash);
-    await withTimeout(queue.add(pointName(point), { point, files, code }, jobOptions(point.key, opts.retryDelayMs)), CALL_TIMEOUT_MS, opts.signal);
+    await answered(queue.add(pointName(point), { point, files, code }, jobOptions(point.key, opts.retryDelayMs)));
   };
 
   /**
@@ -276,7 +287,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
    */
   const check = async (point: SweepPoint, removed = false): Promise<void> => {
     if (!pending.has(point.key)) return;
-    const state = await withTimeout(queue.getJobState(point.key), CALL_TIMEOUT_MS, opts.signal);
+    const state = await answered(queue.getJobState(point.key));
     if (!pending.has(point.key)) return; // collected meanwhile (an event and a rescan at once)
     if (state === 'unknown') {
       if (!store.holds(spec.name, point.key)) {
@@ -295,7 +306,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       return;
     }
     if (state === 'active') {
-      const job = await withTimeout(queue.getJob(point.key), CALL_TIMEOUT_MS, opts.signal);
+      const job = await answered(queue.getJob(point.key));
       if (job && pending.has(point.key)) holders.set(point.key, job.processedBy ?? '');
     }
     if (state === 'active' && !started.has(point.key)) {
@@ -303,7 +314,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       emit({ type: 'start', point });
     }
     if (state !== 'completed' && state !== 'failed' && state !== 'delayed') return;
-    const job = await withTimeout(queue.getJob(point.key), CALL_TIMEOUT_MS, opts.signal);
+    const job = await answered(queue.getJob(point.key));
     if (!job || !pending.has(point.key)) return;
     // (a run a worker had started when a later run of the edited sweep dropped the point: its result is no longer the sweep's)
     if (state !== 'delayed' && !store.holds(spec.name, point.key)) return letGo(point, 'taken out of the sweep');
@@ -317,8 +328,6 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     }
   };
 
-  /** When a look last had Redis's answer (a reconnection's handshake counts too: connection.answeredAt). */
-  let lastContact = Date.now();
   /** Whether a look failed since the last rescan whose looks all had Redis's answer. */
   let lookFailed = false;
   /**
@@ -332,7 +341,6 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       for (const point of [...pending.values()]) {
         if (opts.signal?.aborted) return;
         await check(point);
-        lastContact = Date.now();
       }
       // (Redis answers every look again after a look of its failed: a problem still held is over, though the connection,
       // which a Redis too busy or paused to answer (CLIENT PAUSE) never lost, says no 'connected again'; kept, it was the
@@ -354,7 +362,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       connection.problem = why;
       // (told to stop while the look waited: a stop with Redis out of reach, as any other, not a refusal of Redis's silence)
       if (opts.signal?.aborted) return;
-      const silentMs = Date.now() - Math.max(lastContact, connection.answeredAt);
+      const silentMs = Date.now() - connection.answeredAt;
       if (silentMs > unreachableMs) throw new QueueError(unreachableLine(address.display, Math.round(silentMs / 1000), why, summary.ran + previous.size));
     }
   };
@@ -417,7 +425,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
         continue;
       }
       try {
-        const state = await withTimeout(queue.getJobState(point.key), CALL_TIMEOUT_MS, opts.signal);
+        const state = await answered(queue.getJobState(point.key));
         if (state === 'unknown') {
           if (opts.follow) continue; // the first rescan counts it as not queued
           await add(point);
@@ -425,8 +433,8 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
         } else if (state === 'failed' && !opts.follow) {
           // queued afresh, not retried: BullMQ's retry keeps the job's count of lost workers (its stalls), so one more
           // lost worker would fail it again, where the point is given its 3 runs again as a new point is
-          const failed = await withTimeout(queue.getJob(point.key), CALL_TIMEOUT_MS, opts.signal);
-          if (failed) await withTimeout(failed.remove(), CALL_TIMEOUT_MS, opts.signal);
+          const failed = await answered(queue.getJob(point.key));
+          if (failed) await answered(failed.remove());
           await add(point);
           summary.added++;
         } else summary.alreadyQueued++;
@@ -455,17 +463,15 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       }
       try {
         for (const key of store.droppedKeys(spec.name, points)) {
-          const job = await withTimeout(queue.getJob(key), CALL_TIMEOUT_MS, opts.signal);
-          if (!job || !WITHDRAWABLE.has(await withTimeout(job.getState(), CALL_TIMEOUT_MS, opts.signal))) continue;
+          const job = await answered(queue.getJob(key));
+          if (!job || !WITHDRAWABLE.has(await answered(job.getState()))) continue;
           // (a worker may take it meanwhile: BullMQ then refuses to remove it, and it runs)
           if (
-            await withTimeout(
+            await answered(
               job.remove().then(
                 () => true,
                 (e: unknown) => (isLockedJob(e) ? false : Promise.reject(e)),
               ),
-              CALL_TIMEOUT_MS,
-              opts.signal,
             )
           )
             summary.withdrawn++;

@@ -420,6 +420,60 @@ describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${own
     ).toEqual([`queue ${redis.url()}: ECONNREFUSED`, `queue ${redis.url()}: connected again`, waiting]);
   }, 60_000);
 
+  it("a look failing at once after a queueing longer than unreachableMs: its silence counts from Redis's last answer, the queueing's, where it counted from before the queueing and the call gave up at once ('no answer for 4 s', Redis having answered a moment before)", async () => {
+    await redis.kill();
+    await redis.start();
+    const lines: string[] = [];
+    const stop = new AbortController();
+    const waiting = `queue ${redis.url()}: no answer within 5 s; waiting for it`;
+    const answering = `queue ${redis.url()}: answering again`;
+    let queued = false;
+    let failedOnce = false;
+    // (the first add answered 4 s late, a queueing longer than the 3 s allowed; then the first look of the collecting
+    // fails at once, as one sent as the connection broke, and the next is answered)
+    const add = Queue.prototype.add;
+    const adds = vi.spyOn(Queue.prototype, 'add').mockImplementation(async function (this: Queue, ...args) {
+      if (adds.mock.calls.length === 1) await new Promise((r) => setTimeout(r, 4_000));
+      return add.apply(this, args);
+    });
+    const getJobState = Queue.prototype.getJobState;
+    const looks = vi.spyOn(Queue.prototype, 'getJobState').mockImplementation(function (this: Queue, ...args) {
+      if (queued && !failedOnce) {
+        failedOnce = true;
+        return Promise.reject(new Error(`no answer within ${CALL_TIMEOUT_MS / 1000} s`));
+      }
+      return getJobState.apply(this, args);
+    });
+    try {
+      const error = await runQueuedSweep({
+        file: t.sweepFile,
+        store: join(t.root, 'long-queueing.sqlite'),
+        queue: redis.url(),
+        unreachableMs: 3_000,
+        rescanMs: 200,
+        signal: stop.signal,
+        onEvent: (e) => {
+          if (e.type !== 'log') return;
+          lines.push(e.line);
+          if (e.line.startsWith('queued')) queued = true;
+          if (e.line === answering) stop.abort();
+        },
+      }).then(
+        () => null,
+        (x: unknown) => x,
+      );
+      expect(error, lines.join('\n')).toBeNull();
+      expect(failedOnce).toBe(true);
+      expect(
+        lines.filter((l) => l.startsWith('queue ')),
+        lines.join('\n'),
+      ).toEqual([waiting, answering]);
+    } finally {
+      adds.mockRestore();
+      looks.mockRestore();
+    }
+  }, 60_000);
+
   it("paused past a look's 5 s (CLIENT PAUSE), then answering again: the coordinator says so, and stopped then, does not say Redis is out of reach, where the look's timeout stayed its problem", async () => {
     await redis.kill();
     await redis.start();
