@@ -457,8 +457,25 @@ export function parseYamlText(written: string, opts: { merge?: boolean } = {}): 
   if (key !== undefined) throw new Error(key);
   const tiny = tooSmallNumberProblem(doc, text);
   if (tiny !== undefined) throw new Error(tiny);
-  return doc.toJS();
+  try {
+    return doc.toJS({ maxAliasCount: YAML_ALIAS_EXPANSIONS });
+  } catch (e) {
+    // (the parser's words for its limit: 'Excessive alias count indicates a resource exhaustion attack')
+    if (e instanceof ReferenceError && /alias count/i.test(e.message))
+      throw new Error(
+        `its aliases expand to more than ${YAML_ALIAS_EXPANSIONS.toLocaleString('en-US')} copies of anchored values (an alias inside an anchored value multiplies its own): bert-compress reads no more, as a file of nested aliases could expand without end`,
+      );
+    throw e;
+  }
 }
+
+/**
+ * The most copies of anchored values a YAML file's aliases may expand to (the parser's maxAliasCount: each alias's
+ * uses times the aliases nested in its anchored value). The parser's default, 100, refused a sweep file that merges
+ * one anchor (`<<: *kd`) into 101 pipelines as 'a resource exhaustion attack'; nested aliases (10 levels of 10) still
+ * pass it long before they cost anything.
+ */
+export const YAML_ALIAS_EXPANSIONS = 10_000;
 
 /**
  * The refusal of a mapping key that is a list or a mapping (`? [ratio] : 0.5`, `{[a]: 1}`, or an alias of one), which

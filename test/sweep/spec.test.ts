@@ -386,6 +386,31 @@ describe('sweep file', () => {
     );
   });
 
+  it("reads a file merging one anchor into 101 pipelines (the parser's 100 aliases refused it as 'a resource exhaustion attack'); nested aliases past 10,000 copies refused in one line", () => {
+    const file = join(t.root, 'many-aliases.yaml');
+    const pipelines = Array.from({ length: 101 }, (_, i) => `  - {name: h${i}, steps: [{<<: *heads, settings: {ratio: 0.${String(i).padStart(3, '0')}}}]}`);
+    writeFileSync(
+      file,
+      ['x-heads: &heads {pass: prune-heads}', 'models: [{path: models/tiny-sst2, tasks: [sst2]}]', 'pipelines:', ...pipelines, ''].join('\n'),
+    );
+    const spec = parseSweepFile(file);
+    expect(spec.pipelines).toHaveLength(102);
+    expect(spec.pipelines[101]!.steps).toEqual([{ pass: 'prune-heads', settings: { ratio: 0.1 } }]);
+    // (five levels of ten: 100,000 copies, as a file that would expand without end is refused)
+    const levels = ['x-a: &a [a, a, a, a, a, a, a, a, a, a]'];
+    for (const [name, below] of [
+      ['b', 'a'],
+      ['c', 'b'],
+      ['d', 'c'],
+      ['e', 'd'],
+    ])
+      levels.push(`x-${name}: &${name} [${Array(10).fill(`*${below}`).join(', ')}]`);
+    writeFileSync(file, [...levels, 'models: [{path: models/tiny-sst2, tasks: [sst2]}]', 'pipelines: [baseline]', ''].join('\n'));
+    expect(() => parseSweepFile(file)).toThrow(
+      /\/many-aliases\.yaml: its aliases expand to more than 10,000 copies of anchored values \(an alias inside an anchored value multiplies its own\): bert-compress reads no more, as a file of nested aliases could expand without end$/,
+    );
+  });
+
   it('refuses a hexadecimal or octal integer (0x10, 0o17) as --seed 0x10 is refused, where YAML read 16: every number is read in decimal', () => {
     const file = join(t.root, 'hex.yaml');
     const write = (extra: string) => writeFileSync(file, `models: [{path: models/tiny-sst2, tasks: [sst2]}]\npipelines: [baseline]\n${extra}\n`);
