@@ -148,6 +148,16 @@ function headSizeScalar(ctx: GraphContext, value: string, depth = 0): HeadSizeSc
       const whole = x !== undefined && Number.isInteger(x.c) && Number.isInteger(x.e) && x.e >= 0;
       return x !== undefined && to !== undefined && (isFloatType(to) || whole) ? { ...x, integer: !isFloatType(to) } : undefined;
     }
+    case 'CastLike': {
+      // (torchlib's scaled_dot_product_attention casts the head size, 1 and the scale like the query: CastLike(x, query),
+      // of a float type as Q, K and V split into heads are, or like a constant of the type it holds)
+      const x = a();
+      const like = ctx.constant(p.inputs[1]!);
+      const float = like ? isFloatType(like.tensor.dataType) : traceHeadPath(ctx, p.inputs[1]!) !== undefined;
+      if (!x || (!like && !float)) return undefined;
+      const whole = Number.isInteger(x.c) && Number.isInteger(x.e) && x.e >= 0;
+      return float || whole ? { ...x, integer: !float } : undefined;
+    }
     case 'Pow': {
       // (by a constant exponent: torch's head size ** -0.5, Pow(Cast(Slice(Shape(Q), -1)), -0.5); of an integer base only
       // a whole power, as onnxruntime truncates one of an integer type: Pow(int64 6, -0.5) is 0)
@@ -242,6 +252,60 @@ export function traceScores(ctx: GraphContext, value: string, depth = 0): Scores
   }
 }
 
+/** The permutation that swaps the last two of four axes. */
+const SWAP_LAST = [0, 1, 3, 2];
+
+/**
+ * The value `outer` gives with its last two axes swapped, where `outer` is the last of the Reshape → Transpose [0, 2, 1]
+ * → Reshape torchlib's scaled_dot_product_attention writes for Kᵀ (onnxscript's torch_lib/ops/nn.py,
+ * _aten_scaled_dot_product_attention_float_mask_onnx and the other two): x reshaped to Concat([-1], x.shape[-2:-1],
+ * x.shape[-1:]), transposed, and reshaped to Concat(x.shape[:-2], x.shape[-1:], x.shape[-2:-1]), every size read off x's
+ * shape; undefined for a Reshape that is not so. One whose sizes are not all read so (constants folded in) is refused:
+ * what they hold is not known to be x's.
+ */
+function lastAxesSwap(ctx: GraphContext, outer: Node): string | undefined {
+  const t = ctx.producerOf(outer.inputs[0]!);
+  if (t?.domain !== '' || t.opType !== 'Transpose' || !samePerm(attrInts(t, 'perm') ?? [], [0, 2, 1])) return undefined;
+  const inner = ctx.producerOf(t.inputs[0]!);
+  if (inner?.domain !== '' || inner.opType !== 'Reshape') return undefined;
+  const x = ctx.source(inner.inputs[0]!);
+  const parts = (shape: string | undefined) => {
+    const c = shape ? ctx.producerOf(shape) : undefined;
+    return c?.domain === '' && c.opType === 'Concat' && (attrInt(c, 'axis') ?? 0) === 0 ? c.inputs : undefined;
+  };
+  /** Whether `v` is axis `axis` (-1 or -2) of x's shape, as a one-element vector. */
+  const axisOf = (v: string | undefined, axis: number) => {
+    const p = v ? ctx.producerOf(v) : undefined;
+    const a = p?.domain === '' ? shapeElement(ctx, p) : undefined;
+    return a !== undefined && ctx.source(a.value) === x && (a.axis === axis || a.axis === axis + 4);
+  };
+  /** Whether `v` is x's shape but its last two axes: Slice(Shape(x), start ≤ −4 or 0, −2). */
+  const leading = (v: string | undefined) => {
+    const p = v ? ctx.producerOf(v) : undefined;
+    if (p?.domain !== '' || p.opType !== 'Slice' || p.inputs.length < 3 || p.inputs.length > 5) return false;
+    const one = (i: number) => {
+      const xs = p.inputs[i] ? ctx.constNumbers(p.inputs[i]!) : undefined;
+      return xs?.length === 1 ? xs[0] : undefined;
+    };
+    const [start, end] = [one(1), one(2)];
+    if (start === undefined || !(start === 0 || start <= -4) || !(end === -2 || end === 2)) return false;
+    if ((p.inputs[3] && one(3) !== 0) || (p.inputs[4] && one(4) !== 1)) return false;
+    const shape = ctx.producerOf(p.inputs[0]!);
+    return shape?.domain === '' && shape.opType === 'Shape' && !shape.attributes.start && !shape.attributes.end && ctx.source(shape.inputs[0]!) === x;
+  };
+  const a = parts(inner.inputs[1]);
+  const b = parts(outer.inputs[1]);
+  const minusOne = (v: string | undefined) => {
+    const xs = v ? ctx.constNumbers(v) : undefined;
+    return xs?.length === 1 && xs[0] === -1;
+  };
+  if (a?.length === 3 && minusOne(a[0]) && axisOf(a[1], -2) && axisOf(a[2], -1) && b?.length === 3 && leading(b[0]) && axisOf(b[1], -1) && axisOf(b[2], -2))
+    return x;
+  return ctx.refuse(
+    `Reshape ${quotedText(inner.name)} → Transpose ${quotedText(t.name)} [0, 2, 1] → Reshape ${quotedText(outer.name)} swaps axes of ${quotedText(x)} (as onnxscript's scaled_dot_product_attention writes Kᵀ) to shapes that are not Concat([-1], its axes -2 and -1) and Concat(its axes before -2, -1, -2) read off its shape, which discovery does not follow`,
+  );
+}
+
 /** Walks back from an attention MatMul operand through Transposes and scalings to the head-splitting Reshape. */
 function traceHeadPath(ctx: GraphContext, value: string): HeadPath | undefined {
   let perm = [0, 1, 2, 3];
@@ -253,8 +317,13 @@ function traceHeadPath(ctx: GraphContext, value: string): HeadPath | undefined {
   for (let i = 0; i < 10; i++) {
     const p = ctx.producerOf(v);
     if (p?.domain !== '') return undefined;
-    if (p.opType === 'Reshape') return { reshape: p, perm, scale, headSizePower, sizeOf, scalings };
-    if (p.opType === 'Transpose') {
+    if (p.opType === 'Reshape') {
+      // (Kᵀ as torchlib's scaled_dot_product_attention writes it: K's last two axes swapped through 3-D values)
+      const swapped = lastAxesSwap(ctx, p);
+      if (swapped === undefined) return { reshape: p, perm, scale, headSizePower, sizeOf, scalings };
+      perm = perm.map((j) => SWAP_LAST[j]!);
+      v = swapped;
+    } else if (p.opType === 'Transpose') {
       const pp = attrInts(p, 'perm');
       if (pp?.length !== 4) return undefined;
       perm = perm.map((j) => pp[j]);

@@ -1,0 +1,219 @@
+/**
+ * Attention as onnxscript's torchlib writes aten::scaled_dot_product_attention (what torch.onnx.export(dynamo=True)
+ * makes of transformers' SDPA attention), in the graph or in a local function the graph calls: discovery follows K
+ * through the Reshape → Transpose → Reshape that swaps its last two axes, and the scale Sqrt(CastLike(1 / Sqrt(head
+ * size))) on Q and on Kᵀ, and the passes run on it. The graphs are built here as torchlib's source writes them
+ * (github.com/microsoft/onnxscript, onnxscript/function_libs/torch_lib/ops/nn.py at a39c0a5d:
+ * _attention_scale L1730–1745, aten_scaled_dot_product_attention L1807–1864, the float-mask form
+ * _aten_scaled_dot_product_attention_float_mask_onnx L2104–2137, the no-mask form L2023–2055); no torch here, so no real export was read.
+ */
+import { describe, expect, it } from 'vitest';
+import { findBert } from '../../src/bert/discover.ts';
+import { NotBertError } from '../../src/errors.ts';
+import { cloneModel, decodeModel, inlineLocalFunctions, int64Tensor, type Model, type Node } from '../../src/onnx/index.ts';
+import { encodeModel } from '../../src/onnx/save.ts';
+import type { IFunctionProto } from '../../src/onnx/schema.ts';
+import { graphToProto } from '../../src/onnx/proto.ts';
+import { runPipeline } from '../../src/pass/index.ts';
+import { rebuildCanonical } from '../../src/bert/canonical.ts';
+import { batchLogits, maxRowDiff, paddedBatch, tinyBert } from '../helpers/models.ts';
+
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+const constant = (name: string, out: string, value: ReturnType<typeof int64Tensor>): Node => ({
+  name,
+  opType: 'Constant',
+  domain: '',
+  inputs: [],
+  outputs: [out],
+  attributes: { value: { type: 'tensor', value } },
+});
+const node = (name: string, opType: string, inputs: string[], outputs: string[], attributes: Node['attributes'] = {}): Node => ({
+  name,
+  opType,
+  domain: '',
+  inputs,
+  outputs,
+  attributes,
+});
+
+/**
+ * The nodes torchlib writes for scaled_dot_product_attention(query, key, value, attn_mask) with a float mask and no
+ * scale (nn.py L1730–1745, L1848–1864, L2104–2137), every name prefixed by `p`: `out` the context [B, H, S, D].
+ */
+function sdpaNodes(p: string, query: string, key: string, value: string, mask: string | undefined, out: string): Node[] {
+  const v = (n: string) => `${p}${n}`;
+  return [
+    // _attention_scale: 1 / sqrt(query.size(-1)), then CastLike(scale, query)
+    node(v('Shape_q'), 'Shape', [query], [v('q_shape')]),
+    constant(v('Constant_m1'), v('m1'), int64Tensor('', [1], [-1])),
+    node(v('Gather_q'), 'Gather', [v('q_shape'), v('m1')], [v('q_last_dim')]),
+    node(v('CastLike_e'), 'CastLike', [v('q_last_dim'), query], [v('embedding_size')]),
+    node(v('Constant_one'), 'Constant', [], [v('one')], { value_float: { type: 'float', value: 1 } }),
+    node(v('CastLike_one'), 'CastLike', [v('one'), query], [v('cast_one')]),
+    node(v('Sqrt_e'), 'Sqrt', [v('embedding_size')], [v('sqrt_e')]),
+    node(v('Div_scale'), 'Div', [v('cast_one'), v('sqrt_e')], [v('scale0')]),
+    node(v('CastLike_scale'), 'CastLike', [v('scale0'), query], [v('scale')]),
+    // swap the last two axes of key through a 3-D Transpose
+    node(v('Shape_k'), 'Shape', [key], [v('key_shape')]),
+    constant(v('Constant_max'), v('max'), int64Tensor('', [1], [INT64_MAX])),
+    node(v('Slice_last'), 'Slice', [v('key_shape'), v('m1'), v('max')], [v('key_last_dim')]),
+    constant(v('Constant_m2'), v('m2'), int64Tensor('', [1], [-2])),
+    node(v('Slice_second'), 'Slice', [v('key_shape'), v('m2'), v('m1')], [v('key_second_last_dim')]),
+    constant(v('Constant_min'), v('min'), int64Tensor('', [1], [INT64_MIN])),
+    node(v('Slice_first'), 'Slice', [v('key_shape'), v('min'), v('m2')], [v('key_first_dims')]),
+    node(v('Concat_sq'), 'Concat', [v('m1'), v('key_second_last_dim'), v('key_last_dim')], [v('key_squeezed_shape')], { axis: { type: 'int', value: 0 } }),
+    node(v('Reshape_sq'), 'Reshape', [key, v('key_squeezed_shape')], [v('key_squeezed')]),
+    node(v('Transpose_sq'), 'Transpose', [v('key_squeezed')], [v('key_squeezed_transposed')], { perm: { type: 'ints', value: [0, 2, 1] } }),
+    node(v('Concat_t'), 'Concat', [v('key_first_dims'), v('key_last_dim'), v('key_second_last_dim')], [v('key_transposed_shape')], {
+      axis: { type: 'int', value: 0 },
+    }),
+    node(v('Reshape_t'), 'Reshape', [v('key_squeezed_transposed'), v('key_transposed_shape')], [v('key_transposed')]),
+    // Q and Kᵀ each scaled by sqrt(scale)
+    node(v('Sqrt_q'), 'Sqrt', [v('scale')], [v('sqrt_scale_q')]),
+    node(v('Mul_q'), 'Mul', [query, v('sqrt_scale_q')], [v('query_scaled')]),
+    node(v('Sqrt_k'), 'Sqrt', [v('scale')], [v('sqrt_scale_k')]),
+    // (the no-mask form casts that like Kᵀ: nn.py L2048)
+    ...(mask ? [] : [node(v('CastLike_k'), 'CastLike', [v('sqrt_scale_k'), v('key_transposed')], [v('sqrt_scale_k_cast')])]),
+    node(v('Mul_k'), 'Mul', [v('key_transposed'), v(mask ? 'sqrt_scale_k' : 'sqrt_scale_k_cast')], [v('key_transposed_scaled')]),
+    node(v('MatMul_qk'), 'MatMul', [v('query_scaled'), v('key_transposed_scaled')], [v('qk')]),
+    ...(mask ? [node(v('Add_mask'), 'Add', [v('qk'), mask], [v('masked')])] : []),
+    node(v('Softmax'), 'Softmax', [v(mask ? 'masked' : 'qk')], [v('attn_weight')], { axis: { type: 'int', value: -1 } }),
+    node(v('MatMul_v'), 'MatMul', [v('attn_weight'), value], [out]),
+  ];
+}
+
+/** The local function torchlib's aten_scaled_dot_product_attention is when the exporter keeps it as one. */
+const SDPA_FUNCTION = { name: 'aten_scaled_dot_product_attention', domain: 'pkg.onnxscript.torch_lib' };
+
+/**
+ * `model` (the tiny BERT, whose attention is written as torch.onnx.export's TorchScript exporter writes it) with each
+ * attention's scores and context written as torchlib writes scaled_dot_product_attention: K split into heads as
+ * transformers' SDPA attention splits it ([B, H, S, D], a Transpose [0, 2, 1, 3]); the ops in the graph, or in a local
+ * function each layer calls (`asFunction`). Opset 15 (CastLike's), IR 8.
+ */
+function withTorchlibSdpa(model: Model, asFunction = false, masked = true): Model {
+  const m = cloneModel(model);
+  m.irVersion = 8;
+  m.opsetImports = m.opsetImports.map((o) => (o.domain === '' ? { ...o, version: 15 } : o));
+  const s = findBert(m);
+  const g = m.graph;
+  const producer = (v: string) => g.nodes.find((n) => n.outputs.includes(v))!;
+  for (const [i, layer] of s.layers.entries()) {
+    const softmax = g.nodes.find((n) => n.name === layer.attention!.softmax)!;
+    const add = producer(softmax.inputs[0]!);
+    const div = producer(add.inputs[0]!);
+    const mask = add.inputs[1]!;
+    const qk = producer(div.inputs[0]!);
+    const kTranspose = producer(qk.inputs[1]!);
+    const context = g.nodes.find((n) => n.opType === 'MatMul' && n.inputs[0] === softmax.outputs[0])!;
+    const p = `/sdpa_${i}/`;
+    const key = `${p}key_heads`;
+    const heads = node(`${p}Transpose_key`, 'Transpose', [kTranspose.inputs[0]!], [key], { perm: { type: 'ints', value: [0, 2, 1, 3] } });
+    const [query, value, out] = [qk.inputs[0]!, context.inputs[1]!, context.outputs[0]!];
+    const call: Node = {
+      name: `${p}sdpa`,
+      opType: SDPA_FUNCTION.name,
+      domain: SDPA_FUNCTION.domain,
+      inputs: [query, key, value, mask],
+      outputs: [out],
+      attributes: {},
+    };
+    const replaced = [kTranspose, qk, div, add, softmax, context];
+    const at = g.nodes.indexOf(context);
+    const added = [heads, ...(asFunction ? [call] : sdpaNodes(p, query, key, value, masked ? mask : undefined, out))];
+    g.nodes.splice(at + 1, 0, ...added);
+    g.nodes = g.nodes.filter((n) => !replaced.includes(n));
+  }
+  if (asFunction) {
+    // (the function's body: the same nodes, named as inside a function)
+    const body = sdpaNodes('', 'query', 'key', 'value', 'attn_mask', 'out');
+    const fn: IFunctionProto = {
+      ...SDPA_FUNCTION,
+      input: ['query', 'key', 'value', 'attn_mask'],
+      output: ['out'],
+      opsetImport: [{ domain: '', version: 15 }],
+      node: graphToProto({ name: '', nodes: body, inputs: [], outputs: [], initializers: new Map(), valueInfo: [] }).node,
+    };
+    m.opsetImports.push({ domain: SDPA_FUNCTION.domain, version: 1 });
+    m.unmodelled = { ...m.unmodelled, functions: [fn] };
+  }
+  return m;
+}
+
+describe("torchlib's scaled_dot_product_attention", () => {
+  const model = tinyBert({}, { seed: 6, std: 0.2 });
+  const batch = paddedBatch([7, 4, 1, 6], 32);
+  const sdpa = withTorchlibSdpa(model);
+
+  it("is read as the attention it is: heads, head size and scale; the graph gives the tiny BERT's logits", async () => {
+    const logits = (await batchLogits(model, batch)).rows;
+    expect(maxRowDiff((await batchLogits(sdpa, batch)).rows, logits)).toBeLessThan(1e-5);
+    const s = findBert(sdpa);
+    const plain = findBert(model);
+    expect([s.numLayers, s.numHeads, s.headSize]).toEqual([2, 4, 8]);
+    for (const [i, l] of s.layers.entries()) {
+      expect(l.attention?.kind).toBe('unfused');
+      expect(l.attention?.scale).toBeCloseTo(plain.layers[i]!.attention!.scale!, 6);
+      expect(l.attention?.q?.weight).toBe(plain.layers[i]!.attention!.q?.weight);
+      expect(l.attention?.k?.weight).toBe(plain.layers[i]!.attention!.k?.weight);
+    }
+    expect(findBert(decodeModel(encodeModel(sdpa))).numHeads).toBe(4);
+  });
+
+  it('in a local function the graph calls, is read once inlined, with the same logits', async () => {
+    const called = withTorchlibSdpa(model, true);
+    expect(called.graph.nodes.filter((n) => n.opType === SDPA_FUNCTION.name)).toHaveLength(2);
+    const logits = (await batchLogits(model, batch)).rows;
+    expect(maxRowDiff((await batchLogits(called, batch)).rows, logits)).toBeLessThan(1e-5);
+    const plain = inlineLocalFunctions(called);
+    expect(findBert(plain).numHeads).toBe(4);
+    expect(maxRowDiff((await batchLogits(plain, batch)).rows, logits)).toBeLessThan(1e-5);
+  });
+
+  it('without a mask (torchlib casting the scale like Kᵀ) is read too, with the logits of unpadded text', async () => {
+    const unmasked = withTorchlibSdpa(model, false, false);
+    const full = paddedBatch([6, 6, 6], 32);
+    expect(maxRowDiff((await batchLogits(unmasked, full)).rows, (await batchLogits(model, full)).rows)).toBeLessThan(1e-5);
+    const s = findBert(unmasked);
+    expect([s.numHeads, s.headSize]).toEqual([4, 8]);
+    expect(s.layers[0]!.attention?.scale).toBeCloseTo(findBert(model).layers[0]!.attention!.scale!, 6);
+  });
+
+  it('with the sizes of Kᵀ folded into constants, is refused in one line naming the three nodes', () => {
+    const folded = cloneModel(sdpa);
+    folded.graph.initializers.set('kt_shape', int64Tensor('kt_shape', [4], [4, 4, 8, 32]));
+    const outer = folded.graph.nodes.find((n) => n.name === '/sdpa_0/Reshape_t')!;
+    outer.inputs[1] = 'kt_shape';
+    expect(() => findBert(folded, { label: 'm' })).toThrow(
+      new NotBertError(
+        "m: Reshape '/sdpa_0/Reshape_sq' → Transpose '/sdpa_0/Transpose_sq' [0, 2, 1] → Reshape '/sdpa_0/Reshape_t' swaps axes of '/sdpa_0/key_heads' (as onnxscript's scaled_dot_product_attention writes Kᵀ) to shapes that are not Concat([-1], its axes -2 and -1) and Concat(its axes before -2, -1, -2) read off its shape, which discovery does not follow",
+      ),
+    );
+  });
+
+  it('keeps its outputs through the optimize pass (first-token last layer, and every rewrite) and the canonical rebuild training reads', async () => {
+    const logits = (await batchLogits(sdpa, batch)).rows;
+    for (const settings of [{}, { rewrites: 'all' }]) {
+      const res = await runPipeline(sdpa, [{ pass: 'optimize', settings }]);
+      expect(maxRowDiff((await batchLogits(res.model, batch)).rows, logits)).toBeLessThan(1e-4);
+    }
+    expect(maxRowDiff((await batchLogits(rebuildCanonical(sdpa), batch)).rows, logits)).toBeLessThan(1e-4);
+  });
+
+  it.each([
+    ['prune-heads by list', [{ pass: 'prune-heads', settings: { heads: '0:1,2;1:0' } }]],
+    ['prune-heads by ratio', [{ pass: 'prune-heads', settings: { ratio: 0.5 } }]],
+    ['prune-ffn', [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }]],
+    ['quantize int8', [{ pass: 'quantize', settings: { mode: 'int8' } }]],
+    ['drop-layers', [{ pass: 'drop-layers', settings: { layers: '1' } }]],
+  ])('takes %s as the same model written by the TorchScript exporter does', async (_, steps) => {
+    for (const input of [sdpa, withTorchlibSdpa(model, true)]) {
+      const a = await runPipeline(input, steps);
+      const b = await runPipeline(model, steps);
+      expect(a.structure.layers.map((l) => l.attention?.numHeads)).toEqual(b.structure.layers.map((l) => l.attention?.numHeads));
+      expect(maxRowDiff((await batchLogits(a.model, batch)).rows, (await batchLogits(b.model, batch)).rows)).toBeLessThan(1e-4);
+    }
+  });
+});
