@@ -5,31 +5,99 @@
  * options (`maxLength`: evaluate, loadCalibration, benchModels as src/eval/index.ts and src/bench/index.ts export
  * them), where a library caller was told of a flag it cannot pass.
  */
-import { isUserError } from './errors.ts';
+import { isUserError, type UserError } from './errors.ts';
+
+/** A shell word as shellWord writes it (a path quoted for its parentheses, quotes or spaces: '…', $'…', an escaped character). */
+const SHELL_WORD = String.raw`(?:\\.|\$'(?:[^'\\]|\\.)*'|'[^']*'|\$(?!')|[^\s'\\$;])+`;
 
 /**
- * A flag (a long one, `--max-length`, or a letter, `-o`), or a command a message gives to run, in parentheses
- * ('(compress train X --task SST-2 --new-head -o OUT)'), its words as shellWord writes them: a path with parentheses or quotes is quoted ('…', $'…', an escaped quote
- * between), so its parentheses do not end the command. Each text reads one way only (a '$' before a quote opens
- * $'…'), so a message whose '(compress' is never closed is read in a time linear in its length, where a '$' read
- * alone or as $'…' made it exponential in the $'…' words it held.
+ * A flag (a long one, `--max-length`, or a letter, `-o`); or the word `flag` or `flags` before one or more flags (`flag
+ * --prune-heads`, `flag --a or --b`: a pass setting's frame, settings.ts flagNote), which a table may name as a whole
+ * (`steps[0].settings.heads`, where the flag fills one setting or another); or a command a message gives to run, in
+ * parentheses ('(compress train X --task SST-2 --new-head -o OUT)'), its words as shellWord writes them: a path with
+ * parentheses or quotes is quoted ('…', $'…', an escaped quote between), so its parentheses do not end the command;
+ * or such a command that ends the message without parentheses ('…: write it with compress X --quantize int8 -o OUT').
+ * Each text reads one way only (a '$' before a quote opens $'…'), so a message whose '(compress' is never closed is
+ * read in a time linear in its length, where a '$' read alone or as $'…' made it exponential in the $'…' words it held.
  */
-const FLAG_OR_COMMAND = /\(compress (?:\\.|\$'(?:[^'\\]|\\.)*'|'[^']*'|\$(?!')|[^()'\\$])*\)|(?<![\w-])--[a-z][a-z0-9-]*|(?<![\w-])-[a-z](?![\w-])/g;
+const FLAG_OR_COMMAND = new RegExp(
+  [
+    String.raw`\(compress (?:\\.|\$'(?:[^'\\]|\\.)*'|'[^']*'|\$(?!')|[^()'\\$])*\)`,
+    String.raw`(?<![\w(-])compress ${SHELL_WORD}(?: ${SHELL_WORD})*$`,
+    String.raw`(?<![\w-])flags? --[a-z][a-z0-9-]*(?: or --[a-z][a-z0-9-]*)*(?![\w-])`,
+    String.raw`(?<![\w-])--[a-z][a-z0-9-]*`,
+    String.raw`(?<![\w-])-[a-z](?![\w-])`,
+  ].join('|'),
+  'g',
+);
 
 /**
- * `message` with each flag of `names` ('--teacher', '-o') replaced by its setting ('distill.teacher'); other text as it is,
- * and a command it gives to run (FLAG_OR_COMMAND), whose flags are the command's.
+ * A pass setting's frame FLAG_OR_COMMAND found ('flag --a or --b') with each flag renamed as `names` says, without its
+ * word `flag` where `names` renames them all (they are no flags then); the text as it is where it renames none.
  */
-export function renameFlags(message: string, names: Readonly<Record<string, string>>): string {
-  return message.replace(FLAG_OR_COMMAND, (found) => (found.startsWith('(') ? found : (names[found] ?? found)));
+function renamedFlags(found: string, names: FlagNames): string {
+  const flags = found.match(/--[a-z][a-z0-9-]*/g) ?? [];
+  const renamed = found.replace(/--[a-z][a-z0-9-]*/g, (flag) => names[flag] ?? flag);
+  return flags.every((f) => names[f] !== undefined) ? renamed.replace(/^flags? /, '') : renamed;
 }
 
-/** Runs `stage`; a UserError it throws leaves with its flags renamed as `names` says (same class, same cause). */
-export async function namingSettings<T>(names: Readonly<Record<string, string>>, stage: () => Promise<T>): Promise<T> {
-  try {
-    return await stage();
-  } catch (e) {
-    if (isUserError(e)) e.message = renameFlags(e.message, names);
-    throw e;
+/**
+ * What a caller's words name each flag (or command text) of a message by: `--max-length` → `maxLength`; a key of a
+ * flag and the words after it (`--quantize int8`, `--format transformers.js`) names them together, before the flag
+ * alone; a key `flag --prune-heads` names a pass setting's frame (`(flag --prune-heads)`) as a whole, which otherwise
+ * keeps its word `flag` and renames its flags.
+ */
+export type FlagNames = Readonly<Record<string, string>>;
+
+/**
+ * `message` with each flag of `names` ('--teacher', '-o') replaced by its setting ('distill.teacher'), a key of a flag
+ * and the words after it (`--quantize int8`) first; other text as it is, and a command it gives to run
+ * (FLAG_OR_COMMAND), whose flags are the command's.
+ */
+export function renameFlags(message: string, names: FlagNames): string {
+  // (keys of a flag and words after it, longest first, by their flag)
+  const phrases = Object.keys(names).filter((k) => /^--?[a-z][a-z0-9-]* \S/.test(k) && !k.startsWith('flag'));
+  phrases.sort((a, b) => b.length - a.length);
+  let out = '';
+  let at = 0;
+  for (const m of message.matchAll(FLAG_OR_COMMAND)) {
+    const found = m[0];
+    if (m.index < at) continue; // (inside a phrase renamed whole)
+    out += message.slice(at, m.index);
+    at = m.index + found.length;
+    if (found.startsWith('(') || found.startsWith('compress ')) out += found;
+    else if (found.startsWith('flag')) out += names[found] ?? renamedFlags(found, names);
+    else {
+      const phrase = phrases.find((k) => k.startsWith(`${found} `) && message.startsWith(k, m.index) && !/[\w-]/.test(message[m.index + k.length] ?? ''));
+      if (phrase !== undefined) {
+        out += names[phrase];
+        at = m.index + phrase.length;
+      } else out += names[found] ?? found;
+    }
   }
+  return out + message.slice(at);
+}
+
+/** `e` with its flags renamed as `names` says (for it), where it is a UserError: the same error, its message changed. */
+function renamedError(e: unknown, names: FlagNames | ((e: UserError) => FlagNames)): unknown {
+  if (isUserError(e)) e.message = renameFlags(e.message, typeof names === 'function' ? names(e) : names);
+  return e;
+}
+
+/**
+ * Runs `stage` (its result, or its promise); a UserError it throws leaves with its flags renamed as `names` says (same
+ * class, same cause); `names` may be a function of the error (a pipeline's: by the step that refused, stepOf).
+ */
+export function namingSettings<T>(names: FlagNames | ((e: UserError) => FlagNames), stage: () => T): T {
+  let result: T;
+  try {
+    result = stage();
+  } catch (e) {
+    throw renamedError(e, names);
+  }
+  if (result instanceof Promise)
+    return result.catch((e: unknown) => {
+      throw renamedError(e, names);
+    }) as T;
+  return result;
 }

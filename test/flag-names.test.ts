@@ -1,0 +1,58 @@
+/**
+ * renameFlags (src/flag-names.ts): the words a library caller or a sweep file gives for the flags a refusal names,
+ * leaving whole the commands a refusal gives to run, in parentheses or ending the message.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { renameFlags } from '../src/flag-names.ts';
+import { runTraining } from '../src/index.ts';
+import { TRAINING_OPTION_NAMES } from '../src/train/library.ts';
+import { compressToTransformersJs } from '../src/export/transformers-js.ts';
+import { registerAllPasses } from '../src/passes.ts';
+import { writeModelFolder } from './helpers/model-folder.ts';
+import { writeTinyBert } from './helpers/models.ts';
+
+const tiny = writeTinyBert({ numLayers: 1 }, { std: 0.2 });
+afterAll(() => tiny.cleanup());
+
+describe('renameFlags', () => {
+  it('leaves whole a command that ends the message without parentheses, its paths quoted as shellWord quotes them', () => {
+    const names = { '-o': 'output', '--quantize': 'steps[0].settings.mode' };
+    expect(renameFlags('-o x: write the file elsewhere, or a new folder with compress --format transformers.js -o NEW_FOLDER', names)).toBe(
+      'output x: write the file elsewhere, or a new folder with compress --format transformers.js -o NEW_FOLDER',
+    );
+    expect(renameFlags("-o x: whose --quantize writes both: compress '/m/a b;c/model.onnx' … --quantize int8 -o /o", names)).toBe(
+      "output x: whose steps[0].settings.mode writes both: compress '/m/a b;c/model.onnx' … --quantize int8 -o /o",
+    );
+    // (not the end of the message: prose after it, whose flags are renamed)
+    expect(renameFlags('run compress -o x; then -o y', names)).toBe('run compress output x; then output y');
+  });
+
+  it("a flag's frame named whole, a flag with the words after it before the flag alone", () => {
+    const names = { 'flag --prune-heads': 'steps[1].settings.heads', '--quantize int8': 'a quantize step of mode int8', '--quantize': 'a quantize step' };
+    expect(renameFlags("prune-heads: heads '0:x': … (flag --prune-heads)", names)).toBe("prune-heads: heads '0:x': … (steps[1].settings.heads)");
+    expect(renameFlags('only (--quantize int8) applies; --quantize int8-static, --quantize', names)).toBe(
+      'only (a quantize step of mode int8) applies; a quantize step int8-static, a quantize step',
+    );
+    // (a frame whose flags the names rename, without its word flag; one they do not, as it is)
+    expect(renameFlags('x (flag --a or --b); y (flag --c)', { '--a': 'A', '--b': 'B' })).toBe('x (A or B); y (flag --c)');
+  });
+});
+
+describe("runTraining's output in a transformers.js folder", () => {
+  it('names its output option and leaves the command it gives whole', async () => {
+    registerAllPasses();
+    const folder = writeModelFolder(join(tiny.dir, 'source'), tiny.model);
+    const web = join(tiny.dir, 'web');
+    await compressToTransformersJs({ input: join(folder, 'model.onnx'), output: web, steps: [] });
+    const output = join(web, 'onnx', 'trained.onnx');
+    const message = await runTraining({ task: 'SST-2', student: folder, output }).then(
+      () => 'ran',
+      (e: Error) => e.message,
+    );
+    expect(message).toBe(
+      `output ${output}: ${web} is a transformers.js folder (config.json and the tokenizer above onnx/, naming its models' dtypes), which bert-compress writes whole: write the .onnx file elsewhere, or a new folder with compress --format transformers.js -o NEW_FOLDER`,
+    );
+    expect(renameFlags(message, TRAINING_OPTION_NAMES)).toBe(message);
+  });
+});
