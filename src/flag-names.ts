@@ -3,7 +3,8 @@
  * position table`); a caller that is not the command line renames them on the way out, to what it was given: a sweep
  * point to its file's settings (`eval.maxLength`: src/sweep/setting-names.ts), the package's entry points to their
  * options (`maxLength`: evaluate, loadCalibration, benchModels as src/eval/index.ts and src/bench/index.ts export
- * them), where a library caller was told of a flag it cannot pass.
+ * them; runTraining, src/train/library.ts; runPipeline, parseSteps, compressFile and compressToTransformersJs by the
+ * step that refused, src/pass/option-names.ts), where a library caller was told of a flag it cannot pass.
  */
 import { isUserError, type UserError } from './errors.ts';
 

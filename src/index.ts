@@ -6,19 +6,18 @@
 export { loadModel, saveModel, locateModel, type Model } from './onnx/index.ts';
 export { findBert, inspectModel, modelInputs, type BertStructure } from './bert/index.ts';
 export { runPipeline, registerAllPasses, ALL_PASSES, type CalibrationProvenance, type PassStep, type SharedPrefix } from './pass/index.ts';
-export {
-  compressFile,
-  type CompressOptions,
-  type CompressResult,
-  type ConfigRecord,
-  type InputCheck,
-  type Lineage,
-  type LoadedModel,
-  type SharedInput,
+export { compressFile, compressToTransformersJs } from './export/library.ts';
+export type {
+  CompressOptions,
+  CompressResult,
+  ConfigRecord,
+  InputCheck,
+  Lineage,
+  LoadedModel,
+  SharedInput,
 } from './export/compress.ts';
 export type { OutputDrift, RunCheck } from './export/check.ts';
 export {
-  compressToTransformersJs,
   exportToTransformersJs,
   type CompressedTransformersJsFolder,
   type TransformersJsCompressOptions,

@@ -6,7 +6,27 @@
 import { registerAllPasses } from '../passes.ts';
 
 export { ALL_PASSES, registerAllPasses } from '../passes.ts';
-export { runPipeline, parseSteps, type PipelineResult, type SharedPrefix } from './pipeline.ts';
+import { parseSteps as parseStepsNamingFlags, runPipeline as runPipelineNamingFlags, type PipelineResult, type SharedPrefix } from './pipeline.ts';
+import type { ParsedStep, PassContext, PassStep } from './pass.ts';
+import type { Model } from '../onnx/graph.ts';
+import { namingSettings } from '../flag-names.ts';
+import { pipelineNaming } from './option-names.ts';
+
+export type { PipelineResult, SharedPrefix };
+
+/**
+ * Runs `steps` on `model` (see runPipeline in ./pipeline.ts, which `compress` runs through compressFile): its refusals
+ * name the steps and context given (`prune-heads: ratio 2: expected a number in [0, 1) (steps[0].settings.ratio)`,
+ * `needs calibration data (context.calibration)`), not the flags of `compress` (`(flag --prune-heads)`, `--calibrate`).
+ */
+export function runPipeline(model: Model, steps: readonly PassStep[], context: PassContext = {}, prefix?: SharedPrefix): Promise<PipelineResult> {
+  return namingSettings(pipelineNaming(steps), () => runPipelineNamingFlags(model, steps, context, prefix));
+}
+
+/** Parses every step's settings (see parseSteps in ./pipeline.ts), its refusals naming the steps given, as runPipeline's. */
+export function parseSteps(steps: readonly PassStep[]): Array<{ step: ParsedStep; options: unknown }> {
+  return namingSettings(pipelineNaming(steps), () => parseStepsNamingFlags(steps));
+}
 export { registerPass, getPass, passNames } from './registry.ts';
 export type {
   CalibrationBatch,

@@ -18,6 +18,7 @@ import { recurrentRefusal } from './recurrent.ts';
 import { stepName, structureShape } from './pass.ts';
 import { type RatioSoFar, ratioSoFarAfter, shareAfterRatioSoFar } from '../share/after-ratio.ts';
 import { sharingGroups } from '../prune/sharing.ts';
+import { stepRefusal } from './option-names.ts';
 
 export interface PipelineResult {
   model: Model;
@@ -41,9 +42,13 @@ export function parseSteps(steps: readonly PassStep[]): Array<{ step: ParsedStep
       throw new SettingsError(`steps[${i}]: expected {pass, settings}, got ${valueAndKind(raw)}`);
   }
   return steps.map((raw) => {
-    const pass = getPass(raw.pass);
-    const settings = pass.check(raw.settings);
-    return { step: { pass: pass.name, version: pass.version, settings }, options: pass.options(settings) };
+    try {
+      const pass = getPass(raw.pass);
+      const settings = pass.check(raw.settings);
+      return { step: { pass: pass.name, version: pass.version, settings }, options: pass.options(settings) };
+    } catch (e) {
+      throw stepRefusal(raw, e);
+    }
   });
 }
 
@@ -67,16 +72,20 @@ export async function runPipeline(input: Model, steps: readonly PassStep[], cont
   const blocker = parsed.length ? rewriteBlocker(model) : undefined;
   if (blocker) throw new UserError(`cannot rewrite this model faithfully: ${blocker}`);
   if (parsed.length && recurrentModelLstm(model)) {
-    checkRecurrentSteps(model, parsed);
+    checkRecurrentSteps(model, steps, parsed);
     throw new SettingsError(`runPipeline: the model is ${RECURRENT_MODEL}, which has no encoder structure to return: compressFile writes it quantized`);
   }
   const inputStructure = findBert(model);
   // No pass gives a model a classifier: one that measures a loss on the class scores is refused before any runs.
-  for (const { step } of parsed) {
+  for (const [i, { step }] of parsed.entries()) {
     const need = getPass(step.pass).needsClassifier(step.settings);
-    if (need) requireClassifier(model, inputStructure, step.pass, need, context.calibration);
+    try {
+      if (need) requireClassifier(model, inputStructure, step.pass, need, context.calibration);
+    } catch (e) {
+      throw stepRefusal(steps[i]!, e);
+    }
   }
-  const uneven = checkShareAfterRatio(inputStructure, parsed);
+  const uneven = checkShareAfterRatio(inputStructure, steps, parsed);
   let current = model;
   let structure = inputStructure;
   const reports: PassReport[] = [];
@@ -111,7 +120,7 @@ export async function runPipeline(input: Model, steps: readonly PassStep[], cont
       context.measuredAt?.(threads);
     };
     const res = await pass.run(current, structure, options, { ...context, measuredAt }).catch((e: unknown) => {
-      throw i > 0 ? madeModelRefusal(e) : e;
+      throw stepRefusal(steps[i]!, i > 0 ? madeModelRefusal(e) : e);
     });
     reports.push(measured === undefined ? res.report : { ...res.report, threads: measured });
     context.log?.(`${pass.name}: ${res.report.summary}`);
@@ -136,12 +145,17 @@ export async function runPipeline(input: Model, steps: readonly PassStep[], cont
  * (ratioSoFarAfter, shareAfterRatioSoFar: a drop-layers step between, the heads pruned by list or the layers dropped
  * before the ratio), so that compress and the plan say the same.
  */
-function checkShareAfterRatio(s: BertStructure, parsed: ReturnType<typeof parseSteps>): string | undefined {
+function checkShareAfterRatio(s: BertStructure, steps: readonly PassStep[], parsed: ReturnType<typeof parseSteps>): string | undefined {
   let sofar: RatioSoFar = { heads: structureShape(s).heads, shared: sharingGroups(s, 'attention') };
   let numLayers = s.numLayers;
   for (const [i, { step }] of parsed.entries()) {
     const settings = step.settings as Record<string, unknown>;
-    const uneven = step.pass === 'share-layers' ? shareAfterRatioSoFar(settings, sofar, 'the run') : undefined;
+    let uneven: string | undefined;
+    try {
+      uneven = step.pass === 'share-layers' ? shareAfterRatioSoFar(settings, sofar, 'the run') : undefined;
+    } catch (e) {
+      throw stepRefusal(steps[i]!, e);
+    }
     if (uneven) return `${stepName(i, 'share-layers')}: ${uneven}`;
     // (settings as they act on the model, as the plan reads them; a step they do not fit is refused by its pass)
     let on: ReturnType<ReturnType<typeof getPass>['onModel']>;
@@ -151,7 +165,11 @@ function checkShareAfterRatio(s: BertStructure, parsed: ReturnType<typeof parseS
       return undefined;
     }
     if (!on.shape) return undefined;
-    sofar = ratioSoFarAfter(step.pass, on.settings, i, on.shape.numLayers, sofar);
+    try {
+      sofar = ratioSoFarAfter(step.pass, on.settings, i, on.shape.numLayers, sofar);
+    } catch (e) {
+      throw stepRefusal(steps[i]!, e);
+    }
     numLayers = on.shape.numLayers;
   }
   return undefined;
@@ -173,7 +191,7 @@ export function shareAfterRatioWarning(model: Model, steps: readonly PassStep[])
   } catch {
     return undefined; // (runPipeline says why)
   }
-  return checkShareAfterRatio(s, parsed);
+  return checkShareAfterRatio(s, steps, parsed);
 }
 
 /** A pipeline's result on a model with or without a BERT structure (a recurrent model: recurrent.ts). */
@@ -189,13 +207,15 @@ export async function runModelPipeline(
   checkModelArg('runPipeline', model);
   const parsed = parseSteps(steps);
   if (!parsed.length || !recurrentModelLstm(model)) return runPipeline(model, steps, context, prefix);
-  checkRecurrentSteps(model, parsed);
+  checkRecurrentSteps(model, steps, parsed);
   let current = model;
   const reports: PassReport[] = [];
-  for (const { step, options } of parsed) {
+  for (const [i, { step, options }] of parsed.entries()) {
     const pass = getPass(step.pass);
     context.log?.(`${pass.name}: running`);
-    const res = await pass.recurrent!.run(current, options, context);
+    const res = await pass.recurrent!.run(current, options, context).catch((e: unknown) => {
+      throw stepRefusal(steps[i]!, e);
+    });
     reports.push(res.report);
     context.log?.(`${pass.name}: ${res.report.summary}`);
     current = res.model;
@@ -207,14 +227,18 @@ export async function runModelPipeline(
  * Refuses, before any pass runs, a step on a recurrent model whose pass has no recurrent form, or whose settings that
  * form refuses (on the input: a pass after another sees the model the first writes).
  */
-function checkRecurrentSteps(model: Model, parsed: ReturnType<typeof parseSteps>): void {
-  for (const { step } of parsed) if (!getPass(step.pass).recurrent) throw recurrentRefusal(step.pass);
+function checkRecurrentSteps(model: Model, steps: readonly PassStep[], parsed: ReturnType<typeof parseSteps>): void {
+  for (const [i, { step }] of parsed.entries()) if (!getPass(step.pass).recurrent) throw stepRefusal(steps[i]!, recurrentRefusal(step.pass));
   const first = parsed[0];
-  getPass(first.step.pass).recurrent!.check(first.options, model);
+  try {
+    getPass(first.step.pass).recurrent!.check(first.options, model);
+  } catch (e) {
+    throw stepRefusal(steps[0]!, e);
+  }
 }
 
 /** Refuses, before any work, steps a recurrent model cannot take (nothing for any other model: its passes say). */
 export function checkModelSteps(model: Model, steps: readonly PassStep[]): void {
   const parsed = parseSteps(steps);
-  if (parsed.length && recurrentModelLstm(model)) checkRecurrentSteps(model, parsed);
+  if (parsed.length && recurrentModelLstm(model)) checkRecurrentSteps(model, steps, parsed);
 }
