@@ -18,7 +18,7 @@ import { regexAtoms } from './regex-atoms.ts';
 import { charsmapMapsNothing, charsmapNormalizer, charsmapProblem } from './precompiled-charsmap.ts';
 import { mapSequenceLeaves, sequenceLeaves } from './tokenizer-sequence.ts';
 import { unicodeScriptsPieces } from './unicode-scripts.ts';
-import { UNICODE8_NONSPACING_MARK, UNICODE8_OTHER, UNICODE8_PUNCTUATION, UNICODE9_MARK } from './unicode-categories-table.ts';
+import { UNICODE8_NONSPACING_MARK, UNICODE8_OTHER, UNICODE8_PUNCTUATION, UNICODE9_MARK, UNICODE16_WORD } from './unicode-categories-table.ts';
 import { normalizedAsTokenizers } from './unicode-normalization.ts';
 import { jsonObjectOf, readJsonObject, readModelFile, sideFilesKeeper } from './model-files.ts';
 import { CLASSIFIER_ARCHITECTURES } from './output-config.ts';
@@ -1874,7 +1874,7 @@ export function splitPieces(text: string, pattern: RegExp, behavior: string, inv
  * tokenizers' do. A Punctuation by punctuationPieces of its `behavior` (Isolated where absent): @huggingface/tokenizers
  * ignores `behavior` and gives a run of punctuation as one pre-token (Contiguous), so ',,' or '><' was one pre-token
  * (the model's unknown token where it lists no such piece) and Removed or Merged… behaviors were not honoured. A
- * Whitespace by WHITESPACE_PIECES: @huggingface/tokenizers matched JS's ASCII `\w`, so a word's letters past ASCII
+ * Whitespace by TOKENIZERS_WHITESPACE_PIECES (the regex crate's Unicode 16.0 `\w`): @huggingface/tokenizers matched JS's ASCII `\w`, so a word's letters past ASCII
  * were no word characters ('café' as caf, é; 'α+β' one pre-token; a combining accent apart from its letter). A
  * Digits by digitsRegex: @huggingface/tokenizers matched JS's ASCII `\d`, so '²', 'Ⅻ' or '٣' were no digits. A
  * WhitespaceSplit or BertPreTokenizer given U+FEFF or U+0085 (splitsOnUnicodeWhitespace) on White_Space, as
@@ -1893,7 +1893,7 @@ function splitAsTokenizers(tokenizer: Tokenizer, json: object): void {
   for (const { leaf, path } of sequenceLeaves((json as { pre_tokenizer?: unknown }).pre_tokenizer, 'pretokenizers')) {
     const instance = instanceAt(top, path);
     if (typeof instance?.pre_tokenize_text !== 'function') continue;
-    if (leaf.type === 'Whitespace') instance.pre_tokenize_text = (text) => text.match(WHITESPACE_PIECES) ?? [];
+    if (leaf.type === 'Whitespace') instance.pre_tokenize_text = (text) => text.match(TOKENIZERS_WHITESPACE_PIECES) ?? [];
     if (leaf.type === 'WhitespaceSplit' && unicodeWhitespace) instance.pre_tokenize_text = (text) => text.match(WHITESPACE_SPLIT_PIECES) ?? [];
     if (leaf.type === 'BertPreTokenizer') instance.pre_tokenize_text = (text) => text.match(TOKENIZERS_BERT_PIECES) ?? [];
     if (leaf.type === 'Digits') {
@@ -2604,17 +2604,31 @@ interface AddedTokenSplitting {
   splitter_normalized?: { split(text: string): string[] };
 }
 
-/** The regex crate's Unicode `\w` (what tokenizers' regexes of the regex crate read as a word character), as a regex character class's body. */
+/**
+ * The regex crate's Unicode `\w` (what tokenizers' regexes of the regex crate read as a word character), as a regex
+ * character class's body in JS's own Unicode: what a transformers.js export writes (withTokenizersSplits), as
+ * transformers.js reads its own Unicode.
+ */
 const WORD_CLASS = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}';
 
-/** A word character as tokenizers' single_word test reads one. */
-const WORD_CHAR = new RegExp(`[${WORD_CLASS}]`, 'u');
+/**
+ * A word character as tokenizers' single_word test reads one (added_vocabulary.rs: the regex crate's `\w`), by the
+ * regex crate's Unicode 16.0 tables (UNICODE16_WORD), where Node's `\p{…}` read its own Unicode (17.0 on Node 20.20).
+ */
+const WORD_CHAR = new RegExp(`[${UNICODE16_WORD}]`, 'u');
 
 /**
  * The pieces of a text as tokenizers' Whitespace pre-tokenizer gives them (pre_tokenizers/whitespace.rs: the regex
- * crate's `\w+|[^\w\s]+`, Unicode classes: `\s` is White_Space).
+ * crate's `\w+|[^\w\s]+`, Unicode classes: `\s` is White_Space), in JS's Unicode: the Split a transformers.js export
+ * writes.
  */
 const WHITESPACE_PIECES = new RegExp(`[${WORD_CLASS}]+|[^${WORD_CLASS}\\p{White_Space}]+`, 'gu');
+
+/**
+ * WHITESPACE_PIECES by the regex crate's Unicode 16.0 `\w` (UNICODE16_WORD), as eval splits: a letter assigned in
+ * Unicode 17.0 (U+088F, U+0C5C) is no word character to tokenizers 0.23.2 and a pre-token of its own, where Node's joined it to its word.
+ */
+const TOKENIZERS_WHITESPACE_PIECES = new RegExp(`[${UNICODE16_WORD}]+|[^${UNICODE16_WORD}\\p{White_Space}]+`, 'gu');
 
 /**
  * The pieces of a text as tokenizers' WhitespaceSplit gives them (pre_tokenizers/whitespace.rs: split on

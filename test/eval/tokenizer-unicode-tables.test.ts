@@ -4,8 +4,9 @@
  * drops Mn) and its BertPreTokenizer and Punctuation pre-tokenizer (P), unicode-normalization-alignments' Unicode 9.0
  * marks for its StripAccents normalizer. A character assigned since (U+061D ARABIC END OF TEXT MARK, Po since 14.0;
  * U+0890 ARABIC POUND MARK ABOVE, Cf since 14.0; U+09FE BENGALI SANDHI MARK, Mn since 11.0; U+1AC0, Mn since 14.0) is
- * kept and splits no word there, where Node's `\p{…}` dropped or split it. Each expected id is what tokenizers 0.23
- * (its Node binding) gives for the same tokenizer.json.
+ * kept and splits no word there, where Node's `\p{…}` dropped or split it. Its regex crate's `\w` (the Whitespace
+ * pre-tokenizer, single_word) reads Unicode 16.0: a letter assigned in 17.0 (U+088F, U+0C5C) is no word character.
+ * Each expected id is what tokenizers 0.23 (its Node binding) gives for the same tokenizer.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,5 +64,27 @@ describe("a tokenizer.json's BERT rules read by the Unicode tables tokenizers re
 
   it("keeps a mark assigned after Unicode 9.0 where StripAccents drops 9.0's", () => {
     expect(ids({ type: 'StripAccents' }, whitespace, ['a\u1ac0b', 'a\u0300b', 'a\u0d00b'])).toEqual([[1], [5, 7], [1]]);
+  });
+});
+
+describe("a tokenizer.json's regex-crate word characters read by Unicode 16.0, as tokenizers 0.23.2's regex crate reads them", () => {
+  // (a 5, b 6, a\u088fb 7, \u088f 8, café 9, <w> 10: single_word)
+  const WORDS = [...SPECIALS, 'a', 'b', 'a\u088fb', '\u088f', 'caf\u00e9', '<w>'];
+  const wordIds = (preTokenizer: object, text: string): number[] => {
+    const dir = join(root, String(n++));
+    mkdirSync(dir);
+    const model = { type: 'WordLevel', unk_token: '[UNK]', vocab: Object.fromEntries(WORDS.map((t, i) => [t, i])) };
+    const added = [{ id: 10, content: '<w>', single_word: true, lstrip: false, rstrip: false, normalized: false, special: false }];
+    const json = { version: '1.0', added_tokens: added, normalizer: null, pre_tokenizer: preTokenizer, post_processor: null, decoder: null, model };
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+    return [...loadTokenizer(dir).encode(text, null, 64).ids];
+  };
+
+  it('splits a Whitespace pre-token at a letter assigned in Unicode 17.0 (U+088F), where Node 20.20 reads it as a word character; older letters stay in their word', () => {
+    expect(wordIds({ type: 'Whitespace' }, 'a\u088fb caf\u00e9')).toEqual([5, 8, 6, 9]);
+  });
+
+  it('finds a single_word token beside a letter assigned in Unicode 17.0 (U+088F, U+0C5C), not beside an older one', () => {
+    expect(wordIds({ type: 'WhitespaceSplit' }, '\u088f<w> \u0c5c<w> x<w>')).toEqual([8, 10, 1, 10, 1]);
   });
 });
