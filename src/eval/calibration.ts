@@ -61,9 +61,14 @@ export function calibrationTask(name: string, flag?: string): TaskDefinition {
  * --max-length given): loadCalibration's, and the command line's before it reads the model, so that its refusal is a
  * usage mistake. The task and the number of examples to read.
  */
-export function checkCalibrationSettings(o: Pick<CalibrationOptions, 'task' | 'examples' | 'maxLength'>): { task: TaskDefinition; count: number } {
+export function checkCalibrationSettings(o: Pick<CalibrationOptions, 'task' | 'examples' | 'maxLength' | 'batchSize'>): {
+  task: TaskDefinition;
+  count: number;
+} {
   const count = o.examples ?? DEFAULT_CALIBRATION_EXAMPLES;
   checkIntegerFlag('--calibration-examples', count, 1);
+  // (a library caller's: batches of 0 rows never ended the loop over the examples, 'x' made one batch of all of them)
+  if (o.batchSize !== undefined) checkIntegerFlag('--batch-size', o.batchSize, 1);
   const task = calibrationTask(o.task, '--calibrate');
   checkMaxLength(o.maxLength);
   return { task, count };
