@@ -13,7 +13,7 @@ import { processAlive } from './processes.ts';
 import { pipeline } from 'node:stream/promises';
 import { type Document, isAlias, isCollection, isMap, isNode, isScalar, type Node, parseDocument, type Range, type Tags, visit, type YAMLWarning } from 'yaml';
 import { formatMB } from './units.ts';
-import { DataError, NotUtf8Error, oneLine, TOO_SMALL_TO_HOLD, tooSmallToHold, valueText } from './errors.ts';
+import { DataError, NotUtf8Error, oneLine, TOO_SMALL_TO_HOLD, tooSmallToHold, valueAndKind, valueText } from './errors.ts';
 import { ensureFolder } from './folders.ts';
 
 /** Random characters in a temporary name. */
@@ -465,8 +465,34 @@ export function parseYamlText(written: string, opts: { merge?: boolean } = {}): 
       throw new Error(
         `its aliases expand to more than ${YAML_ALIAS_EXPANSIONS.toLocaleString('en-US')} copies of anchored values (an alias inside an anchored value multiplies its own): bert-compress reads no more, as a file of nested aliases could expand without end`,
       );
+    // (the parser's words name no place: 'Merge sources must be maps or map aliases')
+    if (e instanceof Error && /^Merge sources must be maps/.test(e.message)) throw new Error(mergeProblem(doc, text) ?? e.message);
     throw e;
   }
+}
+
+/**
+ * The refusal of the first `<<` merge key whose value is no mapping, alias of one or list of them (`<<: 5`, `<<:
+ * [*a, 1]`), which the parser refused naming no place: "'<<' at line 3, column 40: a merge key takes a mapping, an
+ * alias of one or a list of them, got number 5"; undefined where the document has none.
+ */
+function mergeProblem(doc: Document, text: string): string | undefined {
+  const resolved = (n: unknown) => (isAlias(n) ? n.resolve(doc) : n);
+  let problem: string | undefined;
+  visit(doc, {
+    Pair(_key, pair) {
+      const key = pair.key;
+      if (!isScalar(key) || !(key.value === '<<' || (typeof key.value === 'symbol' && key.value.description === '<<'))) return undefined;
+      const value = resolved(pair.value);
+      const items = value !== null && typeof value === 'object' && 'items' in value && !isMap(value) ? (value.items as unknown[]) : [value];
+      const bad = items.map(resolved).find((item) => !isMap(item));
+      if (bad === undefined) return undefined;
+      const got = isScalar(bad) ? (bad.value === null ? 'nothing' : valueAndKind(bad.value, 'file')) : isCollection(bad) ? 'a list' : 'nothing';
+      problem = `'<<'${key.range ? ` ${placeInText(text, key.range[0])}` : ''}: a merge key takes a mapping, an alias of one or a list of them, got ${got}`;
+      return visit.BREAK;
+    },
+  });
+  return problem;
 }
 
 /**

@@ -411,6 +411,23 @@ describe('sweep file', () => {
     );
   });
 
+  it("refuses a merge key's value that is no mapping in one line naming where (the parser's 'Merge sources must be maps or map aliases' named no place)", () => {
+    const file = join(t.root, 'bad-merge.yaml');
+    const write = (settings: string) =>
+      writeFileSync(
+        file,
+        `x-a: &a {ratio: 0.2}\nmodels: [{path: models/tiny-sst2, tasks: [sst2]}]\npipelines:\n  - {name: h, steps: [{pass: prune-heads, settings: ${settings}}]}\n`,
+      );
+    write('{<<: 5}');
+    expect(() => parseSweepFile(file)).toThrow(
+      /\/bad-merge\.yaml: '<<' at line 4, column 54: a merge key takes a mapping, an alias of one or a list of them, got number 5$/,
+    );
+    write("{<<: [*a, 'x']}");
+    expect(() => parseSweepFile(file)).toThrow(/\/bad-merge\.yaml: '<<' at line 4, column 54: .*, got string "x"$/);
+    write('{<<: [*a]}');
+    expect(parseSweepFile(file).pipelines[1]!.steps).toEqual([{ pass: 'prune-heads', settings: { ratio: 0.2 } }]);
+  });
+
   it('refuses a hexadecimal or octal integer (0x10, 0o17) as --seed 0x10 is refused, where YAML read 16: every number is read in decimal', () => {
     const file = join(t.root, 'hex.yaml');
     const write = (extra: string) => writeFileSync(file, `models: [{path: models/tiny-sst2, tasks: [sst2]}]\npipelines: [baseline]\n${extra}\n`);
