@@ -99,7 +99,7 @@ export const BENCHMARKS: readonly BenchSuite[] = [
     name: 'train',
     file: 'train.ts',
     what: 'training step / forward pass of the same model (aim <= 4), peak RSS training 4x256 (aim < 2 GB)',
-    flags: { '--rounds': 'value', '--threads': 'value', '--kernel': 'value' },
+    flags: { '--rounds': 'value', '--threads': 'value', '--kernel': 'value', '--profile': 'switch' },
   },
   {
     name: 'queue',

@@ -6,9 +6,18 @@
  * at 32 × 64. Aim: a step costs ≤ 4 forward passes (the arithmetic ratio is about 3); peak RSS < 2 GB. Then the
  * Distilled BiLSTM student at L = 32, 64, 128: its training graph's nodes, the time to a ready stepper, a step.
  *
- *   node bin/run-ts.mjs bench/train.ts [--rounds 7] [--threads 0] [--kernel wasm|js]   (AdamW's update kernel)
+ * With --profile, the same shapes again through onnxruntime's profiler: each node's shortest run of the rounds,
+ * summed, for the training graph and the forward pass, and the step's other parts (feeds, update) at their shortest,
+ * and where the training graph's time goes by op type. On a loaded machine (other processes on its cores) give it
+ * --threads 1: a node's shortest run then misses the load, where at 2 threads a node waits for a thread the load
+ * holds up (the 2×256 teacher's graph / forward at 32 × 32 on 2 cores shared with 8 other busy sessions: 3.27 at one
+ * thread, load average 12; 6.31 at two, load average 23).
+ *
+ *   node bin/run-ts.mjs bench/train.ts [--rounds 7] [--threads 0] [--kernel wasm|js] [--profile]   (--kernel: AdamW's update kernel)
  */
-import { resolve } from 'node:path';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { loadModel, encodeModel } from '../src/onnx/index.ts';
 import { canonicalBert } from '../src/bert/canonical.ts';
 import { openSession, Tensor, type Feeds } from '../src/runtime/session.ts';
@@ -19,17 +28,25 @@ import type { Batch } from '../src/train/data.ts';
 import { describeMachine, machineInfo } from '../src/bench/machine.ts';
 import { peakRss, resetPeakRss } from '../src/bench/memory.ts';
 import { dropoutMaskInto, MaskBuffers } from '../src/train/dropout.ts';
+import { openModelSession } from '../src/runtime/model-session.ts';
+import { isProduct, minimaByOp, minimaSum, readOrtProfile } from '../src/bench/ort-profile.ts';
 import { checkFlags, choiceArg, wholeArg } from './args.ts';
 
 checkFlags('train');
 const rounds = wholeArg('--rounds', 7);
 const threads = wholeArg('--threads', 0, 0);
 const kernel = choiceArg('--kernel', 'wasm', ['wasm', 'js'] as const);
+const profile = process.argv.includes('--profile');
 const TEACHERS = ['sst2-L2H256', 'sst2-L4H256'];
 const SHAPES = [
   [32, 32],
   [32, 64],
 ] as const;
+/** The loss terms of the benchmark's steps. */
+const LOSS: LossTerm[] = [
+  { kind: 'hard-ce', weight: 0.5 },
+  { kind: 'soft-ce', weight: 0.5, temperature: 2 },
+];
 
 function syntheticBatch(batch: number, seq: number, vocab: number, seed: number): Batch {
   let s = seed;
@@ -73,10 +90,7 @@ async function main() {
           student,
           settings,
           teacherLogits,
-          loss: [
-            { kind: 'hard-ce', weight: 0.5 },
-            { kind: 'soft-ce', weight: 0.5, temperature: 2 },
-          ],
+          loss: LOSS,
         },
         kernel,
       );
@@ -127,6 +141,7 @@ async function main() {
   }
   console.log(`\nworst step / forward: ${Math.max(...ratios).toFixed(2)} (aim ≤ 4)`);
   console.log(`peak RSS training 4×256 at 32 × 64: ${(rss / 2 ** 20).toFixed(0)} MiB (aim < 2048)`);
+  if (profile) await profiled();
   // The masks' fill loops, interleaved: WebAssembly (what training uses) and the TypeScript reference.
   const n = 10_000_000;
   const masks = new Float32Array(n);
@@ -172,6 +187,65 @@ async function main() {
     console.log(`| bilstm:hidden=64,embedding=64 | ${L} | ${nodes.toLocaleString('en')} | ${ready.toFixed(1)} | ${median(steps).toFixed(1)} |`);
     await stepper.release();
   }
+}
+
+/**
+ * --profile: each shape's training graph and forward pass through onnxruntime's profiler, `rounds` interleaved runs of
+ * each; per node its shortest run, summed (the time between nodes left out, in both), and the step's feeds and update
+ * at their shortest (wall time, one thread of JavaScript and WebAssembly).
+ */
+async function profiled() {
+  console.log(
+    `\nonnxruntime's profile, ${rounds} runs of each side per shape: per node its shortest run, summed (ms); the step's feeds and update at their shortest; products: MatMul, Gemm and their fused forms\n`,
+  );
+  console.log(
+    "| model | batch × seq | forward | graph | graph / forward | products / forward's products | other ops / forward | feeds + update / forward | step / forward |",
+  );
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  const byOp: string[] = [];
+  for (const name of TEACHERS) {
+    const teacher = loadModel(resolve('../shared/teachers', name, 'model.onnx'));
+    const student = bertStudent(canonicalBert(teacher), name);
+    for (const [batch, seq] of SHAPES) {
+      const dir = mkdtempSync(join(tmpdir(), 'bert-compress-train-profile-'));
+      try {
+        const settings = { ...DEFAULT_TRAIN_SETTINGS, threads };
+        const stepper = await createStepper({ student, settings, teacherLogits: new Float32Array(32 * 2), loss: LOSS }, kernel, join(dir, 'graph'));
+        const forward = await openModelSession(student.forward(false), { threads: threads || undefined, profilePrefix: join(dir, 'forward') });
+        const b = syntheticBatch(batch, seq, 30522, 7);
+        const feeds: Feeds = {
+          input_ids: new Tensor('int64', b.inputIds, [batch, seq]),
+          attention_mask: new Tensor('int64', b.attentionMask, [batch, seq]),
+          token_type_ids: new Tensor('int64', b.tokenTypeIds, [batch, seq]),
+        };
+        let rest = Infinity;
+        for (let r = 0; r < rounds; r++) {
+          await forward.run(feeds);
+          await stepper.step(b, r, 1e-5);
+          rest = Math.min(rest, stepper.lastTimings.feeds + stepper.lastTimings.update);
+        }
+        await forward.release();
+        await stepper.release();
+        // (onnxruntime writes each profile as its session is released, to PREFIX_DATE.json)
+        const read = (prefix: string) => readOrtProfile(join(dir, readdirSync(dir).find((f) => f.startsWith(`${prefix}_`))!));
+        const f = read('forward');
+        const g = read('graph');
+        const fm = minimaSum(f);
+        const gm = minimaSum(g);
+        const other = minimaSum(g, (op) => !isProduct(op));
+        console.log(
+          `| ${name} | ${batch} × ${seq} | ${fm.toFixed(1)} | ${gm.toFixed(1)} | ${(gm / fm).toFixed(2)} | ${(minimaSum(g, isProduct) / minimaSum(f, isProduct)).toFixed(2)} | ${(other / fm).toFixed(2)} | ${(rest / fm).toFixed(2)} | ${((gm + rest) / fm).toFixed(2)} |`,
+        );
+        const ops = minimaByOp(g)
+          .slice(0, 8)
+          .map(([op, ms]) => `${op} ${ms.toFixed(1)}`);
+        byOp.push(`${name} ${batch} × ${seq}: ${ops.join(', ')}`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+  console.log(`\nthe training graph by op type (ms, the largest eight):\n${byOp.join('\n')}`);
 }
 
 await main();

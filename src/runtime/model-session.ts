@@ -31,20 +31,26 @@ export interface ModelSessionOptions extends RuntimeOptions {
    * released. `onSerialized` then gets the ModelProto and the tensors' bytes.
    */
   inPlace?: boolean;
+  /**
+   * Write onnxruntime's profile of the session's runs (JSON: an event per node run, with its duration, op type and
+   * shapes) when it is released, to `<profilePrefix>_<date>.json` (onnxruntime's name): the training benchmark's
+   * --profile.
+   */
+  profilePrefix?: string;
 }
 
 /** Opens an onnxruntime session on `model` (see the file's comment); nothing is left on disk. */
 export async function openModelSession(model: Model, opts: ModelSessionOptions = {}): Promise<Session> {
-  const { inlineLimit = EXTERNAL_DATA_AUTO_THRESHOLD, onSerialized, inPlace, ...runtime } = opts;
+  const { inlineLimit = EXTERNAL_DATA_AUTO_THRESHOLD, onSerialized, inPlace, profilePrefix, ...runtime } = opts;
   if (inPlace) {
     const serialized = serializeInMemory(model);
     onSerialized?.([serialized.model, ...serialized.files.map((f) => f.data)]);
-    return openSessionWith(serialized.model, runtime, serialized.files);
+    return openSessionWith(serialized.model, runtime, serialized.files, profilePrefix);
   }
   if (totalInitializerBytes(model) <= inlineLimit) {
     const bytes = encodeModel(model);
     onSerialized?.([bytes]);
-    return openSession(bytes, runtime);
+    return profilePrefix === undefined ? openSession(bytes, runtime) : openSessionWith(bytes, runtime, undefined, profilePrefix);
   }
   const serialized = serializeExternal(model, 'model.onnx.data');
   onSerialized?.([serialized.model, ...serialized.data]);
@@ -67,7 +73,7 @@ export async function openModelSession(model: Model, opts: ModelSessionOptions =
       throw tempWriteError(e, parent, totalInitializerBytes(model), inlineLimit);
     }
     try {
-      return await openSession(path, runtime);
+      return await openSessionWith(path, runtime, undefined, profilePrefix);
     } catch (e) {
       // (a model in memory: the temporary copy it was written to is no file the caller knows of)
       throw namingUserPaths(e, [[path, 'model bytes']]);

@@ -75,11 +75,18 @@ export function openSession(model: string | Uint8Array, opts: RuntimeOptions = {
 
 /**
  * `openSession`, with the model's external data files given in memory (`externalData`: kept referenced, and to be
- * left unchanged, until the session is released). Internal: openModelSession's `inPlace`.
+ * left unchanged, until the session is released), and onnxruntime's profile of its runs written when it is released
+ * (`profilePrefix`). Internal: openModelSession's `inPlace` and `profilePrefix`.
  */
-export async function openSessionWith(model: string | Uint8Array, opts: RuntimeOptions, externalData?: readonly InMemoryFile[]): Promise<Session> {
+export async function openSessionWith(
+  model: string | Uint8Array,
+  opts: RuntimeOptions,
+  externalData?: readonly InMemoryFile[],
+  profilePrefix?: string,
+): Promise<Session> {
   let s: ort.InferenceSession;
-  const options = externalData ? { ...sessionOptions(opts), externalData: [...externalData] } : sessionOptions(opts);
+  const options: ort.InferenceSession.SessionOptions = externalData ? { ...sessionOptions(opts), externalData: [...externalData] } : sessionOptions(opts);
+  if (profilePrefix !== undefined) Object.assign(options, { enableProfiling: true, profileFilePrefix: profilePrefix });
   try {
     s = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
   } catch (e) {

@@ -371,11 +371,14 @@ export interface Stepper {
 
 /**
  * Differentiates the student with its loss and opens the training session. `updateKernel` picks AdamW's kernel
- * (default 'wasm'; 'js' computes the same bits, for comparing their speed).
+ * (default 'wasm'; 'js' computes the same bits, for comparing their speed); `profilePrefix`: onnxruntime's profile of
+ * the training graph's runs is written when the stepper is released (openModelSession's `profilePrefix`; the training
+ * benchmark's --profile).
  */
 export async function createStepper(
   job: Pick<TrainJob, 'student' | 'loss' | 'settings' | 'teacherLogits' | 'intermediate'>,
   updateKernel?: KernelName,
+  profilePrefix?: string,
 ): Promise<Stepper> {
   const { student, settings } = job;
   const {
@@ -402,7 +405,11 @@ export async function createStepper(
   // (opened once what can be refused is done, the learning rates and the optimizer: the caller releases it from here on)
   // (its threads stop spin-waiting as each run returns: they would take a core from the update and the feeds that
   // follow, and from an intermediate-KD teacher's run)
-  const session: Session = await openModelSession(gg.model, { threads: settings.threads || undefined, spinning: 'during runs' });
+  const session: Session = await openModelSession(gg.model, {
+    threads: settings.threads || undefined,
+    spinning: 'during runs',
+    ...(profilePrefix !== undefined ? { profilePrefix } : {}),
+  });
   const inputNames = new Set(session.inputNames);
   /** Every output; each dense gradient written by onnxruntime into its buffer. */
   const fetches: Fetches = Object.fromEntries(session.outputNames.map((name) => [name, null]));

@@ -108,7 +108,7 @@ describe('npm run bench', () => {
     // ('quantise train' ran train alone, '--roundz 3' was ignored)
     for (const [args, line] of [
       [['quantise', 'train'], /^no benchmark matches quantise; known: load-save, eval-throughput, /],
-      [['train', '--roundz', '3'], /^unknown flag --roundz \(did you mean --rounds\?\); the flags of train: --rounds, --threads, --kernel$/],
+      [['train', '--roundz', '3'], /^unknown flag --roundz \(did you mean --rounds\?\); the flags of train: --rounds, --threads, --kernel, --profile$/],
       [['train', 'quantize', '--modes', 'int8', '--bogus'], /^unknown flag --bogus; the flags of quantize, train together: /],
     ] as const) {
       const r = runBench('bench/index.ts', args);
