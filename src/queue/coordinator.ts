@@ -216,15 +216,27 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
   const reportedRuns = new Map<string, number>();
 
   /**
+   * The call's commands Redis has not answered yet, given up on by their bound or a stop: its close is not waited for
+   * then, the connection is dropped (closeQueue), where the close's QUIT, held behind them (a paused or busy Redis), kept
+   * the call from returning for the close's 5 s.
+   */
+  let unanswered = 0;
+  /**
    * Redis's answer to one of this call's commands (a look at a job, an add, a removal), waited for at most
    * CALL_TIMEOUT_MS, and no longer once the call is told to stop (LookStopped). Each answer is a contact with Redis, as
    * the connection's handshake is: connection.answeredAt, from which a rescan counts Redis's silence.
    */
-  const answered = <T>(command: Promise<T>): Promise<T> =>
-    withTimeout(command, CALL_TIMEOUT_MS, opts.signal).then((answer) => {
+  const answered = <T>(command: Promise<T>): Promise<T> => {
+    unanswered++;
+    command.then(
+      () => unanswered--,
+      () => unanswered--,
+    );
+    return withTimeout(command, CALL_TIMEOUT_MS, opts.signal).then((answer) => {
       connection.answeredAt = Date.now();
       return answer;
     });
+  };
 
   /**
    * Queues one point, its files listed first (hashed: as long as the files take, no Redis wait). The add waits for
@@ -522,7 +534,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     summary.unqueued = [...pending.keys()].filter((k) => unqueued.has(k)).length;
     summary.left = pending.size - summary.unqueued;
     if (connection.problem) summary.unreachable = connection.problem;
-    await Promise.all([closeQueue(events, summary.unreachable !== undefined), closeQueue(queue, summary.unreachable !== undefined)]);
+    await Promise.all([closeQueue(events, summary.unreachable !== undefined), closeQueue(queue, summary.unreachable !== undefined || unanswered > 0)]);
     try {
       summary.sweeps = store.sweeps();
     } finally {

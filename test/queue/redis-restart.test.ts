@@ -322,6 +322,50 @@ describe.skipIf(ownRedisSkipReason !== null)(`a sweep whose Redis goes away${own
     }
   }, 120_000);
 
+  it("stopped while a look waits for a Redis that holds every command (CLIENT PAUSE ALL): returns at once, its connection dropped, where its close's QUIT, held behind the look, kept it 5 s more", async () => {
+    await redis.kill();
+    await redis.start();
+    const stop = new AbortController();
+    let queued = false;
+    let stoppedAt = 0;
+    const client = new Redis(redis.url());
+    // (the first look once the points are queued: Redis pauses first, the look is sent and held, and the call is told to
+    // stop as it waits)
+    const getJobState = Queue.prototype.getJobState;
+    const looks = vi.spyOn(Queue.prototype, 'getJobState').mockImplementation(async function (this: Queue, ...args) {
+      if (!queued || stoppedAt > 0) return getJobState.apply(this, args);
+      stoppedAt = -1;
+      await client.call('CLIENT', 'PAUSE', '60000', 'ALL');
+      const look = getJobState.apply(this, args);
+      stoppedAt = Date.now();
+      stop.abort();
+      return look;
+    });
+    try {
+      const summary = await runQueuedSweep({
+        file: t.sweepFile,
+        store: join(t.root, 'stopped-paused.sqlite'),
+        queue: redis.url(),
+        rescanMs: 200,
+        signal: stop.signal,
+        onEvent: (e) => {
+          if (e.type === 'log' && e.line.startsWith('queued')) queued = true;
+        },
+      });
+      const took = Date.now() - stoppedAt;
+      expect(stoppedAt).toBeGreaterThan(0);
+      expect([summary.left, summary.unreachable]).toEqual([keys.length, undefined]);
+      // (a close waiting for Redis's answer returns 5 s after the stop at the soonest, whatever the machine's load)
+      expect(took, `${took} ms`).toBeLessThan(CALL_TIMEOUT_MS);
+    } finally {
+      looks.mockRestore();
+      client.disconnect();
+      // (a paused Redis holds even CLIENT UNPAUSE, from any client, where its pause is of ALL: restarted instead)
+      await redis.kill();
+      await redis.start();
+    }
+  }, 120_000);
+
   it("stopped while a look waits for a Redis out of reach past its unreachableMs: it stops as stopped, where the look's failure then ended it as Redis's silence (a QueueError, exit 1 for a Ctrl-C)", async () => {
     await redis.kill();
     await redis.start();
