@@ -616,12 +616,51 @@ export function utf8Json(
  */
 export function jsonSyntaxReason(e: unknown, text: string): string {
   const message = e instanceof Error ? e.message : String(e);
+  // (a byte-order mark V8 quotes as itself, which no terminal shows: `Unexpected token '\ufeff', "\ufeff{}"`; named with its
+  // place, the leading one where the parser read it, as the safetensors header's parser, serde_json, refuses one)
+  if (message.startsWith(`Unexpected token '${BOM}'`)) return bomReason(text);
   const at = /^(.*?)(?: in JSON)? at position (\d+)(?: \(line \d+ column \d+\))?$/s.exec(message);
   if (at) {
     const before = withoutBom(text).slice(0, Number(at[2])).split('\n');
     return oneLine(`${at[1]} at line ${before.length}, column ${before.at(-1)!.length + 1}`);
   }
   return oneLine(message.replace(/ is not valid JSON$/, ''));
+}
+
+/** The byte-order mark, U+FEFF. */
+const BOM = '\ufeff';
+
+/**
+ * Where JSON.parse met a byte-order mark in `text` (jsonSyntaxReason): the leading one where the parser read it (a
+ * safetensors header, parsed as it is), else the first outside a string after it (`text` parsed without its leading
+ * one: parseJsonText; the text before it is JSON as far as it goes, so its strings are told apart by their quotes), its
+ * place counted as the parser's other places are, without a leading mark.
+ */
+function bomReason(text: string): string {
+  const rest = withoutBom(text);
+  let at = 0;
+  // (the leading mark, unless the text after it is refused for a mark too: then the parser read it without the first)
+  if (rest === text || bomRefused(rest)) {
+    let inString = false;
+    for (at = 0; at < rest.length; at++) {
+      const c = rest[at];
+      if (inString && c === '\\') at++;
+      else if (c === '"') inString = !inString;
+      else if (c === BOM && !inString) break;
+    }
+  }
+  const before = rest.slice(0, at).split('\n');
+  return `Unexpected byte-order mark (U+FEFF) at line ${before.length}, column ${before.at(-1)!.length + 1}`;
+}
+
+/** Whether JSON.parse refuses `text` for a byte-order mark in it. */
+function bomRefused(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return false;
+  } catch (e) {
+    return e instanceof Error && e.message.startsWith(`Unexpected token '${BOM}'`);
+  }
 }
 
 /** A JSON string at the sticky regex's lastIndex (jsonScanner). */

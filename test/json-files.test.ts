@@ -39,6 +39,9 @@ describe('a JSON file that is not JSON', () => {
     ['text-after', '{\n  "a": 1\n}\n{\n  "b": 2\n}\n', 'not valid JSON (Unexpected non-whitespace character after JSON at line 4, column 1)'],
     // (V8's quote of the text around the token kept, its line breaks escaped, without its own 'is not valid JSON')
     ['token', '{\n  "a": x\n}', 'not valid JSON (Unexpected token \'x\', "{\\n  "a": x\\n}")'],
+    // (a byte-order mark past the leading one, which the reader skips, named: V8 quotes it as itself, which no terminal
+    // shows, 'Unexpected token '\ufeff', "{…}"'; one inside a string is text)
+    ['second-bom', '\ufeff{\n  "a": "\ufeff",\n  "b": \ufeff1\n}', 'not valid JSON (Unexpected byte-order mark (U+FEFF) at line 3, column 8)'],
   ])('%s: is refused alike by eval and by the checkpoint build, in one line', (name, text, words) => {
     const byEval = refusalOf(readJsonObject, `eval-${name}`, text);
     const byBuild = refusalOf(readHuggingFaceConfig, `build-${name}`, text);
