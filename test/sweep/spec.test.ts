@@ -617,6 +617,12 @@ describe('sweep file', () => {
         2,
       ],
       [['--store', join(t.root, 'dry2', 's.sqlite'), '--follow'], /^compress: --follow: follows a queued sweep; give --queue redis:\/\/HOST:PORT too$/, 2],
+      // (a local sweep took the delay and never used it, as if its failed points were retried)
+      [
+        ['--store', join(t.root, 'dry2', 's.sqlite'), '--retry-delay', '5'],
+        /^compress: --retry-delay: retries the failed points of a queued sweep; give --queue redis:\/\/HOST:PORT too \(a local sweep runs each point once\)$/,
+        2,
+      ],
       [
         ['--store', join(t.root, 'dry2', 's.sqlite'), '--work-dir', join(file, 'work')],
         /^compress: --work-dir \S+in-the-way\/work: \S+in-the-way is a file, not a folder$/,

@@ -38,7 +38,7 @@ interface SweepArgs {
   'work-dir'?: string;
   queue?: string;
   follow: boolean;
-  'retry-delay': number;
+  'retry-delay'?: number;
   'rerun-stale': boolean;
   'rerun-contended': boolean;
   'dry-run': boolean;
@@ -88,8 +88,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       .option('follow', { type: 'boolean', default: false, describe: 'with --queue: queue nothing, collect the results of a sweep already queued' })
       .option('retry-delay', {
         type: 'number',
-        default: 10,
-        describe: 'with --queue: seconds before a failed point is retried (doubled each time; 3 runs in all)',
+        describe: 'with --queue: seconds before a failed point is retried (default 10; doubled each time; 3 runs in all)',
       })
       .option('rerun-stale', {
         type: 'boolean',
@@ -118,6 +117,11 @@ export const sweepCommand: CliCommand<SweepArgs> = {
     if (args.queue !== undefined && args['rerun-contended'])
       throw new UsageError('--rerun-contended: not available with --queue yet; time contended points again with a local sweep (--jobs 1)');
     if (args.queue === undefined && args.follow) throw new UsageError('--follow: follows a queued sweep; give --queue redis://HOST:PORT too');
+    // (a local sweep runs a point once: the delay was taken and never used, as if failed points were retried)
+    if (args.queue === undefined && args['retry-delay'] !== undefined)
+      throw new UsageError(
+        '--retry-delay: retries the failed points of a queued sweep; give --queue redis://HOST:PORT too (a local sweep runs each point once)',
+      );
     if (args.queue === undefined && args['rerun-contended'] && args.jobs > 1) throw new UsageError(RERUN_CONTENDED_JOBS);
     // (a --queue that is no redis:// URL: the command line's mistake, as worker's and --base-url's are)
     if (args.queue !== undefined) {
@@ -436,7 +440,7 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
       store,
       queue: args.queue!,
       follow: args.follow,
-      retryDelayMs: args['retry-delay'] * 1000,
+      ...(args['retry-delay'] === undefined ? {} : { retryDelayMs: args['retry-delay'] * 1000 }),
       glueDir: args['glue-dir'],
       workDir: args['work-dir'],
       onEvent,
