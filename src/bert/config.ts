@@ -433,7 +433,7 @@ export const HF_MODEL_TYPES = ['bert', 'distilbert', 'roberta', 'xlm-roberta', '
 export type Fail = (msg: string) => never;
 
 /**
- * Reads a Hugging Face `config.json` (parsed JSON) by its `model_type` (none means 'bert'): BERT, DistilBERT,
+ * Reads a Hugging Face `config.json` (parsed JSON) by its `model_type` (left out: bert; null refused): BERT, DistilBERT,
  * RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA and ALBERT (albert-config.ts), into the config of the family's
  * ForSequenceClassification model (`family` set for all but BERT, which reads exactly as a plain BertConfig). Keys
  * left out take the defaults of transformers' config class; the label count comes from `id2label`, else
@@ -455,7 +455,8 @@ export function configFromHuggingFace(json: unknown, label = 'config.json', text
 
 /** configFromHuggingFace's config of the family config.json's `model_type` names, before its pruned_heads. */
 function familyConfig(j: Record<string, unknown>, fail: Fail, label: string): ExtendedBertConfig {
-  const type = j.model_type ?? 'bert';
+  // (left out: bert; null is refused as transformers' AutoConfig refuses it, a model type of None it does not know)
+  const type = j.model_type === undefined ? 'bert' : j.model_type;
   switch (type) {
     case 'bert':
       return bertKeys(j, fail, label, HF_DEFAULTS);

@@ -125,6 +125,14 @@ describe('Hugging Face config.json', () => {
     expect(() => configFromHuggingFace({ model_type: 'gpt2' })).toThrow(
       'config.json: model_type: expected one of bert, distilbert, roberta, xlm-roberta, camembert, electra, albert (those supported), got string "gpt2"',
     );
+    // (null is no model_type left out, which reads as bert: transformers' AutoConfig looks null up among its model
+    // types, CONFIG_MAPPING[None], and refuses it, 'has model type `None` but Transformers does not recognize this
+    // architecture'; it was read as bert)
+    expect(() => configFromHuggingFace({ model_type: null })).toThrow(
+      new SettingsError(
+        'config.json: model_type: expected one of bert, distilbert, roberta, xlm-roberta, camembert, electra, albert (those supported), got null',
+      ),
+    );
     expect(() => configFromHuggingFace({ position_embedding_type: 'relative_key' })).toThrow(
       'config.json: position_embedding_type: expected \'absolute\' (the one supported), got string "relative_key"',
     );
