@@ -8,10 +8,11 @@
  *
  * With --profile, the same shapes again through onnxruntime's profiler: each node's shortest run of the rounds,
  * summed, for the training graph and the forward pass, and the step's other parts (feeds, update) at their shortest,
- * and where the training graph's time goes by op type. On a loaded machine (other processes on its cores) give it
- * --threads 1: a node's shortest run then misses the load, where at 2 threads a node waits for a thread the load
- * holds up (the 2×256 teacher's graph / forward at 32 × 32 on 2 cores shared with 8 other busy sessions: 3.27 at one
- * thread, load average 12; 6.31 at two, load average 23).
+ * and where the training graph's time goes by op type. On a loaded machine (other processes on its cores) these sums
+ * move less than the wall times, least at --threads 1 and over many rounds (at 2 threads a node waits for a thread the
+ * load holds up), though they are no quiet machine's either: the 2×256 teacher's graph / forward at 32 × 32, 2 cores
+ * shared with 8 other busy sessions, read 3.27 at one thread over 30 runs (load average 12), 4.04 at one thread over
+ * 10 runs (load average 25) and 6.31 at two threads over 20 runs (load average 23).
  *
  *   node bin/run-ts.mjs bench/train.ts [--rounds 7] [--threads 0] [--kernel wasm|js] [--profile]   (--kernel: AdamW's update kernel)
  */
