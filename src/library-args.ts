@@ -4,7 +4,7 @@
  * ('runTraining: output: missing; expected the output .onnx path'), where it failed deep inside with a TypeError
  * ('Cannot read properties of null').
  */
-import { SettingsError, valueAndKind } from './errors.ts';
+import { choiceWords, SettingsError, valueAndKind } from './errors.ts';
 import type { Model } from './onnx/graph.ts';
 
 /** `o` as an options object (a plain object, not a list); else refused: 'compressFile: expected an options object ({input, output, steps}), got null'. */
@@ -38,4 +38,62 @@ export function checkModelArg(fn: string, m: unknown, name = 'model'): asserts m
     g.initializers instanceof Map &&
     Array.isArray((m as Model).opsetImports);
   if (!isModel) throw new SettingsError(`${fn}: ${name}: expected a model (what loadModel returns), got ${valueAndKind(m)}`);
+}
+
+/**
+ * The kind of value an option of an entry point takes, as checkOptionKinds reads it: a string (non-empty), true or
+ * false, a function, an AbortSignal, one of fixed words, options of their own (`settings`: an object of these kinds),
+ * a value a test tells (`is`, `expected` its words), or `checked`, a value whose own check reads it later with its
+ * range in its words (a number, a task list).
+ */
+export type OptionKind =
+  | 'string'
+  | 'boolean'
+  | 'function'
+  | 'signal'
+  | 'checked'
+  | readonly string[]
+  | { readonly options: OptionKinds }
+  | { readonly is: (v: unknown) => boolean; readonly expected: string };
+
+/** Each option of an entry point (every key its options type has, `satisfies Record<keyof …, OptionKind>`) by its kind. */
+export type OptionKinds = Readonly<Record<string, OptionKind>>;
+
+/** What a value of `kind` is, for a refusal ('expected true or false'); undefined where `v` is of it. */
+function kindProblem(kind: Exclude<OptionKind, { readonly options: OptionKinds } | 'checked'>, v: unknown): string | undefined {
+  if (kind === 'string') return typeof v === 'string' && v !== '' ? undefined : 'expected a non-empty string';
+  if (kind === 'boolean') return typeof v === 'boolean' ? undefined : 'expected true or false';
+  if (kind === 'function') return typeof v === 'function' ? undefined : 'expected a function';
+  if (kind === 'signal') return v instanceof AbortSignal ? undefined : 'expected an AbortSignal (AbortController.signal)';
+  if (Array.isArray(kind)) return kind.includes(v as string) ? undefined : `expected ${choiceWords(kind)}`;
+  const test = kind as { is: (v: unknown) => boolean; expected: string };
+  return test.is(v) ? undefined : `expected ${test.expected}`;
+}
+
+/**
+ * Checks the options `o` of entry point `fn` by `kinds` before any work (for a JavaScript caller, whose options no
+ * types check): an option it does not take is refused, naming the ones it takes ('runTraining: maxLenght: not an
+ * option of runTraining (its options: …)'), where it was read as nothing; one of another kind, naming what it takes
+ * ('runTraining: newHead: expected true or false, got string "x"'), where it was read as something else (a string as
+ * true) or failed deep inside with a TypeError. An option given as undefined is one left out. `at`: the options'
+ * place in the call's ('settings.').
+ */
+export function checkOptionKinds(fn: string, o: object, kinds: OptionKinds, at = ''): void {
+  for (const [key, v] of Object.entries(o)) {
+    const kind = Object.hasOwn(kinds, key) ? kinds[key] : undefined;
+    const name = `${at}${key}`;
+    if (kind === undefined) {
+      const of = at === '' ? fn : `${fn}'s ${at.slice(0, -1)}`;
+      throw new SettingsError(`${fn}: ${name}: not an option of ${of} (its options: ${Object.keys(kinds).join(', ')})`);
+    }
+    if (v === undefined || kind === 'checked') continue;
+    if (typeof kind === 'object' && 'options' in kind) {
+      if (typeof v !== 'object' || v === null || Array.isArray(v))
+        throw new SettingsError(`${fn}: ${name}: expected an object of options, got ${valueAndKind(v)}`);
+      checkOptionKinds(fn, v, kind.options, `${name}.`);
+      continue;
+    }
+    const problem = kindProblem(kind, v);
+    if (problem !== undefined) throw new SettingsError(`${fn}: ${name}: ${problem}, got ${valueAndKind(v)}`);
+  }
 }

@@ -3,7 +3,9 @@
  * refused in one line naming the option, before any work, where they were read as something else or hung.
  */
 import { describe, expect, it } from 'vitest';
-import { loadCalibration } from '../src/eval/index.ts';
+import { evaluate, loadCalibration } from '../src/eval/index.ts';
+import { benchModels } from '../src/bench/index.ts';
+import { runTraining } from '../src/train/library.ts';
 import { SettingsError } from '../src/errors.ts';
 
 describe('loadCalibration', () => {
@@ -17,5 +19,99 @@ describe('loadCalibration', () => {
       expect(e).toBeInstanceOf(SettingsError);
       expect((e as Error).message).toBe(line);
     }
+  });
+});
+
+/** The refusal `call` ends in (a SettingsError, its message), or undefined where it refuses none of that kind. */
+async function refusal(call: () => Promise<unknown>): Promise<string | undefined> {
+  const e = await call().catch((x: unknown) => x);
+  return e instanceof SettingsError ? e.message : undefined;
+}
+
+describe('option kinds of the entry points, before any work', () => {
+  const train = { student: 'no-such-student', task: 'SST-2', output: 'no-such-folder/model.onnx' };
+  it('runTraining refuses options of another kind that it read as something else or failed on with a TypeError', async () => {
+    for (const [options, line] of [
+      // (a string read as true: a new classifier)
+      [{ newHead: 'x' }, 'runTraining: newHead: expected true or false, got string "x"'],
+      [{ force: 1 }, 'runTraining: force: expected true or false, got number 1'],
+      [{ keepWorkDir: 'yes' }, 'runTraining: keepWorkDir: expected true or false, got string "yes"'],
+      // (read as refuse, said nothing)
+      [{ otherJob: 'x' }, 'runTraining: otherJob: expected one of refuse, start-over, got string "x"'],
+      // (TypeError: The "paths[0]" argument must be of type string)
+      [{ glueDir: 3 }, 'runTraining: glueDir: expected a non-empty string, got number 3'],
+      [{ workDir: 3 }, 'runTraining: workDir: expected a non-empty string, got number 3'],
+      [{ tokenizer: {} }, 'runTraining: tokenizer: expected a non-empty string, got an object'],
+      [{ cacheDir: 3 }, 'runTraining: cacheDir: expected a non-empty string, got number 3'],
+      // (TypeError: log is not a function; onStep 'x' was never called where no step ran)
+      [{ log: 'x' }, 'runTraining: log: expected a function, got string "x"'],
+      [{ onStep: 'x' }, 'runTraining: onStep: expected a function, got string "x"'],
+      [{ signal: 'x' }, 'runTraining: signal: expected an AbortSignal (AbortController.signal), got string "x"'],
+      // (a string's characters read as settings '0', '1': the defaults trained)
+      [{ settings: 'x' }, 'runTraining: settings: expected an object of options, got string "x"'],
+      [{ settings: { sparseEmbeddings: 'x' } }, 'runTraining: settings.sparseEmbeddings: expected true or false, got string "x"'],
+      [{ settings: { evalEachEpoch: 0 } }, 'runTraining: settings.evalEachEpoch: expected true or false, got number 0'],
+      [{ distill: { corpus: 3 }, teacher: 'no-such-teacher' }, 'runTraining: distill.corpus: expected a non-empty string, got number 3'],
+      [{ distill: { intermediate: 3 }, teacher: 'no-such-teacher' }, 'runTraining: distill.intermediate: expected a preset name or a list, got number 3'],
+    ] as const) {
+      expect(await refusal(() => runTraining({ ...train, ...options } as never))).toBe(line);
+    }
+  });
+
+  it('refuses an option it does not take, naming those it takes (a misspelt one was read as nothing)', async () => {
+    expect(await refusal(() => runTraining({ ...train, maxLenght: 64 } as never))).toMatch(
+      /^runTraining: maxLenght: not an option of runTraining \(its options: task, student, teacher, output, newHead, .*, onStep\)$/,
+    );
+    expect(await refusal(() => runTraining({ ...train, settings: { learningRate: 1e-4 } } as never))).toMatch(
+      /^runTraining: settings.learningRate: not an option of runTraining's settings \(its options: epochs, batchSize, lr, .*\)$/,
+    );
+    expect(await refusal(() => evaluate({ model: 'm', tasks: ['SST-2'], max_length: 64 } as never))).toMatch(
+      /^evaluate: max_length: not an option of evaluate /,
+    );
+    expect(await refusal(() => benchModels({ model: 'm', batch: [1] } as never))).toMatch(/^benchModels: batch: not an option of benchModels /);
+    expect(await refusal(() => loadCalibration({ model: 'm', task: 'SST-2', exmaples: 4 } as never))).toMatch(/^loadCalibration: exmaples: not an option /);
+  });
+
+  it('evaluate, benchModels and loadCalibration refuse options of another kind', async () => {
+    const ev = { model: 'no-such-model', tasks: ['SST-2'] };
+    for (const [options, line] of [
+      [{ glueDir: 3 }, 'evaluate: glueDir: expected a non-empty string, got number 3'],
+      // (TypeError: tokenizer.encode is not a function)
+      [{ tokenizer: 3 }, 'evaluate: tokenizer: expected a path or an object, got number 3'],
+      [{ modelConfig: [] }, 'evaluate: modelConfig: expected a path or an object, got a list'],
+      // (read as true: WNLI counted)
+      [{ includeWnli: 'no' }, 'evaluate: includeWnli: expected true or false, got string "no"'],
+      [{ submissionDir: 3 }, 'evaluate: submissionDir: expected a non-empty string, got number 3'],
+      [{ modelName: 3 }, 'evaluate: modelName: expected a non-empty string, got number 3'],
+      [{ onProgress: 'x' }, 'evaluate: onProgress: expected a function, got string "x"'],
+    ] as const) {
+      expect(await refusal(() => evaluate({ ...ev, ...options } as never))).toBe(line);
+    }
+    for (const [options, line] of [
+      [{ spinning: 'x' }, 'benchModels: spinning: expected true or false, got string "x"'],
+      [{ sessionMemory: 1 }, 'benchModels: sessionMemory: expected true or false, got number 1'],
+      [{ onShape: 'x' }, 'benchModels: onShape: expected a function, got string "x"'],
+      [{ onLockWait: 'x' }, 'benchModels: onLockWait: expected a function, got string "x"'],
+      [{ signal: {} }, 'benchModels: signal: expected an AbortSignal (AbortController.signal), got an object'],
+      [{ timingLock: 'x' }, 'benchModels: timingLock: expected an object of options, got string "x"'],
+      [{ timingLock: { file: 3 } }, 'benchModels: timingLock.file: expected a non-empty string, got number 3'],
+    ] as const) {
+      expect(await refusal(() => benchModels({ model: 'no-such-model', ...options } as never))).toBe(line);
+    }
+    for (const [options, line] of [
+      [{ glueDir: 3 }, 'loadCalibration: glueDir: expected a non-empty string, got number 3'],
+      [{ tokenizer: 3 }, 'loadCalibration: tokenizer: expected a non-empty string, got number 3'],
+    ] as const) {
+      expect(await refusal(() => loadCalibration({ model: 'no-such-model', task: 'SST-2', ...options } as never))).toBe(line);
+    }
+  });
+
+  it('lets options of their kinds, and undefined ones, through to the call (which refuses the missing model)', async () => {
+    const e = await runTraining({ ...train, newHead: true, otherJob: 'start-over', settings: { sparseEmbeddings: false, lr: undefined }, log: () => {} }).catch(
+      (x: unknown) => x,
+    );
+    expect((e as Error).message).toBe('no-such-student: no such model (train needs a model path)');
+    const ev = await evaluate({ model: 'no-such-model', tasks: ['SST-2'], includeWnli: false, onProgress: () => {} }).catch((x: unknown) => x);
+    expect((ev as Error).message).toMatch(/^no-such-model: no such file or folder/);
   });
 });

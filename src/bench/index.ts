@@ -1,6 +1,8 @@
 /** Public API of benchmarking: `benchModels` and what it records. */
 import { benchModels as benchModelsNamingFlags, type BenchOptions, type BenchResult } from './run.ts';
 import { namingSettings } from '../flag-names.ts';
+import { checkOptionKinds, checkOptions, type OptionKind } from '../library-args.ts';
+import type { TimingLockOptions } from './timing-lock.ts';
 
 export type { NumberRange } from '../errors.ts';
 export type { Feeds } from '../runtime/session.ts';
@@ -72,10 +74,35 @@ export const BENCH_OPTION_NAMES: Readonly<Record<string, string>> = {
   '--dtype': 'dtype',
 };
 
+/** benchModels' options by their kinds (checkOptionKinds), before any work; paths, numbers and words read by benchModels. */
+export const BENCH_OPTION_KINDS = {
+  model: 'checked',
+  baseline: 'checked',
+  dtype: 'checked',
+  baselineDtype: 'checked',
+  batches: 'checked',
+  seqs: 'checked',
+  threads: 'checked',
+  spinning: 'boolean',
+  repeats: 'checked',
+  warmup: 'checked',
+  maxSeconds: 'checked',
+  onShape: 'function',
+  timingLock: {
+    options: { file: 'string', waitSeconds: 'checked', signal: 'signal' } satisfies Record<keyof Omit<TimingLockOptions, 'onWait'>, OptionKind>,
+  },
+  onLockWait: 'function',
+  signal: 'signal',
+  sessionMemory: 'boolean',
+} as const satisfies Record<keyof BenchOptions, OptionKind>;
+
 /**
  * Latencies of a model, against its baseline (see benchModels in ./run.ts, which `compress bench` runs): its refusals
  * name the options given (`seqs 1000 is beyond the model's position table`), not the command's flags (`--seq 1000`).
  */
 export function benchModels(opts: BenchOptions): Promise<BenchResult> {
-  return namingSettings(BENCH_OPTION_NAMES, () => benchModelsNamingFlags(opts));
+  return namingSettings(BENCH_OPTION_NAMES, async () => {
+    checkOptionKinds('benchModels', checkOptions('benchModels', opts, '{model, …}'), BENCH_OPTION_KINDS);
+    return benchModelsNamingFlags(opts);
+  });
 }

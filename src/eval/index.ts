@@ -3,6 +3,7 @@ import { evaluate as evaluateNamingFlags, type EvalOptions, type EvalResult } fr
 import { loadCalibration as loadCalibrationNamingFlags, type CalibrationOptions } from './calibration.ts';
 import type { CalibrationSource } from '../pass/pass.ts';
 import { namingSettings } from '../flag-names.ts';
+import { checkOptionKinds, checkOptions, type OptionKind } from '../library-args.ts';
 
 export {
   prepareTask,
@@ -49,12 +50,51 @@ export const CALIBRATION_OPTION_NAMES: Readonly<Record<string, string>> = {
   '--glue-dir': 'glueDir',
 };
 
+/** A string or an object (a tokenizer folder or loadTokenizer's tokenizer; a config.json path or a parsed one). */
+const PATH_OR_OBJECT: OptionKind = {
+  is: (v) => (typeof v === 'string' && v !== '') || (typeof v === 'object' && v !== null && !Array.isArray(v)),
+  expected: 'a path or an object',
+};
+
+/** evaluate's options by their kinds (checkOptionKinds), before any work; the model, numbers and words read by evaluate. */
+export const EVAL_OPTION_KINDS = {
+  model: 'checked',
+  tasks: 'checked',
+  split: 'checked',
+  glueDir: 'string',
+  tokenizer: PATH_OR_OBJECT,
+  modelConfig: PATH_OR_OBJECT,
+  batchSize: 'checked',
+  maxLength: 'checked',
+  threads: 'checked',
+  includeWnli: 'boolean',
+  submissionDir: 'string',
+  modelName: 'string',
+  dtype: 'checked',
+  onProgress: 'function',
+} as const satisfies Record<keyof EvalOptions, OptionKind>;
+
+/** loadCalibration's options by their kinds (checkOptionKinds), before any work. */
+export const CALIBRATION_OPTION_KINDS = {
+  model: 'checked',
+  task: 'checked',
+  examples: 'checked',
+  glueDir: 'string',
+  tokenizer: 'string',
+  maxLength: 'checked',
+  batchSize: 'checked',
+  graph: 'checked',
+} as const satisfies Record<keyof CalibrationOptions, OptionKind>;
+
 /**
  * GLUE scores of a model (see evaluate in ./evaluate.ts, which `compress eval` runs): its refusals name the options
  * given (`maxLength 1000 is beyond the model's position table`), not the command's flags (`--max-length 1000`).
  */
 export function evaluate(opts: EvalOptions): Promise<EvalResult> {
-  return namingSettings(EVAL_OPTION_NAMES, () => evaluateNamingFlags(opts));
+  return namingSettings(EVAL_OPTION_NAMES, async () => {
+    checkOptionKinds('evaluate', checkOptions('evaluate', opts, '{model, tasks, …}'), EVAL_OPTION_KINDS);
+    return evaluateNamingFlags(opts);
+  });
 }
 
 /**
@@ -62,7 +102,10 @@ export function evaluate(opts: EvalOptions): Promise<EvalResult> {
  * its refusals name the options given (`examples 0: expected an integer from 1 …`), not the command's flags.
  */
 export function loadCalibration(o: CalibrationOptions): Promise<CalibrationSource> {
-  return namingSettings(CALIBRATION_OPTION_NAMES, () => loadCalibrationNamingFlags(o));
+  return namingSettings(CALIBRATION_OPTION_NAMES, async () => {
+    checkOptionKinds('loadCalibration', checkOptions('loadCalibration', o, '{model, task, …}'), CALIBRATION_OPTION_KINDS);
+    return loadCalibrationNamingFlags(o);
+  });
 }
 export { glueScore, taskScore, type GlueScore, type ScoredTask } from './glue-score.ts';
 export { mapModelLabels, type LabelMapping } from './labels.ts';

@@ -6,8 +6,66 @@
  */
 import { SettingsError } from '../errors.ts';
 import { namingSettings } from '../flag-names.ts';
+import { checkOptionKinds, checkOptions, type OptionKind, type OptionKinds } from '../library-args.ts';
 import { runTraining as runTrainingNamingFlags, type DistillSettings, type TrainRunOptions, type TrainRunResult } from './run.ts';
 import type { TrainSettings } from './trainer.ts';
+
+/** A string, or a list (of matches, of layer pairs): what distill.intermediate and layerMap take, read further by checkSettings. */
+const WORD_OR_LIST: OptionKind = { is: (v) => typeof v === 'string' || Array.isArray(v), expected: 'a preset name or a list' };
+
+/** runTraining's options by their kinds (checkOptionKinds), before any work; numbers and words read by checkSettings. */
+export const TRAINING_OPTION_KINDS = {
+  task: 'string',
+  student: 'string',
+  teacher: 'string',
+  output: 'string',
+  newHead: 'boolean',
+  force: 'boolean',
+  settings: {
+    options: {
+      epochs: 'checked',
+      batchSize: 'checked',
+      lr: 'checked',
+      weightDecay: 'checked',
+      warmupRatio: 'checked',
+      maxGradNorm: 'checked',
+      dropout: 'checked',
+      seed: 'checked',
+      checkpointEvery: 'checked',
+      evalEachEpoch: 'boolean',
+      threads: 'checked',
+      sparseEmbeddings: 'boolean',
+      embeddingLr: 'checked',
+    } satisfies Record<keyof TrainSettings, OptionKind>,
+  },
+  distill: {
+    options: {
+      alpha: 'checked',
+      temperature: 'checked',
+      logitLoss: 'checked',
+      stage: 'checked',
+      intermediate: WORD_OR_LIST,
+      layerMap: WORD_OR_LIST,
+      pkdWeight: 'checked',
+      intermediateEpochs: 'checked',
+      intermediatePhase: 'checked',
+      augment: 'checked',
+      corpus: 'string',
+    } satisfies Record<keyof DistillSettings, OptionKind>,
+  },
+  maxExamples: 'checked',
+  maxLength: 'checked',
+  glueDir: 'string',
+  tokenizer: 'string',
+  cacheDir: 'string',
+  featureCacheBytes: 'checked',
+  workDir: 'string',
+  keepWorkDir: 'boolean',
+  otherJob: ['refuse', 'start-over'],
+  signal: 'signal',
+  log: 'function',
+  onStep: 'function',
+} as const satisfies Record<keyof TrainRunOptions, OptionKind> satisfies OptionKinds;
 
 /**
  * The flag of `compress train` / `distill` that sets each TrainSettings key as it is (not sparseEmbeddings, whose
@@ -77,7 +135,8 @@ export const TRAINING_OPTION_NAMES: Readonly<Record<string, string>> = {
  */
 export function runTraining(o: TrainRunOptions): Promise<TrainRunResult> {
   return namingSettings(TRAINING_OPTION_NAMES, async () => {
-    if (o !== null && typeof o === 'object' && o.distill !== undefined && o.teacher === undefined)
+    checkOptionKinds('runTraining', checkOptions('runTraining', o, '{student, output, task, …}'), TRAINING_OPTION_KINDS);
+    if (o.distill !== undefined && o.teacher === undefined)
       throw new SettingsError('distill: given without teacher; give teacher, the model to distil from (or leave distill out to fine-tune on the labels)');
     return runTrainingNamingFlags(o);
   });
