@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
 import { NotBertError } from '../../src/errors.ts';
-import { cloneModel, decodeModel, inlineLocalFunctions, int64Tensor, type Model, type Node } from '../../src/onnx/index.ts';
+import { cloneModel, decodeModel, float32Tensor, inlineLocalFunctions, int64Tensor, type Model, type Node } from '../../src/onnx/index.ts';
 import { encodeModel } from '../../src/onnx/save.ts';
 import type { IFunctionProto } from '../../src/onnx/schema.ts';
 import { graphToProto } from '../../src/onnx/proto.ts';
@@ -42,7 +42,7 @@ const node = (name: string, opType: string, inputs: string[], outputs: string[],
  * The nodes torchlib writes for scaled_dot_product_attention(query, key, value, attn_mask) with a float mask and no
  * scale (nn.py L1730–1745, L1848–1864, L2104–2137), every name prefixed by `p`: `out` the context [B, H, S, D].
  */
-function sdpaNodes(p: string, query: string, key: string, value: string, mask: string | undefined, out: string): Node[] {
+function sdpaNodes(p: string, query: string, key: string, value: string, mask: string | undefined, out: string, bool = false): Node[] {
   const v = (n: string) => `${p}${n}`;
   return [
     // _attention_scale: 1 / sqrt(query.size(-1)), then CastLike(scale, query)
@@ -78,9 +78,24 @@ function sdpaNodes(p: string, query: string, key: string, value: string, mask: s
     ...(mask ? [] : [node(v('CastLike_k'), 'CastLike', [v('sqrt_scale_k'), v('key_transposed')], [v('sqrt_scale_k_cast')])]),
     node(v('Mul_k'), 'Mul', [v('key_transposed'), v(mask ? 'sqrt_scale_k' : 'sqrt_scale_k_cast')], [v('key_transposed_scaled')]),
     node(v('MatMul_qk'), 'MatMul', [v('query_scaled'), v('key_transposed_scaled')], [v('qk')]),
-    ...(mask ? [node(v('Add_mask'), 'Add', [v('qk'), mask], [v('masked')])] : []),
+    // (a Boolean mask made the scores' addend: nn.py L2086–2088)
+    ...(mask && bool
+      ? [
+          constant(v('Constant_zero'), v('zero'), float32Tensor('', [], [0])),
+          constant(v('Constant_neg'), v('neg_inf'), float32Tensor('', [], [-3.4028234663852886e38])),
+          node(v('Where_mask'), 'Where', [mask, v('zero'), v('neg_inf')], [v('attn_mask')]),
+        ]
+      : []),
+    ...(mask ? [node(v('Add_mask'), 'Add', [v('qk'), bool ? v('attn_mask') : mask], [v('masked')])] : []),
     node(v('Softmax'), 'Softmax', [v(mask ? 'masked' : 'qk')], [v('attn_weight')], { axis: { type: 'int', value: -1 } }),
-    node(v('MatMul_v'), 'MatMul', [v('attn_weight'), value], [out]),
+    // (and the rows all masked, NaN, made 0: nn.py L2098)
+    ...(bool
+      ? [
+          node(v('IsNaN'), 'IsNaN', [v('attn_weight')], [v('nan')]),
+          node(v('Where_nan'), 'Where', [v('nan'), v('zero'), v('attn_weight')], [v('attn_weight_0')]),
+        ]
+      : []),
+    node(v('MatMul_v'), 'MatMul', [v(bool ? 'attn_weight_0' : 'attn_weight'), value], [out]),
   ];
 }
 
@@ -93,18 +108,26 @@ const SDPA_FUNCTION = { name: 'aten_scaled_dot_product_attention', domain: 'pkg.
  * transformers' SDPA attention splits it ([B, H, S, D], a Transpose [0, 2, 1, 3]); the ops in the graph, or in a local
  * function each layer calls (`asFunction`). Opset 15 (CastLike's), IR 8.
  */
-function withTorchlibSdpa(model: Model, asFunction = false, masked = true): Model {
+function withTorchlibSdpa(model: Model, asFunction = false, mask: 'float' | 'bool' | 'none' = 'float'): Model {
   const m = cloneModel(model);
   m.irVersion = 8;
   m.opsetImports = m.opsetImports.map((o) => (o.domain === '' ? { ...o, version: 15 } : o));
   const s = findBert(m);
   const g = m.graph;
   const producer = (v: string) => g.nodes.find((n) => n.outputs.includes(v))!;
+  // (a Boolean mask [B, 1, 1, S], true where a token is attended to: what transformers ≥ 4.53 gives SDPA)
+  const boolMask = '/bool_mask';
+  if (mask === 'bool') g.initializers.set('/bool_mask_axes', int64Tensor('/bool_mask_axes', [2], [1, 2]));
+  if (mask === 'bool')
+    g.nodes.unshift(
+      node('/bool_mask/Unsqueeze', 'Unsqueeze', [s.inputs.attentionMask!, '/bool_mask_axes'], ['/bool_mask_4d']),
+      node('/bool_mask/Cast', 'Cast', ['/bool_mask_4d'], [boolMask], { to: { type: 'int', value: 9 } }),
+    );
   for (const [i, layer] of s.layers.entries()) {
     const softmax = g.nodes.find((n) => n.name === layer.attention!.softmax)!;
     const add = producer(softmax.inputs[0]!);
     const div = producer(add.inputs[0]!);
-    const mask = add.inputs[1]!;
+    const floatMask = add.inputs[1]!;
     const qk = producer(div.inputs[0]!);
     const kTranspose = producer(qk.inputs[1]!);
     const context = g.nodes.find((n) => n.opType === 'MatMul' && n.inputs[0] === softmax.outputs[0])!;
@@ -116,22 +139,25 @@ function withTorchlibSdpa(model: Model, asFunction = false, masked = true): Mode
       name: `${p}sdpa`,
       opType: SDPA_FUNCTION.name,
       domain: SDPA_FUNCTION.domain,
-      inputs: [query, key, value, mask],
+      inputs: [query, key, value, ...(mask === 'none' ? [] : [mask === 'bool' ? boolMask : floatMask])],
       outputs: [out],
       attributes: {},
     };
     const replaced = [kTranspose, qk, div, add, softmax, context];
     const at = g.nodes.indexOf(context);
-    const added = [heads, ...(asFunction ? [call] : sdpaNodes(p, query, key, value, masked ? mask : undefined, out))];
+    const added = [
+      heads,
+      ...(asFunction ? [call] : sdpaNodes(p, query, key, value, mask === 'none' ? undefined : mask === 'bool' ? boolMask : floatMask, out, mask === 'bool')),
+    ];
     g.nodes.splice(at + 1, 0, ...added);
     g.nodes = g.nodes.filter((n) => !replaced.includes(n));
   }
   if (asFunction) {
     // (the function's body: the same nodes, named as inside a function)
-    const body = sdpaNodes('', 'query', 'key', 'value', 'attn_mask', 'out');
+    const body = sdpaNodes('', 'query', 'key', 'value', mask === 'none' ? undefined : 'attn_mask_in', 'out', mask === 'bool');
     const fn: IFunctionProto = {
       ...SDPA_FUNCTION,
-      input: ['query', 'key', 'value', 'attn_mask'],
+      input: ['query', 'key', 'value', ...(mask === 'none' ? [] : ['attn_mask_in'])],
       output: ['out'],
       opsetImport: [{ domain: '', version: 15 }],
       node: graphToProto({ name: '', nodes: body, inputs: [], outputs: [], initializers: new Map(), valueInfo: [] }).node,
@@ -173,12 +199,31 @@ describe("torchlib's scaled_dot_product_attention", () => {
   });
 
   it('without a mask (torchlib casting the scale like Kᵀ) is read too, with the logits of unpadded text', async () => {
-    const unmasked = withTorchlibSdpa(model, false, false);
+    const unmasked = withTorchlibSdpa(model, false, 'none');
     const full = paddedBatch([6, 6, 6], 32);
     expect(maxRowDiff((await batchLogits(unmasked, full)).rows, (await batchLogits(model, full)).rows)).toBeLessThan(1e-5);
     const s = findBert(unmasked);
     expect([s.numHeads, s.headSize]).toEqual([4, 8]);
     expect(s.layers[0]!.attention?.scale).toBeCloseTo(findBert(model).layers[0]!.attention!.scale!, 6);
+  });
+
+  it('with a Boolean mask (its NaN rows made 0 after the Softmax) is read too, in the graph or a function, with the logits and passes of the tiny BERT', async () => {
+    const logits = (await batchLogits(model, batch)).rows;
+    for (const asFunction of [false, true]) {
+      const bool = withTorchlibSdpa(model, asFunction, 'bool');
+      expect(maxRowDiff((await batchLogits(bool, batch)).rows, logits)).toBeLessThan(1e-5);
+      const s = inlineLocalFunctions(bool);
+      expect(findBert(s).inputs.attentionMask).toBe('attention_mask');
+      for (const steps of [
+        [{ pass: 'prune-heads', settings: { ratio: 0.5 } }],
+        [{ pass: 'quantize', settings: { mode: 'int8' } }],
+        [{ pass: 'optimize', settings: {} }],
+      ]) {
+        const a = await runPipeline(bool, steps);
+        const b = await runPipeline(model, steps);
+        expect(maxRowDiff((await batchLogits(a.model, batch)).rows, (await batchLogits(b.model, batch)).rows)).toBeLessThan(1e-4);
+      }
+    }
   });
 
   it('with the sizes of Kᵀ folded into constants, is refused in one line naming the three nodes', () => {

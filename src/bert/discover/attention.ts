@@ -11,6 +11,9 @@
  * then forward from the context MatMul through Transposes and Reshapes to the output projection. The head count and
  * head size come from the split Reshape's target shape; every constant holding the head count or the attention width
  * is recorded (HeadShapeConstant), with the nodes of this layer that read it.
+ * Onnxscript's torchlib (torch.onnx.export(dynamo=True)) writes Kᵀ as Reshape → Transpose [0, 2, 1] → Reshape of K
+ * [B, H, S, D] (lastAxesSwap), casts the scale like the query (CastLike), and with a Boolean mask makes the
+ * probabilities of a row all masked 0 (Where(IsNaN(p), 0, p) before the context MatMul: nanGuard).
  * The Q·Kᵀ product may be onnxruntime's com.microsoft FusedMatMul (what its optimizer, at level 'extended', makes of
  * MatMul and the scaling: `alpha` multiplies the scores, `transB` transposes K's last two axes).
  * Fused blocks are com.microsoft Attention nodes (packed QKV weight, `num_heads` attribute), or QAttention nodes
@@ -252,6 +255,19 @@ export function traceScores(ctx: GraphContext, value: string, depth = 0): Scores
   }
 }
 
+/**
+ * The output of Where(IsNaN(p), 0, p) reading the attention probabilities `p`, as torchlib's scaled_dot_product_attention
+ * with a Boolean mask writes it (a row whose keys are all masked: NaN, made 0 as torch does), or undefined.
+ */
+function nanGuard(ctx: GraphContext, p: string): string | undefined {
+  for (const w of ctx.consumers(p)) {
+    if (w.domain !== '' || w.opType !== 'Where' || ctx.source(w.inputs[2] ?? '') !== ctx.source(p) || ctx.foldScalar(w.inputs[1] ?? '') !== 0) continue;
+    const test = ctx.producerOf(w.inputs[0]!);
+    if (test?.domain === '' && test.opType === 'IsNaN' && ctx.source(test.inputs[0]!) === ctx.source(p)) return w.outputs[0];
+  }
+  return undefined;
+}
+
 /** The permutation that swaps the last two of four axes. */
 const SWAP_LAST = [0, 1, 3, 2];
 
@@ -381,7 +397,8 @@ export class AttentionMatcher {
         `${where}: Q·Kᵀ MatMul ${quotedText(scores.qk.name)} has operand layouts [${qPath.perm}] and [${kPath.perm}], expected [${Q_PERM}] and [${K_PERM}]`,
       );
     }
-    const context = ctx.consumers(softmax.outputs[0]).find((n) => n.opType === 'MatMul' && ctx.source(n.inputs[0]) === ctx.source(softmax.outputs[0]));
+    const probabilities = nanGuard(ctx, softmax.outputs[0]!) ?? softmax.outputs[0]!;
+    const context = ctx.consumers(probabilities).find((n) => n.opType === 'MatMul' && ctx.source(n.inputs[0]) === ctx.source(probabilities));
     if (!context) ctx.refuse(`${where}: the attention probabilities are not multiplied with V (no MatMul reads the Softmax)`);
     const vPath = traceHeadPath(ctx, context.inputs[1]);
     if (!vPath || !samePerm(vPath.perm, Q_PERM)) {
