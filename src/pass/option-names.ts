@@ -64,16 +64,27 @@ function filledSetting(f: PassFlag, settings: Record<string, unknown>): string {
   return own === other ? `${f.setting} or ${f.alternative.setting}` : other ? f.alternative.setting : f.setting;
 }
 
+/** How a caller's words name a pipeline's settings and its context (pipelineOptionNames). */
+export interface PipelineWords {
+  /** The caller's other options, by the flags a refusal names (compressFile's `-o`: 'output'). */
+  more?: FlagNames;
+  /** The settings of step `index` (default `steps[index].settings`; a sweep's: `step 2's settings`). */
+  settingsOf?: (index: number) => string;
+  /** The context's options, by flag (default runPipeline's: `--calibrate`: 'context.calibration'). */
+  context?: FlagNames;
+}
+
 /**
- * The names of the flags a refusal of a pipeline of `steps` (`prefix`: the option holding them, 'steps') gives, where
+ * The names of the flags a refusal of a pipeline of `steps` gives (PipelineWords: the caller's words), where
  * `refused` (one of `steps`) threw it: its pass's flags and their frames (`flag --prune-heads`) as its settings
  * (`steps[0].settings.ratio`); the flags that set another step's settings as that step's (the first of that pass);
  * a flag that adds a pass, said of another step or of none, as a step of that pass (`--optimize`: 'an optimize step',
  * `--quantize int8`: "a quantize step of mode 'int8'"), a setting of a pass no step runs as such a step's; and the
  * context's (`--calibrate`: 'context.calibration'), with `more` (the caller's other options).
  */
-export function pipelineOptionNames(steps: readonly PassStep[], refused: PassStep | undefined, more: FlagNames = {}, prefix = 'steps'): Record<string, string> {
-  const names: Record<string, string> = { ...CONTEXT_NAMES, ...more };
+export function pipelineOptionNames(steps: readonly PassStep[], refused: PassStep | undefined, o: PipelineWords = {}): Record<string, string> {
+  const settingsOf = o.settingsOf ?? ((i: number) => `steps[${i}].settings`);
+  const names: Record<string, string> = { ...(o.context ?? CONTEXT_NAMES), ...o.more };
   const known = new Set(passNames());
   for (const name of known) {
     const { adds, modifiers } = passFlags(name);
@@ -90,12 +101,12 @@ export function pipelineOptionNames(steps: readonly PassStep[], refused: PassSte
   for (let i = steps.length - 1; i >= 0; i--) {
     const step = steps[i]!;
     if (step === refused || typeof step?.pass !== 'string' || !known.has(step.pass)) continue;
-    for (const f of passFlags(step.pass).modifiers) names[`--${f.flag}`] = `${prefix}[${i}].settings.${filledSetting(f, given(step))}`;
+    for (const f of passFlags(step.pass).modifiers) names[`--${f.flag}`] = `${settingsOf(i)}.${filledSetting(f, given(step))}`;
   }
   const index = refused === undefined ? -1 : steps.indexOf(refused);
   if (index >= 0 && known.has(refused!.pass)) {
     const flags = passFlags(refused!.pass);
-    const at = `${prefix}[${index}].settings`;
+    const at = settingsOf(index);
     for (const f of [...flags.adds, ...flags.modifiers]) {
       const setting = `${at}.${filledSetting(f, given(refused!))}`;
       names[`--${f.flag}`] = setting;
@@ -112,7 +123,7 @@ export function pipelineOptionNames(steps: readonly PassStep[], refused: PassSte
  * (refusingStep), with `more`.
  */
 export function pipelineNaming(steps: readonly PassStep[], more: FlagNames = {}): (e: UserError) => FlagNames {
-  return (e) => pipelineOptionNames(Array.isArray(steps) ? steps : [], refusingStep(e), more);
+  return (e) => pipelineOptionNames(Array.isArray(steps) ? steps : [], refusingStep(e), { more });
 }
 
 export { COMPRESS_NAMES };

@@ -86,7 +86,7 @@ import {
   scoresOutput,
 } from '../eval/graph-checks.ts';
 import type { ModelConfig } from '../eval/model-files.ts';
-import { BENCH_SETTING_NAMES, CALIBRATION_SETTING_NAMES, EVAL_SETTING_NAMES } from './setting-names.ts';
+import { BENCH_SETTING_NAMES, CALIBRATION_SETTING_NAMES, EVAL_SETTING_NAMES, passStepNames } from './setting-names.ts';
 import { renameFlags } from '../flag-names.ts';
 import { calibrationLabels, fewerThanBatch } from '../eval/calibration.ts';
 import { checkFeature, checkMatch, noAttentionLeft, presetMatches } from '../train/intermediate.ts';
@@ -2668,7 +2668,7 @@ function stepRefusal(spec: SweepSpec, m: ModelSpec, p: PipelineSpec, index: numb
   const training = p.training?.[index];
   const message = training
     ? renameFlags(e.message, trainingSettingNames(training.kind, training.maxLength === undefined && spec.eval.maxLength !== undefined))
-    : e.message;
+    : renameFlags(e.message, passStepNames(p.steps, p.steps[index]));
   const line = `${spec.display}: pipeline ${quotedText(p.label)} on model ${quotedText(m.name)}, ${stepName(index, p.steps[index]!.pass)}: ${message}`;
   return e instanceof DataError ? new DataError(line) : e instanceof NotBertError ? new NotBertError(line) : new SettingsError(line);
 }

@@ -39,8 +39,9 @@ import { nameTokenizerClassIn } from '../train/output-folder.ts';
 import { StepCountError } from '../train/trainer.ts';
 import { checkPointMemory, type PointTrainingStep, type SweepPoint } from './plan.ts';
 import { trainingSettingNames, trainingSummary } from './train-step.ts';
-import { BENCH_SETTING_NAMES, CALIBRATION_SETTING_NAMES, EVAL_SETTING_NAMES } from './setting-names.ts';
+import { BENCH_SETTING_NAMES, CALIBRATION_SETTING_NAMES, EVAL_SETTING_NAMES, passStepNames } from './setting-names.ts';
 import { namingSettings } from '../flag-names.ts';
+import { refusingStep } from '../pass/option-names.ts';
 import { ensureFolder } from '../folders.ts';
 import { madeModelRefusal } from '../errors.ts';
 
@@ -213,14 +214,17 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
         // (after a training stage, its input is a model the point made, not a file it read: a model computing NaN is
         // refused as one, and retried by a rerun)
         // (a pass's refusal of its calibration named as the sweep file names it: 'needs calibration.task STS-B's labels')
-        const lineage = await namingSettings(CALIBRATION_SETTING_NAMES, () =>
-          compressFile({
-            input,
-            output,
-            steps: stage.steps,
-            context: { calibration, seed: point.seed, log, threads },
-            ...(given?.check ? { loaded: given.loaded, shared: { input: given.check } } : {}),
-          }),
+        // (and a pass's refusal of its step named in the file's words, as the plan names it: passStepNames)
+        const lineage = await namingSettings(
+          (e) => passStepNames(point.steps, refusingStep(e)),
+          () =>
+            compressFile({
+              input,
+              output,
+              steps: stage.steps,
+              context: { calibration, seed: point.seed, log, threads },
+              ...(given?.check ? { loaded: given.loaded, shared: { input: given.check } } : {}),
+            }),
         ).catch((e: unknown) => {
           throw i > 0 ? madeModelRefusal(e) : e;
         });

@@ -11,6 +11,9 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compressFile } from '../../src/export/compress.ts';
+import { namingSettings } from '../../src/flag-names.ts';
+import { refusingStep } from '../../src/pass/option-names.ts';
+import { passStepNames } from '../../src/sweep/setting-names.ts';
 import { planRefusal, writeQuantizedModels } from './plan-refusal.ts';
 
 let root: string;
@@ -24,10 +27,16 @@ const optimize = step('optimize');
 const optimizeAll = step('optimize', { rewrites: 'all' });
 
 let outputs = 0;
-/** What compress refuses `steps` on models/`model` with (its message), or undefined where it writes the model. */
+/**
+ * What compress refuses `steps` on models/`model` with (its message), in the sweep file's words as a point names it
+ * (passStepNames), or undefined where it writes the model.
+ */
 async function compressRefusal(model: string, steps: Array<{ pass: string; settings: Record<string, unknown> }>): Promise<string | undefined> {
   try {
-    await compressFile({ input: join(root, 'models', model, 'model.onnx'), output: join(root, 'out', String(outputs++), 'model.onnx'), steps });
+    await namingSettings(
+      (e) => passStepNames(steps, refusingStep(e)),
+      () => compressFile({ input: join(root, 'models', model, 'model.onnx'), output: join(root, 'out', String(outputs++), 'model.onnx'), steps }),
+    );
     return undefined;
   } catch (e) {
     return (e as Error).message;

@@ -16,6 +16,9 @@ import { findBert } from '../../src/bert/discover.ts';
 import { quantize, syntheticCalibration } from '../quantize/helpers.ts';
 import { planRefusal, writeQuantizedModels } from './plan-refusal.ts';
 import { compressFile } from '../../src/export/compress.ts';
+import { namingSettings } from '../../src/flag-names.ts';
+import { refusingStep } from '../../src/pass/option-names.ts';
+import { passStepNames } from '../../src/sweep/setting-names.ts';
 import { SettingsError } from '../../src/errors.ts';
 import { planSweep } from '../../src/sweep/plan.ts';
 import { loadCalibration } from '../../src/eval/calibration.ts';
@@ -176,18 +179,22 @@ describe('a quantize step after one that stored every weight quantized', () => {
     }
   };
   const twice = (first: string) => [step('quantize', { mode: first }), step('quantize', { mode: 'int8' })];
-  /** compressFile's refusal of `steps` on `model` (calibrated on SST-2), or 'ran'. */
+  /** compressFile's refusal of `steps` on `model` (calibrated on SST-2) as a sweep point names it, or 'ran'. */
   const point = async (model: string, steps: ReturnType<typeof step>[]): Promise<string> => {
     const input = join(fusedRoot, 'models', model, 'model.onnx');
     const calibration = await loadCalibration({ model: input, task: 'SST-2', examples: 4, glueDir: join(fusedRoot, 'glue') });
     const output = join(fusedRoot, 'out', `${model}-${JSON.stringify(steps).replace(/\W+/g, '-')}`, 'model.onnx');
-    return compressFile({ input, output, steps, context: { calibration } }).then(
+    // (in a point's words: the file's, as the plan's)
+    return namingSettings(
+      (e) => passStepNames(steps, refusingStep(e)),
+      () => compressFile({ input, output, steps, context: { calibration } }),
+    ).then(
       () => 'ran',
       (e: Error) => e.message,
     );
   };
   const elnTables =
-    "embeddings.word, embeddings.position, embeddings.token_type: the table is read by com.microsoft EmbedLayerNormalization '/bert/embeddings/LayerNorm/Add_1/EmbedLayerNormalization', which takes float tables (quantize before --optimize to store it int8)";
+    "embeddings.word, embeddings.position, embeddings.token_type: the table is read by com.microsoft EmbedLayerNormalization '/bert/embeddings/LayerNorm/Add_1/EmbedLayerNormalization', which takes float tables (quantize before an optimize step to store it int8)";
   /** The point's reason for keeping a fused Attention's packed weight float in `mode` (int4-block or int8-static). */
   const fusedKept = (mode: string) =>
     mode.startsWith('int4-block')

@@ -45,11 +45,11 @@ const bilstm = { pass: 'distill', settings: { ...KD, student: 'bilstm:hidden=8',
 describe("a sweep's plan checks the graph steps after a bilstm:… student", () => {
   it('refuses a pass without a recurrent form, and quantize settings the BiLSTM cannot take, as the point would', async () => {
     expect(await refusal([bilstm, { pass: 'prune-heads', settings: { ratio: 0.5 } }])).toBe(
-      `${file()}: pipeline 'p' on model 'tiny', step 2 (prune-heads): prune-heads: the model is a recurrent model (a Distilled BiLSTM student): one LSTM and no attention heads, feed-forward blocks or encoder layers for prune-heads to rewrite; of the passes only quantize int8 (--quantize int8) applies to it`,
+      `${file()}: pipeline 'p' on model 'tiny', step 2 (prune-heads): prune-heads: the model is a recurrent model (a Distilled BiLSTM student): one LSTM and no attention heads, feed-forward blocks or encoder layers for prune-heads to rewrite; of the passes only quantize int8 (a quantize step of mode 'int8') applies to it`,
     );
     // (a distill step without a student trains the model so far: still the BiLSTM)
     expect(await refusal([bilstm, { pass: 'distill', settings: KD }, { pass: 'quantize', settings: { mode: 'int4-block:16' } }])).toBe(
-      `${file()}: pipeline 'p' on model 'tiny', step 3 (quantize): quantize int4-block:16: the model is a recurrent model (a Distilled BiLSTM student), and its LSTM has an int8 form only in mode int8 (DynamicQuantizeLSTM): use --quantize int8`,
+      `${file()}: pipeline 'p' on model 'tiny', step 3 (quantize): quantize int4-block:16: the model is a recurrent model (a Distilled BiLSTM student), and its LSTM has an int8 form only in mode int8 (DynamicQuantizeLSTM): use step 3's settings.mode int8`,
     );
     expect(await refusal([bilstm, { pass: 'quantize', settings: { mode: 'int8', format: 'standard' } }])).toMatch(
       /step 2 \(quantize\): quantize int8: format 'standard': the model is a recurrent model .*which format standard rules out/,
@@ -80,7 +80,7 @@ describe("a sweep's plan checks the graph steps on a saved Distilled BiLSTM: the
   it('refuses a pass without a recurrent form, and quantize int8 of the student stored in int8, as the point would', async () => {
     const on = (model: string, steps: unknown[]) => planRefusal(root, 'r', [model], 'p', steps);
     expect(await on('bilstm', [{ pass: 'prune-heads', settings: { ratio: 0.5 } }])).toBe(
-      `${file()}: pipeline 'p' on model 'bilstm', step 1 (prune-heads): prune-heads: ${RECURRENT}: one LSTM and no attention heads, feed-forward blocks or encoder layers for prune-heads to rewrite; of the passes only quantize int8 (--quantize int8) applies to it`,
+      `${file()}: pipeline 'p' on model 'bilstm', step 1 (prune-heads): prune-heads: ${RECURRENT}: one LSTM and no attention heads, feed-forward blocks or encoder layers for prune-heads to rewrite; of the passes only quantize int8 (a quantize step of mode 'int8') applies to it`,
     );
     expect(
       await on('bilstm', [

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planRefusal, writeTinyPlanFolder } from './plan-refusal.ts';
 import { compressFile } from '../../src/export/compress.ts';
+import { namingSettings } from '../../src/flag-names.ts';
+import { refusingStep } from '../../src/pass/option-names.ts';
+import { passStepNames } from '../../src/sweep/setting-names.ts';
 import { buildBert } from '../../src/bert/build.ts';
 import { writeModelFolder } from '../helpers/model-folder.ts';
 import { tinyBertConfig } from '../helpers/models.ts';
@@ -35,10 +38,13 @@ const share = (groups: string) => step('share-layers', { share: groups });
 const ffn25 = step('prune-ffn', { ratio: 0.25 });
 const group = (size: number) => step('quantize', { mode: `int8-group:${size}` });
 
-/** What compress says of `steps` on the model (the point's own refusal), and the plan's line for them. */
+/** What a point of `steps` on the model says (compress's refusal in the file's words), and the plan's line for them. */
 async function refusals(steps: Step[], model = 'tiny'): Promise<{ point: string; plan: string | undefined }> {
   const output = join(root, 'out', `${Math.random().toString(36).slice(2)}`, 'model.onnx');
-  const point = await compressFile({ input: join(root, 'models', model, 'model.onnx'), output, steps }).then(
+  const point = await namingSettings(
+    (e) => passStepNames(steps, refusingStep(e)),
+    () => compressFile({ input: join(root, 'models', model, 'model.onnx'), output, steps }),
+  ).then(
     () => 'ran',
     (e: Error) => e.message,
   );
@@ -63,7 +69,7 @@ describe("a sweep's plan checks a step's layers and heads after a step it does n
       'share-layers in more groups than its layers, after prune-ffn',
       [ffn, share('groups:3')],
       2,
-      "share-layers: share 'groups:3': 3 groups are more than the model's 2 layers (flag --share-layers)",
+      "share-layers: share 'groups:3': 3 groups are more than the model's 2 layers (step 2's settings.share)",
     ],
     ['prune-heads of a layer it lacks, after prune-ffn', [ffn, heads('5:0')], 2, 'prune-heads: layer 5 does not exist: the model has layers 0-1'],
     ['prune-heads of a head it lacks, after prune-ffn', [ffn, heads('0:9')], 2, 'prune-heads: layer 0 has heads 0-3; cannot remove head 9'],
