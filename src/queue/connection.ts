@@ -36,6 +36,22 @@ export function reconnectDelayMs(times: number): number {
   return Math.min(Math.max(Math.exp(times), 1_000), RECONNECT_MAX_MS);
 }
 
+/**
+ * How long a closing connection waits for Redis to close the socket after its own end before destroying it (ioredis's
+ * disconnectTimeout, 2 s by default): a connection closed while it tried to reconnect to a Redis out of reach, its
+ * socket closed already, kept a library caller's process alive that long after a worker or a coordinator returned.
+ */
+export const DISCONNECT_TIMEOUT_MS = 200;
+
+/**
+ * How long one blocking read waits for Redis: a worker's wait for a point (BZPOPMIN: BullMQ's drainDelay, 5 s by
+ * default) and a coordinator's read of the queue's events (XREAD: BullMQ's blockingTimeout, 10 s by default). BullMQ's
+ * watchdog gives up on a read this and 1 s after it began, and the close of a connection trying to reconnect to a Redis
+ * out of reach never clears it: it kept a library caller's process alive up to 6 s (a worker) or 11 s (a coordinator)
+ * after a stopped call returned. An idle worker or coordinator reads once a second.
+ */
+export const BLOCKING_MS = 1_000;
+
 /** Parses a `--queue` URL; a SettingsError naming it when it is not `redis://HOST[:PORT][/DB]`. */
 export function parseQueueUrl(text: string): QueueAddress {
   const bad = (why: string) => new SettingsError(`--queue ${quotedText(text)}: ${why} (expected redis://HOST:PORT[/DB])`);
@@ -58,6 +74,7 @@ export function parseQueueUrl(text: string): QueueAddress {
     port,
     db,
     retryStrategy: reconnectDelayMs,
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
     ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
     ...(url.protocol === 'rediss:' ? { tls: { servername: host } } : {}),

@@ -29,7 +29,7 @@ import { pointName, pointNames } from '../sweep/progress.ts';
 import { failedPoint, planAgainstStore, type StorePlan, type SweepOptions, type SweepSummary } from '../sweep/run.ts';
 import { StoreWriteError } from '../sweep/store.ts';
 import { codeFingerprint } from '../version.ts';
-import { QUEUE_NAME, checkRedisDriver, connectionLog, connectionProblem, parseQueueUrl, waitConnected } from './connection.ts';
+import { BLOCKING_MS, QUEUE_NAME, checkRedisDriver, connectionLog, connectionProblem, parseQueueUrl, waitConnected } from './connection.ts';
 import { pointFiles } from './files.ts';
 import { ATTEMPTS, STALLED_TOO_OFTEN, failedJobError, givenBackOf, jobOptions, type PointJob } from './job.ts';
 
@@ -167,7 +167,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     throw e;
   }
   // Created once Redis answers: BullMQ's QueueEvents cannot be closed before its first connection.
-  const events = new QueueEvents(QUEUE_NAME, { connection: address.connection });
+  const events = new QueueEvents(QUEUE_NAME, { connection: address.connection, blockingTimeout: BLOCKING_MS });
   events.on('error', connection.onError);
   let plan: StorePlan;
   try {

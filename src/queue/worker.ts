@@ -41,7 +41,7 @@ import { passNames } from '../pass/registry.ts';
 import { isTrainingStep } from '../sweep/train-step.ts';
 import { userCacheDir } from '../train/run.ts';
 import { codeAge, currentVersions, pointStudentKind, sameVersions, versionChange } from '../sweep/key.ts';
-import { QUEUE_NAME, StoppedConnecting, checkRedisDriver, connectionLog, parseQueueUrl, waitConnected } from './connection.ts';
+import { BLOCKING_MS, QUEUE_NAME, StoppedConnecting, checkRedisDriver, connectionLog, parseQueueUrl, waitConnected } from './connection.ts';
 import { localizePoint, type PathMapping } from './files.ts';
 import {
   ATTEMPTS,
@@ -556,6 +556,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     ...lockSettings(lockMs),
     // A point whose worker died is rerun; one that kills every worker it lands on fails after as many runs as retries allow.
     maxStalledCount: ATTEMPTS - 1,
+    drainDelay: BLOCKING_MS / 1000,
     name,
   });
   // A point is done, and run here, once the queue took its result: one it refused (the job no longer this worker's) is

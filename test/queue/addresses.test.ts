@@ -3,14 +3,32 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
-import { RECONNECT_MAX_MS, connectionLog, isRetriesGivenUp, parseQueueUrl, reconnectDelayMs } from '../../src/queue/connection.ts';
+import { DISCONNECT_TIMEOUT_MS, RECONNECT_MAX_MS, connectionLog, isRetriesGivenUp, parseQueueUrl, reconnectDelayMs } from '../../src/queue/connection.ts';
 import { parsePathMapping } from '../../src/queue/files.ts';
 
 describe('--queue URL', () => {
   it('reads host, port and database, defaulting to 6379 and 0', () => {
-    expect(parseQueueUrl('redis://10.1.2.3:6380/4').connection).toEqual({ host: '10.1.2.3', port: 6380, db: 4, retryStrategy: reconnectDelayMs });
-    expect(parseQueueUrl('redis://queue.lab').connection).toEqual({ host: 'queue.lab', port: 6379, db: 0, retryStrategy: reconnectDelayMs });
-    expect(parseQueueUrl('redis://[::1]:7000/').connection).toEqual({ host: '::1', port: 7000, db: 0, retryStrategy: reconnectDelayMs });
+    expect(parseQueueUrl('redis://10.1.2.3:6380/4').connection).toEqual({
+      host: '10.1.2.3',
+      port: 6380,
+      db: 4,
+      retryStrategy: reconnectDelayMs,
+      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+    });
+    expect(parseQueueUrl('redis://queue.lab').connection).toEqual({
+      host: 'queue.lab',
+      port: 6379,
+      db: 0,
+      retryStrategy: reconnectDelayMs,
+      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+    });
+    expect(parseQueueUrl('redis://[::1]:7000/').connection).toEqual({
+      host: '::1',
+      port: 7000,
+      db: 0,
+      retryStrategy: reconnectDelayMs,
+      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+    });
   });
 
   it("tries to reconnect to a Redis out of reach every 2 s at most, where BullMQ's default waited up to 20 s between tries (e^n ms)", () => {
@@ -28,6 +46,7 @@ describe('--queue URL', () => {
       port: 6390,
       db: 2,
       retryStrategy: reconnectDelayMs,
+      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
       username: 'alice',
       password: 's:cret',
       tls: { servername: 'queue.lab' },
