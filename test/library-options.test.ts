@@ -3,7 +3,11 @@
  * refused in one line naming the option, before any work, where they were read as something else or hung.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluate, loadCalibration } from '../src/eval/index.ts';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { evaluate, loadCalibration, loadTokenizer, prepareTask } from '../src/eval/index.ts';
+import { SST2 } from '../src/glue/tasks.ts';
 import { benchModels } from '../src/bench/index.ts';
 import { runTraining } from '../src/train/library.ts';
 import { SettingsError } from '../src/errors.ts';
@@ -113,5 +117,24 @@ describe('option kinds of the entry points, before any work', () => {
     expect((e as Error).message).toBe('no-such-student: no such model (train needs a model path)');
     const ev = await evaluate({ model: 'no-such-model', tasks: ['SST-2'], includeWnli: false, onProgress: () => {} }).catch((x: unknown) => x);
     expect((ev as Error).message).toMatch(/^no-such-model: no such file or folder/);
+  });
+});
+
+describe('prepareTask (bert-compress/eval)', () => {
+  const glueDir = mkdtempSync(join(tmpdir(), 'lib59-prepare-task-'));
+  mkdirSync(join(glueDir, 'SST-2'));
+  writeFileSync(join(glueDir, 'SST-2', 'dev.tsv'), 'sentence\tlabel\na charming journey .\t1\n');
+  const tokenizer = loadTokenizer(join(import.meta.dirname, '..', 'fixtures', 'tiny-bert'));
+  it("names its arguments as evaluate names its options, where it named compress eval's flags", () => {
+    expect(() => prepareTask(SST2, 'dev', glueDir, tokenizer, 2)).toThrow(
+      /^maxLength 2 leaves no room for text after 2 special tokens: give maxLength 3 or more$/,
+    );
+    expect(() => prepareTask(SST2, 'dev', join(glueDir, 'none'), tokenizer, 8)).toThrow(/; set glueDir or GLUE_DIR\)$/);
+    expect(prepareTask(SST2, 'dev', glueDir, tokenizer, 8).encodings).toHaveLength(1);
+  });
+  it('refuses a maxLength that is no integer from 2, where it cut no text', () => {
+    expect(() => prepareTask(SST2, 'dev', glueDir, tokenizer, 'x' as unknown as number)).toThrow(
+      /^maxLength: expected an integer from 2 to 2\^53 − 1, got string "x"$/,
+    );
   });
 });

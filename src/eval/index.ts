@@ -1,13 +1,25 @@
 /** Public API of GLUE evaluation: `evaluate` for a model and task list, plus the steps a sweep reuses. */
-import { evaluate as evaluateNamingFlags, type EvalOptions, type EvalResult } from './evaluate.ts';
+import {
+  evaluate as evaluateNamingFlags,
+  prepareTask as prepareTaskNamingFlags,
+  scoreTask as scoreTaskNamingFlags,
+  type EvalOptions,
+  type EvalResult,
+  type EvalSplit,
+  type PreparedTask,
+  type ScoreOptions,
+  type TaskResult,
+} from './evaluate.ts';
+import { checkMaxLength } from './graph-checks.ts';
+import type { TaskDefinition } from '../glue/tasks.ts';
+import type { Session } from '../runtime/session.ts';
+import type { TextTokenizer } from './tokenizer.ts';
 import { loadCalibration as loadCalibrationNamingFlags, type CalibrationOptions } from './calibration.ts';
 import type { CalibrationSource } from '../pass/pass.ts';
 import { namingSettings } from '../flag-names.ts';
 import { checkOptionKinds, checkOptions, type OptionKind } from '../library-args.ts';
 
 export {
-  prepareTask,
-  scoreTask,
   predictionsFromRows,
   DEFAULT_BATCH_SIZE,
   DEFAULT_MAX_LENGTH,
@@ -106,6 +118,23 @@ export function loadCalibration(o: CalibrationOptions): Promise<CalibrationSourc
     checkOptionKinds('loadCalibration', checkOptions('loadCalibration', o, '{model, task, …}'), CALIBRATION_OPTION_KINDS);
     return loadCalibrationNamingFlags(o);
   });
+}
+/**
+ * A task's split read and tokenized (see prepareTask in ./evaluate.ts, evaluate's step): its refusals name the
+ * arguments given as evaluate names its options (`maxLength 1 leaves no room for text after 2 special tokens`, `set
+ * glueDir or GLUE_DIR`), not the flags of `compress eval` (`--max-length 1`, `--glue-dir`); a maxLength that is no
+ * integer from 2 is refused, where it cut no text.
+ */
+export function prepareTask(task: TaskDefinition, split: EvalSplit, glueDir: string, tokenizer: TextTokenizer, maxLength: number): PreparedTask {
+  return namingSettings(EVAL_OPTION_NAMES, () => {
+    checkMaxLength(maxLength);
+    return prepareTaskNamingFlags(task, split, glueDir, tokenizer, maxLength);
+  });
+}
+
+/** A session run over a prepared task and scored (see scoreTask in ./evaluate.ts): its refusals name evaluate's options, as prepareTask's do. */
+export function scoreTask(session: Session, prepared: PreparedTask, opts?: ScoreOptions): Promise<TaskResult> {
+  return namingSettings(EVAL_OPTION_NAMES, () => scoreTaskNamingFlags(session, prepared, opts));
 }
 export { glueScore, taskScore, type GlueScore, type ScoredTask } from './glue-score.ts';
 export { mapModelLabels, type LabelMapping } from './labels.ts';
