@@ -92,6 +92,11 @@ export interface PassDeclaration<S extends SettingsSchema, O> {
    */
   keyVersion?: (settings: z.output<S>, runSeed: number | undefined) => number;
   /**
+   * These settings as earlier code made them canonical, where it made them otherwise (default: never): a sweep point
+   * stored under the key of those is this point, its result reused rather than computed again (key.ts pointKeys).
+   */
+  earlierSettings?: (settings: z.output<S>) => z.output<S> | undefined;
+  /**
    * What of these settings reads the model's class scores (a loss on calibration data), and what to use instead on a
    * model without a classifier; undefined when nothing does (default: never).
    */
@@ -144,6 +149,8 @@ export interface PassSettings<O> {
   seeded(settings: Record<string, unknown>, runSeed: number | undefined): Record<string, unknown>;
   /** The version a sweep point of canonical settings is keyed with (see PassDeclaration.keyVersion). */
   keyVersion(settings: Record<string, unknown>, runSeed: number | undefined): number;
+  /** Canonical settings as earlier code made them canonical, where it made them otherwise (see PassDeclaration.earlierSettings). */
+  earlierSettings(settings: Record<string, unknown>): Record<string, unknown> | undefined;
   /** What of canonical settings reads the model's class scores (see PassDeclaration.needsClassifier). */
   needsClassifier(settings: Record<string, unknown>): ClassifierNeed | undefined;
   /** Whether canonical settings read the calibration labels (see PassDeclaration.readsLabels). */
@@ -186,6 +193,7 @@ export function declarePass<S extends SettingsSchema, O>(d: PassDeclaration<S, O
         throw new Error(`pass ${quotedText(d.name)}: keyVersion ${v} is not a version from 1 to ${d.version}`);
       return v;
     },
+    earlierSettings: (settings) => d.earlierSettings?.(settings as z.output<S>) as Record<string, unknown> | undefined,
     needsClassifier: (settings) => d.needsClassifier?.(settings as z.output<S>),
     readsLabels: (settings) => d.readsLabels?.(settings as z.output<S>) ?? false,
     onModel: (settings, shape) => d.onModel?.(settings as z.output<S>, shape) ?? { settings, shape },

@@ -276,13 +276,38 @@ export function sameVersions(a: PointVersions | undefined, b: PointVersions | un
  * The keys a store may hold `p` under: its key, then its key with the seeds as written (SeedForm 'written', as earlier
  * code computed it) where that differs; then both with its training steps' versions as code that gave every kind of
  * student one version keyed them (SHARED_TRAINING_VERSION), where its student's kind is known and its steps' versions
- * for it are no higher (trained since as that code trained them).
+ * for it are no higher (trained since as that code trained them); then each of those with its passes' settings as
+ * earlier code made them canonical, where it made them otherwise (earlierSteps).
  */
 export function pointKeys(p: SweepPoint): string[] {
   const forms = [p];
   const shared = sharedVersions(p);
   if (shared) forms.push({ ...p, versions: shared });
+  const earlier = earlierSteps(p);
+  if (earlier) forms.push(...forms.map((q) => ({ ...q, steps: earlier })));
   return [...new Set(forms.flatMap((q) => [pointKey(q), pointKey(q, 'written')]))];
+}
+
+/**
+ * `p`'s steps with each graph pass's settings as earlier code made them canonical where it made them otherwise
+ * (PassDeclaration.earlierSettings: quantize's mixed:1.1%, named mixed:0.011000000000000001); undefined where none did.
+ */
+function earlierSteps(p: SweepPoint): SweepPoint['steps'] | undefined {
+  let earlier = false;
+  const steps = p.steps.map((s) => {
+    if (isTrainingStep(s.pass)) return s;
+    let settings: Record<string, unknown> | undefined;
+    try {
+      const pass = getPass(s.pass);
+      settings = pass.earlierSettings(pass.check(s.settings));
+    } catch {
+      return s; // (settings this code does not read: pointIdentity's to refuse)
+    }
+    if (settings === undefined) return s;
+    earlier = true;
+    return { ...s, settings };
+  });
+  return earlier ? steps : undefined;
 }
 
 /**
@@ -318,6 +343,15 @@ export function pointStudentKind(p: Pick<SweepPoint, 'training'>): StudentKind |
 export function pointFamily(p: SweepPoint): string {
   const { data: _data, ...identity } = pointIdentity(p);
   return hashOf(identity);
+}
+
+/**
+ * `p`'s family (pointFamily), then that of its passes' settings as earlier code made them canonical where it made
+ * them otherwise (earlierSteps, as pointKeys gives their keys): the families its stale results may be stored under.
+ */
+export function pointFamilies(p: SweepPoint): string[] {
+  const earlier = earlierSteps(p);
+  return earlier ? [pointFamily(p), pointFamily({ ...p, steps: earlier })] : [pointFamily(p)];
 }
 
 /** -1, 0 or 1 as bert-compress version `a` is older than, the same as or newer than `b` (semver order); NaN where it cannot tell. */

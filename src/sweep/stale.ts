@@ -30,7 +30,7 @@ import {
 } from './plan.ts';
 import type { PointResult } from './point.ts';
 import type { StoredPoint } from './store.ts';
-import { canonicalJson, currentVersions, pointFamily, pointKey, pointKeys, versionChange } from './key.ts';
+import { canonicalJson, currentVersions, pointFamilies, pointFamily, pointKey, pointKeys, versionChange } from './key.ts';
 import { registerAllPasses } from '../passes.ts';
 import { STUDENT_KIND_NAMES, type StudentKind } from '../train/versions.ts';
 
@@ -68,12 +68,13 @@ export function findStale(
   const out = new Map<string, StaleMatch>();
   if (points.length === 0) return out;
   const planned = new Set(points.map((p) => p.key));
-  // (only a stored point of the family of one of `points` can be its stale result: the others are not planned again)
-  const familyOf = new Map(points.map((p) => [p.key, pointFamily(p)]));
-  const families = new Set(familyOf.values());
+  // (only a stored point of the family of one of `points` can be its stale result: the others are not planned again;
+  // of its families, with its settings as earlier code made them canonical too: pointFamilies)
+  const familiesOf = new Map(points.map((p) => [p.key, pointFamilies(p)]));
+  const families = new Set([...familiesOf.values()].flat());
   /** `data`: the stored plan's data hashes (canonical JSON), else the GLUE folder it read (planned before they were kept). */
-  const byFamily = new Map<string, Array<{ stored: StoredPoint; change: string; data: { hashes: string } | { glueDir: unknown } }>>();
-  for (const s of finished) {
+  const byFamily = new Map<string, Array<{ stored: StoredPoint; order: number; change: string; data: { hashes: string } | { glueDir: unknown } }>>();
+  for (const [order, s] of finished.entries()) {
     const plan = plans.get(s.key);
     if (planned.has(s.key) || plan === undefined) continue;
     let family: string;
@@ -87,7 +88,7 @@ export function findStale(
     if (now === undefined || !('change' in now)) continue;
     const { change } = now;
     const { data, glueDir } = plan as SweepPoint;
-    const entry = { stored: s, change, data: data === undefined ? { glueDir } : { hashes: canonicalJson(data) } };
+    const entry = { stored: s, order, change, data: data === undefined ? { glueDir } : { hashes: canonicalJson(data) } };
     const same = byFamily.get(family);
     if (same) same.push(entry);
     else byFamily.set(family, [entry]);
@@ -97,8 +98,12 @@ export function findStale(
     // A result computed on other data is not this point's, stale or not; one planned before data was hashed may be,
     // when it read the same GLUE folder.
     const data = canonicalJson(p.data ?? null);
-    const stored = byFamily.get(familyOf.get(p.key)!)?.filter((s) => ('hashes' in s.data ? s.data.hashes === data : s.data.glueDir === p.glueDir));
-    if (!stored?.length) continue;
+    const stored = familiesOf
+      .get(p.key)!
+      .flatMap((family) => byFamily.get(family) ?? [])
+      .sort((a, b) => a.order - b.order)
+      .filter((s) => ('hashes' in s.data ? s.data.hashes === data : s.data.glueDir === p.glueDir));
+    if (!stored.length) continue;
     const newest = stored[stored.length - 1]!;
     const match: StaleMatch = { point: p, stored: stored.map((s) => s.stored), result: newest.stored.result, change: newest.change };
     const refused = refusedInput(p, refusal);

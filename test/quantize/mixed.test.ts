@@ -128,11 +128,12 @@ describe('mixed precision', () => {
   it('refuses a budget below what 4 bits everywhere reach', async () => {
     await expect(quantize(model, s, { mode: 'mixed:0.05' }, calibration)).rejects.toThrow(SettingsError);
     // (a share of the float weights said as the share it is, whether typed as a fraction or a percentage, which the
-    // mode's name writes as a fraction, 1.1% as 0.011000000000000001; a size as its bytes, 1000b named as 1kb)
+    // mode's name writes as a fraction, 1.1% as 0.011, where it read 1.1 / 100 and wrote 0.011000000000000001; a size
+    // as its bytes, 1000b named as 1kb)
     const fp32 = modelSize(model).bytes;
     await expect(quantize(model, s, { mode: 'mixed:1.1%' }, calibration)).rejects.toThrow(
       new RegExp(
-        `^quantize mixed:0\\.011000000000000001: the budget, 1\\.1% of the float weights' ${fp32.toLocaleString('en-US')} bytes \\(${Math.floor(0.011000000000000001 * fp32).toLocaleString('en-US')} bytes\\), is below the smallest this model reaches \\([\\d,]+ bytes: every layer 4-bit, embeddings int8\\)$`,
+        `^quantize mixed:0\\.011: the budget, 1\\.1% of the float weights' ${fp32.toLocaleString('en-US')} bytes \\(${Math.floor(0.011 * fp32).toLocaleString('en-US')} bytes\\), is below the smallest this model reaches \\([\\d,]+ bytes: every layer 4-bit, embeddings int8\\)$`,
       ),
     );
     await expect(quantize(model, s, { mode: 'mixed:1000b' }, calibration)).rejects.toThrow(

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { SettingsError } from '../../src/errors.ts';
 import { parseBudget, parseMode, parseQuantizeSettings, parseRangeMethod } from '../../src/quantize/index.ts';
-import { QUANTIZE, formatBudgetBytes } from '../../src/quantize/settings.ts';
+import { QUANTIZE, earlierMixedName, formatBudgetBytes } from '../../src/quantize/settings.ts';
 
 describe('quantize settings', () => {
   it('parses every mode', () => {
@@ -101,6 +101,27 @@ describe('quantize settings', () => {
     expect(mode('mixed:100b')).toBe('mixed:100b');
     expect(mode('mixed:1234567b')).toBe('mixed:1234567b');
     expect(mode('mixed:20%')).toBe('mixed:0.2');
+    // a percentage as the fraction its digits write, its decimal point moved (as Number('0.011')), where it was read as
+    // its number divided by 100 and named so: mixed:0.011000000000000001, 0.07 % as 0.0007000000000000001
+    for (const [percent, fraction] of [
+      ['1.1%', '0.011'],
+      ['0.07%', '0.0007'],
+      ['1.1e1%', '0.11'],
+      ['56.7%', '0.567'],
+      ['.5%', '0.005'],
+      ['3.%', '0.03'],
+      ['1e-5%', '1e-7'],
+      ['100%', '1'],
+    ]) {
+      expect(mode(`mixed:${percent}`), percent).toBe(`mixed:${fraction}`);
+      expect(mode(`mixed:${fraction}`), fraction).toBe(`mixed:${fraction}`);
+    }
+    // (the name that earlier reading gave it: a point stored under it is this point, sweep/key.ts pointKeys)
+    expect(earlierMixedName('mixed:0.011')).toBe('mixed:0.011000000000000001');
+    expect(earlierMixedName('mixed:0.0007')).toBe('mixed:0.0007000000000000001');
+    expect(earlierMixedName('mixed:0.567')).toBe('mixed:0.5670000000000001');
+    expect(earlierMixedName('mixed:1e-7')).toBe('mixed:1.0000000000000001e-7');
+    for (const same of ['mixed:0.2', 'mixed:0.25', 'mixed:1', 'mixed:12mb', 'int8']) expect(earlierMixedName(same), same).toBeUndefined();
     for (const bytes of [1, 999, 1000, 1024, 1025, 123_456, 1_048_576, 1_500_000, 3 * 1024 ** 3, 12_345_678_000]) {
       const text = formatBudgetBytes(bytes);
       expect(parseBudget(text), text).toEqual({ kind: 'bytes', bytes });

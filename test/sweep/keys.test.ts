@@ -10,7 +10,7 @@ import { parseSweep } from '../../src/sweep/spec.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
 import { codeAge, currentVersions, pointFamily, pointKey, pointKeys, pointStudentKind, sameVersions, versionChange } from '../../src/sweep/key.ts';
 import { TRAINING_VERSIONS } from '../../src/train/versions.ts';
-import { findStale } from '../../src/sweep/stale.ts';
+import { adoptStoredKeys, findStale } from '../../src/sweep/stale.ts';
 import type { StoredPoint } from '../../src/sweep/store.ts';
 import type { PointResult } from '../../src/sweep/point.ts';
 import { PRUNE_HEADS, RANDOM_SEEDS_DRAWN_AS_BEFORE } from '../../src/prune/settings.ts';
@@ -67,6 +67,29 @@ describe('point keys', () => {
     const written = async (mode: string) =>
       Buffer.from(encodeModel((await runPipeline(loadModel(join(t.root, 'models/tiny-sst2/model.onnx')), [{ pass: 'quantize', settings: { mode } }])).model));
     expect((await written('int8-group:1')).equals(await written('int8'))).toBe(true);
+  });
+
+  it("quantize's mixed:56.7% is mixed:0.567 (its decimal point moved), one point; a point stored under the name earlier code gave it (56.7 / 100: mixed:0.5670000000000001) is this point, reused", async () => {
+    // (one plan each: a plan refuses two pipelines that are one point)
+    const point = async (mode: string) => (await plan([[{ pass: 'quantize', settings: { mode } }]], { calibration: { examples: 4 } }))[1]!;
+    const percent = await point('mixed:56.7%');
+    expect(percent.key).toBe((await point('mixed:0.567')).key);
+    // (planned by this code from its stored plan, mixed:0.5670000000000001 written out: its key as earlier code gave it)
+    const earlier = await point('mixed:0.5670000000000001');
+    expect(earlier.key).not.toBe(percent.key);
+    expect(pointKeys(percent)).toEqual([percent.key, earlier.key]);
+    // a sweep of mixed:56.7% takes the point stored under it as its own, as one stored under its seeds as written
+    adoptStoredKeys(
+      [percent],
+      [{ key: earlier.key } as StoredPoint],
+      () => new Map([[earlier.key, earlier]]),
+      () => new Map(),
+      () => null,
+    );
+    expect(percent.key).toBe(earlier.key);
+    // (a fraction written alike either way has no other key)
+    const fifth = await point('mixed:50%');
+    expect(pointKeys(fifth)).toEqual([fifth.key]);
   });
 
   it("prune-heads' steps and target given as their defaults (which depend on importance and ratio) make no other point", async () => {
@@ -511,6 +534,22 @@ describe('stale points', () => {
     expect(stale.get(p.key)!.stored.map((s) => s.key)).toEqual(['older-key', 'legacy-key']);
     expect(stale.get(p.key)!.change).toBe(`prune-heads unversioned → v${now}`);
     expect(findStale(points, [rows[0]!.row], new Map([rows[0]!.plan])).get(p.key)!.change).toBe(`prune-heads v${now - 1} → v${now}`);
+  });
+
+  it('are found under the settings earlier code made canonical otherwise: mixed:56.7% stored by an older quantize as mixed:0.5670000000000001', async () => {
+    const point = async (mode: string) => (await plan([[{ pass: 'quantize', settings: { mode } }]], { calibration: { examples: 4 } }))[1]!;
+    const percent = await point('mixed:56.7%');
+    const earlier = await point('mixed:0.5670000000000001');
+    const now = earlier.versions.passes.quantize!;
+    const older = { ...earlier, versions: { ...earlier.versions, passes: { quantize: now - 1 } } };
+    const rows = [stored(older, 'older-key')];
+    const stale = findStale(
+      [percent],
+      rows.map((r) => r.row),
+      new Map(rows.map((r) => r.plan)),
+    );
+    expect(stale.get(percent.key)?.stored.map((s) => s.key)).toEqual(['older-key']);
+    expect(stale.get(percent.key)!.change).toBe(`quantize v${now - 1} → v${now}`);
   });
 
   it('read only the stored points of the families asked about: one of another family is not planned again (its model not hashed), where every stored point was', async () => {
