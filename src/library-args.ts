@@ -43,8 +43,9 @@ export function checkModelArg(fn: string, m: unknown, name = 'model'): asserts m
 /**
  * The kind of value an option of an entry point takes, as checkOptionKinds reads it: a string (non-empty), true or
  * false, a function, an AbortSignal, one of fixed words, options of their own (`settings`: an object of these kinds),
- * a value a test tells (`is`, `expected` its words), or `checked`, a value whose own check reads it later with its
- * range in its words (a number, a task list).
+ * a value a test tells (`is`, `expected` its words), a value `refuse` words the refusal of (undefined: taken; of the
+ * `kind` given first, else its own check reads it later), or `checked`, a value whose own check reads it later with its range in its words (a number,
+ * a task list).
  */
 export type OptionKind =
   | 'string'
@@ -54,13 +55,15 @@ export type OptionKind =
   | 'checked'
   | readonly string[]
   | { readonly options: OptionKinds }
-  | { readonly is: (v: unknown) => boolean; readonly expected: string };
+  | { readonly is: (v: unknown) => boolean; readonly expected: string }
+  | { readonly refuse: (v: unknown) => string | undefined; readonly kind?: 'string' | { readonly is: (v: unknown) => boolean; readonly expected: string } };
 
 /** Each option of an entry point (every key its options type has, `satisfies Record<keyof …, OptionKind>`) by its kind. */
 export type OptionKinds = Readonly<Record<string, OptionKind>>;
 
 /** What a value of `kind` is, for a refusal ('expected true or false'); undefined where `v` is of it. */
-function kindProblem(kind: Exclude<OptionKind, { readonly options: OptionKinds } | 'checked'>, v: unknown): string | undefined {
+function kindProblem(kind: Exclude<OptionKind, { readonly options: OptionKinds } | { readonly refuse: unknown }>, v: unknown): string | undefined {
+  if (kind === 'checked') return undefined;
   if (kind === 'string') return typeof v === 'string' && v !== '' ? undefined : 'expected a non-empty string';
   if (kind === 'boolean') return typeof v === 'boolean' ? undefined : 'expected true or false';
   if (kind === 'function') return typeof v === 'function' ? undefined : 'expected a function';
@@ -86,14 +89,16 @@ export function checkOptionKinds(fn: string, o: object, kinds: OptionKinds, at =
       const of = at === '' ? fn : `${fn}'s ${at.slice(0, -1)}`;
       throw new SettingsError(`${fn}: ${name}: not an option of ${of} (its options: ${Object.keys(kinds).join(', ')})`);
     }
-    if (v === undefined || kind === 'checked') continue;
+    if (v === undefined) continue;
     if (typeof kind === 'object' && 'options' in kind) {
       if (typeof v !== 'object' || v === null || Array.isArray(v))
         throw new SettingsError(`${fn}: ${name}: expected an object of options, got ${valueAndKind(v)}`);
       checkOptionKinds(fn, v, kind.options, `${name}.`);
       continue;
     }
-    const problem = kindProblem(kind, v);
+    const problem = kindProblem(typeof kind === 'object' && 'refuse' in kind ? (kind.kind ?? 'checked') : kind, v);
     if (problem !== undefined) throw new SettingsError(`${fn}: ${name}: ${problem}, got ${valueAndKind(v)}`);
+    const refusal = typeof kind === 'object' && 'refuse' in kind ? kind.refuse(v) : undefined;
+    if (refusal !== undefined) throw new SettingsError(`${fn}: ${name} ${refusal}`);
   }
 }

@@ -138,3 +138,37 @@ describe('prepareTask (bert-compress/eval)', () => {
     );
   });
 });
+
+describe('hf:org/name given to a library call (the CLI downloads it, the library reads local models)', () => {
+  const advice = (fn: string, option: string, ref: string) =>
+    `${fn}: ${option} ${ref}: a Hugging Face hub reference, which the library does not download (it reads local models): fetch it first with resolveModelRef('${ref}') (bert-compress), which downloads it into the Hugging Face cache (an ONNX export made once for a safetensors checkpoint) and returns its local folder, and give that`;
+  it("says so and names resolveModelRef, where it said 'hf:org/x: no such file or folder'", async () => {
+    const train = { student: 'no-such-student', task: 'SST-2', output: 'no-such-folder/model.onnx' };
+    for (const [call, option, ref, ref3] of [
+      [() => evaluate({ model: 'hf:org/x', tasks: ['SST-2'] }), 'evaluate', 'model'],
+      [() => evaluate({ model: 'm', tokenizer: 'hf:org/x', tasks: ['SST-2'] }), 'evaluate', 'tokenizer'],
+      [() => loadCalibration({ model: 'hf:org/x', task: 'SST-2' }), 'loadCalibration', 'model'],
+      [() => benchModels({ model: 'hf:org/x' }), 'benchModels', 'model'],
+      [() => benchModels({ model: 'm', baseline: 'hf:org/x' }), 'benchModels', 'baseline'],
+      [() => runTraining({ ...train, student: 'hf:org/x' }), 'runTraining', 'student'],
+      [() => runTraining({ ...train, teacher: 'hf:org/x' }), 'runTraining', 'teacher'],
+      [() => runTraining({ ...train, tokenizer: 'hf:org/x@v1' }), 'runTraining', 'tokenizer', 'hf:org/x@v1'],
+    ] as const) {
+      expect(await refusal(call)).toBe(advice(option, ref, ref3 ?? 'hf:org/x'));
+    }
+  });
+  it('reads a local folder of that name as it is', async () => {
+    const cwd = process.cwd();
+    const dir = mkdtempSync(join(tmpdir(), 'lib59-hub-named-'));
+    mkdirSync(join(dir, 'hf:org'));
+    mkdirSync(join(dir, 'hf:org', 'x'));
+    process.chdir(dir);
+    try {
+      const e = await benchModels({ model: 'hf:org/x' }).catch((x: unknown) => x);
+      expect((e as Error).message).toMatch(/^hf:org\/x: /);
+      expect((e as Error).message).not.toMatch(/hub reference/);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+});

@@ -2,6 +2,7 @@
 import { benchModels as benchModelsNamingFlags, type BenchOptions, type BenchResult } from './run.ts';
 import { namingSettings } from '../flag-names.ts';
 import { checkOptionKinds, checkOptions, type OptionKind } from '../library-args.ts';
+import { hubRefLibraryRefusal } from '../hub/ref.ts';
 import type { TimingLockOptions } from './timing-lock.ts';
 
 export type { NumberRange } from '../errors.ts';
@@ -74,10 +75,13 @@ export const BENCH_OPTION_NAMES: Readonly<Record<string, string>> = {
   '--dtype': 'dtype',
 };
 
+/** A model path, which an `hf:org/name` reference is not (hubRefLibraryRefusal: resolveModelRef fetches it). */
+const LOCAL_MODEL = { refuse: hubRefLibraryRefusal } as const;
+
 /** benchModels' options by their kinds (checkOptionKinds), before any work; paths, numbers and words read by benchModels. */
-export const BENCH_OPTION_KINDS = {
-  model: 'checked',
-  baseline: 'checked',
+const BENCH_OPTION_KINDS = {
+  model: LOCAL_MODEL,
+  baseline: LOCAL_MODEL,
   dtype: 'checked',
   baselineDtype: 'checked',
   batches: 'checked',

@@ -18,6 +18,7 @@ import { loadCalibration as loadCalibrationNamingFlags, type CalibrationOptions 
 import type { CalibrationSource } from '../pass/pass.ts';
 import { namingSettings } from '../flag-names.ts';
 import { checkOptionKinds, checkOptions, type OptionKind } from '../library-args.ts';
+import { hubRefLibraryRefusal } from '../hub/ref.ts';
 
 export {
   predictionsFromRows,
@@ -62,19 +63,22 @@ export const CALIBRATION_OPTION_NAMES: Readonly<Record<string, string>> = {
   '--glue-dir': 'glueDir',
 };
 
+/** A model path, which an `hf:org/name` reference is not (hubRefLibraryRefusal: resolveModelRef fetches it). */
+const LOCAL_MODEL = { refuse: hubRefLibraryRefusal } as const;
+
 /** A string or an object (a tokenizer folder or loadTokenizer's tokenizer; a config.json path or a parsed one). */
-const PATH_OR_OBJECT: OptionKind = {
-  is: (v) => (typeof v === 'string' && v !== '') || (typeof v === 'object' && v !== null && !Array.isArray(v)),
+const PATH_OR_OBJECT = {
+  is: (v: unknown) => (typeof v === 'string' && v !== '') || (typeof v === 'object' && v !== null && !Array.isArray(v)),
   expected: 'a path or an object',
-};
+} as const;
 
 /** evaluate's options by their kinds (checkOptionKinds), before any work; the model, numbers and words read by evaluate. */
-export const EVAL_OPTION_KINDS = {
-  model: 'checked',
+const EVAL_OPTION_KINDS = {
+  model: LOCAL_MODEL,
   tasks: 'checked',
   split: 'checked',
   glueDir: 'string',
-  tokenizer: PATH_OR_OBJECT,
+  tokenizer: { kind: PATH_OR_OBJECT, ...LOCAL_MODEL },
   modelConfig: PATH_OR_OBJECT,
   batchSize: 'checked',
   maxLength: 'checked',
@@ -87,12 +91,12 @@ export const EVAL_OPTION_KINDS = {
 } as const satisfies Record<keyof EvalOptions, OptionKind>;
 
 /** loadCalibration's options by their kinds (checkOptionKinds), before any work. */
-export const CALIBRATION_OPTION_KINDS = {
-  model: 'checked',
+const CALIBRATION_OPTION_KINDS = {
+  model: LOCAL_MODEL,
   task: 'checked',
   examples: 'checked',
   glueDir: 'string',
-  tokenizer: 'string',
+  tokenizer: { kind: 'string', ...LOCAL_MODEL },
   maxLength: 'checked',
   batchSize: 'checked',
   graph: 'checked',

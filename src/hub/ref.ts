@@ -4,6 +4,7 @@
  * Validated as huggingface_hub validates repo ids, and revisions as git validates ref names, so a bad reference is a
  * one-line error before any request.
  */
+import { existsSync } from 'node:fs';
 import { HubError } from './errors.ts';
 import { quotedText } from '../errors.ts';
 
@@ -26,6 +27,18 @@ const COMMIT = /^[0-9a-f]{40}$/;
 /** Whether `s` is written as a hub reference (starts with `hf:`). */
 export function isHubRef(s: string): boolean {
   return typeof s === 'string' && s.startsWith(HUB_PREFIX);
+}
+
+/**
+ * The refusal of a model argument of a library call (evaluate's model, runTraining's student…) written as a hub
+ * reference that is no local path (a folder of that name is read as it is): the library reads local models, where the
+ * CLI downloads such a reference (src/cli/model-ref.ts), and resolveModelRef fetches it, as the CLI does; undefined
+ * for any other value. Its words follow the option's name: 'model hf:org/x: a Hugging Face hub reference, …'.
+ */
+export function hubRefLibraryRefusal(v: unknown): string | undefined {
+  if (typeof v !== 'string' || !isHubRef(v) || existsSync(v)) return undefined;
+  const call = `resolveModelRef(${quotedText(v)})`;
+  return `${v}: a Hugging Face hub reference, which the library does not download (it reads local models): fetch it first with ${call} (bert-compress), which downloads it into the Hugging Face cache (an ONNX export made once for a safetensors checkpoint) and returns its local folder, and give that`;
 }
 
 /** Whether a revision is a full commit hash (40 lowercase hex digits). */
