@@ -450,7 +450,25 @@ export function configFromHuggingFace(json: unknown, label = 'config.json', text
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('not a JSON object');
   const j = json as Record<string, unknown>;
   const order = text === undefined ? undefined : jsonObjectKeys(text, 'pruned_heads');
-  return withPrunedHeads(familyConfig(j, fail, label), j, fail, order);
+  const config = familyConfig(j, fail, label);
+  refuseQuantized(j, fail);
+  return withPrunedHeads(config, j, fail, order);
+}
+
+/**
+ * Refuses a quantized checkpoint, one whose config.json has a `quantization_config` (GPTQ, AWQ, bitsandbytes, FP8,
+ * compressed-tensors, …): transformers reads its weights through the quantizer it names (packed integers, their scales
+ * beside them, as transformers' from_pretrained does for any quantization_config not null), where read as float
+ * weights they are not the model's (an FP8 weight without its scale, a GPTQ layer's float bias beside its packed weight).
+ */
+function refuseQuantized(j: Record<string, unknown>, fail: Fail): void {
+  const q = j.quantization_config;
+  if (q === undefined || q === null) return;
+  const method = (q as { quant_method?: unknown }).quant_method;
+  const named = typeof method === 'string' ? ` (quant_method ${quotedText(method)})` : '';
+  fail(
+    `quantization_config${named}: a quantized checkpoint, whose weights transformers reads through its quantizer (packed integers and their scales), where bert-compress reads float weights: give the float model it was quantized from, or save it dequantized (transformers' model.dequantize(), then save_pretrained)`,
+  );
 }
 
 /** configFromHuggingFace's config of the family config.json's `model_type` names, before its pruned_heads. */

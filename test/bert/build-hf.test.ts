@@ -316,6 +316,28 @@ describe('Hugging Face folders', () => {
     );
   });
 
+  it("a quantized checkpoint, config.json's quantization_config given (GPTQ, AWQ, bitsandbytes, FP8), is refused in one line naming the key, where its float tensors were read as the weights", () => {
+    const dir = freshDir();
+    const tensors = new Map<string, SafetensorsInput>([...weights].map(([k, v]) => [k, { dims: dims.get(k)!, data: v }]));
+    writeSafetensors(join(dir, 'model.safetensors'), tensors);
+    const refusal = (what: string) =>
+      new SettingsError(
+        `${join(dir, 'config.json')}: quantization_config${what}: a quantized checkpoint, whose weights transformers reads through its quantizer (packed integers and their scales), where bert-compress reads float weights: give the float model it was quantized from, or save it dequantized (transformers' model.dequantize(), then save_pretrained)`,
+      );
+    for (const [q, what] of [
+      [{ quant_method: 'gptq', bits: 4, group_size: 128 }, " (quant_method 'gptq')"],
+      [{ quant_method: 'bitsandbytes', load_in_8bit: true }, " (quant_method 'bitsandbytes')"],
+      [{ bits: 4 }, ''],
+    ] as const) {
+      writeConfig(dir, { ...configToHuggingFace(config), quantization_config: q });
+      expect(() => loadHuggingFaceFolder(dir), JSON.stringify(q)).toThrow(refusal(what));
+      expect(() => readHuggingFaceConfig(join(dir, 'config.json')), JSON.stringify(q)).toThrow(refusal(what));
+    }
+    // (null is none, as transformers reads it)
+    writeConfig(dir, { ...configToHuggingFace(config), quantization_config: null });
+    expect(same(buildFromHuggingFaceFolder(dir), buildBert(config, { kind: 'random', seed: 4 }))).toBe(true);
+  });
+
   it('an 8-bit float tensor the model does not use (an FP8 scale, an unused head) is read past; a parameter stored so is refused in one line naming it', () => {
     // safetensors' writer writes no 8-bit floats: the file's tensors, then one more entry appended by hand
     const withRaw = (tensors: Map<string, SafetensorsInput>, extra: { name: string; dtype: string; dims: readonly number[]; bytes: number[] }) => {
