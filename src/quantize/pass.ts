@@ -406,7 +406,7 @@ function mixedSizes(original: Model, s: BertStructure, o: QuantizeOptions, targe
  */
 function budgetText(given: SizeBudget, bytes: number, fp32Bytes: number): string {
   if (given.kind === 'bytes') return `the budget of ${groupedDigits(bytes)} bytes`;
-  // (a percentage read back as a fraction is off in its last digits: 1.1% is 0.011000000000000001)
+  // (a fraction times 100 is off in its last digits: 0.011 × 100 is 1.0999999999999999)
   const share = Number((given.fraction * 100).toPrecision(12));
   return `the budget, ${share}% of the float weights' ${groupedDigits(fp32Bytes)} bytes (${groupedDigits(bytes)} bytes),`;
 }
