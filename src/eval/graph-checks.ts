@@ -259,7 +259,7 @@ export function checkConfigLengthRoom(
   asked: number | undefined,
   config: Pick<ModelConfig, 'maxLength' | 'file'>,
   length: number,
-  tokenizer: Pick<TextTokenizer, 'encode'> & Partial<Pick<TextTokenizer, 'modelMaxLength' | 'source'>>,
+  tokenizer: Pick<TextTokenizer, 'encode'> & Partial<Pick<TextTokenizer, 'modelMaxLength' | 'modelMaxLengthWritten' | 'source'>>,
   pair: boolean,
 ): void {
   if (asked !== undefined) return;
@@ -270,7 +270,7 @@ export function checkConfigLengthRoom(
   if (length > specials) return;
   const key = fromConfig
     ? `${config.file ?? 'config.json'}: max_length ${length}`
-    : `${join(dirname(tokenizer.source!), 'tokenizer_config.json')}: model_max_length ${length}`;
+    : `${join(dirname(tokenizer.source!), 'tokenizer_config.json')}: model_max_length ${tokenizer.modelMaxLengthWritten ?? length}`;
   throw new SettingsError(
     `${key} leaves no room for text after ${counted(specials, 'special token')}${pair ? ' (a sentence pair)' : ''}: give --max-length ${specials + 1} or more${fromConfig ? '' : ', or fix model_max_length'}`,
   );

@@ -56,6 +56,11 @@ export interface TextTokenizer {
    * given caps at it, as Hugging Face's run_glue does (`defaultMaxLength`).
    */
   readonly modelMaxLength?: number | null;
+  /**
+   * `model_max_length` as the file writes it where that is no whole number (2.5, read as 2: modelMaxLengthOf), for
+   * messages to quote the file's value; absent otherwise.
+   */
+  readonly modelMaxLengthWritten?: number;
   /** Encodes one text or a pair, truncated longest-first so that the result has at most `maxLength` ids. */
   encode(textA: string, textB: string | null, maxLength: number): TextEncoding;
 }
@@ -1332,6 +1337,7 @@ export function tokenizerFromJson(
   const padId = padTokenId(tokenId, json as TokenizerJsonPadding, config);
 
   const modelMaxLength = modelMaxLengthOf(config);
+  const written = modelMaxLengthWritten(config);
   // (a text's tokens as the model gives them, before the post-processor, as tokenizers truncates and then applies it:
   // the library's tokenize passes them through the single template, which a template of no Sequence A, or of two,
   // emptied or repeated, a pair's second text too)
@@ -1343,6 +1349,7 @@ export function tokenizerFromJson(
     padId,
     ...(unk ? { unk } : {}),
     modelMaxLength,
+    ...(written === undefined ? {} : { modelMaxLengthWritten: written }),
     encode(givenA, givenB, maxLength) {
       const textA = wellFormed(givenA);
       const textB = givenB === null ? null : wellFormed(givenB);
@@ -1352,7 +1359,9 @@ export function tokenizerFromJson(
       if (maxLength < specials + 1) {
         // (a length of tokenizer_config.json's model_max_length may be it, the length where no --max-length is given)
         const fromConfig =
-          maxLength === modelMaxLength ? ` (or, where none is given, ${join(dirname(source), 'tokenizer_config.json')}'s model_max_length ${maxLength})` : '';
+          maxLength === modelMaxLength
+            ? ` (or, where none is given, ${join(dirname(source), 'tokenizer_config.json')}'s model_max_length ${written ?? maxLength})`
+            : '';
         throw new SettingsError(
           `--max-length ${maxLength}${fromConfig} leaves no room for text after ${counted(specials, 'special token')}: give --max-length ${specials + 1} or more`,
         );
@@ -2825,6 +2834,12 @@ function bertSpecialTokens(config: TokenizerConfigJson, d: BertSpecialTokens = D
 export function modelMaxLengthOf(config: TokenizerConfigJson): number | null {
   const v = config.model_max_length;
   return typeof v === 'number' && Number.isFinite(v) ? Math.floor(v) : null;
+}
+
+/** `model_max_length` as a tokenizer config writes it where modelMaxLengthOf reads it as another number (2.5 as 2); else undefined. */
+export function modelMaxLengthWritten(config: TokenizerConfigJson): number | undefined {
+  const v = config.model_max_length;
+  return typeof v === 'number' && v !== modelMaxLengthOf(config) && Number.isFinite(v) ? v : undefined;
 }
 
 /** `model_max_length` of the tokenizer_config.json in `dir` (see `modelMaxLengthOf`), without loading the tokenizer. */

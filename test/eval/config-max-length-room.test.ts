@@ -57,6 +57,7 @@ function tokenizerLength(dir: string, length: number): string {
   return dir;
 }
 const zero = tokenizerLength(writeModelFolder(join(work, 'zero'), tinyBert({ numLabels: 2 })), 0);
+const twoAndAHalf = tokenizerLength(writeModelFolder(join(work, 'two-and-a-half'), tinyBert({ numLabels: 2 })), 2.5);
 const pairThree = tokenizerLength(writeModelFolder(join(work, 'pair-three'), tinyBert({ numLabels: 1 }), { regression: true }), 3);
 const modelMaxLine = (dir: string, length: number, specials: number, pair: boolean) =>
   `${join(dir, 'tokenizer_config.json')}: model_max_length ${length} leaves no room for text after ${specials} special tokens${pair ? ' (a sentence pair)' : ''}: give --max-length ${specials + 1} or more, or fix model_max_length`;
@@ -74,5 +75,16 @@ describe('a tokenizer_config.json model_max_length that leaves no room for text,
     expect(await asyncRefusal(loadCalibration({ model: zero, task: 'SST-2', glueDir }))).toBe(modelMaxLine(zero, 0, 2, false));
     const run = runTraining({ task: 'STS-B', student: pairThree, output: join(work, 'out-3', 'model.onnx'), glueDir, settings: { epochs: 1 } });
     expect(await asyncRefusal(run)).toBe(modelMaxLine(pairThree, 3, 3, true));
+  });
+});
+
+describe('a model_max_length of no whole number (2.5, read as 2)', () => {
+  it('is quoted as the file writes it, where the refusal quoted the 2 read', async () => {
+    expect(await asyncRefusal(evaluate({ model: twoAndAHalf, tasks: ['SST-2'], glueDir }))).toBe(
+      `${join(twoAndAHalf, 'tokenizer_config.json')}: model_max_length 2.5 leaves no room for text after 2 special tokens: give --max-length 3 or more, or fix model_max_length`,
+    );
+    expect(await asyncRefusal(loadCalibration({ model: twoAndAHalf, task: 'SST-2', glueDir }))).toBe(
+      `${join(twoAndAHalf, 'tokenizer_config.json')}: model_max_length 2.5 leaves no room for text after 2 special tokens: give --max-length 3 or more, or fix model_max_length`,
+    );
   });
 });
