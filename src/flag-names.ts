@@ -44,35 +44,65 @@ function renamedFlags(found: string, names: FlagNames): string {
 
 /**
  * What a caller's words name each flag (or command text) of a message by: `--max-length` → `maxLength`; a key of a
- * flag and the words after it (`--quantize int8`, `--format transformers.js`) names them together, before the flag
+ * flag and the words after it (`--quantize int8`, `--format transformers.js`), or before it (`an --intermediate
+ * preset`: a caller's words that read well, `a distill.intermediate preset`), names them together, before the flag
  * alone; a key `flag --prune-heads` names a pass setting's frame (`(flag --prune-heads)`) as a whole, which otherwise
  * keeps its word `flag` and renames its flags.
  */
 export type FlagNames = Readonly<Record<string, string>>;
 
+/** A key of FlagNames that names a flag with words around it: the words `before` its first flag, and from the flag on. */
+interface Phrase {
+  key: string;
+  before: string;
+  from: string;
+}
+
+/** The phrases of `names` (keys of a flag and words before or after it), longest first. */
+function phrasesOf(names: FlagNames): Phrase[] {
+  const phrases = Object.keys(names).flatMap((key) => {
+    const flag = /(?<![\w-])--?[a-z][a-z0-9-]*/.exec(key);
+    if (key.startsWith('flag') || flag === null || flag[0] === key) return [];
+    return [{ key, before: key.slice(0, flag.index), from: key.slice(flag.index) }];
+  });
+  return phrases.sort((a, b) => b.key.length - a.key.length);
+}
+
 /**
  * `message` with each flag of `names` ('--teacher', '-o') replaced by its setting ('distill.teacher'), a key of a flag
- * and the words after it (`--quantize int8`) first; other text as it is, and a command it gives to run
- * (FLAG_OR_COMMAND), whose flags are the command's.
+ * and the words around it (`--quantize int8`, `an --intermediate preset`) first; other text as it is, and a command
+ * it gives to run (FLAG_OR_COMMAND), whose flags are the command's.
  */
 export function renameFlags(message: string, names: FlagNames): string {
-  // (keys of a flag and words after it, longest first, by their flag)
-  const phrases = Object.keys(names).filter((k) => /^--?[a-z][a-z0-9-]* \S/.test(k) && !k.startsWith('flag'));
-  phrases.sort((a, b) => b.length - a.length);
+  const phrases = phrasesOf(names);
+  /** Whether the phrase `p` is written where `flag` is found at `index`, its words before it after `from` (as yet unrenamed). */
+  const written = (p: Phrase, flag: string, index: number, from: number): boolean => {
+    const start = index - p.before.length;
+    return (
+      p.from.startsWith(flag) &&
+      !/[\w-]/.test(p.from[flag.length] ?? '') &&
+      message.startsWith(p.from, index) &&
+      !/[\w-]/.test(message[index + p.from.length] ?? '') &&
+      start >= from &&
+      message.slice(start, index) === p.before &&
+      !/[\w-]/.test(message[start - 1] ?? '')
+    );
+  };
   let out = '';
   let at = 0;
   for (const m of message.matchAll(FLAG_OR_COMMAND)) {
     const found = m[0];
     if (m.index < at) continue; // (inside a phrase renamed whole)
+    const from = at;
     out += message.slice(at, m.index);
     at = m.index + found.length;
     if (found.startsWith('(') || found.startsWith('compress ')) out += found;
     else if (found.startsWith('flag')) out += names[found] ?? renamedFlags(found, names);
     else {
-      const phrase = phrases.find((k) => k.startsWith(`${found} `) && message.startsWith(k, m.index) && !/[\w-]/.test(message[m.index + k.length] ?? ''));
+      const phrase = phrases.find((p) => written(p, found, m.index, from));
       if (phrase !== undefined) {
-        out += names[phrase];
-        at = m.index + phrase.length;
+        out = out.slice(0, out.length - phrase.before.length) + names[phrase.key];
+        at = m.index + phrase.from.length;
       } else out += names[found] ?? found;
     }
   }

@@ -37,6 +37,20 @@ describe('renameFlags', () => {
     // (a frame whose flags the names rename, without its word flag; one they do not, as it is)
     expect(renameFlags('x (flag --a or --b); y (flag --c)', { '--a': 'A', '--b': 'B' })).toBe('x (A or B); y (flag --c)');
   });
+
+  it("a flag with the words before it named whole (a caller's words that read well), where those words stand unrenamed", () => {
+    const names = { '--layer-map': 'distill.layerMap', '--intermediate': 'distill.intermediate', 'an --intermediate preset': 'a distill.intermediate preset' };
+    expect(renameFlags('--layer-map applies to an --intermediate preset; a list', names)).toBe(
+      'distill.layerMap applies to a distill.intermediate preset; a list',
+    );
+    // (other words before it, a word ending in them, a longer flag: the flag alone)
+    expect(renameFlags('with --intermediate preset, can --intermediate preset, an --intermediate presets', names)).toBe(
+      'with distill.intermediate preset, can distill.intermediate preset, an distill.intermediate presets',
+    );
+    expect(renameFlags('an --intermediate-phase preset', { ...names, '--intermediate-phase': 'P' })).toBe('an P preset');
+    const bench = { '--repeats': 'repeats', '--max-time': 'maxSeconds', 'a smaller --repeats, or a --max-time': 'fewer repeats, or a maxSeconds limit' };
+    expect(renameFlags('--repeats 5e9: …; give a smaller --repeats, or a --max-time', bench)).toBe('repeats 5e9: …; give fewer repeats, or a maxSeconds limit');
+  });
 });
 
 describe("runTraining's output in a transformers.js folder", () => {

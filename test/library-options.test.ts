@@ -172,3 +172,30 @@ describe('hf:org/name given to a library call (the CLI downloads it, the library
     }
   });
 });
+
+describe("library words that read well where the flags' words, renamed, did not (the CLI's words are as they were)", () => {
+  const train = { student: 'no-such-student', task: 'SST-2', output: 'no-such-folder/model.onnx' };
+  it('runTraining', async () => {
+    // ('distill.layerMap applies to an distill.intermediate preset')
+    expect(await refusal(() => runTraining({ ...train, teacher: 'no-such-teacher', distill: { layerMap: 'skip', intermediate: [] } }))).toBe(
+      'distill.layerMap applies to a distill.intermediate preset; a list of matches names its layers itself',
+    );
+    // ('newHead is for compress train: compress distill gives …': commands a library caller does not run)
+    expect(await refusal(() => runTraining({ ...train, teacher: 'no-such-teacher', newHead: true }))).toBe(
+      'newHead is for fine-tuning on the labels (no teacher): with a teacher, runTraining gives a student model a new classifier where its own is not for task',
+    );
+  });
+  it('evaluate', async () => {
+    // ('submissionDir … : add split test')
+    expect(await refusal(() => evaluate({ model: 'no-such-model', tasks: ['SST-2'], submissionDir: 'no-such-folder' }))).toBe(
+      "submissionDir writes GLUE server files from test predictions: give split 'test'",
+    );
+  });
+  it('benchModels', async () => {
+    // ('give a smaller repeats, or a maxSeconds')
+    const model = join(import.meta.dirname, '..', 'fixtures', 'tiny-bert');
+    expect(await refusal(() => benchModels({ model, batches: [1], seqs: [8], warmup: 0, repeats: 1e12 }))).toMatch(
+      /^repeats 1000000000000: the latencies of that many runs could not be kept \(at most .*\); give fewer repeats, or a maxSeconds limit$/,
+    );
+  });
+});

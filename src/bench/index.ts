@@ -73,6 +73,8 @@ export const BENCH_OPTION_NAMES: Readonly<Record<string, string>> = {
   '--baseline': 'baseline',
   '--baseline-dtype': 'baselineDtype',
   '--dtype': 'dtype',
+  // ('give a smaller --repeats, or a --max-time': a number of runs and a time limit)
+  'a smaller --repeats, or a --max-time': 'fewer repeats, or a maxSeconds limit',
 };
 
 /** A model path, which an `hf:org/name` reference is not (hubRefLibraryRefusal: resolveModelRef fetches it). */

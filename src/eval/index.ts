@@ -50,6 +50,8 @@ export const EVAL_OPTION_NAMES: Readonly<Record<string, string>> = {
   '--glue-dir': 'glueDir',
   '--split': 'split',
   '--submission': 'submissionDir',
+  // ('…: add --split test': a flag and its value, an option and its value)
+  'add --split test': "give split 'test'",
 };
 
 /** loadCalibration's options by the flags of `compress` its refusals name. */

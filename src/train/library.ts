@@ -130,6 +130,11 @@ export const TRAINING_OPTION_NAMES: Readonly<Record<string, string>> = {
   '--work-dir': 'workDir',
   ...namesOf(TRAIN_SETTING_FLAGS, 'settings.'),
   ...namesOf(DISTILL_SETTING_FLAGS, 'distill.'),
+  // (phrases that read well in a library caller's words: 'an --intermediate preset' is not 'an distill.intermediate
+  // preset'; a refusal naming the commands, compress train and distill, names what tells them apart in the call)
+  'an --intermediate preset': 'a distill.intermediate preset',
+  '--new-head is for compress train: compress distill gives a student model a new classifier where its own is not for --task':
+    'newHead is for fine-tuning on the labels (no teacher): with a teacher, runTraining gives a student model a new classifier where its own is not for task',
 };
 
 /**
