@@ -211,10 +211,19 @@ function autoTokenizerClass(dir: string, config: TokenizerConfigJson): string | 
   return named ?? modelTypeTokenizer(modelType);
 }
 
-/** The tokenizer_class `dir`'s tokenizer_config.json (`config`) or config.json names (the first), and config.json's model_type. */
+/**
+ * The tokenizer_class `dir`'s tokenizer_config.json (`config`) or config.json names (the first), and config.json's
+ * model_type. A config.json model_type null where tokenizer_config.json names no class is refused naming the key, as
+ * AutoTokenizer refuses it: it then reads config.json through AutoConfig, whose CONFIG_MAPPING[None] fails ('has model
+ * type `None` but Transformers does not recognize this architecture'), config.json's own tokenizer_class unread.
+ */
 function classNaming(dir: string, config: TokenizerConfigJson): { named?: string; modelType: unknown } {
   const modelConfigFile = join(dir, 'config.json');
   const modelConfig = existsSync(modelConfigFile) ? readJsonObject(modelConfigFile) : {};
+  if (modelConfig.model_type === null && !(typeof config.tokenizer_class === 'string' && config.tokenizer_class !== ''))
+    throw new DataError(
+      `${modelConfigFile}: model_type: null, where tokenizer_config.json names no tokenizer_class: transformers' AutoTokenizer reads the tokenizer's class from config.json's model_type and refuses null (a model type None it does not recognize); write the model's type (e.g. "bert") or tokenizer_config.json's tokenizer_class`,
+    );
   const named = [config.tokenizer_class, modelConfig.tokenizer_class].find((c): c is string => typeof c === 'string' && c !== '');
   return { ...(named === undefined ? {} : { named }), modelType: modelConfig.model_type };
 }

@@ -193,3 +193,32 @@ describe('a tokenizer_config.json setting of a BERT class that is not true or fa
     }
   });
 });
+
+describe('a config.json model_type null', () => {
+  it("is refused naming the key where tokenizer_config.json names no class, as AutoTokenizer's AutoConfig refuses it; read where it names one", () => {
+    const refusal = (tokenizerConfig: object | undefined, modelConfig: object) => {
+      const dir = join(root, String(n));
+      try {
+        ids(tokenizerConfig, modelConfig);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return `${dir}: read`;
+    };
+    for (const [tokenizerConfig, modelConfig] of [
+      [undefined, { model_type: null }],
+      [{}, { model_type: null }],
+      [{ tokenizer_class: '' }, { model_type: null }],
+      // (config.json's own tokenizer_class is not read: AutoConfig fails first)
+      [undefined, { model_type: null, tokenizer_class: 'BertTokenizer' }],
+    ] as const) {
+      const dir = join(root, String(n));
+      expect(refusal(tokenizerConfig, modelConfig)).toBe(
+        `${join(dir, 'config.json')}: model_type: null, where tokenizer_config.json names no tokenizer_class: transformers' AutoTokenizer reads the tokenizer's class from config.json's model_type and refuses null (a model type None it does not recognize); write the model's type (e.g. "bert") or tokenizer_config.json's tokenizer_class`,
+      );
+    }
+    expect(ids({ tokenizer_class: 'BertTokenizer' }, { model_type: null })).toEqual(DEFAULTS);
+    // (model_type left out: no class known, the file's settings, as before)
+    expect(ids(undefined, {})).toEqual(FILES);
+  });
+});
