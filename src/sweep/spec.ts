@@ -190,7 +190,10 @@ export function parseSweep(raw: unknown, file: string, display = file): SweepSpe
   const spec: SweepSpec = {
     file,
     display,
-    name: doc.name === undefined ? f.oneLine(basename(file, extname(file)), 'name', 'the file name') : f.oneLine(f.string(doc.name, 'name'), 'name'),
+    name:
+      doc.name === undefined
+        ? f.unspaced(f.oneLine(basename(file, extname(file)), 'name', 'the file name'), 'name', 'the file name')
+        : f.unspaced(f.oneLine(f.string(doc.name, 'name'), 'name'), 'name'),
     models,
     pipelines: parsePipelines(f, doc.pipelines, base, models),
     bench: parseBench(f, doc.bench),
@@ -235,7 +238,10 @@ function parseModel(f: Fields, raw: unknown, at: string, base: string, calibrati
     .flatMap((t, i) => f.attempt(`${at}.tasks[${i}]`, () => lookupTasks(f.string(t, `${at}.tasks[${i}]`)).map(sweptTask)));
   const own = m.calibration === undefined ? calibration : parseCalibration(f, m.calibration, `${at}.calibration`, calibration ?? {});
   const spec: ModelSpec = {
-    name: m.name === undefined ? f.oneLine(defaultModelName(path), pathAt, 'its path') : f.oneLine(f.string(m.name, `${at}.name`), `${at}.name`),
+    name:
+      m.name === undefined
+        ? f.unspaced(f.oneLine(defaultModelName(path), pathAt, 'its path'), pathAt, 'its path')
+        : f.unspaced(f.oneLine(f.string(m.name, `${at}.name`), `${at}.name`), `${at}.name`),
     path,
     tasks: [...new Set(tasks)],
     calibration: own ? { task: own.task ?? tasks[0]!, examples: own.examples ?? DEFAULT_CALIBRATION_EXAMPLES } : null,
@@ -299,7 +305,7 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
     if ((o.steps === undefined) === (o.grid === undefined)) f.fail(at, "give either 'steps' (a list pipeline) or 'grid' (expanded)");
     const kind = o.steps !== undefined ? 'steps' : 'grid';
     const steps = f.list(o[kind], `${at}.${kind}`).map((s, j) => parseStep(f, s, `${at}.${kind}[${j}]`));
-    const name = o.name === undefined ? undefined : f.string(o.name, `${at}.name`);
+    const name = o.name === undefined ? undefined : f.unspaced(f.string(o.name, `${at}.name`), `${at}.name`);
     const only = o.models === undefined ? undefined : parsePipelineModels(f, o.models, `${at}.models`, models);
     if (kind === 'grid') checkGridValues(f, steps, at);
     const expanded: PipelineSpec[] =
@@ -687,6 +693,23 @@ class Fields {
     this.fail(
       at,
       `the name ${quotedText(shown)}${from ? ` (from ${from})` : ''} holds ${what} (${code(c)}): a name must be one line of text${from ? ': give one with name:' : ''}`,
+    );
+  }
+
+  /**
+   * `name` (the sweep's, a model's or a pipeline's as written, a grid's with its {axis} placeholders; taken `from`
+   * something where not given), refused at `at` where it begins or ends with a space (`name: ' x '`, quoted in YAML):
+   * progress lines and the report's table show names unquoted, the spaces unseen, beside the name without them as
+   * another. Refused, not trimmed, so that no name a store holds is read as another.
+   */
+  unspaced(name: string, at: string, from?: string): string {
+    const trimmed = name.trim();
+    // (a line break or control character at an end is oneLine's to refuse)
+    if (trimmed === name || CONTROL.test(name)) return name;
+    const ends = [name.startsWith(trimmed) ? '' : 'begins', name.endsWith(trimmed) ? '' : 'ends'].filter(Boolean).join(' and ');
+    this.fail(
+      at,
+      `the name ${quotedText(name)}${from ? ` (from ${from})` : ''} ${ends} with a space, which progress lines and the report's table show unseen: ${from ? 'give a name with name:' : `write ${quotedText(trimmed)}`}`,
     );
   }
 

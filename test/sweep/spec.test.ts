@@ -147,6 +147,23 @@ describe('sweep file', () => {
       { pipelines: [{ name: 'h-{ratio}\u2028', grid: [{ pass: 'prune-heads', settings: { ratio: [0.2, 0.4] } }] }] },
       /^tiny\.yaml: pipelines\[0\]\.name: the name 'h-0\.2\\u2028' holds a line break \(U\+2028\): a name must be one line of text$/,
     ],
+    // (names without spaces at their ends, which progress lines and the table show unseen)
+    [
+      { models: [{ path: 'models/tiny-sst2', tasks: ['SST-2'], name: ' tiny ' }] },
+      /^tiny\.yaml: models\[0\]\.name: the name ' tiny ' begins and ends with a space, which progress lines and the report's table show unseen: write 'tiny'$/,
+    ],
+    [
+      { pipelines: [{ name: 'h ', steps: [{ pass: 'prune-heads', settings: { ratio: 0.4 } }] }] },
+      /^tiny\.yaml: pipelines\[0\]\.name: the name 'h ' ends with a space, which progress lines and the report's table show unseen: write 'h'$/,
+    ],
+    [
+      { pipelines: [{ name: '\u3000h-{ratio}', grid: [{ pass: 'prune-heads', settings: { ratio: [0.2, 0.4] } }] }] },
+      /^tiny\.yaml: pipelines\[0\]\.name: the name '\u3000h-\{ratio\}' begins with a space, which progress lines and the report's table show unseen: write 'h-\{ratio\}'$/,
+    ],
+    [
+      { name: ' poster' },
+      /^tiny\.yaml: name: the name ' poster' begins with a space, which progress lines and the report's table show unseen: write 'poster'$/,
+    ],
     [{ models: [{ path: 'models/none', tasks: ['SST-2'] }] }, /^tiny\.yaml: models\[0\]\.path: .*no such file or folder/],
     [{ models: [{ path: 'models/tiny-sst2', tasks: ['sst-3'] }] }, /^tiny\.yaml: models\[0\]\.tasks\[0\]: unknown task 'sst-3'\. Did you mean 'SST-2'/],
     [{ models: [{ path: 'models/tiny-sst2' }] }, /^tiny\.yaml: models\[0\]\.tasks: missing/],
