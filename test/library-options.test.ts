@@ -10,6 +10,7 @@ import { evaluate, loadCalibration, loadTokenizer, prepareTask } from '../src/ev
 import { SST2 } from '../src/glue/tasks.ts';
 import { benchModels } from '../src/bench/index.ts';
 import { runTraining } from '../src/train/library.ts';
+import { compressFile, compressToTransformersJs } from '../src/index.ts';
 import { SettingsError } from '../src/errors.ts';
 
 describe('loadCalibration', () => {
@@ -196,6 +197,39 @@ describe("library words that read well where the flags' words, renamed, did not 
     const model = join(import.meta.dirname, '..', 'fixtures', 'tiny-bert');
     expect(await refusal(() => benchModels({ model, batches: [1], seqs: [8], warmup: 0, repeats: 1e12 }))).toMatch(
       /^repeats 1000000000000: the latencies of that many runs could not be kept \(at most .*\); give fewer repeats, or a maxSeconds limit$/,
+    );
+  });
+});
+
+describe('compressFile and compressToTransformersJs', () => {
+  const base = { input: 'no-such-model.onnx', output: 'no-such-folder/model.onnx', steps: [] };
+  it('refuse options of another kind, where they were taken (a seed or threads of the context no pass checked) or failed with a TypeError', async () => {
+    for (const [options, line] of [
+      [{ externalData: 'x' }, 'compressFile: externalData: expected true or false, got string "x"'],
+      // (read as true: the input's files copied)
+      [{ copyModelFiles: 'no' }, 'compressFile: copyModelFiles: expected true or false, got string "no"'],
+      [{ force: 1 }, 'compressFile: force: expected true or false, got number 1'],
+      // (TypeError: The "paths[0]" argument must be of type string)
+      [{ modelDir: 3 }, 'compressFile: modelDir: expected a non-empty string, got number 3'],
+      [{ dataFile: 3 }, 'compressFile: dataFile: expected a non-empty string, got number 3'],
+      [{ context: 'x' }, 'compressFile: context: expected an object of options, got string "x"'],
+      [{ context: { log: 'x' } }, 'compressFile: context.log: expected a function, got string "x"'],
+      [{ context: { seed: 'x' } }, 'compressFile: context.seed: expected an integer 0 or greater, got string "x"'],
+      [{ context: { threads: -1 } }, 'compressFile: context.threads: expected an integer from 0 to 256 (0: one per physical core), got number -1'],
+    ] as const) {
+      expect(await refusal(() => compressFile({ ...base, ...options } as never))).toBe(line);
+    }
+    expect(await refusal(() => compressFile({ ...base, extrnalData: true } as never))).toMatch(/^compressFile: extrnalData: not an option of compressFile /);
+    expect(await refusal(() => compressToTransformersJs({ ...base, output: 'no-such-folder', tokenizerDirr: 'x' } as never))).toMatch(
+      /^compressToTransformersJs: tokenizerDirr: not an option of compressToTransformersJs \(its options: .*, tokenizerDir\)$/,
+    );
+  });
+  it("say that the library reads local models where given hf:org/name, where they said 'hf:org/x: no such file'", async () => {
+    expect(await refusal(() => compressFile({ ...base, input: 'hf:org/x' }))).toMatch(
+      /^compressFile: input hf:org\/x: a Hugging Face hub reference, which the library does not download \(it reads local models\): fetch it first with resolveModelRef\('hf:org\/x'\)/,
+    );
+    expect(await refusal(() => compressToTransformersJs({ ...base, input: 'hf:org/x', output: 'no-such-folder' }))).toMatch(
+      /^compressToTransformersJs: input hf:org\/x: a Hugging Face hub reference/,
     );
   });
 });

@@ -5,6 +5,10 @@
  * (src/flag-names.ts). `compress` runs those of ./compress.ts and ./transformers-js.ts.
  */
 import { namingSettings } from '../flag-names.ts';
+import { hubRefLibraryRefusal } from '../hub/ref.ts';
+import { checkOptionKinds, type OptionKind } from '../library-args.ts';
+import type { PassContext } from '../pass/pass.ts';
+import { THREADS_RANGE } from '../runtime/threads.ts';
 import { COMPRESS_NAMES, pipelineNaming } from '../pass/option-names.ts';
 import { compressFile as compressFileNamingFlags, type CompressOptions, type CompressResult } from './compress.ts';
 import {
@@ -16,12 +20,55 @@ import {
 /** The steps a caller gave, where it gave options holding them (a JavaScript caller's null is refused by the call). */
 const stepsOf = (opts: unknown): readonly never[] => ((opts as { steps?: unknown } | null)?.steps ?? []) as never[];
 
+/** The kinds of compressFile's context (PassContext), which no pass checked: a seed 'x' or threads 'x' were taken. */
+const CONTEXT_KINDS = {
+  calibration: 'checked',
+  log: 'function',
+  warn: 'function',
+  seed: { is: (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0, expected: 'an integer 0 or greater' },
+  threads: {
+    is: (v: unknown) => Number.isSafeInteger(v) && (v as number) >= THREADS_RANGE.min && (v as number) <= THREADS_RANGE.max,
+    expected: `an integer from ${THREADS_RANGE.min} to ${THREADS_RANGE.max} ${THREADS_RANGE.note}`,
+  },
+  measuredAt: 'function',
+} as const satisfies Record<keyof PassContext, OptionKind>;
+
+/** compressFile's options by their kinds (checkOptionKinds), before any work; input, output and steps read by compressFile. */
+const COMPRESS_OPTION_KINDS = {
+  input: { refuse: hubRefLibraryRefusal },
+  output: 'checked',
+  steps: 'checked',
+  context: { options: CONTEXT_KINDS },
+  externalData: 'boolean',
+  dataFile: 'string',
+  externalDataThreshold: 'checked',
+  copyModelFiles: 'boolean',
+  force: 'boolean',
+  shared: 'checked',
+  modelDir: 'string',
+  loaded: 'checked',
+} as const satisfies Record<keyof CompressOptions, OptionKind>;
+
+/** `opts` checked by `kinds` where it is an options object (the call refuses another value in its words). */
+function checkKinds(fn: string, opts: unknown, kinds: Readonly<Record<string, OptionKind>>): void {
+  if (typeof opts === 'object' && opts !== null && !Array.isArray(opts)) checkOptionKinds(fn, opts, kinds);
+}
+
 /** Compresses a model file (see compressFile in ./compress.ts), its refusals naming the options given. */
 export function compressFile(opts: CompressOptions): Promise<CompressResult> {
-  return namingSettings(pipelineNaming(stepsOf(opts), COMPRESS_NAMES), () => compressFileNamingFlags(opts));
+  return namingSettings(pipelineNaming(stepsOf(opts), COMPRESS_NAMES), async () => {
+    checkKinds('compressFile', opts, COMPRESS_OPTION_KINDS);
+    return compressFileNamingFlags(opts);
+  });
 }
 
 /** Writes a transformers.js folder (see compressToTransformersJs in ./transformers-js.ts), its refusals naming the options given. */
 export function compressToTransformersJs(opts: TransformersJsCompressOptions): Promise<CompressedTransformersJsFolder> {
-  return namingSettings(pipelineNaming(stepsOf(opts), COMPRESS_NAMES), () => compressToTransformersJsNamingFlags(opts));
+  return namingSettings(pipelineNaming(stepsOf(opts), COMPRESS_NAMES), async () => {
+    checkKinds('compressToTransformersJs', opts, { ...COMPRESS_OPTION_KINDS, tokenizerDir: 'checked' } satisfies Record<
+      keyof TransformersJsCompressOptions,
+      OptionKind
+    >);
+    return compressToTransformersJsNamingFlags(opts);
+  });
 }
