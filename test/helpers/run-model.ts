@@ -1,7 +1,9 @@
 /** Running in-memory models on the same sample inputs, for before/after comparisons in pass tests. */
 import type { Model } from '../../src/onnx/index.ts';
 import { encodeModel } from '../../src/onnx/index.ts';
-import { floatValues, openSession, type Feeds } from '../../src/runtime/session.ts';
+import * as ort from 'onnxruntime-node';
+import { cpuInfo, int8Saturates } from '../../src/bench/machine.ts';
+import { floatValues, openSession, sessionOptions, type Feeds, type GraphOptimizationLevel } from '../../src/runtime/session.ts';
 import { idFeeds } from '../../src/runtime/feeds.ts';
 import { encoderFeeds, runAll } from './feeds.ts';
 import { sampleInputs } from '../../src/bert/sample-inputs.ts';
@@ -11,9 +13,41 @@ export function sampleFeeds(model: Model, s: BertStructure, batch = 3, seq = 12)
   return idFeeds(sampleInputs(model, s, { batch, seq }));
 }
 
-/** Every output of `model` on `feeds` (plus extra feeds such as head masks), as Float32Arrays (float16 ones decoded). */
-export async function outputsOf(model: Model, feeds: Feeds): Promise<Record<string, Float32Array>> {
-  const s = await openSession(encodeModel(model), { graphOptimizationLevel: 'disabled' });
+/** Whether this CPU's int8 products saturate (x64 without AVX-512 VNNI / AVX-VNNI: bench/machine.ts int8Saturates). */
+export const INT8_SATURATES = int8Saturates(cpuInfo().flags);
+/** Ops whose uint8 × int8 products onnxruntime's x64 kernels without VNNI add in saturating 16-bit pairs. */
+const INT8_PRODUCTS = new Set(['MatMulInteger', 'MatMulIntegerToFloat', 'DynamicQuantizeMatMul', 'QAttention', 'QGemm', 'QLinearMatMul']);
+
+/**
+ * Whether `model` runs with onnxruntime's session.x64quantprecision here: on a CPU whose int8 products saturate, a
+ * model with int8 products, so that its int8 weights are read as uint8 + 128 and the products added in 32 bits (as
+ * on VNNI CPUs): the tests then compare what the quantization computes, the same numbers on both kinds of CPU, not
+ * the AVX2 kernels' 16-bit saturation. Not with a DequantizeLinear: onnxruntime's rewrite (Avx2WeightS8ToU8) breaks
+ * a per-axis one (its zero point left a scalar); such a test quantizes with reduceRange there instead.
+ */
+function precise(model: Model): boolean {
+  return INT8_SATURATES && model.graph.nodes.some((n) => INT8_PRODUCTS.has(n.opType)) && !model.graph.nodes.some((n) => n.opType === 'DequantizeLinear');
+}
+
+/**
+ * Every output of `model` on `feeds` (plus extra feeds such as head masks), as Float32Arrays (float16 ones decoded),
+ * with onnxruntime's optimizations off (the graph as written) unless `level` says otherwise. A `precise` model runs
+ * at level 'extended' at least (x64quantprecision is a level-2 rewrite).
+ */
+export async function outputsOf(model: Model, feeds: Feeds, level: GraphOptimizationLevel = 'disabled'): Promise<Record<string, Float32Array>> {
+  const bytes = encodeModel(model);
+  if (precise(model)) {
+    const graphOptimizationLevel = level === 'all' ? 'all' : 'extended';
+    const options = { ...sessionOptions({ graphOptimizationLevel }), extra: { session: { x64quantprecision: '1' } } };
+    const session = await ort.InferenceSession.create(bytes, options);
+    try {
+      const out = await session.run(feeds);
+      return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, floatValues(v)]));
+    } finally {
+      await session.release();
+    }
+  }
+  const s = await openSession(bytes, { graphOptimizationLevel: level });
   try {
     const out = await s.run(feeds);
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, floatValues(v)]));
