@@ -368,8 +368,14 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
     if (i === j) return;
     const [first, again] = [places[i], places[j]!];
     const at = again.named ? `${again.at}.name` : again.at;
-    if (p.label === BASELINE && p.steps.length > 0)
-      f.fail(at, `${quotedText(BASELINE)} names the pipeline without passes, which every sweep has (added where not listed): give this one another name`);
+    // (a pipeline of passes named baseline is the one to rename, listed before or after the baseline: the first of the
+    // two has a place, as the baseline the sweep adds has no passes)
+    const passes = p.label !== BASELINE ? undefined : p.steps.length > 0 ? again : out[i]!.steps.length > 0 ? first : undefined;
+    if (passes)
+      f.fail(
+        passes.named ? `${passes.at}.name` : passes.at,
+        `${quotedText(BASELINE)} names the pipeline without passes, which every sweep has (added where not listed): give this one another name`,
+      );
     f.fail(at, `pipeline label ${quotedText(p.label)} is used twice${first && first.at !== again.at ? ` (${first.at} has it too)` : ''}`);
   });
   return out;

@@ -130,6 +130,15 @@ describe('sweep file', () => {
       /^tiny\.yaml: pipelines\[0\]\.name: 'baseline' names the pipeline without passes, which every sweep has \(added where not listed\): give this one another name$/,
     ],
     [
+      // (listed before the baseline: refused at its name, where the baseline was said to be used twice)
+      { pipelines: [{ name: 'baseline', steps: [{ pass: 'prune-heads', settings: { ratio: 0.4 } }] }, 'baseline'] },
+      /^tiny\.yaml: pipelines\[0\]\.name: 'baseline' names the pipeline without passes, which every sweep has \(added where not listed\): give this one another name$/,
+    ],
+    [
+      { pipelines: ['baseline', { name: 'baseline', steps: [{ pass: 'prune-heads', settings: { ratio: 0.4 } }] }] },
+      /^tiny\.yaml: pipelines\[1\]\.name: 'baseline' names the pipeline without passes, which every sweep has \(added where not listed\): give this one another name$/,
+    ],
+    [
       { pipelines: [{ name: 'h', models: ["tiny'sst2"], steps: [{ pass: 'prune-heads', settings: { ratio: 0.4 } }] }] },
       /^tiny\.yaml: pipelines\[0\]\.models\[0\]: no model named 'tiny'\\''sst2' \(models: tiny-sst2\)$/,
     ],
