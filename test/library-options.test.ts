@@ -10,7 +10,7 @@ import { evaluate, loadCalibration, loadTokenizer, prepareTask } from '../src/ev
 import { SST2 } from '../src/glue/tasks.ts';
 import { benchModels } from '../src/bench/index.ts';
 import { runTraining } from '../src/train/library.ts';
-import { compressFile, compressToTransformersJs } from '../src/index.ts';
+import { compressFile, compressToTransformersJs, runSweep } from '../src/index.ts';
 import { SettingsError } from '../src/errors.ts';
 
 describe('loadCalibration', () => {
@@ -231,5 +231,21 @@ describe('compressFile and compressToTransformersJs', () => {
     expect(await refusal(() => compressToTransformersJs({ ...base, input: 'hf:org/x', output: 'no-such-folder' }))).toMatch(
       /^compressToTransformersJs: input hf:org\/x: a Hugging Face hub reference/,
     );
+  });
+});
+
+describe('runSweep', () => {
+  it('refuses options of another kind before any point runs (jobs: 0 ran as 1, rerunStale: "no" read as true)', async () => {
+    const base = { file: 'no-such-sweep.yaml', store: 'no-such-folder/store.sqlite' };
+    for (const [options, line] of [
+      [{ jobs: 0 }, 'runSweep: jobs: expected an integer from 1 (points run at once), got number 0'],
+      [{ jobs: '2' }, 'runSweep: jobs: expected an integer from 1 (points run at once), got string "2"'],
+      [{ rerunStale: 'no' }, 'runSweep: rerunStale: expected true or false, got string "no"'],
+      [{ onEvent: 'x' }, 'runSweep: onEvent: expected a function, got string "x"'],
+      [{ glueDir: 3 }, 'runSweep: glueDir: expected a non-empty string, got number 3'],
+    ] as const) {
+      expect(await refusal(() => runSweep({ ...base, ...options } as never))).toBe(line);
+    }
+    expect(await refusal(() => runSweep({ ...base, rerun_stale: true } as never))).toMatch(/^runSweep: rerun_stale: not an option of runSweep /);
   });
 });
