@@ -361,6 +361,26 @@ describe('compress train / distill: refusals before any work, one line each', ()
     ['empty --epochs', (o: string) => distill(o, '--epochs', ''), /--epochs '': expected an integer from 1 to 2\^53 − 1/],
     ['blank --batch-size', (o: string) => distill(o, '--batch-size= '), /--batch-size ' ': expected an integer from 1 to 2\^53 − 1/],
     ['negative --feature-cache-mb', (o: string) => distill(o, '--feature-cache-mb', '-5'), /--feature-cache-mb -5: expected a number 0 or greater$/m],
+    // (megabytes past float64's bytes taken as no limit, the run going on to its teacher, where it was refused naming the
+    // library's option: 'featureCacheBytes Infinity: expected a finite number 0 or greater')
+    [
+      '--feature-cache-mb 1e303 (its bytes past float64)',
+      (o: string) => [
+        'distill',
+        '--teacher',
+        join(work, 'no-such-teacher'),
+        '--student',
+        'every-other',
+        '--task',
+        'SST-2',
+        '-o',
+        o,
+        '--feature-cache-mb',
+        '1e303',
+      ],
+      /^compress: \S+no-such-teacher: no such file or folder$/m,
+      1,
+    ],
     ['--layer-map without --intermediate', (o: string) => distill(o, '--layer-map', '1:1'), /--layer-map applies with --intermediate/],
     [
       '--layer-map with a match list',

@@ -128,7 +128,9 @@ export const distillCommand: CliCommand<DistillArgs> = {
       augment: args.augment,
       ...(args.corpus ? { corpus: args.corpus } : {}),
     };
-    const featureCacheBytes = args['feature-cache-mb'] * 2 ** 20;
+    // (megabytes whose bytes pass float64's range, 1e303: no limit, as the largest number, where Infinity was refused in
+    // the words of the library's option, 'featureCacheBytes Infinity', which the command line does not take)
+    const featureCacheBytes = Math.min(args['feature-cache-mb'] * 2 ** 20, Number.MAX_VALUE);
     const settings = await checkedSettings(args, { distill, featureCacheBytes });
     if (general && args.corpus !== undefined) (await import('../../train/corpus.ts')).checkCorpusPath(args.corpus);
     checkTaskDataBeforeDownload(args, [args.teacher, args.student], general);
