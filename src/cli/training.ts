@@ -16,7 +16,7 @@ import { integerFlags, numberFlags } from './flag-values.ts';
 import { checkTokenizerRef } from './model-ref.ts';
 import { getTask, singleTaskNames } from '../glue/registry.ts';
 import { checkSplitFound } from '../glue/dataset.ts';
-import { defaultGlueDir } from '../glue/glue-dir.ts';
+import { glueDirOf } from '../glue/glue-dir.ts';
 import { isHubRef } from '../hub/ref.ts';
 import type { TrainLineage, TrainRunOptions } from '../train/run.ts';
 import type { EpochRecord, TrainSettings } from '../train/trainer.ts';
@@ -274,7 +274,7 @@ export function checkTrainingArgs(a: TrainingArgs, inputs: ReadonlyArray<string 
 export function checkTaskDataBeforeDownload(a: TrainingArgs, refs: ReadonlyArray<string | undefined>, general = false): void {
   if (!a.task || general || !refs.some((r) => r !== undefined && isHubRef(r))) return;
   const task = getTask(a.task, 'train');
-  const glueDir = a['glue-dir'] ?? defaultGlueDir();
+  const glueDir = glueDirOf(a['glue-dir']);
   for (const split of ['train', 'dev'] as const) checkSplitFound(task, split, glueDir);
 }
 

@@ -7,7 +7,7 @@ import { inlineLocalFunctions } from '../onnx/inline.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { sha256Bytes } from '../files.ts';
 import { checkIntegerFlag, counted, SettingsError } from '../errors.ts';
-import { defaultGlueDir } from '../glue/glue-dir.ts';
+import { glueDirOf } from '../glue/glue-dir.ts';
 import { loadSplit, splitFile } from '../glue/dataset.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
@@ -122,7 +122,7 @@ export async function loadCalibration(o: CalibrationOptions): Promise<Calibratio
   checkStringOption('loadCalibration', 'model', o.model, 'the model path');
   checkStringOption('loadCalibration', 'task', o.task, "a GLUE task name (e.g. 'SST-2')");
   const { task, count } = checkCalibrationSettings(o);
-  const glueDir = o.glueDir ?? defaultGlueDir();
+  const glueDir = glueDirOf(o.glueDir);
   if (!existsSync(splitFile(task, 'train', glueDir).file)) {
     throw new SettingsError(
       `--calibrate ${task.name}: no train split in ${glueDir} (calibration never uses the dev examples a model is evaluated on): add ${task.name}'s train.tsv (compress data download --tasks ${task.name})`,

@@ -7,7 +7,7 @@
 import { inlineLocalFunctions } from '../onnx/inline.ts';
 import { existsSync } from 'node:fs';
 import { checkIntegerFlag, choiceRefusal, DataError, SettingsError, valueText } from '../errors.ts';
-import { defaultGlueDir } from '../glue/glue-dir.ts';
+import { glueDirOf } from '../glue/glue-dir.ts';
 import { loadSplit, officialRowsNote, skippedRowsNote, checkSplitFound, type GlueDataset } from '../glue/dataset.ts';
 import { lookupTasks, normalizeTaskName, resolveTasks, taskNameList } from '../glue/registry.ts';
 import { trainingTask, type Split, type TaskDefinition } from '../glue/tasks.ts';
@@ -286,7 +286,7 @@ function namedTasks(tasks: EvalOptions['tasks'], split: EvalSplit): Set<TaskDefi
 export function checkNamedTaskData(opts: Pick<EvalOptions, 'tasks' | 'split' | 'glueDir'>): void {
   const split: EvalSplit = opts.split ?? 'dev';
   const named = namedTasks(opts.tasks, split);
-  const glueDir = opts.glueDir ?? defaultGlueDir();
+  const glueDir = glueDirOf(opts.glueDir);
   if (named && !existsSync(glueDir)) {
     throw new DataError(`GLUE folder ${glueDir} not found: set --glue-dir or GLUE_DIR (compress data download fetches the data)`);
   }
@@ -326,7 +326,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   if (opts.dtype !== undefined && typeof opts.model !== 'string')
     throw new SettingsError('--dtype picks a file of a model folder; the model given is not a path');
   const location: RunModelLocation | null = typeof opts.model === 'string' ? locateRunModel(opts.model, opts.dtype) : null;
-  const glueDir = opts.glueDir ?? defaultGlueDir();
+  const glueDir = glueDirOf(opts.glueDir);
   const dataFound = (task: TaskDefinition) => checkSplitFound(task, split, glueDir);
   // a task named: its data before any work; the other tasks of `all` once the model's reasons to skip them are
   // said (a model fine-tuned on SST-2 skips CoLA for that, not for a GLUE folder without CoLA)

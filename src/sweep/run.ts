@@ -20,7 +20,7 @@ import {
 } from '../destination.ts';
 import { errorLine, NonFiniteInputError, SettingsError } from '../errors.ts';
 import { threadShare } from '../runtime/threads.ts';
-import { defaultGlueDir } from '../glue/glue-dir.ts';
+import { glueDirOf } from '../glue/glue-dir.ts';
 import { memoizedSha256, plannedModels, planSweep, pointFolder, refreshedPlan, type SweepPoint } from './plan.ts';
 import type { TrainingStop } from '../train/run.ts';
 import { PointInterrupted, type PointResult, type PointStage } from './point.ts';
@@ -299,7 +299,7 @@ async function planFile(
   opts: Pick<SweepOptions, 'file' | 'store' | 'glueDir' | 'workDir' | 'cacheDir' | 'planLog' | 'queued'>,
 ): Promise<Pick<StorePlan, 'spec' | 'points' | 'hash' | 'work'>> {
   const spec = parseSweepFile(opts.file);
-  const glueDir = resolve(opts.glueDir ?? spec.glueDir ?? defaultGlueDir());
+  const glueDir = resolve(opts.glueDir !== undefined ? glueDirOf(opts.glueDir) : glueDirOf(spec.glueDir, `${spec.display}: glueDir`));
   const hash = memoizedSha256();
   const work = workFolder(opts);
   const points = await planSweep(spec, {

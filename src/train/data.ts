@@ -18,7 +18,7 @@ import { mapModelLabels, type LabelMapping } from '../eval/labels.ts';
 import { EMPTY_MODEL_CONFIG, readModelConfig, type ModelConfig } from '../eval/model-files.ts';
 import { loadTokenizer, type TextEncoding, type TextTokenizer } from '../eval/tokenizer.ts';
 import { loadSplit, skippedRowsNote } from '../glue/dataset.ts';
-import { defaultGlueDir } from '../glue/glue-dir.ts';
+import { glueDirOf } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import { permutation } from './random.ts';
@@ -100,7 +100,7 @@ export function loadTrainingSet(o: TrainingSetOptions): TrainingSet & { readonly
   const numLabels = task.regression ? 1 : (config.numLabels ?? task.labels.length);
   const labelMapping = mapModelLabels(task, config.id2label, numLabels, config.numLabels !== null ? (config.file ?? undefined) : undefined);
 
-  const data = loadSplit(task, split, o.glueDir ?? defaultGlueDir());
+  const data = loadSplit(task, split, glueDirOf(o.glueDir));
   if (!data.labelled) throw new SettingsError(`${task.name} ${split}: the split has no labels to train on`);
   const rows = chooseRows(data.examples.length, o.maxExamples, seed);
   const skippedNote = skippedRowsNote(data);

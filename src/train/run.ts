@@ -28,7 +28,7 @@ import { loadTokenizer, tokenizerFolder } from '../eval/tokenizer.ts';
 import { anotherTasksLabels, ignoredLabelNames, ignoredLabelsNote, isGenericLabel, mapModelLabels, type LabelMapping } from '../eval/labels.ts';
 import { outputModelConfig } from '../eval/output-config.ts';
 import { skippedRowsNote } from '../glue/dataset.ts';
-import { defaultGlueDir } from '../glue/glue-dir.ts';
+import { glueDirOf } from '../glue/glue-dir.ts';
 import { getTask } from '../glue/registry.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import {
@@ -928,7 +928,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   const log = o.log ?? (() => {});
   const unread = distill && task ? unreadAugmentation(distill) : undefined;
   if (unread) log(`warning: ${unread}`);
-  const glueDir = o.glueDir ?? defaultGlueDir();
+  const glueDir = glueDirOf(o.glueDir);
 
   const labelSource = trainingLabelSource(o);
   // --tokenizer names the tokenizer's folder (a model file alone in its folder has none); a tokenizer file given names
