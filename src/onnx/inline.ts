@@ -138,25 +138,29 @@ export function inlineLocalFunctions(model: Model): Model {
       const to = call.outputs[i];
       if (to && produced.has(name) && !names.has(name)) names.set(name, to);
     }
-    const body: Node[] = fn.nodes.map((n, i) => {
+    /** A node's attributes with those it takes from the call (ref_attr_name) given, in its subgraphs' nodes too. */
+    const resolve = (of: Node['attributes']): Record<string, Attribute> => {
       const attributes: Record<string, Attribute> = {};
-      for (const [key, a] of Object.entries(n.attributes)) {
+      for (const [key, a] of Object.entries(of)) {
         const ref = a.unmodelled?.refAttrName;
         if (typeof ref !== 'string' || !ref) {
-          attributes[key] = renameSubgraphs(a, rename);
+          attributes[key] = renameSubgraphs(a, rename, resolve);
           continue;
         }
         const given = call.attributes[ref] ?? fn.defaults[ref];
         if (!given) continue; // (neither the call nor the function gives it: the op's default)
         const { unmodelled: _, ...value } = given;
-        attributes[key] = renameSubgraphs(value as Attribute, rename);
+        attributes[key] = value as Attribute;
       }
+      return attributes;
+    };
+    const body: Node[] = fn.nodes.map((n, i) => {
       const node: Node = {
         ...n,
         name: `${prefix}${n.name || `${n.opType}_${i}`}`,
         inputs: n.inputs.map(rename),
         outputs: n.outputs.map(rename),
-        attributes,
+        attributes: resolve(n.attributes),
       };
       return node;
     });
@@ -215,15 +219,18 @@ export function inlineLocalFunctions(model: Model): Model {
   return inlined;
 }
 
-/** `a` with the names its subgraphs read and write renamed by `rename` (a function's body: every name is its own). */
-function renameSubgraphs(a: Attribute, rename: (name: string) => string): Attribute {
+/**
+ * `a` with the names its subgraphs read and write renamed by `rename` (a function's body: every name is its own), and
+ * their nodes' attributes given by `resolve` (those the function takes from the call).
+ */
+function renameSubgraphs(a: Attribute, rename: (name: string) => string, resolve: (attributes: Node['attributes']) => Record<string, Attribute>): Attribute {
   const graph = (g: Graph): Graph => ({
     ...g,
     nodes: g.nodes.map((n) => ({
       ...n,
       inputs: n.inputs.map(rename),
       outputs: n.outputs.map(rename),
-      attributes: Object.fromEntries(Object.entries(n.attributes).map(([k, x]) => [k, renameSubgraphs(x, rename)])),
+      attributes: resolve(n.attributes),
     })),
     inputs: g.inputs.map((v) => ({ ...v, name: rename(v.name) })),
     outputs: g.outputs.map((v) => ({ ...v, name: rename(v.name) })),

@@ -170,6 +170,37 @@ describe('inlineLocalFunctions', () => {
     expect(maxRowDiff((await batchLogits(plain, batch)).rows, batchRows)).toBeLessThan(1e-5);
   });
 
+  it('gives an attribute the function takes from the call to a node inside a subgraph of its body (an If branch)', async () => {
+    // (the ε Constant of LayerNorm inside both branches of an If on a true condition: onnx.inliner resolves a ref_attr_name
+    // in a body's subgraphs too; left unresolved, the graph's node keeps a reference to an attribute no function gives)
+    const branch = (name: string) => ({
+      name,
+      node: [{ opType: 'Constant', input: [], output: [`${name}_eps`], attribute: [{ name: 'value_float', type: T.FLOAT, refAttrName: 'epsilon' }] }],
+      output: [{ name: `${name}_eps`, type: { tensorType: { elemType: T.FLOAT, shape: { dim: [] } } } }],
+    });
+    const nodes = ln.node!.flatMap((n) =>
+      n.opType !== 'Constant'
+        ? [n]
+        : [
+            { opType: 'Constant', input: [], output: ['yes'], attribute: [{ name: 'value', type: 4, t: { dims: [], dataType: 9, int32Data: [1] } }] },
+            {
+              opType: 'If',
+              input: ['yes'],
+              output: ['eps'],
+              attribute: [
+                { name: 'then_branch', type: 5, g: branch('then') },
+                { name: 'else_branch', type: 5, g: branch('else') },
+              ],
+            },
+          ],
+    );
+    const called = withLayerNormCalls(model, { ...ln, node: nodes });
+    const batchRows = (await batchLogits(model, batch)).rows;
+    expect(maxRowDiff((await batchLogits(called, batch)).rows, batchRows)).toBeLessThan(1e-5);
+    const plain = inlineLocalFunctions(called);
+    expect(maxRowDiff((await batchLogits(decodeModel(encodeModel(plain)), batch)).rows, batchRows)).toBeLessThan(1e-5);
+  });
+
   it('refuses a function of another opset version than the model, in one line', () => {
     const called = withLayerNormCalls(model, { ...ln, opsetImport: [{ domain: '', version: opset - 1 }] });
     expect(() => inlineLocalFunctions(called)).toThrow(
