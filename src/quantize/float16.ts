@@ -361,6 +361,15 @@ function convertGraph(
     if (!blocked && n.domain === '') {
       const to = n.attributes.to;
       if (n.opType === 'Cast' && to?.type === 'int' && to.value === DataType.FLOAT) n.attributes.to = { ...to, value: DataType.FLOAT16 };
+      // (a CastLike of a float32 value's type, as torchlib casts the attention scale like the query, is the Cast to
+      // float16 it now means: onnxruntime's CPU provider cannot load a float16 CastLike whose input it computes in float32
+      // for want of a float16 kernel (Div, Sqrt: its InsertCastTransformer's 'Type (tensor(float)) of output arg
+      // (InsertedPrecisionFreeCast_…) does not match expected type (tensor(float16))')
+      if (n.opType === 'CastLike' && isFloat(original.inputs[1] ?? '')) {
+        n.opType = 'Cast';
+        n.inputs = n.inputs.slice(0, 1);
+        n.attributes = { ...n.attributes, to: { type: 'int', value: DataType.FLOAT16 } };
+      }
       // ops making float32 of their own: a dtype attribute (RandomNormal, EyeLike…), ConstantOfShape's default value (a float32 0)
       const dtype = n.attributes.dtype;
       if (dtype?.type === 'int' && dtype.value === DataType.FLOAT) n.attributes.dtype = { ...dtype, value: DataType.FLOAT16 };

@@ -247,6 +247,19 @@ describe("torchlib's scaled_dot_product_attention", () => {
     expect(maxRowDiff((await batchLogits(rebuildCanonical(sdpa), batch)).rows, logits)).toBeLessThan(1e-4);
   });
 
+  it('is written in float16 (quantize float16) as a model onnxruntime loads, its CastLikes of the query Casts to float16', async () => {
+    // (onnxruntime's CPU provider computes Div and Sqrt of float16 in float32 (no float16 kernel) and refused a float16
+    // CastLike reading one: 'Type (tensor(float)) of output arg (InsertedPrecisionFreeCast_/sdpa_0/scale) … (tensor(float16))')
+    const steps = [{ pass: 'quantize', settings: { mode: 'float16' } }];
+    for (const mask of ['float', 'bool', 'none'] as const) {
+      const full = mask === 'none' ? paddedBatch([6, 6, 6], 32) : batch;
+      const half = await runPipeline(withTorchlibSdpa(model, mask === 'bool', mask), steps);
+      const plain = await runPipeline(model, steps);
+      expect(maxRowDiff((await batchLogits(half.model, full)).rows, (await batchLogits(plain.model, full)).rows)).toBeLessThan(1e-2);
+      expect(half.model.graph.nodes.filter((n) => n.opType === 'CastLike')).toEqual([]);
+    }
+  });
+
   it.each([
     ['prune-heads by list', [{ pass: 'prune-heads', settings: { heads: '0:1,2;1:0' } }]],
     ['prune-heads by ratio', [{ pass: 'prune-heads', settings: { ratio: 0.5 } }]],
