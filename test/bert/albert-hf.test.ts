@@ -31,6 +31,7 @@ import { Tensor } from '../../src/runtime/session.ts';
 import { gradCheck, toFloat64 } from '../helpers/gradcheck.ts';
 import { batchLogits, maxRowDiff, paddedBatch, perturbedWeights, tinyBert } from '../helpers/models.ts';
 import { writeFamilyFolder } from '../helpers/family-folders.ts';
+import { INT8_SATURATES } from '../helpers/run-model.ts';
 import { referenceAlbertLogits, type AlbertJson } from '../helpers/reference-albert.ts';
 import { runMain } from '../helpers/cli.ts';
 
@@ -335,10 +336,13 @@ describe('compression passes on a built ALBERT model', () => {
   });
 
   it('quantize int8 keeps the logits close', async () => {
-    const r = await run(quantizePass, { mode: 'int8' });
+    // where int8 products saturate (no VNNI), with 7-bit weights: onnxruntime's x64quantprecision fails on this
+    // model's shared int8 weights (test/helpers/run-model.ts)
+    const r = await run(quantizePass, { mode: 'int8', ...(INT8_SATURATES ? { reduceRange: true } : {}) });
     expect(r.s.layers[0].ffn.in.quantization).toBeDefined();
     const ref = (await batchLogits(model, batch)).rows;
-    expect(maxRowDiff(r.rows, ref)).toBeLessThan(0.1 * Math.max(...ref.flat().map(Math.abs)));
+    // (7-bit weights: twice the 8-bit step, 0.38 of 2.3 measured on an AVX2-only CPU; saturated 8-bit products: 1.25)
+    expect(maxRowDiff(r.rows, ref)).toBeLessThan((INT8_SATURATES ? 0.2 : 0.1) * Math.max(...ref.flat().map(Math.abs)));
   });
 
   it('optimize all (fused attention, GELU, first token, skip LayerNorm) keeps the logits', async () => {
