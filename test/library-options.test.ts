@@ -138,6 +138,11 @@ describe('prepareTask (bert-compress/eval)', () => {
       /^maxLength: expected an integer from 2 to 2\^53 − 1, got string "x"$/,
     );
   });
+  it('refuses a maxLength left out, where each example was cut to its special tokens alone (no text), silently', () => {
+    expect(() => prepareTask(SST2, 'dev', glueDir, tokenizer, undefined as unknown as number)).toThrow(
+      /^maxLength: missing; expected an integer from 2 \(the tokens of an example, special tokens included\)$/,
+    );
+  });
 });
 
 describe('hf:org/name given to a library call (the CLI downloads it, the library reads local models)', () => {

@@ -10,6 +10,7 @@ import {
   type ScoreOptions,
   type TaskResult,
 } from './evaluate.ts';
+import { SettingsError } from '../errors.ts';
 import { checkMaxLength } from './graph-checks.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import type { Session } from '../runtime/session.ts';
@@ -129,10 +130,12 @@ export function loadCalibration(o: CalibrationOptions): Promise<CalibrationSourc
  * A task's split read and tokenized (see prepareTask in ./evaluate.ts, evaluate's step): its refusals name the
  * arguments given as evaluate names its options (`maxLength 1 leaves no room for text after 2 special tokens`, `set
  * glueDir or GLUE_DIR`), not the flags of `compress eval` (`--max-length 1`, `--glue-dir`); a maxLength that is no
- * integer from 2 is refused, where it cut no text.
+ * integer from 2 is refused, where it cut no text, and one left out, where it cut each example to its special tokens.
  */
 export function prepareTask(task: TaskDefinition, split: EvalSplit, glueDir: string, tokenizer: TextTokenizer, maxLength: number): PreparedTask {
   return namingSettings(EVAL_OPTION_NAMES, () => {
+    // (left out, each example was cut to its special tokens alone: evaluate's default, the model's, is not known here)
+    if (maxLength === undefined) throw new SettingsError('maxLength: missing; expected an integer from 2 (the tokens of an example, special tokens included)');
     checkMaxLength(maxLength);
     return prepareTaskNamingFlags(task, split, glueDir, tokenizer, maxLength);
   });
