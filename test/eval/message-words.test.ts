@@ -56,6 +56,7 @@ const JSON_NOT_QUOTING: Record<string, number> = {
   'sweep/key.ts': 1,
   'sweep/point.ts': 1,
   'sweep/run.ts': 1,
+  'sweep/spec.ts': 3,
   'sweep/store.ts': 5,
   'train/augment.ts': 5,
   'train/checkpoint.ts': 1,
