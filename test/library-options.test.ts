@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluate, loadCalibration, loadTokenizer, prepareTask } from '../src/eval/index.ts';
+import { evaluate, loadCalibration, loadTokenizer, prepareTask, scoreTask } from '../src/eval/index.ts';
 import { SST2 } from '../src/glue/tasks.ts';
 import { benchModels } from '../src/bench/index.ts';
 import { runTraining } from '../src/train/library.ts';
@@ -142,6 +142,19 @@ describe('prepareTask (bert-compress/eval)', () => {
     expect(() => prepareTask(SST2, 'dev', glueDir, tokenizer, undefined as unknown as number)).toThrow(
       /^maxLength: missing; expected an integer from 2 \(the tokens of an example, special tokens included\)$/,
     );
+  });
+});
+
+describe('scoreTask (bert-compress/eval)', () => {
+  // (checked before the session or the task is read)
+  const score = (opts: unknown) => scoreTask(null as never, null as never, opts as never);
+  it('checks its options by their kinds, where a misspelt one was read as nothing and a modelConfig path mapped no labels', async () => {
+    await expect(score({ batchSise: 8 })).rejects.toThrow(/^scoreTask: batchSise: not an option of scoreTask \(its options: batchSize, inputs, /);
+    await expect(score({ modelConfig: 'config.json' })).rejects.toThrow(
+      /^scoreTask: modelConfig: expected a parsed config.json \(readModelConfig\), got string "config.json"$/,
+    );
+    await expect(score({ batchSize: 0 })).rejects.toThrow(/^scoreTask: batchSize: expected an integer from 1, got number 0$/);
+    await expect(score('x')).rejects.toThrow(/^scoreTask: expected an options object/);
   });
 });
 

@@ -141,9 +141,30 @@ export function prepareTask(task: TaskDefinition, split: EvalSplit, glueDir: str
   });
 }
 
-/** A session run over a prepared task and scored (see scoreTask in ./evaluate.ts): its refusals name evaluate's options, as prepareTask's do. */
+/** An integer from 1 (a count of examples or rows, a length). */
+const COUNT = { is: (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1, expected: 'an integer from 1' } as const;
+
+/** scoreTask's options by their kinds (checkOptionKinds), before any work, as evaluate's are. */
+const SCORE_OPTION_KINDS = {
+  batchSize: COUNT,
+  inputs: { is: (v: unknown) => Array.isArray(v), expected: "a list of the session's encoder inputs (sessionInputs)" },
+  padTo: COUNT,
+  batchRows: COUNT,
+  modelConfig: { is: (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v), expected: 'a parsed config.json (readModelConfig)' },
+  onProgress: 'function',
+  output: 'string',
+} as const satisfies Record<keyof ScoreOptions, OptionKind>;
+
+/**
+ * A session run over a prepared task and scored (see scoreTask in ./evaluate.ts): its refusals name evaluate's
+ * options, as prepareTask's do; its options are checked by their kinds, where a misspelt one was read as nothing and
+ * a modelConfig given as a path mapped no labels, silently.
+ */
 export function scoreTask(session: Session, prepared: PreparedTask, opts?: ScoreOptions): Promise<TaskResult> {
-  return namingSettings(EVAL_OPTION_NAMES, () => scoreTaskNamingFlags(session, prepared, opts));
+  return namingSettings(EVAL_OPTION_NAMES, async () => {
+    if (opts !== undefined) checkOptionKinds('scoreTask', checkOptions('scoreTask', opts, '{batchSize, modelConfig, …}'), SCORE_OPTION_KINDS);
+    return scoreTaskNamingFlags(session, prepared, opts);
+  });
 }
 export { glueScore, taskScore, type GlueScore, type ScoredTask } from './glue-score.ts';
 export { mapModelLabels, type LabelMapping } from './labels.ts';
