@@ -14,7 +14,7 @@ import { SettingsError } from '../errors.ts';
 import { checkMaxLength } from './graph-checks.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import type { Session } from '../runtime/session.ts';
-import type { TextTokenizer } from './tokenizer.ts';
+import { loadTokenizer as loadTokenizerNamingFlags, type TextTokenizer } from './tokenizer.ts';
 import { loadCalibration as loadCalibrationNamingFlags, type CalibrationOptions } from './calibration.ts';
 import type { CalibrationSource } from '../pass/pass.ts';
 import { namingSettings } from '../flag-names.ts';
@@ -173,6 +173,22 @@ export { readModelConfig, type ModelConfig } from './model-files.ts';
 export { toReport, reportJson, writeReport, formatTable, type EvalReport, type TaskReport } from './report.ts';
 export { predictRows, type OutputRows, type PredictOptions } from './predict.ts';
 export { writeSubmission, submissionText, type TaskPredictions } from './submission.ts';
-export { loadTokenizer, type TextTokenizer, type TextEncoding } from './tokenizer.ts';
+export type { TextTokenizer, TextEncoding } from './tokenizer.ts';
+
+/** loadTokenizer's refusals by the words of `compress` they hold (`give the tokenizer folder with --tokenizer`). */
+export const TOKENIZER_OPTION_NAMES: Readonly<Record<string, string>> = {
+  'give the tokenizer folder with --tokenizer': 'give loadTokenizer the tokenizer folder',
+  'tokenizer.json with --tokenizer': 'tokenizer.json',
+  'give a folder with one with --tokenizer': 'give loadTokenizer a folder with one',
+  '--tokenizer': 'loadTokenizer',
+};
+
+/**
+ * A model or tokenizer folder's tokenizer (see loadTokenizer in ./tokenizer.ts, which `--tokenizer` reads): its
+ * refusals say to give loadTokenizer the tokenizer folder, not the flag of `compress` (`with --tokenizer`).
+ */
+export function loadTokenizer(path: string): TextTokenizer {
+  return namingSettings(TOKENIZER_OPTION_NAMES, () => loadTokenizerNamingFlags(path));
+}
 // (EvalOptions.model takes an opened session)
 export { openSession, type Feeds, type Fetches, type GraphOptimizationLevel, type RuntimeOptions, type Session } from '../runtime/session.ts';
