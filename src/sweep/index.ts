@@ -13,8 +13,8 @@ export {
 export { expandPipeline, gridAxes, cartesian, autoLabel, type Axis } from './expand.ts';
 export { planSweep, slug, type SweepPoint, type PointBench, type PlanOptions, type PointData, type PointTraining, type PointTrainingStep } from './plan.ts';
 export { runPoint, type PointResult, type PointStage, type RunPointOptions } from './point.ts';
+export { runSweep, SWEEP_OPTION_NAMES } from './library.ts';
 export {
-  runSweep,
   planAgainstStore,
   planSweepFile,
   defaultWorkDir,

@@ -18,12 +18,13 @@ import {
   pointName,
   pointNames,
   RERUN_CONTENDED_JOBS,
-  runSweep,
   stoppedTrainingNote,
   type PointStage,
   type SweepEvent,
   type SweepSummary,
 } from '../../sweep/index.ts';
+// (runSweep naming the flags of compress sweep, not the library's options)
+import { runSweep } from '../../sweep/run.ts';
 import { abandonLeftovers, checkFolderFlags, commandLineCheck, listenForStop, out, err, type CliCommand } from '../command.ts';
 import { checkOutputKinds } from '../../destination.ts';
 import { ctrlC } from '../training.ts';
