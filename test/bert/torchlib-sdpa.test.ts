@@ -16,7 +16,7 @@ import type { IFunctionProto } from '../../src/onnx/schema.ts';
 import { graphToProto } from '../../src/onnx/proto.ts';
 import { runPipeline } from '../../src/pass/index.ts';
 import { rebuildCanonical } from '../../src/bert/canonical.ts';
-import { batchLogits, maxRowDiff, paddedBatch, tinyBert } from '../helpers/models.ts';
+import { batchLogits, maxRowDiff, onnxNode, paddedBatch, tinyBert } from '../helpers/models.ts';
 
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
@@ -29,14 +29,7 @@ const constant = (name: string, out: string, value: ReturnType<typeof int64Tenso
   outputs: [out],
   attributes: { value: { type: 'tensor', value } },
 });
-const node = (name: string, opType: string, inputs: string[], outputs: string[], attributes: Node['attributes'] = {}): Node => ({
-  name,
-  opType,
-  domain: '',
-  inputs,
-  outputs,
-  attributes,
-});
+const node = onnxNode;
 
 /**
  * The nodes torchlib writes for scaled_dot_product_attention(query, key, value, attn_mask) with a float mask and no

@@ -9,17 +9,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadTokenizer as loadTokenizerNamingFlags } from '../../src/eval/tokenizer.ts';
 import { loadTokenizer } from '../../src/eval/index.ts';
 import { UserError } from '../../src/errors.ts';
+import { asyncRefusal } from '../helpers/refusal.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'bc-load-tokenizer-library-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const refusal = (run: () => unknown): Promise<string> =>
-  Promise.resolve()
-    .then(run)
-    .then(
-      () => 'ran',
-      (e: Error) => (expect(e).toBeInstanceOf(UserError), e.message),
-    );
+/** The one-line UserError `run` ends in (helpers/refusal's asyncRefusal; a synchronous throw counts too). */
+const refusal = (run: () => unknown): Promise<string> => asyncRefusal(Promise.resolve().then(run), UserError);
 
 describe('loadTokenizer of bert-compress/eval', () => {
   it('says to give it the tokenizer folder, where the CLI says --tokenizer', async () => {

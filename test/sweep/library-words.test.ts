@@ -10,18 +10,14 @@ import * as root from '../../src/index.ts';
 import { RERUN_CONTENDED_JOBS, runSweep as runSweepNamingFlags } from '../../src/sweep/run.ts';
 import { runSweep } from '../../src/sweep/index.ts';
 import { UserError } from '../../src/errors.ts';
+import { asyncRefusal } from '../helpers/refusal.ts';
 import { writeTinySweep } from './tiny-sweep.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'bc-sweep-library-words-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const refusal = (run: () => unknown): Promise<string> =>
-  Promise.resolve()
-    .then(run)
-    .then(
-      () => 'ran',
-      (e: Error) => (expect(e).toBeInstanceOf(UserError), e.message),
-    );
+/** The one-line UserError `run` ends in (helpers/refusal's asyncRefusal; a synchronous throw counts too). */
+const refusal = (run: () => unknown): Promise<string> => asyncRefusal(Promise.resolve().then(run), UserError);
 
 describe('runSweep of the package', () => {
   it('names rerunContended and jobs, where compress sweep names --rerun-contended and --jobs 1', async () => {
