@@ -83,7 +83,7 @@ describe("tokenizer_config.json's model_max_length", () => {
     const three = loadTokenizer(folder('three', '3'));
     expect(() => three.encode('a', 'a', defaultMaxLength(three.modelMaxLength))).toThrow(/model_max_length 3\) leaves no room for text after 3 special tokens/);
     expect(three.encode('a', null, defaultMaxLength(three.modelMaxLength)).ids).toEqual([2, 5, 3]);
-    // 0 and below (transformers keeps them as the tokenizer's model_max_length and run_glue cuts at them; its fast
+    // 0 and below, the file's value quoted as written (0.5, read as 0: c484c6f7) (transformers keeps them as the tokenizer's model_max_length and run_glue cuts at them; its fast
     // tokenizer fails on a negative one), where they were read as none: texts cut at the default 128
     for (const [name, text, read] of [
       ['zero', '0', 0],
@@ -95,7 +95,7 @@ describe("tokenizer_config.json's model_max_length", () => {
       expect(t.modelMaxLength).toBe(read);
       expect(() => t.encode('a', null, defaultMaxLength(t.modelMaxLength))).toThrow(
         new SettingsError(
-          `--max-length ${read} (or, where none is given, ${join(dir, 'tokenizer_config.json')}'s model_max_length ${read}) leaves no room for text after 2 special tokens: give --max-length 3 or more`,
+          `--max-length ${read} (or, where none is given, ${join(dir, 'tokenizer_config.json')}'s model_max_length ${text}) leaves no room for text after 2 special tokens: give --max-length 3 or more`,
         ),
       );
     }
