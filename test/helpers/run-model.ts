@@ -27,7 +27,33 @@ const INT8_PRODUCTS = new Set(['MatMulInteger', 'MatMulIntegerToFloat', 'Dynamic
  * layers: 'Attempt to replace the existing tensor'); such tests quantize with reduceRange there instead.
  */
 function precise(model: Model): boolean {
-  return INT8_SATURATES && model.graph.nodes.some((n) => INT8_PRODUCTS.has(n.opType)) && !model.graph.nodes.some((n) => n.opType === 'DequantizeLinear');
+  return (
+    INT8_SATURATES &&
+    model.graph.nodes.some((n) => INT8_PRODUCTS.has(n.opType)) &&
+    !model.graph.nodes.some((n) => n.opType === 'DequantizeLinear') &&
+    !sharesInt8Weight(model)
+  );
+}
+
+/** ONNX's INT8 data type. */
+const INT8 = 3;
+
+/**
+ * Whether an int8 initializer is read by more than one int8 product (shared layers: the rewrite converts it once per
+ * reader and fails on the second, see precise; a Gather beside one product, a tied word table, is fine).
+ */
+function sharesInt8Weight(model: Model): boolean {
+  const readers = new Map<string, number>();
+  for (const n of model.graph.nodes) {
+    if (!INT8_PRODUCTS.has(n.opType)) continue;
+    for (const name of new Set(n.inputs)) {
+      if (model.graph.initializers.get(name)?.dataType !== INT8) continue;
+      const count = (readers.get(name) ?? 0) + 1;
+      if (count > 1) return true;
+      readers.set(name, count);
+    }
+  }
+  return false;
 }
 
 /** A session for tests: its input names, runs and release (onnxruntime's own, or the project's openSession's). */
