@@ -12,6 +12,16 @@ import { isUserError, type UserError } from './errors.ts';
 const SHELL_WORD = String.raw`(?:\\.|\$'(?:[^'\\]|\\.)*'|'[^']*'|\$(?!')|[^\s'\\$;])+`;
 
 /**
+ * Where a flag word starts: at the message's start, after a space, an opening bracket or a quote, or after other
+ * flags joined by '/' ('-o/--output', '--task/--tasks'); not inside a path ('/x/-o/model.onnx', 'runs/--max-length'),
+ * whose parts were renamed as flags ('/x/output/model.onnx').
+ */
+const FLAG_START = String.raw`(?<=(?:^|[\s(\[{'"\x60])(?:--?[a-z][a-z0-9-]*/)*)`;
+
+/** Where a flag word ends: not in a word or a path going on ('-o/x', '--x.onnx', '-o_1'), a '/' before another flag and a sentence's '.' taken. */
+const FLAG_END = String.raw`(?![\w\\-]|\.\S|/(?!--?[a-z]))`;
+
+/**
  * A flag (a long one, `--max-length`, or a letter, `-o`); or the word `flag` or `flags` before one or more flags (`flag
  * --prune-heads`, `flag --a or --b`: a pass setting's frame, settings.ts flagNote), which a table may name as a whole
  * (`steps[0].settings.heads`, where the flag fills one setting or another); or a command a message gives to run, in
@@ -26,8 +36,8 @@ const FLAG_OR_COMMAND = new RegExp(
     String.raw`\(compress (?:\\.|\$'(?:[^'\\]|\\.)*'|'[^']*'|\$(?!')|[^()'\\$])*\)`,
     String.raw`(?<![\w(-])compress ${SHELL_WORD}(?: ${SHELL_WORD})*$`,
     String.raw`(?<![\w-])flags? --[a-z][a-z0-9-]*(?: or --[a-z][a-z0-9-]*)*(?![\w-])`,
-    String.raw`(?<![\w-])--[a-z][a-z0-9-]*`,
-    String.raw`(?<![\w-])-[a-z](?![\w-])`,
+    `${FLAG_START}--[a-z][a-z0-9-]*${FLAG_END}`,
+    `${FLAG_START}-[a-z]${FLAG_END}`,
   ].join('|'),
   'g',
 );

@@ -53,6 +53,20 @@ describe('renameFlags', () => {
   });
 });
 
+describe('renameFlags and paths', () => {
+  it("renames flag words only, not a path's parts that read as flags ('/x/-o/model.onnx' was '/x/output/model.onnx')", () => {
+    const names = { '-o': 'output', '--glue-dir': 'glueDir', '--task': 'task', '--tasks': 'tasks' };
+    expect(renameFlags('-o /x/-o/model.onnx: /x/-o is a file', names)).toBe('output /x/-o/model.onnx: /x/-o is a file');
+    expect(renameFlags('--glue-dir runs/--glue-dir: no such folder; see runs/-o and ./--glue-dir.bak', names)).toBe(
+      'glueDir runs/--glue-dir: no such folder; see runs/-o and ./--glue-dir.bak',
+    );
+    // (a part that goes on as a path or a word: '-o/x', '-o.onnx', '-o_1', a Windows path's '\\-o')
+    expect(renameFlags('-o/x, -o.onnx, -o_1, C:\\m\\-o\\x', names)).toBe('-o/x, -o.onnx, -o_1, C:\\m\\-o\\x');
+    // (flag words as before: after a space, a bracket or a quote, before a '.' ending a sentence, joined by '/')
+    expect(renameFlags("give -o. ('-o' or [--glue-dir]); use --task/--tasks", names)).toBe("give output. ('output' or [glueDir]); use task/tasks");
+  });
+});
+
 describe("runTraining's output in a transformers.js folder", () => {
   it('names its output option and leaves the command it gives whole', async () => {
     registerAllPasses();
