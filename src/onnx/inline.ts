@@ -43,11 +43,16 @@ function localFunctions(model: Model): Map<string, IFunctionProto> {
 
 /** Every node of `g`, its subgraphs' included. */
 function* allNodes(g: Graph): Generator<Node> {
+  for (const s of allGraphs(g)) yield* s.nodes;
+}
+
+/** `g` and its subgraphs, theirs included. */
+function* allGraphs(g: Graph): Generator<Graph> {
+  yield g;
   for (const n of g.nodes) {
-    yield n;
     for (const a of Object.values(n.attributes)) {
-      if (a.type === 'graph') yield* allNodes(a.value);
-      else if (a.type === 'graphs') for (const s of a.value) yield* allNodes(s);
+      if (a.type === 'graph') yield* allGraphs(a.value);
+      else if (a.type === 'graphs') for (const s of a.value) yield* allGraphs(s);
     }
   }
 }
@@ -73,12 +78,13 @@ export function inlineLocalFunctions(model: Model): Model {
   const called = new Set<IFunctionProto>();
   const opsets = model.opsetImports.map((o) => ({ ...o }));
   const taken = new Set<string>();
-  const noteNames = (g: Graph) => {
+  // (the names of the graph and of its subgraphs, an If or Loop body's inputs and initializers included: a value
+  // inlined into a body must not be named as one of them)
+  for (const g of allGraphs(model.graph)) {
     for (const v of [...g.inputs, ...g.outputs, ...g.valueInfo]) taken.add(v.name);
     for (const k of g.initializers.keys()) taken.add(k);
-    for (const n of allNodes(g)) for (const o of n.outputs) taken.add(o);
-  };
-  noteNames(model.graph);
+    for (const n of g.nodes) for (const o of n.outputs) taken.add(o);
+  }
 
   const functionOf = (f: IFunctionProto): LocalFunction => {
     let fn = read.get(f);

@@ -12,11 +12,13 @@ import { join } from 'node:path';
 import { findBert } from '../../src/bert/discover.ts';
 import { NotBertError, UserError } from '../../src/errors.ts';
 import { compressFile } from '../../src/export/compress.ts';
-import { callsLocalFunctions, cloneModel, decodeModel, inlineLocalFunctions, loadModel, saveModel, type Model } from '../../src/onnx/index.ts';
+import { callsLocalFunctions, cloneModel, decodeModel, inlineLocalFunctions, int64Tensor, loadModel, saveModel, type Model } from '../../src/onnx/index.ts';
 import { runPipeline } from '../../src/pass/index.ts';
 import { encodeModel } from '../../src/onnx/save.ts';
 import type { IFunctionProto } from '../../src/onnx/schema.ts';
-import { batchLogits, maxRowDiff, paddedBatch, tinyBert } from '../helpers/models.ts';
+import { batchLogits, maxRowDiff, onnxNode, paddedBatch, tinyBert } from '../helpers/models.ts';
+import { outputsOf } from '../helpers/run-model.ts';
+import { Tensor } from 'onnxruntime-node';
 
 const T = { FLOAT: 1, INTS: 7 };
 
@@ -199,6 +201,58 @@ describe('inlineLocalFunctions', () => {
     expect(maxRowDiff((await batchLogits(called, batch)).rows, batchRows)).toBeLessThan(1e-5);
     const plain = inlineLocalFunctions(called);
     expect(maxRowDiff((await batchLogits(decodeModel(encodeModel(plain)), batch)).rows, batchRows)).toBeLessThan(1e-5);
+  });
+
+  it("names the values it inlines apart from the inputs and initializers of the graph's subgraphs (a Loop body)", async () => {
+    // (a call inside a Loop body whose loop-carried input is named as the inlined value would be, 'call/mean': the
+    // inlined Add must not write the body's input, which onnxruntime refuses as a second definition of it)
+    const twice: IFunctionProto = {
+      name: 'Twice',
+      domain: 'pkg.test',
+      input: ['x'],
+      output: ['y'],
+      opsetImport: [{ domain: '', version: opset }],
+      node: [
+        { opType: 'Add', input: ['x', 'x'], output: ['mean'] },
+        { opType: 'Mul', input: ['mean', 'x'], output: ['y'] },
+      ],
+    };
+    const scalar = (name: string, elemType: number) => ({ name, elemType, shape: [] });
+    const body = {
+      name: 'body',
+      inputs: [scalar('i', 7), scalar('c', 9), { name: 'call/mean', elemType: 1, shape: [2] }],
+      outputs: [scalar('c_out', 9), { name: 'carried', elemType: 1, shape: [2] }],
+      nodes: [onnxNode('keep', 'Identity', ['c'], ['c_out']), { ...onnxNode('call', 'Twice', ['call/mean'], ['carried']), domain: 'pkg.test' }],
+      initializers: new Map(),
+      valueInfo: [],
+    };
+    const m: Model = {
+      irVersion: 8,
+      opsetImports: [
+        { domain: '', version: opset },
+        { domain: 'pkg.test', version: 1 },
+      ],
+      producerName: '',
+      producerVersion: '',
+      domain: '',
+      modelVersion: 0,
+      docString: '',
+      metadataProps: {},
+      graph: {
+        name: 'g',
+        inputs: [{ name: 'a', elemType: 1, shape: [2] }],
+        outputs: [{ name: 'out', elemType: 1, shape: [2] }],
+        nodes: [onnxNode('loop', 'Loop', ['trips', '', 'a'], ['out'], { body: { type: 'graph', value: body } })],
+        initializers: new Map([['trips', int64Tensor('trips', [], [1])]]),
+        valueInfo: [],
+      },
+      unmodelled: { functions: [twice] },
+    };
+    const feeds = { a: new Tensor('float32', Float32Array.from([1, 3]), [2]) };
+    expect(Array.from((await outputsOf(m, feeds)).out!)).toEqual([2, 18]); // (2a², as written)
+    const plain = inlineLocalFunctions(m);
+    expect(callsLocalFunctions(plain)).toBe(false);
+    expect(Array.from((await outputsOf(decodeModel(encodeModel(plain)), feeds)).out!)).toEqual([2, 18]);
   });
 
   it('refuses a function of another opset version than the model, in one line', () => {
