@@ -267,3 +267,19 @@ describe('runSweep', () => {
     expect(await refusal(() => runSweep({ ...base, rerun_stale: true } as never))).toMatch(/^runSweep: rerun_stale: not an option of runSweep /);
   });
 });
+
+describe('an entry point given no options object', () => {
+  it('refuses it in one line naming the options it takes, as each entry point checks its options first', async () => {
+    for (const [given, got] of [
+      [null, 'null'],
+      ['x', 'string "x"'],
+      [[{}], 'a list'],
+    ] as const) {
+      expect(await refusal(() => compressFile(given as never))).toBe(`compressFile: expected an options object ({input, output, steps, …}), got ${got}`);
+      expect(await refusal(() => compressToTransformersJs(given as never))).toBe(
+        `compressToTransformersJs: expected an options object ({input, output, steps, …}), got ${got}`,
+      );
+      expect(await refusal(() => runSweep(given as never))).toBe(`runSweep: expected an options object ({file, store, …}), got ${got}`);
+    }
+  });
+});

@@ -6,7 +6,7 @@
  */
 import { namingSettings } from '../flag-names.ts';
 import { hubRefLibraryRefusal } from '../hub/ref.ts';
-import { checkOptionKinds, type OptionKind } from '../library-args.ts';
+import { checkOptionKinds, checkOptions, type OptionKind, type OptionKinds } from '../library-args.ts';
 import type { PassContext } from '../pass/pass.ts';
 import { THREADS_RANGE } from '../runtime/threads.ts';
 import { COMPRESS_NAMES, pipelineNaming } from '../pass/option-names.ts';
@@ -49,9 +49,9 @@ const COMPRESS_OPTION_KINDS = {
   loaded: 'checked',
 } as const satisfies Record<keyof CompressOptions, OptionKind>;
 
-/** `opts` checked by `kinds` where it is an options object (the call refuses another value in its words). */
-function checkKinds(fn: string, opts: unknown, kinds: Readonly<Record<string, OptionKind>>): void {
-  if (typeof opts === 'object' && opts !== null && !Array.isArray(opts)) checkOptionKinds(fn, opts, kinds);
+/** `opts` as an options object, each option of its kind in `kinds`, as the other entry points check theirs. */
+function checkKinds(fn: string, opts: unknown, kinds: OptionKinds): void {
+  checkOptionKinds(fn, checkOptions(fn, opts, '{input, output, steps, …}'), kinds);
 }
 
 /** Compresses a model file (see compressFile in ./compress.ts), its refusals naming the options given. */

@@ -6,6 +6,7 @@
  * runs runSweep of ./run.ts.
  */
 import { namingSettings } from '../flag-names.ts';
+import { checkOptionKinds, checkOptions, type OptionKind } from '../library-args.ts';
 import { runSweep as runSweepNamingFlags, type SweepOptions, type SweepSummary } from './run.ts';
 
 /** runSweep's options by the flags of `compress sweep` its refusals name (renameFlags). */
@@ -23,7 +24,30 @@ export const SWEEP_OPTION_NAMES: Readonly<Record<string, string>> = {
   'glueDir, --glue-dir': "glueDir (the sweep file's or runSweep's)",
 };
 
-/** Runs a sweep into its store (see runSweep in ./run.ts), its refusals naming the options given. */
+/**
+ * runSweep's options by their kinds (checkOptionKinds: a JavaScript caller's jobs: 'x' or 0 ran one at a time, 2.5
+ * a pool of 2.5 workers, rerunStale: 'no' read as true, a misspelt option as nothing); file and store read by runSweep of
+ * ./run.ts.
+ */
+const SWEEP_OPTION_KINDS = {
+  file: 'checked',
+  store: 'checked',
+  jobs: { is: (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1, expected: 'an integer from 1 (points run at once)' },
+  glueDir: 'string',
+  workDir: 'string',
+  cacheDir: 'string',
+  rerunStale: 'boolean',
+  rerunContended: 'boolean',
+  onEvent: 'function',
+  planLog: 'function',
+  queued: 'boolean',
+  signal: 'signal',
+} as const satisfies Record<keyof SweepOptions, OptionKind>;
+
+/** Runs a sweep into its store (see runSweep in ./run.ts), its options checked by their kinds first, its refusals naming the options given. */
 export function runSweep(opts: SweepOptions): Promise<SweepSummary> {
-  return namingSettings(SWEEP_OPTION_NAMES, () => runSweepNamingFlags(opts));
+  return namingSettings(SWEEP_OPTION_NAMES, async () => {
+    checkOptionKinds('runSweep', checkOptions('runSweep', opts, '{file, store, …}'), SWEEP_OPTION_KINDS);
+    return runSweepNamingFlags(opts);
+  });
 }

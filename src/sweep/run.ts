@@ -30,7 +30,7 @@ import { EmptyStoreError, StoreWriteError, SweepStore } from './store.ts';
 import { pointName } from './progress.ts';
 import { adoptStoredKeys, findStale, refusalAgain, refusedInput, tokenizerRefusals, type RefusedAgain, type StaleMatch } from './stale.ts';
 import { timedContended } from './contention.ts';
-import { checkOptionKinds, checkOptions, checkStringOption, type OptionKind } from '../library-args.ts';
+import { checkOptions, checkStringOption } from '../library-args.ts';
 
 export interface SweepOptions {
   /** The sweep file (YAML). */
@@ -422,28 +422,9 @@ export async function planAgainstStore(
 export const RERUN_CONTENDED_JOBS =
   '--rerun-contended: times contended points again alone, one at a time: give --jobs 1 (points run at once time each other, and would be contended again)';
 
-/** Runs a sweep: see the module comment. */
-/**
- * runSweep's options by their kinds (checkOptionKinds: a JavaScript caller's jobs: 'x' or 0 ran one at a time, 2.5
- * a pool of 2.5 workers, rerunStale: 'no' read as true, a misspelt option as nothing); file and store read below.
- */
-const SWEEP_OPTION_KINDS = {
-  file: 'checked',
-  store: 'checked',
-  jobs: { is: (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1, expected: 'an integer from 1 (points run at once)' },
-  glueDir: 'string',
-  workDir: 'string',
-  cacheDir: 'string',
-  rerunStale: 'boolean',
-  rerunContended: 'boolean',
-  onEvent: 'function',
-  planLog: 'function',
-  queued: 'boolean',
-  signal: 'signal',
-} as const satisfies Record<keyof SweepOptions, OptionKind>;
-
+/** Runs a sweep: see the module comment (the package's runSweep, ./library.ts, checks its options' kinds first). */
 export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
-  checkOptionKinds('runSweep', checkOptions('runSweep', opts, '{file, store, …}'), SWEEP_OPTION_KINDS);
+  checkOptions('runSweep', opts, '{file, store, …}');
   checkStringOption('runSweep', 'file', opts.file, 'the sweep file');
   checkStringOption('runSweep', 'store', opts.store, 'the SQLite store to write');
   const start = performance.now();
