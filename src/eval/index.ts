@@ -75,9 +75,27 @@ const PATH_OR_OBJECT = {
   expected: 'a path or an object',
 } as const;
 
+/**
+ * evaluate's model: a path (not an `hf:org/name` reference), its bytes or an open session (openSession's: a `run`
+ * function), where another value was read as bytes or a session ('evaluating model bytes or an opened session needs
+ * a tokenizer') or refused naming a function the caller did not call ('openSession: model: …', an empty path
+ * 'locateModel: model: …'); null is left to evaluate, which says it is missing.
+ */
+const EVAL_MODEL = {
+  kind: {
+    is: (v: unknown) =>
+      v === null ||
+      (typeof v === 'string' && v !== '') ||
+      v instanceof Uint8Array ||
+      (typeof v === 'object' && typeof (v as { run?: unknown }).run === 'function'),
+    expected: 'a model path, its bytes or an open session (openSession)',
+  },
+  ...LOCAL_MODEL,
+} as const;
+
 /** evaluate's options by their kinds (checkOptionKinds), before any work; the model, numbers and words read by evaluate. */
 const EVAL_OPTION_KINDS = {
-  model: LOCAL_MODEL,
+  model: EVAL_MODEL,
   tasks: 'checked',
   split: 'checked',
   glueDir: 'string',

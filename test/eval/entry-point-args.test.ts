@@ -1,0 +1,40 @@
+/**
+ * The arguments of bert-compress/eval's entry points (src/eval/index.ts) refused in one line naming the entry point
+ * and the argument the caller gave, where a value of another kind was read as something else or refused naming a
+ * function the caller did not call (openSession, locateModel, findBert) or failed with a TypeError.
+ */
+import { describe, expect, it } from 'vitest';
+import { evaluate } from '../../src/eval/index.ts';
+import { UserError } from '../../src/errors.ts';
+import { asyncRefusal } from '../helpers/refusal.ts';
+
+/** The one-line UserError `run` ends in (a synchronous throw counts too). */
+const refusal = (run: () => unknown): Promise<string> => asyncRefusal(Promise.resolve().then(run), UserError);
+
+describe("evaluate's model", () => {
+  it('is refused naming evaluate where it is no path, bytes or session', async () => {
+    const expected = 'expected a model path, its bytes or an open session (openSession)';
+    for (const [model, got] of [
+      // (read as bytes or a session: 'evaluating model bytes or an opened session needs a tokenizer'; with a
+      // tokenizer, 'openSession: model: expected a model path or its bytes')
+      [5, 'number 5'],
+      [{}, 'an object'],
+      [[], 'a list'],
+      // ('locateModel: model: expected an .onnx file or a model folder')
+      ['', 'string ""'],
+    ] as const) {
+      expect(await refusal(() => evaluate({ model: model as never, tasks: ['SST-2'] }))).toBe(`evaluate: model: ${expected}, got ${got}`);
+      expect(await refusal(() => evaluate({ model: model as never, tokenizer: 'no-such-tokenizer', tasks: ['SST-2'] }))).toBe(
+        `evaluate: model: ${expected}, got ${got}`,
+      );
+    }
+  });
+  it('a missing one is said to be missing, and bytes are taken (then the tokenizer is asked for)', async () => {
+    expect(await refusal(() => evaluate({ model: null as never, tasks: ['SST-2'] }))).toBe(
+      'evaluate: model: missing; expected a model path, its bytes or an open session',
+    );
+    expect(await refusal(() => evaluate({ model: new Uint8Array(4), tasks: ['SST-2'] }))).toMatch(
+      /^evaluating model bytes or an opened session needs a tokenizer/,
+    );
+  });
+});
