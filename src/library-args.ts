@@ -26,8 +26,13 @@ export function checkOptionalString(fn: string, name: string, v: unknown, what: 
 
 /** A model argument (what loadModel returns): refused when it is not one ('findBert: expected a model (what loadModel returns), got null'). */
 export function checkModelArg(fn: string, m: unknown, name = 'model'): asserts m is Model {
+  if (!isModelValue(m)) throw new SettingsError(`${fn}: ${name}: expected a model (what loadModel returns), got ${valueAndKind(m)}`);
+}
+
+/** Whether `m` is a model (what loadModel returns): checkModelArg's test, and an option kind's (checkOptionKinds). */
+export function isModelValue(m: unknown): m is Model {
   const g = (m as Partial<Model> | null | undefined)?.graph;
-  const isModel =
+  return (
     typeof m === 'object' &&
     m !== null &&
     typeof g === 'object' &&
@@ -36,8 +41,8 @@ export function checkModelArg(fn: string, m: unknown, name = 'model'): asserts m
     Array.isArray(g.inputs) &&
     Array.isArray(g.outputs) &&
     g.initializers instanceof Map &&
-    Array.isArray((m as Model).opsetImports);
-  if (!isModel) throw new SettingsError(`${fn}: ${name}: expected a model (what loadModel returns), got ${valueAndKind(m)}`);
+    Array.isArray((m as Model).opsetImports)
+  );
 }
 
 /**

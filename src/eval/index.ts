@@ -18,7 +18,7 @@ import { loadTokenizer as loadTokenizerNamingFlags, type TextTokenizer } from '.
 import { loadCalibration as loadCalibrationNamingFlags, type CalibrationOptions } from './calibration.ts';
 import type { CalibrationSource } from '../pass/pass.ts';
 import { namingSettings } from '../flag-names.ts';
-import { checkOptionKinds, checkOptions, type OptionKind } from '../library-args.ts';
+import { checkOptionKinds, checkOptions, isModelValue, type OptionKind } from '../library-args.ts';
 import { hubRefLibraryRefusal } from '../hub/ref.ts';
 
 export {
@@ -120,7 +120,8 @@ const CALIBRATION_OPTION_KINDS = {
   tokenizer: { kind: 'string', ...LOCAL_MODEL },
   maxLength: 'checked',
   batchSize: 'checked',
-  graph: 'checked',
+  // (another value was refused naming findBert, which the caller did not call: 'findBert: model: expected a model')
+  graph: { is: isModelValue, expected: 'a model (what loadModel returns)' },
 } as const satisfies Record<keyof CalibrationOptions, OptionKind>;
 
 /**

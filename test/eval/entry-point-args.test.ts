@@ -4,7 +4,7 @@
  * function the caller did not call (openSession, locateModel, findBert) or failed with a TypeError.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluate } from '../../src/eval/index.ts';
+import { evaluate, loadCalibration } from '../../src/eval/index.ts';
 import { UserError } from '../../src/errors.ts';
 import { asyncRefusal } from '../helpers/refusal.ts';
 
@@ -36,5 +36,20 @@ describe("evaluate's model", () => {
     expect(await refusal(() => evaluate({ model: new Uint8Array(4), tasks: ['SST-2'] }))).toMatch(
       /^evaluating model bytes or an opened session needs a tokenizer/,
     );
+  });
+});
+
+describe("loadCalibration's graph", () => {
+  it('is refused naming loadCalibration where it is no model, before any work', async () => {
+    // ('findBert: model: expected a model (what loadModel returns), got number 5', once the model was located)
+    for (const [graph, got] of [
+      [5, 'number 5'],
+      [{ graph: {} }, 'an object'],
+      [null, 'null'],
+    ] as const) {
+      expect(await refusal(() => loadCalibration({ model: 'no-such-model', task: 'SST-2', graph: graph as never }))).toBe(
+        `loadCalibration: graph: expected a model (what loadModel returns), got ${got}`,
+      );
+    }
   });
 });
