@@ -185,7 +185,12 @@ describe('compress eval --out', () => {
       await expect(evalRun(dir, out)).rejects.toThrow(/refusing to overwrite it$/);
     }
     await expect(evalRun(join(dir, 'model.onnx'), join(dir, 'model.onnx'))).rejects.toThrow(/is one of the evaluated model's files/);
-    await expect(evalRun(dir, join(tiny.glueDir, 'SST-2', 'dev.tsv'))).rejects.toThrow(/is a file of the GLUE folder/);
+    await expect(evalRun(dir, join(tiny.glueDir, 'SST-2', 'dev.tsv'))).rejects.toThrow(/is the SST-2 dev file the evaluation reads/);
+    // (a file of the GLUE folder it does not read: as data, refused too)
+    const train = join(tiny.glueDir, 'SST-2', 'train.tsv');
+    const trainBytes = readFileSync(train);
+    await expect(evalRun(dir, train)).rejects.toThrow(/is a file of the GLUE folder/);
+    expect(readFileSync(train).equals(trainBytes)).toBe(true);
     // a link to the model, and the --tokenizer folder's files
     const link = join(tiny.root, `link-${n++}.json`);
     symlinkSync(join(dir, 'model.onnx'), link);
@@ -202,6 +207,32 @@ describe('compress eval --out', () => {
     const out = join(dir, 'eval.json');
     expect(await evalRun(dir, out)).toBe(0);
     expect(JSON.parse(readFileSync(out, 'utf8')).tasks['SST-2'].examples).toBe(24);
+  });
+
+  it("refuses a report over a task's GLUE file read through a link to a folder elsewhere, and over one of GLUE_DIR's, as the evaluation reads them", async () => {
+    // (a GLUE folder whose task folder links to the data kept elsewhere, as a shared data disk is often laid out)
+    const kept = join(tiny.root, `kept-sst2-${n++}`);
+    cpSync(join(tiny.glueDir, 'SST-2'), kept, { recursive: true });
+    const glue = join(tiny.root, `linked-glue-${n++}`);
+    mkdirSync(glue);
+    symlinkSync(kept, join(glue, 'SST-2'));
+    const dev = join(glue, 'SST-2', 'dev.tsv');
+    const saved = readFileSync(dev);
+    await expect(evalRun(MODEL, dev, { 'glue-dir': glue })).rejects.toThrow(SettingsError);
+    await expect(evalRun(MODEL, dev, { 'glue-dir': glue })).rejects.toThrow(
+      /^--out \S+dev\.tsv: \S+dev\.tsv is the SST-2 dev file the evaluation reads \(\S+kept-sst2-\d+\/dev\.tsv\); refusing to overwrite it$/,
+    );
+    expect(readFileSync(dev).equals(saved)).toBe(true);
+    // GLUE_DIR, where no --glue-dir is given: the folder the evaluation reads
+    const before = process.env.GLUE_DIR;
+    process.env.GLUE_DIR = glue;
+    try {
+      await expect(evalRun(MODEL, join(kept, 'dev.tsv'), { 'glue-dir': undefined })).rejects.toThrow(/is the SST-2 dev file the evaluation reads/);
+    } finally {
+      if (before === undefined) delete process.env.GLUE_DIR;
+      else process.env.GLUE_DIR = before;
+    }
+    expect(readFileSync(dev).equals(saved)).toBe(true);
   });
 
   it('refuses a report named as a submission file --submission writes (the report, written last, would replace the predictions)', async () => {

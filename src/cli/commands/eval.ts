@@ -11,7 +11,8 @@ import { MAX_LENGTH_RANGE } from '../../eval/graph-checks.ts';
 import { THREADS_HELP, THREADS_RANGE } from '../../runtime/threads.ts';
 import { integerFlags } from '../flag-values.ts';
 import { inputFiles, realPathOf } from '../../export/destination.ts';
-import { defaultGlueDir } from '../../glue/glue-dir.ts';
+import { glueDirOf } from '../../glue/glue-dir.ts';
+import { splitFile } from '../../glue/dataset.ts';
 import { externalDataFiles } from '../../onnx/identity.ts';
 import { checkNamedTaskData, evaluate, evalSettings, type EvalSplit } from '../../eval/evaluate.ts';
 import { isHubRef } from '../../hub/ref.ts';
@@ -99,7 +100,7 @@ export const evalCommand: CliCommand<EvalArgs> = {
     // (the GLUE data too: a local model's own refusal comes first, as evaluate reads the model before the data)
     if (isHubRef(args.model)) checkNamedTaskData({ tasks, split: settings.split, glueDir: args['glue-dir'] });
     const model = await localModel(args.model);
-    if (args.out) checkNotAnInput(args.out, model, args);
+    if (args.out) checkNotAnInput(args.out, model, args, settings.tasks, settings.split);
     const progress = createProgressBar(process.stderr);
     let result;
     try {
@@ -149,11 +150,14 @@ function checkNotASubmissionFile(out: string, dir: string, tasks: readonly TaskD
 
 /**
  * Refuses `--out` when it is a file the evaluation reads, by real path: the model (its .onnx file, external data,
- * lineage sidecar, config.json and tokenizer files), the --tokenizer folder's files (a file's and its folder's), or a
- * file of the GLUE folder.
- * The JSON report would replace it. A model that cannot be located is left for evaluate to name.
+ * lineage sidecar, config.json and tokenizer files), the --tokenizer folder's files (a file's and its folder's), a
+ * task's GLUE file the evaluation reads (of `tasks`' `split`, under the GLUE folder it reads: --glue-dir, else
+ * GLUE_DIR, else ../shared/glue, as glueDirOf reads it; through a link to a folder elsewhere too), or a file of that
+ * GLUE folder.
+ * The JSON report would replace it. A model that cannot be located, and a GLUE folder that is a file, are left for
+ * evaluate to name.
  */
-function checkNotAnInput(out: string, model: string, args: EvalArgs): void {
+function checkNotAnInput(out: string, model: string, args: EvalArgs, tasks: readonly TaskDefinition[], split: EvalSplit): void {
   const label = `--out ${out}`;
   const target = realPathOf(out);
   const owned = new Set<string>();
@@ -177,8 +181,21 @@ function checkNotAnInput(out: string, model: string, args: EvalArgs): void {
     for (const f of names) if (existsSync(f)) owned.add(realPathOf(f));
   }
   if (owned.has(target)) throw new UsageError(`${label}: ${out} is one of the evaluated model's files (${target}); refusing to overwrite it`);
-  const glue = realPathOf(args['glue-dir'] ?? defaultGlueDir());
-  if (existsSync(target) && target.startsWith(glue + sep)) {
+  let glueDir: string;
+  try {
+    glueDir = glueDirOf(args['glue-dir']);
+  } catch {
+    return; // (a file: evaluate says so)
+  }
+  if (!existsSync(target)) return;
+  for (const task of tasks) {
+    if (!task.splits[split]) continue;
+    const { file } = splitFile(task, split, glueDir);
+    if (existsSync(file) && realPathOf(file) === target)
+      throw new UsageError(`${label}: ${out} is the ${task.name} ${split} file the evaluation reads (${target}); refusing to overwrite it`);
+  }
+  const glue = realPathOf(glueDir);
+  if (target.startsWith(glue + sep)) {
     throw new UsageError(`${label}: ${out} is a file of the GLUE folder ${glue}; refusing to overwrite it`);
   }
 }
