@@ -19,7 +19,7 @@
  * gave back (one it cannot run though another worker may: worker.ts) is said, naming the worker and why.
  */
 import { resolve } from 'node:path';
-import { Queue, QueueEvents, type QueueBase } from 'bullmq';
+import { Queue, QueueEvents, type QueueBase, type RedisQueueBackend } from 'bullmq';
 import { QueueError, counted, isUserError, type UserError, quotedText } from '../errors.ts';
 import { pauseUnlessAborted } from '../interrupt.ts';
 import { timedContended } from '../sweep/contention.ts';
@@ -75,6 +75,8 @@ export interface QueuedSweepSummary extends SweepSummary {
 }
 
 const DEFAULT_RESCAN_MS = 5_000;
+/** Why Redis is out of reach (QueuedSweepSummary.unreachable) where the connection lost it and no try to reconnect failed yet. */
+export const CONNECTION_LOST = 'connection lost';
 /** The longest one look at a job may take before Redis counts as unreachable for it. */
 export const CALL_TIMEOUT_MS = 5_000;
 const DEFAULT_UNREACHABLE_MS = 60_000;
@@ -104,6 +106,16 @@ function withTimeout<T>(p: Promise<T>, ms: number, signal?: AbortSignal): Promis
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
   });
+}
+
+/**
+ * Whether the connection of a BullMQ queue or queue-events object is ready (ioredis's status): not where it lost Redis
+ * and waits to reconnect, which it does from Redis's going away, before any try of its fails (ECONNREFUSED, a second
+ * later at the soonest: reconnectDelayMs) and so before the connection log has a problem to say.
+ */
+async function connectionReady(target: Pick<QueueBase<RedisQueueBackend>, 'backend'>): Promise<boolean> {
+  const client = await withTimeout(target.backend.client, 100).catch(() => undefined);
+  return client?.status === 'ready';
 }
 
 /**
@@ -533,7 +545,12 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     // (what the stop left unqueued is not 'still queued': a rescan would have queued it again, or found it not queued)
     summary.unqueued = [...pending.keys()].filter((k) => unqueued.has(k)).length;
     summary.left = pending.size - summary.unqueued;
+    // (a connection that lost Redis and waits to reconnect, none of its tries failed yet: a Redis gone away a moment ago,
+    // out of reach as any other; closed gracefully, the events' close waited for an end that ioredis never gives such a
+    // connection, and the call returned 5 s after a stop)
+    const [queueReady, eventsReady] = await Promise.all([connectionReady(queue), connectionReady(events)]);
     if (connection.problem) summary.unreachable = connection.problem;
+    else if (!queueReady || !eventsReady) summary.unreachable = CONNECTION_LOST;
     await Promise.all([closeQueue(events, summary.unreachable !== undefined), closeQueue(queue, summary.unreachable !== undefined || unanswered > 0)]);
     try {
       summary.sweeps = store.sweeps();
