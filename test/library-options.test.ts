@@ -10,7 +10,8 @@ import { evaluate, loadCalibration, loadTokenizer, prepareTask, scoreTask } from
 import { SST2 } from '../src/glue/tasks.ts';
 import { benchModels } from '../src/bench/index.ts';
 import { runTraining } from '../src/train/library.ts';
-import { compressFile, compressToTransformersJs, runSweep } from '../src/index.ts';
+import { compressFile, compressToTransformersJs, runPipeline, runSweep } from '../src/index.ts';
+import { tinyBert } from './helpers/models.ts';
 import { SettingsError } from '../src/errors.ts';
 
 describe('loadCalibration', () => {
@@ -281,5 +282,33 @@ describe('an entry point given no options object', () => {
       );
       expect(await refusal(() => runSweep(given as never))).toBe(`runSweep: expected an options object ({file, store, …}), got ${got}`);
     }
+  });
+});
+
+describe('runPipeline', () => {
+  const model = tinyBert({ numLayers: 1 });
+  it("refuses a context or prefix of another kind before any pass runs, where a seed 'x' or threads -1 were taken and a context null failed with a TypeError", async () => {
+    for (const [context, prefix, line] of [
+      [{ seed: 'x' }, undefined, 'runPipeline: context.seed: expected an integer 0 or greater, got string "x"'],
+      [{ threads: -1 }, undefined, 'runPipeline: context.threads: expected an integer from 0 to 256 (0: one per physical core), got number -1'],
+      [{ log: 'x' }, undefined, 'runPipeline: context.log: expected a function, got string "x"'],
+      // (TypeError: Cannot read properties of null (reading 'log'))
+      [null, undefined, 'runPipeline: context: expected an object of options, got null'],
+      // (a prefix without its length: no step shared, silently)
+      [{}, {}, 'runPipeline: prefix: expected a SharedPrefix ({length}: how many first steps the runs share, an integer 0 or greater), got an object'],
+      [{}, 'x', 'runPipeline: prefix: expected a SharedPrefix ({length}: how many first steps the runs share, an integer 0 or greater), got string "x"'],
+    ] as const) {
+      expect(await refusal(() => runPipeline(model, [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }], context as never, prefix as never))).toBe(line);
+    }
+    expect(await refusal(() => runPipeline(model, [], { sede: 1 } as never))).toMatch(
+      /^runPipeline: context.sede: not an option of runPipeline's context \(its options: calibration, log, warn, seed, threads, measuredAt\)$/,
+    );
+  });
+
+  it('runs with a context and prefix of their kinds', async () => {
+    const prefix = { length: 1 };
+    const result = await runPipeline(model, [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }], { seed: 1, threads: 1, log: () => {} }, prefix);
+    expect(result.reports).toHaveLength(1);
+    expect(prefix).toHaveProperty('result');
   });
 });

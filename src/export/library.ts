@@ -7,9 +7,7 @@
 import { namingSettings } from '../flag-names.ts';
 import { hubRefLibraryRefusal } from '../hub/ref.ts';
 import { checkOptionKinds, checkOptions, type OptionKind, type OptionKinds } from '../library-args.ts';
-import type { PassContext } from '../pass/pass.ts';
-import { THREADS_RANGE } from '../runtime/threads.ts';
-import { COMPRESS_NAMES, pipelineNaming } from '../pass/option-names.ts';
+import { COMPRESS_NAMES, PASS_CONTEXT_KINDS, pipelineNaming } from '../pass/option-names.ts';
 import { compressFile as compressFileNamingFlags, type CompressOptions, type CompressResult } from './compress.ts';
 import {
   compressToTransformersJs as compressToTransformersJsNamingFlags,
@@ -20,25 +18,12 @@ import {
 /** The steps a caller gave, where it gave options holding them (a JavaScript caller's null is refused by the call). */
 const stepsOf = (opts: unknown): readonly never[] => ((opts as { steps?: unknown } | null)?.steps ?? []) as never[];
 
-/** The kinds of compressFile's context (PassContext), which no pass checked: a seed 'x' or threads 'x' were taken. */
-const CONTEXT_KINDS = {
-  calibration: 'checked',
-  log: 'function',
-  warn: 'function',
-  seed: { is: (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0, expected: 'an integer 0 or greater' },
-  threads: {
-    is: (v: unknown) => Number.isSafeInteger(v) && (v as number) >= THREADS_RANGE.min && (v as number) <= THREADS_RANGE.max,
-    expected: `an integer from ${THREADS_RANGE.min} to ${THREADS_RANGE.max} ${THREADS_RANGE.note}`,
-  },
-  measuredAt: 'function',
-} as const satisfies Record<keyof PassContext, OptionKind>;
-
 /** compressFile's options by their kinds (checkOptionKinds), before any work; input, output and steps read by compressFile. */
 const COMPRESS_OPTION_KINDS = {
   input: { refuse: hubRefLibraryRefusal },
   output: 'checked',
   steps: 'checked',
-  context: { options: CONTEXT_KINDS },
+  context: { options: PASS_CONTEXT_KINDS },
   externalData: 'boolean',
   dataFile: 'string',
   externalDataThreshold: 'checked',

@@ -10,7 +10,8 @@ import { parseSteps as parseStepsNamingFlags, runPipeline as runPipelineNamingFl
 import type { ParsedStep, PassContext, PassStep } from './pass.ts';
 import type { Model } from '../onnx/graph.ts';
 import { namingSettings } from '../flag-names.ts';
-import { pipelineNaming } from './option-names.ts';
+import { PASS_CONTEXT_KINDS, pipelineNaming } from './option-names.ts';
+import { checkOptionKinds, type OptionKinds } from '../library-args.ts';
 
 export type { PipelineResult, SharedPrefix };
 
@@ -20,8 +21,24 @@ export type { PipelineResult, SharedPrefix };
  * `needs calibration data (context.calibration)`), not the flags of `compress` (`(flag --prune-heads)`, `--calibrate`).
  */
 export function runPipeline(model: Model, steps: readonly PassStep[], context: PassContext = {}, prefix?: SharedPrefix): Promise<PipelineResult> {
-  return namingSettings(pipelineNaming(steps), () => runPipelineNamingFlags(model, steps, context, prefix));
+  return namingSettings(pipelineNaming(steps), async () => {
+    checkOptionKinds('runPipeline', { context, prefix }, PIPELINE_ARGUMENT_KINDS);
+    return runPipelineNamingFlags(model, steps, context, prefix);
+  });
 }
+
+/**
+ * runPipeline's `context` and `prefix` by their kinds (checkOptionKinds), before any work: a JavaScript caller's
+ * context.seed 'x' or threads -1 were taken (no pass checks them), a misspelt option read as nothing, a context null
+ * failed with a TypeError; a prefix without its length shared no step, silently.
+ */
+const PIPELINE_ARGUMENT_KINDS = {
+  context: { options: PASS_CONTEXT_KINDS },
+  prefix: {
+    is: (v: unknown) => typeof v === 'object' && v !== null && Number.isSafeInteger((v as SharedPrefix).length) && (v as SharedPrefix).length >= 0,
+    expected: 'a SharedPrefix ({length}: how many first steps the runs share, an integer 0 or greater)',
+  },
+} as const satisfies OptionKinds;
 
 /** Parses every step's settings (see parseSteps in ./pipeline.ts), its refusals naming the steps given, as runPipeline's. */
 export function parseSteps(steps: readonly PassStep[]): Array<{ step: ParsedStep; options: unknown }> {

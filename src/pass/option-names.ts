@@ -8,7 +8,9 @@
  */
 import type { UserError } from '../errors.ts';
 import type { FlagNames } from '../flag-names.ts';
-import type { PassStep } from './pass.ts';
+import type { OptionKind } from '../library-args.ts';
+import { THREADS_OPTION } from '../runtime/threads.ts';
+import type { PassContext, PassStep } from './pass.ts';
 import { flagNote, type PassFlag } from './settings.ts';
 import { getPass, passNames } from './registry.ts';
 
@@ -34,6 +36,19 @@ const CONTEXT_NAMES: FlagNames = {
   // (the calibration's length: loadCalibration's option, which made context.calibration)
   '--max-length': "loadCalibration's maxLength",
 };
+
+/**
+ * The kinds of a pipeline's context (PassContext) as checkOptionKinds reads them: runPipeline's `context`, compressFile's
+ * and compressToTransformersJs' `context`, which no pass checked (a seed 'x' or threads 'x' were taken).
+ */
+export const PASS_CONTEXT_KINDS = {
+  calibration: 'checked',
+  log: 'function',
+  warn: 'function',
+  seed: { is: (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0, expected: 'an integer 0 or greater' },
+  threads: THREADS_OPTION,
+  measuredAt: 'function',
+} as const satisfies Record<keyof PassContext, OptionKind>;
 
 /** compressFile's and compressToTransformersJs' options their refusals name by flag. */
 const COMPRESS_NAMES: FlagNames = {

@@ -12,6 +12,16 @@ export const MAX_THREADS = 256;
 /** What a `--threads` takes: an integer from 0 (one per physical core) to MAX_THREADS. */
 export const THREADS_RANGE = { min: 0, max: MAX_THREADS, note: '(0: one per physical core)' } as const;
 
+/**
+ * A library option of threads as checkOptionKinds reads it (src/library-args.ts): an integer of THREADS_RANGE
+ * (compressFile's context.threads, runPipeline's, openSession's threads), where another value was read as the default
+ * ('x', -1) or given to onnxruntime (2.5).
+ */
+export const THREADS_OPTION = {
+  is: (v: unknown) => Number.isSafeInteger(v) && (v as number) >= THREADS_RANGE.min && (v as number) <= THREADS_RANGE.max,
+  expected: `an integer from ${THREADS_RANGE.min} to ${THREADS_RANGE.max} ${THREADS_RANGE.note}`,
+} as const;
+
 /** eval's and bench's `--threads` help, whose flag has no default value to show: what leaving it out and 0 mean. */
 export const THREADS_HELP = 'onnxruntime intra-op threads (default and 0: one per physical core)';
 
