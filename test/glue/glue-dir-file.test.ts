@@ -42,6 +42,22 @@ describe('a GLUE folder that is a file', () => {
     expect([variable.code, variable.stderr]).toEqual([1, `compress: GLUE_DIR=${file} ${TAIL}\n`]);
   });
 
+  it('compress data download names GLUE_DIR or the default folder where it gave the folder to fill, not a --dir the user did not type', async () => {
+    const variable = await runMain(['data', 'download', '--tasks', 'SST-2'], { GLUE_DIR: file, GLUE_BASE_URL: 'http://127.0.0.1:9' });
+    expect([variable.code, variable.stderr]).toEqual([1, `compress: GLUE_DIR=${file}: ${file} is a file, not a folder\n`]);
+    // (the default ./glue_data, in a working folder where it is a file)
+    const cwd = mkdtempSync(join(work, 'cwd-'));
+    writeFileSync(join(cwd, 'glue_data'), 'not a folder\n');
+    const fallback = await runMain(['data', 'download', '--tasks', 'SST-2'], { GLUE_DIR: '', GLUE_BASE_URL: 'http://127.0.0.1:9' }, cwd);
+    expect([fallback.code, fallback.stderr]).toEqual([
+      1,
+      `compress: the default download folder glue_data (no --dir or GLUE_DIR given): ${join(cwd, 'glue_data')} is a file, not a folder\n`,
+    ]);
+    // --dir FILE: the flag, a usage mistake (exit 2), as before
+    const flag = await runMain(['data', 'download', '--tasks', 'SST-2', '--dir', file], { GLUE_BASE_URL: 'http://127.0.0.1:9' });
+    expect([flag.code, flag.stderr]).toEqual([2, `compress: --dir ${file}: ${file} is a file, not a folder\n`]);
+  });
+
   it("a sweep names its file's glueDir, and --glue-dir where given", async () => {
     const sweep = join(work, 'sweep.yaml');
     writeFileSync(sweep, `glueDir: glue.txt\nmodels:\n  - {path: model, tasks: [SST-2]}\npipelines:\n  - baseline\n`);

@@ -3,7 +3,7 @@
  * files (resumable, sha256-checked) through the library's `downloadGlue`.
  */
 import { resolve } from 'node:path';
-import { environmentPath } from '../../environment.ts';
+import { environmentPath, environmentValue } from '../../environment.ts';
 import type { Argv } from 'yargs';
 import { choiceRefusal, counted, UsageError } from '../../errors.ts';
 import { BASE_URL_ENV, downloadGlue, downloadTaskNames, selectSources } from '../../glue/download/download.ts';
@@ -19,9 +19,12 @@ export interface DataArgs {
   force?: boolean;
 }
 
+/** The folder downloads go to where neither --dir nor GLUE_DIR names one, in the working folder. */
+const DEFAULT_DOWNLOAD_FOLDER = 'glue_data';
+
 /** Where downloads go by default: $GLUE_DIR (expanded as defaultGlueDir reads it), else ./glue_data (the official script's default). */
 export function defaultDownloadDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(environmentPath(env, 'GLUE_DIR') ?? 'glue_data');
+  return resolve(environmentPath(env, 'GLUE_DIR') ?? DEFAULT_DOWNLOAD_FOLDER);
 }
 
 export const dataCommand: CliCommand<DataArgs> = {
@@ -50,7 +53,15 @@ export const dataCommand: CliCommand<DataArgs> = {
     if (args['base-url'] !== undefined) checkHttpUrl(args['base-url'], '--base-url');
     checkFolderFlags({ '--dir': args.dir });
     const dir = args.dir ? resolve(args.dir) : defaultDownloadDir();
-    const done = await downloadGlue({ tasks: args.tasks, dir, baseUrl: args['base-url'], force: args.force, log: (line) => err(line) });
+    // (the folder named as it was given: the flag, GLUE_DIR, or the default, where a refusal said --dir, not typed)
+    const variable = environmentValue(process.env, 'GLUE_DIR');
+    const dirLabel =
+      args.dir !== undefined
+        ? `--dir ${args.dir}`
+        : variable !== undefined
+          ? `GLUE_DIR=${variable}`
+          : `the default download folder ${DEFAULT_DOWNLOAD_FOLDER} (no --dir or GLUE_DIR given)`;
+    const done = await downloadGlue({ tasks: args.tasks, dir, dirLabel, baseUrl: args['base-url'], force: args.force, log: (line) => err(line) });
     const installed = done.filter((d) => d.status === 'installed').length;
     out(`GLUE data in ${dir}: ${counted(installed, 'task')} installed, ${done.length - installed} already present`);
     return 0;

@@ -30,6 +30,11 @@ export interface DownloadOptions {
   tasks: readonly string[] | 'all';
   /** The GLUE folder to fill. */
   dir: string;
+  /**
+   * How `dir` was given, for messages: `--dir DIR` unless said (compress data download's GLUE_DIR=VALUE, or its
+   * default folder).
+   */
+  dirLabel?: string;
   /** Serve every file from `<baseUrl>/<name>` instead of its official URL (default: $GLUE_BASE_URL). */
   baseUrl?: string;
   /** Download even if the task looks installed. */
@@ -99,10 +104,11 @@ export async function downloadGlue(opts: DownloadOptions): Promise<DownloadedTas
   // (--base-url's blanks around it trimmed, as the check's URL parser trims them and environmentValue an environment
   // variable's: a trailing one, which the check passed, went inside each file's URL, 'http://mirror /SST-2.zip')
   const baseUrl = given?.trim();
-  checkOutputFolder(opts.dir, `--dir ${opts.dir}`);
+  const label = opts.dirLabel ?? `--dir ${opts.dir}`;
+  checkOutputFolder(opts.dir, label);
   const cache = join(opts.dir, '.downloads');
   if (existsSync(cache) && !statSync(cache).isDirectory()) {
-    throw new DataError(`--dir ${opts.dir}: ${cache} (the download cache) is a file, not a folder; remove it`);
+    throw new DataError(`${label}: ${cache} (the download cache) is a file, not a folder; remove it`);
   }
   // one download into a folder at a time: two would resume the same partial files and corrupt both
   return withFileLock(
@@ -144,7 +150,7 @@ async function downloadInto(
         if (!existsSync(dest)) await downloadVerified(fileUrl(file, baseUrl), dest, file, events);
         fetched.push(dest);
       }
-      const files = await installStaged(source, fetched, opts.dir, cache);
+      const files = await installStaged(source, fetched, opts.dir, cache, opts.dirLabel ?? `--dir ${opts.dir}`);
       fetched.forEach((f) => rmSync(f, { force: true }));
       log(`${source.folder}: installed ${counted(files.length, 'file')}`);
       done.push({ folder: source.folder, status: 'installed', files });
@@ -167,9 +173,9 @@ async function matchesChecksum(path: string, file: RemoteFile): Promise<boolean>
  * Installs a task into a staging folder under `cache`, checks the files whose sha256 the source pins, then renames
  * every file into `dir`, the marker last, so an interrupted or refused install never looks installed. When the
  * install or a check fails, the fetched files are deleted (a cached archive that cannot be installed is fetched
- * again next time) and nothing reaches `dir`. Returns the installed paths.
+ * again next time) and nothing reaches `dir` (`label`: how it was given, for messages). Returns the installed paths.
  */
-async function installStaged(source: TaskSource, fetched: readonly string[], dir: string, cache: string): Promise<string[]> {
+async function installStaged(source: TaskSource, fetched: readonly string[], dir: string, cache: string, label: string): Promise<string[]> {
   const stage = mkdtempSync(join(cache, 'stage-'));
   // Ctrl-C or SIGTERM meanwhile removes the half-built task too (the cache keeps only whole downloads, to resume)
   const forget = onInterrupt(() => rmSync(stage, { recursive: true, force: true }));
@@ -189,11 +195,11 @@ async function installStaged(source: TaskSource, fetched: readonly string[], dir
     const marker = normalize(source.marker);
     for (const rel of [...staged.filter((f) => f !== marker), marker]) {
       const target = join(dir, rel);
-      ensureFolder(dirname(target), `--dir ${dir}`);
+      ensureFolder(dirname(target), label);
       try {
         renameSync(join(stage, rel), target);
       } catch (e) {
-        throw fileSystemError(e, target, `--dir ${dir}`) ?? e;
+        throw fileSystemError(e, target, label) ?? e;
       }
     }
     return staged.map((rel) => join(dir, rel));
