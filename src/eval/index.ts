@@ -18,7 +18,7 @@ import { loadTokenizer as loadTokenizerNamingFlags, type TextTokenizer } from '.
 import { loadCalibration as loadCalibrationNamingFlags, type CalibrationOptions } from './calibration.ts';
 import type { CalibrationSource } from '../pass/pass.ts';
 import { namingSettings } from '../flag-names.ts';
-import { checkOptionKinds, checkOptions, isModelValue, type OptionKind } from '../library-args.ts';
+import { checkOptionKinds, checkOptions, checkStringOption, isModelValue, type OptionKind } from '../library-args.ts';
 import { hubRefLibraryRefusal } from '../hub/ref.ts';
 
 export {
@@ -207,7 +207,15 @@ export const TOKENIZER_OPTION_NAMES: Readonly<Record<string, string>> = {
  * refusals say to give loadTokenizer the tokenizer folder, not the flag of `compress` (`with --tokenizer`).
  */
 export function loadTokenizer(path: string): TextTokenizer {
-  return namingSettings(TOKENIZER_OPTION_NAMES, () => loadTokenizerNamingFlags(path));
+  return namingSettings(TOKENIZER_OPTION_NAMES, () => {
+    // (a value that is no path failed with node's TypeError ('The "path" argument must be of type string'), '' was
+    // read as a folder of no name (': no tokenizer.json, …'), and an hf:org/name reference as a missing folder, where
+    // evaluate's tokenizer option says to fetch it with resolveModelRef)
+    checkStringOption('loadTokenizer', 'path', path, 'a tokenizer folder (or a model folder, or one of its tokenizer files)');
+    const hub = hubRefLibraryRefusal(path);
+    if (hub !== undefined) throw new SettingsError(`loadTokenizer: path ${hub}`);
+    return loadTokenizerNamingFlags(path);
+  });
 }
 // (EvalOptions.model takes an opened session)
 export { openSession, type Feeds, type Fetches, type GraphOptimizationLevel, type RuntimeOptions, type Session } from '../runtime/session.ts';

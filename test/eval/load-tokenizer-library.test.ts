@@ -24,4 +24,15 @@ describe('loadTokenizer of bert-compress/eval', () => {
     expect(await refusal(() => loadTokenizer(empty))).toBe(`${what} (give loadTokenizer the tokenizer folder)`);
     expect(await refusal(() => loadTokenizerNamingFlags(empty))).toBe(`${what} (give the tokenizer folder with --tokenizer)`);
   });
+  it('refuses a path that is no non-empty string, and an hf: reference, naming loadTokenizer', async () => {
+    const expected = 'expected a tokenizer folder (or a model folder, or one of its tokenizer files)';
+    // (a TypeError: 'The "path" argument must be of type string'; '' as a folder of no name, ': no tokenizer.json, …')
+    expect(await refusal(() => loadTokenizer(5 as never))).toBe(`loadTokenizer: path: ${expected}, got number 5`);
+    expect(await refusal(() => loadTokenizer(''))).toBe(`loadTokenizer: path: ${expected}, got string ""`);
+    expect(await refusal(() => loadTokenizer(undefined as never))).toBe(`loadTokenizer: path: missing; ${expected}`);
+    // ('hf:org/x: no tokenizer.json, …': the advice evaluate's tokenizer option gives)
+    expect(await refusal(() => loadTokenizer('hf:org/x'))).toMatch(
+      /^loadTokenizer: path hf:org\/x: a Hugging Face hub reference, which the library does not download .* resolveModelRef\('hf:org\/x'\)/,
+    );
+  });
 });
