@@ -48,6 +48,8 @@ export const EVAL_OPTION_NAMES: Readonly<Record<string, string>> = {
   '--dtype': 'dtype',
   // ('give the tokenizer folder with the tokenizer option')
   '--tokenizer': 'the tokenizer option',
+  // ('… needs a tokenizer (the tokenizer option)', where the flag's placeholder stayed: 'the tokenizer option DIR')
+  '--tokenizer DIR': 'the tokenizer option',
   '--glue-dir': 'glueDir',
   '--split': 'split',
   '--submission': 'submissionDir',
