@@ -10,7 +10,8 @@ import { evaluate, loadCalibration, loadTokenizer, prepareTask, scoreTask } from
 import { SST2 } from '../src/glue/tasks.ts';
 import { benchModels } from '../src/bench/index.ts';
 import { runTraining } from '../src/train/library.ts';
-import { compressFile, compressToTransformersJs, runPipeline, runSweep } from '../src/index.ts';
+import { compressFile, compressToTransformersJs, openSession, runPipeline, runSweep } from '../src/index.ts';
+import { encodeModel } from '../src/onnx/save.ts';
 import { tinyBert } from './helpers/models.ts';
 import { SettingsError } from '../src/errors.ts';
 
@@ -310,5 +311,30 @@ describe('runPipeline', () => {
     const result = await runPipeline(model, [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }], { seed: 1, threads: 1, log: () => {} }, prefix);
     expect(result.reports).toHaveLength(1);
     expect(prefix).toHaveProperty('result');
+  });
+});
+
+describe('openSession', () => {
+  const bytes = encodeModel(tinyBert({ numLayers: 1 }));
+  it("refuses options of another kind before the session opens, where threads 'x' or -1 ran on every core and spinning 'no' spun", async () => {
+    for (const [options, line] of [
+      [{ threads: 'x' }, 'openSession: threads: expected an integer from 0 to 256 (0: one per physical core), got string "x"'],
+      [{ threads: -1 }, 'openSession: threads: expected an integer from 0 to 256 (0: one per physical core), got number -1'],
+      [{ threads: 2.5 }, 'openSession: threads: expected an integer from 0 to 256 (0: one per physical core), got number 2.5'],
+      [{ spinning: 'no' }, 'openSession: spinning: expected true, false or \'during runs\', got string "no"'],
+      [{ graphOptimizationLevel: 'none' }, 'openSession: graphOptimizationLevel: expected one of disabled, basic, extended, all, got string "none"'],
+      [null, 'openSession: expected an options object ({threads, graphOptimizationLevel, spinning}), got null'],
+    ] as const) {
+      expect(await refusal(() => openSession(bytes, options as never))).toBe(line);
+    }
+    expect(await refusal(() => openSession(bytes, { thread: 1 } as never))).toBe(
+      'openSession: thread: not an option of openSession (its options: threads, graphOptimizationLevel, spinning)',
+    );
+  });
+
+  it('opens the model with options of their kinds', async () => {
+    const session = await openSession(bytes, { threads: 1, graphOptimizationLevel: 'basic', spinning: 'during runs' });
+    expect(session.inputNames.length).toBeGreaterThan(0);
+    await session.release();
   });
 });

@@ -4,7 +4,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import { ModelLoadError, SettingsError, ortErrorLine, valueAndKind } from '../errors.ts';
-import { defaultThreads } from './threads.ts';
+import { defaultThreads, THREADS_OPTION } from './threads.ts';
+import { checkOptionKinds, checkOptions, type OptionKind } from '../library-args.ts';
 import { ortLogLevel } from './ort-log-level.ts';
 import { halfToFloat } from '../onnx/tensor.ts';
 
@@ -70,8 +71,24 @@ export interface InMemoryFile {
 export function openSession(model: string | Uint8Array, opts: RuntimeOptions = {}): Promise<Session> {
   if (typeof model !== 'string' && !(model instanceof Uint8Array))
     return Promise.reject(new SettingsError(`openSession: model: expected a model path or its bytes, got ${valueAndKind(model)}`));
+  try {
+    checkOptionKinds('openSession', checkOptions('openSession', opts, '{threads, graphOptimizationLevel, spinning}'), RUNTIME_OPTION_KINDS);
+  } catch (e) {
+    return Promise.reject(e);
+  }
   return openSessionWith(model, opts);
 }
+
+/**
+ * openSession's options by their kinds (checkOptionKinds), before the session opens: a JavaScript caller's threads
+ * 'x' or -1 were read as one per physical core, spinning 'no' as spinning, a misspelt option as nothing, and
+ * graphOptimizationLevel 'none' left to onnxruntime's error.
+ */
+const RUNTIME_OPTION_KINDS = {
+  threads: THREADS_OPTION,
+  graphOptimizationLevel: ['disabled', 'basic', 'extended', 'all'],
+  spinning: { is: (v: unknown) => v === true || v === false || v === 'during runs', expected: "true, false or 'during runs'" },
+} as const satisfies Record<keyof RuntimeOptions, OptionKind>;
 
 /**
  * `openSession`, with the model's external data files given in memory (`externalData`: kept referenced, and to be
