@@ -45,13 +45,16 @@ function fileText(file: string): string {
   return utf8Text(fileBytes(file), file);
 }
 
+/** The largest token id tokenizers takes (its ids are u32). */
+const MAX_TOKEN_ID = 0xffffffff;
+
 /** Where a JSON text may hold a number with a fraction or exponent after a key (a cheap look before jsonTopLevelNumbers). */
 const MAYBE_FLOAT_VALUE = /:\s*-?\d+[.eE]/;
 
 /**
  * vocab.json: token → id, read as every Hugging Face JSON file is (utf8Json: text that is not JSON refused at its line
  * and column). A one-line DataError for a file that is not such an object, or whose id is not a whole number ≥ 0 or
- * is written with a fraction or exponent (1.0, 1e0): transformers' RobertaTokenizer and GPT2Tokenizer json.load it
+ * past 2^32 − 1 (tokenizers' ids are 32-bit), or is written with a fraction or exponent (1.0, 1e0): transformers' RobertaTokenizer and GPT2Tokenizer json.load it
  * (1.0 a float) and their converters give the dict to tokenizers' BPE, whose vocabulary takes integers alone
  * ('float' object cannot be interpreted as an integer), so transformers fails to load the folder.
  */
@@ -62,6 +65,11 @@ function readBpeVocab(file: string): Map<string, number> {
   for (const [token, id] of Object.entries(json as Record<string, unknown>)) {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0)
       throw new DataError(`${file}: token ${quotedText(token)} has id ${valueText(id)}, not a whole number ≥ 0`);
+    // (transformers gives the dict to tokenizers' BPE, whose vocabulary takes ids of 32 bits: a larger one fails the load)
+    if (id > MAX_TOKEN_ID)
+      throw new DataError(
+        `${file}: token ${quotedText(token)} has id ${valueText(id)}, past 2^32 − 1 (${MAX_TOKEN_ID}), the largest id tokenizers' BPE takes (its ids are 32-bit), so transformers fails to load the folder`,
+      );
     vocab.set(token, id);
   }
   if (MAYBE_FLOAT_VALUE.test(text))

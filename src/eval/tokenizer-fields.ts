@@ -432,6 +432,7 @@ function readAs(p: Record<string, unknown>, list: keyof typeof PART_FIELDS, type
   const fields = PART_FIELDS[list][type] as Fields;
   const problem =
     settingsProblem(p, fields, `${where} (${type})`) ??
+    (list === 'models' && type !== 'Unigram' ? vocabIdsProblem(p, `${where} (${type})`) : undefined) ??
     (list === 'models' && type === 'BPE' ? bpeMergesProblem(p, where) : undefined) ??
     (list === 'models' && type === 'Unigram' ? unigramUnkProblem(p, where) : undefined) ??
     (list === 'normalizers' && type === 'Precompiled' ? precompiledProblem(p.precompiled_charsmap as string, where) : undefined);
@@ -462,6 +463,17 @@ function readAs(p: Record<string, unknown>, list: keyof typeof PART_FIELDS, type
 export function mergedToken(a: string, b: string, prefix: string): string | undefined {
   const skip = Buffer.byteLength(prefix);
   return Buffer.byteLength(b) < skip ? undefined : a + Buffer.from(b).subarray(skip).toString();
+}
+
+/**
+ * What tokenizers refuses in the ids of a BPE, WordPiece or WordLevel model's vocab (at `where`: its serde reads the
+ * object as token → u32), in one line naming the token: an id that is no integer from 0 to 2^32 − 1 (-1, 3.5, "3",
+ * 4294967296), where @huggingface/tokenizers read the file and gave that token the id as written; undefined for none.
+ */
+function vocabIdsProblem(p: Record<string, unknown>, where: string): string | undefined {
+  for (const [token, id] of Object.entries(p.vocab as Record<string, unknown>))
+    if (!reads('id', id)) return `${where}: vocab: token ${quotedText(token)}: expected ${expected('id')}, got ${shownJson(id)}`;
+  return undefined;
 }
 
 /**

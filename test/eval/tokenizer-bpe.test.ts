@@ -315,4 +315,14 @@ describe('a vocab.json whose id is written with a fraction or exponent (1.0, 1e0
     // (a token's text that looks like a float id is no id)
     expect(loadTokenizer(folder('vocab-int', vocab('4'))).encode('ab', null, 8).ids).toEqual([0, 7, 2]);
   });
+
+  it("refuses an id past 2^32 − 1 in one line naming the token, as tokenizers' BPE takes 32-bit ids and transformers fails to load the folder", () => {
+    const dir = join(root, 'vocab-past-u32');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'vocab.json'), '{"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "a": 4, "b": 4294967296, "ab": 7}');
+    writeFileSync(join(dir, 'merges.txt'), '#version: 0.2\na b\n');
+    expect(refusal(() => loadTokenizer(dir), DataError)).toBe(
+      `${join(dir, 'vocab.json')}: token 'b' has id 4294967296, past 2^32 − 1 (4294967295), the largest id tokenizers' BPE takes (its ids are 32-bit), so transformers fails to load the folder`,
+    );
+  });
 });

@@ -299,6 +299,28 @@ describe('tokenizer.json fields tokenizers refuses', () => {
     }
   });
 
+  // (tokenizers reads a BPE's, WordPiece's or WordLevel's vocab as token → u32: any other id fails the file, where
+  // @huggingface/tokenizers read it and gave the token the id as written)
+  it.each([
+    ['WordPiece', 4294967296],
+    ['WordPiece', -1],
+    ['WordLevel', 3.5],
+    ['BPE', '6'],
+    ['BPE', null],
+  ])('a %s vocab id %j is refused in one line naming the token', (type, id) => {
+    const vocab = { ...Object.fromEntries(VOCAB.map((t, i) => [t, i])), b: id };
+    const fields = type === 'WordPiece' ? { continuing_subword_prefix: '##', max_input_chars_per_word: 100 } : type === 'BPE' ? { merges: [] } : {};
+    const dir = folder({ model: { type, unk_token: '[UNK]', ...fields, vocab } });
+    const line = `${join(dir, 'tokenizer.json')}: not a tokenizer we can load: model (${type}): vocab: token 'b': expected an integer from 0 to 2^32 − 1, got ${JSON.stringify(id)}`;
+    expect(() => loadTokenizer(dir)).toThrow(new DataError(line));
+    expect(() => folderTokenizerJson(dir)).toThrow(line);
+  });
+
+  it('reads a vocab id up to 2^32 − 1, as tokenizers does', () => {
+    const vocab = { ...Object.fromEntries(VOCAB.map((t, i) => [t, i])), b: 4294967295 };
+    expect(loadTokenizer(folder({ model: { type: 'WordLevel', unk_token: '[UNK]', vocab } })).encode('a b', null, 8).ids).toEqual([2, 5, 4294967295, 3]);
+  });
+
   it('reads a precompiled_charsmap tokenizers reads: base64 with or without its padding, a trie size not a multiple of 4', () => {
     const odd = [...CHARSMAP, 0x61, 0x62];
     odd[0] = 1026;
