@@ -6,7 +6,7 @@
 export { loadModel, saveModel, locateModel, type Model } from './onnx/index.ts';
 export { findBert, inspectModel, modelInputs, type BertStructure } from './bert/index.ts';
 export { runPipeline, registerAllPasses, ALL_PASSES, type CalibrationProvenance, type PassStep, type SharedPrefix } from './pass/index.ts';
-export { compressFile, compressToTransformersJs } from './export/library.ts';
+export { compressFile, compressToTransformersJs, exportHuggingFaceFolder, exportToTransformersJs } from './export/library.ts';
 export type {
   CompressOptions,
   CompressResult,
@@ -17,16 +17,15 @@ export type {
   SharedInput,
 } from './export/compress.ts';
 export type { OutputDrift, RunCheck } from './export/check.ts';
-export {
-  exportToTransformersJs,
-  type CompressedTransformersJsFolder,
-  type TransformersJsCompressOptions,
-  type TransformersJsDtype,
-  type TransformersJsExportOptions,
-  type TransformersJsFolder,
+export type {
+  CompressedTransformersJsFolder,
+  TransformersJsCompressOptions,
+  TransformersJsDtype,
+  TransformersJsExportOptions,
+  TransformersJsFolder,
 } from './export/transformers-js.ts';
 export { loadCalibration, DEFAULT_CALIBRATION_EXAMPLES, type CalibrationOptions } from './eval/index.ts';
-export { exportHuggingFaceFolder, type ExportOptions, type ExportResult } from './export/from-huggingface.ts';
+export type { ExportOptions, ExportResult } from './export/from-huggingface.ts';
 export { resolveModelRef, resolveModelSource, type ModelRefOptions, type ResolvedModelRef } from './export/model-ref.ts';
 export {
   downloadSnapshot,

@@ -63,6 +63,9 @@ export type OptionKind =
   | { readonly is: (v: unknown) => boolean; readonly expected: string }
   | { readonly refuse: (v: unknown) => string | undefined; readonly kind?: 'string' | { readonly is: (v: unknown) => boolean; readonly expected: string } };
 
+/** A seed option's kind (runPipeline's context.seed, exportHuggingFaceFolder's seedMissing): an integer 0 or greater. */
+export const SEED_OPTION = { is: (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0, expected: 'an integer 0 or greater' } as const;
+
 /** Each option of an entry point (every key its options type has, `satisfies Record<keyof …, OptionKind>`) by its kind. */
 export type OptionKinds = Readonly<Record<string, OptionKind>>;
 

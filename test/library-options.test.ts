@@ -10,7 +10,7 @@ import { evaluate, loadCalibration, loadTokenizer, prepareTask, scoreTask } from
 import { SST2 } from '../src/glue/tasks.ts';
 import { benchModels } from '../src/bench/index.ts';
 import { runTraining } from '../src/train/library.ts';
-import { compressFile, compressToTransformersJs, openSession, runPipeline, runSweep } from '../src/index.ts';
+import { compressFile, compressToTransformersJs, exportHuggingFaceFolder, exportToTransformersJs, openSession, runPipeline, runSweep } from '../src/index.ts';
 import { encodeModel } from '../src/onnx/save.ts';
 import { tinyBert } from './helpers/models.ts';
 import { SettingsError } from '../src/errors.ts';
@@ -336,5 +336,31 @@ describe('openSession', () => {
     const session = await openSession(bytes, { threads: 1, graphOptimizationLevel: 'basic', spinning: 'during runs' });
     expect(session.inputNames.length).toBeGreaterThan(0);
     await session.release();
+  });
+});
+
+describe('exportHuggingFaceFolder and exportToTransformersJs', () => {
+  it("refuse options of another kind before any work, where seedMissing 'x' seeded with it and force 'no' wrote over another model's files", async () => {
+    for (const [options, line] of [
+      [{ seedMissing: 'x' }, 'seedMissing: expected an integer 0 or greater, got string "x"'],
+      [{ seedMissing: 2.5 }, 'seedMissing: expected an integer 0 or greater, got number 2.5'],
+      [{ force: 'no' }, 'force: expected true or false, got string "no"'],
+      [{ log: 'x' }, 'log: expected a function, got string "x"'],
+      [{ label: 3 }, 'label: expected a non-empty string, got number 3'],
+    ] as const) {
+      expect(await refusal(() => exportHuggingFaceFolder('no-such-checkpoint', 'no-such-folder/model.onnx', options as never))).toBe(
+        `exportHuggingFaceFolder: ${line}`,
+      );
+      expect(await refusal(() => exportToTransformersJs('no-such-checkpoint', 'no-such-folder', options as never))).toBe(`exportToTransformersJs: ${line}`);
+    }
+    expect(await refusal(() => exportHuggingFaceFolder('no-such-checkpoint', 'no-such-folder/model.onnx', { seed_missing: 1 } as never))).toBe(
+      'exportHuggingFaceFolder: seed_missing: not an option of exportHuggingFaceFolder (its options: seedMissing, log, label, force)',
+    );
+    expect(await refusal(() => exportToTransformersJs('no-such-checkpoint', 'no-such-folder', { tokenizer: 'x' } as never))).toBe(
+      'exportToTransformersJs: tokenizer: not an option of exportToTransformersJs (its options: seedMissing, log, label, force, tokenizerDir)',
+    );
+    expect(await refusal(() => exportHuggingFaceFolder('no-such-checkpoint', 'no-such-folder/model.onnx', null as never))).toBe(
+      'exportHuggingFaceFolder: expected an options object ({seedMissing, log, label, force}), got null',
+    );
   });
 });

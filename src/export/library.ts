@@ -6,13 +6,17 @@
  */
 import { namingSettings } from '../flag-names.ts';
 import { hubRefLibraryRefusal } from '../hub/ref.ts';
-import { checkOptionKinds, checkOptions, type OptionKind, type OptionKinds } from '../library-args.ts';
+import { checkOptionKinds, checkOptions, SEED_OPTION, type OptionKind, type OptionKinds } from '../library-args.ts';
+import { exportHuggingFaceFolder as exportHuggingFaceFolderNamingFlags, type ExportOptions, type ExportResult } from './from-huggingface.ts';
 import { COMPRESS_NAMES, PASS_CONTEXT_KINDS, pipelineNaming } from '../pass/option-names.ts';
 import { compressFile as compressFileNamingFlags, type CompressOptions, type CompressResult } from './compress.ts';
 import {
   compressToTransformersJs as compressToTransformersJsNamingFlags,
+  exportToTransformersJs as exportToTransformersJsNamingFlags,
   type CompressedTransformersJsFolder,
   type TransformersJsCompressOptions,
+  type TransformersJsExportOptions,
+  type TransformersJsFolder,
 } from './transformers-js.ts';
 
 /** The steps a caller gave, where it gave options holding them (a JavaScript caller's null is refused by the call). */
@@ -34,9 +38,9 @@ const COMPRESS_OPTION_KINDS = {
   loaded: 'checked',
 } as const satisfies Record<keyof CompressOptions, OptionKind>;
 
-/** `opts` as an options object, each option of its kind in `kinds`, as the other entry points check theirs. */
-function checkKinds(fn: string, opts: unknown, kinds: OptionKinds): void {
-  checkOptionKinds(fn, checkOptions(fn, opts, '{input, output, steps, …}'), kinds);
+/** `opts` as an options object (its options `fields` in words), each option of its kind in `kinds`, as the other entry points check theirs. */
+function checkKinds(fn: string, opts: unknown, kinds: OptionKinds, fields = '{input, output, steps, …}'): void {
+  checkOptionKinds(fn, checkOptions(fn, opts, fields), kinds);
 }
 
 /** Compresses a model file (see compressFile in ./compress.ts), its refusals naming the options given. */
@@ -56,4 +60,33 @@ export function compressToTransformersJs(opts: TransformersJsCompressOptions): P
     >);
     return compressToTransformersJsNamingFlags(opts);
   });
+}
+
+/**
+ * exportHuggingFaceFolder's options by their kinds, before any work: a JavaScript caller's seedMissing 'x' or 2.5
+ * seeded the missing parameters with it, force 'no' wrote over another model's files, log 'x' failed with a TypeError
+ * once the export was written, a misspelt option was read as nothing.
+ */
+const EXPORT_OPTION_KINDS = {
+  seedMissing: SEED_OPTION,
+  log: 'function',
+  label: 'string',
+  force: 'boolean',
+} as const satisfies Record<keyof ExportOptions, OptionKind>;
+
+/** Exports a Hugging Face checkpoint folder to ONNX (see exportHuggingFaceFolder in ./from-huggingface.ts), its options checked by their kinds first. */
+export async function exportHuggingFaceFolder(dir: string, output: string, opts: ExportOptions = {}): Promise<ExportResult> {
+  checkKinds('exportHuggingFaceFolder', opts, EXPORT_OPTION_KINDS, '{seedMissing, log, label, force}');
+  return exportHuggingFaceFolderNamingFlags(dir, output, opts);
+}
+
+/** Exports a Hugging Face checkpoint folder to a transformers.js folder (see exportToTransformersJs in ./transformers-js.ts), its options checked by their kinds first. */
+export async function exportToTransformersJs(hfDir: string, output: string, opts: TransformersJsExportOptions = {}): Promise<TransformersJsFolder> {
+  checkKinds(
+    'exportToTransformersJs',
+    opts,
+    { ...EXPORT_OPTION_KINDS, tokenizerDir: 'checked' } satisfies Record<keyof TransformersJsExportOptions, OptionKind>,
+    '{seedMissing, log, label, force, tokenizerDir}',
+  );
+  return exportToTransformersJsNamingFlags(hfDir, output, opts);
 }

@@ -8,7 +8,7 @@
  */
 import type { UserError } from '../errors.ts';
 import type { FlagNames } from '../flag-names.ts';
-import type { OptionKind } from '../library-args.ts';
+import { SEED_OPTION, type OptionKind } from '../library-args.ts';
 import { THREADS_OPTION } from '../runtime/threads.ts';
 import type { PassContext, PassStep } from './pass.ts';
 import { flagNote, type PassFlag } from './settings.ts';
@@ -45,7 +45,7 @@ export const PASS_CONTEXT_KINDS = {
   calibration: 'checked',
   log: 'function',
   warn: 'function',
-  seed: { is: (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0, expected: 'an integer 0 or greater' },
+  seed: SEED_OPTION,
   threads: THREADS_OPTION,
   measuredAt: 'function',
 } as const satisfies Record<keyof PassContext, OptionKind>;
