@@ -15,43 +15,69 @@ export function sampleFeeds(model: Model, s: BertStructure, batch = 3, seq = 12)
 
 /** Whether this CPU's int8 products saturate (x64 without AVX-512 VNNI / AVX-VNNI: bench/machine.ts int8Saturates). */
 export const INT8_SATURATES = int8Saturates(cpuInfo().flags);
-/** Ops whose uint8 × int8 products onnxruntime's x64 kernels without VNNI add in saturating 16-bit pairs. */
-const INT8_PRODUCTS = new Set(['MatMulInteger', 'MatMulIntegerToFloat', 'DynamicQuantizeMatMul', 'QAttention', 'QGemm', 'QLinearMatMul']);
+/**
+ * Ops whose uint8 × int8 products onnxruntime's x64 kernels without VNNI add in saturating 16-bit pairs, with the
+ * input of their int8 weight (the one onnxruntime's x64quantprecision rewrite converts: avx2_weight_s8_to_u8.cc).
+ */
+const INT8_PRODUCTS = new Map([
+  ['MatMulInteger', 1],
+  ['MatMulIntegerToFloat', 1],
+  ['DynamicQuantizeMatMul', 1],
+  ['QAttention', 1],
+  ['QGemm', 3],
+  ['QLinearMatMul', 3],
+]);
 
 /**
  * Whether `model` runs with onnxruntime's session.x64quantprecision here: on a CPU whose int8 products saturate, a
  * model with int8 products, so that its int8 weights are read as uint8 + 128 and the products added in 32 bits (as
  * on VNNI CPUs): the tests then compare what the quantization computes, the same numbers on both kinds of CPU, not
- * the AVX2 kernels' 16-bit saturation. Not with a DequantizeLinear: onnxruntime's rewrite (Avx2WeightS8ToU8) breaks
- * a per-axis one (its zero point left a scalar), and fails on an int8 weight several nodes read (ALBERT's shared
- * layers: 'Attempt to replace the existing tensor'); such tests quantize with reduceRange there instead.
+ * the AVX2 kernels' 16-bit saturation. Not where that rewrite (Avx2WeightS8ToU8, and QDQS8ToU8 for a
+ * DequantizeLinear of an int8 initializer) breaks the model: a per-axis DequantizeLinear of an int8 initializer
+ * without a zero point (the one it adds is a scalar: brokenDequantize), or an int8 weight several converted nodes
+ * read (ALBERT's shared layers: 'Attempt to replace the existing tensor'); such tests quantize with reduceRange there
+ * instead. A DequantizeLinear of a computed value (a per-tensor int8 table's, after its Gather) is no weight the
+ * rewrite reads, so it does not stop it.
  */
 function precise(model: Model): boolean {
-  return (
-    INT8_SATURATES &&
-    model.graph.nodes.some((n) => INT8_PRODUCTS.has(n.opType)) &&
-    !model.graph.nodes.some((n) => n.opType === 'DequantizeLinear') &&
-    !sharesInt8Weight(model)
-  );
+  return INT8_SATURATES && model.graph.nodes.some((n) => INT8_PRODUCTS.has(n.opType)) && !brokenDequantize(model) && !sharesInt8Weight(model);
 }
 
 /** ONNX's INT8 data type. */
 const INT8 = 3;
 
+/** Whether `name` is an int8 initializer of `model`. */
+function isInt8Initializer(model: Model, name: string | undefined): boolean {
+  return name !== undefined && model.graph.initializers.get(name)?.dataType === INT8;
+}
+
 /**
- * Whether an int8 initializer is read by more than one int8 product (shared layers: the rewrite converts it once per
- * reader and fails on the second, see precise; a Gather beside one product, a tied word table, is fine).
+ * Whether a DequantizeLinear reads an int8 initializer with a scale that is not one value (per axis, or not an
+ * initializer) and no zero point: the rewrite gives it a scalar uint8 zero point beside the per-axis scale, which
+ * onnxruntime then refuses.
+ */
+function brokenDequantize(model: Model): boolean {
+  return model.graph.nodes.some((n) => {
+    if (n.opType !== 'DequantizeLinear' || !isInt8Initializer(model, n.inputs[0]) || n.inputs[2]) return false;
+    const scale = model.graph.initializers.get(n.inputs[1] ?? '');
+    return scale?.dims.reduce((a, b) => a * b, 1) !== 1;
+  });
+}
+
+/**
+ * Whether an int8 initializer is the weight of more than one node the rewrite converts (int8 products at their weight
+ * input, DequantizeLinear at its input; shared layers): it converts the weight once per reader, under one name, and
+ * fails on the second (see precise). Zero points several nodes share, and a Gather beside one product (a tied word
+ * table), are fine.
  */
 function sharesInt8Weight(model: Model): boolean {
-  const readers = new Map<string, number>();
+  const readers = new Set<string>();
   for (const n of model.graph.nodes) {
-    if (!INT8_PRODUCTS.has(n.opType)) continue;
-    for (const name of new Set(n.inputs)) {
-      if (model.graph.initializers.get(name)?.dataType !== INT8) continue;
-      const count = (readers.get(name) ?? 0) + 1;
-      if (count > 1) return true;
-      readers.set(name, count);
-    }
+    const at = n.opType === 'DequantizeLinear' ? 0 : INT8_PRODUCTS.get(n.opType);
+    const name = at === undefined ? undefined : n.inputs[at];
+    if (!isInt8Initializer(model, name)) continue;
+    if (readers.has(name!)) return true;
+    readers.add(name!);
   }
   return false;
 }

@@ -13,7 +13,7 @@ import { findBert } from '../../src/bert/discover.ts';
 import type { FloatRecord } from '../../src/quantize/index.ts';
 import { FIXTURE_MODELS, fixture, hasFixtures } from '../helpers/paths.ts';
 import { tinyBert } from '../helpers/models.ts';
-import { INT8_SATURATES, outputsOf, sampleFeeds } from '../helpers/run-model.ts';
+import { outputsOf, sampleFeeds } from '../helpers/run-model.ts';
 import { expectWeightsReadBack, quantize, relativeDiff, syntheticCalibration } from './helpers.ts';
 import type { TensorRecord } from '../../src/quantize/index.ts';
 
@@ -57,10 +57,7 @@ describe.skipIf(!hasFixtures)('a word table tied to an MLM decoder (needs ../sha
     expect(decoder, 'the fixture ties its decoder to the word table').toBeDefined();
     // 6 batches: the ranges count real tokens only, and 3 batches of this fixture's short rows leave too few
     const calibration = settings.mode === 'int8-static' ? syntheticCalibration(99, 2, 6, 11, 7) : undefined;
-    // a per-tensor table's products read through the decoder's Transpose (no initializer onnxruntime's 32-bit rewrite
-    // takes) saturate on such a CPU: there in 7 bits (helpers/run-model's INT8_SATURATES)
-    const perTensorDynamic = settings.mode === 'int8' && 'perChannel' in settings && settings.perChannel === false;
-    const { model: q, report } = await quantize(model, s, INT8_SATURATES && perTensorDynamic ? { ...settings, reduceRange: true } : settings, calibration);
+    const { model: q, report } = await quantize(model, s, settings, calibration);
     const d = report.details as { quantized: TensorRecord[] };
     const int8Tables = [...q.graph.initializers.values()].filter((t) => t.dims.length === 2 && t.dims[0] * t.dims[1] === 99 * 32);
     expect(int8Tables.map((t) => t.dims)).toEqual([[99, 32]]);
