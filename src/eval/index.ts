@@ -10,9 +10,10 @@ import {
   type ScoreOptions,
   type TaskResult,
 } from './evaluate.ts';
-import { SettingsError } from '../errors.ts';
+import { SettingsError, valueAndKind } from '../errors.ts';
 import { checkMaxLength } from './graph-checks.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
+import { getTask } from '../glue/registry.ts';
 import type { Session } from '../runtime/session.ts';
 import { loadTokenizer as loadTokenizerNamingFlags, type TextTokenizer } from './tokenizer.ts';
 import { loadCalibration as loadCalibrationNamingFlags, type CalibrationOptions } from './calibration.ts';
@@ -152,14 +153,32 @@ export function loadCalibration(o: CalibrationOptions): Promise<CalibrationSourc
  * arguments given as evaluate names its options (`maxLength 1 leaves no room for text after 2 special tokens`, `set
  * glueDir or GLUE_DIR`), not the flags of `compress eval` (`--max-length 1`, `--glue-dir`); a maxLength that is no
  * integer from 2 is refused, where it cut no text, and one left out, where it cut each example to its special tokens.
+ * The task is a GLUE task name ('SST-2') or a task definition (taskArgument); a task, GLUE folder or tokenizer of
+ * another kind is refused naming prepareTask, where it failed with a TypeError.
  */
-export function prepareTask(task: TaskDefinition, split: EvalSplit, glueDir: string, tokenizer: TextTokenizer, maxLength: number): PreparedTask {
+export function prepareTask(task: TaskDefinition | string, split: EvalSplit, glueDir: string, tokenizer: TextTokenizer, maxLength: number): PreparedTask {
   return namingSettings(EVAL_OPTION_NAMES, () => {
+    const definition = taskArgument(task);
+    checkStringOption('prepareTask', 'glueDir', glueDir, 'the GLUE data folder');
+    if (typeof (tokenizer as Partial<TextTokenizer> | null)?.encode !== 'function')
+      throw new SettingsError(`prepareTask: tokenizer: expected a tokenizer (what loadTokenizer returns), got ${valueAndKind(tokenizer)}`);
     // (left out, each example was cut to its special tokens alone: evaluate's default, the model's, is not known here)
     if (maxLength === undefined) throw new SettingsError('maxLength: missing; expected an integer from 2 (the tokens of an example, special tokens included)');
     checkMaxLength(maxLength);
-    return prepareTaskNamingFlags(task, split, glueDir, tokenizer, maxLength);
+    return prepareTaskNamingFlags(definition, split, glueDir, tokenizer, maxLength);
   });
+}
+
+/**
+ * prepareTask's task: a GLUE task name as evaluate's tasks and loadCalibration's task take one ('SST-2', 'sst2';
+ * getTask), or a task definition; another value is refused. The package exports no task definition, so a caller had
+ * none to give, and a name failed with a TypeError ('Cannot read properties of undefined (reading 'dev')').
+ */
+function taskArgument(task: unknown): TaskDefinition {
+  if (typeof task === 'string' && task !== '') return getTask(task);
+  const t = task as Partial<TaskDefinition> | null;
+  if (typeof t === 'object' && t !== null && typeof t.name === 'string' && typeof t.splits === 'object' && t.splits !== null) return t as TaskDefinition;
+  throw new SettingsError(`prepareTask: task: expected a GLUE task name (e.g. 'SST-2') or a task definition, got ${valueAndKind(task)}`);
 }
 
 /** An integer from 1 (a count of examples or rows, a length). */

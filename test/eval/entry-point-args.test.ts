@@ -3,8 +3,10 @@
  * and the argument the caller gave, where a value of another kind was read as something else or refused naming a
  * function the caller did not call (openSession, locateModel, findBert) or failed with a TypeError.
  */
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evaluate, loadCalibration } from '../../src/eval/index.ts';
+import { evaluate, loadCalibration, loadTokenizer, prepareTask } from '../../src/eval/index.ts';
+import { SST2 } from '../../src/glue/tasks.ts';
 import { UserError } from '../../src/errors.ts';
 import { asyncRefusal } from '../helpers/refusal.ts';
 
@@ -51,6 +53,34 @@ describe("loadCalibration's graph", () => {
       expect(await refusal(() => loadCalibration({ model: 'no-such-model', task: 'SST-2', graph: graph as never }))).toBe(
         `loadCalibration: graph: expected a model (what loadModel returns), got ${got}`,
       );
+    }
+  });
+});
+
+describe('prepareTask', () => {
+  const tokenizer = loadTokenizer(join(import.meta.dirname, '..', '..', 'fixtures', 'tiny-bert'));
+  const missing = join(import.meta.dirname, 'no-such-glue-folder');
+  it("prepareTask takes a task's name, as evaluate's tasks do (the package exports no task definition)", async () => {
+    // ('Cannot read properties of undefined (reading 'dev')')
+    for (const name of ['SST-2', 'sst2']) {
+      expect(await refusal(() => prepareTask(name, 'dev', missing, tokenizer, 16))).toBe(
+        `${join(missing, 'SST-2', 'dev.tsv')}: file not found (GLUE SST-2 dev; set glueDir or GLUE_DIR)`,
+      );
+    }
+    expect(await refusal(() => prepareTask(SST2, 'dev', missing, tokenizer, 16))).toMatch(/^.*SST-2.dev\.tsv: file not found/);
+    expect(await refusal(() => prepareTask('sst3', 'dev', missing, tokenizer, 16))).toMatch(/^unknown task 'sst3'\. Did you mean 'SST-2'\?/);
+  });
+  it('prepareTask refuses a task, GLUE folder or tokenizer of another kind naming itself, where it failed with a TypeError', async () => {
+    for (const [args, line] of [
+      [[5, 'dev', missing, tokenizer, 16], "prepareTask: task: expected a GLUE task name (e.g. 'SST-2') or a task definition, got number 5"],
+      [[SST2, 'dev', 5, tokenizer, 16], 'prepareTask: glueDir: expected the GLUE data folder, got number 5'],
+      // ('tokenizer.encode is not a function': evaluate's tokenizer option takes a folder, this one a tokenizer)
+      [
+        [SST2, 'dev', missing, 'tokenizer-folder', 16],
+        'prepareTask: tokenizer: expected a tokenizer (what loadTokenizer returns), got string "tokenizer-folder"',
+      ],
+    ] as const) {
+      expect(await refusal(() => prepareTask(...(args as unknown as Parameters<typeof prepareTask>)))).toBe(line);
     }
   });
 });
