@@ -203,6 +203,12 @@ const SCORE_OPTION_KINDS = {
 export function scoreTask(session: Session, prepared: PreparedTask, opts?: ScoreOptions): Promise<TaskResult> {
   return namingSettings(EVAL_OPTION_NAMES, async () => {
     if (opts !== undefined) checkOptionKinds('scoreTask', checkOptions('scoreTask', opts, '{batchSize, modelConfig, …}'), SCORE_OPTION_KINDS);
+    // (TypeErrors, where either was of another kind: 'Cannot read properties of undefined (reading 'map')')
+    if (typeof (session as Partial<Session> | null)?.run !== 'function')
+      throw new SettingsError(`scoreTask: session: expected an open session (what openSession returns), got ${valueAndKind(session)}`);
+    const p = prepared as Partial<PreparedTask> | null;
+    if (typeof p?.dataset !== 'object' || p.dataset === null || !Array.isArray(p.encodings))
+      throw new SettingsError(`scoreTask: prepared: expected a prepared task (what prepareTask returns), got ${valueAndKind(prepared)}`);
     return scoreTaskNamingFlags(session, prepared, opts);
   });
 }

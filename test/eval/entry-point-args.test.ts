@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evaluate, loadCalibration, loadTokenizer, prepareTask } from '../../src/eval/index.ts';
+import { evaluate, loadCalibration, loadTokenizer, prepareTask, scoreTask } from '../../src/eval/index.ts';
 import { SST2 } from '../../src/glue/tasks.ts';
 import { UserError } from '../../src/errors.ts';
 import { asyncRefusal } from '../helpers/refusal.ts';
@@ -57,7 +57,7 @@ describe("loadCalibration's graph", () => {
   });
 });
 
-describe('prepareTask', () => {
+describe('prepareTask and scoreTask', () => {
   const tokenizer = loadTokenizer(join(import.meta.dirname, '..', '..', 'fixtures', 'tiny-bert'));
   const missing = join(import.meta.dirname, 'no-such-glue-folder');
   it("prepareTask takes a task's name, as evaluate's tasks do (the package exports no task definition)", async () => {
@@ -82,5 +82,13 @@ describe('prepareTask', () => {
     ] as const) {
       expect(await refusal(() => prepareTask(...(args as unknown as Parameters<typeof prepareTask>)))).toBe(line);
     }
+  });
+  it('scoreTask refuses a session or a prepared task of another kind naming itself, where it failed with a TypeError', async () => {
+    const session = { run: async () => ({}) } as never;
+    const prepared = { dataset: {}, encodings: [] } as never;
+    expect(await refusal(() => scoreTask(5 as never, prepared))).toBe('scoreTask: session: expected an open session (what openSession returns), got number 5');
+    expect(await refusal(() => scoreTask(session, 'x' as never))).toBe(
+      'scoreTask: prepared: expected a prepared task (what prepareTask returns), got string "x"',
+    );
   });
 });
