@@ -52,6 +52,35 @@ export const DISCONNECT_TIMEOUT_MS = 200;
  */
 export const BLOCKING_MS = 1_000;
 
+/**
+ * The longest one command of a coordinator's or a worker's own waits for Redis's answer (a coordinator's look, add or
+ * removal; a worker's give-back of a point, its note to the coordinator, its look at the workers connected) before
+ * Redis counts as not answering it: a Redis that keeps the connection but answers nothing (paused: CLIENT PAUSE, as a
+ * failover pauses writes; stuck, swapped out, stopped) left the call waiting silently for as long.
+ */
+export const CALL_TIMEOUT_MS = 5_000;
+
+/** What answerWithin gives for a command Redis did not answer within its bound. */
+export const NO_ANSWER: unique symbol = Symbol('no answer');
+
+/**
+ * `command`'s answer, or NO_ANSWER once `ms` have passed without one (its rejection, as it comes). A command given up on
+ * stays sent: Redis may still carry it out once it answers again, and a late refusal of it is dropped here.
+ */
+export async function answerWithin<T>(command: Promise<T>, ms = CALL_TIMEOUT_MS): Promise<T | typeof NO_ANSWER> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof NO_ANSWER>((res) => {
+    timer = setTimeout(() => res(NO_ANSWER), ms);
+  });
+  try {
+    const answer = await Promise.race([command, late]);
+    if (answer === NO_ANSWER) command.catch(() => {});
+    return answer;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Parses a `--queue` URL; a SettingsError naming it when it is not `redis://HOST[:PORT][/DB]`. */
 export function parseQueueUrl(text: string): QueueAddress {
   const bad = (why: string) => new SettingsError(`--queue ${quotedText(text)}: ${why} (expected redis://HOST:PORT[/DB])`);

@@ -29,7 +29,7 @@ import { pointName, pointNames } from '../sweep/progress.ts';
 import { failedPoint, planAgainstStore, type StorePlan, type SweepOptions, type SweepSummary } from '../sweep/run.ts';
 import { StoreWriteError } from '../sweep/store.ts';
 import { codeFingerprint } from '../version.ts';
-import { BLOCKING_MS, QUEUE_NAME, checkRedisDriver, connectionLog, connectionProblem, parseQueueUrl, waitConnected } from './connection.ts';
+import { BLOCKING_MS, CALL_TIMEOUT_MS, QUEUE_NAME, checkRedisDriver, connectionLog, connectionProblem, parseQueueUrl, waitConnected } from './connection.ts';
 import { pointFiles } from './files.ts';
 import { ATTEMPTS, STALLED_TOO_OFTEN, failedJobError, givenBackOf, jobOptions, type PointJob } from './job.ts';
 
@@ -77,8 +77,8 @@ export interface QueuedSweepSummary extends SweepSummary {
 const DEFAULT_RESCAN_MS = 5_000;
 /** Why Redis is out of reach (QueuedSweepSummary.unreachable) where the connection lost it and no try to reconnect failed yet. */
 export const CONNECTION_LOST = 'connection lost';
-/** The longest one look at a job may take before Redis counts as unreachable for it. */
-export const CALL_TIMEOUT_MS = 5_000;
+/** The longest one look at a job (or add, or removal) may take before Redis counts as unreachable for it. */
+export { CALL_TIMEOUT_MS };
 const DEFAULT_UNREACHABLE_MS = 60_000;
 
 /** The states of a job no worker has started yet (or is running now): those an edited sweep takes out of the queue. */

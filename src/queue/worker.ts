@@ -41,7 +41,18 @@ import { passNames } from '../pass/registry.ts';
 import { isTrainingStep } from '../sweep/train-step.ts';
 import { userCacheDir } from '../train/run.ts';
 import { codeAge, currentVersions, pointStudentKind, sameVersions, versionChange } from '../sweep/key.ts';
-import { BLOCKING_MS, QUEUE_NAME, StoppedConnecting, checkRedisDriver, connectionLog, parseQueueUrl, waitConnected } from './connection.ts';
+import {
+  BLOCKING_MS,
+  CALL_TIMEOUT_MS,
+  NO_ANSWER,
+  QUEUE_NAME,
+  StoppedConnecting,
+  answerWithin,
+  checkRedisDriver,
+  connectionLog,
+  parseQueueUrl,
+  waitConnected,
+} from './connection.ts';
 import { localizePoint, type PathMapping } from './files.ts';
 import {
   ATTEMPTS,
@@ -316,6 +327,15 @@ export function untakenResultLine(key: string, seconds: number): string {
   return `${pointTag(key)}: the queue did not take this run's outcome within ${seconds} s of its end (Redis out of reach); the queue gives the point out again once its lock expires, to continue from the stages this run finished where it lands on a worker with the same --work-dir`;
 }
 
+/**
+ * The line of a worker that gave a point back to the queue (a point it cannot run, or one taken as it stopped) and had
+ * no answer from Redis within `seconds`: not waited for longer (the worker went on, or stopped, silently for as long as
+ * Redis held the command); the point goes back once Redis carries the command out, or once its lock expires.
+ */
+export function unansweredGiveBackLine(key: string, seconds: number): string {
+  return `${pointTag(key)}: no answer from Redis within ${seconds} s to this worker's giving it back (Redis paused, busy or out of reach); the queue gives it out again once Redis takes it back, or once its lock expires`;
+}
+
 /** Runs a worker until `signal` aborts: see the module comment. */
 export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSummary> {
   checkRedisDriver();
@@ -417,7 +437,9 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
    */
   const connectedWorkers = async (): Promise<Set<string> | undefined> => {
     try {
-      const lists = await worker.backend.getClientList();
+      // (a Redis that does not answer says nothing either)
+      const lists = await answerWithin(worker.backend.getClientList());
+      if (lists === NO_ANSWER) return undefined;
       const names = connectedWorkerNames(lists.join('\n'), worker.backend.clientName(), address.db);
       return names.has(name) ? names : undefined;
     } catch {
@@ -470,16 +492,24 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     const data: PointJob = { ...job.data, giveBacks, ...(tooLarge ? { tooLarge } : {}) };
     // (a point left for a larger worker, busy: retaken here no more often than WAITING_RETAKE_MS, whatever --retry-delay)
     const waitMs = memory === 'retaken' && times >= GIVE_BACKS_PER_POINT ? Math.max(delayMs, WAITING_RETAKE_MS) : delayMs;
-    await worker.backend.moveToDelayed(job.id!, Date.now(), waitMs, token, {
-      skipAttempt: true,
-      fieldsToUpdate: countsGiveBack || memory ? { data: JSON.stringify(data) } : undefined,
-    });
+    const moved = await answerWithin(
+      worker.backend.moveToDelayed(job.id!, Date.now(), waitMs, token, {
+        skipAttempt: true,
+        fieldsToUpdate: countsGiveBack || memory ? { data: JSON.stringify(data) } : undefined,
+      }),
+    );
+    if (moved === NO_ANSWER) {
+      // (Redis holding the move: said, not waited for; counted neither as the point's give-back nor as this worker's)
+      files.log(unansweredGiveBackLine(job.data.point.key, CALL_TIMEOUT_MS / 1000));
+      untaken.delete(job.id!);
+      throw new DelayedError();
+    }
     if (memory === 'retaken') {
       untaken.delete(job.id!);
       throw new DelayedError();
     }
     // (for the coordinator to say: best effort, the point is back in the queue either way)
-    await job.updateProgress({ givenBack: { worker: name, error } } satisfies GivenBack).catch(() => {});
+    await answerWithin(job.updateProgress({ givenBack: { worker: name, error } } satisfies GivenBack)).catch(() => {});
     emit({ type: 'given-back', point: job.data.point, error, delayMs });
     // (the point's own failure neither counts towards this worker's stopping nor ends a row of its own failures)
     if (fault !== 'point' && ++givenBack >= GIVE_BACKS_TO_STOP && !stopping) {
@@ -496,7 +526,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     untaken.set(job.id!, point);
     if (stopRequested) {
       // (taken by a fetch already under way when the worker was told to stop: back to the queue at once, not run, not counted)
-      await worker.backend.moveToDelayed(job.id!, Date.now(), 0, token, { skipAttempt: true });
+      const moved = await answerWithin(worker.backend.moveToDelayed(job.id!, Date.now(), 0, token, { skipAttempt: true }));
+      if (moved === NO_ANSWER) files.log(unansweredGiveBackLine(point.key, CALL_TIMEOUT_MS / 1000));
       untaken.delete(job.id!);
       throw new DelayedError();
     }
@@ -542,7 +573,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
       if (local !== undefined && note === '' && refusedInput(local, tokenizerRefusals()) !== undefined) throw new UnrecoverableError(failure);
       // (a refusal of the files by the code that read them, as a local sweep stores it: PointJob.inputRefused)
       if (local !== undefined && note === '' && e instanceof PointFailure && e.inputRefused) {
-        await job.updateData({ ...job.data, inputRefused: true });
+        // (bounded: the failure's own command follows it on the same connection, which Redis carries out after it)
+        await answerWithin(job.updateData({ ...job.data, inputRefused: true }));
         throw new UnrecoverableError(failure);
       }
       throw new Error(failure);

@@ -26,6 +26,12 @@ export interface TestRedis {
   /** Stops the server process (an own one only); `start` starts it again on the same port, with no data. */
   kill(): Promise<void>;
   start(): Promise<void>;
+  /**
+   * Freezes the server process (SIGSTOP, an own one only): it keeps its connections and answers nothing, as a Redis
+   * stuck or swapped out; `resume` (SIGCONT) lets it go on, every command sent meanwhile then answered.
+   */
+  pause(): void;
+  resume(): void;
   /** Stops the server and removes its folder (an own one; nothing for the shared one). */
   close(): Promise<void>;
 }
@@ -77,14 +83,21 @@ export async function ownRedis(): Promise<TestRedis> {
     if (!c || c.exitCode !== null) return;
     await new Promise<void>((res) => {
       c.once('exit', () => res());
+      c.kill('SIGCONT'); // (a paused server: SIGTERM is held until it goes on)
       c.kill('SIGTERM');
     });
+  };
+  const signal = (name: 'SIGSTOP' | 'SIGCONT') => {
+    if (!child || child.exitCode !== null) throw new Error(`redis-server on port ${port} is not running`);
+    child.kill(name);
   };
   await start();
   return {
     url: (db = 0) => `redis://127.0.0.1:${port}/${db}`,
     kill,
     start,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     close: async () => {
       await kill();
       rmSync(dir, { recursive: true, force: true });
@@ -103,6 +116,10 @@ export async function anyRedis(): Promise<TestRedis> {
       throw new Error(`the shared Redis (${REDIS_ENV}) is not stopped by tests`);
     },
     start: async () => {},
+    pause: () => {
+      throw new Error(`the shared Redis (${REDIS_ENV}) is not paused by tests`);
+    },
+    resume: () => {},
     close: async () => {},
   };
 }
