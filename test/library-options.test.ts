@@ -2,8 +2,8 @@
  * The package's entry points as a JavaScript caller uses them (README, "Library"): options of the wrong kind are
  * refused in one line naming the option, before any work, where they were read as something else or hung.
  */
-import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluate, loadCalibration, loadTokenizer, prepareTask, scoreTask } from '../src/eval/index.ts';
@@ -12,7 +12,10 @@ import { benchModels } from '../src/bench/index.ts';
 import { runTraining } from '../src/train/library.ts';
 import { compressFile, compressToTransformersJs, exportHuggingFaceFolder, exportToTransformersJs, openSession, runPipeline, runSweep } from '../src/index.ts';
 import { encodeModel } from '../src/onnx/save.ts';
-import { tinyBert } from './helpers/models.ts';
+import { tinyBert, tinyBertConfig } from './helpers/models.ts';
+import { writeHuggingFaceFolder } from '../src/bert/build-hf.ts';
+import { randomBertWeights } from '../src/bert/build-weights.ts';
+import { exportHuggingFaceFolder as exportHuggingFaceFolderNamingFlags } from '../src/export/from-huggingface.ts';
 import { SettingsError } from '../src/errors.ts';
 
 describe('loadCalibration', () => {
@@ -361,6 +364,28 @@ describe('exportHuggingFaceFolder and exportToTransformersJs', () => {
     );
     expect(await refusal(() => exportHuggingFaceFolder('no-such-checkpoint', 'no-such-folder/model.onnx', null as never))).toBe(
       'exportHuggingFaceFolder: expected an options object ({seedMissing, log, label, force}), got null',
+    );
+  });
+});
+
+describe('exportHuggingFaceFolder and exportToTransformersJs name their arguments and options', () => {
+  it("where they named compress export's flags (-o, --force, --tokenizer)", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'lib60-export-names-'));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+    const config = tinyBertConfig();
+    const hf = join(root, 'hf');
+    writeHuggingFaceFolder(hf, config, randomBertWeights(config, { seed: 5 }));
+    const out = join(root, 'out');
+    mkdirSync(out);
+    writeFileSync(join(out, 'config.json'), JSON.stringify({ model_type: 'bert', hidden_size: 7 }));
+    expect(await refusal(() => exportHuggingFaceFolder(hf, join(out, 'model.onnx')))).toBe(
+      `output ${join(out, 'model.onnx')}: ${out} already holds another model's config.json; write into an empty folder or pass force`,
+    );
+    expect(await refusal(() => exportHuggingFaceFolderNamingFlags(hf, join(out, 'model.onnx')))).toBe(
+      `-o ${join(out, 'model.onnx')}: ${out} already holds another model's config.json; write into an empty folder or pass --force`,
+    );
+    expect(await refusal(() => exportToTransformersJs(hf, join(root, 'web')))).toBe(
+      `${hf}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model; transformers.js needs the tokenizer (give its folder with tokenizerDir)`,
     );
   });
 });

@@ -1,10 +1,11 @@
 /**
- * compressFile and compressToTransformersJs as the package exports them: their refusals name the options a library
- * caller gives (`output`, `steps[0].settings.ratio`, `context.calibration`: src/pass/option-names.ts), where they named
- * the flags of `compress` (`-o`, `(flag --prune-heads)`, `--calibrate`), as evaluate's and runTraining's do
- * (src/flag-names.ts). `compress` runs those of ./compress.ts and ./transformers-js.ts.
+ * compressFile, compressToTransformersJs, exportHuggingFaceFolder and exportToTransformersJs as the package exports
+ * them: their options are checked by their kinds first, and their refusals name the options a library caller gives
+ * (`output`, `steps[0].settings.ratio`, `context.calibration`: src/pass/option-names.ts; `force`, `tokenizerDir`),
+ * where they named the flags of `compress` (`-o`, `(flag --prune-heads)`, `--calibrate`, `--force`), as evaluate's and
+ * runTraining's do (src/flag-names.ts). `compress` runs those of ./compress.ts, ./from-huggingface.ts and ./transformers-js.ts.
  */
-import { namingSettings } from '../flag-names.ts';
+import { namingSettings, type FlagNames } from '../flag-names.ts';
 import { hubRefLibraryRefusal } from '../hub/ref.ts';
 import { checkOptionKinds, checkOptions, SEED_OPTION, type OptionKind, type OptionKinds } from '../library-args.ts';
 import { exportHuggingFaceFolder as exportHuggingFaceFolderNamingFlags, type ExportOptions, type ExportResult } from './from-huggingface.ts';
@@ -74,19 +75,43 @@ const EXPORT_OPTION_KINDS = {
   force: 'boolean',
 } as const satisfies Record<keyof ExportOptions, OptionKind>;
 
-/** Exports a Hugging Face checkpoint folder to ONNX (see exportHuggingFaceFolder in ./from-huggingface.ts), its options checked by their kinds first. */
-export async function exportHuggingFaceFolder(dir: string, output: string, opts: ExportOptions = {}): Promise<ExportResult> {
-  checkKinds('exportHuggingFaceFolder', opts, EXPORT_OPTION_KINDS, '{seedMissing, log, label, force}');
-  return exportHuggingFaceFolderNamingFlags(dir, output, opts);
+/**
+ * exportHuggingFaceFolder's arguments and options by the flags of `compress export` its refusals name (renameFlags),
+ * where a library caller was told of -o and --force ('-o X: … write into an empty folder or pass --force').
+ */
+const EXPORT_NAMES: FlagNames = {
+  '-o': 'output',
+  '--force': 'force',
+  '--seed-missing': 'seedMissing',
+  '--format onnx': 'exportHuggingFaceFolder',
+};
+
+/** exportToTransformersJs' by the flags of `compress export --format transformers.js` (its tokenizer's --tokenizer). */
+const TRANSFORMERS_JS_EXPORT_NAMES: FlagNames = { ...EXPORT_NAMES, '--tokenizer': 'tokenizerDir', '--format transformers.js': 'exportToTransformersJs' };
+
+/**
+ * Exports a Hugging Face checkpoint folder to ONNX (see exportHuggingFaceFolder in ./from-huggingface.ts, which
+ * `compress export` runs), its options checked by their kinds first, its refusals naming the arguments and options given.
+ */
+export function exportHuggingFaceFolder(dir: string, output: string, opts: ExportOptions = {}): Promise<ExportResult> {
+  return namingSettings(EXPORT_NAMES, async () => {
+    checkKinds('exportHuggingFaceFolder', opts, EXPORT_OPTION_KINDS, '{seedMissing, log, label, force}');
+    return exportHuggingFaceFolderNamingFlags(dir, output, opts);
+  });
 }
 
-/** Exports a Hugging Face checkpoint folder to a transformers.js folder (see exportToTransformersJs in ./transformers-js.ts), its options checked by their kinds first. */
-export async function exportToTransformersJs(hfDir: string, output: string, opts: TransformersJsExportOptions = {}): Promise<TransformersJsFolder> {
-  checkKinds(
-    'exportToTransformersJs',
-    opts,
-    { ...EXPORT_OPTION_KINDS, tokenizerDir: 'checked' } satisfies Record<keyof TransformersJsExportOptions, OptionKind>,
-    '{seedMissing, log, label, force, tokenizerDir}',
-  );
-  return exportToTransformersJsNamingFlags(hfDir, output, opts);
+/**
+ * Exports a Hugging Face checkpoint folder to a transformers.js folder (see exportToTransformersJs in
+ * ./transformers-js.ts), its options checked by their kinds first, its refusals naming the arguments and options given.
+ */
+export function exportToTransformersJs(hfDir: string, output: string, opts: TransformersJsExportOptions = {}): Promise<TransformersJsFolder> {
+  return namingSettings(TRANSFORMERS_JS_EXPORT_NAMES, async () => {
+    checkKinds(
+      'exportToTransformersJs',
+      opts,
+      { ...EXPORT_OPTION_KINDS, tokenizerDir: 'checked' } satisfies Record<keyof TransformersJsExportOptions, OptionKind>,
+      '{seedMissing, log, label, force, tokenizerDir}',
+    );
+    return exportToTransformersJsNamingFlags(hfDir, output, opts);
+  });
 }
