@@ -12,6 +12,7 @@ import { checkIntegerOption, ortErrorLine, SettingsError, UserError, quotedText 
 import { buildFeeds } from '../eval/batching.ts';
 import { sessionInputs } from '../bert/model-inputs.ts';
 import { decodeModel, loadModel } from '../onnx/load.ts';
+import { inlineLocalFunctions } from '../onnx/inline.ts';
 import type { TextEncoding } from '../eval/tokenizer.ts';
 import { openSession } from '../runtime/session.ts';
 import type { WordVocab } from './augment-words.ts';
@@ -91,7 +92,8 @@ export async function mlmCandidates(
   const session = await openSession(opts.model, opts.threads !== undefined ? { threads: opts.threads } : {});
   try {
     const model = opts.model;
-    const inputs = sessionInputs(session, () => (typeof model === 'string' ? loadModel(model) : decodeModel(model)));
+    // (its local functions inlined, as discovery reads a model: see inlineLocalFunctions)
+    const inputs = sessionInputs(session, () => inlineLocalFunctions(typeof model === 'string' ? loadModel(model) : decodeModel(model)));
     const output = opts.output ?? ['prediction_scores', 'logits'].find((n) => session.outputNames.includes(n)) ?? session.outputNames[0]!;
     if (!session.outputNames.includes(output)) {
       throw new SettingsError(`MLM augmentation: the model has no output ${quotedText(output)} (outputs: ${session.outputNames.join(', ')})`);

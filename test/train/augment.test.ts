@@ -448,6 +448,36 @@ describe.skipIf(!existsSync(MLM))('MLM candidates (toy pretraining graph, 99-tok
     expect(seen.map((s) => s.size)).toEqual([3, 3, 3]);
   });
 
+  it('reads an MLM that calls local functions (as dynamo exports do) and is fed by its graph, as it reads the model inlined', async () => {
+    // an input no name tells the role of (its mask, renamed), so that the graph is read; the first GELU's Erf a call of
+    // a local function, which discovery reads only once the functions are inlined
+    const mlm = loadModel(MLM);
+    const rename = (v: string) => (v === 'input_mask' ? 'm_in' : v);
+    for (const v of mlm.graph.inputs) v.name = rename(v.name);
+    for (const n of mlm.graph.nodes) n.inputs = n.inputs.map(rename);
+    const plain = encodeModel(mlm);
+    const erf = mlm.graph.nodes.find((n) => n.opType === 'Erf')!;
+    Object.assign(erf, { opType: 'ErfOf', domain: 'pkg.test' });
+    mlm.opsetImports.push({ domain: 'pkg.test', version: 1 });
+    const opset = mlm.opsetImports.find((o) => o.domain === '')!.version;
+    mlm.unmodelled = {
+      ...mlm.unmodelled,
+      functions: [
+        {
+          name: 'ErfOf',
+          domain: 'pkg.test',
+          input: ['x'],
+          output: ['y'],
+          opsetImport: [{ domain: '', version: opset }],
+          node: [{ opType: 'Erf', input: ['x'], output: ['y'] }],
+        },
+      ],
+    };
+    const run = (model: Uint8Array) =>
+      augmentExamples({ examples: [{ textA: text }], tokenizer: vocab, n: 6, p: 1, k: 3, seed: 1, mlm: { model }, threads: 1 });
+    expect(await run(encodeModel(mlm))).toEqual(await run(plain));
+  });
+
   it("refuses in one line, with onnxruntime's detail, an MLM onnxruntime cannot run on the masked sentences", async () => {
     const mlm = loadModel(MLM);
     for (const v of mlm.graph.inputs) if (v.name === 'input_mask') v.shape = [1, 4]; // the batches pass the input checks, and onnxruntime refuses them
