@@ -9,8 +9,8 @@ import { findBert } from '../bert/discover.ts';
 import { inlineLocalFunctions } from '../onnx/inline.ts';
 import type { BertStructure } from '../bert/structure.ts';
 import type { ParsedStep, PassContext, PassReport, PassStep } from './pass.ts';
-import { getPass } from './registry.ts';
-import { SettingsError, quotedText, valueAndKind, UserError, madeModelRefusal } from '../errors.ts';
+import { getPass, passNames } from './registry.ts';
+import { choiceRefusal, SettingsError, quotedText, valueAndKind, UserError, madeModelRefusal } from '../errors.ts';
 import { requireClassifier } from './measure.ts';
 import { checkModelArg } from '../library-args.ts';
 import { RECURRENT_MODEL, recurrentModelLstm } from '../bert/recurrent.ts';
@@ -40,6 +40,10 @@ export function parseSteps(steps: readonly PassStep[]): Array<{ step: ParsedStep
   for (const [i, raw] of steps.entries()) {
     if (typeof raw !== 'object' || raw === null || typeof (raw as Partial<PassStep>).pass !== 'string')
       throw new SettingsError(`steps[${i}]: expected {pass, settings}, got ${valueAndKind(raw)}`);
+    // (named as the step's, as a sweep file's is, where getPass's refusal said 'pass: expected one of …' of no step)
+    const known = passNames();
+    if (known.length && !known.includes((raw as PassStep).pass))
+      throw new SettingsError(choiceRefusal(`steps[${i}].pass`, (raw as PassStep).pass, known, { from: 'code' }));
   }
   return steps.map((raw) => {
     try {

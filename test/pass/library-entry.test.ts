@@ -235,7 +235,15 @@ describe('the library entry points', () => {
   it('compressFile and compressToTransformersJs refuse an unknown pass or a bad setting before making any folder', async () => {
     const cases = [
       { steps: [{ pass: 'prune-heads', settings: { ratio: 2 } }], message: /^prune-heads: ratio 2: expected a number in \[0, 1\)/ },
-      { steps: [{ pass: 'nope', settings: {} }], message: /^pass: expected one of .*prune-heads.*, got string "nope"$/ },
+      // (named as the step's, where it said 'pass: expected one of …' of no step)
+      { steps: [{ pass: 'nope', settings: {} }], message: /^steps\[0\]\.pass: expected one of .*prune-heads.*, got string "nope"$/ },
+      {
+        steps: [
+          { pass: 'prune-heads', settings: { ratio: 0.5 } },
+          { pass: 'prune-layers', settings: {} },
+        ],
+        message: /^steps\[1\]\.pass: expected one of drop-layers, .*, got string "prune-layers"$/,
+      },
     ];
     for (const [i, { steps, message }] of cases.entries()) {
       const folder = join(tiny.dir, `refused-${i}`);
