@@ -10,7 +10,18 @@ import { evaluate, loadCalibration, loadTokenizer, prepareTask, scoreTask } from
 import { SST2 } from '../src/glue/tasks.ts';
 import { benchModels } from '../src/bench/index.ts';
 import { runTraining } from '../src/train/library.ts';
-import { compressFile, compressToTransformersJs, exportHuggingFaceFolder, exportToTransformersJs, openSession, runPipeline, runSweep } from '../src/index.ts';
+import {
+  compressFile,
+  compressToTransformersJs,
+  exportHuggingFaceFolder,
+  exportToTransformersJs,
+  loadReport,
+  openSession,
+  renderReport,
+  runPipeline,
+  runSweep,
+  writeReportFiles,
+} from '../src/index.ts';
 import { encodeModel } from '../src/onnx/save.ts';
 import { tinyBert, tinyBertConfig } from './helpers/models.ts';
 import { writeHuggingFaceFolder } from '../src/bert/build-hf.ts';
@@ -386,6 +397,36 @@ describe('exportHuggingFaceFolder and exportToTransformersJs name their argument
     );
     expect(await refusal(() => exportToTransformersJs(hf, join(root, 'web')))).toBe(
       `${hf}: no tokenizer.json, vocab.txt, vocab.json with merges.txt or SentencePiece model; transformers.js needs the tokenizer (give its folder with tokenizerDir)`,
+    );
+  });
+});
+
+describe('loadReport, renderReport and writeReportFiles', () => {
+  const data = { rows: [] } as never;
+  it("refuse arguments and options of another kind before any work, where a misspelt sweep reported every sweep's points and force 'no' wrote over edited files", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lib60-report-kinds-'));
+    onTestFinished(() => rmSync(out, { recursive: true, force: true }));
+    expect(await refusal(async () => loadReport({ store: 'no-such-store.sqlite', swep: 'a' } as never))).toBe(
+      'loadReport: swep: not an option of loadReport (its options: store, sweep)',
+    );
+    expect(await refusal(async () => loadReport({ store: 'no-such-store.sqlite', sweep: 3 } as never))).toBe(
+      'loadReport: sweep: expected a non-empty string, got number 3',
+    );
+    // (TypeError: The "path" argument must be of type string, for html; unread for the others)
+    expect(await refusal(() => renderReport(data, 'md', 3 as never))).toBe(
+      'renderReport: source: expected the sweep store the report was read from (its path), got number 3',
+    );
+    expect(await refusal(() => writeReportFiles(data, out, ['md'], 3 as never))).toBe(
+      'writeReportFiles: source: expected the sweep store the report was read from (its path), got number 3',
+    );
+    expect(await refusal(() => writeReportFiles(data, out, ['md'], 'store.sqlite', 'x' as never))).toBe(
+      'writeReportFiles: onEarlier: expected a function, got string "x"',
+    );
+    expect(await refusal(() => writeReportFiles(data, out, ['md'], 'store.sqlite', undefined, { force: 'no' } as never))).toBe(
+      'writeReportFiles: force: expected true or false, got string "no"',
+    );
+    expect(await refusal(() => writeReportFiles(data, out, ['md'], 'store.sqlite', undefined, { forse: true } as never))).toBe(
+      'writeReportFiles: forse: not an option of writeReportFiles (its options: force)',
     );
   });
 });

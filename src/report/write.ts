@@ -48,7 +48,7 @@ import { registerAllPasses } from '../passes.ts';
 import type { PassStep } from '../pass/pass.ts';
 import type { SweepPoint } from '../sweep/plan.ts';
 import { FAILED_REFUSED_INPUT, failedText, toCsv, toJson, toMarkdown } from './table.ts';
-import { checkOptions, checkStringOption } from '../library-args.ts';
+import { checkOptionKinds, checkOptions, checkStringOption, type OptionKind } from '../library-args.ts';
 
 export const REPORT_FORMATS = ['md', 'csv', 'json', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -60,9 +60,12 @@ export interface ReportOptions {
   sweep?: string;
 }
 
+/** loadReport's options by their kinds (checkOptionKinds): a JavaScript caller's misspelt swep was read as nothing (every sweep's points reported). */
+const REPORT_OPTION_KINDS = { store: 'checked', sweep: 'string' } as const satisfies Record<keyof ReportOptions, OptionKind>;
+
 /** Reads a store into report data; a SettingsError when it is missing or has no finished point. */
 export function loadReport(opts: ReportOptions): ReportData {
-  checkOptions('loadReport', opts, '{store, sweep?}');
+  checkOptionKinds('loadReport', checkOptions('loadReport', opts, '{store, sweep?}'), REPORT_OPTION_KINDS);
   checkStringOption('loadReport', 'store', opts.store, 'the sweep store (.sqlite)');
   if (!existsSync(opts.store)) throw new SettingsError(`${opts.store}: no such store (${sweepFirst(opts.store)})`);
   if (statSync(opts.store).isDirectory()) throw new SettingsError(`${opts.store}: a folder, not a sweep store (give the .sqlite file a sweep wrote)`);
@@ -403,6 +406,7 @@ export async function renderReport(data: ReportData, format: ReportFormat, sourc
   checkReportData('renderReport', data);
   if (!(REPORT_FORMATS as readonly unknown[]).includes(format))
     throw new SettingsError(choiceRefusal('renderReport: format', format, REPORT_FORMATS, { from: 'code' }));
+  checkStringOption('renderReport', 'source', source, 'the sweep store the report was read from (its path)');
   if (format === 'html')
     return toHtml(data, await allCharts(data), { title: `Compression report: ${basename(source)}`, source, generatedAt: new Date().toISOString() });
   return renderText(data, format, () => teacherSizePoints(data));
@@ -543,6 +547,11 @@ export async function writeReportFiles(
   checkStringOption('writeReportFiles', 'outDir', outDir, 'the folder to write the report into');
   if (!Array.isArray(formats) || formats.some((f) => !(REPORT_FORMATS as readonly unknown[]).includes(f)))
     throw new SettingsError(`writeReportFiles: formats: expected a list of ${REPORT_FORMATS.join(', ')}, got ${valueAndKind(formats)}`);
+  checkStringOption('writeReportFiles', 'source', source, 'the sweep store the report was read from (its path)');
+  // (onEarlier 'x' failed with a TypeError once the files were written; force 'no' wrote over edited files)
+  if (onEarlier !== undefined && typeof onEarlier !== 'function')
+    throw new SettingsError(`writeReportFiles: onEarlier: expected a function, got ${valueAndKind(onEarlier)}`);
+  checkOptionKinds('writeReportFiles', checkOptions('writeReportFiles', opts, '{force}'), { force: 'boolean' });
   const label = `--out ${outDir}`;
   checkOutputFolder(outDir, label);
   const recordPath = join(outDir, REPORT_RECORD);
