@@ -328,6 +328,15 @@ export function untakenResultLine(key: string, seconds: number): string {
 }
 
 /**
+ * The line of a worker whose point's outcome (its result, or its failure) Redis has not taken `seconds` after the point
+ * ended here: a Redis that keeps the connection but answers nothing (paused, stuck) left the worker silent for as long.
+ * BullMQ's command stays sent, and the worker waits for it (a stop, a lock at most: stoppedWithin).
+ */
+export function unansweredOutcomeLine(key: string, seconds: number): string {
+  return `${pointTag(key)}: no answer from Redis within ${seconds} s to this run's outcome (Redis paused, busy or out of reach); waiting for it: once Redis answers, the queue takes it, or refuses it where the point's lock expired meanwhile`;
+}
+
+/**
  * The line of a worker that gave a point back to the queue (a point it cannot run, or one taken as it stopped) and had
  * no answer from Redis within `seconds`: not waited for longer (the worker went on, or stopped, silently for as long as
  * Redis held the command); the point goes back once Redis carries the command out, or once its lock expires.
@@ -521,7 +530,29 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     untaken.delete(job.id!);
     throw new DelayedError(); // (BullMQ: the job was moved out of the active list by the processor)
   };
+  /** The timers of watchOutcome, cleared as the worker returns. */
+  const outcomeWatches = new Set<NodeJS.Timeout>();
+  /**
+   * Once the processor of the run of `point` (job `id`) returned or threw: says so where its outcome, which BullMQ hands
+   * in to Redis, is not taken CALL_TIMEOUT_MS later (unansweredOutcomeLine). A run given back has no outcome to hand in.
+   */
+  const watchOutcome = (id: string, point: SweepPoint): void => {
+    if (untaken.get(id) !== point) return;
+    const timer = setTimeout(() => {
+      outcomeWatches.delete(timer);
+      if (untaken.get(id) === point) files.log(unansweredOutcomeLine(point.key, CALL_TIMEOUT_MS / 1000));
+    }, CALL_TIMEOUT_MS);
+    timer.unref();
+    outcomeWatches.add(timer);
+  };
   const processor = async (job: Job<PointJob, PointResult>, token?: string): Promise<PointResult> => {
+    try {
+      return await runPoint(job, token);
+    } finally {
+      watchOutcome(job.id!, job.data.point);
+    }
+  };
+  const runPoint = async (job: Job<PointJob, PointResult>, token?: string): Promise<PointResult> => {
     const { point, files: trees } = job.data;
     untaken.set(job.id!, point);
     if (stopRequested) {
@@ -639,6 +670,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     // (BullMQ's loop ended: the outcomes of the points it ran are taken, or refused, which a paused BullMQ does not say)
     for (const key of untaken.keys()) files.log(refusedResultLine(key));
   } finally {
+    for (const timer of outcomeWatches) clearTimeout(timer);
     // (by force: the points are done, or given up on; a graceful close waits for ever on a Redis out of reach)
     await worker.close(true).catch(() => {});
     await runner.close();

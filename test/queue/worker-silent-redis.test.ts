@@ -1,8 +1,8 @@
 /**
  * A worker whose Redis keeps the connection but answers nothing (its process stopped: SIGSTOP, as a Redis stuck or
- * swapped out; a failover's pause of writes) as the worker gives a point back: it says so within CALL_TIMEOUT_MS (5 s)
- * in one line and goes on, where it waited silently for as long as Redis held the command (a worker stopped then waited
- * a lock more). Needs a redis-server of the test's own (it is paused).
+ * swapped out; a failover's pause of writes) as the worker hands in a point's outcome, or gives a point back: it says
+ * so within CALL_TIMEOUT_MS (5 s) in one line, where it waited silently for as long as Redis held the command (a give-
+ * back is then not waited for: a stop waited a lock more). Needs a redis-server of the test's own (it is paused).
  */
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -12,7 +12,7 @@ import { CALL_TIMEOUT_MS, QUEUE_NAME, parseQueueUrl } from '../../src/queue/conn
 import { pointFiles } from '../../src/queue/files.ts';
 import { jobOptions } from '../../src/queue/job.ts';
 import { workerLogLine } from '../../src/cli/commands/worker.ts';
-import { runQueueWorker, unansweredGiveBackLine } from '../../src/queue/worker.ts';
+import { runQueueWorker, unansweredGiveBackLine, unansweredOutcomeLine, type WorkerEvent } from '../../src/queue/worker.ts';
 import { planSweep, type SweepPoint } from '../../src/sweep/plan.ts';
 import { parseSweepFile } from '../../src/sweep/spec.ts';
 import { writeTinySweep, type TinySweep } from '../sweep/tiny-sweep.ts';
@@ -49,6 +49,43 @@ describe.skipIf(ownRedisSkipReason !== null)(`a worker whose Redis answers nothi
       await queue.close();
     }
   }
+
+  it("says within 5 s that Redis has not taken a finished point's result, and goes on once Redis answers, where it waited silently", async () => {
+    await queuePoint(point);
+    const stop = new AbortController();
+    const lines: string[] = [];
+    const events: WorkerEvent['type'][] = [];
+    let paused = false;
+    const running = runQueueWorker({
+      queue: redis.url(),
+      cacheDir: join(t.root, 'outcome'),
+      lockMs: 60_000, // (the point's lock outlasts the pause: its result is taken once Redis answers)
+      signal: stop.signal,
+      onEvent: (e) => {
+        events.push(e.type);
+        if (e.type === 'log' && !e.point) lines.push(e.line);
+        // (the point's run makes no Redis command of the worker's own: its outcome is the first Redis holds)
+        if (e.type === 'start') {
+          redis.pause();
+          paused = true;
+        }
+        if (e.type === 'finished') stop.abort();
+      },
+    });
+    try {
+      const line = unansweredOutcomeLine(point.key, CALL_TIMEOUT_MS / 1000);
+      // (the point's run, seconds on a loaded machine, and the line's 5 s)
+      await until(() => lines.includes(line), 40_000);
+      expect(lines, events.join(' ')).toEqual([line]);
+      expect(workerLogLine({ line })).toBe(line); // (shown without --verbose)
+      expect(events).not.toContain('finished');
+    } finally {
+      if (paused) redis.resume();
+      const deadline = setTimeout(() => stop.abort(), 60_000);
+      await running.finally(() => clearTimeout(deadline));
+    }
+    expect(events).toContain('finished');
+  }, 150_000);
 
   it('says within 5 s that Redis has not taken back a point it gives back, and goes on, where it waited for ever (and a stop waited a lock more)', async () => {
     // (a point of newer code than this worker's: given back for a worker of the coordinator's code)
