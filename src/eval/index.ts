@@ -72,9 +72,21 @@ export const CALIBRATION_OPTION_NAMES: Readonly<Record<string, string>> = {
 /** A model path, which an `hf:org/name` reference is not (hubRefLibraryRefusal: resolveModelRef fetches it). */
 const LOCAL_MODEL = { refuse: hubRefLibraryRefusal } as const;
 
-/** A string or an object (a tokenizer folder or loadTokenizer's tokenizer; a config.json path or a parsed one). */
+/** A non-empty string (a path). */
+const isPath = (v: unknown) => typeof v === 'string' && v !== '';
+
+/**
+ * evaluate's tokenizer: a folder or file (loadTokenizer reads it), or a tokenizer (what loadTokenizer returns: its
+ * `encode`), where another object failed with a TypeError ('tokenizer.encode is not a function').
+ */
+const TOKENIZER = {
+  is: (v: unknown) => isPath(v) || (typeof v === 'object' && v !== null && typeof (v as { encode?: unknown }).encode === 'function'),
+  expected: 'a tokenizer folder or a tokenizer (what loadTokenizer returns)',
+} as const;
+
+/** A string or an object (a config.json path or a parsed one). */
 const PATH_OR_OBJECT = {
-  is: (v: unknown) => (typeof v === 'string' && v !== '') || (typeof v === 'object' && v !== null && !Array.isArray(v)),
+  is: (v: unknown) => isPath(v) || (typeof v === 'object' && v !== null && !Array.isArray(v)),
   expected: 'a path or an object',
 } as const;
 
@@ -102,7 +114,7 @@ const EVAL_OPTION_KINDS = {
   tasks: 'checked',
   split: 'checked',
   glueDir: 'string',
-  tokenizer: { kind: PATH_OR_OBJECT, ...LOCAL_MODEL },
+  tokenizer: { kind: TOKENIZER, ...LOCAL_MODEL },
   modelConfig: PATH_OR_OBJECT,
   batchSize: 'checked',
   maxLength: 'checked',

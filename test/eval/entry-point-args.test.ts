@@ -92,3 +92,18 @@ describe('prepareTask and scoreTask', () => {
     );
   });
 });
+
+describe("evaluate's tokenizer", () => {
+  it('is refused where it is an object that is no tokenizer, which failed with a TypeError', async () => {
+    // ('tokenizer.encode is not a function', after the model was read)
+    for (const [tokenizer, got] of [
+      [{}, 'an object'],
+      [{ encode: 5 }, 'an object'],
+      [[], 'a list'],
+    ] as const) {
+      expect(await refusal(() => evaluate({ model: 'no-such-model', tokenizer: tokenizer as never, tasks: ['SST-2'] }))).toBe(
+        `evaluate: tokenizer: expected a tokenizer folder or a tokenizer (what loadTokenizer returns), got ${got}`,
+      );
+    }
+  });
+});
