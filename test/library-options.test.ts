@@ -99,7 +99,7 @@ describe('option kinds of the entry points, before any work', () => {
       [{ glueDir: 3 }, 'evaluate: glueDir: expected a non-empty string, got number 3'],
       // (TypeError: tokenizer.encode is not a function)
       [{ tokenizer: 3 }, 'evaluate: tokenizer: expected a tokenizer folder or a tokenizer (what loadTokenizer returns), got number 3'],
-      [{ modelConfig: [] }, 'evaluate: modelConfig: expected a path or an object, got a list'],
+      [{ modelConfig: [] }, 'evaluate: modelConfig: expected a config.json path or what readModelConfig returns, got a list'],
       // (read as true: WNLI counted)
       [{ includeWnli: 'no' }, 'evaluate: includeWnli: expected true or false, got string "no"'],
       [{ submissionDir: 3 }, 'evaluate: submissionDir: expected a non-empty string, got number 3'],

@@ -15,6 +15,7 @@ import { checkMaxLength } from './graph-checks.ts';
 import type { TaskDefinition } from '../glue/tasks.ts';
 import { getTask } from '../glue/registry.ts';
 import type { Session } from '../runtime/session.ts';
+import type { ModelConfig } from './model-files.ts';
 import { loadTokenizer as loadTokenizerNamingFlags, type TextTokenizer } from './tokenizer.ts';
 import { loadCalibration as loadCalibrationNamingFlags, type CalibrationOptions } from './calibration.ts';
 import type { CalibrationSource } from '../pass/pass.ts';
@@ -84,10 +85,26 @@ const TOKENIZER = {
   expected: 'a tokenizer folder or a tokenizer (what loadTokenizer returns)',
 } as const;
 
-/** A string or an object (a config.json path or a parsed one). */
-const PATH_OR_OBJECT = {
-  is: (v: unknown) => isPath(v) || (typeof v === 'object' && v !== null && !Array.isArray(v)),
-  expected: 'a path or an object',
+/**
+ * A config.json as readModelConfig reads it (its labels a Map, their count a number or null), where another object (the
+ * file's JSON as JSON.parse gives it, `{}`) was read as a config of no labels: 'config.json says undefined labels'.
+ */
+function isModelConfig(v: unknown): boolean {
+  const c = v as Partial<Record<keyof ModelConfig, unknown>> | null;
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    !Array.isArray(c) &&
+    (c.id2label === null || c.id2label instanceof Map) &&
+    (c.numLabels === null || typeof c.numLabels === 'number') &&
+    (c.maxLength === null || typeof c.maxLength === 'number')
+  );
+}
+
+/** evaluate's modelConfig: a config.json path (or its folder), or a config readModelConfig read. */
+const MODEL_CONFIG = {
+  is: (v: unknown) => isPath(v) || isModelConfig(v),
+  expected: 'a config.json path or what readModelConfig returns',
 } as const;
 
 /**
@@ -115,7 +132,7 @@ const EVAL_OPTION_KINDS = {
   split: 'checked',
   glueDir: 'string',
   tokenizer: { kind: TOKENIZER, ...LOCAL_MODEL },
-  modelConfig: PATH_OR_OBJECT,
+  modelConfig: MODEL_CONFIG,
   batchSize: 'checked',
   maxLength: 'checked',
   threads: 'checked',
@@ -202,7 +219,7 @@ const SCORE_OPTION_KINDS = {
   inputs: { is: (v: unknown) => Array.isArray(v), expected: "a list of the session's encoder inputs (sessionInputs)" },
   padTo: COUNT,
   batchRows: COUNT,
-  modelConfig: { is: (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v), expected: 'a parsed config.json (readModelConfig)' },
+  modelConfig: { is: isModelConfig, expected: 'a parsed config.json (readModelConfig)' },
   onProgress: 'function',
   output: 'string',
 } as const satisfies Record<keyof ScoreOptions, OptionKind>;

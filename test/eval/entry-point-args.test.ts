@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evaluate, loadCalibration, loadTokenizer, prepareTask, scoreTask } from '../../src/eval/index.ts';
+import { evaluate, loadCalibration, loadTokenizer, prepareTask, readModelConfig, scoreTask } from '../../src/eval/index.ts';
 import { SST2 } from '../../src/glue/tasks.ts';
 import { UserError } from '../../src/errors.ts';
 import { asyncRefusal } from '../helpers/refusal.ts';
@@ -105,5 +105,26 @@ describe("evaluate's tokenizer", () => {
         `evaluate: tokenizer: expected a tokenizer folder or a tokenizer (what loadTokenizer returns), got ${got}`,
       );
     }
+  });
+});
+
+describe("evaluate's and scoreTask's modelConfig", () => {
+  it("is refused where it is an object readModelConfig does not return (config.json's JSON as parsed), read as a config of no labels", async () => {
+    // ('SST-2 has 2 labels (negative, positive) but config.json says undefined labels', after the model was read)
+    const json = { architectures: ['BertForSequenceClassification'], id2label: { 0: 'negative', 1: 'positive' }, num_labels: 2 };
+    for (const [modelConfig, got] of [
+      [{}, 'an object'],
+      [json, 'an object'],
+    ] as const) {
+      expect(await refusal(() => evaluate({ model: 'no-such-model', modelConfig: modelConfig as never, tasks: ['SST-2'] }))).toBe(
+        `evaluate: modelConfig: expected a config.json path or what readModelConfig returns, got ${got}`,
+      );
+      expect(await refusal(() => scoreTask(null as never, null as never, { modelConfig: modelConfig as never }))).toBe(
+        `scoreTask: modelConfig: expected a parsed config.json (readModelConfig), got ${got}`,
+      );
+    }
+    // (what readModelConfig returns, of a folder with or without config.json, is taken: the missing model is refused)
+    for (const modelConfig of [readModelConfig(join(import.meta.dirname, '..', '..', 'fixtures', 'tiny-bert')), readModelConfig(import.meta.dirname)])
+      expect(await refusal(() => evaluate({ model: 'no-such-model', modelConfig, tasks: ['SST-2'] }))).toMatch(/^no-such-model: no such file or folder/);
   });
 });
