@@ -310,7 +310,6 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
     if (kind === 'grid') checkGridValues(f, steps, at);
     const expanded: PipelineSpec[] =
       kind === 'steps' ? [{ label: name ?? autoLabel(steps), steps, values: {} }] : f.attempt(at, () => expandPipeline(steps, name));
-    if (kind === 'grid' && name !== undefined) checkGridLabels(f, expanded, name, `${at}.name`);
     for (const [k, pipeline] of expanded.entries()) {
       if (name !== undefined) f.oneLine(pipeline.label, `${at}.name`);
       else f.oneLine(pipeline.label, `${at}.${kind}`, 'its settings');
@@ -356,6 +355,9 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
       }
       if (only) pipeline.models = only;
     }
+    // (once each point's settings are read: a value of another kind that reads as one listed before it, '0.4' beside 0.4,
+    // is refused for its kind, where two points' one label told the name to name the axis it named)
+    if (kind === 'grid' && name !== undefined) checkGridLabels(f, expanded, name, `${at}.name`);
     out.push(...expanded);
     places.push(...expanded.map(() => ({ at, named: name !== undefined })));
   });

@@ -112,6 +112,17 @@ describe('sweep file', () => {
       { pipelines: [{ name: 'h', grid: [{ pass: 'prune-heads', settings: { ratio: [0.4, 0.2, 0.4] } }] }] },
       /^tiny\.yaml: pipelines\[0\]\.grid\[0\]\.settings\.ratio: 0\.4 is listed twice: the grid would run its points twice$/,
     ],
+    // (a value of another kind that reads as one listed before it, '0.4' beside 0.4, refused for its kind, where the
+    // name was told to name 'every axis that varies ({ratio})', which it named)
+    ...[
+      ['h-{ratio}', 'h-0.4'],
+      ['h', 'h\\(ratio=0\\.4\\)'],
+    ].map(([name, label]): [Record<string, unknown>, RegExp] => [
+      { pipelines: [{ name, grid: [{ pass: 'prune-heads', settings: { ratio: [0.4, 0.2, '0.4'] } }] }] },
+      new RegExp(
+        `^tiny\\.yaml: pipelines\\[0\\]\\.grid\\[0\\]\\.settings\\.ratio \\(grid point 3: ${label}\\): expected a number in \\[0, 1\\), got string "0\\.4"$`,
+      ),
+    ]),
     [
       { pipelines: [{ name: 'h-{ratio}', grid: [{ pass: 'prune-heads', settings: { ratio: [0.2, 0.4], importance: ['magnitude', 'random'] } }] }] },
       /^tiny\.yaml: pipelines\[0\]\.name: 'h-\{ratio\}' gives grid points 1 and 2 the same label 'h-0\.2': name every axis that varies \(\{importance\}\)$/,
