@@ -337,12 +337,13 @@ describe('openSession', () => {
       [{ threads: 2.5 }, 'openSession: threads: expected an integer from 0 to 256 (0: one per physical core), got number 2.5'],
       [{ spinning: 'no' }, 'openSession: spinning: expected true, false or \'during runs\', got string "no"'],
       [{ graphOptimizationLevel: 'none' }, 'openSession: graphOptimizationLevel: expected one of disabled, basic, extended, all, got string "none"'],
-      [null, 'openSession: expected an options object ({threads, graphOptimizationLevel, spinning}), got null'],
+      [{ x64QuantPrecision: 'yes' }, 'openSession: x64QuantPrecision: expected true or false, got string "yes"'],
+      [null, 'openSession: expected an options object ({threads, graphOptimizationLevel, spinning, x64QuantPrecision}), got null'],
     ] as const) {
       expect(await refusal(() => openSession(bytes, options as never))).toBe(line);
     }
     expect(await refusal(() => openSession(bytes, { thread: 1 } as never))).toBe(
-      'openSession: thread: not an option of openSession (its options: threads, graphOptimizationLevel, spinning)',
+      'openSession: thread: not an option of openSession (its options: threads, graphOptimizationLevel, spinning, x64QuantPrecision)',
     );
   });
 

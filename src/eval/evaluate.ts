@@ -6,7 +6,7 @@
  */
 import { inlineLocalFunctions } from '../onnx/inline.ts';
 import { existsSync } from 'node:fs';
-import { checkIntegerFlag, choiceRefusal, DataError, SettingsError, valueText } from '../errors.ts';
+import { checkIntegerFlag, choiceRefusal, counted, DataError, SettingsError, valueText } from '../errors.ts';
 import { glueDirOf } from '../glue/glue-dir.ts';
 import { loadSplit, officialRowsNote, skippedRowsNote, checkSplitFound, type GlueDataset } from '../glue/dataset.ts';
 import { lookupTasks, normalizeTaskName, resolveTasks, taskNameList } from '../glue/registry.ts';
@@ -45,6 +45,9 @@ import { checkBatchFits } from './batching.ts';
 import { checkSubmissionFiles, writeSubmission } from './submission.ts';
 import { loadTokenizer, unknownTokensNote, type TextEncoding, type TextTokenizer } from './tokenizer.ts';
 import { checkOptions } from '../library-args.ts';
+import { cpuInfo, int8Saturates } from '../bench/machine.ts';
+import { exactInt8Graph, saturatingInt8Weights } from '../runtime/int8-products.ts';
+import { encodeModel } from '../onnx/save.ts';
 
 /** The splits evaluation runs on (train is for training, not evaluation). */
 export type EvalSplit = Extract<Split, 'dev' | 'test'>;
@@ -89,6 +92,13 @@ export interface EvalOptions {
   threads?: number;
   /** Count WNLI in the GLUE score (default true). */
   includeWnli?: boolean;
+  /**
+   * Score int8 models as CPUs with AVX-512 VNNI / AVX-VNNI do (default false): on an x86 CPU without it, whose
+   * onnxruntime int8 kernels add pairs of products in saturating 16 bits, with onnxruntime's x64quantprecision, its
+   * products added in 32 bits (slower: runtime/int8-products.ts); elsewhere nothing changes. A model file or bytes,
+   * not an opened session.
+   */
+  exactInt8?: boolean;
   /** With split 'test': write GLUE server submission files here. */
   submissionDir?: string;
   /** How the model is named in the result (default: its path, or '<in-memory model>'). */
@@ -136,6 +146,12 @@ export interface EvalResult {
   readonly skipped: readonly SkippedTask[];
   /** Submission files written (empty unless `submissionDir` was given). */
   readonly submissionFiles: readonly string[];
+  /**
+   * For a model with full-range int8 products (runtime/int8-products.ts saturatingInt8Weights): whether its products
+   * were added in saturating 16-bit pairs (an x86 CPU without AVX-512 VNNI / AVX-VNNI, without `exactInt8`), so that
+   * its scores can differ from a VNNI CPU's; absent for other models.
+   */
+  readonly int8Saturated?: boolean;
   /**
    * What the user should know about the data (absent when nothing): a file whose example count is not the official
    * GLUE split's (a dev file replaced by the train file, a cut test file), whose scores do not compare with GLUE's;
@@ -325,6 +341,8 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   // in its one line, not for a GLUE file it would never get to read
   if (opts.dtype !== undefined && typeof opts.model !== 'string')
     throw new SettingsError('--dtype picks a file of a model folder; the model given is not a path');
+  if (opts.exactInt8 === true && isSession(opts.model))
+    throw new SettingsError('--exact-int8 opens the model with its own session options; the model given is an opened session: give its path or bytes');
   const location: RunModelLocation | null = typeof opts.model === 'string' ? locateRunModel(opts.model, opts.dtype) : null;
   const glueDir = glueDirOf(opts.glueDir);
   const dataFound = (task: TaskDefinition) => checkSplitFound(task, split, glueDir);
@@ -410,10 +428,20 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   keep(dataFound);
   if (opts.submissionDir !== undefined) checkSubmissionFiles(opts.submissionDir, tasks);
 
-  const ownSession = isSession(opts.model) ? null : await openSession(location ? location.onnx : (opts.model as Uint8Array), { threads: opts.threads });
+  // int8 products this CPU adds in saturating 16-bit pairs: added in 32 bits with exactInt8, else said
+  const int8 = readGraph ? saturatingInt8Weights(readGraph()) : [];
+  const saturates = int8.length > 0 && int8Saturates(cpuInfo().flags);
+  const exact = saturates && opts.exactInt8 === true;
+  const source = location ? location.onnx : (opts.model as Uint8Array);
+  const ownSession = isSession(opts.model)
+    ? null
+    : exact
+      ? await openSession(exactInt8Source(readGraph!(), source), { threads: opts.threads, x64QuantPrecision: true })
+      : await openSession(source, { threads: opts.threads });
   const session = ownSession ?? (opts.model as Session);
   const results: TaskResult[] = [];
   const warnings: string[] = [];
+  if (saturates && !exact) warnings.push(saturatingInt8Note(modelName, int8.length, 'exactInt8 (compress eval --exact-int8)'));
   try {
     const inputs = sessionInputs(session, readGraph, facts.structure);
     graph = undefined; // the weights are in the session now
@@ -478,8 +506,29 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     glue: glueScore(results, { includeWnli: opts.includeWnli ?? true }),
     skipped,
     submissionFiles,
+    ...(int8.length > 0 ? { int8Saturated: saturates && !exact } : {}),
     ...(warnings.length > 0 ? { warnings } : {}),
   };
+}
+
+/**
+ * The model as onnxruntime's x64quantprecision rewrite takes it: `graph`'s bytes where exactInt8Graph copies weights
+ * for it (several products reading one), else `source` as given.
+ */
+function exactInt8Source(graph: Model, source: string | Uint8Array): string | Uint8Array {
+  const copy = exactInt8Graph(graph);
+  return copy ? encodeModel(copy) : source;
+}
+
+/**
+ * The warning for a model of `count` full-range int8 weights evaluated on a CPU whose int8 products saturate; `exact`:
+ * the setting that scores it as VNNI CPUs do.
+ */
+export function saturatingInt8Note(model: string, count: number, exact: string): string {
+  return (
+    `${model}: this CPU has no AVX-512 VNNI / AVX-VNNI, so onnxruntime adds the products of the model's ${counted(count, 'full-range int8 weight')} ` +
+    `in saturating 16-bit pairs: its scores can differ from a VNNI CPU's; ${exact} scores as VNNI CPUs do (slower)`
+  );
 }
 
 /**

@@ -55,6 +55,7 @@ export const EVAL_OPTION_NAMES: Readonly<Record<string, string>> = {
   '--glue-dir': 'glueDir',
   '--split': 'split',
   '--submission': 'submissionDir',
+  '--exact-int8': 'exactInt8',
   // ('…: add --split test': a flag and its value, an option and its value)
   'add --split test': "give split 'test'",
 };
@@ -137,6 +138,7 @@ const EVAL_OPTION_KINDS = {
   maxLength: 'checked',
   threads: 'checked',
   includeWnli: 'boolean',
+  exactInt8: 'boolean',
   submissionDir: 'string',
   modelName: 'string',
   dtype: 'checked',

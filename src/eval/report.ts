@@ -36,6 +36,11 @@ export interface EvalReport {
   /** Submission files written, if any. */
   submissionFiles?: string[];
   /**
+   * For a model with full-range int8 products: whether they were added in saturating 16-bit pairs (an x86 CPU without
+   * AVX-512 VNNI / AVX-VNNI, without exactInt8), its scores then those of such CPUs (EvalResult.int8Saturated).
+   */
+  int8Saturated?: boolean;
+  /**
    * What the user should know about the data: a file that is not the official GLUE split, a tokenizer that spells
    * little of it ([UNK]), labels read in an assumed order (absent when none).
    */
@@ -63,6 +68,7 @@ export function toReport(result: EvalResult): EvalReport {
   };
   if (result.skipped.length > 0) report.skipped = result.skipped.map((t) => ({ ...t }));
   if (result.submissionFiles.length > 0) report.submissionFiles = [...result.submissionFiles];
+  if (result.int8Saturated !== undefined) report.int8Saturated = result.int8Saturated;
   if (result.warnings?.length) report.warnings = [...result.warnings];
   return report;
 }

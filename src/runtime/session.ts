@@ -25,6 +25,12 @@ export interface RuntimeOptions {
    * turns with other work (the training graph's with the optimizer's update and an intermediate-KD teacher's run).
    */
   spinning?: boolean | 'during runs';
+  /**
+   * onnxruntime's session.x64quantprecision: full-range int8 weights of int8 products stored as uint8 + 128, so that
+   * x86 CPUs without AVX-512 VNNI / AVX-VNNI add the products in 32 bits as CPUs with it do, not in saturating 16-bit
+   * pairs (runtime/int8-products.ts); a level-2 rewrite, so the level is 'extended' at least. Default false.
+   */
+  x64QuantPrecision?: boolean;
 }
 
 export { checkThreads, defaultThreads, MAX_THREADS } from './threads.ts';
@@ -46,8 +52,9 @@ export interface Session {
 
 /** The onnxruntime session options of `opts`: what every session of the project is opened with. */
 export function sessionOptions(opts: RuntimeOptions = {}): ort.InferenceSession.SessionOptions {
+  const level = opts.graphOptimizationLevel ?? 'all';
   const o: ort.InferenceSession.SessionOptions = {
-    graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
+    graphOptimizationLevel: opts.x64QuantPrecision && (level === 'disabled' || level === 'basic') ? 'extended' : level,
     executionProviders: ['cpu'],
   };
   o.intraOpNumThreads = opts.threads && opts.threads > 0 ? opts.threads : defaultThreads();
@@ -55,6 +62,7 @@ export function sessionOptions(opts: RuntimeOptions = {}): ort.InferenceSession.
   o.logSeverityLevel = ortLogLevel();
   if (opts.spinning === false) o.extra = { session: { intra_op: { allow_spinning: '0' } } };
   else if (opts.spinning === 'during runs') o.extra = { session: { force_spinning_stop: '1' } };
+  if (opts.x64QuantPrecision) o.extra = { ...o.extra, session: { ...(o.extra as { session?: object } | undefined)?.session, x64quantprecision: '1' } };
   return o;
 }
 
@@ -72,7 +80,7 @@ export function openSession(model: string | Uint8Array, opts: RuntimeOptions = {
   if (typeof model !== 'string' && !(model instanceof Uint8Array))
     return Promise.reject(new SettingsError(`openSession: model: expected a model path or its bytes, got ${valueAndKind(model)}`));
   try {
-    checkOptionKinds('openSession', checkOptions('openSession', opts, '{threads, graphOptimizationLevel, spinning}'), RUNTIME_OPTION_KINDS);
+    checkOptionKinds('openSession', checkOptions('openSession', opts, '{threads, graphOptimizationLevel, spinning, x64QuantPrecision}'), RUNTIME_OPTION_KINDS);
   } catch (e) {
     return Promise.reject(e);
   }
@@ -88,6 +96,7 @@ const RUNTIME_OPTION_KINDS = {
   threads: THREADS_OPTION,
   graphOptimizationLevel: ['disabled', 'basic', 'extended', 'all'],
   spinning: { is: (v: unknown) => v === true || v === false || v === 'during runs', expected: "true, false or 'during runs'" },
+  x64QuantPrecision: 'boolean',
 } as const satisfies Record<keyof RuntimeOptions, OptionKind>;
 
 /**
@@ -156,7 +165,7 @@ export class SessionCache {
   private sessions = new Map<string, Promise<Session>>();
 
   get(path: string, opts: RuntimeOptions = {}): Promise<Session> {
-    const key = `${path}\0${opts.threads ?? 0}\0${opts.graphOptimizationLevel ?? 'all'}\0${opts.spinning ?? true}`;
+    const key = `${path}\0${opts.threads ?? 0}\0${opts.graphOptimizationLevel ?? 'all'}\0${opts.spinning ?? true}\0${opts.x64QuantPrecision ?? false}`;
     let s = this.sessions.get(key);
     if (!s) {
       s = openSession(path, opts);

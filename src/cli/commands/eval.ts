@@ -39,6 +39,7 @@ export interface EvalArgs {
   submission?: string;
   'include-wnli'?: boolean;
   dtype?: string;
+  'exact-int8'?: boolean;
 }
 
 /** The refusal of `--split test` without `--submission`: a run that would compute the predictions and write them nowhere. */
@@ -75,6 +76,12 @@ export const evalCommand: CliCommand<EvalArgs> = {
         type: 'string',
         describe:
           "a transformers.js folder's model file by dtype: fp32 (onnx/model.onnx), q8 (onnx/model_quantized.onnx), q4 (onnx/model_q4.onnx)… (default, and auto: config.json's transformers.js_config dtype, else fp32, as transformers.js loads it on the CPU)",
+      })
+      .option('exact-int8', {
+        type: 'boolean',
+        default: false,
+        describe:
+          "score int8 models as CPUs with AVX-512 VNNI / AVX-VNNI do: on an x86 CPU without it, whose int8 kernels add products in saturating 16-bit pairs, onnxruntime's x64quantprecision (products added in 32 bits; slower); elsewhere nothing changes",
       })
       .option('include-wnli', {
         type: 'boolean',
@@ -114,6 +121,7 @@ export const evalCommand: CliCommand<EvalArgs> = {
         maxLength: args['max-length'],
         threads: args.threads,
         includeWnli: args['include-wnli'] ?? true,
+        exactInt8: args['exact-int8'] === true,
         submissionDir: args.submission,
         ...(args.dtype !== undefined ? { dtype: args.dtype } : {}),
         onProgress: progress?.listener,
