@@ -24,10 +24,13 @@ import {
 } from '../src/index.ts';
 import { encodeModel } from '../src/onnx/save.ts';
 import { tinyBert, tinyBertConfig } from './helpers/models.ts';
+import { posterPoints } from './report/points.ts';
+import { buildReport } from '../src/report/index.ts';
+import { writeReportFiles as writeReportFilesNamingFlags } from '../src/report/write.ts';
 import { writeHuggingFaceFolder } from '../src/bert/build-hf.ts';
 import { randomBertWeights } from '../src/bert/build-weights.ts';
 import { exportHuggingFaceFolder as exportHuggingFaceFolderNamingFlags } from '../src/export/from-huggingface.ts';
-import { SettingsError } from '../src/errors.ts';
+import { SettingsError, UserError } from '../src/errors.ts';
 
 describe('loadCalibration', () => {
   it('refuses a batchSize that is no whole number of rows (0 looped for ever over the examples)', async () => {
@@ -431,3 +434,25 @@ describe('loadReport, renderReport and writeReportFiles', () => {
     );
   });
 });
+
+describe("writeReportFiles names its arguments and options, where it named compress report's flags", () => {
+  it("'outDir X: would write over … pass force', where it said '--out X: … pass --force'", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lib60-report-names-'));
+    onTestFinished(() => rmSync(out, { recursive: true, force: true }));
+    const data = buildReport(posterPoints());
+    await writeReportFiles(data, out, ['csv'], 'poster.sqlite');
+    writeFileSync(join(out, 'report.csv'), 'my,own\n');
+    expect(await userRefusal(() => writeReportFiles(data, out, ['csv'], 'poster.sqlite'))).toBe(
+      `outDir ${out}: would write over report.csv (edited since compress report wrote it); move it away, give another folder, or pass force to write over it`,
+    );
+    expect(await userRefusal(() => writeReportFilesNamingFlags(data, out, ['csv'], 'poster.sqlite'))).toBe(
+      `--out ${out}: would write over report.csv (edited since compress report wrote it); move it away, give another folder, or pass --force to write over it`,
+    );
+  });
+});
+
+/** The refusal `call` ends in (a UserError of any kind, its message), or undefined where it refuses none. */
+async function userRefusal(call: () => Promise<unknown>): Promise<string | undefined> {
+  const e = await call().catch((x: unknown) => x);
+  return e instanceof UserError ? e.message : undefined;
+}

@@ -32,10 +32,10 @@ export {
   staleChanges,
   dataChanges,
   renderReport,
-  writeReportFiles,
   REPORT_FORMATS,
   REPORT_RECORD,
   type EarlierReportFile,
   type ReportFormat,
   type ReportOptions,
 } from './write.ts';
+export { writeReportFiles } from './library.ts';

@@ -10,7 +10,9 @@
 import type { Argv } from 'yargs';
 import { choiceRefusal, UsageError, valueText } from '../../errors.ts';
 import { settingWord } from '../../pass/settings.ts';
-import { loadReport, renderReport, writeReportFiles, REPORT_FORMATS, type EarlierReportFile, type ReportFormat } from '../../report/index.ts';
+import { loadReport, renderReport, REPORT_FORMATS, type EarlierReportFile, type ReportFormat } from '../../report/index.ts';
+// (compress report's writeReportFiles, whose refusals name its flags: the package's names the caller's arguments, ../../report/library.ts)
+import { writeReportFiles } from '../../report/write.ts';
 import { checkFolderFlags, out, outText, err, type CliCommand } from '../command.ts';
 
 interface ReportArgs {
