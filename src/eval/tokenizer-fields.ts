@@ -623,6 +623,78 @@ export function withPartsAsRead(json: Record<string, unknown>): Record<string, u
   return specialAddersProblem(read.post_processor) ?? read;
 }
 
+/** Each component of a tokenizer.json by its key, as the key of its Sequence's list (PART_FIELDS). */
+const COMPONENTS: Readonly<Record<string, keyof typeof PART_FIELDS>> = {
+  normalizer: 'normalizers',
+  pre_tokenizer: 'pretokenizers',
+  post_processor: 'processors',
+  decoder: 'decoders',
+  model: 'models',
+};
+
+/** The kinds of field tokenizers reads as an integer (u32 or usize). */
+const INTEGER_KINDS: ReadonlySet<FieldKind> = new Set<FieldKind>(['count', 'optional count', 'positive count', 'id']);
+
+/** Whether `v` is a JSON object. */
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The integer that tokenizers reads at `path` (keys and indices from the top) of tokenizer.json object `json` (its
+ * parts as tokenizers reads them: withPartsAsRead's), named as the other refusals name fields, with its kind; undefined
+ * where the path holds no integer field: an added token's id; truncation's and padding's counts and ids (a Fixed
+ * strategy's length); a part's counts and ids (its Sequence's parts too), a post-processor's sep and cls ids, template
+ * pieces' type_id and special tokens' ids, and a BPE's, WordPiece's or WordLevel's vocab ids. A BPE's dropout and a
+ * Unigram's scores are floats.
+ */
+function integerFieldAt(json: Record<string, unknown>, path: readonly (string | number)[]): { where: string; kind: FieldKind } | undefined {
+  const [top, ...rest] = path;
+  if (top === 'added_tokens') return rest.length === 2 && rest[1] === 'id' ? { where: `added_tokens[${rest[0]}]: id`, kind: 'id' } : undefined;
+  if (top === 'truncation' || top === 'padding') {
+    const name = String(rest[0]);
+    const field = Object.hasOwn(SETTING_FIELDS[top], name) ? SETTING_FIELDS[top][name] : undefined;
+    if (field !== undefined && INTEGER_KINDS.has(field.kind) && rest.length === 1) return { where: `${top}: ${name}`, kind: field.kind };
+    if (field?.kind === 'padding strategy' && rest.length === 2 && rest[1] === 'Fixed') return { where: `${top}: ${name}: Fixed`, kind: 'count' };
+    return undefined;
+  }
+  if (typeof top !== 'string' || !Object.hasOwn(COMPONENTS, top)) return undefined;
+  const list = COMPONENTS[top]!;
+  let part = json[top];
+  let where = top;
+  let at = rest;
+  while (isObject(part) && part.type === 'Sequence' && at[0] === list && typeof at[1] === 'number' && Array.isArray(part[list])) {
+    where += `.${list}[${at[1]}]`;
+    part = (part[list] as unknown[])[at[1]];
+    at = at.slice(2);
+  }
+  if (!isObject(part) || typeof part.type !== 'string' || !Object.hasOwn(PART_FIELDS[list], part.type)) return undefined;
+  const fields = PART_FIELDS[list][part.type] as Fields;
+  const name = String(at[0]);
+  const field = Object.hasOwn(fields, name) ? fields[name] : undefined;
+  if (field === undefined) return undefined;
+  const named = `${where} (${part.type}): ${name}`;
+  if (INTEGER_KINDS.has(field.kind) && at.length === 1) return { where: named, kind: field.kind };
+  if (field.kind === 'token' && at.length === 2 && at[1] === 1) return { where: `${named}[1]`, kind: 'id' };
+  if (field.kind === 'template' && at.length === 4 && at[3] === 'type_id') return { where: `${named}[${at[1]}].${at[2]}.type_id`, kind: 'id' };
+  if (field.kind === 'special tokens' && at.length === 4 && at[2] === 'ids') return { where: `${named}[${JSON.stringify(at[1])}].ids[${at[3]}]`, kind: 'id' };
+  if (field.kind === 'map' && list === 'models' && at.length === 2) return { where: `${named}: token ${quotedText(String(at[1]))}`, kind: 'id' };
+  return undefined;
+}
+
+/**
+ * The first integer field (integerFieldAt) of tokenizer.json object `json` (its parts as read: withPartsAsRead's) that
+ * the file writes as a float (`floats`: jsonWholeFloats of its text: 3.0, 1e0), in one line naming it; undefined for
+ * none. JSON.parse reads 3.0 as 3, where tokenizers' serde reads a float, which an integer field refuses ('invalid type:
+ * floating point `3.0`, expected u32'), so transformers fails to load the file.
+ */
+export function wholeFloatProblem(json: Record<string, unknown>, floats: ReadonlyMap<string, string>): string | undefined {
+  for (const [key, written] of floats) {
+    const field = integerFieldAt(json, JSON.parse(key) as Array<string | number>);
+    if (field !== undefined)
+      return `${field.where}: expected ${expected(field.kind)}, got ${written}, a float to tokenizers, which reads integers alone (write ${Number(written)})`;
+  }
+  return undefined;
+}
+
 /** The post-processors that add special tokens, each to the pieces it is given. */
 const SPECIAL_ADDERS: ReadonlySet<unknown> = new Set(['TemplateProcessing', 'BertProcessing', 'RobertaProcessing']);
 

@@ -12,7 +12,7 @@ import * as tokenizersLibrary from '@huggingface/tokenizers';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError, NotUtf8Error, SettingsError, choiceRefusal, counted, quotedText, valueText } from '../errors.ts';
 import { cappedLength, truncateLongestFirst } from './truncation.ts';
-import { addedTokenProblem, mergedToken, shownJson, templateProblem, withPartsAsRead } from './tokenizer-fields.ts';
+import { addedTokenProblem, mergedToken, shownJson, templateProblem, wholeFloatProblem, withPartsAsRead } from './tokenizer-fields.ts';
 import { onigurumaCaseFolds, withOptionGroups, withSensitiveGroupsApart } from './tokenizer-case-fold.ts';
 import { regexAtoms } from './regex-atoms.ts';
 import { charsmapMapsNothing, charsmapNormalizer, charsmapProblem } from './precompiled-charsmap.ts';
@@ -24,6 +24,7 @@ import { jsonObjectOf, readJsonObject, readModelFile, sideFilesKeeper } from './
 import { CLASSIFIER_ARCHITECTURES } from './output-config.ts';
 import { MODEL_SIDE_FILES, SENTENCEPIECE_FILES } from '../onnx/locate.ts';
 import { shellWord } from '../shell-word.ts';
+import { jsonWholeFloats } from '../files.ts';
 import { DEFAULT_BERT_SPECIAL_TOKENS, readVocabFile, splitsAtLoneCarriageReturn, wordPieceTokenizerJson, type BertSpecialTokens } from './wordpiece-vocab.ts';
 import { byteLevelBpeTokenizerJson, DEFAULT_BPE_SPECIAL_TOKENS, mergesReading } from './bpe-vocab.ts';
 import {
@@ -629,13 +630,16 @@ export function fastTokenizerJson(
   config: TokenizerConfigJson,
   file: string,
   className: string | undefined = autoTokenizerClass(dirname(file), config),
+  wholeFloats: ReadonlyMap<string, string> = new Map(),
 ): { json: Record<string, unknown>; brokenTemplates: BrokenTemplates; decoderProblem?: string } {
   const parts = withPartsAsRead(read);
   const decoderProblem = typeof parts === 'string' ? undefined : decoderOptionProblem(parts);
   const decoded = typeof parts === 'string' || decoderProblem === undefined ? parts : { ...parts, decoder: null };
   const folded = typeof decoded === 'string' ? decoded : withOnigurumaCaseFolds(decoded);
   const problem =
-    addedTokensProblem(read.added_tokens) ?? (typeof parts === 'string' ? parts : metaspaceProblem(read)) ?? (typeof folded === 'string' ? folded : undefined);
+    addedTokensProblem(read.added_tokens) ??
+    (typeof parts === 'string' ? parts : (wholeFloatProblem(parts, wholeFloats) ?? metaspaceProblem(read))) ??
+    (typeof folded === 'string' ? folded : undefined);
   if (problem || typeof folded === 'string') throw new DataError(`${file}: not a tokenizer we can load: ${problem}`);
   checkProcessorSettings(folded, config, className, join(dirname(file), 'tokenizer_config.json'));
   const configAdded = decoderAddedTokens(config, join(dirname(file), 'tokenizer_config.json')) ?? [];
@@ -1083,7 +1087,9 @@ function readFolderTokenizerJson(dir: string):
     const bytes = readModelFile(jsonFile);
     const read = jsonObjectOf(bytes, jsonFile);
     const autoClass = autoTokenizerClass(dir, config);
-    const { json, brokenTemplates, decoderProblem } = fastTokenizerJson(read, config, jsonFile, autoClass);
+    // (its integers written as floats, 3.0, which JSON.parse reads as 3 and tokenizers refuses)
+    const wholeFloats = jsonWholeFloats(bytes.toString('utf8'));
+    const { json, brokenTemplates, decoderProblem } = fastTokenizerJson(read, config, jsonFile, autoClass, wholeFloats);
     return {
       file: jsonFile,
       json,

@@ -5,7 +5,7 @@
  * Checked against the tokenizers 0.23.2 node binding: 1,477 part variants, the same verdict but for a Sequence's part
  * of an unknown type (the library refuses it) and an enum's map form ({"Isolated": null}, which tokenizers never writes).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { DataError } from '../../src/errors.ts';
 import { folderTokenizerJson, loadTokenizer } from '../../src/eval/tokenizer.ts';
 import { exportToTransformersJs } from '../../src/export/transformers-js.ts';
 import { identityCharsmap } from '../helpers/sentencepiece-model.ts';
-import { exportedIds, SPECIALS, tokenizerFolder, tokenizerJson } from '../helpers/tokenizer-json.ts';
+import { exportedIds, SPECIALS, TEMPLATE_OWN_IDS, tokenizerFolder, tokenizerJson } from '../helpers/tokenizer-json.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'bc-tok-fields-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -314,6 +314,89 @@ describe('tokenizer.json fields tokenizers refuses', () => {
     const line = `${join(dir, 'tokenizer.json')}: not a tokenizer we can load: model (${type}): vocab: token 'b': expected an integer from 0 to 2^32 − 1, got ${JSON.stringify(id)}`;
     expect(() => loadTokenizer(dir)).toThrow(new DataError(line));
     expect(() => folderTokenizerJson(dir)).toThrow(line);
+  });
+
+  // (JSON.parse reads 3.0 as 3, where tokenizers' serde reads a float, which an integer field refuses: 'invalid type:
+  // floating point `3.0`, expected u32', and transformers fails to load the file)
+  it.each([
+    ['"id":0,', '"id":0.0,', 'an added token', {}, 'added_tokens[0]: id: expected an integer from 0 to 2^32 − 1, got 0.0'],
+    ['"b":6', '"b":6e0', 'a vocab id', {}, "model (WordLevel): vocab: token 'b': expected an integer from 0 to 2^32 − 1, got 6e0"],
+    ['["[SEP]",3]', '["[SEP]",3.0]', 'a BertProcessing', {}, 'post_processor (BertProcessing): sep[1]: expected an integer from 0 to 2^32 − 1, got 3.0'],
+    [
+      '"type_id":1}',
+      '"type_id":1.0}',
+      "a Sequence's TemplateProcessing",
+      { post_processor: { type: 'Sequence', processors: [{ type: 'ByteLevel', add_prefix_space: false, trim_offsets: false }, TEMPLATE_OWN_IDS] } },
+      'post_processor.processors[1] (TemplateProcessing): pair[3].Sequence.type_id: expected an integer from 0 to 2^32 − 1, got 1.0',
+    ],
+    [
+      '"ids":[4,5]',
+      '"ids":[4,5.00]',
+      'a TemplateProcessing',
+      { post_processor: TEMPLATE_OWN_IDS },
+      'post_processor (TemplateProcessing): special_tokens["Y"].ids[1]: expected an integer from 0 to 2^32 − 1, got 5.00',
+    ],
+    [
+      '"max_input_chars_per_word":100',
+      '"max_input_chars_per_word":1E2',
+      'a WordPiece',
+      { model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: {} } },
+      'model (WordPiece): max_input_chars_per_word: expected an integer from 0, got 1E2',
+    ],
+    [
+      '"max_length":8',
+      '"max_length":8.0',
+      'a truncation',
+      { truncation: { max_length: 8, strategy: 'LongestFirst', stride: 0 } },
+      'truncation: max_length: expected an integer from 0, got 8.0',
+    ],
+    [
+      '"Fixed":8',
+      '"Fixed":8.0',
+      'a padding',
+      { padding: { strategy: { Fixed: 8 }, direction: 'Right', pad_to_multiple_of: null, pad_id: 0, pad_type_id: 0, pad_token: '[PAD]' } },
+      'padding: strategy: Fixed: expected an integer from 0, got 8.0',
+    ],
+    [
+      '"start":1',
+      '"start":1.0',
+      "a Sequence's Strip decoder",
+      { decoder: { type: 'Sequence', decoders: [{ type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] } },
+      'decoder.decoders[1] (Strip): start: expected an integer from 0, got 1.0',
+    ],
+    [
+      '"length":2',
+      '"length":2.0',
+      'a FixedLength',
+      { pre_tokenizer: { type: 'FixedLength', length: 2 } },
+      'pre_tokenizer (FixedLength): length: expected an integer from 1, got 2.0',
+    ],
+  ])('%s written as %s (%s) is refused in one line naming the field', (from, to, _, parts, why) => {
+    const dir = folder(parts);
+    const file = join(dir, 'tokenizer.json');
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain(from);
+    writeFileSync(file, text.replace(from, to));
+    const line = `${file}: not a tokenizer we can load: ${why}, a float to tokenizers, which reads integers alone (write ${Number(to.match(/[\d.eE]+(?=[,}\]]*$)/)![0])})`;
+    expect(() => loadTokenizer(dir)).toThrow(new DataError(line));
+    expect(() => folderTokenizerJson(dir)).toThrow(line);
+  });
+
+  it("reads the floats tokenizers reads (a BPE's dropout, a Unigram's scores) and a token's text that looks like one", () => {
+    const encode = (parts: Record<string, unknown>, edit: (text: string) => string) => {
+      const dir = folder(parts);
+      const file = join(dir, 'tokenizer.json');
+      const text = readFileSync(file, 'utf8');
+      expect(edit(text)).not.toBe(text);
+      writeFileSync(file, edit(text));
+      return loadTokenizer(dir).encode('a b', null, 20).ids;
+    };
+    const bpe = { type: 'BPE', vocab: Object.fromEntries(VOCAB.map((t, i) => [t, i])), merges: [], dropout: 0 };
+    expect(encode({ model: bpe }, (t) => t.replace('"dropout":0', '"dropout":0.0'))).toEqual([2, 5, 6, 3]);
+    const unigram = { type: 'Unigram', unk_id: 1, vocab: VOCAB.map((t, i) => [t, -i]) };
+    expect(encode({ model: unigram }, (t) => t.replace('["[PAD]",0]', '["[PAD]",0.0]').replace('["a",-5]', '["a",-5.0]'))).toEqual([2, 5, 6, 3]);
+    // (an added token whose text is a float's: no number)
+    expect(encode({}, (t) => t.replace('"content":"[MASK]"', '"content":"x: 1.0,"'))).toEqual([2, 5, 6, 3]);
   });
 
   it('reads a vocab id up to 2^32 − 1, as tokenizers does', () => {
