@@ -35,7 +35,7 @@ import { modelInputs, type InputRole } from '../bert/model-inputs.ts';
 import { inputLimits } from '../bert/input-limits.ts';
 import type { BertStructure, HeadKind, ModelFamily } from '../bert/structure.ts';
 import { checkFolderOutputName, checkOutputFolder, fileSystemError, lineageSourcePath } from '../destination.ts';
-import { counted, isAre, plural, SettingsError, UsageError, fsReason, namingUserPaths, quotedText } from '../errors.ts';
+import { choiceRefusal, counted, isAre, plural, SettingsError, UsageError, fsReason, namingUserPaths, quotedText } from '../errors.ts';
 import {
   checkConfigLabels,
   checkModelLengthRoom,
@@ -215,8 +215,10 @@ export async function compressToTransformersJs(opts: TransformersJsCompressOptio
   // transformersJsConfig checks the labels where it writes them)
   const tokenizerSource = transformersJsTokenizerSource(opts.tokenizerDir ?? sourceDir, sourceDir, plan.structure.vocabSize, opts.input);
   checkLengthRoom(plan.model, plan.structure, tokenizerSource, sourceDir, opts.input);
-  if (tokenizerSource.sourceConfig)
+  if (tokenizerSource.sourceConfig) {
+    checkModelType(tokenizerSource.sourceConfig, configFile);
     checkConfigLabels(parseModelConfig(tokenizerSource.sourceConfig, configFile), graphFacts(plan.model, plan.structure).scoreWidth, opts.input);
+  }
   return removingFoldersMadeOnFailure([opts.output], async () => {
     checkFolderOutput(opts.output, [...inputFiles(opts.input, []), ...sideFiles(sourceDir)], label);
     const staging = openStaging(opts.output);
@@ -1116,10 +1118,30 @@ export function transformersJsConfig(
 ): Record<string, unknown> {
   const parsed = parseModelConfig(config, file);
   checkConfigLabels(parsed, width, name);
+  checkModelType(config, file);
   const out: Record<string, unknown> = outputModelConfig(config, model).config; // the shape fields from the graph
   out.model_type = typeof config.model_type === 'string' ? config.model_type : FAMILY_MODEL_TYPES[family];
   Object.assign(out, headConfigFields(config, family, head, width ?? parsed.numLabels, name));
   return withDefaultDtype(out, defaultDtype);
+}
+
+/**
+ * Refuses, in one line naming the key, a source config.json (`config`, read from `file`) whose model_type is a string of
+ * no family a transformers.js folder is written of (CLASSIFIER_ARCHITECTURES' types: a typo "bertt", "BERT", another
+ * library's name "megatron-bert"): the folder's config.json would name it, and transformers.js' pipeline fails on a
+ * type it does not know ('Unsupported model type: bertt'), where the folder was written. None (the graph's family's
+ * type is written) and those types pass.
+ */
+function checkModelType(config: Record<string, unknown>, file: string): void {
+  const type = config.model_type;
+  if (typeof type !== 'string' || Object.hasOwn(CLASSIFIER_ARCHITECTURES, type)) return;
+  const refusal = choiceRefusal('model_type', type, Object.keys(CLASSIFIER_ARCHITECTURES), {
+    from: 'file',
+    note: '(those a transformers.js folder is written of)',
+  });
+  throw new SettingsError(
+    `--format transformers.js: ${file}: ${refusal}: the folder's config.json would name it, and transformers.js loads no model of a type it does not know ('Unsupported model type: ${type}'); write the model's type`,
+  );
 }
 
 /**

@@ -25,6 +25,7 @@ import { configFromHuggingFace } from '../../src/bert/config.ts';
 import { FAMILY_JSONS, writeFamilyFolder } from '../helpers/family-folders.ts';
 import { predictRows } from '../../src/eval/predict.ts';
 import { readModelConfig } from '../../src/eval/model-files.ts';
+import { classifierArchitecture } from '../../src/eval/output-config.ts';
 import { loadTokenizer, vocabTokenizerJson } from '../../src/eval/tokenizer.ts';
 import { loadSplit } from '../../src/glue/dataset.ts';
 import { getTask } from '../../src/glue/registry.ts';
@@ -552,13 +553,14 @@ describe("transformers.js config.json's architectures", () => {
     expect(written(['MyBertForSequenceClassification'], 'sequence-classification')).toEqual(['MyBertForSequenceClassification']);
     expect(written(['BertForTokenClassification'], 'token-classification')).toEqual(['BertForTokenClassification']);
   });
-  it("a model_type named like a JavaScript built-in ('constructor') is one the project does not read: the graph's family names the class", () => {
+  it("a model_type named like a JavaScript built-in ('constructor') is one the project does not read: the graph's family names the class, and the folder is refused naming the key (transformers.js loads no such type)", () => {
     for (const modelType of ['constructor', 'toString', '__proto__']) {
+      expect(classifierArchitecture(modelType, 'bert')).toBe('BertForSequenceClassification');
       const source = { model_type: modelType, id2label: { 0: 'a', 1: 'b' } };
-      expect(transformersJsConfig(source, 'config.json', model, 'bert', 'fp32', 'm', 'sequence-classification').architectures).toEqual([
-        'BertForSequenceClassification',
-      ]);
-      expect(transformersJsConfig(source, 'config.json', model, 'bert', 'fp32', 'm').architectures).toEqual(['BertModel']);
+      for (const head of ['sequence-classification', undefined] as const)
+        expect(() => transformersJsConfig(source, 'config.json', model, 'bert', 'fp32', 'm', head)).toThrow(
+          `--format transformers.js: config.json: model_type: expected one of bert, distilbert, roberta, xlm-roberta, camembert, electra, albert (those a transformers.js folder is written of), got string "${modelType}"`,
+        );
     }
   });
 });
