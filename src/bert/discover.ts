@@ -139,6 +139,7 @@ export function findBert(model: Model, options: FindBertOptions = {}): BertStruc
   const firstAttention = layers.find((l) => l.attention);
   const mask = matches.length ? attentionMaskInput(ctx, matches[0], inputs) : unusedMaskInput(ctx, inputs);
   if (mask) inputs.attentionMask = mask;
+  checkFixedSizes(ctx, matches, inputs.inputIds);
 
   const structure: BertStructure = {
     family,
@@ -159,6 +160,37 @@ export function findBert(model: Model, options: FindBertOptions = {}): BertStruc
   if (pooler) structure.pooler = pooler;
   if (head) structure.head = multipleChoice(model, head, inputs.inputIds) ? { ...head, kind: 'multiple-choice' } : head;
   return structure;
+}
+
+/**
+ * Refuses a batch size or sequence length an attention block holds as a constant (a swap of K's axes whose shapes an
+ * export with static shapes folded in: AttentionMatch.fixedSizes) unless the token ids input `ids` fixes it to that
+ * number (onnxruntime runs a model only at its inputs' fixed sizes): its last axis the sequence length, the product of
+ * the others the batch of the hidden states (a multiple-choice export's [batch, choices, sequence] flattened). Where the
+ * input takes other sizes, the model is right at one only, and the passes would keep that.
+ */
+function checkFixedSizes(ctx: GraphContext, matches: AttentionMatch[], ids: string): void {
+  const fixed = matches.flatMap((m) => m.fixedSizes ?? []);
+  if (!fixed.length) return;
+  const dims = ctx.graph.inputs.find((v) => v.name === ids)?.shape;
+  const known = (ds: readonly unknown[] | undefined) => (ds?.every((d) => typeof d === 'number') ? (ds as number[]) : undefined);
+  const batchDims = known(dims?.slice(0, -1));
+  const sizes = {
+    batch: dims && batchDims ? batchDims.reduce((a, b) => a * b, 1) : undefined,
+    sequence: known(dims?.slice(-1))?.[0],
+  };
+  const shape = dims ? `[${dims.map((d) => (typeof d === 'number' ? d : quotedText(String(d ?? '?')))).join(', ')}]` : 'of no declared shape';
+  for (const f of fixed) {
+    const what = f.size === 'batch' ? 'batch size' : 'sequence length';
+    const want = sizes[f.size];
+    if (want === f.value) continue;
+    const held = `Reshape ${quotedText(f.reshape)} holds the ${what} of ${quotedText(f.of)} as the constant ${f.value} (as an export with static shapes folds it into the swap of Kᵀ's axes)`;
+    if (want !== undefined)
+      ctx.refuse(`${held}, where the token ids input ${quotedText(ids)} ${shape} fixes it to ${want}: the reshape is not the swap of its axes`);
+    ctx.refuse(
+      `${held}, where the token ids input ${quotedText(ids)} ${shape} takes any: the model runs at ${what} ${f.value} only; export it with dynamic shapes (torch.onnx.export(..., dynamo=True, dynamic_shapes=...)), or fix the input's ${what} to ${f.value}`,
+    );
+  }
 }
 
 /** RoBERTa's, XLM-RoBERTa's and CamemBERT's padding_idx (their pad_token_id). */

@@ -161,6 +161,32 @@ function withTorchlibSdpa(model: Model, asFunction = false, mask: 'float' | 'boo
   return m;
 }
 
+/**
+ * `m` (withTorchlibSdpa's graph) with the target shapes of each swap of Kᵀ's axes folded into constants, as
+ * onnxscript's optimizer writes them for an export with static shapes (Constant nodes of value_ints).
+ */
+function withFoldedSwaps(m: Model, shapes: { inner: number[]; outer: number[] }): Model {
+  const folded = cloneModel(m);
+  const g = folded.graph;
+  const added: Node[] = [];
+  for (const n of g.nodes) {
+    const which = n.name.endsWith('/Reshape_sq') ? 'inner' : n.name.endsWith('/Reshape_t') ? 'outer' : undefined;
+    if (!which) continue;
+    const name = `${n.name.replace(/Reshape_(sq|t)$/, 'Constant_$1')}_folded`;
+    added.push(node(name, 'Constant', [], [`${name}_out`], { value_ints: { type: 'ints', value: shapes[which] } }));
+    n.inputs[1] = `${name}_out`;
+  }
+  g.nodes.unshift(...added);
+  return folded;
+}
+
+/** `m` with its inputs declared of the sizes `dims` (a number fixes an axis). */
+function withFixedInputs(m: Model, dims: Array<number | string>): Model {
+  const fixed = cloneModel(m);
+  fixed.graph.inputs = fixed.graph.inputs.map((v) => ({ ...v, shape: [...dims] }));
+  return fixed;
+}
+
 describe("torchlib's scaled_dot_product_attention", () => {
   const model = tinyBert({}, { seed: 6, std: 0.2 });
   const batch = paddedBatch([7, 4, 1, 6], 32);
@@ -219,14 +245,71 @@ describe("torchlib's scaled_dot_product_attention", () => {
     }
   });
 
-  it('with the sizes of Kᵀ folded into constants, is refused in one line naming the three nodes', () => {
-    const folded = cloneModel(sdpa);
-    folded.graph.initializers.set('kt_shape', int64Tensor('kt_shape', [4], [4, 4, 8, 32]));
-    const outer = folded.graph.nodes.find((n) => n.name === '/sdpa_0/Reshape_t')!;
-    outer.inputs[1] = 'kt_shape';
-    expect(() => findBert(folded, { label: 'm' })).toThrow(
+  it('with the sizes of Kᵀ folded into constants (a static-shape export) and the inputs of those sizes, is read, and pruning heads rewrites the head count there', async () => {
+    // (batch 4, sequence 7: what paddedBatch([7, 4, 1, 6]) gives; the inputs fixed so, as such an export declares them)
+    const fixed = withFixedInputs(withFoldedSwaps(sdpa, { inner: [-1, 7, 8], outer: [4, 4, 8, 7] }), [4, 7]);
+    const logits = (await batchLogits(model, batch)).rows;
+    expect(maxRowDiff((await batchLogits(fixed, batch)).rows, logits)).toBeLessThan(1e-5);
+    const s = findBert(fixed);
+    expect([s.numHeads, s.headSize]).toEqual([4, 8]);
+    // (the head count of each outer shape, element 1, recorded for pruning to rewrite)
+    expect(s.layers[0]!.attention!.headShapeConstants).toContainEqual(
+      expect.objectContaining({ name: '/sdpa_0/Constant_t_folded', index: 1, meaning: 'num-heads', value: 4 }),
+    );
+    for (const steps of [[{ pass: 'prune-heads', settings: { heads: '0:1,2;1:0' } }], [{ pass: 'quantize', settings: { mode: 'int8' } }]]) {
+      const a = await runPipeline(fixed, steps);
+      const b = await runPipeline(model, steps);
+      expect(a.structure.layers.map((l) => l.attention?.numHeads)).toEqual(b.structure.layers.map((l) => l.attention?.numHeads));
+      expect(maxRowDiff((await batchLogits(a.model, batch)).rows, (await batchLogits(b.model, batch)).rows)).toBeLessThan(1e-4);
+    }
+  });
+
+  it("with the head size folded into constants and the batch and sequence read off K (an optimizer that knows K's last axis), is read and runs at any size", async () => {
+    const partly = cloneModel(sdpa);
+    const g = partly.graph;
+    g.initializers.set('head_size', int64Tensor('head_size', [1], [8]));
+    for (const n of g.nodes) {
+      if (n.name.endsWith('/Concat_sq')) n.inputs[2] = 'head_size';
+      if (n.name.endsWith('/Concat_t')) n.inputs[1] = 'head_size';
+    }
+    expect(findBert(partly).headSize).toBe(8);
+    for (const b of [batch, paddedBatch([9, 3], 32)]) {
+      expect(maxRowDiff((await batchLogits(partly, b)).rows, (await batchLogits(model, b)).rows)).toBeLessThan(1e-5);
+    }
+    const pruned = await runPipeline(partly, [{ pass: 'prune-heads', settings: { ratio: 0.5 } }]);
+    expect(pruned.structure.numHeads).toBe(2);
+  });
+
+  it("with the sizes of Kᵀ folded into constants where the inputs take any size, or sizes that are not K's, is refused in one line", () => {
+    const static47 = { inner: [-1, 7, 8], outer: [4, 4, 8, 7] };
+    const swap =
+      "Reshape '/sdpa_0/Reshape_sq' holds the sequence length of '/sdpa_0/key_heads' as the constant 7 (as an export with static shapes folds it into the swap of Kᵀ's axes)";
+    expect(() => findBert(withFoldedSwaps(sdpa, static47), { label: 'm' })).toThrow(
       new NotBertError(
-        "m: Reshape '/sdpa_0/Reshape_sq' → Transpose '/sdpa_0/Transpose_sq' [0, 2, 1] → Reshape '/sdpa_0/Reshape_t' swaps axes of '/sdpa_0/key_heads' (as onnxscript's scaled_dot_product_attention writes Kᵀ) to shapes that are not Concat([-1], its axes -2 and -1) and Concat(its axes before -2, -1, -2) read off its shape, which discovery does not follow",
+        `m: ${swap}, where the token ids input 'input_ids' ['batch_size', 'sequence_length'] takes any: the model runs at sequence length 7 only; export it with dynamic shapes (torch.onnx.export(..., dynamo=True, dynamic_shapes=...)), or fix the input's sequence length to 7`,
+      ),
+    );
+    // (the batch alone fixed: the sequence length still taken as any; both fixed to other sizes: not the swap)
+    expect(() => findBert(withFixedInputs(withFoldedSwaps(sdpa, static47), [4, 'sequence']), { label: 'm' })).toThrow(
+      /takes any: the model runs at sequence length 7 only/,
+    );
+    expect(() => findBert(withFixedInputs(withFoldedSwaps(sdpa, { inner: [-1, 14, 8], outer: [2, 4, 8, 14] }), [4, 7]), { label: 'm' })).toThrow(
+      new NotBertError(
+        "m: Reshape '/sdpa_0/Reshape_sq' holds the sequence length of '/sdpa_0/key_heads' as the constant 14 (as an export with static shapes folds it into the swap of Kᵀ's axes), where the token ids input 'input_ids' [4, 7] fixes it to 7: the reshape is not the swap of its axes",
+      ),
+    );
+    // (head count and head size exchanged in the outer shape: the same number of elements, another reshape)
+    expect(() => findBert(withFixedInputs(withFoldedSwaps(sdpa, { inner: [-1, 7, 8], outer: [4, 8, 4, 7] }), [4, 7]), { label: 'm' })).toThrow(
+      new NotBertError(
+        "m: attention at Softmax '/sdpa_0/Softmax': Reshape '/sdpa_0/Reshape_t', which swaps the last two axes of '/sdpa_0/key_heads' (as onnxscript's scaled_dot_product_attention writes Kᵀ), holds 8 for its head count, which is 4: it is no such swap",
+      ),
+    );
+    // (a size neither read off K's shape nor a constant: not followed)
+    const other = cloneModel(sdpa);
+    other.graph.nodes.find((n) => n.name === '/sdpa_0/Concat_t')!.inputs[1] = '/sdpa_0/q_last_dim';
+    expect(() => findBert(other, { label: 'm' })).toThrow(
+      new NotBertError(
+        "m: Reshape '/sdpa_0/Reshape_sq' → Transpose '/sdpa_0/Transpose_sq' [0, 2, 1] → Reshape '/sdpa_0/Reshape_t' swaps axes of '/sdpa_0/key_heads' (as onnxscript's scaled_dot_product_attention writes Kᵀ) to shapes that are not Concat([-1], its axes -2 and -1) and Concat(its axes before -2, -1, -2), each size read off its shape or a constant, which discovery does not follow",
       ),
     );
   });

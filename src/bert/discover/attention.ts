@@ -38,6 +38,20 @@ export interface AttentionMatch {
   anchor: Node;
   /** The first token of `input` (a Slice [:, 0:1]) when only it is queried (see EncoderLayer.firstToken). */
   firstToken?: string;
+  /**
+   * Batch sizes and sequence lengths the block holds as constants (a swap of K's axes whose shapes an export with
+   * static shapes folded: see lastAxesSwap): right only where the model's inputs fix them (findBert checks that).
+   */
+  fixedSizes?: FixedSize[];
+}
+
+/** A batch size or sequence length held as a constant in the shape of a Reshape (see AttentionMatch.fixedSizes). */
+export interface FixedSize {
+  size: 'batch' | 'sequence';
+  value: number;
+  /** The Reshape, and the value whose size it holds. */
+  reshape: string;
+  of: string;
 }
 
 /** Result of walking back from Softmax to the Q·Kᵀ MatMul. */
@@ -77,6 +91,19 @@ interface HeadPath {
   sizeOf: ShapeAxis[];
   /** The Div / Mul nodes of that scaling, nearest the MatMul first. */
   scalings: Node[];
+  /**
+   * The sizes a swap of axes on the way (lastAxesSwap) holds as constants, each with the axis of the split Reshape's
+   * output [batch, sequence, heads, head size] it must equal.
+   */
+  swapConstants: SwapConstant[];
+}
+
+/** A size of a swap of axes held as a constant: it must be `axis` of the split Reshape's output (0 batch … 3 head size). */
+interface SwapConstant {
+  element: ShapeElement;
+  axis: number;
+  reshape: Node;
+  of: string;
 }
 
 /** A number computed from constants and axes of some values' shapes (taken to be the head size): c · (head size)^e. */
@@ -271,54 +298,94 @@ function nanGuard(ctx: GraphContext, p: string): string | undefined {
 /** The permutation that swaps the last two of four axes. */
 const SWAP_LAST = [0, 1, 3, 2];
 
+/** One element of a Reshape's target shape: an axis of a value's shape, read off it, or a constant. */
+type TargetPart = { axis: ShapeAxis } | { constant: ShapeElement };
+
+/**
+ * The elements of the target shape `shape` of Reshape `reshape`: one constant, or a Concat of constants and of axes
+ * read off a shape (a one-element Slice or Gather of it, or Slice(Shape(x), start, end) of an `x` of rank 4, several);
+ * undefined for anything else.
+ */
+function targetParts(ctx: GraphContext, shape: string, reshape: Node): TargetPart[] | undefined {
+  const constants = (v: string, reader: Node, input: number): TargetPart[] | undefined => {
+    const c = ctx.constant(v);
+    const nums = c && ctx.constNumbers(v);
+    return nums?.map((value, index) => ({ constant: { value, ref: { source: c!.source, name: c!.name, index, reader: reader.name, input } } }));
+  };
+  if (ctx.constant(shape)) return constants(shape, reshape, 1);
+  const concat = ctx.producerOf(shape);
+  if (concat?.domain !== '' || concat.opType !== 'Concat' || (attrInt(concat, 'axis') ?? 0) !== 0) return undefined;
+  const parts: TargetPart[] = [];
+  for (const [i, v] of concat.inputs.entries()) {
+    const held = ctx.constant(v) ? constants(v, concat, i) : shapeAxes(ctx, v)?.map((axis) => ({ axis }));
+    if (!held) return undefined;
+    parts.push(...held);
+  }
+  return parts;
+}
+
+/** The axes of a shape that `v` holds: one (shapeElement), or Slice(Shape(x), start, end) of an `x` of rank 4. */
+function shapeAxes(ctx: GraphContext, v: string): ShapeAxis[] | undefined {
+  const p = ctx.producerOf(v);
+  if (p?.domain !== '') return undefined;
+  const one = shapeElement(ctx, p);
+  if (one) return [one];
+  if (p.opType !== 'Slice' || p.inputs.length < 3 || p.inputs.length > 5) return undefined;
+  const at = (i: number) => {
+    const xs = p.inputs[i] ? ctx.constNumbers(p.inputs[i]!) : undefined;
+    return xs?.length === 1 ? xs[0] : undefined;
+  };
+  const [start, end] = [at(1), at(2)];
+  if (start === undefined || end === undefined || (p.inputs[3] && at(3) !== 0) || (p.inputs[4] && at(4) !== 1)) return undefined;
+  const shape = ctx.producerOf(p.inputs[0]!);
+  if (shape?.domain !== '' || shape.opType !== 'Shape' || shape.attributes.start || shape.attributes.end) return undefined;
+  const x = shape.inputs[0]!;
+  const rank = ctx.rank(x) ?? 4;
+  if (rank !== 4) return undefined;
+  const clamp = (i: number) => Math.min(Math.max(i < 0 ? i + rank : i, 0), rank);
+  const axes: ShapeAxis[] = [];
+  for (let a = clamp(start); a < clamp(end); a++) axes.push({ value: x, axis: a });
+  return axes;
+}
+
+/** A swap of the last two axes of `x` (lastAxesSwap), with the sizes its Reshapes hold as constants, by x's axis. */
+interface AxesSwap {
+  x: string;
+  constants: { element: ShapeElement; axis: number; reshape: Node }[];
+}
+
 /**
  * The value `outer` gives with its last two axes swapped, where `outer` is the last of the Reshape → Transpose [0, 2, 1]
  * → Reshape torchlib's scaled_dot_product_attention writes for Kᵀ (onnxscript's torch_lib/ops/nn.py,
- * _aten_scaled_dot_product_attention_float_mask_onnx and the other two): x reshaped to Concat([-1], x.shape[-2:-1],
- * x.shape[-1:]), transposed, and reshaped to Concat(x.shape[:-2], x.shape[-1:], x.shape[-2:-1]), every size read off x's
- * shape; undefined for a Reshape that is not so. One whose sizes are not all read so (constants folded in) is refused:
- * what they hold is not known to be x's.
+ * _aten_scaled_dot_product_attention_float_mask_onnx and the other two): x [B, H, S, D] reshaped to Concat([-1],
+ * x.shape[-2:-1], x.shape[-1:]), transposed, and reshaped to Concat(x.shape[:-2], x.shape[-1:], x.shape[-2:-1]);
+ * undefined for a Reshape that is not so. Each size may be read off x's shape, as torchlib writes it, or be a constant,
+ * as an export with static shapes (or an optimizer that knows some of x's sizes) folds it in: [-1, S, D] and
+ * [B, H, D, S]; each constant comes back with the axis of x it stands for, which the caller checks (the head count
+ * and head size against the block's, the batch size and sequence length against the model's inputs). One of other
+ * sizes is refused: discovery does not follow it.
  */
-function lastAxesSwap(ctx: GraphContext, outer: Node): string | undefined {
+function lastAxesSwap(ctx: GraphContext, outer: Node): AxesSwap | undefined {
   const t = ctx.producerOf(outer.inputs[0]!);
   if (t?.domain !== '' || t.opType !== 'Transpose' || !samePerm(attrInts(t, 'perm') ?? [], [0, 2, 1])) return undefined;
   const inner = ctx.producerOf(t.inputs[0]!);
   if (inner?.domain !== '' || inner.opType !== 'Reshape') return undefined;
   const x = ctx.source(inner.inputs[0]!);
-  const parts = (shape: string | undefined) => {
-    const c = shape ? ctx.producerOf(shape) : undefined;
-    return c?.domain === '' && c.opType === 'Concat' && (attrInt(c, 'axis') ?? 0) === 0 ? c.inputs : undefined;
-  };
-  /** Whether `v` is axis `axis` (-1 or -2) of x's shape, as a one-element vector. */
-  const axisOf = (v: string | undefined, axis: number) => {
-    const p = v ? ctx.producerOf(v) : undefined;
-    const a = p?.domain === '' ? shapeElement(ctx, p) : undefined;
-    return a !== undefined && ctx.source(a.value) === x && (a.axis === axis || a.axis === axis + 4);
-  };
-  /** Whether `v` is x's shape but its last two axes: Slice(Shape(x), start ≤ −4 or 0, −2). */
-  const leading = (v: string | undefined) => {
-    const p = v ? ctx.producerOf(v) : undefined;
-    if (p?.domain !== '' || p.opType !== 'Slice' || p.inputs.length < 3 || p.inputs.length > 5) return false;
-    const one = (i: number) => {
-      const xs = p.inputs[i] ? ctx.constNumbers(p.inputs[i]!) : undefined;
-      return xs?.length === 1 ? xs[0] : undefined;
-    };
-    const [start, end] = [one(1), one(2)];
-    if (start === undefined || !(start === 0 || start <= -4) || !(end === -2 || end === 2)) return false;
-    if ((p.inputs[3] && one(3) !== 0) || (p.inputs[4] && one(4) !== 1)) return false;
-    const shape = ctx.producerOf(p.inputs[0]!);
-    return shape?.domain === '' && shape.opType === 'Shape' && !shape.attributes.start && !shape.attributes.end && ctx.source(shape.inputs[0]!) === x;
-  };
-  const a = parts(inner.inputs[1]);
-  const b = parts(outer.inputs[1]);
-  const minusOne = (v: string | undefined) => {
-    const xs = v ? ctx.constNumbers(v) : undefined;
-    return xs?.length === 1 && xs[0] === -1;
-  };
-  if (a?.length === 3 && minusOne(a[0]) && axisOf(a[1], -2) && axisOf(a[2], -1) && b?.length === 3 && leading(b[0]) && axisOf(b[1], -1) && axisOf(b[2], -2))
-    return x;
+  const constants: AxesSwap['constants'] = [];
+  /** Whether `parts` are x's axes `axes` (-1: the constant -1), each read off x's shape or a constant (noted). */
+  const follows = (parts: TargetPart[] | undefined, axes: number[], reshape: Node) =>
+    parts?.length === axes.length &&
+    parts.every((part, i) => {
+      const axis = axes[i]!;
+      if ('axis' in part) return axis >= 0 && ctx.source(part.axis.value) === x && (part.axis.axis === axis || part.axis.axis === axis - 4);
+      if (axis < 0) return part.constant.value === -1;
+      constants.push({ element: part.constant, axis, reshape });
+      return true;
+    });
+  if (follows(targetParts(ctx, inner.inputs[1]!, inner), [-1, 2, 3], inner) && follows(targetParts(ctx, outer.inputs[1]!, outer), [0, 1, 3, 2], outer))
+    return { x, constants };
   return ctx.refuse(
-    `Reshape ${quotedText(inner.name)} → Transpose ${quotedText(t.name)} [0, 2, 1] → Reshape ${quotedText(outer.name)} swaps axes of ${quotedText(x)} (as onnxscript's scaled_dot_product_attention writes Kᵀ) to shapes that are not Concat([-1], its axes -2 and -1) and Concat(its axes before -2, -1, -2) read off its shape, which discovery does not follow`,
+    `Reshape ${quotedText(inner.name)} → Transpose ${quotedText(t.name)} [0, 2, 1] → Reshape ${quotedText(outer.name)} swaps axes of ${quotedText(x)} (as onnxscript's scaled_dot_product_attention writes Kᵀ) to shapes that are not Concat([-1], its axes -2 and -1) and Concat(its axes before -2, -1, -2), each size read off its shape or a constant, which discovery does not follow`,
   );
 }
 
@@ -329,16 +396,24 @@ function traceHeadPath(ctx: GraphContext, value: string): HeadPath | undefined {
   let headSizePower = 0;
   const sizeOf: ShapeAxis[] = [];
   const scalings: Node[] = [];
+  const swaps: { swap: AxesSwap; perm: number[] }[] = [];
   let v = value;
   for (let i = 0; i < 10; i++) {
     const p = ctx.producerOf(v);
     if (p?.domain !== '') return undefined;
     if (p.opType === 'Reshape') {
       // (Kᵀ as torchlib's scaled_dot_product_attention writes it: K's last two axes swapped through 3-D values)
-      const swapped = lastAxesSwap(ctx, p);
-      if (swapped === undefined) return { reshape: p, perm, scale, headSizePower, sizeOf, scalings };
+      const swap = lastAxesSwap(ctx, p);
+      if (swap === undefined) {
+        // (axis k of a swapped x is the operand's axis j where the swap's perm has k, so the split output's perm[j])
+        const swapConstants = swaps.flatMap((s) =>
+          s.swap.constants.map((c) => ({ element: c.element, axis: perm[s.perm.indexOf(c.axis)]!, reshape: c.reshape, of: s.swap.x })),
+        );
+        return { reshape: p, perm, scale, headSizePower, sizeOf, scalings, swapConstants };
+      }
       perm = perm.map((j) => SWAP_LAST[j]!);
-      v = swapped;
+      swaps.push({ swap, perm });
+      v = swap.x;
     } else if (p.opType === 'Transpose') {
       const pp = attrInts(p, 'perm');
       if (pp?.length !== 4) return undefined;
@@ -434,9 +509,10 @@ export class AttentionMatcher {
     const width = q.match.linear.outFeatures;
     const { heads, headSize } = this.headGeometry(where, [q, k, v], width);
     this.checkHeadSizeReads(where, [qPath, kPath, vPath], scores.sizeOf ?? []);
+    const constants = new ConstantCollector();
+    const fixedSizes = this.swapSizes(where, [qPath, kPath, vPath], heads, headSize, constants);
 
     const out = this.outputProjection(where, context);
-    const constants = new ConstantCollector();
     for (const p of [q, k, v]) {
       constants.add(p.shape.at(-2), 'num-heads', heads);
       if (p.match.unflatten) {
@@ -461,7 +537,32 @@ export class AttentionMatcher {
       input,
       anchor: softmax,
       ...(firstToken ? { firstToken } : {}),
+      ...(fixedSizes.length ? { fixedSizes } : {}),
     };
+  }
+
+  /**
+   * The sizes the swaps of axes on the paths hold as constants (lastAxesSwap): a head count or head size must be the
+   * block's (a head count is recorded as a head-shape constant, which pruning heads rewrites); a batch size or sequence
+   * length comes back, for findBert to check against the model's inputs.
+   */
+  private swapSizes(where: string, paths: HeadPath[], heads: number, headSize: number, constants: ConstantCollector): FixedSize[] {
+    const fixed: FixedSize[] = [];
+    for (const c of paths.flatMap((p) => p.swapConstants)) {
+      const value = c.element.value!;
+      if (c.axis === 0 || c.axis === 1) {
+        fixed.push({ size: c.axis === 0 ? 'batch' : 'sequence', value, reshape: c.reshape.name, of: c.of });
+        continue;
+      }
+      const [what, want] = c.axis === 2 ? ['head count', heads] : ['head size', headSize];
+      if (value !== want) {
+        this.ctx.refuse(
+          `${where}: Reshape ${quotedText(c.reshape.name)}, which swaps the last two axes of ${quotedText(c.of)} (as onnxscript's scaled_dot_product_attention writes Kᵀ), holds ${value} for its ${what}, which is ${want}: it is no such swap`,
+        );
+      }
+      if (c.axis === 2) constants.add(c.element, 'num-heads', heads);
+    }
+    return fixed;
   }
 
   /**
