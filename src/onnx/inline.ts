@@ -5,7 +5,8 @@
  * function's nodes, as onnx.inliner.inline_local_functions does: the values and nodes inside get names of their own
  * (the call's name and a slash before the function's names), a function's inputs and outputs become the call's, an
  * attribute the function takes from the call (ref_attr_name) gets the call's value (or the function's default), and a
- * call inside a function is inlined in turn. Loading keeps the functions and the calls as written (load → save loses
+ * call inside a function is inlined in turn. A function that imports another opset of ai.onnx than the model is inlined
+ * where each of its ops means the same at the model's opset (op-versions.ts), and refused where one does not. Loading keeps the functions and the calls as written (load → save loses
  * nothing); what reads and rewrites a model's structure inlines them first (the passes' input, the commands' models),
  * so a model it writes is a plain graph. The functions the graph called are dropped with the calls; one nothing calls
  * is kept as written.
@@ -13,6 +14,7 @@
 import { UserError, quotedText } from '../errors.ts';
 import { ensureUniqueNodeNames } from './analysis.ts';
 import { type Attribute, domainName, type Graph, type Model, type Node } from './graph.ts';
+import { OP_VERSIONS, opVersionAt, SAME_MEANING } from './op-versions.ts';
 import { graphFromProto } from './proto.ts';
 import type { IAttributeProto, IFunctionProto } from './schema.ts';
 
@@ -68,8 +70,8 @@ export function callsLocalFunctions(model: Model): boolean {
 /**
  * `model` with every call of its local functions (in its graph and subgraphs, and in the functions called) replaced by
  * the function's nodes; `model` itself when it calls none. The tensors are shared; `model` is not changed. Refused
- * (UserError) where a function imports another version of an opset than the model does (its ops would mean another
- * thing in the model's), or calls itself.
+ * (UserError) where a function imports another version of an opset than the model does and an op of it means another
+ * thing in the model's (any op of a domain other than ai.onnx), or calls itself.
  */
 export function inlineLocalFunctions(model: Model): Model {
   if (!callsLocalFunctions(model)) return model;
@@ -90,21 +92,26 @@ export function inlineLocalFunctions(model: Model): Model {
     let fn = read.get(f);
     if (fn) return fn;
     const label = `${f.domain ? `${f.domain}.` : ''}${f.name ?? ''}${f.overload ? `:${f.overload}` : ''}`;
+    const nodes = graphFromProto({ node: f.node ?? [] }).nodes;
     for (const imp of f.opsetImport ?? []) {
       const domain = imp.domain ?? '';
       const version = Number(imp.version ?? 0);
       const own = opsets.find((o) => domainName(o.domain) === domainName(domain));
       if (!own) opsets.push({ domain, version });
       else if (own.version !== version) {
-        throw new UserError(
-          `the model's local function ${quotedText(label)} imports opset ${version} of ${quotedText(domainName(domain) || 'ai.onnx')} where the model imports opset ${own.version}: its ops cannot be inlined into the graph as they are (onnx.inliner.inline_local_functions with convert_version in Python)`,
-        );
+        // (ai.onnx ops that mean the same at both opsets are inlined as they are, in the model's opset)
+        const why = domainName(domain) === '' ? changedOp(nodes, version, own.version) : 'its ops cannot be inlined into the graph as they are';
+        if (why) {
+          throw new UserError(
+            `the model's local function ${quotedText(label)} imports opset ${version} of ${quotedText(domainName(domain) || 'ai.onnx')} where the model imports opset ${own.version}: ${why} (onnx.inliner.inline_local_functions with convert_version in Python)`,
+          );
+        }
       }
     }
     const defaults = graphFromProto({
       node: [{ opType: 'Defaults', attribute: (f.attributeProto ?? []) as IAttributeProto[] }],
     }).nodes[0]!.attributes;
-    fn = { proto: f, label, nodes: graphFromProto({ node: f.node ?? [] }).nodes, defaults };
+    fn = { proto: f, label, nodes, defaults };
     read.set(f, fn);
     return fn;
   };
@@ -223,6 +230,45 @@ export function inlineLocalFunctions(model: Model): Model {
   if (Object.keys(unmodelled).length) inlined.unmodelled = unmodelled;
   else delete inlined.unmodelled;
   return inlined;
+}
+
+/** Data types Cast had before opset 19 (float8, int4 and later types are cast by rules later versions changed). */
+const FIRST_CAST_TYPES = 16;
+
+/**
+ * Why an ai.onnx node of `nodes` (their subgraphs' included), written for opset `from`, means another thing at opset
+ * `to`, or undefined where each means the same there: the op's version is the same at both opsets, or each of its
+ * versions between them added types only, or an attribute or input the node does not use (from a later opset to an
+ * earlier one) or whose absence keeps the earlier meaning (SAME_MEANING).
+ */
+function changedOp(nodes: readonly Node[], from: number, to: number): string | undefined {
+  for (const g of allGraphs({ name: '', nodes: [...nodes], inputs: [], outputs: [], initializers: new Map(), valueInfo: [] })) {
+    for (const n of g.nodes) {
+      if (n.domain !== '') continue;
+      const [a, b] = [opVersionAt(n.opType, from), opVersionAt(n.opType, to)];
+      const op = n.name ? `${n.opType} ${quotedText(n.name)}` : n.opType;
+      if (a === undefined) return `its ${op} is no ai.onnx op at opset ${from}`;
+      if (b === undefined) return `its ${op} is no ai.onnx op at opset ${to}`;
+      if (a === b) continue;
+      const changes = OP_VERSIONS[n.opType]!.filter((v) => v > Math.min(a, b) && v <= Math.max(a, b));
+      const changed = changes.find((v) => !SAME_MEANING[`${n.opType}-${v}`]);
+      const because = `version ${a} at opset ${from}, ${b} at opset ${to}`;
+      if (changed !== undefined) return `its ${op} means another thing at opset ${to} (${because}: version ${changed} changed it)`;
+      const type = n.opType === 'Cast' ? n.attributes.to : undefined;
+      if (type?.type === 'int' && type.value > FIRST_CAST_TYPES)
+        return `its ${op} casts to data type ${type.value}, which later versions cast by other rules (${because})`;
+      if (to > from) continue;
+      // (to an earlier opset: what a later version added, the node must not use)
+      for (const v of changes) {
+        for (const added of SAME_MEANING[`${n.opType}-${v}`]!) {
+          const input = added.startsWith('#') ? Number(added.slice(1)) : undefined;
+          const used = input === undefined ? n.attributes[added] !== undefined : Boolean(n.inputs[input]);
+          if (used) return `its ${op} takes ${input === undefined ? `attribute ${added}` : `input ${input}`}, which version ${v} added (${because})`;
+        }
+      }
+    }
+  }
+  return undefined;
 }
 
 /**

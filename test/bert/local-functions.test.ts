@@ -255,12 +255,88 @@ describe('inlineLocalFunctions', () => {
     expect(Array.from((await outputsOf(decodeModel(encodeModel(plain)), feeds)).out!)).toEqual([2, 18]);
   });
 
-  it('refuses a function of another opset version than the model, in one line', () => {
-    const called = withLayerNormCalls(model, { ...ln, opsetImport: [{ domain: '', version: opset - 1 }] });
-    expect(() => inlineLocalFunctions(called)).toThrow(
+  it("inlines a function of another ai.onnx opset whose ops mean the same at the model's, keeping the model's opset", async () => {
+    // (opset 13 and 15 around the tiny BERT's 14: Add, Sub, Mul and Div version 14 added types only; ReduceMean, Sqrt
+    // and Constant are version 13 at all three)
+    const logits = (await batchLogits(model, batch)).rows;
+    for (const version of [opset - 1, opset + 1]) {
+      const plain = inlineLocalFunctions(withLayerNormCalls(model, { ...ln, opsetImport: [{ domain: '', version }] }));
+      expect(plain.opsetImports.find((o) => o.domain === '')?.version).toBe(opset);
+      expect(findBert(plain).numLayers).toBe(2);
+      expect(maxRowDiff((await batchLogits(plain, batch)).rows, logits)).toBeLessThan(1e-5);
+    }
+  });
+
+  it("inlines a function at opset 18 (torchlib's) into a model at opset 21, its Shape, Reshape and CastLike versions there adding types only", async () => {
+    const fn: IFunctionProto = {
+      name: 'Flat',
+      domain: 'pkg.test',
+      input: ['x'],
+      output: ['y'],
+      opsetImport: [{ domain: '', version: 18 }],
+      node: [
+        { opType: 'Constant', input: [], output: ['minus_one'], attribute: [{ name: 'value_ints', type: T.INTS, ints: [-1] }] },
+        { opType: 'Shape', input: ['x'], output: ['s'], attribute: [{ name: 'start', type: 2, i: -1 }] },
+        { opType: 'Concat', input: ['minus_one', 's'], output: ['to'], attribute: [{ name: 'axis', type: 2, i: 0 }] },
+        { opType: 'Reshape', input: ['x', 'to'], output: ['r'] },
+        { opType: 'CastLike', input: ['r', 'x'], output: ['y'] },
+      ],
+    };
+    const m: Model = {
+      irVersion: 10,
+      opsetImports: [
+        { domain: '', version: 21 },
+        { domain: 'pkg.test', version: 1 },
+      ],
+      producerName: '',
+      producerVersion: '',
+      domain: '',
+      modelVersion: 0,
+      docString: '',
+      metadataProps: {},
+      graph: {
+        name: 'g',
+        inputs: [{ name: 'a', elemType: 1, shape: [2, 2, 3] }],
+        outputs: [{ name: 'out', elemType: 1, shape: [4, 3] }],
+        nodes: [{ ...onnxNode('call', 'Flat', ['a'], ['out']), domain: 'pkg.test' }],
+        initializers: new Map(),
+        valueInfo: [],
+      },
+      unmodelled: { functions: [fn] },
+    };
+    const plain = inlineLocalFunctions(m);
+    expect(plain.opsetImports).toEqual([{ domain: '', version: 21 }]);
+    const a = Float32Array.from({ length: 12 }, (_, i) => i);
+    expect(Array.from((await outputsOf(decodeModel(encodeModel(plain)), { a: new Tensor('float32', a, [2, 2, 3]) })).out!)).toEqual(Array.from(a));
+  });
+
+  it("refuses one with an op that means another thing at the model's opset, takes what the model's version does not, or is none there, in one line", () => {
+    const refusal = (version: number, why: string) =>
       new UserError(
-        `the model's local function 'pkg.test.LayerNorm' imports opset ${opset - 1} of 'ai.onnx' where the model imports opset ${opset}: its ops cannot be inlined into the graph as they are (onnx.inliner.inline_local_functions with convert_version in Python)`,
-      ),
+        `the model's local function 'pkg.test.LayerNorm' imports opset ${version} of 'ai.onnx' where the model imports opset ${opset}: ${why} (onnx.inliner.inline_local_functions with convert_version in Python)`,
+      );
+    // (opset 18: ReduceMean takes its axes as an input)
+    const axes = { opType: 'Constant', input: [], output: ['axes'], attribute: [{ name: 'value_ints', type: T.INTS, ints: [-1] }] };
+    const reduce18 = ln.node!.flatMap((n) =>
+      n.opType === 'ReduceMean' ? [{ ...n, name: `mean_of_${n.input![0]}`, input: [n.input![0]!, 'axes'], attribute: [] }] : [n],
+    );
+    expect(() => inlineLocalFunctions(withLayerNormCalls(model, { ...ln, opsetImport: [{ domain: '', version: 18 }], node: [axes, ...reduce18] }))).toThrow(
+      refusal(18, `its ReduceMean 'mean_of_x' means another thing at opset ${opset} (version 18 at opset 18, 13 at opset ${opset}: version 18 changed it)`),
+    );
+    // (opset 15: Shape's start, which opset 14's Shape, version 13, does not take)
+    const shape = { opType: 'Shape', input: ['x'], output: ['last'], attribute: [{ name: 'start', type: 2, i: -1 }] };
+    expect(() =>
+      inlineLocalFunctions(withLayerNormCalls(model, { ...ln, opsetImport: [{ domain: '', version: opset + 1 }], node: [...ln.node!, shape] })),
+    ).toThrow(refusal(opset + 1, `its Shape takes attribute start, which version 15 added (version 15 at opset 15, 13 at opset ${opset})`));
+    // (opset 20: Gelu, an op since opset 20)
+    const gelu = { opType: 'Gelu', input: ['y'], output: ['g'] };
+    expect(() =>
+      inlineLocalFunctions(withLayerNormCalls(model, { ...ln, opsetImport: [{ domain: '', version: 20 }], node: [...reduce18, axes, gelu] })),
+    ).toThrow(
+      refusal(20, `its ReduceMean 'mean_of_x' means another thing at opset ${opset} (version 18 at opset 20, 13 at opset ${opset}: version 18 changed it)`),
+    );
+    expect(() => inlineLocalFunctions(withLayerNormCalls(model, { ...ln, opsetImport: [{ domain: '', version: 20 }], node: [gelu, ...ln.node!] }))).toThrow(
+      refusal(20, `its Gelu is no ai.onnx op at opset ${opset}`),
     );
   });
 
