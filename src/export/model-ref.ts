@@ -34,12 +34,17 @@ export interface ResolvedModelRef {
 
 /** A local model path for any model argument (see the module comment). Plain paths are returned unchanged. */
 export async function resolveModelRef(ref: string, opts: ModelRefOptions = {}): Promise<string> {
-  return (await resolveModelSource(ref, opts)).path;
+  return (await resolveSource('resolveModelRef', ref, opts)).path;
 }
 
 /** Like resolveModelRef, also giving the commit an `hf:` reference resolved to. */
 export async function resolveModelSource(ref: string, opts: ModelRefOptions = {}): Promise<ResolvedModelRef> {
-  checkStringOption('resolveModelSource', 'ref', ref, 'a model path or hf:org/name[@revision]');
+  return resolveSource('resolveModelSource', ref, opts);
+}
+
+/** resolveModelSource, its refusals naming `fn`, the function the caller called. */
+async function resolveSource(fn: string, ref: string, opts: ModelRefOptions): Promise<ResolvedModelRef> {
+  checkStringOption(fn, 'ref', ref, 'a model path or hf:org/name[@revision]');
   if (!isHubRef(ref)) return { path: ref };
   const snapshot = await downloadSnapshot(ref, { ...opts, checkConfig: checkpointConfigCheck(ref) });
   const hub = { repo: snapshot.ref.repo, revision: snapshot.ref.revision, commit: snapshot.commit, pinned: `hf:${snapshot.ref.repo}@${snapshot.commit}` };

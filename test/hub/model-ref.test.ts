@@ -64,6 +64,13 @@ describe('resolveModelRef', () => {
     expect(await resolveModelRef('some/model.onnx')).toBe('some/model.onnx');
   });
 
+  it('names the function called in its refusal of a ref that is no string', async () => {
+    const what = 'expected a model path or hf:org/name[@revision], got number 5';
+    await expect(resolveModelRef(5 as never)).rejects.toThrow(`resolveModelRef: ref: ${what}`);
+    await expect(resolveModelSource(5 as never)).rejects.toThrow(`resolveModelSource: ref: ${what}`);
+    await expect(resolveModelRef(undefined as never)).rejects.toThrow(/^resolveModelRef: ref: missing; /);
+  });
+
   it('uses a repo with onnx/model.onnx as its snapshot folder', async () => {
     const e = env();
     const r = await resolveModelSource('hf:org/onnx', { env: e });
