@@ -330,7 +330,7 @@ export async function checkedSettings(a: TrainingArgs, given: Pick<TrainRunOptio
   const lib = await loadTrainingLibrary();
   const settings = commandLineCheck(() => settingsOf(a));
   commandLineCheck(() => lib.checkSettings(settings, given.distill));
-  commandLineCheck(() => lib.checkFeatureCacheBytes(given.featureCacheBytes));
+  commandLineCheck(() => lib.checkFeatureCacheBytes(given.featureCacheBytes, given.distill));
   return settings;
 }
 

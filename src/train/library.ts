@@ -133,6 +133,8 @@ export const TRAINING_OPTION_NAMES: Readonly<Record<string, string>> = {
   // (phrases that read well in a library caller's words: 'an --intermediate preset' is not 'an distill.intermediate
   // preset'; a refusal naming the commands, compress train and distill, names what tells them apart in the call)
   'an --intermediate preset': 'a distill.intermediate preset',
+  // (--feature-cache-mb's refusal without intermediate KD, which names no value in its megabytes)
+  '--feature-cache-mb applies with --intermediate': 'featureCacheBytes applies with distill.intermediate',
   '--new-head is for compress train: compress distill gives a student model a new classifier where its own is not for --task':
     'newHead is for fine-tuning on the labels (no teacher): with a teacher, runTraining gives a student model a new classifier where its own is not for task',
 };

@@ -785,11 +785,18 @@ function optimizedForm(model: Model, structure = findBert(model)): string | unde
  * Refuses a feature cache size (TrainRunOptions.featureCacheBytes) below 0 or not finite, naming the option in its
  * bytes ('featureCacheBytes -1: expected a number 0 or greater'), where it named --feature-cache-mb, a flag the library
  * caller cannot pass, with the bytes in megabytes ('--feature-cache-mb -9.5367431640625e-7'). The command line refuses
- * its --feature-cache-mb first, in its megabytes (FEATURE_CACHE_MB_RANGE, the flags' middleware).
+ * its --feature-cache-mb first, in its megabytes (FEATURE_CACHE_MB_RANGE, the flags' middleware). A cache given where
+ * no intermediate-layer KD computes teacher features (`distill` without intermediate, or fine-tuning) is refused too.
  */
-export function checkFeatureCacheBytes(bytes: number | undefined): void {
+export function checkFeatureCacheBytes(bytes: number | undefined, distill?: Pick<Partial<DistillSettings>, 'intermediate'>): void {
   checkNumberFlag('featureCacheBytes', bytes ?? 0, FEATURE_CACHE_MB_RANGE);
+  // (a cache of what no run computes without intermediate-layer KD: refused, as --layer-map and --pkd-weight are without
+  // it, where it was taken and never read)
+  if ((bytes ?? 0) > 0 && !distill?.intermediate) throw new SettingsError(FEATURE_CACHE_UNREAD);
 }
+
+/** The refusal of a feature cache where no teacher intermediate features are computed (checkFeatureCacheBytes). */
+export const FEATURE_CACHE_UNREAD = "--feature-cache-mb applies with --intermediate (it caches the teacher's intermediate-layer features)";
 
 /** A run's work folder: the one its caller gave (workDir), else OUTPUT.train beside its output. */
 function workFolder(o: Pick<TrainRunOptions, 'output' | 'workDir'>): string {
@@ -919,7 +926,7 @@ async function trainInto(o: TrainRunOptions, held: { lock?: string }): Promise<T
   // general distillation is task-agnostic (a corpus, intermediate layers only); everything else reads a task
   if (!task && !general) throw new SettingsError('no task given: the GLUE task to train on (only the general distillation stage runs without one)');
   if (distill && task) checkTaskSettings(task, distill);
-  checkFeatureCacheBytes(o.featureCacheBytes);
+  checkFeatureCacheBytes(o.featureCacheBytes, isDistill ? (o.distill ?? {}) : undefined);
   const cacheBytes = o.featureCacheBytes ?? 0;
   if (!isDistill && !existsSync(o.student)) throw new SettingsError(`${o.student}: no such model (train needs a model path)`);
   if (o.newHead && isDistill) {

@@ -377,11 +377,20 @@ describe('compress train / distill: refusals before any work, one line each', ()
         o,
         '--feature-cache-mb',
         '1e303',
+        '--intermediate',
+        'tinybert',
       ],
       /^compress: \S+no-such-teacher: no such file or folder$/m,
       1,
     ],
     ['--layer-map without --intermediate', (o: string) => distill(o, '--layer-map', '1:1'), /--layer-map applies with --intermediate/],
+    // (a cache of the teacher's intermediate features, which prediction-layer KD never computes: it was taken and never
+    // read, the run going on as without it)
+    [
+      '--feature-cache-mb without --intermediate',
+      (o: string) => distill(o, '--feature-cache-mb', '64'),
+      /^compress: --feature-cache-mb applies with --intermediate \(it caches the teacher's intermediate-layer features\)$/m,
+    ],
     [
       '--layer-map with a match list',
       (o: string) => distill(o, '--intermediate', MATCHES_FILE, '--layer-map', '1:1'),

@@ -188,6 +188,12 @@ describe('the library entry points', () => {
     expect(await refusal(() => root.runTraining({ task: 'SST-2', student: folder, output: out, featureCacheBytes: -1 }))).toBe(
       'featureCacheBytes -1: expected a number 0 or greater',
     );
+    // (a feature cache without intermediate-layer KD, in the options' words; fine-tuning computes no teacher features either)
+    const unread = "featureCacheBytes applies with distill.intermediate (it caches the teacher's intermediate-layer features)";
+    expect(await refusal(() => root.runTraining({ task: 'SST-2', student: 'every-other', teacher: tiny.path, output: out, featureCacheBytes: 1 << 20 }))).toBe(
+      unread,
+    );
+    expect(await refusal(() => root.runTraining({ task: 'SST-2', student: folder, output: out, featureCacheBytes: 1 << 20 }))).toBe(unread);
     // (its output named as the option, where it was `-o OUT` of compress train and distill)
     const folderOut = join(tiny.dir, 'a-folder.onnx');
     mkdirSync(folderOut, { recursive: true });
