@@ -2,7 +2,7 @@
 import { benchModels as benchModelsNamingFlags, type BenchOptions, type BenchResult } from './run.ts';
 import { namingSettings } from '../flag-names.ts';
 import { checkOptionKinds, checkOptions, type OptionKind } from '../library-args.ts';
-import { hubRefLibraryRefusal } from '../hub/ref.ts';
+import { LOCAL_MODEL } from '../hub/ref.ts';
 import type { TimingLockOptions } from './timing-lock.ts';
 
 export type { NumberRange } from '../errors.ts';
@@ -76,9 +76,6 @@ export const BENCH_OPTION_NAMES: Readonly<Record<string, string>> = {
   // ('give a smaller --repeats, or a --max-time': a number of runs and a time limit)
   'a smaller --repeats, or a --max-time': 'fewer repeats, or a maxSeconds limit',
 };
-
-/** A model path, which an `hf:org/name` reference is not (hubRefLibraryRefusal: resolveModelRef fetches it). */
-const LOCAL_MODEL = { refuse: hubRefLibraryRefusal } as const;
 
 /** benchModels' options by their kinds (checkOptionKinds), before any work; paths, numbers and words read by benchModels. */
 const BENCH_OPTION_KINDS = {

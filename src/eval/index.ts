@@ -21,7 +21,7 @@ import { loadCalibration as loadCalibrationNamingFlags, type CalibrationOptions 
 import type { CalibrationSource } from '../pass/pass.ts';
 import { namingSettings } from '../flag-names.ts';
 import { checkOptionKinds, checkOptions, checkStringOption, isModelValue, type OptionKind } from '../library-args.ts';
-import { hubRefLibraryRefusal } from '../hub/ref.ts';
+import { hubRefLibraryRefusal, LOCAL_MODEL } from '../hub/ref.ts';
 
 export {
   predictionsFromRows,
@@ -70,9 +70,6 @@ export const CALIBRATION_OPTION_NAMES: Readonly<Record<string, string>> = {
   '--tokenizer': 'the tokenizer option',
   '--glue-dir': 'glueDir',
 };
-
-/** A model path, which an `hf:org/name` reference is not (hubRefLibraryRefusal: resolveModelRef fetches it). */
-const LOCAL_MODEL = { refuse: hubRefLibraryRefusal } as const;
 
 /** A non-empty string (a path). */
 const isPath = (v: unknown) => typeof v === 'string' && v !== '';

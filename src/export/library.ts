@@ -6,8 +6,8 @@
  * runTraining's do (src/flag-names.ts). `compress` runs those of ./compress.ts, ./from-huggingface.ts and ./transformers-js.ts.
  */
 import { namingSettings, type FlagNames } from '../flag-names.ts';
-import { hubRefLibraryRefusal } from '../hub/ref.ts';
 import { checkOptionKinds, checkOptions, SEED_OPTION, type OptionKind, type OptionKinds } from '../library-args.ts';
+import { LOCAL_MODEL } from '../hub/ref.ts';
 import { exportHuggingFaceFolder as exportHuggingFaceFolderNamingFlags, type ExportOptions, type ExportResult } from './from-huggingface.ts';
 import { COMPRESS_NAMES, PASS_CONTEXT_KINDS, pipelineNaming } from '../pass/option-names.ts';
 import { compressFile as compressFileNamingFlags, type CompressOptions, type CompressResult } from './compress.ts';
@@ -25,7 +25,7 @@ const stepsOf = (opts: unknown): readonly never[] => ((opts as { steps?: unknown
 
 /** compressFile's options by their kinds (checkOptionKinds), before any work; input, output and steps read by compressFile. */
 const COMPRESS_OPTION_KINDS = {
-  input: { refuse: hubRefLibraryRefusal },
+  input: LOCAL_MODEL,
   output: 'checked',
   steps: 'checked',
   context: { options: PASS_CONTEXT_KINDS },

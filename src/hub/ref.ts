@@ -41,6 +41,13 @@ export function hubRefLibraryRefusal(v: unknown): string | undefined {
   return `${v}: a Hugging Face hub reference, which the library does not download (it reads local models): fetch it first with ${call} (bert-compress), which downloads it into the Hugging Face cache (an ONNX export made once for a safetensors checkpoint) and returns its local folder, and give that`;
 }
 
+/**
+ * A model option's kind (checkOptionKinds, src/library-args.ts) for a library call (evaluate's model, runTraining's
+ * student, compressFile's input…): a local path, which an `hf:org/name` reference is not (hubRefLibraryRefusal:
+ * resolveModelRef fetches it); its kind read by the call unless one is given beside it (`{ kind: 'string', ...LOCAL_MODEL }`).
+ */
+export const LOCAL_MODEL = { refuse: hubRefLibraryRefusal } as const;
+
 /** Whether a revision is a full commit hash (40 lowercase hex digits). */
 export function isCommitHash(revision: string): boolean {
   return COMMIT.test(revision);

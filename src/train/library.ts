@@ -7,21 +7,18 @@
 import { SettingsError } from '../errors.ts';
 import { namingSettings } from '../flag-names.ts';
 import { checkOptionKinds, checkOptions, type OptionKind, type OptionKinds } from '../library-args.ts';
-import { hubRefLibraryRefusal } from '../hub/ref.ts';
+import { LOCAL_MODEL } from '../hub/ref.ts';
 import { runTraining as runTrainingNamingFlags, type DistillSettings, type TrainRunOptions, type TrainRunResult } from './run.ts';
 import type { TrainSettings } from './trainer.ts';
 
 /** A string, or a list (of matches, of layer pairs): what distill.intermediate and layerMap take, read further by checkSettings. */
 const WORD_OR_LIST: OptionKind = { is: (v) => typeof v === 'string' || Array.isArray(v), expected: 'a preset name or a list' };
 
-/** A model path (or a student spec), which an `hf:org/name` reference is not (hubRefLibraryRefusal: resolveModelRef fetches it). */
-const LOCAL_MODEL = { kind: 'string', refuse: hubRefLibraryRefusal } as const;
-
 /** runTraining's options by their kinds (checkOptionKinds), before any work; numbers and words read by checkSettings. */
 const TRAINING_OPTION_KINDS = {
   task: 'string',
-  student: LOCAL_MODEL,
-  teacher: LOCAL_MODEL,
+  student: { kind: 'string', ...LOCAL_MODEL },
+  teacher: { kind: 'string', ...LOCAL_MODEL },
   output: 'string',
   newHead: 'boolean',
   force: 'boolean',
@@ -60,7 +57,7 @@ const TRAINING_OPTION_KINDS = {
   maxExamples: 'checked',
   maxLength: 'checked',
   glueDir: 'string',
-  tokenizer: LOCAL_MODEL,
+  tokenizer: { kind: 'string', ...LOCAL_MODEL },
   cacheDir: 'string',
   featureCacheBytes: 'checked',
   workDir: 'string',
