@@ -29,18 +29,32 @@ const INT8_PRODUCTS = new Map([
 ]);
 
 /**
- * Whether `model` runs with onnxruntime's session.x64quantprecision here: on a CPU whose int8 products saturate, a
- * model with int8 products, so that its int8 weights are read as uint8 + 128 and the products added in 32 bits (as
- * on VNNI CPUs): the tests then compare what the quantization computes, the same numbers on both kinds of CPU, not
- * the AVX2 kernels' 16-bit saturation. Not where that rewrite (Avx2WeightS8ToU8, and QDQS8ToU8 for a
+ * Whether `model` runs at `level` with onnxruntime's session.x64quantprecision here: on a CPU whose int8 products
+ * saturate, a model with int8 products (or a QDQ model onnxruntime fuses into them at `level`: fusesQdq), so that its
+ * int8 weights are read as uint8 + 128 and the products added in 32 bits (as on VNNI CPUs): the tests then compare
+ * what the quantization computes, the same numbers on both kinds of CPU, not the AVX2 kernels' 16-bit saturation. Not where that rewrite (Avx2WeightS8ToU8, and QDQS8ToU8 for a
  * DequantizeLinear of an int8 initializer) breaks the model: a per-axis DequantizeLinear of an int8 initializer
  * without a zero point (the one it adds is a scalar: brokenDequantize), or an int8 weight several converted nodes
  * read (ALBERT's shared layers: 'Attempt to replace the existing tensor'); such tests quantize with reduceRange there
  * instead. A DequantizeLinear of a computed value (a per-tensor int8 table's, after its Gather) is no weight the
  * rewrite reads, so it does not stop it.
  */
-function precise(model: Model): boolean {
-  return INT8_SATURATES && model.graph.nodes.some((n) => INT8_PRODUCTS.has(n.opType)) && !brokenDequantize(model) && !sharesInt8Weight(model);
+function precise(model: Model, level: GraphOptimizationLevel): boolean {
+  return INT8_SATURATES && (hasInt8Products(model) || fusesQdq(model, level)) && !brokenDequantize(model) && !sharesInt8Weight(model);
+}
+
+/** Whether `model` as written has int8 products. */
+function hasInt8Products(model: Model): boolean {
+  return model.graph.nodes.some((n) => INT8_PRODUCTS.has(n.opType));
+}
+
+/**
+ * Whether onnxruntime at `level` runs `model` with int8 products it fuses: at 'extended' and 'all', the Q/DQ pairs of
+ * int8-static (QDQ) around a product become QLinearMatMul or MatMulIntegerToFloat, whose int8 weights (a
+ * DequantizeLinear's int8 initializer) saturate as any; 'disabled' and 'basic' run the graph's float products.
+ */
+function fusesQdq(model: Model, level: GraphOptimizationLevel): boolean {
+  return (level === 'extended' || level === 'all') && model.graph.nodes.some((n) => n.opType === 'DequantizeLinear' && isInt8Initializer(model, n.inputs[0]));
 }
 
 /** ONNX's INT8 data type. */
@@ -95,7 +109,7 @@ export interface TestSession {
  */
 export async function openTestSession(model: Model, level: GraphOptimizationLevel, file?: string): Promise<TestSession> {
   const source = file ?? encodeModel(model);
-  if (!precise(model)) return openSession(source, { graphOptimizationLevel: level });
+  if (!precise(model, level)) return openSession(source, { graphOptimizationLevel: level });
   const graphOptimizationLevel = level === 'all' ? 'all' : 'extended';
   const options = { ...sessionOptions({ graphOptimizationLevel }), extra: { session: { x64quantprecision: '1' } } };
   return typeof source === 'string' ? ort.InferenceSession.create(source, options) : ort.InferenceSession.create(source, options);
