@@ -11,6 +11,7 @@ import { SST2 } from '../src/glue/tasks.ts';
 import { benchModels } from '../src/bench/index.ts';
 import { runTraining } from '../src/train/library.ts';
 import {
+  buildGradientGraph,
   compressFile,
   compressToTransformersJs,
   exportHuggingFaceFolder,
@@ -456,3 +457,24 @@ async function userRefusal(call: () => Promise<unknown>): Promise<string | undef
   const e = await call().catch((x: unknown) => x);
   return e instanceof UserError ? e.message : undefined;
 }
+
+describe('buildGradientGraph', () => {
+  const model = tinyBert({ numLayers: 1 });
+  it("refuses options of another kind before any work, where parameters 'w' were read as the names of its letters and parameters left out failed with a TypeError", async () => {
+    for (const [options, line] of [
+      [{ loss: 'loss', parameters: 'w' }, 'parameters: expected a list of initializer names, got string "w"'],
+      [{ loss: 'loss' }, 'parameters: missing; expected a list of initializer names'],
+      [{ parameters: [] }, 'loss: missing; expected the name of the scalar loss value'],
+      [{ loss: 3, parameters: [] }, 'loss: expected the name of the scalar loss value, got number 3'],
+      [{ loss: 'loss', parameters: [], keep: 'logits' }, 'keep: expected a list of value names of the graph, got string "logits"'],
+      [{ loss: 'loss', parameters: ['w'], sparse: [3] }, 'sparse: expected a list of initializer names (among parameters), got a list'],
+      [{ loss: 'loss', parameters: [], probeFeeds: [] }, 'probeFeeds: expected feeds (an object of input tensors by name), got a list'],
+      [null, 'expected an options object ({loss, parameters, …}), got null'],
+    ] as const) {
+      expect(await refusal(() => buildGradientGraph(model, options as never))).toBe(`buildGradientGraph: ${line}`);
+    }
+    expect(await refusal(() => buildGradientGraph(model, { loss: 'loss', parameters: [], params: ['w'] } as never))).toBe(
+      'buildGradientGraph: params: not an option of buildGradientGraph (its options: loss, parameters, sparse, keep, probeFeeds)',
+    );
+  });
+});

@@ -19,8 +19,8 @@ import { GradContext, GradientError, nodeName } from './context.ts';
 import { probeShapes } from './probe.ts';
 import { GRADIENT_RULES, ZERO_GRADIENT } from './rules/index.ts';
 import { erfGeluGradient, findErfGelus } from './gelu.ts';
-import { checkModelArg, checkOptions } from '../library-args.ts';
-import { quotedText } from '../errors.ts';
+import { checkModelArg, checkOptionKinds, checkOptions, checkStringOption, type OptionKind } from '../library-args.ts';
+import { quotedText, SettingsError } from '../errors.ts';
 
 export interface GradientGraphOptions {
   /** A scalar float value of the graph (usually a graph output). */
@@ -64,12 +64,30 @@ export const TRAINING_OPSET = 17;
 /** Output names the training graph uses. */
 export const gradOutputName = (param: string) => `grad.${param}`;
 
+/** A list of value names (parameters, sparse, keep), as checkOptionKinds reads one. */
+const NAME_LIST = { is: (v: unknown) => Array.isArray(v) && v.every((n) => typeof n === 'string' && n !== ''), expected: 'a list of names' } as const;
+
+/**
+ * buildGradientGraph's options by their kinds (checkOptionKinds), before any work: a JavaScript caller's parameters
+ * 'w' were read as the names of its letters, keep 'logits' likewise, parameters left out failed with a TypeError, a
+ * misspelt option was read as nothing; loss read below.
+ */
+const GRADIENT_OPTION_KINDS = {
+  loss: 'checked',
+  parameters: { ...NAME_LIST, expected: 'a list of initializer names' },
+  sparse: { ...NAME_LIST, expected: 'a list of initializer names (among parameters)' },
+  keep: { ...NAME_LIST, expected: 'a list of value names of the graph' },
+  probeFeeds: { is: (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v), expected: 'feeds (an object of input tensors by name)' },
+} as const satisfies Record<keyof GradientGraphOptions, OptionKind>;
+
 /** The element types gradients are computed in. */
 const DIFFERENTIABLE: ReadonlySet<number> = new Set([DataType.FLOAT, DataType.DOUBLE]);
 
 export async function buildGradientGraph(forward: Model, options: GradientGraphOptions): Promise<GradientGraph> {
   checkModelArg('buildGradientGraph', forward, 'forward');
-  checkOptions('buildGradientGraph', options, '{loss, params, …}');
+  checkOptionKinds('buildGradientGraph', checkOptions('buildGradientGraph', options, '{loss, parameters, …}'), GRADIENT_OPTION_KINDS);
+  checkStringOption('buildGradientGraph', 'loss', options.loss, 'the name of the scalar loss value');
+  if (options.parameters === undefined) throw new SettingsError('buildGradientGraph: parameters: missing; expected a list of initializer names');
   const nodeOpset = opsetVersion(forward) ?? 0;
   if (nodeOpset < MIN_FORWARD_OPSET) {
     throw new GradientError(`the forward graph has opset ${nodeOpset}; differentiation needs opset ${MIN_FORWARD_OPSET} or later (rebuild the model)`);

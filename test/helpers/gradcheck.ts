@@ -51,7 +51,9 @@ export async function gradCheck(forward: Model, opts: GradCheckOptions): Promise
   const params =
     opts.parameters ??
     [...forward.graph.initializers.values()].filter((t) => t.dataType === DataType.FLOAT || t.dataType === DataType.DOUBLE).map((t) => t.name);
-  const gg = await buildGradientGraph(forward, { ...opts, parameters: params, sparse: [] });
+  // (the gradient graph's options alone: buildGradientGraph refuses an option it does not take)
+  const { feeds: _feeds, samples: _samples, eps: _eps, atol: _atol, parameters: _parameters, ...graphOptions } = opts;
+  const gg = await buildGradientGraph(forward, { ...graphOptions, parameters: params, sparse: [] });
   const session = await openSession(encodeModel(gg.model), { graphOptimizationLevel: 'disabled', threads: 1 });
   const values = new Map(params.map((p) => [p, floatValues(forward.graph.initializers.get(p)!)]));
   const feedsWith = (override?: { p: string; i: number; v: number }): Feeds => {
