@@ -14,11 +14,14 @@ import {
   buildGradientGraph,
   compressFile,
   compressToTransformersJs,
+  downloadSnapshot,
   exportHuggingFaceFolder,
   exportToTransformersJs,
   loadReport,
   openSession,
   renderReport,
+  resolveModelRef,
+  resolveModelSource,
   runPipeline,
   runSweep,
   writeReportFiles,
@@ -476,5 +479,28 @@ describe('buildGradientGraph', () => {
     expect(await refusal(() => buildGradientGraph(model, { loss: 'loss', parameters: [], params: ['w'] } as never))).toBe(
       'buildGradientGraph: params: not an option of buildGradientGraph (its options: loss, parameters, sparse, keep, probeFeeds)',
     );
+  });
+});
+
+describe('downloadSnapshot, resolveModelRef and resolveModelSource', () => {
+  const env = { HF_HUB_OFFLINE: '1', HF_HOME: join(tmpdir(), 'lib60-no-such-hf-home') };
+  it("refuse options of another kind before any request, where prefer 'safetensor' was read as 'onnx' and settings.offline 'no' as offline", async () => {
+    for (const [options, line] of [
+      [{ prefer: 'safetensor' }, 'prefer: expected one of onnx, safetensors, got string "safetensor"'],
+      [{ fetch: 'x' }, 'fetch: expected a function, got string "x"'],
+      [{ log: 3 }, 'log: expected a function, got number 3'],
+      [{ env: 'x' }, 'env: expected the environment\'s variables (process.env), got string "x"'],
+      [{ settings: { offline: 'no' } }, 'settings.offline: expected true or false, got string "no"'],
+      [{ settings: { downloadTimeoutMs: 0 } }, 'settings.downloadTimeoutMs: expected a number of milliseconds greater than 0, got number 0'],
+    ] as const) {
+      expect(await refusal(() => downloadSnapshot('hf:org/x', { env, ...options } as never))).toBe(`downloadSnapshot: ${line}`);
+      // (a local path was returned as it is, the options unread)
+      expect(await refusal(() => resolveModelRef('models/local.onnx', { env, ...options } as never))).toBe(`resolveModelRef: ${line}`);
+      expect(await refusal(() => resolveModelSource('models/local.onnx', { env, ...options } as never))).toBe(`resolveModelSource: ${line}`);
+    }
+    expect(await refusal(() => downloadSnapshot('hf:org/x', { env, evn: {} } as never))).toBe(
+      'downloadSnapshot: evn: not an option of downloadSnapshot (its options: settings, env, log, fetch, prefer, checkConfig)',
+    );
+    expect(await resolveModelRef('models/local.onnx', { env, prefer: 'safetensors' })).toBe('models/local.onnx');
   });
 });

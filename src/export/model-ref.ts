@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { temporaryPathFor } from '../files.ts';
 import { readHuggingFaceConfig } from '../bert/build-hf.ts';
 import { type Snapshot, type SnapshotOptions, type WeightsKind, downloadSnapshot, isHubRef } from '../hub/index.ts';
+import { checkSnapshotOptions } from '../hub/snapshot.ts';
 import { toolVersion } from '../version.ts';
 import { exportHuggingFaceFolder } from './from-huggingface.ts';
 import { checkStringOption } from '../library-args.ts';
@@ -45,6 +46,7 @@ export async function resolveModelSource(ref: string, opts: ModelRefOptions = {}
 /** resolveModelSource, its refusals naming `fn`, the function the caller called. */
 async function resolveSource(fn: string, ref: string, opts: ModelRefOptions): Promise<ResolvedModelRef> {
   checkStringOption(fn, 'ref', ref, 'a model path or hf:org/name[@revision]');
+  checkSnapshotOptions(fn, opts); // (a local path's too, before any request)
   if (!isHubRef(ref)) return { path: ref };
   const snapshot = await downloadSnapshot(ref, { ...opts, checkConfig: checkpointConfigCheck(ref) });
   const hub = { repo: snapshot.ref.repo, revision: snapshot.ref.revision, commit: snapshot.commit, pinned: `hf:${snapshot.ref.repo}@${snapshot.commit}` };

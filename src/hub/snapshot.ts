@@ -32,6 +32,7 @@ import { type HubRef, parseHubRef, shortCommitHint } from './ref.ts';
 import { type HubSettings, hubSettings } from './settings.ts';
 import { formatMB } from '../units.ts';
 import { someNames } from '../some-names.ts';
+import { checkOptionKinds, checkOptions, type OptionKind } from '../library-args.ts';
 
 export interface SnapshotOptions {
   /** Hub settings (default: from `env`). */
@@ -68,8 +69,43 @@ export interface Snapshot {
   fromCache: boolean;
 }
 
+/** A wait in milliseconds of HubSettings: a number greater than 0. */
+const WAIT_MS = { is: (v: unknown) => typeof v === 'number' && v > 0, expected: 'a number of milliseconds greater than 0' } as const;
+
+/** HubSettings by their kinds (what hubSettings returns), as a caller's own `settings` are checked. */
+const HUB_SETTINGS_KINDS = {
+  endpoint: 'string',
+  token: 'string',
+  tokenSource: 'string',
+  cacheDir: 'string',
+  offline: 'boolean',
+  offlineVariable: 'string',
+  downloadTimeoutMs: WAIT_MS,
+  etagTimeoutMs: WAIT_MS,
+} as const satisfies Record<keyof HubSettings, OptionKind>;
+
+/**
+ * downloadSnapshot's options (and resolveModelRef's, resolveModelSource's) by their kinds, before any request: a
+ * JavaScript caller's prefer 'safetensor' was read as 'onnx', settings.offline 'no' as offline, fetch or log 'x'
+ * failed with a TypeError at the first request, a misspelt option was read as nothing.
+ */
+const SNAPSHOT_OPTION_KINDS = {
+  settings: { options: HUB_SETTINGS_KINDS },
+  env: { is: (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v), expected: "the environment's variables (process.env)" },
+  log: 'function',
+  fetch: 'function',
+  prefer: ['onnx', 'safetensors'],
+  checkConfig: 'function',
+} as const satisfies Record<keyof SnapshotOptions, OptionKind>;
+
+/** `opts` of `fn` (downloadSnapshot, resolveModelRef, …) as an options object, each option of its kind (SNAPSHOT_OPTION_KINDS). */
+export function checkSnapshotOptions(fn: string, opts: unknown): void {
+  checkOptionKinds(fn, checkOptions(fn, opts, '{settings, env, log, fetch, prefer, checkConfig}'), SNAPSHOT_OPTION_KINDS);
+}
+
 /** Downloads (or finds in the cache) the files of `ref` bert-compress needs; see the module comment. */
 export async function downloadSnapshot(ref: string | HubRef, opts: SnapshotOptions = {}): Promise<Snapshot> {
+  checkSnapshotOptions('downloadSnapshot', opts);
   const r = typeof ref === 'string' ? parseHubRef(ref) : ref;
   if (typeof r?.repo !== 'string' || (r.revision !== undefined && typeof r.revision !== 'string'))
     throw new HubError(`downloadSnapshot: ref: expected hf:org/name[@revision] or what parseHubRef returns, got ${valueAndKind(ref)}`);
