@@ -1818,21 +1818,37 @@ function splitOnMetaspace(tokenizer: Tokenizer, json: object): void {
 
 /**
  * The characters tokenizers' Punctuation pre-tokenizer splits on (pre_tokenizers/punctuation.rs is_punc: ASCII
- * punctuation or Unicode's P categories), as a regex character class's body that Oniguruma and JS read alike.
+ * punctuation or Unicode's P categories), as tokenizers reads them: its `is_punctuation` takes the P categories of the
+ * unicode_categories crate's tables, Unicode 8.0 (UNICODE8_PUNCTUATION), where JS's `\p{P}` reads Node's later
+ * Unicode: a punctuation mark assigned since 8.0 (U+061D, U+2E43–U+2E5D, U+1B7D …) splits no word in tokenizers. The
+ * class eval reads (TOKENIZERS_PUNCTUATION_PIECE, TOKENIZERS_BERT_PIECES); PUNCTUATION_CLASS writes it for a
+ * transformers.js export.
  */
-const PUNCTUATION_CLASS = '\\p{P}\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007E';
+const TOKENIZERS_PUNCTUATION_CLASS = `${UNICODE8_PUNCTUATION}\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007E`;
+
+/**
+ * `body`, a regex character class's body of `\u{…}` and `\uHHHH` escapes and ranges of them (the generated tables'),
+ * written so that Oniguruma (tokenizers' Split) and JS (transformers.js, flag u) read the same characters whatever
+ * their Unicode versions: a character of the Basic Multilingual Plane as `\uHHHH`, one past it as itself (`\u{…}` is
+ * JS's alone, `\x{…}` Oniguruma's and transformers.js 4's alone).
+ */
+function portableClass(body: string): string {
+  return body.replace(/\\u\{([0-9A-Fa-f]+)\}/g, (_, hex: string) => {
+    const code = Number.parseInt(hex, 16);
+    return code <= 0xffff ? `\\u${code.toString(16).toUpperCase().padStart(4, '0')}` : String.fromCodePoint(code);
+  });
+}
+
+/**
+ * TOKENIZERS_PUNCTUATION_CLASS as a transformers.js export's Splits write it (portableClass): Unicode 8.0's
+ * punctuation, which transformers.js and tokenizers then read as tokenizers' Punctuation and BertPreTokenizer do,
+ * where `\p{P}` read the engine's own Unicode (143 characters apart on Node 20.20's Unicode 17.0, each splitting a word
+ * in transformers.js that eval keeps whole).
+ */
+const PUNCTUATION_CLASS = portableClass(TOKENIZERS_PUNCTUATION_CLASS);
 
 /** A punctuation character (PUNCTUATION_CLASS), as a regex of the library's flags. */
 const PUNCTUATION_PIECE = new RegExp(`[${PUNCTUATION_CLASS}]`, 'gu');
-
-/**
- * PUNCTUATION_CLASS as tokenizers reads it: its `is_punctuation` takes the P categories of the unicode_categories
- * crate's tables, Unicode 8.0 (UNICODE8_PUNCTUATION), where JS's `\p{P}` reads Node's later Unicode: a punctuation
- * mark assigned since 8.0 (U+061D, U+2E43–U+2E5D, U+1B7D …) splits no word in tokenizers. The class eval reads
- * (TOKENIZERS_PUNCTUATION_PIECE, TOKENIZERS_BERT_PIECES); PUNCTUATION_CLASS is what a written tokenizer.json says, for
- * transformers.js, which reads `\p{P}` (as its own BertPreTokenizer does).
- */
-const TOKENIZERS_PUNCTUATION_CLASS = `${UNICODE8_PUNCTUATION}\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007E`;
 
 /** A punctuation character as tokenizers' Punctuation pre-tokenizer reads it (TOKENIZERS_PUNCTUATION_CLASS). */
 const TOKENIZERS_PUNCTUATION_PIECE = new RegExp(`[${TOKENIZERS_PUNCTUATION_CLASS}]`, 'gu');
@@ -2629,11 +2645,12 @@ interface AddedTokenSplitting {
 }
 
 /**
- * The regex crate's Unicode `\w` (what tokenizers' regexes of the regex crate read as a word character), as a regex
- * character class's body in JS's own Unicode: what a transformers.js export writes (withTokenizersSplits), as
- * transformers.js reads its own Unicode.
+ * The regex crate's Unicode `\w` (what tokenizers' regexes of the regex crate read as a word character: Unicode 16.0's,
+ * UNICODE16_WORD), as a regex character class's body that transformers.js and tokenizers read alike (portableClass):
+ * what a transformers.js export writes (withTokenizersSplits), where `\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}`
+ * read the engine's own Unicode (4,699 characters apart on Node 20.20's Unicode 17.0).
  */
-const WORD_CLASS = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}';
+const WORD_CLASS = portableClass(UNICODE16_WORD);
 
 /**
  * A word character as tokenizers' single_word test reads one (added_vocabulary.rs: the regex crate's `\w`), by the
@@ -2643,14 +2660,15 @@ const WORD_CHAR = new RegExp(`[${UNICODE16_WORD}]`, 'u');
 
 /**
  * The pieces of a text as tokenizers' Whitespace pre-tokenizer gives them (pre_tokenizers/whitespace.rs: the regex
- * crate's `\w+|[^\w\s]+`, Unicode classes: `\s` is White_Space), in JS's Unicode: the Split a transformers.js export
+ * crate's `\w+|[^\w\s]+`, Unicode classes: `\s` is White_Space), by WORD_CLASS: the Split a transformers.js export
  * writes.
  */
 const WHITESPACE_PIECES = new RegExp(`[${WORD_CLASS}]+|[^${WORD_CLASS}\\p{White_Space}]+`, 'gu');
 
 /**
- * WHITESPACE_PIECES by the regex crate's Unicode 16.0 `\w` (UNICODE16_WORD), as eval splits: a letter assigned in
- * Unicode 17.0 (U+088F, U+0C5C) is no word character to tokenizers 0.23.2 and a pre-token of its own, where Node's joined it to its word.
+ * The pieces of tokenizers' Whitespace pre-tokenizer by the regex crate's Unicode 16.0 `\w` (UNICODE16_WORD), as eval
+ * splits (WHITESPACE_PIECES is the same split, as an export writes it): a letter assigned in Unicode 17.0 (U+088F,
+ * U+0C5C) is no word character to tokenizers 0.23.2 and a pre-token of its own, where Node's joined it to its word.
  */
 const TOKENIZERS_WHITESPACE_PIECES = new RegExp(`[${UNICODE16_WORD}]+|[^${UNICODE16_WORD}\\p{White_Space}]+`, 'gu');
 
