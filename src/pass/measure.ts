@@ -16,8 +16,9 @@ import { SettingsError, UserError, ortErrorLine } from '../errors.ts';
 import { GIVE_CLASSIFIER, encoderOnlyNote, headInWords, isEncoderOnly, noClassifierWay } from '../bert/classifier.ts';
 import type { ClassifierNeed } from './settings.ts';
 
-export function requireCalibration(c: CalibrationSource | undefined, pass: string, what: string): CalibrationSource {
-  if (!c?.batches.length) throw new SettingsError(`${pass}: ${what} needs calibration data (--calibrate TASK)`);
+/** `c` where it holds batches; else refused: '<pass>: <what> needs calibration data' (`plural`: 'activation ranges need …'). */
+export function requireCalibration(c: CalibrationSource | undefined, pass: string, what: string, plural = false): CalibrationSource {
+  if (!c?.batches.length) throw new SettingsError(`${pass}: ${what} ${plural ? 'need' : 'needs'} calibration data (--calibrate TASK)`);
   return c;
 }
 

@@ -257,7 +257,7 @@ function planMixed(targets: readonly Target[], o: QuantizeOptions, bitsOf: (laye
 
 /** int8-static: opset 13 for per-channel weights (raised when safe), calibrated ranges of every projection input. */
 async function runStatic(model: Model, s: BertStructure, o: QuantizeOptions, ctx: PassContext, targets: readonly Target[]): Promise<PassResult> {
-  const calibration = requireCalibration(ctx.calibration, 'quantize int8-static', 'activation ranges');
+  const calibration = requireCalibration(ctx.calibration, 'quantize int8-static', 'activation ranges', true);
   let input = model;
   let raised: OpsetRaise | undefined;
   const opset = s.opset || (opsetVersion(model) ?? 0);
