@@ -8,7 +8,7 @@ import type { SweepPoint } from './plan.ts';
 import type { PointResult } from './point.ts';
 import type { SweepEvent } from './run.ts';
 import { shareOfBaseline } from '../eval/glue-score.ts';
-import { counted } from '../errors.ts';
+import { counted, plural } from '../errors.ts';
 import { someNames } from '../some-names.ts';
 import { formatMB, percent, times100 } from '../units.ts';
 import { SHARED_MARK, timedContended } from './contention.ts';
@@ -109,7 +109,8 @@ export function pointLine(point: SweepPoint, r: PointResult, baseline: PointResu
  */
 export function planLine(spec: { name: string; models: readonly unknown[]; pipelines: readonly unknown[] }, points: number): string {
   const pairs = spec.models.length * spec.pipelines.length;
-  const some = points < pairs ? `; ${pairs - points} model × pipeline pairs left out by pipelines' models lists` : '';
+  const left = pairs - points;
+  const some = left > 0 ? `; ${counted(left, 'model × pipeline pair')} left out by ${plural(left, "a pipeline's models list", "pipelines' models lists")}` : '';
   return `sweep ${spec.name}: ${counted(points, 'point')} (${counted(spec.models.length, 'model')} × ${counted(spec.pipelines.length, 'pipeline')}${some})`;
 }
 

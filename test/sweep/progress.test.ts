@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BestTracker, createSweepProgress, pointLine, stoppedTrainingNote } from '../../src/sweep/progress.ts';
+import { BestTracker, createSweepProgress, planLine, pointLine, stoppedTrainingNote } from '../../src/sweep/progress.ts';
 import type { SweepSpec } from '../../src/sweep/spec.ts';
 import type { SweepPoint } from '../../src/sweep/plan.ts';
 import type { PointResult } from '../../src/sweep/point.ts';
@@ -30,6 +30,14 @@ const result = (glue: number | null, bytes: number, speedup = 1, undefinedWhy?: 
   }) as PointResult;
 
 describe('sweep progress', () => {
+  it("counts the model × pipeline pairs that pipelines' models lists leave out in words that fit the count", () => {
+    const spec = (models: number, pipelines: number) => ({ name: 'my-sweep', models: Array(models).fill(0), pipelines: Array(pipelines).fill(0) });
+    // The README's sweep file: 2 models × 6 pipelines, one pipeline for one model only.
+    expect(planLine(spec(2, 6), 11)).toBe("sweep my-sweep: 11 points (2 models × 6 pipelines; 1 model × pipeline pair left out by a pipeline's models list)");
+    expect(planLine(spec(2, 6), 10)).toBe("sweep my-sweep: 10 points (2 models × 6 pipelines; 2 model × pipeline pairs left out by pipelines' models lists)");
+    expect(planLine(spec(2, 8), 16)).toBe('sweep my-sweep: 16 points (2 models × 8 pipelines)');
+  });
+
   it('the best variant keeps the largest share of its own baseline GLUE score, ties going to the smaller', () => {
     const best = new BestTracker();
     expect(best.describe()).toBe('-');
