@@ -3,7 +3,7 @@
  * refused in one line naming the option, before any work, where they were read as something else or hung.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluate, loadCalibration, loadTokenizer, prepareTask, scoreTask } from '../src/eval/index.ts';
@@ -17,6 +17,8 @@ import {
   downloadSnapshot,
   exportHuggingFaceFolder,
   exportToTransformersJs,
+  findBert,
+  loadModel,
   loadReport,
   openSession,
   renderReport,
@@ -24,6 +26,7 @@ import {
   resolveModelSource,
   runPipeline,
   runSweep,
+  saveModel,
   writeReportFiles,
 } from '../src/index.ts';
 import { encodeModel } from '../src/onnx/save.ts';
@@ -502,5 +505,38 @@ describe('downloadSnapshot, resolveModelRef and resolveModelSource', () => {
       'downloadSnapshot: evn: not an option of downloadSnapshot (its options: settings, env, log, fetch, prefer, checkConfig)',
     );
     expect(await resolveModelRef('models/local.onnx', { env, prefer: 'safetensors' })).toBe('models/local.onnx');
+  });
+});
+
+describe('loadModel, saveModel and findBert', () => {
+  const model = tinyBert({ numLayers: 1 });
+  it("refuse options of another kind before any work, where saveModel's externalData 'no' wrote the weights to a data file", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lib60-model-kinds-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'model.onnx');
+    const thrown = (f: () => unknown): string | undefined => {
+      try {
+        f();
+      } catch (e) {
+        return e instanceof SettingsError ? e.message : undefined;
+      }
+      return undefined;
+    };
+    expect(thrown(() => saveModel(model, path, { externalData: 'no' } as never))).toBe(
+      'saveModel: externalData: expected true, false or \'auto\', got string "no"',
+    );
+    expect(thrown(() => saveModel(model, path, { autoThreshold: 'x' } as never))).toBe(
+      'saveModel: autoThreshold: expected a number of bytes 0 or greater, got string "x"',
+    );
+    expect(thrown(() => saveModel(model, path, { datafile: 'w.data' } as never))).toBe(
+      'saveModel: datafile: not an option of saveModel (its options: externalData, externalSizeThreshold, autoThreshold, dataFile)',
+    );
+    expect(existsSync(join(dir, 'model.onnx.data'))).toBe(false);
+    saveModel(model, path);
+    expect(thrown(() => loadModel(path, { baseDir: 3 } as never))).toBe('loadModel: baseDir: expected a non-empty string, got number 3');
+    expect(thrown(() => loadModel(path, { onExternalFile: 'x' } as never))).toBe('loadModel: onExternalFile: expected a function, got string "x"');
+    expect(thrown(() => findBert(model, { lable: 'm' } as never))).toBe('findBert: lable: not an option of findBert (its options: label)');
+    expect(thrown(() => findBert(model, { label: 3 } as never))).toBe("findBert: label: expected a string (the model's name in refusals), got number 3");
+    expect(findBert(loadModel(path, {}), { label: 'm' }).numLayers).toBe(1);
   });
 });

@@ -31,7 +31,7 @@ import { GraphContext } from './discover/graph-context.ts';
 import { matchHead } from './discover/head.ts';
 import { matchHeadlessLayer } from './discover/headless.ts';
 import { NormIndex } from './discover/layer-norm.ts';
-import { checkModelArg } from '../library-args.ts';
+import { checkModelArg, checkOptionKinds, checkOptions, type OptionKind } from '../library-args.ts';
 import { quotedText } from '../errors.ts';
 
 export interface FindBertOptions {
@@ -93,8 +93,14 @@ function multipleChoice(model: Model, head: TaskHead, ids: string): boolean {
 }
 
 /** The BERT-family encoder in `model`, or a NotBertError saying what was not understood. */
+/** findBert's options by their kinds (checkOptionKinds): a JavaScript caller's label 3 named the model '3', a misspelt lable was read as nothing. */
+const FIND_BERT_OPTION_KINDS = {
+  label: { is: (v: unknown) => typeof v === 'string', expected: "a string (the model's name in refusals)" },
+} as const satisfies Record<keyof FindBertOptions, OptionKind>;
+
 export function findBert(model: Model, options: FindBertOptions = {}): BertStructure {
   checkModelArg('findBert', model);
+  checkOptionKinds('findBert', checkOptions('findBert', options, '{label}'), FIND_BERT_OPTION_KINDS);
   const ctx = new GraphContext(model, options.label ?? (model.graph.name ? `graph ${quotedText(model.graph.name)}` : 'model'));
   const unsupported = model.graph.nodes.find((n) => n.domain === 'com.microsoft' && UNSUPPORTED_CONTRIB.has(n.opType));
   if (unsupported) ctx.refuse(`com.microsoft ${unsupported.opType} node ${quotedText(unsupported.name)} is not supported`);

@@ -16,7 +16,7 @@ import { unknownFieldProblem } from './fidelity.ts';
 import { unreachableReason } from './locate.ts';
 import { checkOpsets, cycleProblem, definitionProblems } from './validate.ts';
 import { ensureUniqueNodeNames, topoSort } from './analysis.ts';
-import { checkStringOption } from '../library-args.ts';
+import { checkOptionKinds, checkOptions, checkStringOption, type OptionKind } from '../library-args.ts';
 import { withFileFields } from './file-fields.ts';
 
 export interface LoadOptions {
@@ -152,8 +152,15 @@ function checkedModel(model: Model, label: string): Model {
 }
 
 /** Reads an ONNX model file; external data is resolved relative to the file's folder. */
+/**
+ * loadModel's options by their kinds (checkOptionKinds), before the file is read: a JavaScript caller's baseDir 3
+ * failed with a TypeError, onExternalFile 'x' once an external data file was read, a misspelt option was read as nothing.
+ */
+const LOAD_OPTION_KINDS = { baseDir: 'string', onExternalFile: 'function' } as const satisfies Record<keyof LoadOptions, OptionKind>;
+
 export function loadModel(path: string, opts: LoadOptions = {}): Model {
   checkStringOption('loadModel', 'path', path, 'the path of an .onnx file');
+  checkOptionKinds('loadModel', checkOptions('loadModel', opts, '{baseDir, onExternalFile}'), LOAD_OPTION_KINDS);
   let bytes: Buffer;
   try {
     if (statSync(path).isDirectory()) throw new ModelLoadError(`${path}: is a folder, not an ONNX file`);

@@ -9,7 +9,7 @@ import { removeStaleTemporaries, writeFileAtomic } from '../files.ts';
 import type { Model, Tensor } from './graph.ts';
 import { onnx, modelToProto, type ExternalRef } from './proto.ts';
 import { tensorBytes } from './tensor.ts';
-import { checkModelArg, checkStringOption } from '../library-args.ts';
+import { checkModelArg, checkOptionKinds, checkOptions, checkStringOption, type OptionKind } from '../library-args.ts';
 
 /** Protobuf cannot serialize messages of 2 GiB or more; past this many initializer bytes we go external. */
 export const EXTERNAL_DATA_AUTO_THRESHOLD = 1.8 * 1024 ** 3;
@@ -150,9 +150,25 @@ export function serializeInMemory(model: Model, threshold = 1024): InMemorySeria
 }
 
 /** Saves a model to `path` (and its external data file when used), removing the data file of the model it replaces. */
+/** A count of bytes, as a threshold of SaveOptions: a number 0 or greater. */
+const BYTES = { is: (v: unknown) => typeof v === 'number' && v >= 0, expected: 'a number of bytes 0 or greater' } as const;
+
+/**
+ * saveModel's options by their kinds (checkOptionKinds), before anything is written: a JavaScript caller's
+ * externalData 'no' was read as true (the weights written to a data file), autoThreshold 'x' as no threshold, a
+ * misspelt option as nothing.
+ */
+const SAVE_OPTION_KINDS = {
+  externalData: { is: (v: unknown) => v === true || v === false || v === 'auto', expected: "true, false or 'auto'" },
+  externalSizeThreshold: BYTES,
+  autoThreshold: BYTES,
+  dataFile: 'string',
+} as const satisfies Record<keyof SaveOptions, OptionKind>;
+
 export function saveModel(model: Model, path: string, opts: SaveOptions = {}): SavedFiles {
   checkModelArg('saveModel', model);
   checkStringOption('saveModel', 'path', path, 'the path of the .onnx file to write');
+  checkOptionKinds('saveModel', checkOptions('saveModel', opts, '{externalData, dataFile, …}'), SAVE_OPTION_KINDS);
   const mode = opts.externalData ?? 'auto';
   const external = mode === 'auto' ? totalInitializerBytes(model) > (opts.autoThreshold ?? EXTERNAL_DATA_AUTO_THRESHOLD) : mode !== false;
   const replaced = ownDataFile(path);
