@@ -14,7 +14,7 @@
 import { UserError, quotedText } from '../errors.ts';
 import { ensureUniqueNodeNames } from './analysis.ts';
 import { type Attribute, domainName, type Graph, type Model, type Node } from './graph.ts';
-import { OP_VERSIONS, opVersionAt, SAME_MEANING } from './op-versions.ts';
+import { LATEST_OPSET, OP_VERSIONS, opVersionAt, SAME_MEANING } from './op-versions.ts';
 import { graphFromProto } from './proto.ts';
 import type { IAttributeProto, IFunctionProto } from './schema.ts';
 
@@ -239,9 +239,13 @@ const FIRST_CAST_TYPES = 16;
  * Why an ai.onnx node of `nodes` (their subgraphs' included), written for opset `from`, means another thing at opset
  * `to`, or undefined where each means the same there: the op's version is the same at both opsets, or each of its
  * versions between them added types only, or an attribute or input the node does not use (from a later opset to an
- * earlier one) or whose absence keeps the earlier meaning (SAME_MEANING).
+ * earlier one) or whose absence keeps the earlier meaning (SAME_MEANING). An opset past LATEST_OPSET, whose changes are
+ * not known here, is refused.
  */
 function changedOp(nodes: readonly Node[], from: number, to: number): string | undefined {
+  const past = Math.max(from, to);
+  if (past > LATEST_OPSET)
+    return `opset ${past} is past opset ${LATEST_OPSET}, the latest whose op versions bert-compress knows (ONNX v1.22.0): which of its ops it changed is not known here`;
   for (const g of allGraphs({ name: '', nodes: [...nodes], inputs: [], outputs: [], initializers: new Map(), valueInfo: [] })) {
     for (const n of g.nodes) {
       if (n.domain !== '') continue;

@@ -9,6 +9,9 @@
  * is taken to change the meaning.
  */
 
+/** The latest ai.onnx opset whose op versions OP_VERSIONS holds (ONNX v1.22.0's): a later one's changes are not known here. */
+export const LATEST_OPSET = 27;
+
 /** The versions of each ai.onnx op (the opsets where it was introduced or changed), ascending. */
 export const OP_VERSIONS: Readonly<Record<string, readonly number[]>> = {
   Abs: [1, 6, 13],

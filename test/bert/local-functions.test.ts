@@ -15,6 +15,7 @@ import { compressFile } from '../../src/export/compress.ts';
 import { callsLocalFunctions, cloneModel, decodeModel, inlineLocalFunctions, int64Tensor, loadModel, saveModel, type Model } from '../../src/onnx/index.ts';
 import { runPipeline } from '../../src/pass/index.ts';
 import { encodeModel } from '../../src/onnx/save.ts';
+import { graphFromProto } from '../../src/onnx/proto.ts';
 import type { IFunctionProto } from '../../src/onnx/schema.ts';
 import { batchLogits, maxRowDiff, onnxNode, paddedBatch, tinyBert } from '../helpers/models.ts';
 import { outputsOf } from '../helpers/run-model.ts';
@@ -338,6 +339,62 @@ describe('inlineLocalFunctions', () => {
     expect(() => inlineLocalFunctions(withLayerNormCalls(model, { ...ln, opsetImport: [{ domain: '', version: 20 }], node: [gelu, ...ln.node!] }))).toThrow(
       refusal(20, `its Gelu is no ai.onnx op at opset ${opset}`),
     );
+  });
+
+  /** A model at ai.onnx opset `opset` whose graph is one call (attributes `attributes`) of function F at `fnOpset`. */
+  const callOfFunctionAt = (
+    opset: number,
+    fnOpset: number,
+    node: IFunctionProto['node'],
+    attributes: NonNullable<IFunctionProto['attributeProto']> = [],
+  ): Model => ({
+    irVersion: 10,
+    opsetImports: [
+      { domain: '', version: opset },
+      { domain: 'pkg.test', version: 1 },
+    ],
+    producerName: '',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    metadataProps: {},
+    graph: {
+      name: 'g',
+      inputs: [
+        { name: 'a', elemType: 1, shape: [2] },
+        { name: 'b', elemType: 1, shape: [2] },
+      ],
+      outputs: [{ name: 'out', elemType: 1, shape: [2] }],
+      nodes: [
+        {
+          ...onnxNode('call', 'F', ['a', 'b'], ['out']),
+          domain: 'pkg.test',
+          ...(attributes.length ? { attributes: graphFromProto({ node: [{ opType: 'X', attribute: attributes }] }).nodes[0]!.attributes } : {}),
+        },
+      ],
+      initializers: new Map(),
+      valueInfo: [],
+    },
+    unmodelled: {
+      functions: [
+        { name: 'F', domain: 'pkg.test', input: ['x', 'y'], output: ['z'], attribute: ['dtype'], opsetImport: [{ domain: '', version: fnOpset }], node },
+      ],
+    },
+  });
+  const fRefusal = (fnOpset: number, opset: number, why: string) =>
+    new UserError(
+      `the model's local function 'pkg.test.F' imports opset ${fnOpset} of 'ai.onnx' where the model imports opset ${opset}: ${why} (onnx.inliner.inline_local_functions with convert_version in Python)`,
+    );
+
+  it('refuses a function or a model at an opset past the op versions it knows (ONNX v1.22.0: opset 27), in one line', () => {
+    const add = [{ opType: 'Add', input: ['x', 'y'], output: ['z'] }];
+    // (Add is version 14 at opsets 21 and 27 alike: inlined)
+    expect(inlineLocalFunctions(callOfFunctionAt(21, 27, add)).graph.nodes.map((n) => n.opType)).toEqual(['Add']);
+    const past = (n: number) =>
+      `opset ${n} is past opset 27, the latest whose op versions bert-compress knows (ONNX v1.22.0): which of its ops it changed is not known here`;
+    expect(() => inlineLocalFunctions(callOfFunctionAt(21, 28, add))).toThrow(fRefusal(28, 21, past(28)));
+    expect(() => inlineLocalFunctions(callOfFunctionAt(28, 21, add))).toThrow(fRefusal(21, 28, past(28)));
   });
 
   it('lets the passes run on such a model as on its plain graph, and compressFile write a plain graph', async () => {
