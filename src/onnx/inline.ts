@@ -240,7 +240,7 @@ const FIRST_CAST_TYPES = 16;
  * `to`, or undefined where each means the same there: the op's version is the same at both opsets, or each of its
  * versions between them added types only, or an attribute or input the node does not use (from a later opset to an
  * earlier one) or whose absence keeps the earlier meaning (SAME_MEANING). An opset past LATEST_OPSET, whose changes are
- * not known here, is refused.
+ * not known here, is refused, as is a CastLike that may cast to a float8 type across version 24.
  */
 function changedOp(nodes: readonly Node[], from: number, to: number): string | undefined {
   const past = Math.max(from, to);
@@ -258,6 +258,10 @@ function changedOp(nodes: readonly Node[], from: number, to: number): string | u
       const changed = changes.find((v) => !SAME_MEANING[`${n.opType}-${v}`]);
       const because = `version ${a} at opset ${from}, ${b} at opset ${to}`;
       if (changed !== undefined) return `its ${op} means another thing at opset ${to} (${because}: version ${changed} changed it)`;
+      // (CastLike's type is its input 1's, unknown here: float8 types, from opset 19 on, CastLike-24 casts infinities to
+      // by other rules (E4M3FNUZ, E5M2FNUZ: NaN before, the largest value after))
+      if (n.opType === 'CastLike' && Math.min(a, b) >= 19 && Math.max(a, b) >= 24)
+        return `its ${op} casts to its input 1's type, which may be a float8 type that version 24 casts infinities to by other rules (${because})`;
       const type = n.opType === 'Cast' ? n.attributes.to : undefined;
       if (type?.type === 'int' && type.value > FIRST_CAST_TYPES)
         return `its ${op} casts to data type ${type.value}, which later versions cast by other rules (${because})`;

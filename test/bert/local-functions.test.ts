@@ -397,6 +397,17 @@ describe('inlineLocalFunctions', () => {
     expect(() => inlineLocalFunctions(callOfFunctionAt(28, 21, add))).toThrow(fRefusal(21, 28, past(28)));
   });
 
+  it('refuses a CastLike across version 24 (which casts infinities to float8 E4M3FNUZ and E5M2FNUZ by other rules) from opset 19 on, in one line', () => {
+    const castLike = [{ opType: 'CastLike', name: 'c', input: ['x', 'y'], output: ['z'] }];
+    // (before opset 19 no float8 type: what CastLike-19 to 25 cast alike)
+    expect(inlineLocalFunctions(callOfFunctionAt(24, 18, castLike)).graph.nodes.map((n) => n.opType)).toEqual(['CastLike']);
+    expect(inlineLocalFunctions(callOfFunctionAt(21, 23, castLike)).graph.nodes.map((n) => n.opType)).toEqual(['CastLike']);
+    const why = (a: number, b: number, fnOpset: number, opset: number) =>
+      `its CastLike 'c' casts to its input 1's type, which may be a float8 type that version 24 casts infinities to by other rules (version ${a} at opset ${fnOpset}, ${b} at opset ${opset})`;
+    expect(() => inlineLocalFunctions(callOfFunctionAt(24, 23, castLike))).toThrow(fRefusal(23, 24, why(23, 24, 23, 24)));
+    expect(() => inlineLocalFunctions(callOfFunctionAt(21, 25, castLike))).toThrow(fRefusal(25, 21, why(25, 21, 25, 21)));
+  });
+
   it('lets the passes run on such a model as on its plain graph, and compressFile write a plain graph', async () => {
     const called = withLayerNormCalls(model, ln);
     for (const steps of [[{ pass: 'prune-heads', settings: { ratio: 0.5 } }], [{ pass: 'quantize', settings: { mode: 'int8' } }]]) {
