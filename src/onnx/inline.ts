@@ -24,6 +24,15 @@ interface LocalFunction {
   label: string;
   nodes: Node[];
   defaults: Record<string, Attribute>;
+  /** Where it imports another opset of ai.onnx than the model: its opset (`from`) and the model's (`to`). */
+  shift?: { from: number; to: number };
+}
+
+/** The refusal of local function `label`, which imports opset `version` of `domain` where the model imports `own`. */
+function otherOpsetRefusal(label: string, domain: string, version: number, own: number, why: string): UserError {
+  return new UserError(
+    `the model's local function ${quotedText(label)} imports opset ${version} of ${quotedText(domainName(domain) || 'ai.onnx')} where the model imports opset ${own}: ${why} (onnx.inliner.inline_local_functions with convert_version in Python)`,
+  );
 }
 
 const functionKey = (domain: string, name: string, overload: string) => `${domainName(domain)}\u0000${name}\u0000${overload}`;
@@ -93,6 +102,7 @@ export function inlineLocalFunctions(model: Model): Model {
     if (fn) return fn;
     const label = `${f.domain ? `${f.domain}.` : ''}${f.name ?? ''}${f.overload ? `:${f.overload}` : ''}`;
     const nodes = graphFromProto({ node: f.node ?? [] }).nodes;
+    let shift: LocalFunction['shift'];
     for (const imp of f.opsetImport ?? []) {
       const domain = imp.domain ?? '';
       const version = Number(imp.version ?? 0);
@@ -101,17 +111,14 @@ export function inlineLocalFunctions(model: Model): Model {
       else if (own.version !== version) {
         // (ai.onnx ops that mean the same at both opsets are inlined as they are, in the model's opset)
         const why = domainName(domain) === '' ? changedOp(nodes, version, own.version) : 'its ops cannot be inlined into the graph as they are';
-        if (why) {
-          throw new UserError(
-            `the model's local function ${quotedText(label)} imports opset ${version} of ${quotedText(domainName(domain) || 'ai.onnx')} where the model imports opset ${own.version}: ${why} (onnx.inliner.inline_local_functions with convert_version in Python)`,
-          );
-        }
+        if (why) throw otherOpsetRefusal(label, domain, version, own.version, why);
+        if (domainName(domain) === '') shift = { from: version, to: own.version };
       }
     }
     const defaults = graphFromProto({
       node: [{ opType: 'Defaults', attribute: (f.attributeProto ?? []) as IAttributeProto[] }],
     }).nodes[0]!.attributes;
-    fn = { proto: f, label, nodes, defaults };
+    fn = { proto: f, label, nodes, defaults, ...(shift ? { shift } : {}) };
     read.set(f, fn);
     return fn;
   };
@@ -167,6 +174,12 @@ export function inlineLocalFunctions(model: Model): Model {
       }
       return attributes;
     };
+    if (fn.shift) {
+      // (a Cast's type as the call gives it: one past FIRST_CAST_TYPES is cast by rules later versions changed)
+      const { from, to } = fn.shift;
+      const why = castPastFirstTypes(fn.nodes, from, to, (ref) => call.attributes[ref] ?? fn.defaults[ref]);
+      if (why) throw otherOpsetRefusal(fn.label, '', from, to, why);
+    }
     const body: Node[] = fn.nodes.map((n, i) => {
       const node: Node = {
         ...n,
@@ -240,41 +253,60 @@ const FIRST_CAST_TYPES = 16;
  * `to`, or undefined where each means the same there: the op's version is the same at both opsets, or each of its
  * versions between them added types only, or an attribute or input the node does not use (from a later opset to an
  * earlier one) or whose absence keeps the earlier meaning (SAME_MEANING). An opset past LATEST_OPSET, whose changes are
- * not known here, is refused, as is a CastLike that may cast to a float8 type across version 24.
+ * not known here, is refused, as is a CastLike that may cast to a float8 type across version 24; a Cast's type may be
+ * the call's (castPastFirstTypes, at each call).
  */
 function changedOp(nodes: readonly Node[], from: number, to: number): string | undefined {
   const past = Math.max(from, to);
   if (past > LATEST_OPSET)
     return `opset ${past} is past opset ${LATEST_OPSET}, the latest whose op versions bert-compress knows (ONNX v1.22.0): which of its ops it changed is not known here`;
-  for (const g of allGraphs({ name: '', nodes: [...nodes], inputs: [], outputs: [], initializers: new Map(), valueInfo: [] })) {
-    for (const n of g.nodes) {
-      if (n.domain !== '') continue;
-      const [a, b] = [opVersionAt(n.opType, from), opVersionAt(n.opType, to)];
-      const op = n.name ? `${n.opType} ${quotedText(n.name)}` : n.opType;
-      if (a === undefined) return `its ${op} is no ai.onnx op at opset ${from}`;
-      if (b === undefined) return `its ${op} is no ai.onnx op at opset ${to}`;
-      if (a === b) continue;
-      const changes = OP_VERSIONS[n.opType]!.filter((v) => v > Math.min(a, b) && v <= Math.max(a, b));
-      const changed = changes.find((v) => !SAME_MEANING[`${n.opType}-${v}`]);
-      const because = `version ${a} at opset ${from}, ${b} at opset ${to}`;
-      if (changed !== undefined) return `its ${op} means another thing at opset ${to} (${because}: version ${changed} changed it)`;
-      // (CastLike's type is its input 1's, unknown here: float8 types, from opset 19 on, CastLike-24 casts infinities to
-      // by other rules (E4M3FNUZ, E5M2FNUZ: NaN before, the largest value after))
-      if (n.opType === 'CastLike' && Math.min(a, b) >= 19 && Math.max(a, b) >= 24)
-        return `its ${op} casts to its input 1's type, which may be a float8 type that version 24 casts infinities to by other rules (${because})`;
-      const type = n.opType === 'Cast' ? n.attributes.to : undefined;
-      if (type?.type === 'int' && type.value > FIRST_CAST_TYPES)
-        return `its ${op} casts to data type ${type.value}, which later versions cast by other rules (${because})`;
-      if (to > from) continue;
-      // (to an earlier opset: what a later version added, the node must not use)
-      for (const v of changes) {
-        for (const added of SAME_MEANING[`${n.opType}-${v}`]!) {
-          const input = added.startsWith('#') ? Number(added.slice(1)) : undefined;
-          const used = input === undefined ? n.attributes[added] !== undefined : Boolean(n.inputs[input]);
-          if (used) return `its ${op} takes ${input === undefined ? `attribute ${added}` : `input ${input}`}, which version ${v} added (${because})`;
-        }
+  for (const n of nodesOf(nodes)) {
+    if (n.domain !== '') continue;
+    const [a, b] = [opVersionAt(n.opType, from), opVersionAt(n.opType, to)];
+    const op = n.name ? `${n.opType} ${quotedText(n.name)}` : n.opType;
+    if (a === undefined) return `its ${op} is no ai.onnx op at opset ${from}`;
+    if (b === undefined) return `its ${op} is no ai.onnx op at opset ${to}`;
+    if (a === b) continue;
+    const changes = OP_VERSIONS[n.opType]!.filter((v) => v > Math.min(a, b) && v <= Math.max(a, b));
+    const changed = changes.find((v) => !SAME_MEANING[`${n.opType}-${v}`]);
+    const because = `version ${a} at opset ${from}, ${b} at opset ${to}`;
+    if (changed !== undefined) return `its ${op} means another thing at opset ${to} (${because}: version ${changed} changed it)`;
+    // (CastLike's type is its input 1's, unknown here: float8 types, from opset 19 on, CastLike-24 casts infinities to
+    // by other rules (E4M3FNUZ, E5M2FNUZ: NaN before, the largest value after))
+    if (n.opType === 'CastLike' && Math.min(a, b) >= 19 && Math.max(a, b) >= 24)
+      return `its ${op} casts to its input 1's type, which may be a float8 type that version 24 casts infinities to by other rules (${because})`;
+    if (to > from) continue;
+    // (to an earlier opset: what a later version added, the node must not use)
+    for (const v of changes) {
+      for (const added of SAME_MEANING[`${n.opType}-${v}`]!) {
+        const input = added.startsWith('#') ? Number(added.slice(1)) : undefined;
+        const used = input === undefined ? n.attributes[added] !== undefined : Boolean(n.inputs[input]);
+        if (used) return `its ${op} takes ${input === undefined ? `attribute ${added}` : `input ${input}`}, which version ${v} added (${because})`;
       }
     }
+  }
+  return undefined;
+}
+
+/** `nodes` and the nodes of their subgraphs, theirs included. */
+function* nodesOf(nodes: readonly Node[]): Generator<Node> {
+  yield* allNodes({ name: '', nodes: [...nodes], inputs: [], outputs: [], initializers: new Map(), valueInfo: [] });
+}
+
+/**
+ * Why a Cast of `nodes` (their subgraphs' included), written for opset `from` and read at opset `to`, casts by rules
+ * the versions between them changed, or undefined: a type past FIRST_CAST_TYPES, as written or as `given` gives the
+ * attribute it takes from the call (ref_attr_name).
+ */
+function castPastFirstTypes(nodes: readonly Node[], from: number, to: number, given: (ref: string) => Attribute | undefined): string | undefined {
+  for (const n of nodesOf(nodes)) {
+    if (n.domain !== '' || n.opType !== 'Cast' || !n.attributes.to) continue;
+    const ref = n.attributes.to.unmodelled?.refAttrName;
+    const type = typeof ref === 'string' && ref ? given(ref) : n.attributes.to;
+    const [a, b] = [opVersionAt(n.opType, from), opVersionAt(n.opType, to)];
+    if (a === b || type?.type !== 'int' || type.value <= FIRST_CAST_TYPES) continue;
+    const op = n.name ? `${n.opType} ${quotedText(n.name)}` : n.opType;
+    return `its ${op} casts to data type ${type.value}, which later versions cast by other rules (version ${a} at opset ${from}, ${b} at opset ${to})`;
   }
   return undefined;
 }

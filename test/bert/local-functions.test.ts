@@ -408,6 +408,20 @@ describe('inlineLocalFunctions', () => {
     expect(() => inlineLocalFunctions(callOfFunctionAt(21, 25, castLike))).toThrow(fRefusal(25, 21, why(25, 21, 25, 21)));
   });
 
+  it('refuses a Cast to a type past float16 across versions, its type written or given by the call (ref_attr_name), in one line', () => {
+    const cast = (to: IFunctionProto['node']) => to;
+    const written = cast([{ opType: 'Cast', name: 'c', input: ['x'], output: ['z'], attribute: [{ name: 'to', type: 2, i: 17 }] }]);
+    const byCall = cast([{ opType: 'Cast', name: 'c', input: ['x'], output: ['z'], attribute: [{ name: 'to', type: 2, refAttrName: 'dtype' }] }]);
+    const why = `its Cast 'c' casts to data type 17, which later versions cast by other rules (version 19 at opset 19, 21 at opset 21)`;
+    expect(() => inlineLocalFunctions(callOfFunctionAt(21, 19, written))).toThrow(fRefusal(19, 21, why));
+    expect(() => inlineLocalFunctions(callOfFunctionAt(21, 19, byCall, [{ name: 'dtype', type: 2, i: 17 }]))).toThrow(fRefusal(19, 21, why));
+    // (float, as written or given: inlined, the call's type given to the Cast)
+    expect(inlineLocalFunctions(callOfFunctionAt(21, 19, byCall, [{ name: 'dtype', type: 2, i: 1 }])).graph.nodes[0]!.attributes.to).toEqual({
+      type: 'int',
+      value: 1,
+    });
+  });
+
   it('lets the passes run on such a model as on its plain graph, and compressFile write a plain graph', async () => {
     const called = withLayerNormCalls(model, ln);
     for (const steps of [[{ pass: 'prune-heads', settings: { ratio: 0.5 } }], [{ pass: 'quantize', settings: { mode: 'int8' } }]]) {
