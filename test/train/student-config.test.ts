@@ -116,6 +116,40 @@ describe('bert:… students with sizes left out', () => {
   });
 });
 
+describe('a student model of another family than its teacher', () => {
+  it("a DistilBERT student of a BERT teacher: DistilBERT's config.json (model_type, class, keys; no token types), where it said BertForSequenceClassification with the teacher's type_vocab_size beside DistilBERT's keys", () => {
+    const distil = buildBert({ ...tinyBertConfig(), family: 'distilbert' as const }, { kind: 'random', seed: 1 });
+    const labels = { id2label: { 0: 'negative', 1: 'positive' }, label2id: { negative: 0, positive: 1 }, max_length: 64, finetuning_task: 'sst-2' };
+    const teacherJson = {
+      architectures: ['BertForSequenceClassification'],
+      model_type: 'bert',
+      hidden_act: 'gelu',
+      type_vocab_size: 2,
+      layer_norm_eps: 1e-12,
+      num_hidden_layers: 4,
+      hidden_size: 256,
+      ...labels,
+    };
+    const c = bertStudent(canonicalBert(distil), 'distil').configJson(teacherJson);
+    expect(JSON.parse(JSON.stringify(c))).toEqual({
+      architectures: ['DistilBertForSequenceClassification'],
+      model_type: 'distilbert',
+      activation: 'gelu',
+      ...labels,
+      n_layers: 2,
+      dim: 32,
+      n_heads: 4,
+      hidden_dim: 64,
+      vocab_size: 128,
+      max_position_embeddings: 64,
+    });
+    // a DistilBERT teacher's own config.json is kept, its sizes the student's under DistilBERT's names
+    const own = everyOtherStudent(canonicalBert(distil)).configJson({ ...FAMILY_JSONS.distilbert, custom: 1 });
+    expect(own).toMatchObject({ model_type: 'distilbert', custom: 1, n_layers: 1, dim: 32 });
+    expect(own).not.toHaveProperty('num_hidden_layers');
+  });
+});
+
 describe('a from-scratch student of a float16 teacher', () => {
   it("takes BERT's LayerNorm epsilon 1e-12, which underflowed to 0 in float16, as the canonical rebuild does (it was refused: got 0)", () => {
     const model = tinyBert({ numLayers: 2, hiddenSize: 32, numHeads: 4, intermediateSize: 64 });

@@ -31,14 +31,17 @@ import { encoderOnlyNote, hasClassifierPlace, headInWords, isEncoderOnly, newHea
 import {
   attentionHeadSize,
   configId2label,
+  configJsonKey,
   countParameters,
   everyOtherLayers,
   familyOf,
   layerGroupOf,
   layerSizes,
   looksUpTokenTypes,
+  type BertFamily,
   type ExtendedBertConfig,
 } from '../../bert/config.ts';
+import { classifierArchitecture, FAMILY_MODEL_TYPES } from '../../eval/output-config.ts';
 import { locateModel } from '../../onnx/locate.ts';
 import { MemoryRefusal, NotBertError, SettingsError, counted, groupedDigits, quotedText } from '../../errors.ts';
 import { encoderOnly, newClassifier, withClassifier } from './classifier.ts';
@@ -118,22 +121,45 @@ export function bertStudent(
   };
 }
 
+/** The layout family of each config.json `model_type` the project reads (config.ts HF_MODEL_TYPES). */
+const MODEL_TYPE_FAMILIES: Readonly<Record<string, BertFamily>> = {
+  bert: 'bert',
+  distilbert: 'distilbert',
+  roberta: 'roberta',
+  'xlm-roberta': 'roberta',
+  camembert: 'roberta',
+  electra: 'electra',
+  albert: 'albert',
+};
+
 /**
- * The source's config.json for a BERT student of a teacher of another family (a bert:… student of a DistilBERT,
- * RoBERTa or ELECTRA teacher is a BertForSequenceClassification): BERT's model_type, architecture and keys, with the
- * source's labels, task, max_length and pad_token_id; the other family's keys (DistilBERT's dim, n_layers…,
- * ELECTRA's embedding_size) would describe the teacher. Any other source is returned as it is.
+ * The source's config.json for a student of a teacher of another family (a bert:… student of a DistilBERT, RoBERTa or
+ * ELECTRA teacher is a BertForSequenceClassification; a DistilBERT student model of a BERT teacher a
+ * DistilBertForSequenceClassification): the student family's model_type, architecture and keys (DistilBERT's
+ * `activation`, no `layer_norm_eps` or `type_vocab_size`: it has no token types), with the source's labels, task,
+ * max_length and pad_token_id (the student's own padding id where it has one: RoBERTa's positions read it); the other
+ * family's keys (DistilBERT's dim, n_layers…, ELECTRA's embedding_size, a BERT's type_vocab_size) would describe the
+ * teacher. A source of the student's family, or naming no model_type, is returned as it is.
  */
 function asFamilyConfigJson(src: Record<string, unknown>, c: ExtendedBertConfig): Record<string, unknown> {
-  if (familyOf(c) !== 'bert' || src.model_type === undefined || src.model_type === 'bert') return src;
+  const family = familyOf(c);
+  const type = src.model_type;
+  if (type === undefined || (typeof type === 'string' && Object.hasOwn(MODEL_TYPE_FAMILIES, type) && MODEL_TYPE_FAMILIES[type] === family)) return src;
   const kept = Object.fromEntries(Object.entries(src).filter(([k]) => [...CLASSIFIER_FIELDS, 'max_length', 'pad_token_id'].includes(k)));
+  const modelType = FAMILY_MODEL_TYPES[family];
   return {
-    architectures: ['BertForSequenceClassification'],
-    model_type: 'bert',
-    hidden_act: c.activation === 'gelu_tanh' ? 'gelu_new' : c.activation,
-    layer_norm_eps: Number(c.layerNormEps.toPrecision(7)), // (a float32 epsilon read from the graph: 1e-12, not 9.99999996e-13)
-    type_vocab_size: c.typeVocabSize,
+    architectures: [classifierArchitecture(modelType, family)],
+    model_type: modelType,
+    [configJsonKey(family, 'activation')]: c.activation === 'gelu_tanh' ? 'gelu_new' : c.activation,
+    // (DistilBERT's LayerNorm epsilon is fixed, 1e-12, and it has no token types)
+    ...(family === 'distilbert'
+      ? {}
+      : {
+          layer_norm_eps: Number(c.layerNormEps.toPrecision(7)), // (a float32 epsilon read from the graph: 1e-12, not 9.99999996e-13)
+          type_vocab_size: c.typeVocabSize,
+        }),
     ...kept,
+    ...(c.padTokenId !== undefined ? { pad_token_id: c.padTokenId } : {}),
   };
 }
 
@@ -183,12 +209,14 @@ function bertSizes(c: ExtendedBertConfig): Record<string, unknown> {
     }
   }
   const isPruned = Object.keys(pruned).length > 0;
+  // (under the family's names: DistilBERT's n_layers, dim, n_heads, hidden_dim)
+  const key = (field: 'numLayers' | 'hiddenSize' | 'numHeads' | 'intermediateSize') => configJsonKey(familyOf(c), field);
   return {
-    num_hidden_layers: c.numLayers,
-    hidden_size: c.hiddenSize,
-    num_attention_heads: isPruned ? fullHeads : c.numHeads,
+    [key('numLayers')]: c.numLayers,
+    [key('hiddenSize')]: c.hiddenSize,
+    [key('numHeads')]: isPruned ? fullHeads : c.numHeads,
     pruned_heads: isPruned ? pruned : undefined, // (undefined: a source's own list is not carried over)
-    intermediate_size: c.layers?.length ? Math.max(...c.layers.map((l) => l.intermediateSize)) : c.intermediateSize,
+    [key('intermediateSize')]: c.layers?.length ? Math.max(...c.layers.map((l) => l.intermediateSize)) : c.intermediateSize,
     vocab_size: c.vocabSize,
     max_position_embeddings: c.maxPositions,
     ...(c.embeddingSize ? { embedding_size: c.embeddingSize } : {}),
