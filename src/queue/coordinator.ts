@@ -288,6 +288,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
       emit({ type: 'skipped', point });
     } else if ('result' in outcome) {
       summary.ran++;
+      if (outcome.result.eval.int8Saturated === true) (summary.int8Saturated ??= []).push(point);
       if (timedContended(outcome.result)) summary.contended.first.push(point);
       emit({ type: 'finished', point, result: outcome.result });
     } else {

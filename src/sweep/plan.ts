@@ -46,7 +46,7 @@ import {
   teacherShape,
 } from '../train/students/index.ts';
 import type { BenchSpec, CalibrationSpec, EvalSpec, ModelSpec, PipelineSpec, SweepSpec } from './spec.ts';
-import { GENERAL_STAGE_STUDENT, trainingSettingNames, type TrainingKind } from './train-step.ts';
+import { GENERAL_STAGE_STUDENT, isTrainingStep, trainingSettingNames, type TrainingKind } from './train-step.ts';
 import { loadModelShapes } from '../onnx/load.ts';
 import type { Model } from '../onnx/graph.ts';
 import { discovered, modelInputs } from '../bert/model-inputs.ts';
@@ -111,7 +111,8 @@ import { noClassifierPlace, noClassifierPlaceWords } from '../train/students/cla
 import { quantizedLstmRefusal } from '../quantize/bilstm.ts';
 import { tableWithoutGather } from '../quantize/apply.ts';
 import { keptAllLine, notFloat32Targets, plannedFloat, plannedKept } from '../quantize/pass.ts';
-import { modeName, parseMode, type QuantizeOptions } from '../quantize/settings.ts';
+import { fullRangeInt8Products, modeName, parseMode, type QuantizeOptions } from '../quantize/settings.ts';
+import { saturatingInt8Weights } from '../runtime/int8-products.ts';
 import { floatWeights, noneLeft, quantizedOnShape, tablesLeftAfter, type KnownShape, type ShapeLeft } from './shape-quantize.ts';
 import { int4StoresLess } from '../quantize/int4-blocks.ts';
 
@@ -749,7 +750,7 @@ export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<Swe
         calibration,
         data,
         bench,
-        eval: spec.eval,
+        eval: pointEval(spec.eval, p.steps, model?.graph),
         glueDir: opts.glueDir,
         outputDir: null,
         keepModel: spec.keepModels,
@@ -986,6 +987,19 @@ function tokenizerReader(): TokenizerReader {
       return refusals.get(dir);
     },
   };
+}
+
+/**
+ * A point's eval settings: the sweep's, `exactInt8` kept only where it can change the point's scores (its steps store
+ * full-range int8 products, or its input model `graph` holds them and no step stores the model in float: a float
+ * point scores the same either way), so that setting it changes those points' keys alone.
+ */
+function pointEval(e: EvalSpec, steps: readonly PassStep[], graph: Model | undefined): EvalSpec {
+  if (!e.exactInt8) return e;
+  const trains = steps.some((s) => isTrainingStep(s.pass));
+  if (fullRangeInt8Products(steps) || (!trains && graph !== undefined && saturatingInt8Weights(graph).length > 0)) return e;
+  const { exactInt8: _exact, ...rest } = e;
+  return rest;
 }
 
 function readModel(onnx: string): PlanModel | undefined {

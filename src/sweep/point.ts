@@ -268,6 +268,7 @@ export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promis
       batchSize: point.eval.batchSize,
       maxLength: point.eval.maxLength,
       threads,
+      ...(point.eval.exactInt8 ? { exactInt8: true } : {}),
       // stopped between two batches: a listener that throws ends the evaluation (its session released)
       ...(opts.signal ? { onProgress: () => checkNotStopped(opts.signal, 'during its evaluation') } : {}),
     }),

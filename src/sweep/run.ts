@@ -135,6 +135,11 @@ export interface SweepSummary {
   interrupted?: boolean;
   /** Where the training steps of the stopped points stopped (the closing line says what a rerun does). */
   stoppedTraining?: TrainingStop[];
+  /**
+   * Points run now whose int8 products their evaluation added in saturating 16-bit pairs (an x86 CPU without AVX-512
+   * VNNI / AVX-VNNI, without eval.exactInt8: EvalReport.int8Saturated), whose scores can differ from a VNNI CPU's.
+   */
+  int8Saturated?: SweepPoint[];
   seconds: number;
 }
 
@@ -564,6 +569,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
       const replaced = stale.get(point.key);
       if (replaced) write(() => store.forget(replaced.stored.map((s) => s.key)));
       summary.ran++;
+      if (result.eval.int8Saturated === true) (summary.int8Saturated ??= []).push(point);
       if (again) {
         summary.contended.recomputed.push(point);
         if (timedContended(result)) summary.contended.again.push(point);

@@ -30,7 +30,8 @@
  * bench: {batch: [1, 8], seq: [64], repeats: 10, warmup: 2, threads: 1}   # seq defaults to max_length
  *                                    # optional maxTime: 30 (seconds, as compress bench --max-time): each shape's
  *                                    #   timed runs stop once its share of the 30 s is spent (fewer than repeats)
- * eval: {batchSize: 32}                # optional: batchSize, maxLength, threads
+ * eval: {batchSize: 32}                # optional: batchSize, maxLength, threads, exactInt8 (int8 points scored as
+ *                                    #   VNNI CPUs score them, on any CPU: compress eval --exact-int8)
  * keepModels: false                    # delete compressed .onnx files once measured (lineage kept)
  * seed: 1
  * x-kd: &kd {epochs: 1, alpha: 0.5}    # top-level keys starting with x- are ignored: they hold anchors (`<<: *kd`)
@@ -119,6 +120,12 @@ export interface EvalSpec {
   maxLength?: number;
   /** onnxruntime threads of eval (and train / distill steps setting none); 0, as unset: bench.threads 0's share. */
   threads?: number;
+  /**
+   * Score int8 models as CPUs with AVX-512 VNNI / AVX-VNNI do, on any CPU (evaluate's exactInt8); only `true` is
+   * kept (false is the default), and a point keeps it only where it can change its scores (plan.ts pointEval), so
+   * that it changes the keys of those points alone.
+   */
+  exactInt8?: true;
 }
 
 export interface SweepSpec {
@@ -650,11 +657,12 @@ function seconds(f: Fields, v: unknown, at: string): number {
 function parseEval(f: Fields, raw: unknown): EvalSpec {
   if (raw === undefined) return {};
   const e = f.object(raw, 'eval');
-  f.known(e, 'eval', ['batchSize', 'maxLength', 'threads']);
+  f.known(e, 'eval', ['batchSize', 'maxLength', 'threads', 'exactInt8']);
   const out: EvalSpec = {};
   if (e.batchSize !== undefined) out.batchSize = f.int(e.batchSize, 'eval.batchSize', 1);
   if (e.maxLength !== undefined) out.maxLength = f.int(e.maxLength, 'eval.maxLength', MAX_LENGTH_RANGE.min);
   if (e.threads !== undefined) out.threads = f.int(e.threads, 'eval.threads', POOL_THREADS_RANGE.min, POOL_THREADS_RANGE.max, POOL_THREADS_RANGE.note);
+  if (e.exactInt8 !== undefined && f.boolean(e.exactInt8, 'eval.exactInt8')) out.exactInt8 = true;
   return out;
 }
 

@@ -199,6 +199,7 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       const { kept, again, first } = summary.contended;
       (kept.length + again.length + first.length > 0 ? err : out)(contended);
     }
+    if (summary.int8Saturated?.length) err(int8SaturatedLine(summary.int8Saturated));
     out(`store: ${summary.store} (next: ${reportCommand(store, summary)})`);
     return summary.failed.length > 0 ? 1 : 0;
   },
@@ -385,6 +386,17 @@ export function queuedLeftLines(
   return lines;
 }
 
+/**
+ * The closing line on the points run now whose int8 products were added in saturating 16-bit pairs (SweepSummary
+ * int8Saturated): their scores are this kind of CPU's, and the setting that scores them as VNNI CPUs do.
+ */
+export function int8SaturatedLine(points: NonNullable<SweepSummary['int8Saturated']>): string {
+  return (
+    `warning: ${counted(points.length, 'point')} (${pointNames(points)}) ${plural(points.length, 'was', 'were')} scored on a CPU without AVX-512 VNNI / AVX-VNNI, ` +
+    "whose int8 kernels add products in saturating 16-bit pairs: their scores can differ from a VNNI CPU's; eval: {exactInt8: true} in the sweep file scores int8 points as VNNI CPUs do, on any CPU (slower; those points get new keys)"
+  );
+}
+
 /** A queued sweep's closing line: where each of its points went. */
 export function queuedTotalLine(summary: Pick<QueuedSweepSummary, 'total' | 'alreadyDone' | 'ran' | 'byOthers' | 'letGo' | 'failed' | 'seconds'>): string {
   const others = summary.byOthers > 0 ? `, ${summary.byOthers} stored by another coordinator` : '';
@@ -464,6 +476,7 @@ async function queuedSweep(args: SweepArgs, store: string): Promise<number> {
   if (summary.stale.length > 0) err(staleLine(summary.stale, false).line);
   const contended = contendedLine(summary.contended, true);
   if (contended) err(contended);
+  if (summary.int8Saturated?.length) err(int8SaturatedLine(summary.int8Saturated));
   out(`store: ${summary.store} (next: ${reportCommand(store, summary)})`);
   if (summary.left > 0 || summary.unqueued > 0) return signals.exitCode();
   return summary.failed.length > 0 || summary.notQueued.length > 0 ? 1 : 0;
