@@ -126,12 +126,19 @@ export interface ReportRow extends Pick<StoredPoint, 'key' | 'sweep' | 'model' |
    */
   timingExclusive: boolean | null;
   /**
-   * For a row that stores full-range int8 products (quantize/settings.ts fullRangeInt8Products): whether it was scored
-   * (and timed) on a CPU whose int8 kernels can saturate them (x86 without AVX-512 VNNI / AVX-VNNI: bench/machine.ts
-   * int8Saturates), where its scores can differ from the same point's on another CPU (int8MachinesNote); null for a
-   * row without such products.
+   * For a row that stores full-range int8 products: whether they were added in saturating 16-bit pairs when it was
+   * scored (x86 without AVX-512 VNNI / AVX-VNNI: bench/machine.ts int8Saturates, without eval.exactInt8), where its
+   * scores can differ from the same point's on another CPU (int8MachinesNote); null for a row without such products.
+   * As its evaluation recorded it (EvalReport.int8Saturated, its model's graph), or, for results stored before it did,
+   * by its steps (quantize/settings.ts fullRangeInt8Products) and its benchmark's CPU.
    */
   int8Saturated: boolean | null;
+  /**
+   * The machine that benchmarked the row, which scored it too (a sweep point runs its stages on one machine), as
+   * describeMachine writes it: CPU, cores and the SIMD flags that decide int8 speed and scores (avx2, avx512, vnni, amx),
+   * onnxruntime, threads.
+   */
+  machine: string;
   /**
    * For a point timed without the machine to itself: what shared it, as far as its record says (sweep/contention.ts
    * `contendedBy`: 'another benchmark', 'no timing lock', the stages other points ran, 'other programs'); empty otherwise.
@@ -452,7 +459,9 @@ export function buildReport(
       frontBytes: false,
       frontLatency: false,
       timingExclusive: r.bench.timing?.exclusive ?? null,
-      int8Saturated: fullRangeInt8Products(p.steps) ? int8Saturates(r.bench.machine.cpu.flags) : null,
+      // (as its evaluation recorded it; a result stored before it did: by its steps and its benchmark's CPU)
+      machine: describeMachine(r.bench.machine),
+      int8Saturated: r.eval.int8Saturated ?? (fullRangeInt8Products(p.steps) ? int8Saturates(r.bench.machine.cpu.flags) : null),
       timingOverlapped: contendedBy(r),
       stale: [stale.get(p.key), dataChanges.get(p.key)].filter((c) => c !== undefined).join('; ') || null,
       codeChange: stale.get(p.key) ?? null,

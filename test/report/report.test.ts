@@ -219,7 +219,7 @@ describe('report rows', () => {
     expect(md).toContain('STS-B Pearson 17.35 / Spearman 17.80');
     const csv = toCsv(data).trim().split('\n');
     expect(csv[0]).toBe(
-      'sweep,model,pipeline,group,parameters,teacher,teacher_params,teacher_key,params,bytes,file_bytes,bytes_of_original,speedup,latency_ms,measured_latency_ms,latency_batch,latency_seq,SST-2.accuracy,STS-B.pearson,STS-B.spearmanr,glue,glue_of_original,baseline_key,glue_undefined,front_bytes,front_latency,timing_exclusive,key,stale',
+      'sweep,model,pipeline,group,parameters,teacher,teacher_params,teacher_key,params,bytes,file_bytes,bytes_of_original,speedup,latency_ms,measured_latency_ms,latency_batch,latency_seq,SST-2.accuracy,STS-B.pearson,STS-B.spearmanr,glue,glue_of_original,baseline_key,glue_undefined,front_bytes,front_latency,machine,int8_saturated,timing_exclusive,key,stale',
     );
     expect(csv).toHaveLength(9);
     expect(csv[1]!.startsWith(`test,sst2,baseline,sst2,,,,,11175000,44700000,45000000,1,1,10,10,1,64,0.734,,,0.734,1,${data.rows[0]!.key},,true,true,`)).toBe(
@@ -286,9 +286,17 @@ describe('report rows', () => {
     };
     const int8 = (label: string, settings: Record<string, unknown>, i: number) =>
       fakePoint({ model: 'sst2', label, bytes: 11.4e6, glue: 0.72, speedup: 1.8, steps: [{ pass: 'quantize', settings }] }, i);
-    // alone on one kind of CPU (and a reduced-range or float16 row, whose scores do not depend on it), no note
+    // alone on one kind of CPU (and a reduced-range or float16 row, whose scores do not depend on it): said too, as
+    // this CPU's scores, with the settings that give every CPU's
     const oneKind = [...points, onVnni(int8('int8-rr', { mode: 'int8', reduceRange: true }, 30)), onVnni(int8('fp16', { mode: 'float16' }, 31))];
-    expect(toMarkdown(buildReport(oneKind))).not.toContain('Int8 scores by CPU');
+    const independent =
+      'eval: {exactInt8: true} in the sweep file scores int8 points as VNNI CPUs do, on any CPU (slower), and quantizing with reduceRange: true (7-bit weights) gives int8 scores that do not depend on the CPU.';
+    const alone = toMarkdown(buildReport(oneKind));
+    expect(alone).not.toContain('Int8 scores by CPU');
+    expect(alone).toContain(
+      '\nInt8 scores of this CPU: sst2 · int8 was scored on a CPU without AVX-512 VNNI / AVX-VNNI, whose int8 kernels add products in saturating 16-bit pairs: ' +
+        `a CPU with VNNI can score it otherwise. ${independent}\n`,
+    );
     const data = buildReport([...oneKind, onVnni(int8('int8-group', { mode: 'int8-group:32' }, 32)), int8('int8-static', { mode: 'int8-static' }, 33)]);
     expect(data.rows.filter((r) => r.int8Saturated !== null).map((r) => [r.label, r.int8Saturated])).toEqual([
       ['int8', true],
@@ -297,9 +305,24 @@ describe('report rows', () => {
     ]);
     const note =
       'Int8 scores by CPU: sst2 · int8, sst2 · int8-static were scored on a CPU without AVX-512 VNNI / AVX-VNNI, whose int8 kernels can saturate full-range int8 products, ' +
-      'and other int8 rows on CPUs without that limit (see the machines): these scores may differ from what the same points score there. ' +
-      'Quantize with reduceRange: true (7-bit weights) for int8 scores that do not depend on the CPU.';
+      'and other int8 rows on CPUs without that limit (or with eval.exactInt8; see the machines): these scores may differ from what the same points score there. ' +
+      `E${independent.slice(1)}`;
     expect(toMarkdown(data)).toContain(`\n${note}\n`);
+    // each row's machine, its CPU flags among its words, and whether its int8 products saturated, in the CSV and JSON
+    const csv = toCsv(data).split('\n');
+    const int8Row = csv.find((l) => l.includes(',int8,'))!;
+    expect(int8Row).toContain(',"Test CPU (2 cores; avx2), onnxruntime 1.30.0, 1 thread",true,');
+    expect(csv.find((l) => l.includes(',int8-group,'))).toContain(',"Test CPU (2 cores; avx2 vnni), onnxruntime 1.30.0, 1 thread",false,');
+    expect(data.rows.find((r) => r.label === 'int8')!.machine).toBe('Test CPU (2 cores; avx2), onnxruntime 1.30.0, 1 thread');
+  });
+
+  it("reads whether a row's int8 products saturated as its evaluation recorded it (eval.exactInt8: not; a VNNI CPU: not), before its steps and CPU", () => {
+    const points = posterPoints(); // (sst2 · int8 on 'Test CPU', AVX2 without VNNI)
+    const recorded = (p: StoredPoint, int8Saturated: boolean): StoredPoint => ({ ...p, result: { ...p.result, eval: { ...p.result.eval, int8Saturated } } });
+    const exact = points.map((p) => (p.label === 'int8' && p.model.startsWith('sst2') ? recorded(p, false) : p));
+    const data = buildReport(exact);
+    expect(data.rows.find((r) => r.label === 'int8' && r.model === 'sst2')!.int8Saturated).toBe(false);
+    expect(toMarkdown(data)).not.toContain('Int8 scores');
   });
 
   it('names a machine with AMX once where some of its rows were timed before AMX was read (their records without it), where it named two machines', () => {
