@@ -680,6 +680,41 @@ describe('sweep file', () => {
     expect(existsSync(join(t.root, 'dry2'))).toBe(false);
   });
 
+  it('compress sweep --queue URL --follow --retry-delay N warns in one line that a --follow run does not use the delay (it was taken silently), and goes on', async () => {
+    // (a dry run plans without Redis: the warning comes before it, as before the run's own)
+    const r = await runMain([
+      'sweep',
+      t.sweepFile,
+      '--dry-run',
+      '--store',
+      join(t.root, 'dry3', 's.sqlite'),
+      '--queue',
+      'redis://127.0.0.1:1',
+      '--follow',
+      '--retry-delay',
+      '5.0',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'warning: --retry-delay 5.0: not used with --follow, which queues nothing; the queued points are retried after the delay of the run that queued them',
+    ]);
+    expect(r.stdout).toMatch(/^sweep tiny: /);
+    // (without --follow the delay is used: no warning)
+    const queueing = await runMain([
+      'sweep',
+      t.sweepFile,
+      '--dry-run',
+      '--store',
+      join(t.root, 'dry3', 's.sqlite'),
+      '--queue',
+      'redis://127.0.0.1:1',
+      '--retry-delay',
+      '5',
+    ]);
+    expect(queueing.code, queueing.stderr).toBe(0);
+    expect(queueing.stderr).toBe('');
+  });
+
   it('compress sweep --dry-run plans a teacher that is not an ONNX model, leaving it to the points to report', async () => {
     const bad = join(t.root, 'models', 'not-onnx');
     mkdirSync(bad, { recursive: true });

@@ -124,6 +124,12 @@ export const sweepCommand: CliCommand<SweepArgs> = {
         '--retry-delay: retries the failed points of a queued sweep; give --queue redis://HOST:PORT too (a local sweep runs each point once)',
       );
     if (args.queue === undefined && args['rerun-contended'] && args.jobs > 1) throw new UsageError(RERUN_CONTENDED_JOBS);
+    // (a --follow run queues nothing, so its delay was taken and never used: a warning, not a refusal, so that the
+    // queueing line with --follow added goes on collecting; the points retry as the run that queued them said)
+    if (args.queue !== undefined && args.follow && args['retry-delay'] !== undefined)
+      err(
+        `warning: --retry-delay ${shownFlagValue('--retry-delay', args['retry-delay'])}: not used with --follow, which queues nothing; the queued points are retried after the delay of the run that queued them`,
+      );
     // (a --queue that is no redis:// URL: the command line's mistake, as worker's and --base-url's are)
     if (args.queue !== undefined) {
       const { parseQueueUrl } = await import('../../queue/index.ts');
