@@ -48,7 +48,7 @@ async function resolveSource(fn: string, ref: string, opts: ModelRefOptions): Pr
   checkStringOption(fn, 'ref', ref, 'a model path or hf:org/name[@revision]');
   checkSnapshotOptions(fn, opts); // (a local path's too, before any request)
   if (!isHubRef(ref)) return { path: ref };
-  const snapshot = await downloadSnapshot(ref, { ...opts, checkConfig: checkpointConfigCheck(ref) });
+  const snapshot = await downloadSnapshot(ref, { ...opts, checkConfig: checkpointConfigCheck(ref, opts.checkConfig) });
   const hub = { repo: snapshot.ref.repo, revision: snapshot.ref.revision, commit: snapshot.commit, pinned: `hf:${snapshot.ref.repo}@${snapshot.commit}` };
   if (snapshot.weights === 'onnx') return { path: snapshot.dir, hub };
   return { path: await buildFromSnapshot(snapshot, opts.log), hub };
@@ -59,16 +59,18 @@ async function resolveSource(fn: string, ref: string, opts: ModelRefOptions): Pr
  * export (for `compress export`, which reads the checkpoint).
  */
 export async function downloadCheckpoint(ref: string, opts: ModelRefOptions = {}): Promise<Snapshot> {
-  return downloadSnapshot(ref, { ...opts, prefer: 'safetensors', checkConfig: checkpointConfigCheck(ref) });
+  return downloadSnapshot(ref, { ...opts, prefer: 'safetensors', checkConfig: checkpointConfigCheck(ref, opts.checkConfig) });
 }
 
 /**
  * SnapshotOptions.checkConfig of a reference: a safetensors checkpoint's config.json must be one the export builds
- * (refused in the export's words, naming the reference), checked before the weights are downloaded.
+ * (refused in the export's words, naming the reference), checked before the weights are downloaded; then the
+ * caller's own check (`theirs`, its options' checkConfig), which was dropped: never called.
  */
-function checkpointConfigCheck(ref: string): (file: string, weights: WeightsKind) => void {
+function checkpointConfigCheck(ref: string, theirs?: SnapshotOptions['checkConfig']): (file: string, weights: WeightsKind) => void {
   return (file, weights) => {
     if (weights !== 'onnx') readHuggingFaceConfig(file, `${ref} (config.json)`);
+    theirs?.(file, weights);
   };
 }
 

@@ -71,6 +71,22 @@ describe('resolveModelRef', () => {
     await expect(resolveModelRef(undefined as never)).rejects.toThrow(/^resolveModelRef: ref: missing; /);
   });
 
+  it("calls the caller's checkConfig beside its own, where it dropped it (never called), and a refusal of it ends the download", async () => {
+    const told: string[] = [];
+    const checkConfig = (file: string, weights: string) => told.push(`${existsSync(file)} ${weights}`);
+    await resolveModelSource('hf:org/tiny', { env: env(), checkConfig });
+    expect(told).toEqual(['true safetensors']);
+    await downloadCheckpoint('hf:org/onnx', { env: env(), checkConfig });
+    expect(told).toEqual(['true safetensors', 'true safetensors']);
+    const refused = await resolveModelRef('hf:org/tiny', {
+      env: env(),
+      checkConfig: () => {
+        throw new Error('not this one');
+      },
+    }).catch((e: Error) => e.message);
+    expect(refused).toBe('not this one');
+  });
+
   it('uses a repo with onnx/model.onnx as its snapshot folder', async () => {
     const e = env();
     const r = await resolveModelSource('hf:org/onnx', { env: e });
