@@ -14,7 +14,7 @@
 import { UserError, quotedText } from '../errors.ts';
 import { ensureUniqueNodeNames } from './analysis.ts';
 import { type Attribute, domainName, type Graph, type Model, type Node } from './graph.ts';
-import { LATEST_OPSET, OP_VERSIONS, opVersionAt, SAME_MEANING } from './op-versions.ts';
+import { ADDED_DEFAULTS, LATEST_OPSET, OP_VERSIONS, opVersionAt, SAME_MEANING } from './op-versions.ts';
 import { graphFromProto } from './proto.ts';
 import type { IAttributeProto, IFunctionProto } from './schema.ts';
 
@@ -190,6 +190,8 @@ export function inlineLocalFunctions(model: Model): Model {
       };
       return node;
     });
+    // (into an earlier opset: what a later version added, written at its default, the model's version does not take)
+    if (fn.shift && fn.shift.to < fn.shift.from) dropAddedDefaults(body, fn.shift.from, fn.shift.to);
     // (an output the function passes on from an input, or leaves unwritten: the call's output by an Identity)
     for (const [i, name] of outputs.entries()) {
       const to = call.outputs[i];
@@ -251,8 +253,9 @@ const FIRST_CAST_TYPES = 16;
 /**
  * Why an ai.onnx node of `nodes` (their subgraphs' included), written for opset `from`, means another thing at opset
  * `to`, or undefined where each means the same there: the op's version is the same at both opsets, or each of its
- * versions between them added types only, or an attribute or input the node does not use (from a later opset to an
- * earlier one) or whose absence keeps the earlier meaning (SAME_MEANING). An opset past LATEST_OPSET, whose changes are
+ * versions between them added types only, or an attribute or input the node does not use or writes at its default
+ * (from a later opset to an earlier one: ADDED_DEFAULTS; dropAddedDefaults drops it) or whose absence keeps the earlier
+ * meaning (SAME_MEANING). An opset past LATEST_OPSET, whose changes are
  * not known here, is refused, as is a CastLike that may cast to a float8 type across version 24; a Cast's type may be
  * the call's (castPastFirstTypes, at each call).
  */
@@ -280,12 +283,40 @@ function changedOp(nodes: readonly Node[], from: number, to: number): string | u
     for (const v of changes) {
       for (const added of SAME_MEANING[`${n.opType}-${v}`]!) {
         const input = added.startsWith('#') ? Number(added.slice(1)) : undefined;
-        const used = input === undefined ? n.attributes[added] !== undefined : Boolean(n.inputs[input]);
+        const used = input === undefined ? n.attributes[added] !== undefined && !atAddedDefault(added, n.attributes[added]) : Boolean(n.inputs[input]);
         if (used) return `its ${op} takes ${input === undefined ? `attribute ${added}` : `input ${input}`}, which version ${v} added (${because})`;
       }
     }
   }
   return undefined;
+}
+
+/** Whether attribute `name`, which a later version of its op added, is written at its default (ADDED_DEFAULTS). */
+function atAddedDefault(name: string, a: Attribute): boolean {
+  const d = ADDED_DEFAULTS[name];
+  if (d === undefined || a.unmodelled?.refAttrName) return false;
+  if (d === 'ones') return a.type === 'ints' && a.value.every((v) => v === 1);
+  if (typeof d === 'string') return a.type === 'string' && new TextDecoder().decode(a.value) === d;
+  return a.type === 'int' && a.value === d;
+}
+
+/**
+ * Drops from `nodes` (their subgraphs' included), a function's body written for opset `from` and inlined into a model
+ * at the earlier opset `to`, the attributes a version between them added that a node writes at its default (which
+ * changedOp let pass): the model's version of the op does not take them.
+ */
+function dropAddedDefaults(nodes: readonly Node[], from: number, to: number): void {
+  for (const n of nodesOf(nodes)) {
+    if (n.domain !== '') continue;
+    const [a, b] = [opVersionAt(n.opType, from), opVersionAt(n.opType, to)];
+    if (a === undefined || b === undefined || a === b) continue;
+    for (const v of OP_VERSIONS[n.opType]!.filter((v) => v > b && v <= a)) {
+      for (const added of SAME_MEANING[`${n.opType}-${v}`] ?? []) {
+        const at = n.attributes[added];
+        if (at && atAddedDefault(added, at)) delete n.attributes[added];
+      }
+    }
+  }
 }
 
 /** `nodes` and the nodes of their subgraphs, theirs included. */

@@ -389,6 +389,24 @@ export const SAME_MEANING: Readonly<Record<string, readonly string[]>> = {
   'Where-16': [],
 };
 
+/**
+ * The defaults of the attributes SAME_MEANING's versions added that have one, by name (each name's default is the same
+ * in every op that added it; 'ones': a list of 1s, dilations'): a node that writes one at its default means what the
+ * earlier version, which does not take it, means without it (torch writes Reshape's allowzero as 0 from opset 14).
+ */
+export const ADDED_DEFAULTS: Readonly<Record<string, number | string | 'ones'>> = {
+  allowzero: 0,
+  block_size: 0,
+  ceil_mode: 0,
+  dilations: 'ones',
+  layout: 0,
+  output_dtype: 0,
+  precision: 0,
+  round_mode: 'up',
+  saturate: 1,
+  start: 0,
+};
+
 /** The version of ai.onnx op `op` at opset `opset`: the latest of its versions not after it; undefined where it has none. */
 export function opVersionAt(op: string, opset: number): number | undefined {
   const versions = OP_VERSIONS[op];

@@ -422,6 +422,35 @@ describe('inlineLocalFunctions', () => {
     });
   });
 
+  it('inlines into an earlier opset a function whose node writes an attribute a later version added at its default (torch writes Reshape allowzero 0), dropping it', async () => {
+    const reshape = (allowzero: number) => [
+      { opType: 'Constant', input: [], output: ['shape'], attribute: [{ name: 'value_ints', type: T.INTS, ints: [2] }] },
+      { opType: 'Reshape', name: 'r', input: ['x', 'shape'], output: ['z'], attribute: [{ name: 'allowzero', type: 2, i: allowzero }] },
+    ];
+    const plain = inlineLocalFunctions(callOfFunctionAt(13, 14, reshape(0)));
+    expect(plain.graph.nodes.find((n) => n.opType === 'Reshape')!.attributes).toEqual({});
+    const feeds = { a: new Tensor('float32', Float32Array.from([1, 2]), [2]), b: new Tensor('float32', Float32Array.from([3, 4]), [2]) };
+    expect(Array.from((await outputsOf(decodeModel(encodeModel(plain)), feeds)).out!)).toEqual([1, 2]);
+    // (allowzero 1, another meaning: refused as before; a Shape's start 0 and a Cast's saturate 1 are their defaults too)
+    expect(() => inlineLocalFunctions(callOfFunctionAt(13, 14, reshape(1)))).toThrow(
+      fRefusal(14, 13, "its Reshape 'r' takes attribute allowzero, which version 14 added (version 14 at opset 14, 13 at opset 13)"),
+    );
+    const shape = [{ opType: 'Shape', input: ['x'], output: ['z'], attribute: [{ name: 'start', type: 2, i: 0 }] }];
+    expect(inlineLocalFunctions(callOfFunctionAt(14, 15, shape)).graph.nodes[0]!.attributes).toEqual({});
+    const cast = [
+      {
+        opType: 'Cast',
+        input: ['x'],
+        output: ['z'],
+        attribute: [
+          { name: 'to', type: 2, i: 1 },
+          { name: 'saturate', type: 2, i: 1 },
+        ],
+      },
+    ];
+    expect(inlineLocalFunctions(callOfFunctionAt(18, 19, cast)).graph.nodes[0]!.attributes).toEqual({ to: { type: 'int', value: 1 } });
+  });
+
   it('lets the passes run on such a model as on its plain graph, and compressFile write a plain graph', async () => {
     const called = withLayerNormCalls(model, ln);
     for (const steps of [[{ pass: 'prune-heads', settings: { ratio: 0.5 } }], [{ pass: 'quantize', settings: { mode: 'int8' } }]]) {
