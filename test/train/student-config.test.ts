@@ -150,6 +150,23 @@ describe('a student model of another family than its teacher', () => {
   });
 });
 
+describe('an encoder-only student (general distillation from a teacher without a classifier)', () => {
+  it("names its model_type's base class (RobertaModel, XLMRobertaModel, DistilBertModel, ElectraModel), where every family but ALBERT was written BertModel", () => {
+    const cases = [
+      ['bert', 'bert', 'BertModel'],
+      ['roberta', 'roberta', 'RobertaModel'],
+      ['roberta', 'xlm-roberta', 'XLMRobertaModel'],
+      ['distilbert', 'distilbert', 'DistilBertModel'],
+      ['electra', 'electra', 'ElectraModel'],
+    ] as const;
+    for (const [family, modelType, base] of cases) {
+      const config = { ...tinyBertConfig(), family, ...(family === 'electra' ? { embeddingSize: 16 } : {}) };
+      const student = bertStudent(canonicalBert(buildBert(config, { kind: 'random', seed: 1 })), family, { encoderOnly: true });
+      expect(student.configJson({ model_type: modelType }), modelType).toMatchObject({ model_type: modelType, architectures: [base] });
+    }
+  });
+});
+
 describe('a from-scratch student of a float16 teacher', () => {
   it("takes BERT's LayerNorm epsilon 1e-12, which underflowed to 0 in float16, as the canonical rebuild does (it was refused: got 0)", () => {
     const model = tinyBert({ numLayers: 2, hiddenSize: 32, numHeads: 4, intermediateSize: 64 });

@@ -183,7 +183,12 @@ const CLASSIFIER_FIELDS = ['id2label', 'label2id', 'num_labels', 'problem_type',
 /** config.json of an encoder-only student: transformers' base model class, no labels. */
 function encoderConfigJson(src: Record<string, unknown>, c: ExtendedBertConfig): Record<string, unknown> {
   const out = Object.fromEntries(Object.entries(src).filter(([k]) => !CLASSIFIER_FIELDS.includes(k)));
-  return { ...out, architectures: [c.family === 'albert' ? 'AlbertModel' : 'BertModel'], ...bertSizes(c) };
+  // (the base class of its model_type, as headConfigFields names one: RobertaModel, XLMRobertaModel, DistilBertModel,
+  // ElectraModel, where every family but ALBERT's was written BertModel beside its own model_type)
+  const family = familyOf(c);
+  const modelType = typeof out.model_type === 'string' ? out.model_type : FAMILY_MODEL_TYPES[family];
+  const base = classifierArchitecture(modelType, family).replace(/ForSequenceClassification$/, 'Model');
+  return { ...out, architectures: [base], ...bertSizes(c) };
 }
 
 /** The width of the placeholder classifier of an encoder-only student (never trained, never written). */
