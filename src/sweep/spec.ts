@@ -315,6 +315,7 @@ function parsePipelines(f: Fields, raw: unknown, base: string, models: readonly 
     const name = o.name === undefined ? undefined : f.unspaced(f.string(o.name, `${at}.name`), `${at}.name`);
     const only = o.models === undefined ? undefined : parsePipelineModels(f, o.models, `${at}.models`, models);
     if (kind === 'grid') checkGridValues(f, steps, at);
+    checkLabelValues(f, steps, `${at}.${kind}`, kind === 'grid', name !== undefined);
     const expanded: PipelineSpec[] =
       kind === 'steps' ? [{ label: name ?? autoLabel(steps), steps, values: {} }] : f.attempt(at, () => expandPipeline(steps, name));
     for (const [k, pipeline] of expanded.entries()) {
@@ -404,6 +405,29 @@ function checkGridValues(f: Fields, steps: readonly PassStep[], at: string): voi
       seen.forEach((v, k) => {
         if (seen.indexOf(v) !== k) f.fail(where, `${labelValue(values[k])} is listed twice: the grid would run its points twice`);
       });
+    }
+  });
+}
+
+/**
+ * The string values a pipeline's labels show (labelValue: a grid's values, `grid`; and every setting of a pipeline
+ * without a name, `named` false, whose label lists them), refused at their setting where one begins or ends with a
+ * space (`mode: [' int8']`, quoted in YAML), as names are (Fields.unspaced): progress lines and the report's table
+ * show labels unquoted, `q- int8` and `prune-heads 0:1 ` with spaces the reader cannot tell apart. Refused, not
+ * trimmed, as names are: a label is never read as another (the point's key holds the settings as the pass reads them).
+ */
+function checkLabelValues(f: Fields, steps: readonly PassStep[], at: string, grid: boolean, named: boolean): void {
+  steps.forEach((step, j) => {
+    for (const [key, value] of Object.entries(step.settings)) {
+      const shown = grid && Array.isArray(value) ? value : named ? [] : [value];
+      for (const v of shown) {
+        if (typeof v !== 'string' || v.trim() === v || v.trim() === '') continue;
+        const ends = [v.startsWith(v.trim()) ? '' : 'begins', v.endsWith(v.trim()) ? '' : 'ends'].filter(Boolean).join(' and ');
+        f.fail(
+          `${at}[${j}].settings.${key}`,
+          `the value ${quotedText(v)} ${ends} with a space, which the ${grid && Array.isArray(value) ? "grid points' labels show" : "pipeline's label shows"} unseen in progress lines and the report's table: write ${quotedText(v.trim())}`,
+        );
+      }
     }
   });
 }

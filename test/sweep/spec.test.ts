@@ -184,6 +184,19 @@ describe('sweep file', () => {
       { name: ' poster' },
       /^tiny\.yaml: name: the name ' poster' begins with a space, which progress lines and the report's table show unseen: write 'poster'$/,
     ],
+    // (values a label shows, without spaces at their ends: 'q- int8', 'prune-heads 0:1 ' showed them unseen)
+    [
+      { pipelines: [{ name: 'q-{mode}', grid: [{ pass: 'quantize', settings: { mode: [' int8', 'int4-block:32'] } }] }] },
+      /^tiny\.yaml: pipelines\[0\]\.grid\[0\]\.settings\.mode: the value ' int8' begins with a space, which the grid points' labels show unseen in progress lines and the report's table: write 'int8'$/,
+    ],
+    [
+      { pipelines: [{ name: 'h', grid: [{ pass: 'prune-heads', settings: { ratio: [0.2, 0.4], importance: ['magnitude\u3000'] } }] }] },
+      /^tiny\.yaml: pipelines\[0\]\.grid\[0\]\.settings\.importance: the value 'magnitude\u3000' ends with a space, which the grid points' labels show unseen in progress lines and the report's table: write 'magnitude'$/,
+    ],
+    [
+      { pipelines: [{ steps: [{ pass: 'prune-heads', settings: { heads: ' 0:1 ' } }] }] },
+      /^tiny\.yaml: pipelines\[0\]\.steps\[0\]\.settings\.heads: the value ' 0:1 ' begins and ends with a space, which the pipeline's label shows unseen in progress lines and the report's table: write '0:1'$/,
+    ],
     [{ models: [{ path: 'models/none', tasks: ['SST-2'] }] }, /^tiny\.yaml: models\[0\]\.path: .*no such file or folder/],
     [{ models: [{ path: 'models/tiny-sst2', tasks: ['sst-3'] }] }, /^tiny\.yaml: models\[0\]\.tasks\[0\]: unknown task 'sst-3'\. Did you mean 'SST-2'/],
     [{ models: [{ path: 'models/tiny-sst2' }] }, /^tiny\.yaml: models\[0\]\.tasks: missing/],
@@ -262,6 +275,11 @@ describe('sweep file', () => {
     expect(error).toBeInstanceOf(SettingsError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
+  });
+
+  it("takes a value with a space at an end where no label shows it (a named list pipeline's settings), as the pass reads it", () => {
+    const spec = parse({ pipelines: [{ name: 'q', steps: [{ pass: 'quantize', settings: { mode: ' int8' } }] }] });
+    expect(spec.pipelines.map((p) => p.label)).toEqual(['baseline', 'q']);
   });
 
   it('refuses a pruning step after quantize when the file is read (it slices float weights), and lets one after a mixed: quantize through, and after int4-block (the plan judges it on the model)', () => {
