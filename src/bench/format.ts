@@ -84,7 +84,8 @@ export function formatBench(r: BenchResult): string[] {
   }
   const unrelated = r.baseline !== undefined ? describeRelation(r.baselineRelation, r.model, r.baseline) : undefined;
   if (unrelated) out.push(`warning: ${unrelated}`);
-  const contention = describeContention(r.timing);
+  // (a benchmark without --baseline measured no speed-up: its latencies are what the machine's load may have moved)
+  const contention = describeContention(r.timing, r.speedup !== undefined ? 'speed-ups' : 'latencies');
   if (contention) out.push(`warning: ${contention}`);
   return out;
 }

@@ -213,8 +213,11 @@ export function timingWithLoad(timing: TimingContention, load: MachineLoad | und
   return { ...timing, exclusive: timing.exclusive && !loadContended(load), load };
 }
 
-/** One line for a benchmark that did not have the machine to itself; undefined when it did (or is unknown). */
-export function describeContention(c: TimingContention | undefined): string | undefined {
+/**
+ * One line for a benchmark that did not have the machine to itself; undefined when it did (or is unknown). `measured`
+ * names what may be off: the speed-ups of a benchmark against a baseline, the latencies of one without.
+ */
+export function describeContention(c: TimingContention | undefined, measured: 'speed-ups' | 'latencies' = 'speed-ups'): string | undefined {
   if (!c || c.exclusive) return undefined;
   const alongside = c.alongside?.length ? `other work ran on this machine (${c.alongside.join(', ')})` : undefined;
   const loaded = loadContended(c.load) ? describeMachineLoad(c.load!) : undefined;
@@ -226,5 +229,5 @@ export function describeContention(c: TimingContention | undefined): string | un
     ...(alongside ? [`timed while ${alongside}`] : []),
     ...(loaded ? [loaded] : []),
   ];
-  return `${parts.join('; ')}: speed-ups may be off`;
+  return `${parts.join('; ')}: ${measured} may be off`;
 }

@@ -259,6 +259,8 @@ describe('a timing contended by other programs', () => {
     expect(t).toEqual({ exclusive: false, waitedSeconds: 0, load: busy });
     expect(describeContention(t)).toBe('other programs used 1.60 of 2 CPUs while timing: speed-ups may be off');
     expect(describeContention(timingWithLoad(held, quiet))).toBeUndefined();
+    // a benchmark without a baseline measured latencies only
+    expect(describeContention(t, 'latencies')).toBe('other programs used 1.60 of 2 CPUs while timing: latencies may be off');
     const withoutLock = timingWithLoad({ exclusive: false, waitedSeconds: 600, heldBy: 7, reason: 'busy' }, busy);
     expect(describeContention(withoutLock)).toBe(
       'timed without the machine-wide timing lock (another benchmark (pid 7) was timing, after waiting 600 s); other programs used 1.60 of 2 CPUs while timing: speed-ups may be off',
@@ -314,7 +316,7 @@ describe.runIf(existsSync('/proc/stat'))('a real benchmark beside busy programs'
       const lines = formatBench(r);
       expect(lines.find((l) => l.startsWith('machine: '))).toMatch(/; other programs used \d+\.\d\d of [\d.]+ CPUs? while timing$/);
       expect(lines.find((l) => l.startsWith('warning: '))).toMatch(
-        /^warning: other programs used \d+\.\d\d of [\d.]+ CPUs? while timing: speed-ups may be off$/,
+        /^warning: other programs used \d+\.\d\d of [\d.]+ CPUs? while timing: latencies may be off$/, // (no baseline: no speed-up)
       );
     } finally {
       for (const loop of loops) loop.kill('SIGKILL');
