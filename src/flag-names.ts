@@ -36,6 +36,8 @@ const FLAG_OR_COMMAND = new RegExp(
     String.raw`\(compress (?:\\.|\$'(?:[^'\\]|\\.)*'|'[^']*'|\$(?!')|[^()'\\$])*\)`,
     String.raw`(?<![\w(-])compress ${SHELL_WORD}(?: ${SHELL_WORD})*$`,
     String.raw`(?<![\w-])flags? --[a-z][a-z0-9-]*(?: or --[a-z][a-z0-9-]*)*(?![\w-])`,
+    // (the frame of a setting no flag fills: flagNote's, renamed whole where names has it)
+    String.raw`(?<=\()no command-line flag for [A-Za-z_$][\w$]*(?=\))`,
     `${FLAG_START}--[a-z][a-z0-9-]*${FLAG_END}`,
     `${FLAG_START}-[a-z]${FLAG_END}`,
   ].join('|'),

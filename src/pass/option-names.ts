@@ -11,7 +11,7 @@ import type { FlagNames } from '../flag-names.ts';
 import { SEED_OPTION, type OptionKind } from '../library-args.ts';
 import { THREADS_OPTION } from '../runtime/threads.ts';
 import type { PassContext, PassStep } from './pass.ts';
-import { flagNote, type PassFlag } from './settings.ts';
+import { flagNote, flagsFilling, type PassFlag } from './settings.ts';
 import { getPass, passNames } from './registry.ts';
 
 /** The step (the caller's object) whose check or run threw each error. */
@@ -129,6 +129,10 @@ export function pipelineOptionNames(steps: readonly PassStep[], refused: PassSte
       names[flagNote(flags, f.setting)] = setting;
       for (const k of Object.keys(names)) if (k.startsWith(`--${f.flag} `)) delete names[k];
     }
+    // (a setting no flag fills, of a pass the caller registered: its frame names the setting, `no command-line flag
+    // for factor`)
+    for (const key of Object.keys(getPass(refused!.pass).settings.shape))
+      if (flagsFilling(flags, key).length === 0) names[flagNote(flags, key)] = `${at}.${key}`;
   }
   return names;
 }

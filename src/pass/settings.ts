@@ -205,11 +205,18 @@ export function flagsFilling(flags: PassFlags, key: string): string[] {
   return [...flags.adds, ...flags.modifiers].filter((f) => f.setting === key || f.alternative?.setting === key).map((f) => `--${f.flag}`);
 }
 
-/** The flags that fill `key`, for messages: 'flag --prune-heads', or 'no command-line flag'. */
+/**
+ * The flags that fill `key`, for messages: 'flag --prune-heads', or for a setting no flag fills (a pass a library
+ * caller registered) 'no command-line flag for KEY', which a library caller's refusal names by its step
+ * (`steps[0].settings.KEY`: pipelineOptionNames).
+ */
 export function flagNote(flags: PassFlags, key: string): string {
   const names = flagsFilling(flags, key);
-  return names.length ? `flag ${names.join(' or ')}` : 'no command-line flag';
+  return names.length ? `flag ${names.join(' or ')}` : `${NO_FLAG_FOR} ${key}`;
 }
+
+/** The words of flagNote before a setting no flag fills. */
+export const NO_FLAG_FOR = 'no command-line flag for';
 
 /**
  * The one-line message of a setting's fault: `pass: key value: problem (flag --x)`, the value as typedValueText shows it

@@ -15,6 +15,9 @@ import { compressToTransformersJs as compressToTransformersJsNamingFlags } from 
 import { writeModelFolder } from '../helpers/model-folder.ts';
 import { writeTinyBert } from '../helpers/models.ts';
 import { runMain } from '../helpers/cli.ts';
+import { z } from 'zod';
+import { registerPass } from '../../src/pass/registry.ts';
+import { declarePass } from '../../src/pass/settings.ts';
 
 const tiny = writeTinyBert({ numLayers: 2 }, { std: 0.2 });
 afterAll(() => tiny.cleanup());
@@ -91,5 +94,30 @@ describe("the passes' refusals name a library caller's steps and options", () =>
     expect(await refusal(() => compressToTransformersJs({ input, output: join(tiny.dir, 'web-data'), steps, externalData: true }))).toBe(
       'externalData: a transformers.js folder keeps the weights in its .onnx files',
     );
+  });
+  it("a setting of a pass the caller registered, which no flag fills, is named by the caller's step, where it said '(no command-line flag)' whatever the step", async () => {
+    registerPass({
+      ...declarePass({
+        name: 'test-option-names-scale',
+        description: 'a pass of the caller',
+        version: 1,
+        settings: z.strictObject({ factor: z.number().default(1).describe('the factor'), shift: z.number().default(0).describe('the shift') }),
+        flags: { adds: [], modifiers: [] },
+        options: (s) => s,
+      }),
+      async run(model) {
+        return { model, report: { pass: 'test-option-names-scale', settings: {}, summary: 'left it' } };
+      },
+    });
+    const steps: PassStep[] = [
+      { pass: 'prune-ffn', settings: { ratio: 0.5 } },
+      { pass: 'test-option-names-scale', settings: { factor: 2, shift: 'x' } },
+    ];
+    const fault = "test-option-names-scale: shift 'x': Invalid input: expected number, received string";
+    expect(await refusal(() => runPipeline(tiny.model, steps))).toBe(`${fault} (steps[1].settings.shift)`);
+    expect(await refusal(() => parseSteps(steps))).toBe(`${fault} (steps[1].settings.shift)`);
+    expect(await refusal(() => compressFile({ input, output: join(tiny.dir, 'scale', 'model.onnx'), steps }))).toBe(`${fault} (steps[1].settings.shift)`);
+    // (the pass's own check, outside a pipeline, says no flag fills it)
+    expect(await refusal(() => parseStepsNamingFlags(steps))).toBe(`${fault} (no command-line flag for shift)`);
   });
 });
