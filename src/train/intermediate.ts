@@ -226,40 +226,57 @@ export function noAttentionLeft(label: string, layer: number): SettingsError {
 /**
  * Matches from data (a sweep file's settings, or a JSON/YAML file given to --intermediate): a list of
  * {teacherLayer, studentLayer, feature, loss, weight?} objects; TextBrewer's keys (layer_T, layer_S) are accepted
- * too. Weight defaults to 1. Layer ranges are checked later, against the models.
+ * too. Weight defaults to 1. Layer ranges are checked later, against the models; an entry repeating another's layers,
+ * feature and loss is refused (its term would count twice).
  */
 export function parseMatches(value: unknown, label: string): IntermediateMatch[] {
   if (!Array.isArray(value) || !value.length) throw new SettingsError(`${label}: expected a non-empty list of matches`);
-  return value.map((raw, i) => {
-    const where = `${label}[${i}]`;
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SettingsError(`${where}: expected an object`);
-    const o = raw as Record<string, unknown>;
-    const known = new Set(['teacherLayer', 'studentLayer', 'layer_T', 'layer_S', 'feature', 'loss', 'weight']);
-    const unknown = Object.keys(o).find((k) => !known.has(k));
-    if (unknown) throw new SettingsError(`${where}: unknown key ${quotedText(unknown)} (use teacherLayer, studentLayer, feature, loss, weight)`);
-    // (a layer as every integer a user types: checkIntegerOption, which refuses 1e16 and 2^53 + 1, read inexactly)
-    // (its value after the range, not in brackets: a number past 2^53 − 1 says why in its own; shown as the file's
-    // other values are: 'nothing', 'a mapping')
-    const int = (v: unknown, name: string): number => {
-      checkIntegerOption(`${where}.${name}`, v, 0, { from: 'file' });
-      return v as number;
-    };
-    const feature = o.feature as MatchFeature;
-    const loss = o.loss as MatchLoss;
-    if (!MATCH_FEATURES.includes(feature)) throw new SettingsError(choiceRefusal(`${where}.feature`, o.feature, MATCH_FEATURES, { from: 'file' }));
-    if (!MATCH_LOSSES.includes(loss)) throw new SettingsError(choiceRefusal(`${where}.loss`, o.loss, MATCH_LOSSES, { from: 'file' }));
-    const weight = (o.weight === undefined ? 1 : o.weight) as number;
-    // (YAML's .inf and .nan are numbers: refused here, naming the entry, as a finite weight is what the loss needs)
-    const problem = numberProblem(weight, MATCH_WEIGHT_RANGE);
-    if (problem !== undefined) throw new SettingsError(`${where}.weight: ${problem}, got ${valueAndKind(weight, 'file')}`);
-    return {
-      teacherLayer: int(o.teacherLayer ?? o.layer_T, 'teacherLayer'),
-      studentLayer: int(o.studentLayer ?? o.layer_S, 'studentLayer'),
-      feature,
-      loss,
-      weight,
-    };
+  const matches = value.map((raw, i) => parseMatch(raw, `${label}[${i}]`));
+  // (an entry repeating another's layers, feature and loss adds its term twice, as a layer map's pair listed twice
+  // would, where it was taken: refused, naming both entries)
+  const seen = new Map<string, number>();
+  matches.forEach((m, i) => {
+    const key = `${m.teacherLayer}:${m.studentLayer}:${m.feature}:${m.loss}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw new SettingsError(
+        `${label}[${i}]: repeats ${label}[${first}] (teacher layer ${m.teacherLayer}, student layer ${m.studentLayer}, feature ${m.feature}, loss ${m.loss}): its term would count twice; give one entry, with the weight meant`,
+      );
+    }
+    seen.set(key, i);
   });
+  return matches;
+}
+
+/** One entry of a list of matches (parseMatches), `where` naming it in a refusal (`m.yaml[0]`). */
+function parseMatch(raw: unknown, where: string): IntermediateMatch {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SettingsError(`${where}: expected an object`);
+  const o = raw as Record<string, unknown>;
+  const known = new Set(['teacherLayer', 'studentLayer', 'layer_T', 'layer_S', 'feature', 'loss', 'weight']);
+  const unknown = Object.keys(o).find((k) => !known.has(k));
+  if (unknown) throw new SettingsError(`${where}: unknown key ${quotedText(unknown)} (use teacherLayer, studentLayer, feature, loss, weight)`);
+  // (a layer as every integer a user types: checkIntegerOption, which refuses 1e16 and 2^53 + 1, read inexactly)
+  // (its value after the range, not in brackets: a number past 2^53 − 1 says why in its own; shown as the file's
+  // other values are: 'nothing', 'a mapping')
+  const int = (v: unknown, name: string): number => {
+    checkIntegerOption(`${where}.${name}`, v, 0, { from: 'file' });
+    return v as number;
+  };
+  const feature = o.feature as MatchFeature;
+  const loss = o.loss as MatchLoss;
+  if (!MATCH_FEATURES.includes(feature)) throw new SettingsError(choiceRefusal(`${where}.feature`, o.feature, MATCH_FEATURES, { from: 'file' }));
+  if (!MATCH_LOSSES.includes(loss)) throw new SettingsError(choiceRefusal(`${where}.loss`, o.loss, MATCH_LOSSES, { from: 'file' }));
+  const weight = (o.weight === undefined ? 1 : o.weight) as number;
+  // (YAML's .inf and .nan are numbers: refused here, naming the entry, as a finite weight is what the loss needs)
+  const problem = numberProblem(weight, MATCH_WEIGHT_RANGE);
+  if (problem !== undefined) throw new SettingsError(`${where}.weight: ${problem}, got ${valueAndKind(weight, 'file')}`);
+  return {
+    teacherLayer: int(o.teacherLayer ?? o.layer_T, 'teacherLayer'),
+    studentLayer: int(o.studentLayer ?? o.layer_S, 'studentLayer'),
+    feature,
+    loss,
+    weight,
+  };
 }
 
 /** One teacher:student pair of a layer map's text ('3:1'; each side judged as an integer by parseLayerMap). */

@@ -157,6 +157,17 @@ describe('layer maps', () => {
     );
   });
 
+  it("refuses a match file's entry repeating another's layers, feature and loss (its term counted twice, where it was taken), as a layer map's pair listed twice", () => {
+    const match = { teacherLayer: 2, studentLayer: 1, feature: 'hidden', loss: 'mse' };
+    expect(
+      refusal(() => parseMatches([match, { ...match, loss: 'cosine' }, { layer_T: 2, layer_S: 1, feature: 'hidden', loss: 'mse', weight: 3 }], 'm.yaml')),
+    ).toBe(
+      'm.yaml[2]: repeats m.yaml[0] (teacher layer 2, student layer 1, feature hidden, loss mse): its term would count twice; give one entry, with the weight meant',
+    );
+    // (another loss or layer of the same feature is another term)
+    expect(parseMatches([match, { ...match, loss: 'cosine' }, { ...match, studentLayer: 2 }], 'm.yaml')).toHaveLength(3);
+  });
+
   it('presets expand to the matches of the papers', () => {
     const tiny = presetMatches('tinybert', 4, 2);
     expect(tiny.map((m) => [m.teacherLayer, m.studentLayer, m.feature, m.loss])).toEqual([
