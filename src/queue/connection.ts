@@ -81,9 +81,14 @@ export async function answerWithin<T>(command: Promise<T>, ms = CALL_TIMEOUT_MS)
   }
 }
 
-/** Parses a `--queue` URL; a SettingsError naming it when it is not `redis://HOST[:PORT][/DB]`. */
+/**
+ * Parses a `--queue` URL; a SettingsError naming it when it is not `redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]`
+ * (`rediss://` for TLS), with its password masked as the queue's other lines mask it.
+ */
 export function parseQueueUrl(text: string): QueueAddress {
-  const bad = (why: string) => new SettingsError(`--queue ${quotedText(text)}: ${why} (expected redis://HOST:PORT[/DB])`);
+  const masked = text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)[^@]+@/i, '$1***@');
+  const bad = (why: string) =>
+    new SettingsError(`--queue ${quotedText(masked)}: ${why} (expected redis://[[USER]:PASSWORD@]HOST[:PORT][/DB], rediss:// for TLS)`);
   let url: URL;
   try {
     url = new URL(text);

@@ -75,6 +75,26 @@ describe('--queue URL', () => {
   });
 });
 
+describe('--queue URL with a password', () => {
+  it.each([
+    ['redis://:SECRET@queue host:6379/0', "--queue 'redis://:***@queue host:6379/0': not a URL"],
+    ['redis://alice:SECRET@queue.lab:6379/zero', "--queue 'redis://alice:***@queue.lab:6379/zero': database 'zero' is not a number"],
+    ['redis://:SECRET@', "--queue 'redis://:***@': "],
+  ])('refuses %s without showing its password, as the queue masks it elsewhere, and gives the form with one', (text, start) => {
+    let error: unknown;
+    try {
+      parseQueueUrl(text);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SettingsError);
+    const message = (error as Error).message;
+    expect(message.startsWith(start), message).toBe(true);
+    expect(message).not.toContain('SECRET');
+    expect(message).toContain('(expected redis://[[USER]:PASSWORD@]HOST[:PORT][/DB], rediss:// for TLS)');
+  });
+});
+
 describe('--path-map FROM=TO', () => {
   it('maps a folder to a folder or to an http(s) URL (trailing slashes dropped)', () => {
     expect(parsePathMapping('/home/a/shared/=/mnt/shared')).toEqual({ from: '/home/a/shared', to: '/mnt/shared' });
