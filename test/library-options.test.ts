@@ -36,6 +36,7 @@ import { buildReport } from '../src/report/index.ts';
 import { writeReportFiles as writeReportFilesNamingFlags } from '../src/report/write.ts';
 import { writeHuggingFaceFolder } from '../src/bert/build-hf.ts';
 import { randomBertWeights } from '../src/bert/build-weights.ts';
+import { buildBert, buildFromHuggingFaceFolder, rebuildCanonical } from '../src/bert/index.ts';
 import { exportHuggingFaceFolder as exportHuggingFaceFolderNamingFlags } from '../src/export/from-huggingface.ts';
 import { SettingsError, UserError } from '../src/errors.ts';
 
@@ -538,5 +539,38 @@ describe('loadModel, saveModel and findBert', () => {
     expect(thrown(() => findBert(model, { lable: 'm' } as never))).toBe('findBert: lable: not an option of findBert (its options: label)');
     expect(thrown(() => findBert(model, { label: 3 } as never))).toBe("findBert: label: expected a string (the model's name in refusals), got number 3");
     expect(findBert(loadModel(path, {}), { label: 'm' }).numLayers).toBe(1);
+  });
+});
+
+describe('buildBert, rebuildCanonical and buildFromHuggingFaceFolder (bert-compress/bert)', () => {
+  it("refuse options of another kind before the graph is built, where dropout 'no' inserted dropout sites and a misspelt option was read as nothing", () => {
+    const thrown = (f: () => unknown): string | undefined => {
+      try {
+        f();
+      } catch (e) {
+        return e instanceof SettingsError ? e.message : undefined;
+      }
+      return undefined;
+    };
+    const config = tinyBertConfig({ numLayers: 1 });
+    expect(thrown(() => buildBert(config, { kind: 'random', seed: 1 }, { dropout: 'no' } as never))).toBe(
+      'buildBert: dropout: expected true or false, got string "no"',
+    );
+    expect(thrown(() => buildBert(config, { kind: 'random', seed: 1 }, { batchDim: 3 } as never))).toBe(
+      'buildBert: batchDim: expected a non-empty string, got number 3',
+    );
+    expect(thrown(() => buildBert(config, { kind: 'random', seed: 1 }, { opsetVersion: 17 } as never))).toBe(
+      'buildBert: opsetVersion: not an option of buildBert (its options: opset, batchDim, sequenceDim, dropout)',
+    );
+    expect(thrown(() => rebuildCanonical(tinyBert({ numLayers: 1 }), { structur: {} } as never))).toBe(
+      'rebuildCanonical: structur: not an option of rebuildCanonical (its options: opset, batchDim, sequenceDim, dropout, structure)',
+    );
+    expect(thrown(() => buildFromHuggingFaceFolder('no-such-checkpoint', { fillMissing: 3 } as never))).toBe(
+      'buildFromHuggingFaceFolder: fillMissing: expected a random init ({seed, std?}), got number 3',
+    );
+    expect(thrown(() => buildFromHuggingFaceFolder('no-such-checkpoint', null as never))).toBe(
+      'buildFromHuggingFaceFolder: expected an options object ({opset, batchDim, sequenceDim, dropout, fillMissing}), got null',
+    );
+    expect(buildBert(config, { kind: 'random', seed: 1 }, { opset: 17, dropout: false }).graph.nodes.length).toBeGreaterThan(0);
   });
 });

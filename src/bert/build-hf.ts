@@ -7,13 +7,14 @@
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, type Stats, statSync } from 'node:fs';
 import { join, normalize, isAbsolute, sep } from 'node:path';
 import { DataError, fsReason, counted, groupedDigits, quotedText, valueText } from '../errors.ts';
+import type { OptionKind } from '../library-args.ts';
 import { someNames } from '../some-names.ts';
 import type { Model } from '../onnx/index.ts';
 import { unreadableWeightFiles } from '../onnx/locate.ts';
 import { nonFiniteValues } from '../onnx/tensor.ts';
 import { utf8Json, writeFileAtomic } from '../files.ts';
 import { type BertConfig, type BertFamily, configFromHuggingFace, configToHuggingFace, type ExtendedBertConfig, familyOf } from './config.ts';
-import { buildBert, type BuildOptions } from './build.ts';
+import { BUILD_OPTION_KINDS, buildBert, checkBuildOptions, type BuildOptions } from './build.ts';
 import { otherHeadClass } from './classifier.ts';
 import { bertParameters, canonicalParamName, embeddingParamNames, headParamNames, type RandomInit, sinusoidalPositionTable } from './build-weights.ts';
 import { readSafetensors, readSafetensorsMetadata, writeSafetensors, type SafetensorsTensor } from './safetensors.ts';
@@ -345,6 +346,13 @@ export interface FolderBuildOptions extends BuildOptions {
 
 /** Builds the family's ForSequenceClassification graph of a Hugging Face folder (see loadHuggingFaceFolder). */
 export function buildFromHuggingFaceFolder(dir: string, opts: FolderBuildOptions = {}): Model {
+  checkBuildOptions('buildFromHuggingFaceFolder', opts, {
+    ...BUILD_OPTION_KINDS,
+    fillMissing: {
+      is: (v: unknown) => typeof v === 'object' && v !== null && Number.isSafeInteger((v as RandomInit).seed),
+      expected: 'a random init ({seed, std?})',
+    },
+  } satisfies Record<keyof FolderBuildOptions, OptionKind>);
   const { config, weights } = loadHuggingFaceFolder(dir);
   const { fillMissing, ...buildOpts } = opts;
   return buildBert(config, { kind: 'given', tensors: weights, fillMissing, label: dir, configFile: 'config.json' }, buildOpts);

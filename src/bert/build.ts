@@ -50,6 +50,7 @@
 import type { Graph, Model, ValueInfo } from '../onnx/index.ts';
 import { DataType, createModel, int64Tensor } from '../onnx/index.ts';
 import { SettingsError, choiceRefusal } from '../errors.ts';
+import { checkOptionKinds, checkOptions, type OptionKind } from '../library-args.ts';
 import {
   type BertFamily,
   type ExtendedBertConfig,
@@ -161,6 +162,23 @@ interface Ctx {
 }
 
 /** The opset of `opts`, checked: a SettingsError for one the builder does not write. */
+/**
+ * buildBert's options by their kinds (checkOptionKinds), before the graph is built: a JavaScript caller's dropout
+ * 'no' was read as true (dropout sites inserted), batchDim 3 named the dimension '3', a misspelt option was read as
+ * nothing; opset read by buildOpset.
+ */
+export const BUILD_OPTION_KINDS = {
+  opset: 'checked',
+  batchDim: 'string',
+  sequenceDim: 'string',
+  dropout: 'boolean',
+} as const satisfies Record<keyof BuildOptions, OptionKind>;
+
+/** `opts` of `fn` (buildBert, rebuildCanonical, buildFromHuggingFaceFolder) as an options object of `kinds` (BUILD_OPTION_KINDS and theirs). */
+export function checkBuildOptions(fn: string, opts: unknown, kinds: Readonly<Record<string, OptionKind>>): void {
+  checkOptionKinds(fn, checkOptions(fn, opts, `{${Object.keys(kinds).join(', ')}}`), kinds);
+}
+
 function buildOpset(opts: BuildOptions): BuildOpset {
   const v = opts.opset ?? BUILD_OPSET;
   if (!(BUILD_OPSETS as readonly number[]).includes(v)) {
@@ -175,6 +193,7 @@ function buildOpset(opts: BuildOptions): BuildOpset {
  * SettingsError for a bad config and DataError for missing or misshapen weights.
  */
 export function buildBert(config: ExtendedBertConfig, weights: WeightSource, opts: BuildOptions = {}): Model {
+  checkBuildOptions('buildBert', opts, BUILD_OPTION_KINDS);
   const opset = buildOpset(opts);
   const c = validateExtendedConfig(config);
   const ctx: Ctx = {

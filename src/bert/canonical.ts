@@ -20,8 +20,9 @@ import { attrFloat, attrInt, attrInts, attrString, type Model, type Node, type T
 import { DataType, isFloatType } from '../onnx/dtype.ts';
 import { numElements, readFloat32 } from '../onnx/tensor.ts';
 import { SettingsError, quotedText } from '../errors.ts';
+import type { OptionKind } from '../library-args.ts';
 import { BERT_BASE, type BertActivation, type BertFamily, type ExtendedBertConfig, type LayerSizes, classifiesPooled, looksUpTokenTypes } from './config.ts';
-import { buildBert, type BuildOptions } from './build.ts';
+import { BUILD_OPTION_KINDS, buildBert, checkBuildOptions, type BuildOptions } from './build.ts';
 import { transpose2d } from './build-graph.ts';
 import { embeddingParamNames, headParamNames, layerParamNames } from './build-weights.ts';
 import { aHead, aPretrainingHead, type FloatModel } from './classifier.ts';
@@ -94,6 +95,7 @@ export function canonicalBert(model: Model, structure?: BertStructure): Canonica
 
 /** canonicalBert, then buildBert: the model as the builder's graph (`opts.dropout` for training). */
 export function rebuildCanonical(model: Model, opts: RebuildOptions = {}): Model {
+  checkBuildOptions('rebuildCanonical', opts, { ...BUILD_OPTION_KINDS, structure: 'checked' } satisfies Record<keyof RebuildOptions, OptionKind>);
   const { structure, ...build } = opts;
   const { config, weights } = canonicalBert(model, structure);
   return buildBert(config, { kind: 'given', tensors: weights }, build);
