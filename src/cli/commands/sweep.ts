@@ -84,7 +84,8 @@ export const sweepCommand: CliCommand<SweepArgs> = {
       .option('work-dir', { type: 'string', describe: 'folder for compressed models (default <store>-models)' })
       .option('queue', {
         type: 'string',
-        describe: 'redis://HOST:PORT[/DB]: queue the points for `compress worker`s (BullMQ) and collect their results into the store',
+        describe:
+          'redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] (rediss:// for TLS): queue the points for `compress worker`s (BullMQ) and collect their results into the store',
       })
       .option('follow', { type: 'boolean', default: false, describe: 'with --queue: queue nothing, collect the results of a sweep already queued' })
       .option('retry-delay', {

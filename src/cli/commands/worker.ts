@@ -70,7 +70,11 @@ export const workerCommand: CliCommand<WorkerArgs> = {
     // (at most MAX_THREADS, as eval, bench and training refuse more, which would fail every point this worker takes;
     // 0 as a sweep file's bench.threads: the default)
     numberFlags(integerFlags(y, { concurrency: { min: 1 }, threads: POOL_THREADS_RANGE }), { 'lock-seconds': LOCK_SECONDS_RANGE })
-      .option('queue', { type: 'string', demandOption: true, describe: 'redis://HOST:PORT[/DB]: the queue the coordinator used' })
+      .option('queue', {
+        type: 'string',
+        demandOption: true,
+        describe: 'redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] (rediss:// for TLS): the queue the coordinator used',
+      })
       .option('concurrency', {
         alias: 'c',
         type: 'number',
