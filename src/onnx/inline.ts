@@ -29,9 +29,12 @@ interface LocalFunction {
 }
 
 /** The refusal of local function `label`, which imports opset `version` of `domain` where the model imports `own`. */
-function otherOpsetRefusal(label: string, domain: string, version: number, own: number, why: string): UserError {
+function otherOpsetRefusal(label: string, domain: string, version: number, own: number, why: string, by: string | undefined): UserError {
+  const name = quotedText(domainName(domain) || 'ai.onnx');
+  // (`by`: the function whose import of a domain the model does not import the inlined graph takes)
+  const where = by ? `the model's local function ${quotedText(by)} imports opset ${own} (the model imports none of ${name})` : `the model imports opset ${own}`;
   return new UserError(
-    `the model's local function ${quotedText(label)} imports opset ${version} of ${quotedText(domainName(domain) || 'ai.onnx')} where the model imports opset ${own}: ${why} (onnx.inliner.inline_local_functions with convert_version in Python)`,
+    `the model's local function ${quotedText(label)} imports opset ${version} of ${name} where ${where}: ${why} (onnx.inliner.inline_local_functions with convert_version in Python)`,
   );
 }
 
@@ -88,6 +91,8 @@ export function inlineLocalFunctions(model: Model): Model {
   const read = new Map<IFunctionProto, LocalFunction>();
   const called = new Set<IFunctionProto>();
   const opsets = model.opsetImports.map((o) => ({ ...o }));
+  /** Per domain the model does not import (its name, '' for ai.onnx), the function whose import of it `opsets` took. */
+  const importedBy = new Map<string, string>();
   const taken = new Set<string>();
   // (the names of the graph and of its subgraphs, an If or Loop body's inputs and initializers included: a value
   // inlined into a body must not be named as one of them)
@@ -107,11 +112,13 @@ export function inlineLocalFunctions(model: Model): Model {
       const domain = imp.domain ?? '';
       const version = Number(imp.version ?? 0);
       const own = opsets.find((o) => domainName(o.domain) === domainName(domain));
-      if (!own) opsets.push({ domain, version });
-      else if (own.version !== version) {
+      if (!own) {
+        opsets.push({ domain, version });
+        importedBy.set(domainName(domain), label);
+      } else if (own.version !== version) {
         // (ai.onnx ops that mean the same at both opsets are inlined as they are, in the model's opset)
         const why = domainName(domain) === '' ? changedOp(nodes, version, own.version) : 'its ops cannot be inlined into the graph as they are';
-        if (why) throw otherOpsetRefusal(label, domain, version, own.version, why);
+        if (why) throw otherOpsetRefusal(label, domain, version, own.version, why, importedBy.get(domainName(domain)));
         if (domainName(domain) === '') shift = { from: version, to: own.version };
       }
     }
@@ -178,7 +185,7 @@ export function inlineLocalFunctions(model: Model): Model {
       // (a Cast's type as the call gives it: one past FIRST_CAST_TYPES is cast by rules later versions changed)
       const { from, to } = fn.shift;
       const why = castPastFirstTypes(fn.nodes, from, to, (ref) => call.attributes[ref] ?? fn.defaults[ref]);
-      if (why) throw otherOpsetRefusal(fn.label, '', from, to, why);
+      if (why) throw otherOpsetRefusal(fn.label, '', from, to, why, importedBy.get(''));
     }
     const body: Node[] = fn.nodes.map((n, i) => {
       const node: Node = {

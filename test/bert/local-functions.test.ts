@@ -451,6 +451,30 @@ describe('inlineLocalFunctions', () => {
     expect(inlineLocalFunctions(callOfFunctionAt(18, 19, cast)).graph.nodes[0]!.attributes).toEqual({ to: { type: 'int', value: 1 } });
   });
 
+  it('refuses two functions importing two versions of a domain the model does not import, naming the function that imports the other', () => {
+    // (Norm calls LayerNorm; each imports pkg.extra, which the model does not: the first read, Norm, gives the inlined
+    // graph its version, and LayerNorm's other one is refused, naming Norm, not the model, as importing it)
+    const called = withLayerNormCalls(model, ln);
+    for (const n of called.graph.nodes) {
+      if (n.domain !== 'pkg.test') continue;
+      n.domain = 'pkg.outer';
+      n.opType = 'Norm';
+      n.attributes = {};
+    }
+    called.opsetImports.push({ domain: 'pkg.outer', version: 1 });
+    const outer = outerFunction(opset);
+    const extra = (f: IFunctionProto, version: number) => ({ ...f, opsetImport: [...f.opsetImport!, { domain: 'pkg.extra', version }] });
+    called.unmodelled = { functions: [extra(outer, 2), extra(ln, 1)] };
+    expect(() => inlineLocalFunctions(called)).toThrow(
+      new UserError(
+        "the model's local function 'pkg.test.LayerNorm' imports opset 1 of 'pkg.extra' where the model's local function 'pkg.outer.Norm' imports opset 2 (the model imports none of 'pkg.extra'): its ops cannot be inlined into the graph as they are (onnx.inliner.inline_local_functions with convert_version in Python)",
+      ),
+    );
+    // (one version in both: inlined, the model importing it from then on)
+    called.unmodelled = { functions: [extra(outer, 2), extra(ln, 2)] };
+    expect(inlineLocalFunctions(called).opsetImports.find((o) => o.domain === 'pkg.extra')).toEqual({ domain: 'pkg.extra', version: 2 });
+  });
+
   it('lets the passes run on such a model as on its plain graph, and compressFile write a plain graph', async () => {
     const called = withLayerNormCalls(model, ln);
     for (const steps of [[{ pass: 'prune-heads', settings: { ratio: 0.5 } }], [{ pass: 'quantize', settings: { mode: 'int8' } }]]) {
