@@ -120,17 +120,20 @@ async function connectionReady(target: Pick<QueueBase<RedisQueueBackend>, 'backe
 
 /**
  * Closes a BullMQ queue or queue-events object: gracefully, waiting at most `ms`, where Redis answers; where it is out
- * of reach (`unreachable`), or the close is not confirmed by then, its connection is dropped (disconnect), which stops
- * ioredis's tries to reconnect. (Left to a close that waited for a Redis out of reach, its QUIT waited through 20 tries
- * to reconnect, 40 s, in which the call had returned, 5 s after it was told to stop, and each try's refusal was written
- * to stderr as '[ioredis] Unhandled error event: Error: connect ECONNREFUSED' with its stack, keeping a library
- * caller's process alive for as long.)
+ * of reach (`unreachable`), its connection is not ready (connectionReady: it lost Redis a moment ago and waits to
+ * reconnect, whatever the caller's connection log says yet), or the close is not confirmed by then, its connection is
+ * dropped (disconnect), which stops ioredis's tries to reconnect. (Left to a close that waited for a Redis out of reach,
+ * its QUIT waited through 20 tries to reconnect, 40 s, in which the call had returned, 5 s after it was told to stop,
+ * and each try's refusal was written to stderr as '[ioredis] Unhandled error event: Error: connect ECONNREFUSED' with
+ * its stack, keeping a library caller's process alive for as long; a queue-events object waiting to reconnect, closed
+ * gracefully, waited its 5 s for an 'end' ioredis never gives such a connection, on every path of runQueuedSweep.)
  */
-async function closeQueue(target: Pick<QueueBase, 'close' | 'disconnect'>, unreachable: boolean, ms = 5_000): Promise<void> {
+async function closeQueue(target: Pick<QueueBase<RedisQueueBackend>, 'close' | 'disconnect' | 'backend'>, unreachable: boolean, ms = 5_000): Promise<void> {
+  const graceful = !unreachable && (await connectionReady(target));
   // (closing: BullMQ's loops, a queue-events object's reading, end; their commands held for Redis are dropped below)
   const closing = target.close().catch(() => {});
   if (
-    !unreachable &&
+    graceful &&
     (await withTimeout(closing, ms).then(
       () => true,
       () => false,
@@ -547,8 +550,7 @@ export async function runQueuedSweep(opts: QueuedSweepOptions): Promise<QueuedSw
     summary.unqueued = [...pending.keys()].filter((k) => unqueued.has(k)).length;
     summary.left = pending.size - summary.unqueued;
     // (a connection that lost Redis and waits to reconnect, none of its tries failed yet: a Redis gone away a moment ago,
-    // out of reach as any other; closed gracefully, the events' close waited for an end that ioredis never gives such a
-    // connection, and the call returned 5 s after a stop)
+    // out of reach as any other, said so; closeQueue drops such a connection whatever it is told)
     const [queueReady, eventsReady] = await Promise.all([connectionReady(queue), connectionReady(events)]);
     if (connection.problem) summary.unreachable = connection.problem;
     else if (!queueReady || !eventsReady) summary.unreachable = CONNECTION_LOST;
