@@ -31,6 +31,7 @@ import {
 } from '../src/index.ts';
 import { encodeModel } from '../src/onnx/save.ts';
 import { tinyBert, tinyBertConfig } from './helpers/models.ts';
+import { writeModelFolder } from './helpers/model-folder.ts';
 import { posterPoints } from './report/points.ts';
 import { buildReport } from '../src/report/index.ts';
 import { writeReportFiles as writeReportFilesNamingFlags } from '../src/report/write.ts';
@@ -267,6 +268,23 @@ describe('compressFile and compressToTransformersJs', () => {
     expect(await refusal(() => compressFile({ ...base, extrnalData: true } as never))).toMatch(/^compressFile: extrnalData: not an option of compressFile /);
     expect(await refusal(() => compressToTransformersJs({ ...base, output: 'no-such-folder', tokenizerDirr: 'x' } as never))).toMatch(
       /^compressToTransformersJs: tokenizerDirr: not an option of compressToTransformersJs \(its options: .*, tokenizerDir\)$/,
+    );
+  });
+  it("read a model folder given as input, as compress MODEL, evaluate's model and runTraining's student do, where they said 'X: is a folder, not an ONNX file'", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'bc-library-input-folder-'));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+    const folder = writeModelFolder(join(root, 'teacher'), tinyBert({ numLayers: 2 }));
+    const steps = [{ pass: 'prune-ffn', settings: { ratio: 0.5 } }];
+    const lineage = await compressFile({ input: folder, output: join(root, 'out', 'model.onnx'), steps });
+    expect(lineage.input.path).toBe(join(folder, 'model.onnx'));
+    expect(existsSync(join(root, 'out', 'model.onnx'))).toBe(true);
+    expect(existsSync(join(root, 'out', 'vocab.txt'))).toBe(true); // (the folder's side files, as from its model.onnx)
+    const web = await compressToTransformersJs({ input: folder, output: join(root, 'web'), steps });
+    expect(existsSync(join(root, 'web', 'onnx', 'model.onnx'))).toBe(web !== undefined);
+    // (a folder without a model: locateModel's refusal)
+    mkdirSync(join(root, 'empty'));
+    await expect(compressFile({ input: join(root, 'empty'), output: join(root, 'out2', 'model.onnx'), steps })).rejects.toThrow(
+      /empty: folder has no model\.onnx \(nor onnx\/model\.onnx\)$/,
     );
   });
   it("say that the library reads local models where given hf:org/name, where they said 'hf:org/x: no such file'", async () => {

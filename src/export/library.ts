@@ -5,7 +5,9 @@
  * where they named the flags of `compress` (`-o`, `(flag --prune-heads)`, `--calibrate`, `--force`), as evaluate's and
  * runTraining's do (src/flag-names.ts). `compress` runs those of ./compress.ts, ./from-huggingface.ts and ./transformers-js.ts.
  */
+import { statSync } from 'node:fs';
 import { namingSettings, type FlagNames } from '../flag-names.ts';
+import { locateModel } from '../onnx/locate.ts';
 import { checkOptionKinds, checkOptions, SEED_OPTION, type OptionKind, type OptionKinds } from '../library-args.ts';
 import { LOCAL_MODEL } from '../hub/ref.ts';
 import { exportHuggingFaceFolder as exportHuggingFaceFolderNamingFlags, type ExportOptions, type ExportResult } from './from-huggingface.ts';
@@ -44,11 +46,21 @@ function checkKinds(fn: string, opts: unknown, kinds: OptionKinds, fields = '{in
   checkOptionKinds(fn, checkOptions(fn, opts, fields), kinds);
 }
 
-/** Compresses a model file (see compressFile in ./compress.ts), its refusals naming the options given. */
+/**
+ * `opts` with an `input` that is a model folder read as its .onnx file (locateModel: model.onnx, onnx/model.onnx, its
+ * one .onnx file), as `compress MODEL`, evaluate's `model` and runTraining's `student` take a folder, where it was
+ * refused as 'X: is a folder, not an ONNX file'; a file, or a path that is neither, as given.
+ */
+function inputFolderRead<T extends { input: string; loaded?: unknown }>(opts: T): T {
+  if (opts.loaded !== undefined || !statSync(opts.input, { throwIfNoEntry: false })?.isDirectory()) return opts;
+  return { ...opts, input: locateModel(opts.input).onnx };
+}
+
+/** Compresses a model file or folder (see compressFile in ./compress.ts), its refusals naming the options given. */
 export function compressFile(opts: CompressOptions): Promise<CompressResult> {
   return namingSettings(pipelineNaming(stepsOf(opts), COMPRESS_NAMES), async () => {
     checkKinds('compressFile', opts, COMPRESS_OPTION_KINDS);
-    return compressFileNamingFlags(opts);
+    return compressFileNamingFlags(inputFolderRead(opts));
   });
 }
 
@@ -59,7 +71,7 @@ export function compressToTransformersJs(opts: TransformersJsCompressOptions): P
       keyof TransformersJsCompressOptions,
       OptionKind
     >);
-    return compressToTransformersJsNamingFlags(opts);
+    return compressToTransformersJsNamingFlags(inputFolderRead(opts));
   });
 }
 
