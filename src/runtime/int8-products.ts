@@ -30,7 +30,10 @@ const PRODUCT_WEIGHTS: Readonly<Record<string, ReadonlyArray<readonly [weight: n
   ],
 };
 
-/** Float products a DequantizeLinear's per-axis int8 weight feeds, which onnxruntime fuses into an int8 product. */
+/**
+ * Float products that onnxruntime fuses with the DequantizeLinear nodes of both their operands (QDQ: an int8-static
+ * projection) into an int8 product; one of a float operand stays a float product of the dequantized weight.
+ */
 const FLOAT_PRODUCTS = new Set(['MatMul', 'Gemm']);
 
 /** Whether an int8 tensor holds a value outside [-64, 64], the weights whose pair sums can exceed 16 bits. */
@@ -54,13 +57,19 @@ function perAxis(model: Model, n: Node): boolean {
 
 /**
  * The int8 weights of `model` whose products can saturate on a CPU without VNNI: full-range int8 initializers read
- * as an int8 product's weight, or by a per-axis DequantizeLinear that a MatMul or Gemm reads (onnxruntime fuses it
- * into one; a per-tensor one it stores as uint8 itself). By name, in the order first read; empty for a float model,
- * or one quantized in 7 bits (--quantize-reduce-range).
+ * as an int8 product's weight, or by a DequantizeLinear (per tensor or per axis) whose MatMul or Gemm reads a
+ * DequantizeLinear at both operands (onnxruntime fuses the three into an int8 product); not one a product of a float
+ * operand reads (weight-only int8: a float product). By name, in the order first read; empty for a float model, or
+ * one quantized in 7 bits (--quantize-reduce-range).
  */
 export function saturatingInt8Weights(model: Model): string[] {
   const readers = new Map<string, Node[]>();
-  for (const n of model.graph.nodes) for (const i of n.inputs) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
+  const dequantized = new Set<string>();
+  for (const n of model.graph.nodes) {
+    for (const i of n.inputs) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
+    if (n.opType === 'DequantizeLinear' && n.outputs[0]) dequantized.add(n.outputs[0]);
+  }
+  const fused = (r: Node) => FLOAT_PRODUCTS.has(r.opType) && r.inputs.slice(0, 2).every((i) => dequantized.has(i));
   const found = new Set<string>();
   const take = (name: string | undefined) => {
     const t = int8Initializer(model, name);
@@ -68,8 +77,7 @@ export function saturatingInt8Weights(model: Model): string[] {
   };
   for (const n of model.graph.nodes) {
     for (const [w] of PRODUCT_WEIGHTS[n.opType] ?? []) take(n.inputs[w]);
-    if (n.opType === 'DequantizeLinear' && perAxis(model, n) && (readers.get(n.outputs[0] ?? '') ?? []).some((r) => FLOAT_PRODUCTS.has(r.opType)))
-      take(n.inputs[0]);
+    if (n.opType === 'DequantizeLinear' && (readers.get(n.outputs[0] ?? '') ?? []).some(fused)) take(n.inputs[0]);
   }
   return [...found];
 }

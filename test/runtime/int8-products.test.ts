@@ -7,7 +7,8 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { findBert } from '../../src/bert/discover.ts';
 import { OPTIMIZE, optimizeModel } from '../../src/optimize/index.ts';
-import { encodeModel, type Model } from '../../src/onnx/index.ts';
+import { encodeModel, type Model, type Node } from '../../src/onnx/index.ts';
+import { float32Tensor, int8Tensor, uint8Tensor } from '../../src/onnx/tensor.ts';
 import { runPipeline } from '../../src/pass/pipeline.ts';
 import { registerAllPasses } from '../../src/passes.ts';
 import { parseQuantizeSettings, quantizeModel } from '../../src/quantize/index.ts';
@@ -51,7 +52,7 @@ describe('saturatingInt8Weights', () => {
     expect(saturatingInt8Weights(await quantized({ mode: 'int8', reduceRange: true }))).toEqual([]);
   });
 
-  it('counts an int8 weight a per-axis DequantizeLinear gives a MatMul (int8-static per channel), not a per-tensor one (onnxruntime stores that as uint8 itself)', async () => {
+  it('counts an int8 weight a DequantizeLinear gives a MatMul of dequantized operands (int8-static, per channel or per tensor)', async () => {
     const perAxis = await overInt8();
     // (its DequantizeLinear feeds Attention, no MatMul: not fused into an int8 product)
     const dq = perAxis.graph.nodes.filter((n) => n.opType === 'DequantizeLinear');
@@ -70,9 +71,78 @@ describe('saturatingInt8Weights', () => {
     const perTensor = structuredClone(viaMatMul);
     const scale = perTensor.graph.initializers.get(fed.inputs[1]!)!;
     perTensor.graph.initializers.set(scale.name, { ...scale, dims: [], data: scale.data.slice(0, 4) });
-    expect(saturatingInt8Weights(perTensor)).not.toContain(fed.inputs[0]);
+    expect(saturatingInt8Weights(perTensor)).toContain(fed.inputs[0]);
   });
+
+  // x [1, 8] (255s) · w [8, 2] (127s): 259080 in 32 bits; 4 pairs of 255 · 127 · 2 saturated at 32767: 131068
+  it.each([
+    ['per tensor', false, false, ['w'], 131068],
+    ['per axis', true, false, ['w'], 131068],
+    ['per tensor, float operand (weight-only int8)', false, true, [], 259080],
+    ['per axis, float operand (weight-only int8)', true, true, [], 259080],
+  ])(
+    'a DequantizeLinear of an int8 weight %s: counted where onnxruntime fuses it into an int8 product, whose sums saturate here',
+    async (_, perAxis, floatOperand, names, saturated) => {
+      const m = qdqMatMul(perAxis, floatOperand);
+      expect(saturatingInt8Weights(m)).toEqual(names);
+      if (process.arch !== 'x64') return;
+      const x = { x: new ort.Tensor('float32', new Float32Array(8).fill(255), [1, 8]) };
+      const run = async (g: Model, opts: ort.InferenceSession.SessionOptions) => {
+        const session = await ort.InferenceSession.create(encodeModel(g), opts);
+        try {
+          return [...floatValues((await session.run(x)).y!)];
+        } finally {
+          await session.release();
+        }
+      };
+      expect(await run(m, sessionOptions({ threads: 1 }))).toEqual(INT8_SATURATES ? [saturated, saturated] : [259080, 259080]);
+      expect(await run(exactInt8Graph(m) ?? m, sessionOptions({ threads: 1, x64QuantPrecision: true }))).toEqual([259080, 259080]);
+    },
+  );
 });
+
+/** y = x · DequantizeLinear(w int8 [8, 2] of 127s), x through a QuantizeLinear → DequantizeLinear pair (uint8) or float. */
+function qdqMatMul(perAxis: boolean, floatOperand: boolean): Model {
+  const inits = [
+    float32Tensor('xs', [], [1]),
+    uint8Tensor('xz', [], [0]),
+    int8Tensor('w', [8, 2], new Array(16).fill(127)),
+    float32Tensor('ws', perAxis ? [2] : [], perAxis ? [1, 1] : [1]),
+    int8Tensor('wz', perAxis ? [2] : [], perAxis ? [0, 0] : [0]),
+  ];
+  const node = (opType: string, inputs: string[], outputs: string[], attributes: Node['attributes'] = {}): Node => ({
+    name: outputs[0]!,
+    opType,
+    domain: '',
+    inputs,
+    outputs,
+    attributes,
+  });
+  return {
+    irVersion: 8,
+    opsetImports: [{ domain: '', version: 13 }],
+    producerName: 'test',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 1,
+    docString: '',
+    metadataProps: {},
+    graph: {
+      name: 'qdq',
+      nodes: [
+        ...(floatOperand
+          ? [node('Identity', ['x'], ['xd'])]
+          : [node('QuantizeLinear', ['x', 'xs', 'xz'], ['xq']), node('DequantizeLinear', ['xq', 'xs', 'xz'], ['xd'])]),
+        node('DequantizeLinear', ['w', 'ws', 'wz'], ['wd'], perAxis ? { axis: { type: 'int', value: 1 } } : {}),
+        node('MatMul', ['xd', 'wd'], ['y']),
+      ],
+      inputs: [{ name: 'x', elemType: 1, shape: [1, 8] }],
+      outputs: [{ name: 'y', elemType: 1, shape: [1, 2] }],
+      initializers: new Map(inits.map((t) => [t.name, t])),
+      valueInfo: [],
+    },
+  };
+}
 
 describe.runIf(process.arch === 'x64')("exactInt8Graph: the graph onnxruntime's x64quantprecision takes", () => {
   const precise = { ...sessionOptions({ threads: 1, x64QuantPrecision: true }) };
