@@ -159,14 +159,25 @@ export function checkMatch(m: IntermediateMatch, i: number, teacherLayers: numbe
     throw new SettingsError(`${where}: student layer ${m.studentLayer} is not in 0..${studentLayers}`);
   }
   checkNumberFlag(`${where}: weight`, m.weight, MATCH_WEIGHT_RANGE);
+  const problem = matchFitProblem(m);
+  if (problem !== undefined) throw new SettingsError(`${where}: ${problem}`);
+}
+
+/**
+ * Why a match's feature, loss and layers do not go together, whatever the models (attention losses for attention
+ * features, no attention at layer 0, the embeddings at layer 0 on both sides); undefined where they do. checkMatch's
+ * and parseMatches' (a file's entry named as its other refusals are, `m.yaml[0]`, where it was 'intermediate match
+ * 1', without the file, once the models were read).
+ */
+function matchFitProblem(m: Pick<IntermediateMatch, 'teacherLayer' | 'studentLayer' | 'feature' | 'loss'>): string | undefined {
   const attention = m.feature === 'attention' || m.feature === 'attention-scores';
   if (attention !== (m.loss === 'attention-mse' || m.loss === 'attention-kl')) {
-    throw new SettingsError(`${where}: loss ${quotedText(m.loss)} does not fit feature ${quotedText(m.feature)} (attention losses for attention features)`);
+    return `loss ${quotedText(m.loss)} does not fit feature ${quotedText(m.feature)} (attention losses for attention features)`;
   }
-  if (m.loss === 'attention-kl' && m.feature !== 'attention') throw new SettingsError(`${where}: attention-kl compares probabilities: use feature 'attention'`);
-  if (attention && (m.teacherLayer === 0 || m.studentLayer === 0)) throw new SettingsError(`${where}: layer 0 (the embeddings) has no attention`);
-  if (m.feature === 'embeddings' && (m.teacherLayer !== 0 || m.studentLayer !== 0))
-    throw new SettingsError(`${where}: feature 'embeddings' is layer 0 on both sides`);
+  if (m.loss === 'attention-kl' && m.feature !== 'attention') return "attention-kl compares probabilities: use feature 'attention'";
+  if (attention && (m.teacherLayer === 0 || m.studentLayer === 0)) return 'layer 0 (the embeddings) has no attention';
+  if (m.feature === 'embeddings' && (m.teacherLayer !== 0 || m.studentLayer !== 0)) return "feature 'embeddings' is layer 0 on both sides";
+  return undefined;
 }
 
 /** Where a feature of one layer lives in a discovered graph. */
@@ -268,15 +279,18 @@ function parseMatch(raw: unknown, where: string): IntermediateMatch {
   if (!MATCH_LOSSES.includes(loss)) throw new SettingsError(choiceRefusal(`${where}.loss`, o.loss, MATCH_LOSSES, { from: 'file' }));
   const weight = (o.weight === undefined ? 1 : o.weight) as number;
   // (YAML's .inf and .nan are numbers: refused here, naming the entry, as a finite weight is what the loss needs)
-  const problem = numberProblem(weight, MATCH_WEIGHT_RANGE);
-  if (problem !== undefined) throw new SettingsError(`${where}.weight: ${problem}, got ${valueAndKind(weight, 'file')}`);
-  return {
+  const weightProblem = numberProblem(weight, MATCH_WEIGHT_RANGE);
+  if (weightProblem !== undefined) throw new SettingsError(`${where}.weight: ${weightProblem}, got ${valueAndKind(weight, 'file')}`);
+  const match = {
     teacherLayer: int(o.teacherLayer ?? o.layer_T, 'teacherLayer'),
     studentLayer: int(o.studentLayer ?? o.layer_S, 'studentLayer'),
     feature,
     loss,
     weight,
   };
+  const problem = matchFitProblem(match);
+  if (problem !== undefined) throw new SettingsError(`${where}: ${problem}`);
+  return match;
 }
 
 /** One teacher:student pair of a layer map's text ('3:1'; each side judged as an integer by parseLayerMap). */

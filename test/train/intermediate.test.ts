@@ -168,6 +168,24 @@ describe('layer maps', () => {
     expect(parseMatches([match, { ...match, loss: 'cosine' }, { ...match, studentLayer: 2 }], 'm.yaml')).toHaveLength(3);
   });
 
+  it("refuses a match file's entry whose feature, loss and layers do not go together as it reads the file, naming the entry (m.yaml[1]), where it said 'intermediate match 2', without the file, once both models were read", () => {
+    const match = { teacherLayer: 2, studentLayer: 1, feature: 'hidden', loss: 'mse' };
+    expect(refusal(() => parseMatches([match, { ...match, feature: 'attention' }], 'm.yaml'))).toBe(
+      "m.yaml[1]: loss 'mse' does not fit feature 'attention' (attention losses for attention features)",
+    );
+    expect(refusal(() => parseMatches([{ ...match, feature: 'attention-scores', loss: 'attention-kl' }], 'm.yaml'))).toBe(
+      "m.yaml[0]: attention-kl compares probabilities: use feature 'attention'",
+    );
+    expect(refusal(() => parseMatches([{ ...match, teacherLayer: 0, feature: 'attention', loss: 'attention-mse' }], 'm.yaml'))).toBe(
+      'm.yaml[0]: layer 0 (the embeddings) has no attention',
+    );
+    expect(refusal(() => parseMatches([{ ...match, feature: 'embeddings' }], 'm.yaml'))).toBe("m.yaml[0]: feature 'embeddings' is layer 0 on both sides");
+    // (a library caller's list, checked against the models, keeps its words)
+    expect(refusal(() => checkMatch({ ...match, feature: 'attention', weight: 1 } as never, 1, 2, 2))).toBe(
+      "intermediate match 2: loss 'mse' does not fit feature 'attention' (attention losses for attention features)",
+    );
+  });
+
   it('presets expand to the matches of the papers', () => {
     const tiny = presetMatches('tinybert', 4, 2);
     expect(tiny.map((m) => [m.teacherLayer, m.studentLayer, m.feature, m.loss])).toEqual([
