@@ -11,7 +11,7 @@
  * per-axis DequantizeLinear without zero point a scalar one, which that op then refuses as it runs: exactInt8Graph
  * gives each reader its own copy, and such a DequantizeLinear its zeros, first.
  */
-import type { Model, Node, Tensor } from '../onnx/graph.ts';
+import { opsetVersion, type Model, type Node, type Tensor } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
 import { numElements } from '../onnx/tensor.ts';
 
@@ -85,8 +85,10 @@ export function saturatingInt8Weights(model: Model): string[] {
 /**
  * `model` as onnxruntime's x64quantprecision rewrite takes it (see above): each int8 weight or zero point that several
  * int8 products (or DequantizeLinear nodes) read copied for each reader after the first, and each per-axis
- * DequantizeLinear of an int8 weight without a zero point given zeros; undefined where it needs neither. The copy
- * shares the other tensors' bytes with `model`.
+ * DequantizeLinear of an int8 weight without a zero point given zeros, and, at opset 21 and later (QLinearMatMul-21,
+ * which the rewrite does not take), each QLinearMatMul's full-range int8 weight and zero point stored as uint8 + 128
+ * as the rewrite stores them; undefined where it needs none of these. The copy shares the other tensors' bytes with
+ * `model`.
  */
 export function exactInt8Graph(model: Model): Model | undefined {
   const slots = (n: Node): number[] => {
@@ -101,7 +103,26 @@ export function exactInt8Graph(model: Model): Model | undefined {
     return `${base}_exact_int8_${i}`;
   };
   let changed = false;
+  const laterQLinearMatMul = (opsetVersion(model) ?? 0) >= 21;
   const nodes = model.graph.nodes.map((n) => {
+    if (laterQLinearMatMul && n.opType === 'QLinearMatMul' && n.domain === '') {
+      // (the rewrite takes QLinearMatMul-10 only: at opset 21 and later, its weight and zero point stored as
+      // uint8 + 128 here, as the rewrite would, reading w - zp as before)
+      const w = int8Initializer(model, n.inputs[3]);
+      const zp = int8Initializer(model, n.inputs[5]);
+      if (!w || !zp || !fullRange(w)) return n;
+      const inputs = [...n.inputs];
+      for (const [i, t] of [
+        [3, w],
+        [5, zp],
+      ] as const) {
+        const name = fresh(t.name);
+        initializers.set(name, { ...t, name, dataType: DataType.UINT8, data: t.data.map((v) => v ^ 0x80) });
+        inputs[i] = name;
+      }
+      changed = true;
+      return { ...n, inputs };
+    }
     const own = slots(n);
     if (own.length === 0) return n;
     const inputs = [...n.inputs];

@@ -101,6 +101,59 @@ describe('saturatingInt8Weights', () => {
   );
 });
 
+describe.runIf(process.arch === 'x64')('exactInt8Graph: QLinearMatMul', () => {
+  // x [1, 8] (255s) · w [8, 2] (127s) = 259080 in 32 bits (127 · 2048 as y's uint8 rounds it), 4 · 32767 saturated (64 · 2048)
+  it.each([
+    [13, 131072],
+    [21, 131072],
+  ])(
+    'at opset %i, sums in 32 bits with the rewrite (which takes QLinearMatMul-10 alone: at 21, exactInt8Graph stores its weight as uint8 + 128)',
+    async (opset, saturated) => {
+      const m = qlinearMatMul(opset);
+      expect(saturatingInt8Weights(m)).toEqual(['w']);
+      const x = { x: new ort.Tensor('float32', new Float32Array(8).fill(255), [1, 8]) };
+      const run = async (g: Model, opts: ort.InferenceSession.SessionOptions) => {
+        const session = await ort.InferenceSession.create(encodeModel(g), opts);
+        try {
+          return [...floatValues((await session.run(x)).y!)];
+        } finally {
+          await session.release();
+        }
+      };
+      expect(await run(m, sessionOptions({ threads: 1 }))).toEqual(INT8_SATURATES ? [saturated, saturated] : [260096, 260096]);
+      expect(await run(exactInt8Graph(m) ?? m, sessionOptions({ threads: 1, x64QuantPrecision: true }))).toEqual([260096, 260096]);
+      if (opset < 21) expect(exactInt8Graph(m)).toBeUndefined();
+    },
+  );
+});
+
+/** y = QLinearMatMul(x quantized to uint8, w int8 [8, 2] of 127s), y's scale 2048, at `opset`. */
+function qlinearMatMul(opset: number): Model {
+  const inits = [
+    float32Tensor('xs', [], [1]),
+    uint8Tensor('xz', [], [0]),
+    int8Tensor('w', [8, 2], new Array(16).fill(127)),
+    float32Tensor('ws', [], [1]),
+    int8Tensor('wz', [], [0]),
+    float32Tensor('ys', [], [2048]),
+    uint8Tensor('yz', [], [0]),
+  ];
+  const node = (opType: string, inputs: string[], outputs: string[]): Node => ({ name: outputs[0]!, opType, domain: '', inputs, outputs, attributes: {} });
+  return {
+    ...qdqMatMul(false, false),
+    opsetImports: [{ domain: '', version: opset }],
+    graph: {
+      ...qdqMatMul(false, false).graph,
+      nodes: [
+        node('QuantizeLinear', ['x', 'xs', 'xz'], ['xq']),
+        node('QLinearMatMul', ['xq', 'xs', 'xz', 'w', 'ws', 'wz', 'ys', 'yz'], ['yq']),
+        node('DequantizeLinear', ['yq', 'ys', 'yz'], ['y']),
+      ],
+      initializers: new Map(inits.map((t) => [t.name, t])),
+    },
+  };
+}
+
 /** y = x · DequantizeLinear(w int8 [8, 2] of 127s), x through a QuantizeLinear → DequantizeLinear pair (uint8) or float. */
 function qdqMatMul(perAxis: boolean, floatOperand: boolean): Model {
   const inits = [
@@ -119,7 +172,7 @@ function qdqMatMul(perAxis: boolean, floatOperand: boolean): Model {
     attributes,
   });
   return {
-    irVersion: 8,
+    irVersion: 10,
     opsetImports: [{ domain: '', version: 13 }],
     producerName: 'test',
     producerVersion: '',
