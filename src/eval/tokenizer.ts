@@ -3137,10 +3137,12 @@ export function fusesUnknownsInTransformersJs(json: object): boolean {
  * Punctuation's behavior and splits as Contiguous. Its Whitespace pre-tokenizers likewise, as a Split keeping
  * (inverting) the matches of their Unicode words' regex (WHITESPACE_PIECES), where @huggingface/tokenizers matched
  * ASCII words; tokenizers' Whitespace is that split (whitespace.rs: Invert, Removed). And its Digits as a Split
- * isolating the matches of digitsRegex, where it matched ASCII digits. And, where `unicodeWhitespace`
- * (splitsOnUnicodeWhitespace), its WhitespaceSplits and BertPreTokenizers as Splits keeping the matches of their
- * pieces' regexes (WHITESPACE_SPLIT_PIECES, BERT_PRE_TOKENIZER_PIECES), on White_Space as tokenizers splits, where
- * @huggingface/tokenizers split on JS's `\s`. Its Splits as splitTransformersJsReads writes them, and its ByteLevels
+ * isolating the matches of digitsRegex, where it matched ASCII digits. Its BertPreTokenizers as a Split keeping the
+ * matches of BERT_PRE_TOKENIZER_PIECES: on White_Space and tokenizers' own punctuation (Unicode 8.0's), where
+ * @huggingface/tokenizers' BertPreTokenizer split on JS's `\s` and `\p{P}`, the engine's own Unicode (143 characters
+ * apart on Node 20.20: U+061D split a word, U+166D did not), whatever normalizer comes first. And, where
+ * `unicodeWhitespace` (splitsOnUnicodeWhitespace), its WhitespaceSplits as a Split keeping the matches of
+ * WHITESPACE_SPLIT_PIECES, on White_Space as tokenizers splits, where @huggingface/tokenizers split on JS's `\s`. Its Splits as splitTransformersJsReads writes them, and its ByteLevels
  * that split (use_regex) as a Split on BYTE_LEVEL_REGEX (after a Metaspace of replacement ' ' prepending a space where
  * add_prefix_space, as the ByteLevel prepends one to each text it is given), then the ByteLevel with neither, where
  * @huggingface/tokenizers' ByteLevel regex took JS's `\s`. Its CharDelimiterSplits, which the library does not know,
@@ -3159,7 +3161,7 @@ function withTokenizersSplits(part: unknown, unicodeWhitespace: boolean, source:
   return mapSequenceLeaves(part, 'pretokenizers', (p) => {
     if (p.type === 'Whitespace') return split(WHITESPACE_PIECES.source, 'Removed', true);
     if (p.type === 'WhitespaceSplit' && unicodeWhitespace) return split(WHITESPACE_SPLIT_PIECES.source, 'Removed', true);
-    if (p.type === 'BertPreTokenizer' && unicodeWhitespace) return split(BERT_PRE_TOKENIZER_PIECES.source, 'Removed', true);
+    if (p.type === 'BertPreTokenizer') return split(BERT_PRE_TOKENIZER_PIECES.source, 'Removed', true);
     if (p.type === 'Digits') return split(digitsRegex(p), 'Isolated', false);
     if (p.type === 'FixedLength') return split(fixedLengthRegex(p), 'Isolated', false);
     if (p.type === 'Split') return splitTransformersJsReads(p, source);
@@ -3316,9 +3318,9 @@ function readsWordEscapes(json: object): boolean {
  * reads them alike: a Metaspace that does not split, then a Split on a regex that matches the pieces before each ▁
  * (`▁[^▁]*|[^▁]+`, Isolated), which tokenizers reads as the same split (pre_tokenizers/metaspace.rs splits on the
  * replacement MergedWithNext) and @huggingface/tokenizers honours, where it ignores `split` and gave a Unigram model
- * the whole text, a piece holding ▁ matched across two words; its Punctuations, Whitespaces and Digits, and its
- * WhitespaceSplits and BertPreTokenizers where they may meet U+FEFF or U+0085 (splitsOnUnicodeWhitespace), as Splits
- * (withTokenizersSplits). `read` itself when it has none of them.
+ * the whole text, a piece holding ▁ matched across two words; its Punctuations, Whitespaces, Digits and
+ * BertPreTokenizers, and its WhitespaceSplits where they may meet U+FEFF or U+0085 (splitsOnUnicodeWhitespace), as
+ * Splits (withTokenizersSplits). `read` itself when it has none of them.
  */
 export function withSplitsTransformersJsReads(read: Record<string, unknown>, source = 'tokenizer.json'): Record<string, unknown> {
   const split = withTokenizersSplits(read.pre_tokenizer, splitsOnUnicodeWhitespace(read), source);

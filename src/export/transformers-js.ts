@@ -876,8 +876,9 @@ function transformersJsTokenizerSource(tokenizerGiven: string, from: string, row
   // tokenizer of another model given with --tokenizer, fails in the model's Gather on the first text that uses them)
   checkVocabularyRows(found.json, rows, tokenizerGiven === from ? tokenizerFrom : `--tokenizer ${tokenizerGiven}`, name);
   // (a Metaspace that splits, a Punctuation of a behavior other than Contiguous, a Whitespace or Digits, whose words or
-  // digits it read as ASCII ones, and a WhitespaceSplit or BertPreTokenizer behind no cleaning normalizer, which it split
-  // on JS's \s, written so that transformers.js splits alike, withSplitsTransformersJsReads;
+  // digits it read as ASCII ones, a BertPreTokenizer, which it split on JS's \s and \p{P} (Node's Unicode, not
+  // tokenizers' 8.0), and a WhitespaceSplit behind no cleaning normalizer, which it split on JS's \s, written so that
+  // transformers.js splits alike, withSplitsTransformersJsReads;
   // a lower-casing normalizer and Chinese characters past U+FFFF, so that it normalizes alike,
   // withNormalizingTransformersJsReads (which refuses a ByteLevel normalizer); a pair's tokens all of type 0 where
   // model_input_names lack token_type_ids, as evaluation feeds them, withPairTypesZero: transformers.js reads no

@@ -24,10 +24,11 @@ const source = writeModelFolder(join(root, 'in'), tinyBert());
 const vocab = [...SPECIALS, ...WORDS];
 const tokenizer = tokenizerJson(vocab, {
   normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: false, strip_accents: false, lowercase: false },
-  pre_tokenizer: { type: 'BertPreTokenizer' },
+  pre_tokenizer: { type: 'WhitespaceSplit' },
   model: wordPieceModel(vocab),
 });
-// (no lower-casing or Chinese characters, which the export rewrites for transformers.js; compact JSON: a tokenizer.json
+// (no lower-casing or Chinese characters, nor a BertPreTokenizer, which the export rewrites for transformers.js (the
+// BertNormalizer's clean_text keeps the WhitespaceSplit as it is); compact JSON: a tokenizer.json
 // written from its object would be indented, so the bytes tell a copy from a rewrite)
 const original = JSON.stringify(tokenizer);
 writeFileSync(join(source, 'tokenizer.json'), original);
