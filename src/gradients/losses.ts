@@ -249,6 +249,16 @@ export function appendLoss(
   if (!terms.length && !intermediate.length) throw new SettingsError('a loss needs at least one term');
   const values = graphValueNames(forward.graph);
   if (!values.has(logits)) throw new GradientError(`logits ${quotedText(logits)} is not a value of the graph, so no loss can read it`);
+  // (the targets' width: a numLabels other than the logits' own gave a graph onnxruntime refused at its first run, with
+  // its own words about broadcasting)
+  if (!(Number.isInteger(numLabels) && numLabels >= 1))
+    throw new SettingsError(
+      `numLabels ${typeof numLabels === 'number' ? numLabels : quotedText(String(numLabels))}: expected an integer from 1 (the logits' width)`,
+    );
+  const logitsInfo = [...forward.graph.outputs, ...forward.graph.valueInfo].find((v) => v.name === logits);
+  const width = logitsInfo?.shape?.at(-1);
+  if (typeof width === 'number' && width !== numLabels && terms.some((t) => t.kind !== 'score-mse'))
+    throw new SettingsError(`numLabels ${numLabels}: the logits ${quotedText(logits)} hold ${width} per example (their last dim): give numLabels ${width}`);
   for (const t of intermediate) {
     if (!values.has(t.student)) throw new GradientError(`intermediate term ${t.label}: student value ${quotedText(t.student)} is not a value of the graph`);
     if (t.mask !== undefined && !values.has(t.mask))

@@ -37,6 +37,17 @@ describe('appendLoss refuses what onnxruntime would', () => {
     );
   });
 
+  it("a numLabels other than the logits' width, or no integer from 1, where it wrote targets onnxruntime refused at the first run", () => {
+    expect(() => appendLoss(forward('logits'), 'logits', 3, HARD)).toThrow(
+      "numLabels 3: the logits 'logits' hold 2 per example (their last dim): give numLabels 2",
+    );
+    expect(() => appendLoss(forward('logits'), 'logits', 3, [{ kind: 'soft-ce', weight: 1 }])).toThrow("numLabels 3: the logits 'logits' hold 2");
+    expect(() => appendLoss(forward('logits'), 'logits', 0, HARD)).toThrow("numLabels 0: expected an integer from 1 (the logits' width)");
+    expect(() => appendLoss(forward('logits'), 'logits', 2.5, HARD)).toThrow('numLabels 2.5: expected an integer from 1');
+    // (score-mse reads gold scores [batch, 1], whatever numLabels)
+    expect(appendLoss(forward('logits'), 'logits', 3, [{ kind: 'score-mse', weight: 1 }]).loss).toBe('loss');
+  });
+
   it('logits that are not a value of the graph', () => {
     const run = () => appendLoss(forward('scores'), 'logits', 2, HARD);
     expect(run).toThrow(GradientError);
