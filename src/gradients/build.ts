@@ -94,6 +94,8 @@ export async function buildGradientGraph(forward: Model, options: GradientGraphO
   }
   const g = forward.graph;
   const params = new Set(options.parameters);
+  // (none given: it said the loss 'does not depend on any parameter', as if the graph's were unused)
+  if (params.size === 0) throw new GradientError('parameters: none given: list the initializers to differentiate the loss by');
   if (params.size < options.parameters.length) {
     const twice = options.parameters.find((p, i) => options.parameters.indexOf(p) !== i);
     throw new GradientError(`parameter ${quotedText(twice!)} is listed twice`);

@@ -356,6 +356,17 @@ describe('gradient graph builder', () => {
       "node 'half_tanh' (Tanh): gradients of float16 values are not supported (float32 or float64 only)",
     );
     // a loss that does not depend on the parameters
-    expect(await errorOf(buildGradientGraph(base.model, { loss: base.loss, parameters: [] }))).toMatch(/does not depend on any parameter/);
+    const unused = await weightedLossModel({
+      nodes: [node('Gather', ['x', 'k'], ['xk']), node('Tanh', ['xk'], ['y'])],
+      initializers: [r('x', [2, 3], 1), int64Tensor('k', [2], [1, 0]), r('u', [2], 2)],
+      outputs: 'y',
+    });
+    expect(await errorOf(buildGradientGraph(unused.model, { loss: unused.loss, parameters: ['u'] }))).toBe(
+      `loss '${unused.loss}' does not depend on any parameter`,
+    );
+    // none given: said so, where it said the loss 'does not depend on any parameter'
+    expect(await errorOf(buildGradientGraph(base.model, { loss: base.loss, parameters: [] }))).toBe(
+      'parameters: none given: list the initializers to differentiate the loss by',
+    );
   });
 });
