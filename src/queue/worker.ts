@@ -402,6 +402,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
    * for them, at most a lock once no point runs (stoppedWithin).
    */
   const untaken = new Map<string, SweepPoint>();
+  /** When the run of each point taken here ended (its processor returned or threw), by the point (untaken's values). */
+  const runEnds = new WeakMap<SweepPoint, number>();
   /** Set once the worker was told to stop (its signal, or giving back too many points): it takes no more points. */
   let stopRequested = false;
   /** Resolves once the worker is told to stop (requestStop). */
@@ -423,16 +425,24 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
    * (BullMQ's loop ended: every outcome taken or refused). A result waits for Redis for ever (BullMQ queues its
    * command until Redis answers), and BullMQ's close() then waits for a connection that ioredis never ends while it
    * reconnects (BullMQ #4656): the worker stops within a lock of its last point's end instead, a result not taken by
-   * then being one the queue refuses anyway once the point's lock has expired.
+   * then being one the queue refuses anyway once the point's lock has expired. The lock is counted from the run's end
+   * (runEnds), however long before the stop that was (counted from the stop, a stop a lock after a run's end whose
+   * result Redis had not taken waited a whole lock more, 30 s by default, for a result the queue refuses anyway, and
+   * said it had waited a lock from the end); a point whose run has not ended (its files being fetched, its give-back
+   * under way) from the moment no point computes here, as before.
    */
   const stoppedWithin = async (waitMs: number, over: AbortSignal): Promise<void> => {
     let idleSince: number | undefined;
     while ((computing > 0 || untaken.size > 0) && !over.aborted) {
       if (computing > 0) idleSince = undefined;
-      else if ((idleSince ??= Date.now()) + waitMs <= Date.now()) {
-        for (const key of untaken.keys()) files.log(untakenResultLine(key, Math.round(waitMs / 1000)));
-        untaken.clear();
-        return;
+      else {
+        const idle = (idleSince ??= Date.now());
+        const lastEnd = Math.max(...[...untaken.values()].map((point) => runEnds.get(point) ?? idle));
+        if (lastEnd + waitMs <= Date.now()) {
+          for (const key of untaken.keys()) files.log(untakenResultLine(key, Math.round(waitMs / 1000)));
+          untaken.clear();
+          return;
+        }
       }
       await pauseUnlessAborted(STOP_POLL_MS, over);
     }
@@ -549,6 +559,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<WorkerSu
     try {
       return await runPoint(job, token);
     } finally {
+      runEnds.set(job.data.point, Date.now());
       watchOutcome(job.id!, job.data.point);
     }
   };

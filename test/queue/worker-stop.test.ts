@@ -1,14 +1,15 @@
 /**
  * A worker told to stop while its Redis is out of reach stops: with no point running, at once; with one running, once
- * it finished and the queue had a lock's time to take its result, saying that the queue did not. BullMQ's close()
- * waits for the running points and then for its connections, which ioredis never ends while it reconnects: the worker
- * said 'stopping after the running points' and ran on for ever. Needs a redis-server of the test's own (it is stopped).
+ * it finished and the queue had a lock's time from its end to take its result, saying that the queue did not.
+ * BullMQ's close() waits for the running points and then for its connections, which ioredis never ends while it
+ * reconnects: the worker said 'stopping after the running points' and ran on for ever. Needs a redis-server of the
+ * test's own (it is stopped).
  */
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/files.ts';
-import { QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
+import { CALL_TIMEOUT_MS, QUEUE_NAME, parseQueueUrl } from '../../src/queue/connection.ts';
 import { pointFiles } from '../../src/queue/files.ts';
 import { jobOptions } from '../../src/queue/job.ts';
 import {
@@ -16,6 +17,7 @@ import {
   refusedResultLine,
   runQueueWorker,
   stopWaitMs,
+  unansweredOutcomeLine,
   untakenResultLine,
   type WorkerEvent,
   type WorkerSummary,
@@ -105,6 +107,44 @@ describe.skipIf(ownRedisSkipReason !== null)(
         /^point [0-9a-f]{12}: the queue did not take this run's outcome within 1 s of its end \(Redis out of reach\);/,
       );
     }, 150_000);
+
+    it.each(['stopped', 'frozen'] as const)(
+      "with a point whose outcome Redis (%s) did not take, told to stop a lock after the point's end: stops at once, saying the queue did not take it, where it waited a whole lock more from the stop",
+      async (how) => {
+        const point = await queueFirstPoint();
+        const stop = new AbortController();
+        const lines: string[] = [];
+        let stoppedAt = 0;
+        const lockMs = 4_000; // (less than the 5 s after the point's end at which the worker says Redis did not answer)
+        const running = runQueueWorker({
+          queue: redis.url(),
+          cacheDir: join(t.root, `late-stop-${how}`),
+          lockMs,
+          signal: stop.signal,
+          onEvent: (e) => {
+            if (e.type === 'log' && !e.point) lines.push(e.line);
+            if (e.type === 'start') void (how === 'stopped' ? redis.kill() : Promise.resolve(redis.pause()));
+            // (CALL_TIMEOUT_MS after the point's end: its lock, renewed no more, has expired by then)
+            if (e.type === 'log' && e.line === unansweredOutcomeLine(point.key, CALL_TIMEOUT_MS / 1000)) {
+              stoppedAt = Date.now();
+              stop.abort();
+            }
+          },
+        });
+        try {
+          const summary = await within(running, 90_000);
+          const took = Date.now() - stoppedAt;
+          expect(summary, lines.join('\n')).toEqual({ ran: 0, failed: 0 } satisfies WorkerSummary);
+          expect(stoppedAt, lines.join('\n')).toBeGreaterThan(0);
+          // (a wait counted from the stop lasts a lock at the least, whatever the load)
+          expect(took, `${took} ms; ${lines.join('\n')}`).toBeLessThan(lockMs);
+          expect(lines).toContain(untakenResultLine(point.key, lockMs / 1000));
+        } finally {
+          if (how === 'frozen') redis.resume();
+        }
+      },
+      150_000,
+    );
 
     it("with a point running and Redis back without its data: says the queue refused the point's result as it finished, and stops then, where it said nothing and, a lock later, that Redis was out of reach", async () => {
       const point = await queueFirstPoint();
