@@ -38,6 +38,7 @@ import { writeReportFiles as writeReportFilesNamingFlags } from '../src/report/w
 import { writeHuggingFaceFolder } from '../src/bert/build-hf.ts';
 import { randomBertWeights } from '../src/bert/build-weights.ts';
 import { buildBert, buildFromHuggingFaceFolder, rebuildCanonical } from '../src/bert/index.ts';
+import { decodeModel } from '../src/onnx/index.ts';
 import { exportHuggingFaceFolder as exportHuggingFaceFolderNamingFlags } from '../src/export/from-huggingface.ts';
 import { SettingsError, UserError } from '../src/errors.ts';
 
@@ -590,5 +591,29 @@ describe('buildBert, rebuildCanonical and buildFromHuggingFaceFolder (bert-compr
       'buildFromHuggingFaceFolder: expected an options object ({opset, batchDim, sequenceDim, dropout, fillMissing}), got null',
     );
     expect(buildBert(config, { kind: 'random', seed: 1 }, { opset: 17, dropout: false }).graph.nodes.length).toBeGreaterThan(0);
+  });
+});
+
+describe('decodeModel (bert-compress/onnx)', () => {
+  it('refuses bytes and options of another kind before any work, where a misspelt lable was read as nothing and a string failed with a TypeError', () => {
+    const thrown = (f: () => unknown): string | undefined => {
+      try {
+        f();
+      } catch (e) {
+        return e instanceof SettingsError ? e.message : undefined;
+      }
+      return undefined;
+    };
+    const bytes = encodeModel(tinyBert({ numLayers: 1 }));
+    expect(thrown(() => decodeModel(bytes, { lable: 'm' } as never))).toBe(
+      'decodeModel: lable: not an option of decodeModel (its options: baseDir, onExternalFile, label)',
+    );
+    expect(thrown(() => decodeModel(bytes, { label: 3 } as never))).toBe('decodeModel: label: expected a non-empty string, got number 3');
+    expect(thrown(() => decodeModel(bytes, { onExternalFile: 'x' } as never))).toBe('decodeModel: onExternalFile: expected a function, got string "x"');
+    expect(thrown(() => decodeModel('model.onnx' as never))).toBe(
+      'decodeModel: bytes: expected the bytes of an ONNX model (a Uint8Array), got string "model.onnx"',
+    );
+    expect(thrown(() => decodeModel(bytes, null as never))).toBe('decodeModel: expected an options object ({baseDir, onExternalFile, label}), got null');
+    expect(decodeModel(bytes, { label: 'm' }).graph.nodes.length).toBeGreaterThan(0);
   });
 });

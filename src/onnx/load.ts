@@ -5,7 +5,7 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, normalize, resolve, sep } from 'node:path';
-import { ModelLoadError, errorLine, quotedText } from '../errors.ts';
+import { ModelLoadError, SettingsError, errorLine, quotedText, valueAndKind } from '../errors.ts';
 import { someNames } from '../some-names.ts';
 import { LFS_POINTER_MAX_BYTES, lfsPointerProblem } from '../files.ts';
 import type { Model, Tensor, ValueInfo } from './graph.ts';
@@ -104,6 +104,9 @@ function externalReader(baseDir: string, onFile?: (realPath: string) => void): {
 
 /** Decodes serialized ModelProto bytes. `label` names the source in error messages. */
 export function decodeModel(bytes: Uint8Array, opts: LoadOptions & { label?: string } = {}): Model {
+  if (!(bytes instanceof Uint8Array))
+    throw new SettingsError(`decodeModel: bytes: expected the bytes of an ONNX model (a Uint8Array), got ${valueAndKind(bytes)}`);
+  checkOptionKinds('decodeModel', checkOptions('decodeModel', opts, '{baseDir, onExternalFile, label}'), DECODE_OPTION_KINDS);
   const label = opts.label ?? 'model bytes';
   if (bytes.byteLength === 0) throw new ModelLoadError(`${label}: empty file, not an ONNX model`);
   const pointer = lfsPointerProblem(bytes);
@@ -157,6 +160,8 @@ function checkedModel(model: Model, label: string): Model {
  * failed with a TypeError, onExternalFile 'x' once an external data file was read, a misspelt option was read as nothing.
  */
 const LOAD_OPTION_KINDS = { baseDir: 'string', onExternalFile: 'function' } as const satisfies Record<keyof LoadOptions, OptionKind>;
+/** decodeModel's options' kinds: loadModel's and the label its refusals name the bytes by. */
+const DECODE_OPTION_KINDS = { ...LOAD_OPTION_KINDS, label: 'string' } as const satisfies Record<keyof LoadOptions | 'label', OptionKind>;
 
 export function loadModel(path: string, opts: LoadOptions = {}): Model {
   checkStringOption('loadModel', 'path', path, 'the path of an .onnx file');
