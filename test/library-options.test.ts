@@ -37,7 +37,7 @@ import { buildReport } from '../src/report/index.ts';
 import { writeReportFiles as writeReportFilesNamingFlags } from '../src/report/write.ts';
 import { writeHuggingFaceFolder } from '../src/bert/build-hf.ts';
 import { randomBertWeights } from '../src/bert/build-weights.ts';
-import { buildBert, buildFromHuggingFaceFolder, rebuildCanonical } from '../src/bert/index.ts';
+import { buildBert, buildFromHuggingFaceFolder, rebuildCanonical, sampleBatch, sampleInputs } from '../src/bert/index.ts';
 import { decodeModel } from '../src/onnx/index.ts';
 import { exportHuggingFaceFolder as exportHuggingFaceFolderNamingFlags } from '../src/export/from-huggingface.ts';
 import { SettingsError, UserError } from '../src/errors.ts';
@@ -591,6 +591,31 @@ describe('buildBert, rebuildCanonical and buildFromHuggingFaceFolder (bert-compr
       'buildFromHuggingFaceFolder: expected an options object ({opset, batchDim, sequenceDim, dropout, fillMissing}), got null',
     );
     expect(buildBert(config, { kind: 'random', seed: 1 }, { opset: 17, dropout: false }).graph.nodes.length).toBeGreaterThan(0);
+  });
+});
+
+describe('sampleInputs and sampleBatch (bert-compress/bert)', () => {
+  it("refuse options of another kind before any work, where batch 'x' made no rows and a misspelt seqLen was read as nothing", () => {
+    const thrown = (f: () => unknown): string | undefined => {
+      try {
+        f();
+      } catch (e) {
+        return e instanceof SettingsError ? e.message : undefined;
+      }
+      return undefined;
+    };
+    const model = tinyBert({ numLayers: 1 });
+    const s = findBert(model);
+    expect(thrown(() => sampleInputs(model, s, { batch: 'x' } as never))).toBe('sampleInputs: batch: expected an integer 1 or greater (rows), got string "x"');
+    expect(thrown(() => sampleInputs(model, s, { seqLen: 4 } as never))).toBe(
+      'sampleInputs: seqLen: not an option of sampleInputs (its options: batch, seq, seed)',
+    );
+    expect(thrown(() => sampleInputs(model, s, { seed: -1 }))).toBe('sampleInputs: seed: expected an integer 0 or greater, got number -1');
+    expect(thrown(() => sampleInputs(null as never, s))).toBe('sampleInputs: model: expected a model (what loadModel returns), got null');
+    expect(thrown(() => sampleBatch(model, s, { seq: 2.5 }))).toBe('sampleBatch: seq: expected an integer 1 or greater (the sequence length), got number 2.5');
+    expect(thrown(() => sampleBatch(model, s, 'x' as never))).toBe('sampleBatch: expected an options object ({batch, seq, seed}), got string "x"');
+    expect(sampleInputs(model, s, { batch: 3, seq: 5, seed: 1 })[0]!.dims).toEqual([3, 5]);
+    expect(sampleBatch(model, s, { batch: 2, seq: 4 }).inputIds).toHaveLength(8);
   });
 });
 

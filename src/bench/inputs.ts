@@ -440,5 +440,5 @@ export function benchFeeds(subject: BenchSubject, shape: Shape, seed = 12345): F
   const s = subject.structure;
   const rows = s && tableRows(subject);
   const structure = s && rows !== undefined && rows < s.vocabSize ? { ...s, vocabSize: rows } : s;
-  return idFeeds(sampleInputs(subject.model, structure, { ...shape, seed }));
+  return idFeeds(sampleInputs(subject.model, structure, { batch: shape.batch, seq: shape.seq, seed }));
 }

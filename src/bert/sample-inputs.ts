@@ -8,6 +8,7 @@ import type { IdInput } from '../runtime/feeds.ts';
 import { modelInputs, tokenInputs, type TokenBatch } from './model-inputs.ts';
 import type { BertStructure } from './structure.ts';
 import { SettingsError } from '../errors.ts';
+import { checkModelArg, checkOptionKinds, checkOptions, SEED_OPTION, type OptionKinds } from '../library-args.ts';
 
 export interface SampleOptions {
   /** Rows (default 2), unless the graph fixes the batch size. */
@@ -15,6 +16,19 @@ export interface SampleOptions {
   /** Sequence length (default 16), unless the graph fixes one; at most what the position table covers. */
   seq?: number;
   seed?: number;
+}
+
+/** SampleOptions' kinds, checked by sampleBatch and sampleInputs before any work (a JavaScript caller's batch 'x' made no rows). */
+const SAMPLE_OPTION_KINDS = {
+  batch: { is: (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1, expected: 'an integer 1 or greater (rows)' },
+  seq: { is: (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1, expected: 'an integer 1 or greater (the sequence length)' },
+  seed: SEED_OPTION,
+} as const satisfies Record<keyof SampleOptions, OptionKinds[string]>;
+
+/** `model` and `opts` of sampleBatch or sampleInputs (`fn`), checked by their kinds. */
+function checkSampleArgs(fn: string, model: unknown, opts: unknown): asserts model is Model {
+  checkModelArg(fn, model);
+  checkOptionKinds(fn, checkOptions(fn, opts, '{batch, seq, seed}'), SAMPLE_OPTION_KINDS);
 }
 
 /** The token ids input's declared shape: [batch, sequence], or a multiple-choice export's [batch, choices, sequence]. */
@@ -101,6 +115,7 @@ export function sampleBatch(
   structure: Pick<BertStructure, 'inputs' | 'vocabSize' | 'typeVocabSize' | 'maxPositions' | 'family'>,
   opts: SampleOptions = {},
 ): TokenBatch {
+  checkSampleArgs('sampleBatch', model, opts);
   const batch = (fixedBatchSize(model, structure) ?? opts.batch ?? 2) * (sampleChoices(model, structure) ?? 1);
   const seq = fixedSequenceLength(model, structure) ?? Math.min(opts.seq ?? 16, positionLimit(structure) ?? Number.POSITIVE_INFINITY);
   let s = (opts.seed ?? 12345) >>> 0;
@@ -129,6 +144,7 @@ export function sampleBatch(
  * 2-D initializer).
  */
 export function sampleInputs(model: Model, structure: BertStructure | undefined, opts: SampleOptions = {}): IdInput[] {
+  checkSampleArgs('sampleInputs', model, opts);
   if (structure) {
     const inputs = tokenInputs(modelInputs(model, structure), sampleBatch(model, structure, opts));
     const choices = sampleChoices(model, structure);
