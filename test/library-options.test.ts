@@ -39,6 +39,7 @@ import { writeHuggingFaceFolder } from '../src/bert/build-hf.ts';
 import { randomBertWeights } from '../src/bert/build-weights.ts';
 import { buildBert, buildFromHuggingFaceFolder, rebuildCanonical, sampleBatch, sampleInputs } from '../src/bert/index.ts';
 import { decodeModel } from '../src/onnx/index.ts';
+import { planSweep, runPoint, SweepStore } from '../src/sweep/index.ts';
 import { exportHuggingFaceFolder as exportHuggingFaceFolderNamingFlags } from '../src/export/from-huggingface.ts';
 import { SettingsError, UserError } from '../src/errors.ts';
 
@@ -640,5 +641,46 @@ describe('decodeModel (bert-compress/onnx)', () => {
     );
     expect(thrown(() => decodeModel(bytes, null as never))).toBe('decodeModel: expected an options object ({baseDir, onExternalFile, label}), got null');
     expect(decodeModel(bytes, { label: 'm' }).graph.nodes.length).toBeGreaterThan(0);
+  });
+});
+
+describe('planSweep, runPoint and SweepStore.open (bert-compress/sweep)', () => {
+  it("refuse options of another kind before any work, where readonly 'no' opened the store read-only and a misspelt workdir was read as nothing", async () => {
+    const refusal = async (f: () => unknown): Promise<string | undefined> => {
+      try {
+        await f();
+      } catch (e) {
+        return e instanceof SettingsError ? e.message : undefined;
+      }
+      return undefined;
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'lib60b-sweep-kinds-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const spec = {} as never;
+    expect(await refusal(() => planSweep(spec, { glueDir: dir, workdir: dir } as never))).toBe(
+      'planSweep: workdir: not an option of planSweep (its options: glueDir, workDir, cacheDir, hash, log, queued)',
+    );
+    expect(await refusal(() => planSweep(spec, { glueDir: dir, workDir: dir, queued: 'no' } as never))).toBe(
+      'planSweep: queued: expected true or false, got string "no"',
+    );
+    expect(await refusal(() => planSweep(spec, { glueDir: dir } as never))).toBe('planSweep: workDir: missing; expected the folder of the compressed models');
+    expect(await refusal(() => runPoint({} as never, { threads: 'x' } as never))).toBe(
+      'runPoint: threads: expected an integer from 0 to 256 (0: one per physical core), got string "x"',
+    );
+    expect(await refusal(() => runPoint({} as never, { threads: 1, signal: 'stop' } as never))).toBe(
+      'runPoint: signal: expected an AbortSignal (AbortController.signal), got string "stop"',
+    );
+    expect(await refusal(() => runPoint({} as never, {} as never))).toBe(
+      'runPoint: threads: missing; expected an integer from 0 to 256 (0: one per physical core)',
+    );
+    const path = join(dir, 'store.sqlite');
+    expect(await refusal(() => SweepStore.open(path, { readonly: 'no' } as never))).toBe('SweepStore.open: readonly: expected true or false, got string "no"');
+    expect(await refusal(() => SweepStore.open(path, { readOnly: true } as never))).toBe(
+      'SweepStore.open: readOnly: not an option of SweepStore.open (its options: readonly, named)',
+    );
+    expect(await refusal(() => SweepStore.open(3 as never))).toBe('SweepStore.open: path: expected the path of a sweep store (.sqlite), got number 3');
+    expect(existsSync(path)).toBe(false);
+    SweepStore.open(path, { named: 'store' }).close();
+    expect(existsSync(path)).toBe(true);
   });
 });

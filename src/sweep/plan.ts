@@ -7,6 +7,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { counted, DataError, MemoryRefusal, NotBertError, quotedText, SettingsError } from '../errors.ts';
+import { checkOptionKinds, checkOptions, checkStringOption, type OptionKind } from '../library-args.ts';
 import { fileStamps, memoizedSha256, stampsHold, type FileStamp } from '../files.ts';
 import { EMPTY_MODEL_CONFIG, floatFolderFile, readModelConfig, sideFilesRead } from '../eval/model-files.ts';
 import { locateModel, type ModelLocation } from '../onnx/locate.ts';
@@ -647,8 +648,21 @@ function modelIdentity(hash: (file: string) => Promise<string>): ModelIdentity {
   };
 }
 
+/** PlanOptions' kinds, checked before any work (a JavaScript caller's misspelt workdir, queued 'no'). */
+const PLAN_OPTION_KINDS = {
+  glueDir: 'string',
+  workDir: 'string',
+  cacheDir: 'string',
+  hash: 'function',
+  log: 'function',
+  queued: 'boolean',
+} as const satisfies Record<keyof PlanOptions, OptionKind>;
+
 /** Every point of the sweep, baselines first. Model hashes are computed here (one read of each model). */
 export async function planSweep(spec: SweepSpec, opts: PlanOptions): Promise<SweepPoint[]> {
+  checkOptionKinds('planSweep', checkOptions('planSweep', opts, '{glueDir, workDir, cacheDir, hash, log, queued}'), PLAN_OPTION_KINDS);
+  checkStringOption('planSweep', 'glueDir', opts.glueDir, 'the GLUE data folder');
+  checkStringOption('planSweep', 'workDir', opts.workDir, 'the folder of the compressed models');
   // (every point benchmarks: a value it does not take is refused before any point runs; a queued point's worker
   // refuses its own, and the coordinator benchmarks nothing)
   if (!opts.queued) checkBenchEnvironment();

@@ -43,7 +43,9 @@ import { BENCH_SETTING_NAMES, CALIBRATION_SETTING_NAMES, EVAL_SETTING_NAMES, pas
 import { namingSettings } from '../flag-names.ts';
 import { refusingStep } from '../pass/option-names.ts';
 import { ensureFolder } from '../folders.ts';
-import { madeModelRefusal } from '../errors.ts';
+import { madeModelRefusal, SettingsError } from '../errors.ts';
+import { checkOptionKinds, checkOptions, type OptionKind } from '../library-args.ts';
+import { THREADS_OPTION } from '../runtime/threads.ts';
 
 /** What a finished point measured. */
 export interface PointResult {
@@ -129,8 +131,19 @@ function diskBytes(onnx: string, dataFile?: string): number {
 
 const since = (t: number): number => (performance.now() - t) / 1000;
 
+/** RunPointOptions' kinds, checked before the point runs (a JavaScript caller's threads 'x', signal of another kind). */
+const RUN_POINT_OPTION_KINDS = {
+  threads: THREADS_OPTION,
+  log: 'function',
+  signal: 'signal',
+  onStage: 'function',
+  checkMemory: 'boolean',
+} as const satisfies Record<keyof RunPointOptions, OptionKind>;
+
 /** Runs one point: see the module comment. */
 export async function runPoint(point: SweepPoint, opts: RunPointOptions): Promise<PointResult> {
+  checkOptionKinds('runPoint', checkOptions('runPoint', opts, '{threads, log, signal, onStage, checkMemory}'), RUN_POINT_OPTION_KINDS);
+  if (opts.threads === undefined) throw new SettingsError(`runPoint: threads: missing; expected ${THREADS_OPTION.expected}`);
   registerAllPasses();
   if (opts.checkMemory) checkPointMemory(point);
   const t0 = performance.now();

@@ -29,6 +29,10 @@ import Database from 'better-sqlite3';
 import { checkOutputFile } from '../destination.ts';
 import { shellWord } from '../shell-word.ts';
 import { counted, FS_REASONS, UserError, errorLine, fsReason } from '../errors.ts';
+import { checkOptionKinds, checkOptions, checkStringOption, type OptionKind } from '../library-args.ts';
+
+/** SweepStore.open's options' kinds, checked before the store is opened (a JavaScript caller's readonly 'no' opened it read-only). */
+const STORE_OPEN_OPTION_KINDS = { readonly: 'boolean', named: 'string' } as const satisfies Record<string, OptionKind>;
 import { THIS_PROCESS, holderText, lockHolderRuns, parseHolder, type LockHolder } from '../file-lock.ts';
 import { identifyStore, markStore, storeError, tableColumns } from './store-format.ts';
 import { timedContended } from './contention.ts';
@@ -402,6 +406,8 @@ export class SweepStore {
    * that is not a store ('give another --store'; default 'store': identifyStore).
    */
   static open(path: string, opts: { readonly?: boolean; named?: string } = {}): SweepStore {
+    checkStringOption('SweepStore.open', 'path', path, 'the path of a sweep store (.sqlite)');
+    checkOptionKinds('SweepStore.open', checkOptions('SweepStore.open', opts, '{readonly, named}'), STORE_OPEN_OPTION_KINDS);
     return new SweepStore(path, opts.readonly ?? false, opts.named);
   }
 
