@@ -33,7 +33,7 @@ import { encodeModel } from '../src/onnx/save.ts';
 import { tinyBert, tinyBertConfig } from './helpers/models.ts';
 import { writeModelFolder } from './helpers/model-folder.ts';
 import { posterPoints } from './report/points.ts';
-import { buildReport } from '../src/report/index.ts';
+import { buildReport, toHtml } from '../src/report/index.ts';
 import { writeReportFiles as writeReportFilesNamingFlags } from '../src/report/write.ts';
 import { writeHuggingFaceFolder } from '../src/bert/build-hf.ts';
 import { randomBertWeights } from '../src/bert/build-weights.ts';
@@ -682,5 +682,30 @@ describe('planSweep, runPoint and SweepStore.open (bert-compress/sweep)', () => 
     expect(existsSync(path)).toBe(false);
     SweepStore.open(path, { named: 'store' }).close();
     expect(existsSync(path)).toBe(true);
+  });
+});
+
+describe('toHtml (bert-compress/report)', () => {
+  it('refuses options of another kind or left out before the page is written, where they failed with a TypeError (s.replace is not a function)', () => {
+    const thrown = (f: () => unknown): string | undefined => {
+      try {
+        f();
+      } catch (e) {
+        return e instanceof SettingsError ? e.message : undefined;
+      }
+      return undefined;
+    };
+    const data = buildReport(posterPoints());
+    const charts = { bytes: '<svg/>', latency: '<svg/>' };
+    const meta = { title: 't', source: 's.sqlite', generatedAt: '2026-01-01T00:00:00.000Z' };
+    expect(thrown(() => toHtml(data, charts, { ...meta, title: 3 } as never))).toBe('toHtml: title: expected a string (the page title), got number 3');
+    expect(thrown(() => toHtml(data, charts, { title: 't', source: 's.sqlite' } as never))).toBe(
+      'toHtml: generatedAt: missing; expected the time the report was generated (an ISO date)',
+    );
+    expect(thrown(() => toHtml(data, charts, { ...meta, generated: 'now' } as never))).toBe(
+      'toHtml: generated: not an option of toHtml (its options: title, source, generatedAt)',
+    );
+    expect(thrown(() => toHtml(data, charts, undefined as never))).toBe('toHtml: expected an options object ({title, source, generatedAt}), got undefined');
+    expect(toHtml(data, charts, { ...meta, title: '' })).toContain('<title></title>');
   });
 });

@@ -3,7 +3,8 @@
  * the machine, the variant table and the charts (both Pareto charts, and the teacher-size chart when the report has
  * one) as inline SVG; the report data is embedded as JSON for reuse.
  */
-import { counted } from '../errors.ts';
+import { counted, SettingsError } from '../errors.ts';
+import { checkOptionKinds, checkOptions, checkStringOption, type OptionKind } from '../library-args.ts';
 import type { ChartKind } from './charts.ts';
 import { describeLatencyShapes, type ReportData } from './rows.ts';
 import { type TeacherSizePoint, teacherSizePoints, teacherSizeTables } from './teacher-size.ts';
@@ -20,6 +21,21 @@ export interface HtmlReportOptions {
   /** Where the data came from (the store path). */
   source: string;
   generatedAt: string;
+}
+
+/** HtmlReportOptions' kinds (the title may be empty), each required: checked by toHtml before the page is written. */
+const HTML_OPTION_KINDS = {
+  title: { is: (v: unknown) => typeof v === 'string', expected: 'a string (the page title)' },
+  source: 'string',
+  generatedAt: 'string',
+} as const satisfies Record<keyof HtmlReportOptions, OptionKind>;
+
+/** toHtml's options checked by their kinds, where one of another kind or left out failed with a TypeError ('s.replace is not a function'). */
+function checkHtmlOptions(opts: HtmlReportOptions): void {
+  checkOptionKinds('toHtml', checkOptions('toHtml', opts, '{title, source, generatedAt}'), HTML_OPTION_KINDS);
+  if (opts.title === undefined) throw new SettingsError('toHtml: title: missing; expected a string (the page title)');
+  checkStringOption('toHtml', 'source', opts.source, 'where the data came from (the store path)');
+  checkStringOption('toHtml', 'generatedAt', opts.generatedAt, 'the time the report was generated (an ISO date)');
 }
 
 /** Escapes text for HTML element content and attribute values. */
@@ -48,6 +64,7 @@ function rowCount(data: ReportData): string {
 
 /** The page. `charts` holds the SVG text of each chart. */
 export function toHtml(data: ReportData, charts: ReportCharts, opts: HtmlReportOptions): string {
+  checkHtmlOptions(opts);
   const { header, rows, align } = displayTable(data);
   const th = header.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
   const body = rows
