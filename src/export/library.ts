@@ -46,13 +46,23 @@ function checkKinds(fn: string, opts: unknown, kinds: OptionKinds, fields = '{in
   checkOptionKinds(fn, checkOptions(fn, opts, fields), kinds);
 }
 
+/** Whether `path` is a folder (false where stat refuses it: missing, '', a NUL in it). */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * `opts` with an `input` that is a model folder read as its .onnx file (locateModel: model.onnx, onnx/model.onnx, its
  * one .onnx file), as `compress MODEL`, evaluate's `model` and runTraining's `student` take a folder, where it was
  * refused as 'X: is a folder, not an ONNX file'; a file, or a path that is neither, as given.
  */
 function inputFolderRead<T extends { input: string; loaded?: unknown }>(opts: T): T {
-  if (opts.loaded !== undefined || !statSync(opts.input, { throwIfNoEntry: false })?.isDirectory()) return opts;
+  // (an input of another kind, none, or one stat refuses: compressFile's own check refuses it)
+  if (opts.loaded !== undefined || typeof opts.input !== 'string' || !isFolder(opts.input)) return opts;
   return { ...opts, input: locateModel(opts.input).onnx };
 }
 
