@@ -44,6 +44,12 @@ export function parseSteps(steps: readonly PassStep[]): Array<{ step: ParsedStep
     const known = passNames();
     if (known.length && !known.includes((raw as PassStep).pass))
       throw new SettingsError(choiceRefusal(`steps[${i}].pass`, (raw as PassStep).pass, known, { from: 'code' }));
+    // (named as the step's, where the pass's schema said 'optimize: Invalid input: expected object, received
+    // undefined', naming no step)
+    const settings = (raw as Partial<PassStep>).settings;
+    if (settings === undefined) throw new SettingsError(`steps[${i}].settings: missing (an object of the pass's settings; {} for its defaults)`);
+    if (typeof settings !== 'object' || settings === null || Array.isArray(settings))
+      throw new SettingsError(`steps[${i}].settings: expected an object of the pass's settings ({} for its defaults), got ${valueAndKind(settings)}`);
   }
   return steps.map((raw) => {
     try {

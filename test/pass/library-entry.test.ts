@@ -126,6 +126,24 @@ describe('the library entry points', () => {
     );
     await refused(() => runPipeline(tiny.model, loose(undefined)), 'steps: expected a list of {pass, settings}, got undefined');
     await refused(() => runPipeline(tiny.model, loose(['prune-ffn'])), 'steps[0]: expected {pass, settings}, got string "prune-ffn"');
+    // (a step without its settings, or settings of another kind: named as the step's, where the pass's schema said
+    // 'optimize: Invalid input: expected object, received undefined')
+    await refused(
+      () => runPipeline(tiny.model, loose([{ pass: 'prune-ffn', settings: { ratio: 0.5 } }, { pass: 'optimize' }])),
+      "steps[1].settings: missing (an object of the pass's settings; {} for its defaults)",
+    );
+    await refused(
+      () => runPipeline(tiny.model, loose([{ pass: 'optimize', settings: null }])),
+      "steps[0].settings: expected an object of the pass's settings ({} for its defaults), got null",
+    );
+    await refused(
+      () => compressFile({ input: tiny.path, output: join(tiny.dir, 'refused', 'model.onnx'), steps: loose([{ pass: 'prune-ffn', settings: [0.5] }]) }),
+      "steps[0].settings: expected an object of the pass's settings ({} for its defaults), got a list",
+    );
+    await refused(
+      () => compressToTransformersJs({ input: tiny.path, output: join(tiny.dir, 'refused-web'), steps: loose([{ pass: 'quantize' }]) }),
+      "steps[0].settings: missing (an object of the pass's settings; {} for its defaults)",
+    );
     await refused(
       () => compressFile({ input: tiny.path, output: join(tiny.dir, 'refused', 'model.onnx'), steps: loose(undefined) }),
       'steps: expected a list of {pass, settings}, got undefined',
