@@ -441,7 +441,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   const session = ownSession ?? (opts.model as Session);
   const results: TaskResult[] = [];
   const warnings: string[] = [];
-  if (saturates && !exact) warnings.push(saturatingInt8Note(modelName, int8.length, 'exactInt8 (compress eval --exact-int8)'));
+  if (saturates && !exact) warnings.push(saturatingInt8Note(modelName, int8.length, '--exact-int8'));
   try {
     const inputs = sessionInputs(session, readGraph, facts.structure);
     graph = undefined; // the weights are in the session now

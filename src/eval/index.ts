@@ -19,7 +19,7 @@ import type { ModelConfig } from './model-files.ts';
 import { loadTokenizer as loadTokenizerNamingFlags, type TextTokenizer } from './tokenizer.ts';
 import { loadCalibration as loadCalibrationNamingFlags, type CalibrationOptions } from './calibration.ts';
 import type { CalibrationSource } from '../pass/pass.ts';
-import { namingSettings } from '../flag-names.ts';
+import { namingSettings, renameFlags } from '../flag-names.ts';
 import { checkOptionKinds, checkOptions, checkStringOption, isModelValue, type OptionKind } from '../library-args.ts';
 import { hubRefLibraryRefusal, LOCAL_MODEL } from '../hub/ref.ts';
 
@@ -162,7 +162,9 @@ const CALIBRATION_OPTION_KINDS = {
 export function evaluate(opts: EvalOptions): Promise<EvalResult> {
   return namingSettings(EVAL_OPTION_NAMES, async () => {
     checkOptionKinds('evaluate', checkOptions('evaluate', opts, '{model, tasks, …}'), EVAL_OPTION_KINDS);
-    return evaluateNamingFlags(opts);
+    const result = await evaluateNamingFlags(opts);
+    // (its warnings too: `exactInt8 scores as VNNI CPUs do`, where compress eval says `--exact-int8 …`)
+    return result.warnings === undefined ? result : { ...result, warnings: result.warnings.map((w) => renameFlags(w, EVAL_OPTION_NAMES)) };
   });
 }
 

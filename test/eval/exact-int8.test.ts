@@ -72,13 +72,22 @@ describe.skipIf(!hasGlue || !hasTeachers)('eval --exact-int8 (needs ../shared/gl
       expect(report.glueScore).toBeCloseTo(0.7328, 4);
       expect(report.int8Saturated).toBe(true);
       expect(warning).toEqual([
-        `warning: ${int8}: this CPU has no AVX-512 VNNI / AVX-VNNI, so onnxruntime adds the products of the model's 26 full-range int8 weights in saturating 16-bit pairs: its scores can differ from a VNNI CPU's; exactInt8 (compress eval --exact-int8) scores as VNNI CPUs do (slower)`,
+        `warning: ${int8}: this CPU has no AVX-512 VNNI / AVX-VNNI, so onnxruntime adds the products of the model's 26 full-range int8 weights in saturating 16-bit pairs: its scores can differ from a VNNI CPU's; --exact-int8 scores as VNNI CPUs do (slower)`,
       ]);
     } else {
       expect(report.glueScore).toBeCloseTo(0.7294, 4);
       expect(report.int8Saturated).toBe(false);
       expect(warning).toEqual([]);
     }
+  }, 120_000);
+
+  it("the library's warning names its option (exactInt8), where compress eval names the flag", async () => {
+    const result = await evaluate({ model: int8, tasks: ['sst2'], glueDir: GLUE_DIR, threads: 1 });
+    const warning = (result.warnings ?? []).filter((l) => l.includes('VNNI'));
+    if (INT8_SATURATES) {
+      expect(warning).toHaveLength(1);
+      expect(warning[0]).toMatch(/its scores can differ from a VNNI CPU's; exactInt8 scores as VNNI CPUs do \(slower\)$/);
+    } else expect(warning).toEqual([]);
   }, 120_000);
 
   it('a float model: nothing said or recorded', async () => {
