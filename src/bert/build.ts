@@ -595,6 +595,9 @@ function activation(ctx: Ctx, scope: string, x: string): string {
     }
     case 'relu':
       return g.op(scope, 'Relu', [x]);
+    case 'silu':
+      // F.silu: x · sigmoid(x), as torch's symbolic writes it.
+      return g.op(scope, 'Mul', [x, g.op(scope, 'Sigmoid', [x])]);
   }
 }
 

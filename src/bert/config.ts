@@ -9,8 +9,11 @@ import { jsonObjectKeys } from '../files.ts';
 import type { ModelFamily } from './structure.ts';
 import { albertConfigFromHuggingFace } from './albert-config.ts';
 
-/** Feed-forward activation: 'gelu' is the exact erf GELU; 'gelu_tanh' is the tanh approximation (HF gelu_new). */
-export type BertActivation = 'gelu' | 'gelu_tanh' | 'relu';
+/**
+ * Feed-forward activation: 'gelu' is the exact erf GELU; 'gelu_tanh' is the tanh approximation (HF gelu_new); 'silu'
+ * is x · sigmoid(x) (HF silu / swish).
+ */
+export type BertActivation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu';
 
 /** How Hugging Face trains the head; it does not change the graph (logits either way). */
 export type ProblemType = 'regression' | 'single_label_classification' | 'multi_label_classification';
@@ -54,7 +57,7 @@ export const BERT_BASE: Readonly<BertConfig> = Object.freeze({
   layerNormEps: 1e-12,
 });
 
-const ACTIVATIONS: readonly BertActivation[] = ['gelu', 'gelu_tanh', 'relu'];
+const ACTIVATIONS: readonly BertActivation[] = ['gelu', 'gelu_tanh', 'relu', 'silu'];
 const PROBLEM_TYPES: readonly ProblemType[] = ['regression', 'single_label_classification', 'multi_label_classification'];
 
 /** Display names of the fields in error messages. */
@@ -367,6 +370,9 @@ const HF_ACTIVATIONS: Record<string, BertActivation> = {
   // AccurateGELUActivation: 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))), gelu_new's formula.
   gelu_accurate: 'gelu_tanh',
   relu: 'relu',
+  // SiLUActivation / nn.SiLU: x · sigmoid(x); transformers' ACT2FN names it silu and swish.
+  silu: 'silu',
+  swish: 'silu',
 };
 
 /** BERT-layout keys of a config.json and transformers' defaults for those a file leaves out. */

@@ -31,6 +31,9 @@ export function activation(name: string, x: number): number {
       return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
     case 'relu':
       return Math.max(0, x);
+    case 'silu':
+    case 'swish':
+      return x / (1 + Math.exp(-x));
     default:
       throw new Error(`reference: activation '${name}' not written`);
   }
