@@ -4,7 +4,16 @@ import type { Pass } from './pass.ts';
 
 const passes = new Map<string, Pass<unknown>>();
 
+/** A pass name as steps, sweep labels, lineage and `compress passes` show it: one word. */
+const PASS_NAME = /^[A-Za-z0-9][\w.-]*$/;
+
 export function registerPass<O>(pass: Pass<O>): void {
+  // (a name '' or 'my pass' was taken: a label 'my pass 0.5' reads as other settings, and a refusal listing the
+  // passes showed 'expected one of , drop-layers, …')
+  if (typeof pass?.name !== 'string' || !PASS_NAME.test(pass.name))
+    throw new SettingsError(
+      `registerPass: name ${typeof pass?.name === 'string' ? quotedText(pass.name) : String(pass?.name)}: a pass name is one word of letters, digits, '-', '_' and '.', starting with a letter or digit (steps, sweep labels and lineage show it)`,
+    );
   if (passes.has(pass.name)) throw new Error(`pass ${quotedText(pass.name)} is registered twice`);
   passes.set(pass.name, pass as Pass<unknown>);
 }

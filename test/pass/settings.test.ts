@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { ALL_PASSES, registerAllPasses } from '../../src/passes.ts';
 import { PASS_DECLARATIONS } from '../../src/pass-declarations.ts';
 import { declarePass, fraction } from '../../src/pass/settings.ts';
-import { getPass, passNames } from '../../src/pass/registry.ts';
+import { getPass, passNames, registerPass } from '../../src/pass/registry.ts';
 import { describePass } from '../../src/pass/describe.ts';
 import { findBert } from '../../src/bert/discover.ts';
 import { pruneHeadsPass } from '../../src/prune/index.ts';
@@ -272,5 +272,37 @@ describe("prune-heads' seed", () => {
     expect(seven).toEqual(await removed({ seed: 7 }, 1)); // and wins over the run's
     const others = await Promise.all([1, 2, 3, 4, 5].map((seed) => removed({ seed })));
     expect(others.some((o) => JSON.stringify(o) !== JSON.stringify(seven))).toBe(true);
+  });
+});
+
+describe('registerPass', () => {
+  it("refuses a pass name that is not one word ('', 'my pass', a line break), which it took, and keeps it out of the passes listed", () => {
+    const pass = (name: string) => ({
+      ...declarePass({
+        name,
+        description: 'a pass of the caller',
+        version: 1,
+        settings: z.strictObject({}),
+        flags: { adds: [], modifiers: [] },
+        options: () => ({}),
+      }),
+      async run(model: never) {
+        return { model, report: { pass: name, settings: {}, summary: '' } };
+      },
+    });
+    for (const [name, shown] of [
+      ['', "''"],
+      ['my pass', "'my pass'"],
+      [' lead', "' lead'"],
+      ['-x', "'-x'"],
+    ] as const) {
+      expect(() => registerPass(pass(name)), name).toThrow(
+        `registerPass: name ${shown}: a pass name is one word of letters, digits, '-', '_' and '.', starting with a letter or digit (steps, sweep labels and lineage show it)`,
+      );
+    }
+    expect(() => registerPass(pass('a\nb'))).toThrow(/^registerPass: name .*: a pass name is one word/);
+    registerPass(pass('test-settings-Scale_2.v1'));
+    expect(passNames()).toContain('test-settings-Scale_2.v1');
+    expect(passNames().filter((n) => !/^[A-Za-z0-9][\w.-]*$/.test(n))).toEqual([]);
   });
 });
