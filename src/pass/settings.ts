@@ -236,7 +236,9 @@ function issueMessage(d: PassDeclaration<SettingsSchema, unknown>, raw: Record<s
   const unknown = issues.find((i) => i.code === 'unrecognized_keys');
   if (unknown) {
     const keys = unknown.keys;
-    return `${d.name}: unknown ${plural(keys.length, 'setting')} ${keys.map(quotedText).join(', ')} (known: ${Object.keys(d.settings.shape).join(', ')})`;
+    const known = Object.keys(d.settings.shape);
+    // (a pass without settings, a caller's: it said '(known: )')
+    return `${d.name}: unknown ${plural(keys.length, 'setting')} ${keys.map(quotedText).join(', ')} (${known.length ? `known: ${known.join(', ')}` : 'it takes no settings: give {}'})`;
   }
   const issue = issues[0]!;
   const key = issue.path[0];

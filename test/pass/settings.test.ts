@@ -302,6 +302,10 @@ describe('registerPass', () => {
     }
     expect(() => registerPass(pass('a\nb'))).toThrow(/^registerPass: name .*: a pass name is one word/);
     registerPass(pass('test-settings-Scale_2.v1'));
+    // (a pass without settings given one: it said '(known: )')
+    expect(() => getPass('test-settings-Scale_2.v1').check({ factor: 2 })).toThrow(
+      "test-settings-Scale_2.v1: unknown setting 'factor' (it takes no settings: give {})",
+    );
     expect(passNames()).toContain('test-settings-Scale_2.v1');
     expect(passNames().filter((n) => !/^[A-Za-z0-9][\w.-]*$/.test(n))).toEqual([]);
   });
