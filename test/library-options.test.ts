@@ -40,6 +40,7 @@ import { randomBertWeights } from '../src/bert/build-weights.ts';
 import { buildBert, buildFromHuggingFaceFolder, rebuildCanonical, sampleBatch, sampleInputs } from '../src/bert/index.ts';
 import { decodeModel } from '../src/onnx/index.ts';
 import { planSweep, runPoint, SweepStore } from '../src/sweep/index.ts';
+import { appendLoss } from '../src/gradients/index.ts';
 import { exportHuggingFaceFolder as exportHuggingFaceFolderNamingFlags } from '../src/export/from-huggingface.ts';
 import { SettingsError, UserError } from '../src/errors.ts';
 
@@ -707,5 +708,44 @@ describe('toHtml (bert-compress/report)', () => {
     );
     expect(thrown(() => toHtml(data, charts, undefined as never))).toBe('toHtml: expected an options object ({title, source, generatedAt}), got undefined');
     expect(toHtml(data, charts, { ...meta, title: '' })).toContain('<title></title>');
+  });
+});
+
+describe('appendLoss (bert-compress/gradients)', () => {
+  it("refuses arguments and loss terms of another kind before any work, where a term's kind 'ce' or a misspelt temprature was read as nothing", () => {
+    const thrown = (f: () => unknown): string | undefined => {
+      try {
+        f();
+      } catch (e) {
+        return e instanceof SettingsError ? e.message : undefined;
+      }
+      return undefined;
+    };
+    const forward = tinyBert({ numLayers: 1 });
+    const logits = forward.graph.outputs[0]!.name;
+    expect(thrown(() => appendLoss(forward, logits, 2, [{ kind: 'ce', weight: 1 } as never]))).toBe(
+      'appendLoss: terms[0].kind: expected one of hard-ce, soft-ce, logit-mse, score-mse, teacher-score-mse, got string "ce"',
+    );
+    expect(thrown(() => appendLoss(forward, logits, 2, [{ kind: 'soft-ce', weight: 1, temprature: 2 } as never]))).toBe(
+      "appendLoss: terms[0].temprature: not an option of appendLoss's terms[0] (its options: kind, weight, temperature)",
+    );
+    expect(thrown(() => appendLoss(forward, logits, 2, [{ kind: 'hard-ce' } as never]))).toBe('appendLoss: terms[0].weight: missing');
+    expect(thrown(() => appendLoss(forward, logits, 2, 'hard-ce' as never))).toBe('appendLoss: terms: expected a list of loss terms, got string "hard-ce"');
+    expect(thrown(() => appendLoss(null as never, logits, 2, []))).toBe('appendLoss: forward: expected a model (what loadModel returns), got null');
+    expect(
+      thrown(() =>
+        appendLoss(
+          forward,
+          logits,
+          2,
+          [],
+          [{ kind: 'mse', weight: 1, student: logits, teacher: 't', teacherDims: ['batch', 2], studentWidth: 2, teacherWidth: '2', label: 'x' } as never],
+        ),
+      ),
+    ).toBe('appendLoss: intermediate[0].teacherWidth: expected an integer 1 or greater, got string "2"');
+    expect(thrown(() => appendLoss(forward, logits, 2, [{ kind: 'hard-ce', weight: 1 }], [], -1))).toBe(
+      'appendLoss: seed: expected an integer 0 or greater, got number -1',
+    );
+    expect(appendLoss(forward, logits, 2, [{ kind: 'hard-ce', weight: 1 }]).loss).toBe('loss');
   });
 });

@@ -16,9 +16,10 @@ import { GraphWriter } from '../onnx/writer.ts';
 import { Rng } from '../bert/random.ts';
 import { cloneModel, graphValueNames } from '../onnx/graph.ts';
 import { DataType } from '../onnx/dtype.ts';
-import { checkNumberFlag, type NumberRange, SettingsError, quotedText } from '../errors.ts';
+import { checkNumberFlag, type NumberRange, SettingsError, quotedText, valueAndKind } from '../errors.ts';
 import { Tensor, type Feeds } from '../runtime/session.ts';
 import { GradientError } from './context.ts';
+import { checkModelArg, checkOptionKinds, checkStringOption, SEED_OPTION, type OptionKind } from '../library-args.ts';
 
 export type LossKind = 'hard-ce' | 'soft-ce' | 'logit-mse' | 'score-mse' | 'teacher-score-mse';
 
@@ -233,6 +234,60 @@ function intermediateFragment(w: LossWriter, t: IntermediateTerm, params: Map<st
   }
 }
 
+/** A loss term's fields by kind (kind and weight required; the weight's range checked as the loss is written). */
+const LOSS_TERM_KINDS = {
+  kind: ['hard-ce', 'soft-ce', 'logit-mse', 'score-mse', 'teacher-score-mse'],
+  weight: 'checked',
+  temperature: 'checked',
+} as const satisfies Record<keyof LossTerm, OptionKind>;
+
+const WIDTH = { is: (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1, expected: 'an integer 1 or greater' } as const;
+
+/** An intermediate term's fields by kind (all but scores, mask and projection required). */
+const INTERMEDIATE_TERM_KINDS = {
+  kind: ['mse', 'cosine', 'pkd', 'attention-mse', 'attention-kl'],
+  weight: 'checked',
+  student: 'string',
+  teacher: 'string',
+  teacherDims: {
+    is: (v: unknown) => Array.isArray(v) && v.every((d) => (typeof d === 'string' && d !== '') || (Number.isSafeInteger(d) && d >= 1)),
+    expected: 'a list of dims (integers 1 or greater, or names)',
+  },
+  studentWidth: WIDTH,
+  teacherWidth: WIDTH,
+  scores: 'boolean',
+  mask: 'string',
+  label: 'string',
+  projection: { is: (v: unknown) => v instanceof Float32Array, expected: 'a Float32Array [studentWidth × teacherWidth]' },
+} as const satisfies Record<keyof IntermediateTerm, OptionKind>;
+
+const REQUIRED_INTERMEDIATE = ['kind', 'weight', 'student', 'teacher', 'teacherDims', 'studentWidth', 'teacherWidth', 'label'] as const;
+
+/**
+ * appendLoss's arguments checked by their kinds before any work, for a JavaScript caller (a term's kind 'ce' or a
+ * misspelt temprature was read as nothing; a forward graph null failed with a TypeError).
+ */
+function checkLossArgs(forward: unknown, logits: unknown, terms: unknown, intermediate: unknown, seed: unknown): void {
+  const fn = 'appendLoss';
+  checkModelArg(fn, forward, 'forward');
+  checkStringOption(fn, 'logits', logits, 'the name of the logits value');
+  if (!SEED_OPTION.is(seed)) throw new SettingsError(`${fn}: seed: expected ${SEED_OPTION.expected}, got ${valueAndKind(seed)}`);
+  for (const [name, list, kinds, required] of [
+    ['terms', terms, LOSS_TERM_KINDS, ['kind', 'weight']],
+    ['intermediate', intermediate, INTERMEDIATE_TERM_KINDS, REQUIRED_INTERMEDIATE],
+  ] as const) {
+    if (!Array.isArray(list)) throw new SettingsError(`${fn}: ${name}: expected a list of loss terms, got ${valueAndKind(list)}`);
+    list.forEach((t: unknown, i) => {
+      const at = `${name}[${i}]`;
+      if (typeof t !== 'object' || t === null || Array.isArray(t))
+        throw new SettingsError(`${fn}: ${at}: expected a loss term ({${Object.keys(kinds).join(', ')}}), got ${valueAndKind(t)}`);
+      checkOptionKinds(fn, t, kinds, `${at}.`);
+      const missing = required.find((k) => (t as Record<string, unknown>)[k] === undefined);
+      if (missing !== undefined) throw new SettingsError(`${fn}: ${at}.${missing}: missing`);
+    });
+  }
+}
+
 /**
  * `forward` with the weighted sum of `terms` on its output `logits` appended as the scalar output `loss`. The
  * forward graph must be at opset 13 or later (ReduceSum takes axes as an input); outputs are replaced by
@@ -246,6 +301,7 @@ export function appendLoss(
   intermediate: readonly IntermediateTerm[] = [],
   seed = 1,
 ): LossGraph {
+  checkLossArgs(forward, logits, terms, intermediate, seed);
   if (!terms.length && !intermediate.length) throw new SettingsError('a loss needs at least one term');
   const values = graphValueNames(forward.graph);
   if (!values.has(logits)) throw new GradientError(`logits ${quotedText(logits)} is not a value of the graph, so no loss can read it`);
