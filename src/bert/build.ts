@@ -598,6 +598,9 @@ function activation(ctx: Ctx, scope: string, x: string): string {
     case 'silu':
       // F.silu: x · sigmoid(x), as torch's symbolic writes it.
       return g.op(scope, 'Mul', [x, g.op(scope, 'Sigmoid', [x])]);
+    case 'quick_gelu':
+      // transformers' QuickGELUActivation: input * torch.sigmoid(1.702 * input), as traced.
+      return g.op(scope, 'Mul', [x, g.op(scope, 'Sigmoid', [g.op(scope, 'Mul', [x, g.floatScalar(scope, 1.702)])])]);
   }
 }
 

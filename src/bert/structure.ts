@@ -11,10 +11,10 @@ export type ExporterKind = 'torch' | 'keras2onnx' | 'ort-fused' | 'bert-compress
 export type ModelFamily = 'bert' | 'distilbert' | 'roberta' | 'electra' | 'albert';
 
 /**
- * The feed-forward activation; 'other': element-wise ops that compute none of the others (quick_gelu's
- * x·Sigmoid(1.702x), a Sigmoid): the passes that do not depend on it take the graph, the canonical rebuild refuses it.
+ * The feed-forward activation ('quick_gelu': x·Sigmoid(1.702x)); 'other': element-wise ops that compute none of the
+ * others (a lone Sigmoid): the passes that do not depend on it take the graph, the canonical rebuild refuses it.
  */
-export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu' | 'tanh' | 'other';
+export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu' | 'quick_gelu' | 'tanh' | 'other';
 
 /**
  * How a quantized weight is stored and which nodes undo it. The quantize pass writes these forms (onnxruntime's

@@ -40,6 +40,7 @@ const DECOMPOSED: Array<{ activation: Activation; ops: ReadonlySet<string>; mark
   { activation: 'gelu', ops: new Set(['Div', 'Mul', 'Erf', 'Add', 'Cast']), marker: 'Erf' },
   { activation: 'gelu_tanh', ops: new Set(['Mul', 'Pow', 'Add', 'Tanh', 'Div', 'Cast']), marker: 'Tanh' },
   { activation: 'relu', ops: new Set(['Relu']), marker: 'Relu' },
+  // (x·Sigmoid(x) or quick_gelu's x·Sigmoid(1.702x): the values tell them apart)
   { activation: 'silu', ops: new Set(['Sigmoid', 'Mul']), marker: 'Sigmoid' },
 ];
 
@@ -152,12 +153,13 @@ function erf(x: number): number {
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
-/** The activations discovery names, as functions (transformers' ACT2FN: gelu, gelu_new, relu, silu, tanh). */
+/** The activations discovery names, as functions (transformers' ACT2FN: gelu, gelu_new, relu, silu, quick_gelu, tanh). */
 const ACTIVATION_FUNCTIONS: Readonly<Record<Exclude<Activation, 'other'>, (x: number) => number>> = {
   gelu: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
   gelu_tanh: (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))),
   relu: (x) => Math.max(0, x),
   silu: (x) => x * sigmoid(x),
+  quick_gelu: (x) => x * sigmoid(1.702 * x),
   tanh: Math.tanh,
 };
 const ACTIVATION_NAMES = Object.keys(ACTIVATION_FUNCTIONS) as Array<keyof typeof ACTIVATION_FUNCTIONS>;
