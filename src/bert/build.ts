@@ -601,6 +601,8 @@ function activation(ctx: Ctx, scope: string, x: string): string {
     case 'quick_gelu':
       // transformers' QuickGELUActivation: input * torch.sigmoid(1.702 * input), as traced.
       return g.op(scope, 'Mul', [x, g.op(scope, 'Sigmoid', [g.op(scope, 'Mul', [x, g.floatScalar(scope, 1.702)])])]);
+    case 'tanh':
+      return g.op(scope, 'Tanh', [x]);
   }
 }
 

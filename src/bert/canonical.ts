@@ -53,7 +53,7 @@ export interface RebuildOptions extends BuildOptions {
   structure?: BertStructure;
 }
 
-const ACTIVATIONS: readonly string[] = ['gelu', 'gelu_tanh', 'relu', 'silu', 'quick_gelu'] satisfies BertActivation[];
+const ACTIVATIONS: readonly string[] = ['gelu', 'gelu_tanh', 'relu', 'silu', 'quick_gelu', 'tanh'] satisfies BertActivation[];
 
 /** Throws the one-line SettingsError of this module. */
 function refuse(message: string): never {

@@ -11,9 +11,9 @@ import { albertConfigFromHuggingFace } from './albert-config.ts';
 
 /**
  * Feed-forward activation: 'gelu' is the exact erf GELU; 'gelu_tanh' is the tanh approximation (HF gelu_new); 'silu'
- * is x · sigmoid(x) (HF silu / swish); 'quick_gelu' is x · sigmoid(1.702 · x).
+ * is x · sigmoid(x) (HF silu / swish); 'quick_gelu' is x · sigmoid(1.702 · x); 'tanh' is tanh(x) (not the tanh GELU).
  */
-export type BertActivation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu' | 'quick_gelu';
+export type BertActivation = 'gelu' | 'gelu_tanh' | 'relu' | 'silu' | 'quick_gelu' | 'tanh';
 
 /** How Hugging Face trains the head; it does not change the graph (logits either way). */
 export type ProblemType = 'regression' | 'single_label_classification' | 'multi_label_classification';
@@ -57,7 +57,7 @@ export const BERT_BASE: Readonly<BertConfig> = Object.freeze({
   layerNormEps: 1e-12,
 });
 
-const ACTIVATIONS: readonly BertActivation[] = ['gelu', 'gelu_tanh', 'relu', 'silu', 'quick_gelu'];
+const ACTIVATIONS: readonly BertActivation[] = ['gelu', 'gelu_tanh', 'relu', 'silu', 'quick_gelu', 'tanh'];
 const PROBLEM_TYPES: readonly ProblemType[] = ['regression', 'single_label_classification', 'multi_label_classification'];
 
 /** Display names of the fields in error messages. */
@@ -375,6 +375,8 @@ const HF_ACTIVATIONS: Record<string, BertActivation> = {
   swish: 'silu',
   // QuickGELUActivation: x · sigmoid(1.702 · x).
   quick_gelu: 'quick_gelu',
+  // nn.Tanh (not a GELU)
+  tanh: 'tanh',
 };
 
 /** BERT-layout keys of a config.json and transformers' defaults for those a file leaves out. */

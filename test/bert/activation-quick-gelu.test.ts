@@ -2,7 +2,7 @@
  * hidden_act 'quick_gelu' (transformers' QuickGELUActivation: x · sigmoid(1.702 · x)) end to end: a Hugging Face folder of each family
  * builds, its logits are the float64 reference's, discovery names the written graph's activation 'quick_gelu', the canonical
  * rebuild (train/distill students, the passes' rebuilds) keeps it and writes it back as 'quick_gelu', and the training graph's
- * gradient (Sigmoid/Mul node rules) matches finite differences.
+ * gradient (Mul and Sigmoid node rules) matches finite differences.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -29,7 +29,7 @@ describe('BertConfig validation', () => {
     [{ vocabSize: '30522' as unknown as number }, 'BERT config: vocabSize: expected an integer from 1 to 2^53 − 1, got string "30522"'],
     [{ maxPositions: NaN }, 'BERT config: maxPositions: expected an integer from 1 to 2^53 − 1, got number NaN'],
     [{ numLabels: 0 }, 'BERT config: numLabels: expected an integer from 1 to 2^53 − 1, got number 0'],
-    [{ activation: 'swish' as 'gelu' }, 'BERT config: activation: expected one of gelu, gelu_tanh, relu, silu, quick_gelu, got string "swish"'],
+    [{ activation: 'swish' as 'gelu' }, 'BERT config: activation: expected one of gelu, gelu_tanh, relu, silu, quick_gelu, tanh, got string "swish"'],
     [{ layerNormEps: 0 }, 'BERT config: layerNormEps: expected a number greater than 0, got number 0'],
     // (the one number wording, as every number flag and setting's: 'a number greater than 0')
     [{ layerNormEps: -1e-12 }, 'BERT config: layerNormEps: expected a number greater than 0, got number -1e-12'],
@@ -105,15 +105,15 @@ describe('Hugging Face config.json', () => {
     expect(act('silu')).toBe('silu');
     expect(act('swish')).toBe('silu');
     expect(() => act('mish')).toThrow(
-      'config.json: hidden_act: expected one of gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, gelu_accurate, relu, silu, swish, quick_gelu, got string "mish"',
+      'config.json: hidden_act: expected one of gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, gelu_accurate, relu, silu, swish, quick_gelu, tanh, got string "mish"',
     );
     // names of Object.prototype are no activations (they read as a function: "got function Object() { [native code] }")
     for (const name of ['constructor', 'toString'])
       expect(() => act(name)).toThrow(
-        `config.json: hidden_act: expected one of gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, gelu_accurate, relu, silu, swish, quick_gelu, got string "${name}"`,
+        `config.json: hidden_act: expected one of gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, gelu_accurate, relu, silu, swish, quick_gelu, tanh, got string "${name}"`,
       );
     expect(() => configFromHuggingFace({ model_type: 'distilbert', activation: 'constructor' })).toThrow(
-      'config.json: activation: expected one of gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, gelu_accurate, relu, silu, swish, quick_gelu, got string "constructor"',
+      'config.json: activation: expected one of gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, gelu_accurate, relu, silu, swish, quick_gelu, tanh, got string "constructor"',
     );
   });
 

@@ -192,7 +192,7 @@ describe('config.json of other families', () => {
       [{ model_type: 'distilbert', dim: 30, n_heads: 4 }, 'config.json: dim (30) is not divisible by n_heads (4)'],
       [
         { model_type: 'distilbert', activation: 'mish' },
-        'config.json: activation: expected one of gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, gelu_accurate, relu, silu, swish, quick_gelu, got string "mish"',
+        'config.json: activation: expected one of gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, gelu_accurate, relu, silu, swish, quick_gelu, tanh, got string "mish"',
       ],
       [{ model_type: 'roberta', pad_token_id: -1 }, 'config.json: pad_token_id: expected an integer from 0 to 2^53 − 1, got number -1'],
       [{ model_type: 'roberta', vocab_size: 10, pad_token_id: 10 }, 'config.json: pad_token_id (10) is not below vocab_size (10)'],

@@ -34,6 +34,8 @@ export function activation(name: string, x: number): number {
     case 'silu':
     case 'swish':
       return x / (1 + Math.exp(-x));
+    case 'tanh':
+      return Math.tanh(x);
     case 'quick_gelu':
       return x / (1 + Math.exp(-1.702 * x));
     default:

@@ -375,7 +375,7 @@ export function teacherShape(teacher: Model, structure?: BertStructure): Teacher
     vocabSize: s.vocabSize,
     maxPositions: s.maxPositions ?? 512,
     typeVocabSize: looksUpTokenTypes(s.family) ? (s.typeVocabSize ?? 2) : 2,
-    activation: act === 'gelu' || act === 'gelu_tanh' || act === 'relu' || act === 'silu' || act === 'quick_gelu' ? act : 'gelu',
+    activation: act === 'gelu' || act === 'gelu_tanh' || act === 'relu' || act === 'silu' || act === 'quick_gelu' || act === 'tanh' ? act : 'gelu',
     layerNormEps: s.layers[0] ? float32Epsilon(teacher, s.layers[0].outputNorm) : 1e-12,
     numLabels: s.head?.kind === 'sequence-classification' ? s.head.numLabels : undefined,
     ...(s.head ? { head: s.head } : {}),
