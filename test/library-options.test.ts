@@ -41,6 +41,8 @@ import { buildBert, buildFromHuggingFaceFolder, rebuildCanonical, sampleBatch, s
 import { decodeModel } from '../src/onnx/index.ts';
 import { planSweep, runPoint, SweepStore } from '../src/sweep/index.ts';
 import { appendLoss } from '../src/gradients/index.ts';
+import { glueScore } from '../src/eval/index.ts';
+import { acquireTimingLock } from '../src/bench/index.ts';
 import { exportHuggingFaceFolder as exportHuggingFaceFolderNamingFlags } from '../src/export/from-huggingface.ts';
 import { SettingsError, UserError } from '../src/errors.ts';
 
@@ -747,5 +749,42 @@ describe('appendLoss (bert-compress/gradients)', () => {
       'appendLoss: seed: expected an integer 0 or greater, got number -1',
     );
     expect(appendLoss(forward, logits, 2, [{ kind: 'hard-ce', weight: 1 }]).loss).toBe('loss');
+  });
+});
+
+describe('glueScore (bert-compress/eval) and acquireTimingLock (bert-compress/bench)', () => {
+  it("refuse options of another kind before any work, where includeWnli 'no' counted WNLI and waitSeconds 'x' waited without end for a busy lock", async () => {
+    const refusal = async (f: () => unknown): Promise<string | undefined> => {
+      try {
+        await f();
+      } catch (e) {
+        return e instanceof SettingsError ? e.message : undefined;
+      }
+      return undefined;
+    };
+    expect(await refusal(() => glueScore([], { includeWnli: 'no' } as never))).toBe('glueScore: includeWnli: expected true or false, got string "no"');
+    expect(await refusal(() => glueScore([], { includeWNLI: false } as never))).toBe(
+      'glueScore: includeWNLI: not an option of glueScore (its options: includeWnli)',
+    );
+    expect(await refusal(() => glueScore([], {} as never))).toBe('glueScore: includeWnli: missing; expected true or false');
+    expect(await refusal(() => glueScore(null as never, { includeWnli: true }))).toBe(
+      "glueScore: results: expected a list of scored tasks (evaluate's or scoreTask's results), got null",
+    );
+    expect(glueScore([], { includeWnli: false }).score).toBeNull();
+    const dir = mkdtempSync(join(tmpdir(), 'lib60b-timing-lock-kinds-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'timing.lock');
+    expect(await refusal(() => acquireTimingLock({ file, waitSeconds: 'x' } as never))).toBe(
+      'acquireTimingLock: waitSeconds: expected a number of seconds 0 or greater, got string "x"',
+    );
+    expect(await refusal(() => acquireTimingLock({ file, wait: 5 } as never))).toBe(
+      'acquireTimingLock: wait: not an option of acquireTimingLock (its options: file, waitSeconds, onWait, signal)',
+    );
+    expect(await refusal(() => acquireTimingLock({ file: 3 } as never))).toBe('acquireTimingLock: file: expected a non-empty string, got number 3');
+    expect(existsSync(file)).toBe(false);
+    // (benchModels' timingLock.waitSeconds, which it listed as checked later and nothing checked)
+    expect(await refusal(() => benchModels({ model: 'm.onnx', timingLock: { file, waitSeconds: 'x' } } as never))).toBe(
+      'benchModels: timingLock.waitSeconds: expected a number of seconds 0 or greater, got string "x"',
+    );
   });
 });

@@ -3,7 +3,7 @@ import { benchModels as benchModelsNamingFlags, type BenchOptions, type BenchRes
 import { namingSettings } from '../flag-names.ts';
 import { checkOptionKinds, checkOptions, type OptionKind } from '../library-args.ts';
 import { LOCAL_MODEL } from '../hub/ref.ts';
-import type { TimingLockOptions } from './timing-lock.ts';
+import { type TimingLockOptions, WAIT_SECONDS_OPTION } from './timing-lock.ts';
 
 export type { NumberRange } from '../errors.ts';
 export type { Feeds } from '../runtime/session.ts';
@@ -92,7 +92,7 @@ const BENCH_OPTION_KINDS = {
   maxSeconds: 'checked',
   onShape: 'function',
   timingLock: {
-    options: { file: 'string', waitSeconds: 'checked', signal: 'signal' } satisfies Record<keyof Omit<TimingLockOptions, 'onWait'>, OptionKind>,
+    options: { file: 'string', waitSeconds: WAIT_SECONDS_OPTION, signal: 'signal' } satisfies Record<keyof Omit<TimingLockOptions, 'onWait'>, OptionKind>,
   },
   onLockWait: 'function',
   signal: 'signal',

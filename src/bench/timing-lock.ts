@@ -26,6 +26,7 @@ import {
 import { pauseUnlessAborted } from '../interrupt.ts';
 import { describeMachineLoad, loadContended, machineLoadOff, type MachineLoad } from './machine-load.ts';
 import { fsReason, UsageError } from '../errors.ts';
+import { checkOptionKinds, checkOptions, type OptionKind } from '../library-args.ts';
 import { kindOf, notFolderKind } from '../folders.ts';
 
 /** Environment variable naming the lock file (default: `bert-compress-timing.lock` in the temporary folder). */
@@ -73,6 +74,20 @@ export interface TimingLockOptions {
   /** Stops the wait (Ctrl-C, SIGTERM): acquireTimingLock then throws BenchStopped, holding nothing. */
   signal?: AbortSignal;
 }
+
+/** TimingLockOptions.waitSeconds' kind (benchModels' timingLock.waitSeconds' too). */
+export const WAIT_SECONDS_OPTION = {
+  is: (v: unknown) => typeof v === 'number' && v >= 0 && !Number.isNaN(v),
+  expected: 'a number of seconds 0 or greater',
+} as const;
+
+/** TimingLockOptions' kinds, checked before the lock is taken (a JavaScript caller's waitSeconds 'x' waited without end for a busy lock). */
+const TIMING_LOCK_OPTION_KINDS = {
+  file: 'string',
+  waitSeconds: WAIT_SECONDS_OPTION,
+  onWait: 'function',
+  signal: 'signal',
+} as const satisfies Record<keyof TimingLockOptions, OptionKind>;
 
 /** A benchmark stopped by its signal (Ctrl-C, SIGTERM): while waiting for the timing lock, or between timed runs. */
 export class BenchStopped extends Error {
@@ -143,6 +158,7 @@ function readLock(file: string): LockFileState | undefined {
  * remove) is recorded, not thrown.
  */
 export async function acquireTimingLock(opts: TimingLockOptions = {}): Promise<TimingLock> {
+  checkOptionKinds('acquireTimingLock', checkOptions('acquireTimingLock', opts, '{file, waitSeconds, onWait, signal}'), TIMING_LOCK_OPTION_KINDS);
   const file = opts.file ?? defaultLockFile();
   const waitMs = 1000 * (opts.waitSeconds ?? DEFAULT_LOCK_WAIT_SECONDS);
   const start = performance.now();

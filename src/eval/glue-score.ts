@@ -5,6 +5,8 @@
  * says whether it was.
  */
 import type { TaskDefinition } from '../glue/tasks.ts';
+import { SettingsError, valueAndKind } from '../errors.ts';
+import { checkOptionKinds, checkOptions } from '../library-args.ts';
 import { METRIC_SHORT_NAMES, type MetricName, type MetricValues, type UndefinedMetrics } from './metrics/metric.ts';
 
 export interface ScoredTask {
@@ -70,6 +72,11 @@ export function describeUndefinedMetrics(taskName: string, metrics: MetricValues
 }
 
 export function glueScore(results: readonly ScoredTask[], opts: { includeWnli: boolean }): GlueScore {
+  // (a JavaScript caller's includeWnli 'no' counted WNLI, a misspelt includeWNLI was read as false)
+  checkOptionKinds('glueScore', checkOptions('glueScore', opts, '{includeWnli}'), { includeWnli: 'boolean' });
+  if (opts.includeWnli === undefined) throw new SettingsError('glueScore: includeWnli: missing; expected true or false');
+  if (!Array.isArray(results))
+    throw new SettingsError(`glueScore: results: expected a list of scored tasks (evaluate's or scoreTask's results), got ${valueAndKind(results)}`);
   const groups = new Map<string, number[]>();
   const tasks: Record<string, string[]> = {};
   const undefinedTasks: string[] = [];
