@@ -675,7 +675,8 @@ function integerFieldAt(json: Record<string, unknown>, path: readonly (string | 
   if (INTEGER_KINDS.has(field.kind) && at.length === 1) return { where: named, kind: field.kind };
   if (field.kind === 'token' && at.length === 2 && at[1] === 1) return { where: `${named}[1]`, kind: 'id' };
   if (field.kind === 'template' && at.length === 4 && at[3] === 'type_id') return { where: `${named}[${at[1]}].${at[2]}.type_id`, kind: 'id' };
-  if (field.kind === 'special tokens' && at.length === 4 && at[2] === 'ids') return { where: `${named}[${JSON.stringify(at[1])}].ids[${at[3]}]`, kind: 'id' };
+  if (field.kind === 'special tokens' && at.length === 4 && at[2] === 'ids')
+    return { where: `${named}[${quotedText(String(at[1]))}].ids[${at[3]}]`, kind: 'id' };
   if (field.kind === 'map' && list === 'models' && at.length === 2) return { where: `${named}: token ${quotedText(String(at[1]))}`, kind: 'id' };
   return undefined;
 }

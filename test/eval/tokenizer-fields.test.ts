@@ -334,7 +334,7 @@ describe('tokenizer.json fields tokenizers refuses', () => {
       '"ids":[4,5.00]',
       'a TemplateProcessing',
       { post_processor: TEMPLATE_OWN_IDS },
-      'post_processor (TemplateProcessing): special_tokens["Y"].ids[1]: expected an integer from 0 to 2^32 − 1, got 5.00',
+      "post_processor (TemplateProcessing): special_tokens['Y'].ids[1]: expected an integer from 0 to 2^32 − 1, got 5.00",
     ],
     [
       '"max_input_chars_per_word":100',
