@@ -24,19 +24,22 @@ describe('compress sweep --queue / compress worker: bad input', () => {
       {
         name: 'scheme',
         args: ['sweep', t.sweepFile, '--store', store('scheme'), '--queue', 'http://queue.lab:6379'],
-        message: /^compress: --queue 'http:\/\/queue\.lab:6379': unsupported scheme 'http' \(expected redis:\/\/HOST:PORT\[\/DB\]\)$/,
+        message:
+          /^compress: --queue 'http:\/\/queue\.lab:6379': unsupported scheme 'http' \(expected redis:\/\/\[\[USER\]:PASSWORD@\]HOST\[:PORT\]\[\/DB\], rediss:\/\/ for TLS\)$/,
         code: 2, // (a --queue that is no redis:// URL: a usage mistake, as --base-url's)
       },
       {
         name: 'scheme-dry-run',
         args: ['sweep', t.sweepFile, '--store', store('scheme-dry-run'), '--queue', 'redis://queue.lab/x', '--dry-run'],
-        message: /^compress: --queue 'redis:\/\/queue\.lab\/x': database 'x' is not a number \(expected redis:\/\/HOST:PORT\[\/DB\]\)$/,
+        message:
+          /^compress: --queue 'redis:\/\/queue\.lab\/x': database 'x' is not a number \(expected redis:\/\/\[\[USER\]:PASSWORD@\]HOST\[:PORT\]\[\/DB\], rediss:\/\/ for TLS\)$/,
         code: 2,
       },
       {
         name: 'worker-scheme',
         args: ['worker', '--queue', 'localhost:6379'],
-        message: /^compress: --queue 'localhost:6379': unsupported scheme 'localhost' \(expected redis:\/\/HOST:PORT\[\/DB\]\)$/,
+        message:
+          /^compress: --queue 'localhost:6379': unsupported scheme 'localhost' \(expected redis:\/\/\[\[USER\]:PASSWORD@\]HOST\[:PORT\]\[\/DB\], rediss:\/\/ for TLS\)$/,
         code: 2,
       },
       {
