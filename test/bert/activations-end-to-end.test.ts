@@ -1,8 +1,9 @@
 /**
- * hidden_act 'silu' / 'swish' (transformers' ACT2FN: x · sigmoid(x)) end to end: a Hugging Face folder of each family
- * builds, its logits are the float64 reference's, discovery names the written graph's activation 'silu', the canonical
- * rebuild (train/distill students, the passes' rebuilds) keeps it and writes it back as 'silu', and the training graph's
- * gradient (Sigmoid/Mul node rules) matches finite differences.
+ * hidden_act 'silu' / 'swish' (transformers' ACT2FN: x · sigmoid(x)), 'quick_gelu' (QuickGELUActivation:
+ * x · sigmoid(1.702 · x)) and 'tanh' (nn.Tanh, not the tanh GELU) end to end: a Hugging Face folder of each family
+ * builds, its logits are the float64 reference's, discovery names the written graph's activation, the canonical rebuild
+ * (train/distill students, the passes' rebuilds) keeps it and writes it back by its transformers name, and the training
+ * graph's gradient (the Sigmoid, Mul and Tanh node rules) matches finite differences.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,24 +23,35 @@ import { gradCheck, toFloat64 } from '../helpers/gradcheck.ts';
 import { maxRowDiff, paddedBatch, perturbedWeights, referenceBertLogits, TINY_CONFIG, tinyBertConfig } from '../helpers/models.ts';
 import { referenceFamilyLogits } from '../helpers/reference-families.ts';
 
-const root = mkdtempSync(join(tmpdir(), 'bert-compress-act-silu-'));
+/** Each activation: the config.json names read as it, the name a BERT folder is written with, and the op its FFN holds. */
+const CASES = [
+  { act: 'silu', names: ['silu', 'swish'], folderName: 'swish', op: 'Sigmoid', ops: undefined },
+  { act: 'quick_gelu', names: ['quick_gelu'], folderName: 'quick_gelu', op: 'Sigmoid', ops: undefined },
+  // (two layers and the pooler)
+  { act: 'tanh', names: ['tanh'], folderName: 'tanh', op: 'Tanh', ops: 3 },
+] as const;
+
+const root = mkdtempSync(join(tmpdir(), 'bert-compress-activations-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-describe("hidden_act 'silu' and 'swish'", () => {
-  it('are read as silu from config.json, and written back as silu', () => {
-    expect(configFromHuggingFace({ hidden_act: 'silu' }).activation).toBe('silu');
-    expect(configFromHuggingFace({ hidden_act: 'swish' }).activation).toBe('silu');
-    expect(configFromHuggingFace({ model_type: 'distilbert', activation: 'swish' }).activation).toBe('silu');
-    expect(configToHuggingFace(tinyBertConfig({ activation: 'silu' })).hidden_act).toBe('silu');
+describe.each(CASES)("hidden_act '$act'", ({ act, names, folderName, op, ops }) => {
+  it(`is read from config.json (${names.join(', ')}) and written back as ${act}`, () => {
+    for (const name of names) {
+      expect(configFromHuggingFace({ hidden_act: name }).activation).toBe(act);
+      expect(configFromHuggingFace({ model_type: 'distilbert', activation: name }).activation).toBe(act);
+    }
+    expect(configToHuggingFace(tinyBertConfig({ activation: act })).hidden_act).toBe(act);
   });
 
-  it('a BERT folder builds to the reference logits; discovery names silu; the canonical rebuild keeps it', async () => {
-    const config = tinyBertConfig({ activation: 'silu' });
+  it('a BERT folder builds to the reference logits; discovery names it; the canonical rebuild keeps it', async () => {
+    const config = tinyBertConfig({ activation: act });
     const weights = perturbedWeights(config, 21);
-    const dir = writeFamilyFolder(root, { ...configToHuggingFace(config), hidden_act: 'swish' }, weights, config);
+    const dir = writeFamilyFolder(root, { ...configToHuggingFace(config), hidden_act: folderName }, weights, config);
     const model = buildFromHuggingFaceFolder(dir);
-    expect(model.graph.nodes.some((n) => n.opType === 'Sigmoid')).toBe(true);
-    expect(findBert(model).layers.map((l) => l.ffn.activation)).toEqual(['silu', 'silu']);
+    const written = model.graph.nodes.filter((n) => n.opType === op).length;
+    if (ops === undefined) expect(written).toBeGreaterThan(0);
+    else expect(written).toBe(ops);
+    expect(findBert(model).layers.map((l) => l.ffn.activation)).toEqual([act, act]);
     const batch = paddedBatch([7, 3, 5], config.vocabSize);
     const got = await familyLogits(model, batch);
     expect(
@@ -49,19 +61,19 @@ describe("hidden_act 'silu' and 'swish'", () => {
       ),
     ).toBeLessThan(1e-4);
     const canon = canonicalBert(model);
-    expect(canon.config.activation).toBe('silu');
+    expect(canon.config.activation).toBe(act);
     expect(maxRowDiff(await familyLogits(buildBert(canon.config, { kind: 'given', tensors: canon.weights }), batch), got)).toBeLessThan(1e-5);
   });
 
   for (const name of ['distilbert', 'roberta', 'electra E<H']) {
-    it(`a ${name} folder with silu builds to the reference logits`, async () => {
+    it(`a ${name} folder with it builds to the reference logits`, async () => {
       const key = name === 'distilbert' ? 'activation' : 'hidden_act';
-      const json = { ...FAMILY_JSONS[name], [key]: 'silu' };
+      const json = { ...FAMILY_JSONS[name], [key]: act };
       const config = configFromHuggingFace(json);
-      expect(config.activation).toBe('silu');
+      expect(config.activation).toBe(act);
       const weights = perturbedWeights(config, 23);
       const model = buildFromHuggingFaceFolder(writeFamilyFolder(root, json, weights, config));
-      expect(findBert(model).layers[0].ffn.activation).toBe('silu');
+      expect(findBert(model).layers[0].ffn.activation).toBe(act);
       const batch = familyBatch(json);
       expect(
         maxRowDiff(
@@ -72,18 +84,18 @@ describe("hidden_act 'silu' and 'swish'", () => {
     });
   }
 
-  it("a student from a silu teacher is silu, and its config.json names 'silu'", () => {
-    const teacher = buildBert(tinyBertConfig({ activation: 'silu' }), { kind: 'random', seed: 3, std: 0.3 });
+  it('a student from such a teacher has it, and its config.json names it', () => {
+    const teacher = buildBert(tinyBertConfig({ activation: act }), { kind: 'random', seed: 3, std: 0.3 });
     const t = teacherShape(teacher);
-    expect(t.activation).toBe('silu');
+    expect(t.activation).toBe(act);
     const student = scratchStudent(t, 'bert:layers=1,hidden=32,heads=2,intermediate=64', 1, 2);
-    expect(findBert(student.forward(false)).layers.map((l) => l.ffn.activation)).toEqual(['silu']);
+    expect(findBert(student.forward(false)).layers.map((l) => l.ffn.activation)).toEqual([act]);
     // (a teacher config.json of another family is rewritten in the student's keys: its activation from the graph)
-    expect(student.configJson({ model_type: 'distilbert', activation: 'gelu' }).hidden_act).toBe('silu');
+    expect(student.configJson({ model_type: 'distilbert', activation: 'gelu' }).hidden_act).toBe(act);
   });
 
-  it('the training graph matches finite differences (Sigmoid and Mul gradients)', async () => {
-    const config = { ...TINY_CONFIG, hiddenSize: 16, numHeads: 2, intermediateSize: 24, vocabSize: 40, maxPositions: 16, activation: 'silu' as const };
+  it('the training graph matches finite differences (its node rules)', async () => {
+    const config = { ...TINY_CONFIG, hiddenSize: 16, numHeads: 2, intermediateSize: 24, vocabSize: 40, maxPositions: 16, activation: act };
     const forward = buildBert(config, { kind: 'random', seed: 5, std: 0.3 });
     const withLoss = appendLoss(forward, 'logits', 2, [{ kind: 'hard-ce', weight: 1 }]);
     const r = lcg(3);
