@@ -86,7 +86,8 @@ export async function answerWithin<T>(command: Promise<T>, ms = CALL_TIMEOUT_MS)
  * (`rediss://` for TLS), with its password masked as the queue's other lines mask it.
  */
 export function parseQueueUrl(text: string): QueueAddress {
-  const masked = text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)[^@]+@/i, '$1***@');
+  // (the password runs to the authority's last '@', as URL reads it: 'redis://:p@ss@host' holds the password 'p@ss')
+  const masked = text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)[^/?#]*@/i, '$1***@');
   const bad = (why: string) =>
     new SettingsError(`--queue ${quotedText(masked)}: ${why} (expected redis://[[USER]:PASSWORD@]HOST[:PORT][/DB], rediss:// for TLS)`);
   let url: URL;

@@ -80,6 +80,7 @@ describe('--queue URL with a password', () => {
     ['redis://:SECRET@queue host:6379/0', "--queue 'redis://:***@queue host:6379/0': not a URL"],
     ['redis://alice:SECRET@queue.lab:6379/zero', "--queue 'redis://alice:***@queue.lab:6379/zero': database 'zero' is not a number"],
     ['redis://:SECRET@', "--queue 'redis://:***@': "],
+    ['redis://:SE@CRET@queue.lab:6379/x', "--queue 'redis://:***@queue.lab:6379/x': database 'x' is not a number"],
   ])('refuses %s without showing its password, as the queue masks it elsewhere, and gives the form with one', (text, start) => {
     let error: unknown;
     try {
